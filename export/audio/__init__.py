@@ -1,0 +1,1 @@
+"""Training host side of the audio arm: corpora, training, evaluation, export."""

@@ -1,0 +1,1 @@
+"""The audio arm: voice activity, voice-quality measurements and windowed voice-emotion probabilities."""

@@ -1,0 +1,101 @@
+"""Voice activity with Silero VAD's sequence ONNX model (MIT), run by ONNX Runtime without torch.
+
+The model scores 32 ms frames (512 samples at 16 kHz), each preceded by the previous frame's last 64
+samples; its LSTM state carries across calls, so the same detector serves a whole file or a live stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runtime.models.card import REPO_MODELS_DIR
+
+VAD_SAMPLE_RATE_HZ = 16000
+FRAME_SAMPLES = 512
+CONTEXT_SAMPLES = 64
+FRAME_S = FRAME_SAMPLES / VAD_SAMPLE_RATE_HZ
+VAD_MODEL_PATH = REPO_MODELS_DIR / "silero-vad" / "silero_vad_16k_sequence.onnx"
+_MAX_FRAMES_PER_CALL = 512
+
+
+class VoiceActivityDetector:
+    """Streaming speech probabilities: feed samples in any block sizes, get one probability per full frame."""
+
+    def __init__(self, model_path=VAD_MODEL_PATH):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    def process(self, samples: np.ndarray) -> np.ndarray:
+        """Speech probability for each complete 32 ms frame now available (16 kHz mono float input)."""
+        audio = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32).reshape(-1)])
+        n_frames = audio.size // FRAME_SAMPLES
+        self._pending = audio[n_frames * FRAME_SAMPLES:]
+        probs = []
+        for first in range(0, n_frames, _MAX_FRAMES_PER_CALL):
+            count = min(_MAX_FRAMES_PER_CALL, n_frames - first)
+            frames = audio[first * FRAME_SAMPLES:(first + count) * FRAME_SAMPLES].reshape(count, FRAME_SAMPLES)
+            contexts = np.empty((count, CONTEXT_SAMPLES), dtype=np.float32)
+            contexts[0] = self._context
+            contexts[1:] = frames[:-1, -CONTEXT_SAMPLES:]
+            self._context = frames[-1, -CONTEXT_SAMPLES:].copy()
+            block = np.concatenate([contexts, frames], axis=1)
+            out, self._h, self._c = self._session.run(None, {"input": block, "h": self._h, "c": self._c})
+            probs.append(out)
+        return np.concatenate(probs).astype(np.float32) if probs else np.zeros(0, dtype=np.float32)
+
+    def flush(self) -> np.ndarray:
+        """Score the last partial frame (zero-padded) at the end of a recording."""
+        if self._pending.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        padding = np.zeros(FRAME_SAMPLES - self._pending.size, dtype=np.float32)
+        return self.process(padding)
+
+
+def speech_probabilities(samples: np.ndarray) -> np.ndarray:
+    """Per-frame (32 ms) speech probabilities for a whole 16 kHz recording."""
+    detector = VoiceActivityDetector()
+    return np.concatenate([detector.process(samples), detector.flush()])
+
+
+def speech_frames(probs: np.ndarray, threshold: float = 0.5, release: float = 0.35,
+                  min_silence_s: float = 0.1, min_speech_s: float = 0.25) -> np.ndarray:
+    """Boolean speech decision per frame: hysteresis, then short gaps closed and short bursts dropped."""
+    speech = np.zeros(probs.size, dtype=bool)
+    active = False
+    for i, p in enumerate(probs):
+        active = p >= threshold if not active else p >= release
+        speech[i] = active
+    speech = _fill_runs(speech, value=False, max_len=int(round(min_silence_s / FRAME_S)))
+    return _fill_runs(speech, value=True, max_len=int(round(min_speech_s / FRAME_S)) - 1)
+
+
+def speech_fraction(speech: np.ndarray, start_s: float, end_s: float) -> float:
+    """Share of the frames between ``start_s`` and ``end_s`` that hold speech."""
+    first = int(np.floor(start_s / FRAME_S))
+    last = max(first + 1, int(np.ceil(end_s / FRAME_S)))
+    part = speech[first:last]
+    return float(part.mean()) if part.size else 0.0
+
+
+def _fill_runs(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
+    """Flip interior runs of ``value`` no longer than ``max_len`` frames."""
+    if max_len <= 0 or mask.size == 0:
+        return mask
+    out = mask.copy()
+    edges = np.flatnonzero(np.diff(np.r_[~value, mask == value, ~value].astype(int)))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        interior = start > 0 and stop < mask.size if not value else True
+        if interior and stop - start <= max_len:
+            out[start:stop] = not value
+    return out

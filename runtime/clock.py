@@ -1,0 +1,29 @@
+"""The session clock: the one time base. Seconds from session start, float64, monotonic."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+class SessionClock:
+    """Monotonic seconds since the session started, plus the wall-clock instant of that start.
+
+    Every sample and frame is stamped on this clock. Links with latency subtract it from ``now_s()``
+    when they stamp what they receive.
+    """
+
+    def __init__(self, monotonic=time.monotonic, sleep=time.sleep):
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._start = monotonic()
+        self.started_at_utc = datetime.now(timezone.utc)
+
+    def now_s(self) -> float:
+        return self._monotonic() - self._start
+
+    def wait_until(self, t_s: float) -> None:
+        """Sleep until the clock reads ``t_s`` (used to replay a recording at real-time pace)."""
+        remaining = t_s - self.now_s()
+        if remaining > 0:
+            self._sleep(remaining)

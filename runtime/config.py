@@ -1,0 +1,77 @@
+"""Settings: defaults here, a TOML file over them, command-line overrides over that; validated by key.
+
+Each section belongs to one part of the runtime. An unknown key or a value of the wrong type is an
+``InputError`` naming the file and the key, so a typo in a clinic's config never passes silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from runtime.errors import InputError
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "runtime": {
+        "backend": "onnxruntime",  # onnxruntime | openvino | tflite | tensorrt
+        "realtime": False,  # replay a file at real-time pace, as a live device delivers it
+    },
+    "audio": {
+        "enabled": True,
+        "model": "audio-emotion",  # a model id under models/, or a folder
+        "sample_rate_hz": 16000,
+        "window_s": 2.0,
+        "hop_s": 0.5,
+        "speaker_baseline": "session",  # session | none
+        "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings
+        "min_speech_fraction": 0.3,  # a window with less speech makes no claim
+    },
+}
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "runtime.backend": ("onnxruntime", "openvino", "tflite", "tensorrt"),
+    "audio.speaker_baseline": ("session", "none"),
+}
+
+
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Defaults, then the TOML file at ``path``, then ``overrides`` ("section.key": value, None = unset)."""
+    settings = copy.deepcopy(DEFAULTS)
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except FileNotFoundError:
+            raise InputError(path, "no such config file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise InputError(path, f"not valid TOML ({error})") from None
+        for section, values in data.items():
+            if not isinstance(values, dict):
+                raise InputError(path, f"'{section}' must be a [section]")
+            for key, value in values.items():
+                _set(settings, f"{section}.{key}", value, source)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set(settings, dotted, value, "command line")
+    return settings
+
+
+def _set(settings: dict[str, dict[str, Any]], dotted: str, value: Any, source: str) -> None:
+    section, _, key = dotted.partition(".")
+    if section not in DEFAULTS or key not in DEFAULTS[section]:
+        raise InputError(source, f"unknown setting '{dotted}'")
+    default = DEFAULTS[section][key]
+    if isinstance(default, bool) != isinstance(value, bool):
+        raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
+    if isinstance(default, float) and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, type(default)):
+        raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
+    if dotted in CHOICES and value not in CHOICES[dotted]:
+        raise InputError(source, f"setting '{dotted}' must be one of {', '.join(CHOICES[dotted])}")
+    if isinstance(value, float) and key.endswith("_s") and value <= 0:
+        raise InputError(source, f"setting '{dotted}' must be positive")
+    settings[section][key] = value

@@ -1,0 +1,148 @@
+"""Media files through PyAV's bundled FFmpeg: probing, decoding audio, extracting it to WAV.
+
+Every failure becomes an ``InputError`` that names the file and the problem.
+"""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.timeline import write_atomically
+
+DEFAULT_SAMPLE_RATE_HZ = 16000
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    container: str
+    duration_s: float
+    has_audio: bool
+    has_video: bool
+    audio_codec: str | None = None
+    audio_sample_rate_hz: int | None = None
+    audio_duration_s: float | None = None
+
+
+def probe(path: str | Path) -> MediaInfo:
+    """What a media file holds; raises ``InputError`` for a missing, empty or unreadable file."""
+    path = _existing_file(path)
+    with _open(path) as container:
+        audio = container.streams.audio[0] if container.streams.audio else None
+        duration_s = container.duration / av.time_base if container.duration else 0.0
+        audio_duration_s = None
+        if audio is not None and audio.duration is not None and audio.time_base is not None:
+            audio_duration_s = float(audio.duration * audio.time_base)
+        return MediaInfo(
+            path=str(path),
+            container=container.format.name,
+            duration_s=float(duration_s),
+            has_audio=audio is not None,
+            has_video=bool(container.streams.video),
+            audio_codec=audio.codec_context.name if audio is not None else None,
+            audio_sample_rate_hz=audio.codec_context.sample_rate if audio is not None else None,
+            audio_duration_s=audio_duration_s,
+        )
+
+
+def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> Iterator[np.ndarray]:
+    """Decode the first audio stream as mono float32 blocks at ``sample_rate_hz``, in order.
+
+    The stream's own start offset is honoured: audio that starts late is preceded by silence, so that
+    sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock.
+    """
+    path = _existing_file(path)
+    with _open(path) as container:
+        if not container.streams.audio:
+            raise InputError(path, "has no audio stream")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate_hz)
+        emitted = 0
+        first = True
+        try:
+            for frame in container.decode(stream):
+                if first and frame.pts is not None and frame.time_base is not None:
+                    lead_samples = int(round(float(frame.pts * frame.time_base) * sample_rate_hz))
+                    if lead_samples > 0:
+                        emitted += lead_samples
+                        yield np.zeros(lead_samples, dtype=np.float32)
+                first = False
+                for out in resampler.resample(frame):
+                    block = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    emitted += block.size
+                    yield block
+            for out in resampler.resample(None):
+                block = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                emitted += block.size
+                yield block
+        except av.error.FFmpegError as error:
+            raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
+        if emitted == 0:
+            raise InputError(path, "audio stream holds no samples")
+
+
+def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> np.ndarray:
+    """The whole first audio stream as one mono float32 array at ``sample_rate_hz``."""
+    blocks = list(iter_audio(path, sample_rate_hz))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
+    """16-bit PCM mono WAV of float samples in [-1, 1]."""
+    import io
+
+    pcm = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0)
+    pcm16 = np.round(pcm * 32767.0).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(sample_rate_hz)
+        handle.writeframes(pcm16.tobytes())
+    return buffer.getvalue()
+
+
+def extract_audio(
+    video_path: str | Path, out_path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ
+) -> float:
+    """Write the first audio stream of ``video_path`` as mono 16-bit WAV; returns its duration in seconds."""
+    if sample_rate_hz < 1000 or sample_rate_hz > 192000:
+        raise InputError(str(sample_rate_hz), "sample rate must be between 1000 and 192000 Hz")
+    samples = read_audio(video_path, sample_rate_hz)
+    out_path = Path(out_path)
+    if not out_path.parent.is_dir():
+        raise InputError(out_path, "output folder does not exist")
+    write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
+    return samples.size / sample_rate_hz
+
+
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if not path.is_file():
+        raise InputError(path, "not a file")
+    if path.stat().st_size == 0:
+        raise InputError(path, "empty file")
+    return path
+
+
+def _open(path: Path):
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError as error:
+        raise InputError(path, f"not a readable media file: corrupt or unsupported format ({_short(error)})") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not a readable media file: corrupt or unsupported format") from None
+
+
+def _short(error: Exception) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.split(":")[0].strip() if ";" in text else text.strip()
