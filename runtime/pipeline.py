@@ -1,0 +1,75 @@
+"""Analyse a recorded input: run every enabled arm over it, then write the timeline.
+
+The graph of steps lives here, apart from the steps: each arm is a function
+``(request: AnalysisRequest) -> Track | None`` registered in ``ARMS`` (None = the arm has nothing to read in
+this input, e.g. no video stream for the face arm). Arms never see each other; fusion gets their tracks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime import __version__
+from runtime.errors import InputError
+from runtime.media import MediaInfo, probe
+from runtime.timeline import Timeline, write_timeline
+from runtime.track import Track
+
+
+@dataclass
+class AnalysisRequest:
+    """What an arm gets: the input, what it holds, and the validated settings."""
+
+    input_path: Path
+    media: MediaInfo
+    settings: dict[str, dict[str, Any]]
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. a physiological recording beside the video
+
+
+ArmFunction = Callable[[AnalysisRequest], "Track | None"]
+
+
+def _audio_arm(request: AnalysisRequest) -> Track | None:
+    from runtime.arms.audio.arm import analyze_audio_request
+
+    return analyze_audio_request(request)
+
+
+# (settings section, arm): an arm runs when its section says enabled = true.
+ARMS: list[tuple[str, ArmFunction]] = [
+    ("audio", _audio_arm),
+]
+
+
+def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]],
+                 extras: dict[str, Any] | None = None) -> Timeline:
+    """Run the enabled arms over ``input_path`` and write ``timeline.json`` and ``timeline.csv`` to ``out_dir``.
+
+    Nothing is written unless every arm finished: a failure leaves no partial output.
+    """
+    started = time.perf_counter()
+    media = probe(input_path)
+    request = AnalysisRequest(Path(input_path), media, settings, dict(extras or {}))
+    tracks = []
+    for section, arm in ARMS:
+        if not settings.get(section, {}).get("enabled", False):
+            continue
+        track = arm(request)
+        if track is not None:
+            tracks.append(track)
+    if not tracks:
+        raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
+    duration_s = max([media.duration_s] + [t.windows[-1].end_s for t in tracks if t.windows])
+    timeline = Timeline(
+        input_path=str(input_path),
+        duration_s=round(duration_s, 6),
+        tracks=tracks,
+        settings=settings,
+        software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3)},
+    )
+    write_timeline(timeline, Path(out_dir))
+    return timeline
