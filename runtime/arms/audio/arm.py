@@ -1,0 +1,118 @@
+"""The audio arm: a recording in, a Track out — speech windows with emotion probabilities and voice measurements.
+
+File mode analyses the whole recording at once (descriptors computed once, read per window); the streaming
+wrapper in ``stream.py`` does the same window by window for a live microphone or a paced replay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
+from runtime.arms.audio.model import AudioEmotionModel
+from runtime.arms.audio.vad import FRAME_S, speech_frames, speech_probabilities
+from runtime.arms.audio.voice_quality import VoiceAnalysis
+from runtime.arms.audio.windows import AudioWindow, audio_windows
+from runtime.errors import InputError
+from runtime.media import read_audio
+from runtime.track import Track, Window
+
+NO_SPEECH = "no speech"
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    window_s: float = 2.0
+    hop_s: float = 0.5
+    speaker_baseline: str = "session"  # session | none
+    min_baseline_speech_s: float = 20.0
+    min_speech_fraction: float = 0.3
+    sample_rate_hz: int = 16000
+
+    @classmethod
+    def from_config(cls, section: dict) -> AudioSettings:
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+
+
+def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_s: float) -> tuple[str, str]:
+    """Which model variant to use, and why: a session baseline needs enough of the speaker's own speech."""
+    if requested == "none":
+        return "none", "none requested"
+    if speech_s < min_speech_s or n_claims < 2:
+        return "none", f"too little speech for a session baseline ({speech_s:.1f} s < {min_speech_s:.0f} s)"
+    return "session", f"session baseline over {speech_s:.1f} s of speech in {n_claims} windows"
+
+
+def analyze_audio(samples: np.ndarray, model: AudioEmotionModel, settings: AudioSettings) -> Track:
+    """Analyse a whole 16 kHz mono recording into the audio track."""
+    sample_rate_hz = settings.sample_rate_hz
+    duration_s = samples.size / sample_rate_hz
+    speech = speech_frames(speech_probabilities(samples))
+    windows = audio_windows(speech, duration_s, settings.window_s, settings.hop_s)
+    claims = [i for i, w in enumerate(windows) if w.speech_fraction >= settings.min_speech_fraction]
+
+    descriptors = frame_descriptors(samples, sample_rate_hz)
+    features = np.array([window_features(descriptors, windows[i].start_s, windows[i].end_s) for i in claims],
+                        dtype=np.float32).reshape(len(claims), -1)
+    speech_s = float(speech.sum() * FRAME_S)
+    variant, baseline_note = baseline_variant(settings.speaker_baseline, speech_s, len(claims),
+                                              settings.min_baseline_speech_s)
+    if variant == "session":
+        features = zscore_by_group(features, np.zeros(len(claims), dtype=int))
+    probs = model.predict(features, variant)
+
+    voice = VoiceAnalysis(samples, sample_rate_hz, speech)
+    probs_by_window = dict(zip(claims, probs, strict=True))
+    track_windows = [
+        _track_window(w, probs_by_window.get(i), voice.window(w.start_s, w.end_s)) for i, w in enumerate(windows)
+    ]
+    return Track(
+        name="audio",
+        labels=model.labels,
+        windows=track_windows,
+        model=model.identity(variant),
+        settings={
+            "window_s": settings.window_s,
+            "hop_s": settings.hop_s,
+            "sample_rate_hz": sample_rate_hz,
+            "speaker_baseline": variant,
+            "speaker_baseline_note": baseline_note,
+            "min_speech_fraction": settings.min_speech_fraction,
+            "feature_set": FEATURE_SET,
+            "speech_s": round(speech_s, 3),
+        },
+    )
+
+
+def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: dict[str, float]) -> Window:
+    measurements = {"speech_fraction": window.speech_fraction, **measurements}
+    if probs is None:
+        reason = NO_SPEECH if window.speech_fraction == 0 else f"too little speech ({window.speech_fraction:.0%})"
+        return Window(window.start_s, window.end_s, None, 0.0, reason, measurements)
+    return Window(window.start_s, window.end_s, [float(p) for p in probs], round(window.speech_fraction, 4), "",
+                  measurements)
+
+
+def analyze_audio_request(request) -> Track | None:
+    """The pipeline's entry: ``None`` when the input has no audio stream but has video for other arms."""
+    section = request.settings["audio"]
+    if not request.media.has_audio:
+        if request.media.has_video:
+            return None
+        raise InputError(request.input_path, "has no audio stream")
+    settings = AudioSettings.from_config(section)
+    model = AudioEmotionModel(section["model"], backend=request.settings["runtime"]["backend"])
+    if model.feature_set != FEATURE_SET:
+        raise InputError(model.card.folder, f"model expects features {model.feature_set!r}, "
+                                             f"this runtime computes {FEATURE_SET!r}")
+    if request.settings["runtime"].get("realtime"):
+        from runtime.arms.audio.stream import analyze_audio_paced
+
+        track = analyze_audio_paced(request.input_path, model, settings)
+    else:
+        track = analyze_audio(read_audio(request.input_path, settings.sample_rate_hz), model, settings)
+    if not any(w.has_claim for w in track.windows) and not request.media.has_video:
+        raise InputError(request.input_path, "no speech found: the recording is silent or holds no voice")
+    return track

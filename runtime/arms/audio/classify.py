@@ -1,0 +1,109 @@
+"""``emotrace audio classify``: one emotion per audio file, with probabilities, to CSV.
+
+Each file is judged over its speech windows (the mean of their probabilities). With ``speaker_baseline="folder"``
+the files of one folder are taken as one speaker and their windows are z-scored against that speaker's own
+baseline before the "session" variant judges them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.arms.audio.features import (
+    FEATURE_SET,
+    clip_probabilities,
+    frame_descriptors,
+    window_features,
+    zscore_by_group,
+)
+from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel
+from runtime.arms.audio.windows import speech_windows
+from runtime.errors import InputError
+from runtime.media import read_audio
+from runtime.timeline import write_atomically
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
+
+
+@dataclass
+class FileFeatures:
+    path: Path
+    speaker: str
+    features: np.ndarray  # (n_windows, n_features)
+
+
+def find_audio_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and audio files under folders (recursively, sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(path, "no such file or folder")
+    if not found:
+        raise InputError(", ".join(str(p) for p in paths), "no audio files found")
+    return found
+
+
+def file_window_features(path: Path, window_s: float, hop_s: float, min_speech_fraction: float,
+                         sample_rate_hz: int = 16000) -> np.ndarray:
+    """Features of every speech window of one file; an error if the file holds no speech."""
+    samples = read_audio(path, sample_rate_hz)
+    windows = speech_windows(samples, sample_rate_hz, window_s, hop_s, min_speech_fraction)
+    if not windows:
+        raise InputError(path, "no speech found: the recording is silent or holds no voice")
+    descriptors = frame_descriptors(samples, sample_rate_hz)
+    return np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
+
+
+def classify_files(files: list[Path], model: AudioEmotionModel, speaker_baseline: str) -> list[np.ndarray]:
+    """Clip probabilities per file, in order."""
+    card = model.card.extra
+    window_s, hop_s = card.get("window_s", 2.0), card.get("hop_s", 0.5)
+    min_fraction = card.get("min_speech_fraction", 0.3)
+    items = [FileFeatures(f, str(f.parent), file_window_features(f, window_s, hop_s, min_fraction)) for f in files]
+    if speaker_baseline == "folder":
+        by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
+        for item in items:
+            by_speaker[item.speaker].append(item)
+        for group in by_speaker.values():
+            stacked = np.vstack([item.features for item in group])
+            z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
+            offsets = np.cumsum([0] + [len(item.features) for item in group])
+            for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
+                item.features = z[a:b]
+        variant = "session"
+    elif speaker_baseline == "none":
+        variant = "none"
+    else:
+        raise InputError(speaker_baseline, "speaker baseline must be 'none' or 'folder'")
+    return [clip_probabilities(model.predict(item.features, variant)) for item in items]
+
+
+def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
+                   speaker_baseline: str = "none") -> int:
+    """Classify files/folders and write ``path,emotion,<one probability per label>``; returns the file count."""
+    files = find_audio_files(paths)
+    emotion_model = AudioEmotionModel(model or DEFAULT_AUDIO_MODEL)
+    if emotion_model.feature_set != FEATURE_SET:
+        raise InputError(emotion_model.card.folder, f"model expects features {emotion_model.feature_set!r}")
+    if not Path(csv_path).parent.is_dir():
+        raise InputError(csv_path, "output folder does not exist")
+    probs = classify_files(files, emotion_model, speaker_baseline)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["path", "emotion", *emotion_model.labels])
+    for path, p in zip(files, probs, strict=True):
+        writer.writerow([str(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
+    write_atomically(Path(csv_path), buffer.getvalue().encode())
+    return len(files)

@@ -1,0 +1,133 @@
+"""The audio arm, window by window: for a live microphone, or a recording replayed at real-time pace.
+
+Each window is judged as soon as its last sample has arrived. Descriptors are computed over the window plus
+a short context before it (not over the whole recording, which a live session does not have yet), and the
+session baseline is the speaker's speech so far: until enough speech has been heard, windows are judged by
+the population ("none") variant, and each window says which baseline judged it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant
+from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
+from runtime.arms.audio.model import AudioEmotionModel
+from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, speech_frames
+from runtime.arms.audio.voice_quality import VoiceAnalysis
+from runtime.arms.audio.windows import AudioWindow
+from runtime.clock import SessionClock
+from runtime.sources.audio import FileAudioSource
+from runtime.track import Track, Window
+
+CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
+MAX_BASELINE_WINDOWS = 14400  # two hours of 0.5 s hops; older speech drops out of the baseline
+
+
+class AudioStream:
+    """Push samples in, get finished windows out."""
+
+    def __init__(self, model: AudioEmotionModel, settings: AudioSettings):
+        self.model = model
+        self.settings = settings
+        self.rate = settings.sample_rate_hz
+        self._vad = VoiceActivityDetector()
+        self._probs = np.zeros(0, dtype=np.float32)
+        self._buffer = np.zeros(0, dtype=np.float32)
+        self._buffer_start_s = 0.0
+        self._received_s = 0.0
+        self._next_start_s = 0.0
+        self._last_end_s = 0.0
+        self._history: list[np.ndarray] = []
+        self._speech_s = 0.0
+        self.variants_used: set[str] = set()
+
+    def push(self, samples: np.ndarray) -> list[Window]:
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
+        self._received_s += samples.size / self.rate
+        self._probs = np.concatenate([self._probs, self._vad.process(samples)])
+        done = []
+        while self._next_start_s + self.settings.window_s <= self._received_s + 1e-9:
+            done.append(self._judge(self._next_start_s, self._next_start_s + self.settings.window_s))
+            self._last_end_s = round(self._next_start_s + self.settings.window_s, 6)
+            self._next_start_s = round(self._next_start_s + self.settings.hop_s, 6)
+        self._trim()
+        return done
+
+    def finish(self) -> list[Window]:
+        """The last, shorter window at the end of a recording (as in file mode)."""
+        self._probs = np.concatenate([self._probs, self._vad.flush()])
+        if self._last_end_s < self._received_s - 1e-6:
+            return [self._judge(self._next_start_s, round(self._received_s, 6))]
+        return []
+
+    def _judge(self, start_s: float, end_s: float) -> Window:
+        seg_start_s = max(self._buffer_start_s, start_s - CONTEXT_S)
+        first = int(round((seg_start_s - self._buffer_start_s) * self.rate))
+        last = int(round((end_s - self._buffer_start_s) * self.rate))
+        segment = self._buffer[first:last]
+        frame0 = int(np.floor(seg_start_s / FRAME_S))
+        speech = speech_frames(self._probs[frame0:int(np.ceil(end_s / FRAME_S))])
+        local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
+        a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
+        fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
+        offset_s = seg_start_s - frame0 * FRAME_S  # segment start on the local frame grid
+        pad = np.zeros(int(round(offset_s * self.rate)), dtype=np.float32)
+        local = np.concatenate([pad, segment])
+        window = AudioWindow(start_s, end_s, fraction)
+        measurements = VoiceAnalysis(local, self.rate, speech).window(local_start_s, local_end_s)
+        probs = None
+        if fraction >= self.settings.min_speech_fraction:
+            features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
+            probs = self._classify(features.astype(np.float32), fraction * (end_s - start_s))
+        return _track_window(window, probs, measurements)
+
+    def _classify(self, features: np.ndarray, speech_s: float) -> np.ndarray:
+        self._history.append(features)
+        self._history = self._history[-MAX_BASELINE_WINDOWS:]
+        self._speech_s += speech_s
+        variant, _ = baseline_variant(self.settings.speaker_baseline, self._speech_s, len(self._history),
+                                      self.settings.min_baseline_speech_s)
+        row = features[None, :]
+        if variant == "session":
+            history = np.vstack(self._history)
+            row = zscore_by_group(history, np.zeros(len(history), dtype=int))[-1:]
+        self.variants_used.add(variant)
+        return self.model.predict(row, variant)[0]
+
+    def _trim(self) -> None:
+        keep_from_s = max(0.0, self._next_start_s - CONTEXT_S)
+        drop = int(round((keep_from_s - self._buffer_start_s) * self.rate))
+        if drop > 0:
+            self._buffer = self._buffer[drop:]
+            self._buffer_start_s += drop / self.rate
+
+
+def analyze_audio_paced(path, model: AudioEmotionModel, settings: AudioSettings,
+                        clock: SessionClock | None = None) -> Track:
+    """Replay a recording at real-time pace through the streaming arm, recording each window's latency."""
+    clock = clock or SessionClock()
+    stream = AudioStream(model, settings)
+    windows: list[Window] = []
+    latencies_s: list[float] = []
+    for chunk in FileAudioSource(path, settings.sample_rate_hz, clock=clock).chunks():
+        for window in stream.push(chunk.samples):
+            latencies_s.append(clock.now_s() - window.end_s)
+            windows.append(window)
+    for window in stream.finish():
+        latencies_s.append(clock.now_s() - window.end_s)
+        windows.append(window)
+    latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)
+    return Track(
+        name="audio",
+        labels=model.labels,
+        windows=windows,
+        model=model.identity("session" if "session" in stream.variants_used else "none"),
+        settings={
+            "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
+            "mode": "paced", "speaker_baseline": "running session baseline, population model until "
+            f"{settings.min_baseline_speech_s:.0f} s of speech", "variants_used": sorted(stream.variants_used),
+            "min_speech_fraction": settings.min_speech_fraction, "feature_set": FEATURE_SET,
+            "latency_s_max": round(float(latency.max()), 4), "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
+        },
+    )

@@ -1,0 +1,88 @@
+"""Audio sources: a recorded file (as fast as possible, or paced at real time) and a live microphone.
+
+Both yield ``AudioChunk``s of 16 kHz mono float32 samples stamped with their start on the session clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from runtime.clock import SessionClock
+from runtime.errors import InputError
+from runtime.media import iter_audio
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    start_s: float
+    samples: np.ndarray
+    sample_rate_hz: int
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.samples.size / self.sample_rate_hz
+
+
+class FileAudioSource:
+    """A recorded file. With a clock, each chunk is released only when the clock reaches its end (real-time pace)."""
+
+    def __init__(self, path: str | Path, sample_rate_hz: int = 16000, chunk_s: float = 0.1,
+                 clock: SessionClock | None = None):
+        self.path = Path(path)
+        self.sample_rate_hz = sample_rate_hz
+        self.chunk_samples = max(1, int(round(chunk_s * sample_rate_hz)))
+        self.clock = clock
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        pending = np.zeros(0, dtype=np.float32)
+        emitted = 0
+        for block in iter_audio(self.path, self.sample_rate_hz):
+            pending = np.concatenate([pending, block])
+            while pending.size >= self.chunk_samples:
+                chunk, pending = pending[:self.chunk_samples], pending[self.chunk_samples:]
+                yield self._release(emitted, chunk)
+                emitted += chunk.size
+        if pending.size:
+            yield self._release(emitted, pending)
+
+    def _release(self, first_sample: int, samples: np.ndarray) -> AudioChunk:
+        chunk = AudioChunk(first_sample / self.sample_rate_hz, samples, self.sample_rate_hz)
+        if self.clock is not None:
+            self.clock.wait_until(chunk.end_s)
+        return chunk
+
+
+class MicrophoneSource:
+    """A live capture device through PyAV (ALSA on Linux: ``device="default"``, ``input_format="alsa"``).
+
+    Chunks are stamped by arrival: a chunk that arrives at clock time t ends at t. A device that cannot be
+    opened, or that disappears mid-session, raises ``InputError`` naming it; what was captured is kept.
+    """
+
+    def __init__(self, device: str = "default", input_format: str = "alsa", sample_rate_hz: int = 16000,
+                 clock: SessionClock | None = None):
+        self.device = device
+        self.input_format = input_format
+        self.sample_rate_hz = sample_rate_hz
+        self.clock = clock or SessionClock()
+
+    def chunks(self) -> Iterator[AudioChunk]:
+        try:
+            container = av.open(self.device, format=self.input_format)
+        except (av.error.FFmpegError, ValueError) as error:
+            raise InputError(f"{self.input_format}:{self.device}", f"cannot open audio device ({error})") from None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
+        try:
+            with container:
+                for frame in container.decode(audio=0):
+                    for out in resampler.resample(frame):
+                        samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                        end_s = self.clock.now_s()
+                        yield AudioChunk(end_s - samples.size / self.sample_rate_hz, samples, self.sample_rate_hz)
+        except av.error.FFmpegError as error:
+            raise InputError(f"{self.input_format}:{self.device}", f"audio device stopped ({error})") from None

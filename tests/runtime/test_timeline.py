@@ -1,0 +1,49 @@
+import csv
+import io
+import math
+
+import pytest
+
+from runtime.timeline import Timeline, write_atomically, write_timeline
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+
+def _timeline() -> Timeline:
+    audio = Track("audio", windows=[Window(0, 2, [0.125] * 8, 1.0, "", {"f0_median_hz": 110.0}),
+                                    Window(0.5, 2.5, None, 0.0, "no speech", {"pause_s": 2.0})])
+    physio = Track("physio", labels=["stress"], unsupported_labels=list(CANONICAL_LABELS),
+                   windows=[Window(0, 30, [0.7], 0.9, "", {"hr_bpm": math.nan})])
+    return Timeline("in.mp4", 30.0, [audio, physio], settings={"a": 1})
+
+
+def test_timeline_json_round_trips():
+    timeline = _timeline()
+    assert Timeline.from_json(timeline.to_json()).to_dict() == timeline.to_dict()
+
+
+def test_csv_is_long_form_with_a_column_per_label_and_measurement():
+    rows = list(csv.DictReader(io.StringIO(_timeline().to_csv())))
+    assert [r["track"] for r in rows] == ["audio", "audio", "physio"]
+    header = rows[0].keys()
+    for column in ["track", "start_s", "end_s", "quality", *CANONICAL_LABELS, "stress", "f0_median_hz", "pause_s"]:
+        assert column in header
+    assert float(rows[0]["happy"]) == 0.125
+    assert rows[1]["happy"] == "" and rows[1]["reason"] == "no speech"
+    assert rows[2]["stress"] == "0.7" and rows[2]["happy"] == ""
+    assert rows[2]["hr_bpm"] == "nan"
+
+
+def test_write_timeline_writes_both_files(tmp_path):
+    json_path, csv_path = write_timeline(_timeline(), tmp_path / "out")
+    assert Timeline.from_json(json_path.read_text()).tracks[1].name == "physio"
+    assert csv_path.read_text().startswith("track,start_s,end_s")
+
+
+def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path, monkeypatch):
+    def fail(*_args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("runtime.timeline.os.replace", fail)
+    with pytest.raises(OSError):
+        write_atomically(tmp_path / "x.json", b"abc")
+    assert list(tmp_path.iterdir()) == []
