@@ -89,13 +89,15 @@ def speech_fraction(speech: np.ndarray, start_s: float, end_s: float) -> float:
 
 
 def _fill_runs(mask: np.ndarray, value: bool, max_len: int) -> np.ndarray:
-    """Flip interior runs of ``value`` no longer than ``max_len`` frames."""
+    """Flip runs of ``value`` no longer than ``max_len`` frames (gaps only between two stretches of speech)."""
     if max_len <= 0 or mask.size == 0:
         return mask
     out = mask.copy()
-    edges = np.flatnonzero(np.diff(np.r_[~value, mask == value, ~value].astype(int)))
+    is_value = (mask == value).astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], is_value, [0]])))
     for start, stop in zip(edges[::2], edges[1::2], strict=True):
-        interior = start > 0 and stop < mask.size if not value else True
-        if interior and stop - start <= max_len:
+        if not value and (start == 0 or stop == mask.size):
+            continue
+        if stop - start <= max_len:
             out[start:stop] = not value
     return out

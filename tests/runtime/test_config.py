@@ -1,0 +1,34 @@
+import pytest
+
+from runtime.config import DEFAULTS, load_settings
+from runtime.errors import InputError
+
+
+def test_file_and_overrides_layer_over_defaults(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[audio]\nwindow_s = 3\nspeaker_baseline = "none"\n')
+    settings = load_settings(path, {"audio.hop_s": 1.0, "audio.window_s": None})
+    assert settings["audio"]["window_s"] == 3.0 and isinstance(settings["audio"]["window_s"], float)
+    assert settings["audio"]["hop_s"] == 1.0
+    assert settings["audio"]["speaker_baseline"] == "none"
+    assert settings["runtime"]["backend"] == DEFAULTS["runtime"]["backend"]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[audio]\nwindow_sec = 2.0\n', "unknown setting 'audio.window_sec'"),
+    ('[audio]\nwindow_s = "long"\n', "must be float"),
+    ('[audio]\nwindow_s = -1.0\n', "must be positive"),
+    ('[runtime]\nbackend = "cuda"\n', "must be one of"),
+    ('[audio\n', "not valid TOML"),
+])
+def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as info:
+        load_settings(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_config_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such config file"):
+        load_settings(tmp_path / "nope.toml")

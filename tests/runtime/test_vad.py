@@ -1,0 +1,33 @@
+import numpy as np
+
+from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, speech_frames, speech_probabilities
+from runtime.media import read_audio
+
+
+def _clip(ravdess_dir):
+    return read_audio(ravdess_dir / "Actor_01" / "03-01-01-01-01-01-01.flac")
+
+
+def test_vad_finds_the_speech_in_a_clip_and_not_the_silence_around_it(ravdess_dir):
+    samples = _clip(ravdess_dir)
+    speech = speech_frames(speech_probabilities(samples))
+    assert 0.2 < speech.mean() < 0.8  # RAVDESS clips hold about a second of near-silence before the speech
+    assert not speech[: int(0.5 / FRAME_S)].any()
+    assert not speech_frames(speech_probabilities(np.zeros(16000 * 3, dtype=np.float32))).any()
+
+
+def test_streaming_in_odd_blocks_matches_one_batch(ravdess_dir):
+    samples = _clip(ravdess_dir)
+    batch = speech_probabilities(samples)
+    detector = VoiceActivityDetector()
+    parts = [detector.process(block) for block in np.array_split(samples, 37)] + [detector.flush()]
+    streamed = np.concatenate(parts)
+    assert streamed.shape == batch.shape
+    np.testing.assert_allclose(streamed, batch, atol=1e-5)
+
+
+def test_short_gaps_are_closed_and_short_bursts_dropped():
+    probs = np.array([0.9] * 20 + [0.1] * 2 + [0.9] * 20 + [0.1] * 30 + [0.9] * 3 + [0.1] * 20)
+    speech = speech_frames(probs, min_silence_s=0.1, min_speech_s=0.25)
+    assert speech[:42].all()  # a 64 ms gap inside speech is closed
+    assert not speech[72:75].any()  # a 96 ms burst is dropped
