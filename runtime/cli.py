@@ -52,6 +52,8 @@ def _run_extract_audio(args) -> None:
     from runtime.media import extract_audio
 
     out = args.out or args.video.with_suffix(".wav")
+    if args.out is None and out == args.video:
+        out = args.video.with_suffix(".audio.wav")
     if out.resolve() == args.video.resolve():
         raise InputError(out, "output would overwrite the input")
     duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr)

@@ -1,0 +1,41 @@
+import subprocess
+import sys
+import wave
+
+import pytest
+
+from runtime.cli import main
+from tests.media_factory import tone, write_media
+
+
+def test_extract_audio_command_writes_the_wav(tmp_path, capsys):
+    video = write_media(tmp_path / "v.mkv", tone(2.0), 48000, "libopus", "libx264", video_s=2.0)
+    assert main(["extract-audio", str(video), "-o", str(tmp_path / "a.wav"), "--sr", "8000"]) == 0
+    with wave.open(str(tmp_path / "a.wav")) as handle:
+        assert handle.getframerate() == 8000
+    assert "a.wav" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [
+    ["extract-audio", "{tmp}/missing.mp4"],
+    ["analyze", "{tmp}/missing.mp4", "--out", "{tmp}/out"],
+    ["audio", "classify", "{tmp}/missing.wav", "--csv", "{tmp}/x.csv"],
+    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--config", "{tmp}/nope.toml"],
+])
+def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, args):
+    write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    code = main([a.format(tmp=tmp_path) for a in args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("emotrace: error: ") and err.count("\n") == 1
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_installed_command_reports_bad_input_without_traceback(tmp_path):
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    result = subprocess.run([sys.executable, "-m", "runtime.cli", "extract-audio", str(empty)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"emotrace: error: {empty}: empty file"
