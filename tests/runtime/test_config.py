@@ -32,3 +32,14 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
 def test_missing_config_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such config file"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_reference_config_in_deploy_states_every_default():
+    from tests.conftest import REPO_ROOT
+
+    reference = load_settings(REPO_ROOT / "deploy" / "emotrace.toml")
+    assert reference == load_settings(None)
+    import tomllib
+
+    stated = tomllib.loads((REPO_ROOT / "deploy" / "emotrace.toml").read_text())
+    assert {s: set(v) for s, v in stated.items()} == {s: set(v) for s, v in DEFAULTS.items()}
