@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from runtime.clock import SessionClock
+from runtime.errors import InputError
+from runtime.media import wav_bytes
+from runtime.sources.audio import FileAudioSource, MicrophoneSource
+
+
+class StepClock(SessionClock):
+    def __init__(self):
+        self.t = 0.0
+        self.sleeps = []
+        super().__init__(monotonic=lambda: self.t, sleep=self._sleep)
+
+    def _sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+@pytest.fixture
+def wav(tmp_path):
+    samples = np.sin(np.arange(16000 * 2 + 123) / 10).astype(np.float32) * 0.1
+    path = tmp_path / "a.wav"
+    path.write_bytes(wav_bytes(samples, 16000))
+    return path, samples.size
+
+
+def test_file_source_chunks_are_contiguous_on_the_session_clock(wav):
+    path, n_samples = wav
+    chunks = list(FileAudioSource(path, chunk_s=0.1).chunks())
+    assert chunks[0].start_s == 0.0
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start_s == pytest.approx(a.end_s)
+    assert sum(c.samples.size for c in chunks) == n_samples
+
+
+def test_paced_file_source_releases_each_chunk_when_the_clock_reaches_its_end(wav):
+    path, n_samples = wav
+    clock = StepClock()
+    for chunk in FileAudioSource(path, chunk_s=0.25, clock=clock).chunks():
+        assert clock.now_s() == pytest.approx(chunk.end_s)
+    assert clock.now_s() == pytest.approx(n_samples / 16000)
+
+
+def test_unavailable_microphone_is_one_clear_error():
+    source = MicrophoneSource(device="no-such-device-xyz", input_format="alsa")
+    with pytest.raises(InputError, match="no-such-device-xyz"):
+        next(source.chunks())
