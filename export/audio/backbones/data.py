@@ -1,0 +1,78 @@
+"""Waveform windows of a corpus, cut exactly where the device cuts them (``speech_windows``, device settings).
+
+A pretrained encoder takes raw samples, so a training example is the 2 s of audio itself; a window shorter
+than the rest (the end of a short clip) is zero-padded to the common length, as the device pads its last one.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from export.audio.datasets import Clip
+from runtime.arms.audio.windows import AudioWindow, speech_windows
+from runtime.config import DEFAULTS
+from runtime.media import read_audio
+
+SAMPLE_RATE_HZ = 16000
+WINDOW_S = float(DEFAULTS["audio"]["window_s"])
+HOP_S = float(DEFAULTS["audio"]["hop_s"])
+MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
+
+
+@dataclass
+class WaveformWindows:
+    """Row i of ``waveforms`` is window ``windows[i]`` of clip ``clips[clip_index[i]]``."""
+
+    waveforms: np.ndarray  # (n_windows, window samples) float32
+    clip_index: np.ndarray  # (n_windows,) int
+    windows: list[AudioWindow]
+    clips: list[Clip]
+    no_speech: list[str]
+
+
+def window_samples(window_s: float = WINDOW_S, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
+    return int(round(window_s * sample_rate_hz))
+
+
+def cut_windows(samples: np.ndarray, windows: list[AudioWindow], window_s: float = WINDOW_S,
+                sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+    """(len(windows), window samples) float32: each window's samples, zero-padded at the end when short."""
+    length = window_samples(window_s, sample_rate_hz)
+    out = np.zeros((len(windows), length), dtype=np.float32)
+    for row, window in enumerate(windows):
+        first = int(round(window.start_s * sample_rate_hz))
+        piece = samples[first:first + length]
+        out[row, :piece.size] = piece
+    return out
+
+
+def clip_waveform_windows(path: Path, window_s: float = WINDOW_S, hop_s: float = HOP_S,
+                          min_speech_fraction: float = MIN_SPEECH_FRACTION) -> tuple[list[AudioWindow], np.ndarray]:
+    """The speech windows of one file and their samples."""
+    samples = read_audio(path, SAMPLE_RATE_HZ)
+    windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s,
+                             min_speech_fraction=min_speech_fraction)
+    return windows, cut_windows(samples, windows, window_s)
+
+
+def corpus_windows(clips: list[Clip], window_s: float = WINDOW_S, hop_s: float = HOP_S,
+                   progress: bool = False) -> WaveformWindows:
+    """Every speech window of every clip; clips without speech are listed, not kept."""
+    rows, index, windows, no_speech = [], [], [], []
+    for i, clip in enumerate(clips):
+        clip_windows, waveforms = clip_waveform_windows(clip.path, window_s, hop_s)
+        if not clip_windows:
+            no_speech.append(str(clip.path))
+        rows.append(waveforms)
+        index.append(np.full(len(clip_windows), i))
+        windows.extend(clip_windows)
+        if progress and (i + 1) % 100 == 0:
+            print(f"  windows: {i + 1}/{len(clips)} clips", file=sys.stderr, flush=True)
+    length = window_samples(window_s)
+    waveforms = np.concatenate(rows) if rows else np.zeros((0, length), dtype=np.float32)
+    clip_index = np.concatenate(index).astype(int) if index else np.zeros(0, dtype=int)
+    return WaveformWindows(waveforms, clip_index, windows, clips, no_speech)

@@ -1,0 +1,174 @@
+"""To the device: a trained backbone + head as one ONNX graph (raw 16 kHz samples in, probabilities out),
+INT8 weights by ONNX Runtime's dynamic quantization, the quantized model checked against the float one, CPU
+latency per 2 s window measured, and a model card the runtime's ``load_card`` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from export.audio.backbones.data import SAMPLE_RATE_HZ, WINDOW_S, window_samples
+from export.audio.backbones.models import (
+    BackboneEmotionModel,
+    LayerWeightedHead,
+    PooledLayers,
+    _quiet_transformers,
+)
+from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE
+from runtime.errors import InputError
+from runtime.models.card import file_sha256
+from runtime.models.runner import OnnxRuntimeBackend
+from runtime.timeline import write_atomically
+
+INPUT_NAME = "waveform"
+OPSET = 17
+FLOAT_FILE = "model.onnx"
+INT8_FILE = "model.int8.onnx"
+
+
+def export_onnx(module: nn.Module, path: str | Path, output_name: str = "probs",
+                n_samples: int | None = None) -> Path:
+    """Trace ``module`` (waveform (batch, samples) → output) into ONNX with free batch and length axes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    example = torch.zeros(1, n_samples or window_samples())
+    example[0, ::50] = 0.1  # not all zeros: a constant input can fold normalisation away while tracing
+    module.eval()
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter: the dynamo one needs onnxscript and handles these encoders no better.
+        torch.onnx.export(module, (example,), str(path), input_names=[INPUT_NAME], output_names=[output_name],
+                          dynamic_axes={INPUT_NAME: {0: "batch", 1: "samples"}, output_name: {0: "batch"}},
+                          opset_version=OPSET, dynamo=False)
+    return path
+
+
+def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
+    """INT8 weights for MatMul/Gemm (dynamic activation scales): the transformer's bulk, kept accurate.
+
+    The convolutional front end stays float: ConvInteger is slow or missing on several execution providers.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul", "Gemm"])
+    return Path(int8_path)
+
+
+def onnx_outputs(path: str | Path, waveforms: np.ndarray, batch_size: int = 8) -> np.ndarray:
+    backend = OnnxRuntimeBackend(Path(path))
+    rows = [backend.run({INPUT_NAME: np.ascontiguousarray(waveforms[i:i + batch_size], dtype=np.float32)})[0]
+            for i in range(0, len(waveforms), batch_size)]
+    return np.concatenate(rows) if rows else np.zeros((0,))
+
+
+def latency_per_window_ms(path: str | Path, window_s: float = WINDOW_S, repeats: int = 10,
+                          threads: int = 1, seed: int = 0) -> dict[str, float]:
+    """Wall time of one window through ONNX Runtime on this CPU (``threads`` intra-op threads), in ms."""
+    backend = OnnxRuntimeBackend(Path(path), threads=threads)
+    waveform = np.random.default_rng(seed).normal(0, 0.1, (1, window_samples(window_s))).astype(np.float32)
+    backend.run({INPUT_NAME: waveform})  # the first run allocates; not what a stream sees
+    times_ms = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        backend.run({INPUT_NAME: waveform})
+        times_ms.append((time.perf_counter() - start) * 1000.0)
+    return {"median_ms": round(statistics.median(times_ms), 2), "max_ms": round(max(times_ms), 2),
+            "repeats": repeats, "threads": threads, "window_s": window_s}
+
+
+def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
+    """How far the quantized model's probabilities are from the float model's on the same windows."""
+    diff = np.abs(reference - candidate)
+    return {"top1_agreement": float((reference.argmax(1) == candidate.argmax(1)).mean()),
+            "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean()), "n": int(len(reference))}
+
+
+def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
+    """The float torch model a ``train audio --audio-backbone`` run wrote, and its description."""
+    from transformers import AutoModel
+
+    trained = Path(trained)
+    description_path = trained / BACKBONE_FILE
+    if not description_path.is_file() or not (trained / HEAD_FILE).is_file():
+        raise InputError(trained, f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
+                                  "run `emotrace train audio --audio-backbone ...` first)")
+    description = json.loads(description_path.read_text())
+    _quiet_transformers()
+    folder = Path(description["folder"])
+    if not folder.is_dir():
+        raise InputError(folder, "the backbone's folder is gone; pull or copy it back")
+    if description["kind"] == "dimensional":
+        from export.audio.backbones.models import _dimensional_model_class
+
+        encoder = _dimensional_model_class().from_pretrained(folder).wav2vec2
+    else:
+        encoder = AutoModel.from_pretrained(folder)
+    head_settings = description["head"]
+    head = LayerWeightedHead(description["n_layers"], description["hidden_size"], len(description["labels"]),
+                             head_settings["head_hidden"], head_settings["dropout"])
+    head.load_state_dict(torch.load(trained / HEAD_FILE, weights_only=True))
+    model = BackboneEmotionModel(PooledLayers(encoder, description["normalize"]), head)
+    model.eval()
+    return model, description
+
+
+def write_card(folder: Path, model_id: str, labels: list[str], metrics: dict, licence: dict,
+               extra: dict) -> Path:
+    """``card.json`` for the runtime: int8 as the default variant, float beside it, both checksummed."""
+    files = {"default": INT8_FILE, "float": FLOAT_FILE}
+    card = {"id": model_id, "version": time.strftime("%Y.%m.%d"), "task": "audio-emotion-waveform",
+            "labels": labels, "files": files,
+            "sha256": {variant: file_sha256(folder / name) for variant, name in files.items()},
+            "feature_set": None, "metrics": metrics, "licence": licence,
+            "input": {"name": INPUT_NAME, "shape": ["batch", "samples"], "sample_rate_hz": SAMPLE_RATE_HZ,
+                      "window_s": WINDOW_S, "normalisation": "inside the graph"},
+            **extra}
+    path = folder / "card.json"
+    write_atomically(path, json.dumps(card, indent=2).encode())
+    return path
+
+
+def export_trained(trained: str | Path, out: str | Path, model_id: str = "audio-emotion-backbone",
+                   check_windows: np.ndarray | None = None, latency_repeats: int = 10) -> dict:
+    """ONNX float + INT8 of a trained backbone, checked and timed; returns the card's metrics."""
+    out = Path(out)
+    model, description = load_trained(trained)
+    export_onnx(model, out / FLOAT_FILE)
+    quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
+    return finish_export(out, model_id, description["labels"], model, check_windows, latency_repeats,
+                         licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
+                         extra={"trained_from": str(Path(trained).resolve())},
+                         report_path=Path(trained) / "report.json")
+
+
+def finish_export(out: Path, model_id: str, labels: list[str], model: nn.Module, check_windows: np.ndarray | None,
+                  latency_repeats: int, licence: dict, extra: dict, report_path: Path | None = None) -> dict:
+    """Check float ONNX against torch and INT8 against float, time both, write the card."""
+    if check_windows is None:
+        check_windows = np.random.default_rng(0).normal(0, 0.1, (8, window_samples())).astype(np.float32)
+    from export.audio.backbones.models import run_batched
+
+    reference = run_batched(model, check_windows)
+    float_out = onnx_outputs(out / FLOAT_FILE, check_windows)
+    int8_out = onnx_outputs(out / INT8_FILE, check_windows)
+    metrics = {
+        "onnx_vs_torch": compare_outputs(reference, float_out),
+        "int8_vs_float": compare_outputs(float_out, int8_out),
+        "latency_cpu_per_window": {"float": latency_per_window_ms(out / FLOAT_FILE, repeats=latency_repeats),
+                                   "int8": latency_per_window_ms(out / INT8_FILE, repeats=latency_repeats)},
+        "size_bytes": {"float": (out / FLOAT_FILE).stat().st_size, "int8": (out / INT8_FILE).stat().st_size},
+    }
+    if report_path is not None and report_path.is_file():
+        report = json.loads(report_path.read_text())
+        metrics["speaker_independent"] = {k: report.get(k) for k in ("cv", "validation")}
+    write_card(out, model_id, labels, metrics, licence, extra)
+    return metrics
