@@ -1,0 +1,109 @@
+"""Fusion: the modality tracks on one window grid, combined into the "fused" track.
+
+Every method is a ``Fuser`` (``fit`` where it learns, ``fuse(tracks) -> Track``), registered by name here for
+``--fusion NAME`` and the ``[fusion]`` config section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from runtime.errors import InputError
+from runtime.fusion.align import FusionInput, align_tracks
+from runtime.fusion.base import Fuser
+from runtime.fusion.learned import AttentionFusion, StackingFusion
+from runtime.fusion.methods import (
+    AccuracyWeightedFusion,
+    MeanFusion,
+    ProductFusion,
+    QualityAwareFusion,
+    WeightedFusion,
+)
+from runtime.track import Track
+
+FUSERS: dict[str, Callable[..., Fuser]] = {
+    "mean": MeanFusion,
+    "weighted": WeightedFusion,
+    "accuracy": AccuracyWeightedFusion,
+    "accuracy-class": lambda **kw: AccuracyWeightedFusion(per_class=True, **kw),
+    "quality": QualityAwareFusion,
+    "product": ProductFusion,
+    "stacking": StackingFusion,
+    "attention": AttentionFusion,
+}
+DEFAULT_FUSION = "product"
+
+
+def make_fuser(
+    name: str,
+    weights: Mapping[str, float] | None = None,
+    backend: str = "onnxruntime",
+    model: str | None = None,
+) -> Fuser:
+    """A fuser by registry name; ``weights`` only for "weighted", ``model``/``backend`` only for learned
+    ones.
+    """
+    if name not in FUSERS:
+        raise InputError(name, f"unknown fusion method; choose one of {', '.join(FUSERS)}")
+    if name == "weighted":
+        return WeightedFusion(weights)
+    if name in ("stacking", "attention"):
+        return FUSERS[name](model=model, backend=backend)
+    return FUSERS[name]()
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``audio=0.3,face=0.7`` → {"audio": 0.3, "face": 0.7}; weights must be non-negative numbers."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not name.strip() or not weight >= 0:
+            raise InputError("--weights", f"{part!r} is not MODALITY=NON_NEGATIVE_NUMBER")
+        weights[name.strip()] = weight
+    if not weights:
+        raise InputError("--weights", "no weights given (e.g. audio=0.3,face=0.7)")
+    return weights
+
+
+def should_fuse(tracks: Sequence[Track], when: str) -> bool:
+    """ "always": whenever a track exists; "multiple": when at least two tracks have something to say."""
+    speaking = [t for t in tracks if any(w.has_claim or w.measurements for w in t.windows)]
+    return bool(speaking) if when == "always" else len(speaking) >= 2
+
+
+def fuse_with_settings(
+    tracks: Sequence[Track], section: dict[str, Any], backend: str = "onnxruntime"
+) -> Track:
+    """The fused track as the ``[fusion]`` settings section says."""
+    weights = parse_weights(section["weights"]) if section.get("weights") else None
+    fuser = make_fuser(
+        section["method"], weights=weights, backend=backend, model=section.get("model") or None
+    )
+    return fuser.fuse(
+        tracks,
+        window_s=section["window_s"],
+        hop_s=section["hop_s"],
+        arousal_from=section.get("arousal_from", []),
+        incongruence_settings={
+            "min_confidence": section["incongruence_confidence"],
+            "min_divergence": section["incongruence_divergence"],
+        },
+    )
+
+
+__all__ = [
+    "DEFAULT_FUSION",
+    "FUSERS",
+    "Fuser",
+    "FusionInput",
+    "align_tracks",
+    "fuse_with_settings",
+    "make_fuser",
+    "parse_weights",
+    "should_fuse",
+]

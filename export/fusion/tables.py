@@ -1,0 +1,143 @@
+"""Per-modality probability tables (the classify CSV format) and the true labels and people behind each row.
+
+A table is what ``emotrace audio classify`` / ``emotrace face classify`` write: ``path,emotion,<label>...``.
+Labels and people come from a labels CSV (``path,label,person``) or, without one, from the corpora's own
+naming:
+RAVDESS file names (emotion and actor fields) and FER-2013 folders (``<split>/<class>/<index>.png``; every FER
+row
+is its own person, since FER-2013 records no identities).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
+FER_FOLDERS = {
+    "angry": "angry",
+    "disgust": "disgust",
+    "fear": "fearful",
+    "happy": "happy",
+    "sad": "sad",
+    "surprise": "surprised",
+    "neutral": "neutral",
+}
+LABEL_ALIASES = {
+    **FER_FOLDERS,
+    **{label: label for label in CANONICAL_LABELS},
+    "happiness": "happy",
+    "sadness": "sad",
+    "anger": "angry",
+    "fearful": "fearful",
+    "surprised": "surprised",
+}
+
+
+@dataclass
+class ProbTable:
+    """One modality's rows: probabilities over the canonical labels, which labels it supports, truth per row.
+    """
+
+    modality: str
+    paths: list[str]
+    probs: np.ndarray  # (n, 8), rows sum to 1 over the supported labels
+    supported: np.ndarray  # (8,) bool
+    labels: np.ndarray  # (n,) canonical label index
+    people: np.ndarray  # (n,) str person id (speaker, face)
+
+
+def _is_ravdess(name: str) -> bool:
+    parts = Path(name).stem.split("-")
+    return len(parts) == 7 and all(p.isdigit() for p in parts) and parts[2] in RAVDESS_EMOTIONS
+
+
+def label_from_path(path: str | Path) -> str:
+    """The canonical label a corpus's naming gives a file (RAVDESS name, or FER class folder)."""
+    path = Path(path)
+    if _is_ravdess(path.name):
+        return RAVDESS_EMOTIONS[path.stem.split("-")[2]]
+    folder = path.parent.name.lower()
+    if folder in LABEL_ALIASES:
+        return LABEL_ALIASES[folder]
+    raise InputError(path, "no label: not a RAVDESS file name or a FER-style class folder (give --labels)")
+
+
+def person_from_path(path: str | Path) -> str:
+    path = Path(path)
+    if _is_ravdess(path.name):
+        return f"ravdess-{path.stem.split('-')[6]}"
+    return f"{path.parent.parent.name}-{path.stem}"  # FER-2013: each image its own (unknown) person
+
+
+def read_labels_csv(path: Path) -> dict[str, tuple[str, str]]:
+    """``path,label,person`` rows → {path: (canonical label, person)}."""
+    rows = _read_csv(path)
+    missing = {"path", "label", "person"} - set(rows[0]) if rows else {"path", "label", "person"}
+    if missing:
+        raise InputError(path, f"labels CSV lacks column(s) {', '.join(sorted(missing))}")
+    out = {}
+    for number, row in enumerate(rows, start=2):
+        label = LABEL_ALIASES.get(row["label"].strip().lower())
+        if label is None:
+            raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
+        out[row["path"]] = (label, row["person"])
+    return out
+
+
+def read_table(
+    path: Path, modality: str, labels_csv: Path | None = None, unsupported: tuple[str, ...] = ()
+) -> ProbTable:
+    """Read a classify CSV. A label column that is empty or all zero is unsupported (no evidence), not 0
+    evidence.
+    """
+    rows = _read_csv(path)
+    if not rows:
+        raise InputError(path, "probability table is empty")
+    missing = [c for c in ("path", *CANONICAL_LABELS) if c not in rows[0]]
+    if missing:
+        raise InputError(path, f"not a classify table: lacks column(s) {', '.join(missing)}")
+    known = read_labels_csv(labels_csv) if labels_csv else None
+    probs = np.zeros((len(rows), len(CANONICAL_LABELS)))
+    truth, people = [], []
+    for i, row in enumerate(rows):
+        try:
+            probs[i] = [float(row[c]) if row[c].strip() else np.nan for c in CANONICAL_LABELS]
+        except ValueError:
+            raise InputError(path, f"line {i + 2}: a probability is not a number") from None
+        if known is not None:
+            if row["path"] not in known:
+                raise InputError(labels_csv, f"no label for {row['path']}")
+            label, person = known[row["path"]]
+        else:
+            label, person = label_from_path(row["path"]), person_from_path(row["path"])
+        truth.append(CANONICAL_LABELS.index(label))
+        people.append(person)
+    supported = ~np.all(np.isnan(probs) | (probs == 0), axis=0)
+    for label in unsupported:
+        supported[CANONICAL_LABELS.index(label)] = False
+    probs = np.where(supported, np.nan_to_num(probs), 0.0)
+    if np.any(probs < 0) or not np.all(np.isfinite(probs)):
+        raise InputError(path, "probabilities must be finite and non-negative")
+    totals = probs.sum(1, keepdims=True)
+    if np.any(totals <= 0):
+        raise InputError(path, "a row has no probability mass on the supported labels")
+    return ProbTable(
+        modality, [r["path"] for r in rows], probs / totals, supported, np.array(truth), np.array(people)
+    )
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    try:
+        with open(path, newline="") as handle:
+            return list(csv.DictReader(handle))
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputError(path, f"not a readable CSV ({error})") from None

@@ -1,0 +1,156 @@
+"""Valence and arousal per window, and incongruence: modalities that confidently disagree.
+
+Valence/arousal are measurements beside the discrete spectrum, not a relabelling of it. The discrete spectrum
+gives both through approximate circumplex positions of the eight labels (after Russell, 1980); arousal also
+takes
+activation sources that carry no discrete labels (body activation, physiological stress/arousal), each
+weighted
+by its window quality.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from runtime.fusion.align import AlignedTracks, FusionInput
+from runtime.track import CANONICAL_LABELS
+
+# (valence, arousal) in [-1, 1], canonical order. Approximate circumplex placements, for a readable trend
+# only.
+CIRCUMPLEX = np.array(
+    [
+        (0.0, 0.0),  # neutral
+        (0.4, -0.6),  # calm
+        (0.8, 0.5),  # happy
+        (-0.7, -0.5),  # sad
+        (-0.6, 0.8),  # angry
+        (-0.6, 0.6),  # fearful
+        (-0.7, 0.3),  # disgust
+        (0.2, 0.8),  # surprised
+    ]
+)
+# Label pairs that are not a contradiction when two modalities name them (a calm voice over a neutral face).
+COMPATIBLE = {frozenset({"neutral", "calm"})}
+
+
+def discrete_valence_arousal(probs: np.ndarray) -> np.ndarray:
+    """(n, 8) probabilities → (n, 2) expected (valence, arousal); NaN rows stay NaN."""
+    return np.asarray(probs, dtype=float) @ CIRCUMPLEX
+
+
+def to_unit_scale(values: np.ndarray) -> np.ndarray:
+    """An activation source onto [-1, 1]: values in [0, 1] are probabilities/scores (2v - 1); others are
+    taken as z-scores against the session baseline (tanh)."""
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
+        return 2.0 * values - 1.0
+    return np.tanh(values)
+
+
+def arousal_sources(aligned: AlignedTracks, names: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``track.name`` entries (a measurement or a non-canonical label's probability) → (values in [-1, 1],
+    weight).
+    """
+    out = {}
+    for dotted in names:
+        track, _, name = dotted.partition(".")
+        values = None
+        if name in aligned.other_probs.get(track, {}):
+            values = aligned.other_probs[track][name]
+        elif name in aligned.measurements.get(track, {}):
+            values = aligned.measurements[track][name]
+        if values is None:
+            continue
+        scaled = to_unit_scale(values)
+        weight = np.where(np.isfinite(scaled), aligned.other_quality.get(track, np.ones(len(scaled))), 0.0)
+        # A measurement-only track (body) may leave quality 0 with no probs; its measured windows still count.
+        if track not in aligned.other_probs and not np.any(weight > 0):
+            weight = np.isfinite(scaled).astype(float)
+        out[dotted] = (np.nan_to_num(scaled), weight)
+    return out
+
+
+def valence_arousal(
+    fused_probs: np.ndarray, fused_quality: np.ndarray, sources: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> dict[str, np.ndarray]:
+    """Per-window measurements: valence, arousal (quality-weighted over the spectrum and the activation
+    sources),
+    and arousal_<source> for each source."""
+    va = discrete_valence_arousal(np.nan_to_num(fused_probs))
+    has = fused_quality > 0
+    out = {"valence": np.where(has, va[:, 0], np.nan)}
+    numerator = np.where(has, va[:, 1] * fused_quality, 0.0)
+    denominator = np.where(has, fused_quality, 0.0)
+    for name, (values, weight) in sources.items():
+        numerator = numerator + values * weight
+        denominator = denominator + weight
+        out[f"arousal_{name.replace('.', '_')}"] = np.where(weight > 0, values, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["arousal"] = np.where(denominator > 0, numerator / denominator, np.nan)
+    return out
+
+
+def jensen_shannon(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Row-wise Jensen-Shannon divergence in bits (0 = same, 1 = disjoint)."""
+    m = 0.5 * (p + q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kl_p = np.where(p > 0, p * np.log2(p / m), 0.0).sum(-1)
+        kl_q = np.where(q > 0, q * np.log2(q / m), 0.0).sum(-1)
+    return 0.5 * (kl_p + kl_q)
+
+
+def incongruence(
+    data: FusionInput, min_confidence: float = 0.5, min_quality: float = 0.3, min_divergence: float = 0.4
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Windows where two modalities confidently disagree.
+
+    A pair disagrees when both claim with quality >= ``min_quality``, each puts >= ``min_confidence`` on its
+    top
+    label, the top labels differ (and are not a compatible pair such as neutral/calm), and the Jensen-Shannon
+    divergence over the labels both support is >= ``min_divergence`` bits. Returns (flag (n,), the largest
+    such
+    divergence (n,), a plain-words reason per window).
+    """
+    n, m = data.n_windows, len(data.modalities)
+    flags = np.zeros(n, dtype=bool)
+    divergence = np.full(n, np.nan)
+    reasons = [""] * n
+    for a in range(m):
+        for b in range(a + 1, m):
+            both = data.supported[a] & data.supported[b]
+            if not both.any():
+                continue
+            pa, pb = data.probs[:, a] * both, data.probs[:, b] * both
+            sa, sb = pa.sum(1, keepdims=True), pb.sum(1, keepdims=True)
+            ok = (
+                (data.quality[:, a] >= min_quality)
+                & (data.quality[:, b] >= min_quality)
+                & (sa[:, 0] > 0)
+                & (sb[:, 0] > 0)
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                pa, pb = pa / sa, pb / sb
+            jsd = np.where(ok, jensen_shannon(np.nan_to_num(pa), np.nan_to_num(pb)), np.nan)
+            divergence = np.fmax(divergence, jsd)
+            top_a, top_b = data.probs[:, a].argmax(1), data.probs[:, b].argmax(1)
+            conf_a, conf_b = data.probs[:, a].max(1), data.probs[:, b].max(1)
+            for i in np.flatnonzero(
+                ok
+                & (top_a != top_b)
+                & (conf_a >= min_confidence)
+                & (conf_b >= min_confidence)
+                & (jsd >= min_divergence)
+            ):
+                la, lb = CANONICAL_LABELS[top_a[i]], CANONICAL_LABELS[top_b[i]]
+                if frozenset({la, lb}) in COMPATIBLE:
+                    continue
+                flags[i] = True
+                text = (
+                    f"{data.modalities[a]} {la} ({conf_a[i]:.2f}) vs "
+                    f"{data.modalities[b]} {lb} ({conf_b[i]:.2f})"
+                )
+                reasons[i] = f"{reasons[i]}; {text}" if reasons[i] else f"incongruent: {text}"
+    return flags, divergence, reasons

@@ -1,0 +1,186 @@
+"""Tracks onto one window grid, as arrays every fusion method reads.
+
+Each track is resampled onto the common grid by overlap: a grid window takes the overlap- and quality-weighted
+mean of the claims that overlap it, and a quality equal to the overlap-weighted mean quality over the whole
+grid
+window (a stretch with no window, or a window with no claim, counts as quality 0). Measurements are averaged
+the
+same way (NaN-aware).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from runtime.track import CANONICAL_LABELS, Track, window_grid
+
+
+@dataclass
+class FusionInput:
+    """Emotion evidence per window and modality, on one grid.
+
+    probs:     (n_windows, n_modalities, n_labels) over the canonical labels, 0 where no claim or unsupported
+    quality:   (n_windows, n_modalities) in [0, 1], 0 where no claim
+    supported: (n_modalities, n_labels) bool: which labels each modality can speak about
+    sequence:  (n_windows,) id of the session a window belongs to (windows of one id are consecutive, in time
+    order)
+    """
+
+    modalities: list[str]
+    probs: np.ndarray
+    quality: np.ndarray
+    supported: np.ndarray
+    sequence: np.ndarray = field(default=None)  # type: ignore[assignment]
+    labels: tuple[str, ...] = CANONICAL_LABELS
+
+    def __post_init__(self) -> None:
+        self.probs = np.asarray(self.probs, dtype=np.float64)
+        self.quality = np.clip(np.asarray(self.quality, dtype=np.float64), 0.0, 1.0)
+        self.supported = np.asarray(self.supported, dtype=bool)
+        n_windows, n_modalities, n_labels = self.probs.shape
+        if self.quality.shape != (n_windows, n_modalities) or self.supported.shape != (
+            n_modalities,
+            n_labels,
+        ):
+            raise ValueError("probs, quality and supported disagree in shape")
+        if self.sequence is None:
+            self.sequence = np.zeros(n_windows, dtype=np.int64)
+        self.probs = np.where(self.present[:, :, None] & self.supported[None], np.nan_to_num(self.probs), 0.0)
+
+    @property
+    def present(self) -> np.ndarray:
+        """(n_windows, n_modalities) bool: the modality made a claim in the window."""
+        return self.quality > 0
+
+    @property
+    def n_windows(self) -> int:
+        return self.probs.shape[0]
+
+    def subset(self, rows: np.ndarray) -> FusionInput:
+        return FusionInput(
+            list(self.modalities),
+            self.probs[rows],
+            self.quality[rows],
+            self.supported,
+            self.sequence[rows],
+            self.labels,
+        )
+
+    def select(self, modalities: Sequence[str]) -> FusionInput:
+        """The same windows with only ``modalities`` (in that order); a modality not here is absent
+        throughout.
+        """
+        n = self.n_windows
+        probs = np.zeros((n, len(modalities), len(self.labels)))
+        quality = np.zeros((n, len(modalities)))
+        supported = np.ones((len(modalities), len(self.labels)), dtype=bool)
+        for j, name in enumerate(modalities):
+            if name in self.modalities:
+                i = self.modalities.index(name)
+                probs[:, j], quality[:, j], supported[j] = (
+                    self.probs[:, i],
+                    self.quality[:, i],
+                    self.supported[i],
+                )
+        return FusionInput(list(modalities), probs, quality, supported, self.sequence, self.labels)
+
+
+@dataclass
+class AlignedTracks:
+    grid: list[tuple[float, float]]
+    emotion: FusionInput  # the tracks with canonical labels
+    measurements: dict[str, dict[str, np.ndarray]]  # track name → measurement → (n_windows,)
+    other_probs: dict[
+        str, dict[str, np.ndarray]
+    ]  # track name → non-canonical label (e.g. "stress") → (n_windows,)
+    other_quality: dict[str, np.ndarray]  # track name → (n_windows,)
+
+
+def common_grid(tracks: Sequence[Track], window_s: float, hop_s: float) -> list[tuple[float, float]]:
+    ends = [w.end_s for t in tracks for w in t.windows]
+    return window_grid(max(ends) if ends else 0.0, window_s, hop_s)
+
+
+def _overlaps(track: Track, grid: list[tuple[float, float]]) -> np.ndarray:
+    """(n_grid, n_track_windows) seconds of overlap."""
+    if not track.windows:
+        return np.zeros((len(grid), 0))
+    starts = np.array([w.start_s for w in track.windows])
+    ends = np.array([w.end_s for w in track.windows])
+    g = np.asarray(grid, dtype=float).reshape(-1, 2)
+    overlap = np.minimum(g[:, 1:2], ends[None]) - np.maximum(g[:, 0:1], starts[None])
+    return np.clip(overlap, 0.0, None)
+
+
+def resample_track(
+    track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """A track on ``grid``: probs (n, len(labels)) (NaN where no claim), quality (n,), measurements."""
+    overlap = _overlaps(track, grid)
+    lengths = np.array([max(end - start, 1e-9) for start, end in grid])
+    quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
+    matrix = track.probs_matrix(labels) if track.windows else np.zeros((0, len(labels)))
+    weights = overlap * quality_w[None]
+    total = weights.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = (weights @ np.nan_to_num(matrix)) / total[:, None]
+    probs[total <= 0] = np.nan
+    # Covered time per grid window can exceed its length when track windows overlap each other.
+    coverage = overlap.sum(1)
+    quality = np.where(coverage > 0, (overlap @ quality_w) / np.maximum(coverage, lengths), 0.0)
+    measurements = {}
+    for name in track.measurement_names:
+        values = np.array([w.measurements.get(name, np.nan) for w in track.windows], dtype=float)
+        ok = np.isfinite(values)
+        w = overlap * ok[None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            measurements[name] = np.where(w.sum(1) > 0, (w @ np.where(ok, values, 0.0)) / w.sum(1), np.nan)
+    return probs, quality, measurements
+
+
+def supported_mask(track: Track, labels: Sequence[str] = CANONICAL_LABELS) -> np.ndarray:
+    return np.array([label in track.labels and label not in track.unsupported_labels for label in labels])
+
+
+def is_emotion_track(track: Track) -> bool:
+    """A track that speaks about canonical emotions (audio, face, a trained body model) — not physio's
+    stress.
+    """
+    return bool(supported_mask(track).any()) and any(w.probs is not None for w in track.windows)
+
+
+def align_tracks(
+    tracks: Sequence[Track], window_s: float, hop_s: float, grid: list[tuple[float, float]] | None = None
+) -> AlignedTracks:
+    grid = grid if grid is not None else common_grid(tracks, window_s, hop_s)
+    emotion = [t for t in tracks if is_emotion_track(t)]
+    n = len(grid)
+    probs = np.zeros((n, len(emotion), len(CANONICAL_LABELS)))
+    quality = np.zeros((n, len(emotion)))
+    supported = np.zeros((len(emotion), len(CANONICAL_LABELS)), dtype=bool)
+    measurements: dict[str, dict[str, np.ndarray]] = {}
+    other_probs: dict[str, dict[str, np.ndarray]] = {}
+    other_quality: dict[str, np.ndarray] = {}
+    for track in tracks:
+        extra = [label for label in track.labels if label not in CANONICAL_LABELS]
+        p, q, m = resample_track(track, grid, [*CANONICAL_LABELS, *extra])
+        measurements[track.name] = m
+        if extra:
+            other_probs[track.name] = {
+                label: p[:, len(CANONICAL_LABELS) + k] for k, label in enumerate(extra)
+            }
+        other_quality[track.name] = np.where(np.isfinite(p).all(1), q, 0.0) if p.shape[1] else q
+        if track in emotion:
+            j = emotion.index(track)
+            mask = supported_mask(track)
+            canonical = np.nan_to_num(p[:, : len(CANONICAL_LABELS)]) * mask
+            sums = canonical.sum(1)
+            has = np.isfinite(p[:, 0]) & (sums > 0)
+            probs[has, j] = canonical[has] / sums[has, None]
+            quality[:, j] = np.where(has, q, 0.0)
+            supported[j] = mask
+    fusion_input = FusionInput([t.name for t in emotion], probs, quality, supported)
+    return AlignedTracks(grid, fusion_input, measurements, other_probs, other_quality)

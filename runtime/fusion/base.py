@@ -1,0 +1,176 @@
+"""The one fusion interface: ``fit`` on training windows where a method learns, ``fuse(tracks) -> Track``.
+
+Every method implements ``fuse_arrays(FusionInput) -> (n_windows, n_labels)`` probabilities; everything around
+it — the common grid, the fused quality, valence/arousal and incongruence — is shared here, so methods differ
+only in how they combine evidence. A label a modality cannot produce (FER has no "calm") is unsupported: the
+modality abstains on it rather than voting 0 for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from runtime.fusion.affect import arousal_sources, incongruence, valence_arousal
+from runtime.fusion.align import FusionInput, align_tracks
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+NO_EVIDENCE = "no modality made a claim"
+
+
+class Fuser:
+    """Base class: constructor stores parameters only; ``fit`` returns self; ``fuse_arrays`` rows sum to 1."""
+
+    name = "base"
+    learned = False
+
+    def fit(self, data: FusionInput, targets: np.ndarray) -> Fuser:
+        """Learn from training windows (``targets``: canonical label index per window). Rules need nothing."""
+        return self
+
+    def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What the fused track's ``model`` field records about this method."""
+        return {"id": f"fusion-{self.name}", "method": self.name}
+
+    def prepare(self, tracks: Sequence[Track]) -> None:
+        """Read what a method needs from the tracks themselves (e.g. their model cards) before fusing."""
+
+    def fuse(
+        self,
+        tracks: Sequence[Track],
+        window_s: float = 2.0,
+        hop_s: float = 0.5,
+        grid: list[tuple[float, float]] | None = None,
+        arousal_from: Sequence[str] = (),
+        incongruence_settings: dict[str, float] | None = None,
+    ) -> Track:
+        """The tracks' evidence on a common grid, fused into the "fused" track."""
+        self.prepare(tracks)
+        aligned = align_tracks(tracks, window_s, hop_s, grid)
+        data = aligned.emotion
+        has = data.present.any(1)
+        probs = np.full((data.n_windows, len(CANONICAL_LABELS)), np.nan)
+        if data.modalities and has.any():
+            probs[has] = self.fuse_arrays(data.subset(has))
+        quality = evidence_quality(data)
+        va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
+        flags, divergence, reasons = incongruence(data, **(incongruence_settings or {}))
+        supported = data.supported.any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
+        windows = []
+        for i, (start_s, end_s) in enumerate(aligned.grid):
+            measurements = {name: float(values[i]) for name, values in va.items() if np.isfinite(values[i])}
+            measurements["incongruent"] = float(flags[i])
+            if np.isfinite(divergence[i]):
+                measurements["incongruence_jsd"] = round(float(divergence[i]), 6)
+            for j, modality in enumerate(data.modalities):
+                measurements[f"quality_{modality}"] = round(float(data.quality[i, j]), 6)
+            if has[i]:
+                windows.append(
+                    Window(
+                        start_s,
+                        end_s,
+                        [float(p) for p in probs[i]],
+                        round(float(quality[i]), 6),
+                        reasons[i],
+                        measurements,
+                    )
+                )
+            else:
+                windows.append(Window(start_s, end_s, None, 0.0, NO_EVIDENCE, measurements))
+        return Track(
+            name="fused",
+            labels=list(CANONICAL_LABELS),
+            windows=windows,
+            unsupported_labels=[
+                label for label, ok in zip(CANONICAL_LABELS, supported, strict=True) if not ok
+            ],
+            model=self.describe(),
+            settings={
+                "method": self.name,
+                "window_s": window_s,
+                "hop_s": hop_s,
+                "modalities": data.modalities,
+                "arousal_from": list(arousal_from),
+                "inputs": {t.name: t.model for t in tracks},
+            },
+        )
+
+
+def evidence_quality(data: FusionInput) -> np.ndarray:
+    """How much evidence stood behind each window: the mean quality over the emotion modalities, so a window
+    with every modality at full quality scores 1 and one with half the modalities missing scores at most
+    0.5."""
+    if not data.modalities:
+        return np.zeros(data.n_windows)
+    return data.quality.mean(1)
+
+
+def per_label_weights(data: FusionInput, weights: np.ndarray, use_quality: bool) -> np.ndarray:
+    """(n, m, labels) weights: base weights × (quality or presence), 0 where a modality is absent or
+    abstains.
+    """
+    presence = data.quality if use_quality else data.present.astype(float)
+    return np.asarray(weights, dtype=float)[None] * presence[:, :, None] * data.supported[None]
+
+
+def linear_pool(data: FusionInput, weights: np.ndarray, use_quality: bool = False) -> np.ndarray:
+    """Weighted mean of probabilities, per label over the modalities that speak about it, renormalised.
+
+    ``weights``: (m, labels) per modality and label (a global weight is the same value across labels).
+    """
+    w = per_label_weights(data, weights, use_quality)
+    total = w.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.where(total > 0, (w * data.probs).sum(1) / total, 0.0)
+    return normalise_rows(pooled)
+
+
+def log_pool(
+    data: FusionInput, weights: np.ndarray, use_quality: bool = False, floor: float = 1e-4
+) -> np.ndarray:
+    """Weighted product of experts: each modality contributes its likelihood ratio against a uniform guess
+    over
+    the labels it supports (K·p); an unsupported label gets ratio 1 (no evidence either way)."""
+    w = per_label_weights(data, weights, use_quality)
+    n_supported = data.supported.sum(1)[None, :, None]
+    log_ratio = np.log(np.clip(data.probs, floor, 1.0) * n_supported)
+    logits = (w * np.where(data.supported[None], log_ratio, 0.0)).sum(1)
+    return softmax(logits)
+
+
+def normalise_rows(values: np.ndarray) -> np.ndarray:
+    values = np.clip(values, 0.0, None)
+    total = values.sum(1, keepdims=True)
+    uniform = np.full_like(values, 1.0 / values.shape[1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, values / total, uniform)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(1, keepdims=True)
+
+
+def modality_metrics(data: FusionInput, targets: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Each modality's unweighted accuracy and per-class recall over the windows where it made a claim.
+
+    Classes a modality cannot produce, or that never occur among its windows, get no recall entry.
+    """
+    out = {}
+    for j, name in enumerate(data.modalities):
+        rows = data.present[:, j]
+        predicted = data.probs[rows, j].argmax(1)
+        truth = targets[rows]
+        recalls = {}
+        for c, label in enumerate(data.labels):
+            if data.supported[j, c] and np.any(truth == c):
+                recalls[label] = float(np.mean(predicted[truth == c] == c))
+        ua = float(np.mean(list(recalls.values()))) if recalls else 0.0
+        out[name] = {"ua": ua, "per_class_recall": recalls}
+    return out

@@ -1,0 +1,138 @@
+"""Learned fusion methods on the device: a stacking meta-learner and a temporal cross-modal attention model.
+
+Both run as ONNX models behind the one model interface (``runtime.models.load_model``); their cards name the
+modalities they were trained on, in input order. Training happens on the host (``emotrace train fusion``, in
+``export/fusion``); ``fit`` here hands the windows to that trainer and loads what it exports, so evaluation
+scores exactly the graph the device runs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.fusion.align import FusionInput
+from runtime.fusion.base import Fuser, normalise_rows
+
+TOKEN_FEATURES = 10  # 8 log-probabilities, quality, present
+PROB_FLOOR = 1e-4
+
+
+def modality_tokens(data: FusionInput) -> np.ndarray:
+    """(n, m, 10) per window and modality: log-probabilities (0 where absent or unsupported), quality,
+    present.
+
+    The one feature function for training and device, so the two cannot drift apart.
+    """
+    present = data.present[:, :, None]
+    log_probs = np.log(np.clip(data.probs, PROB_FLOOR, 1.0)) - np.log(PROB_FLOOR)  # 0 = no evidence at all
+    log_probs = log_probs * present * data.supported[None]
+    return np.concatenate([log_probs, data.quality[:, :, None], present.astype(float)], axis=2).astype(
+        np.float32
+    )
+
+
+def stacking_features(data: FusionInput) -> np.ndarray:
+    """(n, m * 10): the tokens of every modality side by side."""
+    tokens = modality_tokens(data)
+    return tokens.reshape(tokens.shape[0], -1)
+
+
+def sequence_slices(sequence: np.ndarray) -> list[slice]:
+    """Runs of equal sequence id (a session's windows are consecutive)."""
+    if len(sequence) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(sequence) != 0) + 1
+    bounds = [0, *edges.tolist(), len(sequence)]
+    return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+class _OnnxFuser(Fuser):
+    learned = True
+    default_model = ""
+
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        variant: str = "default",
+        backend: str = "onnxruntime",
+        train_options: dict[str, Any] | None = None,
+    ):
+        self.model = model or self.default_model
+        self.variant = variant
+        self.backend = backend
+        self.train_options = dict(train_options or {})
+        self._loaded = None
+        self._tmp = None
+
+    def _runner(self):
+        if self._loaded is None:
+            from runtime.models import load_model
+
+            self._loaded = load_model(self.model, variant=self.variant, backend=self.backend)
+            if "modalities" not in self._loaded.card.extra:
+                raise InputError(self._loaded.card.folder, "fusion model card lacks 'modalities'")
+        return self._loaded
+
+    @property
+    def modalities(self) -> list[str]:
+        return list(self._runner().card.extra["modalities"])
+
+    def _fit_into(self, train, data: FusionInput, targets: np.ndarray) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"fusion-{self.name}-")
+        folder = Path(self._tmp.name)
+        train(data, targets, folder, **self.train_options)
+        self.model, self._loaded = folder, None
+
+    def describe(self) -> dict[str, Any]:
+        if self._loaded is None:
+            return {**super().describe(), "model": str(self.model)}
+        return {**super().describe(), **self._loaded.identity(), "modalities": self.modalities}
+
+
+class StackingFusion(_OnnxFuser):
+    """A multinomial logistic meta-learner over every modality's log-probabilities, quality and presence."""
+
+    name = "stacking"
+    default_model = "fusion-stacking"
+
+    def fit(self, data: FusionInput, targets: np.ndarray) -> StackingFusion:
+        from export.fusion.learn import train_stacking
+
+        self._fit_into(train_stacking, data, targets)
+        return self
+
+    def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        runner = self._runner()
+        features = stacking_features(data.select(self.modalities))
+        (probs, *_) = runner.run({"features": features})
+        return normalise_rows(np.asarray(probs, dtype=np.float64))
+
+
+class AttentionFusion(_OnnxFuser):
+    """Cross-modal attention within each window, then causal attention over the recent windows of the session.
+
+    Trained with modality dropout, so a missing modality is an ordinary input, not a surprise.
+    """
+
+    name = "attention"
+    default_model = "fusion-attention"
+
+    def fit(self, data: FusionInput, targets: np.ndarray) -> AttentionFusion:
+        from export.fusion.learn import train_attention
+
+        self._fit_into(train_attention, data, targets)
+        return self
+
+    def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        runner = self._runner()
+        tokens = modality_tokens(data.select(self.modalities))
+        out = np.zeros((data.n_windows, len(data.labels)))
+        for part in sequence_slices(data.sequence):
+            (probs, *_) = runner.run({"tokens": tokens[part][None]})
+            out[part] = np.asarray(probs, dtype=np.float64)[0]
+        return normalise_rows(out)
