@@ -1,0 +1,212 @@
+"""Voice measurements on synthetic vowels whose truth is known, on silence, and on one real RAVDESS clip."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.signal import lfilter
+
+from runtime.arms.audio.vad import FRAME_S, speech_frames, speech_probabilities
+from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS, VoiceAnalysis, mask_seconds
+from runtime.errors import InputError
+from runtime.media import read_audio
+
+RATE_HZ = 16000
+# /a/-like formants (frequency, bandwidth) in Hz.
+FORMANTS_HZ = ((700.0, 80.0), (1220.0, 90.0), (2600.0, 120.0))
+
+
+def glottal_flow_derivative(phase: np.ndarray) -> np.ndarray:
+    """Rosenberg's glottal pulse over one cycle (phase in [0, 1)), differentiated: the voice source."""
+    opening, closing = 0.4, 0.56
+    closing_flow = np.cos(0.5 * np.pi * (phase - opening) / (closing - opening))
+    flow = np.where(phase < opening, 0.5 * (1.0 - np.cos(np.pi * phase / opening)),
+                    np.where(phase < closing, closing_flow, 0.0))
+    return np.diff(flow, prepend=flow[0])
+
+
+def vowel(duration_s: float = 3.0, f0_hz: float = 120.0, tremor_hz: float = 6.0, f0_depth: float = 0.0,
+          am_depth: float = 0.0, period_jitter: float = 0.0, cycle_shimmer: float = 0.0,
+          snr_db: float | None = None, seed: int = 0) -> np.ndarray:
+    """A sustained vowel: glottal pulses through formant resonators, with optional tremor and perturbations.
+
+    ``f0_depth``/``am_depth``: relative F0/amplitude modulation at ``tremor_hz``; ``period_jitter``/
+    ``cycle_shimmer``: relative standard deviation of random per-cycle period/amplitude changes.
+    """
+    rng = np.random.default_rng(seed)
+    cycle_starts_s = [0.0]
+    while cycle_starts_s[-1] < duration_s + 0.05:
+        t = cycle_starts_s[-1]
+        f_hz = f0_hz * (1.0 + f0_depth * np.sin(2.0 * np.pi * tremor_hz * t))
+        cycle_starts_s.append(t + (1.0 + period_jitter * rng.standard_normal()) / f_hz)
+    starts_s = np.array(cycle_starts_s)
+    t = np.arange(int(round(duration_s * RATE_HZ))) / RATE_HZ
+    cycle = np.searchsorted(starts_s, t, side="right") - 1
+    phase = (t - starts_s[cycle]) / (starts_s[cycle + 1] - starts_s[cycle])
+    cycle_gain = 1.0 + cycle_shimmer * rng.standard_normal(starts_s.size)
+    tremor_gain = 1.0 + am_depth * np.sin(2.0 * np.pi * tremor_hz * t)
+    x = glottal_flow_derivative(phase) * cycle_gain[cycle] * tremor_gain
+    for centre_hz, bandwidth_hz in FORMANTS_HZ:
+        radius = np.exp(-np.pi * bandwidth_hz / RATE_HZ)
+        angle = 2.0 * np.pi * centre_hz / RATE_HZ
+        x = lfilter([1.0 - radius], [1.0, -2.0 * radius * np.cos(angle), radius**2], x)
+    x = 0.3 * x / np.max(np.abs(x))
+    if snr_db is not None:
+        x = x + rng.standard_normal(x.size) * np.sqrt(np.mean(x**2) / 10.0 ** (snr_db / 10.0))
+    return x
+
+
+def measure(samples: np.ndarray, speech: np.ndarray | None = None, start_s: float = 0.5,
+            end_s: float = 2.5) -> dict[str, float]:
+    return VoiceAnalysis(samples, RATE_HZ, speech).window(start_s, end_s)
+
+
+def all_speech(duration_s: float) -> np.ndarray:
+    return np.ones(int(np.ceil(duration_s / FRAME_S)), dtype=bool)
+
+
+def test_window_reports_every_named_measurement():
+    assert tuple(measure(vowel())) == VOICE_MEASUREMENTS
+
+
+def test_tremor_index_clearly_higher_for_6hz_tremor_than_steady_vowel():
+    steady = measure(vowel())["tremor_index"]
+    tremor = measure(vowel(tremor_hz=6.0, f0_depth=0.03, am_depth=0.1))["tremor_index"]
+    assert tremor > 2.0 * steady
+    assert tremor - steady > 0.3
+
+
+@pytest.mark.parametrize("f0_depth, am_depth", [(0.03, 0.0), (0.0, 0.15)])
+def test_tremor_index_rises_for_pitch_or_loudness_tremor_alone(f0_depth, am_depth):
+    steady = measure(vowel())["tremor_index"]
+    tremor = measure(vowel(tremor_hz=6.0, f0_depth=f0_depth, am_depth=am_depth))["tremor_index"]
+    assert tremor - steady > 0.2
+
+
+def test_tremor_index_favours_4_to_8hz_over_slow_modulation():
+    tremor = measure(vowel(tremor_hz=6.0, f0_depth=0.03, am_depth=0.1))["tremor_index"]
+    slow = measure(vowel(tremor_hz=1.5, f0_depth=0.03, am_depth=0.1))["tremor_index"]
+    assert tremor > 2.0 * slow
+
+
+def test_jitter_rises_with_random_period_perturbation():
+    steady = measure(vowel())["jitter_local"]
+    perturbed = measure(vowel(period_jitter=0.02))["jitter_local"]
+    assert perturbed > steady + 0.004
+
+
+def test_shimmer_rises_with_random_amplitude_perturbation():
+    steady = measure(vowel())["shimmer_local"]
+    perturbed = measure(vowel(cycle_shimmer=0.15))["shimmer_local"]
+    assert perturbed > steady + 0.05
+
+
+def test_hnr_falls_when_noise_is_added():
+    clean = measure(vowel())["hnr_db"]
+    noisy = measure(vowel(snr_db=10.0))["hnr_db"]
+    assert noisy < clean - 5.0
+
+
+@pytest.mark.parametrize("f0_hz", [120.0, 220.0])
+def test_f0_median_is_near_the_synthesis_f0(f0_hz):
+    m = measure(vowel(f0_hz=f0_hz))
+    assert m["f0_median_hz"] == pytest.approx(f0_hz, rel=0.02)
+    assert m["f0_variability_st"] < 0.1
+    assert m["voiced_ratio"] > 0.95
+
+
+def test_f0_variability_grows_with_a_glide():
+    steady = vowel(f0_hz=120.0)
+    # Two halves an octave apart: a spread of 6 semitones either side of the middle.
+    leap = np.concatenate([vowel(duration_s=1.5, f0_hz=120.0), vowel(duration_s=1.5, f0_hz=240.0)])
+    assert measure(leap)["f0_variability_st"] > measure(steady)["f0_variability_st"] + 4.0
+
+
+@pytest.mark.parametrize("with_mask", [True, False])
+def test_silent_input_gives_nan_measurements(with_mask):
+    silence = np.zeros(3 * RATE_HZ)
+    speech = speech_frames(speech_probabilities(silence.astype(np.float32))) if with_mask else None
+    m = measure(silence, speech)
+    measured = {k: v for k, v in m.items() if k != "pause_s"}
+    assert all(math.isnan(v) for v in measured.values()), measured
+    if with_mask:
+        assert m["pause_s"] == pytest.approx(2.0)
+    else:
+        assert math.isnan(m["pause_s"])
+
+
+def test_recording_too_short_to_analyse_gives_nan():
+    m = VoiceAnalysis(vowel(duration_s=0.02), RATE_HZ).window(0.0, 0.02)
+    assert all(math.isnan(v) for v in m.values())
+
+
+def test_window_outside_the_recording_gives_nan():
+    m = VoiceAnalysis(vowel(), RATE_HZ).window(10.0, 12.0)
+    assert all(math.isnan(v) for v in m.values())
+
+
+def test_pause_counts_non_speech_seconds_of_the_mask():
+    samples = np.concatenate([vowel(duration_s=1.0), np.zeros(RATE_HZ), vowel(duration_s=1.0, seed=1)])
+    times_s = (np.arange(int(np.ceil(3.0 / FRAME_S))) + 0.5) * FRAME_S
+    speech = (times_s < 1.0) | (times_s >= 2.0)
+    m = measure(samples, speech, 0.5, 2.5)
+    assert m["pause_s"] == pytest.approx(1.0, abs=FRAME_S)
+    assert m["voiced_ratio"] > 0.9
+
+
+def test_mask_seconds_counts_partial_frames_in_part():
+    mask = np.array([True, False, True, True])
+    assert mask_seconds(mask, 1.0, 0.5, 3.5) == pytest.approx(0.5 + 1.0 + 0.5)
+    assert mask_seconds(mask, 1.0, 3.5, 9.0) == pytest.approx(0.5)
+
+
+def test_voiced_ratio_is_the_voiced_share_of_speech():
+    rng = np.random.default_rng(3)
+    samples = np.concatenate([vowel(duration_s=1.5), 0.05 * rng.standard_normal(int(1.5 * RATE_HZ))])
+    m = measure(samples, all_speech(3.0), 0.5, 2.5)
+    assert m["voiced_ratio"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_speech_rate_counts_syllable_like_bursts():
+    syllables_per_s = 4.0
+    duration_s = 4.0
+    samples = vowel(duration_s=duration_s)
+    t = np.arange(samples.size) / RATE_HZ
+    # Each 250 ms syllable: 150 ms of vowel with a smooth rise and fall, then 100 ms of silence.
+    phase = (t * syllables_per_s) % 1.0
+    envelope = np.where(phase < 0.6, np.sin(np.pi * phase / 0.6) ** 2, 0.0)
+    m = measure(samples * envelope, all_speech(duration_s), 0.5, 3.5)
+    assert m["speech_rate_hz"] == pytest.approx(syllables_per_s, abs=0.5)
+
+
+def test_loudness_follows_the_level_in_dbfs():
+    quiet, loud = measure(0.1 * vowel()), measure(vowel())
+    assert loud["loudness_db"] - quiet["loudness_db"] == pytest.approx(20.0, abs=0.5)
+    assert loud["loudness_db"] < 0.0
+
+
+def test_multichannel_samples_are_rejected():
+    with pytest.raises(InputError, match="one channel"):
+        VoiceAnalysis(np.zeros((2, RATE_HZ)), RATE_HZ)
+
+
+def test_ravdess_clip_measurements_are_finite_and_plausible(ravdess_dir):
+    path = ravdess_dir / "Actor_01" / "03-01-05-02-01-01-01.flac"  # angry, strong, male
+    samples = read_audio(path)
+    speech = speech_frames(speech_probabilities(samples))
+    speech_idx = np.flatnonzero(speech)
+    start_s, end_s = speech_idx[0] * FRAME_S, (speech_idx[-1] + 1) * FRAME_S
+    m = VoiceAnalysis(samples, RATE_HZ, speech).window(start_s, end_s)
+    assert all(math.isfinite(v) for v in m.values()), m
+    assert 75.0 <= m["f0_median_hz"] <= 400.0
+    assert 0.2 < m["f0_variability_st"] < 12.0
+    assert 0.0 < m["jitter_local"] < 0.1
+    assert 0.0 < m["shimmer_local"] < 0.4
+    assert 0.0 < m["hnr_db"] < 35.0
+    assert -60.0 < m["loudness_db"] < 0.0
+    assert 0.3 < m["voiced_ratio"] <= 1.0
+    assert 1.0 < m["speech_rate_hz"] < 10.0
+    assert 0.0 <= m["pause_s"] < end_s - start_s
+    assert 0.0 <= m["tremor_index"] < 1.0
