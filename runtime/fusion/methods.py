@@ -42,8 +42,7 @@ class WeightedFusion(Fuser):
 
 
 def find_metric(metrics: Any, keys: Sequence[str]) -> Any:
-    """The first value under one of ``keys`` anywhere in a card's (nested) metrics, quantized entries first.
-    """
+    """The first value under one of ``keys`` anywhere in a card's nested metrics, quantized entries first."""
     if not isinstance(metrics, Mapping):
         return None
     for key in keys:
@@ -157,13 +156,16 @@ def _drop_unreliable(data: FusionInput, min_quality: float) -> FusionInput:
 
 
 class ProductFusion(AccuracyWeightedFusion):
-    """Product of experts (log-linear pooling), accuracy-weighted and quality-scaled, with a modality check.
+    """Product of experts (log-linear pooling), calibrated and quality-scaled, with a modality check.
 
-    The check (after M3ER's idea): a modality whose probability for the others' consensus label is below what
-    its own validation calibration makes plausible — the ``check_quantile`` of the probability it gave the
-    true
-    label on validation windows — contradicts the rest beyond its calibration, and its weight is multiplied by
-    ``discount`` in that window.
+    Each modality's exponent is the inverse of a temperature fitted on validation windows (so an overconfident
+    model is softened before it multiplies in); without ``fit``, a card's ``temperature`` or, failing that,
+    the accuracy weight stands in. The check (after M3ER's idea of finding the ineffective modality):
+    modality j contradicts modality k in a window when j's probability for k's top label is below what j's own
+    validation calibration makes plausible (the ``check_quantile`` of the probability j gave the true label).
+    A modality that contradicts more than half of the others it can check has its weight multiplied by
+    ``discount`` in that window; with two modalities a mutual contradiction tempers both, so the fused
+    window is less sure.
     """
 
     name = "product"
@@ -190,7 +192,18 @@ class ProductFusion(AccuracyWeightedFusion):
                 self.metrics[modality]["contradiction_threshold"] = float(
                     np.quantile(p_true, self.check_quantile)
                 )
+                self.metrics[modality]["temperature"] = fit_temperature(
+                    data.probs[rows, j], targets[rows], data.supported[j]
+                )
         return self
+
+    def weights(self, data: FusionInput) -> np.ndarray:
+        w = super().weights(data)
+        for j, modality in enumerate(data.modalities):
+            temperature = self.metrics.get(modality, {}).get("temperature")
+            if temperature:
+                w[j] = 1.0 / temperature
+        return w
 
     def thresholds(self, data: FusionInput) -> np.ndarray:
         return np.array(
@@ -200,27 +213,50 @@ class ProductFusion(AccuracyWeightedFusion):
             ]
         )
 
-    def contradiction(self, data: FusionInput, weights: np.ndarray) -> np.ndarray:
-        """(n, m) bool: the modality contradicts the consensus of the others beyond its calibration."""
+    def contradiction(self, data: FusionInput) -> np.ndarray:
+        """(n, m) bool: the modality contradicts most of the other modalities beyond its calibration."""
         n, m = data.n_windows, len(data.modalities)
-        flags = np.zeros((n, m), dtype=bool)
-        if m < 2:
-            return flags
         thresholds = self.thresholds(data)
+        tops = data.probs.argmax(2)  # (n, m)
+        rows = np.arange(n)
+        against = np.zeros((n, m))
+        checked = np.zeros((n, m))
         for j in range(m):
-            others = [k for k in range(m) if k != j]
-            rest = data.select([data.modalities[k] for k in others])
-            consensus = log_pool(rest, weights[others], use_quality=True).argmax(1)
-            own = data.probs[np.arange(n), j, consensus]
-            checkable = data.present[:, j] & rest.present.any(1) & data.supported[j, consensus]
-            flags[:, j] = checkable & (own < thresholds[j])
-        return flags
+            for k in range(m):
+                if k == j:
+                    continue
+                # Only a pair that could each have named the other's label can contradict (a face
+                # without "calm" says nothing against a calm voice).
+                can = (data.present[:, j] & data.present[:, k] & data.supported[j, tops[:, k]]
+                       & data.supported[k, tops[:, j]])
+                checked[:, j] += can
+                against[:, j] += can & (data.probs[rows, j, tops[:, k]] < thresholds[j])
+        return (checked > 0) & (against > checked / 2)
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
-        weights = self.weights(data)
-        flags = self.contradiction(data, weights)
+        flags = self.contradiction(data)
         quality = np.where(flags, data.quality * self.discount, data.quality)
         checked = FusionInput(
             list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels
         )
-        return log_pool(checked, weights, use_quality=True)
+        return log_pool(checked, self.weights(data), use_quality=True)
+
+
+def fit_temperature(
+    probs: np.ndarray, targets: np.ndarray, supported: np.ndarray, floor: float = 1e-4
+) -> float:
+    """The temperature T minimising the negative log-likelihood of softmax(log p / T) over the supported
+    labels.
+    """
+    from scipy.optimize import minimize_scalar
+
+    log_p = np.log(np.clip(probs[:, supported], floor, 1.0))
+    index = np.cumsum(supported) - 1
+    truth = index[targets]
+
+    def nll(log_t: float) -> float:
+        z = log_p / np.exp(log_t)
+        z = z - z.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(truth)), truth]))
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))

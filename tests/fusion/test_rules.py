@@ -1,0 +1,164 @@
+"""Rule-based fusers on hand-made windows: abstention on unsupported labels, quality, weights, the modality check."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from export.fusion.synthetic import synthetic_probs
+from runtime.errors import InputError
+from runtime.fusion import FUSERS, make_fuser, parse_weights
+from runtime.fusion.align import FusionInput
+from runtime.fusion.methods import AccuracyWeightedFusion, ProductFusion, QualityAwareFusion, card_metrics
+from runtime.track import CANONICAL_LABELS, Track
+
+L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
+ALL = np.ones(8, dtype=bool)
+NO_CALM = np.array([label != "calm" for label in CANONICAL_LABELS])
+
+
+def one_hotish(label: str, p: float, supported: np.ndarray = ALL) -> np.ndarray:
+    row = np.where(supported, (1 - p) / (supported.sum() - 1), 0.0)
+    row[L[label]] = p
+    return row
+
+
+def inputs(rows: list[list[np.ndarray]], quality: list[list[float]] | None = None,
+           supported: list[np.ndarray] | None = None) -> FusionInput:
+    probs = np.array(rows, dtype=float)
+    m = probs.shape[1]
+    q = np.ones(probs.shape[:2]) if quality is None else np.array(quality, dtype=float)
+    return FusionInput(["audio", "face"][:m], probs, q, np.stack(supported or [ALL] * m))
+
+
+@pytest.mark.parametrize("name", ["mean", "accuracy", "accuracy-class", "quality", "product"])
+def test_agreeing_modalities_keep_their_label_and_rows_sum_to_one(name):
+    data = inputs([[one_hotish("sad", 0.7), one_hotish("sad", 0.6)]])
+    fused = make_fuser(name).fuse_arrays(data)
+    assert fused.argmax(1)[0] == L["sad"]
+    assert np.allclose(fused.sum(1), 1.0)
+
+
+@pytest.mark.parametrize("name", ["mean", "product"])
+def test_unsupported_label_is_abstention_not_zero_evidence(name):
+    # A calm voice over a neutral face: the face cannot say "calm", so it must not vote against it.
+    audio = one_hotish("calm", 0.8)
+    face = one_hotish("neutral", 0.5, NO_CALM)
+    fused = make_fuser(name).fuse_arrays(inputs([[audio, face]], supported=[ALL, NO_CALM]))
+    zero_evidence = make_fuser(name).fuse_arrays(inputs([[audio, face]], supported=[ALL, ALL]))
+    assert fused[0, L["calm"]] > zero_evidence[0, L["calm"]]
+    assert fused.argmax(1)[0] == L["calm"]
+
+
+def test_quality_aware_drops_a_missing_modality_and_renormalises():
+    audio = one_hotish("angry", 0.6)
+    face = one_hotish("happy", 0.9)
+    fused = QualityAwareFusion().fuse_arrays(inputs([[audio, face]], quality=[[1.0, 0.0]]))
+    assert np.allclose(fused[0], audio)
+
+
+def test_quality_aware_lets_the_better_quality_modality_lead():
+    audio = one_hotish("angry", 0.6)
+    face = one_hotish("happy", 0.6)
+    fused = QualityAwareFusion().fuse_arrays(inputs([[audio, face], [audio, face]],
+                                                    quality=[[0.9, 0.3], [0.3, 0.9]]))
+    assert fused.argmax(1).tolist() == [L["angry"], L["happy"]]
+
+
+def test_quality_aware_drops_an_unreliable_modality_below_min_quality():
+    audio = one_hotish("angry", 0.6)
+    face = one_hotish("happy", 0.95)
+    fused = QualityAwareFusion(min_quality=0.2).fuse_arrays(inputs([[audio, face]], quality=[[0.8, 0.1]]))
+    assert np.allclose(fused[0], audio)
+
+
+def test_fixed_weights_decide_between_disagreeing_modalities():
+    audio = one_hotish("angry", 0.6)
+    face = one_hotish("happy", 0.6)
+    data = inputs([[audio, face]])
+    assert make_fuser("weighted", weights={"audio": 0.8, "face": 0.2}).fuse_arrays(data).argmax() == L["angry"]
+    assert make_fuser("weighted", weights={"audio": 0.2, "face": 0.8}).fuse_arrays(data).argmax() == L["happy"]
+
+
+def _skilled(n: int, skills: tuple[float, float], seed: int = 0) -> tuple[FusionInput, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    targets = rng.integers(0, 8, n)
+    probs = np.stack([synthetic_probs(targets, ALL, s, rng) for s in skills], axis=1)
+    return FusionInput(["audio", "face"], probs, np.ones((n, 2)), np.stack([ALL, ALL])), targets
+
+
+def test_accuracy_weights_follow_each_modalitys_measured_accuracy():
+    train, targets = _skilled(800, (4.0, 0.3))
+    fuser = AccuracyWeightedFusion().fit(train, targets)
+    weights = fuser.weights(train)
+    assert weights[0, 0] > 3 * weights[1, 0]
+    test, test_targets = _skilled(800, (4.0, 0.3), seed=1)
+    fused_ua = np.mean(fuser.fuse_arrays(test).argmax(1) == test_targets)
+    mean_ua = np.mean(make_fuser("mean").fuse_arrays(test).argmax(1) == test_targets)
+    assert fused_ua > mean_ua
+
+
+def test_per_class_accuracy_weights_differ_by_class():
+    train, targets = _skilled(800, (2.0, 2.0))
+    # The face never recognises "angry": its weight for that class must drop.
+    angry = targets == L["angry"]
+    train.probs[angry, 1] = one_hotish("happy", 0.9)
+    fuser = AccuracyWeightedFusion(per_class=True).fit(train, targets)
+    weights = fuser.weights(train)
+    assert weights[1, L["angry"]] < weights[1, L["sad"]]
+
+
+def test_accuracy_weights_come_from_the_model_card_without_fit(tmp_path):
+    folder = tmp_path / "voice-model"
+    folder.mkdir()
+    (folder / "card.json").write_text(json.dumps({
+        "id": "voice-model", "version": "1", "task": "voice-emotion", "labels": list(CANONICAL_LABELS),
+        "files": {}, "metrics": {"validation": {"int8": {"ua": 0.71, "per_class_recall": {"sad": 0.5}}}}}))
+    track = Track(name="audio", model={"id": str(folder)})
+    found = card_metrics(track)
+    assert found["ua"] == pytest.approx(0.71)
+    assert found["per_class_recall"] == {"sad": 0.5}
+    fuser = AccuracyWeightedFusion()
+    fuser.prepare([track])
+    assert fuser.metrics["audio"]["ua"] == pytest.approx(0.71)
+
+
+def test_product_check_discounts_a_modality_contradicting_beyond_its_calibration():
+    train, targets = _skilled(600, (3.0, 3.0))
+    fuser = ProductFusion().fit(train, targets)
+    # Three modalities: two agree on sad; the third is near-certain of happy, far below its calibration for sad.
+    data = FusionInput(["audio", "face", "body"],
+                       np.array([[one_hotish("sad", 0.7), one_hotish("sad", 0.7), one_hotish("happy", 0.999)]]),
+                       np.ones((1, 3)), np.stack([ALL, ALL, ALL]))
+    fuser.metrics["body"] = dict(fuser.metrics["audio"])
+    assert fuser.contradiction(data)[0].tolist() == [False, False, True]
+    assert fuser.fuse_arrays(data).argmax() == L["sad"]
+    unchecked = ProductFusion(discount=1.0, metrics=fuser.metrics).fuse_arrays(data)
+    assert unchecked[0, L["sad"]] < fuser.fuse_arrays(data)[0, L["sad"]]
+
+
+def test_product_temperature_softens_an_overconfident_modality():
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, 8, 800)
+    sharp = synthetic_probs(targets, ALL, 12.0, rng) ** 1.0
+    # Overconfident: right only half the time, always near-certain.
+    wrong = rng.random(800) < 0.5
+    sharp[wrong] = np.roll(sharp[wrong], 1, axis=1)
+    data = FusionInput(["face"], sharp[:, None], np.ones((800, 1)), ALL[None])
+    fuser = ProductFusion().fit(data, targets)
+    assert fuser.metrics["face"]["temperature"] > 2.0
+
+
+def test_parse_weights_reads_pairs_and_refuses_bad_ones():
+    assert parse_weights("audio=0.3, face=0.7") == {"audio": 0.3, "face": 0.7}
+    for bad in ("audio", "audio=x", "audio=-1", "=0.3", ""):
+        with pytest.raises(InputError):
+            parse_weights(bad)
+
+
+def test_unknown_method_is_an_input_error_naming_the_choices():
+    with pytest.raises(InputError, match="product"):
+        make_fuser("median")
+    assert {"mean", "weighted", "accuracy", "quality", "product", "stacking", "attention"} <= set(FUSERS)
