@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="export a trained model to models/ (training host)").add_subparsers(
         dest="modality", required=True, metavar="MODALITY")
     _add_audio_commands(modality["audio"], train, export)
+    _add_backbone_commands(sub, export)
+    _add_fusion_commands(sub, train)
     return parser
 
 
@@ -73,6 +75,11 @@ def _add_analyze(sub) -> None:
     p.add_argument("--backend", help="execution backend: onnxruntime, openvino, tflite, tensorrt")
     p.add_argument("--realtime", action="store_true",
                    help="replay the file at real-time pace, as a live device would deliver it")
+    p.add_argument("--fusion", metavar="NAME",
+                   help="fusion method: mean, weighted, accuracy, accuracy-class, quality, product, "
+                        "stacking, attention (default from the config)")
+    p.add_argument("--weights", metavar="M=W,...",
+                   help="fixed fusion weights, e.g. audio=0.3,face=0.7 (implies --fusion weighted)")
     p.set_defaults(run=_run_analyze)
 
 
@@ -87,6 +94,8 @@ def _run_analyze(args) -> None:
         "audio.speaker_baseline": args.speaker_baseline,
         "runtime.backend": args.backend,
         "runtime.realtime": args.realtime or None,
+        "fusion.method": args.fusion or ("weighted" if args.weights else None),
+        "fusion.weights": args.weights,
     }
     settings = load_settings(args.config, overrides)
     timeline = analyze_file(args.input, args.out, settings)
@@ -110,6 +119,9 @@ def _add_audio_commands(audio, train, export) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder for the trained model and report")
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
     p.add_argument("--validation-speakers", help="comma-separated speakers held out for the final check")
+    p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
+                   help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
+                        "default features; see 'emotrace models list'")
     p.set_defaults(run=_run_train_audio)
 
     p = export.add_parser("audio", help="ONNX export + INT8 quantization + model card into models/")
@@ -126,9 +138,15 @@ def _run_audio_classify(args) -> None:
 
 
 def _run_train_audio(args) -> None:
+    speakers = args.validation_speakers.split(",") if args.validation_speakers else None
+    if args.audio_backbone:
+        from export.audio.backbones.train import train_backbone
+
+        print(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
+                             validation_speakers=speakers).summary())
+        return
     from export.audio.train import train_audio
 
-    speakers = args.validation_speakers.split(",") if args.validation_speakers else None
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers)
     print(report.summary())
 
@@ -138,6 +156,117 @@ def _run_export_audio(args) -> None:
 
     folder = export_audio(args.trained, models_dir=args.models_dir)
     print(f"{folder}: exported")
+
+
+# --- pretrained speech models (training host) ----------------------------------------------------------
+
+
+def _add_backbone_commands(sub, export) -> None:
+    models = sub.add_parser("models", help="pretrained speech models in the local cache").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    p = models.add_parser("list", help="known models, their licences, and which are cached")
+    p.set_defaults(run=_run_models_list)
+    p = models.add_parser("pull", help="download a model into the Hugging Face cache (needs the internet)")
+    p.add_argument("name", help="short name from 'emotrace models list', or a hub id")
+    p.set_defaults(run=_run_models_pull)
+
+    p = export.add_parser("audio-backbone", help="ONNX + INT8 + card of a --audio-backbone model, or its "
+                                                 "distilled student")
+    p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio --audio-backbone'")
+    p.add_argument("--out", type=Path, required=True, help="model folder to write (card.json, ONNX files)")
+    p.add_argument("--id", default=None, help="model id in the card")
+    p.add_argument("--distil", action="store_true",
+                   help="export a small student trained on the model's outputs")
+    p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")
+    p.add_argument("--steps", type=int, default=3000, help="with --distil: training steps (default 3000)")
+    p.set_defaults(run=_run_export_audio_backbone)
+
+
+def _run_models_list(args) -> None:
+    from export.audio.backbones.pull import format_listing, list_models
+
+    print(format_listing(list_models()))
+
+
+def _run_models_pull(args) -> None:
+    from export.audio.backbones.pull import model_licence, pull_model
+
+    print(f"{args.name}: licence: {model_licence(args.name)}")
+    folder = pull_model(args.name)
+    print(f"{args.name}: in {folder} (licence: {model_licence(args.name, folder)})")
+
+
+def _run_export_audio_backbone(args) -> None:
+    if args.distil:
+        from export.audio.backbones.distill import DistillSettings, distill_trained
+
+        metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled,
+                                  settings=DistillSettings(steps=args.steps),
+                                  model_id=args.id or "audio-emotion-student")
+    else:
+        from export.audio.backbones.onnx_export import export_trained
+
+        metrics = export_trained(args.trained, args.out, model_id=args.id or "audio-emotion-backbone")
+    latency = metrics["latency_cpu_per_window"]
+    agreement = metrics["int8_vs_float"]["top1_agreement"]
+    print(f"{args.out}: exported; int8 vs float top-1 agreement {agreement:.3f}; CPU per 2 s window "
+          f"{latency['float']['median_ms']} ms float, {latency['int8']['median_ms']} ms int8")
+
+
+# --- fusion -----------------------------------------------------------------------------------------
+
+
+def _add_fusion_data_args(p) -> None:
+    p.add_argument("--table", action="append", default=[], metavar="MODALITY=CSV",
+                   help="a classify table (path,emotion,<label probs>) per modality; the first anchors the "
+                        "sessions (e.g. --table audio=a.csv --table face=f.csv)")
+    p.add_argument("--labels", type=Path, help="path,label,person CSV (default: from corpus names)")
+    p.add_argument("--sessions", type=Path,
+                   help="real paired data instead of tables: CSV session,start_s,end_s,label[,person] where "
+                        "session is a timeline.json or a recording to analyse")
+    p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+
+
+def _add_fusion_commands(sub, train) -> None:
+    p = train.add_parser("fusion", help="train the learned fusers on paired data; ONNX + card into models/")
+    _add_fusion_data_args(p)
+    p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
+    p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: models/)")
+    p.set_defaults(run=_run_train_fusion)
+
+    evaluate = sub.add_parser("evaluate", help="evaluate on held-out people (training host)").add_subparsers(
+        dest="modality", required=True, metavar="PART")
+    p = evaluate.add_parser("fusion", help="every fusion method vs the single modalities on the same "
+                                           "held-out windows, also with each modality missing")
+    _add_fusion_data_args(p)
+    p.add_argument("--methods", help="comma-separated (default: all but 'weighted' unless --weights)")
+    p.add_argument("--weights", metavar="M=W,...", help="fixed weights for the 'weighted' method")
+    p.add_argument("--missing", type=float, default=0.3, help="share of windows a modality is missing (0.3)")
+    p.set_defaults(run=_run_evaluate_fusion)
+
+
+def _fusion_data(args):
+    from export.fusion.cli import paired_data
+
+    return paired_data(args.table, args.labels, args.sessions, args.test_fraction, args.seed, args.out)
+
+
+def _run_train_fusion(args) -> None:
+    from export.fusion.cli import train_fusion
+
+    for folder in train_fusion(_fusion_data(args), args.method, args.models_dir):
+        print(f"{folder}: exported")
+
+
+def _run_evaluate_fusion(args) -> None:
+    from export.fusion.cli import evaluate_fusion
+
+    json_path, md_path, summary = evaluate_fusion(_fusion_data(args), args.methods, args.weights,
+                                                  args.missing, args.seed, args.out)
+    print(summary)
+    print(f"{md_path}, {json_path}: written")
 
 
 # --- entry point ------------------------------------------------------------------------------------

@@ -21,14 +21,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_DIMENSIONAL, KIND_EMOTION2VEC, KIND_ENCODER, catalog_entry
+from export.audio.backbones.catalog import (
+    KIND_CLASSIFIER,
+    KIND_DIMENSIONAL,
+    KIND_EMOTION2VEC,
+    KIND_ENCODER,
+    catalog_entry,
+)
 from export.audio.backbones.labels import LabelMapping, map_labels
 from export.audio.backbones.pull import resolve_model
 from runtime.errors import InputError
 
 SAMPLE_RATE_HZ = 16000
 DIMENSIONS = ("arousal", "dominance", "valence")
-_DIMENSIONAL_ARCHITECTURES = {"Wav2Vec2ForSpeechClassification", "EmotionModel"}
+_DIMENSIONAL_ARCHITECTURES = {"Wav2Vec2ForSpeechClassification", "EmotionModel", "DimensionalEmotionModel"}
 
 
 def _quiet_transformers() -> None:

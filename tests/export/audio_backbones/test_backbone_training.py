@@ -1,0 +1,111 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from export.audio.backbones.data import WINDOW_S, clip_waveform_windows, window_samples
+from export.audio.backbones.distill import DistillSettings, StudentNet, distill, distill_trained
+from export.audio.backbones.onnx_export import export_trained
+from export.audio.backbones.train import HeadSettings, fit_head, head_probs, speaker_folds, train_backbone
+from runtime.arms.audio.windows import speech_windows
+from runtime.config import DEFAULTS
+from runtime.media import read_audio
+from runtime.models import load_model
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_wavlm, ravdess_manifest):
+    out = tmp_path_factory.mktemp("trained")
+    report = train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, validation_speakers=["actor03"],
+                            settings=HeadSettings(epochs=3), progress=False)
+    return out, report
+
+
+def test_training_writes_speaker_independent_folds_and_a_held_out_check(trained):
+    out, report = trained
+    assert report.kind == "encoder" and report.labels[0] == "neutral" and len(report.labels) == 8
+    folds = report.cv["folds"]
+    tested = [s for fold in folds for s in fold["test_speakers"]]
+    assert sorted(tested) == ["actor01", "actor02"]  # each training speaker tested once, never trained on
+    assert report.validation["clip"]["n"] == 8  # actor03's clips, kept out of the folds
+    for key in ("balanced_accuracy", "macro_f1", "ece"):
+        assert 0.0 <= report.cv["clip"][key] <= 1.0
+    assert sum(report.layer_weights) == pytest.approx(1.0, abs=1e-3)
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["cv"]["split"].startswith("StratifiedGroupKFold by speaker")
+
+
+def test_training_windows_are_the_devices_speech_windows(trained, ravdess_manifest):
+    out, _ = trained
+    with open(out / "windows.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    first_path = rows[0]["path"]
+    settings = DEFAULTS["audio"]
+    expected = speech_windows(read_audio(first_path, 16000), 16000, settings["window_s"], settings["hop_s"],
+                              settings["min_speech_fraction"])
+    ours = [(float(r["start_s"]), float(r["end_s"])) for r in rows if r["path"] == first_path]
+    assert ours == [pytest.approx((w.start_s, w.end_s), abs=1e-5) for w in expected]
+    windows, waveforms = clip_waveform_windows(first_path)
+    assert waveforms.shape == (len(windows), window_samples(WINDOW_S))
+
+
+def test_export_gives_an_int8_model_the_runtime_loads_and_that_agrees_with_torch(trained, tmp_path):
+    out, _ = trained
+    metrics = export_trained(out, tmp_path / "model", latency_repeats=2)
+    assert metrics["onnx_vs_torch"]["max_abs_diff"] < 1e-4
+    assert metrics["int8_vs_float"]["max_abs_diff"] < 0.1
+    assert metrics["latency_cpu_per_window"]["int8"]["median_ms"] > 0
+    model = load_model(tmp_path / "model")  # int8, checked against its card's checksum
+    assert model.labels == json.loads((out / "backbone.json").read_text())["labels"]
+    # the graph takes raw samples of any length: a short last window and a full one
+    for seconds in (1.3, 2.0):
+        probs = model.run({"waveform": np.zeros((2, int(16000 * seconds)), dtype=np.float32) + 0.01})[0]
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-4)
+    assert "speaker_independent" in json.loads((tmp_path / "model" / "card.json").read_text())["metrics"]
+
+
+def test_distillation_exports_a_student_judged_on_the_held_out_speaker(trained, tmp_path):
+    out, _ = trained
+    metrics = distill_trained(out, tmp_path / "student", settings=DistillSettings(steps=3), latency_repeats=2)
+    assert metrics["distillation"]["steps"] == 3
+    assert set(metrics["held_out_speakers"]) == {"student", "teacher", "student_teacher_agreement"}
+    assert metrics["held_out_speakers"]["student"]["n"] == 8
+    student = load_model(tmp_path / "student")
+    probs = student.run({"waveform": np.full((1, 32000), 0.01, dtype=np.float32)})[0]
+    assert probs.shape == (1, 8)
+
+
+def test_layer_weights_move_to_the_layer_that_holds_the_emotion():
+    rng = np.random.default_rng(0)
+    targets = np.repeat([0, 1, 2], 60)
+    pooled = rng.normal(size=(180, 4, 16)).astype(np.float32)
+    pooled[:, 2, :3] += 4.0 * np.eye(3)[targets]  # only layer 2 knows the class
+    head = fit_head(pooled, targets, 3, HeadSettings(epochs=40))
+    assert int(np.argmax(head.layer_weights)) == 2
+    assert (head_probs(head, pooled).argmax(1) == targets).mean() > 0.9
+
+
+def test_folds_never_split_a_speaker():
+    targets = np.tile(np.arange(4), 10)
+    speakers = np.repeat([f"s{i}" for i in range(5)], 8)
+    folds = speaker_folds(targets, speakers, 5)
+    for test in folds:
+        inside = set(speakers[test])
+        outside = set(np.delete(speakers, test))
+        assert not inside & outside
+
+
+def test_student_learns_the_teachers_outputs_on_unlabelled_windows():
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    low = np.stack([np.sin(2 * np.pi * 150 * t + p) for p in rng.uniform(0, 6, 32)])
+    high = np.stack([np.sin(2 * np.pi * 2500 * t + p) for p in rng.uniform(0, 6, 32)])
+    waveforms = (np.concatenate([low, high]) * 0.3).astype(np.float32)
+    teacher = np.repeat([[0.9, 0.1], [0.1, 0.9]], 32, axis=0)
+    student, losses = distill(teacher, waveforms, None, DistillSettings(steps=60, batch_size=16),
+                              StudentNet(2, channels=16))
+    assert np.mean(losses[-10:]) < np.mean(losses[:10])
+    from export.audio.backbones.models import run_batched
+
+    assert (run_batched(student, waveforms).argmax(1) == teacher.argmax(1)).mean() > 0.9
