@@ -28,11 +28,27 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings
         "min_speech_fraction": 0.3,  # a window with less speech makes no claim
     },
+    # fusion: the tracks on one window grid, combined into the "fused" track (docs/fusion.md)
+    "fusion": {
+        "enabled": True,
+        "method": "quality",  # one of CHOICES["fusion.method"]
+        "when": "multiple",  # multiple: fuse when two or more tracks have something to say; always: also one
+        "weights": "",  # for method "weighted": "audio=0.3,face=0.7"
+        "model": "",  # learned methods: a model id or folder ("" = models/fusion-<method>)
+        "window_s": 2.0,
+        "hop_s": 0.5,
+        "arousal_from": ["body.activation", "physio.stress"],  # track.measurement or track.label
+        "incongruence_confidence": 0.5,  # both modalities this sure of different labels ...
+        "incongruence_divergence": 0.4,  # ... and this far apart (Jensen-Shannon, bits): flagged
+    },
 }
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "runtime.backend": ("onnxruntime", "openvino", "tflite", "tensorrt"),
     "audio.speaker_baseline": ("session", "none"),
+    "fusion.method": ("mean", "weighted", "accuracy", "accuracy-class", "quality", "product", "stacking",
+                      "attention"),
+    "fusion.when": ("multiple", "always"),
 }
 
 

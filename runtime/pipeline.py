@@ -45,8 +45,20 @@ ARMS: list[tuple[str, ArmFunction]] = [
 ]
 
 
+def _fused(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
+    """The "fused" track after the arms, as the [fusion] section says (none when disabled or not due)."""
+    section = settings.get("fusion", {})
+    if not section.get("enabled", False):
+        return []
+    from runtime.fusion import fuse_with_settings, should_fuse
+
+    if not should_fuse(tracks, section["when"]):
+        return []
+    return [fuse_with_settings(tracks, section, backend=settings["runtime"]["backend"])]
+
+
 def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]],
-                 extras: dict[str, Any] | None = None) -> Timeline:
+                 extras: dict[str, Any] | None = None, fuse: bool = True) -> Timeline:
     """Run the enabled arms over ``input_path`` and write ``timeline.json`` and ``timeline.csv`` to ``out_dir``.
 
     Nothing is written unless every arm finished: a failure leaves no partial output.
@@ -63,6 +75,8 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
             tracks.append(track)
     if not tracks:
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
+    if fuse:
+        tracks += _fused(tracks, settings)
     duration_s = max([media.duration_s] + [t.windows[-1].end_s for t in tracks if t.windows])
     timeline = Timeline(
         input_path=str(input_path),
