@@ -38,29 +38,39 @@ def window_samples(window_s: float = WINDOW_S, sample_rate_hz: int = SAMPLE_RATE
     return int(round(window_s * sample_rate_hz))
 
 
-def cut_windows(samples: np.ndarray, windows: list[AudioWindow], window_s: float = WINDOW_S,
-                sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+def cut_windows(
+    samples: np.ndarray,
+    windows: list[AudioWindow],
+    window_s: float = WINDOW_S,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+) -> np.ndarray:
     """(len(windows), window samples) float32: each window's samples, zero-padded at the end when short."""
     length = window_samples(window_s, sample_rate_hz)
     out = np.zeros((len(windows), length), dtype=np.float32)
     for row, window in enumerate(windows):
         first = int(round(window.start_s * sample_rate_hz))
-        piece = samples[first:first + length]
-        out[row, :piece.size] = piece
+        piece = samples[first : first + length]
+        out[row, : piece.size] = piece
     return out
 
 
-def clip_waveform_windows(path: Path, window_s: float = WINDOW_S, hop_s: float = HOP_S,
-                          min_speech_fraction: float = MIN_SPEECH_FRACTION) -> tuple[list[AudioWindow], np.ndarray]:
+def clip_waveform_windows(
+    path: Path,
+    window_s: float = WINDOW_S,
+    hop_s: float = HOP_S,
+    min_speech_fraction: float = MIN_SPEECH_FRACTION,
+) -> tuple[list[AudioWindow], np.ndarray]:
     """The speech windows of one file and their samples."""
     samples = read_audio(path, SAMPLE_RATE_HZ)
-    windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s,
-                             min_speech_fraction=min_speech_fraction)
+    windows = speech_windows(
+        samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
+    )
     return windows, cut_windows(samples, windows, window_s)
 
 
-def corpus_windows(clips: list[Clip], window_s: float = WINDOW_S, hop_s: float = HOP_S,
-                   progress: bool = False) -> WaveformWindows:
+def corpus_windows(
+    clips: list[Clip], window_s: float = WINDOW_S, hop_s: float = HOP_S, progress: bool = False
+) -> WaveformWindows:
     """Every speech window of every clip; clips without speech are listed, not kept."""
     rows, index, windows, no_speech = [], [], [], []
     for i, clip in enumerate(clips):

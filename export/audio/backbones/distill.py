@@ -34,12 +34,19 @@ class StudentNet(nn.Module):
     def __init__(self, n_classes: int, channels: int = 64, kernel_samples: int = 400, hop_samples: int = 160):
         super().__init__()
         self.normalizer = WaveformNormalizer(True)
-        self.front = nn.Sequential(nn.Conv1d(1, channels, kernel_samples, stride=hop_samples, bias=False),
-                                   nn.BatchNorm1d(channels), nn.ReLU())
+        self.front = nn.Sequential(
+            nn.Conv1d(1, channels, kernel_samples, stride=hop_samples, bias=False),
+            nn.BatchNorm1d(channels),
+            nn.ReLU(),
+        )
         blocks = []
         for _ in range(3):
-            blocks += [nn.Conv1d(channels, channels, 5, padding=2, bias=False), nn.BatchNorm1d(channels),
-                       nn.ReLU(), nn.MaxPool1d(2)]
+            blocks += [
+                nn.Conv1d(channels, channels, 5, padding=2, bias=False),
+                nn.BatchNorm1d(channels),
+                nn.ReLU(),
+                nn.MaxPool1d(2),
+            ]
         self.blocks = nn.Sequential(*blocks)
         self.classifier = nn.Linear(2 * channels, n_classes)
 
@@ -61,9 +68,13 @@ class DistillSettings:
     seed: int = 0
 
 
-def distill(teacher_probs: np.ndarray, waveforms: np.ndarray, targets: np.ndarray | None = None,
-            settings: DistillSettings = DistillSettings(), student: StudentNet | None = None
-            ) -> tuple[StudentNet, list[float]]:
+def distill(
+    teacher_probs: np.ndarray,
+    waveforms: np.ndarray,
+    targets: np.ndarray | None = None,
+    settings: DistillSettings = DistillSettings(),
+    student: StudentNet | None = None,
+) -> tuple[StudentNet, list[float]]:
     """Train a student on (waveform, teacher probabilities[, label]) windows; ``targets`` -1 = unlabelled.
 
     Returns the student (eval mode) and its loss per step.
@@ -74,14 +85,17 @@ def distill(teacher_probs: np.ndarray, waveforms: np.ndarray, targets: np.ndarra
     generator = np.random.default_rng(settings.seed)
     student = student or StudentNet(teacher_probs.shape[1])
     optimiser = torch.optim.AdamW(student.parameters(), lr=settings.learning_rate, weight_decay=1e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, settings.learning_rate, total_steps=settings.steps)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, settings.learning_rate, total_steps=settings.steps
+    )
     soft = torch.as_tensor(teacher_probs, dtype=torch.float32)
     hard = torch.as_tensor(np.full(len(waveforms), -1) if targets is None else targets, dtype=torch.long)
     losses = []
     student.train()
     for _ in range(settings.steps):
-        batch = torch.as_tensor(generator.choice(len(waveforms), size=min(settings.batch_size, len(waveforms)),
-                                                 replace=False))
+        batch = torch.as_tensor(
+            generator.choice(len(waveforms), size=min(settings.batch_size, len(waveforms)), replace=False)
+        )
         log_probs = torch.log_softmax(student.logits(torch.as_tensor(waveforms[batch.numpy()])), dim=-1)
         loss = -(soft[batch] * log_probs).sum(dim=-1).mean()
         labelled = hard[batch] >= 0
@@ -128,17 +142,25 @@ def unlabelled_windows(folder: str | Path) -> np.ndarray:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "no such folder of unlabelled speech")
-    rows = [clip_waveform_windows(p)[1] for p in sorted(folder.rglob("*"))
-            if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()]
+    rows = [
+        clip_waveform_windows(p)[1]
+        for p in sorted(folder.rglob("*"))
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+    ]
     rows = [r for r in rows if len(r)]
     if not rows:
         raise InputError(folder, "holds no audio file with speech")
     return np.concatenate(rows)
 
 
-def distill_trained(trained: str | Path, out: str | Path, unlabelled: str | Path | None = None,
-                    settings: DistillSettings = DistillSettings(), model_id: str = "audio-emotion-student",
-                    latency_repeats: int = 10) -> dict:
+def distill_trained(
+    trained: str | Path,
+    out: str | Path,
+    unlabelled: str | Path | None = None,
+    settings: DistillSettings = DistillSettings(),
+    model_id: str = "audio-emotion-student",
+    latency_repeats: int = 10,
+) -> dict:
     """Distil a trained backbone into ``StudentNet``, export it (float + INT8) with a card; return metrics.
 
     The student learns on the training speakers' windows (and any unlabelled speech); the speakers held out
@@ -167,25 +189,39 @@ def distill_trained(trained: str | Path, out: str | Path, unlabelled: str | Path
         fit_targets = np.concatenate([fit_targets, np.full(len(extra), -1)])
     teacher_fit = run_batched(teacher, fit_waves)
     student, losses = distill(teacher_fit, fit_waves, fit_targets, settings)
-    metrics: dict = {"distillation": {"windows": int(len(fit_waves)), "unlabelled_windows":
-                                      int((fit_targets < 0).sum()), "steps": settings.steps,
-                                      "first_loss": losses[0], "last_loss": losses[-1]}}
+    metrics: dict = {
+        "distillation": {
+            "windows": int(len(fit_waves)),
+            "unlabelled_windows": int((fit_targets < 0).sum()),
+            "steps": settings.steps,
+            "first_loss": losses[0],
+            "last_loss": losses[-1],
+        }
+    }
     if held_out.any():
         _, inverse = np.unique(np.array([r["path"] for r in rows])[held_out], return_inverse=True)
         student_probs = run_batched(student, waveforms[held_out])
         teacher_probs = run_batched(teacher, waveforms[held_out])
         metrics["held_out_speakers"] = {
             name: _clip_metrics(probs, targets[held_out], inverse, labels)
-            for name, probs in (("student", student_probs), ("teacher", teacher_probs))}
+            for name, probs in (("student", student_probs), ("teacher", teacher_probs))
+        }
         metrics["held_out_speakers"]["student_teacher_agreement"] = float(
-            (student_probs.argmax(1) == teacher_probs.argmax(1)).mean())
+            (student_probs.argmax(1) == teacher_probs.argmax(1)).mean()
+        )
     out.mkdir(parents=True, exist_ok=True)
     export_onnx(student, out / FLOAT_FILE)
     quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
-    export_metrics = finish_export(out, model_id, labels, student, None, latency_repeats,
-                                   licence={"teacher_backbone": description["licence"]},
-                                   extra={"distilled_from": str(trained.resolve()),
-                                          "teacher": description["backbone"]})
+    export_metrics = finish_export(
+        out,
+        model_id,
+        labels,
+        student,
+        None,
+        latency_repeats,
+        licence={"teacher_backbone": description["licence"]},
+        extra={"distilled_from": str(trained.resolve()), "teacher": description["backbone"]},
+    )
     metrics.update(export_metrics)
     card_path = out / "card.json"
     card = json.loads(card_path.read_text())

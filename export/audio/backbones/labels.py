@@ -50,7 +50,7 @@ class LabelMapping:
         return [label for label in CANONICAL_LABELS if label not in self.supported]
 
     def matrix(self, labels: list[str] | None = None) -> np.ndarray:
-        """(n_model_classes, len(labels)) 0/1 matrix: class k adds to label j; ``labels`` default ``supported``."""
+        """(n_model_classes, len(labels)) 0/1: class k adds to label j (``labels``: default ``supported``)."""
         labels = self.supported if labels is None else labels
         columns = {label: j for j, label in enumerate(labels)}
         out = np.zeros((len(self.model_labels), len(labels)))
@@ -68,7 +68,7 @@ class LabelMapping:
         return self.to_canonical_over(probs, self.supported)
 
     def to_canonical_over(self, probs: np.ndarray, labels: list[str]) -> np.ndarray:
-        """As ``to_canonical``, onto the given canonical ``labels`` (e.g. a fixed set shared by many outputs)."""
+        """As ``to_canonical``, onto given canonical ``labels`` (e.g. one set shared by many outputs)."""
         probs = np.atleast_2d(np.asarray(probs, dtype=np.float64))
         if probs.shape[1] != len(self.model_labels):
             raise ValueError(f"expected {len(self.model_labels)} classes, got {probs.shape[1]}")
@@ -78,9 +78,12 @@ class LabelMapping:
         return np.where(totals > 0, out / np.where(totals > 0, totals, 1.0), uniform)
 
     def report(self) -> dict[str, object]:
-        return {"model_labels": list(self.model_labels),
-                "mapping": {m: c for m, c in zip(self.model_labels, self.canonical_of, strict=True)},
-                "unmapped": self.unmapped, "unsupported": self.unsupported}
+        return {
+            "model_labels": list(self.model_labels),
+            "mapping": {m: c for m, c in zip(self.model_labels, self.canonical_of, strict=True)},
+            "unmapped": self.unmapped,
+            "unsupported": self.unsupported,
+        }
 
 
 def canonical_label(name: str) -> str | None:

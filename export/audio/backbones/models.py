@@ -82,15 +82,21 @@ class PooledLayers(nn.Module):
 class LayerWeightedHead(nn.Module):
     """Softmax-weighted sum over layers of standardised pooled states, then a small MLP to class logits."""
 
-    def __init__(self, n_layers: int, hidden_size: int, n_classes: int, head_hidden: int = 256,
-                 dropout: float = 0.2):
+    def __init__(
+        self, n_layers: int, hidden_size: int, n_classes: int, head_hidden: int = 256, dropout: float = 0.2
+    ):
         super().__init__()
         self.layer_logits = nn.Parameter(torch.zeros(n_layers))
         # Per-layer standardisation from the training windows: layers differ in scale by orders of magnitude.
         self.register_buffer("feature_mean", torch.zeros(n_layers, hidden_size))
         self.register_buffer("feature_std", torch.ones(n_layers, hidden_size))
-        self.mlp = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_size, head_hidden), nn.ReLU(),
-                                 nn.Dropout(dropout), nn.Linear(head_hidden, n_classes))
+        self.mlp = nn.Sequential(
+            nn.Dropout(dropout),
+            nn.Linear(hidden_size, head_hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(head_hidden, n_classes),
+        )
 
     def set_standardisation(self, pooled: np.ndarray) -> None:
         self.feature_mean.copy_(torch.as_tensor(pooled.mean(axis=0), dtype=torch.float32))
@@ -107,7 +113,7 @@ class LayerWeightedHead(nn.Module):
 
 
 class BackboneEmotionModel(nn.Module):
-    """Waveform → canonical probabilities: encoder, pooled layers, trained head. The graph that is exported."""
+    """Waveform → canonical probabilities: encoder, pooled layers, trained head (the exported graph)."""
 
     def __init__(self, pooled_layers: PooledLayers, head: LayerWeightedHead):
         super().__init__()
@@ -216,7 +222,9 @@ class LoadedModel:
         if self.kind == KIND_EMOTION2VEC:
             return self.extra["predict"](waveforms)
         if self.module is None:
-            raise InputError(self.name, f"a {self.kind} has no head of its own; train one with --audio-backbone")
+            raise InputError(
+                self.name, f"a {self.kind} has no head of its own; train one with --audio-backbone"
+            )
         return run_batched(self.module, waveforms, batch_size)
 
     def pooled(self, waveforms: np.ndarray, batch_size: int = 8) -> np.ndarray:
@@ -231,7 +239,7 @@ def run_batched(module: nn.Module, waveforms: np.ndarray, batch_size: int = 8) -
     outputs = []
     with torch.inference_mode():
         for first in range(0, len(waveforms), batch_size):
-            batch = torch.as_tensor(np.asarray(waveforms[first:first + batch_size], dtype=np.float32))
+            batch = torch.as_tensor(np.asarray(waveforms[first : first + batch_size], dtype=np.float32))
             outputs.append(module(batch).float().numpy())
     return np.concatenate(outputs) if outputs else np.zeros((0,), dtype=np.float32)
 
@@ -267,8 +275,9 @@ def _do_normalize(folder: Path) -> bool:
     return bool(_read_json(path).get("do_normalize", True)) if path.is_file() else True
 
 
-def load_pretrained(name_or_path: str | Path, cache_dir: str | Path | None = None,
-                    as_encoder: bool = False) -> LoadedModel:
+def load_pretrained(
+    name_or_path: str | Path, cache_dir: str | Path | None = None, as_encoder: bool = False
+) -> LoadedModel:
     """Load a model by short name, hub id (from the local cache) or folder. Never downloads.
 
     ``as_encoder``: use a classifier's or the dimensional model's transformer trunk as an encoder for a new
@@ -284,28 +293,45 @@ def load_pretrained(name_or_path: str | Path, cache_dir: str | Path | None = Non
     normalize = _do_normalize(folder)
     if kind == KIND_EMOTION2VEC:
         if as_encoder:
-            raise InputError(name, "emotion2vec runs through FunASR here; use it as a teacher, not an encoder")
+            raise InputError(
+                name, "emotion2vec runs through FunASR here; use it as a teacher, not an encoder"
+            )
         return _load_emotion2vec(name, folder, licence)
     try:
         if kind == KIND_DIMENSIONAL:
             model = _dimensional_model_class().from_pretrained(folder)
-            loaded = LoadedModel(name, folder, kind, licence, module=DimensionalOutputs(model, normalize),
-                                 pooled_layers=PooledLayers(model.wav2vec2, normalize))
+            loaded = LoadedModel(
+                name,
+                folder,
+                kind,
+                licence,
+                module=DimensionalOutputs(model, normalize),
+                pooled_layers=PooledLayers(model.wav2vec2, normalize),
+            )
         elif kind == KIND_CLASSIFIER and not as_encoder:
             from transformers import AutoModelForAudioClassification
 
             model = AutoModelForAudioClassification.from_pretrained(folder)
             mapping = map_labels(model.config.id2label)
             if not mapping.supported:
-                raise InputError(name, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set")
-            loaded = LoadedModel(name, folder, kind, licence, module=MappedClassifier(model, mapping, normalize),
-                                 mapping=mapping)
+                raise InputError(
+                    name, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set"
+                )
+            loaded = LoadedModel(
+                name,
+                folder,
+                kind,
+                licence,
+                module=MappedClassifier(model, mapping, normalize),
+                mapping=mapping,
+            )
         else:
             from transformers import AutoModel
 
             encoder = AutoModel.from_pretrained(folder)
-            loaded = LoadedModel(name, folder, KIND_ENCODER, licence,
-                                 pooled_layers=PooledLayers(encoder, normalize))
+            loaded = LoadedModel(
+                name, folder, KIND_ENCODER, licence, pooled_layers=PooledLayers(encoder, normalize)
+            )
     except InputError:
         raise
     except (OSError, ValueError, KeyError) as error:
@@ -323,17 +349,26 @@ def _load_emotion2vec(name: str, folder: Path, licence: str) -> LoadedModel:
     except ImportError:
         raise InputError(name, "emotion2vec needs FunASR on the training host: pip install funasr") from None
     model = FunasrModel(model=str(folder), disable_update=True, disable_pbar=True)
-    tokens = (folder / "tokens.txt").read_text(encoding="utf-8").split() if (folder / "tokens.txt").is_file() else []
+    tokens = (
+        (folder / "tokens.txt").read_text(encoding="utf-8").split()
+        if (folder / "tokens.txt").is_file()
+        else []
+    )
     mapping = map_labels(tokens) if tokens else None
 
     def predict(waveforms: np.ndarray) -> np.ndarray:
         rows = []
         for waveform in waveforms:
-            result = model.generate(np.asarray(waveform, dtype=np.float32), granularity="utterance",
-                                    extract_embedding=False)[0]
+            result = model.generate(
+                np.asarray(waveform, dtype=np.float32), granularity="utterance", extract_embedding=False
+            )[0]
             labels_here = map_labels(result["labels"])
-            rows.append(labels_here.to_canonical_over(np.asarray(result["scores"])[None, :],
-                                                      mapping.supported if mapping else labels_here.supported))
+            rows.append(
+                labels_here.to_canonical_over(
+                    np.asarray(result["scores"])[None, :],
+                    mapping.supported if mapping else labels_here.supported,
+                )
+            )
         return np.concatenate(rows) if rows else np.zeros((0, len(mapping.supported) if mapping else 0))
 
     if mapping is None:
@@ -341,6 +376,19 @@ def _load_emotion2vec(name: str, folder: Path, licence: str) -> LoadedModel:
     return LoadedModel(name, folder, KIND_EMOTION2VEC, licence, mapping=mapping, extra={"predict": predict})
 
 
-__all__ = ["BackboneEmotionModel", "DimensionalOutputs", "KIND_CLASSIFIER", "KIND_DIMENSIONAL", "KIND_EMOTION2VEC",
-           "KIND_ENCODER", "LayerWeightedHead", "LoadedModel", "MappedClassifier", "PooledLayers",
-           "RegressionHead", "detect_kind", "load_pretrained", "run_batched"]
+__all__ = [
+    "BackboneEmotionModel",
+    "DimensionalOutputs",
+    "KIND_CLASSIFIER",
+    "KIND_DIMENSIONAL",
+    "KIND_EMOTION2VEC",
+    "KIND_ENCODER",
+    "LayerWeightedHead",
+    "LoadedModel",
+    "MappedClassifier",
+    "PooledLayers",
+    "RegressionHead",
+    "detect_kind",
+    "load_pretrained",
+    "run_batched",
+]

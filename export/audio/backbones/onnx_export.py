@@ -35,8 +35,9 @@ FLOAT_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
 
 
-def export_onnx(module: nn.Module, path: str | Path, output_name: str = "probs",
-                n_samples: int | None = None) -> Path:
+def export_onnx(
+    module: nn.Module, path: str | Path, output_name: str = "probs", n_samples: int | None = None
+) -> Path:
     """Trace ``module`` (waveform (batch, samples) → output) into ONNX with free batch and length axes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,9 +47,16 @@ def export_onnx(module: nn.Module, path: str | Path, output_name: str = "probs",
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")
         # The TorchScript exporter: the dynamo one needs onnxscript and handles these encoders no better.
-        torch.onnx.export(module, (example,), str(path), input_names=[INPUT_NAME], output_names=[output_name],
-                          dynamic_axes={INPUT_NAME: {0: "batch", 1: "samples"}, output_name: {0: "batch"}},
-                          opset_version=OPSET, dynamo=False)
+        torch.onnx.export(
+            module,
+            (example,),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[output_name],
+            dynamic_axes={INPUT_NAME: {0: "batch", 1: "samples"}, output_name: {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
     return path
 
 
@@ -63,8 +71,12 @@ def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
     level = root.level
     root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantization of CNNs
     try:
-        quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul", "Gemm"])
+        quantize_dynamic(
+            str(float_path),
+            str(int8_path),
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm"],
+        )
     finally:
         root.setLevel(level)
     return Path(int8_path)
@@ -72,13 +84,16 @@ def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
 
 def onnx_outputs(path: str | Path, waveforms: np.ndarray, batch_size: int = 8) -> np.ndarray:
     backend = OnnxRuntimeBackend(Path(path))
-    rows = [backend.run({INPUT_NAME: np.ascontiguousarray(waveforms[i:i + batch_size], dtype=np.float32)})[0]
-            for i in range(0, len(waveforms), batch_size)]
+    rows = [
+        backend.run({INPUT_NAME: np.ascontiguousarray(waveforms[i : i + batch_size], dtype=np.float32)})[0]
+        for i in range(0, len(waveforms), batch_size)
+    ]
     return np.concatenate(rows) if rows else np.zeros((0,))
 
 
-def latency_per_window_ms(path: str | Path, window_s: float = WINDOW_S, repeats: int = 10,
-                          threads: int = 1, seed: int = 0) -> dict[str, float]:
+def latency_per_window_ms(
+    path: str | Path, window_s: float = WINDOW_S, repeats: int = 10, threads: int = 1, seed: int = 0
+) -> dict[str, float]:
     """Wall time of one window through ONNX Runtime on this CPU (``threads`` intra-op threads), in ms."""
     backend = OnnxRuntimeBackend(Path(path), threads=threads)
     waveform = np.random.default_rng(seed).normal(0, 0.1, (1, window_samples(window_s))).astype(np.float32)
@@ -88,15 +103,24 @@ def latency_per_window_ms(path: str | Path, window_s: float = WINDOW_S, repeats:
         start = time.perf_counter()
         backend.run({INPUT_NAME: waveform})
         times_ms.append((time.perf_counter() - start) * 1000.0)
-    return {"median_ms": round(statistics.median(times_ms), 2), "max_ms": round(max(times_ms), 2),
-            "repeats": repeats, "threads": threads, "window_s": window_s}
+    return {
+        "median_ms": round(statistics.median(times_ms), 2),
+        "max_ms": round(max(times_ms), 2),
+        "repeats": repeats,
+        "threads": threads,
+        "window_s": window_s,
+    }
 
 
 def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, float]:
     """How far the quantized model's probabilities are from the float model's on the same windows."""
     diff = np.abs(reference - candidate)
-    return {"top1_agreement": float((reference.argmax(1) == candidate.argmax(1)).mean()),
-            "max_abs_diff": float(diff.max()), "mean_abs_diff": float(diff.mean()), "n": int(len(reference))}
+    return {
+        "top1_agreement": float((reference.argmax(1) == candidate.argmax(1)).mean()),
+        "max_abs_diff": float(diff.max()),
+        "mean_abs_diff": float(diff.mean()),
+        "n": int(len(reference)),
+    }
 
 
 def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
@@ -106,8 +130,11 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     trained = Path(trained)
     description_path = trained / BACKBONE_FILE
     if not description_path.is_file() or not (trained / HEAD_FILE).is_file():
-        raise InputError(trained, f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
-                                  "run `emotrace train audio --audio-backbone ...` first)")
+        raise InputError(
+            trained,
+            f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
+            "run `emotrace train audio --audio-backbone ...` first)",
+        )
     description = json.loads(description_path.read_text())
     _quiet_transformers()
     folder = Path(description["folder"])
@@ -120,45 +147,84 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     else:
         encoder = AutoModel.from_pretrained(folder)
     head_settings = description["head"]
-    head = LayerWeightedHead(description["n_layers"], description["hidden_size"], len(description["labels"]),
-                             head_settings["head_hidden"], head_settings["dropout"])
+    head = LayerWeightedHead(
+        description["n_layers"],
+        description["hidden_size"],
+        len(description["labels"]),
+        head_settings["head_hidden"],
+        head_settings["dropout"],
+    )
     head.load_state_dict(torch.load(trained / HEAD_FILE, weights_only=True))
     model = BackboneEmotionModel(PooledLayers(encoder, description["normalize"]), head)
     model.eval()
     return model, description
 
 
-def write_card(folder: Path, model_id: str, labels: list[str], metrics: dict, licence: dict,
-               extra: dict) -> Path:
+def write_card(
+    folder: Path, model_id: str, labels: list[str], metrics: dict, licence: dict, extra: dict
+) -> Path:
     """``card.json`` for the runtime: int8 as the default variant, float beside it, both checksummed."""
     files = {"default": INT8_FILE, "float": FLOAT_FILE}
-    card = {"id": model_id, "version": time.strftime("%Y.%m.%d"), "task": "audio-emotion-waveform",
-            "labels": labels, "files": files,
-            "sha256": {variant: file_sha256(folder / name) for variant, name in files.items()},
-            "feature_set": None, "metrics": metrics, "licence": licence,
-            "input": {"name": INPUT_NAME, "shape": ["batch", "samples"], "sample_rate_hz": SAMPLE_RATE_HZ,
-                      "window_s": WINDOW_S, "normalisation": "inside the graph"},
-            **extra}
+    card = {
+        "id": model_id,
+        "version": time.strftime("%Y.%m.%d"),
+        "task": "audio-emotion-waveform",
+        "labels": labels,
+        "files": files,
+        "sha256": {variant: file_sha256(folder / name) for variant, name in files.items()},
+        "feature_set": None,
+        "metrics": metrics,
+        "licence": licence,
+        "input": {
+            "name": INPUT_NAME,
+            "shape": ["batch", "samples"],
+            "sample_rate_hz": SAMPLE_RATE_HZ,
+            "window_s": WINDOW_S,
+            "normalisation": "inside the graph",
+        },
+        **extra,
+    }
     path = folder / "card.json"
     write_atomically(path, json.dumps(card, indent=2).encode())
     return path
 
 
-def export_trained(trained: str | Path, out: str | Path, model_id: str = "audio-emotion-backbone",
-                   check_windows: np.ndarray | None = None, latency_repeats: int = 10) -> dict:
+def export_trained(
+    trained: str | Path,
+    out: str | Path,
+    model_id: str = "audio-emotion-backbone",
+    check_windows: np.ndarray | None = None,
+    latency_repeats: int = 10,
+) -> dict:
     """ONNX float + INT8 of a trained backbone, checked and timed; returns the card's metrics."""
     out = Path(out)
     model, description = load_trained(trained)
     export_onnx(model, out / FLOAT_FILE)
     quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
-    return finish_export(out, model_id, description["labels"], model, check_windows, latency_repeats,
-                         licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
-                         extra={"trained_from": str(Path(trained).resolve())},
-                         report_path=Path(trained) / "report.json")
+    return finish_export(
+        out,
+        model_id,
+        description["labels"],
+        model,
+        check_windows,
+        latency_repeats,
+        licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
+        extra={"trained_from": str(Path(trained).resolve())},
+        report_path=Path(trained) / "report.json",
+    )
 
 
-def finish_export(out: Path, model_id: str, labels: list[str], model: nn.Module, check_windows: np.ndarray | None,
-                  latency_repeats: int, licence: dict, extra: dict, report_path: Path | None = None) -> dict:
+def finish_export(
+    out: Path,
+    model_id: str,
+    labels: list[str],
+    model: nn.Module,
+    check_windows: np.ndarray | None,
+    latency_repeats: int,
+    licence: dict,
+    extra: dict,
+    report_path: Path | None = None,
+) -> dict:
     """Check float ONNX against torch and INT8 against float, time both, write the card."""
     if check_windows is None:
         check_windows = np.random.default_rng(0).normal(0, 0.1, (8, window_samples())).astype(np.float32)
@@ -170,8 +236,10 @@ def finish_export(out: Path, model_id: str, labels: list[str], model: nn.Module,
     metrics = {
         "onnx_vs_torch": compare_outputs(reference, float_out),
         "int8_vs_float": compare_outputs(float_out, int8_out),
-        "latency_cpu_per_window": {"float": latency_per_window_ms(out / FLOAT_FILE, repeats=latency_repeats),
-                                   "int8": latency_per_window_ms(out / INT8_FILE, repeats=latency_repeats)},
+        "latency_cpu_per_window": {
+            "float": latency_per_window_ms(out / FLOAT_FILE, repeats=latency_repeats),
+            "int8": latency_per_window_ms(out / INT8_FILE, repeats=latency_repeats),
+        },
         "size_bytes": {"float": (out / FLOAT_FILE).stat().st_size, "int8": (out / INT8_FILE).stat().st_size},
     }
     if report_path is not None and report_path.is_file():

@@ -33,7 +33,10 @@ class ModelListing:
 
 def offline() -> bool:
     """Whether downloads are forbidden (read at call time, so a test or a shell can set it late)."""
-    return any(os.environ.get(var, "").strip().lower() in _TRUTHY for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(
+        os.environ.get(var, "").strip().lower() in _TRUTHY
+        for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+    )
 
 
 def repo_id_for(name: str) -> str:
@@ -73,16 +76,22 @@ def resolve_model(name_or_path: str | Path, cache_dir: str | Path | None = None)
         raise InputError(text, "no such model folder")
     snapshot = cached_snapshot(text, cache_dir)
     if snapshot is None:
-        raise InputError(text, f"model not in the local cache; fetch it once with `{pull_command(text)}` "
-                               "(needs the internet) or give a local folder")
+        raise InputError(
+            text,
+            f"model not in the local cache; fetch it once with `{pull_command(text)}` "
+            "(needs the internet) or give a local folder",
+        )
     return snapshot
 
 
 def pull_model(name: str, cache_dir: str | Path | None = None, revision: str | None = None) -> Path:
     """Download a model into the standard cache (the one network call in the project); returns its folder."""
     if offline():
-        raise InputError(name, "HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set, so nothing is downloaded; "
-                               "unset it to pull, or copy the model folder here and give its path")
+        raise InputError(
+            name,
+            "HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set, so nothing is downloaded; "
+            "unset it to pull, or copy the model folder here and give its path",
+        )
     from huggingface_hub import HfApi, snapshot_download
 
     repo_id = repo_id_for(name)
@@ -93,8 +102,11 @@ def pull_model(name: str, cache_dir: str | Path | None = None, revision: str | N
             ignore.append("*.bin")  # the same weights twice otherwise
         folder = snapshot_download(repo_id, cache_dir=cache_dir, revision=revision, ignore_patterns=ignore)
     except Exception as error:  # hub and network errors have many types; each is one line for the user
-        raise InputError(name, f"could not download {repo_id} ({type(error).__name__}: "
-                               f"{str(error).splitlines()[0][:160] if str(error) else 'no detail'})") from None
+        raise InputError(
+            name,
+            f"could not download {repo_id} ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:160] if str(error) else 'no detail'})",
+        ) from None
     return Path(folder)
 
 
@@ -113,12 +125,16 @@ def model_licence(name: str, folder: str | Path | None = None) -> str:
 
 def list_models(cache_dir: str | Path | None = None) -> list[ModelListing]:
     """Every catalog model with its licence and, when cached, where it lies."""
-    return [ModelListing(e.name, e.repo_id, e.kind, e.licence, e.languages, cached_snapshot(e.name, cache_dir))
-            for e in CATALOG.values()]
+    return [
+        ModelListing(e.name, e.repo_id, e.kind, e.licence, e.languages, cached_snapshot(e.name, cache_dir))
+        for e in CATALOG.values()
+    ]
 
 
 def format_listing(rows: list[ModelListing]) -> str:
     lines = [f"{'NAME':24} {'KIND':12} {'CACHED':7} LICENCE  (hub id)"]
-    lines += [f"{r.name:24} {r.kind:12} {'yes' if r.cached_path else 'no':7} {r.licence}  ({r.repo_id})"
-              for r in rows]
+    lines += [
+        f"{r.name:24} {r.kind:12} {'yes' if r.cached_path else 'no':7} {r.licence}  ({r.repo_id})"
+        for r in rows
+    ]
     return "\n".join(lines)

@@ -73,36 +73,47 @@ class BackboneReport:
         return data
 
     def summary(self) -> str:
-        lines = [f"{self.backbone} ({self.kind}; licence: {self.licence}): {self.n_clips} clips, "
-                 f"{self.n_windows} windows, {len(self.speakers)} speakers"]
+        lines = [
+            f"{self.backbone} ({self.kind}; licence: {self.licence}): {self.n_clips} clips, "
+            f"{self.n_windows} windows, {len(self.speakers)} speakers"
+        ]
         for scope in ("window", "clip"):
             if scope in self.cv:
                 lines.append(f"  speaker-independent CV, per {scope}: {_line(self.cv[scope])}")
         if self.validation:
             lines.append(f"  held-out validation speakers, per clip: {_line(self.validation['clip'])}")
         if self.label_mapping and self.label_mapping.get("unmapped"):
-            lines.append(f"  unmapped model labels (mass dropped): {', '.join(self.label_mapping['unmapped'])}")
+            lines.append(
+                f"  unmapped model labels (mass dropped): {', '.join(self.label_mapping['unmapped'])}"
+            )
         if self.label_mapping and self.label_mapping.get("unsupported"):
-            lines.append(f"  canonical labels it cannot produce: {', '.join(self.label_mapping['unsupported'])}")
+            lines.append(
+                f"  canonical labels it cannot produce: {', '.join(self.label_mapping['unsupported'])}"
+            )
         if self.out:
             lines.append(f"  written to {self.out}")
         return "\n".join(lines)
 
 
 def _line(metrics: dict) -> str:
-    return (f"UA {metrics['balanced_accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
-            f"ECE {metrics['ece']:.3f}, accuracy {metrics['accuracy']:.3f} (n={metrics['n']})")
+    return (
+        f"UA {metrics['balanced_accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}, "
+        f"ECE {metrics['ece']:.3f}, accuracy {metrics['accuracy']:.3f} (n={metrics['n']})"
+    )
 
 
 # --- the head ---------------------------------------------------------------------------------------
 
 
-def fit_head(pooled: np.ndarray, targets: np.ndarray, n_classes: int,
-             settings: HeadSettings = HeadSettings()) -> LayerWeightedHead:
+def fit_head(
+    pooled: np.ndarray, targets: np.ndarray, n_classes: int, settings: HeadSettings = HeadSettings()
+) -> LayerWeightedHead:
     """Train ``LayerWeightedHead`` on (n, n_layers, hidden) pooled states; class-balanced cross-entropy."""
     torch.manual_seed(settings.seed)
     generator = np.random.default_rng(settings.seed)
-    head = LayerWeightedHead(pooled.shape[1], pooled.shape[2], n_classes, settings.head_hidden, settings.dropout)
+    head = LayerWeightedHead(
+        pooled.shape[1], pooled.shape[2], n_classes, settings.head_hidden, settings.dropout
+    )
     head.set_standardisation(pooled)
     counts = np.bincount(targets, minlength=n_classes).astype(np.float64)
     weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / n_classes, 0.0)
@@ -110,17 +121,20 @@ def fit_head(pooled: np.ndarray, targets: np.ndarray, n_classes: int,
     # The layer weights get no decay (it would pull them back to uniform) and a faster rate: 13-25 numbers
     # that should settle within a few epochs, unlike the MLP's weights.
     others = [p for name, p in head.named_parameters() if name != "layer_logits"]
-    optimiser = torch.optim.AdamW([
-        {"params": others, "weight_decay": settings.weight_decay},
-        {"params": [head.layer_logits], "weight_decay": 0.0, "lr": settings.learning_rate * 10},
-    ], lr=settings.learning_rate)
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": others, "weight_decay": settings.weight_decay},
+            {"params": [head.layer_logits], "weight_decay": 0.0, "lr": settings.learning_rate * 10},
+        ],
+        lr=settings.learning_rate,
+    )
     x_all = torch.as_tensor(pooled, dtype=torch.float32)
     y_all = torch.as_tensor(targets, dtype=torch.long)
     head.train()
     for _ in range(settings.epochs):
         order = generator.permutation(len(targets))
         for first in range(0, len(order), settings.batch_size):
-            batch = torch.as_tensor(order[first:first + settings.batch_size])
+            batch = torch.as_tensor(order[first : first + settings.batch_size])
             optimiser.zero_grad()
             loss = loss_fn(head(x_all[batch]), y_all[batch])
             loss.backward()
@@ -161,7 +175,9 @@ def speaker_folds(targets: np.ndarray, speakers: np.ndarray, n_folds: int, seed:
 
     n_speakers = len(np.unique(speakers))
     if n_speakers < 2:
-        raise InputError("speakers", f"speaker-independent folds need at least 2 speakers, found {n_speakers}")
+        raise InputError(
+            "speakers", f"speaker-independent folds need at least 2 speakers, found {n_speakers}"
+        )
     splitter = StratifiedGroupKFold(n_splits=min(n_folds, n_speakers), shuffle=True, random_state=seed)
     return [test for _, test in splitter.split(np.zeros(len(targets)), targets, groups=speakers)]
 
@@ -169,9 +185,16 @@ def speaker_folds(targets: np.ndarray, speakers: np.ndarray, n_folds: int, seed:
 # --- the command ------------------------------------------------------------------------------------
 
 
-def train_backbone(data: str | Path, out: str | Path, backbone: str, cv_folds: int = 5,
-                   validation_speakers: list[str] | None = None, cache_dir: str | Path | None = None,
-                   settings: HeadSettings = HeadSettings(), progress: bool = True) -> BackboneReport:
+def train_backbone(
+    data: str | Path,
+    out: str | Path,
+    backbone: str,
+    cv_folds: int = 5,
+    validation_speakers: list[str] | None = None,
+    cache_dir: str | Path | None = None,
+    settings: HeadSettings = HeadSettings(),
+    progress: bool = True,
+) -> BackboneReport:
     """Train (or, for models with their own head, evaluate) ``backbone`` on the corpus in ``data``."""
     out = Path(out)
     corpus = load_corpus(data)
@@ -186,15 +209,24 @@ def train_backbone(data: str | Path, out: str | Path, backbone: str, cv_folds: i
         raise InputError("--validation-speakers", f"not in the corpus: {', '.join(unknown)}")
     labels = [label for label in CANONICAL_LABELS if label in {c.emotion for c in corpus.clips}]
     targets = np.array([labels.index(windows.clips[i].emotion) for i in windows.clip_index], dtype=int)
-    report = BackboneReport(backbone, model.kind, model.licence, labels, len(corpus.clips),
-                            len(windows.windows), sorted(set(speakers.tolist())), out=out)
+    report = BackboneReport(
+        backbone,
+        model.kind,
+        model.licence,
+        labels,
+        len(corpus.clips),
+        len(windows.windows),
+        sorted(set(speakers.tolist())),
+        out=out,
+    )
     out.mkdir(parents=True, exist_ok=True)
     fold_of = np.full(len(targets), -1)
     if model.kind in (KIND_CLASSIFIER, KIND_EMOTION2VEC):
         _evaluate_own_head(model, windows, targets, labels, held_out, report, progress)
     else:
-        fold_of = _train_head(model, windows, targets, labels, speakers, held_out, cv_folds, settings, out,
-                              report, progress)
+        fold_of = _train_head(
+            model, windows, targets, labels, speakers, held_out, cv_folds, settings, out, report, progress
+        )
     _write_windows(out / WINDOWS_FILE, windows, labels, targets, fold_of, held_out)
     write_atomically(out / REPORT_FILE, json.dumps(report.to_dict(), indent=2).encode())
     return report
@@ -222,9 +254,19 @@ def _pooled_cached(model: LoadedModel, windows: WaveformWindows, out: Path, prog
     return pooled
 
 
-def _train_head(model: LoadedModel, windows: WaveformWindows, targets: np.ndarray, labels: list[str],
-                speakers: np.ndarray, held_out: np.ndarray, cv_folds: int, settings: HeadSettings, out: Path,
-                report: BackboneReport, progress: bool) -> np.ndarray:
+def _train_head(
+    model: LoadedModel,
+    windows: WaveformWindows,
+    targets: np.ndarray,
+    labels: list[str],
+    speakers: np.ndarray,
+    held_out: np.ndarray,
+    cv_folds: int,
+    settings: HeadSettings,
+    out: Path,
+    report: BackboneReport,
+    progress: bool,
+) -> np.ndarray:
     pooled = _pooled_cached(model, windows, out, progress)
     train = np.flatnonzero(~held_out)
     fold_of = np.full(len(targets), -1)
@@ -236,31 +278,60 @@ def _train_head(model: LoadedModel, windows: WaveformWindows, targets: np.ndarra
         head = fit_head(pooled[fit_idx], targets[fit_idx], len(labels), settings)
         oof[test_idx] = head_probs(head, pooled[test_idx])
         fold_of[test_idx] = k
-        folds.append({"fold": k, "test_speakers": sorted(set(speakers[test_idx].tolist())),
-                      **{k2: v for k2, v in evaluate(oof[test_idx], targets[test_idx],
-                                                     windows.clip_index[test_idx], labels)["clip"].items()
-                         if k2 in _METRIC_KEYS}})
+        folds.append(
+            {
+                "fold": k,
+                "test_speakers": sorted(set(speakers[test_idx].tolist())),
+                **{
+                    k2: v
+                    for k2, v in evaluate(
+                        oof[test_idx], targets[test_idx], windows.clip_index[test_idx], labels
+                    )["clip"].items()
+                    if k2 in _METRIC_KEYS
+                },
+            }
+        )
         _log(progress, f"  fold {k}: clip UA {folds[-1]['balanced_accuracy']:.3f}")
-    report.cv = {**evaluate(oof[train], targets[train], windows.clip_index[train], labels), "folds": folds,
-                 "split": f"StratifiedGroupKFold by speaker, {len(folds)} folds, seed {settings.seed}"}
+    report.cv = {
+        **evaluate(oof[train], targets[train], windows.clip_index[train], labels),
+        "folds": folds,
+        "split": f"StratifiedGroupKFold by speaker, {len(folds)} folds, seed {settings.seed}",
+    }
     head = fit_head(pooled[train], targets[train], len(labels), settings)
     if held_out.any():
         val = np.flatnonzero(held_out)
-        report.validation = evaluate(head_probs(head, pooled[val]), targets[val], windows.clip_index[val], labels)
+        report.validation = evaluate(
+            head_probs(head, pooled[val]), targets[val], windows.clip_index[val], labels
+        )
     report.layer_weights = head.layer_weights.round(4).tolist()
     torch.save(head.state_dict(), out / HEAD_FILE)
     description = {
-        "backbone": model.name, "folder": str(model.folder), "kind": model.kind, "licence": model.licence,
-        "labels": labels, "n_layers": model.n_layers, "hidden_size": model.hidden_size,
-        "normalize": bool(model.pooled_layers.normalizer.enabled), "sample_rate_hz": SAMPLE_RATE_HZ,
-        "window_s": WINDOW_S, "hop_s": HOP_S, "head": settings.__dict__,
+        "backbone": model.name,
+        "folder": str(model.folder),
+        "kind": model.kind,
+        "licence": model.licence,
+        "labels": labels,
+        "n_layers": model.n_layers,
+        "hidden_size": model.hidden_size,
+        "normalize": bool(model.pooled_layers.normalizer.enabled),
+        "sample_rate_hz": SAMPLE_RATE_HZ,
+        "window_s": WINDOW_S,
+        "hop_s": HOP_S,
+        "head": settings.__dict__,
     }
     write_atomically(out / BACKBONE_FILE, json.dumps(description, indent=2).encode())
     return fold_of
 
 
-def _evaluate_own_head(model: LoadedModel, windows: WaveformWindows, targets: np.ndarray, labels: list[str],
-                       held_out: np.ndarray, report: BackboneReport, progress: bool) -> None:
+def _evaluate_own_head(
+    model: LoadedModel,
+    windows: WaveformWindows,
+    targets: np.ndarray,
+    labels: list[str],
+    held_out: np.ndarray,
+    report: BackboneReport,
+    progress: bool,
+) -> None:
     """A model with its own head: every speaker is unseen to it, so all windows are test windows."""
     _log(progress, f"  running {model.name} on {len(windows.windows)} windows ...")
     supported = model.labels
@@ -271,20 +342,38 @@ def _evaluate_own_head(model: LoadedModel, windows: WaveformWindows, targets: np
     remap = np.array([kept_labels.index(labels[t]) if labels[t] in kept_labels else -1 for t in targets])
     report.label_mapping = model.mapping.report() if model.mapping else None
     report.labels = kept_labels
-    report.cv = {**evaluate(probs[keep][:, columns], remap[keep], windows.clip_index[keep], kept_labels),
-                 "split": "none needed: the checkpoint never saw these speakers (check its card for the corpus)",
-                 "windows_with_unsupported_true_label": int((~keep).sum())}
+    report.cv = {
+        **evaluate(probs[keep][:, columns], remap[keep], windows.clip_index[keep], kept_labels),
+        "split": "none needed: the checkpoint never saw these speakers (check its card for the corpus)",
+        "windows_with_unsupported_true_label": int((~keep).sum()),
+    }
     del held_out  # every speaker is already unseen
 
 
-def _write_windows(path: Path, windows: WaveformWindows, labels: list[str], targets: np.ndarray,
-                   fold_of: np.ndarray, held_out: np.ndarray) -> None:
+def _write_windows(
+    path: Path,
+    windows: WaveformWindows,
+    labels: list[str],
+    targets: np.ndarray,
+    fold_of: np.ndarray,
+    held_out: np.ndarray,
+) -> None:
     """One row per window: where it came from, its label, its fold (-1 = final-check speaker or no CV)."""
     rows = [["path", "speaker", "start_s", "end_s", "speech_fraction", "emotion", "fold", "held_out"]]
     for i, window in enumerate(windows.windows):
         clip = windows.clips[windows.clip_index[i]]
-        rows.append([str(clip.path), clip.speaker, f"{window.start_s:.6f}", f"{window.end_s:.6f}",
-                     f"{window.speech_fraction:.4f}", labels[targets[i]], int(fold_of[i]), int(held_out[i])])
+        rows.append(
+            [
+                str(clip.path),
+                clip.speaker,
+                f"{window.start_s:.6f}",
+                f"{window.end_s:.6f}",
+                f"{window.speech_fraction:.4f}",
+                labels[targets[i]],
+                int(fold_of[i]),
+                int(held_out[i]),
+            ]
+        )
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
     write_atomically(path, buffer.getvalue().encode())

@@ -28,10 +28,17 @@ def ravdess_manifest(tmp_path_factory, ravdess_dir) -> Path:
     rows = []
     for actor in ("01", "02", "03"):
         for emotion in range(1, 9):
-            path = sorted((ravdess_dir / f"Actor_{actor}").glob(f"03-01-{emotion:02d}-01-01-01-{actor}.flac"))[0]
+            path = sorted(
+                (ravdess_dir / f"Actor_{actor}").glob(f"03-01-{emotion:02d}-01-01-01-{actor}.flac")
+            )[0]
             rows.append([str(path), f"actor{actor}", path.stem.split("-")[2]])
-    names = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"),
-                     ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"), strict=True))
+    names = dict(
+        zip(
+            ("01", "02", "03", "04", "05", "06", "07", "08"),
+            ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"),
+            strict=True,
+        )
+    )
     with open(folder / "manifest.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "speaker", "emotion"])

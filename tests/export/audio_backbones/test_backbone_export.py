@@ -14,7 +14,9 @@ from tests.export.audio_backbones.tiny_models import ARCHITECTURES, save_tiny_cl
 @pytest.mark.parametrize("model_type", ARCHITECTURES)
 def test_each_architecture_exports_to_onnx_and_int8_stays_close(tmp_path, model_type):
     encoder = load_pretrained(save_tiny_encoder(tmp_path / model_type, model_type))
-    model = BackboneEmotionModel(encoder.pooled_layers, LayerWeightedHead(encoder.n_layers, encoder.hidden_size, 8))
+    model = BackboneEmotionModel(
+        encoder.pooled_layers, LayerWeightedHead(encoder.n_layers, encoder.hidden_size, 8)
+    )
     windows = np.random.default_rng(1).normal(0, 0.1, (3, 32000)).astype(np.float32)
     export_onnx(model.eval(), tmp_path / "m.onnx")
     quantize_int8(tmp_path / "m.onnx", tmp_path / "m.int8.onnx")

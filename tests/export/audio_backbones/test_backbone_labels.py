@@ -13,8 +13,17 @@ def test_iemocap_style_labels_map_and_missing_canonical_ones_are_unsupported():
 
 
 def test_emotion2vec_labels_map_by_their_english_part_and_other_and_unk_are_reported():
-    tokens = ["生气/angry", "厌恶/disgusted", "恐惧/fearful", "开心/happy", "中立/neutral", "其他/other",
-              "难过/sad", "吃惊/surprised", "<unk>"]
+    tokens = [
+        "生气/angry",
+        "厌恶/disgusted",
+        "恐惧/fearful",
+        "开心/happy",
+        "中立/neutral",
+        "其他/other",
+        "难过/sad",
+        "吃惊/surprised",
+        "<unk>",
+    ]
     mapping = map_labels(tokens)
     assert mapping.unmapped == ["其他/other", "<unk>"]
     assert mapping.unsupported == ["calm"]

@@ -49,8 +49,13 @@ def test_classifier_whose_labels_map_to_nothing_is_refused(tmp_path):
 def test_dimensional_model_fills_every_weight_of_an_audeering_style_checkpoint(tmp_path):
     from export.audio.backbones.models import _dimensional_model_class
 
-    config = tiny_config("wav2vec2", num_labels=3, id2label={0: "arousal", 1: "dominance", 2: "valence"},
-                         architectures=["Wav2Vec2ForSpeechClassification"], final_dropout=0.1)
+    config = tiny_config(
+        "wav2vec2",
+        num_labels=3,
+        id2label={0: "arousal", 1: "dominance", 2: "valence"},
+        architectures=["Wav2Vec2ForSpeechClassification"],
+        final_dropout=0.1,
+    )
     torch.manual_seed(1)
     original = _dimensional_model_class()(config)
     with torch.no_grad():
@@ -85,6 +90,7 @@ def test_emotion2vec_without_funasr_names_the_install(tmp_path):
     pytest.importorskip("transformers")
     try:
         import funasr  # noqa: F401
+
         pytest.skip("FunASR is installed here; the message is for hosts without it")
     except ImportError:
         pass

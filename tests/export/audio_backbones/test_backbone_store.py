@@ -52,12 +52,22 @@ def test_models_list_shows_each_licence(capsys):
     assert format_listing(list_models()).count("\n") == len(list_models())
 
 
-def test_training_with_an_uncached_backbone_fails_in_one_line_naming_the_pull(tmp_path, capsys, monkeypatch,
-                                                                               ravdess_manifest):
+def test_training_with_an_uncached_backbone_fails_in_one_line_naming_the_pull(
+    tmp_path, capsys, monkeypatch, ravdess_manifest
+):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    code = main(["train", "audio", str(ravdess_manifest), "--out", str(tmp_path / "out"),
-                 "--audio-backbone", "hubert-base"])
+    code = main(
+        [
+            "train",
+            "audio",
+            str(ravdess_manifest),
+            "--out",
+            str(tmp_path / "out"),
+            "--audio-backbone",
+            "hubert-base",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "emotrace models pull hubert-base" in err and err.count("\n") == 1

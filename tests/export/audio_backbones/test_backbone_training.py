@@ -17,8 +17,15 @@ from runtime.models import load_model
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_wavlm, ravdess_manifest):
     out = tmp_path_factory.mktemp("trained")
-    report = train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, validation_speakers=["actor03"],
-                            settings=HeadSettings(epochs=3), progress=False)
+    report = train_backbone(
+        ravdess_manifest,
+        out,
+        str(tiny_wavlm),
+        cv_folds=2,
+        validation_speakers=["actor03"],
+        settings=HeadSettings(epochs=3),
+        progress=False,
+    )
     return out, report
 
 
@@ -42,8 +49,13 @@ def test_training_windows_are_the_devices_speech_windows(trained, ravdess_manife
         rows = list(csv.DictReader(handle))
     first_path = rows[0]["path"]
     settings = DEFAULTS["audio"]
-    expected = speech_windows(read_audio(first_path, 16000), 16000, settings["window_s"], settings["hop_s"],
-                              settings["min_speech_fraction"])
+    expected = speech_windows(
+        read_audio(first_path, 16000),
+        16000,
+        settings["window_s"],
+        settings["hop_s"],
+        settings["min_speech_fraction"],
+    )
     ours = [(float(r["start_s"]), float(r["end_s"])) for r in rows if r["path"] == first_path]
     assert ours == [pytest.approx((w.start_s, w.end_s), abs=1e-5) for w in expected]
     windows, waveforms = clip_waveform_windows(first_path)
@@ -103,8 +115,9 @@ def test_student_learns_the_teachers_outputs_on_unlabelled_windows():
     high = np.stack([np.sin(2 * np.pi * 2500 * t + p) for p in rng.uniform(0, 6, 32)])
     waveforms = (np.concatenate([low, high]) * 0.3).astype(np.float32)
     teacher = np.repeat([[0.9, 0.1], [0.1, 0.9]], 32, axis=0)
-    student, losses = distill(teacher, waveforms, None, DistillSettings(steps=60, batch_size=16),
-                              StudentNet(2, channels=16))
+    student, losses = distill(
+        teacher, waveforms, None, DistillSettings(steps=60, batch_size=16), StudentNet(2, channels=16)
+    )
     assert np.mean(losses[-10:]) < np.mean(losses[:10])
     from export.audio.backbones.models import run_batched
 

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import torch
 
-TINY = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-            conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)
+TINY = dict(
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    conv_dim=(32,) * 7,
+    num_conv_pos_embeddings=16,
+    num_conv_pos_embedding_groups=2,
+)
 ARCHITECTURES = ("wavlm", "wav2vec2", "hubert", "data2vec-audio")
 
 
@@ -29,7 +36,8 @@ def save_tiny_classifier(folder: Path, id2label: dict[int, str], model_type: str
     from transformers import AutoModelForAudioClassification
 
     torch.manual_seed(0)
-    config = tiny_config(model_type, id2label=id2label, label2id={v: k for k, v in id2label.items()},
-                         classifier_proj_size=16)
+    config = tiny_config(
+        model_type, id2label=id2label, label2id={v: k for k, v in id2label.items()}, classifier_proj_size=16
+    )
     AutoModelForAudioClassification.from_config(config).save_pretrained(folder)
     return folder
