@@ -39,6 +39,11 @@ def offline() -> bool:
     )
 
 
+def _cache_dir(cache_dir: str | Path | None) -> str | Path | None:
+    # huggingface_hub reads HF_HUB_CACHE once at import; read it at call time so a shell or test can set it.
+    return cache_dir or os.environ.get("HF_HUB_CACHE") or None
+
+
 def repo_id_for(name: str) -> str:
     entry = catalog_entry(name)
     return entry.repo_id if entry else name
@@ -59,7 +64,9 @@ def cached_snapshot(name: str, cache_dir: str | Path | None = None) -> Path | No
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(repo_id_for(name), cache_dir=cache_dir, local_files_only=True))
+        return Path(
+            snapshot_download(repo_id_for(name), cache_dir=_cache_dir(cache_dir), local_files_only=True)
+        )
     except (LocalEntryNotFoundError, ValueError, OSError):
         return None
 
@@ -100,7 +107,9 @@ def pull_model(name: str, cache_dir: str | Path | None = None, revision: str | N
         ignore = list(_SKIPPED_WEIGHTS)
         if any(f.endswith(".safetensors") for f in files):
             ignore.append("*.bin")  # the same weights twice otherwise
-        folder = snapshot_download(repo_id, cache_dir=cache_dir, revision=revision, ignore_patterns=ignore)
+        folder = snapshot_download(
+            repo_id, cache_dir=_cache_dir(cache_dir), revision=revision, ignore_patterns=ignore
+        )
     except Exception as error:  # hub and network errors have many types; each is one line for the user
         raise InputError(
             name,
