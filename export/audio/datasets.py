@@ -1,0 +1,240 @@
+"""Emotional-speech corpora as one list of clips (path, speaker, canonical emotion).
+
+A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; paths relative to the
+folder) when it has one. Without one, each audio file's name is read with the documented naming
+convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE. Corpus labels are mapped onto the canonical eight;
+a corpus file whose label has no canonical counterpart (EmoDB's boredom, say) is left out and reported.
+In a manifest, a missing file or an unmappable label is an ``InputError``: a manifest is a promise.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+MANIFEST_NAME = "manifest.csv"
+AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
+
+# Label words seen in corpora and manifests, mapped onto the canonical labels.
+LABEL_SYNONYMS: dict[str, str] = {
+    **{label: label for label in CANONICAL_LABELS},
+    "neu": "neutral", "n": "neutral",
+    "happiness": "happy", "joy": "happy", "hap": "happy",
+    "sadness": "sad",
+    "anger": "angry", "ang": "angry", "mad": "angry",
+    "fear": "fearful", "fea": "fearful", "afraid": "fearful",
+    "disgusted": "disgust", "dis": "disgust",
+    "surprise": "surprised", "sur": "surprised", "ps": "surprised", "pleasant_surprise": "surprised",
+}
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: Path
+    speaker: str
+    emotion: str  # one of CANONICAL_LABELS
+    corpus: str
+
+
+@dataclass
+class Corpus:
+    clips: list[Clip]
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count of files left out
+
+    @property
+    def speakers(self) -> list[str]:
+        return sorted({clip.speaker for clip in self.clips})
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(clip.emotion for clip in self.clips)
+        return {label: counted.get(label, 0) for label in CANONICAL_LABELS}
+
+
+class Unmapped(ValueError):
+    """A file that follows a corpus convention but whose label has no canonical counterpart."""
+
+
+def canonical_label(word: str) -> str | None:
+    return LABEL_SYNONYMS.get(word.strip().lower().replace(" ", "_"))
+
+
+# --- corpus naming conventions: each returns (speaker, emotion) or None when the name does not fit ---------
+
+_RAVDESS = re.compile(r"^(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)$")
+_RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
+
+
+def parse_ravdess(path: Path) -> tuple[str, str] | None:
+    """``MM-VV-EE-II-SS-RR-AA``: modality, vocal channel (01 speech, 02 song), emotion 01-08, ..., actor."""
+    match = _RAVDESS.match(path.stem)
+    if not match:
+        return None
+    modality, channel, emotion, _, _, _, actor = match.groups()
+    if modality == "02":
+        raise Unmapped("RAVDESS video-only file (no audio)")
+    if channel != "01":
+        raise Unmapped("RAVDESS song, not speech")
+    if emotion not in _RAVDESS_EMOTIONS:
+        raise Unmapped(f"RAVDESS emotion code {emotion}")
+    return f"ravdess-{actor}", _RAVDESS_EMOTIONS[emotion]
+
+
+_CREMA = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
+_CREMA_EMOTIONS = {"ANG": "angry", "DIS": "disgust", "FEA": "fearful", "HAP": "happy", "NEU": "neutral",
+                   "SAD": "sad"}
+
+
+def parse_crema_d(path: Path) -> tuple[str, str] | None:
+    """``ActorID_Sentence_Emotion_Level``, e.g. ``1001_DFA_ANG_XX``."""
+    match = _CREMA.match(path.stem)
+    if not match:
+        return None
+    actor, _, emotion, _ = match.groups()
+    if emotion not in _CREMA_EMOTIONS:
+        raise Unmapped(f"CREMA-D emotion {emotion}")
+    return f"crema-{actor}", _CREMA_EMOTIONS[emotion]
+
+
+_TESS = re.compile(r"^(OAF|YAF)_([A-Za-z]+)_([A-Za-z]+)$", re.IGNORECASE)
+_TESS_EMOTIONS = {"angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy",
+                  "neutral": "neutral", "ps": "surprised", "sad": "sad"}
+
+
+def parse_tess(path: Path) -> tuple[str, str] | None:
+    """``OAF_word_emotion`` / ``YAF_word_emotion`` (older / younger speaker; ``ps`` = pleasant surprise)."""
+    match = _TESS.match(path.stem)
+    if not match:
+        return None
+    speaker, _, emotion = match.groups()
+    emotion = emotion.lower()
+    if emotion not in _TESS_EMOTIONS:
+        raise Unmapped(f"TESS emotion {emotion}")
+    return f"tess-{speaker.upper()}", _TESS_EMOTIONS[emotion]
+
+
+_EMODB = re.compile(r"^(\d\d)([a-z]\d\d)([A-Z])([a-z])$")
+# German initials: Wut/Ärger, Langeweile, Ekel, Angst, Freude, Trauer, Neutral.
+_EMODB_EMOTIONS = {"W": "angry", "E": "disgust", "A": "fearful", "F": "happy", "T": "sad", "N": "neutral"}
+_EMODB_UNMAPPED = {"L": "EmoDB boredom (Langeweile)"}
+
+
+def parse_emodb(path: Path) -> tuple[str, str] | None:
+    """``SSTTTEV``: speaker 03-16, text code, emotion initial, version letter (e.g. ``03a01Fa``)."""
+    match = _EMODB.match(path.stem)
+    if not match:
+        return None
+    speaker, _, emotion, _ = match.groups()
+    if emotion in _EMODB_UNMAPPED:
+        raise Unmapped(_EMODB_UNMAPPED[emotion])
+    if emotion not in _EMODB_EMOTIONS:
+        raise Unmapped(f"EmoDB emotion code {emotion}")
+    return f"emodb-{speaker}", _EMODB_EMOTIONS[emotion]
+
+
+_SAVEE_SPEAKERS = ("DC", "JE", "JK", "KL")
+_SAVEE_FLAT = re.compile(r"^(DC|JE|JK|KL)_(sa|su|a|d|f|h|n)(\d\d)$")
+_SAVEE_IN_FOLDER = re.compile(r"^(sa|su|a|d|f|h|n)(\d\d)$")
+_SAVEE_EMOTIONS = {"a": "angry", "d": "disgust", "f": "fearful", "h": "happy", "n": "neutral", "sa": "sad",
+                   "su": "surprised"}
+
+
+def parse_savee(path: Path) -> tuple[str, str] | None:
+    """``DC_a01`` (flat) or ``DC/a01`` (per-speaker folders): speaker, emotion code, sentence number."""
+    match = _SAVEE_FLAT.match(path.stem)
+    if match:
+        speaker, emotion, _ = match.groups()
+    else:
+        match = _SAVEE_IN_FOLDER.match(path.stem)
+        if not match or path.parent.name not in _SAVEE_SPEAKERS:
+            return None
+        speaker, emotion = path.parent.name, match.group(1)
+    return f"savee-{speaker}", _SAVEE_EMOTIONS[emotion]
+
+
+PARSERS: dict[str, Callable[[Path], tuple[str, str] | None]] = {
+    "ravdess": parse_ravdess,
+    "crema-d": parse_crema_d,
+    "tess": parse_tess,
+    "emodb": parse_emodb,
+    "savee": parse_savee,
+}
+
+
+def parse_file_name(path: Path) -> tuple[str, str, str] | None:
+    """(corpus, speaker, emotion) from a corpus file name; None if no convention fits; ``Unmapped`` if the
+    name fits but its label has no canonical counterpart."""
+    for corpus, parser in PARSERS.items():
+        parsed = parser(path)
+        if parsed is not None:
+            return corpus, *parsed
+    return None
+
+
+# --- loading ------------------------------------------------------------------------------------------
+
+
+def load_corpus(data: str | Path) -> Corpus:
+    """All labelled clips under ``data``: its manifest.csv if present, else the corpora's file names."""
+    data = Path(data)
+    if not data.exists():
+        raise InputError(data, "no such folder")
+    if not data.is_dir():
+        raise InputError(data, "not a folder (expected a corpus folder or one with manifest.csv)")
+    manifest = data / MANIFEST_NAME
+    corpus = read_manifest(manifest) if manifest.is_file() else scan_corpus_names(data)
+    if not corpus.clips:
+        raise InputError(data, "holds no labelled audio clips (no manifest.csv and no known corpus naming)")
+    return corpus
+
+
+def read_manifest(manifest: Path) -> Corpus:
+    """Clips from a manifest (path, speaker, emotion); any missing file or unmappable label is an error."""
+    try:
+        with open(manifest, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+            columns = set(rows[0]) if rows else set()
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputError(manifest, f"not a readable CSV ({error})") from None
+    missing_columns = {"path", "speaker", "emotion"} - {c.strip().lower() for c in columns if c}
+    if not rows or missing_columns:
+        raise InputError(manifest, "needs a header with columns path, speaker, emotion and at least one row"
+                         if not rows else f"lacks column(s) {', '.join(sorted(missing_columns))}")
+    clips = []
+    for line, row in enumerate(rows, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        path = manifest.parent / row["path"]
+        if not row["path"] or not path.is_file():
+            raise InputError(manifest, f"line {line}: file {row['path']!r} does not exist")
+        emotion = canonical_label(row["emotion"])
+        if emotion is None:
+            raise InputError(manifest, f"line {line}: label {row['emotion']!r} cannot be mapped onto "
+                             f"{', '.join(CANONICAL_LABELS)}")
+        if not row["speaker"]:
+            raise InputError(manifest, f"line {line}: no speaker")
+        clips.append(Clip(path=path, speaker=row["speaker"], emotion=emotion, corpus="manifest"))
+    return Corpus(clips=clips)
+
+
+def scan_corpus_names(data: Path) -> Corpus:
+    """Clips found by corpus naming conventions; unknown names and unmappable labels are counted, not kept."""
+    clips: list[Clip] = []
+    skipped: Counter[str] = Counter()
+    for path in sorted(p for p in data.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+        try:
+            parsed = parse_file_name(path)
+        except Unmapped as reason:
+            skipped[f"label not mappable: {reason}"] += 1
+            continue
+        if parsed is None:
+            skipped["name fits no known corpus convention"] += 1
+            continue
+        corpus, speaker, emotion = parsed
+        clips.append(Clip(path=path, speaker=speaker, emotion=emotion, corpus=corpus))
+    return Corpus(clips=clips, skipped=dict(skipped))

@@ -1,0 +1,84 @@
+"""Window features of every clip of a corpus, with the device's own windowing and feature code.
+
+Each clip is read at 16 kHz, its speech windows are picked by ``speech_windows`` (the device's VAD and
+window grid) and each window gets ``window_features``. The result is cached in one ``.npz`` keyed by the
+feature set, the window settings and the clip list, so that retraining does not re-extract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from export.audio.datasets import Clip
+from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
+from runtime.arms.audio.windows import speech_windows
+from runtime.media import read_audio
+
+SAMPLE_RATE_HZ = 16000
+WINDOW_S = 2.0
+HOP_S = 0.5
+MIN_SPEECH_FRACTION = 0.3
+
+
+@dataclass
+class WindowTable:
+    """Window features of a corpus: row i belongs to clip ``clip_index[i]``."""
+
+    features: np.ndarray  # (n_windows, n_features) float32
+    clip_index: np.ndarray  # (n_windows,) int
+    clips: list[Clip]
+    no_speech: list[str]  # clips without a single speech window (left out)
+
+
+def clip_window_features(path: Path) -> np.ndarray:
+    """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
+    samples = read_audio(path, SAMPLE_RATE_HZ)
+    windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
+                             min_speech_fraction=MIN_SPEECH_FRACTION)
+    if not windows:
+        return np.zeros((0, len(feature_names())), dtype=np.float32)
+    descriptors = frame_descriptors(samples, SAMPLE_RATE_HZ)
+    return np.stack([window_features(descriptors, w.start_s, w.end_s) for w in windows])
+
+
+def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: bool = False) -> WindowTable:
+    """Window features for ``clips`` (from the cache in ``cache_dir`` when it holds exactly these)."""
+    key = _cache_key(clips)
+    cache = cache_dir / f"windows-{key}.npz" if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        stored = np.load(cache)
+        no_speech = json.loads(str(stored["no_speech"]))
+        return WindowTable(stored["features"], stored["clip_index"], clips, no_speech)
+    rows, index, no_speech = [], [], []
+    for i, clip in enumerate(clips):
+        features = clip_window_features(clip.path)
+        if features.shape[0] == 0:
+            no_speech.append(str(clip.path))
+        rows.append(features)
+        index.append(np.full(features.shape[0], i))
+        if progress and (i + 1) % 100 == 0:
+            print(f"  features: {i + 1}/{len(clips)} clips", file=sys.stderr, flush=True)
+    table = WindowTable(np.concatenate(rows).astype(np.float32), np.concatenate(index).astype(int), clips,
+                        no_speech)
+    if cache is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".part.npz")
+        np.savez(partial, features=table.features, clip_index=table.clip_index,
+                 no_speech=json.dumps(no_speech))
+        partial.replace(cache)
+    return table
+
+
+def _cache_key(clips: list[Clip]) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{FEATURE_SET}|{WINDOW_S}|{HOP_S}|{MIN_SPEECH_FRACTION}".encode())
+    for clip in clips:
+        stat = clip.path.stat()
+        digest.update(f"{clip.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]

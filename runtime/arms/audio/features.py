@@ -1,0 +1,208 @@
+"""Voice features for the emotion model: frame descriptors once per recording, functionals per window.
+
+The same functions run on the training host and on the device, so a feature means the same on both.
+Frames are 25 ms long every 10 ms. Descriptors per frame: log-mel bands, MFCCs and their deltas, log
+energy, spectral shape (centroid, bandwidth, roll-off, flatness, flux), zero-crossing rate, and F0 (in
+semitones) with Praat's voicing strength. A window's feature vector summarises its frames with
+functionals (mean, spread, percentiles, slope); F0 functionals use the voiced frames only.
+
+Licences: librosa (ISC), numpy/scipy (BSD); F0 comes from Praat through praat-parselmouth (GPLv3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import librosa
+import numpy as np
+import parselmouth
+
+# Bump whenever a descriptor, a functional or a parameter below changes: model cards store it.
+FEATURE_SET = "emotrace-voice-functionals-1"
+
+FRAME_S = 0.025
+HOP_S = 0.010
+N_MELS = 40
+N_MFCC = 13
+F0_FLOOR_HZ = 60.0
+F0_CEILING_HZ = 600.0
+VOICING_THRESHOLD = 0.45  # Praat's default voicing threshold
+# Praat's silence threshold is relative to the loudest sample of the whole recording; its default (0.03)
+# turns quiet speech unvoiced in a session that also holds a loud moment.
+SILENCE_THRESHOLD = 0.005
+_EPS = 1e-10
+_STD_FLOOR = 1e-3
+
+# Descriptors summarised with means and standard deviations only (many, highly correlated bands).
+MEL_NAMES = [f"logmel{i:02d}" for i in range(N_MELS)]
+# Descriptors summarised with the full set of functionals.
+CORE_NAMES = (
+    [f"mfcc{i:02d}" for i in range(N_MFCC)]
+    + [f"dmfcc{i:02d}" for i in range(N_MFCC)]
+    + ["log_energy", "d_log_energy", "centroid_hz", "bandwidth_hz", "rolloff_hz", "flatness_db", "flux",
+       "zcr"]
+)
+PITCH_NAMES = ["f0_st", "voicing"]
+DESCRIPTOR_NAMES = MEL_NAMES + CORE_NAMES + PITCH_NAMES
+
+CORE_FUNCTIONALS = ("mean", "std", "p10", "p50", "p90", "range", "slope")
+F0_FUNCTIONALS = ("mean", "std", "p10", "p50", "p90", "range", "slope", "d_abs_mean")
+
+
+@dataclass
+class FrameDescriptors:
+    """Per-frame descriptors of one recording: ``values[i]`` describes the frame centred at ``times_s[i]``."""
+
+    times_s: np.ndarray  # (n_frames,)
+    values: np.ndarray  # (n_frames, n_lld) float32
+    names: list[str]
+
+
+def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescriptors:
+    """Descriptors for every 10 ms frame of a mono recording (float samples in [-1, 1])."""
+    y = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(-1))
+    if y.size < 2:
+        y = np.zeros(2, dtype=np.float32)
+    frame_length = int(round(FRAME_S * sample_rate_hz))
+    hop_length = int(round(HOP_S * sample_rate_hz))
+    n_fft = int(2 ** np.ceil(np.log2(frame_length)))
+
+    magnitude = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=frame_length,
+                                    center=True))
+    power = magnitude**2
+    n_frames = magnitude.shape[1]
+    mel = librosa.feature.melspectrogram(S=power, sr=sample_rate_hz, n_mels=N_MELS,
+                                         fmax=min(8000.0, sample_rate_hz / 2))
+    log_mel = np.log(mel + _EPS)
+    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
+    width = min(9, n_frames if n_frames % 2 else n_frames - 1)
+    d_mfcc = librosa.feature.delta(mfcc, width=width) if width >= 3 else np.zeros_like(mfcc)
+    log_energy = np.log(power.sum(axis=0) / n_fft + _EPS)[None, :]
+    d_log_energy = librosa.feature.delta(log_energy, width=width) if width >= 3 else np.zeros_like(log_energy)
+    centroid = librosa.feature.spectral_centroid(S=magnitude, sr=sample_rate_hz, n_fft=n_fft)
+    bandwidth = librosa.feature.spectral_bandwidth(S=magnitude, sr=sample_rate_hz, n_fft=n_fft)
+    rolloff = librosa.feature.spectral_rolloff(S=magnitude, sr=sample_rate_hz, n_fft=n_fft, roll_percent=0.85)
+    flatness_db = 10 * np.log10(librosa.feature.spectral_flatness(S=magnitude) + _EPS)
+    flux = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sample_rate_hz,
+                                        hop_length=hop_length, center=False)[None, :n_frames]
+    zcr = librosa.feature.zero_crossing_rate(y, frame_length=frame_length, hop_length=hop_length,
+                                             center=True)[:, :n_frames]
+    times_s = np.arange(n_frames) * (hop_length / sample_rate_hz)
+    f0_st, voicing = _pitch(y, sample_rate_hz, times_s)
+
+    values = np.vstack([log_mel, mfcc, d_mfcc, log_energy, d_log_energy, centroid, bandwidth, rolloff,
+                        flatness_db, _fit(flux, n_frames), _fit(zcr, n_frames), f0_st[None], voicing[None]]).T
+    values = np.nan_to_num(values.astype(np.float32), nan=np.nan, posinf=0.0, neginf=0.0)
+    return FrameDescriptors(times_s=times_s, values=values, names=list(DESCRIPTOR_NAMES))
+
+
+def _fit(row: np.ndarray, n_frames: int) -> np.ndarray:
+    """A (1, n) descriptor padded with its last value or cut to ``n_frames`` columns."""
+    if row.shape[1] >= n_frames:
+        return row[:, :n_frames]
+    return np.pad(row, ((0, 0), (0, n_frames - row.shape[1])), mode="edge")
+
+
+def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """F0 in semitones re 55 Hz (NaN where unvoiced) and voicing strength, sampled at ``times_s``."""
+    sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=float(sample_rate_hz))
+    try:
+        pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=F0_FLOOR_HZ, pitch_ceiling=F0_CEILING_HZ,
+                                  voicing_threshold=VOICING_THRESHOLD,
+                                  silence_threshold=SILENCE_THRESHOLD)
+    except parselmouth.PraatError:  # too short for one pitch frame
+        return np.full(times_s.size, np.nan), np.zeros(times_s.size)
+    frames = pitch.selected_array
+    if frames.size == 0:
+        return np.full(times_s.size, np.nan), np.zeros(times_s.size)
+    index = np.clip(np.round((times_s - pitch.x1) / pitch.dx).astype(int), 0, frames.size - 1)
+    hz = frames["frequency"][index]
+    strength = frames["strength"][index]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f0_st = np.where(hz > 0, 12 * np.log2(hz / 55.0), np.nan)
+    return f0_st, np.where(hz > 0, strength, 0.0)
+
+
+def feature_names() -> list[str]:
+    """Names of the window feature vector's entries, in order."""
+    names = [f"{d}_{f}" for d in MEL_NAMES for f in ("mean", "std")]
+    names += [f"{d}_{f}" for d in CORE_NAMES for f in CORE_FUNCTIONALS]
+    names += [f"f0_st_{f}" for f in F0_FUNCTIONALS]
+    names += ["voiced_ratio", "voicing_mean", "log_energy_voiced_mean"]
+    return names
+
+
+def window_features(descriptors: FrameDescriptors, start_s: float, end_s: float) -> np.ndarray:
+    """Functionals of the frames centred in [start_s, end_s): a finite float32 vector of ``feature_names()``.
+
+    A window with no frames (beyond the recording) gets the recording's last frame.
+    """
+    times = descriptors.times_s
+    first, last = np.searchsorted(times, [start_s, end_s])
+    if last <= first:
+        first = min(first, times.size - 1)
+        last = first + 1
+    frames = descriptors.values[first:last].astype(np.float64)
+    n_mel, n_core = len(MEL_NAMES), len(CORE_NAMES)
+    mel = frames[:, :n_mel]
+    core = frames[:, n_mel:n_mel + n_core]
+    f0 = frames[:, n_mel + n_core]
+    voicing = frames[:, n_mel + n_core + 1]
+
+    parts = [np.column_stack([mel.mean(axis=0), mel.std(axis=0)]).reshape(-1)]
+    parts.append(_functionals(core, times[first:last]).reshape(-1))
+    voiced = np.isfinite(f0)
+    if voiced.sum() >= 2:
+        f0_voiced = f0[voiced]
+        f0_part = _functionals(f0_voiced[:, None], times[first:last][voiced])[0]
+        f0_part = np.r_[f0_part, np.abs(np.diff(f0_voiced)).mean()]
+    else:  # no pitch here: the recording's typical pitch, no movement, so z-scores stay sane
+        f0_part = np.r_[np.full(5, _recording_f0_median(descriptors)), np.zeros(3)]
+    parts.append(f0_part)
+    energy = core[:, CORE_NAMES.index("log_energy")]
+    energy_voiced = energy[voiced].mean() if voiced.any() else energy.mean()
+    parts.append(np.array([voiced.mean(), voicing.mean(), energy_voiced]))
+    out = np.concatenate(parts).astype(np.float32)
+    return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _functionals(values: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """(n_descriptors, len(CORE_FUNCTIONALS)): mean, std, p10, p50, p90, p90-p10, slope per second."""
+    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
+    centred_t = times_s - times_s.mean()
+    denominator = float((centred_t**2).sum())
+    slope = (centred_t @ (values - values.mean(axis=0))) / denominator if denominator > 0 else 0 * p50
+    return np.column_stack([values.mean(axis=0), values.std(axis=0), p10, p50, p90, p90 - p10, slope])
+
+
+def _recording_f0_median(descriptors: FrameDescriptors) -> float:
+    f0 = descriptors.values[:, DESCRIPTOR_NAMES.index("f0_st")]
+    f0 = f0[np.isfinite(f0)]
+    return float(np.median(f0)) if f0.size else 0.0
+
+
+def zscore_by_group(features: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each group's rows z-scored by that group's own mean and standard deviation (floored, so no /0).
+
+    Training passes the speaker as the group; the device passes one group, the session.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    groups = np.asarray(groups)
+    if features.ndim != 2 or groups.shape != (features.shape[0],):
+        raise ValueError("features must be (n, d) and groups (n,)")
+    out = np.empty_like(features)
+    for group in np.unique(groups):
+        rows = groups == group
+        mean = features[rows].mean(axis=0)
+        std = np.maximum(features[rows].std(axis=0), _STD_FLOOR)
+        out[rows] = (features[rows] - mean) / std
+    return out.astype(np.float32)
+
+
+def clip_probabilities(window_probs: np.ndarray) -> np.ndarray:
+    """A clip's probabilities: the mean of its windows' probability rows, renormalised to sum to 1."""
+    window_probs = np.asarray(window_probs, dtype=np.float64)
+    if window_probs.ndim != 2 or window_probs.shape[0] == 0:
+        raise ValueError("window_probs must be (n_windows >= 1, n_labels)")
+    mean = window_probs.mean(axis=0)
+    return (mean / mean.sum()).astype(np.float32)
