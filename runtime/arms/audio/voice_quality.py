@@ -85,6 +85,11 @@ class VoiceAnalysis:
             self._pulses = None
             return
         self._pulses = call([self._sound, pitch], "To PointProcess (cc)")
+        if self._mask is not None:
+            # Jitter and shimmer describe the speaker: drop pulses of voiced sound outside the speech mask.
+            # A removed stretch leaves a period longer than PERIOD_CEILING_S, which Praat then skips.
+            for gap_start_s, gap_end_s in false_runs_s(self._mask, FRAME_S, self._sound.xmax):
+                call(self._pulses, "Remove points between", gap_start_s, gap_end_s)
         self._times_s = pitch.xs()
         frames = pitch.selected_array
         self._f0_hz = frames["frequency"]
@@ -178,6 +183,17 @@ def mask_seconds(mask: np.ndarray, frame_s: float, start_s: float, end_s: float)
     edges_s = np.arange(first, last + 1) * frame_s
     overlap_s = np.clip(np.minimum(edges_s[1:], end_s) - np.maximum(edges_s[:-1], start_s), 0.0, None)
     return float(np.sum(overlap_s[mask[first:last]]))
+
+
+def false_runs_s(mask: np.ndarray, frame_s: float, end_s: float) -> list[tuple[float, float]]:
+    """``(start_s, stop_s)`` of each False stretch of a frame mask, up to ``end_s`` (past the mask: False)."""
+    padded = np.r_[True, mask.astype(bool), False]
+    starts = np.flatnonzero(padded[:-1] & ~padded[1:])
+    stops = np.flatnonzero(~padded[:-1] & padded[1:])
+    stops = np.r_[stops, padded.size - 1]
+    runs = [(a * frame_s, min(b * frame_s, end_s)) for a, b in zip(starts, stops, strict=True)]
+    runs[-1] = (runs[-1][0], end_s)
+    return [(float(a), float(b)) for a, b in runs if b > a]
 
 
 def syllable_nuclei(intensity_db: np.ndarray, voiced: np.ndarray) -> np.ndarray:

@@ -156,6 +156,15 @@ def test_pause_counts_non_speech_seconds_of_the_mask():
     assert m["voiced_ratio"] > 0.9
 
 
+def test_jitter_ignores_voiced_sound_outside_the_speech_mask():
+    # A rough voice outside the mask (another sound in the room), a steady one inside it.
+    samples = np.concatenate([vowel(duration_s=1.5, period_jitter=0.03), vowel(duration_s=1.5, seed=1)])
+    times_s = (np.arange(int(np.ceil(3.0 / FRAME_S))) + 0.5) * FRAME_S
+    without_mask = measure(samples, None, 0.0, 3.0)["jitter_local"]
+    with_mask = measure(samples, times_s >= 1.5, 0.0, 3.0)["jitter_local"]
+    assert with_mask < without_mask - 0.004
+
+
 def test_mask_seconds_counts_partial_frames_in_part():
     mask = np.array([True, False, True, True])
     assert mask_seconds(mask, 1.0, 0.5, 3.5) == pytest.approx(0.5 + 1.0 + 0.5)
