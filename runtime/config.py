@@ -28,6 +28,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings
         "min_speech_fraction": 0.3,  # a window with less speech makes no claim
     },
+    # physio: a wearable recording beside the video (--physio PATH); none given, no track (docs/physio.md)
+    "physio": {
+        "enabled": True,
+        "model": "physio-stress",  # a model id under models/, or a folder
+        "window_s": 60.0,  # the shipped model was trained on 60 s windows (HRV needs about a minute)
+        "hop_s": 5.0,
+    },
     # fusion: the tracks on one window grid, combined into the "fused" track (docs/fusion.md)
     "fusion": {
         "enabled": True,

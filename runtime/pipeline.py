@@ -39,9 +39,16 @@ def _audio_arm(request: AnalysisRequest) -> Track | None:
     return analyze_audio_request(request)
 
 
+def _physio_arm(request: AnalysisRequest) -> Track | None:
+    from runtime.arms.physio.arm import analyze_physio_request
+
+    return analyze_physio_request(request)  # None unless extras["physio_path"] names a recording
+
+
 # (settings section, arm): an arm runs when its section says enabled = true.
 ARMS: list[tuple[str, ArmFunction]] = [
     ("audio", _audio_arm),
+    ("physio", _physio_arm),
 ]
 
 
