@@ -47,7 +47,7 @@ MIN_VOICED_FRAMES = 5
 MIN_RATE_SPEECH_S = 0.25
 # Tremor: modulation spectrum of F0 (semitones) and loudness (dB) over voiced runs long enough to hold a
 # cycle at 4 Hz; the index is the 4-8 Hz share of the 1-15 Hz power, shrunk towards 0 when the in-band
-# modulation is small next to a floor: far above a steady voice's tracking wobble (~0.001 st), below a
+# modulation is small next to a floor: far above the tracking wobble on a steady vowel (~0.0001 st), below a
 # mild tremor's modulation (3 % F0 at 6 Hz: 0.36 st RMS; 10 % amplitude: 0.6 dB RMS).
 TREMOR_BAND_HZ = (4.0, 8.0)
 MODULATION_BAND_HZ = (1.0, 15.0)
