@@ -28,12 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     modality = {
         "audio": sub.add_parser("audio", help="the audio arm on its own").add_subparsers(
             dest="action", required=True, metavar="ACTION"),
+        "physio": sub.add_parser("physio", help="the physiological arm on its own").add_subparsers(
+            dest="action", required=True, metavar="ACTION"),
     }
     train = sub.add_parser("train", help="train a model (training host)").add_subparsers(
         dest="modality", required=True, metavar="MODALITY")
     export = sub.add_parser("export", help="export a trained model to models/ (training host)").add_subparsers(
         dest="modality", required=True, metavar="MODALITY")
     _add_audio_commands(modality["audio"], train, export)
+    _add_physio_commands(modality["physio"], train, export)
     _add_backbone_commands(sub, export)
     _add_fusion_commands(sub, train)
     return parser
@@ -80,6 +83,10 @@ def _add_analyze(sub) -> None:
                         "stacking, attention (default from the config)")
     p.add_argument("--weights", metavar="M=W,...",
                    help="fixed fusion weights, e.g. audio=0.3,face=0.7 (implies --fusion weighted)")
+    p.add_argument("--physio", type=Path, metavar="PATH",
+                   help="a wearable recording beside the input: E4 export folder/zip or CSV (docs/physio.md)")
+    p.add_argument("--physio-offset", type=float, metavar="SECONDS",
+                   help="where the physio recording starts on the input's clock (default: from wall clocks)")
     p.set_defaults(run=_run_analyze)
 
 
@@ -98,7 +105,8 @@ def _run_analyze(args) -> None:
         "fusion.weights": args.weights,
     }
     settings = load_settings(args.config, overrides)
-    timeline = analyze_file(args.input, args.out, settings)
+    extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset} if args.physio else None
+    timeline = analyze_file(args.input, args.out, settings, extras=extras)
     print(f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
 
 
@@ -267,6 +275,54 @@ def _run_evaluate_fusion(args) -> None:
                                                   args.missing, args.seed, args.out)
     print(summary)
     print(f"{md_path}, {json_path}: written")
+
+
+# --- physio -----------------------------------------------------------------------------------------
+
+
+def _add_physio_commands(physio, train, export) -> None:
+    p = physio.add_parser("classify", help="stress probability per window of a wearable recording, to CSV")
+    p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
+    p.add_argument("--csv", type=Path, required=True, help="output CSV")
+    p.add_argument("--model", default="physio-stress", help="model id or folder (default: the shipped one)")
+    p.add_argument("--window-s", type=float, default=60.0, help="window length in seconds (default 60)")
+    p.add_argument("--hop-s", type=float, default=5.0, help="hop in seconds (default 5)")
+    p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
+    p.add_argument("--rate-hz", type=float, help="CSV without a time column: its sample rate")
+    p.set_defaults(run=_run_physio_classify)
+
+    p = train.add_parser("physio", help="train the stress model on Stress-Predict, subject-independent")
+    p.add_argument("data", type=Path, help="the Stress-Predict folder (raw/SXX.zip, labels/)")
+    p.add_argument("--out", type=Path, required=True, help="output folder for report.json")
+    p.add_argument("--cache", type=Path, help="folder to cache per-subject window features")
+    p.set_defaults(run=_run_train_physio)
+
+    p = export.add_parser("physio", help="ONNX export + model card into models/physio-stress")
+    p.add_argument("trained", type=Path, help="folder written by 'emotrace train physio'")
+    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: models/)")
+    p.set_defaults(run=_run_export_physio)
+
+
+def _run_physio_classify(args) -> None:
+    from runtime.arms.physio.arm import PhysioSettings, classify_to_csv
+
+    if args.window_s <= 0 or args.hop_s <= 0:
+        raise InputError("--window-s/--hop-s", "must be positive")
+    settings = PhysioSettings(model=args.model, window_s=args.window_s, hop_s=args.hop_s)
+    count = classify_to_csv(args.path, args.csv, args.model, settings, args.start_unix, args.rate_hz)
+    print(f"{args.csv}: {count} window(s)")
+
+
+def _run_train_physio(args) -> None:
+    from export.physio.train import train_physio
+
+    print(train_physio(args.data, args.out, cache_dir=args.cache).summary())
+
+
+def _run_export_physio(args) -> None:
+    from export.physio.export import export_physio
+
+    print(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
 
 
 # --- entry point ------------------------------------------------------------------------------------

@@ -1,0 +1,129 @@
+"""Stress-Predict (Empatica E4, S01-S28) as labelled feature windows, through the device's own feature code.
+
+``raw/SXX.zip`` are E4 exports; ``labels/stress_labels_S02-S28.csv`` has one row per second
+(``Participant,HR,respr,Time(sec),Label``), ``Time(sec)`` UNIX UTC on the E4's clock, ``Label`` 1 during the
+three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels and is not used.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
+from runtime.arms.physio.recording import read_e4
+from runtime.errors import InputError
+
+LABELS_FILE = Path("labels") / "stress_labels_S02-S28.csv"
+MIN_LABELLED_FRACTION = 0.8  # windows with fewer labelled seconds than this are left out
+
+
+@dataclass
+class SubjectWindows:
+    subject: str
+    starts_s: np.ndarray  # window starts on the recording clock
+    features: np.ndarray  # (n, len(MEASUREMENTS))
+    quality: np.ndarray
+    stress_fraction: np.ndarray  # share of the window's labelled seconds marked stress
+
+
+def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Subject id ('S02') -> (UNIX second starts, 0/1 labels), sorted by time."""
+    path = Path(data_dir) / LABELS_FILE
+    if not path.is_file():
+        raise InputError(path, "no Stress-Predict label file there")
+    rows: dict[str, list[tuple[float, int]]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            subject = f"S{int(float(row['Participant'])):02d}"
+            rows.setdefault(subject, []).append((float(row["Time(sec)"]), int(float(row["Label"]))))
+    out = {}
+    for subject, pairs in rows.items():
+        pairs.sort()
+        out[subject] = (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs], dtype=float))
+    return out
+
+
+def window_stress_fraction(
+    label_times_unix_s: np.ndarray, labels: np.ndarray, start_unix_s: float, end_unix_s: float
+) -> tuple[float, float]:
+    """(share of the window covered by label seconds, share of those seconds that are stress)."""
+    lo = int(np.searchsorted(label_times_unix_s, start_unix_s - 1e-9, side="left"))
+    hi = int(np.searchsorted(label_times_unix_s, end_unix_s - 1.0 + 1e-9, side="right"))
+    covered = hi - lo
+    if covered <= 0:
+        return 0.0, float("nan")
+    return covered / (end_unix_s - start_unix_s), float(np.mean(labels[lo:hi]))
+
+
+def subject_windows(
+    data_dir: Path, subject: str, label_table: tuple[np.ndarray, np.ndarray], window_s: float, hop_s: float
+) -> SubjectWindows:
+    recording = read_e4(Path(data_dir) / "raw" / f"{subject}.zip")
+    windows = recording_features(recording, window_s, hop_s)
+    times, labels = label_table
+    keep, fractions = [], []
+    for i, w in enumerate(windows):
+        covered, fraction = window_stress_fraction(
+            times, labels, recording.start_unix_s + w.start_s, recording.start_unix_s + w.end_s
+        )
+        if w.end_s - w.start_s >= window_s - 1e-6 and covered >= MIN_LABELLED_FRACTION:
+            keep.append(i)
+            fractions.append(fraction)
+    # Session statistics use every window of the recording, as on the device; the kept ones are labelled.
+    all_features = feature_matrix(windows)
+    return SubjectWindows(
+        subject=subject,
+        starts_s=np.array([windows[i].start_s for i in range(len(windows))]),
+        features=all_features,
+        quality=np.array([w.quality for w in windows]),
+        stress_fraction=_scatter(len(windows), keep, fractions),
+    )
+
+
+def _scatter(n: int, index: list[int], values: list[float]) -> np.ndarray:
+    out = np.full(n, np.nan)
+    out[index] = values
+    return out
+
+
+def load_dataset(
+    data_dir: Path,
+    window_s: float,
+    hop_s: float,
+    subjects: list[str] | None = None,
+    cache_dir: Path | None = None,
+) -> list[SubjectWindows]:
+    """Every labelled subject's windows; cached as .npz per subject and window setting when asked."""
+    table = load_labels(data_dir)
+    result = []
+    for subject in sorted(subjects or table):
+        cache = None
+        if cache_dir is not None:
+            cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}.npz"
+            if cache.is_file():
+                data = np.load(cache)
+                result.append(
+                    SubjectWindows(
+                        subject, data["starts_s"], data["features"], data["quality"], data["stress_fraction"]
+                    )
+                )
+                continue
+        windows = subject_windows(data_dir, subject, table[subject], window_s, hop_s)
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                cache,
+                starts_s=windows.starts_s,
+                features=windows.features,
+                quality=windows.quality,
+                stress_fraction=windows.stress_fraction,
+            )
+        result.append(windows)
+    return result
+
+
+__all__ = ["MEASUREMENTS", "SubjectWindows", "load_dataset", "load_labels", "subject_windows"]

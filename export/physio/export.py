@@ -1,0 +1,147 @@
+"""Export the trained stress model to ONNX with its model card, into ``models/physio-stress``.
+
+The model is a logistic regression over 20 inputs: one Gemm to two logits (-z/2, z/2) and a Softmax,
+which yields exactly (1 - sigmoid(z), sigmoid(z)). It is tiny (a few hundred bytes), so it ships as float32;
+INT8 would save nothing and cost accuracy.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+MODEL_ID = "physio-stress"
+MODEL_FILE = "physio_stress.onnx"
+LABELS = ["no_stress", "stress"]
+VERSION = "1.0.0"
+
+
+def build_onnx(coef: np.ndarray, intercept: float):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    coef = np.asarray(coef, dtype=np.float32)
+    weights = np.stack([-coef / 2, coef / 2], axis=1).astype(np.float32)
+    bias = np.array([-intercept / 2, intercept / 2], dtype=np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["features", "W", "B"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
+        ],
+        "physio_stress",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", coef.size])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 2])],
+        [numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "B")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="emotrace")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
+    import onnx
+    import onnxruntime as ort
+
+    report_path = Path(trained_dir) / "report.json"
+    if not report_path.is_file():
+        raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
+    report = json.loads(report_path.read_text())
+    coef, intercept = np.array(report["weights"]["coef"]), float(report["weights"]["intercept"])
+    folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / MODEL_FILE
+    onnx.save(build_onnx(coef, intercept), str(path))
+
+    # The exported graph must reproduce the fitted model.
+    probe = np.random.default_rng(0).normal(size=(256, coef.size)).astype(np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    onnx_p = session.run(None, {"features": probe})[0][:, 1]
+    expected = 1.0 / (1.0 + np.exp(-(probe.astype(np.float64) @ coef + intercept)))
+    max_abs_diff = float(np.max(np.abs(onnx_p - expected)))
+    if max_abs_diff > 1e-5:
+        raise RuntimeError(f"exported graph differs from the fitted model by {max_abs_diff}")
+
+    card = {
+        "id": MODEL_ID,
+        "version": VERSION,
+        "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
+        "labels": LABELS,
+        "files": {"default": MODEL_FILE},
+        "sha256": {"default": file_sha256(path)},
+        "feature_set": "physio-window-v1",
+        "metrics": report["metrics"] | {"onnx_vs_fitted_max_abs_diff": max_abs_diff},
+        "licence": {
+            "model": "Apache-2.0 (the project's)",
+            "training_data": "Stress-Predict, MIT, (c) 2022 Talha Iqbal",
+            "citation": "T. Iqbal et al., 'Stress Monitoring Using Wearable Sensors: A Pilot Study and "
+            "Stress-Predict Dataset', Sensors 22(21):8135, 2022",
+        },
+        "inputs": {"features": ["N", int(coef.size)]},
+        "precision": "float32 (tiny logistic regression; not quantized)",
+        "features": report["features"],
+        "window_s": report["window_s"],
+        "hop_s": report["hop_s"],
+        "context_windows": report["context_windows"],
+        "baseline": "session median and IQR of each measurement (windows with quality > 0)",
+        "split": report["split"],
+        "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
+        "rebuild": "emotrace train physio DATA --out DIR && emotrace export physio DIR",
+    }
+    (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    (folder / "MODEL_CARD.md").write_text(_model_card_text(card))
+    licence = Path(report["data"]) / "docs" / "LICENSE"
+    if licence.is_file():
+        shutil.copyfile(licence, folder / "DATA_LICENSE")
+    return folder
+
+
+def _model_card_text(card: dict) -> str:
+    dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
+
+    def row(name: str, m: dict) -> str:
+        return (
+            f"| {name} | {m['subjects']} | {m['windows']} | {m['balanced_accuracy']:.3f} "
+            f"| {m['macro_f1']:.3f} "
+            f"| {m['ece']:.3f} | {m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} "
+            f"(min {m['per_subject_ba_min']:.3f}) |"
+        )
+
+    return f"""# physio-stress {card["version"]}
+
+Stress vs no stress, per {card["window_s"]:g} s window (hop {card["hop_s"]:g} s), from wrist physiology.
+It assists a clinician's judgement; it does not diagnose.
+
+- **Inputs**: {", ".join(card["features"])} - each scaled by the session's own median and IQR (the
+  per-subject baseline), plus the centred mean of each over {card["context_windows"]} neighbouring windows.
+- **Model**: logistic regression, ONNX (Gemm + Softmax), {card["precision"]}.
+- **Labels**: {", ".join(card["labels"])}. The eight canonical emotions are not supported.
+- **Data**: Stress-Predict (Empatica E4, 27 labelled subjects S02-S28; stress = Stroop, interview,
+  hyperventilation). MIT licence, (c) 2022 Talha Iqbal. Cite: {card["licence"]["citation"]}.
+
+## Subject-independent results
+
+| evaluation | subjects | windows | BA | macro-F1 | ECE | per-subject BA |
+|---|---|---|---|---|---|---|
+{row("development, leave-one-subject-out", dev)}
+{row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
+
+Held-out subjects were never used to choose settings. The shipped model is refit on all 27 subjects.
+ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
+{card["metrics"]["onnx_vs_fitted_max_abs_diff"]:.2e}.
+
+## Limits
+
+- One lab protocol (seated tasks, one wrist device); a therapy room differs. Probabilities are relative to
+  the session's own baseline: a session that is stressful throughout looks like its own normal.
+- Needs several minutes of recording for the baseline; windows with heavy motion or missing signals get
+  low quality.
+
+Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
+"""

@@ -1,0 +1,157 @@
+"""Train the stress model on Stress-Predict with subject-independent evaluation.
+
+Protocol (written into report.json):
+1. development subjects: leave-one-subject-out cross-validation (the figure used to choose settings);
+2. held-out subjects (never used to choose anything): a model trained on all development subjects;
+3. the shipped model: refit on every labelled subject with the same settings.
+Training drops windows whose labelled seconds are mixed (between 20 % and 80 % stress); evaluation keeps
+every labelled window with quality > 0 and calls it stress when most of its seconds are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from export.physio.dataset import SubjectWindows, load_dataset
+from runtime.arms.physio.features import MEASUREMENTS
+from runtime.arms.physio.model import model_inputs
+from runtime.errors import InputError
+
+MODEL_FEATURES: tuple[str, ...] = tuple(m for m in MEASUREMENTS if m != "resp_rate_bpm")  # the E4 has no RESP
+HELD_OUT_SUBJECTS: tuple[str, ...] = ("S04", "S09", "S13", "S17", "S21", "S25", "S28")
+WINDOW_S = 60.0
+HOP_S = 5.0
+CONTEXT_WINDOWS = 25  # 25 windows x 5 s hop: a centred two-minute neighbourhood
+REGULARISATION_C = 1.0
+MIXED_LABELS = (0.2, 0.8)
+
+
+@dataclass
+class TrainReport:
+    data: dict
+    out_dir: Path
+
+    def summary(self) -> str:
+        lines = [f"{self.out_dir}: physio stress model trained"]
+        for name in ("development_loso", "held_out"):
+            m = self.data["metrics"][name]
+            lines.append(
+                f"  {name}: BA {m['balanced_accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, "
+                f"ECE {m['ece']:.3f}, per-subject BA {m['per_subject_ba_mean']:.3f} "
+                f"± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f}), "
+                f"{m['subjects']} subjects, {m['windows']} windows"
+            )
+        return "\n".join(lines)
+
+
+def subject_xy(subject: SubjectWindows, for_training: bool) -> tuple[np.ndarray, np.ndarray]:
+    columns = [MEASUREMENTS.index(name) for name in MODEL_FEATURES]
+    x = model_inputs(subject.features[:, columns], subject.quality, CONTEXT_WINDOWS)
+    fraction = subject.stress_fraction
+    keep = np.isfinite(fraction) & (subject.quality > 0)
+    if for_training:
+        keep &= (fraction <= MIXED_LABELS[0]) | (fraction >= MIXED_LABELS[1])
+    return x[keep], (fraction[keep] >= 0.5).astype(int)
+
+
+def fit(subjects: list[SubjectWindows]):
+    from sklearn.linear_model import LogisticRegression
+
+    pairs = [subject_xy(s, for_training=True) for s in subjects]
+    x = np.vstack([p[0] for p in pairs])
+    y = np.concatenate([p[1] for p in pairs])
+    return LogisticRegression(C=REGULARISATION_C, max_iter=5000, class_weight="balanced").fit(x, y)
+
+
+def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA."""
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    p = np.concatenate([v[0] for v in predictions.values()])
+    y = np.concatenate([v[1] for v in predictions.values()])
+    per_subject = {
+        s: float(balanced_accuracy_score(v[1], v[0] >= 0.5))
+        for s, v in predictions.items()
+        if len(set(v[1].tolist())) > 1
+    }
+    values = np.array(list(per_subject.values()))
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(y, p >= 0.5)),
+        "macro_f1": float(f1_score(y, p >= 0.5, average="macro")),
+        "ece": expected_calibration_error(p, y),
+        "per_subject_ba_mean": float(values.mean()),
+        "per_subject_ba_sd": float(values.std()),
+        "per_subject_ba_min": float(values.min()),
+        "per_subject_ba_max": float(values.max()),
+        "per_subject_ba": per_subject,
+        "subjects": len(predictions),
+        "windows": int(y.size),
+        "stress_share": float(y.mean()),
+    }
+
+
+def expected_calibration_error(p_stress: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """ECE of the predicted class's confidence over equal-width bins (the usual top-label definition)."""
+    predicted = (p_stress >= 0.5).astype(int)
+    confidence = np.where(predicted == 1, p_stress, 1.0 - p_stress)
+    correct = (predicted == y).astype(float)
+    edges = np.linspace(0.5, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
+    return float(total)
+
+
+def train_physio(
+    data_dir: Path,
+    out_dir: Path,
+    held_out: tuple[str, ...] = HELD_OUT_SUBJECTS,
+    cache_dir: Path | None = None,
+) -> TrainReport:
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    if not (data_dir / "raw").is_dir():
+        raise InputError(data_dir, "not a Stress-Predict folder (no raw/ with SXX.zip)")
+    subjects = load_dataset(data_dir, WINDOW_S, HOP_S, cache_dir=cache_dir)
+    by_id = {s.subject: s for s in subjects}
+    development = [s for s in subjects if s.subject not in held_out]
+    test = [by_id[s] for s in held_out if s in by_id]
+
+    loso = {}
+    for s in development:
+        model = fit([t for t in development if t.subject != s.subject])
+        x, y = subject_xy(s, for_training=False)
+        loso[s.subject] = (model.predict_proba(x)[:, 1], y)
+    dev_model = fit(development)
+    held = {}
+    for s in test:
+        x, y = subject_xy(s, for_training=False)
+        held[s.subject] = (dev_model.predict_proba(x)[:, 1], y)
+    final = fit(subjects)
+
+    report = {
+        "data": str(data_dir),
+        "features": list(MODEL_FEATURES),
+        "window_s": WINDOW_S,
+        "hop_s": HOP_S,
+        "context_windows": CONTEXT_WINDOWS,
+        "regularisation_c": REGULARISATION_C,
+        "split": {
+            "development_subjects": [s.subject for s in development],
+            "held_out_subjects": [s.subject for s in test],
+            "development_protocol": "leave-one-subject-out over the development subjects",
+            "held_out_protocol": "trained on all development subjects, tested once on the held-out subjects",
+            "shipped_model": "refit on all labelled subjects (S02-S28)",
+        },
+        "metrics": {"development_loso": evaluate(loso), "held_out": evaluate(held)},
+        "weights": {"coef": final.coef_[0].tolist(), "intercept": float(final.intercept_[0])},
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1))
+    return TrainReport(report, out_dir)

@@ -1,0 +1,1 @@
+"""The physiological arm: recorded or live wearable signals -> windowed features -> stress track."""

@@ -1,0 +1,245 @@
+"""The physiological arm: a recording in, a Track out - stress probability per window plus measurements.
+
+The recording's own clock starts at its earliest channel. To sit beside a video it is shifted onto the
+session (video) clock by an offset: given explicitly (``--physio-offset``: where the recording starts on
+the video's clock, in seconds), or from both wall-clock starts, or - when neither exists - assumed 0 and
+said so in the track's settings. A recording that does not overlap the video is an error naming both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
+from runtime.arms.physio.model import model_inputs
+from runtime.arms.physio.recording import Recording, read_recording
+from runtime.errors import InputError
+from runtime.models import Model, load_model
+from runtime.timeline import write_atomically
+from runtime.track import CANONICAL_LABELS, Track, Window, _json_number
+
+DEFAULT_MODEL = "physio-stress"
+STRESS_LABEL = "stress"
+
+
+@dataclass(frozen=True)
+class PhysioSettings:
+    model: str = DEFAULT_MODEL
+    window_s: float = 60.0
+    hop_s: float = 5.0
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> PhysioSettings:
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+
+
+@dataclass
+class PhysioWindow:
+    start_s: float
+    end_s: float
+    stress: float | None  # probability; None where the window makes no claim
+    quality: float
+    reason: str
+    measurements: dict[str, float]
+
+
+def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime") -> Model:
+    model = load_model(location, backend=backend)
+    if STRESS_LABEL not in model.labels or "features" not in model.card.extra:
+        raise InputError(location, "not a physiological stress model (its card lacks 'stress' or 'features')")
+    return model
+
+
+def classify_windows(recording: Recording, model: Model, settings: PhysioSettings) -> list[PhysioWindow]:
+    """Every window of the recording (its own clock) with its stress probability, quality and measurements."""
+    windows = recording_features(recording, settings.window_s, settings.hop_s)
+    return _classify(windows, model)
+
+
+def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
+    names = tuple(model.card.extra["features"])
+    unknown = [n for n in names if n not in MEASUREMENTS]
+    if unknown:
+        raise InputError(model.card.folder / "card.json", f"unknown features {', '.join(unknown)}")
+    quality = np.array([w.quality for w in windows])
+    x = model_inputs(feature_matrix(windows, names), quality, int(model.card.extra.get("context_windows", 1)))
+    stress_index = model.labels.index(STRESS_LABEL)
+    probs = model.run({"features": x})[0] if len(windows) else np.zeros((0, len(model.labels)))
+    out = []
+    for w, p, q in zip(windows, probs, quality, strict=True):
+        claim = q > 0
+        out.append(
+            PhysioWindow(
+                w.start_s,
+                w.end_s,
+                float(p[stress_index]) if claim else None,
+                float(q),
+                w.reason,
+                w.measurements,
+            )
+        )
+    return out
+
+
+def classify_to_csv(
+    path: Path,
+    csv_out: Path,
+    model_location: str = DEFAULT_MODEL,
+    settings: PhysioSettings | None = None,
+    start_unix_s: float | None = None,
+    rate_hz: float | None = None,
+) -> int:
+    """``physio classify``: one CSV row per window, ``start_s`` from the earliest channel start."""
+    settings = settings or PhysioSettings(model=model_location)
+    if not Path(csv_out).parent.is_dir():
+        raise InputError(csv_out, "output folder does not exist")
+    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
+    windows = classify_windows(recording, load_physio_model(model_location), settings)
+    write_atomically(Path(csv_out), windows_csv(windows).encode())
+    return len(windows)
+
+
+def windows_csv(windows: list[PhysioWindow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["start_s", "end_s", "stress", "quality", "reason", *MEASUREMENTS])
+    for w in windows:
+        writer.writerow(
+            [
+                _fmt(w.start_s),
+                _fmt(w.end_s),
+                "" if w.stress is None else _fmt(w.stress),
+                _fmt(w.quality),
+                w.reason,
+                *(_fmt(w.measurements[m]) for m in MEASUREMENTS),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _fmt(value: float) -> str:
+    number = _json_number(value)
+    if number is None:
+        return ""
+    return number if isinstance(number, str) else repr(round(number, 6))
+
+
+# --- the arm in `analyze` -------------------------------------------------------------------------------
+
+
+def resolve_offset(
+    recording: Recording, video_duration_s: float, offset_s: float | None, video_start_unix_s: float | None
+) -> tuple[float, str]:
+    """Where the recording starts on the video clock, and how that was decided."""
+    if offset_s is not None:
+        how = f"given: recording starts at {offset_s:+.3f} s on the video clock"
+    elif recording.start_unix_s is not None and video_start_unix_s is not None:
+        offset_s = recording.start_unix_s - video_start_unix_s
+        how = f"wall clocks: recording starts at {offset_s:+.3f} s on the video clock"
+    else:
+        offset_s = 0.0
+        how = "assumed: recording and video start together (no offset given, no wall-clock start on both)"
+    rec_start, rec_end = offset_s, offset_s + recording.end_s
+    if rec_end <= 0.0 or rec_start >= video_duration_s:
+        raise InputError(
+            recording.source,
+            f"no overlap with the video: the recording covers {rec_start:.1f}..{rec_end:.1f} s "
+            f"on the video clock, the video 0.0..{video_duration_s:.1f} s",
+        )
+    return offset_s, how
+
+
+def physio_track(
+    recording: Recording,
+    model: Model,
+    settings: PhysioSettings,
+    offset_s: float = 0.0,
+    video_duration_s: float | None = None,
+    sync: str = "",
+) -> Track:
+    """The physio track on the session (video) clock: windows overlapping the video, shifted by ``offset_s``.
+
+    The session baseline uses the whole recording, also outside the video.
+    """
+    windows = classify_windows(recording, model, settings)
+    end_s = math.inf if video_duration_s is None else video_duration_s
+    labels = list(model.labels)
+    track_windows = []
+    for w in windows:
+        start, end = w.start_s + offset_s, w.end_s + offset_s
+        if end <= 0.0 or start >= end_s:
+            continue
+        probs = None if w.stress is None else _two_class(labels, w.stress)
+        reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
+        track_windows.append(
+            Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements))
+        )
+    return Track(
+        name="physio",
+        labels=labels,
+        windows=track_windows,
+        unsupported_labels=list(CANONICAL_LABELS),
+        model=model.identity(),
+        settings={
+            "window_s": settings.window_s,
+            "hop_s": settings.hop_s,
+            "baseline": "session median and IQR over the whole recording",
+            "physio_input": recording.source,
+            "physio_offset_s": offset_s,
+            "sync": sync,
+            "channels": sorted(recording.channels),
+            "gaps": {k: [[round(a, 3), round(b, 3)] for a, b in v] for k, v in recording.gaps().items()},
+            "supported_labels": labels,
+        },
+    )
+
+
+def _two_class(labels: list[str], p_stress: float) -> list[float]:
+    return [p_stress if label == STRESS_LABEL else 1.0 - p_stress for label in labels]
+
+
+def analyze_physio_request(request) -> Track | None:
+    """The pipeline's arm: ``extras['physio_path']`` (None: no recording, no track), ``physio_offset_s``."""
+    path = request.extras.get("physio_path")
+    if path is None:
+        return None
+    section = request.settings.get("physio", {})
+    settings = PhysioSettings.from_config(section)
+    recording = read_recording(Path(path))
+    offset_s, how = resolve_offset(
+        recording,
+        request.media.duration_s,
+        request.extras.get("physio_offset_s"),
+        video_start_unix_s(request.input_path),
+    )
+    backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
+    model = load_physio_model(settings.model, backend)
+    return physio_track(recording, model, settings, offset_s, request.media.duration_s, how)
+
+
+def video_start_unix_s(path: Path) -> float | None:
+    """The container's ``creation_time`` as UNIX seconds, when it has one."""
+    import av
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            text = container.metadata.get("creation_time")
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        return None
+    if not text:
+        return None
+    try:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if instant.tzinfo is None:  # containers write UTC
+        instant = instant.replace(tzinfo=timezone.utc)
+    return instant.timestamp()

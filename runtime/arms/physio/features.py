@@ -1,0 +1,325 @@
+"""Windowed physiological features: heart rate and HRV, EDA tonic level and SCRs, skin temperature, motion.
+
+Each signal is processed once over the whole recording with neurokit2 (PPG peaks, EDA decomposition and
+SCR peaks), one contiguous stretch at a time so that nothing is bridged across a gap; then every window
+reads its measurements out of the processed signals. Training (``export/physio``) and the device call
+the same functions, so a window means the same thing on both.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from runtime.arms.physio.recording import Channel, Recording
+from runtime.track import window_grid
+
+# Measurement names (units in the names); the order is the order of feature vectors.
+MEASUREMENTS: tuple[str, ...] = (
+    "hr_bpm",
+    "rmssd_ms",
+    "sdnn_ms",
+    "eda_tonic_us",
+    "eda_tonic_slope_us_per_min",
+    "scr_rate_per_min",
+    "scr_amplitude_us",
+    "temp_c",
+    "temp_slope_c_per_min",
+    "motion_g",
+    "resp_rate_bpm",
+)
+IBI_RANGE_S = (0.33, 1.5)  # 40-180 bpm: beats outside it are detection errors at rest or light tasks
+IBI_MAX_JUMP = (
+    0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
+)
+PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat is not trusted
+MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
+MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
+MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
+SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
+
+
+@dataclass
+class Series:
+    """An event or sample series on the recording clock with the stretches where it is valid."""
+
+    times_s: np.ndarray
+    values: np.ndarray
+    valid: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class ProcessedSignals:
+    cardiac: str | None = None  # "bvp", "ibi" or "hr": where the beats came from
+    ibi: Series | None = None  # clean inter-beat intervals (s), stamped at the beat that ends each one
+    hr: Series | None = None  # heart rate (bpm) when there are no beats, e.g. a 1 Hz HR channel only
+    eda_tonic: Series | None = None
+    scr: Series | None = None  # SCR peak times with amplitudes (uS)
+    temp: Series | None = None
+    motion: Series | None = None  # per-second spread of the acceleration magnitude (g)
+    resp_rate: Series | None = None
+
+
+@dataclass
+class WindowFeatures:
+    start_s: float
+    end_s: float
+    measurements: dict[str, float]
+    quality: float
+    reason: str
+
+
+def process_recording(recording: Recording) -> ProcessedSignals:
+    """Run neurokit2 over each channel's contiguous stretches once."""
+    channels = recording.channels
+    out = ProcessedSignals()
+    if "bvp" in channels:
+        out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"]), "bvp"
+    elif "ibi" in channels and channels["ibi"].values.size:
+        out.ibi, out.cardiac = _clean_ibi_series(channels["ibi"]), "ibi"
+    if "hr" in channels:
+        hr = channels["hr"]
+        out.hr = Series(hr.times_s, hr.values.astype(float), _valid_stretches(hr))
+        out.cardiac = out.cardiac or "hr"
+    if "eda" in channels:
+        out.eda_tonic, out.scr = _process_eda(channels["eda"])
+    if "temp" in channels:
+        temp = channels["temp"]
+        out.temp = Series(temp.times_s, temp.values.astype(float), _valid_stretches(temp))
+    if "acc" in channels and channels["acc"].values.ndim == 2:
+        out.motion = _motion(channels["acc"])
+    if "resp" in channels:
+        out.resp_rate = _process_resp(channels["resp"])
+    return out
+
+
+def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> WindowFeatures:
+    """The measurements of one window [start_s, end_s), its quality in [0, 1] and the reason when it drops."""
+    duration_s = end_s - start_s
+    m = dict.fromkeys(MEASUREMENTS, math.nan)
+    beats = _slice(signals.ibi, start_s, end_s)
+    if beats is not None and beats.size:
+        m["hr_bpm"] = 60.0 / float(np.median(beats))
+        if beats.size >= MIN_BEATS_HRV:
+            m["sdnn_ms"] = 1000.0 * float(np.std(beats, ddof=1))
+            m["rmssd_ms"] = 1000.0 * float(np.sqrt(np.mean(np.diff(beats) ** 2)))
+    if math.isnan(m["hr_bpm"]):
+        hr = _slice(signals.hr, start_s, end_s)
+        if hr is not None and np.isfinite(hr).any():
+            m["hr_bpm"] = float(np.nanmean(hr))
+    tonic = _slice(signals.eda_tonic, start_s, end_s, with_times=True)
+    if tonic is not None and np.isfinite(tonic[1]).sum() >= 2:
+        m["eda_tonic_us"] = float(np.nanmean(tonic[1]))
+        m["eda_tonic_slope_us_per_min"] = 60.0 * _slope(*tonic)
+    if signals.scr is not None and _coverage(signals.scr.valid, start_s, end_s) > 0:
+        amplitudes = _slice(signals.scr, start_s, end_s)
+        m["scr_rate_per_min"] = 60.0 * amplitudes.size / duration_s
+        m["scr_amplitude_us"] = float(np.mean(amplitudes)) if amplitudes.size else 0.0
+    temp = _slice(signals.temp, start_s, end_s, with_times=True)
+    if temp is not None and np.isfinite(temp[1]).sum() >= 2:
+        m["temp_c"] = float(np.nanmean(temp[1]))
+        m["temp_slope_c_per_min"] = 60.0 * _slope(*temp)
+    motion = _slice(signals.motion, start_s, end_s)
+    if motion is not None and np.isfinite(motion).any():
+        m["motion_g"] = float(np.nanmean(motion))
+    resp = _slice(signals.resp_rate, start_s, end_s)
+    if resp is not None and np.isfinite(resp).any():
+        m["resp_rate_bpm"] = float(np.nanmean(resp))
+    quality, reason = window_quality(signals, start_s, end_s, m)
+    return WindowFeatures(start_s, end_s, m, quality, reason)
+
+
+def window_quality(
+    signals: ProcessedSignals, start_s: float, end_s: float, measurements: dict[str, float]
+) -> tuple[float, str]:
+    """How much of the window the key signals cover, lowered by motion; 0 with a reason when unusable."""
+    cardiac = signals.ibi if signals.ibi is not None else signals.hr
+    coverages = {
+        "heart": _coverage(cardiac.valid, start_s, end_s) if cardiac is not None else 0.0,
+        "EDA": _coverage(signals.eda_tonic.valid, start_s, end_s) if signals.eda_tonic is not None else 0.0,
+    }
+    missing = [name for name, c in coverages.items() if c < MIN_COVERAGE]
+    if len(missing) == len(coverages):
+        return 0.0, "no heart or EDA signal in this window"
+    if math.isnan(measurements["hr_bpm"]) and math.isnan(measurements["eda_tonic_us"]):
+        return 0.0, "no usable heartbeats or EDA in this window"
+    quality = float(np.mean(list(coverages.values())))
+    reasons = [f"{name} missing" for name in missing]
+    motion_g = measurements["motion_g"]
+    if math.isfinite(motion_g) and motion_g > MOTION_LIMIT_G:
+        quality *= MOTION_LIMIT_G / motion_g
+        reasons.append(f"motion {motion_g:.2f} g")
+    return round(quality, 4), "; ".join(reasons)
+
+
+def recording_features(
+    recording: Recording, window_s: float, hop_s: float, start_s: float = 0.0, end_s: float | None = None
+) -> list[WindowFeatures]:
+    """Every window of the regular grid over [start_s, end_s) of the recording clock."""
+    signals = process_recording(recording)
+    end_s = recording.end_s if end_s is None else end_s
+    return [
+        window_features(signals, start_s + a, start_s + b)
+        for a, b in window_grid(end_s - start_s, window_s, hop_s)
+    ]
+
+
+def feature_matrix(windows: list[WindowFeatures], names: tuple[str, ...] = MEASUREMENTS) -> np.ndarray:
+    return np.array([[w.measurements[n] for n in names] for w in windows], dtype=float).reshape(
+        len(windows), len(names)
+    )
+
+
+# --- per-signal processing ------------------------------------------------------------------------------
+
+
+def _beats_from_ppg(bvp: Channel) -> Series:
+    import neurokit2 as nk
+
+    times, ibis, valid = [], [], []
+    for t0, t1, values in _segments(bvp):
+        cleaned = nk.ppg_clean(values, sampling_rate=bvp.rate_hz)
+        peaks = np.asarray(nk.ppg_findpeaks(cleaned, sampling_rate=bvp.rate_hz)["PPG_Peaks"], dtype=int)
+        if peaks.size < 3:
+            continue
+        # Template match: a beat unlike the recording's average beat is motion, not heart.
+        quality = np.asarray(
+            nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=bvp.rate_hz, method="templatematch")
+        )[peaks]
+        peak_times_s = t0 + peaks / bvp.rate_hz
+        good = (quality[1:] >= PPG_MIN_QUALITY) & (quality[:-1] >= PPG_MIN_QUALITY)
+        times.append(peak_times_s[1:][good])
+        ibis.append(np.diff(peak_times_s)[good])
+        valid.append((t0, t1))
+    if not times:
+        return Series(np.zeros(0), np.zeros(0), [])
+    return _clean_ibi(np.concatenate(times), np.concatenate(ibis), valid)
+
+
+def _clean_ibi_series(ibi: Channel) -> Series:
+    stretches = [(float(ibi.times_s[0] - ibi.values[0]), float(ibi.times_s[-1]))]
+    return _clean_ibi(ibi.times_s.astype(float), ibi.values.astype(float), stretches)
+
+
+def _clean_ibi(times_s: np.ndarray, ibi_s: np.ndarray, valid: list[tuple[float, float]]) -> Series:
+    """Drop intervals outside the physiological range or far from their neighbours' median (artefacts)."""
+    keep = (ibi_s >= IBI_RANGE_S[0]) & (ibi_s <= IBI_RANGE_S[1])
+    if ibi_s.size >= 5:
+        from scipy.ndimage import median_filter
+
+        local = median_filter(ibi_s, size=5, mode="nearest")
+        keep &= np.abs(ibi_s - local) <= IBI_MAX_JUMP * local
+    return Series(times_s[keep], ibi_s[keep], valid)
+
+
+def _process_eda(eda: Channel) -> tuple[Series, Series]:
+    import neurokit2 as nk
+
+    tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
+    for t0, t1, values in _segments(eda):
+        with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore"
+            )  # neurokit2 notes that 4 Hz is too slow to filter; expected for E4
+            signals, info = nk.eda_process(values, sampling_rate=eda.rate_hz)
+        tonic_t.append(t0 + np.arange(values.size) / eda.rate_hz)
+        tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
+        peaks = np.asarray(info["SCR_Peaks"], dtype=int)
+        peaks = peaks[(peaks >= 0) & (peaks < values.size)]
+        amplitudes = np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
+        ok = np.isfinite(amplitudes)
+        scr_t.append(t0 + peaks[ok] / eda.rate_hz)
+        scr_a.append(amplitudes[ok])
+        valid.append((t0, t1))
+    if not valid:
+        empty = Series(np.zeros(0), np.zeros(0), [])
+        return empty, empty
+    return (
+        Series(np.concatenate(tonic_t), np.concatenate(tonic_v), valid),
+        Series(np.concatenate(scr_t), np.concatenate(scr_a), valid),
+    )
+
+
+def _process_resp(resp: Channel) -> Series:
+    import neurokit2 as nk
+
+    times, rates, valid = [], [], []
+    for t0, t1, values in _segments(resp):
+        signals, _ = nk.rsp_process(values, sampling_rate=resp.rate_hz)
+        times.append(t0 + np.arange(values.size) / resp.rate_hz)
+        rates.append(signals["RSP_Rate"].to_numpy(dtype=float))
+        valid.append((t0, t1))
+    if not valid:
+        return Series(np.zeros(0), np.zeros(0), [])
+    return Series(np.concatenate(times), np.concatenate(rates), valid)
+
+
+def _motion(acc: Channel) -> Series:
+    """Per-second standard deviation of the acceleration magnitude: 0 at rest, large when the arm moves."""
+    magnitude = np.linalg.norm(acc.values, axis=1)
+    second = np.floor(acc.times_s).astype(int)
+    edges = np.flatnonzero(np.diff(second)) + 1
+    groups = np.split(magnitude, edges)
+    times = second[np.concatenate([[0], edges])].astype(float)
+    spread = np.array([np.nanstd(g) if np.isfinite(g).sum() >= 2 else np.nan for g in groups])
+    return Series(times, spread, _valid_stretches(acc))
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _segments(channel: Channel):
+    """(start_s, end_s, values) for each contiguous, gap-free, NaN-free stretch long enough to process."""
+    values = np.asarray(channel.values, dtype=float)
+    times = channel.times_s
+    period_s = 1.0 / channel.rate_hz
+    breaks = np.flatnonzero(np.diff(times) > 1.5 * period_s) + 1
+    for idx in np.split(np.arange(times.size), breaks):
+        if idx.size == 0:
+            continue
+        finite = np.isfinite(values[idx])
+        edges = np.diff(np.concatenate([[0], finite.astype(np.int8), [0]]))
+        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            if (e - s) * period_s >= SEGMENT_MIN_S:
+                part = idx[s:e]
+                yield float(times[part[0]]), float(times[part[-1]] + period_s), values[part]
+
+
+def _valid_stretches(channel: Channel) -> list[tuple[float, float]]:
+    if channel.rate_hz is None:
+        return [(channel.start_s, channel.end_s)]
+    values = channel.values if channel.values.ndim == 1 else channel.values[:, 0]
+    stretches = []
+    period_s = 1.0 / channel.rate_hz
+    breaks = np.flatnonzero(np.diff(channel.times_s) > 1.5 * period_s) + 1
+    for idx in np.split(np.arange(channel.times_s.size), breaks):
+        finite = np.isfinite(values[idx])
+        edges = np.diff(np.concatenate([[0], finite.astype(np.int8), [0]]))
+        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            stretches.append((float(channel.times_s[idx[s]]), float(channel.times_s[idx[e - 1]] + period_s)))
+    return stretches
+
+
+def _coverage(valid: list[tuple[float, float]], start_s: float, end_s: float) -> float:
+    covered = sum(max(0.0, min(b, end_s) - max(a, start_s)) for a, b in valid)
+    return min(1.0, covered / (end_s - start_s))
+
+
+def _slice(series: Series | None, start_s: float, end_s: float, with_times: bool = False):
+    if series is None:
+        return None
+    lo, hi = np.searchsorted(series.times_s, [start_s, end_s], side="left")
+    if with_times:
+        return series.times_s[lo:hi], series.values[lo:hi]
+    return series.values[lo:hi]
+
+
+def _slope(times_s: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope per second over the finite samples."""
+    ok = np.isfinite(values)
+    if ok.sum() < 2:
+        return math.nan
+    return float(np.polyfit(times_s[ok] - times_s[ok][0], values[ok], 1)[0])
