@@ -256,7 +256,9 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         _check_monotonic(path, times)
         if time_column in TIME_COLUMNS_UNIX:
             if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
-                raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({times[0]!r})")
+                raise InputError(
+                    path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})"
+                )
             start_unix_s = float(times[0])
         times_s = times - times[0]
         if rate_hz is not None:
@@ -365,7 +367,8 @@ def _check_monotonic(source: str | Path, times: np.ndarray) -> None:
         row = int(np.flatnonzero(steps <= 0)[0])
         raise InputError(
             source,
-            f"timestamps do not increase at data row {row + 2} ({times[row]!r} then {times[row + 1]!r})",
+            f"timestamps do not increase at data row {row + 2} "
+            f"({float(times[row])!r} then {float(times[row + 1])!r})",
         )
 
 

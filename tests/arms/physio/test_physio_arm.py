@@ -1,0 +1,118 @@
+"""The physio arm end to end: classify to CSV, the track in `analyze`, synchronisation to a video."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from export.physio.dataset import load_labels, window_stress_fraction
+from runtime.arms.physio.arm import (
+    PhysioSettings,
+    classify_windows,
+    load_physio_model,
+    resolve_offset,
+)
+from runtime.arms.physio.recording import Recording, read_e4
+from runtime.cli import main
+from runtime.config import load_settings
+from runtime.errors import InputError
+from runtime.media import wav_bytes
+from runtime.pipeline import analyze_file
+from runtime.track import CANONICAL_LABELS
+from tests.physio_factory import write_e4
+
+HELD_OUT_SUBJECT = "S13"  # never used to choose settings (export/physio/train.py HELD_OUT_SUBJECTS)
+
+
+@pytest.fixture(scope="module")
+def stress_predict(shared_data: Path) -> Path:
+    return shared_data / "physio" / "stress_predict"
+
+
+@pytest.fixture(scope="module")
+def s13_windows(stress_predict):
+    recording = read_e4(stress_predict / "raw" / f"{HELD_OUT_SUBJECT}.zip")
+    return recording, classify_windows(recording, load_physio_model(), PhysioSettings())
+
+
+def test_stress_probability_is_higher_in_the_stress_tasks_of_a_held_out_subject(stress_predict, s13_windows):
+    recording, windows = s13_windows
+    times, labels = load_labels(stress_predict)[HELD_OUT_SUBJECT]
+    stress, rest = [], []
+    for w in windows:
+        covered, fraction = window_stress_fraction(
+            times, labels, recording.start_unix_s + w.start_s, recording.start_unix_s + w.end_s
+        )
+        if covered >= 0.8 and w.stress is not None:
+            (stress if fraction >= 0.8 else rest if fraction <= 0.2 else []).append(w.stress)
+    assert len(stress) > 20 and len(rest) > 20
+    assert np.mean(stress) > np.mean(rest) + 0.1
+
+
+def test_classify_csv_has_one_row_per_window_from_the_earliest_channel_start(stress_predict, tmp_path):
+    out = tmp_path / "s.csv"
+    source = stress_predict / "raw" / "S02.zip"
+    assert main(["physio", "classify", str(source), "--csv", str(out), "--hop-s", "30"]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert float(rows[0]["start_s"]) == 0.0
+    assert float(rows[1]["start_s"]) == 30.0
+    assert {"start_s", "end_s", "stress", "quality", "hr_bpm", "eda_tonic_us", "motion_g"} <= set(rows[0])
+    claims = [float(r["stress"]) for r in rows if r["stress"]]
+    assert claims and all(0.0 <= p <= 1.0 for p in claims)
+    assert float(rows[-1]["end_s"]) == pytest.approx(read_e4(source).end_s, abs=1e-3)
+
+
+def test_classify_of_a_missing_recording_exits_2_without_output(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(tmp_path / "nope.zip"), "--csv", str(out)]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_no_overlap_with_the_video_names_both_ranges():
+    recording = Recording("rec.csv", {}, start_unix_s=None)
+    recording.channels["eda"] = type("C", (), {"end_s": 600.0})()  # only end_s is read
+    with pytest.raises(
+        InputError, match=r"recording covers 700\.0\.\.1300\.0 s .* the video 0\.0\.\.300\.0 s"
+    ):
+        resolve_offset(recording, video_duration_s=300.0, offset_s=700.0, video_start_unix_s=None)
+
+
+def test_offset_comes_from_wall_clocks_when_not_given():
+    recording = Recording("rec.csv", {}, start_unix_s=1_700_000_030.0)
+    recording.channels["eda"] = type("C", (), {"end_s": 600.0})()
+    offset_s, how = resolve_offset(recording, 300.0, None, video_start_unix_s=1_700_000_000.0)
+    assert offset_s == 30.0 and "wall clocks" in how
+    offset_s, how = resolve_offset(recording, 300.0, None, video_start_unix_s=None)
+    assert offset_s == 0.0 and "assumed" in how
+
+
+def test_analyze_with_physio_adds_a_stress_track_shifted_by_the_offset(tmp_path):
+    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 300, dtype=np.float32), 16000))
+    overrides = {"audio.enabled": False, "face.enabled": False, "body.enabled": False, "physio.hop_s": 30.0}
+    settings = load_settings(None, {k: v for k, v in overrides.items() if k.split(".")[0] in load_settings()})
+    timeline = analyze_file(
+        media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": 100.0}
+    )
+    track = timeline.track("physio")
+    assert track.labels == ["no_stress", "stress"]
+    assert track.unsupported_labels == list(CANONICAL_LABELS)
+    assert track.settings["physio_offset_s"] == 100.0
+    assert track.windows[0].start_s == 100.0  # the recording starts 100 s into the video
+    assert all(w.start_s < 300.0 for w in track.windows)  # nothing beyond the video
+    stored = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert [t["name"] for t in stored["tracks"]] == ["physio"]
+
+
+def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):
+    from runtime.arms.physio.arm import analyze_physio_request
+    from runtime.pipeline import AnalysisRequest
+
+    request = AnalysisRequest(tmp_path / "x.wav", None, load_settings(), {})
+    assert analyze_physio_request(request) is None

@@ -1,0 +1,82 @@
+"""Window features from neurokit2-processed signals: heart rate, SCRs, temperature slope, motion, quality."""
+
+from __future__ import annotations
+
+import math
+
+import neurokit2 as nk
+import numpy as np
+import pytest
+
+from runtime.arms.physio.features import (
+    MOTION_LIMIT_G,
+    process_recording,
+    recording_features,
+    window_features,
+)
+from runtime.arms.physio.recording import Channel, Recording
+
+
+def uniform(name: str, values: np.ndarray, rate_hz: float, start_s: float = 0.0) -> Channel:
+    times_s = start_s + np.arange(values.shape[0]) / rate_hz
+    return Channel(name, "", times_s, np.asarray(values, dtype=float), rate_hz=rate_hz)
+
+
+def still_acc(duration_s: float, rate_hz: float = 32.0, shake_g: float = 0.0, seed: int = 0) -> np.ndarray:
+    n = int(duration_s * rate_hz)
+    acc = np.tile([0.0, 0.0, 1.0], (n, 1))
+    return acc + np.random.default_rng(seed).normal(0, shake_g, size=(n, 3)) if shake_g else acc
+
+
+def test_heart_rate_follows_a_simulated_ppg_at_72_and_96_bpm():
+    for bpm in (72, 96):
+        ppg = nk.ppg_simulate(duration=120, sampling_rate=64, heart_rate=bpm, random_state=3)
+        recording = Recording("sim", {"bvp": uniform("bvp", ppg, 64.0)})
+        windows = recording_features(recording, window_s=60.0, hop_s=30.0)
+        assert windows[1].measurements["hr_bpm"] == pytest.approx(bpm, abs=3)
+        assert math.isfinite(windows[1].measurements["rmssd_ms"])
+
+
+def test_scr_rate_rises_with_the_number_of_skin_conductance_responses():
+    rates = []
+    for scr_number in (1, 8):
+        eda = nk.eda_simulate(duration=120, sampling_rate=4, scr_number=scr_number, drift=0.0, random_state=5)
+        recording = Recording("sim", {"eda": uniform("eda", eda + 2.0, 4.0)})
+        signals = process_recording(recording)
+        rates.append(window_features(signals, 0.0, 120.0).measurements["scr_rate_per_min"])
+    assert rates[1] > rates[0]
+
+
+def test_temperature_slope_is_in_degrees_per_minute():
+    temp = 33.0 + 0.5 * np.arange(0, 120, 0.25) / 60.0  # +0.5 degC per minute
+    recording = Recording(
+        "sim", {"temp": uniform("temp", temp, 4.0), "eda": uniform("eda", np.ones(480), 4.0)}
+    )
+    features = window_features(process_recording(recording), 0.0, 60.0)
+    assert features.measurements["temp_slope_c_per_min"] == pytest.approx(0.5, rel=1e-3)
+
+
+def test_motion_lowers_quality_and_says_why():
+    eda = np.full(480, 2.0)
+    calm = Recording("sim", {"eda": uniform("eda", eda, 4.0), "acc": uniform("acc", still_acc(120), 32.0)})
+    moving = Recording(
+        "sim", {"eda": uniform("eda", eda, 4.0), "acc": uniform("acc", still_acc(120, shake_g=0.6), 32.0)}
+    )
+    still_window = window_features(process_recording(calm), 0.0, 60.0)
+    moving_window = window_features(process_recording(moving), 0.0, 60.0)
+    assert moving_window.measurements["motion_g"] > MOTION_LIMIT_G > still_window.measurements["motion_g"]
+    assert moving_window.quality < still_window.quality
+    assert "motion" in moving_window.reason
+
+
+def test_window_inside_a_gap_makes_no_claim_and_a_half_covered_one_loses_quality():
+    eda = np.full(4 * 300, 2.0)
+    eda[4 * 100 : 4 * 200] = np.nan  # 100 s missing
+    recording = Recording("sim", {"eda": uniform("eda", eda, 4.0)})
+    signals = process_recording(recording)
+    inside = window_features(signals, 120.0, 180.0)
+    half = window_features(signals, 70.0, 130.0)
+    before = window_features(signals, 0.0, 60.0)
+    assert inside.quality == 0.0 and inside.reason
+    assert math.isnan(inside.measurements["eda_tonic_us"])  # nothing interpolated across the gap
+    assert 0.0 < half.quality < before.quality

@@ -1,0 +1,32 @@
+"""Small physiological recordings made on the spot, for tests: an E4-style export folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+START_UNIX_S = 1_644_227_574.0
+
+
+def write_e4(
+    folder: Path, duration_s: float = 120.0, rates: dict[str, float] | None = None, hr_delay_s: float = 10.0
+) -> Path:
+    """A small E4-style export: each file starts with its UNIX start and its rate, as the device writes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rates = rates or {}
+    rng = np.random.default_rng(1)
+    signals = {"EDA.csv": (4.0, 1), "TEMP.csv": (4.0, 1), "BVP.csv": (64.0, 1), "ACC.csv": (32.0, 3)}
+    for name, (rate_hz, columns) in signals.items():
+        n = int(duration_s * rate_hz)
+        data = rng.normal(1.0, 0.1, size=(n, columns))
+        header_rate = rates.get(name, rate_hz)
+        lines = [", ".join([f"{START_UNIX_S:.6f}"] * columns), ", ".join([f"{header_rate:.6f}"] * columns)]
+        lines += [",".join(f"{v:.4f}" for v in row) for row in data]
+        (folder / name).write_text("\n".join(lines) + "\n")
+    hr = 70 + rng.normal(0, 1, size=int(duration_s - hr_delay_s))
+    (folder / "HR.csv").write_text(
+        f"{START_UNIX_S + hr_delay_s:.6f}\n1.000000\n" + "\n".join(f"{v:.2f}" for v in hr) + "\n"
+    )
+    (folder / "tags.csv").write_text(f"{START_UNIX_S + 30:.0f}\n{START_UNIX_S + 90:.0f}\n")
+    return folder
