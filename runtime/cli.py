@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_extract_audio(sub)
     _add_analyze(sub)
+    _add_live(sub)
     modality = {
         "audio": sub.add_parser("audio", help="the audio arm on its own").add_subparsers(
             dest="action", required=True, metavar="ACTION"),
@@ -108,6 +109,25 @@ def _run_analyze(args) -> None:
     extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
     print(f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
+
+
+def _add_live(sub) -> None:
+    p = sub.add_parser("live", help="a live session from the microphone; Ctrl-C ends it and writes the timeline")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--mic", default="default", help="capture device (default: 'default')")
+    p.add_argument("--input-format", default="alsa", help="FFmpeg input format: alsa, pulse, ... (default alsa)")
+    p.add_argument("--duration-s", type=float, help="stop after this many seconds")
+    p.add_argument("--config", type=Path, help="TOML settings file")
+    p.set_defaults(run=_run_live)
+
+
+def _run_live(args) -> None:
+    from runtime.config import load_settings
+    from runtime.live import run_live_audio
+
+    timeline = run_live_audio(args.out, load_settings(args.config), args.mic, args.input_format, args.duration_s)
+    status = timeline.tracks[0].settings.get("status", "")
+    print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s ({status})")
 
 
 # --- audio ------------------------------------------------------------------------------------------
@@ -252,6 +272,7 @@ def _add_fusion_commands(sub, train) -> None:
     p.add_argument("--methods", help="comma-separated (default: all but 'weighted' unless --weights)")
     p.add_argument("--weights", metavar="M=W,...", help="fixed weights for the 'weighted' method")
     p.add_argument("--missing", type=float, default=0.3, help="share of windows a modality is missing (0.3)")
+    p.add_argument("--repeats", type=int, default=1, help="seeds seed..seed+N-1: mean and spread (default 1)")
     p.set_defaults(run=_run_evaluate_fusion)
 
 
@@ -269,10 +290,13 @@ def _run_train_fusion(args) -> None:
 
 
 def _run_evaluate_fusion(args) -> None:
-    from export.fusion.cli import evaluate_fusion
+    from export.fusion.cli import evaluate_fusion, paired_data
 
-    json_path, md_path, summary = evaluate_fusion(_fusion_data(args), args.methods, args.weights,
-                                                  args.missing, args.seed, args.out)
+    def make_paired(seed: int):
+        return paired_data(args.table, args.labels, args.sessions, args.test_fraction, seed, args.out)
+
+    json_path, md_path, summary = evaluate_fusion(make_paired, args.methods, args.weights, args.missing,
+                                                  args.seed, args.out, repeats=args.repeats)
     print(summary)
     print(f"{md_path}, {json_path}: written")
 

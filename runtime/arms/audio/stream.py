@@ -8,6 +8,8 @@ the population ("none") variant, and each window says which baseline judged it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
 from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant
@@ -17,7 +19,8 @@ from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, speech_frames
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
-from runtime.sources.audio import FileAudioSource
+from runtime.errors import InputError
+from runtime.sources.audio import AudioChunk, FileAudioSource
 from runtime.track import Track, Window
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
@@ -103,20 +106,34 @@ class AudioStream:
             self._buffer_start_s += drop / self.rate
 
 
-def analyze_audio_paced(path, model: AudioEmotionModel, settings: AudioSettings,
-                        clock: SessionClock | None = None) -> Track:
-    """Replay a recording at real-time pace through the streaming arm, recording each window's latency."""
-    clock = clock or SessionClock()
+def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel, settings: AudioSettings,
+                 clock: SessionClock, mode: str, on_window: Callable[[Window], None] | None = None) -> Track:
+    """Run the streaming arm over timestamped chunks, recording each window's latency on the session clock.
+
+    A source that fails mid-session (a microphone unplugged) ends the track where it stopped: the windows
+    judged so far are kept and the failure is recorded in the track's settings as its status.
+    """
     stream = AudioStream(model, settings)
     windows: list[Window] = []
     latencies_s: list[float] = []
-    for chunk in FileAudioSource(path, settings.sample_rate_hz, clock=clock).chunks():
-        for window in stream.push(chunk.samples):
-            latencies_s.append(clock.now_s() - window.end_s)
-            windows.append(window)
-    for window in stream.finish():
+    status = "complete"
+
+    def keep(window: Window) -> None:
         latencies_s.append(clock.now_s() - window.end_s)
         windows.append(window)
+        if on_window is not None:
+            on_window(window)
+
+    try:
+        for chunk in chunks:
+            for window in stream.push(chunk.samples):
+                keep(window)
+    except InputError as error:
+        status = f"stopped early: {error}"
+    except KeyboardInterrupt:  # the clinician ended a live session: what was judged is kept
+        status = "stopped by the user"
+    for window in stream.finish():
+        keep(window)
     latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)
     return Track(
         name="audio",
@@ -125,9 +142,19 @@ def analyze_audio_paced(path, model: AudioEmotionModel, settings: AudioSettings,
         model=model.identity("session" if "session" in stream.variants_used else "none"),
         settings={
             "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
-            "mode": "paced", "speaker_baseline": "running session baseline, population model until "
+            "mode": mode, "status": status,
+            "speaker_baseline": "running session baseline; population model until "
             f"{settings.min_baseline_speech_s:.0f} s of speech", "variants_used": sorted(stream.variants_used),
             "min_speech_fraction": settings.min_speech_fraction, "feature_set": FEATURE_SET,
-            "latency_s_max": round(float(latency.max()), 4), "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
+            "latency_s_max": round(float(latency.max()), 4),
+            "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
         },
     )
+
+
+def analyze_audio_paced(path, model: AudioEmotionModel, settings: AudioSettings,
+                        clock: SessionClock | None = None) -> Track:
+    """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
+    clock = clock or SessionClock()
+    chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock).chunks()
+    return stream_track(chunks, model, settings, clock, mode="paced")

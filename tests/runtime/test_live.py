@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from runtime.config import load_settings
+from runtime.errors import InputError
+from runtime.live import describe_window, run_live_audio
+from runtime.track import CANONICAL_LABELS, Window
+
+
+def test_live_session_from_an_ffmpeg_input_device_prints_each_window_and_writes_the_timeline(tmp_path):
+    lines = []
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=4:c=pink:a=0.05:r=16000",
+                              input_format="lavfi", on_line=lines.append)
+    track = timeline.tracks[0]
+    assert track.settings["mode"] == "live" and track.settings["status"] == "complete"
+    assert len(lines) == len(track.windows) >= 4
+    assert all(line.startswith("at ") for line in lines)
+    assert not any(w.has_claim for w in track.windows)  # pink noise is not speech
+    assert json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]["name"] == "audio"
+
+
+def test_a_microphone_that_cannot_be_opened_is_one_clear_error(tmp_path):
+    with pytest.raises(InputError, match="alsa:missing-mic"):
+        run_live_audio(tmp_path / "x", load_settings(), device="missing-mic", input_format="alsa")
+    assert not (tmp_path / "x").exists()
+
+
+def test_describe_window_reads_like_a_timestamped_sentence():
+    labels = list(CANONICAL_LABELS)
+    probs = [0.0] * 8
+    probs[labels.index("sad")] = 1.0
+    assert describe_window(Window(10.5, 12.5, probs, 1.0), labels) == "at 12.5 s: sad (100%)"
+    assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
