@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from export.fusion.evaluate import DEFAULT_METHODS, compare, scores, write_report
 from export.fusion.pairs import PairedData, pair_tables, sessions_from_manifest
@@ -46,22 +49,65 @@ def paired_data(
 
 
 def evaluate_fusion(
-    paired: PairedData, methods: str | None, weights: str | None, missing: float, seed: int, out_dir: Path
+    make_paired: Callable[[int], PairedData],
+    methods: str | None,
+    weights: str | None,
+    missing: float,
+    seed: int,
+    out_dir: Path,
+    repeats: int = 1,
 ) -> tuple[Path, Path, str]:
+    """The comparison for seed ``seed`` (its report in full), and over ``repeats`` seeds — each a different
+    split of the people and a different pairing — the mean and spread of every figure."""
     from runtime.fusion import parse_weights
 
+    if repeats < 1:
+        raise InputError("--repeats", "must be at least 1")
     parsed = parse_weights(weights) if weights else None
     names = [m.strip() for m in methods.split(",")] if methods else list(DEFAULT_METHODS)
     if parsed and "weighted" not in names:
         names.insert(1, "weighted")
-    report = compare(paired, names, missing_fraction=missing, seed=seed, weights=parsed)
+    reports = [
+        compare(make_paired(s), names, missing_fraction=missing, seed=s, weights=parsed)
+        for s in range(seed, seed + repeats)
+    ]
+    report = reports[0]
+    if repeats > 1:
+        report["repeats"] = summarise_repeats(reports)
     json_path, md_path = write_report(report, out_dir)
     t = report["targets"]
     summary = (
         f"best: {t['best_method']} UA {t['best_method_ua']:.3f} vs best single {t['best_single_ua']:.3f} "
         f"({t['gain_points']:+.1f} points)"
     )
+    if repeats > 1:
+        wins = report["repeats"]["targets_met"]
+        summary += (
+            f"; over {repeats} seeds: targets met in {wins['gain']}/{repeats} (gain), {wins['missing']}/"
+            f"{repeats} (missing)"
+        )
     return json_path, md_path, summary
+
+
+def summarise_repeats(reports: list[dict]) -> dict:
+    """Mean and standard deviation of every (condition, method, metric) over the seeds."""
+    out: dict = {"seeds": len(reports), "results": {}}
+    for condition, row in reports[0]["results"].items():
+        out["results"][condition] = {}
+        for method, metrics in row.items():
+            out["results"][condition][method] = {
+                name: {"mean": float(np.mean(values)), "sd": float(np.std(values, ddof=1))}
+                for name in metrics
+                for values in [[r["results"][condition][method][name] for r in reports]]
+            }
+    out["targets_met"] = {
+        "gain": sum(r["targets"]["gain_met"] for r in reports),
+        "missing": sum(
+            all(m["met_by_best_method"] for m in r["targets"]["missing"].values()) for r in reports
+        ),
+    }
+    out["best_method_per_seed"] = [r["targets"]["best_method"] for r in reports]
+    return out
 
 
 def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None) -> list[Path]:

@@ -171,6 +171,29 @@ def markdown_report(report: dict[str, Any]) -> str:
             f"- {condition}: {t['best_method']} UA {m['best_method_ua']:.3f} vs best remaining single "
             f"{m['best_remaining_single_ua']:.3f} — {'met' if m['met_by_best_method'] else 'NOT met'}"
         )
+    if "repeats" in report:
+        rep = report["repeats"]
+        lines += [
+            "",
+            f"Over {rep['seeds']} seeds (people splits and pairings), mean ± sd:",
+            "",
+            "| condition | method | UA | macro-F1 | ECE |",
+            "|---|---|---|---|---|",
+        ]
+        for condition, row in rep["results"].items():
+            for method, m in row.items():
+                lines.append(
+                    f"| {condition} | {method} | {m['ua']['mean']:.3f} ± {m['ua']['sd']:.3f} | "
+                    f"{m['macro_f1']['mean']:.3f} ± {m['macro_f1']['sd']:.3f} | "
+                    f"{m['ece']['mean']:.3f} ± {m['ece']['sd']:.3f} |"
+                )
+        met = rep["targets_met"]
+        lines += [
+            "",
+            f"Targets met: gain in {met['gain']}/{rep['seeds']} seeds, missing-modality floor in "
+            f"{met['missing']}/{rep['seeds']}; best method per seed: "
+            f"{', '.join(rep['best_method_per_seed'])}",
+        ]
     return "\n".join(lines) + "\n"
 
 

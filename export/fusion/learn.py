@@ -40,14 +40,16 @@ def train_stacking(
     data: FusionInput,
     targets: np.ndarray,
     out_dir: Path,
-    c: float = 1.0,
+    c: float | None = None,
     drop_window: float = 0.3,
     seed: int = 0,
 ) -> Path:
     """Fit the meta-learner on training windows and write ``stacking.onnx`` + ``card.json`` into ``out_dir``.
 
     The windows are used twice: as they are, and with each modality blanked in a random ``drop_window`` share
-    (modality dropout), so the learner sees absent modalities and learns to lean on the rest.
+    (modality dropout), so the learner sees absent modalities and learns to lean on the rest. Classes are
+    balanced (the target is UA); the regularisation ``c``, unless given, is chosen by cross-validation over
+    whole sessions of the training windows only.
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -62,8 +64,12 @@ def train_stacking(
     )
     features = np.concatenate([stacking_features(data), stacking_features(blanked)])
     targets = np.concatenate([targets, targets])
+    groups = np.concatenate([data.sequence, data.sequence])
     classes = np.unique(targets)
-    model = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(features, targets)
+    if c is None:
+        c = choose_c(features, targets, groups, seed)
+    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    model.fit(features, targets)
     # Classes never seen in training get a very low bias, so the graph still outputs all 8 labels.
     weight = np.zeros((features.shape[1], len(CANONICAL_LABELS)), dtype=np.float32)
     bias = np.full(len(CANONICAL_LABELS), -30.0, dtype=np.float32)
@@ -102,6 +108,28 @@ def train_stacking(
     return out_dir
 
 
+def choose_c(features: np.ndarray, targets: np.ndarray, groups: np.ndarray, seed: int,
+             candidates: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)) -> float:
+    """The regularisation with the best balanced accuracy over session-grouped folds (ties: the stronger)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import GroupKFold
+
+    n_folds = min(4, len(np.unique(groups)))
+    if n_folds < 2:
+        return 0.1
+    best_c, best_score = candidates[0], -1.0
+    for c in candidates:
+        predicted = np.zeros_like(targets)
+        for train, test in GroupKFold(n_splits=n_folds).split(features, targets, groups):
+            model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+            predicted[test] = model.fit(features[train], targets[train]).predict(features[test])
+        score = balanced_accuracy_score(targets, predicted)
+        if score > best_score + 1e-9:
+            best_c, best_score = c, score
+    return best_c
+
+
 # --- attention ------------------------------------------------------------------------------------------
 
 
@@ -124,6 +152,8 @@ def _attention_module(n_modalities: int, dim: int, context_windows: int):
             self.norm2 = nn.LayerNorm(dim)
             self.ffn = nn.Sequential(nn.Linear(dim, 2 * dim), nn.GELU(), nn.Linear(2 * dim, dim))
             self.head = nn.Linear(dim, len(CANONICAL_LABELS))
+            # A product-of-experts shortcut: the model starts from summed log-probabilities, learns the rest.
+            self.skip = nn.Parameter(torch.full((n_modalities, 1), 0.5))
             self.scale = dim**-0.5
 
         def forward(self, tokens):  # (B, T, M, F)
@@ -143,26 +173,40 @@ def _attention_module(n_modalities: int, dim: int, context_windows: int):
             t_scores = t_scores + (~allowed).float() * -1e4
             x = x + torch.matmul(torch.softmax(t_scores, dim=-1), self.t_value(x))
             x = x + self.ffn(self.norm2(x))
-            return torch.softmax(self.head(x), dim=-1)
+            poe = (tokens[..., : len(CANONICAL_LABELS)] * self.skip).sum(2)
+            return torch.softmax(self.head(x) + poe, dim=-1)
 
     return CrossModalTemporal()
 
 
-def _sequence_batches(
-    tokens: np.ndarray, targets: np.ndarray, sequence: np.ndarray, length: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed-length crops of every session (shorter sessions padded with absent windows, target -1)."""
+def _random_crops(tokens: np.ndarray, targets: np.ndarray, sequence: np.ndarray, length: int, batch: int,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``batch`` crops of ``length`` windows from random sessions at random starts (short ones padded with
+    absent windows, target -1)."""
+    parts = sequence_slices(sequence)
     xs, ys = [], []
-    for part in sequence_slices(sequence):
-        x, y = tokens[part], targets[part]
-        starts = range(0, max(len(y) - length, 0) + 1, max(length // 2, 1))
-        for start in starts:
-            cx, cy = x[start : start + length], y[start : start + length]
-            pad = length - len(cy)
-            xs.append(np.concatenate([cx, np.zeros((pad, *x.shape[1:]), np.float32)]))
-            ys.append(np.concatenate([cy, np.full(pad, -1)]))
-    order = rng.permutation(len(xs))
-    return np.stack(xs)[order], np.stack(ys)[order]
+    for index in rng.integers(0, len(parts), batch):
+        x, y = tokens[parts[index]], targets[parts[index]]
+        start = int(rng.integers(0, max(len(y) - length, 0) + 1))
+        cx, cy = x[start : start + length], y[start : start + length]
+        pad = length - len(cy)
+        xs.append(np.concatenate([cx, np.zeros((pad, *x.shape[1:]), np.float32)]))
+        ys.append(np.concatenate([cy, np.full(pad, -1)]))
+    return np.stack(xs), np.stack(ys)
+
+
+def _padded_sessions(tokens: np.ndarray, targets: np.ndarray,
+                     sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Whole sessions stacked into one batch, padded with absent windows (target -1)."""
+    parts = sequence_slices(sequence)
+    if not parts:
+        return None
+    length = max(p.stop - p.start for p in parts)
+    xs = np.zeros((len(parts), length, *tokens.shape[1:]), np.float32)
+    ys = np.full((len(parts), length), -1)
+    for i, p in enumerate(parts):
+        xs[i, : p.stop - p.start], ys[i, : p.stop - p.start] = tokens[p], targets[p]
+    return xs, ys
 
 
 def modality_dropout(tokens, drop_window: float, drop_sequence: float, generator):
@@ -182,11 +226,13 @@ def train_attention(
     out_dir: Path,
     dim: int = 32,
     context_windows: int = 8,
-    sequence_length: int = 24,
-    epochs: int = 40,
+    sequence_length: int = 16,
+    steps: int = 800,
+    batch: int = 32,
     drop_window: float = 0.3,
     drop_sequence: float = 0.15,
     learning_rate: float = 3e-3,
+    validation_share: float = 0.2,
     seed: int = 0,
     quantize: bool = True,
 ) -> Path:
@@ -199,8 +245,14 @@ def train_attention(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tokens = modality_tokens(data)
+    # Early stopping on a share of the training sessions (never the test people): small data overfits fast.
+    sessions = np.unique(data.sequence)
+    held = set(rng.permutation(sessions)[: max(1, int(len(sessions) * validation_share))].tolist())
+    is_val = np.isin(data.sequence, list(held)) if len(sessions) > 1 else np.zeros(len(targets), dtype=bool)
+    fit_rows = np.flatnonzero(~is_val)
+    val_tokens = _padded_sessions(tokens[is_val], targets[is_val], data.sequence[is_val])
     model = _attention_module(len(data.modalities), dim, context_windows)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-3)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=1e-2)
     class_counts = np.bincount(targets, minlength=len(CANONICAL_LABELS)).astype(float)
     class_weight = torch.tensor(
         np.where(class_counts > 0, class_counts.sum() / np.maximum(class_counts, 1) / 8, 0),
@@ -208,18 +260,30 @@ def train_attention(
     )
     loss_fn = torch.nn.NLLLoss(weight=class_weight, ignore_index=-1)
     started = time.perf_counter()
-    for _ in range(epochs):
-        x_all, y_all = _sequence_batches(tokens, targets, data.sequence, sequence_length, rng)
-        for start in range(0, len(x_all), 16):
-            x = modality_dropout(
-                torch.from_numpy(x_all[start : start + 16]), drop_window, drop_sequence, generator
-            )
-            y = torch.from_numpy(y_all[start : start + 16]).long()
-            probs = model(x)
-            loss = loss_fn(torch.log(probs.clamp_min(1e-7)).reshape(-1, probs.shape[-1]), y.reshape(-1))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+    best_loss, best_state, best_step = np.inf, None, 0
+    for step in range(1, steps + 1):
+        x_np, y_np = _random_crops(tokens[fit_rows], targets[fit_rows], data.sequence[fit_rows],
+                                   sequence_length,
+                                   batch, rng)
+        x = modality_dropout(torch.from_numpy(x_np), drop_window, drop_sequence, generator)
+        y = torch.from_numpy(y_np).long()
+        probs = model(x)
+        loss = loss_fn(torch.log(probs.clamp_min(1e-7)).reshape(-1, probs.shape[-1]), y.reshape(-1))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if val_tokens is not None and (step % 25 == 0 or step == steps):
+            with torch.no_grad():
+                x_val = modality_dropout(torch.from_numpy(val_tokens[0]), drop_window, 0.0,
+                                         torch.Generator().manual_seed(seed))
+                p_val = model(x_val)
+                val_loss = float(loss_fn(torch.log(p_val.clamp_min(1e-7)).reshape(-1, p_val.shape[-1]),
+                                         torch.from_numpy(val_tokens[1]).long().reshape(-1)))
+            if val_loss < best_loss:
+                best_loss, best_step = val_loss, step
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
+    if best_state is not None:
+        model.load_state_dict(best_state)
     train_s = time.perf_counter() - started
     model.eval()
     example = torch.from_numpy(tokens[: min(sequence_length, len(tokens))][None])
@@ -255,11 +319,13 @@ def train_attention(
             "architecture": {"dim": dim, "context_windows": context_windows, "causal": True},
             "training": {
                 "windows": int(len(targets)),
-                "epochs": epochs,
+                "steps": steps,
+                "batch": batch,
                 "sequence_length": sequence_length,
                 "modality_dropout": {"window": drop_window, "sequence": drop_sequence},
                 "seed": seed,
                 "train_s": round(train_s, 1),
+                "early_stopping": {"validation_sessions": len(held), "best_step": best_step},
             },
         },
     )

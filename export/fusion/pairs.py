@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class PairedData:
     split: np.ndarray  # (n,) "train" | "test"
     people: np.ndarray  # (n,) the anchor person of each window's session
     description: dict[str, Any]
+    test_rows: dict[str, np.ndarray] = field(default_factory=dict)  # modality → (rows,) bool: the row is test
 
     def part(self, name: str) -> tuple[FusionInput, np.ndarray]:
         rows = self.split == name
@@ -151,7 +152,8 @@ def pair_tables(
         "segment_windows": list(segment_windows),
         "seed": seed,
     }
-    return PairedData(data, np.array(targets), np.array(split), np.array(persons), description)
+    test_rows = {t.modality: is_t for t, is_t in zip(tables, [anchor_test, *other_test], strict=True)}
+    return PairedData(data, np.array(targets), np.array(split), np.array(persons), description, test_rows)
 
 
 # --- real sessions ------------------------------------------------------------------------------------

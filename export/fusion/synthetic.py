@@ -37,9 +37,10 @@ def synthetic_table(modality: str, people: Sequence[str], rows_per_label: int, s
     return ProbTable(modality, paths, probs, supported, targets, persons)
 
 
-def synthetic_track(name: str, targets: Sequence[int], skill: float, window_s: float = 2.0, hop_s: float = 0.5,
+def synthetic_track(name: str, targets: Sequence[int], skill: float, window_s: float = 2.0,
+                    hop_s: float = 0.5,
                     unsupported: Sequence[str] = (), missing: Sequence[int] = (), seed: int = 0) -> Track:
-    """A track on a regular grid whose windows speak about ``targets``; windows in ``missing`` make no claim."""
+    """A track on a regular grid whose windows speak about ``targets``; ``missing`` windows make no claim."""
     rng = np.random.default_rng(seed)
     supported = np.array([label not in unsupported for label in CANONICAL_LABELS])
     probs = synthetic_probs(np.asarray(targets), supported, skill, rng)

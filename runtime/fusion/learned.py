@@ -23,23 +23,27 @@ PROB_FLOOR = 1e-4
 
 
 def modality_tokens(data: FusionInput) -> np.ndarray:
-    """(n, m, 10) per window and modality: log-probabilities (0 where absent or unsupported), quality,
-    present.
+    """(n, m, 10) per window and modality: log-probabilities above the floor, quality, present.
 
-    The one feature function for training and device, so the two cannot drift apart.
+    An absent modality's token is all zeros. A label the modality cannot produce gets the log-probability of a
+    uniform guess over the labels it can (no evidence either way, as in the product of experts). The one
+    feature function for training and device, so the two cannot drift apart.
     """
     present = data.present[:, :, None]
-    log_probs = np.log(np.clip(data.probs, PROB_FLOOR, 1.0)) - np.log(PROB_FLOOR)  # 0 = no evidence at all
-    log_probs = log_probs * present * data.supported[None]
-    return np.concatenate([log_probs, data.quality[:, :, None], present.astype(float)], axis=2).astype(
-        np.float32
-    )
+    log_probs = np.log(np.clip(data.probs, PROB_FLOOR, 1.0)) - np.log(PROB_FLOOR)
+    uniform = np.log(1.0 / np.maximum(data.supported.sum(1), 1)) - np.log(PROB_FLOOR)  # (m,)
+    log_probs = np.where(data.supported[None], log_probs, uniform[None, :, None]) * present
+    features = [log_probs, data.quality[:, :, None], present.astype(float)]
+    return np.concatenate(features, axis=2).astype(np.float32)
 
 
 def stacking_features(data: FusionInput) -> np.ndarray:
-    """(n, m * 10): the tokens of every modality side by side."""
+    """(n, m * 18): every modality's tokens side by side, then each modality's log-probabilities again where
+    it is the only one present, so a linear learner can weigh a lone modality differently from a joint one."""
     tokens = modality_tokens(data)
-    return tokens.reshape(tokens.shape[0], -1)
+    alone = data.present & (data.present.sum(1, keepdims=True) == 1)
+    lone = tokens[:, :, :8] * alone[:, :, None]
+    return np.concatenate([tokens.reshape(len(tokens), -1), lone.reshape(len(tokens), -1)], axis=1)
 
 
 def sequence_slices(sequence: np.ndarray) -> list[slice]:

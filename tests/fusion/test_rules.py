@@ -1,4 +1,6 @@
-"""Rule-based fusers on hand-made windows: abstention on unsupported labels, quality, weights, the modality check."""
+"""Rule-based fusers on hand-made windows: abstention on unsupported labels, quality, weights, the modality
+check.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +27,11 @@ def one_hotish(label: str, p: float, supported: np.ndarray = ALL) -> np.ndarray:
     return row
 
 
-def inputs(rows: list[list[np.ndarray]], quality: list[list[float]] | None = None,
-           supported: list[np.ndarray] | None = None) -> FusionInput:
+def inputs(
+    rows: list[list[np.ndarray]],
+    quality: list[list[float]] | None = None,
+    supported: list[np.ndarray] | None = None,
+) -> FusionInput:
     probs = np.array(rows, dtype=float)
     m = probs.shape[1]
     q = np.ones(probs.shape[:2]) if quality is None else np.array(quality, dtype=float)
@@ -62,8 +67,9 @@ def test_quality_aware_drops_a_missing_modality_and_renormalises():
 def test_quality_aware_lets_the_better_quality_modality_lead():
     audio = one_hotish("angry", 0.6)
     face = one_hotish("happy", 0.6)
-    fused = QualityAwareFusion().fuse_arrays(inputs([[audio, face], [audio, face]],
-                                                    quality=[[0.9, 0.3], [0.3, 0.9]]))
+    fused = QualityAwareFusion().fuse_arrays(
+        inputs([[audio, face], [audio, face]], quality=[[0.9, 0.3], [0.3, 0.9]])
+    )
     assert fused.argmax(1).tolist() == [L["angry"], L["happy"]]
 
 
@@ -78,8 +84,12 @@ def test_fixed_weights_decide_between_disagreeing_modalities():
     audio = one_hotish("angry", 0.6)
     face = one_hotish("happy", 0.6)
     data = inputs([[audio, face]])
-    assert make_fuser("weighted", weights={"audio": 0.8, "face": 0.2}).fuse_arrays(data).argmax() == L["angry"]
-    assert make_fuser("weighted", weights={"audio": 0.2, "face": 0.8}).fuse_arrays(data).argmax() == L["happy"]
+    assert (
+        make_fuser("weighted", weights={"audio": 0.8, "face": 0.2}).fuse_arrays(data).argmax() == L["angry"]
+    )
+    assert (
+        make_fuser("weighted", weights={"audio": 0.2, "face": 0.8}).fuse_arrays(data).argmax() == L["happy"]
+    )
 
 
 def _skilled(n: int, skills: tuple[float, float], seed: int = 0) -> tuple[FusionInput, np.ndarray]:
@@ -113,9 +123,18 @@ def test_per_class_accuracy_weights_differ_by_class():
 def test_accuracy_weights_come_from_the_model_card_without_fit(tmp_path):
     folder = tmp_path / "voice-model"
     folder.mkdir()
-    (folder / "card.json").write_text(json.dumps({
-        "id": "voice-model", "version": "1", "task": "voice-emotion", "labels": list(CANONICAL_LABELS),
-        "files": {}, "metrics": {"validation": {"int8": {"ua": 0.71, "per_class_recall": {"sad": 0.5}}}}}))
+    (folder / "card.json").write_text(
+        json.dumps(
+            {
+                "id": "voice-model",
+                "version": "1",
+                "task": "voice-emotion",
+                "labels": list(CANONICAL_LABELS),
+                "files": {},
+                "metrics": {"validation": {"int8": {"ua": 0.71, "per_class_recall": {"sad": 0.5}}}},
+            }
+        )
+    )
     track = Track(name="audio", model={"id": str(folder)})
     found = card_metrics(track)
     assert found["ua"] == pytest.approx(0.71)
@@ -128,10 +147,13 @@ def test_accuracy_weights_come_from_the_model_card_without_fit(tmp_path):
 def test_product_check_discounts_a_modality_contradicting_beyond_its_calibration():
     train, targets = _skilled(600, (3.0, 3.0))
     fuser = ProductFusion().fit(train, targets)
-    # Three modalities: two agree on sad; the third is near-certain of happy, far below its calibration for sad.
-    data = FusionInput(["audio", "face", "body"],
-                       np.array([[one_hotish("sad", 0.7), one_hotish("sad", 0.7), one_hotish("happy", 0.999)]]),
-                       np.ones((1, 3)), np.stack([ALL, ALL, ALL]))
+    # Three modalities: two agree on sad; the third is near-certain of happy, far below its calibration.
+    data = FusionInput(
+        ["audio", "face", "body"],
+        np.array([[one_hotish("sad", 0.7), one_hotish("sad", 0.7), one_hotish("happy", 0.999)]]),
+        np.ones((1, 3)),
+        np.stack([ALL, ALL, ALL]),
+    )
     fuser.metrics["body"] = dict(fuser.metrics["audio"])
     assert fuser.contradiction(data)[0].tolist() == [False, False, True]
     assert fuser.fuse_arrays(data).argmax() == L["sad"]

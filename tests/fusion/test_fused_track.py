@@ -1,0 +1,139 @@
+"""Tracks in, the fused track out: common grid, quality as evidence, valence/arousal, incongruence flags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from export.fusion.synthetic import synthetic_track
+from runtime.config import load_settings
+from runtime.fusion import fuse_with_settings, make_fuser, should_fuse
+from runtime.fusion.align import align_tracks, resample_track
+from runtime.timeline import Timeline
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
+
+
+def probs_for(label: str, p: float, labels=CANONICAL_LABELS) -> list[float]:
+    row = [(1 - p) / (len(labels) - 1)] * len(labels)
+    row[list(labels).index(label)] = p
+    return row
+
+
+def test_resampling_weights_claims_by_overlap_and_counts_gaps_as_no_quality():
+    track = Track(
+        "audio",
+        windows=[
+            Window(0.0, 1.0, probs_for("sad", 0.9), 1.0),
+            Window(1.0, 2.0, probs_for("happy", 0.9), 1.0),
+        ],
+    )
+    probs, quality, _ = resample_track(track, [(0.5, 1.5), (1.0, 2.0), (2.0, 3.0)], CANONICAL_LABELS)
+    assert probs[0, L["sad"]] == pytest.approx(probs[0, L["happy"]])
+    assert probs[1].argmax() == L["happy"]
+    assert np.isnan(probs[2]).all() and quality[2] == 0.0
+
+
+def test_long_physio_windows_cover_every_short_grid_window():
+    physio = Track("physio", labels=["stress"], windows=[Window(0.0, 30.0, [0.8], 1.0)])
+    aligned = align_tracks([physio], 2.0, 1.0, grid=[(0.0, 2.0), (10.0, 12.0), (28.0, 30.0)])
+    assert aligned.other_probs["physio"]["stress"] == pytest.approx([0.8, 0.8, 0.8])
+    assert aligned.emotion.modalities == []  # stress is not a canonical emotion
+
+
+def test_fused_track_has_one_window_per_grid_step_and_says_where_no_modality_claimed():
+    targets = [L["sad"]] * 8
+    audio = synthetic_track("audio", targets, 3.0, hop_s=2.0, missing=[6, 7])
+    face = synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], missing=[1, 6, 7], seed=1)
+    fused = make_fuser("quality").fuse([audio, face], window_s=2.0, hop_s=2.0)
+    assert (
+        fused.name == "fused" and len(fused.windows) == len(align_tracks([audio, face], 2.0, 2.0).grid) == 8
+    )
+    assert fused.windows[0].quality == pytest.approx(1.0)
+    assert fused.windows[1].quality == pytest.approx(0.5)  # one of two modalities behind it
+    last = fused.windows[-1]
+    assert last.probs is None and last.quality == 0.0 and last.reason
+    assert fused.settings["modalities"] == ["audio", "face"]
+    assert "calm" not in fused.unsupported_labels  # the voice speaks about calm
+
+
+def test_fused_track_round_trips_exactly_through_the_timeline_json():
+    targets = [L["happy"]] * 4 + [L["angry"]] * 4
+    tracks = [synthetic_track("audio", targets, 2.0), synthetic_track("face", targets, 2.0, seed=3)]
+    fused = make_fuser("product").fuse(tracks)
+    timeline = Timeline("x.mp4", 5.5, [*tracks, fused])
+    assert Timeline.from_json(timeline.to_json()).to_dict() == timeline.to_dict()
+    header = timeline.to_csv().splitlines()[0].split(",")
+    assert {"valence", "arousal", "incongruent"} <= set(header)
+
+
+def test_smiling_face_over_sad_voice_is_flagged_with_a_plain_reason():
+    audio = Track(
+        "audio",
+        windows=[
+            Window(0.0, 2.0, probs_for("sad", 0.85), 1.0),
+            Window(2.0, 4.0, probs_for("sad", 0.85), 1.0),
+        ],
+    )
+    face_labels = [label for label in CANONICAL_LABELS if label != "calm"]
+    face = Track(
+        "face",
+        labels=face_labels,
+        unsupported_labels=["calm"],
+        windows=[
+            Window(0.0, 2.0, probs_for("happy", 0.9, face_labels), 1.0),
+            Window(2.0, 4.0, probs_for("sad", 0.7, face_labels), 1.0),
+        ],
+    )
+    fused = make_fuser("mean").fuse([audio, face], grid=[(0.0, 2.0), (2.0, 4.0)])
+    first, second = fused.windows
+    assert first.measurements["incongruent"] == 1.0
+    assert "face happy" in first.reason and "audio sad" in first.reason
+    assert second.measurements["incongruent"] == 0.0 and second.reason == ""
+
+
+def test_calm_voice_over_neutral_face_is_not_incongruent():
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
+    face = Track("face", windows=[Window(0.0, 2.0, probs_for("neutral", 0.9), 1.0)])
+    fused = make_fuser("mean").fuse([audio, face], grid=[(0.0, 2.0)])
+    assert fused.windows[0].measurements["incongruent"] == 0.0
+
+
+def test_valence_follows_the_spectrum_and_physio_stress_raises_arousal():
+    happy = Track("audio", windows=[Window(0.0, 2.0, probs_for("happy", 0.9), 1.0)])
+    sad = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0)])
+    calm_physio = Track("physio", labels=["stress"], windows=[Window(0.0, 30.0, [0.05], 1.0)])
+    stressed = Track("physio", labels=["stress"], windows=[Window(0.0, 30.0, [0.95], 1.0)])
+    fuser = make_fuser("mean")
+    grid = [(0.0, 2.0)]
+    v_happy = fuser.fuse([happy], grid=grid).windows[0].measurements["valence"]
+    v_sad = fuser.fuse([sad], grid=grid).windows[0].measurements["valence"]
+    assert v_happy > 0 > v_sad
+    low = fuser.fuse([sad, calm_physio], grid=grid, arousal_from=["physio.stress"]).windows[0].measurements
+    high = fuser.fuse([sad, stressed], grid=grid, arousal_from=["physio.stress"]).windows[0].measurements
+    assert high["arousal"] > low["arousal"]
+    assert high["arousal_physio_stress"] == pytest.approx(0.9)
+
+
+def test_body_activation_without_labels_contributes_to_arousal():
+    body = Track("body", labels=[], windows=[Window(0.0, 2.0, None, 1.0, "", {"activation": 0.9})])
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("neutral", 0.9), 1.0)])
+    out = make_fuser("mean").fuse([audio, body], grid=[(0.0, 2.0)], arousal_from=["body.activation"])
+    assert out.windows[0].measurements["arousal"] > 0.3
+
+
+def test_fusion_runs_as_the_default_settings_say_and_only_when_due():
+    settings = load_settings(None)
+    targets = [L["angry"]] * 6
+    audio = synthetic_track("audio", targets, 2.0, hop_s=2.0)
+    face = synthetic_track("face", targets, 2.0, hop_s=2.0, seed=5)
+    assert not should_fuse([audio], settings["fusion"]["when"])
+    assert should_fuse([audio, face], settings["fusion"]["when"])
+    assert should_fuse([audio], "always")
+    fused = fuse_with_settings([audio, face], settings["fusion"])
+    assert fused.settings["method"] == settings["fusion"]["method"]
+    weighted = fuse_with_settings(
+        [audio, face], {**settings["fusion"], "method": "weighted", "hop_s": 2.0, "weights": "audio=1,face=0"}
+    )
+    assert weighted.windows[0].probs == pytest.approx(audio.windows[0].probs)

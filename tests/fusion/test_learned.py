@@ -1,0 +1,100 @@
+"""Learned fusers: trained on the host, run as ONNX through the one model interface, robust to a missing
+modality.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from export.fusion.evaluate import with_missing
+from export.fusion.pairs import pair_tables
+from export.fusion.synthetic import synthetic_table, synthetic_track
+from runtime.fusion import make_fuser
+from runtime.fusion.learned import AttentionFusion, StackingFusion, modality_tokens, sequence_slices
+from runtime.models import load_model
+from runtime.track import CANONICAL_LABELS
+
+
+@pytest.fixture(scope="module")
+def paired():
+    audio = synthetic_table("audio", [f"spk{i}" for i in range(6)], 12, skill=1.6, seed=1)
+    face = synthetic_table("face", [f"img{i}" for i in range(40)], 6, skill=1.6, unsupported=["calm"], seed=2)
+    return pair_tables([audio, face], sessions_per_person=12, windows_per_session=24, seed=0)
+
+
+def _ua(probs: np.ndarray, targets: np.ndarray) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return balanced_accuracy_score(targets, probs.argmax(1))
+
+
+@pytest.fixture(scope="module")
+def fitted(paired):
+    train, targets = paired.part("train")
+    stacking = StackingFusion().fit(train, targets)
+    attention = AttentionFusion(train_options={"steps": 300}).fit(train, targets)
+    return stacking, attention
+
+
+def test_tokens_mark_absent_modalities_and_unsupported_labels_as_no_evidence(paired):
+    data = paired.data.subset(np.arange(20))
+    data.quality[3, 1] = 0.0
+    tokens = modality_tokens(data)
+    assert tokens.shape == (20, 2, 10)
+    assert np.all(tokens[3, 1] == 0)
+    # The face cannot speak about calm: its calm entry is a uniform guess over its 7 labels, not a zero.
+    uniform = np.log(1 / 7) - np.log(1e-4)
+    calm = CANONICAL_LABELS.index("calm")
+    assert np.allclose(np.delete(tokens[:, 1, calm], 3), uniform)
+    assert np.all(tokens[:, 0, 9] == 1)
+
+
+def test_learned_fusers_beat_each_single_modality_on_held_out_people(paired, fitted):
+    test, targets = paired.part("test")
+    singles = [_ua(test.probs[:, j], targets) for j in range(2)]
+    for fuser in fitted:
+        assert _ua(fuser.fuse_arrays(test), targets) > max(singles) + 0.05, fuser.name
+
+
+@pytest.mark.parametrize("missing", ["audio", "face"])
+def test_learned_fusers_with_a_modality_missing_in_30pc_stay_above_the_remaining_one(paired, fitted, missing):
+    test, targets = paired.part("test")
+    remaining = 1 - test.modalities.index(missing)
+    floor = _ua(test.probs[:, remaining], targets)
+    holed = with_missing(test, missing, 0.3, seed=7)
+    for fuser in fitted:
+        assert _ua(fuser.fuse_arrays(holed), targets) >= floor, fuser.name
+
+
+def test_exported_models_load_through_the_model_interface_with_their_card(fitted):
+    stacking, attention = fitted
+    for fuser, variants in ((stacking, ["default"]), (attention, ["float", "int8"])):
+        card = json.loads((fuser.model / "card.json").read_text())
+        assert card["modalities"] == ["audio", "face"] and card["labels"] == list(CANONICAL_LABELS)
+        for variant in variants:
+            assert load_model(fuser.model, variant=variant).card.id == f"fusion-{fuser.name}"
+
+
+def test_attention_is_causal_so_a_live_window_does_not_wait_for_the_future(paired, fitted):
+    _, attention = fitted
+    test, _ = paired.part("test")
+    part = sequence_slices(test.sequence)[0]
+    session = test.subset(np.arange(part.start, part.stop))
+    full = attention.fuse_arrays(session)
+    head = attention.fuse_arrays(session.subset(np.arange(6)))
+    assert np.allclose(full[:6], head, atol=1e-5)
+
+
+def test_learned_fuser_fuses_tracks_into_a_fused_track(fitted):
+    stacking, _ = fitted
+    targets = [CANONICAL_LABELS.index("happy")] * 5
+    tracks = [
+        synthetic_track("audio", targets, 3.0, hop_s=2.0),
+        synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1),
+    ]
+    fused = make_fuser("stacking", model=str(stacking.model)).fuse(tracks, window_s=2.0, hop_s=2.0)
+    assert len(fused.windows) == 5 and all(w.probs is not None for w in fused.windows)
+    assert fused.model["modalities"] == ["audio", "face"]
