@@ -6,6 +6,7 @@ than the rest (the end of a short clip) is zero-padded to the common length, as 
 
 from __future__ import annotations
 
+import csv
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,13 @@ import numpy as np
 from export.audio.datasets import Clip
 from runtime.arms.audio.windows import AudioWindow, speech_windows
 from runtime.config import DEFAULTS
+from runtime.errors import InputError
 from runtime.media import read_audio
 
 SAMPLE_RATE_HZ = 16000
+WINDOWS_FILE = (
+    "windows.csv"  # written by training: one row per window (file, speaker, start/end, label, fold)
+)
 WINDOW_S = float(DEFAULTS["audio"]["window_s"])
 HOP_S = float(DEFAULTS["audio"]["hop_s"])
 MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
@@ -86,3 +91,26 @@ def corpus_windows(
     waveforms = np.concatenate(rows) if rows else np.zeros((0, length), dtype=np.float32)
     clip_index = np.concatenate(index).astype(int) if index else np.zeros(0, dtype=int)
     return WaveformWindows(waveforms, clip_index, windows, clips, no_speech)
+
+
+def read_window_table(trained: Path) -> list[dict]:
+    path = trained / WINDOWS_FILE
+    if not path.is_file():
+        raise InputError(trained, f"no {WINDOWS_FILE}; run `emotrace train audio --audio-backbone ...` first")
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def waveforms_of(rows: list[dict]) -> np.ndarray:
+    """The samples of each listed window, reading each file once."""
+    by_path: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_path.setdefault(row["path"], []).append(i)
+    result: list[np.ndarray | None] = [None] * len(rows)
+    for path, indices in by_path.items():
+        samples = read_audio(path, SAMPLE_RATE_HZ)
+        windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
+        for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
+            result[i] = waveform
+    out = np.stack(result) if result else np.zeros((0, 0), dtype=np.float32)
+    return out.astype(np.float32)

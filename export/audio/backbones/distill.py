@@ -8,7 +8,6 @@ probabilities on every window, labelled or not (soft cross-entropy), plus the tr
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +16,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.audio.backbones.data import SAMPLE_RATE_HZ, clip_waveform_windows, cut_windows
+from export.audio.backbones.data import clip_waveform_windows, read_window_table, waveforms_of
 from export.audio.backbones.models import WaveformNormalizer, run_batched
-from export.audio.backbones.train import WINDOWS_FILE, clip_probs
+from export.audio.backbones.train import clip_probs
 from export.face.metrics import classification_report
-from runtime.arms.audio.windows import AudioWindow
 from runtime.errors import InputError
-from runtime.media import read_audio
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 
@@ -114,29 +111,6 @@ def distill(
 # --- from a trained backbone folder -----------------------------------------------------------------------
 
 
-def read_window_table(trained: Path) -> list[dict]:
-    path = trained / WINDOWS_FILE
-    if not path.is_file():
-        raise InputError(trained, f"no {WINDOWS_FILE}; run `emotrace train audio --audio-backbone ...` first")
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def waveforms_of(rows: list[dict]) -> np.ndarray:
-    """The samples of each listed window, reading each file once."""
-    by_path: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        by_path.setdefault(row["path"], []).append(i)
-    result: list[np.ndarray | None] = [None] * len(rows)
-    for path, indices in by_path.items():
-        samples = read_audio(path, SAMPLE_RATE_HZ)
-        windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
-        for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
-            result[i] = waveform
-    out = np.stack(result) if result else np.zeros((0, 0), dtype=np.float32)
-    return out.astype(np.float32)
-
-
 def unlabelled_windows(folder: str | Path) -> np.ndarray:
     """Speech windows of every audio file under ``folder`` (no labels needed: the teacher provides them)."""
     folder = Path(folder)
@@ -212,13 +186,15 @@ def distill_trained(
     out.mkdir(parents=True, exist_ok=True)
     export_onnx(student, out / FLOAT_FILE)
     quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
+    check = held_out if held_out.any() else np.ones(len(rows), dtype=bool)
     export_metrics = finish_export(
         out,
         model_id,
         labels,
         student,
-        None,
+        waveforms[check],
         latency_repeats,
+        check_targets=targets[check],
         licence={"teacher_backbone": description["licence"]},
         extra={"distilled_from": str(trained.resolve()), "teacher": description["backbone"]},
     )

@@ -201,6 +201,9 @@ def export_trained(
     model, description = load_trained(trained)
     export_onnx(model, out / FLOAT_FILE)
     quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
+    check_targets = None
+    if check_windows is None:
+        check_windows, check_targets = check_set(Path(trained), description["labels"])
     return finish_export(
         out,
         model_id,
@@ -208,6 +211,7 @@ def export_trained(
         model,
         check_windows,
         latency_repeats,
+        check_targets=check_targets,
         licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
         extra={"trained_from": str(Path(trained).resolve())},
         report_path=Path(trained) / "report.json",
@@ -224,8 +228,12 @@ def finish_export(
     licence: dict,
     extra: dict,
     report_path: Path | None = None,
+    check_targets: np.ndarray | None = None,
 ) -> dict:
-    """Check float ONNX against torch and INT8 against float, time both, write the card."""
+    """Check float ONNX against torch and INT8 against float, time both, write the card.
+
+    With ``check_targets`` (label indices of ``check_windows``), both ONNX models are also scored on them.
+    """
     if check_windows is None:
         check_windows = np.random.default_rng(0).normal(0, 0.1, (8, window_samples())).astype(np.float32)
     from export.audio.backbones.models import run_batched
@@ -242,8 +250,33 @@ def finish_export(
         },
         "size_bytes": {"float": (out / FLOAT_FILE).stat().st_size, "int8": (out / INT8_FILE).stat().st_size},
     }
+    if check_targets is not None:
+        metrics["check_windows"] = {
+            "what": "held-out speakers' windows when training kept some, else an even sample of all windows",
+            "float": _scores(check_targets, float_out, labels),
+            "int8": _scores(check_targets, int8_out, labels),
+        }
     if report_path is not None and report_path.is_file():
         report = json.loads(report_path.read_text())
         metrics["speaker_independent"] = {k: report.get(k) for k in ("cv", "validation")}
     write_card(out, model_id, labels, metrics, licence, extra)
     return metrics
+
+
+def check_set(trained: Path, labels: list[str], max_windows: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Windows to compare float and INT8 on: the held-out speakers', else an even sample of all."""
+    from export.audio.backbones.data import read_window_table, waveforms_of
+
+    rows = read_window_table(trained)
+    held_out = [r for r in rows if r.get("held_out") == "1"]
+    chosen = held_out or rows
+    if len(chosen) > max_windows:
+        chosen = [chosen[i] for i in np.linspace(0, len(chosen) - 1, max_windows).round().astype(int)]
+    return waveforms_of(chosen), np.array([labels.index(r["emotion"]) for r in chosen])
+
+
+def _scores(targets: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict:
+    from export.face.metrics import classification_report
+
+    report = classification_report(targets, probs, labels)
+    return {k: report[k] for k in ("n", "accuracy", "balanced_accuracy", "macro_f1", "ece")}

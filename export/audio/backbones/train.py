@@ -26,7 +26,14 @@ import torch
 from torch import nn
 
 from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_EMOTION2VEC
-from export.audio.backbones.data import HOP_S, SAMPLE_RATE_HZ, WINDOW_S, WaveformWindows, corpus_windows
+from export.audio.backbones.data import (
+    HOP_S,
+    SAMPLE_RATE_HZ,
+    WINDOW_S,
+    WINDOWS_FILE,
+    WaveformWindows,
+    corpus_windows,
+)
 from export.audio.backbones.models import LayerWeightedHead, LoadedModel, load_pretrained
 from export.audio.datasets import load_corpus
 from export.face.metrics import classification_report
@@ -37,7 +44,6 @@ from runtime.track import CANONICAL_LABELS
 HEAD_FILE = "head.pt"
 BACKBONE_FILE = "backbone.json"
 REPORT_FILE = "report.json"
-WINDOWS_FILE = "windows.csv"
 _METRIC_KEYS = ("n", "accuracy", "balanced_accuracy", "macro_f1", "ece")
 
 
@@ -65,6 +71,8 @@ class BackboneReport:
     validation: dict | None = None
     label_mapping: dict | None = None
     layer_weights: list[float] | None = None
+    clips_without_speech: list[str] = field(default_factory=list)  # no speech window: not judged
+    skipped: dict = field(default_factory=dict)  # corpus files left out (reason -> count)
     out: Path | None = None
 
     def to_dict(self) -> dict:
@@ -77,6 +85,8 @@ class BackboneReport:
             f"{self.backbone} ({self.kind}; licence: {self.licence}): {self.n_clips} clips, "
             f"{self.n_windows} windows, {len(self.speakers)} speakers"
         ]
+        if self.clips_without_speech:
+            lines.append(f"  {len(self.clips_without_speech)} clip(s) without a speech window, not judged")
         for scope in ("window", "clip"):
             if scope in self.cv:
                 lines.append(f"  speaker-independent CV, per {scope}: {_line(self.cv[scope])}")
@@ -217,6 +227,8 @@ def train_backbone(
         len(corpus.clips),
         len(windows.windows),
         sorted(set(speakers.tolist())),
+        clips_without_speech=windows.no_speech,
+        skipped=corpus.skipped,
         out=out,
     )
     out.mkdir(parents=True, exist_ok=True)
