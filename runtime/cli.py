@@ -207,6 +207,8 @@ def _add_backbone_commands(sub, export) -> None:
                    help="export a small student trained on the model's outputs")
     p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")
     p.add_argument("--steps", type=int, default=3000, help="with --distil: training steps (default 3000)")
+    p.add_argument("--hard-label-weight", type=float, default=0.3,
+                   help="with --distil: share of the loss from true labels (default 0.3; 1 = labels only)")
     p.set_defaults(run=_run_export_audio_backbone)
 
 
@@ -229,7 +231,8 @@ def _run_export_audio_backbone(args) -> None:
         from export.audio.backbones.distill import DistillSettings, distill_trained
 
         metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled,
-                                  settings=DistillSettings(steps=args.steps),
+                                  settings=DistillSettings(steps=args.steps,
+                                                           hard_label_weight=args.hard_label_weight),
                                   model_id=args.id or "audio-emotion-student")
     else:
         from export.audio.backbones.onnx_export import export_trained
