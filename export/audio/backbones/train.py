@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_EMOTION2VEC
+from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_DIMENSIONAL, KIND_EMOTION2VEC
 from export.audio.backbones.data import (
     HOP_S,
     SAMPLE_RATE_HZ,
@@ -34,7 +34,7 @@ from export.audio.backbones.data import (
     WaveformWindows,
     corpus_windows,
 )
-from export.audio.backbones.models import LayerWeightedHead, LoadedModel, load_pretrained
+from export.audio.backbones.models import DIMENSIONS, LayerWeightedHead, LoadedModel, load_pretrained
 from export.audio.datasets import load_corpus
 from export.face.metrics import classification_report
 from runtime.errors import InputError
@@ -71,6 +71,7 @@ class BackboneReport:
     validation: dict | None = None
     label_mapping: dict | None = None
     layer_weights: list[float] | None = None
+    dimensions_by_label: dict | None = None  # dimensional model: mean arousal/dominance/valence per label
     clips_without_speech: list[str] = field(default_factory=list)  # no speech window: not judged
     skipped: dict = field(default_factory=dict)  # corpus files left out (reason -> count)
     out: Path | None = None
@@ -239,6 +240,14 @@ def train_backbone(
         fold_of = _train_head(
             model, windows, targets, labels, speakers, held_out, cv_folds, settings, out, report, progress
         )
+    if model.kind == KIND_DIMENSIONAL:
+        # Its own arousal/dominance/valence per corpus label: a sanity check (anger should be aroused).
+        dimensions = model.predict(windows.waveforms)
+        report.dimensions_by_label = {
+            label: dict(zip(DIMENSIONS, dimensions[targets == k].mean(axis=0).round(4).tolist(), strict=True))
+            for k, label in enumerate(labels)
+            if (targets == k).any()
+        }
     _write_windows(out / WINDOWS_FILE, windows, labels, targets, fold_of, held_out)
     write_atomically(out / REPORT_FILE, json.dumps(report.to_dict(), indent=2).encode())
     return report

@@ -12,6 +12,7 @@ from runtime.arms.audio.windows import speech_windows
 from runtime.config import DEFAULTS
 from runtime.media import read_audio
 from runtime.models import load_model
+from tests.export.audio_backbones.tiny_models import save_tiny_classifier, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +126,38 @@ def test_student_learns_the_teachers_outputs_on_unlabelled_windows():
     from export.audio.backbones.models import run_batched
 
     assert (run_batched(student, waveforms).argmax(1) == teacher.argmax(1)).mean() > 0.9
+
+
+def test_a_finetuned_checkpoint_is_judged_only_on_labels_it_can_say(tmp_path, ravdess_manifest):
+    folder = save_tiny_classifier(tmp_path / "clf", {0: "neu", 1: "hap", 2: "ang", 3: "sad", 4: "other"})
+    report = train_backbone(ravdess_manifest, tmp_path / "out", str(folder), progress=False)
+    assert report.kind == "classifier"
+    assert report.labels == ["neutral", "happy", "sad", "angry"]
+    assert report.label_mapping["unmapped"] == ["other"]
+    assert "calm" in report.label_mapping["unsupported"]
+    assert report.cv["clip"]["n"] == 3 * 4  # three actors' neutral, happy, sad and angry clips
+    assert report.cv["windows_with_unsupported_true_label"] > 0
+    assert not (tmp_path / "out" / "head.pt").exists()  # nothing trained: its own head is kept
+
+
+def test_the_dimensional_model_trains_a_head_on_its_trunk_and_reports_its_own_dimensions(
+    tmp_path, ravdess_manifest
+):
+    from export.audio.backbones.models import _dimensional_model_class
+
+    config = tiny_config(
+        "wav2vec2", num_labels=3, id2label={0: "arousal", 1: "dominance", 2: "valence"}, final_dropout=0.1
+    )
+    _dimensional_model_class()(config).save_pretrained(tmp_path / "dim")
+    report = train_backbone(
+        ravdess_manifest,
+        tmp_path / "out",
+        str(tmp_path / "dim"),
+        cv_folds=3,
+        settings=HeadSettings(epochs=2),
+        progress=False,
+    )
+    assert report.kind == "dimensional"
+    assert set(report.dimensions_by_label) == set(report.labels)
+    assert all(set(v) == {"arousal", "dominance", "valence"} for v in report.dimensions_by_label.values())
+    assert (tmp_path / "out" / "head.pt").is_file()
