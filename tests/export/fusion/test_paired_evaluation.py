@@ -1,0 +1,183 @@
+"""Probability tables, the people-disjoint pairing, the comparison report and the train/evaluate commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from export.fusion.evaluate import compare, expected_calibration_error, with_missing
+from export.fusion.pairs import pair_tables, sessions_from_manifest
+from export.fusion.standins import write_classify_csv
+from export.fusion.synthetic import synthetic_table, synthetic_track
+from export.fusion.tables import label_from_path, person_from_path, read_table
+from runtime.cli import main
+from runtime.errors import InputError
+from runtime.timeline import Timeline
+from runtime.track import CANONICAL_LABELS
+
+CALM = CANONICAL_LABELS.index("calm")
+NEUTRAL = CANONICAL_LABELS.index("neutral")
+
+
+def test_corpus_names_give_label_and_person():
+    assert label_from_path("x/Actor_07/03-01-05-02-01-02-07.flac") == "angry"
+    assert person_from_path("x/Actor_07/03-01-05-02-01-02-07.flac") == "ravdess-07"
+    assert label_from_path("fer2013/PublicTest/surprise/00123.png") == "surprised"
+    assert person_from_path("fer2013/PublicTest/surprise/00123.png") != person_from_path(
+        "fer/PublicTest/sad/9.png"
+    )
+    with pytest.raises(InputError, match="no label"):
+        label_from_path("clip.wav")
+
+
+def test_an_all_zero_label_column_is_unsupported_not_zero_evidence(tmp_path):
+    probs = np.array([[0.7, 0.0, 0.1, 0.1, 0.1, 0.0, 0.0, 0.0], [0.1, 0.0, 0.6, 0.1, 0.1, 0.05, 0.05, 0.0]])
+    path = tmp_path / "face.csv"
+    write_classify_csv(path, ["f/PublicTest/neutral/1.png", "f/PublicTest/happy/2.png"], probs)
+    table = read_table(path, "face", unsupported=("surprised",))
+    assert not table.supported[CALM] and not table.supported[CANONICAL_LABELS.index("surprised")]
+    assert table.labels.tolist() == [NEUTRAL, CANONICAL_LABELS.index("happy")]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [("", "empty"), ("path,emotion,neutral\nx,neutral,1\n", "lacks column"), ("path\n", "empty")],
+)
+def test_bad_tables_are_input_errors_naming_the_problem(tmp_path, text, problem):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem):
+        read_table(path, "audio")
+    with pytest.raises(InputError, match="no such file"):
+        read_table(tmp_path / "missing.csv", "audio")
+
+
+def _tables():
+    audio = synthetic_table("audio", [f"spk{i}" for i in range(6)], 4, skill=1.5, seed=1)
+    face = synthetic_table("face", [f"img{i}" for i in range(30)], 2, skill=1.5, unsupported=["calm"], seed=2)
+    return audio, face
+
+
+def test_pairing_keeps_people_and_rows_apart_and_gives_calm_a_neutral_face():
+    audio, face = _tables()
+    paired = pair_tables([audio, face], sessions_per_person=2, windows_per_session=12, seed=3)
+    train_people = set(paired.people[paired.split == "train"])
+    test_people = set(paired.people[paired.split == "test"])
+    assert train_people and test_people and not train_people & test_people
+    # Every face row used in a test window is a test row, and vice versa.
+    face_rows = {tuple(np.round(p, 9)): t for p, t in zip(face.probs, paired.test_rows["face"], strict=True)}
+    for probs, part in zip(paired.data.probs[:, 1], paired.split, strict=True):
+        assert face_rows[tuple(np.round(probs, 9))] == (part == "test")
+    calm_windows = paired.targets == CALM
+    assert calm_windows.any()
+    assert np.all(paired.data.probs[calm_windows, 1, CALM] == 0)  # the face abstains on calm
+
+
+def test_pairing_refuses_tables_that_share_people():
+    audio, _ = _tables()
+    with pytest.raises(InputError, match="disjoint"):
+        pair_tables([audio, audio])
+
+
+def test_comparison_reports_every_method_and_condition_and_checks_the_targets():
+    audio, face = _tables()
+    paired = pair_tables([audio, face], sessions_per_person=4, windows_per_session=16, seed=0)
+    report = compare(paired, ["mean", "quality", "product"], missing_fraction=0.3)
+    assert set(report["results"]) == {"all present", "audio missing 30%", "face missing 30%"}
+    for row in report["results"].values():
+        assert {"audio only", "face only", "mean", "quality", "product"} == set(row)
+        assert all(0.0 <= s["ua"] <= 1.0 and 0.0 <= s["ece"] <= 1.0 for s in row.values())
+    targets = report["targets"]
+    assert targets["best_method"] in {"mean", "quality", "product"}
+    assert targets["gain_met"] == (targets["best_method_ua"] >= targets["best_single_ua"] + 0.05)
+
+
+def test_missing_windows_are_blanked_for_one_modality_only():
+    audio, face = _tables()
+    data = pair_tables([audio, face], sessions_per_person=2, windows_per_session=50, seed=0).data
+    holed = with_missing(data, "face", 0.3, seed=1)
+    assert holed.present[:, 0].all()
+    assert 0.2 < 1 - holed.present[:, 1].mean() < 0.4
+
+
+def test_ece_is_zero_for_calibrated_certainty_and_large_for_confident_mistakes():
+    targets = np.array([0, 1, 2, 3])
+    assert expected_calibration_error(np.eye(8)[targets], targets) == pytest.approx(0.0)
+    assert expected_calibration_error(np.eye(8)[(targets + 1) % 8], targets) == pytest.approx(1.0)
+
+
+def test_labelled_real_sessions_feed_the_same_comparison(tmp_path):
+    rows = ["session,start_s,end_s,label,person"]
+    for k in range(4):
+        targets = [CANONICAL_LABELS.index("happy")] * 6 + [CANONICAL_LABELS.index("sad")] * 6
+        tracks = [
+            synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
+            synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
+        ]
+        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks).to_json())
+        rows += [f"s{k}.json,0,12,happy,p{k}", f"s{k}.json,12,24,sad,p{k}"]
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
+    assert paired.data.modalities == ["audio", "face"] and paired.data.n_windows == 48
+    assert set(paired.split) == {"train", "test"}
+    report = compare(paired, ["mean"])
+    assert report["data"]["kind"] == "labelled sessions"
+
+
+def test_evaluate_and_train_commands_run_on_tables_and_refuse_bad_input(tmp_path, capsys):
+    audio, face = _tables()
+    write_classify_csv(
+        tmp_path / "a.csv",
+        [
+            f"{p}/03-01-0{y + 1}-01-01-01-{i % 20 + 1:02d}.flac"
+            for i, (p, y) in enumerate(zip(audio.people, audio.labels, strict=True))
+        ],
+        audio.probs,
+    )
+    face_names = [
+        f"PublicTest/{['neutral', 'calm', 'happy', 'sad', 'angry', 'fear', 'disgust', 'surprise'][y]}"
+        f"/{i:05d}.png"
+        for i, y in enumerate(face.labels)
+    ]
+    write_classify_csv(tmp_path / "f.csv", face_names, face.probs)
+    tables = ["--table", f"audio={tmp_path / 'a.csv'}", "--table", f"face={tmp_path / 'f.csv'}"]
+    assert (
+        main(
+            [
+                "evaluate",
+                "fusion",
+                *tables,
+                "--out",
+                str(tmp_path / "eval"),
+                "--methods",
+                "mean,product",
+                "--repeats",
+                "2",
+            ]
+        )
+        == 0
+    )
+    report = json.loads((tmp_path / "eval" / "fusion_report.json").read_text())
+    assert report["repeats"]["seeds"] == 2 and "mean" in report["results"]["all present"]
+    assert (
+        main(
+            [
+                "train",
+                "fusion",
+                *tables,
+                "--out",
+                str(tmp_path / "t"),
+                "--method",
+                "stacking",
+                "--models-dir",
+                str(tmp_path / "models"),
+            ]
+        )
+        == 0
+    )
+    card = json.loads((tmp_path / "models" / "fusion-stacking" / "card.json").read_text())
+    assert card["metrics"]["default"]["test"]["ua"] > 0 and card["modalities"] == ["audio", "face"]
+    assert main(["evaluate", "fusion", *tables[:2], "--table", "face", "--out", str(tmp_path / "x")]) == 2
+    assert "MODALITY=CSV" in capsys.readouterr().err
