@@ -110,7 +110,8 @@ def summarise_repeats(reports: list[dict]) -> dict:
     return out
 
 
-def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None) -> list[Path]:
+def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None,
+                 arm_models: dict[str, str] | None = None) -> list[Path]:
     """Train on the training people, score the exported graphs on the test people, ship into models/."""
     from runtime.fusion import make_fuser
     from runtime.models.card import REPO_MODELS_DIR
@@ -135,6 +136,9 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
             card["metrics"]["default"] = card["metrics"][chosen]
             card["quantization"] = f"dynamic INT8 (MatMul weights); UA change {-drop:+.4f} on test people"
         card["data"] = paired.description
+        if arm_models:
+            # At run time a track from another model makes this fuser fall back to quality-aware fusion.
+            card["arm_models"] = dict(arm_models)
         card["windows"] = {"train": int(len(train_targets)), "test": int(len(test_targets))}
         card["licence"] = {
             "code": "Apache-2.0",

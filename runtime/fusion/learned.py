@@ -72,6 +72,8 @@ class _OnnxFuser(Fuser):
         self.train_options = dict(train_options or {})
         self._loaded = None
         self._tmp = None
+        self._fallback: Fuser | None = None
+        self.fallback_reason = ""
 
     def _runner(self):
         if self._loaded is None:
@@ -86,6 +88,29 @@ class _OnnxFuser(Fuser):
     def modalities(self) -> list[str]:
         return list(self._runner().card.extra["modalities"])
 
+    def prepare(self, tracks) -> None:
+        """Fall back to quality-aware fusion when the tracks do not come from the arm models this fuser was
+        trained on (its card's ``arm_models``): a learned fuser has learned one set of models' calibration."""
+        from runtime.fusion.methods import QualityAwareFusion
+
+        self._fallback, self.fallback_reason = None, self._mismatch(tracks)
+        if self.fallback_reason:
+            self._fallback = QualityAwareFusion()
+            self._fallback.prepare(tracks)
+
+    def _mismatch(self, tracks) -> str:
+        from runtime.fusion.align import is_emotion_track
+
+        arm_models = self._runner().card.extra.get("arm_models", {})
+        present = {t.name: t for t in tracks if is_emotion_track(t)}
+        if not set(present) & set(self.modalities):
+            return f"none of its modalities ({', '.join(self.modalities)}) has a track here"
+        for modality, expected in arm_models.items():
+            got = present[modality].model.get("id") if modality in present else None
+            if got is not None and got != expected:
+                return f"trained on {modality} model {expected!r}, this {modality} track is from {got!r}"
+        return ""
+
     def _fit_into(self, train, data: FusionInput, targets: np.ndarray) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix=f"fusion-{self.name}-")
         folder = Path(self._tmp.name)
@@ -95,7 +120,10 @@ class _OnnxFuser(Fuser):
     def describe(self) -> dict[str, Any]:
         if self._loaded is None:
             return {**super().describe(), "model": str(self.model)}
-        return {**super().describe(), **self._loaded.identity(), "modalities": self.modalities}
+        out = {**super().describe(), **self._loaded.identity(), "modalities": self.modalities}
+        if self.fallback_reason:
+            out["fallback"] = {"method": "quality", "reason": self.fallback_reason}
+        return out
 
 
 class StackingFusion(_OnnxFuser):
@@ -111,6 +139,8 @@ class StackingFusion(_OnnxFuser):
         return self
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        if self._fallback is not None:
+            return self._fallback.fuse_arrays(data)
         runner = self._runner()
         features = stacking_features(data.select(self.modalities))
         (probs, *_) = runner.run({"features": features})
@@ -133,6 +163,8 @@ class AttentionFusion(_OnnxFuser):
         return self
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        if self._fallback is not None:
+            return self._fallback.fuse_arrays(data)
         runner = self._runner()
         tokens = modality_tokens(data.select(self.modalities))
         out = np.zeros((data.n_windows, len(data.labels)))

@@ -98,3 +98,25 @@ def test_learned_fuser_fuses_tracks_into_a_fused_track(fitted):
     fused = make_fuser("stacking", model=str(stacking.model)).fuse(tracks, window_s=2.0, hop_s=2.0)
     assert len(fused.windows) == 5 and all(w.probs is not None for w in fused.windows)
     assert fused.model["modalities"] == ["audio", "face"]
+
+
+def test_learned_fuser_falls_back_when_tracks_come_from_other_arm_models(fitted, tmp_path):
+    import shutil
+
+    stacking, _ = fitted
+    folder = tmp_path / "fusion-stacking"
+    shutil.copytree(stacking.model, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["arm_models"] = {"audio": "synthetic-audio", "face": "another-face-model"}
+    (folder / "card.json").write_text(json.dumps(card))
+    targets = [CANONICAL_LABELS.index("sad")] * 4
+    tracks = [
+        synthetic_track("audio", targets, 3.0, hop_s=2.0),
+        synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1),
+    ]
+    fused = make_fuser("stacking", model=str(folder)).fuse(tracks, window_s=2.0, hop_s=2.0)
+    assert fused.model["fallback"]["method"] == "quality"
+    assert "another-face-model" in fused.model["fallback"]["reason"]
+    card["arm_models"]["face"] = "synthetic-face"
+    (folder / "card.json").write_text(json.dumps(card))
+    assert "fallback" not in make_fuser("stacking", model=str(folder)).fuse(tracks, hop_s=2.0).model
