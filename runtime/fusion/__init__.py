@@ -32,7 +32,7 @@ FUSERS: dict[str, Callable[..., Fuser]] = {
     "stacking": StackingFusion,
     "attention": AttentionFusion,
 }
-DEFAULT_FUSION = "product"
+DEFAULT_FUSION = "stacking"
 
 
 def make_fuser(

@@ -137,3 +137,17 @@ def test_fusion_runs_as_the_default_settings_say_and_only_when_due():
         [audio, face], {**settings["fusion"], "method": "weighted", "hop_s": 2.0, "weights": "audio=1,face=0"}
     )
     assert weighted.windows[0].probs == pytest.approx(audio.windows[0].probs)
+
+
+def test_shipped_default_fuser_falls_back_to_quality_for_arm_models_it_was_not_trained_on():
+    settings = load_settings(None)
+    targets = [L["fearful"]] * 6
+    tracks = [
+        synthetic_track("audio", targets, 2.5, hop_s=2.0),
+        synthetic_track("face", targets, 2.5, hop_s=2.0, unsupported=["calm"], seed=2),
+    ]
+    fused = fuse_with_settings(tracks, {**settings["fusion"], "hop_s": 2.0})
+    assert fused.model["method"] == settings["fusion"]["method"] == "stacking"
+    assert fused.model["fallback"]["method"] == "quality"
+    quality = make_fuser("quality").fuse(tracks, window_s=2.0, hop_s=2.0)
+    assert [w.probs for w in fused.windows] == [w.probs for w in quality.windows]
