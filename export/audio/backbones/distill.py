@@ -65,16 +65,47 @@ class DistillSettings:
     seed: int = 0
 
 
+@dataclass
+class ValidationSet:
+    """Windows of speakers the student does not learn from, to keep its best state (early stopping)."""
+
+    waveforms: np.ndarray
+    teacher_probs: np.ndarray
+    targets: np.ndarray  # -1 = unlabelled
+
+
+@dataclass
+class DistillHistory:
+    losses: list[float]  # training loss per step
+    validation_losses: dict[int, float]  # step -> loss on the validation set
+    best_step: int  # the step whose weights the student keeps (the last one without validation)
+
+
+def distillation_loss(
+    log_probs: torch.Tensor, soft: torch.Tensor, hard: torch.Tensor, hard_label_weight: float
+) -> torch.Tensor:
+    """Soft cross-entropy to the teacher, mixed with the true labels' cross-entropy where there are any."""
+    loss = -(soft * log_probs).sum(dim=-1).mean()
+    labelled = hard >= 0
+    if labelled.any() and hard_label_weight > 0:
+        hard_loss = nn.functional.nll_loss(log_probs[labelled], hard[labelled])
+        loss = (1 - hard_label_weight) * loss + hard_label_weight * hard_loss
+    return loss
+
+
 def distill(
     teacher_probs: np.ndarray,
     waveforms: np.ndarray,
     targets: np.ndarray | None = None,
     settings: DistillSettings = DistillSettings(),
     student: StudentNet | None = None,
-) -> tuple[StudentNet, list[float]]:
+    validation: ValidationSet | None = None,
+    eval_every: int = 100,
+) -> tuple[StudentNet, DistillHistory]:
     """Train a student on (waveform, teacher probabilities[, label]) windows; ``targets`` -1 = unlabelled.
 
-    Returns the student (eval mode) and its loss per step.
+    With ``validation``, the weights with the lowest validation loss (checked every ``eval_every`` steps)
+    are kept: a student on a few dozen speakers otherwise learns them by heart.
     """
     if len(waveforms) != len(teacher_probs):
         raise ValueError("one teacher output per window")
@@ -87,25 +118,48 @@ def distill(
     )
     soft = torch.as_tensor(teacher_probs, dtype=torch.float32)
     hard = torch.as_tensor(np.full(len(waveforms), -1) if targets is None else targets, dtype=torch.long)
-    losses = []
+    history = DistillHistory([], {}, settings.steps)
+    best_state, best_loss = None, float("inf")
     student.train()
-    for _ in range(settings.steps):
+    for step in range(1, settings.steps + 1):
         batch = torch.as_tensor(
             generator.choice(len(waveforms), size=min(settings.batch_size, len(waveforms)), replace=False)
         )
         log_probs = torch.log_softmax(student.logits(torch.as_tensor(waveforms[batch.numpy()])), dim=-1)
-        loss = -(soft[batch] * log_probs).sum(dim=-1).mean()
-        labelled = hard[batch] >= 0
-        if labelled.any() and settings.hard_label_weight > 0:
-            hard_loss = nn.functional.nll_loss(log_probs[labelled], hard[batch][labelled])
-            loss = (1 - settings.hard_label_weight) * loss + settings.hard_label_weight * hard_loss
+        loss = distillation_loss(log_probs, soft[batch], hard[batch], settings.hard_label_weight)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         schedule.step()
-        losses.append(float(loss.detach()))
+        history.losses.append(float(loss.detach()))
+        if validation is not None and (step % eval_every == 0 or step == settings.steps):
+            val_loss = _validation_loss(student, validation, settings.hard_label_weight)
+            history.validation_losses[step] = val_loss
+            if val_loss < best_loss:
+                best_loss, history.best_step = val_loss, step
+                best_state = {k: v.detach().clone() for k, v in student.state_dict().items()}
+            student.train()
+    if best_state is not None:
+        student.load_state_dict(best_state)
     student.eval()
-    return student, losses
+    return student, history
+
+
+def _validation_loss(student: StudentNet, validation: ValidationSet, hard_label_weight: float) -> float:
+    student.eval()
+    probs = run_batched(student, validation.waveforms, batch_size=64)
+    log_probs = torch.log(torch.as_tensor(probs, dtype=torch.float32).clamp_min(1e-12))
+    soft = torch.as_tensor(validation.teacher_probs, dtype=torch.float32)
+    hard = torch.as_tensor(validation.targets, dtype=torch.long)
+    return float(distillation_loss(log_probs, soft, hard, hard_label_weight))
+
+
+def inner_validation_speakers(speakers: list[str], share: float = 0.15) -> list[str]:
+    """A fixed share of the training speakers (the last ones in sorted order) for early stopping."""
+    ordered = sorted(set(speakers))
+    if len(ordered) < 3:
+        return []
+    return ordered[-max(1, round(share * len(ordered))) :]
 
 
 # --- from a trained backbone folder -----------------------------------------------------------------------
@@ -156,20 +210,33 @@ def distill_trained(
     waveforms = waveforms_of(rows)
     targets = np.array([labels.index(r["emotion"]) for r in rows])
     held_out = np.array([r["held_out"] == "1" for r in rows])
-    fit_waves, fit_targets = waveforms[~held_out], targets[~held_out]
+    speakers = np.array([r["speaker"] for r in rows])
+    inner = inner_validation_speakers(speakers[~held_out].tolist())
+    in_val = np.isin(speakers, inner) & ~held_out
+    fit = ~held_out & ~in_val
+    fit_waves, fit_targets = waveforms[fit], targets[fit]
     if unlabelled is not None:
         extra = unlabelled_windows(unlabelled)
         fit_waves = np.concatenate([fit_waves, extra])
         fit_targets = np.concatenate([fit_targets, np.full(len(extra), -1)])
     teacher_fit = run_batched(teacher, fit_waves)
-    student, losses = distill(teacher_fit, fit_waves, fit_targets, settings)
+    validation = None
+    if in_val.any():
+        validation = ValidationSet(
+            waveforms[in_val], run_batched(teacher, waveforms[in_val]), targets[in_val]
+        )
+    student, history = distill(teacher_fit, fit_waves, fit_targets, settings, validation=validation)
     metrics: dict = {
         "distillation": {
             "windows": int(len(fit_waves)),
             "unlabelled_windows": int((fit_targets < 0).sum()),
             "steps": settings.steps,
-            "first_loss": losses[0],
-            "last_loss": losses[-1],
+            "hard_label_weight": settings.hard_label_weight,
+            "first_loss": history.losses[0],
+            "last_loss": history.losses[-1],
+            "inner_validation_speakers": inner,
+            "best_step": history.best_step,
+            "validation_losses": history.validation_losses,
         }
     }
     if held_out.any():

@@ -119,10 +119,10 @@ def test_student_learns_the_teachers_outputs_on_unlabelled_windows():
     high = np.stack([np.sin(2 * np.pi * 2500 * t + p) for p in rng.uniform(0, 6, 32)])
     waveforms = (np.concatenate([low, high]) * 0.3).astype(np.float32)
     teacher = np.repeat([[0.9, 0.1], [0.1, 0.9]], 32, axis=0)
-    student, losses = distill(
+    student, history = distill(
         teacher, waveforms, None, DistillSettings(steps=60, batch_size=16), StudentNet(2, channels=16)
     )
-    assert np.mean(losses[-10:]) < np.mean(losses[:10])
+    assert np.mean(history.losses[-10:]) < np.mean(history.losses[:10])
     from export.audio.backbones.models import run_batched
 
     assert (run_batched(student, waveforms).argmax(1) == teacher.argmax(1)).mean() > 0.9
@@ -161,3 +161,39 @@ def test_the_dimensional_model_trains_a_head_on_its_trunk_and_reports_its_own_di
     assert set(report.dimensions_by_label) == set(report.labels)
     assert all(set(v) == {"arousal", "dominance", "valence"} for v in report.dimensions_by_label.values())
     assert (tmp_path / "out" / "head.pt").is_file()
+
+
+def test_distillation_keeps_the_weights_that_did_best_on_validation_speakers():
+    from export.audio.backbones.distill import ValidationSet
+
+    rng = np.random.default_rng(1)
+    t = np.arange(16000) / 16000
+    low = np.stack([np.sin(2 * np.pi * 150 * t + p) for p in rng.uniform(0, 6, 24)])
+    high = np.stack([np.sin(2 * np.pi * 2500 * t + p) for p in rng.uniform(0, 6, 24)])
+    waveforms = (np.concatenate([low, high]) * 0.3).astype(np.float32)
+    teacher = np.repeat([[0.9, 0.1], [0.1, 0.9]], 24, axis=0)
+    # validation speakers whose windows the teacher judges the other way round: learning hurts there
+    validation = ValidationSet(waveforms, teacher[:, ::-1].copy(), np.full(len(waveforms), -1))
+    student, history = distill(
+        teacher,
+        waveforms,
+        None,
+        DistillSettings(steps=60, batch_size=16),
+        StudentNet(2, channels=16),
+        validation=validation,
+        eval_every=10,
+    )
+    assert history.best_step == min(history.validation_losses, key=history.validation_losses.get)
+    assert history.best_step < 60
+    from export.audio.backbones.distill import _validation_loss
+
+    kept = _validation_loss(student, validation, DistillSettings().hard_label_weight)
+    assert kept == pytest.approx(history.validation_losses[history.best_step], rel=1e-4)
+
+
+def test_inner_validation_speakers_come_from_the_training_speakers_only_when_there_are_enough():
+    from export.audio.backbones.distill import inner_validation_speakers
+
+    assert inner_validation_speakers(["a", "b"]) == []
+    chosen = inner_validation_speakers([f"s{i:02d}" for i in range(20)] * 3)
+    assert chosen == ["s17", "s18", "s19"]
