@@ -57,6 +57,8 @@ def train_stacking(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(seed)
     dropped = np.where(rng.random(data.quality.shape) < drop_window, 0.0, data.quality)
     blanked = FusionInput(
@@ -66,10 +68,12 @@ def train_stacking(
     targets = np.concatenate([targets, targets])
     groups = np.concatenate([data.sequence, data.sequence])
     classes = np.unique(targets)
-    if c is None:
-        c = choose_c(features, targets, groups, seed)
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
-    model.fit(features, targets)
+    # One BLAS thread: these fits are tiny, and oversubscribed threads on a shared host cost 10x.
+    with threadpool_limits(limits=1):
+        if c is None:
+            c = choose_c(features, targets, groups, seed)
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+        model.fit(features, targets)
     # Classes never seen in training get a very low bias, so the graph still outputs all 8 labels.
     weight = np.zeros((features.shape[1], len(CANONICAL_LABELS)), dtype=np.float32)
     bias = np.full(len(CANONICAL_LABELS), -30.0, dtype=np.float32)
@@ -237,6 +241,20 @@ def train_attention(
     quantize: bool = True,
 ) -> Path:
     """Train, export ``attention.onnx`` (and ``attention.int8.onnx``) with ``card.json`` into ``out_dir``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: more threads only contend on a shared host
+    try:
+        return _train_attention(data, targets, Path(out_dir), dim, context_windows, sequence_length, steps,
+                                batch, drop_window, drop_sequence, learning_rate, validation_share, seed,
+                                quantize)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_attention(data, targets, out_dir, dim, context_windows, sequence_length, steps, batch, drop_window,
+                     drop_sequence, learning_rate, validation_share, seed, quantize) -> Path:
     import torch
 
     torch.manual_seed(seed)
