@@ -1,0 +1,106 @@
+"""The one interface every sensor link shares: it delivers samples, gaps and status on the session clock.
+
+A link (BLE, serial board, a replayed file) hands what it receives to a ``sink`` - any callable taking a
+``LinkEvent``. Every sample is stamped on ``runtime.clock.SessionClock`` with the link's latency taken
+off (``stamp``); a dropout becomes a ``Gap`` with a reason, never a run of invented samples. ``Recorder``
+is the sink that keeps everything and turns it into a ``Recording`` the physiological arm reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from runtime.clock import SessionClock
+
+log = logging.getLogger("emotrace.firmware_bridge")
+
+
+@dataclass(frozen=True)
+class Sample:
+    channel: str  # "hr", "ibi", "eda", "bvp", "temp", "acc_x", "battery", ...
+    t_s: float  # session clock, latency corrected
+    value: float
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Gap:
+    channel: str  # a channel name, or "*" for every channel of the link
+    start_s: float
+    end_s: float
+    reason: str
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # "connecting", "connected", "disconnected", "retrying", "error", "stopped"
+    detail: str
+    t_s: float
+    link: str = ""
+
+
+LinkEvent = Sample | Gap | Status
+Sink = Callable[[LinkEvent], None]
+
+
+class SensorLink:
+    """Base of every link: a name, a clock and a known one-way latency (seconds) to take off each stamp."""
+
+    def __init__(self, name: str, clock: SessionClock, latency_s: float = 0.0):
+        if latency_s < 0:
+            raise ValueError("latency_s must be >= 0")
+        self.name = name
+        self.clock = clock
+        self.latency_s = latency_s
+
+    def stamp(self, received_s: float | None = None) -> float:
+        """Session-clock time at which what was just received was measured."""
+        received_s = self.clock.now_s() if received_s is None else received_s
+        return received_s - self.latency_s
+
+    def status(self, sink: Sink, state: str, detail: str) -> None:
+        level = logging.WARNING if state in ("disconnected", "error", "retrying") else logging.INFO
+        log.log(level, "%s: %s (%s)", self.name, state, detail)
+        sink(Status(state, detail, self.clock.now_s(), self.name))
+
+
+@dataclass
+class Recorder:
+    """A sink that keeps every event; ``to_recording`` gives the physiological arm what it reads."""
+
+    samples: list[Sample] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    statuses: list[Status] = field(default_factory=list)
+
+    def __call__(self, event: LinkEvent) -> None:
+        if isinstance(event, Sample):
+            self.samples.append(event)
+        elif isinstance(event, Gap):
+            self.gaps.append(event)
+        else:
+            self.statuses.append(event)
+
+    def series(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
+        picked = [s for s in self.samples if s.channel == channel]
+        return np.array([s.t_s for s in picked]), np.array([s.value for s in picked])
+
+    def to_recording(self, source: str = "live", start_unix_s: float | None = None):
+        """The received samples as a ``Recording`` (session clock; gaps kept as gaps)."""
+        from runtime.arms.physio.recording import Channel, Recording
+
+        channels = {}
+        for name in dict.fromkeys(s.channel for s in self.samples):
+            times, values = self.series(name)
+            order = np.argsort(times, kind="stable")
+            times, values = times[order], values[order]
+            rate_hz = None
+            if name != "ibi" and times.size >= 3:
+                rate_hz = 1.0 / float(np.median(np.diff(times)))
+            gaps = [(g.start_s, g.end_s) for g in self.gaps if g.channel in (name, "*")]
+            channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
+        return Recording(source, channels, start_unix_s=start_unix_s)

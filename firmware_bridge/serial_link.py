@@ -1,0 +1,210 @@
+"""The serial sensor board: a versioned, checksummed framing over pyserial (docs/serial-protocol.md).
+
+Frame (little-endian), protocol version 1::
+
+    0xA5 0x5A | version u8 | type u8 | seq u16 | board_ms u32 | length u8 | payload[length] | crc u16
+
+``crc`` is CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection; check value 0x29B1 for
+"123456789") over version..payload. A DATA frame's payload is one instant's readings: repeated
+(channel id u8, value float32). A HELLO frame's payload is the board's name in ASCII.
+
+The decoder resynchronises after a corrupt frame by searching for the next sync pair after the bad one's
+first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest observed
+(arrival - latency - board time): the least-delayed frame is the best estimate of the offset. Sequence
+numbers that jump leave a gap on every channel of the board.
+"""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from firmware_bridge.link import Gap, Sample, SensorLink, Sink
+from runtime.clock import SessionClock
+from runtime.errors import InputError
+
+SYNC = b"\xa5\x5a"
+PROTOCOL_VERSION = 1
+TYPE_DATA = 0x01
+TYPE_HELLO = 0x02
+HEADER = struct.Struct("<BBHIB")  # version, type, seq, board_ms, length (after the sync pair)
+CRC = struct.Struct("<H")
+MAX_PAYLOAD = 255
+CHANNELS: dict[int, str] = {1: "eda", 2: "bvp", 3: "temp", 4: "acc_x", 5: "acc_y", 6: "acc_z", 7: "resp"}
+CHANNEL_IDS = {name: number for number, name in CHANNELS.items()}
+READING = struct.Struct("<Bf")
+
+
+def crc16_ccitt(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE, as the board computes it (the standard library's CRC-CCITT with init 0xFFFF)."""
+    return binascii.crc_hqx(data, 0xFFFF)
+
+
+@dataclass(frozen=True)
+class Frame:
+    type: int
+    seq: int
+    board_ms: int
+    payload: bytes
+    version: int = PROTOCOL_VERSION
+
+    def readings(self) -> list[tuple[str, float]]:
+        """(channel, value) pairs of a DATA frame; unknown channel ids are named ``ch<id>``."""
+        if len(self.payload) % READING.size:
+            raise ValueError(f"DATA payload of {len(self.payload)} bytes is not whole readings")
+        return [(CHANNELS.get(cid, f"ch{cid}"), value) for cid, value in READING.iter_unpack(self.payload)]
+
+
+def encode_frame(
+    frame_type: int, seq: int, board_ms: int, payload: bytes = b"", version: int = PROTOCOL_VERSION
+) -> bytes:
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    body = HEADER.pack(version, frame_type, seq & 0xFFFF, board_ms & 0xFFFFFFFF, len(payload)) + payload
+    return SYNC + body + CRC.pack(crc16_ccitt(body))
+
+
+def data_payload(readings: Iterable[tuple[str, float]]) -> bytes:
+    return b"".join(READING.pack(CHANNEL_IDS[name], value) for name, value in readings)
+
+
+class FrameDecoder:
+    """Bytes in, whole valid frames out; counts what it had to throw away."""
+
+    def __init__(self):
+        self.buffer = bytearray()
+        self.crc_errors = 0
+        self.version_errors = 0
+        self.bytes_skipped = 0
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self.buffer.extend(data)
+        frames = []
+        while True:
+            start = self.buffer.find(SYNC)
+            if start < 0:
+                keep = 1 if self.buffer.endswith(SYNC[:1]) else 0  # a sync pair may straddle two reads
+                self.bytes_skipped += len(self.buffer) - keep
+                del self.buffer[: len(self.buffer) - keep]
+                return frames
+            if start:
+                self.bytes_skipped += start
+                del self.buffer[:start]
+            if len(self.buffer) < 2 + HEADER.size:
+                return frames
+            version, frame_type, seq, board_ms, length = HEADER.unpack_from(self.buffer, 2)
+            if version != PROTOCOL_VERSION:
+                self.version_errors += 1
+                self._drop_first_byte()
+                continue
+            total = 2 + HEADER.size + length + CRC.size
+            if len(self.buffer) < total:
+                return frames
+            body = bytes(self.buffer[2 : total - CRC.size])
+            (crc,) = CRC.unpack_from(self.buffer, total - CRC.size)
+            if crc != crc16_ccitt(body):
+                self.crc_errors += 1
+                self._drop_first_byte()
+                continue
+            frames.append(Frame(frame_type, seq, board_ms, body[HEADER.size :], version))
+            del self.buffer[:total]
+
+    def _drop_first_byte(self) -> None:
+        self.bytes_skipped += 1
+        del self.buffer[:1]
+
+
+class SerialBoardLink(SensorLink):
+    """A sensor board on a serial port (or any pyserial URL, e.g. ``loop://`` in tests)."""
+
+    def __init__(
+        self,
+        port: str,
+        clock: SessionClock,
+        baudrate: int = 115200,
+        latency_s: float = 0.005,
+        name: str = "serial-board",
+        serial_port=None,
+    ):
+        super().__init__(name, clock, latency_s)
+        self.port_name = port
+        if serial_port is None:
+            import serial
+
+            try:
+                serial_port = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05)
+            except (serial.SerialException, ValueError) as error:
+                raise InputError(port, f"cannot open serial port ({error})") from None
+        self.port = serial_port
+        self.decoder = FrameDecoder()
+        self.board_name: str | None = None
+        self._offset_s: float | None = None
+        self._last_seq: int | None = None
+        self._last_t_s: float | None = None
+        self._reported = (0, 0)
+
+    def board_to_session_s(self, board_ms: int, received_s: float) -> float:
+        candidate = self.stamp(received_s) - board_ms / 1000.0
+        if self._offset_s is None or candidate < self._offset_s:
+            self._offset_s = candidate
+        return board_ms / 1000.0 + self._offset_s
+
+    def poll(self, sink: Sink) -> int:
+        """Read what has arrived, hand on its samples and gaps; returns the number of frames decoded."""
+        import serial
+
+        try:
+            data = self.port.read(self.port.in_waiting or 1)
+        except (serial.SerialException, OSError) as error:
+            self.status(sink, "disconnected", f"serial port {self.port_name} gone ({error})")
+            raise InputError(self.port_name, f"serial port gone ({error})") from None
+        received_s = self.clock.now_s()
+        frames = self.decoder.feed(data)
+        self._report_corruption(sink)
+        # Frames read together arrived together: the offset comes from the latest of them, and the earlier
+        # ones keep their board-time spacing instead of all taking the arrival instant.
+        for frame in frames:
+            if frame.type == TYPE_DATA:
+                self.board_to_session_s(frame.board_ms, received_s)
+        for frame in frames:
+            self.handle_frame(frame, received_s, sink)
+        return len(frames)
+
+    def handle_frame(self, frame: Frame, received_s: float, sink: Sink) -> None:
+        if frame.type == TYPE_HELLO:
+            self.board_name = frame.payload.decode("ascii", "replace")
+            self.status(sink, "connected", f"board {self.board_name!r}, protocol v{frame.version}")
+            self._last_seq = frame.seq
+            return
+        if frame.type != TYPE_DATA:
+            return
+        t_s = self.board_to_session_s(frame.board_ms, received_s)
+        if self._last_seq is not None:
+            missed = (frame.seq - self._last_seq - 1) & 0xFFFF
+            if missed and self._last_t_s is not None:
+                sink(Gap("*", self._last_t_s, t_s, f"{missed} frame(s) lost or corrupt", self.name))
+        self._last_seq = frame.seq
+        self._last_t_s = t_s
+        try:
+            readings = frame.readings()
+        except ValueError as error:
+            self.status(sink, "error", str(error))
+            return
+        for channel, value in readings:
+            sink(Sample(channel, t_s, float(value), self.name))
+
+    def _report_corruption(self, sink: Sink) -> None:
+        counts = (self.decoder.crc_errors, self.decoder.version_errors)
+        if counts != self._reported:
+            self.status(
+                sink,
+                "error",
+                f"corrupt frame(s) dropped: {counts[0]} bad checksum, "
+                f"{counts[1]} unknown version so far; resynchronised",
+            )
+            self._reported = counts
+
+    def close(self) -> None:
+        self.port.close()

@@ -1,0 +1,153 @@
+"""BLE Heart Rate Service: spec byte sequences, a simulated peripheral behind the link's interface."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from firmware_bridge.ble import (
+    BATTERY_LEVEL,
+    HEART_RATE_MEASUREMENT,
+    BleFormatError,
+    BleHeartRateLink,
+    SimulatedPeripheral,
+    parse_battery_level,
+    parse_heart_rate_measurement,
+)
+from firmware_bridge.link import Gap, Recorder, Status
+from runtime.clock import SessionClock
+
+
+class FakeTime:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def test_uint8_heart_rate_without_options():
+    m = parse_heart_rate_measurement(bytes([0x00, 0x48]))
+    assert (m.heart_rate_bpm, m.sensor_contact, m.energy_expended_kj, m.rr_intervals_s) == (
+        72,
+        None,
+        None,
+        (),
+    )
+
+
+def test_contact_and_rr_intervals_in_1024ths_of_a_second():
+    # flags 0x16: contact supported + detected, RR present; HR 76;
+    # RR 0x0400 = 1024/1024 s, 0x0320 = 800/1024 s
+    m = parse_heart_rate_measurement(bytes([0x16, 0x4C, 0x00, 0x04, 0x20, 0x03]))
+    assert m.heart_rate_bpm == 76
+    assert m.sensor_contact is True
+    assert m.rr_intervals_s == (1.0, 800 / 1024)
+
+
+def test_uint16_heart_rate_with_energy_expended():
+    # flags 0x09: HR as uint16, energy expended present; HR 0x00B4 = 180; energy 0x0110 = 272 kJ
+    m = parse_heart_rate_measurement(bytes([0x09, 0xB4, 0x00, 0x10, 0x01]))
+    assert (m.heart_rate_bpm, m.energy_expended_kj, m.rr_intervals_s) == (180, 272, ())
+
+
+def test_contact_supported_but_lost_is_reported_as_no_contact():
+    m = parse_heart_rate_measurement(bytes([0x04, 0x50]))
+    assert m.sensor_contact is False
+
+
+@pytest.mark.parametrize(
+    "data", [b"", bytes([0x01, 0x48]), bytes([0x10, 0x48, 0x00]), bytes([0x08, 0x48, 0x01])]
+)
+def test_truncated_measurements_are_format_errors(data):
+    with pytest.raises(BleFormatError):
+        parse_heart_rate_measurement(data)
+
+
+def test_battery_level_is_one_byte_percent():
+    assert parse_battery_level(bytes([87])) == 87
+    with pytest.raises(BleFormatError):
+        parse_battery_level(bytes([101]))
+
+
+def run_link(peripheral: SimulatedPeripheral, time: FakeTime, stop_after_hr: int, **kwargs) -> Recorder:
+    clock = SessionClock(monotonic=time)
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    def sink(event):
+        recorder(event)
+        if len(recorder.series("hr")[0]) >= stop_after_hr:
+            stop.set()
+
+    link = BleHeartRateLink(peripheral, clock, latency_s=0.1, sleep=time.sleep, **kwargs)
+
+    async def main():
+        await asyncio.wait_for(link.run(sink, stop), timeout=10)
+
+    asyncio.run(main())
+    return recorder
+
+
+def test_notifications_are_stamped_on_the_session_clock_minus_latency_with_beats_laid_backwards():
+    time = FakeTime()
+    beat = bytes([0x16, 0x4C, 0x00, 0x04])  # HR 76, one RR of 0x0400 = 1024/1024 s
+    peripheral = SimulatedPeripheral([(1.0, beat), (2.0, beat), (3.0, beat)], now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=3)
+    times, values = recorder.series("hr")
+    assert list(values) == [76.0, 76.0, 76.0]
+    assert times == pytest.approx([0.9, 1.9, 2.9])  # arrival 1, 2, 3 s after start, minus 0.1 s latency
+    ibi_times, ibis = recorder.series("ibi")
+    assert ibi_times == pytest.approx([0.9, 1.9, 2.9]) and set(ibis) == {1.0}
+    assert recorder.series("battery")[1].tolist() == [80.0]
+
+
+def test_a_sensor_that_vanishes_is_reconnected_with_backoff_and_the_silence_is_a_gap():
+    time = FakeTime()
+    beat = bytes([0x00, 0x48])
+    script = [(float(i), beat) for i in range(1, 12)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=3)
+    recorder = run_link(peripheral, time, stop_after_hr=6, backoff_s=(0.5, 1.0))
+    assert peripheral.connects == 2
+    gaps = [g for g in recorder.gaps if g.channel == "hr"]
+    assert len(gaps) == 1
+    hr_times = recorder.series("hr")[0]
+    assert hr_times[3] - hr_times[2] > 1.0  # beats due while away are lost, not invented
+    assert gaps[0].start_s == pytest.approx(hr_times[2])
+    assert gaps[0].end_s == pytest.approx(hr_times[3])
+    assert "out of reach" in gaps[0].reason
+    states = [s.state for s in recorder.statuses]
+    assert "disconnected" in states and states.count("connected") == 2
+
+
+def test_connection_failures_back_off_and_give_up_after_max_attempts():
+    time = FakeTime()
+    peripheral = SimulatedPeripheral([], fail_connects=10)
+    start = time.now
+    recorder = run_link(peripheral, time, stop_after_hr=1, backoff_s=(0.5, 1.0, 2.0), max_attempts=3)
+    assert peripheral.connects == 3
+    assert time.now - start == pytest.approx(0.5 + 1.0)  # two waits before the third and last attempt
+    assert recorder.statuses[-1].state == "stopped"
+    assert all(isinstance(s, Status) for s in recorder.statuses)
+
+
+def test_malformed_notification_is_reported_and_skipped():
+    time = FakeTime()
+    script = [(1.0, bytes([0x00, 0x48])), (2.0, bytes([0x01, 0x48])), (3.0, bytes([0x00, 0x4A]))]
+    recorder = run_link(SimulatedPeripheral(script, now=time), time, stop_after_hr=2)
+    assert recorder.series("hr")[1].tolist() == [72.0, 74.0]
+    assert any(s.state == "error" and "malformed" in s.detail for s in recorder.statuses)
+    assert not any(isinstance(g, Gap) and g.channel == "hr" for g in recorder.gaps)
+
+
+def test_simulated_peripheral_offers_the_standard_characteristics():
+    peripheral = SimulatedPeripheral([], battery_pct=None)
+    assert peripheral.has_characteristic(HEART_RATE_MEASUREMENT)
+    assert not peripheral.has_characteristic(BATTERY_LEVEL)

@@ -1,0 +1,160 @@
+"""The serial board protocol: frames over pyserial's loop:// URL, checksums, resync, sequence gaps, clock."""
+
+from __future__ import annotations
+
+import math
+import os
+import struct
+
+import pytest
+import serial
+
+from firmware_bridge.link import Recorder
+from firmware_bridge.serial_link import (
+    SYNC,
+    TYPE_DATA,
+    TYPE_HELLO,
+    FrameDecoder,
+    SerialBoardLink,
+    crc16_ccitt,
+    data_payload,
+    encode_frame,
+)
+from runtime.arms.physio.features import process_recording, window_features
+from runtime.clock import SessionClock
+from runtime.errors import InputError
+
+
+class FakeTime:
+    def __init__(self):
+        self.now = 500.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def data_frame(seq: int, board_ms: int, eda_us: float = 2.0, temp_c: float = 33.0) -> bytes:
+    return encode_frame(TYPE_DATA, seq, board_ms, data_payload([("eda", eda_us), ("temp", temp_c)]))
+
+
+def test_crc_is_ccitt_false_with_the_standard_check_value():
+    assert crc16_ccitt(b"123456789") == 0x29B1
+
+
+def test_frame_layout_is_sync_header_payload_crc():
+    frame = encode_frame(TYPE_HELLO, 7, 1234, b"board")
+    assert frame[:2] == SYNC
+    version, frame_type, seq, board_ms, length = struct.unpack_from("<BBHIB", frame, 2)
+    assert (version, frame_type, seq, board_ms, length) == (1, TYPE_HELLO, 7, 1234, 5)
+    assert struct.unpack_from("<H", frame, len(frame) - 2)[0] == crc16_ccitt(frame[2:-2])
+
+
+def test_decoder_resyncs_after_garbage_and_a_corrupt_frame():
+    good = [data_frame(i, i * 250) for i in range(4)]
+    corrupt = bytearray(good[1])
+    corrupt[12] ^= 0xFF  # a flipped payload byte: the checksum no longer matches
+    stream = b"\x00\xa5\x13" + good[0] + bytes(corrupt) + b"\xa5" + good[2] + good[3]
+    decoder = FrameDecoder()
+    frames = []
+    for i in range(0, len(stream), 7):  # frames split across reads
+        frames += decoder.feed(stream[i : i + 7])
+    assert [f.seq for f in frames] == [0, 2, 3]
+    assert decoder.crc_errors == 1
+    assert frames[0].readings() == [("eda", 2.0), ("temp", 33.0)]
+
+
+def test_unknown_protocol_version_is_skipped_not_misread():
+    decoder = FrameDecoder()
+    frames = decoder.feed(encode_frame(TYPE_DATA, 1, 0, b"", version=9) + data_frame(2, 10))
+    assert [f.seq for f in frames] == [2]
+    assert decoder.version_errors == 1
+
+
+def make_link(time: FakeTime, latency_s: float = 0.01) -> SerialBoardLink:
+    return SerialBoardLink("loop://", SessionClock(monotonic=time), latency_s=latency_s)
+
+
+def test_samples_over_loop_url_are_stamped_on_board_time_mapped_to_the_session_clock():
+    time = FakeTime()
+    link = make_link(time)
+    recorder = Recorder()
+    link.port.write(encode_frame(TYPE_HELLO, 0, 0, b"emotrace-board"))
+    for seq in range(1, 5):
+        link.port.write(data_frame(seq, 10_000 + seq * 250))
+    time.now += 2.0  # everything arrives 2 s into the session
+    while link.poll(recorder):
+        pass
+    assert link.board_name == "emotrace-board"
+    times, values = recorder.series("eda")
+    assert list(values) == [2.0] * 4
+    assert times[-1] == pytest.approx(2.0 - 0.01)  # the newest frame: arrival minus latency
+    assert list(times[1:] - times[:-1]) == pytest.approx([0.25] * 3)  # board spacing kept, not bunched
+    link.close()
+
+
+def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_log_line(caplog):
+    time = FakeTime()
+    link = make_link(time)
+    recorder = Recorder()
+    frames = [data_frame(seq, seq * 250) for seq in range(6)]
+    corrupt = bytearray(frames[3])
+    corrupt[-1] ^= 0x55
+    frames[3] = bytes(corrupt)
+    link.port.write(b"".join(frames))
+    time.now += 1.5
+    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
+        while link.poll(recorder):
+            pass
+    assert len(recorder.series("eda")[0]) == 5
+    (gap,) = recorder.gaps
+    assert gap.channel == "*" and "1 frame(s)" in gap.reason
+    assert gap.end_s - gap.start_s == pytest.approx(0.5)
+    assert sum("bad checksum" in r.getMessage() for r in caplog.records) == 1
+    link.close()
+
+
+def test_board_samples_feed_the_physio_features_with_the_gap_kept():
+    time = FakeTime()
+    link = make_link(time)
+    recorder = Recorder()
+    seq = 0
+    for second in range(120):
+        for quarter in range(4):
+            seq += 1
+            if 40 <= second < 60:
+                continue  # 20 s the board never sent
+            eda = 2.0 + 0.2 * math.sin(second / 10)
+            link.port.write(data_frame(seq, second * 1000 + quarter * 250, eda_us=eda))
+        time.now += 1.0
+        link.poll(recorder)
+        while link.poll(recorder):
+            pass
+    recording = recorder.to_recording("board")
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+    signals = process_recording(recording)
+    inside = window_features(signals, 42.0, 58.0)
+    assert math.isnan(inside.measurements["eda_tonic_us"]) and inside.quality == 0.0
+    assert window_features(signals, 70.0, 110.0).measurements["eda_tonic_us"] == pytest.approx(2.0, abs=0.3)
+    link.close()
+
+
+def test_a_pseudo_terminal_carries_the_same_frames():
+    master, slave = os.openpty()
+    time = FakeTime()
+    link = SerialBoardLink(os.ttyname(slave), SessionClock(monotonic=time), latency_s=0.0)
+    recorder = Recorder()
+    os.write(master, data_frame(1, 0) + data_frame(2, 250))
+    for _ in range(20):
+        link.poll(recorder)
+        if len(recorder.series("eda")[0]) == 2:
+            break
+    assert len(recorder.series("eda")[0]) == 2
+    link.close()
+    os.close(master)
+    os.close(slave)
+
+
+def test_a_port_that_cannot_be_opened_is_an_input_error():
+    with pytest.raises(InputError, match="cannot open serial port"):
+        SerialBoardLink("/dev/does-not-exist", SessionClock())
+    assert serial.__version__
