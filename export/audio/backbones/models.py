@@ -344,35 +344,27 @@ def load_pretrained(
 
 def _load_emotion2vec(name: str, folder: Path, licence: str) -> LoadedModel:
     """emotion2vec(+) through FunASR, whose model class is the faithful implementation of the checkpoint."""
+    tokens_path = folder / "tokens.txt"
+    if not tokens_path.is_file():
+        raise InputError(folder, "emotion2vec folder has no tokens.txt (its class names)")
+    mapping = map_labels(tokens_path.read_text(encoding="utf-8").split())
     try:
         from funasr import AutoModel as FunasrModel
     except ImportError:
         raise InputError(name, "emotion2vec needs FunASR on the training host: pip install funasr") from None
     model = FunasrModel(model=str(folder), disable_update=True, disable_pbar=True)
-    tokens = (
-        (folder / "tokens.txt").read_text(encoding="utf-8").split()
-        if (folder / "tokens.txt").is_file()
-        else []
-    )
-    mapping = map_labels(tokens) if tokens else None
 
     def predict(waveforms: np.ndarray) -> np.ndarray:
-        rows = []
+        """Canonical probabilities over ``mapping.supported`` for each window, one FunASR call each."""
+        rows = [np.zeros((0, len(mapping.supported)))]
         for waveform in waveforms:
             result = model.generate(
                 np.asarray(waveform, dtype=np.float32), granularity="utterance", extract_embedding=False
             )[0]
-            labels_here = map_labels(result["labels"])
-            rows.append(
-                labels_here.to_canonical_over(
-                    np.asarray(result["scores"])[None, :],
-                    mapping.supported if mapping else labels_here.supported,
-                )
-            )
-        return np.concatenate(rows) if rows else np.zeros((0, len(mapping.supported) if mapping else 0))
+            scores = np.asarray(result["scores"], dtype=np.float64)[None, :]
+            rows.append(map_labels(result["labels"]).to_canonical_over(scores, mapping.supported))
+        return np.concatenate(rows)
 
-    if mapping is None:
-        raise InputError(folder, "emotion2vec folder has no tokens.txt (its class names)")
     return LoadedModel(name, folder, KIND_EMOTION2VEC, licence, mapping=mapping, extra={"predict": predict})
 
 

@@ -105,3 +105,12 @@ def test_normalisation_inside_the_graph_matches_the_feature_extractor(tmp_path):
     expected = Wav2Vec2FeatureExtractor(do_normalize=True)(list(windows), sampling_rate=16000)["input_values"]
     ours = run_batched(WaveformNormalizer(True), windows)
     np.testing.assert_allclose(ours, np.stack(expected), atol=1e-4)
+
+
+def test_an_emotion2vec_folder_without_its_class_names_is_refused(tmp_path):
+    folder = tmp_path / "e2v"
+    folder.mkdir()
+    for name in ("config.yaml", "model.pt"):
+        (folder / name).write_text("x")
+    with pytest.raises(InputError, match="tokens.txt"):
+        load_pretrained(folder)
