@@ -120,3 +120,19 @@ def test_learned_fuser_falls_back_when_tracks_come_from_other_arm_models(fitted,
     card["arm_models"]["face"] = "synthetic-face"
     (folder / "card.json").write_text(json.dumps(card))
     assert "fallback" not in make_fuser("stacking", model=str(folder)).fuse(tracks, hop_s=2.0).model
+
+
+@pytest.mark.parametrize("which", ["stacking", "attention"])
+def test_live_fusion_of_each_window_equals_file_mode_over_the_same_past(fitted, which):
+    from runtime.fusion.live import LiveFusion
+
+    fuser = dict(zip(["stacking", "attention"], fitted, strict=True))[which]
+    targets = [CANONICAL_LABELS.index(label) for label in ["sad"] * 7 + ["happy"] * 7]
+    tracks = [
+        synthetic_track("audio", targets, 1.5, window_s=1.0, hop_s=1.0, seed=4),
+        synthetic_track("face", targets, 1.5, window_s=1.0, hop_s=1.0, unsupported=["calm"], seed=5),
+    ]
+    whole = fuser.fuse(tracks, window_s=1.0, hop_s=1.0)
+    live = LiveFusion(fuser, window_s=1.0, hop_s=1.0, context_windows=8)
+    for window in whole.windows:
+        assert live.window(tracks, window.start_s, window.end_s).probs == pytest.approx(window.probs, abs=1e-5)
