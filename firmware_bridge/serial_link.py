@@ -173,12 +173,12 @@ class SerialBoardLink(SensorLink):
         return len(frames)
 
     def handle_frame(self, frame: Frame, received_s: float, sink: Sink) -> None:
-        if frame.type == TYPE_HELLO:
-            self.board_name = frame.payload.decode("ascii", "replace")
-            self.status(sink, "connected", f"board {self.board_name!r}, protocol v{frame.version}")
-            self._last_seq = frame.seq
-            return
         if frame.type != TYPE_DATA:
+            # Every frame counts in the sequence, so a HELLO or an unknown type is not taken for a loss.
+            self._last_seq = frame.seq
+            if frame.type == TYPE_HELLO:
+                self.board_name = frame.payload.decode("ascii", "replace")
+                self.status(sink, "connected", f"board {self.board_name!r}, protocol v{frame.version}")
             return
         t_s = self.board_to_session_s(frame.board_ms, received_s)
         if self._last_seq is not None:
