@@ -2,8 +2,8 @@
 
 The same ``Fuser`` runs over the tracks as they stand, on a short grid that ends at the window being judged:
 ``context_windows`` grid steps, so the causal attention fuser sees the past it was trained to see and nothing
-later. A window fused live is the same as that window fused in file mode over the whole recording, given the same
-track windows up to its end.
+later. A window fused live is the same as that window fused in file mode over the whole recording, given the
+same track windows up to its end.
 """
 
 from __future__ import annotations
@@ -19,8 +19,15 @@ from runtime.track import Track, Window
 class LiveFusion:
     """``window(tracks, start_s, end_s)`` → the fused window for that grid step."""
 
-    def __init__(self, fuser: Fuser, window_s: float = 2.0, hop_s: float = 0.5, context_windows: int = 8,
-                 arousal_from: Sequence[str] = (), incongruence_settings: dict[str, float] | None = None):
+    def __init__(
+        self,
+        fuser: Fuser,
+        window_s: float = 2.0,
+        hop_s: float = 0.5,
+        context_windows: int = 8,
+        arousal_from: Sequence[str] = (),
+        incongruence_settings: dict[str, float] | None = None,
+    ):
         self.fuser = fuser
         self.window_s = window_s
         self.hop_s = hop_s
@@ -31,14 +38,32 @@ class LiveFusion:
     @classmethod
     def from_settings(cls, section: dict[str, Any], backend: str = "onnxruntime") -> LiveFusion:
         weights = parse_weights(section["weights"]) if section.get("weights") else None
-        fuser = make_fuser(section["method"], weights=weights, backend=backend, model=section.get("model") or None)
-        return cls(fuser, section["window_s"], section["hop_s"], arousal_from=section.get("arousal_from", []),
-                   incongruence_settings={"min_confidence": section["incongruence_confidence"],
-                                          "min_divergence": section["incongruence_divergence"]})
+        fuser = make_fuser(
+            section["method"], weights=weights, backend=backend, model=section.get("model") or None
+        )
+        return cls(
+            fuser,
+            section["window_s"],
+            section["hop_s"],
+            arousal_from=section.get("arousal_from", []),
+            incongruence_settings={
+                "min_confidence": section["incongruence_confidence"],
+                "min_divergence": section["incongruence_divergence"],
+            },
+        )
 
     def window(self, tracks: Sequence[Track], start_s: float, end_s: float) -> Window:
-        grid = [(round(start_s - k * self.hop_s, 6), round(end_s - k * self.hop_s, 6))
-                for k in reversed(range(self.context_windows)) if start_s - k * self.hop_s >= -1e-9]
-        fused = self.fuser.fuse(tracks, self.window_s, self.hop_s, grid=grid, arousal_from=self.arousal_from,
-                                incongruence_settings=self.incongruence_settings)
+        grid = [
+            (round(start_s - k * self.hop_s, 6), round(end_s - k * self.hop_s, 6))
+            for k in reversed(range(self.context_windows))
+            if start_s - k * self.hop_s >= -1e-9
+        ]
+        fused = self.fuser.fuse(
+            tracks,
+            self.window_s,
+            self.hop_s,
+            grid=grid,
+            arousal_from=self.arousal_from,
+            incongruence_settings=self.incongruence_settings,
+        )
         return fused.windows[-1]

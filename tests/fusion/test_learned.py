@@ -135,4 +135,6 @@ def test_live_fusion_of_each_window_equals_file_mode_over_the_same_past(fitted, 
     whole = fuser.fuse(tracks, window_s=1.0, hop_s=1.0)
     live = LiveFusion(fuser, window_s=1.0, hop_s=1.0, context_windows=8)
     for window in whole.windows:
-        assert live.window(tracks, window.start_s, window.end_s).probs == pytest.approx(window.probs, abs=1e-5)
+        assert live.window(tracks, window.start_s, window.end_s).probs == pytest.approx(
+            window.probs, abs=1e-5
+        )
