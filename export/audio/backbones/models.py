@@ -38,6 +38,9 @@ _DIMENSIONAL_ARCHITECTURES = {"Wav2Vec2ForSpeechClassification", "EmotionModel",
 
 
 def _quiet_transformers() -> None:
+    from export.audio.backbones.pull import require_hub
+
+    require_hub()
     from transformers.utils import logging
 
     logging.set_verbosity_error()

@@ -39,6 +39,18 @@ def offline() -> bool:
     )
 
 
+def require_hub() -> None:
+    """Pretrained models are a training-host feature: say how to get it instead of a traceback."""
+    try:
+        import huggingface_hub  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError:
+        raise InputError(
+            "transformers",
+            "not installed: pretrained speech models need pip install 'emotrace[train]' (the training host)",
+        ) from None
+
+
 def _cache_dir(cache_dir: str | Path | None) -> str | Path | None:
     # huggingface_hub reads HF_HUB_CACHE once at import; read it at call time so a shell or test can set it.
     return cache_dir or os.environ.get("HF_HUB_CACHE") or None
@@ -60,6 +72,7 @@ def _looks_like_path(name: str) -> bool:
 
 def cached_snapshot(name: str, cache_dir: str | Path | None = None) -> Path | None:
     """The local snapshot folder of a short name or hub id, or None when it is not in the cache."""
+    require_hub()
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -99,6 +112,7 @@ def pull_model(name: str, cache_dir: str | Path | None = None, revision: str | N
             "HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set, so nothing is downloaded; "
             "unset it to pull, or copy the model folder here and give its path",
         )
+    require_hub()
     from huggingface_hub import HfApi, snapshot_download
 
     repo_id = repo_id_for(name)
