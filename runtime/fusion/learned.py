@@ -106,8 +106,15 @@ class _OnnxFuser(Fuser):
         if not set(present) & set(self.modalities):
             return f"none of its modalities ({', '.join(self.modalities)}) has a track here"
         for modality, expected in arm_models.items():
-            got = present[modality].model.get("id") if modality in present else None
-            if got is not None and got != expected:
+            if modality not in present:
+                continue
+            # "id" or "id:variant" (e.g. audio-emotion:session, the per-speaker-baseline variant)
+            model_id, _, variant = str(expected).partition(":")
+            identity = present[modality].model
+            got = identity.get("id")
+            if variant and identity.get("variant", variant) != variant:
+                got = f"{got}:{identity.get('variant')}"
+            if got != model_id:
                 return f"trained on {modality} model {expected!r}, this {modality} track is from {got!r}"
         return ""
 

@@ -138,3 +138,21 @@ def test_live_fusion_of_each_window_equals_file_mode_over_the_same_past(fitted, 
         assert live.window(tracks, window.start_s, window.end_s).probs == pytest.approx(
             window.probs, abs=1e-5
         )
+
+
+def test_arm_model_variant_in_the_card_must_match_the_tracks_variant(fitted, tmp_path):
+    import shutil
+
+    stacking, _ = fitted
+    folder = tmp_path / "fusion-stacking"
+    shutil.copytree(stacking.model, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["arm_models"] = {"audio": "synthetic-audio:session"}
+    (folder / "card.json").write_text(json.dumps(card))
+    targets = [CANONICAL_LABELS.index("sad")] * 3
+    audio = synthetic_track("audio", targets, 3.0, hop_s=2.0)
+    face = synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1)
+    for variant, falls_back in (("session", False), ("none", True)):
+        audio.model = {"id": "synthetic-audio", "variant": variant}
+        fused = make_fuser("stacking", model=str(folder)).fuse([audio, face], hop_s=2.0)
+        assert ("fallback" in fused.model) == falls_back
