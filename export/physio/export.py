@@ -131,6 +131,7 @@ It assists a clinician's judgement; it does not diagnose.
 |---|---|---|---|---|---|---|
 {row("development, leave-one-subject-out", dev)}
 {row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
+{row("all 27 subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
 
 Held-out subjects were never used to choose settings. The shipped model is refit on all 27 subjects.
 ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:

@@ -1,0 +1,74 @@
+"""Training-host pieces: window labels, metrics, and the ONNX export read back through the model interface."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from export.physio.dataset import window_stress_fraction
+from export.physio.export import export_physio
+from export.physio.train import evaluate, expected_calibration_error
+from runtime.models import load_model
+
+
+def test_window_label_is_the_share_of_labelled_stress_seconds_inside_it():
+    times = 1000.0 + np.arange(100)
+    labels = (times >= 1050).astype(float)
+    assert window_stress_fraction(times, labels, 1040.0, 1060.0) == (1.0, 0.5)
+    covered, fraction = window_stress_fraction(times, labels, 1090.0, 1110.0)
+    assert covered == 0.5 and fraction == 1.0  # only 10 of its 20 seconds are labelled
+    assert window_stress_fraction(times, labels, 2000.0, 2060.0)[0] == 0.0
+
+
+def test_ece_is_the_gap_between_confidence_and_accuracy():
+    y = np.array([1, 1, 0, 0])
+    assert expected_calibration_error(np.array([0.9, 0.9, 0.1, 0.1]), y) == pytest.approx(0.1)
+    assert expected_calibration_error(np.array([1.0, 1.0, 0.0, 0.0]), y) == pytest.approx(0.0)
+
+
+def test_evaluate_reports_balanced_accuracy_and_per_subject_spread():
+    predictions = {
+        "S90": (np.array([0.9, 0.8, 0.2, 0.1]), np.array([1, 1, 0, 0])),  # all right
+        "S91": (np.array([0.9, 0.2, 0.8, 0.1]), np.array([1, 1, 0, 0])),  # half right
+    }
+    m = evaluate(predictions)
+    assert m["balanced_accuracy"] == pytest.approx(0.75)
+    assert m["per_subject_ba"] == {"S90": 1.0, "S91": 0.5}
+    assert m["per_subject_ba_min"] == 0.5 and m["windows"] == 8
+
+
+def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp_path):
+    rng = np.random.default_rng(0)
+    coef, intercept = rng.normal(size=20), -0.3
+    metrics = {
+        "balanced_accuracy": 0.7,
+        "macro_f1": 0.7,
+        "ece": 0.05,
+        "per_subject_ba_mean": 0.7,
+        "per_subject_ba_sd": 0.1,
+        "per_subject_ba_min": 0.5,
+        "subjects": 3,
+        "windows": 30,
+    }
+    report = {
+        "data": str(tmp_path),
+        "features": [f"f{i}" for i in range(10)],
+        "window_s": 60.0,
+        "hop_s": 5.0,
+        "context_windows": 25,
+        "split": {"held_out_subjects": ["S04"]},
+        "metrics": {"development_loso": metrics, "held_out": metrics, "all_subjects_loso": metrics},
+        "weights": {"coef": coef.tolist(), "intercept": intercept},
+    }
+    (tmp_path / "trained").mkdir()
+    (tmp_path / "trained" / "report.json").write_text(json.dumps(report))
+    folder = export_physio(tmp_path / "trained", models_dir=tmp_path / "models")
+    model = load_model(folder)
+    x = rng.normal(size=(16, 20)).astype(np.float32)
+    probs = model.run({"features": x})[0]
+    assert model.labels == ["no_stress", "stress"]
+    np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(x @ coef + intercept))), atol=1e-5)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+    assert "MIT" in json.loads((folder / "card.json").read_text())["licence"]["training_data"]
