@@ -32,7 +32,7 @@ FUSERS: dict[str, Callable[..., Fuser]] = {
     "stacking": StackingFusion,
     "attention": AttentionFusion,
 }
-DEFAULT_FUSION = "stacking"
+DEFAULT_FUSION = "attention"
 
 
 def make_fuser(
