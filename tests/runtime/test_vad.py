@@ -1,6 +1,12 @@
 import numpy as np
 
-from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, speech_frames, speech_probabilities
+from runtime.arms.audio.vad import (
+    FRAME_S,
+    VoiceActivityDetector,
+    detect_speech,
+    speech_frames,
+    speech_probabilities,
+)
 from runtime.media import read_audio
 
 
@@ -31,3 +37,18 @@ def test_short_gaps_are_closed_and_short_bursts_dropped():
     speech = speech_frames(probs, min_silence_s=0.1, min_speech_s=0.25)
     assert speech[:42].all()  # a 64 ms gap inside speech is closed
     assert not speech[72:75].any()  # a 96 ms burst is dropped
+
+
+def test_an_intense_voice_the_vad_model_misses_still_counts_as_speech(ravdess_dir):
+    # Actor 06, strong-intensity sad: Silero alone scores it below its threshold throughout
+    samples = read_audio(ravdess_dir / "Actor_06" / "03-01-06-02-02-02-06.flac")
+    assert not speech_frames(speech_probabilities(samples)).any()
+    speech = detect_speech(samples)
+    assert speech.mean() > 0.2
+    assert not speech[: int(0.5 / FRAME_S)].any()
+
+
+def test_loud_rescue_does_not_turn_a_quiet_recording_into_speech():
+    rng = np.random.default_rng(0)
+    hiss = (rng.normal(0, 0.001, 16000 * 3)).astype(np.float32)
+    assert not detect_speech(hiss).any()

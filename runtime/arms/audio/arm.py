@@ -12,7 +12,7 @@ import numpy as np
 
 from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel
-from runtime.arms.audio.vad import FRAME_S, speech_frames, speech_probabilities
+from runtime.arms.audio.vad import FRAME_S, detect_speech
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.errors import InputError
@@ -49,7 +49,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel, settings: Audio
     """Analyse a whole 16 kHz mono recording into the audio track."""
     sample_rate_hz = settings.sample_rate_hz
     duration_s = samples.size / sample_rate_hz
-    speech = speech_frames(speech_probabilities(samples))
+    speech = detect_speech(samples)
     windows = audio_windows(speech, duration_s, settings.window_s, settings.hop_s)
     claims = [i for i, w in enumerate(windows) if w.speech_fraction >= settings.min_speech_fraction]
 

@@ -15,7 +15,7 @@ import numpy as np
 from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant
 from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel
-from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, speech_frames
+from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, frame_levels_db, speech_frames, with_loud_frames
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
@@ -36,6 +36,7 @@ class AudioStream:
         self.rate = settings.sample_rate_hz
         self._vad = VoiceActivityDetector()
         self._probs = np.zeros(0, dtype=np.float32)
+        self._levels_db = np.zeros(0, dtype=np.float64)
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
         self._received_s = 0.0
@@ -48,7 +49,9 @@ class AudioStream:
     def push(self, samples: np.ndarray) -> list[Window]:
         self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
         self._received_s += samples.size / self.rate
-        self._probs = np.concatenate([self._probs, self._vad.process(samples)])
+        new_probs = self._vad.process(samples)
+        self._probs = np.concatenate([self._probs, new_probs])
+        self._append_levels(new_probs.size)
         done = []
         while self._next_start_s + self.settings.window_s <= self._received_s + 1e-9:
             done.append(self._judge(self._next_start_s, self._next_start_s + self.settings.window_s))
@@ -59,7 +62,9 @@ class AudioStream:
 
     def finish(self) -> list[Window]:
         """The last, shorter window at the end of a recording (as in file mode)."""
-        self._probs = np.concatenate([self._probs, self._vad.flush()])
+        last = self._vad.flush()
+        self._probs = np.concatenate([self._probs, last])
+        self._append_levels(last.size)
         if self._last_end_s < self._received_s - 1e-6:
             return [self._judge(self._next_start_s, round(self._received_s, 6))]
         return []
@@ -70,7 +75,10 @@ class AudioStream:
         last = int(round((end_s - self._buffer_start_s) * self.rate))
         segment = self._buffer[first:last]
         frame0 = int(np.floor(seg_start_s / FRAME_S))
-        speech = speech_frames(self._probs[frame0:int(np.ceil(end_s / FRAME_S))])
+        last_frame = int(np.ceil(end_s / FRAME_S))
+        # the loud-voice rescue measures the noise floor over everything heard so far
+        floor_probs = with_loud_frames(self._probs[:last_frame], self._levels_db[:last_frame])
+        speech = speech_frames(floor_probs[frame0:last_frame])
         local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
         a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
@@ -97,6 +105,15 @@ class AudioStream:
             row = zscore_by_group(history, np.zeros(len(history), dtype=int))[-1:]
         self.variants_used.add(variant)
         return self.model.predict(row, variant)[0]
+
+    def _append_levels(self, n_frames: int) -> None:
+        """Levels of the frames the VAD just scored (their samples are still in the buffer)."""
+        if n_frames == 0:
+            return
+        first_frame = self._levels_db.size
+        start = int(round((first_frame * FRAME_S - self._buffer_start_s) * self.rate))
+        frames = self._buffer[start:start + n_frames * int(round(FRAME_S * self.rate))]
+        self._levels_db = np.concatenate([self._levels_db, frame_levels_db(frames)[:n_frames]])
 
     def _trim(self) -> None:
         keep_from_s = max(0.0, self._next_start_s - CONTEXT_S)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.arms.audio.vad import speech_fraction, speech_frames, speech_probabilities
+from runtime.arms.audio.vad import detect_speech, speech_fraction
 from runtime.track import window_grid
 
 
@@ -33,7 +33,7 @@ def speech_windows(samples: np.ndarray, sample_rate_hz: int, window_s: float, ho
     A recording whose speech is shorter than one window still yields its single best window, so that a
     short clip (a 3 s corpus utterance) is judged rather than skipped.
     """
-    speech = speech_frames(speech_probabilities(samples))
+    speech = detect_speech(samples)
     windows = audio_windows(speech, samples.size / sample_rate_hz, window_s, hop_s)
     kept = [w for w in windows if w.speech_fraction >= min_speech_fraction]
     if not kept and windows:
