@@ -60,7 +60,7 @@ def load_card(location: str | Path) -> ModelCard:
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"model card is not valid JSON ({error.msg if hasattr(error, 'msg') else error})") from None
+        raise InputError(path, f"model card is not valid JSON ({error})") from None
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}
     missing = [k for k in ("id", "version", "task", "labels", "files") if k not in data]
     if missing:
