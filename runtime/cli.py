@@ -265,6 +265,8 @@ def _add_fusion_commands(sub, train) -> None:
     _add_fusion_data_args(p)
     p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
     p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: models/)")
+    p.add_argument("--arm-model", action="append", default=[], metavar="MODALITY=ID",
+                   help="the arm model each table came from; at run time other models mean a fallback")
     p.set_defaults(run=_run_train_fusion)
 
     evaluate = sub.add_parser("evaluate", help="evaluate on held-out people (training host)").add_subparsers(
@@ -286,9 +288,10 @@ def _fusion_data(args):
 
 
 def _run_train_fusion(args) -> None:
-    from export.fusion.cli import train_fusion
+    from export.fusion.cli import parse_tables, train_fusion
 
-    for folder in train_fusion(_fusion_data(args), args.method, args.models_dir):
+    arm_models = {m: str(i) for m, i in parse_tables(args.arm_model)}
+    for folder in train_fusion(_fusion_data(args), args.method, args.models_dir, arm_models):
         print(f"{folder}: exported")
 
 
