@@ -13,7 +13,7 @@ from typing import Any
 
 from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
-from runtime.arms.audio.model import AudioEmotionModel
+from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track
 from runtime.clock import SessionClock
 from runtime.errors import InputError
@@ -43,7 +43,7 @@ def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: s
                    on_line: Callable[[str], None] = print) -> Timeline:
     clock = SessionClock()
     audio = AudioSettings.from_config(settings["audio"])
-    model = AudioEmotionModel(settings["audio"]["model"], backend=settings["runtime"]["backend"])
+    model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"])
     source = MicrophoneSource(device, input_format, audio.sample_rate_hz, clock=clock)
     started = time.perf_counter()
     track = stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live",

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
-from runtime.arms.audio.model import AudioEmotionModel
+from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import FRAME_S, detect_speech
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.errors import InputError
 from runtime.media import read_audio
-from runtime.track import Track, Window
+from runtime.track import CANONICAL_LABELS, Track, Window
 
 NO_SPEECH = "no speech"
 
@@ -45,23 +45,33 @@ def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_
     return "session", f"session baseline over {speech_s:.1f} s of speech in {n_claims} windows"
 
 
-def analyze_audio(samples: np.ndarray, model: AudioEmotionModel, settings: AudioSettings) -> Track:
+def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: float,
+                  model: AudioEmotionModel | WaveformEmotionModel,
+                  settings: AudioSettings) -> tuple[np.ndarray, str, str]:
+    """Probabilities for the given speech windows, the model variant that judged them, and why that one."""
+    rate = settings.sample_rate_hz
+    if isinstance(model, WaveformEmotionModel):
+        segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
+        return model.predict_segments(segments), "default", "waveform model: judged without a speaker baseline"
+    descriptors = frame_descriptors(samples, rate)
+    features = np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows],
+                        dtype=np.float32).reshape(len(windows), -1)
+    variant, note = baseline_variant(settings.speaker_baseline, speech_s, len(windows),
+                                     settings.min_baseline_speech_s)
+    if variant == "session":
+        features = zscore_by_group(features, np.zeros(len(windows), dtype=int))
+    return model.predict(features, variant), variant, note
+
+
+def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotionModel,
+                  settings: AudioSettings) -> Track:
     """Analyse a whole 16 kHz mono recording into the audio track."""
     sample_rate_hz = settings.sample_rate_hz
-    duration_s = samples.size / sample_rate_hz
     speech = detect_speech(samples)
-    windows = audio_windows(speech, duration_s, settings.window_s, settings.hop_s)
+    windows = audio_windows(speech, samples.size / sample_rate_hz, settings.window_s, settings.hop_s)
     claims = [i for i, w in enumerate(windows) if w.speech_fraction >= settings.min_speech_fraction]
-
-    descriptors = frame_descriptors(samples, sample_rate_hz)
-    features = np.array([window_features(descriptors, windows[i].start_s, windows[i].end_s) for i in claims],
-                        dtype=np.float32).reshape(len(claims), -1)
     speech_s = float(speech.sum() * FRAME_S)
-    variant, baseline_note = baseline_variant(settings.speaker_baseline, speech_s, len(claims),
-                                              settings.min_baseline_speech_s)
-    if variant == "session":
-        features = zscore_by_group(features, np.zeros(len(claims), dtype=int))
-    probs = model.predict(features, variant)
+    probs, variant, baseline_note = judge_windows(samples, [windows[i] for i in claims], speech_s, model, settings)
 
     voice = VoiceAnalysis(samples, sample_rate_hz, speech)
     probs_by_window = dict(zip(claims, probs, strict=True))
@@ -71,6 +81,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel, settings: Audio
     return Track(
         name="audio",
         labels=model.labels,
+        unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
         windows=track_windows,
         model=model.identity(variant),
         settings={
@@ -80,7 +91,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel, settings: Audio
             "speaker_baseline": variant,
             "speaker_baseline_note": baseline_note,
             "min_speech_fraction": settings.min_speech_fraction,
-            "feature_set": FEATURE_SET,
+            "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
         },
     )
@@ -103,8 +114,8 @@ def analyze_audio_request(request) -> Track | None:
             return None
         raise InputError(request.input_path, "has no audio stream")
     settings = AudioSettings.from_config(section)
-    model = AudioEmotionModel(section["model"], backend=request.settings["runtime"]["backend"])
-    if model.feature_set != FEATURE_SET:
+    model = load_audio_model(section["model"], backend=request.settings["runtime"]["backend"])
+    if isinstance(model, AudioEmotionModel) and model.feature_set != FEATURE_SET:
         raise InputError(model.card.folder, f"model expects features {model.feature_set!r}, "
                                              f"this runtime computes {FEATURE_SET!r}")
     if request.settings["runtime"].get("realtime"):

@@ -23,7 +23,7 @@ from runtime.arms.audio.features import (
     window_features,
     zscore_by_group,
 )
-from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel
+from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.windows import speech_windows
 from runtime.errors import InputError
 from runtime.media import read_audio
@@ -55,23 +55,34 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def file_window_features(path: Path, window_s: float, hop_s: float, min_speech_fraction: float,
-                         sample_rate_hz: int = 16000) -> np.ndarray:
-    """Features of every speech window of one file; an error if the file holds no speech."""
+def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
     samples = read_audio(path, sample_rate_hz)
-    windows = speech_windows(samples, sample_rate_hz, window_s, hop_s, min_speech_fraction)
+    windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
+                             card_extra.get("min_speech_fraction", 0.3))
     if not windows:
         raise InputError(path, "no speech found: the recording is silent or holds no voice")
+    return samples, windows
+
+
+def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = 16000) -> np.ndarray:
+    """Features of every speech window of one file; an error if the file holds no speech."""
+    samples, windows = _file_speech(path, card_extra, sample_rate_hz)
     descriptors = frame_descriptors(samples, sample_rate_hz)
     return np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
 
 
-def classify_files(files: list[Path], model: AudioEmotionModel, speaker_baseline: str) -> list[np.ndarray]:
+def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel,
+                   speaker_baseline: str) -> list[np.ndarray]:
     """Clip probabilities per file, in order."""
-    card = model.card.extra
-    window_s, hop_s = card.get("window_s", 2.0), card.get("hop_s", 0.5)
-    min_fraction = card.get("min_speech_fraction", 0.3)
-    items = [FileFeatures(f, str(f.parent), file_window_features(f, window_s, hop_s, min_fraction)) for f in files]
+    if isinstance(model, WaveformEmotionModel):  # reads samples; no speaker baseline applies
+        clips = []
+        for path in files:
+            samples, windows = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+            rate = model.sample_rate_hz
+            segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
+            clips.append(clip_probabilities(model.predict_segments(segments)))
+        return clips
+    items = [FileFeatures(f, str(f.parent), file_window_features(f, model.card.extra)) for f in files]
     if speaker_baseline == "folder":
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
@@ -94,8 +105,8 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
                    speaker_baseline: str = "none") -> int:
     """Classify files/folders and write ``path,emotion,<one probability per label>``; returns the file count."""
     files = find_audio_files(paths)
-    emotion_model = AudioEmotionModel(model or DEFAULT_AUDIO_MODEL)
-    if emotion_model.feature_set != FEATURE_SET:
+    emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
+    if isinstance(emotion_model, AudioEmotionModel) and emotion_model.feature_set != FEATURE_SET:
         raise InputError(emotion_model.card.folder, f"model expects features {emotion_model.feature_set!r}")
     if not Path(csv_path).parent.is_dir():
         raise InputError(csv_path, "output folder does not exist")

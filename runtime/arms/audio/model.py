@@ -1,7 +1,10 @@
-"""The voice-emotion model as the audio arm sees it: a card with two variants and one predict call.
+"""Voice-emotion models as the audio arm sees them, chosen by the card's ``task``.
 
-Variant "session" expects features z-scored against the speaker's own session baseline; variant "none" takes
-raw features (its graph standardises them against the training population).
+- ``voice-emotion`` (the shipped default): window features in, probabilities out, in two variants —
+  "session" expects features z-scored against the speaker's own session baseline, "none" takes raw features
+  (its graph standardises them against the training population).
+- ``audio-emotion-waveform`` (a pretrained speech encoder or its distilled student, exported by
+  ``emotrace export audio-backbone``): a window's raw 16 kHz samples in, probabilities out; no baseline.
 """
 
 from __future__ import annotations
@@ -11,16 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.models import Model, load_card, load_model
+from runtime.models import Model, ModelCard, load_card, load_model
 
 DEFAULT_AUDIO_MODEL = "audio-emotion"
+FEATURE_TASK = "voice-emotion"
+WAVEFORM_TASK = "audio-emotion-waveform"
 VARIANTS = ("session", "none")
 
 
-class AudioEmotionModel:
-    def __init__(self, location: str | Path = DEFAULT_AUDIO_MODEL, backend: str = "onnxruntime"):
-        self.card = load_card(location)
-        self._location = location
+class _CardModel:
+    def __init__(self, card: ModelCard, backend: str):
+        self.card = card
         self._backend = backend
         self._models: dict[str, Model] = {}
 
@@ -32,20 +36,59 @@ class AudioEmotionModel:
     def feature_set(self) -> str | None:
         return self.card.feature_set
 
-    def _variant(self, variant: str) -> Model:
-        if variant not in VARIANTS:
-            raise InputError(variant, f"unknown audio model variant; choose one of {', '.join(VARIANTS)}")
+    def _run(self, variant: str, name: str, batch: np.ndarray) -> np.ndarray:
         if variant not in self._models:
             self._models[variant] = load_model(self.card.folder, variant=variant, backend=self._backend)
-        return self._models[variant]
-
-    def predict(self, features: np.ndarray, variant: str) -> np.ndarray:
-        """(n_windows, n_features) → (n_windows, n_labels) probabilities, rows summing to 1."""
-        if features.shape[0] == 0:
-            return np.zeros((0, len(self.labels)), dtype=np.float32)
-        (probs, *_) = self._variant(variant).run({"features": np.ascontiguousarray(features, dtype=np.float32)})
+        (probs, *_) = self._models[variant].run({name: np.ascontiguousarray(batch, dtype=np.float32)})
         probs = np.clip(np.asarray(probs, dtype=np.float64), 0.0, None)
         return probs / probs.sum(axis=1, keepdims=True)
 
     def identity(self, variant: str) -> dict[str, str]:
         return {**self.card.identity(variant), "backend": self._backend}
+
+
+class AudioEmotionModel(_CardModel):
+    """The feature-based model with its "session" and "none" variants."""
+
+    def __init__(self, location: str | Path = DEFAULT_AUDIO_MODEL, backend: str = "onnxruntime"):
+        card = load_card(location)
+        if card.task != FEATURE_TASK:
+            raise InputError(card.folder, f"not a {FEATURE_TASK} model (task {card.task!r})")
+        super().__init__(card, backend)
+
+    def predict(self, features: np.ndarray, variant: str) -> np.ndarray:
+        """(n_windows, n_features) → (n_windows, n_labels) probabilities, rows summing to 1."""
+        if variant not in VARIANTS:
+            raise InputError(variant, f"unknown audio model variant; choose one of {', '.join(VARIANTS)}")
+        if features.shape[0] == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return self._run(variant, "features", features)
+
+
+class WaveformEmotionModel(_CardModel):
+    """A model that reads a window's samples directly; windows shorter than its length are zero-padded."""
+
+    def __init__(self, card: ModelCard, backend: str = "onnxruntime"):
+        super().__init__(card, backend)
+        spec = card.extra.get("input", {})
+        self.input_name = spec.get("name", "waveform")
+        self.sample_rate_hz = int(spec.get("sample_rate_hz", 16000))
+        self.window_samples = int(round(float(spec.get("window_s", 2.0)) * self.sample_rate_hz))
+
+    def predict_segments(self, segments: list[np.ndarray]) -> np.ndarray:
+        if not segments:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        batch = np.zeros((len(segments), self.window_samples), dtype=np.float32)
+        for row, segment in enumerate(segments):
+            part = segment[: self.window_samples]
+            batch[row, : part.size] = part
+        return self._run("default", self.input_name, batch)
+
+
+def load_audio_model(location: str | Path = DEFAULT_AUDIO_MODEL,
+                     backend: str = "onnxruntime") -> AudioEmotionModel | WaveformEmotionModel:
+    """The model a card describes: feature-based or waveform, by its task."""
+    card = load_card(location)
+    if card.task == WAVEFORM_TASK:
+        return WaveformEmotionModel(card, backend)
+    return AudioEmotionModel(location, backend)

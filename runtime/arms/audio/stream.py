@@ -13,15 +13,15 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant
-from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
-from runtime.arms.audio.model import AudioEmotionModel
+from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
+from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, frame_levels_db, speech_frames, with_loud_frames
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.sources.audio import AudioChunk, FileAudioSource
-from runtime.track import Track, Window
+from runtime.track import CANONICAL_LABELS, Track, Window
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
 MAX_BASELINE_WINDOWS = 14400  # two hours of 0.5 s hops; older speech drops out of the baseline
@@ -30,7 +30,7 @@ MAX_BASELINE_WINDOWS = 14400  # two hours of 0.5 s hops; older speech drops out 
 class AudioStream:
     """Push samples in, get finished windows out."""
 
-    def __init__(self, model: AudioEmotionModel, settings: AudioSettings):
+    def __init__(self, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings):
         self.model = model
         self.settings = settings
         self.rate = settings.sample_rate_hz
@@ -88,7 +88,11 @@ class AudioStream:
         window = AudioWindow(start_s, end_s, fraction)
         measurements = VoiceAnalysis(local, self.rate, speech).window(local_start_s, local_end_s)
         probs = None
-        if fraction >= self.settings.min_speech_fraction:
+        if fraction >= self.settings.min_speech_fraction and isinstance(self.model, WaveformEmotionModel):
+            segment = local[int(round(local_start_s * self.rate)):int(round(local_end_s * self.rate))]
+            probs = self.model.predict_segments([segment])[0]
+            self.variants_used.add("default")
+        elif fraction >= self.settings.min_speech_fraction:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
             probs = self._classify(features.astype(np.float32), fraction * (end_s - start_s))
         return _track_window(window, probs, measurements)
@@ -123,7 +127,7 @@ class AudioStream:
             self._buffer_start_s += drop / self.rate
 
 
-def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel, settings: AudioSettings,
+def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
                  clock: SessionClock, mode: str, on_window: Callable[[Window], None] | None = None) -> Track:
     """Run the streaming arm over timestamped chunks, recording each window's latency on the session clock.
 
@@ -155,21 +159,29 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel, setting
     return Track(
         name="audio",
         labels=model.labels,
+        unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
         windows=windows,
-        model=model.identity("session" if "session" in stream.variants_used else "none"),
+        model=model.identity(_variant_used(stream.variants_used)),
         settings={
             "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
             "mode": mode, "status": status,
             "speaker_baseline": "running session baseline; population model until "
             f"{settings.min_baseline_speech_s:.0f} s of speech", "variants_used": sorted(stream.variants_used),
-            "min_speech_fraction": settings.min_speech_fraction, "feature_set": FEATURE_SET,
+            "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
         },
     )
 
 
-def analyze_audio_paced(path, model: AudioEmotionModel, settings: AudioSettings,
+def _variant_used(variants: set[str]) -> str:
+    for variant in ("default", "session"):
+        if variant in variants:
+            return variant
+    return "none"
+
+
+def analyze_audio_paced(path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
                         clock: SessionClock | None = None) -> Track:
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
     clock = clock or SessionClock()
