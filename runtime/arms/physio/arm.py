@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +27,7 @@ from runtime.models import Model, load_model
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS, Track, Window, _json_number
 
+log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
 STRESS_LABEL = "stress"
 
@@ -60,6 +62,10 @@ def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime
 
 def classify_windows(recording: Recording, model: Model, settings: PhysioSettings) -> list[PhysioWindow]:
     """Every window of the recording (its own clock) with its stress probability, quality and measurements."""
+    gaps = recording.gaps()
+    if gaps:
+        summary = ", ".join(f"{name}: {len(v)} gap(s), {sum(b - a for a, b in v):.1f} s" for name, v in gaps.items())
+        log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
     windows = recording_features(recording, settings.window_s, settings.hop_s)
     return _classify(windows, model)
 
@@ -175,13 +181,13 @@ def physio_track(
     track_windows = []
     for w in windows:
         start, end = w.start_s + offset_s, w.end_s + offset_s
-        if end <= 0.0 or start >= end_s:
-            continue
+        if not 0.0 <= (start + end) / 2 < end_s:
+            continue  # a window belongs to the video when its centre does
+        # Shown within the video; the measurements still cover the whole window_s (said in the settings).
+        start, end = max(start, 0.0), min(end, end_s)
         probs = None if w.stress is None else _two_class(labels, w.stress)
         reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
-        track_windows.append(
-            Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements))
-        )
+        track_windows.append(Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements)))
     return Track(
         name="physio",
         labels=labels,
@@ -192,6 +198,8 @@ def physio_track(
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
             "baseline": "session median and IQR over the whole recording",
+            "windows": "each window's centre lies in the video; its span is clipped to the video, its "
+            "measurements cover the full window_s",
             "physio_input": recording.source,
             "physio_offset_s": offset_s,
             "sync": sync,

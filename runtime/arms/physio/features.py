@@ -32,9 +32,7 @@ MEASUREMENTS: tuple[str, ...] = (
     "resp_rate_bpm",
 )
 IBI_RANGE_S = (0.33, 1.5)  # 40-180 bpm: beats outside it are detection errors at rest or light tasks
-IBI_MAX_JUMP = (
-    0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
-)
+IBI_MAX_JUMP = 0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
 PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat is not trusted
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
@@ -105,7 +103,9 @@ def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> 
         m["hr_bpm"] = 60.0 / float(np.median(beats))
         if beats.size >= MIN_BEATS_HRV:
             m["sdnn_ms"] = 1000.0 * float(np.std(beats, ddof=1))
-            m["rmssd_ms"] = 1000.0 * float(np.sqrt(np.mean(np.diff(beats) ** 2)))
+            successive = _successive_differences(*_slice(signals.ibi, start_s, end_s, with_times=True))
+            if successive.size >= MIN_BEATS_HRV - 1:
+                m["rmssd_ms"] = 1000.0 * float(np.sqrt(np.mean(successive**2)))
     if math.isnan(m["hr_bpm"]):
         hr = _slice(signals.hr, start_s, end_s)
         if hr is not None and np.isfinite(hr).any():
@@ -162,8 +162,7 @@ def recording_features(
     signals = process_recording(recording)
     end_s = recording.end_s if end_s is None else end_s
     return [
-        window_features(signals, start_s + a, start_s + b)
-        for a, b in window_grid(end_s - start_s, window_s, hop_s)
+        window_features(signals, start_s + a, start_s + b) for a, b in window_grid(end_s - start_s, window_s, hop_s)
     ]
 
 
@@ -186,9 +185,9 @@ def _beats_from_ppg(bvp: Channel) -> Series:
         if peaks.size < 3:
             continue
         # Template match: a beat unlike the recording's average beat is motion, not heart.
-        quality = np.asarray(
-            nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=bvp.rate_hz, method="templatematch")
-        )[peaks]
+        quality = np.asarray(nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=bvp.rate_hz, method="templatematch"))[
+            peaks
+        ]
         peak_times_s = t0 + peaks / bvp.rate_hz
         good = (quality[1:] >= PPG_MIN_QUALITY) & (quality[:-1] >= PPG_MIN_QUALITY)
         times.append(peak_times_s[1:][good])
@@ -221,9 +220,7 @@ def _process_eda(eda: Channel) -> tuple[Series, Series]:
     tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
     for t0, t1, values in _segments(eda):
         with warnings.catch_warnings():
-            warnings.simplefilter(
-                "ignore"
-            )  # neurokit2 notes that 4 Hz is too slow to filter; expected for E4
+            warnings.simplefilter("ignore")  # neurokit2 notes that 4 Hz is too slow to filter; expected for E4
             signals, info = nk.eda_process(values, sampling_rate=eda.rate_hz)
         tonic_t.append(t0 + np.arange(values.size) / eda.rate_hz)
         tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
@@ -315,6 +312,12 @@ def _slice(series: Series | None, start_s: float, end_s: float, with_times: bool
     if with_times:
         return series.times_s[lo:hi], series.values[lo:hi]
     return series.values[lo:hi]
+
+
+def _successive_differences(beat_times_s: np.ndarray, ibi_s: np.ndarray) -> np.ndarray:
+    """Differences between intervals of neighbouring beats only: a dropped artefact beat is not bridged."""
+    adjacent = np.abs((beat_times_s[1:] - ibi_s[1:]) - beat_times_s[:-1]) < 1e-3
+    return np.diff(ibi_s)[adjacent]
 
 
 def _slope(times_s: np.ndarray, values: np.ndarray) -> float:

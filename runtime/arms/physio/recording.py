@@ -116,9 +116,7 @@ class Recording:
         return {name: list(c.gaps) for name, c in self.channels.items() if c.gaps}
 
 
-def read_recording(
-    path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None
-) -> Recording:
+def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is."""
     path = Path(path)
     if not path.exists():
@@ -256,9 +254,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         _check_monotonic(path, times)
         if time_column in TIME_COLUMNS_UNIX:
             if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
-                raise InputError(
-                    path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})"
-                )
+                raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
             start_unix_s = float(times[0])
         times_s = times - times[0]
         if rate_hz is not None:
@@ -281,18 +277,14 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
 
-def _timestamped_channel(
-    name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None
-) -> Channel:
+def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel:
     present = ~np.isnan(values)
     times, kept = times_s[present], values[present]
     unit = CSV_UNITS.get(name, "")
     if name == "ibi":
         return Channel(name, unit, times, kept)
     if kept.size < 2:
-        return Channel(
-            name, unit, times_s, values, rate_hz=rate_hz, gaps=[(float(times_s[0]), float(times_s[-1]))]
-        )
+        return Channel(name, unit, times_s, values, rate_hz=rate_hz, gaps=[(float(times_s[0]), float(times_s[-1]))])
     period_s = 1.0 / rate_hz if rate_hz else float(np.median(np.diff(times)))
     jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
     gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]
@@ -330,9 +322,7 @@ def _nan_gaps(times_s: np.ndarray, values: np.ndarray, rate_hz: float) -> list[t
         return []
     edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return [
-        (float(times_s[s]), float(times_s[e - 1] + 1.0 / rate_hz)) for s, e in zip(starts, ends, strict=True)
-    ]
+    return [(float(times_s[s]), float(times_s[e - 1] + 1.0 / rate_hz)) for s, e in zip(starts, ends, strict=True)]
 
 
 def _check_durations(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
@@ -356,9 +346,7 @@ def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: f
         return
     measured_hz = 1.0 / float(np.median(np.diff(times_s)))
     if abs(measured_hz - rate_hz) > 0.05 * rate_hz:
-        raise InputError(
-            source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)"
-        )
+        raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 
 
 def _check_monotonic(source: str | Path, times: np.ndarray) -> None:
@@ -367,14 +355,11 @@ def _check_monotonic(source: str | Path, times: np.ndarray) -> None:
         row = int(np.flatnonzero(steps <= 0)[0])
         raise InputError(
             source,
-            f"timestamps do not increase at data row {row + 2} "
-            f"({float(times[row])!r} then {float(times[row + 1])!r})",
+            f"timestamps do not increase at data row {row + 2} ({float(times[row])!r} then {float(times[row + 1])!r})",
         )
 
 
-def _parse_numbers(
-    source: str | Path, text: str, first_line: int = 1, columns: int | None = None
-) -> np.ndarray:
+def _parse_numbers(source: str | Path, text: str, first_line: int = 1, columns: int | None = None) -> np.ndarray:
     """Comma-separated numbers as a 2-D float array; empty cells and 'nan' are NaN, anything else an error."""
     try:
         data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=float)
@@ -403,8 +388,6 @@ def _parse_slowly(source: str | Path, text: str, first_line: int) -> np.ndarray:
             except ValueError:
                 raise InputError(source, f"line {number}: {cell[:20]!r} is not a number") from None
         if rows and len(row) != len(rows[0]):
-            raise InputError(
-                source, f"line {number}: {len(row)} values where earlier lines have {len(rows[0])}"
-            )
+            raise InputError(source, f"line {number}: {len(row)} values where earlier lines have {len(rows[0])}")
         rows.append(row)
     return np.asarray(rows, dtype=float).reshape(len(rows), -1)

@@ -76,9 +76,7 @@ def test_classify_of_a_missing_recording_exits_2_without_output(tmp_path, capsys
 def test_no_overlap_with_the_video_names_both_ranges():
     recording = Recording("rec.csv", {}, start_unix_s=None)
     recording.channels["eda"] = type("C", (), {"end_s": 600.0})()  # only end_s is read
-    with pytest.raises(
-        InputError, match=r"recording covers 700\.0\.\.1300\.0 s .* the video 0\.0\.\.300\.0 s"
-    ):
+    with pytest.raises(InputError, match=r"recording covers 700\.0\.\.1300\.0 s .* the video 0\.0\.\.300\.0 s"):
         resolve_offset(recording, video_duration_s=300.0, offset_s=700.0, video_start_unix_s=None)
 
 
@@ -97,17 +95,30 @@ def test_analyze_with_physio_adds_a_stress_track_shifted_by_the_offset(tmp_path)
     media.write_bytes(wav_bytes(np.zeros(16000 * 300, dtype=np.float32), 16000))
     overrides = {"audio.enabled": False, "face.enabled": False, "body.enabled": False, "physio.hop_s": 30.0}
     settings = load_settings(None, {k: v for k, v in overrides.items() if k.split(".")[0] in load_settings()})
-    timeline = analyze_file(
-        media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": 100.0}
-    )
+    timeline = analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": 100.0})
     track = timeline.track("physio")
     assert track.labels == ["no_stress", "stress"]
     assert track.unsupported_labels == list(CANONICAL_LABELS)
     assert track.settings["physio_offset_s"] == 100.0
     assert track.windows[0].start_s == 100.0  # the recording starts 100 s into the video
-    assert all(w.start_s < 300.0 for w in track.windows)  # nothing beyond the video
+    assert all(0.0 <= w.start_s < w.end_s <= 300.0 for w in track.windows)  # nothing beyond the video
+    assert track.windows[-1].end_s == 300.0
     stored = json.loads((tmp_path / "out" / "timeline.json").read_text())
     assert [t["name"] for t in stored["tracks"]] == ["physio"]
+
+
+def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
+    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 120, dtype=np.float32), 16000))
+    settings = load_settings(None, {"physio.hop_s": 30.0})
+    for section in ("audio", "face", "body"):
+        if section in settings:
+            settings[section]["enabled"] = False
+    timeline = analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -200.0})
+    windows = timeline.track("physio").windows
+    assert windows[0].start_s == 0.0 and windows[-1].end_s == 120.0
+    assert len(windows) == 4  # centres at 10, 40, 70, 100 s on the video clock
 
 
 def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):

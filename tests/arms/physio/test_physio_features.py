@@ -49,9 +49,7 @@ def test_scr_rate_rises_with_the_number_of_skin_conductance_responses():
 
 def test_temperature_slope_is_in_degrees_per_minute():
     temp = 33.0 + 0.5 * np.arange(0, 120, 0.25) / 60.0  # +0.5 degC per minute
-    recording = Recording(
-        "sim", {"temp": uniform("temp", temp, 4.0), "eda": uniform("eda", np.ones(480), 4.0)}
-    )
+    recording = Recording("sim", {"temp": uniform("temp", temp, 4.0), "eda": uniform("eda", np.ones(480), 4.0)})
     features = window_features(process_recording(recording), 0.0, 60.0)
     assert features.measurements["temp_slope_c_per_min"] == pytest.approx(0.5, rel=1e-3)
 
@@ -80,3 +78,16 @@ def test_window_inside_a_gap_makes_no_claim_and_a_half_covered_one_loses_quality
     assert inside.quality == 0.0 and inside.reason
     assert math.isnan(inside.measurements["eda_tonic_us"])  # nothing interpolated across the gap
     assert 0.0 < half.quality < before.quality
+
+
+def test_rmssd_uses_only_neighbouring_beats_and_does_not_bridge_a_dropped_one():
+    from runtime.arms.physio.features import ProcessedSignals, Series
+
+    ibi = np.tile([0.8, 0.82], 20)  # alternating: successive differences of 20 ms
+    beats = np.cumsum(ibi)
+    keep = np.ones(ibi.size, bool)
+    keep[10] = False  # an artefact beat removed: intervals 9 and 11 are not neighbours
+    signals = ProcessedSignals(ibi=Series(beats[keep], ibi[keep], [(0.0, float(beats[-1]))]))
+    features = window_features(signals, 0.0, float(beats[-1]) + 1.0)
+    assert features.measurements["rmssd_ms"] == pytest.approx(20.0, abs=1e-6)
+    assert features.measurements["hr_bpm"] == pytest.approx(60 / 0.81, rel=0.02)
