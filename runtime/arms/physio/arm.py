@@ -30,6 +30,7 @@ from runtime.track import CANONICAL_LABELS, Track, Window, _json_number
 log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
 STRESS_LABEL = "stress"
+MIN_BASELINE_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,10 @@ def classify_windows(recording: Recording, model: Model, settings: PhysioSetting
         summary = ", ".join(f"{name}: {len(v)} gap(s), {sum(b - a for a, b in v):.1f} s" for name, v in gaps.items())
         log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
     windows = recording_features(recording, settings.window_s, settings.hop_s)
+    if recording.duration_s < MIN_BASELINE_S:
+        # The model judges each window against the session's own baseline; a few minutes are needed.
+        reason = f"recording too short for a session baseline ({recording.duration_s:.0f} s < {MIN_BASELINE_S:.0f} s)"
+        return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     return _classify(windows, model)
 
 

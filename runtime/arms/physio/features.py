@@ -35,6 +35,7 @@ IBI_RANGE_S = (0.33, 1.5)  # 40-180 bpm: beats outside it are detection errors a
 IBI_MAX_JUMP = 0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
 PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat is not trusted
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
+SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
@@ -227,7 +228,7 @@ def _process_eda(eda: Channel) -> tuple[Series, Series]:
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
         peaks = peaks[(peaks >= 0) & (peaks < values.size)]
         amplitudes = np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
-        ok = np.isfinite(amplitudes)
+        ok = np.isfinite(amplitudes) & (amplitudes >= SCR_MIN_AMPLITUDE_US)
         scr_t.append(t0 + peaks[ok] / eda.rate_hz)
         scr_a.append(amplitudes[ok])
         valid.append((t0, t1))

@@ -9,6 +9,8 @@ model card holds the feature names and the context length.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
@@ -21,7 +23,8 @@ def session_scaled(features: np.ndarray, quality: np.ndarray) -> np.ndarray:
     usable = features[np.asarray(quality) > 0]
     if usable.shape[0] == 0:
         return np.zeros_like(features)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: median 0
         median = np.nanmedian(usable, axis=0)
         spread = np.nanpercentile(usable, 75, axis=0) - np.nanpercentile(usable, 25, axis=0)
     median = np.where(np.isfinite(median), median, 0.0)

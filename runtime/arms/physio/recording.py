@@ -123,6 +123,8 @@ def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz:
         raise InputError(path, "no such file or folder")
     if path.is_dir() or zipfile.is_zipfile(path):
         return read_e4(path)
+    if path.suffix.lower() == ".zip":
+        raise InputError(path, "not a readable zip archive (truncated or corrupt)")
     if path.suffix.lower() in (".csv", ".txt"):
         return read_csv(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
     raise InputError(path, "not a physiological recording: expected an E4 folder or zip, or a CSV file")
@@ -270,21 +272,23 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         if column == time_column:
             continue
         name = CSV_ALIASES.get(column, column)
-        channels[name] = _timestamped_channel(name, times_s, data[:, index], rate_hz)
+        channel = _timestamped_channel(name, times_s, data[:, index], rate_hz)
+        if channel is not None:
+            channels[name] = channel
     if not channels:
-        raise InputError(path, "no signal columns besides time")
+        raise InputError(path, "no signal column with at least two samples")
     channels = _merge_acc(channels)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
 
-def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel:
+def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel | None:
     present = ~np.isnan(values)
     times, kept = times_s[present], values[present]
     unit = CSV_UNITS.get(name, "")
     if name == "ibi":
         return Channel(name, unit, times, kept)
     if kept.size < 2:
-        return Channel(name, unit, times_s, values, rate_hz=rate_hz, gaps=[(float(times_s[0]), float(times_s[-1]))])
+        return None  # fewer than two samples: no signal to speak of
     period_s = 1.0 / rate_hz if rate_hz else float(np.median(np.diff(times)))
     jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
     gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]

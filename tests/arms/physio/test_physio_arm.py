@@ -127,3 +127,14 @@ def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):
 
     request = AnalysisRequest(tmp_path / "x.wav", None, load_settings(), {})
     assert analyze_physio_request(request) is None
+
+
+def test_a_recording_too_short_for_a_baseline_reports_measurements_but_no_stress(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("time_s,eda\n" + "\n".join(f"{i * 0.25},{1.0 + 0.01 * (i % 7)}" for i in range(400)) + "\n")
+    out = tmp_path / "out.csv"
+    assert main(["physio", "classify", str(path), "--csv", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert rows and all(r["stress"] == "" and float(r["quality"]) == 0.0 for r in rows)
+    assert all("too short for a session baseline" in r["reason"] for r in rows)
+    assert float(rows[0]["eda_tonic_us"]) > 0

@@ -119,3 +119,14 @@ def test_empty_csv_and_unknown_input_are_errors(tmp_path):
     other.write_bytes(b"\x00\x01")
     with pytest.raises(InputError, match="not a physiological recording"):
         read_recording(other)
+
+
+def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, shared_data):
+    truncated = tmp_path / "S02.zip"
+    truncated.write_bytes((shared_data / "physio" / "stress_predict" / "raw" / "S02.zip").read_bytes()[:1000])
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        read_recording(truncated)
+    single = tmp_path / "one.csv"
+    single.write_text("timestamp,eda\n1700000000,1.0\n1700000000.25,\n")
+    with pytest.raises(InputError, match="at least two samples"):
+        read_recording(single)
