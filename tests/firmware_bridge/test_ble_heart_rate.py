@@ -63,9 +63,7 @@ def test_contact_supported_but_lost_is_reported_as_no_contact():
     assert m.sensor_contact is False
 
 
-@pytest.mark.parametrize(
-    "data", [b"", bytes([0x01, 0x48]), bytes([0x10, 0x48, 0x00]), bytes([0x08, 0x48, 0x01])]
-)
+@pytest.mark.parametrize("data", [b"", bytes([0x01, 0x48]), bytes([0x10, 0x48, 0x00]), bytes([0x08, 0x48, 0x01])])
 def test_truncated_measurements_are_format_errors(data):
     with pytest.raises(BleFormatError):
         parse_heart_rate_measurement(data)
@@ -151,3 +149,22 @@ def test_simulated_peripheral_offers_the_standard_characteristics():
     peripheral = SimulatedPeripheral([], battery_pct=None)
     assert peripheral.has_characteristic(HEART_RATE_MEASUREMENT)
     assert not peripheral.has_characteristic(BATTERY_LEVEL)
+
+
+def test_ble_beats_feed_the_physio_features_and_the_dropout_stays_a_gap():
+    from runtime.arms.physio.features import process_recording, window_features
+
+    time = FakeTime()
+    beat = bytes([0x10, 0x4B, 0x00, 0x04])  # HR 75, RR 1024/1024 s (rounded: a 60-75 bpm strap)
+    script = [(float(i), beat) for i in range(1, 200)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=60)
+    recorder = run_link(peripheral, time, stop_after_hr=150, backoff_s=(30.0,), silence_timeout_s=5.0)
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    assert gap.end_s - gap.start_s > 30.0
+    signals = process_recording(recorder.to_recording("ble"))
+    during = window_features(signals, gap.start_s + 2.0, gap.end_s - 2.0)
+    after = window_features(signals, gap.end_s + 1.0, gap.end_s + 61.0)
+    straddling = window_features(signals, gap.end_s - 20.0, gap.end_s + 40.0)
+    assert during.quality == 0.0
+    assert 0.0 < straddling.quality < after.quality  # the gap counts against the window, beats are not invented
+    assert after.measurements["hr_bpm"] == pytest.approx(60.0)

@@ -200,8 +200,20 @@ def _beats_from_ppg(bvp: Channel) -> Series:
 
 
 def _clean_ibi_series(ibi: Channel) -> Series:
-    stretches = [(float(ibi.times_s[0] - ibi.values[0]), float(ibi.times_s[-1]))]
+    """Beat intervals as delivered (E4 IBI file, BLE RR intervals); valid between its gaps."""
+    stretches = _minus_gaps((float(ibi.times_s[0] - ibi.values[0]), float(ibi.times_s[-1])), ibi.gaps)
     return _clean_ibi(ibi.times_s.astype(float), ibi.values.astype(float), stretches)
+
+
+def _minus_gaps(span: tuple[float, float], gaps: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    stretches, start = [], span[0]
+    for gap_start, gap_end in sorted(gaps):
+        if gap_start > start:
+            stretches.append((start, min(gap_start, span[1])))
+        start = max(start, gap_end)
+    if start < span[1]:
+        stretches.append((start, span[1]))
+    return [(a, b) for a, b in stretches if b > a]
 
 
 def _clean_ibi(times_s: np.ndarray, ibi_s: np.ndarray, valid: list[tuple[float, float]]) -> Series:
