@@ -7,9 +7,10 @@ Each section belongs to one part of the runtime. An unknown key or a value of th
 from __future__ import annotations
 
 import copy
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from runtime.errors import InputError
 
@@ -27,6 +28,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "speaker_baseline": "session",  # session | none
         "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings
         "min_speech_fraction": 0.3,  # a window with less speech makes no claim
+    },
+    # face: expression + face geometry from sampled video frames (docs/face-body.md); no video stream, no track
+    "face": {
+        "enabled": True,
+        "model": "face-expression",  # expression model id or folder ("" = geometry only)
+        "detector": "face-detector",
+        "landmarks": "face-landmarks",
+        "sample_fps": 5.0,
+        "window_s": 2.0,
+        "hop_s": 1.0,
+        "person": "patient",  # patient (present longest and largest) | all (one track each) | a person number
+        "min_face_px": 24,
+        "max_side_px": 1280,  # frames are scaled down to this longer side before detection
+    },
+    # body: pose landmarks on the same frames, movement relative to the session's own baseline
+    "body": {
+        "enabled": True,
+        "detector": "body-pose-detector",
+        "landmarks": "body-pose-landmarks",
+        "model": "",  # a classifier from 'emotrace train body' (labelled segments); "" = measurements only
+        "sample_fps": 5.0,  # used when the face arm is off (otherwise the face arm's frames are shared)
+        "window_s": 2.0,
+        "hop_s": 1.0,
     },
     # physio: a wearable recording beside the video (--physio PATH); none given, no track (docs/physio.md)
     "physio": {

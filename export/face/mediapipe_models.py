@@ -1,0 +1,80 @@
+"""Take the detector and landmark ``.tflite`` files out of MediaPipe 0.10.21's wheel into ``models/`` with cards.
+
+    pip download --no-deps mediapipe==0.10.21 -d /tmp/face
+    python -m export.face.mediapipe_models /tmp/face/mediapipe-0.10.21-*.whl
+
+MediaPipe itself is never installed (it pins numpy<2); its model files are Apache-2.0 and run on LiteRT
+(ai-edge-litert) with the project's own pre- and post-processing. The card says what the code needs.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+SOURCE = "MediaPipe 0.10.21 wheel (pip download --no-deps mediapipe==0.10.21)"
+LICENCE = {"name": "Apache-2.0", "file": "LICENSE", "holder": "The MediaPipe Authors (Google LLC)"}
+
+MODELS: dict[str, dict] = {
+    "face-detector": {
+        "member": "mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",
+        "task": "face detection (BlazeFace full range: faces up to about 5 m from the camera)",
+        "labels": ["face"],
+        "input_px": 192, "value_range": [-1.0, 1.0], "keypoints": 6, "min_score": 0.5, "iou_threshold": 0.3,
+        "anchors": {"strides": [4], "per_layer": 1},
+        "keypoint_names": ["right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear_tragion",
+                           "left_ear_tragion"],
+    },
+    "face-landmarks": {
+        "member": "mediapipe/modules/face_landmark/face_landmark.tflite",
+        "task": "468 face-mesh landmarks (x, y in crop pixels, z relative depth) and a face-presence logit",
+        "labels": ["face"],
+        "input_px": 192, "value_range": [0.0, 1.0], "roi_scale": 1.5, "n_landmarks": 468,
+    },
+    "body-pose-detector": {
+        "member": "mediapipe/modules/pose_detection/pose_detection.tflite",
+        "task": "person detection for pose (box + hip centre, body-circle point, shoulder centre, upper-body point)",
+        "labels": ["person"],
+        "input_px": 224, "value_range": [-1.0, 1.0], "keypoints": 4, "min_score": 0.5, "iou_threshold": 0.3,
+        "anchors": {"strides": [8, 16, 32, 32, 32], "per_layer": 2},
+        "keypoint_names": ["hip_centre", "full_body_scale", "shoulder_centre", "upper_body_scale"],
+    },
+    "body-pose-landmarks": {
+        "member": "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
+        "task": "33 BlazePose landmarks (+6 auxiliary; 33-34 align the next crop) with visibility and presence logits",
+        "labels": ["person"],
+        "input_px": 256, "value_range": [0.0, 1.0], "roi_scale": 1.25, "n_landmarks": 39,
+        "values_per_landmark": 5,
+    },
+}
+
+
+def extract(wheel: Path, models_dir: Path = REPO_MODELS_DIR) -> list[Path]:
+    folders = []
+    with zipfile.ZipFile(wheel) as archive:
+        licence_text = archive.read("mediapipe-0.10.21.dist-info/LICENSE")
+        for model_id, spec in MODELS.items():
+            folder = models_dir / model_id
+            folder.mkdir(parents=True, exist_ok=True)
+            file_name = Path(spec["member"]).name
+            (folder / file_name).write_bytes(archive.read(spec["member"]))
+            (folder / "LICENSE").write_bytes(licence_text)
+            extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
+            card = {
+                "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
+                "files": {"default": file_name}, "sha256": {"default": file_sha256(folder / file_name)},
+                "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
+                "licence": LICENCE, **extra,
+            }
+            (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+            folders.append(folder)
+    return folders
+
+
+if __name__ == "__main__":
+    for path in extract(Path(sys.argv[1])):
+        print(path)

@@ -1,0 +1,180 @@
+"""Train the expression model on FER-2013 in plain torch: Training to fit, PublicTest to select.
+
+A small VGG-style CNN on 48×48 grey crops (random crop, flip, small rotation/scale, random erasing), label
+smoothing, one-cycle SGD. The checkpoint kept is the epoch with the best PublicTest balanced accuracy; the
+unseen PrivateTest part is not here and is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F  # noqa: N812
+
+from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
+from export.face.metrics import classification_report
+
+# Grey-level statistics of FER-2013 Training (0–255 scale), baked into the exported graph.
+PIXEL_MEAN = 129.4
+PIXEL_STD = 65.0
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    max_not_face_votes: int = 5  # drop Training rows that most FER+ annotators call "not a face"
+    threads: int = 2
+    seed: int = 0
+    limit_batches: int = 0  # >0: a short smoke run
+
+
+class ExpressionNet(nn.Module):
+    """Four stages of two 3×3 conv-BN-ReLU layers, max-pool between, global average pool, dropout, linear."""
+
+    def __init__(self, widths: tuple[int, ...] = (32, 64, 128, 256), n_classes: int = len(FACE_LABELS)):
+        super().__init__()
+        layers: list[nn.Module] = []
+        channels = 1
+        for stage, width in enumerate(widths):
+            for _ in range(2):
+                layers += [nn.Conv2d(channels, width, 3, padding=1, bias=False), nn.BatchNorm2d(width),
+                           nn.ReLU(inplace=True)]
+                channels = width
+            if stage < len(widths) - 1:
+                layers.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*layers)
+        self.dropout = nn.Dropout(0.4)
+        self.head = nn.Linear(channels, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.head(self.dropout(x))
+
+
+class DeployedExpressionNet(nn.Module):
+    """What ships: raw grey levels (N, 1, 48, 48) in 0–255 → probabilities, averaged over the mirror image."""
+
+    def __init__(self, net: ExpressionNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        x = (image - PIXEL_MEAN) / PIXEL_STD
+        logits = self.net(x) + self.net(torch.flip(x, dims=[3]))
+        return torch.softmax(logits * 0.5, dim=1)
+
+
+def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random flip, affine jitter (±10°, ±10 % scale, ±4 px shift) and random erasing of a small box."""
+    n = batch.shape[0]
+    angle = (torch.rand(n, generator=generator) * 2 - 1) * (10 * np.pi / 180)
+    scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * (4 / (CROP_SIZE_PX / 2))
+    flip = torch.where(torch.rand(n, generator=generator) < 0.5, -1.0, 1.0)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], 1),
+                         torch.stack([sin * flip, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(batch.shape), align_corners=False)
+    out = F.grid_sample(batch, grid, padding_mode="border", align_corners=False)
+    erase = torch.rand(n, generator=generator) < 0.5
+    size = 12
+    ys = torch.randint(0, CROP_SIZE_PX - size, (n,), generator=generator)
+    xs = torch.randint(0, CROP_SIZE_PX - size, (n,), generator=generator)
+    for i in torch.nonzero(erase).flatten().tolist():
+        out[i, :, ys[i]:ys[i] + size, xs[i]:xs[i] + size] = 0.0
+    return out
+
+
+def predict_probs(model: nn.Module, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """(n, 48, 48) uint8 → (n, n_labels) probabilities through the deployed (normalising, mirrored) graph."""
+    deployed = DeployedExpressionNet(model).eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch_size):
+            x = torch.from_numpy(images[start:start + batch_size]).float().unsqueeze(1)
+            out.append(deployed(x).numpy())
+    return np.concatenate(out)
+
+
+def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None,
+               cache_dir: Path | None = None, log=print) -> dict:
+    """Fit on Training, keep the epoch with the best PublicTest balanced accuracy; write model.pt + report.json."""
+    config = config or TrainConfig()
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    train = load_split(data_root, "Training", cache_dir)
+    public = load_split(data_root, "PublicTest", cache_dir)
+    keep = train.not_face_votes <= config.max_not_face_votes
+    x_train = torch.from_numpy((train.images[keep].astype(np.float32) - PIXEL_MEAN) / PIXEL_STD).unsqueeze(1)
+    y_train = torch.from_numpy(train.labels[keep])
+    log(f"training on {len(y_train)} of {len(keep)} Training rows; selecting on {len(public.labels)} PublicTest")
+
+    model = ExpressionNet(config.widths)
+    optimiser = torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=0.9, nesterov=True,
+                                weight_decay=config.weight_decay)
+    steps_per_epoch = len(y_train) // config.batch_size
+    if config.limit_batches:
+        steps_per_epoch = min(steps_per_epoch, config.limit_batches)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.learning_rate,
+                                                   total_steps=config.epochs * steps_per_epoch, pct_start=0.2)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    best: dict = {"balanced_accuracy": -1.0}
+    history = []
+    for epoch in range(config.epochs):
+        started = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(y_train), generator=generator)
+        total_loss = 0.0
+        for step in range(steps_per_epoch):
+            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+            x = augment(x_train[idx], generator)
+            loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total_loss += float(loss.detach())
+        model.eval()
+        if epoch + 1 <= config.epochs // 2:  # early epochs are never the best: skip their evaluation
+            log(json.dumps({"epoch": epoch + 1, "loss": round(total_loss / steps_per_epoch, 4)}))
+            continue
+        report = classification_report(public.labels, predict_probs(model, public.images), FACE_LABELS)
+        entry = {"epoch": epoch + 1, "loss": total_loss / steps_per_epoch, "seconds": time.perf_counter() - started,
+                 **{k: report[k] for k in ("accuracy", "balanced_accuracy", "macro_f1", "ece")}}
+        history.append(entry)
+        log(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in entry.items()}))
+        if report["balanced_accuracy"] > best["balanced_accuracy"]:
+            best = {**report, "epoch": epoch + 1}
+            torch.save({"state_dict": model.state_dict(), "widths": list(config.widths)}, out_dir / "model.pt")
+    summary = {
+        "config": asdict(config),
+        "labels": list(FACE_LABELS),
+        "data": {"train": "FER-2013 Training", "train_rows": int(len(y_train)),
+                 "dropped_not_face_rows": int((~keep).sum()), "selection": "FER-2013 PublicTest"},
+        "selected_epoch": best["epoch"],
+        "public_test": best,
+        "history": history,
+    }
+    (out_dir / "report.json").write_text(json.dumps(summary, indent=1))
+    return summary
+
+
+def load_trained(trained_dir: Path) -> ExpressionNet:
+    checkpoint = torch.load(Path(trained_dir) / "model.pt", map_location="cpu")
+    model = ExpressionNet(tuple(checkpoint["widths"]))
+    model.load_state_dict(checkpoint["state_dict"])
+    return model.eval()

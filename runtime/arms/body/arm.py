@@ -1,0 +1,150 @@
+"""The body arm: pose landmarks on the face arm's frames → per-window body-language measurements.
+
+Movement measurements are also given relative to the session's own median (1.0 = this person's usual), and
+``activation`` (arousal, 0–1) follows the formula in ``measures.activation``. No discrete emotions are made
+up from rules: the body track carries probabilities only when a classifier trained on the user's own
+labelled segments (``emotrace train body``) is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from runtime.arms.body import measures
+from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+
+log = logging.getLogger(__name__)
+
+NO_FRAMES = "no video frames (gap or unreadable frames)"
+NO_BODY = "no body pose"
+RELATIVE = ("overall", "head", "hands", "torso")
+
+
+@dataclass(frozen=True)
+class BodySettings:
+    detector: str = "body-pose-detector"
+    landmarks: str = "body-pose-landmarks"
+    model: str = ""
+    sample_fps: float = 5.0
+    window_s: float = 2.0
+    hop_s: float = 1.0
+
+    @classmethod
+    def from_config(cls, section: dict) -> BodySettings:
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+
+
+def window_measurements(times_s: np.ndarray, points: np.ndarray, visibility: np.ndarray,
+                        start_s: float, end_s: float) -> dict[str, float]:
+    """Absolute measurements of one window's frames (arrays already cut to the window)."""
+    values: dict[str, float] = {}
+    if len(times_s) >= 2:
+        speeds = measures.group_speeds(points, visibility, times_s)
+        for name, speed in speeds.items():
+            values[f"movement_{name}"] = float(np.nanmean(speed)) if np.isfinite(speed).any() else float("nan")
+        overall = speeds["overall"]
+        values["stillness"] = (float(np.mean(overall[np.isfinite(overall)] < measures.STILL_SPEED))
+                               if np.isfinite(overall).any() else float("nan"))
+    else:
+        for name in measures.GROUPS:
+            values[f"movement_{name}"] = float("nan")
+        values["stillness"] = float("nan")
+    values["fidgeting"] = measures.fidgeting(points, visibility, end_s - start_s)
+    values["self_touch"] = float(measures.self_touch(points, visibility).mean())
+    values["openness"] = float(np.median(measures.openness(points)))
+    values["head_height"] = float(np.median(measures.head_height(points)))
+    values["lean_sideways_deg"] = float(np.median(measures.sideways_lean_deg(points)))
+    values["shoulder_width_px"] = float(np.median(measures.shoulder_width(points)))
+    return values
+
+
+def add_relative(windows: list[dict[str, float]]) -> None:
+    """Session-relative values in place: movement and fidgeting over the session median, posture as
+    differences from it (lean_forward: shoulder width over its median − 1, closer to the camera > 0;
+    head_down: the median head height minus this window's, a lowered head > 0), and ``activation``."""
+    def median(name: str) -> float:
+        column = np.array([w.get(name, np.nan) for w in windows], dtype=float)
+        return float(np.nanmedian(column)) if np.isfinite(column).any() else float("nan")
+
+    references = {name: median(name) for name in
+                  [f"movement_{g}" for g in RELATIVE] + ["fidgeting", "openness", "head_height",
+                                                          "shoulder_width_px"]}
+    for values in windows:
+        for name in [f"movement_{g}" for g in RELATIVE] + ["fidgeting"]:
+            reference = references[name]
+            values[f"{name}_rel"] = (values[name] / reference if reference and np.isfinite(reference)
+                                     else float("nan"))
+        values["openness_rel"] = values["openness"] - references["openness"]
+        values["head_down"] = references["head_height"] - values["head_height"]
+        values["lean_forward"] = values["shoulder_width_px"] / references["shoulder_width_px"] - 1.0
+        values["activation"] = measures.activation(values["movement_overall_rel"], values["fidgeting_rel"])
+
+
+def body_track(scan, duration_s: float, settings: BodySettings, classifier=None) -> Track:
+    observations = scan.bodies
+    frame_times = np.asarray(scan.frame_times_s, dtype=float)
+    times = np.array([o.t_s for o in observations], dtype=float)
+    points = np.stack([o.points for o in observations]) if observations else np.zeros((0, 33, 3))
+    visibility = np.stack([o.visibility for o in observations]) if observations else np.zeros((0, 33))
+    presence = np.array([o.presence for o in observations], dtype=float)
+    grid = window_grid(duration_s, settings.window_s, settings.hop_s)
+    claims: list[dict[str, float]] = []
+    claim_index: list[int] = []
+    windows = []
+    for i, (start_s, end_s) in enumerate(grid):
+        n_frames = int(((frame_times >= start_s) & (frame_times < end_s)).sum())
+        inside = (times >= start_s) & (times < end_s)
+        if n_frames == 0:
+            windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
+            continue
+        if not inside.any():
+            windows.append(Window(start_s, end_s, quality=0.0, reason=NO_BODY))
+            continue
+        upper = visibility[inside][:, list(measures.UPPER_BODY)].mean()
+        quality = float(round(min(1.0, inside.sum() / n_frames) * presence[inside].mean() * upper, 6))
+        values = window_measurements(times[inside], points[inside], visibility[inside], start_s, end_s)
+        windows.append(Window(start_s, end_s, quality=quality))
+        claims.append(values)
+        claim_index.append(i)
+    add_relative(claims)
+    for i, values in zip(claim_index, claims, strict=True):
+        windows[i].measurements = values
+    labels: list[str] = []
+    model: dict = {k: v for k, v in scan.models.items() if k.startswith("pose")}
+    if classifier is not None and claims:
+        labels = list(classifier.labels)
+        probs = classifier.predict(claims)
+        for i, row in zip(claim_index, probs, strict=True):
+            windows[i].probs = [float(p) for p in row]
+        model = {**model, "classifier": classifier.identity()}
+    return Track(
+        name="body",
+        labels=labels,
+        unsupported_labels=[label for label in CANONICAL_LABELS if label not in labels],
+        windows=windows,
+        model=model,
+        settings={"sample_fps": settings.sample_fps, "window_s": settings.window_s, "hop_s": settings.hop_s,
+                  "baseline": "session median", "frames": scan.stats.to_dict()},
+    )
+
+
+def analyze_body_request(request) -> Track | None:
+    """The pipeline's body arm: None when the input has no video stream."""
+    if not request.media.has_video:
+        return None
+    from runtime.arms.face.arm import shared_scan, video_duration_s
+
+    settings = BodySettings.from_config(request.settings.get("body", {}))
+    scan = shared_scan(request)
+    duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
+    classifier = None
+    if settings.model:
+        from runtime.arms.body.classifier import BodyClassifier
+
+        classifier = BodyClassifier(settings.model)
+    if not scan.bodies:
+        log.warning("%s: no body pose found in %d sampled frames", request.input_path, len(scan.frame_times_s))
+    return body_track(scan, duration_s, settings, classifier)

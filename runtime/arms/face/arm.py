@@ -1,0 +1,201 @@
+"""The face arm: a video in, a face Track out — expression probabilities, quality and face geometry per window.
+
+The per-frame work is in ``scan.py`` (shared with the body arm, so frames are decoded once); this module
+turns a person's observations into windows on the session clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from runtime.arms.face.geometry import FRAME_MEASUREMENTS, blinks
+from runtime.arms.face.scan import FaceObservation, VideoScan
+from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+
+log = logging.getLogger(__name__)
+
+NO_FRAMES = "no video frames (gap or unreadable frames)"
+NO_FACE = "no face"
+FACE_LOST = "face lost"
+HEAD_AWAY_DEG = 20.0  # head turned this far from the person's own median pose counts as looking away
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    model: str = "face-expression"
+    detector: str = "face-detector"
+    landmarks: str = "face-landmarks"
+    sample_fps: float = 5.0
+    window_s: float = 2.0
+    hop_s: float = 1.0
+    person: str = "patient"  # patient | all | <person number, in order of first appearance>
+    min_face_px: int = 24
+    max_side_px: int = 1280
+
+    @classmethod
+    def from_config(cls, section: dict) -> FaceSettings:
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
+
+
+def chosen_people(scan: VideoScan, person: str) -> list[int]:
+    """Which people get a track: the patient (default), everybody, or one person by number."""
+    ids = sorted({o.person_id for o in scan.faces})
+    if person == "all":
+        return ids or [0]
+    if person == "patient":
+        return [scan.patient_id or 0]
+    if person.isdigit():
+        return [int(person)]
+    raise ValueError(f"face.person must be 'patient', 'all' or a person number, not {person!r}")
+
+
+def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: FaceSettings,
+               labels: list[str], name: str = "face") -> Track:
+    """Windows for one person's face; quality 0 with a reason where that face gives no evidence."""
+    times = np.asarray(scan.frame_times_s, dtype=float)
+    mine = [o for o in scan.faces if o.person_id == person_id]
+    seen_s = [o.t_s for o in mine if o.confidence > 0]
+    first_seen_s = min(seen_s) if seen_s else np.inf
+    measure = _session_measurements(mine)
+    windows = []
+    for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s):
+        in_window = (times >= start_s) & (times < end_s)
+        n_frames = int(in_window.sum())
+        found = [o for o in mine if start_s <= o.t_s < end_s and o.confidence > 0]
+        if n_frames == 0:
+            windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
+            continue
+        if not found:
+            reason = FACE_LOST if start_s >= first_seen_s else NO_FACE
+            windows.append(Window(start_s, end_s, quality=0.0, reason=reason,
+                                  measurements={"face_coverage": 0.0}))
+            continue
+        coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
+        confidence = np.array([o.confidence for o in found])
+        quality = float(round(coverage * confidence.mean(), 6))
+        probs = None
+        with_probs = [(o.probs, o.confidence) for o in found if o.probs is not None]
+        if with_probs:
+            weights = np.array([w for _, w in with_probs])
+            mean = np.average(np.stack([p for p, _ in with_probs]), axis=0, weights=weights)
+            probs = [float(p) for p in mean / mean.sum()]
+        windows.append(Window(start_s, end_s, probs=probs, quality=quality,
+                              measurements=measure(found, start_s, end_s, coverage)))
+    return Track(
+        name=name,
+        labels=list(labels),
+        unsupported_labels=[label for label in CANONICAL_LABELS if label not in labels],
+        windows=windows,
+        model=dict(scan.models.get("expression", {})),
+        settings={
+            "sample_fps": settings.sample_fps, "window_s": settings.window_s, "hop_s": settings.hop_s,
+            "person": settings.person, "person_id": person_id, "people_seen": scan.n_people,
+            "frames": scan.stats.to_dict(), "models": scan.models,
+        },
+    )
+
+
+def _session_measurements(observations: list[FaceObservation]):
+    """A per-window measurement function with the session-level references it needs (median pose, blinks)."""
+    valid = [o for o in observations if o.confidence > 0 and o.measurements]
+    times = np.array([o.t_s for o in valid])
+    eye = np.array([o.measurements.get("eye_opening", np.nan) for o in valid])
+    blink_times = blinks(eye, times) if len(valid) else np.zeros(0)
+    yaw = np.array([o.measurements.get("head_yaw_deg", np.nan) for o in valid])
+    pitch = np.array([o.measurements.get("head_pitch_deg", np.nan) for o in valid])
+    median_yaw = float(np.nanmedian(yaw)) if len(valid) else 0.0
+    median_pitch = float(np.nanmedian(pitch)) if len(valid) else 0.0
+
+    def measure(found: list[FaceObservation], start_s: float, end_s: float, coverage: float) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for name in FRAME_MEASUREMENTS:
+            column = np.array([o.measurements.get(name, np.nan) for o in found], dtype=float)
+            values[name] = float(np.nanmedian(column)) if np.isfinite(column).any() else float("nan")
+        away = [abs(o.measurements.get("head_yaw_deg", 0.0) - median_yaw) > HEAD_AWAY_DEG
+                or abs(o.measurements.get("head_pitch_deg", 0.0) - median_pitch) > HEAD_AWAY_DEG
+                for o in found if o.measurements]
+        values["head_away_fraction"] = float(np.mean(away)) if away else float("nan")
+        n_blinks = int(((blink_times >= start_s) & (blink_times < end_s)).sum())
+        values["blink_rate_per_min"] = n_blinks * 60.0 / max(end_s - start_s, 1e-6)
+        values["face_coverage"] = float(coverage)
+        values["face_size_px"] = float(np.median([o.size_px for o in found]))
+        return values
+
+    return measure
+
+
+def scan_video(path, face: FaceSettings | None, body: Any = None, backend: str | None = None,
+               sample_fps: float = 5.0, max_side_px: int = 1280) -> VideoScan:
+    """Decode ``path`` once at the sampling rate and run the face (and body) observers over its frames."""
+    from runtime.arms.face.scan import FaceObserver, scan_frames
+    from runtime.sources.video import FileVideoSource
+
+    if face is not None:
+        sample_fps, max_side_px = face.sample_fps, face.max_side_px
+    source = FileVideoSource(path, sample_fps=sample_fps, max_side_px=max_side_px)
+    faces = None
+    if face is not None:
+        faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend)
+    bodies = None
+    if body is not None:
+        from runtime.arms.body.pose import BodyObserver
+
+        bodies = BodyObserver(body.detector, body.landmarks)
+    return scan_frames(source.frames(), faces, bodies, source.stats)
+
+
+def video_duration_s(scan: VideoScan, media_duration_s: float, sample_fps: float) -> float:
+    last_s = (scan.frame_times_s[-1] + 1.0 / sample_fps) if scan.frame_times_s else 0.0
+    return float(max(media_duration_s, last_s))
+
+
+def analyze_face_request(request) -> Track | list[Track] | None:
+    """The pipeline's face arm: None when the input has no video stream."""
+    if not request.media.has_video:
+        return None
+    settings = FaceSettings.from_config(request.settings.get("face", {}))
+    scan = shared_scan(request)
+    duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
+    labels = _expression_labels(settings)
+    people = chosen_people(scan, settings.person)
+    tracks = [face_track(scan, person_id, duration_s, settings, labels,
+                         name="face" if len(people) == 1 else f"face-{person_id}") for person_id in people]
+    if scan.n_people == 0:
+        log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))
+    elif scan.n_people > 1:
+        log.info("%s: %d people seen; face track for %s", request.input_path, scan.n_people, settings.person)
+    return tracks[0] if len(tracks) == 1 else tracks
+
+
+def shared_scan(request) -> VideoScan:
+    """The one scan of this request's video, made by whichever video arm runs first."""
+    if "video_scan" in request.extras:
+        return request.extras["video_scan"]
+    face_section = request.settings.get("face", {})
+    body_section = request.settings.get("body", {})
+    face = FaceSettings.from_config(face_section) if face_section.get("enabled", False) else None
+    body = None
+    if body_section.get("enabled", False):
+        from runtime.arms.body.arm import BodySettings
+
+        body = BodySettings.from_config(body_section)
+    backend = request.settings.get("runtime", {}).get("backend")
+    # Detectors and landmarks run on the backend their cards name; the runtime backend applies to the
+    # expression model only when it is not the default.
+    scan = scan_video(request.input_path, face, body, backend if backend != "onnxruntime" else None,
+                      sample_fps=body.sample_fps if body else 5.0)
+    request.extras["video_scan"] = scan
+    return scan
+
+
+def _expression_labels(settings: FaceSettings) -> list[str]:
+    if not settings.model:
+        return []
+    from runtime.models import load_card
+
+    card = load_card(settings.model)
+    return [label for label in CANONICAL_LABELS if label in card.labels]

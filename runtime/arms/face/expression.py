@@ -1,0 +1,73 @@
+"""The expression model as the face arm sees it: aligned grey face crops in, canonical-label probabilities out.
+
+The card says the crop size (``input_px``), layout (``nchw`` or ``nhwc``), grey-level range
+(``value_range``: what 0 and 255 become) and the order of its outputs (``labels``, canonical names).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from runtime.arms.face.detect import Roi
+from runtime.models import load_card, load_model
+from runtime.track import CANONICAL_LABELS
+
+DEFAULT_EXPRESSION_MODEL = "face-expression"
+CROP_SCALE = 1.1  # crop side over the face mesh's extent: FER-2013 crops run from forehead to chin
+
+
+def face_crop_roi(points: np.ndarray, direction: np.ndarray) -> Roi:
+    """A square ROI around the face mesh, upright along the eye line ``direction``."""
+    normal = np.array([-direction[1], direction[0]])
+    along, across = points[:, :2] @ direction, points[:, :2] @ normal
+    centre = direction * (along.max() + along.min()) / 2 + normal * (across.max() + across.min()) / 2
+    size_px = CROP_SCALE * max(along.max() - along.min(), across.max() - across.min())
+    return Roi(centre, float(size_px), direction)
+
+
+class ExpressionModel:
+    def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None):
+        card = load_card(location)
+        self.card = card
+        self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"))
+        self.input_px = int(card.extra["input_px"])
+        self.layout = str(card.extra.get("layout", "nchw"))
+        self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))
+        self.input_name = str(card.extra.get("input_name", "image"))
+        unknown = [label for label in card.labels if label not in CANONICAL_LABELS]
+        if unknown:
+            raise ValueError(f"{card.folder}: labels {unknown} are not canonical")
+        # Output order → canonical order.
+        self.labels = [label for label in CANONICAL_LABELS if label in card.labels]
+        self._order = [card.labels.index(label) for label in self.labels]
+
+    @property
+    def unsupported_labels(self) -> list[str]:
+        return [label for label in CANONICAL_LABELS if label not in self.labels]
+
+    def identity(self) -> dict:
+        return self.model.identity()
+
+    def crop(self, image: np.ndarray, roi: Roi) -> np.ndarray:
+        grey = cv2.cvtColor(roi.crop(image, self.input_px), cv2.COLOR_RGB2GRAY)
+        return grey
+
+    def predict(self, crops: np.ndarray) -> np.ndarray:
+        """(n, input_px, input_px) uint8 grey crops → (n, len(labels)) probabilities in canonical order."""
+        if len(crops) == 0:
+            return np.zeros((0, len(self.labels)))
+        crops = np.stack([c if c.shape == (self.input_px,) * 2 else
+                          cv2.resize(c, (self.input_px, self.input_px), interpolation=cv2.INTER_AREA)
+                          for c in crops])
+        low, high = self.value_range
+        x = crops.astype(np.float32) * ((high - low) / 255.0) + low
+        x = x[:, None] if self.layout == "nchw" else x[..., None]
+        if self.model.backend.name == "tflite":  # LiteRT models here take one image at a time
+            outputs = np.concatenate([self.model.run({self.input_name: x[i:i + 1]})[0] for i in range(len(x))])
+        else:
+            outputs = self.model.run({self.input_name: x})[0]
+        probs = np.clip(np.asarray(outputs, dtype=np.float64)[:, self._order], 0.0, None)
+        return probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,86 @@
+"""Face-geometry measurements from the 468-point face mesh, one frame at a time (pure functions).
+
+Distances are divided by the distance between the outer eye corners (interocular), so they do not depend on
+how far the person sits from the camera. Angles are in degrees. Point indices are the face mesh's own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Face-mesh indices (subject's right = image left on an unmirrored camera).
+RIGHT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM = 33, 133, 159, 145
+LEFT_EYE_OUTER, LEFT_EYE_INNER, LEFT_EYE_TOP, LEFT_EYE_BOTTOM = 263, 362, 386, 374
+RIGHT_BROW, LEFT_BROW = (70, 63, 105, 66, 107), (300, 293, 334, 296, 336)
+MOUTH_RIGHT, MOUTH_LEFT, LIP_TOP_INNER, LIP_BOTTOM_INNER = 61, 291, 13, 14
+LIP_TOP_OUTER = 0
+RIGHT_CHEEK, LEFT_CHEEK, FOREHEAD, CHIN, NOSE_TIP = 234, 454, 10, 152, 1
+
+FRAME_MEASUREMENTS = ("eye_opening", "brow_raise", "mouth_opening", "lip_corner_pull", "mouth_width",
+                      "head_yaw_deg", "head_pitch_deg", "head_roll_deg")
+
+
+def _aligned(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """Points rotated so the eye line is horizontal, centred between the eyes, and the interocular distance."""
+    right, left = points[RIGHT_EYE_OUTER, :2], points[LEFT_EYE_OUTER, :2]
+    axis = left - right
+    interocular = float(np.linalg.norm(axis))
+    if interocular < 1e-6:
+        return points[:, :2] * 0.0, 0.0
+    cos, sin = axis / interocular
+    rotation = np.array([[cos, sin], [-sin, cos]])
+    return (points[:, :2] - (right + left) / 2) @ rotation.T, interocular
+
+
+def frame_measurements(points: np.ndarray) -> dict[str, float]:
+    """Measurements of one face (points (468, 3) in image pixels); NaN where the geometry is degenerate.
+
+    - eye_opening: lid gap over eye width, both eyes averaged (about 0.25–0.35 open, below 0.1 closed)
+    - brow_raise: brow (mean of five points) to upper lid, over interocular
+    - mouth_opening: inner-lip gap over interocular
+    - mouth_width: lip-corner distance over interocular
+    - lip_corner_pull: how far the lip corners sit above the upper-lip midpoint, over interocular (a smile
+      pulls them up and out: larger)
+    - head_yaw_deg / head_pitch_deg / head_roll_deg: from the mesh's own depth (cheek-to-cheek and
+      forehead-to-chin vectors) and the eye line; 0 when facing the camera upright
+    """
+    aligned, interocular = _aligned(points)
+    if interocular <= 0:
+        return dict.fromkeys(FRAME_MEASUREMENTS, float("nan"))
+
+    def gap(a: int, b: int) -> float:
+        return float(np.linalg.norm(aligned[a] - aligned[b]))
+
+    eye_opening = 0.5 * (gap(RIGHT_EYE_TOP, RIGHT_EYE_BOTTOM) / max(gap(RIGHT_EYE_OUTER, RIGHT_EYE_INNER), 1e-6)
+                         + gap(LEFT_EYE_TOP, LEFT_EYE_BOTTOM) / max(gap(LEFT_EYE_OUTER, LEFT_EYE_INNER), 1e-6))
+    # y grows downward in the aligned frame: "above" is a smaller y.
+    brow_y = 0.5 * (aligned[list(RIGHT_BROW), 1].mean() + aligned[list(LEFT_BROW), 1].mean())
+    lid_y = 0.5 * (aligned[RIGHT_EYE_TOP, 1] + aligned[LEFT_EYE_TOP, 1])
+    corners_y = 0.5 * (aligned[MOUTH_RIGHT, 1] + aligned[MOUTH_LEFT, 1])
+    cheek = points[LEFT_CHEEK] - points[RIGHT_CHEEK]
+    vertical = points[CHIN] - points[FOREHEAD]
+    eye_axis = points[LEFT_EYE_OUTER, :2] - points[RIGHT_EYE_OUTER, :2]
+    return {
+        "eye_opening": eye_opening,
+        "brow_raise": float(lid_y - brow_y) / interocular,
+        "mouth_opening": gap(LIP_TOP_INNER, LIP_BOTTOM_INNER) / interocular,
+        "mouth_width": gap(MOUTH_RIGHT, MOUTH_LEFT) / interocular,
+        "lip_corner_pull": float(aligned[LIP_TOP_OUTER, 1] - corners_y) / interocular,
+        "head_yaw_deg": float(np.degrees(np.arctan2(cheek[2], np.hypot(cheek[0], cheek[1])))),
+        "head_pitch_deg": float(np.degrees(np.arctan2(-vertical[2], np.hypot(vertical[0], vertical[1])))),
+        "head_roll_deg": float(np.degrees(np.arctan2(eye_axis[1], eye_axis[0]))),
+    }
+
+
+def blinks(eye_opening: np.ndarray, times_s: np.ndarray, closed_fraction: float = 0.5) -> np.ndarray:
+    """Times at which the eyes close: eye opening falls below ``closed_fraction`` of its session median.
+
+    At 5 frames a second most blinks (100–300 ms) fall between frames: the count is a lower bound.
+    """
+    valid = np.isfinite(eye_opening)
+    if valid.sum() < 3:
+        return np.zeros(0)
+    closed = np.zeros_like(valid)
+    closed[valid] = eye_opening[valid] < closed_fraction * np.median(eye_opening[valid])
+    onsets = np.nonzero(closed & ~np.concatenate([[False], closed[:-1]]))[0]
+    return times_s[onsets]

@@ -1,0 +1,63 @@
+"""Landmark models that read a rotated square crop: the 468-point face mesh and the 33-point body pose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from runtime.arms.face.detect import Detection, Roi, roi_from_points, to_input
+from runtime.models import Model, load_model
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """``points`` (n, 3) in image pixels (z: depth relative to the face/body centre, same scale as x);
+    ``visibility`` (n,) in [0, 1] where the model gives it; ``presence`` in [0, 1]; ``roi`` the crop read."""
+
+    points: np.ndarray
+    presence: float
+    roi: Roi
+    visibility: np.ndarray | None = None
+
+
+class CropLandmarker:
+    """A landmark model described by its card: ``input_px``, ``value_range``, ``roi_scale``, ``n_landmarks``."""
+
+    def __init__(self, model: str, backend: str = "tflite"):
+        self.model: Model = load_model(model, backend=backend)
+        extra = self.model.card.extra
+        self.input_px = int(extra["input_px"])
+        self.value_range = list(extra["value_range"])
+        self.roi_scale = float(extra["roi_scale"])
+        self.n_landmarks = int(extra["n_landmarks"])
+        self.values_per_landmark = int(extra.get("values_per_landmark", 3))
+
+    def identity(self) -> dict:
+        return self.model.identity()
+
+    def run(self, image: np.ndarray, roi: Roi) -> Landmarks:
+        crop = roi.crop(image, self.input_px)
+        outputs = self.model.run({"input": to_input(crop, self.value_range)})
+        flat = [np.asarray(o).reshape(-1) for o in outputs]
+        coords = next(o for o in flat if o.size >= self.n_landmarks * self.values_per_landmark)
+        presence_logit = next(o for o in flat if o.size == 1)
+        values = coords[: self.n_landmarks * self.values_per_landmark].reshape(self.n_landmarks, -1)
+        visibility = expit(values[:, 3]) if values.shape[1] >= 4 else None
+        points = roi.to_image(values[:, :3].astype(np.float64), self.input_px)
+        return Landmarks(points, float(expit(presence_logit[0])), roi, visibility)
+
+
+def face_roi(detection: Detection, scale: float) -> Roi:
+    """The face-mesh crop: the detection box scaled, its x-axis along the eye line (keypoints 0 → 1)."""
+    right_eye, left_eye = detection.keypoints[0], detection.keypoints[1]
+    return roi_from_points(detection.center, right_eye, left_eye, detection.size_px * scale)
+
+
+def pose_roi(detection: Detection, scale: float) -> Roi:
+    """The pose crop: centred on the hip centre, sized by the body circle, upright along hips → shoulders."""
+    hips, body_point = detection.keypoints[0], detection.keypoints[1]
+    radius = float(np.linalg.norm(body_point - hips))
+    # The body axis points from the hips up to the scale point; the crop's x-axis is that turned 90° clockwise.
+    return roi_from_points(hips, hips, body_point, 2 * radius * scale, rotate_deg=90.0)

@@ -1,0 +1,126 @@
+"""One pass over a video's sampled frames that both the face and the body arm read.
+
+Per frame: faces (detection → identity → face mesh → geometry → expression crop) and, when asked, the body
+pose. The result holds per-frame observations only; the arms turn them into windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from runtime.arms.face.detect import SsdDetector
+from runtime.arms.face.expression import ExpressionModel, face_crop_roi
+from runtime.arms.face.geometry import frame_measurements
+from runtime.arms.face.landmarks import CropLandmarker, face_roi
+from runtime.arms.face.tracking import IdentityTracker
+from runtime.sources.video import FrameStats, VideoFrame
+
+log = logging.getLogger(__name__)
+
+MIN_LANDMARK_PRESENCE = 0.5
+
+
+@dataclass
+class FaceObservation:
+    t_s: float
+    person_id: int
+    score: float  # detection confidence
+    presence: float  # face-mesh face-presence confidence
+    size_px: float
+    measurements: dict[str, float] = field(default_factory=dict)
+    probs: np.ndarray | None = None
+
+    @property
+    def confidence(self) -> float:
+        return self.score * self.presence if self.presence >= MIN_LANDMARK_PRESENCE else 0.0
+
+
+@dataclass
+class VideoScan:
+    frame_times_s: list[float] = field(default_factory=list)
+    faces: list[FaceObservation] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)  # runtime.arms.body.pose.BodyObservation
+    stats: FrameStats = field(default_factory=FrameStats)
+    patient_id: int | None = None
+    n_people: int = 0
+    models: dict[str, dict] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # processing time per stage
+
+
+class FaceObserver:
+    """Faces in one frame after another, with identities kept across frames."""
+
+    def __init__(self, detector: str = "face-detector", landmarks: str = "face-landmarks",
+                 expression: str | None = "face-expression", min_face_px: int = 24, backend: str | None = None):
+        self.detector = SsdDetector(detector)
+        self.landmarker = CropLandmarker(landmarks)
+        self.expression = ExpressionModel(expression, backend=backend) if expression else None
+        self.min_face_px = min_face_px
+        self.tracker = IdentityTracker()
+
+    def models(self) -> dict[str, dict]:
+        found = {"face_detector": self.detector.identity(), "face_landmarks": self.landmarker.identity()}
+        if self.expression is not None:
+            found["expression"] = self.expression.identity()
+        return found
+
+    def process(self, frame: VideoFrame) -> list[FaceObservation]:
+        detections = [d for d in self.detector.detect(frame.image) if d.size_px >= self.min_face_px]
+        ids = self.tracker.assign([d.box for d in detections], frame.t_s)
+        observations, crops = [], []
+        for detection, person_id in zip(detections, ids, strict=True):
+            landmarks = self.landmarker.run(frame.image, face_roi(detection, self.landmarker.roi_scale))
+            observation = FaceObservation(frame.t_s, person_id, detection.score, landmarks.presence,
+                                          detection.size_px)
+            if landmarks.presence >= MIN_LANDMARK_PRESENCE:
+                observation.measurements = frame_measurements(landmarks.points)
+                if self.expression is not None:
+                    roi = face_crop_roi(landmarks.points, landmarks.roi.direction)
+                    crops.append((observation, self.expression.crop(frame.image, roi)))
+            observations.append(observation)
+        if crops:
+            probs = self.expression.predict(np.stack([c for _, c in crops]))
+            for (observation, _), row in zip(crops, probs, strict=True):
+                observation.probs = row
+        return observations
+
+
+def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies=None,
+                stats: FrameStats | None = None) -> VideoScan:
+    """Run the observers over ``frames``; ``bodies`` is a ``runtime.arms.body.pose.BodyObserver`` or None."""
+    scan = VideoScan()
+    seconds = {"decode": 0.0, "face": 0.0, "body": 0.0}
+    iterator = iter(frames)
+    while True:
+        started = time.perf_counter()
+        frame = next(iterator, None)
+        seconds["decode"] += time.perf_counter() - started
+        if frame is None:
+            break
+        scan.frame_times_s.append(frame.t_s)
+        if faces is not None:
+            started = time.perf_counter()
+            scan.faces.extend(faces.process(frame))
+            seconds["face"] += time.perf_counter() - started
+        if bodies is not None:
+            started = time.perf_counter()
+            observation = bodies.process(frame)
+            if observation is not None:
+                scan.bodies.append(observation)
+            seconds["body"] += time.perf_counter() - started
+    if stats is not None:
+        scan.stats = stats
+    if faces is not None:
+        scan.patient_id = faces.tracker.patient()
+        scan.n_people = len(faces.tracker.people)
+        scan.models.update(faces.models())
+    if bodies is not None:
+        scan.models.update(bodies.models())
+    scan.seconds = {k: round(v, 3) for k, v in seconds.items()}
+    return scan

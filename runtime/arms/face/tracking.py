@@ -1,0 +1,73 @@
+"""Identity across frames: each face detection joins the person whose last box it overlaps most.
+
+A person missing for a while keeps the identity when a face comes back near where they were last seen
+(a patient who turns away and back is the same person); the patient is the person present longest and
+largest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from runtime.arms.face.detect import box_iou
+
+
+@dataclass
+class Person:
+    person_id: int
+    box: np.ndarray
+    last_seen_s: float
+    sizes_px: list[float] = field(default_factory=list)
+
+
+class IdentityTracker:
+    def __init__(self, min_iou: float = 0.2, return_window_s: float = 30.0, return_distance: float = 1.5):
+        self.min_iou = min_iou
+        self.return_window_s = return_window_s
+        self.return_distance = return_distance  # in face sizes, for a face that reappears after a gap
+        self.people: list[Person] = []
+
+    def assign(self, boxes: list[np.ndarray], t_s: float) -> list[int]:
+        """Person id for each box of one frame (ids start at 1, in order of first appearance)."""
+        ids = [0] * len(boxes)
+        taken: set[int] = set()
+        pairs = []
+        for i, box in enumerate(boxes):
+            for person in self.people:
+                iou = float(box_iou(person.box, box[None])[0])
+                size = max(box[2] - box[0], box[3] - box[1], 1e-6)
+                distance = np.linalg.norm(_centre(box) - _centre(person.box)) / size
+                recent = t_s - person.last_seen_s <= self.return_window_s
+                if iou >= self.min_iou or (recent and distance <= self.return_distance):
+                    pairs.append((iou - 0.01 * distance, i, person))
+        for _, i, person in sorted(pairs, key=lambda p: -p[0]):
+            if ids[i] or person.person_id in taken:
+                continue
+            ids[i] = person.person_id
+            taken.add(person.person_id)
+            self._update(person, boxes[i], t_s)
+        for i, box in enumerate(boxes):
+            if not ids[i]:
+                person = Person(len(self.people) + 1, box, t_s)
+                self.people.append(person)
+                self._update(person, box, t_s)
+                ids[i] = person.person_id
+        return ids
+
+    @staticmethod
+    def _update(person: Person, box: np.ndarray, t_s: float) -> None:
+        person.box = np.asarray(box, dtype=float)
+        person.last_seen_s = t_s
+        person.sizes_px.append(float(max(box[2] - box[0], box[3] - box[1])))
+
+    def patient(self) -> int | None:
+        """The person seen in the most frames, weighted by their median face size; None if nobody."""
+        if not self.people:
+            return None
+        return max(self.people, key=lambda p: len(p.sizes_px) * float(np.median(p.sizes_px))).person_id
+
+
+def _centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])

@@ -1,0 +1,246 @@
+"""Video sources: sampled RGB frames stamped on the session clock, from a recorded file or a live camera.
+
+File mode decodes every frame (codecs need that) but converts only the sampled ones: a frame is kept when
+its own timestamp reaches the next sampling instant, so variable-frame-rate files sample evenly in time.
+Rotation metadata (phone videos) is applied, frames that fail to decode are skipped and counted.
+
+Live mode (a camera, or a file replayed at real-time pace) reads in a thread and hands the consumer only the
+newest frame: a consumer slower than the sampling rate drops frames, counted, and never builds a backlog.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from runtime.clock import SessionClock
+from runtime.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_FPS = 5.0
+DEFAULT_MAX_SIDE_PX = 1280
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """One sampled frame: ``image`` is (height, width, 3) uint8 RGB, upright; ``t_s`` on the session clock."""
+
+    t_s: float
+    image: np.ndarray
+
+
+@dataclass
+class FrameStats:
+    """What a source did: frames decoded, sampled, skipped as corrupt, dropped to keep up (live)."""
+
+    decoded: int = 0
+    sampled: int = 0
+    corrupt: int = 0
+    dropped: int = 0
+    rotation_deg: int = 0
+    stopped_reason: str = ""  # why a live source ended early ("" when it ran to its end)
+    gaps: list[tuple[float, float]] = field(default_factory=list)  # (start_s, end_s) without frames
+
+    def to_dict(self) -> dict:
+        return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt,
+                "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason}
+
+
+def has_video(path: str | Path) -> bool:
+    from runtime.media import probe
+
+    return probe(path).has_video
+
+
+def upright(image: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Apply a display rotation (degrees counter-clockwise, as FFmpeg's display matrix states it)."""
+    turns = (int(round(rotation_deg / 90.0)) % 4)
+    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+
+
+def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
+    scale = min(1.0, max_side_px / max(width, height))
+    # Even sizes keep swscale's fast paths.
+    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+
+
+class FileVideoSource:
+    """Frames of a recorded file sampled at ``sample_fps`` on the file's own clock.
+
+    Corrupt packets are skipped (``stats.corrupt``); a file with no video stream, or one that cannot be opened,
+    raises ``InputError``. Frames are scaled so that their longer side is at most ``max_side_px``.
+    """
+
+    def __init__(self, path: str | Path, sample_fps: float = DEFAULT_SAMPLE_FPS,
+                 max_side_px: int = DEFAULT_MAX_SIDE_PX):
+        if sample_fps <= 0:
+            raise InputError(str(sample_fps), "sampling rate must be positive")
+        self.path = Path(path)
+        self.sample_fps = sample_fps
+        self.max_side_px = max_side_px
+        self.stats = FrameStats()
+
+    def frames(self) -> Iterator[VideoFrame]:
+        from runtime.media import _existing_file, _open
+
+        path = _existing_file(self.path)
+        with _open(path) as container:
+            if not container.streams.video:
+                raise InputError(path, "has no video stream")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"  # frame threads: decoding is the file mode's largest cost
+            period_s = 1.0 / self.sample_fps
+            next_s = None
+            size = None
+            for packet in self._packets(container, stream):
+                try:
+                    decoded = packet.decode()
+                except (av.error.FFmpegError, ValueError):
+                    self._corrupt(packet)
+                    continue
+                for frame in decoded:
+                    self.stats.decoded += 1
+                    if frame.is_corrupt:
+                        self._corrupt(frame)
+                        continue
+                    t_s = float(frame.time) if frame.time is not None else self.stats.decoded / self.sample_fps
+                    if next_s is None:
+                        next_s = t_s
+                    if t_s + 1e-6 < next_s:
+                        continue
+                    # Next instant on the sampling grid after this frame (a gap skips whole periods).
+                    next_s += period_s * max(1, int((t_s - next_s) / period_s + 1e-9) + 1)
+                    rotation_deg = int(round(getattr(frame, "rotation", 0) or 0))
+                    self.stats.rotation_deg = rotation_deg
+                    if size is None:
+                        size = _scaled_size(frame.width, frame.height, self.max_side_px)
+                    try:
+                        image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                    except (av.error.FFmpegError, ValueError):
+                        self._corrupt(frame)
+                        continue
+                    self.stats.sampled += 1
+                    yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
+
+    def _packets(self, container, stream):
+        demuxer = container.demux(stream)
+        while True:
+            try:
+                packet = next(demuxer)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as error:
+                # A broken container past this point: keep what was read, say so once.
+                self.stats.corrupt += 1
+                log.warning("%s: video stream unreadable after %d frames (%s)", self.path, self.stats.decoded,
+                            error)
+                return
+            yield packet
+
+    def _corrupt(self, where) -> None:
+        if self.stats.corrupt == 0:
+            log.warning("%s: skipping corrupt video frame(s), first near %s", self.path,
+                        getattr(where, "pts", None))
+        self.stats.corrupt += 1
+
+
+class LiveVideoSource:
+    """A live feed: a camera (``av.open(device, format=input_format)``) or a file replayed at real-time pace.
+
+    A reader thread keeps only the newest frame; ``frames()`` hands it out at most ``sample_fps`` times a second.
+    Frames the consumer never took are counted in ``stats.dropped``. A camera that disappears ends the stream
+    with ``stats.stopped_reason`` set; what was captured stays.
+    """
+
+    def __init__(self, device: str | Path, input_format: str | None = None, sample_fps: float = DEFAULT_SAMPLE_FPS,
+                 clock: SessionClock | None = None, max_side_px: int = DEFAULT_MAX_SIDE_PX,
+                 replay: bool = False):
+        self.device = str(device)
+        self.input_format = input_format
+        self.sample_fps = sample_fps
+        self.clock = clock or SessionClock()
+        self.max_side_px = max_side_px
+        self.replay = replay
+        self.stats = FrameStats()
+        self._latest: VideoFrame | None = None
+        self._taken = True
+        self._done = threading.Event()
+        self._fresh = threading.Condition()
+        self._stop = threading.Event()
+
+    def frames(self) -> Iterator[VideoFrame]:
+        container = self._open()
+        reader = threading.Thread(target=self._read, args=(container,), daemon=True)
+        reader.start()
+        period_s = 1.0 / self.sample_fps
+        next_s = self.clock.now_s()
+        try:
+            while True:
+                with self._fresh:
+                    while self._taken and not self._done.is_set():
+                        self._fresh.wait(timeout=0.5)
+                    if self._taken and self._done.is_set():
+                        break
+                    frame, self._taken = self._latest, True
+                if frame is None:
+                    continue
+                if frame.t_s + 1e-6 < next_s:
+                    continue
+                next_s = max(next_s + period_s, frame.t_s)
+                self.stats.sampled += 1
+                yield frame
+        finally:
+            self._stop.set()
+            reader.join(timeout=2.0)
+
+    def _open(self):
+        try:
+            if self.replay:
+                from runtime.media import _existing_file
+
+                return av.open(str(_existing_file(self.device)))
+            return av.open(self.device, format=self.input_format)
+        except (av.error.FFmpegError, ValueError, OSError) as error:
+            raise InputError(self.device, f"cannot open camera ({error})") from None
+
+    def _read(self, container) -> None:
+        period_s = 1.0 / self.sample_fps
+        last_kept_s = -np.inf
+        try:
+            with container:
+                stream = container.streams.video[0]
+                size = None
+                for frame in container.decode(stream):
+                    if self._stop.is_set():
+                        break
+                    self.stats.decoded += 1
+                    if self.replay:
+                        self.clock.wait_until(float(frame.time or 0.0))
+                    t_s = self.clock.now_s()
+                    # Only frames on the sampling grid become candidates; the rest were never wanted.
+                    if t_s - last_kept_s + 1e-6 < period_s:
+                        continue
+                    last_kept_s = t_s
+                    if size is None:
+                        size = _scaled_size(frame.width, frame.height, self.max_side_px)
+                    image = upright(frame.to_ndarray(format="rgb24", width=size[0], height=size[1]),
+                                    int(round(getattr(frame, "rotation", 0) or 0)))
+                    with self._fresh:
+                        if not self._taken:
+                            self.stats.dropped += 1  # the consumer did not keep up: replace, never queue
+                        self._latest, self._taken = VideoFrame(round(t_s, 6), image), False
+                        self._fresh.notify()
+        except (av.error.FFmpegError, OSError) as error:
+            self.stats.stopped_reason = f"camera stopped ({error})"
+            log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, error)
+        finally:
+            with self._fresh:
+                self._done.set()
+                self._fresh.notify()

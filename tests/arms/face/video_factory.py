@@ -1,0 +1,66 @@
+"""Videos made on the spot from a real photograph (scikit-image's public-domain astronaut portrait)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+def astronaut() -> np.ndarray:
+    from skimage import data
+
+    return data.astronaut()  # 512×512 RGB, one face near the top left
+
+
+def moving_frame(photo: np.ndarray, t_s: float, width: int, height: int) -> np.ndarray:
+    """The photograph drifting sideways and slowly zooming over a grey background."""
+    scale = 0.9 + 0.1 * np.sin(2 * np.pi * t_s / 4.0)
+    shift_x = 40 * np.sin(2 * np.pi * t_s / 3.0)
+    matrix = np.float32([[scale, 0, (width - photo.shape[1] * scale) / 2 + shift_x],
+                         [0, scale, (height - photo.shape[0] * scale) / 2]])
+    return cv2.warpAffine(photo, matrix, (width, height), borderValue=(90, 90, 90))
+
+
+def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640, height: int = 480,
+                no_face: tuple[float, float] | None = None, rotation_deg: int = 0,
+                frame_times_s: list[float] | None = None, two_people: bool = False,
+                codec: str = "libx264") -> Path:
+    """An H.264 (or other codec) file of the moving astronaut; ``no_face`` is a stretch of blank frames.
+
+    ``rotation_deg`` stores display-rotation metadata, with the pixels turned the other way, as a phone does.
+    ``frame_times_s`` gives explicit (variable-rate) timestamps.
+    """
+    photo = astronaut()
+    if two_people:
+        photo = np.concatenate([photo, photo[:, ::-1]], axis=1)
+        photo = cv2.resize(photo, (photo.shape[1] * 3 // 4, photo.shape[0] * 3 // 4))
+    times = frame_times_s if frame_times_s is not None else list(np.arange(0, duration_s, 1.0 / fps))
+    time_base = Fraction(1, 1000)
+    stored_w, stored_h = (height, width) if rotation_deg % 180 else (width, height)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=int(round(fps)))
+        stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, "yuv420p"
+        stream.time_base = time_base
+        stream.codec_context.time_base = time_base
+        if codec == "libx264":
+            stream.options = {"preset": "ultrafast"}
+        if rotation_deg:
+            stream.set_display_rotation(rotation_deg)
+        for t_s in times:
+            image = moving_frame(photo, t_s, width, height)
+            if no_face and no_face[0] <= t_s < no_face[1]:
+                image = np.full_like(image, 90)
+            if rotation_deg:
+                image = np.ascontiguousarray(np.rot90(image, k=-(rotation_deg // 90)))
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = int(round(t_s * 1000))
+            frame.time_base = time_base
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
