@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="modality", required=True, metavar="MODALITY")
     _add_audio_commands(modality["audio"], train, export)
     _add_physio_commands(modality["physio"], train, export)
+    _add_face_body_commands(sub, train, export)
     _add_backbone_commands(sub, export)
     _add_fusion_commands(sub, train)
     return parser
@@ -353,6 +354,68 @@ def _run_export_physio(args) -> None:
     from export.physio.export import export_physio
 
     print(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
+
+
+# --- face and body ----------------------------------------------------------------------------------
+
+
+def _add_face_body_commands(sub, train, export) -> None:
+    face = sub.add_parser("face", help="the face arm on its own").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    p = face.add_parser("classify", help="one expression per image, with probabilities, to CSV")
+    p.add_argument("paths", nargs="+", type=Path, help="images or folders (searched recursively)")
+    p.add_argument("--csv", type=Path, required=True, help="output CSV")
+    p.add_argument("--model", help="expression model id or folder (default: the shipped one)")
+    p.add_argument("--cropped", action="store_true", help="images are aligned face crops: no detection")
+    p.set_defaults(run=_run_face_classify)
+
+    p = train.add_parser("face", help="train the expression model on FER-2013 (Training fits, PublicTest selects)")
+    p.add_argument("data", type=Path, help="FER-2013 folder (Training/, PublicTest/, labels.csv)")
+    p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.set_defaults(run=_run_train_face)
+
+    p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression")
+    p.add_argument("trained", type=Path, help="folder written by 'emotrace train face'")
+    p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
+    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.set_defaults(run=_run_export_face)
+
+    p = train.add_parser("body", help="a body-language classifier from labelled segments (manifest CSV)")
+    p.add_argument("manifest", type=Path, help="CSV with video,start_s,end_s,label")
+    p.add_argument("--out", type=Path, required=True, help="model folder to write (card.json + ONNX)")
+    p.set_defaults(run=_run_train_body)
+
+
+def _run_face_classify(args) -> None:
+    from runtime.arms.face.classify import classify_paths
+
+    count = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
+    print(f"{args.csv}: {count} image(s) classified")
+
+
+def _run_train_face(args) -> None:
+    from export.face.train import TrainConfig, train_face
+
+    summary = train_face(args.data, args.out, TrainConfig(epochs=args.epochs, threads=args.threads))
+    best = summary["public_test"]
+    print(f"{args.out}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "
+          f"UA {best['balanced_accuracy']:.3f}, macro-F1 {best['macro_f1']:.3f}, ECE {best['ece']:.3f}")
+
+
+def _run_export_face(args) -> None:
+    from export.face.export import export_face
+
+    folder = export_face(args.trained, args.data, models_dir=args.models_dir)
+    print(f"{folder}: exported")
+
+
+def _run_train_body(args) -> None:
+    from export.body.train import train_body
+
+    folder = train_body(args.manifest, args.out)
+    print(f"{folder}: trained")
 
 
 # --- entry point ------------------------------------------------------------------------------------

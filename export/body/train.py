@@ -1,0 +1,146 @@
+"""``emotrace train body``: a softmax regression over the body arm's window measurements, learned from the
+user's labelled segments (manifest CSV: ``video,start_s,end_s,label``), exported as ONNX with a card.
+
+Features are exactly what the device computes (the body arm's own windows, relative to each video's session
+baseline). With two or more videos the report gives leave-one-video-out balanced accuracy and macro-F1.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
+            "fidgeting_rel", "stillness", "self_touch", "openness_rel", "head_down", "lean_forward",
+            "lean_sideways_deg", "activation")
+
+
+def read_manifest(path: Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such manifest")
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or not {"video", "start_s", "end_s", "label"} <= set(rows[0]):
+        raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
+    segments = []
+    for number, row in enumerate(rows, start=2):
+        video = Path(row["video"]) if Path(row["video"]).is_absolute() else path.parent / row["video"]
+        try:
+            start_s, end_s = float(row["start_s"]), float(row["end_s"])
+        except ValueError:
+            raise InputError(path, f"line {number}: start_s/end_s must be numbers") from None
+        if end_s <= start_s or not row["label"].strip():
+            raise InputError(path, f"line {number}: needs end_s > start_s and a label")
+        segments.append({"video": video, "start_s": start_s, "end_s": end_s, "label": row["label"].strip()})
+    return segments
+
+
+def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, list[str], list[str]]:
+    """Feature rows of the body windows that lie inside labelled segments, their labels and videos."""
+    from runtime.arms.body.arm import BodySettings, body_track
+    from runtime.arms.face.arm import scan_video, video_duration_s
+    from runtime.media import probe
+
+    settings = settings or BodySettings()
+    rows, labels, videos = [], [], []
+    for video in sorted({s["video"] for s in segments}):
+        scan = scan_video(video, None, settings, sample_fps=settings.sample_fps)
+        track = body_track(scan, video_duration_s(scan, probe(video).duration_s, settings.sample_fps), settings)
+        for segment in (s for s in segments if s["video"] == video):
+            for window in track.windows:
+                inside = window.start_s >= segment["start_s"] - 1e-6 and window.end_s <= segment["end_s"] + 1e-6
+                if inside and window.quality > 0:
+                    rows.append([window.measurements.get(name, np.nan) for name in FEATURES])
+                    labels.append(segment["label"])
+                    videos.append(str(video))
+    return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES)), labels, videos
+
+
+def ordered_labels(labels: list[str]) -> list[str]:
+    found = set(labels)
+    return [label for label in CANONICAL_LABELS if label in found] + sorted(found - set(CANONICAL_LABELS))
+
+
+def fit(x: np.ndarray, y: np.ndarray, n_classes: int):
+    from sklearn.linear_model import LogisticRegression
+
+    fill = np.nanmedian(x, axis=0)
+    fill = np.where(np.isfinite(fill), fill, 0.0)
+    x = np.where(np.isfinite(x), x, fill)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    std = np.where(std > 1e-9, std, 1.0)
+    classifier = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit((x - mean) / std, y)
+    weights = np.zeros((x.shape[1], n_classes))
+    bias = np.full(n_classes, -1e4)  # a class absent from this fold never wins
+    weights[:, classifier.classes_] = classifier.coef_.T if n_classes > 2 or len(classifier.classes_) > 2 \
+        else np.stack([-classifier.coef_[0], classifier.coef_[0]], axis=1)
+    bias[classifier.classes_] = classifier.intercept_ if len(classifier.classes_) > 2 \
+        else np.array([-classifier.intercept_[0], classifier.intercept_[0]])
+    return fill, mean, std, weights, bias
+
+
+def onnx_graph(mean: np.ndarray, std: np.ndarray, weights: np.ndarray, bias: np.ndarray):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    inits = [numpy_helper.from_array(a.astype(np.float32), name) for a, name in
+             ((mean, "mean"), (std, "std"), (weights, "weights"), (bias, "bias"))]
+    nodes = [helper.make_node("Sub", ["features", "mean"], ["centred"]),
+             helper.make_node("Div", ["centred", "std"], ["scaled"]),
+             helper.make_node("MatMul", ["scaled", "weights"], ["logits0"]),
+             helper.make_node("Add", ["logits0", "bias"], ["logits"]),
+             helper.make_node("Softmax", ["logits"], ["probs"], axis=1)]
+    graph = helper.make_graph(
+        nodes, "body_classifier",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["n", len(mean)])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", weights.shape[1]])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
+def train_body(manifest: Path, out_dir: Path) -> Path:
+    from sklearn.metrics import balanced_accuracy_score, f1_score
+
+    from runtime.models.card import file_sha256
+
+    segments = read_manifest(manifest)
+    x, label_names, videos = segment_windows(segments)
+    labels = ordered_labels(label_names)
+    if len(labels) < 2 or len(x) < 4:
+        raise InputError(manifest, "needs at least two labels and four body windows inside the segments")
+    y = np.array([labels.index(label) for label in label_names])
+    report: dict = {"windows": int(len(y)), "videos": len(set(videos)), "labels": labels}
+    if len(set(videos)) >= 2:
+        predicted = np.zeros_like(y)
+        for video in sorted(set(videos)):
+            held = np.array([v == video for v in videos])
+            fill, mean, std, weights, bias = fit(x[~held], y[~held], len(labels))
+            scores = ((np.where(np.isfinite(x[held]), x[held], fill) - mean) / std) @ weights + bias
+            predicted[held] = scores.argmax(axis=1)
+        report["leave_one_video_out"] = {
+            "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+            "macro_f1": float(f1_score(y, predicted, average="macro")),
+        }
+    fill, mean, std, weights, bias = fit(x, y, len(labels))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    import onnx
+
+    onnx.save(onnx_graph(mean, std, weights, bias), str(out_dir / "body_classifier.onnx"))
+    card = {
+        "id": out_dir.name, "version": "1", "task": "body-language classes from body window measurements",
+        "labels": labels, "files": {"default": "body_classifier.onnx"},
+        "sha256": {"default": file_sha256(out_dir / "body_classifier.onnx")},
+        "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
+        "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
+    }
+    (out_dir / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    return out_dir

@@ -1,0 +1,131 @@
+"""Export a trained expression model: ONNX (float), INT8 (ONNX Runtime static quantization), a check of the
+INT8 model against the float one on PublicTest, and a model folder with card.json and MODEL_CARD.md.
+
+The graph takes raw grey levels (N, 1, 48, 48), 0–255, and returns probabilities in canonical label order
+(normalisation and the mirror-image average are inside it), so the device does no preprocessing of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
+from export.face.fer_baseline import evaluate
+from export.face.train import DeployedExpressionNet, load_trained
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+MODEL_ID = "face-expression"
+INPUT_NAME = "image"
+
+
+def export_onnx(trained_dir: Path, path: Path) -> None:
+    model = DeployedExpressionNet(load_trained(trained_dir)).eval()
+    example = torch.zeros(1, 1, CROP_SIZE_PX, CROP_SIZE_PX)
+    torch.onnx.export(model, (example,), str(path), input_names=[INPUT_NAME], output_names=["probs"],
+                      dynamic_axes={INPUT_NAME: {0: "n"}, "probs": {0: "n"}}, opset_version=17, dynamo=False)
+
+
+def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray) -> None:
+    """Static INT8 (QDQ) with calibration crops from Training: weights and activations in 8 bits."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{INPUT_NAME: calibration[i:i + 32, None].astype(np.float32)}
+                                 for i in range(0, len(calibration), 32)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(float_path), str(prepared))
+        quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
+
+
+def export_face(trained_dir: Path, data_root: Path, models_dir: Path | None = None,
+                cache_dir: Path | None = None, calibration_rows: int = 512) -> Path:
+    trained_dir = Path(trained_dir)
+    folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
+    staging = Path(tempfile.mkdtemp(prefix="face-export-"))
+    try:
+        export_onnx(trained_dir, staging / "expression_float.onnx")
+        train = load_split(data_root, "Training", cache_dir)
+        rng = np.random.default_rng(0)
+        calibration = train.images[rng.choice(len(train.images), calibration_rows, replace=False)]
+        quantize_int8(staging / "expression_float.onnx", staging / "expression_int8.onnx", calibration)
+        report = json.loads((trained_dir / "report.json").read_text())
+        card = {
+            "id": MODEL_ID, "version": "cnn-1", "task": "facial expression from an aligned grey face crop",
+            "labels": list(FACE_LABELS), "files": {"default": "expression_int8.onnx",
+                                                    "float": "expression_float.onnx"},
+            "sha256": {}, "format": "onnx", "backend": "onnxruntime", "input_name": INPUT_NAME,
+            "input_px": CROP_SIZE_PX, "layout": "nchw", "value_range": [0.0, 255.0],
+            "unsupported_labels": ["calm"],
+            "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
+                        "Goodfellow et al. 2013); FER+ not-a-face votes used to drop rows (MIT, Microsoft)"},
+            "training": {"data": report["data"], "config": report["config"], "selected_epoch":
+                         report["selected_epoch"]},
+            "rebuild": "emotrace train face ../shared/data/images/fer2013 --out OUT && "
+                       "emotrace export face OUT --data ../shared/data/images/fer2013",
+        }
+        for variant, name in card["files"].items():
+            card["sha256"][variant] = file_sha256(staging / name)
+        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        metrics = {}
+        for variant in ("float", "default"):
+            probe_dir = Path(tempfile.mkdtemp(prefix="face-variant-"))
+            try:
+                shutil.copy(staging / card["files"][variant], probe_dir / "model.onnx")
+                probe = {**card, "files": {"default": "model.onnx"},
+                         "sha256": {"default": card["sha256"][variant]}}
+                (probe_dir / "card.json").write_text(json.dumps(probe))
+                result = evaluate(probe_dir, data_root, cache_dir=cache_dir)
+            finally:
+                shutil.rmtree(probe_dir, ignore_errors=True)
+            result["size_bytes"] = (staging / card["files"][variant]).stat().st_size
+            metrics["int8" if variant == "default" else "float"] = {
+                k: result[k] for k in ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece",
+                                       "latency_ms_per_face", "size_bytes")}
+        metrics["int8_minus_float_accuracy"] = metrics["int8"]["accuracy"] - metrics["float"]["accuracy"]
+        card["metrics"] = {"public_test": metrics}
+        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        (staging / "MODEL_CARD.md").write_text(_model_card_text(card))
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(staging, folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _model_card_text(card: dict) -> str:
+    m = card["metrics"]["public_test"]
+    rows = "\n".join(
+        f"| {name} | {v['accuracy']:.3f} | {v['balanced_accuracy']:.3f} | {v['macro_f1']:.3f} | {v['ece']:.3f} | "
+        f"{v['size_bytes'] / 1024:.0f} KiB | {v['latency_ms_per_face']:.2f} ms |"
+        for name, v in (("float", m["float"]), ("INT8", m["int8"])))
+    return f"""# {card['id']} ({card['version']})
+
+Facial expression from a 48×48 grey face crop aligned on the eye line; seven canonical labels
+({', '.join(card['labels'])}); "calm" is not supported.
+
+- Data: FER-2013 Training ({card['training']['data']['train_rows']} rows, FER+ clear non-faces dropped), model
+  selected on PublicTest by balanced accuracy (epoch {card['training']['selected_epoch']}); PrivateTest never seen.
+- Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013); FER+ votes MIT.
+
+| variant | accuracy | UA (balanced) | macro-F1 | ECE | size | latency/face (1 CPU thread) |
+|---|---|---|---|---|---|---|
+{rows}
+
+Split: FER-2013 PublicTest (n={m['float']['n']}), faces not in Training. Rebuild: `{card['rebuild']}`.
+"""

@@ -1,0 +1,122 @@
+import csv
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from runtime.arms.face.detect import SsdDetector
+from runtime.arms.face.geometry import frame_measurements
+from runtime.arms.face.landmarks import CropLandmarker, face_roi
+from runtime.cli import main
+from runtime.config import load_settings
+from runtime.pipeline import analyze_file
+from runtime.track import Track
+from tests.arms.face.video_factory import astronaut, write_video
+from tests.media_factory import tone, write_media
+
+VIDEO_ONLY = {"fusion.enabled": False, "body.enabled": False}
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return SsdDetector("face-detector")
+
+
+@pytest.fixture(scope="module")
+def mesh():
+    return CropLandmarker("face-landmarks")
+
+
+@pytest.fixture(scope="module")
+def gap_timeline(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gap")
+    video = write_video(folder / "gap.mp4", 8.0, no_face=(3.0, 5.0))
+    return analyze_file(video, folder / "out", load_settings(None, VIDEO_ONLY))
+
+
+def test_detector_finds_the_astronauts_face_and_nothing_in_a_blank_frame(detector):
+    faces = detector.detect(astronaut())
+    assert len(faces) == 1
+    x0, y0, x1, y1 = faces[0].box
+    assert 150 < (x0 + x1) / 2 < 300 and 60 < (y0 + y1) / 2 < 180  # her face, upper middle of the photo
+    assert detector.detect(np.full((480, 640, 3), 90, np.uint8)) == []
+
+
+def test_head_roll_follows_a_rotated_photograph(detector, mesh):
+    rolls = []
+    for angle_deg in (0.0, 20.0):
+        matrix = cv2.getRotationMatrix2D((256, 256), angle_deg, 1.0)
+        image = cv2.warpAffine(astronaut(), matrix, (512, 512))
+        face = detector.detect(image)[0]
+        rolls.append(frame_measurements(mesh.run(image, face_roi(face, mesh.roi_scale)).points)["head_roll_deg"])
+    # cv2 turns the picture counter-clockwise: the eye line now falls to the right.
+    assert rolls[0] - rolls[1] == pytest.approx(20.0, abs=4.0)
+
+
+def test_face_track_claims_face_windows_and_marks_the_faceless_stretch(gap_timeline):
+    face = gap_timeline.track("face")
+    by_start = {w.start_s: w for w in face.windows}
+    assert by_start[0.0].quality > 0.5 and by_start[6.0].quality > 0.5
+    assert by_start[3.0].quality == 0.0 and by_start[3.0].reason == "face lost"
+    assert by_start[3.0].probs is None
+    assert "mouth_opening" in by_start[0.0].measurements and "head_yaw_deg" in by_start[0.0].measurements
+
+
+def test_face_track_speaks_only_about_labels_its_model_has(gap_timeline):
+    face = gap_timeline.track("face")
+    assert face.unsupported_labels == ["calm"] and "calm" not in face.labels
+    claimed = [w for w in face.windows if w.probs is not None]
+    assert claimed and all(abs(sum(w.probs) - 1.0) < 1e-6 for w in claimed)
+    assert Track.from_dict(json.loads(json.dumps(face.to_dict()))).to_dict() == face.to_dict()
+
+
+def test_a_video_without_any_face_gives_quality_zero_with_a_reason(tmp_path):
+    video = write_video(tmp_path / "empty.mp4", 3.0, no_face=(0.0, 10.0))
+    face = analyze_file(video, tmp_path / "out", load_settings(None, VIDEO_ONLY)).track("face")
+    assert face.windows and all(w.quality == 0.0 and w.reason == "no face" for w in face.windows)
+
+
+def test_two_people_give_one_patient_track_or_one_track_each(tmp_path):
+    video = write_video(tmp_path / "two.mp4", 2.0, width=960, height=480, two_people=True)
+    patient = analyze_file(video, tmp_path / "a", load_settings(None, VIDEO_ONLY))
+    assert [t.name for t in patient.tracks] == ["face"]
+    assert patient.track("face").settings["people_seen"] == 2
+    everyone = analyze_file(video, tmp_path / "b", load_settings(None, {**VIDEO_ONLY, "face.person": "all"}))
+    assert sorted(t.name for t in everyone.tracks) == ["face-1", "face-2"]
+
+
+def test_an_audio_only_input_gets_no_face_track(tmp_path):
+    from runtime.arms.face.arm import analyze_face_request
+    from runtime.media import probe
+    from runtime.pipeline import AnalysisRequest
+
+    path = write_media(tmp_path / "a.wav", tone(1.0), audio_codec="pcm_s16le")
+    request = AnalysisRequest(path, probe(path), load_settings())
+    assert analyze_face_request(request) is None
+
+
+def test_face_classify_writes_one_row_per_image(tmp_path):
+    cv2.imwrite(str(tmp_path / "person.png"), cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 90, np.uint8))
+    out = tmp_path / "faces.csv"
+    assert main(["face", "classify", str(tmp_path), "--csv", str(out)]) == 0
+    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(open(out))}
+    assert rows["person.png"]["emotion"] == "happy"  # she smiles broadly
+    assert rows["wall.png"]["emotion"] == ""
+
+
+def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
+    root = shared_data / "images" / "fer2013" / "PublicTest"
+    paths = [p for cls in ("happy", "surprise", "neutral") for p in sorted((root / cls).glob("*.png"))[:15]]
+    out = tmp_path / "fer.csv"
+    assert main(["face", "classify", *map(str, paths), "--csv", str(out), "--cropped"]) == 0
+    expected = {"happy": "happy", "surprise": "surprised", "neutral": "neutral"}
+    rows = list(csv.DictReader(open(out)))
+    correct = sum(r["emotion"] == expected[r["path"].split("/")[-2]] for r in rows)
+    assert len(rows) == 45 and correct / 45 > 0.5  # chance over seven labels is 0.14
+
+
+def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
+    assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
+    assert "no such file" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+import time
+
+import numpy as np
+import pytest
+
+from runtime.errors import InputError
+from runtime.sources.video import FileVideoSource, LiveVideoSource
+from tests.arms.face.video_factory import write_video
+from tests.media_factory import tone, write_media
+
+
+def test_file_source_samples_at_the_requested_rate_on_the_file_clock(tmp_path):
+    path = write_video(tmp_path / "v.mp4", 3.0, fps=15)
+    source = FileVideoSource(path, sample_fps=5.0)
+    times = [f.t_s for f in source.frames()]
+    assert np.allclose(np.diff(times), 0.2, atol=0.01)
+    assert source.stats.decoded == 45 and source.stats.sampled == len(times) == 15
+
+
+def test_variable_frame_rate_keeps_the_first_frame_at_or_after_each_sampling_instant(tmp_path):
+    frame_times = [0.0, 0.05, 0.1, 0.5, 0.55, 1.5, 1.6, 1.65, 1.7, 2.0, 2.1]
+    path = write_video(tmp_path / "vfr.mp4", 0, frame_times_s=frame_times)
+    times = [f.t_s for f in FileVideoSource(path, sample_fps=5.0).frames()]
+    assert times == pytest.approx([0.0, 0.5, 1.5, 1.6, 2.0], abs=1e-3)
+
+
+def test_rotation_metadata_turns_a_phone_video_upright(tmp_path):
+    path = write_video(tmp_path / "rot.mp4", 1.0, rotation_deg=90)
+    source = FileVideoSource(path)
+    frame = next(iter(source.frames()))
+    assert frame.image.shape == (480, 640, 3)  # stored 480 wide × 640 high, shown landscape
+    assert source.stats.rotation_deg == 90
+
+
+def test_corrupt_bytes_skip_frames_without_stopping_the_stream(tmp_path):
+    path = write_video(tmp_path / "bad.mp4", 4.0, fps=15, codec="mpeg4")
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    middle = len(data) // 2
+    data[middle:middle + 3000] = rng.integers(0, 256, 3000, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    source = FileVideoSource(path)
+    frames = list(source.frames())
+    assert frames and frames[-1].t_s > 2.0  # frames after the damage still come
+    assert source.stats.corrupt > 0 or source.stats.decoded < 60
+
+
+def test_a_file_without_video_is_an_input_error(tmp_path):
+    path = write_media(tmp_path / "a.wav", tone(1.0), audio_codec="pcm_s16le")
+    with pytest.raises(InputError, match="no video stream"):
+        list(FileVideoSource(path).frames())
+
+
+def test_live_source_drops_frames_for_a_slow_consumer_instead_of_queueing(tmp_path):
+    path = write_video(tmp_path / "live.mp4", 2.0, fps=15)
+    source = LiveVideoSource(path, replay=True, sample_fps=10.0)
+    lags = []
+    for frame in source.frames():
+        lags.append(source.clock.now_s() - frame.t_s)
+        time.sleep(0.35)  # slower than the 10 fps asked for
+    assert source.stats.dropped > 0
+    assert max(lags) < 0.3  # each frame handed out is the newest, not one from a backlog
+
+
+def test_a_camera_that_cannot_be_opened_is_an_input_error():
+    with pytest.raises(InputError, match="cannot open camera"):
+        list(LiveVideoSource("/dev/no-such-camera", input_format="v4l2").frames())
