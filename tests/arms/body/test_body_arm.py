@@ -1,0 +1,80 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from runtime.arms.body import measures
+from runtime.cli import main
+from runtime.config import load_settings
+from runtime.pipeline import analyze_file
+from tests.arms.face.video_factory import write_video
+
+BODY_ONLY = {"fusion.enabled": False, "face.enabled": False}
+
+
+def seated_pose(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A front-facing upper body, shoulders 100 px apart, arms down; (n, 33, 3) points and visibility."""
+    points = np.zeros((33, 3))
+    points[list(measures.HEAD), :2] = [200, 100]
+    points[measures.LEFT_SHOULDER, :2], points[measures.RIGHT_SHOULDER, :2] = [250, 200], [150, 200]
+    points[measures.LEFT_ELBOW, :2], points[measures.RIGHT_ELBOW, :2] = [270, 300], [130, 300]
+    points[list(measures.LEFT_HAND), :2], points[list(measures.RIGHT_HAND), :2] = [280, 390], [120, 390]
+    points[measures.LEFT_HIP, :2], points[measures.RIGHT_HIP, :2] = [235, 400], [165, 400]
+    return np.repeat(points[None], n, axis=0), np.ones((n, 33))
+
+
+def test_fidgeting_counts_jiggling_in_place_but_not_one_steady_reach():
+    jiggle, visible = seated_pose(10)
+    jiggle[1::2, list(measures.LEFT_HAND), 0] += 20  # back and forth, ends where it started
+    reach, _ = seated_pose(10)
+    reach[:, list(measures.LEFT_HAND), 1] -= np.linspace(0, 180, 10)[:, None]  # one smooth movement
+    assert measures.fidgeting(jiggle, visible, 2.0) > 0.5
+    assert measures.fidgeting(reach, visible, 2.0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_self_touch_is_a_hand_at_the_face():
+    points, visible = seated_pose(2)
+    points[1, list(measures.RIGHT_HAND), :2] = [205, 105]
+    assert measures.self_touch(points, visible).tolist() == [False, True]
+
+
+def test_crossed_arms_read_as_less_open_than_arms_at_the_sides():
+    open_pose, _ = seated_pose(1)
+    crossed = open_pose.copy()
+    crossed[:, list(measures.LEFT_HAND), 0], crossed[:, list(measures.RIGHT_HAND), 0] = 160, 240
+    crossed[:, [measures.LEFT_ELBOW, measures.RIGHT_ELBOW], 0] = [[230, 170]]
+    assert measures.openness(crossed)[0] < measures.openness(open_pose)[0]
+
+
+def test_activation_is_one_half_at_the_session_level_and_grows_with_movement():
+    assert measures.activation(1.0, 1.0) == pytest.approx(0.5)
+    assert measures.activation(0.5, 1.0) < 0.5 < measures.activation(2.0, 1.0) < measures.activation(2.0, 2.0)
+
+
+def test_body_track_on_a_real_photograph_carries_measurements_and_no_invented_emotions(tmp_path):
+    video = write_video(tmp_path / "body.mp4", 6.0, no_face=(2.0, 4.0))
+    body = analyze_file(video, tmp_path / "out", load_settings(None, BODY_ONLY)).track("body")
+    claimed = [w for w in body.windows if w.quality > 0]
+    assert claimed and all(w.probs is None for w in body.windows)
+    assert body.labels == [] and "happy" in body.unsupported_labels
+    assert all(0.0 < w.measurements["activation"] < 1.0 for w in claimed)
+    assert any(w.quality == 0.0 and w.reason == "no body pose" for w in body.windows)
+
+
+def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_path):
+    moving = write_video(tmp_path / "moving.mp4", 8.0)
+    other = write_video(tmp_path / "other.mp4", 8.0, fps=5)
+    manifest = tmp_path / "segments.csv"
+    with open(manifest, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["video", "start_s", "end_s", "label"])
+        for video in (moving, other):
+            writer.writerows([[video.name, 0, 4, "calm"], [video.name, 4, 8, "angry"]])
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0
+    card = json.loads((tmp_path / "body-mine" / "card.json").read_text())
+    assert card["labels"] == ["calm", "angry"] and "leave_one_video_out" in card["metrics"]
+    settings = load_settings(None, {**BODY_ONLY, "body.model": str(tmp_path / "body-mine")})
+    body = analyze_file(moving, tmp_path / "out", settings).track("body")
+    claimed = [w for w in body.windows if w.quality > 0]
+    assert body.labels == ["calm", "angry"] and all(abs(sum(w.probs) - 1) < 1e-6 for w in claimed)
