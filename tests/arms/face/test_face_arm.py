@@ -101,7 +101,7 @@ def test_face_classify_writes_one_row_per_image(tmp_path):
     cv2.imwrite(str(tmp_path / "wall.png"), np.full((200, 200, 3), 90, np.uint8))
     out = tmp_path / "faces.csv"
     assert main(["face", "classify", str(tmp_path), "--csv", str(out)]) == 0
-    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(open(out))}
+    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
     assert rows["person.png"]["emotion"] == "happy"  # she smiles broadly
     assert rows["wall.png"]["emotion"] == ""
 
@@ -112,7 +112,7 @@ def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
     out = tmp_path / "fer.csv"
     assert main(["face", "classify", *map(str, paths), "--csv", str(out), "--cropped"]) == 0
     expected = {"happy": "happy", "surprise": "surprised", "neutral": "neutral"}
-    rows = list(csv.DictReader(open(out)))
+    rows = list(csv.DictReader(out.read_text().splitlines()))
     correct = sum(r["emotion"] == expected[r["path"].split("/")[-2]] for r in rows)
     assert len(rows) == 45 and correct / 45 > 0.5  # chance over seven labels is 0.14
 
