@@ -18,7 +18,7 @@ import numpy as np
 import parselmouth
 
 # Bump whenever a descriptor, a functional or a parameter below changes: model cards store it.
-FEATURE_SET = "emotrace-voice-functionals-1"
+FEATURE_SET = "emotrace-voice-functionals-2"
 
 FRAME_S = 0.025
 HOP_S = 0.010
@@ -31,9 +31,14 @@ VOICING_THRESHOLD = 0.45  # Praat's default voicing threshold
 # turns quiet speech unvoiced in a session that also holds a loud moment.
 SILENCE_THRESHOLD = 0.005
 _EPS = 1e-10
+# Functionals are taken over the frames within this many dB of the window's loudest frame: a window that
+# overlaps silence would otherwise average the silence in. Chosen by leave-actors-out CV on RAVDESS 01-20
+# (clip UA 0.634 ungated, 0.661 at 30 dB, 0.656 at 40 dB, 0.624 at 20 dB with logistic regression).
+GATE_DB = 30.0
+_MIN_GATED_FRAMES = 5
 _STD_FLOOR = 1e-3
 
-# Descriptors summarised with means and standard deviations only (many, highly correlated bands).
+# Descriptors summarised with a short set of functionals (many, highly correlated bands).
 MEL_NAMES = [f"logmel{i:02d}" for i in range(N_MELS)]
 # Descriptors summarised with the full set of functionals.
 CORE_NAMES = (
@@ -45,6 +50,7 @@ CORE_NAMES = (
 PITCH_NAMES = ["f0_st", "voicing"]
 DESCRIPTOR_NAMES = MEL_NAMES + CORE_NAMES + PITCH_NAMES
 
+MEL_FUNCTIONALS = ("mean", "std", "p10", "p90", "d_abs_mean")
 CORE_FUNCTIONALS = ("mean", "std", "p10", "p50", "p90", "range", "slope")
 F0_FUNCTIONALS = ("mean", "std", "p10", "p50", "p90", "range", "slope", "d_abs_mean")
 
@@ -125,7 +131,7 @@ def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray) -> tuple[np.
 
 def feature_names() -> list[str]:
     """Names of the window feature vector's entries, in order."""
-    names = [f"{d}_{f}" for d in MEL_NAMES for f in ("mean", "std")]
+    names = [f"{d}_{f}" for d in MEL_NAMES for f in MEL_FUNCTIONALS]
     names += [f"{d}_{f}" for d in CORE_NAMES for f in CORE_FUNCTIONALS]
     names += [f"f0_st_{f}" for f in F0_FUNCTIONALS]
     names += ["voiced_ratio", "voicing_mean", "log_energy_voiced_mean"]
@@ -143,18 +149,25 @@ def window_features(descriptors: FrameDescriptors, start_s: float, end_s: float)
         first = min(first, times.size - 1)
         last = first + 1
     frames = descriptors.values[first:last].astype(np.float64)
+    frame_times_s = times[first:last]
     n_mel, n_core = len(MEL_NAMES), len(CORE_NAMES)
+    energy_all = frames[:, n_mel + CORE_NAMES.index("log_energy")]
+    loud = energy_all >= energy_all.max() - GATE_DB / 10 * np.log(10)  # log_energy is a natural log of power
+    if loud.sum() >= _MIN_GATED_FRAMES:
+        frames, frame_times_s = frames[loud], frame_times_s[loud]
     mel = frames[:, :n_mel]
     core = frames[:, n_mel:n_mel + n_core]
     f0 = frames[:, n_mel + n_core]
     voicing = frames[:, n_mel + n_core + 1]
 
-    parts = [np.column_stack([mel.mean(axis=0), mel.std(axis=0)]).reshape(-1)]
-    parts.append(_functionals(core, times[first:last]).reshape(-1))
+    mel_p10, mel_p90 = np.percentile(mel, [10, 90], axis=0)
+    mel_d = np.abs(np.diff(mel, axis=0)).mean(axis=0) if len(mel) > 1 else np.zeros(n_mel)
+    parts = [np.column_stack([mel.mean(axis=0), mel.std(axis=0), mel_p10, mel_p90, mel_d]).reshape(-1)]
+    parts.append(_functionals(core, frame_times_s).reshape(-1))
     voiced = np.isfinite(f0)
     if voiced.sum() >= 2:
         f0_voiced = f0[voiced]
-        f0_part = _functionals(f0_voiced[:, None], times[first:last][voiced])[0]
+        f0_part = _functionals(f0_voiced[:, None], frame_times_s[voiced])[0]
         f0_part = np.r_[f0_part, np.abs(np.diff(f0_voiced)).mean()]
     else:  # no pitch here: the recording's typical pitch, no movement, so z-scores stay sane
         f0_part = np.r_[np.full(5, _recording_f0_median(descriptors)), np.zeros(3)]

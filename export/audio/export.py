@@ -1,0 +1,314 @@
+"""Export the trained voice-emotion models: ONNX graphs, INT8 quantization, the float-vs-INT8 check, the card.
+
+Each variant becomes one graph: ``features`` [N, n_features] float32 → standardise (Sub, Mul) →
+MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, 8]. ONNX Runtime's ``quantize_dynamic``
+turns the MatMul weights into INT8 (per output channel). The check: the model fitted without the
+validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
+float vs INT8, must agree within 1 point; the shipped models (every speaker) are compared on the same
+clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.audio.metrics import classification_metrics
+from export.audio.train import LABELS, MODES, clip_level, model_from_arrays, predict_proba
+from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
+from runtime.errors import InputError
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.timeline import write_atomically
+
+MODEL_ID = "audio-emotion"
+MAX_UA_DROP = 0.01
+OPSET = 17
+
+
+def build_onnx(model: dict[str, Any], name: str):
+    """An ONNX graph of a fitted float model (see the module docstring for its shape)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    n_features = int(model["mean"].size)
+    inits = [numpy_helper.from_array(model["mean"].astype(np.float32), "mean"),
+             numpy_helper.from_array((1.0 / model["scale"]).astype(np.float32), "inv_scale")]
+    nodes = [helper.make_node("Sub", ["features", "mean"], ["centred"]),
+             helper.make_node("Mul", ["centred", "inv_scale"], ["h0"])]
+    current = "h0"
+    for i, (w, b) in enumerate(model["layers"]):
+        inits += [numpy_helper.from_array(np.asarray(w, np.float32), f"W{i}"),
+                  numpy_helper.from_array(np.asarray(b, np.float32), f"b{i}")]
+        nodes += [helper.make_node("MatMul", [current, f"W{i}"], [f"z{i}"]),
+                  helper.make_node("Add", [f"z{i}", f"b{i}"], [f"a{i}"])]
+        current = f"a{i}"
+        if i < len(model["layers"]) - 1:
+            nodes.append(helper.make_node("Relu", [current], [f"r{i}"]))
+            current = f"r{i}"
+    nodes.append(helper.make_node("Softmax", [current], ["probs"], axis=-1))
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", n_features])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", len(LABELS)])],
+        inits)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                                   producer_name="emotrace-export-audio")
+    onnx_model.ir_version = 8
+    onnx.checker.check_model(onnx_model)
+    return onnx_model
+
+
+def quantize(float_path: Path, int8_path: Path) -> None:
+    """INT8 weights for every MatMul (dynamic activation quantization, per-channel weights)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"])
+
+
+def int8_weight_count(path: Path) -> int:
+    """How many INT8 initializers a model holds (0 means quantization did nothing)."""
+    import onnx
+
+    return sum(1 for t in onnx.load(str(path)).graph.initializer if t.data_type == onnx.TensorProto.INT8)
+
+
+def run_onnx(path: Path, features: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return session.run(["probs"], {"features": features.astype(np.float32)})[0]
+
+
+def latency_per_window_ms(path: Path, n_features: int, repeats: int = 300) -> float:
+    """Median time of one single-window inference (batch of 1) on this CPU, one thread."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    row = np.zeros((1, n_features), dtype=np.float32)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        session.run(["probs"], {"features": row})
+        times.append(time.perf_counter() - started)
+    return float(np.median(times) * 1000)
+
+
+def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
+    """ONNX + INT8 + check + card.json + MODEL_CARD.md for the models ``train_audio`` wrote to ``trained``."""
+    trained = Path(trained)
+    models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
+    stored, validation, report = _load_trained(trained)
+    meta = json.loads(str(stored["meta"]))
+    if meta["feature_set"] != FEATURE_SET:
+        raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
+                         f"this code computes {FEATURE_SET}: retrain")
+    if not models_dir.is_dir():
+        raise InputError(models_dir, "models folder does not exist")
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_ID}-", dir=models_dir))
+    try:
+        check: dict[str, Any] = {}
+        for mode in MODES:
+            check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"])
+        failed = [m for m in MODES if check[m]["check_model"]["ua_drop"] > MAX_UA_DROP]
+        if failed:
+            raise InputError(trained, "INT8 model loses more than 1 point of UA on the validation speakers "
+                             f"({', '.join(failed)}); not exported")
+        card = _card(meta, report, check, staging)
+        write_atomically(staging / "card.json", (json.dumps(card, indent=2) + "\n").encode())
+        write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
+        target = models_dir / MODEL_ID
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{MODEL_ID}-old-", dir=models_dir))
+            target.rename(old / MODEL_ID)
+            staging.rename(target)
+            shutil.rmtree(old)
+        else:
+            staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
+
+
+def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any]]:
+    paths = [trained / "models.npz", trained / "validation.npz", trained / "report.json"]
+    for path in paths:
+        if not path.is_file():
+            raise InputError(path, "missing: run 'emotrace train audio DATA --out DIR' first")
+    try:
+        return np.load(paths[0]), np.load(paths[1]), json.loads(paths[2].read_text())
+    except (ValueError, OSError, json.JSONDecodeError) as error:
+        raise InputError(trained, f"unreadable training output ({error})") from None
+
+
+def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_features: int) -> dict[str, Any]:
+    features = validation["features"]
+    if mode == "session":
+        features = zscore_by_group(features, validation["groups"])
+    y = validation["y"]
+    clip_index = validation["clip_index"]
+    _, first = np.unique(clip_index, return_index=True)
+    clips = np.unique(clip_index)
+    y_clip = y[first]
+    remap = np.searchsorted(clips, clip_index)
+
+    def clip_metrics(window_probs: np.ndarray) -> dict[str, Any]:
+        probs, claimed = clip_level(window_probs, remap, clips.size)
+        return classification_metrics(y_clip, probs, LABELS, claimed)
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for which in ("check", "all"):
+            model = model_from_arrays(stored, f"{mode}/{which}")
+            float_path = (Path(scratch) if which == "check" else folder) / f"{mode}.float.onnx"
+            int8_path = (Path(scratch) if which == "check" else folder) / f"{mode}.int8.onnx"
+            write_atomically(float_path, build_onnx(model, f"{MODEL_ID}-{mode}").SerializeToString())
+            quantize(float_path, int8_path)
+            if int8_weight_count(int8_path) == 0:
+                raise InputError(int8_path, "quantization produced no INT8 weights")
+            p_ref = predict_proba(model, features)
+            p_float = run_onnx(float_path, features)
+            p_int8 = run_onnx(int8_path, features)
+            if not np.allclose(p_ref, p_float, atol=1e-4):
+                raise InputError(float_path, "ONNX graph disagrees with the fitted float model")
+            m_float, m_int8 = clip_metrics(p_float), clip_metrics(p_int8)
+            result[f"{which}_model"] = {
+                "ua_float": m_float["ua"], "ua_int8": m_int8["ua"],
+                "ua_drop": m_float["ua"] - m_int8["ua"],
+                "macro_f1_float": m_float["macro_f1"], "macro_f1_int8": m_int8["macro_f1"],
+                "ece_float": m_float["ece"], "ece_int8": m_int8["ece"],
+                "window_agreement": float((p_float.argmax(1) == p_int8.argmax(1)).mean()),
+                "max_abs_prob_diff": float(np.abs(p_float - p_int8).max()),
+                "size_bytes_float": float_path.stat().st_size, "size_bytes_int8": int8_path.stat().st_size,
+            }
+            if which == "all":
+                result["latency_ms_per_window_int8"] = latency_per_window_ms(int8_path, n_features)
+                result["latency_ms_per_window_float"] = latency_per_window_ms(float_path, n_features)
+                float_path.unlink()  # only the INT8 file ships
+    result["n_validation_clips"] = int(clips.size)
+    return result
+
+
+def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
+    files = {mode: f"{mode}.int8.onnx" for mode in MODES}
+    cv = report["cv"]
+    return {
+        "id": MODEL_ID,
+        "version": time.strftime("%Y.%m.%d", time.gmtime()),
+        "task": "voice-emotion",
+        "labels": LABELS,
+        "files": files,
+        "sha256": {mode: file_sha256(folder / name) for mode, name in files.items()},
+        "feature_set": FEATURE_SET,
+        "n_features": meta["n_features"],
+        "window_s": meta["window_s"],
+        "hop_s": meta["hop_s"],
+        "min_speech_fraction": meta["min_speech_fraction"],
+        "input": "features",
+        "output": "probs",
+        "baseline": {"session": "features z-scored per session (zscore_by_group) before the model",
+                     "none": "raw features; standardisation inside the graph"},
+        "classifier": meta["classifier"],
+        "metrics": {
+            "protocol": (f"leave-speakers-out cross-validation, {len(report['folds'])} folds (GroupKFold by "
+                         "speaker), out-of-fold predictions; clip = mean of its speech windows' probabilities; "
+                         "float models"),
+            "data": report["data"],
+            "folds": report["folds"],
+            "cv": {name: {k: m[k] for k in ("ua", "wa", "macro_f1", "ece", "n", "no_claim", "recall")}
+                   for name, m in cv.items()},
+            "quantization_check": {
+                "validation_speakers": meta["validation_speakers"],
+                "note": ("check_model: fitted without the validation speakers, UA on them float vs INT8; "
+                         "all_model: the shipped model (fitted on every speaker, validation ones included) "
+                         "on the same clips, so its UA there is not a held-out figure"),
+                **check,
+            },
+        },
+        "licence": {
+            "model": "trained on RAVDESS: CC BY-NC-SA 4.0 (non-commercial, attribution, share-alike)",
+            "training_data": ("RAVDESS, Livingstone & Russo (2018), PLoS ONE 13(5): e0196391, "
+                              "doi:10.5281/zenodo.1188976, CC BY-NC-SA 4.0"),
+            "features": "librosa (ISC), numpy/scipy (BSD), praat-parselmouth (GPLv3) for F0",
+        },
+        "host": {"python": platform.python_version(), "machine": platform.machine(),
+                 "processor": platform.processor() or platform.machine()},
+    }
+
+
+def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
+    cv = card["metrics"]["cv"]
+    check = card["metrics"]["quantization_check"]
+    lines = [
+        f"# Model card: {card['id']} {card['version']}", "",
+        "Voice emotion over the eight canonical labels (" + ", ".join(card["labels"]) + "), one probability "
+        f"vector per {card['window_s']} s speech window (hop {card['hop_s']} s, at least "
+        f"{card['min_speech_fraction']:.0%} speech by Silero VAD); a clip's vector is the mean of its windows'. "
+        "It assists a clinician; it does not diagnose, and acted emotions are not felt ones.", "",
+        "## Variants", "",
+        "| file | input | INT8 size | latency / window (INT8, 1 thread) | sha256 |", "|---|---|---|---|---|",
+    ]
+    for mode, name in card["files"].items():
+        lines.append(f"| `{name}` | {card['baseline'][mode]} | {check[mode]['all_model']['size_bytes_int8']} B | "
+                     f"{check[mode]['latency_ms_per_window_int8']:.3f} ms | `{card['sha256'][mode][:16]}…` |")
+    lines += [
+        "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, actors 01-20 (1,200 clips, 16 kHz). "
+        "Actors 21-24 are not here and were never used.", "",
+        "## Features", "",
+        f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "
+        "same code on the device): 10 ms frames of 40 log-mel bands (mean, std), 13 MFCCs and their deltas, log "
+        "energy and its delta, spectral centroid, bandwidth, roll-off, flatness, flux, zero-crossing rate "
+        "(mean, std, 10/50/90th percentile, 10-90 range, slope), F0 in semitones over voiced frames (the same "
+        "plus mean absolute step), voiced ratio, voicing strength, voiced loudness.", "",
+        f"Classifier: `{json.dumps(card['classifier'])}` (scikit-learn, written as MatMul/Add/Relu/Softmax).", "",
+        "## Metrics (speaker-independent)", "", card["metrics"]["protocol"] + ".", "",
+        "Folds: " + "; ".join(", ".join(f) for f in card["metrics"]["folds"]) + ".", "",
+        "| variant / level | UA | WA | macro-F1 | ECE |", "|---|---|---|---|---|",
+    ]
+    lines += [f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} |"
+              for name, m in cv.items()]
+    lines += ["", "Definitions: UA = balanced accuracy (mean per-class recall), WA = accuracy, ECE = expected "
+              "calibration error over 10 confidence bins. Clips without a speech window count as wrong.", "",
+              "## Float vs INT8", "", f"Validation speakers: {', '.join(check['validation_speakers'])}. "
+              + check["note"] + ".", "",
+              "| variant | model | UA float | UA INT8 | macro-F1 float | macro-F1 INT8 | window agreement | "
+              "size float → INT8 |", "|---|---|---|---|---|---|---|---|"]
+    for mode in card["files"]:
+        for which in ("check_model", "all_model"):
+            c = check[mode][which]
+            lines.append(f"| {mode} | {which} | {c['ua_float']:.3f} | {c['ua_int8']:.3f} | "
+                         f"{c['macro_f1_float']:.3f} | {c['macro_f1_int8']:.3f} | {c['window_agreement']:.3f} | "
+                         f"{c['size_bytes_float']} → {c['size_bytes_int8']} B |")
+    comparison = trained / "comparison.md"
+    if comparison.is_file():
+        lines += ["", "## Candidates compared (same folds)", "", comparison.read_text().strip()]
+    lines += [
+        "", "## Rebuild", "", "```",
+        "emotrace train audio ../shared/data/speech/ravdess --out runs/audio --cv-folds 5 "
+        "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"]),
+        "emotrace export audio runs/audio", "```", "",
+        "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
+        "derived from RAVDESS and shares its licence: non-commercial use only, with attribution.",
+        f"- Feature code: {card['licence']['features']}.", "",
+        "## Limits", "",
+        "- Acted, studio-quality North-American English from 20 professional actors, two sentences; real "
+        "therapy-room speech is spontaneous, noisier and less intense. Expect lower figures there.",
+        "- The `session` variant assumes the session holds varied speech of one person: a session of one "
+        "mood shifts the baseline and flattens the contrast.",
+        "- Windows without speech (VAD) make no claim.", "",
+    ]
+    return "\n".join(lines)

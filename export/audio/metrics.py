@@ -1,0 +1,76 @@
+"""Classification metrics for emotion models: UA, WA, macro-F1, per-class recall, confusion, ECE.
+
+Definitions (the report and the model card use these names):
+- UA (unweighted accuracy) = balanced accuracy = the mean over classes of each class's recall.
+- WA (weighted accuracy) = plain accuracy over all items.
+- macro-F1 = the unweighted mean of per-class F1.
+- ECE (expected calibration error) = sum over 10 equal-width confidence bins of
+  (items in bin / all items) * |accuracy in bin - mean top-class probability in bin|.
+An item the model made no claim on (a clip without a speech window) counts as wrong (predicted -1).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+ECE_BINS = 10
+
+
+def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[str],
+                           claimed: np.ndarray | None = None) -> dict[str, Any]:
+    """Metrics of probability rows ``probs`` (n, k) against true indices ``y_true`` (n,).
+
+    Rows where ``claimed`` is False count as a wrong prediction, with uniform probabilities for the ECE.
+    """
+    y_true = np.asarray(y_true, dtype=int)
+    probs = np.asarray(probs, dtype=np.float64)
+    k = len(labels)
+    claimed = np.ones(y_true.size, dtype=bool) if claimed is None else np.asarray(claimed, dtype=bool)
+    probs = np.where(claimed[:, None], probs, 1.0 / k)
+    y_pred = np.where(claimed, probs.argmax(axis=1), -1)
+    confusion = np.zeros((k, k), dtype=int)
+    for truth, pred in zip(y_true[claimed], y_pred[claimed], strict=True):
+        confusion[truth, pred] += 1
+    support = np.bincount(y_true, minlength=k)
+    hits = np.diag(confusion)
+    recall = np.divide(hits, support, out=np.zeros(k), where=support > 0)
+    predicted = confusion.sum(axis=0)
+    precision = np.divide(hits, predicted, out=np.zeros(k), where=predicted > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=precision + recall > 0)
+    present = support > 0
+    return {
+        "n": int(y_true.size),
+        "no_claim": int((~claimed).sum()),
+        "ua": float(recall[present].mean()) if present.any() else 0.0,
+        "wa": float((y_pred == y_true).mean()) if y_true.size else 0.0,
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "ece": expected_calibration_error(y_true, probs),
+        "recall": {label: float(r) for label, r in zip(labels, recall, strict=True)},
+        "confusion": {"labels": list(labels), "rows_true_cols_pred": confusion.tolist()},
+    }
+
+
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS) -> float:
+    """ECE of the top-class probability over ``n_bins`` equal-width bins."""
+    if len(y_true) == 0:
+        return 0.0
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == np.asarray(y_true)
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        inside = bins == b
+        if inside.any():
+            ece += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return float(ece)
+
+
+def markdown_table(rows: dict[str, dict[str, Any]]) -> str:
+    """A markdown table of UA / WA / macro-F1 / ECE, one row per named result."""
+    lines = ["| result | UA | WA | macro-F1 | ECE | n | no claim |", "|---|---|---|---|---|---|---|"]
+    for name, m in rows.items():
+        lines.append(f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
+                     f"{m['n']} | {m['no_claim']} |")
+    return "\n".join(lines)

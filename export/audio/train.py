@@ -1,0 +1,291 @@
+"""Train the voice-emotion model with speaker-independent folds, and fit the models export ships.
+
+Two variants are trained and reported, as the model card's contract names them:
+- ``session``: features z-scored per speaker (``zscore_by_group``), as the device does per session;
+- ``none``: raw features, with the standardisation learnt from the training speakers.
+Each variant is a small classifier over window features (``CLASSIFIER``); a clip's probabilities are
+the mean of its speech windows' (``clip_probabilities``). Folds are GroupKFold over speakers, so no
+speaker is ever in both the training and the evaluated part of a fold.
+
+``out`` receives: ``report.json`` and ``report.md`` (cross-validated metrics, clip and window level),
+``models.npz`` (the fitted float models: every speaker, and every speaker but the validation ones) and
+``validation.npz`` (the validation speakers' window features, for export's quantization check).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.audio.datasets import Corpus, load_corpus
+from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
+from export.audio.metrics import classification_metrics, markdown_table
+from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_by_group
+from runtime.errors import InputError
+from runtime.timeline import write_atomically
+from runtime.track import CANONICAL_LABELS
+
+MODES = ("session", "none")
+LABELS = list(CANONICAL_LABELS)
+# Chosen by leave-actors-out CV on RAVDESS actors 01-20 (docs/audio-model.md has the comparison).
+CLASSIFIER: dict[str, Any] = {"kind": "mlp", "hidden": 128, "alpha": 3.0, "max_iter": 300, "seed": 0}
+
+
+@dataclass
+class TrainReport:
+    data: str
+    n_clips: int
+    n_windows: int
+    speakers: list[str]
+    validation_speakers: list[str]
+    folds: list[list[str]]
+    cv: dict[str, dict[str, Any]]  # "session/clip", "session/window", "none/clip", "none/window"
+    skipped: dict[str, int] = field(default_factory=dict)
+    no_speech_clips: list[str] = field(default_factory=list)
+    classifier: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
+                 f"{len(self.speakers)} speakers, {len(self.folds)} speaker-independent folds"]
+        for name, m in self.cv.items():
+            lines.append(f"  {name:15s} UA {m['ua']:.3f}  WA {m['wa']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
+                         f"ECE {m['ece']:.3f}")
+        if self.skipped:
+            lines.append("  left out: " + "; ".join(f"{n} ({why})" for why, n in self.skipped.items()))
+        if self.no_speech_clips:
+            lines.append(f"  {len(self.no_speech_clips)} clip(s) without a speech window (scored as wrong)")
+        lines.append(f"  final models fitted; validation speakers: {', '.join(self.validation_speakers)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --- classifiers: fitted with scikit-learn, kept as plain arrays that export writes as ONNX ----------------
+
+
+def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = CLASSIFIER) -> dict[str, Any]:
+    """A standardiser plus a linear or one-hidden-layer model, as arrays: mean, scale, layers [(W, b), ...]."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+
+    mean = features.mean(axis=0)
+    scale = np.maximum(features.std(axis=0), 1e-3)
+    standard = (features - mean) / scale
+    if spec["kind"] == "logreg":
+        model = LogisticRegression(C=spec["C"], max_iter=spec.get("max_iter", 2000)).fit(standard, y)
+        layers = [(model.coef_.T, model.intercept_)]
+    elif spec["kind"] == "mlp":
+        model = MLPClassifier((spec["hidden"],), alpha=spec["alpha"], max_iter=spec["max_iter"],
+                              random_state=spec["seed"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter is expected with strong L2
+            model.fit(standard, y)
+        layers = list(zip(model.coefs_, model.intercepts_, strict=True))
+    else:
+        raise ValueError(f"unknown classifier kind {spec['kind']!r}")
+    classes = list(model.classes_)
+    if classes != list(range(len(LABELS))):  # a class absent from training: keep 8 outputs, never chosen
+        w_last, b_last = layers[-1]
+        full_w = np.zeros((w_last.shape[0], len(LABELS)))
+        full_b = np.full(len(LABELS), -30.0)
+        full_w[:, classes] = w_last
+        full_b[classes] = b_last
+        layers[-1] = (full_w, full_b)
+    return {"mean": mean.astype(np.float32), "scale": scale.astype(np.float32),
+            "layers": [(w.astype(np.float32), b.astype(np.float32)) for w, b in layers]}
+
+
+def predict_proba(model: dict[str, Any], features: np.ndarray) -> np.ndarray:
+    """The float model's probabilities, computed exactly as the exported graph computes them."""
+    h = (np.asarray(features, dtype=np.float32) - model["mean"]) / model["scale"]
+    for i, (w, b) in enumerate(model["layers"]):
+        h = h @ w + b
+        if i < len(model["layers"]) - 1:
+            h = np.maximum(h, 0.0)
+    h = h - h.max(axis=1, keepdims=True)
+    e = np.exp(h)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def model_arrays(model: dict[str, Any], prefix: str) -> dict[str, np.ndarray]:
+    arrays = {f"{prefix}/mean": model["mean"], f"{prefix}/scale": model["scale"]}
+    for i, (w, b) in enumerate(model["layers"]):
+        arrays[f"{prefix}/W{i}"] = w
+        arrays[f"{prefix}/b{i}"] = b
+    return arrays
+
+
+def model_from_arrays(arrays: Any, prefix: str) -> dict[str, Any]:
+    layers = []
+    while f"{prefix}/W{len(layers)}" in arrays:
+        i = len(layers)
+        layers.append((arrays[f"{prefix}/W{i}"], arrays[f"{prefix}/b{i}"]))
+    if not layers:
+        raise KeyError(prefix)
+    return {"mean": arrays[f"{prefix}/mean"], "scale": arrays[f"{prefix}/scale"], "layers": layers}
+
+
+# --- evaluation -------------------------------------------------------------------------------------------
+
+
+def mode_features(table: WindowTable, groups: np.ndarray, mode: str) -> np.ndarray:
+    return zscore_by_group(table.features, groups) if mode == "session" else table.features
+
+
+def clip_level(window_probs: np.ndarray, clip_index: np.ndarray, n_clips: int) -> tuple[np.ndarray, np.ndarray]:
+    """Clip probabilities (mean of each clip's windows) and whether each clip had any window."""
+    probs = np.full((n_clips, len(LABELS)), 1.0 / len(LABELS))
+    claimed = np.zeros(n_clips, dtype=bool)
+    for clip in np.unique(clip_index):
+        probs[clip] = clip_probabilities(window_probs[clip_index == clip])
+        claimed[clip] = True
+    return probs, claimed
+
+
+def speaker_folds(speakers: list[str], cv_folds: int) -> list[list[str]]:
+    """GroupKFold's speaker partition (deterministic), written into the report."""
+    from sklearn.model_selection import GroupKFold
+
+    n_folds = min(cv_folds, len(speakers))
+    order = np.array(speakers)
+    folds = GroupKFold(n_splits=n_folds).split(order, groups=order)
+    return [sorted(order[test].tolist()) for _, test in folds]
+
+
+def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray,
+                   folds: list[list[str]], spec: dict[str, Any] = CLASSIFIER) -> dict[str, dict[str, Any]]:
+    """Out-of-fold metrics per mode, at clip and at window level."""
+    groups = speaker_clip[table.clip_index]
+    y = y_clip[table.clip_index]
+    results: dict[str, dict[str, Any]] = {}
+    for mode in MODES:
+        features = mode_features(table, groups, mode)
+        window_probs = np.zeros((y.size, len(LABELS)))
+        for fold in folds:
+            test = np.isin(groups, fold)
+            model = fit_classifier(features[~test], y[~test], spec)
+            window_probs[test] = predict_proba(model, features[test])
+        clip_probs, claimed = clip_level(window_probs, table.clip_index, len(table.clips))
+        results[f"{mode}/clip"] = classification_metrics(y_clip, clip_probs, LABELS, claimed)
+        results[f"{mode}/window"] = classification_metrics(y, window_probs, LABELS)
+    return results
+
+
+# --- the command ------------------------------------------------------------------------------------------
+
+
+def default_validation_speakers(speakers: list[str]) -> list[str]:
+    """The last fifth of the speakers in sorted order (RAVDESS 01-20: actors 17-20)."""
+    count = max(1, round(len(speakers) / 5))
+    return sorted(speakers)[-count:]
+
+
+def train_audio(data: Path, out: Path, cv_folds: int = 5,
+                validation_speakers: list[str] | None = None) -> TrainReport:
+    """Cross-validate by speaker, report, and fit the float models export writes as ONNX."""
+    started = time.perf_counter()
+    data, out = Path(data), Path(out)
+    corpus = load_corpus(data)
+    speakers = corpus.speakers
+    if len(speakers) < 2:
+        raise InputError(data, "needs clips from at least two speakers for speaker-independent folds")
+    if cv_folds < 2:
+        raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+    validation = _resolve_speakers(validation_speakers, speakers, data)
+    out.mkdir(parents=True, exist_ok=True)
+    table = extract_windows(corpus.clips, cache_dir=out / "cache")
+    if table.features.shape[0] == 0:
+        raise InputError(data, "no clip holds any speech")
+
+    y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])
+    speaker_clip = np.array([clip.speaker for clip in corpus.clips])
+    folds = speaker_folds(speakers, cv_folds)
+    cv = cross_validate(table, y_clip, speaker_clip, folds)
+    _fit_and_save(table, y_clip, speaker_clip, validation, out)
+
+    report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),
+                         speakers=speakers, validation_speakers=validation, folds=folds, cv=cv,
+                         skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
+                         seconds=round(time.perf_counter() - started, 1))
+    _write_report(report, corpus, out)
+    return report
+
+
+def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Path) -> list[str]:
+    if not requested:
+        return default_validation_speakers(speakers)
+    resolved = []
+    for name in (s.strip() for s in requested if s.strip()):
+        # RAVDESS speakers are "ravdess-17"; accept "17" for them too.
+        matches = [s for s in speakers if s == name or s.rsplit("-", 1)[-1] == name]
+        if len(matches) != 1:
+            raise InputError(name, f"is not one speaker of {data} (speakers: {', '.join(speakers)})")
+        resolved.append(matches[0])
+    if len(set(resolved)) >= len(speakers):
+        raise InputError(",".join(requested), "validation speakers must leave some speakers to train on")
+    return sorted(set(resolved))
+
+
+def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],
+                  out: Path) -> None:
+    """Fit each mode on every speaker (shipped) and on all but the validation speakers (quantization check)."""
+    groups = speaker_clip[table.clip_index]
+    y = y_clip[table.clip_index]
+    held_out = np.isin(groups, validation)
+    arrays: dict[str, np.ndarray] = {}
+    for mode in MODES:
+        features = mode_features(table, groups, mode)
+        arrays.update(model_arrays(fit_classifier(features, y), f"{mode}/all"))
+        arrays.update(model_arrays(fit_classifier(features[~held_out], y[~held_out]), f"{mode}/check"))
+    meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": LABELS,
+            "window_s": WINDOW_S, "hop_s": HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
+            "classifier": CLASSIFIER, "validation_speakers": validation}
+    _save_npz(out / "models.npz", meta=np.array(json.dumps(meta)), **arrays)
+    _save_npz(out / "validation.npz", features=table.features[held_out], groups=groups[held_out],
+              y=y[held_out], clip_index=table.clip_index[held_out])
+
+
+def _save_npz(path: Path, **arrays: np.ndarray) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
+
+
+def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
+    write_atomically(out / "report.json", (json.dumps(report.to_dict(), indent=2) + "\n").encode())
+    lines = [f"# Voice-emotion training report ({FEATURE_SET})", "",
+             f"Data: `{report.data}`: {report.n_clips} clips, {report.n_windows} speech windows "
+             f"({WINDOW_S} s, hop {HOP_S} s, at least {MIN_SPEECH_FRACTION:.0%} speech), "
+             f"{len(report.speakers)} speakers. Clips per label: "
+             + ", ".join(f"{k} {v}" for k, v in corpus.counts().items()) + ".", "",
+             f"Classifier: `{json.dumps(report.classifier)}`.", "",
+             f"Speaker-independent folds (GroupKFold, {len(report.folds)} folds):", ""]
+    lines += [f"- fold {i + 1}: {', '.join(fold)}" for i, fold in enumerate(report.folds)]
+    lines += ["", "## Cross-validated metrics (out of fold)", "", markdown_table(report.cv), "",
+              "## Per-class recall (clip level)", "", "| label | " + " | ".join(MODES) + " |",
+              "|---|" + "---|" * len(MODES)]
+    for label in LABELS:
+        lines.append(f"| {label} | " + " | ".join(f"{report.cv[f'{m}/clip']['recall'][label]:.3f}"
+                                                  for m in MODES) + " |")
+    for mode in MODES:
+        matrix = report.cv[f"{mode}/clip"]["confusion"]["rows_true_cols_pred"]
+        lines += ["", f"## Confusion, clip level, {mode} (rows true, columns predicted)", "",
+                  "| | " + " | ".join(LABELS) + " |", "|---|" + "---|" * len(LABELS)]
+        lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |"
+                  for label, row in zip(LABELS, matrix, strict=True)]
+    if report.skipped:
+        lines += ["", "## Left out", ""] + [f"- {n} file(s): {why}" for why, n in report.skipped.items()]
+    if report.no_speech_clips:
+        lines += ["", f"{len(report.no_speech_clips)} clip(s) had no speech window and count as wrong."]
+    lines += ["", f"Validation speakers (held out of the check model): {', '.join(report.validation_speakers)}"]
+    write_atomically(out / "report.md", ("\n".join(lines) + "\n").encode())

@@ -1,0 +1,84 @@
+"""Training and export on a small real slice: 3 RAVDESS actors, every emotion, through a manifest."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from export.audio.export import export_audio
+from export.audio.train import train_audio
+from runtime.arms.audio.classify import classify_paths
+from runtime.arms.audio.model import AudioEmotionModel
+from runtime.errors import InputError
+from runtime.models import load_model
+from runtime.track import CANONICAL_LABELS
+
+ACTORS = ("01", "02", "03")
+
+
+@pytest.fixture(scope="module")
+def manifest_dir(ravdess_dir, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    rows = []
+    for actor in ACTORS:
+        for path in sorted((ravdess_dir / f"Actor_{actor}").glob("03-01-*-01-0[12]-01-*.flac")):
+            emotion = CANONICAL_LABELS[int(path.name.split("-")[2]) - 1]
+            rows.append({"path": str(path), "speaker": f"actor{actor}", "emotion": emotion})
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["path", "speaker", "emotion"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(manifest_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained")
+    report = train_audio(manifest_dir, out, cv_folds=3, validation_speakers=["actor03"])
+    return out, report
+
+
+def test_training_reports_speaker_independent_metrics(trained):
+    out, report = trained
+    assert len(report.folds) == 3
+    assert all(len(fold) == 1 for fold in report.folds)  # one actor per fold: never in train and test at once
+    for name in ("session/clip", "none/clip", "session/window", "none/window"):
+        metrics = report.cv[name]
+        assert 0.0 <= metrics["ua"] <= 1.0 and 0.0 <= metrics["ece"] <= 1.0
+        assert len(metrics["recall"]) == 8
+        assert np.asarray(metrics["confusion"]["rows_true_cols_pred"]).sum() > 0
+    saved = json.loads((out / "report.json").read_text())
+    assert saved["validation_speakers"] == ["actor03"]
+    assert "UA" in (out / "report.md").read_text()
+
+
+def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdess_dir):
+    out, _ = trained
+    folder = export_audio(out, models_dir=tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    assert set(card["files"]) == {"session", "none"}
+    for variant in ("session", "none"):
+        model = load_model(folder, variant=variant)
+        probs = model.run({"features": np.zeros((3, card["n_features"]), dtype=np.float32)})[0]
+        assert probs.shape == (3, 8)
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert (folder / "MODEL_CARD.md").read_text().count("emotrace train audio") >= 1
+    assert AudioEmotionModel(folder).labels == list(CANONICAL_LABELS)
+    csv_path = tmp_path / "c.csv"
+    classify_paths([ravdess_dir / "Actor_04" / "03-01-01-01-01-01-04.flac"], csv_path, model=str(folder))
+    assert csv_path.read_text().splitlines()[1].split(",")[1] in CANONICAL_LABELS
+
+
+def test_manifest_naming_a_missing_file_is_an_error(tmp_path):
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nnope.wav,s1,happy\n")
+    with pytest.raises(InputError, match="does not exist"):
+        train_audio(tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_manifest_with_an_unmappable_label_is_an_error(tmp_path, ravdess_dir):
+    clip = ravdess_dir / "Actor_01" / "03-01-01-01-01-01-01.flac"
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\n{clip},s1,boredom\n")
+    with pytest.raises(InputError, match="cannot be mapped"):
+        train_audio(tmp_path, tmp_path / "out")
