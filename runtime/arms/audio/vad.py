@@ -6,6 +6,8 @@ samples; its LSTM state carries across calls, so the same detector serves a whol
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from runtime.models.card import REPO_MODELS_DIR
@@ -23,6 +25,10 @@ class VoiceActivityDetector:
 
     def __init__(self, model_path=VAD_MODEL_PATH):
         import onnxruntime as ort
+
+        from runtime.models.card import load_card, verify_checksum
+
+        verify_checksum(load_card(Path(model_path).parent))
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
