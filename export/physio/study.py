@@ -1,0 +1,204 @@
+"""Stress-Predict study: the published-style reference and the best candidate found, on raw E4 signals.
+
+Not the shipped model (that one is ``export/physio/train.py`` over the device's own features); this module
+measures what the E4's own channels can do, to explain the gap to the reference and to pick the next model.
+
+Per 60 s window (on the same 5 s grid and with the same labels as ``train.py``) it reads the E4 files
+directly: the E4's HR.csv (mean, sd, min, max), IBI.csv (mean, sd, RMSSD), raw EDA (mean, sd, slope),
+neurokit2's tonic/phasic split (high-pass) and SCR peaks, TEMP (mean, sd, slope) and ACC (magnitude mean
+and sd, x and z means). Every feature is z-scored over the subject's whole recording.
+
+- ``reference``: 11 features (HR, IBI, EDA, TEMP, ACC mean+sd), logistic regression, 60 s windows without
+  overlap (every 12th window of the grid) and, for comparison, the full 5 s hop.
+- ``candidate``: 22 features, each also minus its centred 15-minute moving mean (the local baseline, which
+  removes the slow drift of EDA and skin temperature over a session) and that difference averaged over a
+  two-minute neighbourhood; L2 logistic regression, C = 0.1.
+
+Split as in ``train.py``: leave-one-subject-out on the 20 development subjects (every choice made there),
+then one model on the 20 scored on the 7 held-out subjects, plus LOSO over all 27.
+
+Run: ``python -m export.physio.study DATA --cache /tmp/physio2/study --out /tmp/physio2/study.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from export.physio.dataset import load_labels, window_stress_fraction
+from export.physio.train import HELD_OUT_SUBJECTS, HOP_S, WINDOW_S, evaluate
+from runtime.arms.physio.recording import read_e4
+from runtime.track import window_grid
+
+RAW_FEATURES: tuple[str, ...] = (
+    "hr_mean_bpm", "hr_sd_bpm", "hr_min_bpm", "hr_max_bpm",
+    "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s",
+    "eda_mean_us", "eda_sd_us", "eda_slope_us_per_min", "eda_tonic_us", "eda_phasic_sd_us", "eda_phasic_max_us",
+    "scr_count", "scr_amplitude_sum_us",
+    "temp_mean_c", "temp_sd_c", "temp_slope_c_per_min",
+    "acc_magnitude_mean_g", "acc_magnitude_sd_g", "acc_x_mean_g", "acc_z_mean_g",
+)  # fmt: skip
+REFERENCE_FEATURES: tuple[str, ...] = (
+    "hr_mean_bpm", "hr_sd_bpm", "eda_mean_us", "eda_sd_us", "temp_mean_c", "temp_sd_c",
+    "acc_magnitude_mean_g", "acc_magnitude_sd_g", "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s",
+)  # fmt: skip
+LOCAL_BASELINE_WINDOWS = 181  # 15 min at a 5 s hop
+CONTEXT_WINDOWS = 25  # 2 min at a 5 s hop
+REFERENCE_STEP = 12  # every 12th window of the 5 s grid: 60 s windows without overlap
+
+
+def _stats(times_s: np.ndarray, values: np.ndarray, start_s: float, end_s: float) -> tuple[float, ...]:
+    """(mean, sd, min, max, slope per minute) of the finite samples in [start_s, end_s)."""
+    inside = (times_s >= start_s) & (times_s < end_s) & np.isfinite(values)
+    x, t = values[inside], times_s[inside]
+    if x.size < 3:
+        return (np.nan,) * 5
+    slope_per_min = 60.0 * float(np.polyfit(t - t[0], x, 1)[0])
+    return float(x.mean()), float(x.std()), float(x.min()), float(x.max()), slope_per_min
+
+
+def subject_raw_windows(data_dir: Path, subject: str, labels: tuple[np.ndarray, np.ndarray]) -> dict:
+    """RAW_FEATURES per window of the 5 s grid and the stress share of its labelled seconds (NaN: unlabelled)."""
+    import neurokit2 as nk
+
+    recording = read_e4(Path(data_dir) / "raw" / f"{subject}.zip")
+    ch = recording.channels
+    eda_t, eda_v = ch["eda"].times_s, ch["eda"].values.astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # neurokit2 warns that 4 Hz is slow for filtering; expected for the E4
+        split = nk.eda_phasic(nk.eda_clean(eda_v, sampling_rate=ch["eda"].rate_hz), ch["eda"].rate_hz, "highpass")
+        tonic, phasic = split["EDA_Tonic"].to_numpy(), split["EDA_Phasic"].to_numpy()
+        _, info = nk.eda_peaks(phasic, sampling_rate=ch["eda"].rate_hz, amplitude_min=0.01)
+    peaks = np.asarray(info["SCR_Peaks"], dtype=int)
+    scr_t, scr_amp = eda_t[peaks], np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
+    acc = ch["acc"]
+    magnitude = np.linalg.norm(acc.values, axis=1)
+    ibi = ch.get("ibi")
+    rows, fractions = [], []
+    for start_s, end_s in window_grid(recording.end_s, WINDOW_S, HOP_S):
+        covered, fraction = window_stress_fraction(
+            *labels, recording.start_unix_s + start_s, recording.start_unix_s + end_s
+        )
+        full = end_s - start_s >= WINDOW_S - 1e-6
+        fractions.append(fraction if full and covered >= 0.8 else np.nan)
+        hr = _stats(ch["hr"].times_s, ch["hr"].values.astype(float), start_s, end_s)
+        beats = np.zeros(0)
+        if ibi is not None:
+            beats = ibi.values[(ibi.times_s >= start_s) & (ibi.times_s < end_s)].astype(float)
+        ibi_feats = (
+            (beats.mean(), beats.std(), float(np.sqrt(np.mean(np.diff(beats) ** 2))))
+            if beats.size >= 5
+            else (np.nan,) * 3
+        )
+        eda = _stats(eda_t, eda_v, start_s, end_s)
+        ph = _stats(eda_t, phasic, start_s, end_s)
+        in_scr = (scr_t >= start_s) & (scr_t < end_s)
+        temp = _stats(ch["temp"].times_s, ch["temp"].values.astype(float), start_s, end_s)
+        inside_acc = (acc.times_s >= start_s) & (acc.times_s < end_s)
+        mag = _stats(acc.times_s, magnitude, start_s, end_s)
+        axes = acc.values[inside_acc].mean(axis=0) if inside_acc.any() else np.full(3, np.nan)
+        rows.append(
+            [*hr[:4], *ibi_feats, eda[0], eda[1], eda[4], _stats(eda_t, tonic, start_s, end_s)[0], ph[1], ph[3],
+             float(in_scr.sum()), float(scr_amp[in_scr].sum()), temp[0], temp[1], temp[4], mag[0], mag[1],
+             float(axes[0]), float(axes[2])]
+        )  # fmt: skip
+    return {"features": np.array(rows, dtype=float), "stress_fraction": np.array(fractions)}
+
+
+def zscore_session(x: np.ndarray) -> np.ndarray:
+    """Each column z-scored over the whole recording; missing values at the mean, beyond ±5 sd clipped."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    sd = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
+    return np.nan_to_num(np.clip((x - mean) / sd, -5.0, 5.0))
+
+
+def candidate_inputs(z: np.ndarray) -> np.ndarray:
+    """[local-baseline difference, session z-score, two-minute mean of the difference]."""
+    local = z - uniform_filter1d(z, size=LOCAL_BASELINE_WINDOWS, axis=0, mode="nearest")
+    return np.hstack([local, z, uniform_filter1d(local, size=CONTEXT_WINDOWS, axis=0, mode="nearest")])
+
+
+SETUPS = {
+    "reference_60s_no_overlap": (REFERENCE_FEATURES, False, REFERENCE_STEP, 1.0),
+    "reference_5s_hop": (REFERENCE_FEATURES, False, 1, 1.0),
+    "candidate_local_baseline_context": (RAW_FEATURES, True, 1, 0.1),
+}
+
+
+def run_setup(data: dict[str, dict], setup: str) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    names, local_baseline, step, c = SETUPS[setup]
+    columns = [RAW_FEATURES.index(n) for n in names]
+    xy = {}
+    for subject, d in data.items():
+        z = zscore_session(d["features"][:, columns])
+        x = candidate_inputs(z) if local_baseline else z
+        index = np.arange(0, len(x), step)
+        index = index[np.isfinite(d["stress_fraction"][index])]
+        xy[subject] = (x[index], (d["stress_fraction"][index] >= 0.5).astype(int))
+
+    def fit(train: list[str]):
+        x = np.vstack([xy[s][0] for s in train])
+        y = np.concatenate([xy[s][1] for s in train])
+        return LogisticRegression(C=c, class_weight="balanced", solver="liblinear").fit(x, y)
+
+    def loso(subjects: list[str]) -> dict:
+        return {s: (fit([t for t in subjects if t != s]).predict_proba(xy[s][0])[:, 1], xy[s][1]) for s in subjects}
+
+    everyone = sorted(data)
+    development = [s for s in everyone if s not in HELD_OUT_SUBJECTS]
+    dev_model = fit(development)
+    held = {s: (dev_model.predict_proba(xy[s][0])[:, 1], xy[s][1]) for s in HELD_OUT_SUBJECTS if s in xy}
+    return {
+        "development_loso": evaluate(loso(development)),
+        "held_out": evaluate(held),
+        "all_subjects_loso": evaluate(loso(everyone)),
+    }
+
+
+def load_raw(data_dir: Path, cache_dir: Path | None) -> dict[str, dict]:
+    table = load_labels(data_dir)
+    out = {}
+    for subject in sorted(table):
+        cache = Path(cache_dir) / f"{subject}_raw_w{WINDOW_S:g}_h{HOP_S:g}.pkl" if cache_dir else None
+        if cache is not None and cache.is_file():
+            out[subject] = pickle.loads(cache.read_bytes())
+            continue
+        out[subject] = subject_raw_windows(data_dir, subject, table[subject])
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_bytes(pickle.dumps(out[subject]))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--cache", type=Path)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    data = load_raw(args.data, args.cache)
+    results = {name: run_setup(data, name) for name in SETUPS}
+    for name, result in results.items():
+        for split, m in result.items():
+            print(
+                f"{name:34s} {split:18s} BA {m['balanced_accuracy']:.3f} F1 {m['macro_f1']:.3f} ECE {m['ece']:.3f} "
+                f"subject BA {m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} "
+                f"({m['per_subject_ba_min']:.2f}-{m['per_subject_ba_max']:.2f}) windows {m['windows']}"
+            )
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
