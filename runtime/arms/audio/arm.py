@@ -50,6 +50,8 @@ def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: flo
                   settings: AudioSettings) -> tuple[np.ndarray, str, str]:
     """Probabilities for the given speech windows, the model variant that judged them, and why that one."""
     rate = settings.sample_rate_hz
+    if not windows:
+        return np.zeros((0, len(model.labels))), "none", "no speech windows to judge"
     if isinstance(model, WaveformEmotionModel):
         segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
         return model.predict_segments(segments), "default", "waveform model: judged without a speaker baseline"
