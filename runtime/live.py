@@ -14,7 +14,7 @@ from typing import Any
 from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
-from runtime.arms.audio.stream import stream_track
+from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.sources.audio import AudioChunk, MicrophoneSource
@@ -41,9 +41,10 @@ def describe_window(window: Window, labels: list[str]) -> str:
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",
                    input_format: str = "alsa", duration_s: float | None = None,
                    on_line: Callable[[str], None] = print) -> Timeline:
-    clock = SessionClock()
     audio = AudioSettings.from_config(settings["audio"])
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"])
+    warm_up(model, audio)
+    clock = SessionClock()
     source = MicrophoneSource(device, input_format, audio.sample_rate_hz, clock=clock)
     started = time.perf_counter()
     track = stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live",

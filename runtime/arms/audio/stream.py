@@ -174,6 +174,21 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     )
 
 
+def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:
+    """Load every model variant and run each step once, so the first live window is not the slow one."""
+    rng = np.random.default_rng(0)
+    noise = (rng.normal(0, 0.05, int(settings.window_s * settings.sample_rate_hz))).astype(np.float32)
+    speech = np.ones(int(np.ceil(settings.window_s / FRAME_S)), dtype=bool)
+    VoiceAnalysis(noise, settings.sample_rate_hz, speech).window(0.0, settings.window_s)
+    VoiceActivityDetector().process(noise)
+    if isinstance(model, WaveformEmotionModel):
+        model.predict_segments([noise])
+        return
+    features = window_features(frame_descriptors(noise, settings.sample_rate_hz), 0.0, settings.window_s)
+    for variant in ("session", "none"):
+        model.predict(features[None, :].astype(np.float32), variant)
+
+
 def _variant_used(variants: set[str]) -> str:
     for variant in ("default", "session"):
         if variant in variants:
@@ -184,6 +199,7 @@ def _variant_used(variants: set[str]) -> str:
 def analyze_audio_paced(path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
                         clock: SessionClock | None = None) -> Track:
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
+    warm_up(model, settings)
     clock = clock or SessionClock()
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock).chunks()
     return stream_track(chunks, model, settings, clock, mode="paced")
