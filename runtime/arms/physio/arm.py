@@ -81,7 +81,14 @@ def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]
     if unknown:
         raise InputError(model.card.folder / "card.json", f"unknown features {', '.join(unknown)}")
     quality = np.array([w.quality for w in windows])
-    x = model_inputs(feature_matrix(windows, names), quality, int(model.card.extra.get("context_windows", 1)))
+    extra = model.card.extra
+    x = model_inputs(
+        feature_matrix(windows, names),
+        quality,
+        int(extra.get("context_windows", 1)),
+        scaling=str(extra.get("scaling", "median_iqr")),
+        local_baseline_windows=int(extra.get("local_baseline_windows", 0)),
+    )
     stress_index = model.labels.index(STRESS_LABEL)
     probs = model.run({"features": x})[0] if len(windows) else np.zeros((0, len(model.labels)))
     out = []

@@ -33,10 +33,42 @@ def session_scaled(features: np.ndarray, quality: np.ndarray) -> np.ndarray:
     return np.nan_to_num(scaled, nan=0.0)
 
 
-def model_inputs(features: np.ndarray, quality: np.ndarray, context_windows: int) -> np.ndarray:
-    """(n, 2d) float32: the scaled features and their centred moving mean over ``context_windows`` windows."""
-    scaled = session_scaled(features, quality)
+def session_zscored(features: np.ndarray, quality: np.ndarray) -> np.ndarray:
+    """(n, d) features z-scored over the session (windows with quality > 0); missing values at the mean (0)."""
+    features = np.asarray(features, dtype=float)
+    usable = features[np.asarray(quality) > 0]
+    if usable.shape[0] == 0:
+        return np.zeros_like(features)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: mean 0
+        mean, sd = np.nanmean(usable, axis=0), np.nanstd(usable, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    sd = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
+    return np.nan_to_num(np.clip((features - mean) / sd, -Z_CLIP, Z_CLIP), nan=0.0)
+
+
+def model_inputs(
+    features: np.ndarray,
+    quality: np.ndarray,
+    context_windows: int,
+    scaling: str = "median_iqr",
+    local_baseline_windows: int = 0,
+) -> np.ndarray:
+    """float32 model inputs from a session's window features.
+
+    Without a local baseline: (n, 2d), the scaled features and their centred mean over ``context_windows``.
+    With one: (n, 3d), the scaled features minus their centred mean over ``local_baseline_windows`` (the
+    slow drift of EDA and skin temperature over a session removed), the scaled features, and that difference
+    averaged over ``context_windows``.
+    """
+    scaled = session_zscored(features, quality) if scaling == "zscore" else session_scaled(features, quality)
+    blocks = 3 if local_baseline_windows > 1 else 2
     if scaled.shape[0] == 0:
-        return np.zeros((0, 2 * scaled.shape[1]), dtype=np.float32)
-    context = uniform_filter1d(scaled, size=max(1, int(context_windows)), axis=0, mode="nearest")
-    return np.hstack([scaled, context]).astype(np.float32)
+        return np.zeros((0, blocks * scaled.shape[1]), dtype=np.float32)
+    size = max(1, int(context_windows))
+    if blocks == 2:
+        context = uniform_filter1d(scaled, size=size, axis=0, mode="nearest")
+        return np.hstack([scaled, context]).astype(np.float32)
+    local = scaled - uniform_filter1d(scaled, size=int(local_baseline_windows), axis=0, mode="nearest")
+    context = uniform_filter1d(local, size=size, axis=0, mode="nearest")
+    return np.hstack([local, scaled, context]).astype(np.float32)

@@ -16,6 +16,7 @@ from runtime.arms.physio.arm import (
     load_physio_model,
     resolve_offset,
 )
+from runtime.arms.physio.model import model_inputs
 from runtime.arms.physio.recording import Recording, read_e4
 from runtime.cli import main
 from runtime.config import load_settings
@@ -138,3 +139,15 @@ def test_a_recording_too_short_for_a_baseline_reports_measurements_but_no_stress
     assert rows and all(r["stress"] == "" and float(r["quality"]) == 0.0 for r in rows)
     assert all("too short for a session baseline" in r["reason"] for r in rows)
     assert float(rows[0]["eda_tonic_us"]) > 0
+
+
+def test_local_baseline_inputs_remove_a_slow_drift_but_keep_a_stress_episode():
+    n = 400
+    drift = np.linspace(0.0, 10.0, n)  # a slow rise over the session, e.g. skin temperature
+    episode = np.where((np.arange(n) >= 180) & (np.arange(n) < 240), 3.0, 0.0)
+    x = model_inputs((drift + episode)[:, None], np.ones(n), 25, scaling="zscore", local_baseline_windows=181)
+    assert x.shape == (n, 3)
+    local = x[:, 0]
+    inside, outside = local[190:230].mean(), np.r_[local[100:160], local[260:320]].mean()
+    assert inside - outside > 0.5  # the episode (about 1 sd of the session) stands out locally
+    assert abs(local[100] - local[300]) < 0.5 * abs(x[100, 1] - x[300, 1])  # the drift mostly gone

@@ -91,3 +91,21 @@ def test_rmssd_uses_only_neighbouring_beats_and_does_not_bridge_a_dropped_one():
     features = window_features(signals, 0.0, float(beats[-1]) + 1.0)
     assert features.measurements["rmssd_ms"] == pytest.approx(20.0, abs=1e-6)
     assert features.measurements["hr_bpm"] == pytest.approx(60 / 0.81, rel=0.02)
+
+
+def test_channel_statistics_read_the_delivered_heart_rate_eda_and_wrist_orientation():
+    hr = np.where(np.arange(120) < 60, 70.0, 90.0)  # 1 Hz heart rate channel: 70 then 90 bpm
+    eda = 2.0 + 0.1 * np.arange(480) / 4.0 / 60.0  # +0.1 uS per minute
+    acc = np.tile([0.5, 0.0, 0.8], (120 * 32, 1))
+    recording = Recording(
+        "sim",
+        {"hr": uniform("hr", hr, 1.0), "eda": uniform("eda", eda, 4.0), "acc": uniform("acc", acc, 32.0)},
+    )
+    signals = process_recording(recording)
+    first, both = window_features(signals, 0.0, 60.0).measurements, window_features(signals, 30.0, 90.0).measurements
+    assert first["hr_channel_bpm"] == pytest.approx(70.0) and first["hr_sd_bpm"] == pytest.approx(0.0)
+    assert both["hr_min_bpm"] == 70.0 and both["hr_max_bpm"] == 90.0 and both["hr_sd_bpm"] > 5.0
+    assert first["eda_slope_us_per_min"] == pytest.approx(0.1, rel=1e-3)
+    assert first["acc_x_mean_g"] == pytest.approx(0.5) and first["acc_z_mean_g"] == pytest.approx(0.8)
+    assert first["acc_magnitude_sd_g"] == pytest.approx(0.0, abs=1e-9)
+    assert math.isnan(first["ibi_mean_s"])  # no interval channel: nothing made up
