@@ -108,12 +108,16 @@ class _OnnxFuser(Fuser):
         for modality, expected in arm_models.items():
             if modality not in present:
                 continue
-            # "id" or "id:variant" (e.g. audio-emotion:session, the per-speaker-baseline variant)
-            model_id, _, variant = str(expected).partition(":")
+            # "id", "id:variant" (e.g. audio-emotion:session, the per-speaker-baseline variant), either with
+            # "@version": a retrained arm model keeps its id but not the calibration the fuser learned.
+            name, _, version = str(expected).partition("@")
+            model_id, _, variant = name.partition(":")
             identity = present[modality].model
             got = identity.get("id")
             if variant and identity.get("variant", variant) != variant:
                 got = f"{got}:{identity.get('variant')}"
+            if version and identity.get("version") != version:
+                got = f"{got}@{identity.get('version')}"
             if got != model_id:
                 return f"trained on {modality} model {expected!r}, this {modality} track is from {got!r}"
         return ""
