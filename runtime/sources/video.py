@@ -97,6 +97,9 @@ class FileVideoSource:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # frame threads: decoding is the file mode's largest cost
             period_s = 1.0 / self.sample_fps
+            # Frames without a timestamp (a raw H.264 stream) are placed by their index at the stream's rate.
+            rate = stream.guessed_rate or stream.average_rate
+            stream_fps = float(rate) if rate else self.sample_fps
             next_s = None
             size = None
             for packet in self._packets(container, stream):
@@ -110,7 +113,7 @@ class FileVideoSource:
                     if frame.is_corrupt:
                         self._corrupt(frame)
                         continue
-                    t_s = float(frame.time) if frame.time is not None else self.stats.decoded / self.sample_fps
+                    t_s = float(frame.time) if frame.time is not None else (self.stats.decoded - 1) / stream_fps
                     if next_s is None:
                         next_s = t_s
                     if t_s + 1e-6 < next_s:

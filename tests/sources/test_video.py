@@ -65,3 +65,26 @@ def test_live_source_drops_frames_for_a_slow_consumer_instead_of_queueing(tmp_pa
 def test_a_camera_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open camera"):
         list(LiveVideoSource("/dev/no-such-camera", input_format="v4l2").frames())
+
+
+
+def test_frames_without_timestamps_are_placed_at_the_stream_rate(tmp_path):
+    import av
+
+    path = tmp_path / "raw.h264"  # a raw H.264 stream: its frames carry no timestamps, its SPS the rate
+    with av.open(str(path), "w", format="h264") as container:
+        stream = container.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for i in range(30):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 8, np.uint8), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    source = FileVideoSource(path, sample_fps=5.0)
+    times = [f.t_s for f in source.frames()]
+    assert source.stats.decoded == 30
+    assert times[0] == 0.0 and times[-1] == pytest.approx(1.8, abs=0.01)
+    assert np.allclose(np.diff(times), 0.2, atol=0.01)
