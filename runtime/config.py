@@ -122,6 +122,8 @@ def _set(settings: dict[str, dict[str, Any]], dotted: str, value: Any, source: s
         raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
     if dotted in CHOICES and value not in CHOICES[dotted]:
         raise InputError(source, f"setting '{dotted}' must be one of {', '.join(CHOICES[dotted])}")
+    if dotted == "face.person" and value not in ("patient", "all") and not value.isdigit():
+        raise InputError(source, f"setting 'face.person' must be patient, all or a person number, not {value!r}")
     if isinstance(value, float) and key.endswith("_s") and value <= 0:
         raise InputError(source, f"setting '{dotted}' must be positive")
     settings[section][key] = value

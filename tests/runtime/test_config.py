@@ -20,6 +20,7 @@ def test_file_and_overrides_layer_over_defaults(tmp_path):
     ('[audio]\nwindow_s = -1.0\n', "must be positive"),
     ('[runtime]\nbackend = "cuda"\n', "must be one of"),
     ('[audio\n', "not valid TOML"),
+    ('[face]\nperson = "therapist"\n', "patient, all or a person number"),
 ])
 def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     path = tmp_path / "bad.toml"
