@@ -372,12 +372,15 @@ def _add_face_body_commands(sub, train, export) -> None:
     p = train.add_parser("face", help="train the expression model on FER-2013 (Training fits, PublicTest selects)")
     p.add_argument("data", type=Path, help="FER-2013 folder (Training/, PublicTest/, labels.csv)")
     p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.set_defaults(run=_run_train_face)
 
-    p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression")
-    p.add_argument("trained", type=Path, help="folder written by 'emotrace train face'")
+    p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression-cnn;"
+                                       " or --ensemble: the default models/face-expression from member models")
+    p.add_argument("trained", type=Path, nargs="?", help="folder written by 'emotrace train face'")
+    p.add_argument("--ensemble", metavar="ID,ID", help="compose models/face-expression as the mean of these "
+                   "model ids, measured beside each of them (e.g. face-expression-cnn,face-expression-fer)")
     p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
     p.set_defaults(run=_run_export_face)
@@ -398,15 +401,29 @@ def _run_face_classify(args) -> None:
 def _run_train_face(args) -> None:
     from export.face.train import TrainConfig, train_face
 
-    summary = train_face(args.data, args.out, TrainConfig(epochs=args.epochs, threads=args.threads))
+    config = TrainConfig(threads=args.threads)
+    if args.epochs:
+        config.epochs = args.epochs
+    summary = train_face(args.data, args.out, config)
     best = summary["public_test"]
     print(f"{args.out}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "
           f"UA {best['balanced_accuracy']:.3f}, macro-F1 {best['macro_f1']:.3f}, ECE {best['ece']:.3f}")
 
 
 def _run_export_face(args) -> None:
-    from export.face.export import export_face
+    import json
 
+    from export.face.export import compose_ensemble, export_face
+
+    if args.ensemble:
+        folder = compose_ensemble([m.strip() for m in args.ensemble.split(",") if m.strip()], args.data,
+                                  models_dir=args.models_dir)
+        figures = json.loads((folder / "card.json").read_text())["metrics"]["public_test"]
+        print(f"{folder}: composed; PublicTest accuracy {figures['accuracy']:.3f}, "
+              f"UA {figures['balanced_accuracy']:.3f}")
+        return
+    if args.trained is None:
+        raise InputError("export face", "give a trained folder or --ensemble ID,ID")
     folder = export_face(args.trained, args.data, models_dir=args.models_dir)
     print(f"{folder}: exported")
 

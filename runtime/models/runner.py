@@ -6,6 +6,7 @@ ONNX Runtime is the default; OpenVINO (NUC), TFLite (LiteRT) and TensorRT (Jetso
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,11 +15,14 @@ import numpy as np
 from runtime.errors import InputError
 from runtime.models.card import ModelCard, load_card, verify_checksum
 
+log = logging.getLogger(__name__)
+
 
 class Backend:
     """Runs one model file. Subclasses set ``name`` and implement ``__init__`` and ``run``."""
 
     name = "base"
+    formats: tuple[str, ...] = ()  # model file suffixes it reads
 
     def __init__(self, path: Path):
         raise NotImplementedError
@@ -29,6 +33,7 @@ class Backend:
 
 class OnnxRuntimeBackend(Backend):
     name = "onnxruntime"
+    formats = ("onnx",)
 
     def __init__(self, path: Path, threads: int = 1):
         import onnxruntime as ort
@@ -49,6 +54,7 @@ class OnnxRuntimeBackend(Backend):
 
 class OpenVinoBackend(Backend):
     name = "openvino"
+    formats = ("onnx",)
 
     def __init__(self, path: Path, device: str = "CPU"):
         try:
@@ -65,6 +71,7 @@ class OpenVinoBackend(Backend):
 
 class TfliteBackend(Backend):
     name = "tflite"
+    formats = ("tflite",)
 
     def __init__(self, path: Path):
         try:
@@ -89,6 +96,7 @@ class TensorRtBackend(Backend):
     """TensorRT through ONNX Runtime's TensorRT execution provider (Jetson, NVIDIA GPUs)."""
 
     name = "tensorrt"
+    formats = ("onnx",)
 
     def __init__(self, path: Path):
         import onnxruntime as ort
@@ -133,4 +141,22 @@ def load_model(location: str | Path, variant: str = "default", backend: str = "o
         raise InputError(backend, f"unknown backend; choose one of {', '.join(BACKENDS)}")
     card = load_card(location)
     verify_checksum(card, variant)
+    backend = backend_for_file(card.path(variant), backend, card.extra.get("backend"))
     return Model(card, BACKENDS[backend](card.path(variant)), variant)
+
+
+def backend_for_file(path: Path, requested: str, own: str | None = None) -> str:
+    """The requested backend when it reads this file's format, else the card's own, else the first that does.
+
+    The runtime backend is one config key for every model, but a .tflite file cannot run on TensorRT nor an
+    .onnx file on LiteRT: such a model keeps an execution path that can run it, and the log says so.
+    """
+    suffix = Path(path).suffix.lstrip(".")
+    if suffix in BACKENDS[requested].formats:
+        return requested
+    able = [name for name, b in BACKENDS.items() if suffix in b.formats]
+    if not able:
+        raise InputError(path, f"no backend reads .{suffix} model files")
+    chosen = own if own in able else able[0]
+    log.info("%s: a .%s model runs on %s, not %s", path, suffix, chosen, requested)
+    return chosen

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from runtime.arms.face.detect import Roi
+from runtime.errors import InputError
 from runtime.models import load_card, load_model
 from runtime.track import CANONICAL_LABELS
 
@@ -29,17 +30,31 @@ def face_crop_roi(points: np.ndarray, direction: np.ndarray) -> Roi:
 
 
 class ExpressionModel:
+    """One expression model, or the mean of several (a card with ``members``: sub-folders, each a model card).
+
+    Members are averaged in probability space over the same aligned crop, each resized to its own input size;
+    averaging models with different errors is a cheap, measured gain (models/face-expression/MODEL_CARD.md).
+    """
+
     def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None):
         card = load_card(location)
         self.card = card
-        self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"))
-        self.input_px = int(card.extra["input_px"])
-        self.layout = str(card.extra.get("layout", "nchw"))
-        self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))
-        self.input_name = str(card.extra.get("input_name", "image"))
+        self.members = [ExpressionModel(card.folder / name, backend) for name in card.extra.get("members", [])]
+        if self.members:
+            self.model = None
+            self.input_px = max(member.input_px for member in self.members)
+        else:
+            self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"))
+            self.input_px = int(card.extra["input_px"])
+            self.layout = str(card.extra.get("layout", "nchw"))
+            self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))
+            self.input_name = str(card.extra.get("input_name", "image"))
         unknown = [label for label in card.labels if label not in CANONICAL_LABELS]
         if unknown:
-            raise ValueError(f"{card.folder}: labels {unknown} are not canonical")
+            raise InputError(card.folder / "card.json", f"labels {unknown} are not canonical")
+        for member in self.members:
+            if not set(member.labels) <= set(card.labels):
+                raise InputError(card.folder / "card.json", f"member {member.card.id} has labels the card lacks")
         # Output order → canonical order.
         self.labels = [label for label in CANONICAL_LABELS if label in card.labels]
         self._order = [card.labels.index(label) for label in self.labels]
@@ -49,6 +64,8 @@ class ExpressionModel:
         return [label for label in CANONICAL_LABELS if label not in self.labels]
 
     def identity(self) -> dict:
+        if self.members:
+            return {**self.card.identity(), "members": [member.identity() for member in self.members]}
         return self.model.identity()
 
     def crop(self, image: np.ndarray, roi: Roi) -> np.ndarray:
@@ -59,6 +76,12 @@ class ExpressionModel:
         """(n, input_px, input_px) uint8 grey crops → (n, len(labels)) probabilities in canonical order."""
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)))
+        if self.members:
+            total = np.zeros((len(crops), len(self.labels)))
+            for member in self.members:
+                columns = [self.labels.index(label) for label in member.labels]
+                total[:, columns] += member.predict(crops)
+            return total / total.sum(axis=1, keepdims=True)
         crops = np.stack([c if c.shape == (self.input_px,) * 2 else
                           cv2.resize(c, (self.input_px, self.input_px), interpolation=cv2.INTER_AREA)
                           for c in crops])

@@ -1,0 +1,63 @@
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from export.face.data import FER_CLASS_TO_LABEL
+from export.face.export import compose_ensemble, export_face
+from export.face.train import TrainConfig, train_face
+from runtime.arms.face.expression import ExpressionModel
+
+
+@pytest.fixture(scope="module")
+def tiny_fer(tmp_path_factory):
+    """A FER-2013-shaped folder whose classes differ in brightness, so a CNN can learn them in a few steps."""
+    root = tmp_path_factory.mktemp("fer")
+    rng = np.random.default_rng(0)
+    index = 0
+    for split, count in (("Training", 24), ("PublicTest", 6)):
+        for level, name in enumerate(sorted(FER_CLASS_TO_LABEL)):
+            (root / split / name).mkdir(parents=True)
+            for _ in range(count):
+                image = np.clip(rng.normal(30 + 30 * level, 8, (48, 48)), 0, 255).astype(np.uint8)
+                cv2.imwrite(str(root / split / name / f"{index}.png"), image)
+                index += 1
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_fer, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained")
+    config = TrainConfig(epochs=4, batch_size=32, widths=(16, 32), learning_rate=0.05, threads=1)
+    train_face(tiny_fer, out, config, log=lambda line: None)
+    return out
+
+
+def test_training_keeps_the_best_public_test_epoch(trained):
+    report = json.loads((trained / "report.json").read_text())
+    assert (trained / "model.pt").is_file()
+    assert report["selected_epoch"] in (3, 4)  # the first half of the epochs is never evaluated
+    assert report["public_test"]["balanced_accuracy"] > 1 / 7  # brightness classes are learnable
+
+
+def test_export_writes_int8_and_float_models_the_face_arm_loads(trained, tiny_fer, tmp_path):
+    folder = export_face(trained, tiny_fer, models_dir=tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    metrics = card["metrics"]["public_test"]
+    assert metrics["int8"]["size_bytes"] < metrics["float"]["size_bytes"]
+    assert abs(metrics["int8_minus_float_accuracy"]) <= 0.01
+    model = ExpressionModel(folder)
+    probs = model.predict(np.full((2, 48, 48), 100, np.uint8))
+    assert probs.shape == (2, 7) and np.allclose(probs.sum(axis=1), 1.0)
+    assert model.unsupported_labels == ["calm"]
+
+
+def test_an_ensemble_is_measured_beside_each_member(trained, tiny_fer, tmp_path):
+    export_face(trained, tiny_fer, models_dir=tmp_path)
+    folder = compose_ensemble(["face-expression-cnn"], tiny_fer, models_dir=tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    assert card["members"] == ["../face-expression-cnn"]
+    own, member = card["metrics"]["public_test"], card["metrics"]["members_public_test"]["face-expression-cnn"]
+    assert own["accuracy"] == pytest.approx(member["accuracy"])  # one member: the mean is that member
+    assert "face-expression-cnn" in (folder / "MODEL_CARD.md").read_text()
