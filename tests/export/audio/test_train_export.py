@@ -82,3 +82,19 @@ def test_manifest_with_an_unmappable_label_is_an_error(tmp_path, ravdess_dir):
     (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\n{clip},s1,boredom\n")
     with pytest.raises(InputError, match="cannot be mapped"):
         train_audio(tmp_path, tmp_path / "out")
+
+
+def test_an_mlp_of_several_members_is_one_graph_averaging_their_logits():
+    from export.audio.train import CLASSIFIER, fit_classifier, predict_proba
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(160, 6))
+    y = np.repeat(np.arange(8), 20)
+    x[:, 0] += y  # learnable
+    spec = {**CLASSIFIER, "hidden": 8, "max_iter": 50}
+    single = [fit_classifier(x, y, {**spec, "seed": k, "members": 1}) for k in range(3)]
+    merged = fit_classifier(x, y, {**spec, "seed": 0, "members": 3})
+    assert merged["layers"][0][0].shape == (6, 24)
+    mean_log = np.mean([np.log(predict_proba(m, x)) for m in single], axis=0)
+    expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(predict_proba(merged, x), expected, atol=1e-5)
