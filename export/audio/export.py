@@ -205,14 +205,16 @@ def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_featur
 
 def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
     files = {mode: f"{mode}.int8.onnx" for mode in MODES}
+    sha256 = {mode: file_sha256(folder / name) for mode, name in files.items()}
     cv = report["cv"]
     return {
         "id": MODEL_ID,
-        "version": time.strftime("%Y.%m.%d", time.gmtime()),
+        # date + file digest: a retrained model never shares a version with the one a fuser learned
+        "version": f"{time.strftime('%Y.%m.%d', time.gmtime())}-{sha256['session'][:8]}",
         "task": "voice-emotion",
         "labels": LABELS,
         "files": files,
-        "sha256": {mode: file_sha256(folder / name) for mode, name in files.items()},
+        "sha256": sha256,
         "feature_set": FEATURE_SET,
         "n_features": meta["n_features"],
         "window_s": meta["window_s"],

@@ -11,6 +11,7 @@ ensemble's on the same split so the better choice is visible.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
@@ -90,6 +91,8 @@ def export_face(trained_dir: Path, data_root: Path, models_dir: Path | None = No
         }
         for variant, name in card["files"].items():
             card["sha256"][variant] = file_sha256(staging / name)
+        # A retrained model must not share a version with the one a fuser learned: the version names the file.
+        card["version"] = f"{card['version']}-{card['sha256']['default'][:8]}"
         (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         metrics = {}
         for variant in ("float", "default"):
@@ -129,8 +132,9 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     models_dir = Path(models_dir or REPO_MODELS_DIR)
     members = [load_card(models_dir / member) for member in member_ids]
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
+    members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
     card = {
-        "id": ENSEMBLE_ID, "version": time.strftime("%Y.%m.%d"),
+        "id": ENSEMBLE_ID, "version": f"{time.strftime('%Y.%m.%d')}-{members_digest[:8]}",
         "task": "facial expression from an aligned grey face crop (mean of member models)",
         "labels": labels, "files": {}, "members": [f"../{m.id}" for m in members],
         "unsupported_labels": ["calm"],
