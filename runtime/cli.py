@@ -374,11 +374,13 @@ def _add_face_body_commands(sub, train, export) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
     p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="another seed gives another run to average at export")
     p.set_defaults(run=_run_train_face)
 
     p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression-cnn;"
                                        " or --ensemble: the default models/face-expression from member models")
-    p.add_argument("trained", type=Path, nargs="?", help="folder written by 'emotrace train face'")
+    p.add_argument("trained", type=Path, nargs="*", help="folder(s) written by 'emotrace train face'; several "
+                   "runs (seeds) are averaged inside the one exported graph")
     p.add_argument("--ensemble", metavar="ID,ID", help="compose models/face-expression as the mean of these "
                    "model ids, measured beside each of them (e.g. face-expression-cnn,face-expression-fer)")
     p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
@@ -401,7 +403,7 @@ def _run_face_classify(args) -> None:
 def _run_train_face(args) -> None:
     from export.face.train import TrainConfig, train_face
 
-    config = TrainConfig(threads=args.threads)
+    config = TrainConfig(threads=args.threads, seed=args.seed)
     if args.epochs:
         config.epochs = args.epochs
     summary = train_face(args.data, args.out, config)
@@ -422,7 +424,7 @@ def _run_export_face(args) -> None:
         print(f"{folder}: composed; PublicTest accuracy {figures['accuracy']:.3f}, "
               f"UA {figures['balanced_accuracy']:.3f}")
         return
-    if args.trained is None:
+    if not args.trained:
         raise InputError("export face", "give a trained folder or --ensemble ID,ID")
     folder = export_face(args.trained, args.data, models_dir=args.models_dir)
     print(f"{folder}: exported")

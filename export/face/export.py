@@ -34,8 +34,8 @@ MAX_INT8_LOSS = 0.01  # INT8 may cost at most one point of PublicTest accuracy
 METRIC_KEYS = ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece", "latency_ms_per_face")
 
 
-def export_onnx(trained_dir: Path, path: Path) -> None:
-    model = DeployedExpressionNet(load_trained(trained_dir)).eval()
+def export_onnx(trained_dirs: list[Path], path: Path) -> None:
+    model = DeployedExpressionNet([load_trained(d) for d in trained_dirs]).eval()
     example = torch.zeros(1, 1, CROP_SIZE_PX, CROP_SIZE_PX)
     torch.onnx.export(model, (example,), str(path), input_names=[INPUT_NAME], output_names=["probs"],
                       dynamic_axes={INPUT_NAME: {0: "n"}, "probs": {0: "n"}}, opset_version=17, dynamo=False)
@@ -61,19 +61,22 @@ def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray) ->
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True)
 
 
-def export_face(trained_dir: Path, data_root: Path, models_dir: Path | None = None,
+def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
                 cache_dir: Path | None = None, calibration_rows: int = 512) -> Path:
-    trained_dir = Path(trained_dir)
+    """One trained run, or several (seeds) whose logits the exported graph averages."""
+    trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
+    trained_dir = trained_dirs[0]
     folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
     staging = Path(tempfile.mkdtemp(prefix="face-export-"))
     try:
-        export_onnx(trained_dir, staging / "expression_float.onnx")
+        export_onnx(trained_dirs, staging / "expression_float.onnx")
         train = load_split(data_root, "Training", cache_dir)
         rng = np.random.default_rng(0)
         calibration = train.images[rng.choice(len(train.images), min(calibration_rows, len(train.images)),
                                               replace=False)]
         quantize_int8(staging / "expression_float.onnx", staging / "expression_int8.onnx", calibration)
-        report = json.loads((trained_dir / "report.json").read_text())
+        reports = [json.loads((d / "report.json").read_text()) for d in trained_dirs]
+        report = reports[0]
         card = {
             "id": MODEL_ID, "version": time.strftime("%Y.%m.%d"),
             "task": "facial expression from an aligned grey face crop",
@@ -84,10 +87,15 @@ def export_face(trained_dir: Path, data_root: Path, models_dir: Path | None = No
             "unsupported_labels": ["calm"],
             "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
                         "Goodfellow et al. 2013); FER+ not-a-face votes used to drop rows (MIT, Microsoft)"},
-            "training": {"data": report["data"], "config": report["config"], "selected_epoch":
-                         report["selected_epoch"]},
-            "rebuild": "emotrace train face ../shared/data/images/fer2013 --out OUT && "
-                       "emotrace export face OUT --data ../shared/data/images/fer2013",
+            "training": {"data": report["data"], "runs": [
+                {"config": r["config"], "selected_epoch": r["selected_epoch"],
+                 "public_test": {k: r["public_test"][k] for k in ("accuracy", "balanced_accuracy", "macro_f1")}}
+                for r in reports]},
+            "rebuild": " && ".join(
+                [f"emotrace train face ../shared/data/images/fer2013 --out run{i} --seed {r['config']['seed']}"
+                 for i, r in enumerate(reports)]
+                + ["emotrace export face " + " ".join(f"run{i}" for i in range(len(reports)))
+                   + " --data ../shared/data/images/fer2013"]),
         }
         for variant, name in card["files"].items():
             card["sha256"][variant] = file_sha256(staging / name)
@@ -187,13 +195,16 @@ def _model_card_text(card: dict) -> str:
         f"| {name} | {v['accuracy']:.3f} | {v['balanced_accuracy']:.3f} | {v['macro_f1']:.3f} | {v['ece']:.3f} | "
         f"{v['size_bytes'] / 1024:.0f} KiB | {v['latency_ms_per_face']:.2f} ms |"
         for name, v in (("float", m["float"]), ("INT8", m["int8"])))
+    runs = "; ".join(f"seed {r['config']['seed']}, epoch {r['selected_epoch']}, widths {r['config']['widths']}, "
+                     f"PublicTest accuracy alone {r['public_test']['accuracy']:.3f}" for r in card["training"]["runs"])
     return f"""# {card['id']} ({card['version']})
 
 Facial expression from a 48×48 grey face crop aligned on the eye line; seven canonical labels
 ({', '.join(card['labels'])}); "calm" is not supported.
 
-- Data: FER-2013 Training ({card['training']['data']['train_rows']} rows, FER+ clear non-faces dropped), model
-  selected on PublicTest by balanced accuracy (epoch {card['training']['selected_epoch']}); PrivateTest never seen.
+- Data: FER-2013 Training ({card['training']['data']['train_rows']} rows, FER+ clear non-faces dropped); each run's
+  epoch selected on PublicTest by balanced accuracy; PrivateTest never seen.
+- Runs averaged in the graph (logits): {runs}
 - Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013); FER+ votes MIT.
 
 | variant | accuracy | UA (balanced) | macro-F1 | ECE | size | latency/face (1 CPU thread) |

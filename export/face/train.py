@@ -65,16 +65,20 @@ class ExpressionNet(nn.Module):
 
 
 class DeployedExpressionNet(nn.Module):
-    """What ships: raw grey levels (N, 1, 48, 48) in 0–255 → probabilities, averaged over the mirror image."""
+    """What ships: raw grey levels (N, 1, 48, 48) in 0–255 → probabilities, averaged over the mirror image.
 
-    def __init__(self, net: ExpressionNet):
+    Several trained nets (runs with other seeds) average their logits inside the one graph.
+    """
+
+    def __init__(self, nets: ExpressionNet | list[ExpressionNet]):
         super().__init__()
-        self.net = net
+        self.nets = nn.ModuleList(nets if isinstance(nets, list) else [nets])
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = (image - PIXEL_MEAN) / PIXEL_STD
-        logits = self.net(x) + self.net(torch.flip(x, dims=[3]))
-        return torch.softmax(logits * 0.5, dim=1)
+        mirrored = torch.flip(x, dims=[3])
+        logits = sum(net(x) + net(mirrored) for net in self.nets)
+        return torch.softmax(logits / (2 * len(self.nets)), dim=1)
 
 
 def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

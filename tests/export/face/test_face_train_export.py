@@ -61,3 +61,22 @@ def test_an_ensemble_is_measured_beside_each_member(trained, tiny_fer, tmp_path)
     own, member = card["metrics"]["public_test"], card["metrics"]["members_public_test"]["face-expression-cnn"]
     assert own["accuracy"] == pytest.approx(member["accuracy"])  # one member: the mean is that member
     assert "face-expression-cnn" in (folder / "MODEL_CARD.md").read_text()
+
+
+def test_several_runs_export_as_one_graph_averaging_their_logits(trained, tiny_fer, tmp_path_factory):
+    import onnxruntime as ort
+
+    from export.face.train import load_trained, predict_probs
+
+    second = tmp_path_factory.mktemp("trained-seed1")
+    config = TrainConfig(epochs=4, batch_size=32, widths=(16, 32), learning_rate=0.05, threads=1, seed=1)
+    train_face(tiny_fer, second, config, log=lambda line: None)
+    folder = export_face([trained, second], tiny_fer, models_dir=tmp_path_factory.mktemp("models"))
+    card = json.loads((folder / "card.json").read_text())
+    assert [run["config"]["seed"] for run in card["training"]["runs"]] == [0, 1]
+    images = np.random.default_rng(1).integers(0, 255, (5, 48, 48)).astype(np.uint8)
+    session = ort.InferenceSession(str(folder / card["files"]["float"]))
+    merged = session.run(None, {"image": images[:, None].astype(np.float32)})[0]
+    mean_log = np.mean([np.log(predict_probs(load_trained(d), images)) for d in (trained, second)], axis=0)
+    expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(merged, expected, atol=1e-4)
