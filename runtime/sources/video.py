@@ -154,6 +154,15 @@ class FileVideoSource:
         self.stats.corrupt += 1
 
 
+def _sampling_slot(t_s: float, period_s: float) -> int:
+    """Which slot of the fixed sampling grid (0, period, 2·period, ...) a time falls in.
+
+    A fixed grid keeps the sampled rate at ``sample_fps``: spacing frames by "at least a period since the last
+    one" would add up to one frame interval of drift per sample (4.3 instead of 5 fps from a 30 fps camera).
+    """
+    return int(np.floor(t_s / period_s + 1e-6))
+
+
 class LiveVideoSource:
     """A live feed: a camera (``av.open(device, format=input_format)``) or a file replayed at real-time pace.
 
@@ -183,7 +192,7 @@ class LiveVideoSource:
         reader = threading.Thread(target=self._read, args=(container,), daemon=True)
         reader.start()
         period_s = 1.0 / self.sample_fps
-        next_s = self.clock.now_s()
+        last_slot = -1
         try:
             while True:
                 with self._fresh:
@@ -194,9 +203,10 @@ class LiveVideoSource:
                     frame, self._taken = self._latest, True
                 if frame is None:
                     continue
-                if frame.t_s + 1e-6 < next_s:
+                slot = _sampling_slot(frame.t_s, period_s)
+                if slot <= last_slot:
                     continue
-                next_s = max(next_s + period_s, frame.t_s)
+                last_slot = slot
                 self.stats.sampled += 1
                 yield frame
         finally:
@@ -215,7 +225,7 @@ class LiveVideoSource:
 
     def _read(self, container) -> None:
         period_s = 1.0 / self.sample_fps
-        last_kept_s = -np.inf
+        last_slot = -1
         try:
             with container:
                 stream = container.streams.video[0]
@@ -227,10 +237,11 @@ class LiveVideoSource:
                     if self.replay:
                         self.clock.wait_until(float(frame.time or 0.0))
                     t_s = self.clock.now_s()
-                    # Only frames on the sampling grid become candidates; the rest were never wanted.
-                    if t_s - last_kept_s + 1e-6 < period_s:
+                    # Only the first frame in each sampling slot becomes a candidate; the rest were never wanted.
+                    slot = _sampling_slot(t_s, period_s)
+                    if slot <= last_slot:
                         continue
-                    last_kept_s = t_s
+                    last_slot = slot
                     if size is None:
                         size = _scaled_size(frame.width, frame.height, self.max_side_px)
                     image = upright(frame.to_ndarray(format="rgb24", width=size[0], height=size[1]),

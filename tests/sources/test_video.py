@@ -62,6 +62,15 @@ def test_live_source_drops_frames_for_a_slow_consumer_instead_of_queueing(tmp_pa
     assert max(lags) < 0.3  # each frame handed out is the newest, not one from a backlog
 
 
+def test_live_source_keeps_the_requested_rate_for_a_consumer_that_keeps_up(tmp_path):
+    path = write_video(tmp_path / "live30.mp4", 3.0, fps=30)
+    source = LiveVideoSource(path, replay=True, sample_fps=5.0)
+    times = [frame.t_s for frame in source.frames()]
+    assert source.stats.dropped == 0
+    assert len(times) >= 15  # 5 fps over 3 s; spacing by "a period since the last" gave 14
+    assert max(np.diff(times)) < 0.215  # the grid, not a period plus up to one frame interval (0.233 s)
+
+
 def test_a_camera_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open camera"):
         list(LiveVideoSource("/dev/no-such-camera", input_format="v4l2").frames())
