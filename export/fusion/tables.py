@@ -94,21 +94,20 @@ def read_labels_csv(path: Path) -> dict[str, tuple[str, str]]:
 def read_table(
     path: Path, modality: str, labels_csv: Path | None = None, unsupported: tuple[str, ...] = ()
 ) -> ProbTable:
-    """Read a classify CSV. A label column that is empty or all zero is unsupported (no evidence), not 0
-    evidence.
+    """Read a classify CSV. A label column that is absent, empty or all zero is unsupported (no evidence), not 0
+    evidence (``face classify`` writes only the labels its model has).
     """
     rows = _read_csv(path)
     if not rows:
         raise InputError(path, "probability table is empty")
-    missing = [c for c in ("path", *CANONICAL_LABELS) if c not in rows[0]]
-    if missing:
-        raise InputError(path, f"not a classify table: lacks column(s) {', '.join(missing)}")
+    if "path" not in rows[0] or not any(c in rows[0] for c in CANONICAL_LABELS):
+        raise InputError(path, "not a classify table: needs a path column and canonical label columns")
     known = read_labels_csv(labels_csv) if labels_csv else None
     probs = np.zeros((len(rows), len(CANONICAL_LABELS)))
     truth, people = [], []
     for i, row in enumerate(rows):
         try:
-            probs[i] = [float(row[c]) if row[c].strip() else np.nan for c in CANONICAL_LABELS]
+            probs[i] = [float(row[c]) if (row.get(c) or "").strip() else np.nan for c in CANONICAL_LABELS]
         except ValueError:
             raise InputError(path, f"line {i + 2}: a probability is not a number") from None
         if known is not None:

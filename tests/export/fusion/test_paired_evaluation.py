@@ -41,9 +41,18 @@ def test_an_all_zero_label_column_is_unsupported_not_zero_evidence(tmp_path):
     assert table.labels.tolist() == [NEUTRAL, CANONICAL_LABELS.index("happy")]
 
 
+def test_an_absent_label_column_is_unsupported(tmp_path):
+    path = tmp_path / "face.csv"  # what face classify writes: only the labels its model has
+    path.write_text("path,emotion,neutral,happy\nf/PublicTest/neutral/1.png,neutral,0.8,0.2\n"
+                    "f/PublicTest/happy/2.png,happy,0.3,0.7\n")
+    table = read_table(path, "face")
+    assert table.supported.tolist() == [label in ("neutral", "happy") for label in CANONICAL_LABELS]
+    assert table.probs[0, NEUTRAL] == pytest.approx(0.8)
+
+
 @pytest.mark.parametrize(
     "text, problem",
-    [("", "empty"), ("path,emotion,neutral\nx,neutral,1\n", "lacks column"), ("path\n", "empty")],
+    [("", "empty"), ("path,emotion\nx,neutral\n", "canonical label columns"), ("path\n", "empty")],
 )
 def test_bad_tables_are_input_errors_naming_the_problem(tmp_path, text, problem):
     path = tmp_path / "t.csv"
