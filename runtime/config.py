@@ -65,7 +65,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # fusion: the tracks on one window grid, combined into the "fused" track (docs/fusion.md)
     "fusion": {
         "enabled": True,
-        "method": "attention",  # CHOICES["fusion.method"]; learned ones may fall back to quality
+        "method": "stacking",  # CHOICES["fusion.method"]; learned ones may fall back to quality (docs/fusion.md)
         "when": "multiple",  # multiple: fuse when two or more tracks have something to say; always: also one
         "weights": "",  # for method "weighted": "audio=0.3,face=0.7"
         "model": "",  # learned methods: a model id or folder ("" = models/fusion-<method>)

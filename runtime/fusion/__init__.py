@@ -32,7 +32,7 @@ FUSERS: dict[str, Callable[..., Fuser]] = {
     "stacking": StackingFusion,
     "attention": AttentionFusion,
 }
-DEFAULT_FUSION = "attention"
+DEFAULT_FUSION = "stacking"
 
 
 def make_fuser(
