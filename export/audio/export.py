@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from export.audio.metrics import classification_metrics
 from export.audio.train import LABELS, MODES, clip_level, model_from_arrays, predict_proba
+from export.metrics import classification_metrics
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256

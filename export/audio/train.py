@@ -25,7 +25,7 @@ import numpy as np
 
 from export.audio.datasets import Corpus, load_corpus
 from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
-from export.audio.metrics import classification_metrics, markdown_table
+from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_by_group
 from runtime.errors import InputError
 from runtime.timeline import write_atomically

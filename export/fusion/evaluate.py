@@ -19,24 +19,13 @@ from typing import Any
 import numpy as np
 
 from export.fusion.pairs import PairedData
+from export.metrics import expected_calibration_error
 from runtime.fusion import FUSERS, make_fuser
 from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, normalise_rows
 from runtime.track import CANONICAL_LABELS
 
 DEFAULT_METHODS = ("mean", "accuracy", "accuracy-class", "quality", "product", "stacking", "attention")
-
-
-def expected_calibration_error(probs: np.ndarray, targets: np.ndarray, n_bins: int = 15) -> float:
-    confidence = probs.max(1)
-    correct = probs.argmax(1) == targets
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
-    error = 0.0
-    for b in range(n_bins):
-        rows = bins == b
-        if rows.any():
-            error += rows.mean() * abs(correct[rows].mean() - confidence[rows].mean())
-    return float(error)
 
 
 def scores(probs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -47,7 +36,7 @@ def scores(probs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
     return {
         "ua": float(balanced_accuracy_score(targets, predicted)),
         "macro_f1": float(f1_score(targets, predicted, labels=present, average="macro", zero_division=0)),
-        "ece": expected_calibration_error(probs, targets),
+        "ece": expected_calibration_error(targets, probs),
         "accuracy": float(np.mean(predicted == targets)),
     }
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from export.metrics import expected_calibration_error
 from export.physio.dataset import SubjectWindows, load_dataset
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
@@ -95,7 +96,7 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     return {
         "balanced_accuracy": float(balanced_accuracy_score(y, p >= 0.5)),
         "macro_f1": float(f1_score(y, p >= 0.5, average="macro")),
-        "ece": expected_calibration_error(p, y),
+        "ece": stress_calibration_error(p, y),
         "per_subject_ba_mean": float(values.mean()),
         "per_subject_ba_sd": float(values.std()),
         "per_subject_ba_min": float(values.min()),
@@ -107,19 +108,10 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     }
 
 
-def expected_calibration_error(p_stress: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """ECE of the predicted class's confidence over equal-width bins (the usual top-label definition)."""
-    predicted = (p_stress >= 0.5).astype(int)
-    confidence = np.where(predicted == 1, p_stress, 1.0 - p_stress)
-    correct = (predicted == y).astype(float)
-    edges = np.linspace(0.5, 1.0, bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = index == b
-        if mask.any():
-            total += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
-    return float(total)
+def stress_calibration_error(p_stress: np.ndarray, y: np.ndarray) -> float:
+    """Top-label ECE of a two-class model: 10 bins over [0.5, 1], where its confidence lives."""
+    probs = np.column_stack([1.0 - np.asarray(p_stress, dtype=float), p_stress])
+    return expected_calibration_error(y, probs, confidence_floor=0.5)
 
 
 def train_physio(

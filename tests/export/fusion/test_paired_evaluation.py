@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from export.fusion.evaluate import compare, expected_calibration_error, with_missing
+from export.fusion.evaluate import compare, with_missing
 from export.fusion.pairs import pair_tables, sessions_from_manifest
 from export.fusion.standins import write_classify_csv
 from export.fusion.synthetic import synthetic_table, synthetic_track
 from export.fusion.tables import label_from_path, person_from_path, read_table
+from export.metrics import expected_calibration_error
 from runtime.cli import main
 from runtime.errors import InputError
 from runtime.timeline import Timeline
@@ -113,8 +114,8 @@ def test_missing_windows_are_blanked_for_one_modality_only():
 
 def test_ece_is_zero_for_calibrated_certainty_and_large_for_confident_mistakes():
     targets = np.array([0, 1, 2, 3])
-    assert expected_calibration_error(np.eye(8)[targets], targets) == pytest.approx(0.0)
-    assert expected_calibration_error(np.eye(8)[(targets + 1) % 8], targets) == pytest.approx(1.0)
+    assert expected_calibration_error(targets, np.eye(8)[targets]) == pytest.approx(0.0)
+    assert expected_calibration_error(targets, np.eye(8)[(targets + 1) % 8]) == pytest.approx(1.0)
 
 
 def test_labelled_real_sessions_feed_the_same_comparison(tmp_path):

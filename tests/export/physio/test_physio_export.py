@@ -9,7 +9,7 @@ import pytest
 
 from export.physio.dataset import window_stress_fraction
 from export.physio.export import export_physio
-from export.physio.train import evaluate, expected_calibration_error
+from export.physio.train import evaluate, stress_calibration_error
 from runtime.models import load_model
 
 
@@ -24,8 +24,8 @@ def test_window_label_is_the_share_of_labelled_stress_seconds_inside_it():
 
 def test_ece_is_the_gap_between_confidence_and_accuracy():
     y = np.array([1, 1, 0, 0])
-    assert expected_calibration_error(np.array([0.9, 0.9, 0.1, 0.1]), y) == pytest.approx(0.1)
-    assert expected_calibration_error(np.array([1.0, 1.0, 0.0, 0.0]), y) == pytest.approx(0.0)
+    assert stress_calibration_error(np.array([0.9, 0.9, 0.1, 0.1]), y) == pytest.approx(0.1)
+    assert stress_calibration_error(np.array([1.0, 1.0, 0.0, 0.0]), y) == pytest.approx(0.0)
 
 
 def test_evaluate_reports_balanced_accuracy_and_per_subject_spread():

@@ -1,11 +1,13 @@
-"""Classification metrics for emotion models: UA, WA, macro-F1, per-class recall, confusion, ECE.
+"""Classification metrics every training-host report and model card uses: UA, WA, macro-F1, per-class recall,
+confusion, ECE — one implementation for every modality and for fusion.
 
-Definitions (the report and the model card use these names):
+Definitions:
 - UA (unweighted accuracy) = balanced accuracy = the mean over classes of each class's recall.
 - WA (weighted accuracy) = plain accuracy over all items.
 - macro-F1 = the unweighted mean of per-class F1.
 - ECE (expected calibration error) = sum over 10 equal-width confidence bins of
-  (items in bin / all items) * |accuracy in bin - mean top-class probability in bin|.
+  (items in bin / all items) * |accuracy in bin - mean top-class probability in bin|; the bins span [0, 1]
+  (``confidence_floor`` narrows them, e.g. to [0.5, 1] for a two-class model whose confidence is never below 0.5).
 An item the model made no claim on (a clip without a speech window) counts as wrong (predicted -1).
 """
 
@@ -52,13 +54,16 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
     }
 
 
-def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS) -> float:
-    """ECE of the top-class probability over ``n_bins`` equal-width bins."""
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS,
+                               confidence_floor: float = 0.0) -> float:
+    """ECE of the top-class probability over ``n_bins`` equal-width bins from ``confidence_floor`` to 1."""
     if len(y_true) == 0:
         return 0.0
+    probs = np.asarray(probs, dtype=np.float64)
     confidence = probs.max(axis=1)
     correct = probs.argmax(axis=1) == np.asarray(y_true)
-    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    position = (confidence - confidence_floor) / (1.0 - confidence_floor)
+    bins = np.clip((position * n_bins).astype(int), 0, n_bins - 1)
     ece = 0.0
     for b in range(n_bins):
         inside = bins == b
