@@ -71,8 +71,9 @@ def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_
 
 
 def _summary(report: dict) -> dict:
-    return {k: report[k] for k in ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece",
-                                   "latency_ms_per_face")}
+    from export.face.export import METRIC_KEYS
+
+    return {k: report[k] for k in METRIC_KEYS}
 
 
 if __name__ == "__main__":
