@@ -140,39 +140,27 @@ def test_live_fusion_of_each_window_equals_file_mode_over_the_same_past(fitted, 
         )
 
 
-def test_arm_model_variant_in_the_card_must_match_the_tracks_variant(fitted, tmp_path):
+@pytest.mark.parametrize(("recorded", "identity", "falls_back"), [
+    ("synthetic-audio:session", {"variant": "session"}, False),
+    ("synthetic-audio:session", {"variant": "none"}, True),
+    ("synthetic-audio:session@2.0", {"variant": "session", "version": "2.0"}, False),
+    ("synthetic-audio:session@2.0", {"variant": "session", "version": "2.1"}, True),  # retrained arm model
+])
+def test_arm_model_variant_and_version_in_the_card_must_match_the_track(fitted, tmp_path, recorded, identity,
+                                                                        falls_back):
     import shutil
 
     stacking, _ = fitted
     folder = tmp_path / "fusion-stacking"
     shutil.copytree(stacking.model, folder)
     card = json.loads((folder / "card.json").read_text())
-    card["arm_models"] = {"audio": "synthetic-audio:session"}
+    card["arm_models"] = {"audio": recorded}
     (folder / "card.json").write_text(json.dumps(card))
     targets = [CANONICAL_LABELS.index("sad")] * 3
     audio = synthetic_track("audio", targets, 3.0, hop_s=2.0)
     face = synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1)
-    for variant, falls_back in (("session", False), ("none", True)):
-        audio.model = {"id": "synthetic-audio", "variant": variant}
-        fused = make_fuser("stacking", model=str(folder)).fuse([audio, face], hop_s=2.0)
-        assert ("fallback" in fused.model) == falls_back
-
-
-def test_arm_model_version_in_the_card_must_match_the_tracks_version(fitted, tmp_path):
-    import shutil
-
-    stacking, _ = fitted
-    folder = tmp_path / "fusion-stacking"
-    shutil.copytree(stacking.model, folder)
-    card = json.loads((folder / "card.json").read_text())
-    card["arm_models"] = {"audio": "synthetic-audio:session@2.0"}
-    (folder / "card.json").write_text(json.dumps(card))
-    targets = [CANONICAL_LABELS.index("sad")] * 3
-    audio = synthetic_track("audio", targets, 3.0, hop_s=2.0)
-    face = synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1)
-    for version, falls_back in (("2.0", False), ("2.1", True)):
-        audio.model = {"id": "synthetic-audio", "variant": "session", "version": version}
-        fused = make_fuser("stacking", model=str(folder)).fuse([audio, face], hop_s=2.0)
-        assert ("fallback" in fused.model) == falls_back
-        if falls_back:
-            assert "synthetic-audio:session@2.0" in fused.model["fallback"]["reason"]
+    audio.model = {"id": "synthetic-audio", **identity}
+    fused = make_fuser("stacking", model=str(folder)).fuse([audio, face], hop_s=2.0)
+    assert ("fallback" in fused.model) == falls_back
+    if falls_back:
+        assert recorded in fused.model["fallback"]["reason"]
