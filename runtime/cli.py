@@ -191,13 +191,14 @@ def _run_export_audio(args) -> None:
 
 
 def _add_backbone_commands(sub, export) -> None:
-    models = sub.add_parser("models", help="pretrained speech models in the local cache").add_subparsers(
-        dest="action", required=True, metavar="ACTION")
-    p = models.add_parser("list", help="known models, their licences, and which are cached")
+    models = sub.add_parser("models", help="pretrained speech models in the local store (never downloaded)"
+                            ).add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = models.add_parser("list", help="known models, their licences, and which are in the store")
     p.set_defaults(run=_run_models_list)
-    p = models.add_parser("pull", help="download a model into the Hugging Face cache (needs the internet)")
+    p = models.add_parser("add", help="copy a model folder (config.json + weights) into the local store")
     p.add_argument("name", help="short name from 'emotrace models list', or a hub id")
-    p.set_defaults(run=_run_models_pull)
+    p.add_argument("folder", type=Path, help="the model's files, fetched where that is allowed")
+    p.set_defaults(run=_run_models_add)
 
     p = export.add_parser("audio-backbone", help="ONNX + INT8 + card of a --audio-backbone model, or its "
                                                  "distilled student")
@@ -214,17 +215,16 @@ def _add_backbone_commands(sub, export) -> None:
 
 
 def _run_models_list(args) -> None:
-    from export.audio.backbones.pull import format_listing, list_models
+    from export.audio.backbones.store import format_listing, list_models
 
     print(format_listing(list_models()))
 
 
-def _run_models_pull(args) -> None:
-    from export.audio.backbones.pull import model_licence, pull_model
+def _run_models_add(args) -> None:
+    from export.audio.backbones.store import add_model, model_licence
 
-    print(f"{args.name}: licence: {model_licence(args.name)}")
-    folder = pull_model(args.name)
-    print(f"{args.name}: in {folder} (licence: {model_licence(args.name, folder)})")
+    folder = add_model(args.name, args.folder)
+    print(f"{args.name}: stored in {folder} (licence: {model_licence(args.name, folder)})")
 
 
 def _run_export_audio_backbone(args) -> None:

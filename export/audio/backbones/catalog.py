@@ -2,7 +2,7 @@
 
 A name outside this table (any hub id, or a local folder) still works; the table only adds a short name and
 the facts a clinic needs before choosing (licence, languages, size). Licences are as stated on each model's
-hub card when this table was written; `emotrace models pull` shows them again before anything is fetched.
+hub card when this table was written; `emotrace models add` and `models list` show them.
 """
 
 from __future__ import annotations

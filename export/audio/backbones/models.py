@@ -29,7 +29,7 @@ from export.audio.backbones.catalog import (
     catalog_entry,
 )
 from export.audio.backbones.labels import LabelMapping, map_labels
-from export.audio.backbones.pull import resolve_model
+from export.audio.backbones.store import resolve_model
 from runtime.errors import InputError
 
 SAMPLE_RATE_HZ = 16000
@@ -38,9 +38,9 @@ _DIMENSIONAL_ARCHITECTURES = {"Wav2Vec2ForSpeechClassification", "EmotionModel",
 
 
 def _quiet_transformers() -> None:
-    from export.audio.backbones.pull import require_hub
+    from export.audio.backbones.store import require_transformers
 
-    require_hub()
+    require_transformers()
     from transformers.utils import logging
 
     logging.set_verbosity_error()
@@ -286,7 +286,7 @@ def load_pretrained(
     ``as_encoder``: use a classifier's or the dimensional model's transformer trunk as an encoder for a new
     head (layer weights + MLP) instead of its own head.
     """
-    from export.audio.backbones.pull import model_licence
+    from export.audio.backbones.store import model_licence
 
     _quiet_transformers()
     name = str(name_or_path)

@@ -1,48 +1,52 @@
-from pathlib import Path
-
 import pytest
 
-from export.audio.backbones.pull import format_listing, list_models, pull_model, resolve_model
+from export.audio.backbones.store import add_model, format_listing, list_models, resolve_model
 from runtime.cli import main
 from runtime.errors import InputError
 
 
-def _fake_cache(cache: Path, repo_id: str) -> Path:
-    """The layout huggingface_hub writes: models--owner--name/{refs/main, snapshots/<commit>/...}."""
-    commit = "0" * 40
-    repo = cache / f"models--{repo_id.replace('/', '--')}"
-    snapshot = repo / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    (snapshot / "config.json").write_text("{}")
-    return snapshot
+def _model_folder(folder):
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "model.safetensors").write_bytes(b"weights")
+    return folder
 
 
-def test_a_model_not_in_the_cache_is_an_input_error_naming_the_pull_command(tmp_path):
-    with pytest.raises(InputError, match="emotrace models pull wavlm-base-plus"):
-        resolve_model("wavlm-base-plus", cache_dir=tmp_path)
+def test_a_model_not_in_the_store_is_an_input_error_naming_the_add_command(tmp_path):
+    with pytest.raises(InputError, match="emotrace models add wavlm-base-plus FOLDER") as info:
+        resolve_model("wavlm-base-plus", tmp_path)
+    assert "microsoft/wavlm-base-plus" in str(info.value)  # says which files to fetch
 
 
 def test_a_missing_folder_is_named_as_a_folder(tmp_path):
     with pytest.raises(InputError, match="no such model folder"):
-        resolve_model(str(tmp_path / "nowhere" / "model"), cache_dir=tmp_path)
+        resolve_model(str(tmp_path / "nowhere" / "model"), tmp_path)
 
 
-def test_a_cached_model_resolves_by_short_name_and_hub_id_without_the_network(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    snapshot = _fake_cache(tmp_path, "microsoft/wavlm-base-plus")
-    assert resolve_model("wavlm-base-plus", cache_dir=tmp_path) == snapshot
-    assert resolve_model("microsoft/wavlm-base-plus", cache_dir=tmp_path) == snapshot
-    listed = {row.name: row.cached_path for row in list_models(cache_dir=tmp_path)}
-    assert listed["wavlm-base-plus"] == snapshot
-    assert listed["hubert-base"] is None
+def test_an_added_model_resolves_by_short_name_and_hub_id(tmp_path):
+    source = _model_folder(tmp_path / "downloaded" / "wavlm")
+    stored = add_model("microsoft/wavlm-base-plus", source, tmp_path / "store")
+    assert stored.name == "wavlm-base-plus" and (stored / "model.safetensors").read_bytes() == b"weights"
+    assert resolve_model("wavlm-base-plus", tmp_path / "store") == stored
+    assert resolve_model("microsoft/wavlm-base-plus", tmp_path / "store") == stored
+    listed = {row.name: row.stored_path for row in list_models(tmp_path / "store")}
+    assert listed["wavlm-base-plus"] == stored and listed["hubert-base"] is None
 
 
-def test_pull_honours_hf_hub_offline(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(InputError, match="HF_HUB_OFFLINE"):
-        pull_model("wavlm-base-plus", cache_dir=tmp_path)
+def test_adding_a_folder_without_a_config_is_refused_and_stores_nothing(tmp_path):
+    (tmp_path / "junk").mkdir()
+    with pytest.raises(InputError, match="no config.json"):
+        add_model("hubert-base", tmp_path / "junk", tmp_path / "store")
+    assert not (tmp_path / "store").exists()
+
+
+def test_models_add_command_copies_into_the_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
+    source = _model_folder(tmp_path / "hubert")
+    assert main(["models", "add", "hubert-base", str(source)]) == 0
+    assert "licence" in capsys.readouterr().out
+    assert (tmp_path / "store" / "hubert-base" / "config.json").is_file()
+    assert main(["models", "add", "hubert-base", str(tmp_path / "nope")]) == 2
 
 
 def test_models_list_shows_each_licence(capsys):
@@ -52,22 +56,13 @@ def test_models_list_shows_each_licence(capsys):
     assert format_listing(list_models()).count("\n") == len(list_models())
 
 
-def test_training_with_an_uncached_backbone_fails_in_one_line_naming_the_pull(
+def test_training_with_a_backbone_not_in_the_store_fails_in_one_line_naming_the_add(
     tmp_path, capsys, monkeypatch, ravdess_manifest
 ):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "empty-store"))
     code = main(
-        [
-            "train",
-            "audio",
-            str(ravdess_manifest),
-            "--out",
-            str(tmp_path / "out"),
-            "--audio-backbone",
-            "hubert-base",
-        ]
+        ["train", "audio", str(ravdess_manifest), "--out", str(tmp_path / "out"), "--audio-backbone", "hubert-base"]
     )
     err = capsys.readouterr().err
     assert code == 2
-    assert "emotrace models pull hubert-base" in err and err.count("\n") == 1
+    assert "emotrace models add hubert-base FOLDER" in err and err.count("\n") == 1
