@@ -26,6 +26,7 @@ from runtime.arms.audio.features import (
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.windows import speech_windows
 from runtime.errors import InputError
+from runtime.files import find_files
 from runtime.media import read_audio
 from runtime.timeline import write_atomically
 
@@ -41,18 +42,7 @@ class FileFeatures:
 
 def find_audio_files(paths: Iterable[Path]) -> list[Path]:
     """Files as given, and audio files under folders (recursively, sorted)."""
-    found: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-        elif path.exists():
-            found.append(path)
-        else:
-            raise InputError(path, "no such file or folder")
-    if not found:
-        raise InputError(", ".join(str(p) for p in paths), "no audio files found")
-    return found
+    return find_files(paths, AUDIO_SUFFIXES, "audio files")
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):

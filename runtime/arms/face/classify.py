@@ -15,24 +15,14 @@ import numpy as np
 
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
 from runtime.errors import InputError
+from runtime.files import find_files
 from runtime.timeline import write_atomically
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
 def image_paths(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(path, "no such file or folder")
-    if not found:
-        raise InputError(", ".join(str(p) for p in paths), "no images found")
-    return found
+    return find_files(paths, IMAGE_SUFFIXES, "images")
 
 
 def read_rgb(path: Path) -> np.ndarray:

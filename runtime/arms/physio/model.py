@@ -17,34 +17,25 @@ from scipy.ndimage import uniform_filter1d
 Z_CLIP = 5.0  # a scaled value beyond this many IQRs is an artefact, not more stress
 
 
-def session_scaled(features: np.ndarray, quality: np.ndarray) -> np.ndarray:
-    """(n, d) features scaled by the session's own median and IQR; missing values sit at the median (0)."""
+def session_scaled(features: np.ndarray, quality: np.ndarray, scaling: str = "median_iqr") -> np.ndarray:
+    """(n, d) features scaled against the session's own windows with quality > 0; missing values at the centre (0).
+
+    ``median_iqr``: (x - median) / IQR; ``zscore``: (x - mean) / sd. Clipped at ±Z_CLIP either way.
+    """
     features = np.asarray(features, dtype=float)
     usable = features[np.asarray(quality) > 0]
     if usable.shape[0] == 0:
         return np.zeros_like(features)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: median 0
-        median = np.nanmedian(usable, axis=0)
-        spread = np.nanpercentile(usable, 75, axis=0) - np.nanpercentile(usable, 25, axis=0)
-    median = np.where(np.isfinite(median), median, 0.0)
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: centre 0
+        if scaling == "zscore":
+            centre, spread = np.nanmean(usable, axis=0), np.nanstd(usable, axis=0)
+        else:
+            centre = np.nanmedian(usable, axis=0)
+            spread = np.nanpercentile(usable, 75, axis=0) - np.nanpercentile(usable, 25, axis=0)
+    centre = np.where(np.isfinite(centre), centre, 0.0)
     spread = np.where(np.isfinite(spread) & (spread > 1e-9), spread, 1.0)
-    scaled = np.clip((features - median) / spread, -Z_CLIP, Z_CLIP)
-    return np.nan_to_num(scaled, nan=0.0)
-
-
-def session_zscored(features: np.ndarray, quality: np.ndarray) -> np.ndarray:
-    """(n, d) features z-scored over the session (windows with quality > 0); missing values at the mean (0)."""
-    features = np.asarray(features, dtype=float)
-    usable = features[np.asarray(quality) > 0]
-    if usable.shape[0] == 0:
-        return np.zeros_like(features)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: mean 0
-        mean, sd = np.nanmean(usable, axis=0), np.nanstd(usable, axis=0)
-    mean = np.where(np.isfinite(mean), mean, 0.0)
-    sd = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
-    return np.nan_to_num(np.clip((features - mean) / sd, -Z_CLIP, Z_CLIP), nan=0.0)
+    return np.nan_to_num(np.clip((features - centre) / spread, -Z_CLIP, Z_CLIP), nan=0.0)
 
 
 def model_inputs(
@@ -61,7 +52,7 @@ def model_inputs(
     slow drift of EDA and skin temperature over a session removed), the scaled features, and that difference
     averaged over ``context_windows``.
     """
-    scaled = session_zscored(features, quality) if scaling == "zscore" else session_scaled(features, quality)
+    scaled = session_scaled(features, quality, scaling)
     blocks = 3 if local_baseline_windows > 1 else 2
     if scaled.shape[0] == 0:
         return np.zeros((0, blocks * scaled.shape[1]), dtype=np.float32)
