@@ -19,6 +19,7 @@ from torch.nn import functional as F  # noqa: N812
 
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.metrics import classification_report
+from runtime.errors import InputError
 
 # Grey-level statistics of FER-2013 Training (0–255 scale), baked into the exported graph.
 PIXEL_MEAN = 129.4
@@ -117,6 +118,8 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
                cache_dir: Path | None = None, log=print) -> dict:
     """Fit on Training, keep the epoch with the best PublicTest balanced accuracy; write model.pt + report.json."""
     config = config or TrainConfig()
+    if config.epochs < 1 or config.threads < 1 or config.batch_size < 1:
+        raise InputError(f"epochs={config.epochs}", "epochs, threads and batch size must be at least 1")
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
@@ -179,7 +182,10 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
 
 
 def load_trained(trained_dir: Path) -> ExpressionNet:
-    checkpoint = torch.load(Path(trained_dir) / "model.pt", map_location="cpu")
+    path = Path(trained_dir) / "model.pt"
+    if not path.is_file():
+        raise InputError(trained_dir, "holds no model.pt: not a folder written by 'emotrace train face'")
+    checkpoint = torch.load(path, map_location="cpu")
     model = ExpressionNet(tuple(checkpoint["widths"]))
     model.load_state_dict(checkpoint["state_dict"])
     return model.eval()

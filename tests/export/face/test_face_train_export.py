@@ -80,3 +80,17 @@ def test_several_runs_export_as_one_graph_averaging_their_logits(trained, tiny_f
     mean_log = np.mean([np.log(predict_probs(load_trained(d), images)) for d in (trained, second)], axis=0)
     expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(merged, expected, atol=1e-4)
+
+
+def test_zero_epochs_is_an_input_error_not_a_traceback(tiny_fer, tmp_path, capsys):
+    from runtime.cli import main
+
+    assert main(["train", "face", str(tiny_fer), "--out", str(tmp_path / "out"), "--epochs", "-1"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+
+
+def test_exporting_a_folder_that_is_not_a_training_run_is_one_line(tiny_fer, tmp_path, capsys):
+    from runtime.cli import main
+
+    assert main(["export", "face", str(tmp_path), "--data", str(tiny_fer), "--models-dir", str(tmp_path)]) == 2
+    assert "holds no model.pt" in capsys.readouterr().err
