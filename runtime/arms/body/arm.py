@@ -83,8 +83,19 @@ def add_relative(windows: list[dict[str, float]]) -> None:
         values["activation"] = measures.activation(values["movement_overall_rel"], values["fidgeting_rel"])
 
 
+def patient_poses(scan) -> list:
+    """The poses that belong to the face arm's patient.
+
+    With several people in view, a pose counts when its nose was in the patient's face box (or it was followed
+    on from such a pose); with one person or none seen by the face arm, every pose counts.
+    """
+    if scan.n_people <= 1 or scan.patient_id is None:
+        return list(scan.bodies)
+    return [o for o in scan.bodies if o.person_id == scan.patient_id]
+
+
 def body_track(scan, duration_s: float, settings: BodySettings, classifier=None) -> Track:
-    observations = scan.bodies
+    observations = patient_poses(scan)
     frame_times = np.asarray(scan.frame_times_s, dtype=float)
     times = np.array([o.t_s for o in observations], dtype=float)
     points = np.stack([o.points for o in observations]) if observations else np.zeros((0, 33, 3))
@@ -127,7 +138,9 @@ def body_track(scan, duration_s: float, settings: BodySettings, classifier=None)
         windows=windows,
         model=model,
         settings={"sample_fps": settings.sample_fps, "window_s": settings.window_s, "hop_s": settings.hop_s,
-                  "baseline": "session median", "frames": scan.stats.to_dict()},
+                  "baseline": "session median", "frames": scan.stats.to_dict(),
+                  "person_id": scan.patient_id if scan.n_people > 1 else None,
+                  "poses_of_others_left_out": len(scan.bodies) - len(observations)},
     )
 
 

@@ -35,6 +35,7 @@ class FaceObservation:
     size_px: float
     measurements: dict[str, float] = field(default_factory=dict)
     probs: np.ndarray | None = None
+    box: np.ndarray | None = None  # (x0, y0, x1, y1) image pixels
 
     @property
     def confidence(self) -> float:
@@ -77,7 +78,7 @@ class FaceObserver:
         for detection, person_id in zip(detections, ids, strict=True):
             landmarks = self.landmarker.run(frame.image, face_roi(detection, self.landmarker.roi_scale))
             observation = FaceObservation(frame.t_s, person_id, detection.score, landmarks.presence,
-                                          detection.size_px)
+                                          detection.size_px, box=detection.box)
             if landmarks.presence >= MIN_LANDMARK_PRESENCE:
                 observation.measurements = frame_measurements(landmarks.points)
                 if self.expression is not None:
@@ -97,6 +98,7 @@ def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies
     scan = VideoScan()
     seconds = {"decode": 0.0, "face": 0.0, "body": 0.0}
     iterator = iter(frames)
+    frame_faces: list[FaceObservation] = []
     while True:
         started = time.perf_counter()
         frame = next(iterator, None)
@@ -106,11 +108,14 @@ def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies
         scan.frame_times_s.append(frame.t_s)
         if faces is not None:
             started = time.perf_counter()
-            scan.faces.extend(faces.process(frame))
+            frame_faces = faces.process(frame)
+            scan.faces.extend(frame_faces)
             seconds["face"] += time.perf_counter() - started
         if bodies is not None:
             started = time.perf_counter()
-            observation = bodies.process(frame)
+            # The body follows whoever is the patient so far, recognised by the face its head is in.
+            patient_id = faces.tracker.patient() if faces is not None else None
+            observation = bodies.process(frame, frame_faces, patient_id)
             if observation is not None:
                 scan.bodies.append(observation)
             seconds["body"] += time.perf_counter() - started

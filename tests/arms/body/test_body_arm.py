@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.body import measures
+from runtime.arms.body.arm import BodySettings
 from runtime.cli import main
 from runtime.config import load_settings
 from runtime.pipeline import analyze_file
@@ -78,3 +79,45 @@ def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_p
     body = analyze_file(moving, tmp_path / "out", settings).track("body")
     claimed = [w for w in body.windows if w.quality > 0]
     assert body.labels == ["calm", "angry"] and all(abs(sum(w.probs) - 1) < 1e-6 for w in claimed)
+
+
+def test_face_holding_names_the_face_whose_box_holds_the_point():
+    from types import SimpleNamespace
+
+    from runtime.arms.body.pose import face_holding
+
+    faces = [SimpleNamespace(person_id=1, box=np.array([0.0, 0.0, 100.0, 100.0])),
+             SimpleNamespace(person_id=2, box=np.array([300.0, 0.0, 400.0, 100.0]))]
+    assert face_holding(np.array([50.0, 60.0]), faces) == 1
+    assert face_holding(np.array([390.0, 110.0]), faces) == 2  # within the margin below the box
+    assert face_holding(np.array([200.0, 50.0]), faces) is None
+
+
+def test_with_two_people_the_body_track_follows_the_face_arms_patient(tmp_path):
+    from runtime.arms.body.arm import patient_poses
+    from runtime.arms.body.pose import face_holding
+    from runtime.arms.face.arm import FaceSettings, scan_video
+
+    video = write_video(tmp_path / "two.mp4", 4.0, width=960, height=480, two_people=True)
+    scan = scan_video(video, FaceSettings(), BodySettings())
+    assert scan.n_people >= 2 and scan.patient_id is not None
+    kept = patient_poses(scan)
+    assert len(kept) >= len(scan.frame_times_s) // 2
+    for pose in kept:
+        faces = [f for f in scan.faces if f.t_s == pose.t_s]
+        holder = face_holding(pose.points[0, :2], faces)
+        assert holder in (None, scan.patient_id)
+
+
+def test_poses_of_other_people_are_left_out_only_when_several_people_were_seen():
+    from runtime.arms.body.arm import patient_poses
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.face.scan import VideoScan
+
+    points, visibility = seated_pose(1)
+    poses = [BodyObservation(0.2 * i, points[0], visibility[0], 0.9, person_id=pid)
+             for i, pid in enumerate([1, 1, 2, None, 1])]
+    several = VideoScan(bodies=poses, patient_id=1, n_people=2)
+    assert [p.person_id for p in patient_poses(several)] == [1, 1, 1]
+    alone = VideoScan(bodies=poses, patient_id=1, n_people=1)
+    assert len(patient_poses(alone)) == 5
