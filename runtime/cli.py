@@ -113,10 +113,15 @@ def _run_analyze(args) -> None:
 
 
 def _add_live(sub) -> None:
-    p = sub.add_parser("live", help="a live session from the microphone; Ctrl-C ends it and writes the timeline")
+    p = sub.add_parser("live", help="a live session from microphone and camera; Ctrl-C ends it and writes the timeline")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--mic", default="default", help="capture device (default: 'default')")
+    p.add_argument("--no-mic", action="store_true", help="no microphone: face and body only")
     p.add_argument("--input-format", default="alsa", help="FFmpeg input format: alsa, pulse, ... (default alsa)")
+    p.add_argument("--camera", help="camera device, e.g. /dev/video0 (default: none, voice only)")
+    p.add_argument("--camera-format", default="v4l2", help="FFmpeg input format of the camera (default v4l2)")
+    p.add_argument("--replay", type=Path,
+                   help="a recorded file standing in for microphone and camera, replayed at real-time pace")
     p.add_argument("--duration-s", type=float, help="stop after this many seconds")
     p.add_argument("--config", type=Path, help="TOML settings file")
     p.set_defaults(run=_run_live)
@@ -124,11 +129,13 @@ def _add_live(sub) -> None:
 
 def _run_live(args) -> None:
     from runtime.config import load_settings
-    from runtime.live import run_live_audio
+    from runtime.live import LiveInputs, run_live, summary_lines
 
-    timeline = run_live_audio(args.out, load_settings(args.config), args.mic, args.input_format, args.duration_s)
-    status = timeline.tracks[0].settings.get("status", "")
-    print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s ({status})")
+    inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
+                        args.replay)
+    timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
+    print("\n".join(summary_lines(timeline)))
+    print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")
 
 
 # --- audio ------------------------------------------------------------------------------------------

@@ -1,13 +1,18 @@
-"""A live session from the microphone: each window printed as it is judged, the timeline written at the end.
+"""A live session: microphone and camera on one session clock, each window printed as it is judged.
 
-The appliance's full live service (camera, sensors, store, dashboard) grows from here; this is its audio path.
-A microphone that vanishes ends the session early, keeps what was captured and says so in the track's status.
+The voice runs in the calling thread (its windows come out within a second of their end); the camera's
+frames go through the face and body observers in a second thread that takes the newest frame and drops the
+rest, so it never falls behind (drops are counted in the tracks' ``settings.frames``). When the session ends
+(its duration, Ctrl-C, or a device that disappears) the tracks are made from what was captured, fused, and
+the timeline is written. A recorded file can stand in for both devices, replayed at real-time pace.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +20,34 @@ from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
+from runtime.arms.body.arm import BodySettings, body_track, load_classifier
+from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
+from runtime.arms.face.scan import VideoScan, scan_frames
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.sources.audio import AudioChunk, MicrophoneSource
+from runtime.pipeline import fused_tracks
+from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
+from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.timeline import Timeline, write_timeline
-from runtime.track import Window
+from runtime.track import Track, Window
+
+
+@dataclass(frozen=True)
+class LiveInputs:
+    """Where a live session reads from: devices through FFmpeg, or one recorded file replayed in real time."""
+
+    microphone: str | None = "default"  # None: no voice track
+    microphone_format: str = "alsa"
+    camera: str | None = None  # e.g. /dev/video0; None: no face or body tracks
+    camera_format: str | None = "v4l2"
+    replay: Path | None = None  # a recording standing in for both devices (its audio and its picture)
+
+    def describe(self) -> str:
+        if self.replay is not None:
+            return f"replay:{self.replay}"
+        parts = [f"{self.microphone_format}:{self.microphone}" if self.microphone else "",
+                 f"{self.camera_format}:{self.camera}" if self.camera else ""]
+        return " + ".join(p for p in parts if p)
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
@@ -30,34 +58,186 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[Au
             return
 
 
-def describe_window(window: Window, labels: list[str]) -> str:
+def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
     """One line a clinician can read: 'at 12.5 s: sad (62%)', or why the window makes no claim."""
+    prefix = f"at {window.end_s:.1f} s: {arm + ' ' if arm else ''}"
     if not window.has_claim:
-        return f"at {window.end_s:.1f} s: - ({window.reason})"
+        return f"{prefix}- ({window.reason})"
     best = max(range(len(labels)), key=lambda i: window.probs[i])
-    return f"at {window.end_s:.1f} s: {labels[best]} ({window.probs[best]:.0%})"
+    return f"{prefix}{labels[best]} ({window.probs[best]:.0%})"
 
 
-def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",
-                   input_format: str = "alsa", duration_s: float | None = None,
-                   on_line: Callable[[str], None] = print) -> Timeline:
-    audio = AudioSettings.from_config(settings["audio"])
-    model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"])
-    warm_up(model, audio)
-    clock = SessionClock()
-    source = MicrophoneSource(device, input_format, audio.sample_rate_hz, clock=clock)
+class FaceLines:
+    """After each frame, a line for every face window that has ended: the patient-so-far's expression."""
+
+    def __init__(self, settings: FaceSettings, labels: list[str], on_line: Callable[[str], None]):
+        self.settings = settings
+        self.labels = labels
+        self.on_line = on_line
+        self.next_end_s = settings.window_s
+
+    def __call__(self, frame: VideoFrame, scan: VideoScan) -> None:
+        while frame.t_s >= self.next_end_s:
+            end_s = self.next_end_s
+            start_s = end_s - self.settings.window_s
+            found = [o for o in scan.faces[-500:]  # a window's worth, and more
+                     if start_s <= o.t_s < end_s and o.person_id == scan.patient_id and o.confidence > 0]
+            probs = mean_expression(found)
+            window = Window(start_s, end_s, probs=probs, quality=1.0 if probs else 0.0,
+                            reason="" if probs else "no face")
+            self.on_line(describe_window(window, self.labels, "face"))
+            self.next_end_s = round(end_s + self.settings.hop_s, 6)
+
+
+class VideoSession:
+    """The camera side of a live session, in its own thread: frames → face and body observations."""
+
+    def __init__(self, source: LiveVideoSource, settings: dict[str, dict[str, Any]],
+                 duration_s: float | None, on_line: Callable[[str], None] | None):
+        self.source = source
+        self.face = FaceSettings.from_config(settings["face"]) if settings["face"]["enabled"] else None
+        self.body = BodySettings.from_config(settings["body"]) if settings["body"]["enabled"] else None
+        backend = settings["runtime"]["backend"]
+        self.faces, self.bodies = make_observers(self.face, self.body, backend if backend != "onnxruntime" else None)
+        self.body_classifier = load_classifier(self.body) if self.body else None
+        self.labels = expression_labels(self.face) if self.face else []
+        self.duration_s = duration_s
+        self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
+        self.scan = VideoScan()
+        self.failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="live-video", daemon=True)
+
+    def start(self) -> None:
+        self.source.open()  # a camera that cannot be opened stops the session before it starts
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.source.stop()
+
+    def wait(self) -> None:
+        """Until the camera ends (or Ctrl-C, which ends the session)."""
+        try:
+            while self._thread.is_alive():
+                self._thread.join(timeout=0.2)
+        except KeyboardInterrupt:
+            self.source.stats.stopped_reason = self.source.stats.stopped_reason or "stopped by the user"
+            self.stop()
+
+    def join(self) -> None:
+        self._thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def tracks(self, duration_s: float) -> list[Track]:
+        tracks = face_tracks(self.scan, duration_s, self.face) if self.face else []
+        if self.body:
+            tracks.append(body_track(self.scan, duration_s, self.body, self.body_classifier))
+        for track in tracks:
+            track.settings["mode"] = "live"
+        return tracks
+
+    def end_s(self) -> float:
+        fps = self.face.sample_fps if self.face else self.body.sample_fps
+        return self.scan.frame_times_s[-1] + 1.0 / fps if self.scan.frame_times_s else 0.0
+
+    def _frames(self) -> Iterator[VideoFrame]:
+        for frame in self.source.frames():
+            if self.duration_s is not None and frame.t_s >= self.duration_s:
+                return
+            yield frame
+
+    def _run(self) -> None:
+        try:
+            self.scan = scan_frames(self._frames(), self.faces, self.bodies, self.source.stats, self.on_frame)
+        except BaseException as error:  # handed to the main thread, which raises it
+            self.failure = error
+
+
+def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInputs = LiveInputs(),
+             duration_s: float | None = None, on_line: Callable[[str], None] = print) -> Timeline:
+    """Run a live session until ``duration_s`` (or Ctrl-C, or the devices end) and write its timeline."""
+    wants_audio, wants_video = _wanted_streams(inputs, settings)
+    if not (wants_audio or wants_video):
+        raise InputError(inputs.describe() or "live", "nothing to capture: no microphone or camera enabled")
+    audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
+    model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
+    if audio:
+        warm_up(model, audio)
     started = time.perf_counter()
-    track = stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live",
-                         on_window=lambda w: on_line(describe_window(w, model.labels)))
-    if not track.windows:
-        raise InputError(f"{input_format}:{device}", f"no audio captured ({track.settings['status']})")
+    clock = SessionClock()  # started once every model is loaded, so a replay is paced from here
+    video = None
+    if wants_video:
+        fps = settings["face"]["sample_fps"] if settings["face"]["enabled"] else settings["body"]["sample_fps"]
+        device = inputs.replay if inputs.replay is not None else inputs.camera
+        source = LiveVideoSource(device, None if inputs.replay else inputs.camera_format, sample_fps=fps,
+                                 clock=clock, max_side_px=settings["face"]["max_side_px"],
+                                 replay=inputs.replay is not None)
+        video = VideoSession(source, settings, duration_s, on_line)
+        video.start()
+    tracks: list[Track] = []
+    try:
+        if audio:
+            chunks = (FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock).chunks()
+                      if inputs.replay is not None else
+                      MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz,
+                                       clock=clock).chunks())
+            lines = (lambda w: on_line(describe_window(w, model.labels, "voice" if video else ""))) if on_line else None
+            track = stream_track(until(chunks, duration_s), model, audio, clock, mode="live", on_window=lines)
+            if track.windows:
+                tracks.append(track)
+            elif not video:
+                raise InputError(inputs.describe(), f"no audio captured ({track.settings['status']})")
+        elif video:
+            video.wait()
+    finally:
+        if video:
+            video.stop()
+            video.join()
+    session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else []))
+    if video:
+        if not video.scan.frame_times_s and not tracks:
+            raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
+        tracks += video.tracks(session_end_s)
+    tracks += fused_tracks(tracks, settings)
     timeline = Timeline(
-        input_path=f"{input_format}:{device}",
-        duration_s=round(track.windows[-1].end_s if track.windows else 0.0, 6),
-        tracks=[track],
+        input_path=inputs.describe(),
+        duration_s=round(session_end_s, 6),
+        tracks=tracks,
         settings=settings,
         software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3),
                   "started_at_utc": clock.started_at_utc.isoformat()},
     )
     write_timeline(timeline, out_dir)
     return timeline
+
+
+def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",
+                   input_format: str = "alsa", duration_s: float | None = None,
+                   on_line: Callable[[str], None] = print) -> Timeline:
+    """A voice-only live session from one capture device."""
+    return run_live(out_dir, settings, LiveInputs(device, input_format), duration_s, on_line)
+
+
+def summary_lines(timeline: Timeline) -> list[str]:
+    """What the session captured, a line per track: windows, how many make a claim, and why it ended early."""
+    lines = []
+    for track in timeline.tracks:
+        claimed = sum(1 for w in track.windows if w.quality > 0)
+        line = f"{track.name}: {len(track.windows)} windows, {claimed} with evidence"
+        frames = track.settings.get("frames")
+        if frames:
+            line += f"; {frames['sampled']} frames sampled, {frames['dropped']} dropped to keep up"
+        status = track.settings.get("status") or (frames or {}).get("stopped_reason")
+        lines.append(line + (f" ({status})" if status else ""))
+    return lines
+
+
+def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool]:
+    video_arms = settings["face"]["enabled"] or settings["body"]["enabled"]
+    if inputs.replay is not None:
+        from runtime.media import probe
+
+        media = probe(inputs.replay)
+        return settings["audio"]["enabled"] and media.has_audio, video_arms and media.has_video
+    return (settings["audio"]["enabled"] and inputs.microphone is not None,
+            video_arms and inputs.camera is not None)

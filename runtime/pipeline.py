@@ -66,7 +66,7 @@ ARMS: list[tuple[str, ArmFunction]] = [
 ]
 
 
-def _fused(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
+def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
     """The "fused" track after the arms, as the [fusion] section says (none when disabled or not due)."""
     section = settings.get("fusion", {})
     if not section.get("enabled", False):
@@ -97,7 +97,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     if not tracks:
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
     if fuse:
-        tracks += _fused(tracks, settings)
+        tracks += fused_tracks(tracks, settings)
     duration_s = max([media.duration_s] + [t.windows[-1].end_s for t in tracks if t.windows])
     timeline = Timeline(
         input_path=str(input_path),

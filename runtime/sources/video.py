@@ -186,9 +186,16 @@ class LiveVideoSource:
         self._done = threading.Event()
         self._fresh = threading.Condition()
         self._stop = threading.Event()
+        self._container = None
+
+    def open(self) -> None:
+        """Open the camera now, so a missing one is an error before the session starts (else ``frames`` does)."""
+        if self._container is None:
+            self._container = self._open()
 
     def frames(self) -> Iterator[VideoFrame]:
-        container = self._open()
+        self.open()
+        container, self._container = self._container, None
         reader = threading.Thread(target=self._read, args=(container,), daemon=True)
         reader.start()
         period_s = 1.0 / self.sample_fps
@@ -196,9 +203,9 @@ class LiveVideoSource:
         try:
             while True:
                 with self._fresh:
-                    while self._taken and not self._done.is_set():
+                    while self._taken and not self._done.is_set() and not self._stop.is_set():
                         self._fresh.wait(timeout=0.5)
-                    if self._taken and self._done.is_set():
+                    if self._stop.is_set() or (self._taken and self._done.is_set()):
                         break
                     frame, self._taken = self._latest, True
                 if frame is None:
@@ -212,6 +219,12 @@ class LiveVideoSource:
         finally:
             self._stop.set()
             reader.join(timeout=2.0)
+
+    def stop(self) -> None:
+        """End ``frames()`` from another thread (the session is over); frames not yet taken are let go."""
+        with self._fresh:
+            self._stop.set()
+            self._fresh.notify_all()
 
     def _open(self):
         try:

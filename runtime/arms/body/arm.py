@@ -144,6 +144,15 @@ def body_track(scan, duration_s: float, settings: BodySettings, classifier=None)
     )
 
 
+def load_classifier(settings: BodySettings):
+    """The body classifier ``settings.model`` names (``emotrace train body``), or None for measurements only."""
+    if not settings.model:
+        return None
+    from runtime.arms.body.classifier import BodyClassifier
+
+    return BodyClassifier(settings.model)
+
+
 def analyze_body_request(request) -> Track | None:
     """The pipeline's body arm: None when the input has no video stream."""
     if not request.media.has_video:
@@ -153,11 +162,7 @@ def analyze_body_request(request) -> Track | None:
     settings = BodySettings.from_config(request.settings.get("body", {}))
     scan = shared_scan(request)
     duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
-    classifier = None
-    if settings.model:
-        from runtime.arms.body.classifier import BodyClassifier
-
-        classifier = BodyClassifier(settings.model)
+    classifier = load_classifier(settings)
     if not scan.bodies:
         log.warning("%s: no body pose found in %d sampled frames", request.input_path, len(scan.frame_times_s))
     return body_track(scan, duration_s, settings, classifier)

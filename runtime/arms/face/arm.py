@@ -77,13 +77,7 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
         coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
         confidence = np.array([o.confidence for o in found])
         quality = float(round(coverage * confidence.mean(), 6))
-        probs = None
-        with_probs = [(o.probs, o.confidence) for o in found if o.probs is not None]
-        if with_probs:
-            weights = np.array([w for _, w in with_probs])
-            mean = np.average(np.stack([p for p, _ in with_probs]), axis=0, weights=weights)
-            probs = [float(p) for p in mean / mean.sum()]
-        windows.append(Window(start_s, end_s, probs=probs, quality=quality,
+        windows.append(Window(start_s, end_s, probs=mean_expression(found), quality=quality,
                               measurements=measure(found, start_s, end_s, coverage)))
     return Track(
         name=name,
@@ -97,6 +91,16 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             "frames": scan.stats.to_dict(), "models": scan.models,
         },
     )
+
+
+def mean_expression(found: list[FaceObservation]) -> list[float] | None:
+    """A window's expression: the frames' probabilities averaged, weighted by face confidence."""
+    with_probs = [(o.probs, o.confidence) for o in found if o.probs is not None and o.confidence > 0]
+    if not with_probs:
+        return None
+    weights = np.array([w for _, w in with_probs])
+    mean = np.average(np.stack([p for p, _ in with_probs]), axis=0, weights=weights)
+    return [float(p) for p in mean / mean.sum()]
 
 
 def _session_measurements(observations: list[FaceObservation]):
@@ -131,12 +135,20 @@ def _session_measurements(observations: list[FaceObservation]):
 def scan_video(path, face: FaceSettings | None, body: Any = None, backend: str | None = None,
                sample_fps: float = 5.0, max_side_px: int = 1280) -> VideoScan:
     """Decode ``path`` once at the sampling rate and run the face (and body) observers over its frames."""
-    from runtime.arms.face.scan import FaceObserver, scan_frames
+    from runtime.arms.face.scan import scan_frames
     from runtime.sources.video import FileVideoSource
 
     if face is not None:
         sample_fps, max_side_px = face.sample_fps, face.max_side_px
     source = FileVideoSource(path, sample_fps=sample_fps, max_side_px=max_side_px)
+    faces, bodies = make_observers(face, body, backend)
+    return scan_frames(source.frames(), faces, bodies, source.stats)
+
+
+def make_observers(face: FaceSettings | None, body: Any = None, backend: str | None = None):
+    """The face and body observers the settings ask for (None for an arm that is off), models loaded."""
+    from runtime.arms.face.scan import FaceObserver
+
     faces = None
     if face is not None:
         faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend)
@@ -145,7 +157,7 @@ def scan_video(path, face: FaceSettings | None, body: Any = None, backend: str |
         from runtime.arms.body.pose import BodyObserver
 
         bodies = BodyObserver(body.detector, body.landmarks)
-    return scan_frames(source.frames(), faces, bodies, source.stats)
+    return faces, bodies
 
 
 def video_duration_s(scan: VideoScan, media_duration_s: float, sample_fps: float) -> float:
@@ -160,15 +172,20 @@ def analyze_face_request(request) -> Track | list[Track] | None:
     settings = FaceSettings.from_config(request.settings.get("face", {}))
     scan = shared_scan(request)
     duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
-    labels = _expression_labels(settings)
-    people = chosen_people(scan, settings.person)
-    tracks = [face_track(scan, person_id, duration_s, settings, labels,
-                         name="face" if len(people) == 1 else f"face-{person_id}") for person_id in people]
+    tracks = face_tracks(scan, duration_s, settings)
     if scan.n_people == 0:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))
     elif scan.n_people > 1:
         log.info("%s: %d people seen; face track for %s", request.input_path, scan.n_people, settings.person)
     return tracks[0] if len(tracks) == 1 else tracks
+
+
+def face_tracks(scan: VideoScan, duration_s: float, settings: FaceSettings) -> list[Track]:
+    """The face tracks ``settings.person`` asks for: "face" for one person, "face-<id>" each for several."""
+    labels = expression_labels(settings)
+    people = chosen_people(scan, settings.person)
+    return [face_track(scan, person_id, duration_s, settings, labels,
+                       name="face" if len(people) == 1 else f"face-{person_id}") for person_id in people]
 
 
 def shared_scan(request) -> VideoScan:
@@ -192,7 +209,8 @@ def shared_scan(request) -> VideoScan:
     return scan
 
 
-def _expression_labels(settings: FaceSettings) -> list[str]:
+def expression_labels(settings: FaceSettings) -> list[str]:
+    """The canonical labels the configured expression model speaks about (none without a model)."""
     if not settings.model:
         return []
     from runtime.models import load_card

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,8 +93,12 @@ class FaceObserver:
 
 
 def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies=None,
-                stats: FrameStats | None = None) -> VideoScan:
-    """Run the observers over ``frames``; ``bodies`` is a ``runtime.arms.body.pose.BodyObserver`` or None."""
+                stats: FrameStats | None = None,
+                on_frame: Callable[[VideoFrame, VideoScan], None] | None = None) -> VideoScan:
+    """Run the observers over ``frames``; ``bodies`` is a ``runtime.arms.body.pose.BodyObserver`` or None.
+
+    ``on_frame(frame, scan_so_far)`` runs after each frame (a live session reports from it).
+    """
     scan = VideoScan()
     seconds = {"decode": 0.0, "face": 0.0, "body": 0.0}
     iterator = iter(frames)
@@ -119,6 +123,10 @@ def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies
             if observation is not None:
                 scan.bodies.append(observation)
             seconds["body"] += time.perf_counter() - started
+        if on_frame is not None:
+            if faces is not None:
+                scan.patient_id = faces.tracker.patient()
+            on_frame(frame, scan)
     if stats is not None:
         scan.stats = stats
     if faces is not None:

@@ -1,0 +1,49 @@
+import json
+
+import pytest
+
+from runtime.cli import main
+from runtime.config import load_settings
+from runtime.errors import InputError
+from runtime.live import LiveInputs, run_live
+from tests.arms.face.video_factory import write_video
+
+EXAMPLE = "examples/session.mp4"  # a face with speech, bundled with the project
+
+
+def test_a_replayed_session_prints_voice_and_face_windows_as_they_end_and_writes_every_track(tmp_path, capsys):
+    assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", "5"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert any(": voice " in line for line in printed) and any(": face " in line for line in printed)
+    face_times = [float(line.split()[1]) for line in printed if ": face " in line]
+    assert face_times == sorted(face_times) and face_times[0] == 2.0  # one line per face window, in order
+    timeline = json.loads((tmp_path / "live" / "timeline.json").read_text())
+    tracks = {t["name"]: t for t in timeline["tracks"]}
+    assert set(tracks) == {"audio", "face", "body", "fused"}
+    frames = tracks["face"]["settings"]["frames"]
+    assert tracks["face"]["settings"]["mode"] == "live" and frames["sampled"] >= 15
+    assert any(w["quality"] > 0 for w in tracks["face"]["windows"])
+    assert 4.5 <= timeline["input"]["duration_s"] <= 5.5
+
+
+def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_path):
+    video = write_video(tmp_path / "silent.mp4", 3.0)  # picture only
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=video),
+                        on_line=lines.append)
+    assert [t.name for t in timeline.tracks][:2] == ["face", "body"]
+    assert lines and all(": face " in line for line in lines)
+    assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
+
+
+def test_a_camera_that_cannot_be_opened_is_one_clear_error_before_anything_is_written(tmp_path):
+    inputs = LiveInputs(microphone=None, camera="/dev/no-such-camera", camera_format="v4l2")
+    with pytest.raises(InputError, match="/dev/no-such-camera"):
+        run_live(tmp_path / "x", load_settings(), inputs, duration_s=2)
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_session_with_nothing_to_capture_is_refused(tmp_path):
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False})
+    with pytest.raises(InputError, match="nothing to capture"):
+        run_live(tmp_path / "x", settings, LiveInputs(microphone=None, camera="/dev/video0"))
