@@ -177,9 +177,13 @@ class SerialBoardLink(SensorLink):
             # Every frame counts in the sequence, so a HELLO or an unknown type is not taken for a loss.
             self._last_seq = frame.seq
             if frame.type == TYPE_HELLO:
-                self.board_name = frame.payload.decode("ascii", "replace")
-                self.status(sink, "connected", f"board {self.board_name!r}, protocol v{frame.version}")
+                name = frame.payload.decode("ascii", "replace")
+                if name != self.board_name:  # the board repeats HELLO every few seconds: say it once
+                    self.board_name = name
+                    self.status(sink, "connected", f"board {name!r}, protocol v{frame.version}")
             return
+        if self._last_t_s is None and self.board_name is None:
+            self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         t_s = self.board_to_session_s(frame.board_ms, received_s)
         if self._last_seq is not None:
             missed = (frame.seq - self._last_seq - 1) & 0xFFFF

@@ -122,6 +122,8 @@ def _add_live(sub) -> None:
     p.add_argument("--camera-format", default="v4l2", help="FFmpeg input format of the camera (default v4l2)")
     p.add_argument("--replay", type=Path,
                    help="a recorded file standing in for microphone and camera, replayed at real-time pace")
+    p.add_argument("--serial", help="a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0")
+    p.add_argument("--ble", help="a BLE heart-rate sensor: its advertised name or its address")
     p.add_argument("--duration-s", type=float, help="stop after this many seconds")
     p.add_argument("--config", type=Path, help="TOML settings file")
     p.set_defaults(run=_run_live)
@@ -132,7 +134,7 @@ def _run_live(args) -> None:
     from runtime.live import LiveInputs, run_live, summary_lines
 
     inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
-                        args.replay)
+                        args.replay, args.serial, args.ble)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
     print("\n".join(summary_lines(timeline)))
     print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")

@@ -1,14 +1,16 @@
-"""A live session: microphone and camera on one session clock, each window printed as it is judged.
+"""A live session: microphone, camera and body sensors on one session clock, windows printed as judged.
 
 The voice runs in the calling thread (its windows come out within a second of their end); the camera's
 frames go through the face and body observers in a second thread that takes the newest frame and drops the
-rest, so it never falls behind (drops are counted in the tracks' ``settings.frames``). When the session ends
-(its duration, Ctrl-C, or a device that disappears) the tracks are made from what was captured, fused, and
-the timeline is written. A recorded file can stand in for both devices, replayed at real-time pace.
+rest, so it never falls behind (drops are counted in the tracks' ``settings.frames``). Sensor links (a serial
+board, a BLE heart-rate strap) record in threads of their own (``firmware_bridge.runner``). When the session
+ends (its duration, Ctrl-C, or the devices ending) the tracks are made from what was captured, fused, and the
+timeline is written. A recorded file can stand in for microphone and camera, replayed at real-time pace.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from firmware_bridge.link import Recorder, SensorLink, Status
 from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
@@ -23,13 +26,16 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import BodySettings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
+from runtime.arms.physio.arm import PhysioSettings, load_physio_model, physio_track
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.timeline import Timeline, write_timeline
-from runtime.track import Track, Window
+from runtime.track import Track, Window, window_grid
+
+LinkFactory = Callable[[SessionClock], list[SensorLink]]
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,30 @@ class LiveInputs:
     camera: str | None = None  # e.g. /dev/video0; None: no face or body tracks
     camera_format: str | None = "v4l2"
     replay: Path | None = None  # a recording standing in for both devices (its audio and its picture)
+    serial: str | None = None  # a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0
+    ble: str | None = None  # a BLE heart-rate sensor's name, or its address (AA:BB:CC:DD:EE:FF)
 
     def describe(self) -> str:
-        if self.replay is not None:
-            return f"replay:{self.replay}"
-        parts = [f"{self.microphone_format}:{self.microphone}" if self.microphone else "",
-                 f"{self.camera_format}:{self.camera}" if self.camera else ""]
+        parts = [f"replay:{self.replay}" if self.replay is not None else "",
+                 f"{self.microphone_format}:{self.microphone}" if self.microphone and self.replay is None else "",
+                 f"{self.camera_format}:{self.camera}" if self.camera and self.replay is None else "",
+                 f"serial:{self.serial}" if self.serial else "", f"ble:{self.ble}" if self.ble else ""]
         return " + ".join(p for p in parts if p)
+
+    def sensor_links(self, clock: SessionClock) -> list[SensorLink]:
+        """The links these inputs name, opened on ``clock`` (a port that cannot be opened is an InputError)."""
+        links: list[SensorLink] = []
+        if self.serial:
+            from firmware_bridge.serial_link import SerialBoardLink
+
+            links.append(SerialBoardLink(self.serial, clock))
+        if self.ble:
+            from firmware_bridge.ble import BleakGattClient, BleHeartRateLink
+
+            is_address = re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", self.ble) is not None
+            client = BleakGattClient(address=self.ble) if is_address else BleakGattClient(name=self.ble)
+            links.append(BleHeartRateLink(client, clock))
+        return links
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
@@ -153,18 +176,74 @@ class VideoSession:
             self.failure = error
 
 
+class SensorSession:
+    """Body sensors beside the session: links record into one ``Recorder``; link states are printed."""
+
+    def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
+                 on_line: Callable[[str], None] | None):
+        from firmware_bridge.runner import LinkThreads
+
+        self.links = links
+        self.physio = PhysioSettings.from_config(settings["physio"])
+        self.model = load_physio_model(self.physio.model, settings["runtime"]["backend"])
+        self.recorder = Recorder()
+        self.on_line = on_line
+        self.threads = LinkThreads(links, self._deliver)
+
+    def _deliver(self, event) -> None:
+        self.recorder(event)
+        if isinstance(event, Status) and self.on_line is not None:
+            self.on_line(f"at {event.t_s:.1f} s: {event.link} {event.state} ({event.detail})")
+
+    def start(self) -> None:
+        self.threads.start()
+
+    def stop(self) -> None:
+        self.threads.stop()
+
+    def close(self) -> None:
+        """Release the links of a session that never started."""
+        for link in self.links:
+            if hasattr(link, "close"):
+                link.close()
+
+    def track(self, duration_s: float) -> Track:
+        """The physio track over the session; without any sample, quality 0 everywhere with the reason."""
+        names = ", ".join(link.name for link in self.links)
+        states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
+        if not self.recorder.samples:
+            reason = f"no samples from {names}"
+            windows = [Window(a, b, None, 0.0, reason)
+                       for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
+            track = Track(name="physio", labels=list(self.model.labels), windows=windows,
+                          unsupported_labels=[], model=self.model.identity())
+        else:
+            recording = self.recorder.to_recording(names)
+            track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock")
+        track.settings.update({"mode": "live", "links": states})
+        return track
+
+
 def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInputs = LiveInputs(),
-             duration_s: float | None = None, on_line: Callable[[str], None] = print) -> Timeline:
-    """Run a live session until ``duration_s`` (or Ctrl-C, or the devices end) and write its timeline."""
+             duration_s: float | None = None, on_line: Callable[[str], None] = print,
+             make_links: LinkFactory | None = None) -> Timeline:
+    """Run a live session until ``duration_s`` (or Ctrl-C, or the devices end) and write its timeline.
+
+    ``make_links(clock)`` gives the sensor links (default: those ``inputs`` names); tests pass simulated ones.
+    """
     wants_audio, wants_video = _wanted_streams(inputs, settings)
-    if not (wants_audio or wants_video):
-        raise InputError(inputs.describe() or "live", "nothing to capture: no microphone or camera enabled")
+    make_links = make_links or inputs.sensor_links
+    wants_sensors = settings["physio"]["enabled"] and (make_links is not inputs.sensor_links
+                                                       or bool(inputs.serial or inputs.ble))
+    if not (wants_audio or wants_video or wants_sensors):
+        raise InputError(inputs.describe() or "live", "nothing to capture: no microphone, camera or sensor enabled")
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once every model is loaded, so a replay is paced from here
+    sensors = SensorSession(make_links(clock), settings, on_line) if wants_sensors else None
     video = None
     if wants_video:
         fps = settings["face"]["sample_fps"] if settings["face"]["enabled"] else settings["body"]["sample_fps"]
@@ -173,7 +252,14 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
                                  clock=clock, max_side_px=settings["face"]["max_side_px"],
                                  replay=inputs.replay is not None)
         video = VideoSession(source, settings, duration_s, on_line)
-        video.start()
+        try:
+            video.start()
+        except InputError:
+            if sensors:
+                sensors.close()
+            raise
+    if sensors:
+        sensors.start()
     tracks: list[Track] = []
     try:
         if audio:
@@ -189,15 +275,24 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
                 raise InputError(inputs.describe(), f"no audio captured ({track.settings['status']})")
         elif video:
             video.wait()
+        else:
+            _wait_until(clock, duration_s)
     finally:
         if video:
             video.stop()
             video.join()
-    session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else []))
+        if sensors:
+            sensors.stop()
+    ends_s = [t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
+    if sensors:
+        ends_s.append(min(clock.now_s(), duration_s or float("inf")))
+    session_end_s = max(ends_s)
     if video:
-        if not video.scan.frame_times_s and not tracks:
+        if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
         tracks += video.tracks(session_end_s)
+    if sensors:
+        tracks.append(sensors.track(session_end_s))
     tracks += fused_tracks(tracks, settings)
     timeline = Timeline(
         input_path=inputs.describe(),
@@ -230,6 +325,15 @@ def summary_lines(timeline: Timeline) -> list[str]:
         status = track.settings.get("status") or (frames or {}).get("stopped_reason")
         lines.append(line + (f" ({status})" if status else ""))
     return lines
+
+
+def _wait_until(clock: SessionClock, duration_s: float | None) -> None:
+    """A session with sensors only: until its duration, or Ctrl-C."""
+    try:
+        while duration_s is None or clock.now_s() < duration_s:
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
 
 
 def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool]:

@@ -1,0 +1,80 @@
+"""Links in background threads for a live session: each delivers into one sink until the session stops.
+
+A serial board is polled in a loop; a BLE link runs its own asyncio loop (bleak needs one) with reconnection
+and back-off inside ``BleHeartRateLink.run``. Stopping is a ``threading.Event`` set by the session; a link that
+fails says so with a ``Status`` event and its thread ends without taking the session down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from firmware_bridge.ble import BleHeartRateLink
+from firmware_bridge.link import SensorLink, Sink
+from firmware_bridge.serial_link import SerialBoardLink
+from runtime.errors import InputError
+
+
+def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> None:
+    """Read frames until ``stop``; a port that disappears ends the loop (the link has reported it)."""
+    try:
+        while not stop.is_set():
+            link.poll(sink)  # the port's read timeout (50 ms) paces the loop
+    except InputError:
+        pass
+    finally:
+        link.close()
+
+
+def run_ble(link: BleHeartRateLink, sink: Sink, stop: threading.Event) -> None:
+    """The link's connect-stream-reconnect loop in an event loop of this thread's own, until ``stop``."""
+
+    async def session() -> None:
+        stopped = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop.is_set():
+                await asyncio.sleep(0.1)
+            stopped.set()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await link.run(sink, stopped)
+        finally:
+            watcher.cancel()
+
+    asyncio.run(session())
+
+
+LOOPS: dict[type, Callable[[SensorLink, Sink, threading.Event], None]] = {
+    SerialBoardLink: poll_serial,
+    BleHeartRateLink: run_ble,
+}
+
+
+class LinkThreads:
+    """Every link in a thread of its own, all delivering into ``sink``."""
+
+    def __init__(self, links: list[SensorLink], sink: Sink):
+        self.links = links
+        self.stop_event = threading.Event()
+        self.threads = [threading.Thread(target=self._loop_for(link), args=(link, sink, self.stop_event),
+                                         name=f"link-{link.name}", daemon=True) for link in links]
+
+    @staticmethod
+    def _loop_for(link: SensorLink) -> Callable[[SensorLink, Sink, threading.Event], None]:
+        for kind, loop in LOOPS.items():
+            if isinstance(link, kind):
+                return loop
+        raise TypeError(f"no thread loop for a {type(link).__name__}")
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout=timeout_s)

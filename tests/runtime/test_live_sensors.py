@@ -1,0 +1,90 @@
+"""Body sensors in a live session: a serial board over a pseudo-terminal, a simulated BLE heart-rate strap."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from firmware_bridge.ble import BleHeartRateLink, SimulatedPeripheral
+from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, data_payload, encode_frame
+from runtime.config import load_settings
+from runtime.errors import InputError
+from runtime.live import LiveInputs, run_live
+
+SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
+
+
+def board(master_fd: int, seconds: float, stop: threading.Event) -> None:
+    """A board sending EDA and skin temperature every 50 ms of real time, and HELLO every 0.5 s."""
+    started = time.monotonic()
+    seq = 0
+    while not stop.is_set() and time.monotonic() - started < seconds:
+        board_ms = int((time.monotonic() - started) * 1000)
+        if seq % 10 == 0:
+            os.write(master_fd, encode_frame(TYPE_HELLO, seq, board_ms, b"test-board"))
+            seq += 1
+        os.write(master_fd, encode_frame(TYPE_DATA, seq, board_ms, data_payload([("eda", 2.0), ("temp", 33.0)])))
+        seq += 1
+        time.sleep(0.05)
+
+
+def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(tmp_path):
+    master, slave = os.openpty()
+    stop = threading.Event()
+    writer = threading.Thread(target=board, args=(master, 3.0, stop), daemon=True)
+    writer.start()
+    lines = []
+    try:
+        timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                            LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.0,
+                            on_line=lines.append)
+    finally:
+        stop.set()
+        writer.join()
+        os.close(master)
+        os.close(slave)
+    physio = timeline.track("physio")
+    assert physio.settings["mode"] == "live" and physio.settings["sync"] == "live session clock"
+    assert physio.settings["links"]["serial-board"].startswith("connected")
+    connected = [line for line in lines if "serial-board connected" in line]
+    assert connected and "test-board" in connected[-1] and len(connected) <= 2  # said once, not every HELLO
+    temps = [w.measurements.get("temp_c") for w in physio.windows]
+    assert any(t == pytest.approx(33.0) for t in temps)
+    assert 1.8 <= timeline.duration_s <= 2.5
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_a_ble_strap_that_never_connects_leaves_quality_zero_with_the_reason(tmp_path):
+    def links(clock):
+        return [BleHeartRateLink(SimulatedPeripheral([], now=clock.now_s, fail_connects=100), clock,
+                                 backoff_s=(0.2,))]
+
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.5, on_line=lines.append, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
+    assert physio.windows[0].reason == "no samples from ble-hr"
+    assert any("ble-hr error" in line for line in lines)
+
+
+def test_a_ble_strap_delivers_heart_rate_on_the_session_clock(tmp_path):
+    beat = bytes([0x00, 0x48])  # 72 bpm
+    script = [(0.1 * k, beat) for k in range(15)]
+
+    def links(clock):
+        return [BleHeartRateLink(SimulatedPeripheral(script, now=clock.now_s), clock, latency_s=0.0)]
+
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.8, on_line=lambda line: None, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.settings["links"]["ble-hr"].startswith(("connected", "stopped"))
+    assert any(w.measurements.get("hr_bpm") == pytest.approx(72.0) for w in physio.windows)
+
+
+def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(tmp_path):
+    with pytest.raises(InputError, match="/dev/no-such-board"):
+        run_live(tmp_path / "x", load_settings(), LiveInputs(microphone=None, serial="/dev/no-such-board"),
+                 duration_s=1.0)
+    assert not (tmp_path / "x").exists()
