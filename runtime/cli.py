@@ -384,6 +384,8 @@ def _add_face_body_commands(sub, train, export) -> None:
     p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--seed", type=int, default=0, help="another seed gives another run to average at export")
+    p.add_argument("--ferplus-weight", type=float,
+                   help="share of each target from the FER+ annotators' votes (default: TrainConfig's)")
     p.set_defaults(run=_run_train_face)
 
     p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression-cnn;"
@@ -415,6 +417,8 @@ def _run_train_face(args) -> None:
     config = TrainConfig(threads=args.threads, seed=args.seed)
     if args.epochs:
         config.epochs = args.epochs
+    if args.ferplus_weight is not None:
+        config.ferplus_weight = args.ferplus_weight
     summary = train_face(args.data, args.out, config)
     best = summary["public_test"]
     print(f"{args.out}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "

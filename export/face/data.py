@@ -34,6 +34,7 @@ class FaceSet:
     labels: np.ndarray  # (n,) int index into FACE_LABELS
     indices: np.ndarray  # (n,) FER-2013 row numbers
     not_face_votes: np.ndarray  # (n,) FER+ "NF" votes (0 where FER+ is absent)
+    label_votes: np.ndarray  # (n, len(FACE_LABELS)) FER+ annotators' votes for our labels (0 where absent)
 
 
 def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:
@@ -44,11 +45,13 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     cache = Path(cache_dir) / f"fer2013-{split}.npz" if cache_dir else None
     if cache is not None and cache.is_file():
         data = np.load(cache)
-        return FaceSet(data["images"], data["labels"], data["indices"], data["not_face_votes"])
+        if "label_votes" in data:  # caches written before the votes were kept are rebuilt
+            return FaceSet(data["images"], data["labels"], data["indices"], data["not_face_votes"],
+                           data["label_votes"])
     folder = root / split
     if not folder.is_dir():
         raise InputError(folder, "no such FER-2013 split folder")
-    not_face = _ferplus_not_face_votes(root)
+    votes_by_row = _ferplus_votes(root)
     images, labels, indices = [], [], []
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         if class_dir.name not in FER_CLASS_TO_LABEL:
@@ -63,18 +66,19 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
             indices.append(int(png.stem))
     if not images:
         raise InputError(folder, "holds no images")
-    index_array = np.asarray(indices, dtype=np.int64)
-    result = FaceSet(np.stack(images), np.asarray(labels, dtype=np.int64), index_array,
-                     np.asarray([not_face.get(i, 0) for i in indices], dtype=np.int64))
+    no_votes = np.zeros(len(FACE_LABELS) + 1, dtype=np.int64)
+    votes = np.stack([votes_by_row.get(i, no_votes) for i in indices])
+    result = FaceSet(np.stack(images), np.asarray(labels, dtype=np.int64), np.asarray(indices, dtype=np.int64),
+                     votes[:, -1], votes[:, :-1])
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, images=result.images, labels=result.labels, indices=result.indices,
-                 not_face_votes=result.not_face_votes)
+                 not_face_votes=result.not_face_votes, label_votes=result.label_votes)
     return result
 
 
-def _ferplus_not_face_votes(root: Path) -> dict[int, int]:
-    """FER-2013 row number → FER+ "not a face" votes, matched by row order with labels.csv."""
+def _ferplus_votes(root: Path) -> dict[int, np.ndarray]:
+    """FER-2013 row number → FER+ votes for each of FACE_LABELS, then "not a face"; matched by row order."""
     labels_csv, ferplus_csv = root / "labels.csv", root / "fer2013new.csv"
     if not labels_csv.is_file() or not ferplus_csv.is_file():
         return {}
@@ -83,4 +87,7 @@ def _ferplus_not_face_votes(root: Path) -> dict[int, int]:
         votes = list(csv.DictReader(b))
     if len(rows) != len(votes):
         raise InputError(ferplus_csv, "does not list the same rows as labels.csv")
-    return {int(r["index"]): int(v["NF"]) for r, v in zip(rows, votes, strict=True)}
+    column_of = {label: column for column, label in FERPLUS_TO_LABEL.items()}
+    columns = [column_of[label] for label in FACE_LABELS] + ["NF"]
+    return {int(r["index"]): np.array([int(v[c] or 0) for c in columns], dtype=np.int64)
+            for r, v in zip(rows, votes, strict=True)}

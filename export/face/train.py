@@ -34,6 +34,9 @@ class TrainConfig:
     learning_rate: float = 0.08
     weight_decay: float = 5e-4
     label_smoothing: float = 0.1
+    # Share of each target taken from the FER+ annotators' vote distribution instead of the FER-2013 label
+    # (0 = FER-2013 labels only); rows without FER+ votes for our labels keep their FER-2013 target.
+    ferplus_weight: float = 0.0
     widths: tuple[int, ...] = (24, 48, 96, 192)
     max_not_face_votes: int = 5  # drop Training rows that most FER+ annotators call "not a face"
     threads: int = 2
@@ -103,6 +106,19 @@ def augment(batch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return out
 
 
+def soft_targets(labels: np.ndarray, votes: np.ndarray, label_smoothing: float, ferplus_weight: float) -> np.ndarray:
+    """Training targets: the smoothed FER-2013 label, mixed with the FER+ vote distribution where there is one."""
+    n_labels = len(FACE_LABELS)
+    targets = np.full((len(labels), n_labels), label_smoothing / n_labels, dtype=np.float32)
+    targets[np.arange(len(labels)), labels] += 1.0 - label_smoothing
+    totals = votes.sum(axis=1, keepdims=True)
+    voted = totals[:, 0] > 0
+    if ferplus_weight > 0 and voted.any():
+        distribution = votes[voted] / totals[voted]
+        targets[voted] = (1 - ferplus_weight) * targets[voted] + ferplus_weight * distribution
+    return targets
+
+
 def predict_probs(model: nn.Module, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """(n, 48, 48) uint8 → (n, n_labels) probabilities through the deployed (normalising, mirrored) graph."""
     deployed = DeployedExpressionNet(model).eval()
@@ -128,6 +144,8 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
     keep = train.not_face_votes <= config.max_not_face_votes
     x_train = torch.from_numpy((train.images[keep].astype(np.float32) - PIXEL_MEAN) / PIXEL_STD).unsqueeze(1)
     y_train = torch.from_numpy(train.labels[keep])
+    targets = torch.from_numpy(soft_targets(train.labels[keep], train.label_votes[keep], config.label_smoothing,
+                                            config.ferplus_weight))
     log(f"training on {len(y_train)} of {len(keep)} Training rows; selecting on {len(public.labels)} PublicTest")
 
     model = ExpressionNet(config.widths)
@@ -150,7 +168,7 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         for step in range(steps_per_epoch):
             idx = order[step * config.batch_size:(step + 1) * config.batch_size]
             x = augment(x_train[idx], generator)
-            loss = F.cross_entropy(model(x), y_train[idx], label_smoothing=config.label_smoothing)
+            loss = F.cross_entropy(model(x), targets[idx])
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

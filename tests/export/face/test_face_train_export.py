@@ -94,3 +94,27 @@ def test_exporting_a_folder_that_is_not_a_training_run_is_one_line(tiny_fer, tmp
 
     assert main(["export", "face", str(tmp_path), "--data", str(tiny_fer), "--models-dir", str(tmp_path)]) == 2
     assert "holds no model.pt" in capsys.readouterr().err
+
+
+def test_soft_targets_are_label_smoothing_alone_without_ferplus_weight():
+    from export.face.train import soft_targets
+
+    labels = np.array([0, 2])
+    votes = np.array([[0, 0, 10, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]])
+    targets = soft_targets(labels, votes, 0.1, 0.0)
+    assert targets[0, 0] == pytest.approx(0.9 + 0.1 / 7) and targets[0, 2] == pytest.approx(0.1 / 7)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_ferplus_votes_soften_the_target_but_never_replace_the_fer_label():
+    from export.face.train import soft_targets
+
+    labels = np.array([2, 1, 3])  # sad, happy, angry
+    votes = np.array([[10, 0, 0, 0, 0, 0, 0],  # every annotator says neutral
+                      [0, 0, 0, 0, 0, 0, 0],  # no FER+ votes: the FER target stays as it is
+                      [3, 0, 0, 7, 0, 0, 0]])
+    targets = soft_targets(labels, votes, 0.1, 0.4)
+    assert list(targets.argmax(axis=1)) == [2, 1, 3]
+    assert targets[0, 0] == pytest.approx(0.6 * 0.1 / 7 + 0.4)  # the annotators' doubt moves weight to neutral
+    assert targets[1, 1] == pytest.approx(0.9 + 0.1 / 7)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
