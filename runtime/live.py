@@ -230,11 +230,11 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     """Run a live session until ``duration_s`` (or Ctrl-C, or the devices end) and write its timeline.
 
     ``make_links(clock)`` gives the sensor links (default: those ``inputs`` names); tests pass simulated ones.
+    Every device is opened before the session starts, so one that cannot be opened is an ``InputError`` and
+    nothing is written.
     """
     wants_audio, wants_video = _wanted_streams(inputs, settings)
-    make_links = make_links or inputs.sensor_links
-    wants_sensors = settings["physio"]["enabled"] and (make_links is not inputs.sensor_links
-                                                       or bool(inputs.serial or inputs.ble))
+    wants_sensors = settings["physio"]["enabled"] and (make_links is not None or bool(inputs.serial or inputs.ble))
     if not (wants_audio or wants_video or wants_sensors):
         raise InputError(inputs.describe() or "live", "nothing to capture: no microphone, camera or sensor enabled")
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
@@ -242,37 +242,26 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     if audio:
         warm_up(model, audio)
     started = time.perf_counter()
-    clock = SessionClock()  # started once every model is loaded, so a replay is paced from here
-    sensors = SensorSession(make_links(clock), settings, on_line) if wants_sensors else None
-    video = None
-    if wants_video:
-        fps = settings["face"]["sample_fps"] if settings["face"]["enabled"] else settings["body"]["sample_fps"]
-        device = inputs.replay if inputs.replay is not None else inputs.camera
-        source = LiveVideoSource(device, None if inputs.replay else inputs.camera_format, sample_fps=fps,
-                                 clock=clock, max_side_px=settings["face"]["max_side_px"],
-                                 replay=inputs.replay is not None)
-        video = VideoSession(source, settings, duration_s, on_line)
-        try:
-            video.start()
-        except InputError:
-            if sensors:
-                sensors.close()
-            raise
+    clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
+    sensors = SensorSession((make_links or inputs.sensor_links)(clock), settings, on_line) if wants_sensors else None
+    try:
+        video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
+    except InputError:
+        if sensors:
+            sensors.close()
+        raise
     if sensors:
         sensors.start()
     tracks: list[Track] = []
     try:
         if audio:
-            chunks = (FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock).chunks()
-                      if inputs.replay is not None else
-                      MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz,
-                                       clock=clock).chunks())
-            lines = (lambda w: on_line(describe_window(w, model.labels, "voice" if video else ""))) if on_line else None
-            track = stream_track(until(chunks, duration_s), model, audio, clock, mode="live", on_window=lines)
-            if track.windows:
-                tracks.append(track)
-            elif not video:
-                raise InputError(inputs.describe(), f"no audio captured ({track.settings['status']})")
+            voice = _capture_voice(inputs, model, audio, clock, duration_s, on_line, named=video is not None)
+            if voice.windows:
+                tracks.append(voice)
+            elif not (video or sensors):
+                raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
+            elif on_line:
+                on_line(f"voice: no audio captured ({voice.settings['status']})")
         elif video:
             video.wait()
         else:
@@ -283,10 +272,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
             video.join()
         if sensors:
             sensors.stop()
-    ends_s = [t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
-    if sensors:
-        ends_s.append(min(clock.now_s(), duration_s or float("inf")))
-    session_end_s = max(ends_s)
+    session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
+                        + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
@@ -304,6 +291,30 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     )
     write_timeline(timeline, out_dir)
     return timeline
+
+
+def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
+                 duration_s: float | None, on_line: Callable[[str], None] | None) -> VideoSession:
+    """The camera (or the replayed file's picture) opened and its thread started."""
+    fps = settings["face"]["sample_fps"] if settings["face"]["enabled"] else settings["body"]["sample_fps"]
+    replay = inputs.replay is not None
+    source = LiveVideoSource(inputs.replay if replay else inputs.camera, None if replay else inputs.camera_format,
+                             sample_fps=fps, clock=clock, max_side_px=settings["face"]["max_side_px"], replay=replay)
+    video = VideoSession(source, settings, duration_s, on_line)
+    video.start()
+    return video
+
+
+def _capture_voice(inputs: LiveInputs, model, audio: AudioSettings, clock: SessionClock, duration_s: float | None,
+                   on_line: Callable[[str], None] | None, named: bool) -> Track:
+    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end."""
+    if inputs.replay is not None:
+        chunks = FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock).chunks()
+    else:
+        chunks = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz,
+                                  clock=clock).chunks()
+    lines = (lambda w: on_line(describe_window(w, model.labels, "voice" if named else ""))) if on_line else None
+    return stream_track(until(chunks, duration_s), model, audio, clock, mode="live", on_window=lines)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",
