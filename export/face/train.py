@@ -28,7 +28,7 @@ PIXEL_STD = 65.0
 
 @dataclass
 class TrainConfig:
-    # The shipped model's settings (models/face-expression-cnn): about 4 minutes an epoch on 2 cores.
+    # The shipped model's settings (models/face-expression-cnn): about 2 minutes an epoch on 2 idle cores.
     epochs: int = 22
     batch_size: int = 128
     learning_rate: float = 0.08
