@@ -19,7 +19,13 @@ from runtime.models.card import REPO_MODELS_DIR, file_sha256
 MODEL_ID = "physio-stress"
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-VERSION = "2.0.0"
+VERSION = "2.1.0"
+# How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
+SCALING_TEXT = {
+    "median_iqr": "scaled by its median and interquartile range",
+    "zscore": "z-scored",
+    "rank": "turned into the normal score of its rank",
+}
 
 
 def build_onnx(coef: np.ndarray, intercept: float):
@@ -91,9 +97,9 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         "context_windows": report["context_windows"],
         "local_baseline_windows": report.get("local_baseline_windows", 0),
         "scaling": report.get("scaling", "median_iqr"),
-        "baseline": "each measurement z-scored over the session (windows with quality > 0); inputs: that "
-        "z-score minus its centred local mean over local_baseline_windows, the z-score, and the difference "
-        "averaged over context_windows",
+        "baseline": f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over the session "
+        "(windows with quality > 0); inputs: that scaled value minus its centred local mean over "
+        "local_baseline_windows, the scaled value, and the difference averaged over context_windows",
         "split": report["split"],
         "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
         "rebuild": "emotrace train physio DATA --out DIR && emotrace export physio DIR",
@@ -122,10 +128,10 @@ def _model_card_text(card: dict) -> str:
 Stress vs no stress, per {card["window_s"]:g} s window (hop {card["hop_s"]:g} s), from wrist physiology.
 It assists a clinician's judgement; it does not diagnose.
 
-- **Inputs**: {", ".join(card["features"])} - each z-scored over the session (the per-subject
-  baseline); the model sees that z-score minus its centred mean over {card["local_baseline_windows"]}
-  windows (a local baseline that removes slow drift), the z-score itself, and the difference averaged over
-  {card["context_windows"]} neighbouring windows.
+- **Inputs**: {", ".join(card["features"])} - each {SCALING_TEXT[card["scaling"]]} over the session
+  (the per-subject baseline); the model sees that scaled value minus its centred mean over
+  {card["local_baseline_windows"]} windows (a local baseline that removes slow drift), the scaled value
+  itself, and the difference averaged over {card["context_windows"]} neighbouring windows.
 - **Model**: logistic regression, ONNX (Gemm + Softmax), {card["precision"]}.
 - **Labels**: {", ".join(card["labels"])}. The eight canonical emotions are not supported.
 - **Data**: Stress-Predict (Empatica E4, 27 labelled subjects S02-S28; stress = Stroop, interview,
@@ -151,6 +157,7 @@ physio` for the others):
 | the same reference at a 5 s hop | 0.738 | 0.702 | 0.732 |
 | study candidate (raw E4 statistics, local baseline, context) | 0.782 | 0.740 | 0.779 |
 | physio-stress 1.0.0 (cleaned measurements, median/IQR, 2-min context) | 0.743 | 0.693 | 0.728 |
+| physio-stress 2.0.0 (all 22 statistics, z-score, 15-min local baseline) | 0.782 | 0.740 | 0.779 |
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
 | {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
 

@@ -1,10 +1,10 @@
 """From a session's window features to model inputs and stress probabilities.
 
-The per-subject baseline is the session itself: every measurement is scaled by the session's median and
-interquartile range (windows with quality > 0), so the model sees "higher than this person's usual" rather
-than absolute values. Each window also gets its neighbourhood's mean (a centred context of a few minutes),
-because stress is a state that lasts minutes, not seconds. Training and the device share this code; the
-model card holds the feature names and the context length.
+The per-subject baseline is the session itself: every measurement is scaled against the session's own
+windows with quality > 0 (median/IQR, z-score or rank), so the model sees "higher than this person's usual"
+rather than absolute values. Each window also gets its neighbourhood's mean (a centred context of a few
+minutes), because stress is a state that lasts minutes, not seconds. Training and the device share this
+code; the model card holds the feature names, the scaling and the context lengths.
 """
 
 from __future__ import annotations
@@ -13,19 +13,28 @@ import warnings
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
+from scipy.special import ndtri
 
 Z_CLIP = 5.0  # a scaled value beyond this many IQRs is an artefact, not more stress
+RANK_CLIP = 0.01  # rank scaling: session ranks kept inside [0.01, 0.99] (normal scores within ±2.33)
+SCALINGS = ("median_iqr", "zscore", "rank")
 
 
 def session_scaled(features: np.ndarray, quality: np.ndarray, scaling: str = "median_iqr") -> np.ndarray:
     """(n, d) features scaled against the session's own windows with quality > 0; missing values at the centre (0).
 
-    ``median_iqr``: (x - median) / IQR; ``zscore``: (x - mean) / sd. Clipped at ±Z_CLIP either way.
+    ``median_iqr``: (x - median) / IQR; ``zscore``: (x - mean) / sd; both clipped at ±Z_CLIP. ``rank``: the
+    normal score of x's mid-rank among the session's values (the share of them below x, ties counted half),
+    kept inside [RANK_CLIP, 1 - RANK_CLIP]: insensitive to outliers and to the shape of each person's range.
     """
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
     features = np.asarray(features, dtype=float)
     usable = features[np.asarray(quality) > 0]
     if usable.shape[0] == 0:
         return np.zeros_like(features)
+    if scaling == "rank":
+        return _rank_scaled(features, usable)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: centre 0
         if scaling == "zscore":
@@ -36,6 +45,21 @@ def session_scaled(features: np.ndarray, quality: np.ndarray, scaling: str = "me
     centre = np.where(np.isfinite(centre), centre, 0.0)
     spread = np.where(np.isfinite(spread) & (spread > 1e-9), spread, 1.0)
     return np.nan_to_num(np.clip((features - centre) / spread, -Z_CLIP, Z_CLIP), nan=0.0)
+
+
+def _rank_scaled(features: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(features)
+    for j in range(features.shape[1]):
+        reference = np.sort(usable[:, j][np.isfinite(usable[:, j])])
+        if reference.size == 0:
+            continue
+        column = features[:, j]
+        below = np.searchsorted(reference, column, side="left")
+        at_or_below = np.searchsorted(reference, column, side="right")
+        share = (below + at_or_below) / (2.0 * reference.size)
+        score = ndtri(np.clip(share, RANK_CLIP, 1.0 - RANK_CLIP))
+        out[:, j] = np.where(np.isfinite(column), score, 0.0)
+    return out
 
 
 def model_inputs(

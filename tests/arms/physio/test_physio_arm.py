@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import ndtri
 
 from export.physio.dataset import load_labels, window_stress_fraction
 from runtime.arms.physio.arm import (
@@ -16,7 +17,7 @@ from runtime.arms.physio.arm import (
     load_physio_model,
     resolve_offset,
 )
-from runtime.arms.physio.model import model_inputs
+from runtime.arms.physio.model import RANK_CLIP, model_inputs, session_scaled
 from runtime.arms.physio.recording import Recording, read_e4
 from runtime.cli import main
 from runtime.config import load_settings
@@ -151,3 +152,31 @@ def test_local_baseline_inputs_remove_a_slow_drift_but_keep_a_stress_episode():
     inside, outside = local[190:230].mean(), np.r_[local[100:160], local[260:320]].mean()
     assert inside - outside > 0.5  # the episode (about 1 sd of the session) stands out locally
     assert abs(local[100] - local[300]) < 0.5 * abs(x[100, 1] - x[300, 1])  # the drift mostly gone
+
+
+def test_rank_scaling_is_untouched_by_an_artefact_that_wrecks_a_zscore():
+    rng = np.random.default_rng(0)
+    values = rng.normal(5.0, 1.0, size=(300, 1))
+    with_artefact = values.copy()
+    with_artefact[10, 0] = 500.0  # one sensor spike
+    quality = np.ones(300)
+    ranked = session_scaled(values, quality, "rank")
+    ranked_artefact = session_scaled(with_artefact, quality, "rank")
+    others = np.arange(300) != 10
+    assert np.abs(ranked[others] - ranked_artefact[others]).max() < 0.15  # one rank step at most
+    z = session_scaled(values, quality, "zscore")
+    z_artefact = session_scaled(with_artefact, quality, "zscore")
+    assert np.abs(z[others] - z_artefact[others]).max() > 0.5
+
+
+def test_rank_scaling_orders_like_the_values_and_stays_inside_its_clip():
+    values = np.array([[3.0], [1.0], [2.0], [np.nan], [10.0]])
+    scaled = session_scaled(values, np.ones(5), "rank")[:, 0]
+    assert scaled[1] < scaled[2] < scaled[0] < scaled[4]
+    assert scaled[3] == 0.0  # missing: the centre
+    assert np.abs(scaled).max() <= ndtri(1 - RANK_CLIP) + 1e-9
+
+
+def test_an_unknown_scaling_is_refused():
+    with pytest.raises(ValueError, match="unknown scaling"):
+        session_scaled(np.ones((3, 1)), np.ones(3), "minmax")
