@@ -157,6 +157,9 @@ def _add_audio_commands(audio, train, export) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder for the trained model and report")
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
     p.add_argument("--validation-speakers", help="comma-separated speakers held out for the final check")
+    p.add_argument("--speed-perturb", default="0.9,1.1", metavar="F,F",
+                   help="train also on the training speakers' clips played F times as fast (default 0.9,1.1; "
+                        "'none' to train on the clips as they are)")
     p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
                    help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
                         "default features; see 'emotrace models list'")
@@ -185,8 +188,18 @@ def _run_train_audio(args) -> None:
         return
     from export.audio.train import train_audio
 
-    report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers)
+    report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
+                         speed_factors=_speed_factors(args.speed_perturb))
     print(report.summary())
+
+
+def _speed_factors(text: str) -> tuple[float, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(text, "--speed-perturb takes numbers such as 0.9,1.1, or 'none'") from None
 
 
 def _run_export_audio(args) -> None:

@@ -225,6 +225,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         "baseline": {"session": "features z-scored per session (zscore_by_group) before the model",
                      "none": "raw features; standardisation inside the graph"},
         "classifier": meta["classifier"],
+        "speed_perturbation": meta.get("speed_factors", []),
         "metrics": {
             "protocol": (f"leave-speakers-out cross-validation, {len(report['folds'])} folds (GroupKFold by "
                          "speaker), out-of-fold predictions; clip = mean of its speech windows' probabilities; "
@@ -277,6 +278,11 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "(mean, std, 10/50/90th percentile, 10-90 range, slope), F0 in semitones over voiced frames (the same "
         "plus mean absolute step), voiced ratio, voicing strength, voiced loudness.", "",
         f"Classifier: `{json.dumps(card['classifier'])}` (scikit-learn, written as MatMul/Add/Relu/Softmax).", "",
+        "Training data augmentation: " + (
+            "every training speaker's clips also played " + " and ".join(f"{f:g}" for f in card["speed_perturbation"])
+            + " times as fast (speed perturbation: tempo, pitch and formants move together), each copy z-scored "
+            "as a speaker of its own; no copy of an evaluated speaker is ever trained on, and only unperturbed "
+            "clips are scored." if card.get("speed_perturbation") else "none.") , "",
         "## Metrics (speaker-independent)", "", card["metrics"]["protocol"] + ".", "",
         "Folds: " + "; ".join(", ".join(f) for f in card["metrics"]["folds"]) + ".", "",
         "| variant / level | UA | WA | macro-F1 | ECE |", "|---|---|---|---|---|",

@@ -2,7 +2,11 @@
 
 Each clip is read at 16 kHz, its speech windows are picked by ``speech_windows`` (the device's VAD and
 window grid) and each window gets ``window_features``. The result is cached in one ``.npz`` keyed by the
-feature set, the window settings and the clip list, so that retraining does not re-extract.
+feature set, the window settings, the speed factor and the clip list, so that retraining does not re-extract.
+
+Speed perturbation (Ko et al., 2015, "Audio augmentation for speech recognition"): a clip resampled so that
+it plays ``speed_factor`` times as fast, which moves tempo, pitch and formants together, as a different
+voice saying the same thing would. Training adds such copies of the training speakers only.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soxr
 
 from export.audio.datasets import Clip
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
@@ -34,11 +39,19 @@ class WindowTable:
     clip_index: np.ndarray  # (n_windows,) int
     clips: list[Clip]
     no_speech: list[str]  # clips without a single speech window (left out)
+    speed_factor: float = 1.0  # the clips were played this many times as fast
 
 
-def clip_window_features(path: Path) -> np.ndarray:
+def speed_perturbed(samples: np.ndarray, sample_rate_hz: int, speed_factor: float) -> np.ndarray:
+    """``samples`` played ``speed_factor`` times as fast (1.1: 10 % faster and higher), at the same rate."""
+    if speed_factor == 1.0:
+        return samples
+    return soxr.resample(samples, sample_rate_hz * speed_factor, sample_rate_hz).astype(np.float32)
+
+
+def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
-    samples = read_audio(path, SAMPLE_RATE_HZ)
+    samples = speed_perturbed(read_audio(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor)
     windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:
@@ -47,17 +60,19 @@ def clip_window_features(path: Path) -> np.ndarray:
     return np.stack([window_features(descriptors, w.start_s, w.end_s) for w in windows])
 
 
-def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: bool = False) -> WindowTable:
-    """Window features for ``clips`` (from the cache in ``cache_dir`` when it holds exactly these)."""
-    key = _cache_key(clips)
+def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: bool = False,
+                    speed_factor: float = 1.0) -> WindowTable:
+    """Window features for ``clips``, each played ``speed_factor`` times as fast (from the cache in
+    ``cache_dir`` when it holds exactly these)."""
+    key = _cache_key(clips, speed_factor)
     cache = cache_dir / f"windows-{key}.npz" if cache_dir is not None else None
     if cache is not None and cache.is_file():
         stored = np.load(cache)
         no_speech = json.loads(str(stored["no_speech"]))
-        return WindowTable(stored["features"], stored["clip_index"], clips, no_speech)
+        return WindowTable(stored["features"], stored["clip_index"], clips, no_speech, speed_factor)
     rows, index, no_speech = [], [], []
     for i, clip in enumerate(clips):
-        features = clip_window_features(clip.path)
+        features = clip_window_features(clip.path, speed_factor)
         if features.shape[0] == 0:
             no_speech.append(str(clip.path))
         rows.append(features)
@@ -65,7 +80,7 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
         if progress and (i + 1) % 100 == 0:
             print(f"  features: {i + 1}/{len(clips)} clips", file=sys.stderr, flush=True)
     table = WindowTable(np.concatenate(rows).astype(np.float32), np.concatenate(index).astype(int), clips,
-                        no_speech)
+                        no_speech, speed_factor)
     if cache is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".part.npz")
@@ -75,9 +90,11 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     return table
 
 
-def _cache_key(clips: list[Clip]) -> str:
+def _cache_key(clips: list[Clip], speed_factor: float = 1.0) -> str:
     digest = hashlib.sha256()
     digest.update(f"{FEATURE_SET}|{WINDOW_S}|{HOP_S}|{MIN_SPEECH_FRACTION}".encode())
+    if speed_factor != 1.0:  # the unperturbed key stays as it was, so existing caches still serve
+        digest.update(f"|speed {speed_factor!r}".encode())
     for clip in clips:
         stat = clip.path.stat()
         digest.update(f"{clip.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())

@@ -77,18 +77,15 @@ def audio_recipe_table(data_dir: Path, csv_path: Path, cache_dir: Path | None = 
     left out."""
     from export.audio.datasets import load_corpus
     from export.audio.extract import extract_windows
-    from export.audio.train import clip_level, fit_classifier, mode_features, predict_proba, speaker_folds
+    from export.audio.train import SPEED_FACTORS, TrainingRows, clip_level, speaker_folds
 
     corpus = load_corpus(Path(data_dir))
     table = extract_windows(corpus.clips, cache_dir=cache_dir)
+    augmented = tuple(extract_windows(corpus.clips, cache_dir=cache_dir, speed_factor=f) for f in SPEED_FACTORS)
     speaker_clip = np.array([clip.speaker for clip in corpus.clips])
-    groups = speaker_clip[table.clip_index]
-    y = np.array([CANONICAL_LABELS.index(clip.emotion) for clip in corpus.clips])[table.clip_index]
-    features = mode_features(table, groups, mode)
-    window_probs = np.zeros((len(y), len(CANONICAL_LABELS)))
-    for fold in speaker_folds(corpus.speakers, cv_folds):
-        test = np.isin(groups, fold)
-        window_probs[test] = predict_proba(fit_classifier(features[~test], y[~test]), features[test])
+    y_clip = np.array([CANONICAL_LABELS.index(clip.emotion) for clip in corpus.clips])
+    rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented)
+    window_probs = rows.out_of_fold(speaker_folds(corpus.speakers, cv_folds))
     clip_probs, claimed = clip_level(window_probs, table.clip_index, len(corpus.clips))
     paths = [str(clip.path) for clip, ok in zip(corpus.clips, claimed, strict=True) if ok]
     write_classify_csv(csv_path, paths, clip_probs[claimed])

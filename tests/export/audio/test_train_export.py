@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from export.audio.export import export_audio
-from export.audio.train import train_audio
+from export.audio.extract import WindowTable, speed_perturbed
+from export.audio.train import TrainingRows, train_audio
 from runtime.arms.audio.classify import classify_paths
 from runtime.arms.audio.model import AudioEmotionModel
 from runtime.errors import InputError
@@ -35,7 +36,7 @@ def manifest_dir(ravdess_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(manifest_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("trained")
-    report = train_audio(manifest_dir, out, cv_folds=3, validation_speakers=["actor03"])
+    report = train_audio(manifest_dir, out, cv_folds=3, validation_speakers=["actor03"], speed_factors=(1.1,))
     return out, report
 
 
@@ -50,6 +51,8 @@ def test_training_reports_speaker_independent_metrics(trained):
         assert np.asarray(metrics["confusion"]["rows_true_cols_pred"]).sum() > 0
     saved = json.loads((out / "report.json").read_text())
     assert saved["validation_speakers"] == ["actor03"]
+    assert saved["speed_factors"] == [1.1]
+    assert len(list((out / "cache").glob("windows-*.npz"))) == 2  # the clips as they are, and 1.1 times as fast
     assert "UA" in (out / "report.md").read_text()
 
 
@@ -98,3 +101,52 @@ def test_an_mlp_of_several_members_is_one_graph_averaging_their_logits():
     mean_log = np.mean([np.log(predict_proba(m, x)) for m in single], axis=0)
     expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(predict_proba(merged, x), expected, atol=1e-5)
+
+
+def test_speed_perturbation_shortens_a_clip_and_raises_its_pitch_by_the_factor():
+    rate = 16000
+    t = np.arange(rate) / rate
+    tone = (0.5 * np.sin(2 * np.pi * 200.0 * t)).astype(np.float32)
+    faster = speed_perturbed(tone, rate, 1.1)
+    assert abs(faster.size - rate / 1.1) <= 2
+    spectrum = np.abs(np.fft.rfft(faster * np.hanning(faster.size)))
+    peak_hz = np.fft.rfftfreq(faster.size, 1 / rate)[spectrum.argmax()]
+    assert abs(peak_hz - 220.0) < 3.0
+    assert speed_perturbed(tone, rate, 1.0) is tone
+
+
+def _table(n_clips: int, windows_per_clip: int, shift: float) -> WindowTable:
+    rng = np.random.default_rng(int(shift * 10))
+    index = np.repeat(np.arange(n_clips), windows_per_clip)
+    return WindowTable(rng.normal(shift, 1.0, size=(index.size, 4)).astype(np.float32), index, [], [])
+
+
+def test_a_held_out_speakers_perturbed_copies_never_train_the_model_that_scores_it(monkeypatch):
+    import export.audio.train as train
+
+    speaker_clip = np.array(["a", "a", "b", "b", "c", "c"])
+    y_clip = np.array([0, 1, 0, 1, 0, 1])
+    rows = TrainingRows.build(_table(6, 2, 0.0), y_clip, speaker_clip, "session",
+                              augmented=(_table(6, 2, 1.0), _table(6, 2, 2.0)))
+    assert rows.features.shape == (36, 4) and rows.original.sum() == 12
+    seen = []
+    real_fit = train.fit_classifier
+
+    def spy(features, y, spec=train.CLASSIFIER):
+        seen.append(features.shape[0])
+        return real_fit(features, y, {"kind": "logreg", "C": 1.0})
+
+    monkeypatch.setattr(train, "fit_classifier", spy)
+    probs = rows.out_of_fold([["a"], ["b"], ["c"]])
+    assert probs.shape == (12, 8)
+    assert seen == [24, 24, 24]  # two speakers x (original + two copies) x 2 clips x 2 windows, never the third
+
+
+@pytest.mark.parametrize("value, message", [("fast", "takes numbers"), ("1", "differ from 1"), ("0.9,3", "between")])
+def test_a_bad_speed_perturbation_is_one_line_naming_it(manifest_dir, tmp_path, capsys, value, message):
+    from runtime.cli import main
+
+    assert main(["train", "audio", str(manifest_dir), "--out", str(tmp_path / "o"), "--speed-perturb", value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "o").exists()
