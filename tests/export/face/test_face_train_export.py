@@ -29,7 +29,7 @@ def tiny_fer(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(tiny_fer, tmp_path_factory):
     out = tmp_path_factory.mktemp("trained")
-    config = TrainConfig(epochs=4, batch_size=32, widths=(16, 32), learning_rate=0.05, threads=1)
+    config = TrainConfig(epochs=8, batch_size=32, widths=(16, 32), learning_rate=0.05, threads=1)
     train_face(tiny_fer, out, config, log=lambda line: None)
     return out
 
@@ -37,7 +37,7 @@ def trained(tiny_fer, tmp_path_factory):
 def test_training_keeps_the_best_public_test_epoch(trained):
     report = json.loads((trained / "report.json").read_text())
     assert (trained / "model.pt").is_file()
-    assert report["selected_epoch"] in (3, 4)  # the first half of the epochs is never evaluated
+    assert report["selected_epoch"] >= 5  # the first half of the epochs is never evaluated
     assert report["public_test"]["balanced_accuracy"] > 1 / 7  # brightness classes are learnable
 
 
