@@ -157,9 +157,9 @@ def _add_audio_commands(audio, train, export) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder for the trained model and report")
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
     p.add_argument("--validation-speakers", help="comma-separated speakers held out for the final check")
-    p.add_argument("--speed-perturb", default="0.9,1.1", metavar="F,F",
+    p.add_argument("--speed-perturb", metavar="F,F",
                    help="train also on the training speakers' clips played F times as fast (default 0.9,1.1; "
-                        "'none' to train on the clips as they are)")
+                        "'none' to train on the clips as they are; not used with --audio-backbone)")
     p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
                    help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
                         "default features; see 'emotrace models list'")
@@ -186,10 +186,11 @@ def _run_train_audio(args) -> None:
         print(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
                              validation_speakers=speakers).summary())
         return
-    from export.audio.train import train_audio
+    from export.audio.train import SPEED_FACTORS, train_audio
 
+    factors = SPEED_FACTORS if args.speed_perturb is None else _speed_factors(args.speed_perturb)
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
-                         speed_factors=_speed_factors(args.speed_perturb))
+                         speed_factors=factors)
     print(report.summary())
 
 
@@ -197,7 +198,7 @@ def _speed_factors(text: str) -> tuple[float, ...]:
     if text.strip().lower() == "none":
         return ()
     try:
-        return tuple(float(part) for part in text.split(",") if part.strip())
+        return tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
     except ValueError:
         raise InputError(text, "--speed-perturb takes numbers such as 0.9,1.1, or 'none'") from None
 

@@ -36,7 +36,7 @@ from runtime.track import CANONICAL_LABELS
 MODES = ("session", "none")
 LABELS = list(CANONICAL_LABELS)
 # Chosen by leave-actors-out CV on RAVDESS actors 01-20; five seeds averaged (logits) gained about 1 point of UA.
-# The comparison with other candidates is in the model card (benchmarks/audio_candidates.py).
+# Other candidates on the same folds: benchmarks/audio_candidates.py (figures in the README).
 CLASSIFIER: dict[str, Any] = {"kind": "mlp", "hidden": 128, "alpha": 3.0, "max_iter": 300, "seed": 0, "members": 5}
 # Speed perturbation of the training speakers (export/audio/extract.py): the same folds gave clip UA 0.720
 # with 0.9 and 1.1 against 0.694 without, with the session baseline.
