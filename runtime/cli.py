@@ -197,10 +197,15 @@ def _run_train_audio(args) -> None:
 def _speed_factors(text: str) -> tuple[float, ...]:
     if text.strip().lower() == "none":
         return ()
+    return tuple(sorted(set(_number_list(text, "--speed-perturb", "0.9,1.1, or 'none'"))))
+
+
+def _number_list(text: str, option: str, example: str, kind: type = float) -> tuple:
+    """A comma-separated option value as numbers; anything else is one input error naming the option."""
     try:
-        return tuple(sorted({float(part) for part in text.split(",") if part.strip()}))
+        return tuple(kind(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise InputError(text, "--speed-perturb takes numbers such as 0.9,1.1, or 'none'") from None
+        raise InputError(text, f"{option} takes numbers such as {example}") from None
 
 
 def _run_export_audio(args) -> None:
@@ -400,6 +405,9 @@ def _add_face_body_commands(sub, train, export) -> None:
     p.add_argument("--seed", type=int, default=0, help="another seed gives another run to average at export")
     p.add_argument("--ferplus-weight", type=float,
                    help="share of each target from the FER+ annotators' votes (default: TrainConfig's)")
+    p.add_argument("--widths", metavar="N,N,N,N", help="channels of each stage (default: the shipped model's)")
+    p.add_argument("--precision", choices=("bf16", "fp32"),
+                   help="bf16: bfloat16 autocast, about 3x faster on CPUs with AVX-512 BF16 or AMX (default)")
     p.set_defaults(run=_run_train_face)
 
     p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression-cnn;"
@@ -410,6 +418,10 @@ def _add_face_body_commands(sub, train, export) -> None:
                    "model ids, measured beside each of them (e.g. face-expression-cnn,face-expression-fer)")
     p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("--id", default="face-expression-cnn", help="model id and folder name (default: "
+                   "face-expression-cnn)")
+    p.add_argument("--zooms", metavar="Z,Z", help="test-time zooms averaged in the graph, each with its mirror "
+                   "image (default: 1.0,1.08; 1.0 alone = the crop and its mirror)")
     p.set_defaults(run=_run_export_face)
 
     p = train.add_parser("body", help="a body-language classifier from labelled segments (manifest CSV)")
@@ -429,10 +441,14 @@ def _run_train_face(args) -> None:
     from export.face.train import TrainConfig, train_face
 
     config = TrainConfig(threads=args.threads, seed=args.seed)
-    if args.epochs:
+    if args.epochs is not None:
         config.epochs = args.epochs
     if args.ferplus_weight is not None:
         config.ferplus_weight = args.ferplus_weight
+    if args.widths is not None:
+        config.widths = _number_list(args.widths, "--widths", "64,128,256,512", int)
+    if args.precision is not None:
+        config.precision = args.precision
     summary = train_face(args.data, args.out, config)
     best = summary["public_test"]
     print(f"{args.out}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "
@@ -453,7 +469,10 @@ def _run_export_face(args) -> None:
         return
     if not args.trained:
         raise InputError("export face", "give a trained folder or --ensemble ID,ID")
-    folder = export_face(args.trained, args.data, models_dir=args.models_dir)
+    from export.face.train import TEST_ZOOMS
+
+    zooms = TEST_ZOOMS if args.zooms is None else _number_list(args.zooms, "--zooms", "1.0,1.08")
+    folder = export_face(args.trained, args.data, models_dir=args.models_dir, model_id=args.id, zooms=zooms)
     print(f"{folder}: exported")
 
 

@@ -23,7 +23,7 @@ import torch
 
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.fer_baseline import evaluate
-from export.face.train import DeployedExpressionNet, load_trained
+from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -35,8 +35,8 @@ METRIC_KEYS = ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece",
                "latency_ms_per_face")
 
 
-def export_onnx(trained_dirs: list[Path], path: Path) -> None:
-    model = DeployedExpressionNet([load_trained(d) for d in trained_dirs]).eval()
+def export_onnx(trained_dirs: list[Path], path: Path, zooms: tuple[float, ...] = TEST_ZOOMS) -> None:
+    model = DeployedExpressionNet([load_trained(d) for d in trained_dirs], zooms).eval()
     example = torch.zeros(1, 1, CROP_SIZE_PX, CROP_SIZE_PX)
     torch.onnx.export(model, (example,), str(path), input_names=[INPUT_NAME], output_names=["probs"],
                       dynamic_axes={INPUT_NAME: {0: "n"}, "probs": {0: "n"}}, opset_version=17, dynamo=False)
@@ -63,14 +63,19 @@ def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray) ->
 
 
 def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
-                cache_dir: Path | None = None, calibration_rows: int = 512) -> Path:
-    """One trained run, or several (seeds) whose logits the exported graph averages."""
+                cache_dir: Path | None = None, calibration_rows: int = 512, model_id: str = MODEL_ID,
+                zooms: tuple[float, ...] = TEST_ZOOMS) -> Path:
+    """One trained run, or several (seeds) whose logits the exported graph averages, as ``models/<model_id>``."""
+    if not model_id or Path(model_id).name != model_id:
+        raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/'")
+    if not zooms or min(zooms) <= 0:
+        raise InputError(f"zooms={zooms}", "give one or more zoom factors above 0 (1 = the crop as given)")
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
-    folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
+    folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     staging = Path(tempfile.mkdtemp(prefix="face-export-"))
     try:
-        export_onnx(trained_dirs, staging / "expression_float.onnx")
+        export_onnx(trained_dirs, staging / "expression_float.onnx", zooms)
         train = load_split(data_root, "Training", cache_dir)
         rng = np.random.default_rng(0)
         calibration = train.images[rng.choice(len(train.images), min(calibration_rows, len(train.images)),
@@ -79,13 +84,14 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         reports = [json.loads((d / "report.json").read_text()) for d in trained_dirs]
         report = reports[0]
         card = {
-            "id": MODEL_ID, "version": time.strftime("%Y.%m.%d"),
+            "id": model_id, "version": time.strftime("%Y.%m.%d"),
             "task": "facial expression from an aligned grey face crop",
             "labels": list(FACE_LABELS), "files": {"default": "expression_int8.onnx",
                                                     "float": "expression_float.onnx"},
             "sha256": {}, "format": "onnx", "backend": "onnxruntime", "input_name": INPUT_NAME,
             "input_px": CROP_SIZE_PX, "layout": "nchw", "value_range": [0.0, 255.0],
             "unsupported_labels": ["calm"],
+            "test_time_views": {"zooms": list(zooms), "mirror": True},
             "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
                         "Goodfellow et al. 2013); FER+ not-a-face votes used to drop rows (MIT, Microsoft)"},
             "training": {"data": report["data"], "runs": [
@@ -93,10 +99,13 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
                  "public_test": {k: r["public_test"][k] for k in ("accuracy", "balanced_accuracy", "macro_f1")}}
                 for r in reports]},
             "rebuild": " && ".join(
-                [f"emotrace train face ../shared/data/images/fer2013 --out run{i} --seed {r['config']['seed']}"
+                [f"emotrace train face ../shared/data/images/fer2013 --out run{i} --seed {r['config']['seed']} "
+                 f"--epochs {r['config']['epochs']} --widths {','.join(map(str, r['config']['widths']))}"
                  for i, r in enumerate(reports)]
                 + ["emotrace export face " + " ".join(f"run{i}" for i in range(len(reports)))
-                   + " --data ../shared/data/images/fer2013"]),
+                   + " --data ../shared/data/images/fer2013"
+                   + ("" if model_id == MODEL_ID else f" --id {model_id}")
+                   + ("" if tuple(zooms) == TEST_ZOOMS else f" --zooms {','.join(map(str, zooms))}")]),
         }
         for variant, name in card["files"].items():
             card["sha256"][variant] = file_sha256(staging / name)
@@ -206,6 +215,8 @@ Facial expression from a 48×48 grey face crop aligned on the eye line; seven ca
 - Data: FER-2013 Training ({card['training']['data']['train_rows']} rows, FER+ clear non-faces dropped); each run's
   epoch selected on PublicTest by balanced accuracy; PrivateTest never seen.
 - Runs averaged in the graph (logits): {runs}
+- Test-time views averaged in the graph (logits): zooms {card['test_time_views']['zooms']} about the centre, each
+  with its mirror image.
 - Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013); FER+ votes MIT.
 
 | variant | accuracy | UA (balanced) | macro-F1 | ECE | size | latency/face (1 CPU thread) |

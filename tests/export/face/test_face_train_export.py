@@ -89,6 +89,30 @@ def test_zero_epochs_is_an_input_error_not_a_traceback(tiny_fer, tmp_path, capsy
     assert "at least 1" in capsys.readouterr().err
 
 
+def test_widths_that_are_not_numbers_are_an_input_error(tiny_fer, tmp_path, capsys):
+    from runtime.cli import main
+
+    assert main(["train", "face", str(tiny_fer), "--out", str(tmp_path / "out"), "--widths", "64,wide"]) == 2
+    assert "--widths takes numbers such as" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_zero_width_is_an_input_error(tiny_fer, tmp_path, capsys):
+    from runtime.cli import main
+
+    assert main(["train", "face", str(tiny_fer), "--out", str(tmp_path / "out"), "--widths", "16,0"]) == 2
+    assert "each at least 1" in capsys.readouterr().err
+
+
+def test_float32_and_bfloat16_training_both_learn_and_record_their_precision(tiny_fer, tmp_path):
+    for precision in ("fp32", "bf16"):
+        config = TrainConfig(epochs=6, batch_size=32, widths=(16, 32), learning_rate=0.05, threads=1,
+                             precision=precision)
+        summary = train_face(tiny_fer, tmp_path / precision, config, log=lambda line: None)
+        assert summary["config"]["precision"] == precision
+        assert summary["public_test"]["balanced_accuracy"] > 1 / 7
+
+
 def test_exporting_a_folder_that_is_not_a_training_run_is_one_line(tiny_fer, tmp_path, capsys):
     from runtime.cli import main
 
@@ -118,3 +142,35 @@ def test_ferplus_votes_soften_the_target_but_never_replace_the_fer_label():
     assert targets[0, 0] == pytest.approx(0.6 * 0.1 / 7 + 0.4)  # the annotators' doubt moves weight to neutral
     assert targets[1, 1] == pytest.approx(0.9 + 0.1 / 7)
     np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_zoom_matrix_resamples_like_grid_sample_about_the_centre():
+    import torch
+    from torch.nn import functional as F
+
+    from export.face.train import zoom_matrix
+
+    images = torch.from_numpy(np.random.default_rng(2).normal(size=(3, 1, 48, 48)).astype(np.float32))
+    for zoom in (1.08, 0.93):
+        theta = torch.tensor([[1 / zoom, 0.0, 0.0], [0.0, 1 / zoom, 0.0]]).expand(3, 2, 3)
+        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+        reference = F.grid_sample(images, grid, padding_mode="border", align_corners=False)
+        matrix = torch.from_numpy(zoom_matrix(48, zoom))
+        torch.testing.assert_close(matrix @ images @ matrix.T, reference, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(zoom_matrix(48, 1.0), np.eye(48), atol=1e-6)
+
+
+def test_the_deployed_graph_averages_every_zoom_and_its_mirror(trained):
+    import torch
+
+    from export.face.train import DeployedExpressionNet, load_trained
+
+    net = load_trained(trained)
+    deployed = DeployedExpressionNet(net, zooms=(1.0, 1.08)).eval()
+    image = torch.from_numpy(np.random.default_rng(3).integers(0, 255, (2, 1, 48, 48)).astype(np.float32))
+    views = deployed.views(image)
+    assert len(views) == 4
+    torch.testing.assert_close(views[2], torch.flip(views[0], dims=[3]))
+    plain = DeployedExpressionNet(net, zooms=(1.0,)).eval()
+    with torch.no_grad():
+        assert not torch.allclose(deployed(image), plain(image))  # the zoomed view takes part
