@@ -23,7 +23,12 @@ class Landmarks:
 
 
 class CropLandmarker:
-    """A landmark model described by its card: ``input_px``, ``value_range``, ``roi_scale``, ``n_landmarks``."""
+    """A landmark model described by its card: ``input_px``, ``value_range``, ``roi_scale``, ``n_landmarks``.
+
+    ``presence_output`` says what the model's one-value output is: ``"logit"`` (face mesh) or ``"probability"``
+    (BlazePose's pose flag already passed its sigmoid; a second one would squeeze it into [0.5, 0.73] and let an
+    empty crop pass a 0.5 threshold).
+    """
 
     def __init__(self, model: str, backend: str = "tflite"):
         self.model: Model = load_model(model, backend=backend)
@@ -33,6 +38,7 @@ class CropLandmarker:
         self.roi_scale = float(extra["roi_scale"])
         self.n_landmarks = int(extra["n_landmarks"])
         self.values_per_landmark = int(extra.get("values_per_landmark", 3))
+        self.presence_is_logit = extra.get("presence_output", "logit") == "logit"
 
     def identity(self) -> dict:
         return self.model.identity()
@@ -42,11 +48,11 @@ class CropLandmarker:
         outputs = self.model.run({"input": to_input(crop, self.value_range)})
         flat = [np.asarray(o).reshape(-1) for o in outputs]
         coords = next(o for o in flat if o.size >= self.n_landmarks * self.values_per_landmark)
-        presence_logit = next(o for o in flat if o.size == 1)
+        presence = float(next(o for o in flat if o.size == 1)[0])
         values = coords[: self.n_landmarks * self.values_per_landmark].reshape(self.n_landmarks, -1)
         visibility = expit(values[:, 3]) if values.shape[1] >= 4 else None
         points = roi.to_image(values[:, :3].astype(np.float64), self.input_px)
-        return Landmarks(points, float(expit(presence_logit[0])), roi, visibility)
+        return Landmarks(points, float(expit(presence)) if self.presence_is_logit else presence, roi, visibility)
 
 
 def face_roi(detection: Detection, scale: float) -> Roi:

@@ -6,10 +6,13 @@ import pytest
 
 from runtime.arms.body import measures
 from runtime.arms.body.arm import BodySettings
+from runtime.arms.body.pose import MIN_POSE_PRESENCE
+from runtime.arms.face.detect import Roi
+from runtime.arms.face.landmarks import CropLandmarker
 from runtime.cli import main
 from runtime.config import load_settings
 from runtime.pipeline import analyze_file
-from tests.arms.face.video_factory import write_video
+from tests.arms.face.video_factory import astronaut, write_video
 
 BODY_ONLY = {"fusion.enabled": False, "face.enabled": False}
 
@@ -51,6 +54,15 @@ def test_crossed_arms_read_as_less_open_than_arms_at_the_sides():
 def test_activation_is_one_half_at_the_session_level_and_grows_with_movement():
     assert measures.activation(1.0, 1.0) == pytest.approx(0.5)
     assert measures.activation(0.5, 1.0) < 0.5 < measures.activation(2.0, 1.0) < measures.activation(2.0, 2.0)
+
+
+def test_pose_presence_is_high_on_a_person_and_far_below_the_threshold_on_an_empty_crop():
+    landmarker = CropLandmarker("body-pose-landmarks")
+    whole_photo = Roi(np.array([256.0, 256.0]), 512.0, np.array([1.0, 0.0]))
+    person = landmarker.run(astronaut(), whole_photo).presence
+    empty = landmarker.run(np.full((512, 512, 3), 90, np.uint8), whole_photo).presence
+    # The pose flag is a probability already; squashed twice, an empty crop read 0.5 and passed the threshold.
+    assert person > 0.8 and empty < 0.1 < MIN_POSE_PRESENCE
 
 
 def test_body_track_on_a_real_photograph_carries_measurements_and_no_invented_emotions(tmp_path):
