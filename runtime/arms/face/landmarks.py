@@ -8,6 +8,7 @@ import numpy as np
 from scipy.special import expit
 
 from runtime.arms.face.detect import Detection, Roi, roi_from_points, to_input
+from runtime.errors import InputError
 from runtime.models import Model, load_model
 
 
@@ -20,6 +21,9 @@ class Landmarks:
     presence: float
     roi: Roi
     visibility: np.ndarray | None = None
+
+
+PRESENCE_OUTPUTS = ("logit", "probability")
 
 
 class CropLandmarker:
@@ -38,7 +42,10 @@ class CropLandmarker:
         self.roi_scale = float(extra["roi_scale"])
         self.n_landmarks = int(extra["n_landmarks"])
         self.values_per_landmark = int(extra.get("values_per_landmark", 3))
-        self.presence_is_logit = extra.get("presence_output", "logit") == "logit"
+        presence_output = extra.get("presence_output", "logit")
+        if presence_output not in PRESENCE_OUTPUTS:
+            raise InputError(model, f"card's presence_output {presence_output!r} is not one of {PRESENCE_OUTPUTS}")
+        self.presence_is_logit = presence_output == "logit"
 
     def identity(self) -> dict:
         return self.model.identity()

@@ -1,5 +1,6 @@
 import csv
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from runtime.arms.face.detect import Roi
 from runtime.arms.face.landmarks import CropLandmarker
 from runtime.cli import main
 from runtime.config import load_settings
+from runtime.errors import InputError
+from runtime.models.card import REPO_MODELS_DIR
 from runtime.pipeline import analyze_file
 from tests.arms.face.video_factory import astronaut, write_video
 
@@ -63,6 +66,15 @@ def test_pose_presence_is_high_on_a_person_and_far_below_the_threshold_on_an_emp
     empty = landmarker.run(np.full((512, 512, 3), 90, np.uint8), whole_photo).presence
     # The pose flag is a probability already; squashed twice, an empty crop read 0.5 and passed the threshold.
     assert person > 0.8 and empty < 0.1 < MIN_POSE_PRESENCE
+
+
+def test_a_card_naming_an_unknown_presence_output_is_refused(tmp_path):
+    folder = shutil.copytree(REPO_MODELS_DIR / "body-pose-landmarks", tmp_path / "pose")
+    card = json.loads((folder / "card.json").read_text())
+    card["presence_output"] = "probabilty"
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(InputError, match="presence_output 'probabilty'"):
+        CropLandmarker(str(folder))
 
 
 def test_body_track_on_a_real_photograph_carries_measurements_and_no_invented_emotions(tmp_path):
