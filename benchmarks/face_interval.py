@@ -26,9 +26,17 @@ from export.face.data import FER_CLASS_TO_LABEL  # noqa: E402
 
 
 def read_predictions(csv_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """True labels (from each image's folder name) and predicted labels."""
-    with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    """True labels (from each image's folder name) and predicted labels; bad input ends in one line."""
+    try:
+        with open(csv_path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise SystemExit(f"{csv_path}: cannot be read ({error.strerror})") from None
+    if not rows or not {"path", "emotion"} <= set(rows[0]):
+        raise SystemExit(f"{csv_path}: not an 'emotrace face classify' CSV (needs rows with path and emotion)")
+    unknown = next((row["path"] for row in rows if Path(row["path"]).parent.name not in FER_CLASS_TO_LABEL), None)
+    if unknown is not None:
+        raise SystemExit(f"{csv_path}: {unknown} is not in a FER-2013 class folder ({', '.join(FER_CLASS_TO_LABEL)})")
     truth = np.array([FER_CLASS_TO_LABEL[Path(row["path"]).parent.name] for row in rows])
     return truth, np.array([row["emotion"] for row in rows])
 

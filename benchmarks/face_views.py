@@ -21,11 +21,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-from torch.nn import functional as F  # noqa: E402
 
 from export.face.data import FACE_LABELS, load_split  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
-from export.face.train import PIXEL_MEAN, PIXEL_STD, load_trained  # noqa: E402
+from export.face.train import PIXEL_MEAN, PIXEL_STD, load_trained, view_matrix  # noqa: E402
 
 # name -> (shift x px, shift y px, zoom)
 VIEWS = {"crop": (0, 0, 1.0), "x+2": (2, 0, 1.0), "x-2": (-2, 0, 1.0), "y+2": (0, 2, 1.0), "y-2": (0, -2, 1.0),
@@ -36,11 +35,11 @@ NAMED_SETS = {"crop": ["crop"], "crop+zoom1.08 (shipped)": ["crop", "zoom1.08"],
 
 
 def view(x: torch.Tensor, shift_x_px: float, shift_y_px: float, zoom: float) -> torch.Tensor:
-    """Resample a batch of 48×48 crops: content moved by the shift and magnified by the zoom (border padding)."""
+    """A batch of 48×48 crops with the content magnified by ``zoom`` and moved by the shift (border padding)."""
     size = x.shape[-1]
-    theta = torch.tensor([[1 / zoom, 0.0, -2 * shift_x_px / size], [0.0, 1 / zoom, -2 * shift_y_px / size]])
-    grid = F.affine_grid(theta.expand(x.shape[0], 2, 3), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="border", align_corners=False)
+    along_y = torch.from_numpy(view_matrix(size, zoom, shift_y_px))
+    along_x = torch.from_numpy(view_matrix(size, zoom, shift_x_px))
+    return along_y @ x @ along_x.T
 
 
 def view_logits(run: Path, images: np.ndarray) -> dict[str, np.ndarray]:

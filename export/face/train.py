@@ -80,13 +80,14 @@ class ExpressionNet(nn.Module):
 TEST_ZOOMS: tuple[float, ...] = (1.0, 1.08)
 
 
-def zoom_matrix(size_px: int, zoom: float) -> np.ndarray:
-    """(size, size) bilinear resampling matrix A such that A @ image @ A.T zooms about the centre.
+def view_matrix(size_px: int, zoom: float = 1.0, shift_px: float = 0.0) -> np.ndarray:
+    """(size, size) bilinear resampling matrix along one axis: content zoomed about the centre, then moved.
 
-    Same sampling as ``grid_sample(align_corners=False, padding_mode="border")``: output pixel i reads the
-    source at (i + 0.5 - size/2) / zoom + size/2 - 0.5, clamped to the border.
+    ``A_y @ image @ A_x.T`` applies it to an image (one matrix per axis). Same sampling as
+    ``grid_sample(align_corners=False, padding_mode="border")``: output pixel i reads the source at
+    (i + 0.5 - size/2) / zoom + size/2 - 0.5 - shift_px, clamped to the border.
     """
-    source = (np.arange(size_px) + 0.5 - size_px / 2) / zoom + size_px / 2 - 0.5
+    source = (np.arange(size_px) + 0.5 - size_px / 2) / zoom + size_px / 2 - 0.5 - shift_px
     source = np.clip(source, 0, size_px - 1)
     low = np.floor(source).astype(int)
     high = np.minimum(low + 1, size_px - 1)
@@ -110,13 +111,10 @@ class DeployedExpressionNet(nn.Module):
         self.nets = nn.ModuleList(nets if isinstance(nets, list) else [nets])
         self.zooms = tuple(zooms)
         self.register_buffer("zoom_matrices", torch.from_numpy(
-            np.stack([zoom_matrix(CROP_SIZE_PX, z) for z in self.zooms if z != 1.0] or
-                     [np.eye(CROP_SIZE_PX, dtype=np.float32)])))
+            np.stack([view_matrix(CROP_SIZE_PX, z) for z in self.zooms])))
 
     def views(self, x: torch.Tensor) -> list[torch.Tensor]:
-        zoomed = [x] if 1.0 in self.zooms else []
-        zoomed += [self.zoom_matrices[i] @ x @ self.zoom_matrices[i].T
-                   for i in range(sum(z != 1.0 for z in self.zooms))]
+        zoomed = [x if z == 1.0 else m @ x @ m.T for z, m in zip(self.zooms, self.zoom_matrices, strict=True)]
         return zoomed + [torch.flip(v, dims=[3]) for v in zoomed]
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

@@ -41,10 +41,14 @@ def test_training_keeps_the_best_public_test_epoch(trained):
     assert report["public_test"]["balanced_accuracy"] > 1 / 7  # brightness classes are learnable
 
 
-def test_export_writes_int8_and_float_models_the_face_arm_loads(trained, tiny_fer, tmp_path):
+def test_export_ships_int8_the_face_arm_loads_and_leaves_the_float_reference_beside_the_run(trained, tiny_fer,
+                                                                                               tmp_path):
     folder = export_face(trained, tiny_fer, models_dir=tmp_path)
     card = json.loads((folder / "card.json").read_text())
     metrics = card["metrics"]["public_test"]
+    assert card["files"] == {"default": "expression_int8.onnx"}
+    assert sorted(p.name for p in folder.glob("*.onnx")) == ["expression_int8.onnx"]
+    assert (trained / "expression_float.onnx").stat().st_size == metrics["float"]["size_bytes"]
     assert metrics["int8"]["size_bytes"] < metrics["float"]["size_bytes"]
     assert abs(metrics["int8_minus_float_accuracy"]) <= 0.01
     model = ExpressionModel(folder)
@@ -75,7 +79,7 @@ def test_several_runs_export_as_one_graph_averaging_their_logits(trained, tiny_f
     card = json.loads((folder / "card.json").read_text())
     assert [run["config"]["seed"] for run in card["training"]["runs"]] == [0, 1]
     images = np.random.default_rng(1).integers(0, 255, (5, 48, 48)).astype(np.uint8)
-    session = ort.InferenceSession(str(folder / card["files"]["float"]))
+    session = ort.InferenceSession(str(trained / "expression_float.onnx"))  # left beside the first run
     merged = session.run(None, {"image": images[:, None].astype(np.float32)})[0]
     mean_log = np.mean([np.log(predict_probs(load_trained(d), images)) for d in (trained, second)], axis=0)
     expected = np.exp(mean_log) / np.exp(mean_log).sum(axis=1, keepdims=True)
@@ -144,20 +148,21 @@ def test_ferplus_votes_soften_the_target_but_never_replace_the_fer_label():
     np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
 
 
-def test_zoom_matrix_resamples_like_grid_sample_about_the_centre():
+def test_view_matrices_resample_like_grid_sample_for_zooms_and_shifts():
     import torch
     from torch.nn import functional as F
 
-    from export.face.train import zoom_matrix
+    from export.face.train import view_matrix
 
     images = torch.from_numpy(np.random.default_rng(2).normal(size=(3, 1, 48, 48)).astype(np.float32))
-    for zoom in (1.08, 0.93):
-        theta = torch.tensor([[1 / zoom, 0.0, 0.0], [0.0, 1 / zoom, 0.0]]).expand(3, 2, 3)
-        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    for zoom, shift_x_px, shift_y_px in ((1.08, 0, 0), (0.93, 0, 0), (1.0, 2, -2), (1.08, -2, 1)):
+        theta = torch.tensor([[1 / zoom, 0.0, -2 * shift_x_px / 48], [0.0, 1 / zoom, -2 * shift_y_px / 48]])
+        grid = F.affine_grid(theta.expand(3, 2, 3), list(images.shape), align_corners=False)
         reference = F.grid_sample(images, grid, padding_mode="border", align_corners=False)
-        matrix = torch.from_numpy(zoom_matrix(48, zoom))
-        torch.testing.assert_close(matrix @ images @ matrix.T, reference, atol=1e-4, rtol=0)
-    np.testing.assert_allclose(zoom_matrix(48, 1.0), np.eye(48), atol=1e-6)
+        along_y = torch.from_numpy(view_matrix(48, zoom, shift_y_px))
+        along_x = torch.from_numpy(view_matrix(48, zoom, shift_x_px))
+        torch.testing.assert_close(along_y @ images @ along_x.T, reference, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(view_matrix(48), np.eye(48), atol=1e-6)
 
 
 def test_the_deployed_graph_averages_every_zoom_and_its_mirror(trained):
