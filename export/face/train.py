@@ -2,7 +2,8 @@
 
 A VGG-style CNN on 48×48 grey crops (random crop, flip, small rotation/scale, random erasing), label
 smoothing, one-cycle SGD. On a CPU with bfloat16 instructions (AVX-512 BF16, AMX) the convolutions run in
-bfloat16 autocast with channels-last tensors, about three times faster than float32 here; the weights and the
+bfloat16 autocast with channels-last tensors, about three times faster than float32; elsewhere bfloat16 is
+emulated and far slower (17x on an AVX2 CPU), so precision "auto" picks float32 there. The weights and the
 exported graph stay float32. The checkpoint kept is the epoch with the best PublicTest balanced accuracy; the
 unseen PrivateTest part is not here and is never used.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
 
-PRECISIONS = ("bf16", "fp32")
+PRECISIONS = ("auto", "bf16", "fp32")
 
 # Grey-level statistics of FER-2013 Training (0–255 scale), baked into the exported graph.
 PIXEL_MEAN = 129.4
@@ -33,7 +34,8 @@ PIXEL_STD = 65.0
 @dataclass
 class TrainConfig:
     # The shipped model's settings (models/face-expression-cnn; its second run stopped at 30 epochs to fit the
-    # time at hand): about 2.8 minutes an epoch on 2 idle cores in bfloat16.
+    # time at hand). Per epoch of the 64-512 network on 2 idle cores: about 2.8 min in bfloat16 with AVX-512
+    # BF16, about 9.7 min in float32 on an AVX2-only CPU (where emulated bfloat16 takes 44 s a step, 17x more).
     epochs: int = 40
     batch_size: int = 128
     learning_rate: float = 0.08
@@ -43,11 +45,29 @@ class TrainConfig:
     # (0 = FER-2013 labels only); rows without FER+ votes for our labels keep their FER-2013 target.
     ferplus_weight: float = 0.0
     widths: tuple[int, ...] = (64, 128, 256, 512)
-    precision: str = "bf16"  # "bf16" (autocast, channels-last) or "fp32"
+    precision: str = "auto"  # "bf16" (autocast, channels-last), "fp32", or "auto": bf16 where the CPU has it
     max_not_face_votes: int = 5  # drop Training rows that most FER+ annotators call "not a face"
     threads: int = 2
     seed: int = 0
     limit_batches: int = 0  # >0: a short smoke run
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 in hardware (AVX-512 BF16 or AMX) rather than emulating it."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
+
+
+def resolve_precision(requested: str, native_bf16: bool) -> tuple[str, str | None]:
+    """(precision to train in, a warning or None): "auto" becomes bf16 only where the CPU has it."""
+    if requested not in PRECISIONS:
+        raise InputError(f"precision={requested}", f"must be one of {', '.join(PRECISIONS)}")
+    if requested == "auto":
+        return ("bf16" if native_bf16 else "fp32"), None
+    if requested == "bf16" and not native_bf16:
+        return "bf16", ("precision bf16: this CPU has no AVX-512 BF16 or AMX, so bfloat16 is emulated and much "
+                        "slower than fp32 (17x on an AVX2 CPU); use --precision auto or fp32")
+    return requested, None
 
 
 class ExpressionNet(nn.Module):
@@ -178,8 +198,10 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         raise InputError(f"epochs={config.epochs}", "epochs, threads and batch size must be at least 1")
     if not config.widths or min(config.widths) < 1:
         raise InputError(f"widths={config.widths}", "give one or more stage widths, each at least 1")
-    if config.precision not in PRECISIONS:
-        raise InputError(f"precision={config.precision}", f"must be one of {', '.join(PRECISIONS)}")
+    precision, warning = resolve_precision(config.precision, cpu_has_native_bf16())
+    if warning:
+        log(warning)
+    config = replace(config, precision=precision)  # the report records the precision actually used
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)

@@ -8,6 +8,7 @@ from export.face.data import FER_CLASS_TO_LABEL
 from export.face.export import compose_ensemble, export_face
 from export.face.train import TrainConfig, train_face
 from runtime.arms.face.expression import ExpressionModel
+from runtime.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +116,35 @@ def test_float32_and_bfloat16_training_both_learn_and_record_their_precision(tin
         summary = train_face(tiny_fer, tmp_path / precision, config, log=lambda line: None)
         assert summary["config"]["precision"] == precision
         assert summary["public_test"]["balanced_accuracy"] > 1 / 7
+
+
+def test_auto_precision_is_bfloat16_only_on_a_cpu_that_computes_it():
+    from export.face.train import resolve_precision
+
+    assert resolve_precision("auto", native_bf16=True) == ("bf16", None)
+    assert resolve_precision("auto", native_bf16=False) == ("fp32", None)
+    assert resolve_precision("fp32", native_bf16=True) == ("fp32", None)
+
+
+def test_asking_for_emulated_bfloat16_trains_in_it_but_warns(tiny_fer, tmp_path, monkeypatch):
+    import export.face.train as face_train
+
+    monkeypatch.setattr(face_train, "cpu_has_native_bf16", lambda: False)
+    lines: list[str] = []
+    config = TrainConfig(epochs=1, batch_size=32, widths=(8,), threads=1, precision="bf16", limit_batches=1)
+    summary = train_face(tiny_fer, tmp_path / "bf16", config, log=lines.append)
+    assert summary["config"]["precision"] == "bf16"
+    assert any("bfloat16 is emulated" in line and "--precision auto or fp32" in line for line in lines)
+
+    config = TrainConfig(epochs=1, batch_size=32, widths=(8,), threads=1, precision="auto", limit_batches=1)
+    summary = train_face(tiny_fer, tmp_path / "auto", config, log=lambda line: None)
+    assert summary["config"]["precision"] == "fp32"
+
+
+def test_an_unknown_precision_is_an_input_error(tiny_fer, tmp_path):
+    config = TrainConfig(epochs=1, widths=(8,), precision="fp16")
+    with pytest.raises(InputError, match="auto, bf16, fp32"):
+        train_face(tiny_fer, tmp_path / "out", config, log=lambda line: None)
 
 
 def test_exporting_a_folder_that_is_not_a_training_run_is_one_line(tiny_fer, tmp_path, capsys):
