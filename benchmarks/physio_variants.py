@@ -11,6 +11,9 @@ session rank, 30-minute local baseline, two-minute context) and differs in one t
   session can look ahead, so a lead would re-align the response with the event that caused it.
 - ``stack``: the inputs at several offsets side by side, so the classifier learns the response's time course.
 - ``boosting`` and ``mean``: gradient boosting alone and averaged with the logistic regression.
+- ``running``: what a live session could compute as it goes: each window ranked among the windows so far, a
+  trailing 30-minute local baseline and a trailing two-minute context, scored from the sixth minute on (the
+  first five have no baseline), against the shipped inputs on the same windows.
 
 The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio``.
 """
@@ -18,33 +21,78 @@ The held-out subjects are not scored: a variant that wins here is then measured 
 from __future__ import annotations
 
 import argparse
+import bisect
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from scipy.special import ndtri
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS  # noqa: E402
-from runtime.arms.physio.model import model_inputs  # noqa: E402
+from runtime.arms.physio.model import RANK_CLIP, model_inputs  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
-# (name, offsets in hops, classifier); 12 hops of 5 s = one minute.
-VARIANTS: tuple[tuple[str, tuple[int, ...], str], ...] = (
-    ("shipped", (0,), "logistic"),
-    ("lead +15 s", (3,), "logistic"),
-    ("lead +30 s", (6,), "logistic"),
-    ("lead +45 s", (9,), "logistic"),
-    ("lead +60 s", (12,), "logistic"),
-    ("lag -15 s", (-3,), "logistic"),
-    ("stack 0, ±30 s", (0, -6, 6), "logistic"),
-    ("stack 0, ±60 s", (0, -12, 12), "logistic"),
-    ("stack 0, ±60, ±120 s", (0, -12, 12, -24, 24), "logistic"),
-    ("boosting", (0,), "boosting"),
-    ("mean of logistic and boosting", (0,), "mean"),
+
+class Variant(NamedTuple):
+    name: str
+    offsets_hops: tuple[int, ...] = (0,)  # 12 hops of 5 s = one minute
+    classifier: str = "logistic"
+    inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
+    first_window: int = 0  # windows before this one are not scored
+
+
+NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
+VARIANTS: tuple[Variant, ...] = (
+    Variant("shipped"),
+    Variant("lead +15 s", (3,)),
+    Variant("lead +30 s", (6,)),
+    Variant("lead +45 s", (9,)),
+    Variant("lead +60 s", (12,)),
+    Variant("lag -15 s", (-3,)),
+    Variant("stack 0, ±30 s", (0, -6, 6)),
+    Variant("stack 0, ±60 s", (0, -12, 12)),
+    Variant("stack 0, ±60, ±120 s", (0, -12, 12, -24, 24)),
+    Variant("boosting", classifier="boosting"),
+    Variant("mean of logistic and boosting", classifier="mean"),
+    Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
+    Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
 )
+
+
+def running_inputs(features: np.ndarray, quality: np.ndarray, context_windows: int,
+                   local_baseline_windows: int) -> np.ndarray:
+    """The shipped inputs as a live session could compute them: row t uses rows 0..t only.
+
+    Each window's rank is among the usable windows so far; the local baseline and the context are trailing
+    means (up to ``local_baseline_windows`` and ``context_windows`` rows) instead of centred ones.
+    """
+    n, d = features.shape
+    scaled = np.zeros((n, d))
+    seen: list[list[float]] = [[] for _ in range(d)]
+    for i in range(n):
+        for j in range(d):
+            value = features[i, j]
+            if not np.isfinite(value):
+                continue
+            if quality[i] > 0:
+                bisect.insort(seen[j], value)
+            if seen[j]:
+                share = (bisect.bisect_left(seen[j], value) + bisect.bisect_right(seen[j], value)) / (2 * len(seen[j]))
+                scaled[i, j] = ndtri(np.clip(share, RANK_CLIP, 1.0 - RANK_CLIP))
+    local = scaled - _trailing_mean(scaled, local_baseline_windows)
+    return np.hstack([local, scaled, _trailing_mean(local, context_windows)]).astype(np.float32)
+
+
+def _trailing_mean(x: np.ndarray, size: int) -> np.ndarray:
+    sums = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    rows = np.arange(len(x))
+    first = np.maximum(0, rows - size + 1)
+    return (sums[rows + 1] - sums[first]) / (rows + 1 - first)[:, None]
 
 
 def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
@@ -53,12 +101,17 @@ def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
 
 
-def subject_table(subject, offsets: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def subject_table(subject, variant: Variant) -> tuple[np.ndarray, np.ndarray]:
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
-    x = model_inputs(subject.features[:, columns], subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
-                     shipped.LOCAL_BASELINE_WINDOWS)
+    features = subject.features[:, columns]
+    if variant.inputs == "running":
+        x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.LOCAL_BASELINE_WINDOWS)
+    else:
+        x = model_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
+                         shipped.LOCAL_BASELINE_WINDOWS)
     keep = np.isfinite(subject.stress_fraction) & (subject.quality > 0)
-    return shifted(x, offsets)[keep], (subject.stress_fraction[keep] >= 0.5).astype(int)
+    keep &= np.arange(len(keep)) >= variant.first_window
+    return shifted(x, variant.offsets_hops)[keep], (subject.stress_fraction[keep] >= 0.5).astype(int)
 
 
 def classifiers(kind: str, x: np.ndarray, y: np.ndarray) -> list:
@@ -76,12 +129,12 @@ def classifiers(kind: str, x: np.ndarray, y: np.ndarray) -> list:
     return fitted
 
 
-def development_loso(subjects: list, offsets: tuple[int, ...], kind: str) -> dict:
-    tables = {s.subject: subject_table(s, offsets) for s in subjects}
+def development_loso(subjects: list, variant: Variant) -> dict:
+    tables = {s.subject: subject_table(s, variant) for s in subjects}
     predictions = {}
     for name, (x, y) in tables.items():
         train = [t for t in tables if t != name]
-        fitted = classifiers(kind, np.vstack([tables[t][0] for t in train]),
+        fitted = classifiers(variant.classifier, np.vstack([tables[t][0] for t in train]),
                              np.concatenate([tables[t][1] for t in train]))
         predictions[name] = (np.mean([m.predict_proba(x)[:, 1] for m in fitted], axis=0), y)
     return shipped.evaluate(predictions)
@@ -91,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the Stress-Predict folder")
     parser.add_argument("--cache", type=Path, help="the feature cache of 'emotrace train physio --cache'")
+    parser.add_argument("--only", default="", help="run only the variants whose name contains this text")
     args = parser.parse_args()
     if not (args.data / "raw").is_dir():
         raise SystemExit(f"{args.data}: not a Stress-Predict folder (no raw/ with SXX.zip)")
@@ -101,9 +155,9 @@ def main() -> None:
     development = [s for s in subjects if s.subject not in shipped.HELD_OUT_SUBJECTS]
     print(f"development subjects: {len(development)}, leave-one-subject-out")
     print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) |\n|---|---|---|---|---|")
-    for name, offsets, kind in VARIANTS:
-        m = development_loso(development, offsets, kind)
-        print(f"| {name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
+    for variant in (v for v in VARIANTS if args.only in v.name):
+        m = development_loso(development, variant)
+        print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) |", flush=True)
 
 
