@@ -423,6 +423,8 @@ def _add_face_body_commands(sub, train, export) -> None:
                    "face-expression-cnn)")
     p.add_argument("--zooms", metavar="Z,Z", help="test-time zooms averaged in the graph, each with its mirror "
                    "image (default: 1.0,1.08; 1.0 alone = the crop and its mirror)")
+    p.add_argument("--from-float", type=Path, metavar="FLOAT.onnx", help="quantize this float graph (left beside "
+                   "its first run by an earlier export) again into models/<id>, keeping that card's training record")
     p.set_defaults(run=_run_export_face)
 
     p = train.add_parser("body", help="a body-language classifier from labelled segments (manifest CSV)")
@@ -468,8 +470,16 @@ def _run_export_face(args) -> None:
         print(f"{folder}: composed; PublicTest accuracy {figures['accuracy']:.3f}, "
               f"UA {figures['balanced_accuracy']:.3f}")
         return
+    if args.from_float:
+        from export.face.export import requantize_face
+
+        folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)
+        figures = json.loads((folder / "card.json").read_text())["metrics"]["public_test"]["int8"]
+        print(f"{folder}: requantized; PublicTest accuracy {figures['accuracy']:.3f}, "
+              f"UA {figures['balanced_accuracy']:.3f}")
+        return
     if not args.trained:
-        raise InputError("export face", "give a trained folder or --ensemble ID,ID")
+        raise InputError("export face", "give a trained folder, --from-float FLOAT.onnx or --ensemble ID,ID")
     from export.face.train import TEST_ZOOMS
 
     zooms = TEST_ZOOMS if args.zooms is None else _number_list(args.zooms, "--zooms", "1.0,1.08")

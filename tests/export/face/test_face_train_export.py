@@ -58,6 +58,45 @@ def test_export_ships_int8_the_face_arm_loads_and_leaves_the_float_reference_bes
     assert model.unsupported_labels == ["calm"]
 
 
+def test_int8_weights_keep_to_seven_bits_so_cpus_without_vnni_do_not_saturate(trained, tiny_fer, tmp_path):
+    import onnx
+    from onnx import numpy_helper
+
+    folder = export_face(trained, tiny_fer, models_dir=tmp_path)
+    graph = onnx.load(str(folder / "expression_int8.onnx")).graph
+    weights = [numpy_helper.to_array(i) for i in graph.initializer if i.data_type == onnx.TensorProto.INT8]
+    assert weights, "the INT8 graph holds int8 weights"
+    assert max(int(np.abs(w.astype(np.int16)).max()) for w in weights) <= 64
+
+
+def test_a_float_graph_requantizes_into_its_model_folder_keeping_the_training_record(trained, tiny_fer, tmp_path):
+    from export.face.export import requantize_face
+
+    before = json.loads((export_face(trained, tiny_fer, models_dir=tmp_path) / "card.json").read_text())
+    folder = requantize_face(trained / "expression_float.onnx", tiny_fer, models_dir=tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    assert card["training"] == before["training"] and card["rebuild"] == before["rebuild"]
+    assert card["requantized"]["previous_version"] == before["version"]
+    assert card["version"].endswith(card["sha256"]["default"][:8])
+    assert set(card["metrics"]["public_test"]) >= {"float", "int8", "int8_minus_float_accuracy"}
+    assert ExpressionModel(folder).predict(np.full((1, 48, 48), 90, np.uint8)).shape == (1, 7)
+
+
+def test_requantizing_something_that_is_not_a_float_graph_is_one_line(trained, tiny_fer, tmp_path, capsys):
+    from runtime.cli import main
+
+    export_face(trained, tiny_fer, models_dir=tmp_path)
+    before = (tmp_path / "face-expression-cnn" / "card.json").read_text()
+    not_onnx = tmp_path / "notes.onnx"
+    not_onnx.write_text("not a graph")
+    args = ["export", "face", "--from-float", str(not_onnx), "--data", str(tiny_fer), "--models-dir", str(tmp_path)]
+    assert main(args) == 2
+    assert "not an ONNX graph" in capsys.readouterr().err
+    assert (tmp_path / "face-expression-cnn" / "card.json").read_text() == before
+    assert main([*args[:3], str(tmp_path / "missing.onnx"), *args[4:]]) == 2
+    assert "no such float graph" in capsys.readouterr().err
+
+
 def test_an_ensemble_is_measured_beside_each_member(trained, tiny_fer, tmp_path):
     export_face(trained, tiny_fer, models_dir=tmp_path)
     folder = compose_ensemble(["face-expression-cnn"], tiny_fer, models_dir=tmp_path)
