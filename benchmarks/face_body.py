@@ -34,12 +34,12 @@ def file_mode(video: Path, duration_s: float) -> dict:
 
 
 def live_mode(video: Path, duration_s: float) -> dict:
-    from runtime.arms.body.pose import BodyObserver
-    from runtime.arms.face.scan import FaceObserver, scan_frames
+    from runtime.arms.face.arm import make_observers
+    from runtime.arms.face.scan import scan_frames
     from runtime.sources.video import LiveVideoSource
 
     source = LiveVideoSource(video, replay=True, sample_fps=5.0)
-    scan = scan_frames(source.frames(), FaceObserver(), BodyObserver(), source.stats)
+    scan = scan_frames(source.frames(), *make_observers(FaceSettings(), BodySettings()), source.stats)
     return {"mode": "live (real-time replay)", "video_s": duration_s, "frames_decoded": source.stats.decoded,
             "frames_sampled": source.stats.sampled, "frames_dropped": source.stats.dropped,
             "sampled_fps": round(source.stats.sampled / duration_s, 2), "poses": len(scan.bodies)}

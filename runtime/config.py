@@ -44,6 +44,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "person": "patient",  # patient (present longest and largest) | all (one track each) | a person number
         "min_face_px": 24,
         "max_side_px": 1280,  # frames are scaled down to this longer side before detection
+        # CPU threads for the expression CNN, the scan's costliest step: 2 keeps face + body at 3x real time on
+        # 2 AVX2 cores (docs/face-body.md); 1 leaves a core free where other work shares the machine
+        "expression_threads": 2,
     },
     # body: pose landmarks on the same frames, movement relative to the session's own baseline
     "body": {
@@ -126,4 +129,6 @@ def _set(settings: dict[str, dict[str, Any]], dotted: str, value: Any, source: s
         raise InputError(source, f"setting 'face.person' must be patient, all or a person number, not {value!r}")
     if isinstance(value, float) and key.endswith("_s") and value <= 0:
         raise InputError(source, f"setting '{dotted}' must be positive")
+    if key.endswith("_threads") and value < 1:
+        raise InputError(source, f"setting '{dotted}' must be at least 1")
     settings[section][key] = value

@@ -24,7 +24,8 @@ class Backend:
     name = "base"
     formats: tuple[str, ...] = ()  # model file suffixes it reads
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int = 1):
+        """``threads``: CPU threads for one call (a GPU backend ignores it)."""
         raise NotImplementedError
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -56,13 +57,13 @@ class OpenVinoBackend(Backend):
     name = "openvino"
     formats = ("onnx",)
 
-    def __init__(self, path: Path, device: str = "CPU"):
+    def __init__(self, path: Path, threads: int = 1, device: str = "CPU"):
         try:
             import openvino as ov
         except ImportError:
             raise InputError("openvino", "backend not installed: pip install 'emotrace[openvino]'") from None
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(str(path)), device)
+        self.compiled = core.compile_model(core.read_model(str(path)), device, {"INFERENCE_NUM_THREADS": threads})
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         result = self.compiled(inputs)
@@ -73,12 +74,12 @@ class TfliteBackend(Backend):
     name = "tflite"
     formats = ("tflite",)
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int = 1):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise InputError("tflite", "backend not installed: pip install 'emotrace[tflite]'") from None
-        self.interpreter = Interpreter(model_path=str(path))
+        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
         self.interpreter.allocate_tensors()
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
@@ -98,7 +99,7 @@ class TensorRtBackend(Backend):
     name = "tensorrt"
     formats = ("onnx",)
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, threads: int = 1):
         import onnxruntime as ort
 
         if "TensorrtExecutionProvider" not in ort.get_available_providers():
@@ -111,7 +112,7 @@ class TensorRtBackend(Backend):
         return self.session.run(None, inputs)
 
 
-BACKENDS: dict[str, Callable[[Path], Backend]] = {
+BACKENDS: dict[str, Callable[..., Backend]] = {
     b.name: b for b in (OnnxRuntimeBackend, OpenVinoBackend, TfliteBackend, TensorRtBackend)
 }
 
@@ -135,14 +136,20 @@ class Model:
         return self.backend.run(inputs)
 
 
-def load_model(location: str | Path, variant: str = "default", backend: str = "onnxruntime") -> Model:
-    """Load a model by id (under ``models/``), folder or card path, checked against its card's checksum."""
+def load_model(location: str | Path, variant: str = "default", backend: str = "onnxruntime",
+               threads: int = 1) -> Model:
+    """Load a model by id (under ``models/``), folder or card path, checked against its card's checksum.
+
+    ``threads``: CPU threads one call may use (1 by default: the arms run side by side in a live session).
+    """
     if backend not in BACKENDS:
         raise InputError(backend, f"unknown backend; choose one of {', '.join(BACKENDS)}")
+    if int(threads) < 1:
+        raise InputError(f"threads={threads}", "a model needs at least one CPU thread")
     card = load_card(location)
     verify_checksum(card, variant)
     backend = backend_for_file(card.path(variant), backend, card.extra.get("backend"))
-    return Model(card, BACKENDS[backend](card.path(variant)), variant)
+    return Model(card, BACKENDS[backend](card.path(variant), threads=int(threads)), variant)
 
 
 def backend_for_file(path: Path, requested: str, own: str | None = None) -> str:

@@ -21,6 +21,7 @@ def test_file_and_overrides_layer_over_defaults(tmp_path):
     ('[runtime]\nbackend = "cuda"\n', "must be one of"),
     ('[audio\n', "not valid TOML"),
     ('[face]\nperson = "therapist"\n', "patient, all or a person number"),
+    ('[face]\nexpression_threads = 0\n', "'face.expression_threads' must be at least 1"),
 ])
 def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     path = tmp_path / "bad.toml"

@@ -35,6 +35,7 @@ class FaceSettings:
     person: str = "patient"  # patient | all | <person number, in order of first appearance>
     min_face_px: int = 24
     max_side_px: int = 1280
+    expression_threads: int = 2
 
     @classmethod
     def from_config(cls, section: dict) -> FaceSettings:
@@ -151,7 +152,8 @@ def make_observers(face: FaceSettings | None, body: Any = None, backend: str | N
 
     faces = None
     if face is not None:
-        faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend)
+        faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend,
+                             face.expression_threads)
     bodies = None
     if body is not None:
         from runtime.arms.body.pose import BodyObserver

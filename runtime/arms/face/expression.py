@@ -36,15 +36,18 @@ class ExpressionModel:
     averaging models with different errors is a cheap, measured gain (models/face-expression/MODEL_CARD.md).
     """
 
-    def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None):
+    def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None,
+                 threads: int = 1):
         card = load_card(location)
         self.card = card
-        self.members = [ExpressionModel(card.folder / name, backend) for name in card.extra.get("members", [])]
+        self.members = [ExpressionModel(card.folder / name, backend, threads)
+                        for name in card.extra.get("members", [])]
         if self.members:
             self.model = None
             self.input_px = max(member.input_px for member in self.members)
         else:
-            self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"))
+            self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"),
+                                    threads=threads)
             self.input_px = int(card.extra["input_px"])
             self.layout = str(card.extra.get("layout", "nchw"))
             self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))

@@ -58,10 +58,11 @@ class FaceObserver:
     """Faces in one frame after another, with identities kept across frames."""
 
     def __init__(self, detector: str = "face-detector", landmarks: str = "face-landmarks",
-                 expression: str | None = "face-expression", min_face_px: int = 24, backend: str | None = None):
+                 expression: str | None = "face-expression", min_face_px: int = 24, backend: str | None = None,
+                 expression_threads: int = 1):
         self.detector = SsdDetector(detector)
         self.landmarker = CropLandmarker(landmarks)
-        self.expression = ExpressionModel(expression, backend=backend) if expression else None
+        self.expression = ExpressionModel(expression, backend, expression_threads) if expression else None
         self.min_face_px = min_face_px
         self.tracker = IdentityTracker()
 
