@@ -225,6 +225,8 @@ Facial expression from a 48×48 grey face crop aligned on the eye line; seven ca
 - Runs averaged in the graph (logits): {runs}
 - Test-time views averaged in the graph (logits): zooms {card['test_time_views']['zooms']} about the centre, each
   with its mirror image.
+- INT8: static QDQ, activations 8-bit, weights 7-bit per channel (full-range weights saturate ONNX Runtime's
+  integer kernels on CPUs without VNNI); {_requantized_note(card)}
 - Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013); FER+ votes MIT.
 
 | variant | accuracy | UA (balanced) | macro-F1 | ECE | size | latency/face (1 CPU thread) |
@@ -281,3 +283,10 @@ def _install(staging: Path, folder: Path) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(staging, folder)
     folder.chmod(0o755)  # staging came from mkdtemp (0700)
+
+
+def _requantized_note(card: dict) -> str:
+    if "requantized" not in card:
+        return "quantized at export."
+    return (f"requantized from the float graph (sha256 {card['requantized']['float_sha256'][:12]}…) that "
+            f"version {card['requantized']['previous_version']} was quantized from.")
