@@ -44,9 +44,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "person": "patient",  # patient (present longest and largest) | all (one track each) | a person number
         "min_face_px": 24,
         "max_side_px": 1280,  # frames are scaled down to this longer side before detection
-        # CPU threads for the expression CNN, the scan's costliest step: 2 keeps face + body at 3x real time on
-        # 2 AVX2 cores (docs/face-body.md); 1 leaves a core free where other work shares the machine
-        "expression_threads": 2,
+        # CPU threads for the expression CNN, the scan's costliest step. A file scan already runs it in a worker
+        # beside decoding, detection and pose, so on 2 cores 1 is fastest (4.5x vs 3.8x real time with 2,
+        # docs/face-body.md); more pay where cores are spare
+        "expression_threads": 1,
     },
     # body: pose landmarks on the same frames, movement relative to the session's own baseline
     "body": {

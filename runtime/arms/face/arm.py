@@ -35,7 +35,7 @@ class FaceSettings:
     person: str = "patient"  # patient | all | <person number, in order of first appearance>
     min_face_px: int = 24
     max_side_px: int = 1280
-    expression_threads: int = 2
+    expression_threads: int = 1
 
     @classmethod
     def from_config(cls, section: dict) -> FaceSettings:

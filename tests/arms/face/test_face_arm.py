@@ -120,3 +120,41 @@ def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_a_file_scan_runs_expression_beside_the_frames_and_gives_what_a_frame_by_frame_scan_gives(tmp_path):
+    from runtime.arms.face.arm import FaceSettings, make_observers
+    from runtime.arms.face.scan import scan_frames
+    from runtime.sources.video import FileVideoSource
+
+    video = write_video(tmp_path / "short.mp4", 3.0)
+
+    def scan(on_frame):
+        faces, _ = make_observers(FaceSettings(), None)
+        return scan_frames(FileVideoSource(video).frames(), faces, on_frame=on_frame)
+
+    deferred = scan(None)  # file mode: the expression worker
+    step_by_step = scan(lambda frame, so_far: None)  # live mode: each frame complete before the next
+    found = [o for o in deferred.faces if o.confidence > 0]
+    assert found and all(o.probs is not None for o in found)
+    assert deferred.seconds["expression"] > 0 and "expression" not in step_by_step.seconds
+    assert len(deferred.faces) == len(step_by_step.faces)
+    for a, b in zip(deferred.faces, step_by_step.faces, strict=True):
+        assert (a.probs is None) == (b.probs is None)
+        if a.probs is not None:
+            assert np.allclose(a.probs, b.probs, atol=1e-5)
+
+
+def test_an_error_in_the_expression_worker_reaches_the_caller(tmp_path):
+    from runtime.arms.face.arm import FaceSettings, make_observers
+    from runtime.arms.face.scan import scan_frames
+    from runtime.sources.video import FileVideoSource
+
+    faces, _ = make_observers(FaceSettings(), None)
+
+    def broken(crops):
+        raise RuntimeError("expression model failed")
+
+    faces.fill_expressions = broken
+    with pytest.raises(RuntimeError, match="expression model failed"):
+        scan_frames(FileVideoSource(write_video(tmp_path / "short.mp4", 1.0)).frames(), faces)
