@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from export.audio.train import LABELS, MODES, clip_level, model_from_arrays, predict_proba
+from export.install import install_folder, staging_folder
 from export.metrics import classification_metrics
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
@@ -118,7 +119,7 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
     if not models_dir.is_dir():
         raise InputError(models_dir, "models folder does not exist")
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{MODEL_ID}-", dir=models_dir))
+    staging = staging_folder(models_dir, MODEL_ID)
     try:
         check: dict[str, Any] = {}
         for mode in MODES:
@@ -130,14 +131,7 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
         card = _card(meta, report, check, staging)
         write_atomically(staging / "card.json", (json.dumps(card, indent=2) + "\n").encode())
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
-        target = models_dir / MODEL_ID
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{MODEL_ID}-old-", dir=models_dir))
-            target.rename(old / MODEL_ID)
-            staging.rename(target)
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
+        target = install_folder(staging, models_dir / MODEL_ID)
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -24,6 +24,7 @@ import torch
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained
+from export.install import install_folder, staging_folder
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -82,7 +83,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
-    staging = Path(tempfile.mkdtemp(prefix="face-export-"))
+    staging = staging_folder(folder.parent, model_id)
     try:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
@@ -114,7 +115,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         }
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, trained_dir)
         shutil.move(float_path, trained_dir / FLOAT_FILE)
-        _install(staging, folder)
+        install_folder(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
@@ -140,10 +141,10 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
         raise InputError(float_path, f"not an exported expression graph (inputs {inputs}, expected [{INPUT_NAME!r}])")
     card = json.loads((folder / "card.json").read_text())
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
-    staging = Path(tempfile.mkdtemp(prefix="face-requantize-"))
+    staging = staging_folder(folder.parent, model_id)
     try:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
-        _install(staging, folder)
+        install_folder(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return folder
@@ -167,7 +168,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
                     "members": {m.id: m.licence for m in members}},
         "rebuild": "emotrace export face --ensemble " + ",".join(member_ids) + " --data ../shared/data/images/fer2013",
     }
-    staging = Path(tempfile.mkdtemp(prefix=".face-ensemble-", dir=models_dir))
+    staging = staging_folder(models_dir, ENSEMBLE_ID)
     try:
         (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         compare = {m.id: {k: v for k, v in evaluate(m.folder, data_root, cache_dir=cache_dir).items()
@@ -176,11 +177,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
         card["metrics"] = {"public_test": {k: own[k] for k in METRIC_KEYS}, "members_public_test": compare}
         (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         (staging / "MODEL_CARD.md").write_text(_ensemble_card_text(card))
-        target = models_dir / ENSEMBLE_ID
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-        target.chmod(0o755)  # staging came from mkdtemp (0700)
+        target = install_folder(staging, models_dir / ENSEMBLE_ID)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -274,15 +271,6 @@ def _quantize_check_into(float_path: Path, card: dict, staging: Path, data_root:
     card["metrics"] = {"public_test": metrics}
     (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     (staging / "MODEL_CARD.md").write_text(_model_card_text(card))
-
-
-def _install(staging: Path, folder: Path) -> None:
-    """Replace ``folder`` with the checked ``staging`` copy, readable by the device's service user."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(staging, folder)
-    folder.chmod(0o755)  # staging came from mkdtemp (0700)
 
 
 def _requantized_note(card: dict) -> str:

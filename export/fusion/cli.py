@@ -151,17 +151,20 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
             "training_data": "derived from the modality tables' corpora: RAVDESS CC BY-NC-SA 4.0 "
             "(non-commercial, share-alike); FER-2013 states no licence",
         }
-        folder = Path(models_dir or REPO_MODELS_DIR) / f"fusion-{name}"
-        if folder.exists():
-            shutil.rmtree(folder)
-        shutil.copytree(trained, folder)
-        folder.chmod(0o755)  # the temporary folder it came from was private
         from export.fusion.learn import write_card
+        from export.install import install_folder, staging_folder
 
-        write_card(folder, card)
-        (folder / "MODEL_CARD.md").write_text(model_card_text(card))
-        for file in folder.iterdir():
-            file.chmod(0o644)
+        folder = Path(models_dir or REPO_MODELS_DIR) / f"fusion-{name}"
+        staging = staging_folder(folder.parent, folder.name)
+        try:
+            shutil.copytree(trained, staging, dirs_exist_ok=True)
+            write_card(staging, card)
+            (staging / "MODEL_CARD.md").write_text(model_card_text(card))
+            for file in staging.iterdir():
+                file.chmod(0o644)
+            install_folder(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         folders.append(folder)
     return folders
 
