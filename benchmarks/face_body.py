@@ -1,6 +1,6 @@
 """Face + body speed on a 720p 30 fps video sampled at 5 fps: file mode (× real time) and live mode (drops).
 
-    python benchmarks/face_body.py [--seconds 30] [--live]
+    python benchmarks/face_body.py [--seconds 30] [--live] [--expression-threads N]
 
 The input is made on the spot from a real photograph (scikit-image's astronaut) drifting and zooming.
 File mode: one pass decodes every frame, samples 5 fps, runs face detection, face mesh, expression,
@@ -24,22 +24,22 @@ from runtime.arms.face.arm import FaceSettings, scan_video  # noqa: E402
 from tests.arms.face.video_factory import write_video  # noqa: E402
 
 
-def file_mode(video: Path, duration_s: float) -> dict:
+def file_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
     started = time.perf_counter()
-    scan = scan_video(video, FaceSettings(), BodySettings())
+    scan = scan_video(video, face, BodySettings())
     wall_s = time.perf_counter() - started
     return {"mode": "file", "video_s": duration_s, "wall_s": round(wall_s, 2),
             "x_real_time": round(duration_s / wall_s, 2), "frames_sampled": len(scan.frame_times_s),
             "stage_s": scan.seconds, "faces": len(scan.faces), "poses": len(scan.bodies)}
 
 
-def live_mode(video: Path, duration_s: float) -> dict:
+def live_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
     from runtime.arms.face.arm import make_observers
     from runtime.arms.face.scan import scan_frames
     from runtime.sources.video import LiveVideoSource
 
     source = LiveVideoSource(video, replay=True, sample_fps=5.0)
-    scan = scan_frames(source.frames(), *make_observers(FaceSettings(), BodySettings()), source.stats)
+    scan = scan_frames(source.frames(), *make_observers(face, BodySettings()), source.stats)
     return {"mode": "live (real-time replay)", "video_s": duration_s, "frames_decoded": source.stats.decoded,
             "frames_sampled": source.stats.sampled, "frames_dropped": source.stats.dropped,
             "sampled_fps": round(source.stats.sampled / duration_s, 2), "poses": len(scan.bodies)}
@@ -49,12 +49,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--live", action="store_true", help="also run the live-mode drop count")
+    parser.add_argument("--expression-threads", type=int, default=FaceSettings.expression_threads,
+                        help="CPU threads for the expression CNN (the [face] expression_threads setting)")
     args = parser.parse_args()
+    if args.expression_threads < 1:
+        raise SystemExit(f"--expression-threads {args.expression_threads}: must be at least 1")
+    face = FaceSettings(expression_threads=args.expression_threads)
     with tempfile.TemporaryDirectory() as tmp:
         video = write_video(Path(tmp) / "bench720p30.mp4", args.seconds, fps=30, width=1280, height=720)
-        results = [file_mode(video, args.seconds)]
+        results = [file_mode(video, args.seconds, face)]
         if args.live:
-            results.append(live_mode(video, args.seconds))
+            results.append(live_mode(video, args.seconds, face))
     for result in results:
         print(json.dumps(result))
 

@@ -471,6 +471,8 @@ def _run_export_face(args) -> None:
               f"UA {figures['balanced_accuracy']:.3f}")
         return
     if args.from_float:
+        if args.trained or args.ensemble:
+            raise InputError("export face", "--from-float takes no trained folders and no --ensemble")
         from export.face.export import requantize_face
 
         folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)

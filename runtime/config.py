@@ -45,7 +45,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_face_px": 24,
         "max_side_px": 1280,  # frames are scaled down to this longer side before detection
         # CPU threads for the expression CNN, the scan's costliest step. A file scan already runs it in a worker
-        # beside decoding, detection and pose, so on 2 cores 1 is fastest (4.5x vs 3.8x real time with 2,
+        # beside decoding, detection and pose, so on 2 cores 1 is fastest (4.4-4.5x vs 3.6-3.8x real time with 2,
         # docs/face-body.md); more pay where cores are spare
         "expression_threads": 1,
     },

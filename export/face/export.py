@@ -140,6 +140,8 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     if inputs != [INPUT_NAME]:
         raise InputError(float_path, f"not an exported expression graph (inputs {inputs}, expected [{INPUT_NAME!r}])")
     card = json.loads((folder / "card.json").read_text())
+    if card.get("members"):
+        raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
     staging = staging_folder(folder.parent, model_id)
     try:

@@ -95,6 +95,17 @@ def test_requantizing_something_that_is_not_a_float_graph_is_one_line(trained, t
     assert (tmp_path / "face-expression-cnn" / "card.json").read_text() == before
     assert main([*args[:3], str(tmp_path / "missing.onnx"), *args[4:]]) == 2
     assert "no such float graph" in capsys.readouterr().err
+    assert main([*args, str(tmp_path)]) == 2  # a trained folder as well
+    assert "--from-float takes no trained folders" in capsys.readouterr().err
+
+
+def test_an_ensemble_card_is_not_requantized(trained, tiny_fer, tmp_path):
+    from export.face.export import requantize_face
+
+    export_face(trained, tiny_fer, models_dir=tmp_path)
+    compose_ensemble(["face-expression-cnn"], tiny_fer, models_dir=tmp_path)
+    with pytest.raises(InputError, match="requantize its members"):
+        requantize_face(trained / "expression_float.onnx", tiny_fer, models_dir=tmp_path, model_id="face-expression")
 
 
 def test_an_ensemble_is_measured_beside_each_member(trained, tiny_fer, tmp_path):
