@@ -11,6 +11,10 @@ session rank, 30-minute local baseline, two-minute context) and differs in one t
   session can look ahead, so a lead would re-align the response with the event that caused it.
 - ``stack``: the inputs at several offsets side by side, so the classifier learns the response's time course.
 - ``boosting`` and ``mean``: gradient boosting alone and averaged with the logistic regression.
+- ``respiration``: three more statistics from the wrist pulse wave (BVP), for the hyperventilation windows the
+  shipped model misses most: the log power of the BVP's respiration band (0.1-0.7 Hz: breathing moves the pulse
+  wave's baseline), that band's share of the pulse band's power, and the log power of the heart rate's
+  respiration band (sinus arrhythmia; clean beats interpolated at 4 Hz), ranked and baselined like the others.
 - ``running``: what a live session could compute as it goes: each window ranked among the windows so far, a
   trailing 30-minute local baseline and a trailing two-minute context, scored from the sixth minute on (the
   first five have no baseline), against the shipped inputs on the same windows.
@@ -33,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset  # noqa: E402
-from runtime.arms.physio.features import MEASUREMENTS  # noqa: E402
+from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
 from runtime.arms.physio.model import RANK_CLIP, model_inputs  # noqa: E402
+from runtime.arms.physio.recording import read_e4  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 
@@ -44,9 +49,13 @@ class Variant(NamedTuple):
     classifier: str = "logistic"
     inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
     first_window: int = 0  # windows before this one are not scored
+    respiration: bool = False  # the BVP respiration-band statistics as three more inputs
 
 
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
+RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventilating
+PULSE_BAND_HZ = (0.5, 8.0)
+HEART_RATE_RESAMPLE_HZ = 4.0
 VARIANTS: tuple[Variant, ...] = (
     Variant("shipped"),
     Variant("lead +15 s", (3,)),
@@ -59,6 +68,7 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("stack 0, ±60, ±120 s", (0, -12, 12, -24, 24)),
     Variant("boosting", classifier="boosting"),
     Variant("mean of logistic and boosting", classifier="mean"),
+    Variant("respiration band from the BVP", respiration=True),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
 )
@@ -95,15 +105,47 @@ def _trailing_mean(x: np.ndarray, size: int) -> np.ndarray:
     return (sums[rows + 1] - sums[first]) / (rows + 1 - first)[:, None]
 
 
+def respiration_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, window_s: float) -> np.ndarray:
+    """(n, 3) per window: log BVP respiration-band power, its share of the pulse band, log heart-rate
+    respiration-band power; NaN where under half the window has BVP or fewer than 20 clean beats."""
+    import neurokit2 as nk
+
+    recording = read_e4(data_dir / "raw" / f"{subject}.zip")
+    bvp = recording.channels["bvp"]
+    times, breath, pulse = [], [], []
+    for start_s, _, values in _segments(bvp):  # filtered per contiguous stretch, never across a gap
+        times.append(start_s + np.arange(values.size) / bvp.rate_hz)
+        breath.append(nk.signal_filter(values, bvp.rate_hz, *RESPIRATION_BAND_HZ))
+        pulse.append(nk.signal_filter(values, bvp.rate_hz, *PULSE_BAND_HZ))
+    times_s, breath, pulse = np.concatenate(times), np.concatenate(breath), np.concatenate(pulse)
+    beats = process_recording(recording).ibi
+    out = np.full((len(starts_s), 3), np.nan)
+    for i, start_s in enumerate(starts_s):
+        lo, hi = np.searchsorted(times_s, [start_s, start_s + window_s])
+        if hi - lo >= 0.5 * window_s * bvp.rate_hz:
+            out[i, 0] = np.log(np.var(breath[lo:hi]) + 1e-9)
+            out[i, 1] = np.var(breath[lo:hi]) / (np.var(pulse[lo:hi]) + 1e-9)
+        first, last = np.searchsorted(beats.times_s, [start_s, start_s + window_s])
+        if last - first >= 20:
+            grid_s = np.arange(beats.times_s[first], beats.times_s[last - 1], 1.0 / HEART_RATE_RESAMPLE_HZ)
+            rate = np.interp(grid_s, beats.times_s[first:last], 60.0 / beats.values[first:last])
+            band = nk.signal_filter(rate - rate.mean(), HEART_RATE_RESAMPLE_HZ, *RESPIRATION_BAND_HZ)
+            out[i, 2] = np.log(np.var(band) + 1e-9)
+    return out
+
+
 def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     """Row t gets the rows t + k for each offset k side by side; beyond the recording's ends the end row."""
     rows = np.arange(len(x))
     return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
 
 
-def subject_table(subject, variant: Variant) -> tuple[np.ndarray, np.ndarray]:
+def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
     features = subject.features[:, columns]
+    if variant.respiration:
+        extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, shipped.WINDOW_S)
+        features = np.hstack([features, extra])
     if variant.inputs == "running":
         x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.LOCAL_BASELINE_WINDOWS)
     else:
@@ -129,8 +171,8 @@ def classifiers(kind: str, x: np.ndarray, y: np.ndarray) -> list:
     return fitted
 
 
-def development_loso(subjects: list, variant: Variant) -> dict:
-    tables = {s.subject: subject_table(s, variant) for s in subjects}
+def development_loso(subjects: list, variant: Variant, data_dir: Path) -> dict:
+    tables = {s.subject: subject_table(s, variant, data_dir) for s in subjects}
     predictions = {}
     for name, (x, y) in tables.items():
         train = [t for t in tables if t != name]
@@ -156,7 +198,7 @@ def main() -> None:
     print(f"development subjects: {len(development)}, leave-one-subject-out")
     print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) |\n|---|---|---|---|---|")
     for variant in (v for v in VARIANTS if args.only in v.name):
-        m = development_loso(development, variant)
+        m = development_loso(development, variant, args.data)
         print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) |", flush=True)
 
