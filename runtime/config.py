@@ -7,8 +7,10 @@ Each section belongs to one part of the runtime. An unknown key or a value of th
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 try:
     import tomllib
@@ -16,6 +18,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from runtime.errors import InputError
+
+_Section = TypeVar("_Section", bound="ConfigSection")
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "runtime": {
@@ -88,6 +92,19 @@ CHOICES: dict[str, tuple[str, ...]] = {
                       "attention"),
     "fusion.when": ("multiple", "always"),
 }
+
+
+class ConfigSection:
+    """Base of a part's settings dataclass, built from its (already validated) config section.
+
+    Keys of the section that the dataclass does not hold (``enabled``, settings of another step) are left to
+    their owners; fields the section lacks keep the dataclass defaults.
+    """
+
+    @classmethod
+    def from_config(cls: type[_Section], section: Mapping[str, Any]) -> _Section:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in section.items() if key in names})
 
 
 def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:

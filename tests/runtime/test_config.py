@@ -45,3 +45,24 @@ def test_reference_config_in_deploy_states_every_default():
 
     stated = tomllib.loads((REPO_ROOT / "deploy" / "emotrace.toml").read_text())
     assert {s: set(v) for s, v in stated.items()} == {s: set(v) for s, v in DEFAULTS.items()}
+
+
+@pytest.mark.parametrize("section", ["audio", "face", "body", "physio"])
+def test_arm_settings_take_every_field_their_config_section_holds(tmp_path, section):
+    import dataclasses
+
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.body.arm import BodySettings
+    from runtime.arms.face.arm import FaceSettings
+    from runtime.arms.physio.arm import PhysioSettings
+
+    kind = {"audio": AudioSettings, "face": FaceSettings, "body": BodySettings, "physio": PhysioSettings}[section]
+    path = tmp_path / "c.toml"
+    path.write_text(f"[{section}]\nwindow_s = 7.5\nhop_s = 2.5\n")
+    values = load_settings(path)[section]
+    settings = kind.from_config(values)
+    assert (settings.window_s, settings.hop_s) == (7.5, 2.5)
+    for field in dataclasses.fields(kind):
+        # every field is a config key (a setting the file cannot change would be a silent default)
+        assert field.name in values, f"{section}.{field.name} is not in the config"
+        assert getattr(settings, field.name) == values[field.name]

@@ -15,6 +15,7 @@ from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, lo
 from runtime.arms.audio.vad import FRAME_S, detect_speech
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
+from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.media import read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
@@ -23,17 +24,13 @@ NO_SPEECH = "no speech"
 
 
 @dataclass(frozen=True)
-class AudioSettings:
+class AudioSettings(ConfigSection):
     window_s: float = 2.0
     hop_s: float = 0.5
     speaker_baseline: str = "session"  # session | none
     min_baseline_speech_s: float = 20.0
     min_speech_fraction: float = 0.3
     sample_rate_hz: int = 16000
-
-    @classmethod
-    def from_config(cls, section: dict) -> AudioSettings:
-        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
 
 
 def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_s: float) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from runtime.arms.body import measures
+from runtime.config import ConfigSection
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 log = logging.getLogger(__name__)
@@ -24,17 +25,13 @@ RELATIVE = ("overall", "head", "hands", "torso")
 
 
 @dataclass(frozen=True)
-class BodySettings:
+class BodySettings(ConfigSection):
     detector: str = "body-pose-detector"
     landmarks: str = "body-pose-landmarks"
     model: str = ""
     sample_fps: float = 5.0
     window_s: float = 2.0
     hop_s: float = 1.0
-
-    @classmethod
-    def from_config(cls, section: dict) -> BodySettings:
-        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
 
 
 def window_measurements(times_s: np.ndarray, points: np.ndarray, visibility: np.ndarray,

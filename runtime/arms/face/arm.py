@@ -14,6 +14,7 @@ import numpy as np
 
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, blinks
 from runtime.arms.face.scan import FaceObservation, VideoScan
+from runtime.config import ConfigSection
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ HEAD_AWAY_DEG = 20.0  # head turned this far from the person's own median pose c
 
 
 @dataclass(frozen=True)
-class FaceSettings:
+class FaceSettings(ConfigSection):
     model: str = "face-expression"
     detector: str = "face-detector"
     landmarks: str = "face-landmarks"
@@ -36,10 +37,6 @@ class FaceSettings:
     min_face_px: int = 24
     max_side_px: int = 1280
     expression_threads: int = 1
-
-    @classmethod
-    def from_config(cls, section: dict) -> FaceSettings:
-        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
 
 
 def chosen_people(scan: VideoScan, person: str) -> list[int]:

@@ -15,13 +15,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
 from runtime.arms.physio.model import model_inputs
 from runtime.arms.physio.recording import Recording, read_recording
+from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.models import Model, load_model
 from runtime.timeline import write_atomically
@@ -34,14 +34,10 @@ MIN_BASELINE_S = 300.0
 
 
 @dataclass(frozen=True)
-class PhysioSettings:
+class PhysioSettings(ConfigSection):
     model: str = DEFAULT_MODEL
     window_s: float = 60.0
     hop_s: float = 5.0
-
-    @classmethod
-    def from_config(cls, section: dict[str, Any]) -> PhysioSettings:
-        return cls(**{k: section[k] for k in cls.__dataclass_fields__ if k in section})
 
 
 @dataclass
