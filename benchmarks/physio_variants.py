@@ -15,6 +15,9 @@ session rank, 30-minute local baseline, two-minute context) and differs in one t
   shipped model misses most: the log power of the BVP's respiration band (0.1-0.7 Hz: breathing moves the pulse
   wave's baseline), that band's share of the pulse band's power, and the log power of the heart rate's
   respiration band (sinus arrhythmia; clean beats interpolated at 4 Hz), ranked and baselined like the others.
+- ``20 s windows``, ``60 s windows``: the same statistics over windows shorter or longer than the shipped 30 s
+  (the hop, the labelling rule, the context and the baseline, counted in 5 s hops, unchanged): a shorter window
+  follows changes sooner, a longer one averages more beats and skin-conductance responses.
 - ``running``: what a live session could compute as it goes: each window ranked among the windows so far, a
   trailing 30-minute local baseline and a trailing two-minute context, scored from the sixth minute on (the
   first five have no baseline), against the shipped inputs on the same windows.
@@ -36,7 +39,7 @@ from scipy.special import ndtri
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio import train as shipped  # noqa: E402
-from export.physio.dataset import load_dataset  # noqa: E402
+from export.physio.dataset import load_dataset, load_labels  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
 from runtime.arms.physio.model import RANK_CLIP, model_inputs  # noqa: E402
 from runtime.arms.physio.recording import read_e4  # noqa: E402
@@ -50,6 +53,7 @@ class Variant(NamedTuple):
     inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
     first_window: int = 0  # windows before this one are not scored
     respiration: bool = False  # the BVP respiration-band statistics as three more inputs
+    window_s: float = shipped.WINDOW_S  # statistics over windows this long (same 5 s hop, same labelling rule)
 
 
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
@@ -69,6 +73,8 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("boosting", classifier="boosting"),
     Variant("mean of logistic and boosting", classifier="mean"),
     Variant("respiration band from the BVP", respiration=True),
+    Variant("20 s windows", window_s=20.0),
+    Variant("60 s windows (physio-stress 2.1.0)", window_s=60.0),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
 )
@@ -144,7 +150,7 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
     features = subject.features[:, columns]
     if variant.respiration:
-        extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, shipped.WINDOW_S)
+        extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, variant.window_s)
         features = np.hstack([features, extra])
     if variant.inputs == "running":
         x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.LOCAL_BASELINE_WINDOWS)
@@ -182,6 +188,14 @@ def development_loso(subjects: list, variant: Variant, data_dir: Path) -> dict:
     return shipped.evaluate(predictions)
 
 
+def development_windows(data_dir: Path, window_s: float, cache_dir: Path | None) -> list:
+    try:
+        development = [s for s in load_labels(data_dir) if s not in shipped.HELD_OUT_SUBJECTS]
+        return load_dataset(data_dir, window_s, shipped.HOP_S, subjects=development, cache_dir=cache_dir)
+    except InputError as error:
+        raise SystemExit(str(error)) from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the Stress-Predict folder")
@@ -190,14 +204,13 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data / "raw").is_dir():
         raise SystemExit(f"{args.data}: not a Stress-Predict folder (no raw/ with SXX.zip)")
-    try:
-        subjects = load_dataset(args.data, shipped.WINDOW_S, shipped.HOP_S, cache_dir=args.cache)
-    except InputError as error:
-        raise SystemExit(str(error)) from None
-    development = [s for s in subjects if s.subject not in shipped.HELD_OUT_SUBJECTS]
-    print(f"development subjects: {len(development)}, leave-one-subject-out")
+    development_subjects = {}  # window length -> the development subjects' windows
+    print("development subjects, leave-one-subject-out")
     print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) |\n|---|---|---|---|---|")
     for variant in (v for v in VARIANTS if args.only in v.name):
+        if variant.window_s not in development_subjects:
+            development_subjects[variant.window_s] = development_windows(args.data, variant.window_s, args.cache)
+        development = development_subjects[variant.window_s]
         m = development_loso(development, variant, args.data)
         print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) |", flush=True)

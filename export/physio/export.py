@@ -19,7 +19,7 @@ from runtime.models.card import REPO_MODELS_DIR, file_sha256
 MODEL_ID = "physio-stress"
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-VERSION = "2.1.0"
+VERSION = "2.2.0"
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
@@ -158,6 +158,7 @@ physio` for the others):
 | study candidate (raw E4 statistics, local baseline, context) | 0.782 | 0.740 | 0.779 |
 | physio-stress 1.0.0 (cleaned measurements, median/IQR, 2-min context) | 0.743 | 0.693 | 0.728 |
 | physio-stress 2.0.0 (all 22 statistics, z-score, 15-min local baseline) | 0.782 | 0.740 | 0.779 |
+| physio-stress 2.1.0 (15 statistics, ranks, 30-min local baseline, 60 s windows) | 0.826 | 0.744 | 0.803 |
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
 | {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
 

@@ -3,7 +3,7 @@
 Not the shipped model (that one is ``export/physio/train.py`` over the device's own features); this module
 measures what the E4's own channels can do, to explain the gap to the reference and to pick the next model.
 
-Per 60 s window (on the same 5 s grid and with the same labels as ``train.py``) it reads the E4 files
+Per 60 s window (on the same 5 s grid and with the same labelling rule as ``train.py``) it reads the E4 files
 directly: the E4's HR.csv (mean, sd, min, max), IBI.csv (mean, sd, RMSSD), raw EDA (mean, sd, slope),
 neurokit2's tonic/phasic split (high-pass) and SCR peaks, TEMP (mean, sd, slope) and ACC (magnitude mean
 and sd, x and z means). Every feature is z-scored over the subject's whole recording.
@@ -32,7 +32,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from export.physio.dataset import load_labels, window_stress_fraction
-from export.physio.train import HELD_OUT_SUBJECTS, HOP_S, WINDOW_S, evaluate
+from export.physio.train import HELD_OUT_SUBJECTS, HOP_S, evaluate
 from runtime.arms.physio.recording import read_e4
 from runtime.track import window_grid
 
@@ -50,6 +50,7 @@ REFERENCE_FEATURES: tuple[str, ...] = (
 )  # fmt: skip
 LOCAL_BASELINE_WINDOWS = 181  # 15 min at a 5 s hop
 CONTEXT_WINDOWS = 25  # 2 min at a 5 s hop
+WINDOW_S = 60.0  # the reference pipeline's windows, whatever the shipped model uses
 REFERENCE_STEP = 12  # every 12th window of the 5 s grid: 60 s windows without overlap
 
 

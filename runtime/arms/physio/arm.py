@@ -36,7 +36,7 @@ MIN_BASELINE_S = 300.0
 @dataclass(frozen=True)
 class PhysioSettings(ConfigSection):
     model: str = DEFAULT_MODEL
-    window_s: float = 60.0
+    window_s: float = 30.0
     hop_s: float = 5.0
 
 
@@ -63,12 +63,27 @@ def classify_windows(recording: Recording, model: Model, settings: PhysioSetting
     if gaps:
         summary = ", ".join(f"{name}: {len(v)} gap(s), {sum(b - a for a, b in v):.1f} s" for name, v in gaps.items())
         log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
+    warn_if_not_as_trained(model, settings)
     windows = recording_features(recording, settings.window_s, settings.hop_s)
     if recording.duration_s < MIN_BASELINE_S:
         # The model judges each window against the session's own baseline; a few minutes are needed.
         reason = f"recording too short for a session baseline ({recording.duration_s:.0f} s < {MIN_BASELINE_S:.0f} s)"
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     return _classify(windows, model)
+
+
+def warn_if_not_as_trained(model: Model, settings: PhysioSettings) -> bool:
+    """One log line when the windows differ from the model's own: its context and local baseline are counted in
+    windows, and its statistics were learnt over windows of one length, so other values change what it reads."""
+    trained = (model.card.extra.get("window_s"), model.card.extra.get("hop_s"))
+    if None in trained or (float(trained[0]), float(trained[1])) == (settings.window_s, settings.hop_s):
+        return False
+    log.warning(
+        "physio: %g s windows every %g s, but %s was trained on %g s every %g s; its stress figures are not "
+        "measured for these settings",
+        settings.window_s, settings.hop_s, model.card.id, float(trained[0]), float(trained[1]),
+    )
+    return True
 
 
 def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:

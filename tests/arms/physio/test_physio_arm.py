@@ -16,6 +16,7 @@ from runtime.arms.physio.arm import (
     classify_windows,
     load_physio_model,
     resolve_offset,
+    warn_if_not_as_trained,
 )
 from runtime.arms.physio.model import RANK_CLIP, model_inputs, session_scaled
 from runtime.arms.physio.recording import Recording, read_e4
@@ -53,6 +54,16 @@ def test_stress_probability_is_higher_in_the_stress_tasks_of_a_held_out_subject(
             (stress if fraction >= 0.8 else rest if fraction <= 0.2 else []).append(w.stress)
     assert len(stress) > 20 and len(rest) > 20
     assert np.mean(stress) > np.mean(rest) + 0.1
+
+
+def test_default_windows_are_the_shipped_models_and_others_are_warned_about(caplog):
+    model = load_physio_model()
+    assert not warn_if_not_as_trained(model, PhysioSettings())
+    assert not caplog.records
+    assert warn_if_not_as_trained(model, PhysioSettings(window_s=60.0))
+    [record] = caplog.records
+    assert "60 s windows every 5 s" in record.getMessage()
+    assert f"trained on {model.card.extra['window_s']:g} s every 5 s" in record.getMessage()
 
 
 def test_classify_csv_has_one_row_per_window_from_the_earliest_channel_start(stress_predict, tmp_path):
@@ -113,7 +124,7 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
     e4 = write_e4(tmp_path / "S99", duration_s=400.0)
     media = tmp_path / "session.wav"
     media.write_bytes(wav_bytes(np.zeros(16000 * 120, dtype=np.float32), 16000))
-    settings = load_settings(None, {"physio.hop_s": 30.0})
+    settings = load_settings(None, {"physio.window_s": 60.0, "physio.hop_s": 30.0})
     for section in ("audio", "face", "body"):
         if section in settings:
             settings[section]["enabled"] = False
