@@ -28,7 +28,9 @@ from runtime.pipeline import analyze_file
 from runtime.track import CANONICAL_LABELS
 from tests.physio_factory import write_e4
 
-HELD_OUT_SUBJECT = "S13"  # never used to choose settings (export/physio/train.py HELD_OUT_SUBJECTS)
+# One of the subjects that never chose a setting (export/physio/train.py HELD_OUT_SUBJECTS). The shipped model is
+# refit on all 27, so this checks the arm end to end on a real recording, not generalisation (that is report.json).
+HELD_OUT_SUBJECT = "S13"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def s13_windows(stress_predict):
     return recording, classify_windows(recording, load_physio_model(), PhysioSettings())
 
 
-def test_stress_probability_is_higher_in_the_stress_tasks_of_a_held_out_subject(stress_predict, s13_windows):
+def test_stress_probability_is_higher_in_the_stress_tasks_than_at_rest(stress_predict, s13_windows):
     recording, windows = s13_windows
     times, labels = load_labels(stress_predict)[HELD_OUT_SUBJECT]
     stress, rest = [], []
