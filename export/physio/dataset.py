@@ -60,9 +60,17 @@ def window_stress_fraction(
 
 
 def subject_windows(
-    data_dir: Path, subject: str, label_table: tuple[np.ndarray, np.ndarray], window_s: float, hop_s: float
+    data_dir: Path,
+    subject: str,
+    label_table: tuple[np.ndarray, np.ndarray],
+    window_s: float,
+    hop_s: float,
+    without: tuple[str, ...] = (),
 ) -> SubjectWindows:
+    """The subject's windows; ``without`` names channels to leave out, as a source that lacks them would."""
     recording = read_e4(Path(data_dir) / "raw" / f"{subject}.zip")
+    for channel in without:
+        recording.channels.pop(channel, None)
     windows = recording_features(recording, window_s, hop_s)
     times, labels = label_table
     keep, fractions = [], []
@@ -96,14 +104,16 @@ def load_dataset(
     hop_s: float,
     subjects: list[str] | None = None,
     cache_dir: Path | None = None,
+    without: tuple[str, ...] = (),
 ) -> list[SubjectWindows]:
-    """Every labelled subject's windows; cached as .npz per subject and window setting when asked."""
+    """Every labelled subject's windows (``without`` those channels); cached as .npz per subject and setting."""
     table = load_labels(data_dir)
     result = []
     for subject in sorted(subjects or table):
         cache = None
         if cache_dir is not None:
-            cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}.npz"
+            left_out = "".join(f"_without-{c}" for c in without)
+            cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}{left_out}.npz"
             if cache.is_file():
                 data = np.load(cache)
                 result.append(
@@ -112,7 +122,7 @@ def load_dataset(
                     )
                 )
                 continue
-        windows = subject_windows(data_dir, subject, table[subject], window_s, hop_s)
+        windows = subject_windows(data_dir, subject, table[subject], window_s, hop_s, without)
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
             np.savez(

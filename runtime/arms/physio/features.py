@@ -61,6 +61,7 @@ SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; 
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
+HR_AVERAGE_S = 10.0  # a heart rate made from beats averages the last 10 s, as the E4's HR channel does
 
 
 @dataclass
@@ -113,6 +114,12 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     if "ibi" in channels and channels["ibi"].values.size:
         ibi = channels["ibi"]
         out.ibi_delivered = Series(ibi.times_s.astype(float), ibi.values.astype(float))
+    # A pulse wave without the wearable's own HR or beat channel (the serial board, a CSV of PPG): the model's
+    # heart statistics read those channels, so they are made from the clean PPG beats, as the E4 makes its own.
+    if out.cardiac == "bvp" and "ibi" not in channels:
+        out.ibi_delivered = out.ibi
+    if out.cardiac == "bvp" and "hr" not in channels:
+        out.hr = heart_rate_series(out.ibi)
     if "eda" in channels:
         out.eda_tonic, out.scr = _process_eda(channels["eda"])
         eda = channels["eda"]
@@ -127,6 +134,21 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     if "resp" in channels:
         out.resp_rate = _process_resp(channels["resp"])
     return out
+
+
+def heart_rate_series(beats: Series, average_s: float = HR_AVERAGE_S) -> Series:
+    """A 1 Hz heart rate (bpm) from beat intervals: each second, 60 over the mean interval of the beats in the
+    preceding ``average_s`` (as wearables report it); missing where fewer than three beats fall there."""
+    if beats.times_s.size == 0:
+        return Series(np.zeros(0), np.zeros(0), list(beats.valid))
+    seconds = np.arange(np.ceil(beats.times_s[0]), np.floor(beats.times_s[-1]) + 1.0)
+    first = np.searchsorted(beats.times_s, seconds - average_s, side="right")
+    last = np.searchsorted(beats.times_s, seconds, side="right")
+    sums = np.concatenate([[0.0], np.cumsum(beats.values)])
+    counts = last - first
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(counts >= 3, 60.0 * counts / (sums[last] - sums[first]), np.nan)
+    return Series(seconds, rate, list(beats.valid))
 
 
 def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> WindowFeatures:

@@ -10,6 +10,8 @@ import pytest
 
 from runtime.arms.physio.features import (
     MOTION_LIMIT_G,
+    Series,
+    heart_rate_series,
     process_recording,
     recording_features,
     window_features,
@@ -35,6 +37,36 @@ def test_heart_rate_follows_a_simulated_ppg_at_72_and_96_bpm():
         windows = recording_features(recording, window_s=60.0, hop_s=30.0)
         assert windows[1].measurements["hr_bpm"] == pytest.approx(bpm, abs=3)
         assert math.isfinite(windows[1].measurements["rmssd_ms"])
+
+
+def test_a_pulse_wave_alone_gives_the_heart_channels_the_model_reads():
+    # The serial board sends a pulse wave but no heart-rate or beat channel: both are made from its beats.
+    ppg = nk.ppg_simulate(duration=120, sampling_rate=64, heart_rate=80, random_state=4)
+    recording = Recording("board", {"bvp": uniform("bvp", ppg, 64.0)})
+    measurements = recording_features(recording, window_s=30.0, hop_s=30.0)[2].measurements
+    assert measurements["hr_channel_bpm"] == pytest.approx(80, abs=3)
+    assert measurements["ibi_mean_s"] == pytest.approx(0.75, abs=0.03)
+    assert math.isfinite(measurements["ibi_rmssd_s"])
+
+
+def test_delivered_heart_channels_are_kept_over_the_pulse_wave():
+    ppg = nk.ppg_simulate(duration=120, sampling_rate=64, heart_rate=80, random_state=4)
+    hr = uniform("hr", np.full(120, 61.0), 1.0)
+    recording = Recording("e4", {"bvp": uniform("bvp", ppg, 64.0), "hr": hr})
+    measurements = recording_features(recording, window_s=30.0, hop_s=30.0)[2].measurements
+    assert measurements["hr_channel_bpm"] == 61.0
+    assert math.isfinite(measurements["ibi_mean_s"])  # no IBI channel: beats from the pulse wave
+
+
+def test_heart_rate_from_beats_averages_the_last_ten_seconds_and_needs_three_beats():
+    beat_times_s = np.concatenate([np.arange(1.0, 21.0, 1.0), np.arange(21.5, 40.0, 0.5)])  # 60 bpm, then 120
+    beats = Series(beat_times_s, np.diff(np.concatenate([[0.0], beat_times_s])), [(0.0, 40.0)])
+    rate = heart_rate_series(beats)
+    at = dict(zip(rate.times_s.tolist(), rate.values.tolist(), strict=True))
+    assert math.isnan(at[2.0])  # two beats so far
+    assert at[15.0] == pytest.approx(60.0)
+    assert at[35.0] == pytest.approx(120.0)
+    assert 60.0 < at[25.0] < 120.0  # the ten seconds before span both rates
 
 
 def test_scr_rate_rises_with_the_number_of_skin_conductance_responses():

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from export.physio.dataset import window_stress_fraction
+from export.physio.dataset import load_dataset, window_stress_fraction
 from export.physio.export import export_physio
 from export.physio.train import evaluate, stress_calibration_error
+from runtime.arms.physio.features import MEASUREMENTS
 from runtime.models import load_model
 
 
@@ -72,3 +73,18 @@ def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp
     np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(x @ coef + intercept))), atol=1e-5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
     assert "MIT" in json.loads((folder / "card.json").read_text())["licence"]["training_data"]
+
+
+def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp_path):
+    data = shared_data / "physio" / "stress_predict"
+    [e4] = load_dataset(data, 30.0, 30.0, subjects=["S02"], cache_dir=tmp_path)
+    [board] = load_dataset(data, 30.0, 30.0, subjects=["S02"], cache_dir=tmp_path, without=("hr", "ibi", "acc"))
+    cached = sorted(f.name for f in tmp_path.iterdir())
+    assert cached == ["S02_w30_h30.npz", "S02_w30_h30_without-hr_without-ibi_without-acc.npz"]
+    column = MEASUREMENTS.index
+    assert np.isnan(board.features[:, column("acc_magnitude_mean_g")]).all()
+    assert np.isfinite(e4.features[:, column("acc_magnitude_mean_g")]).all()
+    # Heart rate from the pulse wave, not the E4's own HR file: the same person, another estimate.
+    e4_hr, board_hr = e4.features[:, column("hr_channel_bpm")], board.features[:, column("hr_channel_bpm")]
+    assert np.nanmedian(board_hr) == pytest.approx(np.nanmedian(e4_hr), abs=10)
+    assert not np.allclose(board_hr, e4_hr, equal_nan=True)
