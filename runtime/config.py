@@ -42,6 +42,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "model": "face-expression",  # expression model id or folder ("" = geometry only)
         "detector": "face-detector",
         "landmarks": "face-landmarks",
+        "iris": "iris-landmarks",  # iris model id or folder ("" = no gaze measurements, head pose only)
         "sample_fps": 5.0,
         "window_s": 2.0,
         "hop_s": 1.0,

@@ -35,6 +35,14 @@ MODELS: dict[str, dict] = {
         "labels": ["face"],
         "input_px": 192, "value_range": [0.0, 1.0], "roi_scale": 1.5, "n_landmarks": 468,
     },
+    "iris-landmarks": {
+        "member": "mediapipe/modules/iris_landmark/iris_landmark.tflite",
+        "task": "5 iris points (centre, then four on the rim) and 71 eye-contour points of one eye crop",
+        "labels": ["eye"],
+        "input_px": 64, "value_range": [0.0, 1.0], "roi_scale": 2.3, "n_landmarks": 5,
+        "iris_output": "output_iris", "trained_on": "the eye whose outer corner is on the crop's left: "
+        "the other eye's crop is mirrored",
+    },
     "body-pose-detector": {
         "member": "mediapipe/modules/pose_detection/pose_detection.tflite",
         "task": "person detection for pose (box + hip centre, body-circle point, shoulder centre, upper-body point)",
@@ -45,10 +53,11 @@ MODELS: dict[str, dict] = {
     },
     "body-pose-landmarks": {
         "member": "mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
-        "task": "33 BlazePose landmarks (+6 auxiliary; 33-34 align the next crop) with visibility and presence logits",
+        "task": "33 BlazePose landmarks (+6 auxiliary; 33-34 align the next crop) with visibility logits and a "
+        "pose-presence probability",
         "labels": ["person"],
         "input_px": 256, "value_range": [0.0, 1.0], "roi_scale": 1.25, "n_landmarks": 39,
-        "values_per_landmark": 5,
+        "values_per_landmark": 5, "presence_output": "probability",
     },
 }
 

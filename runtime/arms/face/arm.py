@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.arms.face.geometry import FRAME_MEASUREMENTS, blinks
+from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
 from runtime.arms.face.scan import FaceObservation, VideoScan
 from runtime.config import ConfigSection
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
@@ -30,6 +30,7 @@ class FaceSettings(ConfigSection):
     model: str = "face-expression"
     detector: str = "face-detector"
     landmarks: str = "face-landmarks"
+    iris: str = "iris-landmarks"  # "" = no gaze measurements
     sample_fps: float = 5.0
     window_s: float = 2.0
     hop_s: float = 1.0
@@ -101,6 +102,20 @@ def mean_expression(found: list[FaceObservation]) -> list[float] | None:
     return [float(p) for p in mean / mean.sum()]
 
 
+def _gaze_away_fraction(found: list[FaceObservation], median_deg: tuple[float, float] | None) -> float:
+    """Share of the window's faces whose gaze (head and eyes) is more than HEAD_AWAY_DEG from the person's own
+    median gaze; NaN without gaze measurements."""
+    if median_deg is None:
+        return float("nan")
+    gazes = [(o.measurements.get("gaze_yaw_deg", np.nan), o.measurements.get("gaze_pitch_deg", np.nan))
+             for o in found if o.measurements]
+    gazes = [g for g in gazes if np.isfinite(g).all()]
+    if not gazes:
+        return float("nan")
+    return float(np.mean([abs(yaw - median_deg[0]) > HEAD_AWAY_DEG or abs(pitch - median_deg[1]) > HEAD_AWAY_DEG
+                          for yaw, pitch in gazes]))
+
+
 def _session_measurements(observations: list[FaceObservation]):
     """A per-window measurement function with the session-level references it needs (median pose, blinks)."""
     valid = [o for o in observations if o.confidence > 0 and o.measurements]
@@ -111,16 +126,22 @@ def _session_measurements(observations: list[FaceObservation]):
     pitch = np.array([o.measurements.get("head_pitch_deg", np.nan) for o in valid])
     median_yaw = float(np.nanmedian(yaw)) if len(valid) else 0.0
     median_pitch = float(np.nanmedian(pitch)) if len(valid) else 0.0
+    gaze_yaw = np.array([o.measurements.get("gaze_yaw_deg", np.nan) for o in valid])
+    gaze_pitch = np.array([o.measurements.get("gaze_pitch_deg", np.nan) for o in valid])
+    median_gaze = None
+    if np.isfinite(gaze_yaw).any():
+        median_gaze = (float(np.nanmedian(gaze_yaw)), float(np.nanmedian(gaze_pitch)))
 
     def measure(found: list[FaceObservation], start_s: float, end_s: float, coverage: float) -> dict[str, float]:
         values: dict[str, float] = {}
-        for name in FRAME_MEASUREMENTS:
+        for name in FRAME_MEASUREMENTS + GAZE_MEASUREMENTS:
             column = np.array([o.measurements.get(name, np.nan) for o in found], dtype=float)
             values[name] = float(np.nanmedian(column)) if np.isfinite(column).any() else float("nan")
         away = [abs(o.measurements.get("head_yaw_deg", 0.0) - median_yaw) > HEAD_AWAY_DEG
                 or abs(o.measurements.get("head_pitch_deg", 0.0) - median_pitch) > HEAD_AWAY_DEG
                 for o in found if o.measurements]
         values["head_away_fraction"] = float(np.mean(away)) if away else float("nan")
+        values["gaze_away_fraction"] = _gaze_away_fraction(found, median_gaze)
         n_blinks = int(((blink_times >= start_s) & (blink_times < end_s)).sum())
         values["blink_rate_per_min"] = n_blinks * 60.0 / max(end_s - start_s, 1e-6)
         values["face_coverage"] = float(coverage)
@@ -150,7 +171,7 @@ def make_observers(face: FaceSettings | None, body: Any = None, backend: str | N
     faces = None
     if face is not None:
         faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend,
-                             face.expression_threads)
+                             face.expression_threads, face.iris or None)
     bodies = None
     if body is not None:
         from runtime.arms.body.pose import BodyObserver

@@ -18,6 +18,11 @@ RIGHT_CHEEK, LEFT_CHEEK, FOREHEAD, CHIN, NOSE_TIP = 234, 454, 10, 152, 1
 
 FRAME_MEASUREMENTS = ("eye_opening", "brow_raise", "mouth_opening", "lip_corner_pull", "mouth_width",
                       "head_yaw_deg", "head_pitch_deg", "head_roll_deg")
+GAZE_MEASUREMENTS = ("iris_offset_x", "iris_offset_y", "gaze_yaw_deg", "gaze_pitch_deg")
+# The eyeball's radius is about 12 mm and the eye's corner-to-corner width about 30 mm: an iris moved by 0.4 eye
+# widths has turned by 90 degrees. An approximation that is the same for everybody; gaze is judged against the
+# person's own median, so a fixed error in it cancels.
+EYEBALL_RADIUS_EYE_WIDTHS = 0.4
 
 
 def _aligned(points: np.ndarray) -> tuple[np.ndarray, float]:
@@ -69,6 +74,41 @@ def frame_measurements(points: np.ndarray) -> dict[str, float]:
         "head_yaw_deg": float(np.degrees(np.arctan2(cheek[2], np.hypot(cheek[0], cheek[1])))),
         "head_pitch_deg": float(np.degrees(np.arctan2(-vertical[2], np.hypot(vertical[0], vertical[1])))),
         "head_roll_deg": float(np.degrees(np.arctan2(eye_axis[1], eye_axis[0]))),
+    }
+
+
+def gaze_measurements(points: np.ndarray, iris_centres: np.ndarray) -> dict[str, float]:
+    """Where the eyes look, from the mesh (468, 3) and both iris centres ((2, 2): subject's right, left).
+
+    - iris_offset_x / iris_offset_y: the iris centre's offset from the midpoint of its eye's corners, along the
+      eye line (positive: towards the image's right) and across it (positive: down), in eye widths, both eyes
+      averaged; about 0 when looking straight ahead
+    - gaze_yaw_deg / gaze_pitch_deg: head yaw/pitch plus the eyes' turn in the head (the offset read on an
+      eyeball of EYEBALL_RADIUS_EYE_WIDTHS), signed like the head angles (yaw positive towards the image's right,
+      pitch positive up): eyes that keep looking at the camera while the head turns give an unchanged gaze
+    """
+    offsets = []
+    for (first, second), centre in zip(((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_INNER, LEFT_EYE_OUTER)),
+                                       iris_centres, strict=True):
+        a, b = points[first, :2], points[second, :2]
+        width = float(np.linalg.norm(b - a))
+        if width < 1e-6:
+            return dict.fromkeys(GAZE_MEASUREMENTS, float("nan"))
+        along = (b - a) / width
+        across = np.array([-along[1], along[0]])  # the eye line turned 90 degrees clockwise on screen: down
+        offset = np.asarray(centre, dtype=float) - (a + b) / 2
+        offsets.append((float(offset @ along) / width, float(offset @ across) / width))
+    x, y = np.mean(offsets, axis=0)
+    head = frame_measurements(points)
+
+    def turn_deg(share: float) -> float:
+        return float(np.degrees(np.arcsin(np.clip(share / EYEBALL_RADIUS_EYE_WIDTHS, -1.0, 1.0))))
+
+    return {
+        "iris_offset_x": float(x),
+        "iris_offset_y": float(y),
+        "gaze_yaw_deg": head["head_yaw_deg"] + turn_deg(x),
+        "gaze_pitch_deg": head["head_pitch_deg"] - turn_deg(y),
     }
 
 

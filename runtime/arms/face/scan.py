@@ -17,7 +17,8 @@ import numpy as np
 
 from runtime.arms.face.detect import SsdDetector
 from runtime.arms.face.expression import ExpressionModel, face_crop_roi
-from runtime.arms.face.geometry import frame_measurements
+from runtime.arms.face.geometry import frame_measurements, gaze_measurements
+from runtime.arms.face.iris import IrisLandmarker
 from runtime.arms.face.landmarks import CropLandmarker, face_roi
 from runtime.arms.face.tracking import IdentityTracker
 from runtime.sources.video import FrameStats, VideoFrame
@@ -60,9 +61,10 @@ class FaceObserver:
 
     def __init__(self, detector: str = "face-detector", landmarks: str = "face-landmarks",
                  expression: str | None = "face-expression", min_face_px: int = 24, backend: str | None = None,
-                 expression_threads: int = 1):
+                 expression_threads: int = 1, iris: str | None = "iris-landmarks"):
         self.detector = SsdDetector(detector)
         self.landmarker = CropLandmarker(landmarks)
+        self.iris = IrisLandmarker(iris) if iris else None
         self.expression = ExpressionModel(expression, backend, expression_threads) if expression else None
         self.min_face_px = min_face_px
         self.tracker = IdentityTracker()
@@ -70,6 +72,8 @@ class FaceObserver:
 
     def models(self) -> dict[str, dict]:
         found = {"face_detector": self.detector.identity(), "face_landmarks": self.landmarker.identity()}
+        if self.iris is not None:
+            found["iris_landmarks"] = self.iris.identity()
         if self.expression is not None:
             found["expression"] = self.expression.identity()
         return found
@@ -86,6 +90,9 @@ class FaceObserver:
                                           detection.size_px, box=detection.box)
             if landmarks.presence >= MIN_LANDMARK_PRESENCE:
                 observation.measurements = frame_measurements(landmarks.points)
+                if self.iris is not None:
+                    centres = self.iris.centres(frame.image, landmarks.points)
+                    observation.measurements.update(gaze_measurements(landmarks.points, centres))
                 if self.expression is not None:
                     roi = face_crop_roi(landmarks.points, landmarks.roi.direction)
                     crops.append((observation, self.expression.crop(frame.image, roi)))

@@ -61,6 +61,9 @@ def test_face_track_claims_face_windows_and_marks_the_faceless_stretch(gap_timel
     assert by_start[3.0].quality == 0.0 and by_start[3.0].reason == "face lost"
     assert by_start[3.0].probs is None
     assert "mouth_opening" in by_start[0.0].measurements and "head_yaw_deg" in by_start[0.0].measurements
+    # the photograph looks at the camera throughout: gaze measured, never away from her own median
+    assert abs(by_start[0.0].measurements["iris_offset_x"]) < 0.1
+    assert by_start[0.0].measurements["gaze_away_fraction"] == 0.0
 
 
 def test_face_track_speaks_only_about_labels_its_model_has(gap_timeline):

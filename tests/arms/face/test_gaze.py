@@ -1,0 +1,76 @@
+"""Gaze from the iris model: iris centres on a real photograph, eyes moved inside it, and the geometry."""
+
+import numpy as np
+import pytest
+
+from runtime.arms.face.detect import SsdDetector
+from runtime.arms.face.geometry import (
+    EYEBALL_RADIUS_EYE_WIDTHS,
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+    frame_measurements,
+    gaze_measurements,
+)
+from runtime.arms.face.iris import IrisLandmarker
+from runtime.arms.face.landmarks import CropLandmarker, face_roi
+from tests.arms.face.video_factory import astronaut
+
+
+@pytest.fixture(scope="module")
+def models():
+    return SsdDetector("face-detector"), CropLandmarker("face-landmarks"), IrisLandmarker()
+
+
+def gaze_of(image: np.ndarray, models) -> tuple[dict, np.ndarray, np.ndarray]:
+    detector, mesh, iris = models
+    points = mesh.run(image, face_roi(detector.detect(image)[0], mesh.roi_scale)).points
+    centres = iris.centres(image, points)
+    return gaze_measurements(points, centres), points, centres
+
+
+def with_irises_moved(image: np.ndarray, centres: np.ndarray, shift_px: int, radius_px: int = 5) -> np.ndarray:
+    """The photograph with a small patch around each iris centre pasted ``shift_px`` to the right."""
+    out = image.copy()
+    for x, y in np.round(centres).astype(int):
+        patch = image[y - radius_px:y + radius_px + 1, x - radius_px:x + radius_px + 1].copy()
+        out[y - radius_px:y + radius_px + 1, x - radius_px + shift_px:x + radius_px + 1 + shift_px] = patch
+    return out
+
+
+def test_the_astronaut_looking_at_the_camera_has_her_irises_mid_eye(models):
+    for image in (astronaut(), np.ascontiguousarray(astronaut()[:, ::-1])):  # as taken, and mirrored
+        gaze, points, centres = gaze_of(image, models)
+        assert abs(gaze["iris_offset_x"]) < 0.05 and abs(gaze["iris_offset_y"]) < 0.1
+        assert abs(gaze["gaze_yaw_deg"]) < 8.0
+        # each centre lies between its own eye's corners
+        for centre, (a, b) in zip(centres, ((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_INNER, LEFT_EYE_OUTER)),
+                                  strict=True):
+            assert min(points[a, 0], points[b, 0]) < centre[0] < max(points[a, 0], points[b, 0])
+
+
+def test_irises_moved_right_inside_the_eyes_turn_the_gaze_right(models):
+    gaze, _, centres = gaze_of(astronaut(), models)
+    left, _, _ = gaze_of(with_irises_moved(astronaut(), centres, -3), models)
+    right, _, _ = gaze_of(with_irises_moved(astronaut(), centres, 3), models)
+    assert left["iris_offset_x"] < gaze["iris_offset_x"] - 0.04 < right["iris_offset_x"] - 0.08
+    assert left["gaze_yaw_deg"] < gaze["gaze_yaw_deg"] - 5.0 < right["gaze_yaw_deg"] - 10.0
+
+
+def test_gaze_adds_the_eyes_turn_to_the_head_pose(models):
+    _, points, _ = gaze_of(astronaut(), models)
+    eyes = ((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_INNER, LEFT_EYE_OUTER))
+    widths = [np.linalg.norm(points[b, :2] - points[a, :2]) for a, b in eyes]
+    along = [(points[b, :2] - points[a, :2]) / w for (a, b), w in zip(eyes, widths, strict=True)]
+    middles = [(points[a, :2] + points[b, :2]) / 2 for a, b in eyes]
+    head = frame_measurements(points)
+    centred = gaze_measurements(points, np.array(middles))
+    assert centred["iris_offset_x"] == pytest.approx(0.0, abs=1e-9)
+    assert centred["gaze_yaw_deg"] == pytest.approx(head["head_yaw_deg"])
+    turned = gaze_measurements(points, np.array([m + 0.1 * w * u for m, w, u in zip(middles, widths, along,
+                                                                                   strict=True)]))
+    assert turned["iris_offset_x"] == pytest.approx(0.1)
+    expected_deg = np.degrees(np.arcsin(0.1 / EYEBALL_RADIUS_EYE_WIDTHS))
+    assert turned["gaze_yaw_deg"] - head["head_yaw_deg"] == pytest.approx(expected_deg)
+    assert turned["gaze_pitch_deg"] == pytest.approx(head["head_pitch_deg"])
