@@ -23,6 +23,9 @@ GAZE_MEASUREMENTS = ("iris_offset_x", "iris_offset_y", "gaze_yaw_deg", "gaze_pit
 # widths has turned by 90 degrees. An approximation that is the same for everybody; gaze is judged against the
 # person's own median, so a fixed error in it cancels.
 EYEBALL_RADIUS_EYE_WIDTHS = 0.4
+# Below this corner-to-corner eye width the iris model no longer tells an iris moved 3 px left from one moved
+# right (the astronaut photograph scaled down: it still does at 6 px, not at 4 px; tests/arms/face/test_gaze.py).
+MIN_EYE_WIDTH_PX = 5.0
 
 
 def _aligned(points: np.ndarray) -> tuple[np.ndarray, float]:
@@ -87,12 +90,12 @@ def gaze_measurements(points: np.ndarray, iris_centres: np.ndarray) -> dict[str,
       eyeball of EYEBALL_RADIUS_EYE_WIDTHS), signed like the head angles (yaw positive towards the image's right,
       pitch positive up): eyes that keep looking at the camera while the head turns give an unchanged gaze
     """
-    offsets = []
+    offsets = []  # NaN throughout when an eye is too small to read
     for (first, second), centre in zip(((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_INNER, LEFT_EYE_OUTER)),
                                        iris_centres, strict=True):
         a, b = points[first, :2], points[second, :2]
         width = float(np.linalg.norm(b - a))
-        if width < 1e-6:
+        if width < MIN_EYE_WIDTH_PX:
             return dict.fromkeys(GAZE_MEASUREMENTS, float("nan"))
         along = (b - a) / width
         across = np.array([-along[1], along[0]])  # the eye line turned 90 degrees clockwise on screen: down

@@ -1,5 +1,6 @@
 """Gaze from the iris model: iris centres on a real photograph, eyes moved inside it, and the geometry."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -50,12 +51,21 @@ def test_the_astronaut_looking_at_the_camera_has_her_irises_mid_eye(models):
             assert min(points[a, 0], points[b, 0]) < centre[0] < max(points[a, 0], points[b, 0])
 
 
-def test_irises_moved_right_inside_the_eyes_turn_the_gaze_right(models):
-    gaze, _, centres = gaze_of(astronaut(), models)
-    left, _, _ = gaze_of(with_irises_moved(astronaut(), centres, -3), models)
-    right, _, _ = gaze_of(with_irises_moved(astronaut(), centres, 3), models)
+@pytest.mark.parametrize("scale", [1.0, 0.3])  # eyes about 20 px wide, and about 6 px
+def test_irises_moved_right_inside_the_eyes_turn_the_gaze_right(models, scale):
+    _, _, centres = gaze_of(astronaut(), models)
+
+    def seen(image: np.ndarray) -> dict:
+        return gaze_of(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), models)[0]
+
+    gaze, left, right = (seen(with_irises_moved(astronaut(), centres, shift)) for shift in (0, -3, 3))
     assert left["iris_offset_x"] < gaze["iris_offset_x"] - 0.04 < right["iris_offset_x"] - 0.08
     assert left["gaze_yaw_deg"] < gaze["gaze_yaw_deg"] - 5.0 < right["gaze_yaw_deg"] - 10.0
+
+
+def test_eyes_too_small_to_read_give_no_gaze(models):
+    _, points, centres = gaze_of(astronaut(), models)
+    assert all(np.isnan(v) for v in gaze_measurements(points * 0.2, centres * 0.2).values())
 
 
 def test_gaze_adds_the_eyes_turn_to_the_head_pose(models):
