@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from firmware_bridge.link import Recorder, SensorLink, Status
+import numpy as np
+
+from firmware_bridge.link import Recorder, Sample, SensorLink, Status
 from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
@@ -176,8 +178,25 @@ class VideoSession:
             self.failure = error
 
 
+# Channel -> (name, unit, format) of the live readout: what a clinician can read at a glance as it arrives.
+READOUT_CHANNELS = {"hr": ("heart", "bpm", "{:.0f}"), "eda": ("EDA", "µS", "{:.2f}"), "temp": ("skin", "°C", "{:.1f}")}
+
+
+def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float) -> str | None:
+    """One line with each readout channel's median over the last window, or None when none arrived.
+
+    No stress figure: the stress model judges a window against the whole session (docs/physio.md).
+    """
+    parts = [f"{name} {fmt.format(float(np.median(values[channel])))} {unit}"
+             for channel, (name, unit, fmt) in READOUT_CHANNELS.items() if values.get(channel)]
+    if not parts:
+        return None
+    return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s)"
+
+
 class SensorSession:
-    """Body sensors beside the session: links record into one ``Recorder``; link states are printed."""
+    """Body sensors beside the session: links record into one ``Recorder``; link states are printed, and once a
+    physio window (heart rate, EDA and skin temperature medians over it)."""
 
     def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
                  on_line: Callable[[str], None] | None):
@@ -189,11 +208,30 @@ class SensorSession:
         self.recorder = Recorder()
         self.on_line = on_line
         self.threads = LinkThreads(links, self._deliver)
+        self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
+        self._readout_end_s = self.physio.window_s
+        self._readout_lock = threading.Lock()  # links deliver from threads of their own
 
     def _deliver(self, event) -> None:
         self.recorder(event)
-        if isinstance(event, Status) and self.on_line is not None:
+        if self.on_line is None:
+            return
+        if isinstance(event, Status):
             self.on_line(f"at {event.t_s:.1f} s: {event.link} {event.state} ({event.detail})")
+        elif isinstance(event, Sample) and event.channel in READOUT_CHANNELS and np.isfinite(event.value):
+            self._read_out(event)
+
+    def _read_out(self, sample: Sample) -> None:
+        with self._readout_lock:
+            line = None
+            if sample.t_s >= self._readout_end_s:
+                line = sensor_readout(self._readout, self._readout_end_s, self.physio.window_s)
+                self._readout = {channel: [] for channel in READOUT_CHANNELS}
+                while self._readout_end_s <= sample.t_s:
+                    self._readout_end_s += self.physio.window_s
+            self._readout[sample.channel].append(sample.value)
+        if line:
+            self.on_line(line)
 
     def start(self) -> None:
         self.threads.start()

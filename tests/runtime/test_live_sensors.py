@@ -10,7 +10,7 @@ from firmware_bridge.ble import BleHeartRateLink, SimulatedPeripheral
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, data_payload, encode_frame
 from runtime.config import load_settings
 from runtime.errors import InputError
-from runtime.live import LiveInputs, run_live
+from runtime.live import LiveInputs, run_live, sensor_readout
 
 SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
 
@@ -51,6 +51,8 @@ def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(t
     assert connected and "test-board" in connected[-1] and len(connected) <= 2  # said once, not every HELLO
     temps = [w.measurements.get("temp_c") for w in physio.windows]
     assert any(t == pytest.approx(33.0) for t in temps)
+    # once a physio window, the medians of what arrived (no heart channel on this board)
+    assert "at 1.0 s: sensors EDA 2.00 µS, skin 33.0 °C (last 1 s)" in lines
     assert 1.8 <= timeline.duration_s <= 2.5
     assert (tmp_path / "out" / "timeline.json").exists()
 
@@ -76,11 +78,19 @@ def test_a_ble_strap_delivers_heart_rate_on_the_session_clock(tmp_path):
     def links(clock):
         return [BleHeartRateLink(SimulatedPeripheral(script, now=clock.now_s), clock, latency_s=0.0)]
 
+    lines = []
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                        duration_s=1.8, on_line=lambda line: None, make_links=links)
+                        duration_s=1.8, on_line=lines.append, make_links=links)
     physio = timeline.track("physio")
     assert physio.settings["links"]["ble-hr"].startswith(("connected", "stopped"))
     assert any(w.measurements.get("hr_bpm") == pytest.approx(72.0) for w in physio.windows)
+    assert "at 1.0 s: sensors heart 72 bpm (last 1 s)" in lines
+
+
+def test_the_sensor_readout_gives_medians_of_what_arrived_and_nothing_without_it():
+    line = sensor_readout({"hr": [70.0, 90.0, 74.0], "eda": [], "temp": [33.04]}, 60.0, 30.0)
+    assert line == "at 60.0 s: sensors heart 74 bpm, skin 33.0 °C (last 30 s)"
+    assert sensor_readout({"hr": [], "eda": [], "temp": []}, 30.0, 30.0) is None
 
 
 def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(tmp_path):
