@@ -80,8 +80,10 @@ def frame_measurements(points: np.ndarray) -> dict[str, float]:
     }
 
 
-def gaze_measurements(points: np.ndarray, iris_centres: np.ndarray) -> dict[str, float]:
-    """Where the eyes look, from the mesh (468, 3) and both iris centres ((2, 2): subject's right, left).
+def gaze_measurements(points: np.ndarray, iris_centres: np.ndarray,
+                      head: dict[str, float] | None = None) -> dict[str, float]:
+    """Where the eyes look, from the mesh (468, 3), both iris centres ((2, 2): subject's right, left) and the
+    frame's ``frame_measurements`` (computed here when not given).
 
     - iris_offset_x / iris_offset_y: the iris centre's offset from the midpoint of its eye's corners, along the
       eye line (positive: towards the image's right) and across it (positive: down), in eye widths, both eyes
@@ -102,7 +104,7 @@ def gaze_measurements(points: np.ndarray, iris_centres: np.ndarray) -> dict[str,
         offset = np.asarray(centre, dtype=float) - (a + b) / 2
         offsets.append((float(offset @ along) / width, float(offset @ across) / width))
     x, y = np.mean(offsets, axis=0)
-    head = frame_measurements(points)
+    head = head if head is not None else frame_measurements(points)
 
     def turn_deg(share: float) -> float:
         return float(np.degrees(np.arcsin(np.clip(share / EYEBALL_RADIUS_EYE_WIDTHS, -1.0, 1.0))))

@@ -92,7 +92,8 @@ class FaceObserver:
                 observation.measurements = frame_measurements(landmarks.points)
                 if self.iris is not None:
                     centres = self.iris.centres(frame.image, landmarks.points)
-                    observation.measurements.update(gaze_measurements(landmarks.points, centres))
+                    gaze = gaze_measurements(landmarks.points, centres, observation.measurements)
+                    observation.measurements.update(gaze)
                 if self.expression is not None:
                     roi = face_crop_roi(landmarks.points, landmarks.roi.direction)
                     crops.append((observation, self.expression.crop(frame.image, roi)))
