@@ -344,8 +344,8 @@ def _add_physio_commands(physio, train, export) -> None:
     p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
     p.add_argument("--model", default="physio-stress", help="model id or folder (default: the shipped one)")
-    p.add_argument("--window-s", type=float, help="window length in seconds (default 30, as the model was trained)")
-    p.add_argument("--hop-s", type=float, help="hop in seconds (default 5, as the model was trained)")
+    p.add_argument("--window-s", type=float, help="window length in seconds (default: the model's own, 30 s)")
+    p.add_argument("--hop-s", type=float, help="hop in seconds (default: the model's own, 5 s)")
     p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
     p.add_argument("--rate-hz", type=float, help="CSV without a time column: its sample rate")
     p.set_defaults(run=_run_physio_classify)
@@ -363,13 +363,11 @@ def _add_physio_commands(physio, train, export) -> None:
 
 
 def _run_physio_classify(args) -> None:
-    from runtime.arms.physio.arm import PhysioSettings, classify_to_csv
+    from runtime.arms.physio.arm import classify_to_csv
 
-    given = {name: value for name, value in (("window_s", args.window_s), ("hop_s", args.hop_s)) if value is not None}
-    if any(value <= 0 for value in given.values()):
+    if any(value is not None and value <= 0 for value in (args.window_s, args.hop_s)):
         raise InputError("--window-s/--hop-s", "must be positive")
-    settings = PhysioSettings(model=args.model, **given)
-    count = classify_to_csv(args.path, args.csv, args.model, settings, args.start_unix, args.rate_hz)
+    count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz)
     print(f"{args.csv}: {count} window(s)")
 
 

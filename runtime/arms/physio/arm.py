@@ -118,20 +118,32 @@ def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]
     return out
 
 
+def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
+    """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given."""
+    extra, defaults = model.card.extra, PhysioSettings()
+    return PhysioSettings(
+        model=str(model.card.folder),
+        window_s=float(window_s if window_s is not None else extra.get("window_s", defaults.window_s)),
+        hop_s=float(hop_s if hop_s is not None else extra.get("hop_s", defaults.hop_s)),
+    )
+
+
 def classify_to_csv(
     path: Path,
     csv_out: Path,
     model_location: str = DEFAULT_MODEL,
-    settings: PhysioSettings | None = None,
+    window_s: float | None = None,
+    hop_s: float | None = None,
     start_unix_s: float | None = None,
     rate_hz: float | None = None,
 ) -> int:
-    """``physio classify``: one CSV row per window, ``start_s`` from the earliest channel start."""
-    settings = settings or PhysioSettings(model=model_location)
+    """``physio classify``: one CSV row per window (the model's own windows unless given), ``start_s`` from the
+    earliest channel start."""
     if not Path(csv_out).parent.is_dir():
         raise InputError(csv_out, "output folder does not exist")
     recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
-    windows = classify_windows(recording, load_physio_model(model_location), settings)
+    model = load_physio_model(model_location)
+    windows = classify_windows(recording, model, settings_as_trained(model, window_s, hop_s))
     write_atomically(Path(csv_out), windows_csv(windows).encode())
     return len(windows)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from runtime.arms.physio.arm import (
     classify_windows,
     load_physio_model,
     resolve_offset,
+    settings_as_trained,
     warn_if_not_as_trained,
 )
 from runtime.arms.physio.model import RANK_CLIP, model_inputs, session_scaled
@@ -66,6 +68,23 @@ def test_default_windows_are_the_shipped_models_and_others_are_warned_about(capl
     [record] = caplog.records
     assert "60 s windows every 5 s" in record.getMessage()
     assert f"trained on {model.card.extra['window_s']:g} s every 5 s" in record.getMessage()
+
+
+def test_classify_reads_the_windows_a_model_was_trained_on_unless_told(tmp_path, stress_predict):
+    model = load_physio_model()
+    assert (settings_as_trained(model).window_s, settings_as_trained(model).hop_s) == (30.0, 5.0)
+    assert settings_as_trained(model, window_s=60.0).window_s == 60.0
+    # another model folder whose card says 60 s windows every 10 s is read that way by `physio classify`
+    other = tmp_path / "other-model"
+    shutil.copytree(model.card.folder, other)
+    card = json.loads((other / "card.json").read_text())
+    card.update(window_s=60.0, hop_s=10.0)
+    (other / "card.json").write_text(json.dumps(card))
+    out = tmp_path / "w.csv"
+    assert main(["physio", "classify", str(stress_predict / "raw" / "S02.zip"), "--csv", str(out),
+                 "--model", str(other)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert (float(rows[1]["start_s"]), float(rows[1]["end_s"])) == (10.0, 70.0)
 
 
 def test_classify_csv_has_one_row_per_window_from_the_earliest_channel_start(stress_predict, tmp_path):
