@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS  # noqa: E402
-from runtime.arms.physio.model import model_inputs  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 HEART = ("hr_channel_bpm", "hr_min_bpm", "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s")
@@ -64,10 +63,7 @@ def subject_xy(subject, columns: tuple[str, ...], available: tuple[str, ...]) ->
     for j, name in enumerate(columns):
         if name not in available:
             features[:, j] = np.nan  # the source lacks it: the device scales a missing value to 0
-    x = model_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
-                     shipped.LOCAL_BASELINE_WINDOWS)
-    keep = np.isfinite(subject.stress_fraction) & (subject.quality > 0)
-    return x[keep], (subject.stress_fraction[keep] >= 0.5).astype(int)
+    return shipped.subject_xy(subject, for_training=False, features=features)
 
 
 def fit(subjects: list, columns: tuple[str, ...]):

@@ -67,11 +67,14 @@ class TrainReport:
         return "\n".join(lines)
 
 
-def subject_xy(subject: SubjectWindows, for_training: bool) -> tuple[np.ndarray, np.ndarray]:
-    columns = [MEASUREMENTS.index(name) for name in MODEL_FEATURES]
-    x = model_inputs(
-        subject.features[:, columns], subject.quality, CONTEXT_WINDOWS, SCALING, LOCAL_BASELINE_WINDOWS
-    )
+def subject_xy(
+    subject: SubjectWindows, for_training: bool, features: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Model inputs and 0/1 labels of the subject's labelled windows with quality > 0. ``features`` replaces the
+    subject's MODEL_FEATURES columns (a benchmark's other statistics or masked ones)."""
+    if features is None:
+        features = subject.features[:, [MEASUREMENTS.index(name) for name in MODEL_FEATURES]]
+    x = model_inputs(features, subject.quality, CONTEXT_WINDOWS, SCALING, LOCAL_BASELINE_WINDOWS)
     fraction = subject.stress_fraction
     keep = np.isfinite(fraction) & (subject.quality > 0)
     if for_training and MIXED_LABELS is not None:

@@ -102,18 +102,24 @@ def mean_expression(found: list[FaceObservation]) -> list[float] | None:
     return [float(p) for p in mean / mean.sum()]
 
 
-def _gaze_away_fraction(found: list[FaceObservation], median_deg: tuple[float, float] | None) -> float:
-    """Share of the window's faces whose gaze (head and eyes) is more than HEAD_AWAY_DEG from the person's own
-    median gaze; NaN without gaze measurements."""
-    if median_deg is None:
+# (yaw, pitch) measurement names of the two "away" fractions: the head alone, and the gaze (head and eyes).
+AWAY_ANGLES = {"head_away_fraction": ("head_yaw_deg", "head_pitch_deg"),
+               "gaze_away_fraction": ("gaze_yaw_deg", "gaze_pitch_deg")}
+
+
+def _angles(observations: list[FaceObservation], names: tuple[str, str]) -> np.ndarray:
+    """(n, 2) yaw and pitch of the observations that have measurements; NaN where one is missing."""
+    return np.array([[o.measurements.get(n, np.nan) for n in names] for o in observations if o.measurements],
+                    dtype=float).reshape(-1, 2)
+
+
+def _away_fraction(angles: np.ndarray, median_deg: np.ndarray) -> float:
+    """Share of the rows with both angles whose yaw or pitch is more than HEAD_AWAY_DEG from the person's own
+    median; NaN when no row has both."""
+    usable = angles[np.isfinite(angles).all(axis=1)]
+    if usable.shape[0] == 0 or not np.isfinite(median_deg).all():
         return float("nan")
-    gazes = [(o.measurements.get("gaze_yaw_deg", np.nan), o.measurements.get("gaze_pitch_deg", np.nan))
-             for o in found if o.measurements]
-    gazes = [g for g in gazes if np.isfinite(g).all()]
-    if not gazes:
-        return float("nan")
-    return float(np.mean([abs(yaw - median_deg[0]) > HEAD_AWAY_DEG or abs(pitch - median_deg[1]) > HEAD_AWAY_DEG
-                          for yaw, pitch in gazes]))
+    return float(np.mean((np.abs(usable - median_deg) > HEAD_AWAY_DEG).any(axis=1)))
 
 
 def _session_measurements(observations: list[FaceObservation]):
@@ -122,26 +128,19 @@ def _session_measurements(observations: list[FaceObservation]):
     times = np.array([o.t_s for o in valid])
     eye = np.array([o.measurements.get("eye_opening", np.nan) for o in valid])
     blink_times = blinks(eye, times) if len(valid) else np.zeros(0)
-    yaw = np.array([o.measurements.get("head_yaw_deg", np.nan) for o in valid])
-    pitch = np.array([o.measurements.get("head_pitch_deg", np.nan) for o in valid])
-    median_yaw = float(np.nanmedian(yaw)) if len(valid) else 0.0
-    median_pitch = float(np.nanmedian(pitch)) if len(valid) else 0.0
-    gaze_yaw = np.array([o.measurements.get("gaze_yaw_deg", np.nan) for o in valid])
-    gaze_pitch = np.array([o.measurements.get("gaze_pitch_deg", np.nan) for o in valid])
-    median_gaze = None
-    if np.isfinite(gaze_yaw).any():
-        median_gaze = (float(np.nanmedian(gaze_yaw)), float(np.nanmedian(gaze_pitch)))
+    medians = {}
+    for fraction, names in AWAY_ANGLES.items():
+        angles = _angles(valid, names)
+        usable = angles[np.isfinite(angles).all(axis=1)]
+        medians[fraction] = np.median(usable, axis=0) if usable.shape[0] else np.full(2, np.nan)
 
     def measure(found: list[FaceObservation], start_s: float, end_s: float, coverage: float) -> dict[str, float]:
         values: dict[str, float] = {}
         for name in FRAME_MEASUREMENTS + GAZE_MEASUREMENTS:
             column = np.array([o.measurements.get(name, np.nan) for o in found], dtype=float)
             values[name] = float(np.nanmedian(column)) if np.isfinite(column).any() else float("nan")
-        away = [abs(o.measurements.get("head_yaw_deg", 0.0) - median_yaw) > HEAD_AWAY_DEG
-                or abs(o.measurements.get("head_pitch_deg", 0.0) - median_pitch) > HEAD_AWAY_DEG
-                for o in found if o.measurements]
-        values["head_away_fraction"] = float(np.mean(away)) if away else float("nan")
-        values["gaze_away_fraction"] = _gaze_away_fraction(found, median_gaze)
+        for fraction, names in AWAY_ANGLES.items():
+            values[fraction] = _away_fraction(_angles(found, names), medians[fraction])
         n_blinks = int(((blink_times >= start_s) & (blink_times < end_s)).sum())
         values["blink_rate_per_min"] = n_blinks * 60.0 / max(end_s - start_s, 1e-6)
         values["face_coverage"] = float(coverage)

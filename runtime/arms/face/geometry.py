@@ -23,8 +23,9 @@ GAZE_MEASUREMENTS = ("iris_offset_x", "iris_offset_y", "gaze_yaw_deg", "gaze_pit
 # widths has turned by 90 degrees. An approximation that is the same for everybody; gaze is judged against the
 # person's own median, so a fixed error in it cancels.
 EYEBALL_RADIUS_EYE_WIDTHS = 0.4
-# Below this corner-to-corner eye width the iris model no longer tells an iris moved 3 px left from one moved
-# right (the astronaut photograph scaled down: it still does at 6 px, not at 4 px; tests/arms/face/test_gaze.py).
+# Below this corner-to-corner eye width the iris model's reading of a moved iris shrinks: on the astronaut scaled
+# down, irises moved 3 px each way read -0.10 / +0.09 eye widths at 6 px, only -0.05 / +0.05 at 4 px
+# (benchmarks/gaze_check.py).
 MIN_EYE_WIDTH_PX = 5.0
 
 

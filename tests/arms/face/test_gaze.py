@@ -16,7 +16,7 @@ from runtime.arms.face.geometry import (
 )
 from runtime.arms.face.iris import IrisLandmarker
 from runtime.arms.face.landmarks import CropLandmarker, face_roi
-from tests.arms.face.video_factory import astronaut
+from tests.arms.face.video_factory import astronaut, with_irises_moved
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +29,6 @@ def gaze_of(image: np.ndarray, models) -> tuple[dict, np.ndarray, np.ndarray]:
     points = mesh.run(image, face_roi(detector.detect(image)[0], mesh.roi_scale)).points
     centres = iris.centres(image, points)
     return gaze_measurements(points, centres), points, centres
-
-
-def with_irises_moved(image: np.ndarray, centres: np.ndarray, shift_px: int, radius_px: int = 5) -> np.ndarray:
-    """The photograph with a small patch around each iris centre pasted ``shift_px`` to the right."""
-    out = image.copy()
-    for x, y in np.round(centres).astype(int):
-        patch = image[y - radius_px:y + radius_px + 1, x - radius_px:x + radius_px + 1].copy()
-        out[y - radius_px:y + radius_px + 1, x - radius_px + shift_px:x + radius_px + 1 + shift_px] = patch
-    return out
 
 
 def test_the_astronaut_looking_at_the_camera_has_her_irises_mid_eye(models):
@@ -84,3 +75,12 @@ def test_gaze_adds_the_eyes_turn_to_the_head_pose(models):
     expected_deg = np.degrees(np.arcsin(0.1 / EYEBALL_RADIUS_EYE_WIDTHS))
     assert turned["gaze_yaw_deg"] - head["head_yaw_deg"] == pytest.approx(expected_deg)
     assert turned["gaze_pitch_deg"] == pytest.approx(head["head_pitch_deg"])
+
+
+def test_away_fraction_counts_rows_beyond_twenty_degrees_of_the_persons_median_and_skips_missing_ones():
+    from runtime.arms.face.arm import _away_fraction
+
+    angles = np.array([[0.0, 0.0], [25.0, 0.0], [0.0, -21.0], [5.0, 5.0], [np.nan, 0.0]])
+    assert _away_fraction(angles, np.array([2.0, 1.0])) == pytest.approx(2 / 4)
+    assert np.isnan(_away_fraction(angles, np.array([np.nan, np.nan])))  # no gaze measured in the session
+    assert np.isnan(_away_fraction(angles[4:], np.array([0.0, 0.0])))

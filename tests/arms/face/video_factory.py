@@ -64,3 +64,13 @@ def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def with_irises_moved(image: np.ndarray, centres: np.ndarray, shift_px: int, radius_px: int = 5) -> np.ndarray:
+    """The photograph with a small patch around each iris centre ((n, 2) x, y) pasted ``shift_px`` to the right:
+    eyes that look elsewhere while the face stays still."""
+    out = image.copy()
+    for x, y in np.round(centres).astype(int):
+        patch = image[y - radius_px:y + radius_px + 1, x - radius_px:x + radius_px + 1].copy()
+        out[y - radius_px:y + radius_px + 1, x - radius_px + shift_px:x + radius_px + 1 + shift_px] = patch
+    return out
