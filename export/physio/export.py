@@ -116,9 +116,10 @@ def _model_card_text(card: dict) -> str:
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
 
     def row(name: str, m: dict) -> str:
+        low, high = m.get("ba_interval_95", (float("nan"), float("nan")))  # reports before 2.2.0's had none
         return (
             f"| {name} | {m['subjects']} | {m['windows']} | {m['balanced_accuracy']:.3f} "
-            f"| {m['macro_f1']:.3f} "
+            f"({low:.3f}-{high:.3f}) | {m['macro_f1']:.3f} "
             f"| {m['ece']:.3f} | {m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} "
             f"(min {m['per_subject_ba_min']:.3f}) |"
         )
@@ -139,13 +140,15 @@ It assists a clinician's judgement; it does not diagnose.
 
 ## Subject-independent results
 
-| evaluation | subjects | windows | BA | macro-F1 | ECE | per-subject BA |
+| evaluation | subjects | windows | BA (95 % over subjects) | macro-F1 | ECE | per-subject BA |
 |---|---|---|---|---|---|---|
 {row("development, leave-one-subject-out", dev)}
 {row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
 {row("all 27 subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
 
-Held-out subjects were never used to choose settings.
+Held-out subjects were never used to choose settings. The interval is the 2.5-97.5 % range of the pooled BA
+when the subjects are drawn again with replacement (2,000 draws): how far the figure could move for
+other people like these.
 
 Comparison (same splits; `python -m export.physio.study DATA` for the first three rows, `emotrace train
 physio` for the others):

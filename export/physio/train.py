@@ -58,8 +58,10 @@ class TrainReport:
         lines = [f"{self.out_dir}: physio stress model trained"]
         for name in ("development_loso", "held_out", "all_subjects_loso"):
             m = self.data["metrics"][name]
+            low, high = m["ba_interval_95"]
             lines.append(
-                f"  {name}: BA {m['balanced_accuracy']:.3f}, macro-F1 {m['macro_f1']:.3f}, "
+                f"  {name}: BA {m['balanced_accuracy']:.3f} (95 % over subjects {low:.3f}-{high:.3f}), "
+                f"macro-F1 {m['macro_f1']:.3f}, "
                 f"ECE {m['ece']:.3f}, per-subject BA {m['per_subject_ba_mean']:.3f} "
                 f"± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f}), "
                 f"{m['subjects']} subjects, {m['windows']} windows"
@@ -92,7 +94,8 @@ def fit(subjects: list[SubjectWindows]):
 
 
 def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
-    """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA."""
+    """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA and a 95 % interval of
+    the pooled BA over resampled subjects."""
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
     p = np.concatenate([v[0] for v in predictions.values()])
@@ -105,6 +108,7 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     values = np.array(list(per_subject.values()))
     return {
         "balanced_accuracy": float(balanced_accuracy_score(y, p >= 0.5)),
+        "ba_interval_95": subject_bootstrap_interval(predictions),
         "macro_f1": float(f1_score(y, p >= 0.5, average="macro")),
         "ece": stress_calibration_error(p, y),
         "per_subject_ba_mean": float(values.mean()),
@@ -116,6 +120,27 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
         "windows": int(y.size),
         "stress_share": float(y.mean()),
     }
+
+
+def subject_bootstrap_interval(
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: int = 2000, seed: int = 0
+) -> list[float]:
+    """2.5 and 97.5 percentiles of the pooled BA when the subjects are drawn again with replacement.
+
+    Subjects, not windows, are the unit: a subject's windows share one body and one session, so resampling
+    windows would understate how much the figure moves from one set of people to the next.
+    """
+    # per subject: correct stress windows, stress windows, correct calm windows, calm windows
+    counts = np.array([
+        [np.sum((p >= 0.5) & (y == 1)), np.sum(y == 1), np.sum((p < 0.5) & (y == 0)), np.sum(y == 0)]
+        for p, y in predictions.values()
+    ], dtype=float)  # fmt: skip
+    draws = np.random.default_rng(seed).integers(0, len(counts), (resamples, len(counts)))
+    totals = counts[draws].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ba = 0.5 * (totals[:, 0] / totals[:, 1] + totals[:, 2] / totals[:, 3])
+    low, high = np.nanpercentile(ba, [2.5, 97.5])
+    return [float(low), float(high)]
 
 
 def stress_calibration_error(p_stress: np.ndarray, y: np.ndarray) -> float:

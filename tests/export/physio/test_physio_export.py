@@ -9,7 +9,7 @@ import pytest
 
 from export.physio.dataset import load_dataset, window_stress_fraction
 from export.physio.export import export_physio
-from export.physio.train import evaluate, stress_calibration_error
+from export.physio.train import evaluate, stress_calibration_error, subject_bootstrap_interval
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.models import load_model
 
@@ -40,11 +40,24 @@ def test_evaluate_reports_balanced_accuracy_and_per_subject_spread():
     assert m["per_subject_ba_min"] == 0.5 and m["windows"] == 8
 
 
+def test_interval_over_subjects_is_wide_when_subjects_disagree_and_closed_when_they_agree():
+    right = (np.array([0.9, 0.8, 0.2, 0.1]), np.array([1, 1, 0, 0]))
+    wrong = (np.array([0.1, 0.2, 0.8, 0.9]), np.array([1, 1, 0, 0]))
+    low, high = subject_bootstrap_interval({f"S{i}": right for i in range(10)})
+    assert low == high == 1.0
+    mixed = {f"S{i}": right if i < 5 else wrong for i in range(10)}
+    low, high = subject_bootstrap_interval(mixed)
+    assert low < 0.3 and high > 0.7  # the pooled 0.5 could be far off for another ten people
+    low, high = evaluate(mixed)["ba_interval_95"]
+    assert low < evaluate(mixed)["balanced_accuracy"] < high
+
+
 def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp_path):
     rng = np.random.default_rng(0)
     coef, intercept = rng.normal(size=20), -0.3
     metrics = {
         "balanced_accuracy": 0.7,
+        "ba_interval_95": [0.61, 0.78],
         "macro_f1": 0.7,
         "ece": 0.05,
         "per_subject_ba_mean": 0.7,
@@ -73,6 +86,7 @@ def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp
     np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(x @ coef + intercept))), atol=1e-5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
     assert "MIT" in json.loads((folder / "card.json").read_text())["licence"]["training_data"]
+    assert "| 0.700 (0.610-0.780) |" in (folder / "MODEL_CARD.md").read_text()
 
 
 def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp_path):
