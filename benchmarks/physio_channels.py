@@ -67,12 +67,9 @@ def subject_xy(subject, columns: tuple[str, ...], available: tuple[str, ...]) ->
 
 
 def fit(subjects: list, columns: tuple[str, ...]):
-    from sklearn.linear_model import LogisticRegression
-
+    """The shipped classifier (``export.physio.train.fit_xy``) over ``columns``."""
     pairs = [subject_xy(s, columns, columns) for s in subjects]
-    return LogisticRegression(C=shipped.REGULARISATION_C, solver="liblinear", class_weight="balanced").fit(
-        np.vstack([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
-    )
+    return shipped.fit_xy(np.vstack([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]))
 
 
 def scores(train: dict, test: dict, columns: tuple[str, ...], available: tuple[str, ...]) -> tuple[dict, dict]:

@@ -4,13 +4,15 @@
     python benchmarks/physio_variants.py ../shared/data/physio/stress_predict --cache runs/physio-cache
 
 Every variant starts from the shipped model's inputs (``export.physio.train.subject_xy``: 15 statistics,
-session rank, 30-minute local baseline, two-minute context) and differs in one thing:
+session rank, 30-minute local baseline, two-minute context) and, unless it names another, 2.2.0's classifier
+(the logistic regression alone; the table in docs/physio.md was measured on it), and differs in one thing:
 
 - ``lead``: the inputs of the window k hops later (k > 0) or earlier (k < 0) label window t. The body answers
   a stressor with a delay (heart rate in seconds, skin conductance and its recovery over minutes); a recorded
   session can look ahead, so a lead would re-align the response with the event that caused it.
 - ``stack``: the inputs at several offsets side by side, so the classifier learns the response's time course.
-- ``boosting`` and ``mean``: gradient boosting alone and averaged with the logistic regression.
+- ``boosting``, ``MLPs`` and their means with the logistic regression: other classifiers on the same inputs;
+  the mean of the logistic regression and the MLPs is 2.3.0's classifier (``export.physio.train.fit_xy``).
 - ``respiration``: three more statistics from the wrist pulse wave (BVP), for the hyperventilation windows the
   shipped model misses most: the log power of the BVP's respiration band (0.1-0.7 Hz: breathing moves the pulse
   wave's baseline), that band's share of the pulse band's power, and the log power of the heart rate's
@@ -18,6 +20,8 @@ session rank, 30-minute local baseline, two-minute context) and differs in one t
 - ``20 s windows``, ``60 s windows``: the same statistics over windows shorter or longer than the shipped 30 s
   (the hop, the labelling rule, the context and the baseline, counted in 5 s hops, unchanged): a shorter window
   follows changes sooner, a longer one averages more beats and skin-conductance responses.
+- ``windows of ... averaged``: the stress probabilities of models trained on windows of several lengths,
+  averaged at each window's centre (all hop 5 s, so the centres coincide).
 - ``running``: what a live session could compute as it goes: each window ranked among the windows so far, a
   trailing 30-minute local baseline and a trailing two-minute context, scored from the sixth minute on (the
   first five have no baseline), against the shipped inputs on the same windows.
@@ -49,11 +53,12 @@ from runtime.errors import InputError  # noqa: E402
 class Variant(NamedTuple):
     name: str
     offsets_hops: tuple[int, ...] = (0,)  # 12 hops of 5 s = one minute
-    classifier: str = "logistic"
+    classifiers: tuple[str, ...] = ("logistic",)  # their stress probabilities averaged
     inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
     first_window: int = 0  # windows before this one are not scored
     respiration: bool = False  # the BVP respiration-band statistics as three more inputs
     window_s: float = shipped.WINDOW_S  # statistics over windows this long (same 5 s hop, same labelling rule)
+    ensemble_window_s: tuple[float, ...] = ()  # models at these window lengths, averaged at the window centres
 
 
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
@@ -61,7 +66,7 @@ RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventi
 PULSE_BAND_HZ = (0.5, 8.0)
 HEART_RATE_RESAMPLE_HZ = 4.0
 VARIANTS: tuple[Variant, ...] = (
-    Variant("shipped"),
+    Variant("logistic regression (2.2.0)"),
     Variant("lead +15 s", (3,)),
     Variant("lead +30 s", (6,)),
     Variant("lead +45 s", (9,)),
@@ -70,11 +75,15 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("stack 0, ±30 s", (0, -6, 6)),
     Variant("stack 0, ±60 s", (0, -12, 12)),
     Variant("stack 0, ±60, ±120 s", (0, -12, 12, -24, 24)),
-    Variant("boosting", classifier="boosting"),
-    Variant("mean of logistic and boosting", classifier="mean"),
+    Variant("boosting", classifiers=("boosting",)),
+    Variant("mean of logistic and boosting", classifiers=("logistic", "boosting")),
+    Variant("MLPs (16 units, 3 seeds)", classifiers=("mlp",)),
+    Variant("mean of logistic and MLPs (2.3.0)", classifiers=("logistic", "mlp")),
     Variant("respiration band from the BVP", respiration=True),
     Variant("20 s windows", window_s=20.0),
     Variant("60 s windows (physio-stress 2.1.0)", window_s=60.0),
+    Variant("windows of 30 and 60 s averaged", ensemble_window_s=(30.0, 60.0)),
+    Variant("windows of 20, 30 and 60 s averaged", ensemble_window_s=(20.0, 30.0, 60.0)),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
 )
@@ -146,7 +155,8 @@ def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
 
 
-def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs, 0/1 labels and window centres (s) of the subject's labelled windows with quality > 0."""
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
     features = subject.features[:, columns]
     if variant.respiration:
@@ -159,33 +169,60 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray
                          shipped.LOCAL_BASELINE_WINDOWS)
     keep = np.isfinite(subject.stress_fraction) & (subject.quality > 0)
     keep &= np.arange(len(keep)) >= variant.first_window
-    return shifted(x, variant.offsets_hops)[keep], (subject.stress_fraction[keep] >= 0.5).astype(int)
+    centres_s = subject.starts_s[keep] + variant.window_s / 2
+    return shifted(x, variant.offsets_hops)[keep], (subject.stress_fraction[keep] >= 0.5).astype(int), centres_s
 
 
-def classifiers(kind: str, x: np.ndarray, y: np.ndarray) -> list:
+def classifiers(kinds: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> list:
+    """The fitted members whose stress probabilities the variant averages."""
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
 
     fitted = []
-    if kind in ("logistic", "mean"):
-        fitted.append(LogisticRegression(C=shipped.REGULARISATION_C, solver="liblinear",
-                                         class_weight="balanced").fit(x, y))
-    if kind in ("boosting", "mean"):
+    if "logistic" in kinds or "mlp" in kinds:
+        model = shipped.fit_xy(x, y, mlp_seeds=shipped.MLP_SEEDS if "mlp" in kinds else ())
+        fitted += [model.logistic] if "logistic" in kinds else []
+        fitted += [_Mean(model.mlps)] if "mlp" in kinds else []
+    if "boosting" in kinds:
         fitted.append(HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
                                                      min_samples_leaf=100, class_weight="balanced",
                                                      random_state=0).fit(x, y))
     return fitted
 
 
-def development_loso(subjects: list, variant: Variant, data_dir: Path) -> dict:
+class _Mean:
+    def __init__(self, models: list) -> None:
+        self.models = models
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.mean([m.predict_proba(x) for m in self.models], axis=0)
+
+
+def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
+    """Subject -> (stress probabilities, labels, window centres in s) from models fitted on the others."""
     tables = {s.subject: subject_table(s, variant, data_dir) for s in subjects}
     predictions = {}
-    for name, (x, y) in tables.items():
+    for name, (x, y, centres_s) in tables.items():
         train = [t for t in tables if t != name]
-        fitted = classifiers(variant.classifier, np.vstack([tables[t][0] for t in train]),
-                             np.concatenate([tables[t][1] for t in train]))
-        predictions[name] = (np.mean([m.predict_proba(x)[:, 1] for m in fitted], axis=0), y)
-    return shipped.evaluate(predictions)
+        fitted = classifiers(
+            variant.classifiers, np.vstack([tables[t][0] for t in train]), np.concatenate([tables[t][1] for t in train])
+        )
+        predictions[name] = (np.mean([m.predict_proba(x)[:, 1] for m in fitted], axis=0), y, centres_s)
+    return predictions
+
+
+def development_loso(windows, variant: Variant, data_dir: Path) -> dict:
+    """``windows(window_s)``: the development subjects' windows of that length."""
+    if not variant.ensemble_window_s:
+        predictions = loso_predictions(windows(variant.window_s), variant, data_dir)
+        return shipped.evaluate({s: (p, y) for s, (p, y, _) in predictions.items()})
+    here = loso_predictions(windows(variant.window_s), variant, data_dir)
+    members = [
+        loso_predictions(windows(w), variant._replace(window_s=w), data_dir) for w in variant.ensemble_window_s
+    ]
+    return shipped.evaluate({
+        s: (np.mean([np.interp(centres_s, m[s][2], m[s][0]) for m in members], axis=0), y)
+        for s, (_, y, centres_s) in here.items()
+    })
 
 
 def development_windows(data_dir: Path, window_s: float, cache_dir: Path | None) -> list:
@@ -205,13 +242,16 @@ def main() -> None:
     if not (args.data / "raw").is_dir():
         raise SystemExit(f"{args.data}: not a Stress-Predict folder (no raw/ with SXX.zip)")
     development_subjects = {}  # window length -> the development subjects' windows
+
+    def windows(window_s: float) -> list:
+        if window_s not in development_subjects:
+            development_subjects[window_s] = development_windows(args.data, window_s, args.cache)
+        return development_subjects[window_s]
+
     print("development subjects, leave-one-subject-out")
     print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) |\n|---|---|---|---|---|")
     for variant in (v for v in VARIANTS if args.only in v.name):
-        if variant.window_s not in development_subjects:
-            development_subjects[variant.window_s] = development_windows(args.data, variant.window_s, args.cache)
-        development = development_subjects[variant.window_s]
-        m = development_loso(development, variant, args.data)
+        m = development_loso(windows, variant, args.data)
         print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) |", flush=True)
 

@@ -1,8 +1,10 @@
 """Export the trained stress model to ONNX with its model card, into ``models/physio-stress``.
 
-The model is a logistic regression over the card's inputs: one Gemm to two logits (-z/2, z/2) and a Softmax,
-which yields exactly (1 - sigmoid(z), sigmoid(z)). It is tiny (a few hundred bytes), so it ships as float32;
-INT8 would save nothing and cost accuracy.
+The model (2.3.0) is the mean of a logistic regression and three one-hidden-layer MLPs over the card's inputs.
+Each member ends in one Gemm to two logits (-z/2, z/2) and a Softmax, which yields exactly
+(1 - sigmoid(z), sigmoid(z)); the logistic regression's probabilities weigh 1/2, each MLP's 1/6. It is tiny
+(a few KB), so it ships as float32; INT8 would save nothing and cost accuracy. A report without MLPs (before
+2.3.0) exports the logistic regression alone.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from runtime.models.card import REPO_MODELS_DIR, file_sha256
 MODEL_ID = "physio-stress"
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-VERSION = "2.2.0"
+VERSION = "2.3.0"
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
@@ -28,22 +30,60 @@ SCALING_TEXT = {
 }
 
 
-def build_onnx(coef: np.ndarray, intercept: float):
+def stress_probability(weights: dict, features: np.ndarray) -> np.ndarray:
+    """The exported model's stress probability computed from the report's weights (float64): the reference the
+    ONNX graph is checked against."""
+    x = np.asarray(features, dtype=np.float64)
+    p_logistic = _sigmoid(x @ np.asarray(weights["coef"]) + weights["intercept"])
+    mlps = weights.get("mlps", [])
+    if not mlps:
+        return p_logistic
+    p_mlps = []
+    for m in mlps:
+        hidden = np.maximum(x @ np.asarray(m["hidden_weights"]) + m["hidden_bias"], 0.0)
+        p_mlps.append(_sigmoid(hidden @ np.asarray(m["output_weights"]) + m["output_bias"]))
+    return 0.5 * p_logistic + 0.5 * np.mean(p_mlps, axis=0)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def build_onnx(weights: dict):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    coef = np.asarray(coef, dtype=np.float32)
-    weights = np.stack([-coef / 2, coef / 2], axis=1).astype(np.float32)
-    bias = np.array([-intercept / 2, intercept / 2], dtype=np.float32)
+    coef = np.asarray(weights["coef"], dtype=np.float32)
+    mlps = weights.get("mlps", [])
+    nodes, initializers, members = [], [], []
+
+    def two_class(name: str, source: str, w: np.ndarray, b: float) -> None:
+        """Gemm to (-z/2, z/2) and Softmax: (1 - sigmoid(z), sigmoid(z)) as ``name``."""
+        initializers.append(numpy_helper.from_array(np.stack([-w / 2, w / 2], axis=1).astype(np.float32), f"{name}_W"))
+        initializers.append(numpy_helper.from_array(np.array([-b / 2, b / 2], dtype=np.float32), f"{name}_B"))
+        nodes.append(helper.make_node("Gemm", [source, f"{name}_W", f"{name}_B"], [f"{name}_logits"]))
+        nodes.append(helper.make_node("Softmax", [f"{name}_logits"], [name], axis=1))
+
+    two_class("logistic", "features", coef, float(weights["intercept"]))
+    members.append(("logistic", 0.5 if mlps else 1.0))
+    for i, m in enumerate(mlps):
+        for array, suffix in ((m["hidden_weights"], "W1"), (m["hidden_bias"], "B1")):
+            initializers.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), f"mlp{i}_{suffix}"))
+        nodes.append(helper.make_node("Gemm", ["features", f"mlp{i}_W1", f"mlp{i}_B1"], [f"mlp{i}_pre"]))
+        nodes.append(helper.make_node("Relu", [f"mlp{i}_pre"], [f"mlp{i}_hidden"]))
+        output_w = np.asarray(m["output_weights"], dtype=np.float32)
+        two_class(f"mlp{i}", f"mlp{i}_hidden", output_w, float(m["output_bias"]))
+        members.append((f"mlp{i}", 0.5 / len(mlps)))
+    for name, share in members:
+        initializers.append(numpy_helper.from_array(np.array(share, dtype=np.float32), f"{name}_share"))
+        nodes.append(helper.make_node("Mul", [name, f"{name}_share"], [f"{name}_weighted"]))
+    nodes.append(helper.make_node("Sum", [f"{name}_weighted" for name, _ in members], ["probs"]))
     graph = helper.make_graph(
-        [
-            helper.make_node("Gemm", ["features", "W", "B"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
-        ],
+        nodes,
         "physio_stress",
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", coef.size])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", 2])],
-        [numpy_helper.from_array(weights, "W"), numpy_helper.from_array(bias, "B")],
+        initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="emotrace")
     model.ir_version = 8
@@ -59,17 +99,18 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = json.loads(report_path.read_text())
-    coef, intercept = np.array(report["weights"]["coef"]), float(report["weights"]["intercept"])
+    weights = report["weights"]
+    n_inputs = len(weights["coef"])
     folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / MODEL_FILE
-    onnx.save(build_onnx(coef, intercept), str(path))
+    onnx.save(build_onnx(weights), str(path))
 
     # The exported graph must reproduce the fitted model.
-    probe = np.random.default_rng(0).normal(size=(256, coef.size)).astype(np.float32)
+    probe = np.random.default_rng(0).normal(size=(256, n_inputs)).astype(np.float32)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     onnx_p = session.run(None, {"features": probe})[0][:, 1]
-    expected = 1.0 / (1.0 + np.exp(-(probe.astype(np.float64) @ coef + intercept)))
+    expected = stress_probability(weights, probe)
     max_abs_diff = float(np.max(np.abs(onnx_p - expected)))
     if max_abs_diff > 1e-5:
         raise RuntimeError(f"exported graph differs from the fitted model by {max_abs_diff}")
@@ -89,8 +130,9 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
             "citation": "T. Iqbal et al., 'Stress Monitoring Using Wearable Sensors: A Pilot Study and "
             "Stress-Predict Dataset', Sensors 22(21):8135, 2022",
         },
-        "inputs": {"features": ["N", int(coef.size)]},
-        "precision": "float32 (tiny logistic regression; not quantized)",
+        "inputs": {"features": ["N", n_inputs]},
+        "classifier": report.get("classifier", "logistic regression"),
+        "precision": "float32 (a few KB; not quantized)",
         "features": report["features"],
         "window_s": report["window_s"],
         "hop_s": report["hop_s"],
@@ -116,7 +158,7 @@ def _model_card_text(card: dict) -> str:
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
 
     def row(name: str, m: dict) -> str:
-        low, high = m.get("ba_interval_95", (float("nan"), float("nan")))  # reports before 2.2.0's had none
+        low, high = m.get("ba_interval_95", (float("nan"), float("nan")))  # reports written before 2.3.0 had none
         return (
             f"| {name} | {m['subjects']} | {m['windows']} | {m['balanced_accuracy']:.3f} "
             f"({low:.3f}-{high:.3f}) | {m['macro_f1']:.3f} "
@@ -133,7 +175,7 @@ It assists a clinician's judgement; it does not diagnose.
   (the per-subject baseline); the model sees that scaled value minus its centred mean over
   {card["local_baseline_windows"]} windows (a local baseline that removes slow drift), the scaled value
   itself, and the difference averaged over {card["context_windows"]} neighbouring windows.
-- **Model**: logistic regression, ONNX (Gemm + Softmax), {card["precision"]}.
+- **Model**: {card["classifier"]}, ONNX, {card["precision"]}.
 - **Labels**: {", ".join(card["labels"])}. The eight canonical emotions are not supported.
 - **Data**: Stress-Predict (Empatica E4, 27 labelled subjects S02-S28; stress = Stroop, interview,
   hyperventilation). MIT licence, (c) 2022 Talha Iqbal. Cite: {card["licence"]["citation"]}.
@@ -162,6 +204,7 @@ physio` for the others):
 | physio-stress 1.0.0 (cleaned measurements, median/IQR, 2-min context) | 0.743 | 0.693 | 0.728 |
 | physio-stress 2.0.0 (all 22 statistics, z-score, 15-min local baseline) | 0.782 | 0.740 | 0.779 |
 | physio-stress 2.1.0 (15 statistics, ranks, 30-min local baseline, 60 s windows) | 0.826 | 0.744 | 0.803 |
+| physio-stress 2.2.0 (2.1.0 on 30 s windows, logistic regression alone) | 0.827 | 0.750 | 0.813 |
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
 | {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
 

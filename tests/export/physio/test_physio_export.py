@@ -9,7 +9,13 @@ import pytest
 
 from export.physio.dataset import load_dataset, window_stress_fraction
 from export.physio.export import export_physio
-from export.physio.train import evaluate, stress_calibration_error, subject_bootstrap_interval
+from export.physio.train import (
+    balanced_rows,
+    evaluate,
+    fit_xy,
+    stress_calibration_error,
+    subject_bootstrap_interval,
+)
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.models import load_model
 
@@ -52,9 +58,7 @@ def test_interval_over_subjects_is_wide_when_subjects_disagree_and_closed_when_t
     assert low < evaluate(mixed)["balanced_accuracy"] < high
 
 
-def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp_path):
-    rng = np.random.default_rng(0)
-    coef, intercept = rng.normal(size=20), -0.3
+def _trained_folder(tmp_path, weights: dict, n_inputs: int):
     metrics = {
         "balanced_accuracy": 0.7,
         "ba_interval_95": [0.61, 0.78],
@@ -68,25 +72,54 @@ def test_exported_onnx_reproduces_the_logistic_regression_through_load_model(tmp
     }
     report = {
         "data": str(tmp_path),
-        "features": [f"f{i}" for i in range(10)],
-        "window_s": 60.0,
+        "features": [f"f{i}" for i in range(n_inputs // 3)],
+        "window_s": 30.0,
         "hop_s": 5.0,
         "context_windows": 25,
         "split": {"held_out_subjects": ["S04"]},
         "metrics": {"development_loso": metrics, "held_out": metrics, "all_subjects_loso": metrics},
-        "weights": {"coef": coef.tolist(), "intercept": intercept},
+        "weights": weights,
     }
-    (tmp_path / "trained").mkdir()
-    (tmp_path / "trained" / "report.json").write_text(json.dumps(report))
-    folder = export_physio(tmp_path / "trained", models_dir=tmp_path / "models")
+    folder = tmp_path / "trained"
+    folder.mkdir()
+    (folder / "report.json").write_text(json.dumps(report))
+    return folder
+
+
+def test_exported_onnx_reproduces_the_fitted_ensemble_through_load_model(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 21))
+    y = (x[:, 0] + np.maximum(x[:, 1], 0) + 0.5 * rng.normal(size=400) > 0.8).astype(int)  # a third stress
+    fitted = fit_xy(x, y)
+    folder = export_physio(_trained_folder(tmp_path, fitted.weights(), 21), models_dir=tmp_path / "models")
     model = load_model(folder)
-    x = rng.normal(size=(16, 20)).astype(np.float32)
-    probs = model.run({"features": x})[0]
+    probe = rng.normal(size=(64, 21)).astype(np.float32)
+    probs = model.run({"features": probe})[0]
     assert model.labels == ["no_stress", "stress"]
-    np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(x @ coef + intercept))), atol=1e-5)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
-    assert "MIT" in json.loads((folder / "card.json").read_text())["licence"]["training_data"]
+    np.testing.assert_allclose(probs, fitted.predict_proba(probe.astype(np.float64)), atol=1e-5)
+    logistic_alone = fitted.logistic.predict_proba(probe.astype(np.float64))
+    assert np.abs(probs - logistic_alone).max() > 0.01  # the MLPs are in the graph, not only the regression
+    card = json.loads((folder / "card.json").read_text())
+    assert "MIT" in card["licence"]["training_data"]
     assert "| 0.700 (0.610-0.780) |" in (folder / "MODEL_CARD.md").read_text()
+
+
+def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
+    rng = np.random.default_rng(1)
+    coef, intercept = rng.normal(size=21), -0.3
+    folder = export_physio(_trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": intercept}, 21),
+                           models_dir=tmp_path / "models")  # fmt: skip
+    probe = rng.normal(size=(16, 21)).astype(np.float32)
+    probs = load_model(folder).run({"features": probe})[0]
+    np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(probe @ coef + intercept))), atol=1e-5)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_mlp_training_rows_repeat_the_rarer_class_until_the_classes_balance():
+    y = np.array([0] * 60 + [1] * 20)
+    rows = balanced_rows(y)
+    assert np.bincount(y[rows]).tolist() == [60, 60]
+    assert balanced_rows(np.zeros(5, dtype=int)).tolist() == [0, 1, 2, 3, 4]  # one class: nothing to repeat
 
 
 def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp_path):
