@@ -215,12 +215,12 @@ def development_loso(windows, variant: Variant, data_dir: Path) -> dict:
     if not variant.ensemble_window_s:
         predictions = loso_predictions(windows(variant.window_s), variant, data_dir)
         return shipped.evaluate({s: (p, y) for s, (p, y, _) in predictions.items()})
-    here = loso_predictions(windows(variant.window_s), variant, data_dir)
-    members = [
-        loso_predictions(windows(w), variant._replace(window_s=w), data_dir) for w in variant.ensemble_window_s
-    ]
+    members = {
+        w: loso_predictions(windows(w), variant._replace(window_s=w), data_dir) for w in variant.ensemble_window_s
+    }
+    here = members.get(variant.window_s) or loso_predictions(windows(variant.window_s), variant, data_dir)
     return shipped.evaluate({
-        s: (np.mean([np.interp(centres_s, m[s][2], m[s][0]) for m in members], axis=0), y)
+        s: (np.mean([np.interp(centres_s, m[s][2], m[s][0]) for m in members.values()], axis=0), y)
         for s, (_, y, centres_s) in here.items()
     })
 
