@@ -180,8 +180,7 @@ def classifiers(kinds: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> list:
     fitted = []
     if "logistic" in kinds or "mlp" in kinds:
         model = shipped.fit_xy(x, y, mlp_seeds=shipped.MLP_SEEDS if "mlp" in kinds else ())
-        fitted += [model.logistic] if "logistic" in kinds else []
-        fitted += [_Mean(model.mlps)] if "mlp" in kinds else []
+        fitted.append(model if "logistic" in kinds else _Mean(model.mlps))  # the model: its own mean of both
     if "boosting" in kinds:
         fitted.append(HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
                                                      min_samples_leaf=100, class_weight="balanced",
@@ -248,12 +247,25 @@ def main() -> None:
             development_subjects[window_s] = development_windows(args.data, window_s, args.cache)
         return development_subjects[window_s]
 
-    print("development subjects, leave-one-subject-out")
-    print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) |\n|---|---|---|---|---|")
+    reference = development_loso(windows, VARIANTS[0], args.data)["per_subject_ba"]
+    print("development subjects, leave-one-subject-out; gain: per-subject BA minus the first row's, mean ± its "
+          "standard error (subjects gaining)")
+    print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) | gain |\n|---|---|---|---|---|---|")
     for variant in (v for v in VARIANTS if args.only in v.name):
         m = development_loso(windows, variant, args.data)
         print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
-              f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) |", flush=True)
+              f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) | "
+              f"{paired_gain(m['per_subject_ba'], reference)} |", flush=True)
+
+
+def paired_gain(per_subject_ba: dict[str, float], reference: dict[str, float]) -> str:
+    """Mean per-subject gain over the reference ± its standard error, and how many subjects gain: the same
+    people under both, so the spread between people drops out of the comparison."""
+    gains = np.array([per_subject_ba[s] - reference[s] for s in reference if s in per_subject_ba])
+    if len(gains) < 2:
+        return "—"
+    standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
+    return f"{gains.mean():+.3f} ± {standard_error:.3f} ({int(np.sum(gains > 0))}/{len(gains)})"
 
 
 if __name__ == "__main__":

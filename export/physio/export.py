@@ -33,20 +33,18 @@ SCALING_TEXT = {
 def stress_probability(weights: dict, features: np.ndarray) -> np.ndarray:
     """The exported model's stress probability computed from the report's weights (float64): the reference the
     ONNX graph is checked against."""
+    from scipy.special import expit
+
     x = np.asarray(features, dtype=np.float64)
-    p_logistic = _sigmoid(x @ np.asarray(weights["coef"]) + weights["intercept"])
+    p_logistic = expit(x @ np.asarray(weights["coef"]) + weights["intercept"])
     mlps = weights.get("mlps", [])
     if not mlps:
         return p_logistic
     p_mlps = []
     for m in mlps:
         hidden = np.maximum(x @ np.asarray(m["hidden_weights"]) + m["hidden_bias"], 0.0)
-        p_mlps.append(_sigmoid(hidden @ np.asarray(m["output_weights"]) + m["output_bias"]))
+        p_mlps.append(expit(hidden @ np.asarray(m["output_weights"]) + m["output_bias"]))
     return 0.5 * p_logistic + 0.5 * np.mean(p_mlps, axis=0)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def build_onnx(weights: dict):
@@ -91,6 +89,46 @@ def build_onnx(weights: dict):
     return model
 
 
+REPORT_KEYS = ("features", "window_s", "hop_s", "context_windows", "split", "metrics", "weights")
+
+
+def read_report(report_path: Path) -> dict:
+    """``emotrace train physio``'s report, checked before anything is written: a corrupt or hand-edited one
+    ends in one line naming it, never in a half-exported model folder."""
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(report_path, f"not a readable training report ({error})") from None
+    missing = [key for key in REPORT_KEYS if not isinstance(report, dict) or key not in report]
+    if missing:
+        raise InputError(report_path, f"not a physio training report (no {', '.join(missing)})")
+    problem = _weights_problem(report["weights"])
+    if problem:
+        raise InputError(report_path, f"weights {problem}: not as 'emotrace train physio' writes them")
+    return report
+
+
+def _weights_problem(weights) -> str:
+    """'' when the weights make a model; else what is wrong with them."""
+    try:
+        n_inputs = np.asarray(weights["coef"], dtype=float).reshape(-1).size
+        float(weights["intercept"])
+        for i, m in enumerate(weights.get("mlps", [])):
+            hidden = np.asarray(m["hidden_weights"], dtype=float)
+            units = hidden.shape[1] if hidden.ndim == 2 else -1
+            shapes_agree = (
+                hidden.shape[0] == n_inputs
+                and np.asarray(m["hidden_bias"], dtype=float).shape == (units,)
+                and np.asarray(m["output_weights"], dtype=float).shape == (units,)
+            )
+            float(m["output_bias"])
+            if not shapes_agree:
+                return f"of MLP {i} do not fit {n_inputs} inputs"
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+        return f"incomplete ({type(error).__name__}: {error})"
+    return "" if n_inputs else "empty"
+
+
 def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     import onnx
     import onnxruntime as ort
@@ -98,7 +136,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     report_path = Path(trained_dir) / "report.json"
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
-    report = json.loads(report_path.read_text())
+    report = read_report(report_path)
     weights = report["weights"]
     n_inputs = len(weights["coef"])
     folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID

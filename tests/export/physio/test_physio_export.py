@@ -17,6 +17,7 @@ from export.physio.train import (
     subject_bootstrap_interval,
 )
 from runtime.arms.physio.features import MEASUREMENTS
+from runtime.errors import InputError
 from runtime.models import load_model
 
 
@@ -115,6 +116,27 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
     probs = load_model(folder).run({"features": probe})[0]
     np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(probe @ coef + intercept))), atol=1e-5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "spoil, problem",
+    [
+        (lambda text, report: text[:40], "not a readable training report"),
+        (lambda text, report: json.dumps({k: v for k, v in report.items() if k != "weights"}), "no weights"),
+        (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"mlps": [{
+            "hidden_weights": np.zeros((21, 4)).tolist(), "hidden_bias": [0.0] * 3,
+            "output_weights": [0.0] * 4, "output_bias": 0.0}]}}), "of MLP 0 do not fit 21 inputs"),
+    ],
+    ids=["cut short", "no weights", "hidden bias of the wrong length"],
+)
+def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
+    coef = np.ones(21)
+    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    text = (trained / "report.json").read_text()
+    (trained / "report.json").write_text(spoil(text, json.loads(text)))
+    with pytest.raises(InputError, match=problem):
+        export_physio(trained, models_dir=tmp_path / "models")
+    assert not (tmp_path / "models").exists()
 
 
 def test_mlp_training_rows_repeat_the_rarer_class_until_the_classes_balance():
