@@ -42,6 +42,7 @@ from scipy.special import ndtri
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
@@ -256,16 +257,6 @@ def main() -> None:
         print(f"| {variant.name} | {m['balanced_accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{m['per_subject_ba_mean']:.3f} ({m['per_subject_ba_min']:.2f}) | "
               f"{paired_gain(m['per_subject_ba'], reference)} |", flush=True)
-
-
-def paired_gain(per_subject_ba: dict[str, float], reference: dict[str, float]) -> str:
-    """Mean per-subject gain over the reference ± its standard error, and how many subjects gain: the same
-    people under both, so the spread between people drops out of the comparison."""
-    gains = np.array([per_subject_ba[s] - reference[s] for s in reference if s in per_subject_ba])
-    if len(gains) < 2:
-        return "—"
-    standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
-    return f"{gains.mean():+.3f} ± {standard_error:.3f} ({int(np.sum(gains > 0))}/{len(gains)})"
 
 
 if __name__ == "__main__":

@@ -79,3 +79,14 @@ def markdown_table(rows: dict[str, dict[str, Any]]) -> str:
         lines.append(f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
                      f"{m['n']} | {m['no_claim']} |")
     return "\n".join(lines)
+
+
+def paired_gain(per_subject_ba: dict[str, float], reference: dict[str, float]) -> str:
+    """Mean per-subject gain over the reference ± its standard error, and how many subjects gain: the same
+    people under both, so the spread between people drops out of the comparison."""
+    gains = np.array([per_subject_ba[s] - reference[s] for s in reference if s in per_subject_ba])
+    if len(gains) < 2:
+        return "—"
+    standard_error = gains.std(ddof=1) / np.sqrt(len(gains))
+    return f"{gains.mean():+.3f} ± {standard_error:.3f} ({int(np.sum(gains > 0))}/{len(gains)})"
+

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from export.metrics import classification_metrics, expected_calibration_error
+from export.metrics import classification_metrics, expected_calibration_error, paired_gain
 
 
 def test_ece_is_zero_for_honest_confidence_and_the_gap_otherwise():
@@ -26,3 +26,10 @@ def test_unclaimed_items_count_as_wrong_and_recall_is_per_class():
     assert metrics["recall"] == {"a": 0.5, "b": 0.5}
     assert metrics["ua"] == pytest.approx(0.5) and metrics["wa"] == pytest.approx(0.5)
     assert metrics["no_claim"] == 1
+
+
+def test_paired_gain_counts_the_people_who_gain_and_ignores_those_missing_from_either():
+    reference = {"S1": 0.70, "S2": 0.80, "S3": 0.60, "S4": 0.90}
+    other = {"S1": 0.75, "S2": 0.85, "S3": 0.55, "S5": 0.99}
+    assert paired_gain(other, reference) == "+0.017 ± 0.033 (2/3)"  # gains +0.05, +0.05, -0.05 over S1-S3
+    assert paired_gain({"S1": 0.8}, reference) == "—"  # one shared subject: no spread to speak of
