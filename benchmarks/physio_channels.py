@@ -1,21 +1,27 @@
-"""What the stress track is worth when a session brings fewer channels than the E4 the model learnt from.
+"""What the stress track is worth when a session brings fewer channels than the E4 records.
 
     emotrace train physio ../shared/data/physio/stress_predict --out runs/physio --cache runs/physio-cache
     python benchmarks/physio_channels.py ../shared/data/physio/stress_predict --cache runs/physio-cache
 
-Each source is simulated on the Stress-Predict recordings:
+Each source is simulated on the Stress-Predict recordings (``export.physio.train.SOURCES``):
 
 - the serial board (the reference firmware): a pulse wave, EDA and skin temperature, no accelerometer, and no
   heart-rate or beat channel of its own, so the E4's HR and IBI files and its ACC are left out and the features
   are computed again (heart rate and beats then come from the pulse wave);
-- a BLE chest strap: heart rate and beat intervals only (the model's other statistics marked missing);
+- the same board with no heart statistics at all (as before the device made them from the pulse wave);
+- a BLE chest strap: heart rate and beat intervals only (the model's other statistics missing);
 - EDA alone.
 
-A missing statistic sits at the session's centre (0), as on the device. Two models per source: the shipped one
-(trained on every E4 statistic) and one trained on what the source delivers. Both are trained on the 20
-development subjects and scored on the 7 held-out subjects, and by leave-one-subject-out on the development
-subjects. Nothing is chosen from these figures: they describe what the shipped model does with each source, so
-the held-out subjects may be used.
+A missing statistic sits at the session's centre (0), as on the device. Three models, each judged on every
+source:
+
+- trained on the E4 sessions alone (2.3.0's recipe);
+- the shipped recipe (2.4.0): each training session entered once per source in ``SOURCES``;
+- per source, a model trained on that source's sessions and statistics alone (what a model per source would give).
+
+Each is trained on the 20 development subjects and scored on the 7 held-out subjects, and by
+leave-one-subject-out on the development subjects. The choice of 2.4.0's recipe was made on the development
+column; the held-out column was read after it.
 """
 
 from __future__ import annotations
@@ -23,70 +29,56 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
-from export.physio.dataset import load_dataset  # noqa: E402
-from runtime.arms.physio.features import MEASUREMENTS  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
-HEART = ("hr_channel_bpm", "hr_min_bpm", "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s")
-EDA = ("eda_mean_us", "eda_sd_us", "eda_slope_us_per_min", "eda_highpass_tonic_us", "eda_phasic_sd_us",
-       "eda_phasic_max_us", "scr_amplitude_sum_us")  # fmt: skip
-MOTION = ("acc_magnitude_mean_g", "acc_z_mean_g")
+BOARD_WITHOUT_HEART = shipped.Source(
+    "the serial board without heart statistics (before they were made from the pulse wave)",
+    shipped.SERIAL_BOARD.without, shipped.EDA_FEATURES + ("temp_c",))  # fmt: skip
+SOURCES = shipped.SOURCES[:2] + (BOARD_WITHOUT_HEART,) + shipped.SOURCES[2:]
 
 
-class Source(NamedTuple):
-    name: str
-    without: tuple[str, ...]  # recording channels the source lacks (features computed again without them)
-    available: tuple[str, ...]  # model statistics it delivers
+class OwnStatistics:
+    """A model trained on one source's own statistics: the shipped classifier over their input columns only.
+
+    Every statistic is scaled and filtered over the session on its own, so the inputs of a subset of statistics
+    are those columns of the full inputs (``model_inputs`` lays out blocks of len(MODEL_FEATURES) columns).
+    """
+
+    def __init__(self, source: shipped.Source) -> None:
+        d = len(shipped.MODEL_FEATURES)
+        kept = [shipped.MODEL_FEATURES.index(name) for name in source.available]
+        self.source = source
+        self.columns = [block * d + j for block in range(3) for j in kept]
+
+    def fit(self, windows: shipped.Windows, subjects: list[str]) -> OwnStatistics:
+        pairs = [shipped.source_xy(windows, s, self.source, for_training=True) for s in subjects]
+        x, y = np.vstack([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+        self.model = shipped.fit_xy(x[:, self.columns], y)
+        return self
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(x[:, self.columns])
 
 
-SOURCES: tuple[Source, ...] = (
-    Source("every channel (E4)", (), shipped.MODEL_FEATURES),
-    Source("pulse wave, EDA, temperature (the serial board)", ("hr", "ibi", "acc"),
-           tuple(n for n in shipped.MODEL_FEATURES if n not in MOTION)),
-    Source("the serial board without heart statistics (before they were made from the pulse wave)",
-           ("hr", "ibi", "acc"), EDA + ("temp_c",)),
-    Source("heart rate and beat intervals (a BLE strap)", (), HEART),
-    Source("EDA only", (), EDA),
-)
-
-
-def subject_xy(subject, columns: tuple[str, ...], available: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Model inputs over ``columns`` (those not ``available`` missing) and labels of the usable labelled windows."""
-    features = subject.features[:, [MEASUREMENTS.index(n) for n in columns]].copy()
-    for j, name in enumerate(columns):
-        if name not in available:
-            features[:, j] = np.nan  # the source lacks it: the device scales a missing value to 0
-    return shipped.subject_xy(subject, for_training=False, features=features)
-
-
-def fit(subjects: list, columns: tuple[str, ...]):
-    """The shipped classifier (``export.physio.train.fit_xy``) over ``columns``."""
-    pairs = [subject_xy(s, columns, columns) for s in subjects]
-    return shipped.fit_xy(np.vstack([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]))
-
-
-def scores(train: dict, test: dict, columns: tuple[str, ...], available: tuple[str, ...]) -> tuple[dict, dict]:
-    """(development leave-one-subject-out, held-out) metrics of a model over ``columns`` fitted on ``train``
-    windows (subject id -> windows) and judged on ``test`` windows with only ``available`` present."""
-    development = [s for s in train if s not in shipped.HELD_OUT_SUBJECTS]
-    loso = {}
+def scores(windows: shipped.Windows, fit, sources: tuple[shipped.Source, ...]) -> dict[str, tuple[dict, dict]]:
+    """Source name -> (development leave-one-subject-out, held-out) metrics of ``fit(subjects)``'s models."""
+    subjects = list(windows[()])
+    development = [s for s in subjects if s not in shipped.HELD_OUT_SUBJECTS]
+    held_out = [s for s in subjects if s in shipped.HELD_OUT_SUBJECTS]
+    loso: dict[str, dict] = {source.name: {} for source in sources}
     for subject in development:
-        model = fit([train[t] for t in development if t != subject], columns)
-        x, y = subject_xy(test[subject], columns, available)
-        loso[subject] = (model.predict_proba(x)[:, 1], y)
-    model = fit([train[t] for t in development], columns)
-    held = {}
-    for subject in (s for s in test if s in shipped.HELD_OUT_SUBJECTS):
-        x, y = subject_xy(test[subject], columns, available)
-        held[subject] = (model.predict_proba(x)[:, 1], y)
-    return shipped.evaluate(loso), shipped.evaluate(held)
+        model = fit([t for t in development if t != subject])
+        for name, by_subject in shipped.predictions_by_source(model, windows, [subject], sources).items():
+            loso[name].update(by_subject)
+    held = shipped.predictions_by_source(fit(development), windows, held_out, sources)
+    return {name: (shipped.evaluate(loso[name]), shipped.evaluate(held[name])) for name in loso}
 
 
 def main() -> None:
@@ -96,26 +88,28 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data / "raw").is_dir():
         raise SystemExit(f"{args.data}: not a Stress-Predict folder (no raw/ with SXX.zip)")
+    try:
+        windows = shipped.load_sources(args.data, SOURCES, cache_dir=args.cache)
+    except InputError as error:
+        raise SystemExit(str(error)) from None
 
-    def windows(without: tuple[str, ...]) -> dict:
-        try:
-            loaded = load_dataset(args.data, shipped.WINDOW_S, shipped.HOP_S, cache_dir=args.cache, without=without)
-        except InputError as error:
-            raise SystemExit(str(error)) from None
-        return {s.subject: s for s in loaded}
-
-    e4 = windows(())
-    print(f"trained on {len(e4) - len(shipped.HELD_OUT_SUBJECTS)} development subjects, scored on "
+    print(f"trained on {len(windows[()]) - len(shipped.HELD_OUT_SUBJECTS)} development subjects, scored on "
           f"{len(shipped.HELD_OUT_SUBJECTS)} held out (and leave-one-subject-out on the development subjects)")
-    print("| source | model | dev BA | held-out BA | held-out macro-F1 | held-out ECE |\n|---|---|---|---|---|---|")
-    for source in SOURCES:
-        own = windows(source.without) if source.without else e4
-        candidates = [("shipped", e4, shipped.MODEL_FEATURES)]
-        if source.available != shipped.MODEL_FEATURES or source.without:
-            candidates.append(("trained on what it delivers", own, source.available))
-        for model, train, columns in candidates:
-            dev, held = scores(train, own, columns, source.available)
-            print(f"| {source.name} | {model} | {dev['balanced_accuracy']:.3f} | {held['balanced_accuracy']:.3f} | "
+    print("| source | model | dev BA | dev gain per subject over the first model | held-out BA | held-out macro-F1 | "
+          "held-out ECE |\n|---|---|---|---|---|---|---|")
+    models = [
+        ("trained on the E4 sessions alone (2.3.0)", lambda ids: shipped.fit(windows, ids, (shipped.E4,)), SOURCES),
+        ("shipped: each session as every source records it (2.4.0)", lambda ids: shipped.fit(windows, ids), SOURCES),
+    ] + [
+        ("trained on what it delivers", lambda ids, s=source: OwnStatistics(s).fit(windows, ids), (source,))
+        for source in SOURCES[1:]
+    ]  # fmt: skip
+    reference: dict[str, dict[str, float]] = {}  # source -> the first model's development per-subject BA
+    for model, fit, judged_on in models:
+        for name, (dev, held) in scores(windows, fit, judged_on).items():
+            gain = paired_gain(dev["per_subject_ba"], reference[name]) if name in reference else "reference"
+            reference.setdefault(name, dev["per_subject_ba"])
+            print(f"| {name} | {model} | {dev['balanced_accuracy']:.3f} | {gain} | {held['balanced_accuracy']:.3f} | "
                   f"{held['macro_f1']:.3f} | {held['ece']:.3f} |", flush=True)
 
 

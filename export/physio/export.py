@@ -1,6 +1,6 @@
 """Export the trained stress model to ONNX with its model card, into ``models/physio-stress``.
 
-The model (2.3.0) is the mean of a logistic regression and three one-hidden-layer MLPs over the card's inputs.
+The model (2.3.0 on) is the mean of a logistic regression and three one-hidden-layer MLPs over the card's inputs.
 Each member ends in one Gemm to two logits (-z/2, z/2) and a Softmax, which yields exactly
 (1 - sigmoid(z), sigmoid(z)); the logistic regression's probabilities weigh 1/2, each MLP's 1/6. It is tiny
 (a few KB), so it ships as float32; INT8 would save nothing and cost accuracy. A report without MLPs (before
@@ -21,7 +21,7 @@ from runtime.models.card import REPO_MODELS_DIR, file_sha256
 MODEL_ID = "physio-stress"
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-VERSION = "2.3.0"
+VERSION = "2.4.0"
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
@@ -162,6 +162,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         "sha256": {"default": file_sha256(path)},
         "feature_set": "physio-window-v2",
         "metrics": report["metrics"] | {"onnx_vs_fitted_max_abs_diff": max_abs_diff},
+        "metrics_by_source": report.get("metrics_by_source", {}),  # reports before 2.4.0 had none
         "licence": {
             "model": "Apache-2.0 (the project's)",
             "training_data": "Stress-Predict, MIT, (c) 2022 Talha Iqbal",
@@ -190,6 +191,24 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     if licence.is_file():
         shutil.copyfile(licence, folder / "DATA_LICENSE")
     return folder
+
+
+def _by_source_text(by_source: dict) -> str:
+    """The same models judged on the sessions as sources with fewer channels record them (2.4.0 on)."""
+    if not by_source:
+        return ""
+    rows = "\n".join(
+        f"| {name} | {m['development_loso']['balanced_accuracy']:.3f} | {m['held_out']['balanced_accuracy']:.3f} "
+        f"| {m['held_out']['macro_f1']:.3f} | {m['held_out']['ece']:.3f} |"
+        for name, m in by_source.items()
+    )
+    return f"""With fewer channels (the sessions as these sources record them; missing statistics at the centre):
+
+| source | dev LOSO BA | held-out BA | held-out macro-F1 | held-out ECE |
+|---|---|---|---|---|
+{rows}
+
+"""
 
 
 def _model_card_text(card: dict) -> str:
@@ -226,9 +245,9 @@ It assists a clinician's judgement; it does not diagnose.
 {row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
 {row("all 27 subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
 
-Held-out subjects were never used to choose settings. The interval is the 2.5-97.5 % range of the pooled BA
-when the subjects are drawn again with replacement (2,000 draws): how far the figure could move for
-other people like these.
+{_by_source_text(card["metrics_by_source"])}Held-out subjects were never used to choose settings. The interval is the
+2.5-97.5 % range of the pooled BA when the subjects are drawn again with replacement (2,000 draws): how far
+the figure could move for other people like these.
 
 Comparison (same splits; `python -m export.physio.study DATA` for the first three rows, `emotrace train
 physio` for the others):
@@ -243,6 +262,7 @@ physio` for the others):
 | physio-stress 2.0.0 (all 22 statistics, z-score, 15-min local baseline) | 0.782 | 0.740 | 0.779 |
 | physio-stress 2.1.0 (15 statistics, ranks, 30-min local baseline, 60 s windows) | 0.826 | 0.744 | 0.803 |
 | physio-stress 2.2.0 (2.1.0 on 30 s windows, logistic regression alone) | 0.827 | 0.750 | 0.813 |
+| physio-stress 2.3.0 (2.2.0 averaged with three MLPs, trained on the E4 sessions alone) | 0.837 | 0.766 | 0.818 |
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
 | {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
 

@@ -7,9 +7,17 @@ import json
 import numpy as np
 import pytest
 
-from export.physio.dataset import load_dataset, window_stress_fraction
+from export.physio import train
+from export.physio.dataset import SubjectWindows, load_dataset, window_stress_fraction
 from export.physio.export import export_physio
 from export.physio.train import (
+    BLE_STRAP,
+    E4,
+    EDA_FEATURES,
+    HEART_FEATURES,
+    MODEL_FEATURES,
+    MOTION_FEATURES,
+    SERIAL_BOARD,
     balanced_rows,
     evaluate,
     fit_xy,
@@ -159,3 +167,40 @@ def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp
     e4_hr, board_hr = e4.features[:, column("hr_channel_bpm")], board.features[:, column("hr_channel_bpm")]
     assert np.nanmedian(board_hr) == pytest.approx(np.nanmedian(e4_hr), abs=10)
     assert not np.allclose(board_hr, e4_hr, equal_nan=True)
+
+
+def _session(subject: str, rng) -> SubjectWindows:
+    n = 80
+    stress = (np.arange(n) // 20) % 2  # blocks of 20 windows (100 s) alternating
+    features = rng.normal(size=(n, len(MEASUREMENTS))) + stress[:, None]
+    return SubjectWindows(subject, 5.0 * np.arange(n), features, np.ones(n), stress.astype(float))
+
+
+def test_each_training_session_enters_once_per_source_with_what_it_lacks_at_the_centre(monkeypatch):
+    rng = np.random.default_rng(2)
+    sessions = {s: _session(s, rng) for s in ("S90", "S91")}
+    windows = {E4.without: sessions, SERIAL_BOARD.without: sessions}
+    captured = {}
+    monkeypatch.setattr(train, "fit_xy", lambda x, y: captured.update(x=x, y=y))
+    train.fit(windows, ["S90", "S91"], sources=(E4, BLE_STRAP))
+    d = len(MODEL_FEATURES)
+    x = captured["x"].reshape(2, 2, 80, 3 * d)  # subject, source, window, input
+    eda = [MODEL_FEATURES.index(name) for name in EDA_FEATURES]
+    heart = [MODEL_FEATURES.index(name) for name in HEART_FEATURES]
+    assert np.all(x[:, 1][..., eda] == 0) and np.all(x[:, 1][..., [d + j for j in eda]] == 0)
+    assert np.all(x[:, 1][..., heart] == x[:, 0][..., heart])  # the strap's copy keeps its heart statistics
+    assert np.all(x[:, 0][..., eda] != 0)
+    assert captured["y"].tolist() == np.tile(sessions["S90"].stress_fraction, 4).astype(int).tolist()
+
+
+def test_a_source_reads_its_own_recomputed_windows():
+    rng = np.random.default_rng(3)
+    e4, board = _session("S90", rng), _session("S90", rng)
+    windows = {E4.without: {"S90": e4}, SERIAL_BOARD.without: {"S90": board}}
+    x_e4, _ = train.source_xy(windows, "S90", E4, for_training=False)
+    x_board, _ = train.source_xy(windows, "S90", SERIAL_BOARD, for_training=False)
+    np.testing.assert_array_equal(x_e4, train.subject_xy(e4, for_training=False)[0])
+    motion = [MODEL_FEATURES.index(name) for name in MOTION_FEATURES]
+    assert np.all(x_board[:, motion] == 0)
+    board_only = train.subject_xy(board, for_training=False, features=train.source_features(board, SERIAL_BOARD))[0]
+    np.testing.assert_array_equal(x_board, board_only)
