@@ -109,7 +109,10 @@ class TrainReport:
 
 
 def load_sources(
-    data_dir: Path, sources: tuple[Source, ...] = SOURCES, cache_dir: Path | None = None, subjects=None
+    data_dir: Path,
+    sources: tuple[Source, ...] = SOURCES,
+    cache_dir: Path | None = None,
+    subjects: list[str] | None = None,
 ) -> Windows:
     """Every labelled subject's windows, once per distinct set of channels the ``sources`` leave out."""
     windows: Windows = {}
@@ -119,11 +122,11 @@ def load_sources(
     return windows
 
 
-def source_features(subject: SubjectWindows, source: Source, columns: tuple[str, ...] = MODEL_FEATURES) -> np.ndarray:
-    """The subject's ``columns`` as the source delivers them: the statistics it lacks are missing (NaN), which the
-    session scaling puts at the centre (0), as on the device."""
-    features = subject.features[:, [MEASUREMENTS.index(name) for name in columns]].copy()
-    for j, name in enumerate(columns):
+def source_features(subject: SubjectWindows, source: Source) -> np.ndarray:
+    """The subject's MODEL_FEATURES as the source delivers them: the statistics it lacks are missing (NaN), which
+    the session scaling puts at the centre (0), as on the device."""
+    features = subject.features[:, [MEASUREMENTS.index(name) for name in MODEL_FEATURES]].copy()
+    for j, name in enumerate(MODEL_FEATURES):
         if name not in source.available:
             features[:, j] = np.nan
     return features
