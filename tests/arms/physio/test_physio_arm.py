@@ -47,7 +47,12 @@ def s13_windows(stress_predict):
 
 
 def test_stress_probability_is_higher_in_the_stress_tasks_than_at_rest(stress_predict, s13_windows):
-    recording, windows = s13_windows
+    stress, rest = _stress_and_rest(stress_predict, *s13_windows)
+    assert len(stress) > 20 and len(rest) > 20
+    assert np.mean(stress) > np.mean(rest) + 0.1
+
+
+def _stress_and_rest(stress_predict, recording, windows) -> tuple[list[float], list[float]]:
     times, labels = load_labels(stress_predict)[HELD_OUT_SUBJECT]
     stress, rest = [], []
     for w in windows:
@@ -56,6 +61,17 @@ def test_stress_probability_is_higher_in_the_stress_tasks_than_at_rest(stress_pr
         )
         if covered >= 0.8 and w.stress is not None:
             (stress if fraction >= 0.8 else rest if fraction <= 0.2 else []).append(w.stress)
+    return stress, rest
+
+
+@pytest.mark.parametrize(
+    "kept", [("bvp", "eda", "temp"), ("hr", "ibi"), ("eda",)], ids=["serial board", "BLE strap", "EDA alone"]
+)
+def test_a_source_with_fewer_channels_still_tells_the_stress_tasks_from_rest(stress_predict, kept):
+    recording = read_e4(stress_predict / "raw" / f"{HELD_OUT_SUBJECT}.zip")
+    recording.channels = {name: channel for name, channel in recording.channels.items() if name in kept}
+    stress, rest = _stress_and_rest(stress_predict, recording,
+                                    classify_windows(recording, load_physio_model(), PhysioSettings()))  # fmt: skip
     assert len(stress) > 20 and len(rest) > 20
     assert np.mean(stress) > np.mean(rest) + 0.1
 
