@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from export.install import install_folder, staging_folder
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -89,7 +90,7 @@ def build_onnx(weights: dict):
     return model
 
 
-REPORT_KEYS = ("features", "window_s", "hop_s", "context_windows", "split", "metrics", "weights")
+REPORT_KEYS = ("data", "features", "window_s", "hop_s", "context_windows", "split", "metrics", "weights")
 
 
 def read_report(report_path: Path) -> dict:
@@ -130,36 +131,58 @@ def _weights_problem(weights) -> str:
 
 
 def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
-    import onnx
-    import onnxruntime as ort
-
+    """ONNX graph, card.json and MODEL_CARD.md of a trained model, built in a staging folder and put into
+    ``models_dir`` only when all of them are written: a failure leaves the installed model as it was."""
     report_path = Path(trained_dir) / "report.json"
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
-    weights = report["weights"]
-    n_inputs = len(weights["coef"])
-    folder = Path(models_dir or REPO_MODELS_DIR) / MODEL_ID
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / MODEL_FILE
-    onnx.save(build_onnx(weights), str(path))
+    models_dir = Path(models_dir or REPO_MODELS_DIR)
+    staging = staging_folder(models_dir, MODEL_ID)
+    try:
+        max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
+        try:
+            card = _card(report, staging / MODEL_FILE, max_abs_diff)
+            text = _model_card_text(card)
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise InputError(report_path, f"not as 'emotrace train physio' writes it ({type(error).__name__}: "
+                             f"{error})") from None  # fmt: skip
+        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        (staging / "MODEL_CARD.md").write_text(text)
+        licence = Path(report["data"]) / "docs" / "LICENSE"
+        if licence.is_file():
+            shutil.copyfile(licence, staging / "DATA_LICENSE")
+        target = install_folder(staging, models_dir / MODEL_ID)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return target
 
-    # The exported graph must reproduce the fitted model.
-    probe = np.random.default_rng(0).normal(size=(256, n_inputs)).astype(np.float32)
+
+def _save_checked_onnx(weights: dict, path: Path) -> float:
+    """Write the graph and return its largest difference from the fitted model on random inputs."""
+    import onnx
+    import onnxruntime as ort
+
+    onnx.save(build_onnx(weights), str(path))
+    probe = np.random.default_rng(0).normal(size=(256, len(weights["coef"]))).astype(np.float32)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     onnx_p = session.run(None, {"features": probe})[0][:, 1]
-    expected = stress_probability(weights, probe)
-    max_abs_diff = float(np.max(np.abs(onnx_p - expected)))
+    max_abs_diff = float(np.max(np.abs(onnx_p - stress_probability(weights, probe))))
     if max_abs_diff > 1e-5:
         raise RuntimeError(f"exported graph differs from the fitted model by {max_abs_diff}")
+    return max_abs_diff
 
-    card = {
+
+def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
+    """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures."""
+    return {
         "id": MODEL_ID,
         "version": VERSION,
         "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
         "labels": LABELS,
         "files": {"default": MODEL_FILE},
-        "sha256": {"default": file_sha256(path)},
+        "sha256": {"default": file_sha256(onnx_path)},
         "feature_set": "physio-window-v2",
         "metrics": report["metrics"] | {"onnx_vs_fitted_max_abs_diff": max_abs_diff},
         "metrics_by_source": report.get("metrics_by_source", {}),  # reports before 2.4.0 had none
@@ -169,7 +192,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
             "citation": "T. Iqbal et al., 'Stress Monitoring Using Wearable Sensors: A Pilot Study and "
             "Stress-Predict Dataset', Sensors 22(21):8135, 2022",
         },
-        "inputs": {"features": ["N", n_inputs]},
+        "inputs": {"features": ["N", len(report["weights"]["coef"])]},
         "classifier": report.get("classifier", "logistic regression"),
         "precision": "float32 (a few KB; not quantized)",
         "features": report["features"],
@@ -185,12 +208,6 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
         "rebuild": "emotrace train physio DATA --out DIR && emotrace export physio DIR",
     }
-    (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
-    (folder / "MODEL_CARD.md").write_text(_model_card_text(card))
-    licence = Path(report["data"]) / "docs" / "LICENSE"
-    if licence.is_file():
-        shutil.copyfile(licence, folder / "DATA_LICENSE")
-    return folder
 
 
 def _by_source_text(by_source: dict) -> str:

@@ -147,6 +147,21 @@ def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_p
     assert not (tmp_path / "models").exists()
 
 
+def test_a_report_the_card_cannot_be_made_from_leaves_the_installed_model_whole(tmp_path):
+    coef = np.ones(21)
+    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    installed = export_physio(trained, models_dir=tmp_path / "models")
+    before = {f.name: f.read_bytes() for f in installed.iterdir()}
+    report = json.loads((trained / "report.json").read_text())
+    report["weights"]["coef"] = (2 * coef).tolist()  # a new model ...
+    report["metrics"] = {"held_out": report["metrics"]["held_out"]}  # ... whose figures are cut short
+    (trained / "report.json").write_text(json.dumps(report))
+    with pytest.raises(InputError, match="not as 'emotrace train physio' writes it"):
+        export_physio(trained, models_dir=tmp_path / "models")
+    assert {f.name: f.read_bytes() for f in installed.iterdir()} == before
+    assert [f.name for f in (tmp_path / "models").iterdir()] == ["physio-stress"]  # no staging folder left
+
+
 def test_mlp_training_rows_repeat_the_rarer_class_until_the_classes_balance():
     y = np.array([0] * 60 + [1] * 20)
     rows = balanced_rows(y)
@@ -201,6 +216,7 @@ def test_a_source_reads_its_own_recomputed_windows():
     x_board, _ = train.source_xy(windows, "S90", SERIAL_BOARD, for_training=False)
     np.testing.assert_array_equal(x_e4, train.subject_xy(e4, for_training=False)[0])
     motion = [MODEL_FEATURES.index(name) for name in MOTION_FEATURES]
-    assert np.all(x_board[:, motion] == 0)
-    board_only = train.subject_xy(board, for_training=False, features=train.source_features(board, SERIAL_BOARD))[0]
-    np.testing.assert_array_equal(x_board, board_only)
+    assert np.all(x_board[:, motion] == 0) and np.all(x_e4[:, motion] != 0)
+    # the board's copy comes from its own windows, not from the E4's with the accelerometer hidden
+    e4_masked = train.subject_xy(e4, for_training=False, features=train.source_features(e4, SERIAL_BOARD))[0]
+    assert not np.allclose(x_board, e4_masked)
