@@ -82,8 +82,9 @@ EDA_ONLY = Source("EDA only", (), EDA_FEATURES)
 # board or a strap never delivers; trained on all four it keeps the E4 figure (development leave-one-subject-out
 # 0.841 vs 0.837, +0.004 +- 0.006 per subject) and gains with fewer channels: the serial board 0.797 vs 0.781,
 # a BLE strap 0.756 vs 0.743, EDA only 0.764 vs 0.731 (benchmarks/physio_channels.py). The board's own
-# recomputed features matter: masking the E4's accelerometer instead gained nothing for it (0.783). Then scored
-# once on the held-out subjects: E4 0.773 vs 0.766, board 0.755 vs 0.710, strap 0.642 vs 0.648, EDA 0.712 vs 0.670.
+# recomputed features matter: hiding the E4's accelerometer instead gained nothing for it (0.783, the same
+# script). Then scored once on the held-out subjects: E4 0.773 vs 0.766, board 0.755 vs 0.710, strap 0.642 vs
+# 0.648, EDA 0.712 vs 0.670.
 SOURCES: tuple[Source, ...] = (E4, SERIAL_BOARD, BLE_STRAP, EDA_ONLY)
 Windows = dict[tuple[str, ...], dict[str, SubjectWindows]]  # left-out channels -> subject id -> windows
 
