@@ -10,8 +10,9 @@ Frame (little-endian), protocol version 1::
 
 The decoder resynchronises after a corrupt frame by searching for the next sync pair after the bad one's
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest observed
-(arrival - latency - board time): the least-delayed frame is the best estimate of the offset. Sequence
-numbers that jump leave a gap on every channel of the board.
+(arrival - latency - board time): the least-delayed frame is the best estimate of the offset. Board time
+that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, so no sample is put in the
+past. Sequence numbers that jump leave a gap on every channel of the board; a repeated one is a duplicate.
 """
 
 from __future__ import annotations
@@ -116,6 +117,17 @@ class FrameDecoder:
         del self.buffer[:1]
 
 
+def board_clock_runs(frames: list[Frame], last_board_ms: int | None) -> list[list[Frame]]:
+    """``frames`` split where board time runs backwards (a reset or a wrap), each run on one board clock."""
+    runs: list[list[Frame]] = []
+    for frame in frames:
+        if not runs or (last_board_ms is not None and frame.board_ms < last_board_ms):
+            runs.append([])
+        runs[-1].append(frame)
+        last_board_ms = frame.board_ms
+    return runs
+
+
 class SerialBoardLink(SensorLink):
     """A sensor board on a serial port (or any pyserial URL, e.g. ``loop://`` in tests)."""
 
@@ -142,7 +154,10 @@ class SerialBoardLink(SensorLink):
         self.board_name: str | None = None
         self._offset_s: float | None = None
         self._last_seq: int | None = None
+        self._last_board_ms: int | None = None
         self._last_t_s: float | None = None
+        self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
+        self._restarted_from_ms: int | None = None  # board time before a restart not yet recorded as a gap
         self._reported = (0, 0)
 
     def board_to_session_s(self, board_ms: int, received_s: float) -> float:
@@ -164,18 +179,44 @@ class SerialBoardLink(SensorLink):
         frames = self.decoder.feed(data)
         self._report_corruption(sink)
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
-        # ones keep their board-time spacing instead of all taking the arrival instant.
-        for frame in frames:
-            if frame.type == TYPE_DATA:
-                self.board_to_session_s(frame.board_ms, received_s)
-        for frame in frames:
-            self.handle_frame(frame, received_s, sink)
+        # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
+        # within the batch starts a new run with an offset of its own.
+        for run in board_clock_runs(frames, self._last_board_ms):
+            if self._last_board_ms is not None and run[0].board_ms < self._last_board_ms:
+                self._restart_board_clock(run[0], sink)
+            for frame in run:
+                if frame.type == TYPE_DATA:
+                    self.board_to_session_s(frame.board_ms, received_s)
+            for frame in run:
+                self.handle_frame(frame, received_s, sink)
         return len(frames)
 
+    def _restart_board_clock(self, frame: Frame, sink: Sink) -> None:
+        """Board time ran backwards: the board reset (its ``seq`` restarts too) or its clock wrapped."""
+        self.status(sink, "error", f"board clock restarted (board_ms {self._last_board_ms} then {frame.board_ms}): "
+                    "a reset or a wrap; the clock mapping starts again and the interval is a gap")
+        self._restarted_from_ms = self._last_board_ms
+        self._offset_s = None
+        self._last_seq = None
+        self._lost_frames = 0
+
+    def _count_sequence(self, frame: Frame, sink: Sink) -> bool:
+        """Note frames lost before this one; False for a repeat of the last frame (a duplicate to drop)."""
+        if self._last_seq is not None:
+            if frame.seq == self._last_seq:
+                self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
+                return False
+            self._lost_frames += (frame.seq - self._last_seq - 1) & 0xFFFF
+        self._last_seq = frame.seq
+        self._last_board_ms = frame.board_ms
+        return True
+
     def handle_frame(self, frame: Frame, received_s: float, sink: Sink) -> None:
+        # Every frame counts in the sequence, so a HELLO or an unknown type is not taken for a loss, and one
+        # lost just before it is still counted.
+        if not self._count_sequence(frame, sink):
+            return
         if frame.type != TYPE_DATA:
-            # Every frame counts in the sequence, so a HELLO or an unknown type is not taken for a loss.
-            self._last_seq = frame.seq
             if frame.type == TYPE_HELLO:
                 name = frame.payload.decode("ascii", "replace")
                 if name != self.board_name:  # the board repeats HELLO every few seconds: say it once
@@ -185,11 +226,12 @@ class SerialBoardLink(SensorLink):
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         t_s = self.board_to_session_s(frame.board_ms, received_s)
-        if self._last_seq is not None:
-            missed = (frame.seq - self._last_seq - 1) & 0xFFFF
-            if missed and self._last_t_s is not None:
-                sink(Gap("*", self._last_t_s, t_s, f"{missed} frame(s) lost or corrupt", self.name))
-        self._last_seq = frame.seq
+        if self._last_t_s is not None and self._restarted_from_ms is not None:
+            sink(Gap("*", self._last_t_s, max(t_s, self._last_t_s), "board restarted", self.name))
+        elif self._last_t_s is not None and self._lost_frames:
+            sink(Gap("*", self._last_t_s, t_s, f"{self._lost_frames} frame(s) lost or corrupt", self.name))
+        self._restarted_from_ms = None
+        self._lost_frames = 0
         self._last_t_s = t_s
         try:
             readings = frame.readings()

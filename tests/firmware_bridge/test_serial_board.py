@@ -158,3 +158,72 @@ def test_a_port_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open serial port"):
         SerialBoardLink("/dev/does-not-exist", SessionClock())
     assert serial.__version__
+
+
+def send(link: SerialBoardLink, time: FakeTime, recorder: Recorder, *frames: bytes, after_s: float = 0.25) -> None:
+    """``frames`` arriving together ``after_s`` after the last read."""
+    link.port.write(b"".join(frames))
+    time.now += after_s
+    while link.poll(recorder):
+        pass
+
+
+def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():
+    time = FakeTime()
+    link = make_link(time, latency_s=0.0)
+    recorder = Recorder()
+    for seq in range(1, 5):  # the board has been up ten minutes
+        send(link, time, recorder, data_frame(seq, 600_000 + 250 * seq))
+    time.now += 3.0  # it resets and boots
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 40, b"emotrace-board"), data_frame(1, 100))
+    for seq in range(2, 4):
+        send(link, time, recorder, data_frame(seq, 100 + 250 * (seq - 1)))
+    times, _ = recorder.series("eda")
+    assert len(times) == 7
+    assert all(later >= earlier for earlier, later in zip(times, times[1:], strict=False))  # never in the past
+    assert times[4] == pytest.approx(times[3] + 3.25)  # the first frame after the reset at its arrival
+    (gap,) = recorder.gaps
+    assert gap.reason == "board restarted"
+    assert (gap.start_s, gap.end_s) == pytest.approx((times[3], times[4]))
+    assert any("board clock restarted" in s.detail for s in recorder.statuses)
+    link.close()
+
+
+def test_a_reset_within_one_read_splits_the_clock_there():
+    time = FakeTime()
+    link = make_link(time, latency_s=0.0)
+    recorder = Recorder()
+    send(link, time, recorder, data_frame(1, 500_000))
+    time.now += 1.0
+    send(link, time, recorder, data_frame(2, 500_250), data_frame(0, 30), data_frame(1, 280), after_s=0.0)
+    times, _ = recorder.series("eda")
+    assert times[1] == pytest.approx(times[0] + 0.25)  # the last frame of the old clock keeps its board spacing
+    assert times[3] - times[2] == pytest.approx(0.25)  # the new clock's frames keep theirs
+    assert times[3] == pytest.approx(link.clock.now_s())  # the newest frame at its arrival
+    assert [g.reason for g in recorder.gaps] == ["board restarted"]
+    link.close()
+
+
+def test_a_frame_lost_just_before_a_hello_is_still_a_gap():
+    time = FakeTime()
+    link = make_link(time)
+    recorder = Recorder()
+    send(link, time, recorder, data_frame(1, 0))
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 3, 500, b"emotrace-board"))  # seq 2 never came
+    send(link, time, recorder, data_frame(4, 750))
+    (gap,) = recorder.gaps
+    assert "1 frame(s)" in gap.reason
+    times, _ = recorder.series("eda")
+    assert (gap.start_s, gap.end_s) == pytest.approx(tuple(times))  # from the last frame with readings to the next
+    link.close()
+
+
+def test_a_repeated_frame_is_dropped_as_a_duplicate_not_taken_for_a_loss():
+    time = FakeTime()
+    link = make_link(time)
+    recorder = Recorder()
+    send(link, time, recorder, data_frame(1, 0), data_frame(1, 0), data_frame(2, 250))
+    assert len(recorder.series("eda")[0]) == 2
+    assert recorder.gaps == []
+    assert any("received twice" in s.detail for s in recorder.statuses)
+    link.close()
