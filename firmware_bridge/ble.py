@@ -116,17 +116,31 @@ class BleakGattClient:
     async def connect(self) -> None:
         from bleak import BleakClient, BleakScanner
 
-        device = await BleakScanner.find_device_by_filter(
-            lambda d, adv: (
-                (self.address is not None and d.address.lower() == self.address.lower())
-                or (self.name is not None and (d.name or adv.local_name or "") == self.name)
-            ),
-            timeout=self.scan_timeout_s,
-        )
-        if device is None:
-            raise ConnectionError(f"no BLE device {self.name or self.address} in range")
-        self._client = BleakClient(device, disconnected_callback=lambda _c: self._disconnected())
-        await self._client.connect()
+        with self._as_connection_error():
+            device = await BleakScanner.find_device_by_filter(
+                lambda d, adv: (
+                    (self.address is not None and d.address.lower() == self.address.lower())
+                    or (self.name is not None and (d.name or adv.local_name or "") == self.name)
+                ),
+                timeout=self.scan_timeout_s,
+            )
+            if device is None:
+                raise ConnectionError(f"no BLE device {self.name or self.address} in range")
+            self._client = BleakClient(device, disconnected_callback=lambda _c: self._disconnected())
+            await self._client.connect()
+
+    @contextlib.contextmanager
+    def _as_connection_error(self):
+        """bleak's own errors (adapter off, BlueZ busy, device gone) and a machine without Bluetooth at all
+        (no D-Bus socket: FileNotFoundError) as the ConnectionError the link retries on, naming the device."""
+        from bleak.exc import BleakError
+
+        try:
+            yield
+        except FileNotFoundError as error:
+            raise ConnectionError(f"{self.name or self.address}: Bluetooth is not available here ({error})") from None
+        except BleakError as error:
+            raise ConnectionError(f"{self.name or self.address}: {error}") from None
 
     def _disconnected(self) -> None:
         if self.on_disconnect is not None:
@@ -134,7 +148,8 @@ class BleakGattClient:
 
     async def disconnect(self) -> None:
         if self._client is not None:
-            await self._client.disconnect()
+            with self._as_connection_error():
+                await self._client.disconnect()
 
     @property
     def is_connected(self) -> bool:
@@ -144,10 +159,21 @@ class BleakGattClient:
         return self._client is not None and self._client.services.get_characteristic(uuid) is not None
 
     async def read(self, uuid: str) -> bytes:
-        return bytes(await self._client.read_gatt_char(uuid))
+        with self._as_connection_error():
+            return bytes(await self._client.read_gatt_char(uuid))
 
     async def start_notify(self, uuid: str, callback: Callable[[bytes], None]) -> None:
-        await self._client.start_notify(uuid, lambda _char, data: callback(bytes(data)))
+        with self._as_connection_error():
+            await self._client.start_notify(uuid, lambda _char, data: callback(bytes(data)))
+
+
+def beat_times_s(rr_intervals_s: Sequence[float], last_beat_s: float) -> list[float]:
+    """When each beat of a notification's RR intervals fell, oldest first: the last ends at ``last_beat_s``."""
+    times, beat_s = [], last_beat_s
+    for rr in reversed(rr_intervals_s):
+        times.append(beat_s)
+        beat_s -= rr
+    return times[::-1]
 
 
 class BleHeartRateLink(SensorLink):
@@ -156,7 +182,8 @@ class BleHeartRateLink(SensorLink):
     Each notification is stamped on arrival minus ``latency_s``. Its RR intervals end at that instant,
     the last one latest, so the beats are laid out backwards from it. When notifications stop for
     ``silence_timeout_s`` or the link drops, the sensor is reconnected with exponential back-off and the
-    silence is recorded as a gap on "hr" and "ibi".
+    silence is recorded as a gap on "hr" and "ibi". A notification that is not a heart rate (malformed, no
+    skin contact, 0 bpm) neither counts as the sensor being there nor passes on a value.
     """
 
     def __init__(
@@ -177,58 +204,74 @@ class BleHeartRateLink(SensorLink):
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.format_errors = 0
+        self._format_errors_reported = 0
         self._last_sample_s: float | None = None
         self._gap_open_s: float | None = None
         self._last_notify_s: float | None = None
 
     def on_notification(self, data: bytes, sink: Sink) -> None:
         t_s = self.stamp()
-        self._last_notify_s = self.clock.now_s()
         try:
             measurement = parse_heart_rate_measurement(data)
         except BleFormatError as error:
+            # Not a sign of life: a sensor sending only garbage goes silent and is reconnected.
             self.format_errors += 1
-            self.status(sink, "error", f"malformed heart rate notification {data.hex()}: {error}")
+            if self.format_errors == 1:
+                self.status(sink, "error", f"malformed heart rate notification {data.hex()}: {error}")
             return
-        if self._gap_open_s is not None:
+        self._last_notify_s = self.clock.now_s()
+        self._close_gap(t_s, sink)
+        if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
+            # Strap off the skin, or a sensor with no reading yet: neither the value nor the beats are a heart's.
+            reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
             for channel in ("hr", "ibi"):
-                sink(Gap(channel, self._gap_open_s, t_s, "BLE sensor out of reach", self.name))
-            self._gap_open_s = None
-        if measurement.sensor_contact is False:
-            # Strap off the skin: the value is not a heart rate; say so rather than pass it on.
-            sink(Gap("hr", t_s - 1.0, t_s, "no skin contact", self.name))
+                sink(Gap(channel, t_s - 1.0, t_s, reason, self.name))
         else:
             sink(Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name))
-        beat_s = t_s
-        for rr in reversed(measurement.rr_intervals_s):
-            sink(Sample("ibi", beat_s, rr, self.name))
-            beat_s -= rr
+            for beat_s, rr in zip(beat_times_s(measurement.rr_intervals_s, t_s), measurement.rr_intervals_s,
+                                  strict=True):
+                if rr > 0:  # an interval of 0 is no beat
+                    sink(Sample("ibi", beat_s, rr, self.name))
         self._last_sample_s = t_s
+
+    def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
+        if self._gap_open_s is not None:
+            for channel in ("hr", "ibi"):
+                sink(Gap(channel, self._gap_open_s, end_s, reason, self.name))
+            self._gap_open_s = None
+
+    def _report_format_errors(self, sink: Sink) -> None:
+        if self.format_errors > max(1, self._format_errors_reported):
+            self.status(sink, "error", f"{self.format_errors} malformed heart rate notifications so far")
+        self._format_errors_reported = self.format_errors
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
         """Connect, stream, reconnect with back-off until ``stop`` (or ``max_attempts`` failures in a row)."""
         failures = 0
         while not stop.is_set():
             self.status(sink, "connecting", "looking for the sensor")
+            connected = False
             try:
                 await self.client.connect()
+                connected = True
                 failures = 0
                 self.status(sink, "connected", "heart rate notifications on")
-                if self.client.has_characteristic(BATTERY_LEVEL):
-                    level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
-                    sink(Sample("battery", self.clock.now_s(), float(level), self.name))
+                await self._read_battery(sink)
                 self._last_notify_s = self.clock.now_s()
                 await self.client.start_notify(
                     HEART_RATE_MEASUREMENT, lambda d: self.on_notification(d, sink)
                 )
                 await self._watch(stop)
-            except (ConnectionError, OSError, asyncio.TimeoutError, BleFormatError) as error:
+            except (ConnectionError, OSError, asyncio.TimeoutError) as error:
                 failures += 1
                 self.status(sink, "error", f"{type(error).__name__}: {error}")
+            self._report_format_errors(sink)
             if stop.is_set():
                 break
             self._open_gap()
-            self.status(sink, "disconnected", "sensor vanished; reconnecting")
+            if connected:
+                await self._safe_disconnect()  # a half-open connection would block the next one
+                self.status(sink, "disconnected", "sensor vanished; reconnecting")
             if self.max_attempts is not None and failures >= self.max_attempts:
                 self.status(sink, "stopped", f"gave up after {failures} failed attempts")
                 return
@@ -236,7 +279,19 @@ class BleHeartRateLink(SensorLink):
             self.status(sink, "retrying", f"in {delay_s:g} s")
             await self.sleep(delay_s)
         await self._safe_disconnect()
+        self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
         self.status(sink, "stopped", "stopped by request")
+
+    async def _read_battery(self, sink: Sink) -> None:
+        """The battery level where the sensor offers it; a failed read costs the level, not the heart rate."""
+        if not self.client.has_characteristic(BATTERY_LEVEL):
+            return
+        try:
+            level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
+        except (ConnectionError, OSError, asyncio.TimeoutError, BleFormatError) as error:
+            self.status(sink, "error", f"battery level unreadable ({error}); heart rate goes on")
+            return
+        sink(Sample("battery", self.clock.now_s(), float(level), self.name))
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Return when the link drops or goes silent for ``silence_timeout_s``."""

@@ -45,7 +45,10 @@ def run_ble(link: BleHeartRateLink, sink: Sink, stop: threading.Event) -> None:
         finally:
             watcher.cancel()
 
-    asyncio.run(session())
+    try:
+        asyncio.run(session())
+    except Exception as error:  # a link's failure is its status, never the session's end
+        link.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
 
 
 LOOPS: dict[type, Callable[[SensorLink, Sink, threading.Event], None]] = {

@@ -168,3 +168,121 @@ def test_ble_beats_feed_the_physio_features_and_the_dropout_stays_a_gap():
     assert during.quality == 0.0
     assert 0.0 < straddling.quality < after.quality  # the gap counts against the window, beats are not invented
     assert after.measurements["hr_bpm"] == pytest.approx(60.0)
+
+
+@pytest.mark.parametrize(
+    ("notification", "reason"),
+    [(bytes([0x14, 0x48, 0x00, 0x02]), "no skin contact"), (bytes([0x10, 0x00, 0x00, 0x02]), "0 bpm")],
+)
+def test_a_notification_that_is_no_heart_reading_is_a_gap_on_rate_and_beats(notification, reason):
+    time = FakeTime()
+    good = bytes([0x10, 0x48, 0x00, 0x04])  # HR 72, RR 1 s
+    script = [(1.0, good), (2.0, notification), (3.0, good)]
+    recorder = run_link(SimulatedPeripheral(script, now=time), time, stop_after_hr=2)
+    assert recorder.series("hr")[1].tolist() == [72.0, 72.0]
+    assert recorder.series("ibi")[1].tolist() == [1.0, 1.0]  # the RR of the bad reading is not a beat
+    assert {g.channel for g in recorder.gaps if reason in g.reason} == {"hr", "ibi"}
+
+
+def test_beats_of_one_notification_reach_the_sink_oldest_first():
+    time = FakeTime()
+    two_beats = bytes([0x10, 0x48, 0x00, 0x03, 0x00, 0x04])  # RR 768/1024 s then 1024/1024 s
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    def sink(event):
+        recorder(event)
+        if recorder.series("hr")[0].size:
+            stop.set()
+
+    link = BleHeartRateLink(SimulatedPeripheral([(1.0, two_beats)], now=time), SessionClock(monotonic=time),
+                            latency_s=0.0, sleep=time.sleep)
+    asyncio.run(asyncio.wait_for(link.run(sink, stop), timeout=10))
+    ibi = [e for e in recorder.samples if e.channel == "ibi"]
+    assert [e.value for e in ibi] == [0.75, 1.0]
+    assert [e.t_s for e in ibi] == pytest.approx([0.0, 1.0])
+
+
+class UnreadableBattery(SimulatedPeripheral):
+    async def read(self, uuid: str) -> bytes:
+        return bytes([0xFF])  # outside 0..100
+
+
+def test_a_battery_level_that_cannot_be_read_costs_the_level_not_the_heart_rate():
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 4)]
+    peripheral = UnreadableBattery(script, now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=3)
+    assert recorder.series("hr")[1].tolist() == [72.0] * 3
+    assert peripheral.connects == 1
+    assert recorder.series("battery")[0].size == 0
+    assert any("battery level unreadable" in s.detail for s in recorder.statuses)
+
+
+def test_a_sensor_sending_only_malformed_notifications_goes_silent_and_its_silence_is_a_gap():
+    time = FakeTime()
+    script = [(1.0, bytes([0x00, 0x48]))] + [(1.0 + 0.5 * i, bytes([0x11, 0x48])) for i in range(1, 30)]
+    script += [(20.0, bytes([0x00, 0x4A]))]
+    peripheral = SimulatedPeripheral(script, now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=2, backoff_s=(0.5,), silence_timeout_s=5.0)
+    assert peripheral.connects >= 2  # each time it went silent
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    hr_times = recorder.series("hr")[0]
+    assert (gap.start_s, gap.end_s) == pytest.approx(tuple(hr_times))
+    malformed = [s for s in recorder.statuses if "malformed" in s.detail]
+    assert len(malformed) <= peripheral.connects + 1 < 29  # the first, then a count per connection; not one each
+
+
+def test_a_dropout_still_open_when_the_session_stops_is_recorded_as_a_gap():
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 3)]  # two beats, then nothing ever again
+    peripheral = SimulatedPeripheral(script, now=time)
+    clock = SessionClock(monotonic=time)
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    def sink(event):
+        recorder(event)
+        if isinstance(event, Status) and event.state == "retrying" and time.now > 1010:
+            stop.set()  # the sensor never came back
+
+    link = BleHeartRateLink(peripheral, clock, latency_s=0.0, sleep=time.sleep, backoff_s=(4.0,))
+    asyncio.run(asyncio.wait_for(link.run(sink, stop), timeout=10))
+    hr_gaps = [g for g in recorder.gaps if g.channel == "hr"]
+    assert len(hr_gaps) == 1 and "until the session stopped" in hr_gaps[0].reason
+    assert hr_gaps[0].start_s == pytest.approx(recorder.series("hr")[0][-1])
+    assert hr_gaps[0].end_s > 10.0
+
+
+def test_bleak_errors_and_a_machine_without_bluetooth_are_connection_errors_naming_the_sensor(monkeypatch):
+    import bleak
+    from bleak.exc import BleakError
+
+    from firmware_bridge.ble import BleakGattClient
+
+    for error in (BleakError("org.bluez.Error.NotReady"), FileNotFoundError(2, "No such file or directory")):
+
+        async def find(*_args, error=error, **_kwargs):
+            raise error
+
+        monkeypatch.setattr(bleak.BleakScanner, "find_device_by_filter", staticmethod(find))
+        with pytest.raises(ConnectionError, match="Polar H10"):
+            asyncio.run(BleakGattClient(name="Polar H10").connect())
+
+
+class Broken(SimulatedPeripheral):
+    async def connect(self) -> None:
+        raise RuntimeError("adapter firmware fault")
+
+
+def test_a_link_that_fails_unexpectedly_ends_its_thread_with_a_status_not_a_traceback():
+    from firmware_bridge.runner import LinkThreads
+
+    recorder = Recorder()
+    threads = LinkThreads([BleHeartRateLink(Broken([]), SessionClock())], recorder)
+    threads.start()
+    threads.threads[0].join(timeout=5)
+    assert not threads.threads[0].is_alive()
+    assert recorder.statuses[-1].state == "stopped"
+    assert "adapter firmware fault" in recorder.statuses[-1].detail
+    threads.stop()
