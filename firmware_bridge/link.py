@@ -90,7 +90,12 @@ class Recorder:
         return np.array([s.t_s for s in picked]), np.array([s.value for s in picked])
 
     def to_recording(self, source: str = "live", start_unix_s: float | None = None):
-        """The received samples as a ``Recording`` (session clock; gaps kept as gaps)."""
+        """The received samples as a ``Recording`` (session clock; gaps kept as gaps).
+
+        A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
+        channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
+        a log line (its samples stay in the recorder).
+        """
         from runtime.arms.physio.recording import Channel, Recording
 
         channels = {}
@@ -99,8 +104,16 @@ class Recorder:
             order = np.argsort(times, kind="stable")
             times, values = times[order], values[order]
             rate_hz = None
-            if name != "ibi" and times.size >= 3:
-                rate_hz = 1.0 / float(np.median(np.diff(times)))
-            gaps = [(g.start_s, g.end_s) for g in self.gaps if g.channel in (name, "*")]
+            if name != "ibi":
+                steps_s = np.diff(times)
+                steps_s = steps_s[steps_s > 0]  # repeated stamps (a stuck board clock) say nothing of the rate
+                if steps_s.size < 2:
+                    log.warning("%s: channel %s left out: %d sample(s) at %d distinct time(s), too few for a "
+                                "sampling rate", source, name, times.size, steps_s.size + 1)
+                    continue
+                rate_hz = 1.0 / float(np.median(steps_s))
+            links = {s.link for s in self.samples if s.channel == name}
+            gaps = [(g.start_s, g.end_s) for g in self.gaps
+                    if g.channel == name or (g.channel == "*" and g.link in links)]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)

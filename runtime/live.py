@@ -249,14 +249,14 @@ class SensorSession:
         """The physio track over the session; without any sample, quality 0 everywhere with the reason."""
         names = ", ".join(link.name for link in self.links)
         states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
-        if not self.recorder.samples:
-            reason = f"no samples from {names}"
+        recording = self.recorder.to_recording(names)
+        if not recording.channels:
+            reason = f"no samples from {names}" if not self.recorder.samples else f"too few samples from {names}"
             windows = [Window(a, b, None, 0.0, reason)
                        for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
             track = Track(name="physio", labels=list(self.model.labels), windows=windows,
                           unsupported_labels=[], model=self.model.identity())
         else:
-            recording = self.recorder.to_recording(names)
             track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock")
         track.settings.update({"mode": "live", "links": states})
         return track

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from firmware_bridge.ble import BleHeartRateLink, SimulatedPeripheral
-from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, data_payload, encode_frame
+from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, data_payload, encode_frame
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live, sensor_readout
@@ -85,6 +85,21 @@ def test_a_ble_strap_delivers_heart_rate_on_the_session_clock(tmp_path):
     assert physio.settings["links"]["ble-hr"].startswith(("connected", "stopped"))
     assert any(w.measurements.get("hr_bpm") == pytest.approx(72.0) for w in physio.windows)
     assert "at 1.0 s: sensors heart 72 bpm (last 1 s)" in lines
+
+
+def test_a_board_that_sends_too_little_for_any_channel_still_leaves_the_timeline_with_the_reason(tmp_path):
+    def links(clock):
+        link = SerialBoardLink("loop://", clock)
+        for seq in (1, 2):  # two frames, then silence: no channel has a sampling rate
+            link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 2.0)])))
+        return [link]
+
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.0, on_line=lambda _line: None, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
+    assert physio.windows[0].reason == "too few samples from serial-board"
+    assert (tmp_path / "out" / "timeline.json").exists()
 
 
 def test_the_sensor_readout_gives_medians_of_what_arrived_and_nothing_without_it():

@@ -1,0 +1,38 @@
+"""The recorder: what the links delivered, handed to the physiological arm with each link's gaps on its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware_bridge.link import Gap, Recorder, Sample
+from runtime.arms.physio.features import process_recording
+
+
+def samples(recorder: Recorder, channel: str, times_s, value: float, link: str) -> None:
+    for t in times_s:
+        recorder(Sample(channel, float(t), value, link))
+
+
+def test_a_gap_on_every_channel_of_one_link_leaves_another_links_channels_whole():
+    recorder = Recorder()
+    samples(recorder, "eda", np.arange(0, 120, 0.25), 2.0, "serial-board")
+    samples(recorder, "hr", np.arange(0, 120, 1.0), 70.0, "ble-hr")
+    recorder(Gap("*", 50.0, 110.0, "frames lost", "serial-board"))
+    recording = recorder.to_recording("live")
+    assert recording.channels["eda"].gaps == [(50.0, 110.0)]
+    assert recording.channels["hr"].gaps == []
+
+
+def test_a_channel_too_short_for_a_rate_is_left_out_with_a_log_line_and_the_rest_still_reads(caplog):
+    recorder = Recorder()
+    samples(recorder, "eda", np.arange(0, 60, 0.25), 2.0, "serial-board")
+    samples(recorder, "temp", [10.0, 10.25], 33.0, "serial-board")  # two frames only
+    samples(recorder, "bvp", [5.0, 5.0, 5.0, 5.0], 0.1, "serial-board")  # a stuck board clock
+    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
+        recording = recorder.to_recording("live")
+    assert set(recording.channels) == {"eda"}
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+    assert sum("left out" in r.getMessage() for r in caplog.records) == 2
+    assert len(recorder.series("temp")[0]) == 2  # kept in the recorder
+    process_recording(recording)  # the arm reads what is left
