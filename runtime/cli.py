@@ -61,8 +61,6 @@ def _run_extract_audio(args) -> None:
     out = args.out or args.video.with_suffix(".wav")
     if args.out is None and out == args.video:
         out = args.video.with_suffix(".audio.wav")
-    if out.resolve() == args.video.resolve():
-        raise InputError(out, "output would overwrite the input")
     duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr)
     print(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
 
@@ -88,7 +86,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--physio", type=Path, metavar="PATH",
                    help="a wearable recording beside the input: E4 export folder/zip or CSV (docs/physio.md)")
     p.add_argument("--physio-offset", type=float, metavar="SECONDS",
-                   help="where the physio recording starts on the input's clock (default: from wall clocks)")
+                   help="where the physio recording starts on the input's clock (default: from wall clocks); "
+                        "a negative one as --physio-offset=-1e3")
     p.set_defaults(run=_run_analyze)
 
 
@@ -106,6 +105,8 @@ def _run_analyze(args) -> None:
         "fusion.method": args.fusion or ("weighted" if args.weights else None),
         "fusion.weights": args.weights,
     }
+    if args.physio_offset is not None and args.physio is None:
+        raise InputError("--physio-offset", "is where a --physio recording starts; no --physio was given")
     settings = load_settings(args.config, overrides)
     extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
@@ -365,8 +366,6 @@ def _add_physio_commands(physio, train, export) -> None:
 def _run_physio_classify(args) -> None:
     from runtime.arms.physio.arm import classify_to_csv
 
-    if any(value is not None and value <= 0 for value in (args.window_s, args.hop_s)):
-        raise InputError("--window-s/--hop-s", "must be positive")
     count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz)
     print(f"{args.csv}: {count} window(s)")
 

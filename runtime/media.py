@@ -14,6 +14,7 @@ import av
 import numpy as np
 
 from runtime.errors import InputError
+from runtime.files import check_output_file
 from runtime.timeline import write_atomically
 
 DEFAULT_SAMPLE_RATE_HZ = 16000
@@ -115,10 +116,8 @@ def extract_audio(
     """Write the first audio stream of ``video_path`` as mono 16-bit WAV; returns its duration in seconds."""
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
         raise InputError(str(sample_rate_hz), "sample rate must be between 1000 and 192000 Hz")
+    out_path = check_output_file(out_path, [video_path])
     samples = read_audio(video_path, sample_rate_hz)
-    out_path = Path(out_path)
-    if not out_path.parent.is_dir():
-        raise InputError(out_path, "output folder does not exist")
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
     return samples.size / sample_rate_hz
 

@@ -26,7 +26,7 @@ from runtime.arms.audio.features import (
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.windows import speech_windows
 from runtime.errors import InputError
-from runtime.files import find_files
+from runtime.files import check_output_file, find_files
 from runtime.media import read_audio
 from runtime.timeline import write_atomically
 
@@ -98,8 +98,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     if isinstance(emotion_model, AudioEmotionModel) and emotion_model.feature_set != FEATURE_SET:
         raise InputError(emotion_model.card.folder, f"model expects features {emotion_model.feature_set!r}")
-    if not Path(csv_path).parent.is_dir():
-        raise InputError(csv_path, "output folder does not exist")
+    check_output_file(csv_path, files)
     probs = classify_files(files, emotion_model, speaker_baseline)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

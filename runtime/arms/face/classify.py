@@ -15,7 +15,7 @@ import numpy as np
 
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
 from runtime.errors import InputError
-from runtime.files import find_files
+from runtime.files import check_output_file, find_files
 from runtime.timeline import write_atomically
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -36,8 +36,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     """Write ``path,emotion,<probability per label>`` rows; an image without a face gets an empty emotion."""
     expression = ExpressionModel(model or DEFAULT_EXPRESSION_MODEL)
     files = image_paths(paths)
-    if not Path(csv_path).parent.is_dir():
-        raise InputError(csv_path, "output folder does not exist")
+    check_output_file(csv_path, files)
     detector = landmarker = None
     if not cropped:
         from runtime.arms.face.detect import SsdDetector
