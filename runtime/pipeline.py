@@ -64,6 +64,8 @@ ARMS: list[tuple[str, ArmFunction]] = [
     ("body", _body_arm),
     ("physio", _physio_arm),
 ]
+# Run before the others: it reads a separate file in seconds, so a bad recording fails before minutes of video.
+RUN_FIRST = ("physio",)
 
 
 def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
@@ -87,13 +89,14 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     started = time.perf_counter()
     media = probe(input_path)
     request = AnalysisRequest(Path(input_path), media, settings, dict(extras or {}))
-    tracks = []
-    for section, arm in ARMS:
+    by_section: dict[str, list[Track]] = {}
+    for section, arm in sorted(ARMS, key=lambda item: item[0] not in RUN_FIRST):
         if not settings.get(section, {}).get("enabled", False):
             continue
         track = arm(request)
         if track is not None:
-            tracks.extend(track if isinstance(track, list) else [track])
+            by_section[section] = track if isinstance(track, list) else [track]
+    tracks = [track for section, _ in ARMS for track in by_section.get(section, [])]  # in the arms' order
     if not tracks:
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
     if fuse:

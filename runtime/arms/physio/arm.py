@@ -23,6 +23,7 @@ from runtime.arms.physio.model import model_inputs
 from runtime.arms.physio.recording import Recording, read_recording
 from runtime.config import ConfigSection
 from runtime.errors import InputError
+from runtime.files import check_output_file
 from runtime.models import Model, load_model
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS, Track, Window, _json_number
@@ -31,6 +32,7 @@ log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
 STRESS_LABEL = "stress"
 MIN_BASELINE_S = 300.0
+MIN_BASELINE_WINDOWS = 10  # a window's rank among fewer than this says little (e.g. one window as long as it all)
 
 
 @dataclass(frozen=True)
@@ -65,9 +67,13 @@ def classify_windows(recording: Recording, model: Model, settings: PhysioSetting
         log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
     warn_if_not_as_trained(model, settings)
     windows = recording_features(recording, settings.window_s, settings.hop_s)
+    # The model judges each window against the session's own baseline: a few minutes, in several windows.
+    reason = ""
     if recording.duration_s < MIN_BASELINE_S:
-        # The model judges each window against the session's own baseline; a few minutes are needed.
         reason = f"recording too short for a session baseline ({recording.duration_s:.0f} s < {MIN_BASELINE_S:.0f} s)"
+    elif len(windows) < MIN_BASELINE_WINDOWS:
+        reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
+    if reason:
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     return _classify(windows, model)
 
@@ -120,6 +126,9 @@ def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]
 
 def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
     """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given."""
+    for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise InputError(name, f"must be a positive number of seconds, got {value}")
     extra, defaults = model.card.extra, PhysioSettings()
     return PhysioSettings(
         model=str(model.card.folder),
@@ -139,11 +148,11 @@ def classify_to_csv(
 ) -> int:
     """``physio classify``: one CSV row per window (the model's own windows unless given), ``start_s`` from the
     earliest channel start."""
-    if not Path(csv_out).parent.is_dir():
-        raise InputError(csv_out, "output folder does not exist")
-    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
+    check_output_file(csv_out, [path])
     model = load_physio_model(model_location)
-    windows = classify_windows(recording, model, settings_as_trained(model, window_s, hop_s))
+    settings = settings_as_trained(model, window_s, hop_s)  # bad settings fail before the recording is read
+    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
+    windows = classify_windows(recording, model, settings)
     write_atomically(Path(csv_out), windows_csv(windows).encode())
     return len(windows)
 
@@ -180,6 +189,8 @@ def resolve_offset(
     recording: Recording, video_duration_s: float, offset_s: float | None, video_start_unix_s: float | None
 ) -> tuple[float, str]:
     """Where the recording starts on the video clock, and how that was decided."""
+    if offset_s is not None and not math.isfinite(offset_s):
+        raise InputError("--physio-offset", f"must be a finite number of seconds, got {offset_s}")
     if offset_s is not None:
         how = f"given: recording starts at {offset_s:+.3f} s on the video clock"
     elif recording.start_unix_s is not None and video_start_unix_s is not None:

@@ -8,6 +8,7 @@ the same functions, so a window means the same thing on both.
 
 from __future__ import annotations
 
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -15,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runtime.arms.physio.recording import Channel, Recording
+from runtime.errors import InputError
 from runtime.track import window_grid
+
+log = logging.getLogger("emotrace.physio")
 
 # Measurement names (units in the names); the order is the order of feature vectors.
 MEASUREMENTS: tuple[str, ...] = (
@@ -56,6 +60,10 @@ MEASUREMENTS: tuple[str, ...] = (
 IBI_RANGE_S = (0.33, 1.5)  # 40-180 bpm: beats outside it are detection errors at rest or light tasks
 IBI_MAX_JUMP = 0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
 PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat is not trusted
+BEAT_HOLE_S = 5.0  # no beat for this long: the heart was not measured there (a BLE strap counts 5 s as gone)
+# Below these rates neurokit2's filters cannot be built (PPG passes up to 8 Hz, respiration up to 3 Hz), and
+# skin conductance responses, which rise within 1-3 s, are not seen.
+MIN_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0}
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
 SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
@@ -102,6 +110,10 @@ class WindowFeatures:
 def process_recording(recording: Recording) -> ProcessedSignals:
     """Run neurokit2 over each channel's contiguous stretches once."""
     channels = recording.channels
+    for name, min_rate_hz in MIN_RATE_HZ.items():
+        rate_hz = channels[name].rate_hz if name in channels else None
+        if rate_hz is not None and rate_hz < min_rate_hz:
+            raise InputError(recording.source, f"{name} sampled at {rate_hz:g} Hz; it needs {min_rate_hz:g} Hz or more")
     out = ProcessedSignals()
     if "bvp" in channels:
         out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"]), "bvp"
@@ -285,9 +297,17 @@ def _beats_from_ppg(bvp: Channel) -> Series:
 
 
 def _clean_ibi_series(ibi: Channel) -> Series:
-    """Beat intervals as delivered (E4 IBI file, BLE RR intervals); valid between its gaps."""
-    stretches = _minus_gaps((float(ibi.times_s[0] - ibi.values[0]), float(ibi.times_s[-1])), ibi.gaps)
-    return _clean_ibi(ibi.times_s.astype(float), ibi.values.astype(float), stretches)
+    """Beat intervals as delivered (E4 IBI file, BLE RR intervals, a CSV's column); valid between its gaps and
+    between beats, except where no beat came for ``BEAT_HOLE_S``."""
+    times_s, ibis_s = ibi.times_s.astype(float), ibi.values.astype(float)
+    silent_from_s = times_s[:-1]
+    silent_to_s = times_s[1:] - ibis_s[1:]  # each interval ends at its beat: the time before it had no beat
+    holes = [(a, b) for a, b in zip(silent_from_s, silent_to_s, strict=True) if b - a >= BEAT_HOLE_S]
+    if holes:
+        log.warning("%s: no beats for %d stretch(es) of %g s or more (%.1f s in all); windows there lose quality",
+                    ibi.name, len(holes), BEAT_HOLE_S, sum(b - a for a, b in holes))
+    stretches = _minus_gaps((float(times_s[0] - ibis_s[0]), float(times_s[-1])), list(ibi.gaps) + holes)
+    return _clean_ibi(times_s, ibis_s, stretches)
 
 
 def _minus_gaps(span: tuple[float, float], gaps: list[tuple[float, float]]) -> list[tuple[float, float]]:

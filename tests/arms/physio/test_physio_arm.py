@@ -228,3 +228,43 @@ def test_rank_scaling_orders_like_the_values_and_stays_inside_its_clip():
 def test_an_unknown_scaling_is_refused():
     with pytest.raises(ValueError, match="unknown scaling"):
         session_scaled(np.ones((3, 1)), np.ones(3), "minmax")
+
+
+def test_classify_refuses_to_write_over_its_own_input(tmp_path, capsys):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda\n" + "\n".join(f"{i * 0.25},1.0" for i in range(2000)) + "\n")
+    before = path.read_bytes()
+    assert main(["physio", "classify", str(path), "--csv", str(path)]) == 2
+    assert "output would overwrite the input" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", [["--window-s", "nan"], ["--hop-s", "inf"], ["--window-s", "-5"]])
+def test_window_settings_that_are_not_positive_finite_seconds_exit_2(tmp_path, capsys, option):
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(tmp_path / "any.csv"), "--csv", str(out), *option]) == 2
+    assert option[0] in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_window_as_long_as_the_recording_makes_no_stress_claim(tmp_path):
+    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(e4), "--csv", str(out), "--window-s", "400"]) == 0
+    (row,) = list(csv.DictReader(out.open()))
+    assert row["stress"] == "" and float(row["quality"]) == 0.0
+    assert "too few windows for a session baseline" in row["reason"]
+
+
+def test_a_non_finite_offset_is_refused_naming_the_option():
+    recording = Recording("rec.csv", {}, start_unix_s=None)
+    recording.channels["eda"] = type("C", (), {"end_s": 600.0})()
+    with pytest.raises(InputError, match="--physio-offset"):
+        resolve_offset(recording, 300.0, float("nan"), None)
+
+
+def test_an_offset_without_a_recording_exits_2_before_any_work(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "missing.mp4"), "--out", str(out), "--physio-offset", "5"]) == 2
+    assert "no --physio was given" in capsys.readouterr().err
+    assert not out.exists()

@@ -141,3 +141,26 @@ def test_channel_statistics_read_the_delivered_heart_rate_eda_and_wrist_orientat
     assert first["acc_x_mean_g"] == pytest.approx(0.5) and first["acc_z_mean_g"] == pytest.approx(0.8)
     assert first["acc_magnitude_sd_g"] == pytest.approx(0.0, abs=1e-9)
     assert math.isnan(first["ibi_mean_s"])  # no interval channel: nothing made up
+
+
+@pytest.mark.parametrize(("name", "rate_hz"), [("eda", 0.5), ("bvp", 16.0), ("resp", 4.0)])
+def test_a_channel_sampled_too_slowly_for_its_processing_is_an_input_error_naming_it(name, rate_hz):
+    from runtime.errors import InputError
+
+    values = 1.0 + 0.1 * np.sin(np.arange(int(600 * rate_hz)) / rate_hz)
+    recording = Recording("slow.csv", {name: uniform(name, values, rate_hz)})
+    with pytest.raises(InputError, match=rf"slow\.csv: {name} sampled at {rate_hz:g} Hz"):
+        process_recording(recording)
+
+
+def test_beat_intervals_that_stop_for_minutes_count_as_missing_heart_signal(caplog):
+    beats_s = np.concatenate([np.arange(1.0, 200.0, 0.8), np.arange(400.0, 600.0, 0.8)])  # none at 200-400 s
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 0.8))
+    eda = uniform("eda", 2.0 + 0.05 * np.sin(np.arange(2400) / 40.0), 4.0)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        signals = process_recording(Recording("strap.csv", {"ibi": ibi, "eda": eda}))
+    assert any("no beats for 1 stretch" in r.getMessage() for r in caplog.records)
+    silent = window_features(signals, 280.0, 310.0)
+    beating = window_features(signals, 100.0, 130.0)
+    assert "heart missing" in silent.reason and silent.quality < beating.quality
+    assert beating.measurements["hr_bpm"] == pytest.approx(75.0)
