@@ -2,18 +2,21 @@
 
 A ``Recording`` holds named channels on the recording's own clock: seconds from the earliest channel
 start, so that ``t_s = 0`` is the first sample of any channel. Its wall-clock start (UNIX seconds, UTC) is
-kept where the file says it. Samples stay where they were recorded: a gap (missing rows, a NaN run, a
-jump in the timestamps) is listed as a gap and never interpolated. Anything implausible - a sample-rate
-line that does not fit the data, timestamps that run backwards, text where numbers belong - is an
-``InputError`` naming the file and the problem.
+kept where the file says it. Samples stay where they were recorded: a gap (missing rows, a blank line, a
+NaN run, a jump in the timestamps) is listed as a gap and never interpolated. Anything implausible - a
+sample-rate line that does not fit the data, timestamps that run backwards or jump by more than a day,
+files of one export that do not overlap in time, text where numbers belong - is an ``InputError`` naming
+the file and the problem.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import logging
+import lzma
 import math
+import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
+
+log = logging.getLogger("emotrace.physio")
 
 # E4 file -> (channel name, unit, scale to that unit). ACC arrives in 1/64 g.
 E4_SIGNALS: dict[str, tuple[str, str, float]] = {
@@ -30,6 +35,7 @@ E4_SIGNALS: dict[str, tuple[str, str, float]] = {
     "TEMP.csv": ("temp", "degC", 1.0),
     "HR.csv": ("hr", "bpm", 1.0),
 }
+E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
 # Generic CSV column names -> canonical channel names.
 CSV_ALIASES: dict[str, str] = {
     "bvp": "bvp",
@@ -69,6 +75,23 @@ GAP_PERIODS = 2.0
 DURATION_TOLERANCE = 0.10
 DURATION_TOLERANCE_S = 30.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
+# A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
+# is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
+MAX_JUMP_S = 24 * 3600.0
+# Above any wearable's rate (the E4's fastest is 64 Hz); slower than one sample per MAX_JUMP_S is no rate.
+MAX_RATE_HZ = 10_000.0
+MIN_RATE_HZ = 1.0 / MAX_JUMP_S
+# Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
+# a compression method zipfile lacks).
+ZIP_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    RuntimeError,
+    NotImplementedError,
+    OSError,
+    EOFError,
+)
 
 
 @dataclass
@@ -84,11 +107,13 @@ class Channel:
 
     @property
     def start_s(self) -> float:
-        return float(self.times_s[0])
+        return float(self.times_s[0]) if self.times_s.size else math.nan
 
     @property
     def end_s(self) -> float:
-        """The end of the last sample's period (its time for an event series)."""
+        """The end of the last sample's period (its time for an event series); NaN without samples."""
+        if not self.times_s.size:
+            return math.nan
         period_s = 1.0 / self.rate_hz if self.rate_hz else 0.0
         return float(self.times_s[-1]) + period_s
 
@@ -100,13 +125,20 @@ class Recording:
     start_unix_s: float | None = None  # wall-clock instant of t_s = 0, when the file says it
     events_s: list[float] = field(default_factory=list)  # button presses (E4 tags), recording clock
 
+    def __post_init__(self) -> None:
+        # A channel without samples has no start or end. The readers leave such a file or column out with a
+        # log line of their own; this keeps any other maker of a Recording from passing one on.
+        for name in [name for name, c in self.channels.items() if not c.times_s.size]:
+            log.warning("%s: channel %s holds no samples; read without it", self.source, name)
+        self.channels = {name: c for name, c in self.channels.items() if c.times_s.size}
+
     @property
     def start_s(self) -> float:
         return 0.0
 
     @property
     def end_s(self) -> float:
-        return max(c.end_s for c in self.channels.values())
+        return max((c.end_s for c in self.channels.values()), default=0.0)
 
     @property
     def duration_s(self) -> float:
@@ -117,11 +149,16 @@ class Recording:
 
 
 def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
-    """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is."""
+    """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is.
+
+    ``start_unix_s`` and ``rate_hz`` place a CSV that has no time column; given for anything that carries its
+    own clock, they are an error rather than silently ignored.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(path, "no such file or folder")
     if path.is_dir() or zipfile.is_zipfile(path):
+        _refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz)
         return read_e4(path)
     if path.suffix.lower() == ".zip":
         raise InputError(path, "not a readable zip archive (truncated or corrupt)")
@@ -130,93 +167,197 @@ def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz:
     raise InputError(path, "not a physiological recording: expected an E4 folder or zip, or a CSV file")
 
 
+def _refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None) -> None:
+    given = [flag for flag, value in (("--start-unix", start_unix_s), ("--rate-hz", rate_hz)) if value is not None]
+    if given:
+        pronoun = "them" if len(given) > 1 else "it"
+        raise InputError(source, f"{why}, so {' and '.join(given)} would not be used: leave {pronoun} out")
+
+
 # --- Empatica E4 ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _E4Signal:
+    filename: str
+    start_unix_s: float
+    rate_hz: float
+    values: np.ndarray  # (n,) or (n, k), already in the channel's unit
 
 
 def read_e4(path: str | Path) -> Recording:
     """An E4 export: each signal file starts with its UNIX start time and its sample rate (Hz)."""
     path = Path(path)
     files = _e4_files(path)
-    raw: dict[str, tuple[float, float, np.ndarray, str, str]] = {}
-    for filename, (name, unit, scale) in E4_SIGNALS.items():
-        if filename not in files:
-            continue
-        label = f"{path}/{filename}"
-        start_unix_s, rate_hz, data = _parse_e4_signal(label, files[filename]())
-        raw[name] = (start_unix_s, rate_hz, data * scale, unit, label)
-    if not raw:
-        raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
-    origin_unix_s = min(start for start, *_ in raw.values())
+    signals = _read_e4_signals(path, files)
+    origin_unix_s = min(s.start_unix_s for s in signals.values())
     channels: dict[str, Channel] = {}
-    for name, (start_unix_s, rate_hz, data, unit, _label) in raw.items():
-        values = data[:, 0] if data.shape[1] == 1 else data
-        channels[name] = _uniform_channel(name, unit, start_unix_s - origin_unix_s, rate_hz, values)
-    _check_durations(path, {name: (c, raw[name][4]) for name, c in channels.items()})
+    filenames: dict[str, str] = {}
+    for name, signal in signals.items():
+        unit = E4_SIGNALS[signal.filename][1]
+        offset_s = signal.start_unix_s - origin_unix_s
+        channels[name] = _uniform_channel(name, unit, offset_s, signal.rate_hz, signal.values)
+        filenames[name] = signal.filename
+    _check_durations(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
     if "IBI.csv" in files:
-        channels["ibi"] = _parse_e4_ibi(f"{path}/IBI.csv", files["IBI.csv"](), origin_unix_s)
-    tags_text = files["tags.csv"]() if "tags.csv" in files else ""
-    events_s = []
-    if tags_text.strip():
-        events_s = [float(t) - origin_unix_s for t in _parse_numbers(f"{path}/tags.csv", tags_text)[:, 0]]
+        ibi = _parse_e4_ibi(f"{path}/IBI.csv", files["IBI.csv"](), origin_unix_s)
+        if ibi is not None:
+            channels["ibi"], filenames["ibi"] = ibi, "IBI.csv"
+    _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
+    events_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s) if "tags.csv" in files else []
     return Recording(str(path), channels, start_unix_s=origin_unix_s, events_s=events_s)
 
 
+def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[str, _E4Signal]:
+    signals: dict[str, _E4Signal] = {}
+    for filename, (name, _unit, scale) in E4_SIGNALS.items():
+        if filename not in files:
+            continue
+        start_unix_s, rate_hz, data = _parse_e4_signal(f"{path}/{filename}", files[filename]())
+        values = data[:, 0] if data.shape[1] == 1 else data
+        signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
+    if not signals:
+        raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
+    return signals
+
+
 def _e4_files(path: Path) -> dict[str, Callable[[], str]]:
-    """File name -> a reader of its text, for a folder or a zip (flat or with one folder inside)."""
-    if path.is_dir():
-        return {p.name: (lambda p=p: _decode(p, p.read_bytes())) for p in path.iterdir() if p.is_file()}
+    """E4 file name -> a reader of its text, for a folder or a zip (flat or with one folder inside)."""
+    return _e4_folder_files(path) if path.is_dir() else _e4_zip_files(path)
+
+
+def _e4_folder_files(path: Path) -> dict[str, Callable[[], str]]:
+    files = {p.name: p for p in path.iterdir() if p.is_file() and p.name in E4_FILES}
+    if not any(name in E4_SIGNALS for name in files):
+        # The export's folder may be one level down (a folder of sessions, an unpacked zip): say which.
+        nested = sorted(p.name for p in path.iterdir() if p.is_dir() and any((p / n).is_file() for n in E4_SIGNALS))
+        if nested:
+            held = f"folders {', '.join(nested)} hold" if len(nested) > 1 else f"folder {nested[0]} holds"
+            raise InputError(path, f"no E4 signal files in it, but its {held} E4 files: give one of them")
+    return {name: (lambda p=p: _decode(p, p.read_bytes())) for name, p in files.items()}
+
+
+def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
     try:
         archive = zipfile.ZipFile(path)
-        names = {Path(n).name: n for n in archive.namelist() if not n.endswith("/")}
+        members = [info for info in archive.infolist() if _is_e4_member(info)]
     except (zipfile.BadZipFile, OSError) as error:
         raise InputError(path, f"not a readable zip archive ({error})") from None
+    # Files are matched by name: two exports in one zip would be merged into one recording.
+    folders = sorted({posixpath.dirname(info.filename) for info in members})
+    if len(folders) > 1:
+        shown = ", ".join(f"{folder}/" if folder else "(top level)" for folder in folders)
+        raise InputError(path, f"holds more than one E4 export (E4 files in {shown}): give one export per zip")
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise InputError(path, f"'{info.filename}' is password-protected: export the zip without a password")
 
-    def reader(member: str) -> Callable[[], str]:
+    def reader(info: zipfile.ZipInfo) -> Callable[[], str]:
         def read() -> str:
             try:
-                return _decode(f"{path}/{member}", archive.read(member))
-            except (zipfile.BadZipFile, OSError, EOFError) as error:
-                raise InputError(f"{path}/{member}", f"corrupt zip member ({error})") from None
+                data = archive.read(info)
+            except ZIP_MEMBER_ERRORS as error:
+                raise InputError(path, f"'{info.filename}' in the zip cannot be decompressed ({error})") from None
+            return _decode(f"{path}/{info.filename}", data)
 
         return read
 
-    return {name: reader(member) for name, member in names.items()}
+    return {posixpath.basename(info.filename): reader(info) for info in members}
+
+
+def _is_e4_member(info: zipfile.ZipInfo) -> bool:
+    # __MACOSX/ holds the Finder's resource forks ("._EDA.csv"), never data.
+    return (
+        not info.is_dir()
+        and posixpath.basename(info.filename) in E4_FILES
+        and not info.filename.startswith("__MACOSX/")
+    )
 
 
 def _decode(label: str | Path, data: bytes) -> str:
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
     except UnicodeDecodeError:
         raise InputError(label, "not a text file") from None
 
 
 def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
     lines = text.splitlines()
-    if len(lines) < 3:
+    start_unix_s = _e4_start_line(label, lines)
+    rate_hz = _e4_header_number(label, lines, 1, "a sample rate in Hz")
+    _check_rate(label, rate_hz, f"second line {lines[1].strip()!r}")
+    if not any(line.strip() for line in lines[2:]):
         raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
-    header = _parse_numbers(label, "\n".join(lines[:2]))
-    start_unix_s, rate_hz = float(header[0, 0]), float(header[1, 0])
-    if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
-        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time")
-    if not (math.isfinite(rate_hz) and 0 < rate_hz <= 10_000):
-        raise InputError(label, f"second line {lines[1].strip()!r} is not a sample rate in Hz")
-    data = _parse_numbers(label, "\n".join(lines[2:]), first_line=3)
+    data = _parse_numbers(label, lines[2:], first_line=3)
     return start_unix_s, rate_hz, data
 
 
-def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel:
-    lines = text.splitlines()
+def _e4_start_line(label: str, lines: list[str]) -> float:
+    start_unix_s = _e4_header_number(label, lines, 0, "a UNIX start time")
+    if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:  # also false for NaN
+        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time")
+    return start_unix_s
+
+
+def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> float:
+    """The first number on header line ``index`` (0: start time, 1: rate) of an E4 file."""
+    ordinal = ("first", "second")[index]
+    if index >= len(lines):
+        raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
+    line = lines[index].strip()
+    if not line:
+        raise InputError(label, f"{ordinal} line is blank where {what} belongs")
     try:
-        start_unix_s = float(lines[0].split(",")[0])
-    except (IndexError, ValueError):
-        raise InputError(label, "first line is not a UNIX start time") from None
-    body = "\n".join(lines[1:]).strip()
-    data = _parse_numbers(label, body, first_line=2) if body else np.zeros((0, 2))
-    if data.shape[0] and data.shape[1] != 2:
+        return float(line.split(",")[0])
+    except ValueError:
+        raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}") from None
+
+
+def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None:
+    """Beat times (seconds since the file's start line) and intervals; None, with a log line, when it has none.
+
+    The E4 writes only the start line when it found no beats; the recording is then read without beats.
+    """
+    lines = text.splitlines()
+    if len(lines) < 2 or not any(line.strip() for line in lines[1:]):
+        log.warning("%s holds no samples (no beats found); read without it", label)
+        return None
+    start_unix_s = _e4_start_line(label, lines)
+    data, row_lines = _drop_blank_rows(_parse_numbers(label, lines[1:], first_line=2), first_line=2)
+    if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
-    times_s = data[:, 0] + (start_unix_s - origin_unix_s) if data.shape[0] else np.zeros(0)
-    _check_monotonic(label, times_s)
-    return Channel("ibi", "s", times_s, data[:, 1] if data.shape[0] else np.zeros(0), rate_hz=None)
+    _check_times(label, data[:, 0], row_lines, "the beat time")
+    present = ~np.isnan(data[:, 1])
+    if not present.any():
+        log.warning("%s holds no samples (no intervals); read without it", label)
+        return None
+    times_s = data[present, 0] + (start_unix_s - origin_unix_s)
+    return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
+
+
+def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        return []  # no button presses: the E4 writes an empty file
+    data, row_lines = _drop_blank_rows(_parse_numbers(label, lines), first_line=1)
+    _check_finite(label, data[:, 0], row_lines, "the tag time")
+    return [float(t) - origin_unix_s for t in data[:, 0]]
+
+
+def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
+    """Files of one export share a stretch of time; a start line hours off, or files of two sessions, do not.
+
+    The tolerance lets a recording shorter than ten seconds keep its HR file, which starts 10 s after the rest.
+    """
+    latest = max(spans, key=lambda name: spans[name][0])
+    earliest = min(spans, key=lambda name: spans[name][1])
+    if spans[latest][0] > spans[earliest][1] + DURATION_TOLERANCE_S:
+        (a_start, a_end), (b_start, b_end) = spans[latest], spans[earliest]
+        raise InputError(
+            source,
+            f"{latest} covers {a_start:.0f}..{a_end:.0f} s and {earliest} {b_start:.0f}..{b_end:.0f} s (from the "
+            "earliest start line): files that do not overlap in time are not one recording",
+        )
 
 
 # --- generic CSV ----------------------------------------------------------------------------------------
@@ -227,68 +368,142 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
 
     Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin). Without one, the
     start and rate come from the arguments or from ``# start_unix_s: ...`` / ``# rate_hz: ...`` lines at
-    the top. An empty cell or ``nan`` is a missing sample; each channel keeps the rows where it has a value.
+    the top, and a blank row keeps its place as a missing sample. An empty cell or ``nan`` is a missing
+    sample; each channel keeps the rows where it has a value.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    text = _decode(path, path.read_bytes())
-    lines = text.splitlines()
-    meta: dict[str, float] = {}
-    while lines and lines[0].lstrip().startswith("#"):
-        key, _, value = lines.pop(0).lstrip("# \t").partition(":")
-        with contextlib.suppress(ValueError):
-            meta[key.strip().lower()] = float(value)
-    lines = [line for line in lines if line.strip()]
-    if len(lines) < 2:
-        raise InputError(path, "empty: a header row and at least one data row are needed")
-    header = [h.strip().lower() for h in lines[0].split(",")]
-    if len(set(header)) != len(header):
-        raise InputError(path, "duplicate column names in the header")
-    data = _parse_numbers(path, "\n".join(lines[1:]), first_line=2, columns=len(header))
+    meta, header, first_line, body = _split_csv(path, _decode(path, path.read_bytes()).splitlines())
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
-    start_unix_s = start_unix_s if start_unix_s is not None else meta.get("start_unix_s")
-    rate_hz = rate_hz if rate_hz is not None else meta.get("rate_hz")
-    if time_column is not None:
-        times = data[:, header.index(time_column)]
-        if np.isnan(times).any():
-            raise InputError(path, f"column '{time_column}' has empty or NaN timestamps")
-        _check_monotonic(path, times)
-        if time_column in TIME_COLUMNS_UNIX:
-            if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
-                raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
-            start_unix_s = float(times[0])
-        times_s = times - times[0]
-        if rate_hz is not None:
-            _check_rate_against_timestamps(path, times_s, rate_hz)
-    else:
-        if rate_hz is None:
-            raise InputError(path, "no time column (timestamp or time_s) and no sample rate given")
-        if not rate_hz > 0:
-            raise InputError(path, f"sample rate must be positive, not {rate_hz}")
+    columns = _channel_columns(path, header, time_column)
+    data = _parse_numbers(path, body, first_line=first_line, columns=len(header))
+    if time_column is None:
+        rate_hz = _given_rate(path, rate_hz, meta)
         times_s = np.arange(data.shape[0]) / rate_hz
+        start_unix_s = _given_start(path, start_unix_s, meta)
+    else:
+        _refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
+        data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
     channels: dict[str, Channel] = {}
-    for index, column in enumerate(header):
-        if column == time_column:
-            continue
-        name = CSV_ALIASES.get(column, column)
+    for index, name in columns.items():
         channel = _timestamped_channel(name, times_s, data[:, index], rate_hz)
-        if channel is not None:
-            channels[name] = channel
+        if channel is None:
+            log.warning("%s: column '%s' holds fewer than two samples; read without it", path, header[index])
+            continue
+        channels[name] = channel
     if not channels:
         raise InputError(path, "no signal column with at least two samples")
-    channels = _merge_acc(channels)
-    return Recording(str(path), channels, start_unix_s=start_unix_s)
+    return Recording(str(path), _merge_acc(channels), start_unix_s=start_unix_s)
+
+
+def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:
+    """``# key: value`` lines above the header, the header's column names, and the data lines after it
+    (with the file line number of the first)."""
+    meta: dict[str, float] = {}
+    index = 0
+    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
+        key, _, value = lines[index].lstrip("# \t").partition(":")
+        key = key.strip().lower()
+        if key in ("start_unix_s", "rate_hz"):
+            try:
+                meta[key] = float(value)
+            except ValueError:
+                raise InputError(path, f"line {index + 1}: {key} {value.strip()[:20]!r} is not a number") from None
+        index += 1
+    body = lines[index + 1 :]
+    if index >= len(lines) or not any(line.strip() for line in body):
+        raise InputError(path, "empty: a header row and at least one data row are needed")
+    header = [h.strip().lower() for h in lines[index].split(",")]
+    if len(set(header)) != len(header):
+        raise InputError(path, "duplicate column names in the header")
+    return meta, header, index + 2, body
+
+
+def _channel_columns(path: Path, header: list[str], time_column: str | None) -> dict[int, str]:
+    """Column index -> channel name for the columns the reader knows; the others are left out with a log line."""
+    columns: dict[int, str] = {}
+    unknown = []
+    for index, column in enumerate(header):
+        name = CSV_ALIASES.get(column)
+        if column == time_column:
+            continue
+        if name is None:
+            unknown.append(column)
+        elif name in columns.values():
+            raise InputError(path, f"two columns hold the {name} channel: {', '.join(_names_of(header, name))}")
+        else:
+            columns[index] = name
+    if not columns:
+        # A semicolon- or tab-separated file (a spreadsheet's export in many locales) reads as one column.
+        hint = "; columns must be separated by commas" if any(";" in h or "\t" in h for h in header) else ""
+        raise InputError(
+            path,
+            f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "
+            f"(time: {', '.join(TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE)}){hint}",
+        )
+    if unknown:
+        log.warning("%s: column(s) %s are no known channel; read without them", path, ", ".join(unknown))
+    return columns
+
+
+def _names_of(header: list[str], name: str) -> list[str]:
+    return [column for column in header if CSV_ALIASES.get(column) == name]
+
+
+def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> float:
+    if rate_hz is not None:
+        _check_rate(path, rate_hz, f"--rate-hz {rate_hz!r}")
+        return rate_hz
+    if "rate_hz" not in meta:
+        raise InputError(path, "no time column (timestamp or time_s) and no sample rate given")
+    _check_rate(path, meta["rate_hz"], f"'# rate_hz' line {meta['rate_hz']!r}")
+    return meta["rate_hz"]
+
+
+def _given_start(path: Path, start_unix_s: float | None, meta: dict[str, float]) -> float | None:
+    where = "--start-unix" if start_unix_s is not None else "'# start_unix_s' line"
+    start_unix_s = start_unix_s if start_unix_s is not None else meta.get("start_unix_s")
+    if start_unix_s is not None and not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
+        raise InputError(path, f"{where} {start_unix_s!r} is not a UNIX start time (seconds since 1970)")
+    return start_unix_s
+
+
+def _csv_time_column(
+    path: Path, header: list[str], time_column: str, data: np.ndarray, first_line: int, meta: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+    """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
+    the UNIX start (the column's first value, or the ``# start_unix_s`` line for relative times) and the
+    ``# rate_hz`` line's rate, checked against the timestamps."""
+    data, row_lines = _drop_blank_rows(data, first_line)
+    if not data.shape[0]:
+        raise InputError(path, "no data rows")
+    times = data[:, header.index(time_column)]
+    _check_times(path, times, row_lines, f"column '{time_column}'")
+    if time_column in TIME_COLUMNS_UNIX:
+        if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
+            raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
+        start_unix_s = float(times[0])
+    else:
+        start_unix_s = _given_start(path, None, meta)
+    times_s = times - times[0]
+    rate_hz = meta.get("rate_hz")
+    if rate_hz is not None:
+        _check_rate(path, rate_hz, f"'# rate_hz' line {rate_hz!r}")
+        _check_rate_against_timestamps(path, times_s, rate_hz)
+    return data, times_s, start_unix_s, rate_hz
 
 
 def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel | None:
+    """The rows where the column has a value; None where there is nothing to speak of (no beat; under two
+    samples of a sampled signal)."""
     present = ~np.isnan(values)
     times, kept = times_s[present], values[present]
     unit = CSV_UNITS.get(name, "")
     if name == "ibi":
-        return Channel(name, unit, times, kept)
+        return Channel(name, unit, times, kept) if kept.size else None
     if kept.size < 2:
-        return None  # fewer than two samples: no signal to speak of
+        return None
     period_s = 1.0 / rate_hz if rate_hz else float(np.median(np.diff(times)))
     jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
     gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]
@@ -345,6 +560,11 @@ def _check_durations(source: Path, channels: dict[str, tuple[Channel, str]]) -> 
             )
 
 
+def _check_rate(source: str | Path, rate_hz: float, what: str) -> None:
+    if not (math.isfinite(rate_hz) and MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
+        raise InputError(source, f"{what} is not a sample rate in Hz (one sample a day up to {MAX_RATE_HZ:g} Hz)")
+
+
 def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: float) -> None:
     if times_s.size < 3:
         return
@@ -353,34 +573,70 @@ def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: f
         raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 
 
-def _check_monotonic(source: str | Path, times: np.ndarray) -> None:
+def _check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str) -> None:
+    """Times that are finite, increase, and never jump by more than MAX_JUMP_S (the line named)."""
+    _check_finite(source, times, row_lines, what)
     steps = np.diff(times)
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0])
         raise InputError(
             source,
-            f"timestamps do not increase at data row {row + 2} ({float(times[row])!r} then {float(times[row + 1])!r})",
+            f"timestamps do not increase at line {row_lines[row + 1]} "
+            f"({float(times[row])!r} then {float(times[row + 1])!r})",
+        )
+    if (steps > MAX_JUMP_S).any():
+        row = int(np.flatnonzero(steps > MAX_JUMP_S)[0])
+        raise InputError(
+            source,
+            f"line {row_lines[row + 1]}: the time jumps by {steps[row]:.0f} s ({float(times[row])!r} then "
+            f"{float(times[row + 1])!r}), more than {MAX_JUMP_S / 3600:g} h: not one recording",
         )
 
 
-def _parse_numbers(source: str | Path, text: str, first_line: int = 1, columns: int | None = None) -> np.ndarray:
-    """Comma-separated numbers as a 2-D float array; empty cells and 'nan' are NaN, anything else an error."""
-    try:
-        data = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=float)
-    except ValueError:
-        data = _parse_slowly(source, text, first_line)
-    if data.size == 0:
+def _check_finite(source: str | Path, values: np.ndarray, row_lines: np.ndarray, what: str) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        held = "is empty" if np.isnan(values[row]) else f"holds {float(values[row])!r}"
+        raise InputError(source, f"line {row_lines[row]}: {what} {held}, not a finite time")
+
+
+def _drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows with any value, and their file line numbers; for timestamped rows, where a blank row holds
+    no place."""
+    row_lines = first_line + np.arange(data.shape[0])
+    kept = ~np.isnan(data).all(axis=1)
+    return data[kept], row_lines[kept]
+
+
+def _parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:
+    """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on.
+
+    Empty cells and 'nan' are NaN, anything else that is no number an error naming the line. A blank line
+    is a row of NaN: skipping it would move every later sample of an evenly sampled file one period early.
+    Blank lines after the last row are no rows.
+    """
+    lines = list(lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
         raise InputError(source, "no data rows")
+    width = columns or len(next(line for line in lines if line.strip()).split(","))
+    missing_row = ",".join(["nan"] * width)
+    lines = [line if line.strip() else missing_row for line in lines]
+    try:
+        # comments=None: a '#' line among the data is no number (numpy would drop it and shift the rows after)
+        data = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=float, comments=None)
+    except ValueError:
+        data = _parse_slowly(source, lines, first_line)
     if columns is not None and data.shape[1] != columns:
         raise InputError(source, f"rows have {data.shape[1]} values, the header names {columns}")
     return data
 
 
-def _parse_slowly(source: str | Path, text: str, first_line: int) -> np.ndarray:
+def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.ndarray:
     rows: list[list[float]] = []
-    for number, line in enumerate(text.splitlines(), start=first_line):
-        if not line.strip():
-            continue
+    for number, line in enumerate(lines, start=first_line):
         row = []
         for cell in line.split(","):
             cell = cell.strip()

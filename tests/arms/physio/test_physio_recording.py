@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import math
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from runtime.arms.physio.recording import read_csv, read_e4, read_recording
+from runtime.arms.physio.recording import Channel, Recording, read_csv, read_e4, read_recording
+from runtime.cli import main
 from runtime.errors import InputError
-from tests.physio_factory import write_e4
+from tests.physio_factory import START_UNIX_S, write_e4
 
 
 def test_e4_zip_channels_share_the_earliest_start_and_hr_starts_ten_seconds_later(shared_data):
@@ -78,15 +82,15 @@ def test_csv_nan_run_is_recorded_as_a_gap_and_not_filled(tmp_path):
 def test_csv_timestamps_running_backwards_are_an_error(tmp_path):
     path = tmp_path / "rec.csv"
     path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n4,74\n")
-    with pytest.raises(InputError, match=r"timestamps do not increase at data row 4 \(2.0 then 1.5\)"):
+    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\)"):
         read_csv(path)
 
 
-def test_csv_rate_that_contradicts_the_timestamps_is_an_error(tmp_path):
+def test_csv_rate_line_that_contradicts_the_timestamps_is_an_error(tmp_path):
     path = tmp_path / "rec.csv"
-    path.write_text("time_s,eda\n" + "\n".join(f"{i * 0.25},{1.0}" for i in range(40)) + "\n")
+    path.write_text("# rate_hz: 32\ntime_s,eda\n" + "\n".join(f"{i * 0.25},{1.0}" for i in range(40)) + "\n")
     with pytest.raises(InputError, match="does not match the timestamps"):
-        read_csv(path, rate_hz=32.0)
+        read_csv(path)
 
 
 def test_csv_without_time_column_takes_start_and_rate_from_its_header_lines(tmp_path):
@@ -130,3 +134,245 @@ def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, shared
     single.write_text("timestamp,eda\n1700000000,1.0\n1700000000.25,\n")
     with pytest.raises(InputError, match="at least two samples"):
         read_recording(single)
+
+
+# --- files with nothing in a channel ---------------------------------------------------------------------
+
+
+def test_e4_ibi_file_with_only_its_header_is_left_out_with_a_warning_and_the_rest_classifies(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=400.0)
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n")  # the E4 writes this when it found no beats
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_e4(folder)
+    assert "ibi" not in recording.channels and recording.end_s == pytest.approx(400.0)
+    assert [r.getMessage() for r in caplog.records if "IBI.csv" in r.getMessage()] == [
+        f"{folder}/IBI.csv holds no samples (no beats found); read without it"
+    ]
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(folder), "--csv", str(out)]) == 0
+    assert list(csv.DictReader(out.open()))
+
+
+def test_a_recording_never_holds_an_empty_channel_and_its_end_ignores_one(caplog):
+    eda = Channel("eda", "uS", np.arange(8) / 4.0, np.ones(8), rate_hz=4.0)
+    empty = Channel("ibi", "s", np.zeros(0), np.zeros(0))
+    assert math.isnan(empty.start_s) and math.isnan(empty.end_s)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = Recording("sim", {"eda": eda, "ibi": empty})
+    assert list(recording.channels) == ["eda"] and recording.end_s == 2.0
+    assert "channel ibi holds no samples" in caplog.text
+    assert Recording("sim", {}).end_s == 0.0
+
+
+def test_csv_column_without_any_value_is_left_out_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,ibi\n" + "\n".join(f"{i * 0.25},1.0," for i in range(40)) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)
+    assert list(recording.channels) == ["eda"]
+    assert "column 'ibi' holds fewer than two samples" in caplog.text
+
+
+# --- blank lines keep their place ------------------------------------------------------------------------
+
+
+def _blank_lines(path: Path, data_lines: list[int]) -> None:
+    """Blank the given data lines (0 = the first after the two header lines) of an E4 file."""
+    lines = path.read_text().splitlines()
+    for index in data_lines:
+        lines[2 + index] = ""
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_e4_blank_line_in_a_signal_file_is_a_missing_sample_in_its_place(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    expected = np.loadtxt(folder / "BVP.csv", skiprows=2)
+    _blank_lines(folder / "BVP.csv", [100])
+    bvp = read_e4(folder).channels["bvp"]
+    assert bvp.values.shape == expected.shape and np.isnan(bvp.values[100])
+    np.testing.assert_array_equal(bvp.values[101:], expected[101:])  # nothing after it moved
+    assert bvp.gaps == [(pytest.approx(100 / 64), pytest.approx(101 / 64))]
+
+
+def test_e4_blank_lines_keep_the_duration_so_a_wrong_rate_line_is_still_caught(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0)
+    _blank_lines(folder / "EDA.csv", list(range(0, 2400, 10)))  # 240 blank lines: 60 s if they were dropped
+    assert read_e4(folder).channels["eda"].end_s == pytest.approx(600.0)
+    wrong = write_e4(tmp_path / "S98", duration_s=600.0, rates={"EDA.csv": 8.0})
+    _blank_lines(wrong / "EDA.csv", list(range(0, 2400, 10)))
+    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 8 Hz"):
+        read_e4(wrong)
+
+
+def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tmp_path):
+    rows = [f"{1 + i / 100}" for i in range(80)]
+    rows[20:30] = [""] * 10  # 2.5 s with no row at all
+    path = tmp_path / "rec.csv"
+    path.write_text("# start_unix_s: 1700000000\n# rate_hz: 4\neda\n" + "\n".join(rows) + "\n\n")
+    eda = read_csv(path).channels["eda"]
+    assert eda.times_s[-1] == pytest.approx(79 / 4)  # the rows after the blank ones keep their time
+    assert eda.values.size == 70 and eda.gaps == [(pytest.approx(20 / 4), pytest.approx(30 / 4))]
+
+
+# --- times that are not one recording --------------------------------------------------------------------
+
+
+def _timestamped_csv(path: Path, last_time: str | None = None, column: str = "timestamp") -> Path:
+    """40 rows of eda at 4 Hz, and a last row at ``last_time`` when given."""
+    first = START_UNIX_S if column == "timestamp" else 0.0
+    rows = [f"{first + i * 0.25:.2f},1.0" for i in range(40)] + ([] if last_time is None else [f"{last_time},1.0"])
+    path.write_text(f"{column},eda\n" + "\n".join(rows) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "last_time", "problem"),
+    [
+        ("timestamp", "inf", "line 42: column 'timestamp' holds inf, not a finite time"),
+        ("time_s", "1e400", "line 42: column 'time_s' holds inf, not a finite time"),
+        ("time_s", "", "line 42: column 'time_s' is empty, not a finite time"),
+        ("timestamp", f"{START_UNIX_S + 3e7:.2f}", "line 42: the time jumps by 29999990 s .*not one recording"),
+        ("timestamp", "1e12", "line 42: the time jumps by .* more than 24 h: not one recording"),
+    ],
+)
+def test_csv_time_that_is_not_finite_or_jumps_by_more_than_a_day_is_an_error_naming_the_line(
+    tmp_path, column, last_time, problem
+):
+    with pytest.raises(InputError, match=problem):
+        read_csv(_timestamped_csv(tmp_path / "rec.csv", last_time, column))
+
+
+def test_csv_timestamp_jump_shorter_than_a_day_stays_a_gap(tmp_path):
+    recording = read_csv(_timestamped_csv(tmp_path / "rec.csv", f"{START_UNIX_S + 3600:.2f}"))
+    assert recording.channels["eda"].gaps == [(pytest.approx(10.0), pytest.approx(3600.0))]
+
+
+@pytest.mark.parametrize("offset_s", [3600.0, 3e7])
+def test_e4_files_that_do_not_overlap_in_time_are_an_error_naming_both_ranges(tmp_path, offset_s):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / "TEMP.csv").read_text().splitlines()
+    lines[0] = f"{START_UNIX_S + offset_s:.6f}"
+    (folder / "TEMP.csv").write_text("\n".join(lines) + "\n")
+    span = rf"{offset_s:.0f}\.\.{offset_s + 120:.0f} s"
+    with pytest.raises(InputError, match=rf"TEMP\.csv covers {span} and \w+\.csv 0\.\.120 s .*not one recording"):
+        read_e4(folder)
+
+
+def test_e4_files_that_start_apart_but_overlap_are_read(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / "EDA.csv").read_text().splitlines()
+    lines[0] = f"{START_UNIX_S + 60:.6f}"
+    (folder / "EDA.csv").write_text("\n".join(lines) + "\n")
+    assert read_e4(folder).channels["eda"].start_s == pytest.approx(60.0)
+
+
+# --- zips and folders ------------------------------------------------------------------------------------
+
+
+def _zip_folder(folder: Path, archive: Path, inside: str = "") -> Path:
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as handle:
+        for path in sorted(folder.iterdir()):
+            handle.write(path, f"{inside}{path.name}")
+    return archive
+
+
+def test_zip_holding_two_e4_exports_is_an_error_naming_the_folders(tmp_path):
+    archive = tmp_path / "two.zip"
+    _zip_folder(write_e4(tmp_path / "A"), archive, "A/")
+    _zip_folder(write_e4(tmp_path / "B", duration_s=60.0), archive, "B/")
+    with pytest.raises(InputError, match=r"two\.zip: holds more than one E4 export \(E4 files in A/, B/\)"):
+        read_recording(archive)
+    (tmp_path / "both").mkdir()
+    for name in ("A", "B"):
+        (tmp_path / name).rename(tmp_path / "both" / name)
+    with pytest.raises(InputError, match="its folders A, B hold E4 files"):
+        read_recording(tmp_path / "both")
+
+
+def test_zip_member_that_fails_to_decompress_names_the_zip_and_the_member(tmp_path):
+    archive = _zip_folder(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
+    with zipfile.ZipFile(archive) as handle:
+        info = handle.getinfo("EDA.csv")
+    data = bytearray(archive.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)  # after the local file header
+    data[start + 10 : start + 60] = bytes(range(50))
+    archive.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"S99\.zip: 'EDA\.csv' in the zip cannot be decompressed"):
+        read_recording(archive)
+
+
+def test_password_protected_zip_is_an_input_error(tmp_path):
+    archive = _zip_folder(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
+    data = bytearray(archive.read_bytes())
+    for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
+        at = data.find(signature)
+        while at >= 0:
+            data[at + flag_at] |= 0x1  # general-purpose bit 0: encrypted
+            at = data.find(signature, at + 4)
+    archive.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="is password-protected"):
+        read_recording(archive)
+
+
+def test_e4_file_whose_first_line_is_blank_is_an_input_error(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / "TEMP.csv").read_text().splitlines()
+    (folder / "TEMP.csv").write_text("\n".join(["", *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match=r"TEMP\.csv: first line is blank where a UNIX start time belongs"):
+        read_e4(folder)
+
+
+# --- CSV columns -----------------------------------------------------------------------------------------
+
+
+def test_csv_without_a_known_channel_column_lists_the_columns_found_and_the_known_names(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,foo,bar\n" + "\n".join(f"{START_UNIX_S + i},1,2" for i in range(10)) + "\n")
+    with pytest.raises(InputError, match=r"no known channel column: found timestamp, foo, bar; known: bvp, ppg, eda"):
+        read_csv(path)
+
+
+def test_csv_unknown_column_beside_a_known_one_is_left_out_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,note\n" + "\n".join(f"{i * 0.25},1.0,3" for i in range(40)) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        assert list(read_csv(path).channels) == ["eda"]
+    assert "note" in caplog.text
+
+
+def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
+    path = tmp_path / "rec.csv"
+    text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},1.0" for i in range(40)) + "\n"
+    path.write_bytes(text.encode("utf-8-sig"))  # as Excel writes "CSV UTF-8"
+    recording = read_csv(path)
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S)
+    assert recording.channels["eda"].end_s == pytest.approx(10.0)
+
+
+# --- options -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "problem"),
+    [
+        ("e4", {"rate_hz": 4.0}, "an E4 export carries its own start time and sample rate, so --rate-hz"),
+        ("e4", {"start_unix_s": START_UNIX_S}, "so --start-unix would not be used"),
+        ("timestamp", {"start_unix_s": START_UNIX_S}, "has its own time column 'timestamp', so --start-unix"),
+        ("time_s", {"rate_hz": 4.0, "start_unix_s": START_UNIX_S}, "so --start-unix and --rate-hz would not be used"),
+    ],
+)
+def test_start_or_rate_given_for_a_file_with_its_own_clock_is_refused(tmp_path, kind, options, problem):
+    path = write_e4(tmp_path / "S99") if kind == "e4" else _timestamped_csv(tmp_path / "rec.csv", column=kind)
+    with pytest.raises(InputError, match=problem):
+        read_recording(path, **options)
+
+
+@pytest.mark.parametrize("rate", ["inf", "nan", "0", "-4", "1e-9", "1e9"])
+def test_rate_that_is_not_a_sample_rate_is_an_error(tmp_path, rate):
+    path = tmp_path / "rec.csv"
+    path.write_text("eda\n" + "\n".join("1.0" for _ in range(40)) + "\n")
+    with pytest.raises(InputError, match=r"--rate-hz .* is not a sample rate in Hz"):
+        read_recording(path, rate_hz=float(rate))
+    path.write_text(f"# rate_hz: {rate}\n" + path.read_text())
+    with pytest.raises(InputError, match=r"'# rate_hz' line .* is not a sample rate in Hz"):
+        read_recording(path)
