@@ -118,7 +118,7 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     if "bvp" in channels:
         out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"]), "bvp"
     elif "ibi" in channels and channels["ibi"].values.size:
-        out.ibi, out.cardiac = _clean_ibi_series(channels["ibi"]), "ibi"
+        out.ibi, out.cardiac = _clean_ibi_series(channels["ibi"], recording.source), "ibi"
     if "hr" in channels:
         hr = channels["hr"]
         out.hr = Series(hr.times_s, hr.values.astype(float), _valid_stretches(hr))
@@ -296,7 +296,7 @@ def _beats_from_ppg(bvp: Channel) -> Series:
     return _clean_ibi(np.concatenate(times), np.concatenate(ibis), valid)
 
 
-def _clean_ibi_series(ibi: Channel) -> Series:
+def _clean_ibi_series(ibi: Channel, source: str) -> Series:
     """Beat intervals as delivered (E4 IBI file, BLE RR intervals, a CSV's column); valid between its gaps and
     between beats, except where no beat came for ``BEAT_HOLE_S``."""
     times_s, ibis_s = ibi.times_s.astype(float), ibi.values.astype(float)
@@ -304,8 +304,8 @@ def _clean_ibi_series(ibi: Channel) -> Series:
     silent_to_s = times_s[1:] - ibis_s[1:]  # each interval ends at its beat: the time before it had no beat
     holes = [(a, b) for a, b in zip(silent_from_s, silent_to_s, strict=True) if b - a >= BEAT_HOLE_S]
     if holes:
-        log.warning("%s: no beats for %d stretch(es) of %g s or more (%.1f s in all); windows there lose quality",
-                    ibi.name, len(holes), BEAT_HOLE_S, sum(b - a for a, b in holes))
+        log.warning("%s: %s: no beats for %d stretch(es) of %g s or more (%.1f s in all); windows there lose quality",
+                    source, ibi.name, len(holes), BEAT_HOLE_S, sum(b - a for a, b in holes))
     stretches = _minus_gaps((float(times_s[0] - ibis_s[0]), float(times_s[-1])), list(ibi.gaps) + holes)
     return _clean_ibi(times_s, ibis_s, stretches)
 
