@@ -8,6 +8,9 @@ three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels
 from __future__ import annotations
 
 import csv
+import io
+import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,9 @@ import numpy as np
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
+from runtime.timeline import write_atomically
+
+log = logging.getLogger("emotrace.physio")
 
 LABELS_FILE = Path("labels") / "stress_labels_S02-S28.csv"
 MIN_LABELLED_FRACTION = 0.8  # windows with fewer labelled seconds than this are left out
@@ -114,26 +120,43 @@ def load_dataset(
         if cache_dir is not None:
             left_out = "".join(f"_without-{c}" for c in without)
             cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}{left_out}.npz"
-            if cache.is_file():
-                data = np.load(cache)
-                result.append(
-                    SubjectWindows(
-                        subject, data["starts_s"], data["features"], data["quality"], data["stress_fraction"]
-                    )
-                )
+            cached = read_cached_windows(cache, subject)
+            if cached is not None:
+                result.append(cached)
                 continue
         windows = subject_windows(data_dir, subject, table[subject], window_s, hop_s, without)
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(
-                cache,
-                starts_s=windows.starts_s,
-                features=windows.features,
-                quality=windows.quality,
-                stress_fraction=windows.stress_fraction,
-            )
+            write_cached_windows(cache, windows)
         result.append(windows)
     return result
+
+
+def write_cached_windows(path: Path, windows: SubjectWindows) -> None:
+    """The windows as .npz, whole or not at all (an interrupted run leaves no truncated file), with the names
+    of the feature columns so that a cache from another feature set is not read as this one."""
+    buffer = io.BytesIO()
+    np.savez(buffer, starts_s=windows.starts_s, features=windows.features, quality=windows.quality,
+             stress_fraction=windows.stress_fraction, measurements=np.array(MEASUREMENTS))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, buffer.getvalue())
+
+
+def read_cached_windows(path: Path, subject: str) -> SubjectWindows | None:
+    """Cached windows, or None (computed again) when there are none, they are unreadable or their feature
+    columns are not today's."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            columns = tuple(data["measurements"].tolist()) if "measurements" in data else None
+            if columns not in (None, MEASUREMENTS) or data["features"].shape[1] != len(MEASUREMENTS):
+                log.warning("%s: cached with other feature columns; computed again", path)
+                return None
+            return SubjectWindows(subject, data["starts_s"], data["features"], data["quality"],
+                                  data["stress_fraction"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        log.warning("%s: unreadable cache (%s); computed again", path, error)
+        return None
 
 
 __all__ = ["MEASUREMENTS", "SubjectWindows", "load_dataset", "load_labels", "subject_windows"]
