@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
+from export.arrays import save_npz
 from export.audio.datasets import Clip
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
@@ -82,11 +83,7 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     table = WindowTable(np.concatenate(rows).astype(np.float32), np.concatenate(index).astype(int), clips,
                         no_speech, speed_factor)
     if cache is not None:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".part.npz")
-        np.savez(partial, features=table.features, clip_index=table.clip_index,
-                 no_speech=json.dumps(no_speech))
-        partial.replace(cache)
+        save_npz(cache, features=table.features, clip_index=table.clip_index, no_speech=np.array(json.dumps(no_speech)))
     return table
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from export.arrays import save_npz
 from export.audio.datasets import Corpus, load_corpus
 from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
 from export.metrics import classification_metrics, markdown_table
@@ -309,17 +310,9 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
             "window_s": WINDOW_S, "hop_s": HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
             "classifier": CLASSIFIER, "speed_factors": [t.speed_factor for t in augmented],
             "validation_speakers": validation}
-    _save_npz(out / "models.npz", meta=np.array(json.dumps(meta)), **arrays)
-    _save_npz(out / "validation.npz", features=table.features[held_out], groups=groups[held_out],
+    save_npz(out / "models.npz", meta=np.array(json.dumps(meta)), **arrays)
+    save_npz(out / "validation.npz", features=table.features[held_out], groups=groups[held_out],
               y=y[held_out], clip_index=table.clip_index[held_out])
-
-
-def _save_npz(path: Path, **arrays: np.ndarray) -> None:
-    import io
-
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    write_atomically(path, buffer.getvalue())
 
 
 def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:

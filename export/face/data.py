@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from export.arrays import save_npz
 from runtime.errors import InputError
 
 # The expression models speak about these canonical labels, in canonical order; FER has no "calm".
@@ -71,8 +72,7 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     result = FaceSet(np.stack(images), np.asarray(labels, dtype=np.int64), np.asarray(indices, dtype=np.int64),
                      votes[:, -1], votes[:, :-1])
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, images=result.images, labels=result.labels, indices=result.indices,
+        save_npz(cache, images=result.images, labels=result.labels, indices=result.indices,
                  not_face_votes=result.not_face_votes, label_votes=result.label_votes)
     return result
 

@@ -8,7 +8,6 @@ three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import zipfile
 from dataclasses import dataclass
@@ -16,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from export.arrays import save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
-from runtime.timeline import write_atomically
 
 log = logging.getLogger("emotrace.physio")
 
@@ -134,11 +133,8 @@ def load_dataset(
 def write_cached_windows(path: Path, windows: SubjectWindows) -> None:
     """The windows as .npz, whole or not at all (an interrupted run leaves no truncated file), with the names
     of the feature columns so that a cache from another feature set is not read as this one."""
-    buffer = io.BytesIO()
-    np.savez(buffer, starts_s=windows.starts_s, features=windows.features, quality=windows.quality,
+    save_npz(path, starts_s=windows.starts_s, features=windows.features, quality=windows.quality,
              stress_fraction=windows.stress_fraction, measurements=np.array(MEASUREMENTS))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, buffer.getvalue())
 
 
 def read_cached_windows(path: Path, subject: str) -> SubjectWindows | None:

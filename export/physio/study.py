@@ -34,6 +34,7 @@ from scipy.ndimage import uniform_filter1d
 from export.physio.dataset import load_labels, window_stress_fraction
 from export.physio.train import HELD_OUT_SUBJECTS, HOP_S, evaluate
 from runtime.arms.physio.recording import read_e4
+from runtime.timeline import write_atomically
 from runtime.track import window_grid
 
 RAW_FEATURES: tuple[str, ...] = (
@@ -178,7 +179,7 @@ def load_raw(data_dir: Path, cache_dir: Path | None) -> dict[str, dict]:
         out[subject] = subject_raw_windows(data_dir, subject, table[subject])
         if cache is not None:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_bytes(pickle.dumps(out[subject]))
+            write_atomically(cache, pickle.dumps(out[subject]))  # a killed run leaves no truncated cache
     return out
 
 
