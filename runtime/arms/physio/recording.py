@@ -386,14 +386,17 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         _refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
     channels: dict[str, Channel] = {}
+    thin: list[str] = []
     for index, name in columns.items():
         channel = _timestamped_channel(name, times_s, data[:, index], rate_hz)
         if channel is None:
-            log.warning("%s: column '%s' holds fewer than two samples; read without it", path, header[index])
-            continue
-        channels[name] = channel
-    if not channels:
-        raise InputError(path, "no signal column with at least two samples")
+            thin.append(header[index])
+        else:
+            channels[name] = channel
+    if not channels:  # one line saying it all, not a warning per column before it
+        raise InputError(path, f"no signal column with at least two samples ({', '.join(thin)})")
+    if thin:
+        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
     return Recording(str(path), _merge_acc(channels), start_unix_s=start_unix_s)
 
 

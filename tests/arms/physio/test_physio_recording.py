@@ -170,7 +170,7 @@ def test_csv_column_without_any_value_is_left_out_with_a_warning(tmp_path, caplo
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         recording = read_csv(path)
     assert list(recording.channels) == ["eda"]
-    assert "column 'ibi' holds fewer than two samples" in caplog.text
+    assert "column(s) ibi hold fewer than two samples" in caplog.text
 
 
 # --- blank lines keep their place ------------------------------------------------------------------------
@@ -376,3 +376,11 @@ def test_rate_that_is_not_a_sample_rate_is_an_error(tmp_path, rate):
     path.write_text(f"# rate_hz: {rate}\n" + path.read_text())
     with pytest.raises(InputError, match=r"'# rate_hz' line .* is not a sample rate in Hz"):
         read_recording(path)
+
+
+def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,temp\n0.0,1.0,33.0\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"), pytest.raises(InputError, match=r"\(eda, temp\)"):
+        read_csv(path)
+    assert not caplog.records  # the error says it all, no warning lines before it
