@@ -1,10 +1,14 @@
-"""BLE sensors through bleak: the standard Heart Rate Service (0x180D) and Battery Service (0x180F).
+"""BLE sensors through bleak: the standard Heart Rate Service (0x180D), Health Thermometer Service (0x1809)
+and Battery Service (0x180F).
 
 Heart Rate Measurement (0x2A37) is parsed per the Bluetooth specification: a flags byte, then the heart
 rate (uint8 or uint16), energy expended (uint16, kJ) when flagged, and RR intervals (uint16 each, in
-1/1024 s) when flagged. Discovery is by name or address; a vanished sensor is reconnected with back-off
-and the silence becomes a gap. The GATT client sits behind a small interface (``GattClient``), so a
-simulated peripheral can stand in for a real one in tests; other GATT sensors plug in the same way.
+1/1024 s) when flagged. Temperature Measurement (0x2A1C): a flags byte, an IEEE-11073 32-bit FLOAT in
+Celsius or Fahrenheit, then an optional time stamp and temperature type. Discovery is by name or address; a
+vanished sensor is reconnected with back-off and the silence becomes a gap. ``BleNotifyLink`` does that for
+any notifying characteristic; a sensor type is a subclass saying which characteristic, which channels, and
+how its bytes become samples (``BleHeartRateLink``, ``BleThermometerLink``). The GATT client sits behind a
+small interface (``GattClient``), so a simulated peripheral can stand in for a real one in tests.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from firmware_bridge.link import Gap, Sample, SensorLink, Sink
+from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink
 from runtime.clock import SessionClock
 
 
@@ -29,6 +33,8 @@ HEART_RATE_SERVICE = uuid16(0x180D)
 HEART_RATE_MEASUREMENT = uuid16(0x2A37)
 BATTERY_SERVICE = uuid16(0x180F)
 BATTERY_LEVEL = uuid16(0x2A19)
+HEALTH_THERMOMETER_SERVICE = uuid16(0x1809)
+TEMPERATURE_MEASUREMENT = uuid16(0x2A1C)
 
 # Flags byte of the Heart Rate Measurement characteristic.
 FLAG_HR_UINT16 = 0x01
@@ -37,6 +43,11 @@ FLAG_CONTACT_SUPPORTED = 0x04
 FLAG_ENERGY_EXPENDED = 0x08
 FLAG_RR_INTERVALS = 0x10
 RR_UNIT_S = 1.0 / 1024.0
+# Flags byte of the Temperature Measurement characteristic.
+FLAG_FAHRENHEIT = 0x01
+FLAG_TIME_STAMP = 0x02
+FLAG_TEMPERATURE_TYPE = 0x04
+FLOAT_RESERVED_MANTISSAS = {0x7FFFFF, 0x800000, 0x7FFFFE, 0x800002, 0x800001}  # NaN, NRes, +INF, -INF, reserved
 
 
 class BleFormatError(ValueError):
@@ -76,6 +87,27 @@ def parse_heart_rate_measurement(data: bytes | bytearray) -> HeartRateMeasuremen
             raise BleFormatError("RR intervals are not whole uint16 values")
         rr = [int.from_bytes(rest[i : i + 2], "little") * RR_UNIT_S for i in range(0, len(rest), 2)]
     return HeartRateMeasurement(heart_rate, contact, energy, tuple(rr))
+
+
+def parse_temperature_measurement(data: bytes | bytearray) -> float:
+    """Decode one Temperature Measurement (Health Thermometer Service, 0x2A1C) into degrees Celsius.
+
+    The value is an IEEE-11073 32-bit FLOAT: a signed 24-bit mantissa and a signed 8-bit base-10 exponent;
+    its reserved mantissas (NaN, not at this resolution, +/-infinity) are no temperature.
+    """
+    data = bytes(data)
+    if len(data) < 5:
+        raise BleFormatError(f"temperature measurement of {len(data)} bytes lacks its value")
+    flags = data[0]
+    needed = 5 + (7 if flags & FLAG_TIME_STAMP else 0) + (1 if flags & FLAG_TEMPERATURE_TYPE else 0)
+    if len(data) < needed:
+        raise BleFormatError(f"temperature measurement of {len(data)} bytes, its flags need {needed}")
+    if int.from_bytes(data[1:4], "little") in FLOAT_RESERVED_MANTISSAS:
+        raise BleFormatError(f"temperature measurement holds no value (reserved mantissa {data[1:4][::-1].hex()})")
+    mantissa = int.from_bytes(data[1:4], "little", signed=True)
+    exponent = int.from_bytes(data[4:5], "little", signed=True)
+    value = mantissa * 10.0**exponent
+    return (value - 32.0) * 5.0 / 9.0 if flags & FLAG_FAHRENHEIT else value
 
 
 def parse_battery_level(data: bytes | bytearray) -> int:
@@ -176,15 +208,21 @@ def beat_times_s(rr_intervals_s: Sequence[float], last_beat_s: float) -> list[fl
     return times[::-1]
 
 
-class BleHeartRateLink(SensorLink):
-    """Heart rate and RR intervals from any standard BLE heart-rate sensor, on the session clock.
+class BleNotifyLink(SensorLink):
+    """One notifying GATT characteristic of a BLE sensor, on the session clock: a sensor type is a subclass
+    naming its ``characteristic``, its ``channels`` and how one notification becomes events (``decode``).
 
-    Each notification is stamped on arrival minus ``latency_s``. Its RR intervals end at that instant,
-    the last one latest, so the beats are laid out backwards from it. When notifications stop for
+    Each notification is stamped on arrival minus ``latency_s``. When notifications stop for
     ``silence_timeout_s`` or the link drops, the sensor is reconnected with exponential back-off and the
-    silence is recorded as a gap on "hr" and "ibi". A notification that is not a heart rate (malformed, no
-    skin contact, 0 bpm) neither counts as the sensor being there nor passes on a value.
+    silence is recorded as a gap on each of its channels. A notification ``decode`` refuses (malformed)
+    neither counts as the sensor being there nor passes on a value.
     """
+
+    characteristic: str
+    channels: tuple[str, ...]
+    what: str  # the measurement, in log lines
+    default_name: str
+    default_silence_timeout_s: float
 
     def __init__(
         self,
@@ -192,15 +230,15 @@ class BleHeartRateLink(SensorLink):
         clock: SessionClock,
         latency_s: float = 0.05,
         backoff_s: Sequence[float] = (0.5, 1.0, 2.0, 4.0, 8.0),
-        silence_timeout_s: float = 5.0,
+        silence_timeout_s: float | None = None,
         max_attempts: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        name: str = "ble-hr",
+        name: str | None = None,
     ):
-        super().__init__(name, clock, latency_s)
+        super().__init__(name or self.default_name, clock, latency_s)
         self.client = client
         self.backoff_s = tuple(backoff_s)
-        self.silence_timeout_s = silence_timeout_s
+        self.silence_timeout_s = silence_timeout_s if silence_timeout_s is not None else self.default_silence_timeout_s
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.format_errors = 0
@@ -209,40 +247,35 @@ class BleHeartRateLink(SensorLink):
         self._gap_open_s: float | None = None
         self._last_notify_s: float | None = None
 
+    def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
+        """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
+        raise NotImplementedError
+
     def on_notification(self, data: bytes, sink: Sink) -> None:
         t_s = self.stamp()
         try:
-            measurement = parse_heart_rate_measurement(data)
+            events = self.decode(data, t_s)
         except BleFormatError as error:
             # Not a sign of life: a sensor sending only garbage goes silent and is reconnected.
             self.format_errors += 1
             if self.format_errors == 1:
-                self.status(sink, "error", f"malformed heart rate notification {data.hex()}: {error}")
+                self.status(sink, "error", f"malformed {self.what} notification {data.hex()}: {error}")
             return
         self._last_notify_s = self.clock.now_s()
         self._close_gap(t_s, sink)
-        if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
-            # Strap off the skin, or a sensor with no reading yet: neither the value nor the beats are a heart's.
-            reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
-            for channel in ("hr", "ibi"):
-                sink(Gap(channel, t_s - 1.0, t_s, reason, self.name))
-        else:
-            sink(Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name))
-            for beat_s, rr in zip(beat_times_s(measurement.rr_intervals_s, t_s), measurement.rr_intervals_s,
-                                  strict=True):
-                if rr > 0:  # an interval of 0 is no beat
-                    sink(Sample("ibi", beat_s, rr, self.name))
+        for event in events:
+            sink(event)
         self._last_sample_s = t_s
 
     def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
         if self._gap_open_s is not None:
-            for channel in ("hr", "ibi"):
+            for channel in self.channels:
                 sink(Gap(channel, self._gap_open_s, end_s, reason, self.name))
             self._gap_open_s = None
 
     def _report_format_errors(self, sink: Sink) -> None:
         if self.format_errors > max(1, self._format_errors_reported):
-            self.status(sink, "error", f"{self.format_errors} malformed heart rate notifications so far")
+            self.status(sink, "error", f"{self.format_errors} malformed {self.what} notifications so far")
         self._format_errors_reported = self.format_errors
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
@@ -255,12 +288,10 @@ class BleHeartRateLink(SensorLink):
                 await self.client.connect()
                 connected = True
                 failures = 0
-                self.status(sink, "connected", "heart rate notifications on")
+                self.status(sink, "connected", f"{self.what} notifications on")
                 await self._read_battery(sink)
                 self._last_notify_s = self.clock.now_s()
-                await self.client.start_notify(
-                    HEART_RATE_MEASUREMENT, lambda d: self.on_notification(d, sink)
-                )
+                await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
                 await self._watch(stop)
             except (ConnectionError, OSError, asyncio.TimeoutError) as error:
                 failures += 1
@@ -289,7 +320,7 @@ class BleHeartRateLink(SensorLink):
         try:
             level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
         except (ConnectionError, OSError, asyncio.TimeoutError, BleFormatError) as error:
-            self.status(sink, "error", f"battery level unreadable ({error}); heart rate goes on")
+            self.status(sink, "error", f"battery level unreadable ({error}); the {self.what} goes on")
             return
         sink(Sample("battery", self.clock.now_s(), float(level), self.name))
 
@@ -312,8 +343,50 @@ class BleHeartRateLink(SensorLink):
             await self.client.disconnect()
 
 
+class BleHeartRateLink(BleNotifyLink):
+    """Heart rate and RR intervals from any standard BLE heart-rate sensor (Heart Rate Service, 0x180D).
+
+    A notification's RR intervals end at its stamp, the last one latest, so the beats are laid out backwards
+    from it. No skin contact and 0 bpm are gaps on both channels: neither the value nor the beats are a heart's.
+    """
+
+    characteristic = HEART_RATE_MEASUREMENT
+    channels = ("hr", "ibi")
+    what = "heart rate"
+    default_name = "ble-hr"
+    default_silence_timeout_s = 5.0  # a strap notifies about once a second
+
+    def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
+        measurement = parse_heart_rate_measurement(data)
+        if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
+            reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
+            return [Gap(channel, t_s - 1.0, t_s, reason, self.name) for channel in self.channels]
+        beats = zip(beat_times_s(measurement.rr_intervals_s, t_s), measurement.rr_intervals_s, strict=True)
+        return [Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name)] + [
+            Sample("ibi", beat_s, rr, self.name) for beat_s, rr in beats if rr > 0  # an interval of 0 is no beat
+        ]
+
+
+class BleThermometerLink(BleNotifyLink):
+    """Skin or body temperature in °C from any standard BLE thermometer (Health Thermometer Service, 0x1809).
+
+    The measurement's own time stamp, when present, is not used: the session clock stamps the arrival, as for
+    every other sensor, because a thermometer's calendar clock is not synchronised with the session.
+    """
+
+    characteristic = TEMPERATURE_MEASUREMENT
+    channels = ("temp",)
+    what = "temperature"
+    default_name = "ble-temp"
+    default_silence_timeout_s = 60.0  # thermometers report every few seconds to once a minute
+
+    def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
+        return [Sample("temp", t_s, parse_temperature_measurement(data), self.name)]
+
+
 class SimulatedPeripheral:
-    """A scripted heart-rate sensor behind ``GattClient``: real notification bytes, failures on request.
+    """A scripted BLE sensor behind ``GattClient`` (a heart-rate strap unless ``characteristic`` names another):
+    real notification bytes, failures on request.
 
     ``script`` is a list of (seconds after the first connection, notification bytes), played when
     ``now()`` reaches each time; what falls due while disconnected is lost, as with a real sensor.
@@ -328,8 +401,10 @@ class SimulatedPeripheral:
         battery_pct: int | None = 80,
         fail_connects: int = 0,
         vanish_after: int | None = None,
+        characteristic: str = HEART_RATE_MEASUREMENT,
     ):
         self.script = list(script)
+        self.characteristic = characteristic
         self.now = now
         self.battery_pct = battery_pct
         self.fail_connects = fail_connects
@@ -359,7 +434,7 @@ class SimulatedPeripheral:
         return self._connected
 
     def has_characteristic(self, uuid: str) -> bool:
-        return uuid == HEART_RATE_MEASUREMENT or (uuid == BATTERY_LEVEL and self.battery_pct is not None)
+        return uuid == self.characteristic or (uuid == BATTERY_LEVEL and self.battery_pct is not None)
 
     async def read(self, uuid: str) -> bytes:
         if uuid != BATTERY_LEVEL or self.battery_pct is None:
@@ -367,7 +442,7 @@ class SimulatedPeripheral:
         return bytes([self.battery_pct])
 
     async def start_notify(self, uuid: str, callback: Callable[[bytes], None]) -> None:
-        if uuid != HEART_RATE_MEASUREMENT:
+        if uuid != self.characteristic:
             raise ConnectionError(f"simulated: cannot notify {uuid}")
         if self.now is not None:  # notifications due while away were never sent
             self.script = [(t, d) for t, d in self.script if t >= self._elapsed_s()]

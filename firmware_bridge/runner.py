@@ -1,7 +1,7 @@
 """Links in background threads for a live session: each delivers into one sink until the session stops.
 
 A serial board is polled in a loop; a BLE link runs its own asyncio loop (bleak needs one) with reconnection
-and back-off inside ``BleHeartRateLink.run``. Stopping is a ``threading.Event`` set by the session; a link that
+and back-off inside ``BleNotifyLink.run``. Stopping is a ``threading.Event`` set by the session; a link that
 fails says so with a ``Status`` event and its thread ends without taking the session down.
 """
 
@@ -11,7 +11,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from firmware_bridge.ble import BleHeartRateLink
+from firmware_bridge.ble import BleNotifyLink
 from firmware_bridge.link import SensorLink, Sink
 from firmware_bridge.serial_link import SerialBoardLink
 from runtime.errors import InputError
@@ -28,7 +28,7 @@ def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> Non
         link.close()
 
 
-def run_ble(link: BleHeartRateLink, sink: Sink, stop: threading.Event) -> None:
+def run_ble(link: BleNotifyLink, sink: Sink, stop: threading.Event) -> None:
     """The link's connect-stream-reconnect loop in an event loop of this thread's own, until ``stop``."""
 
     async def session() -> None:
@@ -53,7 +53,7 @@ def run_ble(link: BleHeartRateLink, sink: Sink, stop: threading.Event) -> None:
 
 LOOPS: dict[type, Callable[[SensorLink, Sink, threading.Event], None]] = {
     SerialBoardLink: poll_serial,
-    BleHeartRateLink: run_ble,
+    BleNotifyLink: run_ble,
 }
 
 

@@ -125,6 +125,8 @@ def _add_live(sub) -> None:
                    help="a recorded file standing in for microphone and camera, replayed at real-time pace")
     p.add_argument("--serial", help="a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0")
     p.add_argument("--ble", help="a BLE heart-rate sensor: its advertised name or its address")
+    p.add_argument("--ble-thermometer", metavar="NAME|ADDRESS",
+                   help="a BLE Health Thermometer (0x1809) for skin temperature: its name or its address")
     p.add_argument("--duration-s", type=float, help="stop after this many seconds")
     p.add_argument("--config", type=Path, help="TOML settings file")
     p.set_defaults(run=_run_live)
@@ -135,7 +137,7 @@ def _run_live(args) -> None:
     from runtime.live import LiveInputs, run_live, summary_lines
 
     inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
-                        args.replay, args.serial, args.ble)
+                        args.replay, args.serial, args.ble, args.ble_thermometer)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
     print("\n".join(summary_lines(timeline)))
     print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")

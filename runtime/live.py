@@ -51,12 +51,14 @@ class LiveInputs:
     replay: Path | None = None  # a recording standing in for both devices (its audio and its picture)
     serial: str | None = None  # a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0
     ble: str | None = None  # a BLE heart-rate sensor's name, or its address (AA:BB:CC:DD:EE:FF)
+    ble_thermometer: str | None = None  # a BLE Health Thermometer (skin temperature): name or address
 
     def describe(self) -> str:
         parts = [f"replay:{self.replay}" if self.replay is not None else "",
                  f"{self.microphone_format}:{self.microphone}" if self.microphone and self.replay is None else "",
                  f"{self.camera_format}:{self.camera}" if self.camera and self.replay is None else "",
-                 f"serial:{self.serial}" if self.serial else "", f"ble:{self.ble}" if self.ble else ""]
+                 f"serial:{self.serial}" if self.serial else "", f"ble:{self.ble}" if self.ble else "",
+                 f"ble-thermometer:{self.ble_thermometer}" if self.ble_thermometer else ""]
         return " + ".join(p for p in parts if p)
 
     def sensor_links(self, clock: SessionClock) -> list[SensorLink]:
@@ -66,13 +68,21 @@ class LiveInputs:
             from firmware_bridge.serial_link import SerialBoardLink
 
             links.append(SerialBoardLink(self.serial, clock))
-        if self.ble:
-            from firmware_bridge.ble import BleakGattClient, BleHeartRateLink
+        from firmware_bridge.ble import BleHeartRateLink, BleThermometerLink
 
-            is_address = re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", self.ble) is not None
-            client = BleakGattClient(address=self.ble) if is_address else BleakGattClient(name=self.ble)
-            links.append(BleHeartRateLink(client, clock))
+        for device, link_type in ((self.ble, BleHeartRateLink), (self.ble_thermometer, BleThermometerLink)):
+            if device:
+                links.append(link_type(ble_client(device), clock))
         return links
+
+
+def ble_client(device: str):
+    """A bleak client for a sensor given by its advertised name or its address (AA:BB:CC:DD:EE:FF)."""
+    from firmware_bridge.ble import BleakGattClient
+
+    if re.fullmatch(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", device):
+        return BleakGattClient(address=device)
+    return BleakGattClient(name=device)
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
@@ -272,7 +282,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     nothing is written.
     """
     wants_audio, wants_video = _wanted_streams(inputs, settings)
-    wants_sensors = settings["physio"]["enabled"] and (make_links is not None or bool(inputs.serial or inputs.ble))
+    named_sensors = bool(inputs.serial or inputs.ble or inputs.ble_thermometer)
+    wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)
     if not (wants_audio or wants_video or wants_sensors):
         raise InputError(inputs.describe() or "live", "nothing to capture: no microphone, camera or sensor enabled")
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None

@@ -9,11 +9,14 @@ import pytest
 from firmware_bridge.ble import (
     BATTERY_LEVEL,
     HEART_RATE_MEASUREMENT,
+    TEMPERATURE_MEASUREMENT,
     BleFormatError,
     BleHeartRateLink,
+    BleThermometerLink,
     SimulatedPeripheral,
     parse_battery_level,
     parse_heart_rate_measurement,
+    parse_temperature_measurement,
 )
 from firmware_bridge.link import Gap, Recorder, Status
 from runtime.clock import SessionClock
@@ -286,3 +289,55 @@ def test_a_link_that_fails_unexpectedly_ends_its_thread_with_a_status_not_a_trac
     assert recorder.statuses[-1].state == "stopped"
     assert "adapter firmware fault" in recorder.statuses[-1].detail
     threads.stop()
+
+
+# --- another GATT sensor through the same link: the Health Thermometer Service ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "celsius"),
+    [
+        (bytes([0x00, 0x6C, 0x01, 0x00, 0xFF]), 36.4),  # 364 x 10^-1 °C
+        (bytes([0x01, 0xDA, 0x03, 0x00, 0xFF]), 37.0),  # 986 x 10^-1 °F
+        (bytes([0x06, 0x6D, 0x01, 0x00, 0xFF, 0xEA, 0x07, 12, 3, 10, 30, 0, 0x02]), 36.5),  # with time stamp and type
+        (bytes([0x00, 0xB9, 0xFF, 0xFF, 0xFF]), -7.1),  # a negative mantissa
+    ],
+)
+def test_temperature_measurement_is_an_ieee_11073_float_in_celsius(data, celsius):
+    assert parse_temperature_measurement(data) == pytest.approx(celsius)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", bytes([0x00, 0x6C, 0x01, 0x00]), bytes([0x02, 0x6C, 0x01, 0x00, 0xFF, 0xEA]),
+     bytes([0x00, 0xFF, 0xFF, 0x7F, 0x00]), bytes([0x00, 0x00, 0x00, 0x80, 0x00])],  # fmt: skip
+)
+def test_truncated_or_valueless_temperature_measurements_are_format_errors(data):
+    with pytest.raises(BleFormatError):
+        parse_temperature_measurement(data)
+
+
+def test_a_ble_thermometer_plugs_into_the_same_link_and_its_dropout_is_a_gap_on_temperature_only():
+    time = FakeTime()
+    reading = bytes([0x00, 0x4A, 0x01, 0x00, 0xFF])  # 33.0 °C, skin
+    script = [(float(i), reading) for i in range(1, 40)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=10, characteristic=TEMPERATURE_MEASUREMENT)
+    clock = SessionClock(monotonic=time)
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    def sink(event):
+        recorder(event)
+        if recorder.series("temp")[0].size >= 20:
+            stop.set()
+
+    link = BleThermometerLink(peripheral, clock, latency_s=0.0, sleep=time.sleep, backoff_s=(2.0,),
+                              silence_timeout_s=3.0)
+    asyncio.run(asyncio.wait_for(link.run(sink, stop), timeout=10))
+    assert set(recorder.series("temp")[1]) == {33.0}
+    (gap,) = recorder.gaps
+    assert gap.channel == "temp" and gap.end_s - gap.start_s >= 2.0  # at least the back-off: readings lost
+    times = recorder.series("temp")[0].tolist()
+    assert gap.start_s in times and gap.end_s in times and not any(gap.start_s < t < gap.end_s for t in times)
+    assert any(s.detail == "temperature notifications on" for s in recorder.statuses)
+    assert recorder.to_recording("ble").channels["temp"].gaps == [(gap.start_s, gap.end_s)]

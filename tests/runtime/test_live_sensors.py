@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from firmware_bridge.ble import BleHeartRateLink, SimulatedPeripheral
+from firmware_bridge.ble import TEMPERATURE_MEASUREMENT, BleHeartRateLink, BleThermometerLink, SimulatedPeripheral
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, data_payload, encode_frame
 from runtime.config import load_settings
 from runtime.errors import InputError
@@ -100,6 +100,28 @@ def test_a_board_that_sends_too_little_for_any_channel_still_leaves_the_timeline
     assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
     assert physio.windows[0].reason == "too few samples from serial-board"
     assert (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_a_ble_thermometer_beside_a_strap_is_one_link_each_found_by_name_or_address():
+    links = LiveInputs(microphone=None, ble="Polar H10", ble_thermometer="AA:BB:CC:DD:EE:FF").sensor_links(None)
+    assert [type(link) for link in links] == [BleHeartRateLink, BleThermometerLink]
+    assert (links[0].client.name, links[1].client.address) == ("Polar H10", "AA:BB:CC:DD:EE:FF")
+
+
+def test_a_ble_thermometer_delivers_skin_temperature_into_the_physio_track(tmp_path):
+    reading = bytes([0x00, 0x4A, 0x01, 0x00, 0xFF])  # 33.0 °C
+    script = [(0.1 * k, reading) for k in range(15)]
+
+    def links(clock):
+        peripheral = SimulatedPeripheral(script, now=clock.now_s, characteristic=TEMPERATURE_MEASUREMENT)
+        return [BleThermometerLink(peripheral, clock, latency_s=0.0)]
+
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.8, on_line=lines.append, make_links=links)
+    physio = timeline.track("physio")
+    assert any(w.measurements.get("temp_c") == pytest.approx(33.0) for w in physio.windows)
+    assert "at 1.0 s: sensors skin 33.0 °C (last 1 s)" in lines
 
 
 def test_the_sensor_readout_gives_medians_of_what_arrived_and_nothing_without_it():
