@@ -117,13 +117,15 @@ class FrameDecoder:
         del self.buffer[:1]
 
 
-def board_clock_runs(frames: list[Frame], last_board_ms: int | None) -> list[list[Frame]]:
-    """``frames`` split where board time runs backwards (a reset or a wrap), each run on one board clock."""
-    runs: list[list[Frame]] = []
+def board_clock_runs(frames: list[Frame], last_board_ms: int | None) -> list[tuple[bool, list[Frame]]]:
+    """``frames`` split where board time runs backwards (a reset or a wrap): each run on one board clock, and
+    whether it starts with such a restart (``last_board_ms``: the board time of the frame before them)."""
+    runs: list[tuple[bool, list[Frame]]] = []
     for frame in frames:
-        if not runs or (last_board_ms is not None and frame.board_ms < last_board_ms):
-            runs.append([])
-        runs[-1].append(frame)
+        restarted = last_board_ms is not None and frame.board_ms < last_board_ms
+        if not runs or restarted:
+            runs.append((restarted, []))
+        runs[-1][1].append(frame)
         last_board_ms = frame.board_ms
     return runs
 
@@ -157,7 +159,7 @@ class SerialBoardLink(SensorLink):
         self._last_board_ms: int | None = None
         self._last_t_s: float | None = None
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
-        self._restarted_from_ms: int | None = None  # board time before a restart not yet recorded as a gap
+        self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self._reported = (0, 0)
 
     def board_to_session_s(self, board_ms: int, received_s: float) -> float:
@@ -181,8 +183,8 @@ class SerialBoardLink(SensorLink):
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
         # within the batch starts a new run with an offset of its own.
-        for run in board_clock_runs(frames, self._last_board_ms):
-            if self._last_board_ms is not None and run[0].board_ms < self._last_board_ms:
+        for restarted, run in board_clock_runs(frames, self._last_board_ms):
+            if restarted:
                 self._restart_board_clock(run[0], sink)
             for frame in run:
                 if frame.type == TYPE_DATA:
@@ -195,7 +197,7 @@ class SerialBoardLink(SensorLink):
         """Board time ran backwards: the board reset (its ``seq`` restarts too) or its clock wrapped."""
         self.status(sink, "error", f"board clock restarted (board_ms {self._last_board_ms} then {frame.board_ms}): "
                     "a reset or a wrap; the clock mapping starts again and the interval is a gap")
-        self._restarted_from_ms = self._last_board_ms
+        self._restarted = True
         self._offset_s = None
         self._last_seq = None
         self._lost_frames = 0
@@ -226,11 +228,11 @@ class SerialBoardLink(SensorLink):
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         t_s = self.board_to_session_s(frame.board_ms, received_s)
-        if self._last_t_s is not None and self._restarted_from_ms is not None:
+        if self._last_t_s is not None and self._restarted:
             sink(Gap("*", self._last_t_s, max(t_s, self._last_t_s), "board restarted", self.name))
         elif self._last_t_s is not None and self._lost_frames:
             sink(Gap("*", self._last_t_s, t_s, f"{self._lost_frames} frame(s) lost or corrupt", self.name))
-        self._restarted_from_ms = None
+        self._restarted = False
         self._lost_frames = 0
         self._last_t_s = t_s
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -146,8 +147,8 @@ def _set(settings: dict[str, dict[str, Any]], dotted: str, value: Any, source: s
         raise InputError(source, f"setting '{dotted}' must be one of {', '.join(CHOICES[dotted])}")
     if dotted == "face.person" and value not in ("patient", "all") and not value.isdigit():
         raise InputError(source, f"setting 'face.person' must be patient, all or a person number, not {value!r}")
-    if isinstance(value, float) and key.endswith("_s") and value <= 0:
-        raise InputError(source, f"setting '{dotted}' must be positive")
+    if isinstance(value, float) and key.endswith("_s") and not (math.isfinite(value) and value > 0):
+        raise InputError(source, f"setting '{dotted}' must be a positive number of seconds, not {value!r}")
     if key.endswith("_threads") and value < 1:
         raise InputError(source, f"setting '{dotted}' must be at least 1")
     settings[section][key] = value

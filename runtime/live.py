@@ -262,14 +262,23 @@ class SensorSession:
         recording = self.recorder.to_recording(names)
         if not recording.channels:
             reason = f"no samples from {names}" if not self.recorder.samples else f"too few samples from {names}"
-            windows = [Window(a, b, None, 0.0, reason)
-                       for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
-            track = Track(name="physio", labels=list(self.model.labels), windows=windows,
-                          unsupported_labels=[], model=self.model.identity())
+            track = self._unusable_track(duration_s, reason)
         else:
-            track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock")
+            try:
+                track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock")
+            except InputError as error:  # what the sensors sent cannot be read: say so, keep the other tracks
+                if self.on_line:
+                    self.on_line(f"physio: {error}")
+                track = self._unusable_track(duration_s, str(error))
         track.settings.update({"mode": "live", "links": states})
         return track
+
+    def _unusable_track(self, duration_s: float, reason: str) -> Track:
+        """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
+        windows = [Window(a, b, None, 0.0, reason)
+                   for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
+        return Track(name="physio", labels=list(self.model.labels), windows=windows, unsupported_labels=[],
+                     model=self.model.identity())
 
 
 def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInputs = LiveInputs(),

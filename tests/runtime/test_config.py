@@ -17,7 +17,9 @@ def test_file_and_overrides_layer_over_defaults(tmp_path):
 @pytest.mark.parametrize(("text", "problem"), [
     ('[audio]\nwindow_sec = 2.0\n', "unknown setting 'audio.window_sec'"),
     ('[audio]\nwindow_s = "long"\n', "must be float"),
-    ('[audio]\nwindow_s = -1.0\n', "must be positive"),
+    ('[audio]\nwindow_s = -1.0\n', "must be a positive number of seconds"),
+    ('[physio]\nwindow_s = nan\n', "'physio.window_s' must be a positive number of seconds, not nan"),
+    ('[physio]\nhop_s = inf\n', "'physio.hop_s' must be a positive number of seconds, not inf"),
     ('[runtime]\nbackend = "cuda"\n', "must be one of"),
     ('[audio\n', "not valid TOML"),
     ('[face]\nperson = "therapist"\n', "patient, all or a person number"),

@@ -102,6 +102,23 @@ def test_a_board_that_sends_too_little_for_any_channel_still_leaves_the_timeline
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+def test_sensor_data_the_physio_arm_cannot_read_leaves_quality_zero_and_keeps_the_timeline(tmp_path):
+    def links(clock):
+        link = SerialBoardLink("loop://", clock)
+        for seq in range(1, 21):  # a pulse wave at 10 Hz: too slow for beats to be found in it
+            link.port.write(encode_frame(TYPE_DATA, seq, 100 * seq, data_payload([("bvp", 0.5)])))
+        return [link]
+
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.0, on_line=lines.append, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
+    assert "bvp sampled at 10 Hz" in physio.windows[0].reason
+    assert any(line.startswith("physio: ") and "bvp sampled at 10 Hz" in line for line in lines)
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
 def test_a_ble_thermometer_beside_a_strap_is_one_link_each_found_by_name_or_address():
     links = LiveInputs(microphone=None, ble="Polar H10", ble_thermometer="AA:BB:CC:DD:EE:FF").sensor_links(None)
     assert [type(link) for link in links] == [BleHeartRateLink, BleThermometerLink]
