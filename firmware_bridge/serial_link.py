@@ -154,7 +154,9 @@ class SerialBoardLink(SensorLink):
         self.port = serial_port
         self.decoder = FrameDecoder()
         self.board_name: str | None = None
-        self._offset_s: float | None = None
+        self._offset_s: float | None = None  # the offset the stamps use
+        self._best_offset_s: float | None = None  # the smallest arrival - board time seen: what it slews to
+        self._offset_board_ms: int | None = None  # board time of the last stamp
         self._last_seq: int | None = None
         self._last_board_ms: int | None = None
         self._last_t_s: float | None = None
@@ -162,10 +164,23 @@ class SerialBoardLink(SensorLink):
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self._reported = (0, 0)
 
+    def observe_arrival(self, board_ms: int, received_s: float) -> None:
+        """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset."""
+        candidate_s = self.stamp(received_s) - board_ms / 1000.0
+        if self._best_offset_s is None or candidate_s < self._best_offset_s:
+            self._best_offset_s = candidate_s
+
     def board_to_session_s(self, board_ms: int, received_s: float) -> float:
-        candidate = self.stamp(received_s) - board_ms / 1000.0
-        if self._offset_s is None or candidate < self._offset_s:
-            self._offset_s = candidate
+        self.observe_arrival(board_ms, received_s)
+        if self._offset_s is None:
+            self._offset_s = self._best_offset_s
+        elif self._best_offset_s < self._offset_s:
+            # A less-delayed frame lowers the offset. Stepping it at once would stamp this sample before the
+            # last one (by the first read's delay); slewing it by at most half the board time since the last
+            # stamp keeps the stamps increasing and converges within twice the correction.
+            elapsed_s = max(0.0, (board_ms - self._offset_board_ms) / 1000.0)
+            self._offset_s = max(self._best_offset_s, self._offset_s - elapsed_s / 2)
+        self._offset_board_ms = board_ms
         return board_ms / 1000.0 + self._offset_s
 
     def poll(self, sink: Sink) -> int:
@@ -188,7 +203,7 @@ class SerialBoardLink(SensorLink):
                 self._restart_board_clock(run[0], sink)
             for frame in run:
                 if frame.type == TYPE_DATA:
-                    self.board_to_session_s(frame.board_ms, received_s)
+                    self.observe_arrival(frame.board_ms, received_s)
             for frame in run:
                 self.handle_frame(frame, received_s, sink)
         return len(frames)
@@ -199,6 +214,8 @@ class SerialBoardLink(SensorLink):
                     "a reset or a wrap; the clock mapping starts again and the interval is a gap")
         self._restarted = True
         self._offset_s = None
+        self._best_offset_s = None
+        self._offset_board_ms = None
         self._last_seq = None
         self._lost_frames = 0
 

@@ -227,3 +227,23 @@ def test_a_repeated_frame_is_dropped_as_a_duplicate_not_taken_for_a_loss():
     assert recorder.gaps == []
     assert any("received twice" in s.detail for s in recorder.statuses)
     link.close()
+
+
+def test_a_delayed_first_read_is_corrected_without_stamping_a_sample_before_the_last():
+    time = FakeTime()
+    link = make_link(time, latency_s=0.0)
+    recorder = Recorder()
+    send(link, time, recorder, data_frame(1, 1_000), after_s=0.08)  # the first frame was read 80 ms late, alone
+    # the frames taken meanwhile come in the next read; stepping the offset to theirs at once would stamp the
+    # second sample 60 ms before the first
+    send(link, time, recorder, *[data_frame(seq, 1_000 + 20 * (seq - 1)) for seq in range(2, 6)], after_s=0.0)
+    for seq in range(6, 30):  # then every 20 ms frame is read as it is taken
+        send(link, time, recorder, data_frame(seq, 1_000 + 20 * (seq - 1)), after_s=0.02)
+    times, _ = recorder.series("eda")
+    steps = times[1:] - times[:-1]
+    assert (steps > 0).all()
+    assert times[-1] == pytest.approx(link.clock.now_s())  # converged: the newest sample at its arrival
+    first_taken_s = times[-1] - 0.02 * (len(times) - 1)
+    assert times[0] - first_taken_s == pytest.approx(0.08)  # the first keeps the delay it was stamped with
+    assert list(steps[12:]) == pytest.approx([0.02] * len(steps[12:]))  # then the board spacing again
+    link.close()
