@@ -17,7 +17,8 @@ import math
 import posixpath
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +155,30 @@ def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz:
     ``start_unix_s`` and ``rate_hz`` place a CSV that has no time column; given for anything that carries its
     own clock, they are an error rather than silently ignored.
     """
-    path = Path(path)
+    with _warnings_told_once_read():
+        return _read_any(Path(path), start_unix_s, rate_hz)
+
+
+@contextmanager
+def _warnings_told_once_read() -> Iterator[None]:
+    """Hold the readers' warnings (a column or file left out) until the recording is read: when the read
+    fails, its one error line is all that is said, not a warning about part of a file that is refused whole."""
+    held: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        held.append(record)
+        return False
+
+    log.addFilter(hold)
+    try:
+        yield
+    finally:
+        log.removeFilter(hold)
+    for record in held:
+        log.handle(record)
+
+
+def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None) -> Recording:
     if not path.exists():
         raise InputError(path, "no such file or folder")
     if path.is_dir() or zipfile.is_zipfile(path):

@@ -340,6 +340,19 @@ def test_csv_unknown_column_beside_a_known_one_is_left_out_with_a_warning(tmp_pa
     assert "note" in caplog.text
 
 
+def test_a_refused_recording_gets_its_error_alone_without_warnings_about_parts_of_it(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,note\n0,1.0,3\n0.25,x,3\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"), pytest.raises(InputError, match="'x' is not a number"):
+        read_recording(path)
+    assert caplog.records == []  # not "note ... read without it" before the file is refused whole
+    path.write_text("time_s,eda,note\n" + "\n".join(f"{i * 0.25},1.0,3" for i in range(40)) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        read_recording(path)
+    (record,) = caplog.records
+    assert record.getMessage() == f"{path}: column(s) note are no known channel; read without them"
+
+
 def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
     path = tmp_path / "rec.csv"
     text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},1.0" for i in range(40)) + "\n"
