@@ -1,6 +1,7 @@
 import csv
 import io
 import math
+import os
 
 import pytest
 
@@ -47,3 +48,14 @@ def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_atomically(tmp_path / "x.json", b"abc")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_take_the_permissions_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        write_atomically(tmp_path / "x.csv", b"abc")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "x.csv").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "x.csv").read_bytes() == b"abc"
