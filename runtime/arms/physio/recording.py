@@ -79,6 +79,9 @@ PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
 # is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
 MAX_JUMP_S = 24 * 3600.0
+# A session, or a wearable's day: the E4 records for up to about 48 h on one charge. A longer span (many jumps
+# each under MAX_JUMP_S) is not one recording either, and its windows would again run into the millions.
+MAX_SPAN_S = 48 * 3600.0
 # Above any wearable's rate (the E4's fastest is 64 Hz); slower than one sample per MAX_JUMP_S is no rate.
 MAX_RATE_HZ = 10_000.0
 MIN_RATE_HZ = 1.0 / MAX_JUMP_S
@@ -156,7 +159,18 @@ def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz:
     own clock, they are an error rather than silently ignored.
     """
     with _warnings_told_once_read():
-        return _read_any(Path(path), start_unix_s, rate_hz)
+        recording = _read_any(Path(path), start_unix_s, rate_hz)
+        _check_span(path, recording)
+        return recording
+
+
+def _check_span(source: str | Path, recording: Recording) -> None:
+    if recording.duration_s > MAX_SPAN_S:
+        raise InputError(
+            source,
+            f"spans {recording.duration_s / 3600:.1f} h ({recording.start_s:g}..{recording.end_s:g} s), more than "
+            f"{MAX_SPAN_S / 3600:g} h: not one recording; cut it into sessions",
+        )
 
 
 @contextmanager

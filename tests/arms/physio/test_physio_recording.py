@@ -353,6 +353,16 @@ def test_a_refused_recording_gets_its_error_alone_without_warnings_about_parts_o
     assert record.getMessage() == f"{path}: column(s) note are no known channel; read without them"
 
 
+def test_a_recording_spanning_more_than_two_days_in_jumps_under_a_day_is_refused(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = [f"{day * 80_000.0 + i * 0.25},1.0" for day in range(3) for i in range(8)]  # 44 h between first and last
+    path.write_text("time_s,eda\n" + "\n".join(rows) + "\n")
+    assert read_recording(path).duration_s == pytest.approx(160_002.0)  # the last sample lasts its period
+    path.write_text("time_s,eda\n" + "\n".join(rows + ["240000,1.0", "240000.25,1.0"]) + "\n")  # 66.7 h
+    with pytest.raises(InputError, match=r"spans 66.7 h \(0..240000 s\), more than 48 h: not one recording"):
+        read_recording(path)
+
+
 def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
     path = tmp_path / "rec.csv"
     text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},1.0" for i in range(40)) + "\n"
