@@ -96,7 +96,7 @@ class Recorder:
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
         a log line (its samples stay in the recorder).
         """
-        from runtime.arms.physio.recording import Channel, Recording
+        from runtime.arms.physio.recording import Channel, Recording, sample_rate_hz
 
         channels = {}
         for name in dict.fromkeys(s.channel for s in self.samples):
@@ -111,9 +111,10 @@ class Recorder:
                     log.warning("%s: channel %s left out: %d sample(s) at %d distinct time(s), too few for a "
                                 "sampling rate", source, name, times.size, steps_s.size + 1)
                     continue
-                rate_hz = 1.0 / float(np.median(steps_s))
+                rate_hz = sample_rate_hz(steps_s)
             links = {s.link for s in self.samples if s.channel == name}
             gaps = [(g.start_s, g.end_s) for g in self.gaps
                     if g.channel == name or (g.channel == "*" and g.link in links)]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)
+

@@ -36,3 +36,11 @@ def test_a_channel_too_short_for_a_rate_is_left_out_with_a_log_line_and_the_rest
     assert sum("left out" in r.getMessage() for r in caplog.records) == 2
     assert len(recorder.series("temp")[0]) == 2  # kept in the recorder
     process_recording(recording)  # the arm reads what is left
+
+
+def test_a_channel_stamped_in_whole_milliseconds_keeps_its_true_rate_and_a_hole_does_not_slow_it():
+    recorder = Recorder()
+    times_s = np.floor(np.arange(0, 60, 1 / 64) * 1000) / 1000  # a 64 Hz board clock read in whole ms: 15 or 16 ms
+    times_s = np.delete(times_s, range(1000, 1064))  # a second of lost frames
+    samples(recorder, "bvp", times_s, 1.0, "serial-board")
+    assert recorder.to_recording("live").channels["bvp"].rate_hz == pytest.approx(64, rel=1e-3)  # not 62.5

@@ -535,6 +535,17 @@ def _csv_time_column(
     return data, times_s, start_unix_s, rate_hz
 
 
+def sample_rate_hz(steps_s: np.ndarray) -> float:
+    """The rate of samples ``steps_s`` apart (all > 0): the mean of the regular steps, holes (a gap, a lost
+    frame, rows without a value) left out.
+
+    Not the median step: stamps taken in whole milliseconds put a 64 Hz signal 15 or 16 ms apart, and the
+    median, 16 ms, would call it 62.5 Hz and stretch every beat interval found in it by 2.4 %.
+    """
+    regular_s = steps_s[steps_s < 1.5 * float(np.median(steps_s))]
+    return 1.0 / float(regular_s.mean())
+
+
 def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel | None:
     """The rows where the column has a value; None where there is nothing to speak of (no beat; under two
     samples of a sampled signal)."""
@@ -545,7 +556,7 @@ def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rat
         return Channel(name, unit, times, kept) if kept.size else None
     if kept.size < 2:
         return None
-    period_s = 1.0 / rate_hz if rate_hz else float(np.median(np.diff(times)))
+    period_s = 1.0 / (rate_hz or sample_rate_hz(np.diff(times)))
     jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
     gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]
     return Channel(name, unit, times, kept, rate_hz=1.0 / period_s, gaps=gaps)
@@ -609,7 +620,7 @@ def _check_rate(source: str | Path, rate_hz: float, what: str) -> None:
 def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: float) -> None:
     if times_s.size < 3:
         return
-    measured_hz = 1.0 / float(np.median(np.diff(times_s)))
+    measured_hz = sample_rate_hz(np.diff(times_s))
     if abs(measured_hz - rate_hz) > 0.05 * rate_hz:
         raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 

@@ -363,6 +363,13 @@ def test_a_recording_spanning_more_than_two_days_in_jumps_under_a_day_is_refused
         read_recording(path)
 
 
+def test_csv_times_in_whole_milliseconds_keep_the_true_rate(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = [f"{START_UNIX_S + i / 64:.3f},{math.sin(i / 10):.4f}" for i in range(64 * 60)]  # 15 or 16 ms apart
+    path.write_text("timestamp,bvp\n" + "\n".join(rows) + "\n")
+    assert read_csv(path).channels["bvp"].rate_hz == pytest.approx(64, rel=1e-3)  # the median step says 62.5
+
+
 def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
     path = tmp_path / "rec.csv"
     text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},1.0" for i in range(40)) + "\n"
