@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import binascii
 import struct
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,9 @@ MAX_PAYLOAD = 255
 CHANNELS: dict[int, str] = {1: "eda", 2: "bvp", 3: "temp", 4: "acc_x", 5: "acc_y", 6: "acc_z", 7: "resp"}
 CHANNEL_IDS = {name: number for number, name in CHANNELS.items()}
 READING = struct.Struct("<Bf")
+# The clock offset is the least delay seen over this much board time, so that it follows a board clock that runs
+# slow (a ceramic resonator's 0.5 % is 18 s an hour) instead of keeping the first minimum for the whole session.
+OFFSET_WINDOW_MS = 10_000
 
 
 def crc16_ccitt(data: bytes) -> int:
@@ -155,7 +159,7 @@ class SerialBoardLink(SensorLink):
         self.decoder = FrameDecoder()
         self.board_name: str | None = None
         self._offset_s: float | None = None  # the offset the stamps use
-        self._best_offset_s: float | None = None  # the smallest arrival - board time seen: what it slews to
+        self._offset_lows: deque[tuple[int, float]] = deque()  # (board_ms, arrival - board time): a sliding minimum
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self._last_seq: int | None = None
         self._last_board_ms: int | None = None
@@ -165,21 +169,27 @@ class SerialBoardLink(SensorLink):
         self._reported = (0, 0)
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
-        """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset."""
+        """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset, kept while it is
+        the least one of the last OFFSET_WINDOW_MS of board time."""
         candidate_s = self.stamp(received_s) - board_ms / 1000.0
-        if self._best_offset_s is None or candidate_s < self._best_offset_s:
-            self._best_offset_s = candidate_s
+        lows = self._offset_lows
+        while lows and lows[-1][1] >= candidate_s:
+            lows.pop()
+        lows.append((board_ms, candidate_s))
+        while lows[0][0] < board_ms - OFFSET_WINDOW_MS:
+            lows.popleft()
 
     def board_to_session_s(self, board_ms: int, received_s: float) -> float:
         self.observe_arrival(board_ms, received_s)
+        target_s = self._offset_lows[0][1]
         if self._offset_s is None:
-            self._offset_s = self._best_offset_s
-        elif self._best_offset_s < self._offset_s:
-            # A less-delayed frame lowers the offset. Stepping it at once would stamp this sample before the
-            # last one (by the first read's delay); slewing it by at most half the board time since the last
-            # stamp keeps the stamps increasing and converges within twice the correction.
-            elapsed_s = max(0.0, (board_ms - self._offset_board_ms) / 1000.0)
-            self._offset_s = max(self._best_offset_s, self._offset_s - elapsed_s / 2)
+            self._offset_s = target_s
+        else:
+            # Slewed, not stepped: moving by at most half the board time since the last stamp keeps the stamps
+            # increasing (a step down, after a first frame read late, stamped the next samples before the last
+            # one) and closes an error within twice its size.
+            step_s = max(0.0, (board_ms - self._offset_board_ms) / 1000.0) / 2
+            self._offset_s = min(max(target_s, self._offset_s - step_s), self._offset_s + step_s)
         self._offset_board_ms = board_ms
         return board_ms / 1000.0 + self._offset_s
 
@@ -214,7 +224,7 @@ class SerialBoardLink(SensorLink):
                     "a reset or a wrap; the clock mapping starts again and the interval is a gap")
         self._restarted = True
         self._offset_s = None
-        self._best_offset_s = None
+        self._offset_lows.clear()
         self._offset_board_ms = None
         self._last_seq = None
         self._lost_frames = 0
