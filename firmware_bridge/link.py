@@ -117,4 +117,3 @@ class Recorder:
                     if g.channel == name or (g.channel == "*" and g.link in links)]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)
-
