@@ -31,6 +31,7 @@ SYNC = b"\xa5\x5a"
 PROTOCOL_VERSION = 1
 TYPE_DATA = 0x01
 TYPE_HELLO = 0x02
+CLOCKED_TYPES = (TYPE_DATA, TYPE_HELLO)  # the frames whose board_ms the clock mapping reads
 HEADER = struct.Struct("<BBHIB")  # version, type, seq, board_ms, length (after the sync pair)
 CRC = struct.Struct("<H")
 MAX_PAYLOAD = 255
@@ -126,11 +127,13 @@ def board_clock_runs(frames: list[Frame], last_board_ms: int | None) -> list[tup
     whether it starts with such a restart (``last_board_ms``: the board time of the frame before them)."""
     runs: list[tuple[bool, list[Frame]]] = []
     for frame in frames:
-        restarted = last_board_ms is not None and frame.board_ms < last_board_ms
+        clocked = frame.type in CLOCKED_TYPES  # a frame type of a later protocol minor may carry another time
+        restarted = clocked and last_board_ms is not None and frame.board_ms < last_board_ms
         if not runs or restarted:
             runs.append((restarted, []))
         runs[-1][1].append(frame)
-        last_board_ms = frame.board_ms
+        if clocked:
+            last_board_ms = frame.board_ms
     return runs
 
 
@@ -182,16 +185,19 @@ class SerialBoardLink(SensorLink):
     def board_to_session_s(self, board_ms: int, received_s: float) -> float:
         self.observe_arrival(board_ms, received_s)
         target_s = self._offset_lows[0][1]
-        if self._offset_s is None:
+        if self._offset_s is None or target_s < self._offset_s:
+            # Down at once: a sample is never stamped after it was read (the first frames were read late, or
+            # the board's clock jumped ahead).
             self._offset_s = target_s
         else:
-            # Slewed, not stepped: moving by at most half the board time since the last stamp keeps the stamps
-            # increasing (a step down, after a first frame read late, stamped the next samples before the last
-            # one) and closes an error within twice its size.
+            # Up slowly (a board clock that runs slow): by at most half the board time since the last stamp.
             step_s = max(0.0, (board_ms - self._offset_board_ms) / 1000.0) / 2
-            self._offset_s = min(max(target_s, self._offset_s - step_s), self._offset_s + step_s)
+            self._offset_s = min(target_s, self._offset_s + step_s)
         self._offset_board_ms = board_ms
-        return board_ms / 1000.0 + self._offset_s
+        t_s = board_ms / 1000.0 + self._offset_s
+        # Nor before the last sample: after the offset came down, the next stamps repeat the last one until the
+        # board time has caught up, instead of going back by the first read's delay.
+        return t_s if self._last_t_s is None else max(t_s, self._last_t_s)
 
     def poll(self, sink: Sink) -> int:
         """Read what has arrived, hand on its samples and gaps; returns the number of frames decoded."""
@@ -237,7 +243,8 @@ class SerialBoardLink(SensorLink):
                 return False
             self._lost_frames += (frame.seq - self._last_seq - 1) & 0xFFFF
         self._last_seq = frame.seq
-        self._last_board_ms = frame.board_ms
+        if frame.type in CLOCKED_TYPES:
+            self._last_board_ms = frame.board_ms
         return True
 
     def handle_frame(self, frame: Frame, received_s: float, sink: Sink) -> None:
