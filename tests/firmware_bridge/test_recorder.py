@@ -44,3 +44,13 @@ def test_a_channel_stamped_in_whole_milliseconds_keeps_its_true_rate_and_a_hole_
     times_s = np.delete(times_s, range(1000, 1064))  # a second of lost frames
     samples(recorder, "bvp", times_s, 1.0, "serial-board")
     assert recorder.to_recording("live").channels["bvp"].rate_hz == pytest.approx(64, rel=1e-3)  # not 62.5
+
+
+def test_a_channel_stamped_on_arrival_keeps_its_rate_through_stalls_that_crowd_its_samples():
+    recorder = Recorder()
+    times_s = np.arange(600.0)  # a 1 Hz heart rate from a strap, stamped as the notifications arrive
+    for k in range(10, 600, 20):  # three times a minute the event loop stalls 1.4 s: two arrive together
+        times_s[k], times_s[k + 1] = k + 1.4, k + 1.401
+    samples(recorder, "hr", times_s, 70.0, "ble-hr")
+    # the crowded steps are no shorter period: the mean of the short steps said 1.03 Hz
+    assert recorder.to_recording("live").channels["hr"].rate_hz == pytest.approx(1.0, rel=2e-3)
