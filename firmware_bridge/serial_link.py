@@ -9,10 +9,11 @@ Frame (little-endian), protocol version 1::
 (channel id u8, value float32). A HELLO frame's payload is the board's name in ASCII.
 
 The decoder resynchronises after a corrupt frame by searching for the next sync pair after the bad one's
-first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest observed
-(arrival - latency - board time): the least-delayed frame is the best estimate of the offset. Board time
-that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, so no sample is put in the
-past. Sequence numbers that jump leave a gap on every channel of the board; a repeated one is a duplicate.
+first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
+board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
+offset, and the window lets it follow a board clock that drifts. No sample is stamped after it was read or
+before the last one. Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping
+again. Sequence numbers that jump leave a gap on every channel of the board; a repeated one is a duplicate.
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ class SerialBoardLink(SensorLink):
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         t_s = self.board_to_session_s(frame.board_ms, received_s)
         if self._last_t_s is not None and self._restarted:
-            sink(Gap("*", self._last_t_s, max(t_s, self._last_t_s), "board restarted", self.name))
+            sink(Gap("*", self._last_t_s, t_s, "board restarted", self.name))
         elif self._last_t_s is not None and self._lost_frames:
             sink(Gap("*", self._last_t_s, t_s, f"{self._lost_frames} frame(s) lost or corrupt", self.name))
         self._restarted = False

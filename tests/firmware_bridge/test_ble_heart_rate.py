@@ -20,20 +20,7 @@ from firmware_bridge.ble import (
 )
 from firmware_bridge.link import Gap, Recorder, Status
 from runtime.clock import SessionClock
-
-
-class FakeTime:
-    """A monotonic clock that moves only when told to."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
+from tests.firmware_bridge.fakes import FakeTime
 
 
 def test_uint8_heart_rate_without_options():

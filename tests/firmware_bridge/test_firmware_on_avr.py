@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware_bridge.link import Recorder
-from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, FrameDecoder, SerialBoardLink
+from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, FrameDecoder
 from runtime.arms.physio.features import process_recording, window_features
-from runtime.clock import SessionClock
+from tests.firmware_bridge.fakes import board
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_bridge" / "firmware"
 ARDUINO_AVR = Path("/usr/share/arduino/hardware/arduino/avr")
@@ -92,18 +91,9 @@ def test_an_open_gsr_circuit_sends_no_eda_while_temperature_goes_on(board_sim):
     assert not any("eda" in r for r in readings)
 
 
-class FakeTime:
-    now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_forty_seconds_of_the_board_through_the_bridge_give_its_heart_rate_and_skin_readings(board_sim):
     stream = run_board(board_sim, 40_000)
-    time = FakeTime()
-    link = SerialBoardLink("loop://", SessionClock(monotonic=time))
-    recorder = Recorder()
+    time, link, recorder = board()
     per_second = len(stream) // 40
     for start in range(0, len(stream), per_second):  # a second's bytes arrive each second
         link.port.write(stream[start : start + per_second])

@@ -24,14 +24,7 @@ from firmware_bridge.serial_link import (
 from runtime.arms.physio.features import process_recording, window_features
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.firmware_bridge.fakes import FakeTime, board
 
 
 def data_frame(seq: int, board_ms: int, eda_us: float = 2.0, temp_c: float = 33.0) -> bytes:
@@ -71,14 +64,8 @@ def test_unknown_protocol_version_is_skipped_not_misread():
     assert decoder.version_errors == 1
 
 
-def make_link(time: FakeTime, latency_s: float = 0.01) -> SerialBoardLink:
-    return SerialBoardLink("loop://", SessionClock(monotonic=time), latency_s=latency_s)
-
-
 def test_samples_over_loop_url_are_stamped_on_board_time_mapped_to_the_session_clock():
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     link.port.write(encode_frame(TYPE_HELLO, 0, 0, b"emotrace-board"))
     for seq in range(1, 5):
         link.port.write(data_frame(seq, 10_000 + seq * 250))
@@ -94,9 +81,7 @@ def test_samples_over_loop_url_are_stamped_on_board_time_mapped_to_the_session_c
 
 
 def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_log_line(caplog):
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     frames = [data_frame(seq, seq * 250) for seq in range(6)]
     corrupt = bytearray(frames[3])
     corrupt[-1] ^= 0x55
@@ -115,9 +100,7 @@ def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_log_line(caplog):
 
 
 def test_board_samples_feed_the_physio_features_with_the_gap_kept():
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     seq = 0
     for second in range(120):
         for quarter in range(4):
@@ -170,9 +153,7 @@ def send(link: SerialBoardLink, time: FakeTime, recorder: Recorder, *frames: byt
 
 
 def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():
-    time = FakeTime()
-    link = make_link(time, latency_s=0.0)
-    recorder = Recorder()
+    time, link, recorder = board(latency_s=0.0)
     for seq in range(1, 5):  # the board has been up ten minutes
         send(link, time, recorder, data_frame(seq, 600_000 + 250 * seq))
     time.now += 3.0  # it resets and boots
@@ -191,9 +172,7 @@ def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():
 
 
 def test_a_reset_within_one_read_splits_the_clock_there():
-    time = FakeTime()
-    link = make_link(time, latency_s=0.0)
-    recorder = Recorder()
+    time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, data_frame(1, 500_000))
     time.now += 1.0
     send(link, time, recorder, data_frame(2, 500_250), data_frame(0, 30), data_frame(1, 280), after_s=0.0)
@@ -206,9 +185,7 @@ def test_a_reset_within_one_read_splits_the_clock_there():
 
 
 def test_a_frame_lost_just_before_a_hello_is_still_a_gap():
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     send(link, time, recorder, data_frame(1, 0))
     send(link, time, recorder, encode_frame(TYPE_HELLO, 3, 500, b"emotrace-board"))  # seq 2 never came
     send(link, time, recorder, data_frame(4, 750))
@@ -220,9 +197,7 @@ def test_a_frame_lost_just_before_a_hello_is_still_a_gap():
 
 
 def test_a_repeated_frame_is_dropped_as_a_duplicate_not_taken_for_a_loss():
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     send(link, time, recorder, data_frame(1, 0), data_frame(1, 0), data_frame(2, 250))
     assert len(recorder.series("eda")[0]) == 2
     assert recorder.gaps == []
@@ -231,9 +206,7 @@ def test_a_repeated_frame_is_dropped_as_a_duplicate_not_taken_for_a_loss():
 
 
 def test_a_delayed_first_read_is_corrected_at_once_without_stamping_a_sample_before_the_last():
-    time = FakeTime()
-    link = make_link(time, latency_s=0.0)
-    recorder = Recorder()
+    time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, data_frame(1, 1_000), after_s=0.08)  # the first frame was read 80 ms late, alone
     # the frames taken meanwhile come in the next read: their offset, 80 ms lower, is taken at once (slewing it
     # down stamped later samples after they were read), and their stamps wait at the first one's instead of
@@ -255,9 +228,7 @@ def test_a_delayed_first_read_is_corrected_at_once_without_stamping_a_sample_bef
 
 @pytest.mark.parametrize("board_rate", [0.995, 1.005])  # a ceramic resonator's 0.5 % slow or fast
 def test_a_board_clock_that_runs_slow_or_fast_is_followed_not_left_to_drift(board_rate):
-    time = FakeTime()
-    link = make_link(time, latency_s=0.0)
-    recorder = Recorder()
+    time, link, recorder = board(latency_s=0.0)
     delays_s = np.random.default_rng(0).uniform(0.001, 0.030, 2400)  # USB and scheduling, up to 30 ms
     taken_s = 0.0
     for seq, delay_s in enumerate(delays_s, start=1):  # ten minutes, a frame every 250 ms
@@ -276,9 +247,7 @@ def test_a_board_clock_that_runs_slow_or_fast_is_followed_not_left_to_drift(boar
 
 
 def test_a_frame_of_an_unknown_type_with_another_time_is_no_board_restart():
-    time = FakeTime()
-    link = make_link(time)
-    recorder = Recorder()
+    time, link, recorder = board()
     send(link, time, recorder, data_frame(1, 60_000), data_frame(2, 60_250))
     send(link, time, recorder, encode_frame(0x03, 3, 0, b"\x00"), data_frame(4, 60_750))  # a later minor's type
     assert len(recorder.series("eda")[0]) == 3

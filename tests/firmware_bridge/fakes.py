@@ -1,0 +1,35 @@
+"""Test doubles shared by the sensor-link tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from firmware_bridge.link import Recorder
+from firmware_bridge.serial_link import SerialBoardLink
+from runtime.clock import SessionClock
+
+
+class FakeTime:
+    """A monotonic clock (and an asyncio sleep) that moves only when told to."""
+
+    def __init__(self, now: float = 500.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def make_link(time: FakeTime, latency_s: float = 0.01) -> SerialBoardLink:
+    """A serial board link on pyserial's ``loop://`` (what is written to its port is what it reads; the queue
+    holds 4 KB: a larger write blocks), on a session clock driven by ``time``."""
+    return SerialBoardLink("loop://", SessionClock(monotonic=time), latency_s=latency_s)
+
+
+def board(latency_s: float = 0.01) -> tuple[FakeTime, SerialBoardLink, Recorder]:
+    """A board on ``loop://`` with its clock and a recorder for what it delivers."""
+    time = FakeTime()
+    return time, make_link(time, latency_s), Recorder()
