@@ -13,7 +13,8 @@ first byte. Board time (``board_ms``) is mapped onto the session clock by the sm
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
 offset, and the window lets it follow a board clock that drifts. No sample is stamped after it was read or
 before the last one. Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping
-again. Sequence numbers that jump leave a gap on every channel of the board; a repeated one is a duplicate.
+again. Sequence numbers that jump leave a gap on every channel of the board; a frame equal to one of the last
+``REPEAT_MEMORY_FRAMES`` is a repeat, dropped.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ READING = struct.Struct("<Bf")
 # The clock offset is the least delay seen over this much board time, so that it follows a board clock that runs
 # slow (a ceramic resonator's 0.5 % is 18 s an hour) instead of keeping the first minimum for the whole session.
 OFFSET_WINDOW_MS = 10_000
+# A frame equal to one of the last this many is a repeat (a radio bridge's retry may bring one back out of order),
+# dropped before it could be taken for a board restart; one second of frames at 64 Hz.
+REPEAT_MEMORY_FRAMES = 64
 
 
 def crc16_ccitt(data: bytes) -> int:
@@ -165,6 +169,7 @@ class SerialBoardLink(SensorLink):
         self._offset_s: float | None = None  # the offset the stamps use
         self._offset_lows: deque[tuple[int, float]] = deque()  # (board_ms, arrival - board time): a sliding minimum
         self._offset_board_ms: int | None = None  # board time of the last stamp
+        self._recent_frames: deque[Frame] = deque(maxlen=REPEAT_MEMORY_FRAMES)
         self._last_seq: int | None = None
         self._last_board_ms: int | None = None
         self._last_t_s: float | None = None
@@ -210,7 +215,7 @@ class SerialBoardLink(SensorLink):
             self.status(sink, "disconnected", f"serial port {self.port_name} gone ({error})")
             raise InputError(self.port_name, f"serial port gone ({error})") from None
         received_s = self.clock.now_s()
-        frames = self.decoder.feed(data)
+        frames = [frame for frame in self.decoder.feed(data) if self._first_copy(frame, sink)]
         self._report_corruption(sink)
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
@@ -225,6 +230,17 @@ class SerialBoardLink(SensorLink):
                 self.handle_frame(frame, received_s, sink)
         return len(frames)
 
+    def _first_copy(self, frame: Frame, sink: Sink) -> bool:
+        """False for a frame equal to a recent one (a repeat to drop, also when others came between)."""
+        if frame in self._recent_frames:
+            return self._drop_repeat(frame, sink)
+        self._recent_frames.append(frame)
+        return True
+
+    def _drop_repeat(self, frame: Frame, sink: Sink) -> bool:
+        self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
+        return False
+
     def _restart_board_clock(self, frame: Frame, sink: Sink) -> None:
         """Board time ran backwards: the board reset (its ``seq`` restarts too) or its clock wrapped."""
         self.status(sink, "error", f"board clock restarted (board_ms {self._last_board_ms} then {frame.board_ms}): "
@@ -237,11 +253,11 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0
 
     def _count_sequence(self, frame: Frame, sink: Sink) -> bool:
-        """Note frames lost before this one; False for a repeat of the last frame (a duplicate to drop)."""
+        """Note frames lost before this one; False for a frame that repeats the last one's ``seq`` with other
+        contents (a board that did not count: dropped as a repeat)."""
         if self._last_seq is not None:
             if frame.seq == self._last_seq:
-                self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
-                return False
+                return self._drop_repeat(frame, sink)
             self._lost_frames += (frame.seq - self._last_seq - 1) & 0xFFFF
         self._last_seq = frame.seq
         if frame.type in CLOCKED_TYPES:

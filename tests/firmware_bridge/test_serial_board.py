@@ -205,6 +205,20 @@ def test_a_repeated_frame_is_dropped_as_a_duplicate_not_taken_for_a_loss():
     link.close()
 
 
+def test_a_frame_repeated_after_later_ones_is_dropped_not_taken_for_a_board_restart():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, data_frame(1, 0), data_frame(2, 250), data_frame(3, 500))
+    # a radio bridge's retry brings frame 2 back after frame 3; a restart would re-anchor the clock and leave a gap
+    send(link, time, recorder, data_frame(2, 250), data_frame(4, 750))
+    times, _ = recorder.series("eda")
+    assert len(times) == 4
+    assert np.diff(times) == pytest.approx([0.25] * 3)
+    assert recorder.gaps == []
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    assert any("frame 2 received twice" in s.detail for s in recorder.statuses)
+    link.close()
+
+
 def test_a_delayed_first_read_is_corrected_at_once_without_stamping_a_sample_before_the_last():
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, data_frame(1, 1_000), after_s=0.08)  # the first frame was read 80 ms late, alone
