@@ -43,11 +43,16 @@ FLAG_CONTACT_SUPPORTED = 0x04
 FLAG_ENERGY_EXPENDED = 0x08
 FLAG_RR_INTERVALS = 0x10
 RR_UNIT_S = 1.0 / 1024.0
+HEART_RATE_RANGE_BPM = (20, 300)  # outside it a reading is no heart's (0 bpm is the sensor's own "no reading")
+# A strap sends the beats since its last notification about once a second, so its last beat is at most about one
+# beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
+BEAT_CHAIN_MAX_LAG_S = 2.0
 # Flags byte of the Temperature Measurement characteristic.
 FLAG_FAHRENHEIT = 0x01
 FLAG_TIME_STAMP = 0x02
 FLAG_TEMPERATURE_TYPE = 0x04
 FLOAT_RESERVED_MANTISSAS = {0x7FFFFF, 0x800000, 0x7FFFFE, 0x800002, 0x800001}  # NaN, NRes, +INF, -INF, reserved
+TEMPERATURE_RANGE_C = (0.0, 60.0)  # a skin or body temperature; a value outside it is no reading of one
 
 
 class BleFormatError(ValueError):
@@ -199,13 +204,32 @@ class BleakGattClient:
             await self._client.start_notify(uuid, lambda _char, data: callback(bytes(data)))
 
 
-def beat_times_s(rr_intervals_s: Sequence[float], last_beat_s: float) -> list[float]:
-    """When each beat of a notification's RR intervals fell, oldest first: the last ends at ``last_beat_s``."""
-    times, beat_s = [], last_beat_s
+def beat_times_s(
+    rr_intervals_s: Sequence[float],
+    stamp_s: float,
+    last_beat_s: float | None = None,
+    max_lag_s: float = BEAT_CHAIN_MAX_LAG_S,
+) -> list[tuple[float, float]]:
+    """(beat time, interval) of each beat of a notification's RR intervals, oldest first.
+
+    The intervals run back to back, so each beat follows the one before it by its interval, continuing from
+    ``last_beat_s`` (the previous notification's last beat): the beats keep their spacing across
+    notifications, which successive differences (RMSSD) need. That chain may not end after ``stamp_s`` (a beat
+    after the notification that carried it): it is moved back to end there. With no chain yet, or one ending more
+    than ``max_lag_s`` before the stamp (beats were lost, or a dropout), the beats are laid out backwards from the
+    stamp. A beat that would fall at or before ``last_beat_s`` is left out: stamps never go back.
+    """
+    if not rr_intervals_s:
+        return []
+    total_s = float(sum(rr_intervals_s))
+    end_s = stamp_s
+    if last_beat_s is not None and stamp_s - (last_beat_s + total_s) <= max_lag_s:
+        end_s = min(last_beat_s + total_s, stamp_s)
+    beats, beat_s = [], end_s
     for rr in reversed(rr_intervals_s):
-        times.append(beat_s)
+        beats.append((beat_s, rr))
         beat_s -= rr
-    return times[::-1]
+    return [(t, rr) for t, rr in reversed(beats) if last_beat_s is None or t > last_beat_s]
 
 
 class BleNotifyLink(SensorLink):
@@ -242,6 +266,7 @@ class BleNotifyLink(SensorLink):
         self.max_attempts = max_attempts
         self.sleep = sleep
         self.format_errors = 0
+        self.notifications = 0  # valid ones: a connection that brings none has failed
         self._format_errors_reported = 0
         self._last_sample_s: float | None = None
         self._gap_open_s: float | None = None
@@ -261,8 +286,10 @@ class BleNotifyLink(SensorLink):
             if self.format_errors == 1:
                 self.status(sink, "error", f"malformed {self.what} notification {data.hex()}: {error}")
             return
+        self.notifications += 1
         self._last_notify_s = self.clock.now_s()
-        self._close_gap(t_s, sink)
+        # A dropout ends where this notification's data starts: at its oldest beat, not inside the dropout.
+        self._close_gap(min((e.t_s for e in events if isinstance(e, Sample)), default=t_s), sink)
         for event in events:
             sink(event)
         self._last_sample_s = t_s
@@ -270,7 +297,7 @@ class BleNotifyLink(SensorLink):
     def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
         if self._gap_open_s is not None:
             for channel in self.channels:
-                sink(Gap(channel, self._gap_open_s, end_s, reason, self.name))
+                sink(Gap(channel, self._gap_open_s, max(end_s, self._gap_open_s), reason, self.name))
             self._gap_open_s = None
 
     def _report_format_errors(self, sink: Sink) -> None:
@@ -279,39 +306,70 @@ class BleNotifyLink(SensorLink):
         self._format_errors_reported = self.format_errors
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
-        """Connect, stream, reconnect with back-off until ``stop`` (or ``max_attempts`` failures in a row)."""
+        """Connect, stream, reconnect with back-off until ``stop`` (or ``max_attempts`` connections in a row that
+        brought no valid notification). Neither the back-off nor a scan holds up a stop."""
         failures = 0
-        while not stop.is_set():
-            self.status(sink, "connecting", "looking for the sensor")
-            connected = False
-            try:
-                await self.client.connect()
-                connected = True
-                failures = 0
-                self.status(sink, "connected", f"{self.what} notifications on")
-                await self._read_battery(sink)
-                self._last_notify_s = self.clock.now_s()
-                await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
-                await self._watch(stop)
-            except (ConnectionError, OSError, asyncio.TimeoutError) as error:
-                failures += 1
-                self.status(sink, "error", f"{type(error).__name__}: {error}")
-            self._report_format_errors(sink)
-            if stop.is_set():
-                break
+        try:
+            while not stop.is_set():
+                heard_before = self.notifications
+                self.status(sink, "connecting", "looking for the sensor")
+                connected = False
+                try:
+                    if not await self._unless_stopped(self.client.connect(), stop):
+                        break
+                    connected = True
+                    if not self.client.has_characteristic(self.characteristic):
+                        # The device found by that name or address is another kind: retrying will not change it.
+                        self.status(sink, "stopped", f"the device offers no {self.what} measurement "
+                                    f"({self.characteristic}); is it the right sensor?")
+                        return
+                    self.status(sink, "connected", f"{self.what} notifications on")
+                    await self._read_battery(sink)
+                    self._last_notify_s = self.clock.now_s()
+                    await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
+                    await self._watch(stop)
+                except (ConnectionError, OSError, asyncio.TimeoutError) as error:
+                    self.status(sink, "error", f"{type(error).__name__}: {error}")
+                # The back-off starts again only once the sensor has sent a reading, not on every connection:
+                # a strap taken off still connects, and would otherwise be retried every few seconds for good.
+                failures = 0 if self.notifications > heard_before else failures + 1
+                self._report_format_errors(sink)
+                if stop.is_set():
+                    break
+                self._open_gap()
+                if connected:
+                    await self._safe_disconnect()  # a half-open connection would block the next one
+                    self.status(sink, "disconnected", "sensor vanished; reconnecting")
+                if self.max_attempts is not None and failures >= self.max_attempts:
+                    self.status(sink, "stopped", f"gave up after {failures} failed attempts")
+                    return
+                delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
+                self.status(sink, "retrying", f"in {delay_s:g} s")
+                await self._unless_stopped(self.sleep(delay_s), stop)
+        except Exception as error:
+            # The thread's runner reports the failure; the silence from here on is still a gap.
             self._open_gap()
-            if connected:
-                await self._safe_disconnect()  # a half-open connection would block the next one
-                self.status(sink, "disconnected", "sensor vanished; reconnecting")
-            if self.max_attempts is not None and failures >= self.max_attempts:
-                self.status(sink, "stopped", f"gave up after {failures} failed attempts")
-                return
-            delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
-            self.status(sink, "retrying", f"in {delay_s:g} s")
-            await self.sleep(delay_s)
-        await self._safe_disconnect()
+            self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__})")
+            raise
+        finally:
+            await self._safe_disconnect()
         self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
         self.status(sink, "stopped", "stopped by request")
+
+    @staticmethod
+    async def _unless_stopped(step: Awaitable[None], stop: asyncio.Event) -> bool:
+        """Await ``step`` unless the session stops first, which cancels it: False when it stopped."""
+        task = asyncio.ensure_future(step)
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if task.done():
+            task.result()  # its error, if any, is the caller's
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return False
 
     async def _read_battery(self, sink: Sink) -> None:
         """The battery level where the sensor offers it; a failed read costs the level, not the heart rate."""
@@ -319,10 +377,11 @@ class BleNotifyLink(SensorLink):
             return
         try:
             level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
-        except (ConnectionError, OSError, asyncio.TimeoutError, BleFormatError) as error:
-            self.status(sink, "error", f"battery level unreadable ({error}); the {self.what} goes on")
+        except Exception as error:  # whatever the stack raises for an optional value, the measurement goes on
+            self.status(sink, "error", f"battery level unreadable ({type(error).__name__}: {error}); "
+                        f"the {self.what} goes on")
             return
-        sink(Sample("battery", self.clock.now_s(), float(level), self.name))
+        sink(Sample("battery", self.stamp(), float(level), self.name))
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Return when the link drops or goes silent for ``silence_timeout_s``."""
@@ -339,15 +398,17 @@ class BleNotifyLink(SensorLink):
             self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
 
     async def _safe_disconnect(self) -> None:
-        with contextlib.suppress(ConnectionError, OSError):
+        # asyncio.TimeoutError, which bleak's disconnect may raise, is no OSError before Python 3.11.
+        with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
             await self.client.disconnect()
 
 
 class BleHeartRateLink(BleNotifyLink):
     """Heart rate and RR intervals from any standard BLE heart-rate sensor (Heart Rate Service, 0x180D).
 
-    A notification's RR intervals end at its stamp, the last one latest, so the beats are laid out backwards
-    from it. No skin contact and 0 bpm are gaps on both channels: neither the value nor the beats are a heart's.
+    A notification's RR intervals follow the beats before them, back to back, and end by its stamp
+    (``beat_times_s``). No skin contact and 0 bpm are gaps on both channels since the notification before:
+    neither the value nor the beats are a heart's. A heart rate outside ``HEART_RATE_RANGE_BPM`` is malformed.
     """
 
     characteristic = HEART_RATE_MEASUREMENT
@@ -355,15 +416,25 @@ class BleHeartRateLink(BleNotifyLink):
     what = "heart rate"
     default_name = "ble-hr"
     default_silence_timeout_s = 5.0  # a strap notifies about once a second
+    _last_beat_s: float | None = None  # the last beat delivered: the next notification's beats follow it
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         measurement = parse_heart_rate_measurement(data)
         if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
             reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
-            return [Gap(channel, t_s - 1.0, t_s, reason, self.name) for channel in self.channels]
-        beats = zip(beat_times_s(measurement.rr_intervals_s, t_s), measurement.rr_intervals_s, strict=True)
+            since_s = t_s - 1.0  # the gap runs back to the last reading, within the silence that counts as gone
+            if self._last_sample_s is not None:
+                since_s = max(self._last_sample_s, t_s - self.silence_timeout_s)
+            return [Gap(channel, since_s, t_s, reason, self.name) for channel in self.channels]
+        low_bpm, high_bpm = HEART_RATE_RANGE_BPM
+        if not low_bpm <= measurement.heart_rate_bpm <= high_bpm:
+            raise BleFormatError(f"heart rate {measurement.heart_rate_bpm} bpm is outside {low_bpm}..{high_bpm} bpm")
+        intervals_s = [rr for rr in measurement.rr_intervals_s if rr > 0]  # an interval of 0 is no beat
+        beats = beat_times_s(intervals_s, t_s, self._last_beat_s)
+        if beats:
+            self._last_beat_s = beats[-1][0]
         return [Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name)] + [
-            Sample("ibi", beat_s, rr, self.name) for beat_s, rr in beats if rr > 0  # an interval of 0 is no beat
+            Sample("ibi", beat_s, rr, self.name) for beat_s, rr in beats
         ]
 
 
@@ -381,7 +452,11 @@ class BleThermometerLink(BleNotifyLink):
     default_silence_timeout_s = 60.0  # thermometers report every few seconds to once a minute
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
-        return [Sample("temp", t_s, parse_temperature_measurement(data), self.name)]
+        celsius = parse_temperature_measurement(data)
+        low_c, high_c = TEMPERATURE_RANGE_C
+        if not low_c <= celsius <= high_c:
+            raise BleFormatError(f"temperature {celsius:.4g} °C is outside {low_c:g}..{high_c:g} °C")
+        return [Sample("temp", t_s, celsius, self.name)]
 
 
 class SimulatedPeripheral:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 
 from firmware_bridge.ble import (
@@ -328,3 +329,191 @@ def test_a_ble_thermometer_plugs_into_the_same_link_and_its_dropout_is_a_gap_on_
     assert gap.start_s in times and gap.end_s in times and not any(gap.start_s < t < gap.end_s for t in times)
     assert any(s.detail == "temperature notifications on" for s in recorder.statuses)
     assert recorder.to_recording("ble").channels["temp"].gaps == [(gap.start_s, gap.end_s)]
+
+
+# --- beat timing, retries and stopping --------------------------------------------------------------------
+
+
+def strap_notifications(seconds: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray, list[tuple[float, bytes]]]:
+    """A strap's true beats (times, intervals in 1/1024 s) and its notifications: once a second, each with the RR
+    intervals of the beats since the one before, sent after a radio delay of 20-120 ms."""
+    rng = np.random.default_rng(seed)
+    ticks = np.round(1024 * (0.85 + 0.04 * np.sin(np.arange(2 * seconds) / 3) + rng.normal(0, 0.02, 2 * seconds)))
+    rr_s = ticks / 1024
+    beats_s = 0.3 + np.cumsum(rr_s)
+    keep = beats_s <= seconds - 1  # the beats a notification carried
+    notifications = []
+    for second in range(1, seconds):
+        due = (beats_s > second - 1) & (beats_s <= second)
+        payload = bytes([0x10, 70]) + b"".join(int(t).to_bytes(2, "little") for t in ticks[due])
+        notifications.append((second + rng.uniform(0.02, 0.12), payload))
+    return beats_s[keep], rr_s[keep], notifications
+
+
+def test_beats_follow_each_other_by_their_intervals_across_notifications_so_hrv_survives():
+    from runtime.arms.physio.features import process_recording, window_features
+
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.05)
+    true_beats_s, true_rr_s, notifications = strap_notifications(120)
+    for arrival_s, payload in notifications:
+        time.now = arrival_s
+        before = len(recorder.samples)
+        link.on_notification(payload, recorder)
+        assert all(s.t_s <= arrival_s - 0.05 for s in recorder.samples[before:])  # never after it was received
+    beat_s, rr_s = recorder.series("ibi")
+    assert np.all(np.diff(beat_s) > 0)
+    back_to_back = np.abs(np.diff(beat_s) - rr_s[1:]) < 1e-9  # as the intervals say, but where the chain ran ahead
+    assert back_to_back.mean() > 0.95
+    assert beat_s.size == true_beats_s.size
+    late = true_beats_s > 20.0  # once the chain has met a notification sent soon after its last beat
+    assert np.max(np.abs(beat_s[late] - true_beats_s[late])) < 0.15
+    window = window_features(process_recording(recorder.to_recording("ble")), 30.0, 90.0)
+    in_window = (true_beats_s > 30.0) & (true_beats_s <= 90.0)
+    true_rmssd_ms = 1000 * np.sqrt(np.mean(np.diff(true_rr_s[in_window]) ** 2))
+    assert window.measurements["rmssd_ms"] == pytest.approx(true_rmssd_ms, rel=0.1)
+
+
+def test_beats_lost_in_between_start_the_chain_again_from_the_notification():
+    from firmware_bridge.ble import beat_times_s
+
+    chained = beat_times_s([0.8, 0.8], stamp_s=10.0, last_beat_s=8.3)
+    assert [t for t, _ in chained] == pytest.approx([9.1, 9.9])
+    ahead = beat_times_s([0.8, 0.8], stamp_s=9.5, last_beat_s=8.3)  # would end after its notification
+    assert [t for t, _ in ahead] == pytest.approx([8.7, 9.5])
+    lost = beat_times_s([0.8, 0.8], stamp_s=14.0, last_beat_s=8.3)  # 4 s of beats never came
+    assert [t for t, _ in lost] == pytest.approx([13.2, 14.0])
+    overlapping = beat_times_s([0.8, 0.8], stamp_s=8.9, last_beat_s=8.3)  # the first would precede the last beat
+    assert [t for t, _ in overlapping] == pytest.approx([8.9])
+
+
+def test_a_dropout_ends_at_the_first_beat_after_it_so_no_beat_falls_inside_the_gap():
+    time = FakeTime()
+    three_beats = bytes([0x10, 0x48, 0x00, 0x04, 0x00, 0x04, 0x00, 0x04])  # three RRs of 1 s
+    script = [(float(i), bytes([0x10, 0x48, 0x00, 0x04])) for i in range(1, 4)] + [(15.0, three_beats)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=3)
+    recorder = run_link(peripheral, time, stop_after_hr=4, backoff_s=(10.0,))
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    beat_s = recorder.series("ibi")[0]
+    assert not any(gap.start_s < t < gap.end_s for t in beat_s)
+    assert gap.end_s == pytest.approx(beat_s[-3])
+
+
+def test_no_contact_is_a_gap_since_the_reading_before_not_a_fixed_second():
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+    for at_s, payload in [(1.0, bytes([0x16, 0x46])), (1.25, bytes([0x14, 0x46])), (3.25, bytes([0x14, 0x46]))]:
+        time.now = at_s
+        link.on_notification(payload, recorder)
+    assert [(g.start_s, g.end_s) for g in recorder.gaps if g.channel == "hr"] == [(1.0, 1.25), (1.25, 3.25)]
+
+
+@pytest.mark.parametrize("payload", [bytes([0x01, 0xFF, 0xFF]), bytes([0x00, 0x0A])])  # 65535 and 10 bpm
+def test_a_heart_rate_no_heart_beats_at_is_malformed_not_a_sample(payload):
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time))
+    link.on_notification(payload, recorder)
+    assert recorder.samples == [] and link.format_errors == 1
+
+
+def test_a_temperature_no_skin_has_is_malformed_not_a_sample():
+    recorder = Recorder()
+    link = BleThermometerLink(SimulatedPeripheral([]), SessionClock())
+    link.on_notification(bytes([0x00, 0x01, 0x00, 0x00, 0x7F]), recorder)  # 1 x 10^127 °C
+    assert recorder.samples == [] and link.format_errors == 1
+
+
+class SilentStrap(SimulatedPeripheral):
+    """Connects, but never sends a reading (a strap taken off, or one without its characteristic's data)."""
+
+    async def start_notify(self, uuid, callback):
+        raise ConnectionError("simulated: notifications refused")
+
+
+def test_connections_that_bring_no_reading_back_off_and_give_up():
+    time = FakeTime()
+    peripheral = SilentStrap([])
+    start = time.now
+    recorder = run_link(peripheral, time, stop_after_hr=1, backoff_s=(0.5, 1.0, 2.0), max_attempts=3)
+    assert peripheral.connects == 3
+    assert time.now - start == pytest.approx(0.5 + 1.0)
+    assert recorder.statuses[-1].state == "stopped"
+
+
+class NoHeartRate(SimulatedPeripheral):
+    def has_characteristic(self, uuid):
+        return uuid == BATTERY_LEVEL
+
+
+def test_a_device_without_the_measurement_is_said_once_and_not_retried():
+    time = FakeTime()
+    peripheral = NoHeartRate([])
+    recorder = run_link(peripheral, time, stop_after_hr=1)
+    assert peripheral.connects == 1 and not peripheral.is_connected
+    assert recorder.statuses[-1].state == "stopped" and "heart rate measurement" in recorder.statuses[-1].detail
+
+
+def test_a_stop_during_the_back_off_ends_the_link_at_once_with_the_gap_to_the_stop():
+    peripheral = SimulatedPeripheral([(0.0, bytes([0x00, 0x48]))], now=lambda: 0.0, vanish_after=1)
+    clock = SessionClock()
+    recorder = Recorder()
+    link = BleHeartRateLink(peripheral, clock, latency_s=0.0, backoff_s=(30.0,), silence_timeout_s=0.2)
+
+    async def main():
+        stop = asyncio.Event()
+        running = asyncio.create_task(link.run(recorder, stop))
+        while not any(s.state == "retrying" for s in recorder.statuses):
+            await asyncio.sleep(0.01)
+        stop.set()
+        stopped_s = clock.now_s()
+        await asyncio.wait_for(running, timeout=2.0)  # not the 30 s back-off
+        return stopped_s
+
+    stopped_s = asyncio.run(main())
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    assert gap.end_s == pytest.approx(stopped_s, abs=0.2)
+    assert recorder.statuses[-1].state == "stopped"
+
+
+class FaultyBattery(SimulatedPeripheral):
+    async def read(self, uuid):
+        raise RuntimeError("GATT read failed in the stack")
+
+
+def test_any_failure_of_the_battery_read_costs_the_level_not_the_heart_rate():
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 4)]
+    recorder = run_link(FaultyBattery(script, now=time), time, stop_after_hr=3)
+    assert recorder.series("hr")[1].tolist() == [72.0] * 3
+    assert any("battery level unreadable" in s.detail for s in recorder.statuses)
+
+
+def test_the_battery_level_is_stamped_with_the_link_latency_like_every_sample():
+    time = FakeTime()
+    recorder = run_link(SimulatedPeripheral([(1.0, bytes([0x00, 0x48]))], now=time), time, stop_after_hr=1)
+    (battery_s,), _ = recorder.series("battery")
+    assert battery_s == pytest.approx(-0.1)  # read on connecting, at 0 s, less the 0.1 s latency
+
+
+class FailsOnReconnect(SimulatedPeripheral):
+    async def start_notify(self, uuid, callback):
+        if self.connects > 1:
+            raise RuntimeError("stack fault")
+        await super().start_notify(uuid, callback)
+
+
+def test_a_link_that_fails_unexpectedly_disconnects_and_records_the_silence_as_a_gap():
+    time = FakeTime()
+    peripheral = FailsOnReconnect([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
+    recorder = Recorder()
+    link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
+                            backoff_s=(1.0,))
+    with pytest.raises(RuntimeError):  # the thread's runner turns it into a "stopped" status
+        asyncio.run(asyncio.wait_for(link.run(recorder, asyncio.Event()), timeout=10))
+    assert not peripheral.is_connected
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    assert gap.start_s == pytest.approx(recorder.series("hr")[0][-1]) and "link failed" in gap.reason
+    assert gap.end_s == pytest.approx(time.now - 500.0)
