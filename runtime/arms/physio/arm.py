@@ -33,6 +33,7 @@ DEFAULT_MODEL = "physio-stress"
 STRESS_LABEL = "stress"
 MIN_BASELINE_S = 300.0
 MIN_BASELINE_WINDOWS = 10  # a window's rank among fewer than this says little (e.g. one window as long as it all)
+MIN_HOP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ def settings_as_trained(model: Model, window_s: float | None = None, hop_s: floa
     for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
         if value is not None and not (math.isfinite(value) and value > 0):
             raise InputError(name, f"must be a positive number of seconds, got {value}")
+    if hop_s is not None and hop_s < MIN_HOP_S:
+        # windows faster than the measurements change, and for a day's recording millions of them
+        raise InputError("--hop-s", f"must be at least {MIN_HOP_S:g} s, got {hop_s:g}")
     extra, defaults = model.card.extra, PhysioSettings()
     return PhysioSettings(
         model=str(model.card.folder),
@@ -234,6 +238,13 @@ def physio_track(
         probs = None if w.stress is None else _two_class(labels, w.stress)
         reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
         track_windows.append(Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements)))
+    if windows and not track_windows:
+        raise InputError(
+            recording.source,
+            f"overlaps the video too little for one physio window: the recording covers {offset_s:.1f}.."
+            f"{offset_s + recording.end_s:.1f} s on the video clock, the video 0.0..{end_s:.1f} s, and no "
+            f"{settings.window_s:g} s window has its centre in the video",
+        )
     return Track(
         name="physio",
         labels=labels,

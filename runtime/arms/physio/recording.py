@@ -37,6 +37,7 @@ E4_SIGNALS: dict[str, tuple[str, str, float]] = {
     "HR.csv": ("hr", "bpm", 1.0),
 }
 E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
+E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
 # Generic CSV column names -> canonical channel names.
 CSV_ALIASES: dict[str, str] = {
     "bvp": "bvp",
@@ -67,13 +68,15 @@ CSV_UNITS = {
     "acc_x": "g",
     "acc_y": "g",
     "acc_z": "g",
+    "acc": "g",
 }
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
-# Channels of one recording may end a few seconds apart; a wrong rate line stretches one by a factor.
-DURATION_TOLERANCE = 0.10
+# Channels of one recording end seconds apart (an E4's within 11 s over the 27 Stress-Predict sessions); a wrong
+# rate line stretches one by its error, and a clock 1 % off is 36 s an hour.
+DURATION_TOLERANCE = 0.01
 DURATION_TOLERANCE_S = 30.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
@@ -85,6 +88,11 @@ MAX_SPAN_S = 48 * 3600.0
 # Above any wearable's rate (the E4's fastest is 64 Hz); slower than one sample per MAX_JUMP_S is no rate.
 MAX_RATE_HZ = 10_000.0
 MIN_RATE_HZ = 1.0 / MAX_JUMP_S
+# One file's text: 48 h of a 64 Hz signal is about 80 MB. Parsing takes about 14 times the text in memory, so a
+# larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
+MAX_FILE_BYTES = 256 * 2**20
+# An inter-beat interval outside this is no heartbeat's (20-300 bpm): a corrupt row, left out.
+IBI_PLAUSIBLE_S = (0.2, 3.0)
 # Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
 # a compression method zipfile lacks).
 ZIP_MEMBER_ERRORS = (
@@ -251,8 +259,13 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
     for filename, (name, _unit, scale) in E4_SIGNALS.items():
         if filename not in files:
             continue
-        start_unix_s, rate_hz, data = _parse_e4_signal(f"{path}/{filename}", files[filename]())
-        values = data[:, 0] if data.shape[1] == 1 else data
+        label = f"{path}/{filename}"
+        start_unix_s, rate_hz, data = _parse_e4_signal(label, files[filename]())
+        width = E4_COLUMNS.get(filename, 1)
+        if data.shape[1] != width:
+            decimal = "; a comma as the decimal mark?" if width == 1 and data.shape[1] == 2 else ""
+            raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{decimal}")
+        values = data[:, 0] if width == 1 else data
         signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
     if not signals:
         raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
@@ -272,7 +285,18 @@ def _e4_folder_files(path: Path) -> dict[str, Callable[[], str]]:
         if nested:
             held = f"folders {', '.join(nested)} hold" if len(nested) > 1 else f"folder {nested[0]} holds"
             raise InputError(path, f"no E4 signal files in it, but its {held} E4 files: give one of them")
-    return {name: (lambda p=p: _decode(p, p.read_bytes())) for name, p in files.items()}
+    return {name: (lambda p=p: _decode(p, _read_limited(p))) for name, p in files.items()}
+
+
+def _read_limited(path: Path) -> bytes:
+    _check_file_size(path, path.stat().st_size)
+    return path.read_bytes()
+
+
+def _check_file_size(label: str | Path, size_bytes: int) -> None:
+    if size_bytes > MAX_FILE_BYTES:
+        raise InputError(label, f"{size_bytes / 2**20:.3g} MB of text, more than {MAX_FILE_BYTES / 2**20:.3g} MB "
+                         "(48 h at 64 Hz is about 80 MB): not one recording; cut it into sessions")
 
 
 def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
@@ -292,6 +316,7 @@ def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
 
     def reader(info: zipfile.ZipInfo) -> Callable[[], str]:
         def read() -> str:
+            _check_file_size(f"{path}/{info.filename}", info.file_size)  # the size it inflates to, before it does
             try:
                 data = archive.read(info)
             except ZIP_MEMBER_ERRORS as error:
@@ -365,12 +390,25 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
     _check_times(label, data[:, 0], row_lines, "the beat time")
-    present = ~np.isnan(data[:, 1])
+    present = _plausible_intervals(label, data[:, 1])
     if not present.any():
         log.warning("%s holds no samples (no intervals); read without it", label)
         return None
     times_s = data[present, 0] + (start_unix_s - origin_unix_s)
     return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
+
+
+def _plausible_intervals(label: str | Path, intervals_s: np.ndarray) -> np.ndarray:
+    """Which rows hold an inter-beat interval a heart could beat at; the others (zero, negative, infinite, a
+    minute) are said in one log line and left out, so that they never reach the beat statistics."""
+    present = ~np.isnan(intervals_s)
+    with np.errstate(invalid="ignore"):
+        plausible = present & (intervals_s >= IBI_PLAUSIBLE_S[0]) & (intervals_s <= IBI_PLAUSIBLE_S[1])
+    if (present & ~plausible).any():
+        bad = intervals_s[present & ~plausible]
+        log.warning("%s: %d inter-beat interval(s) outside %g..%g s (e.g. %r) are no heartbeat's; read without them",
+                    label, bad.size, *IBI_PLAUSIBLE_S, float(bad[0]))
+    return plausible
 
 
 def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
@@ -412,7 +450,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    meta, header, first_line, body = _split_csv(path, _decode(path, path.read_bytes()).splitlines())
+    meta, header, first_line, body = _split_csv(path, _decode(path, _read_limited(path)).splitlines())
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
     data = _parse_numbers(path, body, first_line=first_line, columns=len(header))
@@ -425,17 +463,29 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
     channels: dict[str, Channel] = {}
     thin: list[str] = []
-    for index, name in columns.items():
-        channel = _timestamped_channel(name, times_s, data[:, index], rate_hz)
+    for name, (column_names, values) in _csv_signals(header, columns, data).items():
+        channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
-            thin.append(header[index])
+            thin += column_names
         else:
             channels[name] = channel
     if not channels:  # one line saying it all, not a warning per column before it
         raise InputError(path, f"no signal column with at least two samples ({', '.join(thin)})")
     if thin:
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
-    return Recording(str(path), _merge_acc(channels), start_unix_s=start_unix_s)
+    return Recording(str(path), channels, start_unix_s=start_unix_s)
+
+
+def _csv_signals(
+    header: list[str], columns: dict[int, str], data: np.ndarray
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
+    ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
+    signals = {name: ([header[index]], data[:, index]) for index, name in columns.items()}
+    axes = [f"acc_{axis}" for axis in "xyz"]
+    if all(axis in signals for axis in axes):
+        signals["acc"] = ([signals[a][0][0] for a in axes], np.stack([signals.pop(a)[1] for a in axes], axis=1))
+    return signals
 
 
 def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:
@@ -493,6 +543,7 @@ def _names_of(header: list[str], name: str) -> list[str]:
 
 
 def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> float:
+    _refuse_disagreeing(path, "--rate-hz", rate_hz, "rate_hz", meta)
     if rate_hz is not None:
         _check_rate(path, rate_hz, f"--rate-hz {rate_hz!r}")
         return rate_hz
@@ -503,11 +554,19 @@ def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> fl
 
 
 def _given_start(path: Path, start_unix_s: float | None, meta: dict[str, float]) -> float | None:
+    _refuse_disagreeing(path, "--start-unix", start_unix_s, "start_unix_s", meta)
     where = "--start-unix" if start_unix_s is not None else "'# start_unix_s' line"
     start_unix_s = start_unix_s if start_unix_s is not None else meta.get("start_unix_s")
     if start_unix_s is not None and not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
         raise InputError(path, f"{where} {start_unix_s!r} is not a UNIX start time (seconds since 1970)")
     return start_unix_s
+
+
+def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, meta: dict[str, float]) -> None:
+    """An option that contradicts the file's own line would silently move its clock: say which to trust."""
+    if given is not None and key in meta and given != meta[key]:
+        raise InputError(path, f"its '# {key}' line says {meta[key]:.10g}, {flag} says {given:.10g}: correct the line "
+                         f"or leave {flag} out")
 
 
 def _csv_time_column(
@@ -552,10 +611,15 @@ def sample_rate_hz(steps_s: np.ndarray) -> float:
     return 1.0 / period_s
 
 
-def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None) -> Channel | None:
-    """The rows where the column has a value; None where there is nothing to speak of (no beat; under two
-    samples of a sampled signal)."""
-    present = ~np.isnan(values)
+def _timestamped_channel(
+    name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None, label: str
+) -> Channel | None:
+    """The rows where the column has a finite value (all three for the accelerometer); None where there is
+    nothing to speak of (no beat; under two samples of a sampled signal)."""
+    if name == "ibi":
+        present = _plausible_intervals(label, values)
+    else:
+        present = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
     times, kept = times_s[present], values[present]
     unit = CSV_UNITS.get(name, "")
     if name == "ibi":
@@ -568,26 +632,11 @@ def _timestamped_channel(name: str, times_s: np.ndarray, values: np.ndarray, rat
     return Channel(name, unit, times, kept, rate_hz=1.0 / period_s, gaps=gaps)
 
 
-def _merge_acc(channels: dict[str, Channel]) -> dict[str, Channel]:
-    axes = [channels.get(f"acc_{axis}") for axis in "xyz"]
-    if any(a is None for a in axes) or len({a.times_s.size for a in axes}) != 1:
-        return channels
-    merged = {k: v for k, v in channels.items() if not k.startswith("acc_")}
-    merged["acc"] = Channel(
-        "acc",
-        "g",
-        axes[0].times_s,
-        np.stack([a.values for a in axes], axis=1),
-        rate_hz=axes[0].rate_hz,
-        gaps=axes[0].gaps,
-    )
-    return merged
-
-
 # --- shared checks --------------------------------------------------------------------------------------
 
 
 def _uniform_channel(name: str, unit: str, offset_s: float, rate_hz: float, values: np.ndarray) -> Channel:
+    values = np.where(np.isfinite(values), values, np.nan)  # an infinite value is no reading: a missing sample
     times_s = offset_s + np.arange(values.shape[0]) / rate_hz
     return Channel(name, unit, times_s, values, rate_hz=rate_hz, gaps=_nan_gaps(times_s, values, rate_hz))
 
@@ -608,6 +657,15 @@ def _check_durations(source: Path, channels: dict[str, tuple[Channel, str]]) -> 
         return
     durations = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
     reference_s = float(np.median(list(durations.values())))
+    if len(channels) == 2:  # neither is the majority: a median of two cannot tell which line is wrong
+        (a, (a_channel, a_label)), (b, (b_channel, b_label)) = channels.items()
+        if abs(durations[a] - durations[b]) > max(DURATION_TOLERANCE * reference_s, DURATION_TOLERANCE_S):
+            raise InputError(
+                source,
+                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations[a]:.0f} s and {b_label} "
+                f"({b_channel.rate_hz:g} Hz) {durations[b]:.0f} s by their sample-rate lines: one of them is wrong",
+            )
+        return
     for name, duration_s in durations.items():
         if abs(duration_s - reference_s) > max(DURATION_TOLERANCE * reference_s, DURATION_TOLERANCE_S):
             channel, label = channels[name]

@@ -171,6 +171,26 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
     assert len(windows) == 4  # centres at 10, 40, 70, 100 s on the video clock
 
 
+def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path):
+    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 120, dtype=np.float32), 16000))
+    settings = load_settings(None, {"physio.window_s": 60.0, "physio.hop_s": 30.0})
+    for section in ("audio", "face", "body"):
+        if section in settings:
+            settings[section]["enabled"] = False
+    with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s"):
+        analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -386.0})
+    assert not (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_a_hop_under_a_second_is_refused_before_the_recording_is_read(tmp_path, capsys):
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(tmp_path / "not-read.zip"), "--csv", str(out), "--hop-s", "0.001"]) == 2
+    assert "--hop-s: must be at least 1 s" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):
     from runtime.arms.physio.arm import analyze_physio_request
     from runtime.pipeline import AnalysisRequest

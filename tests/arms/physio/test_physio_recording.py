@@ -414,3 +414,100 @@ def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, 
     with caplog.at_level("WARNING", logger="emotrace.physio"), pytest.raises(InputError, match=r"\(eda, temp\)"):
         read_csv(path)
     assert not caplog.records  # the error says it all, no warning lines before it
+
+
+# --- values and shapes a recording cannot hold ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "edit", "problem"),
+    [
+        ("EDA.csv", lambda row: row + ",", r"EDA\.csv: rows have 2 values; an E4 EDA\.csv has 1"),
+        ("EDA.csv", lambda row: row.replace(".", ","), "a comma as the decimal mark"),
+        ("ACC.csv", lambda row: row.rsplit(",", 1)[0], r"ACC\.csv: rows have 2 values; an E4 ACC\.csv has 3"),
+        ("ACC.csv", lambda row: row + ",1.0", r"rows have 4 values; an E4 ACC\.csv has 3"),
+    ],
+)
+def test_e4_rows_with_another_number_of_values_than_the_file_has_are_an_error(tmp_path, filename, edit, problem):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / filename).read_text().splitlines()
+    (folder / filename).write_text("\n".join(lines[:2] + [edit(row) for row in lines[2:]]) + "\n")
+    with pytest.raises(InputError, match=problem):
+        read_e4(folder)
+
+
+def test_a_file_larger_than_any_recording_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import runtime.arms.physio.recording as recording
+
+    folder = write_e4(tmp_path / "S99")
+    archive = _zip_folder(folder, tmp_path / "S99.zip")
+    largest = max(folder.iterdir(), key=lambda p: p.stat().st_size)
+    monkeypatch.setattr(recording, "MAX_FILE_BYTES", largest.stat().st_size - 1)
+    for path in (folder, archive):
+        with pytest.raises(InputError, match=rf"{largest.name}: .* MB of text, more than"):
+            read_recording(path)
+    monkeypatch.setattr(recording.zipfile.ZipFile, "read", lambda *_: pytest.fail("read before the size check"))
+    with pytest.raises(InputError):
+        read_recording(archive)
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [({"rate_hz": 8.0}, "'# rate_hz' line says 4, --rate-hz says 8"),
+     ({"start_unix_s": 1_600_000_000.0}, "'# start_unix_s' line says 1700000000, --start-unix says 1600000000")],
+)
+def test_an_option_that_contradicts_the_csv_s_own_line_is_refused(tmp_path, options, problem):
+    path = tmp_path / "rec.csv"
+    path.write_text("# start_unix_s: 1700000000\n# rate_hz: 4\neda\n" + "\n".join("1.0" for _ in range(80)) + "\n")
+    with pytest.raises(InputError, match=problem):
+        read_recording(path, **options)
+    assert read_recording(path, rate_hz=4.0).end_s == pytest.approx(20.0)  # agreeing with it is no conflict
+
+
+def test_inter_beat_intervals_no_heart_beats_at_are_left_out_with_a_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99")
+    beats = [(10.0 + 0.8 * i, 0.8) for i in range(60)]
+    beats[5], beats[9], beats[20] = (beats[5][0], -0.8), (beats[9][0], 0.0), (beats[20][0], 500.0)
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n" + "\n".join(f"{t},{v}" for t, v in beats) + "\n")
+    csv_path = tmp_path / "rec.csv"
+    csv_path.write_text("time_s,ibi\n" + "\n".join(f"{t},{v}" for t, v in beats).replace("500.0", "inf") + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        for recording in (read_e4(folder), read_csv(csv_path)):
+            assert recording.channels["ibi"].values.size == 57
+            assert recording.channels["ibi"].values.min() == pytest.approx(0.8)
+    assert sum("3 inter-beat interval(s) outside 0.2..3 s" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_an_infinite_reading_is_a_missing_sample_not_a_value(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / "ACC.csv").read_text().splitlines()
+    lines[102] = "inf,1.0,1.0"
+    (folder / "ACC.csv").write_text("\n".join(lines) + "\n")
+    acc = read_e4(folder).channels["acc"]
+    assert np.isfinite(acc.values[~np.isnan(acc.values)]).all()
+    assert acc.gaps == [(pytest.approx(100 / 32), pytest.approx(101 / 32))]
+
+
+def test_of_two_e4_files_that_disagree_both_are_named(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0, rates={"EDA.csv": 2.0})
+    for name in ("ACC.csv", "BVP.csv", "TEMP.csv", "tags.csv"):
+        (folder / name).unlink()
+    with pytest.raises(InputError, match=r"EDA\.csv \(2 Hz\) lasts 1200 s and .*HR\.csv \(1 Hz\) 590 s by their "
+                       "sample-rate lines: one of them is wrong"):
+        read_e4(folder)
+
+
+def test_e4_rate_line_a_few_percent_off_is_caught_on_a_long_recording(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=3600.0, rates={"EDA.csv": 4.2})  # 5 %: 171 s short
+    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 4\.2 Hz"):
+        read_e4(folder)
+
+
+def test_csv_accelerometer_axes_make_one_channel_also_with_a_cell_missing(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = [f"{i / 32},{0.0},{'' if i == 50 else 0.0},{1.0},{2.0}" for i in range(320)]
+    path.write_text("time_s,acc_x,acc_y,acc_z,eda\n" + "\n".join(rows) + "\n")
+    recording = read_csv(path)
+    assert sorted(recording.channels) == ["acc", "eda"]
+    acc = recording.channels["acc"]
+    assert acc.values.shape == (319, 3) and acc.unit == "g"
