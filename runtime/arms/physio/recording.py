@@ -263,8 +263,12 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
         start_unix_s, rate_hz, data = _parse_e4_signal(label, files[filename]())
         width = E4_COLUMNS.get(filename, 1)
         if data.shape[1] != width:
-            decimal = "; a comma as the decimal mark?" if width == 1 and data.shape[1] == 2 else ""
-            raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{decimal}")
+            hint = ""
+            if data.shape[1] == width + 1 and np.isnan(data[:, -1]).all():
+                hint = "; a comma at the end of each line?"
+            elif data.shape[1] == 2 and width == 1:
+                hint = "; a comma as the decimal mark?"
+            raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
         values = data[:, 0] if width == 1 else data
         signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
     if not signals:

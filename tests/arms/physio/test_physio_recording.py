@@ -422,7 +422,7 @@ def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, 
 @pytest.mark.parametrize(
     ("filename", "edit", "problem"),
     [
-        ("EDA.csv", lambda row: row + ",", r"EDA\.csv: rows have 2 values; an E4 EDA\.csv has 1"),
+        ("EDA.csv", lambda row: row + ",", r"EDA\.csv: rows have 2 values; an E4 EDA\.csv has 1; a comma at the end"),
         ("EDA.csv", lambda row: row.replace(".", ","), "a comma as the decimal mark"),
         ("ACC.csv", lambda row: row.rsplit(",", 1)[0], r"ACC\.csv: rows have 2 values; an E4 ACC\.csv has 3"),
         ("ACC.csv", lambda row: row + ",1.0", r"rows have 4 values; an E4 ACC\.csv has 3"),
