@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -9,16 +10,35 @@ from runtime.errors import InputError
 
 
 def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Path:
-    """The file a command will write, checked before any work: its folder exists, it is not itself a folder,
-    and it is none of ``inputs`` (writing it would replace what was read)."""
+    """The file a command will write, checked before any work: its folder exists and may be written, it is not
+    itself a folder nor a device, pipe or socket (writing would replace the node with a plain file), it is none
+    of ``inputs``, and it is no existing file inside an input that is a folder (writing it would replace what
+    was, or may be, read). A new file in an input folder is fine."""
     path = Path(path)
-    if path.is_dir():
-        raise InputError(path, "is a folder; give a file name to write")
-    if not path.parent.is_dir():
-        raise InputError(path, "output folder does not exist")
-    if path.exists() and any(Path(p).exists() and path.samefile(p) for p in inputs):
-        raise InputError(path, "output would overwrite the input")
+    try:
+        if path.is_dir():
+            raise InputError(path, "is a folder; give a file name to write")
+        if not path.parent.is_dir():
+            raise InputError(path, "output folder does not exist")
+        if path.exists() and not path.is_file():
+            raise InputError(path, "is not a regular file (a device, pipe or socket); give a file name to write")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise InputError(path, "cannot write to its folder (no permission)")
+        if path.exists() and any(Path(p).exists() and path.samefile(p) for p in inputs):
+            raise InputError(path, "output would overwrite the input")
+        if path.exists() or path.is_symlink():
+            for folder in (Path(p) for p in inputs):
+                if folder.is_dir() and _inside(path, folder.resolve()):
+                    raise InputError(path, f"output would overwrite a file in the input folder {folder}")
+    except OSError as error:
+        raise InputError(path, f"cannot check it: {error.strerror or error}") from None
     return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` (as named, or the file it links to) lies anywhere under ``folder`` (resolved)."""
+    named = path.parent.resolve() / path.name
+    return any(candidate.is_relative_to(folder) for candidate in (named, path.resolve()))
 
 
 def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> list[Path]:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS, Track, _json_number
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
@@ -102,20 +104,26 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it into place.
 
     The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a clinic sets
-    who reads its session files with the service's umask, as for every other file it writes.
+    who reads its session files with the service's umask, as for every other file it writes. A failure to
+    create, write or rename (no permission, disk full, folder gone) is an ``InputError`` naming ``path``; the
+    temporary file is removed.
     """
     path = Path(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise InputError(path, f"cannot write it: {error.strerror or error}") from None
 
 
 def _all_labels(tracks: list[Track]) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
 
 from runtime.errors import InputError
@@ -27,3 +30,54 @@ def test_an_output_that_is_the_input_under_another_name_is_refused(tmp_path):
     (tmp_path / "link.csv").symlink_to(tmp_path / "in.csv")
     with pytest.raises(InputError, match="overwrite the input"):
         check_output_file(tmp_path / "link.csv", [tmp_path / "in.csv"])
+
+
+def test_an_existing_file_inside_an_input_folder_is_refused_and_left_as_it_was(tmp_path):
+    (tmp_path / "e4" / "sub").mkdir(parents=True)
+    for name in ("EDA.csv", "sub/BVP.csv"):
+        (tmp_path / "e4" / name).write_text("raw\n")
+        with pytest.raises(InputError, match="in the input folder") as refused:
+            check_output_file(tmp_path / "e4" / name, [tmp_path / "e4"])
+        assert str(tmp_path / "e4" / name) in str(refused.value)
+        assert (tmp_path / "e4" / name).read_text() == "raw\n"
+
+
+def test_a_link_to_a_file_inside_an_input_folder_is_refused(tmp_path):
+    (tmp_path / "e4").mkdir()
+    (tmp_path / "e4" / "EDA.csv").write_text("raw\n")
+    (tmp_path / "out.csv").symlink_to(tmp_path / "e4" / "EDA.csv")
+    with pytest.raises(InputError, match="in the input folder"):
+        check_output_file(tmp_path / "out.csv", [tmp_path / "e4"])
+
+
+def test_a_new_file_in_an_input_folder_is_accepted(tmp_path):
+    (tmp_path / "e4").mkdir()
+    (tmp_path / "e4" / "EDA.csv").write_text("raw\n")
+    assert check_output_file(tmp_path / "e4" / "out.csv", [tmp_path / "e4"]) == tmp_path / "e4" / "out.csv"
+
+
+def test_an_output_that_is_a_pipe_is_refused_and_left_a_pipe(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    with pytest.raises(InputError, match="not a regular file") as refused:
+        check_output_file(tmp_path / "fifo", [tmp_path / "in.csv"])
+    assert str(refused.value).startswith(str(tmp_path / "fifo"))
+    assert stat.S_ISFIFO((tmp_path / "fifo").stat().st_mode)
+
+
+def test_an_output_that_is_a_device_is_refused():
+    with pytest.raises(InputError, match="not a regular file"):
+        check_output_file("/dev/null")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to any folder")
+def test_an_output_in_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
+    (tmp_path / "locked").mkdir(mode=0o555)
+    with pytest.raises(InputError, match="cannot write to its folder"):
+        check_output_file(tmp_path / "locked" / "out.csv")
+
+
+def test_an_output_folder_without_write_access_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("runtime.files.os.access", lambda _path, mode: not mode & os.W_OK)
+    with pytest.raises(InputError, match="cannot write to its folder") as refused:
+        check_output_file(tmp_path / "out.csv")
+    assert str(refused.value).startswith(str(tmp_path / "out.csv"))

@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from runtime.errors import InputError
 from runtime.timeline import Timeline, write_atomically, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window
 
@@ -40,13 +41,32 @@ def test_write_timeline_writes_both_files(tmp_path):
     assert csv_path.read_text().startswith("track,start_s,end_s")
 
 
-def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path, monkeypatch):
+def test_a_failed_atomic_write_names_the_output_and_leaves_no_file(tmp_path, monkeypatch):
     def fail(*_args):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("runtime.timeline.os.replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="cannot write it: No space left on device") as refused:
         write_atomically(tmp_path / "x.json", b"abc")
+    assert refused.value.source == str(tmp_path / "x.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_atomic_write_into_a_vanished_folder_names_the_output(tmp_path):
+    with pytest.raises(InputError, match="cannot write it: No such file or directory") as refused:
+        write_atomically(tmp_path / "gone" / "x.csv", b"abc")
+    assert refused.value.source == str(tmp_path / "gone" / "x.csv")
+    assert ".part" not in str(refused.value)
+
+
+def test_an_atomic_write_that_is_not_permitted_names_the_output(tmp_path, monkeypatch):
+    def deny(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.csv.0.part"))
+
+    monkeypatch.setattr("runtime.timeline.os.open", deny)
+    with pytest.raises(InputError, match="cannot write it: Permission denied") as refused:
+        write_atomically(tmp_path / "x.csv", b"abc")
+    assert str(refused.value) == f"{tmp_path / 'x.csv'}: cannot write it: Permission denied"
     assert list(tmp_path.iterdir()) == []
 
 
