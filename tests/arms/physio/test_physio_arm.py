@@ -157,7 +157,8 @@ def test_analyze_with_physio_adds_a_stress_track_shifted_by_the_offset(tmp_path)
     assert [t["name"] for t in stored["tracks"]] == ["physio"]
 
 
-def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
+def _physio_beside_a_two_minute_audio(tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A 400 s E4 export, 120 s of silent audio, and settings with only the physio arm (60 s windows every 30 s)."""
     e4 = write_e4(tmp_path / "S99", duration_s=400.0)
     media = tmp_path / "session.wav"
     media.write_bytes(wav_bytes(np.zeros(16000 * 120, dtype=np.float32), 16000))
@@ -165,6 +166,11 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
     for section in ("audio", "face", "body"):
         if section in settings:
             settings[section]["enabled"] = False
+    return e4, media, settings
+
+
+def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
+    e4, media, settings = _physio_beside_a_two_minute_audio(tmp_path)
     timeline = analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -200.0})
     windows = timeline.track("physio").windows
     assert windows[0].start_s == 0.0 and windows[-1].end_s == 120.0
@@ -172,13 +178,7 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
 
 
 def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path):
-    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
-    media = tmp_path / "session.wav"
-    media.write_bytes(wav_bytes(np.zeros(16000 * 120, dtype=np.float32), 16000))
-    settings = load_settings(None, {"physio.window_s": 60.0, "physio.hop_s": 30.0})
-    for section in ("audio", "face", "body"):
-        if section in settings:
-            settings[section]["enabled"] = False
+    e4, media, settings = _physio_beside_a_two_minute_audio(tmp_path)
     with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s"):
         analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -386.0})
     assert not (tmp_path / "out" / "timeline.json").exists()
