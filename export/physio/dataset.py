@@ -8,22 +8,28 @@ three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+import runtime.arms.physio.features as feature_code
+import runtime.arms.physio.recording as reader_code
 from export.arrays import save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
+from runtime.models.card import file_sha256
 
 log = logging.getLogger("emotrace.physio")
 
 LABELS_FILE = Path("labels") / "stress_labels_S02-S28.csv"
 MIN_LABELLED_FRACTION = 0.8  # windows with fewer labelled seconds than this are left out
+LABEL_COLUMNS = ("Participant", "Time(sec)", "Label")
 
 
 @dataclass
@@ -36,20 +42,47 @@ class SubjectWindows:
 
 
 def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Subject id ('S02') -> (UNIX second starts, 0/1 labels), sorted by time."""
+    """Subject id ('S02') -> (UNIX second starts, 0/1 labels), sorted by time.
+
+    Every row is checked (the line named): a participant number, a finite time, a label of 0 or 1, and no
+    second labelled twice for one subject (a repeated row would count twice, a contradicting one as half stress).
+    """
     path = Path(data_dir) / LABELS_FILE
     if not path.is_file():
         raise InputError(path, "no Stress-Predict label file there")
-    rows: dict[str, list[tuple[float, int]]] = {}
+    rows: dict[str, dict[float, int]] = {}
     with open(path, newline="") as handle:
-        for row in csv.DictReader(handle):
-            subject = f"S{int(float(row['Participant'])):02d}"
-            rows.setdefault(subject, []).append((float(row["Time(sec)"]), int(float(row["Label"]))))
-    out = {}
-    for subject, pairs in rows.items():
-        pairs.sort()
-        out[subject] = (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs], dtype=float))
-    return out
+        reader = csv.DictReader(handle)
+        missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(path, f"needs the columns {', '.join(LABEL_COLUMNS)} (comma-separated); "
+                             f"found {', '.join(reader.fieldnames or []) or 'none'}")
+        for row in reader:
+            subject, time_s, label = _label_row(path, reader.line_num, row)
+            seconds = rows.setdefault(subject, {})
+            if time_s in seconds:
+                raise InputError(path, f"line {reader.line_num}: {subject} has a label for {time_s:.0f} already")
+            seconds[time_s] = label
+    if not rows:
+        raise InputError(path, "no label rows")
+    return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
+            for subject, seconds in rows.items()}
+
+
+def _label_row(path: Path, line: int, row: dict[str, str]) -> tuple[str, float, int]:
+    """(subject id, UNIX second, 0/1 label) of one row, or an InputError naming the line."""
+    try:
+        participant, time_s, label = (float(row[c]) for c in LABEL_COLUMNS)
+    except (TypeError, ValueError):
+        cells = ", ".join(f"{c} {row.get(c)!r}" for c in LABEL_COLUMNS)
+        raise InputError(path, f"line {line}: {cells}: not all numbers") from None
+    if not (participant.is_integer() and participant > 0):
+        raise InputError(path, f"line {line}: Participant {row['Participant']!r} is not a participant number")
+    if not math.isfinite(time_s):
+        raise InputError(path, f"line {line}: Time(sec) {row['Time(sec)']!r} is not a time")
+    if label not in (0.0, 1.0):
+        raise InputError(path, f"line {line}: Label {row['Label']!r} is neither 0 nor 1")
+    return f"S{int(participant):02d}", time_s, int(label)
 
 
 def window_stress_fraction(
@@ -111,42 +144,68 @@ def load_dataset(
     cache_dir: Path | None = None,
     without: tuple[str, ...] = (),
 ) -> list[SubjectWindows]:
-    """Every labelled subject's windows (``without`` those channels); cached as .npz per subject and setting."""
+    """Every labelled subject's windows (``without`` those channels); cached as .npz per subject and setting,
+    and read back only when computed from the same recording, labels, settings and feature code."""
     table = load_labels(data_dir)
     result = []
     for subject in sorted(subjects or table):
-        cache = None
+        zip_path = Path(data_dir) / "raw" / f"{subject}.zip"
+        cache = key = None
         if cache_dir is not None:
+            if not zip_path.is_file():
+                raise InputError(zip_path, f"no recording for {subject}, who has labels")
             left_out = "".join(f"_without-{c}" for c in without)
             cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}{left_out}.npz"
-            cached = read_cached_windows(cache, subject)
+            key = windows_key(zip_path, table[subject], window_s, hop_s, without)
+            cached = read_cached_windows(cache, subject, key)
             if cached is not None:
                 result.append(cached)
                 continue
         windows = subject_windows(data_dir, subject, table[subject], window_s, hop_s, without)
+        if not np.isfinite(windows.stress_fraction).any():
+            raise InputError(zip_path, f"no window of {subject}'s recording is labelled: the labels "
+                             f"({_unix_span(table[subject][0])}) do not cover it")
         if cache is not None:
-            write_cached_windows(cache, windows)
+            write_cached_windows(cache, windows, key)
         result.append(windows)
     return result
 
 
-def write_cached_windows(path: Path, windows: SubjectWindows) -> None:
-    """The windows as .npz, whole or not at all (an interrupted run leaves no truncated file), with the names
-    of the feature columns so that a cache from another feature set is not read as this one."""
+def _unix_span(times_unix_s: np.ndarray) -> str:
+    return f"UNIX {times_unix_s[0]:.0f}..{times_unix_s[-1] + 1:.0f}"
+
+
+def windows_key(
+    zip_path: Path, label_table: tuple[np.ndarray, np.ndarray], window_s: float, hop_s: float, without: tuple[str, ...]
+) -> str:
+    """What a subject's windows are computed from: the recording's bytes, its label seconds, the window settings
+    and the device's reader and feature code. Cached windows with another key are stale."""
+    digest = hashlib.sha256()
+    digest.update(file_sha256(zip_path).encode())
+    for array in label_table:
+        digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
+    digest.update(repr((window_s, hop_s, without, MEASUREMENTS)).encode())
+    for module in (reader_code, feature_code):
+        digest.update(file_sha256(module.__file__).encode())
+    return digest.hexdigest()
+
+
+def write_cached_windows(path: Path, windows: SubjectWindows, key: str) -> None:
+    """The windows as .npz, whole or not at all (an interrupted run leaves no truncated file), with the key of
+    what they were computed from (``windows_key``)."""
     save_npz(path, starts_s=windows.starts_s, features=windows.features, quality=windows.quality,
-             stress_fraction=windows.stress_fraction, measurements=np.array(MEASUREMENTS))
+             stress_fraction=windows.stress_fraction, measurements=np.array(MEASUREMENTS), key=np.array(key))
 
 
-def read_cached_windows(path: Path, subject: str) -> SubjectWindows | None:
-    """Cached windows, or None (computed again) when there are none, they are unreadable or their feature
-    columns are not today's."""
+def read_cached_windows(path: Path, subject: str, key: str) -> SubjectWindows | None:
+    """Cached windows, or None (computed again) when there are none, they are unreadable, or they were computed
+    from another recording, other labels, other settings or other feature code."""
     if not path.is_file():
         return None
     try:
         with np.load(path) as data:
-            columns = tuple(data["measurements"].tolist()) if "measurements" in data else None
-            if columns not in (None, MEASUREMENTS) or data["features"].shape[1] != len(MEASUREMENTS):
-                log.warning("%s: cached with other feature columns; computed again", path)
+            if "key" not in data or str(data["key"]) != key:
+                log.warning("%s: computed from other data, settings or feature code; computed again", path)
                 return None
             return SubjectWindows(subject, data["starts_s"], data["features"], data["quality"],
                                   data["stress_fraction"])

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from export.install import install_folder, staging_folder
+from runtime.arms.physio.features import MEASUREMENTS
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -103,31 +104,61 @@ def read_report(report_path: Path) -> dict:
     missing = [key for key in REPORT_KEYS if not isinstance(report, dict) or key not in report]
     if missing:
         raise InputError(report_path, f"not a physio training report (no {', '.join(missing)})")
-    problem = _weights_problem(report["weights"])
+    problem = _settings_problem(report) or _weights_problem(report["weights"])
+    if not problem:
+        expected = _input_width(report)
+        if len(report["weights"]["coef"]) != expected:
+            problem = f"weights for {len(report['weights']['coef'])} inputs, where its settings make {expected}"
     if problem:
-        raise InputError(report_path, f"weights {problem}: not as 'emotrace train physio' writes them")
+        raise InputError(report_path, f"{problem}: not as 'emotrace train physio' writes it")
     return report
+
+
+def _settings_problem(report: dict) -> str:
+    """'' when the device can window, scale and feed the model as the report says; else what it cannot."""
+    features = report["features"]
+    if not (isinstance(features, list) and features and all(name in MEASUREMENTS for name in features)):
+        return f"features {features!r} are not the device's measurements"
+    for key in ("window_s", "hop_s"):
+        value = report[key]
+        if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+            return f"{key} {value!r} is not a positive number of seconds"
+    for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
+        value = report.get(key, least)
+        if not (isinstance(value, int) and value >= least):
+            return f"{key} {value!r} is not a whole number of windows (at least {least})"
+    if report.get("scaling", "median_iqr") not in SCALING_TEXT:
+        return f"scaling {report['scaling']!r} is none of {', '.join(SCALING_TEXT)}"
+    return ""
+
+
+def _input_width(report: dict) -> int:
+    """How many inputs the device makes from the report's features (runtime.arms.physio.model.model_inputs)."""
+    blocks = 3 if report.get("local_baseline_windows", 0) > 1 else 2
+    return blocks * len(report["features"])
 
 
 def _weights_problem(weights) -> str:
     """'' when the weights make a model; else what is wrong with them."""
     try:
-        n_inputs = np.asarray(weights["coef"], dtype=float).reshape(-1).size
-        float(weights["intercept"])
+        coef = np.asarray(weights["coef"], dtype=float).reshape(-1)
+        n_inputs = coef.size
+        arrays = [coef, np.asarray(float(weights["intercept"]))]
         for i, m in enumerate(weights.get("mlps", [])):
             hidden = np.asarray(m["hidden_weights"], dtype=float)
             units = hidden.shape[1] if hidden.ndim == 2 else -1
-            shapes_agree = (
-                hidden.shape[0] == n_inputs
-                and np.asarray(m["hidden_bias"], dtype=float).shape == (units,)
-                and np.asarray(m["output_weights"], dtype=float).shape == (units,)
-            )
-            float(m["output_bias"])
+            member = [hidden, np.asarray(m["hidden_bias"], dtype=float), np.asarray(m["output_weights"], dtype=float)]
+            shapes_agree = hidden.shape[0] == n_inputs and member[1].shape == (units,) and member[2].shape == (units,)
+            arrays += member + [np.asarray(float(m["output_bias"]))]
             if not shapes_agree:
-                return f"of MLP {i} do not fit {n_inputs} inputs"
+                return f"weights of MLP {i} do not fit {n_inputs} inputs"
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
-        return f"incomplete ({type(error).__name__}: {error})"
-    return "" if n_inputs else "empty"
+        return f"weights incomplete ({type(error).__name__}: {error})"
+    if not n_inputs:
+        return "weights empty"
+    if not all(np.isfinite(a).all() for a in arrays):
+        return "weights not all finite (NaN or infinite)"  # such a model makes no claim on any window
+    return ""
 
 
 def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
@@ -230,6 +261,9 @@ def _by_source_text(by_source: dict) -> str:
 
 def _model_card_text(card: dict) -> str:
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
+    split = card["split"]
+    subjects = sorted(split.get("development_subjects", []) + split["held_out_subjects"])
+    data = f"{len(subjects)} labelled subjects {subjects[0]}-{subjects[-1]}"
 
     def row(name: str, m: dict) -> str:
         low, high = m.get("ba_interval_95", (float("nan"), float("nan")))  # reports written before 2.3.0 had none
@@ -251,7 +285,7 @@ It assists a clinician's judgement; it does not diagnose.
   itself, and the difference averaged over {card["context_windows"]} neighbouring windows.
 - **Model**: {card["classifier"]}, ONNX, {card["precision"]}.
 - **Labels**: {", ".join(card["labels"])}. The eight canonical emotions are not supported.
-- **Data**: Stress-Predict (Empatica E4, 27 labelled subjects S02-S28; stress = Stroop, interview,
+- **Data**: Stress-Predict (Empatica E4, {data}; stress = Stroop, interview,
   hyperventilation). MIT licence, (c) 2022 Talha Iqbal. Cite: {card["licence"]["citation"]}.
 
 ## Subject-independent results
@@ -260,7 +294,7 @@ It assists a clinician's judgement; it does not diagnose.
 |---|---|---|---|---|---|---|
 {row("development, leave-one-subject-out", dev)}
 {row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
-{row("all 27 subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
+{row(f"all {len(subjects)} subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
 
 {_by_source_text(card["metrics_by_source"])}Held-out subjects were never used to choose settings. The interval is the
 2.5-97.5 % range of the pooled BA when the subjects are drawn again with replacement (2,000 draws): how far
@@ -283,7 +317,7 @@ physio` for the others):
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
 | {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
 
-The shipped model is refit on all 27 subjects.
+The shipped model is refit on all {len(subjects)} subjects.
 ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
 {card["metrics"]["onnx_vs_fitted_max_abs_diff"]:.2e}.
 

@@ -14,6 +14,7 @@ are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothin
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -21,10 +22,11 @@ from typing import NamedTuple
 import numpy as np
 
 from export.metrics import expected_calibration_error
-from export.physio.dataset import SubjectWindows, load_dataset
+from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
+from runtime.timeline import write_atomically
 
 # Chosen by leave-one-subject-out on the development subjects (export/physio/study.py, docs/physio.md): the
 # channels as delivered beat the cleaned measurements (0.782 vs 0.743 with all 22 and a z-score); dropping
@@ -196,8 +198,21 @@ def fit_xy(x: np.ndarray, y: np.ndarray, mlp_seeds: tuple[int, ...] = MLP_SEEDS)
     for seed in mlp_seeds:  # on all 27 subjects each stops by its tolerance after 100-150 epochs
         mlp = MLPClassifier(hidden_layer_sizes=(MLP_HIDDEN_UNITS,), alpha=MLP_ALPHA, max_iter=MLP_MAX_ITER,
                             random_state=seed)  # fmt: skip
-        mlps.append(mlp.fit(x[rows], y[rows]))
+        mlps.append(_fit_or_interrupt(mlp, x[rows], y[rows]))
     return StressEnsemble(logistic, mlps)
+
+
+def _fit_or_interrupt(mlp, x: np.ndarray, y: np.ndarray):
+    """``mlp.fit``, but a Ctrl-C during it still stops the run: sklearn's MLP catches it, warns and keeps the
+    half-trained network, which the run would otherwise go on to evaluate, report and ship."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mlp.fit(x, y)
+    for warning in caught:
+        if str(warning.message) == "Training interrupted by user.":
+            raise KeyboardInterrupt
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return mlp
 
 
 def balanced_rows(y: np.ndarray) -> np.ndarray:
@@ -294,10 +309,11 @@ def train_physio(
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not (data_dir / "raw").is_dir():
         raise InputError(data_dir, "not a Stress-Predict folder (no raw/ with SXX.zip)")
-    windows = load_sources(data_dir, cache_dir=cache_dir)
-    subjects = list(windows[E4.without])
-    development = [s for s in subjects if s not in held_out]
-    test = [s for s in held_out if s in subjects]
+    for folder, flag in ((out_dir, "--out"), (cache_dir, "--cache")):
+        if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
+            raise InputError(folder, f"{flag} names a file; give a folder")
+    subjects, development, test = split_subjects(data_dir, held_out)  # before any feature work
+    windows = load_sources(data_dir, cache_dir=cache_dir, subjects=subjects)
 
     loso: dict[str, dict] = {source.name: {} for source in SOURCES}
     for s in development:
@@ -330,8 +346,8 @@ def train_physio(
             "held_out_subjects": test,
             "development_protocol": "leave-one-subject-out over the development subjects",
             "held_out_protocol": "trained on all development subjects, tested once on the held-out subjects",
-            "shipped_model": "refit on all labelled subjects (S02-S28)",
-            "all_subjects_protocol": "leave-one-subject-out over all 27 labelled subjects, same settings",
+            "shipped_model": f"refit on all labelled subjects ({subjects[0]}-{subjects[-1]})",
+            "all_subjects_protocol": f"leave-one-subject-out over all {len(subjects)} labelled subjects, same settings",
         },
         "training_sources": [source._asdict() for source in SOURCES],
         "metrics": {
@@ -347,5 +363,26 @@ def train_physio(
         "weights": final.weights(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps(report, indent=1))
+    write_atomically(out_dir / "report.json", json.dumps(report, indent=1).encode())  # whole, or the old one kept
     return TrainReport(report, out_dir)
+
+
+def split_subjects(data_dir: Path, held_out: tuple[str, ...]) -> tuple[list[str], list[str], list[str]]:
+    """(every labelled subject, the development ones, the held-out ones), checked before any feature work: each
+    subject's labels hold both stress and rest, leave-one-subject-out needs two development subjects, and the
+    held-out figure at least one held-out subject."""
+    table = load_labels(data_dir)
+    for subject, (_, labels) in sorted(table.items()):
+        if labels.min() == labels.max():
+            raise InputError(data_dir / LABELS_FILE, f"every label of {subject} is {labels[0]:.0f}: a subject needs "
+                             "stress and rest seconds for its balanced accuracy")
+    subjects = sorted(table)
+    development = [s for s in subjects if s not in held_out]
+    test = [s for s in held_out if s in table]
+    if len(development) < 2:
+        raise InputError(data_dir, f"{len(development)} development subject(s) ({', '.join(development) or 'none'}): "
+                         "leave-one-subject-out needs at least two besides the held-out ones")
+    if not test:
+        raise InputError(data_dir, f"none of the held-out subjects ({', '.join(held_out)}) is labelled: the held-out "
+                         "figure needs at least one")
+    return subjects, development, test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from export.physio.dataset import SubjectWindows, read_cached_windows, write_cached_windows
 from runtime.arms.physio.features import MEASUREMENTS
@@ -15,25 +16,90 @@ def windows(n: int = 4, columns: int = len(MEASUREMENTS)) -> SubjectWindows:
 
 def test_cached_windows_read_back_as_written(tmp_path):
     path = tmp_path / "S99.npz"
-    write_cached_windows(path, windows())
-    back = read_cached_windows(path, "S99")
+    write_cached_windows(path, windows(), "key")
+    back = read_cached_windows(path, "S99", "key")
     assert back is not None and np.array_equal(back.features, windows().features)
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left
 
 
 def test_a_truncated_cache_is_computed_again_not_a_crash(tmp_path, caplog):
     path = tmp_path / "S99.npz"
-    write_cached_windows(path, windows())
+    write_cached_windows(path, windows(), "key")
     path.write_bytes(path.read_bytes()[:100])  # a run killed mid-write, before writes were atomic
     with caplog.at_level("WARNING", logger="emotrace.physio"):
-        assert read_cached_windows(path, "S99") is None
+        assert read_cached_windows(path, "S99", "key") is None
     assert "unreadable cache" in caplog.text
 
 
-def test_a_cache_of_other_feature_columns_is_not_read_as_todays(tmp_path):
+def test_a_cache_without_a_key_or_with_another_is_not_read(tmp_path, caplog):
     path = tmp_path / "S99.npz"
-    stale = windows(columns=len(MEASUREMENTS) - 1)
+    stale = windows()
     np.savez(path, starts_s=stale.starts_s, features=stale.features, quality=stale.quality,
-             stress_fraction=stale.stress_fraction)
-    assert read_cached_windows(path, "S99") is None
-    assert read_cached_windows(tmp_path / "missing.npz", "S99") is None
+             stress_fraction=stale.stress_fraction)  # written before caches had keys
+    assert read_cached_windows(path, "S99", "key") is None
+    write_cached_windows(path, stale, "other recording or labels")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        assert read_cached_windows(path, "S99", "key") is None
+    assert "computed from other data" in caplog.text
+    assert read_cached_windows(tmp_path / "missing.npz", "S99", "key") is None
+
+
+# --- the label file and what a cache is keyed on -------------------------------------------------------------
+
+
+def write_labels(data_dir, rows: list[str], header: str = "Participant,HR,respr,Time(sec),Label"):
+    from export.physio.dataset import LABELS_FILE
+
+    path = data_dir / LABELS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def test_labels_are_read_per_subject_in_time_order(tmp_path):
+    from export.physio.dataset import load_labels
+
+    write_labels(tmp_path, ["3,80,12,1000,1", "2,80,12,1001,0", "2,80,12,1000,1", "3,80,12,999,0"])
+    table = load_labels(tmp_path)
+    assert sorted(table) == ["S02", "S03"]
+    assert table["S02"][0].tolist() == [1000.0, 1001.0] and table["S02"][1].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("rows", "header", "problem"),
+    [
+        (["2,80,12,1000,2"], None, r"line 2: Label '2' is neither 0 nor 1"),
+        (["2,80,12,1000,0.5"], None, r"line 2: Label '0.5' is neither 0 nor 1"),
+        (["2,80,12,nan,1"], None, r"line 2: Time\(sec\) 'nan' is not a time"),
+        (["2.6,80,12,1000,1"], None, r"line 2: Participant '2.6' is not a participant number"),
+        (["2,80,12,1000,1", "2,80,12,1000,1"], None, r"line 3: S02 has a label for 1000 already"),
+        (["2,80,12,1000,1", "2,80,12,1000,0"], None, r"line 3: S02 has a label for 1000 already"),
+        (["2,80,12,1000,"], None, r"line 2: .*Label '': not all numbers"),
+        (["2;80;12;1000;1"], "Participant;HR;respr;Time(sec);Label", r"needs the columns Participant, Time\(sec\)"),
+        ([], None, "no label rows"),
+    ],
+    ids=["label 2", "label 0.5", "time nan", "participant 2.6", "repeated second", "contradicting second",
+         "empty label", "semicolons", "header only"],
+)
+def test_a_label_file_row_that_is_no_label_is_refused_naming_its_line(tmp_path, rows, header, problem):
+    from export.physio.dataset import load_labels
+    from runtime.errors import InputError
+
+    write_labels(tmp_path, rows, *([header] if header else []))
+    with pytest.raises(InputError, match=problem):
+        load_labels(tmp_path)
+
+
+def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_left_out(tmp_path):
+    from export.physio.dataset import windows_key
+
+    recording = tmp_path / "S02.zip"
+    recording.write_bytes(b"one recording")
+    labels = (np.array([1000.0, 1001.0]), np.array([0.0, 1.0]))
+    key = windows_key(recording, labels, 30.0, 5.0, ())
+    assert windows_key(recording, labels, 30.0, 5.0, ()) == key
+    assert windows_key(recording, (labels[0], 1 - labels[1]), 30.0, 5.0, ()) != key  # labels flipped
+    assert windows_key(recording, labels, 30.0, 5.0, ("acc",)) != key
+    assert windows_key(recording, labels, 60.0, 5.0, ()) != key
+    recording.write_bytes(b"another recording")
+    assert windows_key(recording, labels, 30.0, 5.0, ()) != key

@@ -81,10 +81,12 @@ def _trained_folder(tmp_path, weights: dict, n_inputs: int):
     }
     report = {
         "data": str(tmp_path),
-        "features": [f"f{i}" for i in range(n_inputs // 3)],
+        "features": list(MEASUREMENTS[: n_inputs // 3]),
         "window_s": 30.0,
         "hop_s": 5.0,
         "context_windows": 25,
+        "local_baseline_windows": 361,  # three inputs per feature
+        "scaling": "rank",
         "split": {"held_out_subjects": ["S04"]},
         "metrics": {"development_loso": metrics, "held_out": metrics, "all_subjects_loso": metrics},
         "weights": weights,
@@ -134,8 +136,16 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
         (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"mlps": [{
             "hidden_weights": np.zeros((21, 4)).tolist(), "hidden_bias": [0.0] * 3,
             "output_weights": [0.0] * 4, "output_bias": 0.0}]}}), "of MLP 0 do not fit 21 inputs"),
+        (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"coef": [float("nan")] * 21}}),
+         "weights not all finite"),
+        (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"coef": [1.0] * 30}}),
+         "weights for 30 inputs, where its settings make 21"),
+        (lambda text, report: json.dumps(report | {"window_s": -5}), "window_s -5 is not a positive number"),
+        (lambda text, report: json.dumps(report | {"context_windows": "x"}), "context_windows 'x' is not a whole"),
+        (lambda text, report: json.dumps(report | {"features": ["pulse"] * 7}), "are not the device's measurements"),
     ],
-    ids=["cut short", "no weights", "hidden bias of the wrong length"],
+    ids=["cut short", "no weights", "hidden bias of the wrong length", "NaN weights", "weights of another width",
+         "negative window", "context not a number", "unknown features"],
 )
 def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
     coef = np.ones(21)
@@ -220,3 +230,54 @@ def test_a_source_reads_its_own_recomputed_windows():
     # the board's copy comes from its own windows, not from the E4's with the accelerometer hidden
     e4_masked = train.subject_xy(e4, for_training=False, features=train.source_features(e4, SERIAL_BOARD))[0]
     assert not np.allclose(x_board, e4_masked)
+
+
+# --- what training refuses before any feature work, and Ctrl-C --------------------------------------------
+
+
+def _labelled_data(tmp_path, subjects: dict[int, list[int]]):
+    """A Stress-Predict-like folder: raw/ (no recordings needed before the checks) and one label row per value."""
+    from tests.export.physio.test_physio_dataset import write_labels
+
+    (tmp_path / "raw").mkdir()
+    rows = [f"{p},80,12,{1000 + i},{label}" for p, labels in subjects.items() for i, label in enumerate(labels)]
+    write_labels(tmp_path, rows)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("subjects", "problem"),
+    [
+        ({2: [0, 1], 3: [0, 0], 4: [0, 1]}, "every label of S03 is 0"),
+        ({2: [0, 1], 4: [0, 1]}, r"1 development subject\(s\) \(S02\): leave-one-subject-out needs at least two"),
+        ({2: [0, 1], 3: [0, 1], 5: [1, 0]}, "none of the held-out subjects .* is labelled"),
+    ],
+    ids=["one class", "one development subject", "no held-out subject"],
+)
+def test_training_refuses_subjects_it_cannot_evaluate_before_any_feature_work(tmp_path, subjects, problem):
+    data = _labelled_data(tmp_path, subjects)  # S04 is held out; raw/ holds no recording: none is read first
+    with pytest.raises(InputError, match=problem):
+        train.train_physio(data, tmp_path / "out")
+
+
+def test_training_refuses_an_out_or_cache_that_is_a_file_before_any_work(tmp_path):
+    data = _labelled_data(tmp_path, {2: [0, 1], 3: [0, 1], 4: [0, 1]})
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    with pytest.raises(InputError, match="--out names a file"):
+        train.train_physio(data, taken)
+    with pytest.raises(InputError, match="--cache names a file"):
+        train.train_physio(data, tmp_path / "out", cache_dir=taken)
+
+
+def test_ctrl_c_during_an_mlp_fit_stops_the_run_instead_of_keeping_a_half_trained_network(monkeypatch):
+    from sklearn.neural_network import MLPClassifier
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt  # what SIGINT raises inside sklearn's training loop, which catches it
+
+    monkeypatch.setattr(MLPClassifier, "_backprop", interrupted)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 6))
+    with pytest.raises(KeyboardInterrupt):
+        fit_xy(x, (x[:, 0] > 0).astype(int))
