@@ -64,8 +64,8 @@ class SensorLink:
         return received_s - self.latency_s
 
     def status(self, sink: Sink, state: str, detail: str) -> None:
-        level = logging.WARNING if state in ("disconnected", "error", "retrying") else logging.INFO
-        log.log(level, "%s: %s (%s)", self.name, state, detail)
+        # The sink reports it (a live session prints it, the track keeps it); the log line is for a verbose run.
+        log.info("%s: %s (%s)", self.name, state, detail)
         sink(Status(state, detail, self.clock.now_s(), self.name))
 
 

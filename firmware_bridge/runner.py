@@ -18,12 +18,15 @@ from runtime.errors import InputError
 
 
 def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> None:
-    """Read frames until ``stop``; a port that disappears ends the loop (the link has reported it)."""
+    """Read frames until ``stop``. A port that disappears (the link has said so) is gone for the rest of the
+    session: its silence up to the stop is a gap."""
+    link.status(sink, "connecting", f"{link.port_name} open; waiting for the board's frames")
     try:
         while not stop.is_set():
             link.poll(sink)  # the port's read timeout (50 ms) paces the loop
     except InputError:
-        pass
+        stop.wait()
+        link.end_of_session_gap(sink, "serial port gone until the session stopped")
     finally:
         link.close()
 

@@ -43,6 +43,11 @@ READING = struct.Struct("<Bf")
 # The clock offset is the least delay seen over this much board time, so that it follows a board clock that runs
 # slow (a ceramic resonator's 0.5 % is 18 s an hour) instead of keeping the first minimum for the whole session.
 OFFSET_WINDOW_MS = 10_000
+# No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate).
+SILENCE_S = 5.0
+# Corrupt frames are counted in one status line at most this often: a board speaking another protocol version
+# would otherwise print a line for every frame, 64 a second.
+CORRUPTION_REPORT_S = 10.0
 # A frame equal to one of the last this many is a repeat (a radio bridge's retry may bring one back out of order),
 # dropped before it could be taken for a board restart; one second of frames at 64 Hz.
 REPEAT_MEMORY_FRAMES = 64
@@ -176,6 +181,9 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self._reported = (0, 0)
+        self._reported_at_s: float | None = None
+        self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
+        self._silent = False
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
         """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset, kept while it is
@@ -216,7 +224,8 @@ class SerialBoardLink(SensorLink):
             raise InputError(self.port_name, f"serial port gone ({error})") from None
         received_s = self.clock.now_s()
         frames = [frame for frame in self.decoder.feed(data) if self._first_copy(frame, sink)]
-        self._report_corruption(sink)
+        self._report_corruption(sink, received_s)
+        self._watch_silence(sink, received_s, bool(frames))
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
         # within the batch starts a new run with an offset of its own.
@@ -294,16 +303,33 @@ class SerialBoardLink(SensorLink):
         for channel, value in readings:
             sink(Sample(channel, t_s, float(value), self.name))
 
-    def _report_corruption(self, sink: Sink) -> None:
+    def _report_corruption(self, sink: Sink, now_s: float) -> None:
         counts = (self.decoder.crc_errors, self.decoder.version_errors)
-        if counts != self._reported:
+        recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
+        if counts != self._reported and not recently:
             self.status(
                 sink,
                 "error",
                 f"corrupt frame(s) dropped: {counts[0]} bad checksum, "
                 f"{counts[1]} unknown version so far; resynchronised",
             )
-            self._reported = counts
+            self._reported, self._reported_at_s = counts, now_s
+
+    def _watch_silence(self, sink: Sink, now_s: float, got_frames: bool) -> None:
+        """One status when no frame has come for SILENCE_S, one when frames come again."""
+        if got_frames:
+            if self._silent:
+                self.status(sink, "connected", f"frames again after {now_s - self._last_frame_s:.1f} s without")
+            self._last_frame_s, self._silent = now_s, False
+        elif not self._silent and now_s - self._last_frame_s > SILENCE_S:
+            self.status(sink, "error", f"no frame from the board on {self.port_name} for {SILENCE_S:g} s "
+                        "(is it powered, on this port, at this baud rate?)")
+            self._silent = True
+
+    def end_of_session_gap(self, sink: Sink, reason: str) -> None:
+        """The stretch from the last sample to now, when the board is gone for the rest of the session."""
+        if self._last_t_s is not None:
+            sink(Gap("*", self._last_t_s, max(self.stamp(), self._last_t_s), reason, self.name))
 
     def close(self) -> None:
         self.port.close()

@@ -265,11 +265,15 @@ class SensorSession:
             track = self._unusable_track(duration_s, reason)
         else:
             try:
-                track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock")
-            except InputError as error:  # what the sensors sent cannot be read: say so, keep the other tracks
+                track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock",
+                                     live=True)
+            except Exception as error:  # what the sensors sent cannot be read: say so, keep the other tracks
+                reason = str(error)
+                if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
+                    reason = f"the physio arm failed ({type(error).__name__}: {error})"
                 if self.on_line:
-                    self.on_line(f"physio: {error}")
-                track = self._unusable_track(duration_s, str(error))
+                    self.on_line(f"physio: {reason}")
+                track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
         return track
 

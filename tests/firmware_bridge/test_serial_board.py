@@ -80,7 +80,7 @@ def test_samples_over_loop_url_are_stamped_on_board_time_mapped_to_the_session_c
     link.close()
 
 
-def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_log_line(caplog):
+def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_status_line():
     time, link, recorder = board()
     frames = [data_frame(seq, seq * 250) for seq in range(6)]
     corrupt = bytearray(frames[3])
@@ -88,14 +88,39 @@ def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_log_line(caplog):
     frames[3] = bytes(corrupt)
     link.port.write(b"".join(frames))
     time.now += 1.5
-    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
-        while link.poll(recorder):
-            pass
+    while link.poll(recorder):
+        pass
     assert len(recorder.series("eda")[0]) == 5
     (gap,) = recorder.gaps
     assert gap.channel == "*" and "1 frame(s)" in gap.reason
     assert gap.end_s - gap.start_s == pytest.approx(0.5)
-    assert sum("bad checksum" in r.getMessage() for r in caplog.records) == 1
+    assert sum("bad checksum" in s.detail for s in recorder.statuses) == 1
+    link.close()
+
+
+def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_seconds_not_one_a_frame():
+    time, link, recorder = board()
+    for seq in range(64 * 15):  # 15 s of a board whose every frame fails its checksum
+        bad = bytearray(data_frame(seq % 65536, seq * 16))
+        bad[-1] ^= 0x55
+        link.port.write(bytes(bad))
+        time.now += 1 / 64
+        link.poll(recorder)
+    reports = [s.detail for s in recorder.statuses if "bad checksum" in s.detail]
+    assert len(reports) == 2  # at the first, and ten seconds later with the count so far
+    assert reports[0].startswith("corrupt frame(s) dropped: 1 bad checksum")
+    link.close()
+
+
+def test_a_board_that_sends_nothing_is_said_once_and_again_when_frames_come():
+    time, link, recorder = board()
+    for _ in range(100):  # 10 s of silence, read every 0.1 s
+        time.now += 0.1
+        link.poll(recorder)
+    silent = [s for s in recorder.statuses if "no frame from the board" in s.detail]
+    assert len(silent) == 1
+    send(link, time, recorder, data_frame(1, 0))
+    assert any("frames again after 10.3 s without" in s.detail for s in recorder.statuses[-2:])
     link.close()
 
 

@@ -152,3 +152,42 @@ def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(
         run_live(tmp_path / "x", load_settings(), LiveInputs(microphone=None, serial="/dev/no-such-board"),
                  duration_s=1.0)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_flat_signal_costs_the_physio_windows_their_quality_not_the_session(tmp_path):
+    def links(clock):
+        link = SerialBoardLink("loop://", clock)
+        for seq in range(1, 121):  # 30 s of EDA at 0 µS: shorted electrodes, which neurokit2 cannot decompose
+            link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 0.0)])))
+        return [link]
+
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.0, on_line=lambda _line: None, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.windows and all(w.quality == 0.0 and w.probs is None for w in physio.windows)
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a_gap(tmp_path):
+    master, slave = os.openpty()
+    stop = threading.Event()
+    writer = threading.Thread(target=board, args=(master, 0.8, stop), daemon=True)
+    writer.start()
+
+    def unplug_when_done():
+        writer.join()
+        os.close(master)  # the cable is pulled: reads on the port fail from now on
+
+    threading.Thread(target=unplug_when_done, daemon=True).start()
+    try:
+        timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                            LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.5,
+                            on_line=lambda _line: None)
+    finally:
+        stop.set()
+        os.close(slave)
+    physio = timeline.track("physio")
+    assert physio.windows[-1].end_s == pytest.approx(timeline.duration_s, abs=0.5)
+    assert physio.windows[-1].quality == 0.0  # nothing arrived there
+    gaps = physio.settings["gaps"]["eda"]
+    assert gaps[-1][0] < 1.2 and gaps[-1][1] >= timeline.duration_s - 0.3

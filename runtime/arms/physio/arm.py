@@ -60,14 +60,17 @@ def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime
     return model
 
 
-def classify_windows(recording: Recording, model: Model, settings: PhysioSettings) -> list[PhysioWindow]:
-    """Every window of the recording (its own clock) with its stress probability, quality and measurements."""
+def classify_windows(
+    recording: Recording, model: Model, settings: PhysioSettings, until_s: float | None = None
+) -> list[PhysioWindow]:
+    """Every window of the recording (its own clock) with its stress probability, quality and measurements;
+    ``until_s``: windows up to then instead of the recording's end (a live session outlasting its sensors)."""
     gaps = recording.gaps()
     if gaps:
         summary = ", ".join(f"{name}: {len(v)} gap(s), {sum(b - a for a, b in v):.1f} s" for name, v in gaps.items())
         log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
     warn_if_not_as_trained(model, settings)
-    windows = recording_features(recording, settings.window_s, settings.hop_s)
+    windows = recording_features(recording, settings.window_s, settings.hop_s, end_s=until_s)
     # The model judges each window against the session's own baseline: a few minutes, in several windows.
     reason = ""
     if recording.duration_s < MIN_BASELINE_S:
@@ -220,12 +223,14 @@ def physio_track(
     offset_s: float = 0.0,
     video_duration_s: float | None = None,
     sync: str = "",
+    live: bool = False,
 ) -> Track:
     """The physio track on the session (video) clock: windows overlapping the video, shifted by ``offset_s``.
 
-    The session baseline uses the whole recording, also outside the video.
+    The session baseline uses the whole recording, also outside the video. ``live``: the recording is the
+    session's own (offset 0), and its windows run to the session's end, at quality 0 where no sensor delivered.
     """
-    windows = classify_windows(recording, model, settings)
+    windows = classify_windows(recording, model, settings, until_s=video_duration_s if live else None)
     end_s = math.inf if video_duration_s is None else video_duration_s
     labels = list(model.labels)
     track_windows = []

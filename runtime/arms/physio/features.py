@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +22,7 @@ from runtime.errors import InputError
 from runtime.track import window_grid
 
 log = logging.getLogger("emotrace.physio")
+Processed = TypeVar("Processed")
 
 # Measurement names (units in the names); the order is the order of feature vectors.
 MEASUREMENTS: tuple[str, ...] = (
@@ -276,16 +279,19 @@ def feature_matrix(windows: list[WindowFeatures], names: tuple[str, ...] = MEASU
 def _beats_from_ppg(bvp: Channel) -> Series:
     import neurokit2 as nk
 
-    times, ibis, valid = [], [], []
-    for t0, t1, values in _segments(bvp):
+    def peaks_and_quality(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         cleaned = nk.ppg_clean(values, sampling_rate=bvp.rate_hz)
         peaks = np.asarray(nk.ppg_findpeaks(cleaned, sampling_rate=bvp.rate_hz)["PPG_Peaks"], dtype=int)
         if peaks.size < 3:
-            continue
+            return peaks, None
         # Template match: a beat unlike the recording's average beat is motion, not heart.
-        quality = np.asarray(nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=bvp.rate_hz, method="templatematch"))[
-            peaks
-        ]
+        quality = nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=bvp.rate_hz, method="templatematch")
+        return peaks, np.asarray(quality)[peaks]
+
+    times, ibis, valid = [], [], []
+    for t0, t1, _, (peaks, quality) in _processed_segments(bvp, peaks_and_quality):
+        if quality is None:
+            continue
         peak_times_s = t0 + peaks / bvp.rate_hz
         good = (quality[1:] >= PPG_MIN_QUALITY) & (quality[:-1] >= PPG_MIN_QUALITY)
         times.append(peak_times_s[1:][good])
@@ -336,10 +342,7 @@ def _process_eda(eda: Channel) -> tuple[Series, Series]:
     import neurokit2 as nk
 
     tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values in _segments(eda):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # neurokit2 notes that 4 Hz is too slow to filter; expected for E4
-            signals, info = nk.eda_process(values, sampling_rate=eda.rate_hz)
+    for t0, t1, values, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz)):
         tonic_t.append(t0 + np.arange(values.size) / eda.rate_hz)
         tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
@@ -362,14 +365,15 @@ def _eda_highpass(eda: Channel) -> tuple[Series, Series]:
     """neurokit2's high-pass tonic/phasic split and the SCR peaks of the phasic part, per contiguous stretch."""
     import neurokit2 as nk
 
+    def split_and_peaks(values: np.ndarray):
+        cleaned = nk.eda_clean(values, sampling_rate=eda.rate_hz)
+        split = nk.eda_phasic(cleaned, sampling_rate=eda.rate_hz, method="highpass")
+        phasic = split["EDA_Phasic"].to_numpy(dtype=float)
+        _, info = nk.eda_peaks(phasic, sampling_rate=eda.rate_hz, amplitude_min=SCR_MIN_AMPLITUDE_US)
+        return split, phasic, info
+
     times, parts, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values in _segments(eda):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # 4 Hz is slow for neurokit2's filters; expected for the E4
-            cleaned = nk.eda_clean(values, sampling_rate=eda.rate_hz)
-            split = nk.eda_phasic(cleaned, sampling_rate=eda.rate_hz, method="highpass")
-            phasic = split["EDA_Phasic"].to_numpy(dtype=float)
-            _, info = nk.eda_peaks(phasic, sampling_rate=eda.rate_hz, amplitude_min=SCR_MIN_AMPLITUDE_US)
+    for t0, t1, values, (split, phasic, info) in _processed_segments(eda, split_and_peaks):
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
         times.append(t0 + np.arange(values.size) / eda.rate_hz)
         parts.append(np.column_stack([split["EDA_Tonic"].to_numpy(dtype=float), phasic]))
@@ -388,8 +392,7 @@ def _process_resp(resp: Channel) -> Series:
     import neurokit2 as nk
 
     times, rates, valid = [], [], []
-    for t0, t1, values in _segments(resp):
-        signals, _ = nk.rsp_process(values, sampling_rate=resp.rate_hz)
+    for t0, t1, values, (signals, _) in _processed_segments(resp, lambda v: nk.rsp_process(v, resp.rate_hz)):
         times.append(t0 + np.arange(values.size) / resp.rate_hz)
         rates.append(signals["RSP_Rate"].to_numpy(dtype=float))
         valid.append((t0, t1))
@@ -410,6 +413,27 @@ def _motion(acc: Channel) -> Series:
 
 
 # --- helpers --------------------------------------------------------------------------------------------
+
+
+def _processed_segments(
+    channel: Channel, process: Callable[[np.ndarray], Processed]
+) -> Iterator[tuple[float, float, np.ndarray, Processed]]:
+    """(start_s, end_s, values, ``process(values)``) for each stretch of ``_segments`` that ``process`` (neurokit2)
+    can take. One it cannot (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2
+    fails on these in several ways) is no signal: left out, so its windows lose quality, with one log line."""
+    failed: list[tuple[float, str]] = []
+    for t0, t1, values in _segments(channel):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # e.g. that 4 Hz is slow for its filters: expected for the E4's EDA
+                processed = process(values)
+        except Exception as error:  # whatever the library raises, the stretch holds no signal
+            failed.append((t1 - t0, f"{type(error).__name__}: {error}"))
+            continue
+        yield t0, t1, values, processed
+    if failed:
+        log.warning("%s: %d stretch(es), %.0f s in all, could not be read as a signal (%s); windows there lose quality",
+                    channel.name, len(failed), sum(d for d, _ in failed), failed[0][1][:120])
 
 
 def _segments(channel: Channel):

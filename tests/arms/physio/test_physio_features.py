@@ -164,3 +164,13 @@ def test_beat_intervals_that_stop_for_minutes_count_as_missing_heart_signal(capl
     beating = window_features(signals, 100.0, 130.0)
     assert "heart missing" in silent.reason and silent.quality < beating.quality
     assert beating.measurements["hr_bpm"] == pytest.approx(75.0)
+
+
+@pytest.mark.parametrize(("name", "rate_hz", "level"), [("eda", 4.0, 0.0), ("bvp", 64.0, 0.0), ("resp", 32.0, 2.0)])
+def test_a_flat_signal_is_no_signal_not_a_crash(caplog, name, rate_hz, level):
+    values = np.full(int(120 * rate_hz), level)  # an unplugged sensor, shorted electrodes
+    channel = Channel(name, "", np.arange(values.size) / rate_hz, values, rate_hz=rate_hz)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        windows = recording_features(Recording("flat.csv", {name: channel}), 30.0, 5.0)
+    assert windows and all(w.quality == 0.0 for w in windows)
+    assert f"{name}: 1 stretch(es), 120 s in all, could not be read as a signal" in caplog.text
