@@ -17,6 +17,7 @@ import numpy as np
 from runtime.clock import SessionClock
 
 log = logging.getLogger("emotrace.firmware_bridge")
+ACC_AXES = ("acc_x", "acc_y", "acc_z")  # what a board sends; the physio arm reads one three-axis "acc" channel
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,14 @@ class Recorder:
 
         A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
-        a log line (its samples stay in the recorder).
+        a log line (its samples stay in the recorder). The three accelerometer axes a board sends
+        (``acc_x/y/z``) become one ``acc`` channel, as an E4 export's ACC file does, on the instants all three have.
         """
         from runtime.arms.physio.recording import Channel, Recording, sample_rate_hz
 
         channels = {}
-        for name in dict.fromkeys(s.channel for s in self.samples):
-            times, values = self.series(name)
+        for name in self._channel_names():
+            times, values = self._acc_series() if name == "acc" else self.series(name)
             order = np.argsort(times, kind="stable")
             times, values = times[order], values[order]
             rate_hz = None
@@ -112,8 +114,21 @@ class Recorder:
                                 "sampling rate", source, name, times.size, steps_s.size + 1)
                     continue
                 rate_hz = sample_rate_hz(steps_s)
-            links = {s.link for s in self.samples if s.channel == name}
+            sent_as = ACC_AXES if name == "acc" else (name,)
+            links = {s.link for s in self.samples if s.channel in sent_as}
             gaps = [(g.start_s, g.end_s) for g in self.gaps
-                    if g.channel == name or (g.channel == "*" and g.link in links)]
+                    if g.link in links and (g.channel in sent_as or g.channel == "*")]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)
+
+    def _channel_names(self) -> list[str]:
+        names = list(dict.fromkeys(s.channel for s in self.samples))
+        if all(axis in names for axis in ACC_AXES):
+            names = [n for n in names if n not in ACC_AXES] + ["acc"]
+        return names
+
+    def _acc_series(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times, (n, 3) values) at the instants every axis has a sample."""
+        axes = [dict(zip(*self.series(axis), strict=True)) for axis in ACC_AXES]
+        times = np.array(sorted(set(axes[0]).intersection(*axes[1:])))
+        return times, np.array([[axis[t] for axis in axes] for t in times]).reshape(times.size, 3)

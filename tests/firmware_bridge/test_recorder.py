@@ -54,3 +54,32 @@ def test_a_channel_stamped_on_arrival_keeps_its_rate_through_stalls_that_crowd_i
     samples(recorder, "hr", times_s, 70.0, "ble-hr")
     # the crowded steps are no shorter period: the mean of the short steps said 1.03 Hz
     assert recorder.to_recording("live").channels["hr"].rate_hz == pytest.approx(1.0, rel=2e-3)
+
+
+def test_a_boards_three_accelerometer_axes_become_the_one_acc_channel_the_features_read():
+    from runtime.arms.physio.features import process_recording, window_features
+
+    recorder = Recorder()
+    for i in range(32 * 60):  # a minute at 32 Hz, the arm at rest: 1 g on z
+        t_s = i / 32
+        for axis, value in (("acc_x", 0.0), ("acc_y", 0.0), ("acc_z", 1.0)):
+            recorder(Sample(axis, t_s, value, "board"))
+    recorder(Sample("acc_x", 60.5, 0.0, "board"))  # an axis alone at an instant is no sample of the three
+    recording = recorder.to_recording("board")
+    assert sorted(recording.channels) == ["acc"]
+    assert recording.channels["acc"].values.shape == (32 * 60, 3)
+    window = window_features(process_recording(recording), 0.0, 30.0)
+    assert window.measurements["acc_magnitude_mean_g"] == pytest.approx(1.0)
+    assert window.measurements["motion_g"] == pytest.approx(0.0)
+
+
+def test_a_gap_on_a_named_channel_covers_that_channel_of_its_own_link_only():
+    recorder = Recorder()
+    for i in range(40):
+        recorder(Sample("eda", i / 4, 2.0, "board"))
+        recorder(Sample("hr", float(i), 70.0, "strap"))
+    recorder(Gap("eda", 3.0, 5.0, "no skin contact", "board"))
+    recorder(Gap("hr", 1.0, 2.0, "no skin contact", "other strap"))  # a link that delivered no heart rate
+    recording = recorder.to_recording("two links")
+    assert recording.channels["eda"].gaps == [(3.0, 5.0)]
+    assert recording.channels["hr"].gaps == []
