@@ -47,6 +47,7 @@ HEART_RATE_RANGE_BPM = (20, 300)  # outside it a reading is no heart's (0 bpm is
 # A strap sends the beats since its last notification about once a second, so its last beat is at most about one
 # beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
 BEAT_CHAIN_MAX_LAG_S = 2.0
+DISCONNECT_WAIT_S = 2.0  # within the 5 s a session gives its link threads to end
 # Flags byte of the Temperature Measurement characteristic.
 FLAG_FAHRENHEIT = 0x01
 FLAG_TIME_STAMP = 0x02
@@ -364,6 +365,8 @@ class BleNotifyLink(SensorLink):
         await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()
         if task.done():
+            if task.cancelled():  # by the BLE stack, not by a stop (bleak's BlueZ backend can leak one from connect)
+                raise ConnectionError("the BLE stack cancelled the attempt")
             task.result()  # its error, if any, is the caller's
             return True
         task.cancel()
@@ -398,9 +401,10 @@ class BleNotifyLink(SensorLink):
             self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
 
     async def _safe_disconnect(self) -> None:
-        # asyncio.TimeoutError, which bleak's disconnect may raise, is no OSError before Python 3.11.
+        # asyncio.TimeoutError, which bleak's disconnect may raise, is no OSError before Python 3.11. bleak may wait
+        # 10 s for a disconnect; a session that stops waits for no more than DISCONNECT_WAIT_S of it.
         with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
-            await self.client.disconnect()
+            await asyncio.wait_for(self.client.disconnect(), DISCONNECT_WAIT_S)
 
 
 class BleHeartRateLink(BleNotifyLink):

@@ -517,3 +517,43 @@ def test_a_link_that_fails_unexpectedly_disconnects_and_records_the_silence_as_a
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
     assert gap.start_s == pytest.approx(recorder.series("hr")[0][-1]) and "link failed" in gap.reason
     assert gap.end_s == pytest.approx(time.now - 500.0)
+
+
+class CancelledOnce(SimulatedPeripheral):
+    async def connect(self) -> None:
+        if self.connects == 0:
+            self.connects += 1
+            raise asyncio.CancelledError  # leaked by the BLE stack, not a stop of the session
+        await super().connect()
+
+
+def test_a_connection_attempt_the_stack_cancels_is_retried_like_a_failed_one():
+    time = FakeTime()
+    peripheral = CancelledOnce([(1.0, bytes([0x00, 0x48]))], now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=1)
+    assert peripheral.connects == 2
+    assert recorder.series("hr")[1].tolist() == [72.0]
+    assert any("cancelled the attempt" in s.detail for s in recorder.statuses)
+
+
+class HangsOnDisconnect(SimulatedPeripheral):
+    async def disconnect(self) -> None:
+        await asyncio.sleep(60)  # bleak may wait long for an answer from a sensor that went away
+
+
+def test_a_disconnect_that_hangs_does_not_hold_the_session_past_its_stop(monkeypatch):
+    import firmware_bridge.ble as ble
+
+    monkeypatch.setattr(ble, "DISCONNECT_WAIT_S", 0.1)
+    recorder = Recorder()
+    link = BleHeartRateLink(HangsOnDisconnect([]), SessionClock(), latency_s=0.0)
+
+    async def main():
+        stop = asyncio.Event()
+        running = asyncio.create_task(link.run(recorder, stop))
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, timeout=2.0)
+
+    asyncio.run(main())
+    assert recorder.statuses[-1].state == "stopped"
