@@ -86,8 +86,9 @@ class Recorder:
         else:
             self.statuses.append(event)
 
-    def series(self, channel: str) -> tuple[np.ndarray, np.ndarray]:
-        picked = [s for s in self.samples if s.channel == channel]
+    def series(self, channel: str, link: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of ``channel`` (from ``link`` only, when given), in the order received."""
+        picked = [s for s in self.samples if s.channel == channel and link in (None, s.link)]
         return np.array([s.t_s for s in picked]), np.array([s.value for s in picked])
 
     def to_recording(self, source: str = "live", start_unix_s: float | None = None):
@@ -97,12 +98,16 @@ class Recorder:
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
         a log line (its samples stay in the recorder). The three accelerometer axes a board sends
         (``acc_x/y/z``) become one ``acc`` channel, as an E4 export's ACC file does, on the instants all three have.
+        A channel two links deliver (a board's and a BLE thermometer's skin temperature) is read from the first
+        to deliver it, with a log line: two sensors' samples interleaved are no one signal.
         """
         from runtime.arms.physio.recording import Channel, Recording, sample_rate_hz
 
         channels = {}
         for name in self._channel_names():
-            times, values = self._acc_series() if name == "acc" else self.series(name)
+            sent_as = ACC_AXES if name == "acc" else (name,)
+            link = self._first_link(sent_as, source)
+            times, values = self._acc_series(link) if name == "acc" else self.series(name, link)
             order = np.argsort(times, kind="stable")
             times, values = times[order], values[order]
             rate_hz = None
@@ -114,10 +119,8 @@ class Recorder:
                                 "sampling rate", source, name, times.size, steps_s.size + 1)
                     continue
                 rate_hz = sample_rate_hz(steps_s)
-            sent_as = ACC_AXES if name == "acc" else (name,)
-            links = {s.link for s in self.samples if s.channel in sent_as}
             gaps = [(g.start_s, g.end_s) for g in self.gaps
-                    if g.link in links and (g.channel in sent_as or g.channel == "*")]
+                    if g.link == link and (g.channel in sent_as or g.channel == "*")]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)
 
@@ -127,8 +130,15 @@ class Recorder:
             names = [n for n in names if n not in ACC_AXES] + ["acc"]
         return names
 
-    def _acc_series(self) -> tuple[np.ndarray, np.ndarray]:
-        """(times, (n, 3) values) at the instants every axis has a sample."""
-        axes = [dict(zip(*self.series(axis), strict=True)) for axis in ACC_AXES]
+    def _first_link(self, channel_names: tuple[str, ...], source: str) -> str:
+        links = list(dict.fromkeys(s.link for s in self.samples if s.channel in channel_names))
+        if len(links) > 1:
+            log.warning("%s: %s comes from %s; read from %s only, the first to deliver it", source,
+                        channel_names[0].removesuffix("_x"), " and ".join(links), links[0])
+        return links[0]
+
+    def _acc_series(self, link: str) -> tuple[np.ndarray, np.ndarray]:
+        """(times, (n, 3) values) at the instants every axis from ``link`` has a sample."""
+        axes = [dict(zip(*self.series(axis, link), strict=True)) for axis in ACC_AXES]
         times = np.array(sorted(set(axes[0]).intersection(*axes[1:])))
         return times, np.array([[axis[t] for axis in axes] for t in times]).reshape(times.size, 3)

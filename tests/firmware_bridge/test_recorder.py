@@ -83,3 +83,15 @@ def test_a_gap_on_a_named_channel_covers_that_channel_of_its_own_link_only():
     recording = recorder.to_recording("two links")
     assert recording.channels["eda"].gaps == [(3.0, 5.0)]
     assert recording.channels["hr"].gaps == []
+
+
+def test_a_channel_two_links_deliver_is_read_from_the_first_with_a_log_line(caplog):
+    recorder = Recorder()
+    for i in range(40):
+        recorder(Sample("temp", i / 4, 33.0, "board"))
+        recorder(Sample("temp", i / 4 + 0.1, 36.5, "ble-temp"))
+    recorder(Gap("temp", 2.0, 3.0, "BLE sensor out of reach", "ble-temp"))
+    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
+        temp = recorder.to_recording("two thermometers").channels["temp"]
+    assert set(temp.values) == {33.0} and temp.gaps == []
+    assert "temp comes from board and ble-temp; read from board only" in caplog.text
