@@ -313,24 +313,9 @@ class BleNotifyLink(SensorLink):
         try:
             while not stop.is_set():
                 heard_before = self.notifications
-                self.status(sink, "connecting", "looking for the sensor")
-                connected = False
-                try:
-                    if not await self._unless_stopped(self.client.connect(), stop):
-                        break
-                    connected = True
-                    if not self.client.has_characteristic(self.characteristic):
-                        # The device found by that name or address is another kind: retrying will not change it.
-                        self.status(sink, "stopped", f"the device offers no {self.what} measurement "
-                                    f"({self.characteristic}); is it the right sensor?")
-                        return
-                    self.status(sink, "connected", f"{self.what} notifications on")
-                    await self._read_battery(sink)
-                    self._last_notify_s = self.clock.now_s()
-                    await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
-                    await self._watch(stop)
-                except (ConnectionError, OSError, asyncio.TimeoutError) as error:
-                    self.status(sink, "error", f"{type(error).__name__}: {error}")
+                connected = await self._connect_and_stream(sink, stop)
+                if connected is None:
+                    return  # not the kind of sensor this link reads: said, and not retried
                 # The back-off starts again only once the sensor has sent a reading, not on every connection:
                 # a strap taken off still connects, and would otherwise be retried every few seconds for good.
                 failures = 0 if self.notifications > heard_before else failures + 1
@@ -356,6 +341,28 @@ class BleNotifyLink(SensorLink):
             await self._safe_disconnect()
         self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
         self.status(sink, "stopped", "stopped by request")
+
+    async def _connect_and_stream(self, sink: Sink, stop: asyncio.Event) -> bool | None:
+        """One connection: until the sensor drops or goes silent, or ``stop``. Whether it connected; None for a
+        device without this link's characteristic."""
+        self.status(sink, "connecting", "looking for the sensor")
+        connected = False
+        try:
+            if not await self._unless_stopped(self.client.connect(), stop):
+                return False
+            connected = True
+            if not self.client.has_characteristic(self.characteristic):
+                self.status(sink, "stopped", f"the device offers no {self.what} measurement "
+                            f"({self.characteristic}); is it the right sensor?")
+                return None
+            self.status(sink, "connected", f"{self.what} notifications on")
+            await self._read_battery(sink)
+            self._last_notify_s = self.clock.now_s()
+            await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
+            await self._watch(stop)
+        except (ConnectionError, OSError, asyncio.TimeoutError) as error:
+            self.status(sink, "error", f"{type(error).__name__}: {error}")
+        return connected
 
     @staticmethod
     async def _unless_stopped(step: Awaitable[None], stop: asyncio.Event) -> bool:
