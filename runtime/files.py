@@ -35,6 +35,20 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
     return path
 
 
+def check_output_folder(path: Path | str) -> Path:
+    """The folder a command will write its timeline into, checked before any work: not a file, and the nearest
+    folder of it that exists can be written (the rest is made when the timeline is written)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "is a file; give a folder to write the timeline into")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(path, f"{existing} is a file, so no folder can be made under it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(path, f"cannot write to {existing} (no permission)")
+    return path
+
+
 def _inside(path: Path, folder: Path) -> bool:
     """Whether ``path`` (as named, or the file it links to) lies anywhere under ``folder`` (resolved)."""
     named = path.parent.resolve() / path.name

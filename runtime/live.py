@@ -31,6 +31,7 @@ from runtime.arms.face.scan import VideoScan, scan_frames
 from runtime.arms.physio.arm import PhysioSettings, load_physio_model, physio_track
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
@@ -294,6 +295,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     Every device is opened before the session starts, so one that cannot be opened is an ``InputError`` and
     nothing is written.
     """
+    check_output_folder(out_dir)
     wants_audio, wants_video = _wanted_streams(inputs, settings)
     named_sensors = bool(inputs.serial or inputs.ble or inputs.ble_thermometer)
     wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)

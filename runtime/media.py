@@ -53,40 +53,66 @@ def probe(path: str | Path) -> MediaInfo:
         )
 
 
+# A hole in an audio stream's timestamps longer than this is packets lost, kept as silence; shorter ones are the
+# rounding of a container's time base (a millisecond in Matroska).
+AUDIO_HOLE_S = 0.02
+
+
 def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> Iterator[np.ndarray]:
     """Decode the first audio stream as mono float32 blocks at ``sample_rate_hz``, in order.
 
-    The stream's own start offset is honoured: audio that starts late is preceded by silence, so that
-    sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock.
+    Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
+    silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
+    never closed up. Channels are averaged into mono, so that the level does not grow with their number.
     """
     path = _existing_file(path)
     with _open(path) as container:
         if not container.streams.audio:
             raise InputError(path, "has no audio stream")
         stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate_hz)
-        emitted = 0
-        first = True
+        resampler = av.AudioResampler(format="fltp", rate=sample_rate_hz)  # the source's channels, planar
+        emitted, skip, next_s = 0, 0, None
         try:
             for frame in container.decode(stream):
-                if first and frame.pts is not None and frame.time_base is not None:
-                    lead_samples = int(round(float(frame.pts * frame.time_base) * sample_rate_hz))
-                    if lead_samples > 0:
-                        emitted += lead_samples
-                        yield np.zeros(lead_samples, dtype=np.float32)
-                first = False
-                for out in resampler.resample(frame):
-                    block = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                start_s = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+                if next_s is None and start_s is not None:
+                    lead = int(round(start_s * sample_rate_hz))
+                    if lead > 0:
+                        emitted += lead
+                        yield np.zeros(lead, dtype=np.float32)
+                    skip = max(0, -lead)
+                frames = [frame]
+                if next_s is not None and start_s is not None and start_s - next_s > AUDIO_HOLE_S:  # packets lost
+                    frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
+                if start_s is not None:
+                    next_s = start_s + frame.samples / frame.sample_rate
+                for block in (_mono(out) for f in frames for out in resampler.resample(f)):
+                    block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
                     yield block
             for out in resampler.resample(None):
-                block = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                block = _mono(out)[skip:]
                 emitted += block.size
                 yield block
         except av.error.FFmpegError as error:
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
+
+
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """The mean of a planar float frame's channels (FFmpeg's own downmix adds them: +3 dB for stereo, clipping)."""
+    return frame.to_ndarray().mean(axis=0, dtype=np.float32)
+
+
+def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
+    """``samples`` of silence in ``frame``'s format, layout and rate, to stand where packets were lost."""
+    silence = av.AudioFrame(format=frame.format.name, layout=frame.layout.name, samples=samples)
+    zero = 0x80 if frame.format.name.startswith("u8") else 0  # unsigned 8-bit audio is silent at its midpoint
+    for plane in silence.planes:
+        plane.update(bytes([zero]) * plane.buffer_size)
+    silence.sample_rate = frame.sample_rate
+    return silence
 
 
 def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Any
 
 from runtime import __version__
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import Track
@@ -87,6 +88,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     Nothing is written unless every arm finished: a failure leaves no partial output.
     """
     started = time.perf_counter()
+    check_output_folder(out_dir)
     media = probe(input_path)
     request = AnalysisRequest(Path(input_path), media, settings, dict(extras or {}))
     by_section: dict[str, list[Track]] = {}

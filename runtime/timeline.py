@@ -93,7 +93,10 @@ class Timeline:
 def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
     """Write ``timeline.json`` and ``timeline.csv`` into ``out_dir``; each file appears whole or not at all."""
     json_text, csv_text = timeline.to_json(), timeline.to_csv()  # before the folder: a failure leaves nothing
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
     write_atomically(csv_path, csv_text.encode())
     write_atomically(json_path, json_text.encode())

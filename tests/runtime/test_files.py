@@ -81,3 +81,18 @@ def test_an_output_folder_without_write_access_is_refused(tmp_path, monkeypatch)
     with pytest.raises(InputError, match="cannot write to its folder") as refused:
         check_output_file(tmp_path / "out.csv")
     assert str(refused.value).startswith(str(tmp_path / "out.csv"))
+
+
+def test_a_timeline_folder_that_is_a_file_or_under_one_is_refused_before_any_work(tmp_path, capsys):
+    from runtime.cli import main
+    from runtime.files import check_output_folder
+
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    with pytest.raises(InputError, match="is a file; give a folder"):
+        check_output_folder(taken)
+    with pytest.raises(InputError, match="is a file, so no folder can be made under it"):
+        check_output_folder(taken / "out")
+    assert check_output_folder(tmp_path / "new" / "out") == tmp_path / "new" / "out"
+    assert main(["analyze", str(tmp_path / "never-read.wav"), "--out", str(taken)]) == 2
+    assert "is a file; give a folder" in capsys.readouterr().err  # not the missing input: the folder is checked first
