@@ -10,6 +10,7 @@ timeline is written. A recorded file can stand in for microphone and camera, rep
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -160,9 +161,13 @@ class VideoSession:
             self.stop()
 
     def join(self) -> None:
+        """Until the thread has ended. A Ctrl-C in it is the main thread's; any other failure ends the camera's
+        tracks where the frames stop (said as their stop reason), never the session with the other tracks."""
         self._thread.join()
-        if self.failure is not None:
+        if isinstance(self.failure, KeyboardInterrupt):
             raise self.failure
+        if self.failure is not None:
+            self.source.stats.stopped_reason = f"video failed ({type(self.failure).__name__}: {self.failure})"
 
     def tracks(self, duration_s: float) -> list[Track]:
         tracks = face_tracks(self.scan, duration_s, self.face) if self.face else []
@@ -177,10 +182,13 @@ class VideoSession:
         return self.scan.frame_times_s[-1] + 1.0 / fps if self.scan.frame_times_s else 0.0
 
     def _frames(self) -> Iterator[VideoFrame]:
-        for frame in self.source.frames():
-            if self.duration_s is not None and frame.t_s >= self.duration_s:
-                return
-            yield frame
+        try:
+            for frame in self.source.frames():
+                if self.duration_s is not None and frame.t_s >= self.duration_s:
+                    return
+                yield frame
+        except Exception as error:  # the source failed: the frames scanned so far are kept, and the tracks end here
+            self.source.stats.stopped_reason = f"camera failed ({type(error).__name__}: {error})"
 
     def _run(self) -> None:
         try:
@@ -296,6 +304,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     nothing is written.
     """
     check_output_folder(out_dir)
+    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
+        raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
     wants_audio, wants_video = _wanted_streams(inputs, settings)
     named_sensors = bool(inputs.serial or inputs.ble or inputs.ble_thermometer)
     wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)
@@ -326,6 +336,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
                 raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
             elif on_line:
                 on_line(f"voice: no audio captured ({voice.settings['status']})")
+            if video and voice.settings["status"] != "stopped by the user":
+                video.wait()  # the microphone (or the file's audio) ended first: the camera goes on to its own end
         elif video:
             video.wait()
         else:

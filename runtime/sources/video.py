@@ -264,9 +264,12 @@ class LiveVideoSource:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue
                         self._latest, self._taken = VideoFrame(round(t_s, 6), image), False
                         self._fresh.notify()
-        except (av.error.FFmpegError, OSError) as error:
-            self.stats.stopped_reason = f"camera stopped ({error})"
-            log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, error)
+        except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
+            detail = str(error)
+            if not isinstance(error, av.error.FFmpegError | OSError):
+                detail = f"{type(error).__name__}: {detail}"
+            self.stats.stopped_reason = f"camera stopped ({detail})"
+            log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, detail)
         finally:
             with self._fresh:
                 self._done.set()

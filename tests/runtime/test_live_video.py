@@ -47,3 +47,46 @@ def test_a_session_with_nothing_to_capture_is_refused(tmp_path):
     settings = load_settings(None, {"face.enabled": False, "body.enabled": False})
     with pytest.raises(InputError, match="nothing to capture"):
         run_live(tmp_path / "x", settings, LiveInputs(microphone=None, camera="/dev/video0"))
+
+
+def _failing_after(items, count: int, error: Exception):
+    for i, item in enumerate(items):
+        if i == count:
+            raise error
+        yield item
+
+
+def test_a_microphone_that_fails_mid_session_keeps_its_windows_and_the_camera_goes_on(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    chunks = live.FileAudioSource.chunks
+    monkeypatch.setattr(live.FileAudioSource, "chunks",
+                        lambda self: _failing_after(chunks(self), 15, OSError(19, "No such device")))
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
+                        on_line=lambda _line: None)
+    audio, face = timeline.track("audio"), timeline.track("face")
+    assert audio.settings["status"].startswith("stopped early: the audio input failed (OSError")
+    assert face.windows[-1].end_s == pytest.approx(4.0, abs=0.3)  # the picture was not cut off with the sound
+    assert audio.windows and audio.windows[-1].end_s < 3.0
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_a_camera_that_fails_mid_session_ends_its_tracks_there_and_the_rest_is_written(tmp_path, monkeypatch):
+    import runtime.sources.video as video
+
+    frames = video.LiveVideoSource.frames
+    monkeypatch.setattr(video.LiveVideoSource, "frames",
+                        lambda self: _failing_after(frames(self), 10, RuntimeError("camera driver fault")))
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
+                        on_line=lambda _line: None)
+    assert timeline.track("audio").settings["status"] == "complete"
+    reason = timeline.track("face").settings["frames"]["stopped_reason"]
+    assert reason == "camera failed (RuntimeError: camera driver fault)"
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
+@pytest.mark.parametrize("duration", ["0", "-3"])
+def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duration):
+    assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", duration]) == 2
+    assert "--duration-s: must be a positive number of seconds" in capsys.readouterr().err
+    assert not (tmp_path / "live").exists()

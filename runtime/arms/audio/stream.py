@@ -153,6 +153,8 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
         status = f"stopped early: {error}"
     except KeyboardInterrupt:  # the clinician ended a live session: what was judged is kept
         status = "stopped by the user"
+    except Exception as error:  # the input failed in a way of its own: the windows so far are kept all the same
+        status = f"stopped early: the audio input failed ({type(error).__name__}: {error})"
     for window in stream.finish():
         keep(window)
     latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)
