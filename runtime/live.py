@@ -429,6 +429,7 @@ def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> 
         from runtime.media import probe
 
         media = probe(inputs.replay)
-        return settings["audio"]["enabled"] and media.has_audio, video_arms and media.has_video
+        wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed
+        return wants_voice and media.has_audio, video_arms and media.has_video
     return (settings["audio"]["enabled"] and inputs.microphone is not None,
             video_arms and inputs.camera is not None)

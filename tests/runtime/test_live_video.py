@@ -90,3 +90,10 @@ def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duratio
     assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", duration]) == 2
     assert "--duration-s: must be a positive number of seconds" in capsys.readouterr().err
     assert not (tmp_path / "live").exists()
+
+
+def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.5,
+                        on_line=lambda _line: None)
+    assert "audio" not in [t.name for t in timeline.tracks]
+    assert timeline.track("face").windows
