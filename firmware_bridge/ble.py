@@ -48,6 +48,9 @@ HEART_RATE_RANGE_BPM = (20, 300)  # outside it a reading is no heart's (0 bpm is
 # beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
 BEAT_CHAIN_MAX_LAG_S = 2.0
 DISCONNECT_WAIT_S = 2.0  # within the 5 s a session gives its link threads to end
+# What a link retries on: bleak's own errors arrive as ConnectionError (BleakGattClient); asyncio.TimeoutError is no
+# OSError before Python 3.11.
+LINK_ERRORS = (ConnectionError, OSError, asyncio.TimeoutError)
 # Flags byte of the Temperature Measurement characteristic.
 FLAG_FAHRENHEIT = 0x01
 FLAG_TIME_STAMP = 0x02
@@ -360,7 +363,7 @@ class BleNotifyLink(SensorLink):
             self._last_notify_s = self.clock.now_s()
             await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
             await self._watch(stop)
-        except (ConnectionError, OSError, asyncio.TimeoutError) as error:
+        except LINK_ERRORS as error:
             self.status(sink, "error", f"{type(error).__name__}: {error}")
         return connected
 
@@ -408,9 +411,8 @@ class BleNotifyLink(SensorLink):
             self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
 
     async def _safe_disconnect(self) -> None:
-        # asyncio.TimeoutError, which bleak's disconnect may raise, is no OSError before Python 3.11. bleak may wait
-        # 10 s for a disconnect; a session that stops waits for no more than DISCONNECT_WAIT_S of it.
-        with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
+        # bleak may wait 10 s for a disconnect; a session that stops waits for no more than DISCONNECT_WAIT_S of it.
+        with contextlib.suppress(*LINK_ERRORS):
             await asyncio.wait_for(self.client.disconnect(), DISCONNECT_WAIT_S)
 
 

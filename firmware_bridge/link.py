@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from runtime.arms.physio.recording import ACC_AXES, Channel, Recording, sample_rate_hz
 from runtime.clock import SessionClock
 
 log = logging.getLogger("emotrace.firmware_bridge")
-ACC_AXES = ("acc_x", "acc_y", "acc_z")  # what a board sends; the physio arm reads one three-axis "acc" channel
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Recorder:
         picked = [s for s in self.samples if s.channel == channel and link in (None, s.link)]
         return np.array([s.t_s for s in picked]), np.array([s.value for s in picked])
 
-    def to_recording(self, source: str = "live", start_unix_s: float | None = None):
+    def to_recording(self, source: str = "live", start_unix_s: float | None = None) -> Recording:
         """The received samples as a ``Recording`` (session clock; gaps kept as gaps).
 
         A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
@@ -101,8 +101,6 @@ class Recorder:
         A channel two links deliver (a board's and a BLE thermometer's skin temperature) is read from the first
         to deliver it, with a log line: two sensors' samples interleaved are no one signal.
         """
-        from runtime.arms.physio.recording import Channel, Recording, sample_rate_hz
-
         channels = {}
         for name in self._channel_names():
             sent_as = ACC_AXES if name == "acc" else (name,)

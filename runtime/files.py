@@ -22,8 +22,7 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
             raise InputError(path, "output folder does not exist")
         if path.exists() and not path.is_file():
             raise InputError(path, "is not a regular file (a device, pipe or socket); give a file name to write")
-        if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise InputError(path, "cannot write to its folder (no permission)")
+        _check_writable(path, path.parent)
         if path.exists() and any(Path(p).exists() and path.samefile(p) for p in inputs):
             raise InputError(path, "output would overwrite the input")
         if path.exists() or path.is_symlink():
@@ -36,17 +35,24 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
 
 
 def check_output_folder(path: Path | str) -> Path:
-    """The folder a command will write its timeline into, checked before any work: not a file, and the nearest
-    folder of it that exists can be written (the rest is made when the timeline is written)."""
+    """The folder a command will write into, checked before any work: not a file, and the nearest folder of it
+    that exists can be written (the rest is made when the command writes)."""
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise InputError(path, "is a file; give a folder to write the timeline into")
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        raise InputError(path, f"{existing} is a file, so no folder can be made under it")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise InputError(path, f"cannot write to {existing} (no permission)")
+    try:
+        if path.exists() and not path.is_dir():
+            raise InputError(path, "is a file; give a folder to write into")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise InputError(path, f"{existing} is a file, so no folder can be made under it")
+        _check_writable(path, existing)
+    except OSError as error:
+        raise InputError(path, f"cannot check it: {error.strerror or error}") from None
     return path
+
+
+def _check_writable(path: Path, folder: Path) -> None:
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(path, f"cannot write to {folder} (no permission)")
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -161,8 +161,9 @@ class VideoSession:
             self.stop()
 
     def join(self) -> None:
-        """Until the thread has ended. A Ctrl-C in it is the main thread's; any other failure ends the camera's
-        tracks where the frames stop (said as their stop reason), never the session with the other tracks."""
+        """Until the thread has ended. A Ctrl-C in it is the main thread's. Any other failure (a defect in the
+        scan: the camera's own failures end its frames in the source's reader) leaves the camera's tracks without
+        frames, with the failure as their stop reason, and never ends the session with the other tracks."""
         self._thread.join()
         if isinstance(self.failure, KeyboardInterrupt):
             raise self.failure
@@ -182,13 +183,10 @@ class VideoSession:
         return self.scan.frame_times_s[-1] + 1.0 / fps if self.scan.frame_times_s else 0.0
 
     def _frames(self) -> Iterator[VideoFrame]:
-        try:
-            for frame in self.source.frames():
-                if self.duration_s is not None and frame.t_s >= self.duration_s:
-                    return
-                yield frame
-        except Exception as error:  # the source failed: the frames scanned so far are kept, and the tracks end here
-            self.source.stats.stopped_reason = f"camera failed ({type(error).__name__}: {error})"
+        for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
+            if self.duration_s is not None and frame.t_s >= self.duration_s:
+                return
+            yield frame
 
     def _run(self) -> None:
         try:

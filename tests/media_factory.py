@@ -14,18 +14,28 @@ def tone(duration_s: float, sample_rate_hz: int = 48000, frequency_hz: float = 2
     return (0.3 * np.sin(2 * np.pi * frequency_hz * t)).astype(np.float32)
 
 
+LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
+
+
 def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48000, audio_codec: str = "aac",
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
-                audio_start_s: float = 0.0) -> Path:
-    """Write a container with an optional mono audio stream and an optional grey test-pattern video stream."""
-    with av.open(str(path), "w") as container:
+                audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None) -> Path:
+    """Write a container with an optional audio stream and an optional grey test-pattern video stream.
+
+    ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
+    the file's start). ``lost_s``: the audio frames starting in that [start, end) stretch are left out, as packets
+    lost in a recording.
+    """
+    channels = 1 if samples is None or samples.ndim == 1 else samples.shape[1]
+    options = {"avoid_negative_ts": "disabled"} if audio_start_s < 0 else {}
+    with av.open(str(path), "w", options=options) as container:
         video = None
         if video_codec:
             video = container.add_stream(video_codec, rate=fps)
             video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
         audio = None
         if samples is not None:
-            audio = container.add_stream(audio_codec, rate=sample_rate_hz, layout="mono")
+            audio = container.add_stream(audio_codec, rate=sample_rate_hz, layout=LAYOUTS[channels])
         if video is not None:
             for i in range(int(round(video_s * fps))):
                 image = np.full((48, 64, 3), (i * 7) % 255, dtype=np.uint8)
@@ -38,9 +48,11 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             fmt = audio.codec_context.format.name
             frame_size = audio.codec_context.frame_size or 1024
             pts = int(round(audio_start_s * sample_rate_hz))
-            for start in range(0, samples.size, frame_size):
-                block = samples[start:start + frame_size]
-                frame = _audio_frame(block, fmt, sample_rate_hz)
+            lost = [int(round(t * sample_rate_hz)) for t in lost_s] if lost_s else [0, 0]
+            for start in range(0, len(samples), frame_size):
+                if lost[0] <= start < lost[1]:
+                    continue
+                frame = _audio_frame(samples[start:start + frame_size], fmt, sample_rate_hz, LAYOUTS[channels])
                 frame.pts = pts + start
                 frame.time_base = Fraction(1, sample_rate_hz)
                 for packet in audio.encode(frame):
@@ -50,15 +62,17 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
     return path
 
 
-def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int) -> av.AudioFrame:
-    planar = fmt.endswith("p")
+def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int, layout: str = "mono") -> av.AudioFrame:
+    """(n,) or (n, channels) float samples as one frame: interleaved for a packed format, a row a channel for a
+    planar one."""
     if fmt.startswith("s16"):
         data = np.round(block * 32767).astype(np.int16)
     elif fmt.startswith("s32"):
         data = np.round(block * 2147483647).astype(np.int32)
     else:
         data = block.astype(np.float32)
-    frame = av.AudioFrame.from_ndarray(data.reshape(1, -1), format=fmt, layout="mono")
+    data = data.reshape(len(block), -1)  # (n, channels)
+    data = data.T if fmt.endswith("p") else data.reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=fmt, layout=layout)
     frame.sample_rate = sample_rate_hz
-    _ = planar
     return frame

@@ -1,4 +1,4 @@
-"""Small physiological recordings made on the spot, for tests: an E4-style export folder."""
+"""Small physiological recordings made on the spot, for tests: an E4-style export folder, a label file."""
 
 from __future__ import annotations
 
@@ -30,3 +30,13 @@ def write_e4(
     )
     (folder / "tags.csv").write_text(f"{START_UNIX_S + 30:.0f}\n{START_UNIX_S + 90:.0f}\n")
     return folder
+
+
+def write_labels(data_dir: Path, rows: list[str], header: str = "Participant,HR,respr,Time(sec),Label") -> Path:
+    """A Stress-Predict label file under ``data_dir`` holding ``rows`` (one line each) below ``header``."""
+    from export.physio.dataset import LABELS_FILE
+
+    path = data_dir / LABELS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path

@@ -17,6 +17,7 @@ import numpy as np
 
 from export.install import install_folder, staging_folder
 from runtime.arms.physio.features import MEASUREMENTS
+from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -133,9 +134,10 @@ def _settings_problem(report: dict) -> str:
 
 
 def _input_width(report: dict) -> int:
-    """How many inputs the device makes from the report's features (runtime.arms.physio.model.model_inputs)."""
-    blocks = 3 if report.get("local_baseline_windows", 0) > 1 else 2
-    return blocks * len(report["features"])
+    """How many inputs the device makes from the report's features, asked of the device's own ``model_inputs``."""
+    no_windows = np.zeros((0, len(report["features"])))
+    return model_inputs(no_windows, np.zeros(0), report["context_windows"], report.get("scaling", "median_iqr"),
+                        report.get("local_baseline_windows", 0)).shape[1]
 
 
 def _weights_problem(weights) -> str:

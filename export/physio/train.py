@@ -26,6 +26,7 @@ from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, loa
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.timeline import write_atomically
 
 # Chosen by leave-one-subject-out on the development subjects (export/physio/study.py, docs/physio.md): the
@@ -309,9 +310,9 @@ def train_physio(
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not (data_dir / "raw").is_dir():
         raise InputError(data_dir, "not a Stress-Predict folder (no raw/ with SXX.zip)")
-    for folder, flag in ((out_dir, "--out"), (cache_dir, "--cache")):
-        if folder is not None and Path(folder).exists() and not Path(folder).is_dir():
-            raise InputError(folder, f"{flag} names a file; give a folder")
+    for folder in (out_dir, cache_dir):
+        if folder is not None:
+            check_output_folder(folder)
     subjects, development, test = split_subjects(data_dir, held_out)  # before any feature work
     windows = load_sources(data_dir, cache_dir=cache_dir, subjects=subjects)
 

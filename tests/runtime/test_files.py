@@ -72,13 +72,13 @@ def test_an_output_that_is_a_device_is_refused():
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to any folder")
 def test_an_output_in_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     (tmp_path / "locked").mkdir(mode=0o555)
-    with pytest.raises(InputError, match="cannot write to its folder"):
+    with pytest.raises(InputError, match=r"cannot write to .* \(no permission\)"):
         check_output_file(tmp_path / "locked" / "out.csv")
 
 
 def test_an_output_folder_without_write_access_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr("runtime.files.os.access", lambda _path, mode: not mode & os.W_OK)
-    with pytest.raises(InputError, match="cannot write to its folder") as refused:
+    with pytest.raises(InputError, match=r"cannot write to .* \(no permission\)") as refused:
         check_output_file(tmp_path / "out.csv")
     assert str(refused.value).startswith(str(tmp_path / "out.csv"))
 

@@ -154,17 +154,39 @@ def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(
     assert not (tmp_path / "x").exists()
 
 
-def test_a_flat_signal_costs_the_physio_windows_their_quality_not_the_session(tmp_path):
-    def links(clock):
-        link = SerialBoardLink("loop://", clock)
-        for seq in range(1, 121):  # 30 s of EDA at 0 µS: shorted electrodes, which neurokit2 cannot decompose
-            link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 0.0)])))
-        return [link]
+def _flat_eda_board(clock):
+    link = SerialBoardLink("loop://", clock)
+    for seq in range(1, 121):  # 30 s of EDA at 0 µS: shorted electrodes, which neurokit2 cannot decompose
+        link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 0.0)])))
+    return [link]
 
-    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                        duration_s=1.0, on_line=lambda _line: None, make_links=links)
+
+def test_a_flat_signal_is_read_as_no_signal_not_as_a_failure_of_the_physio_arm(tmp_path, caplog):
+    lines = []
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                            duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)
     physio = timeline.track("physio")
     assert physio.windows and all(w.quality == 0.0 and w.probs is None for w in physio.windows)
+    assert "eda: 1 stretch(es), 30 s in all, could not be read as a signal" in caplog.text
+    assert not any("physio arm failed" in line for line in lines)
+
+
+def test_a_failure_of_the_physio_arm_costs_its_windows_not_the_session(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    def failing(*_args, **_kwargs):
+        raise ValueError("zero-size array to reduction operation maximum")  # a defect in the arm
+
+    monkeypatch.setattr(live, "physio_track", failing)
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)
+    physio = timeline.track("physio")
+    assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
+    assert physio.windows[0].reason == "the physio arm failed (ValueError: zero-size array to reduction operation " \
+        "maximum)"
+    assert any(line.startswith("physio: the physio arm failed") for line in lines)
     assert (tmp_path / "out" / "timeline.json").exists()
 
 

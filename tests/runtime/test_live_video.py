@@ -74,14 +74,21 @@ def test_a_microphone_that_fails_mid_session_keeps_its_windows_and_the_camera_go
 def test_a_camera_that_fails_mid_session_ends_its_tracks_there_and_the_rest_is_written(tmp_path, monkeypatch):
     import runtime.sources.video as video
 
-    frames = video.LiveVideoSource.frames
-    monkeypatch.setattr(video.LiveVideoSource, "frames",
-                        lambda self: _failing_after(frames(self), 10, RuntimeError("camera driver fault")))
+    upright, turned = video.upright, []
+
+    def failing_upright(image, rotation):  # an error of no kind the camera reader expects, on its tenth frame
+        turned.append(rotation)
+        if len(turned) == 10:
+            raise ValueError("frame of an unexpected size")
+        return upright(image, rotation)
+
+    monkeypatch.setattr(video, "upright", failing_upright)
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
                         on_line=lambda _line: None)
     assert timeline.track("audio").settings["status"] == "complete"
-    reason = timeline.track("face").settings["frames"]["stopped_reason"]
-    assert reason == "camera failed (RuntimeError: camera driver fault)"
+    face = timeline.track("face")
+    assert face.settings["frames"]["stopped_reason"] == "camera stopped (ValueError: frame of an unexpected size)"
+    assert 0 < face.settings["frames"]["sampled"] < 10  # the frames before the failure are kept
     assert (tmp_path / "out" / "timeline.json").exists()
 
 

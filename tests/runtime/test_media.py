@@ -74,29 +74,6 @@ def test_truncated_file_is_reported_not_half_written(tmp_path):
     assert not out.exists()
 
 
-def _mkv_with_audio_frames(path, samples: np.ndarray, first_pts: int, skip: tuple[int, int] = (0, 0), channels=1):
-    """PCM audio at 16 kHz in Matroska, 100 ms frames stamped from ``first_pts`` (samples), the frames starting in
-    ``skip`` [start, end) left out as lost packets."""
-    import av
-
-    layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
-    container = av.open(str(path), "w", options={"avoid_negative_ts": "disabled"})
-    stream = container.add_stream("pcm_s16le", rate=16000)
-    stream.layout = layout
-    for k in range(0, samples.size, 1600):
-        if skip[0] <= k < skip[1]:
-            continue
-        block = np.repeat(samples[None, k:k + 1600], channels, axis=0).T.reshape(1, -1).astype(np.float32)
-        frame = av.AudioFrame.from_ndarray(block, format="flt", layout=layout)
-        frame.sample_rate, frame.pts = 16000, first_pts + k
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode(None):
-        container.mux(packet)
-    container.close()
-    return path
-
-
 def _loud_from_s(samples: np.ndarray) -> float:
     return float(np.flatnonzero(np.abs(samples) > 0.1)[0]) / 16000
 
@@ -104,7 +81,7 @@ def _loud_from_s(samples: np.ndarray) -> float:
 def test_packets_lost_from_an_audio_stream_are_silence_so_later_sound_keeps_its_time(tmp_path):
     sound = np.zeros(160000, dtype=np.float32)
     sound[96000:144000] = 0.3  # from 6 s
-    decoded = read_audio(_mkv_with_audio_frames(tmp_path / "gap.mkv", sound, 0, skip=(32000, 80000)))
+    decoded = read_audio(write_media(tmp_path / "gap.mkv", sound, 16000, "pcm_s16le", lost_s=(2.0, 5.0)))
     assert decoded.size == pytest.approx(160000, abs=1600)
     assert _loud_from_s(decoded) == pytest.approx(6.0, abs=0.01)  # not at 3 s, the lost 2-5 s closed up
 
@@ -112,13 +89,14 @@ def test_packets_lost_from_an_audio_stream_are_silence_so_later_sound_keeps_its_
 def test_audio_stamped_before_zero_is_cut_so_it_keeps_the_files_clock(tmp_path):
     sound = np.zeros(160000, dtype=np.float32)
     sound[80000:96000] = 0.3  # from 5 s into the stream, which starts at -1 s: 4 s on the file's clock
-    decoded = read_audio(_mkv_with_audio_frames(tmp_path / "early.mkv", sound, -16000))
+    decoded = read_audio(write_media(tmp_path / "early.mkv", sound, 16000, "pcm_s16le", audio_start_s=-1.0))
     assert _loud_from_s(decoded) == pytest.approx(4.0, abs=0.01)
 
 
 @pytest.mark.parametrize("channels", [2, 6])
 def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels):
     sound = (0.5 * np.sin(np.arange(32000) / 7)).astype(np.float32)
-    decoded = read_audio(_mkv_with_audio_frames(tmp_path / "many.mkv", sound, 0, channels=channels))
+    decoded = read_audio(write_media(tmp_path / "many.mkv", np.repeat(sound[:, None], channels, axis=1), 16000,
+                                     "pcm_s16le"))
     assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(sound**2)), rel=0.01)
     assert np.abs(decoded).max() <= 0.5 + 1e-3  # no gain, so no clipping

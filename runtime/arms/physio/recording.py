@@ -38,6 +38,7 @@ E4_SIGNALS: dict[str, tuple[str, str, float]] = {
 }
 E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
 E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
+ACC_AXES = ("acc_x", "acc_y", "acc_z")  # a CSV's or a board's accelerometer columns: one three-axis "acc" channel
 # Generic CSV column names -> canonical channel names.
 CSV_ALIASES: dict[str, str] = {
     "bvp": "bvp",
@@ -74,7 +75,7 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
-# Channels of one recording end seconds apart (an E4's within 11 s over the 27 Stress-Predict sessions); a wrong
+# Channels of one recording end seconds apart (an E4's HR file starts 10 s after the others); a wrong
 # rate line stretches one by its error, and a clock 1 % off is 36 s an hour.
 DURATION_TOLERANCE = 0.01
 DURATION_TOLERANCE_S = 30.0
@@ -486,9 +487,9 @@ def _csv_signals(
     """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
     ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
     signals = {name: ([header[index]], data[:, index]) for index, name in columns.items()}
-    axes = [f"acc_{axis}" for axis in "xyz"]
-    if all(axis in signals for axis in axes):
-        signals["acc"] = ([signals[a][0][0] for a in axes], np.stack([signals.pop(a)[1] for a in axes], axis=1))
+    if all(axis in signals for axis in ACC_AXES):
+        signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
+                          np.stack([signals.pop(a)[1] for a in ACC_AXES], axis=1))
     return signals
 
 

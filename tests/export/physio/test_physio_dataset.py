@@ -7,6 +7,7 @@ import pytest
 
 from export.physio.dataset import SubjectWindows, read_cached_windows, write_cached_windows
 from runtime.arms.physio.features import MEASUREMENTS
+from tests.physio_factory import write_labels
 
 
 def windows(n: int = 4, columns: int = len(MEASUREMENTS)) -> SubjectWindows:
@@ -45,15 +46,6 @@ def test_a_cache_without_a_key_or_with_another_is_not_read(tmp_path, caplog):
 
 
 # --- the label file and what a cache is keyed on -------------------------------------------------------------
-
-
-def write_labels(data_dir, rows: list[str], header: str = "Participant,HR,respr,Time(sec),Label"):
-    from export.physio.dataset import LABELS_FILE
-
-    path = data_dir / LABELS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join([header, *rows]) + "\n")
-    return path
 
 
 def test_labels_are_read_per_subject_in_time_order(tmp_path):

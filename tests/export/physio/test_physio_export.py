@@ -27,6 +27,7 @@ from export.physio.train import (
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.errors import InputError
 from runtime.models import load_model
+from tests.physio_factory import write_labels
 
 
 def test_window_label_is_the_share_of_labelled_stress_seconds_inside_it():
@@ -237,8 +238,6 @@ def test_a_source_reads_its_own_recomputed_windows():
 
 def _labelled_data(tmp_path, subjects: dict[int, list[int]]):
     """A Stress-Predict-like folder: raw/ (no recordings needed before the checks) and one label row per value."""
-    from tests.export.physio.test_physio_dataset import write_labels
-
     (tmp_path / "raw").mkdir()
     rows = [f"{p},80,12,{1000 + i},{label}" for p, labels in subjects.items() for i, label in enumerate(labels)]
     write_labels(tmp_path, rows)
@@ -264,9 +263,9 @@ def test_training_refuses_an_out_or_cache_that_is_a_file_before_any_work(tmp_pat
     data = _labelled_data(tmp_path, {2: [0, 1], 3: [0, 1], 4: [0, 1]})
     taken = tmp_path / "taken"
     taken.write_text("")
-    with pytest.raises(InputError, match="--out names a file"):
+    with pytest.raises(InputError, match="taken: is a file; give a folder"):
         train.train_physio(data, taken)
-    with pytest.raises(InputError, match="--cache names a file"):
+    with pytest.raises(InputError, match="taken: is a file; give a folder"):
         train.train_physio(data, tmp_path / "out", cache_dir=taken)
 
 
