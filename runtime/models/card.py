@@ -3,12 +3,19 @@
 A model lives in its own folder under ``models/``: ``card.json`` (machine-readable, read here),
 ``MODEL_CARD.md`` (for people) and the model file(s). The card, not code, says the inputs, labels,
 feature set and checksum.
+
+A model is named either by its id, a bare name such as ``audio-emotion`` that always means the shipped folder
+``models/<id>``, or by a path (one with a ``/``, or starting with ``.``: ``./my-model``, ``runs/voice``,
+``/abs/folder``, ``folder/card.json``), which means that folder or card wherever it is. A ``Path`` object is
+always a path. A folder in the working directory therefore never stands in for a shipped model.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +23,7 @@ from typing import Any
 from runtime.errors import InputError
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass
@@ -48,26 +56,78 @@ class ModelCard:
         return data
 
 
+def is_model_id(location: str | Path) -> bool:
+    """True for a bare model id (a name under ``models/``), False for a path to a folder or card."""
+    if not isinstance(location, str) or location.startswith("."):
+        return False
+    return not any(sep and sep in location for sep in ("/", os.sep, os.altsep))
+
+
+def card_location(location: str | Path) -> Path:
+    """The card file a model id, folder or card path names (not checked to exist)."""
+    path = REPO_MODELS_DIR / location if is_model_id(location) else Path(location)
+    return path / "card.json" if path.is_dir() else path
+
+
 def load_card(location: str | Path) -> ModelCard:
-    """Load ``card.json`` from a model folder, a card path, or a model id under ``models/``."""
-    path = Path(location)
-    if not path.exists() and (REPO_MODELS_DIR / str(location)).exists():
-        path = REPO_MODELS_DIR / str(location)
-    if path.is_dir():
-        path = path / "card.json"
+    """Load ``card.json`` from a model id (under ``models/``), a model folder or a card path."""
+    path = card_location(location)
     if not path.is_file():
+        if is_model_id(location):
+            raise InputError(location, f"no shipped model of that id in {REPO_MODELS_DIR} "
+                                       f"(a model folder is named by a path, e.g. ./{location})")
         raise InputError(location, "no model card (card.json) there")
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise InputError(path, f"model card is not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"model card is a JSON {type(data).__name__}, not an object")
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}
     missing = [k for k in ("id", "version", "task", "labels", "files") if k not in data]
     if missing:
         raise InputError(path, f"model card lacks {', '.join(missing)}")
+    _check_fields(data, path)
     card = ModelCard(**{k: data[k] for k in known if k in data},
                      extra={k: v for k, v in data.items() if k not in known}, folder=path.parent)
     return card
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else f"{type(value).__name__} {json.dumps(value)[:40]}"
+
+
+def _check_fields(data: dict[str, Any], path: Path) -> None:
+    """The card fields the runtime reads have the JSON types it reads them as; else one line naming the card.
+
+    Every model file the card lists needs its SHA-256: the file is checked against it at load.
+    """
+    for key in ("id", "version", "task"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise InputError(path, f"card field {key!r} must be a non-empty string, not {_kind(data[key])}")
+    labels = data["labels"]
+    if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
+        raise InputError(path, f"card field 'labels' must be a non-empty list of label names, not {_kind(labels)}")
+    repeated = sorted({x for x in labels if labels.count(x) > 1})
+    if repeated:
+        raise InputError(path, f"card field 'labels' names {', '.join(repeated)} more than once")
+    files = data["files"]
+    if not isinstance(files, dict) or not all(isinstance(v, str) and v for v in files.values()):
+        raise InputError(path, "card field 'files' must map each variant to a file name, "
+                               f"not {_kind(files)}")
+    sha256 = data.get("sha256", {})
+    if not isinstance(sha256, dict) or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in sha256.values()):
+        raise InputError(path, "card field 'sha256' must map each variant to its file's SHA-256 "
+                               f"(64 hex digits), not {_kind(sha256)}")
+    unchecked = [variant for variant in files if variant not in sha256]
+    if unchecked:
+        raise InputError(path, f"card gives no sha256 for model variant(s) {', '.join(unchecked)}: every model "
+                               "file is checked at load (sha256sum FILE gives it)")
+    if data.get("feature_set") is not None and not isinstance(data["feature_set"], str):
+        raise InputError(path, f"card field 'feature_set' must be a string or null, not {_kind(data['feature_set'])}")
+    for key in ("metrics", "licence"):
+        if key in data and not isinstance(data[key], dict):
+            raise InputError(path, f"card field {key!r} must be an object, not {_kind(data[key])}")
 
 
 def file_sha256(path: str | Path) -> str:
@@ -83,5 +143,7 @@ def verify_checksum(card: ModelCard, variant: str = "default") -> None:
     path = card.path(variant)
     if not path.is_file():
         raise InputError(path, "model file is missing")
-    if expected and file_sha256(path) != expected:
+    if not expected:
+        raise InputError(card.folder / "card.json", f"card gives no sha256 for model variant {variant!r}")
+    if file_sha256(path) != expected.lower():
         raise InputError(path, "model file does not match the checksum in its card")

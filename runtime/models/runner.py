@@ -2,6 +2,7 @@
 
 Each backend is a few dozen lines: load a file, run named float inputs, return the outputs in order.
 ONNX Runtime is the default; OpenVINO (NUC), TFLite (LiteRT) and TensorRT (Jetson) are alternatives.
+A file a backend cannot load, or inputs a graph does not take, are one-line ``InputError`` s naming the file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from runtime.models.card import ModelCard, load_card, verify_checksum
 
 log = logging.getLogger(__name__)
 
+Shape = tuple[int | None, ...]  # a declared tensor shape; None where a dimension is dynamic
+
+
+def _first_line(error: BaseException, limit: int = 120) -> str:
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:limit]
+
+
+def _static(dims) -> Shape:
+    return tuple(int(d) if isinstance(d, (int, np.integer)) and d >= 0 else None for d in dims)
+
 
 class Backend:
     """Runs one model file. Subclasses set ``name`` and implement ``__init__`` and ``run``."""
@@ -31,8 +43,44 @@ class Backend:
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError
 
+    def input_shapes(self) -> dict[str, Shape] | None:
+        """The graph's inputs by name with their declared shapes; None where the backend feeds inputs by order."""
+        return None
 
-class OnnxRuntimeBackend(Backend):
+    def output_shapes(self) -> list[Shape | None]:
+        """The declared shape of each output (None where unknown)."""
+        return []
+
+
+class _OrtSessionBackend(Backend):
+    """What the ONNX Runtime backends share: a session, its declared inputs and outputs, and one-line errors."""
+
+    def _open(self, path: Path, options, providers: list[str]) -> None:
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=providers)
+        except Exception as error:  # ORT raises its own untyped errors for unreadable files
+            raise InputError(path, f"not a loadable ONNX model ({_first_line(error)})") from None
+        self.input_names = [i.name for i in self.session.get_inputs()]
+
+    def input_shapes(self) -> dict[str, Shape]:
+        return {i.name: _static(i.shape) for i in self.session.get_inputs()}
+
+    def output_shapes(self) -> list[Shape | None]:
+        return [_static(o.shape) for o in self.session.get_outputs()]
+
+    def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        from onnxruntime.capi.onnxruntime_pybind11_state import InvalidArgument
+
+        try:
+            return self.session.run(None, inputs)
+        except InvalidArgument as error:  # e.g. an input of a type the graph does not take
+            raise InputError(self.path, f"the model rejects its input ({_first_line(error)})") from None
+
+
+class OnnxRuntimeBackend(_OrtSessionBackend):
     name = "onnxruntime"
     formats = ("onnx",)
 
@@ -43,14 +91,7 @@ class OnnxRuntimeBackend(Backend):
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # ORT raises its own untyped errors for unreadable files
-            raise InputError(path, f"not a loadable ONNX model ({str(error).splitlines()[0][:120]})") from None
-        self.input_names = [i.name for i in self.session.get_inputs()]
-
-    def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return self.session.run(None, inputs)
+        self._open(path, options, ["CPUExecutionProvider"])
 
 
 class OpenVinoBackend(Backend):
@@ -62,8 +103,25 @@ class OpenVinoBackend(Backend):
             import openvino as ov
         except ImportError:
             raise InputError("openvino", "backend not installed: pip install 'emotrace[openvino]'") from None
+        self.path = Path(path)
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(str(path)), device, {"INFERENCE_NUM_THREADS": threads})
+        try:
+            self.compiled = core.compile_model(core.read_model(str(path)), device, {"INFERENCE_NUM_THREADS": threads})
+        except Exception as error:  # OpenVINO raises RuntimeError (or its own types) for a file it cannot read
+            raise InputError(path, f"not a model OpenVINO can load ({_first_line(error)})") from None
+
+    @staticmethod
+    def _shape(port) -> Shape:
+        shape = port.get_partial_shape()
+        if shape.rank.is_dynamic:
+            return ()
+        return tuple(d.get_length() if d.is_static else None for d in shape)
+
+    def input_shapes(self) -> dict[str, Shape]:
+        return {port.get_any_name(): self._shape(port) for port in self.compiled.inputs}
+
+    def output_shapes(self) -> list[Shape | None]:
+        return [self._shape(port) or None for port in self.compiled.outputs]
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         result = self.compiled(inputs)
@@ -79,8 +137,15 @@ class TfliteBackend(Backend):
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise InputError("tflite", "backend not installed: pip install 'emotrace[tflite]'") from None
-        self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
-        self.interpreter.allocate_tensors()
+        self.path = Path(path)
+        try:
+            self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            self.interpreter.allocate_tensors()
+        except (ValueError, RuntimeError) as error:  # LiteRT's errors for a file that is not a usable model
+            raise InputError(path, f"not a loadable TFLite model ({_first_line(error)})") from None
+
+    def output_shapes(self) -> list[Shape | None]:
+        return [_static(d.get("shape_signature", d["shape"])) for d in self.interpreter.get_output_details()]
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         details = self.interpreter.get_input_details()
@@ -93,7 +158,7 @@ class TfliteBackend(Backend):
         return [self.interpreter.get_tensor(d["index"]) for d in self.interpreter.get_output_details()]
 
 
-class TensorRtBackend(Backend):
+class TensorRtBackend(_OrtSessionBackend):
     """TensorRT through ONNX Runtime's TensorRT execution provider (Jetson, NVIDIA GPUs)."""
 
     name = "tensorrt"
@@ -104,12 +169,7 @@ class TensorRtBackend(Backend):
 
         if "TensorrtExecutionProvider" not in ort.get_available_providers():
             raise InputError("tensorrt", "backend unavailable: no TensorRT execution provider on this machine")
-        self.session = ort.InferenceSession(
-            str(path), providers=["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]
-        )
-
-    def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return self.session.run(None, inputs)
+        self._open(path, None, ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
 
 
 BACKENDS: dict[str, Callable[..., Backend]] = {
@@ -117,13 +177,33 @@ BACKENDS: dict[str, Callable[..., Backend]] = {
 }
 
 
-class Model:
-    """A card and a backend: ``run`` takes named inputs and returns the outputs in order."""
+def _shape_text(shape: Shape) -> str:
+    return "(" + ", ".join("N" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
-    def __init__(self, card: ModelCard, backend: Backend, variant: str):
+
+class Model:
+    """A card and a backend: ``run`` takes named inputs and returns the outputs in order.
+
+    With ``labels_output`` set, that output's last dimension holds one value per card label: its width is
+    checked against the card's labels when the graph declares it, else on the first run.
+    """
+
+    def __init__(self, card: ModelCard, backend: Backend, variant: str, labels_output: int | None = None):
         self.card = card
         self.backend = backend
         self.variant = variant
+        self.path = card.path(variant)
+        self._inputs = backend.input_shapes()
+        self._labels_output = labels_output
+        self._refused: InputError | None = None
+        if labels_output is not None:
+            shapes = backend.output_shapes()
+            if labels_output >= len(shapes) and shapes:
+                raise InputError(self.path, f"the model has {len(shapes)} output(s); its card's labels name "
+                                            f"output {labels_output}")
+            declared = shapes[labels_output] if labels_output < len(shapes) else None
+            if declared and declared[-1] is not None:
+                self._check_label_width(declared[-1])
 
     @property
     def labels(self) -> list[str]:
@@ -132,15 +212,55 @@ class Model:
     def identity(self) -> dict[str, str]:
         return {**self.card.identity(self.variant), "backend": self.backend.name}
 
+    def input_shape(self, name: str) -> Shape | None:
+        """The declared shape of input ``name`` (None where the backend does not say)."""
+        return (self._inputs or {}).get(name)
+
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return self.backend.run(inputs)
+        if self._refused is not None:
+            raise self._refused
+        self._check_inputs(inputs)
+        outputs = self.backend.run(inputs)
+        if self._labels_output is not None:
+            index, self._labels_output = self._labels_output, None  # a width the graph left open: checked once
+            if index >= len(outputs):
+                self._refused = InputError(self.path, f"the model has {len(outputs)} output(s); its card's labels name "
+                                                       f"output {index}")
+                raise self._refused
+            self._check_label_width(int(np.shape(outputs[index])[-1]))
+        return outputs
+
+    def _check_label_width(self, width: int) -> None:
+        self._labels_output = None
+        if width != len(self.card.labels):
+            self._refused = InputError(self.card.folder / "card.json", f"card lists {len(self.card.labels)} labels, "
+                                                                       f"the model ({self.path.name}) outputs {width}")
+            raise self._refused
+
+    def _check_inputs(self, inputs: dict[str, np.ndarray]) -> None:
+        declared = self._inputs
+        if declared is None:
+            return
+        unknown = [name for name in inputs if name not in declared]
+        if unknown or len(inputs) != len(declared):
+            raise InputError(self.path, f"the model takes inputs {', '.join(declared)}; "
+                                        f"it was given {', '.join(inputs) or 'none'}")
+        for name, value in inputs.items():
+            shape, given = declared[name], np.shape(value)
+            fits = len(shape) == len(given) and all(d is None or d == g for d, g in zip(shape, given, strict=True))
+            if shape and not fits:
+                raise InputError(self.path, f"the model takes input {name!r} of shape {_shape_text(shape)}; "
+                                            f"it was given {_shape_text(given)}")
 
 
 def load_model(location: str | Path, variant: str = "default", backend: str = "onnxruntime",
-               threads: int = 1) -> Model:
+               threads: int = 1, labels_output: int | None = None) -> Model:
     """Load a model by id (under ``models/``), folder or card path, checked against its card's checksum.
 
     ``threads``: CPU threads one call may use (1 by default: the arms run side by side in a live session).
+    ``labels_output``: the output (by position) whose last dimension is one value per card label, for a model
+    that classifies: a card whose labels do not match that width is refused (at load where the graph declares
+    the width, else on the first run).
     """
     if backend not in BACKENDS:
         raise InputError(backend, f"unknown backend; choose one of {', '.join(BACKENDS)}")
@@ -149,7 +269,7 @@ def load_model(location: str | Path, variant: str = "default", backend: str = "o
     card = load_card(location)
     verify_checksum(card, variant)
     backend = backend_for_file(card.path(variant), backend, card.extra.get("backend"))
-    return Model(card, BACKENDS[backend](card.path(variant), threads=int(threads)), variant)
+    return Model(card, BACKENDS[backend](card.path(variant), threads=int(threads)), variant, labels_output)
 
 
 def backend_for_file(path: Path, requested: str, own: str | None = None) -> str:

@@ -1,8 +1,16 @@
+import json
+import shutil
+import sys
+import types
+
 import numpy as np
+import onnx
 import pytest
+from onnx import TensorProto, helper
 
 from runtime.errors import InputError
-from runtime.models import load_model
+from runtime.models import load_card, load_model
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import backend_for_file
 
 
@@ -41,3 +49,170 @@ def test_a_model_runs_on_the_cpu_threads_it_is_given():
 def test_fewer_than_one_thread_is_an_input_error():
     with pytest.raises(InputError, match="at least one CPU thread"):
         load_model("face-expression-cnn", threads=0)
+
+
+# --- cards that do not fit their graphs, malformed cards, ids and paths, load errors of every backend -------------
+
+
+def _copy_model(tmp_path, model_id, edit=None, name=None):
+    """A copy of a shipped model folder, its card changed by ``edit(card)``."""
+    folder = tmp_path / (name or model_id)
+    shutil.copytree(REPO_MODELS_DIR / model_id, folder)
+    card = json.loads((folder / "card.json").read_text())
+    if edit is not None:
+        edit(card)
+    (folder / "card.json").write_text(json.dumps(card))
+    return folder
+
+
+@pytest.mark.parametrize(("edit", "count"), [
+    (lambda card: card["labels"].remove("calm"), 7),
+    (lambda card: card["labels"].pop(), 7),
+    (lambda card: card["labels"].append("bored"), 9),
+])
+def test_a_card_whose_labels_do_not_match_the_models_output_is_refused_at_load(tmp_path, edit, count):
+    folder = _copy_model(tmp_path, "audio-emotion", edit)  # the checksum still matches: only labels differ
+    with pytest.raises(InputError, match=rf"card\.json: card lists {count} labels, the model "
+                                         r"\(session\.int8\.onnx\) outputs 8$"):
+        load_model(folder, variant="session", labels_output=0)
+    load_model(folder, variant="session")  # a model that is not asked to classify is not checked
+
+
+def _toy_classifier(folder, labels):
+    """An ONNX graph copying its (n, w) input to its output: the output's width is left open."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["probs"])], "toy",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "w"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", "w"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    folder.mkdir()
+    onnx.save(model, folder / "toy.onnx")
+    card = {"id": "toy", "version": "1", "task": "t", "labels": labels, "files": {"default": "toy.onnx"},
+            "sha256": {"default": file_sha256(folder / "toy.onnx")}}
+    (folder / "card.json").write_text(json.dumps(card))
+    return folder
+
+
+def test_an_output_width_the_graph_leaves_open_is_checked_on_the_first_run(tmp_path):
+    fits = load_model(_toy_classifier(tmp_path / "fits", ["a", "b", "c"]), labels_output=0)
+    assert fits.run({"x": np.ones((2, 3), np.float32)})[0].shape == (2, 3)
+    model = load_model(_toy_classifier(tmp_path / "toy", ["a", "b"]), labels_output=0)  # loads
+    for _ in range(2):  # and stays refused
+        with pytest.raises(InputError, match="card lists 2 labels, the model .toy.onnx. outputs 3"):
+            model.run({"x": np.ones((2, 3), np.float32)})
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda c: c.update(labels="neutral,calm"), "card field 'labels' must be a non-empty list of label names"),
+    (lambda c: c.update(labels=[]), "card field 'labels' must be a non-empty list"),
+    (lambda c: c.update(labels=["neutral", 3]), "card field 'labels' must be a non-empty list"),
+    (lambda c: c.update(labels=["sad", "calm", "sad"]), "card field 'labels' names sad more than once"),
+    (lambda c: c.update(sha256="abc"), "card field 'sha256' must map each variant to its file's SHA-256"),
+    (lambda c: c["sha256"].update(session=12), "card field 'sha256' must map each variant"),
+    (lambda c: c.update(files=["session.int8.onnx"]), "card field 'files' must map each variant to a file name"),
+    (lambda c: c["files"].update(none=None), "card field 'files' must map each variant to a file name"),
+    (lambda c: c.update(id=5), "card field 'id' must be a non-empty string"),
+    (lambda c: c.update(version=None), "card field 'version' must be a non-empty string"),
+    (lambda c: c.update(feature_set=2), "card field 'feature_set' must be a string or null"),
+    (lambda c: c.update(metrics=[]), "card field 'metrics' must be an object"),
+    (lambda c: c.update(licence="MIT"), "card field 'licence' must be an object"),
+    (lambda c: c["sha256"].pop("none"), "card gives no sha256 for model variant.s. none: every model file is "
+                                        "checked at load"),
+    (lambda c: c.pop("sha256"), "card gives no sha256 for model variant.s. session, none"),
+])
+def test_a_card_field_of_the_wrong_type_is_one_line_naming_the_card(tmp_path, edit, problem):
+    folder = _copy_model(tmp_path, "audio-emotion", edit)
+    with pytest.raises(InputError, match=problem) as caught:
+        load_card(folder)
+    assert caught.value.source == str(folder / "card.json") and "\n" not in str(caught.value)
+
+
+def test_a_card_that_is_not_a_json_object_is_one_line(tmp_path):
+    folder = _copy_model(tmp_path, "audio-emotion")
+    (folder / "card.json").write_text("[1, 2]")
+    with pytest.raises(InputError, match="model card is a JSON list, not an object"):
+        load_card(folder)
+
+
+def test_every_shipped_card_passes_the_card_checks():
+    for folder in sorted(p for p in REPO_MODELS_DIR.iterdir() if (p / "card.json").is_file()):
+        card = load_card(folder.name)
+        assert set(card.files) <= set(card.sha256), folder.name
+
+
+def test_a_bare_id_is_the_shipped_model_even_beside_a_folder_of_that_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "audio-emotion").mkdir()  # e.g. an earlier run's --out folder
+    assert load_card("audio-emotion").folder == REPO_MODELS_DIR / "audio-emotion"
+    _copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(id="mine"), name="face-expression-cnn")
+    assert load_card("face-expression-cnn").id == "face-expression-cnn"  # not the local folder's card
+    assert load_model("face-expression-cnn").card.folder == REPO_MODELS_DIR / "face-expression-cnn"
+    # a path (with a separator, or starting with ".") is a folder wherever it is
+    assert load_card("./face-expression-cnn").id == "mine"
+    assert load_card(tmp_path / "face-expression-cnn").id == "mine"
+    assert load_card(f"{tmp_path}/face-expression-cnn/card.json").id == "mine"
+    assert load_model("./face-expression-cnn").card.id == "mine"
+    _copy_model(tmp_path, "face-expression-cnn", name="local-only")
+    with pytest.raises(InputError, match=r"^local-only: no shipped model of that id in .*\./local-only"):
+        load_card("local-only")
+    assert load_card("./local-only").id == "face-expression-cnn"
+
+
+def test_inputs_a_graph_does_not_take_are_one_line_naming_the_model():
+    model = load_model("face-expression-cnn")
+    path = str(REPO_MODELS_DIR / "face-expression-cnn" / "expression_int8.onnx")
+    cases = [({"image": np.zeros((2, 1, 64, 64), np.float32)},
+              r"takes input 'image' of shape \(N, 1, 48, 48\); it was given \(2, 1, 64, 64\)"),
+             ({"image": np.zeros((2, 48, 48), np.float32)}, "takes input 'image' of shape"),
+             ({"img": np.zeros((2, 1, 48, 48), np.float32)}, "takes inputs image; it was given img"),
+             ({"image": np.zeros((2, 1, 48, 48), np.float64)}, "rejects its input .*INVALID_ARGUMENT")]
+    for inputs, problem in cases:
+        with pytest.raises(InputError, match=problem) as caught:
+            model.run(inputs)
+        assert caught.value.source == path and "\n" not in str(caught.value)
+
+
+def _truncated(tmp_path, model_id, backend=None):
+    """A copy of a shipped model whose file is cut short, its card's checksum updated to match."""
+    folder = _copy_model(tmp_path, model_id)
+    card = json.loads((folder / "card.json").read_text())
+    path = folder / card["files"]["default"]
+    path.write_bytes(path.read_bytes()[:2000])
+    card["sha256"]["default"] = file_sha256(path)
+    (folder / "card.json").write_text(json.dumps(card))
+    return folder, path
+
+
+@pytest.mark.filterwarnings("ignore:Specified provider")
+def test_a_tensorrt_backend_that_cannot_load_the_file_says_so_in_one_line(tmp_path, monkeypatch):
+    import onnxruntime as ort
+
+    folder, path = _truncated(tmp_path, "face-expression-cnn")
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["TensorrtExecutionProvider", "CPUExecutionProvider"])
+    with pytest.raises(InputError, match="not a loadable ONNX model") as caught:
+        load_model(folder, backend="tensorrt")
+    assert caught.value.source == str(path) and "\n" not in str(caught.value)
+
+
+def test_an_openvino_backend_that_cannot_load_the_file_says_so_in_one_line(tmp_path, monkeypatch):
+    class Core:
+        def compile_model(self, model, device, config):
+            return model
+
+        def read_model(self, path):
+            raise RuntimeError(f"Exception from src/inference/src/cpp/core.cpp:90:\n[ ERROR ] Cannot read {path}\n")
+
+    monkeypatch.setitem(sys.modules, "openvino", types.SimpleNamespace(Core=Core))
+    folder, path = _truncated(tmp_path, "face-expression-cnn")
+    with pytest.raises(InputError, match="not a model OpenVINO can load .Exception from src") as caught:
+        load_model(folder, backend="openvino")
+    assert caught.value.source == str(path) and "\n" not in str(caught.value)
+
+
+def test_a_tflite_file_that_cannot_be_loaded_is_one_line(tmp_path):
+    folder, path = _truncated(tmp_path, "face-expression-fer")
+    with pytest.raises(InputError, match="not a loadable TFLite model") as caught:
+        load_model(folder)
+    assert caught.value.source == str(path) and "\n" not in str(caught.value)

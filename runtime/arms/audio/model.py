@@ -15,6 +15,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.models import Model, ModelCard, load_card, load_model
+from runtime.models.runner import backend_for_file
 
 DEFAULT_AUDIO_MODEL = "audio-emotion"
 FEATURE_TASK = "voice-emotion"
@@ -36,15 +37,31 @@ class _CardModel:
     def feature_set(self) -> str | None:
         return self.card.feature_set
 
-    def _run(self, variant: str, name: str, batch: np.ndarray) -> np.ndarray:
+    def _load(self, variant: str) -> Model:
+        """The variant's model, loaded once: its output must hold one probability per card label."""
         if variant not in self._models:
-            self._models[variant] = load_model(self.card.folder, variant=variant, backend=self._backend)
-        (probs, *_) = self._models[variant].run({name: np.ascontiguousarray(batch, dtype=np.float32)})
+            model = load_model(self.card.folder, variant=variant, backend=self._backend, labels_output=0)
+            self._check_input(model)
+            self._models[variant] = model
+        return self._models[variant]
+
+    def _check_input(self, model: Model) -> None:
+        """Refuse a graph whose input width is not the one the card promises (where both say one)."""
+
+    def _run(self, variant: str, name: str, batch: np.ndarray) -> np.ndarray:
+        (probs, *_) = self._load(variant).run({name: np.ascontiguousarray(batch, dtype=np.float32)})
         probs = np.clip(np.asarray(probs, dtype=np.float64), 0.0, None)
         return probs / probs.sum(axis=1, keepdims=True)
 
     def identity(self, variant: str) -> dict[str, str]:
-        return {**self.card.identity(variant), "backend": self._backend}
+        """The card's identity of ``variant`` with the backend that ran it (or would: a .onnx model does not
+        run on a ``tflite`` runtime backend, whatever the configuration asks)."""
+        if variant in self._models:
+            return self._models[variant].identity()
+        backend = self._backend
+        if variant in self.card.files:
+            backend = backend_for_file(self.card.path(variant), backend, self.card.extra.get("backend"))
+        return {**self.card.identity(variant), "backend": backend}
 
 
 class AudioEmotionModel(_CardModel):
@@ -55,6 +72,16 @@ class AudioEmotionModel(_CardModel):
         if card.task != FEATURE_TASK:
             raise InputError(card.folder, f"not a {FEATURE_TASK} model (task {card.task!r})")
         super().__init__(card, backend)
+        for variant in VARIANTS:  # loaded now, so that a card that does not fit its graph is refused up front
+            if variant in card.files:
+                self._load(variant)
+
+    def _check_input(self, model: Model) -> None:
+        expected = self.card.extra.get("n_features")
+        shape = model.input_shape("features")
+        if isinstance(expected, int) and shape and shape[-1] is not None and shape[-1] != expected:
+            raise InputError(model.path, f"the model takes {shape[-1]} features per window; its card says "
+                                         f"n_features {expected}")
 
     def predict(self, features: np.ndarray, variant: str) -> np.ndarray:
         """(n_windows, n_features) → (n_windows, n_labels) probabilities, rows summing to 1."""
@@ -74,6 +101,13 @@ class WaveformEmotionModel(_CardModel):
         self.input_name = spec.get("name", "waveform")
         self.sample_rate_hz = int(spec.get("sample_rate_hz", 16000))
         self.window_samples = int(round(float(spec.get("window_s", 2.0)) * self.sample_rate_hz))
+        self._load("default")  # now, so that a card that does not fit its graph is refused up front
+
+    def _check_input(self, model: Model) -> None:
+        shape = model.input_shape(self.input_name)
+        if shape and shape[-1] is not None and shape[-1] != self.window_samples:
+            raise InputError(model.path, f"the model takes windows of {shape[-1]} samples; its card says "
+                                         f"{self.window_samples} (sample_rate_hz * window_s)")
 
     def predict_segments(self, segments: list[np.ndarray]) -> np.ndarray:
         if not segments:

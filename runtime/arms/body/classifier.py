@@ -16,7 +16,7 @@ from runtime.models import load_card, load_model
 class BodyClassifier:
     def __init__(self, location: str | Path, backend: str = "onnxruntime"):
         self.card = load_card(location)
-        self.model = load_model(self.card.folder, backend=backend)
+        self.model = load_model(self.card.folder, backend=backend, labels_output=0)
         self.features = list(self.card.extra["features"])
         self.fill = np.asarray(self.card.extra["fill"], dtype=np.float32)
 

@@ -46,8 +46,9 @@ class ExpressionModel:
             self.model = None
             self.input_px = max(member.input_px for member in self.members)
         else:
+            # Its first output holds one probability per card label, in the card's order: checked at load.
             self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"),
-                                    threads=threads)
+                                    threads=threads, labels_output=0)
             self.input_px = int(card.extra["input_px"])
             self.layout = str(card.extra.get("layout", "nchw"))
             self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))

@@ -54,7 +54,7 @@ class PhysioWindow:
 
 
 def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime") -> Model:
-    model = load_model(location, backend=backend)
+    model = load_model(location, backend=backend, labels_output=0)
     if STRESS_LABEL not in model.labels or "features" not in model.card.extra:
         raise InputError(location, "not a physiological stress model (its card lacks 'stress' or 'features')")
     return model

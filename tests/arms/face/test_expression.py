@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -39,3 +40,17 @@ def test_an_ensemble_card_averages_its_members_probabilities(tmp_path):
 def test_an_ensemble_member_with_labels_the_card_lacks_is_refused(tmp_path):
     with pytest.raises(InputError, match="has labels the card lacks"):
         ExpressionModel(_ensemble_card(tmp_path / "ens", ["neutral", "happy"], MEMBERS))
+
+
+@pytest.mark.parametrize("model_id", ["face-expression-cnn", "face-expression-fer"])
+def test_a_card_without_one_of_its_models_labels_is_refused(tmp_path, model_id):
+    folder = tmp_path / model_id
+    shutil.copytree(REPO_MODELS_DIR / model_id, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["labels"].remove("neutral")  # the checksum still matches: only the labels are wrong
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(InputError, match=rf"{model_id}/card\.json: card lists 6 labels, the model .* outputs 7"):
+        ExpressionModel(folder)
+    ensemble = _ensemble_card(tmp_path / "ens", card["labels"], [str(folder)])
+    with pytest.raises(InputError, match="card lists 6 labels"):
+        ExpressionModel(ensemble)
