@@ -6,6 +6,7 @@ Every method is a ``Fuser`` (``fit`` where it learns, ``fuse(tracks) -> Track``)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from runtime.fusion.methods import (
     ProductFusion,
     QualityAwareFusion,
     WeightedFusion,
+    check_weights,
 )
 from runtime.track import Track
 
@@ -54,7 +56,8 @@ def make_fuser(
 
 
 def parse_weights(text: str) -> dict[str, float]:
-    """``audio=0.3,face=0.7`` → {"audio": 0.3, "face": 0.7}; weights must be non-negative numbers."""
+    """``audio=0.3,face=0.7`` → {"audio": 0.3, "face": 0.7}; weights must be finite non-negative numbers, not all
+    0, small enough to add up (``check_weights``)."""
     weights = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
@@ -62,12 +65,28 @@ def parse_weights(text: str) -> dict[str, float]:
             weight = float(value)
         except ValueError:
             weight = -1.0
-        if not sep or not name.strip() or not weight >= 0:
+        if not sep or not name.strip() or not (math.isfinite(weight) and weight >= 0):
             raise InputError("--weights", f"{part!r} is not MODALITY=NON_NEGATIVE_NUMBER")
         weights[name.strip()] = weight
     if not weights:
         raise InputError("--weights", "no weights given (e.g. audio=0.3,face=0.7)")
-    return weights
+    return check_weights(weights, "--weights")
+
+
+def fuser_from_settings(section: Mapping[str, Any], backend: str = "onnxruntime") -> Fuser:
+    """The fuser the ``[fusion]`` settings name; weights given for a method that does not take them are refused
+    (they would be ignored while the timeline's settings record them). Loads no model yet, so it can check the
+    settings before any arm runs."""
+    method = section["method"]
+    text = str(section.get("weights") or "").strip()
+    if text and method != "weighted":
+        raise InputError(
+            "fusion.weights",
+            f"only the 'weighted' method takes weights; '{method}' would ignore them "
+            "(drop --weights / fusion.weights, or use --fusion weighted)",
+        )
+    weights = parse_weights(text) if text else None
+    return make_fuser(method, weights=weights, backend=backend, model=section.get("model") or None)
 
 
 def should_fuse(tracks: Sequence[Track], when: str) -> bool:
@@ -80,10 +99,7 @@ def fuse_with_settings(
     tracks: Sequence[Track], section: dict[str, Any], backend: str = "onnxruntime"
 ) -> Track:
     """The fused track as the ``[fusion]`` settings section says."""
-    weights = parse_weights(section["weights"]) if section.get("weights") else None
-    fuser = make_fuser(
-        section["method"], weights=weights, backend=backend, model=section.get("model") or None
-    )
+    fuser = fuser_from_settings(section, backend=backend)
     return fuser.fuse(
         tracks,
         window_s=section["window_s"],
@@ -103,6 +119,7 @@ __all__ = [
     "FusionInput",
     "align_tracks",
     "fuse_with_settings",
+    "fuser_from_settings",
     "make_fuser",
     "parse_weights",
     "should_fuse",

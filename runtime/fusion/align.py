@@ -97,6 +97,8 @@ class AlignedTracks:
         str, dict[str, np.ndarray]
     ]  # track name → non-canonical label (e.g. "stress") → (n_windows,)
     other_quality: dict[str, np.ndarray]  # track name → (n_windows,)
+    # track name → measurement → (n_windows,): the quality of the windows behind each measured value
+    measurement_quality: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def common_grid(tracks: Sequence[Track], window_s: float, hop_s: float) -> list[tuple[float, float]]:
@@ -119,6 +121,16 @@ def resample_track(
     track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """A track on ``grid``: probs (n, len(labels)) (NaN where no claim), quality (n,), measurements."""
+    probs, quality, measurements, _ = _resample(track, grid, labels)
+    return probs, quality, measurements
+
+
+def _resample(
+    track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``resample_track`` and, per measurement, its quality on the grid: the overlap-weighted mean quality of
+    the windows that measured it (whether or not they make a claim) over the whole grid window, as for claims
+    (a stretch without a finite value counts 0)."""
     overlap = _overlaps(track, grid)
     lengths = np.array([max(end - start, 1e-9) for start, end in grid])
     quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
@@ -131,14 +143,18 @@ def resample_track(
     # Covered time per grid window can exceed its length when track windows overlap each other.
     coverage = overlap.sum(1)
     quality = np.where(coverage > 0, (overlap @ quality_w) / np.maximum(coverage, lengths), 0.0)
-    measurements = {}
+    window_quality = np.array([min(max(float(w.quality), 0.0), 1.0) for w in track.windows])
+    measurements, measured_quality = {}, {}
     for name in track.measurement_names:
         values = np.array([w.measurements.get(name, np.nan) for w in track.windows], dtype=float)
         ok = np.isfinite(values)
         w = overlap * ok[None]
         with np.errstate(invalid="ignore", divide="ignore"):
             measurements[name] = np.where(w.sum(1) > 0, (w @ np.where(ok, values, 0.0)) / w.sum(1), np.nan)
-    return probs, quality, measurements
+        measured_quality[name] = np.where(
+            coverage > 0, (w @ window_quality) / np.maximum(coverage, lengths), 0.0
+        )
+    return probs, quality, measurements, measured_quality
 
 
 def supported_mask(track: Track, labels: Sequence[str] = CANONICAL_LABELS) -> np.ndarray:
@@ -164,10 +180,12 @@ def align_tracks(
     measurements: dict[str, dict[str, np.ndarray]] = {}
     other_probs: dict[str, dict[str, np.ndarray]] = {}
     other_quality: dict[str, np.ndarray] = {}
+    measurement_quality: dict[str, dict[str, np.ndarray]] = {}
     for track in tracks:
         extra = [label for label in track.labels if label not in CANONICAL_LABELS]
-        p, q, m = resample_track(track, grid, [*CANONICAL_LABELS, *extra])
+        p, q, m, mq = _resample(track, grid, [*CANONICAL_LABELS, *extra])
         measurements[track.name] = m
+        measurement_quality[track.name] = mq
         if extra:
             other_probs[track.name] = {
                 label: p[:, len(CANONICAL_LABELS) + k] for k, label in enumerate(extra)
@@ -183,4 +201,4 @@ def align_tracks(
             quality[:, j] = np.where(has, q, 0.0)
             supported[j] = mask
     fusion_input = FusionInput([t.name for t in emotion], probs, quality, supported)
-    return AlignedTracks(grid, fusion_input, measurements, other_probs, other_quality)
+    return AlignedTracks(grid, fusion_input, measurements, other_probs, other_quality, measurement_quality)

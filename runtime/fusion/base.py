@@ -18,6 +18,7 @@ from runtime.fusion.align import FusionInput, align_tracks
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 NO_EVIDENCE = "no modality made a claim"
+NO_USED_EVIDENCE = "no modality this method fuses made a claim"
 
 
 class Fuser:
@@ -25,6 +26,9 @@ class Fuser:
 
     name = "base"
     learned = False
+    # A window's result depends on the windows before it (attention's causal context): ``fuse`` hands such a
+    # method every grid window, claim or none, so the context is the last windows of time, as in live mode.
+    temporal = False
 
     def fit(self, data: FusionInput, targets: np.ndarray) -> Fuser:
         """Learn from training windows (``targets``: canonical label index per window). Rules need nothing."""
@@ -40,6 +44,19 @@ class Fuser:
     def prepare(self, tracks: Sequence[Track]) -> None:
         """Read what a method needs from the tracks themselves (e.g. their model cards) before fusing."""
 
+    def uses(self, data: FusionInput) -> np.ndarray:
+        """(n_modalities,) bool: the modalities whose evidence this method takes (a weight above 0, an input it
+        was trained on). A window where none of them claims gets no claim, whatever the others say."""
+        return np.ones(len(data.modalities), dtype=bool)
+
+    def context_windows(self) -> int:
+        """How many grid windows, the judged one and those before it, a window's result depends on."""
+        return 1
+
+    def ignores(self, modality: str) -> str:
+        """Why this method takes nothing from ``modality`` (for the window's reason)."""
+        return f"not used by {self.name} fusion"
+
     def fuse(
         self,
         tracks: Sequence[Track],
@@ -53,11 +70,17 @@ class Fuser:
         self.prepare(tracks)
         aligned = align_tracks(tracks, window_s, hop_s, grid)
         data = aligned.emotion
-        has = data.present.any(1)
+        used = self.uses(data) if data.modalities else np.zeros(0, dtype=bool)
+        has = data.present[:, used].any(1)
         probs = np.full((data.n_windows, len(CANONICAL_LABELS)), np.nan)
-        if data.modalities and has.any():
-            probs[has] = self.fuse_arrays(data.subset(has))
-        quality = evidence_quality(data)
+        if has.any():
+            if self.temporal:
+                # Every grid window, so a window's context is the windows of time before it (a no-claim window
+                # is an absent input there), exactly what live mode gives it.
+                probs[has] = self.fuse_arrays(data)[has]
+            else:
+                probs[has] = self.fuse_arrays(data.subset(has))
+        quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
         flags, divergence, reasons = incongruence(data, **(incongruence_settings or {}))
         supported = data.supported.any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
@@ -81,7 +104,13 @@ class Fuser:
                     )
                 )
             else:
-                windows.append(Window(start_s, end_s, None, 0.0, NO_EVIDENCE, measurements))
+                ignored = [
+                    f"{modality} ({self.ignores(modality)})"
+                    for j, modality in enumerate(data.modalities)
+                    if data.present[i, j] and not used[j]
+                ]
+                reason = f"{NO_USED_EVIDENCE}; ignored: {', '.join(ignored)}" if ignored else NO_EVIDENCE
+                windows.append(Window(start_s, end_s, None, 0.0, reason, measurements))
         return Track(
             name="fused",
             labels=list(CANONICAL_LABELS),
@@ -101,13 +130,15 @@ class Fuser:
         )
 
 
-def evidence_quality(data: FusionInput) -> np.ndarray:
-    """How much evidence stood behind each window: the mean quality over the emotion modalities, so a window
-    with every modality at full quality scores 1 and one with half the modalities missing scores at most
-    0.5."""
-    if not data.modalities:
+def evidence_quality(data: FusionInput, used: np.ndarray | None = None) -> np.ndarray:
+    """How much evidence stood behind each window: the mean quality over the emotion modalities the method
+    fuses (``used``, default all), so a window with every one at full quality scores 1 and one with half of
+    them missing scores at most 0.5. A modality the method ignores (weight 0, not a learned fuser's input)
+    adds nothing to the quality either."""
+    used = np.ones(len(data.modalities), dtype=bool) if used is None else np.asarray(used, dtype=bool)
+    if not used.any():
         return np.zeros(data.n_windows)
-    return data.quality.mean(1)
+    return data.quality[:, used].mean(1)
 
 
 def per_label_weights(data: FusionInput, weights: np.ndarray, use_quality: bool) -> np.ndarray:

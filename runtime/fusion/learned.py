@@ -20,6 +20,7 @@ from runtime.fusion.base import Fuser, normalise_rows
 
 TOKEN_FEATURES = 10  # 8 log-probabilities, quality, present
 PROB_FLOOR = 1e-4
+DEFAULT_CONTEXT = 8  # windows of causal context, when an attention card does not say
 
 
 def modality_tokens(data: FusionInput) -> np.ndarray:
@@ -79,7 +80,7 @@ class _OnnxFuser(Fuser):
         if self._loaded is None:
             from runtime.models import load_model
 
-            self._loaded = load_model(self.model, variant=self.variant, backend=self.backend)
+            self._loaded = load_model(self.model, variant=self.variant, backend=self.backend, labels_output=0)
             if "modalities" not in self._loaded.card.extra:
                 raise InputError(self._loaded.card.folder, "fusion model card lacks 'modalities'")
         return self._loaded
@@ -87,6 +88,16 @@ class _OnnxFuser(Fuser):
     @property
     def modalities(self) -> list[str]:
         return list(self._runner().card.extra["modalities"])
+
+    def uses(self, data: FusionInput) -> np.ndarray:
+        """Its own inputs (its card's modalities); in fallback, what quality fusion uses. A ``face-2`` track (with
+        ``face.person = "all"``) is not an input: where only such tracks claim, the fused window makes no claim."""
+        if self._fallback is not None:
+            return self._fallback.uses(data)
+        return np.array([m in self.modalities for m in data.modalities], dtype=bool)
+
+    def ignores(self, modality: str) -> str:
+        return f"not an input of fusion-{self.name}"
 
     def prepare(self, tracks) -> None:
         """Fall back to quality-aware fusion when the tracks do not come from the arm models this fuser was
@@ -166,6 +177,7 @@ class AttentionFusion(_OnnxFuser):
 
     name = "attention"
     default_model = "fusion-attention"
+    temporal = True
 
     def fit(self, data: FusionInput, targets: np.ndarray) -> AttentionFusion:
         from export.fusion.learn import train_attention
@@ -173,13 +185,26 @@ class AttentionFusion(_OnnxFuser):
         self._fit_into(train_attention, data, targets)
         return self
 
+    def context_windows(self) -> int:
+        if self._fallback is not None:
+            return self._fallback.context_windows()
+        architecture = self._runner().card.extra.get("architecture", {})
+        return max(int(architecture.get("context_windows", DEFAULT_CONTEXT)), 1)
+
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
+        """Each window from its own context, the last ``context_windows`` windows of its session (an absent
+        window stays an absent input), one graph run per window. One run over a whole session would give the
+        same result in float, but the INT8 graph quantizes its activations with a scale taken over all the
+        windows it is given (DynamicQuantizeLinear), so a window would move with later ones and differ from live
+        mode; one context at a time it is causal and equal to live mode."""
         if self._fallback is not None:
             return self._fallback.fuse_arrays(data)
         runner = self._runner()
+        context = self.context_windows()
         tokens = modality_tokens(data.select(self.modalities))
         out = np.zeros((data.n_windows, len(data.labels)))
         for part in sequence_slices(data.sequence):
-            (probs, *_) = runner.run({"tokens": tokens[part][None]})
-            out[part] = np.asarray(probs, dtype=np.float64)[0]
+            for i in range(part.start, part.stop):
+                (probs, *_) = runner.run({"tokens": tokens[max(part.start, i - context + 1) : i + 1][None]})
+                out[i] = np.asarray(probs, dtype=np.float64)[0, -1]
         return normalise_rows(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,16 +26,51 @@ class MeanFusion(Fuser):
         return linear_pool(data, np.ones(data.supported.shape))
 
 
+def check_weights(weights: Mapping[str, float], source: str = "--weights") -> dict[str, float]:
+    """Fixed fusion weights as numbers, refused in one line (``InputError``) when one is negative or not a finite
+    number, when every one is 0 (nothing would be fused) or when they are too large to add up."""
+    from runtime.errors import InputError
+
+    out = {}
+    for name, value in weights.items():
+        try:
+            weight = float(value)
+        except (TypeError, ValueError):
+            weight = math.nan
+        if not (math.isfinite(weight) and weight >= 0):
+            raise InputError(source, f"weight {name}={value!r} is not a finite non-negative number")
+        out[str(name)] = weight
+    if out and not any(w > 0 for w in out.values()):
+        raise InputError(source, "every weight is 0: no modality would be fused (give at least one a weight > 0)")
+    if not math.isfinite(sum(out.values())):
+        raise InputError(source, "weights too large to add up; give relative weights such as audio=0.3,face=0.7")
+    return out
+
+
 class WeightedFusion(Fuser):
-    """Fixed weights per modality (``--weights audio=0.3,face=0.7``); an unnamed modality weighs 1."""
+    """Fixed weights per modality (``--weights audio=0.3,face=0.7``); an unnamed modality weighs 1.
+
+    A modality of weight 0 is ignored: a window where only such modalities claim gets no claim.
+    """
 
     name = "weighted"
 
     def __init__(self, weights: Mapping[str, float] | None = None):
-        self.weights = dict(weights or {})
+        self.weights = check_weights(weights or {}, "weights")
+
+    def _weight(self, modality: str) -> float:
+        return self.weights.get(modality, 1.0)
+
+    def uses(self, data: FusionInput) -> np.ndarray:
+        return np.array([self._weight(m) > 0 for m in data.modalities], dtype=bool)
+
+    def ignores(self, modality: str) -> str:
+        return "weight 0"
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
-        w = np.array([[self.weights.get(m, 1.0)] * len(data.labels) for m in data.modalities])
+        w = np.array([[self._weight(m)] * len(data.labels) for m in data.modalities], dtype=float)
+        if w.size and w.max() > 0:
+            w = w / w.max()  # only ratios matter; this keeps huge or tiny weights from overflowing or underflowing
         return linear_pool(data, w)
 
     def describe(self) -> dict[str, Any]:
@@ -58,28 +94,95 @@ def find_metric(metrics: Any, keys: Sequence[str]) -> Any:
     return None
 
 
-def card_metrics(track: Track) -> dict[str, Any] | None:
-    """UA and per-class recall from the model card behind a track, or None when it has none."""
+def variant_metrics(metrics: Any, variant: str, variants: Sequence[str]) -> Any:
+    """The part of a card's metrics that measures ``variant`` at window level where the card has it.
+
+    A card that measures its variants apart (the audio card's ``session/window``, ``session/clip``,
+    ``none/window``, ...; a fusion card's ``float``/``int8``) gives the entry of the track's variant, window level
+    first (fusion works on windows), then clip level, then any other; a card that splits by variant but not for
+    this one gives None (another variant's figure does not describe it). A card that does not split by variant
+    gives its metrics as they are."""
+    found: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            head = str(key).split("/", 1)[0]
+            if head in variants and isinstance(value, Mapping):
+                found.setdefault(str(key), value)
+            else:
+                walk(value)
+
+    walk(metrics)
+    if not found:
+        return metrics
+    for key in (f"{variant}/window", f"{variant}/clip", variant):
+        if key in found:
+            return found[key]
+    mine = [value for key, value in found.items() if key.split("/", 1)[0] == variant]
+    return mine[0] if mine else None
+
+
+def track_card(track: Track) -> tuple[Any, str]:
+    """The model card behind a track, and "" — or None and why not.
+
+    The card is the one the track's model identity names: a ``card``/``folder`` location when the identity
+    records one, else the model id (a folder or ``models/<id>``). It must be that model: a card of another version
+    or checksum (a model loaded from a folder, retrained under the same id) is not used.
+    """
     from runtime.errors import InputError
     from runtime.models import load_card
 
-    model_id = track.model.get("id") if isinstance(track.model, Mapping) else None
-    if not model_id:
-        return None
+    identity = track.model if isinstance(track.model, Mapping) else {}
+    model_id = identity.get("id")
+    location = identity.get("card") or identity.get("folder") or model_id
+    if not location:
+        return None, "the track names no model"
     try:
-        card = load_card(model_id)
+        card = load_card(location)
     except InputError:
-        return None
-    ua = find_metric(card.metrics, UA_KEYS)
-    recall = find_metric(card.metrics, RECALL_KEYS)
+        return None, f"no model card for {location!r}"
+    version = identity.get("version")
+    if version and str(version) != str(card.version):
+        return None, f"the card found for {model_id!r} is version {card.version}, the track's model {version}"
+    variant = str(identity.get("variant") or "default")
+    expected, recorded = identity.get("sha256"), card.sha256.get(variant)
+    if expected and recorded and expected != recorded:
+        return None, f"the card found for {model_id!r} has another checksum for variant {variant!r}"
+    return card, ""
+
+
+def card_metrics(track: Track) -> dict[str, Any] | None:
+    """UA and per-class recall from the model card behind a track (``track_card``), for the track's variant at
+    window level where the card measures it (``variant_metrics``), or None when there is no such figure."""
+    return card_metrics_or_reason(track)[0]
+
+
+def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
+    card, reason = track_card(track)
+    if card is None:
+        return None, reason
+    identity = track.model if isinstance(track.model, Mapping) else {}
+    variant = str(identity.get("variant") or "default")
+    metrics = variant_metrics(card.metrics, variant, [*card.files, "default"])
+    if metrics is None:
+        return None, f"{card.id} {card.version} card has no figures for variant {variant!r}"
+    ua = find_metric(metrics, UA_KEYS)
+    recall = find_metric(metrics, RECALL_KEYS)
     if not isinstance(ua, (int, float)):
-        return None
+        return None, f"{card.id} {card.version} card has no UA"
     recall = (
         {k: float(v) for k, v in recall.items() if k in CANONICAL_LABELS}
         if isinstance(recall, Mapping)
         else {}
     )
-    return {"ua": float(ua), "per_class_recall": recall, "source": f"{card.id} {card.version} card"}
+    found = {"ua": float(ua), "per_class_recall": recall, "source": f"{card.id} {card.version} card"}
+    for key in ("temperature", "contradiction_threshold"):  # the product of experts' calibration, if recorded
+        value = find_metric(metrics, (key,))
+        if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+            found[key] = float(value)
+    return found, ""
 
 
 class AccuracyWeightedFusion(Fuser):
@@ -94,6 +197,7 @@ class AccuracyWeightedFusion(Fuser):
     def __init__(self, per_class: bool = False, metrics: Mapping[str, Mapping[str, Any]] | None = None):
         self.per_class = per_class
         self.metrics = dict(metrics or {})
+        self.unmeasured: dict[str, str] = {}  # modality → why no card figure weighs it (it weighs 1)
         if per_class:
             self.name = "accuracy-class"
 
@@ -102,11 +206,15 @@ class AccuracyWeightedFusion(Fuser):
         return self
 
     def prepare(self, tracks: Sequence[Track]) -> None:
+        from runtime.fusion.align import is_emotion_track
+
         for track in tracks:
             if track.name not in self.metrics:
-                found = card_metrics(track)
+                found, why = card_metrics_or_reason(track)
                 if found is not None:
                     self.metrics[track.name] = found
+                elif is_emotion_track(track):
+                    self.unmeasured[track.name] = why
 
     def weights(self, data: FusionInput) -> np.ndarray:
         w = np.ones(data.supported.shape)
@@ -126,7 +234,10 @@ class AccuracyWeightedFusion(Fuser):
         return linear_pool(data, self.weights(data))
 
     def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "metrics": self.metrics}
+        out = {**super().describe(), "metrics": self.metrics}
+        if self.unmeasured:
+            out["unmeasured"] = dict(self.unmeasured)
+        return out
 
 
 class QualityAwareFusion(AccuracyWeightedFusion):

@@ -123,6 +123,25 @@ def test_body_activation_without_labels_contributes_to_arousal():
     assert out.windows[0].measurements["arousal"] > 0.3
 
 
+def test_body_activation_moves_arousal_by_its_window_quality():
+    # A body window of quality 0.078 (the pose barely seen) must not pull arousal as a full-quality one would.
+    angry = Track("audio", windows=[Window(0.0, 2.0, probs_for("angry", 0.9), 1.0)])
+    grid = [(0.0, 2.0)]
+    alone = make_fuser("mean").fuse([angry], grid=grid).windows[0].measurements["arousal"]
+    by_quality = {}
+    for quality in (0.078, 1.0):
+        body = Track("body", labels=[], windows=[Window(0.0, 2.0, None, quality, "", {"activation": 0.1})])
+        fused = make_fuser("mean").fuse([angry, body], grid=grid, arousal_from=["body.activation"])
+        by_quality[quality] = fused.windows[0].measurements
+    activation = by_quality[1.0]["arousal_body_activation"]  # 2 * 0.1 - 1
+    assert activation == pytest.approx(-0.8)
+    for quality, measured in by_quality.items():
+        assert measured["arousal"] == pytest.approx((alone + quality * activation) / (1 + quality))
+    unmeasured = Track("body", labels=[], windows=[Window(0.0, 2.0, None, 0.0, "no pose", {"activation": 0.1})])
+    fused = make_fuser("mean").fuse([angry, unmeasured], grid=grid, arousal_from=["body.activation"])
+    assert fused.windows[0].measurements["arousal"] == pytest.approx(alone)
+
+
 def test_fusion_runs_as_the_default_settings_say_and_only_when_due():
     settings = load_settings(None)
     targets = [L["angry"]] * 6

@@ -184,3 +184,112 @@ def test_unknown_method_is_an_input_error_naming_the_choices():
     with pytest.raises(InputError, match="product"):
         make_fuser("median")
     assert {"mean", "weighted", "accuracy", "quality", "product", "stacking", "attention"} <= set(FUSERS)
+
+
+def _labelled_track(name: str, label: str, n: int, hop_s: float, labels=CANONICAL_LABELS, start_s: float = 0.0,
+                    quality: float = 1.0) -> Track:
+    from runtime.track import Window
+
+    row = [0.1 / (len(labels) - 1)] * len(labels)
+    row[list(labels).index(label)] = 0.9
+    windows = [Window(round(start_s + i * hop_s, 6), round(start_s + i * hop_s + 2.0, 6), list(row), quality)
+               for i in range(n)]
+    unsupported = [label for label in CANONICAL_LABELS if label not in labels]
+    return Track(name, list(labels), windows, unsupported, {"id": f"synthetic-{name}"})
+
+
+def test_a_window_where_only_zero_weight_modalities_claim_makes_no_claim():
+    face_labels = [label for label in CANONICAL_LABELS if label != "calm"]
+    audio = _labelled_track("audio", "sad", 20, 0.5)  # 0-11.5 s
+    face = _labelled_track("face", "happy", 4, 1.0, face_labels)  # 0-5 s only
+    fused = make_fuser("weighted", weights={"audio": 0.0, "face": 1.0}).fuse([audio, face])
+    by_start = {w.start_s: w for w in fused.windows}
+    late = by_start[5.0]  # 5-7 s: only the voice, weighted 0, speaks
+    assert late.probs is None and late.quality == 0.0
+    assert "audio (weight 0)" in late.reason and "valence" not in late.measurements
+    early = by_start[0.0]
+    assert int(np.argmax(early.probs)) == L["happy"]
+    assert early.quality == pytest.approx(1.0)  # the face, the one modality fused, at full quality
+
+
+@pytest.mark.parametrize("text", ["audio=0,face=0", "audio=0", "audio=inf,face=1", "audio=nan",
+                                  "audio=1e308,face=1e308", "audio=1e999"])
+def test_parse_weights_refuses_all_zero_infinite_and_overflowing_weights(text):
+    with pytest.raises(InputError) as error:
+        parse_weights(text)
+    assert str(error.value).startswith("--weights: ") and "\n" not in str(error.value)
+
+
+def test_weighted_fusion_refuses_bad_weights_given_directly():
+    for bad in ({"audio": -1.0}, {"audio": 0.0, "face": 0.0}, {"audio": float("inf")}):
+        with pytest.raises(InputError):
+            make_fuser("weighted", weights=bad)
+    # Huge or tiny weights are only ratios: no overflow, no underflow.
+    data = inputs([[one_hotish("angry", 0.6), one_hotish("happy", 0.7)]])
+    for scale in (1e300, 1e-300):
+        w = {"audio": 0.8 * scale, "face": 0.2 * scale}
+        assert make_fuser("weighted", weights=w).fuse_arrays(data) == pytest.approx(
+            make_fuser("weighted", weights={"audio": 0.8, "face": 0.2}).fuse_arrays(data)
+        )
+
+
+@pytest.mark.parametrize("method", ["mean", "quality", "stacking"])
+def test_weights_for_a_method_that_ignores_them_are_refused(method):
+    from runtime.fusion import fuse_with_settings
+    from runtime.fusion.live import LiveFusion
+
+    section = {"method": method, "weights": "audio=0.3,face=0.7", "window_s": 2.0, "hop_s": 0.5,
+               "incongruence_confidence": 0.5, "incongruence_divergence": 0.4, "model": ""}
+    audio = _labelled_track("audio", "sad", 4, 0.5)
+    for build in (lambda: fuse_with_settings([audio], section), lambda: LiveFusion.from_settings(section)):
+        with pytest.raises(InputError, match="fusion.weights: only the 'weighted' method takes weights"):
+            build()
+
+
+def _voice_card(folder, version="2"):
+    folder.mkdir(exist_ok=True)
+    (folder / "card.json").write_text(json.dumps({
+        "id": "voice-model", "version": version, "task": "voice-emotion", "labels": list(CANONICAL_LABELS),
+        "files": {"session": "session.onnx", "none": "none.onnx"},
+        "sha256": {"session": "a" * 64, "none": "b" * 64},
+        "metrics": {"cv": {
+            "session/clip": {"ua": 0.72, "recall": {"sad": 0.7}},
+            "session/window": {"ua": 0.66, "recall": {"sad": 0.6}, "temperature": 1.5},
+            "none/clip": {"ua": 0.60},
+            "none/window": {"ua": 0.55, "recall": {"sad": 0.5}},
+        }},
+    }))
+    return folder
+
+
+@pytest.mark.parametrize(("identity", "ua"), [
+    ({"variant": "session", "version": "2", "sha256": "a" * 64}, 0.66),  # window level, the track's variant
+    ({"variant": "none", "version": "2", "sha256": "b" * 64}, 0.55),  # the baseline-free variant's own figure
+    ({"variant": "session", "version": "3"}, None),  # another version under the same id: not its card
+    ({"variant": "session", "version": "2", "sha256": "c" * 64}, None),  # another file, same version
+])
+def test_accuracy_weights_come_from_the_card_and_variant_of_the_tracks_own_model(tmp_path, identity, ua):
+    folder = _voice_card(tmp_path / "voice-model")
+    track = _labelled_track("audio", "sad", 2, 0.5)
+    track.model = {"id": str(folder), **identity}
+    found = card_metrics(track)
+    if ua is None:
+        assert found is None
+        fuser = AccuracyWeightedFusion()
+        fuser.prepare([track])
+        assert "audio" not in fuser.metrics and fuser.describe()["unmeasured"]["audio"]
+    else:
+        assert found["ua"] == pytest.approx(ua)
+        assert found.get("temperature") == (1.5 if identity["variant"] == "session" else None)
+
+
+def test_accuracy_weights_skip_a_shipped_card_of_another_version():
+    from runtime.models import load_card
+
+    shipped = load_card("audio-emotion")
+    track = _labelled_track("audio", "sad", 2, 0.5)
+    track.model = {"id": "audio-emotion", "variant": "session", "version": "retrained-elsewhere"}
+    assert card_metrics(track) is None
+    track.model = {"id": "audio-emotion", "variant": "session", "version": shipped.version,
+                   "sha256": shipped.sha256.get("session", "")}
+    assert card_metrics(track)["ua"] == pytest.approx(shipped.metrics["cv"]["session/window"]["ua"])

@@ -1,0 +1,113 @@
+"""The shipped learned fusers on tracks of the shipped arm models: no claim where none of their own inputs
+claims, and attention equal in file and live mode, window by window, across a gap."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from runtime.fusion import make_fuser
+from runtime.fusion.live import LiveFusion
+from runtime.models import load_card
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+FACE_LABELS = [label for label in CANONICAL_LABELS if label != "calm"]
+
+
+def _row(labels, label: str, p: float) -> list[float]:
+    row = [(1 - p) / (len(labels) - 1)] * len(labels)
+    row[list(labels).index(label)] = p
+    return row
+
+
+def _shipped_identity(model_id: str, variant: str = "default") -> dict[str, str]:
+    card = load_card(model_id)
+    return {"id": model_id, "version": card.version, "variant": variant, "sha256": card.sha256.get(variant, "")}
+
+
+def _voice(n: int, label_at, quality: float = 1.0) -> Track:
+    """Audio windows every 0.5 s, 2 s long; ``label_at(start_s)`` → (label, p) or None for no claim."""
+    windows = []
+    for i in range(n):
+        start = round(i * 0.5, 6)
+        said = label_at(start)
+        windows.append(Window(start, start + 2.0, None if said is None else _row(CANONICAL_LABELS, *said),
+                              0.0 if said is None else quality, "too little speech" if said is None else ""))
+    return Track("audio", list(CANONICAL_LABELS), windows, [], _shipped_identity("audio-emotion", "session"))
+
+
+def _face(name: str, n: int, label_at) -> Track:
+    windows = []
+    for i in range(n):
+        start = float(i)
+        said = label_at(start)
+        windows.append(Window(start, start + 2.0, None if said is None else _row(FACE_LABELS, *said),
+                              0.0 if said is None else 0.9, "no face" if said is None else ""))
+    return Track(name, list(FACE_LABELS), windows, ["calm"], _shipped_identity("face-expression"))
+
+
+def _gap_session() -> list[Track]:
+    """A sad voice, nothing at all from 10 to 21 s, then a neutral voice; a happy face up to 8 s."""
+    def voice(start):
+        if start < 10.0:
+            return "sad", 0.9
+        return None if start < 21.0 else ("neutral", 0.4)
+
+    return [_voice(80, voice), _face("face", 40, lambda start: ("happy", 0.9) if start < 8.0 else None)]
+
+
+@pytest.mark.parametrize("variant", ["default", "float"])
+def test_attention_file_and_live_mode_agree_window_by_window_across_a_gap(variant):
+    tracks = _gap_session()
+
+    def fuser():
+        out = make_fuser("attention")
+        out.variant = variant
+        return out
+
+    whole = fuser().fuse(tracks)
+    assert "fallback" not in whole.model
+    live = LiveFusion(fuser())
+    for window in whole.windows:
+        live_window = live.window(tracks, window.start_s, window.end_s)
+        if window.probs is None:
+            assert live_window.probs is None
+            continue
+        assert live_window.probs == pytest.approx(window.probs, abs=1e-6), window.start_s
+        assert live_window.quality == pytest.approx(window.quality)
+    # After 11 s of silence the context holds nothing from before the gap: the neutral voice leads.
+    after = next(w for w in whole.windows if w.start_s == 21.0)
+    assert int(np.argmax(after.probs)) == CANONICAL_LABELS.index("neutral")
+
+
+def test_attention_in_file_mode_does_not_move_with_later_windows():
+    # The INT8 graph quantizes activations over what it is given: one context at a time keeps it causal.
+    tracks = _gap_session()
+    edited = copy.deepcopy(tracks)
+    for track in edited:
+        for window in track.windows:
+            if window.start_s >= 30.0 and window.probs is not None:
+                window.probs = list(np.roll(window.probs, 3))
+    before = make_fuser("attention").fuse(tracks)
+    after = make_fuser("attention").fuse(edited)
+    for a, b in zip(before.windows, after.windows, strict=True):
+        if a.end_s < 30.0 and a.probs is not None:
+            assert a.probs == b.probs, a.start_s
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention"])
+def test_learned_fuser_makes_no_claim_where_only_tracks_it_does_not_read_claim(method):
+    # face.person = "all": face-1 is not an input of a fuser trained on "audio" and "face".
+    audio = _voice(20, lambda start: ("angry", 0.9) if start < 4.0 else None, quality=0.8)
+    face_1 = _face("face-1", 10, lambda start: ("happy", 0.9))
+    fused = make_fuser(method).fuse([audio, face_1])
+    assert "fallback" not in fused.model
+    for window in fused.windows:
+        if window.start_s >= 5.5:  # the voice's last claim ends at 5.5 s: only face-1 speaks
+            assert window.probs is None and window.quality == 0.0, window.start_s
+            assert "face-1 (not an input of fusion-" in window.reason
+            assert "valence" not in window.measurements
+        elif window.start_s <= 2.0:
+            assert window.quality == pytest.approx(0.8)  # the voice, the one input here, at its quality
