@@ -1,10 +1,12 @@
 """Media files through PyAV's bundled FFmpeg: probing, decoding audio, extracting it to WAV.
 
-Every failure becomes an ``InputError`` that names the file and the problem.
+Every failure becomes an ``InputError`` that names the file and the problem. Damage inside a readable file is
+not one: ``StreamDecoder`` skips a corrupt packet (its time becomes a gap) and says that a file was cut short.
 """
 
 from __future__ import annotations
 
+import logging
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ import numpy as np
 from runtime.errors import InputError
 from runtime.files import check_output_file
 from runtime.timeline import write_atomically
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SAMPLE_RATE_HZ = 16000
 
@@ -73,7 +77,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
         resampler = av.AudioResampler(format="fltp", rate=sample_rate_hz)  # the source's channels, planar
         emitted, skip, next_s = 0, 0, None
         try:
-            for frame in container.decode(stream):
+            for frame in StreamDecoder(path, container, stream).frames():
                 start_s = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
                 if next_s is None and start_s is not None:
                     lead = int(round(start_s * sample_rate_hz))
@@ -94,10 +98,114 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
                 block = _mono(out)[skip:]
                 emitted += block.size
                 yield block
-        except av.error.FFmpegError as error:
+        except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
+
+
+# A stream that ends more than this before the duration its container declares was cut short (a truncated file);
+# less is the length of the last frame, which some containers leave out.
+CUT_SHORT_S = 1.0
+# Containers whose header states the duration; elsewhere FFmpeg may guess it from the bitrate, which proves no cut.
+DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
+
+
+class StreamDecoder:
+    """The frames of one stream of an open file, decoded packet by packet so that damage costs only itself.
+
+    A packet that fails to decode is skipped and counted (``corrupt``): its time becomes a gap. The 1st, 10th,
+    100th... are logged with the file and the time, and the total at the end, so a file damaged throughout gives a
+    few lines, not one a packet. A container unreadable past a point, or a file that ends well before the duration
+    its header declares (cut short), ends the stream with ``stopped_reason`` set and one line logged. A stream of
+    which nothing decodes is an ``InputError``.
+    """
+
+    def __init__(self, path: Path, container, stream):
+        self.path = path
+        self.container = container
+        self.stream = stream
+        self.decoded = 0  # frames out of the decoder
+        self.corrupt = 0  # packets (or frames, see ``skip``) left out as corrupt
+        self.stopped_reason = ""
+        self._last_s = 0.0  # the time of this stream's latest packet
+        self._stream_end_s = 0.0  # where this stream's packets end
+        self._file_end_s = 0.0  # where any stream's packets end: one stream may be shorter than the file
+        self._logged = 0  # corrupt packets counted when the last line was logged
+        self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
+
+    def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
+        for packet in self._packets():
+            try:
+                frames = packet.decode()
+            except (av.error.FFmpegError, ValueError) as error:
+                self.skip(_packet_s(packet), _short(error))
+                continue
+            self.decoded += len(frames)
+            yield from frames
+        self._finish()
+
+    def skip(self, t_s: float | None, detail: str, what: str = "packet") -> None:
+        """Count a corrupt packet (or a decoded frame the caller cannot use) at ``t_s`` on the file's clock."""
+        self.corrupt += 1
+        if self.corrupt < self._next_line_at:
+            return
+        so_far = f", {self.corrupt} so far" if self.corrupt > 1 else ""
+        # "near": with frame threads a decoder reports a bad packet a few packets later.
+        at_s = max(0.0, self._last_s if t_s is None else t_s)
+        log.warning("%s: skipped a corrupt %s %s near %.1f s (%s%s)", self.path, self.stream.type, what, at_s,
+                    detail, so_far)
+        self._logged, self._next_line_at = self.corrupt, self._next_line_at * 10
+
+    def _packets(self) -> Iterator[av.Packet]:
+        demuxer = self.container.demux()  # every stream's packets: the file's end is where the longest one ends
+        while True:
+            try:
+                packet = next(demuxer)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as error:  # the container is broken past here: what was read is kept
+                self.stopped_reason = (f"the {self.stream.type} is unreadable after {self._last_s:.1f} s "
+                                       f"({_short(error)})")
+                flush = av.Packet()  # an empty packet: the frames the decoder still holds
+                flush.stream = self.stream
+                yield flush
+                return
+            start_s = _packet_s(packet)
+            if start_s is not None:
+                end_s = start_s + float((packet.duration or 0) * packet.time_base)
+                self._file_end_s = max(self._file_end_s, end_s)
+            if packet.stream.index == self.stream.index:
+                if start_s is not None:
+                    self._last_s, self._stream_end_s = start_s, max(self._stream_end_s, end_s)
+                yield packet
+
+    def _finish(self) -> None:
+        if self.decoded == 0 and (self.corrupt or self.stopped_reason):
+            problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
+            raise InputError(self.path, f"no {self.stream.type} could be decoded: {problem}")
+        if self.corrupt > self._logged:
+            log.warning("%s: skipped %d corrupt %s packets in all", self.path, self.corrupt, self.stream.type)
+        self.stopped_reason = self.stopped_reason or self._cut_short()
+        if self.stopped_reason:
+            log.warning("%s: %s", self.path, self.stopped_reason)
+
+    def _cut_short(self) -> str:
+        """Where the stream ended, when the file ends well before the duration its header declares; else ""."""
+        container = self.container
+        if not container.duration or not DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
+            return ""
+        declared_end_s = (container.duration + (container.start_time or 0)) / av.time_base
+        if self._file_end_s >= declared_end_s - CUT_SHORT_S:
+            return ""
+        return (f"cut short: the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
+                f"{declared_end_s:.1f} s the file declares")
+
+
+def _packet_s(packet: av.Packet) -> float | None:
+    """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
+    stamp = packet.pts if packet.pts is not None else packet.dts
+    return float(stamp * packet.time_base) if stamp is not None and packet.time_base else None
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Small media files made on the spot with PyAV, for tests: tones, speech slices, videos with or without audio."""
+"""Small media files made on the spot with PyAV, for tests: tones, speech slices, videos with or without audio,
+and the same damaged (a corrupt packet) or cut short."""
 
 from __future__ import annotations
 
@@ -76,3 +77,40 @@ def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int, layout: str =
     frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format=fmt, layout=layout)
     frame.sample_rate = sample_rate_hz
     return frame
+
+
+def damage(path: Path, kind: str, at_s: float | None = None) -> list[float]:
+    """Zero the bytes of the ``kind`` ("audio" or "video") packet nearest ``at_s`` (every one when None), as a
+    recording damaged there; returns the times of the packets damaged. Only payloads are touched, so the container
+    stays readable: what fails is decoding (check it with ``undecodable_s``)."""
+    with av.open(str(path)) as container:
+        packets = [(float(p.pts * p.time_base), p.pos, bytes(p)) for p in container.demux(**{kind: 0})
+                   if p.size and p.pts is not None]
+    if at_s is not None:
+        packets = [min(packets, key=lambda p: abs(p[0] - at_s))]
+    data = bytearray(path.read_bytes())
+    for _, pos, payload in packets:
+        start = data.find(payload, pos)  # Matroska's pos is its block's, a few header bytes before the payload
+        assert 0 <= start - pos < 32, "payload not found where the packet lies"
+        data[start:start + len(payload)] = bytes(len(payload))
+    path.write_bytes(bytes(data))
+    return [t_s for t_s, _, _ in packets]
+
+
+def undecodable_s(path: Path, kind: str) -> list[float]:
+    """The times of the ``kind`` packets that PyAV alone fails to decode."""
+    failed = []
+    with av.open(str(path)) as container:
+        for packet in container.demux(**{kind: 0}):
+            try:
+                packet.decode()
+            except av.error.FFmpegError:
+                failed.append(float(packet.pts * packet.time_base))
+    return failed
+
+
+def cut_short(path: Path, fraction: float) -> Path:
+    """Keep the first ``fraction`` of the file's bytes, as a copy or an upload that stopped."""
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * fraction)])
+    return path

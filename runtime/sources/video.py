@@ -2,10 +2,12 @@
 
 File mode decodes every frame (codecs need that) but converts only the sampled ones: a frame is kept when
 its own timestamp reaches the next sampling instant, so variable-frame-rate files sample evenly in time.
-Rotation metadata (phone videos) is applied, frames that fail to decode are skipped and counted.
+Rotation metadata (phone videos) is applied, packets and frames that fail to decode are skipped and counted.
 
 Live mode (a camera, or a file replayed at real-time pace) reads in a thread and hands the consumer only the
 newest frame: a consumer slower than the sampling rate drops frames, counted, and never builds a backlog.
+A file, analysed or replayed, decodes through ``runtime.media.StreamDecoder`` either way, so a damaged one
+replays as it analyses: a corrupt packet is a gap, a file cut short is said.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class FrameStats:
     corrupt: int = 0
     dropped: int = 0
     rotation_deg: int = 0
-    stopped_reason: str = ""  # why a live source ended early ("" when it ran to its end)
+    stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
     gaps: list[tuple[float, float]] = field(default_factory=list)  # (start_s, end_s) without frames
 
     def to_dict(self) -> dict:
@@ -74,8 +76,9 @@ def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
 class FileVideoSource:
     """Frames of a recorded file sampled at ``sample_fps`` on the file's own clock.
 
-    Corrupt packets are skipped (``stats.corrupt``); a file with no video stream, or one that cannot be opened,
-    raises ``InputError``. Frames are scaled so that their longer side is at most ``max_side_px``.
+    Corrupt packets and frames are skipped (``stats.corrupt``); a file with no video stream, one that cannot be
+    opened, or one of which no frame decodes raises ``InputError``. Frames are scaled so that their longer side is
+    at most ``max_side_px``.
     """
 
     def __init__(self, path: str | Path, sample_fps: float = DEFAULT_SAMPLE_FPS,
@@ -88,7 +91,7 @@ class FileVideoSource:
         self.stats = FrameStats()
 
     def frames(self) -> Iterator[VideoFrame]:
-        from runtime.media import _existing_file, _open
+        from runtime.media import StreamDecoder, _existing_file, _open
 
         path = _existing_file(self.path)
         with _open(path) as container:
@@ -96,62 +99,42 @@ class FileVideoSource:
                 raise InputError(path, "has no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # frame threads: decoding is the file mode's largest cost
-            period_s = 1.0 / self.sample_fps
-            # Frames without a timestamp (a raw H.264 stream) are placed by their index at the stream's rate.
-            rate = stream.guessed_rate or stream.average_rate
-            stream_fps = float(rate) if rate else self.sample_fps
-            next_s = None
-            size = None
-            for packet in self._packets(container, stream):
-                try:
-                    decoded = packet.decode()
-                except (av.error.FFmpegError, ValueError):
-                    self._corrupt(packet)
-                    continue
-                for frame in decoded:
-                    self.stats.decoded += 1
-                    if frame.is_corrupt:
-                        self._corrupt(frame)
-                        continue
-                    t_s = float(frame.time) if frame.time is not None else (self.stats.decoded - 1) / stream_fps
-                    if next_s is None:
-                        next_s = t_s
-                    if t_s + 1e-6 < next_s:
-                        continue
-                    # Next instant on the sampling grid after this frame (a gap skips whole periods).
-                    next_s += period_s * max(1, int((t_s - next_s) / period_s + 1e-9) + 1)
-                    rotation_deg = int(round(getattr(frame, "rotation", 0) or 0))
-                    self.stats.rotation_deg = rotation_deg
-                    if size is None:
-                        size = _scaled_size(frame.width, frame.height, self.max_side_px)
-                    try:
-                        image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
-                    except (av.error.FFmpegError, ValueError):
-                        self._corrupt(frame)
-                        continue
-                    self.stats.sampled += 1
-                    yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
-
-    def _packets(self, container, stream):
-        demuxer = container.demux(stream)
-        while True:
+            decoder = StreamDecoder(path, container, stream)
             try:
-                packet = next(demuxer)
-            except StopIteration:
-                return
-            except av.error.FFmpegError as error:
-                # A broken container past this point: keep what was read, say so once.
-                self.stats.corrupt += 1
-                log.warning("%s: video stream unreadable after %d frames (%s)", self.path, self.stats.decoded,
-                            error)
-                return
-            yield packet
+                yield from self._sampled(decoder, stream)
+            finally:
+                self.stats.corrupt, self.stats.stopped_reason = decoder.corrupt, decoder.stopped_reason
 
-    def _corrupt(self, where) -> None:
-        if self.stats.corrupt == 0:
-            log.warning("%s: skipping corrupt video frame(s), first near %s", self.path,
-                        getattr(where, "pts", None))
-        self.stats.corrupt += 1
+    def _sampled(self, decoder, stream) -> Iterator[VideoFrame]:
+        period_s = 1.0 / self.sample_fps
+        # Frames without a timestamp (a raw H.264 stream) are placed by their index at the stream's rate.
+        rate = stream.guessed_rate or stream.average_rate
+        stream_fps = float(rate) if rate else self.sample_fps
+        next_s = None
+        size = None
+        for frame in decoder.frames():
+            self.stats.decoded += 1
+            if frame.is_corrupt:
+                decoder.skip(frame.time, "flagged by the decoder", "frame")
+                continue
+            t_s = float(frame.time) if frame.time is not None else (self.stats.decoded - 1) / stream_fps
+            if next_s is None:
+                next_s = t_s
+            if t_s + 1e-6 < next_s:
+                continue
+            # Next instant on the sampling grid after this frame (a gap skips whole periods).
+            next_s += period_s * max(1, int((t_s - next_s) / period_s + 1e-9) + 1)
+            rotation_deg = int(round(getattr(frame, "rotation", 0) or 0))
+            self.stats.rotation_deg = rotation_deg
+            if size is None:
+                size = _scaled_size(frame.width, frame.height, self.max_side_px)
+            try:
+                image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+            except (av.error.FFmpegError, ValueError) as error:
+                decoder.skip(t_s, str(error), "frame")
+                continue
+            self.stats.sampled += 1
+            yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
 
 
 def _sampling_slot(t_s: float, period_s: float) -> int:
@@ -237,13 +220,18 @@ class LiveVideoSource:
             raise InputError(self.device, f"cannot open camera ({error})") from None
 
     def _read(self, container) -> None:
+        from runtime.media import StreamDecoder
+
         period_s = 1.0 / self.sample_fps
         last_slot = -1
+        decoder = None
         try:
             with container:
                 stream = container.streams.video[0]
+                # A replayed file decodes as in file mode (a corrupt packet is a gap); a camera's read errors stop it.
+                decoder = StreamDecoder(Path(self.device), container, stream) if self.replay else None
                 size = None
-                for frame in container.decode(stream):
+                for frame in decoder.frames() if decoder else container.decode(stream):
                     if self._stop.is_set():
                         break
                     self.stats.decoded += 1
@@ -264,6 +252,8 @@ class LiveVideoSource:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue
                         self._latest, self._taken = VideoFrame(round(t_s, 6), image), False
                         self._fresh.notify()
+                else:  # read to its end, not stopped: a replayed file cut short says so
+                    self.stats.stopped_reason = decoder.stopped_reason if decoder else ""
         except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
             detail = str(error)
             if not isinstance(error, av.error.FFmpegError | OSError):
@@ -271,6 +261,7 @@ class LiveVideoSource:
             self.stats.stopped_reason = f"camera stopped ({detail})"
             log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, detail)
         finally:
+            self.stats.corrupt = decoder.corrupt if decoder else 0
             with self._fresh:
                 self._done.set()
                 self._fresh.notify()

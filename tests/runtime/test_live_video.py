@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 
@@ -7,6 +8,7 @@ from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live
 from tests.arms.face.video_factory import write_video
+from tests.media_factory import damage, undecodable_s
 
 EXAMPLE = "examples/session.mp4"  # a face with speech, bundled with the project
 
@@ -104,3 +106,19 @@ def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
                         on_line=lambda _line: None)
     assert "audio" not in [t.name for t in timeline.tracks]
     assert timeline.track("face").windows
+
+
+def test_a_replay_with_a_corrupt_packet_in_each_stream_plays_both_on_to_the_end(tmp_path):
+    path = tmp_path / "hit.mp4"
+    shutil.copy(EXAMPLE, path)
+    for kind in ("audio", "video"):
+        hit_s = damage(path, kind, at_s=1.5)
+        assert undecodable_s(path, kind) == hit_s  # one packet of each really is corrupt
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=path), duration_s=4.0,
+                        on_line=lambda _line: None)
+    audio, face = timeline.track("audio"), timeline.track("face")
+    assert audio.settings["status"] == "complete"  # was: "stopped early: ...: corrupt audio stream (...)"
+    assert audio.windows[-1].end_s == pytest.approx(4.0, abs=0.3)
+    frames = face.settings["frames"]
+    assert frames["stopped_reason"] == "" and frames["corrupt"] == 1  # was: "camera stopped (...)" at 1.5 s
+    assert face.windows[-1].end_s == pytest.approx(4.0, abs=0.3)

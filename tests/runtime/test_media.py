@@ -1,3 +1,5 @@
+import logging
+import re
 import wave
 
 import numpy as np
@@ -5,7 +7,8 @@ import pytest
 
 from runtime.errors import InputError
 from runtime.media import extract_audio, probe, read_audio
-from tests.media_factory import tone, write_media
+from runtime.sources.video import FileVideoSource
+from tests.media_factory import cut_short, damage, tone, undecodable_s, write_media
 
 CASES = [
     ("clip.mp4", "aac", "mpeg4"),
@@ -100,3 +103,49 @@ def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels
                                      "pcm_s16le"))
     assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(sound**2)), rel=0.01)
     assert np.abs(decoded).max() <= 0.5 + 1e-3  # no gain, so no clipping
+
+
+def test_a_corrupt_audio_packet_is_skipped_as_silence_and_the_sound_after_it_keeps_its_time(tmp_path, caplog):
+    sound = tone(10.0) / 6
+    sound[7 * 48000:] *= 6  # loud from 7 s
+    path = write_media(tmp_path / "hit.mkv", sound, 48000, "aac")
+    hit_s = damage(path, "audio", at_s=5.0)[0]
+    assert undecodable_s(path, "audio") == [hit_s]  # the file really holds one packet that does not decode
+    with caplog.at_level(logging.WARNING):
+        decoded = read_audio(path)  # was: "corrupt audio stream", and nothing of the file
+    assert decoded.size == pytest.approx(160000, abs=160)
+    assert _loud_from_s(decoded) == pytest.approx(7.0, abs=0.01)
+    lost = decoded[int((hit_s + 0.002) * 16000):][:250]  # the packet's 21 ms, less the resampler's smear
+    assert np.abs(lost).max() < 1e-3
+    assert len(caplog.records) == 1
+    assert caplog.records[0].getMessage().startswith(f"{path}: skipped a corrupt audio packet near 5.0 s (")
+
+
+def test_a_file_corrupt_throughout_is_one_clear_error_after_a_few_lines(tmp_path, caplog):
+    path = write_media(tmp_path / "ruined.mkv", tone(30.0), 48000, "aac", "libx264", video_s=30.0)
+    for kind in ("audio", "video"):
+        damaged = damage(path, kind)
+        assert len(undecodable_s(path, kind)) > 0.9 * len(damaged)
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(InputError, match=r"ruined.mkv: no video could be decoded: all \d+ packets are corrupt"):
+            list(FileVideoSource(path).frames())  # was: no frame and no error
+        with pytest.raises(InputError, match=r"ruined.mkv: no audio could be decoded: all \d+ packets are corrupt"):
+            read_audio(path)
+    for kind in ("audio", "video"):  # a line for the 1st, 10th, 100th... corrupt packet, not one each
+        assert 1 <= sum(f" {kind} " in r.getMessage() for r in caplog.records) <= 4
+
+
+@pytest.mark.parametrize(("name", "audio_codec"), [("cut.mkv", "aac"), ("cut.flac", "flac")])
+def test_an_audio_file_cut_short_is_said_and_what_it_holds_is_kept(tmp_path, caplog, name, audio_codec):
+    path = write_media(tmp_path / name, tone(10.0), 48000, audio_codec)
+    with caplog.at_level(logging.WARNING):
+        whole = read_audio(path)
+    assert not caplog.records  # the whole file: nothing to say
+    cut_short(path, 0.5)
+    with caplog.at_level(logging.WARNING):
+        kept = read_audio(path)  # was: no word of it (Matroska), "corrupt audio stream" and nothing kept (FLAC)
+    assert 4.0 < kept.size / 16000 < 6.0
+    assert np.array_equal(kept[:-1000], whole[:kept.size - 1000])  # the resampler's flush aside
+    said = rf"{re.escape(str(path))}: cut short: the audio ends at \d\.\d s of the 10\.0 s the file declares"
+    assert re.fullmatch(said, caplog.records[-1].getMessage())
+    assert len(caplog.records) <= 2  # FLAC's last, partial, packet is also said to be corrupt

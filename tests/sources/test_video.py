@@ -1,12 +1,15 @@
+import logging
+import re
 import time
 
 import numpy as np
 import pytest
 
+from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.sources.video import FileVideoSource, LiveVideoSource
 from tests.arms.face.video_factory import write_video
-from tests.media_factory import tone, write_media
+from tests.media_factory import cut_short, damage, tone, undecodable_s, write_media
 
 
 def test_file_source_samples_at_the_requested_rate_on_the_file_clock(tmp_path):
@@ -97,3 +100,49 @@ def test_frames_without_timestamps_are_placed_at_the_stream_rate(tmp_path):
     assert source.stats.decoded == 30
     assert times[0] == 0.0 and times[-1] == pytest.approx(1.8, abs=0.01)
     assert np.allclose(np.diff(times), 0.2, atol=0.01)
+
+
+def _instant_clock() -> SessionClock:
+    """A session clock whose waits take no time: a replay runs as fast as it decodes, each frame at its own time."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return SessionClock(monotonic=lambda: now[0], sleep=sleep)
+
+
+def _replay_and_file(path):
+    return LiveVideoSource(path, replay=True, clock=_instant_clock()), FileVideoSource(path, sample_fps=5.0)
+
+
+def test_a_replay_plays_on_past_a_corrupt_video_packet_as_file_analysis_does(tmp_path, caplog):
+    path = write_media(tmp_path / "hit.mkv", None, video_codec="libx264", video_s=4.0)
+    hit_s = damage(path, "video", at_s=2.0)[0]
+    assert undecodable_s(path, "video") == [hit_s]  # the file really holds one packet that does not decode
+    for source in _replay_and_file(path):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            times = [frame.t_s for frame in source.frames()]
+        assert times[-1] >= 3.6  # was (replay): "camera stopped" at the damage, and nothing after it
+        assert source.stats.corrupt == 1 and source.stats.stopped_reason == ""
+        assert len(caplog.records) == 1
+        assert caplog.records[0].getMessage().startswith(f"{path}: skipped a corrupt video packet near ")
+
+
+def test_a_video_cut_short_is_said_by_file_analysis_and_replay_alike(tmp_path, caplog):
+    path = write_media(tmp_path / "cut.mkv", tone(1.0), 48000, "aac", "libx264", video_s=8.0)
+    with caplog.at_level(logging.WARNING):
+        for source in _replay_and_file(path):
+            list(source.frames())
+            assert source.stats.stopped_reason == ""
+    assert not caplog.records  # whole, with a sound shorter than the picture: not cut short
+    cut_short(path, 0.7)
+    for source in _replay_and_file(path):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            times = [frame.t_s for frame in source.frames()]
+        assert 1.0 < times[-1] < 7.0  # what the file holds is kept; was: it ended there without a word
+        reason = source.stats.stopped_reason
+        assert re.fullmatch(r"cut short: the video ends at \d\.\d s of the 8\.0 s the file declares", reason)
+        assert [r.getMessage() for r in caplog.records] == [f"{path}: {reason}"]
