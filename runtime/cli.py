@@ -70,7 +70,7 @@ def _add_analyze(sub) -> None:
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml)")
-    p.add_argument("--audio-model", help="audio model id or folder (default: the shipped one)")
+    p.add_argument("--audio-model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--window-s", type=float, help="audio window length in seconds")
     p.add_argument("--hop-s", type=float, help="audio hop in seconds")
     p.add_argument("--speaker-baseline", choices=["session", "none"],
@@ -150,7 +150,7 @@ def _add_audio_commands(audio, train, export) -> None:
     p = audio.add_parser("classify", help="one emotion per audio file, with probabilities, to CSV")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
-    p.add_argument("--model", help="audio model id or folder (default: the shipped one)")
+    p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--speaker-baseline", choices=["none", "folder"], default="none",
                    help="'folder': the files of one folder are one speaker, judged against their own baseline")
     p.set_defaults(run=_run_audio_classify)
@@ -346,7 +346,8 @@ def _add_physio_commands(physio, train, export) -> None:
     p = physio.add_parser("classify", help="stress probability per window of a wearable recording, to CSV")
     p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
-    p.add_argument("--model", default="physio-stress", help="model id or folder (default: the shipped one)")
+    p.add_argument("--model", default="physio-stress",
+                   help="model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--window-s", type=float, help="window length in seconds (default: the model's own, 30 s)")
     p.add_argument("--hop-s", type=float, help="hop in seconds (default: the model's own, 5 s)")
     p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
@@ -393,7 +394,7 @@ def _add_face_body_commands(sub, train, export) -> None:
     p = face.add_parser("classify", help="one expression per image, with probabilities, to CSV")
     p.add_argument("paths", nargs="+", type=Path, help="images or folders (searched recursively)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
-    p.add_argument("--model", help="expression model id or folder (default: the shipped one)")
+    p.add_argument("--model", help="expression model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--cropped", action="store_true", help="images are aligned face crops: no detection")
     p.set_defaults(run=_run_face_classify)
 

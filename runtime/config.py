@@ -1,7 +1,9 @@
 """Settings: defaults here, a TOML file over them, command-line overrides over that; validated by key.
 
-Each section belongs to one part of the runtime. An unknown key or a value of the wrong type is an
-``InputError`` naming the file and the key, so a typo in a clinic's config never passes silently.
+Each section belongs to one part of the runtime. An unknown key, a value of the wrong type, a value outside what
+``RULES`` allows (a range, a choice; NaN and infinity never) or settings that contradict each other are an
+``InputError`` naming the file (or the command line) and the key, so a typo in a clinic's config never passes
+silently and nothing is found wrong after minutes of work.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +31,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "audio": {
         "enabled": True,
-        "model": "audio-emotion",  # a model id under models/, or a folder
+        "model": "audio-emotion",  # a model id under models/, or a folder path (./DIR)
         "sample_rate_hz": 16000,
         "window_s": 2.0,
         "hop_s": 0.5,
@@ -40,10 +42,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # face: expression + face geometry from sampled video frames (docs/face-body.md); no video stream, no track
     "face": {
         "enabled": True,
-        "model": "face-expression",  # expression model id or folder ("" = geometry only)
+        "model": "face-expression",  # expression model id, or a folder path (./DIR) ("" = geometry only)
         "detector": "face-detector",
         "landmarks": "face-landmarks",
-        "iris": "iris-landmarks",  # iris model id or folder ("" = no gaze measurements, head pose only)
+        "iris": "iris-landmarks",  # iris model id, or a folder path (./DIR) ("" = no gaze measurements, head pose only)
         "sample_fps": 5.0,
         "window_s": 2.0,
         "hop_s": 1.0,
@@ -68,17 +70,17 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     # physio: a wearable recording beside the video (--physio PATH); none given, no track (docs/physio.md)
     "physio": {
         "enabled": True,
-        "model": "physio-stress",  # a model id under models/, or a folder
+        "model": "physio-stress",  # a model id under models/, or a folder path (./DIR)
         "window_s": 30.0,  # as the shipped model was trained (its card says; other values are warned about)
         "hop_s": 5.0,
     },
     # fusion: the tracks on one window grid, combined into the "fused" track (docs/fusion.md)
     "fusion": {
         "enabled": True,
-        "method": "stacking",  # CHOICES["fusion.method"]; learned ones may fall back to quality (docs/fusion.md)
+        "method": "stacking",  # FUSION_METHODS; learned ones may fall back to quality (docs/fusion.md)
         "when": "multiple",  # multiple: fuse when two or more tracks have something to say; always: also one
         "weights": "",  # for method "weighted": "audio=0.3,face=0.7"
-        "model": "",  # learned methods: a model id or folder ("" = models/fusion-<method>)
+        "model": "",  # learned methods: a model id, or a folder path (./DIR) ("" = models/fusion-<method>)
         "window_s": 2.0,
         "hop_s": 0.5,
         "arousal_from": ["body.activation", "physio.stress"],  # track.measurement or track.label
@@ -87,13 +89,162 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
-CHOICES: dict[str, tuple[str, ...]] = {
-    "runtime.backend": ("onnxruntime", "openvino", "tflite", "tensorrt"),
-    "audio.speaker_baseline": ("session", "none"),
-    "fusion.method": ("mean", "weighted", "accuracy", "accuracy-class", "quality", "product", "stacking",
-                      "attention"),
-    "fusion.when": ("multiple", "always"),
+BACKENDS = ("onnxruntime", "openvino", "tflite", "tensorrt")
+FUSION_METHODS = ("mean", "weighted", "accuracy", "accuracy-class", "quality", "product", "stacking", "attention")
+LEARNED_FUSION = ("stacking", "attention")
+# The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
+ARM_TRACKS = ("audio", "face", "body", "physio")
+# The voice-activity detector and the audio models run on 16 kHz audio; the input is resampled to this rate.
+AUDIO_RATE_HZ = 16000
+CANONICAL = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # runtime.track's
+MAX_WEIGHT = 1000.0
+SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
+FRAME_RATE = {"low": 0.0, "above": True, "high": 120.0, "what": "frames per second"}
+FRACTION = {"low": 0.0, "high": 1.0, "what": "a fraction"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """What a setting may hold beyond the type of its default (a float must also be finite).
+
+    ``low``..``high`` inclusive (``low`` itself excluded when ``above``), one of ``choices``, or ``check``: a
+    function that says what is wrong with a value (None when nothing is).
+    """
+
+    low: float | None = None
+    high: float | None = None
+    what: str = "a number"
+    above: bool = False
+    choices: tuple[Any, ...] = ()
+    check: Callable[[Any], str | None] | None = None
+
+    def problem(self, value: Any) -> str | None:
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(map(str, self.choices))}, not {value!r}"
+        if self.low is not None or self.high is not None:
+            low_ok = value > self.low if self.above else value >= self.low
+            if not (low_ok and value <= self.high):  # also NaN
+                bound = f"above {self.low:g} and at most" if self.above else f"from {self.low:g} to"
+                return f"must be {self.what} {bound} {self.high:g}, not {value!r}"
+        return self.check(value) if self.check else None
+
+
+def _model_named(value: str) -> str | None:
+    return None if value.strip() else "must name a model (an id under models/ or a model folder), not ''"
+
+
+def _audio_rate(value: int) -> str | None:
+    if value == AUDIO_RATE_HZ:
+        return None
+    return (f"must be {AUDIO_RATE_HZ}, the rate the voice-activity detector and the audio models were trained on "
+            f"(the input is resampled to it), not {value!r}")
+
+
+def _person(value: str) -> str | None:
+    if value in ("patient", "all") or (value.isascii() and value.isdigit() and int(value) >= 1):
+        return None
+    return f"must be patient, all or a person number (1, 2, ... in order of appearance), not {value!r}"
+
+
+def _track_name(name: str) -> bool:
+    base, dash, number = name.partition("-")
+    return name in ARM_TRACKS or (base == "face" and bool(dash) and number.isascii() and number.isdigit())
+
+
+def _weights(text: str) -> str | None:
+    """``audio=0.3,face=0.7``: each a track and a weight from 0 to MAX_WEIGHT, not all 0 (as
+    ``runtime.fusion.parse_weights`` reads them)."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = (p.strip() for p in part.partition("="))
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not sep or not name:
+            return f"must be MODALITY=WEIGHT pairs, e.g. \"audio=0.3,face=0.7\", not {part!r}"
+        if not _track_name(name):
+            return f"names no track in {part!r} (tracks: {', '.join(ARM_TRACKS)}, face-<n>)"
+        if not 0.0 <= weight <= MAX_WEIGHT:  # also NaN and inf
+            return (f"must hold weights from 0 to {MAX_WEIGHT:g} (relative: 3 and 7 say what 0.3 and 0.7 say), "
+                    f"not {part!r}")
+        weights[name] = weight
+    if weights and not any(weights.values()):
+        return "gives every modality weight 0: nothing would be fused"
+    return None
+
+
+def _arousal_sources(value: list) -> str | None:
+    for entry in value:
+        track, dot, name = entry.partition(".") if isinstance(entry, str) else ("", "", "")
+        if not (dot and _track_name(track) and name):
+            return (f"must list TRACK.NAME entries (e.g. \"body.activation\", \"physio.stress\"; tracks: "
+                    f"{', '.join(ARM_TRACKS)}), not {entry!r}")
+        if name in CANONICAL:
+            return (f"names the emotion label {entry!r}: arousal reads activation measurements and labels outside the "
+                    "emotion spectrum (e.g. body.activation, physio.stress), the spectrum itself already counts")
+    if len(set(value)) < len(value):
+        return "lists a source twice"
+    return None
+
+
+# Every setting with more to it than its type. Cross-setting rules are in _check_together.
+RULES: dict[str, Rule] = {
+    "runtime.backend": Rule(choices=BACKENDS),
+    "audio.model": Rule(check=_model_named),
+    "audio.sample_rate_hz": Rule(check=_audio_rate),
+    "audio.window_s": Rule(**SECONDS),
+    "audio.hop_s": Rule(**SECONDS),
+    "audio.speaker_baseline": Rule(choices=("session", "none")),
+    "audio.min_baseline_speech_s": Rule(0.0, 86400.0, "a number of seconds", above=True),
+    "audio.min_speech_fraction": Rule(**FRACTION),
+    "face.detector": Rule(check=_model_named),
+    "face.landmarks": Rule(check=_model_named),
+    "face.sample_fps": Rule(**FRAME_RATE),
+    "face.window_s": Rule(**SECONDS),
+    "face.hop_s": Rule(**SECONDS),
+    "face.person": Rule(check=_person),
+    "face.min_face_px": Rule(1, 4096, "a size in pixels"),
+    "face.max_side_px": Rule(128, 16384, "a size in pixels"),  # below 128 px a face is too small to find
+    "face.expression_threads": Rule(1, 64, "a number of threads"),
+    "body.detector": Rule(check=_model_named),
+    "body.landmarks": Rule(check=_model_named),
+    "body.sample_fps": Rule(**FRAME_RATE),
+    "body.window_s": Rule(**SECONDS),
+    "body.hop_s": Rule(**SECONDS),
+    "physio.model": Rule(check=_model_named),
+    "physio.window_s": Rule(**SECONDS),
+    "physio.hop_s": Rule(**SECONDS),
+    "fusion.method": Rule(choices=FUSION_METHODS),
+    "fusion.when": Rule(choices=("multiple", "always")),
+    "fusion.weights": Rule(check=_weights),
+    "fusion.window_s": Rule(**SECONDS),
+    "fusion.hop_s": Rule(**SECONDS),
+    "fusion.arousal_from": Rule(check=_arousal_sources),
+    "fusion.incongruence_confidence": Rule(**FRACTION),
+    "fusion.incongruence_divergence": Rule(0.0, 1.0, "a Jensen-Shannon divergence in bits"),
 }
+
+
+class Settings(dict):
+    """The settings by section (a plain dict to every reader, and what a timeline records) that also know where
+    each value came from, for messages about them: ``source("fusion.model")`` is the config file, "command line"
+    or "defaults"."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sources: dict[str, str] = {}
+
+    def source(self, dotted: str) -> str:
+        return self.sources.get(dotted, "defaults")
+
+
+def setting_error(settings: Mapping[str, Any], dotted: str, problem: str) -> InputError:
+    """An ``InputError`` about one setting: where it came from, its name and value, and ``problem``."""
+    source = settings.source(dotted) if isinstance(settings, Settings) else "settings"
+    section, _, key = dotted.partition(".")
+    value = settings.get(section, {}).get(key)
+    return InputError(source, f"setting '{dotted}' = {value!r}: {problem}")
 
 
 class ConfigSection:
@@ -109,46 +260,84 @@ class ConfigSection:
         return cls(**{key: value for key, value in section.items() if key in names})
 
 
-def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """Defaults, then the TOML file at ``path``, then ``overrides`` ("section.key": value, None = unset)."""
-    settings = copy.deepcopy(DEFAULTS)
-    source = "defaults"
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Defaults, then the TOML file at ``path``, then ``overrides`` ("section.key": value, None = unset).
+
+    Every value is checked against its type and ``RULES``, and the settings together (``_check_together``);
+    anything wrong is an ``InputError`` naming the file (or "command line") and the setting.
+    """
+    settings = Settings(copy.deepcopy(DEFAULTS))
     if path is not None:
-        source = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise InputError(path, "no such config file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise InputError(path, f"not valid TOML ({error})") from None
-        for section, values in data.items():
+        for section, values in _read_toml(Path(path)).items():
             if not isinstance(values, dict):
                 raise InputError(path, f"'{section}' must be a [section]")
             for key, value in values.items():
-                _set(settings, f"{section}.{key}", value, source)
+                _set(settings, f"{section}.{key}", value, str(path))
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set(settings, dotted, value, "command line")
+    _check_together(settings)
     return settings
 
 
-def _set(settings: dict[str, dict[str, Any]], dotted: str, value: Any, source: str) -> None:
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
+        return tomllib.loads(text)
+    except FileNotFoundError:
+        raise InputError(path, "no such config file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder; give a config file (see deploy/emotrace.toml)") from None
+    except OSError as error:
+        raise InputError(path, f"cannot read it: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise InputError(path, f"not valid TOML ({error})") from None
+
+
+def _set(settings: Settings, dotted: str, value: Any, source: str) -> None:
     section, _, key = dotted.partition(".")
     if section not in DEFAULTS or key not in DEFAULTS[section]:
         raise InputError(source, f"unknown setting '{dotted}'")
     default = DEFAULTS[section][key]
-    if isinstance(default, bool) != isinstance(value, bool):
-        raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
-    if isinstance(default, float) and isinstance(value, int):
+    if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, type(default)):
+    if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
         raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
-    if dotted in CHOICES and value not in CHOICES[dotted]:
-        raise InputError(source, f"setting '{dotted}' must be one of {', '.join(CHOICES[dotted])}")
-    if dotted == "face.person" and value not in ("patient", "all") and not value.isdigit():
-        raise InputError(source, f"setting 'face.person' must be patient, all or a person number, not {value!r}")
-    if isinstance(value, float) and key.endswith("_s") and not (math.isfinite(value) and value > 0):
-        raise InputError(source, f"setting '{dotted}' must be a positive number of seconds, not {value!r}")
-    if key.endswith("_threads") and value < 1:
-        raise InputError(source, f"setting '{dotted}' must be at least 1")
+    if isinstance(value, float) and not math.isfinite(value) and dotted not in RULES:
+        raise InputError(source, f"setting '{dotted}' must be a finite number, not {value!r}")
+    problem = RULES[dotted].problem(value) if dotted in RULES else None
+    if problem:
+        raise InputError(source, f"setting '{dotted}' {problem}")
     settings[section][key] = value
+    settings.sources[dotted] = source
+
+
+def _check_together(settings: Settings) -> None:
+    """Rules across settings; the message names the layer that set the last of them (command line, file)."""
+    for section, values in settings.items():
+        if "hop_s" in values and "window_s" in values and values["hop_s"] > values["window_s"]:
+            raise _conflict(settings, f"{section}.hop_s", f"{section}.window_s",
+                            f"is longer than {section}.window_s = {values['window_s']:g}: the windows would leave "
+                            "gaps that nothing analyses")
+    face = settings["face"]
+    if face["min_face_px"] > face["max_side_px"]:
+        raise _conflict(settings, "face.min_face_px", "face.max_side_px",
+                        f"is larger than the frames (face.max_side_px = {face['max_side_px']})")
+    fusion = settings["fusion"]
+    if fusion["weights"].strip() and fusion["method"] != "weighted":
+        raise _conflict(settings, "fusion.weights", "fusion.method",
+                        f"is for fusion.method 'weighted' only; fusion.method is {fusion['method']!r}, which would "
+                        "ignore them")
+    if fusion["model"].strip() and fusion["method"] not in LEARNED_FUSION:
+        raise _conflict(settings, "fusion.model", "fusion.method",
+                        f"is for the learned methods ({', '.join(LEARNED_FUSION)}) only; fusion.method is "
+                        f"{fusion['method']!r}, which would ignore it")
+
+
+def _conflict(settings: Settings, dotted: str, other: str, problem: str) -> InputError:
+    """``problem`` with ``dotted``, told by the later of the two settings' layers (the one that made it)."""
+    order = ["defaults", *[s for s in settings.sources.values() if s not in ("defaults", "command line")],
+             "command line"]
+    source = max((settings.source(dotted), settings.source(other)), key=order.index)
+    section, _, key = dotted.partition(".")
+    return InputError(source, f"setting '{dotted}' = {settings[section][key]!r} {problem}")

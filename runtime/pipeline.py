@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from runtime import __version__
+from runtime.config import setting_error
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.timeline import Timeline, write_timeline
-from runtime.track import Track
+from runtime.track import CANONICAL_LABELS, Track
 
 
 @dataclass
@@ -85,12 +86,13 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
                  extras: dict[str, Any] | None = None, fuse: bool = True) -> Timeline:
     """Run the enabled arms over ``input_path`` and write ``timeline.json`` and ``timeline.csv`` to ``out_dir``.
 
-    Nothing is written unless every arm finished: a failure leaves no partial output.
+    Everything that can be checked without the arms' work is checked first (``check_request``); nothing is
+    written unless every arm finished: a failure leaves no partial output.
     """
     started = time.perf_counter()
-    check_output_folder(out_dir)
-    media = probe(input_path)
-    request = AnalysisRequest(Path(input_path), media, settings, dict(extras or {}))
+    extras = dict(extras or {})
+    media = check_request(Path(input_path), Path(out_dir), settings, extras, fuse)
+    request = AnalysisRequest(Path(input_path), media, settings, extras)
     by_section: dict[str, list[Track]] = {}
     for section, arm in sorted(ARMS, key=lambda item: item[0] not in RUN_FIRST):
         if not settings.get(section, {}).get("enabled", False):
@@ -113,3 +115,149 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     )
     write_timeline(timeline, Path(out_dir))
     return timeline
+
+
+# --- what is checked before any arm runs ----------------------------------------------------------------
+
+OUTPUT_FILES = ("timeline.json", "timeline.csv")
+# The model settings each arm reads ("" where the setting allows none: no expression model, no iris, ...).
+MODEL_SETTINGS = {
+    "audio": ("model",),
+    "face": ("detector", "landmarks", "model", "iris"),
+    "body": ("detector", "landmarks", "model"),
+    "physio": ("model",),
+}
+
+
+def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]], extras: dict[str, Any],
+                  fuse: bool = True) -> MediaInfo:
+    """What an analysis needs, checked in seconds before minutes of work: the output files (none of them an
+    input, nor a folder), the input's streams, the physio recording asked for, the model of every setting an arm
+    will read, the activation sources fusion is to read, and the fuser itself. Returns the probed input."""
+    physio_path = extras.get("physio_path")
+    inputs = [input_path] + ([Path(physio_path)] if physio_path else [])
+    check_output_folder(out_dir)
+    if out_dir.is_dir():
+        for name in OUTPUT_FILES:
+            check_output_file(out_dir / name, inputs)
+    media = probe(input_path)
+    if physio_path and not settings.get("physio", {}).get("enabled", False):
+        raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
+                                                        "off; enable it or leave out --physio")
+    running = [section for section in MODEL_SETTINGS if _arm_runs(section, settings, media, extras)]
+    cards = {section: _model_cards(section, settings) for section in running}
+    if fuse and settings.get("fusion", {}).get("enabled", False):
+        _check_arousal_sources(settings, cards)
+        check_fuser(settings)
+    return media
+
+
+def _arm_runs(section: str, settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
+    """Whether the arm of ``section`` will read something of this input (as each arm decides for itself)."""
+    if not settings.get(section, {}).get("enabled", False):
+        return False
+    return {"audio": media.has_audio, "face": media.has_video, "body": media.has_video,
+            "physio": bool(extras.get("physio_path"))}[section]
+
+
+def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The model card of each model setting of ``section`` that names one; a missing or broken card is an
+    ``InputError`` naming the setting and where it came from."""
+    from runtime.models import load_card
+
+    cards = {}
+    for key in MODEL_SETTINGS[section]:
+        location = settings[section].get(key, "")
+        if not location:
+            continue
+        try:
+            cards[key] = load_card(location)
+        except InputError as error:
+            problem = error.problem if error.source == str(location) else str(error)
+            raise setting_error(settings, f"{section}.{key}", problem) from None
+    return cards
+
+
+def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
+    """What a track of ``section`` can carry for ``fusion.arousal_from``: its arm's measurements and the labels of
+    its model outside the emotion spectrum (the physio model's "stress", a body classifier's own labels)."""
+    if section == "audio":
+        from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS
+
+        names = {"speech_fraction", *VOICE_MEASUREMENTS}
+    elif section == "face":
+        from runtime.arms.face.arm import AWAY_ANGLES
+        from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS
+
+        names = {*FRAME_MEASUREMENTS, *GAZE_MEASUREMENTS, *AWAY_ANGLES, "blink_rate_per_min", "face_coverage",
+                 "face_size_px"}
+    elif section == "body":
+        names = set(body_measurement_names())
+    else:
+        from runtime.arms.physio.features import MEASUREMENTS
+
+        names = set(MEASUREMENTS)
+    card = cards.get("model")
+    return names | {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
+
+
+def body_measurement_names() -> list[str]:
+    """The body arm's measurement names, as its own functions make them (for a window without frames)."""
+    import warnings
+
+    import numpy as np
+
+    from runtime.arms.body.arm import add_relative, window_measurements
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # medians of nothing
+        values = window_measurements(np.zeros(0), np.zeros((0, 33, 3)), np.zeros((0, 33)), 0.0, 1.0)
+        add_relative([values])
+    return list(values)
+
+
+def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
+    """Each ``fusion.arousal_from`` source of an arm that runs must be something its track can carry: a typo
+    would otherwise leave arousal without it, silently."""
+    for source in settings["fusion"].get("arousal_from", []):
+        track, _, name = source.partition(".")
+        section = track.partition("-")[0]  # face-2: a face track of face.person = "all"
+        if section not in cards:
+            continue  # that arm does not run here (off, no stream, no --physio): nothing to read, no typo to find
+        known = activation_names(section, cards[section])
+        if name not in known:
+            raise setting_error(settings, "fusion.arousal_from",
+                                f"the {track} track carries no {name!r} (it has: {', '.join(sorted(known))})")
+
+
+def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
+    """Build the fuser ``[fusion]`` names and, for a learned one, load its model and run it once on one window of
+    the modalities its card names, so that a missing or broken fusion model fails before the arms run."""
+    import numpy as np
+
+    from runtime.fusion import FusionInput, make_fuser, parse_weights
+
+    section = settings["fusion"]
+    try:
+        weights = parse_weights(section["weights"]) if section.get("weights") else None
+    except InputError as error:
+        raise setting_error(settings, "fusion.weights", error.problem) from None
+    model = section.get("model") or None
+    try:
+        fuser = make_fuser(section["method"], weights=weights, backend=settings["runtime"]["backend"], model=model)
+        if not fuser.learned:
+            return
+        modalities = list(fuser.modalities)  # loads the card and the model
+    except InputError as error:
+        problem = error.problem if error.source == str(model) else str(error)
+        raise setting_error(settings, "fusion.model", problem) from None
+    labels = len(CANONICAL_LABELS)
+    one_window = FusionInput(modalities, np.full((1, len(modalities), labels), 1.0 / labels),
+                             np.ones((1, len(modalities))), np.ones((len(modalities), labels), dtype=bool))
+    try:
+        fuser.fuse_arrays(one_window)
+    except Exception as error:  # the graph disagrees with its card (e.g. another number of modalities)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise setting_error(settings, "fusion.model",
+                            f"the {section['method']} model does not run on the modalities its card names "
+                            f"({', '.join(modalities)}): {first_line}") from None

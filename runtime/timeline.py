@@ -1,4 +1,5 @@
-"""The timeline: every track of one analysed input, with what produced it, written atomically.
+"""The timeline: every track of one analysed input, with what produced it, written atomically (both files new,
+or both as they were).
 
 ``timeline.json`` is the exact record; ``timeline.csv`` is its long-form view (one row per window per track).
 """
@@ -9,6 +10,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.track import CANONICAL_LABELS, Track, _json_number
+from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _is_number, _json_kind, _json_number
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
@@ -51,22 +53,71 @@ class Timeline:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Timeline:
-        if data.get("format") != TIMELINE_FORMAT:
-            raise ValueError(f"not an {TIMELINE_FORMAT} document")
-        return cls(
-            input_path=data["input"]["path"],
-            duration_s=float(data["input"]["duration_s"]),
+        """A timeline as ``to_dict`` writes it, checked; anything else is a ``TrackFormatError`` (a ``ValueError``)
+        saying what and where."""
+        if not isinstance(data, dict) or data.get("format") != TIMELINE_FORMAT:
+            raise TrackFormatError(f"not an {TIMELINE_FORMAT} document")
+        source = data.get("input")
+        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+            raise TrackFormatError("input is not an object with a path")
+        duration_s = source.get("duration_s")
+        if not _is_number(duration_s) or not math.isfinite(duration_s) or duration_s < 0:
+            raise TrackFormatError(f"input duration_s is {duration_s!r}, not a number of seconds")
+        for key, kind in (("tracks", list), ("settings", dict), ("software", dict)):
+            if not isinstance(data.get(key, kind()), kind):
+                raise TrackFormatError(f"{key} is {_json_kind(data.get(key))}, not a {kind.__name__}")
+        if "tracks" not in data:
+            raise TrackFormatError("lacks tracks")
+        timeline = cls(
+            input_path=source["path"],
+            duration_s=float(duration_s),
             tracks=[Track.from_dict(t) for t in data["tracks"]],
             settings=dict(data.get("settings", {})),
             software=dict(data.get("software", {})),
         )
+        timeline.check()
+        return timeline
+
+    def check(self) -> None:
+        """Raise ``TrackFormatError`` naming the track and window that break the rules (``Track.check``: finite
+        times, end after start, quality in [0, 1], one probability from 0 to 1 per label), or two tracks of one
+        name. JSON has no NaN: without this, one would surface as a bare ``ValueError`` from ``json``."""
+        names = [track.name for track in self.tracks]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise TrackFormatError(f"two tracks named {twice[0]!r}")
+        if not (_is_number(self.duration_s) and math.isfinite(self.duration_s)):
+            raise TrackFormatError(f"duration_s is {self.duration_s!r}, not a finite number")
+        for track in self.tracks:
+            track.check()
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        self.check()
+        try:
+            return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+        except ValueError as error:  # NaN or inf outside the tracks' windows (settings, model, software)
+            raise TrackFormatError(f"{error} (in the settings or a track's model or settings)") from None
 
     @classmethod
     def from_json(cls, text: str) -> Timeline:
         return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def read(cls, path: Path | str) -> Timeline:
+        """The timeline in the file at ``path``; a file that is not one (unreadable, not JSON, edited into
+        something else) is an ``InputError`` naming the file and the first problem found."""
+        try:
+            return cls.from_json(Path(path).read_bytes().decode("utf-8"))
+        except IsADirectoryError:
+            raise InputError(path, "is a folder, not a timeline.json") from None
+        except OSError as error:
+            raise InputError(path, f"cannot read it: {error.strerror or error}") from None
+        except json.JSONDecodeError as error:
+            raise InputError(path, f"not a timeline.json: not valid JSON ({error})") from None
+        except UnicodeDecodeError:
+            raise InputError(path, "not a timeline.json: not UTF-8 text") from None
+        except TrackFormatError as error:
+            raise InputError(path, f"not a usable timeline.json: {error}") from None
 
     def to_csv(self) -> str:
         """Long form: ``track,start_s,end_s,quality,reason,<label>...,<measurement>...``."""
@@ -91,26 +142,36 @@ class Timeline:
 
 
 def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``timeline.json`` and ``timeline.csv`` into ``out_dir``; each file appears whole or not at all."""
+    """Write ``timeline.json`` and ``timeline.csv`` into ``out_dir``: both new, or (on a failure) both as they were.
+
+    Both are staged whole beside their places first (a full disk fails here, before either is replaced), then
+    renamed into place; should the second rename fail, the first file is put back.
+    """
     json_text, csv_text = timeline.to_json(), timeline.to_csv()  # before the folder: a failure leaves nothing
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
-    write_atomically(csv_path, csv_text.encode())
-    write_atomically(json_path, json_text.encode())
+    for path in (json_path, csv_path):
+        if path.is_dir() or (path.exists() and not path.is_file()):
+            raise InputError(path, "is in the way: a folder or other non-file where the timeline goes")
+    staged: list[Path] = []
+    try:
+        staged.append(stage_file(csv_path, csv_text.encode()))
+        staged.append(stage_file(json_path, json_text.encode()))
+        replace_together([(staged[0], csv_path), (staged[1], json_path)])
+    finally:
+        for tmp in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return json_path, csv_path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` and rename it into place.
-
-    The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a clinic sets
-    who reads its session files with the service's umask, as for every other file it writes. A failure to
-    create, write or rename (no permission, disk full, folder gone) is an ``InputError`` naming ``path``; the
-    temporary file is removed.
-    """
+def stage_file(path: Path, data: bytes) -> Path:
+    """``data`` written and synced to a new temporary file beside ``path`` (returned); on a failure none is left
+    and the ``InputError`` names ``path``. The file gets the permissions any new file gets (0666 less the umask),
+    not mkstemp's 0600: a clinic sets who reads its session files with the service's umask."""
     path = Path(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
     try:
@@ -120,13 +181,78 @@ def write_atomically(path: Path, data: bytes) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
             raise
     except OSError as error:
         raise InputError(path, f"cannot write it: {error.strerror or error}") from None
+    return tmp
+
+
+def replace_together(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file onto its target; should one rename fail, the targets already replaced get their
+    old files back, so all are replaced or none (the error names the target that failed)."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its old file kept aside, or None where it had none)
+    try:
+        for tmp, target in moves:
+            try:
+                aside, linked = _keep_aside(target)
+            except OSError as error:
+                raise InputError(target, f"cannot replace it: {error.strerror or error}") from None
+            try:
+                os.replace(tmp, target)
+            except OSError as error:
+                with contextlib.suppress(OSError):  # the target is as it was: drop its second name, or rename back
+                    if aside is not None and linked:
+                        aside.unlink()
+                    elif aside is not None:
+                        os.replace(aside, target)
+                raise InputError(target, f"cannot write it: {error.strerror or error}") from None
+            done.append((target, aside))
+    except InputError:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(aside, target)
+        raise
+    for _, aside in done:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()
+
+
+def _keep_aside(target: Path) -> tuple[Path | None, bool]:
+    """A second name for ``target``'s current file, and whether it is a hard link (where the file system has none,
+    the file is renamed aside); (None, False) when there is no file yet."""
+    if not target.exists():
+        return None, False
+    aside = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
+    try:
+        os.link(target, aside)
+        return aside, True
+    except OSError:
+        os.replace(target, aside)
+        return aside, False
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` (``stage_file``) and rename it into place.
+
+    A failure to create, write or rename (no permission, disk full, folder gone) is an ``InputError`` naming
+    ``path``; the temporary file is removed.
+    """
+    path = Path(path)
+    tmp = stage_file(path, data)
+    try:
+        os.replace(tmp, path)
+    except OSError as error:
+        raise InputError(path, f"cannot write it: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def _all_labels(tracks: list[Track]) -> list[str]:

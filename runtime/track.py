@@ -54,15 +54,53 @@ class Window:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Window:
+        """A window as ``to_dict`` writes it; anything else is a ``TrackFormatError`` saying which field."""
+        if not isinstance(data, dict):
+            raise TrackFormatError(f"is {_json_kind(data)}, not an object")
+        for key in ("start_s", "end_s"):
+            if key not in data:
+                raise TrackFormatError(f"lacks {key}")
         probs = data.get("probs")
+        if probs is not None and not isinstance(probs, list):
+            raise TrackFormatError(f"probs is {_json_kind(probs)}, not a list or null")
+        measurements = data.get("measurements", {})
+        if not isinstance(measurements, dict):
+            raise TrackFormatError(f"measurements is {_json_kind(measurements)}, not an object")
+        reason = data.get("reason", "")
+        if not isinstance(reason, str):
+            raise TrackFormatError(f"reason is {_json_kind(reason)}, not text")
         return cls(
-            start_s=float(data["start_s"]),
-            end_s=float(data["end_s"]),
-            probs=None if probs is None else [float(p) for p in probs],
-            quality=float(data.get("quality", 0.0)),
-            reason=str(data.get("reason", "")),
-            measurements={k: _number_from_json(v) for k, v in data.get("measurements", {}).items()},
+            start_s=_field_number(data["start_s"], "start_s"),
+            end_s=_field_number(data["end_s"], "end_s"),
+            probs=None if probs is None else [_field_number(p, "probs") for p in probs],
+            quality=_field_number(data.get("quality", 0.0), "quality"),
+            reason=reason,
+            measurements={str(k): _number_from_json(v, f"measurement {k!r}") for k, v in measurements.items()},
         )
+
+    def problem(self, n_labels: int) -> str | None:
+        """What breaks the window's rules (finite times with end after start, quality in [0, 1], a probability
+        from 0 to 1 per label or none at all), or None."""
+        for name in ("start_s", "end_s", "quality"):
+            value = getattr(self, name)
+            if not _is_number(value) or not math.isfinite(value):
+                return f"{name} is {value!r}, not a finite number"
+        if not self.end_s > self.start_s:
+            return f"end_s {self.end_s!r} is not after start_s {self.start_s!r}"
+        if not -TOLERANCE <= self.quality <= 1.0 + TOLERANCE:
+            return f"quality {self.quality!r} is outside [0, 1]"
+        if self.probs is not None:
+            if len(self.probs) != n_labels:
+                return f"{len(self.probs)} probabilities for {n_labels} labels"
+            for p in self.probs:
+                if not (_is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE):  # also NaN
+                    return f"probability {p!r} is not a number from 0 to 1"
+        return None
+
+
+class TrackFormatError(ValueError):
+    """A track or window that breaks the Track's rules (on reading a timeline, or before writing one); the
+    message says which track, which window and what."""
 
 
 @dataclass
@@ -114,32 +152,72 @@ class Track:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Track:
-        return cls(
-            name=data["name"],
-            labels=list(data["labels"]),
-            unsupported_labels=list(data.get("unsupported_labels", [])),
-            model=dict(data.get("model", {})),
-            settings=dict(data.get("settings", {})),
-            windows=[Window.from_dict(w) for w in data.get("windows", [])],
-        )
+        """A track as ``to_dict`` writes it, checked (``check``); anything else is a ``TrackFormatError``."""
+        if not isinstance(data, dict):
+            raise TrackFormatError(f"a track is {_json_kind(data)}, not an object")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise TrackFormatError(f"a track's name is {_json_kind(name)}, not text")
+        where = f"track {name!r}"
+        for key, kind in (("labels", list), ("unsupported_labels", list), ("windows", list), ("model", dict),
+                          ("settings", dict)):
+            value = data.get(key, kind())
+            if not isinstance(value, kind) or (kind is list and key != "windows"
+                                               and not all(isinstance(v, str) for v in value)):
+                wanted = "a list of labels" if key.endswith("labels") else f"a {'list' if kind is list else 'object'}"
+                raise TrackFormatError(f"{where}: {key} is {_json_kind(value)}, not {wanted}")
+        if "labels" not in data:
+            raise TrackFormatError(f"{where}: lacks labels")
+        windows = []
+        for i, window in enumerate(data.get("windows", [])):
+            try:
+                windows.append(Window.from_dict(window))
+            except TrackFormatError as error:
+                raise TrackFormatError(f"{where}, window {i}: {error}") from None
+        try:
+            track = cls(name=name, labels=list(data["labels"]),
+                        unsupported_labels=list(data.get("unsupported_labels", [])),
+                        model=dict(data.get("model", {})), settings=dict(data.get("settings", {})), windows=windows)
+        except ValueError as error:
+            raise TrackFormatError(str(error)) from None
+        track.check()
+        return track
+
+    def check(self) -> None:
+        """Raise ``TrackFormatError`` naming the window (number and span) that breaks the rules: its own
+        (``Window.problem``: finite times, quality in [0, 1], one probability per label) or the order (by
+        start)."""
+        if len(set(self.labels)) < len(self.labels):
+            raise TrackFormatError(f"track {self.name!r}: a label is listed twice ({', '.join(self.labels)})")
+        previous = -math.inf
+        for i, window in enumerate(self.windows):
+            problem = window.problem(len(self.labels))
+            if problem is None and window.start_s < previous:
+                problem = "starts before the window ahead of it (windows go in time order)"
+            if problem:
+                span = f"{window.start_s!r}-{window.end_s!r} s"
+                raise TrackFormatError(f"track {self.name!r}, window {i} ({span}): {problem}")
+            previous = window.start_s
 
 
 def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
     """Regular (start_s, end_s) windows covering ``duration_s``; the last one may be shorter.
 
-    A recording shorter than one window still gets one window spanning it.
+    A recording shorter than one window still gets one window spanning it. Every window ends after it starts.
+    Windows start every ``hop_s``; a hop longer than the window leaves gaps between them (the settings refuse
+    that for analysis, ``runtime.config``), and no window starts at or after the end.
     """
-    if window_s <= 0 or hop_s <= 0:
-        raise ValueError("window_s and hop_s must be positive")
-    if duration_s <= 0:
+    if not (window_s > 0 and hop_s > 0 and math.isfinite(window_s) and math.isfinite(hop_s)):
+        raise ValueError("window_s and hop_s must be positive finite numbers")
+    if not duration_s > 0:
         return []
+    end = round(float(duration_s), 6)
     starts = np.arange(0.0, max(duration_s - window_s, 0.0) + 1e-9, hop_s)
     grid = [(round(float(s), 6), round(float(min(s + window_s, duration_s)), 6)) for s in starts]
-    last_end = grid[-1][1]
-    if last_end < duration_s - 1e-6:
-        start = round(float(starts[-1] + hop_s), 6)
-        grid.append((start, round(float(duration_s), 6)))
-    return grid
+    tail = round(float(starts[-1] + hop_s), 6)
+    if grid[-1][1] < end - 1e-6 and tail < end:
+        grid.append((tail, end))
+    return [(start, stop) for start, stop in grid if stop > start]
 
 
 def normalise_probs(values: Iterable[float]) -> list[float]:
@@ -161,11 +239,41 @@ def _json_number(value: float) -> float | str | None:
     return value
 
 
-def _number_from_json(value: float | str | None) -> float:
+def _number_from_json(value: float | str | None, what: str = "a value") -> float:
     if value is None:
         return math.nan
     if value == "inf":
         return math.inf
     if value == "-inf":
         return -math.inf
+    if not _is_number(value):
+        raise TrackFormatError(f"{what} is {_json_kind(value)}, not a number, null, \"inf\" or \"-inf\"")
     return float(value)
+
+
+TOLERANCE = 1e-6  # rounding in probabilities and qualities written to 6 places
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+def _field_number(value: Any, name: str) -> float:
+    if not _is_number(value):
+        raise TrackFormatError(f"{name} is {_json_kind(value)}, not a number")
+    return float(value)
+
+
+def _json_kind(value: Any) -> str:
+    """How a JSON value reads in a message: null, a number, text '...', a list, an object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)

@@ -185,14 +185,28 @@ def _session_tracks(session: Path, cache_dir: Path, settings: dict) -> list:
     if not session.exists():
         raise InputError(session, "session in the manifest does not exist")
     if session.suffix == ".json":
-        try:
-            return [t for t in Timeline.from_json(session.read_text()).tracks if t.name != "fused"]
-        except (ValueError, KeyError) as error:
-            raise InputError(session, f"not a timeline.json ({error})") from None
+        return [t for t in Timeline.read(session).tracks if t.name != "fused"]
     from runtime.pipeline import analyze_file
 
     out = cache_dir / session.stem
     return [t for t in analyze_file(session, out, settings, fuse=False).tracks if t.name != "fused"]
+
+
+def _check_split(manifest: Path, targets: np.ndarray, split: np.ndarray, persons: list[str], seed: int) -> None:
+    """Each part of the people split needs windows of at least two labels: a learner cannot be fitted on one
+    class, nor scored on telling apart what the part does not hold two of."""
+    for part in ("train", "test"):
+        rows = split == part
+        people = sorted({p for p, r in zip(persons, rows, strict=True) if r})
+        labels = sorted({CANONICAL_LABELS[t] for t in targets[rows]})
+        if not people:
+            problem = f"the split leaves no {part} people ({len(set(persons))} person(s) in the manifest)"
+        elif len(labels) < 2:
+            problem = f"the {part} people ({', '.join(people)}) have labelled windows of {labels[0]} only"
+        else:
+            continue
+        raise InputError(manifest, f"{problem} with --seed {seed} and this --test-fraction; each part needs windows "
+                                   "of at least two labels (label more segments, or add people)")
 
 
 def sessions_from_manifest(
@@ -254,6 +268,7 @@ def sessions_from_manifest(
     test_people = split_people(persons, test_fraction, rng)
     data = FusionInput(modalities, np.array(probs), np.array(quality), supported, np.array(sequence))
     split = np.where(np.isin(persons, list(test_people)), "test", "train")
+    _check_split(manifest, np.array(targets), split, persons, seed)
     description = {
         "kind": "labelled sessions",
         "manifest": str(manifest),

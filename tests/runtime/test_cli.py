@@ -21,9 +21,14 @@ def test_extract_audio_command_writes_the_wav(tmp_path, capsys):
     ["analyze", "{tmp}/missing.mp4", "--out", "{tmp}/out"],
     ["audio", "classify", "{tmp}/missing.wav", "--csv", "{tmp}/x.csv"],
     ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--config", "{tmp}/nope.toml"],
+    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--config", "{tmp}"],  # was IsADirectoryError
+    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--window-s", "2", "--hop-s", "7"],  # was a window (42, 40)
+    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--fusion", "mean", "--weights", "audio=0,face=1"],
+    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--physio", "{tmp}/v.mp4", "--config", "{tmp}/nophysio.toml"],
 ])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path, capsys, args):
     write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    (tmp_path / "nophysio.toml").write_text("[physio]\nenabled = false\n")
     code = main([a.format(tmp=tmp_path) for a in args])
     err = capsys.readouterr().err
     assert code == 2

@@ -17,13 +17,13 @@ def test_file_and_overrides_layer_over_defaults(tmp_path):
 @pytest.mark.parametrize(("text", "problem"), [
     ('[audio]\nwindow_sec = 2.0\n', "unknown setting 'audio.window_sec'"),
     ('[audio]\nwindow_s = "long"\n', "must be float"),
-    ('[audio]\nwindow_s = -1.0\n', "must be a positive number of seconds"),
-    ('[physio]\nwindow_s = nan\n', "'physio.window_s' must be a positive number of seconds, not nan"),
-    ('[physio]\nhop_s = inf\n', "'physio.hop_s' must be a positive number of seconds, not inf"),
+    ('[audio]\nwindow_s = -1.0\n', "'audio.window_s' must be a number of seconds from 0.1 to 86400, not -1.0"),
+    ('[physio]\nwindow_s = nan\n', "'physio.window_s' must be a number of seconds from 0.1 to 86400, not nan"),
+    ('[physio]\nhop_s = inf\n', "'physio.hop_s' must be a number of seconds from 0.1 to 86400, not inf"),
     ('[runtime]\nbackend = "cuda"\n', "must be one of"),
     ('[audio\n', "not valid TOML"),
     ('[face]\nperson = "therapist"\n', "patient, all or a person number"),
-    ('[face]\nexpression_threads = 0\n', "'face.expression_threads' must be at least 1"),
+    ('[face]\nexpression_threads = 0\n', "'face.expression_threads' must be a number of threads from 1 to 64"),
 ])
 def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     path = tmp_path / "bad.toml"
@@ -31,6 +31,93 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     with pytest.raises(InputError, match=problem) as info:
         load_settings(path)
     assert str(path) in str(info.value)
+
+
+# Values of the right type that ran for minutes, crashed, or silently changed or dropped what was analysed.
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[audio]\nsample_rate_hz = 8000\n', "'audio.sample_rate_hz' must be 16000, the rate .* trained on"),
+    ('[audio]\nsample_rate_hz = 0\n', "'audio.sample_rate_hz' must be 16000"),
+    ('[audio]\nmin_speech_fraction = 1.5\n', "'audio.min_speech_fraction' must be a fraction from 0 to 1, not 1.5"),
+    ('[audio]\nmin_speech_fraction = nan\n', "'audio.min_speech_fraction' must be a fraction from 0 to 1, not nan"),
+    ('[audio]\nhop_s = 1e-9\n', "'audio.hop_s' must be a number of seconds from 0.1 to 86400, not 1e-09"),
+    ('[audio]\nmodel = ""\n', "'audio.model' must name a model"),
+    ('[face]\nperson = "0"\n', "'face.person' must be patient, all or a person number .*not '0'"),
+    ('[face]\nperson = "\u00b2"\n', "'face.person' must be patient, all or a person number"),
+    ('[face]\nmax_side_px = 0\n', "'face.max_side_px' must be a size in pixels from 128 to 16384, not 0"),
+    ('[face]\nmin_face_px = -3\n', "'face.min_face_px' must be a size in pixels from 1 to 4096, not -3"),
+    ('[face]\nmin_face_px = 2000\nmax_side_px = 1000\n', "'face.min_face_px' = 2000 is larger than the frames"),
+    ('[face]\nexpression_threads = 5000\n', "'face.expression_threads' must be a number of threads from 1 to 64"),
+    ('[face]\nsample_fps = 0.0\n', "'face.sample_fps' must be frames per second above 0 and at most 120, not 0.0"),
+    ('[face]\nsample_fps = nan\n', "'face.sample_fps' must be frames per second above 0"),
+    ('[audio]\nwindow_s = 2.0\nhop_s = 7.0\n', "'audio.hop_s' = 7.0 is longer than audio.window_s = 2: .* gaps"),
+    ('[fusion]\nincongruence_confidence = nan\n', "'fusion.incongruence_confidence' must be a fraction from 0 to 1"),
+    ('[fusion]\nincongruence_divergence = -1.0\n', "'fusion.incongruence_divergence' must be a Jensen-Shannon"),
+    ('[fusion]\narousal_from = [1, 2]\n', "'fusion.arousal_from' must list TRACK.NAME entries .*not 1"),
+    ('[fusion]\narousal_from = ["activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
+    ('[fusion]\narousal_from = ["bdy.activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
+    ('[fusion]\narousal_from = ["audio.angry"]\n', "'fusion.arousal_from' names the emotion label 'audio.angry'"),
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=abc"\n', "'fusion.weights' must hold weights from 0 to 1000"),
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=inf,face=1"\n', "'fusion.weights' must hold weights"),
+    ('[fusion]\nmethod = "weighted"\nweights = "voice=1,face=0"\n', "'fusion.weights' names no track in 'voice=1'"),
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=0,face=0"\n', "'fusion.weights' gives every modality weight 0"),
+    ('[fusion]\nweights = "audio=0.3,face=0.7"\n', "'fusion.weights' = .* is for fusion.method 'weighted' only; "
+                                                    "fusion.method is 'stacking'"),
+    ('[fusion]\nmethod = "mean"\nmodel = "fusion-attention"\n', "'fusion.model' = 'fusion-attention' is for the "
+                                                                  "learned methods"),
+])
+def test_values_outside_their_range_or_at_odds_are_refused_naming_file_and_key(tmp_path, text, problem):
+    path = tmp_path / "clinic.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as info:
+        load_settings(path)
+    assert info.value.source == str(path)
+
+
+def test_command_line_weights_with_another_method_are_refused_as_the_command_line(tmp_path):
+    with pytest.raises(InputError, match="'fusion.weights' = 'audio=0,face=1' is for fusion.method 'weighted' only; "
+                                         "fusion.method is 'mean'") as info:
+        load_settings(None, {"fusion.method": "mean", "fusion.weights": "audio=0,face=1"})
+    assert info.value.source == "command line"
+    path = tmp_path / "c.toml"
+    path.write_text('[fusion]\nmethod = "weighted"\nweights = "audio=1,face=3"\n')
+    with pytest.raises(InputError, match="fusion.method is 'quality'") as info:  # the command line made the clash
+        load_settings(path, {"fusion.method": "quality"})
+    assert info.value.source == "command line"
+    assert load_settings(path)["fusion"]["weights"] == "audio=1,face=3"
+
+
+def test_every_number_setting_has_a_range_in_the_one_table():
+    from runtime.config import RULES
+
+    numbers = [f"{s}.{k}" for s, v in DEFAULTS.items() for k, d in v.items()
+               if isinstance(d, (int, float)) and not isinstance(d, bool)]
+    assert [n for n in numbers if n not in RULES or RULES[n].check is None and RULES[n].low is None] == []
+    assert load_settings(None) == DEFAULTS  # the defaults pass their own rules
+
+
+def test_the_emotion_labels_config_refuses_as_arousal_sources_are_the_canonical_ones():
+    from runtime.config import CANONICAL
+    from runtime.track import CANONICAL_LABELS
+
+    assert CANONICAL == CANONICAL_LABELS
+
+
+def test_settings_remember_where_each_value_came_from(tmp_path):
+    import copy
+
+    path = tmp_path / "c.toml"
+    path.write_text("[audio]\nwindow_s = 3.0\n")
+    settings = copy.deepcopy(load_settings(path, {"audio.hop_s": 1.0}))
+    assert (settings.source("audio.window_s"), settings.source("audio.hop_s"), settings.source("face.hop_s")) == (
+        str(path), "command line", "defaults")
+
+
+def test_a_config_folder_or_unreadable_file_is_one_line(tmp_path):
+    with pytest.raises(InputError, match="is a folder; give a config file"):
+        load_settings(tmp_path)
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes("\ufeff[audio]\nwindow_s = 3.0\n".encode())  # as Windows editors save it
+    assert load_settings(bom)["audio"]["window_s"] == 3.0
 
 
 def test_missing_config_file_is_an_input_error(tmp_path):

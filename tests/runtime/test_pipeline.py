@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from runtime.errors import InputError
 from runtime.media import wav_bytes
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import Track, Window
+from tests.conftest import REPO_ROOT
 
 
 def fake_arm(name: str, calls: list[str], fails: bool = False):
@@ -56,3 +59,110 @@ def test_a_timeline_that_cannot_be_written_leaves_no_folder(tmp_path, monkeypatc
     with pytest.raises(ValueError):
         write_timeline(timeline, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+EXAMPLE = REPO_ROOT / "examples" / "session.mp4"
+
+
+def _refused_before_any_arm(monkeypatch, input_path, out, settings, match, extras=None):
+    calls: list[str] = []
+    arms = [(name, fake_arm(name, calls)) for name in ("audio", "face", "body", "physio")]
+    monkeypatch.setattr(pipeline, "ARMS", arms)
+    with pytest.raises(InputError, match=match) as refused:
+        pipeline.analyze_file(input_path, out, settings, extras=extras)
+    assert calls == []
+    return refused.value
+
+
+def test_analyze_refuses_to_write_its_timeline_over_its_own_input(tmp_path, media, monkeypatch):
+    out = tmp_path / "outB"
+    out.mkdir()
+    recording = out / "timeline.csv"
+    recording.write_bytes(media.read_bytes())
+    _refused_before_any_arm(monkeypatch, recording, out, load_settings(None), "output would overwrite the input")
+    assert recording.read_bytes() == media.read_bytes()
+
+
+def test_analyze_refuses_to_write_over_the_physio_recording(tmp_path, media, monkeypatch):
+    wearable = tmp_path / "timeline.csv"
+    wearable.write_text("t,hr\n0,70\n")
+    _refused_before_any_arm(monkeypatch, media, tmp_path, load_settings(None), "output would overwrite the input",
+                            extras={"physio_path": wearable})
+
+
+def test_a_folder_where_the_timeline_goes_is_refused_before_any_work(tmp_path, media, monkeypatch):
+    (tmp_path / "out" / "timeline.json").mkdir(parents=True)
+    _refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(None), "timeline.json: is a folder")
+
+
+def test_a_physio_recording_given_to_an_arm_switched_off_is_refused(tmp_path, media, monkeypatch):
+    config = tmp_path / "clinic.toml"
+    config.write_text("[physio]\nenabled = false\n")
+    error = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(config),
+                                    "setting 'physio.enabled' = False: --physio .* was given, but the physio arm is "
+                                    "off", extras={"physio_path": tmp_path / "e4.csv"})
+    assert error.source == str(config)
+
+
+@pytest.mark.parametrize(("text", "setting", "problem"), [
+    ('[fusion]\nmodel = "no-such-model"\n', "fusion.model", "no-such-model"),
+    ('[face]\nmodel = "no-such-expression-model"\n', "face.model", "no-such-expression-model"),
+    ('[audio]\nmodel = "/nowhere/audio-model"\n', "audio.model", "no model card"),
+])
+def test_a_missing_model_is_refused_naming_the_setting_and_file_before_any_arm_runs(tmp_path, monkeypatch, text,
+                                                                                    setting, problem):
+    config = tmp_path / "clinic.toml"
+    config.write_text(text)
+    error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
+                                    f"setting '{setting}' = .*{problem}")
+    assert error.source == str(config)
+
+
+def _fusion_model(tmp_path, edit) -> Path:
+    import json
+    import shutil
+
+    from runtime.models.card import REPO_MODELS_DIR
+
+    folder = Path(shutil.copytree(REPO_MODELS_DIR / "fusion-stacking", tmp_path / "fusion"))
+    card = json.loads((folder / "card.json").read_text())
+    edit(card)
+    (folder / "card.json").write_text(json.dumps(card))
+    return folder
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda card: card.update(modalities=["audio", "face", "body"]),
+     "the stacking model does not run on the modalities its card names \\(audio, face, body\\)"),
+    (lambda card: card.pop("modalities"), "fusion model card lacks 'modalities'"),
+])
+def test_a_fusion_model_that_disagrees_with_its_card_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch,
+                                                                                   edit, problem):
+    settings = load_settings(None, {"fusion.model": str(_fusion_model(tmp_path, edit))})
+    error = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, problem)
+    assert error.source == "command line" and "setting 'fusion.model'" in str(error)
+
+
+def test_an_arousal_source_no_track_carries_is_refused_before_any_arm_runs(tmp_path, monkeypatch):
+    config = tmp_path / "clinic.toml"
+    config.write_text('[fusion]\narousal_from = ["body.activaton"]\n')
+    error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
+                                    "setting 'fusion.arousal_from' = \\['body.activaton'\\]: the body track carries "
+                                    "no 'activaton' \\(it has: activation, ")
+    assert error.source == str(config)
+
+
+def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_path):
+    from runtime.arms.body.arm import add_relative, window_measurements
+    from tests.arms.body.test_body_arm import seated_pose
+
+    assert {"activation"} <= pipeline.activation_names("body", {})
+    points, visible = seated_pose(10)
+    values = window_measurements(np.arange(10) / 5.0, points, visible, 0.0, 2.0)
+    add_relative([values])
+    assert set(values) == pipeline.activation_names("body", {})
+    from runtime.models import load_card
+
+    assert {"stress", "hr_bpm"} <= pipeline.activation_names("physio", {"model": load_card("physio-stress")})
+    assert {"pause_s", "speech_fraction"} <= pipeline.activation_names("audio", {})
+    assert {"face_coverage", "gaze_away_fraction"} <= pipeline.activation_names("face", {})

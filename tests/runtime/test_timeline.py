@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 import math
 import os
 
@@ -79,3 +80,146 @@ def test_written_files_take_the_permissions_the_umask_gives(tmp_path, umask, mod
         os.umask(previous)
     assert (tmp_path / "x.csv").stat().st_mode & 0o777 == mode
     assert (tmp_path / "x.csv").read_bytes() == b"abc"
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda t: setattr(t.tracks[0].windows[1], "probs", [math.nan] * 8),
+     r"track 'audio', window 1 \(0.5-2.5 s\): probability nan is not a number from 0 to 1"),
+    (lambda t: setattr(t.tracks[1].windows[0], "quality", math.nan),
+     r"track 'physio', window 0 \(0-30 s\): quality is nan, not a finite number"),
+    (lambda t: setattr(t.tracks[0].windows[0], "end_s", math.inf),
+     r"track 'audio', window 0 \(0-inf s\): end_s is inf, not a finite number"),
+    (lambda t: setattr(t.tracks[0].windows[0], "start_s", math.nan), "track 'audio', window 0 .*start_s is nan"),
+])
+def test_a_nan_in_a_window_is_refused_naming_the_track_and_window_and_nothing_is_written(tmp_path, edit, problem):
+    from runtime.track import TrackFormatError
+
+    timeline = _timeline()
+    timeline.tracks[0].windows[1].probs = [0.125] * 8
+    timeline.tracks[0].windows[1].quality = 0.5
+    edit(timeline)
+    with pytest.raises(TrackFormatError, match=problem):  # was json's "Out of range float values are not JSON ..."
+        write_timeline(timeline, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_nan_setting_is_refused_with_a_line_saying_where_to_look(tmp_path):
+    from runtime.track import TrackFormatError
+
+    timeline = _timeline()
+    timeline.settings = {"fusion": {"incongruence_confidence": math.nan}}
+    with pytest.raises(TrackFormatError, match="in the settings or a track's model or settings"):
+        write_timeline(timeline, tmp_path / "out")
+
+
+def _old_files(out):
+    write_timeline(Timeline("old.mp4", 1.0, [], settings={"old": True}), out)
+    return (out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()
+
+
+def test_a_full_disk_while_staging_the_json_leaves_both_old_files(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    old = _old_files(out)
+    real_write = os.fdopen
+
+    def fill_up(fd, *args, **kwargs):
+        handle = real_write(fd, *args, **kwargs)
+        if ".timeline.json." in os.readlink(f"/proc/self/fd/{fd}"):
+            def write(_data):
+                raise OSError(28, "No space left on device")
+
+            handle.write = write
+        return handle
+
+    monkeypatch.setattr("runtime.timeline.os.fdopen", fill_up)
+    with pytest.raises(InputError, match="timeline.json: cannot write it: No space left on device"):
+        write_timeline(_timeline(), out)
+    assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old  # the CSV was new
+    assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
+
+
+def test_a_failed_rename_of_the_json_puts_the_old_csv_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    old = _old_files(out)
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("timeline.json") and ".part" in str(src):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("runtime.timeline.os.replace", replace)
+    with pytest.raises(InputError, match="timeline.json: cannot write it: Input/output error"):
+        write_timeline(_timeline(), out)
+    assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old
+    assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
+
+
+def test_a_folder_where_the_json_goes_leaves_the_old_csv(tmp_path):
+    out = tmp_path / "out"
+    _old_files(out)
+    (out / "timeline.json").unlink()
+    (out / "timeline.json").mkdir()
+    old_csv = (out / "timeline.csv").read_bytes()
+    with pytest.raises(InputError, match="timeline.json: is in the way"):
+        write_timeline(_timeline(), out)
+    assert (out / "timeline.csv").read_bytes() == old_csv
+    assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
+
+
+def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
+    out = tmp_path / "out"
+    _old_files(out)
+    write_timeline(_timeline(), out)
+    assert Timeline.read(out / "timeline.json").to_dict() == _timeline().to_dict()
+    assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("[]", "not an emotrace-timeline/1 document"),
+    ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1}, "tracks": null}',
+     "tracks is null, not a list"),
+    ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1}, "tracks": [5]}',
+     "a track is 5, not an object"),
+    ('{"format": "emotrace-timeline/1", "input": null, "tracks": []}', "input is not an object with a path"),
+    ('{"format": "emotrace-timeline/1"', "not valid JSON"),
+])
+def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
+    path = tmp_path / "timeline.json"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as info:
+        Timeline.read(path)
+    assert info.value.source == str(path)
+
+
+def test_two_tracks_of_one_name_are_refused(tmp_path):
+    timeline = _timeline()
+    timeline.tracks.append(timeline.tracks[0])
+    path = tmp_path / "timeline.json"
+    path.write_text(json.dumps(timeline.to_dict()))
+    with pytest.raises(InputError, match="two tracks named 'audio'"):
+        Timeline.read(path)
+
+
+def test_without_hard_links_the_old_files_are_renamed_aside_and_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    old = _old_files(out)
+    real_replace = os.replace
+
+    def no_links(*_args):
+        raise OSError(1, "Operation not permitted")  # e.g. a FAT-formatted stick
+
+    def replace(src, dst):
+        if str(dst).endswith("timeline.json") and ".part" in str(src):
+            raise OSError(5, "Input/output error")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr("runtime.timeline.os.link", no_links)
+    monkeypatch.setattr("runtime.timeline.os.replace", replace)
+    with pytest.raises(InputError, match="timeline.json: cannot write it"):
+        write_timeline(_timeline(), out)
+    assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old
+    monkeypatch.setattr("runtime.timeline.os.replace", real_replace)
+    write_timeline(_timeline(), out)
+    assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
+    assert Timeline.read(out / "timeline.json").input_path == "in.mp4"

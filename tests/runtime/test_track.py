@@ -59,3 +59,48 @@ def test_window_grid_covers_the_recording_with_regular_hops():
 def test_normalise_probs_sums_to_one_and_handles_all_zero():
     assert sum(normalise_probs([1, 3])) == pytest.approx(1.0)
     assert normalise_probs([0, 0, 0, 0]) == [0.25] * 4
+
+
+@pytest.mark.parametrize(("duration_s", "window_s", "hop_s"), [(40.0, 2.0, 5.0), (40.0, 2.0, 7.0), (40.02, 2.0, 7.0),
+                                                                (3.2, 2.0, 0.5), (10.0, 2.0, 2.0), (1.0, 2.0, 3.0)])
+def test_window_grid_never_gives_an_empty_or_inverted_window_nor_one_past_the_end(duration_s, window_s, hop_s):
+    grid = window_grid(duration_s, window_s, hop_s)
+    assert grid and all(end > start for start, end in grid)
+    assert all(start < duration_s and end <= round(duration_s, 6) for start, end in grid)
+    assert [start for start, _ in grid] == sorted(start for start, _ in grid)
+
+
+def test_window_grid_with_a_hop_longer_than_the_window_leaves_gaps_but_no_tail_past_the_end():
+    assert window_grid(40.0, 2.0, 5.0)[-1] == (35.0, 37.0)  # was followed by (40.0, 40.0)
+    assert window_grid(40.0, 2.0, 7.0)[-1] == (35.0, 37.0)  # was followed by (42.0, 40.0)
+
+
+def _track_dict() -> dict:
+    return json.loads(json.dumps(_track().to_dict(), allow_nan=False))
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda d: d["windows"][0].update(probs=[0.5] * 7), r"track 'audio', window 0 \(0.0-2.0 s\): 7 probabilities "
+                                                         "for 8 labels"),
+    (lambda d: d["windows"][0].update(probs=[0.1] * 9), "9 probabilities for 8 labels"),
+    (lambda d: d["windows"][1].update(start_s=None), "track 'audio', window 1: start_s is null, not a number"),
+    (lambda d: d["windows"][1].update(end_s="2.5"), "end_s is text '2.5', not a number"),
+    (lambda d: d["windows"][1].update(end_s=0.5), r"window 1 \(0.5-0.5 s\): end_s 0.5 is not after start_s 0.5"),
+    (lambda d: d["windows"][0].update(quality=math.nan), "quality is nan, not a finite number"),
+    (lambda d: d["windows"][0].update(quality=1.5), r"quality 1.5 is outside \[0, 1\]"),
+    (lambda d: d["windows"][0].update(probs=[math.nan] * 8), "probability nan is not a number from 0 to 1"),
+    (lambda d: d["windows"][0].update(measurements=[1, 2]), "measurements is a list of 2, not an object"),
+    (lambda d: d["windows"][0]["measurements"].update(x="high"), "measurement 'x' is text 'high', not a number"),
+    (lambda d: d.update(windows=5), "track 'audio': windows is 5, not a list"),
+    (lambda d: d.update(labels=None), "labels is null, not a list of labels"),
+    (lambda d: d.update(labels=[*CANONICAL_LABELS, "stress", "stress"]), "a label is listed twice"),
+    (lambda d: d["windows"].reverse(), "window 1 .*starts before the window ahead of it"),
+    (lambda d: d["windows"].__setitem__(0, 3), "window 0: is 3, not an object"),
+])
+def test_an_edited_track_that_breaks_the_rules_is_refused_saying_where(edit, problem):
+    from runtime.track import TrackFormatError
+
+    data = _track_dict()
+    edit(data)
+    with pytest.raises(TrackFormatError, match=problem):
+        Track.from_dict(data)

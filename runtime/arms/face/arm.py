@@ -196,6 +196,10 @@ def analyze_face_request(request) -> Track | list[Track] | None:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))
     elif scan.n_people > 1:
         log.info("%s: %d people seen; face track for %s", request.input_path, scan.n_people, settings.person)
+    if settings.person.isdigit() and scan.n_people and int(settings.person) > scan.n_people:
+        log.warning("%s: face.person = %s, but only %d %s seen: every face window says no face",
+                    request.input_path, settings.person, scan.n_people,
+                    "person was" if scan.n_people == 1 else "people were")
     return tracks[0] if len(tracks) == 1 else tracks
 
 

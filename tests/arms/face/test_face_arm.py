@@ -161,3 +161,21 @@ def test_an_error_in_the_expression_worker_reaches_the_caller(tmp_path):
     faces.fill_expressions = broken
     with pytest.raises(RuntimeError, match="expression model failed"):
         scan_frames(FileVideoSource(write_video(tmp_path / "short.mp4", 1.0)).frames(), faces)
+
+
+def test_a_person_number_nobody_has_is_said_once(tmp_path, monkeypatch, caplog):
+    from runtime.arms.face import arm
+    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.media import probe
+    from runtime.pipeline import AnalysisRequest
+
+    video = write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    scan = VideoScan(frame_times_s=[0.0, 0.5], n_people=2, patient_id=1,
+                     faces=[FaceObservation(0.0, 1, 0.9, 0.9, 80.0), FaceObservation(0.5, 2, 0.9, 0.9, 60.0)])
+    monkeypatch.setattr(arm, "shared_scan", lambda _request: scan)
+    settings = load_settings(None, {**VIDEO_ONLY, "face.person": "99", "face.model": ""})
+    with caplog.at_level("WARNING", logger=arm.__name__):
+        track = arm.analyze_face_request(AnalysisRequest(video, probe(video), settings))
+    assert all(w.reason == "no face" for w in track.windows)
+    said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert said == [f"{video}: face.person = 99, but only 2 people were seen: every face window says no face"]

@@ -191,3 +191,72 @@ def test_evaluate_and_train_commands_run_on_tables_and_refuse_bad_input(tmp_path
     assert card["metrics"]["default"]["test"]["ua"] > 0 and card["modalities"] == ["audio", "face"]
     assert main(["evaluate", "fusion", *tables[:2], "--table", "face", "--out", str(tmp_path / "x")]) == 2
     assert "MODALITY=CSV" in capsys.readouterr().err
+
+
+def _sessions(tmp_path, labels=("happy", "sad"), people=4) -> None:
+    rows = ["session,start_s,end_s,label,person"]
+    first, second = (CANONICAL_LABELS.index(label) for label in labels)
+    for k in range(people):
+        targets = [first] * 6 + [second] * 6
+        tracks = [
+            synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
+            synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
+        ]
+        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks).to_json())
+        rows += [f"s{k}.json,0,12,{labels[0]},p{k}", f"s{k}.json,12,24,{labels[1]},p{k}"]
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+
+
+def _edit_session(path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda d: d["tracks"][0]["windows"][0].update(probs=[0.5] * 7), "7 probabilities for 8 labels"),  # IndexError
+    (lambda d: d["tracks"][0]["windows"][0].update(probs=[0.1] * 9), "9 probabilities for 8 labels"),  # accepted
+    (lambda d: d["tracks"][0]["windows"][2].update(start_s=None), "track 'audio', window 2: start_s is null"),
+    (lambda d: d.update(tracks=None), "tracks is null, not a list"),
+    (lambda d: d["tracks"][1].update(windows=5), "track 'face': windows is 5, not a list"),
+    (lambda d: d["tracks"][0]["windows"][0].update(measurements=[1, 2]), "measurements is a list of 2"),
+    (lambda d: d["tracks"][0]["windows"][0].update(quality=float("nan")), "quality is nan, not a finite number"),
+    (lambda d: d["tracks"].append(d["tracks"][1]), "two tracks named 'face'"),
+    (lambda d: d["tracks"][0]["windows"].reverse(), "starts before the window ahead of it"),
+])
+def test_an_edited_session_timeline_is_one_input_error_naming_the_file(tmp_path, capsys, edit, problem):
+    _sessions(tmp_path)
+    _edit_session(tmp_path / "s0.json", edit)
+    with pytest.raises(InputError, match=problem) as refused:
+        sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
+    assert refused.value.source == str(tmp_path / "s0.json")
+    code = main(["evaluate", "fusion", "--sessions", str(tmp_path / "manifest.csv"), "--out", str(tmp_path / "e"),
+                 "--methods", "mean"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "s0.json: not a usable timeline.json" in err
+
+
+def test_a_session_timeline_that_is_a_list_is_refused(tmp_path):
+    _sessions(tmp_path)
+    (tmp_path / "s0.json").write_text("[]")
+    with pytest.raises(InputError, match="s0.json: not a usable timeline.json: not an emotrace-timeline/1 document"):
+        sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
+
+
+def test_a_split_that_leaves_one_label_in_a_part_is_one_clear_line(tmp_path, capsys):
+    _sessions(tmp_path)
+    from export.fusion.pairs import split_people
+
+    test_people = split_people([f"p{k}" for k in range(4)], 0.5, np.random.default_rng(0))
+    rows = (tmp_path / "manifest.csv").read_text().splitlines()
+    # the training people (those seed 0 does not hold out) only ever happy
+    rows = [rows[0]] + [r if r.split(",")[-1] in test_people else r.replace(",sad,", ",happy,") for r in rows[1:]]
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="the train people \\(p[0-3], p[0-3]\\) have labelled windows of happy "
+                                         "only with --seed 0 .*at least two labels") as refused:
+        sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0, seed=0)
+    assert refused.value.source == str(tmp_path / "manifest.csv")
+    code = main(["evaluate", "fusion", "--sessions", str(tmp_path / "manifest.csv"), "--out", str(tmp_path / "e"),
+                 "--methods", "mean,stacking"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "needs samples of at least 2 classes" not in err
