@@ -119,16 +119,7 @@ def test_ece_is_zero_for_calibrated_certainty_and_large_for_confident_mistakes()
 
 
 def test_labelled_real_sessions_feed_the_same_comparison(tmp_path):
-    rows = ["session,start_s,end_s,label,person"]
-    for k in range(4):
-        targets = [CANONICAL_LABELS.index("happy")] * 6 + [CANONICAL_LABELS.index("sad")] * 6
-        tracks = [
-            synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
-            synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
-        ]
-        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks).to_json())
-        rows += [f"s{k}.json,0,12,happy,p{k}", f"s{k}.json,12,24,sad,p{k}"]
-    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    _sessions(tmp_path)
     paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
     assert paired.data.modalities == ["audio", "face"] and paired.data.n_windows == 48
     assert set(paired.split) == {"train", "test"}
