@@ -235,16 +235,16 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
     the modalities its card names, so that a missing or broken fusion model fails before the arms run."""
     import numpy as np
 
-    from runtime.fusion import FusionInput, make_fuser, parse_weights
+    from runtime.fusion import FusionInput, fuser_from_settings
 
     section = settings["fusion"]
     try:
-        weights = parse_weights(section["weights"]) if section.get("weights") else None
+        fuser = fuser_from_settings(section, backend=settings["runtime"]["backend"])
     except InputError as error:
-        raise setting_error(settings, "fusion.weights", error.problem) from None
+        key = "fusion.weights" if section.get("weights") else "fusion.method"
+        raise setting_error(settings, key, error.problem) from None
     model = section.get("model") or None
     try:
-        fuser = make_fuser(section["method"], weights=weights, backend=settings["runtime"]["backend"], model=model)
         if not fuser.learned:
             return
         modalities = list(fuser.modalities)  # loads the card and the model
