@@ -11,10 +11,12 @@ Frame (little-endian), protocol version 1::
 The decoder resynchronises after a corrupt frame by searching for the next sync pair after the bad one's
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
-offset, and the window lets it follow a board clock that drifts. No sample is stamped after it was read or
-before the last one. Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping
-again. Sequence numbers that jump leave a gap on every channel of the board; a frame equal to one of the last
-``REPEAT_MEMORY_FRAMES`` is a repeat, dropped.
+offset, and the window lets it follow a board clock that drifts; a clock that stood still and resumed behind is
+followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one.
+Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again. Sequence numbers that
+jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is told by board time); a frame equal
+to one of the last ``REPEAT_MEMORY_FRAMES`` is a repeat, and one a little behind the newest that fits between its
+neighbours is late (reordered by a bridge): both dropped.
 """
 
 from __future__ import annotations
@@ -51,6 +53,19 @@ CORRUPTION_REPORT_S = 10.0
 # A frame equal to one of the last this many is a repeat (a radio bridge's retry may bring one back out of order),
 # dropped before it could be taken for a board restart; one second of frames at 64 Hz.
 REPEAT_MEMORY_FRAMES = 64
+SEQ_MODULUS = 1 << 16  # seq wraps here
+# A frame at most this many behind the newest in seq, not seen yet, whose board time lies between those of its
+# neighbours in seq, was reordered on the way (a USB or BLE bridge): late, not a board restart (a restarted board
+# repeats seq numbers already seen, or goes back further, or its board time does not fit). One second at 64 Hz.
+REORDER_WINDOW_FRAMES = 64
+# When the last CLOCK_STEP_FRAMES frames all arrived more than CLOCK_STEP_S later than the least delay just before
+# them, the board's clock stood still and resumed behind real time: the window starts again from them at once
+# instead of after OFFSET_WINDOW_MS. Link jitter does not do that: the host reads every 50 ms, so the newest frame of
+# each read is fresh; nor does a drift, which moves the least delay by 5 ms a second at 0.5 %. A quarter of a
+# second at 64 Hz.
+CLOCK_STEP_S = 0.25
+CLOCK_STEP_FRAMES = 16
+REPEAT, LATE = "repeat", "late"  # why BoardSequence.take drops a frame
 
 
 def crc16_ccitt(data: bytes) -> int:
@@ -132,18 +147,91 @@ class FrameDecoder:
         del self.buffer[:1]
 
 
-def board_clock_runs(frames: list[Frame], last_board_ms: int | None) -> list[tuple[bool, list[Frame]]]:
-    """``frames`` split where board time runs backwards (a reset or a wrap): each run on one board clock, and
-    whether it starts with such a restart (``last_board_ms``: the board time of the frame before them)."""
-    runs: list[tuple[bool, list[Frame]]] = []
-    for frame in frames:
+@dataclass(frozen=True)
+class InOrder:
+    """A frame taken in the board's order: the frames lost just before it, and the board time its clock ran back
+    from when the board restarted at it."""
+
+    frame: Frame
+    lost: int = 0
+    restarted_from_ms: int | None = None
+
+
+class BoardSequence:
+    """Frames in arrival order put in the board's order: repeats and late frames dropped, restarts found (board
+    time running backwards) and losses counted, by ``seq`` and, for whole cycles of 2^16 frames, by board time."""
+
+    def __init__(self):
+        self.recent: deque[Frame] = deque(maxlen=REPEAT_MEMORY_FRAMES)  # the last frames read, to know a repeat
+        # the clocked frames taken since the last restart: enough for a frame REORDER_WINDOW_FRAMES late and the
+        # one before it
+        self.clocked: deque[Frame] = deque(maxlen=REORDER_WINDOW_FRAMES + 1)
+        self.last_seq: int | None = None
+
+    def take(self, frame: Frame) -> InOrder | str:
+        """The frame in order, or why it is dropped (REPEAT or LATE)."""
+        if frame in self.recent:
+            return REPEAT
+        self.recent.append(frame)
         clocked = frame.type in CLOCKED_TYPES  # a frame type of a later protocol minor may carry another time
-        restarted = clocked and last_board_ms is not None and frame.board_ms < last_board_ms
-        if not runs or restarted:
-            runs.append((restarted, []))
-        runs[-1][1].append(frame)
+        if clocked and self._late(frame):
+            return LATE
+        if clocked and self.clocked and frame.board_ms < self.clocked[-1].board_ms:
+            restarted_from_ms = self.clocked[-1].board_ms
+            self.clocked.clear()
+            self.clocked.append(frame)
+            self.last_seq = frame.seq  # a reset restarts seq too: nothing is counted lost across it
+            return InOrder(frame, restarted_from_ms=restarted_from_ms)
+        if frame.seq == self.last_seq:
+            return REPEAT  # the same seq with other contents: a board that did not count
+        lost = 0 if self.last_seq is None else (frame.seq - self.last_seq - 1) % SEQ_MODULUS
         if clocked:
-            last_board_ms = frame.board_ms
+            lost += self._cycles_lost(frame, lost) * SEQ_MODULUS
+            self.clocked.append(frame)
+        self.last_seq = frame.seq
+        return InOrder(frame, lost)
+
+    def _late(self, frame: Frame) -> bool:
+        """A little behind the newest in seq, not seen yet, and in board time between its neighbours in seq."""
+        if not self.clocked:
+            return False
+        newest_seq = self.clocked[-1].seq
+
+        def behind(seq: int) -> int:
+            return (newest_seq - seq) % SEQ_MODULUS
+
+        late_by = behind(frame.seq)
+        if not 0 < late_by <= REORDER_WINDOW_FRAMES or any(f.seq == frame.seq for f in self.clocked):
+            return False
+        before = [f for f in self.clocked if behind(f.seq) > late_by]
+        after = [f for f in self.clocked if behind(f.seq) < late_by]
+        if not before:  # nothing older remembered to tell it from a restart
+            return False
+        previous = min(before, key=lambda f: behind(f.seq))
+        following = max(after, key=lambda f: behind(f.seq))
+        return previous.board_ms <= frame.board_ms <= following.board_ms
+
+    def _cycles_lost(self, frame: Frame, lost_by_seq: int) -> int:
+        """Whole cycles of 2^16 frames lost before ``frame``, which ``seq`` cannot show: how many frames board time
+        says were lost beyond ``lost_by_seq``, at the frame period of the remembered frames (half a cycle counts)."""
+        if len(self.clocked) < REORDER_WINDOW_FRAMES:
+            return 0  # too few frames yet for a period (a HELLO comes within a millisecond of a DATA frame)
+        first, newest = self.clocked[0], self.clocked[-1]
+        steps = (newest.seq - first.seq) % SEQ_MODULUS
+        if not steps or newest.board_ms <= first.board_ms:
+            return 0
+        period_ms = (newest.board_ms - first.board_ms) / steps
+        lost_by_time = (frame.board_ms - newest.board_ms) / period_ms - 1
+        return max(0, round((lost_by_time - lost_by_seq) / SEQ_MODULUS))
+
+
+def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:
+    """``taken`` split where the board restarted: each run on one board clock."""
+    runs: list[list[InOrder]] = []
+    for item in taken:
+        if not runs or item.restarted_from_ms is not None:
+            runs.append([])
+        runs[-1].append(item)
     return runs
 
 
@@ -173,14 +261,14 @@ class SerialBoardLink(SensorLink):
         self.board_name: str | None = None
         self._offset_s: float | None = None  # the offset the stamps use
         self._offset_lows: deque[tuple[int, float]] = deque()  # (board_ms, arrival - board time): a sliding minimum
+        self._recent_bounds: deque[float] = deque(maxlen=CLOCK_STEP_FRAMES)  # the last frames' arrival - board time
         self._offset_board_ms: int | None = None  # board time of the last stamp
-        self._recent_frames: deque[Frame] = deque(maxlen=REPEAT_MEMORY_FRAMES)
-        self._last_seq: int | None = None
-        self._last_board_ms: int | None = None
+        self.sequence = BoardSequence()
         self._last_t_s: float | None = None
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
-        self._reported = (0, 0)
+        self.late_frames = 0
+        self._reported = (0, 0, 0)
         self._reported_at_s: float | None = None
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._silent = False
@@ -190,26 +278,55 @@ class SerialBoardLink(SensorLink):
         the least one of the last OFFSET_WINDOW_MS of board time."""
         candidate_s = self.stamp(received_s) - board_ms / 1000.0
         lows = self._offset_lows
+        if lows and lows[-1][0] == board_ms and lows[-1][1] <= candidate_s:
+            return  # a board clock standing still: the first frame at this board time is the better bound
+        self._recent_bounds.append(candidate_s)
         while lows and lows[-1][1] >= candidate_s:
             lows.pop()
         lows.append((board_ms, candidate_s))
         while lows[0][0] < board_ms - OFFSET_WINDOW_MS:
             lows.popleft()
 
-    def board_to_session_s(self, board_ms: int, received_s: float) -> float:
-        self.observe_arrival(board_ms, received_s)
-        target_s = self._offset_lows[0][1]
+    def _follow_clock_step(self) -> None:
+        """After a read is observed (its newest frame tells a stalled read from a late board): when the last
+        CLOCK_STEP_FRAMES frames all arrived CLOCK_STEP_S later than the least bound just before them, the board's
+        clock stood still and resumed behind, and the older bounds no longer hold. (A drift moves the bounds that
+        little over a few frames. A link whose delay rose for good looks the same, and the window would take it
+        too, after OFFSET_WINDOW_MS.)"""
+        if len(self._recent_bounds) < CLOCK_STEP_FRAMES:
+            return
+        least_s, lows = min(self._recent_bounds), self._offset_lows
+        before = [low_s for _, low_s in lows if low_s < least_s]  # the sliding minimum rises with board time
+        if before and least_s - before[-1] > CLOCK_STEP_S:
+            while lows[0][1] < least_s:
+                lows.popleft()
+
+    def _move_offset(self, board_ms: int, received_s: float, sink: Sink) -> bool:
+        """The offset moved towards the window's least bound for a frame at ``board_ms``; True when it jumped up
+        (the board's clock fell behind), which is said in a status line."""
+        # Never above this frame's own bound, so never stamped after it was read, even when the bounds it was
+        # observed with are gone (a clock step found later in the same read).
+        target_s = min(self._offset_lows[0][1], self.stamp(received_s) - board_ms / 1000.0)
+        jumped = False
         if self._offset_s is None or target_s < self._offset_s:
             # Down at once: a sample is never stamped after it was read (the first frames were read late, or
             # the board's clock jumped ahead).
             self._offset_s = target_s
         else:
-            # Up slowly (a board clock that runs slow): by at most half the board time since the last stamp.
+            # Up slowly (a board clock that runs slow): by at most half the board time since the last stamp. A
+            # rise beyond that and CLOCK_STEP_S is no drift but a clock that fell behind: followed at once, said.
             step_s = max(0.0, (board_ms - self._offset_board_ms) / 1000.0) / 2
-            self._offset_s = min(target_s, self._offset_s + step_s)
+            jumped = target_s - self._offset_s > max(step_s, CLOCK_STEP_S)
+            if jumped:
+                self.status(sink, "error", f"board clock fell {target_s - self._offset_s:.2f} s behind (it stood "
+                            "still?); the clock mapping follows it at once and the interval is a gap")
+            self._offset_s = target_s if jumped else min(target_s, self._offset_s + step_s)
         self._offset_board_ms = board_ms
+        return jumped
+
+    def board_to_session_s(self, board_ms: int) -> float:
         t_s = board_ms / 1000.0 + self._offset_s
-        # Nor before the last sample: after the offset came down, the next stamps repeat the last one until the
+        # Never before the last sample: after the offset came down, the next stamps repeat the last one until the
         # board time has caught up, instead of going back by the first read's delay.
         return t_s if self._last_t_s is None else max(t_s, self._last_t_s)
 
@@ -223,61 +340,53 @@ class SerialBoardLink(SensorLink):
             self.status(sink, "disconnected", f"serial port {self.port_name} gone ({error})")
             raise InputError(self.port_name, f"serial port gone ({error})") from None
         received_s = self.clock.now_s()
-        frames = [frame for frame in self.decoder.feed(data) if self._first_copy(frame, sink)]
-        self._report_corruption(sink, received_s)
+        frames = self.decoder.feed(data)
+        taken = [item for item in (self._take(frame, sink) for frame in frames) if item is not None]
+        self._report_drops(sink, received_s)
         self._watch_silence(sink, received_s, bool(frames))
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
         # within the batch starts a new run with an offset of its own.
-        for restarted, run in board_clock_runs(frames, self._last_board_ms):
-            if restarted:
+        runs = board_clock_runs(taken)
+        for run in runs:
+            if run[0].restarted_from_ms is not None:
                 self._restart_board_clock(run[0], sink)
-            for frame in run:
-                if frame.type == TYPE_DATA:
-                    self.observe_arrival(frame.board_ms, received_s)
-            for frame in run:
-                self.handle_frame(frame, received_s, sink)
+            for item in run:
+                if item.frame.type == TYPE_DATA:
+                    self.observe_arrival(item.frame.board_ms, received_s)
+            if run is runs[-1]:  # with the read's newest frame, so that a stalled read is no clock step
+                self._follow_clock_step()
+            for item in run:
+                self.handle_frame(item, received_s, sink)
         return len(frames)
 
-    def _first_copy(self, frame: Frame, sink: Sink) -> bool:
-        """False for a frame equal to a recent one (a repeat to drop, also when others came between)."""
-        if frame in self._recent_frames:
-            return self._drop_repeat(frame, sink)
-        self._recent_frames.append(frame)
-        return True
+    def _take(self, frame: Frame, sink: Sink) -> InOrder | None:
+        """The frame in the board's order, or None for one dropped: a repeat is said at once, a late frame is
+        counted in the line of dropped frames (its seq was most likely counted lost already: the gap stays)."""
+        item = self.sequence.take(frame)
+        if item == REPEAT:
+            self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
+        elif item == LATE:
+            self.late_frames += 1
+        return item if isinstance(item, InOrder) else None
 
-    def _drop_repeat(self, frame: Frame, sink: Sink) -> bool:
-        self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
-        return False
-
-    def _restart_board_clock(self, frame: Frame, sink: Sink) -> None:
+    def _restart_board_clock(self, item: InOrder, sink: Sink) -> None:
         """Board time ran backwards: the board reset (its ``seq`` restarts too) or its clock wrapped."""
-        self.status(sink, "error", f"board clock restarted (board_ms {self._last_board_ms} then {frame.board_ms}): "
-                    "a reset or a wrap; the clock mapping starts again and the interval is a gap")
+        self.status(sink, "error", f"board clock restarted (board_ms {item.restarted_from_ms} then "
+                    f"{item.frame.board_ms}): a reset or a wrap; the clock mapping starts again and the interval is "
+                    "a gap")
         self._restarted = True
         self._offset_s = None
         self._offset_lows.clear()
+        self._recent_bounds.clear()
         self._offset_board_ms = None
-        self._last_seq = None
         self._lost_frames = 0
 
-    def _count_sequence(self, frame: Frame, sink: Sink) -> bool:
-        """Note frames lost before this one; False for a frame that repeats the last one's ``seq`` with other
-        contents (a board that did not count: dropped as a repeat)."""
-        if self._last_seq is not None:
-            if frame.seq == self._last_seq:
-                return self._drop_repeat(frame, sink)
-            self._lost_frames += (frame.seq - self._last_seq - 1) & 0xFFFF
-        self._last_seq = frame.seq
-        if frame.type in CLOCKED_TYPES:
-            self._last_board_ms = frame.board_ms
-        return True
-
-    def handle_frame(self, frame: Frame, received_s: float, sink: Sink) -> None:
+    def handle_frame(self, item: InOrder, received_s: float, sink: Sink) -> None:
         # Every frame counts in the sequence, so a HELLO or an unknown type is not taken for a loss, and one
         # lost just before it is still counted.
-        if not self._count_sequence(frame, sink):
-            return
+        frame = item.frame
+        self._lost_frames += item.lost
         if frame.type != TYPE_DATA:
             if frame.type == TYPE_HELLO:
                 name = frame.payload.decode("ascii", "replace")
@@ -287,11 +396,14 @@ class SerialBoardLink(SensorLink):
             return
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
-        t_s = self.board_to_session_s(frame.board_ms, received_s)
+        fell_behind = self._move_offset(frame.board_ms, received_s, sink)
+        t_s = self.board_to_session_s(frame.board_ms)
         if self._last_t_s is not None and self._restarted:
             sink(Gap("*", self._last_t_s, t_s, "board restarted", self.name))
         elif self._last_t_s is not None and self._lost_frames:
             sink(Gap("*", self._last_t_s, t_s, f"{self._lost_frames} frame(s) lost or corrupt", self.name))
+        elif self._last_t_s is not None and fell_behind:
+            sink(Gap("*", self._last_t_s, t_s, "board clock fell behind", self.name))
         self._restarted = False
         self._lost_frames = 0
         self._last_t_s = t_s
@@ -303,15 +415,15 @@ class SerialBoardLink(SensorLink):
         for channel, value in readings:
             sink(Sample(channel, t_s, float(value), self.name))
 
-    def _report_corruption(self, sink: Sink, now_s: float) -> None:
-        counts = (self.decoder.crc_errors, self.decoder.version_errors)
+    def _report_drops(self, sink: Sink, now_s: float) -> None:
+        counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames)
         recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
         if counts != self._reported and not recently:
             self.status(
                 sink,
                 "error",
-                f"corrupt frame(s) dropped: {counts[0]} bad checksum, "
-                f"{counts[1]} unknown version so far; resynchronised",
+                f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
+                f"{counts[2]} late (out of order; their loss stays a gap)",
             )
             self._reported, self._reported_at_s = counts, now_s
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from firmware_bridge.link import Recorder
-from firmware_bridge.serial_link import SerialBoardLink
+from firmware_bridge.serial_link import TYPE_DATA, SerialBoardLink, data_payload, encode_frame
 from runtime.clock import SessionClock
 
 
@@ -33,3 +33,16 @@ def board(latency_s: float = 0.01) -> tuple[FakeTime, SerialBoardLink, Recorder]
     """A board on ``loop://`` with its clock and a recorder for what it delivers."""
     time = FakeTime()
     return time, make_link(time, latency_s), Recorder()
+
+
+def data_frame(seq: int, board_ms: int, eda_us: float = 2.0, temp_c: float = 33.0) -> bytes:
+    """A DATA frame with EDA and skin temperature."""
+    return encode_frame(TYPE_DATA, seq, board_ms, data_payload([("eda", eda_us), ("temp", temp_c)]))
+
+
+def send(link: SerialBoardLink, time: FakeTime, recorder: Recorder, *frames: bytes, after_s: float = 0.25) -> None:
+    """``frames`` arriving together ``after_s`` after the last read."""
+    link.port.write(b"".join(frames))
+    time.now += after_s
+    while link.poll(recorder):
+        pass

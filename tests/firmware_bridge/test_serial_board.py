@@ -18,17 +18,12 @@ from firmware_bridge.serial_link import (
     FrameDecoder,
     SerialBoardLink,
     crc16_ccitt,
-    data_payload,
     encode_frame,
 )
 from runtime.arms.physio.features import process_recording, window_features
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from tests.firmware_bridge.fakes import FakeTime, board
-
-
-def data_frame(seq: int, board_ms: int, eda_us: float = 2.0, temp_c: float = 33.0) -> bytes:
-    return encode_frame(TYPE_DATA, seq, board_ms, data_payload([("eda", eda_us), ("temp", temp_c)]))
+from tests.firmware_bridge.fakes import FakeTime, board, data_frame, send
 
 
 def test_crc_is_ccitt_false_with_the_standard_check_value():
@@ -108,7 +103,7 @@ def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_second
         link.poll(recorder)
     reports = [s.detail for s in recorder.statuses if "bad checksum" in s.detail]
     assert len(reports) == 2  # at the first, and ten seconds later with the count so far
-    assert reports[0].startswith("corrupt frame(s) dropped: 1 bad checksum")
+    assert reports[0].startswith("frame(s) dropped so far: 1 bad checksum")
     link.close()
 
 
@@ -167,14 +162,6 @@ def test_a_port_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open serial port"):
         SerialBoardLink("/dev/does-not-exist", SessionClock())
     assert serial.__version__
-
-
-def send(link: SerialBoardLink, time: FakeTime, recorder: Recorder, *frames: bytes, after_s: float = 0.25) -> None:
-    """``frames`` arriving together ``after_s`` after the last read."""
-    link.port.write(b"".join(frames))
-    time.now += after_s
-    while link.poll(recorder):
-        pass
 
 
 def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():

@@ -1,0 +1,162 @@
+"""The serial board's frames out of order, a board clock that stood still, a loss of a whole 2^16 cycle of seq."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware_bridge.link import Gap, Recorder, Sample
+from firmware_bridge.serial_link import TYPE_HELLO, encode_frame
+from tests.firmware_bridge.fakes import FakeTime, board, data_frame, send
+
+
+def test_a_frame_reordered_by_a_bridge_is_dropped_as_late_not_taken_for_a_restart():
+    time, link, recorder = board(latency_s=0.0)
+    # every read arrives as its newest frame is taken, so the stamps are board time on the session clock
+    send(link, time, recorder, *[data_frame(seq, 250 * seq) for seq in range(1, 6)], after_s=1.25)
+    send(link, time, recorder, data_frame(7, 1750), data_frame(8, 2000), after_s=0.75)  # the bridge held 6 back
+    send(link, time, recorder, data_frame(6, 1500), data_frame(9, 2250))
+    times, _ = recorder.series("eda")
+    assert list(times) == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.25, 1.75, 2.0, 2.25])  # the clock did not move
+    (gap,) = recorder.gaps  # 6's loss, recorded when 7 came, stays: its samples cannot go before 8's
+    assert gap.reason == "1 frame(s) lost or corrupt" and (gap.start_s, gap.end_s) == pytest.approx((1.25, 1.75))
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    assert sum("1 late (out of order" in s.detail for s in recorder.statuses) == 1
+    link.close()
+
+
+def test_a_frame_behind_in_seq_whose_board_time_does_not_fit_is_still_a_restart():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *[data_frame(seq, 600_000 + 250 * seq) for seq in (1, 2, 3, 5)])
+    send(link, time, recorder, data_frame(4, 40), data_frame(5, 290))  # board time near zero: a reset, not 4 late
+    assert [g.reason for g in recorder.gaps] == ["1 frame(s) lost or corrupt", "board restarted"]
+    assert any("board clock restarted" in s.detail for s in recorder.statuses)
+    link.close()
+
+
+def stream(link, time: FakeTime, recorder: Recorder, board_ms: np.ndarray, read_s: np.ndarray) -> None:
+    """Frame i, taken at ``board_ms[i]`` on the board, read at ``read_s[i]`` on the session clock (non-decreasing:
+    a serial line keeps its order; frames with one read time are read together)."""
+    for seq, (board_i, read_i) in enumerate(zip(board_ms, read_s, strict=True), start=1):
+        link.port.write(data_frame(seq, int(board_i)))
+        if seq == len(read_s) or read_s[seq] > read_i:
+            time.now = 500.0 + read_i
+            while link.port.in_waiting:  # read all that is there, without waiting for more
+                link.poll(recorder)
+
+
+@pytest.mark.parametrize("sends_while_stopped", [False, True])
+def test_a_board_clock_that_stood_still_is_followed_within_a_second_said_and_left_as_a_gap(sends_while_stopped):
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = 0.02 * np.arange(1, 1001)  # a frame every 20 ms for 20 s
+    board_s = np.where(taken_s <= 10.0, taken_s, np.maximum(taken_s - 2.0, 10.0))  # stood still from 10 s to 12 s
+    if not sends_while_stopped:  # its loop waits on the stopped timer too
+        keep = (taken_s <= 10.0) | (taken_s > 12.0)
+        taken_s, board_s = taken_s[keep], board_s[keep]
+    read_s = np.maximum.accumulate(taken_s + np.random.default_rng(2).uniform(0.001, 0.030, taken_s.size))
+    stream(link, time, recorder, np.round(1000 * board_s), read_s)
+    times, _ = recorder.series("eda")
+    assert (np.diff(times) >= 0).all()
+    assert (times <= read_s + 1e-9).all()  # never stamped after it was read
+    error_s = times - taken_s
+    assert np.abs(error_s[taken_s <= 10.0]).max() < 0.04
+    assert np.abs(error_s[taken_s > 12.5]).max() < 0.04  # half a second after it goes on, not after 10 s
+    (gap,) = recorder.gaps
+    assert gap.reason == "board clock fell behind" and gap.end_s - gap.start_s == pytest.approx(2.0, abs=0.05)
+    assert sum("board clock fell 2.0" in s.detail for s in recorder.statuses) == 1
+    link.close()
+
+
+def test_reads_that_stall_for_seconds_are_no_clock_step():
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = 0.02 * np.arange(1, 1501)  # 30 s at 50 Hz
+    read_s = taken_s + np.random.default_rng(3).uniform(0.001, 0.030, taken_s.size)
+    for stall_start_s in (5.0, 12.0, 19.0):  # the host reads nothing for 3 s, then all that waited at once
+        stalled = (taken_s >= stall_start_s) & (taken_s < stall_start_s + 3.0)
+        read_s[stalled] = stall_start_s + 3.0
+    read_s = np.maximum.accumulate(read_s)
+    stream(link, time, recorder, np.round(1000 * taken_s), read_s)
+    times, _ = recorder.series("eda")
+    assert recorder.gaps == []
+    assert not any("fell" in s.detail for s in recorder.statuses)
+    assert np.abs(times - taken_s).max() < 0.04
+    link.close()
+
+
+@pytest.mark.parametrize("lost", [65_536, 65_539])
+def test_a_loss_of_a_whole_cycle_of_sequence_numbers_is_told_by_board_time(lost):
+    time, link, recorder = board(latency_s=0.0)
+    period_ms = 16
+    for first in range(1, 81, 10):  # 80 frames at 62.5 Hz, read ten at a time
+        seqs = range(first, first + 10)
+        send(link, time, recorder, *[data_frame(seq, period_ms * seq) for seq in seqs], after_s=0.16)
+    # 17 min in which every frame is lost: seq comes back to where it was (or just past it)
+    for seq in range(81 + lost, 84 + lost):
+        time.now = 500.0 + period_ms * seq / 1000 - 0.016  # each read as the next frame is due
+        send(link, time, recorder, data_frame(seq, period_ms * seq), after_s=0.016)
+    (gap,) = recorder.gaps
+    assert gap.reason == f"{lost} frame(s) lost or corrupt"
+    assert gap.end_s - gap.start_s == pytest.approx((lost + 1) * period_ms / 1000, abs=0.02)
+    link.close()
+
+
+class Checked(Recorder):
+    """A recorder that checks each sample as it comes: never before the last, never after it was read."""
+
+    def __init__(self, time: FakeTime):
+        super().__init__()
+        self.time = time
+
+    def __call__(self, event):
+        if isinstance(event, Sample):
+            assert event.t_s <= self.time.now - 500.0 + 1e-9
+            assert not self.samples or event.t_s >= self.samples[-1].t_s
+        if isinstance(event, Gap):
+            assert event.end_s >= event.start_s
+        super().__call__(event)
+
+
+def shuffled_board_stream(rng: np.random.Generator) -> list[bytes]:
+    """A 64 Hz board's frames (a HELLO every 5 s, maybe a reset) as a bridge might deliver them: neighbours
+    swapped, frames repeated, dropped, held back, a jump in seq."""
+    frames, seq, board_ms = [], 0, 0
+    reset_at = int(rng.integers(100, 2000)) if rng.random() < 0.5 else -1
+    for i in range(2000):
+        if i == reset_at:
+            seq, board_ms = 0, 0
+            frames.append(encode_frame(TYPE_HELLO, seq, board_ms, b"emotrace-board"))
+        if rng.random() < 0.002:
+            seq += int(rng.integers(2, 70_000))  # a burst lost, sometimes more than a whole cycle
+        seq, board_ms = seq + 1, board_ms + 16
+        frames.append(data_frame(seq % 65536, board_ms) if i % 320 else encode_frame(TYPE_HELLO, seq % 65536,
+                                                                                     board_ms, b"emotrace-board"))
+    for i in range(len(frames) - 1):
+        action = rng.random()
+        if action < 0.05:
+            frames[i], frames[i + 1] = frames[i + 1], frames[i]
+        elif action < 0.08:
+            frames.insert(i + int(rng.integers(1, 80)), frames[i])  # repeated now or much later
+        elif action < 0.10:
+            frames.insert(i + int(rng.integers(2, 80)), frames.pop(i))  # held back
+        elif action < 0.12:
+            frames[i] = b""
+    return frames
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_no_order_of_real_frames_crashes_the_link_or_moves_a_stamp_back(seed):
+    rng = np.random.default_rng(seed)
+    time, link, _ = board(latency_s=0.0)
+    recorder = Checked(time)
+    frames = shuffled_board_stream(rng)
+    start = 0
+    while start < len(frames):  # read in batches of 1 to 8 frames, the newest up to 50 ms late
+        stalled = rng.random() < 0.01  # the host read nothing for 1 to 2.5 s (the port's queue holds 4 KB)
+        end = start + int(rng.integers(60, 150) if stalled else rng.integers(1, 9))
+        link.port.write(b"".join(frames[start:end]))
+        start = end
+        time.now = max(time.now, 500.0 + 0.016 * end + float(rng.uniform(0.0, 0.05)))
+        while link.port.in_waiting:
+            link.poll(recorder)
+    assert recorder.samples
+    link.close()
