@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +22,9 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+log = logging.getLogger(__name__)
 
 _Section = TypeVar("_Section", bound="ConfigSection")
 
@@ -96,7 +100,6 @@ LEARNED_FUSION = ("stacking", "attention")
 ARM_TRACKS = ("audio", "face", "body", "physio")
 # The voice-activity detector and the audio models run on 16 kHz audio; the input is resampled to this rate.
 AUDIO_RATE_HZ = 16000
-CANONICAL = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # runtime.track's
 MAX_WEIGHT = 1000.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
 FRAME_RATE = {"low": 0.0, "above": True, "high": 120.0, "what": "frames per second"}
@@ -152,25 +155,21 @@ def _track_name(name: str) -> bool:
 
 
 def _weights(text: str) -> str | None:
-    """``audio=0.3,face=0.7``: each a track and a weight from 0 to MAX_WEIGHT, not all 0 (as
-    ``runtime.fusion.parse_weights`` reads them)."""
-    weights = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = (p.strip() for p in part.partition("="))
-        try:
-            weight = float(value)
-        except ValueError:
-            weight = math.nan
-        if not sep or not name:
-            return f"must be MODALITY=WEIGHT pairs, e.g. \"audio=0.3,face=0.7\", not {part!r}"
-        if not _track_name(name):
-            return f"names no track in {part!r} (tracks: {', '.join(ARM_TRACKS)}, face-<n>)"
-        if not 0.0 <= weight <= MAX_WEIGHT:  # also NaN and inf
-            return (f"must hold weights from 0 to {MAX_WEIGHT:g} (relative: 3 and 7 say what 0.3 and 0.7 say), "
-                    f"not {part!r}")
-        weights[name] = weight
-    if weights and not any(weights.values()):
-        return "gives every modality weight 0: nothing would be fused"
+    """``audio=0.3,face=0.7`` as ``runtime.fusion.parse_weights`` reads them, each naming a track and at most
+    MAX_WEIGHT."""
+    from runtime.fusion import parse_weights
+
+    if not text.strip():
+        return None
+    try:
+        weights = parse_weights(text)
+    except InputError as error:
+        return error.problem
+    unknown = [name for name in weights if not _track_name(name)]
+    if unknown:
+        return f"names no track: {', '.join(unknown)} (tracks: {', '.join(ARM_TRACKS)}, face-<n>)"
+    if max(weights.values()) > MAX_WEIGHT:
+        return f"must hold weights from 0 to {MAX_WEIGHT:g} (relative: 3 and 7 say what 0.3 and 0.7 say)"
     return None
 
 
@@ -180,7 +179,7 @@ def _arousal_sources(value: list) -> str | None:
         if not (dot and _track_name(track) and name):
             return (f"must list TRACK.NAME entries (e.g. \"body.activation\", \"physio.stress\"; tracks: "
                     f"{', '.join(ARM_TRACKS)}), not {entry!r}")
-        if name in CANONICAL:
+        if name in CANONICAL_LABELS:
             return (f"names the emotion label {entry!r}: arousal reads activation measurements and labels outside the "
                     "emotion spectrum (e.g. body.activation, physio.stress), the spectrum itself already counts")
     if len(set(value)) < len(value):
@@ -314,16 +313,13 @@ def _set(settings: Settings, dotted: str, value: Any, source: str) -> None:
 
 def _check_together(settings: Settings) -> None:
     """Rules across settings; the message names the layer that set the last of them (command line, file)."""
-    for section, values in settings.items():
-        if "hop_s" in values and "window_s" in values and values["hop_s"] > values["window_s"]:
-            raise _conflict(settings, f"{section}.hop_s", f"{section}.window_s",
-                            f"is longer than {section}.window_s = {values['window_s']:g}: the windows would leave "
-                            "gaps that nothing analyses")
     face = settings["face"]
     if face["min_face_px"] > face["max_side_px"]:
         raise _conflict(settings, "face.min_face_px", "face.max_side_px",
                         f"is larger than the frames (face.max_side_px = {face['max_side_px']})")
     fusion = settings["fusion"]
+    _drop_left_behind(settings, "fusion.weights", fusion["method"] != "weighted")
+    _drop_left_behind(settings, "fusion.model", fusion["method"] not in LEARNED_FUSION)
     if fusion["weights"].strip() and fusion["method"] != "weighted":
         raise _conflict(settings, "fusion.weights", "fusion.method",
                         f"is for fusion.method 'weighted' only; fusion.method is {fusion['method']!r}, which would "
@@ -334,10 +330,29 @@ def _check_together(settings: Settings) -> None:
                         f"{fusion['method']!r}, which would ignore it")
 
 
+def _drop_left_behind(settings: Settings, dotted: str, ignored: bool) -> None:
+    """A method chosen by a later layer than ``dotted`` (``--fusion quality`` over a config's weighted method and
+    its weights) leaves ``dotted`` behind: it is cleared, with a log line, rather than refused or recorded unused."""
+    section, _, key = dotted.partition(".")
+    if not (ignored and settings[section][key].strip()):
+        return
+    order = _layers(settings)
+    if order.index(settings.source("fusion.method")) > order.index(settings.source(dotted)):
+        log.info("%s: %s = %r left out: fusion.method %r from %s does not use it", settings.source(dotted), dotted,
+                 settings[section][key], settings["fusion"]["method"], settings.source("fusion.method"))
+        settings[section][key] = ""
+        settings.sources[dotted] = settings.source("fusion.method")
+
+
+def _layers(settings: Settings) -> list[str]:
+    """The settings' layers, earliest first: the defaults, config files, the command line."""
+    return ["defaults", *[s for s in settings.sources.values() if s not in ("defaults", "command line")],
+            "command line"]
+
+
 def _conflict(settings: Settings, dotted: str, other: str, problem: str) -> InputError:
     """``problem`` with ``dotted``, told by the later of the two settings' layers (the one that made it)."""
-    order = ["defaults", *[s for s in settings.sources.values() if s not in ("defaults", "command line")],
-             "command line"]
+    order = _layers(settings)
     source = max((settings.source(dotted), settings.source(other)), key=order.index)
     section, _, key = dotted.partition(".")
     return InputError(source, f"setting '{dotted}' = {settings[section][key]!r} {problem}")

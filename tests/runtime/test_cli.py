@@ -22,7 +22,6 @@ def test_extract_audio_command_writes_the_wav(tmp_path, capsys):
     ["audio", "classify", "{tmp}/missing.wav", "--csv", "{tmp}/x.csv"],
     ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--config", "{tmp}/nope.toml"],
     ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--config", "{tmp}"],  # was IsADirectoryError
-    ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--window-s", "2", "--hop-s", "7"],  # was a window (42, 40)
     ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--fusion", "mean", "--weights", "audio=0,face=1"],
     ["analyze", "{tmp}/v.mp4", "--out", "{tmp}/out", "--physio", "{tmp}/v.mp4", "--config", "{tmp}/nophysio.toml"],
 ])
