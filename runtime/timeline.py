@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _is_number, _json_kind, _json_number
+from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _is_number, _json_number, json_kind
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
@@ -65,7 +65,7 @@ class Timeline:
             raise TrackFormatError(f"input duration_s is {duration_s!r}, not a number of seconds")
         for key, kind in (("tracks", list), ("settings", dict), ("software", dict)):
             if not isinstance(data.get(key, kind()), kind):
-                raise TrackFormatError(f"{key} is {_json_kind(data.get(key))}, not a {kind.__name__}")
+                raise TrackFormatError(f"{key} is {json_kind(data.get(key))}, not a {kind.__name__}")
         if "tracks" not in data:
             raise TrackFormatError("lacks tracks")
         timeline = cls(

@@ -56,19 +56,19 @@ class Window:
     def from_dict(cls, data: dict[str, Any]) -> Window:
         """A window as ``to_dict`` writes it; anything else is a ``TrackFormatError`` saying which field."""
         if not isinstance(data, dict):
-            raise TrackFormatError(f"is {_json_kind(data)}, not an object")
+            raise TrackFormatError(f"is {json_kind(data)}, not an object")
         for key in ("start_s", "end_s"):
             if key not in data:
                 raise TrackFormatError(f"lacks {key}")
         probs = data.get("probs")
         if probs is not None and not isinstance(probs, list):
-            raise TrackFormatError(f"probs is {_json_kind(probs)}, not a list or null")
+            raise TrackFormatError(f"probs is {json_kind(probs)}, not a list or null")
         measurements = data.get("measurements", {})
         if not isinstance(measurements, dict):
-            raise TrackFormatError(f"measurements is {_json_kind(measurements)}, not an object")
+            raise TrackFormatError(f"measurements is {json_kind(measurements)}, not an object")
         reason = data.get("reason", "")
         if not isinstance(reason, str):
-            raise TrackFormatError(f"reason is {_json_kind(reason)}, not text")
+            raise TrackFormatError(f"reason is {json_kind(reason)}, not text")
         return cls(
             start_s=_field_number(data["start_s"], "start_s"),
             end_s=_field_number(data["end_s"], "end_s"),
@@ -154,10 +154,10 @@ class Track:
     def from_dict(cls, data: dict[str, Any]) -> Track:
         """A track as ``to_dict`` writes it, checked (``check``); anything else is a ``TrackFormatError``."""
         if not isinstance(data, dict):
-            raise TrackFormatError(f"a track is {_json_kind(data)}, not an object")
+            raise TrackFormatError(f"a track is {json_kind(data)}, not an object")
         name = data.get("name")
         if not isinstance(name, str) or not name:
-            raise TrackFormatError(f"a track's name is {_json_kind(name)}, not text")
+            raise TrackFormatError(f"a track's name is {json_kind(name)}, not text")
         where = f"track {name!r}"
         for key, kind in (("labels", list), ("unsupported_labels", list), ("windows", list), ("model", dict),
                           ("settings", dict)):
@@ -165,7 +165,7 @@ class Track:
             if not isinstance(value, kind) or (kind is list and key != "windows"
                                                and not all(isinstance(v, str) for v in value)):
                 wanted = "a list of labels" if key.endswith("labels") else f"a {'list' if kind is list else 'object'}"
-                raise TrackFormatError(f"{where}: {key} is {_json_kind(value)}, not {wanted}")
+                raise TrackFormatError(f"{where}: {key} is {json_kind(value)}, not {wanted}")
         if "labels" not in data:
             raise TrackFormatError(f"{where}: lacks labels")
         windows = []
@@ -247,7 +247,7 @@ def _number_from_json(value: float | str | None, what: str = "a value") -> float
     if value == "-inf":
         return -math.inf
     if not _is_number(value):
-        raise TrackFormatError(f"{what} is {_json_kind(value)}, not a number, null, \"inf\" or \"-inf\"")
+        raise TrackFormatError(f"{what} is {json_kind(value)}, not a number, null, \"inf\" or \"-inf\"")
     return float(value)
 
 
@@ -260,11 +260,11 @@ def _is_number(value: Any) -> bool:
 
 def _field_number(value: Any, name: str) -> float:
     if not _is_number(value):
-        raise TrackFormatError(f"{name} is {_json_kind(value)}, not a number")
+        raise TrackFormatError(f"{name} is {json_kind(value)}, not a number")
     return float(value)
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     """How a JSON value reads in a message: null, a number, text '...', a list, an object."""
     if value is None:
         return "null"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
+from runtime.track import json_kind
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -93,10 +94,6 @@ def load_card(location: str | Path) -> ModelCard:
     return card
 
 
-def _kind(value: Any) -> str:
-    return "null" if value is None else f"{type(value).__name__} {json.dumps(value)[:40]}"
-
-
 def _check_fields(data: dict[str, Any], path: Path) -> None:
     """The card fields the runtime reads have the JSON types it reads them as; else one line naming the card.
 
@@ -104,30 +101,31 @@ def _check_fields(data: dict[str, Any], path: Path) -> None:
     """
     for key in ("id", "version", "task"):
         if not isinstance(data[key], str) or not data[key]:
-            raise InputError(path, f"card field {key!r} must be a non-empty string, not {_kind(data[key])}")
+            raise InputError(path, f"card field {key!r} must be a non-empty string, not {json_kind(data[key])}")
     labels = data["labels"]
     if not isinstance(labels, list) or not labels or not all(isinstance(x, str) and x for x in labels):
-        raise InputError(path, f"card field 'labels' must be a non-empty list of label names, not {_kind(labels)}")
+        raise InputError(path, f"card field 'labels' must be a non-empty list of label names, not {json_kind(labels)}")
     repeated = sorted({x for x in labels if labels.count(x) > 1})
     if repeated:
         raise InputError(path, f"card field 'labels' names {', '.join(repeated)} more than once")
     files = data["files"]
     if not isinstance(files, dict) or not all(isinstance(v, str) and v for v in files.values()):
         raise InputError(path, "card field 'files' must map each variant to a file name, "
-                               f"not {_kind(files)}")
+                               f"not {json_kind(files)}")
     sha256 = data.get("sha256", {})
     if not isinstance(sha256, dict) or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in sha256.values()):
         raise InputError(path, "card field 'sha256' must map each variant to its file's SHA-256 "
-                               f"(64 hex digits), not {_kind(sha256)}")
+                               f"(64 hex digits), not {json_kind(sha256)}")
     unchecked = [variant for variant in files if variant not in sha256]
     if unchecked:
         raise InputError(path, f"card gives no sha256 for model variant(s) {', '.join(unchecked)}: every model "
                                "file is checked at load (sha256sum FILE gives it)")
     if data.get("feature_set") is not None and not isinstance(data["feature_set"], str):
-        raise InputError(path, f"card field 'feature_set' must be a string or null, not {_kind(data['feature_set'])}")
+        raise InputError(path, "card field 'feature_set' must be a string or null, "
+                               f"not {json_kind(data['feature_set'])}")
     for key in ("metrics", "licence"):
         if key in data and not isinstance(data[key], dict):
-            raise InputError(path, f"card field {key!r} must be an object, not {_kind(data[key])}")
+            raise InputError(path, f"card field {key!r} must be an object, not {json_kind(data[key])}")
 
 
 def file_sha256(path: str | Path) -> str:
