@@ -94,14 +94,14 @@ def find_metric(metrics: Any, keys: Sequence[str]) -> Any:
     return None
 
 
-def variant_metrics(metrics: Any, variant: str, variants: Sequence[str]) -> Any:
+def variant_metrics(metrics: Any, variant: str, variants: Sequence[str]) -> tuple[str, Any]:
     """The part of a card's metrics that measures ``variant`` at window level where the card has it.
 
     A card that measures its variants apart (the audio card's ``session/window``, ``session/clip``,
     ``none/window``, ...; a fusion card's ``float``/``int8``) gives the entry of the track's variant, window level
     first (fusion works on windows), then clip level, then any other; a card that splits by variant but not for
     this one gives None (another variant's figure does not describe it). A card that does not split by variant
-    gives its metrics as they are."""
+    gives its metrics as they are. Returned with the key of the entry taken ("" for the whole metrics)."""
     found: dict[str, Any] = {}
 
     def walk(node: Any) -> None:
@@ -116,12 +116,12 @@ def variant_metrics(metrics: Any, variant: str, variants: Sequence[str]) -> Any:
 
     walk(metrics)
     if not found:
-        return metrics
+        return "", metrics
     for key in (f"{variant}/window", f"{variant}/clip", variant):
         if key in found:
-            return found[key]
-    mine = [value for key, value in found.items() if key.split("/", 1)[0] == variant]
-    return mine[0] if mine else None
+            return key, found[key]
+    mine = [(key, value) for key, value in found.items() if key.split("/", 1)[0] == variant]
+    return mine[0] if mine else ("", None)
 
 
 def track_card(track: Track) -> tuple[Any, str]:
@@ -165,7 +165,7 @@ def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
         return None, reason
     identity = track.model if isinstance(track.model, Mapping) else {}
     variant = str(identity.get("variant") or "default")
-    metrics = variant_metrics(card.metrics, variant, [*card.files, "default"])
+    entry, metrics = variant_metrics(card.metrics, variant, [*card.files, "default"])
     if metrics is None:
         return None, f"{card.id} {card.version} card has no figures for variant {variant!r}"
     ua = find_metric(metrics, UA_KEYS)
@@ -177,7 +177,8 @@ def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
         if isinstance(recall, Mapping)
         else {}
     )
-    found = {"ua": float(ua), "per_class_recall": recall, "source": f"{card.id} {card.version} card"}
+    source = f"{card.id} {card.version} card" + (f", {entry}" if entry else "")  # e.g. "..., session/window"
+    found = {"ua": float(ua), "per_class_recall": recall, "source": source}
     for key in ("temperature", "contradiction_threshold"):  # the product of experts' calibration, if recorded
         value = find_metric(metrics, (key,))
         if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:

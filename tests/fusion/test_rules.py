@@ -292,4 +292,6 @@ def test_accuracy_weights_skip_a_shipped_card_of_another_version():
     assert card_metrics(track) is None
     track.model = {"id": "audio-emotion", "variant": "session", "version": shipped.version,
                    "sha256": shipped.sha256.get("session", "")}
-    assert card_metrics(track)["ua"] == pytest.approx(shipped.metrics["cv"]["session/window"]["ua"])
+    found = card_metrics(track)
+    assert found["ua"] == pytest.approx(shipped.metrics["cv"]["session/window"]["ua"])
+    assert found["source"].endswith("card, session/window")  # the timeline says which figure weighed the voice
