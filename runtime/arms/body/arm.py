@@ -9,7 +9,7 @@ labelled segments (``emotrace train body``) is configured.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -154,9 +154,12 @@ def analyze_body_request(request) -> Track | None:
     """The pipeline's body arm: None when the input has no video stream."""
     if not request.media.has_video:
         return None
-    from runtime.arms.face.arm import shared_scan, video_duration_s
+    from runtime.arms.face.arm import FaceSettings, shared_scan, video_duration_s
 
     settings = BodySettings.from_config(request.settings.get("body", {}))
+    face_section = request.settings.get("face", {})
+    if face_section.get("enabled", False):  # the scan sampled at the face arm's rate (shared_scan)
+        settings = replace(settings, sample_fps=FaceSettings.from_config(face_section).sample_fps)
     scan = shared_scan(request)
     duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
     classifier = load_classifier(settings)

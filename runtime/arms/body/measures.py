@@ -107,8 +107,11 @@ def activation(movement_rel: float, fidgeting_rel: float) -> float:
     """Body activation in (0, 1); 0.5 is the session's own typical level.
 
     ``sigmoid(log2(movement_rel) + 0.5 * log2(fidgeting_rel))``: twice the session's usual overall movement
-    reads 0.73, half of it 0.27; fidgeting counts half as much. Ratios are floored at 1/16.
+    reads 0.73, half of it 0.27; fidgeting counts half as much. Ratios are floored at 1/16. NaN when neither
+    ratio is known: no movement measured is no evidence of the usual level.
     """
+    if not (np.isfinite(movement_rel) or np.isfinite(fidgeting_rel)):
+        return float("nan")
     terms = np.log2(max(movement_rel, 1 / 16)) if np.isfinite(movement_rel) else 0.0
     if np.isfinite(fidgeting_rel):
         terms += 0.5 * np.log2(max(fidgeting_rel, 1 / 16))

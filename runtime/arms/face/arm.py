@@ -128,6 +128,8 @@ def _session_measurements(observations: list[FaceObservation]):
     times = np.array([o.t_s for o in valid])
     eye = np.array([o.measurements.get("eye_opening", np.nan) for o in valid])
     blink_times = blinks(eye, times) if len(valid) else np.zeros(0)
+    # Fewer than 3 valid eye openings give no blink reference: the rate is not measured (NaN), not zero.
+    blinks_measurable = int(np.isfinite(eye).sum()) >= 3
     medians = {}
     for fraction, names in AWAY_ANGLES.items():
         angles = _angles(valid, names)
@@ -142,7 +144,8 @@ def _session_measurements(observations: list[FaceObservation]):
         for fraction, names in AWAY_ANGLES.items():
             values[fraction] = _away_fraction(_angles(found, names), medians[fraction])
         n_blinks = int(((blink_times >= start_s) & (blink_times < end_s)).sum())
-        values["blink_rate_per_min"] = n_blinks * 60.0 / max(end_s - start_s, 1e-6)
+        values["blink_rate_per_min"] = (n_blinks * 60.0 / max(end_s - start_s, 1e-6) if blinks_measurable
+                                        else float("nan"))
         values["face_coverage"] = float(coverage)
         values["face_size_px"] = float(np.median([o.size_px for o in found]))
         return values

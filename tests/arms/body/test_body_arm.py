@@ -59,6 +59,16 @@ def test_activation_is_one_half_at_the_session_level_and_grows_with_movement():
     assert measures.activation(0.5, 1.0) < 0.5 < measures.activation(2.0, 1.0) < measures.activation(2.0, 2.0)
 
 
+def test_a_body_window_with_one_pose_frame_claims_no_activation():
+    from runtime.arms.body.arm import add_relative, window_measurements
+
+    points, visibility = seated_pose(1)
+    windows = [window_measurements(np.array([0.0]), points, visibility, 0.0, 2.0)]
+    add_relative(windows)
+    assert np.isnan(windows[0]["movement_overall_rel"]) and np.isnan(windows[0]["activation"])
+    assert measures.activation(float("nan"), 2.0) > 0.5  # one known ratio still counts
+
+
 def test_pose_presence_is_high_on_a_person_and_far_below_the_threshold_on_an_empty_crop():
     landmarker = CropLandmarker("body-pose-landmarks")
     whole_photo = Roi(np.array([256.0, 256.0]), 512.0, np.array([1.0, 0.0]))
@@ -75,6 +85,13 @@ def test_a_card_naming_an_unknown_presence_output_is_refused(tmp_path):
     (folder / "card.json").write_text(json.dumps(card))
     with pytest.raises(InputError, match="presence_output 'probabilty'"):
         CropLandmarker(str(folder))
+
+
+def test_with_the_face_arm_on_the_body_track_states_the_face_arms_sampling_rate(tmp_path):
+    video = write_video(tmp_path / "v.mp4", 2.0, fps=10)
+    settings = load_settings(None, {"fusion.enabled": False, "face.sample_fps": 2.0, "body.sample_fps": 5.0})
+    timeline = analyze_file(video, tmp_path / "out", settings)
+    assert timeline.track("body").settings["sample_fps"] == timeline.track("face").settings["sample_fps"] == 2.0
 
 
 def test_body_track_on_a_real_photograph_carries_measurements_and_no_invented_emotions(tmp_path):

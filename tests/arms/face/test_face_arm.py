@@ -179,3 +179,26 @@ def test_a_person_number_nobody_has_is_said_once(tmp_path, monkeypatch, caplog):
     assert all(w.reason == "no face" for w in track.windows)
     said = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert said == [f"{video}: face.person = 99, but only 2 people were seen: every face window says no face"]
+
+
+def _observation(t_s: float, eye_opening: float):
+    from runtime.arms.face.scan import FaceObservation
+
+    return FaceObservation(t_s, 1, 0.9, 0.9, 100.0, measurements={"eye_opening": eye_opening},
+                           probs=np.full(7, 1 / 7))
+
+
+def test_blink_rate_is_not_measured_from_fewer_than_three_frames():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.face.scan import VideoScan
+    from runtime.track import CANONICAL_LABELS
+
+    labels = [label for label in CANONICAL_LABELS if label != "calm"]
+    short = VideoScan(frame_times_s=[0.0, 0.2], faces=[_observation(0.0, 0.3), _observation(0.2, 0.05)],
+                      n_people=1, patient_id=1)
+    window = face_track(short, 1, 0.4, FaceSettings(), labels).windows[0]
+    assert window.quality > 0 and np.isnan(window.measurements["blink_rate_per_min"])
+    times, eyes = [0.0, 0.2, 0.4, 0.6], [0.3, 0.3, 0.05, 0.3]
+    longer = VideoScan(frame_times_s=times, faces=[_observation(t, e) for t, e in zip(times, eyes, strict=True)],
+                       n_people=1, patient_id=1)
+    assert face_track(longer, 1, 0.8, FaceSettings(), labels).windows[0].measurements["blink_rate_per_min"] == 75.0
