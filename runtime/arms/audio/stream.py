@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant
+from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, finite_samples
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, frame_levels_db, speech_frames, with_loud_frames
@@ -44,18 +44,25 @@ class AudioStream:
         self._last_end_s = 0.0
         self._history: list[np.ndarray] = []
         self._speech_s = 0.0
+        self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.variants_used: set[str] = set()
 
     def push(self, samples: np.ndarray) -> list[Window]:
-        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
-        self._received_s += samples.size / self.rate
+        samples = np.asarray(samples, dtype=np.float32)
+        finite_samples(samples, f"audio input at {self._received_s:.1f} s")
+        self._sum += float(np.sum(samples, dtype=np.float64))
+        self._count += samples.size
+        if samples.size:  # the DC offset heard so far (file mode removes the whole recording's mean)
+            samples = samples - np.float32(self._sum / self._count)
+        self._buffer = np.concatenate([self._buffer, samples])
+        self._received_s = self._count / self.rate  # as file mode computes a duration: no sum of chunk lengths
         new_probs = self._vad.process(samples)
         self._probs = np.concatenate([self._probs, new_probs])
         self._append_levels(new_probs.size)
         done = []
         while self._next_start_s + self.settings.window_s <= self._received_s + 1e-9:
-            done.append(self._judge(self._next_start_s, self._next_start_s + self.settings.window_s))
-            self._last_end_s = round(self._next_start_s + self.settings.window_s, 6)
+            self._last_end_s = round(self._next_start_s + self.settings.window_s, 6)  # on file mode's grid
+            done.append(self._judge(self._next_start_s, self._last_end_s))
             self._next_start_s = round(self._next_start_s + self.settings.hop_s, 6)
         self._trim()
         return done

@@ -110,3 +110,66 @@ def test_classify_folder_writes_one_row_per_file(tmp_path, ravdess_dir):
     # Actor 05 is one the shipped model saw in training, so this only checks that the output means something
     truth = [CANONICAL_LABELS[int(r["path"].split("/")[-1].split("-")[2]) - 1] for r in rows]
     assert np.mean([r["emotion"] == t for r, t in zip(rows, truth, strict=True)]) > 0.3
+
+
+def test_a_dc_offset_does_not_change_the_voice_emotion(model, ravdess_dir, tmp_path):
+    """An inaudible DC offset (a cheap microphone's) must not move the descriptors: file and paced mode."""
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    settings = AudioSettings(speaker_baseline="none")
+    plain = analyze_audio(samples, model, settings)
+    shifted = analyze_audio(samples + np.float32(0.05), model, settings)
+    claims = [(a, b) for a, b in zip(plain.windows, shifted.windows, strict=True) if a.has_claim]
+    assert claims and all(b.has_claim for _, b in claims)
+    for a, b in claims:
+        assert np.abs(np.subtract(a.probs, b.probs)).max() < 0.02
+    path = tmp_path / "offset.wav"
+    path.write_bytes(wav_bytes(samples + np.float32(0.05), 16000))
+    paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
+    both = [(a, b) for a, b in zip(plain.windows, paced.windows, strict=True) if a.has_claim and b.has_claim]
+    assert both and np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both]) >= 0.7
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("command", [["analyze"], ["analyze", "--realtime"], ["audio", "classify"]])
+def test_nan_or_infinite_samples_are_one_line_naming_the_file(tmp_path, capsys, ravdess_dir, bad, command):
+    import soundfile
+
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    samples[1000:1010] = bad
+    path = tmp_path / "corrupt.wav"
+    soundfile.write(path, samples, 16000, subtype="FLOAT")
+    out = ["--csv", str(tmp_path / "c.csv")] if command[0] == "audio" else ["--out", str(tmp_path / "out")]
+    args = [*command[:2], str(path), *out] if command[0] == "audio" else [command[0], str(path), *out, *command[1:]]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "corrupt.wav" in err and "NaN or infinite" in err
+
+
+def test_paced_windows_end_where_file_windows_end_on_an_odd_length(model, ravdess_dir, tmp_path):
+    """66,199 samples: 4.1374375 s, which summing chunk lengths rounds to another microsecond than file mode."""
+    samples = np.resize(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), 66199)
+    path = tmp_path / "odd.wav"
+    path.write_bytes(wav_bytes(samples, 16000))
+    settings = AudioSettings(speaker_baseline="none")
+    file_track = analyze_audio(read_audio(path), model, settings)
+    paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
+    assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
+
+
+def test_too_little_speech_never_reads_as_the_share_that_would_have_been_enough():
+    from runtime.arms.audio.arm import _track_window
+    from runtime.arms.audio.windows import AudioWindow
+
+    window = _track_window(AudioWindow(2.5, 4.45, 18 / 61), None, {})  # 29.5 %: below the 30 % needed
+    assert window.quality == 0 and window.reason == "too little speech (29%)"
+    assert _track_window(AudioWindow(0.0, 2.0, 0.12), None, {}).reason == "too little speech (12%)"
+
+
+def test_paced_window_stamps_are_on_the_file_grid_for_any_window_length(model, ravdess_dir, tmp_path):
+    """0.6 + 2.7 is 3.3000000000000003 in floating point: a stamp must still read 3.3, as in file mode."""
+    path = tmp_path / "clip.wav"
+    path.write_bytes(wav_bytes(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), 16000))
+    settings = AudioSettings(speaker_baseline="none", window_s=2.7, hop_s=0.3)
+    file_track = analyze_audio(read_audio(path), model, settings)
+    paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
+    assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
