@@ -186,34 +186,19 @@ def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
 
         names = {"speech_fraction", *VOICE_MEASUREMENTS}
     elif section == "face":
-        from runtime.arms.face.arm import AWAY_ANGLES
-        from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS
+        from runtime.arms.face.arm import measurement_names
 
-        names = {*FRAME_MEASUREMENTS, *GAZE_MEASUREMENTS, *AWAY_ANGLES, "blink_rate_per_min", "face_coverage",
-                 "face_size_px"}
+        names = measurement_names()
     elif section == "body":
-        names = set(body_measurement_names())
+        from runtime.arms.body.arm import measurement_names
+
+        names = measurement_names()
     else:
         from runtime.arms.physio.features import MEASUREMENTS
 
         names = set(MEASUREMENTS)
     card = cards.get("model")
     return names | {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
-
-
-def body_measurement_names() -> list[str]:
-    """The body arm's measurement names, as its own functions make them (for a window without frames)."""
-    import warnings
-
-    import numpy as np
-
-    from runtime.arms.body.arm import add_relative, window_measurements
-
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # medians of nothing
-        values = window_measurements(np.zeros(0), np.zeros((0, 33, 3)), np.zeros((0, 33)), 0.0, 1.0)
-        add_relative([values])
-    return list(values)
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:

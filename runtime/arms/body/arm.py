@@ -9,6 +9,7 @@ labelled segments (``emotrace train body``) is configured.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -56,6 +57,16 @@ def window_measurements(times_s: np.ndarray, points: np.ndarray, visibility: np.
     values["lean_sideways_deg"] = float(np.median(measures.sideways_lean_deg(points)))
     values["shoulder_width_px"] = float(np.median(measures.shoulder_width(points)))
     return values
+
+
+def measurement_names() -> set[str]:
+    """Every measurement a body window carries, as this arm's own functions make them (on a window without
+    frames): what ``fusion.arousal_from`` may name on a body track."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # medians of nothing
+        values = window_measurements(np.zeros(0), np.zeros((0, 33, 3)), np.zeros((0, 33)), 0.0, 1.0)
+        add_relative([values])
+    return set(values)
 
 
 def add_relative(windows: list[dict[str, float]]) -> None:

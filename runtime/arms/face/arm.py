@@ -107,6 +107,15 @@ AWAY_ANGLES = {"head_away_fraction": ("head_yaw_deg", "head_pitch_deg"),
                "gaze_away_fraction": ("gaze_yaw_deg", "gaze_pitch_deg")}
 
 
+# Measured over a window's observations as a whole (the others are medians of per-frame ones).
+WINDOW_MEASUREMENTS = ("blink_rate_per_min", "face_coverage", "face_size_px")
+
+
+def measurement_names() -> set[str]:
+    """Every measurement a face window carries (what ``fusion.arousal_from`` may name on a face track)."""
+    return {*FRAME_MEASUREMENTS, *GAZE_MEASUREMENTS, *AWAY_ANGLES, *WINDOW_MEASUREMENTS}
+
+
 def _angles(observations: list[FaceObservation], names: tuple[str, str]) -> np.ndarray:
     """(n, 2) yaw and pitch of the observations that have measurements; NaN where one is missing."""
     return np.array([[o.measurements.get(n, np.nan) for n in names] for o in observations if o.measurements],

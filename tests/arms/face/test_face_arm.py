@@ -66,6 +66,13 @@ def test_face_track_claims_face_windows_and_marks_the_faceless_stretch(gap_timel
     assert by_start[0.0].measurements["gaze_away_fraction"] == 0.0
 
 
+def test_a_face_window_carries_exactly_the_measurements_arousal_from_may_name(gap_timeline):
+    from runtime.arms.face.arm import measurement_names
+
+    claimed = [w for w in gap_timeline.track("face").windows if w.has_claim]
+    assert claimed and all(set(w.measurements) == measurement_names() for w in claimed)
+
+
 def test_face_track_speaks_only_about_labels_its_model_has(gap_timeline):
     face = gap_timeline.track("face")
     assert face.unsupported_labels == ["calm"] and "calm" not in face.labels
