@@ -223,11 +223,7 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
     from runtime.fusion import FusionInput, fuser_from_settings
 
     section = settings["fusion"]
-    try:
-        fuser = fuser_from_settings(section, backend=settings["runtime"]["backend"])
-    except InputError as error:
-        key = "fusion.weights" if section.get("weights") else "fusion.method"
-        raise setting_error(settings, key, error.problem) from None
+    fuser = fuser_from_settings(section, backend=settings["runtime"]["backend"])  # weights checked at load
     model = section.get("model") or None
     try:
         if not fuser.learned:

@@ -74,17 +74,10 @@ def parse_weights(text: str) -> dict[str, float]:
 
 
 def fuser_from_settings(section: Mapping[str, Any], backend: str = "onnxruntime") -> Fuser:
-    """The fuser the ``[fusion]`` settings name; weights given for a method that does not take them are refused
-    (they would be ignored while the timeline's settings record them). Loads no model yet, so it can check the
-    settings before any arm runs."""
+    """The fuser the ``[fusion]`` settings name (as ``runtime.config.load_settings`` checked them: weights only
+    with the weighted method). Loads no model yet, so it can check the settings before any arm runs."""
     method = section["method"]
     text = str(section.get("weights") or "").strip()
-    if text and method != "weighted":
-        raise InputError(
-            "fusion.weights",
-            f"only the 'weighted' method takes weights; '{method}' would ignore them "
-            "(drop --weights / fusion.weights, or use --fusion weighted)",
-        )
     weights = parse_weights(text) if text else None
     return make_fuser(method, weights=weights, backend=backend, model=section.get("model") or None)
 

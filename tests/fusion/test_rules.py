@@ -233,19 +233,6 @@ def test_weighted_fusion_refuses_bad_weights_given_directly():
         )
 
 
-@pytest.mark.parametrize("method", ["mean", "quality", "stacking"])
-def test_weights_for_a_method_that_ignores_them_are_refused(method):
-    from runtime.fusion import fuse_with_settings
-    from runtime.fusion.live import LiveFusion
-
-    section = {"method": method, "weights": "audio=0.3,face=0.7", "window_s": 2.0, "hop_s": 0.5,
-               "incongruence_confidence": 0.5, "incongruence_divergence": 0.4, "model": ""}
-    audio = _labelled_track("audio", "sad", 4, 0.5)
-    for build in (lambda: fuse_with_settings([audio], section), lambda: LiveFusion.from_settings(section)):
-        with pytest.raises(InputError, match="fusion.weights: only the 'weighted' method takes weights"):
-            build()
-
-
 def _voice_card(folder, version="2"):
     folder.mkdir(exist_ok=True)
     (folder / "card.json").write_text(json.dumps({
