@@ -127,6 +127,21 @@ def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
     assert len(rows) == 45 and correct / 45 > 0.5  # chance over seven labels is 0.14
 
 
+def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data, tmp_path, caplog):
+    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[0]
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    cv2.imwrite(str(crops / "fer.png"), cv2.imread(str(fer)))
+    cv2.imwrite(str(crops / "dot.png"), np.full((1, 1, 3), 128, np.uint8))
+    cv2.imwrite(str(crops / "strip.png"), cv2.resize(cv2.imread(str(fer)), (48, 10)))
+    out = tmp_path / "crops.csv"
+    assert main(["face", "classify", str(crops), "--csv", str(out), "--cropped"]) == 0
+    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert rows["fer.png"]["emotion"] != ""
+    assert rows["dot.png"]["emotion"] == "" and rows["strip.png"]["emotion"] == ""
+    assert "2 face crop(s) under 24 px" in caplog.text
+
+
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
