@@ -1,7 +1,9 @@
-"""Audio-arm speed: ``emotrace analyze`` on a 5-minute recording (process start included), and per-window
-latency when the same pipeline is fed at real-time pace.
+"""Audio-arm speed: ``emotrace analyze`` on a 5-minute recording (process start included), per-window
+latency when the same pipeline is fed at real-time pace, and the peak memory of ``analyze`` on longer
+recordings.
 
     python benchmarks/audio_speed.py --data ../shared/data --minutes 5 --paced-s 60
+    python benchmarks/audio_speed.py --repeats 0 --paced-s 0 --memory-minutes 10 30 60
 
 The recording is one RAVDESS actor's clips played back to back (speech with the corpus's natural pauses),
 written as 16 kHz FLAC; figures go to stdout as a markdown table (and to --json if given).
@@ -59,12 +61,26 @@ def run_analyze(path: Path, out: Path, *extra: str) -> float:
     return time.perf_counter() - started
 
 
+# Runs the CLI in a child of its own, so that the peak resident memory read is that one run's.
+_PEAK_RSS = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+
+
+def peak_rss_mb(path: Path, out: Path) -> float:
+    """Peak resident memory (MB) of one ``emotrace analyze`` of ``path``, process start included."""
+    done = subprocess.run([sys.executable, "-c", _PEAK_RSS, sys.executable, "-m", "runtime.cli", "analyze",
+                           str(path), "--out", str(out)], check=True, cwd=REPO, capture_output=True, text=True)
+    return int(done.stdout.split()[-1]) / 1024  # ru_maxrss is in KiB on Linux
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--paced-s", type=float, default=60.0, help="length of the real-time-paced run (0: skip)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-minutes", type=float, nargs="*", default=[],
+                        help="recording lengths whose analyze peak memory to measure")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results: dict[str, float] = {}
@@ -73,9 +89,15 @@ def main() -> None:
         recording = tmp_path / "session.flac"
         duration_s = make_recording(args.data, args.minutes, recording)
         times = [run_analyze(recording, tmp_path / f"out{i}") for i in range(args.repeats)]
-        results["file_duration_s"] = duration_s
-        results["file_wall_s_median"] = float(np.median(times))
-        results["file_x_realtime"] = duration_s / float(np.median(times))
+        if times:
+            results["file_duration_s"] = duration_s
+            results["file_wall_s_median"] = float(np.median(times))
+            results["file_x_realtime"] = duration_s / float(np.median(times))
+        for minutes in args.memory_minutes:
+            long = tmp_path / f"long{minutes:g}.flac"
+            make_recording(args.data, minutes, long)
+            results[f"analyze_peak_rss_mb_{minutes:g}_min"] = peak_rss_mb(long, tmp_path / f"mem{minutes:g}")
+            long.unlink()
         if args.paced_s > 0:
             short = tmp_path / "paced.flac"
             make_recording(args.data, args.paced_s / 60, short, actor="Actor_02")

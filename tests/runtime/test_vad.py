@@ -1,9 +1,14 @@
+import tracemalloc
+
 import numpy as np
 
+from runtime.arms.audio import vad
 from runtime.arms.audio.vad import (
     FRAME_S,
+    FRAME_SAMPLES,
     VoiceActivityDetector,
     detect_speech,
+    frame_levels_db,
     speech_frames,
     speech_probabilities,
 )
@@ -52,3 +57,27 @@ def test_loud_rescue_does_not_turn_a_quiet_recording_into_speech():
     rng = np.random.default_rng(0)
     hiss = (rng.normal(0, 0.001, 16000 * 3)).astype(np.float32)
     assert not detect_speech(hiss).any()
+
+
+def test_frame_levels_in_blocks_are_those_of_the_whole_recording(monkeypatch):
+    samples = np.random.default_rng(2).normal(0, 0.1, 16000 * 2 + 100).astype(np.float32)
+    monkeypatch.setattr(vad, "_BLOCK_SAMPLES", 3 * FRAME_SAMPLES)
+    padded = np.zeros(-(-samples.size // FRAME_SAMPLES) * FRAME_SAMPLES)
+    padded[:samples.size] = samples
+    expected = 10 * np.log10(np.mean(padded.reshape(-1, FRAME_SAMPLES) ** 2, axis=1) + 1e-12)
+    np.testing.assert_array_equal(frame_levels_db(samples), expected)  # the last partial frame zero-padded
+
+
+def test_detecting_speech_in_a_recording_twice_as_long_does_not_take_twice_the_memory():
+    samples = np.random.default_rng(3).normal(0, 0.05, 16000 * 600).astype(np.float32)
+
+    def peak_bytes(part: np.ndarray) -> int:
+        tracemalloc.start()
+        try:
+            detect_speech(part)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    # whole, the detector and the levels copied the recording three times over, once in float64
+    assert peak_bytes(samples) < 1.5 * peak_bytes(samples[:samples.size // 2])

@@ -11,6 +11,7 @@ Licences: librosa (ISC), numpy/scipy (BSD); F0 comes from Praat through praat-pa
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import librosa
@@ -31,12 +32,15 @@ VOICING_THRESHOLD = 0.45  # Praat's default voicing threshold
 # turns quiet speech unvoiced in a session that also holds a loud moment.
 SILENCE_THRESHOLD = 0.005
 _EPS = 1e-10
+TOP_DB = 80.0  # librosa.power_to_db's floor below the loudest band, for spectral flux
+BLOCK_S = 60.0  # a long recording is described a minute at a time (memory), with context either side:
+MARGIN_S = 5.0  # STFT, deltas and Praat's pitch path settle well within it
 # Functionals are taken over the frames within this many dB of the window's loudest frame: a window that
 # overlaps silence would otherwise average the silence in. Chosen by leave-actors-out CV on RAVDESS 01-20
 # (clip UA 0.634 ungated, 0.661 at 30 dB, 0.656 at 40 dB, 0.624 at 20 dB with logistic regression).
 GATE_DB = 30.0
 _MIN_GATED_FRAMES = 5
-_STD_FLOOR = 1e-3
+STD_FLOOR = 1e-3
 
 # Descriptors summarised with a short set of functionals (many, highly correlated bands).
 MEL_NAMES = [f"logmel{i:02d}" for i in range(N_MELS)]
@@ -65,10 +69,57 @@ class FrameDescriptors:
 
 
 def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescriptors:
-    """Descriptors for every 10 ms frame of a mono recording (float samples in [-1, 1])."""
+    """Descriptors for every 10 ms frame of a mono recording (float samples in [-1, 1]).
+
+    A long recording is described a block at a time (``BLOCK_S``, each with ``MARGIN_S`` of context either
+    side), so memory does not grow with the session beyond the descriptors themselves: described whole, a
+    10-minute recording took about 1 GB. A recording of up to ``BLOCK_S + MARGIN_S`` is described whole.
+    """
     y = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(-1))
     if y.size < 2:
         y = np.zeros(2, dtype=np.float32)
+    hop_length = int(round(HOP_S * sample_rate_hz))
+    n_frames = 1 + y.size // hop_length  # as a centred STFT frames it
+    block_frames = int(round(BLOCK_S / HOP_S))
+    if y.size <= (BLOCK_S + MARGIN_S) * sample_rate_hz:  # a clip, or a short recording: described whole
+        block_frames = n_frames
+    margin_samples = int(round(MARGIN_S / HOP_S)) * hop_length
+    # Praat's silence threshold is relative to the loudest sample of the whole recording, not of a block
+    peak = _praat_peak(y)
+    values = np.empty((n_frames, len(DESCRIPTOR_NAMES)), dtype=np.float32)
+    mel_db = np.empty((N_MELS, n_frames), dtype=np.float32)
+    flux = DESCRIPTOR_NAMES.index("flux")
+    for first in range(0, n_frames, block_frames):
+        last = min(first + block_frames, n_frames)
+        start = max(0, first * hop_length - margin_samples)
+        # the block's length keeps the recording's remainder in hops, so Praat's pitch frames fall on the same
+        # times as for the whole recording (its frame grid is centred on the sound)
+        stop = min(y.size, last * hop_length + margin_samples + y.size % hop_length)
+        block = _block_descriptors(y[start:stop], sample_rate_hz, peak)
+        offset = (first * hop_length - start) // hop_length
+        values[first:last] = block.values[offset:offset + last - first]
+        mel_db[:, first:last] = block.mel_db[:, offset:offset + last - first]
+    # spectral flux compares each frame with the one before on a dB scale floored TOP_DB below the recording's
+    # loudest band, as librosa.power_to_db floors a whole spectrogram
+    np.maximum(mel_db, mel_db.max() - TOP_DB, out=mel_db)
+    for first in range(0, n_frames, block_frames):
+        last = min(first + block_frames, n_frames)
+        before = min(first, 1)  # the frame before the block, for the first frame's difference
+        onset = librosa.onset.onset_strength(S=mel_db[:, first - before:last], sr=sample_rate_hz,
+                                             hop_length=hop_length, center=False)
+        values[first:last, flux] = onset[before:]
+    times_s = np.arange(n_frames) * (hop_length / sample_rate_hz)
+    return FrameDescriptors(times_s=times_s, values=values, names=list(DESCRIPTOR_NAMES))
+
+
+@dataclass
+class _Block:
+    values: np.ndarray  # (n_frames, n_lld) float32; the flux column is filled in by frame_descriptors
+    mel_db: np.ndarray  # (N_MELS, n_frames) float32 mel power in dB, not yet floored
+
+
+def _block_descriptors(y: np.ndarray, sample_rate_hz: int, recording_peak: float) -> _Block:
+    """Descriptors of every frame of one stretch of a recording whose loudest sample is ``recording_peak``."""
     frame_length = int(round(FRAME_S * sample_rate_hz))
     hop_length = int(round(HOP_S * sample_rate_hz))
     n_fft = int(2 ** np.ceil(np.log2(frame_length)))
@@ -89,17 +140,24 @@ def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescript
     bandwidth = librosa.feature.spectral_bandwidth(S=magnitude, sr=sample_rate_hz, n_fft=n_fft)
     rolloff = librosa.feature.spectral_rolloff(S=magnitude, sr=sample_rate_hz, n_fft=n_fft, roll_percent=0.85)
     flatness_db = 10 * np.log10(librosa.feature.spectral_flatness(S=magnitude) + _EPS)
-    flux = librosa.onset.onset_strength(S=librosa.power_to_db(mel), sr=sample_rate_hz,
-                                        hop_length=hop_length, center=False)[None, :n_frames]
     zcr = librosa.feature.zero_crossing_rate(y, frame_length=frame_length, hop_length=hop_length,
                                              center=True)[:, :n_frames]
     times_s = np.arange(n_frames) * (hop_length / sample_rate_hz)
-    f0_st, voicing = _pitch(y, sample_rate_hz, times_s)
+    block_peak = _praat_peak(y)
+    silence_threshold = SILENCE_THRESHOLD * recording_peak / block_peak if block_peak > 0 else SILENCE_THRESHOLD
+    f0_st, voicing = _pitch(y, sample_rate_hz, times_s, silence_threshold)
 
+    no_flux = np.zeros((1, n_frames))
     values = np.vstack([log_mel, mfcc, d_mfcc, log_energy, d_log_energy, centroid, bandwidth, rolloff,
-                        flatness_db, _fit(flux, n_frames), _fit(zcr, n_frames), f0_st[None], voicing[None]]).T
+                        flatness_db, no_flux, _fit(zcr, n_frames), f0_st[None], voicing[None]]).T
     values = np.nan_to_num(values.astype(np.float32), nan=np.nan, posinf=0.0, neginf=0.0)
-    return FrameDescriptors(times_s=times_s, values=values, names=list(DESCRIPTOR_NAMES))
+    return _Block(values=values, mel_db=librosa.power_to_db(mel, top_db=None).astype(np.float32))
+
+
+def _praat_peak(y: np.ndarray) -> float:
+    """The loudest sample as Praat's pitch analysis measures it (about the sound's mean), without a copy."""
+    mean = float(np.mean(y, dtype=np.float64))
+    return max(float(y.max()) - mean, mean - float(y.min()))
 
 
 def _fit(row: np.ndarray, n_frames: int) -> np.ndarray:
@@ -109,13 +167,14 @@ def _fit(row: np.ndarray, n_frames: int) -> np.ndarray:
     return np.pad(row, ((0, 0), (0, n_frames - row.shape[1])), mode="edge")
 
 
-def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray,
+           silence_threshold: float = SILENCE_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
     """F0 in semitones re 55 Hz (NaN where unvoiced) and voicing strength, sampled at ``times_s``."""
     sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=float(sample_rate_hz))
     try:
         pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=F0_FLOOR_HZ, pitch_ceiling=F0_CEILING_HZ,
                                   voicing_threshold=VOICING_THRESHOLD,
-                                  silence_threshold=SILENCE_THRESHOLD)
+                                  silence_threshold=silence_threshold)
     except parselmouth.PraatError:  # too short for one pitch frame
         return np.full(times_s.size, np.nan), np.zeros(times_s.size)
     frames = pitch.selected_array
@@ -207,7 +266,7 @@ def zscore_by_group(features: np.ndarray, groups: np.ndarray) -> np.ndarray:
     for group in np.unique(groups):
         rows = groups == group
         mean = features[rows].mean(axis=0)
-        std = np.maximum(features[rows].std(axis=0), _STD_FLOOR)
+        std = np.maximum(features[rows].std(axis=0), STD_FLOOR)
         out[rows] = (features[rows] - mean) / std
     return out.astype(np.float32)
 
@@ -219,3 +278,47 @@ def clip_probabilities(window_probs: np.ndarray) -> np.ndarray:
         raise ValueError("window_probs must be (n_windows >= 1, n_labels)")
     mean = window_probs.mean(axis=0)
     return (mean / mean.sum()).astype(np.float32)
+
+
+class RunningBaseline:
+    """The session baseline over the last ``max_rows`` windows, at a constant cost per window.
+
+    ``push`` returns the newest row z-scored exactly as ``zscore_by_group`` would over the rows kept (population
+    std, floored at ``STD_FLOOR``) without rereading them: in the live stream, re-z-scoring two hours of windows
+    cost about 0.14 s a window against a 0.5 s hop. Welford's running mean and sum of squared deviations, in
+    float64, with the row that drops out removed the same way: sums of raw values and squares would cancel
+    catastrophically for a feature with a large offset and a small spread.
+    """
+
+    def __init__(self, max_rows: int):
+        if max_rows < 1:
+            raise ValueError("max_rows must be at least 1")
+        self.max_rows = max_rows
+        self._rows: deque[np.ndarray] = deque()  # kept only to subtract each row when it drops out
+        self._mean = np.zeros(0)
+        self._m2 = np.zeros(0)  # sum of squared deviations from the mean
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def push(self, row: np.ndarray) -> np.ndarray:
+        """Add one window's features (dropping the oldest beyond ``max_rows``); that row z-scored, float32."""
+        kept = np.array(row).reshape(-1)  # a copy, as given (float32 from the stream: half the memory of float64)
+        self._rows.append(kept)
+        row = kept.astype(np.float64)
+        n = len(self._rows)
+        if n == 1:
+            self._mean, self._m2 = row.copy(), np.zeros_like(row)
+        else:
+            delta = row - self._mean
+            self._mean += delta / n
+            self._m2 += delta * (row - self._mean)
+        if n > self.max_rows:  # added first, so at least one row remains to divide by
+            old = self._rows.popleft().astype(np.float64)
+            n -= 1
+            delta = old - self._mean
+            self._mean -= delta / n
+            self._m2 -= delta * (old - self._mean)
+            np.maximum(self._m2, 0.0, out=self._m2)  # rounding must not leave a negative variance
+        std = np.maximum(np.sqrt(self._m2 / n), STD_FLOOR)
+        return ((row - self._mean) / std).astype(np.float32)

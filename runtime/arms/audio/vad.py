@@ -18,6 +18,9 @@ CONTEXT_SAMPLES = 64
 FRAME_S = FRAME_SAMPLES / VAD_SAMPLE_RATE_HZ
 VAD_MODEL_PATH = REPO_MODELS_DIR / "silero-vad" / "silero_vad_16k_sequence.onnx"
 _MAX_FRAMES_PER_CALL = 512
+# A whole recording is fed in blocks of whole model calls (about a minute), so that no copy of it is made and
+# the detector sees the same calls as in one piece.
+_BLOCK_SAMPLES = 4 * _MAX_FRAMES_PER_CALL * FRAME_SAMPLES
 
 
 class VoiceActivityDetector:
@@ -70,8 +73,11 @@ class VoiceActivityDetector:
 
 def speech_probabilities(samples: np.ndarray) -> np.ndarray:
     """Per-frame (32 ms) speech probabilities for a whole 16 kHz recording."""
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     detector = VoiceActivityDetector()
-    return np.concatenate([detector.process(samples), detector.flush()])
+    blocks = [detector.process(samples[first:first + _BLOCK_SAMPLES])
+              for first in range(0, samples.size, _BLOCK_SAMPLES)]
+    return np.concatenate([*blocks, detector.flush()])
 
 
 # Silero scores some very intense voices (screaming, sobbing) as non-speech: on RAVDESS actors 01-20 it found
@@ -85,9 +91,13 @@ def frame_levels_db(samples: np.ndarray) -> np.ndarray:
     """RMS level (dBFS) of each 32 ms VAD frame; the last partial frame is zero-padded, as the VAD does."""
     samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     n_frames = -(-samples.size // FRAME_SAMPLES)
-    padded = np.zeros(n_frames * FRAME_SAMPLES, dtype=np.float32)
-    padded[:samples.size] = samples
-    power = np.mean(padded.reshape(n_frames, FRAME_SAMPLES).astype(np.float64) ** 2, axis=1)
+    power = np.empty(n_frames, dtype=np.float64)
+    for first in range(0, n_frames, _BLOCK_SAMPLES // FRAME_SAMPLES):  # a block at a time: no copies of it all
+        block = samples[first * FRAME_SAMPLES:(first + _BLOCK_SAMPLES // FRAME_SAMPLES) * FRAME_SAMPLES]
+        frames = -(-block.size // FRAME_SAMPLES)
+        padded = np.zeros(frames * FRAME_SAMPLES, dtype=np.float64)
+        padded[:block.size] = block
+        power[first:first + frames] = np.mean(padded.reshape(frames, FRAME_SAMPLES) ** 2, axis=1)
     return 10 * np.log10(power + 1e-12)
 
 

@@ -66,7 +66,7 @@ class VoiceAnalysis:
     """
 
     def __init__(self, samples: np.ndarray, sample_rate_hz: int, speech: np.ndarray | None = None):
-        samples = np.asarray(samples, dtype=np.float64)
+        samples = np.asarray(samples)
         if samples.ndim != 1:
             raise InputError("audio samples", f"must be one channel (1-D), got shape {samples.shape}")
         if sample_rate_hz < 2 * PITCH_CEILING_HZ:
@@ -75,7 +75,8 @@ class VoiceAnalysis:
             raise InputError("audio samples", "hold NaN or infinite values")
         self._mask = None if speech is None else np.asarray(speech, dtype=bool).reshape(-1)
         self._nuclei_s = np.zeros(0)
-        self._sound = parselmouth.Sound(samples, sampling_frequency=float(sample_rate_hz))
+        # Praat keeps its own copy: the float64 one made for it is not held (8 MB per minute of recording)
+        self._sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=float(sample_rate_hz))
         try:
             pitch = self._sound.to_pitch_ac(time_step=FRAME_STEP_S, pitch_floor=PITCH_FLOOR_HZ,
                                             pitch_ceiling=PITCH_CEILING_HZ)

@@ -1,7 +1,11 @@
+import tracemalloc
+
 import numpy as np
 import pytest
 
+from runtime.arms.audio import features
 from runtime.arms.audio.features import (
+    DESCRIPTOR_NAMES,
     clip_probabilities,
     feature_names,
     frame_descriptors,
@@ -52,3 +56,50 @@ def test_clip_probabilities_average_the_windows():
     np.testing.assert_allclose(probs, [0.6, 0.4], atol=1e-6)
     with pytest.raises(ValueError):
         clip_probabilities(np.zeros((0, 2)))
+
+
+def _speech_with_loud_and_quiet_parts(ravdess_dir) -> np.ndarray:
+    """About 17 s: a quiet and a loud clip of real speech, with digital silence between them."""
+    quiet = read_audio(ravdess_dir / "Actor_01" / "03-01-05-02-01-01-01.flac") * 0.05
+    loud = read_audio(ravdess_dir / "Actor_02" / "03-01-05-02-02-01-02.flac")
+    silence = np.zeros(16000 * 5 + 77, dtype=np.float32)  # 77: not a whole number of 10 ms hops
+    return np.concatenate([quiet, silence, loud, quiet]).astype(np.float32)
+
+
+def test_a_long_recording_described_in_blocks_matches_it_described_whole(ravdess_dir, monkeypatch):
+    samples = _speech_with_loud_and_quiet_parts(ravdess_dir)
+    whole = frame_descriptors(samples, 16000)
+    monkeypatch.setattr(features, "BLOCK_S", 4.0)  # four blocks of context 1 s either side
+    monkeypatch.setattr(features, "MARGIN_S", 1.0)
+    blocks = frame_descriptors(samples, 16000)
+    np.testing.assert_array_equal(blocks.times_s, whole.times_s)
+    pitch = [DESCRIPTOR_NAMES.index("f0_st"), DESCRIPTOR_NAMES.index("voicing")]
+    spectral = [i for i in range(len(DESCRIPTOR_NAMES)) if i not in pitch]
+    # the spectral descriptors, flux's floor below the loudest band included, are the whole recording's
+    np.testing.assert_allclose(blocks.values[:, spectral], whole.values[:, spectral], rtol=1e-4, atol=1e-4)
+    # Praat's pitch path is the whole recording's too, bar a few frames where its path search differs:
+    # its frames fall on the same times and its silence threshold is relative to the same loudest sample
+    f0_whole, f0_blocks = whole.values[:, pitch[0]], blocks.values[:, pitch[0]]
+    same_voicing = np.isnan(f0_whole) == np.isnan(f0_blocks)
+    assert same_voicing.mean() > 0.98
+    both = ~np.isnan(f0_whole) & ~np.isnan(f0_blocks)
+    assert np.mean(np.abs(f0_whole[both] - f0_blocks[both]) < 0.1) > 0.98  # semitones
+
+
+def _peak_traced_bytes(function, *args) -> int:
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_describing_a_recording_twice_as_long_does_not_take_twice_the_memory():
+    rng = np.random.default_rng(0)
+    tone = np.sin(2 * np.pi * 150 * np.arange(16000 * 240) / 16000).astype(np.float32)
+    samples = (0.3 * tone + rng.normal(0, 0.01, tone.size)).astype(np.float32)
+    two_minutes = _peak_traced_bytes(frame_descriptors, samples[:16000 * 120], 16000)
+    four_minutes = _peak_traced_bytes(frame_descriptors, samples, 16000)
+    # described whole, the STFT and its spectral temporaries grew with the recording (about 1 GB for 10 min)
+    assert four_minutes < 1.5 * two_minutes
