@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, finite_samples
-from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
+from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, frame_levels_db, speech_frames, with_loud_frames
 from runtime.arms.audio.voice_quality import VoiceAnalysis
@@ -42,7 +42,7 @@ class AudioStream:
         self._received_s = 0.0
         self._next_start_s = 0.0
         self._last_end_s = 0.0
-        self._history: list[np.ndarray] = []
+        self._baseline = RunningBaseline(MAX_BASELINE_WINDOWS)
         self._speech_s = 0.0
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.variants_used: set[str] = set()
@@ -105,15 +105,11 @@ class AudioStream:
         return _track_window(window, probs, measurements)
 
     def _classify(self, features: np.ndarray, speech_s: float) -> np.ndarray:
-        self._history.append(features)
-        self._history = self._history[-MAX_BASELINE_WINDOWS:]
+        z = self._baseline.push(features)
         self._speech_s += speech_s
-        variant, _ = baseline_variant(self.settings.speaker_baseline, self._speech_s, len(self._history),
+        variant, _ = baseline_variant(self.settings.speaker_baseline, self._speech_s, len(self._baseline),
                                       self.settings.min_baseline_speech_s)
-        row = features[None, :]
-        if variant == "session":
-            history = np.vstack(self._history)
-            row = zscore_by_group(history, np.zeros(len(history), dtype=int))[-1:]
+        row = z[None, :] if variant == "session" else features[None, :]
         self.variants_used.add(variant)
         return self.model.predict(row, variant)[0]
 

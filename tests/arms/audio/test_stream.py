@@ -1,0 +1,113 @@
+"""The live session baseline: the newest window z-scored as ``zscore_by_group`` would, at a constant cost."""
+
+from collections import deque
+
+import numpy as np
+import pytest
+
+import runtime.arms.audio.stream as stream_module
+from runtime.arms.audio.arm import AudioSettings
+from runtime.arms.audio.features import RunningBaseline, zscore_by_group
+from runtime.arms.audio.stream import AudioStream
+
+CAP_WINDOWS = 40  # a small history cap, so that thousands of rows drop out of it
+
+
+class RecordingModel:
+    """Stands in for the emotion model: remembers the rows each variant was asked to judge."""
+
+    labels = ["neutral", "happy"]
+
+    def __init__(self):
+        self.rows: list[tuple[str, np.ndarray]] = []
+
+    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
+        self.rows.append((variant, np.array(rows[0])))
+        return np.full((len(rows), 2), 0.5, dtype=np.float32)
+
+
+def synthetic_features(n_windows: int, seed: int = 0) -> np.ndarray:
+    """Window features as float32 (as the stream gets them), with large offsets and small spreads."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_windows)
+    columns = [
+        1e4 + 0.1 * rng.normal(size=n_windows),  # a large offset with a small spread
+        1e3 + 0.01 * rng.normal(size=n_windows),
+        1e4 + 0.01 * rng.normal(size=n_windows),  # spread near float32's resolution there
+        1e5 + 0.05 * rng.normal(size=n_windows),
+        5.0 + rng.normal(size=n_windows),
+        np.full(n_windows, 1e4),  # constant: the std floor decides
+        1e4 + 0.002 * t + 0.05 * rng.normal(size=n_windows),  # drifts far beyond its spread
+        np.where(t % 500 < 250, 2e3, -2e3) + rng.normal(size=n_windows),  # jumps between two levels
+    ]
+    return np.column_stack(columns).astype(np.float32)
+
+
+def session_stream(monkeypatch) -> tuple[AudioStream, RecordingModel]:
+    monkeypatch.setattr(stream_module, "MAX_BASELINE_WINDOWS", CAP_WINDOWS)
+    model = RecordingModel()
+    return AudioStream(model, AudioSettings(min_baseline_speech_s=0.0)), model
+
+
+def test_running_baseline_matches_zscore_by_group_over_the_kept_history(monkeypatch):
+    features = synthetic_features(6000)
+    stream, model = session_stream(monkeypatch)
+    for row in features:
+        stream._classify(row, speech_s=1.0)
+    variants = [variant for variant, _ in model.rows]
+    assert variants[0] == "none" and set(variants[1:]) == {"session"}  # two windows before a baseline
+    for i in range(1, len(features)):
+        history = features[max(0, i + 1 - CAP_WINDOWS):i + 1]
+        expected = zscore_by_group(history, np.zeros(len(history), dtype=int))[-1]
+        np.testing.assert_allclose(model.rows[i][1], expected, rtol=1e-5, atol=1e-5, err_msg=f"window {i}")
+
+
+class NoStacking:
+    """numpy as the stream module sees it, less the functions that would stack the history into one array."""
+
+    def __getattr__(self, name):
+        if name in {"vstack", "stack", "concatenate", "row_stack", "hstack"}:
+            raise AssertionError(f"np.{name} in a window's baseline: the history was stacked")
+        return getattr(np, name)
+
+
+def test_a_window_never_stacks_the_baseline_history(monkeypatch):
+    features = synthetic_features(3 * CAP_WINDOWS, seed=1)
+    stream, model = session_stream(monkeypatch)
+    monkeypatch.setattr(stream_module, "np", NoStacking())
+    for row in features:
+        stream._classify(row, speech_s=1.0)
+    monkeypatch.undo()
+    history = features[-CAP_WINDOWS:]
+    np.testing.assert_allclose(model.rows[-1][1], zscore_by_group(history, np.zeros(CAP_WINDOWS, dtype=int))[-1],
+                               rtol=1e-5, atol=1e-5)
+
+
+class NoBulkReads(deque):
+    """The stored rows, refusing to be read as a whole: appending and dropping the oldest are all a row may do."""
+
+    def __iter__(self):
+        raise AssertionError("the whole baseline history was read for one row")
+
+    def __getitem__(self, index):
+        raise AssertionError("the baseline history was indexed for one row")
+
+
+def test_the_running_baseline_reads_only_the_new_row_and_the_one_dropping_out():
+    features = synthetic_features(3 * CAP_WINDOWS, seed=2).astype(np.float64)
+    baseline = RunningBaseline(max_rows=CAP_WINDOWS)
+    baseline._rows = NoBulkReads()
+    for row in features:
+        z = baseline.push(row)  # would raise had the kept rows been scanned
+    assert len(baseline) == CAP_WINDOWS
+    history = features[-CAP_WINDOWS:]
+    np.testing.assert_allclose(z, zscore_by_group(history, np.zeros(CAP_WINDOWS, dtype=int))[-1], rtol=1e-5, atol=1e-5)
+
+
+def test_a_baseline_of_one_window_is_floored_not_divided_by_zero():
+    baseline = RunningBaseline(max_rows=1)
+    for value in (3.0, 7.0):
+        z = baseline.push(np.array([value], dtype=np.float32))
+        assert np.all(np.isfinite(z)) and z[0] == pytest.approx(0.0)
+    with pytest.raises(ValueError):
+        RunningBaseline(max_rows=0)
