@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import finite_samples
+from runtime.arms.audio.arm import finite_samples, without_dc
 from runtime.arms.audio.features import (
     FEATURE_SET,
     clip_probabilities,
@@ -47,7 +47,8 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
-    samples = finite_samples(read_audio(path, sample_rate_hz), path)
+    # DC removed before the VAD and the descriptors, as the arm does: an inaudible offset moves the emotion
+    samples = without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
     windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
                              card_extra.get("min_speech_fraction", 0.3))
     if not windows:
