@@ -1,10 +1,12 @@
 """Emotional-speech corpora as one list of clips (path, speaker, canonical emotion).
 
 A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; paths relative to the
-folder) when it has one. Without one, each audio file's name is read with the documented naming
-convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE. Corpus labels are mapped onto the canonical eight;
-a corpus file whose label has no canonical counterpart (EmoDB's boredom, say) is left out and reported.
-In a manifest, a missing file or an unmappable label is an ``InputError``: a manifest is a promise.
+manifest's folder) when it has one, and a CSV file given itself is read as a manifest. Without one, each
+audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
+Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
+(EmoDB's boredom, say) is left out and reported. In a manifest, a missing file, an unmappable label or a
+file named twice is an ``InputError``: a manifest is a promise. A row with every field blank (a
+spreadsheet's empty line) is skipped.
 """
 
 from __future__ import annotations
@@ -181,12 +183,16 @@ def parse_file_name(path: Path) -> tuple[str, str, str] | None:
 
 
 def load_corpus(data: str | Path) -> Corpus:
-    """All labelled clips under ``data``: its manifest.csv if present, else the corpora's file names."""
+    """All labelled clips under ``data``: its manifest.csv if present, else the corpora's file names; ``data`` may
+    also be the manifest CSV itself."""
     data = Path(data)
     if not data.exists():
         raise InputError(data, "no such folder")
+    if data.is_file() and data.suffix.lower() == ".csv":
+        return read_manifest(data)
     if not data.is_dir():
-        raise InputError(data, "not a folder (expected a corpus folder or one with manifest.csv)")
+        raise InputError(data, "not a folder or a manifest CSV (expected a corpus folder, one with manifest.csv, "
+                         "or a .csv with columns path, speaker, emotion)")
     manifest = data / MANIFEST_NAME
     corpus = read_manifest(manifest) if manifest.is_file() else scan_corpus_names(data)
     if not corpus.clips:
@@ -195,23 +201,37 @@ def load_corpus(data: str | Path) -> Corpus:
 
 
 def read_manifest(manifest: Path) -> Corpus:
-    """Clips from a manifest (path, speaker, emotion); any missing file or unmappable label is an error."""
+    """Clips from a manifest (path, speaker, emotion); any missing file, unmappable label or file named twice is
+    an error. Paths are relative to the manifest's folder."""
     try:
         with open(manifest, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = set(rows[0]) if rows else set()
-    except (UnicodeDecodeError, csv.Error) as error:
+            reader = csv.DictReader(handle)
+            # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
+            rows = [(reader.line_num, row) for row in reader if any(str(v or "").strip() for v in row.values())]
+            columns = set(reader.fieldnames or ())
+    except UnicodeDecodeError as error:
+        raise InputError(manifest, f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
+                         f"{error.start}); save it as CSV UTF-8") from None
+    except (csv.Error, OSError) as error:
         raise InputError(manifest, f"not a readable CSV ({error})") from None
     missing_columns = {"path", "speaker", "emotion"} - {c.strip().lower() for c in columns if c}
     if not rows or missing_columns:
         raise InputError(manifest, "needs a header with columns path, speaker, emotion and at least one row"
                          if not rows else f"lacks column(s) {', '.join(sorted(missing_columns))}")
     clips = []
-    for line, row in enumerate(rows, start=2):
+    first_line: dict[Path, int] = {}  # resolved file -> the line that named it first
+    for line, row in rows:
+        if None in row:  # csv.DictReader's key for the fields past the header's
+            raise InputError(manifest, f"line {line}: more fields than the header's {len(columns)} (a comma inside "
+                             "a field needs the field in double quotes)")
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         path = manifest.parent / row["path"]
         if not row["path"] or not path.is_file():
             raise InputError(manifest, f"line {line}: file {row['path']!r} does not exist")
+        # the same recording twice would weigh double, and under two speakers sit on both sides of a fold
+        earlier = first_line.setdefault(path.resolve(), line)
+        if earlier != line:
+            raise InputError(manifest, f"line {line}: file {row['path']!r} is already named on line {earlier}")
         emotion = canonical_label(row["emotion"])
         if emotion is None:
             raise InputError(manifest, f"line {line}: label {row['emotion']!r} cannot be mapped onto "

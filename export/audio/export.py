@@ -15,6 +15,7 @@ import platform
 import shutil
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -111,13 +112,13 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
     """ONNX + INT8 + check + card.json + MODEL_CARD.md for the models ``train_audio`` wrote to ``trained``."""
     trained = Path(trained)
     models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
-    stored, validation, report = _load_trained(trained)
-    meta = json.loads(str(stored["meta"]))
+    stored, validation, report, meta = _load_trained(trained)
     if meta["feature_set"] != FEATURE_SET:
         raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
                          f"this code computes {FEATURE_SET}: retrain")
     if not models_dir.is_dir():
-        raise InputError(models_dir, "models folder does not exist")
+        raise InputError(models_dir, "is a file, not a models folder" if models_dir.exists()
+                         else "models folder does not exist")
 
     staging = staging_folder(models_dir, MODEL_ID)
     try:
@@ -138,15 +139,29 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
     return target
 
 
-def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any]]:
+def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
+    """models.npz, validation.npz, report.json and the models' meta, checked to be one finished run of
+    ``train_audio``: a report of another kind or of another run would put its figures on these models' card."""
     paths = [trained / "models.npz", trained / "validation.npz", trained / "report.json"]
     for path in paths:
         if not path.is_file():
             raise InputError(path, "missing: run 'emotrace train audio DATA --out DIR' first")
     try:
-        return np.load(paths[0]), np.load(paths[1]), json.loads(paths[2].read_text())
-    except (ValueError, OSError, json.JSONDecodeError) as error:
+        stored, validation = np.load(paths[0]), np.load(paths[1])
+        meta = json.loads(str(stored["meta"]))
+        validation_arrays = {k: validation[k] for k in ("features", "groups", "y", "clip_index")}
+        report = json.loads(paths[2].read_text())
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as error:
         raise InputError(trained, f"unreadable training output ({error})") from None
+    expected = {"data", "folds", "validation_speakers", "cv"}
+    if not isinstance(report, dict) or not expected <= set(report) or not all(
+            f"{mode}/clip" in report["cv"] for mode in MODES):
+        raise InputError(paths[2], "is not a report of 'emotrace train audio'; retrain")
+    if report["validation_speakers"] != meta.get("validation_speakers"):
+        raise InputError(paths[2], "belongs to another run than models.npz (validation speakers differ); retrain")
+    if validation_arrays["y"].size == 0:
+        raise InputError(paths[1], "holds no validation windows, so INT8 cannot be checked; retrain")
+    return stored, validation_arrays, report, meta
 
 
 def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_features: int) -> dict[str, Any]:
@@ -197,6 +212,19 @@ def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_featur
     return result
 
 
+_RAVDESS_LICENCE = {
+    "model": "trained on RAVDESS: CC BY-NC-SA 4.0 (non-commercial, attribution, share-alike)",
+    "training_data": ("RAVDESS, Livingstone & Russo (2018), PLoS ONE 13(5): e0196391, "
+                      "doi:10.5281/zenodo.1188976, CC BY-NC-SA 4.0"),
+}
+
+
+def _is_ravdess(report: dict[str, Any]) -> bool:
+    """Whether every training speaker came from RAVDESS file names (the shipped model's data)."""
+    speakers = report.get("speakers", [])
+    return bool(speakers) and all(str(s).startswith("ravdess-") for s in speakers)
+
+
 def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
     files = {mode: f"{mode}.int8.onnx" for mode in MODES}
     sha256 = {mode: file_sha256(folder / name) for mode, name in files.items()}
@@ -236,10 +264,12 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                 **check,
             },
         },
-        "licence": {
-            "model": "trained on RAVDESS: CC BY-NC-SA 4.0 (non-commercial, attribution, share-alike)",
-            "training_data": ("RAVDESS, Livingstone & Russo (2018), PLoS ONE 13(5): e0196391, "
-                              "doi:10.5281/zenodo.1188976, CC BY-NC-SA 4.0"),
+        "licence": {**(_RAVDESS_LICENCE if _is_ravdess(report) else {
+            # a clinic's own data: its terms are the clinic's to state; the card must not claim RAVDESS's
+            "model": "trained on the data named in metrics.data; it carries that data's licence terms",
+            "training_data": f"{report['data']}: {report.get('n_clips', '?')} clips, "
+                             f"{len(report.get('speakers', []))} speakers; licence not recorded by the training host",
+        }),
             "features": "librosa (ISC), numpy/scipy (BSD), praat-parselmouth (GPLv3) for F0",
         },
         "host": {"python": platform.python_version(), "machine": platform.machine(),
@@ -262,9 +292,10 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
     for mode, name in card["files"].items():
         lines.append(f"| `{name}` | {card['baseline'][mode]} | {check[mode]['all_model']['size_bytes_int8']} B | "
                      f"{check[mode]['latency_ms_per_window_int8']:.3f} ms | `{card['sha256'][mode][:16]}…` |")
+    ravdess = card["licence"]["training_data"] == _RAVDESS_LICENCE["training_data"]
     lines += [
         "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, actors 01-20 (1,200 clips, 16 kHz). "
-        "Actors 21-24 are not here and were never used.", "",
+        "Actors 21-24 are not here and were never used." if ravdess else card["licence"]["training_data"] + ".", "",
         "## Features", "",
         f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "
         "same code on the device): 10 ms frames of 40 log-mel bands (mean, std), 13 MFCCs and their deltas, log "
@@ -300,15 +331,19 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         lines += ["", "## Candidates compared (same folds)", "", comparison.read_text().strip()]
     lines += [
         "", "## Rebuild", "", "```",
-        "emotrace train audio ../shared/data/speech/ravdess --out runs/audio --cv-folds 5 "
+        f"emotrace train audio {'../shared/data/speech/ravdess' if ravdess else card['metrics']['data']} "
+        f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"]),
         "emotrace export audio runs/audio", "```", "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
-        "derived from RAVDESS and shares its licence: non-commercial use only, with attribution.",
+        + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess
+           else "derived from that data and carries its licence terms."),
         f"- Feature code: {card['licence']['features']}.", "",
         "## Limits", "",
         "- Acted, studio-quality North-American English from 20 professional actors, two sentences; real "
-        "therapy-room speech is spontaneous, noisier and less intense. Expect lower figures there.",
+        "therapy-room speech is spontaneous, noisier and less intense. Expect lower figures there." if ravdess
+        else f"- Figures from {len({s for f in card['metrics']['folds'] for s in f})} speakers; speakers unlike "
+        "them may fare worse.",
         "- The `session` variant assumes the session holds varied speech of one person: a session of one "
         "mood shifts the baseline and flattens the contrast.",
         "- Windows without speech (VAD) make no claim.", "",

@@ -22,6 +22,7 @@ import soxr
 
 from export.arrays import save_npz
 from export.audio.datasets import Clip
+from runtime.arms.audio.arm import finite_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
 from runtime.media import read_audio
@@ -52,7 +53,8 @@ def speed_perturbed(samples: np.ndarray, sample_rate_hz: int, speed_factor: floa
 
 def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
-    samples = speed_perturbed(read_audio(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor)
+    # a float file's NaN would otherwise stop the run deep in the features
+    samples = speed_perturbed(finite_samples(read_audio(path, SAMPLE_RATE_HZ), path), SAMPLE_RATE_HZ, speed_factor)
     windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:

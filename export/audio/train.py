@@ -17,8 +17,8 @@ speaker of its own; evaluation reads the unperturbed clips only.
 from __future__ import annotations
 
 import json
+import shutil
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ import numpy as np
 from export.arrays import save_npz
 from export.audio.datasets import Corpus, load_corpus
 from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
+from export.fitting import fit_or_interrupt
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_by_group
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
@@ -58,6 +60,7 @@ class TrainReport:
     classifier: dict[str, Any] = field(default_factory=dict)
     speed_factors: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what the figures cannot say (coverage_warnings)
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -70,6 +73,7 @@ class TrainReport:
             lines.append("  left out: " + "; ".join(f"{n} ({why})" for why, n in self.skipped.items()))
         if self.no_speech_clips:
             lines.append(f"  {len(self.no_speech_clips)} clip(s) without a speech window (scored as wrong)")
+        lines += [f"  warning: {warning}" for warning in self.warnings]
         lines.append(f"  final models fitted; validation speakers: {', '.join(self.validation_speakers)}")
         return "\n".join(lines)
 
@@ -96,10 +100,8 @@ def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = C
         for k in range(spec.get("members", 1)):
             model = MLPClassifier((spec["hidden"],), alpha=spec["alpha"], max_iter=spec["max_iter"],
                                   random_state=spec["seed"] + k)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # ConvergenceWarning at max_iter is expected with strong L2
-                model.fit(standard, y)
-            members.append(model)
+            # a ConvergenceWarning at max_iter is expected with strong L2
+            members.append(fit_or_interrupt(model, standard, y, keep_warnings=False))
         layers = _average_logits(members)
     else:
         raise ValueError(f"unknown classifier kind {spec['kind']!r}")
@@ -238,6 +240,21 @@ def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndar
 # --- the command ------------------------------------------------------------------------------------------
 
 
+def coverage_warnings(corpus: Corpus) -> list[str]:
+    """Labels the speaker-independent figures cannot judge: absent ones, and ones only one speaker has (the
+    fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
+    speakers_of: dict[str, set[str]] = {label: set() for label in LABELS}
+    for clip in corpus.clips:
+        speakers_of[clip.emotion].add(clip.speaker)
+    absent = [label for label in LABELS if not speakers_of[label]]
+    warnings_ = [f"no clips of {', '.join(absent)}: the model never predicts "
+                 f"{'it' if len(absent) == 1 else 'them'}, and UA is over the other labels"] if absent else []
+    warnings_ += [f"only speaker {next(iter(s))} has {label} clips: no fold scores {label} on a speaker it was "
+                  "trained on, so its recall is 0 by construction and UA understates the model"
+                  for label, s in speakers_of.items() if len(s) == 1]
+    return warnings_
+
+
 def default_validation_speakers(speakers: list[str]) -> list[str]:
     """The last fifth of the speakers in sorted order (RAVDESS 01-20: actors 17-20)."""
     count = max(1, round(len(speakers) / 5))
@@ -249,6 +266,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     """Cross-validate by speaker, report, and fit the float models export writes as ONNX."""
     started = time.perf_counter()
     data, out = Path(data), Path(out)
+    check_output_folder(out)
     corpus = load_corpus(data)
     speakers = corpus.speakers
     if len(speakers) < 2:
@@ -260,7 +278,22 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     if bad_factors:
         raise InputError(",".join(f"{f:g}" for f in bad_factors),
                          "speed factors must lie between 0.5 and 2 and differ from 1")
+    created = not out.exists()
+    try:
+        return _train(corpus, data, out, cv_folds, validation, speed_factors, started)
+    except BaseException:  # bad input met late, Ctrl-C, a bug: no half-written run folder is left
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _train(corpus: Corpus, data: Path, out: Path, cv_folds: int, validation: list[str],
+           speed_factors: tuple[float, ...], started: float) -> TrainReport:
+    # report.json marks a finished run (written last, export needs it): a retrain into the folder drops the old one
+    # first, so that a run stopped half-way never leaves an old report beside new models
     out.mkdir(parents=True, exist_ok=True)
+    for name in ("report.json", "report.md"):
+        (out / name).unlink(missing_ok=True)
     table = extract_windows(corpus.clips, cache_dir=out / "cache")
     if table.features.shape[0] == 0:
         raise InputError(data, "no clip holds any speech")
@@ -268,6 +301,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
 
     y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])
     speaker_clip = np.array([clip.speaker for clip in corpus.clips])
+    speakers = corpus.speakers
     folds = speaker_folds(speakers, cv_folds)
     cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented)
     _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented)
@@ -275,7 +309,8 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),
                          speakers=speakers, validation_speakers=validation, folds=folds, cv=cv,
                          skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
-                         speed_factors=list(speed_factors), seconds=round(time.perf_counter() - started, 1))
+                         speed_factors=list(speed_factors), seconds=round(time.perf_counter() - started, 1),
+                         warnings=coverage_warnings(corpus))
     _write_report(report, corpus, out)
     return report
 
@@ -290,6 +325,8 @@ def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Pa
         if len(matches) != 1:
             raise InputError(name, f"is not one speaker of {data} (speakers: {', '.join(speakers)})")
         resolved.append(matches[0])
+    if not resolved:
+        raise InputError(",".join(requested), "--validation-speakers names no speaker")
     if len(set(resolved)) >= len(speakers):
         raise InputError(",".join(requested), "validation speakers must leave some speakers to train on")
     return sorted(set(resolved))
@@ -316,7 +353,6 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
 
 
 def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
-    write_atomically(out / "report.json", (json.dumps(report.to_dict(), indent=2) + "\n").encode())
     lines = [f"# Voice-emotion training report ({FEATURE_SET})", "",
              f"Data: `{report.data}`: {report.n_clips} clips, {report.n_windows} speech windows "
              f"({WINDOW_S} s, hop {HOP_S} s, at least {MIN_SPEECH_FRACTION:.0%} speech), "
@@ -329,9 +365,10 @@ def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
     lines += ["", "## Cross-validated metrics (out of fold)", "", markdown_table(report.cv), "",
               "## Per-class recall (clip level)", "", "| label | " + " | ".join(MODES) + " |",
               "|---|" + "---|" * len(MODES)]
-    for label in LABELS:
+    counts = corpus.counts()
+    for label in LABELS:  # a label without clips has no recall ("-"), not a recall of 0
         lines.append(f"| {label} | " + " | ".join(f"{report.cv[f'{m}/clip']['recall'][label]:.3f}"
-                                                  for m in MODES) + " |")
+                                                  if counts[label] else "-" for m in MODES) + " |")
     for mode in MODES:
         matrix = report.cv[f"{mode}/clip"]["confusion"]["rows_true_cols_pred"]
         lines += ["", f"## Confusion, clip level, {mode} (rows true, columns predicted)", "",
@@ -342,5 +379,8 @@ def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
         lines += ["", "## Left out", ""] + [f"- {n} file(s): {why}" for why, n in report.skipped.items()]
     if report.no_speech_clips:
         lines += ["", f"{len(report.no_speech_clips)} clip(s) had no speech window and count as wrong."]
+    if report.warnings:
+        lines += ["", "## What these figures cannot say", ""] + [f"- {warning}" for warning in report.warnings]
     lines += ["", f"Validation speakers (held out of the check model): {', '.join(report.validation_speakers)}"]
     write_atomically(out / "report.md", ("\n".join(lines) + "\n").encode())
+    write_atomically(out / "report.json", (json.dumps(report.to_dict(), indent=2) + "\n").encode())  # last: done

@@ -14,13 +14,13 @@ are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothin
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels
 from runtime.arms.physio.features import MEASUREMENTS
@@ -199,21 +199,8 @@ def fit_xy(x: np.ndarray, y: np.ndarray, mlp_seeds: tuple[int, ...] = MLP_SEEDS)
     for seed in mlp_seeds:  # on all 27 subjects each stops by its tolerance after 100-150 epochs
         mlp = MLPClassifier(hidden_layer_sizes=(MLP_HIDDEN_UNITS,), alpha=MLP_ALPHA, max_iter=MLP_MAX_ITER,
                             random_state=seed)  # fmt: skip
-        mlps.append(_fit_or_interrupt(mlp, x[rows], y[rows]))
+        mlps.append(fit_or_interrupt(mlp, x[rows], y[rows]))
     return StressEnsemble(logistic, mlps)
-
-
-def _fit_or_interrupt(mlp, x: np.ndarray, y: np.ndarray):
-    """``mlp.fit``, but a Ctrl-C during it still stops the run: sklearn's MLP catches it, warns and keeps the
-    half-trained network, which the run would otherwise go on to evaluate, report and ship."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        mlp.fit(x, y)
-    for warning in caught:
-        if str(warning.message) == "Training interrupted by user.":
-            raise KeyboardInterrupt
-        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
-    return mlp
 
 
 def balanced_rows(y: np.ndarray) -> np.ndarray:

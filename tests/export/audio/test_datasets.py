@@ -76,3 +76,40 @@ def test_folder_without_any_labelled_clip_is_an_input_error(tmp_path):
         load_corpus(tmp_path)
     with pytest.raises(InputError, match="no such folder"):
         load_corpus(tmp_path / "absent")
+
+
+def test_a_manifest_csv_given_itself_is_read_with_paths_relative_to_its_folder(tmp_path):
+    touch(tmp_path, "clips/one.wav")
+    manifest = tmp_path / "labels.csv"
+    manifest.write_text("path,speaker,emotion\nclips/one.wav,ann,sad\n")
+    corpus = load_corpus(manifest)
+    assert [(c.path, c.speaker, c.emotion) for c in corpus.clips] == [(tmp_path / "clips/one.wav", "ann", "sad")]
+
+
+def test_a_manifest_row_of_empty_fields_is_skipped_like_a_blank_line(tmp_path):
+    touch(tmp_path, "one.wav")
+    touch(tmp_path, "two.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\n,,\n\ntwo.wav,bob,happy\n")
+    assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
+
+
+def test_a_manifest_naming_one_file_twice_is_an_input_error_naming_both_lines(tmp_path):
+    touch(tmp_path, "one.wav")
+    # the same recording under two speakers would sit on both sides of a speaker-independent fold
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n")
+    with pytest.raises(InputError, match=r"line 3: file './one.wav' is already named on line 2"):
+        load_corpus(tmp_path)
+
+
+def test_a_manifest_row_with_more_fields_than_the_header_is_an_input_error(tmp_path):
+    touch(tmp_path, "one.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,Smith, J,sad\n")
+    with pytest.raises(InputError, match=r"line 2: more fields than the header's 3 .*double quotes"):
+        load_corpus(tmp_path)
+
+
+def test_a_manifest_in_latin_1_is_an_input_error_asking_for_utf_8(tmp_path):
+    touch(tmp_path, "one.wav")
+    (tmp_path / "manifest.csv").write_bytes("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"manifest\.csv: is not UTF-8 text .*save it as CSV UTF-8"):
+        load_corpus(tmp_path)

@@ -1,0 +1,27 @@
+"""Fitting scikit-learn models on the training host."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+_INTERRUPTED = "Training interrupted by user."  # what sklearn's MLP warns when it swallows a Ctrl-C
+
+
+def fit_or_interrupt(model: Any, x: np.ndarray, y: np.ndarray, keep_warnings: bool = True) -> Any:
+    """``model.fit(x, y)``, but a Ctrl-C during it still stops the run: sklearn's MLP catches it, warns and keeps
+    the half-trained network, which a run would otherwise go on to evaluate, report and ship.
+
+    ``keep_warnings=False`` drops the fit's other warnings (e.g. a ConvergenceWarning expected at ``max_iter``).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y)
+    if any(str(warning.message) == _INTERRUPTED for warning in caught):
+        raise KeyboardInterrupt
+    if keep_warnings:
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return model

@@ -1,0 +1,181 @@
+"""What a clinic's own data and a run folder can get wrong: one input error and nothing half-written, Ctrl-C
+that stops the run, and figures that say what they cannot judge. Training is replaced by cheap stand-ins."""
+
+import json
+import struct
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import export.audio.train as train
+from export.audio.datasets import Clip, Corpus
+from export.audio.export import _card, export_audio, model_card_markdown
+from export.audio.extract import WindowTable, clip_window_features
+from runtime.cli import main
+from runtime.errors import InputError
+
+LOGREG = {"kind": "logreg", "C": 1.0}
+
+
+def write_manifest(folder: Path, speakers: tuple[str, ...] = ("ann", "bob", "cy")) -> Path:
+    """A manifest of 8 tiny WAVs per speaker (one per label); their content never matters here."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["path,speaker,emotion"]
+    for speaker in speakers:
+        for label in train.LABELS:
+            path = folder / f"{speaker}_{label}.wav"
+            with wave.open(str(path), "wb") as handle:
+                handle.setnchannels(1)
+                handle.setsampwidth(2)
+                handle.setframerate(16000)
+                handle.writeframes(b"\0\0" * 1600)
+            rows.append(f"{path.name},{speaker},{label}")
+    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+@pytest.fixture
+def cheap_windows(monkeypatch):
+    """Feature extraction replaced by 3 random windows per clip, label-dependent, so that fits are instant."""
+
+    def fake_extract(clips, cache_dir=None, progress=False, speed_factor=1.0):
+        rng = np.random.default_rng(0)
+        index = np.repeat(np.arange(len(clips)), 3)
+        y = np.array([train.LABELS.index(c.emotion) for c in clips])[index]
+        features = rng.normal(size=(index.size, 6)).astype(np.float32) + y[:, None]
+        return WindowTable(features, index, list(clips), [], speed_factor)
+
+    monkeypatch.setattr(train, "extract_windows", fake_extract)
+    monkeypatch.setitem(train.CLASSIFIER, "kind", "logreg")
+    monkeypatch.setitem(train.CLASSIFIER, "C", 1.0)
+
+
+def test_out_that_is_a_file_is_one_input_error_before_any_work(tmp_path, capsys):
+    data = write_manifest(tmp_path / "data")
+    (tmp_path / "run").write_text("not a folder")
+    assert main(["train", "audio", str(data), "--out", str(tmp_path / "run"), "--speed-perturb", "none"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "run: is a file" in err
+
+
+def test_a_manifest_csv_can_be_given_in_place_of_its_folder(tmp_path, cheap_windows):
+    data = write_manifest(tmp_path / "data")
+    report = train.train_audio(data / "manifest.csv", tmp_path / "run", cv_folds=3, speed_factors=())
+    assert report.n_clips == 24 and (tmp_path / "run" / "report.json").is_file()
+
+
+def test_bad_audio_met_during_extraction_leaves_no_run_folder(tmp_path, capsys):
+    data = write_manifest(tmp_path / "data")
+    (data / "bob_sad.wav").write_bytes(b"RIFF" + b"\x07" * 200)  # corrupt, found only when it is read
+    assert main(["train", "audio", str(data), "--out", str(tmp_path / "run"), "--speed-perturb", "none"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bob_sad.wav" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_clip_with_nan_samples_is_an_input_error_naming_it(tmp_path):
+    samples = np.sin(np.arange(16000) / 10.0).astype("<f4")
+    samples[100:200] = np.nan
+    path = tmp_path / "nan.wav"
+    body = samples.tobytes()
+    # format 3 (IEEE float), mono, 16 kHz, 64000 bytes/s, 4-byte frames, 32 bits
+    fmt = struct.pack("<HHIIHH", 3, 1, 16000, 64000, 4, 32)
+    chunks = b"WAVEfmt " + len(fmt).to_bytes(4, "little") + fmt + b"data" + len(body).to_bytes(4, "little") + body
+    path.write_bytes(b"RIFF" + len(chunks).to_bytes(4, "little") + chunks)  # 32-bit float WAV, as an editor writes
+    with pytest.raises(InputError, match=r"nan\.wav: holds NaN or infinite audio samples"):
+        clip_window_features(path)
+
+
+def test_ctrl_c_during_an_mlp_fit_stops_training(monkeypatch):
+    from sklearn.neural_network import MLPClassifier
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt  # where a Ctrl-C lands in an epoch: sklearn catches it and only warns
+
+    monkeypatch.setattr(MLPClassifier, "_update_no_improvement_count", interrupted)
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(KeyboardInterrupt):
+        train.fit_classifier(x, np.arange(40) % 8, {**train.CLASSIFIER, "hidden": 4, "members": 1})
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_an_interrupted_run_leaves_no_report(tmp_path, cheap_windows, monkeypatch, existing):
+    data = write_manifest(tmp_path / "data")
+    out = tmp_path / "run"
+    if existing:  # an earlier finished run: its report must not stay beside the new run's models
+        train.train_audio(data, out, cv_folds=3, speed_factors=())
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_fit_and_save", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        train.train_audio(data, out, cv_folds=3, speed_factors=())
+    assert not (out / "report.json").exists() and not (out / "report.md").exists()
+    assert out.exists() == existing  # a folder this run made is removed whole
+
+
+def test_validation_speakers_naming_no_speaker_is_an_input_error(tmp_path):
+    data = write_manifest(tmp_path / "data")
+    with pytest.raises(InputError, match="names no speaker"):
+        train.train_audio(data, tmp_path / "run", validation_speakers=["", " "])
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_report_says_which_labels_its_figures_cannot_judge():
+    clips = [Clip(Path(f"{s}{label}.wav"), s, label, "manifest") for s in ("ann", "bob")
+             for label in train.LABELS[:6]]
+    clips.append(Clip(Path("ann-s.wav"), "ann", "disgust", "manifest"))
+    warnings = train.coverage_warnings(Corpus(clips))
+    assert any("no clips of surprised" in w for w in warnings)
+    assert any("only speaker ann has disgust clips" in w and "0 by construction" in w for w in warnings)
+    assert len(warnings) == 2
+
+
+@pytest.fixture
+def trained_run(tmp_path, cheap_windows):
+    out = tmp_path / "run"
+    train.train_audio(write_manifest(tmp_path / "data"), out, cv_folds=3, validation_speakers=["cy"],
+                      speed_factors=())
+    return out
+
+
+def test_export_refuses_a_report_of_another_kind_or_run(trained_run, tmp_path):
+    report = json.loads((trained_run / "report.json").read_text())
+    (trained_run / "report.json").write_text(json.dumps({"data": "x", "metrics": {}}))  # e.g. a physio report
+    with pytest.raises(InputError, match=r"report\.json: is not a report of 'emotrace train audio'"):
+        export_audio(trained_run, models_dir=tmp_path)
+    (trained_run / "report.json").write_text(json.dumps({**report, "validation_speakers": ["ann"]}))
+    with pytest.raises(InputError, match=r"report\.json: belongs to another run"):
+        export_audio(trained_run, models_dir=tmp_path)
+
+
+def test_export_of_unreadable_models_is_an_input_error(trained_run, tmp_path):
+    models = trained_run / "models.npz"
+    models.write_bytes(models.read_bytes()[:1000])  # cut short, as by a full disk or an interrupted copy
+    with pytest.raises(InputError, match="unreadable training output"):
+        export_audio(trained_run, models_dir=tmp_path)
+
+
+def test_export_into_a_models_dir_that_is_a_file_says_so(trained_run, tmp_path):
+    (tmp_path / "models").write_text("")
+    with pytest.raises(InputError, match="is a file, not a models folder"):
+        export_audio(trained_run, models_dir=tmp_path / "models")
+
+
+def test_the_card_of_a_clinics_own_data_claims_no_ravdess(trained_run, tmp_path):
+    report = json.loads((trained_run / "report.json").read_text())
+    meta = {"n_features": 6, "window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3, "classifier": LOGREG,
+            "validation_speakers": ["cy"]}
+    check = {mode: {"all_model": {"size_bytes_int8": 1, "size_bytes_float": 1, "ua_float": 0.5, "ua_int8": 0.5,
+                                  "macro_f1_float": 0.5, "macro_f1_int8": 0.5, "window_agreement": 1.0},
+                    "latency_ms_per_window_int8": 0.1} for mode in train.MODES}
+    for mode in train.MODES:
+        check[mode]["check_model"] = check[mode]["all_model"]
+        (tmp_path / f"{mode}.int8.onnx").write_bytes(b"x")
+    card = _card(meta, report, check, tmp_path)
+    text = model_card_markdown(card, trained_run) + json.dumps(card["licence"])
+    assert "RAVDESS" not in text and "actors 01-20" not in text
+    assert f"emotrace train audio {report['data']}" in text
