@@ -188,3 +188,66 @@ def test_shipped_learned_fusers_run_on_tracks_of_the_shipped_arm_models(method):
     predicted = [int(np.argmax(w.probs)) for w in fused.windows]
     assert np.mean(np.array(predicted) == np.array(targets)) >= 0.8
     assert all(abs(sum(w.probs) - 1.0) < 1e-5 for w in fused.windows)
+
+
+def _voice_like_track(minutes: float, seed: int = 0) -> Track:
+    """An audio track as the arm makes it: 2 s windows every 0.5 s, claims and a few measurements."""
+    rng = np.random.default_rng(seed)
+    windows = []
+    for start_s in np.arange(0.0, minutes * 60 - 2.0 + 1e-9, 0.5):
+        probs = rng.dirichlet(np.ones(len(CANONICAL_LABELS))).tolist()
+        windows.append(Window(float(start_s), float(start_s) + 2.0, probs, float(rng.uniform(0.1, 1.0)),
+                              measurements={"loudness_db": float(rng.normal(60, 5)), "f0_median_hz": 150.0}))
+    return Track("audio", windows=windows)
+
+
+def _peak_traced_bytes(function, *args) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        function(*args)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_aligning_a_session_twice_as_long_does_not_take_four_times_the_memory():
+    short, long = _voice_like_track(10), _voice_like_track(20)
+    short_bytes = _peak_traced_bytes(align_tracks, [short], 2.0, 0.5)
+    long_bytes = _peak_traced_bytes(align_tracks, [long], 2.0, 0.5)
+    # One overlap matrix of every grid window against every track window grew with the square of the length
+    # (an hour of voice on the 0.5 s grid: 415 MB a copy); a block of the grid at a time grows with the length.
+    assert long_bytes < 2.5 * short_bytes
+
+
+def _dense_reference(track: Track, grid: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and quality on ``grid`` from the whole overlap matrix at once: the definition."""
+    g = np.asarray(grid, dtype=float)
+    starts = np.array([w.start_s for w in track.windows])
+    ends = np.array([w.end_s for w in track.windows])
+    overlap = np.clip(np.minimum(g[:, 1:2], ends[None]) - np.maximum(g[:, 0:1], starts[None]), 0.0, None)
+    quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
+    weights = overlap * quality_w[None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = weights @ np.nan_to_num(track.probs_matrix(CANONICAL_LABELS)) / weights.sum(1)[:, None]
+    probs[weights.sum(1) <= 0] = np.nan
+    coverage = overlap.sum(1)
+    lengths = g[:, 1] - g[:, 0]
+    return probs, np.where(coverage > 0, overlap @ quality_w / np.maximum(coverage, lengths), 0.0)
+
+
+def test_resampling_block_by_block_gives_the_whole_matrix_result_for_windows_in_any_order():
+    from runtime.fusion.align import GRID_BLOCK_WINDOWS
+
+    track = _voice_like_track(GRID_BLOCK_WINDOWS * 2.5 / 60)  # a grid of several blocks
+    rng = np.random.default_rng(1)
+    del track.windows[100:160]  # a gap
+    track.windows.append(Window(0.0, 400.0, probs_for("angry", 0.7), 0.3))  # a long window across blocks
+    track.windows = [track.windows[i] for i in rng.permutation(len(track.windows))]
+    grid = align_tracks([track], 2.0, 0.5).grid
+    assert len(grid) > 2 * GRID_BLOCK_WINDOWS
+    probs, quality, _ = resample_track(track, grid, CANONICAL_LABELS)
+    expected_probs, expected_quality = _dense_reference(track, grid)
+    np.testing.assert_allclose(probs, expected_probs, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(quality, expected_quality, rtol=1e-12, atol=1e-15)

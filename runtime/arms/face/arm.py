@@ -57,14 +57,20 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
     """Windows for one person's face; quality 0 with a reason where that face gives no evidence."""
     times = np.asarray(scan.frame_times_s, dtype=float)
     mine = [o for o in scan.faces if o.person_id == person_id]
-    seen_s = [o.t_s for o in mine if o.confidence > 0]
-    first_seen_s = min(seen_s) if seen_s else np.inf
+    seen = [o for o in mine if o.confidence > 0]
+    seen_s = np.array([o.t_s for o in seen], dtype=float)
+    first_seen_s = seen_s.min() if len(seen) else np.inf
+    # A window's faces by binary search over their times (scanning every face for every window took time that
+    # grew with the square of the session's length), kept in scan order.
+    by_time = np.argsort(seen_s, kind="stable")
+    sorted_s = seen_s[by_time]
     measure = _session_measurements(mine)
     windows = []
     for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s):
         in_window = (times >= start_s) & (times < end_s)
         n_frames = int(in_window.sum())
-        found = [o for o in mine if start_s <= o.t_s < end_s and o.confidence > 0]
+        first, stop = np.searchsorted(sorted_s, [start_s, end_s], side="left")
+        found = [seen[i] for i in np.sort(by_time[first:stop])]
         if n_frames == 0:
             windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
             continue

@@ -224,3 +224,33 @@ def test_blink_rate_is_not_measured_from_fewer_than_three_frames():
     longer = VideoScan(frame_times_s=times, faces=[_observation(t, e) for t, e in zip(times, eyes, strict=True)],
                        n_people=1, patient_id=1)
     assert face_track(longer, 1, 0.8, FaceSettings(), labels).windows[0].measurements["blink_rate_per_min"] == 75.0
+
+
+def test_face_windows_read_each_faces_time_a_few_times_not_once_per_window():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.face.scan import FaceObservation, VideoScan
+
+    class CountedFace(FaceObservation):
+        """A face observation that counts how often its time is read."""
+
+        reads = 0
+
+        @property
+        def t_s(self) -> float:
+            CountedFace.reads += 1
+            return self._t_s
+
+        @t_s.setter
+        def t_s(self, value: float) -> None:
+            self._t_s = value
+
+    times = [i / 5 for i in range(5 * 600)]  # ten minutes at 5 fps: 600 windows
+    faces = [CountedFace(t, 1, 0.9, 0.9, 100.0, measurements={"eye_opening": 0.3}, probs=np.full(7, 1 / 7))
+             for t in times]
+    scan = VideoScan(frame_times_s=times, faces=faces, n_people=1, patient_id=1)
+    CountedFace.reads = 0
+    track = face_track(scan, 1, 600.0, FaceSettings(), [])
+    assert all(w.quality == pytest.approx(0.81) for w in track.windows[:-1])
+    # Every face looked at for every window made the face track's time grow with the square of the session:
+    # 1.8 million reads here, 65 million for an hour.
+    assert CountedFace.reads < 10 * len(faces)
