@@ -31,19 +31,9 @@ import make_example as example  # noqa: E402
 WIDTH_PX, HEIGHT_PX, FPS = 1280, 720, 30
 
 
-def picture(t_s: float, image: np.ndarray) -> np.ndarray:
-    """The example's frame at ``t_s``, drawn at 720p (cv2 resize: the example's skimage one is slow at this size)."""
-    if 24.0 <= t_s < 28.0:
-        return np.full((HEIGHT_PX, WIDTH_PX, 3), 40, dtype=np.uint8)
-    zoom = 1.0 + 0.15 * np.sin(2 * np.pi * t_s / 20)
-    crop = int(image.shape[0] / zoom)
-    x0 = int((image.shape[1] - crop) * (0.5 + 0.3 * np.sin(2 * np.pi * t_s / 13)))
-    y0 = int((image.shape[0] - crop) * 0.3)
-    square = cv2.resize(image[y0:y0 + crop, x0:x0 + crop], (HEIGHT_PX, HEIGHT_PX), interpolation=cv2.INTER_AREA)
-    frame = np.full((HEIGHT_PX, WIDTH_PX, 3), 90, dtype=np.uint8)
-    left = (WIDTH_PX - HEIGHT_PX) // 2
-    frame[:, left:left + HEIGHT_PX] = square
-    return frame
+def cv2_square(patch: np.ndarray, side_px: int) -> np.ndarray:
+    """The example's square resize by cv2: skimage's takes 0.13 s a frame at 720p."""
+    return cv2.resize(patch, (side_px, side_px), interpolation=cv2.INTER_AREA)
 
 
 def make_clip(path: Path) -> Path:
@@ -57,7 +47,8 @@ def make_clip(path: Path) -> Path:
         video.width, video.height, video.pix_fmt = WIDTH_PX, HEIGHT_PX, "yuv420p"
         audio_out = out.add_stream_from_template(audio_in)
         for i in range(int(example.DURATION_S * FPS)):
-            frame = av.VideoFrame.from_ndarray(picture(i / FPS, image), format="rgb24")
+            picture = example.picture(i / FPS, image, (HEIGHT_PX, WIDTH_PX), cv2_square)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
             frame.pts = i
             for packet in video.encode(frame):
                 out.mux(packet)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -53,8 +54,14 @@ def speech_track() -> np.ndarray:
     return np.pad(audio, (0, max(0, total - audio.size)))[:total] * 0.8
 
 
-def picture(t_s: float, image: np.ndarray) -> np.ndarray:
-    height, width = SIZE
+def square_resize(patch: np.ndarray, side_px: int) -> np.ndarray:
+    return resize(patch, (side_px, side_px), preserve_range=True, anti_aliasing=True).astype(np.uint8)
+
+
+def picture(t_s: float, image: np.ndarray, size: tuple[int, int] = SIZE,
+            resize_square: Callable[[np.ndarray, int], np.ndarray] = square_resize) -> np.ndarray:
+    """The frame at ``t_s``: ``image`` panning and zooming, centred in a grey (height, width) ``size`` frame."""
+    height, width = size
     if 24.0 <= t_s < 28.0:  # the face leaves the frame for a while
         return np.full((height, width, 3), 40, dtype=np.uint8)
     zoom = 1.0 + 0.15 * np.sin(2 * np.pi * t_s / 20)
@@ -62,7 +69,7 @@ def picture(t_s: float, image: np.ndarray) -> np.ndarray:
     x0 = int((image.shape[1] - crop) * (0.5 + 0.3 * np.sin(2 * np.pi * t_s / 13)))
     y0 = int((image.shape[0] - crop) * 0.3)
     patch = image[y0:y0 + crop, x0:x0 + crop]
-    square = resize(patch, (height, height), preserve_range=True, anti_aliasing=True).astype(np.uint8)
+    square = resize_square(patch, height)
     frame = np.full((height, width, 3), 90, dtype=np.uint8)
     left = (width - height) // 2
     frame[:, left:left + height] = square

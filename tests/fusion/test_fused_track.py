@@ -11,6 +11,7 @@ from runtime.fusion import fuse_with_settings, make_fuser, should_fuse
 from runtime.fusion.align import align_tracks, resample_track
 from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS, Track, Window
+from tests.memory import peak_traced_bytes
 
 L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
 
@@ -201,21 +202,10 @@ def _voice_like_track(minutes: float, seed: int = 0) -> Track:
     return Track("audio", windows=windows)
 
 
-def _peak_traced_bytes(function, *args) -> int:
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_aligning_a_session_twice_as_long_does_not_take_four_times_the_memory():
     short, long = _voice_like_track(10), _voice_like_track(20)
-    short_bytes = _peak_traced_bytes(align_tracks, [short], 2.0, 0.5)
-    long_bytes = _peak_traced_bytes(align_tracks, [long], 2.0, 0.5)
+    short_bytes = peak_traced_bytes(align_tracks, [short], 2.0, 0.5)
+    long_bytes = peak_traced_bytes(align_tracks, [long], 2.0, 0.5)
     # One overlap matrix of every grid window against every track window grew with the square of the length
     # (an hour of voice on the 0.5 s grid: 415 MB a copy); a block of the grid at a time grows with the length.
     assert long_bytes < 2.5 * short_bytes

@@ -1,5 +1,3 @@
-import tracemalloc
-
 import numpy as np
 
 from runtime.arms.audio import vad
@@ -13,6 +11,7 @@ from runtime.arms.audio.vad import (
     speech_probabilities,
 )
 from runtime.media import read_audio
+from tests.memory import peak_traced_bytes
 
 
 def _clip(ravdess_dir):
@@ -71,13 +70,6 @@ def test_frame_levels_in_blocks_are_those_of_the_whole_recording(monkeypatch):
 def test_detecting_speech_in_a_recording_twice_as_long_does_not_take_twice_the_memory():
     samples = np.random.default_rng(3).normal(0, 0.05, 16000 * 600).astype(np.float32)
 
-    def peak_bytes(part: np.ndarray) -> int:
-        tracemalloc.start()
-        try:
-            detect_speech(part)
-            return tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-
     # whole, the detector and the levels copied the recording three times over, once in float64
-    assert peak_bytes(samples) < 1.5 * peak_bytes(samples[:samples.size // 2])
+    half = samples[:samples.size // 2]
+    assert peak_traced_bytes(detect_speech, samples) < 1.5 * peak_traced_bytes(detect_speech, half)

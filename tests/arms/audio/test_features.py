@@ -1,5 +1,3 @@
-import tracemalloc
-
 import numpy as np
 import pytest
 
@@ -13,6 +11,7 @@ from runtime.arms.audio.features import (
     zscore_by_group,
 )
 from runtime.media import read_audio
+from tests.memory import peak_traced_bytes
 
 
 def test_window_features_are_finite_and_named(ravdess_dir):
@@ -86,20 +85,11 @@ def test_a_long_recording_described_in_blocks_matches_it_described_whole(ravdess
     assert np.mean(np.abs(f0_whole[both] - f0_blocks[both]) < 0.1) > 0.98  # semitones
 
 
-def _peak_traced_bytes(function, *args) -> int:
-    tracemalloc.start()
-    try:
-        function(*args)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 def test_describing_a_recording_twice_as_long_does_not_take_twice_the_memory():
     rng = np.random.default_rng(0)
     tone = np.sin(2 * np.pi * 150 * np.arange(16000 * 240) / 16000).astype(np.float32)
     samples = (0.3 * tone + rng.normal(0, 0.01, tone.size)).astype(np.float32)
-    two_minutes = _peak_traced_bytes(frame_descriptors, samples[:16000 * 120], 16000)
-    four_minutes = _peak_traced_bytes(frame_descriptors, samples, 16000)
+    two_minutes = peak_traced_bytes(frame_descriptors, samples[:16000 * 120], 16000)
+    four_minutes = peak_traced_bytes(frame_descriptors, samples, 16000)
     # described whole, the STFT and its spectral temporaries grew with the recording (about 1 GB for 10 min)
     assert four_minutes < 1.5 * two_minutes

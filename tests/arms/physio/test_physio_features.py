@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import tracemalloc
 
 import neurokit2 as nk
 import numpy as np
@@ -19,6 +18,7 @@ from runtime.arms.physio.features import (
     window_features,
 )
 from runtime.arms.physio.recording import Channel, Recording
+from tests.memory import peak_traced_bytes
 
 
 def uniform(name: str, values: np.ndarray, rate_hz: float, start_s: float = 0.0) -> Channel:
@@ -205,10 +205,5 @@ def test_template_quality_of_an_hour_takes_little_memory():
     rate_hz = 64.0
     cleaned = nk.ppg_clean(nk.ppg_simulate(duration=3600, sampling_rate=rate_hz, random_state=1), sampling_rate=rate_hz)
     peaks = np.asarray(nk.ppg_findpeaks(cleaned, sampling_rate=rate_hz)["PPG_Peaks"], dtype=int)
-    tracemalloc.start()
-    try:
-        ppg_template_quality(cleaned, peaks, rate_hz)
-        peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+    peak_mb = peak_traced_bytes(ppg_template_quality, cleaned, peaks, rate_hz) / 2**20
     assert peak_mb < 20 * cleaned.nbytes / 2**20  # a few copies of the signal, not one frame per beat
