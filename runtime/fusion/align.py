@@ -158,8 +158,7 @@ def _resample(
         weights = overlap * quality_w[near][None]
         total = weights.sum(1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            probs[rows] = (weights @ matrix[near]) / total[:, None]
-        probs[rows][total <= 0] = np.nan
+            probs[rows] = np.where(total[:, None] > 0, (weights @ matrix[near]) / total[:, None], np.nan)
         # Covered time per grid window can exceed its length when track windows overlap each other.
         coverage = overlap.sum(1)
         quality[rows] = np.where(

@@ -11,6 +11,7 @@ Licences: librosa (ISC), numpy/scipy (BSD); F0 comes from Praat through praat-pa
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -86,16 +87,16 @@ def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescript
     margin_samples = int(round(MARGIN_S / HOP_S)) * hop_length
     # Praat's silence threshold is relative to the loudest sample of the whole recording, not of a block
     peak = _praat_peak(y)
+    # blocks read Praat's pitch at the whole recording's frames (None: the recording is one block)
+    pitch_grid_s = None if block_frames == n_frames else _praat_first_frame_s(y.size, sample_rate_hz)
     values = np.empty((n_frames, len(DESCRIPTOR_NAMES)), dtype=np.float32)
     mel_db = np.empty((N_MELS, n_frames), dtype=np.float32)
     flux = DESCRIPTOR_NAMES.index("flux")
     for first in range(0, n_frames, block_frames):
         last = min(first + block_frames, n_frames)
         start = max(0, first * hop_length - margin_samples)
-        # the block's length keeps the recording's remainder in hops, so Praat's pitch frames fall on the same
-        # times as for the whole recording (its frame grid is centred on the sound)
-        stop = min(y.size, last * hop_length + margin_samples + y.size % hop_length)
-        block = _block_descriptors(y[start:stop], sample_rate_hz, peak)
+        stop = min(y.size, last * hop_length + margin_samples)
+        block = _block_descriptors(y, start, stop, sample_rate_hz, peak, pitch_grid_s)
         offset = (first * hop_length - start) // hop_length
         values[first:last] = block.values[offset:offset + last - first]
         mel_db[:, first:last] = block.mel_db[:, offset:offset + last - first]
@@ -112,14 +113,44 @@ def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescript
     return FrameDescriptors(times_s=times_s, values=values, names=list(DESCRIPTOR_NAMES))
 
 
+def _pitch_span(start: int, stop: int, n_samples: int, sample_rate_hz: int, grid_s: float) -> tuple[int, int]:
+    """The stretch around ``start:stop`` whose Praat pitch frames fall nearest the recording's (first at
+    ``grid_s``), widened by under two hops. Praat centres its frames on the sound, so where they fall depends on
+    the sound's length; a whole recording a whole number of hops long sits on a rounding tie that a block of
+    another length can only come within 1/32 ms of."""
+    hop = int(round(HOP_S * sample_rate_hz))
+
+    def misalignment_s(first: int, last: int) -> float:
+        off = (first / sample_rate_hz + _praat_first_frame_s(last - first, sample_rate_hz) - grid_s) % HOP_S
+        return min(off, HOP_S - off)
+
+    spans = [(start - widen, stop) for widen in range(2 * hop) if start - widen >= 0]
+    spans += [(start, stop + widen) for widen in range(2 * hop) if stop + widen <= n_samples]
+    return min(spans, key=lambda span: misalignment_s(*span))
+
+
+def _praat_first_frame_s(n_samples: int, sample_rate_hz: int) -> float:
+    """Time of the first pitch frame Praat's ``to_pitch_ac`` gives a sound of ``n_samples`` starting at 0, in
+    Praat's own double arithmetic (Sampled_shortTermAnalysis; window 3 periods of ``F0_FLOOR_HZ``)."""
+    dx = 1.0 / sample_rate_hz
+    duration = dx * n_samples
+    window_s = 3.0 / F0_FLOOR_HZ
+    n_frames = math.floor((duration - window_s) / HOP_S) + 1
+    return 0.5 * duration - 0.5 * (n_frames * HOP_S) + 0.5 * HOP_S
+
+
 @dataclass
 class _Block:
     values: np.ndarray  # (n_frames, n_lld) float32; the flux column is filled in by frame_descriptors
     mel_db: np.ndarray  # (N_MELS, n_frames) float32 mel power in dB, not yet floored
 
 
-def _block_descriptors(y: np.ndarray, sample_rate_hz: int, recording_peak: float) -> _Block:
-    """Descriptors of every frame of one stretch of a recording whose loudest sample is ``recording_peak``."""
+def _block_descriptors(recording: np.ndarray, start: int, stop: int, sample_rate_hz: int, recording_peak: float,
+                       pitch_grid_s: float | None) -> _Block:
+    """Descriptors of every frame of ``recording[start:stop]`` (``start`` on the hop grid), for a recording whose
+    loudest sample is ``recording_peak`` and whose first Praat pitch frame is at ``pitch_grid_s`` (None: the
+    stretch is the whole recording)."""
+    y = recording[start:stop]
     frame_length = int(round(FRAME_S * sample_rate_hz))
     hop_length = int(round(HOP_S * sample_rate_hz))
     n_fft = int(2 ** np.ceil(np.log2(frame_length)))
@@ -142,10 +173,15 @@ def _block_descriptors(y: np.ndarray, sample_rate_hz: int, recording_peak: float
     flatness_db = 10 * np.log10(librosa.feature.spectral_flatness(S=magnitude) + _EPS)
     zcr = librosa.feature.zero_crossing_rate(y, frame_length=frame_length, hop_length=hop_length,
                                              center=True)[:, :n_frames]
-    times_s = np.arange(n_frames) * (hop_length / sample_rate_hz)
-    block_peak = _praat_peak(y)
-    silence_threshold = SILENCE_THRESHOLD * recording_peak / block_peak if block_peak > 0 else SILENCE_THRESHOLD
-    f0_st, voicing = _pitch(y, sample_rate_hz, times_s, silence_threshold)
+    # the frames' times on the recording's clock, computed as frame_descriptors computes them
+    times_s = (start // hop_length + np.arange(n_frames)) * (hop_length / sample_rate_hz)
+    first, last = (start, stop) if pitch_grid_s is None else _pitch_span(start, stop, recording.size,
+                                                                        sample_rate_hz, pitch_grid_s)
+    sound = recording[first:last]
+    sound_peak = _praat_peak(sound)
+    silence_threshold = SILENCE_THRESHOLD * recording_peak / sound_peak if sound_peak > 0 else SILENCE_THRESHOLD
+    f0_st, voicing = _pitch(sound, sample_rate_hz, times_s, silence_threshold, first / sample_rate_hz,
+                            pitch_grid_s)
 
     no_flux = np.zeros((1, n_frames))
     values = np.vstack([log_mel, mfcc, d_mfcc, log_energy, d_log_energy, centroid, bandwidth, rolloff,
@@ -167,9 +203,13 @@ def _fit(row: np.ndarray, n_frames: int) -> np.ndarray:
     return np.pad(row, ((0, 0), (0, n_frames - row.shape[1])), mode="edge")
 
 
-def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray,
-           silence_threshold: float = SILENCE_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-    """F0 in semitones re 55 Hz (NaN where unvoiced) and voicing strength, sampled at ``times_s``."""
+def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray, silence_threshold: float = SILENCE_THRESHOLD,
+           start_s: float = 0.0, grid_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """F0 in semitones re 55 Hz (NaN where unvoiced) and voicing strength at ``times_s``, for a sound that
+    starts at ``start_s`` in a recording whose first pitch frame is at ``grid_s`` (None: this sound's own).
+
+    Each time takes the nearest frame, counted on the recording's grid: a time halfway between two frames (the
+    grid of a recording a whole number of hops long) then takes the same one in a block as in the whole."""
     sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=float(sample_rate_hz))
     try:
         pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=F0_FLOOR_HZ, pitch_ceiling=F0_CEILING_HZ,
@@ -180,7 +220,9 @@ def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray,
     frames = pitch.selected_array
     if frames.size == 0:
         return np.full(times_s.size, np.nan), np.zeros(times_s.size)
-    index = np.clip(np.round((times_s - pitch.x1) / pitch.dx).astype(int), 0, frames.size - 1)
+    grid_s = pitch.x1 if grid_s is None else grid_s
+    first_frame = int(round((start_s + pitch.x1 - grid_s) / pitch.dx))  # this sound's first frame on that grid
+    index = np.clip(np.round((times_s - grid_s) / pitch.dx).astype(int) - first_frame, 0, frames.size - 1)
     hz = frames["frequency"][index]
     strength = frames["strength"][index]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -304,6 +346,8 @@ class RunningBaseline:
     def push(self, row: np.ndarray) -> np.ndarray:
         """Add one window's features (dropping the oldest beyond ``max_rows``); that row z-scored, float32."""
         kept = np.array(row).reshape(-1)  # a copy, as given (float32 from the stream: half the memory of float64)
+        if not np.all(np.isfinite(kept)):  # it would stay in the running mean for good
+            raise ValueError("a window's features must be finite")
         self._rows.append(kept)
         row = kept.astype(np.float64)
         n = len(self._rows)

@@ -111,3 +111,14 @@ def test_a_baseline_of_one_window_is_floored_not_divided_by_zero():
         assert np.all(np.isfinite(z)) and z[0] == pytest.approx(0.0)
     with pytest.raises(ValueError):
         RunningBaseline(max_rows=0)
+
+
+def test_a_non_finite_row_is_refused_and_leaves_the_baseline_as_it_was():
+    baseline = RunningBaseline(max_rows=4)
+    for value in (1.0, 2.0, 3.0):
+        baseline.push(np.array([value]))
+    with pytest.raises(ValueError, match="finite"):
+        baseline.push(np.array([np.nan]))
+    assert len(baseline) == 3
+    np.testing.assert_allclose(baseline.push(np.array([4.0])), zscore_by_group(np.arange(1.0, 5.0)[:, None],
+                                                                                np.zeros(4, dtype=int))[-1:].ravel())

@@ -49,27 +49,6 @@ def test_manifest_gives_speakers_and_maps_label_synonyms(tmp_path):
     assert [(c.speaker, c.emotion) for c in corpus.clips] == [("ann", "happy"), ("bob", "fearful")]
 
 
-def test_manifest_naming_a_missing_file_is_an_input_error(tmp_path):
-    touch(tmp_path, "one.wav")
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\ngone.wav,ann,sad\n")
-    with pytest.raises(InputError, match=r"manifest\.csv.*line 3.*gone\.wav.*does not exist"):
-        load_corpus(tmp_path)
-
-
-def test_manifest_with_an_unmappable_label_is_an_input_error(tmp_path):
-    touch(tmp_path, "one.wav")
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,boredom\n")
-    with pytest.raises(InputError, match=r"manifest\.csv.*'boredom' cannot be mapped"):
-        load_corpus(tmp_path)
-
-
-def test_manifest_without_required_columns_is_an_input_error(tmp_path):
-    touch(tmp_path, "one.wav")
-    (tmp_path / "manifest.csv").write_text("file,label\none.wav,sad\n")
-    with pytest.raises(InputError, match="lacks column"):
-        load_corpus(tmp_path)
-
-
 def test_folder_without_any_labelled_clip_is_an_input_error(tmp_path):
     touch(tmp_path, "notes.wav")
     with pytest.raises(InputError, match="no labelled audio clips"):
@@ -93,23 +72,27 @@ def test_a_manifest_row_of_empty_fields_is_skipped_like_a_blank_line(tmp_path):
     assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
 
 
-def test_a_manifest_naming_one_file_twice_is_an_input_error_naming_both_lines(tmp_path):
-    touch(tmp_path, "one.wav")
+# A manifest is a promise: each of these breaks it, and the error names the file and the line or field.
+BAD_MANIFESTS = {
+    "a missing file": ("path,speaker,emotion\none.wav,ann,sad\ngone.wav,ann,sad\n",
+                       r"manifest\.csv.*line 3.*gone\.wav.*does not exist"),
+    "an unmappable label": ("path,speaker,emotion\none.wav,ann,boredom\n",
+                            r"manifest\.csv.*'boredom' cannot be mapped"),
+    "no required columns": ("file,label\none.wav,sad\n", "lacks column"),
     # the same recording under two speakers would sit on both sides of a speaker-independent fold
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n")
-    with pytest.raises(InputError, match=r"line 3: file './one.wav' is already named on line 2"):
-        load_corpus(tmp_path)
+    "one file twice": ("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n",
+                       r"line 3: file './one.wav' is already named on line 2"),
+    "an unquoted comma": ("path,speaker,emotion\none.wav,Smith, J,sad\n",
+                          r"line 2: more fields than the header's 3 .*double quotes"),
+    "Latin-1 text": ("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"),
+                     r"manifest\.csv: is not UTF-8 text .*save it as CSV UTF-8"),
+}
 
 
-def test_a_manifest_row_with_more_fields_than_the_header_is_an_input_error(tmp_path):
+@pytest.mark.parametrize("case", BAD_MANIFESTS)
+def test_a_manifest_that_breaks_its_promise_is_one_input_error(tmp_path, case):
+    text, message = BAD_MANIFESTS[case]
     touch(tmp_path, "one.wav")
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,Smith, J,sad\n")
-    with pytest.raises(InputError, match=r"line 2: more fields than the header's 3 .*double quotes"):
-        load_corpus(tmp_path)
-
-
-def test_a_manifest_in_latin_1_is_an_input_error_asking_for_utf_8(tmp_path):
-    touch(tmp_path, "one.wav")
-    (tmp_path / "manifest.csv").write_bytes("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"))
-    with pytest.raises(InputError, match=r"manifest\.csv: is not UTF-8 text .*save it as CSV UTF-8"):
+    (tmp_path / "manifest.csv").write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(InputError, match=message):
         load_corpus(tmp_path)
