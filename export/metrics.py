@@ -49,7 +49,8 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
         "wa": float((y_pred == y_true).mean()) if y_true.size else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "ece": expected_calibration_error(y_true, probs),
-        "recall": {label: float(r) for label, r in zip(labels, recall, strict=True)},
+        # a label with no true rows has no recall (null), not a recall of 0 that would read as a failing class
+        "recall": {label: float(r) if has else None for label, r, has in zip(labels, recall, present, strict=True)},
         "confusion": {"labels": list(labels), "rows_true_cols_pred": confusion.tolist()},
     }
 

@@ -365,10 +365,9 @@ def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
     lines += ["", "## Cross-validated metrics (out of fold)", "", markdown_table(report.cv), "",
               "## Per-class recall (clip level)", "", "| label | " + " | ".join(MODES) + " |",
               "|---|" + "---|" * len(MODES)]
-    counts = corpus.counts()
     for label in LABELS:  # a label without clips has no recall ("-"), not a recall of 0
-        lines.append(f"| {label} | " + " | ".join(f"{report.cv[f'{m}/clip']['recall'][label]:.3f}"
-                                                  if counts[label] else "-" for m in MODES) + " |")
+        recalls = [report.cv[f"{m}/clip"]["recall"][label] for m in MODES]
+        lines.append(f"| {label} | " + " | ".join("-" if r is None else f"{r:.3f}" for r in recalls) + " |")
     for mode in MODES:
         matrix = report.cv[f"{mode}/clip"]["confusion"]["rows_true_cols_pred"]
         lines += ["", f"## Confusion, clip level, {mode} (rows true, columns predicted)", "",

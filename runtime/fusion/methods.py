@@ -173,7 +173,8 @@ def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
     if not isinstance(ua, (int, float)):
         return None, f"{card.id} {card.version} card has no UA"
     recall = (
-        {k: float(v) for k, v in recall.items() if k in CANONICAL_LABELS}
+        # a label the card has no recall for (null: no validation clips of it) weighs by the UA, as one it omits
+        {k: float(v) for k, v in recall.items() if k in CANONICAL_LABELS and isinstance(v, (int, float))}
         if isinstance(recall, Mapping)
         else {}
     )

@@ -28,6 +28,14 @@ def test_unclaimed_items_count_as_wrong_and_recall_is_per_class():
     assert metrics["no_claim"] == 1
 
 
+def test_a_label_without_true_items_has_no_recall_and_stays_out_of_ua():
+    y = np.array([0, 0, 1])
+    probs = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1]])
+    metrics = classification_metrics(y, probs, ["a", "b", "c"])
+    assert metrics["recall"] == {"a": 0.5, "b": 1.0, "c": None}  # c never occurs: no recall, not a recall of 0
+    assert metrics["ua"] == pytest.approx(0.75)
+
+
 def test_paired_gain_counts_the_people_who_gain_and_ignores_those_missing_from_either():
     reference = {"S1": 0.70, "S2": 0.80, "S3": 0.60, "S4": 0.90}
     other = {"S1": 0.75, "S2": 0.85, "S3": 0.55, "S5": 0.99}
