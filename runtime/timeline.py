@@ -75,21 +75,25 @@ class Timeline:
             settings=dict(data.get("settings", {})),
             software=dict(data.get("software", {})),
         )
-        timeline.check()
+        timeline._check_own()  # its tracks were checked as they were read
         return timeline
 
     def check(self) -> None:
         """Raise ``TrackFormatError`` naming the track and window that break the rules (``Track.check``: finite
         times, end after start, quality in [0, 1], one probability from 0 to 1 per label), or two tracks of one
         name. JSON has no NaN: without this, one would surface as a bare ``ValueError`` from ``json``."""
+        self._check_own()
+        for track in self.tracks:
+            track.check()
+
+    def _check_own(self) -> None:
+        """The timeline's rules apart from its tracks' own: one track per name, a finite duration."""
         names = [track.name for track in self.tracks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise TrackFormatError(f"two tracks named {twice[0]!r}")
         if not (_is_number(self.duration_s) and math.isfinite(self.duration_s)):
             raise TrackFormatError(f"duration_s is {self.duration_s!r}, not a finite number")
-        for track in self.tracks:
-            track.check()
 
     def to_json(self) -> str:
         self.check()

@@ -220,6 +220,32 @@ def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[
     return [(start, stop) for start, stop in grid if stop > start]
 
 
+class InstantsByWindow:
+    """Which of a series of instants fall in a window ``[start_s, end_s)``, by binary search over them sorted.
+
+    Masking every instant for every window grows with the square of a session's length; this is logarithmic
+    per window. ``indices`` are positions in the original series, ascending, so a window's items keep their
+    original order, as a mask would give them.
+    """
+
+    def __init__(self, times_s: Sequence[float] | np.ndarray):
+        times = np.asarray(times_s, dtype=float)
+        self._order = np.argsort(times, kind="stable")
+        self._sorted_s = times[self._order]
+
+    def _span(self, start_s: float, end_s: float) -> tuple[int, int]:
+        first, stop = np.searchsorted(self._sorted_s, [start_s, end_s], side="left")
+        return int(first), int(stop)
+
+    def count(self, start_s: float, end_s: float) -> int:
+        first, stop = self._span(start_s, end_s)
+        return max(stop - first, 0)
+
+    def indices(self, start_s: float, end_s: float) -> np.ndarray:
+        first, stop = self._span(start_s, end_s)
+        return np.sort(self._order[first:stop])
+
+
 def normalise_probs(values: Iterable[float]) -> list[float]:
     """Probabilities that sum to 1 (uniform when every value is 0)."""
     array = np.clip(np.asarray(list(values), dtype=float), 0.0, None)

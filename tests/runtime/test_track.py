@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from runtime.track import CANONICAL_LABELS, Track, Window, normalise_probs, window_grid
+from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, normalise_probs, window_grid
 
 
 def _track() -> Track:
@@ -104,3 +104,14 @@ def test_an_edited_track_that_breaks_the_rules_is_refused_saying_where(edit, pro
     edit(data)
     with pytest.raises(TrackFormatError, match=problem):
         Track.from_dict(data)
+
+
+def test_instants_by_window_picks_what_a_mask_picks_in_the_original_order():
+    rng = np.random.default_rng(0)
+    times_s = np.round(rng.uniform(0, 60, 500), 1)  # unsorted, with repeated instants
+    times_s[::50] = 10.0  # instants exactly on a window edge
+    index = InstantsByWindow(times_s)
+    for start_s, end_s in [*window_grid(60.0, 2.0, 0.5), (10.0, 10.0), (70.0, 72.0), (-5.0, 0.05)]:
+        mask = (times_s >= start_s) & (times_s < end_s)
+        assert index.indices(start_s, end_s).tolist() == np.flatnonzero(mask).tolist()
+        assert index.count(start_s, end_s) == int(mask.sum())

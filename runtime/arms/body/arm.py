@@ -16,7 +16,7 @@ import numpy as np
 
 from runtime.arms.body import measures
 from runtime.config import ConfigSection
-from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,9 @@ def patient_poses(scan) -> list:
 
 def body_track(scan, duration_s: float, settings: BodySettings, classifier=None) -> Track:
     observations = patient_poses(scan)
-    frame_times = np.asarray(scan.frame_times_s, dtype=float)
+    frames = InstantsByWindow(scan.frame_times_s)
     times = np.array([o.t_s for o in observations], dtype=float)
+    poses = InstantsByWindow(times)
     points = np.stack([o.points for o in observations]) if observations else np.zeros((0, 33, 3))
     visibility = np.stack([o.visibility for o in observations]) if observations else np.zeros((0, 33))
     presence = np.array([o.presence for o in observations], dtype=float)
@@ -114,16 +115,16 @@ def body_track(scan, duration_s: float, settings: BodySettings, classifier=None)
     claim_index: list[int] = []
     windows = []
     for i, (start_s, end_s) in enumerate(grid):
-        n_frames = int(((frame_times >= start_s) & (frame_times < end_s)).sum())
-        inside = (times >= start_s) & (times < end_s)
+        n_frames = frames.count(start_s, end_s)
+        inside = poses.indices(start_s, end_s)
         if n_frames == 0:
             windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
             continue
-        if not inside.any():
+        if not inside.size:
             windows.append(Window(start_s, end_s, quality=0.0, reason=NO_BODY))
             continue
         upper = visibility[inside][:, list(measures.UPPER_BODY)].mean()
-        quality = float(round(min(1.0, inside.sum() / n_frames) * presence[inside].mean() * upper, 6))
+        quality = float(round(min(1.0, inside.size / n_frames) * presence[inside].mean() * upper, 6))
         values = window_measurements(times[inside], points[inside], visibility[inside], start_s, end_s)
         windows.append(Window(start_s, end_s, quality=quality))
         claims.append(values)

@@ -15,7 +15,7 @@ import numpy as np
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
 from runtime.arms.face.scan import FaceObservation, VideoScan
 from runtime.config import ConfigSection
-from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +55,17 @@ def chosen_people(scan: VideoScan, person: str) -> list[int]:
 def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: FaceSettings,
                labels: list[str], name: str = "face") -> Track:
     """Windows for one person's face; quality 0 with a reason where that face gives no evidence."""
-    times = np.asarray(scan.frame_times_s, dtype=float)
+    frames = InstantsByWindow(scan.frame_times_s)
     mine = [o for o in scan.faces if o.person_id == person_id]
     seen = [o for o in mine if o.confidence > 0]
     seen_s = np.array([o.t_s for o in seen], dtype=float)
     first_seen_s = seen_s.min() if len(seen) else np.inf
-    # A window's faces by binary search over their times (scanning every face for every window took time that
-    # grew with the square of the session's length), kept in scan order.
-    by_time = np.argsort(seen_s, kind="stable")
-    sorted_s = seen_s[by_time]
+    faces = InstantsByWindow(seen_s)  # a window's faces in scan order
     measure = _session_measurements(mine)
     windows = []
     for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s):
-        in_window = (times >= start_s) & (times < end_s)
-        n_frames = int(in_window.sum())
-        first, stop = np.searchsorted(sorted_s, [start_s, end_s], side="left")
-        found = [seen[i] for i in np.sort(by_time[first:stop])]
+        n_frames = frames.count(start_s, end_s)
+        found = [seen[i] for i in faces.indices(start_s, end_s)]
         if n_frames == 0:
             windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
             continue
