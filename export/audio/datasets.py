@@ -5,8 +5,9 @@ manifest's folder) when it has one, and a CSV file given itself is read as a man
 audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
 Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
 (EmoDB's boredom, say) is left out and reported. In a manifest, a missing file, an unmappable label or a
-file named twice is an ``InputError``: a manifest is a promise. A row with every field blank (a
-spreadsheet's empty line) is skipped.
+file named twice, or the same recording under two names, is an ``InputError``: a manifest is a promise. A row
+with every field blank (a spreadsheet's empty line) is skipped. Found by name, a second copy of a recording is
+left out and reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.errors import InputError
+from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
 MANIFEST_NAME = "manifest.csv"
@@ -219,6 +221,7 @@ def read_manifest(manifest: Path) -> Corpus:
         raise InputError(manifest, "needs a header with columns path, speaker, emotion and at least one row"
                          if not rows else f"lacks column(s) {', '.join(sorted(missing_columns))}")
     clips = []
+    named: list[tuple[int, str]] = []  # each clip's line and path as the manifest gives it
     first_line: dict[Path, int] = {}  # resolved file -> the line that named it first
     for line, row in rows:
         if None in row:  # csv.DictReader's key for the fields past the header's
@@ -239,7 +242,30 @@ def read_manifest(manifest: Path) -> Corpus:
         if not row["speaker"]:
             raise InputError(manifest, f"line {line}: no speaker")
         clips.append(Clip(path=path, speaker=row["speaker"], emotion=emotion, corpus="manifest"))
+        named.append((line, row["path"]))
+    for later, earlier in earlier_copies([clip.path for clip in clips]).items():
+        (line, name), (first, first_name) = named[later], named[earlier]
+        raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
+                         f"{first} (a copy would weigh double and could sit on both sides of a fold)")
     return Corpus(clips=clips)
+
+
+def earlier_copies(paths: list[Path]) -> dict[int, int]:
+    """For each file whose bytes equal an earlier one's, its position -> the first such file's position.
+
+    Only files of equal size are hashed, so a corpus without copies costs a ``stat`` per file.
+    """
+    by_size: dict[int, list[int]] = {}
+    for i, path in enumerate(paths):
+        by_size.setdefault(path.stat().st_size, []).append(i)
+    copies: dict[int, int] = {}
+    for same_size in (group for group in by_size.values() if len(group) > 1):
+        first_with: dict[str, int] = {}
+        for i in same_size:
+            first = first_with.setdefault(file_sha256(paths[i]), i)
+            if first != i:
+                copies[i] = first
+    return dict(sorted(copies.items()))
 
 
 def scan_corpus_names(data: Path) -> Corpus:
@@ -257,4 +283,8 @@ def scan_corpus_names(data: Path) -> Corpus:
             continue
         corpus, speaker, emotion = parsed
         clips.append(Clip(path=path, speaker=speaker, emotion=emotion, corpus=corpus))
+    copies = earlier_copies([clip.path for clip in clips])
+    if copies:
+        skipped["same recording as another file"] += len(copies)
+        clips = [clip for i, clip in enumerate(clips) if i not in copies]
     return Corpus(clips=clips, skipped=dict(skipped))

@@ -9,7 +9,7 @@ from runtime.errors import InputError
 def touch(folder: Path, relative: str) -> Path:
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF")
+    path.write_bytes(b"RIFF" + relative.encode())  # each file its own bytes: equal bytes are one recording
     return path
 
 
@@ -82,6 +82,8 @@ BAD_MANIFESTS = {
     # the same recording under two speakers would sit on both sides of a speaker-independent fold
     "one file twice": ("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n",
                        r"line 3: file './one.wav' is already named on line 2"),
+    "one recording under two names": ("path,speaker,emotion\none.wav,ann,sad\ncopy.wav,bob,sad\n",
+                                      r"line 3: file 'copy\.wav' holds the same recording as 'one\.wav' on line 2"),
     "an unquoted comma": ("path,speaker,emotion\none.wav,Smith, J,sad\n",
                           r"line 2: more fields than the header's 3 .*double quotes"),
     "Latin-1 text": ("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"),
@@ -93,6 +95,19 @@ BAD_MANIFESTS = {
 def test_a_manifest_that_breaks_its_promise_is_one_input_error(tmp_path, case):
     text, message = BAD_MANIFESTS[case]
     touch(tmp_path, "one.wav")
+    (tmp_path / "copy.wav").write_bytes((tmp_path / "one.wav").read_bytes())
     (tmp_path / "manifest.csv").write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(InputError, match=message):
         load_corpus(tmp_path)
+
+
+def test_a_second_copy_of_a_recording_found_by_name_is_left_out_and_reported(tmp_path):
+    first = touch(tmp_path, "Actor_01/03-01-04-01-01-01-01.wav")
+    copy = tmp_path / "backup/Actor_01/03-01-04-01-01-01-01.wav"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(first.read_bytes())
+    touch(tmp_path, "Actor_01/03-01-05-01-01-01-01.wav")  # same size, other bytes: kept
+    corpus = load_corpus(tmp_path)
+    assert sorted(c.path.relative_to(tmp_path).as_posix() for c in corpus.clips) == [
+        "Actor_01/03-01-04-01-01-01-01.wav", "Actor_01/03-01-05-01-01-01-01.wav"]
+    assert corpus.skipped == {"same recording as another file": 1}
