@@ -6,6 +6,7 @@ wrapper in ``stream.py`` does the same window by window for a live microphone or
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.vad import FRAME_S, detect_speech
+from runtime.arms.audio.vad import FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.config import ConfigSection
@@ -22,6 +23,7 @@ from runtime.media import read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 NO_SPEECH = "no speech"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,16 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "min_speech_fraction": settings.min_speech_fraction,
             "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
+            **level_settings(peak_dbfs(samples)),
         },
     )
+
+
+def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
+    """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet."""
+    note = quiet_note(level_dbfs)
+    peak = round(level_dbfs, 1) if math.isfinite(level_dbfs) else None  # None: digital silence
+    return {"peak_dbfs": peak, **({"level": note} if note else {})}
 
 
 def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: dict[str, float]) -> Window:
@@ -144,8 +154,12 @@ def analyze_audio_request(request) -> Track | None:
     else:
         samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz), request.input_path)
         track = analyze_audio(samples, model, settings)
+    level_dbfs = track.settings.get("peak_dbfs")
+    level_dbfs = -math.inf if level_dbfs is None else level_dbfs
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         if track.settings.get("status", "complete").startswith("stopped early"):  # paced: say why it stopped
             raise InputError(request.input_path, track.settings["status"])
-        raise InputError(request.input_path, "no speech found: the recording is silent or holds no voice")
+        raise InputError(request.input_path, no_speech_reason(level_dbfs))
+    if "level" in track.settings:
+        log.warning("%s: %s", request.input_path, track.settings["level"])
     return track

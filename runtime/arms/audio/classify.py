@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,12 +26,14 @@ from runtime.arms.audio.features import (
     zscore_by_group,
 )
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
+from runtime.arms.audio.vad import no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import speech_windows
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files
 from runtime.media import read_audio
 from runtime.timeline import write_atomically
 
+log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
 
 
@@ -51,8 +54,11 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
     samples = without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
     windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
                              card_extra.get("min_speech_fraction", 0.3))
+    level_dbfs = peak_dbfs(samples)
     if not windows:
-        raise InputError(path, "no speech found: the recording is silent or holds no voice")
+        raise InputError(path, no_speech_reason(level_dbfs))
+    if quiet_note(level_dbfs):
+        log.warning("%s: %s", path, quiet_note(level_dbfs))
     return samples, windows
 
 

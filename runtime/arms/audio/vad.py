@@ -6,6 +6,7 @@ samples; its LSTM state carries across calls, so the same detector serves a whol
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -112,6 +113,34 @@ def with_loud_frames(probs: np.ndarray, levels_db: np.ndarray, threshold: float 
     loud = levels_db[:n] > floor_db + margin_db
     out[loud] = np.maximum(out[loud], threshold)
     return out
+
+
+# Silero needs a voice loud enough in absolute terms: with the loudest sample at -40 dBFS it misses 6 % of the
+# speech frames it finds at the clips' own level, at -50 dBFS 36 % (benchmarks/vad_levels.py, 40 RAVDESS clips),
+# so a recording that quiet is flagged and the microphone's gain named.
+QUIET_PEAK_DBFS = -40.0
+NO_SPEECH_FOUND = "no speech found: the recording is silent or holds no voice"
+
+
+def peak_dbfs(samples: np.ndarray) -> float:
+    """The loudest sample's level in dBFS (-inf for silence or no samples)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    return 20 * float(np.log10(peak)) if peak > 0 else -math.inf
+
+
+def quiet_note(level_dbfs: float) -> str | None:
+    """Why speech may be missed in a recording whose loudest sample is at ``level_dbfs``, or None."""
+    if level_dbfs >= QUIET_PEAK_DBFS or level_dbfs == -math.inf:  # digital silence is silence, not a gain problem
+        return None
+    return (f"very quiet audio (loudest {level_dbfs:.1f} dBFS; under {QUIET_PEAK_DBFS:g} dBFS the voice activity "
+            "detector misses more and more speech): raise the microphone's gain")
+
+
+def no_speech_reason(level_dbfs: float) -> str:
+    """The error for a recording in which no speech was found, naming the gain when it is to blame."""
+    note = quiet_note(level_dbfs)
+    return NO_SPEECH_FOUND if note is None else f"no speech found: {note}"
 
 
 def detect_speech(samples: np.ndarray) -> np.ndarray:

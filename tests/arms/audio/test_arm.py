@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -173,3 +174,25 @@ def test_paced_window_stamps_are_on_the_file_grid_for_any_window_length(model, r
     file_track = analyze_audio(read_audio(path), model, settings)
     paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
     assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
+
+
+@pytest.mark.parametrize(("peak_dbfs", "exit_code"), [(-44.0, 0), (-75.0, 2)])
+def test_a_very_quiet_recording_names_the_microphone_gain(tmp_path, capsys, caplog, session_wav, peak_dbfs,
+                                                         exit_code):
+    samples = read_audio(session_wav)
+    quiet = tmp_path / "quiet.wav"  # as recorded with the gain far too low: 16-bit rounding included
+    quiet.write_bytes(wav_bytes(samples / np.abs(samples).max() * 10 ** (peak_dbfs / 20), 16000))
+    assert main(["analyze", str(quiet), "--out", str(tmp_path / "out")]) == exit_code
+    err = capsys.readouterr().err + caplog.text  # an error is printed; a warning is logged
+    found = re.search(r"quiet\.wav: (no speech found: )?very quiet audio \(loudest (-[\d.]+) dBFS;.*raise the "
+                      r"microphone's gain", err)
+    assert found and bool(found[1]) == bool(exit_code)
+    assert float(found[2]) == pytest.approx(peak_dbfs, abs=0.5)  # measured after the DC offset is removed
+    if exit_code == 0:
+        audio = json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"][0]
+        assert audio["settings"]["peak_dbfs"] == float(found[2]) and "gain" in audio["settings"]["level"]
+
+
+def test_a_recording_at_an_ordinary_level_carries_no_level_note(model, session_wav):
+    track = analyze_audio(read_audio(session_wav), model, AudioSettings())
+    assert -30 < track.settings["peak_dbfs"] < 0 and "level" not in track.settings

@@ -25,3 +25,14 @@ def test_a_dc_offset_does_not_change_what_classify_writes(ravdess_dir, tmp_path,
     plain, offset = (np.array([float(rows[k][label]) for label in CANONICAL_LABELS]) for k in ("plain", "offset"))
     assert rows["plain"]["emotion"] == rows["offset"]["emotion"]
     assert np.abs(plain - offset).max() < 0.01
+
+
+def test_classify_names_the_gain_for_a_clip_too_quiet_to_find_speech_in(ravdess_dir, tmp_path, capsys, caplog):
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    for name, peak_dbfs in (("quiet", -44.0), ("inaudible", -75.0)):
+        soundfile.write(tmp_path / f"{name}.wav", samples / np.abs(samples).max() * 10 ** (peak_dbfs / 20), 16000)
+    assert main(["audio", "classify", str(tmp_path / "quiet.wav"), "--csv", str(tmp_path / "q.csv")]) == 0
+    assert "quiet.wav: very quiet audio (loudest -44" in caplog.text
+    assert main(["audio", "classify", str(tmp_path / "inaudible.wav"), "--csv", str(tmp_path / "i.csv")]) == 2
+    assert "inaudible.wav: no speech found: very quiet audio" in capsys.readouterr().err
+    assert not (tmp_path / "i.csv").exists()
