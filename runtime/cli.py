@@ -186,6 +186,9 @@ def _run_train_audio(args) -> None:
     if args.audio_backbone:
         from export.audio.backbones.train import train_backbone
 
+        if args.speed_perturb is not None:  # said, not silently dropped: the encoder's windows are not perturbed
+            raise InputError("--speed-perturb", "does not apply with --audio-backbone")
+
         print(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
                              validation_speakers=speakers).summary())
         return
@@ -259,6 +262,8 @@ def _run_models_add(args) -> None:
 
 
 def _run_export_audio_backbone(args) -> None:
+    if args.unlabelled is not None and not args.distil:  # extra speech only feeds a student
+        raise InputError("--unlabelled", "applies only with --distil")
     if args.distil:
         from export.audio.backbones.distill import DistillSettings, distill_trained
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.errors import InputError
@@ -34,13 +36,17 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
     return path
 
 
-def check_output_folder(path: Path | str) -> Path:
-    """The folder a command will write into, checked before any work: not a file, and the nearest folder of it
-    that exists can be written (the rest is made when the command writes)."""
+def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | None = None) -> Path:
+    """The folder a command will write into, checked before any work: not a file, none of the folders the
+    command reads (``inputs``, by what they are: "data folder"), and the nearest folder of it that exists can be
+    written (the rest is made when the command writes)."""
     path = Path(path)
     try:
         if path.exists() and not path.is_dir():
             raise InputError(path, "is a file; give a folder to write into")
+        for what, folder in (inputs or {}).items():
+            if path.is_dir() and Path(folder).is_dir() and path.samefile(folder):
+                raise InputError(path, f"is the {what}; give another folder to write into")
         existing = next(p for p in (path, *path.parents) if p.exists())
         if not existing.is_dir():
             raise InputError(path, f"{existing} is a file, so no folder can be made under it")
@@ -48,6 +54,26 @@ def check_output_folder(path: Path | str) -> Path:
     except OSError as error:
         raise InputError(path, f"cannot check it: {error.strerror or error}") from None
     return path
+
+
+@contextmanager
+def writing_folder(out: Path, done_markers: Iterable[str] = (),
+                   inputs: Mapping[str, Path | str] | None = None) -> Iterator[Path]:
+    """A command's output folder, written whole or not at all: checked (``check_output_folder``), its
+    ``done_markers`` (the files written last, which say the folder is finished) dropped first, so that a run
+    stopped half-way never leaves an old marker beside new files, and removed again if this run made it and
+    fails (bad input met late, Ctrl-C, a defect). Enter it once the inputs are checked: an error before then
+    leaves an earlier finished folder as it was."""
+    check_output_folder(out, inputs)
+    created = not out.exists()
+    try:
+        for name in done_markers:
+            (out / name).unlink(missing_ok=True)
+        yield out
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
 
 
 def _check_writable(path: Path, folder: Path) -> None:

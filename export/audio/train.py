@@ -17,7 +17,6 @@ speaker of its own; evaluation reads the unperturbed clips only.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ from export.fitting import fit_or_interrupt
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_by_group
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_folder, writing_folder
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
@@ -278,22 +277,14 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     if bad_factors:
         raise InputError(",".join(f"{f:g}" for f in bad_factors),
                          "speed factors must lie between 0.5 and 2 and differ from 1")
-    created = not out.exists()
-    try:
+    # report.json marks a finished run (written last, export needs it)
+    with writing_folder(out, done_markers=("report.json", "report.md")):
         return _train(corpus, data, out, cv_folds, validation, speed_factors, started)
-    except BaseException:  # bad input met late, Ctrl-C, a bug: no half-written run folder is left
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
-        raise
 
 
 def _train(corpus: Corpus, data: Path, out: Path, cv_folds: int, validation: list[str],
            speed_factors: tuple[float, ...], started: float) -> TrainReport:
-    # report.json marks a finished run (written last, export needs it): a retrain into the folder drops the old one
-    # first, so that a run stopped half-way never leaves an old report beside new models
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("report.json", "report.md"):
-        (out / name).unlink(missing_ok=True)
     table = extract_windows(corpus.clips, cache_dir=out / "cache")
     if table.features.shape[0] == 0:
         raise InputError(data, "no clip holds any speech")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from export.audio.datasets import Clip
+from runtime.arms.audio.arm import finite_samples
 from runtime.arms.audio.windows import AudioWindow, speech_windows
 from runtime.config import DEFAULTS
 from runtime.errors import InputError
@@ -65,8 +66,9 @@ def clip_waveform_windows(
     hop_s: float = HOP_S,
     min_speech_fraction: float = MIN_SPEECH_FRACTION,
 ) -> tuple[list[AudioWindow], np.ndarray]:
-    """The speech windows of one file and their samples."""
-    samples = read_audio(path, SAMPLE_RATE_HZ)
+    """The speech windows of one file and their samples (a NaN would spread through the encoder to every head
+    weight, so a file holding one is refused as the default route refuses it)."""
+    samples = finite_samples(read_audio(path, SAMPLE_RATE_HZ), path)
     windows = speech_windows(
         samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
     )
@@ -93,12 +95,32 @@ def corpus_windows(
     return WaveformWindows(waveforms, clip_index, windows, clips, no_speech)
 
 
-def read_window_table(trained: Path) -> list[dict]:
+_WINDOW_COLUMNS = ("path", "speaker", "start_s", "end_s", "emotion", "held_out")
+
+
+def read_window_table(trained: Path, labels: list[str] | None = None) -> list[dict]:
+    """The rows of a run's windows.csv, each complete, with numeric times and (given ``labels``) a known label."""
     path = trained / WINDOWS_FILE
     if not path.is_file():
         raise InputError(trained, f"no {WINDOWS_FILE}; run `emotrace train audio --audio-backbone ...` first")
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(path, f"unreadable ({error})") from None
+    if not rows:
+        raise InputError(path, "lists no window")
+    for line, row in enumerate(rows, start=2):
+        # a truncated file ends in a short row; a bad one would otherwise surface as a missing audio file
+        if any(row.get(column) in (None, "") for column in _WINDOW_COLUMNS):
+            raise InputError(path, f"line {line} is incomplete (needs {', '.join(_WINDOW_COLUMNS)})")
+        try:
+            float(row["start_s"]), float(row["end_s"])
+        except ValueError:
+            raise InputError(path, f"line {line}: start_s and end_s must be numbers") from None
+        if labels is not None and row["emotion"] not in labels:
+            raise InputError(path, f"line {line}: label {row['emotion']!r} is not one the head was trained on")
+    return rows
 
 
 def waveforms_of(rows: list[dict]) -> np.ndarray:
@@ -108,7 +130,7 @@ def waveforms_of(rows: list[dict]) -> np.ndarray:
         by_path.setdefault(row["path"], []).append(i)
     result: list[np.ndarray | None] = [None] * len(rows)
     for path, indices in by_path.items():
-        samples = read_audio(path, SAMPLE_RATE_HZ)
+        samples = finite_samples(read_audio(path, SAMPLE_RATE_HZ), path)
         windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
         for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
             result[i] = waveform

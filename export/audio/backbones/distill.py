@@ -21,6 +21,7 @@ from export.audio.backbones.models import WaveformNormalizer, run_batched
 from export.audio.backbones.train import clip_probs
 from export.face.metrics import classification_report
 from runtime.errors import InputError
+from runtime.files import check_output_folder, writing_folder
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 
@@ -194,19 +195,42 @@ def distill_trained(
     The student learns on the training speakers' windows (and any unlabelled speech); the speakers held out
     in training (``held_out`` in windows.csv) judge it, against their true labels and against the teacher.
     """
+    from export.audio.backbones.onnx_export import CARD_FILE, load_trained
+
+    trained, out = Path(trained), Path(out)
+    if settings.steps < 1:
+        raise InputError(str(settings.steps), "--steps must be at least 1")
+    if not 0.0 <= settings.hard_label_weight <= 1.0:
+        raise InputError(str(settings.hard_label_weight), "--hard-label-weight must lie between 0 and 1")
+    check_output_folder(out, {"trained folder": trained})
+    teacher, description = load_trained(trained)
+    inputs = {"trained folder": trained, "backbone's folder": Path(description["folder"])}
+    with writing_folder(out, (CARD_FILE,), inputs):
+        return _distill_trained(trained, out, teacher, description, unlabelled, settings, model_id,
+                                latency_repeats)
+
+
+def _distill_trained(
+    trained: Path,
+    out: Path,
+    teacher: nn.Module,
+    description: dict,
+    unlabelled: str | Path | None,
+    settings: DistillSettings,
+    model_id: str,
+    latency_repeats: int,
+) -> dict:
     from export.audio.backbones.onnx_export import (
+        CARD_FILE,
         FLOAT_FILE,
         INT8_FILE,
         export_onnx,
         finish_export,
-        load_trained,
         quantize_int8,
     )
 
-    trained, out = Path(trained), Path(out)
-    teacher, description = load_trained(trained)
     labels = description["labels"]
-    rows = read_window_table(trained)
+    rows = read_window_table(trained, labels)
     waveforms = waveforms_of(rows)
     targets = np.array([labels.index(r["emotion"]) for r in rows])
     held_out = np.array([r["held_out"] == "1" for r in rows])
@@ -266,7 +290,7 @@ def distill_trained(
         extra={"distilled_from": str(trained.resolve()), "teacher": description["backbone"]},
     )
     metrics.update(export_metrics)
-    card_path = out / "card.json"
+    card_path = out / CARD_FILE
     card = json.loads(card_path.read_text())
     card["metrics"] = metrics
     from runtime.timeline import write_atomically

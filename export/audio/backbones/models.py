@@ -13,7 +13,9 @@ Every model takes 16 kHz mono float waveforms shaped (batch, samples): the devic
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from export.audio.backbones.catalog import (
 from export.audio.backbones.labels import LabelMapping, map_labels
 from export.audio.backbones.store import resolve_model
 from runtime.errors import InputError
+from runtime.models.card import file_sha256
 
 SAMPLE_RATE_HZ = 16000
 DIMENSIONS = ("arousal", "dominance", "valence")
@@ -247,11 +250,53 @@ def run_batched(module: nn.Module, waveforms: np.ndarray, batch_size: int = 8) -
     return np.concatenate(outputs) if outputs else np.zeros((0,), dtype=np.float32)
 
 
-def _read_json(path: Path) -> dict:
+def read_json_object(path: Path) -> dict:
+    """A JSON file that must hold an object (a config, a run's description); anything else is one input error."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise InputError(path, f"unreadable ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
+# What a corrupt or truncated checkpoint raises inside ``from_pretrained`` (safetensors' own error, torch's
+# unpickler, a size mismatch against the config): bad input of the model folder, not a bug.
+_CHECKPOINT_ERRORS = (OSError, ValueError, KeyError, EOFError, RuntimeError, pickle.UnpicklingError)
+# Used only to mask frames in pre-training; a checkpoint may leave it out without changing any output.
+_IGNORABLE_MISSING = ("masked_spec_embed",)
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+
+
+def from_pretrained(model_class, folder: Path) -> nn.Module:
+    """``model_class.from_pretrained(folder)``, every weight from the checkpoint and taking raw audio, or an
+    ``InputError`` naming the folder: transformers quietly fills weights the checkpoint lacks with random
+    numbers, and a config that names another model's architecture loads weights that fit nothing."""
+    from safetensors import SafetensorError
+
+    try:
+        model, info = model_class.from_pretrained(folder, output_loading_info=True)
+    except (*_CHECKPOINT_ERRORS, SafetensorError) as error:
+        raise InputError(folder, f"could not load the model ({str(error).splitlines()[0][:160]})") from None
+    missing = sorted(k for k in info.get("missing_keys", ()) if not k.endswith(_IGNORABLE_MISSING))
+    if missing:
+        raise InputError(folder, f"its weights file lacks {len(missing)} of the model's weights (e.g. {missing[0]}); "
+                                 "a checkpoint of another architecture or an incomplete copy")
+    if getattr(model, "main_input_name", None) != "input_values":
+        raise InputError(folder, f"a {model.config.model_type} model does not take raw audio; give a speech "
+                                 "model (WavLM, wav2vec 2.0 / XLS-R, HuBERT, data2vec-audio)")
+    return model
+
+
+def model_fingerprint(folder: Path) -> str:
+    """sha256 over the folder's config and weight files: ties a trained head (and its cache) to the exact encoder
+    it was trained on, so that a model re-added under the same name is never silently used in its place."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and (path.name == "config.json" or path.suffix in _WEIGHT_SUFFIXES):
+            digest.update(f"{path.name}|{file_sha256(path)}|".encode())
+    return digest.hexdigest()
 
 
 def detect_kind(folder: Path, name: str = "") -> str:
@@ -263,7 +308,7 @@ def detect_kind(folder: Path, name: str = "") -> str:
         if (folder / "model.pt").is_file() and (folder / "config.yaml").is_file():
             return KIND_EMOTION2VEC
         raise InputError(folder, "not a transformers model folder (no config.json) nor an emotion2vec one")
-    config = _read_json(folder / "config.json")
+    config = read_json_object(folder / "config.json")
     architectures = set(config.get("architectures") or [])
     if architectures & _DIMENSIONAL_ARCHITECTURES or config.get("problem_type") == "regression":
         return KIND_DIMENSIONAL
@@ -275,7 +320,7 @@ def detect_kind(folder: Path, name: str = "") -> str:
 def _do_normalize(folder: Path) -> bool:
     path = folder / "preprocessor_config.json"
     # transformers' Wav2Vec2FeatureExtractor normalises unless told otherwise.
-    return bool(_read_json(path).get("do_normalize", True)) if path.is_file() else True
+    return bool(read_json_object(path).get("do_normalize", True)) if path.is_file() else True
 
 
 def load_pretrained(
@@ -300,45 +345,40 @@ def load_pretrained(
                 name, "emotion2vec runs through FunASR here; use it as a teacher, not an encoder"
             )
         return _load_emotion2vec(name, folder, licence)
-    try:
-        if kind == KIND_DIMENSIONAL:
-            model = _dimensional_model_class().from_pretrained(folder)
-            loaded = LoadedModel(
-                name,
-                folder,
-                kind,
-                licence,
-                module=DimensionalOutputs(model, normalize),
-                pooled_layers=PooledLayers(model.wav2vec2, normalize),
-            )
-        elif kind == KIND_CLASSIFIER and not as_encoder:
-            from transformers import AutoModelForAudioClassification
+    if kind == KIND_DIMENSIONAL:
+        model = from_pretrained(_dimensional_model_class(), folder)
+        loaded = LoadedModel(
+            name,
+            folder,
+            kind,
+            licence,
+            module=DimensionalOutputs(model, normalize),
+            pooled_layers=PooledLayers(model.wav2vec2, normalize),
+        )
+    elif kind == KIND_CLASSIFIER and not as_encoder:
+        from transformers import AutoModelForAudioClassification
 
-            model = AutoModelForAudioClassification.from_pretrained(folder)
-            mapping = map_labels(model.config.id2label)
-            if not mapping.supported:
-                raise InputError(
-                    name, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set"
-                )
-            loaded = LoadedModel(
-                name,
-                folder,
-                kind,
-                licence,
-                module=MappedClassifier(model, mapping, normalize),
-                mapping=mapping,
+        model = from_pretrained(AutoModelForAudioClassification, folder)
+        mapping = map_labels(model.config.id2label)
+        if not mapping.supported:
+            raise InputError(
+                name, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set"
             )
-        else:
-            from transformers import AutoModel
+        loaded = LoadedModel(
+            name,
+            folder,
+            kind,
+            licence,
+            module=MappedClassifier(model, mapping, normalize),
+            mapping=mapping,
+        )
+    else:
+        from transformers import AutoModel
 
-            encoder = AutoModel.from_pretrained(folder)
-            loaded = LoadedModel(
-                name, folder, KIND_ENCODER, licence, pooled_layers=PooledLayers(encoder, normalize)
-            )
-    except InputError:
-        raise
-    except (OSError, ValueError, KeyError) as error:
-        raise InputError(folder, f"could not load the model ({str(error).splitlines()[0][:160]})") from None
+        encoder = from_pretrained(AutoModel, folder)
+        loaded = LoadedModel(
+            name, folder, KIND_ENCODER, licence, pooled_layers=PooledLayers(encoder, normalize)
+        )
     for module in (loaded.module, loaded.pooled_layers):
         if module is not None:
             module.eval()
@@ -384,6 +424,9 @@ __all__ = [
     "PooledLayers",
     "RegressionHead",
     "detect_kind",
+    "from_pretrained",
+    "model_fingerprint",
+    "read_json_object",
     "load_pretrained",
     "run_batched",
 ]

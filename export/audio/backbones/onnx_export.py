@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import statistics
 import time
 import warnings
@@ -22,14 +23,20 @@ from export.audio.backbones.models import (
     LayerWeightedHead,
     PooledLayers,
     _quiet_transformers,
+    from_pretrained,
+    model_fingerprint,
+    read_json_object,
 )
-from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE
+from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from runtime.errors import InputError
+from runtime.files import check_output_folder, writing_folder
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 from runtime.timeline import write_atomically
 
 INPUT_NAME = "waveform"
+CARD_FILE = "card.json"
+_DESCRIPTION_KEYS = ("folder", "kind", "labels", "n_layers", "hidden_size", "normalize", "head", "licence", "backbone")
 OPSET = 17
 FLOAT_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
@@ -124,28 +131,45 @@ def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, f
 
 
 def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
-    """The float torch model a ``train audio --audio-backbone`` run wrote, and its description."""
+    """The float torch model a finished ``train audio --audio-backbone`` run wrote, and its description."""
     from transformers import AutoModel
 
     trained = Path(trained)
-    description_path = trained / BACKBONE_FILE
-    if not description_path.is_file() or not (trained / HEAD_FILE).is_file():
+    if not (trained / REPORT_FILE).is_file():
+        raise InputError(trained, f"not a finished backbone run (no {REPORT_FILE}); run "
+                                  "`emotrace train audio --audio-backbone ...` into it (again)")
+    report = read_json_object(trained / REPORT_FILE)
+    kind = report.get("kind")
+    if kind in ("classifier", "emotion2vec"):
+        raise InputError(trained, f"a run of a {kind}, which keeps its own head: no head was trained to export")
+    if not (trained / BACKBONE_FILE).is_file() or not (trained / HEAD_FILE).is_file():
         raise InputError(
             trained,
             f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
             "run `emotrace train audio --audio-backbone ...` first)",
         )
-    description = json.loads(description_path.read_text())
+    description = read_json_object(trained / BACKBONE_FILE)
+    missing = [key for key in _DESCRIPTION_KEYS if key not in description]
+    if missing:
+        raise InputError(trained / BACKBONE_FILE, f"lacks {', '.join(missing)}")
+    if report.get("labels", description["labels"]) != description["labels"]:
+        # the card takes its label order from backbone.json: any other order than the head's is silently wrong
+        raise InputError(trained / BACKBONE_FILE, f"its labels differ from those of {REPORT_FILE}: files of two runs")
+    if description.get("head_sha256") not in (None, file_sha256(trained / HEAD_FILE)):
+        raise InputError(trained / HEAD_FILE, f"is not the head {BACKBONE_FILE} describes (checksum differs)")
     _quiet_transformers()
     folder = Path(description["folder"])
     if not folder.is_dir():
         raise InputError(folder, "the backbone's folder is gone; pull or copy it back")
+    if description.get("backbone_sha256") not in (None, model_fingerprint(folder)):
+        raise InputError(folder, f"its files changed since the head in {trained} was trained on them; "
+                                 "retrain, or put the original model back")
     if description["kind"] == "dimensional":
         from export.audio.backbones.models import _dimensional_model_class
 
-        encoder = _dimensional_model_class().from_pretrained(folder).wav2vec2
+        encoder = from_pretrained(_dimensional_model_class(), folder).wav2vec2
     else:
-        encoder = AutoModel.from_pretrained(folder)
+        encoder = from_pretrained(AutoModel, folder)
     head_settings = description["head"]
     head = LayerWeightedHead(
         description["n_layers"],
@@ -154,7 +178,11 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
         head_settings["head_hidden"],
         head_settings["dropout"],
     )
-    head.load_state_dict(torch.load(trained / HEAD_FILE, weights_only=True))
+    try:
+        head.load_state_dict(torch.load(trained / HEAD_FILE, weights_only=True))
+    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise InputError(trained / HEAD_FILE, f"unreadable or not this run's head ({str(error).splitlines()[0][:160]})"
+                         ) from None
     model = BackboneEmotionModel(PooledLayers(encoder, description["normalize"]), head)
     model.eval()
     return model, description
@@ -184,7 +212,7 @@ def write_card(
         },
         **extra,
     }
-    path = folder / "card.json"
+    path = folder / CARD_FILE
     write_atomically(path, json.dumps(card, indent=2).encode())
     return path
 
@@ -197,25 +225,28 @@ def export_trained(
     latency_repeats: int = 10,
 ) -> dict:
     """ONNX float + INT8 of a trained backbone, checked and timed; returns the card's metrics."""
-    out = Path(out)
+    trained, out = Path(trained), Path(out)
+    check_output_folder(out, {"trained folder": trained})
     model, description = load_trained(trained)
-    export_onnx(model, out / FLOAT_FILE)
-    quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
     check_targets = None
-    if check_windows is None:
-        check_windows, check_targets = check_set(Path(trained), description["labels"])
-    return finish_export(
-        out,
-        model_id,
-        description["labels"],
-        model,
-        check_windows,
-        latency_repeats,
-        check_targets=check_targets,
-        licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
-        extra={"trained_from": str(Path(trained).resolve())},
-        report_path=Path(trained) / "report.json",
-    )
+    if check_windows is None:  # read before anything is written: a bad windows.csv leaves no half export
+        check_windows, check_targets = check_set(trained, description["labels"])
+    inputs = {"trained folder": trained, "backbone's folder": Path(description["folder"])}
+    with writing_folder(out, (CARD_FILE,), inputs):
+        export_onnx(model, out / FLOAT_FILE)
+        quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
+        return finish_export(
+            out,
+            model_id,
+            description["labels"],
+            model,
+            check_windows,
+            latency_repeats,
+            check_targets=check_targets,
+            licence={"backbone": description["licence"], "backbone_name": description["backbone"]},
+            extra={"trained_from": str(trained.resolve())},
+            report_path=trained / REPORT_FILE,
+        )
 
 
 def finish_export(
@@ -267,7 +298,7 @@ def check_set(trained: Path, labels: list[str], max_windows: int = 200) -> tuple
     """Windows to compare float and INT8 on: the held-out speakers', else an even sample of all."""
     from export.audio.backbones.data import read_window_table, waveforms_of
 
-    rows = read_window_table(trained)
+    rows = read_window_table(trained, labels)
     held_out = [r for r in rows if r.get("held_out") == "1"]
     chosen = held_out or rows
     if len(chosen) > max_windows:

@@ -34,10 +34,19 @@ from export.audio.backbones.data import (
     WaveformWindows,
     corpus_windows,
 )
-from export.audio.backbones.models import DIMENSIONS, LayerWeightedHead, LoadedModel, load_pretrained
-from export.audio.datasets import load_corpus
+from export.audio.backbones.models import (
+    DIMENSIONS,
+    LayerWeightedHead,
+    LoadedModel,
+    load_pretrained,
+    model_fingerprint,
+)
+from export.audio.backbones.store import resolve_model
+from export.audio.datasets import Corpus, load_corpus
 from export.face.metrics import classification_report
 from runtime.errors import InputError
+from runtime.files import check_output_folder, writing_folder
+from runtime.models.card import file_sha256
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
@@ -207,18 +216,53 @@ def train_backbone(
     progress: bool = True,
 ) -> BackboneReport:
     """Train (or, for models with their own head, evaluate) ``backbone`` on the corpus in ``data``."""
-    out = Path(out)
+    data, out = Path(data), Path(out)
+    if cv_folds < 2:
+        raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+    inputs = {"data folder": data, "backbone's folder": resolve_model(backbone, cache_dir)}
+    check_output_folder(out, inputs)
     corpus = load_corpus(data)
+    _check_corpus(corpus, data, validation_speakers)
+    with writing_folder(out, (REPORT_FILE,), inputs):
+        return _train(corpus, data, out, backbone, cv_folds, validation_speakers, cache_dir, settings, progress)
+
+
+def _check_corpus(corpus: Corpus, data: Path, validation_speakers: list[str] | None) -> None:
+    """What the corpus must hold before any model is loaded: two labels, and two training speakers for folds."""
+    emotions = sorted({clip.emotion for clip in corpus.clips})
+    if len(emotions) < 2:
+        raise InputError(data, f"needs clips of at least two emotions to train or judge a head (only {emotions})")
+    unknown = sorted(set(validation_speakers or []) - set(corpus.speakers))
+    if unknown:
+        raise InputError("--validation-speakers", f"not in the corpus: {', '.join(unknown)}")
+    training = set(corpus.speakers) - set(validation_speakers or [])
+    if len(training) < 2:
+        raise InputError(data, f"speaker-independent folds need at least 2 speakers besides the validation "
+                               f"speakers, found {len(training)}")
+
+
+def _train(
+    corpus: Corpus,
+    data: Path,
+    out: Path,
+    backbone: str,
+    cv_folds: int,
+    validation_speakers: list[str] | None,
+    cache_dir: str | Path | None,
+    settings: HeadSettings,
+    progress: bool,
+) -> BackboneReport:
     model = load_pretrained(backbone, cache_dir)
+    labels = [label for label in CANONICAL_LABELS if label in {c.emotion for c in corpus.clips}]
+    if model.kind in (KIND_CLASSIFIER, KIND_EMOTION2VEC) and len(set(labels) & set(model.labels)) < 2:
+        # its own head judges only labels it can say: fewer than two leave nothing to score
+        raise InputError(data, f"{backbone} can say {', '.join(model.labels)}; the corpus needs clips of at least "
+                               f"two of them to judge it (it has {', '.join(labels)})")
     windows = corpus_windows(corpus.clips, progress=progress)
     if len(windows.windows) == 0:
         raise InputError(data, "no clip holds a speech window")
     speakers = np.array([windows.clips[i].speaker for i in windows.clip_index])
     held_out = np.isin(speakers, validation_speakers or [])
-    unknown = sorted(set(validation_speakers or []) - set(speakers.tolist()))
-    if unknown:
-        raise InputError("--validation-speakers", f"not in the corpus: {', '.join(unknown)}")
-    labels = [label for label in CANONICAL_LABELS if label in {c.emotion for c in corpus.clips}]
     targets = np.array([labels.index(windows.clips[i].emotion) for i in windows.clip_index], dtype=int)
     report = BackboneReport(
         backbone,
@@ -249,7 +293,7 @@ def train_backbone(
             if (targets == k).any()
         }
     _write_windows(out / WINDOWS_FILE, windows, labels, targets, fold_of, held_out)
-    write_atomically(out / REPORT_FILE, json.dumps(report.to_dict(), indent=2).encode())
+    write_atomically(out / REPORT_FILE, json.dumps(report.to_dict(), indent=2).encode())  # last: the run is done
     return report
 
 
@@ -258,9 +302,11 @@ def _log(progress: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _pooled_cached(model: LoadedModel, windows: WaveformWindows, out: Path, progress: bool) -> np.ndarray:
-    """Every window's pooled layers, cached in ``out`` under a key of the model folder and the clip list."""
-    digest = hashlib.sha256(str(model.folder.resolve()).encode())
+def _pooled_cached(
+    model: LoadedModel, fingerprint: str, windows: WaveformWindows, out: Path, progress: bool
+) -> np.ndarray:
+    """Every window's pooled layers, cached in ``out`` under a key of the model's files and the clip list."""
+    digest = hashlib.sha256(fingerprint.encode())
     for clip in windows.clips:
         digest.update(f"{clip.path}|{clip.path.stat().st_size}".encode())
     digest.update(f"{WINDOW_S}|{HOP_S}|{len(windows.windows)}".encode())
@@ -288,7 +334,8 @@ def _train_head(
     report: BackboneReport,
     progress: bool,
 ) -> np.ndarray:
-    pooled = _pooled_cached(model, windows, out, progress)
+    fingerprint = model_fingerprint(model.folder)
+    pooled = _pooled_cached(model, fingerprint, windows, out, progress)
     train = np.flatnonzero(~held_out)
     fold_of = np.full(len(targets), -1)
     oof = np.zeros((len(targets), len(labels)))
@@ -325,10 +372,15 @@ def _train_head(
             head_probs(head, pooled[val]), targets[val], windows.clip_index[val], labels
         )
     report.layer_weights = head.layer_weights.round(4).tolist()
-    torch.save(head.state_dict(), out / HEAD_FILE)
+    buffer = io.BytesIO()
+    torch.save(head.state_dict(), buffer)
+    write_atomically(out / HEAD_FILE, buffer.getvalue())
     description = {
         "backbone": model.name,
         "folder": str(model.folder),
+        # export refuses a head.pt from another run and an encoder folder whose files changed since
+        "head_sha256": file_sha256(out / HEAD_FILE),
+        "backbone_sha256": fingerprint,
         "kind": model.kind,
         "licence": model.licence,
         "labels": labels,

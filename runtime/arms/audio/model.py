@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.config import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.models import Model, ModelCard, load_card, load_model
 from runtime.models.runner import backend_for_file
@@ -98,9 +99,23 @@ class WaveformEmotionModel(_CardModel):
     def __init__(self, card: ModelCard, backend: str = "onnxruntime"):
         super().__init__(card, backend)
         spec = card.extra.get("input", {})
+        card_path = card.folder / "card.json"
+        if not isinstance(spec, dict):
+            raise InputError(card_path, "its input block must be an object (name, sample_rate_hz, window_s)")
         self.input_name = spec.get("name", "waveform")
-        self.sample_rate_hz = int(spec.get("sample_rate_hz", 16000))
-        self.window_samples = int(round(float(spec.get("window_s", 2.0)) * self.sample_rate_hz))
+        try:
+            self.sample_rate_hz = int(spec.get("sample_rate_hz", AUDIO_RATE_HZ))
+            window_s = float(spec.get("window_s", 2.0))
+        except (TypeError, ValueError):
+            raise InputError(card_path, "input sample_rate_hz and window_s must be numbers") from None
+        # The arm reads every recording at the device rate and cuts windows in it: a model trained at another
+        # rate would get samples of the wrong pitch and duration, with nothing to say so.
+        if self.sample_rate_hz != AUDIO_RATE_HZ:
+            raise InputError(card_path, f"the model takes {self.sample_rate_hz} Hz audio; the device feeds "
+                                        f"{AUDIO_RATE_HZ} Hz")
+        if not 0 < window_s < float("inf"):
+            raise InputError(card_path, f"input window_s must be a positive number of seconds, not {window_s}")
+        self.window_samples = int(round(window_s * self.sample_rate_hz))
         self._load("default")  # now, so that a card that does not fit its graph is refused up front
 
     def _check_input(self, model: Model) -> None:
@@ -110,11 +125,15 @@ class WaveformEmotionModel(_CardModel):
                                          f"{self.window_samples} (sample_rate_hz * window_s)")
 
     def predict_segments(self, segments: list[np.ndarray]) -> np.ndarray:
+        from runtime.arms.audio.arm import finite_samples  # here: arm.py imports this module
+
         if not segments:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = np.zeros((len(segments), self.window_samples), dtype=np.float32)
         for row, segment in enumerate(segments):
-            part = segment[: self.window_samples]
+            # a NaN sample spoils the graph's per-window normalisation, yet it still answers with plausible
+            # probabilities (seen with ONNX Runtime): refuse rather than judge a corrupt window
+            part = finite_samples(segment[: self.window_samples], f"audio window {row}")
             batch[row, : part.size] = part
         return self._run("default", self.input_name, batch)
 

@@ -1,0 +1,350 @@
+"""Bad input on the --audio-backbone route, through the real CLI: one line naming the input, exit 2, no
+traceback, no half-written output folder; and the device refusing what it would otherwise judge wrongly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from export.audio.backbones.train import HeadSettings, train_backbone
+from runtime.cli import EXIT_BAD_INPUT, main
+from runtime.errors import InputError
+from tests.export.audio_backbones.tiny_models import save_tiny_classifier, save_tiny_encoder, tiny_config
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _refused(capsys, argv: list[str], *fragments: str) -> str:
+    """Run the CLI; it must exit 2 with one error line holding every fragment."""
+    assert main(argv) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("emotrace: error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+# --- a backbone folder that cannot be used ----------------------------------------------------------------
+
+
+def _truncated_weights(folder: Path) -> None:
+    _truncate(folder / "model.safetensors")
+
+
+def _garbage_weights(folder: Path) -> None:
+    (folder / "model.safetensors").write_bytes(os.urandom(4096))
+
+
+def _config_not_an_object(folder: Path) -> None:
+    (folder / "config.json").write_text("[1, 2]")
+
+
+def _weights_of_another_architecture(folder: Path) -> None:
+    # a HuBERT checkpoint under a WavLM config: WavLM's relative-position weights would be random
+    other = save_tiny_encoder(folder.parent / "hubert", "hubert")
+    shutil.copy(other / "model.safetensors", folder / "model.safetensors")
+
+
+def _text_model_config(folder: Path) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    config.update(model_type="bert", architectures=["BertModel"])
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "fragment"),
+    [
+        (_truncated_weights, "could not load the model"),
+        (_garbage_weights, "could not load the model"),
+        (_config_not_an_object, "not an object"),
+        (_weights_of_another_architecture, "lacks 7 of the model's weights"),
+        (_text_model_config, "of the model's weights"),
+    ],
+)
+def test_a_backbone_folder_that_cannot_be_used_is_refused_before_any_output(
+    tmp_path, capsys, tiny_wavlm, ravdess_manifest, spoil, fragment
+):
+    folder = tmp_path / "models" / "wavlm"
+    shutil.copytree(tiny_wavlm, folder)
+    spoil(folder)
+    out = tmp_path / "run"
+    _refused(capsys, ["train", "audio", str(ravdess_manifest), "--out", str(out), "--audio-backbone", str(folder),
+                      "--cv-folds", "2"], str(folder), fragment)
+    assert not out.exists()
+
+
+def test_a_non_speech_model_that_loads_whole_is_refused(tmp_path):
+    from transformers import AutoModel, BertConfig
+
+    from export.audio.backbones.models import from_pretrained
+
+    AutoModel.from_config(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=32)).save_pretrained(tmp_path / "bert")
+    with pytest.raises(InputError, match="does not take raw audio"):
+        from_pretrained(AutoModel, tmp_path / "bert")
+
+
+# --- output folder and corpus -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["file", "data folder", "backbone's folder"])
+def test_train_refuses_an_out_that_is_a_file_or_an_input(tmp_path, capsys, tiny_wavlm, ravdess_manifest, where):
+    data, backbone = tmp_path / "data", tmp_path / "backbone"
+    shutil.copytree(ravdess_manifest, data)
+    shutil.copytree(tiny_wavlm, backbone)
+    out = {"file": tmp_path / "a-file", "data folder": data, "backbone's folder": backbone}[where]
+    if where == "file":
+        out.write_text("keep me")
+    before = {p: sorted(p.iterdir()) for p in (data, backbone)}
+    _refused(capsys, ["train", "audio", str(data), "--out", str(out), "--audio-backbone", str(backbone),
+                      "--cv-folds", "2"], str(out), "is a file" if where == "file" else f"is the {where}")
+    assert {p: sorted(p.iterdir()) for p in (data, backbone)} == before
+    if where == "file":
+        assert out.read_text() == "keep me"
+
+
+def _one_emotion(manifest: Path) -> list[str]:
+    rows = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([rows[0], *(r for r in rows[1:] if r.endswith("neutral"))]))
+    return []
+
+
+def _labels_the_classifier_cannot_say(manifest: Path) -> list[str]:
+    rows = manifest.read_text().splitlines()
+    kept = [r for r in rows[1:] if r.rsplit(",", 1)[1] in ("calm", "fearful", "disgust", "surprised")]
+    manifest.write_text("\n".join([rows[0], *kept]))
+    folder = save_tiny_classifier(manifest.parent.parent / "clf", {0: "neu", 1: "hap", 2: "ang", 3: "sad"})
+    return ["--audio-backbone", str(folder)]
+
+
+def _clip_with_nan(manifest: Path) -> list[str]:
+    import soundfile
+
+    rows = manifest.read_text().splitlines()
+    samples = np.random.default_rng(0).normal(0, 0.1, 48000).astype(np.float32)
+    samples[1000] = np.nan
+    soundfile.write(manifest.parent / "nan.wav", samples, 16000, subtype="FLOAT")
+    _, speaker, emotion = rows[1].split(",")
+    manifest.write_text("\n".join([rows[0], f"{manifest.parent / 'nan.wav'},{speaker},{emotion}", *rows[2:]]))
+    return []
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (_clip_with_nan, "nan.wav: holds NaN"),
+        (lambda m: ["--cv-folds", "1"], "--cv-folds must be at least 2"),
+        (lambda m: ["--speed-perturb", "0.9,1.1"], "--speed-perturb: does not apply with --audio-backbone"),
+        (lambda m: ["--validation-speakers", "actor01,actor02"], "at least 2 speakers besides the validation"),
+        (_one_emotion, "at least two emotions"),
+        (_labels_the_classifier_cannot_say, "can say neutral, happy, sad, angry"),
+    ],
+)
+def test_train_refuses_a_corpus_the_run_cannot_judge_before_any_output(
+    tmp_path, capsys, tiny_wavlm, ravdess_manifest, change, fragment
+):
+    data = tmp_path / "data"
+    shutil.copytree(ravdess_manifest, data)
+    argv = ["train", "audio", str(data), "--out", str(tmp_path / "run"), "--audio-backbone", str(tiny_wavlm),
+            "--cv-folds", "2"]
+    _refused(capsys, argv + change(data / "manifest.csv"), fragment)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_refused_retrain_leaves_the_earlier_finished_run_as_it_was(tmp_path, capsys, tiny_wavlm, ravdess_manifest):
+    data, out = tmp_path / "data", tmp_path / "run"
+    shutil.copytree(ravdess_manifest, data)
+    out.mkdir()
+    (out / "report.json").write_text("{}")  # an earlier run, finished
+    _refused(capsys, ["train", "audio", str(data), "--out", str(out), "--audio-backbone", str(tiny_wavlm)]
+             + _one_emotion(data / "manifest.csv"), "at least two emotions")
+    assert (out / "report.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "earlier-run"])
+def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_wavlm, ravdess_manifest, existing):
+    out = tmp_path / "run"
+    if existing:
+        out.mkdir()
+        (out / "report.json").write_text("{}")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "train", "audio", str(ravdess_manifest), "--out", str(out),
+         "--audio-backbone", str(tiny_wavlm), "--cv-folds", "2"],
+        cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    for line in process.stderr:  # the head is being fitted once the first fold reports
+        if "fold 0" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    rest = process.stderr.read()
+    assert process.wait(timeout=120) == 130, rest
+    assert "Traceback" not in rest
+    assert out.exists() == existing
+    assert not (out / "report.json").exists()  # export refuses a folder without it
+
+
+# --- export ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_wavlm, ravdess_manifest) -> Path:
+    out = tmp_path_factory.mktemp("trained") / "run"
+    train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, validation_speakers=["actor03"],
+                   settings=HeadSettings(epochs=2), progress=False)
+    return out
+
+
+def _other_runs_head(folder: Path) -> str:
+    # the same shape, another run's weights: exported under this run's labels it would be silently wrong
+    import torch
+
+    state = torch.load(folder / "head.pt", weights_only=True)
+    torch.save({k: v + 1.0 if v.is_floating_point() else v for k, v in state.items()}, folder / "head.pt")
+    return "head.pt: is not the head"
+
+
+def _backbone_replaced(folder: Path) -> str:
+    description = json.loads((folder / "backbone.json").read_text())
+    replaced = folder.parent / "replaced"
+    save_tiny_encoder(replaced, "wavlm", seed=1)  # same name and shape, other weights
+    description["folder"] = str(replaced)
+    (folder / "backbone.json").write_text(json.dumps(description))
+    return "its files changed since the head"
+
+
+def _labels_reordered(folder: Path) -> str:
+    description = json.loads((folder / "backbone.json").read_text())
+    (folder / "backbone.json").write_text(json.dumps({**description, "labels": description["labels"][::-1]}))
+    return "labels differ"
+
+
+def _classifier_run(folder: Path) -> str:
+    report = json.loads((folder / "report.json").read_text())
+    (folder / "report.json").write_text(json.dumps({**report, "kind": "classifier"}))
+    (folder / "head.pt").unlink()
+    (folder / "backbone.json").unlink()
+    return "keeps its own head"
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda f: _truncate(f / "head.pt") or "head.pt",
+        lambda f: _truncate(f / "backbone.json") or "backbone.json: unreadable",
+        lambda f: (f / "report.json").unlink() or "not a finished backbone run",
+        lambda f: _truncate(f / "windows.csv") or "windows.csv: line",
+        _other_runs_head,
+        _backbone_replaced,
+        _labels_reordered,
+        _classifier_run,
+    ],
+    ids=["truncated-head", "truncated-description", "interrupted-run", "truncated-windows", "other-head",
+         "backbone-replaced", "labels-reordered", "classifier-run"],
+)
+@pytest.mark.parametrize("distil", [False, True], ids=["onnx", "student"])
+def test_export_refuses_a_trained_folder_it_cannot_trust_and_writes_nothing(
+    tmp_path, capsys, trained, spoil, distil
+):
+    folder = tmp_path / "trained"
+    shutil.copytree(trained, folder)
+    fragment = spoil(folder)
+    out = tmp_path / "model"
+    _refused(capsys, ["export", "audio-backbone", str(folder), "--out", str(out)]
+             + (["--distil", "--steps", "2"] if distil else []), fragment)
+    assert not out.exists()
+
+
+def test_a_refused_export_leaves_an_earlier_export_as_it_was(tmp_path, capsys, trained):
+    folder = tmp_path / "trained"
+    shutil.copytree(trained, folder)
+    _truncate(folder / "windows.csv")
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "card.json").write_text("{}")  # an earlier export, finished
+    _refused(capsys, ["export", "audio-backbone", str(folder), "--out", str(out)], "windows.csv: line")
+    assert (out / "card.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--out", "{trained}"], "is the trained folder"),
+        (["--out", "{file}"], "is a file"),
+        (["--out", "{new}", "--distil", "--steps", "0"], "--steps must be at least 1"),
+        (["--out", "{new}", "--distil", "--hard-label-weight", "2"], "--hard-label-weight must lie between 0 and 1"),
+        (["--out", "{new}", "--unlabelled", "{trained}"], "--unlabelled: applies only with --distil"),
+    ],
+)
+def test_export_refuses_a_bad_out_or_setting_before_writing(tmp_path, capsys, trained, extra, fragment):
+    (tmp_path / "a-file").write_text("keep me")
+    before = sorted(trained.iterdir())
+    names = {"trained": trained, "file": tmp_path / "a-file", "new": tmp_path / "model"}
+    _refused(capsys, ["export", "audio-backbone", str(trained), *(a.format(**names) for a in extra)], fragment)
+    assert sorted(trained.iterdir()) == before
+    assert not (tmp_path / "model").exists() and (tmp_path / "a-file").read_text() == "keep me"
+
+
+# --- the device side ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, trained) -> Path:
+    from export.audio.backbones.onnx_export import export_trained
+
+    out = tmp_path_factory.mktemp("exported") / "model"
+    export_trained(trained, out, latency_repeats=1)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [({"sample_rate_hz": 8000}, "takes 8000 Hz audio"), ({"window_s": 0}, "window_s must be a positive number")],
+)
+def test_the_device_refuses_a_waveform_card_it_would_feed_wrongly(tmp_path, exported, change, fragment):
+    from runtime.arms.audio.model import load_audio_model
+
+    folder = tmp_path / "model"
+    shutil.copytree(exported, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["input"].update(change)
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(InputError, match=fragment):
+        load_audio_model(folder)
+
+
+def test_the_device_refuses_a_window_with_nan_samples(exported):
+    from runtime.arms.audio.model import load_audio_model
+
+    model = load_audio_model(exported)
+    window = np.full(32000, 0.01, dtype=np.float32)
+    window[100] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        model.predict_segments([np.full(32000, 0.01, dtype=np.float32), window])
+
+
+def test_a_dimensional_model_missing_its_head_weights_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from export.audio.backbones.models import _dimensional_model_class, load_pretrained
+
+    config = tiny_config("wav2vec2", num_labels=3, final_dropout=0.1, architectures=["DimensionalEmotionModel"])
+    _dimensional_model_class()(config).save_pretrained(tmp_path / "dim")
+    path = tmp_path / "dim" / "model.safetensors"
+    weights = load_file(path)
+    save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")}, path, metadata={"format": "pt"})
+    with pytest.raises(InputError, match="lacks 4 of the model's weights"):
+        load_pretrained(tmp_path / "dim")
