@@ -307,8 +307,12 @@ def _train(corpus: Corpus, data: Path, out: Path, cv_folds: int, validation: lis
 
 
 def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Path) -> list[str]:
-    if not requested:
-        return default_validation_speakers(speakers)
+    return resolve_speakers(requested, speakers, data) if requested else default_validation_speakers(speakers)
+
+
+def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> list[str]:
+    """The corpus's speakers that ``--validation-speakers`` names (sorted), or an ``InputError``: a name that is
+    no speaker, or one that leaves no speaker to train on."""
     resolved = []
     for name in (s.strip() for s in requested if s.strip()):
         # RAVDESS speakers are "ravdess-17"; accept "17" for them too.

@@ -43,6 +43,7 @@ from export.audio.backbones.models import (
 )
 from export.audio.backbones.store import resolve_model
 from export.audio.datasets import Corpus, load_corpus
+from export.audio.train import resolve_speakers
 from export.face.metrics import classification_report
 from runtime.errors import InputError
 from runtime.files import check_output_folder, writing_folder
@@ -222,23 +223,24 @@ def train_backbone(
     inputs = {"data folder": data, "backbone's folder": resolve_model(backbone, cache_dir)}
     check_output_folder(out, inputs)
     corpus = load_corpus(data)
-    _check_corpus(corpus, data, validation_speakers)
+    validation_speakers = _check_corpus(corpus, data, validation_speakers)
     with writing_folder(out, (REPORT_FILE,), inputs):
         return _train(corpus, data, out, backbone, cv_folds, validation_speakers, cache_dir, settings, progress)
 
 
-def _check_corpus(corpus: Corpus, data: Path, validation_speakers: list[str] | None) -> None:
-    """What the corpus must hold before any model is loaded: two labels, and two training speakers for folds."""
+def _check_corpus(corpus: Corpus, data: Path, validation_speakers: list[str] | None) -> list[str]:
+    """What the corpus must hold before any model is loaded: two labels, and two training speakers for folds.
+    Returns the validation speakers as the corpus names them ("03" is RAVDESS's "ravdess-03", as in the default
+    route)."""
     emotions = sorted({clip.emotion for clip in corpus.clips})
     if len(emotions) < 2:
         raise InputError(data, f"needs clips of at least two emotions to train or judge a head (only {emotions})")
-    unknown = sorted(set(validation_speakers or []) - set(corpus.speakers))
-    if unknown:
-        raise InputError("--validation-speakers", f"not in the corpus: {', '.join(unknown)}")
-    training = set(corpus.speakers) - set(validation_speakers or [])
+    validation_speakers = resolve_speakers(validation_speakers, corpus.speakers, data) if validation_speakers else []
+    training = set(corpus.speakers) - set(validation_speakers)
     if len(training) < 2:
         raise InputError(data, f"speaker-independent folds need at least 2 speakers besides the validation "
                                f"speakers, found {len(training)}")
+    return validation_speakers
 
 
 def _train(

@@ -149,6 +149,7 @@ def _clip_with_nan(manifest: Path) -> list[str]:
         (lambda m: ["--cv-folds", "1"], "--cv-folds must be at least 2"),
         (lambda m: ["--speed-perturb", "0.9,1.1"], "--speed-perturb: does not apply with --audio-backbone"),
         (lambda m: ["--validation-speakers", "actor01,actor02"], "at least 2 speakers besides the validation"),
+        (lambda m: ["--validation-speakers", "actor09"], "actor09: is not one speaker of"),
         (_one_emotion, "at least two emotions"),
         (_labels_the_classifier_cannot_say, "can say neutral, happy, sad, angry"),
     ],

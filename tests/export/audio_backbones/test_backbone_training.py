@@ -197,3 +197,13 @@ def test_inner_validation_speakers_come_from_the_training_speakers_only_when_the
     assert inner_validation_speakers(["a", "b"]) == []
     chosen = inner_validation_speakers([f"s{i:02d}" for i in range(20)] * 3)
     assert chosen == ["s17", "s18", "s19"]
+
+
+def test_validation_speakers_are_named_as_in_the_default_route(tmp_path, tiny_wavlm, ravdess_manifest):
+    # RAVDESS speakers are "ravdess-03": "03" names one, as `train audio` without a backbone accepts
+    text = (ravdess_manifest / "manifest.csv").read_text().replace(",actor", ",ravdess-")
+    (tmp_path / "manifest.csv").write_text(text)
+    report = train_backbone(tmp_path / "manifest.csv", tmp_path / "run", str(tiny_wavlm), cv_folds=2,
+                            validation_speakers=["03"], settings=HeadSettings(epochs=1), progress=False)
+    assert report.validation["clip"]["n"] == 8
+    assert sorted(s for fold in report.cv["folds"] for s in fold["test_speakers"]) == ["ravdess-01", "ravdess-02"]
