@@ -268,7 +268,7 @@ class SensorSession:
         states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
         recording = self.recorder.to_recording(names)
         if not recording.channels:
-            reason = f"no samples from {names}" if not self.recorder.samples else f"too few samples from {names}"
+            reason = f"no samples from {names}" if not self.recorder.sample_count else f"too few samples from {names}"
             track = self._unusable_track(duration_s, reason)
         else:
             try:
