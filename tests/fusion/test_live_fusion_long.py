@@ -1,0 +1,110 @@
+"""Live fusion over a long session: each grid window reads only the track windows near it, and is fused exactly
+as from the whole tracks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from runtime.config import load_settings
+from runtime.fusion.live import LiveFusion
+from runtime.track import CANONICAL_LABELS, Track, Window
+from tests.fusion.test_shipped_learned import FACE_LABELS, _row, _shipped_identity
+
+
+class CountingList(list):
+    """A track's window list that counts every window read from it (one by one, by iteration or by slice)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read = 0
+
+    def __iter__(self):
+        for window in super().__iter__():
+            self.read += 1
+            yield window
+
+    def __getitem__(self, key):
+        got = super().__getitem__(key)
+        self.read += len(got) if isinstance(key, slice) else 1
+        return got
+
+
+def session(seconds: float, seed: int = 0) -> list[Track]:
+    """Tracks as a live session holds them, with what a long one has: a voice silent for minutes (no claim in
+    any window near the grid, claims before), a face that leaves the picture (no windows at all), a body whose
+    activation is measured only now and then, and a physio track whose stress claims start late."""
+    rng = np.random.default_rng(seed)
+
+    def windows(window_s: float, hop_s: float, labels, claim_at, measure_at=lambda t: {}) -> list[Window]:
+        out = []
+        for k in range(int((seconds - window_s) / hop_s) + 1):
+            start = round(k * hop_s, 6)
+            if claim_at(start) is None:
+                out.append(Window(start, round(start + window_s, 6), None, 0.0, "none", measure_at(start)))
+                continue
+            label = labels[int(rng.integers(len(labels)))]
+            out.append(Window(start, round(start + window_s, 6), _row(labels, label, float(rng.uniform(0.3, 0.9))),
+                              float(rng.uniform(0.05, 1.0)), "", measure_at(start)))
+        return out
+
+    voice = windows(2.0, 0.5, CANONICAL_LABELS, lambda t: None if 300 <= t % 900 < 480 or rng.random() < 0.2 else 1,
+                    lambda t: {"pitch_mean_hz": float(rng.uniform(90, 250))} if rng.random() < 0.7 else {})
+    face = [w for w in windows(2.0, 0.5, FACE_LABELS, lambda t: None if rng.random() < 0.1 else 1)
+            if not 600 <= w.start_s < 700]
+    body = windows(2.0, 1.0, ["still", "moving"], lambda t: None,
+                   lambda t: {"activation": float(rng.uniform(0, 1))} if t % 400 < 100 else {})
+    physio = windows(30.0, 5.0, ["no-stress", "stress"], lambda t: None if t < 500 else 1)
+    return [
+        Track("audio", list(CANONICAL_LABELS), voice, [], _shipped_identity("audio-emotion", "session")),
+        Track("face", list(FACE_LABELS), face, ["calm"], _shipped_identity("face-expression")),
+        Track("body", ["still", "moving"], body, list(CANONICAL_LABELS), {"id": "body-activity"}),
+        Track("physio", ["no-stress", "stress"], physio, list(CANONICAL_LABELS), {"id": "physio-stress"}),
+    ]
+
+
+def whole_tracks_window(live: LiveFusion, tracks: list[Track], start_s: float, end_s: float) -> Window:
+    """The grid window fused from the whole tracks, as ``LiveFusion.window`` did before it cut them."""
+    context = max(int(live.context_windows or 0), live.fuser.context_windows())
+    grid = [(round(start_s - k * live.hop_s, 6), round(end_s - k * live.hop_s, 6))
+            for k in reversed(range(context)) if start_s - k * live.hop_s >= -1e-9]
+    return live.fuser.fuse(tracks, live.window_s, live.hop_s, grid=grid, arousal_from=live.arousal_from,
+                           incongruence_settings=live.incongruence_settings).windows[-1]
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention", "quality"])
+def test_each_window_fused_live_equals_the_window_fused_from_the_whole_tracks_as_they_grow(method):
+    full = session(1500.0, seed=1)  # 25 minutes: 2,997 voice windows
+    settings = load_settings(None, {"fusion.method": method})["fusion"]
+    live = LiveFusion.from_settings(settings)
+    grown = [Track(t.name, t.labels, [], t.unsupported_labels, t.model, t.settings) for t in full]
+    rng = np.random.default_rng(2)
+    ends = sorted({*np.round(rng.uniform(2.0, 1500.0, 60) * 2) / 2, 2.0, 2.5, 305.0, 480.0, 650.0, 1500.0})
+    compared = 0
+    for end_s in ends:
+        for track, whole in zip(grown, full, strict=True):  # the session goes on: windows ended by now arrive
+            track.windows.extend(w for w in whole.windows[len(track.windows):] if w.end_s <= end_s)
+        for at_s in (end_s, round(end_s - 37.5, 6)):  # the newest grid window, and now and then an older one
+            if at_s - live.window_s < 0 or (at_s != end_s and rng.random() < 0.7):
+                continue
+            got = live.window(grown, at_s - live.window_s, at_s)
+            want = whole_tracks_window(live, grown, at_s - live.window_s, at_s)
+            assert got == want, at_s  # every field, every measurement, exactly
+            compared += 1
+    assert compared > 60
+
+
+def test_a_grid_window_reads_the_track_windows_near_it_not_the_whole_session():
+    """With a window every 0.5 s the whole-track fusion read every window of every track once per grid step:
+    two hours of voice are 14,400 windows, 0.8 s a step."""
+    tracks = session(3000.0, seed=3)
+    for track in tracks:
+        track.windows = CountingList(track.windows)
+    live = LiveFusion.from_settings(load_settings(None, {"fusion.method": "quality"})["fusion"])
+    live.window(tracks, 1000.0, 1002.0)  # the first call indexes every track once
+    for track in tracks:
+        track.windows.read = 0
+    for end_s in np.arange(1002.5, 1012.5, 0.5):
+        live.window(tracks, end_s - 2.0, end_s)
+    read_per_step = sum(t.windows.read for t in tracks) / 20
+    assert len(tracks[0].windows) > 5900 and read_per_step < 60
