@@ -1,0 +1,244 @@
+"""What a long live session (one to three hours) costs in the parts that keep or rescan what came before.
+
+    python benchmarks/live_long.py recorder --hours 1 2 3
+    python benchmarks/live_long.py fusion --minutes 8 83 120
+    python benchmarks/live_long.py audio --minutes 0 60 120 180 --calls 50
+    python benchmarks/live_long.py audio-stream --seconds 120
+    python benchmarks/live_long.py scan --minutes 120 180
+
+For the figures before a change, run this file from a checkout of the older commit with that checkout first on
+the path (``PYTHONPATH=/path/to/old python /path/to/old/benchmarks/live_long.py ...``).
+
+Nothing is paced and no device is opened; every input is made here:
+
+- recorder: a serial board's events as ``firmware_bridge`` delivers them (PPG and EDA at 64 Hz, three
+  accelerometer axes at 64 Hz, skin temperature at 4 Hz: 324 samples a second) plus a BLE strap's heart rate
+  and beat intervals, a gap every 10 minutes; prints the memory the recorder holds (tracemalloc) and the time
+  and peak memory of ``to_recording``.
+- fusion: tracks as a live session holds them after N minutes (audio: 2 s windows every 0.5 s; face: 2 s every
+  0.5 s; body: 2 s every 1 s with an activation measurement; physio: 30 s every 5 s), then ``LiveFusion.window``
+  (the shipped fusion settings) for the last grid windows; prints milliseconds per call.
+- audio: the live voice stream (shipped model) after N minutes of audio: the VAD frames it keeps, the time of
+  the per-window noise floor and speech decision (over every frame so far) and of adding a 0.1 s chunk's frames.
+- audio-stream: the real stream, unpaced, on noise: time per window in the first and last minute, and what its
+  sample buffer holds at the end (``_trim`` keeps it to the window and its context).
+- scan: what ``VideoScan`` keeps per sampled frame, one face and one body observation a frame at the face arm's
+  sample_fps, with about the measurements a real frame gives (benchmarks/video_long.py runs the whole video path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+
+from firmware_bridge.link import Gap, Recorder, Sample, Status
+from runtime.config import load_settings
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+
+def board_events(hours: float, seed: int = 0):
+    """Every event of ``hours`` of a board plus a strap, in the order a session's sink would see them."""
+    rng = np.random.default_rng(seed)
+    yield Status("connected", "board 'emotrace-board', protocol v1", 0.0, "serial-board")
+    yield Status("connected", "strap", 0.0, "ble-hr")
+    n = int(hours * 3600 * 64)
+    for i in range(n):
+        t_s = i / 64
+        yield Sample("bvp", t_s, float(rng.normal()), "serial-board")
+        yield Sample("eda", t_s, 2.0 + 0.01 * (i % 100), "serial-board")
+        for axis in ("acc_x", "acc_y", "acc_z"):
+            yield Sample(axis, t_s, 0.01 * (i % 7), "serial-board")
+        if i % 16 == 0:
+            yield Sample("temp", t_s, 33.0, "serial-board")
+        if i % 64 == 0:
+            yield Sample("hr", t_s, 70.0, "ble-hr")
+            yield Sample("ibi", t_s, 0.85, "ble-hr")
+        if i % (64 * 600) == 64 * 600 - 1:
+            yield Gap("*", t_s, t_s + 1 / 64, "1 frame(s) lost or corrupt", "serial-board")
+
+
+def run_recorder(hours_list: list[float]) -> None:
+    print("recorder: board (bvp, eda, acc_x/y/z at 64 Hz, temp at 4 Hz) + strap (hr, ibi at 1 Hz); times untraced, "
+          "memory from a second, traced run")
+    for hours in hours_list:
+        recorder = Recorder()
+        started = time.perf_counter()
+        for event in board_events(hours):
+            recorder(event)
+        feed_s = time.perf_counter() - started
+        started = time.perf_counter()
+        recording = recorder.to_recording("board + strap")
+        convert_s = time.perf_counter() - started
+        n = sum(c.times_s.size * (c.values.shape[1] if c.values.ndim == 2 else 1) for c in recording.channels.values())
+        del recorder, recording
+        tracemalloc.start()
+        recorder = Recorder()
+        for event in board_events(hours):
+            recorder(event)
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        recorder.to_recording("board + strap")
+        peak = tracemalloc.get_traced_memory()[1] - held
+        tracemalloc.stop()
+        del recorder
+        print(f"  {hours:g} h: {n:,} samples; feeding them {feed_s:.1f} s; the recorder holds {held / 1e6:,.0f} MB; "
+              f"to_recording {convert_s:.2f} s, {peak / 1e6:,.0f} MB at its peak beyond that")
+
+
+def track(name: str, minutes: float, window_s: float, hop_s: float, labels, measurements: dict[str, float],
+          model: dict, seed: int) -> Track:
+    rng = np.random.default_rng(seed)
+    n = int((minutes * 60 - window_s) / hop_s) + 1
+    windows = []
+    for k in range(n):
+        start_s = round(k * hop_s, 6)
+        claim = k % 10 != 3  # some windows without a claim
+        probs = rng.dirichlet(np.ones(len(labels))).tolist() if claim else None
+        windows.append(Window(start_s, round(start_s + window_s, 6), probs, 0.8 if claim else 0.0,
+                              "" if claim else "no speech", {m: v + 0.01 * (k % 5) for m, v in measurements.items()}))
+    return Track(name, list(labels), windows, model=model)
+
+
+def session_tracks(minutes: float) -> list[Track]:
+    audio_measures = {m: 1.0 for m in ("pitch_mean_hz", "pitch_sd_st", "jitter", "shimmer", "hnr_db", "loudness_db",
+                                       "speech_rate", "tremor_hz")}
+    face_measures = {f"au_{k}": 0.1 for k in range(20)}
+    return [
+        track("audio", minutes, 2.0, 0.5, CANONICAL_LABELS, audio_measures, {"id": "audio-emotion"}, 1),
+        track("face", minutes, 2.0, 0.5, CANONICAL_LABELS, face_measures, {"id": "face-expression"}, 2),
+        track("body", minutes, 2.0, 1.0, ["still", "moving"], {"activation": 0.3}, {"id": "body"}, 3),
+        track("physio", minutes, 30.0, 5.0, ["calm", "stress"], {"hr_bpm": 70.0}, {"id": "physio-stress"}, 4),
+    ]
+
+
+def run_fusion(minutes_list: list[float], calls: int) -> None:
+    from runtime.fusion.live import LiveFusion
+
+    settings = load_settings()["fusion"]
+    print(f"fusion: LiveFusion.from_settings (method {settings['method']}), {calls} calls on the last grid windows")
+    for minutes in minutes_list:
+        tracks = session_tracks(minutes)
+        live = LiveFusion.from_settings(settings)
+        end_s = max(t.windows[-1].end_s for t in tracks)
+        ends = [round(end_s - k * live.hop_s, 6) for k in reversed(range(calls))]
+        live.window(tracks, ends[0] - live.window_s, ends[0])  # loads the model
+        started = time.perf_counter()
+        for end in ends:
+            live.window(tracks, round(end - live.window_s, 6), end)
+        per_call_ms = (time.perf_counter() - started) / calls * 1000
+        print(f"  {minutes:g} min ({len(tracks[0].windows):,} audio windows): {per_call_ms:.1f} ms per window "
+              f"(a window every {live.hop_s:g} s)")
+
+
+def _grow(frames, values: np.ndarray):
+    """Frames added as the stream adds them: into its frame store, or (before the store, commit 6c3ac32) joined
+    to a new array, so that this benchmark measures both."""
+    if hasattr(frames, "extend"):
+        frames.extend(values)
+        return frames
+    return np.concatenate([frames, values])
+
+
+def run_audio(minutes_list: list[float], repeats: int) -> None:
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.audio.stream import AudioStream
+    from runtime.arms.audio.vad import FRAME_S, speech_frames, with_loud_frames
+
+    settings = load_settings()
+    audio = AudioSettings.from_config(settings["audio"])
+    model = load_audio_model(settings["audio"]["model"])
+    rng = np.random.default_rng(0)
+    print("audio: the live stream's per-window steps over everything heard so far")
+    for minutes in minutes_list:
+        stream = AudioStream(model, audio)
+        n_frames = int(max(minutes * 60, 4.0) / FRAME_S)
+        # What ``push`` would have gathered after this much audio: the VAD's output and the frames' levels.
+        stream._probs = _grow(stream._probs, rng.uniform(0, 1, n_frames).astype(np.float32))
+        stream._levels_db = _grow(stream._levels_db, rng.uniform(-70, -20, n_frames))
+        started = time.perf_counter()
+        for _ in range(repeats):  # as _judge does for the window ending at the last frame
+            floor = with_loud_frames(stream._probs[:n_frames], stream._levels_db[:n_frames])
+            speech_frames(floor[n_frames - 94:n_frames])
+        judge_ms = (time.perf_counter() - started) / repeats * 1000
+        started = time.perf_counter()
+        for _ in range(repeats):  # a 0.1 s chunk adds three frames
+            stream._probs = _grow(stream._probs, np.zeros(3, dtype=np.float32))
+            stream._levels_db = _grow(stream._levels_db, np.zeros(3))
+        push_ms = (time.perf_counter() - started) / repeats * 1000
+        print(f"  after {minutes:g} min ({n_frames:,} VAD frames kept, {n_frames * 12 / 1e6:.1f} MB): noise floor "
+              f"and speech per window {judge_ms:.2f} ms; adding a 0.1 s chunk's frames {push_ms:.3f} ms")
+
+
+def run_audio_stream(seconds: float) -> None:
+    """The real stream, unpaced, on noise: time per window over the first and the last minute, and its buffer."""
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.audio.stream import AudioStream
+
+    settings = load_settings()
+    audio = AudioSettings.from_config(settings["audio"])
+    stream = AudioStream(load_audio_model(settings["audio"]["model"]), audio)
+    rng = np.random.default_rng(0)
+    chunk_n = int(0.1 * audio.sample_rate_hz)
+    times: list[tuple[float, float]] = []
+    for k in range(int(seconds / 0.1)):
+        started = time.perf_counter()
+        done = stream.push(rng.normal(0, 0.05, chunk_n).astype(np.float32))
+        times += [(k * 0.1, time.perf_counter() - started)] * len(done)
+    first = [dt for t, dt in times if t < 60]
+    last = [dt for t, dt in times if t >= seconds - 60]
+    print(f"audio stream on noise, {seconds:g} s unpaced: {np.mean(first) * 1000:.1f} ms per window in the first "
+          f"minute, {np.mean(last) * 1000:.1f} ms in the last; buffer {stream._buffer.size} samples, "
+          f"{stream._probs.size} frames kept")
+
+
+def run_scan(minutes: float) -> None:
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.face.scan import FaceObservation, VideoScan
+
+    settings = load_settings()
+    fps = settings["face"]["sample_fps"]
+    n = int(minutes * 60 * fps)
+    measurements = {f"m{k}": 0.1 for k in range(40)}  # about what frame_measurements and the gaze give
+    tracemalloc.start()
+    scan = VideoScan()
+    for i in range(n):
+        t_s = i / fps
+        scan.frame_times_s.append(t_s)
+        scan.faces.append(FaceObservation(t_s, 0, 0.9, 0.9, 120.0, dict(measurements),
+                                          np.full(8, 0.125, dtype=np.float32), np.array([1.0, 2.0, 3.0, 4.0])))
+    faces = tracemalloc.get_traced_memory()[0]
+    for t_s in scan.frame_times_s:  # 33 points (x, y, z), float64 as an upper bound
+        scan.bodies.append(BodyObservation(t_s, np.zeros((33, 3)), np.ones(33), 0.9, 0))
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    print(f"scan: {minutes:g} min at {fps:g} fps = {n:,} frames, one face (40 measurements) and one body a frame: "
+          f"{held / 1e6:.0f} MB ({faces / n:.0f} bytes a frame for the face, {(held - faces) / n:.0f} for the body)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=["recorder", "fusion", "audio", "audio-stream", "scan"])
+    parser.add_argument("--hours", type=float, nargs="+", default=[1.0, 2.0, 3.0])
+    parser.add_argument("--minutes", type=float, nargs="+", default=[8.0, 83.0, 120.0])
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=300.0)
+    args = parser.parse_args()
+    if args.part == "recorder":
+        run_recorder(args.hours)
+    elif args.part == "fusion":
+        run_fusion(args.minutes, args.calls)
+    elif args.part == "audio":
+        run_audio(args.minutes, args.calls)
+    elif args.part == "audio-stream":
+        run_audio_stream(args.seconds)
+    else:
+        run_scan(args.minutes[-1])
+
+
+if __name__ == "__main__":
+    main()
