@@ -328,6 +328,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     try:
         if audio:
             voice = _capture_voice(inputs, model, audio, clock, duration_s, on_line, named=video is not None)
+            if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
+                on_line(f"voice: {voice.settings['level']}")
             if voice.windows:
                 tracks.append(voice)
             elif not (video or sensors):

@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 
@@ -18,6 +19,16 @@ def test_live_session_from_an_ffmpeg_input_device_prints_each_window_and_writes_
     assert all(line.startswith("at ") for line in lines)
     assert not any(w.has_claim for w in track.windows)  # pink noise is not speech
     assert json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]["name"] == "audio"
+
+
+def test_a_live_voice_far_too_quiet_is_named_as_the_session_ends(tmp_path):
+    lines = []
+    tone = "sine=frequency=220:duration=3:sample_rate=16000,volume=0.024"  # 1/8 of full scale x 0.024: -50.5 dBFS
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device=tone, input_format="lavfi",
+                              on_line=lines.append)
+    track = timeline.tracks[0]
+    assert track.settings["peak_dbfs"] == pytest.approx(20 * math.log10(0.003), abs=0.3)
+    assert lines[-1].startswith("voice: very quiet audio (loudest -50.") and lines[-1].endswith("microphone's gain")
 
 
 def test_a_microphone_that_cannot_be_opened_is_one_clear_error(tmp_path):

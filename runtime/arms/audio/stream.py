@@ -12,10 +12,17 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, finite_samples
+from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, finite_samples, level_settings
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
-from runtime.arms.audio.vad import FRAME_S, VoiceActivityDetector, frame_levels_db, speech_frames, with_loud_frames
+from runtime.arms.audio.vad import (
+    FRAME_S,
+    VoiceActivityDetector,
+    amplitude_dbfs,
+    frame_levels_db,
+    speech_frames,
+    with_loud_frames,
+)
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
@@ -67,6 +74,7 @@ class AudioStream:
         self._baseline = RunningBaseline(MAX_BASELINE_WINDOWS)
         self._speech_s = 0.0
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
+        self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
 
     def push(self, samples: np.ndarray) -> list[Window]:
@@ -76,6 +84,7 @@ class AudioStream:
         self._count += samples.size
         if samples.size:  # the DC offset heard so far (file mode removes the whole recording's mean)
             samples = samples - np.float32(self._sum / self._count)
+            self.peak_amplitude = max(self.peak_amplitude, float(np.max(np.abs(samples))))
         self._buffer = np.concatenate([self._buffer, samples])
         self._received_s = self._count / self.rate  # as file mode computes a duration: no sum of chunk lengths
         new_probs = self._vad.process(samples)
@@ -197,6 +206,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
+            **level_settings(amplitude_dbfs(stream.peak_amplitude)),
         },
     )
 

@@ -125,8 +125,12 @@ NO_SPEECH_FOUND = "no speech found: the recording is silent or holds no voice"
 def peak_dbfs(samples: np.ndarray) -> float:
     """The loudest sample's level in dBFS (-inf for silence or no samples)."""
     samples = np.asarray(samples, dtype=np.float32)
-    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
-    return 20 * float(np.log10(peak)) if peak > 0 else -math.inf
+    return amplitude_dbfs(float(np.max(np.abs(samples))) if samples.size else 0.0)
+
+
+def amplitude_dbfs(amplitude: float) -> float:
+    """An amplitude (1.0 = full scale) in dBFS; -inf for 0."""
+    return 20 * math.log10(amplitude) if amplitude > 0 else -math.inf
 
 
 def quiet_note(level_dbfs: float) -> str | None:
