@@ -242,8 +242,9 @@ def _add_backbone_commands(sub, export) -> None:
     p.add_argument("--distil", action="store_true",
                    help="export a small student trained on the model's outputs")
     p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")
-    p.add_argument("--steps", type=int, default=3000, help="with --distil: training steps (default 3000)")
-    p.add_argument("--hard-label-weight", type=float, default=0.3,
+    # no defaults here: given without --distil they are refused, not silently ignored (DistillSettings has them)
+    p.add_argument("--steps", type=int, help="with --distil: training steps (default 3000)")
+    p.add_argument("--hard-label-weight", type=float,
                    help="with --distil: share of the loss from true labels (default 0.3; 1 = labels only)")
     p.set_defaults(run=_run_export_audio_backbone)
 
@@ -262,14 +263,17 @@ def _run_models_add(args) -> None:
 
 
 def _run_export_audio_backbone(args) -> None:
-    if args.unlabelled is not None and not args.distil:  # extra speech only feeds a student
-        raise InputError("--unlabelled", "applies only with --distil")
+    student_options = {"--unlabelled": args.unlabelled, "--steps": args.steps,
+                       "--hard-label-weight": args.hard_label_weight}
+    for option, value in student_options.items():
+        if value is not None and not args.distil:  # they only shape a student
+            raise InputError(option, "applies only with --distil")
     if args.distil:
         from export.audio.backbones.distill import DistillSettings, distill_trained
 
-        metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled,
-                                  settings=DistillSettings(steps=args.steps,
-                                                           hard_label_weight=args.hard_label_weight),
+        given = {"steps": args.steps, "hard_label_weight": args.hard_label_weight}
+        settings = DistillSettings(**{k: v for k, v in given.items() if v is not None})
+        metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled, settings=settings,
                                   model_id=args.id or "audio-emotion-student")
     else:
         from export.audio.backbones.onnx_export import export_trained

@@ -288,6 +288,8 @@ def test_a_refused_export_leaves_an_earlier_export_as_it_was(tmp_path, capsys, t
         (["--out", "{new}", "--distil", "--steps", "0"], "--steps must be at least 1"),
         (["--out", "{new}", "--distil", "--hard-label-weight", "2"], "--hard-label-weight must lie between 0 and 1"),
         (["--out", "{new}", "--unlabelled", "{trained}"], "--unlabelled: applies only with --distil"),
+        (["--out", "{new}", "--steps", "500"], "--steps: applies only with --distil"),
+        (["--out", "{new}", "--hard-label-weight", "0.5"], "--hard-label-weight: applies only with --distil"),
     ],
 )
 def test_export_refuses_a_bad_out_or_setting_before_writing(tmp_path, capsys, trained, extra, fragment):
