@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from runtime.errors import InputError
 
 
 def staging_folder(models_dir: Path, model_id: str) -> Path:
@@ -28,3 +32,23 @@ def install_folder(staging: Path, target: Path) -> Path:
     else:
         staging.rename(target)
     return target
+
+
+@contextmanager
+def installing(target: Path, card_file: str = "card.json") -> Iterator[Path]:
+    """A staging folder to write a model into, installed over ``target`` (``install_folder``) when the block
+    ends without an error and removed either way: a failed or refused export leaves the old model whole.
+
+    ``target`` must be new, empty or a model folder (it holds ``card_file``): replacing is by renames, so
+    anything else in it would go with the old model.
+    """
+    target = Path(target)
+    if target.is_dir() and any(target.iterdir()) and not (target / card_file).is_file():
+        raise InputError(target, f"holds files but no {card_file}: not a model folder to replace; give a new or "
+                         "empty folder")
+    staging = staging_folder(target.parent, target.name)
+    try:
+        yield staging
+        install_folder(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -56,23 +56,37 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
     return path
 
 
+class RunFolder:
+    """The folder a run writes into (``writing_folder``). ``begin`` marks the moment the run starts to replace
+    what an earlier run left: its done markers go, so that a run stopped after that never leaves an old marker
+    beside new files; before it, a refused run leaves an earlier finished one as it was."""
+
+    def __init__(self, path: Path, done_markers: Iterable[str]):
+        self.path = path
+        self.done_markers = tuple(done_markers)
+
+    def begin(self) -> Path:
+        self.path.mkdir(parents=True, exist_ok=True)
+        for name in self.done_markers:
+            (self.path / name).unlink(missing_ok=True)
+        return self.path
+
+
 @contextmanager
 def writing_folder(out: Path, done_markers: Iterable[str] = (),
-                   inputs: Mapping[str, Path | str] | None = None) -> Iterator[Path]:
-    """A command's output folder, written whole or not at all: checked (``check_output_folder``), its
-    ``done_markers`` (the files written last, which say the folder is finished) dropped first, so that a run
-    stopped half-way never leaves an old marker beside new files, and removed again if this run made it and
-    fails (bad input met late, Ctrl-C, a defect). Enter it once the inputs are checked: an error before then
-    leaves an earlier finished folder as it was."""
+                   inputs: Mapping[str, Path | str] | None = None) -> Iterator[RunFolder]:
+    """A run's output folder: checked first (``check_output_folder``), and removed again, with any folders made
+    above it, if this run made it and fails (bad input met late, Ctrl-C, a defect). The run calls ``begin``
+    once its inputs are read, before it writes its first result. (A model to install goes through
+    ``export.install.installing`` instead, which keeps the old one whole until the new one is complete.)"""
+    out = Path(out)
     check_output_folder(out, inputs)
-    created = not out.exists()
+    made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)  # the topmost folder to make
     try:
-        for name in done_markers:
-            (out / name).unlink(missing_ok=True)
-        yield out
+        yield RunFolder(out, done_markers)
     except BaseException:
-        if created:
-            shutil.rmtree(out, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
         raise
 
 

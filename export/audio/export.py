@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import tempfile
 import time
 import zipfile
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from export.audio.train import LABELS, MODES, clip_level, model_from_arrays, predict_proba
-from export.install import install_folder, staging_folder
+from export.install import installing
 from export.metrics import classification_metrics
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
@@ -120,8 +119,8 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
         raise InputError(models_dir, "is a file, not a models folder" if models_dir.exists()
                          else "models folder does not exist")
 
-    staging = staging_folder(models_dir, MODEL_ID)
-    try:
+    target = models_dir / MODEL_ID
+    with installing(target) as staging:
         check: dict[str, Any] = {}
         for mode in MODES:
             check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"])
@@ -132,10 +131,6 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
         card = _card(meta, report, check, staging)
         write_atomically(staging / "card.json", (json.dumps(card, indent=2) + "\n").encode())
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
-        target = install_folder(staging, models_dir / MODEL_ID)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return target
 
 

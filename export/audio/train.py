@@ -31,7 +31,7 @@ from export.fitting import fit_or_interrupt
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_by_group
 from runtime.errors import InputError
-from runtime.files import check_output_folder, writing_folder
+from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
@@ -265,7 +265,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     """Cross-validate by speaker, report, and fit the float models export writes as ONNX."""
     started = time.perf_counter()
     data, out = Path(data), Path(out)
-    check_output_folder(out)
+    check_output_folder(out, {"data folder": data})
     corpus = load_corpus(data)
     speakers = corpus.speakers
     if len(speakers) < 2:
@@ -278,16 +278,17 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
         raise InputError(",".join(f"{f:g}" for f in bad_factors),
                          "speed factors must lie between 0.5 and 2 and differ from 1")
     # report.json marks a finished run (written last, export needs it)
-    with writing_folder(out, done_markers=("report.json", "report.md")):
-        return _train(corpus, data, out, cv_folds, validation, speed_factors, started)
+    with writing_folder(out, ("report.json", "report.md"), {"data folder": data}) as run:
+        return _train(corpus, data, run, cv_folds, validation, speed_factors, started)
 
 
-def _train(corpus: Corpus, data: Path, out: Path, cv_folds: int, validation: list[str],
+def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation: list[str],
            speed_factors: tuple[float, ...], started: float) -> TrainReport:
-    out.mkdir(parents=True, exist_ok=True)
-    table = extract_windows(corpus.clips, cache_dir=out / "cache")
+    out = run.path
+    table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
     if table.features.shape[0] == 0:
         raise InputError(data, "no clip holds any speech")
+    run.begin()
     augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f) for f in speed_factors)
 
     y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])

@@ -24,7 +24,7 @@ import torch
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained
-from export.install import install_folder, staging_folder
+from export.install import installing
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -83,8 +83,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
-    staging = staging_folder(folder.parent, model_id)
-    try:
+    with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
         float_path = staging / FLOAT_FILE
@@ -115,9 +114,6 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         }
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, trained_dir)
         shutil.move(float_path, trained_dir / FLOAT_FILE)
-        install_folder(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
@@ -143,12 +139,8 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     if card.get("members"):
         raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
-    staging = staging_folder(folder.parent, model_id)
-    try:
+    with installing(folder) as staging:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
-        install_folder(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return folder
 
 
@@ -170,8 +162,8 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
                     "members": {m.id: m.licence for m in members}},
         "rebuild": "emotrace export face --ensemble " + ",".join(member_ids) + " --data ../shared/data/images/fer2013",
     }
-    staging = staging_folder(models_dir, ENSEMBLE_ID)
-    try:
+    target = models_dir / ENSEMBLE_ID
+    with installing(target) as staging:
         (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         compare = {m.id: {k: v for k, v in evaluate(m.folder, data_root, cache_dir=cache_dir).items()
                           if k in METRIC_KEYS} for m in members}
@@ -179,9 +171,6 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
         card["metrics"] = {"public_test": {k: own[k] for k in METRIC_KEYS}, "members_public_test": compare}
         (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         (staging / "MODEL_CARD.md").write_text(_ensemble_card_text(card))
-        target = install_folder(staging, models_dir / ENSEMBLE_ID)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -20,8 +20,9 @@ from export.audio.backbones.data import clip_waveform_windows, read_window_table
 from export.audio.backbones.models import WaveformNormalizer, run_batched
 from export.audio.backbones.train import clip_probs
 from export.face.metrics import classification_report
+from export.install import installing
 from runtime.errors import InputError
-from runtime.files import check_output_folder, writing_folder
+from runtime.files import check_output_folder
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a")
 
@@ -204,9 +205,9 @@ def distill_trained(
         raise InputError(str(settings.hard_label_weight), "--hard-label-weight must lie between 0 and 1")
     check_output_folder(out, {"trained folder": trained})
     teacher, description = load_trained(trained)
-    inputs = {"trained folder": trained, "backbone's folder": Path(description["folder"])}
-    with writing_folder(out, (CARD_FILE,), inputs):
-        return _distill_trained(trained, out, teacher, description, unlabelled, settings, model_id,
+    check_output_folder(out, {"trained folder": trained, "backbone's folder": Path(description["folder"])})
+    with installing(out, CARD_FILE) as staging:  # a refused or failed export leaves an earlier one whole
+        return _distill_trained(trained, staging, teacher, description, unlabelled, settings, model_id,
                                 latency_repeats)
 
 
@@ -274,7 +275,6 @@ def _distill_trained(
         metrics["held_out_speakers"]["student_teacher_agreement"] = float(
             (student_probs.argmax(1) == teacher_probs.argmax(1)).mean()
         )
-    out.mkdir(parents=True, exist_ok=True)
     export_onnx(student, out / FLOAT_FILE)
     quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
     check = held_out if held_out.any() else np.ones(len(rows), dtype=bool)

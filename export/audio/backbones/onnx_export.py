@@ -28,15 +28,18 @@ from export.audio.backbones.models import (
     read_json_object,
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
+from export.install import installing
 from runtime.errors import InputError
-from runtime.files import check_output_folder, writing_folder
+from runtime.files import check_output_folder
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 from runtime.timeline import write_atomically
+from runtime.track import CANONICAL_LABELS
 
 INPUT_NAME = "waveform"
 CARD_FILE = "card.json"
 _DESCRIPTION_KEYS = ("folder", "kind", "labels", "n_layers", "hidden_size", "normalize", "head", "licence", "backbone")
+_HEAD_KEYS = ("head_hidden", "dropout")
 OPSET = 17
 FLOAT_FILE = "model.onnx"
 INT8_FILE = "model.int8.onnx"
@@ -130,6 +133,10 @@ def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, f
     }
 
 
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     """The float torch model a finished ``train audio --audio-backbone`` run wrote, and its description."""
     from transformers import AutoModel
@@ -150,8 +157,16 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
         )
     description = read_json_object(trained / BACKBONE_FILE)
     missing = [key for key in _DESCRIPTION_KEYS if key not in description]
+    head_block = description.get("head")
+    missing += [f"head.{key}" for key in _HEAD_KEYS if not isinstance(head_block, dict) or key not in head_block]
     if missing:
         raise InputError(trained / BACKBONE_FILE, f"lacks {', '.join(missing)}")
+    if not (_is_count(description["n_layers"]) and _is_count(description["hidden_size"])
+            and _is_count(head_block["head_hidden"]) and isinstance(head_block["dropout"], (int, float))
+            and isinstance(description["labels"], list) and len(description["labels"]) >= 2
+            and all(label in CANONICAL_LABELS for label in description["labels"])):
+        raise InputError(trained / BACKBONE_FILE, "n_layers, hidden_size and head.head_hidden must be positive "
+                         "whole numbers, head.dropout a number and labels two or more canonical labels")
     if report.get("labels", description["labels"]) != description["labels"]:
         # the card takes its label order from backbone.json: any other order than the head's is silently wrong
         raise InputError(trained / BACKBONE_FILE, f"its labels differ from those of {REPORT_FILE}: files of two runs")
@@ -231,12 +246,12 @@ def export_trained(
     check_targets = None
     if check_windows is None:  # read before anything is written: a bad windows.csv leaves no half export
         check_windows, check_targets = check_set(trained, description["labels"])
-    inputs = {"trained folder": trained, "backbone's folder": Path(description["folder"])}
-    with writing_folder(out, (CARD_FILE,), inputs):
-        export_onnx(model, out / FLOAT_FILE)
-        quantize_int8(out / FLOAT_FILE, out / INT8_FILE)
+    check_output_folder(out, {"trained folder": trained, "backbone's folder": Path(description["folder"])})
+    with installing(out, CARD_FILE) as staging:  # a refused or failed export leaves an earlier one whole
+        export_onnx(model, staging / FLOAT_FILE)
+        quantize_int8(staging / FLOAT_FILE, staging / INT8_FILE)
         return finish_export(
-            out,
+            staging,
             model_id,
             description["labels"],
             model,

@@ -46,7 +46,7 @@ from export.audio.datasets import Corpus, load_corpus
 from export.audio.train import resolve_speakers
 from export.face.metrics import classification_report
 from runtime.errors import InputError
-from runtime.files import check_output_folder, writing_folder
+from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.models.card import file_sha256
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
@@ -224,8 +224,8 @@ def train_backbone(
     check_output_folder(out, inputs)
     corpus = load_corpus(data)
     validation_speakers = _check_corpus(corpus, data, validation_speakers)
-    with writing_folder(out, (REPORT_FILE,), inputs):
-        return _train(corpus, data, out, backbone, cv_folds, validation_speakers, cache_dir, settings, progress)
+    with writing_folder(out, (REPORT_FILE,), inputs) as run:
+        return _train(corpus, data, run, backbone, cv_folds, validation_speakers, cache_dir, settings, progress)
 
 
 def _check_corpus(corpus: Corpus, data: Path, validation_speakers: list[str] | None) -> list[str]:
@@ -246,7 +246,7 @@ def _check_corpus(corpus: Corpus, data: Path, validation_speakers: list[str] | N
 def _train(
     corpus: Corpus,
     data: Path,
-    out: Path,
+    run: RunFolder,
     backbone: str,
     cv_folds: int,
     validation_speakers: list[str] | None,
@@ -263,6 +263,7 @@ def _train(
     windows = corpus_windows(corpus.clips, progress=progress)
     if len(windows.windows) == 0:
         raise InputError(data, "no clip holds a speech window")
+    out = run.begin()  # the inputs are read: from here an earlier run in the folder is replaced
     speakers = np.array([windows.clips[i].speaker for i in windows.clip_index])
     held_out = np.isin(speakers, validation_speakers or [])
     targets = np.array([labels.index(windows.clips[i].emotion) for i in windows.clip_index], dtype=int)
@@ -278,7 +279,6 @@ def _train(
         skipped=corpus.skipped,
         out=out,
     )
-    out.mkdir(parents=True, exist_ok=True)
     fold_of = np.full(len(targets), -1)
     if model.kind in (KIND_CLASSIFIER, KIND_EMOTION2VEC):
         _evaluate_own_head(model, windows, targets, labels, held_out, report, progress)

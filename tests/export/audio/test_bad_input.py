@@ -117,6 +117,25 @@ def test_an_interrupted_run_leaves_no_report(tmp_path, cheap_windows, monkeypatc
     assert out.exists() == existing  # a folder this run made is removed whole
 
 
+def test_a_retrain_refused_for_its_clips_leaves_the_earlier_run_finished(tmp_path, cheap_windows, monkeypatch):
+    data = write_manifest(tmp_path / "data")
+    out = tmp_path / "run"
+    train.train_audio(data, out, cv_folds=3, speed_factors=())
+    report = (out / "report.json").read_bytes()
+    monkeypatch.setattr(train, "extract_windows", lambda clips, **kwargs: WindowTable(
+        np.zeros((0, 6), np.float32), np.zeros(0, int), list(clips), [], 1.0))  # clips now hold no speech
+    with pytest.raises(InputError, match="no clip holds any speech"):
+        train.train_audio(data, out, cv_folds=3, speed_factors=())
+    assert (out / "report.json").read_bytes() == report and (out / "report.md").exists()
+
+
+def test_train_refuses_an_out_that_is_its_data_folder(tmp_path):
+    data = write_manifest(tmp_path / "data")
+    with pytest.raises(InputError, match="is the data folder"):
+        train.train_audio(data, data)
+    assert not (data / "report.json").exists()
+
+
 def test_validation_speakers_naming_no_speaker_is_an_input_error(tmp_path):
     data = write_manifest(tmp_path / "data")
     with pytest.raises(InputError, match="names no speaker"):

@@ -154,25 +154,21 @@ def _clip_with_nan(manifest: Path) -> list[str]:
         (_labels_the_classifier_cannot_say, "can say neutral, happy, sad, angry"),
     ],
 )
+@pytest.mark.parametrize("earlier_run", [False, True], ids=["new-folder", "earlier-run"])
 def test_train_refuses_a_corpus_the_run_cannot_judge_before_any_output(
-    tmp_path, capsys, tiny_wavlm, ravdess_manifest, change, fragment
+    tmp_path, capsys, tiny_wavlm, ravdess_manifest, change, fragment, earlier_run
 ):
-    data = tmp_path / "data"
+    data, out = tmp_path / "data", tmp_path / "new" / "run"
     shutil.copytree(ravdess_manifest, data)
-    argv = ["train", "audio", str(data), "--out", str(tmp_path / "run"), "--audio-backbone", str(tiny_wavlm),
-            "--cv-folds", "2"]
+    if earlier_run:  # a finished run in the folder stays as it was
+        out.mkdir(parents=True)
+        (out / "report.json").write_text("{}")
+    argv = ["train", "audio", str(data), "--out", str(out), "--audio-backbone", str(tiny_wavlm), "--cv-folds", "2"]
     _refused(capsys, argv + change(data / "manifest.csv"), fragment)
-    assert not (tmp_path / "run").exists()
-
-
-def test_a_refused_retrain_leaves_the_earlier_finished_run_as_it_was(tmp_path, capsys, tiny_wavlm, ravdess_manifest):
-    data, out = tmp_path / "data", tmp_path / "run"
-    shutil.copytree(ravdess_manifest, data)
-    out.mkdir()
-    (out / "report.json").write_text("{}")  # an earlier run, finished
-    _refused(capsys, ["train", "audio", str(data), "--out", str(out), "--audio-backbone", str(tiny_wavlm)]
-             + _one_emotion(data / "manifest.csv"), "at least two emotions")
-    assert (out / "report.json").read_text() == "{}"
+    if earlier_run:
+        assert sorted(p.name for p in out.iterdir()) == ["report.json"] and (out / "report.json").read_text() == "{}"
+    else:
+        assert not (tmp_path / "new").exists()  # nor the folder made above it
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "earlier-run"])
@@ -233,6 +229,11 @@ def _labels_reordered(folder: Path) -> str:
     return "labels differ"
 
 
+def _edit_description(folder: Path, **changes) -> None:
+    description = json.loads((folder / "backbone.json").read_text())
+    (folder / "backbone.json").write_text(json.dumps({**description, **changes}))
+
+
 def _classifier_run(folder: Path) -> str:
     report = json.loads((folder / "report.json").read_text())
     (folder / "report.json").write_text(json.dumps({**report, "kind": "classifier"}))
@@ -252,9 +253,11 @@ def _classifier_run(folder: Path) -> str:
         _backbone_replaced,
         _labels_reordered,
         _classifier_run,
+        lambda f: _edit_description(f, head={}) or "lacks head.head_hidden, head.dropout",
+        lambda f: _edit_description(f, n_layers="13") or "must be positive whole numbers",
     ],
     ids=["truncated-head", "truncated-description", "interrupted-run", "truncated-windows", "other-head",
-         "backbone-replaced", "labels-reordered", "classifier-run"],
+         "backbone-replaced", "labels-reordered", "classifier-run", "empty-head-block", "layers-as-text"],
 )
 @pytest.mark.parametrize("distil", [False, True], ids=["onnx", "student"])
 def test_export_refuses_a_trained_folder_it_cannot_trust_and_writes_nothing(
@@ -269,15 +272,34 @@ def test_export_refuses_a_trained_folder_it_cannot_trust_and_writes_nothing(
     assert not out.exists()
 
 
-def test_a_refused_export_leaves_an_earlier_export_as_it_was(tmp_path, capsys, trained):
+@pytest.mark.parametrize(
+    ("spoil", "extra"),
+    [
+        (lambda f: _truncate(f / "windows.csv") or "windows.csv: line", []),
+        (lambda f: _truncate(f / "windows.csv") or "windows.csv: line", ["--distil", "--steps", "2"]),
+        (lambda f: "no such", ["--distil", "--steps", "2", "--unlabelled", "{missing}"]),
+    ],
+    ids=["truncated-windows", "truncated-windows-student", "missing-unlabelled"],
+)
+def test_a_refused_export_leaves_an_earlier_export_as_it_was(tmp_path, capsys, trained, spoil, extra):
     folder = tmp_path / "trained"
     shutil.copytree(trained, folder)
-    _truncate(folder / "windows.csv")
+    fragment = spoil(folder)
     out = tmp_path / "model"
     out.mkdir()
     (out / "card.json").write_text("{}")  # an earlier export, finished
-    _refused(capsys, ["export", "audio-backbone", str(folder), "--out", str(out)], "windows.csv: line")
-    assert (out / "card.json").read_text() == "{}"
+    argv = ["export", "audio-backbone", str(folder), "--out", str(out)]
+    _refused(capsys, argv + [a.format(missing=tmp_path / "missing") for a in extra], fragment)
+    assert sorted(p.name for p in out.iterdir()) == ["card.json"] and (out / "card.json").read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
+def test_export_will_not_replace_a_folder_that_is_no_model(tmp_path, capsys, trained):
+    out = tmp_path / "notes"
+    out.mkdir()
+    (out / "session.txt").write_text("keep me")
+    _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(out)], "holds files but no card.json")
+    assert (out / "session.txt").read_text() == "keep me"
 
 
 @pytest.mark.parametrize(
