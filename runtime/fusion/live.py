@@ -39,7 +39,9 @@ class _TrackIndex:
     last: Window | None = None  # the last window indexed, to tell a list that grew from one changed
 
     def extend(self) -> None:
-        for window in self.windows[self.count:]:
+        # one slice, counted by itself: a window an arm's thread appends meanwhile waits for the next call
+        new = self.windows[self.count:]
+        for window in new:
             start_s = window.start_s
             # NaN is never in order: such a track is handed to the fuser whole
             self.in_order = self.in_order and start_s >= (self.starts_s[-1] if self.starts_s else -math.inf)
@@ -48,8 +50,8 @@ class _TrackIndex:
                 self.longest_s = window.end_s - start_s
             if self.claim is None and window.probs is not None:
                 self.claim = window
-        self.count = len(self.windows)
-        self.last = self.windows[-1] if self.windows else None
+        self.count += len(new)
+        self.last = new[-1] if new else self.last
 
 
 class LiveFusion:
@@ -112,7 +114,8 @@ class LiveFusion:
         any, so that the fuser takes it for the emotion track it is (``align.is_emotion_track``)."""
         index = self._indexes.get(track.name)
         windows = track.windows
-        # Live tracks only grow; any other change (a new list, one shorter, its last window replaced) is indexed anew.
+        # Live tracks only grow; a new list, a shorter one or its last indexed window replaced is indexed anew (a
+        # window replaced further back is not noticed: live arms only append).
         if index is None or index.windows is not windows or len(windows) < index.count or (
                 index.count and windows[index.count - 1] is not index.last):
             index = self._indexes[track.name] = _TrackIndex(windows)

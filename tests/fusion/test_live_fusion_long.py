@@ -108,3 +108,32 @@ def test_a_grid_window_reads_the_track_windows_near_it_not_the_whole_session():
         live.window(tracks, end_s - 2.0, end_s)
     read_per_step = sum(t.windows.read for t in tracks) / 20
     assert len(tracks[0].windows) > 5900 and read_per_step < 60
+
+
+class RacingList(list):
+    """A track's window list to which an arm's thread appends a window just after fusion takes its new windows."""
+
+    def __init__(self, windows, pending):
+        super().__init__(windows)
+        self.pending = pending
+
+    def __getitem__(self, key):
+        got = super().__getitem__(key)
+        if isinstance(key, slice) and self.pending:
+            self.append(self.pending.pop(0))
+        return got
+
+
+def test_a_window_appended_while_fusion_indexes_is_indexed_on_the_next_call():
+    full = session(600.0, seed=4)
+    live = LiveFusion.from_settings(load_settings(None, {"fusion.method": "quality"})["fusion"])
+    voice = full[0]
+    cut = next(i for i, w in enumerate(voice.windows) if w.start_s >= 485.0)  # the voice speaks from 480 s
+    tracks = [Track(voice.name, voice.labels, [], voice.unsupported_labels, voice.model, voice.settings), *full[1:]]
+    tracks[0].windows = RacingList(voice.windows[:cut], list(voice.windows[cut:]))
+    for end_s in np.arange(487.0, 520.0, 0.5):
+        # what the tracks held as the call began: windows appended during it are for the next call
+        before = [Track(t.name, t.labels, list(t.windows), t.unsupported_labels, t.model, t.settings) for t in tracks]
+        got = live.window(tracks, end_s - 2.0, end_s)
+        assert got == whole_tracks_window(live, before, end_s - 2.0, end_s), end_s
+    assert len(tracks[0].windows) > cut + 60  # windows did arrive during the calls
