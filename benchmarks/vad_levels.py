@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio.arm import without_dc
-from runtime.arms.audio.vad import QUIET_PEAK_DBFS, detect_speech
+from runtime.arms.audio.vad import QUIET_PEAK_DBFS, detect_speech, peak_dbfs
 from runtime.media import read_audio
 
 LEVELS_DBFS = (-20, -30, -40, -45, -50, -55, -60)
@@ -38,7 +38,7 @@ def main() -> None:
     paths = paths[:: max(1, len(paths) // args.clips)][: args.clips]
     clips = [without_dc(read_audio(p)) for p in paths]
     found = [detect_speech(c) for c in clips]
-    own_peaks = [20 * np.log10(np.abs(c).max()) for c in clips]
+    own_peaks = [peak_dbfs(c) for c in clips]
     print(f"{len(clips)} clips of {args.corpus}; their own peaks {min(own_peaks):.1f} to {max(own_peaks):.1f} dBFS; "
           f"warning below {QUIET_PEAK_DBFS:g} dBFS")
     print("| peak (dBFS) | speech frames lost | clips with no speech found |")

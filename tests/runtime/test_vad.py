@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 
 from runtime.arms.audio import vad
@@ -7,6 +9,8 @@ from runtime.arms.audio.vad import (
     VoiceActivityDetector,
     detect_speech,
     frame_levels_db,
+    no_speech_reason,
+    quiet_note,
     speech_frames,
     speech_probabilities,
 )
@@ -73,3 +77,11 @@ def test_detecting_speech_in_a_recording_twice_as_long_does_not_take_twice_the_m
     # whole, the detector and the levels copied the recording three times over, once in float64
     half = samples[:samples.size // 2]
     assert peak_traced_bytes(detect_speech, samples) < 1.5 * peak_traced_bytes(detect_speech, half)
+
+
+def test_the_quiet_note_judges_the_level_as_it_shows_it():
+    assert quiet_note(-40.04) is None  # shown as -40.0: not under -40
+    assert "loudest -40.1 dBFS" in quiet_note(-40.06)
+    assert quiet_note(-math.inf) is None  # digital silence is silence, not a gain to raise
+    assert no_speech_reason(quiet_note(-60.0)).startswith("no speech found: very quiet audio (loudest -60.0 dBFS")
+    assert no_speech_reason(quiet_note(-20.0)) == "no speech found: the recording is silent or holds no voice"

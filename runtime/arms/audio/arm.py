@@ -154,12 +154,10 @@ def analyze_audio_request(request) -> Track | None:
     else:
         samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz), request.input_path)
         track = analyze_audio(samples, model, settings)
-    level_dbfs = track.settings.get("peak_dbfs")
-    level_dbfs = -math.inf if level_dbfs is None else level_dbfs
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         if track.settings.get("status", "complete").startswith("stopped early"):  # paced: say why it stopped
             raise InputError(request.input_path, track.settings["status"])
-        raise InputError(request.input_path, no_speech_reason(level_dbfs))
+        raise InputError(request.input_path, no_speech_reason(track.settings.get("level")))
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])
     return track

@@ -54,11 +54,11 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
     samples = without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
     windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
                              card_extra.get("min_speech_fraction", 0.3))
-    level_dbfs = peak_dbfs(samples)
+    level_note = quiet_note(peak_dbfs(samples))
     if not windows:
-        raise InputError(path, no_speech_reason(level_dbfs))
-    if quiet_note(level_dbfs):
-        log.warning("%s: %s", path, quiet_note(level_dbfs))
+        raise InputError(path, no_speech_reason(level_note))
+    if level_note:
+        log.warning("%s: %s", path, level_note)
     return samples, windows
 
 

@@ -135,16 +135,17 @@ def amplitude_dbfs(amplitude: float) -> float:
 
 def quiet_note(level_dbfs: float) -> str | None:
     """Why speech may be missed in a recording whose loudest sample is at ``level_dbfs``, or None."""
-    if level_dbfs >= QUIET_PEAK_DBFS or level_dbfs == -math.inf:  # digital silence is silence, not a gain problem
+    # judged as shown (to 0.1 dB), so that the note never reads "-40.0 dBFS; under -40 dBFS"; digital silence is
+    # silence, not a gain problem
+    if level_dbfs == -math.inf or round(level_dbfs, 1) >= QUIET_PEAK_DBFS:
         return None
     return (f"very quiet audio (loudest {level_dbfs:.1f} dBFS; under {QUIET_PEAK_DBFS:g} dBFS the voice activity "
             "detector misses more and more speech): raise the microphone's gain")
 
 
-def no_speech_reason(level_dbfs: float) -> str:
-    """The error for a recording in which no speech was found, naming the gain when it is to blame."""
-    note = quiet_note(level_dbfs)
-    return NO_SPEECH_FOUND if note is None else f"no speech found: {note}"
+def no_speech_reason(level_note: str | None) -> str:
+    """The error for a recording in which no speech was found, naming the gain when ``quiet_note`` blamed it."""
+    return NO_SPEECH_FOUND if level_note is None else f"no speech found: {level_note}"
 
 
 def detect_speech(samples: np.ndarray) -> np.ndarray:
