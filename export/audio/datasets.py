@@ -259,10 +259,17 @@ def earlier_copies(paths: list[Path]) -> dict[int, int]:
     for i, path in enumerate(paths):
         by_size.setdefault(path.stat().st_size, []).append(i)
     copies: dict[int, int] = {}
-    for same_size in (group for group in by_size.values() if len(group) > 1):
+    # empty files are no recording, let alone one twice: reading them says what they are
+    for size, same_size in by_size.items():
+        if size == 0 or len(same_size) < 2:
+            continue
         first_with: dict[str, int] = {}
         for i in same_size:
-            first = first_with.setdefault(file_sha256(paths[i]), i)
+            try:
+                digest = file_sha256(paths[i])
+            except OSError as error:
+                raise InputError(paths[i], f"cannot be read ({error.strerror or error})") from None
+            first = first_with.setdefault(digest, i)
             if first != i:
                 copies[i] = first
     return dict(sorted(copies.items()))

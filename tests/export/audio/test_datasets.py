@@ -111,3 +111,10 @@ def test_a_second_copy_of_a_recording_found_by_name_is_left_out_and_reported(tmp
     assert sorted(c.path.relative_to(tmp_path).as_posix() for c in corpus.clips) == [
         "Actor_01/03-01-04-01-01-01-01.wav", "Actor_01/03-01-05-01-01-01-01.wav"]
     assert corpus.skipped == {"same recording as another file": 1}
+
+
+def test_empty_files_are_not_taken_for_copies_of_each_other(tmp_path):
+    for name in ("one.wav", "two.wav"):
+        (tmp_path / name).write_bytes(b"")  # unreadable audio, which extraction reports; not one recording twice
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\ntwo.wav,bob,happy\n")
+    assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
