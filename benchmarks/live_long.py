@@ -237,7 +237,8 @@ def main() -> None:
     elif args.part == "audio-stream":
         run_audio_stream(args.seconds)
     else:
-        run_scan(args.minutes[-1])
+        for minutes in args.minutes:
+            run_scan(minutes)
 
 
 if __name__ == "__main__":
