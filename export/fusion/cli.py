@@ -152,19 +152,15 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
             "(non-commercial, share-alike); FER-2013 states no licence",
         }
         from export.fusion.learn import write_card
-        from export.install import install_folder, staging_folder
+        from export.install import installing
 
         folder = Path(models_dir or REPO_MODELS_DIR) / f"fusion-{name}"
-        staging = staging_folder(folder.parent, folder.name)
-        try:
+        with installing(folder) as staging:
             shutil.copytree(trained, staging, dirs_exist_ok=True)
             write_card(staging, card)
             (staging / "MODEL_CARD.md").write_text(model_card_text(card))
             for file in staging.iterdir():
                 file.chmod(0o644)
-            install_folder(staging, folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         folders.append(folder)
     return folders
 

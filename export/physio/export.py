@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.install import install_folder, staging_folder
+from export.install import installing
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
@@ -171,8 +171,8 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
     models_dir = Path(models_dir or REPO_MODELS_DIR)
-    staging = staging_folder(models_dir, MODEL_ID)
-    try:
+    target = models_dir / MODEL_ID
+    with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
             card = _card(report, staging / MODEL_FILE, max_abs_diff)
@@ -185,10 +185,6 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         licence = Path(report["data"]) / "docs" / "LICENSE"
         if licence.is_file():
             shutil.copyfile(licence, staging / "DATA_LICENSE")
-        target = install_folder(staging, models_dir / MODEL_ID)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return target
 
 
