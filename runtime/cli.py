@@ -474,15 +474,19 @@ def _run_export_face(args) -> None:
     from export.face.export import compose_ensemble, export_face
 
     if args.ensemble:
-        folder = compose_ensemble([m.strip() for m in args.ensemble.split(",") if m.strip()], args.data,
-                                  models_dir=args.models_dir)
+        members = [m.strip() for m in args.ensemble.split(",") if m.strip()]
+        if not members:
+            raise InputError(f"--ensemble {args.ensemble}", "names no model id")
+        if args.trained or args.from_float or args.zooms:  # said, not silently ignored
+            raise InputError("export face", "--ensemble takes no trained folders, --from-float or --zooms")
+        folder = compose_ensemble(members, args.data, models_dir=args.models_dir)
         figures = json.loads((folder / "card.json").read_text())["metrics"]["public_test"]
         print(f"{folder}: composed; PublicTest accuracy {figures['accuracy']:.3f}, "
               f"UA {figures['balanced_accuracy']:.3f}")
         return
     if args.from_float:
-        if args.trained or args.ensemble:
-            raise InputError("export face", "--from-float takes no trained folders and no --ensemble")
+        if args.trained or args.zooms:  # the float graph's views are fixed; --zooms would be silently ignored
+            raise InputError("export face", "--from-float takes no trained folders and no --zooms")
         from export.face.export import requantize_face
 
         folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)

@@ -29,7 +29,7 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
             raise InputError(path, "output would overwrite the input")
         if path.exists() or path.is_symlink():
             for folder in (Path(p) for p in inputs):
-                if folder.is_dir() and _inside(path, folder.resolve()):
+                if folder.is_dir() and lies_inside(path, folder.resolve()):
                     raise InputError(path, f"output would overwrite a file in the input folder {folder}")
     except OSError as error:
         raise InputError(path, f"cannot check it: {error.strerror or error}") from None
@@ -95,7 +95,7 @@ def _check_writable(path: Path, folder: Path) -> None:
         raise InputError(path, f"cannot write to {folder} (no permission)")
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def lies_inside(path: Path, folder: Path) -> bool:
     """Whether ``path`` (as named, or the file it links to) lies anywhere under ``folder`` (resolved)."""
     named = path.parent.resolve() / path.name
     return any(candidate.is_relative_to(folder) for candidate in (named, path.resolve()))

@@ -53,18 +53,12 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     if not folder.is_dir():
         raise InputError(folder, "no such FER-2013 split folder")
     votes_by_row = _ferplus_votes(root)
-    images, labels, indices = [], [], []
-    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if class_dir.name not in FER_CLASS_TO_LABEL:
-            raise InputError(class_dir, "unknown FER-2013 class folder")
-        label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name])
-        for png in sorted(class_dir.glob("*.png")):
-            image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
-            if image is None or image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):
-                raise InputError(png, "not a 48×48 greyscale image")
-            images.append(image)
-            labels.append(label)
-            indices.append(int(png.stem))
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # a corrupt PNG is our one line, not libpng's
+    try:
+        images, labels, indices = _read_images(folder)
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if not images:
         raise InputError(folder, "holds no images")
     no_votes = np.zeros(len(FACE_LABELS) + 1, dtype=np.int64)
@@ -77,17 +71,59 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     return result
 
 
+def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
+    """(images, label indices, row numbers) of a split folder's class folders, checked one by one."""
+    import cv2
+
+    images, labels, indices = [], [], []
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if class_dir.name not in FER_CLASS_TO_LABEL:
+            raise InputError(class_dir, "unknown FER-2013 class folder")
+        label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name])
+        pngs = sorted(class_dir.glob("*.png"))
+        if not pngs:  # else the model would silently never learn (or be judged on) this class
+            raise InputError(class_dir, "holds no .png images")
+        for png in pngs:
+            if not png.stem.isdigit():  # the row number matches FER+ votes to the image
+                raise InputError(png, "not named by its FER-2013 row number (<index>.png)")
+            image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+            if image is None or image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):
+                raise InputError(png, "not a 48×48 greyscale image")
+            images.append(image)
+            labels.append(label)
+            indices.append(int(png.stem))
+    return images, labels, indices
+
+
 def _ferplus_votes(root: Path) -> dict[int, np.ndarray]:
     """FER-2013 row number → FER+ votes for each of FACE_LABELS, then "not a face"; matched by row order."""
     labels_csv, ferplus_csv = root / "labels.csv", root / "fer2013new.csv"
     if not labels_csv.is_file() or not ferplus_csv.is_file():
         return {}
-    with open(labels_csv, newline="") as a, open(ferplus_csv, newline="") as b:
-        rows = list(csv.DictReader(a))
-        votes = list(csv.DictReader(b))
-    if len(rows) != len(votes):
-        raise InputError(ferplus_csv, "does not list the same rows as labels.csv")
     column_of = {label: column for column, label in FERPLUS_TO_LABEL.items()}
     columns = [column_of[label] for label in FACE_LABELS] + ["NF"]
-    return {int(r["index"]): np.array([int(v[c] or 0) for c in columns], dtype=np.int64)
-            for r, v in zip(rows, votes, strict=True)}
+    rows = _csv_rows(labels_csv, ["index"])
+    votes = _csv_rows(ferplus_csv, columns)
+    if len(rows) != len(votes):
+        raise InputError(ferplus_csv, "does not list the same rows as labels.csv")
+    result = {}
+    for line, (r, v) in enumerate(zip(rows, votes, strict=True), start=2):
+        try:
+            result[int(r["index"])] = np.array([int(v[c] or 0) for c in columns], dtype=np.int64)
+        except (TypeError, ValueError):
+            raise InputError(f"{labels_csv} / {ferplus_csv}", f"line {line}: an index or a vote count is not a "
+                             "whole number") from None
+    return result
+
+
+def _csv_rows(path: Path, columns: list[str]) -> list[dict[str, str]]:
+    """The rows of a CSV that has ``columns``, or an ``InputError`` naming it."""
+    try:
+        with open(path, newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(path, f"no column {', '.join(missing)}: not the FER-2013 file of that name")
+            return list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(path, f"not a readable CSV ({error})") from None

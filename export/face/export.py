@@ -23,9 +23,10 @@ import torch
 
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.fer_baseline import evaluate
-from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained
+from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
 from export.install import installing
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 MODEL_ID = "face-expression-cnn"
@@ -82,14 +83,15 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         raise InputError(f"zooms={zooms}", "give one or more zoom factors above 0 (1 = the crop as given)")
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
-    folder = Path(models_dir or REPO_MODELS_DIR) / model_id
+    reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
+    report = reports[0]
+    models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
+    folder = models_dir / model_id
     with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
         float_path = staging / FLOAT_FILE
         export_onnx(trained_dirs, float_path, zooms)
-        reports = [json.loads((d / "report.json").read_text()) for d in trained_dirs]
-        report = reports[0]
         card = {
             "id": model_id, "version": "", "task": "facial expression from an aligned grey face crop",
             "labels": list(FACE_LABELS), "format": "onnx", "backend": "onnxruntime",

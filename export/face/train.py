@@ -10,6 +10,9 @@ unseen PrivateTest part is not here and is never used.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 import json
 import time
 from dataclasses import asdict, dataclass, replace
@@ -23,6 +26,9 @@ from torch.nn import functional as F  # noqa: N812
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
+from runtime.files import RunFolder, lies_inside, writing_folder
+from runtime.models.card import file_sha256
+from runtime.timeline import write_atomically
 
 PRECISIONS = ("auto", "bf16", "fp32")
 
@@ -192,22 +198,41 @@ def predict_probs(model: nn.Module, images: np.ndarray, batch_size: int = 512,
 
 def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None,
                cache_dir: Path | None = None, log=print) -> dict:
-    """Fit on Training, keep the epoch with the best PublicTest balanced accuracy; write model.pt + report.json."""
+    """Fit on Training, keep the epoch with the best PublicTest balanced accuracy; write model.pt + report.json.
+
+    report.json is written last and marks a finished run; a run refused or stopped before the end leaves an
+    earlier finished run in ``out_dir`` as it was (``writing_folder``)."""
     config = config or TrainConfig()
     if config.epochs < 1 or config.threads < 1 or config.batch_size < 1:
         raise InputError(f"epochs={config.epochs}", "epochs, threads and batch size must be at least 1")
     if not config.widths or min(config.widths) < 1:
         raise InputError(f"widths={config.widths}", "give one or more stage widths, each at least 1")
+    if not 0.0 <= config.ferplus_weight <= 1.0:
+        raise InputError(f"ferplus_weight={config.ferplus_weight:g}", "a share between 0 and 1")
+    data_root, out_dir = Path(data_root), Path(out_dir)
     precision, warning = resolve_precision(config.precision, cpu_has_native_bf16())
     if warning:
         log(warning)
     config = replace(config, precision=precision)  # the report records the precision actually used
+    with writing_folder(out_dir, ("report.json",), {"data folder": data_root}) as run:
+        if data_root.is_dir() and lies_inside(out_dir, data_root.resolve()):  # the next load would read it as a class
+            raise InputError(out_dir, f"lies inside the data folder {data_root}; give a folder outside it")
+        return _train(data_root, run, config, cache_dir, log)
+
+
+def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path | None, log) -> dict:
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     train = load_split(data_root, "Training", cache_dir)
     public = load_split(data_root, "PublicTest", cache_dir)
     keep = train.not_face_votes <= config.max_not_face_votes
+    if config.ferplus_weight > 0 and not train.label_votes.any():  # else the weight would be recorded, not used
+        raise InputError(data_root, f"has no FER+ votes (fer2013new.csv beside labels.csv), which ferplus_weight="
+                         f"{config.ferplus_weight:g} asks for")
+    if keep.sum() < config.batch_size:
+        raise InputError(data_root, f"{int(keep.sum())} usable Training rows: fewer than one batch of "
+                         f"{config.batch_size}")
     x_train = torch.from_numpy((train.images[keep].astype(np.float32) - PIXEL_MEAN) / PIXEL_STD).unsqueeze(1)
     y_train = torch.from_numpy(train.labels[keep])
     targets = torch.from_numpy(soft_targets(train.labels[keep], train.label_votes[keep], config.label_smoothing,
@@ -223,9 +248,8 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         steps_per_epoch = min(steps_per_epoch, config.limit_batches)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=config.learning_rate,
                                                    total_steps=config.epochs * steps_per_epoch, pct_start=0.2)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     best: dict = {"balanced_accuracy": -1.0}
+    best_state: dict = {}
     history = []
     for epoch in range(config.epochs):
         started = time.perf_counter()
@@ -256,7 +280,10 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         log(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in entry.items()}))
         if report["balanced_accuracy"] > best["balanced_accuracy"]:
             best = {**report, "epoch": epoch + 1}
-            torch.save({"state_dict": model.state_dict(), "widths": list(config.widths)}, out_dir / "model.pt")
+            # kept in memory: an earlier run's model.pt stays beside its report until this run ends
+            best_state = copy.deepcopy(model.state_dict())
+    checkpoint = io.BytesIO()
+    torch.save({"state_dict": best_state, "widths": list(config.widths)}, checkpoint)
     summary = {
         "config": asdict(config),
         "labels": list(FACE_LABELS),
@@ -265,16 +292,54 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         "selected_epoch": best["epoch"],
         "public_test": best,
         "history": history,
+        "model_sha256": hashlib.sha256(checkpoint.getvalue()).hexdigest(),  # ties this report to its model.pt
     }
-    (out_dir / "report.json").write_text(json.dumps(summary, indent=1))
+    out_dir = run.begin()
+    write_atomically(out_dir / "model.pt", checkpoint.getvalue())
+    write_atomically(out_dir / "report.json", json.dumps(summary, indent=1).encode())  # last: the run is done
     return summary
 
 
 def load_trained(trained_dir: Path) -> ExpressionNet:
+    """The network of a finished run, or an ``InputError`` naming its model.pt (missing, truncated, another net)."""
     path = Path(trained_dir) / "model.pt"
     if not path.is_file():
         raise InputError(trained_dir, "holds no model.pt: not a folder written by 'emotrace train face'")
-    checkpoint = torch.load(path, map_location="cpu")
-    model = ExpressionNet(tuple(checkpoint["widths"]))
-    model.load_state_dict(checkpoint["state_dict"])
+    try:
+        checkpoint = torch.load(path, map_location="cpu")
+        model = ExpressionNet(tuple(checkpoint["widths"]))
+        model.load_state_dict(checkpoint["state_dict"])
+    except Exception as error:  # torch raises several types for a truncated or foreign file
+        raise InputError(path, f"not a readable checkpoint of 'emotrace train face' ({type(error).__name__})") from None
     return model.eval()
+
+
+RUN_REPORT_KEYS = ("config", "labels", "data", "selected_epoch", "public_test")
+
+
+def read_run_report(trained_dir: Path) -> dict:
+    """A finished run's report.json, checked against its model.pt before anything is exported: present (a run
+    stopped early has none), of a face run, its labels in the order of the network's outputs, and of this
+    model.pt (its sha256, or for runs before that was recorded, its widths)."""
+    trained_dir = Path(trained_dir)
+    model = load_trained(trained_dir)
+    path = trained_dir / "report.json"
+    if not path.is_file():
+        raise InputError(trained_dir, "holds no report.json: not a finished run of 'emotrace train face'")
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"not a readable training report ({error})") from None
+    missing = [key for key in RUN_REPORT_KEYS if not isinstance(report, dict) or key not in report]
+    if missing:
+        raise InputError(path, f"not a face training report (no {', '.join(missing)})")
+    if report["labels"] != list(FACE_LABELS):  # the card would name the outputs wrongly
+        raise InputError(path, f"labels {report['labels']} are not the model outputs' order {list(FACE_LABELS)}")
+    widths = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)][1::2]
+    recorded = report.get("model_sha256")
+    if recorded is not None and recorded != file_sha256(trained_dir / "model.pt"):
+        raise InputError(path, "is the report of another model.pt (sha256 differs): train the run again")
+    if list(report["config"].get("widths", [])) != widths:
+        raise InputError(path, f"is the report of another model.pt (widths {report['config'].get('widths')}, "
+                         f"model.pt {widths})")
+    return report

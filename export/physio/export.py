@@ -19,6 +19,7 @@ from export.install import installing
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 MODEL_ID = "physio-stress"
@@ -170,7 +171,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
-    models_dir = Path(models_dir or REPO_MODELS_DIR)
+    models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
     target = models_dir / MODEL_ID
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)

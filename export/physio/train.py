@@ -26,7 +26,7 @@ from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, loa
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import RunFolder, check_output_folder, lies_inside, writing_folder
 from runtime.timeline import write_atomically
 
 # Chosen by leave-one-subject-out on the development subjects (export/physio/study.py, docs/physio.md): the
@@ -297,10 +297,22 @@ def train_physio(
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not (data_dir / "raw").is_dir():
         raise InputError(data_dir, "not a Stress-Predict folder (no raw/ with SXX.zip)")
-    for folder in (out_dir, cache_dir):
+    for what, folder in (("--out", out_dir), ("--cache", cache_dir)):
         if folder is not None:
-            check_output_folder(folder)
+            check_output_folder(folder, {"data folder": data_dir})
+            if lies_inside(Path(folder), data_dir.resolve()):  # the corpus is read, never written
+                raise InputError(folder, f"{what} lies inside the data folder {data_dir}; give a folder outside it")
     subjects, development, test = split_subjects(data_dir, held_out)  # before any feature work
+    absent = [s for s in subjects if not (data_dir / "raw" / f"{s}.zip").is_file()]
+    if absent:  # found now, not after the other subjects' features
+        raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABELS_FILE}")
+    # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
+    with writing_folder(out_dir, (), {"data folder": data_dir}) as run:
+        return _train(data_dir, run, subjects, development, test, cache_dir)
+
+
+def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: list[str], test: list[str],
+           cache_dir: Path | None) -> TrainReport:
     windows = load_sources(data_dir, cache_dir=cache_dir, subjects=subjects)
 
     loso: dict[str, dict] = {source.name: {} for source in SOURCES}
@@ -350,7 +362,7 @@ def train_physio(
         },
         "weights": final.weights(),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = run.begin()
     write_atomically(out_dir / "report.json", json.dumps(report, indent=1).encode())  # whole, or the old one kept
     return TrainReport(report, out_dir)
 

@@ -238,10 +238,11 @@ def test_a_source_reads_its_own_recomputed_windows():
 
 def _labelled_data(tmp_path, subjects: dict[int, list[int]]):
     """A Stress-Predict-like folder: raw/ (no recordings needed before the checks) and one label row per value."""
-    (tmp_path / "raw").mkdir()
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
     rows = [f"{p},80,12,{1000 + i},{label}" for p, labels in subjects.items() for i, label in enumerate(labels)]
-    write_labels(tmp_path, rows)
-    return tmp_path
+    write_labels(data, rows)
+    return data
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,187 @@
+"""Bad input to 'emotrace train face' and 'emotrace export face': one line, exit 2 (Ctrl-C: 130), no folder half
+written, nothing lost (an earlier run, an installed model and the data stay as they were)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from export.face.data import FER_CLASS_TO_LABEL
+from runtime.cli import main
+
+FAST = ["--epochs", "1", "--widths", "8", "--threads", "1"]
+
+
+def _listing(folder):
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def fer(tmp_path_factory):
+    """A FER-2013-shaped folder with just over one default batch (128) of Training rows."""
+    root = tmp_path_factory.mktemp("fer") / "fer"
+    rng = np.random.default_rng(0)
+    index = 0
+    for split, count in (("Training", 20), ("PublicTest", 2)):
+        for level, name in enumerate(sorted(FER_CLASS_TO_LABEL)):
+            (root / split / name).mkdir(parents=True)
+            for _ in range(count):
+                image = np.clip(rng.normal(30 + 30 * level, 8, (48, 48)), 0, 255).astype(np.uint8)
+                cv2.imwrite(str(root / split / name / f"{index:05d}.png"), image)
+                index += 1
+    return root
+
+
+@pytest.fixture(scope="module")
+def finished(fer, tmp_path_factory):
+    run = tmp_path_factory.mktemp("runs") / "run"
+    assert main(["train", "face", str(fer), "--out", str(run), *FAST]) == 0
+    return run
+
+
+def _spoil_data(data, case):
+    first = sorted((data / "Training" / "angry").glob("*.png"))[0]
+    if case == "truncated image":
+        first.write_bytes(first.read_bytes()[:30])
+    elif case == "empty image":
+        first.write_bytes(b"")
+    elif case == "misnamed image":
+        shutil.copy(next((data / "Training" / "angry").glob("*.png")), data / "Training" / "angry" / "face.png")
+    elif case == "ferplus csv of another shape":
+        (data / "labels.csv").write_text("index,usage\n0,Training\n")
+        (data / "fer2013new.csv").write_text("Usage,Image name\nTraining,fer0000000.png\n")
+    elif case == "class folder without images":
+        for png in (data / "Training" / "disgust").glob("*.png"):
+            png.rename(png.with_suffix(".jpg"))
+    elif case == "fewer rows than a batch":
+        for png in list((data / "Training").rglob("*.png"))[::2]:
+            png.unlink()
+
+
+@pytest.mark.parametrize(("case", "out", "extra", "problem"), [
+    ("out is the data folder", ".", [], "is the data folder"),
+    ("out inside the data", "Training/run", [], "lies inside the data folder"),
+    ("out is a file", "../afile", [], "is a file; give a folder"),
+    ("ferplus weight above 1", "../new", ["--ferplus-weight", "7"], "a share between 0 and 1"),
+    ("ferplus weight without votes", "../new", ["--ferplus-weight", "0.5"], "has no FER\\+ votes"),
+    ("truncated image", "../new", [], "angry/00000.png: not a 48×48 greyscale image"),
+    ("empty image", "../new", [], "angry/00000.png: not a 48×48 greyscale image"),
+    ("misnamed image", "../new", [], "face.png: not named by its FER-2013 row number"),
+    ("ferplus csv of another shape", "../new", [], "fer2013new.csv: no column neutral"),
+    ("class folder without images", "../new", [], "disgust: holds no .png images"),
+    ("fewer rows than a batch", "../new", [], "usable Training rows: fewer than one batch of 128"),
+])
+def test_bad_training_input_is_one_line_and_leaves_data_and_out_as_they_were(fer, tmp_path, capfd, case, out,
+                                                                                extra, problem):
+    data = shutil.copytree(fer, tmp_path / "data")
+    _spoil_data(data, case)
+    (tmp_path / "afile").write_text("kept")
+    before = _listing(tmp_path)
+    assert main(["train", "face", str(data), "--out", str(data / out), *FAST, *extra]) == 2
+    err = capfd.readouterr().err  # what libraries write to the stream itself too
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert re.search(problem, err), err
+    assert _listing(tmp_path) == before  # nothing written into the data, no output folder left
+
+
+def test_a_refused_retrain_keeps_the_earlier_finished_run(fer, finished, capsys):
+    before = {name: (finished / name).read_bytes() for name in ("model.pt", "report.json")}
+    assert main(["train", "face", str(fer), "--out", str(finished), *FAST, "--ferplus-weight", "0.5"]) == 2
+    assert "has no FER+ votes" in capsys.readouterr().err
+    assert {name: (finished / name).read_bytes() for name in before} == before
+
+
+def test_ctrl_c_during_fitting_exits_130_leaving_no_new_folder_and_the_earlier_run_whole(fer, finished, tmp_path,
+                                                                                         monkeypatch, capsys):
+    import export.face.train as face_train
+
+    def interrupted(*_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(face_train, "augment", interrupted)
+    before = _listing(finished)
+    assert main(["train", "face", str(fer), "--out", str(tmp_path / "new" / "run"), *FAST]) == 130
+    assert main(["train", "face", str(fer), "--out", str(finished), *FAST]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert _listing(finished) == before
+
+
+def test_a_finished_run_ties_its_report_to_its_model(finished):
+    from runtime.models.card import file_sha256
+
+    report = json.loads((finished / "report.json").read_text())
+    assert report["model_sha256"] == file_sha256(finished / "model.pt")
+
+
+@pytest.fixture(scope="module")
+def installed(fer, finished, tmp_path_factory):
+    models = tmp_path_factory.mktemp("models")
+    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(models)]) == 0
+    return models
+
+
+def _spoil_run(run, case, other_report):
+    if case == "no report":
+        (run / "report.json").unlink()
+    elif case == "truncated model":
+        (run / "model.pt").write_bytes((run / "model.pt").read_bytes()[:500])
+    elif case == "truncated report":
+        (run / "report.json").write_text((run / "report.json").read_text()[:200])
+    elif case == "report of another kind":
+        (run / "report.json").write_text(json.dumps({"data": "x", "features": [], "weights": {}}))
+    elif case == "report of another run":
+        shutil.copy(other_report, run / "report.json")
+    elif case == "labels in another order":
+        report = json.loads((run / "report.json").read_text())
+        report["labels"] = report["labels"][::-1]
+        (run / "report.json").write_text(json.dumps(report))
+
+
+@pytest.mark.parametrize(("case", "problem"), [
+    ("no report", "holds no report.json: not a finished run"),
+    ("truncated model", "model.pt: not a readable checkpoint"),
+    ("truncated report", "report.json: not a readable training report"),
+    ("report of another kind", "report.json: not a face training report"),
+    ("report of another run", "report.json: is the report of another model.pt"),
+    ("labels in another order", "are not the model outputs' order"),
+    ("models dir is a file", "is a file; give a folder"),
+])
+def test_a_spoilt_run_is_refused_in_one_line_and_the_installed_model_stays_whole(fer, finished, installed, tmp_path,
+                                                                                 tmp_path_factory, capsys, case,
+                                                                                 problem):
+    other = tmp_path_factory.mktemp("other") / "run"
+    if case == "report of another run":
+        assert main(["train", "face", str(fer), "--out", str(other), "--epochs", "1", "--widths", "4"]) == 0
+    run = shutil.copytree(finished, tmp_path / "run")
+    _spoil_run(run, case, other / "report.json")
+    models = installed
+    if case == "models dir is a file":
+        models = tmp_path / "models"
+        models.write_text("")
+    before = _listing(installed)
+    capsys.readouterr()
+    assert main(["export", "face", str(run), "--data", str(fer), "--models-dir", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and problem in err, err
+    assert _listing(installed) == before
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["--ensemble", ","], "--ensemble ,: names no model id"),
+    (["{run}", "--ensemble", "face-expression-cnn"], "--ensemble takes no trained folders"),
+    (["--ensemble", "face-expression-cnn", "--zooms", "1.0"], "--ensemble takes no trained folders, --from-float"),
+    (["--from-float", "{run}/x.onnx", "--zooms", "1.0"], "--from-float takes no trained folders and no --zooms"),
+], ids=["empty ensemble", "ensemble and a run", "ensemble and zooms", "from-float and zooms"])
+def test_export_options_that_would_be_ignored_are_refused_before_any_work(fer, finished, tmp_path, capsys, args,
+                                                                          problem):
+    argv = [a.format(run=finished) for a in args]
+    assert main(["export", "face", *argv, "--data", str(fer), "--models-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and problem in err, err
+    assert list(tmp_path.iterdir()) == []

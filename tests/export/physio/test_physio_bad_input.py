@@ -1,0 +1,82 @@
+"""Bad input to 'emotrace train physio' and 'emotrace export physio': one line and exit 2 before any feature work,
+nothing written into the data, nothing lost."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from export.physio import train
+from runtime.cli import main
+from tests.export.physio.test_physio_export import _trained_folder
+from tests.physio_factory import write_e4, write_labels
+
+
+def _listing(folder):
+    return sorted((str(p.relative_to(folder)), p.stat().st_size) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """Labels for S02-S04 and a short recording for each; feature work is refused here (the checks come first)."""
+    root = tmp_path / "data"
+    (root / "raw").mkdir(parents=True)
+    write_labels(root, [f"{p},80,12,{1000 + i},{i % 2}" for p in (2, 3, 4) for i in range(4)])
+    recording = write_e4(tmp_path / "e4", duration_s=60)
+    for subject in ("S02", "S03", "S04"):
+        with zipfile.ZipFile(root / "raw" / f"{subject}.zip", "w") as archive:
+            for file in recording.iterdir():
+                archive.write(file, file.name)
+
+    def no_feature_work(*_args, **_kwargs):
+        raise AssertionError("feature work started before the input was checked")
+
+    monkeypatch.setattr(train, "load_sources", no_feature_work)
+    return root
+
+
+@pytest.mark.parametrize(("args", "problem"), [
+    (["--out", "{data}"], "is the data folder"),
+    (["--out", "{data}/raw/run"], "--out lies inside the data folder"),
+    (["--out", "{tmp}/out", "--cache", "{data}"], "is the data folder"),
+    (["--out", "{tmp}/out", "--cache", "{data}/cache"], "--cache lies inside the data folder"),
+    (["--out", "{tmp}/out", "--missing", "S03"], "raw: no recording for S03, labelled in"),
+], ids=["out is the data", "out inside the data", "cache is the data", "cache inside the data", "recording missing"])
+def test_bad_training_input_is_one_line_before_any_feature_work_and_writes_nothing(data, tmp_path, capsys, args,
+                                                                                   problem):
+    if "--missing" in args:
+        (data / "raw" / f"{args.pop()}.zip").unlink()
+        args.pop()
+    before = _listing(tmp_path)
+    argv = [a.format(data=data, tmp=tmp_path) for a in args]
+    assert main(["train", "physio", str(data), *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and problem in err, err
+    assert _listing(tmp_path) == before
+
+
+def test_exporting_into_a_models_dir_that_is_a_file_is_one_line(tmp_path, capsys):
+    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    models = tmp_path / "models"
+    models.write_text("")
+    assert main(["export", "physio", str(trained), "--models-dir", str(models)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "models: is a file; give a folder to write into" in err, err
+    assert models.read_text() == ""
+
+
+def test_ctrl_c_during_fitting_exits_130_keeping_an_earlier_report_and_making_no_folder(data, tmp_path, monkeypatch,
+                                                                                        capsys):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: {})
+    monkeypatch.setattr(train, "fit", interrupted)
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "report.json").write_text("{}")
+    assert main(["train", "physio", str(data), "--out", str(earlier)]) == 130
+    assert main(["train", "physio", str(data), "--out", str(tmp_path / "new" / "run")]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert (earlier / "report.json").read_text() == "{}" and not (tmp_path / "new").exists()
