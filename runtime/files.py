@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.errors import InputError
+
+
+def read_json_object(path: Path | str, required: Sequence[str] = (), what: str = "JSON object") -> dict:
+    """A JSON file that must hold an object with the ``required`` keys (a run's report or description, a model's
+    config); anything else is one ``InputError`` naming the file. ``what`` names what it should be, e.g.
+    "face training report"."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"not a readable {what} ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"holds a JSON {type(data).__name__}, not a {what}")
+    missing = [key for key in required if key not in data]
+    if missing:
+        raise InputError(path, f"not a {what} (no {', '.join(missing)})")
+    return data
 
 
 def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Path:

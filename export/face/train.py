@@ -26,7 +26,7 @@ from torch.nn import functional as F  # noqa: N812
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
-from runtime.files import RunFolder, lies_inside, writing_folder
+from runtime.files import RunFolder, lies_inside, read_json_object, writing_folder
 from runtime.models.card import file_sha256
 from runtime.timeline import write_atomically
 
@@ -326,13 +326,7 @@ def read_run_report(trained_dir: Path) -> dict:
     path = trained_dir / "report.json"
     if not path.is_file():
         raise InputError(trained_dir, "holds no report.json: not a finished run of 'emotrace train face'")
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(path, f"not a readable training report ({error})") from None
-    missing = [key for key in RUN_REPORT_KEYS if not isinstance(report, dict) or key not in report]
-    if missing:
-        raise InputError(path, f"not a face training report (no {', '.join(missing)})")
+    report = read_json_object(path, RUN_REPORT_KEYS, "face training report")
     if report["labels"] != list(FACE_LABELS):  # the card would name the outputs wrongly
         raise InputError(path, f"labels {report['labels']} are not the model outputs' order {list(FACE_LABELS)}")
     widths = [m.out_channels for m in model.features if isinstance(m, nn.Conv2d)][1::2]

@@ -19,7 +19,7 @@ from export.install import installing
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 MODEL_ID = "physio-stress"
@@ -99,13 +99,7 @@ REPORT_KEYS = ("data", "features", "window_s", "hop_s", "context_windows", "spli
 def read_report(report_path: Path) -> dict:
     """``emotrace train physio``'s report, checked before anything is written: a corrupt or hand-edited one
     ends in one line naming it, never in a half-exported model folder."""
-    try:
-        report = json.loads(report_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(report_path, f"not a readable training report ({error})") from None
-    missing = [key for key in REPORT_KEYS if not isinstance(report, dict) or key not in report]
-    if missing:
-        raise InputError(report_path, f"not a physio training report (no {', '.join(missing)})")
+    report = read_json_object(report_path, REPORT_KEYS, "physio training report")
     problem = _settings_problem(report) or _weights_problem(report["weights"])
     if not problem:
         expected = _input_width(report)

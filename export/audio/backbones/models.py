@@ -14,7 +14,6 @@ Every model takes 16 kHz mono float waveforms shaped (batch, samples): the devic
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from export.audio.backbones.catalog import (
 from export.audio.backbones.labels import LabelMapping, map_labels
 from export.audio.backbones.store import resolve_model
 from runtime.errors import InputError
+from runtime.files import read_json_object
 from runtime.models.card import file_sha256
 
 SAMPLE_RATE_HZ = 16000
@@ -250,17 +250,6 @@ def run_batched(module: nn.Module, waveforms: np.ndarray, batch_size: int = 8) -
     return np.concatenate(outputs) if outputs else np.zeros((0,), dtype=np.float32)
 
 
-def read_json_object(path: Path) -> dict:
-    """A JSON file that must hold an object (a config, a run's description); anything else is one input error."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(path, f"unreadable ({error})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, f"holds a JSON {type(data).__name__}, not an object")
-    return data
-
-
 # What a corrupt or truncated checkpoint raises inside ``from_pretrained`` (safetensors' own error, torch's
 # unpickler, a size mismatch against the config): bad input of the model folder, not a bug.
 _CHECKPOINT_ERRORS = (OSError, ValueError, KeyError, EOFError, RuntimeError, pickle.UnpicklingError)
@@ -308,7 +297,7 @@ def detect_kind(folder: Path, name: str = "") -> str:
         if (folder / "model.pt").is_file() and (folder / "config.yaml").is_file():
             return KIND_EMOTION2VEC
         raise InputError(folder, "not a transformers model folder (no config.json) nor an emotion2vec one")
-    config = read_json_object(folder / "config.json")
+    config = read_json_object(folder / "config.json", what="model config")
     architectures = set(config.get("architectures") or [])
     if architectures & _DIMENSIONAL_ARCHITECTURES or config.get("problem_type") == "regression":
         return KIND_DIMENSIONAL
@@ -320,7 +309,9 @@ def detect_kind(folder: Path, name: str = "") -> str:
 def _do_normalize(folder: Path) -> bool:
     path = folder / "preprocessor_config.json"
     # transformers' Wav2Vec2FeatureExtractor normalises unless told otherwise.
-    return bool(read_json_object(path).get("do_normalize", True)) if path.is_file() else True
+    if not path.is_file():
+        return True
+    return bool(read_json_object(path, what="preprocessor config").get("do_normalize", True))
 
 
 def load_pretrained(

@@ -145,7 +145,7 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     if not (trained / REPORT_FILE).is_file():
         raise InputError(trained, f"not a finished backbone run (no {REPORT_FILE}); run "
                                   "`emotrace train audio --audio-backbone ...` into it (again)")
-    report = read_json_object(trained / REPORT_FILE)
+    report = read_json_object(trained / REPORT_FILE, what="backbone run report")
     kind = report.get("kind")
     if kind in ("classifier", "emotion2vec"):
         raise InputError(trained, f"a run of a {kind}, which keeps its own head: no head was trained to export")
@@ -155,7 +155,7 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
             f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
             "run `emotrace train audio --audio-backbone ...` first)",
         )
-    description = read_json_object(trained / BACKBONE_FILE)
+    description = read_json_object(trained / BACKBONE_FILE, what="backbone run description")
     missing = [key for key in _DESCRIPTION_KEYS if key not in description]
     head_block = description.get("head")
     missing += [f"head.{key}" for key in _HEAD_KEYS if not isinstance(head_block, dict) or key not in head_block]

@@ -69,7 +69,7 @@ def _text_model_config(folder: Path) -> None:
     [
         (_truncated_weights, "could not load the model"),
         (_garbage_weights, "could not load the model"),
-        (_config_not_an_object, "not an object"),
+        (_config_not_an_object, "holds a JSON list, not a model config"),
         (_weights_of_another_architecture, "lacks 7 of the model's weights"),
         (_text_model_config, "of the model's weights"),
     ],
@@ -246,7 +246,7 @@ def _classifier_run(folder: Path) -> str:
     "spoil",
     [
         lambda f: _truncate(f / "head.pt") or "head.pt",
-        lambda f: _truncate(f / "backbone.json") or "backbone.json: unreadable",
+        lambda f: _truncate(f / "backbone.json") or "backbone.json: not a readable backbone run description",
         lambda f: (f / "report.json").unlink() or "not a finished backbone run",
         lambda f: _truncate(f / "windows.csv") or "windows.csv: line",
         _other_runs_head,

@@ -7,12 +7,10 @@ import json
 import re
 import shutil
 
-import cv2
-import numpy as np
 import pytest
 
-from export.face.data import FER_CLASS_TO_LABEL
 from runtime.cli import main
+from tests.export.face.tiny_fer import write_fer
 
 FAST = ["--epochs", "1", "--widths", "8", "--threads", "1"]
 
@@ -24,17 +22,7 @@ def _listing(folder):
 @pytest.fixture(scope="module")
 def fer(tmp_path_factory):
     """A FER-2013-shaped folder with just over one default batch (128) of Training rows."""
-    root = tmp_path_factory.mktemp("fer") / "fer"
-    rng = np.random.default_rng(0)
-    index = 0
-    for split, count in (("Training", 20), ("PublicTest", 2)):
-        for level, name in enumerate(sorted(FER_CLASS_TO_LABEL)):
-            (root / split / name).mkdir(parents=True)
-            for _ in range(count):
-                image = np.clip(rng.normal(30 + 30 * level, 8, (48, 48)), 0, 255).astype(np.uint8)
-                cv2.imwrite(str(root / split / name / f"{index:05d}.png"), image)
-                index += 1
-    return root
+    return write_fer(tmp_path_factory.mktemp("fer") / "fer", {"Training": 20, "PublicTest": 2})
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +134,7 @@ def _spoil_run(run, case, other_report):
 @pytest.mark.parametrize(("case", "problem"), [
     ("no report", "holds no report.json: not a finished run"),
     ("truncated model", "model.pt: not a readable checkpoint"),
-    ("truncated report", "report.json: not a readable training report"),
+    ("truncated report", "report.json: not a readable face training report"),
     ("report of another kind", "report.json: not a face training report"),
     ("report of another run", "report.json: is the report of another model.pt"),
     ("labels in another order", "are not the model outputs' order"),

@@ -1,30 +1,19 @@
 import json
 
-import cv2
 import numpy as np
 import pytest
 
-from export.face.data import FER_CLASS_TO_LABEL
 from export.face.export import compose_ensemble, export_face
 from export.face.train import TrainConfig, train_face
 from runtime.arms.face.expression import ExpressionModel
 from runtime.errors import InputError
+from tests.export.face.tiny_fer import write_fer
 
 
 @pytest.fixture(scope="module")
 def tiny_fer(tmp_path_factory):
     """A FER-2013-shaped folder whose classes differ in brightness, so a CNN can learn them in a few steps."""
-    root = tmp_path_factory.mktemp("fer")
-    rng = np.random.default_rng(0)
-    index = 0
-    for split, count in (("Training", 24), ("PublicTest", 6)):
-        for level, name in enumerate(sorted(FER_CLASS_TO_LABEL)):
-            (root / split / name).mkdir(parents=True)
-            for _ in range(count):
-                image = np.clip(rng.normal(30 + 30 * level, 8, (48, 48)), 0, 255).astype(np.uint8)
-                cv2.imwrite(str(root / split / name / f"{index}.png"), image)
-                index += 1
-    return root
+    return write_fer(tmp_path_factory.mktemp("fer"), {"Training": 24, "PublicTest": 6})
 
 
 @pytest.fixture(scope="module")

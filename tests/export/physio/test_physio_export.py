@@ -132,7 +132,7 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
 @pytest.mark.parametrize(
     "spoil, problem",
     [
-        (lambda text, report: text[:40], "not a readable training report"),
+        (lambda text, report: text[:40], "not a readable physio training report"),
         (lambda text, report: json.dumps({k: v for k, v in report.items() if k != "weights"}), "no weights"),
         (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"mlps": [{
             "hidden_weights": np.zeros((21, 4)).tolist(), "hidden_bias": [0.0] * 3,
