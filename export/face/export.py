@@ -26,7 +26,7 @@ from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
 from export.install import installing
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_file, check_output_folder
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 MODEL_ID = "face-expression-cnn"
@@ -86,6 +86,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
     report = reports[0]
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
+    check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
     folder = models_dir / model_id
     with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
