@@ -7,6 +7,7 @@ lists the same rows in the same order as ``labels.csv``, so rows are matched by 
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     import cv2
 
     root = Path(root)
-    cache = Path(cache_dir) / f"fer2013-{split}.npz" if cache_dir else None
+    cache = Path(cache_dir) / f"fer2013-{split}-{_split_key(root, split)}.npz" if cache_dir else None
     if cache is not None and cache.is_file():
         data = np.load(cache)
         if "label_votes" in data:  # caches written before the votes were kept are rebuilt
@@ -69,6 +70,17 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
         save_npz(cache, images=result.images, labels=result.labels, indices=result.indices,
                  not_face_votes=result.not_face_votes, label_votes=result.label_votes)
     return result
+
+
+def _split_key(root: Path, split: str) -> str:
+    """What a split's cache was read from: the folder, its images' names, sizes and times, and the label files
+    (the FER+ votes come from them), so that a cache is never served for other data."""
+    digest = hashlib.sha256(str((root / split).resolve()).encode())
+    for path in sorted((root / split).rglob("*.png")) + [root / "labels.csv", root / "fer2013new.csv"]:
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:

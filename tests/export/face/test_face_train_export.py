@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from export.face.data import load_split
 from export.face.export import compose_ensemble, export_face
 from export.face.train import TrainConfig, train_face
 from runtime.arms.face.expression import ExpressionModel
@@ -248,3 +249,12 @@ def test_the_deployed_graph_averages_every_zoom_and_its_mirror(trained):
     plain = DeployedExpressionNet(net, zooms=(1.0,)).eval()
     with torch.no_grad():
         assert not torch.allclose(deployed(image), plain(image))  # the zoomed view takes part
+
+
+def test_a_split_cache_is_never_served_for_other_data(tmp_path):
+    cache = tmp_path / "cache"
+    first = load_split(write_fer(tmp_path / "a", {"PublicTest": 2}), "PublicTest", cache)
+    other = load_split(write_fer(tmp_path / "b", {"PublicTest": 3}), "PublicTest", cache)
+    assert len(first.labels) == 14 and len(other.labels) == 21  # 7 classes
+    again = load_split(tmp_path / "a", "PublicTest", cache)  # served from its own cache
+    assert np.array_equal(again.images, first.images) and len(list(cache.iterdir())) == 2
