@@ -35,17 +35,17 @@ def install_folder(staging: Path, target: Path) -> Path:
 
 
 @contextmanager
-def installing(target: Path, card_file: str = "card.json") -> Iterator[Path]:
+def installing(target: Path) -> Iterator[Path]:
     """A staging folder to write a model into, installed over ``target`` (``install_folder``) when the block
     ends without an error and removed either way: a failed or refused export leaves the old model whole.
 
-    ``target`` must be new, empty or a model folder (it holds ``card_file``): replacing is by renames, so
+    ``target`` must be new, empty or a model folder (it holds ``card.json``): replacing is by renames, so
     anything else in it would go with the old model.
     """
     target = Path(target)
-    if target.is_dir() and any(target.iterdir()) and not (target / card_file).is_file():
-        raise InputError(target, f"holds files but no {card_file}: not a model folder to replace; give a new or "
-                         "empty folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / "card.json").is_file():
+        raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
+                         "folder")
     staging = staging_folder(target.parent, target.name)
     try:
         yield staging

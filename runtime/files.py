@@ -46,7 +46,7 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
             raise InputError(path, "output would overwrite the input")
         if path.exists() or path.is_symlink():
             for folder in (Path(p) for p in inputs):
-                if folder.is_dir() and lies_inside(path, folder.resolve()):
+                if folder.is_dir() and _inside(path, folder.resolve()):
                     raise InputError(path, f"output would overwrite a file in the input folder {folder}")
     except OSError as error:
         raise InputError(path, f"cannot check it: {error.strerror or error}") from None
@@ -54,16 +54,21 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
 
 
 def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | None = None) -> Path:
-    """The folder a command will write into, checked before any work: not a file, none of the folders the
-    command reads (``inputs``, by what they are: "data folder"), and the nearest folder of it that exists can be
-    written (the rest is made when the command writes)."""
+    """The folder a command will write into, checked before any work: not a file, neither one of the folders the
+    command reads (``inputs``, by what they are: "data folder") nor inside one (a run folder inside a corpus is
+    read as part of it next time), and the nearest folder of it that exists can be written (the rest is made when
+    the command writes)."""
     path = Path(path)
     try:
         if path.exists() and not path.is_dir():
             raise InputError(path, "is a file; give a folder to write into")
         for what, folder in (inputs or {}).items():
-            if path.is_dir() and Path(folder).is_dir() and path.samefile(folder):
+            if not Path(folder).is_dir():
+                continue
+            if path.is_dir() and path.samefile(folder):
                 raise InputError(path, f"is the {what}; give another folder to write into")
+            if _inside(path, Path(folder).resolve()):
+                raise InputError(path, f"lies inside the {what} {folder}; give a folder outside it")
         existing = next(p for p in (path, *path.parents) if p.exists())
         if not existing.is_dir():
             raise InputError(path, f"{existing} is a file, so no folder can be made under it")
@@ -112,7 +117,7 @@ def _check_writable(path: Path, folder: Path) -> None:
         raise InputError(path, f"cannot write to {folder} (no permission)")
 
 
-def lies_inside(path: Path, folder: Path) -> bool:
+def _inside(path: Path, folder: Path) -> bool:
     """Whether ``path`` (as named, or the file it links to) lies anywhere under ``folder`` (resolved)."""
     named = path.parent.resolve() / path.name
     return any(candidate.is_relative_to(folder) for candidate in (named, path.resolve()))

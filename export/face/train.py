@@ -26,7 +26,7 @@ from torch.nn import functional as F  # noqa: N812
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
-from runtime.files import RunFolder, lies_inside, read_json_object, writing_folder
+from runtime.files import RunFolder, read_json_object, writing_folder
 from runtime.models.card import file_sha256
 from runtime.timeline import write_atomically
 
@@ -215,8 +215,6 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         log(warning)
     config = replace(config, precision=precision)  # the report records the precision actually used
     with writing_folder(out_dir, ("report.json",), {"data folder": data_root}) as run:
-        if data_root.is_dir() and lies_inside(out_dir, data_root.resolve()):  # the next load would read it as a class
-            raise InputError(out_dir, f"lies inside the data folder {data_root}; give a folder outside it")
         return _train(data_root, run, config, cache_dir, log)
 
 

@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from runtime.errors import InputError
-from runtime.files import check_output_file
+from runtime.files import check_output_file, check_output_folder, writing_folder
 
 
 def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
@@ -96,3 +96,29 @@ def test_a_timeline_folder_that_is_a_file_or_under_one_is_refused_before_any_wor
     assert check_output_folder(tmp_path / "new" / "out") == tmp_path / "new" / "out"
     assert main(["analyze", str(tmp_path / "never-read.wav"), "--out", str(taken)]) == 2
     assert "is a file; give a folder" in capsys.readouterr().err  # not the missing input: the folder is checked first
+
+
+@pytest.mark.parametrize(("out", "problem"),
+                         [("data", "is the data folder"), ("data/sub/run", "lies inside the data folder")])
+def test_an_output_folder_that_is_or_lies_inside_an_input_is_refused(tmp_path, out, problem):
+    (tmp_path / "data" / "sub").mkdir(parents=True)
+    with pytest.raises(InputError, match=problem):
+        check_output_folder(tmp_path / out, {"data folder": tmp_path / "data"})
+    assert sorted(p.name for p in (tmp_path / "data").rglob("*")) == ["sub"]
+
+
+def test_a_run_that_fails_removes_every_folder_it_made_and_begin_drops_only_markers(tmp_path):
+    with pytest.raises(KeyboardInterrupt), writing_folder(tmp_path / "new" / "run", ("report.json",)) as run:
+        run.begin()
+        raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists()
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "report.json").write_text("{}")
+    (earlier / "cache.npz").write_text("kept")
+    with pytest.raises(InputError), writing_folder(earlier, ("report.json",)):
+        raise InputError("data", "refused before begin")
+    assert (earlier / "report.json").exists()  # refused before begin: the earlier run stays finished
+    with writing_folder(earlier, ("report.json",)) as run:
+        run.begin()
+    assert sorted(p.name for p in earlier.iterdir()) == ["cache.npz"]

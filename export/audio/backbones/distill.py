@@ -196,7 +196,7 @@ def distill_trained(
     The student learns on the training speakers' windows (and any unlabelled speech); the speakers held out
     in training (``held_out`` in windows.csv) judge it, against their true labels and against the teacher.
     """
-    from export.audio.backbones.onnx_export import CARD_FILE, load_trained
+    from export.audio.backbones.onnx_export import load_trained
 
     trained, out = Path(trained), Path(out)
     if settings.steps < 1:
@@ -206,7 +206,7 @@ def distill_trained(
     check_output_folder(out, {"trained folder": trained})
     teacher, description = load_trained(trained)
     check_output_folder(out, {"trained folder": trained, "backbone's folder": Path(description["folder"])})
-    with installing(out, CARD_FILE) as staging:  # a refused or failed export leaves an earlier one whole
+    with installing(out) as staging:  # a refused or failed export leaves an earlier one whole
         return _distill_trained(trained, staging, teacher, description, unlabelled, settings, model_id,
                                 latency_repeats)
 

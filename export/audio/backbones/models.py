@@ -417,7 +417,6 @@ __all__ = [
     "detect_kind",
     "from_pretrained",
     "model_fingerprint",
-    "read_json_object",
     "load_pretrained",
     "run_batched",
 ]

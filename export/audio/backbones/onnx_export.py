@@ -25,12 +25,11 @@ from export.audio.backbones.models import (
     _quiet_transformers,
     from_pretrained,
     model_fingerprint,
-    read_json_object,
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.install import installing
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 from runtime.timeline import write_atomically
@@ -155,10 +154,9 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
             f"not a trained backbone folder (needs {BACKBONE_FILE} and {HEAD_FILE}; "
             "run `emotrace train audio --audio-backbone ...` first)",
         )
-    description = read_json_object(trained / BACKBONE_FILE, what="backbone run description")
-    missing = [key for key in _DESCRIPTION_KEYS if key not in description]
-    head_block = description.get("head")
-    missing += [f"head.{key}" for key in _HEAD_KEYS if not isinstance(head_block, dict) or key not in head_block]
+    description = read_json_object(trained / BACKBONE_FILE, _DESCRIPTION_KEYS, "backbone run description")
+    head_block = description["head"]
+    missing = [f"head.{key}" for key in _HEAD_KEYS if not isinstance(head_block, dict) or key not in head_block]
     if missing:
         raise InputError(trained / BACKBONE_FILE, f"lacks {', '.join(missing)}")
     if not (_is_count(description["n_layers"]) and _is_count(description["hidden_size"])
@@ -247,7 +245,7 @@ def export_trained(
     if check_windows is None:  # read before anything is written: a bad windows.csv leaves no half export
         check_windows, check_targets = check_set(trained, description["labels"])
     check_output_folder(out, {"trained folder": trained, "backbone's folder": Path(description["folder"])})
-    with installing(out, CARD_FILE) as staging:  # a refused or failed export leaves an earlier one whole
+    with installing(out) as staging:  # a refused or failed export leaves an earlier one whole
         export_onnx(model, staging / FLOAT_FILE)
         quantize_int8(staging / FLOAT_FILE, staging / INT8_FILE)
         return finish_export(

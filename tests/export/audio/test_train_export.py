@@ -74,9 +74,10 @@ def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdes
 
 
 def test_manifest_naming_a_missing_file_is_an_error(tmp_path):
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nnope.wav,s1,happy\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "manifest.csv").write_text("path,speaker,emotion\nnope.wav,s1,happy\n")
     with pytest.raises(InputError, match="does not exist"):
-        train_audio(tmp_path, tmp_path / "out")
+        train_audio(tmp_path / "data", tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -84,7 +85,7 @@ def test_manifest_with_an_unmappable_label_is_an_error(tmp_path, ravdess_dir):
     clip = ravdess_dir / "Actor_01" / "03-01-01-01-01-01-01.flac"
     (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\n{clip},s1,boredom\n")
     with pytest.raises(InputError, match="cannot be mapped"):
-        train_audio(tmp_path, tmp_path / "out")
+        train_audio(tmp_path / "manifest.csv", tmp_path / "out")  # the CSV given itself: out lies beside it
 
 
 def test_an_mlp_of_several_members_is_one_graph_averaging_their_logits():

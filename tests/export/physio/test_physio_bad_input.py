@@ -38,9 +38,9 @@ def data(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("args", "problem"), [
     (["--out", "{data}"], "is the data folder"),
-    (["--out", "{data}/raw/run"], "--out lies inside the data folder"),
+    (["--out", "{data}/raw/run"], "raw/run: lies inside the data folder"),
     (["--out", "{tmp}/out", "--cache", "{data}"], "is the data folder"),
-    (["--out", "{tmp}/out", "--cache", "{data}/cache"], "--cache lies inside the data folder"),
+    (["--out", "{tmp}/out", "--cache", "{data}/cache"], "cache: lies inside the data folder"),
     (["--out", "{tmp}/out", "--missing", "S03"], "raw: no recording for S03, labelled in"),
 ], ids=["out is the data", "out inside the data", "cache is the data", "cache inside the data", "recording missing"])
 def test_bad_training_input_is_one_line_before_any_feature_work_and_writes_nothing(data, tmp_path, capsys, args,
