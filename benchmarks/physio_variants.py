@@ -24,7 +24,8 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   averaged at each window's centre (all hop 5 s, so the centres coincide).
 - ``running``: what a live session could compute as it goes: each window ranked among the windows so far, a
   trailing 30-minute local baseline and a trailing two-minute context, scored from the sixth minute on (the
-  first five have no baseline), against the shipped inputs on the same windows.
+  first five have no baseline), against the shipped inputs on the same windows; the classifier learnt from
+  running inputs, or (as a live session judges with the shipped model) from the shipped inputs of every window.
 
 The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio``.
 """
@@ -32,13 +33,11 @@ The held-out subjects are not scored: a variant that wins here is then measured 
 from __future__ import annotations
 
 import argparse
-import bisect
 import sys
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import ndtri
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,7 +45,7 @@ from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
-from runtime.arms.physio.model import RANK_CLIP, model_inputs  # noqa: E402
+from runtime.arms.physio.model import model_inputs, running_inputs  # noqa: E402
 from runtime.arms.physio.recording import read_e4  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
@@ -56,6 +55,7 @@ class Variant(NamedTuple):
     offsets_hops: tuple[int, ...] = (0,)  # 12 hops of 5 s = one minute
     classifiers: tuple[str, ...] = ("logistic",)  # their stress probabilities averaged
     inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
+    trained_on: str = ""  # the inputs the classifier learns from, when not ``inputs`` (all windows then)
     first_window: int = 0  # windows before this one are not scored
     respiration: bool = False  # the BVP respiration-band statistics as three more inputs
     window_s: float = shipped.WINDOW_S  # statistics over windows this long (same 5 s hop, same labelling rule)
@@ -87,38 +87,9 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("windows of 20, 30 and 60 s averaged", ensemble_window_s=(20.0, 30.0, 60.0)),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
+    Variant("running (causal), from the sixth minute, judged by the model trained on session inputs",
+            inputs="running", first_window=NO_BASELINE_WINDOWS, trained_on="session"),
 )
-
-
-def running_inputs(features: np.ndarray, quality: np.ndarray, context_windows: int,
-                   local_baseline_windows: int) -> np.ndarray:
-    """The shipped inputs as a live session could compute them: row t uses rows 0..t only.
-
-    Each window's rank is among the usable windows so far; the local baseline and the context are trailing
-    means (up to ``local_baseline_windows`` and ``context_windows`` rows) instead of centred ones.
-    """
-    n, d = features.shape
-    scaled = np.zeros((n, d))
-    seen: list[list[float]] = [[] for _ in range(d)]
-    for i in range(n):
-        for j in range(d):
-            value = features[i, j]
-            if not np.isfinite(value):
-                continue
-            if quality[i] > 0:
-                bisect.insort(seen[j], value)
-            if seen[j]:
-                share = (bisect.bisect_left(seen[j], value) + bisect.bisect_right(seen[j], value)) / (2 * len(seen[j]))
-                scaled[i, j] = ndtri(np.clip(share, RANK_CLIP, 1.0 - RANK_CLIP))
-    local = scaled - _trailing_mean(scaled, local_baseline_windows)
-    return np.hstack([local, scaled, _trailing_mean(local, context_windows)]).astype(np.float32)
-
-
-def _trailing_mean(x: np.ndarray, size: int) -> np.ndarray:
-    sums = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
-    rows = np.arange(len(x))
-    first = np.maximum(0, rows - size + 1)
-    return (sums[rows + 1] - sums[first]) / (rows + 1 - first)[:, None]
 
 
 def respiration_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, window_s: float) -> np.ndarray:
@@ -164,7 +135,8 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray
         extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, variant.window_s)
         features = np.hstack([features, extra])
     if variant.inputs == "running":
-        x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.LOCAL_BASELINE_WINDOWS)
+        x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
+                           shipped.LOCAL_BASELINE_WINDOWS)
     else:
         x = model_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
                          shipped.LOCAL_BASELINE_WINDOWS)
@@ -200,11 +172,15 @@ class _Mean:
 def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
     """Subject -> (stress probabilities, labels, window centres in s) from models fitted on the others."""
     tables = {s.subject: subject_table(s, variant, data_dir) for s in subjects}
+    learnt = tables
+    if variant.trained_on:
+        learnt_from = variant._replace(inputs=variant.trained_on, first_window=0)
+        learnt = {s.subject: subject_table(s, learnt_from, data_dir) for s in subjects}
     predictions = {}
     for name, (x, y, centres_s) in tables.items():
         train = [t for t in tables if t != name]
         fitted = classifiers(
-            variant.classifiers, np.vstack([tables[t][0] for t in train]), np.concatenate([tables[t][1] for t in train])
+            variant.classifiers, np.vstack([learnt[t][0] for t in train]), np.concatenate([learnt[t][1] for t in train])
         )
         predictions[name] = (np.mean([m.predict_proba(x)[:, 1] for m in fitted], axis=0), y, centres_s)
     return predictions

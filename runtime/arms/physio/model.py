@@ -27,10 +27,15 @@ def session_scaled(features: np.ndarray, quality: np.ndarray, scaling: str = "me
     normal score of x's mid-rank among the session's values (the share of them below x, ties counted half),
     kept inside [RANK_CLIP, 1 - RANK_CLIP]: insensitive to outliers and to the shape of each person's range.
     """
+    features = np.asarray(features, dtype=float)
+    return scaled_against(features, features[np.asarray(quality) > 0], scaling)
+
+
+def scaled_against(features: np.ndarray, usable: np.ndarray, scaling: str) -> np.ndarray:
+    """``features`` scaled against the rows of ``usable`` (see ``session_scaled``); all 0 without any."""
     if scaling not in SCALINGS:
         raise ValueError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
     features = np.asarray(features, dtype=float)
-    usable = features[np.asarray(quality) > 0]
     if usable.shape[0] == 0:
         return np.zeros_like(features)
     if scaling == "rank":
@@ -87,3 +92,66 @@ def model_inputs(
     local = scaled - uniform_filter1d(scaled, size=int(local_baseline_windows), axis=0, mode="nearest")
     context = uniform_filter1d(local, size=size, axis=0, mode="nearest")
     return np.hstack([local, scaled, context]).astype(np.float32)
+
+
+class RunningInputs:
+    """The model inputs of a session judged as it goes: a window's row uses that window and those before it.
+
+    ``model_inputs`` looks at the whole session (its scaling, centred context and local baseline); a live
+    session has only the past. Here each window is scaled against the usable windows so far (itself included),
+    and the context and the local baseline are trailing means over up to ``context_windows`` and
+    ``local_baseline_windows`` rows. Rows are kept, not recomputed: a row never changes once given.
+    """
+
+    def __init__(self, context_windows: int, scaling: str = "median_iqr", local_baseline_windows: int = 0):
+        if scaling not in SCALINGS:
+            raise ValueError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
+        self.context_windows = max(1, int(context_windows))
+        self.local_baseline_windows = int(local_baseline_windows)
+        self.scaling = scaling
+        self._usable: list[np.ndarray] = []
+        self._scaled: list[np.ndarray] = []
+        self._local: list[np.ndarray] = []
+
+    @property
+    def usable_windows(self) -> int:
+        """How many windows with quality > 0 the scaling has seen."""
+        return len(self._usable)
+
+    def add(self, features: np.ndarray, quality: float) -> np.ndarray:
+        """The float32 input row of the next window from its (d,) features and quality."""
+        row = np.asarray(features, dtype=float).reshape(1, -1)
+        if quality > 0:
+            self._usable.append(row[0])
+        usable = np.array(self._usable).reshape(len(self._usable), row.shape[1])
+        scaled = scaled_against(row, usable, self.scaling)[0]
+        self._scaled.append(scaled)
+        if self.local_baseline_windows <= 1:
+            return np.concatenate([scaled, _trailing_mean(self._scaled, self.context_windows)]).astype(np.float32)
+        local = scaled - _trailing_mean(self._scaled, self.local_baseline_windows)
+        self._local.append(local)
+        return np.concatenate([local, scaled, _trailing_mean(self._local, self.context_windows)]).astype(np.float32)
+
+
+def running_inputs(
+    features: np.ndarray,
+    quality: np.ndarray,
+    context_windows: int,
+    scaling: str = "median_iqr",
+    local_baseline_windows: int = 0,
+) -> np.ndarray:
+    """``model_inputs`` as a live session computes them, window by window (``RunningInputs``)."""
+    running = RunningInputs(context_windows, scaling, local_baseline_windows)
+    features = np.asarray(features, dtype=float)
+    blocks = 3 if local_baseline_windows > 1 else 2
+    rows = [running.add(row, q) for row, q in zip(features, np.asarray(quality), strict=True)]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), blocks * features.shape[1])
+
+
+def _trailing_mean(rows: list[np.ndarray], size: int) -> np.ndarray:
+    return np.mean(rows[-size:], axis=0)
+
+
+# How a model card's "scope" makes its inputs from a session's window features: over the whole session (a recording
+# judged when it ends; the default) or window by window from the past alone (a model trained for live sessions).
+INPUT_SCOPES = {"session": model_inputs, "running": running_inputs}
