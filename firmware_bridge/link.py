@@ -129,20 +129,24 @@ class Recorder:
         with self._lock:
             return sum(len(series.times_s) for series in self._series.values())
 
-    def series(self, channel: str, link: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Times and values of ``channel`` (from ``link`` only, when given), in the order received."""
+    def series(self, channel: str, link: str | None = None,
+               since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Times and values of ``channel`` (from ``link`` only, when given; stamped at ``since_s`` or later,
+        when given), in the order received."""
         with self._lock:
             series = self._series.get(channel)
             if series is None or (link is not None and link not in self._link_codes):
                 return np.array([]), np.array([])
             times_s, values, links = np.array(series.times_s), np.array(series.values), np.array(series.links)
-        if link is None:
-            return times_s, values
-        picked = links == self._link_codes[link]
+        picked = np.ones(times_s.size, dtype=bool) if since_s is None else times_s >= since_s
+        if link is not None:
+            picked &= links == self._link_codes[link]
         return times_s[picked], values[picked]
 
-    def to_recording(self, source: str = "live", start_unix_s: float | None = None) -> Recording:
-        """The received samples as a ``Recording`` (session clock; gaps kept as gaps).
+    def to_recording(self, source: str = "live", start_unix_s: float | None = None,
+                     since_s: float | None = None) -> Recording:
+        """The received samples as a ``Recording`` (session clock; gaps kept as gaps); ``since_s``: only those
+        stamped then or later (a live window's stretch: a copy that does not grow with the session).
 
         A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
@@ -155,7 +159,7 @@ class Recorder:
         for name in self._channel_names():
             sent_as = ACC_AXES if name == "acc" else (name,)
             link = self._first_link(sent_as, source)
-            times, values = self._acc_series(link) if name == "acc" else self.series(name, link)
+            times, values = self._acc_series(link, since_s) if name == "acc" else self.series(name, link, since_s)
             order = np.argsort(times, kind="stable")
             times, values = times[order], values[order]
             rate_hz = None
@@ -168,7 +172,8 @@ class Recorder:
                     continue
                 rate_hz = sample_rate_hz(steps_s)
             gaps = [(g.start_s, g.end_s) for g in self.gaps
-                    if g.link == link and (g.channel in sent_as or g.channel == "*")]
+                    if g.link == link and (g.channel in sent_as or g.channel == "*")
+                    and (since_s is None or g.end_s > since_s)]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)
         return Recording(source, channels, start_unix_s=start_unix_s)
 
@@ -188,12 +193,12 @@ class Recorder:
                         channel_names[0].removesuffix("_x"), " and ".join(links), links[0])
         return links[0]
 
-    def _acc_series(self, link: str) -> tuple[np.ndarray, np.ndarray]:
+    def _acc_series(self, link: str, since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times, (n, 3) values) at the instants every axis from ``link`` has a sample (at a stamp an axis repeats,
         its last value)."""
         axes = []
         for axis in ACC_AXES:
-            times, values = self.series(axis, link)
+            times, values = self.series(axis, link, since_s)
             stamped = ~np.isnan(times)  # a NaN stamp is no instant another axis can share
             times, values = times[stamped][::-1], values[stamped][::-1]
             times, last = np.unique(times, return_index=True)  # the first of the reversed: the last received

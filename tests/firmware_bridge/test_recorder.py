@@ -95,3 +95,21 @@ def test_a_channel_two_links_deliver_is_read_from_the_first_with_a_log_line(capl
         temp = recorder.to_recording("two thermometers").channels["temp"]
     assert set(temp.values) == {33.0} and temp.gaps == []
     assert "temp comes from board and ble-temp; read from board only" in caplog.text
+
+
+def test_a_recording_since_a_time_holds_only_what_was_stamped_from_then_on_acc_included():
+    recorder = Recorder()
+    samples(recorder, "eda", np.arange(0, 120, 0.25), 2.0, "board")
+    for i in range(32 * 120):
+        for axis in ("acc_x", "acc_y", "acc_z"):
+            recorder(Sample(axis, i / 32, 0.5, "board"))
+    recorder(Gap("*", 10.0, 20.0, "frames lost", "board"))
+    recorder(Gap("*", 95.0, 100.0, "frames lost", "board"))
+    tail = recorder.to_recording("live", since_s=90.0)
+    whole = recorder.to_recording("live")
+    for name in ("eda", "acc"):
+        kept = whole.channels[name].times_s >= 90.0
+        np.testing.assert_array_equal(tail.channels[name].times_s, whole.channels[name].times_s[kept])
+        np.testing.assert_array_equal(tail.channels[name].values, whole.channels[name].values[kept])
+        assert tail.channels[name].rate_hz == pytest.approx(whole.channels[name].rate_hz)
+        assert tail.channels[name].gaps == [(95.0, 100.0)]  # the gap long before is not carried

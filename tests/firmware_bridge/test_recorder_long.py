@@ -25,8 +25,10 @@ class ListRecorder(Recorder):
         else:
             super().__call__(event)
 
-    def series(self, channel: str, link: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        picked = [s for s in self.kept if s.channel == channel and link in (None, s.link)]
+    def series(self, channel: str, link: str | None = None,
+               since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        picked = [s for s in self.kept if s.channel == channel and link in (None, s.link)
+                  and (since_s is None or s.t_s >= since_s)]
         return np.array([s.t_s for s in picked]), np.array([s.value for s in picked])
 
     def _channel_names(self) -> list[str]:
@@ -43,8 +45,8 @@ class ListRecorder(Recorder):
                 channel_names[0].removesuffix("_x"), " and ".join(links), links[0])
         return links[0]
 
-    def _acc_series(self, link: str) -> tuple[np.ndarray, np.ndarray]:
-        axes = [dict(zip(*self.series(axis, link), strict=True)) for axis in ACC_AXES]
+    def _acc_series(self, link: str, since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        axes = [dict(zip(*self.series(axis, link, since_s), strict=True)) for axis in ACC_AXES]
         times = np.array(sorted(set(axes[0]).intersection(*axes[1:])))
         return times, np.array([[axis[t] for axis in axes] for t in times]).reshape(times.size, 3)
 
@@ -105,6 +107,12 @@ def test_the_compact_recorder_gives_the_recording_the_list_of_samples_gave(seed,
         got = compact.to_recording("board + strap", start_unix_s=1.7e9)
         got_log = [r.getMessage() for r in caplog.records]
     assert got_log == want_log and any("comes from board and thermo" in m for m in got_log)
+    _assert_same_recording(got, want)
+    since_s = float(np.nanmedian([s.t_s for s in listed.kept]))  # a live window's stretch: the second half
+    _assert_same_recording(compact.to_recording("tail", since_s=since_s), listed.to_recording("tail", since_s=since_s))
+
+
+def _assert_same_recording(got, want) -> None:
     assert list(got.channels) == list(want.channels) and "acc" in got.channels and "battery" not in got.channels
     assert (got.source, got.start_unix_s, got.events_s) == (want.source, want.start_unix_s, want.events_s)
     for name, channel in want.channels.items():

@@ -160,6 +160,18 @@ class Recording:
     def gaps(self) -> dict[str, list[tuple[float, float]]]:
         return {name: list(c.gaps) for name, c in self.channels.items() if c.gaps}
 
+    def between(self, start_s: float, end_s: float) -> Recording:
+        """The samples, gaps and events in [start_s, end_s) of the recording clock (a live window's stretch);
+        a channel without samples there is left out."""
+        channels = {}
+        for name, c in self.channels.items():
+            first, last = np.searchsorted(c.times_s, [start_s, end_s])
+            if last > first:
+                gaps = [(max(a, start_s), min(b, end_s)) for a, b in c.gaps if a < end_s and b > start_s]
+                channels[name] = Channel(name, c.unit, c.times_s[first:last], c.values[first:last], c.rate_hz, gaps)
+        events_s = [t for t in self.events_s if start_s <= t < end_s]
+        return Recording(self.source, channels, self.start_unix_s, events_s)
+
 
 def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is.
