@@ -367,9 +367,12 @@ def _add_physio_commands(physio, train, export) -> None:
     p.add_argument("data", type=Path, help="the Stress-Predict folder (raw/SXX.zip, labels/)")
     p.add_argument("--out", type=Path, required=True, help="output folder for report.json")
     p.add_argument("--cache", type=Path, help="folder to cache per-subject window features")
+    p.add_argument("--live", action="store_true",
+                   help="train the model a live session judges with: each window against the windows before it")
     p.set_defaults(run=_run_train_physio)
 
-    p = export.add_parser("physio", help="ONNX export + model card into models/physio-stress")
+    p = export.add_parser("physio", help="ONNX export + model card into models/physio-stress (physio-stress-live "
+                                         "for a run of 'train physio --live')")
     p.add_argument("trained", type=Path, help="folder written by 'emotrace train physio'")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: models/)")
     p.set_defaults(run=_run_export_physio)
@@ -385,7 +388,8 @@ def _run_physio_classify(args) -> None:
 def _run_train_physio(args) -> None:
     from export.physio.train import train_physio
 
-    print(train_physio(args.data, args.out, cache_dir=args.cache).summary())
+    scope = "running" if args.live else "session"
+    print(train_physio(args.data, args.out, cache_dir=args.cache, scope=scope).summary())
 
 
 def _run_export_physio(args) -> None:

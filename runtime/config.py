@@ -77,6 +77,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "model": "physio-stress",  # a model id under models/, or a folder path (./DIR)
         "window_s": 30.0,  # as the shipped model was trained (its card says; other values are warned about)
         "hop_s": 5.0,
+        # emotrace live: stress judged as each window ends, by this model, once this much of the session has passed
+        "live_model": "physio-stress-live",
+        "live_baseline_s": 300.0,
     },
     # fusion: the tracks on one window grid, combined into the "fused" track (docs/fusion.md)
     "fusion": {
@@ -214,6 +217,8 @@ RULES: dict[str, Rule] = {
     "physio.model": Rule(check=_model_named),
     "physio.window_s": Rule(**SECONDS),
     "physio.hop_s": Rule(**SECONDS),
+    "physio.live_model": Rule(check=_model_named),
+    "physio.live_baseline_s": Rule(0.0, 86400.0, "a number of seconds"),
     "fusion.method": Rule(choices=FUSION_METHODS),
     "fusion.when": Rule(choices=("multiple", "always")),
     "fusion.weights": Rule(check=_weights),

@@ -29,7 +29,8 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import BodySettings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
-from runtime.arms.physio.arm import PhysioSettings, load_physio_model, physio_track
+from runtime.arms.physio.arm import PhysioSettings, PhysioWindow, load_physio_model, physio_track, two_class
+from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
@@ -37,9 +38,10 @@ from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.timeline import Timeline, write_timeline
-from runtime.track import Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
+SETTLE_S = 2.0  # a physio window is judged live this long after its end: samples still on their way arrive
 
 
 @dataclass(frozen=True)
@@ -200,10 +202,7 @@ READOUT_CHANNELS = {"hr": ("heart", "bpm", "{:.0f}"), "eda": ("EDA", "µS", "{:.
 
 
 def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float) -> str | None:
-    """One line with each readout channel's median over the last window, or None when none arrived.
-
-    No stress figure: the stress model judges a window against the whole session (docs/physio.md).
-    """
+    """One line with each readout channel's median over the last window, or None when none arrived."""
     parts = [f"{name} {fmt.format(float(np.median(values[channel])))} {unit}"
              for channel, (name, unit, fmt) in READOUT_CHANNELS.items() if values.get(channel)]
     if not parts:
@@ -211,12 +210,25 @@ def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float
     return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s)"
 
 
+def live_stress_line(window: PhysioWindow, live_baseline_s: float) -> str:
+    """The printed line of a window judged live: its stress figure, or why there is none."""
+    if window.stress is not None:
+        return f"at {window.end_s:.1f} s: stress {window.stress:.2f} (live, against the session so far)"
+    if window.start_s < live_baseline_s:
+        return f"at {window.end_s:.1f} s: stress: none before {live_baseline_s:g} s (live baseline forming)"
+    return f"at {window.end_s:.1f} s: stress: none ({window.reason})"
+
+
 class SensorSession:
     """Body sensors beside the session: links record into one ``Recorder``; link states are printed, and once a
-    physio window (heart rate, EDA and skin temperature medians over it)."""
+    physio window the heart rate, EDA and skin temperature medians over it and the live stress figure.
+
+    A thread of its own judges each physio window ``SETTLE_S`` after it ends, against the session so far
+    (``LiveStress``): the "physio-live" track. The "physio" track is judged over the whole session at its end.
+    """
 
     def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
-                 on_line: Callable[[str], None] | None):
+                 on_line: Callable[[str], None] | None, clock: SessionClock):
         from firmware_bridge.runner import LinkThreads
 
         self.links = links
@@ -224,10 +236,17 @@ class SensorSession:
         self.model = load_physio_model(self.physio.model, settings["runtime"]["backend"])
         self.recorder = Recorder()
         self.on_line = on_line
+        self.clock = clock
         self.threads = LinkThreads(links, self._deliver)
+        self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]), self.physio)
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
         self._readout_end_s = self.physio.window_s
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
+        self._next_end_s = self.physio.window_s  # the end of the next window to judge live
+        self._next_line_s = self.physio.window_s  # the live stress figure is printed once a window_s
+        self._stopped = threading.Event()
+        self._stop_s = math.inf  # the session clock when stop() was called
+        self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
 
     def _deliver(self, event) -> None:
         self.recorder(event)
@@ -252,9 +271,32 @@ class SensorSession:
 
     def start(self) -> None:
         self.threads.start()
+        self._judging.start()
 
     def stop(self) -> None:
+        """Stop the links, then judge the windows that ended before the stop and were not yet judged."""
+        self._stop_s = self.clock.now_s()
         self.threads.stop()
+        self._stopped.set()
+        if self._judging.is_alive():
+            self._judging.join()
+
+    def _judge_windows(self) -> None:
+        while not self._stopped.wait(max(0.0, self._next_end_s + SETTLE_S - self.clock.now_s())):
+            self._judge_next()
+        while self._next_end_s <= self._stop_s:
+            self._judge_next()
+
+    def _judge_next(self) -> None:
+        end_s = self._next_end_s
+        start_s = end_s - self.physio.window_s
+        self._next_end_s += self.physio.hop_s
+        names = ", ".join(link.name for link in self.links)
+        window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s), start_s, end_s)
+        if self.on_line and end_s >= self._next_line_s:
+            while self._next_line_s <= end_s:
+                self._next_line_s += self.physio.window_s
+            self.on_line(live_stress_line(window, self.physio.live_baseline_s))
 
     def close(self) -> None:
         """Release the links of a session that never started."""
@@ -283,6 +325,21 @@ class SensorSession:
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
         return track
+
+    def live_track(self, duration_s: float) -> Track:
+        """The "physio-live" track: each window that ended within the session as it was judged then."""
+        labels = list(self.stress.model.labels)
+        windows = [Window(round(w.start_s, 6), round(w.end_s, 6),
+                          None if w.stress is None else two_class(labels, w.stress), w.quality,
+                          w.reason if w.stress is not None else (w.reason or "no usable signal"))
+                   for w in self.stress.windows if w.end_s <= duration_s]
+        return Track(name="physio-live", labels=labels, windows=windows, unsupported_labels=list(CANONICAL_LABELS),
+                     model=self.stress.model.identity(),
+                     settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "mode": "live",
+                               "baseline": "the session so far: ranks among the windows before, trailing context "
+                               "and local baseline (docs/physio.md)",
+                               "live_baseline_s": self.physio.live_baseline_s, "lead_s": LEAD_S,
+                               "judged_after_end_s": SETTLE_S, "supported_labels": labels})
 
     def _unusable_track(self, duration_s: float, reason: str) -> Track:
         """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
@@ -315,7 +372,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
-    sensors = SensorSession((make_links or inputs.sensor_links)(clock), settings, on_line) if wants_sensors else None
+    sensors = (SensorSession((make_links or inputs.sensor_links)(clock), settings, on_line, clock)
+               if wants_sensors else None)
     try:
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
     except InputError:
@@ -357,6 +415,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     if sensors:
         tracks.append(sensors.track(session_end_s))
     tracks += fused_tracks(tracks, settings)
+    if sensors:
+        tracks.append(sensors.live_track(session_end_s))  # after fusion: the physio track speaks for the sensors
     timeline = Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),

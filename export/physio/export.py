@@ -1,4 +1,5 @@
-"""Export the trained stress model to ONNX with its model card, into ``models/physio-stress``.
+"""Export the trained stress model to ONNX with its model card, into ``models/physio-stress`` (or
+``models/physio-stress-live``, the model a live session judges with).
 
 The model (2.3.0 on) is the mean of a logistic regression and three one-hidden-layer MLPs over the card's inputs.
 Each member ends in one Gemm to two logits (-z/2, z/2) and a Softmax, which yields exactly
@@ -16,16 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from export.install import installing
+from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
-MODEL_ID = "physio-stress"
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-VERSION = "2.4.0"
+# (model id, version) by the scope of the inputs a run was trained on (``train physio --live``: "running")
+MODELS = {"session": ("physio-stress", "2.4.0"), "running": ("physio-stress-live", "1.0.0")}
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
@@ -125,6 +127,8 @@ def _settings_problem(report: dict) -> str:
             return f"{key} {value!r} is not a whole number of windows (at least {least})"
     if report.get("scaling", "median_iqr") not in SCALING_TEXT:
         return f"scaling {report['scaling']!r} is none of {', '.join(SCALING_TEXT)}"
+    if report.get("scope", "session") not in MODELS:
+        return f"scope {report['scope']!r} is none of {', '.join(MODELS)}"
     return ""
 
 
@@ -166,7 +170,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
-    target = models_dir / MODEL_ID
+    target = models_dir / MODELS[report.get("scope", "session")][0]
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
@@ -200,9 +204,11 @@ def _save_checked_onnx(weights: dict, path: Path) -> float:
 
 def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
     """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures."""
+    scope = report.get("scope", "session")
+    model_id, version = MODELS[scope]
     return {
-        "id": MODEL_ID,
-        "version": VERSION,
+        "id": model_id,
+        "version": version,
         "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
         "labels": LABELS,
         "files": {"default": MODEL_FILE},
@@ -225,12 +231,17 @@ def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
         "context_windows": report["context_windows"],
         "local_baseline_windows": report.get("local_baseline_windows", 0),
         "scaling": report.get("scaling", "median_iqr"),
-        "baseline": f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over the session "
-        "(windows with quality > 0); inputs: that scaled value minus its centred local mean over "
-        "local_baseline_windows, the scaled value, and the difference averaged over context_windows",
+        "scope": scope,
+        "baseline": f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over "
+        + ("the session (windows with quality > 0); inputs: that scaled value minus its centred local mean over "
+           "local_baseline_windows, the scaled value, and the difference averaged over context_windows"
+           if scope == "session" else
+           "the session's windows so far (quality > 0); inputs: that scaled value minus its trailing mean over "
+           "local_baseline_windows, the scaled value, and the difference's trailing mean over context_windows"),
         "split": report["split"],
         "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
-        "rebuild": "emotrace train physio DATA --out DIR && emotrace export physio DIR",
+        "rebuild": f"emotrace train physio DATA --out DIR{' --live' if scope == 'running' else ''} && "
+        "emotrace export physio DIR",
     }
 
 
@@ -267,15 +278,12 @@ def _model_card_text(card: dict) -> str:
             f"(min {m['per_subject_ba_min']:.3f}) |"
         )
 
-    return f"""# physio-stress {card["version"]}
+    return f"""# {card["id"]} {card["version"]}
 
 Stress vs no stress, per {card["window_s"]:g} s window (hop {card["hop_s"]:g} s), from wrist physiology.
 It assists a clinician's judgement; it does not diagnose.
 
-- **Inputs**: {", ".join(card["features"])} - each {SCALING_TEXT[card["scaling"]]} over the session
-  (the per-subject baseline); the model sees that scaled value minus its centred mean over
-  {card["local_baseline_windows"]} windows (a local baseline that removes slow drift), the scaled value
-  itself, and the difference averaged over {card["context_windows"]} neighbouring windows.
+- **Inputs**: {", ".join(card["features"])} - {_inputs_text(card)}
 - **Model**: {card["classifier"]}, ONNX, {card["precision"]}.
 - **Labels**: {", ".join(card["labels"])}. The eight canonical emotions are not supported.
 - **Data**: Stress-Predict (Empatica E4, {data}; stress = Stroop, interview,
@@ -293,7 +301,45 @@ It assists a clinician's judgement; it does not diagnose.
 2.5-97.5 % range of the pooled BA when the subjects are drawn again with replacement (2,000 draws): how far
 the figure could move for other people like these.
 
-Comparison (same splits; `python -m export.physio.study DATA` for the first three rows, `emotrace train
+{_comparison_text(card)}
+The shipped model is refit on all {len(subjects)} subjects.
+ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
+{card["metrics"]["onnx_vs_fitted_max_abs_diff"]:.2e}.
+
+## Limits
+
+- One lab protocol (seated tasks, one wrist device); a therapy room differs. Probabilities are relative to
+  the session's own baseline: a session that is stressful throughout looks like its own normal.
+- Needs several minutes of recording for the baseline; windows with heavy motion or missing signals get
+  low quality.
+
+Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
+"""
+
+
+def _inputs_text(card: dict) -> str:
+    scaling = SCALING_TEXT[card["scaling"]]
+    if card.get("scope", "session") == "running":
+        return f"""each {scaling} among the session's windows so far
+  (the per-subject baseline, as a live session has it when the window ends); the model sees that scaled value
+  minus its trailing mean over {card["local_baseline_windows"]} windows (a local baseline that removes slow
+  drift), the scaled value itself, and the difference averaged over the last {card["context_windows"]} windows.
+  Trained and scored on the windows from {LIVE_BASELINE_S:g} s on: a live session gives no figure before."""
+    return f"""each {scaling} over the session
+  (the per-subject baseline); the model sees that scaled value minus its centred mean over
+  {card["local_baseline_windows"]} windows (a local baseline that removes slow drift), the scaled value
+  itself, and the difference averaged over {card["context_windows"]} neighbouring windows."""
+
+
+def _comparison_text(card: dict) -> str:
+    dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
+    everyone = card["metrics"]["all_subjects_loso"]
+    if card.get("scope", "session") == "running":
+        return """The model a live session judges with (`emotrace live`): each window as it ends, against the windows
+before it. A recording judged when it ends uses physio-stress, which sees the whole session; docs/physio.md
+compares the two on the same windows (`python benchmarks/physio_live.py DATA`).
+"""
+    return f"""Comparison (same splits; `python -m export.physio.study DATA` for the first three rows, `emotrace train
 physio` for the others):
 
 | model | dev LOSO BA | held-out BA | all-27 LOSO BA |
@@ -308,18 +354,5 @@ physio` for the others):
 | physio-stress 2.2.0 (2.1.0 on 30 s windows, logistic regression alone) | 0.827 | 0.750 | 0.813 |
 | physio-stress 2.3.0 (2.2.0 averaged with three MLPs, trained on the E4 sessions alone) | 0.837 | 0.766 | 0.818 |
 | this model, {card["version"]} | {dev["balanced_accuracy"]:.3f} | {held["balanced_accuracy"]:.3f} \
-| {card["metrics"]["all_subjects_loso"]["balanced_accuracy"]:.3f} |
-
-The shipped model is refit on all {len(subjects)} subjects.
-ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
-{card["metrics"]["onnx_vs_fitted_max_abs_diff"]:.2e}.
-
-## Limits
-
-- One lab protocol (seated tasks, one wrist device); a therapy room differs. Probabilities are relative to
-  the session's own baseline: a session that is stressful throughout looks like its own normal.
-- Needs several minutes of recording for the baseline; windows with heavy motion or missing signals get
-  low quality.
-
-Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
+| {everyone["balanced_accuracy"]:.3f} |
 """

@@ -23,8 +23,9 @@ import numpy as np
 from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels
+from runtime.arms.physio.arm import PhysioSettings
 from runtime.arms.physio.features import MEASUREMENTS
-from runtime.arms.physio.model import model_inputs
+from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.timeline import write_atomically
@@ -65,6 +66,7 @@ MLP_HIDDEN_UNITS = 16
 MLP_ALPHA = 1.0
 MLP_SEEDS = (0, 1, 2)
 MLP_MAX_ITER = 300
+LIVE_BASELINE_S = PhysioSettings().live_baseline_s  # a live session's stress figures start there
 MIXED_LABELS = None  # train on every labelled window with its majority label (dropping mixed ones: no gain)
 
 
@@ -136,22 +138,27 @@ def source_features(subject: SubjectWindows, source: Source) -> np.ndarray:
     return features
 
 
-def source_xy(windows: Windows, subject: str, source: Source, for_training: bool) -> tuple[np.ndarray, np.ndarray]:
+def source_xy(windows: Windows, subject: str, source: Source, for_training: bool,
+              scope: str = "session") -> tuple[np.ndarray, np.ndarray]:
     """Model inputs and labels of one subject's session as ``source`` would have recorded it."""
     session = windows[source.without][subject]
-    return subject_xy(session, for_training, source_features(session, source))
+    return subject_xy(session, for_training, source_features(session, source), scope)
 
 
 def subject_xy(
-    subject: SubjectWindows, for_training: bool, features: np.ndarray | None = None
+    subject: SubjectWindows, for_training: bool, features: np.ndarray | None = None, scope: str = "session"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs and 0/1 labels of the subject's labelled windows with quality > 0. ``features`` replaces the
-    subject's MODEL_FEATURES columns (a benchmark's other statistics or masked ones)."""
+    subject's MODEL_FEATURES columns (a benchmark's other statistics or masked ones). ``scope``: "session"
+    (every window against the whole session) or "running" (against the windows before it, as a live session
+    judges; only the windows from LIVE_BASELINE_S on, where a live session gives a figure)."""
     if features is None:
         features = subject.features[:, [MEASUREMENTS.index(name) for name in MODEL_FEATURES]]
-    x = model_inputs(features, subject.quality, CONTEXT_WINDOWS, SCALING, LOCAL_BASELINE_WINDOWS)
+    x = INPUT_SCOPES[scope](features, subject.quality, CONTEXT_WINDOWS, SCALING, LOCAL_BASELINE_WINDOWS)
     fraction = subject.stress_fraction
     keep = np.isfinite(fraction) & (subject.quality > 0)
+    if scope == "running":
+        keep &= subject.starts_s >= LIVE_BASELINE_S
     if for_training and MIXED_LABELS is not None:
         keep &= (fraction <= MIXED_LABELS[0]) | (fraction >= MIXED_LABELS[1])
     return x[keep], (fraction[keep] >= 0.5).astype(int)
@@ -214,20 +221,21 @@ def balanced_rows(y: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(y)), repeats)
 
 
-def fit(windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES) -> StressEnsemble:
+def fit(windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES,
+        scope: str = "session") -> StressEnsemble:
     """The shipped classifier trained on ``subjects``' sessions, each as every one of ``sources`` records it."""
-    pairs = [source_xy(windows, s, source, for_training=True) for s in subjects for source in sources]
+    pairs = [source_xy(windows, s, source, True, scope) for s in subjects for source in sources]
     return fit_xy(np.vstack([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs]))
 
 
 def predictions_by_source(
-    model, windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES
+    model, windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES, scope: str = "session"
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Source name -> subject -> (stress probability, label) of the model on each subject's labelled windows."""
     out: dict[str, dict] = {source.name: {} for source in sources}
     for s in subjects:
         for source in sources:
-            x, y = source_xy(windows, s, source, for_training=False)
+            x, y = source_xy(windows, s, source, False, scope)
             out[source.name][s] = (model.predict_proba(x)[:, 1], y)
     return out
 
@@ -293,7 +301,12 @@ def train_physio(
     out_dir: Path,
     held_out: tuple[str, ...] = HELD_OUT_SUBJECTS,
     cache_dir: Path | None = None,
+    scope: str = "session",
 ) -> TrainReport:
+    """Train and score the stress model; ``scope`` "running": the model a live session judges with, each window
+    against the windows before it (``runtime.arms.physio.model.running_inputs``)."""
+    if scope not in INPUT_SCOPES:
+        raise ValueError(f"unknown scope {scope!r} (known: {', '.join(INPUT_SCOPES)})")
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     if not (data_dir / "raw").is_dir():
         raise InputError(data_dir, "not a Stress-Predict folder (no raw/ with SXX.zip)")
@@ -306,26 +319,26 @@ def train_physio(
         raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABELS_FILE}")
     # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
     with writing_folder(out_dir, (), {"data folder": data_dir}) as run:
-        return _train(data_dir, run, subjects, development, test, cache_dir)
+        return _train(data_dir, run, subjects, development, test, cache_dir, scope)
 
 
 def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: list[str], test: list[str],
-           cache_dir: Path | None) -> TrainReport:
+           cache_dir: Path | None, scope: str) -> TrainReport:
     windows = load_sources(data_dir, cache_dir=cache_dir, subjects=subjects)
 
     loso: dict[str, dict] = {source.name: {} for source in SOURCES}
     for s in development:
-        model = fit(windows, [t for t in development if t != s])
-        for name, by_subject in predictions_by_source(model, windows, [s]).items():
+        model = fit(windows, [t for t in development if t != s], scope=scope)
+        for name, by_subject in predictions_by_source(model, windows, [s], scope=scope).items():
             loso[name].update(by_subject)
-    held = predictions_by_source(fit(windows, development), windows, test)
-    final = fit(windows, subjects)
+    held = predictions_by_source(fit(windows, development, scope=scope), windows, test, scope=scope)
+    final = fit(windows, subjects, scope=scope)
     # For comparison with published leave-subjects-out figures: the same settings over all 27 subjects
     # (the settings were chosen on the development subjects only).
     everyone = {}
     for s in subjects:
-        model = fit(windows, [t for t in subjects if t != s])
-        everyone.update(predictions_by_source(model, windows, [s], (E4,))[E4.name])
+        model = fit(windows, [t for t in subjects if t != s], scope=scope)
+        everyone.update(predictions_by_source(model, windows, [s], (E4,), scope)[E4.name])
 
     report = {
         "data": str(data_dir),
@@ -335,6 +348,7 @@ def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: lis
         "context_windows": CONTEXT_WINDOWS,
         "local_baseline_windows": LOCAL_BASELINE_WINDOWS,
         "scaling": SCALING,
+        "scope": scope,
         "regularisation_c": REGULARISATION_C,
         "classifier": f"mean of a logistic regression and {len(MLP_SEEDS)} MLPs ({MLP_HIDDEN_UNITS} ReLU units, "
         f"alpha {MLP_ALPHA:g}, classes balanced by repetition), trained on each session as {len(SOURCES)} sources "
@@ -344,6 +358,9 @@ def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: lis
             "held_out_subjects": test,
             "development_protocol": "leave-one-subject-out over the development subjects",
             "held_out_protocol": "trained on all development subjects, tested once on the held-out subjects",
+            "windows": "every labelled window with quality > 0" if scope == "session" else
+            f"the labelled windows with quality > 0 from {LIVE_BASELINE_S:g} s on (a live session's figures start "
+            "there)",
             "shipped_model": f"refit on all labelled subjects ({subjects[0]}-{subjects[-1]})",
             "all_subjects_protocol": f"leave-one-subject-out over all {len(subjects)} labelled subjects, same settings",
         },

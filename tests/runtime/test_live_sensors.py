@@ -213,3 +213,52 @@ def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a
     assert physio.windows[-1].quality == 0.0  # nothing arrived there
     gaps = physio.settings["gaps"]["eda"]
     assert gaps[-1][0] < 1.2 and gaps[-1][1] >= timeline.duration_s - 0.3
+
+
+def _strap_rising_from(rise_s: float, seconds: float):
+    """A strap whose heart rate is 70 bpm, then 110 from ``rise_s`` on, ten notifications a second."""
+    script = [(0.1 * k, bytes([0x00, 70 if 0.1 * k < rise_s else 110])) for k in range(int(seconds * 10))]
+
+    def links(clock):
+        return [BleHeartRateLink(SimulatedPeripheral(script, now=clock.now_s), clock, latency_s=0.0)]
+
+    return links
+
+
+def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed(tmp_path):
+    lines = []
+    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=7.0,
+                        on_line=lambda line: lines.append((time.monotonic(), line)),
+                        make_links=_strap_rising_from(4.0, 7.0))
+    ended = time.monotonic()
+    live = timeline.track("physio-live")
+    assert live.settings["mode"] == "live" and live.windows[-1].end_s <= timeline.duration_s
+    assert all(w.probs is None and w.quality == 0.0 for w in live.windows if w.start_s < 1.0)
+    assert live.windows[0].reason == "live baseline forming (0 of 1 s)"
+    figures = {w.start_s: w.probs[live.labels.index("stress")] for w in live.windows if w.probs is not None}
+    assert min(figures) == pytest.approx(2.25)  # the tenth window with signal: a baseline of ten
+    assert max(p for t, p in figures.items() if t >= 4.0) > max(p for t, p in figures.items() if t + 1.0 <= 4.0)
+    printed = [(t, line) for t, line in lines if "(live, against the session so far)" in line]
+    assert printed and printed[0][0] < ended - 0.5  # said as the session went, not only when it stopped
+    assert any(line == "at 1.0 s: stress: none before 1 s (live baseline forming)" for _, line in lines)
+    assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
+
+
+def test_a_live_window_whose_signal_cannot_be_read_costs_that_window_with_one_log_line(tmp_path, monkeypatch,
+                                                                                         caplog):
+    import runtime.arms.physio.live as physio_live
+
+    def failing(*_args, **_kwargs):
+        raise ValueError("zero-size array to reduction operation maximum")  # a defect in reading the signal
+
+    monkeypatch.setattr(physio_live, "live_window_features", failing)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                            duration_s=2.0, on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 2.0))
+    live = timeline.track("physio-live")
+    assert len(live.windows) >= 2
+    assert all(w.reason == "ValueError: zero-size array to reduction operation maximum" for w in live.windows)
+    assert caplog.text.count("live stress: ValueError") == 1
+    # the track of record is read as ever
+    assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)

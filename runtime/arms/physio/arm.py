@@ -41,6 +41,8 @@ class PhysioSettings(ConfigSection):
     model: str = DEFAULT_MODEL
     window_s: float = 30.0
     hop_s: float = 5.0
+    live_model: str = "physio-stress-live"  # judges a live session's windows as they end (LiveStress)
+    live_baseline_s: float = MIN_BASELINE_S  # a live session gives no stress figure for windows starting earlier
 
 
 @dataclass
@@ -79,6 +81,11 @@ def classify_windows(
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
     if reason:
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
+    if model.card.extra.get("scope") == "running":  # a live session's model: each window as a live session judges it
+        from runtime.arms.physio.live import LiveStress
+
+        live = LiveStress(model, settings)
+        return [live.add(w) for w in windows]
     return _classify(windows, model)
 
 
@@ -96,36 +103,41 @@ def warn_if_not_as_trained(model: Model, settings: PhysioSettings) -> bool:
     return True
 
 
-def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
+def model_features(model: Model) -> tuple[str, ...]:
+    """The measurements the model reads, in its order; a card naming one the feature code lacks is refused."""
     names = tuple(model.card.extra["features"])
     unknown = [n for n in names if n not in MEASUREMENTS]
     if unknown:
         raise InputError(model.card.folder / "card.json", f"unknown features {', '.join(unknown)}")
-    quality = np.array([w.quality for w in windows])
+    return names
+
+
+def input_settings(model: Model) -> dict:
+    """How the model's inputs are made from window features, as its card says (``model_inputs``'s keywords)."""
     extra = model.card.extra
-    x = model_inputs(
-        feature_matrix(windows, names),
-        quality,
-        int(extra.get("context_windows", 1)),
-        scaling=str(extra.get("scaling", "median_iqr")),
-        local_baseline_windows=int(extra.get("local_baseline_windows", 0)),
-    )
-    stress_index = model.labels.index(STRESS_LABEL)
-    probs = model.run({"features": x})[0] if len(windows) else np.zeros((0, len(model.labels)))
-    out = []
-    for w, p, q in zip(windows, probs, quality, strict=True):
-        claim = q > 0
-        out.append(
-            PhysioWindow(
-                w.start_s,
-                w.end_s,
-                float(p[stress_index]) if claim else None,
-                float(q),
-                w.reason,
-                w.measurements,
-            )
-        )
-    return out
+    return {
+        "context_windows": int(extra.get("context_windows", 1)),
+        "scaling": str(extra.get("scaling", "median_iqr")),
+        "local_baseline_windows": int(extra.get("local_baseline_windows", 0)),
+    }
+
+
+def session_stress(features: np.ndarray, quality: np.ndarray, model: Model) -> np.ndarray:
+    """(n,) stress probabilities of a whole session's windows from their (n, d) ``model_features`` columns,
+    each window against the whole session."""
+    x = model_inputs(features, quality, **input_settings(model))
+    if not len(x):
+        return np.zeros(0)
+    return model.run({"features": x})[0][:, model.labels.index(STRESS_LABEL)].astype(float)
+
+
+def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
+    quality = np.array([w.quality for w in windows])
+    stress = session_stress(feature_matrix(windows, model_features(model)), quality, model)
+    return [
+        PhysioWindow(w.start_s, w.end_s, float(p) if q > 0 else None, float(q), w.reason, w.measurements)
+        for w, p, q in zip(windows, stress, quality, strict=True)
+    ]
 
 
 def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
@@ -240,7 +252,7 @@ def physio_track(
             continue  # a window belongs to the video when its centre does
         # Shown within the video; the measurements still cover the whole window_s (said in the settings).
         start, end = max(start, 0.0), min(end, end_s)
-        probs = None if w.stress is None else _two_class(labels, w.stress)
+        probs = None if w.stress is None else two_class(labels, w.stress)
         reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
         track_windows.append(Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements)))
     if windows and not track_windows:
@@ -272,7 +284,7 @@ def physio_track(
     )
 
 
-def _two_class(labels: list[str], p_stress: float) -> list[float]:
+def two_class(labels: list[str], p_stress: float) -> list[float]:
     return [p_stress if label == STRESS_LABEL else 1.0 - p_stress for label in labels]
 
 

@@ -68,7 +68,7 @@ def test_interval_over_subjects_is_wide_when_subjects_disagree_and_closed_when_t
     assert low < evaluate(mixed)["balanced_accuracy"] < high
 
 
-def _trained_folder(tmp_path, weights: dict, n_inputs: int):
+def _trained_folder(tmp_path, weights: dict, n_inputs: int, **report_keys):
     metrics = {
         "balanced_accuracy": 0.7,
         "ba_interval_95": [0.61, 0.78],
@@ -91,7 +91,7 @@ def _trained_folder(tmp_path, weights: dict, n_inputs: int):
         "split": {"held_out_subjects": ["S04"]},
         "metrics": {"development_loso": metrics, "held_out": metrics, "all_subjects_loso": metrics},
         "weights": weights,
-    }
+    } | report_keys
     folder = tmp_path / "trained"
     folder.mkdir()
     (folder / "report.json").write_text(json.dumps(report))
@@ -144,9 +144,10 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
         (lambda text, report: json.dumps(report | {"window_s": -5}), "window_s -5 is not a positive number"),
         (lambda text, report: json.dumps(report | {"context_windows": "x"}), "context_windows 'x' is not a whole"),
         (lambda text, report: json.dumps(report | {"features": ["pulse"] * 7}), "are not the device's measurements"),
+        (lambda text, report: json.dumps(report | {"scope": "future"}), "scope 'future' is none of session, running"),
     ],
     ids=["cut short", "no weights", "hidden bias of the wrong length", "NaN weights", "weights of another width",
-         "negative window", "context not a number", "unknown features"],
+         "negative window", "context not a number", "unknown features", "unknown scope"],
 )
 def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
     coef = np.ones(21)
@@ -195,8 +196,7 @@ def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp
     assert not np.allclose(board_hr, e4_hr, equal_nan=True)
 
 
-def _session(subject: str, rng) -> SubjectWindows:
-    n = 80
+def _session(subject: str, rng, n: int = 80) -> SubjectWindows:
     stress = (np.arange(n) // 20) % 2  # blocks of 20 windows (100 s) alternating
     features = rng.normal(size=(n, len(MEASUREMENTS))) + stress[:, None]
     return SubjectWindows(subject, 5.0 * np.arange(n), features, np.ones(n), stress.astype(float))
@@ -281,3 +281,33 @@ def test_ctrl_c_during_an_mlp_fit_stops_the_run_instead_of_keeping_a_half_traine
     x = rng.normal(size=(60, 6))
     with pytest.raises(KeyboardInterrupt):
         fit_xy(x, (x[:, 0] > 0).astype(int))
+
+
+def test_running_scope_trains_on_the_windows_a_live_session_judges_each_from_its_past():
+    rng = np.random.default_rng(4)
+    session = _session("S90", rng, n=160)  # 800 s
+    x, y = train.subject_xy(session, for_training=True, scope="running")
+    from_baseline = session.starts_s >= train.LIVE_BASELINE_S
+    assert len(x) == from_baseline.sum() and y.tolist() == session.stress_fraction[from_baseline].astype(int).tolist()
+    later = SubjectWindows("S90", session.starts_s, session.features.copy(), session.quality, session.stress_fraction)
+    later.features[120:] += 5.0  # what comes after window 120 changes
+    x_later, _ = train.subject_xy(later, for_training=True, scope="running")
+    first_changed = 120 - from_baseline.argmax()
+    np.testing.assert_array_equal(x_later[:first_changed], x[:first_changed])
+    x_session, _ = train.subject_xy(session, for_training=True)
+    assert len(x_session) == 160  # the shipped scope: every labelled window, each against the whole session
+
+
+def test_a_running_scope_report_installs_the_live_model_beside_the_shipped_one(tmp_path):
+    coef = np.random.default_rng(5).normal(size=21)
+    weights = {"coef": coef.tolist(), "intercept": 0.0}
+    shipped = export_physio(_trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
+    (tmp_path / "trained").rename(tmp_path / "session-run")
+    live = export_physio(_trained_folder(tmp_path, weights, 21, scope="running"), models_dir=tmp_path / "models")
+    assert (shipped.name, live.name) == ("physio-stress", "physio-stress-live")
+    card = json.loads((live / "card.json").read_text())
+    assert card["scope"] == "running" and card["id"] == "physio-stress-live"
+    assert "--live" in card["rebuild"] and "trailing mean" in card["baseline"]
+    assert json.loads((shipped / "card.json").read_text())["scope"] == "session"
+    text = (live / "MODEL_CARD.md").read_text()
+    assert text.startswith("# physio-stress-live ") and "among the session's windows so far" in text
