@@ -10,6 +10,7 @@ timeline is written. A recorded file can stand in for microphone and camera, rep
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
@@ -29,7 +30,7 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import BodySettings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
-from runtime.arms.physio.arm import PhysioSettings, PhysioWindow, load_physio_model, physio_track, two_class
+from runtime.arms.physio.arm import PhysioSettings, PhysioWindow, load_physio_model, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.clock import SessionClock
 from runtime.errors import InputError
@@ -41,6 +42,7 @@ from runtime.timeline import Timeline, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
+log = logging.getLogger("emotrace.live")
 SETTLE_S = 2.0  # a physio window is judged live this long after its end: samples still on their way arrive
 
 
@@ -210,13 +212,11 @@ def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float
     return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s)"
 
 
-def live_stress_line(window: PhysioWindow, live_baseline_s: float) -> str:
+def live_stress_line(window: PhysioWindow) -> str:
     """The printed line of a window judged live: its stress figure, or why there is none."""
     if window.stress is not None:
         return f"at {window.end_s:.1f} s: stress {window.stress:.2f} (live, against the session so far)"
-    if window.start_s < live_baseline_s:
-        return f"at {window.end_s:.1f} s: stress: none before {live_baseline_s:g} s (live baseline forming)"
-    return f"at {window.end_s:.1f} s: stress: none ({window.reason})"
+    return f"at {window.end_s:.1f} s: no stress figure: {window.reason}"
 
 
 class SensorSession:
@@ -238,14 +238,20 @@ class SensorSession:
         self.on_line = on_line
         self.clock = clock
         self.threads = LinkThreads(links, self._deliver)
-        self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]), self.physio)
+        self.stress: LiveStress | None = None
+        try:
+            self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
+                                     self.physio)
+        except InputError as error:  # the track of record does not need it: the session goes on without
+            if on_line:
+                on_line(f"physio: no live stress figure ({error})")
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
         self._readout_end_s = self.physio.window_s
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
-        self._next_end_s = self.physio.window_s  # the end of the next window to judge live
+        self._judged = 0  # windows judged live; the next ends at window_s + _judged * hop_s
         self._next_line_s = self.physio.window_s  # the live stress figure is printed once a window_s
         self._stopped = threading.Event()
-        self._stop_s = math.inf  # the session clock when stop() was called
+        self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
 
     def _deliver(self, event) -> None:
@@ -271,38 +277,45 @@ class SensorSession:
 
     def start(self) -> None:
         self.threads.start()
-        self._judging.start()
+        if self.stress is not None:
+            self._judging.start()
 
-    def stop(self) -> None:
-        """Stop the links, then judge the windows that ended before the stop and were not yet judged."""
-        self._stop_s = self.clock.now_s()
+    def stop(self, duration_s: float | None = None) -> None:
+        """Stop the links, then judge the windows not judged yet that end by then (and by ``duration_s``)."""
         self.threads.stop()
+        self._until_s = min(self.clock.now_s(), math.inf if duration_s is None else duration_s)
         self._stopped.set()
         if self._judging.is_alive():
             self._judging.join()
 
+    def _next_end_s(self) -> float:
+        return self.physio.window_s + self._judged * self.physio.hop_s
+
     def _judge_windows(self) -> None:
-        while not self._stopped.wait(max(0.0, self._next_end_s + SETTLE_S - self.clock.now_s())):
-            self._judge_next()
-        while self._next_end_s <= self._stop_s:
+        while not self._stopped.wait(max(0.0, self._next_end_s() + SETTLE_S - self.clock.now_s())):
+            if self._next_end_s() <= self._until_s:
+                self._judge_next()
+        while self._next_end_s() <= self._until_s:
             self._judge_next()
 
     def _judge_next(self) -> None:
-        end_s = self._next_end_s
+        end_s = self._next_end_s()
         start_s = end_s - self.physio.window_s
-        self._next_end_s += self.physio.hop_s
+        self._judged += 1
         names = ", ".join(link.name for link in self.links)
-        window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s), start_s, end_s)
-        if self.on_line and end_s >= self._next_line_s:
-            while self._next_line_s <= end_s:
-                self._next_line_s += self.physio.window_s
-            self.on_line(live_stress_line(window, self.physio.live_baseline_s))
+        try:
+            window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s),
+                                       start_s, end_s)
+            if self.on_line and end_s >= self._next_line_s:
+                while self._next_line_s <= end_s:
+                    self._next_line_s += self.physio.window_s
+                self.on_line(live_stress_line(window))
+        except Exception as error:  # whatever fails here costs this window's line, never the next windows
+            log.warning("live stress at %.1f s: %s: %s", end_s, type(error).__name__, error)
 
     def close(self) -> None:
         """Release the links of a session that never started."""
-        for link in self.links:
-            if hasattr(link, "close"):
-                link.close()
+        _close_links(self.links)
 
     def track(self, duration_s: float) -> Track:
         """The physio track over the session; without any sample, quality 0 everywhere with the reason."""
@@ -326,13 +339,13 @@ class SensorSession:
         track.settings.update({"mode": "live", "links": states})
         return track
 
-    def live_track(self, duration_s: float) -> Track:
-        """The "physio-live" track: each window that ended within the session as it was judged then."""
+    def live_track(self, duration_s: float) -> Track | None:
+        """The "physio-live" track: each window that ended within the session as it was judged then; None
+        without a live model."""
+        if self.stress is None:
+            return None
         labels = list(self.stress.model.labels)
-        windows = [Window(round(w.start_s, 6), round(w.end_s, 6),
-                          None if w.stress is None else two_class(labels, w.stress), w.quality,
-                          w.reason if w.stress is not None else (w.reason or "no usable signal"))
-                   for w in self.stress.windows if w.end_s <= duration_s]
+        windows = [track_window(w, labels, w.start_s, w.end_s) for w in self.stress.windows if w.end_s <= duration_s]
         return Track(name="physio-live", labels=labels, windows=windows, unsupported_labels=list(CANONICAL_LABELS),
                      model=self.stress.model.identity(),
                      settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "mode": "live",
@@ -372,8 +385,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
-    sensors = (SensorSession((make_links or inputs.sensor_links)(clock), settings, on_line, clock)
-               if wants_sensors else None)
+    sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
+        if wants_sensors else None
     try:
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
     except InputError:
@@ -405,7 +418,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
             video.stop()
             video.join()
         if sensors:
-            sensors.stop()
+            sensors.stop(duration_s)
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
     if video:
@@ -415,8 +428,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     if sensors:
         tracks.append(sensors.track(session_end_s))
     tracks += fused_tracks(tracks, settings)
-    if sensors:
-        tracks.append(sensors.live_track(session_end_s))  # after fusion: the physio track speaks for the sensors
+    live_stress = sensors.live_track(session_end_s) if sensors else None
+    if live_stress:
+        tracks.append(live_stress)  # after fusion: the physio track speaks for the sensors
     timeline = Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),
@@ -427,6 +441,22 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     )
     write_timeline(timeline, out_dir)
     return timeline
+
+
+def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]],
+                    on_line: Callable[[str], None] | None, clock: SessionClock) -> SensorSession:
+    """The sensor links in a session; links already opened are closed when the session cannot be made."""
+    try:
+        return SensorSession(links, settings, on_line, clock)
+    except BaseException:
+        _close_links(links)
+        raise
+
+
+def _close_links(links: list[SensorLink]) -> None:
+    for link in links:
+        if hasattr(link, "close"):
+            link.close()
 
 
 def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,

@@ -232,6 +232,7 @@ def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
         "local_baseline_windows": report.get("local_baseline_windows", 0),
         "scaling": report.get("scaling", "median_iqr"),
         "scope": scope,
+        **({"live_baseline_s": report.get("live_baseline_s", LIVE_BASELINE_S)} if scope == "running" else {}),
         "baseline": f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over "
         + ("the session (windows with quality > 0); inputs: that scaled value minus its centred local mean over "
            "local_baseline_windows, the scaled value, and the difference averaged over context_windows"
@@ -324,7 +325,8 @@ def _inputs_text(card: dict) -> str:
   (the per-subject baseline, as a live session has it when the window ends); the model sees that scaled value
   minus its trailing mean over {card["local_baseline_windows"]} windows (a local baseline that removes slow
   drift), the scaled value itself, and the difference averaged over the last {card["context_windows"]} windows.
-  Trained and scored on the windows from {LIVE_BASELINE_S:g} s on: a live session gives no figure before."""
+  Trained and scored on the windows from {card["live_baseline_s"]:g} s on: a live session gives no figure
+  before."""
     return f"""each {scaling} over the session
   (the per-subject baseline); the model sees that scaled value minus its centred mean over
   {card["local_baseline_windows"]} windows (a local baseline that removes slow drift), the scaled value

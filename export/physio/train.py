@@ -349,6 +349,7 @@ def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: lis
         "local_baseline_windows": LOCAL_BASELINE_WINDOWS,
         "scaling": SCALING,
         "scope": scope,
+        **({"live_baseline_s": LIVE_BASELINE_S} if scope == "running" else {}),
         "regularisation_c": REGULARISATION_C,
         "classifier": f"mean of a logistic regression and {len(MLP_SEEDS)} MLPs ({MLP_HIDDEN_UNITS} ReLU units, "
         f"alpha {MLP_ALPHA:g}, classes balanced by repetition), trained on each session as {len(SOURCES)} sources "

@@ -237,11 +237,12 @@ def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed
     assert all(w.probs is None and w.quality == 0.0 for w in live.windows if w.start_s < 1.0)
     assert live.windows[0].reason == "live baseline forming (0 of 1 s)"
     figures = {w.start_s: w.probs[live.labels.index("stress")] for w in live.windows if w.probs is not None}
-    assert min(figures) == pytest.approx(2.25)  # the tenth window with signal: a baseline of ten
+    # the tenth window with signal (2.25 s when the strap delivers from the first instant): a baseline of ten
+    assert 2.25 <= min(figures) <= 3.0
     assert max(p for t, p in figures.items() if t >= 4.0) > max(p for t, p in figures.items() if t + 1.0 <= 4.0)
     printed = [(t, line) for t, line in lines if "(live, against the session so far)" in line]
     assert printed and printed[0][0] < ended - 0.5  # said as the session went, not only when it stopped
-    assert any(line == "at 1.0 s: stress: none before 1 s (live baseline forming)" for _, line in lines)
+    assert any(line == "at 1.0 s: no stress figure: live baseline forming (0 of 1 s)" for _, line in lines)
     assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
 
 
@@ -262,3 +263,38 @@ def test_a_live_window_whose_signal_cannot_be_read_costs_that_window_with_one_lo
     assert caplog.text.count("live stress: ValueError") == 1
     # the track of record is read as ever
     assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)
+
+
+def test_a_live_stress_model_that_fails_costs_its_windows_and_the_judging_goes_on(tmp_path, monkeypatch, caplog):
+    from runtime.models.runner import Model
+
+    calls = []
+
+    def failing_once(self, feeds):
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise RuntimeError("simulated ONNX Runtime failure")
+        return original(self, feeds)
+
+    original = Model.run
+    monkeypatch.setattr(Model, "run", failing_once)
+    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 0.0})
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=4.5,
+                            on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 4.5))
+    live = timeline.track("physio-live")
+    failed = [w for w in live.windows if "the live stress model failed" in w.reason]
+    assert len(failed) == 1 and failed[0].probs is None
+    assert any(w.probs is not None and w.start_s > failed[0].start_s for w in live.windows)  # it went on
+    assert caplog.text.count("simulated ONNX Runtime failure") == 1
+
+
+def test_without_its_live_model_the_session_keeps_the_physio_track_and_says_why(tmp_path):
+    lines = []
+    settings = load_settings(None, SHORT_WINDOWS | {"physio.live_model": "./no-such-live-model"})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5,
+                        on_line=lines.append, make_links=_strap_rising_from(9.0, 1.5))
+    assert "physio-live" not in {t.name for t in timeline.tracks}
+    assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)
+    assert any(line.startswith("physio: no live stress figure (") and "no-such-live-model" in line for line in lines)
+

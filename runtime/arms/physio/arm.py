@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
-from runtime.arms.physio.model import model_inputs
+from runtime.arms.physio.model import INPUT_SCOPES, SCALINGS, model_inputs
 from runtime.arms.physio.recording import Recording, read_recording
 from runtime.config import ConfigSection
 from runtime.errors import InputError
@@ -59,6 +59,8 @@ def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime
     model = load_model(location, backend=backend, labels_output=0)
     if STRESS_LABEL not in model.labels or "features" not in model.card.extra:
         raise InputError(location, "not a physiological stress model (its card lacks 'stress' or 'features')")
+    model_features(model)
+    input_settings(model)  # a card the device cannot follow is refused now, not at the first window
     return model
 
 
@@ -83,6 +85,10 @@ def classify_windows(
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     if model.card.extra.get("scope") == "running":  # a live session's model: each window as a live session judges it
         from runtime.arms.physio.live import LiveStress
+
+        log.warning("physio: %s judges each window against the windows before it, as a live session does: no "
+                    "stress figure before %g s; a recording is judged against the whole session by physio-stress",
+                    model.card.id, settings.live_baseline_s)
 
         live = LiveStress(model, settings)
         return [live.add(w) for w in windows]
@@ -112,14 +118,24 @@ def model_features(model: Model) -> tuple[str, ...]:
     return names
 
 
-def input_settings(model: Model) -> dict:
-    """How the model's inputs are made from window features, as its card says (``model_inputs``'s keywords)."""
+def input_settings(model: Model) -> dict[str, int | str]:
+    """How the model's inputs are made from window features, as its card says (``model_inputs``'s keywords);
+    a card whose settings the device cannot follow is refused, naming it."""
     extra = model.card.extra
-    return {
-        "context_windows": int(extra.get("context_windows", 1)),
-        "scaling": str(extra.get("scaling", "median_iqr")),
-        "local_baseline_windows": int(extra.get("local_baseline_windows", 0)),
+    settings = {
+        "context_windows": extra.get("context_windows", 1),
+        "scaling": extra.get("scaling", "median_iqr"),
+        "local_baseline_windows": extra.get("local_baseline_windows", 0),
     }
+    counts = [settings["context_windows"], settings["local_baseline_windows"]]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        raise InputError(model.card.folder / "card.json", f"context_windows and local_baseline_windows must be whole "
+                         f"numbers of windows, got {counts[0]!r} and {counts[1]!r}")
+    if settings["scaling"] not in SCALINGS or extra.get("scope", "session") not in INPUT_SCOPES:
+        raise InputError(model.card.folder / "card.json", f"scaling {settings['scaling']!r} or scope "
+                         f"{extra.get('scope')!r} is none the device knows ({', '.join(SCALINGS)}; "
+                         f"{', '.join(INPUT_SCOPES)})")
+    return settings
 
 
 def session_stress(features: np.ndarray, quality: np.ndarray, model: Model) -> np.ndarray:
@@ -251,10 +267,7 @@ def physio_track(
         if not 0.0 <= (start + end) / 2 < end_s:
             continue  # a window belongs to the video when its centre does
         # Shown within the video; the measurements still cover the whole window_s (said in the settings).
-        start, end = max(start, 0.0), min(end, end_s)
-        probs = None if w.stress is None else two_class(labels, w.stress)
-        reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
-        track_windows.append(Window(round(start, 6), round(end, 6), probs, w.quality, reason, dict(w.measurements)))
+        track_windows.append(track_window(w, labels, max(start, 0.0), min(end, end_s)))
     if windows and not track_windows:
         raise InputError(
             recording.source,
@@ -271,7 +284,8 @@ def physio_track(
         settings={
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
-            "baseline": "session median and IQR over the whole recording",
+            "baseline": "each window against the windows before it (a live model)" if model.card.extra.get("scope")
+            == "running" else "the whole recording (session ranks, centred local baseline and context)",
             "windows": "each window's centre lies in the video; its span is clipped to the video, its "
             "measurements cover the full window_s",
             "physio_input": recording.source,
@@ -282,6 +296,13 @@ def physio_track(
             "supported_labels": labels,
         },
     )
+
+
+def track_window(w: PhysioWindow, labels: list[str], start_s: float, end_s: float) -> Window:
+    """A physio window as a track's window over [start_s, end_s) of the session clock."""
+    probs = None if w.stress is None else two_class(labels, w.stress)
+    reason = w.reason if w.stress is not None else (w.reason or "no usable signal")
+    return Window(round(start_s, 6), round(end_s, 6), probs, w.quality, reason, dict(w.measurements))
 
 
 def two_class(labels: list[str], p_stress: float) -> list[float]:

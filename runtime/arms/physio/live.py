@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from runtime.arms.physio.arm import (
     PhysioWindow,
     input_settings,
     model_features,
+    warn_if_not_as_trained,
 )
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
 from runtime.arms.physio.model import RunningInputs
@@ -35,29 +37,36 @@ from runtime.models import Model
 
 log = logging.getLogger("emotrace.physio")
 SAID_ONCE = (log, logging.getLogger("emotrace.firmware_bridge"))
+NUMBER = re.compile(r"[-+]?\d+(\.\d+)?")
 LEAD_S = 60.0  # signal processed before a window's start, so that filters and beat detection have settled there
 
 
 def live_window_features(recording: Recording, start_s: float, end_s: float) -> WindowFeatures:
     """One window's statistics from the signal in [start_s - LEAD_S, end_s) alone: what a live session has
-    when the window ends, at a cost that does not grow with the session."""
+    when the window ends, processed at a cost that does not grow with the session."""
     return window_features(process_recording(recording.between(start_s - LEAD_S, end_s)), start_s, end_s)
 
 
 class LiveStress:
     """Each window's stress probability from the windows so far; ``add`` them in order."""
 
-    def __init__(self, model: Model, settings: PhysioSettings):
+    def __init__(self, model: Model, settings: PhysioSettings) -> None:
         self.model = model
         self.settings = settings
         self.names = model_features(model)
         self.inputs = RunningInputs(**input_settings(model))
-        if model.card.extra.get("scope") != "running":
+        extra = model.card.extra
+        if extra.get("scope") != "running":
             log.warning("physio: %s was trained on whole-session inputs; judged live, window by window, its stress "
                         "figures are less well calibrated than a live model's (docs/physio.md)", model.card.id)
+        elif settings.live_baseline_s < float(extra.get("live_baseline_s", 0.0)):
+            log.warning("physio: live stress from %g s into the session, but %s was trained on windows from %g s on; "
+                        "its earlier figures are not measured", settings.live_baseline_s, model.card.id,
+                        float(extra["live_baseline_s"]))
+        warn_if_not_as_trained(model, settings)
         self.stress_index = model.labels.index(STRESS_LABEL)
         self.windows: list[PhysioWindow] = []
-        self._said: set[tuple[str, str]] = set()
+        self._said: set[str] = set()
 
     def add(self, window: WindowFeatures) -> PhysioWindow:
         """The window judged against the session so far; no figure (quality 0) while the baseline forms."""
@@ -68,9 +77,15 @@ class LiveStress:
             reason = window.reason if window.quality <= 0 else forming  # what the window lacks comes first
             judged = PhysioWindow(window.start_s, window.end_s, None, 0.0, reason, window.measurements)
         else:
-            p = self.model.run({"features": x[None, :]})[0][0]
-            judged = PhysioWindow(window.start_s, window.end_s, float(p[self.stress_index]), window.quality,
-                                  window.reason, window.measurements)
+            try:
+                p = float(self.model.run({"features": x[None, :]})[0][0][self.stress_index])
+                judged = PhysioWindow(window.start_s, window.end_s, p, window.quality, window.reason,
+                                      window.measurements)
+            except Exception as error:  # a defect in the model run costs this window, not the windows after it
+                reason = f"the live stress model failed ({type(error).__name__}: {error})"
+                with self.said_once():
+                    log.warning("live stress: %s", reason)
+                judged = PhysioWindow(window.start_s, window.end_s, None, 0.0, reason, window.measurements)
         self.windows.append(judged)
         return judged
 
@@ -81,15 +96,15 @@ class LiveStress:
     def judge(self, read_since: Callable[[float], Recording], start_s: float, end_s: float) -> PhysioWindow:
         """``add`` the window [start_s, end_s) of the recording ``read_since(start_s - LEAD_S)`` gives.
 
-        Each kind of log line is said once a session. Signal that cannot be read (or a defect in reading it)
-        costs this window, with one log line, not the session: it is kept without a figure and the reason.
+        Each log line is said once a session (numbers aside). Signal that cannot be read (or a defect in reading
+        it) costs this window, not the session: it is kept without a figure and with the reason.
         """
         with self.said_once():
             try:
                 window = live_window_features(read_since(start_s - LEAD_S), start_s, end_s)
             except Exception as error:
                 reason = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
-                log.warning("live stress: %s (first at the window ending at %.1f s)", reason, end_s)
+                log.warning("live stress: %s", reason)
                 return self.unjudged(start_s, end_s, reason)
         return self.add(window)
 
@@ -105,14 +120,14 @@ class LiveStress:
     @contextmanager
     def said_once(self) -> Iterator[None]:
         """A flat stretch or a channel with too few samples is logged each time it is read: every hop in a live
-        session. Within this, the calling thread's lines are let through once a session per message and first
-        argument."""
+        session. Within this, the calling thread's lines are let through once a session each, their numbers (a
+        time, a count) aside."""
         thread = threading.get_ident()
 
         def once(record: logging.LogRecord) -> bool:
             if record.thread != thread:
                 return True
-            key = (str(record.msg), str(record.args[0]) if record.args else "")
+            key = NUMBER.sub("#", record.getMessage())
             if key in self._said:
                 return False
             self._said.add(key)

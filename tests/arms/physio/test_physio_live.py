@@ -165,3 +165,38 @@ def test_a_live_model_judges_a_recording_as_a_live_session_would(tmp_path):
     late = [i for i in with_signal if live[i].start_s >= 300.0]
     assert late and all(live[i].stress is not None for i in late)
     assert not np.allclose([live[i].stress for i in late], [session[i].stress for i in late])
+
+
+def test_each_log_line_is_said_once_a_session_numbers_aside_but_each_channel_is_said(model, caplog):
+    import logging
+
+    live = LiveStress(model, PhysioSettings(live_baseline_s=0.0))
+    log = logging.getLogger("emotrace.firmware_bridge")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        for t_s in (10.0, 15.0, 20.0):
+            with live.said_once():
+                log.warning("%s: channel %s left out: %d sample(s)", "board", "temp", int(t_s))
+                log.warning("%s: channel %s left out: %d sample(s)", "board", "eda", int(t_s))
+        log.warning("outside: said every time")
+        log.warning("outside: said every time")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["board: channel temp left out: 10 sample(s)", "board: channel eda left out: 10 sample(s)",
+                        "outside: said every time", "outside: said every time"]
+
+
+def test_a_live_model_card_the_device_cannot_follow_is_refused_naming_it(tmp_path):
+    import json
+    import shutil
+
+    from runtime.errors import InputError
+    from runtime.models.card import REPO_MODELS_DIR
+
+    folder = tmp_path / "spoilt"
+    shutil.copytree(REPO_MODELS_DIR / "physio-stress-live", folder)
+    card = json.loads((folder / "card.json").read_text())
+    for spoilt, problem in (({"scaling": "minmax"}, "scaling 'minmax'"), ({"context_windows": 2.5}, "whole numbers"),
+                            ({"scope": "future"}, "scope 'future'")):
+        (folder / "card.json").write_text(json.dumps(card | spoilt))
+        with pytest.raises(InputError, match=problem):
+            load_physio_model(str(folder))
