@@ -243,6 +243,7 @@ class SensorSession:
             self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
                                      self.physio)
         except InputError as error:  # the track of record does not need it: the session goes on without
+            log.warning("physio: no live stress figure (%s)", error)
             if on_line:
                 on_line(f"physio: no live stress figure ({error})")
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
