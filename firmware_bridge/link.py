@@ -146,7 +146,7 @@ class Recorder:
     def to_recording(self, source: str = "live", start_unix_s: float | None = None,
                      since_s: float | None = None) -> Recording:
         """The received samples as a ``Recording`` (session clock; gaps kept as gaps); ``since_s``: only those
-        stamped then or later (a live window's stretch: a copy that does not grow with the session).
+        stamped then or later (a live window's stretch; finding it still reads each channel's every stamp).
 
         A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with

@@ -30,7 +30,14 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import BodySettings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
-from runtime.arms.physio.arm import PhysioSettings, PhysioWindow, load_physio_model, physio_track, track_window
+from runtime.arms.physio.arm import (
+    PhysioSettings,
+    PhysioWindow,
+    load_physio_model,
+    physio_track,
+    track_window,
+    warn_if_not_as_trained,
+)
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.clock import SessionClock
 from runtime.errors import InputError
@@ -242,6 +249,7 @@ class SensorSession:
         try:
             self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
                                      self.physio)
+            warn_if_not_as_trained(self.stress.model, self.physio)
         except InputError as error:  # the track of record does not need it: the session goes on without
             log.warning("physio: no live stress figure (%s)", error)
             if on_line:

@@ -19,7 +19,7 @@ import numpy as np
 from export.install import installing
 from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
-from runtime.arms.physio.model import model_inputs
+from runtime.arms.physio.model import input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
@@ -121,15 +121,7 @@ def _settings_problem(report: dict) -> str:
         value = report[key]
         if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
             return f"{key} {value!r} is not a positive number of seconds"
-    for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
-        value = report.get(key, least)
-        if not (isinstance(value, int) and value >= least):
-            return f"{key} {value!r} is not a whole number of windows (at least {least})"
-    if report.get("scaling", "median_iqr") not in SCALING_TEXT:
-        return f"scaling {report['scaling']!r} is none of {', '.join(SCALING_TEXT)}"
-    if report.get("scope", "session") not in MODELS:
-        return f"scope {report['scope']!r} is none of {', '.join(MODELS)}"
-    return ""
+    return input_settings_problem(report)
 
 
 def _input_width(report: dict) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
-from runtime.arms.physio.model import INPUT_SCOPES, SCALINGS, model_inputs
+from runtime.arms.physio.model import input_settings_problem, model_inputs
 from runtime.arms.physio.recording import Recording, read_recording
 from runtime.config import ConfigSection
 from runtime.errors import InputError
@@ -122,20 +122,14 @@ def input_settings(model: Model) -> dict[str, int | str]:
     """How the model's inputs are made from window features, as its card says (``model_inputs``'s keywords);
     a card whose settings the device cannot follow is refused, naming it."""
     extra = model.card.extra
-    settings = {
+    problem = input_settings_problem(extra)
+    if problem:
+        raise InputError(model.card.folder / "card.json", problem)
+    return {
         "context_windows": extra.get("context_windows", 1),
         "scaling": extra.get("scaling", "median_iqr"),
         "local_baseline_windows": extra.get("local_baseline_windows", 0),
     }
-    counts = [settings["context_windows"], settings["local_baseline_windows"]]
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
-        raise InputError(model.card.folder / "card.json", f"context_windows and local_baseline_windows must be whole "
-                         f"numbers of windows, got {counts[0]!r} and {counts[1]!r}")
-    if settings["scaling"] not in SCALINGS or extra.get("scope", "session") not in INPUT_SCOPES:
-        raise InputError(model.card.folder / "card.json", f"scaling {settings['scaling']!r} or scope "
-                         f"{extra.get('scope')!r} is none the device knows ({', '.join(SCALINGS)}; "
-                         f"{', '.join(INPUT_SCOPES)})")
-    return settings
 
 
 def session_stress(features: np.ndarray, quality: np.ndarray, model: Model) -> np.ndarray:

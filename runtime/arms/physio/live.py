@@ -27,7 +27,6 @@ from runtime.arms.physio.arm import (
     PhysioWindow,
     input_settings,
     model_features,
-    warn_if_not_as_trained,
 )
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
 from runtime.arms.physio.model import RunningInputs
@@ -63,7 +62,6 @@ class LiveStress:
             log.warning("physio: live stress from %g s into the session, but %s was trained on windows from %g s on; "
                         "its earlier figures are not measured", settings.live_baseline_s, model.card.id,
                         float(extra["live_baseline_s"]))
-        warn_if_not_as_trained(model, settings)
         self.stress_index = model.labels.index(STRESS_LABEL)
         self.windows: list[PhysioWindow] = []
         self._said: set[str] = set()

@@ -10,6 +10,8 @@ code; the model card holds the feature names, the scaling and the context length
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -155,3 +157,17 @@ def _trailing_mean(rows: list[np.ndarray], size: int) -> np.ndarray:
 # How a model card's "scope" makes its inputs from a session's window features: over the whole session (a recording
 # judged when it ends; the default) or window by window from the past alone (a model trained for live sessions).
 INPUT_SCOPES = {"session": model_inputs, "running": running_inputs}
+
+
+def input_settings_problem(settings: Mapping[str, Any]) -> str:
+    """'' when the device can make a model's inputs as a card or training report says (``context_windows``,
+    ``local_baseline_windows``, ``scaling``, ``scope``, each with its default when absent); else what it cannot."""
+    for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
+        value = settings.get(key, least)
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
+            return f"{key} {value!r} is not a whole number of windows (at least {least})"
+    if settings.get("scaling", "median_iqr") not in SCALINGS:
+        return f"scaling {settings['scaling']!r} is none of {', '.join(SCALINGS)}"
+    if settings.get("scope", "session") not in INPUT_SCOPES:
+        return f"scope {settings['scope']!r} is none of {', '.join(INPUT_SCOPES)}"
+    return ""
