@@ -27,6 +27,16 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   first five have no baseline), against the shipped inputs on the same windows; the classifier learnt from
   running inputs, or (as a live session judges with the shipped model) from the shipped inputs of every window.
 
+- ``adapted to the session``: transductive adaptation to the unseen person. The classifier fitted on the
+  other subjects judges every window of the person's session; a logistic regression fitted on that session
+  alone, its judged labels weighted by their confidence |2p - 1|, then learns which of this person's inputs
+  separate the two states, and its stress probability is averaged with the first (or replaces it). A recorded
+  session is available whole, so this costs no labels.
+- ``two-state smoothing``: stress and no stress as the hidden states of a Markov chain over the session's
+  windows, the stay probability per hop from the training subjects' label changes, each window's stress
+  probability as its evidence (raised to a power: neighbouring windows share five sixths of their samples, so
+  their evidence is not independent), the forward-backward posterior as the window's stress probability.
+
 The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio``.
 """
 
@@ -60,9 +70,12 @@ class Variant(NamedTuple):
     respiration: bool = False  # the BVP respiration-band statistics as three more inputs
     window_s: float = shipped.WINDOW_S  # statistics over windows this long (same 5 s hop, same labelling rule)
     ensemble_window_s: tuple[float, ...] = ()  # models at these window lengths, averaged at the window centres
+    session_fit_share: float = 0.0  # the share of a logistic regression fitted on the person's own judged session
+    smoothing_power: float = 0.0  # > 0: two-state smoothing, each window's evidence raised to this power
 
 
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
+SESSION_FIT_C = 0.1  # the shipped logistic regression's regularisation
 RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventilating
 PULSE_BAND_HZ = (0.5, 8.0)
 HEART_RATE_RESAMPLE_HZ = 4.0
@@ -85,6 +98,10 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("60 s windows (physio-stress 2.1.0)", window_s=60.0),
     Variant("windows of 30 and 60 s averaged", ensemble_window_s=(30.0, 60.0)),
     Variant("windows of 20, 30 and 60 s averaged", ensemble_window_s=(20.0, 30.0, 60.0)),
+    Variant("adapted to the session: mean with its own fit", session_fit_share=0.5),
+    Variant("adapted to the session: its own fit alone", session_fit_share=1.0),
+    Variant("two-state smoothing, evidence to the power 1/6", smoothing_power=1 / 6),
+    Variant("two-state smoothing, evidence to the power 1", smoothing_power=1.0),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute, judged by the model trained on session inputs",
@@ -127,8 +144,21 @@ def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
 
 
-def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs, 0/1 labels and window centres (s) of the subject's labelled windows with quality > 0."""
+class Table(NamedTuple):
+    """One subject's session as a variant sees it: every window with quality > 0 (from ``first_window`` on)."""
+
+    session_x: np.ndarray  # inputs, one row a window
+    labelled: np.ndarray  # which rows are labelled
+    y: np.ndarray  # 0/1 labels of the labelled rows
+    centres_s: np.ndarray  # centres of the labelled rows' windows
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.session_x[self.labelled]
+
+
+def subject_table(subject, variant: Variant, data_dir: Path) -> Table:
+    """The subject's windows with quality > 0, their inputs and which are labelled."""
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
     features = subject.features[:, columns]
     if variant.respiration:
@@ -140,10 +170,11 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> tuple[np.ndarray
     else:
         x = model_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
                          shipped.LOCAL_BASELINE_WINDOWS)
-    keep = np.isfinite(subject.stress_fraction) & (subject.quality > 0)
-    keep &= np.arange(len(keep)) >= variant.first_window
-    centres_s = subject.starts_s[keep] + variant.window_s / 2
-    return shifted(x, variant.offsets_hops)[keep], (subject.stress_fraction[keep] >= 0.5).astype(int), centres_s
+    session = (subject.quality > 0) & (np.arange(len(x)) >= variant.first_window)
+    labelled = np.isfinite(subject.stress_fraction) & session
+    return Table(shifted(x, variant.offsets_hops)[session], labelled[session],
+                 (subject.stress_fraction[labelled] >= 0.5).astype(int),
+                 subject.starts_s[labelled] + variant.window_s / 2)
 
 
 def classifiers(kinds: tuple[str, ...], x: np.ndarray, y: np.ndarray) -> list:
@@ -177,13 +208,54 @@ def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
         learnt_from = variant._replace(inputs=variant.trained_on, first_window=0)
         learnt = {s.subject: subject_table(s, learnt_from, data_dir) for s in subjects}
     predictions = {}
-    for name, (x, y, centres_s) in tables.items():
-        train = [t for t in tables if t != name]
-        fitted = classifiers(
-            variant.classifiers, np.vstack([learnt[t][0] for t in train]), np.concatenate([learnt[t][1] for t in train])
-        )
-        predictions[name] = (np.mean([m.predict_proba(x)[:, 1] for m in fitted], axis=0), y, centres_s)
+    for name, table in tables.items():
+        train = [learnt[t] for t in tables if t != name]
+        fitted = classifiers(variant.classifiers, np.vstack([t.x for t in train]), np.concatenate([t.y for t in train]))
+        p_session = np.mean([m.predict_proba(table.session_x)[:, 1] for m in fitted], axis=0)
+        if variant.session_fit_share:
+            p_own = session_fit(table.session_x, p_session)
+            p_session = (1 - variant.session_fit_share) * p_session + variant.session_fit_share * p_own
+        if variant.smoothing_power:
+            p_session = two_state_smoothing(p_session, stay_probability(train), variant.smoothing_power)
+        predictions[name] = (p_session[table.labelled], table.y, table.centres_s)
     return predictions
+
+
+def session_fit(x: np.ndarray, p_stress: np.ndarray) -> np.ndarray:
+    """Stress probabilities from a logistic regression fitted on one session's windows, labelled by ``p_stress``
+    and weighted by its confidence; ``p_stress`` itself where it calls every window the same."""
+    from sklearn.linear_model import LogisticRegression
+
+    judged = (p_stress >= 0.5).astype(int)
+    if judged.min() == judged.max():
+        return p_stress
+    own = LogisticRegression(C=SESSION_FIT_C, solver="liblinear", class_weight="balanced")
+    return own.fit(x, judged, sample_weight=np.abs(2 * p_stress - 1)).predict_proba(x)[:, 1]
+
+
+def stay_probability(tables: list[Table]) -> float:
+    """The chance that a labelled window's label equals the previous labelled window's, over ``tables``."""
+    changes = sum(int(np.sum(np.diff(t.y) != 0)) for t in tables)
+    return 1.0 - changes / sum(len(t.y) - 1 for t in tables)
+
+
+def two_state_smoothing(p_stress: np.ndarray, stay: float, power: float) -> np.ndarray:
+    """Forward-backward posterior of stress for a two-state chain that keeps its state with probability ``stay``
+    per window; ``p_stress`` (a classifier's, balanced classes) gives each window's likelihood ratio, raised to
+    ``power``."""
+    evidence = np.stack([1 - p_stress, p_stress], axis=1) ** power
+    transition = np.array([[stay, 1 - stay], [1 - stay, stay]])
+    forward = np.empty_like(evidence)
+    backward = np.ones_like(evidence)
+    state = np.array([0.5, 0.5])
+    for t in range(len(evidence)):
+        state = evidence[t] * (state @ transition if t else state)
+        forward[t] = state = state / state.sum()
+    for t in range(len(evidence) - 2, -1, -1):
+        backward[t] = transition @ (evidence[t + 1] * backward[t + 1])
+        backward[t] /= backward[t].sum()
+    posterior = forward * backward
+    return posterior[:, 1] / posterior.sum(axis=1)
 
 
 def development_loso(windows, variant: Variant, data_dir: Path) -> dict:
