@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink
+from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM
 from runtime.clock import SessionClock
 
 
@@ -43,7 +44,6 @@ FLAG_CONTACT_SUPPORTED = 0x04
 FLAG_ENERGY_EXPENDED = 0x08
 FLAG_RR_INTERVALS = 0x10
 RR_UNIT_S = 1.0 / 1024.0
-HEART_RATE_RANGE_BPM = (20, 300)  # outside it a reading is no heart's (0 bpm is the sensor's own "no reading")
 # A strap sends the beats since its last notification about once a second, so its last beat is at most about one
 # beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
 BEAT_CHAIN_MAX_LAG_S = 2.0
@@ -441,7 +441,8 @@ class BleHeartRateLink(BleNotifyLink):
             return [Gap(channel, since_s, t_s, reason, self.name) for channel in self.channels]
         low_bpm, high_bpm = HEART_RATE_RANGE_BPM
         if not low_bpm <= measurement.heart_rate_bpm <= high_bpm:
-            raise BleFormatError(f"heart rate {measurement.heart_rate_bpm} bpm is outside {low_bpm}..{high_bpm} bpm")
+            raise BleFormatError(
+                f"heart rate {measurement.heart_rate_bpm} bpm is outside {low_bpm:g}..{high_bpm:g} bpm")
         intervals_s = [rr for rr in measurement.rr_intervals_s if rr > 0]  # an interval of 0 is no beat
         beats = beat_times_s(intervals_s, t_s, self._last_beat_s)
         if beats:

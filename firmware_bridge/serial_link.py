@@ -268,7 +268,8 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
-        self._reported = (0, 0, 0)
+        self.malformed_frames = 0  # a good checksum around a DATA payload that is not whole readings
+        self._reported = (0, 0, 0, 0)
         self._reported_at_s: float | None = None
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._silent = False
@@ -394,6 +395,12 @@ class SerialBoardLink(SensorLink):
                     self.board_name = name
                     self.status(sink, "connected", f"board {name!r}, protocol v{frame.version}")
             return
+        try:
+            readings = frame.readings()
+        except ValueError:  # the board's bug, not the link's: counted like a corrupt frame, its time a gap
+            self.malformed_frames += 1
+            self._lost_frames += 1
+            return
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         fell_behind = self._move_offset(frame.board_ms, received_s, sink)
@@ -407,23 +414,19 @@ class SerialBoardLink(SensorLink):
         self._restarted = False
         self._lost_frames = 0
         self._last_t_s = t_s
-        try:
-            readings = frame.readings()
-        except ValueError as error:
-            self.status(sink, "error", str(error))
-            return
         for channel, value in readings:
             sink(Sample(channel, t_s, float(value), self.name))
 
     def _report_drops(self, sink: Sink, now_s: float) -> None:
-        counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames)
+        counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames)
         recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
         if counts != self._reported and not recently:
             self.status(
                 sink,
                 "error",
                 f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
-                f"{counts[2]} late (out of order; their loss stays a gap)",
+                f"{counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a DATA payload that is "
+                "not whole readings",
             )
             self._reported, self._reported_at_s = counts, now_s
 

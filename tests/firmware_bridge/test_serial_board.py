@@ -107,6 +107,25 @@ def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_second
     link.close()
 
 
+def test_data_frames_that_are_not_whole_readings_are_counted_not_said_one_a_frame_and_leave_a_gap():
+    time, link, recorder = board()
+    for seq in range(64 * 15):  # 15 s of a board whose every fifth frame carries 3 bytes of readings
+        frame = data_frame(seq, seq * 16)
+        if seq % 5 == 4:
+            frame = encode_frame(TYPE_DATA, seq, seq * 16, b"\x01\x02\x03")
+        link.port.write(frame)
+        time.now += 1 / 64
+        link.poll(recorder)
+    details = [s.detail for s in recorder.statuses]
+    reports = [d for d in details if "not whole readings" in d]
+    assert len(reports) == 2  # at the first, and ten seconds later with the count so far
+    assert reports[0].endswith("1 with a DATA payload that is not whole readings")
+    assert len(recorder.series("eda")[0]) == 64 * 15 * 4 // 5
+    assert len(recorder.gaps) == 64 * 15 // 5 - 1  # each malformed frame's time is a gap (the last has no next)
+    assert all("1 frame(s) lost or corrupt" in gap.reason for gap in recorder.gaps)
+    link.close()
+
+
 def test_a_board_that_sends_nothing_is_said_once_and_again_when_frames_come():
     time, link, recorder = board()
     for _ in range(100):  # 10 s of silence, read every 0.1 s

@@ -237,9 +237,8 @@ def window_quality(
     signals: ProcessedSignals, start_s: float, end_s: float, measurements: dict[str, float]
 ) -> tuple[float, str]:
     """How much of the window the key signals cover, lowered by motion; 0 with a reason when unusable."""
-    cardiac = signals.ibi if signals.ibi is not None else signals.hr
     coverages = {
-        "heart": _coverage(cardiac.valid, start_s, end_s) if cardiac is not None else 0.0,
+        "heart": heart_coverage(signals, start_s, end_s),
         "EDA": _coverage(signals.eda_tonic.valid, start_s, end_s) if signals.eda_tonic is not None else 0.0,
     }
     missing = [name for name, c in coverages.items() if c < MIN_COVERAGE]
@@ -254,6 +253,14 @@ def window_quality(
         quality *= MOTION_LIMIT_G / motion_g
         reasons.append(f"motion {motion_g:.2f} g")
     return round(quality, 4), "; ".join(reasons)
+
+
+def heart_coverage(signals: ProcessedSignals, start_s: float, end_s: float) -> float:
+    """How much of the window the heart is followed in. Beats found in a pulse wave judge it alone (a wearable's
+    own heart rate over a bad pulse wave is its interpolation); beats and a heart rate a sensor delivers (a strap,
+    a CSV) each count, as either feeds the heart statistics."""
+    series = [signals.ibi] if signals.cardiac == "bvp" else [signals.ibi, signals.hr]
+    return max((_coverage(s.valid, start_s, end_s) for s in series if s is not None), default=0.0)
 
 
 def recording_features(

@@ -75,11 +75,18 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
-# Channels of one recording end seconds apart (an E4's HR file starts 10 s after the others); a wrong
-# rate line stretches one by its error, and a clock 1 % off is 36 s an hour.
-DURATION_TOLERANCE = 0.01
+# The files of one E4 export end together (within 4 s in each of the 28 Stress-Predict exports) and last as
+# long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's duration and its end
+# by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a file cut short does; a
+# start line apart from the others (HR's) moves its end but not its duration. Over a day, 0.2 % leaves room for
+# the sensors' own rates differing from the lines a little (a rate line 0.2 % off is harmless).
+END_TOLERANCE_S = 10.0
+END_TOLERANCE = 0.002
+# Files that overlap by less than this are not one recording, unless a recording this short keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
+# A '# start_unix_s' line beside a timestamp column may round the first stamp; further off, one of them is wrong.
+START_LINE_TOLERANCE_S = 1.0
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
 # is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
 MAX_JUMP_S = 24 * 3600.0
@@ -92,8 +99,14 @@ MIN_RATE_HZ = 1.0 / MAX_JUMP_S
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. Parsing takes about 14 times the text in memory, so a
 # larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
-# An inter-beat interval outside this is no heartbeat's (20-300 bpm): a corrupt row, left out.
-IBI_PLAUSIBLE_S = (0.2, 3.0)
+# A heart rate outside this is no heart's (0 bpm is a sensor's own "no reading"), nor an inter-beat interval
+# outside the same range: a corrupt row, left out.
+HEART_RATE_RANGE_BPM = (20.0, 300.0)
+IBI_PLAUSIBLE_S = (60.0 / HEART_RATE_RANGE_BPM[1], 60.0 / HEART_RATE_RANGE_BPM[0])
+_PLAUSIBLE = {  # channel -> (range, what a value is, unit)
+    "ibi": (IBI_PLAUSIBLE_S, "inter-beat interval(s)", "s"),
+    "hr": (HEART_RATE_RANGE_BPM, "heart rate reading(s)", "bpm"),
+}
 # Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
 # a compression method zipfile lacks).
 ZIP_MEMBER_ERRORS = (
@@ -216,6 +229,8 @@ def _warnings_told_once_read() -> Iterator[None]:
 def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None) -> Recording:
     if not path.exists():
         raise InputError(path, "no such file or folder")
+    if not (path.is_dir() or path.is_file()):  # a pipe or a device: reading it to find out could wait for ever
+        raise InputError(path, "not a regular file or folder")
     if path.is_dir() or zipfile.is_zipfile(path):
         _refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz)
         return read_e4(path)
@@ -257,7 +272,7 @@ def read_e4(path: str | Path) -> Recording:
         offset_s = signal.start_unix_s - origin_unix_s
         channels[name] = _uniform_channel(name, unit, offset_s, signal.rate_hz, signal.values)
         filenames[name] = signal.filename
-    _check_durations(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
+    _check_ends(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
     if "IBI.csv" in files:
         ibi = _parse_e4_ibi(f"{path}/IBI.csv", files["IBI.csv"](), origin_unix_s)
         if ibi is not None:
@@ -283,6 +298,8 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
                 hint = "; a comma as the decimal mark?"
             raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
         values = data[:, 0] if width == 1 else data
+        if name in _PLAUSIBLE:  # a sample the heart could not give is a missing one, in its place
+            values = np.where(_plausible_readings(label, name, values) | np.isnan(values), values, np.nan)
         signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
     if not signals:
         raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
@@ -407,7 +424,7 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
     _check_times(label, data[:, 0], row_lines, "the beat time")
-    present = _plausible_intervals(label, data[:, 1])
+    present = _plausible_readings(label, "ibi", data[:, 1])
     if not present.any():
         log.warning("%s holds no samples (no intervals); read without it", label)
         return None
@@ -415,16 +432,18 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
 
 
-def _plausible_intervals(label: str | Path, intervals_s: np.ndarray) -> np.ndarray:
-    """Which rows hold an inter-beat interval a heart could beat at; the others (zero, negative, infinite, a
-    minute) are said in one log line and left out, so that they never reach the beat statistics."""
-    present = ~np.isnan(intervals_s)
+def _plausible_readings(label: str | Path, name: str, values: np.ndarray) -> np.ndarray:
+    """Which rows hold a value a heart could give (``name``: "ibi" or "hr"); the others (zero, negative,
+    infinite, an interval of a minute) are said in one log line and left out, so that they never reach the
+    heart statistics the model reads."""
+    (low, high), what, unit = _PLAUSIBLE[name]
+    present = ~np.isnan(values)
     with np.errstate(invalid="ignore"):
-        plausible = present & (intervals_s >= IBI_PLAUSIBLE_S[0]) & (intervals_s <= IBI_PLAUSIBLE_S[1])
+        plausible = present & (values >= low) & (values <= high)
     if (present & ~plausible).any():
-        bad = intervals_s[present & ~plausible]
-        log.warning("%s: %d inter-beat interval(s) outside %g..%g s (e.g. %r) are no heartbeat's; read without them",
-                    label, bad.size, *IBI_PLAUSIBLE_S, float(bad[0]))
+        bad = values[present & ~plausible]
+        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no heartbeat's; read without them",
+                    label, bad.size, what, low, high, unit, float(bad[0]))
     return plausible
 
 
@@ -459,7 +478,8 @@ def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
 def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """A CSV with a header of named channels and either a time column or a start time and a rate.
 
-    Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin). Without one, the
+    Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin; with a
+    ``# start_unix_s`` line, seconds since that instant). Without one, the
     start and rate come from the arguments or from ``# start_unix_s: ...`` / ``# rate_hz: ...`` lines at
     the top, and a blank row keeps its place as a missing sample. An empty cell or ``nan`` is a missing
     sample; each channel keeps the rows where it has a value.
@@ -515,9 +535,13 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
         key = key.strip().lower()
         if key in ("start_unix_s", "rate_hz"):
             try:
-                meta[key] = float(value)
+                number = float(value)
             except ValueError:
                 raise InputError(path, f"line {index + 1}: {key} {value.strip()[:20]!r} is not a number") from None
+            if key in meta and number != meta[key]:  # neither would be the file's clock for sure
+                raise InputError(path, f"line {index + 1}: a second '# {key}' line says {number:.10g} against "
+                                 f"{meta[key]:.10g} before it; keep one")
+            meta[key] = number
         index += 1
     body = lines[index + 1 :]
     if index >= len(lines) or not any(line.strip() for line in body):
@@ -590,8 +614,8 @@ def _csv_time_column(
     path: Path, header: list[str], time_column: str, data: np.ndarray, first_line: int, meta: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
     """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
-    the UNIX start (the column's first value, or the ``# start_unix_s`` line for relative times) and the
-    ``# rate_hz`` line's rate, checked against the timestamps."""
+    the UNIX time of the first row (the column's first value; for relative times, seconds since the
+    ``# start_unix_s`` line's instant) and the ``# rate_hz`` line's rate, checked against the timestamps."""
     data, row_lines = _drop_blank_rows(data, first_line)
     if not data.shape[0]:
         raise InputError(path, "no data rows")
@@ -601,8 +625,13 @@ def _csv_time_column(
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
             raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
         start_unix_s = float(times[0])
+        if "start_unix_s" in meta and abs(meta["start_unix_s"] - start_unix_s) > START_LINE_TOLERANCE_S:
+            raise InputError(path, f"its '# start_unix_s' line says {meta['start_unix_s']:.10g}, its first "
+                             f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
     else:
         start_unix_s = _given_start(path, None, meta)
+        if start_unix_s is not None:  # relative times count from the line's instant
+            start_unix_s += float(times[0])
     times_s = times - times[0]
     rate_hz = meta.get("rate_hz")
     if rate_hz is not None:
@@ -633,8 +662,8 @@ def _timestamped_channel(
 ) -> Channel | None:
     """The rows where the column has a finite value (all three for the accelerometer); None where there is
     nothing to speak of (no beat; under two samples of a sampled signal)."""
-    if name == "ibi":
-        present = _plausible_intervals(label, values)
+    if name in _PLAUSIBLE:
+        present = _plausible_readings(label, name, values)
     else:
         present = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
     times, kept = times_s[present], values[present]
@@ -668,28 +697,37 @@ def _nan_gaps(times_s: np.ndarray, values: np.ndarray, rate_hz: float) -> list[t
     return [(float(times_s[s]), float(times_s[e - 1] + 1.0 / rate_hz)) for s, e in zip(starts, ends, strict=True)]
 
 
-def _check_durations(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
-    """A sample-rate line that does not match the data stretches that channel against the others."""
+def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
+    """A sample-rate line that does not match the data stretches that file against the others: it lasts longer
+    or shorter than they do and ends elsewhere."""
     if len(channels) < 2:
         return
-    durations = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
-    reference_s = float(np.median(list(durations.values())))
+    ends_s = {name: c.end_s for name, (c, _) in channels.items()}
+    durations_s = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
+    end_s, duration_s = float(np.median(list(ends_s.values()))), float(np.median(list(durations_s.values())))
+    tolerance_s = max(END_TOLERANCE_S, END_TOLERANCE * end_s)
+
+    def stretched(a: str, end_s: float, duration_s: float) -> bool:
+        return abs(ends_s[a] - end_s) > tolerance_s and abs(durations_s[a] - duration_s) > tolerance_s
+
     if len(channels) == 2:  # neither is the majority: a median of two cannot tell which line is wrong
         (a, (a_channel, a_label)), (b, (b_channel, b_label)) = channels.items()
-        if abs(durations[a] - durations[b]) > max(DURATION_TOLERANCE * reference_s, DURATION_TOLERANCE_S):
+        if stretched(a, ends_s[b], durations_s[b]):
             raise InputError(
                 source,
-                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations[a]:.0f} s and {b_label} "
-                f"({b_channel.rate_hz:g} Hz) {durations[b]:.0f} s by their sample-rate lines: one of them is wrong",
+                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations_s[a]:.0f} s to {ends_s[a]:.0f} s and "
+                f"{b_label} ({b_channel.rate_hz:g} Hz) {durations_s[b]:.0f} s to {ends_s[b]:.0f} s by their "
+                "sample-rate lines: one of them is wrong or a file is cut short",
             )
         return
-    for name, duration_s in durations.items():
-        if abs(duration_s - reference_s) > max(DURATION_TOLERANCE * reference_s, DURATION_TOLERANCE_S):
+    for name in channels:
+        if stretched(name, end_s, duration_s):
             channel, label = channels[name]
             raise InputError(
                 label,
-                f"sample-rate line says {channel.rate_hz:g} Hz, which makes it last "
-                f"{duration_s:.0f} s against {reference_s:.0f} s for the other channels",
+                f"sample-rate line says {channel.rate_hz:g} Hz, which makes it last {durations_s[name]:.0f} s to "
+                f"{ends_s[name]:.0f} s against {duration_s:.0f} s to {end_s:.0f} s for the other files (from the "
+                "earliest start line): the line is wrong or the file is cut short",
             )
 
 

@@ -168,6 +168,18 @@ def test_beat_intervals_that_stop_for_minutes_count_as_missing_heart_signal(capl
     assert beating.measurements["hr_bpm"] == pytest.approx(75.0)
 
 
+def test_a_strap_whose_beats_stop_but_whose_heart_rate_goes_on_still_covers_the_heart():
+    beats_s = np.arange(1.0, 450.0, 0.85)  # the intervals stop at 450 s, the heart rate does not
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 0.85))
+    hr = uniform("hr", 70.0 + 3.0 * np.sin(np.arange(900) / 40.0), 1.0)
+    signals = process_recording(Recording("strap.csv", {"ibi": ibi, "hr": hr}))
+    late = window_features(signals, 600.0, 630.0)
+    assert late.quality > 0 and "heart" not in late.reason
+    assert late.measurements["hr_bpm"] == pytest.approx(np.median(hr.values[600:630]), abs=1.0)
+    nothing = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 600.0, 630.0)
+    assert nothing.quality == 0.0 and "no heart" in nothing.reason
+
+
 @pytest.mark.parametrize(("name", "rate_hz", "level"), [("eda", 4.0, 0.0), ("bvp", 64.0, 0.0), ("resp", 32.0, 2.0)])
 def test_a_flat_signal_is_no_signal_not_a_crash(caplog, name, rate_hz, level):
     values = np.full(int(120 * rate_hz), level)  # an unplugged sensor, shorted electrodes

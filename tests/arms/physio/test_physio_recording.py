@@ -492,8 +492,8 @@ def test_of_two_e4_files_that_disagree_both_are_named(tmp_path):
     folder = write_e4(tmp_path / "S99", duration_s=600.0, rates={"EDA.csv": 2.0})
     for name in ("ACC.csv", "BVP.csv", "TEMP.csv", "tags.csv"):
         (folder / name).unlink()
-    with pytest.raises(InputError, match=r"EDA\.csv \(2 Hz\) lasts 1200 s and .*HR\.csv \(1 Hz\) 590 s by their "
-                       "sample-rate lines: one of them is wrong"):
+    with pytest.raises(InputError, match=r"EDA\.csv \(2 Hz\) lasts 1200 s to 1200 s and .*HR\.csv \(1 Hz\) 590 s "
+                       "to 600 s by their sample-rate lines: one of them is wrong"):
         read_e4(folder)
 
 
@@ -501,6 +501,83 @@ def test_e4_rate_line_a_few_percent_off_is_caught_on_a_long_recording(tmp_path):
     folder = write_e4(tmp_path / "S99", duration_s=3600.0, rates={"EDA.csv": 4.2})  # 5 %: 171 s short
     with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 4\.2 Hz"):
         read_e4(folder)
+
+
+def test_e4_rate_line_twice_the_data_is_caught_on_a_minute_long_export(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=60.0, rates={"EDA.csv": 8.0}, hr_delay_s=10.0)
+    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 8 Hz, which makes it last 30 s to 30 s "
+                       "against 60 s to 60 s"):
+        read_e4(folder)
+
+
+def test_e4_rate_line_a_few_percent_off_is_caught_on_ten_minutes(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0, rates={"EDA.csv": 4.2})  # 29 s short by the end
+    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 4\.2 Hz"):
+        read_e4(folder)
+
+
+def test_e4_files_ending_seconds_apart_are_one_recording(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0)
+    lines = (folder / "EDA.csv").read_text().splitlines()
+    (folder / "EDA.csv").write_text("\n".join(lines[:-16]) + "\n")  # 4 s short, as real exports end
+    assert read_e4(folder).channels["eda"].end_s == pytest.approx(596.0)
+
+
+def test_a_heart_rate_no_heart_could_have_is_a_missing_sample_with_one_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=300.0)
+    lines = (folder / "HR.csv").read_text().splitlines()
+    lines[2 + 100:2 + 150] = ["0.00"] * 50  # 50 s of "no reading" from the wearable
+    lines[2 + 200] = "400.00"
+    (folder / "HR.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        hr = read_e4(folder).channels["hr"]
+    assert np.isnan(hr.values[100:150]).all() and np.isnan(hr.values[200])
+    assert np.nanmin(hr.values) >= 20 and hr.gaps[0] == (pytest.approx(110.0), pytest.approx(160.0))
+    assert [r.getMessage() for r in caplog.records if "heart rate" in r.getMessage()] == [
+        f"{folder}/HR.csv: 51 heart rate reading(s) outside 20..300 bpm (e.g. 0.0) are no heartbeat's; "
+        "read without them"
+    ]
+    path = tmp_path / "strap.csv"
+    path.write_text("time_s,hr\n" + "".join(f"{t},{0 if 100 <= t < 130 else 70}\n" for t in range(300)))
+    channel = read_csv(path).channels["hr"]
+    assert channel.values.min() == 70 and channel.gaps == [(pytest.approx(100.0), pytest.approx(130.0))]
+
+
+def test_two_csv_lines_giving_different_rates_or_starts_are_refused(tmp_path):
+    for key, first, second in (("rate_hz", 4, 8), ("start_unix_s", START_UNIX_S, START_UNIX_S + 60)):
+        path = tmp_path / f"{key}.csv"
+        path.write_text(f"# {key}: {first}\n# {key}: {second}\n# rate_hz: 4\neda\n" + "2.0\n" * 400)
+        with pytest.raises(InputError, match=f"line 2: a second '# {key}' line says"):
+            read_csv(path, rate_hz=None)
+    same = tmp_path / "same.csv"
+    same.write_text("# rate_hz: 4\n# rate_hz: 4.0\neda\n" + "2.0\n" * 400)
+    assert read_csv(same).channels["eda"].rate_hz == 4.0
+
+
+def test_a_start_line_that_contradicts_the_timestamps_is_refused(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{START_UNIX_S + 574 + i / 4},2.0\n" for i in range(400))
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\ntimestamp,eda\n" + rows)
+    with pytest.raises(InputError, match=r"'# start_unix_s' line says .*, its first 'timestamp'"):
+        read_csv(path)
+    path.write_text(f"# start_unix_s: {START_UNIX_S + 574}\ntimestamp,eda\n" + rows)
+    assert read_csv(path).start_unix_s == START_UNIX_S + 574
+
+
+def test_relative_times_count_from_the_start_line(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{300 + i / 4},2.0\n" for i in range(400))
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\ntime_s,eda\n" + rows)
+    assert read_csv(path).start_unix_s == START_UNIX_S + 300
+
+
+def test_a_pipe_is_refused_without_reading_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "rec.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file or folder"):
+        read_recording(fifo)
 
 
 def test_csv_accelerometer_axes_make_one_channel_also_with_a_cell_missing(tmp_path):
