@@ -442,8 +442,11 @@ def _plausible_readings(label: str | Path, name: str, values: np.ndarray) -> np.
         plausible = present & (values >= low) & (values <= high)
     if (present & ~plausible).any():
         bad = values[present & ~plausible]
-        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no heartbeat's; read without them",
-                    label, bad.size, what, low, high, unit, float(bad[0]))
+        # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
+        in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
+        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no heartbeat's; read without them%s",
+                    label, bad.size, what, low, high, unit, float(bad[0]),
+                    " (in milliseconds? give them in seconds)" if in_ms else "")
     return plausible
 
 

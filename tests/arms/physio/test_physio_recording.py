@@ -543,6 +543,15 @@ def test_a_heart_rate_no_heart_could_have_is_a_missing_sample_with_one_warning(t
     assert channel.values.min() == 70 and channel.gaps == [(pytest.approx(100.0), pytest.approx(130.0))]
 
 
+def test_beat_intervals_in_milliseconds_are_named_as_such(tmp_path, caplog):
+    path = tmp_path / "strap.csv"
+    path.write_text("time_s,ibi,eda\n" + "".join(f"{i * 0.8:.2f},800,{2 + i % 7 / 10}\n" for i in range(500)))
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        read_csv(path)
+    assert "500 inter-beat interval(s) outside 0.2..3 s (e.g. 800.0)" in caplog.text
+    assert "(in milliseconds? give them in seconds)" in caplog.text
+
+
 def test_two_csv_lines_giving_different_rates_or_starts_are_refused(tmp_path):
     for key, first, second in (("rate_hz", 4, 8), ("start_unix_s", START_UNIX_S, START_UNIX_S + 60)):
         path = tmp_path / f"{key}.csv"
