@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink
-from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM
+from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM, TEMPERATURE_RANGE_C
 from runtime.clock import SessionClock
 
 
@@ -56,7 +56,6 @@ FLAG_FAHRENHEIT = 0x01
 FLAG_TIME_STAMP = 0x02
 FLAG_TEMPERATURE_TYPE = 0x04
 FLOAT_RESERVED_MANTISSAS = {0x7FFFFF, 0x800000, 0x7FFFFE, 0x800002, 0x800001}  # NaN, NRes, +INF, -INF, reserved
-TEMPERATURE_RANGE_C = (0.0, 60.0)  # a skin or body temperature; a value outside it is no reading of one
 
 
 class BleFormatError(ValueError):

@@ -98,8 +98,8 @@ class Recorder:
     _series: dict[str, _Series] = field(default_factory=dict, init=False, repr=False)  # in order of first arrival
     _link_names: list[str] = field(default_factory=list, init=False, repr=False)
     _link_codes: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    # (link, channel) in the order each pair first delivered: which link delivered a channel first
-    _first_delivered: dict[tuple[str, str], None] = field(default_factory=dict, init=False, repr=False)
+    # (link, channel) -> samples delivered, in the order each pair first delivered
+    _delivered: dict[tuple[str, str], int] = field(default_factory=dict, init=False, repr=False)
     # Links deliver from threads of their own: a sample's three appends must not interleave with another's.
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
@@ -114,7 +114,8 @@ class Recorder:
                 if code is None:
                     code = self._link_codes[event.link] = len(self._link_names)
                     self._link_names.append(event.link)
-                self._first_delivered.setdefault((event.link, event.channel))
+                pair = (event.link, event.channel)
+                self._delivered[pair] = self._delivered.get(pair, 0) + 1
                 series.times_s.append(t_s)
                 series.values.append(value)
                 series.links.append(code)
@@ -152,13 +153,13 @@ class Recorder:
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
         a log line (its samples stay in the recorder). The three accelerometer axes a board sends
         (``acc_x/y/z``) become one ``acc`` channel, as an E4 export's ACC file does, on the instants all three have.
-        A channel two links deliver (a board's and a BLE thermometer's skin temperature) is read from the first
-        to deliver it, with a log line: two sensors' samples interleaved are no one signal.
+        A channel two links deliver (a board's and a BLE thermometer's skin temperature) is read from one of them
+        (``link_for``), with a log line: two sensors' samples interleaved are no one signal.
         """
         channels = {}
         for name in self._channel_names():
             sent_as = ACC_AXES if name == "acc" else (name,)
-            link = self._first_link(sent_as, source)
+            link = self._reading_link(sent_as, source)
             times, values = self._acc_series(link, since_s) if name == "acc" else self.series(name, link, since_s)
             order = np.argsort(times, kind="stable")
             times, values = times[order], values[order]
@@ -184,14 +185,29 @@ class Recorder:
             names = [n for n in names if n not in ACC_AXES] + ["acc"]
         return names
 
-    def _first_link(self, channel_names: tuple[str, ...], source: str) -> str:
+    def link_for(self, channel_names: tuple[str, ...]) -> str | None:
+        """The link a channel is read from: the one that delivered most of its samples (``channel_names``: the
+        names it is sent as), the first to deliver it on a tie; None before any. Not simply the first to deliver:
+        a thermometer's one reading before it went out of reach would hide a board's whole signal."""
+        counts = self._delivered_counts(channel_names)
+        return max(counts, key=counts.__getitem__) if counts else None
+
+    def _delivered_counts(self, channel_names: tuple[str, ...]) -> dict[str, int]:
+        """Link -> samples of the channel it delivered, links in the order they first delivered it."""
+        counts: dict[str, int] = {}
         with self._lock:
-            delivered = list(self._first_delivered)
-        links = list(dict.fromkeys(link for link, channel in delivered if channel in channel_names))
-        if len(links) > 1:
-            log.warning("%s: %s comes from %s; read from %s only, the first to deliver it", source,
-                        channel_names[0].removesuffix("_x"), " and ".join(links), links[0])
-        return links[0]
+            for (link, channel), count in self._delivered.items():
+                if channel in channel_names:
+                    counts[link] = counts.get(link, 0) + count
+        return counts
+
+    def _reading_link(self, channel_names: tuple[str, ...], source: str) -> str:
+        counts = self._delivered_counts(channel_names)
+        link = max(counts, key=counts.__getitem__)
+        if len(counts) > 1:
+            log.warning("%s: %s comes from %s; read from %s only, which delivered most of it", source,
+                        channel_names[0].removesuffix("_x"), " and ".join(counts), link)
+        return link
 
     def _acc_series(self, link: str, since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(times, (n, 3) values) at the instants every axis from ``link`` has a sample (at a stamp an axis repeats,

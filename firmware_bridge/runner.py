@@ -27,6 +27,10 @@ def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> Non
     except InputError:
         stop.wait()
         link.end_of_session_gap(sink, "serial port gone until the session stopped")
+    except Exception as error:  # a defect, not the port: said, its silence a gap, the session goes on
+        link.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+        stop.wait()
+        link.end_of_session_gap(sink, "link failed until the session stopped")
     finally:
         link.close()
 

@@ -22,12 +22,16 @@ neighbours is late (reordered by a bridge): both dropped.
 from __future__ import annotations
 
 import binascii
+import math
 import struct
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from firmware_bridge.link import Gap, Sample, SensorLink, Sink
+from runtime.arms.physio.recording import plausible_readings
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 
@@ -269,7 +273,8 @@ class SerialBoardLink(SensorLink):
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
         self.malformed_frames = 0  # a good checksum around a DATA payload that is not whole readings
-        self._reported = (0, 0, 0, 0)
+        self.implausible_readings = 0  # readings outside their channel's range, delivered as missing
+        self._reported = (0, 0, 0, 0, 0)
         self._reported_at_s: float | None = None
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._silent = False
@@ -415,10 +420,14 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0
         self._last_t_s = t_s
         for channel, value in readings:
+            if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
+                self.implausible_readings += 1  # a board's wild value (3e38 fits a frame): a missing sample
+                value = math.nan
             sink(Sample(channel, t_s, float(value), self.name))
 
     def _report_drops(self, sink: Sink, now_s: float) -> None:
-        counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames)
+        counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames,
+                  self.implausible_readings)
         recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
         if counts != self._reported and not recently:
             self.status(
@@ -426,7 +435,7 @@ class SerialBoardLink(SensorLink):
                 "error",
                 f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
                 f"{counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a DATA payload that is "
-                "not whole readings",
+                f"not whole readings; {counts[4]} reading(s) outside their channel's range, read as missing",
             )
             self._reported, self._reported_at_s = counts, now_s
 

@@ -246,14 +246,14 @@ class SensorSession:
         self.clock = clock
         self.threads = LinkThreads(links, self._deliver)
         self.stress: LiveStress | None = None
+        self._print_failed = False
         try:
             self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
                                      self.physio)
             warn_if_not_as_trained(self.stress.model, self.physio)
         except InputError as error:  # the track of record does not need it: the session goes on without
             log.warning("physio: no live stress figure (%s)", error)
-            if on_line:
-                on_line(f"physio: no live stress figure ({error})")
+            self._say(f"physio: no live stress figure ({error})")
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
         self._readout_end_s = self.physio.window_s
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
@@ -263,13 +263,27 @@ class SensorSession:
         self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
 
+    def _say(self, line: str) -> None:
+        """Print a line. Links and the judging call this from their threads: a line that cannot be printed (a
+        closed pipe, a terminal that cannot encode µS) is lost alone, said once, never a link or a window."""
+        if self.on_line is None:
+            return
+        try:
+            self.on_line(line)
+        except Exception as error:
+            if not self._print_failed:
+                self._print_failed = True
+                log.warning("sensor lines cannot be printed (%s: %s); the session records on", type(error).__name__,
+                            error)
+
     def _deliver(self, event) -> None:
         self.recorder(event)
         if self.on_line is None:
             return
         if isinstance(event, Status):
-            self.on_line(f"at {event.t_s:.1f} s: {event.link} {event.state} ({event.detail})")
-        elif isinstance(event, Sample) and event.channel in READOUT_CHANNELS and np.isfinite(event.value):
+            self._say(f"at {event.t_s:.1f} s: {event.link} {event.state} ({event.detail})")
+        elif (isinstance(event, Sample) and event.channel in READOUT_CHANNELS and np.isfinite(event.value)
+              and event.link == self.recorder.link_for((event.channel,))):  # the link the tracks read it from
             self._read_out(event)
 
     def _read_out(self, sample: Sample) -> None:
@@ -282,7 +296,7 @@ class SensorSession:
                     self._readout_end_s += self.physio.window_s
             self._readout[sample.channel].append(sample.value)
         if line:
-            self.on_line(line)
+            self._say(line)
 
     def start(self) -> None:
         self.threads.start()
@@ -315,10 +329,10 @@ class SensorSession:
         try:
             window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s),
                                        start_s, end_s)
-            if self.on_line and end_s >= self._next_line_s:
+            if end_s >= self._next_line_s:
                 while self._next_line_s <= end_s:
                     self._next_line_s += self.physio.window_s
-                self.on_line(live_stress_line(window))
+                self._say(live_stress_line(window))
         except Exception as error:  # whatever fails here costs this window's line, never the next windows
             log.warning("live stress at %.1f s: %s: %s", end_s, type(error).__name__, error)
 
@@ -342,8 +356,7 @@ class SensorSession:
                 reason = str(error)
                 if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
-                if self.on_line:
-                    self.on_line(f"physio: {reason}")
+                self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
         return track

@@ -85,7 +85,7 @@ def test_a_gap_on_a_named_channel_covers_that_channel_of_its_own_link_only():
     assert recording.channels["hr"].gaps == []
 
 
-def test_a_channel_two_links_deliver_is_read_from_the_first_with_a_log_line(caplog):
+def test_a_channel_two_links_deliver_as_much_of_is_read_from_the_first_with_a_log_line(caplog):
     recorder = Recorder()
     for i in range(40):
         recorder(Sample("temp", i / 4, 33.0, "board"))
@@ -95,6 +95,17 @@ def test_a_channel_two_links_deliver_is_read_from_the_first_with_a_log_line(capl
         temp = recorder.to_recording("two thermometers").channels["temp"]
     assert set(temp.values) == {33.0} and temp.gaps == []
     assert "temp comes from board and ble-temp; read from board only" in caplog.text
+
+
+def test_one_reading_first_from_a_link_that_then_went_away_does_not_hide_another_links_signal(caplog):
+    recorder = Recorder()
+    recorder(Sample("temp", 0.2, 36.5, "ble-temp"))  # one reading, then out of reach for good
+    samples(recorder, "temp", np.arange(0.0, 120.0, 0.25), 33.0, "board")
+    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
+        temp = recorder.to_recording("board + thermometer").channels["temp"]
+    assert temp.values.size == 480 and set(temp.values) == {33.0}
+    assert recorder.link_for(("temp",)) == "board"
+    assert "temp comes from ble-temp and board; read from board only, which delivered most of it" in caplog.text
 
 
 def test_a_recording_since_a_time_holds_only_what_was_stamped_from_then_on_acc_included():

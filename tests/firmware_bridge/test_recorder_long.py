@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 
@@ -13,7 +11,8 @@ from tests.memory import peak_traced_bytes
 
 class ListRecorder(Recorder):
     """The recorder as it was before its samples were stored compactly (every ``Sample`` in one list, each
-    channel found by a scan of it): what the compact one must give back exactly."""
+    channel found by a scan of it): what the compact one must give back exactly. Which link a channel is read
+    from is the base class's rule over the same counts."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,13 +36,12 @@ class ListRecorder(Recorder):
             names = [n for n in names if n not in ACC_AXES] + ["acc"]
         return names
 
-    def _first_link(self, channel_names: tuple[str, ...], source: str) -> str:
-        links = list(dict.fromkeys(s.link for s in self.kept if s.channel in channel_names))
-        if len(links) > 1:
-            logging.getLogger("emotrace.firmware_bridge").warning(
-                "%s: %s comes from %s; read from %s only, the first to deliver it", source,
-                channel_names[0].removesuffix("_x"), " and ".join(links), links[0])
-        return links[0]
+    def _delivered_counts(self, channel_names: tuple[str, ...]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for sample in self.kept:
+            if sample.channel in channel_names:
+                counts[sample.link] = counts.get(sample.link, 0) + 1
+        return counts
 
     def _acc_series(self, link: str, since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         axes = [dict(zip(*self.series(axis, link, since_s), strict=True)) for axis in ACC_AXES]

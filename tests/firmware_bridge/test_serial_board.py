@@ -119,10 +119,24 @@ def test_data_frames_that_are_not_whole_readings_are_counted_not_said_one_a_fram
     details = [s.detail for s in recorder.statuses]
     reports = [d for d in details if "not whole readings" in d]
     assert len(reports) == 2  # at the first, and ten seconds later with the count so far
-    assert reports[0].endswith("1 with a DATA payload that is not whole readings")
+    assert "1 with a DATA payload that is not whole readings;" in reports[0]
     assert len(recorder.series("eda")[0]) == 64 * 15 * 4 // 5
     assert len(recorder.gaps) == 64 * 15 // 5 - 1  # each malformed frame's time is a gap (the last has no next)
     assert all("1 frame(s) lost or corrupt" in gap.reason for gap in recorder.gaps)
+    link.close()
+
+
+def test_a_board_reading_no_body_could_give_is_a_missing_sample_counted_in_the_status_line():
+    time, link, recorder = board()
+    frames = [data_frame(seq, seq * 250, eda_us=3.0e38 if seq == 2 else 2.0, temp_c=-40.0 if seq == 3 else 33.0)
+              for seq in range(6)]
+    send(link, time, recorder, *frames)
+    times, eda = recorder.series("eda")
+    _, temp = recorder.series("temp")
+    assert times.size == 6 and np.isnan(eda[2]) and np.isnan(temp[3])
+    assert np.nanmax(eda) == pytest.approx(2.0) and np.nanmin(temp) == pytest.approx(33.0)
+    (report,) = [s.detail for s in recorder.statuses if "dropped so far" in s.detail]
+    assert report.endswith("2 reading(s) outside their channel's range, read as missing")
     link.close()
 
 

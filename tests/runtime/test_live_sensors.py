@@ -57,6 +57,50 @@ def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(t
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_path, caplog):
+    master, slave = os.openpty()
+    stop = threading.Event()
+    writer = threading.Thread(target=board, args=(master, 3.0, stop), daemon=True)
+    writer.start()
+    printed = []
+
+    def ascii_terminal(line: str) -> None:  # a terminal that cannot encode µS or °C
+        printed.append(line.encode("ascii").decode())
+
+    try:
+        with caplog.at_level("WARNING", logger="emotrace"):
+            timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                                LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.0,
+                                on_line=ascii_terminal)
+    finally:
+        stop.set()
+        writer.join()
+        os.close(master)
+        os.close(slave)
+    physio = timeline.track("physio")
+    late = [w for w in physio.windows if w.start_s >= 1.0]
+    assert late and all(w.measurements.get("temp_c") == pytest.approx(33.0) for w in late)
+    assert any("serial-board connected" in line for line in printed)
+    assert caplog.text.count("sensor lines cannot be printed (UnicodeEncodeError") == 1
+
+
+def test_the_printed_readout_reads_a_channel_from_the_link_the_tracks_read_it_from(tmp_path):
+    from firmware_bridge.link import Sample
+    from runtime.clock import SessionClock
+    from runtime.live import SensorSession
+
+    lines = []
+    session = SensorSession([], load_settings(None, SHORT_WINDOWS), lines.append, SessionClock())
+    board = [Sample("temp", float(t), 33.0, "board") for t in range(6)]  # first to deliver, at 1 Hz
+    thermometer = [Sample("temp", 0.1 + k / 4, 30.0, "ble-temp") for k in range(24)]  # at 4 Hz: most of it
+    for sample in sorted(board + thermometer, key=lambda s: s.t_s):
+        session._deliver(sample)
+    read = session.recorder.to_recording("board + thermometer").channels["temp"]
+    assert set(read.values) == {30.0}
+    readouts = [line for line in lines if "sensors" in line]
+    assert len(readouts) == 5 and all("skin 30.0" in line for line in readouts[1:])
+
+
 def test_a_ble_strap_that_never_connects_leaves_quality_zero_with_the_reason(tmp_path):
     def links(clock):
         return [BleHeartRateLink(SimulatedPeripheral([], now=clock.now_s, fail_connects=100), clock,

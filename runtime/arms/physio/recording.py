@@ -99,13 +99,18 @@ MIN_RATE_HZ = 1.0 / MAX_JUMP_S
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. Parsing takes about 14 times the text in memory, so a
 # larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
-# A heart rate outside this is no heart's (0 bpm is a sensor's own "no reading"), nor an inter-beat interval
-# outside the same range: a corrupt row, left out.
+# Outside these a reading is no body's: a heart rate (0 bpm is a sensor's own "no reading"), an inter-beat
+# interval at the same rates, skin conductance (an E4 reads up to 100 uS), a skin or body temperature. A corrupt
+# row or frame: read as a missing sample. The Stress-Predict exports lie well inside each.
 HEART_RATE_RANGE_BPM = (20.0, 300.0)
 IBI_PLAUSIBLE_S = (60.0 / HEART_RATE_RANGE_BPM[1], 60.0 / HEART_RATE_RANGE_BPM[0])
+EDA_RANGE_US = (0.0, 100.0)
+TEMPERATURE_RANGE_C = (0.0, 60.0)
 _PLAUSIBLE = {  # channel -> (range, what a value is, unit)
     "ibi": (IBI_PLAUSIBLE_S, "inter-beat interval(s)", "s"),
     "hr": (HEART_RATE_RANGE_BPM, "heart rate reading(s)", "bpm"),
+    "eda": (EDA_RANGE_US, "skin conductance reading(s)", "uS"),
+    "temp": (TEMPERATURE_RANGE_C, "temperature reading(s)", "degC"),
 }
 # Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
 # a compression method zipfile lacks).
@@ -432,19 +437,29 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
 
 
+def plausible_readings(name: str, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` a body could give on channel ``name`` (every finite one on a channel without a range:
+    a pulse wave, an accelerometer axis)."""
+    values = np.asarray(values, dtype=float)
+    if name not in _PLAUSIBLE:
+        return np.isfinite(values)
+    low, high = _PLAUSIBLE[name][0]
+    with np.errstate(invalid="ignore"):
+        return (values >= low) & (values <= high)
+
+
 def _plausible_readings(label: str | Path, name: str, values: np.ndarray) -> np.ndarray:
-    """Which rows hold a value a heart could give (``name``: "ibi" or "hr"); the others (zero, negative,
-    infinite, an interval of a minute) are said in one log line and left out, so that they never reach the
-    heart statistics the model reads."""
+    """Which rows hold a value a body could give (``name``: a channel of ``_PLAUSIBLE``); the others (zero,
+    negative, infinite, an interval of a minute) are said in one log line and left out, so that they never reach
+    the statistics the model reads."""
     (low, high), what, unit = _PLAUSIBLE[name]
     present = ~np.isnan(values)
-    with np.errstate(invalid="ignore"):
-        plausible = present & (values >= low) & (values <= high)
+    plausible = plausible_readings(name, values)
     if (present & ~plausible).any():
         bad = values[present & ~plausible]
         # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
         in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
-        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no heartbeat's; read without them%s",
+        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no body's; read without them%s",
                     label, bad.size, what, low, high, unit, float(bad[0]),
                     " (in milliseconds? give them in seconds)" if in_ms else "")
     return plausible

@@ -534,7 +534,7 @@ def test_a_heart_rate_no_heart_could_have_is_a_missing_sample_with_one_warning(t
     assert np.isnan(hr.values[100:150]).all() and np.isnan(hr.values[200])
     assert np.nanmin(hr.values) >= 20 and hr.gaps[0] == (pytest.approx(110.0), pytest.approx(160.0))
     assert [r.getMessage() for r in caplog.records if "heart rate" in r.getMessage()] == [
-        f"{folder}/HR.csv: 51 heart rate reading(s) outside 20..300 bpm (e.g. 0.0) are no heartbeat's; "
+        f"{folder}/HR.csv: 51 heart rate reading(s) outside 20..300 bpm (e.g. 0.0) are no body's; "
         "read without them"
     ]
     path = tmp_path / "strap.csv"
