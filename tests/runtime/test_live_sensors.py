@@ -29,21 +29,25 @@ def board(master_fd: int, seconds: float, stop: threading.Event) -> None:
         time.sleep(0.05)
 
 
-def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(tmp_path):
+def live_with_board(out, on_line):
+    """``emotrace live`` for 2 s with a board on a pseudo-terminal sending for 3 s."""
     master, slave = os.openpty()
     stop = threading.Event()
     writer = threading.Thread(target=board, args=(master, 3.0, stop), daemon=True)
     writer.start()
-    lines = []
     try:
-        timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
-                            LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.0,
-                            on_line=lines.append)
+        return run_live(out, load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None, serial=os.ttyname(slave)),
+                        duration_s=2.0, on_line=on_line)
     finally:
         stop.set()
         writer.join()
         os.close(master)
         os.close(slave)
+
+
+def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(tmp_path):
+    lines = []
+    timeline = live_with_board(tmp_path / "out", lines.append)
     physio = timeline.track("physio")
     assert physio.settings["mode"] == "live" and physio.settings["sync"] == "live session clock"
     assert physio.settings["links"]["serial-board"].startswith("connected")
@@ -58,25 +62,13 @@ def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(t
 
 
 def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_path, caplog):
-    master, slave = os.openpty()
-    stop = threading.Event()
-    writer = threading.Thread(target=board, args=(master, 3.0, stop), daemon=True)
-    writer.start()
     printed = []
 
     def ascii_terminal(line: str) -> None:  # a terminal that cannot encode µS or °C
         printed.append(line.encode("ascii").decode())
 
-    try:
-        with caplog.at_level("WARNING", logger="emotrace"):
-            timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
-                                LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.0,
-                                on_line=ascii_terminal)
-    finally:
-        stop.set()
-        writer.join()
-        os.close(master)
-        os.close(slave)
+    with caplog.at_level("WARNING", logger="emotrace"):
+        timeline = live_with_board(tmp_path / "out", ascii_terminal)
     physio = timeline.track("physio")
     late = [w for w in physio.windows if w.start_s >= 1.0]
     assert late and all(w.measurements.get("temp_c") == pytest.approx(33.0) for w in late)
