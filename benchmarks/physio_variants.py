@@ -33,7 +33,8 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   separate the two states, and its stress probability is averaged with the first (or replaces it). A recorded
   session is available whole, so this costs no labels.
 - ``two-state smoothing``: stress and no stress as the hidden states of a Markov chain over the session's
-  windows, the stay probability per hop from the training subjects' label changes, each window's stress
+  windows, the stay probability per window from the training subjects' label changes between consecutive
+  labelled windows (the few unlabelled windows between them aside), each window's stress
   probability as its evidence (raised to a power: neighbouring windows share five sixths of their samples, so
   their evidence is not independent), the forward-backward posterior as the window's stress probability.
 

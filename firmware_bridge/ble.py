@@ -20,8 +20,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink
-from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM, TEMPERATURE_RANGE_C
+from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM, TEMPERATURE_RANGE_C, plausible_readings
 from runtime.clock import SessionClock
 
 
@@ -438,16 +440,17 @@ class BleHeartRateLink(BleNotifyLink):
             if self._last_sample_s is not None:
                 since_s = max(self._last_sample_s, t_s - self.silence_timeout_s)
             return [Gap(channel, since_s, t_s, reason, self.name) for channel in self.channels]
-        low_bpm, high_bpm = HEART_RATE_RANGE_BPM
-        if not low_bpm <= measurement.heart_rate_bpm <= high_bpm:
-            raise BleFormatError(
-                f"heart rate {measurement.heart_rate_bpm} bpm is outside {low_bpm:g}..{high_bpm:g} bpm")
+        if not plausible_readings("hr", np.array([measurement.heart_rate_bpm]))[0]:
+            raise BleFormatError(f"heart rate {measurement.heart_rate_bpm} bpm is outside "
+                                 f"{HEART_RATE_RANGE_BPM[0]:g}..{HEART_RATE_RANGE_BPM[1]:g} bpm")
         intervals_s = [rr for rr in measurement.rr_intervals_s if rr > 0]  # an interval of 0 is no beat
         beats = beat_times_s(intervals_s, t_s, self._last_beat_s)
         if beats:
             self._last_beat_s = beats[-1][0]
+        # Every interval places the beats (they run back to back); one no heart beats at is not delivered.
+        plausible = plausible_readings("ibi", np.array([rr for _, rr in beats]))
         return [Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name)] + [
-            Sample("ibi", beat_s, rr, self.name) for beat_s, rr in beats
+            Sample("ibi", beat_s, rr, self.name) for (beat_s, rr), keep in zip(beats, plausible, strict=True) if keep
         ]
 
 
@@ -466,8 +469,8 @@ class BleThermometerLink(BleNotifyLink):
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         celsius = parse_temperature_measurement(data)
-        low_c, high_c = TEMPERATURE_RANGE_C
-        if not low_c <= celsius <= high_c:
+        if not plausible_readings("temp", np.array([celsius]))[0]:
+            low_c, high_c = TEMPERATURE_RANGE_C
             raise BleFormatError(f"temperature {celsius:.4g} °C is outside {low_c:g}..{high_c:g} °C")
         return [Sample("temp", t_s, celsius, self.name)]
 

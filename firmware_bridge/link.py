@@ -98,7 +98,7 @@ class Recorder:
     _series: dict[str, _Series] = field(default_factory=dict, init=False, repr=False)  # in order of first arrival
     _link_names: list[str] = field(default_factory=list, init=False, repr=False)
     _link_codes: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-    # (link, channel) -> samples delivered, in the order each pair first delivered
+    # (link, channel) -> readings delivered (NaN, a missing one, not counted), in the order each pair first delivered
     _delivered: dict[tuple[str, str], int] = field(default_factory=dict, init=False, repr=False)
     # Links deliver from threads of their own: a sample's three appends must not interleave with another's.
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
@@ -115,7 +115,7 @@ class Recorder:
                     code = self._link_codes[event.link] = len(self._link_names)
                     self._link_names.append(event.link)
                 pair = (event.link, event.channel)
-                self._delivered[pair] = self._delivered.get(pair, 0) + 1
+                self._delivered[pair] = self._delivered.get(pair, 0) + (value == value)  # NaN != NaN
                 series.times_s.append(t_s)
                 series.values.append(value)
                 series.links.append(code)
@@ -186,14 +186,15 @@ class Recorder:
         return names
 
     def link_for(self, channel_names: tuple[str, ...]) -> str | None:
-        """The link a channel is read from: the one that delivered most of its samples (``channel_names``: the
-        names it is sent as), the first to deliver it on a tie; None before any. Not simply the first to deliver:
-        a thermometer's one reading before it went out of reach would hide a board's whole signal."""
+        """The link a channel is read from: the one that delivered most readings of it so far (``channel_names``:
+        the names it is sent as; missing ones not counted), the first to deliver it on a tie; None before any. Not
+        simply the first to deliver: a thermometer's one reading before it went out of reach would hide a board's
+        whole signal."""
         counts = self._delivered_counts(channel_names)
         return max(counts, key=counts.__getitem__) if counts else None
 
     def _delivered_counts(self, channel_names: tuple[str, ...]) -> dict[str, int]:
-        """Link -> samples of the channel it delivered, links in the order they first delivered it."""
+        """Link -> readings of the channel it delivered, links in the order they first delivered it."""
         counts: dict[str, int] = {}
         with self._lock:
             for (link, channel), count in self._delivered.items():

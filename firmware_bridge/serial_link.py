@@ -348,7 +348,6 @@ class SerialBoardLink(SensorLink):
         received_s = self.clock.now_s()
         frames = self.decoder.feed(data)
         taken = [item for item in (self._take(frame, sink) for frame in frames) if item is not None]
-        self._report_drops(sink, received_s)
         self._watch_silence(sink, received_s, bool(frames))
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
@@ -364,6 +363,7 @@ class SerialBoardLink(SensorLink):
                 self._follow_clock_step()
             for item in run:
                 self.handle_frame(item, received_s, sink)
+        self._report_drops(sink, received_s)  # after the frames: their malformed payloads and readings count too
         return len(frames)
 
     def _take(self, frame: Frame, sink: Sink) -> InOrder | None:
@@ -435,7 +435,8 @@ class SerialBoardLink(SensorLink):
                 "error",
                 f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
                 f"{counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a DATA payload that is "
-                f"not whole readings; {counts[4]} reading(s) outside their channel's range, read as missing",
+                f"not whole readings; {counts[4]} reading(s) no body could give (outside their channel's range, or "
+                "infinite), read as missing",
             )
             self._reported, self._reported_at_s = counts, now_s
 

@@ -564,3 +564,17 @@ def test_a_disconnect_that_hangs_does_not_hold_the_session_past_its_stop(monkeyp
 
     asyncio.run(main())
     assert recorder.statuses[-1].state == "stopped"
+
+
+def test_an_rr_interval_no_heart_beats_at_places_the_beats_but_is_not_delivered():
+    time = FakeTime(10.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+    rr_1024 = [820, 4096, 102, 819]  # 0.80 s, 4 s (a lost beat's sum), 0.10 s (a spike), 0.80 s
+    payload = bytes([0x10, 70]) + b"".join(rr.to_bytes(2, "little") for rr in rr_1024)
+    time.now = 20.0
+    link.on_notification(payload, recorder)
+    beats_s, rr_s = recorder.series("ibi")
+    assert rr_s.tolist() == pytest.approx([820 / 1024, 819 / 1024])
+    assert beats_s[-1] == pytest.approx(time.now - 10.0)  # the last beat ends the notification, as before
+    assert beats_s[-1] - beats_s[0] == pytest.approx((4096 + 102 + 819) / 1024)  # the dropped ones still space them

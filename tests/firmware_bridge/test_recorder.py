@@ -108,6 +108,14 @@ def test_one_reading_first_from_a_link_that_then_went_away_does_not_hide_another
     assert "temp comes from ble-temp and board; read from board only, which delivered most of it" in caplog.text
 
 
+def test_a_links_missing_readings_do_not_count_towards_reading_a_channel_from_it():
+    recorder = Recorder()
+    samples(recorder, "temp", np.arange(0.0, 60.0, 0.25), float("nan"), "board")  # an unplugged thermistor
+    samples(recorder, "temp", np.arange(0.1, 24.1, 1.0), 33.5, "ble-temp")
+    assert recorder.link_for(("temp",)) == "ble-temp"
+    assert set(recorder.to_recording("board + thermometer").channels["temp"].values) == {33.5}
+
+
 def test_a_recording_since_a_time_holds_only_what_was_stamped_from_then_on_acc_included():
     recorder = Recorder()
     samples(recorder, "eda", np.arange(0, 120, 0.25), 2.0, "board")

@@ -76,21 +76,19 @@ def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_p
     assert caplog.text.count("sensor lines cannot be printed (UnicodeEncodeError") == 1
 
 
-def test_the_printed_readout_reads_a_channel_from_the_link_the_tracks_read_it_from(tmp_path):
+def test_the_printed_readout_reads_a_channel_from_one_link_as_the_tracks_do_never_a_mix(tmp_path):
     from firmware_bridge.link import Sample
     from runtime.clock import SessionClock
     from runtime.live import SensorSession
 
     lines = []
     session = SensorSession([], load_settings(None, SHORT_WINDOWS), lines.append, SessionClock())
-    board = [Sample("temp", float(t), 33.0, "board") for t in range(6)]  # first to deliver, at 1 Hz
-    thermometer = [Sample("temp", 0.1 + k / 4, 30.0, "ble-temp") for k in range(24)]  # at 4 Hz: most of it
-    for sample in sorted(board + thermometer, key=lambda s: s.t_s):
-        session._deliver(sample)
-    read = session.recorder.to_recording("board + thermometer").channels["temp"]
-    assert set(read.values) == {30.0}
+    for k in range(24):  # two thermometers at 4 Hz, the board first: it is read on every tie
+        session._deliver(Sample("temp", k / 4, 33.0, "board"))
+        session._deliver(Sample("temp", k / 4 + 0.1, 30.0, "ble-temp"))
+    assert set(session.recorder.to_recording("board + thermometer").channels["temp"].values) == {33.0}
     readouts = [line for line in lines if "sensors" in line]
-    assert len(readouts) == 5 and all("skin 30.0" in line for line in readouts[1:])
+    assert len(readouts) == 5 and all("skin 33.0" in line for line in readouts)  # a median of both: 31.5
 
 
 def test_a_ble_strap_that_never_connects_leaves_quality_zero_with_the_reason(tmp_path):

@@ -75,18 +75,21 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
-# The files of one E4 export end together (within 4 s in each of the 28 Stress-Predict exports) and last as
-# long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's duration and its end
-# by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a file cut short does; a
-# start line apart from the others (HR's) moves its end but not its duration. Over a day, 0.2 % leaves room for
-# the sensors' own rates differing from the lines a little (a rate line 0.2 % off is harmless).
+# The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
+# exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
+# duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
+# file cut short does; a start line apart from the others (HR's) moves its end but not its duration. Over a day,
+# 0.2 % leaves room for the sensors' own rates differing from the lines a little (a rate line 0.2 % off is
+# harmless).
 END_TOLERANCE_S = 10.0
 END_TOLERANCE = 0.002
-# Files that overlap by less than this are not one recording, unless a recording this short keeps its HR file.
+# Files further apart in time than this (one starting this long after another ended) are not one recording; a
+# recording shorter than HR's 10 s delay still keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
-# A '# start_unix_s' line beside a timestamp column may round the first stamp; further off, one of them is wrong.
-START_LINE_TOLERANCE_S = 1.0
+# A '# start_unix_s' line beside a timestamp column may mark the session's start a little before the first stamp
+# (a sensor warming up); a minute or more apart, one of them is wrong.
+START_LINE_TOLERANCE_S = 60.0
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
 # is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
 MAX_JUMP_S = 24 * 3600.0
@@ -106,11 +109,11 @@ HEART_RATE_RANGE_BPM = (20.0, 300.0)
 IBI_PLAUSIBLE_S = (60.0 / HEART_RATE_RANGE_BPM[1], 60.0 / HEART_RATE_RANGE_BPM[0])
 EDA_RANGE_US = (0.0, 100.0)
 TEMPERATURE_RANGE_C = (0.0, 60.0)
-_PLAUSIBLE = {  # channel -> (range, what a value is, unit)
-    "ibi": (IBI_PLAUSIBLE_S, "inter-beat interval(s)", "s"),
-    "hr": (HEART_RATE_RANGE_BPM, "heart rate reading(s)", "bpm"),
-    "eda": (EDA_RANGE_US, "skin conductance reading(s)", "uS"),
-    "temp": (TEMPERATURE_RANGE_C, "temperature reading(s)", "degC"),
+_PLAUSIBLE = {  # channel -> (range in its CSV_UNITS unit, what a value is)
+    "ibi": (IBI_PLAUSIBLE_S, "inter-beat interval(s)"),
+    "hr": (HEART_RATE_RANGE_BPM, "heart rate reading(s)"),
+    "eda": (EDA_RANGE_US, "skin conductance reading(s)"),
+    "temp": (TEMPERATURE_RANGE_C, "temperature reading(s)"),
 }
 # Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
 # a compression method zipfile lacks).
@@ -303,7 +306,7 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
                 hint = "; a comma as the decimal mark?"
             raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
         values = data[:, 0] if width == 1 else data
-        if name in _PLAUSIBLE:  # a sample the heart could not give is a missing one, in its place
+        if name in _PLAUSIBLE:  # a sample no body could give is a missing one, in its place
             values = np.where(_plausible_readings(label, name, values) | np.isnan(values), values, np.nan)
         signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
     if not signals:
@@ -452,7 +455,8 @@ def _plausible_readings(label: str | Path, name: str, values: np.ndarray) -> np.
     """Which rows hold a value a body could give (``name``: a channel of ``_PLAUSIBLE``); the others (zero,
     negative, infinite, an interval of a minute) are said in one log line and left out, so that they never reach
     the statistics the model reads."""
-    (low, high), what, unit = _PLAUSIBLE[name]
+    (low, high), what = _PLAUSIBLE[name]
+    unit = CSV_UNITS[name]
     present = ~np.isnan(values)
     plausible = plausible_readings(name, values)
     if (present & ~plausible).any():
@@ -496,8 +500,8 @@ def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
 def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """A CSV with a header of named channels and either a time column or a start time and a rate.
 
-    Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin; with a
-    ``# start_unix_s`` line, seconds since that instant). Without one, the
+    Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin; a ``# start_unix_s``
+    line gives the first row's instant). Without one, the
     start and rate come from the arguments or from ``# start_unix_s: ...`` / ``# rate_hz: ...`` lines at
     the top, and a blank row keeps its place as a missing sample. An empty cell or ``nan`` is a missing
     sample; each channel keeps the rows where it has a value.
@@ -556,7 +560,7 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
                 number = float(value)
             except ValueError:
                 raise InputError(path, f"line {index + 1}: {key} {value.strip()[:20]!r} is not a number") from None
-            if key in meta and number != meta[key]:  # neither would be the file's clock for sure
+            if key in meta and number != meta[key] and not (math.isnan(number) and math.isnan(meta[key])):
                 raise InputError(path, f"line {index + 1}: a second '# {key}' line says {number:.10g} against "
                                  f"{meta[key]:.10g} before it; keep one")
             meta[key] = number
@@ -632,8 +636,8 @@ def _csv_time_column(
     path: Path, header: list[str], time_column: str, data: np.ndarray, first_line: int, meta: dict[str, float]
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
     """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
-    the UNIX time of the first row (the column's first value; for relative times, seconds since the
-    ``# start_unix_s`` line's instant) and the ``# rate_hz`` line's rate, checked against the timestamps."""
+    the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
+    line's) and the ``# rate_hz`` line's rate, checked against the timestamps."""
     data, row_lines = _drop_blank_rows(data, first_line)
     if not data.shape[0]:
         raise InputError(path, "no data rows")
@@ -647,9 +651,7 @@ def _csv_time_column(
             raise InputError(path, f"its '# start_unix_s' line says {meta['start_unix_s']:.10g}, its first "
                              f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
     else:
-        start_unix_s = _given_start(path, None, meta)
-        if start_unix_s is not None:  # relative times count from the line's instant
-            start_unix_s += float(times[0])
+        start_unix_s = _given_start(path, None, meta)  # the first row's instant: a time_s column has any origin
     times_s = times - times[0]
     rate_hz = meta.get("rate_hz")
     if rate_hz is not None:

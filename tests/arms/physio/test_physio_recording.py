@@ -569,24 +569,36 @@ def test_a_start_line_that_contradicts_the_timestamps_is_refused(tmp_path):
     path.write_text(f"# start_unix_s: {START_UNIX_S}\ntimestamp,eda\n" + rows)
     with pytest.raises(InputError, match=r"'# start_unix_s' line says .*, its first 'timestamp'"):
         read_csv(path)
-    path.write_text(f"# start_unix_s: {START_UNIX_S + 574}\ntimestamp,eda\n" + rows)
+    path.write_text(f"# start_unix_s: {START_UNIX_S + 572}\ntimestamp,eda\n" + rows)  # a sensor warming up
     assert read_csv(path).start_unix_s == START_UNIX_S + 574
 
 
-def test_relative_times_count_from_the_start_line(tmp_path):
+def test_relative_times_start_at_the_start_line_whatever_their_origin(tmp_path):
     path = tmp_path / "rec.csv"
-    rows = "".join(f"{300 + i / 4},2.0\n" for i in range(400))
+    rows = "".join(f"{5231 + i / 4},2.0\n" for i in range(400))  # a device's uptime
     path.write_text(f"# start_unix_s: {START_UNIX_S}\ntime_s,eda\n" + rows)
-    assert read_csv(path).start_unix_s == START_UNIX_S + 300
+    recording = read_csv(path)
+    assert recording.start_unix_s == START_UNIX_S and recording.channels["eda"].start_s == 0.0
 
 
 def test_a_pipe_is_refused_without_reading_it(tmp_path):
     import os
+    import threading
 
     fifo = tmp_path / "rec.csv"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="not a regular file or folder"):
-        read_recording(fifo)
+    said = []
+
+    def read() -> None:
+        try:
+            read_recording(fifo)
+        except InputError as error:
+            said.append(str(error))
+
+    reader = threading.Thread(target=read, daemon=True)  # a reader that waits on the pipe must fail, not hang
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive() and said and "not a regular file or folder" in said[0]
 
 
 def test_csv_accelerometer_axes_make_one_channel_also_with_a_cell_missing(tmp_path):
