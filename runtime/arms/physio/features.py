@@ -472,7 +472,8 @@ def _processed_segments(
                 warnings.simplefilter("ignore")  # e.g. that 4 Hz is slow for its filters: expected for the E4's EDA
                 processed = process(values)
         except Exception as error:  # whatever the library raises, the stretch holds no signal
-            failed.append((t1 - t0, f"{type(error).__name__}: {error}"))
+            flat = values.size and np.ptp(values) == 0  # said as such: the library's own words name its internals
+            failed.append((t1 - t0, "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"))
             continue
         yield t0, t1, values, processed
     if failed:

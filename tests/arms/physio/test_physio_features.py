@@ -187,7 +187,8 @@ def test_a_flat_signal_is_no_signal_not_a_crash(caplog, name, rate_hz, level):
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         windows = recording_features(Recording("flat.csv", {name: channel}), 30.0, 5.0)
     assert windows and all(w.quality == 0.0 for w in windows)
-    assert f"{name}: 1 stretch(es), 120 s in all, could not be read as a signal" in caplog.text
+    assert f"{name}: 1 stretch(es), 120 s in all, could not be read as a signal (flat: one value throughout)" \
+        in caplog.text
 
 
 def noisy_ppg(duration_s: float, rate_hz: float = 64.0, seed: int = 3) -> np.ndarray:
