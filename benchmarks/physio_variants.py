@@ -56,7 +56,7 @@ from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
-from runtime.arms.physio.model import model_inputs, running_inputs  # noqa: E402
+from runtime.arms.physio.model import INPUT_SCOPES  # noqa: E402
 from runtime.arms.physio.recording import read_e4  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
@@ -165,12 +165,8 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> Table:
     if variant.respiration:
         extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, variant.window_s)
         features = np.hstack([features, extra])
-    if variant.inputs == "running":
-        x = running_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
-                           shipped.LOCAL_BASELINE_WINDOWS)
-    else:
-        x = model_inputs(features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
-                         shipped.LOCAL_BASELINE_WINDOWS)
+    x = INPUT_SCOPES[variant.inputs](features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
+                                     shipped.LOCAL_BASELINE_WINDOWS)
     session = (subject.quality > 0) & (np.arange(len(x)) >= variant.first_window)
     labelled = np.isfinite(subject.stress_fraction) & session
     return Table(shifted(x, variant.offsets_hops)[session], labelled[session],

@@ -9,6 +9,7 @@ code; the model card holds the feature names, the scaling and the context length
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -69,6 +70,12 @@ def _rank_scaled(features: np.ndarray, usable: np.ndarray) -> np.ndarray:
     return out
 
 
+def input_blocks(local_baseline_windows: int) -> int:
+    """How many blocks of d inputs a window's row holds: the scaled features and their context, and with a local
+    baseline (more than one window) the features less that baseline before them."""
+    return 3 if local_baseline_windows > 1 else 2
+
+
 def model_inputs(
     features: np.ndarray,
     quality: np.ndarray,
@@ -84,7 +91,7 @@ def model_inputs(
     averaged over ``context_windows``.
     """
     scaled = session_scaled(features, quality, scaling)
-    blocks = 3 if local_baseline_windows > 1 else 2
+    blocks = input_blocks(local_baseline_windows)
     if scaled.shape[0] == 0:
         return np.zeros((0, blocks * scaled.shape[1]), dtype=np.float32)
     size = max(1, int(context_windows))
@@ -128,7 +135,7 @@ class RunningInputs:
         usable = np.array(self._usable).reshape(len(self._usable), row.shape[1])
         scaled = scaled_against(row, usable, self.scaling)[0]
         self._scaled.append(scaled)
-        if self.local_baseline_windows <= 1:
+        if input_blocks(self.local_baseline_windows) == 2:
             return np.concatenate([scaled, _trailing_mean(self._scaled, self.context_windows)]).astype(np.float32)
         local = scaled - _trailing_mean(self._scaled, self.local_baseline_windows)
         self._local.append(local)
@@ -145,9 +152,9 @@ def running_inputs(
     """``model_inputs`` as a live session computes them, window by window (``RunningInputs``)."""
     running = RunningInputs(context_windows, scaling, local_baseline_windows)
     features = np.asarray(features, dtype=float)
-    blocks = 3 if local_baseline_windows > 1 else 2
     rows = [running.add(row, q) for row, q in zip(features, np.asarray(quality), strict=True)]
-    return np.array(rows, dtype=np.float32).reshape(len(rows), blocks * features.shape[1])
+    width = input_blocks(local_baseline_windows) * features.shape[1]
+    return np.array(rows, dtype=np.float32).reshape(len(rows), width)
 
 
 def _trailing_mean(rows: list[np.ndarray], size: int) -> np.ndarray:
@@ -161,7 +168,8 @@ INPUT_SCOPES = {"session": model_inputs, "running": running_inputs}
 
 def input_settings_problem(settings: Mapping[str, Any]) -> str:
     """'' when the device can make a model's inputs as a card or training report says (``context_windows``,
-    ``local_baseline_windows``, ``scaling``, ``scope``, each with its default when absent); else what it cannot."""
+    ``local_baseline_windows``, ``scaling``, ``scope``, a live model's ``live_baseline_s``, each with its default
+    when absent); else what it cannot."""
     for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
         value = settings.get(key, least)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
@@ -170,4 +178,7 @@ def input_settings_problem(settings: Mapping[str, Any]) -> str:
         return f"scaling {settings['scaling']!r} is none of {', '.join(SCALINGS)}"
     if settings.get("scope", "session") not in INPUT_SCOPES:
         return f"scope {settings['scope']!r} is none of {', '.join(INPUT_SCOPES)}"
+    value = settings.get("live_baseline_s", 0.0)
+    if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0):
+        return f"live_baseline_s {value!r} is not a number of seconds (0 or more)"
     return ""

@@ -196,7 +196,9 @@ def test_a_live_model_card_the_device_cannot_follow_is_refused_naming_it(tmp_pat
     shutil.copytree(REPO_MODELS_DIR / "physio-stress-live", folder)
     card = json.loads((folder / "card.json").read_text())
     for spoilt, problem in (({"scaling": "minmax"}, "scaling 'minmax'"), ({"scope": "future"}, "scope 'future'"),
-                            ({"context_windows": 2.5}, "context_windows 2.5 is not a whole number")):
+                            ({"context_windows": 2.5}, "context_windows 2.5 is not a whole number"),
+                            ({"live_baseline_s": "abc"}, "live_baseline_s 'abc' is not a number of seconds"),
+                            ({"live_baseline_s": -5}, "live_baseline_s -5 is not a number of seconds")):
         (folder / "card.json").write_text(json.dumps(card | spoilt))
         with pytest.raises(InputError, match=problem):
             load_physio_model(str(folder))
