@@ -38,6 +38,11 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   probability as its evidence (raised to a power: neighbouring windows share five sixths of their samples, so
   their evidence is not independent), the forward-backward posterior as the window's stress probability.
 
+- ``training without ...`` / ``with ... counted 3 times``: the edges of each task in the training labels. After
+  a task the body stays aroused for minutes, and at its start it has not responded yet, so those windows carry
+  one state's inputs under the other's label; training leaves them out (or counts the recovery several times,
+  to make the classifier separate it). Every window is still scored.
+
 The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio``.
 """
 
@@ -73,8 +78,12 @@ class Variant(NamedTuple):
     ensemble_window_s: tuple[float, ...] = ()  # models at these window lengths, averaged at the window centres
     session_fit_share: float = 0.0  # the share of a logistic regression fitted on the person's own judged session
     smoothing_power: float = 0.0  # > 0: two-state smoothing, each window's evidence raised to this power
+    recovery_left_out_s: float = 0.0  # training leaves out no-stress windows this soon after a stress window
+    onset_left_out_s: float = 0.0  # training leaves out stress windows this soon after a no-stress window
+    recovery_repeats: int = 1  # > 1: the no-stress windows of the RECOVERY_S after a stress window this often
 
 
+RECOVERY_S = 120.0  # heart rate and skin conductance take minutes to come down after a task
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
 SESSION_FIT_C = 0.1  # the shipped logistic regression's regularisation
 RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventilating
@@ -103,6 +112,12 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("adapted to the session: its own fit alone", session_fit_share=1.0),
     Variant("two-state smoothing, evidence to the power 1/6", smoothing_power=1 / 6),
     Variant("two-state smoothing, evidence to the power 1", smoothing_power=1.0),
+    Variant("training without the 60 s after a stress stretch", recovery_left_out_s=60.0),
+    Variant("training without the 120 s after a stress stretch", recovery_left_out_s=120.0),
+    Variant("training without the 180 s after a stress stretch", recovery_left_out_s=180.0),
+    Variant("training with the 120 s after a stress stretch counted 3 times", recovery_repeats=3),
+    Variant("training without the first 30 s of a stress stretch", onset_left_out_s=30.0),
+    Variant("training without the first 60 s of a stress stretch", onset_left_out_s=60.0),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute, judged by the model trained on session inputs",
@@ -207,7 +222,9 @@ def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
     predictions = {}
     for name, table in tables.items():
         train = [learnt[t] for t in tables if t != name]
-        fitted = classifiers(variant.classifiers, np.vstack([t.x for t in train]), np.concatenate([t.y for t in train]))
+        rows = [(t, training_rows(t, variant)) for t in train]
+        fitted = classifiers(variant.classifiers, np.vstack([t.x[r] for t, r in rows]),
+                             np.concatenate([t.y[r] for t, r in rows]))
         p_session = np.mean([m.predict_proba(table.session_x)[:, 1] for m in fitted], axis=0)
         if variant.session_fit_share:
             p_own = session_fit(table.session_x, p_session)
@@ -216,6 +233,30 @@ def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
             p_session = two_state_smoothing(p_session, stay_probability(train), variant.smoothing_power)
         predictions[name] = (p_session[table.labelled], table.y, table.centres_s)
     return predictions
+
+
+def training_rows(table: Table, variant: Variant) -> np.ndarray:
+    """Indices of the labelled rows a classifier learns from: each once, less the no-stress windows whose centre
+    lies within ``recovery_left_out_s`` after a stress window's and the stress windows within ``onset_left_out_s``
+    after a no-stress window's; the recovery windows ``recovery_repeats`` times when that is above 1."""
+    repeats = np.ones(len(table.y), dtype=int)
+    for state, seconds in ((0, variant.recovery_left_out_s), (1, variant.onset_left_out_s)):
+        if seconds > 0:
+            repeats[(table.y == state) & (seconds_since_other_state(table) <= seconds)] = 0
+    if variant.recovery_repeats > 1:
+        recovery = (table.y == 0) & (seconds_since_other_state(table) <= RECOVERY_S)
+        repeats[recovery] = variant.recovery_repeats
+    return np.repeat(np.arange(len(table.y)), repeats)
+
+
+def seconds_since_other_state(table: Table) -> np.ndarray:
+    """Per labelled row, the seconds since the centre of the last earlier row with the other label (inf: none)."""
+    since = np.full(len(table.y), np.inf)
+    for state in (0, 1):
+        other_centres = np.where(table.y != state, table.centres_s, -np.inf)
+        rows = table.y == state
+        since[rows] = (table.centres_s - np.maximum.accumulate(other_centres))[rows]
+    return since
 
 
 def session_fit(x: np.ndarray, p_stress: np.ndarray) -> np.ndarray:
