@@ -322,12 +322,19 @@ def load_pretrained(
     ``as_encoder``: use a classifier's or the dimensional model's transformer trunk as an encoder for a new
     head (layer weights + MLP) instead of its own head.
     """
+    name = str(name_or_path)
+    return load_folder(name, resolve_model(name, cache_dir), as_encoder)
+
+
+def load_folder(name: str, folder: Path, as_encoder: bool = False) -> LoadedModel:
+    """Load the model in ``folder``, known as ``name`` (a catalog name decides its kind and licence); an
+    ``InputError`` naming the folder when it cannot be used."""
     from export.audio.backbones.store import model_licence
 
     _quiet_transformers()
-    name = str(name_or_path)
-    folder = resolve_model(name, cache_dir)
     kind = detect_kind(folder, name)
+    if kind != KIND_EMOTION2VEC:  # a catalog name skips reading the config there; a spoilt one is said the same
+        read_json_object(folder / "config.json", what="model config")
     licence = model_licence(name, folder)
     normalize = _do_normalize(folder)
     if kind == KIND_EMOTION2VEC:
@@ -417,6 +424,7 @@ __all__ = [
     "detect_kind",
     "from_pretrained",
     "model_fingerprint",
+    "load_folder",
     "load_pretrained",
     "run_batched",
 ]

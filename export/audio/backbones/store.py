@@ -92,12 +92,18 @@ def _repo_hint(name: str) -> str:
 
 
 def add_model(name: str, source: str | Path, store: str | Path | None = None) -> Path:
-    """Copy a model folder (``config.json`` + weights) into the store under its short name; returns the copy."""
+    """Copy a model folder (``config.json`` + weights) into the store under its short name; returns the copy.
+
+    The model is loaded first, as training would load it: a truncated or foreign checkpoint is refused here,
+    naming the folder it came from, rather than stored and found out at the first training run."""
+    from export.audio.backbones.models import load_folder
+
     source = Path(source).expanduser()
     if not source.is_dir():
         raise InputError(source, "no such model folder")
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
+    load_folder(name, source)
     target = store_dir(store) / _short_name(name)
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)

@@ -64,16 +64,16 @@ def _text_model_config(folder: Path) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
-@pytest.mark.parametrize(
-    ("spoil", "fragment"),
-    [
-        (_truncated_weights, "could not load the model"),
-        (_garbage_weights, "could not load the model"),
-        (_config_not_an_object, "holds a JSON list, not a model config"),
-        (_weights_of_another_architecture, "lacks 7 of the model's weights"),
-        (_text_model_config, "of the model's weights"),
-    ],
-)
+UNUSABLE_FOLDERS = [
+    (_truncated_weights, "could not load the model"),
+    (_garbage_weights, "could not load the model"),
+    (_config_not_an_object, "holds a JSON list, not a model config"),
+    (_weights_of_another_architecture, "lacks 7 of the model's weights"),
+    (_text_model_config, "of the model's weights"),
+]
+
+
+@pytest.mark.parametrize(("spoil", "fragment"), UNUSABLE_FOLDERS)
 def test_a_backbone_folder_that_cannot_be_used_is_refused_before_any_output(
     tmp_path, capsys, tiny_wavlm, ravdess_manifest, spoil, fragment
 ):
@@ -84,6 +84,18 @@ def test_a_backbone_folder_that_cannot_be_used_is_refused_before_any_output(
     _refused(capsys, ["train", "audio", str(ravdess_manifest), "--out", str(out), "--audio-backbone", str(folder),
                       "--cv-folds", "2"], str(folder), fragment)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("spoil", "fragment"), UNUSABLE_FOLDERS)
+def test_models_add_refuses_a_folder_training_could_not_use_and_stores_nothing(
+    tmp_path, capsys, monkeypatch, tiny_wavlm, spoil, fragment
+):
+    folder = tmp_path / "fetched" / "wavlm"
+    shutil.copytree(tiny_wavlm, folder)
+    spoil(folder)
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
+    _refused(capsys, ["models", "add", "wavlm-base-plus", str(folder)], str(folder), fragment)
+    assert not (tmp_path / "store").exists()
 
 
 def test_a_non_speech_model_that_loads_whole_is_refused(tmp_path):

@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 
 from export.audio.backbones.store import add_model, format_listing, list_models, resolve_model
@@ -5,10 +7,8 @@ from runtime.cli import main
 from runtime.errors import InputError
 
 
-def _model_folder(folder):
-    folder.mkdir(parents=True)
-    (folder / "config.json").write_text("{}")
-    (folder / "model.safetensors").write_bytes(b"weights")
+def _model_folder(folder, tiny_wavlm):
+    shutil.copytree(tiny_wavlm, folder)
     return folder
 
 
@@ -23,10 +23,11 @@ def test_a_missing_folder_is_named_as_a_folder(tmp_path):
         resolve_model(str(tmp_path / "nowhere" / "model"), tmp_path)
 
 
-def test_an_added_model_resolves_by_short_name_and_hub_id(tmp_path):
-    source = _model_folder(tmp_path / "downloaded" / "wavlm")
+def test_an_added_model_resolves_by_short_name_and_hub_id(tmp_path, tiny_wavlm):
+    source = _model_folder(tmp_path / "downloaded" / "wavlm", tiny_wavlm)
     stored = add_model("microsoft/wavlm-base-plus", source, tmp_path / "store")
-    assert stored.name == "wavlm-base-plus" and (stored / "model.safetensors").read_bytes() == b"weights"
+    weights = (source / "model.safetensors").read_bytes()
+    assert stored.name == "wavlm-base-plus" and (stored / "model.safetensors").read_bytes() == weights
     assert resolve_model("wavlm-base-plus", tmp_path / "store") == stored
     assert resolve_model("microsoft/wavlm-base-plus", tmp_path / "store") == stored
     listed = {row.name: row.stored_path for row in list_models(tmp_path / "store")}
@@ -40,13 +41,13 @@ def test_adding_a_folder_without_a_config_is_refused_and_stores_nothing(tmp_path
     assert not (tmp_path / "store").exists()
 
 
-def test_models_add_command_copies_into_the_store(tmp_path, monkeypatch, capsys):
+def test_models_add_command_copies_into_the_store(tmp_path, monkeypatch, capsys, tiny_wavlm):
     monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
-    source = _model_folder(tmp_path / "hubert")
-    assert main(["models", "add", "hubert-base", str(source)]) == 0
+    source = _model_folder(tmp_path / "wavlm", tiny_wavlm)
+    assert main(["models", "add", "wavlm-base-plus", str(source)]) == 0
     assert "licence" in capsys.readouterr().out
-    assert (tmp_path / "store" / "hubert-base" / "config.json").is_file()
-    assert main(["models", "add", "hubert-base", str(tmp_path / "nope")]) == 2
+    assert (tmp_path / "store" / "wavlm-base-plus" / "config.json").is_file()
+    assert main(["models", "add", "wavlm-base-plus", str(tmp_path / "nope")]) == 2
 
 
 def test_models_list_shows_each_licence(capsys):
