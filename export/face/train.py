@@ -140,7 +140,9 @@ class DeployedExpressionNet(nn.Module):
             np.stack([view_matrix(CROP_SIZE_PX, z) for z in self.zooms])))
 
     def views(self, x: torch.Tensor) -> list[torch.Tensor]:
-        zoomed = [x if z == 1.0 else m @ x @ m.T for z, m in zip(self.zooms, self.zoom_matrices, strict=True)]
+        # Indexed rather than iterated: iterating a buffer makes the ONNX trace warn that its length is frozen.
+        zoomed = [x if z == 1.0 else self.zoom_matrices[i] @ x @ self.zoom_matrices[i].T
+                  for i, z in enumerate(self.zooms)]
         return zoomed + [torch.flip(v, dims=[3]) for v in zoomed]
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

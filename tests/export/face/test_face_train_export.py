@@ -258,3 +258,24 @@ def test_a_split_cache_is_never_served_for_other_data(tmp_path):
     assert len(first.labels) == 14 and len(other.labels) == 21  # 7 classes
     again = load_split(tmp_path / "a", "PublicTest", cache)  # served from its own cache
     assert np.array_equal(again.images, first.images) and len(list(cache.iterdir())) == 2
+
+
+def test_the_graph_traces_without_warnings_and_computes_what_torch_does(trained, tmp_path):
+    import warnings
+
+    import onnxruntime as ort
+    import torch
+
+    from export.face.export import INPUT_NAME, export_onnx
+    from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # what a command line shows
+        export_onnx([trained], tmp_path / "face.onnx")
+    # torch's notices that the TorchScript exporter is old are its own; a TracerWarning would be about this graph
+    assert [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)] == []
+    image = np.random.default_rng(5).integers(0, 255, (3, 1, 48, 48)).astype(np.float32)
+    with torch.no_grad():
+        expected = DeployedExpressionNet([load_trained(trained)], TEST_ZOOMS).eval()(torch.from_numpy(image)).numpy()
+    session = ort.InferenceSession(str(tmp_path / "face.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(None, {INPUT_NAME: image})[0], expected, atol=1e-5)
