@@ -19,7 +19,8 @@ Nothing is paced and no device is opened; every input is made here:
   0.5 s; body: 2 s every 1 s with an activation measurement; physio: 30 s every 5 s), then ``LiveFusion.window``
   (the shipped fusion settings) for the last grid windows; prints milliseconds per call.
 - audio: the live voice stream (shipped model) after N minutes of audio: the VAD frames it keeps, the time of
-  the per-window noise floor and speech decision (over every frame so far) and of adding a 0.1 s chunk's frames.
+  the per-window noise floor (over every frame so far) and speech decision, each window bringing a hop's new
+  frames, and of adding a 0.1 s chunk's frames.
 - audio-stream: the real stream, unpaced, on noise: time per window in the first and last minute, and what its
   sample buffer holds at the end (``_trim`` keeps it to the window and its context).
 - scan: what ``VideoScan`` keeps per sampled frame, one face and one body observation a frame at the face arm's
@@ -146,7 +147,7 @@ def run_audio(minutes_list: list[float], repeats: int) -> None:
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
     from runtime.arms.audio.stream import AudioStream
-    from runtime.arms.audio.vad import FRAME_S, speech_frames, with_loud_frames
+    from runtime.arms.audio.vad import FRAME_S
 
     settings = load_settings()
     audio = AudioSettings.from_config(settings["audio"])
@@ -159,10 +160,14 @@ def run_audio(minutes_list: list[float], repeats: int) -> None:
         # What ``push`` would have gathered after this much audio: the VAD's output and the frames' levels.
         stream._probs = _grow(stream._probs, rng.uniform(0, 1, n_frames).astype(np.float32))
         stream._levels_db = _grow(stream._levels_db, rng.uniform(-70, -20, n_frames))
+        stream._speech(n_frames - 94, n_frames)  # the frames so far, as the windows before took them in
+        hop_frames = 16  # a 0.5 s hop's frames, new at each window
+        stream._probs = _grow(stream._probs, rng.uniform(0, 1, hop_frames * repeats).astype(np.float32))
+        stream._levels_db = _grow(stream._levels_db, rng.uniform(-70, -20, hop_frames * repeats))
         started = time.perf_counter()
-        for _ in range(repeats):  # as _judge does for the window ending at the last frame
-            floor = with_loud_frames(stream._probs[:n_frames], stream._levels_db[:n_frames])
-            speech_frames(floor[n_frames - 94:n_frames])
+        for k in range(1, repeats + 1):  # as _judge does for each next window (2 s and 1 s of context: 94 frames)
+            end_frame = n_frames + k * hop_frames
+            stream._speech(end_frame - 94, end_frame)
         judge_ms = (time.perf_counter() - started) / repeats * 1000
         started = time.perf_counter()
         for _ in range(repeats):  # a 0.1 s chunk adds three frames

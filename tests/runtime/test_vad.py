@@ -6,6 +6,7 @@ from runtime.arms.audio import vad
 from runtime.arms.audio.vad import (
     FRAME_S,
     FRAME_SAMPLES,
+    RunningPercentile,
     VoiceActivityDetector,
     detect_speech,
     frame_levels_db,
@@ -85,3 +86,20 @@ def test_the_quiet_note_judges_the_level_as_it_shows_it():
     assert quiet_note(-math.inf) is None  # digital silence is silence, not a gain to raise
     assert no_speech_reason(quiet_note(-60.0)).startswith("no speech found: very quiet audio (loudest -60.0 dBFS")
     assert no_speech_reason(quiet_note(-20.0)) == "no speech found: the recording is silent or holds no voice"
+
+
+def test_a_running_percentile_is_numpys_percentile_of_everything_added_to_the_bit():
+    rng = np.random.default_rng(4)
+    for trial in range(60):
+        values = rng.normal(-50, 12, rng.integers(1, 300))
+        if trial % 3 == 0:
+            values = np.round(values)  # ties, as quantised levels give
+        running = RunningPercentile(10)
+        assert math.isnan(running.value())
+        added = 0
+        while added < values.size:
+            batch = values[added:added + rng.integers(1, 25)]
+            running.extend(batch)
+            added += batch.size
+            assert running.value() == np.percentile(values[:added], 10), (trial, added)
+        assert running.count == values.size

@@ -17,6 +17,8 @@ from runtime.arms.audio.features import RunningBaseline, frame_descriptors, wind
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
     FRAME_S,
+    NOISE_FLOOR_PERCENTILE,
+    RunningPercentile,
     VoiceActivityDetector,
     amplitude_dbfs,
     frame_levels_db,
@@ -66,6 +68,7 @@ class AudioStream:
         self._vad = VoiceActivityDetector()
         self._probs = _Frames(np.float32)  # the VAD's speech probability per frame
         self._levels_db = _Frames(np.float64)
+        self._noise_floor = RunningPercentile(NOISE_FLOOR_PERCENTILE)  # over the frames judged so far
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
         self._received_s = 0.0
@@ -114,9 +117,7 @@ class AudioStream:
         segment = self._buffer[first:last]
         frame0 = int(np.floor(seg_start_s / FRAME_S))
         last_frame = int(np.ceil(end_s / FRAME_S))
-        # the loud-voice rescue measures the noise floor over everything heard so far
-        floor_probs = with_loud_frames(self._probs[:last_frame], self._levels_db[:last_frame])
-        speech = speech_frames(floor_probs[frame0:last_frame])
+        speech = self._speech(frame0, last_frame)
         local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
         a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
@@ -134,6 +135,14 @@ class AudioStream:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
             probs = self._classify(features.astype(np.float32), fraction * (end_s - start_s))
         return _track_window(window, probs, measurements)
+
+    def _speech(self, first_frame: int, end_frame: int) -> np.ndarray:
+        """Speech decision of frames [first_frame, end_frame), the loud-voice rescue measuring the noise floor
+        over every frame before end_frame (windows end in order, so the floor only takes in new frames)."""
+        self._noise_floor.extend(self._levels_db[self._noise_floor.count:end_frame])
+        return speech_frames(with_loud_frames(self._probs[first_frame:end_frame],
+                                              self._levels_db[first_frame:end_frame],
+                                              floor_db=self._noise_floor.value()))
 
     def _classify(self, features: np.ndarray, speech_s: float) -> np.ndarray:
         z = self._baseline.push(features)

@@ -6,6 +6,7 @@ samples; its LSTM state carries across calls, so the same detector serves a whol
 
 from __future__ import annotations
 
+import heapq
 import math
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
 # no speech at all in 15 of 1,200 clips, all strong-intensity emotions. Frames this far above the recording's
 # noise floor count as speech evidence too (with 40 dB: none missed, no extra speech in the leading silence).
 LOUD_MARGIN_DB = 40.0
+NOISE_FLOOR_PERCENTILE = 10.0  # the level the quietest tenth of the frames lies under
 NOISE_FLOOR_MIN_DBFS = -80.0  # digital silence must not make ordinary speech count as "loud"
 
 
@@ -103,16 +105,60 @@ def frame_levels_db(samples: np.ndarray) -> np.ndarray:
 
 
 def with_loud_frames(probs: np.ndarray, levels_db: np.ndarray, threshold: float = 0.5,
-                     margin_db: float = LOUD_MARGIN_DB) -> np.ndarray:
-    """Speech probabilities raised to ``threshold`` where a frame is ``margin_db`` above the noise floor."""
+                     margin_db: float = LOUD_MARGIN_DB, floor_db: float | None = None) -> np.ndarray:
+    """Speech probabilities raised to ``threshold`` where a frame is ``margin_db`` above the noise floor.
+
+    ``floor_db``: the ``NOISE_FLOOR_PERCENTILE`` of the frames' levels over a longer stretch than these frames
+    (a live stream's everything heard so far, from ``RunningPercentile``); by default these frames' own."""
     n = min(probs.size, levels_db.size)
     out = probs[:n].astype(np.float32, copy=True)
     if n == 0:
         return out
-    floor_db = max(float(np.percentile(levels_db[:n], 10)), NOISE_FLOOR_MIN_DBFS)
-    loud = levels_db[:n] > floor_db + margin_db
+    if floor_db is None:
+        floor_db = float(np.percentile(levels_db[:n], NOISE_FLOOR_PERCENTILE))
+    loud = levels_db[:n] > max(floor_db, NOISE_FLOOR_MIN_DBFS) + margin_db
     out[loud] = np.maximum(out[loud], threshold)
     return out
+
+
+class RunningPercentile:
+    """``np.percentile(values, percent)`` (its default, linear method) of every value added so far, to the bit,
+    at O(log n) an added value: a live stream's noise floor over everything heard would otherwise partition
+    hours of frames at every window (4-9 ms a window after two to three hours, growing).
+
+    Two heaps split the values at the order statistic the percentile reads: the lower (a max-heap, values
+    negated) holds the smallest ``floor((n - 1) q) + 1``, the upper the rest.
+    """
+
+    def __init__(self, percent: float):
+        self.quantile = percent / 100
+        self.count = 0
+        self._lower: list[float] = []  # negated
+        self._upper: list[float] = []
+
+    def extend(self, values: np.ndarray) -> None:
+        for value in np.asarray(values, dtype=np.float64).ravel().tolist():
+            if self._lower and value <= -self._lower[0]:
+                heapq.heappush(self._lower, -value)
+            else:
+                heapq.heappush(self._upper, value)
+            self.count += 1
+            wanted = int((self.count - 1) * self.quantile) + 1
+            while len(self._lower) > wanted:
+                heapq.heappush(self._upper, -heapq.heappop(self._lower))
+            while len(self._lower) < wanted:
+                heapq.heappush(self._lower, -heapq.heappop(self._upper))
+
+    def value(self) -> float:
+        """The percentile of the values so far; NaN before any."""
+        if self.count == 0:
+            return math.nan
+        virtual_index = (self.count - 1) * self.quantile
+        gamma = virtual_index - math.floor(virtual_index)
+        below = -self._lower[0]
+        above = self._upper[0] if self._upper else below
+        # numpy's interpolation, written as it writes it so that the result is the same to the bit
+        return above - (above - below) * (1 - gamma) if gamma >= 0.5 else below + (above - below) * gamma
 
 
 # Silero needs a voice loud enough in absolute terms: with the loudest sample at -40 dBFS it misses 6 % of the
