@@ -22,10 +22,9 @@ import soxr
 
 from export.arrays import save_npz
 from export.audio.datasets import Clip
-from runtime.arms.audio.arm import finite_samples
+from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
-from runtime.media import read_audio
 
 SAMPLE_RATE_HZ = 16000
 WINDOW_S = 2.0
@@ -53,8 +52,9 @@ def speed_perturbed(samples: np.ndarray, sample_rate_hz: int, speed_factor: floa
 
 def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
-    # a float file's NaN would otherwise stop the run deep in the features
-    samples = speed_perturbed(finite_samples(read_audio(path, SAMPLE_RATE_HZ), path), SAMPLE_RATE_HZ, speed_factor)
+    # as the device judges them: a float file's NaN would stop the run deep in the features, and a microphone's
+    # DC offset, which the device removes, would be learnt and then never seen
+    samples = speed_perturbed(judged_samples(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor)
     windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:
@@ -91,8 +91,8 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
 
 def _cache_key(clips: list[Clip], speed_factor: float = 1.0) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{FEATURE_SET}|{WINDOW_S}|{HOP_S}|{MIN_SPEECH_FRACTION}".encode())
-    if speed_factor != 1.0:  # the unperturbed key stays as it was, so existing caches still serve
+    digest.update(f"{FEATURE_SET}|{WINDOW_S}|{HOP_S}|{MIN_SPEECH_FRACTION}|without dc".encode())
+    if speed_factor != 1.0:
         digest.update(f"|speed {speed_factor!r}".encode())
     for clip in clips:
         stat = clip.path.stat()

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from export.audio.datasets import Clip
-from runtime.arms.audio.arm import finite_samples
+from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.windows import AudioWindow, speech_windows
 from runtime.config import DEFAULTS
 from runtime.errors import InputError
-from runtime.media import read_audio
 
 SAMPLE_RATE_HZ = 16000
 WINDOWS_FILE = (
@@ -66,9 +65,8 @@ def clip_waveform_windows(
     hop_s: float = HOP_S,
     min_speech_fraction: float = MIN_SPEECH_FRACTION,
 ) -> tuple[list[AudioWindow], np.ndarray]:
-    """The speech windows of one file and their samples (a NaN would spread through the encoder to every head
-    weight, so a file holding one is refused as the default route refuses it)."""
-    samples = finite_samples(read_audio(path, SAMPLE_RATE_HZ), path)
+    """The speech windows of one file and their samples, as the device's arm judges them (``judged_samples``)."""
+    samples = judged_samples(path, SAMPLE_RATE_HZ)
     windows = speech_windows(
         samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
     )
@@ -130,7 +128,7 @@ def waveforms_of(rows: list[dict]) -> np.ndarray:
         by_path.setdefault(row["path"], []).append(i)
     result: list[np.ndarray | None] = [None] * len(rows)
     for path, indices in by_path.items():
-        samples = finite_samples(read_audio(path, SAMPLE_RATE_HZ), path)
+        samples = judged_samples(path, SAMPLE_RATE_HZ)
         windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
         for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
             result[i] = waveform

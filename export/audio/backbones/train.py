@@ -311,7 +311,7 @@ def _pooled_cached(
     digest = hashlib.sha256(fingerprint.encode())
     for clip in windows.clips:
         digest.update(f"{clip.path}|{clip.path.stat().st_size}".encode())
-    digest.update(f"{WINDOW_S}|{HOP_S}|{len(windows.windows)}".encode())
+    digest.update(f"{WINDOW_S}|{HOP_S}|{len(windows.windows)}|without dc".encode())
     cache = out / f"pooled-{digest.hexdigest()[:16]}.npy"
     if cache.is_file():
         return np.load(cache)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +53,12 @@ def without_dc(samples: np.ndarray) -> np.ndarray:
     if samples.size == 0:
         return samples
     return (samples - np.float32(np.mean(samples, dtype=np.float64))).astype(np.float32)
+
+
+def judged_samples(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
+    """An audio file's samples as the arm judges them, for a file read whole (``audio classify``, training):
+    finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it."""
+    return without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
 
 
 def finite_samples(samples: np.ndarray, source) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import finite_samples, without_dc
+from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import (
     FEATURE_SET,
     clip_probabilities,
@@ -30,7 +30,6 @@ from runtime.arms.audio.vad import no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import speech_windows
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files
-from runtime.media import read_audio
 from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
@@ -50,8 +49,7 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
-    # DC removed before the VAD and the descriptors, as the arm does: an inaudible offset moves the emotion
-    samples = without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
+    samples = judged_samples(path, sample_rate_hz)
     windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
                              card_extra.get("min_speech_fraction", 0.3))
     level_note = quiet_note(peak_dbfs(samples))

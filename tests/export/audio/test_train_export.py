@@ -151,3 +151,19 @@ def test_a_bad_speed_perturbation_is_one_line_naming_it(manifest_dir, tmp_path, 
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
     assert not (tmp_path / "o").exists()
+
+
+def test_training_reads_a_clip_as_the_device_judges_it_without_its_dc_offset(ravdess_dir, tmp_path):
+    """The device removes a recording's DC offset before the VAD and the features; training must too, or a
+    clinic's microphone offset is learnt from every clip and then never seen again."""
+    import soundfile
+
+    from export.audio.extract import clip_window_features
+    from runtime.media import read_audio
+
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    for name, offset in (("plain", 0.0), ("offset", 0.05)):  # 0.05: inaudible, a cheap microphone's
+        soundfile.write(tmp_path / f"{name}.wav", samples + np.float32(offset), 16000, subtype="FLOAT")
+    plain, offset = (clip_window_features(tmp_path / f"{name}.wav") for name in ("plain", "offset"))
+    assert plain.shape == offset.shape and plain.shape[0] > 0
+    np.testing.assert_allclose(offset, plain, rtol=1e-3, atol=1e-3)

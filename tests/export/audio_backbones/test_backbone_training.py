@@ -207,3 +207,12 @@ def test_validation_speakers_are_named_as_in_the_default_route(tmp_path, tiny_wa
                             validation_speakers=["03"], settings=HeadSettings(epochs=1), progress=False)
     assert report.validation["clip"]["n"] == 8
     assert sorted(s for fold in report.cv["folds"] for s in fold["test_speakers"]) == ["ravdess-01", "ravdess-02"]
+
+
+def test_a_backbone_learns_from_windows_without_their_dc_offset_as_the_device_cuts_them(ravdess_dir, tmp_path):
+    import soundfile
+
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    soundfile.write(tmp_path / "offset.wav", samples + np.float32(0.05), 16000, subtype="FLOAT")
+    windows, waveforms = clip_waveform_windows(tmp_path / "offset.wav")
+    assert windows and abs(float(np.mean(waveforms))) < 1e-3  # the offset (0.05) is gone, not fed to the encoder
