@@ -103,7 +103,12 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
         raise InputError(source, "no such model folder")
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
-    load_folder(name, source)
+    try:
+        load_folder(name, source)
+    except InputError as error:
+        if error.source != name:  # a missing library, or the folder already named
+            raise
+        raise InputError(source, error.problem) from None  # said of the folder being added
     target = store_dir(store) / _short_name(name)
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)

@@ -138,7 +138,11 @@ class AudioStream:
 
     def _speech(self, first_frame: int, end_frame: int) -> np.ndarray:
         """Speech decision of frames [first_frame, end_frame), the loud-voice rescue measuring the noise floor
-        over every frame before end_frame (windows end in order, so the floor only takes in new frames)."""
+        over every frame before end_frame. Windows end in order, so the floor only takes in new frames; it holds
+        every frame before the latest window's end, never one after it."""
+        if end_frame < self._noise_floor.count:
+            raise RuntimeError(f"audio window ending at frame {end_frame} judged after one ending at "
+                               f"{self._noise_floor.count}")
         self._noise_floor.extend(self._levels_db[self._noise_floor.count:end_frame])
         return speech_frames(with_loud_frames(self._probs[first_frame:end_frame],
                                               self._levels_db[first_frame:end_frame],

@@ -84,7 +84,8 @@ def speech_probabilities(samples: np.ndarray) -> np.ndarray:
 
 # Silero scores some very intense voices (screaming, sobbing) as non-speech: on RAVDESS actors 01-20 it found
 # no speech at all in 15 of 1,200 clips, all strong-intensity emotions. Frames this far above the recording's
-# noise floor count as speech evidence too (with 40 dB: none missed, no extra speech in the leading silence).
+# noise floor count as speech evidence too (with 40 dB none is missed; benchmarks/vad_rescue.py says how much
+# earlier than Silero's the speech of some clips then starts).
 LOUD_MARGIN_DB = 40.0
 NOISE_FLOOR_PERCENTILE = 10.0  # the level the quietest tenth of the frames lies under
 NOISE_FLOOR_MIN_DBFS = -80.0  # digital silence must not make ordinary speech count as "loud"
@@ -122,9 +123,10 @@ def with_loud_frames(probs: np.ndarray, levels_db: np.ndarray, threshold: float 
 
 
 class RunningPercentile:
-    """``np.percentile(values, percent)`` (its default, linear method) of every value added so far, to the bit,
-    at O(log n) an added value: a live stream's noise floor over everything heard would otherwise partition
-    hours of frames at every window (4-9 ms a window after two to three hours, growing).
+    """``np.percentile(values, percent)`` (its default, linear method) of every finite value added so far, to the
+    bit, at O(log n) an added value: a live stream's noise floor over everything heard would otherwise partition
+    hours of frames at every window (3.3 / 5.5 ms a window after two / three hours, growing; benchmarks/live_long.py).
+    NaN would break the heaps' order: frame levels are finite (``frame_levels_db``).
 
     Two heaps split the values at the order statistic the percentile reads: the lower (a max-heap, values
     negated) holds the smallest ``floor((n - 1) q) + 1``, the upper the rest.

@@ -98,6 +98,14 @@ def test_models_add_refuses_a_folder_training_could_not_use_and_stores_nothing(
     assert not (tmp_path / "store").exists()
 
 
+def test_models_add_names_the_folder_even_where_the_loader_speaks_of_the_models_name(tmp_path, capsys, monkeypatch):
+    folder = save_tiny_classifier(tmp_path / "fetched" / "scenes", {0: "street", 1: "office"})
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
+    line = _refused(capsys, ["models", "add", "scene-classifier", str(folder)], "maps onto the canonical set")
+    assert line.startswith(f"emotrace: error: {folder}:"), line
+    assert not (tmp_path / "store").exists()
+
+
 def test_a_non_speech_model_that_loads_whole_is_refused(tmp_path):
     from transformers import AutoModel, BertConfig
 
@@ -194,6 +202,8 @@ def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_
         [sys.executable, "-m", "runtime.cli", "train", "audio", str(ravdess_manifest), "--out", str(out),
          "--audio-backbone", str(tiny_wavlm), "--cv-folds", "2"],
         cwd=REPO, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        # a run started in the background of a non-interactive shell inherits SIGINT ignored; Ctrl-C is not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     for line in process.stderr:  # the head is being fitted once the first fold reports
         if "fold 0" in line:
