@@ -73,13 +73,17 @@ UNUSABLE_FOLDERS = [
 ]
 
 
+def _spoilt_copy(model: Path, folder: Path, spoil) -> Path:
+    shutil.copytree(model, folder)
+    spoil(folder)
+    return folder
+
+
 @pytest.mark.parametrize(("spoil", "fragment"), UNUSABLE_FOLDERS)
 def test_a_backbone_folder_that_cannot_be_used_is_refused_before_any_output(
     tmp_path, capsys, tiny_wavlm, ravdess_manifest, spoil, fragment
 ):
-    folder = tmp_path / "models" / "wavlm"
-    shutil.copytree(tiny_wavlm, folder)
-    spoil(folder)
+    folder = _spoilt_copy(tiny_wavlm, tmp_path / "models" / "wavlm", spoil)
     out = tmp_path / "run"
     _refused(capsys, ["train", "audio", str(ravdess_manifest), "--out", str(out), "--audio-backbone", str(folder),
                       "--cv-folds", "2"], str(folder), fragment)
@@ -90,9 +94,7 @@ def test_a_backbone_folder_that_cannot_be_used_is_refused_before_any_output(
 def test_models_add_refuses_a_folder_training_could_not_use_and_stores_nothing(
     tmp_path, capsys, monkeypatch, tiny_wavlm, spoil, fragment
 ):
-    folder = tmp_path / "fetched" / "wavlm"
-    shutil.copytree(tiny_wavlm, folder)
-    spoil(folder)
+    folder = _spoilt_copy(tiny_wavlm, tmp_path / "fetched" / "wavlm", spoil)
     monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
     _refused(capsys, ["models", "add", "wavlm-base-plus", str(folder)], str(folder), fragment)
     assert not (tmp_path / "store").exists()
