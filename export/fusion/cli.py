@@ -188,13 +188,18 @@ def model_card_text(card: dict) -> str:
         t = m["test"]
         lines.append(f"| {variant} | {t['ua']:.3f} | {t['macro_f1']:.3f} | {t['ece']:.3f} | "
                      f"{m.get('latency_ms_per_window', float('nan')):.3f} |")
-    lines += [
-        "",
-        "Rebuild: `emotrace train fusion --table audio=AUDIO.csv --table face=FACE.csv --out DIR` "
-        "(see docs/fusion.md for the exact tables used).",
-        "",
-    ]
+    lines += ["", f"Rebuild: `{rebuild_command(card)}` (installs `models/{card['id']}`; docs/fusion.md names the exact "
+                  "tables used).", ""]
     return "\n".join(lines)
+
+
+def rebuild_command(card: dict) -> str:
+    """The train command that makes this fuser again: a table per modality and, so that the fuser falls back to
+    quality-aware fusion on tracks from other models, the arm models it was trained on."""
+    tables = " ".join(f"--table {m}={m.upper()}.csv" for m in card["modalities"])
+    arms = "".join(f" --arm-model {m}={model}" for m, model in card.get("arm_models", {}).items())
+    method = card["id"].removeprefix("fusion-")
+    return f"emotrace train fusion {tables}{arms} --method {method} --out DIR"
 
 
 __all__ = ["evaluate_fusion", "paired_data", "train_fusion"]

@@ -5,7 +5,7 @@ the
 test part (people never used for fitting). Conditions: all modalities present, then each modality missing in a
 seeded random ``missing_fraction`` of the test windows. Metrics: UA (balanced accuracy over the classes
 present),
-macro-F1, ECE (15 equal-width confidence bins, top label).
+macro-F1, ECE (``ECE_BINS`` equal-width confidence bins, top label).
 """
 
 from __future__ import annotations

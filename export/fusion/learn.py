@@ -105,7 +105,7 @@ def train_stacking(
             "output": "probs",
             "feature_set": "emotrace-fusion-tokens-1",
             "training": {"windows": int(len(targets)) // 2, "C": c, "modality_dropout": drop_window},
-            # A 20x8 Gemm: INT8 would save nothing and cost accuracy, so the graph stays float.
+            # A small Gemm (36x8 for two modalities): INT8 would save nothing and cost accuracy; the graph stays float.
             "quantization": "none (tiny Gemm)",
         },
     )
