@@ -75,7 +75,8 @@ class AudioStream:
         self._next_start_s = 0.0
         self._last_end_s = 0.0
         self._baseline = RunningBaseline(MAX_BASELINE_WINDOWS)
-        self._speech_s = 0.0
+        self._speech_s = 0.0  # speech heard so far, each VAD frame counted once, as file mode counts it
+        self._speech_counted_frames = 0
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
@@ -118,6 +119,7 @@ class AudioStream:
         frame0 = int(np.floor(seg_start_s / FRAME_S))
         last_frame = int(np.ceil(end_s / FRAME_S))
         speech = self._speech(frame0, last_frame)
+        self._count_speech(frame0, speech)
         local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
         a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
@@ -133,7 +135,7 @@ class AudioStream:
             self.variants_used.add("default")
         elif fraction >= self.settings.min_speech_fraction:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
-            probs = self._classify(features.astype(np.float32), fraction * (end_s - start_s))
+            probs = self._classify(features.astype(np.float32))
         return _track_window(window, probs, measurements)
 
     def _speech(self, first_frame: int, end_frame: int) -> np.ndarray:
@@ -148,9 +150,15 @@ class AudioStream:
                                               self._levels_db[first_frame:end_frame],
                                               floor_db=self._noise_floor.value()))
 
-    def _classify(self, features: np.ndarray, speech_s: float) -> np.ndarray:
+    def _count_speech(self, first_frame: int, speech: np.ndarray) -> None:
+        """Add the speech of the frames this window decides first: windows overlap (a 2 s window every 0.5 s),
+        and counting each window's speech would count every second of it four times."""
+        new = max(self._speech_counted_frames - first_frame, 0)
+        self._speech_s += float(np.sum(speech[new:])) * FRAME_S
+        self._speech_counted_frames = max(self._speech_counted_frames, first_frame + speech.size)
+
+    def _classify(self, features: np.ndarray) -> np.ndarray:
         z = self._baseline.push(features)
-        self._speech_s += speech_s
         variant, _ = baseline_variant(self.settings.speaker_baseline, self._speech_s, len(self._baseline),
                                       self.settings.min_baseline_speech_s)
         row = z[None, :] if variant == "session" else features[None, :]

@@ -53,7 +53,7 @@ def test_running_baseline_matches_zscore_by_group_over_the_kept_history(monkeypa
     features = synthetic_features(6000)
     stream, model = session_stream(monkeypatch)
     for row in features:
-        stream._classify(row, speech_s=1.0)
+        stream._classify(row)
     variants = [variant for variant, _ in model.rows]
     assert variants[0] == "none" and set(variants[1:]) == {"session"}  # two windows before a baseline
     for i in range(1, len(features)):
@@ -76,7 +76,7 @@ def test_a_window_never_stacks_the_baseline_history(monkeypatch):
     stream, model = session_stream(monkeypatch)
     monkeypatch.setattr(stream_module, "np", NoStacking())
     for row in features:
-        stream._classify(row, speech_s=1.0)
+        stream._classify(row)
     monkeypatch.undo()
     history = features[-CAP_WINDOWS:]
     np.testing.assert_allclose(model.rows[-1][1], zscore_by_group(history, np.zeros(CAP_WINDOWS, dtype=int))[-1],
@@ -122,3 +122,23 @@ def test_a_non_finite_row_is_refused_and_leaves_the_baseline_as_it_was():
     assert len(baseline) == 3
     np.testing.assert_allclose(baseline.push(np.array([4.0])), zscore_by_group(np.arange(1.0, 5.0)[:, None],
                                                                                 np.zeros(4, dtype=int))[-1:].ravel())
+
+
+def test_the_live_baseline_waits_for_as_much_speech_as_file_mode_counts(ravdess_dir):
+    """Windows overlap (2 s every 0.5 s): counting each window's speech counted every second about four times, so
+    a live session took its speaker baseline after about 5 s of speech instead of the 20 s it says."""
+    from runtime.arms.audio.arm import without_dc
+    from runtime.arms.audio.vad import FRAME_S, detect_speech
+    from runtime.media import read_audio
+
+    clips = sorted((ravdess_dir / "Actor_01").glob("03-01-0[1-4]-01-0*-01-01.flac"))[:8]
+    samples = without_dc(np.concatenate([read_audio(path) for path in clips]))
+    model = RecordingModel()
+    stream = AudioStream(model, AudioSettings())
+    for first in range(0, samples.size, 1600):  # 0.1 s chunks, as a microphone delivers them
+        stream.push(samples[first:first + 1600])
+    stream.finish()
+    file_mode_speech_s = float(detect_speech(samples).sum() * FRAME_S)
+    assert 5.0 < file_mode_speech_s < 20.0  # too little for a baseline, by the arm's 20 s rule
+    assert stream._speech_s == pytest.approx(file_mode_speech_s, abs=0.5)
+    assert {variant for variant, _ in model.rows} == {"none"}  # never judged against a baseline it lacks
