@@ -279,7 +279,9 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         f"# Model card: {card['id']} {card['version']}", "",
         "Voice emotion over the eight canonical labels (" + ", ".join(card["labels"]) + "), one probability "
         f"vector per {card['window_s']} s speech window (hop {card['hop_s']} s, at least "
-        f"{card['min_speech_fraction']:.0%} speech by Silero VAD); a clip's vector is the mean of its windows'. "
+        f"{card['min_speech_fraction']:.0%} speech by the voice activity detector, Silero VAD with the loud-voice "
+        "rescue; a clip with no such window is judged on its one window with the most); a clip's vector is the "
+        "mean of its windows'. "
         "It assists a clinician; it does not diagnose, and acted emotions are not felt ones.", "",
         "## Variants", "",
         "| file | input | INT8 size | latency / window (INT8, 1 thread) | sha256 |", "|---|---|---|---|---|",
@@ -293,10 +295,11 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "Actors 21-24 are not here and were never used." if ravdess else card["licence"]["training_data"] + ".", "",
         "## Features", "",
         f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "
-        "same code on the device): 10 ms frames of 40 log-mel bands (mean, std), 13 MFCCs and their deltas, log "
-        "energy and its delta, spectral centroid, bandwidth, roll-off, flatness, flux, zero-crossing rate "
-        "(mean, std, 10/50/90th percentile, 10-90 range, slope), F0 in semitones over voiced frames (the same "
-        "plus mean absolute step), voiced ratio, voicing strength, voiced loudness.", "",
+        "same code on the device): 25 ms frames every 10 ms; 40 log-mel bands (mean, std, 10/90th percentile and "
+        "the mean absolute frame-to-frame change: 200 values); 13 MFCCs and their deltas, log energy and its "
+        "delta, spectral centroid, bandwidth, roll-off, flatness, flux and zero-crossing rate (each mean, std, "
+        "10/50/90th percentile, 10-90 range, slope: 238 values); F0 in semitones over voiced frames (the same "
+        "plus mean absolute step), voiced ratio, voicing strength, voiced loudness (11 values).", "",
         f"Classifier: `{json.dumps(card['classifier'])}` (scikit-learn, written as MatMul/Add/Relu/Softmax).", "",
         "Training data augmentation: " + (
             "every training speaker's clips also played " + " and ".join(f"{f:g}" for f in card["speed_perturbation"])
