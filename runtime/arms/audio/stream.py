@@ -33,6 +33,10 @@ from runtime.sources.audio import AudioChunk, FileAudioSource
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
+# A frame's speech decision near a window's end is provisional: a burst cut short there is dropped as too short
+# (speech_frames keeps bursts of 0.25 s, closes gaps of 0.1 s). Speech is counted for the baseline once its
+# frames are this far behind the newest window's end, as a later window will also see them.
+SETTLE_S = 0.5
 MAX_BASELINE_WINDOWS = 14400  # two hours of 0.5 s hops; older speech drops out of the baseline
 
 
@@ -119,7 +123,7 @@ class AudioStream:
         frame0 = int(np.floor(seg_start_s / FRAME_S))
         last_frame = int(np.ceil(end_s / FRAME_S))
         speech = self._speech(frame0, last_frame)
-        self._count_speech(frame0, speech)
+        self._count_speech(frame0, speech, settle_frames=int(np.ceil(SETTLE_S / FRAME_S)))
         local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
         a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
@@ -150,12 +154,20 @@ class AudioStream:
                                               self._levels_db[first_frame:end_frame],
                                               floor_db=self._noise_floor.value()))
 
-    def _count_speech(self, first_frame: int, speech: np.ndarray) -> None:
-        """Add the speech of the frames this window decides first: windows overlap (a 2 s window every 0.5 s),
-        and counting each window's speech would count every second of it four times."""
+    def _count_speech(self, first_frame: int, speech: np.ndarray, settle_frames: int) -> None:
+        """Add the speech of the frames not counted yet that lie ``settle_frames`` or more before this window's
+        end: windows overlap (a 2 s window every 0.5 s), so each frame is counted once, and late enough that
+        its decision is the one file mode makes of it."""
+        settled = max(speech.size - settle_frames, 0)
         new = max(self._speech_counted_frames - first_frame, 0)
-        self._speech_s += float(np.sum(speech[new:])) * FRAME_S
-        self._speech_counted_frames = max(self._speech_counted_frames, first_frame + speech.size)
+        if new < settled:
+            self._speech_s += float(np.sum(speech[new:settled])) * FRAME_S
+            self._speech_counted_frames = first_frame + settled
+
+    @property
+    def speech_s(self) -> float:
+        """The speech counted so far for the session baseline (each 32 ms frame once)."""
+        return self._speech_s
 
     def _classify(self, features: np.ndarray) -> np.ndarray:
         z = self._baseline.push(features)
@@ -222,8 +234,9 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
         settings={
             "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
             "mode": mode, "status": status,
-            "speaker_baseline": "running session baseline; population model until "
-            f"{settings.min_baseline_speech_s:.0f} s of speech", "variants_used": sorted(stream.variants_used),
+            "speaker_baseline": settings.speaker_baseline, "variants_used": sorted(stream.variants_used),
+            "speaker_baseline_note": "running session baseline over the speech so far; population model until "
+            f"{settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
             "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),

@@ -77,6 +77,9 @@ def test_paced_replay_gives_the_same_windows_as_file_mode(model, session_wav):
     agree = np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both])
     assert agree >= 0.7
     assert paced.settings["latency_s_max"] < 1.0
+    # the settings say which baseline was asked for and how much speech the paced stream counted, as file mode's do
+    assert paced.settings["speaker_baseline"] == file_track.settings["speaker_baseline"] == "none"
+    assert paced.settings["speech_s"] == pytest.approx(file_track.settings["speech_s"], abs=0.3)
 
 
 def test_analyze_writes_timeline_json_and_csv(tmp_path, session_wav):

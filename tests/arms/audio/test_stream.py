@@ -133,12 +133,14 @@ def test_the_live_baseline_waits_for_as_much_speech_as_file_mode_counts(ravdess_
 
     clips = sorted((ravdess_dir / "Actor_01").glob("03-01-0[1-4]-01-0*-01-01.flac"))[:8]
     samples = without_dc(np.concatenate([read_audio(path) for path in clips]))
-    model = RecordingModel()
-    stream = AudioStream(model, AudioSettings())
-    for first in range(0, samples.size, 1600):  # 0.1 s chunks, as a microphone delivers them
-        stream.push(samples[first:first + 1600])
-    stream.finish()
     file_mode_speech_s = float(detect_speech(samples).sum() * FRAME_S)
     assert 5.0 < file_mode_speech_s < 20.0  # too little for a baseline, by the arm's 20 s rule
-    assert stream._speech_s == pytest.approx(file_mode_speech_s, abs=0.5)
-    assert {variant for variant, _ in model.rows} == {"none"}  # never judged against a baseline it lacks
+    for chunk_samples in (1600, samples.size):  # 0.1 s chunks, as a microphone delivers them; the file at once
+        model = RecordingModel()
+        stream = AudioStream(model, AudioSettings())
+        for first in range(0, samples.size, chunk_samples):
+            stream.push(samples[first:first + chunk_samples])
+        stream.finish()
+        # each frame counted once, when its decision has settled; the running DC offset moves a few frames
+        assert stream.speech_s == pytest.approx(file_mode_speech_s, abs=0.2 if chunk_samples == 1600 else 0.04)
+        assert {variant for variant, _ in model.rows} == {"none"}  # never judged against a baseline it lacks
