@@ -246,7 +246,6 @@ class SensorSession:
         self.clock = clock
         self.threads = LinkThreads(links, self._deliver)
         self.stress: LiveStress | None = None
-        self._print_failed = False
         try:
             self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
                                      self.physio)
@@ -264,17 +263,8 @@ class SensorSession:
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
 
     def _say(self, line: str) -> None:
-        """Print a line. Links and the judging call this from their threads: a line that cannot be printed (a
-        closed pipe, a terminal that cannot encode µS) is lost alone, said once, never a link or a window."""
-        if self.on_line is None:
-            return
-        try:
+        if self.on_line is not None:
             self.on_line(line)
-        except Exception as error:
-            if not self._print_failed:
-                self._print_failed = True
-                log.warning("sensor lines cannot be printed (%s: %s); the session records on", type(error).__name__,
-                            error)
 
     def _deliver(self, event) -> None:
         self.recorder(event)
@@ -384,6 +374,24 @@ class SensorSession:
                      model=self.model.identity())
 
 
+def guarded_lines(on_line: Callable[[str], None]) -> Callable[[str], None]:
+    """``on_line`` for every track's threads (voice, camera, sensor links, stress judging): a line that cannot be
+    printed (a closed pipe, a terminal that cannot encode µS) is lost alone, said once in the log, and never stops
+    the thread that had it to say."""
+    failed = threading.Event()
+
+    def say(line: str) -> None:
+        try:
+            on_line(line)
+        except Exception as error:
+            if not failed.is_set():
+                failed.set()
+                log.warning("live lines cannot be printed (%s: %s); the session records on", type(error).__name__,
+                            error)
+
+    return say
+
+
 def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInputs = LiveInputs(),
              duration_s: float | None = None, on_line: Callable[[str], None] = print,
              make_links: LinkFactory | None = None) -> Timeline:
@@ -394,6 +402,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     nothing is written.
     """
     check_output_folder(out_dir)
+    on_line = guarded_lines(on_line) if on_line else None
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
         raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
     wants_audio, wants_video = _wanted_streams(inputs, settings)

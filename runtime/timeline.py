@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _is_number, _json_number, json_kind
+from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _json_number, is_number, json_kind
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
@@ -61,7 +61,7 @@ class Timeline:
         if not isinstance(source, dict) or not isinstance(source.get("path"), str):
             raise TrackFormatError("input is not an object with a path")
         duration_s = source.get("duration_s")
-        if not _is_number(duration_s) or not math.isfinite(duration_s) or duration_s < 0:
+        if not is_number(duration_s) or not math.isfinite(duration_s) or duration_s < 0:
             raise TrackFormatError(f"input duration_s is {duration_s!r}, not a number of seconds")
         for key, kind in (("tracks", list), ("settings", dict), ("software", dict)):
             if not isinstance(data.get(key, kind()), kind):
@@ -92,7 +92,7 @@ class Timeline:
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise TrackFormatError(f"two tracks named {twice[0]!r}")
-        if not (_is_number(self.duration_s) and math.isfinite(self.duration_s)):
+        if not (is_number(self.duration_s) and math.isfinite(self.duration_s)):
             raise TrackFormatError(f"duration_s is {self.duration_s!r}, not a finite number")
 
     def to_json(self) -> str:

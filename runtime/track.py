@@ -83,7 +83,7 @@ class Window:
         from 0 to 1 per label or none at all), or None."""
         for name in ("start_s", "end_s", "quality"):
             value = getattr(self, name)
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 return f"{name} is {value!r}, not a finite number"
         if not self.end_s > self.start_s:
             return f"end_s {self.end_s!r} is not after start_s {self.start_s!r}"
@@ -93,7 +93,7 @@ class Window:
             if len(self.probs) != n_labels:
                 return f"{len(self.probs)} probabilities for {n_labels} labels"
             for p in self.probs:
-                if not (_is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE):  # also NaN
+                if not (is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE):  # also NaN
                     return f"probability {p!r} is not a number from 0 to 1"
         return None
 
@@ -272,7 +272,7 @@ def _number_from_json(value: float | str | None, what: str = "a value") -> float
         return math.inf
     if value == "-inf":
         return -math.inf
-    if not _is_number(value):
+    if not is_number(value):
         raise TrackFormatError(f"{what} is {json_kind(value)}, not a number, null, \"inf\" or \"-inf\"")
     return float(value)
 
@@ -280,12 +280,20 @@ def _number_from_json(value: float | str | None, what: str = "a value") -> float
 TOLERANCE = 1e-6  # rounding in probabilities and qualities written to 6 places
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+def is_number(value: Any) -> bool:
+    """A number as JSON or numpy gives it, that a float can hold: not a bool, not an integer of hundreds of digits
+    (float() and math.isfinite() would raise on it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def _field_number(value: Any, name: str) -> float:
-    if not _is_number(value):
+    if not is_number(value):
         raise TrackFormatError(f"{name} is {json_kind(value)}, not a number")
     return float(value)
 
@@ -302,4 +310,6 @@ def json_kind(value: Any) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, int) and not is_number(value):
+        return f"an integer of {len(str(abs(value)))} digits"
     return repr(value)

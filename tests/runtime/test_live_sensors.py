@@ -73,7 +73,7 @@ def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_p
     late = [w for w in physio.windows if w.start_s >= 1.0]
     assert late and all(w.measurements.get("temp_c") == pytest.approx(33.0) for w in late)
     assert any("serial-board connected" in line for line in printed)
-    assert caplog.text.count("sensor lines cannot be printed (UnicodeEncodeError") == 1
+    assert caplog.text.count("live lines cannot be printed (UnicodeEncodeError") == 1
 
 
 def test_the_printed_readout_reads_a_channel_from_one_link_as_the_tracks_do_never_a_mix(tmp_path):

@@ -122,3 +122,18 @@ def test_a_replay_with_a_corrupt_packet_in_each_stream_plays_both_on_to_the_end(
     frames = face.settings["frames"]
     assert frames["stopped_reason"] == "" and frames["corrupt"] == 1  # was: "camera stopped (...)" at 1.5 s
     assert face.windows[-1].end_s == pytest.approx(4.0, abs=0.3)
+
+
+def test_lines_that_cannot_be_printed_stop_no_track(tmp_path, caplog):
+    """`emotrace live ... | head` closes the pipe: the voice and camera threads print too, and a failing print
+    must cost the line, not the rest of the session's voice or faces."""
+    def closed_pipe(line: str) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with caplog.at_level("WARNING", logger="emotrace"):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
+                            on_line=closed_pipe)
+    audio, face = timeline.track("audio"), timeline.track("face")
+    assert audio.settings["status"] == "complete" and audio.windows[-1].end_s >= 3.5
+    assert face.settings["frames"]["stopped_reason"] == "" and face.windows[-1].end_s >= 3.5
+    assert caplog.text.count("live lines cannot be printed (BrokenPipeError") == 1

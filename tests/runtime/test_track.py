@@ -91,6 +91,8 @@ def _track_dict() -> dict:
     (lambda d: d["windows"][0].update(probs=[math.nan] * 8), "probability nan is not a number from 0 to 1"),
     (lambda d: d["windows"][0].update(measurements=[1, 2]), "measurements is a list of 2, not an object"),
     (lambda d: d["windows"][0]["measurements"].update(x="high"), "measurement 'x' is text 'high', not a number"),
+    (lambda d: d["windows"][0]["measurements"].update(x=10**400), "measurement 'x' is .*, not a number"),
+    (lambda d: d["windows"][1].update(end_s=10**400), "end_s is an integer of 401 digits, not a number"),
     (lambda d: d.update(windows=5), "track 'audio': windows is 5, not a list"),
     (lambda d: d.update(labels=None), "labels is null, not a list of labels"),
     (lambda d: d.update(labels=[*CANONICAL_LABELS, "stress", "stress"]), "a label is listed twice"),

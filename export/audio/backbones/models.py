@@ -360,7 +360,7 @@ def load_folder(name: str, folder: Path, as_encoder: bool = False) -> LoadedMode
         mapping = map_labels(model.config.id2label)
         if not mapping.supported:
             raise InputError(
-                name, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set"
+                folder, f"none of its labels {list(mapping.model_labels)} maps onto the canonical set"
             )
         loaded = LoadedModel(
             name,

@@ -103,12 +103,7 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
         raise InputError(source, "no such model folder")
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
-    try:
-        load_folder(name, source)
-    except InputError as error:
-        if error.source != name:  # a missing library, or the folder already named
-            raise
-        raise InputError(source, error.problem) from None  # said of the folder being added
+    load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / _short_name(name)
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)

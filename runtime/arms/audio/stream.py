@@ -111,9 +111,14 @@ class AudioStream:
         last = self._vad.flush()
         self._probs.extend(last)
         self._append_levels(last.size)
+        last_window = []
         if self._last_end_s < self._received_s - 1e-6:
-            return [self._judge(self._next_start_s, round(self._received_s, 6))]
-        return []
+            last_window = [self._judge(self._next_start_s, round(self._received_s, 6))]
+        # nothing comes after: the frames still settling are counted as they stand, so speech_s is the session's
+        end_frame = self._probs.size
+        first_frame = max(0, end_frame - int(np.ceil((CONTEXT_S + self.settings.window_s) / FRAME_S)))
+        self._count_speech(first_frame, self._speech(first_frame, end_frame), settle_frames=0)
+        return last_window
 
     def _judge(self, start_s: float, end_s: float) -> Window:
         seg_start_s = max(self._buffer_start_s, start_s - CONTEXT_S)

@@ -18,6 +18,8 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.special import ndtri
 
+from runtime.track import is_number, json_kind
+
 Z_CLIP = 5.0  # a scaled value beyond this many IQRs is an artefact, not more stress
 RANK_CLIP = 0.01  # rank scaling: session ranks kept inside [0.01, 0.99] (normal scores within ±2.33)
 SCALINGS = ("median_iqr", "zscore", "rank")
@@ -174,11 +176,11 @@ def input_settings_problem(settings: Mapping[str, Any]) -> str:
         value = settings.get(key, least)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
             return f"{key} {value!r} is not a whole number of windows (at least {least})"
-    if settings.get("scaling", "median_iqr") not in SCALINGS:
-        return f"scaling {settings['scaling']!r} is none of {', '.join(SCALINGS)}"
-    if settings.get("scope", "session") not in INPUT_SCOPES:
-        return f"scope {settings['scope']!r} is none of {', '.join(INPUT_SCOPES)}"
+    for key, default, known in (("scaling", "median_iqr", SCALINGS), ("scope", "session", INPUT_SCOPES)):
+        value = settings.get(key, default)
+        if not (isinstance(value, str) and value in known):
+            return f"{key} {value!r} is none of {', '.join(known)}"
     value = settings.get("live_baseline_s", 0.0)
-    if not (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0):
-        return f"live_baseline_s {value!r} is not a number of seconds (0 or more)"
+    if not (is_number(value) and math.isfinite(value) and value >= 0):
+        return f"live_baseline_s {json_kind(value)} is not a number of seconds (0 or more)"
     return ""

@@ -197,8 +197,10 @@ def test_a_live_model_card_the_device_cannot_follow_is_refused_naming_it(tmp_pat
     card = json.loads((folder / "card.json").read_text())
     for spoilt, problem in (({"scaling": "minmax"}, "scaling 'minmax'"), ({"scope": "future"}, "scope 'future'"),
                             ({"context_windows": 2.5}, "context_windows 2.5 is not a whole number"),
-                            ({"live_baseline_s": "abc"}, "live_baseline_s 'abc' is not a number of seconds"),
-                            ({"live_baseline_s": -5}, "live_baseline_s -5 is not a number of seconds")):
+                            ({"live_baseline_s": "abc"}, "live_baseline_s text 'abc' is not a number of seconds"),
+                            ({"live_baseline_s": -5}, "live_baseline_s -5 is not a number of seconds"),
+                            ({"live_baseline_s": 10**400}, "live_baseline_s an integer of 401 digits is not a number"),
+                            ({"scope": []}, r"scope \[\] is none of")):
         (folder / "card.json").write_text(json.dumps(card | spoilt))
         with pytest.raises(InputError, match=problem):
             load_physio_model(str(folder))
