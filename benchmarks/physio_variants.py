@@ -85,7 +85,6 @@ class Variant(NamedTuple):
 
 RECOVERY_S = 120.0  # heart rate and skin conductance take minutes to come down after a task
 NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
-SESSION_FIT_C = 0.1  # the shipped logistic regression's regularisation
 RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventilating
 PULSE_BAND_HZ = (0.5, 8.0)
 HEART_RATE_RESAMPLE_HZ = 4.0
@@ -267,7 +266,7 @@ def session_fit(x: np.ndarray, p_stress: np.ndarray) -> np.ndarray:
     judged = (p_stress >= 0.5).astype(int)
     if judged.min() == judged.max():
         return p_stress
-    own = LogisticRegression(C=SESSION_FIT_C, solver="liblinear", class_weight="balanced")
+    own = LogisticRegression(C=shipped.REGULARISATION_C, solver="liblinear", class_weight="balanced")
     return own.fit(x, judged, sample_weight=np.abs(2 * p_stress - 1)).predict_proba(x)[:, 1]
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware_bridge.link import ACC_AXES, Gap, Recorder, Sample, Status
+from firmware_bridge.link import ACC_AXES, Gap, Recorder, Sample, Status, log
 from tests.memory import peak_traced_bytes
 
 
 class ListRecorder(Recorder):
     """The recorder as it was before its samples were stored compactly (every ``Sample`` in one list, each
-    channel found by a scan of it): what the compact one must give back exactly. Which link a channel is read
-    from is the base class's rule over the same counts."""
+    channel found by a scan of it): what the compact one must give back exactly, with its own count of which
+    link delivered most readings of a channel (missing ones not counted; the first to deliver it on a tie)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,12 +36,17 @@ class ListRecorder(Recorder):
             names = [n for n in names if n not in ACC_AXES] + ["acc"]
         return names
 
-    def _delivered_counts(self, channel_names: tuple[str, ...]) -> dict[str, int]:
+    def _reading_link(self, channel_names: tuple[str, ...], source: str) -> str:
         counts: dict[str, int] = {}
         for sample in self.kept:
             if sample.channel in channel_names:
-                counts[sample.link] = counts.get(sample.link, 0) + 1
-        return counts
+                counts[sample.link] = counts.get(sample.link, 0) + (not np.isnan(sample.value))
+        most = max(counts.values())
+        link = next(name for name, count in counts.items() if count == most)
+        if len(counts) > 1:
+            log.warning("%s: %s comes from %s; read from %s only, which delivered most of it", source,
+                        channel_names[0].removesuffix("_x"), " and ".join(counts), link)
+        return link
 
     def _acc_series(self, link: str, since_s: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         axes = [dict(zip(*self.series(axis, link, since_s), strict=True)) for axis in ACC_AXES]
@@ -78,8 +83,8 @@ def random_events(rng: np.random.Generator, n: int) -> list:
             events.append(Sample("ibi", now - 0.1, float(rng.uniform(0.6, 1.0)), link))
             if rng.random() < 0.005:
                 events.append(Gap("ibi", now, now + 2.0, "no contact", link))
-        else:
-            events.append(Sample("temp", now, 32.5, link))
+        else:  # a thermometer mostly out of reach: more arrivals than the board's, fewer readings
+            events.append(Sample("temp", now, 32.5 if rng.random() < 0.2 else np.nan, link))
         if rng.random() < 0.002:
             events.append(Status("retrying", "silent", now, link))
     events += [Sample("battery", t_s["strap"] + k, 80.0, "strap") for k in (0, 30)]  # too few for a rate
@@ -104,7 +109,7 @@ def test_the_compact_recorder_gives_the_recording_the_list_of_samples_gave(seed,
         caplog.clear()
         got = compact.to_recording("board + strap", start_unix_s=1.7e9)
         got_log = [r.getMessage() for r in caplog.records]
-    assert got_log == want_log and any("comes from board and thermo" in m for m in got_log)
+    assert got_log == want_log and any("comes from board and thermo; read from board" in m for m in got_log)
     _assert_same_recording(got, want)
     since_s = float(np.nanmedian([s.t_s for s in listed.kept]))  # a live window's stretch: the second half
     _assert_same_recording(compact.to_recording("tail", since_s=since_s), listed.to_recording("tail", since_s=since_s))

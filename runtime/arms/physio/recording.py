@@ -307,7 +307,7 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
             raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
         values = data[:, 0] if width == 1 else data
         if name in _PLAUSIBLE:  # a sample no body could give is a missing one, in its place
-            values = np.where(_plausible_readings(label, name, values) | np.isnan(values), values, np.nan)
+            values = np.where(_plausible_readings(label, name, values), values, np.nan)
         signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
     if not signals:
         raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
@@ -455,18 +455,28 @@ def _plausible_readings(label: str | Path, name: str, values: np.ndarray) -> np.
     """Which rows hold a value a body could give (``name``: a channel of ``_PLAUSIBLE``); the others (zero,
     negative, infinite, an interval of a minute) are said in one log line and left out, so that they never reach
     the statistics the model reads."""
+    plausible = plausible_readings(name, values)
+    note = implausible_note(name, values)
+    if note:
+        log.warning("%s: %s; read without them", label, note)
+    return plausible
+
+
+def implausible_note(name: str, values: np.ndarray) -> str:
+    """'' when every present value of channel ``name`` is one a body could give; else how many are not, and
+    why that may be."""
+    if name not in _PLAUSIBLE:
+        return ""
     (low, high), what = _PLAUSIBLE[name]
-    unit = CSV_UNITS[name]
     present = ~np.isnan(values)
     plausible = plausible_readings(name, values)
-    if (present & ~plausible).any():
-        bad = values[present & ~plausible]
-        # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
-        in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
-        log.warning("%s: %d %s outside %g..%g %s (e.g. %r) are no body's; read without them%s",
-                    label, bad.size, what, low, high, unit, float(bad[0]),
-                    " (in milliseconds? give them in seconds)" if in_ms else "")
-    return plausible
+    if not (present & ~plausible).any():
+        return ""
+    bad = values[present & ~plausible]
+    # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
+    in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
+    return (f"{bad.size} {what} outside {low:g}..{high:g} {CSV_UNITS[name]} (e.g. {float(bad[0])!r}) are no "
+            f"body's" + (" (in milliseconds? give them in seconds)" if in_ms else ""))
 
 
 def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
@@ -525,7 +535,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     for name, (column_names, values) in _csv_signals(header, columns, data).items():
         channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
-            thin += column_names
+            note = implausible_note(name, values) if values.ndim == 1 else ""
+            thin.append(", ".join(column_names) + (f": {note}" if note else ""))
         else:
             channels[name] = channel
     if not channels:  # one line saying it all, not a warning per column before it
@@ -647,7 +658,8 @@ def _csv_time_column(
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
             raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
         start_unix_s = float(times[0])
-        if "start_unix_s" in meta and abs(meta["start_unix_s"] - start_unix_s) > START_LINE_TOLERANCE_S:
+        line_start_s = _given_start(path, None, meta)  # a line that is no UNIX time is refused as such
+        if line_start_s is not None and abs(line_start_s - start_unix_s) > START_LINE_TOLERANCE_S:
             raise InputError(path, f"its '# start_unix_s' line says {meta['start_unix_s']:.10g}, its first "
                              f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
     else:

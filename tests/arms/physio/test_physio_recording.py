@@ -517,6 +517,7 @@ def test_e4_rate_line_a_few_percent_off_is_caught_on_ten_minutes(tmp_path):
 
 
 def test_e4_files_ending_seconds_apart_are_one_recording(tmp_path):
+    # a guard, not a repair: the tolerance before the ends check (30 s) read this too; it must stay read
     folder = write_e4(tmp_path / "S99", duration_s=600.0)
     lines = (folder / "EDA.csv").read_text().splitlines()
     (folder / "EDA.csv").write_text("\n".join(lines[:-16]) + "\n")  # 4 s short, as real exports end
@@ -574,11 +575,28 @@ def test_a_start_line_that_contradicts_the_timestamps_is_refused(tmp_path):
 
 
 def test_relative_times_start_at_the_start_line_whatever_their_origin(tmp_path):
+    # a guard of the contract kept (a change that counted from the line's instant moved such files): passes on the
+    # code before it as well
     path = tmp_path / "rec.csv"
     rows = "".join(f"{5231 + i / 4},2.0\n" for i in range(400))  # a device's uptime
     path.write_text(f"# start_unix_s: {START_UNIX_S}\ntime_s,eda\n" + rows)
     recording = read_csv(path)
     assert recording.start_unix_s == START_UNIX_S and recording.channels["eda"].start_s == 0.0
+
+
+def test_a_start_line_that_is_no_unix_time_is_refused_beside_a_timestamp_column(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{START_UNIX_S + i},2.0\n" for i in range(30))
+    path.write_text("# start_unix_s: nan\ntimestamp,eda\n" + rows)  # accepted silently before
+    with pytest.raises(InputError, match=r"'# start_unix_s' line nan is not a UNIX start time"):
+        read_csv(path)
+
+
+def test_intervals_in_milliseconds_are_named_in_the_one_error_line_when_nothing_else_is_left(tmp_path):
+    path = tmp_path / "beats.csv"
+    path.write_text("time_s,ibi\n" + "".join(f"{0.8 * i:.1f},{800 + i % 50}\n" for i in range(300)))
+    with pytest.raises(InputError, match=r"ibi: 300 inter-beat interval\(s\) outside 0\.2\.\.3 s .*in milliseconds"):
+        read_csv(path)
 
 
 def test_a_pipe_is_refused_without_reading_it(tmp_path):
