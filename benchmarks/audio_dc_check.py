@@ -1,13 +1,13 @@
 """The shipped voice model on features with and without the DC offset removed: does it matter which?
 
-    python benchmarks/audio_dc_check.py ../shared/data/speech/ravdess [--cache runs/audio/cache]
+    python benchmarks/audio_dc_check.py ../shared/data/speech/ravdess     # ≈ 5 min for RAVDESS 01-20
 
 The device removes a recording's DC offset before the VAD and the features; before commit 9391550 the training
-host did not, and the shipped ``models/audio-emotion`` was trained that way. This scores every
-clip of the corpus with the shipped model twice, on window features computed as training computed them then
-(offset kept) and as the device computes them (offset removed, as training does now), and prints how often the
-two agree on the clip's emotion and how far their probabilities move. Reading the clips takes about 2.5 minutes
-a pass; ``--cache`` (a ``train audio`` run's) serves the offset-removed pass.
+host did not, and the shipped ``models/audio-emotion`` was trained that way. This scores every clip of the
+corpus with the shipped model twice, on window features computed as training computed them then (offset kept)
+and as the device computes them (offset removed, as training does now), each clip as the mean of its windows
+(per-speaker baseline for "session"), and prints how often the two agree on the clip's emotion and how far
+their probabilities move, over the clips with speech in both.
 """
 
 from __future__ import annotations
@@ -20,43 +20,51 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import export.audio.extract as extract  # noqa: E402
 from export.audio.datasets import load_corpus  # noqa: E402
-from runtime.arms.audio.arm import finite_samples  # noqa: E402
-from runtime.arms.audio.features import zscore_by_group  # noqa: E402
+from export.audio.extract import SAMPLE_RATE_HZ, samples_window_features  # noqa: E402
+from runtime.arms.audio.arm import finite_samples, judged_samples  # noqa: E402
+from runtime.arms.audio.features import clip_probabilities, zscore_by_group  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 from runtime.media import read_audio  # noqa: E402
 
+READERS = {  # how a clip's samples were read for training: before 9391550, and as the device reads them
+    "offset kept": lambda path: finite_samples(read_audio(path, SAMPLE_RATE_HZ), path),
+    "offset removed": lambda path: judged_samples(path, SAMPLE_RATE_HZ),
+}
 
-def clip_probabilities(model, table, speakers: np.ndarray, variant: str) -> dict[int, np.ndarray]:
-    """Clip index -> its probabilities: the mean over its speech windows (per-speaker z-scored for "session")."""
-    x = zscore_by_group(table.features, speakers) if variant == "session" else table.features
+
+def clip_table(clips, read) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip's window features read by ``read``, and the clip index of each window."""
+    rows = [samples_window_features(read(clip.path)) for clip in clips]
+    return np.concatenate(rows), np.concatenate([np.full(len(r), i) for i, r in enumerate(rows)])
+
+
+def clip_probs(model, features: np.ndarray, clip_index: np.ndarray, speakers: np.ndarray,
+               variant: str) -> dict[int, np.ndarray]:
+    x = zscore_by_group(features, speakers[clip_index]) if variant == "session" else features
     p = model.predict(x.astype(np.float32), variant)
-    return {int(c): p[table.clip_index == c].mean(axis=0) for c in np.unique(table.clip_index)}
+    return {int(c): clip_probabilities(p[clip_index == c]) for c in np.unique(clip_index)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="a RAVDESS folder (or any corpus train audio reads)")
-    parser.add_argument("--cache", type=Path, help="a train audio run's feature cache (offset removed)")
     args = parser.parse_args()
-    clips = load_corpus(args.data).clips
-    removed = extract.extract_windows(clips, cache_dir=args.cache)
-    judged_samples = extract.judged_samples
-    extract.judged_samples = lambda path, rate: finite_samples(read_audio(path, rate), path)  # as before
     try:
-        kept = extract.extract_windows(clips)
-    finally:
-        extract.judged_samples = judged_samples
-    if not np.array_equal(kept.clip_index, removed.clip_index):
-        print("the two passes found speech in different windows; the clips with speech in both are compared")
+        clips = load_corpus(args.data).clips
+        tables = {name: clip_table(clips, read) for name, read in READERS.items()}
+    except InputError as error:
+        raise SystemExit(str(error)) from None
     model = load_audio_model(load_settings()["audio"]["model"])
+    speakers = np.array([clip.speaker for clip in clips])
     for variant in ("session", "none"):
-        by_clip = [clip_probabilities(model, t, np.array([clips[i].speaker for i in t.clip_index]), variant)
-                   for t in (kept, removed)]
-        both = sorted(set(by_clip[0]) & set(by_clip[1]))
-        a, b = (np.array([probs[c] for c in both]) for probs in by_clip)
+        kept, removed = (clip_probs(model, *tables[name], speakers, variant) for name in READERS)
+        both = sorted(set(kept) & set(removed))
+        if not both:
+            raise SystemExit(f"{args.data}: no clip has speech in both passes")
+        a, b = (np.array([probs[c] for c in both]) for probs in (kept, removed))
         print(f"{variant}: {len(both)} clips; the same emotion in {np.mean(a.argmax(1) == b.argmax(1)):.4f}; "
               f"probabilities moved by {np.abs(a - b).mean():.5f} on average, {np.abs(a - b).max():.4f} at most")
 

@@ -19,14 +19,22 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.audio.arm import judged_samples  # noqa: E402
+from runtime.arms.audio.classify import find_audio_files  # noqa: E402
 from runtime.arms.audio.vad import FRAME_S, detect_speech, speech_frames, speech_probabilities  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path, help="a folder of speech clips (e.g. RAVDESS actors 01-20)")
     args = parser.parse_args()
-    paths = sorted(p for p in args.corpus.rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+    try:
+        report(find_audio_files([args.corpus]))
+    except InputError as error:
+        raise SystemExit(str(error)) from None
+
+
+def report(paths: list[Path]) -> None:
     silero_none, arm_none, earlier_s, detached = [], [], [], 0
     for path in paths:
         samples = judged_samples(path)

@@ -54,7 +54,11 @@ def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
     # as the device judges them: a float file's NaN would stop the run deep in the features, and a microphone's
     # DC offset, which the device removes, would be learnt and then never seen
-    samples = speed_perturbed(judged_samples(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor)
+    return samples_window_features(speed_perturbed(judged_samples(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor))
+
+
+def samples_window_features(samples: np.ndarray) -> np.ndarray:
+    """(n_speech_windows, n_features) for one clip's 16 kHz samples; zero rows when they hold no speech."""
     windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:

@@ -289,15 +289,17 @@ def model_fingerprint(folder: Path) -> str:
 
 
 def detect_kind(folder: Path, name: str = "") -> str:
-    """Which of the four kinds a model folder holds, from the catalog or from its files."""
+    """Which of the four kinds a model folder holds, from the catalog or from its files (a config.json that is
+    there is read either way: a spoilt one is said the same whatever the model is called)."""
+    config = read_json_object(folder / "config.json", what="model config") if (folder / "config.json").is_file() \
+        else None
     entry = catalog_entry(name)
     if entry is not None:
         return entry.kind
-    if not (folder / "config.json").is_file():
+    if config is None:
         if (folder / "model.pt").is_file() and (folder / "config.yaml").is_file():
             return KIND_EMOTION2VEC
         raise InputError(folder, "not a transformers model folder (no config.json) nor an emotion2vec one")
-    config = read_json_object(folder / "config.json", what="model config")
     architectures = set(config.get("architectures") or [])
     if architectures & _DIMENSIONAL_ARCHITECTURES or config.get("problem_type") == "regression":
         return KIND_DIMENSIONAL
@@ -333,8 +335,6 @@ def load_folder(name: str, folder: Path, as_encoder: bool = False) -> LoadedMode
 
     _quiet_transformers()
     kind = detect_kind(folder, name)
-    if kind != KIND_EMOTION2VEC:  # a catalog name skips reading the config there; a spoilt one is said the same
-        read_json_object(folder / "config.json", what="model config")
     licence = model_licence(name, folder)
     normalize = _do_normalize(folder)
     if kind == KIND_EMOTION2VEC:
