@@ -17,6 +17,12 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   shipped model misses most: the log power of the BVP's respiration band (0.1-0.7 Hz: breathing moves the pulse
   wave's baseline), that band's share of the pulse band's power, and the log power of the heart rate's
   respiration band (sinus arrhythmia; clean beats interpolated at 4 Hz), ranked and baselined like the others.
+- ``HRV frequency bands``: the spectral HRV measures stress studies use besides RMSSD and SDNN: the power of the
+  clean beat intervals in the low (0.04-0.15 Hz) and high (0.15-0.4 Hz, vagal, paced by breathing) bands and
+  their ratio, by neurokit2 over two minutes centred on the window (one LF cycle lasts up to 25 s).
+- ``EDA sympathetic index``: the power of skin conductance in 0.045-0.25 Hz (Posada-Quintero and colleagues
+  found it more sensitive to stress than the tonic level or SCRs), by neurokit2 over two minutes centred on the
+  window, and its normalised form.
 - ``20 s windows``, ``60 s windows``: the same statistics over windows shorter or longer than the shipped 30 s
   (the hop, the labelling rule, the context and the baseline, counted in 5 s hops, unchanged): a shorter window
   follows changes sooner, a longer one averages more beats and skin-conductance responses.
@@ -73,7 +79,7 @@ class Variant(NamedTuple):
     inputs: str = "session"  # "session" (the shipped, whole-session inputs) or "running" (causal)
     trained_on: str = ""  # the inputs the classifier learns from, when not ``inputs`` (all windows then)
     first_window: int = 0  # windows before this one are not scored
-    respiration: bool = False  # the BVP respiration-band statistics as three more inputs
+    extra: str = ""  # a key of EXTRA_STATISTICS: more inputs, ranked and baselined like the others
     window_s: float = shipped.WINDOW_S  # statistics over windows this long (same 5 s hop, same labelling rule)
     ensemble_window_s: tuple[float, ...] = ()  # models at these window lengths, averaged at the window centres
     session_fit_share: float = 0.0  # the share of a logistic regression fitted on the person's own judged session
@@ -88,6 +94,9 @@ NO_BASELINE_WINDOWS = 60  # the first 5 minutes at a 5 s hop
 RESPIRATION_BAND_HZ = (0.1, 0.7)  # 6-42 breaths a minute: at rest to hyperventilating
 PULSE_BAND_HZ = (0.5, 8.0)
 HEART_RATE_RESAMPLE_HZ = 4.0
+HRV_SPAN_S = 120.0
+HRV_MIN_BEATS = 60
+EDA_SPAN_S = 120.0  # the sympathetic index's method needs more than 64 s
 VARIANTS: tuple[Variant, ...] = (
     Variant("logistic regression (2.2.0)"),
     Variant("lead +15 s", (3,)),
@@ -102,7 +111,9 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("mean of logistic and boosting", classifiers=("logistic", "boosting")),
     Variant("MLPs (16 units, 3 seeds)", classifiers=("mlp",)),
     Variant("mean of logistic and MLPs (2.3.0)", classifiers=("logistic", "mlp")),
-    Variant("respiration band from the BVP", respiration=True),
+    Variant("respiration band from the BVP", extra="respiration"),
+    Variant("HRV frequency bands (LF, HF, LF/HF over two minutes)", extra="hrv frequency"),
+    Variant("EDA sympathetic index (0.045-0.25 Hz power over two minutes)", extra="eda sympathetic"),
     Variant("20 s windows", window_s=20.0),
     Variant("60 s windows (physio-stress 2.1.0)", window_s=60.0),
     Variant("windows of 30 and 60 s averaged", ensemble_window_s=(30.0, 60.0)),
@@ -153,6 +164,64 @@ def respiration_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, w
     return out
 
 
+def hrv_frequency_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, window_s: float) -> np.ndarray:
+    """(n, 3) per window: log LF (0.04-0.15 Hz) and HF (0.15-0.4 Hz) power of the clean beat intervals (ms²)
+    and log LF/HF, by neurokit2 over the HRV_SPAN_S centred on the window (LF needs minutes, not 30 s); NaN
+    where the span holds fewer than HRV_MIN_BEATS clean beats or they cover under half of it."""
+    import warnings
+
+    import neurokit2 as nk
+
+    beats = process_recording(read_e4(data_dir / "raw" / f"{subject}.zip")).ibi
+    out = np.full((len(starts_s), 3), np.nan)
+    for i, start_s in enumerate(starts_s):
+        centre_s = start_s + window_s / 2
+        first, last = np.searchsorted(beats.times_s, [centre_s - HRV_SPAN_S / 2, centre_s + HRV_SPAN_S / 2])
+        intervals_s = beats.values[first:last]
+        if intervals_s.size < HRV_MIN_BEATS or intervals_s.sum() < HRV_SPAN_S / 2:
+            continue
+        with warnings.catch_warnings():  # neurokit2 warns that the span is too short for the VLF band
+            warnings.simplefilter("ignore")
+            bands = nk.hrv_frequency({"RRI": 1000.0 * intervals_s, "RRI_Time": beats.times_s[first:last]},
+                                     interpolation_rate=HEART_RATE_RESAMPLE_HZ, normalize=False)
+        lf, hf = float(bands["HRV_LF"].iloc[0]), float(bands["HRV_HF"].iloc[0])
+        if lf > 0 and hf > 0:
+            out[i] = np.log(lf), np.log(hf), np.log(lf / hf)
+    return out
+
+
+def eda_sympathetic_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, window_s: float) -> np.ndarray:
+    """(n, 2) per window: log of the EDA sympathetic index and of its normalised form (Posada-Quintero's power
+    of skin conductance in 0.045-0.25 Hz, by neurokit2) over the EDA_SPAN_S centred on the window; NaN where
+    the span is not inside one contiguous stretch of EDA."""
+    import warnings
+
+    import neurokit2 as nk
+
+    eda = read_e4(data_dir / "raw" / f"{subject}.zip").channels["eda"]
+    segments = list(_segments(eda))
+    out = np.full((len(starts_s), 2), np.nan)
+    for i, start_s in enumerate(starts_s):
+        span_start_s = start_s + window_s / 2 - EDA_SPAN_S / 2
+        for segment_start_s, _, values in segments:
+            first = int(round((span_start_s - segment_start_s) * eda.rate_hz))
+            last = first + int(EDA_SPAN_S * eda.rate_hz)
+            if first >= 0 and last <= values.size:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    index = nk.eda_sympathetic(values[first:last], sampling_rate=eda.rate_hz)
+                out[i] = np.log(index["EDA_Sympathetic"] + 1e-12), np.log(index["EDA_SympatheticN"] + 1e-12)
+                break
+    return out
+
+
+EXTRA_STATISTICS = {
+    "respiration": respiration_statistics,
+    "hrv frequency": hrv_frequency_statistics,
+    "eda sympathetic": eda_sympathetic_statistics,
+}
+
+
 def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
     """Row t gets the rows t + k for each offset k side by side; beyond the recording's ends the end row."""
     rows = np.arange(len(x))
@@ -176,8 +245,8 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> Table:
     """The subject's windows with quality > 0, their inputs and which are labelled."""
     columns = [MEASUREMENTS.index(name) for name in shipped.MODEL_FEATURES]
     features = subject.features[:, columns]
-    if variant.respiration:
-        extra = respiration_statistics(data_dir, subject.subject, subject.starts_s, variant.window_s)
+    if variant.extra:
+        extra = EXTRA_STATISTICS[variant.extra](data_dir, subject.subject, subject.starts_s, variant.window_s)
         features = np.hstack([features, extra])
     x = INPUT_SCOPES[variant.inputs](features, subject.quality, shipped.CONTEXT_WINDOWS, shipped.SCALING,
                                      shipped.LOCAL_BASELINE_WINDOWS)
