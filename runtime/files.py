@@ -132,7 +132,7 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            found += sorted(p for p in _files_under(path) if p.suffix.lower() in suffixes)
         elif path.is_file():
             found.append(path)
         else:
@@ -140,3 +140,22 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
     if not found:
         raise InputError(", ".join(str(p) for p in paths), f"no {kind} found")
     return found
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    """Every file under ``folder``; a folder that cannot be listed is an error, not a folder without files."""
+    def refuse(error: OSError) -> None:
+        raise InputError(error.filename, f"cannot be listed ({error.strerror or error})")
+
+    for root, _, names in os.walk(folder, onerror=refuse):
+        yield from (Path(root) / name for name in names if (Path(root) / name).is_file())
+
+
+def check_readable(path: Path) -> Path:
+    """``path``, or an error naming it when this process may not read it (permissions), said as such rather
+    than as whatever a reader makes of the failure ("corrupt", "not a zip")."""
+    try:
+        with open(path, "rb"):
+            return path
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from None

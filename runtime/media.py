@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.files import check_output_file
+from runtime.files import check_output_file, check_readable
 from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ def probe(path: str | Path) -> MediaInfo:
     """What a media file holds; raises ``InputError`` for a missing, empty or unreadable file."""
     path = _existing_file(path)
     with _open(path) as container:
-        audio = container.streams.audio[0] if container.streams.audio else None
+        audio = _decodable(path, container.streams.audio[0]) if container.streams.audio else None
+        if container.streams.video:
+            _decodable(path, container.streams.video[0])
         duration_s = container.duration / av.time_base if container.duration else 0.0
         audio_duration_s = None
         if audio is not None and audio.duration is not None and audio.time_base is not None:
@@ -73,8 +75,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
     with _open(path) as container:
         if not container.streams.audio:
             raise InputError(path, "has no audio stream")
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp", rate=sample_rate_hz)  # the source's channels, planar
+        stream = _decodable(path, container.streams.audio[0])
+        resampler = av.AudioResampler(format="flt", rate=sample_rate_hz)  # the source's channels, interleaved
         emitted, skip, next_s = 0, 0, None
         try:
             for frame in StreamDecoder(path, container, stream).frames():
@@ -181,12 +183,12 @@ class StreamDecoder:
                 yield packet
 
     def _finish(self) -> None:
+        self.stopped_reason = self.stopped_reason or self._cut_short()
         if self.decoded == 0 and (self.corrupt or self.stopped_reason):
             problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
             raise InputError(self.path, f"no {self.stream.type} could be decoded: {problem}")
         if self.corrupt > self._logged:
             log.warning("%s: skipped %d corrupt %s packets in all", self.path, self.corrupt, self.stream.type)
-        self.stopped_reason = self.stopped_reason or self._cut_short()
         if self.stopped_reason:
             log.warning("%s: %s", self.path, self.stopped_reason)
 
@@ -209,8 +211,26 @@ def _packet_s(packet: av.Packet) -> float | None:
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:
-    """The mean of a planar float frame's channels (FFmpeg's own downmix adds them: +3 dB for stereo, clipping)."""
-    return frame.to_ndarray().mean(axis=0, dtype=np.float32)
+    """The mean of an interleaved float frame's channels (FFmpeg's own downmix adds them: +3 dB for stereo,
+    clipping). Interleaved, because PyAV reads past the planes of a planar frame of 8 or more channels."""
+    channels = frame.layout.nb_channels
+    return frame.to_ndarray().reshape(-1, channels).mean(axis=1, dtype=np.float32)
+
+
+# Under this an audio stream's rate is a damaged header's, not a recording's (telephone audio is 8 kHz); believed,
+# a rate of 1 Hz would turn a 100 KB file into hours of audio at the analysis rate.
+MIN_SOURCE_RATE_HZ = 1000
+
+
+def _decodable(path: Path, stream):
+    """``stream``, or an error naming ``path`` when no decoder here reads it or its sample rate is implausible."""
+    if stream.codec_context is None:
+        raise InputError(path, f"its {stream.type} is in a format this device cannot decode (unsupported codec)")
+    rate_hz = stream.codec_context.sample_rate if stream.type == "audio" else None
+    if rate_hz is not None and rate_hz < MIN_SOURCE_RATE_HZ:
+        raise InputError(path, f"its audio declares {rate_hz} samples a second, under {MIN_SOURCE_RATE_HZ}: "
+                               "a damaged header")
+    return stream
 
 
 def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
@@ -227,6 +247,13 @@ def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
     """The whole first audio stream as one mono float32 array at ``sample_rate_hz``."""
     blocks = list(iter_audio(path, sample_rate_hz))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+def finite_samples(samples: np.ndarray, source) -> np.ndarray:
+    """The samples, or an error naming ``source`` when any is NaN or infinite (a corrupt float recording)."""
+    if not np.all(np.isfinite(samples)):
+        raise InputError(source, "holds NaN or infinite audio samples")
+    return samples
 
 
 def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
@@ -251,7 +278,7 @@ def extract_audio(
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
         raise InputError(str(sample_rate_hz), "sample rate must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
-    samples = read_audio(video_path, sample_rate_hz)
+    samples = finite_samples(read_audio(video_path, sample_rate_hz), video_path)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
     return samples.size / sample_rate_hz
 
@@ -264,7 +291,7 @@ def _existing_file(path: str | Path) -> Path:
         raise InputError(path, "not a file")
     if path.stat().st_size == 0:
         raise InputError(path, "empty file")
-    return path
+    return check_readable(path)
 
 
 def _open(path: Path):

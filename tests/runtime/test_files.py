@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_output_folder, writing_folder
+from runtime.files import check_output_file, check_output_folder, find_files, writing_folder
 
 
 def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
@@ -122,3 +122,20 @@ def test_a_run_that_fails_removes_every_folder_it_made_and_begin_drops_only_mark
     with writing_folder(earlier, ("report.json",)) as run:
         run.begin()
     assert sorted(p.name for p in earlier.iterdir()) == ["cache.npz"]
+
+
+def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tmp_path, monkeypatch):
+    locked = tmp_path / "clips" / "locked"
+    locked.mkdir(parents=True)
+    (tmp_path / "clips" / "a.wav").write_bytes(b"RIFF")
+    real_scandir = os.scandir
+
+    def scandir(path):  # the OS refusing to list a folder without read permission (tests may run as root)
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(InputError) as refused:  # was: the folder's files silently left out
+        find_files([tmp_path / "clips"], {".wav"}, "audio files")
+    assert str(refused.value) == f"{locked}: cannot be listed (Permission denied)"

@@ -20,7 +20,7 @@ from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.config import ConfigSection
 from runtime.errors import InputError
-from runtime.media import read_audio
+from runtime.media import finite_samples, read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 NO_SPEECH = "no speech"
@@ -59,13 +59,6 @@ def judged_samples(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
     """An audio file's samples as the arm judges them, for a file read whole (``audio classify``, training):
     finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it."""
     return without_dc(finite_samples(read_audio(path, sample_rate_hz), path))
-
-
-def finite_samples(samples: np.ndarray, source) -> np.ndarray:
-    """The samples, or an error naming ``source`` when any is NaN or infinite (a corrupt float recording)."""
-    if not np.all(np.isfinite(samples)):
-        raise InputError(source, "holds NaN or infinite audio samples")
-    return samples
 
 
 def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: float,

@@ -15,6 +15,7 @@ import numpy as np
 
 from runtime.config import AUDIO_RATE_HZ
 from runtime.errors import InputError
+from runtime.media import finite_samples
 from runtime.models import Model, ModelCard, load_card, load_model
 from runtime.models.runner import backend_for_file
 
@@ -125,8 +126,6 @@ class WaveformEmotionModel(_CardModel):
                                          f"{self.window_samples} (sample_rate_hz * window_s)")
 
     def predict_segments(self, segments: list[np.ndarray]) -> np.ndarray:
-        from runtime.arms.audio.arm import finite_samples  # here: arm.py imports this module
-
         if not segments:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = np.zeros((len(segments), self.window_samples), dtype=np.float32)

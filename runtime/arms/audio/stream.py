@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, finite_samples, level_settings
+from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, level_settings
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
@@ -29,6 +29,7 @@ from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+from runtime.media import finite_samples
 from runtime.sources.audio import AudioChunk, FileAudioSource
 from runtime.track import CANONICAL_LABELS, Track, Window
 

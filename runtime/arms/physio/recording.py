@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
+from runtime.files import check_readable
 
 log = logging.getLogger("emotrace.physio")
 
@@ -239,6 +240,8 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None) -> 
         raise InputError(path, "no such file or folder")
     if not (path.is_dir() or path.is_file()):  # a pipe or a device: reading it to find out could wait for ever
         raise InputError(path, "not a regular file or folder")
+    if path.is_file():
+        check_readable(path)  # else a zip that may not be read passes for a corrupt one
     if path.is_dir() or zipfile.is_zipfile(path):
         _refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz)
         return read_e4(path)
@@ -331,8 +334,11 @@ def _e4_folder_files(path: Path) -> dict[str, Callable[[], str]]:
 
 
 def _read_limited(path: Path) -> bytes:
-    _check_file_size(path, path.stat().st_size)
-    return path.read_bytes()
+    try:
+        _check_file_size(path, path.stat().st_size)
+        return path.read_bytes()
+    except OSError as error:  # unreadable (permissions), or gone since it was found
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
 
 
 def _check_file_size(label: str | Path, size_bytes: int) -> None:

@@ -136,6 +136,41 @@ def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, shared
         read_recording(single)
 
 
+def refusing(monkeypatch, refused: Path) -> None:
+    """Let the OS refuse to read ``refused`` (as a file without read permission does; tests may run as root)."""
+    real_open, real_read_bytes = open, Path.read_bytes
+
+    def checked_open(path, *args, **kwargs):
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def checked_read_bytes(path):
+        return checked_open(path) if path == refused else real_read_bytes(path)
+
+    monkeypatch.setattr("runtime.files.open", checked_open, raising=False)
+    monkeypatch.setattr(Path, "read_bytes", checked_read_bytes)
+
+
+@pytest.mark.parametrize("kind", ["csv", "zip", "member of a folder"])
+def test_a_recording_that_may_not_be_read_is_said_so_in_one_line(tmp_path, monkeypatch, capsys, kind):
+    folder = write_e4(tmp_path / "S99")
+    given = {"csv": tmp_path / "rec.csv", "zip": tmp_path / "S99.zip", "member of a folder": folder}[kind]
+    refused = {"member of a folder": folder / "EDA.csv"}.get(kind, given)
+    if kind == "csv":
+        given.write_text("timestamp,eda\n1700000000,1.0\n1700000000.25,1.1\n1700000000.5,1.2\n")
+    if kind == "zip":
+        with zipfile.ZipFile(given, "w") as archive:
+            for member in folder.iterdir():
+                archive.write(member, member.name)
+    refusing(monkeypatch, refused)
+    out = tmp_path / "out.csv"
+    assert main(["physio", "classify", str(given), "--csv", str(out)]) == 2
+    # was: "internal error: PermissionError" (csv, member), "not a readable zip archive (truncated or corrupt)"
+    assert capsys.readouterr().err == f"emotrace: error: {refused}: cannot be read (Permission denied)\n"
+    assert not out.exists()
+
+
 # --- files with nothing in a channel ---------------------------------------------------------------------
 
 
