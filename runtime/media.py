@@ -276,7 +276,7 @@ def extract_audio(
 ) -> float:
     """Write the first audio stream of ``video_path`` as mono 16-bit WAV; returns its duration in seconds."""
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
-        raise InputError(str(sample_rate_hz), "sample rate must be between 1000 and 192000 Hz")
+        raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
     samples = finite_samples(read_audio(video_path, sample_rate_hz), video_path)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))

@@ -23,6 +23,7 @@ from runtime.track import window_grid
 
 log = logging.getLogger("emotrace.physio")
 Processed = TypeVar("Processed")
+Unread = dict[tuple[str, float], tuple[float, str]]  # (channel, stretch start s) -> (its seconds, why unread)
 
 # Measurement names (units in the names); the order is the order of feature vectors.
 MEASUREMENTS: tuple[str, ...] = (
@@ -118,8 +119,9 @@ def process_recording(recording: Recording) -> ProcessedSignals:
         if rate_hz is not None and rate_hz < min_rate_hz:
             raise InputError(recording.source, f"{name} sampled at {rate_hz:g} Hz; it needs {min_rate_hz:g} Hz or more")
     out = ProcessedSignals()
+    unread: Unread = {}
     if "bvp" in channels:
-        out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"]), "bvp"
+        out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"], unread), "bvp"
     elif "ibi" in channels and channels["ibi"].values.size:
         out.ibi, out.cardiac = _clean_ibi_series(channels["ibi"], recording.source), "ibi"
     if "hr" in channels:
@@ -136,10 +138,10 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     if out.cardiac == "bvp" and "hr" not in channels:
         out.hr = heart_rate_series(out.ibi)
     if "eda" in channels:
-        out.eda_tonic, out.scr = _process_eda(channels["eda"])
+        out.eda_tonic, out.scr = _process_eda(channels["eda"], unread)
         eda = channels["eda"]
         out.eda_raw = Series(eda.times_s, eda.values.astype(float), _valid_stretches(eda))
-        out.eda_split, out.scr_highpass = _eda_highpass(eda)
+        out.eda_split, out.scr_highpass = _eda_highpass(eda, unread)
     if "temp" in channels:
         temp = channels["temp"]
         out.temp = Series(temp.times_s, temp.values.astype(float), _valid_stretches(temp))
@@ -147,7 +149,8 @@ def process_recording(recording: Recording) -> ProcessedSignals:
         out.motion = _motion(channels["acc"])
         out.acc = Series(channels["acc"].times_s, channels["acc"].values.astype(float))
     if "resp" in channels:
-        out.resp_rate = _process_resp(channels["resp"])
+        out.resp_rate = _process_resp(channels["resp"], unread)
+    _say_unread(recording.source, unread)
     return out
 
 
@@ -283,7 +286,7 @@ def feature_matrix(windows: list[WindowFeatures], names: tuple[str, ...] = MEASU
 # --- per-signal processing ------------------------------------------------------------------------------
 
 
-def _beats_from_ppg(bvp: Channel) -> Series:
+def _beats_from_ppg(bvp: Channel, unread: Unread) -> Series:
     import neurokit2 as nk
 
     def peaks_and_quality(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -295,7 +298,7 @@ def _beats_from_ppg(bvp: Channel) -> Series:
         return peaks, ppg_template_quality(cleaned, peaks, bvp.rate_hz)
 
     times, ibis, valid = [], [], []
-    for t0, t1, _, (peaks, quality) in _processed_segments(bvp, peaks_and_quality):
+    for t0, t1, _, (peaks, quality) in _processed_segments(bvp, peaks_and_quality, unread):
         if quality is None:
             continue
         peak_times_s = t0 + peaks / bvp.rate_hz
@@ -382,11 +385,11 @@ def _clean_ibi(times_s: np.ndarray, ibi_s: np.ndarray, valid: list[tuple[float, 
     return Series(times_s[keep], ibi_s[keep], valid)
 
 
-def _process_eda(eda: Channel) -> tuple[Series, Series]:
+def _process_eda(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     import neurokit2 as nk
 
     tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz)):
+    for t0, t1, values, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz), unread):
         tonic_t.append(t0 + np.arange(values.size) / eda.rate_hz)
         tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
@@ -405,7 +408,7 @@ def _process_eda(eda: Channel) -> tuple[Series, Series]:
     )
 
 
-def _eda_highpass(eda: Channel) -> tuple[Series, Series]:
+def _eda_highpass(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     """neurokit2's high-pass tonic/phasic split and the SCR peaks of the phasic part, per contiguous stretch."""
     import neurokit2 as nk
 
@@ -417,7 +420,7 @@ def _eda_highpass(eda: Channel) -> tuple[Series, Series]:
         return split, phasic, info
 
     times, parts, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values, (split, phasic, info) in _processed_segments(eda, split_and_peaks):
+    for t0, t1, values, (split, phasic, info) in _processed_segments(eda, split_and_peaks, unread):
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
         times.append(t0 + np.arange(values.size) / eda.rate_hz)
         parts.append(np.column_stack([split["EDA_Tonic"].to_numpy(dtype=float), phasic]))
@@ -432,11 +435,11 @@ def _eda_highpass(eda: Channel) -> tuple[Series, Series]:
     )
 
 
-def _process_resp(resp: Channel) -> Series:
+def _process_resp(resp: Channel, unread: Unread) -> Series:
     import neurokit2 as nk
 
     times, rates, valid = [], [], []
-    for t0, t1, values, (signals, _) in _processed_segments(resp, lambda v: nk.rsp_process(v, resp.rate_hz)):
+    for t0, t1, values, (signals, _) in _processed_segments(resp, lambda v: nk.rsp_process(v, resp.rate_hz), unread):
         times.append(t0 + np.arange(values.size) / resp.rate_hz)
         rates.append(signals["RSP_Rate"].to_numpy(dtype=float))
         valid.append((t0, t1))
@@ -460,12 +463,12 @@ def _motion(acc: Channel) -> Series:
 
 
 def _processed_segments(
-    channel: Channel, process: Callable[[np.ndarray], Processed]
+    channel: Channel, process: Callable[[np.ndarray], Processed], unread: Unread
 ) -> Iterator[tuple[float, float, np.ndarray, Processed]]:
     """(start_s, end_s, values, ``process(values)``) for each stretch of ``_segments`` that ``process`` (neurokit2)
     can take. One it cannot (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2
-    fails on these in several ways) is no signal: left out, so its windows lose quality, with one log line."""
-    failed: list[tuple[float, str]] = []
+    fails on these in several ways) is no signal: left out, so its windows lose quality, and noted in ``unread``
+    to be said once (EDA is processed twice)."""
     for t0, t1, values in _segments(channel):
         try:
             with warnings.catch_warnings():
@@ -473,12 +476,18 @@ def _processed_segments(
                 processed = process(values)
         except Exception as error:  # whatever the library raises, the stretch holds no signal
             flat = values.size and np.ptp(values) == 0  # said as such: the library's own words name its internals
-            failed.append((t1 - t0, "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"))
+            reason = "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"
+            unread.setdefault((channel.name, t0), (t1 - t0, reason))
             continue
         yield t0, t1, values, processed
-    if failed:
-        log.warning("%s: %d stretch(es), %.0f s in all, could not be read as a signal (%s); windows there lose quality",
-                    channel.name, len(failed), sum(d for d, _ in failed), failed[0][1][:120])
+
+
+def _say_unread(source: str, unread: Unread) -> None:
+    """One line a channel for the stretches no processing could read."""
+    for name in dict.fromkeys(channel for channel, _ in unread):
+        failed = [failure for (channel, _), failure in unread.items() if channel == name]
+        log.warning("%s: %s: %d stretch(es), %.0f s in all, could not be read as a signal (%s); windows there lose "
+                    "quality", source, name, len(failed), sum(d for d, _ in failed), failed[0][1][:120])
 
 
 def _segments(channel: Channel):

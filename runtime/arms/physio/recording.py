@@ -11,6 +11,7 @@ the file and the problem.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import lzma
 import math
@@ -386,10 +387,16 @@ def _is_e4_member(info: zipfile.ZipInfo) -> bool:
 
 
 def _decode(label: str | Path, data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(label, "not a text file: UTF-16 by its first bytes, but not readable as such") from None
     try:
         return data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
-    except UnicodeDecodeError:
-        raise InputError(label, "not a text file") from None
+    except UnicodeDecodeError as error:
+        raise InputError(label, f"not UTF-8 text (byte {error.start} cannot be read as UTF-8): save it as UTF-8 "
+                                "if it is a CSV") from None
 
 
 def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
@@ -614,7 +621,8 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
             f"(time: {', '.join(TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE)}){hint}",
         )
     if unknown:
-        log.warning("%s: column(s) %s are no known channel; read without them", path, ", ".join(unknown))
+        shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)  # a NUL byte would print as nothing
+        log.warning("%s: column(s) %s are no known channel; read without them", path, shown)
     return columns
 
 
@@ -795,9 +803,10 @@ def _check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, w
         )
     if (steps > MAX_JUMP_S).any():
         row = int(np.flatnonzero(steps > MAX_JUMP_S)[0])
+        jump = f"{steps[row]:.0f}" if steps[row] < 1e12 else f"{steps[row]:.3g}"  # not 309 digits for 1e308
         raise InputError(
             source,
-            f"line {row_lines[row + 1]}: the time jumps by {steps[row]:.0f} s ({float(times[row])!r} then "
+            f"line {row_lines[row + 1]}: the time jumps by {jump} s ({float(times[row])!r} then "
             f"{float(times[row + 1])!r}), more than {MAX_JUMP_S / 3600:g} h: not one recording",
         )
 

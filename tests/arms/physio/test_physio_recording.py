@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import zipfile
@@ -268,6 +269,7 @@ def _timestamped_csv(path: Path, last_time: str | None = None, column: str = "ti
         ("time_s", "", "line 42: column 'time_s' is empty, not a finite time"),
         ("timestamp", f"{START_UNIX_S + 3e7:.2f}", "line 42: the time jumps by 29999990 s .*not one recording"),
         ("timestamp", "1e12", "line 42: the time jumps by .* more than 24 h: not one recording"),
+        ("timestamp", "1e308", r"line 42: the time jumps by 1e\+308 s \([\d.]+ then 1e\+308\)"),  # not 309 digits
     ],
 )
 def test_csv_time_that_is_not_finite_or_jumps_by_more_than_a_day_is_an_error_naming_the_line(
@@ -412,6 +414,26 @@ def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
     recording = read_csv(path)
     assert recording.start_unix_s == pytest.approx(START_UNIX_S)
     assert recording.channels["eda"].end_s == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_csv_saved_as_utf16_with_its_mark_reads_as_its_utf8_twin(tmp_path, encoding):
+    text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},{i / 40:.3f}" for i in range(40)) + "\n"
+    (tmp_path / "utf8.csv").write_text(text)
+    mark = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    (tmp_path / "utf16.csv").write_bytes(mark + text.encode(encoding))  # a spreadsheet's "Unicode text"
+    wide, narrow = read_csv(tmp_path / "utf16.csv"), read_csv(tmp_path / "utf8.csv")  # was: "not a text file"
+    assert np.array_equal(wide.channels["eda"].values, narrow.channels["eda"].values)
+    assert wide.start_unix_s == narrow.start_unix_s
+
+
+def test_csv_in_another_encoding_is_said_to_be_not_utf8_naming_the_byte(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_bytes("timestamp,eda µS\n".encode("latin-1"))
+    with pytest.raises(InputError) as refused:  # was: "not a text file", for a text file
+        read_csv(path)
+    assert str(refused.value) == (f"{path}: not UTF-8 text (byte 14 cannot be read as UTF-8): save it as UTF-8 if "
+                                  "it is a CSV")
 
 
 # --- options -----------------------------------------------------------------------------------------------
