@@ -450,8 +450,8 @@ def _add_face_body_commands(sub, train, export) -> None:
 def _run_face_classify(args) -> None:
     from runtime.arms.face.classify import classify_paths
 
-    count = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
-    print(f"{args.csv}: {count} image(s) classified")
+    images, classified = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
+    print(f"{args.csv}: {images} image(s), {classified} classified")
 
 
 def _run_train_face(args) -> None:

@@ -38,8 +38,9 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
-                   min_face_px: int = FaceSettings.min_face_px) -> int:
-    """Write ``path,emotion,<probability per label>`` rows; an image without a face gets an empty emotion."""
+                   min_face_px: int = FaceSettings.min_face_px) -> tuple[int, int]:
+    """Write ``path,emotion,<probability per label>,reason`` rows, and return (images, classified). An image
+    without a readable face gets an empty emotion and probabilities, and the reason."""
     expression = ExpressionModel(model or DEFAULT_EXPRESSION_MODEL)
     files = image_paths(paths)
     check_output_file(csv_path, files)
@@ -51,38 +52,44 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         detector, landmarker = SsdDetector("face-detector"), CropLandmarker("face-landmarks")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["path", "emotion", *expression.labels])
-    too_small = 0
+    writer.writerow(["path", "emotion", *expression.labels, "reason"])
+    unread: dict[str, int] = {}
     for path in files:
         image = read_rgb(path)
-        if cropped and min(image.shape[:2]) < min_face_px:
-            too_small += 1
-            crop = None
+        if cropped:
+            small = min(image.shape[:2]) < min_face_px
+            crop, reason = (None, f"crop under {min_face_px} px") if small else (_gray(image), "")
         else:
-            crop = _crop(image, expression, detector, landmarker, min_face_px)
+            crop, reason = _face(image, expression, detector, landmarker, min_face_px)
         if crop is None:
-            writer.writerow([str(path), "", *[""] * len(expression.labels)])
+            writer.writerow([str(path), "", *[""] * len(expression.labels), reason])
+            unread[reason] = unread.get(reason, 0) + 1
             continue
         probs = expression.predict(crop[None])[0]
-        writer.writerow([str(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs]])
-    if too_small:
-        log.warning("%d face crop(s) under %d px on a side left unclassified (empty emotion)", too_small,
-                    min_face_px)
+        writer.writerow([str(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs], ""])
+    for reason, count in unread.items():
+        log.warning("%d image(s) left unclassified (empty emotion): %s", count, reason)
     write_atomically(Path(csv_path), buffer.getvalue().encode())
-    return len(files)
+    return len(files), len(files) - sum(unread.values())
 
 
-def _crop(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
-          min_face_px: int) -> np.ndarray | None:
-    if detector is None:
-        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _face(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
+          min_face_px: int) -> tuple[np.ndarray | None, str]:
+    """The largest face's expression crop, or None and why there is none."""
     from runtime.arms.face.landmarks import face_roi
 
-    detections = [d for d in detector.detect(image) if d.size_px >= min_face_px]
+    detections = detector.detect(image)
     if not detections:
-        return None
-    largest = max(detections, key=lambda d: d.size_px)
+        return None, "no face found"
+    readable = [d for d in detections if d.size_px >= min_face_px]
+    if not readable:
+        return None, f"face under {min_face_px} px"
+    largest = max(readable, key=lambda d: d.size_px)
     landmarks = landmarker.run(image, face_roi(largest, landmarker.roi_scale))
     if landmarks.presence < 0.5:
-        return None
-    return expression.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction))
+        return None, "face mesh not found on the face"
+    return expression.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction)), ""

@@ -112,8 +112,8 @@ def test_face_classify_writes_one_row_per_image(tmp_path):
     out = tmp_path / "faces.csv"
     assert main(["face", "classify", str(tmp_path), "--csv", str(out)]) == 0
     rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
-    assert rows["person.png"]["emotion"] == "happy"  # she smiles broadly
-    assert rows["wall.png"]["emotion"] == ""
+    assert rows["person.png"]["emotion"] == "happy" and rows["person.png"]["reason"] == ""  # she smiles broadly
+    assert rows["wall.png"]["emotion"] == "" and rows["wall.png"]["reason"] == "no face found"  # was: no word why
 
 
 def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
@@ -139,7 +139,8 @@ def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data,
     rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
     assert rows["fer.png"]["emotion"] != ""
     assert rows["dot.png"]["emotion"] == "" and rows["strip.png"]["emotion"] == ""
-    assert "2 face crop(s) under 24 px" in caplog.text
+    assert rows["dot.png"]["reason"] == rows["strip.png"]["reason"] == "crop under 24 px"
+    assert "2 image(s) left unclassified (empty emotion): crop under 24 px" in caplog.text
 
 
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
