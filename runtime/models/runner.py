@@ -15,6 +15,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.models.card import ModelCard, load_card, verify_checksum
+from runtime.native import native_stderr
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,10 @@ class OpenVinoBackend(Backend):
         return [np.asarray(result[out]) for out in self.compiled.outputs]
 
 
+# LiteRT says this at the first model a process loads, on stderr, whatever the settings.
+LITERT_DELEGATE_LINE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+
+
 class TfliteBackend(Backend):
     name = "tflite"
     formats = ("tflite",)
@@ -140,7 +145,8 @@ class TfliteBackend(Backend):
         self.path = Path(path)
         try:
             self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            self.interpreter.allocate_tensors()
+            with native_stderr(keep=lambda line: line != LITERT_DELEGATE_LINE):
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:  # LiteRT's errors for a file that is not a usable model
             raise InputError(path, f"not a loadable TFLite model ({_first_line(error)})") from None
 

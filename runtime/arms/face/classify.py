@@ -19,6 +19,7 @@ from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files
+from runtime.native import native_stderr
 from runtime.timeline import write_atomically
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -31,9 +32,13 @@ def image_paths(paths: list[Path]) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    with native_stderr(keep=lambda line: False) as said:  # OpenCV's and the codecs' own words, said here once
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    detail = f" ({said[0].strip()[:120]})" if said else ""
     if image is None:
-        raise InputError(path, "not a readable image")
+        raise InputError(path, f"not a readable image{detail}")
+    if said:
+        log.warning("%s: damaged image, read as far as it goes%s", path, detail)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

@@ -143,6 +143,18 @@ def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data,
     assert "2 image(s) left unclassified (empty emotion): crop under 24 px" in caplog.text
 
 
+def test_a_damaged_jpeg_is_said_once_in_our_words_not_the_codecs(tmp_path, capfd, caplog):
+    from runtime.arms.face.classify import read_rgb
+
+    ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))
+    damaged = tmp_path / "cut.jpg"
+    damaged.write_bytes(encoded.tobytes()[: encoded.size * 2 // 3])  # a copy that stopped
+    image = read_rgb(damaged)
+    assert ok and image.shape == astronaut().shape  # read as far as it goes
+    assert capfd.readouterr().err == ""  # was: libjpeg's "Premature end of JPEG file" on stderr
+    assert caplog.messages == [f"{damaged}: damaged image, read as far as it goes (Premature end of JPEG file)"]
+
+
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
