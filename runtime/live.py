@@ -551,6 +551,10 @@ def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> 
 
         media = probe(inputs.replay)
         wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed
-        return wants_voice and media.has_audio, video_arms and media.has_video
+        voice, video = wants_voice and media.has_audio, video_arms and media.has_video
+        problem = (voice and media.audio_problem) or (video and media.video_problem)
+        if problem:
+            raise InputError(inputs.replay, problem)
+        return voice, video
     return (settings["audio"]["enabled"] and inputs.microphone is not None,
             video_arms and inputs.camera is not None)

@@ -34,15 +34,20 @@ class MediaInfo:
     audio_codec: str | None = None
     audio_sample_rate_hz: int | None = None
     audio_duration_s: float | None = None
+    # Why a stream that is present cannot be read here ("" when it can): refused only where an arm reads it.
+    audio_problem: str = ""
+    video_problem: str = ""
 
 
 def probe(path: str | Path) -> MediaInfo:
-    """What a media file holds; raises ``InputError`` for a missing, empty or unreadable file."""
+    """What a media file holds; raises ``InputError`` for a missing, empty or unreadable file. A stream that
+    cannot be decoded here is said in ``audio_problem`` / ``video_problem``: an analysis that does not read it
+    still runs."""
     path = _existing_file(path)
     with _open(path) as container:
-        audio = _decodable(path, container.streams.audio[0]) if container.streams.audio else None
-        if container.streams.video:
-            _decodable(path, container.streams.video[0])
+        audio = container.streams.audio[0] if container.streams.audio else None
+        video = container.streams.video[0] if container.streams.video else None
+        context = audio.codec_context if audio is not None else None
         duration_s = container.duration / av.time_base if container.duration else 0.0
         audio_duration_s = None
         if audio is not None and audio.duration is not None and audio.time_base is not None:
@@ -53,9 +58,11 @@ def probe(path: str | Path) -> MediaInfo:
             duration_s=float(duration_s),
             has_audio=audio is not None,
             has_video=bool(container.streams.video),
-            audio_codec=audio.codec_context.name if audio is not None else None,
-            audio_sample_rate_hz=audio.codec_context.sample_rate if audio is not None else None,
+            audio_codec=context.name if context is not None else None,
+            audio_sample_rate_hz=context.sample_rate if context is not None else None,
             audio_duration_s=audio_duration_s,
+            audio_problem=stream_problem(audio) if audio is not None else "",
+            video_problem=stream_problem(video) if video is not None else "",
         )
 
 
@@ -222,14 +229,21 @@ def _mono(frame: av.AudioFrame) -> np.ndarray:
 MIN_SOURCE_RATE_HZ = 1000
 
 
-def _decodable(path: Path, stream):
-    """``stream``, or an error naming ``path`` when no decoder here reads it or its sample rate is implausible."""
+def stream_problem(stream) -> str:
+    """Why ``stream`` cannot be read here: no decoder for it, or an implausible sample rate; "" when it can."""
     if stream.codec_context is None:
-        raise InputError(path, f"its {stream.type} is in a format this device cannot decode (unsupported codec)")
+        return f"its {stream.type} is in a format this device cannot decode (unsupported codec)"
     rate_hz = stream.codec_context.sample_rate if stream.type == "audio" else None
     if rate_hz is not None and rate_hz < MIN_SOURCE_RATE_HZ:
-        raise InputError(path, f"its audio declares {rate_hz} samples a second, under {MIN_SOURCE_RATE_HZ}: "
-                               "a damaged header")
+        return f"its audio declares {rate_hz} samples a second, under {MIN_SOURCE_RATE_HZ}: a damaged header"
+    return ""
+
+
+def _decodable(path: Path, stream):
+    """``stream``, or an error naming ``path`` with its ``stream_problem``."""
+    problem = stream_problem(stream)
+    if problem:
+        raise InputError(path, problem)
     return stream
 
 

@@ -145,11 +145,19 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
         raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
                                                         "off; enable it or leave out --physio")
     running = [section for section in MODEL_SETTINGS if _arm_runs(section, settings, media, extras)]
+    problems = [problem for problem in (_stream_problem(section, media) for section in running) if problem]
+    if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
+        raise InputError(input_path, problems[0])
     cards = {section: _model_cards(section, settings) for section in running}
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
         check_fuser(settings)
     return media
+
+
+def _stream_problem(section: str, media: MediaInfo) -> str:
+    """Why the stream the arm of ``section`` reads cannot be decoded ("" when it can, or it reads none)."""
+    return {"audio": media.audio_problem, "face": media.video_problem, "body": media.video_problem}.get(section, "")
 
 
 def _arm_runs(section: str, settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:

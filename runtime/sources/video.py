@@ -91,13 +91,13 @@ class FileVideoSource:
         self.stats = FrameStats()
 
     def frames(self) -> Iterator[VideoFrame]:
-        from runtime.media import StreamDecoder, _existing_file, _open
+        from runtime.media import StreamDecoder, _decodable, _existing_file, _open
 
         path = _existing_file(self.path)
         with _open(path) as container:
             if not container.streams.video:
                 raise InputError(path, "has no video stream")
-            stream = container.streams.video[0]
+            stream = _decodable(path, container.streams.video[0])
             stream.thread_type = "AUTO"  # frame threads: decoding is the file mode's largest cost
             decoder = StreamDecoder(path, container, stream)
             try:

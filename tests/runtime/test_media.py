@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from runtime.cli import main
 from runtime.errors import InputError
 from runtime.media import extract_audio, probe, read_audio
 from runtime.sources.video import FileVideoSource
@@ -88,22 +89,33 @@ def patched(path, offset: int, data: bytes):
     return path
 
 
-def test_a_stream_no_decoder_here_reads_is_one_line_at_probe_not_corrupt_packets(tmp_path):
+def test_a_stream_no_decoder_here_reads_is_one_line_before_any_work_not_corrupt_packets(tmp_path, capsys):
     wav = patched(write_wav(tmp_path / "odd.wav", tone(1.0, 16000), 16000), 20, (99).to_bytes(2, "little"))
-    video = write_media(tmp_path / "odd.mp4", None, video_codec="libx264", video_s=2.0)
+    video = write_media(tmp_path / "odd.mp4", tone(3.0), 48000, "aac", "libx264", video_s=3.0)
     header = video.read_bytes()
     patched(video, header.index(b"avc1", header.index(b"stsd")), b"zzzz")  # a codec tag nothing here knows
-    for path, stream, read in ((wav, "audio", read_audio), (wav, "audio", probe), (video, "video", probe)):
-        with pytest.raises(InputError) as info:  # was: an internal AttributeError (audio), or packets said corrupt
-            read(path)
-        assert str(info.value) == f"{path}: its {stream} is in a format this device cannot decode (unsupported codec)"
+    unsupported = "in a format this device cannot decode (unsupported codec)"
+    assert probe(wav).audio_problem == f"its audio is {unsupported}"
+    assert probe(video).video_problem == f"its video is {unsupported}"
+    for read in (read_audio, lambda path: list(FileVideoSource(path, 5.0).frames())):
+        source = wav if read is read_audio else video
+        with pytest.raises(InputError) as info:  # was: an internal AttributeError (audio), packets said corrupt
+            read(source)
+        assert str(info.value).endswith(unsupported)
+    assert main(["analyze", str(video), "--out", str(tmp_path / "out")]) == 2  # said before the audio arm's work
+    assert capsys.readouterr().err == f"emotrace: error: {video}: its video is {unsupported}\n"
+    no_video = tmp_path / "audio-only.toml"
+    no_video.write_text("[face]\nenabled = false\n[body]\nenabled = false\n")
+    assert main(["analyze", str(video), "--out", str(tmp_path / "out"), "--config", str(no_video)]) == 0
 
 
 def test_an_implausible_sample_rate_is_refused_before_it_is_believed(tmp_path):
     wav = patched(write_wav(tmp_path / "rate.wav", tone(1.0, 16000), 16000), 24, (1).to_bytes(4, "little"))
-    for read in (probe, read_audio):  # believed, 16,000 samples at 1 Hz were 4.4 h of audio at 16 kHz, in memory
-        with pytest.raises(InputError, match="declares 1 samples a second, under 1000: a damaged header"):
-            read(wav)
+    problem = "its audio declares 1 samples a second, under 1000: a damaged header"
+    assert probe(wav).audio_problem == problem  # refused where the audio is read (analyze: before any arm runs)
+    with pytest.raises(InputError) as refused:  # believed, 16,000 samples at 1 Hz were 4.4 h at 16 kHz, in memory
+        read_audio(wav)
+    assert str(refused.value) == f"{wav}: {problem}"
 
 
 def test_a_video_cut_short_before_its_first_frame_is_an_error_not_an_empty_track(tmp_path):
