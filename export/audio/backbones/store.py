@@ -52,6 +52,20 @@ def _short_name(name: str) -> str:
     return entry.name if entry else name.replace("/", "--")
 
 
+STORE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _store_folder_name(name: str) -> str:
+    """The folder a model is stored in, or an error: the store replaces that folder, so ".", ".." or "" (the
+    store itself, the folder above it) and names that are paths must never reach it."""
+    folder = _short_name(name)
+    if not STORE_NAME.fullmatch(folder):
+        raise InputError(repr(name) if not name.strip() else name,
+                         "not a model name: letters, digits, '.', '_' and '-' (a hub id's one '/' aside), "
+                         "starting with a letter or digit")
+    return folder
+
+
 def add_command(name: str) -> str:
     return f"emotrace models add {name} FOLDER"
 
@@ -103,8 +117,9 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
         raise InputError(source, "no such model folder")
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
+    folder_name = _store_folder_name(name)
     load_folder(name, source)  # its errors name the folder (or the library it needs)
-    target = store_dir(store) / _short_name(name)
+    target = store_dir(store) / folder_name
     staging = target.with_name(f".{target.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(source, staging, ignore=shutil.ignore_patterns(".git", "*.h5", "*.msgpack", "tf_model*",

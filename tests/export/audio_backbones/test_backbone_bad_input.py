@@ -397,3 +397,17 @@ def test_a_dimensional_model_missing_its_head_weights_is_refused(tmp_path):
     save_file({k: v for k, v in weights.items() if not k.startswith("classifier.")}, path, metadata={"format": "pt"})
     with pytest.raises(InputError, match="lacks 4 of the model's weights"):
         load_pretrained(tmp_path / "dim")
+
+
+@pytest.mark.parametrize("name", [".", "..", "", " ", "../elsewhere", ".hidden"])
+def test_models_add_refuses_a_name_that_is_no_folder_of_its_own_and_deletes_nothing(
+    tmp_path, capsys, monkeypatch, tiny_wavlm, name
+):
+    store = tmp_path / "above" / "store"
+    kept = Path(shutil.copytree(tiny_wavlm, store / "wavlm-base-plus"))
+    (tmp_path / "above" / "unrelated.txt").write_text("not the store's")
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(store))
+    line = _refused(capsys, ["models", "add", name, str(kept)], "not a model name")
+    # was: '.' and '' replaced the whole store with the model, '..' deleted the folder above the store
+    assert (kept / "config.json").is_file() and (tmp_path / "above" / "unrelated.txt").is_file()
+    assert sorted(p.name for p in store.iterdir()) == ["wavlm-base-plus"], line
