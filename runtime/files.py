@@ -87,8 +87,15 @@ class RunFolder:
         self.path = path
         self.done_markers = tuple(done_markers)
 
-    def begin(self) -> Path:
+    def for_caches(self) -> Path:
+        """The folder, made, for caches that serve a rerun: an earlier finished run in it stays whole."""
         self.path.mkdir(parents=True, exist_ok=True)
+        return self.path
+
+    def begin(self) -> Path:
+        """Call right before the first result is written, not before the long work: a run stopped before this
+        (Ctrl-C in the middle of training) leaves an earlier finished run as it was."""
+        self.for_caches()
         for name in self.done_markers:
             (self.path / name).unlink(missing_ok=True)
         return self.path

@@ -288,7 +288,6 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
     if table.features.shape[0] == 0:
         raise InputError(data, "no clip holds any speech")
-    run.begin()
     augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f) for f in speed_factors)
 
     y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])
@@ -296,6 +295,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     speakers = corpus.speakers
     folds = speaker_folds(speakers, cv_folds)
     cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented)
+    run.begin()  # minutes of work are done: from here an earlier run in the folder is replaced
     _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented)
 
     report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),

@@ -263,7 +263,7 @@ def _train(
     windows = corpus_windows(corpus.clips, progress=progress)
     if len(windows.windows) == 0:
         raise InputError(data, "no clip holds a speech window")
-    out = run.begin()  # the inputs are read: from here an earlier run in the folder is replaced
+    out = run.for_caches()  # run.begin() comes right before the first result is written
     speakers = np.array([windows.clips[i].speaker for i in windows.clip_index])
     held_out = np.isin(speakers, validation_speakers or [])
     targets = np.array([labels.index(windows.clips[i].emotion) for i in windows.clip_index], dtype=int)
@@ -284,7 +284,7 @@ def _train(
         _evaluate_own_head(model, windows, targets, labels, held_out, report, progress)
     else:
         fold_of = _train_head(
-            model, windows, targets, labels, speakers, held_out, cv_folds, settings, out, report, progress
+            model, windows, targets, labels, speakers, held_out, cv_folds, settings, run, report, progress
         )
     if model.kind == KIND_DIMENSIONAL:
         # Its own arousal/dominance/valence per corpus label: a sanity check (anger should be aroused).
@@ -294,6 +294,7 @@ def _train(
             for k, label in enumerate(labels)
             if (targets == k).any()
         }
+    run.begin()  # from here an earlier run in the folder is replaced (a trained head's run began already)
     _write_windows(out / WINDOWS_FILE, windows, labels, targets, fold_of, held_out)
     write_atomically(out / REPORT_FILE, json.dumps(report.to_dict(), indent=2).encode())  # last: the run is done
     return report
@@ -332,10 +333,11 @@ def _train_head(
     held_out: np.ndarray,
     cv_folds: int,
     settings: HeadSettings,
-    out: Path,
+    run: RunFolder,
     report: BackboneReport,
     progress: bool,
 ) -> np.ndarray:
+    out = run.path
     fingerprint = model_fingerprint(model.folder)
     pooled = _pooled_cached(model, fingerprint, windows, out, progress)
     train = np.flatnonzero(~held_out)
@@ -376,6 +378,7 @@ def _train_head(
     report.layer_weights = head.layer_weights.round(4).tolist()
     buffer = io.BytesIO()
     torch.save(head.state_dict(), buffer)
+    run.begin()  # the first result: an earlier run's report goes, so it never stands beside this head
     write_atomically(out / HEAD_FILE, buffer.getvalue())
     description = {
         "backbone": model.name,

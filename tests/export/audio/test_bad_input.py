@@ -117,6 +117,22 @@ def test_an_interrupted_run_leaves_no_report(tmp_path, cheap_windows, monkeypatc
     assert out.exists() == existing  # a folder this run made is removed whole
 
 
+def test_a_retrain_stopped_during_its_long_work_leaves_the_earlier_run_finished(tmp_path, cheap_windows, monkeypatch):
+    data = write_manifest(tmp_path / "data")
+    out = tmp_path / "run"
+    train.train_audio(data, out, cv_folds=3, speed_factors=())
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "cross_validate", interrupt)  # Ctrl-C minutes into the retrain
+    with pytest.raises(KeyboardInterrupt):
+        train.train_audio(data, out, cv_folds=3, speed_factors=())
+    # was: report.json and report.md deleted beside the old models, so the earlier run could not be exported
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
 def test_a_retrain_refused_for_its_clips_leaves_the_earlier_run_finished(tmp_path, cheap_windows, monkeypatch):
     data = write_manifest(tmp_path / "data")
     out = tmp_path / "run"
