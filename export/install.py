@@ -34,6 +34,15 @@ def install_folder(staging: Path, target: Path) -> Path:
     return target
 
 
+def check_install_target(target: Path) -> Path:
+    """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first."""
+    target = Path(target)
+    if target.is_dir() and any(target.iterdir()) and not (target / "card.json").is_file():
+        raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
+                         "folder")
+    return target
+
+
 @contextmanager
 def installing(target: Path) -> Iterator[Path]:
     """A staging folder to write a model into, installed over ``target`` (``install_folder``) when the block
@@ -42,10 +51,7 @@ def installing(target: Path) -> Iterator[Path]:
     ``target`` must be new, empty or a model folder (it holds ``card.json``): replacing is by renames, so
     anything else in it would go with the old model.
     """
-    target = Path(target)
-    if target.is_dir() and any(target.iterdir()) and not (target / "card.json").is_file():
-        raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
-                         "folder")
+    target = check_install_target(target)
     staging = staging_folder(target.parent, target.name)
     try:
         yield staging

@@ -16,12 +16,15 @@ from export.fusion.tables import read_table
 from runtime.errors import InputError
 
 
-def parse_tables(specs: list[str]) -> list[tuple[str, Path]]:
-    out = []
+def parse_tables(specs: list[str], option: str = "--table") -> list[tuple[str, Path]]:
+    """``MODALITY=VALUE`` specs, one per modality (a second one would silently stand in for the first)."""
+    out: list[tuple[str, Path]] = []
     for spec in specs:
         modality, sep, path = spec.partition("=")
         if not sep or not modality or not path:
-            raise InputError("--table", f"{spec!r} is not MODALITY=CSV")
+            raise InputError(option, f"{spec!r} is not MODALITY=CSV")
+        if modality in (m for m, _ in out):
+            raise InputError(option, f"modality {modality!r} is given twice; give one per modality")
         out.append((modality, Path(path)))
     return out
 
@@ -64,6 +67,8 @@ def evaluate_fusion(
 
     if repeats < 1:
         raise InputError("--repeats", "must be at least 1")
+    if not 0.0 <= missing <= 1.0:  # also false for nan; 0 (no holes) and 1 (modality wholly absent) both work
+        raise InputError("--missing", f"must be a share of windows from 0 to 1, not {missing}")
     parsed = parse_weights(weights) if weights else None
     names = [m.strip() for m in methods.split(",")] if methods else list(DEFAULT_METHODS)
     if parsed and "weighted" not in names:
@@ -117,10 +122,12 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
     from runtime.fusion import make_fuser
     from runtime.models.card import REPO_MODELS_DIR
 
+    methods = method_names(method)
+    models_dir = check_models_dir(Path(models_dir or REPO_MODELS_DIR), methods)
     train, train_targets = paired.part("train")
     test, test_targets = paired.part("test")
     folders = []
-    for name in ["stacking", "attention"] if method == "both" else [method]:
+    for name in methods:
         fuser = make_fuser(name).fit(train, train_targets)
         trained = Path(fuser.model)
         card = json.loads((trained / "card.json").read_text())
@@ -154,7 +161,7 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
         from export.fusion.learn import write_card
         from export.install import installing
 
-        folder = Path(models_dir or REPO_MODELS_DIR) / f"fusion-{name}"
+        folder = models_dir / f"fusion-{name}"
         with installing(folder) as staging:
             shutil.copytree(trained, staging, dirs_exist_ok=True)
             write_card(staging, card)
@@ -163,6 +170,23 @@ def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None
                 file.chmod(0o644)
         folders.append(folder)
     return folders
+
+
+def method_names(method: str) -> list[str]:
+    """The learned fusers ``--method`` asks for."""
+    return ["stacking", "attention"] if method == "both" else [method]
+
+
+def check_models_dir(models_dir: Path, methods: list[str]) -> Path:
+    """The models folder and each fuser's folder in it, checked before training rather than at install time."""
+    from export.install import check_install_target
+    from runtime.files import check_output_folder
+
+    check_output_folder(models_dir)
+    for name in methods:
+        check_output_folder(models_dir / f"fusion-{name}")
+        check_install_target(models_dir / f"fusion-{name}")
+    return models_dir
 
 
 def model_card_text(card: dict) -> str:
@@ -202,4 +226,4 @@ def rebuild_command(card: dict) -> str:
     return f"emotrace train fusion {tables}{arms} --method {method} --out DIR"
 
 
-__all__ = ["evaluate_fusion", "paired_data", "train_fusion"]
+__all__ = ["check_models_dir", "evaluate_fusion", "method_names", "paired_data", "train_fusion"]

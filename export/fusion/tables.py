@@ -106,10 +106,7 @@ def read_table(
     probs = np.zeros((len(rows), len(CANONICAL_LABELS)))
     truth, people = [], []
     for i, row in enumerate(rows):
-        try:
-            probs[i] = [float(row[c]) if (row.get(c) or "").strip() else np.nan for c in CANONICAL_LABELS]
-        except ValueError:
-            raise InputError(path, f"line {i + 2}: a probability is not a number") from None
+        probs[i] = [_probability(path, i + 2, label, row.get(label)) for label in CANONICAL_LABELS]
         if known is not None:
             if row["path"] not in known:
                 raise InputError(labels_csv, f"no label for {row['path']}")
@@ -121,9 +118,7 @@ def read_table(
     supported = ~np.all(np.isnan(probs) | (probs == 0), axis=0)
     for label in unsupported:
         supported[CANONICAL_LABELS.index(label)] = False
-    probs = np.where(supported, np.nan_to_num(probs), 0.0)
-    if np.any(probs < 0) or not np.all(np.isfinite(probs)):
-        raise InputError(path, "probabilities must be finite and non-negative")
+    probs = np.where(supported, np.nan_to_num(probs), 0.0)  # nan here is only an empty cell: no evidence
     totals = probs.sum(1, keepdims=True)
     if np.any(totals <= 0):
         raise InputError(path, "a row has no probability mass on the supported labels")
@@ -132,11 +127,30 @@ def read_table(
     )
 
 
+def _probability(path: Path, line: int, label: str, cell: str | None) -> float:
+    """One cell of a table: empty (or absent) is nan, "label unsupported"; anything else must be a probability.
+    Checked cell by cell, before empty cells become 0, so that a written "nan" or "inf" is not taken for one."""
+    text = (cell or "").strip()
+    if not text:
+        return np.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(path, f"line {line}: the {label} probability {text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:  # also false for nan
+        raise InputError(path, f"line {line}: the {label} probability {text!r} is not a number from 0 to 1")
+    return value
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
     try:
         with open(path, newline="") as handle:
             return list(csv.DictReader(handle))
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
+    except OSError as error:
+        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputError(path, f"not a readable CSV ({error})") from None

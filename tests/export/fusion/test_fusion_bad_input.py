@@ -1,0 +1,107 @@
+"""Bad input to ``train fusion`` / ``evaluate fusion``: one line naming the input, before any training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from export.fusion.standins import write_classify_csv
+from export.fusion.synthetic import synthetic_table
+from export.fusion.tables import read_table
+from runtime.cli import main
+from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
+
+FER_FOLDERS = ["neutral", "calm", "happy", "sad", "angry", "fear", "disgust", "surprise"]
+
+
+@pytest.fixture
+def tables(tmp_path) -> dict[str, Path]:
+    """An audio table (RAVDESS names) and a face table (FER folders) of different people."""
+    audio = synthetic_table("audio", [f"spk{i}" for i in range(6)], 4, skill=1.5, seed=1)
+    face = synthetic_table("face", [f"img{i}" for i in range(30)], 2, skill=1.5, unsupported=["calm"], seed=2)
+    audio_names = [f"{p}/03-01-0{y + 1}-01-01-01-{i % 20 + 1:02d}.flac"
+                   for i, (p, y) in enumerate(zip(audio.people, audio.labels, strict=True))]
+    face_names = [f"PublicTest/{FER_FOLDERS[y]}/{i:05d}.png" for i, y in enumerate(face.labels)]
+    write_classify_csv(tmp_path / "a.csv", audio_names, audio.probs)
+    write_classify_csv(tmp_path / "f.csv", face_names, face.probs)
+    return {"audio": tmp_path / "a.csv", "face": tmp_path / "f.csv"}
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("emotrace: error: ") and err.count("\n") == 1, err
+    return err
+
+
+def _with_cell(table: Path, line: int, label: str, text: str) -> Path:
+    """The table with one cell (``line`` as an editor numbers it, the header being line 1) replaced."""
+    lines = table.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[line - 1].split(",")
+    cells[header.index(label)] = text
+    lines[line - 1] = ",".join(cells)
+    edited = table.with_name(f"edited-{table.name}")
+    edited.write_text("\n".join(lines) + "\n")
+    return edited
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "-inf", "-0.2", "1.5"])
+def test_a_probability_that_is_not_from_0_to_1_names_the_table_and_line(tables, text):
+    edited = _with_cell(tables["audio"], 3, "happy", text)
+    # was: inf and 1.5 accepted, nan read as 0, -inf/-0.2 refused without naming the line
+    with pytest.raises(InputError, match=f"line 3: the happy probability '{text}' is not a number from 0 to 1") as e:
+        read_table(edited, "audio")
+    assert e.value.source == str(edited)
+
+
+def test_an_empty_probability_cell_still_means_no_evidence(tables):
+    table = read_table(_with_cell(tables["audio"], 3, "happy", ""), "audio")
+    assert table.supported[CANONICAL_LABELS.index("happy")] and table.probs[1, CANONICAL_LABELS.index("happy")] == 0
+
+
+def test_a_table_that_is_a_folder_is_one_line(tables, tmp_path, capsys):
+    (tmp_path / "folder").mkdir()
+    code = main(["evaluate", "fusion", "--table", f"audio={tmp_path / 'folder'}", "--table", f"face={tables['face']}",
+                 "--out", str(tmp_path / "e"), "--methods", "mean"])
+    err = _one_error_line(capsys)
+    # was: internal error IsADirectoryError
+    assert code == 2 and f"{tmp_path / 'folder'}: is a folder, not a file" in err
+
+
+@pytest.mark.parametrize("missing", ["2", "-0.1", "nan", "inf"])
+def test_a_missing_share_outside_0_to_1_is_refused(tables, tmp_path, capsys, missing):
+    code = main(["evaluate", "fusion", "--table", f"audio={tables['audio']}", "--table", f"face={tables['face']}",
+                 "--out", str(tmp_path / "e"), "--methods", "mean", "--missing", missing])
+    err = _one_error_line(capsys)
+    assert code == 2 and "--missing: must be a share of windows from 0 to 1" in err  # was: accepted, report written
+    assert not (tmp_path / "e").exists()
+
+
+def test_the_same_modality_twice_is_refused_naming_it(tables, tmp_path, capsys):
+    code = main(["train", "fusion", "--table", f"audio={tables['audio']}", "--table", f"audio={tables['face']}",
+                 "--out", str(tmp_path / "t"), "--method", "stacking", "--models-dir", str(tmp_path / "models")])
+    err = _one_error_line(capsys)
+    assert code == 2 and "--table: modality 'audio' is given twice" in err  # was: accepted, a fuser installed
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize(("make", "problem"), [
+    (lambda models: models.touch(), "is a file; give a folder to write into"),
+    (lambda models: (models / "fusion-stacking").mkdir(parents=True) or (models / "fusion-stacking" / "x").touch(),
+     "holds files but no card.json"),
+], ids=["a file", "a folder that is no model"])
+def test_a_models_dir_that_cannot_take_the_fuser_is_refused_before_training(tables, tmp_path, capsys, monkeypatch,
+                                                                             make, problem):
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the models folder was checked")
+
+    monkeypatch.setattr("runtime.fusion.make_fuser", no_training)
+    models = tmp_path / "models"
+    make(models)
+    code = main(["train", "fusion", "--table", f"audio={tables['audio']}", "--table", f"face={tables['face']}",
+                 "--out", str(tmp_path / "t"), "--method", "stacking", "--models-dir", str(models)])
+    err = _one_error_line(capsys)
+    # was: trained first, then internal error FileExistsError (a file) or the refusal (a non-model folder)
+    assert code == 2 and problem in err
