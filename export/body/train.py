@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 
 from runtime.errors import InputError
+from runtime.files import RunFolder, writing_folder
+from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
 FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
@@ -25,21 +28,30 @@ def read_manifest(path: Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such manifest")
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows or not {"video", "start_s", "end_s", "label"} <= set(rows[0]):
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise InputError(path, f"not a readable CSV manifest ({getattr(error, 'strerror', None) or error})") from None
+    if not rows or not set(rows[0]) >= MANIFEST_COLUMNS:
         raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
-    segments = []
-    for number, row in enumerate(rows, start=2):
-        video = Path(row["video"]) if Path(row["video"]).is_absolute() else path.parent / row["video"]
-        try:
-            start_s, end_s = float(row["start_s"]), float(row["end_s"])
-        except ValueError:
-            raise InputError(path, f"line {number}: start_s/end_s must be numbers") from None
-        if end_s <= start_s or not row["label"].strip():
-            raise InputError(path, f"line {number}: needs end_s > start_s and a label")
-        segments.append({"video": video, "start_s": start_s, "end_s": end_s, "label": row["label"].strip()})
-    return segments
+    return [_segment(path, number, row) for number, row in enumerate(rows, start=2)]
+
+
+MANIFEST_COLUMNS = {"video", "start_s", "end_s", "label"}
+
+
+def _segment(path: Path, number: int, row: dict) -> dict:
+    if any(not (row.get(column) or "").strip() for column in MANIFEST_COLUMNS):  # a short row reads as None
+        raise InputError(path, f"line {number}: needs a video, start_s, end_s and a label")
+    video = Path(row["video"]) if Path(row["video"]).is_absolute() else path.parent / row["video"]
+    try:
+        start_s, end_s = float(row["start_s"]), float(row["end_s"])
+    except ValueError:
+        raise InputError(path, f"line {number}: start_s/end_s must be numbers") from None
+    if not (math.isfinite(start_s) and math.isfinite(end_s)) or start_s < 0 or end_s <= start_s:
+        raise InputError(path, f"line {number}: needs 0 <= start_s < end_s, both finite")
+    return {"video": video, "start_s": start_s, "end_s": end_s, "label": row["label"].strip()}
 
 
 def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, list[str], list[str]]:
@@ -107,11 +119,35 @@ def onnx_graph(mean: np.ndarray, std: np.ndarray, weights: np.ndarray, bias: np.
 
 
 def train_body(manifest: Path, out_dir: Path) -> Path:
+    """Learn from the manifest's segments and write the model folder ``out_dir`` (card.json last); ``out_dir`` is
+    checked before the videos are scanned: a new or empty folder, or an earlier ``train body`` run's."""
+    segments = read_manifest(manifest)
+    check_body_out(Path(out_dir))
+    with writing_folder(Path(out_dir), ("card.json",)) as run:  # beside the manifest is fine: nothing reads it whole
+        return _train(manifest, segments, run)
+
+
+BODY_TASK = "body-language classes from body window measurements"
+
+
+def check_body_out(out_dir: Path) -> None:
+    """Refuse a folder holding anything but an earlier ``train body`` run: a retrain replaces card.json and the
+    graph, so any other model's folder (an installed one among them) would be left half overwritten."""
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    try:
+        earlier = json.loads((out_dir / "card.json").read_text())
+    except (OSError, ValueError):
+        earlier = None
+    if not isinstance(earlier, dict) or earlier.get("task") != BODY_TASK:
+        raise InputError(out_dir, "holds files that are no earlier 'train body' run; give a new or empty folder")
+
+
+def _train(manifest: Path, segments: list[dict], run: RunFolder) -> Path:
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
     from runtime.models.card import file_sha256
 
-    segments = read_manifest(manifest)
     x, label_names, videos = segment_windows(segments)
     labels = ordered_labels(label_names)
     if len(labels) < 2 or len(x) < 4:
@@ -130,17 +166,14 @@ def train_body(manifest: Path, out_dir: Path) -> Path:
             "macro_f1": float(f1_score(y, predicted, average="macro")),
         }
     fill, mean, std, weights, bias = fit(x, y, len(labels))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    import onnx
-
-    onnx.save(onnx_graph(mean, std, weights, bias), str(out_dir / "body_classifier.onnx"))
+    out_dir = run.begin()
+    write_atomically(out_dir / "body_classifier.onnx", onnx_graph(mean, std, weights, bias).SerializeToString())
     card = {
-        "id": out_dir.name, "version": "1", "task": "body-language classes from body window measurements",
+        "id": out_dir.name, "version": "1", "task": BODY_TASK,
         "labels": labels, "files": {"default": "body_classifier.onnx"},
         "sha256": {"default": file_sha256(out_dir / "body_classifier.onnx")},
         "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
         "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
     }
-    (out_dir / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_atomically(out_dir / "card.json", (json.dumps(card, indent=1) + "\n").encode())  # last: the run is done
     return out_dir

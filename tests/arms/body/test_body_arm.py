@@ -122,6 +122,35 @@ def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_p
     assert body.labels == ["calm", "angry"] and all(abs(sum(w.probs) - 1) < 1e-6 for w in claimed)
 
 
+@pytest.mark.parametrize(("rows", "problem"), [
+    ("video,start_s,end_s,label\nv.mp4,0\n", "line 2: needs a video, start_s, end_s and a label"),  # was: TypeError
+    ("video,start_s,end_s,label\nv.mp4,nan,nan,calm\n", "line 2: needs 0 <= start_s < end_s, both finite"),
+    (b"\xff\xfe\x00garbage\x81", "not a readable CSV manifest"),  # was: internal error UnicodeDecodeError
+])
+def test_train_body_refuses_a_bad_manifest_row_in_one_line(tmp_path, capsys, rows, problem):
+    manifest = tmp_path / "segments.csv"
+    manifest.write_bytes(rows if isinstance(rows, bytes) else rows.encode())
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"emotrace: error: {manifest}: {problem}") and err.count("\n") == 1, err
+    assert not (tmp_path / "body-mine").exists()
+
+
+def test_train_body_refuses_an_out_folder_of_another_model_before_scanning_and_leaves_it_whole(tmp_path, capsys):
+    installed = tmp_path / "models" / "physio-stress"
+    shutil.copytree(REPO_MODELS_DIR / "physio-stress", installed)
+    before = {p.name: p.read_bytes() for p in installed.iterdir()}
+    manifest = tmp_path / "segments.csv"
+    manifest.write_text("video,start_s,end_s,label\nmissing.mp4,0,4,calm\n")  # never read: refused before
+    assert main(["train", "body", str(manifest), "--out", str(installed)]) == 2
+    # was: the physio model's card.json overwritten by a body card, its graph left beside it
+    assert capsys.readouterr().err == (f"emotrace: error: {installed}: holds files that are no earlier 'train body' "
+                                       "run; give a new or empty folder\n")
+    assert {p.name: p.read_bytes() for p in installed.iterdir()} == before
+    assert main(["train", "body", str(manifest), "--out", str(manifest)]) == 2  # was: FileExistsError, after a scan
+    assert "is a file; give a folder to write into" in capsys.readouterr().err
+
+
 def test_face_holding_names_the_face_whose_box_holds_the_point():
     from types import SimpleNamespace
 
