@@ -214,3 +214,19 @@ def test_the_card_of_a_clinics_own_data_claims_no_ravdess(trained_run, tmp_path)
     text = model_card_markdown(card, trained_run) + json.dumps(card["licence"])
     assert "RAVDESS" not in text and "actors 01-20" not in text
     assert f"emotrace train audio {report['data']}" in text
+
+
+def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp_path, monkeypatch, caplog):
+    import export.audio.extract as extract
+
+    clips = [Clip(tmp_path / f"{n}.wav", "ann", "happy", "mine") for n in range(3)]
+    for clip in clips:
+        clip.path.write_bytes(b"RIFF")  # the cache is keyed on the files; their features are made up below
+    monkeypatch.setattr(extract, "clip_window_features", lambda path, speed_factor: np.full((2, 4), float(path.stem)))
+    first = extract.extract_windows(clips, cache_dir=tmp_path / "cache")
+    (cache,) = (tmp_path / "cache").glob("windows-*.npz")
+    cache.write_bytes(cache.read_bytes()[:500])  # a run stopped by power loss, a full disk
+    again = extract.extract_windows(clips, cache_dir=tmp_path / "cache")  # was: internal error BadZipFile
+    assert np.array_equal(again.features, first.features) and np.array_equal(again.clip_index, first.clip_index)
+    assert f"{cache}: unreadable cache" in caplog.text
+    assert np.array_equal(extract.extract_windows(clips, cache_dir=tmp_path / "cache").features, first.features)
