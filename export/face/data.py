@@ -87,10 +87,9 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
     """(images, label indices, row numbers) of a split folder's class folders, checked one by one."""
     import cv2
 
+    _check_class_folders(folder)
     images, labels, indices = [], [], []
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if class_dir.name not in FER_CLASS_TO_LABEL:
-            raise InputError(class_dir, "unknown FER-2013 class folder")
         label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name])
         pngs = sorted(class_dir.glob("*.png"))
         if not pngs:  # else the model would silently never learn (or be judged on) this class
@@ -105,6 +104,18 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
             labels.append(label)
             indices.append(int(png.stem))
     return images, labels, indices
+
+
+def _check_class_folders(folder: Path) -> None:
+    """Only FER-2013 class folders, and every one of them: a missing one, like an empty one, would leave the model
+    silently never learning (or judged on) that class. Checked before any image is read."""
+    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if class_dir.name not in FER_CLASS_TO_LABEL:
+            raise InputError(class_dir, "unknown FER-2013 class folder")
+    missing = sorted(name for name in FER_CLASS_TO_LABEL if not (folder / name).is_dir())
+    if missing:
+        raise InputError(folder, f"has no class folder {', '.join(missing)} (FER-2013 has {len(FER_CLASS_TO_LABEL)}"
+                         f": {', '.join(sorted(FER_CLASS_TO_LABEL))})")
 
 
 def _ferplus_votes(root: Path) -> dict[int, np.ndarray]:

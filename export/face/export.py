@@ -27,7 +27,8 @@ from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, r
 from export.install import installing
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.models.card import REPO_MODELS_DIR, file_sha256, load_card
+from runtime.track import is_number
 
 MODEL_ID = "face-expression-cnn"
 ENSEMBLE_ID = "face-expression"
@@ -35,6 +36,10 @@ INPUT_NAME = "image"
 INT8_FILE = "expression_int8.onnx"  # what ships
 FLOAT_FILE = "expression_float.onnx"  # the reference it is checked against, left beside the first run
 MAX_INT8_LOSS = 0.01  # INT8 may cost at most one point of PublicTest accuracy
+# A zoom scales the aligned crop about its centre. Beyond 2x a view shows less than the middle half of the face
+# (eyes or mouth cut off); below 0.5x the face fills under half the crop, the rest smeared border pixels. Training
+# only jitters scale by 10 %, so views outside that range are ones the network never learnt from.
+MIN_ZOOM, MAX_ZOOM = 0.5, 2.0
 METRIC_KEYS = ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece", "per_class_recall",
                "latency_ms_per_face")
 
@@ -73,14 +78,24 @@ def quantize_int8(float_path: Path, int8_path: Path, calibration: np.ndarray) ->
                         reduce_range=True)
 
 
+def check_zooms(zooms: tuple[float, ...]) -> None:
+    """Each test-time zoom a finite factor from MIN_ZOOM to MAX_ZOOM, refused before any work (NaN used to fail
+    deep in the graph build, inf and 1e9 to ship a view of one smeared pixel)."""
+    if not zooms:
+        raise InputError("zooms=()", "give one or more zoom factors (1 = the crop as given)")
+    for zoom in zooms:
+        if not is_number(zoom) or not MIN_ZOOM <= zoom <= MAX_ZOOM:  # NaN fails every comparison
+            raise InputError(f"zooms={','.join(map(str, zooms))}", f"each zoom a factor from {MIN_ZOOM:g} to "
+                             f"{MAX_ZOOM:g} (1 = the crop as given; not {zoom})")
+
+
 def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
                 cache_dir: Path | None = None, calibration_rows: int = 512, model_id: str = MODEL_ID,
                 zooms: tuple[float, ...] = TEST_ZOOMS) -> Path:
     """One trained run, or several (seeds) whose logits the exported graph averages, as ``models/<model_id>``."""
     if not model_id or Path(model_id).name != model_id:
         raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/'")
-    if not zooms or min(zooms) <= 0:
-        raise InputError(f"zooms={zooms}", "give one or more zoom factors above 0 (1 = the crop as given)")
+    check_zooms(zooms)
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
@@ -138,7 +153,8 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
         raise InputError(float_path, f"not an ONNX graph ({type(error).__name__})") from None
     if inputs != [INPUT_NAME]:
         raise InputError(float_path, f"not an exported expression graph (inputs {inputs}, expected [{INPUT_NAME!r}])")
-    card = json.loads((folder / "card.json").read_text())
+    load_card(folder)  # a corrupt card is one line naming it (as for --ensemble), not a JSON traceback
+    card = json.loads((folder / "card.json").read_text())  # every field as written, kept in the new card
     if card.get("members"):
         raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
@@ -150,8 +166,6 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | None = None,
                      cache_dir: Path | None = None) -> Path:
     """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest."""
-    from runtime.models.card import load_card
-
     models_dir = Path(models_dir or REPO_MODELS_DIR)
     members = [load_card(models_dir / member) for member in member_ids]
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)

@@ -31,6 +31,14 @@ from runtime.models.card import file_sha256
 from runtime.timeline import write_atomically
 
 PRECISIONS = ("auto", "bf16", "fp32")
+# More torch threads than a CPU training host has cores only contend; far more make OpenBLAS fail to start them
+# against the process limit and crash (100000 did), so a fixed cap above any such host's core count.
+MAX_THREADS = 256
+# Twice the shipped network's widest stage (512): a stage's weights grow with its width squared, and 100000
+# asked for 360 GB at the first batch.
+MAX_WIDTH = 1024
+# Each stage but the last max-pools 2x: 48 -> 24 -> 12 -> 6 -> 3 -> 1, so a seventh stage would get 0x0 px.
+MAX_STAGES = 6
 
 # Grey-level statistics of FER-2013 Training (0–255 scale), baked into the exported graph.
 PIXEL_MEAN = 129.4
@@ -205,12 +213,7 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
     report.json is written last and marks a finished run; a run refused or stopped before the end leaves an
     earlier finished run in ``out_dir`` as it was (``writing_folder``)."""
     config = config or TrainConfig()
-    if config.epochs < 1 or config.threads < 1 or config.batch_size < 1:
-        raise InputError(f"epochs={config.epochs}", "epochs, threads and batch size must be at least 1")
-    if not config.widths or min(config.widths) < 1:
-        raise InputError(f"widths={config.widths}", "give one or more stage widths, each at least 1")
-    if not 0.0 <= config.ferplus_weight <= 1.0:
-        raise InputError(f"ferplus_weight={config.ferplus_weight:g}", "a share between 0 and 1")
+    check_config(config)
     data_root, out_dir = Path(data_root), Path(out_dir)
     precision, warning = resolve_precision(config.precision, cpu_has_native_bf16())
     if warning:
@@ -218,6 +221,26 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
     config = replace(config, precision=precision)  # the report records the precision actually used
     with writing_folder(out_dir, ("report.json",), {"data folder": data_root}) as run:
         return _train(data_root, run, config, cache_dir, log)
+
+
+def check_config(config: TrainConfig) -> None:
+    """Refuse settings that cannot train, each error naming its own setting and value, before any work."""
+    for name in ("epochs", "batch_size"):
+        if getattr(config, name) < 1:
+            raise InputError(f"{name}={getattr(config, name)}", "must be at least 1")
+    if not 1 <= config.threads <= MAX_THREADS:
+        raise InputError(f"threads={config.threads}", f"a number of threads from 1 to {MAX_THREADS}")
+    if not config.widths:
+        raise InputError("widths=()", "give one or more stage widths")
+    if len(config.widths) > MAX_STAGES:
+        raise InputError(f"widths={','.join(map(str, config.widths))}", f"at most {MAX_STAGES} stages: each "
+                         f"stage but the last halves the {CROP_SIZE_PX} px crop")
+    for width in config.widths:
+        if not 1 <= width <= MAX_WIDTH:
+            raise InputError(f"widths={','.join(map(str, config.widths))}",
+                             f"each stage width from 1 to {MAX_WIDTH} channels (not {width})")
+    if not 0.0 <= config.ferplus_weight <= 1.0:
+        raise InputError(f"ferplus_weight={config.ferplus_weight:g}", "a share between 0 and 1")
 
 
 def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path | None, log) -> dict:

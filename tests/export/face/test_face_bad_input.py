@@ -46,6 +46,11 @@ def _spoil_data(data, case):
     elif case == "class folder without images":
         for png in (data / "Training" / "disgust").glob("*.png"):
             png.rename(png.with_suffix(".jpg"))
+    elif case == "class folder missing":
+        shutil.rmtree(data / "Training" / "disgust")
+    elif case == "test class folders missing":  # Training intact: the old code trained and exited 0
+        shutil.rmtree(data / "PublicTest" / "disgust")
+        shutil.rmtree(data / "PublicTest" / "fear")
     elif case == "fewer rows than a batch":
         for png in list((data / "Training").rglob("*.png"))[::2]:
             png.unlink()
@@ -63,6 +68,9 @@ def _spoil_data(data, case):
     ("ferplus csv of another shape", "../new", [], "fer2013new.csv: no column neutral"),
     ("class folder without images", "../new", [], "disgust: holds no .png images"),
     ("fewer rows than a batch", "../new", [], "usable Training rows: fewer than one batch of 128"),
+    # was: Training trained on six classes (here refused only for too few rows), PublicTest exit 0
+    ("class folder missing", "../new", [], "Training: has no class folder disgust \\("),
+    ("test class folders missing", "../new", [], "PublicTest: has no class folder disgust, fear \\("),
 ])
 def test_bad_training_input_is_one_line_and_leaves_data_and_out_as_they_were(fer, tmp_path, capfd, case, out,
                                                                                 extra, problem):
@@ -173,3 +181,52 @@ def test_export_options_that_would_be_ignored_are_refused_before_any_work(fer, f
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and problem in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("option", "problem"), [
+    (["--threads", "0"], "threads=0: a number of threads from 1 to 256"),  # was: blamed "epochs=1"
+    (["--threads", "-1"], "threads=-1: a number of threads from 1 to 256"),  # was: blamed "epochs=1"
+    (["--threads", "100000"], "threads=100000: a number of threads from 1 to 256"),  # was: OpenBLAS segfault
+    (["--epochs", "0"], "epochs=0: must be at least 1"),
+    (["--widths", "8,100000"], "widths=8,100000: each stage width from 1 to 1024 channels"),  # was: out of memory
+    (["--widths", "8,0"], "widths=8,0: each stage width from 1 to 1024 channels"),
+    (["--widths", "4,4,4,4,4,4,4"], "at most 6 stages"),  # was: internal error RuntimeError (0x0 output)
+], ids=["threads 0", "threads -1", "threads 100000", "epochs 0", "widths 100000", "widths 0", "seven stages"])
+def test_a_training_option_out_of_range_is_refused_naming_it_before_any_work(fer, tmp_path, capsys, monkeypatch,
+                                                                              option, problem):
+    import export.face.train as face_train
+
+    monkeypatch.setattr(face_train, "_train", lambda *_args: pytest.fail("training started"))
+    argv = ["--epochs", "1", "--widths", "8", "--threads", "1", *option]  # the last of a repeated option counts
+    assert main(["train", "face", str(fer), "--out", str(tmp_path / "run"), *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and problem in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("zooms", ["nan", "inf", "-inf", "1e9", "0.1", "1.0,3"])
+def test_a_zoom_that_is_not_a_finite_factor_from_half_to_double_is_refused_before_any_work(
+        fer, finished, tmp_path, capsys, monkeypatch, zooms):
+    # was: nan an internal error IndexError after a numpy warning; inf, 1e9 and 0.1 exported and installed
+    import export.face.export as face_export
+
+    monkeypatch.setattr(face_export, "export_onnx", lambda *_args: pytest.fail("export started"))
+    argv = ["export", "face", str(finished), "--data", str(fer), "--models-dir", str(tmp_path), f"--zooms={zooms}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "each zoom a factor from 0.5 to 2" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_requantizing_into_a_corrupt_card_is_one_line_naming_the_card(fer, finished, installed, tmp_path, capsys):
+    # was: internal error JSONDecodeError
+    models = shutil.copytree(installed, tmp_path / "models")
+    card = models / "face-expression-cnn" / "card.json"
+    card.write_text("{bad")
+    before = _listing(models)
+    argv = ["export", "face", "--from-float", str(finished / "expression_float.onnx"), "--data", str(fer),
+            "--models-dir", str(models)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"{card}: model card is not valid JSON" in err, err
+    assert _listing(models) == before

@@ -146,7 +146,7 @@ def test_zero_width_is_an_input_error(tiny_fer, tmp_path, capsys):
     from runtime.cli import main
 
     assert main(["train", "face", str(tiny_fer), "--out", str(tmp_path / "out"), "--widths", "16,0"]) == 2
-    assert "each at least 1" in capsys.readouterr().err
+    assert "widths=16,0: each stage width from 1 to 1024" in capsys.readouterr().err
 
 
 def test_float32_and_bfloat16_training_both_learn_and_record_their_precision(tiny_fer, tmp_path):
