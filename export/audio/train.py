@@ -270,6 +270,9 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     speakers = corpus.speakers
     if len(speakers) < 2:
         raise InputError(data, "needs clips from at least two speakers for speaker-independent folds")
+    emotions = sorted({clip.emotion for clip in corpus.clips}, key=LABELS.index)
+    if len(emotions) < 2:  # a model of one label always says it, and its figures would read as perfect
+        raise InputError(data, f"every clip is labelled {emotions[0]}: training needs clips of at least two emotions")
     if cv_folds < 2:
         raise InputError(str(cv_folds), "--cv-folds must be at least 2")
     validation = _resolve_speakers(validation_speakers, speakers, data)

@@ -145,6 +145,18 @@ def test_a_retrain_refused_for_its_clips_leaves_the_earlier_run_finished(tmp_pat
     assert (out / "report.json").read_bytes() == report and (out / "report.md").exists()
 
 
+def test_train_refuses_a_corpus_of_one_emotion_before_any_work(tmp_path, capsys):
+    data = write_manifest(tmp_path / "data")
+    manifest = data / "manifest.csv"
+    lines = manifest.read_text().splitlines()
+    manifest.write_text("\n".join([lines[0], *(row for row in lines[1:] if row.endswith(",happy"))]) + "\n")
+    assert main(["train", "audio", str(data), "--out", str(tmp_path / "run")]) == 2
+    # was: trained and exported a model that always says happy, its UA reported as 1.000
+    assert capsys.readouterr().err == (f"emotrace: error: {data}: every clip is labelled happy: training needs "
+                                       "clips of at least two emotions\n")
+    assert not (tmp_path / "run").exists()
+
+
 def test_train_refuses_an_out_that_is_its_data_folder(tmp_path):
     data = write_manifest(tmp_path / "data")
     with pytest.raises(InputError, match="is the data folder"):
