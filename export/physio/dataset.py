@@ -50,8 +50,19 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     path = Path(data_dir) / LABELS_FILE
     if not path.is_file():
         raise InputError(path, "no Stress-Predict label file there")
+    try:
+        rows = _read_label_rows(path)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:  # binary, another encoding, unreadable
+        raise InputError(path, f"not a readable CSV ({getattr(error, 'strerror', None) or error})") from None
+    if not rows:
+        raise InputError(path, "no label rows")
+    return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
+            for subject, seconds in rows.items()}
+
+
+def _read_label_rows(path: Path) -> dict[str, dict[float, int]]:
     rows: dict[str, dict[float, int]] = {}
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
@@ -63,10 +74,7 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             if time_s in seconds:
                 raise InputError(path, f"line {reader.line_num}: {subject} has a label for {time_s:.0f} already")
             seconds[time_s] = label
-    if not rows:
-        raise InputError(path, "no label rows")
-    return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
-            for subject, seconds in rows.items()}
+    return rows
 
 
 def _label_row(path: Path, line: int, row: dict[str, str]) -> tuple[str, float, int]:

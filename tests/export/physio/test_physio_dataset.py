@@ -82,6 +82,18 @@ def test_a_label_file_row_that_is_no_label_is_refused_naming_its_line(tmp_path, 
         load_labels(tmp_path)
 
 
+def test_a_label_file_that_is_no_text_is_one_line_naming_it(tmp_path):
+    from export.physio.dataset import LABELS_FILE, load_labels
+    from runtime.errors import InputError
+
+    path = tmp_path / LABELS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(range(256)) * 4)  # random bytes over the file
+    with pytest.raises(InputError, match="not a readable CSV") as refused:  # was: internal UnicodeDecodeError
+        load_labels(tmp_path)
+    assert str(refused.value).startswith(str(path))
+
+
 def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_left_out(tmp_path):
     from export.physio.dataset import windows_key
 
