@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from runtime.errors import InputError
@@ -522,6 +524,7 @@ def _run_train_body(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    restore_sigterm = _sigterm_as_ctrl_c()
     try:
         args.run(args)
     except InputError as error:
@@ -536,7 +539,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)",
               file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        restore_sigterm()
     return 0
+
+
+def _sigterm_as_ctrl_c():
+    """Let SIGTERM (a service manager stopping the appliance, ``kill``, ``timeout``) do what Ctrl-C does: a live
+    session ends and writes what it captured, a training run removes what it made. By default it would end the
+    process at once and lose both. Returns what restores the handler before."""
+    if threading.current_thread() is not threading.main_thread():  # handlers belong to the main thread
+        return lambda: None
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return lambda: signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

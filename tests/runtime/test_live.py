@@ -43,3 +43,25 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     probs[labels.index("sad")] = 1.0
     assert describe_window(Window(10.5, 12.5, probs, 1.0), labels) == "at 12.5 s: sad (100%)"
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
+
+
+def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(  # a microphone that never ends: only a signal stops the session
+        [sys.executable, "-m", "runtime.cli", "live", "--mic", "anoisesrc=c=pink:a=0.05:r=16000",
+         "--input-format", "lavfi", "--out", str(tmp_path / "live")],
+        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    for line in process.stdout:  # the session is under way once a window is said
+        if line.startswith("at "):
+            process.send_signal(signal.SIGTERM)  # what a service manager sends to stop the appliance
+            break
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err  # was: -15, killed, and the session's timeline never written
+    track = json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]
+    assert track["name"] == "audio" and track["windows"]
