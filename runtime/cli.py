@@ -211,9 +211,12 @@ def _speed_factors(text: str) -> tuple[float, ...]:
 def _number_list(text: str, option: str, example: str, kind: type = float) -> tuple:
     """A comma-separated option value as numbers; anything else is one input error naming the option."""
     try:
-        return tuple(kind(part) for part in text.split(",") if part.strip())
+        numbers = tuple(kind(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise InputError(text, f"{option} takes numbers such as {example}") from None
+    if not numbers:  # "," or "" would otherwise stand for an empty list, read as a choice ("none")
+        raise InputError(repr(text), f"{option} takes numbers such as {example}")
+    return numbers
 
 
 def _run_export_audio(args) -> None:

@@ -5,6 +5,7 @@ import wave
 import pytest
 
 from runtime.cli import main
+from runtime.errors import InputError
 from tests.media_factory import tone, write_media
 
 
@@ -43,3 +44,12 @@ def test_installed_command_reports_bad_input_without_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == f"emotrace: error: {empty}: empty file"
+
+
+@pytest.mark.parametrize("text", [",", " ", ", ,"])
+def test_a_number_list_option_of_no_numbers_is_refused_not_read_as_none(text):
+    from runtime.cli import _speed_factors
+
+    with pytest.raises(InputError, match="--speed-perturb takes numbers such as 0.9,1.1, or 'none'"):
+        _speed_factors(text)  # was: () -- the same as 'none', training without the speed copies
+    assert _speed_factors("none") == () and _speed_factors("1.1, 0.9") == (0.9, 1.1)
