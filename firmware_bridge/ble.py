@@ -209,6 +209,25 @@ class BleakGattClient:
             await self._client.start_notify(uuid, lambda _char, data: callback(bytes(data)))
 
 
+BLUETOOTH_CHECK_S = 0.5  # a short scan: enough for the adapter to answer, not to find any sensor
+
+
+def bluetooth_problem() -> str:
+    """Why this machine cannot use Bluetooth at all ("" when it can): no Bluetooth service (no D-Bus socket for
+    BlueZ) or no adapter. A sensor out of reach is not such a problem: the link waits for it."""
+    from bleak import BleakScanner
+    from bleak.exc import BleakError
+
+    try:
+        asyncio.run(BleakScanner.discover(timeout=BLUETOOTH_CHECK_S))
+    except FileNotFoundError as error:
+        return f"Bluetooth is not available here ({error})"
+    except BleakError as error:
+        if "adapter" in str(error).lower():  # bleak's "No Bluetooth adapters found."
+            return str(error).rstrip(".")
+    return ""
+
+
 def beat_times_s(
     rr_intervals_s: Sequence[float],
     stamp_s: float,

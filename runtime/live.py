@@ -81,11 +81,16 @@ class LiveInputs:
             from firmware_bridge.serial_link import SerialBoardLink
 
             links.append(SerialBoardLink(self.serial, clock))
-        from firmware_bridge.ble import BleHeartRateLink, BleThermometerLink
+        from firmware_bridge.ble import BleHeartRateLink, BleThermometerLink, bluetooth_problem
 
-        for device, link_type in ((self.ble, BleHeartRateLink), (self.ble_thermometer, BleThermometerLink)):
-            if device:
-                links.append(link_type(ble_client(device), clock))
+        named = [(device, link) for device, link in ((self.ble, BleHeartRateLink),
+                                                     (self.ble_thermometer, BleThermometerLink)) if device]
+        problem = bluetooth_problem() if named else ""
+        if problem:  # no adapter will appear by retrying: said now, as a port that cannot be opened is
+            for link in links:
+                link.close()
+            raise InputError(" + ".join(f"ble:{device}" for device, _ in named), problem)
+        links += [link_type(ble_client(device), clock) for device, link_type in named]
         return links
 
 

@@ -153,10 +153,34 @@ def test_sensor_data_the_physio_arm_cannot_read_leaves_quality_zero_and_keeps_th
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
-def test_a_ble_thermometer_beside_a_strap_is_one_link_each_found_by_name_or_address():
+def test_a_ble_thermometer_beside_a_strap_is_one_link_each_found_by_name_or_address(monkeypatch):
+    monkeypatch.setattr("firmware_bridge.ble.bluetooth_problem", lambda: "")  # as on a machine with an adapter
     links = LiveInputs(microphone=None, ble="Polar H10", ble_thermometer="AA:BB:CC:DD:EE:FF").sensor_links(None)
     assert [type(link) for link in links] == [BleHeartRateLink, BleThermometerLink]
     assert (links[0].client.name, links[1].client.address) == ("Polar H10", "AA:BB:CC:DD:EE:FF")
+
+
+@pytest.mark.parametrize(("raised", "problem"), [
+    (FileNotFoundError(2, "No such file or directory"), "Bluetooth is not available here ([Errno 2] No such file "
+                                                        "or directory)"),
+    ("No Bluetooth adapters found.", "No Bluetooth adapters found"),
+    ("org.bluez.Error.InProgress", ""),  # BlueZ busy: the link retries, as it does for a sensor out of reach
+])
+def test_a_machine_without_bluetooth_is_one_line_before_the_session_not_endless_retries(monkeypatch, raised, problem):
+    from bleak import BleakScanner
+    from bleak.exc import BleakError
+
+    async def discover(timeout):
+        raise raised if isinstance(raised, Exception) else BleakError(raised)
+
+    monkeypatch.setattr(BleakScanner, "discover", discover)
+    inputs = LiveInputs(microphone=None, ble="Polar H10", ble_thermometer="AA:BB:CC:DD:EE:FF")
+    if not problem:
+        assert len(inputs.sensor_links(None)) == 2
+        return
+    with pytest.raises(InputError) as refused:  # was: "retrying" every second, then an empty timeline, exit 0
+        inputs.sensor_links(None)
+    assert str(refused.value) == f"ble:Polar H10 + ble:AA:BB:CC:DD:EE:FF: {problem}"
 
 
 def test_a_ble_thermometer_delivers_skin_temperature_into_the_physio_track(tmp_path):
