@@ -180,7 +180,7 @@ class BleakGattClient:
         try:
             yield
         except FileNotFoundError as error:
-            raise ConnectionError(f"{self.name or self.address}: Bluetooth is not available here ({error})") from None
+            raise ConnectionError(f"{self.name or self.address}: {not_available(str(error))}") from None
         except BleakError as error:
             raise ConnectionError(f"{self.name or self.address}: {error}") from None
 
@@ -213,19 +213,28 @@ BLUETOOTH_CHECK_S = 0.5  # a short scan: enough for the adapter to answer, not t
 
 
 def bluetooth_problem() -> str:
-    """Why this machine cannot use Bluetooth at all ("" when it can): no Bluetooth service (no D-Bus socket for
-    BlueZ) or no adapter. A sensor out of reach is not such a problem: the link waits for it."""
+    """Why this machine cannot use Bluetooth at all ("" when it can, or when it cannot tell): no D-Bus socket, D-Bus
+    without BlueZ, no adapter, an adapter off, access denied. A sensor out of reach is not such a problem, nor is
+    any other failure of this short scan: the link waits and retries for those, as it always has."""
     from bleak import BleakScanner
-    from bleak.exc import BleakError
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakDBusError
 
     try:
         asyncio.run(BleakScanner.discover(timeout=BLUETOOTH_CHECK_S))
-    except FileNotFoundError as error:
-        return f"Bluetooth is not available here ({error})"
-    except BleakError as error:
-        if "adapter" in str(error).lower():  # bleak's "No Bluetooth adapters found."
-            return str(error).rstrip(".")
+    except FileNotFoundError as error:  # no D-Bus socket at all
+        return not_available(str(error))
+    except BleakBluetoothNotAvailableError as error:
+        return not_available(str(error.args[0]).rstrip("."))  # its second argument is an enum member
+    except BleakDBusError as error:
+        if error.dbus_error == "org.freedesktop.DBus.Error.ServiceUnknown":  # D-Bus runs, BlueZ does not
+            return not_available(f"no BlueZ service: {error}")
+    except Exception:  # noqa: BLE001 -- only a sure "no Bluetooth" stops a session before it starts
+        pass
     return ""
+
+
+def not_available(detail: str) -> str:
+    return f"Bluetooth is not available here ({detail})"
 
 
 def beat_times_s(

@@ -554,7 +554,7 @@ def _sigterm_as_ctrl_c():
     if threading.current_thread() is not threading.main_thread():  # handlers belong to the main thread
         return lambda: None
     before = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return lambda: signal.signal(signal.SIGTERM, before)
+    return lambda: signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)  # None: set in C
 
 
 if __name__ == "__main__":

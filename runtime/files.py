@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -10,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.errors import InputError
+
+log = logging.getLogger(__name__)
 
 
 def read_json_object(path: Path | str, required: Sequence[str] = (), what: str = "JSON object") -> dict:
@@ -106,7 +109,7 @@ def writing_folder(out: Path, done_markers: Iterable[str] = (),
                    inputs: Mapping[str, Path | str] | None = None) -> Iterator[RunFolder]:
     """A run's output folder: checked first (``check_output_folder``), and removed again, with any folders made
     above it, if this run made it and fails (bad input met late, Ctrl-C, a defect). The run calls ``begin``
-    once its inputs are read, before it writes its first result. (A model to install goes through
+    right before it writes its first result, after its long work. (A model to install goes through
     ``export.install.installing`` instead, which keeps the old one whole until the new one is complete.)"""
     out = Path(out)
     check_output_folder(out, inputs)
@@ -150,12 +153,20 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
 
 
 def _files_under(folder: Path) -> Iterator[Path]:
-    """Every file under ``folder``; a folder that cannot be listed is an error, not a folder without files."""
-    def refuse(error: OSError) -> None:
-        raise InputError(error.filename, f"cannot be listed ({error.strerror or error})")
+    """Every file under ``folder``. The folder itself that cannot be listed is an error, not a folder without
+    files; a subfolder that cannot be (a stick's root-only lost+found) is skipped with a warning."""
+    def skip_or_refuse(error: OSError) -> None:
+        if Path(error.filename) == folder:
+            raise InputError(error.filename, f"cannot be listed ({error.strerror or error})")
+        log.warning("%s: cannot be listed (%s); skipped", error.filename, error.strerror or error)
 
-    for root, _, names in os.walk(folder, onerror=refuse):
+    for root, _, names in os.walk(folder, onerror=skip_or_refuse):
         yield from (Path(root) / name for name in names if (Path(root) / name).is_file())
+
+
+def unreadable(path: Path | str, error: OSError) -> InputError:
+    """The one error for a file this process may not read (permissions), or that went while it was read."""
+    return InputError(path, f"cannot be read ({error.strerror or error})")
 
 
 def check_readable(path: Path) -> Path:
@@ -165,4 +176,4 @@ def check_readable(path: Path) -> Path:
         with open(path, "rb"):
             return path
     except OSError as error:
-        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
+        raise unreadable(path, error) from None

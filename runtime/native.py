@@ -11,17 +11,31 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+_HOLDING = threading.RLock()  # fd 2 is the process's: two holders at once would restore each other's file
 
 
 @contextmanager
 def native_stderr(keep: Callable[[str], bool]) -> Iterator[list[str]]:
     """Hold fd 2 meanwhile; then write back the lines ``keep`` accepts, and leave the others (without their line
-    ends) in the list yielded, for the caller to read after the block."""
+    ends) in the list yielded, for the caller to read after the block. Without a stderr (closed) nothing is held.
+    Another thread's writes meanwhile are held too, and written back unless ``keep`` drops them."""
     dropped: list[str] = []
-    sys.stderr.flush()
-    saved = os.dup(2)
+    with _HOLDING:
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr to hold: nothing of it can reach anyone
+            yield dropped
+            return
+        yield from _held(saved, keep, dropped)
+
+
+def _held(saved: int, keep: Callable[[str], bool], dropped: list[str]) -> Iterator[list[str]]:
     with tempfile.TemporaryFile() as held:
         os.dup2(held.fileno(), 2)
         try:

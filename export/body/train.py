@@ -130,16 +130,21 @@ def train_body(manifest: Path, out_dir: Path) -> Path:
 BODY_TASK = "body-language classes from body window measurements"
 
 
+BODY_FILES = {"body_classifier.onnx", "card.json"}
+
+
 def check_body_out(out_dir: Path) -> None:
-    """Refuse a folder holding anything but an earlier ``train body`` run: a retrain replaces card.json and the
-    graph, so any other model's folder (an installed one among them) would be left half overwritten."""
-    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+    """Refuse a folder holding anything but an earlier ``train body`` run, finished (its card a body card) or
+    stopped before its card (the graph alone): a retrain replaces card.json and the graph, so any other model's
+    folder (an installed one among them) would be left half overwritten."""
+    if not out_dir.is_dir():
         return
+    names = {p.name for p in out_dir.iterdir()}
     try:
-        earlier = json.loads((out_dir / "card.json").read_text())
+        earlier = json.loads((out_dir / "card.json").read_text()) if "card.json" in names else {"task": BODY_TASK}
     except (OSError, ValueError):
         earlier = None
-    if not isinstance(earlier, dict) or earlier.get("task") != BODY_TASK:
+    if not names <= BODY_FILES or not isinstance(earlier, dict) or earlier.get("task") != BODY_TASK:
         raise InputError(out_dir, "holds files that are no earlier 'train body' run; give a new or empty folder")
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
+from runtime.files import unreadable
 from runtime.track import CANONICAL_LABELS
 
 RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
@@ -151,6 +152,6 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
     except IsADirectoryError:
         raise InputError(path, "is a folder, not a file") from None
     except OSError as error:
-        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
+        raise unreadable(path, error) from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputError(path, f"not a readable CSV ({error})") from None

@@ -124,7 +124,7 @@ def test_a_run_that_fails_removes_every_folder_it_made_and_begin_drops_only_mark
     assert sorted(p.name for p in earlier.iterdir()) == ["cache.npz"]
 
 
-def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tmp_path, monkeypatch):
+def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tmp_path, monkeypatch, caplog):
     locked = tmp_path / "clips" / "locked"
     locked.mkdir(parents=True)
     (tmp_path / "clips" / "a.wav").write_bytes(b"RIFF")
@@ -136,6 +136,9 @@ def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tm
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    with pytest.raises(InputError) as refused:  # was: the folder's files silently left out
-        find_files([tmp_path / "clips"], {".wav"}, "audio files")
+    with pytest.raises(InputError) as refused:  # was: "no audio files found"
+        find_files([locked], {".wav"}, "audio files")
     assert str(refused.value) == f"{locked}: cannot be listed (Permission denied)"
+    with caplog.at_level("WARNING"):  # a subfolder (a stick's lost+found) is skipped, said, not the whole run
+        assert find_files([tmp_path / "clips"], {".wav"}, "audio files") == [tmp_path / "clips" / "a.wav"]
+    assert f"{locked}: cannot be listed (Permission denied); skipped" in caplog.text

@@ -49,19 +49,27 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
     import signal
     import subprocess
     import sys
+    import threading
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(  # a microphone that never ends: only a signal stops the session
-        [sys.executable, "-m", "runtime.cli", "live", "--mic", "anoisesrc=c=pink:a=0.05:r=16000",
-         "--input-format", "lavfi", "--out", str(tmp_path / "live")],
-        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    for line in process.stdout:  # the session is under way once a window is said
-        if line.startswith("at "):
-            process.send_signal(signal.SIGTERM)  # what a service manager sends to stop the appliance
-            break
-    out, err = process.communicate(timeout=120)
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(  # a microphone that never ends: only a signal stops the session
+            [sys.executable, "-m", "runtime.cli", "live", "--mic", "anoisesrc=c=pink:a=0.05:r=16000",
+             "--input-format", "lavfi", "--out", str(tmp_path / "live")],
+            cwd=repo, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )
+        watchdog = threading.Timer(180, process.kill)  # a session that never says a window fails, not hangs
+        watchdog.start()
+        try:
+            for line in process.stdout:  # the session is under way once a window is said
+                if line.startswith("at "):
+                    process.send_signal(signal.SIGTERM)  # what a service manager sends to stop the appliance
+                    break
+            process.communicate(timeout=120)
+        finally:
+            watchdog.cancel()
+    err = (tmp_path / "stderr.txt").read_text()
     assert process.returncode == 0, err  # was: -15, killed, and the session's timeline never written
     track = json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]
     assert track["name"] == "audio" and track["windows"]

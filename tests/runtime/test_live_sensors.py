@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
 from firmware_bridge.ble import TEMPERATURE_MEASUREMENT, BleHeartRateLink, BleThermometerLink, SimulatedPeripheral
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, data_payload, encode_frame
@@ -163,15 +164,19 @@ def test_a_ble_thermometer_beside_a_strap_is_one_link_each_found_by_name_or_addr
 @pytest.mark.parametrize(("raised", "problem"), [
     (FileNotFoundError(2, "No such file or directory"), "Bluetooth is not available here ([Errno 2] No such file "
                                                         "or directory)"),
-    ("No Bluetooth adapters found.", "No Bluetooth adapters found"),
-    ("org.bluez.Error.InProgress", ""),  # BlueZ busy: the link retries, as it does for a sensor out of reach
+    (BleakBluetoothNotAvailableError("No Bluetooth adapters found.", BleakBluetoothNotAvailableReason.NO_BLUETOOTH),
+     "Bluetooth is not available here (No Bluetooth adapters found)"),
+    (BleakDBusError("org.freedesktop.DBus.Error.ServiceUnknown", ["The name org.bluez was not provided"]),
+     "Bluetooth is not available here (no BlueZ service: [org.freedesktop.DBus.Error.ServiceUnknown] The name "
+     "org.bluez was not provided)"),  # D-Bus without BlueZ
+    (BleakDBusError("org.bluez.Error.InProgress", []), ""),  # BlueZ busy: the link retries, as for a sensor away
+    (ConnectionRefusedError(111, "Connection refused"), ""),  # was an internal error: the link retries for it
 ])
 def test_a_machine_without_bluetooth_is_one_line_before_the_session_not_endless_retries(monkeypatch, raised, problem):
     from bleak import BleakScanner
-    from bleak.exc import BleakError
 
     async def discover(timeout):
-        raise raised if isinstance(raised, Exception) else BleakError(raised)
+        raise raised
 
     monkeypatch.setattr(BleakScanner, "discover", discover)
     inputs = LiveInputs(microphone=None, ble="Polar H10", ble_thermometer="AA:BB:CC:DD:EE:FF")

@@ -189,6 +189,10 @@ def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels
     decoded = read_audio(write_wav(tmp_path / "many.wav", np.repeat(sound[:, None], channels, axis=1), 16000))
     assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(sound**2)), rel=0.01)
     assert np.abs(decoded).max() <= 0.5 + 1e-3  # no gain, so no clipping
+    last_only = np.zeros((sound.size, channels), np.float32)
+    last_only[:, -1] = sound  # every channel counts, the last as much as the first
+    decoded = read_audio(write_wav(tmp_path / "last.wav", last_only, 16000))
+    assert np.sqrt(np.mean(decoded**2)) == pytest.approx(np.sqrt(np.mean(sound**2)) / channels, rel=0.01)
 
 
 def test_a_corrupt_audio_packet_is_skipped_as_silence_and_the_sound_after_it_keeps_its_time(tmp_path, caplog):

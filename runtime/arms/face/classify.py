@@ -37,8 +37,9 @@ def read_rgb(path: Path) -> np.ndarray:
     detail = f" ({said[0].strip()[:120]})" if said else ""
     if image is None:
         raise InputError(path, f"not a readable image{detail}")
-    if said:
-        log.warning("%s: damaged image, read as far as it goes%s", path, detail)
+    damage = [line for line in said if not line.startswith("libpng warning:")]  # e.g. a colour profile it ignores
+    if damage:
+        log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0].strip()[:120])
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 

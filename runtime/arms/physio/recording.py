@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.files import check_readable
+from runtime.files import check_readable, unreadable
 
 log = logging.getLogger("emotrace.physio")
 
@@ -339,7 +339,7 @@ def _read_limited(path: Path) -> bytes:
         _check_file_size(path, path.stat().st_size)
         return path.read_bytes()
     except OSError as error:  # unreadable (permissions), or gone since it was found
-        raise InputError(path, f"cannot be read ({error.strerror or error})") from None
+        raise unreadable(path, error) from None
 
 
 def _check_file_size(label: str | Path, size_bytes: int) -> None:

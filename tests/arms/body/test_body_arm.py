@@ -149,6 +149,11 @@ def test_train_body_refuses_an_out_folder_of_another_model_before_scanning_and_l
     assert {p.name: p.read_bytes() for p in installed.iterdir()} == before
     assert main(["train", "body", str(manifest), "--out", str(manifest)]) == 2  # was: FileExistsError, after a scan
     assert "is a file; give a folder to write into" in capsys.readouterr().err
+    stopped = tmp_path / "body-stopped"  # a run stopped between its graph and its card: its own folder still
+    stopped.mkdir()
+    (stopped / "body_classifier.onnx").write_bytes(b"graph")
+    assert main(["train", "body", str(manifest), "--out", str(stopped)]) == 2
+    assert "missing.mp4" in capsys.readouterr().err  # refused for the manifest's video, not for the folder
 
 
 def test_face_holding_names_the_face_whose_box_holds_the_point():

@@ -155,6 +155,22 @@ def test_a_damaged_jpeg_is_said_once_in_our_words_not_the_codecs(tmp_path, capfd
     assert caplog.messages == [f"{damaged}: damaged image, read as far as it goes (Premature end of JPEG file)"]
 
 
+def test_a_png_whose_colour_profile_libpng_ignores_is_read_without_a_word(tmp_path, capfd, caplog):
+    import struct
+    import zlib
+
+    from runtime.arms.face.classify import read_rgb
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = cv2.imencode(".png", np.full((30, 30, 3), 120, np.uint8))[1].tobytes()
+    path = tmp_path / "profiled.png"  # a bad iCCP chunk after the header: libpng warns and ignores the profile
+    path.write_bytes(png[:33] + chunk(b"iCCP", b"bad\x00\x00" + zlib.compress(b"no profile" * 10)) + png[33:])
+    assert read_rgb(path).shape == (30, 30, 3)
+    assert capfd.readouterr().err == "" and not caplog.messages  # not called damaged: the picture is whole
+
+
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
