@@ -22,7 +22,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from runtime.errors import InputError
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, is_number, json_kind
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise InputError(path, f"cannot read it: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(path, f"not valid TOML ({error})") from None
+    except ValueError as error:  # a number tomllib will not convert (an integer of over 4300 digits)
+        raise InputError(path, f"not valid TOML ({str(error).split(':')[0]})") from None
 
 
 def _set(settings: Settings, dotted: str, value: Any, source: str) -> None:
@@ -304,6 +306,8 @@ def _set(settings: Settings, dotted: str, value: Any, source: str) -> None:
         raise InputError(source, f"unknown setting '{dotted}'")
     default = DEFAULTS[section][key]
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+        if not is_number(value):  # an integer no float can hold
+            raise InputError(source, f"setting '{dotted}' must be a finite number, not {json_kind(value)}")
         value = float(value)
     if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
         raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")

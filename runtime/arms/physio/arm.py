@@ -20,7 +20,7 @@ import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
 from runtime.arms.physio.model import input_settings_problem, model_inputs
-from runtime.arms.physio.recording import Recording, read_recording
+from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording
 from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.files import check_output_file
@@ -233,7 +233,7 @@ def resolve_offset(
         raise InputError(
             recording.source,
             f"no overlap with the video: the recording covers {rec_start:.1f}..{rec_end:.1f} s "
-            f"on the video clock, the video 0.0..{video_duration_s:.1f} s",
+            f"on the video clock, the video 0.0..{video_duration_s:.1f} s ({how})",
         )
     return offset_s, how
 
@@ -311,19 +311,21 @@ def analyze_physio_request(request) -> Track | None:
     section = request.settings.get("physio", {})
     settings = PhysioSettings.from_config(section)
     recording = read_recording(Path(path))
-    offset_s, how = resolve_offset(
-        recording,
-        request.media.duration_s,
-        request.extras.get("physio_offset_s"),
-        video_start_unix_s(request.input_path),
-    )
+    given_s = request.extras.get("physio_offset_s")
+    wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
+    offset_s, how = resolve_offset(recording, request.media.duration_s, given_s,
+                                   video_start_unix_s(request.input_path) if wall_clock else None)
+    if how.startswith("assumed"):  # said, not only written into the track's settings
+        log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
     backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
     model = load_physio_model(settings.model, backend)
     return physio_track(recording, model, settings, offset_s, request.media.duration_s, how)
 
 
 def video_start_unix_s(path: Path) -> float | None:
-    """The container's ``creation_time`` as UNIX seconds, when it has one."""
+    """The container's ``creation_time`` as UNIX seconds, None when it has none. One that cannot be read, or
+    that no recording of this century has (a camera clock never set), is an error naming it: taken as none, the
+    recording would be placed at the video's start, a clock silently shifted."""
     import av
 
     try:
@@ -334,9 +336,14 @@ def video_start_unix_s(path: Path) -> float | None:
     if not text:
         return None
     try:
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if instant.tzinfo is None:  # containers write UTC
-        instant = instant.replace(tzinfo=timezone.utc)
-    return instant.timestamp()
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if instant.tzinfo is None:  # containers write UTC
+            instant = instant.replace(tzinfo=timezone.utc)
+        unix_s = instant.timestamp()
+    except (ValueError, OverflowError):
+        raise InputError(path, f"its creation_time {text[:40]!r} is not a date and time that can be read; give "
+                               "--physio-offset SECONDS") from None
+    if not PLAUSIBLE_UNIX_S[0] <= unix_s <= PLAUSIBLE_UNIX_S[1]:
+        raise InputError(path, f"its creation_time {text[:40]!r} is no time a session was recorded (a camera clock "
+                               "never set?); give --physio-offset SECONDS")
+    return unix_s

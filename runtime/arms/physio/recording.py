@@ -16,6 +16,7 @@ import logging
 import lzma
 import math
 import posixpath
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -571,6 +572,20 @@ def _csv_signals(
     return signals
 
 
+META_KEYS = ("start_unix_s", "rate_hz")
+
+
+def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
+    """A comment that means a start or rate line but is not written as one ('# start_unix_s = ...', '# rate_hz 4',
+    '# start_unix_ms: ...') is an error: read as a comment, it would silently move or respace the recording."""
+    if key in META_KEYS or not text.lstrip().startswith("#"):
+        return
+    word = re.split(r"[\s=:]+", text.lstrip("# \t").lower(), maxsplit=1)[0]
+    if word.startswith(("start_unix", "rate_h")):
+        raise InputError(path, f"line {line}: {text.strip()[:40]!r} is no start or rate line; write "
+                               "'# start_unix_s: SECONDS' or '# rate_hz: HZ'")
+
+
 def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:
     """``# key: value`` lines above the header, the header's column names, and the data lines after it
     (with the file line number of the first)."""
@@ -579,7 +594,8 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
     while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
         key, _, value = lines[index].lstrip("# \t").partition(":")
         key = key.strip().lower()
-        if key in ("start_unix_s", "rate_hz"):
+        _refuse_misspelt_meta(path, index + 1, lines[index], key)
+        if key in META_KEYS:
             try:
                 number = float(value)
             except ValueError:

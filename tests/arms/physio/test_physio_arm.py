@@ -288,3 +288,68 @@ def test_an_offset_without_a_recording_exits_2_before_any_work(tmp_path, capsys)
     assert main(["analyze", str(tmp_path / "missing.mp4"), "--out", str(out), "--physio-offset", "5"]) == 2
     assert "no --physio was given" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _audio_with_creation_time(path: Path, creation_time: str | None, seconds: float = 1.0) -> Path:
+    """A silent NUT file whose container says ``creation_time`` as given (NUT keeps the text as written)."""
+    import av
+
+    with av.open(str(path), "w", format="nut") as container:
+        if creation_time is not None:
+            container.metadata["creation_time"] = creation_time
+        stream = container.add_stream("pcm_s16le", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, int(16000 * seconds)), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(("creation_time", "expected"), [
+    (None, None),
+    ("2022-02-07T10:00:00Z", 1_644_228_000.0),
+    ("2022-02-07T10:00:00", 1_644_228_000.0),  # containers write UTC
+    ("2022-02-07T10:00:60Z", "is not a date and time that can be read"),  # was: None, the clock shifted 426 s
+    ("not-a-date", "is not a date and time that can be read"),
+    ("1970-01-01T00:00:00Z", "is no time a session was recorded (a camera clock never set?)"),
+])
+def test_a_videos_creation_time_is_read_or_refused_never_taken_for_none(tmp_path, creation_time, expected):
+    from runtime.arms.physio.arm import video_start_unix_s
+
+    video = _audio_with_creation_time(tmp_path / "v.nut", creation_time)
+    if not isinstance(expected, str):
+        assert video_start_unix_s(video) == expected
+        return
+    with pytest.raises(InputError) as refused:
+        video_start_unix_s(video)
+    said = str(refused.value)  # NUT reads 1970's back with microseconds
+    assert said.startswith(f"{video}: its creation_time '{creation_time[:10]}")
+    assert said.endswith(f"{expected}; give --physio-offset SECONDS")
+
+
+def test_the_videos_creation_time_is_read_only_when_no_offset_is_given(tmp_path, monkeypatch, caplog):
+    e4 = write_e4(tmp_path / "S99", duration_s=400.0)
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 300, dtype=np.float32), 16000))
+    settings = load_settings(None, {"audio.enabled": False, "fusion.enabled": False})
+
+    def unreadable(path):
+        raise InputError(path, "its creation_time 'x' is not a date and time that can be read")
+
+    monkeypatch.setattr("runtime.arms.physio.arm.video_start_unix_s", unreadable)
+    with pytest.raises(InputError, match="creation_time 'x'"):  # consulted: the E4 export has a wall clock
+        analyze_file(media, tmp_path / "out", settings, {"physio_path": str(e4)})
+    timeline = analyze_file(media, tmp_path / "out", settings, {"physio_path": str(e4), "physio_offset_s": 0.0})
+    assert timeline.track("physio").settings["sync"].startswith("given")  # the offset given: not consulted
+
+
+def test_a_recording_placed_at_the_videos_start_for_want_of_clocks_is_said(tmp_path, caplog):
+    recording = tmp_path / "rec.csv"  # no start line: no wall clock
+    recording.write_text("# rate_hz: 4\neda\n" + "\n".join(f"{1 + (i % 7) / 10:.2f}" for i in range(4 * 300)) + "\n")
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 300, dtype=np.float32), 16000))
+    settings = load_settings(None, {"audio.enabled": False, "fusion.enabled": False})
+    with caplog.at_level("WARNING"):
+        analyze_file(media, tmp_path / "out", settings, {"physio_path": str(recording)})
+    assert (f"{recording}: assumed: recording and video start together (no offset given, no wall-clock start on "
+            "both); give --physio-offset SECONDS if they did not") in caplog.messages  # was: only in the settings

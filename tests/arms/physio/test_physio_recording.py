@@ -108,6 +108,17 @@ def test_csv_without_time_column_takes_start_and_rate_from_its_header_lines(tmp_
     assert recording.channels["temp"].unit == "degC"
 
 
+@pytest.mark.parametrize("line", ["# start_unix_s = 1700000000", "# start_unix_s 1700000000",
+                                  "# start_unix_ms: 1700000000000", "# Rate_Hz = 4"])
+def test_a_start_or_rate_line_not_written_as_one_is_refused_not_taken_for_a_comment(tmp_path, line):
+    path = tmp_path / "rec.csv"
+    path.write_text(f"{line}\n# rate_hz: 4\n# a comment\neda\n" + "\n".join(["1.0"] * 40) + "\n")
+    with pytest.raises(InputError) as refused:  # was: a comment, the recording silently placed elsewhere
+        read_csv(path, start_unix_s=START_UNIX_S if "start" not in line else None)
+    assert str(refused.value) == (f"{path}: line 1: {line!r} is no start or rate line; write '# start_unix_s: "
+                                  "SECONDS' or '# rate_hz: HZ'")
+
+
 def test_csv_without_time_or_rate_is_an_error(tmp_path):
     path = tmp_path / "rec.csv"
     path.write_text("eda\n1\n2\n")
