@@ -105,7 +105,8 @@ ARM_TRACKS = ("audio", "face", "body", "physio")
 AUDIO_RATE_HZ = 16000
 MAX_WEIGHT = 1000.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
-FRAME_RATE = {"low": 0.0, "above": True, "high": 120.0, "what": "frames per second"}
+# 0.1: a frame every 10 s, already fewer than one a default 2 s window; slower leaves windows without frames.
+FRAME_RATE = {"low": 0.1, "high": 120.0, "what": "frames per second"}
 FRACTION = {"low": 0.0, "high": 1.0, "what": "a fraction"}
 
 

@@ -63,6 +63,8 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
     the command writes)."""
     path = Path(path)
     try:
+        if path.is_symlink() and not path.exists():  # else found only when the run writes, after its work
+            raise InputError(path, f"is a link to {os.readlink(path)}, which does not exist; give a folder")
         if path.exists() and not path.is_dir():
             raise InputError(path, "is a file; give a folder to write into")
         for what, folder in (inputs or {}).items():

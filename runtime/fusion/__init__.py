@@ -6,6 +6,7 @@ Every method is a ``Fuser`` (``fit`` where it learns, ``fuse(tracks) -> Track``)
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -35,6 +36,9 @@ FUSERS: dict[str, Callable[..., Fuser]] = {
     "attention": AttentionFusion,
 }
 DEFAULT_FUSION = "stacking"
+
+
+log = logging.getLogger(__name__)
 
 
 def make_fuser(
@@ -93,6 +97,12 @@ def fuse_with_settings(
 ) -> Track:
     """The fused track as the ``[fusion]`` settings section says."""
     fuser = fuser_from_settings(section, backend=backend)
+    weighted = parse_weights(section.get("weights") or "") if section.get("method") == "weighted" else {}
+    present = {track.name for track in tracks}
+    absent = sorted(set(weighted) - present)
+    if absent:  # a clinic's weights name every modality; a session without one is fused from the others
+        log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),
+                    ", ".join(sorted(present & set(weighted))) or "the others at weight 1")
     return fuser.fuse(
         tracks,
         window_s=section["window_s"],

@@ -241,3 +241,20 @@ def test_resampling_block_by_block_gives_the_whole_matrix_result_for_windows_in_
     expected_probs, expected_quality = _dense_reference(track, grid)
     np.testing.assert_allclose(probs, expected_probs, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(quality, expected_quality, rtol=1e-12, atol=1e-15)
+
+
+def test_weights_for_a_modality_the_session_lacks_are_said_not_silently_dropped(caplog):
+    settings = load_settings(None, {"fusion.method": "weighted", "fusion.weights": "audio=0.3,face=0.7,physio=2"})
+    targets = [L["sad"]] * 6
+    tracks = [synthetic_track("audio", targets, 2.0, hop_s=2.0), synthetic_track("face", targets, 2.0, hop_s=2.0)]
+    with caplog.at_level("WARNING"):
+        fuse_with_settings(tracks, settings["fusion"])
+    # was: nothing said; a config's physio weight with no physio recording simply did nothing
+    assert caplog.messages == ["fusion.weights weigh physio, of which this session has no track: fused from audio, "
+                               "face"]
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        fuse_with_settings(tracks[:1] + [synthetic_track("body", targets, 2.0, hop_s=2.0)],
+                           {**settings["fusion"], "weights": "face=1"})
+    assert caplog.messages == ["fusion.weights weigh face, of which this session has no track: fused from the "
+                               "others at weight 1"]

@@ -142,3 +142,12 @@ def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tm
     with caplog.at_level("WARNING"):  # a subfolder (a stick's lost+found) is skipped, said, not the whole run
         assert find_files([tmp_path / "clips"], {".wav"}, "audio files") == [tmp_path / "clips" / "a.wav"]
     assert f"{locked}: cannot be listed (Permission denied); skipped" in caplog.text
+
+
+def test_an_output_folder_that_is_a_link_to_nothing_is_refused_before_any_work(tmp_path):
+    dangling = tmp_path / "out"
+    dangling.symlink_to(tmp_path / "nowhere" / "deeper")
+    with pytest.raises(InputError) as refused:  # was: accepted, then "cannot make the folder: File exists" at the end
+        check_output_folder(dangling)
+    assert str(refused.value) == f"{dangling}: is a link to {tmp_path / 'nowhere' / 'deeper'}, which does not exist; " \
+        "give a folder"

@@ -193,8 +193,14 @@ def make_observers(face: FaceSettings | None, body: Any = None, backend: str | N
 
 
 def video_duration_s(scan: VideoScan, media_duration_s: float, sample_fps: float) -> float:
-    last_s = (scan.frame_times_s[-1] + 1.0 / sample_fps) if scan.frame_times_s else 0.0
-    return float(max(media_duration_s, last_s))
+    """The container's duration, or the last sampled frame's time when frames run past it. Only without a
+    duration (a raw stream) does the last frame also stand for the sampling period after it: added to a known
+    duration, a slow sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
+    if not scan.frame_times_s:
+        return float(media_duration_s)
+    if media_duration_s > 0:
+        return float(max(media_duration_s, scan.frame_times_s[-1]))
+    return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
 
 
 def analyze_face_request(request) -> Track | list[Track] | None:

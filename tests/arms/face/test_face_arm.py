@@ -283,3 +283,13 @@ def test_face_windows_read_each_faces_time_a_few_times_not_once_per_window():
     # Every face looked at for every window made the face track's time grow with the square of the session:
     # 1.8 million reads here, 65 million for an hour.
     assert CountedFace.reads < 10 * len(faces)
+
+
+def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled():
+    from runtime.arms.face.arm import video_duration_s
+    from runtime.arms.face.scan import VideoScan
+
+    late_frame = VideoScan(frame_times_s=[0.0, 39.9])
+    assert video_duration_s(late_frame, 40.0, sample_fps=0.1) == 40.0  # was: 49.9, ten seconds past the video
+    assert video_duration_s(VideoScan(frame_times_s=[0.0, 41.0]), 40.0, sample_fps=5.0) == 41.0  # frames run past
+    assert video_duration_s(late_frame, 0.0, sample_fps=5.0) == pytest.approx(40.1)  # no duration: the period after
