@@ -204,8 +204,8 @@ def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[
     """Regular (start_s, end_s) windows covering ``duration_s``; the last one may be shorter.
 
     A recording shorter than one window still gets one window spanning it. Every window ends after it starts.
-    Windows start every ``hop_s``; a hop longer than the window leaves gaps between them (the settings refuse
-    that for analysis, ``runtime.config``), and no window starts at or after the end.
+    Windows start every ``hop_s``; a hop longer than the window leaves gaps between them (allowed: a coarse
+    view of a long session), and no window starts at or after the end.
     """
     if not (window_s > 0 and hop_s > 0 and math.isfinite(window_s) and math.isfinite(hop_s)):
         raise ValueError("window_s and hop_s must be positive finite numbers")
