@@ -217,7 +217,7 @@ RULES: dict[str, Rule] = {
     "body.hop_s": Rule(**SECONDS),
     "physio.model": Rule(check=_model_named),
     "physio.window_s": Rule(**SECONDS),
-    "physio.hop_s": Rule(**{**SECONDS, "low": 1.0}),  # as physio classify's --hop-s: measurements change slower
+    "physio.hop_s": Rule(**SECONDS),
     "physio.live_model": Rule(check=_model_named),
     "physio.live_baseline_s": Rule(0.0, 86400.0, "a number of seconds"),
     "fusion.method": Rule(choices=FUSION_METHODS),
