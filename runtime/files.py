@@ -21,8 +21,8 @@ def read_json_object(path: Path | str, required: Sequence[str] = (), what: str =
     "face training report"."""
     try:
         data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(path, f"not a readable {what} ({error})") from None
+    except (OSError, ValueError) as error:  # ValueError: bad JSON, not UTF-8, an integer of over 4300 digits
+        raise InputError(path, f"not a readable {what} ({str(error).split(';')[0]})") from None
     if not isinstance(data, dict):
         raise InputError(path, f"holds a JSON {type(data).__name__}, not a {what}")
     missing = [key for key in required if key not in data]

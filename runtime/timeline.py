@@ -122,6 +122,8 @@ class Timeline:
             raise InputError(path, "not a timeline.json: not UTF-8 text") from None
         except TrackFormatError as error:
             raise InputError(path, f"not a usable timeline.json: {error}") from None
+        except ValueError as error:  # an integer of over 4300 digits, which json refuses outside JSONDecodeError
+            raise InputError(path, f"not a timeline.json: not valid JSON ({str(error).split(';')[0]})") from None
 
     def to_csv(self) -> str:
         """Long form: ``track,start_s,end_s,quality,reason,<label>...,<measurement>...``."""

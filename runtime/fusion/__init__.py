@@ -97,7 +97,7 @@ def fuse_with_settings(
 ) -> Track:
     """The fused track as the ``[fusion]`` settings section says."""
     fuser = fuser_from_settings(section, backend=backend)
-    weighted = parse_weights(section.get("weights") or "") if section.get("method") == "weighted" else {}
+    weighted = fuser.weights if isinstance(fuser, WeightedFusion) else {}  # parsed once, by fuser_from_settings
     present = {track.name for track in tracks}
     absent = sorted(set(weighted) - present)
     if absent:  # a clinic's weights name every modality; a session without one is fused from the others

@@ -80,8 +80,8 @@ def load_card(location: str | Path) -> ModelCard:
         raise InputError(location, "no model card (card.json) there")
     try:
         data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(path, f"model card is not valid JSON ({error})") from None
+    except ValueError as error:  # bad JSON, not UTF-8, an integer of over 4300 digits
+        raise InputError(path, f"model card is not valid JSON ({str(error).split(';')[0]})") from None
     if not isinstance(data, dict):
         raise InputError(path, f"model card is a JSON {type(data).__name__}, not an object")
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}

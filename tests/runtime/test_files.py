@@ -8,7 +8,7 @@ import stat
 import pytest
 
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_output_folder, find_files, writing_folder
+from runtime.files import check_output_file, check_output_folder, find_files, read_json_object, writing_folder
 
 
 def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
@@ -151,3 +151,11 @@ def test_an_output_folder_that_is_a_link_to_nothing_is_refused_before_any_work(t
         check_output_folder(dangling)
     assert str(refused.value) == f"{dangling}: is a link to {tmp_path / 'nowhere' / 'deeper'}, which does not exist; " \
         "give a folder"
+
+
+def test_a_json_file_with_an_integer_json_will_not_read_is_one_line(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text('{"epochs": 1' + "0" * 5000 + "}")
+    with pytest.raises(InputError) as refused:  # was: internal error ValueError (json's 4300-digit limit)
+        read_json_object(report, what="face training report")
+    assert str(refused.value).startswith(f"{report}: not a readable face training report (Exceeds the limit")

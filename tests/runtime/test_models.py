@@ -136,6 +136,15 @@ def test_a_card_that_is_not_a_json_object_is_one_line(tmp_path):
         load_card(folder)
 
 
+def test_a_card_with_an_integer_json_will_not_read_is_one_line(tmp_path):
+    folder = _copy_model(tmp_path, "audio-emotion")
+    (folder / "card.json").write_text('{"version": 1' + "0" * 5000 + "}")
+    with pytest.raises(InputError) as caught:  # was: internal error ValueError (json's 4300-digit limit)
+        load_card(folder)
+    assert str(caught.value) == (f"{folder / 'card.json'}: model card is not valid JSON (Exceeds the limit (4300 "
+                                 "digits) for integer string conversion: value has 5001 digits)")
+
+
 def test_every_shipped_card_passes_the_card_checks():
     for folder in sorted(p for p in REPO_MODELS_DIR.iterdir() if (p / "card.json").is_file()):
         card = load_card(folder.name)  # the field checks

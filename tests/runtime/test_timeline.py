@@ -183,6 +183,8 @@ def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
      "a track is 5, not an object"),
     ('{"format": "emotrace-timeline/1", "input": null, "tracks": []}', "input is not an object with a path"),
     ('{"format": "emotrace-timeline/1"', "not valid JSON"),
+    ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1' + "0" * 5000 + '}, "tracks": []}',
+     r"not valid JSON \(Exceeds the limit \(4300 digits\) for integer string conversion: value has 5001 digits\)$"),
 ])
 def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "timeline.json"
