@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from runtime.errors import InputError
+from runtime.files import read_json_object
 
 
 def staging_folder(models_dir: Path, model_id: str) -> Path:
@@ -34,12 +35,23 @@ def install_folder(staging: Path, target: Path) -> Path:
     return target
 
 
-def check_install_target(target: Path) -> Path:
-    """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first."""
+def check_install_target(target: Path, task: str | None = None) -> Path:
+    """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first. With
+    ``task``, a model folder there must be one for that task: a retrain replaces its own earlier model, never
+    another kind (an installed model of another arm)."""
     target = Path(target)
-    if target.is_dir() and any(target.iterdir()) and not (target / "card.json").is_file():
+    try:
+        holds_files = target.is_dir() and any(target.iterdir())
+    except OSError as error:
+        raise InputError(target, f"cannot be listed ({error.strerror or error})") from None
+    if holds_files and not (target / "card.json").is_file():
         raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
                          "folder")
+    if holds_files and task is not None:
+        earlier = read_json_object(target / "card.json", what="model card").get("task")
+        if earlier != task:
+            raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; give a new or empty folder, or "
+                             "an earlier run's")
     return target
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -169,6 +170,27 @@ def _files_under(folder: Path) -> Iterator[Path]:
 def unreadable(path: Path | str, error: OSError) -> InputError:
     """The one error for a file this process may not read (permissions), or that went while it was read."""
     return InputError(path, f"cannot be read ({error.strerror or error})")
+
+
+def read_csv_rows(path: Path | str, what: str = "CSV") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A CSV's header and its rows, each with its line number, read as UTF-8 (a byte-order mark, as a spreadsheet's
+    "CSV UTF-8" writes, is not part of the first name); any failure is one ``InputError`` naming the file."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            rows = [(reader.line_num, row) for row in reader]
+            return list(reader.fieldnames or []), rows
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a folder, not a file") from None
+    except OSError as error:
+        raise unreadable(path, error) from None
+    except UnicodeDecodeError as error:
+        raise InputError(path, f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); "
+                               "save it as CSV UTF-8") from None
+    except csv.Error as error:
+        raise InputError(path, f"not a readable {what} ({error})") from None
 
 
 def check_readable(path: Path) -> Path:

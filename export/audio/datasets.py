@@ -12,7 +12,6 @@ left out and reported.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.errors import InputError
+from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
@@ -205,17 +205,10 @@ def load_corpus(data: str | Path) -> Corpus:
 def read_manifest(manifest: Path) -> Corpus:
     """Clips from a manifest (path, speaker, emotion); any missing file, unmappable label or file named twice is
     an error. Paths are relative to the manifest's folder."""
-    try:
-        with open(manifest, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
-            rows = [(reader.line_num, row) for row in reader if any(str(v or "").strip() for v in row.values())]
-            columns = set(reader.fieldnames or ())
-    except UnicodeDecodeError as error:
-        raise InputError(manifest, f"is not UTF-8 text (byte {error.object[error.start]:#04x} at offset "
-                         f"{error.start}); save it as CSV UTF-8") from None
-    except (csv.Error, OSError) as error:
-        raise InputError(manifest, f"not a readable CSV ({error})") from None
+    header, all_rows = read_csv_rows(manifest)
+    # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
+    rows = [(line, row) for line, row in all_rows if any(str(v or "").strip() for v in row.values())]
+    columns = set(header)
     missing_columns = {"path", "speaker", "emotion"} - {c.strip().lower() for c in columns if c}
     if not rows or missing_columns:
         raise InputError(manifest, "needs a header with columns path, speaker, emotion and at least one row"

@@ -7,16 +7,15 @@ baseline). With two or more videos the report gives leave-one-video-out balanced
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from export.install import check_install_target, installing
 from runtime.errors import InputError
-from runtime.files import RunFolder, writing_folder
-from runtime.timeline import write_atomically
+from runtime.files import check_output_folder, read_csv_rows
 from runtime.track import CANONICAL_LABELS
 
 FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
@@ -28,14 +27,10 @@ def read_manifest(path: Path) -> list[dict]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such manifest")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(path, f"not a readable CSV manifest ({getattr(error, 'strerror', None) or error})") from None
-    if not rows or not set(rows[0]) >= MANIFEST_COLUMNS:
+    header, rows = read_csv_rows(path, "CSV manifest")
+    if not rows or not set(header) >= MANIFEST_COLUMNS:
         raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
-    return [_segment(path, number, row) for number, row in enumerate(rows, start=2)]
+    return [_segment(path, line, row) for line, row in rows]
 
 
 MANIFEST_COLUMNS = {"video", "start_s", "end_s", "label"}
@@ -119,36 +114,17 @@ def onnx_graph(mean: np.ndarray, std: np.ndarray, weights: np.ndarray, bias: np.
 
 
 def train_body(manifest: Path, out_dir: Path) -> Path:
-    """Learn from the manifest's segments and write the model folder ``out_dir`` (card.json last); ``out_dir`` is
-    checked before the videos are scanned: a new or empty folder, or an earlier ``train body`` run's."""
+    """Learn from the manifest's segments and install the model folder ``out_dir``, which is checked before the
+    videos are scanned: new, empty, or an earlier ``train body`` model, kept whole until the new one is complete."""
     segments = read_manifest(manifest)
-    check_body_out(Path(out_dir))
-    with writing_folder(Path(out_dir), ("card.json",)) as run:  # beside the manifest is fine: nothing reads it whole
-        return _train(manifest, segments, run)
+    out_dir = check_install_target(check_output_folder(Path(out_dir)), task=BODY_TASK)
+    return _train(manifest, segments, out_dir)
 
 
 BODY_TASK = "body-language classes from body window measurements"
 
 
-BODY_FILES = {"body_classifier.onnx", "card.json"}
-
-
-def check_body_out(out_dir: Path) -> None:
-    """Refuse a folder holding anything but an earlier ``train body`` run, finished (its card a body card) or
-    stopped before its card (the graph alone): a retrain replaces card.json and the graph, so any other model's
-    folder (an installed one among them) would be left half overwritten."""
-    if not out_dir.is_dir():
-        return
-    names = {p.name for p in out_dir.iterdir()}
-    try:
-        earlier = json.loads((out_dir / "card.json").read_text()) if "card.json" in names else {"task": BODY_TASK}
-    except (OSError, ValueError):
-        earlier = None
-    if not names <= BODY_FILES or not isinstance(earlier, dict) or earlier.get("task") != BODY_TASK:
-        raise InputError(out_dir, "holds files that are no earlier 'train body' run; give a new or empty folder")
-
-
-def _train(manifest: Path, segments: list[dict], run: RunFolder) -> Path:
+def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
     from runtime.models.card import file_sha256
@@ -171,14 +147,14 @@ def _train(manifest: Path, segments: list[dict], run: RunFolder) -> Path:
             "macro_f1": float(f1_score(y, predicted, average="macro")),
         }
     fill, mean, std, weights, bias = fit(x, y, len(labels))
-    out_dir = run.begin()
-    write_atomically(out_dir / "body_classifier.onnx", onnx_graph(mean, std, weights, bias).SerializeToString())
-    card = {
-        "id": out_dir.name, "version": "1", "task": BODY_TASK,
-        "labels": labels, "files": {"default": "body_classifier.onnx"},
-        "sha256": {"default": file_sha256(out_dir / "body_classifier.onnx")},
-        "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
-        "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
-    }
-    write_atomically(out_dir / "card.json", (json.dumps(card, indent=1) + "\n").encode())  # last: the run is done
+    with installing(out_dir) as staging:  # an earlier model stays whole until this one is complete
+        (staging / "body_classifier.onnx").write_bytes(onnx_graph(mean, std, weights, bias).SerializeToString())
+        card = {
+            "id": out_dir.name, "version": "1", "task": BODY_TASK,
+            "labels": labels, "files": {"default": "body_classifier.onnx"},
+            "sha256": {"default": file_sha256(staging / "body_classifier.onnx")},
+            "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
+            "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
+        }
+        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     return out_dir

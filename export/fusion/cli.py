@@ -16,13 +16,13 @@ from export.fusion.tables import read_table
 from runtime.errors import InputError
 
 
-def parse_tables(specs: list[str], option: str = "--table") -> list[tuple[str, Path]]:
+def parse_tables(specs: list[str], option: str = "--table", value: str = "CSV") -> list[tuple[str, Path]]:
     """``MODALITY=VALUE`` specs, one per modality (a second one would silently stand in for the first)."""
     out: list[tuple[str, Path]] = []
     for spec in specs:
         modality, sep, path = spec.partition("=")
         if not sep or not modality or not path:
-            raise InputError(option, f"{spec!r} is not MODALITY=CSV")
+            raise InputError(option, f"{spec!r} is not MODALITY={value}")
         if modality in (m for m, _ in out):
             raise InputError(option, f"modality {modality!r} is given twice; give one per modality")
         out.append((modality, Path(path)))

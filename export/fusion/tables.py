@@ -10,14 +10,13 @@ is its own person, since FER-2013 records no identities).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.files import unreadable
+from runtime.files import read_csv_rows
 from runtime.track import CANONICAL_LABELS
 
 RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
@@ -144,14 +143,4 @@ def _probability(path: Path, line: int, label: str, cell: str | None) -> float:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    try:
-        with open(path, newline="") as handle:
-            return list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder, not a file") from None
-    except OSError as error:
-        raise unreadable(path, error) from None
-    except (UnicodeDecodeError, csv.Error) as error:
-        raise InputError(path, f"not a readable CSV ({error})") from None
+    return [row for _, row in read_csv_rows(path)[1]]

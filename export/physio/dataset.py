@@ -7,7 +7,6 @@ three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 import math
@@ -23,6 +22,7 @@ from export.arrays import save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
+from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
 
 log = logging.getLogger("emotrace.physio")
@@ -50,10 +50,7 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     path = Path(data_dir) / LABELS_FILE
     if not path.is_file():
         raise InputError(path, "no Stress-Predict label file there")
-    try:
-        rows = _read_label_rows(path)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:  # binary, another encoding, unreadable
-        raise InputError(path, f"not a readable CSV ({getattr(error, 'strerror', None) or error})") from None
+    rows = _read_label_rows(path)
     if not rows:
         raise InputError(path, "no label rows")
     return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
@@ -62,18 +59,17 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def _read_label_rows(path: Path) -> dict[str, dict[float, int]]:
     rows: dict[str, dict[float, int]] = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in LABEL_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(path, f"needs the columns {', '.join(LABEL_COLUMNS)} (comma-separated); "
-                             f"found {', '.join(reader.fieldnames or []) or 'none'}")
-        for row in reader:
-            subject, time_s, label = _label_row(path, reader.line_num, row)
-            seconds = rows.setdefault(subject, {})
-            if time_s in seconds:
-                raise InputError(path, f"line {reader.line_num}: {subject} has a label for {time_s:.0f} already")
-            seconds[time_s] = label
+    header, lines = read_csv_rows(path)
+    missing = [c for c in LABEL_COLUMNS if c not in header]
+    if missing:
+        raise InputError(path, f"needs the columns {', '.join(LABEL_COLUMNS)} (comma-separated); "
+                         f"found {', '.join(header) or 'none'}")
+    for line, row in lines:
+        subject, time_s, label = _label_row(path, line, row)
+        seconds = rows.setdefault(subject, {})
+        if time_s in seconds:
+            raise InputError(path, f"line {line}: {subject} has a label for {time_s:.0f} already")
+        seconds[time_s] = label
     return rows
 
 

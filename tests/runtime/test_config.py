@@ -170,11 +170,11 @@ def test_arm_settings_take_every_field_their_config_section_holds(tmp_path, sect
 
 @pytest.mark.parametrize(("digits", "problem"), [
     (401, "setting 'audio.window_s' must be a finite number, not an integer of 401 digits"),  # was: OverflowError
-    (5001, "not valid TOML (Exceeds the limit (4300 digits) for integer string conversion)"),  # was: ValueError
+    (5001, "not valid TOML ("),  # was: internal ValueError (the words after are CPython's own)
 ])
 def test_an_integer_no_float_can_hold_is_one_line_naming_the_file(tmp_path, digits, problem):
     config = tmp_path / "big.toml"
     config.write_text(f"[audio]\nwindow_s = 1{'0' * (digits - 1)}\n")
     with pytest.raises(InputError) as refused:
         load_settings(config)
-    assert str(refused.value) == f"{config}: {problem}"
+    assert str(refused.value).startswith(f"{config}: {problem}")

@@ -141,8 +141,8 @@ def test_a_card_with_an_integer_json_will_not_read_is_one_line(tmp_path):
     (folder / "card.json").write_text('{"version": 1' + "0" * 5000 + "}")
     with pytest.raises(InputError) as caught:  # was: internal error ValueError (json's 4300-digit limit)
         load_card(folder)
-    assert str(caught.value) == (f"{folder / 'card.json'}: model card is not valid JSON (Exceeds the limit (4300 "
-                                 "digits) for integer string conversion: value has 5001 digits)")
+    assert str(caught.value).startswith(f"{folder / 'card.json'}: model card is not valid JSON (")
+    assert "\n" not in str(caught.value)
 
 
 def test_every_shipped_card_passes_the_card_checks():

@@ -30,7 +30,8 @@ def test_without_a_stderr_a_model_still_loads(tmp_path):
     result = subprocess.run([sys.executable, "-c", loads], cwd=Path(__file__).resolve().parents[2],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120,
                             preexec_fn=lambda: os.close(2))  # a service started with stderr closed (2>&-)
-    assert result.returncode == 0 and result.stdout == "loaded\n"  # was: AttributeError on sys.stderr.flush
+    # a guard: the first native_stderr raised AttributeError on sys.stderr.flush here (the code before it passes)
+    assert result.returncode == 0 and result.stdout == "loaded\n"
 
 
 def test_loading_a_tflite_model_says_no_delegate_line(tmp_path):
@@ -41,4 +42,4 @@ def test_loading_a_tflite_model_says_no_delegate_line(tmp_path):
     loads = "from runtime.models import load_model; load_model('face-detector', backend='tflite')"
     result = subprocess.run([sys.executable, "-c", loads], cwd=Path(__file__).resolve().parents[2],
                             capture_output=True, text=True, timeout=120)  # a process of its own: LiteRT says it once
-    assert result.returncode == 0 and result.stderr == ""  # was: "INFO: Created TensorFlow Lite XNNPACK delegate"
+    assert result.returncode == 0 and "XNNPACK" not in result.stderr  # was: "INFO: Created ... XNNPACK delegate"

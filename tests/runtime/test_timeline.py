@@ -184,7 +184,7 @@ def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
     ('{"format": "emotrace-timeline/1", "input": null, "tracks": []}', "input is not an object with a path"),
     ('{"format": "emotrace-timeline/1"', "not valid JSON"),
     ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1' + "0" * 5000 + '}, "tracks": []}',
-     r"not valid JSON \(Exceeds the limit \(4300 digits\) for integer string conversion: value has 5001 digits\)$"),
+     r"not valid JSON \("),  # was: internal ValueError (the words after are CPython's own)
 ])
 def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "timeline.json"

@@ -114,6 +114,7 @@ def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_p
         for video in (moving, other):
             writer.writerows([[video.name, 0, 4, "calm"], [video.name, 4, 8, "angry"]])
     assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0  # a retrain replaces it
     card = json.loads((tmp_path / "body-mine" / "card.json").read_text())
     assert card["labels"] == ["calm", "angry"] and "leave_one_video_out" in card["metrics"]
     settings = load_settings(None, {**BODY_ONLY, "body.model": str(tmp_path / "body-mine")})
@@ -125,7 +126,7 @@ def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_p
 @pytest.mark.parametrize(("rows", "problem"), [
     ("video,start_s,end_s,label\nv.mp4,0\n", "line 2: needs a video, start_s, end_s and a label"),  # was: TypeError
     ("video,start_s,end_s,label\nv.mp4,nan,nan,calm\n", "line 2: needs 0 <= start_s < end_s, both finite"),
-    (b"\xff\xfe\x00garbage\x81", "not a readable CSV manifest"),  # was: internal error UnicodeDecodeError
+    (b"\xff\xfe\x00garbage\x81", "is not UTF-8 text"),  # was: internal error UnicodeDecodeError
 ])
 def test_train_body_refuses_a_bad_manifest_row_in_one_line(tmp_path, capsys, rows, problem):
     manifest = tmp_path / "segments.csv"
@@ -144,16 +145,13 @@ def test_train_body_refuses_an_out_folder_of_another_model_before_scanning_and_l
     manifest.write_text("video,start_s,end_s,label\nmissing.mp4,0,4,calm\n")  # never read: refused before
     assert main(["train", "body", str(manifest), "--out", str(installed)]) == 2
     # was: the physio model's card.json overwritten by a body card, its graph left beside it
-    assert capsys.readouterr().err == (f"emotrace: error: {installed}: holds files that are no earlier 'train body' "
-                                       "run; give a new or empty folder\n")
+    task = json.loads((installed / "card.json").read_text())["task"]
+    assert capsys.readouterr().err == (f"emotrace: error: {installed}: holds a model for {task!r}, not 'body-language "
+                                       "classes from body window measurements'; give a new or empty folder, or an "
+                                       "earlier run's\n")
     assert {p.name: p.read_bytes() for p in installed.iterdir()} == before
     assert main(["train", "body", str(manifest), "--out", str(manifest)]) == 2  # was: FileExistsError, after a scan
     assert "is a file; give a folder to write into" in capsys.readouterr().err
-    stopped = tmp_path / "body-stopped"  # a run stopped between its graph and its card: its own folder still
-    stopped.mkdir()
-    (stopped / "body_classifier.onnx").write_bytes(b"graph")
-    assert main(["train", "body", str(manifest), "--out", str(stopped)]) == 2
-    assert "missing.mp4" in capsys.readouterr().err  # refused for the manifest's video, not for the folder
 
 
 def test_face_holding_names_the_face_whose_box_holds_the_point():

@@ -151,7 +151,8 @@ def test_train_refuses_a_corpus_of_one_emotion_before_any_work(tmp_path, capsys)
     lines = manifest.read_text().splitlines()
     manifest.write_text("\n".join([lines[0], *(row for row in lines[1:] if row.endswith(",happy"))]) + "\n")
     assert main(["train", "audio", str(data), "--out", str(tmp_path / "run")]) == 2
-    # was: trained and exported a model that always says happy, its UA reported as 1.000
+    # refused before any work (a corpus of one emotion with speech was trained and exported as a model that always
+    # says it, UA 1.000; these clips hold no speech, so the code before says that instead, later)
     assert capsys.readouterr().err == (f"emotrace: error: {data}: every clip is labelled happy: training needs "
                                        "clips of at least two emotions\n")
     assert not (tmp_path / "run").exists()

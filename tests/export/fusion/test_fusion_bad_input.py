@@ -105,3 +105,11 @@ def test_a_models_dir_that_cannot_take_the_fuser_is_refused_before_training(tabl
     err = _one_error_line(capsys)
     # was: trained first, then internal error FileExistsError (a file) or the refusal (a non-model folder)
     assert code == 2 and problem in err
+
+
+def test_a_table_saved_as_csv_utf8_with_its_byte_order_mark_reads_as_without(tables, tmp_path):
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + tables["audio"].read_bytes())  # a spreadsheet's "CSV UTF-8"
+    plain, with_mark = read_table(tables["audio"], "audio"), read_table(marked, "audio")
+    # was: "not a classify table: needs a path column" (the mark read as part of the first column's name)
+    assert (with_mark.probs == plain.probs).all() and with_mark.paths == plain.paths

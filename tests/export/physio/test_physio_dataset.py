@@ -89,7 +89,7 @@ def test_a_label_file_that_is_no_text_is_one_line_naming_it(tmp_path):
     path = tmp_path / LABELS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(bytes(range(256)) * 4)  # random bytes over the file
-    with pytest.raises(InputError, match="not a readable CSV") as refused:  # was: internal UnicodeDecodeError
+    with pytest.raises(InputError, match="is not UTF-8 text") as refused:  # was: internal UnicodeDecodeError
         load_labels(tmp_path)
     assert str(refused.value).startswith(str(path))
 
