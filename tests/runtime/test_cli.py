@@ -53,3 +53,17 @@ def test_a_number_list_option_of_no_numbers_is_refused_not_read_as_none(text):
     with pytest.raises(InputError, match="--speed-perturb takes numbers such as 0.9,1.1, or 'none'"):
         _speed_factors(text)  # was: () -- the same as 'none', training without the speed copies
     assert _speed_factors("none") == () and _speed_factors("1.1, 0.9") == (0.9, 1.1)
+
+
+def test_a_command_gives_back_the_sigterm_handler_it_found(tmp_path, capsys):
+    import signal
+
+    def host_handler(signum, frame):  # what a program embedding the CLI had set
+        pass
+
+    before = signal.signal(signal.SIGTERM, host_handler)
+    try:
+        assert main(["extract-audio", str(tmp_path / "missing.mp4")]) == 2  # a command that ends in an error
+        assert signal.getsignal(signal.SIGTERM) is host_handler  # not left raising KeyboardInterrupt
+    finally:
+        signal.signal(signal.SIGTERM, before)

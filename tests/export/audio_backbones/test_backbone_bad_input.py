@@ -193,8 +193,10 @@ def test_train_refuses_a_corpus_the_run_cannot_judge_before_any_output(
         assert not (tmp_path / "new").exists()  # nor the folder made above it
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 @pytest.mark.parametrize("existing", [False, True], ids=["new-folder", "earlier-run"])
-def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_wavlm, ravdess_manifest, existing):
+def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_wavlm, ravdess_manifest, existing,
+                                                                 stop):
     out = tmp_path / "run"
     if existing:
         out.mkdir()
@@ -209,7 +211,7 @@ def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_
     )
     for line in process.stderr:  # the head is being fitted once the first fold reports
         if "fold 0" in line:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)  # SIGTERM: a service manager or `timeout` stopping the training host
             break
     rest = process.stderr.read()
     assert process.wait(timeout=120) == 130, rest
