@@ -48,8 +48,14 @@ session rank, 30-minute local baseline, two-minute context) and, unless it names
   a task the body stays aroused for minutes, and at its start it has not responded yet, so those windows carry
   one state's inputs under the other's label; training leaves them out (or counts the recovery several times,
   to make the classifier separate it). Every window is still scored.
+- ``second stage``: a logistic regression over the first stage's stress log-odds of the window and of its
+  neighbours at the given offsets (a learnt filter over the session's stress curve, where two-state smoothing
+  fixed one), trained on each training subject's log-odds from a first stage that never saw them
+  (``SECOND_STAGE_FOLDS`` groups of the training subjects); ``benchmarks/physio_second_stage.py`` scores the
+  chosen offsets once on the held-out subjects.
 
-The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio``.
+The held-out subjects are not scored: a variant that wins here is then measured once by ``train physio`` (the
+second stage by ``benchmarks/physio_second_stage.py``).
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.physio_second_stage import SessionStress, fit_second_stage, second_stage_stress  # noqa: E402
 from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels  # noqa: E402
@@ -87,6 +94,7 @@ class Variant(NamedTuple):
     recovery_left_out_s: float = 0.0  # training leaves out no-stress windows this soon after a stress window
     onset_left_out_s: float = 0.0  # training leaves out stress windows this soon after a no-stress window
     recovery_repeats: int = 1  # > 1: the no-stress windows of the RECOVERY_S after a stress window this often
+    second_stage_hops: tuple[int, ...] = ()  # a second classifier over the first's log-odds at these offsets
 
 
 RECOVERY_S = 120.0  # heart rate and skin conductance take minutes to come down after a task
@@ -97,6 +105,7 @@ HEART_RATE_RESAMPLE_HZ = 4.0
 HRV_SPAN_S = 120.0
 HRV_MIN_BEATS = 60
 EDA_SPAN_S = 120.0  # the sympathetic index's method needs more than 64 s
+SECOND_STAGE_FOLDS = 5  # the training subjects' log-odds for a second stage: each from a first stage without them
 VARIANTS: tuple[Variant, ...] = (
     Variant("logistic regression (2.2.0)"),
     Variant("lead +15 s", (3,)),
@@ -128,6 +137,14 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("training with the 120 s after a stress stretch counted 3 times", recovery_repeats=3),
     Variant("training without the first 30 s of a stress stretch", onset_left_out_s=30.0),
     Variant("training without the first 60 s of a stress stretch", onset_left_out_s=60.0),
+    Variant("second stage over the log-odds at 0, ±30, ±60, ±120 s", second_stage_hops=(0, -6, 6, -12, 12, -24, 24)),
+    Variant("second stage over the log-odds at 0, ±15, ±30, ±60, ±120, ±240 s",
+            second_stage_hops=(0, -3, 3, -6, 6, -12, 12, -24, 24, -48, 48)),
+    Variant("second stage over the log-odds at 0, ±60, ±120, ±240 s", second_stage_hops=(0, -12, 12, -24, 24, -48, 48)),
+    Variant("second stage over the log-odds at 0, ±30, ±60, ±120, ±240, ±480 s",
+            second_stage_hops=(0, -6, 6, -12, 12, -24, 24, -48, 48, -96, 96)),
+    Variant("second stage on the mean of logistic and MLPs, log-odds at 0, ±15, ±30, ±60, ±120, ±240 s",
+            classifiers=("logistic", "mlp"), second_stage_hops=(0, -3, 3, -6, 6, -12, 12, -24, 24, -48, 48)),
     Variant("shipped, from the sixth minute", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute", inputs="running", first_window=NO_BASELINE_WINDOWS),
     Variant("running (causal), from the sixth minute, judged by the model trained on session inputs",
@@ -294,6 +311,8 @@ def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
         fitted = classifiers(variant.classifiers, np.vstack([t.x[r] for t, r in rows]),
                              np.concatenate([t.y[r] for t, r in rows]))
         p_session = np.mean([m.predict_proba(table.session_x)[:, 1] for m in fitted], axis=0)
+        if variant.second_stage_hops:
+            p_session = second_stage(p_session, {t: learnt[t] for t in tables if t != name}, variant)
         if variant.session_fit_share:
             p_own = session_fit(table.session_x, p_session)
             p_session = (1 - variant.session_fit_share) * p_session + variant.session_fit_share * p_own
@@ -301,6 +320,25 @@ def loso_predictions(subjects: list, variant: Variant, data_dir: Path) -> dict:
             p_session = two_state_smoothing(p_session, stay_probability(train), variant.smoothing_power)
         predictions[name] = (p_session[table.labelled], table.y, table.centres_s)
     return predictions
+
+
+def second_stage(p_session: np.ndarray, train: dict, variant: Variant) -> np.ndarray:
+    """Stress probabilities from a second stage over the first stage's log-odds at the variant's offsets
+    (``benchmarks/physio_second_stage.py``); it learns from each training subject's log-odds out of fold (a
+    first stage fitted without them, SECOND_STAGE_FOLDS groups), since in-sample ones are more confident than an
+    unseen person's."""
+    judged = []
+    names = sorted(train)
+    for fold in range(SECOND_STAGE_FOLDS):
+        left_out = names[fold::SECOND_STAGE_FOLDS]
+        others = [train[n] for n in names if n not in left_out]
+        fitted = classifiers(variant.classifiers, np.vstack([t.x for t in others]),
+                             np.concatenate([t.y for t in others]))
+        for table in (train[n] for n in left_out):
+            p_own = np.mean([m.predict_proba(table.session_x)[:, 1] for m in fitted], axis=0)
+            judged.append(SessionStress(p_own, table.labelled, table.y))
+    stage = fit_second_stage(judged, variant.second_stage_hops)
+    return second_stage_stress(stage, p_session, variant.second_stage_hops)
 
 
 def training_rows(table: Table, variant: Variant) -> np.ndarray:
@@ -392,6 +430,8 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="the Stress-Predict folder")
     parser.add_argument("--cache", type=Path, help="the feature cache of 'emotrace train physio --cache'")
     parser.add_argument("--only", default="", help="run only the variants whose name contains this text")
+    parser.add_argument("--reference", default=VARIANTS[0].name,
+                        help="the variant (a part of its name) each row's gain is measured against; default: the first")
     args = parser.parse_args()
     if not (args.data / "raw").is_dir():
         raise SystemExit(f"{args.data}: not a Stress-Predict folder (no raw/ with SXX.zip)")
@@ -402,9 +442,12 @@ def main() -> None:
             development_subjects[window_s] = development_windows(args.data, window_s, args.cache)
         return development_subjects[window_s]
 
-    reference = development_loso(windows, VARIANTS[0], args.data)["per_subject_ba"]
-    print("development subjects, leave-one-subject-out; gain: per-subject BA minus the first row's, mean ± its "
-          "standard error (subjects gaining)")
+    matching = [v for v in VARIANTS if args.reference in v.name]
+    if not matching:
+        raise SystemExit(f"--reference {args.reference!r}: no variant's name contains it")
+    reference = development_loso(windows, matching[0], args.data)["per_subject_ba"]
+    print(f"development subjects, leave-one-subject-out; gain: per-subject BA minus that of '{matching[0].name}', "
+          "mean ± its standard error (subjects gaining)")
     print("| variant | BA | macro-F1 | ECE | per-subject BA mean (min) | gain |\n|---|---|---|---|---|---|")
     for variant in (v for v in VARIANTS if args.only in v.name):
         m = development_loso(windows, variant, args.data)
