@@ -198,7 +198,9 @@ class BleakGattClient:
         return self._client is not None and self._client.is_connected
 
     def has_characteristic(self, uuid: str) -> bool:
-        return self._client is not None and self._client.services.get_characteristic(uuid) is not None
+        # a sensor gone since connecting has no services: bleak says so with a BleakError, a dropped link
+        with self._as_connection_error():
+            return self._client is not None and self._client.services.get_characteristic(uuid) is not None
 
     async def read(self, uuid: str) -> bytes:
         with self._as_connection_error():
@@ -364,11 +366,13 @@ class BleNotifyLink(SensorLink):
                 delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
                 self.status(sink, "retrying", f"in {delay_s:g} s")
                 await self._unless_stopped(self.sleep(delay_s), stop)
-        except Exception as error:
-            # The thread's runner reports the failure; the silence from here on is still a gap.
+        except Exception as error:  # a defect, not the sensor: said once, and its silence to the stop is a gap
             self._open_gap()
-            self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__})")
-            raise
+            await self._safe_disconnect()
+            self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+            await stop.wait()
+            self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__}) until the session stopped")
+            return
         finally:
             await self._safe_disconnect()
         self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
@@ -394,6 +398,11 @@ class BleNotifyLink(SensorLink):
             await self._watch(stop)
         except LINK_ERRORS as error:
             self.status(sink, "error", f"{type(error).__name__}: {error}")
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # this link's own task is being cancelled: let it end
+                raise
+            # leaked by the BLE stack from a GATT call (as from connect, below): the connection is lost, not the link
+            self.status(sink, "error", "the BLE stack cancelled a call")
         return connected
 
     @staticmethod

@@ -24,6 +24,7 @@ def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> Non
     try:
         while not stop.is_set():
             link.poll(sink)  # the port's read timeout (50 ms) paces the loop
+        link.silence_to_the_stop(sink)
     except InputError:
         stop.wait()
         link.end_of_session_gap(sink, "serial port gone until the session stopped")
@@ -54,7 +55,7 @@ def run_ble(link: BleNotifyLink, sink: Sink, stop: threading.Event) -> None:
 
     try:
         asyncio.run(session())
-    except Exception as error:  # a link's failure is its status, never the session's end
+    except (Exception, asyncio.CancelledError) as error:  # a link's failure is its status, never the session's end
         link.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
 
 

@@ -272,6 +272,8 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
+        self.repeated_frames = 0
+        self._repeat_said_s: float | None = None
         self.malformed_frames = 0  # a good checksum around a DATA payload that is not whole readings
         self.implausible_readings = 0  # readings outside their channel's range, delivered as missing
         self._reported = (0, 0, 0, 0, 0)
@@ -371,7 +373,13 @@ class SerialBoardLink(SensorLink):
         counted in the line of dropped frames (its seq was most likely counted lost already: the gap stays)."""
         item = self.sequence.take(frame)
         if item == REPEAT:
-            self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped")
+            self.repeated_frames += 1
+            now_s = self.clock.now_s()
+            # at most one line every CORRUPTION_REPORT_S: a board whose counter is stuck repeats every frame
+            if self._repeat_said_s is None or now_s - self._repeat_said_s >= CORRUPTION_REPORT_S:
+                self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped "
+                            f"({self.repeated_frames} repeat(s) dropped so far)")
+                self._repeat_said_s = now_s
         elif item == LATE:
             self.late_frames += 1
         return item if isinstance(item, InOrder) else None
@@ -455,6 +463,12 @@ class SerialBoardLink(SensorLink):
         """The stretch from the last sample to now, when the board is gone for the rest of the session."""
         if self._last_t_s is not None:
             sink(Gap("*", self._last_t_s, max(self.stamp(), self._last_t_s), reason, self.name))
+
+    def silence_to_the_stop(self, sink: Sink) -> None:
+        """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
+        port open) leaves that stretch as a gap, as a board whose port went does."""
+        if self._last_t_s is not None and self.stamp() - self._last_t_s > SILENCE_S:
+            self.end_of_session_gap(sink, "no samples from the board until the session stopped")
 
     def close(self) -> None:
         self.port.close()

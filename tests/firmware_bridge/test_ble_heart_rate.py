@@ -266,17 +266,21 @@ class Broken(SimulatedPeripheral):
         raise RuntimeError("adapter firmware fault")
 
 
-def test_a_link_that_fails_unexpectedly_ends_its_thread_with_a_status_not_a_traceback():
+def test_a_link_that_fails_unexpectedly_says_so_in_a_status_not_a_traceback_and_ends_with_the_session():
+    import time
+
     from firmware_bridge.runner import LinkThreads
 
     recorder = Recorder()
     threads = LinkThreads([BleHeartRateLink(Broken([]), SessionClock())], recorder)
     threads.start()
-    threads.threads[0].join(timeout=5)
-    assert not threads.threads[0].is_alive()
+    deadline = time.monotonic() + 5
+    while not any(s.state == "stopped" for s in recorder.statuses) and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert recorder.statuses[-1].state == "stopped"
     assert "adapter firmware fault" in recorder.statuses[-1].detail
     threads.stop()
+    assert not threads.threads[0].is_alive()
 
 
 # --- another GATT sensor through the same link: the Health Thermometer Service ---------------------------
@@ -511,19 +515,29 @@ class FailsOnReconnect(SimulatedPeripheral):
         await super().start_notify(uuid, callback)
 
 
-def test_a_link_that_fails_unexpectedly_disconnects_and_records_the_silence_as_a_gap():
+def test_a_link_that_fails_unexpectedly_disconnects_says_so_and_records_its_silence_to_the_stop_as_a_gap():
     time = FakeTime()
     started = time.now
     peripheral = FailsOnReconnect([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
     recorder = Recorder()
     link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
                             backoff_s=(1.0,))
-    with pytest.raises(RuntimeError):  # the thread's runner turns it into a "stopped" status
-        asyncio.run(asyncio.wait_for(link.run(recorder, asyncio.Event()), timeout=10))
+
+    async def main():
+        stop = asyncio.Event()
+        running = asyncio.create_task(link.run(recorder, stop))
+        while not running.done() and not any("link failed" in s.detail for s in recorder.statuses):
+            await asyncio.sleep(0.01)
+        time.now += 30.0  # the session goes on for half a minute without the sensor
+        stop.set()
+        await asyncio.wait_for(running, timeout=2.0)
+
+    asyncio.run(main())
     assert not peripheral.is_connected
+    assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
     assert gap.start_s == pytest.approx(recorder.series("hr")[0][-1]) and "link failed" in gap.reason
-    assert gap.end_s == pytest.approx(time.now - started)
+    assert gap.end_s == pytest.approx(time.now - started)  # was: ended at the failure, 30 s before the stop
 
 
 class CancelledOnce(SimulatedPeripheral):
@@ -541,6 +555,38 @@ def test_a_connection_attempt_the_stack_cancels_is_retried_like_a_failed_one():
     assert peripheral.connects == 2
     assert recorder.series("hr")[1].tolist() == [72.0]
     assert any("cancelled the attempt" in s.detail for s in recorder.statuses)
+
+
+class CancelledNotify(SimulatedPeripheral):
+    async def start_notify(self, uuid, callback):
+        if self.connects == 1:
+            raise asyncio.CancelledError  # leaked by the BLE stack from a GATT call, not a stop of the session
+        await super().start_notify(uuid, callback)
+
+
+def test_a_gatt_call_the_stack_cancels_costs_the_connection_not_the_link():
+    time = FakeTime()
+    peripheral = CancelledNotify([(1.0, bytes([0x00, 0x48]))], now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=1)  # was: CancelledError out of the link, no reconnection
+    assert peripheral.connects == 2
+    assert recorder.series("hr")[1].tolist() == [72.0]
+    assert any("cancelled a call" in s.detail for s in recorder.statuses)
+
+
+def test_a_sensor_gone_before_its_services_are_read_is_a_connection_error_the_link_retries():
+    from bleak.exc import BleakError
+
+    from firmware_bridge.ble import BleakGattClient
+
+    class Dropped:  # bleak's client once the device dropped: no services
+        @property
+        def services(self):
+            raise BleakError("Service Discovery has not been performed yet")
+
+    client = BleakGattClient(name="Polar H10")
+    client._client = Dropped()
+    with pytest.raises(ConnectionError, match="Polar H10: Service Discovery"):  # was: BleakError, the link ended
+        client.has_characteristic(HEART_RATE_MEASUREMENT)
 
 
 class HangsOnDisconnect(SimulatedPeripheral):

@@ -316,3 +316,38 @@ def test_a_frame_of_an_unknown_type_with_another_time_is_no_board_restart():
     assert recorder.gaps == []
     assert not any("restarted" in s.detail for s in recorder.statuses)
     link.close()
+
+
+def test_a_board_whose_counter_is_stuck_is_said_once_in_a_while_not_once_a_frame():
+    time, link, recorder = board()
+    for batch in range(8):  # a second of 64 frames, all seq 7
+        send(link, time, recorder, *(data_frame(7, 15 * (8 * batch + i)) for i in range(8)), after_s=0.125)
+    said = [s.detail for s in recorder.statuses if "received twice" in s.detail]
+    assert len(said) == 1  # was 63, one a frame
+    assert "repeat(s) dropped so far" in said[0]
+    time.now += 10.0
+    send(link, time, recorder, data_frame(7, 2000))
+    assert [s.detail for s in recorder.statuses if "received twice" in s.detail][-1].endswith("(64 repeat(s) dropped "
+                                                                                               "so far)")
+    link.close()
+
+
+@pytest.mark.parametrize("quiet_s, gap_expected", [(11.0, True), (1.0, False)], ids=["silent", "speaking"])
+def test_a_board_silent_until_the_stop_leaves_that_stretch_as_a_gap(quiet_s, gap_expected):
+    import threading
+
+    from firmware_bridge.runner import poll_serial
+
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(4)))
+    last_s = recorder.series("eda")[0][-1]
+    time.now += quiet_s  # the port stays open; the board sends nothing more
+    stop = threading.Event()
+    stop.set()
+    poll_serial(link, recorder, stop)  # the session stops
+    if gap_expected:  # was: no gap, the silence only in the status lines
+        (gap,) = recorder.gaps
+        assert gap.start_s == pytest.approx(last_s) and gap.end_s == pytest.approx(last_s + quiet_s, abs=0.3)
+        assert "until the session stopped" in gap.reason
+    else:
+        assert recorder.gaps == []
