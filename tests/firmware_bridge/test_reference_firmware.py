@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, FrameDecoder
@@ -16,7 +17,7 @@ SHIM = Path(__file__).parent / "host_shim"
 
 
 @pytest.fixture(scope="module")
-def board_output(tmp_path_factory) -> bytes:
+def board_binary(tmp_path_factory) -> Path:
     compiler = shutil.which("g++")
     if compiler is None:
         pytest.skip("no g++ to build the sketch for the host")
@@ -39,7 +40,12 @@ def board_output(tmp_path_factory) -> bytes:
         check=True,
         capture_output=True,
     )
-    return subprocess.run([str(binary), "6000"], check=True, capture_output=True).stdout
+    return binary
+
+
+@pytest.fixture(scope="module")
+def board_output(board_binary) -> bytes:
+    return subprocess.run([str(board_binary), "6000"], check=True, capture_output=True).stdout
 
 
 def test_sketch_frames_decode_with_valid_checksums_and_consecutive_sequence_numbers(board_output):
@@ -64,3 +70,16 @@ def test_sketch_sends_ppg_every_frame_and_eda_temperature_at_4_hz(board_output):
     assert slow[0]["temp"] == pytest.approx((160 * 5.0 / 1023 - 0.5) * 100, rel=1e-5)
     board_ms = [f.board_ms for f in data]
     assert all(0 < b - a <= 16 for a, b in zip(board_ms, board_ms[1:], strict=False))
+
+
+def test_a_loop_held_up_skips_the_frames_it_missed_instead_of_sending_them_in_a_burst(board_binary):
+    held = subprocess.run([str(board_binary), "6000", "3000", "1000"], check=True, capture_output=True).stdout
+    frames = FrameDecoder().feed(held)  # the loop held up for a second at 3 s
+    data = [f for f in frames if f.type == TYPE_DATA]
+    steps_ms = np.diff([f.board_ms for f in data])
+    assert steps_ms.min() > 0  # was: 58 readings at one board time, sent back to back
+    (jump,) = np.flatnonzero(steps_ms > 16)
+    assert 990 <= steps_ms[jump] <= 1016
+    # the readings never taken are frames the host counts lost: a gap, not samples a period apart
+    assert data[jump + 1].seq - data[jump].seq == pytest.approx(64, abs=1)
+    assert len(data) == pytest.approx(64 * 6, abs=3)  # the shim runs 6 s besides the held one

@@ -91,8 +91,15 @@ void setup() {
 }
 
 void loop() {
-  if ((int32_t)(micros() - nextFrameUs) < 0) return;
-  nextFrameUs += FRAME_PERIOD_US;
+  int32_t lateUs = (int32_t)(micros() - nextFrameUs);
+  if (lateUs < 0) return;
+  // Held up for whole frame periods (a native-USB port whose host stopped reading blocks Serial.write): those
+  // readings were never taken. Their slots and seq numbers are skipped, so the host records a gap, rather than
+  // sending a burst of readings taken together that the host would place a period apart.
+  uint32_t missed = (uint32_t)lateUs / FRAME_PERIOD_US;
+  nextFrameUs += (missed + 1) * FRAME_PERIOD_US;
+  seq += missed;
+  slowCounter += missed;  // EDA and temperature stay on their own slots
   uint8_t payload[15];
   size_t n = putReading(payload, 0, CH_BVP, readVolts(A1));
   if (slowCounter++ % SLOW_DIVIDER == 0) {
