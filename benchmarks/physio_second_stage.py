@@ -9,8 +9,8 @@ after it) may say more than the window alone. It learns from out-of-fold log-odd
 by a first stage that never saw them: in-sample ones are more confident than an unseen person's), of every
 source (``export.physio.train.SOURCES``), as the first stage does. Its offsets were chosen on the development
 subjects (``benchmarks/physio_variants.py --only "second stage"``); this script then scores it once on the
-held-out subjects, beside the first stage alone (the shipped recipe), with the same splits and the same
-49 first-stage fits as training (≈ 21 min on 2 cores):
+held-out subjects, beside the first stage alone (the shipped recipe), with the same splits and the first-stage
+fits training makes, less its final one on every subject (48; ≈ 21 min on 2 cores):
 
 - development subjects, leave-one-subject-out: the second stage for a left-out subject learns from the others'
   out-of-fold judgements (those came from first stages that saw the left-out subject's labels, a second-order
@@ -49,13 +49,17 @@ class SessionStress(NamedTuple):
     y: np.ndarray  # their 0/1 labels
 
 
+def shifted(x: np.ndarray, offsets: Sequence[int]) -> np.ndarray:
+    """Row t gets the rows t + k for each offset k side by side; beyond the recording's ends the end row (as the
+    shipped context's filter repeats it)."""
+    rows = np.arange(len(x))
+    return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
+
+
 def neighbour_log_odds(p_stress: np.ndarray, offsets_windows: Sequence[int]) -> np.ndarray:
-    """(n, k): the stress log-odds of window t + k for each offset k, row t; beyond the session's ends the end
-    window's (as the shipped context's filter repeats it)."""
+    """(n, k): the stress log-odds of window t + k for each offset k, row t."""
     p = np.clip(np.asarray(p_stress, dtype=float), LOG_ODDS_CLIP, 1.0 - LOG_ODDS_CLIP)
-    log_odds = np.log(p / (1.0 - p))
-    rows = np.arange(len(p))
-    return np.stack([log_odds[np.clip(rows + k, 0, len(p) - 1)] for k in offsets_windows], axis=1)
+    return shifted(np.log(p / (1.0 - p))[:, None], offsets_windows)
 
 
 def fit_second_stage(sessions: list[SessionStress], offsets_windows: Sequence[int] = OFFSETS_WINDOWS):

@@ -69,7 +69,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.physio_second_stage import SessionStress, fit_second_stage, second_stage_stress  # noqa: E402
+from benchmarks.physio_second_stage import (  # noqa: E402
+    SessionStress,
+    fit_second_stage,
+    second_stage_stress,
+    shifted,
+)
 from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels  # noqa: E402
@@ -237,12 +242,6 @@ EXTRA_STATISTICS = {
     "hrv frequency": hrv_frequency_statistics,
     "eda sympathetic": eda_sympathetic_statistics,
 }
-
-
-def shifted(x: np.ndarray, offsets: tuple[int, ...]) -> np.ndarray:
-    """Row t gets the rows t + k for each offset k side by side; beyond the recording's ends the end row."""
-    rows = np.arange(len(x))
-    return np.hstack([x[np.clip(rows + k, 0, len(x) - 1)] for k in offsets])
 
 
 class Table(NamedTuple):

@@ -368,8 +368,8 @@ class BleNotifyLink(SensorLink):
                 await self._unless_stopped(self.sleep(delay_s), stop)
         except Exception as error:  # a defect, not the sensor: said once, and its silence to the stop is a gap
             self._open_gap()
-            await self._safe_disconnect()
             self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+            await self._safe_disconnect()
             await stop.wait()
             self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__}) until the session stopped")
             return
@@ -449,9 +449,15 @@ class BleNotifyLink(SensorLink):
             self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
 
     async def _safe_disconnect(self) -> None:
-        # bleak may wait 10 s for a disconnect; a session that stops waits for no more than DISCONNECT_WAIT_S of it.
-        with contextlib.suppress(*LINK_ERRORS):
+        """Let go of the sensor, whatever the stack makes of it: a disconnect that fails, or that the stack
+        cancels, leaves nothing to undo. bleak may wait 10 s for one; a stopping session waits DISCONNECT_WAIT_S."""
+        try:
             await asyncio.wait_for(self.client.disconnect(), DISCONNECT_WAIT_S)
+        except Exception:  # noqa: BLE001 -- cleaning up: the link's own state and gaps go on
+            pass
+        except asyncio.CancelledError:
+            if asyncio.current_task().cancelling():  # this link's own task is being cancelled: let it end
+                raise
 
 
 class BleHeartRateLink(BleNotifyLink):

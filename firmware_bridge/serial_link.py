@@ -273,10 +273,9 @@ class SerialBoardLink(SensorLink):
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
         self.repeated_frames = 0
-        self._repeat_said_s: float | None = None
         self.malformed_frames = 0  # a good checksum around a DATA payload that is not whole readings
         self.implausible_readings = 0  # readings outside their channel's range, delivered as missing
-        self._reported = (0, 0, 0, 0, 0)
+        self._reported = (0, 0, 0, 0, 0, 0)
         self._reported_at_s: float | None = None
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._silent = False
@@ -349,7 +348,7 @@ class SerialBoardLink(SensorLink):
             raise InputError(self.port_name, f"serial port gone ({error})") from None
         received_s = self.clock.now_s()
         frames = self.decoder.feed(data)
-        taken = [item for item in (self._take(frame, sink) for frame in frames) if item is not None]
+        taken = [item for item in map(self._take, frames) if item is not None]
         self._watch_silence(sink, received_s, bool(frames))
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
@@ -368,18 +367,13 @@ class SerialBoardLink(SensorLink):
         self._report_drops(sink, received_s)  # after the frames: their malformed payloads and readings count too
         return len(frames)
 
-    def _take(self, frame: Frame, sink: Sink) -> InOrder | None:
-        """The frame in the board's order, or None for one dropped: a repeat is said at once, a late frame is
-        counted in the line of dropped frames (its seq was most likely counted lost already: the gap stays)."""
+    def _take(self, frame: Frame) -> InOrder | None:
+        """The frame in the board's order, or None for one dropped. Repeats and late frames are counted in the
+        line of dropped frames (a board whose counter is stuck repeats every frame; a late frame's seq was most
+        likely counted lost already: the gap stays)."""
         item = self.sequence.take(frame)
         if item == REPEAT:
             self.repeated_frames += 1
-            now_s = self.clock.now_s()
-            # at most one line every CORRUPTION_REPORT_S: a board whose counter is stuck repeats every frame
-            if self._repeat_said_s is None or now_s - self._repeat_said_s >= CORRUPTION_REPORT_S:
-                self.status(sink, "error", f"frame {frame.seq} received twice; the repeat is dropped "
-                            f"({self.repeated_frames} repeat(s) dropped so far)")
-                self._repeat_said_s = now_s
         elif item == LATE:
             self.late_frames += 1
         return item if isinstance(item, InOrder) else None
@@ -435,7 +429,7 @@ class SerialBoardLink(SensorLink):
 
     def _report_drops(self, sink: Sink, now_s: float) -> None:
         counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames,
-                  self.implausible_readings)
+                  self.implausible_readings, self.repeated_frames)
         recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
         if counts != self._reported and not recently:
             self.status(
@@ -443,8 +437,8 @@ class SerialBoardLink(SensorLink):
                 "error",
                 f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
                 f"{counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a DATA payload that is "
-                f"not whole readings; {counts[4]} reading(s) no body could give (outside their channel's range, or "
-                "infinite), read as missing",
+                f"not whole readings, {counts[5]} repeated (a seq already taken); {counts[4]} reading(s) no body "
+                "could give (outside their channel's range, or infinite), read as missing",
             )
             self._reported, self._reported_at_s = counts, now_s
 

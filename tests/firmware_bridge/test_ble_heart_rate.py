@@ -279,8 +279,11 @@ def test_a_link_that_fails_unexpectedly_says_so_in_a_status_not_a_traceback_and_
         time.sleep(0.02)
     assert recorder.statuses[-1].state == "stopped"
     assert "adapter firmware fault" in recorder.statuses[-1].detail
+    time.sleep(0.3)
+    assert threads.threads[0].is_alive()  # was: ended at the failure, its silence no gap
     threads.stop()
     assert not threads.threads[0].is_alive()
+    assert {g.channel for g in recorder.gaps} == {"hr", "ibi"}  # the silence to the stop
 
 
 # --- another GATT sensor through the same link: the Health Thermometer Service ---------------------------
@@ -587,6 +590,33 @@ def test_a_sensor_gone_before_its_services_are_read_is_a_connection_error_the_li
     client._client = Dropped()
     with pytest.raises(ConnectionError, match="Polar H10: Service Discovery"):  # was: BleakError, the link ended
         client.has_characteristic(HEART_RATE_MEASUREMENT)
+
+
+class DisconnectFails(FailsOnReconnect):
+    async def disconnect(self) -> None:
+        await super().disconnect()
+        if self.connects > 1:
+            raise asyncio.CancelledError  # the stack's, not a stop of the session
+
+
+def test_a_disconnect_that_fails_costs_neither_the_failure_line_nor_the_gap():
+    time = FakeTime()
+    peripheral = DisconnectFails([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
+    recorder = Recorder()
+    link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
+                            backoff_s=(1.0,))
+
+    async def main():
+        stop = asyncio.Event()
+        running = asyncio.create_task(link.run(recorder, stop))
+        while not running.done() and not any("link failed" in s.detail for s in recorder.statuses):
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(running, timeout=2.0)
+
+    asyncio.run(main())
+    assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
+    assert {g.channel for g in recorder.gaps} == {"hr", "ibi"}
 
 
 class HangsOnDisconnect(SimulatedPeripheral):
