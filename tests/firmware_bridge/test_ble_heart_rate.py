@@ -518,10 +518,8 @@ class FailsOnReconnect(SimulatedPeripheral):
         await super().start_notify(uuid, callback)
 
 
-def test_a_link_that_fails_unexpectedly_disconnects_says_so_and_records_its_silence_to_the_stop_as_a_gap():
-    time = FakeTime()
-    started = time.now
-    peripheral = FailsOnReconnect([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
+def run_until_the_link_fails(peripheral: SimulatedPeripheral, time: FakeTime, then_s: float = 0.0) -> Recorder:
+    """Run the link until it says it failed, let the session go on ``then_s`` more, and stop it."""
     recorder = Recorder()
     link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
                             backoff_s=(1.0,))
@@ -531,11 +529,19 @@ def test_a_link_that_fails_unexpectedly_disconnects_says_so_and_records_its_sile
         running = asyncio.create_task(link.run(recorder, stop))
         while not running.done() and not any("link failed" in s.detail for s in recorder.statuses):
             await asyncio.sleep(0.01)
-        time.now += 30.0  # the session goes on for half a minute without the sensor
+        time.now += then_s
         stop.set()
         await asyncio.wait_for(running, timeout=2.0)
 
     asyncio.run(main())
+    return recorder
+
+
+def test_a_link_that_fails_unexpectedly_disconnects_says_so_and_records_its_silence_to_the_stop_as_a_gap():
+    time = FakeTime()
+    started = time.now
+    peripheral = FailsOnReconnect([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
+    recorder = run_until_the_link_fails(peripheral, time, then_s=30.0)  # half a minute more without the sensor
     assert not peripheral.is_connected
     assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
@@ -602,19 +608,7 @@ class DisconnectFails(FailsOnReconnect):
 def test_a_disconnect_that_fails_costs_neither_the_failure_line_nor_the_gap():
     time = FakeTime()
     peripheral = DisconnectFails([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
-    recorder = Recorder()
-    link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
-                            backoff_s=(1.0,))
-
-    async def main():
-        stop = asyncio.Event()
-        running = asyncio.create_task(link.run(recorder, stop))
-        while not running.done() and not any("link failed" in s.detail for s in recorder.statuses):
-            await asyncio.sleep(0.01)
-        stop.set()
-        await asyncio.wait_for(running, timeout=2.0)
-
-    asyncio.run(main())
+    recorder = run_until_the_link_fails(peripheral, time)
     assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
     assert {g.channel for g in recorder.gaps} == {"hr", "ibi"}
 
