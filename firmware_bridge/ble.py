@@ -399,10 +399,8 @@ class BleNotifyLink(SensorLink):
         except LINK_ERRORS as error:
             self.status(sink, "error", f"{type(error).__name__}: {error}")
         except asyncio.CancelledError:
-            if asyncio.current_task().cancelling():  # this link's own task is being cancelled: let it end
-                raise
-            # leaked by the BLE stack from a GATT call (as from connect, below): the connection is lost, not the link
-            self.status(sink, "error", "the BLE stack cancelled a call")
+            _raise_if_own_cancellation()
+            self.status(sink, "error", "the BLE stack cancelled a call")  # the connection is lost, not the link
         return connected
 
     @staticmethod
@@ -456,8 +454,15 @@ class BleNotifyLink(SensorLink):
         except Exception:  # noqa: BLE001 -- cleaning up: the link's own state and gaps go on
             pass
         except asyncio.CancelledError:
-            if asyncio.current_task().cancelling():  # this link's own task is being cancelled: let it end
-                raise
+            _raise_if_own_cancellation()
+
+
+def _raise_if_own_cancellation() -> None:
+    """Inside ``except asyncio.CancelledError``: re-raise when this task itself is being cancelled (a stop, a
+    timeout); otherwise the BLE stack leaked the cancellation from a call (bleak's BlueZ backend does), which
+    costs that call, not the link."""
+    if asyncio.current_task().cancelling():
+        raise  # the CancelledError being handled
 
 
 class BleHeartRateLink(BleNotifyLink):

@@ -174,11 +174,12 @@ def unreadable(path: Path | str, error: OSError) -> InputError:
 
 def read_csv_rows(path: Path | str, what: str = "CSV") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """A CSV's header and its rows, each with its line number, read as UTF-8 (a byte-order mark, as a spreadsheet's
-    "CSV UTF-8" writes, is not part of the first name); any failure is one ``InputError`` naming the file."""
+    "CSV UTF-8" writes, is not part of the first name); any failure is one ``InputError`` naming the file, and so
+    is a row with more or fewer fields than the header (csv reads those as a None key or None values)."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            rows = [(reader.line_num, row) for row in reader]
+            rows = [(reader.line_num, _whole_row(path, reader.line_num, row)) for row in reader]
             return list(reader.fieldnames or []), rows
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
@@ -191,6 +192,16 @@ def read_csv_rows(path: Path | str, what: str = "CSV") -> tuple[list[str], list[
                                "save it as CSV UTF-8") from None
     except csv.Error as error:
         raise InputError(path, f"not a readable {what} ({error})") from None
+
+
+def _whole_row(path: Path | str, line: int, row: dict) -> dict[str, str]:
+    if None in row:  # the fields past the header's
+        raise InputError(path, f"line {line}: more fields than the header's {len(row) - 1} (a comma inside a field "
+                         "needs the field in double quotes)")
+    if None in row.values():
+        given = sum(value is not None for value in row.values())
+        raise InputError(path, f"line {line}: {given} field(s) where the header has {len(row)}")
+    return row
 
 
 def check_readable(path: Path) -> Path:

@@ -32,11 +32,17 @@ def native_stderr(keep: Callable[[str], bool]) -> Iterator[list[str]]:
         except (OSError, ValueError):  # no stderr to hold: nothing of it can reach anyone
             yield dropped
             return
-        yield from _held(saved, keep, dropped)
+        try:
+            held = tempfile.TemporaryFile()  # noqa: SIM115 -- _held closes it
+        except OSError:  # nowhere to hold it (no writable temp folder): the native lines go through as they are
+            os.close(saved)
+            yield dropped
+            return
+        yield from _held(held, saved, keep, dropped)
 
 
-def _held(saved: int, keep: Callable[[str], bool], dropped: list[str]) -> Iterator[list[str]]:
-    with tempfile.TemporaryFile() as held:
+def _held(held, saved: int, keep: Callable[[str], bool], dropped: list[str]) -> Iterator[list[str]]:
+    with held:
         os.dup2(held.fileno(), 2)
         try:
             yield dropped

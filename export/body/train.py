@@ -37,7 +37,7 @@ MANIFEST_COLUMNS = {"video", "start_s", "end_s", "label"}
 
 
 def _segment(path: Path, number: int, row: dict) -> dict:
-    if any(not (row.get(column) or "").strip() for column in MANIFEST_COLUMNS):  # a short row reads as None
+    if any(not row[column].strip() for column in MANIFEST_COLUMNS):
         raise InputError(path, f"line {number}: needs a video, start_s, end_s and a label")
     video = Path(row["video"]) if Path(row["video"]).is_absolute() else path.parent / row["video"]
     try:

@@ -179,13 +179,14 @@ def method_names(method: str) -> list[str]:
 
 def check_models_dir(models_dir: Path, methods: list[str]) -> Path:
     """The models folder and each fuser's folder in it, checked before training rather than at install time."""
+    from export.fusion.learn import FUSION_TASK
     from export.install import check_install_target
     from runtime.files import check_output_folder
 
     check_output_folder(models_dir)
     for name in methods:
         check_output_folder(models_dir / f"fusion-{name}")
-        check_install_target(models_dir / f"fusion-{name}")
+        check_install_target(models_dir / f"fusion-{name}", task=FUSION_TASK)  # never another arm's model
     return models_dir
 
 

@@ -24,6 +24,7 @@ from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
 OPSET = 17
+FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> None:
@@ -97,7 +98,7 @@ def train_stacking(
         {
             "id": "fusion-stacking",
             "version": time.strftime("%Y%m%d"),
-            "task": "emotion-fusion",
+            "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": {"default": "stacking.onnx"},
             "modalities": list(data.modalities),
@@ -327,7 +328,7 @@ def _train_attention(data, targets, out_dir, dim, context_windows, sequence_leng
         {
             "id": "fusion-attention",
             "version": time.strftime("%Y%m%d"),
-            "task": "emotion-fusion",
+            "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": files,
             "modalities": list(data.modalities),

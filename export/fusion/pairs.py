@@ -14,7 +14,6 @@ video/audio file it analyses) with labelled segments, and yields the same ``Pair
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 
 from export.fusion.tables import LABEL_ALIASES, ProbTable
 from runtime.errors import InputError
+from runtime.files import read_csv_rows
 from runtime.fusion.align import FusionInput
 from runtime.track import CANONICAL_LABELS
 
@@ -161,14 +161,11 @@ def pair_tables(
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
     """``session,start_s,end_s,label[,person]`` rows; session = a timeline.json or a recording to analyse."""
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except FileNotFoundError:
-        raise InputError(path, "no such manifest") from None
-    if not rows or not {"session", "start_s", "end_s", "label"} <= set(rows[0]):
+    header, numbered = read_csv_rows(path, "CSV manifest")
+    if not numbered or not {"session", "start_s", "end_s", "label"} <= set(header):
         raise InputError(path, "manifest needs columns session,start_s,end_s,label (person optional)")
-    for number, row in enumerate(rows, start=2):
+    rows = [row for _, row in numbered]
+    for number, row in numbered:
         if row["label"].strip().lower() not in LABEL_ALIASES:
             raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
         try:

@@ -78,12 +78,12 @@ def person_from_path(path: str | Path) -> str:
 
 def read_labels_csv(path: Path) -> dict[str, tuple[str, str]]:
     """``path,label,person`` rows → {path: (canonical label, person)}."""
-    rows = _read_csv(path)
-    missing = {"path", "label", "person"} - set(rows[0]) if rows else {"path", "label", "person"}
+    header, rows = read_csv_rows(path)
+    missing = {"path", "label", "person"} - set(header) if rows else {"path", "label", "person"}
     if missing:
         raise InputError(path, f"labels CSV lacks column(s) {', '.join(sorted(missing))}")
     out = {}
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         label = LABEL_ALIASES.get(row["label"].strip().lower())
         if label is None:
             raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
@@ -97,16 +97,17 @@ def read_table(
     """Read a classify CSV. A label column that is absent, empty or all zero is unsupported (no evidence), not 0
     evidence (``face classify`` writes only the labels its model has).
     """
-    rows = _read_csv(path)
-    if not rows:
+    header, numbered = read_csv_rows(path)
+    if not numbered:
         raise InputError(path, "probability table is empty")
-    if "path" not in rows[0] or not any(c in rows[0] for c in CANONICAL_LABELS):
+    if "path" not in header or not any(c in header for c in CANONICAL_LABELS):
         raise InputError(path, "not a classify table: needs a path column and canonical label columns")
+    rows = [row for _, row in numbered]
     known = read_labels_csv(labels_csv) if labels_csv else None
     probs = np.zeros((len(rows), len(CANONICAL_LABELS)))
     truth, people = [], []
-    for i, row in enumerate(rows):
-        probs[i] = [_probability(path, i + 2, label, row.get(label)) for label in CANONICAL_LABELS]
+    for i, (line, row) in enumerate(numbered):
+        probs[i] = [_probability(path, line, label, row.get(label)) for label in CANONICAL_LABELS]
         if known is not None:
             if row["path"] not in known:
                 raise InputError(labels_csv, f"no label for {row['path']}")
@@ -140,7 +141,3 @@ def _probability(path: Path, line: int, label: str, cell: str | None) -> float:
     if not 0.0 <= value <= 1.0:  # also false for nan
         raise InputError(path, f"line {line}: the {label} probability {text!r} is not a number from 0 to 1")
     return value
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    return [row for _, row in read_csv_rows(path)[1]]

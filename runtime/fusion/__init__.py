@@ -98,7 +98,7 @@ def fuse_with_settings(
     """The fused track as the ``[fusion]`` settings section says."""
     fuser = fuser_from_settings(section, backend=backend)
     weighted = fuser.weights if isinstance(fuser, WeightedFusion) else {}  # parsed once, by fuser_from_settings
-    present = {track.name for track in tracks}
+    present = {track.name.partition("-")[0] for track in tracks}  # face-2: a face track of face.person = "all"
     absent = sorted(set(weighted) - present)
     if absent:  # a clinic's weights name every modality; a session without one is fused from the others
         log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),

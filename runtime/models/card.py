@@ -13,7 +13,6 @@ always a path. A folder in the working directory therefore never stands in for a
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
+from runtime.files import read_json_object
 from runtime.track import json_kind
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -78,16 +78,8 @@ def load_card(location: str | Path) -> ModelCard:
             raise InputError(location, f"no shipped model of that id in {REPO_MODELS_DIR} "
                                        f"(a model folder is named by a path, e.g. ./{location})")
         raise InputError(location, "no model card (card.json) there")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as error:  # bad JSON, not UTF-8, an integer of over 4300 digits
-        raise InputError(path, f"model card is not valid JSON ({str(error).split(';')[0]})") from None
-    if not isinstance(data, dict):
-        raise InputError(path, f"model card is a JSON {type(data).__name__}, not an object")
+    data = read_json_object(path, ("id", "version", "task", "labels", "files"), "model card")
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}
-    missing = [k for k in ("id", "version", "task", "labels", "files") if k not in data]
-    if missing:
-        raise InputError(path, f"model card lacks {', '.join(missing)}")
     _check_fields(data, path)
     card = ModelCard(**{k: data[k] for k in known if k in data},
                      extra={k: v for k, v in data.items() if k not in known}, folder=path.parent)

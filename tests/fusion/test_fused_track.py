@@ -258,3 +258,13 @@ def test_weights_for_a_modality_the_session_lacks_are_said_not_silently_dropped(
                            {**settings["fusion"], "weights": "face=1"})
     assert caplog.messages == ["fusion.weights weigh face, of which this session has no track: fused from the "
                                "others at weight 1"]
+
+
+def test_weights_for_face_name_the_face_tracks_of_every_person_as_present(caplog):
+    settings = load_settings(None)
+    targets = [L["angry"]] * 6
+    audio = synthetic_track("audio", targets, 2.0, hop_s=2.0)
+    faces = [synthetic_track(f"face-{n}", targets, 2.0, hop_s=2.0, seed=n) for n in (1, 2)]
+    fuse_with_settings([audio, *faces], {**settings["fusion"], "method": "weighted", "hop_s": 2.0,
+                                         "weights": "audio=1,face=1"})
+    assert "no track" not in caplog.text  # was: "weigh face, of which this session has no track"

@@ -132,7 +132,7 @@ def test_a_card_field_of_the_wrong_type_is_one_line_naming_the_card(tmp_path, ed
 def test_a_card_that_is_not_a_json_object_is_one_line(tmp_path):
     folder = _copy_model(tmp_path, "audio-emotion")
     (folder / "card.json").write_text("[1, 2]")
-    with pytest.raises(InputError, match="model card is a JSON list, not an object"):
+    with pytest.raises(InputError, match="holds a JSON list, not a model card"):
         load_card(folder)
 
 
@@ -141,7 +141,7 @@ def test_a_card_with_an_integer_json_will_not_read_is_one_line(tmp_path):
     (folder / "card.json").write_text('{"version": 1' + "0" * 5000 + "}")
     with pytest.raises(InputError) as caught:  # was: internal error ValueError (json's 4300-digit limit)
         load_card(folder)
-    assert str(caught.value).startswith(f"{folder / 'card.json'}: model card is not valid JSON (")
+    assert str(caught.value).startswith(f"{folder / 'card.json'}: not a readable model card (")
     assert "\n" not in str(caught.value)
 
 
@@ -226,3 +226,23 @@ def test_a_tflite_file_that_cannot_be_loaded_is_one_line(tmp_path):
     with pytest.raises(InputError, match="not a loadable TFLite model") as caught:
         load_model(folder)
     assert caught.value.source == str(path) and "\n" not in str(caught.value)
+
+
+def test_a_card_this_process_may_not_read_is_one_line(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    from runtime.models.card import REPO_MODELS_DIR, load_card
+
+    folder = tmp_path / "audio-emotion"
+    shutil.copytree(REPO_MODELS_DIR / "audio-emotion", folder)
+    real_read_text = Path.read_text
+
+    def denied(path, *args, **kwargs):
+        if path.name == "card.json":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)  # root reads whatever chmod says, so the refusal is faked
+    with pytest.raises(InputError, match="not a readable model card .*Permission denied"):
+        load_card(folder)  # was: an internal PermissionError

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from export.audio.backbones.catalog import CATALOG, catalog_entry
 from runtime.errors import InputError
+from runtime.files import check_output_folder
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
     folder_name = _store_folder_name(name)
+    check_output_folder(store_dir(store))  # a store path that is a file is said before the model is loaded
     load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / folder_name
     staging = target.with_name(f".{target.name}.partial")

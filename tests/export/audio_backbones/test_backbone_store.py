@@ -67,3 +67,12 @@ def test_training_with_a_backbone_not_in_the_store_fails_in_one_line_naming_the_
     err = capsys.readouterr().err
     assert code == 2
     assert "emotrace models add hubert-base FOLDER" in err and err.count("\n") == 1
+
+
+def test_a_store_path_that_is_a_file_is_refused_before_the_model_is_loaded(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}")  # never loaded: the store is checked first
+    store = tmp_path / "storefile"
+    store.write_text("")
+    with pytest.raises(InputError, match="storefile: is a file"):  # was: internal NotADirectoryError after loading
+        add_model("hubert-base", tmp_path / "model", store)

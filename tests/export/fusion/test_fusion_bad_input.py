@@ -113,3 +113,52 @@ def test_a_table_saved_as_csv_utf8_with_its_byte_order_mark_reads_as_without(tab
     plain, with_mark = read_table(tables["audio"], "audio"), read_table(marked, "audio")
     # was: "not a classify table: needs a path column" (the mark read as part of the first column's name)
     assert (with_mark.probs == plain.probs).all() and with_mark.paths == plain.paths
+
+
+def _short_last_row(path: Path) -> Path:
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1] + [",".join(lines[-1].split(",")[:3])]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("which", ["table", "labels", "sessions"])
+def test_a_row_short_of_its_header_names_the_file_and_line(tables, tmp_path, capsys, which):
+    argv = ["evaluate", "fusion", "--table", f"audio={tables['audio']}", "--table", f"face={tables['face']}",
+            "--out", str(tmp_path / "out")]
+    if which == "table":
+        bad = _short_last_row(tables["audio"])
+    elif which == "labels":
+        bad = tmp_path / "labels.csv"
+        bad.write_text("path,label,person\nextra.wav,happy\n")
+        argv += ["--labels", str(bad)]
+    else:
+        bad = tmp_path / "sessions.csv"
+        bad.write_text("session,start_s,end_s,label\nx.json,0\n")
+        argv = ["evaluate", "fusion", "--sessions", str(bad), "--out", str(tmp_path / "out")]
+    assert main(argv) == 2  # was: internal errors (TypeError, AttributeError on a None cell)
+    err = _one_error_line(capsys)
+    assert f"{bad}: line " in err and "field(s) where the header has" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sessions_manifest_that_is_not_utf8_or_a_folder_is_one_line(tmp_path, capsys):
+    latin = tmp_path / "sessions.csv"
+    latin.write_bytes(b"session,start_s,end_s,label\nx.json,0,1,caf\xe9\n")
+    for bad, problem in ((latin, "is not UTF-8 text"), (tmp_path, "is a folder")):
+        assert main(["evaluate", "fusion", "--sessions", str(bad), "--out", str(tmp_path / "out")]) == 2
+        assert problem in _one_error_line(capsys)  # was: internal UnicodeDecodeError / IsADirectoryError
+
+
+def test_a_fuser_folder_holding_another_kind_of_model_is_refused_not_replaced(tmp_path):
+    import json
+    import re
+    import shutil
+
+    from export.fusion.cli import check_models_dir
+    from runtime.models.card import REPO_MODELS_DIR
+
+    shutil.copytree(REPO_MODELS_DIR / "face-expression", tmp_path / "fusion-stacking", symlinks=True)
+    (tmp_path / "fusion-stacking" / "notes.txt").write_text("a clinic's notes")
+    task = json.loads((tmp_path / "fusion-stacking" / "card.json").read_text())["task"]
+    with pytest.raises(InputError, match=re.escape(f"holds a model for '{task}', not 'emotion-fusion'")):
+        check_models_dir(tmp_path, ["stacking"])  # was: accepted, and the folder replaced by the trained fuser
