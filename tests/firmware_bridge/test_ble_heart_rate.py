@@ -582,7 +582,7 @@ def test_a_gatt_call_the_stack_cancels_costs_the_connection_not_the_link():
     assert any("cancelled a call" in s.detail for s in recorder.statuses)
 
 
-def test_a_sensor_gone_before_its_services_are_read_is_a_connection_error_the_link_retries():
+def test_a_sensor_gone_before_its_services_are_read_is_a_connection_error_like_any_dropped_link():
     from bleak.exc import BleakError
 
     from firmware_bridge.ble import BleakGattClient

@@ -61,6 +61,7 @@ def test_a_command_gives_back_the_sigterm_handler_it_found(tmp_path, capsys):
     def host_handler(signum, frame):  # what a program embedding the CLI had set
         pass
 
+    # a guard (the code before never touched the handler): fails when the CLI sets SIGTERM and does not restore it
     before = signal.signal(signal.SIGTERM, host_handler)
     try:
         assert main(["extract-audio", str(tmp_path / "missing.mp4")]) == 2  # a command that ends in an error

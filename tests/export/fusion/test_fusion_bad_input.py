@@ -57,6 +57,7 @@ def test_a_probability_that_is_not_from_0_to_1_names_the_table_and_line(tables, 
 
 
 def test_an_empty_probability_cell_still_means_no_evidence(tables):
+    # a guard (passes on the code before): the cell checks above must not refuse an empty cell
     table = read_table(_with_cell(tables["audio"], 3, "happy", ""), "audio")
     assert table.supported[CANONICAL_LABELS.index("happy")] and table.probs[1, CANONICAL_LABELS.index("happy")] == 0
 
