@@ -7,19 +7,21 @@ from typing import Any
 
 import numpy as np
 
+from runtime.stopping import stop_asked
+
 _INTERRUPTED = "Training interrupted by user."  # what sklearn's MLP warns when it swallows a Ctrl-C
 
 
 def fit_or_interrupt(model: Any, x: np.ndarray, y: np.ndarray, keep_warnings: bool = True) -> Any:
-    """``model.fit(x, y)``, but a Ctrl-C during it still stops the run: sklearn's MLP catches it, warns and keeps
-    the half-trained network, which a run would otherwise go on to evaluate, report and ship.
+    """``model.fit(x, y)``, but a Ctrl-C (or SIGTERM) during it still stops the run: sklearn's MLP catches it, warns
+    and keeps the half-trained network, which a run would otherwise go on to evaluate, report and ship.
 
     ``keep_warnings=False`` drops the fit's other warnings (e.g. a ConvergenceWarning expected at ``max_iter``).
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(x, y)
-    if any(str(warning.message) == _INTERRUPTED for warning in caught):
+    if stop_asked() or any(str(warning.message) == _INTERRUPTED for warning in caught):
         raise KeyboardInterrupt
     if keep_warnings:
         for warning in caught:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from runtime.errors import InputError
+from runtime.stopping import stopping_on_signals
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -527,9 +526,9 @@ def _run_train_body(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    restore_sigterm = _sigterm_as_ctrl_c()
     try:
-        args.run(args)
+        with stopping_on_signals():
+            args.run(args)
     except InputError as error:
         print(f"emotrace: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -542,19 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)",
               file=sys.stderr)
         return EXIT_FAILURE
-    finally:
-        restore_sigterm()
     return 0
-
-
-def _sigterm_as_ctrl_c():
-    """Let SIGTERM (a service manager stopping the appliance, ``kill``, ``timeout``) do what Ctrl-C does: a live
-    session ends and writes what it captured, a training run removes what it made. By default it would end the
-    process at once and lose both. Returns what restores the handler before."""
-    if threading.current_thread() is not threading.main_thread():  # handlers belong to the main thread
-        return lambda: None
-    before = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return lambda: signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)  # None: set in C
 
 
 if __name__ == "__main__":

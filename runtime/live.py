@@ -45,6 +45,7 @@ from runtime.files import check_output_folder
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
+from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
@@ -104,8 +105,9 @@ def ble_client(device: str):
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
-    """Chunks up to ``duration_s`` of session time (all of them when None)."""
+    """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for."""
     for chunk in chunks:
+        raise_if_stop_asked()  # the capture's libraries can swallow the signal's own KeyboardInterrupt
         yield chunk
         if duration_s is not None and chunk.end_s >= duration_s:
             return
@@ -172,6 +174,7 @@ class VideoSession:
         try:
             while self._thread.is_alive():
                 self._thread.join(timeout=0.2)
+                raise_if_stop_asked()
         except KeyboardInterrupt:
             self.source.stats.stopped_reason = self.source.stats.stopped_reason or "stopped by the user"
             self.stop()
@@ -545,6 +548,7 @@ def _wait_until(clock: SessionClock, duration_s: float | None) -> None:
     try:
         while duration_s is None or clock.now_s() < duration_s:
             time.sleep(0.1)
+            raise_if_stop_asked()
     except KeyboardInterrupt:
         pass
 

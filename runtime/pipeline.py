@@ -18,6 +18,7 @@ from runtime.config import setting_error
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
+from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import CANONICAL_LABELS, Track
 
@@ -97,6 +98,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     for section, arm in sorted(ARMS, key=lambda item: item[0] not in RUN_FIRST):
         if not settings.get(section, {}).get("enabled", False):
             continue
+        raise_if_stop_asked()  # a stop an arm's libraries swallowed ends the analysis here, before anything is written
         track = arm(request)
         if track is not None:
             by_section[section] = track if isinstance(track, list) else [track]
@@ -113,6 +115,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
         settings=settings,
         software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3)},
     )
+    raise_if_stop_asked()
     write_timeline(timeline, Path(out_dir))
     return timeline
 

@@ -27,6 +27,7 @@ from export.audio.datasets import Clip
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
+from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
         return WindowTable(features, clip_index, clips, no_speech, speed_factor)
     rows, index, no_speech = [], [], []
     for i, clip in enumerate(clips):
+        raise_if_stop_asked()  # numba's compiler and PyAV can swallow the signal's own KeyboardInterrupt
         features = clip_window_features(clip.path, speed_factor)
         if features.shape[0] == 0:
             no_speech.append(str(clip.path))

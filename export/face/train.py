@@ -28,6 +28,7 @@ from export.face.metrics import classification_report
 from runtime.errors import InputError
 from runtime.files import RunFolder, read_json_object, writing_folder
 from runtime.models.card import file_sha256
+from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import write_atomically
 
 PRECISIONS = ("auto", "bf16", "fp32")
@@ -290,6 +291,7 @@ def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path
             optimiser.step()
             schedule.step()
             total_loss += float(loss.detach())
+            raise_if_stop_asked()  # a stop a library swallowed during the step
         model.eval()
         if epoch + 1 <= config.epochs // 2:  # early epochs are never the best: skip their evaluation
             log(json.dumps({"epoch": epoch + 1, "loss": round(total_loss / steps_per_epoch, 4)}))

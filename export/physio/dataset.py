@@ -24,6 +24,7 @@ from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
+from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger("emotrace.physio")
 
@@ -153,6 +154,7 @@ def load_dataset(
     table = load_labels(data_dir)
     result = []
     for subject in sorted(subjects or table):
+        raise_if_stop_asked()  # a library can swallow the signal's own KeyboardInterrupt
         zip_path = Path(data_dir) / "raw" / f"{subject}.zip"
         cache = key = None
         if cache_dir is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class FileVideoSource:
         next_s = None
         size = None
         for frame in decoder.frames():
+            raise_if_stop_asked()  # PyAV can swallow the signal's own KeyboardInterrupt
             self.stats.decoded += 1
             if frame.is_corrupt:
                 decoder.skip(frame.time, "flagged by the decoder", "frame")

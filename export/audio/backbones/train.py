@@ -48,6 +48,7 @@ from export.face.metrics import classification_report
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.models.card import file_sha256
+from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
@@ -160,6 +161,7 @@ def fit_head(
             loss = loss_fn(head(x_all[batch]), y_all[batch])
             loss.backward()
             optimiser.step()
+            raise_if_stop_asked()  # a stop a library swallowed during the step
     head.eval()
     return head
 

@@ -243,3 +243,24 @@ def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp
     assert np.array_equal(again.features, first.features) and np.array_equal(again.clip_index, first.clip_index)
     assert f"{cache}: unreadable cache" in caplog.text
     assert np.array_equal(extract.extract_windows(clips, cache_dir=tmp_path / "cache").features, first.features)
+
+
+def test_a_stop_swallowed_while_a_clip_is_read_ends_the_feature_pass_at_the_next_clip(tmp_path, monkeypatch):
+    import export.audio.extract as extract
+    from runtime.stopping import stopping_on_signals
+    from tests.runtime.test_stopping import swallowed_stop
+
+    read = []
+
+    def features(path, speed_factor=1.0):  # numba's compiler swallowed a Ctrl-C on a clip's first feature call
+        read.append(path)
+        swallowed_stop()
+        return np.zeros((0, 4), dtype=np.float32)
+
+    monkeypatch.setattr(extract, "clip_window_features", features)
+    clips = [Clip(tmp_path / f"{i}.wav", "01", "neutral", "test") for i in range(5)]
+    for clip in clips:
+        clip.path.write_bytes(b"")
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
+        extract.extract_windows(clips)
+    assert len(read) == 1  # was: every clip read, and the run trained on

@@ -102,6 +102,27 @@ def test_layer_weights_move_to_the_layer_that_holds_the_emotion():
     assert (head_probs(head, pooled).argmax(1) == targets).mean() > 0.9
 
 
+def test_a_stop_swallowed_during_a_head_step_ends_the_fit_at_that_step(monkeypatch):
+    from export.audio.backbones.models import LayerWeightedHead
+    from runtime.stopping import stopping_on_signals
+    from tests.runtime.test_stopping import swallowed_stop
+
+    forward = LayerWeightedHead.forward
+    steps = []
+
+    def swallowing(self, x):  # a library caught the Ctrl-C raised inside the first step's forward pass
+        steps.append(len(steps))
+        if len(steps) == 1:
+            swallowed_stop()
+        return forward(self, x)
+
+    monkeypatch.setattr(LayerWeightedHead, "forward", swallowing)
+    rng = np.random.default_rng(0)
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
+        fit_head(rng.normal(size=(60, 2, 8)).astype(np.float32), np.repeat([0, 1, 2], 20), 3, HeadSettings(epochs=5))
+    assert steps == [0]  # was: every step of five epochs, and a head fitted as if never stopped
+
+
 def test_folds_never_split_a_speaker():
     targets = np.tile(np.arange(4), 10)
     speakers = np.repeat([f"s{i}" for i in range(5)], 8)

@@ -108,6 +108,22 @@ def test_ctrl_c_during_fitting_exits_130_leaving_no_new_folder_and_the_earlier_r
     assert _listing(finished) == before
 
 
+def test_a_stop_swallowed_during_a_training_step_exits_130_leaving_no_folder(fer, tmp_path, monkeypatch, capsys):
+    import export.face.train as face_train
+    from tests.runtime.test_stopping import swallowed_stop
+
+    augment = face_train.augment
+
+    def swallowing(images, generator):  # a library caught the Ctrl-C raised inside the step
+        swallowed_stop()
+        return augment(images, generator)
+
+    monkeypatch.setattr(face_train, "augment", swallowing)
+    assert main(["train", "face", str(fer), "--out", str(tmp_path / "new" / "run"), *FAST]) == 130  # was: 0
+    assert "interrupted" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_finished_run_ties_its_report_to_its_model(finished):
     from runtime.models.card import file_sha256
 

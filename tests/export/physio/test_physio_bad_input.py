@@ -80,3 +80,26 @@ def test_ctrl_c_during_fitting_exits_130_keeping_an_earlier_report_and_making_no
     assert main(["train", "physio", str(data), "--out", str(tmp_path / "new" / "run")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (earlier / "report.json").read_text() == "{}" and not (tmp_path / "new").exists()
+
+
+def test_a_stop_swallowed_while_a_subject_is_read_ends_the_pass_at_the_next_subject(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from export.physio import dataset
+    from runtime.stopping import stopping_on_signals
+    from tests.runtime.test_stopping import swallowed_stop
+
+    read = []
+
+    def windows(data_dir, subject, *args):  # a library swallowed the Ctrl-C while the subject was read
+        read.append(subject)
+        swallowed_stop()
+        return SimpleNamespace(stress_fraction=np.array([0.5]))
+
+    monkeypatch.setattr(dataset, "load_labels", lambda data_dir: {"S01": None, "S02": None, "S03": None})
+    monkeypatch.setattr(dataset, "subject_windows", windows)
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
+        dataset.load_dataset(tmp_path, 60.0, 5.0)
+    assert read == ["S01"]  # was: every subject read, and the run trained on

@@ -1,0 +1,54 @@
+"""Ctrl-C and SIGTERM as one request to stop a command, kept as well as raised.
+
+The signal raises ``KeyboardInterrupt`` wherever the main thread is. Some libraries swallow an exception raised
+inside their own calls: PyAV's audio resampler and numba's compiler (through a ctypes callback) were seen to lose
+the stop of a live session, which then ran on until killed and lost what it had captured. So the request is kept
+too, and the long loops (a live session's chunks and waits, a video's frames, an analysis's arms, training's clips,
+subjects, fits and steps) ask ``raise_if_stop_asked`` at each step: a stop that a library swallowed is raised
+again at the next one.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
+
+_asked = threading.Event()
+
+
+def ask_to_stop(signum: int | None = None, frame=None) -> None:
+    """The signal handler: keep the request, then raise it where the main thread is."""
+    _asked.set()
+    raise KeyboardInterrupt
+
+
+def stop_asked() -> bool:
+    return _asked.is_set()
+
+
+def raise_if_stop_asked() -> None:
+    """Raise ``KeyboardInterrupt`` when a stop was asked for, though a library may have swallowed its first one."""
+    if _asked.is_set():
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def stopping_on_signals() -> Iterator[None]:
+    """Meanwhile, SIGINT and SIGTERM ask the command to stop (SIGTERM alone would end the process at once, losing a
+    live session's timeline and leaving a training run's folder half made). The handlers found are given back
+    after, and the request is forgotten. Handlers belong to the main thread: elsewhere nothing is set."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _asked.clear()
+    before = {number: signal.signal(number, ask_to_stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
+        _asked.clear()
