@@ -13,28 +13,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soxr
 
-from export.arrays import save_npz
+from export.arrays import read_cache, save_npz
 from export.audio.datasets import Clip
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
 from runtime.stopping import raise_if_stop_asked
 
-log = logging.getLogger(__name__)
-
 SAMPLE_RATE_HZ = 16000
 WINDOW_S = 2.0
 HOP_S = 0.5
 MIN_SPEECH_FRACTION = 0.3
+CACHE_ARRAYS = ("features", "clip_index", "no_speech")  # what a window cache holds
 
 
 @dataclass
@@ -78,10 +75,10 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     ``cache_dir`` when it holds exactly these)."""
     key = _cache_key(clips, speed_factor)
     cache = cache_dir / f"windows-{key}.npz" if cache_dir is not None else None
-    cached = _read_cache(cache) if cache is not None and cache.is_file() else None
+    cached = read_cache(cache, CACHE_ARRAYS) if cache is not None and cache.is_file() else None
     if cached is not None:
-        features, clip_index, no_speech = cached
-        return WindowTable(features, clip_index, clips, no_speech, speed_factor)
+        return WindowTable(cached["features"], cached["clip_index"], clips, json.loads(str(cached["no_speech"])),
+                           speed_factor)
     rows, index, no_speech = [], [], []
     for i, clip in enumerate(clips):
         raise_if_stop_asked()  # numba's compiler and PyAV can swallow the signal's own KeyboardInterrupt
@@ -97,17 +94,6 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     if cache is not None:
         save_npz(cache, features=table.features, clip_index=table.clip_index, no_speech=np.array(json.dumps(no_speech)))
     return table
-
-
-def _read_cache(cache: Path) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-    """A cache's features, clip index and clips without speech; None (computed again) when it is unreadable, as a
-    run stopped by power loss or a full disk can leave it."""
-    try:
-        with np.load(cache) as stored:
-            return stored["features"], stored["clip_index"], json.loads(str(stored["no_speech"]))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        log.warning("%s: unreadable cache (%s); computed again", cache, error)
-        return None
 
 
 def _cache_key(clips: list[Clip], speed_factor: float = 1.0) -> str:

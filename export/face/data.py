@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from export.arrays import save_npz
+from export.arrays import read_cache, save_npz
 from runtime.errors import InputError
 
 # The expression models speak about these canonical labels, in canonical order; FER has no "calm".
@@ -39,6 +39,9 @@ class FaceSet:
     label_votes: np.ndarray  # (n, len(FACE_LABELS)) FER+ annotators' votes for our labels (0 where absent)
 
 
+CACHE_ARRAYS = tuple(field.name for field in fields(FaceSet))  # what a split's cache holds
+
+
 def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:
     """Every image of one split (``Training`` or ``PublicTest``); cached as .npz when ``cache_dir`` is given."""
     import cv2
@@ -46,10 +49,9 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     root = Path(root)
     cache = Path(cache_dir) / f"fer2013-{split}-{_split_key(root, split)}.npz" if cache_dir else None
     if cache is not None and cache.is_file():
-        data = np.load(cache)
-        if "label_votes" in data:  # caches written before the votes were kept are rebuilt
-            return FaceSet(data["images"], data["labels"], data["indices"], data["not_face_votes"],
-                           data["label_votes"])
+        data = read_cache(cache, CACHE_ARRAYS)  # None: unreadable, or written before the votes were kept
+        if data is not None:
+            return FaceSet(**data)
     folder = root / split
     if not folder.is_dir():
         raise InputError(folder, "no such FER-2013 split folder")
@@ -67,8 +69,7 @@ def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet
     result = FaceSet(np.stack(images), np.asarray(labels, dtype=np.int64), np.asarray(indices, dtype=np.int64),
                      votes[:, -1], votes[:, :-1])
     if cache is not None:
-        save_npz(cache, images=result.images, labels=result.labels, indices=result.indices,
-                 not_face_votes=result.not_face_votes, label_votes=result.label_votes)
+        save_npz(cache, **{name: getattr(result, name) for name in CACHE_ARRAYS})
     return result
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import numpy as np
 
 import runtime.arms.physio.features as feature_code
 import runtime.arms.physio.recording as reader_code
-from export.arrays import save_npz
+from export.arrays import read_cache, save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.recording import read_e4
 from runtime.errors import InputError
@@ -208,16 +207,13 @@ def read_cached_windows(path: Path, subject: str, key: str) -> SubjectWindows | 
     from another recording, other labels, other settings or other feature code."""
     if not path.is_file():
         return None
-    try:
-        with np.load(path) as data:
-            if "key" not in data or str(data["key"]) != key:
-                log.warning("%s: computed from other data, settings or feature code; computed again", path)
-                return None
-            return SubjectWindows(subject, data["starts_s"], data["features"], data["quality"],
-                                  data["stress_fraction"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        log.warning("%s: unreadable cache (%s); computed again", path, error)
+    data = read_cache(path, ("key", "starts_s", "features", "quality", "stress_fraction"))
+    if data is None:  # unreadable, or of a kind written before caches had keys
         return None
+    if str(data["key"]) != key:
+        log.warning("%s: computed from other data, settings or feature code; computed again", path)
+        return None
+    return SubjectWindows(subject, data["starts_s"], data["features"], data["quality"], data["stress_fraction"])
 
 
 __all__ = ["MEASUREMENTS", "SubjectWindows", "load_dataset", "load_labels", "subject_windows"]

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from export.arrays import read_cache, save_npz
 from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_DIMENSIONAL, KIND_EMOTION2VEC
 from export.audio.backbones.data import (
     HOP_S,
@@ -315,14 +316,13 @@ def _pooled_cached(
     for clip in windows.clips:
         digest.update(f"{clip.path}|{clip.path.stat().st_size}".encode())
     digest.update(f"{WINDOW_S}|{HOP_S}|{len(windows.windows)}|without dc".encode())
-    cache = out / f"pooled-{digest.hexdigest()[:16]}.npy"
-    if cache.is_file():
-        return np.load(cache)
+    cache = out / f"pooled-{digest.hexdigest()[:16]}.npz"
+    cached = read_cache(cache, ("pooled",)) if cache.is_file() else None
+    if cached is not None:
+        return cached["pooled"]
     _log(progress, f"  encoding {len(windows.windows)} windows with {model.name} ...")
     pooled = model.pooled(windows.waveforms).astype(np.float32)
-    partial = cache.with_suffix(".part.npy")
-    np.save(partial, pooled)
-    partial.replace(cache)
+    save_npz(cache, pooled=pooled)
     return pooled
 
 

@@ -222,6 +222,18 @@ def test_ctrl_c_during_fitting_leaves_no_run_that_looks_finished(tmp_path, tiny_
         assert results == {"report.json"} and (out / "report.json").read_text() == "{}"
 
 
+def test_a_pooled_cache_left_unreadable_is_encoded_again(tmp_path, tiny_wavlm, ravdess_manifest, caplog):
+    out = tmp_path / "run"
+    settings = HeadSettings(epochs=2)
+    train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, settings=settings, progress=False)
+    first = json.loads((out / "report.json").read_text())
+    (cache,) = out.glob("pooled-*")
+    cache.write_bytes(cache.read_bytes()[:300])  # a run stopped by power loss, a full disk
+    train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, settings=settings, progress=False)
+    assert f"{cache}: unreadable cache" in caplog.text  # was: an internal error (ValueError)
+    assert json.loads((out / "report.json").read_text())["cv"] == first["cv"]
+
+
 # --- export ----------------------------------------------------------------------------------------------
 
 

@@ -260,6 +260,15 @@ def test_a_split_cache_is_never_served_for_other_data(tmp_path):
     assert np.array_equal(again.images, first.images) and len(list(cache.iterdir())) == 2
 
 
+def test_a_split_cache_left_unreadable_is_read_again_from_the_images(tmp_path, caplog):
+    cache = tmp_path / "cache"
+    first = load_split(write_fer(tmp_path / "a", {"PublicTest": 2}), "PublicTest", cache)
+    (stored,) = cache.iterdir()
+    stored.write_bytes(stored.read_bytes()[:300])  # a run stopped by power loss, a full disk
+    again = load_split(tmp_path / "a", "PublicTest", cache)  # was: an internal error (BadZipFile)
+    assert np.array_equal(again.images, first.images) and f"{stored}: unreadable cache" in caplog.text
+
+
 def test_the_graph_traces_without_warnings_and_computes_what_torch_does(trained, tmp_path):
     import warnings
 

@@ -1,0 +1,34 @@
+"""Arrays the training host keeps on disk: caches written whole, and read back only when whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from export.arrays import read_cache, save_npz
+
+
+def test_a_cache_reads_back_as_written(tmp_path):
+    save_npz(tmp_path / "deep" / "c.npz", a=np.arange(3), b=np.eye(2))
+    back = read_cache(tmp_path / "deep" / "c.npz", ("a", "b"))
+    assert back is not None and np.array_equal(back["a"], np.arange(3)) and np.array_equal(back["b"], np.eye(2))
+
+
+def _npy_named_npz(path):
+    np.save(path.with_suffix(".npy"), np.zeros(2))
+    path.with_suffix(".npy").replace(path)
+
+
+@pytest.mark.parametrize("spoil, problem", [
+    (lambda path: path.write_bytes(path.read_bytes()[:200]), ""),  # power lost mid-copy
+    (lambda path: path.write_text("not an archive"), ""),
+    (_npy_named_npz, "not an .npz archive"),
+    (lambda path: save_npz(path, a=np.zeros(2)), "no b"),  # a cache of an older kind
+], ids=["truncated", "text", "npy", "older kind"])
+def test_a_cache_that_cannot_serve_is_computed_again_with_a_warning_naming_it(tmp_path, caplog, spoil, problem):
+    path = tmp_path / "c.npz"
+    save_npz(path, a=np.zeros(2), b=np.ones(2))
+    spoil(path)
+    with caplog.at_level("WARNING"):
+        assert read_cache(path, ("a", "b")) is None
+    assert f"{path}: unreadable cache ({problem}" in caplog.text and "computed again" in caplog.text
