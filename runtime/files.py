@@ -75,7 +75,10 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
                 raise InputError(path, f"is the {what}; give another folder to write into")
             if _inside(path, Path(folder).resolve()):
                 raise InputError(path, f"lies inside the {what} {folder}; give a folder outside it")
-        existing = next(p for p in (path, *path.parents) if p.exists())
+        existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
+        if not existing.exists():  # a link to nothing above it: else "File exists" when the run writes
+            raise InputError(path, f"{existing} is a link to {os.readlink(existing)}, which does not exist, so no "
+                                   "folder can be made under it")
         if not existing.is_dir():
             raise InputError(path, f"{existing} is a file, so no folder can be made under it")
         _check_writable(path, existing)

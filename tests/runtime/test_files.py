@@ -159,3 +159,12 @@ def test_a_json_file_with_an_integer_json_will_not_read_is_one_line(tmp_path):
     with pytest.raises(InputError) as refused:  # was: internal error ValueError (json's 4300-digit limit)
         read_json_object(report, what="face training report")
     assert str(refused.value).startswith(f"{report}: not a readable face training report (")
+
+
+def test_an_output_folder_under_a_link_to_nothing_is_refused_before_any_work(tmp_path):
+    dangling = tmp_path / "dl"
+    dangling.symlink_to(tmp_path / "nowhere")
+    with pytest.raises(InputError) as refused:  # was: accepted, then "File exists" when the run wrote, after its work
+        check_output_folder(dangling / "run" / "sub")
+    assert str(refused.value) == f"{dangling / 'run' / 'sub'}: {dangling} is a link to {tmp_path / 'nowhere'}, " \
+                                 "which does not exist, so no folder can be made under it"
