@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from export.audio.backbones.catalog import CATALOG, catalog_entry
+from export.install import install_folder, staging_folder
 from runtime.errors import InputError
 from runtime.files import check_output_folder
 
@@ -122,13 +123,24 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     check_output_folder(store_dir(store))  # a store path that is a file is said before the model is loaded
     load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / folder_name
-    staging = target.with_name(f".{target.name}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging, ignore=shutil.ignore_patterns(".git", "*.h5", "*.msgpack", "tf_model*",
-                                                                   "flax_model*"))
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)  # a half-copied model never looks stored
+    staging = staging_folder(target.parent, target.name)  # a half-copied model never looks stored
+    try:
+        shutil.copytree(source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+            ".git", "*.h5", "*.msgpack", "tf_model*", "flax_model*"))
+        install_folder(staging, target)  # renames only: a model stored before stays whole until this one is in
+    except (OSError, shutil.Error) as error:  # a full disk, a file that cannot be read
+        raise InputError(source, f"cannot be copied into the store {target.parent} ({_copy_problem(error)}); "
+                                 "nothing stored") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _copy_problem(error: OSError | shutil.Error) -> str:
+    if isinstance(error, shutil.Error):  # copytree's list of (source, destination, why) for each failed file
+        source, _, why = error.args[0][0]
+        return f"{source}: {why}"
+    return f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}"
 
 
 def model_licence(name: str, folder: str | Path | None = None) -> str:

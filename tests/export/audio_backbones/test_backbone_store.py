@@ -76,3 +76,26 @@ def test_a_store_path_that_is_a_file_is_refused_before_the_model_is_loaded(tmp_p
     store.write_text("")
     with pytest.raises(InputError, match="storefile: is a file"):  # was: internal NotADirectoryError after loading
         add_model("hubert-base", tmp_path / "model", store)
+
+
+def test_a_copy_that_fails_is_one_line_and_keeps_the_model_stored_before(tmp_path, monkeypatch, capsys, tiny_wavlm):
+    import export.audio.backbones.store as store_module
+
+    store = tmp_path / "store"
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(store))
+    source = _model_folder(tmp_path / "wavlm", tiny_wavlm)
+    assert main(["models", "add", "wavlm-base-plus", str(source)]) == 0
+    before = {p.name: p.read_bytes() for p in (store / "wavlm-base-plus").iterdir()}
+    copy = shutil.copytree
+
+    def disk_fills(src, dst, **kwargs):  # half the files copied, then the disk is full
+        copy(src, dst, **kwargs)
+        raise OSError(28, "No space left on device", str(dst) + "/model.safetensors")
+
+    monkeypatch.setattr(store_module.shutil, "copytree", disk_fills)
+    assert main(["models", "add", "wavlm-base-plus", str(source)]) == 2  # was: 1, an internal error
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"emotrace: error: {source}: cannot be copied into the store {store} (")
+    assert err.endswith("model.safetensors: No space left on device); nothing stored") and "\n" not in err
+    assert {p.name: p.read_bytes() for p in (store / "wavlm-base-plus").iterdir()} == before
+    assert sorted(p.name for p in store.iterdir()) == ["wavlm-base-plus"]  # was: a .partial copy left behind
