@@ -160,6 +160,9 @@ class VideoSession:
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan()
         self.failure: BaseException | None = None
+        # Waited on instead of Thread.join: a Ctrl-C landing in join can mark a running thread as ended (CPython
+        # 3.11's lock clean-up), and the session would then be written before its frames were scanned.
+        self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-video", daemon=True)
 
     def start(self) -> None:
@@ -172,8 +175,7 @@ class VideoSession:
     def wait(self) -> None:
         """Until the camera ends (or Ctrl-C, which ends the session)."""
         try:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.2)
+            while not self._done.wait(timeout=0.2):
                 raise_if_stop_asked()
         except KeyboardInterrupt:
             self.source.stats.stopped_reason = self.source.stats.stopped_reason or "stopped by the user"
@@ -183,7 +185,7 @@ class VideoSession:
         """Until the thread has ended. A Ctrl-C in it is the main thread's. Any other failure (a defect in the
         scan: the camera's own failures end its frames in the source's reader) leaves the camera's tracks without
         frames, with the failure as their stop reason, and never ends the session with the other tracks."""
-        self._thread.join()
+        self._done.wait()
         if isinstance(self.failure, KeyboardInterrupt):
             raise self.failure
         if self.failure is not None:
@@ -212,6 +214,8 @@ class VideoSession:
             self.scan = scan_frames(self._frames(), self.faces, self.bodies, self.source.stats, self.on_frame)
         except BaseException as error:  # handed to the main thread, which raises it
             self.failure = error
+        finally:
+            self._done.set()
 
 
 # Channel -> (name, unit, format) of the live readout: what a clinician can read at a glance as it arrives.

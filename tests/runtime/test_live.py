@@ -45,7 +45,9 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
 
 
-def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp_path):
+def stopped_after_its_first_window(argv: list[str], tmp_path, stop=None) -> tuple[int, str]:
+    """``emotrace live ARGV`` in a process of its own, sent ``stop`` (SIGTERM) once it prints a window: its exit
+    code and stderr. A session that never says a window, or outlives its stop by two minutes, is killed."""
     import signal
     import subprocess
     import sys
@@ -54,17 +56,14 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
 
     repo = Path(__file__).resolve().parents[2]
     with open(tmp_path / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen(  # a microphone that never ends: only a signal stops the session
-            [sys.executable, "-m", "runtime.cli", "live", "--mic", "anoisesrc=c=pink:a=0.05:r=16000",
-             "--input-format", "lavfi", "--out", str(tmp_path / "live")],
-            cwd=repo, stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )
-        watchdog = threading.Timer(180, process.kill)  # a session that never says a window fails, not hangs
+        process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "live", *argv], cwd=repo,
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+        watchdog = threading.Timer(180, process.kill)
         watchdog.start()
         try:
             for line in process.stdout:  # the session is under way once a window is said
                 if line.startswith("at "):
-                    process.send_signal(signal.SIGTERM)  # what a service manager sends to stop the appliance
+                    process.send_signal(stop or signal.SIGTERM)  # what a service manager sends to stop the appliance
                     break
             try:
                 process.communicate(timeout=120)
@@ -73,7 +72,13 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
                 process.communicate()
         finally:
             watchdog.cancel()
-    err = (tmp_path / "stderr.txt").read_text()
-    assert process.returncode == 0, err  # was: -15, killed, and the session's timeline never written
+    return process.returncode, (tmp_path / "stderr.txt").read_text()
+
+
+def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp_path):
+    # a microphone that never ends: only a signal stops the session
+    code, err = stopped_after_its_first_window(["--mic", "anoisesrc=c=pink:a=0.05:r=16000", "--input-format", "lavfi",
+                                                "--out", str(tmp_path / "live")], tmp_path)
+    assert code == 0, err  # was: -15, killed, and the session's timeline never written
     track = json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]
     assert track["name"] == "audio" and track["windows"]

@@ -9,6 +9,7 @@ from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live
 from tests.arms.face.video_factory import write_video
 from tests.media_factory import damage, undecodable_s
+from tests.runtime.test_live import stopped_after_its_first_window
 
 EXAMPLE = "examples/session.mp4"  # a face with speech, bundled with the project
 
@@ -36,6 +37,18 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     assert [t.name for t in timeline.tracks][:2] == ["face", "body"]
     assert lines and all(": face " in line for line in lines)
     assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_camera_session_stopped_by_the_user_keeps_the_frames_it_scanned(tmp_path, stop):
+    import signal
+
+    code, err = stopped_after_its_first_window(["--replay", EXAMPLE, "--no-mic", "--out", str(tmp_path / "live")],
+                                               tmp_path, getattr(signal, stop))
+    assert code == 0, err  # was: 2, "no frames captured (stopped by the user)", nothing written
+    tracks = {t["name"]: t for t in json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"]}
+    assert tracks["face"]["settings"]["frames"]["stopped_reason"] == "stopped by the user"
+    assert tracks["face"]["settings"]["frames"]["sampled"] >= 5 and tracks["face"]["windows"]
 
 
 def test_a_camera_that_cannot_be_opened_is_one_clear_error_before_anything_is_written(tmp_path):
