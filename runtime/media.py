@@ -17,6 +17,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_readable
+from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
         emitted, skip, next_s = 0, 0, None
         try:
             for frame in StreamDecoder(path, container, stream).frames():
+                raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
                 if next_s is None and start_s is not None:
                     lead = int(round(start_s * sample_rate_hz))

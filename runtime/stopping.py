@@ -18,12 +18,14 @@ from contextlib import contextmanager
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
 
 _asked = threading.Event()
+_giving_back = threading.Event()  # the command is over: a stop now has nothing left to stop
 
 
 def ask_to_stop(signum: int | None = None, frame=None) -> None:
     """The signal handler: keep the request, then raise it where the main thread is."""
     _asked.set()
-    raise KeyboardInterrupt
+    if not _giving_back.is_set():
+        raise KeyboardInterrupt
 
 
 def stop_asked() -> bool:
@@ -44,11 +46,19 @@ def stopping_on_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _asked.clear()
-    before = {number: signal.signal(number, ask_to_stop) for number in STOP_SIGNALS}
+    before = {}
     try:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once both are ours
+        try:
+            _asked.clear()
+            _giving_back.clear()
+            for number in STOP_SIGNALS:
+                before[number] = signal.signal(number, ask_to_stop)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield
     finally:
+        _giving_back.set()  # a stop between two of these would otherwise leave one handler ours
         for number, handler in before.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
         _asked.clear()

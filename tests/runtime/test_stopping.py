@@ -60,6 +60,46 @@ def test_a_video_whose_stop_the_decoder_swallowed_ends_at_the_next_frame():
     assert seen == 2  # was: every frame of the video
 
 
+def test_a_recording_whose_stop_the_resampler_swallowed_ends_at_the_next_block():
+    from runtime.media import iter_audio
+
+    blocks = 0
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
+        for _block in iter_audio(REPO_ROOT / "examples" / "session.mp4"):
+            blocks += 1
+            if blocks == 2:
+                swallowed_stop()
+    assert blocks == 2  # was: every block of the 40 s, and the audio arm's work after it
+
+
+def test_an_analysis_whose_stop_an_arm_swallowed_runs_no_further_arm(tmp_path, monkeypatch):
+    calls: list[str] = []
+    audio, face = fake_arm("audio", calls), fake_arm("face", calls)
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", lambda request: swallowed_stop() or audio(request)),
+                                           ("face", face)])
+    with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
+        pipeline.analyze_file(REPO_ROOT / "examples" / "session.mp4", tmp_path / "out", load_settings(), fuse=False)
+    assert calls == ["audio"]  # was: the face arm's minutes of work, then nothing written
+
+
+def test_a_sensor_session_whose_stop_was_swallowed_stops_waiting(monkeypatch):
+    import runtime.live as live
+    from runtime.clock import SessionClock
+
+    naps = []
+
+    def nap(seconds):
+        naps.append(seconds)
+        if len(naps) > 50:
+            raise RuntimeError("still waiting after the stop")
+
+    monkeypatch.setattr(live.time, "sleep", nap)
+    with stopping_on_signals():
+        swallowed_stop()
+        live._wait_until(SessionClock(), None)  # was: a wait that only a second Ctrl-C would end
+    assert len(naps) == 1
+
+
 def test_the_handlers_found_are_given_back_and_the_request_forgotten():
     def host_handler(signum, frame):  # what a program embedding the CLI had set
         pass
@@ -75,3 +115,32 @@ def test_the_handlers_found_are_given_back_and_the_request_forgotten():
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+
+
+def test_a_stop_that_comes_as_the_handlers_are_given_back_leaves_none_of_ours_set(monkeypatch):
+    import os
+
+    from runtime import stopping
+
+    def host_handler(signum, frame):
+        pass
+
+    before = {number: signal.signal(number, host_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    set_handler = signal.signal
+
+    def giving_back(number, handler):
+        previous = set_handler(number, handler)
+        if handler is host_handler and number == signal.SIGINT:  # Ctrl-C given back, SIGTERM still ours: it comes
+            os.kill(os.getpid(), signal.SIGTERM)
+        return previous
+
+    try:
+        try:
+            with stopping_on_signals():
+                monkeypatch.setattr(stopping.signal, "signal", giving_back)
+        except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+            pytest.fail("the stop was raised out of the giving back, after the command")
+        assert set_handler(signal.SIGTERM, host_handler) is host_handler and not stop_asked()  # none of ours left
+    finally:
+        for number, handler in before.items():
+            set_handler(number, handler)
