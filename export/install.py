@@ -21,17 +21,23 @@ def staging_folder(models_dir: Path, model_id: str) -> Path:
 
 def install_folder(staging: Path, target: Path) -> Path:
     """Replace ``target`` with the checked ``staging`` folder by renames only: the old model stays whole until
-    the new one is in place, and a failure leaves one of the two. The folder is made readable by the device's
-    service user (``mkdtemp`` creates it 0700)."""
+    the new one is in place, and is put back when the new one cannot go in. The folder is made readable by the
+    device's service user (``mkdtemp`` creates it 0700)."""
     staging, target = Path(staging), Path(target)
     staging.chmod(0o755)
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+    if not target.exists():
+        staging.rename(target)
+        return target
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
+    try:
         target.rename(old / target.name)
-        staging.rename(target)
-        shutil.rmtree(old)
-    else:
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            (old / target.name).rename(target)
+            raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)  # the new model is in: a copy of the old one left is only space
     return target
 
 

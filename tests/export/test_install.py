@@ -20,6 +20,49 @@ def test_a_model_folder_is_swapped_in_whole_and_readable_by_others(tmp_path):
     assert sorted(p.name for p in models.iterdir()) == ["m"]  # neither the staging nor the old copy is left
 
 
+def _old_and_new(models):
+    (models / "m").mkdir(parents=True)
+    (models / "m" / "card.json").write_text("old")
+    staging = staging_folder(models, "m")
+    (staging / "card.json").write_text("new")
+    return staging
+
+
+def test_a_new_model_that_cannot_go_in_puts_the_old_one_back(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    models = tmp_path / "models"
+    staging = _old_and_new(models)
+    rename = Path.rename
+
+    def refused(self, target):
+        if self == staging:
+            raise OSError(13, "Permission denied")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refused)
+    with pytest.raises(OSError):
+        install_folder(staging, models / "m")
+    assert (models / "m" / "card.json").read_text() == "old"  # was: gone, left in a hidden .m-old- folder
+    assert sorted(p.name for p in models.iterdir()) == sorted(["m", staging.name])  # the caller removes its staging
+
+
+def test_an_old_copy_that_cannot_be_removed_does_not_undo_the_install(tmp_path, monkeypatch):
+    import export.install as install
+
+    models = tmp_path / "models"
+    staging = _old_and_new(models)
+    remove = install.shutil.rmtree
+
+    def read_only(path, ignore_errors=False, **kwargs):  # the old model's folders copied 0555, a service user
+        if not ignore_errors:
+            raise PermissionError(13, "Permission denied", str(path))
+        remove(path, ignore_errors=True, **kwargs)
+
+    monkeypatch.setattr(install.shutil, "rmtree", read_only)
+    assert (install_folder(staging, models / "m") / "card.json").read_text() == "new"  # was: PermissionError
+
+
 def test_a_first_install_needs_no_old_folder(tmp_path):
     staging = staging_folder(tmp_path / "new-models", "m")
     (staging / "x").write_text("1")

@@ -123,24 +123,40 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     check_output_folder(store_dir(store))  # a store path that is a file is said before the model is loaded
     load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / folder_name
+    _remove_leftovers(target)
     staging = staging_folder(target.parent, target.name)  # a half-copied model never looks stored
     try:
-        shutil.copytree(source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
-            ".git", "*.h5", "*.msgpack", "tf_model*", "flax_model*"))
-        install_folder(staging, target)  # renames only: a model stored before stays whole until this one is in
-    except (OSError, shutil.Error) as error:  # a full disk, a file that cannot be read
-        raise InputError(source, f"cannot be copied into the store {target.parent} ({_copy_problem(error)}); "
-                                 "nothing stored") from None
+        try:
+            shutil.copytree(source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
+                ".git", "*.h5", "*.msgpack", "tf_model*", "flax_model*"))
+        except OSError as error:  # a full disk, a file that cannot be read
+            raise InputError(source, f"cannot be copied into the store {target.parent} ({_copy_problem(error)}); "
+                                     "nothing stored") from None
+        try:
+            install_folder(staging, target)  # renames only: a model stored before stays whole until this one is in
+        except OSError as error:
+            raise InputError(target, f"cannot be replaced ({error.strerror or error}); the model stored there "
+                                     "stays") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
-def _copy_problem(error: OSError | shutil.Error) -> str:
-    if isinstance(error, shutil.Error):  # copytree's list of (source, destination, why) for each failed file
-        source, _, why = error.args[0][0]
-        return f"{source}: {why}"
-    return f"{error.filename + ': ' if error.filename else ''}{error.strerror or error}"
+def _copy_problem(error: OSError) -> str:
+    failed = error.args[0] if isinstance(error, shutil.Error) and error.args else None
+    if isinstance(failed, list) and failed and len(failed[0]) == 3:  # copytree's (source, destination, why) each
+        return str(failed[0][2])  # why names the file
+    return f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """The staging copies and old copies of ``target`` that an add stopped by power loss or a kill left beside
+    it (``staging_folder``'s and ``install_folder``'s names): each as large as the model."""
+    pattern = re.compile(rf"\.{re.escape(target.name)}-(old-)?[a-z0-9_]{{8}}")
+    if target.parent.is_dir():
+        for left in target.parent.iterdir():
+            if pattern.fullmatch(left.name) and left.is_dir():
+                shutil.rmtree(left, ignore_errors=True)
 
 
 def model_licence(name: str, folder: str | Path | None = None) -> str:

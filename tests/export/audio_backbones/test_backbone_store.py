@@ -99,3 +99,13 @@ def test_a_copy_that_fails_is_one_line_and_keeps_the_model_stored_before(tmp_pat
     assert err.endswith("model.safetensors: No space left on device); nothing stored") and "\n" not in err
     assert {p.name: p.read_bytes() for p in (store / "wavlm-base-plus").iterdir()} == before
     assert sorted(p.name for p in store.iterdir()) == ["wavlm-base-plus"]  # was: a .partial copy left behind
+
+
+def test_copies_an_add_stopped_by_power_loss_left_are_removed_by_the_next(tmp_path, tiny_wavlm):
+    store = tmp_path / "store"
+    left = [store / ".wavlm-base-plus-k3j_x9q2", store / ".wavlm-base-plus-old-0a1b2c3d"]  # staging, old copy
+    kept = [store / ".wavlm-base-abcd1234", store / ".wavlm-base-plus-notes"]  # another model's, not ours
+    for folder in left + kept:
+        (folder / "weights").mkdir(parents=True)
+    add_model("wavlm-base-plus", _model_folder(tmp_path / "wavlm", tiny_wavlm), store)
+    assert sorted(p.name for p in store.iterdir()) == sorted(["wavlm-base-plus", *(p.name for p in kept)])
