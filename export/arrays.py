@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +36,7 @@ def read_cache(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | No
                 if not missing:
                     return {name: stored[name] for name in names}
                 problem = f"no {', '.join(missing)}"
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        problem = str(error) or type(error).__name__
+    except Exception as error:  # noqa: BLE001 -- whatever a damaged or foreign file raises, it is computed again
+        problem = (str(error) or type(error).__name__)[:200]
     log.warning("%s: unreadable cache (%s); computed again", path, problem)
     return None

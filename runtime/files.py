@@ -65,7 +65,7 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
     path = Path(path)
     try:
         if path.is_symlink() and not path.exists():  # else found only when the run writes, after its work
-            raise InputError(path, f"is a link to {os.readlink(path)}, which does not exist; give a folder")
+            raise InputError(path, f"{_link_to_nothing(path)}; give a folder")
         if path.exists() and not path.is_dir():
             raise InputError(path, "is a file; give a folder to write into")
         for what, folder in (inputs or {}).items():
@@ -77,14 +77,20 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
                 raise InputError(path, f"lies inside the {what} {folder}; give a folder outside it")
         existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
         if not existing.exists():  # a link to nothing above it: else "File exists" when the run writes
-            raise InputError(path, f"{existing} is a link to {os.readlink(existing)}, which does not exist, so no "
-                                   "folder can be made under it")
+            raise InputError(path, f"{existing} {_link_to_nothing(existing)}, so no folder can be made under it")
         if not existing.is_dir():
             raise InputError(path, f"{existing} is a file, so no folder can be made under it")
         _check_writable(path, existing)
     except OSError as error:
         raise InputError(path, f"cannot check it: {error.strerror or error}") from None
     return path
+
+
+def _link_to_nothing(link: Path) -> str:
+    target = os.readlink(link)
+    if not os.path.lexists(link.parent / target):
+        return f"is a link to {target}, which does not exist"
+    return f"is a link to {target}, which leads to nothing (a link to nothing, or a loop)"
 
 
 class RunFolder:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
 from runtime.stopping import raise_if_stop_asked
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE_HZ = 16000
 WINDOW_S = 2.0
@@ -76,9 +79,9 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     key = _cache_key(clips, speed_factor)
     cache = cache_dir / f"windows-{key}.npz" if cache_dir is not None else None
     cached = read_cache(cache, CACHE_ARRAYS) if cache is not None and cache.is_file() else None
-    if cached is not None:
-        return WindowTable(cached["features"], cached["clip_index"], clips, json.loads(str(cached["no_speech"])),
-                           speed_factor)
+    no_speech = _json_list(cached["no_speech"], cache) if cached is not None else None
+    if no_speech is not None:
+        return WindowTable(cached["features"], cached["clip_index"], clips, no_speech, speed_factor)
     rows, index, no_speech = [], [], []
     for i, clip in enumerate(clips):
         raise_if_stop_asked()  # numba's compiler and PyAV can swallow the signal's own KeyboardInterrupt
@@ -94,6 +97,18 @@ def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: 
     if cache is not None:
         save_npz(cache, features=table.features, clip_index=table.clip_index, no_speech=np.array(json.dumps(no_speech)))
     return table
+
+
+def _json_list(stored: np.ndarray, cache: Path) -> list[str] | None:
+    """The clips without speech a cache keeps as JSON text; None (computed again) when it is not such a list."""
+    try:
+        value = json.loads(str(stored))
+    except ValueError:
+        value = None
+    if not isinstance(value, list):
+        log.warning("%s: unreadable cache (no_speech is not a JSON list); computed again", cache)
+        return None
+    return value
 
 
 def _cache_key(clips: list[Clip], speed_factor: float = 1.0) -> str:

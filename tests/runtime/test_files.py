@@ -168,3 +168,15 @@ def test_an_output_folder_under_a_link_to_nothing_is_refused_before_any_work(tmp
         check_output_folder(dangling / "run" / "sub")
     assert str(refused.value) == f"{dangling / 'run' / 'sub'}: {dangling} is a link to {tmp_path / 'nowhere'}, " \
                                  "which does not exist, so no folder can be made under it"
+
+
+def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tmp_path):
+    (tmp_path / "dl").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "chain").symlink_to("dl")
+    (tmp_path / "loop-a").symlink_to("loop-b")
+    (tmp_path / "loop-b").symlink_to("loop-a")
+    for link, target in (("chain", "dl"), ("loop-a", "loop-b")):
+        with pytest.raises(InputError) as refused:  # was: "... a link to dl, which does not exist" though dl does
+            check_output_folder(tmp_path / link / "run")
+        assert str(refused.value).endswith(f"{tmp_path / link} is a link to {target}, which leads to nothing (a link "
+                                           "to nothing, or a loop), so no folder can be made under it")

@@ -229,7 +229,8 @@ def test_the_card_of_a_clinics_own_data_claims_no_ravdess(trained_run, tmp_path)
     assert f"emotrace train audio {report['data']}" in text
 
 
-def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp_path, monkeypatch, caplog):
+def _cached_windows(tmp_path, monkeypatch):
+    """Three clips' window features, computed once into a cache: the clips, what was computed, the cache."""
     import export.audio.extract as extract
 
     clips = [Clip(tmp_path / f"{n}.wav", "ann", "happy", "mine") for n in range(3)]
@@ -238,6 +239,13 @@ def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp
     monkeypatch.setattr(extract, "clip_window_features", lambda path, speed_factor: np.full((2, 4), float(path.stem)))
     first = extract.extract_windows(clips, cache_dir=tmp_path / "cache")
     (cache,) = (tmp_path / "cache").glob("windows-*.npz")
+    return clips, first, cache
+
+
+def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp_path, monkeypatch, caplog):
+    import export.audio.extract as extract
+
+    clips, first, cache = _cached_windows(tmp_path, monkeypatch)
     cache.write_bytes(cache.read_bytes()[:500])  # a run stopped by power loss, a full disk
     again = extract.extract_windows(clips, cache_dir=tmp_path / "cache")  # was: internal error BadZipFile
     assert np.array_equal(again.features, first.features) and np.array_equal(again.clip_index, first.clip_index)
@@ -264,3 +272,14 @@ def test_a_stop_swallowed_while_a_clip_is_read_ends_the_feature_pass_at_the_next
     with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
         extract.extract_windows(clips)
     assert len(read) == 1  # was: every clip read, and the run trained on
+
+
+def test_a_window_cache_whose_list_of_silent_clips_is_not_json_is_computed_again(tmp_path, monkeypatch, caplog):
+    import export.audio.extract as extract
+    from export.arrays import save_npz
+
+    clips, first, cache = _cached_windows(tmp_path, monkeypatch)
+    save_npz(cache, features=first.features, clip_index=first.clip_index, no_speech=np.array("not json"))
+    again = extract.extract_windows(clips, cache_dir=tmp_path / "cache")  # was: internal error JSONDecodeError
+    assert np.array_equal(again.features, first.features) and again.no_speech == []
+    assert f"{cache}: unreadable cache (no_speech is not a JSON list)" in caplog.text
