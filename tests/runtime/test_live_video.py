@@ -48,7 +48,7 @@ def test_a_camera_session_stopped_by_the_user_keeps_the_frames_it_scanned(tmp_pa
     assert code == 0, err  # was: 2, "no frames captured (stopped by the user)", nothing written
     tracks = {t["name"]: t for t in json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"]}
     assert tracks["face"]["settings"]["frames"]["stopped_reason"] == "stopped by the user"
-    assert tracks["face"]["settings"]["frames"]["sampled"] >= 5 and tracks["face"]["windows"]
+    assert tracks["face"]["settings"]["frames"]["sampled"] > 0 and tracks["face"]["windows"]
 
 
 def test_a_camera_that_cannot_be_opened_is_one_clear_error_before_anything_is_written(tmp_path):
