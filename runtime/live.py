@@ -45,7 +45,7 @@ from runtime.files import check_output_folder
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
-from runtime.stopping import raise_if_stop_asked
+from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
@@ -169,17 +169,20 @@ class VideoSession:
         self.source.open()  # a camera that cannot be opened stops the session before it starts
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "") -> None:
+        """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had stopped for one."""
+        self.source.stats.stopped_reason = self.source.stats.stopped_reason or reason
         self.source.stop()
 
-    def wait(self) -> None:
-        """Until the camera ends (or Ctrl-C, which ends the session)."""
+    def wait(self) -> bool:
+        """Until the camera ends, or Ctrl-C, which ends the session: True for Ctrl-C."""
         try:
             while not self._done.wait(timeout=0.2):
                 raise_if_stop_asked()
         except KeyboardInterrupt:
-            self.source.stats.stopped_reason = self.source.stats.stopped_reason or "stopped by the user"
-            self.stop()
+            self.stop(STOPPED_BY_USER)
+            return True
+        return False
 
     def join(self) -> None:
         """Until the thread has ended. A Ctrl-C in it is the main thread's. Any other failure (a defect in the
@@ -430,18 +433,23 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
     sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
         if wants_sensors else None
+    voice_source = None
     try:
+        voice_source = _voice_source(inputs, audio, clock) if audio else None
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
     except InputError:
+        if voice_source:
+            voice_source.close()
         if sensors:
             sensors.close()
         raise
     if sensors:
         sensors.start()
     tracks: list[Track] = []
+    stopped_by_user = False
     try:
-        if audio:
-            voice = _capture_voice(inputs, model, audio, clock, duration_s, on_line, named=video is not None)
+        if voice_source:
+            voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
             if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
                 on_line(f"voice: {voice.settings['level']}")
             if voice.windows:
@@ -450,15 +458,16 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
                 raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
             elif on_line:
                 on_line(f"voice: no audio captured ({voice.settings['status']})")
-            if video and voice.settings["status"] != "stopped by the user":
-                video.wait()  # the microphone (or the file's audio) ended first: the camera goes on to its own end
-        elif video:
-            video.wait()
-        else:
+            stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
+        # A source that ended (the microphone, the replayed file) leaves the others to go on to their own end
+        # (the camera), the duration or Ctrl-C (the sensors, which reconnect rather than end).
+        if video and not stopped_by_user:
+            stopped_by_user = video.wait()
+        if sensors and not stopped_by_user:
             _wait_until(clock, duration_s)
     finally:
         if video:
-            video.stop()
+            video.stop(STOPPED_BY_USER if stopped_by_user else "")
             video.join()
         if sensors:
             sensors.stop(duration_s)
@@ -514,14 +523,19 @@ def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock:
     return video
 
 
-def _capture_voice(inputs: LiveInputs, model, audio: AudioSettings, clock: SessionClock, duration_s: float | None,
-                   on_line: Callable[[str], None] | None, named: bool) -> Track:
-    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end."""
+def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock) -> FileAudioSource | MicrophoneSource:
+    """The replayed file, or the microphone opened now: one that cannot be is said before the session starts."""
     if inputs.replay is not None:
-        chunks = FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock).chunks()
-    else:
-        chunks = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz,
-                                  clock=clock).chunks()
+        return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock)
+    source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
+    source.open()
+    return source
+
+
+def _capture_voice(source: FileAudioSource | MicrophoneSource, model, audio: AudioSettings, clock: SessionClock,
+                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool) -> Track:
+    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end."""
+    chunks = source.chunks()
     lines = (lambda w: on_line(describe_window(w, model.labels, "voice" if named else ""))) if on_line else None
     return stream_track(until(chunks, duration_s), model, audio, clock, mode="live", on_window=lines)
 

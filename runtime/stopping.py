@@ -16,15 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
+STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
 
 _asked = threading.Event()
 _giving_back = threading.Event()  # the command is over: a stop now has nothing left to stop
 
 
 def ask_to_stop(signum: int | None = None, frame=None) -> None:
-    """The signal handler: keep the request, then raise it where the main thread is."""
+    """The signal handler: keep the request, and raise it where the main thread is the first time only. A second
+    signal (an impatient Ctrl-C, a service manager's repeat) would break into the wrap-up the first one started,
+    and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks."""
+    first = not _asked.is_set()
     _asked.set()
-    if not _giving_back.is_set():
+    if first and not _giving_back.is_set():
         raise KeyboardInterrupt
 
 

@@ -38,6 +38,9 @@ class FileAudioSource:
         self.chunk_samples = max(1, int(round(chunk_s * sample_rate_hz)))
         self.clock = clock
 
+    def close(self) -> None:
+        """Nothing is held before ``chunks`` reads the file."""
+
     def chunks(self) -> Iterator[AudioChunk]:
         pending = np.zeros(0, dtype=np.float32)
         emitted = 0
@@ -70,12 +73,25 @@ class MicrophoneSource:
         self.input_format = input_format
         self.sample_rate_hz = sample_rate_hz
         self.clock = clock or SessionClock()
+        self._container = None
+
+    def open(self) -> None:
+        """Open the device now, so a missing one is an error before the session starts (else ``chunks`` does)."""
+        if self._container is None:
+            try:
+                self._container = av.open(self.device, format=self.input_format)
+            except (av.error.FFmpegError, ValueError, OSError) as error:
+                raise InputError(f"{self.input_format}:{self.device}", f"cannot open audio device ({error})") from None
+
+    def close(self) -> None:
+        """Let go of a device opened but never read (the session could not start)."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
 
     def chunks(self) -> Iterator[AudioChunk]:
-        try:
-            container = av.open(self.device, format=self.input_format)
-        except (av.error.FFmpegError, ValueError) as error:
-            raise InputError(f"{self.input_format}:{self.device}", f"cannot open audio device ({error})") from None
+        self.open()
+        container, self._container = self._container, None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
         try:
             with container:

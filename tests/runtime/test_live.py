@@ -45,7 +45,7 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
 
 
-def stopped_after_its_first_window(argv: list[str], tmp_path, stop=None) -> tuple[int, str]:
+def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None) -> tuple[int, str]:
     """``emotrace live ARGV`` in a process of its own, sent ``stop`` (SIGTERM) once it prints a window: its exit
     code and stderr. A session that never says a window, or outlives its stop by two minutes, is killed."""
     import signal
@@ -82,3 +82,46 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
     assert code == 0, err  # was: -15, killed, and the session's timeline never written
     track = json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]
     assert track["name"] == "audio" and track["windows"]
+
+
+def test_a_second_stop_during_the_wrap_up_does_not_lose_the_session(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import runtime.live as live
+    from runtime.stopping import stopping_on_signals
+
+    fuse = live.fused_tracks
+
+    def fused_as_a_second_stop_comes(tracks, settings):
+        os.kill(os.getpid(), signal.SIGINT)  # an impatient second Ctrl-C while the session is wrapped up
+        return fuse(tracks, settings)
+
+    def first_stop_once_a_window_is_said(line: str) -> None:
+        if line.startswith("at ") and not stopped:
+            stopped.append(line)
+            os.kill(os.getpid(), signal.SIGTERM)  # a service manager stopping the appliance
+
+    stopped: list[str] = []
+    monkeypatch.setattr(live, "fused_tracks", fused_as_a_second_stop_comes)
+    try:
+        with stopping_on_signals():
+            timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=c=pink:a=0.05:r=16000",
+                                      input_format="lavfi", on_line=first_stop_once_a_window_is_said)
+    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+        pytest.fail("the second stop broke into the wrap-up: the session was never written")
+    assert timeline.tracks[0].settings["status"] == "stopped by the user"
+    assert (tmp_path / "live" / "timeline.json").exists()
+
+
+def test_only_the_first_stop_is_raised(tmp_path):
+    from runtime.stopping import ask_to_stop, stop_asked, stopping_on_signals
+
+    with stopping_on_signals():
+        with pytest.raises(KeyboardInterrupt):
+            ask_to_stop()
+        try:
+            ask_to_stop()  # an impatient second Ctrl-C, as the session writes what the first one ended
+        except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+            pytest.fail("the second stop was raised")
+        assert stop_asked()

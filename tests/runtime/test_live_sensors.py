@@ -362,3 +362,19 @@ def test_without_its_live_model_the_session_keeps_the_physio_track_and_says_why(
     assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)
     assert any(line.startswith("physio: no live stress figure (") and "no-such-live-model" in line for line in lines)
 
+
+
+def test_a_microphone_that_ends_leaves_the_sensors_recording_to_the_duration(tmp_path):
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                        LiveInputs(microphone="anoisesrc=d=1:c=pink:a=0.05:r=16000", microphone_format="lavfi"),
+                        duration_s=2.5, on_line=None, make_links=_flat_eda_board)
+    assert timeline.track("audio").windows[-1].end_s <= 1.1  # the microphone's second of noise
+    assert timeline.track("physio").windows[-1].end_s >= 2.4  # was: the board stopped with the microphone, at 1 s
+
+
+def test_a_microphone_that_cannot_be_opened_is_refused_though_a_sensor_could_record(tmp_path):
+    with pytest.raises(InputError, match="alsa:missing-mic: cannot open audio device"):
+        run_live(tmp_path / "x", load_settings(None, SHORT_WINDOWS),
+                 LiveInputs(microphone="missing-mic", microphone_format="alsa"), duration_s=1.0,
+                 on_line=None, make_links=_flat_eda_board)  # was: a session of the board alone, exit 0
+    assert not (tmp_path / "x").exists()

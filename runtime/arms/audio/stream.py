@@ -31,6 +31,7 @@ from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import finite_samples
 from runtime.sources.audio import AudioChunk, FileAudioSource
+from runtime.stopping import STOPPED_BY_USER
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
@@ -225,7 +226,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     except InputError as error:
         status = f"stopped early: {error}"
     except KeyboardInterrupt:  # the clinician ended a live session: what was judged is kept
-        status = "stopped by the user"
+        status = STOPPED_BY_USER
     except Exception as error:  # the input failed in a way of its own: the windows so far are kept all the same
         status = f"stopped early: the audio input failed ({type(error).__name__}: {error})"
     for window in stream.finish():
