@@ -135,8 +135,17 @@ def writing_folder(out: Path, done_markers: Iterable[str] = (),
 
 
 def _check_writable(path: Path, folder: Path) -> None:
+    if _on_read_only_file_system(folder):  # a stick locked, a disk mounted read-only after errors
+        raise InputError(path, f"cannot write to {folder} (read-only file system)")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise InputError(path, f"cannot write to {folder} (no permission)")
+
+
+def _on_read_only_file_system(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -417,6 +418,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     nothing is written.
     """
     check_output_folder(out_dir)
+    for name in ("timeline.json", "timeline.csv"):
+        if (Path(out_dir) / name).exists():  # a session cannot be recorded again: never written over another
+            raise InputError(out_dir, f"holds an earlier session's {name}; give a new folder")
     on_line = guarded_lines(on_line) if on_line else None
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
         raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
@@ -491,8 +495,20 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3),
                   "started_at_utc": clock.started_at_utc.isoformat()},
     )
-    write_timeline(timeline, out_dir)
+    _write_session(timeline, Path(out_dir))
     return timeline
+
+
+def _write_session(timeline: Timeline, out_dir: Path) -> None:
+    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk), into a
+    new folder of the temporary folder, named in the error: a session cannot be recorded again."""
+    try:
+        write_timeline(timeline, out_dir)
+    except (InputError, OSError) as error:
+        problem = error.problem if isinstance(error, InputError) else (error.strerror or str(error))
+        fallback = Path(tempfile.mkdtemp(prefix="emotrace-session-"))
+        write_timeline(timeline, fallback)
+        raise InputError(out_dir, f"cannot be written ({problem}); the session was saved in {fallback}") from None
 
 
 def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]],

@@ -180,3 +180,18 @@ def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tm
             check_output_folder(tmp_path / link / "run")
         assert str(refused.value).endswith(f"{tmp_path / link} is a link to {target}, which leads to nothing (a link "
                                            "to nothing, or a loop), so no folder can be made under it")
+
+
+def test_an_output_folder_on_a_read_only_file_system_says_so(tmp_path, monkeypatch):
+    import os
+
+    statvfs = os.statvfs
+
+    def read_only(path):  # a stick whose lock is on, a disk the kernel remounted read-only after errors
+        found = statvfs(path)
+        return type("Stat", (), {"f_flag": found.f_flag | os.ST_RDONLY})()
+
+    monkeypatch.setattr(os, "statvfs", read_only)
+    with pytest.raises(InputError) as refused:
+        check_output_folder(tmp_path / "out")
+    assert str(refused.value) == f"{tmp_path / 'out'}: cannot write to {tmp_path} (read-only file system)"  # was: accepted

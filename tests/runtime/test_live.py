@@ -125,3 +125,37 @@ def test_only_the_first_stop_is_raised(tmp_path):
         except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
             pytest.fail("the second stop was raised")
         assert stop_asked()
+
+
+def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
+    run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                   input_format="lavfi", on_line=lambda _line: None)
+    earlier = (tmp_path / "live" / "timeline.json").read_bytes()
+    with pytest.raises(InputError, match="holds an earlier session's timeline.json; give a new folder"):
+        run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                       input_format="lavfi", on_line=lambda _line: None)  # was: the earlier session replaced
+    assert (tmp_path / "live" / "timeline.json").read_bytes() == earlier
+
+
+def test_a_session_whose_folder_cannot_be_written_at_the_end_is_saved_elsewhere_and_said(tmp_path, monkeypatch):
+    import tempfile
+
+    import runtime.live as live
+
+    write = live.write_timeline
+
+    def stick_pulled(timeline, out_dir):
+        if out_dir == tmp_path / "stick" / "live":
+            raise InputError(out_dir, "cannot make the folder: Read-only file system")
+        return write(timeline, out_dir)
+
+    monkeypatch.setattr(live, "write_timeline", stick_pulled)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    with pytest.raises(InputError) as refused:  # was: the error alone, the session lost
+        run_live_audio(tmp_path / "stick" / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                       input_format="lavfi", on_line=lambda _line: None)
+    (saved,) = (tmp_path / "tmp").iterdir()
+    assert str(refused.value) == f"{tmp_path / 'stick' / 'live'}: cannot be written (cannot make the folder: " \
+                                 f"Read-only file system); the session was saved in {saved}"
+    assert json.loads((saved / "timeline.json").read_text())["tracks"][0]["windows"]
