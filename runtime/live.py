@@ -10,9 +10,11 @@ timeline is written. A recorded file can stand in for microphone and camera, rep
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -46,7 +48,7 @@ from runtime.files import check_output_folder
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
-from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked
+from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
@@ -171,8 +173,9 @@ class VideoSession:
         self._thread.start()
 
     def stop(self, reason: str = "") -> None:
-        """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had stopped for one."""
-        self.source.stats.stopped_reason = self.source.stats.stopped_reason or reason
+        """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had already ended."""
+        if not self._done.is_set():
+            self.source.stats.stopped_reason = self.source.stats.stopped_reason or reason
         self.source.stop()
 
     def wait(self) -> bool:
@@ -437,46 +440,80 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
     sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
         if wants_sensors else None
-    voice_source = None
+    voice_source = video = None
     try:
         voice_source = _voice_source(inputs, audio, clock) if audio else None
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
-    except InputError:
-        if voice_source:
-            voice_source.close()
         if sensors:
-            sensors.close()
+            sensors.start()
+    except BaseException:  # the session cannot start (a camera that cannot be opened, Ctrl-C): nothing stays open
+        with stop_kept():
+            if voice_source:
+                voice_source.close()
+            _end_devices(video, None)
+            if sensors:
+                sensors.close()
         raise
-    if sensors:
-        sensors.start()
     tracks: list[Track] = []
     stopped_by_user = False
     try:
-        if voice_source:
-            voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
-            if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
-                on_line(f"voice: {voice.settings['level']}")
-            if voice.windows:
-                tracks.append(voice)
-            elif not (video or sensors):
-                raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
-            elif on_line:
-                on_line(f"voice: no audio captured ({voice.settings['status']})")
-            stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
-        # A source that ended (the microphone, the replayed file) leaves the others to go on to their own end
-        # (the camera), the duration or Ctrl-C (the sensors, which reconnect rather than end).
-        if video and not stopped_by_user:
-            stopped_by_user = video.wait()
-        if sensors and not stopped_by_user:
-            _wait_until(clock, duration_s)
+        tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock, duration_s,
+                                           on_line)
     finally:
-        if video:
-            video.stop(STOPPED_BY_USER if stopped_by_user else "")
-            video.join()
-        if sensors:
-            sensors.stop(duration_s)
+        with stop_kept():  # a stop now (a service manager's, as the duration ends) could only lose the session
+            _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
+    with stop_kept():
+        timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, started)
+        _write_session(timeline, Path(out_dir))
+    return timeline
+
+
+def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, audio: AudioSettings | None,
+             video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
+             duration_s: float | None, on_line: Callable[[str], None] | None) -> tuple[list[Track], bool]:
+    """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
+    (if any) and whether the user stopped the session."""
+    tracks, stopped_by_user = [], False
+    if voice_source:
+        voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
+        if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
+            on_line(f"voice: {voice.settings['level']}")
+        if voice.windows:
+            tracks.append(voice)
+        elif not (video or sensors):
+            raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
+        elif on_line:
+            on_line(f"voice: no audio captured ({voice.settings['status']})")
+        stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
+    # A source that ended (the microphone, the replayed file) leaves the others to go on to their own end (the
+    # camera), or to the duration or Ctrl-C (the sensors, which reconnect rather than end; beside a replay, they
+    # end with the file unless a duration is given).
+    if video and not stopped_by_user:
+        stopped_by_user = video.wait()
+    if sensors and not stopped_by_user and (inputs.replay is None or duration_s is not None):
+        if on_line and (voice_source or video):
+            on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
+        stopped_by_user = _wait_until(clock, duration_s)
+    return tracks, stopped_by_user
+
+
+def _end_devices(video: VideoSession | None, sensors: SensorSession | None, duration_s: float | None = None,
+                 reason: str = "") -> None:
+    """The camera's and the sensors' threads ended; ``reason``: why the camera stopped."""
+    if video:
+        video.stop(reason)
+        video.join()
+    if sensors:
+        sensors.stop(duration_s)
+
+
+def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
+                      inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
+                      duration_s: float | None, started: float) -> Timeline:
+    """The tracks of the session that ended, fused, as its timeline."""
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
+    tracks = list(tracks)
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
@@ -495,20 +532,39 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3),
                   "started_at_utc": clock.started_at_utc.isoformat()},
     )
-    _write_session(timeline, Path(out_dir))
     return timeline
 
 
 def _write_session(timeline: Timeline, out_dir: Path) -> None:
     """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk), into a
-    new folder of the temporary folder, named in the error: a session cannot be recorded again."""
+    new folder of the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
     try:
         write_timeline(timeline, out_dir)
     except (InputError, OSError) as error:
-        problem = error.problem if isinstance(error, InputError) else (error.strerror or str(error))
-        fallback = Path(tempfile.mkdtemp(prefix="emotrace-session-"))
-        write_timeline(timeline, fallback)
+        problem = _problem(error)
+        try:
+            fallback = _saved_elsewhere(timeline)
+        except (InputError, OSError) as second:
+            raise InputError(out_dir, f"cannot be written ({problem}), nor could the session be saved in the "
+                                      f"temporary folder ({_problem(second)}): it is lost") from None
         raise InputError(out_dir, f"cannot be written ({problem}); the session was saved in {fallback}") from None
+
+
+def _saved_elsewhere(timeline: Timeline) -> Path:
+    """The timeline in a new folder of the temporary folder; nothing of it is left when that fails too."""
+    folder = Path(tempfile.gettempdir()) / f"emotrace-session-{secrets.token_hex(4)}"
+    folder.mkdir(0o777)  # as any new folder: the service's umask says who may read it (mkdtemp's would be 0700)
+    try:
+        write_timeline(timeline, folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        raise
+    return folder
+
+
+def _problem(error: InputError | OSError) -> str:
+    return error.problem if isinstance(error, InputError) else (error.strerror or str(error))
 
 
 def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]],
@@ -577,14 +633,15 @@ def summary_lines(timeline: Timeline) -> list[str]:
     return lines
 
 
-def _wait_until(clock: SessionClock, duration_s: float | None) -> None:
-    """A session with sensors only: until its duration, or Ctrl-C."""
+def _wait_until(clock: SessionClock, duration_s: float | None) -> bool:
+    """The sensors recording: until the duration, or Ctrl-C (True)."""
     try:
         while duration_s is None or clock.now_s() < duration_s:
             time.sleep(0.1)
             raise_if_stop_asked()
     except KeyboardInterrupt:
-        pass
+        return True
+    return False
 
 
 def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool]:

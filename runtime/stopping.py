@@ -19,7 +19,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stop
 STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
 
 _asked = threading.Event()
-_giving_back = threading.Event()  # the command is over: a stop now has nothing left to stop
+_kept_only = threading.Event()  # a stop now is kept, not raised: see ``stop_kept``
 
 
 def ask_to_stop(signum: int | None = None, frame=None) -> None:
@@ -28,8 +28,21 @@ def ask_to_stop(signum: int | None = None, frame=None) -> None:
     and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks."""
     first = not _asked.is_set()
     _asked.set()
-    if first and not _giving_back.is_set():
+    if first and not _kept_only.is_set():
         raise KeyboardInterrupt
+
+
+@contextmanager
+def stop_kept() -> Iterator[None]:
+    """Meanwhile a stop is kept, not raised: for work that a stop could only lose (a live session's wrap-up, the
+    handlers given back)."""
+    outermost = not _kept_only.is_set()
+    _kept_only.set()
+    try:
+        yield
+    finally:
+        if outermost:
+            _kept_only.clear()
 
 
 def stop_asked() -> bool:
@@ -55,14 +68,14 @@ def stopping_on_signals() -> Iterator[None]:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once both are ours
         try:
             _asked.clear()
-            _giving_back.clear()
+            _kept_only.clear()
             for number in STOP_SIGNALS:
                 before[number] = signal.signal(number, ask_to_stop)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
         yield
     finally:
-        _giving_back.set()  # a stop between two of these would otherwise leave one handler ours
+        _kept_only.set()  # a stop between two of these would otherwise leave one handler ours
         for number, handler in before.items():
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
         _asked.clear()

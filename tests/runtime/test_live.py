@@ -94,6 +94,7 @@ def test_a_second_stop_during_the_wrap_up_does_not_lose_the_session(tmp_path, mo
     fuse = live.fused_tracks
 
     def fused_as_a_second_stop_comes(tracks, settings):
+        stopped.append("fusing")
         os.kill(os.getpid(), signal.SIGINT)  # an impatient second Ctrl-C while the session is wrapped up
         return fuse(tracks, settings)
 
@@ -110,8 +111,34 @@ def test_a_second_stop_during_the_wrap_up_does_not_lose_the_session(tmp_path, mo
                                       input_format="lavfi", on_line=first_stop_once_a_window_is_said)
     except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
         pytest.fail("the second stop broke into the wrap-up: the session was never written")
-    assert timeline.tracks[0].settings["status"] == "stopped by the user"
+    assert timeline.tracks[0].settings["status"] == "stopped by the user" and stopped[-1] == "fusing"
     assert (tmp_path / "live" / "timeline.json").exists()
+
+
+def test_a_first_stop_that_comes_as_the_session_is_wrapped_up_leaves_it_written(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import runtime.live as live
+    from runtime.stopping import stop_asked, stopping_on_signals
+
+    fuse = live.fused_tracks
+    fused = []
+
+    def fused_as_the_service_stops(tracks, settings):  # the duration ends as a service manager stops the appliance
+        fused.append(True)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return fuse(tracks, settings)
+
+    monkeypatch.setattr(live, "fused_tracks", fused_as_the_service_stops)
+    try:
+        with stopping_on_signals():
+            run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                           input_format="lavfi", on_line=lambda _line: None)
+            assert stop_asked()  # kept, for the command to end on
+    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+        pytest.fail("the stop broke into the wrap-up: the session was never written")
+    assert fused and (tmp_path / "live" / "timeline.json").exists()
 
 
 def test_only_the_first_stop_is_raised(tmp_path):
@@ -137,7 +164,8 @@ def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
     assert (tmp_path / "live" / "timeline.json").read_bytes() == earlier
 
 
-def test_a_session_whose_folder_cannot_be_written_at_the_end_is_saved_elsewhere_and_said(tmp_path, monkeypatch):
+def _stick_pulled(tmp_path, monkeypatch, temporary_folder_fails: bool = False):
+    """``write_timeline`` failing for the folder ``stick/live`` (and, if asked, for the temporary folder too)."""
     import tempfile
 
     import runtime.live as live
@@ -147,15 +175,43 @@ def test_a_session_whose_folder_cannot_be_written_at_the_end_is_saved_elsewhere_
     def stick_pulled(timeline, out_dir):
         if out_dir == tmp_path / "stick" / "live":
             raise InputError(out_dir, "cannot make the folder: Read-only file system")
+        if temporary_folder_fails:
+            raise InputError(out_dir / "timeline.csv", "cannot write it: No space left on device")
         return write(timeline, out_dir)
 
     monkeypatch.setattr(live, "write_timeline", stick_pulled)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    with pytest.raises(InputError) as refused:  # was: the error alone, the session lost
+
+
+def _session_into_the_pulled_stick(tmp_path) -> str:
+    with pytest.raises(InputError) as refused:
         run_live_audio(tmp_path / "stick" / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                        input_format="lavfi", on_line=lambda _line: None)
+    return str(refused.value)
+
+
+def test_a_session_whose_folder_cannot_be_written_at_the_end_is_saved_elsewhere_and_said(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    _stick_pulled(tmp_path, monkeypatch)
+    umask = os.umask(0o027)  # a clinic's service: its group may read the sessions
+    try:
+        said = _session_into_the_pulled_stick(tmp_path)  # was: the error alone, the session lost
+    finally:
+        os.umask(umask)
     (saved,) = (tmp_path / "tmp").iterdir()
-    assert str(refused.value) == f"{tmp_path / 'stick' / 'live'}: cannot be written (cannot make the folder: " \
-                                 f"Read-only file system); the session was saved in {saved}"
+    assert said == f"{tmp_path / 'stick' / 'live'}: cannot be written (cannot make the folder: Read-only file " \
+                   f"system); the session was saved in {saved}"
     assert json.loads((saved / "timeline.json").read_text())["tracks"][0]["windows"]
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o750  # as any new folder, not mkdtemp's 0700
+
+
+def test_a_session_that_cannot_be_saved_anywhere_says_it_is_lost_in_one_line(tmp_path, monkeypatch):
+    _stick_pulled(tmp_path, monkeypatch, temporary_folder_fails=True)
+    said = _session_into_the_pulled_stick(tmp_path)  # was: an error naming only the temporary folder's file
+    assert said == f"{tmp_path / 'stick' / 'live'}: cannot be written (cannot make the folder: Read-only file " \
+                   "system), nor could the session be saved in the temporary folder (cannot write it: No space left " \
+                   "on device): it is lost"
+    assert list((tmp_path / "tmp").iterdir()) == []  # no empty folder left

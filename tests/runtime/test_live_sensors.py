@@ -378,3 +378,43 @@ def test_a_microphone_that_cannot_be_opened_is_refused_though_a_sensor_could_rec
                  LiveInputs(microphone="missing-mic", microphone_format="alsa"), duration_s=1.0,
                  on_line=None, make_links=_flat_eda_board)  # was: a session of the board alone, exit 0
     assert not (tmp_path / "x").exists()
+
+
+def test_a_replay_beside_sensors_ends_with_the_file_when_no_duration_is_given(tmp_path):
+    import signal
+
+    import numpy as np
+
+    from runtime.media import wav_bytes
+    from runtime.stopping import stopping_on_signals
+
+    replay = tmp_path / "session.wav"
+    replay.write_bytes(wav_bytes(np.zeros(16000, dtype=np.float32), 16000))  # one second
+    watchdog = threading.Timer(20, lambda: os.kill(os.getpid(), signal.SIGINT))  # a session waiting for Ctrl-C
+    watchdog.start()
+    try:
+        with stopping_on_signals():
+            timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(replay=replay),
+                                on_line=None, make_links=_flat_eda_board)
+    finally:
+        watchdog.cancel()
+    assert timeline.duration_s < 3  # the file's second; not the watchdog's Ctrl-C at 20 s
+
+
+def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    closed = []
+    close_microphone, close_sensors = live.MicrophoneSource.close, live.SensorSession.close
+    monkeypatch.setattr(live.MicrophoneSource, "close", lambda self: closed.append("mic") or close_microphone(self))
+    monkeypatch.setattr(live.SensorSession, "close", lambda self: closed.append("sensors") or close_sensors(self))
+
+    def camera_fault(*_args):  # a defect, or Ctrl-C, while the face and body models load
+        raise RuntimeError("graph failed to load")
+
+    monkeypatch.setattr(live, "_start_video", camera_fault)
+    with pytest.raises(RuntimeError):
+        run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                 LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi",
+                            camera="testsrc", camera_format="lavfi"), on_line=None, make_links=_flat_eda_board)
+    assert closed == ["mic", "sensors"]  # was: both left open
