@@ -10,6 +10,7 @@ again at the next one.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -18,14 +19,22 @@ from contextlib import contextmanager
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
 STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
 
+FORCE_AFTER = 3  # stops: the third ends the process at once, the way out of a wrap-up that hangs
+
 _asked = threading.Event()
 _kept_only = threading.Event()  # a stop now is kept, not raised: see ``stop_kept``
+_received = [0]  # stops since the command began
 
 
 def ask_to_stop(signum: int | None = None, frame=None) -> None:
     """The signal handler: keep the request, and raise it where the main thread is the first time only. A second
     signal (an impatient Ctrl-C, a service manager's repeat) would break into the wrap-up the first one started,
-    and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks."""
+    and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks.
+    The third ends the process at once, saying so."""
+    _received[0] += 1
+    if _received[0] >= FORCE_AFTER:
+        os.write(2, b"emotrace: stopped at once (a third stop); what was not yet written is lost\n")
+        os._exit(128 + int(signum or signal.SIGINT))
     first = not _asked.is_set()
     _asked.set()
     if first and not _kept_only.is_set():
@@ -69,6 +78,7 @@ def stopping_on_signals() -> Iterator[None]:
         try:
             _asked.clear()
             _kept_only.clear()
+            _received[0] = 0
             for number in STOP_SIGNALS:
                 before[number] = signal.signal(number, ask_to_stop)
         finally:

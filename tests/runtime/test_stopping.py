@@ -144,3 +144,19 @@ def test_a_stop_that_comes_as_the_handlers_are_given_back_leaves_none_of_ours_se
     finally:
         for number, handler in before.items():
             set_handler(number, handler)
+
+
+def test_a_third_stop_ends_the_process_at_once_saying_so(monkeypatch, capfd):
+    from runtime import stopping
+
+    def exit_now(code):  # os._exit, which would end the test run too
+        raise SystemExit(code)
+
+    monkeypatch.setattr(stopping.os, "_exit", exit_now)
+    with stopping_on_signals():
+        swallowed_stop()
+        ask_to_stop(signal.SIGTERM, None)  # the second: kept, not raised
+        with pytest.raises(SystemExit) as ended:
+            ask_to_stop(signal.SIGTERM, None)  # a wrap-up that hangs: the user insists
+    assert ended.value.code == 128 + signal.SIGTERM
+    assert capfd.readouterr().err == "emotrace: stopped at once (a third stop); what was not yet written is lost\n"
