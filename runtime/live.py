@@ -454,15 +454,16 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
             if sensors:
                 sensors.close()
         raise
-    tracks: list[Track] = []
-    stopped_by_user = False
-    try:
-        tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock, duration_s,
-                                           on_line)
-    finally:
-        with stop_kept():  # a stop now (a service manager's, as the duration ends) could only lose the session
-            _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
+    # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
+    # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
     with stop_kept():
+        tracks: list[Track] = []
+        stopped_by_user = False
+        try:
+            tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock,
+                                               duration_s, on_line)
+        finally:
+            _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, started)
         _write_session(timeline, Path(out_dir))
     return timeline
@@ -490,8 +491,9 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, aud
     # end with the file unless a duration is given).
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
-    if sensors and not stopped_by_user and (inputs.replay is None or duration_s is not None):
-        if on_line and (voice_source or video):
+    replay_ended = inputs.replay is not None and duration_s is None and (voice_source or video)
+    if sensors and not stopped_by_user and not replay_ended:
+        if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s):
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user
@@ -553,7 +555,7 @@ def _write_session(timeline: Timeline, out_dir: Path) -> None:
 def _saved_elsewhere(timeline: Timeline) -> Path:
     """The timeline in a new folder of the temporary folder; nothing of it is left when that fails too."""
     folder = Path(tempfile.gettempdir()) / f"emotrace-session-{secrets.token_hex(4)}"
-    folder.mkdir(0o777)  # as any new folder: the service's umask says who may read it (mkdtemp's would be 0700)
+    folder.mkdir(0o770)  # the service's umask says whether its group may read it (mkdtemp: never); others never
     try:
         write_timeline(timeline, folder)
     except BaseException:

@@ -5,14 +5,20 @@ inside their own calls: PyAV's audio resampler and numba's compiler (through a c
 the stop of a live session, which then ran on until killed and lost what it had captured. So the request is kept
 too, and the long loops (a live session's chunks and waits, a video's frames, an analysis's arms, training's clips,
 subjects, fits and steps) ask ``raise_if_stop_asked`` at each step: a stop that a library swallowed is raised
-again at the next one.
+again at the next one. Where a stop could only lose work (a live session under way and its wrap-up) it is kept
+and not raised (``stop_kept``): the loops' checks end the session. Only the first stop is raised; the second is
+said; the third ends the process at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,25 +26,40 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stop
 STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
 
 FORCE_AFTER = 3  # stops: the third ends the process at once, the way out of a wrap-up that hangs
+ONE_STOP_S = 0.5  # signals this close together are one stop (a wrapper that forwards Ctrl-C to its group too)
 
 _asked = threading.Event()
 _kept_only = threading.Event()  # a stop now is kept, not raised: see ``stop_kept``
-_received = [0]  # stops since the command began
+_received = {"stops": 0, "last_s": -math.inf}  # since the command began
+_now_s = time.monotonic
 
 
 def ask_to_stop(signum: int | None = None, frame=None) -> None:
     """The signal handler: keep the request, and raise it where the main thread is the first time only. A second
     signal (an impatient Ctrl-C, a service manager's repeat) would break into the wrap-up the first one started,
     and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks.
-    The third ends the process at once, saying so."""
-    _received[0] += 1
-    if _received[0] >= FORCE_AFTER:
-        os.write(2, b"emotrace: stopped at once (a third stop); what was not yet written is lost\n")
+    The second is said; the third ends the process at once, saying so."""
+    now_s = _now_s()
+    if now_s - _received["last_s"] >= ONE_STOP_S:
+        _received["stops"] += 1
+    _received["last_s"] = now_s
+    if _received["stops"] >= FORCE_AFTER:
+        _say("emotrace: stopped at once (a third stop); what was not yet written is lost")
+        with contextlib.suppress(Exception):  # the lines printed so far (a journal's); never the exit itself
+            sys.stdout.flush()
         os._exit(128 + int(signum or signal.SIGINT))
+    if _received["stops"] == 2:
+        _say("emotrace: stopping: writing what was captured (a third stop ends at once)")
     first = not _asked.is_set()
     _asked.set()
     if first and not _kept_only.is_set():
         raise KeyboardInterrupt
+
+
+def _say(line: str) -> None:
+    """A line on fd 2 from the signal handler (print could re-enter a write under way); none without a stderr."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"{line}\n".encode())
 
 
 @contextmanager
@@ -78,7 +99,7 @@ def stopping_on_signals() -> Iterator[None]:
         try:
             _asked.clear()
             _kept_only.clear()
-            _received[0] = 0
+            _received.update(stops=0, last_s=-math.inf)
             for number in STOP_SIGNALS:
                 before[number] = signal.signal(number, ask_to_stop)
         finally:

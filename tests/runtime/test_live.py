@@ -215,3 +215,26 @@ def test_a_session_that_cannot_be_saved_anywhere_says_it_is_lost_in_one_line(tmp
                    "system), nor could the session be saved in the temporary folder (cannot write it: No space left " \
                    "on device): it is lost"
     assert list((tmp_path / "tmp").iterdir()) == []  # no empty folder left
+
+
+def test_a_stop_that_comes_as_the_last_voice_windows_are_judged_leaves_the_session_written(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from runtime.arms.audio.stream import AudioStream
+    from runtime.stopping import stopping_on_signals
+
+    finish = AudioStream.finish
+
+    def finished_as_the_service_stops(self):  # the microphone's end, and a service manager's stop
+        os.kill(os.getpid(), signal.SIGTERM)
+        return finish(self)
+
+    monkeypatch.setattr(AudioStream, "finish", finished_as_the_service_stops)
+    try:
+        with stopping_on_signals():
+            run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                           input_format="lavfi", on_line=lambda _line: None)
+    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+        pytest.fail("the stop broke into the last windows: the session was never written")
+    assert (tmp_path / "live" / "timeline.json").exists()

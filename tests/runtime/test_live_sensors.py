@@ -381,24 +381,46 @@ def test_a_microphone_that_cannot_be_opened_is_refused_though_a_sensor_could_rec
 
 
 def test_a_replay_beside_sensors_ends_with_the_file_when_no_duration_is_given(tmp_path):
-    import signal
-
     import numpy as np
 
     from runtime.media import wav_bytes
-    from runtime.stopping import stopping_on_signals
 
     replay = tmp_path / "session.wav"
     replay.write_bytes(wav_bytes(np.zeros(16000, dtype=np.float32), 16000))  # one second
-    watchdog = threading.Timer(20, lambda: os.kill(os.getpid(), signal.SIGINT))  # a session waiting for Ctrl-C
-    watchdog.start()
+    timeline = _with_ctrl_c_after(20, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                                                         LiveInputs(replay=replay), on_line=None,
+                                                         make_links=_flat_eda_board))
+    assert timeline.duration_s < 3  # the file's second; not the watchdog's Ctrl-C at 20 s
+
+
+def _with_ctrl_c_after(seconds: float, session):
+    """``session()`` under the CLI's stop handling, with a Ctrl-C ``seconds`` after it starts."""
+    import signal
+
+    from runtime.stopping import stopping_on_signals
+
+    ctrl_c = threading.Timer(seconds, lambda: os.kill(os.getpid(), signal.SIGINT))
     try:
         with stopping_on_signals():
-            timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(replay=replay),
-                                on_line=None, make_links=_flat_eda_board)
+            ctrl_c.start()
+            return session()
+    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+        pytest.fail("the Ctrl-C was raised out of the session")
     finally:
-        watchdog.cancel()
-    assert timeline.duration_s < 3  # the file's second; not the watchdog's Ctrl-C at 20 s
+        ctrl_c.cancel()
+
+
+def test_a_replay_that_gives_no_stream_leaves_the_sensors_recording_until_ctrl_c(tmp_path):
+    import numpy as np
+
+    from runtime.media import wav_bytes
+
+    replay = tmp_path / "session.wav"
+    replay.write_bytes(wav_bytes(np.zeros(16000, dtype=np.float32), 16000))  # its voice is not read: --no-mic
+    timeline = _with_ctrl_c_after(2, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                                                      LiveInputs(replay=replay, microphone=None), on_line=None,
+                                                      make_links=_flat_eda_board))
+    assert timeline.duration_s >= 1.5  # was: 0.1 s, ended as if the replay had
 
 
 def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors(tmp_path, monkeypatch):
@@ -418,3 +440,11 @@ def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors
                  LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi",
                             camera="testsrc", camera_format="lavfi"), on_line=None, make_links=_flat_eda_board)
     assert closed == ["mic", "sensors"]  # was: both left open
+
+
+def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_recording_on(tmp_path):
+    lines = []
+    run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+             LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi"), duration_s=1.0,
+             on_line=lines.append, make_links=_flat_eda_board)
+    assert not any(line.startswith("sensors: recording on") for line in lines)  # was: "... until 1 s" at the end

@@ -146,17 +146,50 @@ def test_a_stop_that_comes_as_the_handlers_are_given_back_leaves_none_of_ours_se
             set_handler(number, handler)
 
 
-def test_a_third_stop_ends_the_process_at_once_saying_so(monkeypatch, capfd):
+def _stops_at(monkeypatch, *times_s: float, write=None) -> None:
+    """The stop handler's clock reading ``times_s`` in turn, its os._exit raising SystemExit (it would end the
+    tests) and its os.write ``write`` (the real one by default)."""
+    import os
+    from types import SimpleNamespace
+
     from runtime import stopping
 
-    def exit_now(code):  # os._exit, which would end the test run too
+    def exit_now(code):
         raise SystemExit(code)
 
-    monkeypatch.setattr(stopping.os, "_exit", exit_now)
+    monkeypatch.setattr(stopping, "os", SimpleNamespace(write=write or os.write, _exit=exit_now))
+    monkeypatch.setattr(stopping, "_now_s", iter(times_s).__next__)
+
+
+def test_a_third_stop_ends_the_process_at_once_saying_so(monkeypatch, capfd):
+    _stops_at(monkeypatch, 0.0, 1.0, 2.0)
     with stopping_on_signals():
         swallowed_stop()
-        ask_to_stop(signal.SIGTERM, None)  # the second: kept, not raised
+        ask_to_stop(signal.SIGTERM, None)  # the second: kept, not raised, and said
+        assert capfd.readouterr().err == "emotrace: stopping: writing what was captured (a third stop ends at " \
+                                         "once)\n"
         with pytest.raises(SystemExit) as ended:
             ask_to_stop(signal.SIGTERM, None)  # a wrap-up that hangs: the user insists
     assert ended.value.code == 128 + signal.SIGTERM
     assert capfd.readouterr().err == "emotrace: stopped at once (a third stop); what was not yet written is lost\n"
+
+
+def test_one_ctrl_c_delivered_twice_is_one_stop(monkeypatch, capfd):
+    _stops_at(monkeypatch, 0.0, 0.01, 1.0, 1.02)  # a wrapper forwarding Ctrl-C to its group: each comes twice
+    with stopping_on_signals():
+        swallowed_stop()
+        ask_to_stop(signal.SIGINT, None)
+        ask_to_stop(signal.SIGINT, None)  # the user's second Ctrl-C: was counted as the third and ended at once
+        ask_to_stop(signal.SIGINT, None)
+    assert "stopped at once" not in capfd.readouterr().err
+
+
+def test_a_third_stop_without_a_stderr_still_ends_the_process(monkeypatch):
+    def closed(fd, data):
+        raise OSError(9, "Bad file descriptor")
+
+    _stops_at(monkeypatch, 0.0, 1.0, 2.0, write=closed)
+    with stopping_on_signals(), pytest.raises(SystemExit):  # was: OSError raised into the session, no exit
+        swallowed_stop()
+        ask_to_stop(signal.SIGINT, None)
+        ask_to_stop(signal.SIGINT, None)
