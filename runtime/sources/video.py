@@ -139,6 +139,13 @@ class FileVideoSource:
             yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
 
 
+def _camera_ended(device: str, stats: FrameStats) -> str:
+    """A camera whose stream ended without an error (a USB camera's driver letting go): said, as a failure is."""
+    reason = f"camera stream ended after {stats.decoded} frames"
+    log.warning("%s: %s", device, reason)
+    return reason
+
+
 def _sampling_slot(t_s: float, period_s: float) -> int:
     """Which slot of the fixed sampling grid (0, period, 2·period, ...) a time falls in.
 
@@ -254,8 +261,9 @@ class LiveVideoSource:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue
                         self._latest, self._taken = VideoFrame(round(t_s, 6), image), False
                         self._fresh.notify()
-                else:  # read to its end, not stopped: a replayed file cut short says so
-                    self.stats.stopped_reason = decoder.stopped_reason if decoder else ""
+                else:  # read to its end, not stopped: a replayed file cut short says so; a camera should not end
+                    self.stats.stopped_reason = (decoder.stopped_reason if decoder
+                                                 else _camera_ended(self.device, self.stats))
         except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
             detail = str(error)
             if not isinstance(error, av.error.FFmpegError | OSError):

@@ -146,3 +146,11 @@ def test_a_video_cut_short_is_said_by_file_analysis_and_replay_alike(tmp_path, c
         reason = source.stats.stopped_reason
         assert re.fullmatch(r"cut short: the video ends at \d\.\d s of the 8\.0 s the file declares", reason)
         assert [r.getMessage() for r in caplog.records] == [f"{path}: {reason}"]
+
+
+def test_a_camera_whose_stream_ends_says_so(caplog):
+    source = LiveVideoSource("testsrc=size=64x48:rate=10:duration=0.5", input_format="lavfi", sample_fps=5.0)
+    with caplog.at_level(logging.WARNING):
+        frames = list(source.frames())
+    assert frames and source.stats.stopped_reason == "camera stream ended after 5 frames"  # was: ""
+    assert "testsrc=size=64x48:rate=10:duration=0.5: camera stream ended after 5 frames" in caplog.text
