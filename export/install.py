@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -13,9 +14,15 @@ from runtime.files import read_json_object
 
 
 def staging_folder(models_dir: Path, model_id: str) -> Path:
-    """An empty hidden folder beside the models, on their filesystem, so that ``install_folder`` can rename."""
+    """An empty hidden folder beside the models, on their filesystem, so that ``install_folder`` can rename. The
+    staging and old copies of ``model_id`` that an install stopped by power loss or a kill left there, each as
+    large as the model, are removed first."""
     models_dir = Path(models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
+    left = re.compile(rf"\.{re.escape(model_id)}-(old-)?[a-z0-9_]{{8}}")  # this module's mkdtemp names
+    for folder in models_dir.iterdir():
+        if left.fullmatch(folder.name) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{model_id}-", dir=models_dir))
 
 

@@ -88,3 +88,13 @@ def test_installing_will_not_replace_a_folder_that_holds_no_model(tmp_path):
     with pytest.raises(InputError, match="no card.json"), installing(tmp_path / "notes"):
         pass
     assert (tmp_path / "notes" / "session.txt").read_text() == "keep me"
+
+
+def test_a_new_staging_folder_clears_what_an_install_stopped_by_power_loss_left(tmp_path):
+    models = tmp_path / "models"
+    left = [models / ".m-k3j_x9q2", models / ".m-old-0a1b2c3d"]  # a staging copy and an old copy of m
+    kept = [models / ".mx-abcd1234", models / ".m-notes", models / "m"]  # another model's, not ours, the model
+    for folder in left + kept:
+        (folder / "weights").mkdir(parents=True)
+    staging = staging_folder(models, "m")  # was: the leftovers stayed, each as large as the model
+    assert sorted(p.name for p in models.iterdir()) == sorted([staging.name, *(p.name for p in kept)])

@@ -123,7 +123,6 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     check_output_folder(store_dir(store))  # a store path that is a file is said before the model is loaded
     load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / folder_name
-    _remove_leftovers(target)
     staging = staging_folder(target.parent, target.name)  # a half-copied model never looks stored
     try:
         try:
@@ -147,16 +146,6 @@ def _copy_problem(error: OSError) -> str:
     if isinstance(failed, list) and failed and len(failed[0]) == 3:  # copytree's (source, destination, why) each
         return str(failed[0][2])  # why names the file
     return f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error)
-
-
-def _remove_leftovers(target: Path) -> None:
-    """The staging copies and old copies of ``target`` that an add stopped by power loss or a kill left beside
-    it (``staging_folder``'s and ``install_folder``'s names): each as large as the model."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}-(old-)?[a-z0-9_]{{8}}")
-    if target.parent.is_dir():
-        for left in target.parent.iterdir():
-            if pattern.fullmatch(left.name) and left.is_dir():
-                shutil.rmtree(left, ignore_errors=True)
 
 
 def model_licence(name: str, folder: str | Path | None = None) -> str:
