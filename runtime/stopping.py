@@ -49,7 +49,7 @@ def ask_to_stop(signum: int | None = None, frame=None) -> None:
             sys.stdout.flush()
         os._exit(128 + int(signum or signal.SIGINT))
     if _received["stops"] == 2:
-        _say("emotrace: stopping: writing what was captured (a third stop ends at once)")
+        _say("emotrace: stopping (a third stop ends at once)")  # analyses and runs discard, sessions write
     first = not _asked.is_set()
     _asked.set()
     if first and not _kept_only.is_set():
@@ -64,8 +64,8 @@ def _say(line: str) -> None:
 
 @contextmanager
 def stop_kept() -> Iterator[None]:
-    """Meanwhile a stop is kept, not raised: for work that a stop could only lose (a live session's wrap-up, the
-    handlers given back)."""
+    """Meanwhile a stop is kept, not raised: for work that a stop could only lose (a live session under way and
+    its wrap-up, whose loops end on it at their next check; the handlers given back)."""
     outermost = not _kept_only.is_set()
     _kept_only.set()
     try:

@@ -15,6 +15,7 @@ import numpy as np
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import iter_audio
+from runtime.native import native_stderr
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class MicrophoneSource:
         """Open the device now, so a missing one is an error before the session starts (else ``chunks`` does)."""
         if self._container is None:
             try:
-                self._container = av.open(self.device, format=self.input_format)
+                with native_stderr(keep=lambda line: not line.startswith("ALSA lib ")):  # its reason is in ours
+                    self._container = av.open(self.device, format=self.input_format)
             except (av.error.FFmpegError, ValueError, OSError) as error:
                 raise InputError(f"{self.input_format}:{self.device}", f"cannot open audio device ({error})") from None
 

@@ -238,3 +238,12 @@ def test_a_stop_that_comes_as_the_last_voice_windows_are_judged_leaves_the_sessi
     except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
         pytest.fail("the stop broke into the last windows: the session was never written")
     assert (tmp_path / "live" / "timeline.json").exists()
+
+
+def test_a_microphone_that_cannot_be_opened_is_said_in_our_line_alone(tmp_path, capfd):
+    from runtime.cli import main
+
+    assert main(["live", "--out", str(tmp_path / "x"), "--mic", "no-such-mic", "--input-format", "alsa"]) == 2
+    err = capfd.readouterr().err
+    assert err.startswith("emotrace: error: alsa:no-such-mic: cannot open audio device (")
+    assert "ALSA lib" not in err  # was: ALSA's own "Unknown PCM no-such-mic" line above ours

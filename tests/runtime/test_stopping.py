@@ -166,8 +166,7 @@ def test_a_third_stop_ends_the_process_at_once_saying_so(monkeypatch, capfd):
     with stopping_on_signals():
         swallowed_stop()
         ask_to_stop(signal.SIGTERM, None)  # the second: kept, not raised, and said
-        assert capfd.readouterr().err == "emotrace: stopping: writing what was captured (a third stop ends at " \
-                                         "once)\n"
+        assert capfd.readouterr().err == "emotrace: stopping (a third stop ends at once)\n"
         with pytest.raises(SystemExit) as ended:
             ask_to_stop(signal.SIGTERM, None)  # a wrap-up that hangs: the user insists
     assert ended.value.code == 128 + signal.SIGTERM
