@@ -84,37 +84,6 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
     assert track["name"] == "audio" and track["windows"]
 
 
-def test_a_second_stop_during_the_wrap_up_does_not_lose_the_session(tmp_path, monkeypatch):
-    import os
-    import signal
-
-    import runtime.live as live
-    from runtime.stopping import stopping_on_signals
-
-    fuse = live.fused_tracks
-
-    def fused_as_a_second_stop_comes(tracks, settings):
-        stopped.append("fusing")
-        os.kill(os.getpid(), signal.SIGINT)  # an impatient second Ctrl-C while the session is wrapped up
-        return fuse(tracks, settings)
-
-    def first_stop_once_a_window_is_said(line: str) -> None:
-        if line.startswith("at ") and not stopped:
-            stopped.append(line)
-            os.kill(os.getpid(), signal.SIGTERM)  # a service manager stopping the appliance
-
-    stopped: list[str] = []
-    monkeypatch.setattr(live, "fused_tracks", fused_as_a_second_stop_comes)
-    try:
-        with stopping_on_signals():
-            timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=c=pink:a=0.05:r=16000",
-                                      input_format="lavfi", on_line=first_stop_once_a_window_is_said)
-    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
-        pytest.fail("the second stop broke into the wrap-up: the session was never written")
-    assert timeline.tracks[0].settings["status"] == "stopped by the user" and stopped[-1] == "fusing"
-    assert (tmp_path / "live" / "timeline.json").exists()
-
-
 def test_a_first_stop_that_comes_as_the_session_is_wrapped_up_leaves_it_written(tmp_path, monkeypatch):
     import os
     import signal

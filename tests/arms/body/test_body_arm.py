@@ -125,7 +125,7 @@ def test_train_body_learns_from_labelled_segments_and_fills_the_body_track(tmp_p
 
 
 @pytest.mark.parametrize(("rows", "problem"), [
-    ("video,start_s,end_s,label\nv.mp4,0\n", "line 2: 2 field(s) where the header has 4"),  # was: TypeError
+    ("video,start_s,end_s,label\nv.mp4,0\n", "line 2: 2 field(s) where the header has 4"),
     ("video,start_s,end_s,label\nv.mp4,nan,nan,calm\n", "line 2: needs 0 <= start_s < end_s, both finite"),
     (b"\xff\xfe\x00garbage\x81", "is not UTF-8 text"),  # was: internal error UnicodeDecodeError
 ])
