@@ -95,12 +95,18 @@ class MicrophoneSource:
         self.open()
         container, self._container = self._container, None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
+        captured = 0
         try:
             with container:
                 for frame in container.decode(audio=0):
                     for out in resampler.resample(frame):
                         samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                         end_s = self.clock.now_s()
+                        captured += samples.size
                         yield AudioChunk(end_s - samples.size / self.sample_rate_hz, samples, self.sample_rate_hz)
         except av.error.FFmpegError as error:
             raise InputError(f"{self.input_format}:{self.device}", f"audio device stopped ({error})") from None
+        # A microphone does not end: a stream that does (a driver letting go, a sound server stopping) is said as
+        # a failure is, so that the session's audio track does not read "complete".
+        raise InputError(f"{self.input_format}:{self.device}",
+                         f"audio stream ended after {captured / self.sample_rate_hz:.1f} s")

@@ -11,14 +11,23 @@ from runtime.track import CANONICAL_LABELS, Window
 
 def test_live_session_from_an_ffmpeg_input_device_prints_each_window_and_writes_the_timeline(tmp_path):
     lines = []
-    timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=4:c=pink:a=0.05:r=16000",
-                              input_format="lavfi", on_line=lines.append)
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=c=pink:a=0.05:r=16000",
+                              input_format="lavfi", duration_s=4.0, on_line=lines.append)
     track = timeline.tracks[0]
     assert track.settings["mode"] == "live" and track.settings["status"] == "complete"
     assert len(lines) == len(track.windows) >= 4
     assert all(line.startswith("at ") for line in lines)
     assert not any(w.has_claim for w in track.windows)  # pink noise is not speech
     assert json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]["name"] == "audio"
+
+
+def test_a_microphone_whose_stream_ends_is_recorded_as_stopped_early(tmp_path):
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
+                              input_format="lavfi", on_line=None)
+    track = timeline.tracks[0]
+    assert track.settings["status"].startswith("stopped early: lavfi:anoisesrc=d=3")  # was: "complete"
+    assert track.settings["status"].endswith("audio stream ended after 3.0 s")
+    assert track.windows[-1].end_s == pytest.approx(3.0, abs=0.2)  # what came before the end is kept
 
 
 def test_a_live_voice_far_too_quiet_is_named_as_the_session_ends(tmp_path):

@@ -47,3 +47,19 @@ def test_unavailable_microphone_is_one_clear_error():
     source = MicrophoneSource(device="no-such-device-xyz", input_format="alsa")
     with pytest.raises(InputError, match="no-such-device-xyz"):
         next(source.chunks())
+
+
+def test_a_microphone_whose_stream_ends_says_so_after_its_samples():
+    source = MicrophoneSource(device="anoisesrc=d=1.5:c=pink:a=0.05:r=16000", input_format="lavfi")
+    chunks = source.chunks()
+    captured = []
+    with pytest.raises(InputError, match=r"lavfi:anoisesrc=d=1.5.*: audio stream ended after 1\.5 s"):
+        for chunk in chunks:
+            captured.append(chunk.samples.size)
+    assert sum(captured) == 24000  # every sample before the end is delivered first
+
+
+def test_a_microphone_read_only_in_part_raises_nothing():
+    chunks = MicrophoneSource(device="anoisesrc=d=1.5:c=pink:a=0.05:r=16000", input_format="lavfi").chunks()
+    next(chunks)
+    chunks.close()  # the session ended (its duration, Ctrl-C) before the stream did
