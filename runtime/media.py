@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +72,15 @@ def probe(path: str | Path) -> MediaInfo:
 AUDIO_HOLE_S = 0.02
 
 
-def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> Iterator[np.ndarray]:
+def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+               ended_early: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
     """Decode the first audio stream as mono float32 blocks at ``sample_rate_hz``, in order.
 
     Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
     silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
     never closed up. Channels are averaged into mono, so that the level does not grow with their number.
+    A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
+    reason after its last block, so that a track can say it.
     """
     path = _existing_file(path)
     with _open(path) as container:
@@ -85,9 +88,10 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
             raise InputError(path, "has no audio stream")
         stream = _decodable(path, container.streams.audio[0])
         resampler = av.AudioResampler(format="flt", rate=sample_rate_hz)  # the source's channels, interleaved
+        decoder = StreamDecoder(path, container, stream)
         emitted, skip, next_s = 0, 0, None
         try:
-            for frame in StreamDecoder(path, container, stream).frames():
+            for frame in decoder.frames():
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
                 if next_s is None and start_s is not None:
@@ -113,6 +117,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
+        if decoder.stopped_reason and ended_early is not None:
+            ended_early(decoder.stopped_reason)
 
 
 # A stream that ends more than this before the duration its container declares was cut short (a truncated file);
@@ -259,9 +265,11 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
     return silence
 
 
-def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> np.ndarray:
-    """The whole first audio stream as one mono float32 array at ``sample_rate_hz``."""
-    blocks = list(iter_audio(path, sample_rate_hz))
+def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+               ended_early: Callable[[str], None] | None = None) -> np.ndarray:
+    """The whole first audio stream as one mono float32 array at ``sample_rate_hz`` (``ended_early``: as
+    ``iter_audio``'s)."""
+    blocks = list(iter_audio(path, sample_rate_hz, ended_early))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 

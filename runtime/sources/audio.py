@@ -43,9 +43,12 @@ class FileAudioSource:
         """Nothing is held before ``chunks`` reads the file."""
 
     def chunks(self) -> Iterator[AudioChunk]:
+        """The file's chunks; one whose audio ends early (cut short) raises ``InputError`` after its last chunk,
+        as a microphone that stops does, so that the track says why it ends there."""
         pending = np.zeros(0, dtype=np.float32)
         emitted = 0
-        for block in iter_audio(self.path, self.sample_rate_hz):
+        ended_early: list[str] = []
+        for block in iter_audio(self.path, self.sample_rate_hz, ended_early.append):
             pending = np.concatenate([pending, block])
             while pending.size >= self.chunk_samples:
                 chunk, pending = pending[:self.chunk_samples], pending[self.chunk_samples:]
@@ -53,6 +56,8 @@ class FileAudioSource:
                 emitted += chunk.size
         if pending.size:
             yield self._release(emitted, pending)
+        if ended_early:
+            raise InputError(self.path, ended_early[0])
 
     def _release(self, first_sample: int, samples: np.ndarray) -> AudioChunk:
         chunk = AudioChunk(first_sample / self.sample_rate_hz, samples, self.sample_rate_hz)

@@ -239,3 +239,12 @@ def test_an_audio_file_cut_short_is_said_and_what_it_holds_is_kept(tmp_path, cap
     said = rf"{re.escape(str(path))}: cut short: the audio ends at \d\.\d s of the 10\.0 s the file declares"
     assert re.fullmatch(said, caplog.records[-1].getMessage())
     assert len(caplog.records) <= 2  # FLAC's last, partial, packet is also said to be corrupt
+    told: list[str] = []
+    read_audio(path, ended_early=told.append)
+    assert told == [caplog.records[-1].getMessage().removeprefix(f"{path}: ")]  # for the track to say it
+
+
+def test_a_whole_audio_file_is_not_said_to_end_early(tmp_path):
+    told: list[str] = []
+    read_audio(write_media(tmp_path / "whole.mkv", tone(3.0), 48000, "aac"), ended_early=told.append)
+    assert told == []

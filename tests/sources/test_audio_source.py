@@ -5,6 +5,7 @@ from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import wav_bytes
 from runtime.sources.audio import FileAudioSource, MicrophoneSource
+from tests.media_factory import cut_short, tone, write_media
 
 
 class StepClock(SessionClock):
@@ -63,3 +64,12 @@ def test_a_microphone_read_only_in_part_raises_nothing():
     chunks = MicrophoneSource(device="anoisesrc=d=1.5:c=pink:a=0.05:r=16000", input_format="lavfi").chunks()
     next(chunks)
     chunks.close()  # the session ended (its duration, Ctrl-C) before the stream did
+
+
+def test_a_recording_cut_short_says_so_after_its_last_chunk(tmp_path):
+    path = cut_short(write_media(tmp_path / "cut.mkv", tone(10.0), 48000, "aac"), 0.5)
+    kept_s = []
+    with pytest.raises(InputError, match=r"cut\.mkv: cut short: the audio ends at \d\.\d s of the 10\.0 s"):
+        for chunk in FileAudioSource(path).chunks():  # was: the chunks, and then an end like any other
+            kept_s.append(chunk.end_s)
+    assert 4.0 < kept_s[-1] < 6.0

@@ -152,8 +152,13 @@ def analyze_audio_request(request) -> Track | None:
 
         track = analyze_audio_paced(request.input_path, model, settings)
     else:
-        samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz), request.input_path)
+        ended_early: list[str] = []
+        samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append),
+                                 request.input_path)
         track = analyze_audio(samples, model, settings)
+        # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
+        track.settings["status"] = (f"stopped early: {request.input_path}: {ended_early[0]}" if ended_early
+                                    else "complete")
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         if track.settings.get("status", "complete").startswith("stopped early"):  # paced: say why it stopped
             raise InputError(request.input_path, track.settings["status"])

@@ -14,6 +14,7 @@ from runtime.cli import main
 from runtime.clock import SessionClock
 from runtime.media import read_audio, wav_bytes
 from runtime.track import CANONICAL_LABELS
+from tests.media_factory import cut_short, write_media
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +92,22 @@ def test_analyze_writes_timeline_json_and_csv(tmp_path, session_wav):
     rows = list(csv.DictReader((tmp_path / "out" / "timeline.csv").open()))
     assert len(rows) == len(audio["windows"])
     assert {"track", "start_s", "end_s", "quality", "happy", "jitter_local", "tremor_index"} <= set(rows[0])
+
+
+def test_a_recording_cut_short_ends_its_track_saying_why(tmp_path, session_wav, model):
+    path = write_media(tmp_path / "session.mkv", read_audio(session_wav), 16000, "flac")
+    assert main(["analyze", str(path), "--out", str(tmp_path / "whole")]) == 0
+    whole = json.loads((tmp_path / "whole" / "timeline.json").read_text())["tracks"][0]
+    assert whole["settings"]["status"] == "complete"
+    cut_short(path, 0.5)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "cut")]) == 0
+    audio = json.loads((tmp_path / "cut" / "timeline.json").read_text())["tracks"][0]
+    said = rf"stopped early: {re.escape(str(path))}: cut short: the audio ends at \d+\.\d s of the 4\d\.\d s .*"
+    assert re.fullmatch(said, audio["settings"]["status"])  # was: no status
+    assert audio["windows"][-1]["end_s"] < 0.7 * whole["windows"][-1]["end_s"]
+    paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    assert re.fullmatch(said, paced.settings["status"])  # was: "complete"
+    assert paced.windows[-1].end_s == pytest.approx(audio["windows"][-1]["end_s"], abs=0.6)
 
 
 def test_all_silent_recording_is_an_error_with_no_output(tmp_path, capsys):
