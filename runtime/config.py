@@ -342,13 +342,14 @@ def _check_together(settings: Settings) -> None:
 
 def _drop_left_behind(settings: Settings, dotted: str, ignored: bool) -> None:
     """A method chosen by a later layer than ``dotted`` (``--fusion quality`` over a config's weighted method and
-    its weights) leaves ``dotted`` behind: it is cleared, with a log line, rather than refused or recorded unused."""
+    its weights) leaves ``dotted`` behind: it is cleared, with a warning, rather than refused or recorded unused
+    (a clinic's config may hold weights measured for it: the one running the command is told they are not used)."""
     section, _, key = dotted.partition(".")
     if not (ignored and settings[section][key].strip()):
         return
     order = _layers(settings)
     if order.index(settings.source("fusion.method")) > order.index(settings.source(dotted)):
-        log.info("%s: %s = %r left out: fusion.method %r from %s does not use it", settings.source(dotted), dotted,
+        log.warning("%s: %s = %r left out: fusion.method %r from %s does not use it", settings.source(dotted), dotted,
                  settings[section][key], settings["fusion"]["method"], settings.source("fusion.method"))
         settings[section][key] = ""
         settings.sources[dotted] = settings.source("fusion.method")

@@ -91,11 +91,15 @@ def test_a_hop_longer_than_the_window_is_allowed_for_sparse_sampling():
     assert (settings["audio"]["window_s"], settings["audio"]["hop_s"]) == (2.0, 10.0)
 
 
-def test_a_method_chosen_on_the_command_line_leaves_the_files_weights_and_model_behind(tmp_path):
+def test_a_method_chosen_on_the_command_line_leaves_the_files_weights_and_model_behind(tmp_path, caplog):
     path = tmp_path / "c.toml"
     path.write_text('[fusion]\nmethod = "weighted"\nweights = "audio=1,face=3"\n')
-    settings = load_settings(path, {"fusion.method": "quality"})  # a clinic's config, a method tried for once
+    with caplog.at_level("WARNING"):
+        settings = load_settings(path, {"fusion.method": "quality"})  # a clinic's config, a method tried for once
     assert settings["fusion"]["method"] == "quality" and settings["fusion"]["weights"] == ""
+    assert [r.getMessage() for r in caplog.records] == [  # was: an INFO record, never shown
+        f"{path}: fusion.weights = 'audio=1,face=3' left out: "
+        "fusion.method 'quality' from command line does not use it"]
     path.write_text('[fusion]\nmethod = "stacking"\nmodel = "fusion-stacking"\n')
     assert load_settings(path, {"fusion.method": "mean"})["fusion"]["model"] == ""
     path.write_text('[fusion]\nweights = "audio=1,face=3"\n')  # the same layer: a clash, refused
