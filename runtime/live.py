@@ -189,12 +189,10 @@ class VideoSession:
         return False
 
     def join(self) -> None:
-        """Until the thread has ended. A Ctrl-C in it is the main thread's. Any other failure (a defect in the
-        scan: the camera's own failures end its frames in the source's reader) leaves the camera's tracks without
-        frames, with the failure as their stop reason, and never ends the session with the other tracks."""
+        """Until the thread has ended. A failure in it (a defect in the scan: the camera's own failures end its
+        frames in the source's reader) leaves the camera's tracks without frames, with the failure as their stop
+        reason, and never ends the session with the other tracks (signals reach the main thread alone)."""
         self._done.wait()
-        if isinstance(self.failure, KeyboardInterrupt):
-            raise self.failure
         if self.failure is not None:
             self.source.stats.stopped_reason = f"video failed ({type(self.failure).__name__}: {self.failure})"
 
