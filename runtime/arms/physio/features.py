@@ -74,6 +74,13 @@ MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no c
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
 HR_AVERAGE_S = 10.0  # a heart rate made from beats averages the last 10 s, as the E4's HR channel does
+# Samples no sensor on a body gives, in the waveforms neurokit2 processes: one value held this long (a sensor off
+# the skin, shorted electrodes; in the 27 Stress-Predict sessions EDA holds one value 4.2 s at most, BVP 0.2 s; a
+# 10-bit board reads EDA in steps of about 0.1 uS, which resting skin can stay within for tens of seconds), and a
+# sample this many median absolute deviations from the channel's median (a corrupt value; there, 270 at most).
+FLAT_RUN_S = 60.0
+SPIKE_SPREADS = 10_000.0
+WAVEFORMS = ("bvp", "eda", "resp")
 
 
 @dataclass
@@ -118,6 +125,8 @@ def process_recording(recording: Recording) -> ProcessedSignals:
         rate_hz = channels[name].rate_hz if name in channels else None
         if rate_hz is not None and rate_hz < min_rate_hz:
             raise InputError(recording.source, f"{name} sampled at {rate_hz:g} Hz; it needs {min_rate_hz:g} Hz or more")
+    channels = {name: _without_unusable(channel, recording.source) if name in WAVEFORMS else channel
+                for name, channel in channels.items()}
     out = ProcessedSignals()
     unread: Unread = {}
     if "bvp" in channels:
@@ -488,6 +497,47 @@ def _say_unread(source: str, unread: Unread) -> None:
         failed = [failure for (channel, _), failure in unread.items() if channel == name]
         log.warning("%s: %s: %d stretch(es), %.0f s in all, could not be read as a signal (%s); windows there lose "
                     "quality", source, name, len(failed), sum(d for d, _ in failed), failed[0][1][:120])
+
+
+def unusable_samples(values: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the samples of a waveform that no sensor on a body gives: (in runs of one value lasting
+    ``FLAT_RUN_S`` or more, ``SPIKE_SPREADS`` median absolute deviations or more from the median)."""
+    values = np.asarray(values, dtype=float)
+    flat = np.zeros(values.size, dtype=bool)
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))  # NaN != NaN: NaN runs are 1
+    lengths = np.diff(np.concatenate([starts, [values.size]]))
+    for start, length in zip(starts, lengths, strict=True):
+        if length / rate_hz >= FLAT_RUN_S and np.isfinite(values[start]):
+            flat[start:start + length] = True
+    spike = np.zeros(values.size, dtype=bool)
+    finite = np.isfinite(values) & ~flat
+    if finite.any():
+        median = np.median(values[finite])
+        spread = np.median(np.abs(values[finite] - median))
+        if spread > 0:
+            with np.errstate(over="ignore", invalid="ignore"):
+                spike = finite & (np.abs(values - median) >= SPIKE_SPREADS * spread)
+    return flat, spike
+
+
+def _without_unusable(channel: Channel, source: str) -> Channel:
+    """The channel with ``unusable_samples`` made missing (so its windows lose quality), said in one line."""
+    if channel.rate_hz is None or channel.values.ndim != 1 or not channel.values.size:
+        return channel
+    flat, spike = unusable_samples(channel.values, channel.rate_hz)
+    if not (flat.any() or spike.any()):
+        return channel
+    parts = []
+    if flat.any():
+        parts.append(f"{flat.sum() / channel.rate_hz:.0f} s holding one value for {FLAT_RUN_S:g} s or more (a sensor "
+                     "off the skin or shorted)")
+    if spike.any():
+        parts.append(f"{int(spike.sum())} sample(s) far outside the signal's range (e.g. "
+                     f"{float(channel.values[spike][0]):.3g})")
+    log.warning("%s: %s: %s left out as missing; windows there lose quality", source, channel.name,
+                " and ".join(parts))
+    return Channel(channel.name, channel.unit, channel.times_s, np.where(flat | spike, np.nan, channel.values),
+                   channel.rate_hz, channel.gaps)
 
 
 def _segments(channel: Channel):

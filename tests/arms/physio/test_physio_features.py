@@ -89,7 +89,7 @@ def test_temperature_slope_is_in_degrees_per_minute():
 
 
 def test_motion_lowers_quality_and_says_why():
-    eda = np.full(480, 2.0)
+    eda = 2.0 + 0.1 * np.sin(np.arange(480) / 20.0)
     calm = Recording("sim", {"eda": uniform("eda", eda, 4.0), "acc": uniform("acc", still_acc(120), 32.0)})
     moving = Recording(
         "sim", {"eda": uniform("eda", eda, 4.0), "acc": uniform("acc", still_acc(120, shake_g=0.6), 32.0)}
@@ -102,7 +102,7 @@ def test_motion_lowers_quality_and_says_why():
 
 
 def test_window_inside_a_gap_makes_no_claim_and_a_half_covered_one_loses_quality():
-    eda = np.full(4 * 300, 2.0)
+    eda = 2.0 + 0.1 * np.sin(np.arange(4 * 300) / 20.0)
     eda[4 * 100 : 4 * 200] = np.nan  # 100 s missing
     recording = Recording("sim", {"eda": uniform("eda", eda, 4.0)})
     signals = process_recording(recording)
@@ -180,16 +180,48 @@ def test_a_strap_whose_beats_stop_but_whose_heart_rate_goes_on_still_covers_the_
     assert nothing.quality == 0.0 and "no heart" in nothing.reason
 
 
-@pytest.mark.parametrize(("name", "rate_hz", "level"), [("eda", 4.0, 0.0), ("bvp", 64.0, 0.0), ("resp", 32.0, 2.0)])
+@pytest.mark.parametrize(("name", "rate_hz", "level"),
+                         [("eda", 4.0, 0.0), ("eda", 4.0, 1.0), ("bvp", 64.0, 0.0), ("resp", 32.0, 2.0)])
 def test_a_flat_signal_is_no_signal_not_a_crash(caplog, name, rate_hz, level):
     values = np.full(int(120 * rate_hz), level)  # an unplugged sensor, shorted electrodes
     channel = Channel(name, "", np.arange(values.size) / rate_hz, values, rate_hz=rate_hz)
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         windows = recording_features(Recording("flat.csv", {name: channel}), 30.0, 5.0)
-    assert windows and all(w.quality == 0.0 for w in windows)
-    said = [r.getMessage() for r in caplog.records if "could not be read" in r.getMessage()]
-    assert said == [f"flat.csv: {name}: 1 stretch(es), 120 s in all, could not be read as a signal (flat: one value "
-                    "throughout); windows there lose quality"]  # was: EDA said twice, and no file named
+    assert windows and all(w.quality == 0.0 for w in windows)  # was (EDA at 1 uS): quality 1, stress claimed
+    assert [r.getMessage() for r in caplog.records] == [
+        f"flat.csv: {name}: 120 s holding one value for 60 s or more (a sensor off the skin or shorted) left out as "
+        "missing; windows there lose quality"]  # one line, naming the file
+
+
+def test_a_flat_stretch_in_a_living_signal_costs_its_own_windows_alone():
+    eda = 2.0 + 0.3 * np.sin(np.arange(int(300 * 4.0)) / 40.0)
+    eda[480:720] = 2.5  # 120-180 s: one value, the electrodes lifted
+    windows = recording_features(Recording("e.csv", {"eda": uniform("eda", eda, 4.0)}), 30.0, 30.0)
+    assert [w.quality > 0 for w in windows] == [True, True, True, True, False, False, True, True, True, True]
+
+
+def test_one_impossible_sample_in_a_pulse_wave_costs_its_own_moment_not_the_stretch(caplog):
+    ppg = nk.ppg_simulate(duration=300, sampling_rate=64, heart_rate=72, random_state=5)
+    hit = ppg.copy()
+    hit[150 * 64] = 1e12  # a corrupt value in an export
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        windows = recording_features(Recording("spike.csv", {"bvp": uniform("bvp", hit, 64.0)}), 30.0, 30.0)
+    clean = recording_features(Recording("clean.csv", {"bvp": uniform("bvp", ppg, 64.0)}), 30.0, 30.0)
+    assert all(math.isfinite(w.measurements["hr_bpm"]) for w in windows)  # was: every window "heart missing"
+    assert [w.measurements["hr_bpm"] for w in windows[:4]] == [w.measurements["hr_bpm"] for w in clean[:4]]
+    assert [r.getMessage() for r in caplog.records] == [
+        "spike.csv: bvp: 1 sample(s) far outside the signal's range (e.g. 1e+12) left out as missing; windows "
+        "there lose quality"]
+
+
+def test_the_unusable_sample_rules_leave_real_wrist_signals_whole(shared_data):
+    from runtime.arms.physio.features import unusable_samples
+    from runtime.arms.physio.recording import read_e4
+
+    recording = read_e4(shared_data / "physio" / "stress_predict" / "raw" / "S05.zip")  # as the E4 wrote them
+    for name in ("eda", "bvp"):
+        flat, spike = unusable_samples(recording.channels[name].values, recording.channels[name].rate_hz)
+        assert not flat.any() and not spike.any()
 
 
 def noisy_ppg(duration_s: float, rate_hz: float = 64.0, seed: int = 3) -> np.ndarray:
