@@ -78,6 +78,7 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
+STRIDE_SHARE = 0.9  # a CSV column with a value every k-th row in this share of its steps is sampled k times slower
 # The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
 # exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
 # duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
@@ -86,6 +87,7 @@ GAP_PERIODS = 2.0
 # harmless).
 END_TOLERANCE_S = 10.0
 END_TOLERANCE = 0.002
+END_WARNING_S = 6.0  # a file ending further than this from the others is said, though read
 # Files further apart in time than this (one starting this long after another ended) are not one recording; a
 # recording shorter than HR's 10 s delay still keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
@@ -557,7 +559,20 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         raise InputError(path, f"no signal column with at least two samples ({', '.join(thin)})")
     if thin:
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
+    channels, start_unix_s = _from_first_sample(channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
+
+
+def _from_first_sample(channels: dict[str, Channel], start_unix_s: float | None
+                       ) -> tuple[dict[str, Channel], float | None]:
+    """The channels on a clock whose 0 is their first sample, and that instant's UNIX time: rows before any
+    channel has a value (times alone) are no part of the recording."""
+    first_s = min(c.start_s for c in channels.values())
+    if first_s <= 0:
+        return channels, start_unix_s
+    moved = {name: Channel(c.name, c.unit, c.times_s - first_s, c.values, c.rate_hz,
+                           [(a - first_s, b - first_s) for a, b in c.gaps]) for name, c in channels.items()}
+    return moved, None if start_unix_s is None else start_unix_s + first_s
 
 
 def _csv_signals(
@@ -734,10 +749,21 @@ def _timestamped_channel(
         return Channel(name, unit, times, kept) if kept.size else None
     if kept.size < 2:
         return None
-    period_s = 1.0 / (rate_hz or sample_rate_hz(np.diff(times)))
+    period_s = 1.0 / (_column_rate_hz(times, rate_hz) if rate_hz else sample_rate_hz(np.diff(times)))
     jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
     gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]
     return Channel(name, unit, times, kept, rate_hz=1.0 / period_s, gaps=gaps)
+
+
+def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
+    """The rate of a column of rows that come at ``rows_rate_hz``: theirs, or theirs over k where the column holds
+    a value every k-th row (a 4 Hz EDA beside a 64 Hz pulse wave in one file), so that the rows between are not
+    read as missing samples."""
+    steps = np.rint(np.diff(times_s) * rows_rate_hz)
+    stride = float(np.median(steps))
+    if stride >= 2 and np.mean(steps == stride) >= STRIDE_SHARE:
+        return rows_rate_hz / stride
+    return rows_rate_hz
 
 
 # --- shared checks --------------------------------------------------------------------------------------
@@ -791,6 +817,12 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
                 f"{ends_s[name]:.0f} s against {duration_s:.0f} s to {end_s:.0f} s for the other files (from the "
                 "earliest start line): the line is wrong or the file is cut short",
             )
+    for name, (_, label) in channels.items():
+        if abs(ends_s[name] - end_s) > END_WARNING_S:  # within the tolerance, or a start line apart: still said
+            side = "after" if ends_s[name] > end_s else "before"
+            log.warning("%s: ends %.0f s %s the other files (at %.0f s against %.0f s, by its start and rate lines): "
+                        "a start line off, rows missing or a file cut short would shift its samples against the "
+                        "others; read as its lines say", label, abs(ends_s[name] - end_s), side, ends_s[name], end_s)
 
 
 def _check_rate(source: str | Path, rate_hz: float, what: str) -> None:

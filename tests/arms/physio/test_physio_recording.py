@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import re
 import zipfile
 from pathlib import Path
 
@@ -249,6 +250,35 @@ def test_e4_blank_lines_keep_the_duration_so_a_wrong_rate_line_is_still_caught(t
     _blank_lines(wrong / "EDA.csv", list(range(0, 2400, 10)))
     with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 8 Hz"):
         read_e4(wrong)
+
+
+@pytest.mark.parametrize("time_column", [False, True])
+def test_a_csv_channel_with_a_value_every_kth_row_is_read_at_its_own_rate(tmp_path, caplog, time_column):
+    rows = [f"{START_UNIX_S + i / 64:.6f}," if time_column else "" for i in range(64 * 120)]
+    rows = [row + f"{math.sin(i / 10):.4f}," + (f"{2 + i / 1e4:.4f}" if i % 16 == 0 else "")
+            for i, row in enumerate(rows)]  # a 64 Hz pulse wave and, on every 16th row, a 4 Hz EDA
+    path = tmp_path / "rec.csv"
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\n" + ("timestamp," if time_column else "")
+                    + "bvp,eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING"):
+        recording = read_csv(path)
+    eda = recording.channels["eda"]
+    assert eda.rate_hz == 4.0 and eda.gaps == [] and eda.values.size == 480  # was: 64 Hz, 479 gaps
+    assert eda.times_s[1] == pytest.approx(0.25) and recording.channels["bvp"].rate_hz == 64.0
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("time_column", [False, True])
+def test_a_csv_s_clock_starts_at_its_first_sample_not_at_rows_of_times_alone(tmp_path, time_column):
+    rows = [(f"{START_UNIX_S + i / 4:.2f}," if time_column else "") + ("" if i < 120 else f"{2 + i / 1e3:.3f}")
+            for i in range(480)]  # 30 s of rows without a value, then 90 s of EDA at 4 Hz
+    path = tmp_path / "rec.csv"
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 4\n" + ("timestamp," if time_column else "")
+                    + "eda\n" + "\n".join(rows) + "\n")
+    recording = read_csv(path)
+    eda = recording.channels["eda"]
+    assert eda.start_s == 0.0 and eda.end_s == pytest.approx(90.0)  # was: 30 s to 120 s
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S + 30.0)  # the same instants on the wall clock
 
 
 def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tmp_path):
@@ -584,12 +614,30 @@ def test_e4_rate_line_a_few_percent_off_is_caught_on_ten_minutes(tmp_path):
         read_e4(folder)
 
 
-def test_e4_files_ending_seconds_apart_are_one_recording(tmp_path):
-    # a guard, not a repair: the tolerance before the ends check (30 s) read this too; it must stay read
+def test_e4_files_ending_seconds_apart_are_one_recording(tmp_path, caplog):
+    # a guard, not a repair: the tolerance before the ends check (30 s) read this too; it must stay read, unsaid
     folder = write_e4(tmp_path / "S99", duration_s=600.0)
     lines = (folder / "EDA.csv").read_text().splitlines()
     (folder / "EDA.csv").write_text("\n".join(lines[:-16]) + "\n")  # 4 s short, as real exports end
-    assert read_e4(folder).channels["eda"].end_s == pytest.approx(596.0)
+    with caplog.at_level("WARNING"):
+        assert read_e4(folder).channels["eda"].end_s == pytest.approx(596.0)
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("shift", ["rows missing", "start line late"])
+def test_an_e4_file_shifted_within_the_tolerance_is_read_but_said(tmp_path, caplog, shift):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0)
+    lines = (folder / "EDA.csv").read_text().splitlines()
+    if shift == "rows missing":
+        lines[2 + 1000:2 + 1032] = []  # 8 s of rows gone mid-file: every later sample 8 s early
+        said = r"EDA\.csv: ends 8 s before the other files \(at 592 s against 600 s"
+    else:
+        lines[0] = f"{float(lines[0]) + 20:.1f}"  # started 20 s late by its line alone
+        said = r"EDA\.csv: ends 20 s after the other files \(at 620 s against 600 s"
+    (folder / "EDA.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"):
+        read_e4(folder)  # was: read without a word
+    assert len(caplog.records) == 1 and re.search(said, caplog.records[0].getMessage())
 
 
 def test_a_heart_rate_no_heart_could_have_is_a_missing_sample_with_one_warning(tmp_path, caplog):
