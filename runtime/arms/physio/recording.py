@@ -416,8 +416,15 @@ def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
 def _e4_start_line(label: str, lines: list[str]) -> float:
     start_unix_s = _e4_header_number(label, lines, 0, "a UNIX start time")
     if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:  # also false for NaN
-        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time")
+        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time"
+                                f"{_separator_hint(lines[0])}")
     return start_unix_s
+
+
+def _separator_hint(line: str) -> str:
+    """A hint for a line whose values are separated by semicolons or tabs (a spreadsheet's export in many
+    locales), which read as one value."""
+    return "; columns must be separated by commas" if ";" in line or "\t" in line else ""
 
 
 def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> float:
@@ -431,7 +438,7 @@ def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> fl
     try:
         return float(line.split(",")[0])
     except ValueError:
-        raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}") from None
+        raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}{_separator_hint(line)}") from None
 
 
 def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None:
@@ -449,6 +456,11 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
     _check_times(label, data[:, 0], row_lines, "the beat time")
     present = _plausible_readings(label, "ibi", data[:, 1])
+    early = data[:, 0] < 0
+    if early.any():  # a beat is timed from the file's start line: one before it is no beat of this recording
+        log.warning("%s: %d beat(s) timed before the file's start line (e.g. %.10g s); read without them", label,
+                    int(early.sum()), float(data[early, 0][0]))
+        present &= ~early
     if not present.any():
         log.warning("%s holds no samples (no intervals); read without it", label)
         return None
@@ -557,8 +569,9 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
             channels[name] = channel
     if not channels:  # one line saying it all, not a warning per column before it
         raise InputError(path, f"no signal column with at least two samples ({', '.join(thin)})")
-    if thin:
-        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
+    if thin:  # the values no body gives were said as they were read: the columns alone here
+        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path,
+                    ", ".join(entry.partition(": ")[0] for entry in thin))
     channels, start_unix_s = _from_first_sample(channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
@@ -645,7 +658,7 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
             columns[index] = name
     if not columns:
         # A semicolon- or tab-separated file (a spreadsheet's export in many locales) reads as one column.
-        hint = "; columns must be separated by commas" if any(";" in h or "\t" in h for h in header) else ""
+        hint = _separator_hint(",".join(header))
         raise InputError(
             path,
             f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "

@@ -666,7 +666,29 @@ def test_beat_intervals_in_milliseconds_are_named_as_such(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         read_csv(path)
     assert "500 inter-beat interval(s) outside 0.2..3 s (e.g. 800.0)" in caplog.text
-    assert "(in milliseconds? give them in seconds)" in caplog.text
+    assert caplog.text.count("(in milliseconds? give them in seconds)") == 1  # was: said again as the column left
+    assert f"{path}: column(s) ibi hold fewer than two samples; read without them" in caplog.text
+
+
+def test_e4_beats_timed_before_their_start_line_are_left_out_with_one_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99")
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n-5.0,0.8\n" + "".join(
+        f"{1 + i * 0.8:.1f},0.8\n" for i in range(100)))
+    with caplog.at_level("WARNING"):
+        ibi = read_e4(folder).channels["ibi"]
+    assert ibi.times_s[0] == pytest.approx(1.0) and ibi.values.size == 100  # was: a beat at -5 s
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{folder}/IBI.csv: 1 beat(s) timed before the file's start line (e.g. -5 s); read without them"]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_an_e4_file_separated_by_semicolons_or_tabs_is_said_to_need_commas(tmp_path, separator):
+    folder = write_e4(tmp_path / "S99")
+    text = (folder / "ACC.csv").read_text().replace(", ", separator).replace(",", separator)
+    (folder / "ACC.csv").write_text(text)
+    with pytest.raises(InputError, match=r"ACC\.csv: first line .* is not a UNIX start time; columns must be "
+                       "separated by commas"):
+        read_e4(folder)
 
 
 def test_two_csv_lines_giving_different_rates_or_starts_are_refused(tmp_path):
