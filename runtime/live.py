@@ -55,6 +55,7 @@ from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
 log = logging.getLogger("emotrace.live")
 SETTLE_S = 2.0  # a physio window is judged live this long after its end: samples still on their way arrive
+SKEW_S = 0.5  # a source ending this close to the duration ended with it (its samples run a little ahead or behind)
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,25 @@ def ble_client(device: str):
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
-    """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for."""
+    """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for.
+
+    The voice track is timed by its samples, the session by its clock; for a microphone the two agree (but for
+    its clock's drift). The session ends when either reaches ``duration_s``, the last chunk cut where the samples
+    do, so that no voice window ends after the session (a source faster than real time, a test signal, ends by
+    its samples)."""
+    delivered = 0
     for chunk in chunks:
         raise_if_stop_asked()  # the capture's libraries can swallow the signal's own KeyboardInterrupt
-        yield chunk
-        if duration_s is not None and chunk.end_s >= duration_s:
+        if duration_s is None:
+            yield chunk
+            continue
+        room = int(round(duration_s * chunk.sample_rate_hz)) - delivered
+        if chunk.samples.size >= room or chunk.end_s >= duration_s:
+            if room > 0:
+                yield AudioChunk(chunk.start_s, chunk.samples[:room], chunk.sample_rate_hz)
             return
+        delivered += chunk.samples.size
+        yield chunk
 
 
 def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
@@ -491,7 +505,7 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, aud
         stopped_by_user = video.wait()
     replay_ended = inputs.replay is not None and duration_s is None and (voice_source or video)
     if sensors and not stopped_by_user and not replay_ended:
-        if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s):
+        if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s - SKEW_S):
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user

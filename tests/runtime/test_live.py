@@ -21,6 +21,15 @@ def test_live_session_from_an_ffmpeg_input_device_prints_each_window_and_writes_
     assert json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]["name"] == "audio"
 
 
+def test_a_live_voice_track_ends_with_the_session_not_a_chunk_after_it(tmp_path):
+    paced = "anoisesrc=c=pink:a=0.05:r=16000,arealtime"  # at a microphone's pace: arrival and sample time agree
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device=paced, input_format="lavfi",
+                              duration_s=2.01, on_line=None)
+    track = timeline.tracks[0]
+    assert track.windows[-1].end_s == pytest.approx(2.01, abs=1e-3)  # was: the end of the chunk holding 2.01 s
+    assert timeline.duration_s == pytest.approx(2.01, abs=1e-3)
+
+
 def test_a_microphone_whose_stream_ends_is_recorded_as_stopped_early(tmp_path):
     timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                               input_format="lavfi", on_line=None)

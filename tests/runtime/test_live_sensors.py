@@ -445,6 +445,6 @@ def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors
 def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_recording_on(tmp_path):
     lines = []
     run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
-             LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi"), duration_s=1.0,
-             on_line=lines.append, make_links=_flat_eda_board)
+             LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000,arealtime", microphone_format="lavfi"),
+             duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)  # paced as a microphone is
     assert not any(line.startswith("sensors: recording on") for line in lines)  # was: "... until 1 s" at the end
