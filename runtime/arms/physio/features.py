@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from runtime.arms.physio.recording import Channel, Recording
+from runtime.arms.physio.recording import GAP_PERIODS, Channel, Recording
 from runtime.errors import InputError
 from runtime.track import window_grid
 
@@ -478,7 +478,7 @@ def _processed_segments(
     can take. One it cannot (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2
     fails on these in several ways) is no signal: left out, so its windows lose quality, and noted in ``unread``
     to be said once (EDA is processed twice)."""
-    for t0, t1, values in _segments(channel):
+    for t0, t1, values in _segments(channel, unread):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. that 4 Hz is slow for its filters: expected for the E4's EDA
@@ -540,36 +540,36 @@ def _without_unusable(channel: Channel, source: str) -> Channel:
                    channel.rate_hz, channel.gaps)
 
 
-def _segments(channel: Channel):
-    """(start_s, end_s, values) for each contiguous, gap-free, NaN-free stretch long enough to process."""
-    values = np.asarray(channel.values, dtype=float)
-    times = channel.times_s
-    period_s = 1.0 / channel.rate_hz
-    breaks = np.flatnonzero(np.diff(times) > 1.5 * period_s) + 1
-    for idx in np.split(np.arange(times.size), breaks):
-        if idx.size == 0:
-            continue
+def _runs(channel: Channel) -> Iterator[np.ndarray]:
+    """The indices of each run of samples with no gap between them (a step of more than ``GAP_PERIODS`` sample
+    periods: the readers' gap, so that a link's jitter splits nothing) and no missing value (the first column's,
+    for the accelerometer)."""
+    values = channel.values if channel.values.ndim == 1 else channel.values[:, 0]
+    breaks = np.flatnonzero(np.diff(channel.times_s) > GAP_PERIODS / channel.rate_hz) + 1
+    for idx in np.split(np.arange(channel.times_s.size), breaks):
         finite = np.isfinite(values[idx])
         edges = np.diff(np.concatenate([[0], finite.astype(np.int8), [0]]))
         for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if (e - s) * period_s >= SEGMENT_MIN_S:
-                part = idx[s:e]
-                yield float(times[part[0]]), float(times[part[-1]] + period_s), values[part]
+            yield idx[s:e]
+
+
+def _segments(channel: Channel, unread: Unread) -> Iterator[tuple[float, float, np.ndarray]]:
+    """(start_s, end_s, values) for each run of ``_runs`` long enough to process; the shorter ones are noted in
+    ``unread``, so that a signal broken into pieces is said, not lost without a word."""
+    period_s = 1.0 / channel.rate_hz
+    for run in _runs(channel):
+        start_s, end_s = float(channel.times_s[run[0]]), float(channel.times_s[run[-1]] + period_s)
+        if run.size * period_s >= SEGMENT_MIN_S:
+            yield start_s, end_s, np.asarray(channel.values[run], dtype=float)
+        else:
+            unread.setdefault((channel.name, start_s), (end_s - start_s, f"under {SEGMENT_MIN_S:g} s between gaps"))
 
 
 def _valid_stretches(channel: Channel) -> list[tuple[float, float]]:
     if channel.rate_hz is None:
         return [(channel.start_s, channel.end_s)]
-    values = channel.values if channel.values.ndim == 1 else channel.values[:, 0]
-    stretches = []
     period_s = 1.0 / channel.rate_hz
-    breaks = np.flatnonzero(np.diff(channel.times_s) > 1.5 * period_s) + 1
-    for idx in np.split(np.arange(channel.times_s.size), breaks):
-        finite = np.isfinite(values[idx])
-        edges = np.diff(np.concatenate([[0], finite.astype(np.int8), [0]]))
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            stretches.append((float(channel.times_s[idx[s]]), float(channel.times_s[idx[e - 1]] + period_s)))
-    return stretches
+    return [(float(channel.times_s[run[0]]), float(channel.times_s[run[-1]] + period_s)) for run in _runs(channel)]
 
 
 def _coverage(valid: list[tuple[float, float]], start_s: float, end_s: float) -> float:

@@ -224,6 +224,29 @@ def test_the_unusable_sample_rules_leave_real_wrist_signals_whole(shared_data):
         assert not flat.any() and not spike.any()
 
 
+def test_a_pulse_wave_stamped_with_jitter_keeps_its_beats():
+    ppg = nk.ppg_simulate(duration=120, sampling_rate=64, heart_rate=70, random_state=6)
+    times_s = np.arange(ppg.size) / 64.0
+    times_s[::192] += 0.7 / 64.0  # one sample in every three seconds arrives 0.7 of a period late
+    channel = Channel("bvp", "", times_s, ppg, rate_hz=64.0)
+    windows = recording_features(Recording("jitter.csv", {"bvp": channel}), 30.0, 30.0)
+    even = recording_features(Recording("even.csv", {"bvp": uniform("bvp", ppg, 64.0)}), 30.0, 30.0)
+    assert len(windows) == len(even) == 4 and all(w.quality > 0 for w in windows)  # was: no beat, quality 0
+    for jittered, steady in zip(windows, even, strict=True):
+        assert jittered.measurements["hr_bpm"] == pytest.approx(steady.measurements["hr_bpm"], abs=1.0)
+
+
+def test_a_signal_in_pieces_too_short_to_process_is_said_not_lost_without_a_word(caplog):
+    eda = 2.0 + 0.3 * np.sin(np.arange(4 * 120) / 40.0)
+    eda[::20] = np.nan  # a sample missing every 5 s: no stretch reaches the 8 s processing needs
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        windows = recording_features(Recording("holes.csv", {"eda": uniform("eda", eda, 4.0)}), 30.0, 30.0)
+    assert all(math.isnan(w.measurements["eda_tonic_us"]) for w in windows)
+    assert [r.getMessage() for r in caplog.records] == [  # was: nothing said
+        "holes.csv: eda: 24 stretch(es), 114 s in all, could not be read as a signal (under 8 s between gaps); "
+        "windows there lose quality"]
+
+
 def noisy_ppg(duration_s: float, rate_hz: float = 64.0, seed: int = 3) -> np.ndarray:
     """A simulated wrist pulse wave with motion artefacts and noise, so that some beats fail the template match."""
     ppg = nk.ppg_simulate(duration=duration_s, sampling_rate=rate_hz, heart_rate=75, ibi_randomness=0.2,
