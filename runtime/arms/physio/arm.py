@@ -20,7 +20,7 @@ import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
 from runtime.arms.physio.model import input_settings_problem, model_inputs
-from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording
+from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording, seconds_text
 from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.files import check_output_file
@@ -221,10 +221,10 @@ def resolve_offset(
     if offset_s is not None and not math.isfinite(offset_s):
         raise InputError("--physio-offset", f"must be a finite number of seconds, got {offset_s}")
     if offset_s is not None:
-        how = f"given: recording starts at {_seconds(offset_s, '+.3f')} s on the video clock"
+        how = f"given: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     elif recording.start_unix_s is not None and video_start_unix_s is not None:
         offset_s = recording.start_unix_s - video_start_unix_s
-        how = f"wall clocks: recording starts at {_seconds(offset_s, '+.3f')} s on the video clock"
+        how = f"wall clocks: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     else:
         offset_s = 0.0
         how = "assumed: recording and video start together (no offset given, no wall-clock start on both)"
@@ -232,16 +232,10 @@ def resolve_offset(
     if rec_end <= 0.0 or rec_start >= video_duration_s:
         raise InputError(
             recording.source,
-            f"no overlap with the video: the recording covers {_seconds(rec_start)}..{_seconds(rec_end)} s "
+            f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
             f"on the video clock, the video 0.0..{video_duration_s:.1f} s ({how})",
         )
     return offset_s, how
-
-
-def _seconds(t_s: float, spec: str = ".1f") -> str:
-    """A time on the video clock as ``spec`` writes it, or in four digits and an exponent where that would run to
-    hundreds of digits (an offset of 1e300)."""
-    return f"{t_s:{spec}}" if abs(t_s) < 1e9 else f"{t_s:{spec[0] if spec[0] == '+' else ''}.4g}"
 
 
 def physio_track(
@@ -271,8 +265,8 @@ def physio_track(
     if windows and not track_windows:
         raise InputError(
             recording.source,
-            f"overlaps the video too little for one physio window: the recording covers {_seconds(offset_s)}.."
-            f"{_seconds(offset_s + recording.end_s)} s on the video clock, the video 0.0..{end_s:.1f} s, and no "
+            f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
+            f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video 0.0..{end_s:.1f} s, and no "
             f"{settings.window_s:g} s window has its centre in the video",
         )
     return Track(

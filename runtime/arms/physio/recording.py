@@ -838,6 +838,12 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
                         "others; read as its lines say", label, abs(ends_s[name] - end_s), side, ends_s[name], end_s)
 
 
+def seconds_text(t_s: float, spec: str = ".1f") -> str:
+    """``t_s`` as ``spec`` writes it, or in four digits and an exponent where that would run to hundreds of digits
+    (a time of 1e308, an offset of 1e300), for an error line."""
+    return f"{t_s:{spec}}" if abs(t_s) < 1e9 else f"{t_s:{spec[0] if spec[0] == '+' else ''}.4g}"
+
+
 def _check_rate(source: str | Path, rate_hz: float, what: str) -> None:
     if not (math.isfinite(rate_hz) and MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
         raise InputError(source, f"{what} is not a sample rate in Hz (one sample a day up to {MAX_RATE_HZ:g} Hz)")
@@ -864,10 +870,10 @@ def _check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, w
         )
     if (steps > MAX_JUMP_S).any():
         row = int(np.flatnonzero(steps > MAX_JUMP_S)[0])
-        jump = f"{steps[row]:.0f}" if steps[row] < 1e12 else f"{steps[row]:.3g}"  # not 309 digits for 1e308
         raise InputError(
             source,
-            f"line {row_lines[row + 1]}: the time jumps by {jump} s ({float(times[row])!r} then "
+            f"line {row_lines[row + 1]}: the time jumps by {seconds_text(steps[row], '.0f')} s "
+            f"({float(times[row])!r} then "
             f"{float(times[row + 1])!r}), more than {MAX_JUMP_S / 3600:g} h: not one recording",
         )
 
