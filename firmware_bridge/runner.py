@@ -2,7 +2,8 @@
 
 A serial board is polled in a loop; a BLE link runs its own asyncio loop (bleak needs one) with reconnection
 and back-off inside ``BleNotifyLink.run``. Stopping is a ``threading.Event`` set by the session; a link that
-fails says so with a ``Status`` event and its thread ends without taking the session down.
+fails says so with a ``Status`` event and waits for the stop without taking the session down, its silence
+until then recorded as a gap.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> Non
     link.status(sink, "connecting", f"{link.port_name} open; waiting for the board's frames")
     try:
         while not stop.is_set():
-            link.poll(sink)  # the port's read timeout (50 ms) paces the loop
+            link.poll(sink)  # the port's read timeout (serial_link.READ_TIMEOUT_S) paces the loop
         link.silence_to_the_stop(sink)
     except InputError:
         stop.wait()

@@ -46,6 +46,7 @@ MAX_PAYLOAD = 255
 CHANNELS: dict[int, str] = {1: "eda", 2: "bvp", 3: "temp", 4: "acc_x", 5: "acc_y", 6: "acc_z", 7: "resp"}
 CHANNEL_IDS = {name: number for number, name in CHANNELS.items()}
 READING = struct.Struct("<Bf")
+READ_TIMEOUT_S = 0.05  # a read of an opened port waits this long for bytes: it paces the polling loop
 # The clock offset is the least delay seen over this much board time, so that it follows a board clock that runs
 # slow (a ceramic resonator's 0.5 % is 18 s an hour) instead of keeping the first minimum for the whole session.
 OFFSET_WINDOW_MS = 10_000
@@ -257,7 +258,7 @@ class SerialBoardLink(SensorLink):
             import serial
 
             try:
-                serial_port = serial.serial_for_url(port, baudrate=baudrate, timeout=0.05)
+                serial_port = serial.serial_for_url(port, baudrate=baudrate, timeout=READ_TIMEOUT_S)
             except (serial.SerialException, ValueError) as error:
                 raise InputError(port, f"cannot open serial port ({error})") from None
         self.port = serial_port

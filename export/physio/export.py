@@ -19,7 +19,7 @@ import numpy as np
 from export.install import installing
 from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
-from runtime.arms.physio.model import input_settings_problem, model_inputs
+from runtime.arms.physio.model import input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
@@ -225,12 +225,7 @@ def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
         "scaling": report.get("scaling", "median_iqr"),
         "scope": scope,
         **({"live_baseline_s": report.get("live_baseline_s", LIVE_BASELINE_S)} if scope == "running" else {}),
-        "baseline": f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over "
-        + ("the session (windows with quality > 0); inputs: that scaled value minus its centred local mean over "
-           "local_baseline_windows, the scaled value, and the difference averaged over context_windows"
-           if scope == "session" else
-           "the session's windows so far (quality > 0); inputs: that scaled value minus its trailing mean over "
-           "local_baseline_windows, the scaled value, and the difference's trailing mean over context_windows"),
+        "baseline": _baseline_text(report, scope),
         "split": report["split"],
         "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
         "rebuild": f"emotrace train physio DATA --out DIR{' --live' if scope == 'running' else ''} && "
@@ -310,8 +305,29 @@ Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
 """
 
 
+def _baseline_text(report: dict, scope: str) -> str:
+    """The card's one-line account of how a window's inputs are made (two blocks without a local baseline)."""
+    centred = "centred" if scope == "session" else "trailing"
+    text = (f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over "
+            + ("the session (windows with quality > 0)" if scope == "session"
+               else "the session's windows so far (quality > 0)"))
+    if input_blocks(report.get("local_baseline_windows", 0)) == 2:
+        return text + f"; inputs: the scaled value and its {centred} mean over context_windows"
+    if scope == "session":
+        return (text + "; inputs: that scaled value minus its centred local mean over local_baseline_windows, the "
+                "scaled value, and the difference averaged over context_windows")
+    return (text + "; inputs: that scaled value minus its trailing mean over local_baseline_windows, the scaled "
+            "value, and the difference's trailing mean over context_windows")
+
+
 def _inputs_text(card: dict) -> str:
     scaling = SCALING_TEXT[card["scaling"]]
+    if input_blocks(card.get("local_baseline_windows", 0)) == 2:
+        running = card.get("scope", "session") == "running"
+        over, neighbours = ("the session's windows so far", "preceding") if running else ("the session", "neighbouring")
+        return f"""each {scaling} over {over}
+  (the per-subject baseline); the model sees that scaled value and its mean over {card["context_windows"]}
+  {neighbours} windows (no local baseline)."""
     if card.get("scope", "session") == "running":
         return f"""each {scaling} among the session's windows so far
   (the per-subject baseline, as a live session has it when the window ends); the model sees that scaled value

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
-from runtime.arms.physio.model import input_settings_problem, model_inputs
+from runtime.arms.physio.model import input_blocks, input_settings_problem, model_inputs
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording, seconds_text
 from runtime.config import ConfigSection
 from runtime.errors import InputError
@@ -249,7 +249,8 @@ def physio_track(
 ) -> Track:
     """The physio track on the session (video) clock: windows overlapping the video, shifted by ``offset_s``.
 
-    The session baseline uses the whole recording, also outside the video. ``live``: the recording is the
+    A session model's baseline is the whole recording, also outside the video (a live model's, each window's
+    past). ``live``: the recording is the
     session's own (offset 0), and its windows run to the session's end, at quality 0 where no sensor delivered.
     """
     windows = classify_windows(recording, model, settings, until_s=video_duration_s if live else None)
@@ -278,8 +279,7 @@ def physio_track(
         settings={
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
-            "baseline": "each window against the windows before it (a live model)" if model.card.extra.get("scope")
-            == "running" else "the whole recording (session ranks, centred local baseline and context)",
+            "baseline": _baseline_text(model),
             "windows": "each window's centre lies in the video; its span is clipped to the video, its "
             "measurements cover the full window_s",
             "physio_input": recording.source,
@@ -290,6 +290,23 @@ def physio_track(
             "supported_labels": labels,
         },
     )
+
+
+# How each scaling of the card puts a window against its session, in the track's words.
+SCALING_WORDS = {"rank": "session ranks", "median_iqr": "session median and IQR", "zscore": "session z-scores"}
+
+
+def _baseline_text(model: Model) -> str:
+    """What the track's windows are judged against, as the model's card says its inputs are made."""
+    if model.card.extra.get("scope") == "running":
+        return "each window against the windows before it (a live model)"
+    inputs = input_settings(model)
+    parts = [SCALING_WORDS[str(inputs["scaling"])]]
+    if input_blocks(int(inputs["local_baseline_windows"])) == 3:
+        parts.append("centred local baseline")
+    if int(inputs["context_windows"]) > 1:
+        parts.append("context")
+    return f"the whole recording ({', '.join(parts[:-1]) + ' and ' + parts[-1] if len(parts) > 1 else parts[0]})"
 
 
 def track_window(w: PhysioWindow, labels: list[str], start_s: float, end_s: float) -> Window:
@@ -323,9 +340,10 @@ def analyze_physio_request(request) -> Track | None:
 
 
 def video_start_unix_s(path: Path) -> float | None:
-    """The container's ``creation_time`` as UNIX seconds, None when it has none. One that cannot be read, or
-    that no recording of this century has (a camera clock never set), is an error naming it: taken as none, the
-    recording would be placed at the video's start, a clock silently shifted."""
+    """The container's ``creation_time`` as UNIX seconds, None when it has none (or the container cannot be
+    opened here: the video's own reader says why). One that cannot be read as a date, or that no recording of
+    this century has (a camera clock never set), is an error naming it: taken as none, the recording would be
+    placed at the video's start, a clock silently shifted."""
     import av
 
     try:

@@ -1,7 +1,8 @@
 """Windowed physiological features: heart rate and HRV, EDA tonic level and SCRs, skin temperature, motion.
 
-Each signal is processed once over the whole recording with neurokit2 (PPG peaks, EDA decomposition and
-SCR peaks), one contiguous stretch at a time so that nothing is bridged across a gap; then every window
+Each signal is processed over the whole recording with neurokit2 (PPG peaks, EDA decomposition and SCR peaks;
+the EDA twice, by neurokit2's decomposition and by a high-pass split), one contiguous stretch at a time so that
+nothing is bridged across a gap, not once a window; then every window
 reads its measurements out of the processed signals. Training (``export/physio``) and the device call
 the same functions, so a window means the same thing on both.
 """
@@ -119,7 +120,7 @@ class WindowFeatures:
 
 
 def process_recording(recording: Recording) -> ProcessedSignals:
-    """Run neurokit2 over each channel's contiguous stretches once."""
+    """Run neurokit2 over each channel's contiguous stretches, for the whole recording at once."""
     channels = recording.channels
     for name, min_rate_hz in MIN_RATE_HZ.items():
         rate_hz = channels[name].rate_hz if name in channels else None

@@ -442,7 +442,8 @@ def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> fl
 
 
 def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None:
-    """Beat times (seconds since the file's start line) and intervals; None, with a log line, when it has none.
+    """Beat times on the recording clock (the file gives them in seconds since its start line) and intervals;
+    None, with a log line, when it has none.
 
     The E4 writes only the start line when it found no beats; the recording is then read without beats.
     """

@@ -361,3 +361,17 @@ def test_a_recording_placed_at_the_videos_start_for_want_of_clocks_is_said(tmp_p
         analyze_file(media, tmp_path / "out", settings, {"physio_path": str(recording)})
     assert (f"{recording}: assumed: recording and video start together (no offset given, no wall-clock start on "
             "both); give --physio-offset SECONDS if they did not") in caplog.messages  # was: only in the settings
+
+
+@pytest.mark.parametrize(("changes", "said"), [
+    ({}, "the whole recording (session ranks, centred local baseline and context)"),
+    ({"scaling": "median_iqr", "local_baseline_windows": 0},
+     "the whole recording (session median and IQR and context)"),
+    ({"scope": "running"}, "each window against the windows before it (a live model)"),
+])
+def test_the_track_says_what_its_windows_are_judged_against_as_the_card_does(changes, said):
+    from runtime.arms.physio.arm import _baseline_text, load_physio_model
+
+    model = load_physio_model("physio-stress", "onnxruntime")
+    model.card.extra.update(changes)  # was: "session ranks" for every session model, whatever its card said
+    assert _baseline_text(model) == said

@@ -311,3 +311,13 @@ def test_a_running_scope_report_installs_the_live_model_beside_the_shipped_one(t
     assert json.loads((shipped / "card.json").read_text())["scope"] == "session"
     text = (live / "MODEL_CARD.md").read_text()
     assert text.startswith("# physio-stress-live ") and "among the session's windows so far" in text
+
+
+def test_a_card_without_a_local_baseline_does_not_describe_one():
+    from export.physio.export import _baseline_text, _inputs_text
+
+    report = {"scaling": "zscore", "local_baseline_windows": 0, "context_windows": 5}
+    assert _baseline_text(report, "session").endswith(  # was: "minus its centred local mean over ..."
+        "inputs: the scaled value and its centred mean over context_windows")
+    assert "no local baseline" in _inputs_text({**report, "scope": "session"})
+    assert "local mean" not in _inputs_text({**report, "scope": "session"})
