@@ -49,6 +49,25 @@ def test_uint16_heart_rate_with_energy_expended():
     assert (m.heart_rate_bpm, m.energy_expended_kj, m.rr_intervals_s) == (180, 272, ())
 
 
+def test_every_field_at_once_is_read_in_the_specification_s_order():
+    # flags 0x1F: HR as uint16, contact supported + detected, energy expended, RR intervals; HR 0x0048 = 72;
+    # energy 0x0203 = 515 kJ; RR 0x0300 = 768/1024 s, 0x0340 = 832/1024 s (energy before the intervals)
+    m = parse_heart_rate_measurement(bytes([0x1F, 0x48, 0x00, 0x03, 0x02, 0x00, 0x03, 0x40, 0x03]))
+    assert (m.heart_rate_bpm, m.sensor_contact, m.energy_expended_kj) == (72, True, 515)
+    assert m.rr_intervals_s == (0.75, 832 / 1024)
+
+
+def test_energy_expended_with_rr_intervals_and_an_8_bit_rate():
+    # flags 0x18: energy expended + RR; HR 0x41 = 65; energy 0x0001 = 1 kJ; RR 0x03A0 = 928/1024 s
+    m = parse_heart_rate_measurement(bytes([0x18, 0x41, 0x01, 0x00, 0xA0, 0x03]))
+    assert (m.heart_rate_bpm, m.energy_expended_kj, m.rr_intervals_s) == (65, 1, (928 / 1024,))
+
+
+def test_contact_detected_without_contact_supported_is_no_report_of_contact():
+    # flags 0x02: bit 1 set, bit 2 not: the specification says contact is then not supported
+    assert parse_heart_rate_measurement(bytes([0x02, 0x50])).sensor_contact is None
+
+
 def test_contact_supported_but_lost_is_reported_as_no_contact():
     m = parse_heart_rate_measurement(bytes([0x04, 0x50]))
     assert m.sensor_contact is False
@@ -124,7 +143,7 @@ def test_connection_failures_back_off_and_give_up_after_max_attempts():
     assert peripheral.connects == 3
     assert time.now - start == pytest.approx(0.5 + 1.0)  # two waits before the third and last attempt
     assert recorder.statuses[-1].state == "stopped"
-    assert all(isinstance(s, Status) for s in recorder.statuses)
+    assert [s.state for s in recorder.statuses].count("stopped") == 1  # given up once, after the third attempt
 
 
 def test_malformed_notification_is_reported_and_skipped():

@@ -8,10 +8,10 @@ import struct
 
 import numpy as np
 import pytest
-import serial
 
 from firmware_bridge.link import Recorder
 from firmware_bridge.serial_link import (
+    HEADER,
     SYNC,
     TYPE_DATA,
     TYPE_HELLO,
@@ -91,6 +91,26 @@ def test_a_lost_or_corrupt_frame_becomes_a_gap_and_one_status_line():
     assert gap.end_s - gap.start_s == pytest.approx(0.5)
     assert sum("bad checksum" in s.detail for s in recorder.statuses) == 1
     link.close()
+
+
+def test_a_corrupt_length_byte_costs_its_own_frame_alone():
+    frames = [data_frame(seq, seq * 250) for seq in range(20)]
+    hit = bytearray(frames[1])
+    hit[2 + HEADER.size - 1] = 200  # the length byte: a frame claiming 200 bytes of payload, its CRC then wrong
+    frames[1] = bytes(hit)
+    decoder = FrameDecoder()
+    decoded = decoder.feed(b"".join(frames))
+    assert [f.seq for f in decoded] == [0, *range(2, 20)]  # the frames inside the claimed 200 bytes are found
+    assert decoder.crc_errors == 1
+
+
+def test_a_false_sync_pair_in_noise_costs_no_frame():
+    noise = SYNC + HEADER.pack(1, 1, 7, 0, 3) + b"abc" + b"\x00\x00"  # looks like a frame, but its CRC is wrong
+    frames = [data_frame(seq, seq * 250) for seq in range(3)]
+    decoder = FrameDecoder()
+    decoded = decoder.feed(frames[0] + noise + frames[1] + noise[:5] + frames[2])
+    assert [f.seq for f in decoded] == [0, 1, 2]
+    assert decoder.crc_errors >= 1 and decoder.bytes_skipped == len(noise) + 5
 
 
 def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_seconds_not_one_a_frame():
@@ -197,7 +217,6 @@ def test_a_pseudo_terminal_carries_the_same_frames():
 def test_a_port_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open serial port"):
         SerialBoardLink("/dev/does-not-exist", SessionClock())
-    assert serial.__version__
 
 
 def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():

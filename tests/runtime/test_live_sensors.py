@@ -106,7 +106,7 @@ def test_a_ble_strap_that_never_connects_leaves_quality_zero_with_the_reason(tmp
     assert any("ble-hr error" in line for line in lines)
 
 
-def test_a_ble_strap_delivers_heart_rate_on_the_session_clock(tmp_path):
+def test_a_ble_strap_s_heart_rate_reaches_the_session_s_track_and_its_readout(tmp_path):
     beat = bytes([0x00, 0x48])  # 72 bpm
     script = [(0.1 * k, beat) for k in range(15)]
 

@@ -185,6 +185,20 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
     assert len(windows) == 4  # centres at 10, 40, 70, 100 s on the video clock
 
 
+def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp_path):
+    e4, media, _ = _physio_beside_a_two_minute_audio(tmp_path)
+    config = tmp_path / "physio-only.toml"
+    config.write_text("[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n"
+                      "[physio]\nwindow_s = 60.0\nhop_s = 30.0\n")
+    out = tmp_path / "out"
+    assert main(["analyze", str(media), "--out", str(out), "--config", str(config), "--physio", str(e4),
+                 "--physio-offset=-200"]) == 0
+    track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
+    assert track["settings"]["physio_offset_s"] == -200.0
+    assert track["settings"]["sync"] == "given: recording starts at -200.000 s on the video clock"
+    assert [w["start_s"] for w in track["windows"]] == [0.0, 10.0, 40.0, 70.0]  # its 200th second at the start
+
+
 def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path):
     e4, media, settings = _physio_beside_a_two_minute_audio(tmp_path)
     with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s"):

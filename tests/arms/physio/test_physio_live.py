@@ -103,7 +103,7 @@ def test_no_live_stress_figure_until_enough_windows_had_signal(model):
     assert all(judged[i].stress is None for i in range(first + 1, 30, 2))  # a window without signal: no claim
 
 
-def test_a_window_that_could_not_be_read_is_kept_in_order_without_a_figure(model):
+def test_a_window_that_could_not_be_read_is_kept_without_a_figure_and_with_its_reason(model):
     live = LiveStress(model, PhysioSettings(live_baseline_s=0.0))
     window = live.unjudged(0.0, 30.0, "sensor data unreadable")
     assert (window.stress, window.quality, window.reason) == (None, 0.0, "sensor data unreadable")

@@ -42,6 +42,20 @@ def test_e4_folder_and_zip_read_alike(tmp_path):
     assert a.events_s == [30.0, 90.0]
 
 
+def test_an_e4_folder_zipped_by_a_mac_s_finder_reads_as_the_folder(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    archive = tmp_path / "S99.zip"
+    with zipfile.ZipFile(archive, "w") as handle:  # the export inside its folder, and the Finder's resource forks
+        for path in sorted(folder.iterdir()):
+            handle.write(path, f"S99/{path.name}")
+            handle.writestr(f"__MACOSX/S99/._{path.name}", b"\x00\x05\x16\x07 Mac OS X resource fork")
+        handle.writestr("__MACOSX/S99/EDA.csv", "not the export's EDA\n")  # under __MACOSX/, never data
+    zipped, unzipped = read_recording(archive), read_recording(folder)
+    assert sorted(zipped.channels) == sorted(unzipped.channels)
+    for name, channel in unzipped.channels.items():
+        np.testing.assert_array_equal(zipped.channels[name].values, channel.values)
+
+
 def test_e4_sample_rate_line_that_does_not_fit_the_data_is_an_error(tmp_path):
     folder = write_e4(tmp_path / "S99", duration_s=300.0, rates={"EDA.csv": 2.0})
     with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 2 Hz"):
@@ -679,6 +693,18 @@ def test_e4_beats_timed_before_their_start_line_are_left_out_with_one_warning(tm
     assert ibi.times_s[0] == pytest.approx(1.0) and ibi.values.size == 100  # was: a beat at -5 s
     assert [r.getMessage() for r in caplog.records] == [
         f"{folder}/IBI.csv: 1 beat(s) timed before the file's start line (e.g. -5 s); read without them"]
+
+
+@pytest.mark.parametrize(("beats", "problem"), [
+    ("1.0,0.8\n1.8,0.8\n1.5,0.8\n", r"IBI\.csv: timestamps do not increase at line 4 \(1\.8 then 1\.5\)"),
+    ("1.0,0.8\n1.0,0.8\n", r"IBI\.csv: timestamps do not increase at line 3"),
+    ("1.0,0.8\nnan,0.8\n", r"IBI\.csv: line 3: the beat time .*not a finite time"),
+])
+def test_e4_beat_times_that_do_not_increase_are_refused_naming_the_line(tmp_path, beats, problem):
+    folder = write_e4(tmp_path / "S99")
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n" + beats)
+    with pytest.raises(InputError, match=problem):
+        read_e4(folder)
 
 
 @pytest.mark.parametrize("separator", [";", "\t"])
