@@ -147,12 +147,10 @@ class BleakGattClient:
         name: str | None = None,
         address: str | None = None,
         scan_timeout_s: float = 10.0,
-        on_disconnect: Callable[[], None] | None = None,
-    ):
+    ) -> None:
         if not (name or address):
             raise ValueError("give a device name or address")
         self.name, self.address, self.scan_timeout_s = name, address, scan_timeout_s
-        self.on_disconnect = on_disconnect
         self._client = None
 
     async def connect(self) -> None:
@@ -168,7 +166,7 @@ class BleakGattClient:
             )
             if device is None:
                 raise ConnectionError(f"no BLE device {self.name or self.address} in range")
-            self._client = BleakClient(device, disconnected_callback=lambda _c: self._disconnected())
+            self._client = BleakClient(device)  # a drop is found by the link's watch: is_connected, or silence
             await self._client.connect()
 
     @contextlib.contextmanager
@@ -183,10 +181,6 @@ class BleakGattClient:
             raise ConnectionError(f"{self.name or self.address}: {not_available(str(error))}") from None
         except BleakError as error:
             raise ConnectionError(f"{self.name or self.address}: {error}") from None
-
-    def _disconnected(self) -> None:
-        if self.on_disconnect is not None:
-            self.on_disconnect()
 
     async def disconnect(self) -> None:
         if self._client is not None:

@@ -9,6 +9,7 @@ until then recorded as a gap.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable
 
@@ -16,6 +17,8 @@ from firmware_bridge.ble import BleNotifyLink
 from firmware_bridge.link import SensorLink, Sink
 from firmware_bridge.serial_link import SerialBoardLink
 from runtime.errors import InputError
+
+log = logging.getLogger("emotrace.firmware_bridge")
 
 
 def poll_serial(link: SerialBoardLink, sink: Sink, stop: threading.Event) -> None:
@@ -87,6 +90,11 @@ class LinkThreads:
             thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Ask every link to stop and wait for it; one still running after ``timeout_s`` (a driver call that does
+        not return) is said, and left behind as a daemon: the session is written without waiting for it."""
         self.stop_event.set()
-        for thread in self.threads:
+        for link, thread in zip(self.links, self.threads, strict=True):
             thread.join(timeout=timeout_s)
+            if thread.is_alive():
+                log.warning("%s: the link did not stop within %g s; the session ends without it", link.name,
+                            timeout_s)

@@ -17,6 +17,10 @@ and sd, x and z means). Every feature is z-scored over the subject's whole recor
 Split as in ``train.py``: leave-one-subject-out on the 20 development subjects (every choice made there),
 then one model on the 20 scored on the 7 held-out subjects, plus LOSO over all 27.
 
+Its statistics are computed here, from the files, apart from the device's ``features.py`` on purpose: the
+reference pipeline is the published kind, and must not move when the device's features do. The constants it
+shares with the device's pipeline (labelling, SCR floor, clip, context) are imported, not copied.
+
 Run: ``python -m export.physio.study DATA --cache /tmp/physio2/study --out /tmp/physio2/study.json``.
 """
 
@@ -31,8 +35,10 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from export.physio.dataset import load_labels, window_stress_fraction
-from export.physio.train import HELD_OUT_SUBJECTS, HOP_S, evaluate
+from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, window_stress_fraction
+from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate
+from runtime.arms.physio.features import SCR_MIN_AMPLITUDE_US
+from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.recording import read_e4
 from runtime.timeline import write_atomically
 from runtime.track import window_grid
@@ -50,7 +56,6 @@ REFERENCE_FEATURES: tuple[str, ...] = (
     "acc_magnitude_mean_g", "acc_magnitude_sd_g", "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s",
 )  # fmt: skip
 LOCAL_BASELINE_WINDOWS = 181  # 15 min at a 5 s hop
-CONTEXT_WINDOWS = 25  # 2 min at a 5 s hop
 WINDOW_S = 60.0  # the reference pipeline's windows, whatever the shipped model uses
 REFERENCE_STEP = 12  # every 12th window of the 5 s grid: 60 s windows without overlap
 
@@ -76,7 +81,7 @@ def subject_raw_windows(data_dir: Path, subject: str, labels: tuple[np.ndarray, 
         warnings.simplefilter("ignore")  # neurokit2 warns that 4 Hz is slow for filtering; expected for the E4
         split = nk.eda_phasic(nk.eda_clean(eda_v, sampling_rate=ch["eda"].rate_hz), ch["eda"].rate_hz, "highpass")
         tonic, phasic = split["EDA_Tonic"].to_numpy(), split["EDA_Phasic"].to_numpy()
-        _, info = nk.eda_peaks(phasic, sampling_rate=ch["eda"].rate_hz, amplitude_min=0.01)
+        _, info = nk.eda_peaks(phasic, sampling_rate=ch["eda"].rate_hz, amplitude_min=SCR_MIN_AMPLITUDE_US)
     peaks = np.asarray(info["SCR_Peaks"], dtype=int)
     scr_t, scr_amp = eda_t[peaks], np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
     acc = ch["acc"]
@@ -88,7 +93,7 @@ def subject_raw_windows(data_dir: Path, subject: str, labels: tuple[np.ndarray, 
             *labels, recording.start_unix_s + start_s, recording.start_unix_s + end_s
         )
         full = end_s - start_s >= WINDOW_S - 1e-6
-        fractions.append(fraction if full and covered >= 0.8 else np.nan)
+        fractions.append(fraction if full and covered >= MIN_LABELLED_FRACTION else np.nan)
         hr = _stats(ch["hr"].times_s, ch["hr"].values.astype(float), start_s, end_s)
         beats = np.zeros(0)
         if ibi is not None:
@@ -114,13 +119,13 @@ def subject_raw_windows(data_dir: Path, subject: str, labels: tuple[np.ndarray, 
 
 
 def zscore_session(x: np.ndarray) -> np.ndarray:
-    """Each column z-scored over the whole recording; missing values at the mean, beyond ±5 sd clipped."""
+    """Each column z-scored over the whole recording; missing values at the mean, beyond ±Z_CLIP sd clipped."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
     mean = np.where(np.isfinite(mean), mean, 0.0)
     sd = np.where(np.isfinite(sd) & (sd > 1e-9), sd, 1.0)
-    return np.nan_to_num(np.clip((x - mean) / sd, -5.0, 5.0))
+    return np.nan_to_num(np.clip((x - mean) / sd, -Z_CLIP, Z_CLIP))
 
 
 def candidate_inputs(z: np.ndarray) -> np.ndarray:

@@ -368,3 +368,26 @@ def test_a_board_silent_until_the_stop_leaves_that_stretch_as_a_gap(quiet_s, gap
         assert "until the session stopped" in gap.reason
     else:
         assert recorder.gaps == []
+
+
+def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):
+    import threading
+    import time as wall
+
+    from firmware_bridge.runner import LinkThreads
+
+    release = threading.Event()
+
+    class HungLink(SerialBoardLink):
+        def poll(self, sink):  # a driver call that does not return
+            release.wait(30)
+            return False
+
+    threads = LinkThreads([HungLink("loop://", SessionClock())], Recorder())
+    threads.start()
+    started = wall.monotonic()
+    with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
+        threads.stop(timeout_s=0.2)
+    assert wall.monotonic() - started < 2.0
+    assert "serial-board: the link did not stop within 0.2 s; the session ends without it" in caplog.text  # was: none
+    release.set()

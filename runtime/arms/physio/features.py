@@ -68,7 +68,7 @@ PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat
 BEAT_HOLE_S = 5.0  # no beat for this long: the heart was not measured there (a BLE strap counts 5 s as gone)
 # Below these rates neurokit2's filters cannot be built (PPG passes up to 8 Hz, respiration up to 3 Hz), and
 # skin conductance responses, which rise within 1-3 s, are not seen.
-MIN_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0}
+MIN_PROCESSING_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0}
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
 SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
@@ -122,7 +122,7 @@ class WindowFeatures:
 def process_recording(recording: Recording) -> ProcessedSignals:
     """Run neurokit2 over each channel's contiguous stretches, for the whole recording at once."""
     channels = recording.channels
-    for name, min_rate_hz in MIN_RATE_HZ.items():
+    for name, min_rate_hz in MIN_PROCESSING_RATE_HZ.items():
         rate_hz = channels[name].rate_hz if name in channels else None
         if rate_hz is not None and rate_hz < min_rate_hz:
             raise InputError(recording.source, f"{name} sampled at {rate_hz:g} Hz; it needs {min_rate_hz:g} Hz or more")
