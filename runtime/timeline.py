@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, _json_number, is_number, json_kind
+from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, csv_number, is_number, json_kind
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
@@ -138,12 +138,12 @@ class Timeline:
             index = {label: i for i, label in enumerate(track.labels)}
             for w in track.windows:
                 probs = [
-                    "" if w.probs is None or label not in index else _fmt(w.probs[index[label]])
+                    "" if w.probs is None or label not in index else csv_number(w.probs[index[label]])
                     for label in labels
                 ]
-                values = [_fmt(w.measurements[m]) if m in w.measurements else "" for m in measurements]
-                writer.writerow([track.name, _fmt(w.start_s), _fmt(w.end_s), _fmt(w.quality), w.reason,
-                                 *probs, *values])
+                values = [csv_number(w.measurements[m]) if m in w.measurements else "" for m in measurements]
+                writer.writerow([track.name, csv_number(w.start_s), csv_number(w.end_s), csv_number(w.quality),
+                                 w.reason, *probs, *values])
         return buffer.getvalue()
 
 
@@ -268,8 +268,3 @@ def _all_labels(tracks: list[Track]) -> list[str]:
     return labels
 
 
-def _fmt(value: float) -> str:
-    number = _json_number(value)
-    if number is None:
-        return "nan"
-    return number if isinstance(number, str) else repr(round(number, 6))

@@ -265,6 +265,14 @@ def _json_number(value: float) -> float | str | None:
     return value
 
 
+def csv_number(value: float, missing: str = "nan") -> str:
+    """A number for a CSV cell: to six decimals, ``inf``/``-inf`` as such, and NaN as ``missing``."""
+    number = _json_number(value)
+    if number is None:
+        return missing
+    return number if isinstance(number, str) else repr(round(number, 6))
+
+
 def _number_from_json(value: float | str | None, what: str = "a value") -> float:
     if value is None:
         return math.nan

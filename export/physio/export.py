@@ -19,7 +19,7 @@ import numpy as np
 from export.install import installing
 from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
-from runtime.arms.physio.model import input_blocks, input_settings_problem, model_inputs
+from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
@@ -127,8 +127,8 @@ def _settings_problem(report: dict) -> str:
 def _input_width(report: dict) -> int:
     """How many inputs the device makes from the report's features, asked of the device's own ``model_inputs``."""
     no_windows = np.zeros((0, len(report["features"])))
-    return model_inputs(no_windows, np.zeros(0), report["context_windows"], report.get("scaling", "median_iqr"),
-                        report.get("local_baseline_windows", 0)).shape[1]
+    return model_inputs(no_windows, np.zeros(0), report["context_windows"], card_setting(report, "scaling"),
+                        card_setting(report, "local_baseline_windows")).shape[1]
 
 
 def _weights_problem(weights) -> str:
@@ -162,7 +162,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
-    target = models_dir / MODELS[report.get("scope", "session")][0]
+    target = models_dir / MODELS[card_setting(report, "scope")][0]
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
@@ -196,7 +196,7 @@ def _save_checked_onnx(weights: dict, path: Path) -> float:
 
 def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
     """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures."""
-    scope = report.get("scope", "session")
+    scope = card_setting(report, "scope")
     model_id, version = MODELS[scope]
     return {
         "id": model_id,
@@ -221,8 +221,8 @@ def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
         "window_s": report["window_s"],
         "hop_s": report["hop_s"],
         "context_windows": report["context_windows"],
-        "local_baseline_windows": report.get("local_baseline_windows", 0),
-        "scaling": report.get("scaling", "median_iqr"),
+        "local_baseline_windows": card_setting(report, "local_baseline_windows"),
+        "scaling": card_setting(report, "scaling"),
         "scope": scope,
         **({"live_baseline_s": report.get("live_baseline_s", LIVE_BASELINE_S)} if scope == "running" else {}),
         "baseline": _baseline_text(report, scope),
@@ -308,10 +308,10 @@ Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
 def _baseline_text(report: dict, scope: str) -> str:
     """The card's one-line account of how a window's inputs are made (two blocks without a local baseline)."""
     centred = "centred" if scope == "session" else "trailing"
-    text = (f"each measurement {SCALING_TEXT[report.get('scaling', 'median_iqr')]} over "
+    text = (f"each measurement {SCALING_TEXT[card_setting(report, 'scaling')]} over "
             + ("the session (windows with quality > 0)" if scope == "session"
                else "the session's windows so far (quality > 0)"))
-    if input_blocks(report.get("local_baseline_windows", 0)) == 2:
+    if input_blocks(card_setting(report, "local_baseline_windows")) == 2:
         return text + f"; inputs: the scaled value and its {centred} mean over context_windows"
     if scope == "session":
         return (text + "; inputs: that scaled value minus its centred local mean over local_baseline_windows, the "
@@ -322,13 +322,13 @@ def _baseline_text(report: dict, scope: str) -> str:
 
 def _inputs_text(card: dict) -> str:
     scaling = SCALING_TEXT[card["scaling"]]
-    if input_blocks(card.get("local_baseline_windows", 0)) == 2:
-        running = card.get("scope", "session") == "running"
+    if input_blocks(card_setting(card, "local_baseline_windows")) == 2:
+        running = card_setting(card, "scope") == "running"
         over, neighbours = ("the session's windows so far", "preceding") if running else ("the session", "neighbouring")
         return f"""each {scaling} over {over}
   (the per-subject baseline); the model sees that scaled value and its mean over {card["context_windows"]}
   {neighbours} windows (no local baseline)."""
-    if card.get("scope", "session") == "running":
+    if card_setting(card, "scope") == "running":
         return f"""each {scaling} among the session's windows so far
   (the per-subject baseline, as a live session has it when the window ends); the model sees that scaled value
   minus its trailing mean over {card["local_baseline_windows"]} windows (a local baseline that removes slow
@@ -344,7 +344,7 @@ def _inputs_text(card: dict) -> str:
 def _comparison_text(card: dict) -> str:
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
     everyone = card["metrics"]["all_subjects_loso"]
-    if card.get("scope", "session") == "running":
+    if card_setting(card, "scope") == "running":
         return """The model a live session judges with (`emotrace live`): each window as it ends, against the windows
 before it. A recording judged when it ends uses physio-stress, which sees the whole session; docs/physio.md
 compares the two on the same windows (`python benchmarks/physio_live.py DATA`).

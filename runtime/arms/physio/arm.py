@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
-from runtime.arms.physio.model import input_blocks, input_settings_problem, model_inputs
+from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording, seconds_text
 from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.files import check_output_file
 from runtime.models import Model, load_model
 from runtime.timeline import write_atomically
-from runtime.track import CANONICAL_LABELS, Track, Window, _json_number
+from runtime.track import CANONICAL_LABELS, Track, Window, csv_number
 
 log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
@@ -83,7 +83,7 @@ def classify_windows(
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
     if reason:
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
-    if model.card.extra.get("scope") == "running":  # a live session's model: each window as a live session judges it
+    if card_setting(model.card.extra, "scope") == "running":  # a live model: each window as a live session judges it
         from runtime.arms.physio.live import LiveStress
 
         log.warning("physio: %s judges each window against the windows before it, as a live session does: no "
@@ -125,20 +125,20 @@ def input_settings(model: Model) -> dict[str, int | str]:
     problem = input_settings_problem(extra)
     if problem:
         raise InputError(model.card.folder / "card.json", problem)
-    return {
-        "context_windows": extra.get("context_windows", 1),
-        "scaling": extra.get("scaling", "median_iqr"),
-        "local_baseline_windows": extra.get("local_baseline_windows", 0),
-    }
+    return {key: card_setting(extra, key) for key in ("context_windows", "scaling", "local_baseline_windows")}
 
 
 def session_stress(features: np.ndarray, quality: np.ndarray, model: Model) -> np.ndarray:
     """(n,) stress probabilities of a whole session's windows from their (n, d) ``model_features`` columns,
     each window against the whole session."""
-    x = model_inputs(features, quality, **input_settings(model))
-    if not len(x):
+    return stress_probabilities(model, model_inputs(features, quality, **input_settings(model)))
+
+
+def stress_probabilities(model: Model, inputs: np.ndarray) -> np.ndarray:
+    """(n,) stress probabilities for (n, k) model inputs, however they were made (whole session or running)."""
+    if not len(inputs):
         return np.zeros(0)
-    return model.run({"features": x})[0][:, model.labels.index(STRESS_LABEL)].astype(float)
+    return model.run({"features": inputs})[0][:, model.labels.index(STRESS_LABEL)].astype(float)
 
 
 def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
@@ -193,22 +193,17 @@ def windows_csv(windows: list[PhysioWindow]) -> str:
     for w in windows:
         writer.writerow(
             [
-                _fmt(w.start_s),
-                _fmt(w.end_s),
-                "" if w.stress is None else _fmt(w.stress),
-                _fmt(w.quality),
+                csv_number(w.start_s, ""),
+                csv_number(w.end_s, ""),
+                "" if w.stress is None else csv_number(w.stress, ""),
+                csv_number(w.quality, ""),
                 w.reason,
-                *(_fmt(w.measurements[m]) for m in MEASUREMENTS),
+                *(csv_number(w.measurements[m], "") for m in MEASUREMENTS),
             ]
         )
     return buffer.getvalue()
 
 
-def _fmt(value: float) -> str:
-    number = _json_number(value)
-    if number is None:
-        return ""
-    return number if isinstance(number, str) else repr(round(number, 6))
 
 
 # --- the arm in `analyze` -------------------------------------------------------------------------------
@@ -298,7 +293,7 @@ SCALING_WORDS = {"rank": "session ranks", "median_iqr": "session median and IQR"
 
 def _baseline_text(model: Model) -> str:
     """What the track's windows are judged against, as the model's card says its inputs are made."""
-    if model.card.extra.get("scope") == "running":
+    if card_setting(model.card.extra, "scope") == "running":
         return "each window against the windows before it (a live model)"
     inputs = input_settings(model)
     parts = [SCALING_WORDS[str(inputs["scaling"])]]

@@ -22,14 +22,14 @@ import numpy as np
 
 from runtime.arms.physio.arm import (
     MIN_BASELINE_WINDOWS,
-    STRESS_LABEL,
     PhysioSettings,
     PhysioWindow,
     input_settings,
     model_features,
+    stress_probabilities,
 )
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
-from runtime.arms.physio.model import RunningInputs
+from runtime.arms.physio.model import RunningInputs, card_setting
 from runtime.arms.physio.recording import Recording
 from runtime.errors import InputError
 from runtime.models import Model
@@ -55,14 +55,13 @@ class LiveStress:
         self.names = model_features(model)
         self.inputs = RunningInputs(**input_settings(model))
         extra = model.card.extra
-        if extra.get("scope") != "running":
+        if card_setting(extra, "scope") != "running":
             log.warning("physio: %s was trained on whole-session inputs; judged live, window by window, its stress "
                         "figures are less well calibrated than a live model's (docs/physio.md)", model.card.id)
-        elif settings.live_baseline_s < float(extra.get("live_baseline_s", 0.0)):
+        elif settings.live_baseline_s < float(card_setting(extra, "live_baseline_s")):
             log.warning("physio: live stress from %g s into the session, but %s was trained on windows from %g s on; "
                         "its earlier figures are not measured", settings.live_baseline_s, model.card.id,
                         float(extra["live_baseline_s"]))
-        self.stress_index = model.labels.index(STRESS_LABEL)
         self.windows: list[PhysioWindow] = []
         self._said: set[str] = set()
 
@@ -76,7 +75,7 @@ class LiveStress:
             judged = PhysioWindow(window.start_s, window.end_s, None, 0.0, reason, window.measurements)
         else:
             try:
-                p = float(self.model.run({"features": x[None, :]})[0][0][self.stress_index])
+                p = float(stress_probabilities(self.model, x[None, :])[0])
                 judged = PhysioWindow(window.start_s, window.end_s, p, window.quality, window.reason,
                                       window.measurements)
             except Exception as error:  # a defect in the model run costs this window, not the windows after it

@@ -168,19 +168,29 @@ def _trailing_mean(rows: list[np.ndarray], size: int) -> np.ndarray:
 INPUT_SCOPES = {"session": model_inputs, "running": running_inputs}
 
 
+# What a card or training report that does not say a setting gets: the inputs of the first models (1.x).
+CARD_DEFAULTS: dict[str, Any] = {"context_windows": 1, "local_baseline_windows": 0, "scaling": "median_iqr",
+                                 "scope": "session", "live_baseline_s": 0.0}
+
+
+def card_setting(settings: Mapping[str, Any], key: str) -> Any:
+    """A card's (or training report's) input setting ``key``, or ``CARD_DEFAULTS``'s when it does not say."""
+    return settings.get(key, CARD_DEFAULTS[key])
+
+
 def input_settings_problem(settings: Mapping[str, Any]) -> str:
     """'' when the device can make a model's inputs as a card or training report says (``context_windows``,
     ``local_baseline_windows``, ``scaling``, ``scope``, a live model's ``live_baseline_s``, each with its default
     when absent); else what it cannot."""
     for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
-        value = settings.get(key, least)
+        value = card_setting(settings, key)
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
             return f"{key} {value!r} is not a whole number of windows (at least {least})"
-    for key, default, known in (("scaling", "median_iqr", SCALINGS), ("scope", "session", INPUT_SCOPES)):
-        value = settings.get(key, default)
+    for key, known in (("scaling", SCALINGS), ("scope", INPUT_SCOPES)):
+        value = card_setting(settings, key)
         if not (isinstance(value, str) and value in known):
             return f"{key} {value!r} is none of {', '.join(known)}"
-    value = settings.get("live_baseline_s", 0.0)
+    value = card_setting(settings, "live_baseline_s")
     if not (is_number(value) and math.isfinite(value) and value >= 0):
         return f"live_baseline_s {json_kind(value)} is not a number of seconds (0 or more)"
     return ""
