@@ -55,7 +55,7 @@ Sink = Callable[[LinkEvent], None]
 class SensorLink:
     """Base of every link: a name, a clock and a known one-way latency (seconds) to take off each stamp."""
 
-    def __init__(self, name: str, clock: SessionClock, latency_s: float = 0.0):
+    def __init__(self, name: str, clock: SessionClock, latency_s: float = 0.0) -> None:
         if latency_s < 0:
             raise ValueError("latency_s must be >= 0")
         self.name = name

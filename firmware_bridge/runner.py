@@ -72,7 +72,7 @@ LOOPS: dict[type, Callable[[SensorLink, Sink, threading.Event], None]] = {
 class LinkThreads:
     """Every link in a thread of its own, all delivering into ``sink``."""
 
-    def __init__(self, links: list[SensorLink], sink: Sink):
+    def __init__(self, links: list[SensorLink], sink: Sink) -> None:
         self.links = links
         self.stop_event = threading.Event()
         self.threads = [threading.Thread(target=self._loop_for(link), args=(link, sink, self.stop_event),

@@ -27,6 +27,7 @@ import struct
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from firmware_bridge.link import Gap, Sample, SensorLink, Sink
 from runtime.arms.physio.recording import plausible_readings
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+
+if TYPE_CHECKING:  # pyserial is imported where a port is opened
+    import serial
 
 SYNC = b"\xa5\x5a"
 PROTOCOL_VERSION = 1
@@ -109,7 +113,7 @@ def data_payload(readings: Iterable[tuple[str, float]]) -> bytes:
 class FrameDecoder:
     """Bytes in, whole valid frames out; counts what it had to throw away."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.buffer = bytearray()
         self.crc_errors = 0
         self.version_errors = 0
@@ -166,7 +170,7 @@ class BoardSequence:
     """Frames in arrival order put in the board's order: repeats and late frames dropped, restarts found (board
     time running backwards) and losses counted, by ``seq`` and, for whole cycles of 2^16 frames, by board time."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.recent: deque[Frame] = deque(maxlen=REPEAT_MEMORY_FRAMES)  # the last frames read, to know a repeat
         # the clocked frames taken since the last restart: enough for a frame REORDER_WINDOW_FRAMES late and the
         # one before it
@@ -250,8 +254,8 @@ class SerialBoardLink(SensorLink):
         baudrate: int = 115200,
         latency_s: float = 0.005,
         name: str = "serial-board",
-        serial_port=None,
-    ):
+        serial_port: serial.SerialBase | None = None,
+    ) -> None:
         super().__init__(name, clock, latency_s)
         self.port_name = port
         if serial_port is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
+
+if TYPE_CHECKING:
+    import onnx
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
@@ -53,7 +57,7 @@ def stress_probability(weights: dict, features: np.ndarray) -> np.ndarray:
     return 0.5 * p_logistic + 0.5 * np.mean(p_mlps, axis=0)
 
 
-def build_onnx(weights: dict):
+def build_onnx(weights: dict) -> onnx.ModelProto:
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 

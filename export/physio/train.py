@@ -222,7 +222,8 @@ def fit(windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOU
 
 
 def predictions_by_source(
-    model, windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES, scope: str = "session"
+    model: StressEnsemble, windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES,
+    scope: str = "session",
 ) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Source name -> subject -> (stress probability, label) of the model on each subject's labelled windows."""
     out: dict[str, dict] = {source.name: {} for source in sources}

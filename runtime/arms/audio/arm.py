@@ -10,6 +10,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.media import finite_samples, read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
+
+if TYPE_CHECKING:  # the pipeline imports the arms
+    from runtime.pipeline import AnalysisRequest
 
 NO_SPEECH = "no speech"
 log = logging.getLogger(__name__)
@@ -135,7 +139,7 @@ def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: d
                   measurements)
 
 
-def analyze_audio_request(request) -> Track | None:
+def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's entry: ``None`` when the input has no audio stream but has video for other arms."""
     section = request.settings["audio"]
     if not request.media.has_audio:

@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from runtime.arms.body import measures
 from runtime.config import ConfigSection
 from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
+
+if TYPE_CHECKING:  # the pipeline imports the arms
+    from runtime.pipeline import AnalysisRequest
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +166,7 @@ def load_classifier(settings: BodySettings):
     return BodyClassifier(settings.model)
 
 
-def analyze_body_request(request) -> Track | None:
+def analyze_body_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's body arm: None when the input has no video stream."""
     if not request.media.has_video:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, bl
 from runtime.arms.face.scan import FaceObservation, VideoScan
 from runtime.config import ConfigSection
 from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
+
+if TYPE_CHECKING:  # the pipeline imports the arms
+    from runtime.pipeline import AnalysisRequest
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,7 @@ def video_duration_s(scan: VideoScan, media_duration_s: float, sample_fps: float
     return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
 
 
-def analyze_face_request(request) -> Track | list[Track] | None:
+def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None:
     """The pipeline's face arm: None when the input has no video stream."""
     if not request.media.has_video:
         return None

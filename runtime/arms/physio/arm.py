@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from runtime.files import check_output_file
 from runtime.models import Model, load_model
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS, Track, Window, csv_number
+
+if TYPE_CHECKING:  # the pipeline imports the arms
+    from runtime.pipeline import AnalysisRequest
 
 log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
@@ -315,7 +319,7 @@ def two_class(labels: list[str], p_stress: float) -> list[float]:
     return [p_stress if label == STRESS_LABEL else 1.0 - p_stress for label in labels]
 
 
-def analyze_physio_request(request) -> Track | None:
+def analyze_physio_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's arm: ``extras['physio_path']`` (None: no recording, no track), ``physio_offset_s``."""
     path = request.extras.get("physio_path")
     if path is None:

@@ -114,7 +114,7 @@ class RunningInputs:
     ``local_baseline_windows`` rows. Rows are kept, not recomputed: a row never changes once given.
     """
 
-    def __init__(self, context_windows: int, scaling: str = "median_iqr", local_baseline_windows: int = 0):
+    def __init__(self, context_windows: int, scaling: str = "median_iqr", local_baseline_windows: int = 0) -> None:
         if scaling not in SCALINGS:
             raise ValueError(f"unknown scaling {scaling!r} (known: {', '.join(SCALINGS)})")
         self.context_windows = max(1, int(context_windows))
