@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -515,83 +514,3 @@ class BleThermometerLink(BleNotifyLink):
             low_c, high_c = TEMPERATURE_RANGE_C
             raise BleFormatError(f"temperature {celsius:.4g} °C is outside {low_c:g}..{high_c:g} °C")
         return [Sample("temp", t_s, celsius, self.name)]
-
-
-class SimulatedPeripheral:
-    """A scripted BLE sensor behind ``GattClient`` (a heart-rate strap unless ``characteristic`` names another):
-    real notification bytes, failures on request.
-
-    ``script`` is a list of (seconds after the first connection, notification bytes), played when
-    ``now()`` reaches each time; what falls due while disconnected is lost, as with a real sensor.
-    ``fail_connects`` makes the first connection attempts fail; ``vanish_after`` drops the link after
-    that many notifications.
-    """
-
-    def __init__(
-        self,
-        script: Sequence[tuple[float, bytes]],
-        now: Callable[[], float] | None = None,
-        battery_pct: int | None = 80,
-        fail_connects: int = 0,
-        vanish_after: int | None = None,
-        characteristic: str = HEART_RATE_MEASUREMENT,
-    ):
-        self.script = list(script)
-        self.characteristic = characteristic
-        self.now = now
-        self.battery_pct = battery_pct
-        self.fail_connects = fail_connects
-        self.vanish_after = vanish_after
-        self.connects = 0
-        self.sent = 0
-        self._origin: float | None = None
-        self._connected = False
-        self._task: asyncio.Task | None = None
-
-    def _elapsed_s(self) -> float:
-        return math.inf if self.now is None else self.now() - (self._origin or 0.0)
-
-    async def connect(self) -> None:
-        self.connects += 1
-        if self.connects <= self.fail_connects:
-            raise ConnectionError("simulated: device not found")
-        if self._origin is None and self.now is not None:
-            self._origin = self.now()
-        self._connected = True
-
-    async def disconnect(self) -> None:
-        self._connected = False
-
-    @property
-    def is_connected(self) -> bool:
-        return self._connected
-
-    def has_characteristic(self, uuid: str) -> bool:
-        return uuid == self.characteristic or (uuid == BATTERY_LEVEL and self.battery_pct is not None)
-
-    async def read(self, uuid: str) -> bytes:
-        if uuid != BATTERY_LEVEL or self.battery_pct is None:
-            raise ConnectionError(f"simulated: no readable characteristic {uuid}")
-        return bytes([self.battery_pct])
-
-    async def start_notify(self, uuid: str, callback: Callable[[bytes], None]) -> None:
-        if uuid != self.characteristic:
-            raise ConnectionError(f"simulated: cannot notify {uuid}")
-        if self.now is not None:  # notifications due while away were never sent
-            self.script = [(t, d) for t, d in self.script if t >= self._elapsed_s()]
-        self._task = asyncio.get_running_loop().create_task(self._play(callback))
-
-    async def _play(self, callback: Callable[[bytes], None]) -> None:
-        while self.script and self._connected:
-            if self.vanish_after is not None and self.sent >= self.vanish_after:
-                self.vanish_after = None
-                self._connected = False
-                return
-            at_s, data = self.script[0]
-            if self._elapsed_s() < at_s:
-                await asyncio.sleep(0)
-                continue
-            self.script.pop(0)
-            self.sent += 1
-            callback(data)
-            await asyncio.sleep(0)

@@ -14,14 +14,13 @@ from firmware_bridge.ble import (
     BleFormatError,
     BleHeartRateLink,
     BleThermometerLink,
-    SimulatedPeripheral,
     parse_battery_level,
     parse_heart_rate_measurement,
     parse_temperature_measurement,
 )
 from firmware_bridge.link import Gap, Recorder, Sample, Status
 from runtime.clock import SessionClock
-from tests.firmware_bridge.fakes import FakeTime
+from tests.firmware_bridge.fakes import FakeTime, SimulatedPeripheral
 
 
 def test_uint8_heart_rate_without_options():

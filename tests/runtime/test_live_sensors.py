@@ -7,11 +7,12 @@ import time
 import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
-from firmware_bridge.ble import TEMPERATURE_MEASUREMENT, BleHeartRateLink, BleThermometerLink, SimulatedPeripheral
+from firmware_bridge.ble import TEMPERATURE_MEASUREMENT, BleHeartRateLink, BleThermometerLink
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, data_payload, encode_frame
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live, sensor_readout
+from tests.firmware_bridge.fakes import SimulatedPeripheral
 
 SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
 
