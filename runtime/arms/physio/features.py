@@ -337,17 +337,18 @@ def ppg_template_quality(cleaned: np.ndarray, peaks: np.ndarray, rate_hz: float)
     peaks = np.asarray(peaks)
     if cleaned.size < rate_hz * 4:  # as nk.signal_cyclesegment
         raise ValueError("The data length is too small to be segmented.")
-    cycle_rate = np.mean(nk.signal_rate(peaks, sampling_rate=rate_hz, desired_length=len(cleaned)))
-    window_size = 60 / cycle_rate
-    epochs_start, epochs_end = -(0.5 * window_size), (1 - 0.5) * window_size
-    buffer = int((epochs_end - epochs_start) * rate_hz)
-    onsets = peaks + buffer
-    starts = (onsets + epochs_start * rate_hz).astype(np.int64)  # int() of positive floats: truncation
-    ends = (onsets + epochs_end * rate_hz).astype(np.int64)
+    mean_rate_bpm = np.mean(nk.signal_rate(peaks, sampling_rate=rate_hz, desired_length=len(cleaned)))
+    beat_s = 60 / mean_rate_bpm
+    epoch_start_s, epoch_end_s = -(0.5 * beat_s), (1 - 0.5) * beat_s  # a beat's epoch, centred on its peak
+    pad_samples = int((epoch_end_s - epoch_start_s) * rate_hz)
+    onsets = peaks + pad_samples
+    starts = (onsets + epoch_start_s * rate_hz).astype(np.int64)  # int() of positive floats: truncation
+    ends = (onsets + epoch_end_s * rate_hz).astype(np.int64)
     if np.unique(ends - starts).size != 1:
         quality = nk.ppg_quality(cleaned, peaks=peaks, sampling_rate=rate_hz, method="templatematch")
         return np.asarray(quality)[peaks]
-    padded = np.concatenate([np.full(buffer, np.nan), np.asarray(cleaned, dtype=float), np.full(buffer, np.nan)])
+    padding = np.full(pad_samples, np.nan)
+    padded = np.concatenate([padding, np.asarray(cleaned, dtype=float), padding])
     cycles = padded[starts[:, None] + np.arange(ends[0] - starts[0])]
     valid = ~np.isnan(cycles).any(axis=1)
     cycles, cycle_inds = cycles[valid], peaks[valid]

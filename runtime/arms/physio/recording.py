@@ -86,7 +86,7 @@ STRIDE_SHARE = 0.9  # a CSV column with a value every k-th row in this share of 
 # 0.2 % leaves room for the sensors' own rates differing from the lines a little (a rate line 0.2 % off is
 # harmless).
 END_TOLERANCE_S = 10.0
-END_TOLERANCE = 0.002
+END_TOLERANCE_FRACTION = 0.002
 END_WARNING_S = 6.0  # a file ending further than this from the others is said, though read
 # Files further apart in time than this (one starting this long after another ended) are not one recording; a
 # recording shorter than HR's 10 s delay still keeps its HR file.
@@ -807,7 +807,7 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
     ends_s = {name: c.end_s for name, (c, _) in channels.items()}
     durations_s = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
     end_s, duration_s = float(np.median(list(ends_s.values()))), float(np.median(list(durations_s.values())))
-    tolerance_s = max(END_TOLERANCE_S, END_TOLERANCE * end_s)
+    tolerance_s = max(END_TOLERANCE_S, END_TOLERANCE_FRACTION * end_s)
 
     def stretched(a: str, end_s: float, duration_s: float) -> bool:
         return abs(ends_s[a] - end_s) > tolerance_s and abs(durations_s[a] - duration_s) > tolerance_s
