@@ -376,15 +376,17 @@ def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog
 
     from firmware_bridge.runner import LinkThreads
 
-    release = threading.Event()
+    release, polling = threading.Event(), threading.Event()
 
     class HungLink(SerialBoardLink):
         def poll(self, sink):  # a driver call that does not return
+            polling.set()
             release.wait(30)
             return False
 
     threads = LinkThreads([HungLink("loop://", SessionClock())], Recorder())
     threads.start()
+    assert polling.wait(10)  # the link is inside its call before the session stops
     started = wall.monotonic()
     with caplog.at_level("WARNING", logger="emotrace.firmware_bridge"):
         threads.stop(timeout_s=0.2)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
 
 NO_SPEECH = "no speech"
+STOPPED_EARLY = "stopped early: "  # a track status: its input ended before the recording or session did, and why
 log = logging.getLogger(__name__)
 
 
@@ -121,6 +122,14 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     )
 
 
+def _why_stopped(status: str, path) -> str:
+    """Why a track's input stopped early, without the status's own words and the path an error line names
+    first; "" for a track that ran to its end."""
+    if not status.startswith(STOPPED_EARLY):
+        return ""
+    return status.removeprefix(STOPPED_EARLY).removeprefix(f"{path}: ")
+
+
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
     """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet."""
     note = quiet_note(level_dbfs)
@@ -161,12 +170,12 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
                                  request.input_path)
         track = analyze_audio(samples, model, settings)
         # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
-        track.settings["status"] = (f"stopped early: {request.input_path}: {ended_early[0]}" if ended_early
+        track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
                                     else "complete")
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
-        if track.settings.get("status", "complete").startswith("stopped early"):  # paced: say why it stopped
-            raise InputError(request.input_path, track.settings["status"])
-        raise InputError(request.input_path, no_speech_reason(track.settings.get("level")))
+        stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
+        raise InputError(request.input_path, no_speech_reason(track.settings.get("level"))
+                         + (f" in what could be read ({stopped})" if stopped else ""))
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])
     return track

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from runtime.arms.audio.arm import AudioSettings, _track_window, baseline_variant, level_settings
+from runtime.arms.audio.arm import STOPPED_EARLY, AudioSettings, _track_window, baseline_variant, level_settings
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
@@ -224,11 +224,11 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             for window in stream.push(chunk.samples):
                 keep(window)
     except InputError as error:
-        status = f"stopped early: {error}"
+        status = f"{STOPPED_EARLY}{error}"
     except KeyboardInterrupt:  # the clinician ended a live session: what was judged is kept
         status = STOPPED_BY_USER
     except Exception as error:  # the input failed in a way of its own: the windows so far are kept all the same
-        status = f"stopped early: the audio input failed ({type(error).__name__}: {error})"
+        status = f"{STOPPED_EARLY}the audio input failed ({type(error).__name__}: {error})"
     for window in stream.finish():
         keep(window)
     latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)

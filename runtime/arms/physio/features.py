@@ -82,6 +82,7 @@ HR_AVERAGE_S = 10.0  # a heart rate made from beats averages the last 10 s, as t
 FLAT_RUN_S = 60.0
 SPIKE_SPREADS = 10_000.0
 WAVEFORMS = ("bvp", "eda", "resp")
+SPIKE_CHANNELS = ("bvp", "resp")  # the spike rule's: EDA's corrupt values are outside its plausible range
 
 
 @dataclass
@@ -308,10 +309,10 @@ def _beats_from_ppg(bvp: Channel, unread: Unread) -> Series:
         return peaks, ppg_template_quality(cleaned, peaks, bvp.rate_hz)
 
     times, ibis, valid = [], [], []
-    for t0, t1, _, (peaks, quality) in _processed_segments(bvp, peaks_and_quality, unread):
+    for t0, t1, stamps_s, (peaks, quality) in _processed_segments(bvp, peaks_and_quality, unread):
         if quality is None:
             continue
-        peak_times_s = t0 + peaks / bvp.rate_hz
+        peak_times_s = stamps_s[peaks]
         good = (quality[1:] >= PPG_MIN_QUALITY) & (quality[:-1] >= PPG_MIN_QUALITY)
         times.append(peak_times_s[1:][good])
         ibis.append(np.diff(peak_times_s)[good])
@@ -400,14 +401,15 @@ def _process_eda(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     import neurokit2 as nk
 
     tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz), unread):
-        tonic_t.append(t0 + np.arange(values.size) / eda.rate_hz)
+    for t0, t1, stamps_s, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz),
+                                                                 unread):
+        tonic_t.append(stamps_s)
         tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
-        peaks = peaks[(peaks >= 0) & (peaks < values.size)]
+        peaks = peaks[(peaks >= 0) & (peaks < stamps_s.size)]
         amplitudes = np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
         ok = np.isfinite(amplitudes) & (amplitudes >= SCR_MIN_AMPLITUDE_US)
-        scr_t.append(t0 + peaks[ok] / eda.rate_hz)
+        scr_t.append(stamps_s[peaks[ok]])
         scr_a.append(amplitudes[ok])
         valid.append((t0, t1))
     if not valid:
@@ -431,11 +433,12 @@ def _eda_highpass(eda: Channel, unread: Unread) -> tuple[Series, Series]:
         return split, phasic, info
 
     times, parts, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, values, (split, phasic, info) in _processed_segments(eda, split_and_peaks, unread):
+    for t0, t1, stamps_s, (split, phasic, info) in _processed_segments(eda, split_and_peaks, unread):
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
-        times.append(t0 + np.arange(values.size) / eda.rate_hz)
+        peaks = peaks[(peaks >= 0) & (peaks < stamps_s.size)]
+        times.append(stamps_s)
         parts.append(np.column_stack([split["EDA_Tonic"].to_numpy(dtype=float), phasic]))
-        scr_t.append(t0 + peaks / eda.rate_hz)
+        scr_t.append(stamps_s[peaks])
         scr_a.append(np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size])
         valid.append((t0, t1))
     if not valid:
@@ -450,8 +453,9 @@ def _process_resp(resp: Channel, unread: Unread) -> Series:
     import neurokit2 as nk
 
     times, rates, valid = [], [], []
-    for t0, t1, values, (signals, _) in _processed_segments(resp, lambda v: nk.rsp_process(v, resp.rate_hz), unread):
-        times.append(t0 + np.arange(values.size) / resp.rate_hz)
+    for t0, t1, stamps_s, (signals, _) in _processed_segments(resp, lambda v: nk.rsp_process(v, resp.rate_hz),
+                                                              unread):
+        times.append(stamps_s)
         rates.append(signals["RSP_Rate"].to_numpy(dtype=float))
         valid.append((t0, t1))
     if not valid:
@@ -476,11 +480,13 @@ def _motion(acc: Channel) -> Series:
 def _processed_segments(
     channel: Channel, process: Callable[[np.ndarray], Processed], unread: Unread
 ) -> Iterator[tuple[float, float, np.ndarray, Processed]]:
-    """(start_s, end_s, values, ``process(values)``) for each stretch of ``_segments`` that ``process`` (neurokit2)
-    can take. One it cannot (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2
-    fails on these in several ways) is no signal: left out, so its windows lose quality, and noted in ``unread``
-    to be said once (EDA is processed twice)."""
-    for t0, t1, values in _segments(channel, unread):
+    """(start_s, end_s, stamps_s, ``process(values)``) for each stretch of ``_segments`` that ``process``
+    (neurokit2) can take; what it finds at sample i is at ``stamps_s[i]``, the sample's own time, so that a
+    sample missing within a stretch (a step under ``GAP_PERIODS``) shifts nothing after it. One it cannot take
+    (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2 fails on these in
+    several ways) is no signal: left out, so its windows lose quality, and noted in ``unread`` to be said once
+    (EDA is processed twice)."""
+    for t0, t1, stamps_s, values in _segments(channel, unread):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # e.g. that 4 Hz is slow for its filters: expected for the E4's EDA
@@ -490,7 +496,7 @@ def _processed_segments(
             reason = "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"
             unread.setdefault((channel.name, t0), (t1 - t0, reason))
             continue
-        yield t0, t1, values, processed
+        yield t0, t1, stamps_s, processed
 
 
 def _say_unread(source: str, unread: Unread) -> None:
@@ -501,24 +507,22 @@ def _say_unread(source: str, unread: Unread) -> None:
                     "quality", source, name, len(failed), sum(d for d, _ in failed), failed[0][1][:120])
 
 
-def unusable_samples(values: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+def unusable_samples(values: np.ndarray, rate_hz: float, spikes: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Masks of the samples of a waveform that no sensor on a body gives: (in runs of one value lasting
-    ``FLAT_RUN_S`` or more, ``SPIKE_SPREADS`` median absolute deviations or more from the median)."""
+    ``FLAT_RUN_S`` or more, ``SPIKE_SPREADS`` median absolute deviations or more from the median of the rest;
+    the second all False unless ``spikes``)."""
     values = np.asarray(values, dtype=float)
-    flat = np.zeros(values.size, dtype=bool)
     starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))  # NaN != NaN: NaN runs are 1
     lengths = np.diff(np.concatenate([starts, [values.size]]))
-    for start, length in zip(starts, lengths, strict=True):
-        if length / rate_hz >= FLAT_RUN_S and np.isfinite(values[start]):
-            flat[start:start + length] = True
+    flat = np.repeat((lengths / rate_hz >= FLAT_RUN_S) & np.isfinite(values[starts]), lengths)
     spike = np.zeros(values.size, dtype=bool)
-    finite = np.isfinite(values) & ~flat
-    if finite.any():
-        median = np.median(values[finite])
-        spread = np.median(np.abs(values[finite] - median))
+    rest = np.isfinite(values) & ~flat
+    if spikes and rest.any():
+        median = np.median(values[rest])
+        spread = np.median(np.abs(values[rest] - median))
         if spread > 0:
             with np.errstate(over="ignore", invalid="ignore"):
-                spike = finite & (np.abs(values - median) >= SPIKE_SPREADS * spread)
+                spike = rest & (np.abs(values - median) >= SPIKE_SPREADS * spread)
     return flat, spike
 
 
@@ -526,7 +530,8 @@ def _without_unusable(channel: Channel, source: str) -> Channel:
     """The channel with ``unusable_samples`` made missing (so its windows lose quality), said in one line."""
     if channel.rate_hz is None or channel.values.ndim != 1 or not channel.values.size:
         return channel
-    flat, spike = unusable_samples(channel.values, channel.rate_hz)
+    # EDA has a range no body leaves (recording's plausible readings); a waveform in arbitrary units has none
+    flat, spike = unusable_samples(channel.values, channel.rate_hz, spikes=channel.name in SPIKE_CHANNELS)
     if not (flat.any() or spike.any()):
         return channel
     parts = []
@@ -555,14 +560,15 @@ def _runs(channel: Channel) -> Iterator[np.ndarray]:
             yield idx[s:e]
 
 
-def _segments(channel: Channel, unread: Unread) -> Iterator[tuple[float, float, np.ndarray]]:
-    """(start_s, end_s, values) for each run of ``_runs`` long enough to process; the shorter ones are noted in
-    ``unread``, so that a signal broken into pieces is said, not lost without a word."""
+def _segments(channel: Channel, unread: Unread) -> Iterator[tuple[float, float, np.ndarray, np.ndarray]]:
+    """(start_s, end_s, stamps_s, values) for each run of ``_runs`` long enough to process; the shorter ones are
+    noted in ``unread``, so that a signal broken into pieces is said, not lost without a word."""
     period_s = 1.0 / channel.rate_hz
     for run in _runs(channel):
         start_s, end_s = float(channel.times_s[run[0]]), float(channel.times_s[run[-1]] + period_s)
         if run.size * period_s >= SEGMENT_MIN_S:
-            yield start_s, end_s, np.asarray(channel.values[run], dtype=float)
+            yield start_s, end_s, np.asarray(channel.times_s[run], dtype=float), np.asarray(channel.values[run],
+                                                                                           dtype=float)
         else:
             unread.setdefault((channel.name, start_s), (end_s - start_s, f"under {SEGMENT_MIN_S:g} s between gaps"))
 

@@ -78,7 +78,7 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
-STRIDE_SHARE = 0.9  # a CSV column with a value every k-th row in this share of its steps is sampled k times slower
+STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
 # The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
 # exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
 # duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
@@ -87,7 +87,10 @@ STRIDE_SHARE = 0.9  # a CSV column with a value every k-th row in this share of 
 # harmless).
 END_TOLERANCE_S = 10.0
 END_TOLERANCE_FRACTION = 0.002
-END_WARNING_S = 6.0  # a file ending further than this from the others is said, though read
+# A file ending further than this from the others is said, though read (the sensors' rates may drift from their
+# lines over many hours: a quarter of the error's fraction).
+END_WARNING_S = 6.0
+END_WARNING_FRACTION = 0.0005
 # Files further apart in time than this (one starting this long after another ended) are not one recording; a
 # recording shorter than HR's 10 s delay still keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
@@ -573,17 +576,20 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     if thin:  # the values no body gives were said as they were read: the columns alone here
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path,
                     ", ".join(entry.partition(": ")[0] for entry in thin))
-    channels, start_unix_s = _from_first_sample(channels, start_unix_s)
+    channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
 
-def _from_first_sample(channels: dict[str, Channel], start_unix_s: float | None
+def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
                        ) -> tuple[dict[str, Channel], float | None]:
     """The channels on a clock whose 0 is their first sample, and that instant's UNIX time: rows before any
-    channel has a value (times alone) are no part of the recording."""
+    channel has a value (times alone) are no part of the recording, and that is said, since an offset given for
+    the recording (``--physio-offset``) places its first sample, not its first row."""
     first_s = min(c.start_s for c in channels.values())
     if first_s <= 0:
         return channels, start_unix_s
+    log.warning("%s: its first %s s of rows hold no value; the recording starts at its first sample (where "
+                "--physio-offset places it)", path, seconds_text(first_s, ".3g"))
     moved = {name: Channel(c.name, c.unit, c.times_s - first_s, c.values, c.rate_hz,
                            [(a - first_s, b - first_s) for a, b in c.gaps]) for name, c in channels.items()}
     return moved, None if start_unix_s is None else start_unix_s + first_s
@@ -775,7 +781,8 @@ def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
     read as missing samples."""
     steps = np.rint(np.diff(times_s) * rows_rate_hz)
     stride = float(np.median(steps))
-    if stride >= 2 and np.mean(steps == stride) >= STRIDE_SHARE:
+    # a value missing in the column makes a step of 2k, 3k...: a gap in a channel at rate/k, not another rate
+    if stride >= 2 and np.mean(steps % stride == 0) >= STRIDE_SHARE:
         return rows_rate_hz / stride
     return rows_rate_hz
 
@@ -832,7 +839,7 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
                 "earliest start line): the line is wrong or the file is cut short",
             )
     for name, (_, label) in channels.items():
-        if abs(ends_s[name] - end_s) > END_WARNING_S:  # within the tolerance, or a start line apart: still said
+        if abs(ends_s[name] - end_s) > max(END_WARNING_S, END_WARNING_FRACTION * end_s):  # a start line apart too
             side = "after" if ends_s[name] > end_s else "before"
             log.warning("%s: ends %.0f s %s the other files (at %.0f s against %.0f s, by its start and rate lines): "
                         "a start line off, rows missing or a file cut short would shift its samples against the "

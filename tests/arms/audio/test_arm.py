@@ -110,6 +110,16 @@ def test_a_recording_cut_short_ends_its_track_saying_why(tmp_path, session_wav, 
     assert paced.windows[-1].end_s == pytest.approx(audio["windows"][-1]["end_s"], abs=0.6)
 
 
+def test_a_silent_recording_cut_short_says_both_in_one_line_naming_the_file_once(tmp_path, capsys):
+    path = cut_short(write_media(tmp_path / "silent.mkv", np.zeros(16000 * 20, np.float32), 16000, "flac"), 0.5)
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    line = next(line for line in err.splitlines() if line.startswith("emotrace: error"))
+    assert "no speech found" in line and "in what could be read (cut short: the audio ends at" in line
+    assert line.count(str(path)) == 1  # was: "PATH: stopped early: PATH: cut short: ...", no word of speech
+    assert not (tmp_path / "out").exists()
+
+
 def test_all_silent_recording_is_an_error_with_no_output(tmp_path, capsys):
     silent = tmp_path / "silent.wav"
     silent.write_bytes(wav_bytes(np.zeros(16000 * 5, dtype=np.float32), 16000))

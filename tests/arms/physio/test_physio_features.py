@@ -236,6 +236,27 @@ def test_a_pulse_wave_stamped_with_jitter_keeps_its_beats():
         assert jittered.measurements["hr_bpm"] == pytest.approx(steady.measurements["hr_bpm"], abs=1.0)
 
 
+def test_samples_missing_one_at_a_time_shift_nothing_after_them():
+    times_s = np.arange(4 * 600) / 4.0
+    kept = np.ones(times_s.size, dtype=bool)
+    kept[np.random.default_rng(2).choice(times_s.size, 120, replace=False)] = False  # 5 % of rows lost, singly
+    eda = 2.0 + 0.3 * np.sin(times_s / 10.0)
+    channel = Channel("eda", "uS", times_s[kept], eda[kept], rate_hz=4.0)
+    tonic = process_recording(Recording("rows.csv", {"eda": channel})).eda_tonic
+    assert set(tonic.times_s) <= set(channel.times_s)  # each value at its own sample's time
+    assert tonic.times_s[-1] == channel.times_s[-1]  # was: about 17 s early by the end, counted in samples
+
+
+def test_the_spike_rule_leaves_skin_conductance_to_its_plausible_range():
+    from runtime.arms.physio.features import WAVEFORMS, _without_unusable
+
+    assert "eda" in WAVEFORMS
+    off = 0.010 + 0.001 * (np.arange(4 * 1200) % 2)  # 20 min off the wrist: a quantised floor, spread 0.001 uS
+    on = 12.0 + 4.0 * np.sin(np.arange(4 * 600) / 60.0)  # then 10 min on the skin at 8-16 uS
+    channel = uniform("eda", np.concatenate([off, on]), 4.0)
+    assert np.isfinite(_without_unusable(channel, "wrist.csv").values).all()  # was: those over 10 uS made missing
+
+
 def test_a_signal_in_pieces_too_short_to_process_is_said_not_lost_without_a_word(caplog):
     eda = 2.0 + 0.3 * np.sin(np.arange(4 * 120) / 40.0)
     eda[::20] = np.nan  # a sample missing every 5 s: no stretch reaches the 8 s processing needs

@@ -282,17 +282,33 @@ def test_a_csv_channel_with_a_value_every_kth_row_is_read_at_its_own_rate(tmp_pa
     assert not caplog.records
 
 
-@pytest.mark.parametrize("time_column", [False, True])
-def test_a_csv_s_clock_starts_at_its_first_sample_not_at_rows_of_times_alone(tmp_path, time_column):
-    rows = [(f"{START_UNIX_S + i / 4:.2f}," if time_column else "") + ("" if i < 120 else f"{2 + i / 1e3:.3f}")
+@pytest.mark.parametrize("time_column", ["", "timestamp", "time_s"])
+def test_a_csv_s_clock_starts_at_its_first_sample_not_at_rows_of_times_alone(tmp_path, caplog, time_column):
+    first = {"": None, "timestamp": START_UNIX_S, "time_s": 0.0}[time_column]
+    rows = [(f"{first + i / 4:.2f}," if time_column else "") + ("" if i < 120 else f"{2 + i / 1e3:.3f}")
             for i in range(480)]  # 30 s of rows without a value, then 90 s of EDA at 4 Hz
     path = tmp_path / "rec.csv"
-    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 4\n" + ("timestamp," if time_column else "")
-                    + "eda\n" + "\n".join(rows) + "\n")
-    recording = read_csv(path)
+    start = f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 4\n" if time_column != "time_s" else ""
+    path.write_text(start + (f"{time_column}," if time_column else "") + "eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING"):
+        recording = read_csv(path)
     eda = recording.channels["eda"]
     assert eda.start_s == 0.0 and eda.end_s == pytest.approx(90.0)  # was: 30 s to 120 s
-    assert recording.start_unix_s == pytest.approx(START_UNIX_S + 30.0)  # the same instants on the wall clock
+    if time_column != "time_s":
+        assert recording.start_unix_s == pytest.approx(START_UNIX_S + 30.0)  # the same instants on the wall clock
+    assert [r.getMessage() for r in caplog.records] == [  # said: an offset places the first sample, not row
+        f"{path}: its first 30 s of rows hold no value; the recording starts at its first sample (where "
+        "--physio-offset places it)"]
+
+
+def test_a_slow_csv_column_missing_some_of_its_values_keeps_its_own_rate_with_gaps(tmp_path):
+    rows = [f"{math.sin(i / 10):.4f}," + (f"{2 + i / 1e4:.4f}" if i % 16 == 0 and i % 160 not in (80, 96) else "")
+            for i in range(64 * 120)]  # a 4 Hz EDA beside a 64 Hz pulse wave, two EDA values in ten missing
+    path = tmp_path / "rec.csv"
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\nbvp,eda\n" + "\n".join(rows) + "\n")
+    eda = read_csv(path).channels["eda"]
+    assert eda.rate_hz == 4.0  # was: 64 Hz, a gap between every two values (the 90 % rule's cliff)
+    assert eda.gaps == [(pytest.approx(t + 1.25), pytest.approx(t + 1.75)) for t in np.arange(48) * 2.5]
 
 
 def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tmp_path):
