@@ -549,13 +549,10 @@ def _without_unusable(channel: Channel, source: str) -> Channel:
 
 def _runs(channel: Channel) -> Iterator[np.ndarray]:
     """The indices of each run of samples with no gap between them (a step of more than ``GAP_PERIODS`` sample
-    periods: the readers' gap, so that a link's jitter splits nothing; or a gap the channel records, such as a
-    board's lost frame) and no missing value (the first column's, for the accelerometer)."""
+    periods: the readers' gap, so that a link's jitter splits nothing) and no missing value (the first column's,
+    for the accelerometer)."""
     values = channel.values if channel.values.ndim == 1 else channel.values[:, 0]
-    steps = np.flatnonzero(np.diff(channel.times_s) > GAP_PERIODS / channel.rate_hz) + 1
-    # the first sample after each recorded gap's start (a link's gap starts at its last sample, a reader's after it)
-    recorded = np.searchsorted(channel.times_s, [start_s for start_s, _ in channel.gaps], side="right")
-    breaks = np.unique(np.concatenate([steps, recorded[(recorded > 0) & (recorded < channel.times_s.size)]]))
+    breaks = np.flatnonzero(np.diff(channel.times_s) > GAP_PERIODS / channel.rate_hz) + 1
     for idx in np.split(np.arange(channel.times_s.size), breaks):
         finite = np.isfinite(values[idx])
         edges = np.diff(np.concatenate([[0], finite.astype(np.int8), [0]]))
