@@ -165,8 +165,8 @@ def respiration_statistics(data_dir: Path, subject: str, starts_s: np.ndarray, w
     recording = read_e4(data_dir / "raw" / f"{subject}.zip")
     bvp = recording.channels["bvp"]
     times, breath, pulse = [], [], []
-    for start_s, _, values in _segments(bvp):  # filtered per contiguous stretch, never across a gap
-        times.append(start_s + np.arange(values.size) / bvp.rate_hz)
+    for _, _, stamps_s, values in _segments(bvp, {}):  # filtered per contiguous stretch, never across a gap
+        times.append(stamps_s)
         breath.append(nk.signal_filter(values, bvp.rate_hz, *RESPIRATION_BAND_HZ))
         pulse.append(nk.signal_filter(values, bvp.rate_hz, *PULSE_BAND_HZ))
     times_s, breath, pulse = np.concatenate(times), np.concatenate(breath), np.concatenate(pulse)
@@ -221,14 +221,14 @@ def eda_sympathetic_statistics(data_dir: Path, subject: str, starts_s: np.ndarra
     import neurokit2 as nk
 
     eda = read_e4(data_dir / "raw" / f"{subject}.zip").channels["eda"]
-    segments = list(_segments(eda))
+    segments = list(_segments(eda, {}))
     out = np.full((len(starts_s), 2), np.nan)
     for i, start_s in enumerate(starts_s):
         span_start_s = start_s + window_s / 2 - EDA_SPAN_S / 2
-        for segment_start_s, _, values in segments:
-            first = int(round((span_start_s - segment_start_s) * eda.rate_hz))
+        for segment_start_s, _, stamps_s, values in segments:
+            first = int(np.searchsorted(stamps_s, span_start_s - 0.5 / eda.rate_hz))  # the sample nearest the start
             last = first + int(EDA_SPAN_S * eda.rate_hz)
-            if first >= 0 and last <= values.size:
+            if span_start_s >= segment_start_s and last <= values.size:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     index = nk.eda_sympathetic(values[first:last], sampling_rate=eda.rate_hz)
