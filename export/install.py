@@ -69,17 +69,24 @@ def check_install_target(target: Path, task: str | None = None) -> Path:
 
 
 @contextmanager
-def installing(target: Path) -> Iterator[Path]:
+def installing(target: Path, checked: bool = True) -> Iterator[Path]:
     """A staging folder to write a model into, installed over ``target`` (``install_folder``) when the block
-    ends without an error and removed either way: a failed or refused export leaves the old model whole.
+    ends without an error and removed either way: a failed or refused export leaves the old model whole, and a
+    replacement the file system refuses is one line naming ``target``.
 
     ``target`` must be new, empty or a model folder (it holds ``card.json``): replacing is by renames, so
-    anything else in it would go with the old model.
+    anything else in it would go with the old model. ``checked=False``: a folder of another layout that the
+    caller owns (a pretrained model in the backbone store), replaced whole.
     """
-    target = check_install_target(target)
+    if checked:
+        target = check_install_target(target)
     staging = staging_folder(target.parent, target.name)
     try:
         yield staging
-        install_folder(staging, target)
+        try:
+            install_folder(staging, target)
+        except OSError as error:  # a disk gone read-only, a folder held by another process
+            raise InputError(target, f"cannot be replaced ({error.strerror or error}); the model there "
+                                     "stays") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -493,10 +493,13 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, aud
             on_line(f"voice: {voice.settings['level']}")
         if voice.windows:
             tracks.append(voice)
-        elif not (video or sensors):
-            raise InputError(inputs.describe(), f"no audio captured ({voice.settings['status']})")
-        elif on_line:
-            on_line(f"voice: no audio captured ({voice.settings['status']})")
+        else:
+            status = voice.settings["status"]
+            why = "the session ended before any audio arrived" if status == "complete" else status
+            if not (video or sensors):
+                raise InputError(inputs.describe(), f"no audio captured ({why})")
+            if on_line:
+                on_line(f"voice: no audio captured ({why})")
         stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
     # A source that ended (the microphone, the replayed file) leaves the others to go on to their own end (the
     # camera), or to the duration or Ctrl-C (the sensors, which reconnect rather than end; beside a replay, they

@@ -266,7 +266,9 @@ class LiveVideoSource:
                                                  else _camera_ended(self.device, self.stats))
         except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
             detail = str(error)
-            if not isinstance(error, av.error.FFmpegError | OSError):
+            if isinstance(error, InputError):  # the readers' own words (a file cut short): the device is named below
+                detail = error.problem
+            elif not isinstance(error, av.error.FFmpegError | OSError):
                 detail = f"{type(error).__name__}: {detail}"
             self.stats.stopped_reason = f"camera stopped ({detail})"
             log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, detail)

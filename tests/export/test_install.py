@@ -98,3 +98,25 @@ def test_a_new_staging_folder_clears_what_an_install_stopped_by_power_loss_left(
         (folder / "weights").mkdir(parents=True)
     staging = staging_folder(models, "m")  # was: the leftovers stayed, each as large as the model
     assert sorted(p.name for p in models.iterdir()) == sorted([staging.name, *(p.name for p in kept)])
+
+
+@pytest.mark.parametrize("checked", [True, False])
+def test_a_replacement_the_file_system_refuses_is_one_line_and_the_old_model_stays(tmp_path, monkeypatch, checked):
+    from pathlib import Path
+
+    models = tmp_path / "models"
+    (models / "m").mkdir(parents=True)
+    (models / "m" / "card.json").write_text("old")
+    rename = Path.rename
+
+    def refused(self, target):  # the new model cannot be renamed in (a disk gone read-only, a held folder)
+        if self.name.startswith(".m-") and target == models / "m":
+            raise OSError(30, "Read-only file system")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", refused)
+    said = r"models/m: cannot be replaced \(Read-only file system\); the model there stays"
+    with pytest.raises(InputError, match=said), installing(models / "m", checked=checked) as staging:
+        (staging / "card.json").write_text("new")  # was: an internal OSError (every export but `models add`)
+    assert (models / "m" / "card.json").read_text() == "old"
+    assert sorted(p.name for p in models.iterdir()) == ["m"]  # no staging or old copy left

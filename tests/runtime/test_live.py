@@ -30,6 +30,13 @@ def test_a_live_voice_track_ends_with_the_session_not_a_chunk_after_it(tmp_path)
     assert timeline.duration_s == pytest.approx(2.01, abs=1e-3)
 
 
+def test_a_session_too_short_for_any_audio_says_so_not_complete(tmp_path):
+    with pytest.raises(InputError, match=r"no audio captured \(the session ended before any audio arrived\)"):
+        run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=c=pink:a=0.05:r=16000",
+                       input_format="lavfi", duration_s=1e-9, on_line=None)  # was: "(complete)"
+    assert not (tmp_path / "live" / "timeline.json").exists()
+
+
 def test_a_microphone_whose_stream_ends_is_recorded_as_stopped_early(tmp_path):
     timeline = run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                               input_format="lavfi", on_line=None)

@@ -443,6 +443,14 @@ def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors
     assert closed == ["mic", "sensors"]  # was: both left open
 
 
+def test_a_microphone_ending_within_half_a_second_of_the_duration_ended_with_it(tmp_path):
+    lines = []
+    run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+             LiveInputs(microphone="anoisesrc=d=1.7:c=pink:a=0.05:r=16000,arealtime", microphone_format="lavfi"),
+             duration_s=2.0, on_line=lines.append, make_links=_flat_eda_board)  # its stream 0.3 s short of it
+    assert not any(line.startswith("sensors: recording on") for line in lines)  # the devices' skew, said as none
+
+
 def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_recording_on(tmp_path):
     lines = []
     run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),

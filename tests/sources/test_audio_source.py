@@ -60,7 +60,7 @@ def test_a_microphone_whose_stream_ends_says_so_after_its_samples():
     assert sum(captured) == 24000  # every sample before the end is delivered first
 
 
-def test_a_microphone_read_only_in_part_raises_nothing():
+def test_a_microphone_read_only_in_part_raises_nothing():  # a guard: the end's error is raised after the loop
     chunks = MicrophoneSource(device="anoisesrc=d=1.5:c=pink:a=0.05:r=16000", input_format="lavfi").chunks()
     next(chunks)
     chunks.close()  # the session ended (its duration, Ctrl-C) before the stream did

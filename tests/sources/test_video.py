@@ -154,3 +154,18 @@ def test_a_camera_whose_stream_ends_says_so(caplog):
         frames = list(source.frames())
     assert frames and source.stats.stopped_reason == "camera stream ended after 5 frames"  # was: ""
     assert "testsrc=size=64x48:rate=10:duration=0.5: camera stream ended after 5 frames" in caplog.text
+
+
+def test_a_replay_with_no_frame_to_decode_says_why_in_the_readers_words(tmp_path, caplog):
+    import av
+
+    path = write_media(tmp_path / "header.mkv", None, video_codec="mpeg4", video_s=4.0)
+    with av.open(str(path)) as container:
+        first_packet_byte = min(p.pos for p in container.demux() if p.pos is not None and p.pos >= 0)
+    cut_short(path, first_packet_byte / path.stat().st_size)  # its header alone
+    source = LiveVideoSource(path, replay=True, clock=_instant_clock())
+    with caplog.at_level(logging.WARNING):
+        assert list(source.frames()) == []
+    reason = source.stats.stopped_reason
+    assert reason.startswith("camera stopped (no video could be decoded: cut short: the video ends at 0.0 s")
+    assert "InputError" not in reason and str(path) not in reason  # was: "(InputError: PATH: no video ...)"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from export.audio.backbones.catalog import CATALOG, catalog_entry
-from export.install import install_folder, staging_folder
+from export.install import installing
 from runtime.errors import InputError
 from runtime.files import check_output_folder
 
@@ -123,21 +123,13 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     check_output_folder(store_dir(store))  # a store path that is a file is said before the model is loaded
     load_folder(name, source)  # its errors name the folder (or the library it needs)
     target = store_dir(store) / folder_name
-    staging = staging_folder(target.parent, target.name)  # a half-copied model never looks stored
-    try:
+    with installing(target, checked=False) as staging:  # a half-copied model never looks stored
         try:
             shutil.copytree(source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(
                 ".git", "*.h5", "*.msgpack", "tf_model*", "flax_model*"))
         except OSError as error:  # a full disk, a file that cannot be read
             raise InputError(source, f"cannot be copied into the store {target.parent} ({_copy_problem(error)}); "
                                      "nothing stored") from None
-        try:
-            install_folder(staging, target)  # renames only: a model stored before stays whole until this one is in
-        except OSError as error:
-            raise InputError(target, f"cannot be replaced ({error.strerror or error}); the model stored there "
-                                     "stays") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

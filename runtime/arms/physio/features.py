@@ -76,9 +76,10 @@ MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA a
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
 HR_AVERAGE_S = 10.0  # a heart rate made from beats averages the last 10 s, as the E4's HR channel does
 # Samples no sensor on a body gives, in the waveforms neurokit2 processes: one value held this long (a sensor off
-# the skin, shorted electrodes; in the 27 Stress-Predict sessions EDA holds one value 4.2 s at most, BVP 0.2 s; a
+# the skin, shorted electrodes; in the 28 Stress-Predict exports EDA holds one value 4.2 s at most, BVP 0.17 s; a
 # 10-bit board reads EDA in steps of about 0.1 uS, which resting skin can stay within for tens of seconds), and a
-# sample this many median absolute deviations from the channel's median (a corrupt value; there, 270 at most).
+# sample this many median absolute deviations from the channel's median (a corrupt value; there, 269 at most:
+# benchmarks/physio_signal_extremes.py).
 FLAT_RUN_S = 60.0
 SPIKE_SPREADS = 10_000.0
 WAVEFORMS = ("bvp", "eda", "resp")
@@ -240,10 +241,13 @@ def channel_statistics(signals: ProcessedSignals, start_s: float, end_s: float) 
         m["scr_count"], m["scr_amplitude_sum_us"] = float(amplitudes.size), float(amplitudes.sum())
     m["temp_sd_c"] = _stats(_slice(signals.temp, start_s, end_s, with_times=True))[1]
     acc = _slice(signals.acc, start_s, end_s, with_times=True)
+    if acc is not None:
+        whole = np.isfinite(acc[1]).all(axis=1)  # a row missing an axis is no sample
+        acc = (acc[0][whole], acc[1][whole])
     if acc is not None and acc[1].shape[0] >= 3:
         magnitude = _stats((acc[0], np.linalg.norm(acc[1], axis=1)))
         m["acc_magnitude_mean_g"], m["acc_magnitude_sd_g"] = magnitude[0], magnitude[1]
-        m["acc_x_mean_g"], m["acc_z_mean_g"] = float(np.nanmean(acc[1][:, 0])), float(np.nanmean(acc[1][:, 2]))
+        m["acc_x_mean_g"], m["acc_z_mean_g"] = float(np.mean(acc[1][:, 0])), float(np.mean(acc[1][:, 2]))
     return {k: float(v) for k, v in m.items()}
 
 

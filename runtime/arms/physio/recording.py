@@ -79,6 +79,7 @@ TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
+MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
 # The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
 # exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
 # duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
@@ -112,8 +113,10 @@ MIN_RATE_HZ = 1.0 / MAX_JUMP_S
 MAX_FILE_BYTES = 256 * 2**20
 # Outside these a reading is no body's: a heart rate (0 bpm is a sensor's own "no reading"), an inter-beat
 # interval at the same rates, skin conductance (an E4 reads up to 100 uS), a skin or body temperature. A corrupt
-# row or frame: read as a missing sample. The Stress-Predict exports lie well inside each.
+# row or frame: read as a missing sample. The Stress-Predict exports lie well inside each. A wearable's
+# accelerometer reads up to 16 g at most (the E4's, 2 g).
 HEART_RATE_RANGE_BPM = (20.0, 300.0)
+ACC_RANGE_G = (-16.0, 16.0)
 IBI_PLAUSIBLE_S = (60.0 / HEART_RATE_RANGE_BPM[1], 60.0 / HEART_RATE_RANGE_BPM[0])
 EDA_RANGE_US = (0.0, 100.0)
 TEMPERATURE_RANGE_C = (0.0, 60.0)
@@ -122,6 +125,7 @@ _PLAUSIBLE = {  # channel -> (range in its CSV_UNITS unit, what a value is)
     "hr": (HEART_RATE_RANGE_BPM, "heart rate reading(s)"),
     "eda": (EDA_RANGE_US, "skin conductance reading(s)"),
     "temp": (TEMPERATURE_RANGE_C, "temperature reading(s)"),
+    "acc": (ACC_RANGE_G, "acceleration reading(s)"),  # per axis
 }
 # Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
 # a compression method zipfile lacks).
@@ -316,9 +320,10 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
                 hint = "; a comma as the decimal mark?"
             raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
         values = data[:, 0] if width == 1 else data
+        values = values * scale  # in the channel's unit, where its range is
         if name in _PLAUSIBLE:  # a sample no body could give is a missing one, in its place
             values = np.where(_plausible_readings(label, name, values), values, np.nan)
-        signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values * scale)
+        signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values)
     if not signals:
         raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
     return signals
@@ -563,19 +568,19 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         _refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
     channels: dict[str, Channel] = {}
-    thin: list[str] = []
+    thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
     for name, (column_names, values) in _csv_signals(header, columns, data).items():
         channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
             note = implausible_note(name, values) if values.ndim == 1 else ""
-            thin.append(", ".join(column_names) + (f": {note}" if note else ""))
+            thin[", ".join(column_names)] = note
         else:
             channels[name] = channel
     if not channels:  # one line saying it all, not a warning per column before it
-        raise InputError(path, f"no signal column with at least two samples ({', '.join(thin)})")
+        said = ", ".join(f"{columns}: {note}" if note else columns for columns, note in thin.items())
+        raise InputError(path, f"no signal column with at least two samples ({said})")
     if thin:  # the values no body gives were said as they were read: the columns alone here
-        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path,
-                    ", ".join(entry.partition(": ")[0] for entry in thin))
+        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
     channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
@@ -759,10 +764,9 @@ def _timestamped_channel(
 ) -> Channel | None:
     """The rows where the column has a finite value (all three for the accelerometer); None where there is
     nothing to speak of (no beat; under two samples of a sampled signal)."""
-    if name in _PLAUSIBLE:
-        present = _plausible_readings(label, name, values)
-    else:
-        present = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
+    present = _plausible_readings(label, name, values) if name in _PLAUSIBLE else np.isfinite(values)
+    if values.ndim == 2:  # the accelerometer: a row is a sample when all three axes are
+        present = present.all(axis=1)
     times, kept = times_s[present], values[present]
     unit = CSV_UNITS.get(name, "")
     if name == "ibi":
@@ -780,6 +784,8 @@ def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
     a value every k-th row (a 4 Hz EDA beside a 64 Hz pulse wave in one file), so that the rows between are not
     read as missing samples."""
     steps = np.rint(np.diff(times_s) * rows_rate_hz)
+    if steps.size < MIN_STRIDE_STEPS:  # a few stray values are no slower channel (their period would be minutes)
+        return rows_rate_hz
     stride = float(np.median(steps))
     # a value missing in the column makes a step of 2k, 3k...: a gap in a channel at rate/k, not another rate
     if stride >= 2 and np.mean(steps % stride == 0) >= STRIDE_SHARE:

@@ -16,6 +16,7 @@ from runtime.arms.physio.arm import (
     PhysioSettings,
     classify_windows,
     load_physio_model,
+    physio_track,
     resolve_offset,
     settings_as_trained,
     warn_if_not_as_trained,
@@ -379,13 +380,12 @@ def test_a_recording_placed_at_the_videos_start_for_want_of_clocks_is_said(tmp_p
 
 @pytest.mark.parametrize(("changes", "said"), [
     ({}, "the whole recording (session ranks, centred local baseline and context)"),
-    ({"scaling": "median_iqr", "local_baseline_windows": 0},
-     "the whole recording (session median and IQR and context)"),
+    ({"scaling": "zscore"}, "the whole recording (session z-scores, centred local baseline and context)"),
     ({"scope": "running"}, "each window against the windows before it (a live model)"),
 ])
-def test_the_track_says_what_its_windows_are_judged_against_as_the_card_does(changes, said):
-    from runtime.arms.physio.arm import _baseline_text, load_physio_model
-
+def test_the_track_says_what_its_windows_are_judged_against_as_the_card_does(tmp_path, changes, said):
     model = load_physio_model("physio-stress", "onnxruntime")
     model.card.extra.update(changes)  # was: "session ranks" for every session model, whatever its card said
-    assert _baseline_text(model) == said
+    recording = read_e4(write_e4(tmp_path / "S99", duration_s=360.0))
+    track = physio_track(recording, model, PhysioSettings())
+    assert track.settings["baseline"] == said

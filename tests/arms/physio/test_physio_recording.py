@@ -311,6 +311,15 @@ def test_a_slow_csv_column_missing_some_of_its_values_keeps_its_own_rate_with_ga
     assert eda.gaps == [(pytest.approx(t + 1.25), pytest.approx(t + 1.75)) for t in np.arange(48) * 2.5]
 
 
+def test_a_few_stray_values_in_a_csv_column_are_no_slow_channel_stretching_the_recording(tmp_path):
+    rows = [f"{math.sin(i / 10):.4f}," + ("33.0" if i in (0, 64 * 299) else "") for i in range(64 * 300)]
+    path = tmp_path / "rec.csv"  # a 64 Hz pulse wave, and two skin temperatures five minutes apart
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\nbvp,temp\n" + "\n".join(rows) + "\n")
+    recording = read_csv(path)
+    assert recording.channels["temp"].rate_hz == 64.0
+    assert recording.end_s == pytest.approx(300.0, abs=0.1)  # was: about 600 s, the two read as a 0.0033 Hz channel
+
+
 def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tmp_path):
     rows = [f"{1 + i / 100}" for i in range(80)]
     rows[20:30] = [""] * 10  # 2.5 s with no row at all
@@ -709,6 +718,29 @@ def test_e4_beats_timed_before_their_start_line_are_left_out_with_one_warning(tm
     assert ibi.times_s[0] == pytest.approx(1.0) and ibi.values.size == 100  # was: a beat at -5 s
     assert [r.getMessage() for r in caplog.records] == [
         f"{folder}/IBI.csv: 1 beat(s) timed before the file's start line (e.g. -5 s); read without them"]
+
+
+@pytest.mark.parametrize("rows", ["one impossible", "all but one missing"])
+def test_an_accelerometer_no_wrist_could_give_is_missing_without_numpy_s_words(tmp_path, caplog, rows):
+    import warnings
+
+    from runtime.arms.physio.features import recording_features
+
+    folder = write_e4(tmp_path / "S99", duration_s=300.0)
+    lines = (folder / "ACC.csv").read_text().splitlines()
+    if rows == "one impossible":
+        lines[2 + 100] = "1e308,-1e308,5"  # a corrupt row
+    else:
+        lines[3:] = ["nan,nan,nan"] * (len(lines) - 3)
+    (folder / "ACC.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # was: numpy's overflow and empty-slice lines on stderr
+        windows = recording_features(read_e4(folder), 30.0, 30.0)
+    assert all(math.isfinite(w.measurements["acc_magnitude_mean_g"]) == (rows == "one impossible") for w in windows)
+    if rows == "one impossible":
+        assert [r.getMessage() for r in caplog.records] == [  # 1e308 in the E4's 1/64 g
+            f"{folder}/ACC.csv: 2 acceleration reading(s) outside -16..16 g (e.g. 1.5625e+306) are no body's; read "
+            "without them"]
 
 
 @pytest.mark.parametrize(("beats", "problem"), [

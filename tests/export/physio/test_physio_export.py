@@ -313,11 +313,12 @@ def test_a_running_scope_report_installs_the_live_model_beside_the_shipped_one(t
     assert text.startswith("# physio-stress-live ") and "among the session's windows so far" in text
 
 
-def test_a_card_without_a_local_baseline_does_not_describe_one():
-    from export.physio.export import _baseline_text, _inputs_text
-
-    report = {"scaling": "zscore", "local_baseline_windows": 0, "context_windows": 5}
-    assert _baseline_text(report, "session").endswith(  # was: "minus its centred local mean over ..."
-        "inputs: the scaled value and its centred mean over context_windows")
-    assert "no local baseline" in _inputs_text({**report, "scope": "session"})
-    assert "local mean" not in _inputs_text({**report, "scope": "session"})
+def test_a_card_without_a_local_baseline_does_not_describe_one(tmp_path):
+    rng = np.random.default_rng(2)
+    weights = {"coef": rng.normal(size=14).tolist(), "intercept": 0.1}  # two inputs per feature: no local baseline
+    folder = export_physio(_trained_folder(tmp_path, weights, 14, features=list(MEASUREMENTS[:7]),
+                                           local_baseline_windows=0, scaling="zscore"), models_dir=tmp_path / "models")
+    card = json.loads((folder / "card.json").read_text())
+    assert card["baseline"].endswith("inputs: the scaled value and its centred mean over context_windows")
+    text = (folder / "MODEL_CARD.md").read_text()
+    assert "no local baseline" in text and "local mean" not in text  # was: "minus its centred local mean ..."
