@@ -200,12 +200,18 @@ class Track:
             previous = window.start_s
 
 
+# A recording reaching less than this past the regular grid's last window gets no shorter tail window: a
+# timestamped file's last stamps jitter by fractions of a millisecond, which would otherwise add a window.
+TAIL_MIN_S = 1e-3
+
+
 def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
     """Regular (start_s, end_s) windows covering ``duration_s``; the last one may be shorter.
 
     A recording shorter than one window still gets one window spanning it. Every window ends after it starts.
     Windows start every ``hop_s``; a hop longer than the window leaves gaps between them (allowed: a coarse
-    view of a long session), and no window starts at or after the end.
+    view of a long session), and no window starts at or after the end. The end of a recording reaching less
+    than ``TAIL_MIN_S`` past the regular windows gets no window of its own.
     """
     if not (window_s > 0 and hop_s > 0 and math.isfinite(window_s) and math.isfinite(hop_s)):
         raise ValueError("window_s and hop_s must be positive finite numbers")
@@ -215,7 +221,7 @@ def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[
     starts = np.arange(0.0, max(duration_s - window_s, 0.0) + 1e-9, hop_s)
     grid = [(round(float(s), 6), round(float(min(s + window_s, duration_s)), 6)) for s in starts]
     tail = round(float(starts[-1] + hop_s), 6)
-    if grid[-1][1] < end - 1e-6 and tail < end:
+    if grid[-1][1] < end - TAIL_MIN_S and tail < end:
         grid.append((tail, end))
     return [(start, stop) for start, stop in grid if stop > start]
 

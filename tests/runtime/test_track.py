@@ -56,6 +56,13 @@ def test_window_grid_covers_the_recording_with_regular_hops():
     assert window_grid(0.0, 2.0, 0.5) == []
 
 
+def test_window_grid_gives_no_tail_window_for_a_clock_jittering_past_the_last_window():
+    # 600 s of samples whose last stamp sits 0.4 ms late: the regular grid covers it.
+    assert window_grid(600.0004, 30.0, 5.0)[-1] == (570.0, 600.0)
+    assert len(window_grid(600.0004, 30.0, 5.0)) == len(window_grid(600.0, 30.0, 5.0))
+    assert window_grid(600.01, 30.0, 5.0)[-1] == (575.0, 600.01)
+
+
 def test_normalise_probs_sums_to_one_and_handles_all_zero():
     assert sum(normalise_probs([1, 3])) == pytest.approx(1.0)
     assert normalise_probs([0, 0, 0, 0]) == [0.25] * 4
