@@ -74,6 +74,7 @@ SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; 
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
+MIN_SLOPE_SPAN_S = 2.0  # a slope per minute read over less time than this is its samples' noise, magnified
 HR_AVERAGE_S = 10.0  # a heart rate made from beats averages the last 10 s, as the E4's HR channel does
 # Samples no sensor on a body gives, in the waveforms neurokit2 processes: one value held this long (a sensor off
 # the skin, shorted electrodes; in the 28 Stress-Predict exports EDA holds one value 4.2 s at most, BVP 0.17 s; a
@@ -617,8 +618,8 @@ def _stats(sliced: tuple[np.ndarray, np.ndarray] | None) -> tuple[float, float, 
 
 
 def _slope(times_s: np.ndarray, values: np.ndarray) -> float:
-    """Least-squares slope per second over the finite samples."""
+    """Least-squares slope per second over the finite samples; NaN where they span under ``MIN_SLOPE_SPAN_S``."""
     ok = np.isfinite(values)
-    if ok.sum() < 2:
+    if ok.sum() < 2 or np.ptp(times_s[ok]) < MIN_SLOPE_SPAN_S:
         return math.nan
     return float(np.polyfit(times_s[ok] - times_s[ok][0], values[ok], 1)[0])

@@ -88,6 +88,15 @@ def test_temperature_slope_is_in_degrees_per_minute():
     assert features.measurements["temp_slope_c_per_min"] == pytest.approx(0.5, rel=1e-3)
 
 
+def test_no_slope_is_read_from_samples_spanning_under_two_seconds():
+    # Three rows of a 10 kHz file: a slope per minute over 0.2 ms would be its noise times 300,000.
+    temp = np.array([33.0, 33.1, 32.9])
+    recording = Recording("sim", {"temp": uniform("temp", temp, 10_000.0), "eda": uniform("eda", np.ones(3), 10_000.0)})
+    measurements = window_features(process_recording(recording), 0.0, 30.0).measurements
+    assert math.isnan(measurements["temp_slope_c_per_min"]) and math.isnan(measurements["eda_slope_us_per_min"])
+    assert measurements["temp_c"] == pytest.approx(33.0)
+
+
 def test_motion_lowers_quality_and_says_why():
     eda = 2.0 + 0.1 * np.sin(np.arange(480) / 20.0)
     calm = Recording("sim", {"eda": uniform("eda", eda, 4.0), "acc": uniform("acc", still_acc(120), 32.0)})
