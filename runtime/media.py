@@ -201,7 +201,7 @@ class StreamDecoder:
         self.stopped_reason = self.stopped_reason or self._cut_short()
         if self.decoded == 0 and (self.corrupt or self.stopped_reason):
             problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
-            raise InputError(self.path, f"no {self.stream.type} could be decoded: {problem}")
+            raise InputError(self.path, f"no {self.stream.type} could be decoded; {problem}")
         if self.corrupt > self._logged:
             log.warning("%s: skipped %d corrupt %s packets in all", self.path, self.corrupt, self.stream.type)
         if self.stopped_reason:

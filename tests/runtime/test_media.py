@@ -125,7 +125,7 @@ def test_a_video_cut_short_before_its_first_frame_is_an_error_not_an_empty_track
     cut_short(source, first_packet_byte / source.stat().st_size)  # the header, declaring 10 s, and no packet
     with pytest.raises(InputError) as info:  # was: no frames and a warning, so every face window "no video frames"
         list(FileVideoSource(source, 5.0).frames())
-    assert str(info.value) == (f"{source}: no video could be decoded: cut short: the video ends at 0.0 s of the "
+    assert str(info.value) == (f"{source}: no video could be decoded; cut short: the video ends at 0.0 s of the "
                                "10.0 s the file declares")
 
 
@@ -217,9 +217,9 @@ def test_a_file_corrupt_throughout_is_one_clear_error_after_a_few_lines(tmp_path
         damaged = damage(path, kind)
         assert len(undecodable_s(path, kind)) > 0.9 * len(damaged)
     with caplog.at_level(logging.WARNING):
-        with pytest.raises(InputError, match=r"ruined.mkv: no video could be decoded: all \d+ packets are corrupt"):
+        with pytest.raises(InputError, match=r"ruined.mkv: no video could be decoded; all \d+ packets are corrupt"):
             list(FileVideoSource(path).frames())  # was: no frame and no error
-        with pytest.raises(InputError, match=r"ruined.mkv: no audio could be decoded: all \d+ packets are corrupt"):
+        with pytest.raises(InputError, match=r"ruined.mkv: no audio could be decoded; all \d+ packets are corrupt"):
             read_audio(path)
     for kind in ("audio", "video"):  # a line for the 1st, 10th, 100th... corrupt packet, not one each
         assert 1 <= sum(f" {kind} " in r.getMessage() for r in caplog.records) <= 4

@@ -167,5 +167,5 @@ def test_a_replay_with_no_frame_to_decode_says_why_in_the_readers_words(tmp_path
     with caplog.at_level(logging.WARNING):
         assert list(source.frames()) == []
     reason = source.stats.stopped_reason
-    assert reason.startswith("camera stopped (no video could be decoded: cut short: the video ends at 0.0 s")
+    assert reason.startswith("camera stopped (no video could be decoded; cut short: the video ends at 0.0 s")
     assert "InputError" not in reason and str(path) not in reason  # was: "(InputError: PATH: no video ...)"
