@@ -17,6 +17,7 @@ import numpy as np
 from runtime.errors import InputError
 from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, normalise_rows
+from runtime.track import CANONICAL_LABELS
 
 TOKEN_FEATURES = 10  # 8 log-probabilities, quality, present
 PROB_FLOOR = 1e-4
@@ -83,6 +84,10 @@ class _OnnxFuser(Fuser):
             self._loaded = load_model(self.model, variant=self.variant, backend=self.backend, labels_output=0)
             if "modalities" not in self._loaded.card.extra:
                 raise InputError(self._loaded.card.folder, "fusion model card lacks 'modalities'")
+            if list(self._loaded.labels) != list(CANONICAL_LABELS):  # its columns are read as the spectrum's
+                raise InputError(self._loaded.card.folder,
+                                 f"a fusion model gives the labels {', '.join(CANONICAL_LABELS)}, in that order; "
+                                 f"its card gives {', '.join(self._loaded.labels)}")
         return self._loaded
 
     @property

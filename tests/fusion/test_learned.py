@@ -140,6 +140,24 @@ def test_live_fusion_of_each_window_equals_file_mode_over_the_same_past(fitted, 
         )
 
 
+@pytest.mark.parametrize("labels", [CANONICAL_LABELS[::-1], [x.replace("calm", "relaxed") for x in CANONICAL_LABELS]])
+def test_a_fusion_model_whose_card_gives_other_labels_or_another_order_is_refused(fitted, tmp_path, labels):
+    import shutil
+
+    from runtime.errors import InputError
+
+    folder = tmp_path / "fusion-stacking"
+    shutil.copytree(fitted[0].model, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["labels"] = list(labels)  # its columns would be read as the spectrum's, in the spectrum's order
+    (folder / "card.json").write_text(json.dumps(card))
+    targets = [CANONICAL_LABELS.index("sad")] * 3
+    tracks = [synthetic_track("audio", targets, 3.0, hop_s=2.0),
+              synthetic_track("face", targets, 3.0, hop_s=2.0, unsupported=["calm"], seed=1)]
+    with pytest.raises(InputError, match="gives the labels neutral, calm, happy.*in that order; its card gives"):
+        make_fuser("stacking", model=str(folder)).fuse(tracks, hop_s=2.0)
+
+
 @pytest.mark.parametrize(("recorded", "identity", "falls_back"), [
     ("synthetic-audio:session", {"variant": "session"}, False),
     ("synthetic-audio:session", {"variant": "none"}, True),
