@@ -101,6 +101,7 @@ FUSION_METHODS = ("mean", "weighted", "accuracy", "accuracy-class", "quality", "
 LEARNED_FUSION = ("stacking", "attention")
 # The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
 ARM_TRACKS = ("audio", "face", "body", "physio")
+EMOTION_TRACKS = ("audio", "face", "body")  # physio's stress is not an emotion: fusion reads it for arousal only
 # The voice-activity detector and the audio models run on 16 kHz audio; the input is resampled to this rate.
 AUDIO_RATE_HZ = 16000
 MAX_WEIGHT = 1000.0
@@ -172,6 +173,8 @@ def _weights(text: str) -> str | None:
     unknown = [name for name in weights if not _track_name(name)]
     if unknown:
         return f"names no track: {', '.join(unknown)} (tracks: {', '.join(ARM_TRACKS)}, face-<n>)"
+    if not any(weights.values()) and all(name in weights for name in EMOTION_TRACKS):
+        return f"weighs every emotion track ({', '.join(EMOTION_TRACKS)}) 0: nothing would be fused"
     if max(weights.values()) > MAX_WEIGHT:
         return f"must hold weights from 0 to {MAX_WEIGHT:g} (relative: 3 and 7 say what 0.3 and 0.7 say)"
     return None

@@ -68,6 +68,19 @@ def fit_methods(
     return fusers
 
 
+def _check_weights_name_tables(weights: dict[str, float], modalities: Sequence[str]) -> None:
+    """Weights naming no table (a typo would leave the "weighted" row equal to the mean), or weighing every
+    table's modality 0 (no row to score), are refused in one line."""
+    from runtime.errors import InputError
+    from runtime.fusion.methods import modality_weight
+
+    unknown = sorted(set(weights) - set(modalities))
+    if unknown:
+        raise InputError("--weights", f"names no table: {', '.join(unknown)} (tables: {', '.join(modalities)})")
+    if weights and not any(modality_weight(weights, m) > 0 for m in modalities):
+        raise InputError("--weights", f"weighs every table ({', '.join(modalities)}) 0: nothing would be fused")
+
+
 def compare(
     paired: PairedData,
     methods: Sequence[str] = DEFAULT_METHODS,
@@ -76,12 +89,13 @@ def compare(
     weights: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Every method and single modality under every condition; the targets checked."""
+    from runtime.errors import InputError
+
     unknown = [m for m in methods if m not in FUSERS]
     if unknown:
-        from runtime.errors import InputError
-
         raise InputError("--methods", f"unknown method(s) {', '.join(unknown)}")
     train, train_targets = paired.part("train")
+    _check_weights_name_tables(weights or {}, train.modalities)
     test, test_targets = paired.part("test")
     fusers = fit_methods(methods, train, train_targets, weights)
     conditions = {"all present": test}

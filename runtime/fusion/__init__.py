@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.fusion.align import FusionInput, align_tracks
+from runtime.fusion.align import FusionInput, align_tracks, is_emotion_track
 from runtime.fusion.base import Fuser
 from runtime.fusion.learned import AttentionFusion, StackingFusion
 from runtime.fusion.methods import (
@@ -22,6 +22,7 @@ from runtime.fusion.methods import (
     QualityAwareFusion,
     WeightedFusion,
     check_weights,
+    modality_weight,
 )
 from runtime.track import Track
 
@@ -60,8 +61,8 @@ def make_fuser(
 
 
 def parse_weights(text: str) -> dict[str, float]:
-    """``audio=0.3,face=0.7`` → {"audio": 0.3, "face": 0.7}; weights must be finite non-negative numbers, not all
-    0, small enough to add up (``check_weights``)."""
+    """``audio=0.3,face=0.7`` → {"audio": 0.3, "face": 0.7}; weights must be finite non-negative numbers, small
+    enough to add up (``check_weights``), each modality named once."""
     weights = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, sep, value = part.partition("=")
@@ -71,6 +72,8 @@ def parse_weights(text: str) -> dict[str, float]:
             weight = -1.0
         if not sep or not name.strip() or not (math.isfinite(weight) and weight >= 0):
             raise InputError("--weights", f"{part!r} is not MODALITY=NON_NEGATIVE_NUMBER")
+        if name.strip() in weights:  # the last would silently stand in for the first
+            raise InputError("--weights", f"{name.strip()} is weighed twice")
         weights[name.strip()] = weight
     if not weights:
         raise InputError("--weights", "no weights given (e.g. audio=0.3,face=0.7)")
@@ -92,17 +95,27 @@ def should_fuse(tracks: Sequence[Track], when: str) -> bool:
     return bool(speaking) if when == "always" else len(speaking) >= 2
 
 
+def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -> None:
+    """A warning for weights naming no track of the session (a clinic's weights name every modality; a session
+    without one is fused from the others), and one when every emotion track weighs 0 (nothing is fused)."""
+    names = {track.name for track in tracks} | {track.name.partition("-")[0] for track in tracks}  # face-2 is a face
+    absent = sorted(set(weights) - names)
+    if absent:
+        log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),
+                    ", ".join(sorted(names & set(weights))) or "the others at weight 1")
+    emotion = [track.name for track in tracks if is_emotion_track(track)]
+    if emotion and not any(modality_weight(weights, name) > 0 for name in emotion):
+        log.warning("fusion.weights weigh every emotion track of this session (%s) 0: the fused track makes no "
+                    "claim", ", ".join(emotion))
+
+
 def fuse_with_settings(
     tracks: Sequence[Track], section: dict[str, Any], backend: str = "onnxruntime"
 ) -> Track:
     """The fused track as the ``[fusion]`` settings section says."""
     fuser = fuser_from_settings(section, backend=backend)
-    weighted = fuser.weights if isinstance(fuser, WeightedFusion) else {}  # parsed once, by fuser_from_settings
-    present = {track.name.partition("-")[0] for track in tracks}  # face-2: a face track of face.person = "all"
-    absent = sorted(set(weighted) - present)
-    if absent:  # a clinic's weights name every modality; a session without one is fused from the others
-        log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),
-                    ", ".join(sorted(present & set(weighted))) or "the others at weight 1")
+    if isinstance(fuser, WeightedFusion):  # weights parsed once, by fuser_from_settings
+        _say_weights_unused(fuser.weights, tracks)
     return fuser.fuse(
         tracks,
         window_s=section["window_s"],

@@ -28,7 +28,8 @@ class MeanFusion(Fuser):
 
 def check_weights(weights: Mapping[str, float], source: str = "--weights") -> dict[str, float]:
     """Fixed fusion weights as numbers, refused in one line (``InputError``) when one is negative or not a finite
-    number, when every one is 0 (nothing would be fused) or when they are too large to add up."""
+    number, or when they are too large to add up. Every weight may be 0: an unnamed modality weighs 1, and a
+    window where only modalities of weight 0 claim makes no claim."""
     from runtime.errors import InputError
 
     out = {}
@@ -40,15 +41,22 @@ def check_weights(weights: Mapping[str, float], source: str = "--weights") -> di
         if not (math.isfinite(weight) and weight >= 0):
             raise InputError(source, f"weight {name}={value!r} is not a finite non-negative number")
         out[str(name)] = weight
-    if out and not any(w > 0 for w in out.values()):
-        raise InputError(source, "every weight is 0: no modality would be fused (give at least one a weight > 0)")
     if not math.isfinite(sum(out.values())):
         raise InputError(source, "weights too large to add up; give relative weights such as audio=0.3,face=0.7")
     return out
 
 
+def modality_weight(weights: Mapping[str, float], modality: str) -> float:
+    """A modality's fixed weight: its own (``face-2``), else its family's (``face`` weighs every person's face
+    track), else 1."""
+    if modality in weights:
+        return weights[modality]
+    return weights.get(modality.partition("-")[0], 1.0)
+
+
 class WeightedFusion(Fuser):
-    """Fixed weights per modality (``--weights audio=0.3,face=0.7``); an unnamed modality weighs 1.
+    """Fixed weights per modality (``--weights audio=0.3,face=0.7``; ``modality_weight``: an unnamed modality
+    weighs 1, a ``face`` weight weighs every ``face-N`` track without its own).
 
     A modality of weight 0 is ignored: a window where only such modalities claim gets no claim.
     """
@@ -59,7 +67,7 @@ class WeightedFusion(Fuser):
         self.weights = check_weights(weights or {}, "weights")
 
     def _weight(self, modality: str) -> float:
-        return self.weights.get(modality, 1.0)
+        return modality_weight(self.weights, modality)
 
     def uses(self, data: FusionInput) -> np.ndarray:
         return np.array([self._weight(m) > 0 for m in data.modalities], dtype=bool)

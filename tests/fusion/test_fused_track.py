@@ -260,11 +260,31 @@ def test_weights_for_a_modality_the_session_lacks_are_said_not_silently_dropped(
                                "others at weight 1"]
 
 
-def test_weights_for_face_name_the_face_tracks_of_every_person_as_present(caplog):
+def test_a_face_weight_weighs_the_face_track_of_every_person_and_names_them_present(caplog):
     settings = load_settings(None)
-    targets = [L["angry"]] * 6
-    audio = synthetic_track("audio", targets, 2.0, hop_s=2.0)
-    faces = [synthetic_track(f"face-{n}", targets, 2.0, hop_s=2.0, seed=n) for n in (1, 2)]
-    fuse_with_settings([audio, *faces], {**settings["fusion"], "method": "weighted", "hop_s": 2.0,
-                                         "weights": "audio=1,face=1"})
-    assert "no track" not in caplog.text  # was: "weigh face, of which this session has no track"
+    audio = synthetic_track("audio", [L["angry"]] * 6, 2.0, hop_s=2.0)
+    faces = [synthetic_track(f"face-{n}", [L["happy"]] * 6, 2.0, hop_s=2.0, seed=n) for n in (1, 2)]
+    section = {**settings["fusion"], "method": "weighted", "hop_s": 2.0}
+
+    def fused_probs(weights: str) -> np.ndarray:
+        return np.array([w.probs for w in fuse_with_settings([audio, *faces], {**section, "weights": weights}).windows])
+
+    with caplog.at_level("WARNING"):
+        by_family = fused_probs("audio=1,face=0")
+        by_name = fused_probs("audio=1,face-1=0,face-2=0")
+    assert "no track" not in caplog.text  # was: "weigh face-1, face-2, of which this session has no track"
+    np.testing.assert_allclose(by_family, by_name)  # was: both faces at weight 1 beside the voice
+    np.testing.assert_allclose(by_family, [w.probs for w in audio.windows], atol=1e-6)
+    np.testing.assert_allclose(fused_probs("audio=1,face=0,face-2=5"), fused_probs("audio=1,face-1=0,face-2=5"))
+
+
+def test_weights_that_leave_no_emotion_track_of_the_session_are_said(caplog):
+    settings = load_settings(None)
+    tracks = [synthetic_track("audio", [L["sad"]] * 6, 2.0, hop_s=2.0),
+              synthetic_track("face", [L["sad"]] * 6, 2.0, hop_s=2.0)]
+    with caplog.at_level("WARNING"):
+        fused = fuse_with_settings(tracks, {**settings["fusion"], "method": "weighted", "hop_s": 2.0,
+                                            "weights": "audio=0,face=0"})
+    assert all(w.probs is None for w in fused.windows)
+    assert caplog.messages == ["fusion.weights weigh every emotion track of this session (audio, face) 0: the fused "
+                               "track makes no claim"]

@@ -176,6 +176,7 @@ def test_product_temperature_softens_an_overconfident_modality():
 
 def test_parse_weights_reads_pairs_and_refuses_bad_ones():
     assert parse_weights("audio=0.3, face=0.7") == {"audio": 0.3, "face": 0.7}
+    assert parse_weights("face=0") == {"face": 0.0}  # was refused as "every weight is 0"; unnamed ones weigh 1
     for bad in ("audio", "audio=x", "audio=-1", "=0.3", ""):
         with pytest.raises(InputError):
             parse_weights(bad)
@@ -213,16 +214,16 @@ def test_a_window_where_only_zero_weight_modalities_claim_makes_no_claim():
     assert early.quality == pytest.approx(1.0)  # the face, the one modality fused, at full quality
 
 
-@pytest.mark.parametrize("text", ["audio=0,face=0", "audio=0", "audio=inf,face=1", "audio=nan",
-                                  "audio=1e308,face=1e308", "audio=1e999"])
-def test_parse_weights_refuses_all_zero_infinite_and_overflowing_weights(text):
+@pytest.mark.parametrize("text", ["audio=inf,face=1", "audio=nan", "audio=1e308,face=1e308", "audio=1e999",
+                                  "audio=1,face=2,audio=3"])
+def test_parse_weights_refuses_infinite_overflowing_and_repeated_weights(text):
     with pytest.raises(InputError) as error:
         parse_weights(text)
     assert str(error.value).startswith("--weights: ") and "\n" not in str(error.value)
 
 
 def test_weighted_fusion_refuses_bad_weights_given_directly():
-    for bad in ({"audio": -1.0}, {"audio": 0.0, "face": 0.0}, {"audio": float("inf")}):
+    for bad in ({"audio": -1.0}, {"audio": float("inf")}):
         with pytest.raises(InputError):
             make_fuser("weighted", weights=bad)
     # Huge or tiny weights are only ratios: no overflow, no underflow.

@@ -104,6 +104,18 @@ def test_comparison_reports_every_method_and_condition_and_checks_the_targets():
     assert targets["gain_met"] == (targets["best_method_ua"] >= targets["best_single_ua"] + 0.05)
 
 
+@pytest.mark.parametrize(("weights", "problem"), [
+    ({"audoi": 2.0}, "names no table: audoi \\(tables: audio, face\\)"),
+    ({"audio": 0.0, "face": 0.0}, "weighs every table \\(audio, face\\) 0"),
+])
+def test_weights_naming_no_table_or_weighing_every_table_0_are_refused(weights, problem):
+    # was: a misspelt modality gave a "weighted" row equal to the mean, without a word
+    audio, face = _tables()
+    paired = pair_tables([audio, face], sessions_per_person=4, windows_per_session=16, seed=0)
+    with pytest.raises(InputError, match=f"^--weights: {problem}"):
+        compare(paired, ["mean", "weighted"], weights=weights)
+
+
 def test_missing_windows_are_blanked_for_one_modality_only():
     audio, face = _tables()
     data = pair_tables([audio, face], sessions_per_person=2, windows_per_session=50, seed=0).data
