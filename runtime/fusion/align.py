@@ -1,11 +1,9 @@
 """Tracks onto one window grid, as arrays every fusion method reads.
 
 Each track is resampled onto the common grid by overlap: a grid window takes the overlap- and quality-weighted
-mean of the claims that overlap it, and a quality equal to the overlap-weighted mean quality over the whole
-grid
-window (a stretch with no window, or a window with no claim, counts as quality 0). Measurements are averaged
-the
-same way (NaN-aware).
+mean of the claims that overlap it, and a quality equal to the mean quality over the time its track windows
+cover, times the share of the grid window they cover (a stretch with no window, or a window with no claim,
+counts as quality 0). Measurements are averaged the same way (NaN-aware).
 """
 
 from __future__ import annotations
@@ -119,6 +117,18 @@ def _overlaps(starts_s: np.ndarray, ends_s: np.ndarray, grid: np.ndarray) -> np.
     return np.clip(overlap, 0.0, None)
 
 
+def _covered_s(starts_s: np.ndarray, ends_s: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """(n_grid,) seconds of each ``grid`` window ((n, 2) start, end) inside at least one of the track windows
+    (any order): time two overlapping windows both cover counts once."""
+    order = np.argsort(starts_s, kind="stable")
+    first = np.maximum(grid[:, 0:1], starts_s[order][None])
+    last = np.minimum(grid[:, 1:2], ends_s[order][None])
+    last = np.where(last > first, last, -np.inf)  # a window outside the grid window reaches nothing
+    reached = np.maximum.accumulate(last, axis=1)  # in start order: how far the windows before reach
+    before = np.concatenate([np.full((len(grid), 1), -np.inf), reached[:, :-1]], axis=1)
+    return np.clip(last - np.maximum(first, before), 0.0, None).sum(1)
+
+
 def resample_track(
     track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -159,21 +169,26 @@ def _resample(
         total = weights.sum(1)
         with np.errstate(invalid="ignore", divide="ignore"):
             probs[rows] = np.where(total[:, None] > 0, (weights @ matrix[near]) / total[:, None], np.nan)
-        # Covered time per grid window can exceed its length when track windows overlap each other.
+        # The mean quality over the time the track's windows cover (overlapping windows both count), times the
+        # share of the grid window they cover: a stretch no window covers counts 0.
         coverage = overlap.sum(1)
-        quality[rows] = np.where(
-            coverage > 0, (overlap @ quality_w[near]) / np.maximum(coverage, lengths[rows]), 0.0
-        )
+        covered = _covered_s(starts[near], ends[near], block) / lengths[rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            quality[rows] = np.where(coverage > 0, (overlap @ quality_w[near]) / coverage * covered, 0.0)
         for name, column in values.items():
             ok = np.isfinite(column[near])
             w = overlap * ok[None]
+            measured = w.sum(1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 measurements[name][rows] = np.where(
-                    w.sum(1) > 0, (w @ np.where(ok, column[near], 0.0)) / w.sum(1), np.nan
+                    measured > 0, (w @ np.where(ok, column[near], 0.0)) / measured, np.nan
                 )
-            measured_quality[name][rows] = np.where(
-                coverage > 0, (w @ window_quality[near]) / np.maximum(coverage, lengths[rows]), 0.0
-            )
+                measured_quality[name][rows] = np.where(
+                    measured > 0,
+                    (w @ window_quality[near]) / measured * _covered_s(starts[near][ok], ends[near][ok], block)
+                    / lengths[rows],
+                    0.0,
+                )
     return probs, quality, measurements, measured_quality
 
 

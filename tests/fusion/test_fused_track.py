@@ -224,7 +224,32 @@ def _dense_reference(track: Track, grid: list[tuple[float, float]]) -> tuple[np.
     probs[weights.sum(1) <= 0] = np.nan
     coverage = overlap.sum(1)
     lengths = g[:, 1] - g[:, 0]
-    return probs, np.where(coverage > 0, overlap @ quality_w / np.maximum(coverage, lengths), 0.0)
+    covered = np.array([_union_s([(max(a, start), min(b, end)) for a, b in zip(starts, ends, strict=True)])
+                        for start, end in g])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return probs, np.where(coverage > 0, overlap @ quality_w / coverage * covered / lengths, 0.0)
+
+
+def _union_s(spans: list[tuple[float, float]]) -> float:
+    """Seconds inside at least one of the spans."""
+    total, reached = 0.0, -np.inf
+    for start, end in sorted(span for span in spans if span[1] > span[0]):
+        total += max(end - max(start, reached), 0.0)
+        reached = max(reached, end)
+    return total
+
+
+def test_a_grid_window_partly_covered_by_overlapping_track_windows_loses_the_uncovered_share_of_its_quality():
+    # Face windows of 2 s every 1 s from 3.3 s, at full quality: 3.0-3.3 s of the first grid window has none.
+    from runtime.fusion.align import _resample
+
+    face = Track("face", windows=[Window(3.3 + i, 5.3 + i, probs_for("happy", 0.9), 1.0, "", {"yaw_deg": 5.0})
+                                  for i in range(4)])
+    grid = [(3.0, 5.0), (2.5, 4.5), (4.0, 6.0), (9.0, 11.0)]
+    _, quality, measurements, measured_quality = _resample(face, grid, CANONICAL_LABELS)
+    assert quality == pytest.approx([0.85, 0.6, 1.0, 0.0])  # were 1.0 and 0.7: overlapping time counted twice
+    assert measured_quality["yaw_deg"] == pytest.approx([0.85, 0.6, 1.0, 0.0])
+    assert measurements["yaw_deg"][:3] == pytest.approx([5.0] * 3)
 
 
 def test_resampling_block_by_block_gives_the_whole_matrix_result_for_windows_in_any_order():
