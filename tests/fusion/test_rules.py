@@ -172,6 +172,8 @@ def test_product_temperature_softens_an_overconfident_modality():
     data = FusionInput(["face"], sharp[:, None], np.ones((800, 1)), ALL[None])
     fuser = ProductFusion().fit(data, targets)
     assert fuser.metrics["face"]["temperature"] > 2.0
+    # The fused output is the tempered modality: far less sure than the raw one, which is wrong half the time.
+    assert fuser.fuse_arrays(data).max(1).mean() < sharp.max(1).mean() - 0.2
 
 
 def test_parse_weights_reads_pairs_and_refuses_bad_ones():
@@ -212,6 +214,10 @@ def test_a_window_where_only_zero_weight_modalities_claim_makes_no_claim():
     early = by_start[0.0]
     assert int(np.argmax(early.probs)) == L["happy"]
     assert early.quality == pytest.approx(1.0)  # the face, the one modality fused, at full quality
+    dim_face = _labelled_track("face", "happy", 4, 1.0, face_labels, quality=0.4)
+    quiet = make_fuser("weighted", weights={"audio": 0.0, "face": 1.0}).fuse([audio, dim_face])
+    # The voice, at full quality but weight 0, adds nothing to the quality of a window both claim.
+    assert {w.start_s: w for w in quiet.windows}[0.0].quality == pytest.approx(0.4)
 
 
 @pytest.mark.parametrize("text", ["audio=inf,face=1", "audio=nan", "audio=1e308,face=1e308", "audio=1e999",
