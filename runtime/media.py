@@ -212,7 +212,9 @@ class StreamDecoder:
         container = self.container
         if not container.duration or not DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
             return ""
-        declared_end_s = (container.duration + (container.start_time or 0)) / av.time_base
+        # Matroska declares its segment's end (a duration from time 0); MOV/MP4 the span after its first stamp.
+        from_zero = "matroska" in container.format.name.split(",")
+        declared_end_s = (container.duration + (0 if from_zero else container.start_time or 0)) / av.time_base
         if self._file_end_s >= declared_end_s - CUT_SHORT_S:
             return ""
         return (f"cut short: the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "

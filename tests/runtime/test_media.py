@@ -182,6 +182,19 @@ def test_audio_stamped_before_zero_is_cut_so_it_keeps_the_files_clock(tmp_path):
     assert _loud_from_s(decoded) == pytest.approx(4.0, abs=0.01)
 
 
+@pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac"), ("late.mov", "pcm_s16le")])
+def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_file_cut_short(tmp_path, caplog, name,
+                                                                                               codec):
+    sound = np.zeros(160000, dtype=np.float32)
+    sound[80000:96000] = 0.3  # from 5 s into the stream, which starts at 3 s: 8 s on the file's clock
+    told = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0),
+                             ended_early=told.append)
+    assert _loud_from_s(decoded) == pytest.approx(8.0, abs=0.1)
+    assert told == [] and caplog.messages == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
+
+
 @pytest.mark.parametrize("channels", [2, 6, 8, 16])
 def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels):
     sound = (0.5 * np.sin(np.arange(32000) / 7)).astype(np.float32)
