@@ -29,7 +29,7 @@ DEFAULT_SAMPLE_RATE_HZ = 16000
 class MediaInfo:
     path: str
     container: str
-    duration_s: float
+    end_s: float  # where the file's stamps end on its own clock, as its header says (0.0 when it does not say)
     has_audio: bool
     has_video: bool
     audio_codec: str | None = None
@@ -49,14 +49,13 @@ def probe(path: str | Path) -> MediaInfo:
         audio = container.streams.audio[0] if container.streams.audio else None
         video = container.streams.video[0] if container.streams.video else None
         context = audio.codec_context if audio is not None else None
-        duration_s = container.duration / av.time_base if container.duration else 0.0
         audio_duration_s = None
         if audio is not None and audio.duration is not None and audio.time_base is not None:
             audio_duration_s = float(audio.duration * audio.time_base)
         return MediaInfo(
             path=str(path),
             container=container.format.name,
-            duration_s=float(duration_s),
+            end_s=declared_end_s(container),
             has_audio=audio is not None,
             has_video=bool(container.streams.video),
             audio_codec=context.name if context is not None else None,
@@ -126,6 +125,15 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
 CUT_SHORT_S = 1.0
 # Containers whose header states the duration; elsewhere FFmpeg may guess it from the bitrate, which proves no cut.
 DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
+
+
+def declared_end_s(container: av.container.InputContainer) -> float:
+    """Where the container says its stamps end, on its own clock; 0.0 when it gives no duration. Matroska
+    declares its segment's end (a duration from time 0), MOV/MP4 the span after its first stamp."""
+    if not container.duration:
+        return 0.0
+    from_zero = "matroska" in container.format.name.split(",")
+    return float((container.duration + (0 if from_zero else container.start_time or 0)) / av.time_base)
 
 
 class StreamDecoder:
@@ -212,13 +220,11 @@ class StreamDecoder:
         container = self.container
         if not container.duration or not DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
             return ""
-        # Matroska declares its segment's end (a duration from time 0); MOV/MP4 the span after its first stamp.
-        from_zero = "matroska" in container.format.name.split(",")
-        declared_end_s = (container.duration + (0 if from_zero else container.start_time or 0)) / av.time_base
-        if self._file_end_s >= declared_end_s - CUT_SHORT_S:
+        end_s = declared_end_s(container)
+        if self._file_end_s >= end_s - CUT_SHORT_S:
             return ""
         return (f"cut short: the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
-                f"{declared_end_s:.1f} s the file declares")
+                f"{end_s:.1f} s the file declares")
 
 
 def _packet_s(packet: av.Packet) -> float | None:

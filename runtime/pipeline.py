@@ -107,7 +107,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
     if fuse:
         tracks += fused_tracks(tracks, settings)
-    duration_s = max([media.duration_s] + [t.windows[-1].end_s for t in tracks if t.windows])
+    duration_s = max([media.end_s] + [t.windows[-1].end_s for t in tracks if t.windows])
     timeline = Timeline(
         input_path=str(input_path),
         duration_s=round(duration_s, 6),

@@ -59,7 +59,7 @@ def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, li
     rows, labels, videos = [], [], []
     for video in sorted({s["video"] for s in segments}):
         scan = scan_video(video, None, settings, sample_fps=settings.sample_fps)
-        track = body_track(scan, video_duration_s(scan, probe(video).duration_s, settings.sample_fps), settings)
+        track = body_track(scan, video_duration_s(scan, probe(video).end_s, settings.sample_fps), settings)
         for segment in (s for s in segments if s["video"] == video):
             for window in track.windows:
                 inside = window.start_s >= segment["start_s"] - 1e-6 and window.end_s <= segment["end_s"] + 1e-6

@@ -195,6 +195,14 @@ def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_f
     assert told == [] and caplog.messages == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
 
 
+@pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac"), ("late.mov", "pcm_s16le")])
+def test_a_file_whose_stamps_start_late_ends_where_its_stamps_do(tmp_path, name, codec):
+    # 10 s of audio stamped from 3 s: the timeline of a video so stamped ended at its duration, before its last
+    # frames (an MP4's duration is the span after its first stamp; Matroska's is counted from 0)
+    info = probe(write_media(tmp_path / name, np.zeros(160000, dtype=np.float32), 16000, codec, audio_start_s=3.0))
+    assert info.end_s == pytest.approx(13.0, abs=0.02)
+
+
 @pytest.mark.parametrize("channels", [2, 6, 8, 16])
 def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels):
     sound = (0.5 * np.sin(np.arange(32000) / 7)).astype(np.float32)

@@ -177,7 +177,7 @@ def analyze_body_request(request: AnalysisRequest) -> Track | None:
     if face_section.get("enabled", False):  # the scan sampled at the face arm's rate (shared_scan)
         settings = replace(settings, sample_fps=FaceSettings.from_config(face_section).sample_fps)
     scan = shared_scan(request)
-    duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
+    duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
     classifier = load_classifier(settings)
     if not scan.bodies:
         log.warning("%s: no body pose found in %d sampled frames", request.input_path, len(scan.frame_times_s))

@@ -195,14 +195,15 @@ def make_observers(face: FaceSettings | None, body: Any = None, backend: str | N
     return faces, bodies
 
 
-def video_duration_s(scan: VideoScan, media_duration_s: float, sample_fps: float) -> float:
-    """The container's duration, or the last sampled frame's time when frames run past it. Only without a
-    duration (a raw stream) does the last frame also stand for the sampling period after it: added to a known
-    duration, a slow sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
+def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float) -> float:
+    """Where the container says the video ends on its clock (``MediaInfo.end_s``: after the duration for stamps
+    starting late), or the last sampled frame's time when frames run past it. Only without a duration (a raw
+    stream) does the last frame also stand for the sampling period after it: added to a known duration, a slow
+    sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
     if not scan.frame_times_s:
-        return float(media_duration_s)
-    if media_duration_s > 0:
-        return float(max(media_duration_s, scan.frame_times_s[-1]))
+        return float(media_end_s)
+    if media_end_s > 0:
+        return float(max(media_end_s, scan.frame_times_s[-1]))
     return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
 
 
@@ -212,7 +213,7 @@ def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None
         return None
     settings = FaceSettings.from_config(request.settings.get("face", {}))
     scan = shared_scan(request)
-    duration_s = video_duration_s(scan, request.media.duration_s, settings.sample_fps)
+    duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
     tracks = face_tracks(scan, duration_s, settings)
     if scan.n_people == 0:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))

@@ -329,13 +329,13 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
     recording = read_recording(Path(path))
     given_s = request.extras.get("physio_offset_s")
     wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
-    offset_s, how = resolve_offset(recording, request.media.duration_s, given_s,
+    offset_s, how = resolve_offset(recording, request.media.end_s, given_s,
                                    video_start_unix_s(request.input_path) if wall_clock else None)
     if how.startswith("assumed"):  # said, not only written into the track's settings
         log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
     backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
     model = load_physio_model(settings.model, backend)
-    return physio_track(recording, model, settings, offset_s, request.media.duration_s, how)
+    return physio_track(recording, model, settings, offset_s, request.media.end_s, how)
 
 
 def video_start_unix_s(path: Path) -> float | None:
