@@ -166,3 +166,21 @@ def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_pa
     assert {"stress", "hr_bpm"} <= pipeline.activation_names("physio", {"model": load_card("physio-stress")})
     assert {"pause_s", "speech_fraction"} <= pipeline.activation_names("audio", {})
     assert {"face_coverage", "gaze_away_fraction"} <= pipeline.activation_names("face", {})
+
+
+def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(
+        tmp_path, monkeypatch, caplog):
+    from tests.media_factory import write_media
+
+    video = write_media(tmp_path / "mute.mkv", np.zeros(0, dtype=np.float32), 16000, "pcm_s16le",
+                        video_codec="mpeg4", video_s=2.0)  # a sound stream without a packet
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", pipeline._audio_arm), ("face", fake_arm("face", calls))])
+    with caplog.at_level("WARNING"):
+        timeline = pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
+    assert [t.name for t in timeline.tracks] == ["face"]  # was: refused, losing the face and body as well
+    assert caplog.messages == [f"{video}: audio stream holds no samples; analysed without the voice"]
+    without_video_arms = load_settings(None, {"face.enabled": False, "body.enabled": False})
+    with pytest.raises(InputError, match="audio stream holds no samples$"):
+        pipeline.analyze_file(video, tmp_path / "out2", without_video_arms, fuse=False)
+    assert not (tmp_path / "out2").exists()

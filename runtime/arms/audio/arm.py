@@ -148,8 +148,26 @@ def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: d
                   measurements)
 
 
+def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | WaveformEmotionModel,
+                    settings: AudioSettings) -> Track:
+    """The voice track of the request's recording, paced as a live device or read whole."""
+    if request.settings["runtime"].get("realtime"):
+        from runtime.arms.audio.stream import analyze_audio_paced
+
+        return analyze_audio_paced(request.input_path, model, settings)
+    ended_early: list[str] = []
+    samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append),
+                             request.input_path)
+    track = analyze_audio(samples, model, settings)
+    # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
+    track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
+                                else "complete")
+    return track
+
+
 def analyze_audio_request(request: AnalysisRequest) -> Track | None:
-    """The pipeline's entry: ``None`` when the input has no audio stream but has video for other arms."""
+    """The pipeline's entry: ``None`` when the input has video for other arms but no audio stream, or one
+    holding nothing that can be decoded."""
     section = request.settings["audio"]
     if not request.media.has_audio:
         if request.media.has_video:
@@ -160,18 +178,16 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     if isinstance(model, AudioEmotionModel) and model.feature_set != FEATURE_SET:
         raise InputError(model.card.folder, f"model expects features {model.feature_set!r}, "
                                              f"this runtime computes {FEATURE_SET!r}")
-    if request.settings["runtime"].get("realtime"):
-        from runtime.arms.audio.stream import analyze_audio_paced
-
-        track = analyze_audio_paced(request.input_path, model, settings)
-    else:
-        ended_early: list[str] = []
-        samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append),
-                                 request.input_path)
-        track = analyze_audio(samples, model, settings)
-        # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
-        track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
-                                    else "complete")
+    try:
+        track = _read_and_judge(request, model, settings)
+    except InputError as error:
+        video_arms = any(request.settings.get(arm, {}).get("enabled", False) for arm in ("face", "body"))
+        if not (request.media.has_video and video_arms):
+            raise
+        # A camera's empty or undecodable sound loses the voice, as a video without a sound stream does, not
+        # the face and body: said in one line.
+        log.warning("%s; analysed without the voice", error)
+        return None
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         raise InputError(request.input_path, no_speech_reason(track.settings.get("level"))
