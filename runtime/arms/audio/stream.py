@@ -32,7 +32,7 @@ from runtime.errors import InputError
 from runtime.media import finite_samples
 from runtime.sources.audio import AudioChunk, FileAudioSource
 from runtime.stopping import STOPPED_BY_USER
-from runtime.track import CANONICAL_LABELS, Track, Window
+from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
 # A frame's speech decision near a window's end is provisional: a burst cut short there is dropped as too short
@@ -114,8 +114,9 @@ class AudioStream:
         self._probs.extend(last)
         self._append_levels(last.size)
         last_window = []
-        if self._last_end_s < self._received_s - 1e-6:
-            last_window = [self._judge(self._next_start_s, round(self._received_s, 6))]
+        grid = window_grid(self._received_s, self.settings.window_s, self.settings.hop_s)  # file mode's, to agree
+        if grid and grid[-1][1] > self._last_end_s:
+            last_window = [self._judge(*grid[-1])]
         # nothing comes after: the frames still settling are counted as they stand, so speech_s is the session's
         end_frame = self._probs.size
         first_frame = max(0, end_frame - int(np.ceil((CONTEXT_S + self.settings.window_s) / FRAME_S)))

@@ -187,6 +187,19 @@ def test_paced_windows_end_where_file_windows_end_on_an_odd_length(model, ravdes
     assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
 
 
+@pytest.mark.parametrize("extra_samples", [8, 16, 17])
+def test_paced_windows_end_where_file_windows_end_a_few_samples_past_the_grid(model, ravdess_dir, tmp_path,
+                                                                               extra_samples):
+    """Up to 16 samples (1 ms) past the regular windows file mode gives no shorter tail window; paced did."""
+    samples = np.resize(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), 64000 + extra_samples)
+    path = tmp_path / "past.wav"
+    path.write_bytes(wav_bytes(samples, 16000))
+    settings = AudioSettings(speaker_baseline="none")
+    file_track = analyze_audio(read_audio(path), model, settings)
+    paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
+    assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
+
+
 def test_too_little_speech_never_reads_as_the_share_that_would_have_been_enough():
     from runtime.arms.audio.arm import _track_window
     from runtime.arms.audio.windows import AudioWindow
