@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,19 @@ class ModelCard:
                                                "feature_set", "metrics", "licence")}
         data.update(self.extra)
         return data
+
+
+@contextmanager
+def reading_settings(card: ModelCard) -> Iterator[None]:
+    """Around the reading of a card's own settings (``card.extra``) by the code that runs its model: one missing
+    or of the wrong kind is one line naming the card, not an internal KeyError or ValueError."""
+    try:
+        yield
+    except KeyError as error:
+        raise InputError(card.folder / "card.json", f"card lacks {error.args[0]!r}, which its model needs here") \
+            from None
+    except (TypeError, ValueError) as error:
+        raise InputError(card.folder / "card.json", f"card holds a setting of the wrong kind ({error})") from None
 
 
 def is_model_id(location: str | Path) -> bool:

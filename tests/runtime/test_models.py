@@ -246,3 +246,26 @@ def test_a_card_this_process_may_not_read_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "read_text", denied)  # root reads whatever chmod says, so the refusal is faked
     with pytest.raises(InputError, match="not a readable model card .*Permission denied"):
         load_card(folder)  # was: an internal PermissionError
+
+
+@pytest.mark.parametrize(("model_id", "reader", "edit", "problem"), [
+    ("face-detector", "runtime.arms.face.detect:SsdDetector", lambda c: c.pop("input_px"),
+     "card lacks 'input_px', which its model needs here"),
+    ("face-detector", "runtime.arms.face.detect:SsdDetector", lambda c: c["anchors"].pop("strides"),
+     "card lacks 'strides'"),
+    ("face-landmarks", "runtime.arms.face.landmarks:CropLandmarker", lambda c: c.update(n_landmarks="many"),
+     "card holds a setting of the wrong kind"),
+    ("iris-landmarks", "runtime.arms.face.iris:IrisLandmarker", lambda c: c.update(roi_scale=None),
+     "card holds a setting of the wrong kind"),
+    ("face-expression-fer", "runtime.arms.face.expression:ExpressionModel", lambda c: c.pop("input_px"),
+     "card lacks 'input_px'"),
+])
+def test_a_card_missing_a_setting_its_model_reads_is_one_line_naming_the_card(tmp_path, model_id, reader, edit,
+                                                                                problem):
+    import importlib
+
+    module, name = reader.split(":")
+    folder = _copy_model(tmp_path, model_id, edit)
+    with pytest.raises(InputError, match=problem) as caught:  # was: an internal KeyError or ValueError
+        getattr(importlib.import_module(module), name)(str(folder))
+    assert caught.value.source == str(folder / "card.json") and "\n" not in str(caught.value)

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.models import load_card, load_model
+from runtime.models import load_card, load_model, reading_settings
 
 
 class BodyClassifier:
     def __init__(self, location: str | Path, backend: str = "onnxruntime"):
         self.card = load_card(location)
         self.model = load_model(self.card.folder, backend=backend, labels_output=0)
-        self.features = list(self.card.extra["features"])
-        self.fill = np.asarray(self.card.extra["fill"], dtype=np.float32)
+        with reading_settings(self.card):
+            self.features = list(self.card.extra["features"])
+            self.fill = np.asarray(self.card.extra["fill"], dtype=np.float32)
 
     @property
     def labels(self) -> list[str]:

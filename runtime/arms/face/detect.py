@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from scipy.special import expit
 
-from runtime.models import Model, load_model
+from runtime.models import Model, load_model, reading_settings
 
 
 @dataclass(frozen=True)
@@ -101,13 +101,14 @@ class SsdDetector:
     def __init__(self, model: str, backend: str = "tflite", min_score: float | None = None):
         self.model: Model = load_model(model, backend=backend)
         extra = self.model.card.extra
-        self.input_px = int(extra["input_px"])
-        self.value_range = list(extra["value_range"])
-        self.n_keypoints = int(extra["keypoints"])
-        self.min_score = float(min_score if min_score is not None else extra["min_score"])
-        self.iou_threshold = float(extra.get("iou_threshold", 0.3))
-        anchors = extra["anchors"]
-        self.anchors = anchor_centres(self.input_px, list(anchors["strides"]), int(anchors["per_layer"]))
+        with reading_settings(self.model.card):
+            self.input_px = int(extra["input_px"])
+            self.value_range = list(extra["value_range"])
+            self.n_keypoints = int(extra["keypoints"])
+            self.min_score = float(min_score if min_score is not None else extra["min_score"])
+            self.iou_threshold = float(extra.get("iou_threshold", 0.3))
+            anchors = extra["anchors"]
+            self.anchors = anchor_centres(self.input_px, list(anchors["strides"]), int(anchors["per_layer"]))
 
     def identity(self) -> dict:
         return self.model.identity()

@@ -13,7 +13,7 @@ import numpy as np
 
 from runtime.arms.face.detect import Roi
 from runtime.errors import InputError
-from runtime.models import load_card, load_model
+from runtime.models import load_card, load_model, reading_settings
 from runtime.track import CANONICAL_LABELS
 
 DEFAULT_EXPRESSION_MODEL = "face-expression"
@@ -49,10 +49,11 @@ class ExpressionModel:
             # Its first output holds one probability per card label, in the card's order: checked at load.
             self.model = load_model(card.folder, backend=backend or card.extra.get("backend", "onnxruntime"),
                                     threads=threads, labels_output=0)
-            self.input_px = int(card.extra["input_px"])
-            self.layout = str(card.extra.get("layout", "nchw"))
-            self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))
-            self.input_name = str(card.extra.get("input_name", "image"))
+            with reading_settings(card):
+                self.input_px = int(card.extra["input_px"])
+                self.layout = str(card.extra.get("layout", "nchw"))
+                self.value_range = list(card.extra.get("value_range", [0.0, 255.0]))
+                self.input_name = str(card.extra.get("input_name", "image"))
         unknown = [label for label in card.labels if label not in CANONICAL_LABELS]
         if unknown:
             raise InputError(card.folder / "card.json", f"labels {unknown} are not canonical")

@@ -6,7 +6,7 @@ import numpy as np
 
 from runtime.arms.face.detect import roi_from_points, to_input
 from runtime.arms.face.geometry import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
-from runtime.models import Model, load_model
+from runtime.models import Model, load_model, reading_settings
 
 # (first corner, second corner, mirrored): the crop's x-axis runs first -> second. The model knows one eye, with
 # its outer corner on the crop's left; the subject's left eye (inner corner on the image's left) is mirrored.
@@ -19,10 +19,11 @@ class IrisLandmarker:
     def __init__(self, model: str = "iris-landmarks", backend: str = "tflite"):
         self.model: Model = load_model(model, backend=backend)
         extra = self.model.card.extra
-        self.input_px = int(extra["input_px"])
-        self.value_range = list(extra["value_range"])
-        self.roi_scale = float(extra["roi_scale"])
-        self.iris_values = 3 * int(extra["n_landmarks"])
+        with reading_settings(self.model.card):
+            self.input_px = int(extra["input_px"])
+            self.value_range = list(extra["value_range"])
+            self.roi_scale = float(extra["roi_scale"])
+            self.iris_values = 3 * int(extra["n_landmarks"])
 
     def identity(self) -> dict:
         return self.model.identity()

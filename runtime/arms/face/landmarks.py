@@ -9,7 +9,7 @@ from scipy.special import expit
 
 from runtime.arms.face.detect import Detection, Roi, roi_from_points, to_input
 from runtime.errors import InputError
-from runtime.models import Model, load_model
+from runtime.models import Model, load_model, reading_settings
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,12 @@ class CropLandmarker:
     def __init__(self, model: str, backend: str = "tflite"):
         self.model: Model = load_model(model, backend=backend)
         extra = self.model.card.extra
-        self.input_px = int(extra["input_px"])
-        self.value_range = list(extra["value_range"])
-        self.roi_scale = float(extra["roi_scale"])
-        self.n_landmarks = int(extra["n_landmarks"])
-        self.values_per_landmark = int(extra.get("values_per_landmark", 3))
+        with reading_settings(self.model.card):
+            self.input_px = int(extra["input_px"])
+            self.value_range = list(extra["value_range"])
+            self.roi_scale = float(extra["roi_scale"])
+            self.n_landmarks = int(extra["n_landmarks"])
+            self.values_per_landmark = int(extra.get("values_per_landmark", 3))
         presence_output = extra.get("presence_output", "logit")
         if presence_output not in PRESENCE_OUTPUTS:
             raise InputError(model, f"card's presence_output {presence_output!r} is not one of {PRESENCE_OUTPUTS}")
