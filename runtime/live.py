@@ -667,6 +667,7 @@ def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> 
         from runtime.media import probe
 
         media = probe(inputs.replay)
+        media.refuse_still_image()
         wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed
         voice, video = wants_voice and media.has_audio, video_arms and media.has_video
         problem = (voice and media.audio_problem) or (video and media.video_problem)

@@ -38,6 +38,12 @@ class MediaInfo:
     # Why a stream that is present cannot be read here ("" when it can): refused only where an arm reads it.
     audio_problem: str = ""
     video_problem: str = ""
+    still_image: bool = False  # a photograph (JPEG, PNG, ...): one frame, no time to analyse
+
+    def refuse_still_image(self) -> None:
+        """One line for a photograph given where a recording is analysed."""
+        if self.still_image:
+            raise InputError(self.path, "a still image, not a recording (emotrace face classify reads photographs)")
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -63,7 +69,13 @@ def probe(path: str | Path) -> MediaInfo:
             audio_duration_s=audio_duration_s,
             audio_problem=stream_problem(audio) if audio is not None else "",
             video_problem=stream_problem(video) if video is not None else "",
+            still_image=_is_still_image(container.format.name),
         )
+
+
+def _is_still_image(format_name: str) -> bool:
+    """FFmpeg reads a photograph through its image demuxers: ``image2`` (JPEG) or ``png_pipe``, ``bmp_pipe``..."""
+    return any(name == "image2" or name.endswith("_pipe") for name in format_name.split(","))
 
 
 # A hole in an audio stream's timestamps longer than this is packets lost, kept as silence; shorter ones are the

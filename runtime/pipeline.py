@@ -144,6 +144,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
         for name in OUTPUT_FILES:
             check_output_file(out_dir / name, inputs)
     media = probe(input_path)
+    media.refuse_still_image()
     if physio_path and not settings.get("physio", {}).get("enabled", False):
         raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
                                                         "off; enable it or leave out --physio")

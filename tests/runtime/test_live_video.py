@@ -114,6 +114,18 @@ def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duratio
     assert not (tmp_path / "live").exists()
 
 
+def test_a_photograph_to_replay_is_refused_as_no_recording(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.full((48, 64, 3), 120, dtype=np.uint8))
+    assert main(["live", "--out", str(tmp_path / "live"), "--replay", str(photo), "--no-mic"]) == 2
+    assert capsys.readouterr().err == (f"emotrace: error: {photo}: a still image, not a recording (emotrace face "
+                                       "classify reads photographs)\n")
+    assert not (tmp_path / "live").exists()
+
+
 def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.5,
                         on_line=lambda _line: None)

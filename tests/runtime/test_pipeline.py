@@ -184,3 +184,15 @@ def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_
     with pytest.raises(InputError, match="audio stream holds no samples$"):
         pipeline.analyze_file(video, tmp_path / "out2", without_video_arms, fuse=False)
     assert not (tmp_path / "out2").exists()
+
+
+@pytest.mark.parametrize("name", ["photo.jpg", "photo.png"])
+def test_a_photograph_is_refused_as_no_recording_before_any_arm_runs(tmp_path, monkeypatch, name):
+    import cv2
+
+    photo = tmp_path / name
+    cv2.imwrite(str(photo), np.full((48, 64, 3), 120, dtype=np.uint8))
+    # was: analysed as a 0.04 s recording, a face track and all, exit 0
+    _refused_before_any_arm(monkeypatch, photo, tmp_path / "out", load_settings(None),
+                            "a still image, not a recording \\(emotrace face classify reads photographs\\)")
+    assert not (tmp_path / "out").exists()
