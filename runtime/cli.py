@@ -80,8 +80,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--realtime", action="store_true",
                    help="replay the file at real-time pace, as a live device would deliver it")
     p.add_argument("--fusion", metavar="NAME",
-                   help="fusion method: mean, weighted, accuracy, accuracy-class, quality, product, "
-                        "stacking, attention (default from the config)")
+                   help="fusion method, e.g. quality or stacking (docs/fusion.md lists them; an unknown name is "
+                        "refused with the list); default from the config")
     p.add_argument("--weights", metavar="M=W,...",
                    help="fixed fusion weights, e.g. audio=0.3,face=0.7 (implies --fusion weighted)")
     p.add_argument("--physio", type=Path, metavar="PATH",

@@ -22,6 +22,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from runtime.errors import InputError
+from runtime.fusion import FUSERS, parse_weights
 from runtime.track import CANONICAL_LABELS, is_number, json_kind
 
 log = logging.getLogger(__name__)
@@ -97,8 +98,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 BACKENDS = ("onnxruntime", "openvino", "tflite", "tensorrt")
-FUSION_METHODS = ("mean", "weighted", "accuracy", "accuracy-class", "quality", "product", "stacking", "attention")
-LEARNED_FUSION = ("stacking", "attention")
+FUSION_METHODS = tuple(FUSERS)  # the registry's names, in its order
+LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "learned", False))
 # The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
 ARM_TRACKS = ("audio", "face", "body", "physio")
 EMOTION_TRACKS = ("audio", "face", "body")  # physio's stress is not an emotion: fusion reads it for arousal only
@@ -162,8 +163,6 @@ def _track_name(name: str) -> bool:
 def _weights(text: str) -> str | None:
     """``audio=0.3,face=0.7`` as ``runtime.fusion.parse_weights`` reads them, each naming a track and at most
     MAX_WEIGHT."""
-    from runtime.fusion import parse_weights
-
     if not text.strip():
         return None
     try:
