@@ -176,23 +176,14 @@ def test_nan_or_infinite_samples_are_one_line_naming_the_file(tmp_path, capsys, 
     assert "\n" not in err and "corrupt.wav" in err and "NaN or infinite" in err
 
 
-def test_paced_windows_end_where_file_windows_end_on_an_odd_length(model, ravdess_dir, tmp_path):
-    """66,199 samples: 4.1374375 s, which summing chunk lengths rounds to another microsecond than file mode."""
-    samples = np.resize(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), 66199)
+@pytest.mark.parametrize("n_samples", [
+    66199,  # 4.1374375 s, which summing chunk lengths rounds to another microsecond than file mode
+    64008, 64016,  # half a millisecond and one past the regular windows: file mode gives no shorter tail window
+    64017,  # just over: both give one
+])
+def test_paced_windows_end_where_file_windows_end_on_any_length(model, ravdess_dir, tmp_path, n_samples):
+    samples = np.resize(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), n_samples)
     path = tmp_path / "odd.wav"
-    path.write_bytes(wav_bytes(samples, 16000))
-    settings = AudioSettings(speaker_baseline="none")
-    file_track = analyze_audio(read_audio(path), model, settings)
-    paced = analyze_audio_paced(path, model, settings, clock=FakeClock())
-    assert [(w.start_s, w.end_s) for w in paced.windows] == [(w.start_s, w.end_s) for w in file_track.windows]
-
-
-@pytest.mark.parametrize("extra_samples", [8, 16, 17])
-def test_paced_windows_end_where_file_windows_end_a_few_samples_past_the_grid(model, ravdess_dir, tmp_path,
-                                                                               extra_samples):
-    """Up to 16 samples (1 ms) past the regular windows file mode gives no shorter tail window; paced did."""
-    samples = np.resize(read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"), 64000 + extra_samples)
-    path = tmp_path / "past.wav"
     path.write_bytes(wav_bytes(samples, 16000))
     settings = AudioSettings(speaker_baseline="none")
     file_track = analyze_audio(read_audio(path), model, settings)
