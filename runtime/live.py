@@ -33,15 +33,9 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import BodySettings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
-from runtime.arms.physio.arm import (
-    PhysioSettings,
-    PhysioWindow,
-    load_physio_model,
-    physio_track,
-    track_window,
-    warn_if_not_as_trained,
-)
+from runtime.arms.physio.arm import physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
+from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder

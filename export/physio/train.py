@@ -23,9 +23,9 @@ import numpy as np
 from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels
-from runtime.arms.physio.arm import PhysioSettings
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
+from runtime.arms.physio.stress import PhysioSettings
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.timeline import write_atomically

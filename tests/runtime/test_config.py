@@ -161,7 +161,7 @@ def test_arm_settings_take_every_field_their_config_section_holds(tmp_path, sect
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.body.arm import BodySettings
     from runtime.arms.face.arm import FaceSettings
-    from runtime.arms.physio.arm import PhysioSettings
+    from runtime.arms.physio.stress import PhysioSettings
 
     kind = {"audio": AudioSettings, "face": FaceSettings, "body": BodySettings, "physio": PhysioSettings}[section]
     path = tmp_path / "c.toml"

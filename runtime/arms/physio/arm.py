@@ -12,20 +12,30 @@ import csv
 import io
 import logging
 import math
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix, recording_features
-from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
+from runtime.arms.physio.features import MEASUREMENTS, recording_features
+from runtime.arms.physio.live import LiveStress
+from runtime.arms.physio.model import card_setting, input_blocks
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording, seconds_text
-from runtime.config import ConfigSection
+from runtime.arms.physio.stress import (
+    DEFAULT_MODEL,
+    MIN_BASELINE_S,
+    MIN_BASELINE_WINDOWS,
+    STRESS_LABEL,
+    PhysioSettings,
+    PhysioWindow,
+    classify_session,
+    input_settings,
+    load_physio_model,
+    settings_as_trained,
+    warn_if_not_as_trained,
+)
 from runtime.errors import InputError
 from runtime.files import check_output_file
-from runtime.models import Model, load_model
+from runtime.models import Model
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS, Track, Window, csv_number
 
@@ -33,39 +43,6 @@ if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
 
 log = logging.getLogger("emotrace.physio")
-DEFAULT_MODEL = "physio-stress"
-STRESS_LABEL = "stress"
-MIN_BASELINE_S = 300.0
-MIN_BASELINE_WINDOWS = 10  # a window's rank among fewer than this says little (e.g. one window as long as it all)
-MIN_HOP_S = 1.0
-
-
-@dataclass(frozen=True)
-class PhysioSettings(ConfigSection):
-    model: str = DEFAULT_MODEL
-    window_s: float = 30.0
-    hop_s: float = 5.0
-    live_model: str = "physio-stress-live"  # judges a live session's windows as they end (LiveStress)
-    live_baseline_s: float = MIN_BASELINE_S  # a live session gives no stress figure for windows starting earlier
-
-
-@dataclass
-class PhysioWindow:
-    start_s: float
-    end_s: float
-    stress: float | None  # probability; None where the window makes no claim
-    quality: float
-    reason: str
-    measurements: dict[str, float]
-
-
-def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime") -> Model:
-    model = load_model(location, backend=backend, labels_output=0)
-    if STRESS_LABEL not in model.labels or "features" not in model.card.extra:
-        raise InputError(location, "not a physiological stress model (its card lacks 'stress' or 'features')")
-    model_features(model)
-    input_settings(model)  # a card the device cannot follow is refused now, not at the first window
-    return model
 
 
 def classify_windows(
@@ -88,86 +65,13 @@ def classify_windows(
     if reason:
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     if card_setting(model.card.extra, "scope") == "running":  # a live model: each window as a live session judges it
-        from runtime.arms.physio.live import LiveStress
-
         log.warning("physio: %s judges each window against the windows before it, as a live session does: no "
                     "stress figure before %g s; a recording is judged against the whole session by physio-stress",
                     model.card.id, settings.live_baseline_s)
 
         live = LiveStress(model, settings)
         return [live.add(w) for w in windows]
-    return _classify(windows, model)
-
-
-def warn_if_not_as_trained(model: Model, settings: PhysioSettings) -> bool:
-    """One log line when the windows differ from the model's own: its context and local baseline are counted in
-    windows, and its statistics were learnt over windows of one length, so other values change what it reads."""
-    trained = (model.card.extra.get("window_s"), model.card.extra.get("hop_s"))
-    if None in trained or (float(trained[0]), float(trained[1])) == (settings.window_s, settings.hop_s):
-        return False
-    log.warning(
-        "physio: %g s windows every %g s, but %s was trained on %g s every %g s; its stress figures are not "
-        "measured for these settings",
-        settings.window_s, settings.hop_s, model.card.id, float(trained[0]), float(trained[1]),
-    )
-    return True
-
-
-def model_features(model: Model) -> tuple[str, ...]:
-    """The measurements the model reads, in its order; a card naming one the feature code lacks is refused."""
-    names = tuple(model.card.extra["features"])
-    unknown = [n for n in names if n not in MEASUREMENTS]
-    if unknown:
-        raise InputError(model.card.folder / "card.json", f"unknown features {', '.join(unknown)}")
-    return names
-
-
-def input_settings(model: Model) -> dict[str, int | str]:
-    """How the model's inputs are made from window features, as its card says (``model_inputs``'s keywords);
-    a card whose settings the device cannot follow is refused, naming it."""
-    extra = model.card.extra
-    problem = input_settings_problem(extra)
-    if problem:
-        raise InputError(model.card.folder / "card.json", problem)
-    return {key: card_setting(extra, key) for key in ("context_windows", "scaling", "local_baseline_windows")}
-
-
-def session_stress(features: np.ndarray, quality: np.ndarray, model: Model) -> np.ndarray:
-    """(n,) stress probabilities of a whole session's windows from their (n, d) ``model_features`` columns,
-    each window against the whole session."""
-    return stress_probabilities(model, model_inputs(features, quality, **input_settings(model)))
-
-
-def stress_probabilities(model: Model, inputs: np.ndarray) -> np.ndarray:
-    """(n,) stress probabilities for (n, k) model inputs, however they were made (whole session or running)."""
-    if not len(inputs):
-        return np.zeros(0)
-    return model.run({"features": inputs})[0][:, model.labels.index(STRESS_LABEL)].astype(float)
-
-
-def _classify(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
-    quality = np.array([w.quality for w in windows])
-    stress = session_stress(feature_matrix(windows, model_features(model)), quality, model)
-    return [
-        PhysioWindow(w.start_s, w.end_s, float(p) if q > 0 else None, float(q), w.reason, w.measurements)
-        for w, p, q in zip(windows, stress, quality, strict=True)
-    ]
-
-
-def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
-    """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given."""
-    for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise InputError(name, f"must be a positive number of seconds, got {value}")
-    if hop_s is not None and hop_s < MIN_HOP_S:
-        # windows faster than the measurements change, and for a day's recording millions of them
-        raise InputError("--hop-s", f"must be at least {MIN_HOP_S:g} s, got {hop_s:g}")
-    extra, defaults = model.card.extra, PhysioSettings()
-    return PhysioSettings(
-        model=str(model.card.folder),
-        window_s=float(window_s if window_s is not None else extra.get("window_s", defaults.window_s)),
-        hop_s=float(hop_s if hop_s is not None else extra.get("hop_s", defaults.hop_s)),
-    )
+    return classify_session(windows, model)
 
 
 def classify_to_csv(

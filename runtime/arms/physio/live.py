@@ -1,6 +1,6 @@
 """Stress judged as each window of a live session ends, against the session so far.
 
-A finished recording is judged by ``arm.classify_windows``: each window against the whole session (its ranks,
+A finished recording is judged by ``stress.classify_session``: each window against the whole session (its ranks,
 a centred context, a local baseline on both sides). A live session has only the past. ``LiveStress`` takes each
 window's statistics as it ends, from the stretch of signal just before (``live_window_features``), makes its
 inputs causal (``model.RunningInputs``: ranks among the windows so far, trailing context and baseline) and runs
@@ -20,7 +20,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from runtime.arms.physio.arm import (
+from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
+from runtime.arms.physio.model import RunningInputs, card_setting
+from runtime.arms.physio.recording import Recording
+from runtime.arms.physio.stress import (
     MIN_BASELINE_WINDOWS,
     PhysioSettings,
     PhysioWindow,
@@ -28,9 +31,6 @@ from runtime.arms.physio.arm import (
     model_features,
     stress_probabilities,
 )
-from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
-from runtime.arms.physio.model import RunningInputs, card_setting
-from runtime.arms.physio.recording import Recording
 from runtime.errors import InputError
 from runtime.models import Model
 

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from runtime.arms.physio.arm import PhysioSettings, load_physio_model, model_features
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
 from runtime.arms.physio.live import LEAD_S, LiveStress, live_window_features
 from runtime.arms.physio.model import model_inputs, running_inputs
 from runtime.arms.physio.recording import Channel, Recording
+from runtime.arms.physio.stress import PhysioSettings, load_physio_model, model_features
 
 
 def _features(n: int = 120, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
