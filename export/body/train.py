@@ -86,10 +86,11 @@ def fit(x: np.ndarray, y: np.ndarray, n_classes: int):
     classifier = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit((x - mean) / std, y)
     weights = np.zeros((x.shape[1], n_classes))
     bias = np.full(n_classes, -1e4)  # a class absent from this fold never wins
-    weights[:, classifier.classes_] = classifier.coef_.T if n_classes > 2 or len(classifier.classes_) > 2 \
-        else np.stack([-classifier.coef_[0], classifier.coef_[0]], axis=1)
-    bias[classifier.classes_] = classifier.intercept_ if len(classifier.classes_) > 2 \
-        else np.array([-classifier.intercept_[0], classifier.intercept_[0]])
+    if len(classifier.classes_) == 2:  # one decision function: softmax of (0, z) is its sigmoid(z)
+        first, second = classifier.classes_
+        weights[:, second], bias[first], bias[second] = classifier.coef_[0], 0.0, classifier.intercept_[0]
+    else:
+        weights[:, classifier.classes_], bias[classifier.classes_] = classifier.coef_.T, classifier.intercept_
     return fill, mean, std, weights, bias
 
 
@@ -124,9 +125,33 @@ def train_body(manifest: Path, out_dir: Path) -> Path:
 BODY_TASK = "body-language classes from body window measurements"
 
 
-def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
+def _leave_one_video_out(x: np.ndarray, y: np.ndarray, videos: list[str], n_classes: int) -> dict:
+    """Each video's windows judged by a classifier fitted on the other videos'; a video whose others hold one
+    label alone (one video a label, say) cannot be judged so, and is named instead."""
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
+    judged = np.zeros(len(y), dtype=bool)
+    predicted = np.zeros_like(y)
+    unjudged = []
+    for video in sorted(set(videos)):
+        held = np.array([v == video for v in videos])
+        if len(np.unique(y[~held])) < 2:
+            unjudged.append(video)
+            continue
+        fill, mean, std, weights, bias = fit(x[~held], y[~held], n_classes)
+        scores = ((np.where(np.isfinite(x[held]), x[held], fill) - mean) / std) @ weights + bias
+        predicted[held], judged[held] = scores.argmax(axis=1), True
+    if not judged.any():
+        return {"not_measured": "every video's others hold one label alone"}
+    result = {"balanced_accuracy": float(balanced_accuracy_score(y[judged], predicted[judged])),
+              "macro_f1": float(f1_score(y[judged], predicted[judged], average="macro")),
+              "windows": int(judged.sum())}
+    if unjudged:
+        result["videos_not_judged"] = unjudged  # their others hold one label alone
+    return result
+
+
+def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
     from runtime.models.card import file_sha256
 
     x, label_names, videos = segment_windows(segments)
@@ -136,16 +161,7 @@ def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
     y = np.array([labels.index(label) for label in label_names])
     report: dict = {"windows": int(len(y)), "videos": len(set(videos)), "labels": labels}
     if len(set(videos)) >= 2:
-        predicted = np.zeros_like(y)
-        for video in sorted(set(videos)):
-            held = np.array([v == video for v in videos])
-            fill, mean, std, weights, bias = fit(x[~held], y[~held], len(labels))
-            scores = ((np.where(np.isfinite(x[held]), x[held], fill) - mean) / std) @ weights + bias
-            predicted[held] = scores.argmax(axis=1)
-        report["leave_one_video_out"] = {
-            "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
-            "macro_f1": float(f1_score(y, predicted, average="macro")),
-        }
+        report["leave_one_video_out"] = _leave_one_video_out(x, y, videos, len(labels))
     fill, mean, std, weights, bias = fit(x, y, len(labels))
     with installing(out_dir) as staging:  # an earlier model stays whole until this one is complete
         (staging / "body_classifier.onnx").write_bytes(onnx_graph(mean, std, weights, bias).SerializeToString())
