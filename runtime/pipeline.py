@@ -19,7 +19,7 @@ from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import Timeline, write_timeline
+from runtime.timeline import Timeline, recorded_live, write_timeline
 from runtime.track import CANONICAL_LABELS, Track
 
 
@@ -143,6 +143,9 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if out_dir.is_dir():
         for name in OUTPUT_FILES:
             check_output_file(out_dir / name, inputs)
+        if recorded_live(out_dir / "timeline.json"):  # an analysis can be run again, a session cannot
+            raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
+                                      "another folder")
     media = probe(input_path)
     media.refuse_still_image()
     if physio_path and not settings.get("physio", {}).get("enabled", False):

@@ -147,6 +147,17 @@ class Timeline:
         return buffer.getvalue()
 
 
+def recorded_live(path: Path) -> bool:
+    """Whether ``path`` holds a live session's timeline (it records when the session started; an analysis of a
+    file, which can be run again, does not). An unreadable file is no session."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    software = data.get("software") if isinstance(data, dict) else None
+    return isinstance(software, dict) and "started_at_utc" in software
+
+
 def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
     """Write ``timeline.json`` and ``timeline.csv`` into ``out_dir``: both new, or (on a failure) both as they were.
 

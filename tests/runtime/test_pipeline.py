@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +197,18 @@ def test_a_photograph_is_refused_as_no_recording_before_any_arm_runs(tmp_path, m
     _refused_before_any_arm(monkeypatch, photo, tmp_path / "out", load_settings(None),
                             "a still image, not a recording \\(emotrace face classify reads photographs\\)")
     assert not (tmp_path / "out").exists()
+
+
+def test_an_analysis_never_replaces_a_live_sessions_timeline(tmp_path, media, monkeypatch):
+    out = tmp_path / "session"
+    live = Timeline("default", 2.0, [Track("audio", labels=["neutral"], windows=[Window(0.0, 2.0, [1.0], 1.0)])],
+                    software={"emotrace": "test", "started_at_utc": "2026-12-05T09:00:00+00:00"})
+    write_timeline(live, out)
+    before = (out / "timeline.json").read_bytes()
+    # was: replaced without a word, though a session cannot be recorded again
+    _refused_before_any_arm(monkeypatch, media, out, load_settings(None), "holds a live session's timeline")
+    assert (out / "timeline.json").read_bytes() == before
+    (out / "timeline.json").write_text((out / "timeline.json").read_text().replace("started_at_utc", "elapsed"))
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", []))])
+    pipeline.analyze_file(media, out, load_settings(None), fuse=False)  # an earlier analysis is replaced
+    assert Timeline.from_dict(json.loads((out / "timeline.json").read_text())).input_path == str(media)
