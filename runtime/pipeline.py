@@ -18,6 +18,7 @@ from runtime.config import setting_error
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
+from runtime.models import BACKENDS
 from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import Timeline, recorded_live, write_timeline
 from runtime.track import CANONICAL_LABELS, Track
@@ -245,6 +246,8 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
             return
         modalities = list(fuser.modalities)  # loads the card and the model
     except InputError as error:
+        if error.source in BACKENDS:  # the backend, not the fusion model, is what is missing
+            raise setting_error(settings, "runtime.backend", error.problem) from None
         problem = error.problem if error.source == str(model) else str(error)
         raise setting_error(settings, "fusion.model", problem) from None
     labels = len(CANONICAL_LABELS)

@@ -103,7 +103,7 @@ class OpenVinoBackend(Backend):
         try:
             import openvino as ov
         except ImportError:
-            raise InputError("openvino", "backend not installed: pip install 'emotrace[openvino]'") from None
+            raise InputError("openvino", "backend not installed: pip install -e '.[openvino]' in the project") from None
         self.path = Path(path)
         core = ov.Core()
         try:
@@ -141,7 +141,7 @@ class TfliteBackend(Backend):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise InputError("tflite", "backend not installed: pip install 'emotrace[tflite]'") from None
+            raise InputError("tflite", "backend not installed: pip install ai-edge-litert") from None
         self.path = Path(path)
         try:
             self.interpreter = Interpreter(model_path=str(path), num_threads=threads)

@@ -212,3 +212,20 @@ def test_an_analysis_never_replaces_a_live_sessions_timeline(tmp_path, media, mo
     monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", []))])
     pipeline.analyze_file(media, out, load_settings(None), fuse=False)  # an earlier analysis is replaced
     assert Timeline.from_dict(json.loads((out / "timeline.json").read_text())).input_path == str(media)
+
+
+def test_a_backend_that_is_not_installed_is_named_as_the_backend_setting_not_the_fusion_model(tmp_path, media,
+                                                                                               monkeypatch):
+    from runtime.models import runner
+
+    class Missing(runner.OnnxRuntimeBackend):
+        name = "openvino"
+
+        def __init__(self, *args, **kwargs):
+            raise InputError("openvino", "backend not installed: pip install -e '.[openvino]' in the project")
+
+    monkeypatch.setitem(runner.BACKENDS, "openvino", Missing)
+    settings = load_settings(None, {"runtime.backend": "openvino"})
+    # was: "setting 'fusion.model' = '': openvino: backend not installed", blaming a setting nobody gave
+    _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings,
+                            "setting 'runtime.backend' = 'openvino': backend not installed")
