@@ -16,6 +16,8 @@ from runtime.stopping import stopping_on_signals
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+# What the training extra adds: a command needing one of them on a device install is told so, not an internal error.
+TRAINING_HOST_MODULES = frozenset({"torch", "transformers", "sklearn", "onnx", "pandas", "openpyxl", "skimage"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -535,13 +537,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("emotrace: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in TRAINING_HOST_MODULES:
+            return _internal_error(error)
+        command = " ".join(filter(None, (args.command, getattr(args, "modality", ""), getattr(args, "action", ""))))
+        print(f"emotrace: error: {command}: needs the training host's {error.name}, which this install lacks "
+              "(pip install -e '.[train]')", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as error:  # a bug, not bad input: one line unless debugging is asked for
-        if os.environ.get("EMOTRACE_DEBUG"):
-            raise
-        print(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)",
-              file=sys.stderr)
-        return EXIT_FAILURE
+        return _internal_error(error)
     return 0
+
+
+def _internal_error(error: Exception) -> int:
+    """A bug, not bad input: one line unless debugging is asked for."""
+    if os.environ.get("EMOTRACE_DEBUG"):
+        raise error
+    print(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)",
+          file=sys.stderr)
+    return EXIT_FAILURE
 
 
 if __name__ == "__main__":

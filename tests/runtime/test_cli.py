@@ -68,3 +68,28 @@ def test_a_command_gives_back_the_sigterm_handler_it_found(tmp_path, capsys):
         assert signal.getsignal(signal.SIGTERM) is host_handler  # not left raising KeyboardInterrupt
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_training_command_on_a_device_install_names_what_it_lacks_in_one_line(tmp_path, capsys, monkeypatch):
+    import export.body.train
+
+    def without_torch(*_args):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(export.body.train, "train_body", without_torch)
+    # was: "emotrace: internal error: ModuleNotFoundError", exit 1
+    assert main(["train", "body", str(tmp_path / "segments.csv"), "--out", str(tmp_path / "body")]) == 2
+    assert capsys.readouterr().err == ("emotrace: error: train body: needs the training host's torch, which this "
+                                       "install lacks (pip install -e '.[train]')\n")
+
+
+def test_a_missing_module_the_device_itself_needs_is_still_an_internal_error(tmp_path, capsys, monkeypatch):
+    import export.body.train
+
+    def without_numpy(*_args):
+        raise ModuleNotFoundError("No module named 'numpy'", name="numpy")
+
+    monkeypatch.setattr(export.body.train, "train_body", without_numpy)
+    monkeypatch.delenv("EMOTRACE_DEBUG", raising=False)
+    assert main(["train", "body", str(tmp_path / "segments.csv"), "--out", str(tmp_path / "body")]) == 1
+    assert capsys.readouterr().err.startswith("emotrace: internal error: ModuleNotFoundError")

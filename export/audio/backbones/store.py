@@ -37,7 +37,7 @@ def require_transformers() -> None:
     except ImportError:
         raise InputError(
             "transformers",
-            "not installed: pretrained speech models need pip install 'emotrace[train]' (the training host)",
+            "not installed: pretrained speech models need the training host's packages (pip install -e '.[train]')",
         ) from None
 
 
