@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from export.face.data import FACE_LABELS, load_split  # noqa: E402
+from export.face.data import FACE_LABELS, held_out_split  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
 from export.face.train import PIXEL_MEAN, PIXEL_STD, load_trained, view_matrix  # noqa: E402
 
@@ -68,9 +68,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    public = load_split(args.data, "PublicTest")
+    public, copies = held_out_split(args.data, "PublicTest")
     logits = [view_logits(run, public.images) for run in args.runs]
-    print(f"FER-2013 PublicTest (n={len(public.labels)}), runs: {', '.join(str(r) for r in args.runs)}")
+    print(f"FER-2013 PublicTest without its {copies} copies of Training images (n={len(public.labels)}), runs: "
+          f"{', '.join(str(r) for r in args.runs)}")
     print("| views (each with its mirror) | passes | accuracy | UA | ECE |\n|---|---|---|---|---|")
     for title, names in NAMED_SETS.items():
         r = score(logits, names, public.labels)

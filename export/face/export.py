@@ -206,7 +206,7 @@ size. Labels: {', '.join(card['labels'])}; "calm" is not supported.
 |---|---|---|---|---|---|
 {table}
 
-Split: FER-2013 PublicTest (n={card['metrics']['public_test']['n']}); no member was trained on it, the CNN member
+Split: {card['metrics']['public_test']['split']} (n={card['metrics']['public_test']['n']}); the CNN member
 was selected on it (epoch choice), so its figures and the ensemble's are slightly optimistic. The official
 PrivateTest part is not available here. Licences: each member's card. Rebuild: `{card['rebuild']}`.
 """
@@ -238,8 +238,9 @@ Facial expression from a 48×48 grey face crop aligned on the eye line; seven ca
 |---|---|---|---|---|---|---|
 {rows}
 
-Split: FER-2013 PublicTest (n={m['float']['n']}), faces not in Training. Only the INT8 graph ships; the export leaves
-the float graph beside the first run (`{FLOAT_FILE}`). Rebuild: `{card['rebuild']}`.
+Split: {m['float']['split']} (n={m['float']['n']}); its epoch was selected on it, so the figures are somewhat
+optimistic. Only the INT8 graph ships; the export leaves the float graph beside the first run (`{FLOAT_FILE}`).
+Rebuild: `{card['rebuild']}`.
 """
 
 

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
+from export.face.data import CROP_SIZE_PX, FACE_LABELS, held_out_split, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
 from runtime.files import RunFolder, read_json_object, writing_folder
@@ -249,7 +249,7 @@ def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     train = load_split(data_root, "Training", cache_dir)
-    public = load_split(data_root, "PublicTest", cache_dir)
+    public, copies = held_out_split(data_root, "PublicTest", cache_dir)
     keep = train.not_face_votes <= config.max_not_face_votes
     if config.ferplus_weight > 0 and not train.label_votes.any():  # else the weight would be recorded, not used
         raise InputError(data_root, f"has no FER+ votes (fer2013new.csv beside labels.csv), which ferplus_weight="
@@ -261,7 +261,8 @@ def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path
     y_train = torch.from_numpy(train.labels[keep])
     targets = torch.from_numpy(soft_targets(train.labels[keep], train.label_votes[keep], config.label_smoothing,
                                             config.ferplus_weight))
-    log(f"training on {len(y_train)} of {len(keep)} Training rows; selecting on {len(public.labels)} PublicTest")
+    log(f"training on {len(y_train)} of {len(keep)} Training rows; selecting on {len(public.labels)} PublicTest "
+        f"(its {copies} copies of Training images left out)")
 
     model = ExpressionNet(config.widths).to(memory_format=torch.channels_last)
     bf16 = config.precision == "bf16"
