@@ -1,0 +1,61 @@
+"""Face expression models on FER-2013 PublicTest without its copies of Training images, with bootstrap intervals.
+
+    python benchmarks/face_held_out.py ../shared/data/images/fer2013 face-expression-cnn face-expression-fer \
+        face-expression-cnn+face-expression-fer [--cache runs/face-cache]
+
+FER-2013's PublicTest holds 280 images whose pixels are exactly those of a Training image (some under another
+label); ``export.face.data.held_out_split`` leaves them out. A model spec ``a+b`` is the mean of both models'
+probabilities. Each row gives accuracy and UA with their 2.5–97.5 % interval over faces resampled with
+replacement (sampling error only, not the optimism of choices made on the same faces), macro-F1 and ECE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.face_interval import bootstrap  # noqa: E402
+from export.face.data import FACE_LABELS, held_out_split  # noqa: E402
+from export.face.metrics import classification_report  # noqa: E402
+from runtime.arms.face.expression import ExpressionModel  # noqa: E402
+
+
+def probabilities(spec: str, images: np.ndarray) -> np.ndarray:
+    """(n, len(FACE_LABELS)) probabilities of a model id or folder, or the mean of ``a+b``'s."""
+    total = np.zeros((len(images), len(FACE_LABELS)))
+    members = spec.split("+")
+    for member in members:
+        model = ExpressionModel(member)
+        probs = np.concatenate([model.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+        total += probs[:, [model.labels.index(label) for label in FACE_LABELS]]
+    return total / len(members)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="the FER-2013 folder (Training/, PublicTest/)")
+    parser.add_argument("models", nargs="+", help="model ids or folders; a+b for the mean of two")
+    parser.add_argument("--cache", type=Path, help="folder for the splits' .npz caches")
+    parser.add_argument("--resamples", type=int, default=2000)
+    args = parser.parse_args()
+    test, copies = held_out_split(args.data, "PublicTest", args.cache)
+    print(f"FER-2013 PublicTest without its {copies} copies of Training images: {len(test.labels)} faces, "
+          f"{args.resamples} resamples")
+    print("| model | accuracy (95 %) | UA (95 %) | macro-F1 | ECE |\n|---|---|---|---|---|")
+    for spec in args.models:
+        probs = probabilities(spec, test.images)
+        report = classification_report(test.labels, probs, FACE_LABELS)
+        draws = bootstrap(test.labels, probs.argmax(1), args.resamples)
+        low_acc, high_acc = np.percentile(draws["accuracy"], [2.5, 97.5])
+        low_ua, high_ua = np.percentile(draws["UA"], [2.5, 97.5])
+        print(f"| {spec} | {report['accuracy']:.3f} ({low_acc:.3f}–{high_acc:.3f}) | {report['balanced_accuracy']:.3f} "
+              f"({low_ua:.3f}–{high_ua:.3f}) | {report['macro_f1']:.3f} | {report['ece']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
