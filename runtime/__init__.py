@@ -1,3 +1,8 @@
 """emotrace runtime: the device side (sources, clock, arms, fusion, store, CLI). Never imports torch."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("emotrace")  # pyproject.toml's, the one place it is written
+except PackageNotFoundError:  # run from a checkout that was never installed
+    __version__ = "unknown"

@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path
 
+from runtime import __version__
 from runtime.errors import InputError
 from runtime.stopping import stopping_on_signals
 
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="emotrace",
         description="Emotion spectrum over time from voice, face, body and physiology. Assists; never diagnoses.",
     )
+    parser.add_argument("--version", action="version", version=f"emotrace {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_extract_audio(sub)
     _add_analyze(sub)

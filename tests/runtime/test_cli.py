@@ -93,3 +93,11 @@ def test_a_missing_module_the_device_itself_needs_is_still_an_internal_error(tmp
     monkeypatch.delenv("EMOTRACE_DEBUG", raising=False)
     assert main(["train", "body", str(tmp_path / "segments.csv"), "--out", str(tmp_path / "body")]) == 1
     assert capsys.readouterr().err.startswith("emotrace: internal error: ModuleNotFoundError")
+
+
+def test_the_version_is_the_installed_packages(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"emotrace {version('emotrace')}\n"
