@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from firmware_bridge.link import Recorder, Sample, SensorLink, Status
-from runtime import __version__
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
@@ -43,7 +42,7 @@ from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
-from runtime.timeline import Timeline, write_timeline
+from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
@@ -540,8 +539,7 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         duration_s=round(session_end_s, 6),
         tracks=tracks,
         settings=settings,
-        software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3),
-                  "started_at_utc": clock.started_at_utc.isoformat()},
+        software=software_record(time.perf_counter() - started, started_at_utc=clock.started_at_utc.isoformat()),
     )
     return timeline
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runtime import __version__
 from runtime.config import setting_error
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import Timeline, recorded_live, write_timeline
+from runtime.timeline import Timeline, recorded_live, software_record, write_timeline
 from runtime.track import CANONICAL_LABELS, Track
 
 
@@ -114,7 +114,8 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
         duration_s=round(duration_s, 6),
         tracks=tracks,
         settings=settings,
-        software={"emotrace": __version__, "elapsed_s": round(time.perf_counter() - started, 3)},
+        software=software_record(time.perf_counter() - started,
+                                 analysed_at_utc=datetime.now(timezone.utc).isoformat(timespec="seconds")),
     )
     raise_if_stop_asked()
     write_timeline(timeline, Path(out_dir))

@@ -147,6 +147,26 @@ class Timeline:
         return buffer.getvalue()
 
 
+# The libraries whose versions decide what a timeline holds (decoding, models, signal processing).
+RECORDED_LIBRARIES = ("numpy", "av", "onnxruntime", "ai-edge-litert", "neurokit2")
+
+
+def software_record(elapsed_s: float, **when: str) -> dict[str, Any]:
+    """What made a timeline: emotrace's version and its libraries' (those installed), the run's length, and
+    ``when`` it ran (a live session's ``started_at_utc``, an analysis's ``analysed_at_utc``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from runtime import __version__
+
+    libraries = {}
+    for name in RECORDED_LIBRARIES:
+        try:
+            libraries[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return {"emotrace": __version__, "libraries": libraries, "elapsed_s": round(elapsed_s, 3), **when}
+
+
 def recorded_live(path: Path) -> bool:
     """Whether ``path`` holds a live session's timeline (it records when the session started; an analysis of a
     file, which can be run again, does not). An unreadable file is no session."""

@@ -229,3 +229,14 @@ def test_a_backend_that_is_not_installed_is_named_as_the_backend_setting_not_the
     # was: "setting 'fusion.model' = '': openvino: backend not installed", blaming a setting nobody gave
     _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings,
                             "setting 'runtime.backend' = 'openvino': backend not installed")
+
+
+def test_a_timeline_records_the_libraries_that_made_it_and_when_it_was_analysed(tmp_path, media, monkeypatch):
+    from importlib.metadata import version
+
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", []))])
+    software = pipeline.analyze_file(media, tmp_path / "out", load_settings(None), fuse=False).software
+    assert software["libraries"]["numpy"] == version("numpy") and "onnxruntime" in software["libraries"]
+    assert software["analysed_at_utc"].endswith("+00:00") and "started_at_utc" not in software  # not live
+    written = json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]
+    assert written == software
