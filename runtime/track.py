@@ -271,8 +271,9 @@ def _json_number(value: float) -> float | str | None:
     return value
 
 
-def csv_number(value: float, missing: str = "nan") -> str:
-    """A number for a CSV cell: to six decimals, ``inf``/``-inf`` as such, and NaN as ``missing``."""
+def csv_number(value: float, missing: str = "") -> str:
+    """A number for a CSV cell: to six decimals, ``inf``/``-inf`` as such, and NaN as ``missing`` (an empty cell,
+    which spreadsheets and pandas alike read as missing; ``nan`` is text to a spreadsheet)."""
     number = _json_number(value)
     if number is None:
         return missing

@@ -33,7 +33,7 @@ def test_csv_is_long_form_with_a_column_per_label_and_measurement():
     assert float(rows[0]["happy"]) == 0.125
     assert rows[1]["happy"] == "" and rows[1]["reason"] == "no speech"
     assert rows[2]["stress"] == "0.7" and rows[2]["happy"] == ""
-    assert rows[2]["hr_bpm"] == "nan"
+    assert rows[2]["hr_bpm"] == ""  # not measured: an empty cell, as spreadsheets read missing (was "nan")
 
 
 def test_write_timeline_writes_both_files(tmp_path):

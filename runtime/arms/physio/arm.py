@@ -101,12 +101,12 @@ def windows_csv(windows: list[PhysioWindow]) -> str:
     for w in windows:
         writer.writerow(
             [
-                csv_number(w.start_s, ""),
-                csv_number(w.end_s, ""),
-                "" if w.stress is None else csv_number(w.stress, ""),
-                csv_number(w.quality, ""),
+                csv_number(w.start_s),
+                csv_number(w.end_s),
+                "" if w.stress is None else csv_number(w.stress),
+                csv_number(w.quality),
                 w.reason,
-                *(csv_number(w.measurements[m], "") for m in MEASUREMENTS),
+                *(csv_number(w.measurements[m]) for m in MEASUREMENTS),
             ]
         )
     return buffer.getvalue()
