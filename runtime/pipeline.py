@@ -195,6 +195,11 @@ def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str,
     return cards
 
 
+def measurement_columns() -> set[str]:
+    """Every measurement any arm's track carries: each is a column of timeline.csv."""
+    return set().union(*(activation_names(section, {}) for section in MODEL_SETTINGS))
+
+
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
     """What a track of ``section`` can carry for ``fusion.arousal_from``: its arm's measurements and the labels of
     its model outside the emotion spectrum (the physio model's "stress", a body classifier's own labels)."""

@@ -24,6 +24,7 @@ TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
     "emotrace assists a clinician's own judgement; it estimates expressed emotion and does not diagnose."
 )
+CSV_FIXED_COLUMNS = ("track", "start_s", "end_s", "quality", "reason")  # then one per label, one per measurement
 
 
 @dataclass
@@ -87,11 +88,18 @@ class Timeline:
             track.check()
 
     def _check_own(self) -> None:
-        """The timeline's rules apart from its tracks' own: one track per name, a finite duration."""
+        """The timeline's rules apart from its tracks' own: one track per name, one CSV column per name (no label
+        named as a measurement or a fixed column), a finite duration."""
         names = [track.name for track in self.tracks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise TrackFormatError(f"two tracks named {twice[0]!r}")
+        labels = {label for track in self.tracks for label in track.labels}
+        measured = {name for track in self.tracks for name in track.measurement_names}
+        clash = sorted((labels & measured) | ((labels | measured) & set(CSV_FIXED_COLUMNS)))
+        if clash:
+            raise TrackFormatError(f"{clash[0]!r} would name two columns of timeline.csv (a label, a measurement or "
+                                   f"one of {', '.join(CSV_FIXED_COLUMNS)})")
         if not (is_number(self.duration_s) and math.isfinite(self.duration_s)):
             raise TrackFormatError(f"duration_s is {self.duration_s!r}, not a finite number")
 
@@ -133,7 +141,7 @@ class Timeline:
             measurements.update(dict.fromkeys(track.measurement_names))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["track", "start_s", "end_s", "quality", "reason", *labels, *measurements])
+        writer.writerow([*CSV_FIXED_COLUMNS, *labels, *measurements])
         for track in self.tracks:
             index = {label: i for i, label in enumerate(track.labels)}
             for w in track.windows:

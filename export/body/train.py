@@ -16,6 +16,8 @@ import numpy as np
 from export.install import check_install_target, installing
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
+from runtime.pipeline import measurement_columns
+from runtime.timeline import CSV_FIXED_COLUMNS
 from runtime.track import CANONICAL_LABELS
 
 FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
@@ -30,7 +32,12 @@ def read_manifest(path: Path) -> list[dict]:
     header, rows = read_csv_rows(path, "CSV manifest")
     if not rows or not set(header) >= MANIFEST_COLUMNS:
         raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
-    return [_segment(path, line, row) for line, row in rows]
+    segments = [_segment(path, line, row) for line, row in rows]
+    taken = sorted({s["label"] for s in segments} & (set(CSV_FIXED_COLUMNS) | measurement_columns()))
+    if taken:  # a label is a column of timeline.csv, as each measurement is
+        raise InputError(path, f"label {taken[0]!r} is the name of a timeline column (a measurement, or one of "
+                               f"{', '.join(CSV_FIXED_COLUMNS)}); name it otherwise")
+    return segments
 
 
 MANIFEST_COLUMNS = {"video", "start_s", "end_s", "label"}

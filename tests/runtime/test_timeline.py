@@ -8,7 +8,7 @@ import pytest
 
 from runtime.errors import InputError
 from runtime.timeline import Timeline, write_atomically, write_timeline
-from runtime.track import CANONICAL_LABELS, Track, Window
+from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, Window
 
 
 def _timeline() -> Timeline:
@@ -225,3 +225,15 @@ def test_without_hard_links_the_old_files_are_renamed_aside_and_back(tmp_path, m
     write_timeline(_timeline(), out)
     assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
     assert Timeline.read(out / "timeline.json").input_path == "in.mp4"
+
+
+@pytest.mark.parametrize(("labels", "measurements", "clash"), [
+    (["fidgeting", "still"], {"fidgeting": 3.5}, "fidgeting"),  # pandas read one of them as 'fidgeting.1'
+    (["quality", "still"], {}, "quality"),
+])
+def test_a_label_named_as_a_measurement_or_a_fixed_column_is_refused_before_writing(tmp_path, labels, measurements,
+                                                                                    clash):
+    body = Track("body", labels=labels, windows=[Window(0.0, 2.0, [0.9, 0.1], 1.0, "", measurements)])
+    with pytest.raises(TrackFormatError, match=f"'{clash}' would name two columns of timeline.csv"):
+        write_timeline(Timeline("x.mp4", 2.0, [body]), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -46,3 +46,15 @@ def test_videos_of_one_label_each_are_named_not_a_crash():
     videos = [f"{name}-{i % 2}" for i, name in enumerate(videos)]  # two videos a label
     measured = _leave_one_video_out(x, y, videos, 2)
     assert measured["windows"] == len(y) and measured["balanced_accuracy"] > 0.8
+
+
+@pytest.mark.parametrize("label", ["fidgeting", "quality", "f0_median_hz"])
+def test_a_label_named_as_a_timeline_column_is_refused_when_the_manifest_is_read(tmp_path, label):
+    from export.body.train import read_manifest
+    from runtime.errors import InputError
+
+    manifest = tmp_path / "segments.csv"
+    manifest.write_text(f"video,start_s,end_s,label\na.mp4,0,4,calm\na.mp4,4,8,{label}\n")
+    # was: trained, and every analysis with the model failed (or wrote two columns of one name)
+    with pytest.raises(InputError, match=f"label '{label}' is the name of a timeline column"):
+        read_manifest(manifest)
