@@ -264,10 +264,12 @@ def _run_models_list(args) -> None:
 
 
 def _run_models_add(args) -> None:
-    from export.audio.backbones.store import add_model, model_licence
+    from export.audio.backbones.store import add_model, model_licence, stored_model
 
+    earlier = stored_model(args.name)
     folder = add_model(args.name, args.folder)
-    print(f"{args.name}: stored in {folder} (licence: {model_licence(args.name, folder)})")
+    done = "replaced" if earlier else "stored"
+    print(f"{args.name}: {done} in {folder} (licence: {model_licence(args.name, folder)})")
 
 
 def _run_export_audio_backbone(args) -> None:

@@ -154,11 +154,17 @@ def model_licence(name: str, folder: str | Path | None = None) -> str:
 
 
 def list_models(store: str | Path | None = None) -> list[ModelListing]:
-    """Every catalog model with its licence and, when stored, where it lies."""
-    return [
+    """Every catalog model with its licence and, when stored, where it lies; then every other model the store
+    holds (added under a name of the user's), with the licence its card states."""
+    listed = [
         ModelListing(e.name, e.repo_id, e.kind, e.licence, e.languages, stored_model(e.name, store))
         for e in CATALOG.values()
     ]
+    folder = store_dir(store)
+    others = sorted(p for p in folder.iterdir() if p.name not in CATALOG and (p / "config.json").is_file()) \
+        if folder.is_dir() else []
+    return listed + [ModelListing(p.name, p.name.replace("--", "/"), "added", model_licence(p.name, p), "", p)
+                     for p in others]
 
 
 def format_listing(rows: list[ModelListing]) -> str:

@@ -50,6 +50,19 @@ def test_models_add_command_copies_into_the_store(tmp_path, monkeypatch, capsys,
     assert main(["models", "add", "wavlm-base-plus", str(tmp_path / "nope")]) == 2
 
 
+def test_a_model_added_under_a_name_of_ones_own_is_listed_and_its_replacement_said(tmp_path, monkeypatch, capsys,
+                                                                                    tiny_wavlm):
+    monkeypatch.setenv("EMOTRACE_MODEL_STORE", str(tmp_path / "store"))
+    source = _model_folder(tmp_path / "wavlm", tiny_wavlm)
+    assert main(["models", "add", "clinic/voice-encoder", str(source)]) == 0
+    assert capsys.readouterr().out.startswith("clinic/voice-encoder: stored in ")
+    assert main(["models", "add", "clinic/voice-encoder", str(source)]) == 0
+    assert capsys.readouterr().out.startswith("clinic/voice-encoder: replaced in ")  # was: "stored" again
+    assert main(["models", "list"]) == 0
+    added = [line for line in capsys.readouterr().out.splitlines() if "voice-encoder" in line]
+    assert len(added) == 1 and " added " in added[0] and " yes " in added[0]  # was: not listed
+
+
 def test_models_list_shows_each_licence(capsys):
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
