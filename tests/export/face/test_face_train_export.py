@@ -30,6 +30,9 @@ def test_training_keeps_the_best_public_test_epoch(trained):
     assert (trained / "model.pt").is_file()
     assert report["selected_epoch"] >= 5  # the first half of the epochs is never evaluated
     assert report["public_test"]["balanced_accuracy"] > 1 / 7  # brightness classes are learnable
+    best = max(report["history"], key=lambda entry: entry["balanced_accuracy"])  # the first of equals
+    assert report["selected_epoch"] == best["epoch"]
+    assert report["public_test"]["balanced_accuracy"] == best["balanced_accuracy"]
 
 
 def test_export_ships_int8_the_face_arm_loads_and_leaves_the_float_reference_beside_the_run(trained, tiny_fer,
