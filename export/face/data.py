@@ -42,6 +42,13 @@ class FaceSet:
 CACHE_ARRAYS = tuple(field.name for field in fields(FaceSet))  # what a split's cache holds
 
 
+def check_splits(root: Path, splits: tuple[str, ...] = ("Training", "PublicTest")) -> None:
+    """The split folders an export reads, checked before any work (the graph is built before they are read)."""
+    for split in splits:
+        if not (Path(root) / split).is_dir():
+            raise InputError(Path(root) / split, "no such FER-2013 split folder")
+
+
 def held_out_split(root: Path, split: str = "PublicTest", cache_dir: Path | None = None) -> tuple[FaceSet, int]:
     """A test split without its copies of Training images, and how many were left out.
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export.face.data import CROP_SIZE_PX, FACE_LABELS, load_split
+from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
 from export.install import installing
@@ -100,6 +100,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     trained_dir = trained_dirs[0]
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
     report = reports[0]
+    check_splits(data_root)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
     folder = models_dir / model_id
@@ -142,6 +143,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     import onnx
 
     float_path = Path(float_path)
+    check_splits(data_root)
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
@@ -166,6 +168,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | None = None,
                      cache_dir: Path | None = None) -> Path:
     """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest."""
+    check_splits(data_root)
     models_dir = Path(models_dir or REPO_MODELS_DIR)
     members = [load_card(models_dir / member) for member in member_ids]
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)

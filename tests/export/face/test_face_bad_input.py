@@ -199,6 +199,16 @@ def test_export_options_that_would_be_ignored_are_refused_before_any_work(fer, f
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [["{run}"], ["--ensemble", "face-expression-cnn"], ["--from-float", "{run}/x.onnx"]],
+                         ids=["run", "ensemble", "from-float"])
+def test_an_export_without_its_data_folder_is_refused_before_any_work(finished, tmp_path, capsys, args):
+    argv = [a.format(run=finished) for a in args]
+    models = tmp_path / "models"
+    assert main(["export", "face", *argv, "--data", str(tmp_path / "nope"), "--models-dir", str(models)]) == 2
+    assert capsys.readouterr().err.strip().endswith("nope/Training: no such FER-2013 split folder")
+    assert not models.exists()  # was: the graph built first, then an empty models folder left behind
+
+
 @pytest.mark.parametrize(("option", "problem"), [
     (["--threads", "0"], "threads=0: a number of threads from 1 to 256"),  # was: blamed "epochs=1"
     (["--threads", "-1"], "threads=-1: a number of threads from 1 to 256"),  # was: blamed "epochs=1"
