@@ -394,8 +394,12 @@ class SensorSession:
         """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
         windows = [Window(a, b, None, 0.0, reason)
                    for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
-        return Track(name="physio", labels=list(self.model.labels), windows=windows, unsupported_labels=[],
-                     model=self.model.identity())
+        labels = list(self.model.labels)
+        # As the physio track it stands for: it says nothing of the emotion spectrum, and says its windows
+        return Track(name="physio", labels=labels, windows=windows, unsupported_labels=list(CANONICAL_LABELS),
+                     model=self.model.identity(),
+                     settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "supported_labels": labels,
+                               "unusable": reason})
 
 
 def guarded_lines(on_line: Callable[[str], None]) -> Callable[[str], None]:

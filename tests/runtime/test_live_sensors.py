@@ -12,6 +12,7 @@ from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, 
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live, sensor_readout
+from runtime.track import CANONICAL_LABELS
 from tests.firmware_bridge.fakes import SimulatedPeripheral
 
 SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
@@ -253,6 +254,8 @@ def test_a_failure_of_the_physio_arm_costs_its_windows_not_the_session(tmp_path,
         "maximum)"
     assert any(line.startswith("physio: the physio arm failed") for line in lines)
     assert (tmp_path / "out" / "timeline.json").exists()
+    # the same shape as the track it stands for (was: no unsupported labels, no window settings)
+    assert physio.unsupported_labels == list(CANONICAL_LABELS) and physio.settings["window_s"] == 1.0
 
 
 def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a_gap(tmp_path):
