@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from runtime.arms.face.detect import SsdDetector, roi_from_points
-from runtime.arms.face.landmarks import CropLandmarker, pose_roi
+from runtime.arms.face.detect import SsdDetector
+from runtime.arms.face.landmarks import CropLandmarker, body_roi, pose_roi
 from runtime.sources.video import VideoFrame
 
 MIN_POSE_PRESENCE = 0.5
@@ -89,9 +89,7 @@ class BodyObserver:
 
     def _follow(self, frame: VideoFrame):
         hips, scale_point = self._previous
-        radius = float(np.linalg.norm(scale_point - hips))
-        roi = roi_from_points(hips, hips, scale_point, 2 * radius * self.landmarker.roi_scale, rotate_deg=90.0)
-        return self._landmarks_if_present(frame, roi)
+        return self._landmarks_if_present(frame, body_roi(hips, scale_point, self.landmarker.roi_scale))
 
     def _acquire(self, frame: VideoFrame, patient_face: Any | None):
         detections = self.detector.detect(frame.image)

@@ -70,8 +70,13 @@ def face_roi(detection: Detection, scale: float) -> Roi:
 
 
 def pose_roi(detection: Detection, scale: float) -> Roi:
-    """The pose crop: centred on the hip centre, sized by the body circle, upright along hips → shoulders."""
-    hips, body_point = detection.keypoints[0], detection.keypoints[1]
-    radius = float(np.linalg.norm(body_point - hips))
+    """The pose crop of a detection: from its first two keypoints (``body_roi``)."""
+    return body_roi(detection.keypoints[0], detection.keypoints[1], scale)
+
+
+def body_roi(hips: np.ndarray, scale_point: np.ndarray, scale: float) -> Roi:
+    """The pose crop: centred on the hip centre, sized by the body circle (hips → scale point), upright along
+    hips → shoulders; from a detection, or from the points the last frame's landmarks gave for this one."""
+    radius = float(np.linalg.norm(scale_point - hips))
     # The body axis points from the hips up to the scale point; the crop's x-axis is that turned 90° clockwise.
-    return roi_from_points(hips, hips, body_point, 2 * radius * scale, rotate_deg=90.0)
+    return roi_from_points(hips, hips, scale_point, 2 * radius * scale, rotate_deg=90.0)
