@@ -148,6 +148,21 @@ def declared_end_s(container: av.container.InputContainer) -> float:
     return float((container.duration + (0 if from_zero else container.start_time or 0)) / av.time_base)
 
 
+def _wav_declared_s(path: str | Path) -> float | None:
+    """The length a PCM WAV's header declares (its data chunk), which FFmpeg clamps to the bytes present; None
+    for a WAV the standard library does not read (floating point, compressed) or one too damaged to say."""
+    import wave
+
+    try:
+        with wave.open(str(path)) as header:
+            frame_bytes = header.getsampwidth() * header.getnchannels()
+            if header.getnframes() * frame_bytes > 0xFFFFFFFF - frame_bytes:  # a streaming writer's "unknown"
+                return None
+            return header.getnframes() / header.getframerate()
+    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+        return None
+
+
 class StreamDecoder:
     """The frames of one stream of an open file, decoded packet by packet so that damage costs only itself.
 
@@ -230,9 +245,14 @@ class StreamDecoder:
     def _cut_short(self) -> str:
         """Where the stream ended, when the file ends well before the duration its header declares; else ""."""
         container = self.container
-        if not container.duration or not DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
+        if "wav" in container.format.name.split(","):
+            end_s = _wav_declared_s(self.path)  # FFmpeg gives a WAV the length of the bytes present
+        elif container.duration and DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
+            end_s = declared_end_s(container)
+        else:
             return ""
-        end_s = declared_end_s(container)
+        if end_s is None:
+            return ""
         if self._file_end_s >= end_s - CUT_SHORT_S:
             return ""
         return (f"cut short: the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "

@@ -9,7 +9,7 @@ import soundfile
 
 from runtime.cli import main
 from runtime.errors import InputError
-from runtime.media import extract_audio, probe, read_audio
+from runtime.media import extract_audio, probe, read_audio, wav_bytes
 from runtime.sources.video import FileVideoSource
 from tests.media_factory import cut_short, damage, tone, undecodable_s, write_media
 
@@ -268,4 +268,20 @@ def test_an_audio_file_cut_short_is_said_and_what_it_holds_is_kept(tmp_path, cap
 def test_a_whole_audio_file_is_not_said_to_end_early(tmp_path):
     told: list[str] = []
     read_audio(write_media(tmp_path / "whole.mkv", tone(3.0), 48000, "aac"), ended_early=told.append)
+    assert told == []
+
+
+def test_a_wav_whose_header_declares_more_than_it_holds_is_said_to_be_cut_short(tmp_path, caplog):
+    whole = wav_bytes(np.zeros(16000 * 40, dtype=np.float32), 16000)
+    (tmp_path / "cut.wav").write_bytes(whole[:len(whole) // 2])  # a recorder that lost power half-way
+    told = []
+    with caplog.at_level("WARNING"):
+        read_audio(tmp_path / "cut.wav", ended_early=told.append)
+    # was: read as a whole 20 s recording (FFmpeg gives a WAV the length of its bytes)
+    assert told == ["cut short: the audio ends at 20.0 s of the 40.0 s the file declares"]
+    streamed = bytearray(whole)
+    streamed[40:44] = (0xFFFFFFFF).to_bytes(4, "little")  # a streaming writer's data size: length unknown
+    (tmp_path / "streamed.wav").write_bytes(bytes(streamed))
+    told.clear()
+    read_audio(tmp_path / "streamed.wav", ended_early=told.append)
     assert told == []
