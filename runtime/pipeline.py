@@ -20,7 +20,7 @@ from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import Timeline, recorded_live, software_record, write_timeline
+from runtime.timeline import CSV_FIXED_COLUMNS, Timeline, recorded_live, software_record, write_timeline
 from runtime.track import CANONICAL_LABELS, Track
 
 
@@ -158,6 +158,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
         raise InputError(input_path, problems[0])
     cards = {section: _model_cards(section, settings) for section in running}
+    _check_label_columns(settings, cards)
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
         check_fuser(settings)
@@ -195,9 +196,24 @@ def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str,
     return cards
 
 
-def measurement_columns() -> set[str]:
-    """Every measurement any arm's track carries: each is a column of timeline.csv."""
-    return set().union(*(activation_names(section, {}) for section in MODEL_SETTINGS))
+def column_taken(name: str) -> bool:
+    """Whether ``name`` is already a column of timeline.csv: a fixed one, or a measurement of an arm's track or
+    of the fused track. A model label so named would give the CSV two columns of one name."""
+    from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
+
+    measured = set().union(*(activation_names(section, {}) for section in MODEL_SETTINGS), FUSED_MEASUREMENTS)
+    return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
+
+
+def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
+    """A model whose own label (outside the emotion spectrum) is a timeline column is refused before any arm runs:
+    the timeline could not be written at the end (a body classifier trained before labels were checked)."""
+    for section, section_cards in cards.items():
+        for key, card in section_cards.items():
+            taken = [label for label in card.labels if label not in CANONICAL_LABELS and column_taken(label)]
+            if taken:
+                raise setting_error(settings, f"{section}.{key}", f"the model's label {taken[0]!r} is the name of a "
+                                    "timeline column (a measurement or a fixed column)")
 
 
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:

@@ -16,7 +16,7 @@ import numpy as np
 from export.install import check_install_target, installing
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
-from runtime.pipeline import measurement_columns
+from runtime.pipeline import column_taken
 from runtime.timeline import CSV_FIXED_COLUMNS
 from runtime.track import CANONICAL_LABELS
 
@@ -33,7 +33,7 @@ def read_manifest(path: Path) -> list[dict]:
     if not rows or not set(header) >= MANIFEST_COLUMNS:
         raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
     segments = [_segment(path, line, row) for line, row in rows]
-    taken = sorted({s["label"] for s in segments} & (set(CSV_FIXED_COLUMNS) | measurement_columns()))
+    taken = sorted(label for label in {s["label"] for s in segments} if column_taken(label))
     if taken:  # a label is a column of timeline.csv, as each measurement is
         raise InputError(path, f"label {taken[0]!r} is the name of a timeline column (a measurement, or one of "
                                f"{', '.join(CSV_FIXED_COLUMNS)}); name it otherwise")

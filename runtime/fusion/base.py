@@ -17,6 +17,9 @@ from runtime.fusion.affect import arousal_sources, incongruence, valence_arousal
 from runtime.fusion.align import FusionInput, align_tracks
 from runtime.track import CANONICAL_LABELS, Track, Window
 
+# The fused track's measurements beside its probabilities, and one quality_<modality> for each track fused.
+FUSED_MEASUREMENTS = ("valence", "arousal", "incongruent", "incongruence_jsd")
+MODALITY_QUALITY_PREFIX = "quality_"
 NO_EVIDENCE = "no modality made a claim"
 NO_USED_EVIDENCE = "no modality this method fuses made a claim"
 
@@ -91,7 +94,7 @@ class Fuser:
             if np.isfinite(divergence[i]):
                 measurements["incongruence_jsd"] = round(float(divergence[i]), 6)
             for j, modality in enumerate(data.modalities):
-                measurements[f"quality_{modality}"] = round(float(data.quality[i, j]), 6)
+                measurements[f"{MODALITY_QUALITY_PREFIX}{modality}"] = round(float(data.quality[i, j]), 6)
             if has[i]:
                 windows.append(
                     Window(

@@ -48,7 +48,7 @@ def test_videos_of_one_label_each_are_named_not_a_crash():
     assert measured["windows"] == len(y) and measured["balanced_accuracy"] > 0.8
 
 
-@pytest.mark.parametrize("label", ["fidgeting", "quality", "f0_median_hz"])
+@pytest.mark.parametrize("label", ["fidgeting", "quality", "f0_median_hz", "arousal", "quality_audio"])
 def test_a_label_named_as_a_timeline_column_is_refused_when_the_manifest_is_read(tmp_path, label):
     from export.body.train import read_manifest
     from runtime.errors import InputError
