@@ -69,13 +69,17 @@ def probe(path: str | Path) -> MediaInfo:
             audio_duration_s=audio_duration_s,
             audio_problem=stream_problem(audio) if audio is not None else "",
             video_problem=stream_problem(video) if video is not None else "",
-            still_image=_is_still_image(container.format.name),
+            still_image=_is_still_image(container.format.name, video),
         )
 
 
-def _is_still_image(format_name: str) -> bool:
-    """FFmpeg reads a photograph through its image demuxers: ``image2`` (JPEG) or ``png_pipe``, ``bmp_pipe``..."""
-    return any(name == "image2" or name.endswith("_pipe") for name in format_name.split(","))
+def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None) -> bool:
+    """FFmpeg reads a photograph through its image demuxers (``image2`` for JPEG, ``png_pipe``, ``bmp_pipe``...),
+    and a GIF of one frame through the GIF demuxer that also reads animations."""
+    names = format_name.split(",")
+    if any(name == "image2" or name.endswith("_pipe") for name in names):
+        return True
+    return "gif" in names and video is not None and video.frames <= 1
 
 
 # A hole in an audio stream's timestamps longer than this is packets lost, kept as silence; shorter ones are the
