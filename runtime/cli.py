@@ -18,7 +18,8 @@ from runtime.stopping import stopping_on_signals
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 # What the training extra adds: a command needing one of them on a device install is told so, not an internal error.
-TRAINING_HOST_MODULES = frozenset({"torch", "transformers", "sklearn", "onnx", "pandas", "openpyxl", "skimage"})
+# (scikit-learn and pandas come with the device install too, through librosa and neurokit2: not named here.)
+TRAINING_HOST_MODULES = frozenset({"torch", "transformers", "onnx", "openpyxl", "skimage"})
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -221,7 +221,7 @@ def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[
     starts = np.arange(0.0, max(duration_s - window_s, 0.0) + 1e-9, hop_s)
     grid = [(round(float(s), 6), round(float(min(s + window_s, duration_s)), 6)) for s in starts]
     tail = round(float(starts[-1] + hop_s), 6)
-    if grid[-1][1] < end - TAIL_MIN_S and tail < end:
+    if grid[-1][1] < end - TAIL_MIN_S and tail < end - TAIL_MIN_S:
         grid.append((tail, end))
     return [(start, stop) for start, stop in grid if stop > start]
 

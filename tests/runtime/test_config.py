@@ -61,6 +61,8 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     ('[fusion]\nmethod = "weighted"\nweights = "voice=1,face=0"\n', "'fusion.weights' names no track: voice"),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=0,face=0,body=0"\n',
      "'fusion.weights' weighs every emotion track \\(audio, face, body\\) 0: nothing would be fused"),
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=0,face=0,body=0,physio=1"\n',  # physio is fused for arousal
+     "'fusion.weights' weighs every emotion track \\(audio, face, body\\) 0: nothing would be fused"),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=1,face=2,audio=3"\n',
      "'fusion.weights' .*audio is weighed twice"),
     ('[fusion]\nweights = "audio=0.3,face=0.7"\n', "'fusion.weights' = .* is for fusion.method 'weighted' only; "

@@ -187,12 +187,12 @@ def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_
     assert not (tmp_path / "out2").exists()
 
 
-@pytest.mark.parametrize("name", ["photo.jpg", "photo.png"])
+@pytest.mark.parametrize("name", ["photo.jpg", "photo.png", "photo.gif"])
 def test_a_photograph_is_refused_as_no_recording_before_any_arm_runs(tmp_path, monkeypatch, name):
-    import cv2
+    from PIL import Image
 
     photo = tmp_path / name
-    cv2.imwrite(str(photo), np.full((48, 64, 3), 120, dtype=np.uint8))
+    Image.fromarray(np.full((48, 64, 3), 120, dtype=np.uint8)).save(photo)
     # was: analysed as a 0.04 s recording, a face track and all, exit 0
     _refused_before_any_arm(monkeypatch, photo, tmp_path / "out", load_settings(None),
                             "a still image, not a recording \\(emotrace face classify reads photographs\\)")
@@ -240,3 +240,52 @@ def test_a_timeline_records_the_libraries_that_made_it_and_when_it_was_analysed(
     assert software["analysed_at_utc"].endswith("+00:00") and "started_at_utc" not in software  # not live
     written = json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]
     assert written == software
+
+
+def test_an_animated_gif_is_a_recording_not_a_photograph(tmp_path):
+    from PIL import Image
+
+    from runtime.media import probe
+
+    frames = [Image.fromarray(np.full((48, 64, 3), 40 * i, dtype=np.uint8)) for i in range(5)]
+    frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=100)
+    assert not probe(tmp_path / "moving.gif").still_image
+
+
+def test_a_model_whose_label_is_a_timeline_column_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch):
+    from export.body.train import fit, onnx_graph
+    from runtime.models.card import file_sha256
+
+    folder = tmp_path / "body-old"  # trained before labels were checked against the timeline's columns
+    folder.mkdir()
+    x, y = np.random.default_rng(0).normal(0, 1, (8, 3)), np.array([0, 1] * 4)
+    (folder / "body.onnx").write_bytes(onnx_graph(*fit(x, y, 2)[1:]).SerializeToString())
+    (folder / "card.json").write_text(json.dumps({
+        "id": "body-old", "version": "1", "task": "body", "labels": ["calm", "arousal"],
+        "files": {"default": "body.onnx"}, "sha256": {"default": file_sha256(folder / "body.onnx")},
+        "features": ["a", "b", "c"], "fill": [0.0, 0.0, 0.0]}))
+    video = tmp_path / "v.mkv"
+    from tests.media_factory import write_media
+
+    write_media(video, np.zeros(16000, dtype=np.float32), 16000, "pcm_s16le", video_codec="mpeg4", video_s=1.0)
+    settings = load_settings(None, {"body.model": str(folder)})
+    # was: every arm ran, then "internal error: TrackFormatError: 'arousal' would name two columns"
+    _refused_before_any_arm(monkeypatch, video, tmp_path / "out", settings,
+                            "setting 'body.model' = .*: the model's label 'arousal' is the name of a timeline column")
+
+
+def test_a_voice_models_own_error_is_not_taken_for_a_video_without_sound(tmp_path, monkeypatch):
+    from runtime.arms.audio import arm
+    from tests.media_factory import write_media
+
+    video = write_media(tmp_path / "v.mkv", np.zeros(16000, dtype=np.float32), 16000, "pcm_s16le",
+                        video_codec="mpeg4", video_s=1.0)
+
+    def rejecting(*_args):
+        raise InputError("models/voice/card.json", "the model rejects its input")
+
+    monkeypatch.setattr(arm, "_read_and_judge", rejecting)
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", pipeline._audio_arm), ("face", fake_arm("face", []))])
+    # was: one warning, "analysed without the voice", and exit 0 with a broken voice model
+    with pytest.raises(InputError, match="the model rejects its input"):
+        pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)

@@ -61,6 +61,7 @@ def test_window_grid_gives_no_tail_window_for_a_clock_jittering_past_the_last_wi
     assert window_grid(600.0004, 30.0, 5.0)[-1] == (570.0, 600.0)
     assert len(window_grid(600.0004, 30.0, 5.0)) == len(window_grid(600.0, 30.0, 5.0))
     assert window_grid(600.01, 30.0, 5.0)[-1] == (575.0, 600.01)
+    assert window_grid(600.0004, 30.0, 60.0)[-1] == (540.0, 570.0)  # hop past the window: no 0.4 ms tail either
 
 
 def test_normalise_probs_sums_to_one_and_handles_all_zero():

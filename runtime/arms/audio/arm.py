@@ -182,8 +182,8 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         track = _read_and_judge(request, model, settings)
     except InputError as error:
         video_arms = any(request.settings.get(arm, {}).get("enabled", False) for arm in ("face", "body"))
-        if not (request.media.has_video and video_arms):
-            raise
+        if not (request.media.has_video and video_arms) or error.source != str(request.input_path):
+            raise  # a model's problem, or nothing else to analyse
         # A camera's empty or undecodable sound loses the voice, as a video without a sound stream does, not
         # the face and body: said in one line.
         log.warning("%s; analysed without the voice", error)
