@@ -315,7 +315,8 @@ def _train(data_root: Path, run: RunFolder, config: TrainConfig, cache_dir: Path
         "labels": list(FACE_LABELS),
         "data": {"train": "FER-2013 Training", "train_rows": int(len(y_train)),
                  "dropped_not_face_rows": int((~keep).sum()),
-                 "selection": f"FER-2013 PublicTest without its {copies} copies of Training images"},
+                 "selection": "FER-2013 PublicTest" + (f" without its {copies} copies of Training images" if copies
+                                                       else "")},
         "selected_epoch": best["epoch"],
         "public_test": best,
         "history": history,

@@ -20,6 +20,8 @@ class BodyClassifier:
         with reading_settings(self.card):
             self.features = list(self.card.extra["features"])
             self.fill = np.asarray(self.card.extra["fill"], dtype=np.float32)
+            if self.fill.shape != (len(self.features),):
+                raise ValueError(f"'fill' holds {self.fill.size} values for {len(self.features)} features")
 
     @property
     def labels(self) -> list[str]:

@@ -58,3 +58,26 @@ def test_a_label_named_as_a_timeline_column_is_refused_when_the_manifest_is_read
     # was: trained, and every analysis with the model failed (or wrote two columns of one name)
     with pytest.raises(InputError, match=f"label '{label}' is the name of a timeline column"):
         read_manifest(manifest)
+
+
+@pytest.mark.parametrize(("edit", "problem"), [
+    (lambda card: card.update(fill=[0.0, 0.0]), "'fill' holds 2 values for 3 features"),
+    (lambda card: card.pop("features"), "card lacks 'features'"),
+])
+def test_a_body_card_whose_settings_do_not_fit_its_model_is_refused_at_load(tmp_path, edit, problem):
+    import json
+
+    from runtime.arms.body.classifier import BodyClassifier
+    from runtime.errors import InputError
+    from runtime.models.card import file_sha256
+
+    x, y = _separable(2)
+    (tmp_path / "body.onnx").write_bytes(onnx_graph(*fit(x[:, :3], y, 2)[1:]).SerializeToString())
+    card = {"id": "body", "version": "1", "task": "body", "labels": ["calm", "angry"],
+            "files": {"default": "body.onnx"}, "sha256": {"default": file_sha256(tmp_path / "body.onnx")},
+            "features": ["a", "b", "c"], "fill": [0.0, 0.0, 0.0]}
+    edit(card)
+    (tmp_path / "card.json").write_text(json.dumps(card))
+    # was, for the short fill: loaded, then a numpy broadcast error at the first window, after the video's scan
+    with pytest.raises(InputError, match=problem):
+        BodyClassifier(tmp_path)
