@@ -7,7 +7,7 @@ the held-out subjects (``export.physio.train.fit``, every source): the shipped m
 whole session) and the live model's (``train physio --live``: each window against the windows before it). Each
 held-out subject's E4 recording is then judged window by window on one grid:
 
-- by the session model on session inputs: the track of record (``arm.session_stress``);
+- by the session model on session inputs: the track of record (``stress.session_stress``);
 - on running inputs from the whole recording's window statistics (``LiveStress.add``);
 - live, as ``emotrace live`` does as each window ends: the statistics from the signal in [start - LEAD_S, end)
   alone (``live_window_features``), then running inputs.
