@@ -108,7 +108,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
         try:
             for frame in decoder.frames():
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
-                start_s = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else None
+                start_s = decoder.time_s(frame)
                 if next_s is None and start_s is not None:
                     lead = int(round(start_s * sample_rate_hz))
                     if lead > 0:
@@ -143,13 +143,26 @@ CUT_SHORT_S = 1.0
 DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
 
 
+# Containers whose stamps have no fixed origin (an MPEG transport or program stream carries a broadcast or camera
+# clock, hours in): the file's clock starts at its first stamp. Elsewhere a late first stamp is the file's own.
+FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
+
+
+def clock_origin_s(container: av.container.InputContainer) -> float:
+    """The stamp that is 0 s on the file's clock: the first one for ``FREE_ORIGIN_FORMATS``, else 0."""
+    if not FREE_ORIGIN_FORMATS & set(container.format.name.split(",")) or container.start_time is None:
+        return 0.0
+    return float(container.start_time / av.time_base)
+
+
 def declared_end_s(container: av.container.InputContainer) -> float:
-    """Where the container says its stamps end, on its own clock; 0.0 when it gives no duration. Matroska
+    """Where the container says its stamps end, on the file's clock; 0.0 when it gives no duration. Matroska
     declares its segment's end (a duration from time 0), MOV/MP4 the span after its first stamp."""
     if not container.duration:
         return 0.0
     from_zero = "matroska" in container.format.name.split(",")
-    return float((container.duration + (0 if from_zero else container.start_time or 0)) / av.time_base)
+    start_s = 0.0 if from_zero else float((container.start_time or 0) / av.time_base)
+    return float(container.duration / av.time_base) + start_s - clock_origin_s(container)
 
 
 def _wav_declared_s(path: str | Path) -> float | None:
@@ -189,13 +202,24 @@ class StreamDecoder:
         self._file_end_s = 0.0  # where any stream's packets end: one stream may be shorter than the file
         self._logged = 0  # corrupt packets counted when the last line was logged
         self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
+        self.origin_s = clock_origin_s(container)  # subtracted from every stamp: times are on the file's clock
+
+    def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
+        """A decoded frame's time on the file's clock (None for one without a timestamp)."""
+        stamp_s = _stamp_s(frame.pts, frame.time_base)
+        return None if stamp_s is None else stamp_s - self.origin_s
+
+    def _packet_s(self, packet: av.Packet) -> float | None:
+        """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
+        stamp_s = _stamp_s(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+        return None if stamp_s is None else stamp_s - self.origin_s
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
         for packet in self._packets():
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as error:
-                self.skip(_packet_s(packet), _short(error))
+                self.skip(self._packet_s(packet), _short(error))
                 continue
             self.decoded += len(frames)
             yield from frames
@@ -227,7 +251,7 @@ class StreamDecoder:
                 flush.stream = self.stream
                 yield flush
                 return
-            start_s = _packet_s(packet)
+            start_s = self._packet_s(packet)
             if start_s is not None:
                 end_s = start_s + float((packet.duration or 0) * packet.time_base)
                 self._file_end_s = max(self._file_end_s, end_s)
@@ -263,10 +287,8 @@ class StreamDecoder:
                 f"{end_s:.1f} s the file declares")
 
 
-def _packet_s(packet: av.Packet) -> float | None:
-    """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
-    stamp = packet.pts if packet.pts is not None else packet.dts
-    return float(stamp * packet.time_base) if stamp is not None and packet.time_base else None
+def _stamp_s(stamp: int | None, time_base) -> float | None:
+    return float(stamp * time_base) if stamp is not None and time_base else None
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:

@@ -117,9 +117,11 @@ class FileVideoSource:
             raise_if_stop_asked()  # PyAV can swallow the signal's own KeyboardInterrupt
             self.stats.decoded += 1
             if frame.is_corrupt:
-                decoder.skip(frame.time, "flagged by the decoder", "frame")
+                decoder.skip(decoder.time_s(frame), "flagged by the decoder", "frame")
                 continue
-            t_s = float(frame.time) if frame.time is not None else (self.stats.decoded - 1) / stream_fps
+            t_s = decoder.time_s(frame)
+            if t_s is None:
+                t_s = (self.stats.decoded - 1) / stream_fps
             if next_s is None:
                 next_s = t_s
             if t_s + 1e-6 < next_s:
@@ -245,7 +247,7 @@ class LiveVideoSource:
                         break
                     self.stats.decoded += 1
                     if self.replay:
-                        self.clock.wait_until(float(frame.time or 0.0))
+                        self.clock.wait_until(decoder.time_s(frame) or 0.0)
                     t_s = self.clock.now_s()
                     # Only the first frame in each sampling slot becomes a candidate; the rest were never wanted.
                     slot = _sampling_slot(t_s, period_s)

@@ -285,3 +285,18 @@ def test_a_wav_whose_header_declares_more_than_it_holds_is_said_to_be_cut_short(
     told.clear()
     read_audio(tmp_path / "streamed.wav", ended_early=told.append)
     assert told == []
+
+
+def test_a_transport_streams_clock_starts_at_its_first_stamp(tmp_path):
+    from runtime.sources.video import FileVideoSource
+    from tests.arms.face.video_factory import write_video
+
+    sound = np.zeros(160000, dtype=np.float32)
+    sound[80000:96000] = 0.3  # from 5 s into the stream, whose stamps start an hour in (a camera's clock)
+    recording = write_media(tmp_path / "camera.ts", sound, 16000, "mp2", audio_start_s=3600.0)
+    decoded = read_audio(recording)
+    # was: an hour of silence first (57.6 million samples), and a live replay waited an hour for its first frame
+    assert decoded.size / 16000 == pytest.approx(10.0, abs=0.1) and _loud_from_s(decoded) == pytest.approx(5.0, abs=0.1)
+    assert probe(recording).end_s == pytest.approx(10.0, abs=0.1)
+    video = write_video(tmp_path / "camera-video.ts", 2.0, fps=10, codec="mpeg4")  # the muxer starts it at 1.4 s
+    assert [f.t_s for f in FileVideoSource(video, sample_fps=5.0).frames()][:2] == pytest.approx([0.0, 0.2], abs=0.01)
