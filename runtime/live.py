@@ -38,7 +38,7 @@ from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
-from runtime.pipeline import fused_tracks
+from runtime.pipeline import check_model_labels, fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
@@ -441,6 +441,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)
     if not (wants_audio or wants_video or wants_sensors):
         raise InputError(inputs.describe() or "live", "nothing to capture: no microphone, camera or sensor enabled")
+    running = {"audio": wants_audio, "face": wants_video and settings["face"]["enabled"],
+               "body": wants_video and settings["body"]["enabled"], "physio": wants_sensors}
+    check_model_labels(settings, [section for section, runs in running.items() if runs])  # the timeline's columns
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:

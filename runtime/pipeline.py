@@ -205,6 +205,12 @@ def column_taken(name: str) -> bool:
     return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
 
 
+def check_model_labels(settings: dict[str, dict[str, Any]], sections: list[str]) -> None:
+    """The model labels of the arms in ``sections`` against the timeline's columns (``_check_label_columns``), for
+    a live session, which writes its timeline at the end as an analysis does."""
+    _check_label_columns(settings, {section: _model_cards(section, settings) for section in sections})
+
+
 def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
     """A model whose own label (outside the emotion spectrum) is a timeline column is refused before any arm runs:
     the timeline could not be written at the end (a body classifier trained before labels were checked)."""

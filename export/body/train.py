@@ -35,8 +35,8 @@ def read_manifest(path: Path) -> list[dict]:
     segments = [_segment(path, line, row) for line, row in rows]
     taken = sorted(label for label in {s["label"] for s in segments} if column_taken(label))
     if taken:  # a label is a column of timeline.csv, as each measurement is
-        raise InputError(path, f"label {taken[0]!r} is the name of a timeline column (a measurement, or one of "
-                               f"{', '.join(CSV_FIXED_COLUMNS)}); name it otherwise")
+        raise InputError(path, f"label {taken[0]!r} is the name of a timeline column (a measurement, a "
+                               f"quality_<track>, or one of {', '.join(CSV_FIXED_COLUMNS)}); name it otherwise")
     return segments
 
 

@@ -126,6 +126,18 @@ def test_a_photograph_to_replay_is_refused_as_no_recording(tmp_path, capsys):
     assert not (tmp_path / "live").exists()
 
 
+def test_a_body_model_whose_label_is_a_timeline_column_is_refused_before_the_session(tmp_path):
+    from tests.runtime.test_pipeline import body_model_labelled
+
+    folder = body_model_labelled(tmp_path / "body-old", ["calm", "arousal"])
+    settings = load_settings(None, {"body.model": str(folder)})
+    # was: the whole session ran, then could not be written ("'arousal' would name two columns")
+    with pytest.raises(InputError, match="setting 'body.model' = .*: the model's label 'arousal' is the name of a"):
+        run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    assert not (tmp_path / "out").exists()
+
+
 def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.5,
                         on_line=lambda _line: None)

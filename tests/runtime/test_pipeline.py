@@ -252,18 +252,23 @@ def test_an_animated_gif_is_a_recording_not_a_photograph(tmp_path):
     assert not probe(tmp_path / "moving.gif").still_image
 
 
-def test_a_model_whose_label_is_a_timeline_column_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch):
+def body_model_labelled(folder, labels: list[str]):
+    """A body classifier folder with these labels (as one trained before labels were checked could have)."""
     from export.body.train import fit, onnx_graph
     from runtime.models.card import file_sha256
 
-    folder = tmp_path / "body-old"  # trained before labels were checked against the timeline's columns
     folder.mkdir()
     x, y = np.random.default_rng(0).normal(0, 1, (8, 3)), np.array([0, 1] * 4)
     (folder / "body.onnx").write_bytes(onnx_graph(*fit(x, y, 2)[1:]).SerializeToString())
     (folder / "card.json").write_text(json.dumps({
-        "id": "body-old", "version": "1", "task": "body", "labels": ["calm", "arousal"],
+        "id": folder.name, "version": "1", "task": "body", "labels": labels,
         "files": {"default": "body.onnx"}, "sha256": {"default": file_sha256(folder / "body.onnx")},
         "features": ["a", "b", "c"], "fill": [0.0, 0.0, 0.0]}))
+    return folder
+
+
+def test_a_model_whose_label_is_a_timeline_column_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch):
+    folder = body_model_labelled(tmp_path / "body-old", ["calm", "arousal"])
     video = tmp_path / "v.mkv"
     from tests.media_factory import write_media
 
