@@ -165,15 +165,20 @@ def declared_end_s(container: av.container.InputContainer) -> float:
     return float(container.duration / av.time_base) + start_s - clock_origin_s(container)
 
 
+UNKNOWN_WAV_DATA_BYTES = 0x7FFFFFFF  # and above: a streaming writer's placeholder, not a length
+
+
 def _wav_declared_s(path: str | Path) -> float | None:
     """The length a PCM WAV's header declares (its data chunk), which FFmpeg clamps to the bytes present; None
-    for a WAV the standard library does not read (floating point, compressed) or one too damaged to say."""
+    for a WAV the standard library does not read (floating point, compressed, WAVE_FORMAT_EXTENSIBLE before
+    Python 3.12: not checked), one too damaged to say, and a writer's placeholder for a length it did not know
+    (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of 2 GiB or more is taken for one)."""
     import wave
 
     try:
         with wave.open(str(path)) as header:
             frame_bytes = header.getsampwidth() * header.getnchannels()
-            if header.getnframes() * frame_bytes > 0xFFFFFFFF - frame_bytes:  # a streaming writer's "unknown"
+            if header.getnframes() * frame_bytes >= UNKNOWN_WAV_DATA_BYTES - frame_bytes:
                 return None
             return header.getnframes() / header.getframerate()
     except (wave.Error, EOFError, OSError, ZeroDivisionError):
