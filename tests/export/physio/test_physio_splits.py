@@ -1,0 +1,38 @@
+"""The stress model's figures come from subjects its models never trained on."""
+
+import numpy as np
+
+from export.physio import train
+
+
+class FakeModel:
+    def __init__(self, trained: list[str]):
+        self.trained = list(trained)
+
+    def weights(self) -> dict:
+        return {}
+
+
+def test_no_figure_scores_a_subject_its_model_trained_on(tmp_path, monkeypatch):
+    scored: list[tuple[list[str], list[str]]] = []  # (the model's training subjects, the subjects it scores)
+
+    def fake_predictions(model, _windows, subjects, sources=train.SOURCES, scope="session"):
+        scored.append((model.trained, list(subjects)))
+        return {source.name: {s: (np.array([0.7, 0.2, 0.6]), np.array([1, 0, 0])) for s in subjects}
+                for source in sources}
+
+    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
+    monkeypatch.setattr(train, "predictions_by_source", fake_predictions)
+    run = type("Run", (), {"begin": lambda self: tmp_path})()
+    subjects = ["S02", "S03", "S04", "S05", "S06", "S07"]
+    development, held_out = ["S02", "S03", "S05", "S06"], ["S04", "S07"]
+    report = train._train(tmp_path, run, subjects, development, held_out, None, "session").data
+    assert scored and all(not set(trained) & set(judged) for trained, judged in scored)
+    held = [trained for trained, judged in scored if judged == held_out]
+    assert held == [development]  # the held-out figure: one model, trained on the development subjects alone
+    development_folds = [judged for trained, judged in scored if judged[0] in development and len(trained) == 3]
+    assert sorted(s for judged in development_folds for s in judged) == sorted(development)
+    everyone_folds = [judged for trained, judged in scored if len(trained) == len(subjects) - 1]
+    assert sorted(s for judged in everyone_folds for s in judged) == sorted(subjects)
+    assert report["metrics"]["held_out"]["subjects"] == len(held_out)
