@@ -11,6 +11,7 @@ Each member ends in one Gemm to two logits (-z/2, z/2) and a Softmax, which yiel
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,11 +23,13 @@ from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
+from runtime.files import check_output_folder, read_json_object
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 if TYPE_CHECKING:
     import onnx
-from runtime.files import check_output_folder, read_json_object
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+
+log = logging.getLogger(__name__)
 
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
@@ -180,6 +183,9 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         licence = Path(report["data"]) / "docs" / "LICENSE"
         if licence.is_file():
             shutil.copyfile(licence, staging / "DATA_LICENSE")
+        else:  # the data's licence asks for its notice beside what is made from it
+            log.warning("%s: the data's licence notice %s is not there; %s has no DATA_LICENSE: copy it in",
+                        report_path, licence, target)
     return target
 
 

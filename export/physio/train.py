@@ -335,7 +335,7 @@ def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: lis
         everyone.update(predictions_by_source(model, windows, [s], (E4,), scope)[E4.name])
 
     report = {
-        "data": str(data_dir),
+        "data": str(data_dir.resolve()),  # export copies the data's licence notice from here, wherever it runs
         "features": list(MODEL_FEATURES),
         "window_s": WINDOW_S,
         "hop_s": HOP_S,

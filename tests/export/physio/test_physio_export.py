@@ -322,3 +322,15 @@ def test_a_card_without_a_local_baseline_does_not_describe_one(tmp_path):
     assert card["baseline"].endswith("inputs: the scaled value and its centred mean over context_windows")
     text = (folder / "MODEL_CARD.md").read_text()
     assert "no local baseline" in text and "local mean" not in text  # was: "minus its centred local mean ..."
+
+
+def test_the_datas_licence_notice_goes_beside_the_model_or_its_absence_is_said(tmp_path, caplog):
+    coef = np.zeros(21)
+    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    with caplog.at_level("WARNING"):
+        folder = export_physio(trained, models_dir=tmp_path / "models")
+    # was: exported without the notice, without a word (the report's data path was relative to another folder)
+    assert not (folder / "DATA_LICENSE").exists() and "has no DATA_LICENSE" in caplog.text
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "LICENSE").write_text("MIT License\n")
+    assert (export_physio(trained, models_dir=tmp_path / "models") / "DATA_LICENSE").read_text() == "MIT License\n"
