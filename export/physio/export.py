@@ -110,6 +110,8 @@ def read_report(report_path: Path) -> dict:
     ends in one line naming it, never in a half-exported model folder."""
     report = read_json_object(report_path, REPORT_KEYS, "physio training report")
     problem = _settings_problem(report) or _weights_problem(report["weights"])
+    if not problem and "second_stage" in report:  # a benchmark's variant: the graph has no stage for it
+        problem = "a second stage, which the exported graph cannot compute (its figures are not the graph's)"
     if not problem:
         expected = _input_width(report)
         if len(report["weights"]["coef"]) != expected:
@@ -156,6 +158,9 @@ def _weights_problem(weights) -> str:
         return f"weights incomplete ({type(error).__name__}: {error})"
     if not n_inputs:
         return "weights empty"
+    unknown = sorted(set(weights) - {"coef", "intercept", "mlps"})
+    if unknown:
+        return f"weights hold {', '.join(unknown)}, which the exported graph cannot compute"
     if not all(np.isfinite(a).all() for a in arrays):
         return "weights not all finite (NaN or infinite)"  # such a model makes no claim on any window
     return ""

@@ -145,9 +145,14 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
         (lambda text, report: json.dumps(report | {"context_windows": "x"}), "context_windows 'x' is not a whole"),
         (lambda text, report: json.dumps(report | {"features": ["pulse"] * 7}), "are not the device's measurements"),
         (lambda text, report: json.dumps(report | {"scope": "future"}), "scope 'future' is none of session, running"),
+        (lambda text, report: json.dumps(report | {"second_stage": {"offsets_s": [0, 30]}}),
+         "a second stage, which the exported graph cannot compute"),  # was: exported as if the first were all
+        (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"temperature": 2.0}}),
+         "weights hold temperature, which the exported graph cannot compute"),
     ],
     ids=["cut short", "no weights", "hidden bias of the wrong length", "NaN weights", "weights of another width",
-         "negative window", "context not a number", "unknown features", "unknown scope"],
+         "negative window", "context not a number", "unknown features", "unknown scope", "second stage",
+         "unknown weights"],
 )
 def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
     coef = np.ones(21)
