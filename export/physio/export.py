@@ -364,8 +364,9 @@ def _comparison_text(card: dict) -> str:
 before it. A recording judged when it ends uses physio-stress, which sees the whole session; docs/physio.md
 compares the two on the same windows (`python benchmarks/physio_live.py DATA`).
 """
-    return f"""Comparison (same splits; `python -m export.physio.study DATA` for the first three rows, `emotrace train
-physio` for the others):
+    return f"""Comparison, measured on Stress-Predict S02-S28 (same splits; `python -m export.physio.study DATA` for the
+first three rows, `emotrace train physio` at each version for the others; written by the export as recorded,
+not measured by it):
 
 | model | dev LOSO BA | held-out BA | all-27 LOSO BA |
 |---|---|---|---|
