@@ -48,7 +48,7 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
         "ua": float(recall[present].mean()) if present.any() else 0.0,
         "wa": float((y_pred == y_true).mean()) if y_true.size else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "ece": expected_calibration_error(y_true, probs),
+        "ece": expected_calibration_error(y_true, probs, predicted=y_pred),  # an unclaimed row is never right
         # a label with no true rows has no recall (null), not a recall of 0 that would read as a failing class
         "recall": {label: float(r) if has else None for label, r, has in zip(labels, recall, present, strict=True)},
         "confusion": {"labels": list(labels), "rows_true_cols_pred": confusion.tolist()},
@@ -56,13 +56,14 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
 
 
 def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: int = ECE_BINS,
-                               confidence_floor: float = 0.0) -> float:
-    """ECE of the top-class probability over ``n_bins`` equal-width bins from ``confidence_floor`` to 1."""
+                               confidence_floor: float = 0.0, predicted: np.ndarray | None = None) -> float:
+    """ECE of the top-class probability over ``n_bins`` equal-width bins from ``confidence_floor`` to 1;
+    ``predicted``: the label each row was given where not its argmax (-1 where none was)."""
     if len(y_true) == 0:
         return 0.0
     probs = np.asarray(probs, dtype=np.float64)
     confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == np.asarray(y_true)
+    correct = (probs.argmax(axis=1) if predicted is None else np.asarray(predicted)) == np.asarray(y_true)
     position = (confidence - confidence_floor) / (1.0 - confidence_floor)
     bins = np.clip((position * n_bins).astype(int), 0, n_bins - 1)
     ece = 0.0

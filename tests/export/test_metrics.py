@@ -28,6 +28,15 @@ def test_unclaimed_items_count_as_wrong_and_recall_is_per_class():
     assert metrics["no_claim"] == 1
 
 
+@pytest.mark.parametrize("truth", [0, 1])
+def test_an_unclaimed_item_is_wrong_for_calibration_whatever_its_label(truth):
+    y = np.array([truth, truth])
+    probs = np.full((2, 4), 0.25)  # an unclaimed row: a uniform guess, whose argmax is the first label
+    metrics = classification_metrics(y, probs, ["a", "b", "c", "d"], claimed=np.array([False, False]))
+    # confidence 0.25, never right: was counted right when the truth was the first label (ECE 0.75)
+    assert metrics["wa"] == 0.0 and metrics["ece"] == pytest.approx(0.25)
+
+
 def test_a_label_without_true_items_has_no_recall_and_stays_out_of_ua():
     y = np.array([0, 0, 1])
     probs = np.array([[0.9, 0.05, 0.05], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1]])
