@@ -248,6 +248,8 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                          "speaker), out-of-fold predictions; clip = mean of its speech windows' probabilities; "
                          "float models"),
             "data": report["data"],
+            "clips": report.get("n_clips"),
+            "speakers": len(report.get("speakers", [])) or len({s for fold in report["folds"] for s in fold}),
             "folds": report["folds"],
             "cv": {name: {k: m[k] for k in ("ua", "wa", "macro_f1", "ece", "n", "no_claim", "recall")}
                    for name, m in cv.items()},
@@ -267,6 +269,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         }),
             "features": "librosa (ISC), numpy/scipy (BSD), praat-parselmouth (GPLv3) for F0",
         },
+        "warnings": list(report.get("warnings", [])),  # what the figures cannot say, as training said it
         "host": {"python": platform.python_version(), "machine": platform.machine(),
                  "processor": platform.processor() or platform.machine()},
     }
@@ -290,9 +293,11 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         lines.append(f"| `{name}` | {card['baseline'][mode]} | {check[mode]['all_model']['size_bytes_int8']} B | "
                      f"{check[mode]['latency_ms_per_window_int8']:.3f} ms | `{card['sha256'][mode][:16]}…` |")
     ravdess = card["licence"]["training_data"] == _RAVDESS_LICENCE["training_data"]
+    speakers, clips = card["metrics"].get("speakers"), card["metrics"].get("clips")
     lines += [
-        "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, actors 01-20 (1,200 clips, 16 kHz). "
+        "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, {speakers} actors ({clips} clips, 16 kHz). "
         "Actors 21-24 are not here and were never used." if ravdess else card["licence"]["training_data"] + ".", "",
+        *[f"Warning: {warning}." for warning in card.get("warnings", [])], "",
         "## Features", "",
         f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "
         "same code on the device): 25 ms frames every 10 ms; 40 log-mel bands (mean, std, 10/90th percentile and "
@@ -329,7 +334,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         lines += ["", "## Candidates compared (same folds)", "", comparison.read_text().strip()]
     lines += [
         "", "## Rebuild", "", "```",
-        f"emotrace train audio {'../shared/data/speech/ravdess' if ravdess else card['metrics']['data']} "
+        f"emotrace train audio {card['metrics']['data']} "
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"]),
         "emotrace export audio runs/audio", "```", "",
@@ -338,7 +343,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
            else "derived from that data and carries its licence terms."),
         f"- Feature code: {card['licence']['features']}.", "",
         "## Limits", "",
-        "- Acted, studio-quality North-American English from 20 professional actors, two sentences; real "
+        f"- Acted, studio-quality North-American English from {speakers} professional actors, two sentences; real "
         "therapy-room speech is spontaneous, noisier and less intense. Expect lower figures there." if ravdess
         else f"- Figures from {len({s for f in card['metrics']['folds'] for s in f})} speakers; speakers unlike "
         "them may fare worse.",

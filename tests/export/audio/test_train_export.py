@@ -56,7 +56,23 @@ def test_training_reports_speaker_independent_metrics(trained):
     assert "UA" in (out / "report.md").read_text()
 
 
-def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdess_dir):
+def test_a_model_cards_text_follows_the_run_it_was_exported_from(trained, tmp_path):
+    from export.audio.export import _RAVDESS_LICENCE, model_card_markdown
+
+    out, report = trained
+    card = json.loads((export_audio(out, models_dir=tmp_path) / "card.json").read_text())
+    assert (card["metrics"]["clips"], card["metrics"]["speakers"]) == (report.n_clips, 3)
+    # a RAVDESS run of three actors, with a warning from training
+    ravdess = card | {"licence": card["licence"] | _RAVDESS_LICENCE, "warnings": ["no clips of calm"]}
+    ravdess["metrics"] = card["metrics"] | {"data": "corpora/ravdess-3"}
+    text = model_card_markdown(ravdess, out)
+    # was: "actors 01-20 (1,200 clips", "from 20 professional actors" and ../shared/data/speech/ravdess to rebuild
+    assert f"RAVDESS speech, 3 actors ({report.n_clips} clips" in text and "from 3 professional actors" in text
+    assert "emotrace train audio corpora/ravdess-3 " in text and "Warning: no clips of calm." in text
+    assert "01-20" not in text and "1,200" not in text
+
+
+def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdess_dir, manifest_dir):
     out, _ = trained
     folder = export_audio(out, models_dir=tmp_path)
     card = json.loads((folder / "card.json").read_text())
@@ -66,7 +82,7 @@ def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdes
         probs = model.run({"features": np.zeros((3, card["n_features"]), dtype=np.float32)})[0]
         assert probs.shape == (3, 8)
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
-    assert (folder / "MODEL_CARD.md").read_text().count("emotrace train audio") >= 1
+    assert f"emotrace train audio {manifest_dir} " in (folder / "MODEL_CARD.md").read_text()
     assert AudioEmotionModel(folder).labels == list(CANONICAL_LABELS)
     csv_path = tmp_path / "c.csv"
     classify_paths([ravdess_dir / "Actor_04" / "03-01-01-01-01-01-04.flac"], csv_path, model=str(folder))
