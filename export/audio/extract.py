@@ -26,14 +26,16 @@ from export.audio.datasets import Clip
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
+from runtime.config import AUDIO_RATE_HZ, DEFAULTS
 from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE_HZ = 16000
-WINDOW_S = 2.0
-HOP_S = 0.5
-MIN_SPEECH_FRACTION = 0.3
+# The device's own audio settings: a model trained on other windows would be judged on windows it never saw.
+SAMPLE_RATE_HZ = AUDIO_RATE_HZ
+WINDOW_S = float(DEFAULTS["audio"]["window_s"])
+HOP_S = float(DEFAULTS["audio"]["hop_s"])
+MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
 CACHE_ARRAYS = ("features", "clip_index", "no_speech")  # what a window cache holds
 
 

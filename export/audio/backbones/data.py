@@ -14,18 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from export.audio.datasets import Clip
+from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, SAMPLE_RATE_HZ, WINDOW_S
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.windows import AudioWindow, speech_windows
-from runtime.config import DEFAULTS
 from runtime.errors import InputError
 
-SAMPLE_RATE_HZ = 16000
 WINDOWS_FILE = (
     "windows.csv"  # written by training: one row per window (file, speaker, start/end, label, fold)
 )
-WINDOW_S = float(DEFAULTS["audio"]["window_s"])
-HOP_S = float(DEFAULTS["audio"]["hop_s"])
-MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
 
 
 @dataclass
