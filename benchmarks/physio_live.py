@@ -30,6 +30,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio import train as shipped  # noqa: E402
+from export.physio.dataset import stress_label  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures  # noqa: E402
 from runtime.arms.physio.live import LiveStress, live_window_features  # noqa: E402
 from runtime.arms.physio.recording import read_e4  # noqa: E402
@@ -92,7 +93,8 @@ def subject_rows(data_dir: Path, subject, models: dict, settings: PhysioSettings
             rows.append(np.where(subject.quality > 0, p, np.nan))
         else:
             rows.append(judged(models[scope], whole if statistics == "whole" else live, settings))
-    labels = np.where(np.isfinite(subject.stress_fraction), subject.stress_fraction >= 0.5, np.nan)
+    labelled = np.isfinite(subject.stress_fraction)
+    labels = np.where(labelled, stress_label(np.where(labelled, subject.stress_fraction, 0.0)), np.nan)
     labels[subject.starts_s < settings.live_baseline_s] = np.nan
     return rows, labels, seconds
 

@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
+from export.physio.dataset import stress_label  # noqa: E402
 from runtime.arms.physio.model import model_inputs  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
@@ -85,7 +86,7 @@ def session_stress(model, windows: shipped.Windows, subject: str, source: shippe
     usable = session.quality > 0
     fraction = session.stress_fraction[usable]
     labelled = np.isfinite(fraction)
-    return SessionStress(model.predict_proba(x[usable])[:, 1], labelled, (fraction[labelled] >= 0.5).astype(int))
+    return SessionStress(model.predict_proba(x[usable])[:, 1], labelled, stress_label(fraction[labelled]))
 
 
 def judged_out_of_fold(windows: shipped.Windows, subjects: list[str]) -> dict[str, dict[str, SessionStress]]:

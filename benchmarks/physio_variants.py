@@ -77,7 +77,7 @@ from benchmarks.physio_second_stage import (  # noqa: E402
 )
 from export.metrics import paired_gain  # noqa: E402
 from export.physio import train as shipped  # noqa: E402
-from export.physio.dataset import load_dataset, load_labels  # noqa: E402
+from export.physio.dataset import load_dataset, load_labels, stress_label  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
 from runtime.arms.physio.model import INPUT_SCOPES  # noqa: E402
 from runtime.arms.physio.recording import read_e4  # noqa: E402
@@ -269,7 +269,7 @@ def subject_table(subject, variant: Variant, data_dir: Path) -> Table:
     session = (subject.quality > 0) & (np.arange(len(x)) >= variant.first_window)
     labelled = np.isfinite(subject.stress_fraction) & session
     return Table(shifted(x, variant.offsets_hops)[session], labelled[session],
-                 (subject.stress_fraction[labelled] >= 0.5).astype(int),
+                 stress_label(subject.stress_fraction[labelled]),
                  subject.starts_s[labelled] + variant.window_s / 2)
 
 

@@ -89,6 +89,11 @@ def _label_row(path: Path, line: int, row: dict[str, str]) -> tuple[str, float, 
     return f"S{int(participant):02d}", time_s, int(label)
 
 
+def stress_label(stress_fraction: np.ndarray) -> np.ndarray:
+    """A window's label: stress (1) when most of its labelled seconds are, else 0 (the fraction must be finite)."""
+    return (np.asarray(stress_fraction) >= 0.5).astype(int)
+
+
 def window_stress_fraction(
     label_times_unix_s: np.ndarray, labels: np.ndarray, start_unix_s: float, end_unix_s: float
 ) -> tuple[float, float]:

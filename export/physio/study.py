@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, window_stress_fraction
+from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, stress_label, window_stress_fraction
 from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate
 from runtime.arms.physio.features import SCR_MIN_AMPLITUDE_US
 from runtime.arms.physio.model import Z_CLIP
@@ -152,7 +152,7 @@ def run_setup(data: dict[str, dict], setup: str) -> dict:
         x = candidate_inputs(z) if local_baseline else z
         index = np.arange(0, len(x), step)
         index = index[np.isfinite(d["stress_fraction"][index])]
-        xy[subject] = (x[index], (d["stress_fraction"][index] >= 0.5).astype(int))
+        xy[subject] = (x[index], stress_label(d["stress_fraction"][index]))
 
     def fit(train: list[str]):
         x = np.vstack([xy[s][0] for s in train])

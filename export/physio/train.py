@@ -14,6 +14,7 @@ are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothin
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -22,7 +23,7 @@ import numpy as np
 
 from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error
-from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels
+from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.arms.physio.stress import PhysioSettings
@@ -154,7 +155,7 @@ def subject_xy(
         keep &= subject.starts_s >= LIVE_BASELINE_S
     if for_training and MIXED_LABELS is not None:
         keep &= (fraction <= MIXED_LABELS[0]) | (fraction >= MIXED_LABELS[1])
-    return x[keep], (fraction[keep] >= 0.5).astype(int)
+    return x[keep], stress_label(fraction[keep])
 
 
 @dataclass
@@ -311,6 +312,9 @@ def train_physio(
     absent = [s for s in subjects if not (data_dir / "raw" / f"{s}.zip").is_file()]
     if absent:  # found now, not after the other subjects' features
         raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABELS_FILE}")
+    for subject in subjects:  # likewise a recording that is not a zip (cut short, another file renamed)
+        if not zipfile.is_zipfile(data_dir / "raw" / f"{subject}.zip"):
+            raise InputError(data_dir / "raw" / f"{subject}.zip", "not a readable zip archive")
     # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
     with writing_folder(out_dir, (), {"data folder": data_dir}) as run:
         return _train(data_dir, run, subjects, development, test, cache_dir, scope)

@@ -42,11 +42,17 @@ def data(tmp_path, monkeypatch):
     (["--out", "{tmp}/out", "--cache", "{data}"], "is the data folder"),
     (["--out", "{tmp}/out", "--cache", "{data}/cache"], "cache: lies inside the data folder"),
     (["--out", "{tmp}/out", "--missing", "S03"], "raw: no recording for S03, labelled in"),
-], ids=["out is the data", "out inside the data", "cache is the data", "cache inside the data", "recording missing"])
+    (["--out", "{tmp}/out", "--cut", "S04"], "S04.zip: not a readable zip archive"),  # was: after S02's and S03's
+], ids=["out is the data", "out inside the data", "cache is the data", "cache inside the data", "recording missing",
+        "recording not a zip"])
 def test_bad_training_input_is_one_line_before_any_feature_work_and_writes_nothing(data, tmp_path, capsys, args,
                                                                                    problem):
     if "--missing" in args:
         (data / "raw" / f"{args.pop()}.zip").unlink()
+        args.pop()
+    if "--cut" in args:  # a recording copied in part
+        zipped = data / "raw" / f"{args.pop()}.zip"
+        zipped.write_bytes(zipped.read_bytes()[:100])
         args.pop()
     before = _listing(tmp_path)
     argv = [a.format(data=data, tmp=tmp_path) for a in args]
