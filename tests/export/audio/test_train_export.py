@@ -72,6 +72,24 @@ def test_a_model_cards_text_follows_the_run_it_was_exported_from(trained, tmp_pa
     assert "01-20" not in text and "1,200" not in text
 
 
+def test_export_scores_the_session_variant_on_its_validation_speakers_own_baselines(trained, tmp_path):
+    from export.audio.train import LABELS, clip_level, model_from_arrays, predict_proba
+    from export.metrics import classification_metrics
+    from runtime.arms.audio.features import zscore_by_group
+
+    out, _ = trained
+    card = json.loads((export_audio(out, models_dir=tmp_path) / "card.json").read_text())
+    stored, validation = np.load(out / "models.npz"), np.load(out / "validation.npz")
+    # the definition: each validation speaker's windows against that speaker's own baseline, as on the device
+    features = zscore_by_group(validation["features"], validation["groups"])
+    clips, remap = np.unique(validation["clip_index"], return_inverse=True)
+    _, first = np.unique(validation["clip_index"], return_index=True)
+    probs, claimed = clip_level(predict_proba(model_from_arrays(stored, "session/check"), features), remap, clips.size)
+    expected = classification_metrics(validation["y"][first], probs, LABELS, claimed)["ua"]
+    # was untested: scoring the raw features (no baseline) passed every test
+    assert card["metrics"]["quantization_check"]["session"]["check_model"]["ua_float"] == pytest.approx(expected)
+
+
 def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdess_dir, manifest_dir):
     out, _ = trained
     folder = export_audio(out, models_dir=tmp_path)
