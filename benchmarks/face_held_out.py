@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.face_interval import bootstrap  # noqa: E402
-from export.face.data import FACE_LABELS, held_out_split  # noqa: E402
+from export.face.data import FACE_LABELS, held_out_split, load_split  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
 from runtime.arms.face.expression import ExpressionModel  # noqa: E402
 
@@ -36,6 +36,17 @@ def probabilities(spec: str, images: np.ndarray) -> np.ndarray:
     return total / len(members)
 
 
+def relabelled_copies(args: argparse.Namespace) -> int:
+    """How many PublicTest copies of Training images carry a label that no Training image of those pixels has."""
+    training_labels: dict[bytes, set[int]] = {}
+    training = load_split(args.data, "Training", args.cache)
+    for image, label in zip(training.images, training.labels, strict=True):
+        training_labels.setdefault(image.tobytes(), set()).add(int(label))
+    public = load_split(args.data, "PublicTest", args.cache)
+    return sum(image.tobytes() in training_labels and int(label) not in training_labels[image.tobytes()]
+               for image, label in zip(public.images, public.labels, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", type=Path, help="the FER-2013 folder (Training/, PublicTest/)")
@@ -44,8 +55,8 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=2000)
     args = parser.parse_args()
     test, copies = held_out_split(args.data, "PublicTest", args.cache)
-    print(f"FER-2013 PublicTest without its {copies} copies of Training images: {len(test.labels)} faces, "
-          f"{args.resamples} resamples")
+    print(f"FER-2013 PublicTest without its {copies} copies of Training images ({relabelled_copies(args)} of them "
+          f"under a label none of their Training twins has): {len(test.labels)} faces, {args.resamples} resamples")
     print("| model | accuracy (95 %) | UA (95 %) | macro-F1 | ECE |\n|---|---|---|---|---|")
     for spec in args.models:
         probs = probabilities(spec, test.images)
