@@ -38,7 +38,7 @@ from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
-from runtime.pipeline import check_model_labels, fused_tracks
+from runtime.pipeline import check_backend, check_model_labels, fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
@@ -443,6 +443,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         raise InputError(inputs.describe() or "live", "nothing to capture: no microphone, camera or sensor enabled")
     running = {"audio": wants_audio, "face": wants_video and settings["face"]["enabled"],
                "body": wants_video and settings["body"]["enabled"], "physio": wants_sensors}
+    check_backend(settings)
     check_model_labels(settings, [section for section, runs in running.items() if runs])  # the timeline's columns
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None

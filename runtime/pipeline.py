@@ -148,6 +148,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
         if recorded_live(out_dir / "timeline.json"):  # an analysis can be run again, a session cannot
             raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
                                       "another folder")
+    check_backend(settings)
     media = probe(input_path)
     media.refuse_still_image()
     if physio_path and not settings.get("physio", {}).get("enabled", False):
@@ -163,6 +164,14 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
         _check_arousal_sources(settings, cards)
         check_fuser(settings)
     return media
+
+
+def check_backend(settings: dict[str, dict[str, Any]]) -> None:
+    """A backend this machine cannot run is said as the setting that chose it, before any arm or the fuser loads
+    a model (each would say it in its own words, naming no setting)."""
+    problem = BACKENDS[settings["runtime"]["backend"]].unavailable()
+    if problem:
+        raise setting_error(settings, "runtime.backend", problem)
 
 
 def _stream_problem(section: str, media: MediaInfo) -> str:
@@ -274,8 +283,6 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
             return
         modalities = list(fuser.modalities)  # loads the card and the model
     except InputError as error:
-        if error.source in BACKENDS:  # the backend, not the fusion model, is what is missing
-            raise setting_error(settings, "runtime.backend", error.problem) from None
         problem = error.problem if error.source == str(model) else str(error)
         raise setting_error(settings, "fusion.model", problem) from None
     labels = len(CANONICAL_LABELS)

@@ -8,7 +8,6 @@ A file a backend cannot load, or inputs a graph does not take, are one-line ``In
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +39,17 @@ class Backend:
     def __init__(self, path: Path, threads: int = 1):
         """``threads``: CPU threads for one call (a GPU backend ignores it)."""
         raise NotImplementedError
+
+    @classmethod
+    def unavailable(cls) -> str:
+        """Why this machine cannot run the backend ("" when it can): checked before any work, and at load."""
+        return ""
+
+    @classmethod
+    def _refuse_if_unavailable(cls) -> None:
+        problem = cls.unavailable()
+        if problem:
+            raise InputError(cls.name, problem)
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         raise NotImplementedError
@@ -99,11 +109,14 @@ class OpenVinoBackend(Backend):
     name = "openvino"
     formats = ("onnx",)
 
+    @classmethod
+    def unavailable(cls) -> str:
+        return "" if _installed("openvino") else "backend not installed: pip install -e '.[openvino]' in the project"
+
     def __init__(self, path: Path, threads: int = 1, device: str = "CPU"):
-        try:
-            import openvino as ov
-        except ImportError:
-            raise InputError("openvino", "backend not installed: pip install -e '.[openvino]' in the project") from None
+        self._refuse_if_unavailable()
+        import openvino as ov
+
         self.path = Path(path)
         core = ov.Core()
         try:
@@ -137,11 +150,14 @@ class TfliteBackend(Backend):
     name = "tflite"
     formats = ("tflite",)
 
+    @classmethod
+    def unavailable(cls) -> str:
+        return "" if _installed("ai_edge_litert") else "backend not installed: pip install ai-edge-litert"
+
     def __init__(self, path: Path, threads: int = 1):
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError:
-            raise InputError("tflite", "backend not installed: pip install ai-edge-litert") from None
+        self._refuse_if_unavailable()
+        from ai_edge_litert.interpreter import Interpreter
+
         self.path = Path(path)
         try:
             self.interpreter = Interpreter(model_path=str(path), num_threads=threads)
@@ -170,15 +186,33 @@ class TensorRtBackend(_OrtSessionBackend):
     name = "tensorrt"
     formats = ("onnx",)
 
-    def __init__(self, path: Path, threads: int = 1):
+    @classmethod
+    def unavailable(cls) -> str:
         import onnxruntime as ort
 
-        if "TensorrtExecutionProvider" not in ort.get_available_providers():
-            raise InputError("tensorrt", "backend unavailable: no TensorRT execution provider on this machine")
+        if "TensorrtExecutionProvider" in ort.get_available_providers():
+            return ""
+        return "backend unavailable: no TensorRT execution provider on this machine"
+
+    def __init__(self, path: Path, threads: int = 1):
+        self._refuse_if_unavailable()
         self._open(path, None, ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
 
 
-BACKENDS: dict[str, Callable[..., Backend]] = {
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (an already imported one is)."""
+    import importlib.util
+    import sys
+
+    if module in sys.modules:
+        return sys.modules[module] is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+BACKENDS: dict[str, type[Backend]] = {
     b.name: b for b in (OnnxRuntimeBackend, OpenVinoBackend, TfliteBackend, TensorRtBackend)
 }
 

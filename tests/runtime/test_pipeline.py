@@ -214,19 +214,21 @@ def test_an_analysis_never_replaces_a_live_sessions_timeline(tmp_path, media, mo
     assert Timeline.from_dict(json.loads((out / "timeline.json").read_text())).input_path == str(media)
 
 
-def test_a_backend_that_is_not_installed_is_named_as_the_backend_setting_not_the_fusion_model(tmp_path, media,
-                                                                                               monkeypatch):
+@pytest.mark.parametrize("method", ["stacking", "mean"])
+def test_a_backend_that_is_not_installed_is_named_as_the_backend_setting_whatever_fuses(tmp_path, media,
+                                                                                        monkeypatch, method):
     from runtime.models import runner
 
     class Missing(runner.OnnxRuntimeBackend):
         name = "openvino"
 
-        def __init__(self, *args, **kwargs):
-            raise InputError("openvino", "backend not installed: pip install -e '.[openvino]' in the project")
+        @classmethod
+        def unavailable(cls) -> str:
+            return "backend not installed: pip install -e '.[openvino]' in the project"
 
     monkeypatch.setitem(runner.BACKENDS, "openvino", Missing)
-    settings = load_settings(None, {"runtime.backend": "openvino"})
-    # was: "setting 'fusion.model' = '': openvino: backend not installed", blaming a setting nobody gave
+    settings = load_settings(None, {"runtime.backend": "openvino", "fusion.method": method})
+    # was: "setting 'fusion.model' = '': openvino: ..." (a learned fuser), or the arm's own words naming no setting
     _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings,
                             "setting 'runtime.backend' = 'openvino': backend not installed")
 
