@@ -14,7 +14,6 @@ are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothin
 from __future__ import annotations
 
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -26,6 +25,7 @@ from export.metrics import expected_calibration_error
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
+from runtime.arms.physio.recording import check_e4_zip
 from runtime.arms.physio.stress import PhysioSettings
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
@@ -313,8 +313,7 @@ def train_physio(
     if absent:  # found now, not after the other subjects' features
         raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABELS_FILE}")
     for subject in subjects:  # likewise a recording that is not a zip (cut short, another file renamed)
-        if not zipfile.is_zipfile(data_dir / "raw" / f"{subject}.zip"):
-            raise InputError(data_dir / "raw" / f"{subject}.zip", "not a readable zip archive")
+        check_e4_zip(data_dir / "raw" / f"{subject}.zip")
     # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
     with writing_folder(out_dir, (), {"data folder": data_dir}) as run:
         return _train(data_dir, run, subjects, development, test, cache_dir, scope)

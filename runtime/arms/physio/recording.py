@@ -359,6 +359,11 @@ def _check_file_size(label: str | Path, size_bytes: int) -> None:
                          "(48 h at 64 Hz is about 80 MB): not one recording; cut it into sessions")
 
 
+def check_e4_zip(path: Path) -> None:
+    """An E4 export zip readable as one, checked without decompressing it (``InputError`` naming it if not)."""
+    _e4_zip_files(path)
+
+
 def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
     try:
         archive = zipfile.ZipFile(path)
@@ -572,7 +577,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     for name, (column_names, values) in _csv_signals(header, columns, data).items():
         channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
-            note = implausible_note(name, values) if values.ndim == 1 else ""
+            note = implausible_note(name, values)  # an accelerometer's three columns too
             thin[", ".join(column_names)] = note
         else:
             channels[name] = channel

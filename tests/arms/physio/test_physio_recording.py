@@ -553,6 +553,14 @@ def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, 
     assert not caplog.records  # the error says it all, no warning lines before it
 
 
+def test_an_accelerometer_of_readings_no_body_gives_says_why_it_has_no_samples(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,acc_x,acc_y,acc_z\n" + "".join(f"{t},1e300,1e300,1e300\n" for t in range(5)))
+    # was: "no signal column with at least two samples (acc_x, acc_y, acc_z)", the reason left out
+    with pytest.raises(InputError, match=r"acc_x, acc_y, acc_z: 15 acceleration reading\(s\) outside -16\.\.16 g"):
+        read_csv(path)
+
+
 # --- values and shapes a recording cannot hold ---------------------------------------------------------------
 
 
