@@ -23,6 +23,7 @@ from benchmarks.face_interval import bootstrap  # noqa: E402
 from export.face.data import FACE_LABELS, held_out_split, load_split  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
 from runtime.arms.face.expression import ExpressionModel  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 
 def probabilities(spec: str, images: np.ndarray) -> np.ndarray:
@@ -54,6 +55,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="folder for the splits' .npz caches")
     parser.add_argument("--resamples", type=int, default=2000)
     args = parser.parse_args()
+    try:
+        report(args)
+    except InputError as error:  # a missing split, an unknown model: one line, as the commands give it
+        raise SystemExit(str(error)) from None
+
+
+def report(args: argparse.Namespace) -> None:
     test, copies = held_out_split(args.data, "PublicTest", args.cache)
     print(f"FER-2013 PublicTest without its {copies} copies of Training images ({relabelled_copies(args)} of them "
           f"under a label none of their Training twins has): {len(test.labels)} faces, {args.resamples} resamples")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.face.data import FACE_LABELS, held_out_split, load_split
+from export.face.data import FACE_LABELS, held_out_split
 from export.face.metrics import classification_report
 from export.install import installing
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
@@ -36,11 +36,7 @@ def evaluate(model_dir: Path, data_root: Path, split: str = "PublicTest", cache_
     from runtime.arms.face.expression import ExpressionModel
 
     model = ExpressionModel(model_dir)
-    copies = 0
-    if split == "Training":
-        data = load_split(data_root, split, cache_dir)
-    else:
-        data, copies = held_out_split(data_root, split, cache_dir)
+    data, copies = held_out_split(data_root, split, cache_dir)
     started = time.perf_counter()
     probs = np.concatenate([model.predict(data.images[i:i + 256]) for i in range(0, len(data.images), 256)])
     latency_ms = (time.perf_counter() - started) / len(data.images) * 1000
