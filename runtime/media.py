@@ -173,8 +173,6 @@ def _wav_declared_s(path: str | Path) -> float | None:
     for a WAV the standard library does not read (floating point, compressed, WAVE_FORMAT_EXTENSIBLE before
     Python 3.12: not checked), one too damaged to say, and a writer's placeholder for a length it did not know
     (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of 2 GiB or more is taken for one)."""
-    import wave
-
     try:
         with wave.open(str(path)) as header:
             frame_bytes = header.getsampwidth() * header.getnchannels()

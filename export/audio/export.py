@@ -345,7 +345,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "## Limits", "",
         f"- Acted, studio-quality North-American English from {speakers} professional actors, two sentences; real "
         "therapy-room speech is spontaneous, noisier and less intense. Expect lower figures there." if ravdess
-        else f"- Figures from {len({s for f in card['metrics']['folds'] for s in f})} speakers; speakers unlike "
+        else f"- Figures from {speakers} speakers; speakers unlike "
         "them may fare worse.",
         "- The `session` variant assumes the session holds varied speech of one person: a session of one "
         "mood shifts the baseline and flattens the contrast.",

@@ -95,9 +95,24 @@ def test_a_missing_module_the_device_itself_needs_is_still_an_internal_error(tmp
     assert capsys.readouterr().err.startswith("emotrace: internal error: ModuleNotFoundError")
 
 
-def test_the_version_is_the_installed_packages(capsys):
-    from importlib.metadata import version
+def test_the_version_is_the_installed_packages(capsys, monkeypatch):
+    import importlib
+    import importlib.metadata
+
+    import runtime
 
     with pytest.raises(SystemExit) as done:
         main(["--version"])
-    assert done.value.code == 0 and capsys.readouterr().out == f"emotrace {version('emotrace')}\n"
+    assert done.value.code == 0 and capsys.readouterr().out == f"emotrace {runtime.__version__}\n"
+
+    def not_installed(_name):
+        raise importlib.metadata.PackageNotFoundError("emotrace")
+
+    try:  # the version is read from the package's metadata (pyproject.toml's), not written a second time
+        monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9" if name == "emotrace" else "?")
+        assert importlib.reload(runtime).__version__ == "9.9.9"
+        monkeypatch.setattr(importlib.metadata, "version", not_installed)
+        assert importlib.reload(runtime).__version__ == "unknown"  # a checkout never installed
+    finally:
+        monkeypatch.undo()
+        importlib.reload(runtime)
