@@ -23,6 +23,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, parse_weights
+from runtime.fusion.methods import weighs_any
 from runtime.track import CANONICAL_LABELS, is_number, json_kind
 
 log = logging.getLogger(__name__)
@@ -172,8 +173,8 @@ def _weights(text: str) -> str | None:
     unknown = [name for name in weights if not _track_name(name)]
     if unknown:
         return f"names no track: {', '.join(unknown)} (tracks: {', '.join(ARM_TRACKS)}, face-<n>)"
-    one_face = [weight for name, weight in weights.items() if name.startswith("face-")]  # may weigh when face is 0
-    if all(weights.get(name, 1.0) == 0 for name in EMOTION_TRACKS) and not any(one_face):
+    one_face = [name for name in weights if name.startswith("face-")]  # may weigh when face is 0
+    if not weighs_any(weights, [*EMOTION_TRACKS, *one_face]):
         return f"weighs every emotion track ({', '.join(EMOTION_TRACKS)}) 0: nothing would be fused"
     if max(weights.values()) > MAX_WEIGHT:
         return f"must hold weights from 0 to {MAX_WEIGHT:g} (relative: 3 and 7 say what 0.3 and 0.7 say)"

@@ -72,12 +72,12 @@ def _check_weights_name_tables(weights: dict[str, float], modalities: Sequence[s
     """Weights naming no table (a typo would leave the "weighted" row equal to the mean), or weighing every
     table's modality 0 (no row to score), are refused in one line."""
     from runtime.errors import InputError
-    from runtime.fusion.methods import modality_weight
+    from runtime.fusion.methods import weighs_any
 
     unknown = sorted(set(weights) - set(modalities))
     if unknown:
         raise InputError("--weights", f"names no table: {', '.join(unknown)} (tables: {', '.join(modalities)})")
-    if weights and not any(modality_weight(weights, m) > 0 for m in modalities):
+    if weights and not weighs_any(weights, modalities):
         raise InputError("--weights", f"weighs every table ({', '.join(modalities)}) 0: nothing would be fused")
 
 

@@ -22,7 +22,7 @@ from runtime.fusion.methods import (
     QualityAwareFusion,
     WeightedFusion,
     check_weights,
-    modality_weight,
+    weighs_any,
 )
 from runtime.track import Track
 
@@ -104,7 +104,7 @@ def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -
         log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),
                     ", ".join(sorted(names & set(weights))) or "the others at weight 1")
     emotion = [track.name for track in tracks if is_emotion_track(track)]
-    if emotion and not any(modality_weight(weights, name) > 0 for name in emotion):
+    if emotion and not weighs_any(weights, emotion):
         log.warning("fusion.weights weigh every emotion track of this session (%s) 0: the fused track makes no "
                     "claim", ", ".join(emotion))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,12 @@ def modality_weight(weights: Mapping[str, float], modality: str) -> float:
     if modality in weights:
         return weights[modality]
     return weights.get(modality.partition("-")[0], 1.0)
+
+
+def weighs_any(weights: Mapping[str, float], modalities: Iterable[str]) -> bool:
+    """Whether fixed ``weights`` leave any of ``modalities`` above 0 (``modality_weight``): with none, nothing is
+    fused. The one rule for the settings, the fuse-time warning and ``evaluate fusion``."""
+    return any(modality_weight(weights, modality) > 0 for modality in modalities)
 
 
 class WeightedFusion(Fuser):
