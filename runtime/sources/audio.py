@@ -5,7 +5,8 @@ Both yield ``AudioChunk``s of 16 kHz mono float32 samples stamped with their sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +67,26 @@ class FileAudioSource:
         return chunk
 
 
+# PyAV's wheels carry an alsa-lib built to read its configuration from a folder of their build machine
+# (/tmp/vendor/share/alsa): without it ALSA knows no device name, not even "default", and every microphone
+# fails to open with "Input/output error". The system's configuration (Debian's libasound2-data) is used instead.
+SYSTEM_ALSA_CONFIG_DIRS = ("/usr/share/alsa", "/usr/local/share/alsa")
+
+
+def use_system_alsa_config(environ: MutableMapping[str, str] = os.environ,
+                           folders: Sequence[str] = SYSTEM_ALSA_CONFIG_DIRS) -> str | None:
+    """Point alsa-lib at the system's configuration folder (``ALSA_CONFIG_DIR``), unless one is set already.
+    Returns the folder alsa-lib will read, None when no system folder holds an ``alsa.conf``. alsa-lib reads the
+    variable once, at the first device a process opens, so this comes before it."""
+    if environ.get("ALSA_CONFIG_DIR"):
+        return environ["ALSA_CONFIG_DIR"]
+    for folder in folders:
+        if Path(folder, "alsa.conf").is_file():
+            environ["ALSA_CONFIG_DIR"] = folder
+            return folder
+    return None
+
+
 class MicrophoneSource:
     """A live capture device through PyAV (ALSA on Linux: ``device="default"``, ``input_format="alsa"``).
 
@@ -84,11 +105,14 @@ class MicrophoneSource:
     def open(self) -> None:
         """Open the device now, so a missing one is an error before the session starts (else ``chunks`` does)."""
         if self._container is None:
+            config_dir = use_system_alsa_config() if self.input_format == "alsa" else ""
             try:
                 with native_stderr(keep=lambda line: not line.startswith("ALSA lib ")):  # its reason is in ours
                     self._container = av.open(self.device, format=self.input_format)
             except (av.error.FFmpegError, ValueError, OSError) as error:
-                raise InputError(f"{self.input_format}:{self.device}", f"cannot open audio device ({error})") from None
+                hint = "" if config_dir is not None else "; no ALSA configuration found: set ALSA_CONFIG_DIR"
+                raise InputError(f"{self.input_format}:{self.device}",
+                                 f"cannot open audio device ({error}{hint})") from None
 
     def close(self) -> None:
         """Let go of a device opened but never read (the session could not start)."""

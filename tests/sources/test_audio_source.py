@@ -1,10 +1,15 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import wav_bytes
-from runtime.sources.audio import FileAudioSource, MicrophoneSource
+from runtime.sources.audio import FileAudioSource, MicrophoneSource, use_system_alsa_config
 from tests.media_factory import cut_short, tone, write_media
 
 
@@ -48,6 +53,29 @@ def test_unavailable_microphone_is_one_clear_error():
     source = MicrophoneSource(device="no-such-device-xyz", input_format="alsa")
     with pytest.raises(InputError, match="no-such-device-xyz"):
         next(source.chunks())
+
+
+def test_alsa_reads_the_systems_configuration_unless_one_is_set(tmp_path):
+    (tmp_path / "alsa.conf").write_text("")
+    environ = {}
+    assert use_system_alsa_config(environ, [str(tmp_path / "absent"), str(tmp_path)]) == str(tmp_path)
+    assert environ == {"ALSA_CONFIG_DIR": str(tmp_path)}
+    assert use_system_alsa_config({"ALSA_CONFIG_DIR": "/opt/alsa"}, [str(tmp_path)]) == "/opt/alsa"
+    assert use_system_alsa_config({}, [str(tmp_path / "absent")]) is None
+
+
+@pytest.mark.skipif(not Path("/usr/share/alsa/alsa.conf").is_file(), reason="no system ALSA configuration here")
+def test_an_alsa_device_opens_with_the_pip_installed_library():
+    # ALSA's "null" capture device is defined by the system's alsa.conf; PyAV's own alsa-lib looks for it in its
+    # build machine's folder and, without ALSA_CONFIG_DIR, knows no device at all. A fresh process, as alsa-lib
+    # reads the folder once.
+    code = ("from runtime.sources.audio import MicrophoneSource; s = MicrophoneSource('null', 'alsa'); "
+            "chunk = next(s.chunks()); print(chunk.samples.size > 0)")
+    env = {k: v for k, v in os.environ.items() if k != "ALSA_CONFIG_DIR"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr[-500:]
+    assert run.stdout.strip() == "True"
 
 
 def test_a_microphone_whose_stream_ends_says_so_after_its_samples():
