@@ -104,22 +104,19 @@ def ble_client(device: str):
 def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
     """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for.
 
-    The voice track is timed by its samples, the session by its clock; for a microphone the two agree (but for
-    its clock's drift). The session ends when either reaches ``duration_s``, the last chunk cut where the samples
-    do, so that no voice window ends after the session (a source faster than real time, a test signal, ends by
-    its samples)."""
-    delivered = 0
+    Each chunk is placed on the session clock by its source (a microphone by its capture times, a replay by its
+    samples); the last one is cut where its samples reach ``duration_s``, so that no voice window ends after the
+    session (a source faster than real time, a test signal, ends by its samples)."""
     for chunk in chunks:
         raise_if_stop_asked()  # the capture's libraries can swallow the signal's own KeyboardInterrupt
         if duration_s is None:
             yield chunk
             continue
-        room = int(round(duration_s * chunk.sample_rate_hz)) - delivered
-        if chunk.samples.size >= room or chunk.end_s >= duration_s:
+        room = int(round((duration_s - chunk.start_s) * chunk.sample_rate_hz))
+        if chunk.samples.size >= room:
             if room > 0:
                 yield AudioChunk(chunk.start_s, chunk.samples[:room], chunk.sample_rate_hz)
             return
-        delivered += chunk.samples.size
         yield chunk
 
 

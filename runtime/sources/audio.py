@@ -6,6 +6,9 @@ Both yield ``AudioChunk``s of 16 kHz mono float32 samples stamped with their sta
 from __future__ import annotations
 
 import os
+import queue
+import threading
+import time
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,20 +90,39 @@ def use_system_alsa_config(environ: MutableMapping[str, str] = os.environ,
     return None
 
 
+# A capture device that delivers nothing this long is gone, though its read has not failed (a stalled sound
+# server, a USB device hung): an ALSA period is 10-100 ms.
+STALL_S = 5.0
+# Capture times running ahead of the samples by more than this are samples the device lost (an overrun): recorded
+# as a gap. Smaller differences are the device's timestamp jitter and are left alone.
+MIN_GAP_S = 0.1
+WALL_CLOCK_TOLERANCE_S = 3600.0  # a device time this close to the wall clock is one (ALSA stamps capture so)
+
+
 class MicrophoneSource:
     """A live capture device through PyAV (ALSA on Linux: ``device="default"``, ``input_format="alsa"``).
 
-    Chunks are stamped by arrival: a chunk that arrives at clock time t ends at t. A device that cannot be
-    opened, or that disappears mid-session, raises ``InputError`` naming it; what was captured is kept.
+    A reader thread keeps draining the device while the session judges windows, so the device's buffer never
+    overruns for want of a read, and a device that stalls inside its read cannot hold the session: after
+    ``STALL_S`` without sound it is said to have stalled. Chunks are placed on the session clock by the device's
+    own capture times where it gives them (ALSA stamps each read with the wall-clock time of its first sample):
+    samples the device lost leave a gap in the stamps, never a shift of what follows. A device that cannot be
+    opened, or that disappears or stalls mid-session, raises ``InputError`` naming it; what was captured is kept.
     """
 
     def __init__(self, device: str = "default", input_format: str = "alsa", sample_rate_hz: int = 16000,
-                 clock: SessionClock | None = None):
+                 clock: SessionClock | None = None, stall_s: float = STALL_S):
         self.device = device
         self.input_format = input_format
         self.sample_rate_hz = sample_rate_hz
         self.clock = clock or SessionClock()
+        self.stall_s = stall_s
         self._container = None
+        self._opened_s = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.input_format}:{self.device}"
 
     def open(self) -> None:
         """Open the device now, so a missing one is an error before the session starts (else ``chunks`` does)."""
@@ -111,8 +133,8 @@ class MicrophoneSource:
                     self._container = av.open(self.device, format=self.input_format)
             except (av.error.FFmpegError, ValueError, OSError) as error:
                 hint = "" if config_dir is not None else "; no ALSA configuration found: set ALSA_CONFIG_DIR"
-                raise InputError(f"{self.input_format}:{self.device}",
-                                 f"cannot open audio device ({error}{hint})") from None
+                raise InputError(self.name, f"cannot open audio device ({error}{hint})") from None
+            self._opened_s = self.clock.now_s()
 
     def close(self) -> None:
         """Let go of a device opened but never read (the session could not start)."""
@@ -121,21 +143,102 @@ class MicrophoneSource:
             self._container = None
 
     def chunks(self) -> Iterator[AudioChunk]:
+        """The device's sound, chunk by chunk, until it fails, ends or stalls (``InputError`` after the last
+        chunk) or the caller stops asking; asks for the session's stop while it waits."""
+        from runtime.stopping import raise_if_stop_asked
+
         self.open()
         container, self._container = self._container, None
+        arrived: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        reader = threading.Thread(target=self._read, args=(container, arrived, stop), name="live-microphone",
+                                  daemon=True)
+        reader.start()
+        placed = CapturePlacement(self.sample_rate_hz, self._opened_s, self._wall_clock_start_s())
+        waited_s = 0.0
+        try:
+            while True:
+                try:
+                    item = arrived.get(timeout=0.2)
+                except queue.Empty:
+                    raise_if_stop_asked()  # a stop reaches the session while the device says nothing
+                    waited_s += 0.2
+                    if waited_s >= self.stall_s:
+                        raise InputError(self.name, f"audio device stalled: no sound for {self.stall_s:g} s "
+                                                    f"after {placed.captured_s:.1f} s") from None
+                    continue
+                waited_s = 0.0
+                if isinstance(item, InputError):
+                    raise item
+                samples, device_time_s = item
+                yield AudioChunk(placed.start_s(samples.size, device_time_s), samples, self.sample_rate_hz)
+        finally:
+            stop.set()  # a reader blocked inside the device's read is left to end with the process (a daemon)
+
+    def _wall_clock_start_s(self) -> float:
+        """The wall-clock time (UNIX seconds) at which the session clock read 0."""
+        return time.time() - self.clock.now_s()
+
+    def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
+        """The reader thread: each resampled block with the capture time of its input frame (None where the
+        device gives none), then the reason it ended as an ``InputError``."""
         resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
         captured = 0
         try:
             with container:
                 for frame in container.decode(audio=0):
+                    if stop.is_set():
+                        return
+                    device_time_s = frame.time
                     for out in resampler.resample(frame):
                         samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                        end_s = self.clock.now_s()
                         captured += samples.size
-                        yield AudioChunk(end_s - samples.size / self.sample_rate_hz, samples, self.sample_rate_hz)
+                        arrived.put((samples, device_time_s))
+                        device_time_s = None  # a frame's later blocks follow its first without a stamp
         except av.error.FFmpegError as error:
-            raise InputError(f"{self.input_format}:{self.device}", f"audio device stopped ({error})") from None
+            arrived.put(InputError(self.name, f"audio device stopped ({error})"))
+            return
+        except Exception as error:  # the reader's own failure: said as the device's, never lost in the thread
+            arrived.put(InputError(self.name, f"audio device stopped ({type(error).__name__}: {error})"))
+            return
         # A microphone does not end: a stream that does (a driver letting go, a sound server stopping) is said as
         # a failure is, so that the session's audio track does not read "complete".
-        raise InputError(f"{self.input_format}:{self.device}",
-                         f"audio stream ended after {captured / self.sample_rate_hz:.1f} s")
+        arrived.put(InputError(self.name, f"audio stream ended after {captured / self.sample_rate_hz:.1f} s"))
+
+
+class CapturePlacement:
+    """Where a capture device's chunks lie on the session clock.
+
+    The first chunk starts at its capture time where the device stamps it on the wall clock (ALSA does), else
+    where the device was opened; each later one follows the samples before it, unless the device's stamps run
+    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. Stamps running behind (a device
+    clock a little slow) are left alone: a chunk never moves back over one before it.
+    """
+
+    def __init__(self, sample_rate_hz: int, opened_s: float, wall_clock_start_s: float):
+        self.sample_rate_hz = sample_rate_hz
+        self.opened_s = opened_s
+        self.wall_clock_start_s = wall_clock_start_s
+        self._next_s: float | None = None  # where the next chunk starts if nothing is lost
+        self._device_origin_s: float | None = None  # device time minus session time, from the first stamp
+        self.captured_s = 0.0  # sound received, in seconds
+
+    def start_s(self, n_samples: int, device_time_s: float | None) -> float:
+        if self._next_s is None:  # a start within MIN_GAP_S of the session's is its start, as later jitter is
+            first_s = self._first_start_s(device_time_s)
+            self._next_s = first_s if first_s >= MIN_GAP_S else 0.0
+        if device_time_s is not None:
+            if self._device_origin_s is None:
+                self._device_origin_s = device_time_s - self._next_s
+            stamped_s = device_time_s - self._device_origin_s
+            if stamped_s - self._next_s >= MIN_GAP_S:
+                self._next_s = stamped_s
+        start_s = self._next_s
+        self._next_s = start_s + n_samples / self.sample_rate_hz
+        self.captured_s += n_samples / self.sample_rate_hz
+        return start_s
+
+    def _first_start_s(self, device_time_s: float | None) -> float:
+        if device_time_s is not None and abs(device_time_s - time.time()) < WALL_CLOCK_TOLERANCE_S:
+            return max(0.0, device_time_s - self.wall_clock_start_s)
+        return self.opened_s

@@ -1,15 +1,18 @@
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from runtime import stopping
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import wav_bytes
-from runtime.sources.audio import FileAudioSource, MicrophoneSource, use_system_alsa_config
+from runtime.sources.audio import CapturePlacement, FileAudioSource, MicrophoneSource, use_system_alsa_config
 from tests.media_factory import cut_short, tone, write_media
 
 
@@ -101,3 +104,64 @@ def test_a_recording_cut_short_says_so_after_its_last_chunk(tmp_path):
         for chunk in FileAudioSource(path).chunks():  # was: the chunks, and then an end like any other
             kept_s.append(chunk.end_s)
     assert 4.0 < kept_s[-1] < 6.0
+
+
+def test_samples_a_device_lost_are_placed_as_a_gap_not_closed_up():
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    assert placement.start_s(1600, device_time_s=5.0) == 0.0  # not a wall-clock stamp: where the device opened
+    assert placement.start_s(1600, device_time_s=5.1) == pytest.approx(0.1)
+    assert placement.start_s(1600, device_time_s=5.2 + 0.03) == pytest.approx(0.2)  # jitter: follows the samples
+    assert placement.start_s(1600, device_time_s=None) == pytest.approx(0.3)  # no stamp: follows the samples
+    assert placement.start_s(1600, device_time_s=7.4) == pytest.approx(2.4)  # 2 s lost: the chunk keeps its time
+    assert placement.start_s(1600, device_time_s=7.45) == pytest.approx(2.5)  # a slow device clock never moves back
+    assert placement.captured_s == pytest.approx(0.6)
+
+
+def test_a_device_stamping_on_the_wall_clock_starts_where_its_first_sample_was_captured():
+    wall_clock_start_s = time.time() - 10.0  # the session began 10 s ago; the device's first sample 2.5 s after
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=wall_clock_start_s)
+    assert placement.start_s(1600, wall_clock_start_s + 2.5) == pytest.approx(2.5)
+    late = CapturePlacement(16000, opened_s=1.5, wall_clock_start_s=0.0)  # stamps from 0: where it was opened
+    assert late.start_s(1600, 0.0) == 1.5
+    assert CapturePlacement(16000, opened_s=0.05, wall_clock_start_s=0.0).start_s(1600, 0.0) == 0.0  # within jitter
+
+
+def _fifo_microphone(tmp_path, seconds_of_sound: float) -> tuple[MicrophoneSource, threading.Event]:
+    """A capture device that delivers ``seconds_of_sound`` and then nothing, its stream still open."""
+    fifo = tmp_path / "mic.fifo"
+    os.mkfifo(fifo)
+    release = threading.Event()
+
+    def write():
+        with open(fifo, "wb") as device:
+            device.write(np.zeros(int(44100 * seconds_of_sound), dtype=np.int16).tobytes())
+            device.flush()
+            release.wait(timeout=30)
+
+    threading.Thread(target=write, daemon=True).start()
+    return MicrophoneSource(str(fifo), "s16le", stall_s=1.0), release
+
+
+def test_a_microphone_that_stalls_inside_its_read_is_said_to_have_stalled(tmp_path):
+    source, release = _fifo_microphone(tmp_path, 0.5)
+    captured_s = 0.0
+    try:
+        with pytest.raises(InputError, match=r"s16le:.*mic\.fifo: audio device stalled: no sound for 1 s"):
+            for chunk in source.chunks():
+                captured_s += chunk.samples.size / chunk.sample_rate_hz
+    finally:
+        release.set()
+    assert captured_s == pytest.approx(0.5, abs=0.05)  # what came before the stall is kept
+
+
+def test_a_stop_reaches_a_session_whose_microphone_says_nothing(tmp_path):
+    source, release = _fifo_microphone(tmp_path, 0.1)
+    chunks = source.chunks()
+    try:
+        next(chunks)
+        stopping._asked.set()
+        with pytest.raises(KeyboardInterrupt):
+            next(chunks)
+    finally:
+        stopping._asked.clear()
+        release.set()

@@ -8,6 +8,7 @@ the population ("none") variant, and each window says which baseline judged it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -30,9 +31,11 @@ from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import finite_samples
-from runtime.sources.audio import AudioChunk, FileAudioSource
+from runtime.sources.audio import MIN_GAP_S, AudioChunk, FileAudioSource
 from runtime.stopping import STOPPED_BY_USER
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+
+log = logging.getLogger(__name__)
 
 CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle before it starts
 # A frame's speech decision near a window's end is provisional: a burst cut short there is dropped as too short
@@ -77,7 +80,7 @@ class AudioStream:
         self._noise_floor = RunningPercentile(NOISE_FLOOR_PERCENTILE)  # over the frames judged so far
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
-        self._received_s = 0.0
+        self.received_s = 0.0
         self._next_start_s = 0.0
         self._last_end_s = 0.0
         self._baseline = RunningBaseline(MAX_BASELINE_WINDOWS)
@@ -89,19 +92,19 @@ class AudioStream:
 
     def push(self, samples: np.ndarray) -> list[Window]:
         samples = np.asarray(samples, dtype=np.float32)
-        finite_samples(samples, f"audio input at {self._received_s:.1f} s")
+        finite_samples(samples, f"audio input at {self.received_s:.1f} s")
         self._sum += float(np.sum(samples, dtype=np.float64))
         self._count += samples.size
         if samples.size:  # the DC offset heard so far (file mode removes the whole recording's mean)
             samples = samples - np.float32(self._sum / self._count)
             self.peak_amplitude = max(self.peak_amplitude, float(np.max(np.abs(samples))))
         self._buffer = np.concatenate([self._buffer, samples])
-        self._received_s = self._count / self.rate  # as file mode computes a duration: no sum of chunk lengths
+        self.received_s = self._count / self.rate  # as file mode computes a duration: no sum of chunk lengths
         new_probs = self._vad.process(samples)
         self._probs.extend(new_probs)
         self._append_levels(new_probs.size)
         done = []
-        while self._next_start_s + self.settings.window_s <= self._received_s + 1e-9:
+        while self._next_start_s + self.settings.window_s <= self.received_s + 1e-9:
             self._last_end_s = round(self._next_start_s + self.settings.window_s, 6)  # on file mode's grid
             done.append(self._judge(self._next_start_s, self._last_end_s))
             self._next_start_s = round(self._next_start_s + self.settings.hop_s, 6)
@@ -114,7 +117,7 @@ class AudioStream:
         self._probs.extend(last)
         self._append_levels(last.size)
         last_window = []
-        grid = window_grid(self._received_s, self.settings.window_s, self.settings.hop_s)  # file mode's, to agree
+        grid = window_grid(self.received_s, self.settings.window_s, self.settings.hop_s)  # file mode's, to agree
         if grid and grid[-1][1] > self._last_end_s:
             last_window = [self._judge(*grid[-1])]
         # nothing comes after: the frames still settling are counted as they stand, so speech_s is the session's
@@ -214,14 +217,24 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     latencies_s: list[float] = []
     status = "complete"
 
+    gaps_s: list[tuple[float, float]] = []
+
     def keep(window: Window) -> None:
         latencies_s.append(clock.now_s() - window.end_s)
+        window = without_lost_audio(window, gaps_s)
         windows.append(window)
         if on_window is not None:
             on_window(window)
 
     try:
         for chunk in chunks:
+            missing_s = chunk.start_s - stream.received_s
+            if missing_s >= MIN_GAP_S:  # samples the device lost (or its late start): silence, recorded as a gap
+                gaps_s.append((round(stream.received_s, 3), round(chunk.start_s, 3)))
+                log.warning("audio input: no sound from %.1f to %.1f s of the session (a gap in the voice track)",
+                            *gaps_s[-1])
+                for window in stream.push(np.zeros(int(round(missing_s * stream.rate)), dtype=np.float32)):
+                    keep(window)
             for window in stream.push(chunk.samples):
                 keep(window)
     except InputError as error:
@@ -246,11 +259,22 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             "speaker_baseline_note": "running session baseline over the speech so far; population model until "
             f"{settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
             "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
+            "gaps": [list(gap) for gap in gaps_s],
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
             **level_settings(amplitude_dbfs(stream.peak_amplitude)),
         },
     )
+
+
+def without_lost_audio(window: Window, gaps_s: list[tuple[float, float]]) -> Window:
+    """A window half or more of which the device lost makes no claim, with that as its reason; its silence
+    (the gap is filled with it) would otherwise read as a pause in speech."""
+    lost_s = sum(max(0.0, min(end_s, window.end_s) - max(start_s, window.start_s)) for start_s, end_s in gaps_s)
+    if lost_s < 0.5 * (window.end_s - window.start_s):
+        return window
+    return Window(window.start_s, window.end_s, None, 0.0, f"no audio for {lost_s:.1f} s of the window "
+                  "(the microphone lost it)", window.measurements)
 
 
 def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:

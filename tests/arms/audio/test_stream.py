@@ -8,7 +8,10 @@ import pytest
 import runtime.arms.audio.stream as stream_module
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.features import RunningBaseline, zscore_by_group
-from runtime.arms.audio.stream import AudioStream
+from runtime.arms.audio.model import load_audio_model
+from runtime.arms.audio.stream import AudioStream, stream_track
+from runtime.clock import SessionClock
+from runtime.sources.audio import AudioChunk
 
 CAP_WINDOWS = 40  # a small history cap, so that thousands of rows drop out of it
 
@@ -144,3 +147,18 @@ def test_the_live_baseline_waits_for_as_much_speech_as_file_mode_counts(ravdess_
         # each frame counted once, when its decision has settled; the running DC offset moves a few frames
         assert stream.speech_s == pytest.approx(file_mode_speech_s, abs=0.2 if chunk_samples == 1600 else 0.04)
         assert {variant for variant, _ in model.rows} == {"none"}  # never judged against a baseline it lacks
+
+
+def test_audio_a_microphone_lost_is_a_gap_on_the_session_clock_not_closed_up():
+    rate = 16000
+    noise = np.random.default_rng(0).normal(0, 0.05, rate * 9).astype(np.float32)
+    before = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(30)]  # 0-3 s
+    after = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60, 90)]  # 6-9 s: 3 s lost
+    track = stream_track(before + after, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    assert track.settings["gaps"] == [[3.0, 6.0]]
+    assert track.windows[-1].end_s == pytest.approx(9.0)  # was 6.0: what followed the loss moved 3 s early
+    lost = [w for w in track.windows if w.reason.startswith("no audio")]
+    assert [(w.start_s, w.end_s) for w in lost] == [(2.0, 4.0), (2.5, 4.5), (3.0, 5.0), (3.5, 5.5), (4.0, 6.0),
+                                                    (4.5, 6.5), (5.0, 7.0)]  # half or more of each was lost
+    assert all(w.quality == 0 and w.probs is None for w in lost)
+    assert lost[2].reason == "no audio for 2.0 s of the window (the microphone lost it)"
