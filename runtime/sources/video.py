@@ -141,6 +141,9 @@ class FileVideoSource:
             yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
 
 
+CAMERA_STALL_S = 5.0  # no frame this long from a camera that has not failed: it is gone (cameras give 5-30 fps)
+
+
 def _camera_ended(device: str, stats: FrameStats) -> str:
     """A camera whose stream ended without an error (a USB camera's driver letting go): said, as a failure is."""
     reason = f"camera stream ended after {stats.decoded} frames"
@@ -167,8 +170,10 @@ class LiveVideoSource:
 
     def __init__(self, device: str | Path, input_format: str | None = None, sample_fps: float = DEFAULT_SAMPLE_FPS,
                  clock: SessionClock | None = None, max_side_px: int = DEFAULT_MAX_SIDE_PX,
-                 replay: bool = False):
+                 replay: bool = False, stall_s: float = CAMERA_STALL_S):
         self.device = str(device)
+        self.stall_s = stall_s
+        self._heard_s = 0.0  # session time of the camera's latest frame (or of its start)
         self.input_format = input_format
         self.sample_fps = sample_fps
         self.clock = clock or SessionClock()
@@ -191,15 +196,18 @@ class LiveVideoSource:
         self.open()
         container, self._container = self._container, None
         reader = threading.Thread(target=self._read, args=(container,), daemon=True)
+        self._heard_s = self.clock.now_s()
         reader.start()
         period_s = 1.0 / self.sample_fps
         last_slot = -1
         try:
             while True:
+                stalled = False
                 with self._fresh:
-                    while self._taken and not self._done.is_set() and not self._stop.is_set():
+                    while self._taken and not self._done.is_set() and not self._stop.is_set() and not stalled:
                         self._fresh.wait(timeout=0.5)
-                    if self._stop.is_set() or (self._taken and self._done.is_set()):
+                        stalled = self._stalled()
+                    if stalled or self._stop.is_set() or (self._taken and self._done.is_set()):
                         break
                     frame, self._taken = self._latest, True
                 if frame is None:
@@ -213,6 +221,17 @@ class LiveVideoSource:
         finally:
             self._stop.set()
             reader.join(timeout=2.0)
+
+    def _stalled(self) -> bool:
+        """A camera whose read has given nothing for ``stall_s`` is gone (a USB camera hung, its read blocked for
+        good): said, its frames end, and its reader is left to end with the process. A replay's reader waits
+        on the clock, never on a device."""
+        if self.replay or self.clock.now_s() - self._heard_s < self.stall_s:
+            return False
+        self.stats.stopped_reason = f"camera stalled: no frame for {self.stall_s:g} s"
+        log.warning("%s: camera stalled after %d frames (no frame for %g s)", self.device, self.stats.decoded,
+                    self.stall_s)
+        return True
 
     def stop(self) -> None:
         """End ``frames()`` from another thread (the session is over); frames not yet taken are let go."""
@@ -246,6 +265,7 @@ class LiveVideoSource:
                     if self._stop.is_set():
                         break
                     self.stats.decoded += 1
+                    self._heard_s = self.clock.now_s()
                     if self.replay:
                         self.clock.wait_until(decoder.time_s(frame) or 0.0)
                     t_s = self.clock.now_s()

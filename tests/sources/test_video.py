@@ -1,10 +1,12 @@
 import logging
 import re
+import threading
 import time
 
 import numpy as np
 import pytest
 
+import runtime.sources.video as video_module
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.sources.video import FileVideoSource, LiveVideoSource
@@ -177,3 +179,25 @@ def test_a_replay_with_no_frame_to_decode_says_why_in_the_readers_words(tmp_path
     reason = source.stats.stopped_reason
     assert reason.startswith("camera stopped (no video could be decoded; cut short: the video ends at 0.0 s")
     assert "InputError" not in reason and str(path) not in reason  # was: "(InputError: PATH: no video ...)"
+
+
+def test_a_camera_that_stalls_without_failing_is_said_to_have_stalled(monkeypatch, caplog):
+    release = threading.Event()
+    turned = []
+
+    def hung_after_three_frames(image, rotation_deg):  # the camera's read blocks for good: a USB camera hung
+        turned.append(1)
+        if len(turned) > 3:
+            release.wait(timeout=30)
+        return image
+
+    monkeypatch.setattr(video_module, "upright", hung_after_three_frames)
+    source = LiveVideoSource("testsrc=size=64x48:rate=10,realtime", input_format="lavfi", sample_fps=10.0,
+                             stall_s=1.0)
+    try:
+        with caplog.at_level(logging.WARNING):
+            frames = list(source.frames())  # was: waited for a frame for ever
+    finally:
+        release.set()
+    assert len(frames) == 3 and source.stats.stopped_reason == "camera stalled: no frame for 1 s"
+    assert re.search(r"rate=10,realtime: camera stalled after \d+ frames \(no frame for 1 s\)", caplog.text)
