@@ -13,7 +13,14 @@ from export.fusion.synthetic import synthetic_probs
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, make_fuser, parse_weights
 from runtime.fusion.align import FusionInput
-from runtime.fusion.methods import AccuracyWeightedFusion, ProductFusion, QualityAwareFusion, card_metrics
+from runtime.fusion.base import modality_metrics
+from runtime.fusion.methods import (
+    MIN_WEIGHT,
+    AccuracyWeightedFusion,
+    ProductFusion,
+    QualityAwareFusion,
+    card_metrics,
+)
 from runtime.track import CANONICAL_LABELS, Track
 
 L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
@@ -290,3 +297,32 @@ def test_accuracy_weights_skip_a_shipped_card_of_another_version():
     found = card_metrics(track)
     assert found["ua"] == pytest.approx(shipped.metrics["cv"]["session/window"]["ua"])
     assert found["source"].endswith("card, session/window")  # the timeline says which figure weighed the voice
+
+
+def test_quality_aware_follows_the_strongest_modality_when_every_one_is_below_min_quality():
+    data = inputs([[one_hotish("angry", 0.9), one_hotish("happy", 0.9)]], quality=[[0.15, 0.10]])
+    fused = QualityAwareFusion(min_quality=0.2).fuse_arrays(data)
+    assert fused.argmax(1)[0] == L["angry"] and fused[0, L["angry"]] > 0.5  # some evidence beats none
+
+
+def test_product_fusion_takes_a_flat_modality_as_no_evidence_whatever_its_label_count():
+    audio = one_hotish("sad", 0.6)
+    flat_face = np.where(NO_CALM, 1 / 7, 0.0)  # seven labels, none preferred: calm must not gain from it
+    both = ProductFusion().fuse_arrays(inputs([[audio, flat_face]], supported=[ALL, NO_CALM]))
+    alone = ProductFusion().fuse_arrays(FusionInput(["audio"], audio[None, None], np.ones((1, 1)), ALL[None]))
+    np.testing.assert_allclose(both, alone, atol=1e-9)
+
+
+def test_accuracy_weights_are_the_margin_over_chance_of_the_labels_a_modality_supports():
+    data = inputs([[one_hotish("sad", 0.6), one_hotish("happy", 0.6, NO_CALM)]], supported=[ALL, NO_CALM])
+    fuser = AccuracyWeightedFusion(metrics={"audio": {"ua": 0.10}, "face": {"ua": 0.50}})
+    weights = fuser.weights(data)
+    assert weights[0, 0] == pytest.approx(MIN_WEIGHT)  # below chance: a little say, never a vote against
+    assert weights[1, 0] == pytest.approx(0.50 - 1 / 7)
+
+
+def test_a_modalitys_unweighted_accuracy_is_its_mean_recall_not_its_accuracy():
+    targets = np.array([L["happy"]] * 9 + [L["sad"]])
+    probs = np.array([one_hotish("happy", 0.9)] * 10)[:, None]  # always happy: 90 % accurate, half the recall
+    data = FusionInput(["audio"], probs, np.ones((10, 1)), ALL[None])
+    assert modality_metrics(data, targets)["audio"]["ua"] == pytest.approx(0.5)
