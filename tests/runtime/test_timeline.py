@@ -4,10 +4,11 @@ import json
 import math
 import os
 
+import numpy as np
 import pytest
 
 from runtime.errors import InputError
-from runtime.timeline import Timeline, write_atomically, write_timeline
+from runtime.timeline import Timeline, software_record, write_atomically, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, Window
 
 
@@ -34,6 +35,18 @@ def test_csv_is_long_form_with_a_column_per_label_and_measurement():
     assert rows[1]["happy"] == "" and rows[1]["reason"] == "no speech"
     assert rows[2]["stress"] == "0.7" and rows[2]["happy"] == ""
     assert rows[2]["hr_bpm"] == ""  # not measured: an empty cell, as spreadsheets read missing (was "nan")
+
+
+def test_csv_cells_hold_each_windows_own_times_and_quality():
+    track = Track("audio", windows=[Window(0.5, 2.5, [0.125] * 8, 0.75), Window(1.0, 3.0, [0.125] * 8, 0.25)])
+    rows = list(csv.DictReader(io.StringIO(Timeline("in.wav", 3.0, [track]).to_csv())))
+    assert [(r["start_s"], r["end_s"], r["quality"]) for r in rows] == [("0.5", "2.5", "0.75"), ("1.0", "3.0", "0.25")]
+
+
+def test_the_software_record_gives_seconds_and_the_time_it_is_given():
+    record = software_record(1.23456, analysed_at_utc="2026-12-05T06:00:00+00:00")
+    assert record["elapsed_s"] == 1.235 and record["analysed_at_utc"] == "2026-12-05T06:00:00+00:00"
+    assert record["libraries"]["numpy"] == np.__version__
 
 
 def test_write_timeline_writes_both_files(tmp_path):
@@ -185,6 +198,8 @@ def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
     ('{"format": "emotrace-timeline/1"', "not valid JSON"),
     ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1' + "0" * 5000 + '}, "tracks": []}',
      r"not valid JSON \("),  # was: internal ValueError (the words after are CPython's own)
+    ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": -1}, "tracks": []}',
+     r"input duration_s is -1, not a number of seconds"),
 ])
 def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "timeline.json"
