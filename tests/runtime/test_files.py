@@ -196,3 +196,11 @@ def test_an_output_folder_on_a_read_only_file_system_says_so(tmp_path, monkeypat
         check_output_folder(tmp_path / "out")
     # was: accepted (root may write anywhere), and failing when the run wrote
     assert str(refused.value) == f"{tmp_path / 'out'}: cannot write to {tmp_path} (read-only file system)"
+
+
+def test_files_in_a_folder_are_found_whatever_the_case_of_their_suffix_and_in_sorted_order(tmp_path):
+    for name in ("b/SESSION.WAV", "a.wav", "c.Wav", "notes.txt", "b/a.flac"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    found = find_files([tmp_path], {".wav", ".flac"}, "audio files")
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.wav", "b/SESSION.WAV", "b/a.flac", "c.Wav"]
