@@ -252,6 +252,24 @@ class InstantsByWindow:
         return np.sort(self._order[first:stop])
 
 
+class Coverage:
+    """How much of a window a series of instants covers, each standing for the ``reach_s`` after it (a video
+    frame for the time until the next is due). A window the camera saw only in part (it stopped, stalled or
+    started late within it) is covered in part, however many frames its covered part holds."""
+
+    def __init__(self, times_s: Sequence[float] | np.ndarray, reach_s: float):
+        times = np.sort(np.asarray(times_s, dtype=float))
+        breaks = np.flatnonzero(np.diff(times) > reach_s)
+        self._starts_s = times[np.r_[0, breaks + 1]] if times.size else times
+        self._ends_s = times[np.r_[breaks, times.size - 1]] + reach_s if times.size else times
+
+    def fraction(self, start_s: float, end_s: float) -> float:
+        if end_s <= start_s:
+            return 0.0
+        overlaps_s = np.minimum(self._ends_s, end_s) - np.maximum(self._starts_s, start_s)
+        return float(min(1.0, np.clip(overlaps_s, 0.0, None).sum() / (end_s - start_s)))
+
+
 def normalise_probs(values: Iterable[float]) -> list[float]:
     """Probabilities that sum to 1 (uniform when every value is 0)."""
     array = np.clip(np.asarray(list(values), dtype=float), 0.0, None)

@@ -141,6 +141,13 @@ class FileVideoSource:
             yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
 
 
+def frame_reach_s(sample_fps: float) -> float:
+    """How long after it a sampled frame stands for the video: two sampling periods (a frame may come late in
+    its slot, or one be dropped), at least half a second. Past it the camera was not seeing
+    (``track.Coverage``)."""
+    return max(2.0 / sample_fps, 0.5)
+
+
 CAMERA_STALL_S = 5.0  # no frame this long from a camera that has not failed: it is gone (cameras give 5-30 fps)
 
 

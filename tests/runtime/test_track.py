@@ -4,7 +4,15 @@ import math
 import numpy as np
 import pytest
 
-from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, normalise_probs, window_grid
+from runtime.track import (
+    CANONICAL_LABELS,
+    Coverage,
+    InstantsByWindow,
+    Track,
+    Window,
+    normalise_probs,
+    window_grid,
+)
 
 
 def _track() -> Track:
@@ -125,3 +133,12 @@ def test_instants_by_window_picks_what_a_mask_picks_in_the_original_order():
         mask = (times_s >= start_s) & (times_s < end_s)
         assert index.indices(start_s, end_s).tolist() == np.flatnonzero(mask).tolist()
         assert index.count(start_s, end_s) == int(mask.sum())
+
+
+def test_coverage_is_the_share_of_a_window_its_instants_stand_for():
+    coverage = Coverage([0.0, 0.2, 0.4, 3.0, 3.2], reach_s=0.5)  # seen 0-0.9 s and 3.0-3.7 s
+    assert coverage.fraction(0.0, 0.5) == 1.0
+    assert coverage.fraction(0.0, 2.0) == pytest.approx(0.45)
+    assert coverage.fraction(1.0, 3.0) == 0.0
+    assert coverage.fraction(2.5, 4.5) == pytest.approx(0.35)
+    assert Coverage([], reach_s=0.5).fraction(0.0, 2.0) == 0.0

@@ -17,7 +17,8 @@ import numpy as np
 
 from runtime.arms.body import measures
 from runtime.config import ConfigSection
-from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
+from runtime.sources.video import frame_reach_s
+from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
@@ -109,6 +110,7 @@ def patient_poses(scan) -> list:
 def body_track(scan, duration_s: float, settings: BodySettings, classifier=None) -> Track:
     observations = patient_poses(scan)
     frames = InstantsByWindow(scan.frame_times_s)
+    seeing = Coverage(scan.frame_times_s, frame_reach_s(settings.sample_fps))
     times = np.array([o.t_s for o in observations], dtype=float)
     poses = InstantsByWindow(times)
     points = np.stack([o.points for o in observations]) if observations else np.zeros((0, 33, 3))
@@ -128,7 +130,8 @@ def body_track(scan, duration_s: float, settings: BodySettings, classifier=None)
             windows.append(Window(start_s, end_s, quality=0.0, reason=NO_BODY))
             continue
         upper = visibility[inside][:, list(measures.UPPER_BODY)].mean()
-        quality = float(round(min(1.0, inside.size / n_frames) * presence[inside].mean() * upper, 6))
+        quality = float(round(min(1.0, inside.size / n_frames) * presence[inside].mean() * upper
+                              * seeing.fraction(start_s, end_s), 6))
         values = window_measurements(times[inside], points[inside], visibility[inside], start_s, end_s)
         windows.append(Window(start_s, end_s, quality=quality))
         claims.append(values)

@@ -15,7 +15,8 @@ import numpy as np
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
 from runtime.arms.face.scan import FaceObservation, VideoScan
 from runtime.config import ConfigSection
-from runtime.track import CANONICAL_LABELS, InstantsByWindow, Track, Window, window_grid
+from runtime.sources.video import frame_reach_s
+from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
@@ -59,6 +60,7 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
                labels: list[str], name: str = "face") -> Track:
     """Windows for one person's face; quality 0 with a reason where that face gives no evidence."""
     frames = InstantsByWindow(scan.frame_times_s)
+    seeing = Coverage(scan.frame_times_s, frame_reach_s(settings.sample_fps))
     mine = [o for o in scan.faces if o.person_id == person_id]
     seen = [o for o in mine if o.confidence > 0]
     seen_s = np.array([o.t_s for o in seen], dtype=float)
@@ -79,7 +81,7 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             continue
         coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
         confidence = np.array([o.confidence for o in found])
-        quality = float(round(coverage * confidence.mean(), 6))
+        quality = float(round(coverage * confidence.mean() * seeing.fraction(start_s, end_s), 6))
         windows.append(Window(start_s, end_s, probs=mean_expression(found), quality=quality,
                               measurements=measure(found, start_s, end_s, coverage)))
     return Track(

@@ -195,3 +195,17 @@ def test_poses_of_other_people_are_left_out_only_when_several_people_were_seen()
     assert [p.person_id for p in patient_poses(several)] == [1, 1, 1]
     alone = VideoScan(bodies=poses, patient_id=1, n_people=1)
     assert len(patient_poses(alone)) == 5
+
+
+def test_a_body_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_its_quality():
+    from runtime.arms.body.arm import body_track
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.face.scan import VideoScan
+
+    points, visibility = seated_pose(1)
+    times = [i / 5 for i in range(15)]  # 5 fps until 2.8 s, then the camera is lost: its frames stand until 3.3 s
+    poses = [BodyObservation(t, points[0], visibility[0], 0.9, person_id=1) for t in times]
+    scan = VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=1)
+    windows = {(w.start_s, w.end_s): w for w in body_track(scan, 6.0, BodySettings()).windows}
+    seen = windows[(0.0, 2.0)].quality
+    assert seen > 0 and windows[(2.0, 4.0)].quality == pytest.approx(seen * 0.65)  # was: seen, the loss unnoticed

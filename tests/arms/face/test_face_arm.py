@@ -293,3 +293,15 @@ def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled(
     assert video_duration_s(late_frame, 40.0, sample_fps=0.1) == 40.0  # was: 49.9, ten seconds past the video
     assert video_duration_s(VideoScan(frame_times_s=[0.0, 41.0]), 40.0, sample_fps=5.0) == 41.0  # frames run past
     assert video_duration_s(late_frame, 0.0, sample_fps=5.0) == pytest.approx(40.1)  # no duration: the period after
+
+
+def test_a_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_its_quality():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.face.scan import VideoScan
+
+    times = [i / 5 for i in range(15)]  # 5 fps until 2.8 s, then the camera is lost: its frames stand until 3.3 s
+    scan = VideoScan(frame_times_s=times, faces=[_observation(t, 0.3) for t in times], n_people=1, patient_id=1)
+    windows = {(w.start_s, w.end_s): w for w in face_track(scan, 1, 6.0, FaceSettings(), []).windows}
+    assert windows[(0.0, 2.0)].quality == pytest.approx(0.81)
+    assert windows[(2.0, 4.0)].quality == pytest.approx(0.81 * 0.65)  # was 0.81: the lost 0.7 s counted as seen
+    assert windows[(3.0, 5.0)].quality == 0 and windows[(3.0, 5.0)].reason.startswith("no video frames")
