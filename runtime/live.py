@@ -151,6 +151,9 @@ class FaceLines:
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
 
 
+DURATION_SLACK_S = 1.0  # past the duration, a camera that has delivered no frame to end on is stopped
+
+
 class VideoSession:
     """The camera side of a live session, in its own thread: frames → face and body observations."""
 
@@ -183,10 +186,13 @@ class VideoSession:
         self.source.stop()
 
     def wait(self) -> bool:
-        """Until the camera ends, or Ctrl-C, which ends the session: True for Ctrl-C."""
+        """Until the camera ends, the session's duration has passed (its frames end there, but a reader that
+        blocks delivers none to end on), or Ctrl-C, which ends the session: True for Ctrl-C."""
         try:
             while not self._done.wait(timeout=0.2):
                 raise_if_stop_asked()
+                if self.duration_s is not None and self.source.clock.now_s() >= self.duration_s + DURATION_SLACK_S:
+                    self.stop()
         except KeyboardInterrupt:
             self.stop(STOPPED_BY_USER)
             return True

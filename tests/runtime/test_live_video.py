@@ -107,6 +107,30 @@ def test_a_camera_that_fails_mid_session_ends_its_tracks_there_and_the_rest_is_w
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+def test_a_picture_that_stops_coming_without_an_error_ends_with_the_sessions_duration(tmp_path, monkeypatch):
+    import threading
+
+    import runtime.sources.video as video
+
+    upright, turned, release = video.upright, [], threading.Event()
+
+    def blocking_upright(image, rotation):  # the reader blocks for good on its tenth frame, raising nothing
+        turned.append(rotation)
+        if len(turned) == 10:
+            release.wait(timeout=60)
+        return upright(image, rotation)
+
+    monkeypatch.setattr(video, "upright", blocking_upright)
+    try:
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=3.0,
+                            on_line=lambda _line: None)  # was: waited for the picture for ever
+    finally:
+        release.set()
+    assert timeline.duration_s == pytest.approx(3.0, abs=0.05)
+    assert timeline.track("face").settings["frames"]["sampled"] < 10  # the frames before the block are kept
+    assert (tmp_path / "out" / "timeline.json").exists()
+
+
 @pytest.mark.parametrize("duration", ["0", "-3"])
 def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duration):
     assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", duration]) == 2
