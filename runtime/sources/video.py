@@ -141,6 +141,9 @@ class FileVideoSource:
             yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
 
 
+NO_FRAMES = "no video frames (gap or unreadable frames)"  # a face or body window's reason where no frame came
+
+
 def frame_reach_s(sample_fps: float) -> float:
     """How long after it a sampled frame stands for the video: two sampling periods (a frame may come late in
     its slot, or one be dropped), at least half a second. Past it the camera was not seeing

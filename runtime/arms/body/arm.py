@@ -17,7 +17,7 @@ import numpy as np
 
 from runtime.arms.body import measures
 from runtime.config import ConfigSection
-from runtime.sources.video import frame_reach_s
+from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # the pipeline imports the arms
 
 log = logging.getLogger(__name__)
 
-NO_FRAMES = "no video frames (gap or unreadable frames)"
 NO_BODY = "no body pose"
 RELATIVE = ("overall", "head", "hands", "torso")
 

@@ -15,7 +15,7 @@ import numpy as np
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
 from runtime.arms.face.scan import FaceObservation, VideoScan
 from runtime.config import ConfigSection
-from runtime.sources.video import frame_reach_s
+from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # the pipeline imports the arms
 
 log = logging.getLogger(__name__)
 
-NO_FRAMES = "no video frames (gap or unreadable frames)"
 NO_FACE = "no face"
 FACE_LOST = "face lost"
 HEAD_AWAY_DEG = 20.0  # head turned this far from the person's own median pose counts as looking away
