@@ -122,9 +122,10 @@ def _run_analyze(args) -> None:
 def _add_live(sub) -> None:
     p = sub.add_parser("live", help="a live session from microphone and camera; Ctrl-C ends it and writes the timeline")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--mic", default="default", help="capture device (default: 'default')")
+    p.add_argument("--mic", default="default", help="capture device, as `arecord -L` names it (default: 'default')")
     p.add_argument("--no-mic", action="store_true", help="no microphone: face and body only")
-    p.add_argument("--input-format", default="alsa", help="FFmpeg input format: alsa, pulse, ... (default alsa)")
+    p.add_argument("--input-format", default="alsa", help="FFmpeg input format of the microphone (default alsa; "
+                   "PyAV's wheels carry alsa, not pulse)")
     p.add_argument("--camera", help="camera device, e.g. /dev/video0 (default: none, voice only)")
     p.add_argument("--camera-format", default="v4l2", help="FFmpeg input format of the camera (default v4l2)")
     p.add_argument("--replay", type=Path,
