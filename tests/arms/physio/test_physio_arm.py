@@ -261,6 +261,25 @@ def test_rank_scaling_orders_like_the_values_and_stays_inside_its_clip():
     assert np.abs(scaled).max() <= ndtri(1 - RANK_CLIP) + 1e-9
 
 
+def test_tied_values_take_their_mid_rank_so_a_column_of_one_value_sits_at_the_centre():
+    assert np.allclose(session_scaled(np.ones((4, 1)), np.ones(4), "rank"), 0.0)  # every window without an SCR
+    scaled = session_scaled(np.array([[0.0], [0.0], [0.0], [1.0]]), np.ones(4), "rank")[:, 0]
+    assert scaled[:3] == pytest.approx([ndtri(3 / 8)] * 3)  # three tied below one: share 1.5 of 4 below
+
+
+def test_median_iqr_scaling_centres_on_the_median_divides_by_the_iqr_and_clips_an_artefact():
+    values = np.array([[1.0], [2.0], [3.0], [4.0], [100.0]])  # median 3, IQR 4 - 2 = 2
+    scaled = session_scaled(values, np.ones(5), "median_iqr")[:, 0]
+    assert scaled == pytest.approx([-1.0, -0.5, 0.0, 0.5, 5.0])  # 48.5 clipped at 5
+
+
+def test_context_without_a_local_baseline_is_centred_on_its_window():
+    impulse = np.zeros((21, 1))
+    impulse[10] = 1.0
+    context = model_inputs(impulse, np.ones(21), 5, scaling="zscore")[:, 1]
+    assert context[8:13] == pytest.approx([context[10]] * 5) and context[7] == context[13] == pytest.approx(context[0])
+
+
 def test_an_unknown_scaling_is_refused():
     with pytest.raises(ValueError, match="unknown scaling"):
         session_scaled(np.ones((3, 1)), np.ones(3), "minmax")
