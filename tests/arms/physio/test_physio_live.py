@@ -11,7 +11,7 @@ from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_r
 from runtime.arms.physio.live import LEAD_S, LiveStress, live_window_features
 from runtime.arms.physio.model import model_inputs, running_inputs
 from runtime.arms.physio.recording import Channel, Recording
-from runtime.arms.physio.stress import PhysioSettings, load_physio_model, model_features
+from runtime.arms.physio.stress import PhysioSettings, classify_session, load_physio_model, model_features
 
 
 def _features(n: int = 120, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -204,3 +204,12 @@ def test_a_live_model_card_the_device_cannot_follow_is_refused_naming_it(tmp_pat
         (folder / "card.json").write_text(json.dumps(card | spoilt))
         with pytest.raises(InputError, match=problem):
             load_physio_model(str(folder))
+
+
+def test_a_recorded_window_without_signal_gets_no_stress_figure_only_its_reason(model):
+    rng = np.random.default_rng(5)
+    windows = [_window(5.0 * i, {name: rng.normal(1.0, 0.1) for name in model_features(model)},
+                       quality=0.0 if i in (3, 7) else 1.0) for i in range(20)]
+    judged = classify_session(windows, model)
+    assert [i for i, w in enumerate(judged) if w.stress is None] == [3, 7]  # was: a figure for a strap left off
+    assert judged[3].reason == "no heart or EDA signal in this window" and judged[3].quality == 0.0
