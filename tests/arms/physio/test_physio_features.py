@@ -136,6 +136,26 @@ def test_rmssd_uses_only_neighbouring_beats_and_does_not_bridge_a_dropped_one():
     assert features.measurements["hr_bpm"] == pytest.approx(60 / 0.81, rel=0.02)
 
 
+def test_sdnn_is_the_spread_of_the_intervals_themselves_in_milliseconds():
+    from runtime.arms.physio.features import ProcessedSignals, Series
+
+    ibi = np.tile([0.8, 1.0], 20)  # alternating 0.8 and 1.0 s: SD about 100 ms; their differences' SD is about 200
+    beats = np.cumsum(ibi)
+    signals = ProcessedSignals(ibi=Series(beats, ibi, [(0.0, float(beats[-1]))]))
+    sdnn_ms = window_features(signals, 0.0, float(beats[-1]) + 1.0).measurements["sdnn_ms"]
+    assert sdnn_ms == pytest.approx(1000.0 * np.std(ibi, ddof=1))
+
+
+def test_scr_rate_is_counted_per_minute():
+    from runtime.arms.physio.features import ProcessedSignals, Series
+
+    onsets_s = np.array([10.0, 30.0, 50.0, 70.0, 90.0, 110.0])  # six responses in a 120 s window
+    signals = ProcessedSignals(scr=Series(onsets_s, np.full(6, 0.2), [(0.0, 120.0)]))
+    measurements = window_features(signals, 0.0, 120.0).measurements
+    assert measurements["scr_rate_per_min"] == pytest.approx(3.0)
+    assert measurements["scr_amplitude_us"] == pytest.approx(0.2)
+
+
 def test_channel_statistics_read_the_delivered_heart_rate_eda_and_wrist_orientation():
     hr = np.where(np.arange(120) < 60, 70.0, 90.0)  # 1 Hz heart rate channel: 70 then 90 bpm
     eda = 2.0 + 0.1 * np.arange(480) / 4.0 / 60.0  # +0.1 uS per minute
