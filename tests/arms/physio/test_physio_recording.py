@@ -707,6 +707,17 @@ def test_a_heart_rate_no_heart_could_have_is_a_missing_sample_with_one_warning(t
     assert channel.values.min() == 70 and channel.gaps == [(pytest.approx(100.0), pytest.approx(130.0))]
 
 
+def test_a_skin_conductance_no_skin_could_give_is_a_missing_sample_with_one_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0)
+    lines = (folder / "EDA.csv").read_text().splitlines()
+    lines[2 + 40] = "250.0000"  # a shorted electrode: no spike rule reads EDA, its range is the guard
+    (folder / "EDA.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        eda = read_e4(folder).channels["eda"]
+    assert np.isnan(eda.values[40]) and np.nanmax(eda.values) < 100
+    assert f"{folder}/EDA.csv: 1 skin conductance reading(s) outside 0..100" in caplog.text
+
+
 def test_beat_intervals_in_milliseconds_are_named_as_such(tmp_path, caplog):
     path = tmp_path / "strap.csv"
     path.write_text("time_s,ibi,eda\n" + "".join(f"{i * 0.8:.2f},800,{2 + i % 7 / 10}\n" for i in range(500)))
