@@ -52,6 +52,14 @@ def test_decoder_resyncs_after_garbage_and_a_corrupt_frame():
     assert frames[0].readings() == [("eda", 2.0), ("temp", 33.0)]
 
 
+def test_a_frame_whose_sync_pair_is_split_between_two_reads_is_kept():
+    frame = data_frame(7, 1750)
+    decoder = FrameDecoder()
+    assert decoder.feed(b"\x00\x13" + frame[:1]) == []  # a read ending in the sync's first byte
+    assert [f.seq for f in decoder.feed(frame[1:])] == [7]
+    assert decoder.bytes_skipped == 2
+
+
 def test_unknown_protocol_version_is_skipped_not_misread():
     decoder = FrameDecoder()
     frames = decoder.feed(encode_frame(TYPE_DATA, 1, 0, b"", version=9) + data_frame(2, 10))

@@ -100,6 +100,17 @@ def test_a_loss_of_a_whole_cycle_of_sequence_numbers_is_told_by_board_time(lost)
     link.close()
 
 
+def test_sequence_numbers_wrap_at_two_to_the_sixteen_without_a_gap_and_a_loss_across_the_wrap_is_counted():
+    def delivered(seqs: list[int]) -> list[str]:
+        time, link, recorder = board(latency_s=0.0)
+        send(link, time, recorder, *[data_frame(seq % 65_536, 16 * (seq - 65_530)) for seq in seqs], after_s=0.2)
+        link.close()
+        return [g.reason for g in recorder.gaps]
+
+    assert delivered(list(range(65_530, 65_540))) == []  # 65535 then 0: not 65,535 frames lost
+    assert delivered([65_532, 65_533, 65_534, 65_537, 65_538]) == ["2 frame(s) lost or corrupt"]  # 65535 and 0
+
+
 class Checked(Recorder):
     """A recorder that checks each sample as it comes: never before the last, never after it was read."""
 
