@@ -739,6 +739,14 @@ def test_e4_beats_timed_before_their_start_line_are_left_out_with_one_warning(tm
         f"{folder}/IBI.csv: 1 beat(s) timed before the file's start line (e.g. -5 s); read without them"]
 
 
+def test_e4_beat_times_count_from_the_beat_files_own_start_line(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=300.0)
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S + 100:.6f}, IBI\n" + "".join(
+        f"{1 + i * 0.8:.1f},0.8\n" for i in range(100)))  # its start line 100 s after the other files'
+    ibi = read_e4(folder).channels["ibi"]
+    assert ibi.times_s[0] == pytest.approx(101.0)
+
+
 @pytest.mark.parametrize("rows", ["one impossible", "all but one missing"])
 def test_an_accelerometer_no_wrist_could_give_is_missing_without_numpy_s_words(tmp_path, caplog, rows):
     import warnings
