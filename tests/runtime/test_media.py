@@ -203,6 +203,27 @@ def test_a_file_whose_stamps_start_late_ends_where_its_stamps_do(tmp_path, name,
     assert info.end_s == pytest.approx(13.0, abs=0.02)
 
 
+def test_a_late_start_at_another_rate_keeps_its_time_at_the_rate_read(tmp_path):
+    sound = np.zeros(44100 * 4, dtype=np.float32)
+    sound[44100:] = 0.3  # loud from 1 s into a stream stamped from 1 s: 2 s on the file's clock
+    decoded = read_audio(write_media(tmp_path / "late.mkv", sound, 44100, "pcm_s16le", audio_start_s=1.0), 16000)
+    assert _loud_from_s(decoded) == pytest.approx(2.0, abs=0.01)  # the leading silence counted at 16 kHz
+
+
+def test_full_scale_samples_are_written_at_full_scale_with_their_sign(tmp_path):
+    path = tmp_path / "full.wav"
+    path.write_bytes(wav_bytes(np.array([1.0, -1.0, 2.0, 0.5]), 16000))
+    pcm, _ = soundfile.read(path, dtype="int16")
+    assert list(pcm) == [32767, -32767, 32767, 16384]  # +1.0 as 32768 would wrap to -32768
+
+
+def test_audio_extracted_at_a_rate_no_voice_survives_is_refused_and_nothing_written(tmp_path):
+    clip = write_media(tmp_path / "clip.mkv", tone(1.0), 16000, "pcm_s16le")
+    with pytest.raises(InputError, match="must be between 1000 and 192000 Hz"):
+        extract_audio(clip, tmp_path / "out.wav", 500)
+    assert not (tmp_path / "out.wav").exists()
+
+
 @pytest.mark.parametrize("channels", [2, 6, 8, 16])
 def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels):
     sound = (0.5 * np.sin(np.arange(32000) / 7)).astype(np.float32)

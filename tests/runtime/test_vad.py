@@ -12,6 +12,7 @@ from runtime.arms.audio.vad import (
     frame_levels_db,
     no_speech_reason,
     quiet_note,
+    speech_fraction,
     speech_frames,
     speech_probabilities,
 )
@@ -103,3 +104,15 @@ def test_a_running_percentile_is_numpys_percentile_of_everything_added_to_the_bi
             added += batch.size
             assert running.value() == np.percentile(values[:added], 10), (trial, added)
         assert running.count == values.size
+
+
+def test_a_speech_window_ends_at_its_last_frame_not_one_after():
+    speech = np.array([True] * 10 + [False] * 10)
+    assert speech_fraction(speech, 0.0, 10 * FRAME_S) == 1.0
+
+
+def test_speech_holds_through_probabilities_between_release_and_threshold():
+    probs = np.array([0.9] * 20 + [0.4] * 20 + [0.1] * 20)  # 0.4: above release (0.35), below threshold (0.5)
+    speech = speech_frames(probs)
+    assert speech[:40].all() and not speech[40:].any()
+    assert not speech_frames(np.array([0.1] * 20 + [0.4] * 20)).any()  # 0.4 never starts speech

@@ -9,7 +9,13 @@ import pytest
 from scipy.signal import lfilter
 
 from runtime.arms.audio.vad import FRAME_S, speech_frames, speech_probabilities
-from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS, VoiceAnalysis, mask_seconds
+from runtime.arms.audio.voice_quality import (
+    VOICE_MEASUREMENTS,
+    VoiceAnalysis,
+    hnr_db_from_strength,
+    mask_seconds,
+    power_mean_db,
+)
 from runtime.errors import InputError
 from runtime.media import read_audio
 
@@ -219,3 +225,13 @@ def test_ravdess_clip_measurements_are_finite_and_plausible(ravdess_dir):
     assert 1.0 < m["speech_rate_hz"] < 10.0
     assert 0.0 <= m["pause_s"] < end_s - start_s
     assert 0.0 <= m["tremor_index"] < 1.0
+
+
+def test_hnr_is_praats_ten_log_ratio_of_periodic_to_noise_power():
+    # a voice half periodic is 0 dB; r = 0.9 is 9.54 dB (Praat's scale: about 20 dB for a healthy voice)
+    assert hnr_db_from_strength(np.array([0.5, 0.9])) == pytest.approx([0.0, 10 * math.log10(9)])
+
+
+def test_loudness_is_the_level_of_the_mean_power_not_the_mean_of_levels():
+    # one second at -20 dBFS and one at -40: the louder dominates (about -23 dB), not their mean in dB (-30)
+    assert power_mean_db(np.array([-20.0, -40.0])) == pytest.approx(10 * math.log10((0.01 + 0.0001) / 2))
