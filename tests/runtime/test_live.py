@@ -241,3 +241,22 @@ def test_a_microphone_that_cannot_be_opened_is_said_in_our_line_alone(tmp_path, 
     err = capfd.readouterr().err
     assert err.startswith("emotrace: error: alsa:no-such-mic: cannot open audio device (")
     assert "ALSA lib" not in err  # was: ALSA's own "Unknown PCM no-such-mic" line above ours
+
+
+def test_a_live_voice_model_trained_on_other_features_is_refused_before_the_session(tmp_path):
+    import shutil
+
+    from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL
+    from runtime.models.card import REPO_MODELS_DIR
+
+    model = tmp_path / "other-features"
+    shutil.copytree(REPO_MODELS_DIR / DEFAULT_AUDIO_MODEL, model)
+    card = json.loads((model / "card.json").read_text())
+    card["feature_set"] = "another-feature-set"
+    (model / "card.json").write_text(json.dumps(card))
+    settings = load_settings()
+    settings["audio"]["model"] = str(model)
+    with pytest.raises(InputError, match="model expects features 'another-feature-set', this runtime computes"):
+        run_live_audio(tmp_path / "live", settings, device="anoisesrc=c=pink:a=0.05:r=16000", input_format="lavfi",
+                       duration_s=2.0, on_line=None)  # was: judged every window on numbers of another meaning
+    assert not (tmp_path / "live").exists()

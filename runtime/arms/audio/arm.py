@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from runtime.arms.audio.features import FEATURE_SET, frame_descriptors, window_features, zscore_by_group
+from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
@@ -175,9 +175,6 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         raise InputError(request.input_path, "has no audio stream")
     settings = AudioSettings.from_config(section)
     model = load_audio_model(section["model"], backend=request.settings["runtime"]["backend"])
-    if isinstance(model, AudioEmotionModel) and model.feature_set != FEATURE_SET:
-        raise InputError(model.card.folder, f"model expects features {model.feature_set!r}, "
-                                             f"this runtime computes {FEATURE_SET!r}")
     try:
         track = _read_and_judge(request, model, settings)
     except InputError as error:

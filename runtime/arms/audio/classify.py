@@ -19,7 +19,6 @@ import numpy as np
 
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import (
-    FEATURE_SET,
     clip_probabilities,
     frame_descriptors,
     window_features,
@@ -102,8 +101,6 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
     """Classify files/folders and write ``path,emotion,<one probability per label>``; returns the file count."""
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
-    if isinstance(emotion_model, AudioEmotionModel) and emotion_model.feature_set != FEATURE_SET:
-        raise InputError(emotion_model.card.folder, f"model expects features {emotion_model.feature_set!r}")
     check_output_file(csv_path, files)
     probs = classify_files(files, emotion_model, speaker_baseline)
     buffer = io.StringIO()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.arms.audio.features import FEATURE_SET
 from runtime.config import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.media import finite_samples
@@ -143,4 +144,7 @@ def load_audio_model(location: str | Path = DEFAULT_AUDIO_MODEL,
     card = load_card(location)
     if card.task == WAVEFORM_TASK:
         return WaveformEmotionModel(card, backend)
+    if card.feature_set != FEATURE_SET:  # its inputs would be other numbers in the same places
+        raise InputError(card.folder, f"model expects features {card.feature_set!r}, this runtime computes "
+                                      f"{FEATURE_SET!r}")
     return AudioEmotionModel(location, backend)

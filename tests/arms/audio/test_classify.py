@@ -1,6 +1,7 @@
 """``emotrace audio classify``: a recording's DC offset is removed before the VAD and the features, as in the arm."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
@@ -36,3 +37,50 @@ def test_classify_names_the_gain_for_a_clip_too_quiet_to_find_speech_in(ravdess_
     assert main(["audio", "classify", str(tmp_path / "inaudible.wav"), "--csv", str(tmp_path / "i.csv")]) == 2
     assert "inaudible.wav: no speech found: very quiet audio" in capsys.readouterr().err
     assert not (tmp_path / "i.csv").exists()
+
+
+class _RecordingModel:
+    """Stands in for the emotion model: remembers each variant asked for and the rows it judged."""
+
+    labels = list(CANONICAL_LABELS)
+
+    def __init__(self, card_extra: dict):
+        self.card = type("Card", (), {"extra": card_extra})()
+        self.calls: list[tuple[str, np.ndarray]] = []
+
+    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
+        self.calls.append((variant, np.array(rows)))
+        return np.full((len(rows), 8), 1 / 8, dtype=np.float32)
+
+
+def test_the_folder_baseline_judges_rows_z_scored_over_the_folder_with_the_session_variant(ravdess_dir):
+    from runtime.arms.audio.classify import classify_files
+    from runtime.arms.audio.features import zscore_by_group
+
+    files = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    classify_files(files, model, "none")
+    raw = [rows for _, rows in model.calls]
+    assert {variant for variant, _ in model.calls} == {"none"}
+    model.calls.clear()
+    classify_files(files, model, "folder")  # one folder: one speaker
+    assert {variant for variant, _ in model.calls} == {"session"}  # z-scored rows judged by the variant learnt on them
+    expected = zscore_by_group(np.vstack(raw), np.zeros(sum(len(r) for r in raw), dtype=int))
+    np.testing.assert_allclose(np.vstack([rows for _, rows in model.calls]), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_classify_refuses_a_model_trained_on_other_features_before_any_file_is_read(tmp_path, capsys):
+    import shutil
+
+    from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL
+    from runtime.models.card import REPO_MODELS_DIR
+
+    model = tmp_path / "other-features"
+    shutil.copytree(REPO_MODELS_DIR / DEFAULT_AUDIO_MODEL, model)
+    card = json.loads((model / "card.json").read_text())
+    card["feature_set"] = "another-feature-set"
+    (model / "card.json").write_text(json.dumps(card))
+    (tmp_path / "clip.wav").write_bytes(b"")  # never read: the model is refused first
+    assert main(["audio", "classify", str(tmp_path / "clip.wav"), "--csv", str(tmp_path / "o.csv"),
+                 "--model", str(model)]) == 2
+    assert "model expects features 'another-feature-set'" in capsys.readouterr().err
