@@ -116,3 +116,11 @@ def test_speech_holds_through_probabilities_between_release_and_threshold():
     speech = speech_frames(probs)
     assert speech[:40].all() and not speech[40:].any()
     assert not speech_frames(np.array([0.1] * 20 + [0.4] * 20)).any()  # 0.4 never starts speech
+
+
+def test_quiet_hiss_after_digital_silence_is_not_taken_for_a_loud_voice():
+    # the noise floor measured over digital silence is -inf: the loud-voice rescue must measure from a floor
+    # no lower than a quiet room's, or every hiss frame counts as a voice far above it
+    rng = np.random.default_rng(0)
+    hiss = rng.normal(0, 0.003, 16000).astype(np.float32)  # about -50 dBFS
+    assert not detect_speech(np.concatenate([np.zeros(32000, np.float32), hiss])).any()
