@@ -14,6 +14,7 @@ from runtime.arms.audio.voice_quality import (
     VoiceAnalysis,
     hnr_db_from_strength,
     mask_seconds,
+    modulation_index,
     power_mean_db,
 )
 from runtime.errors import InputError
@@ -235,3 +236,11 @@ def test_hnr_is_praats_ten_log_ratio_of_periodic_to_noise_power():
 def test_loudness_is_the_level_of_the_mean_power_not_the_mean_of_levels():
     # one second at -20 dBFS and one at -40: the louder dominates (about -23 dB), not their mean in dB (-30)
     assert power_mean_db(np.array([-20.0, -40.0])) == pytest.approx(10 * math.log10((0.01 + 0.0001) / 2))
+
+
+def test_tremor_is_read_in_the_4_to_8_hz_band_not_at_3_hz():
+    t = np.arange(0.0, 3.0, 0.01)
+    runs = [(0, t.size)]
+    at_6_hz = modulation_index(t, 0.5 * np.sin(2 * np.pi * 6.0 * t), runs, floor_rms=0.05)
+    at_3_hz = modulation_index(t, 0.5 * np.sin(2 * np.pi * 3.0 * t), runs, floor_rms=0.05)
+    assert at_6_hz > 0.9 and at_3_hz < 0.1  # a slow wobble of the voice is no tremor
