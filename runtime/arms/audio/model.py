@@ -74,6 +74,9 @@ class AudioEmotionModel(_CardModel):
         card = load_card(location)
         if card.task != FEATURE_TASK:
             raise InputError(card.folder, f"not a {FEATURE_TASK} model (task {card.task!r})")
+        if card.feature_set != FEATURE_SET:  # its inputs would be other numbers in the same places
+            raise InputError(card.folder, f"model expects features {card.feature_set!r}, this runtime computes "
+                                          f"{FEATURE_SET!r}")
         super().__init__(card, backend)
         for variant in VARIANTS:  # loaded now, so that a card that does not fit its graph is refused up front
             if variant in card.files:
@@ -144,7 +147,4 @@ def load_audio_model(location: str | Path = DEFAULT_AUDIO_MODEL,
     card = load_card(location)
     if card.task == WAVEFORM_TASK:
         return WaveformEmotionModel(card, backend)
-    if card.feature_set != FEATURE_SET:  # its inputs would be other numbers in the same places
-        raise InputError(card.folder, f"model expects features {card.feature_set!r}, this runtime computes "
-                                      f"{FEATURE_SET!r}")
     return AudioEmotionModel(location, backend)

@@ -58,3 +58,11 @@ def test_analyze_with_a_card_that_does_not_fit_exits_2_in_one_line_with_no_outpu
     assert err == f"emotrace: error: {folder / 'card.json'}: card lists 7 labels, the model (session.int8.onnx) " \
                   "outputs 8\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("other", ["face-expression", "physio-stress"])
+def test_a_model_of_another_kind_given_as_the_voice_model_is_named_for_its_task(other):
+    from runtime.arms.audio.model import load_audio_model
+
+    with pytest.raises(InputError, match=r"not a voice-emotion model \(task '"):  # not "expects features None"
+        load_audio_model(other)
