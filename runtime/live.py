@@ -29,7 +29,7 @@ from firmware_bridge.link import Recorder, Sample, SensorLink, Status
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
-from runtime.arms.body.arm import BodySettings, body_track, load_classifier
+from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
 from runtime.arms.physio.arm import physio_track, track_window
@@ -161,7 +161,7 @@ class VideoSession:
                  duration_s: float | None, on_line: Callable[[str], None] | None):
         self.source = source
         self.face = FaceSettings.from_config(settings["face"]) if settings["face"]["enabled"] else None
-        self.body = BodySettings.from_config(settings["body"]) if settings["body"]["enabled"] else None
+        self.body = body_settings(settings) if settings["body"]["enabled"] else None
         backend = settings["runtime"]["backend"]
         self.faces, self.bodies = make_observers(self.face, self.body, backend if backend != "onnxruntime" else None)
         self.body_classifier = load_classifier(self.body) if self.body else None

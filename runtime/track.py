@@ -253,21 +253,21 @@ class InstantsByWindow:
 
 
 class Coverage:
-    """How much of a window a series of instants covers, each standing for the ``reach_s`` after it (a video
-    frame for the time until the next is due). A window the camera saw only in part (it stopped, stalled or
-    started late within it) is covered in part, however many frames its covered part holds."""
+    """How much of a window lies within what a series of instants spans: from the first to ``reach_s`` after the
+    last (a camera's frames, the last standing for the time until the next was due). A window the camera saw
+    only in part, because it started late or was lost or stalled within it, is covered in part. Between the
+    first and the last instant all is covered: frames sparse there come from a scan slower than the camera or a
+    recording that writes no frame while the picture stands still, not from a camera that was not looking."""
 
     def __init__(self, times_s: Sequence[float] | np.ndarray, reach_s: float):
-        times = np.sort(np.asarray(times_s, dtype=float))
-        breaks = np.flatnonzero(np.diff(times) > reach_s)
-        self._starts_s = times[np.r_[0, breaks + 1]] if times.size else times
-        self._ends_s = times[np.r_[breaks, times.size - 1]] + reach_s if times.size else times
+        times = np.asarray(times_s, dtype=float)
+        self._span_s = (float(times.min()), float(times.max()) + reach_s) if times.size else None
 
     def fraction(self, start_s: float, end_s: float) -> float:
-        if end_s <= start_s:
+        if end_s <= start_s or self._span_s is None:
             return 0.0
-        overlaps_s = np.minimum(self._ends_s, end_s) - np.maximum(self._starts_s, start_s)
-        return float(min(1.0, np.clip(overlaps_s, 0.0, None).sum() / (end_s - start_s)))
+        covered_s = min(end_s, self._span_s[1]) - max(start_s, self._span_s[0])
+        return float(min(1.0, max(0.0, covered_s) / (end_s - start_s)))
 
 
 def normalise_probs(values: Iterable[float]) -> list[float]:

@@ -146,7 +146,7 @@ NO_FRAMES = "no video frames (gap or unreadable frames)"  # a face or body windo
 
 def frame_reach_s(sample_fps: float) -> float:
     """How long after it a sampled frame stands for the video: two sampling periods (a frame may come late in
-    its slot, or one be dropped), at least half a second. Past it the camera was not seeing
+    its slot, or one be dropped), at least half a second. After the last frame, the camera was not seeing
     (``track.Coverage``)."""
     return max(2.0 / sample_fps, 0.5)
 

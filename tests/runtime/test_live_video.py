@@ -39,6 +39,14 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
 
 
+def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
+    settings = load_settings()
+    settings["face"]["sample_fps"] = 2.0  # the camera is sampled at the face's rate; the body's own is 5
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=write_video(
+        tmp_path / "v.mp4", 2.0)), on_line=None)
+    assert timeline.track("body").settings["sample_fps"] == 2.0  # was 5: its quality judged at the wrong rate
+
+
 @pytest.mark.parametrize("stop, microphone", [("SIGINT", "--no-mic"), ("SIGTERM", "--no-mic"), ("SIGINT", "")])
 def test_a_camera_session_stopped_by_the_user_keeps_the_frames_it_scanned(tmp_path, stop, microphone):
     import signal

@@ -135,10 +135,10 @@ def test_instants_by_window_picks_what_a_mask_picks_in_the_original_order():
         assert index.count(start_s, end_s) == int(mask.sum())
 
 
-def test_coverage_is_the_share_of_a_window_its_instants_stand_for():
-    coverage = Coverage([0.0, 0.2, 0.4, 3.0, 3.2], reach_s=0.5)  # seen 0-0.9 s and 3.0-3.7 s
-    assert coverage.fraction(0.0, 0.5) == 1.0
-    assert coverage.fraction(0.0, 2.0) == pytest.approx(0.45)
-    assert coverage.fraction(1.0, 3.0) == 0.0
-    assert coverage.fraction(2.5, 4.5) == pytest.approx(0.35)
+def test_coverage_is_the_share_of_a_window_from_the_first_instant_to_the_reach_after_the_last():
+    coverage = Coverage([0.5, 0.7, 3.0, 3.2], reach_s=0.5)  # seen from 0.5 s to 3.7 s, sparse or not
+    assert coverage.fraction(0.0, 2.0) == pytest.approx(0.75)  # started late
+    assert coverage.fraction(1.0, 3.0) == 1.0  # no frame between 0.7 and 3.0 s: a slow scan, not a blind camera
+    assert coverage.fraction(2.5, 4.5) == pytest.approx(0.6)  # lost at 3.2 s
+    assert coverage.fraction(4.0, 6.0) == 0.0
     assert Coverage([], reach_s=0.5).fraction(0.0, 2.0) == 0.0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -168,16 +168,25 @@ def load_classifier(settings: BodySettings):
     return BodyClassifier(settings.model)
 
 
+def body_settings(settings: dict[str, dict[str, Any]]) -> BodySettings:
+    """The ``[body]`` section's settings, at the face arm's sampling rate when it runs: the two arms read one scan
+    of the video, sampled at the face's rate (file mode's ``shared_scan`` and a live session's camera alike)."""
+    body = BodySettings.from_config(settings.get("body", {}))
+    face_section = settings.get("face", {})
+    if face_section.get("enabled", False):
+        from runtime.arms.face.arm import FaceSettings
+
+        body = replace(body, sample_fps=FaceSettings.from_config(face_section).sample_fps)
+    return body
+
+
 def analyze_body_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's body arm: None when the input has no video stream."""
     if not request.media.has_video:
         return None
-    from runtime.arms.face.arm import FaceSettings, shared_scan, video_duration_s
+    from runtime.arms.face.arm import shared_scan, video_duration_s
 
-    settings = BodySettings.from_config(request.settings.get("body", {}))
-    face_section = request.settings.get("face", {})
-    if face_section.get("enabled", False):  # the scan sampled at the face arm's rate (shared_scan)
-        settings = replace(settings, sample_fps=FaceSettings.from_config(face_section).sample_fps)
+    settings = body_settings(request.settings)
     scan = shared_scan(request)
     duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
     classifier = load_classifier(settings)
