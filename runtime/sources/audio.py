@@ -5,6 +5,7 @@ Both yield ``AudioChunk``s of 16 kHz mono float32 samples stamped with their sta
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
@@ -170,8 +171,9 @@ class MicrophoneSource:
                 waited_s = 0.0
                 if isinstance(item, InputError):
                     raise item
-                samples, device_time_s = item
-                yield AudioChunk(placed.start_s(samples.size, device_time_s), samples, self.sample_rate_hz)
+                samples, device_time_s, arrival_s = item
+                yield AudioChunk(placed.start_s(samples.size, device_time_s, arrival_s), samples,
+                                 self.sample_rate_hz)
         finally:
             stop.set()  # a reader blocked inside the device's read is left to end with the process (a daemon)
 
@@ -181,7 +183,7 @@ class MicrophoneSource:
 
     def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
-        device gives none), then the reason it ended as an ``InputError``."""
+        device gives none) and the session time it was read at, then the reason it ended as an ``InputError``."""
         resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
         captured = 0
         try:
@@ -189,11 +191,11 @@ class MicrophoneSource:
                 for frame in container.decode(audio=0):
                     if stop.is_set():
                         return
-                    device_time_s = frame.time
+                    device_time_s, arrival_s = frame.time, self.clock.now_s()
                     for out in resampler.resample(frame):
                         samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                         captured += samples.size
-                        arrived.put((samples, device_time_s))
+                        arrived.put((samples, device_time_s, arrival_s))
                         device_time_s = None  # a frame's later blocks follow its first without a stamp
         except av.error.FFmpegError as error:
             arrived.put(InputError(self.name, f"audio device stopped ({error})"))
@@ -211,8 +213,10 @@ class CapturePlacement:
 
     The first chunk starts at its capture time where the device stamps it on the wall clock (ALSA does), else
     where the device was opened; each later one follows the samples before it, unless the device's stamps run
-    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. Stamps running behind (a device
-    clock a little slow) are left alone: a chunk never moves back over one before it.
+    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. A chunk is never placed later
+    than it arrived allows (its arrival less its length), so a step of the wall clock (set by hand, or by a time
+    server) is no gap; stamps that run ahead of that, or behind the samples (a clock stepped back), are taken
+    as the device's clock moved and measured afresh from there. A chunk never moves back over one before it.
     """
 
     def __init__(self, sample_rate_hz: int, opened_s: float, wall_clock_start_s: float):
@@ -220,10 +224,12 @@ class CapturePlacement:
         self.opened_s = opened_s
         self.wall_clock_start_s = wall_clock_start_s
         self._next_s: float | None = None  # where the next chunk starts if nothing is lost
-        self._device_origin_s: float | None = None  # device time minus session time, from the first stamp
+        self._device_origin_s: float | None = None  # device time minus session time
         self.captured_s = 0.0  # sound received, in seconds
 
-    def start_s(self, n_samples: int, device_time_s: float | None) -> float:
+    def start_s(self, n_samples: int, device_time_s: float | None, arrival_s: float | None = None) -> float:
+        """Where a chunk of ``n_samples`` starts, from its device stamp and the session time it was read at."""
+        length_s = n_samples / self.sample_rate_hz
         if self._next_s is None:  # a start within MIN_GAP_S of the session's is its start, as later jitter is
             first_s = self._first_start_s(device_time_s)
             self._next_s = first_s if first_s >= MIN_GAP_S else 0.0
@@ -231,11 +237,14 @@ class CapturePlacement:
             if self._device_origin_s is None:
                 self._device_origin_s = device_time_s - self._next_s
             stamped_s = device_time_s - self._device_origin_s
-            if stamped_s - self._next_s >= MIN_GAP_S:
-                self._next_s = stamped_s
+            latest_s = math.inf if arrival_s is None else arrival_s - length_s  # captured before it was read
+            if min(stamped_s, latest_s) - self._next_s >= MIN_GAP_S:
+                self._next_s = min(stamped_s, latest_s)
+            if not self._next_s - MIN_GAP_S < stamped_s <= latest_s + MIN_GAP_S:  # the device's clock moved
+                self._device_origin_s = device_time_s - self._next_s
         start_s = self._next_s
-        self._next_s = start_s + n_samples / self.sample_rate_hz
-        self.captured_s += n_samples / self.sample_rate_hz
+        self._next_s = start_s + length_s
+        self.captured_s += length_s
         return start_s
 
     def _first_start_s(self, device_time_s: float | None) -> float:

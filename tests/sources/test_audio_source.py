@@ -165,3 +165,16 @@ def test_a_stop_reaches_a_session_whose_microphone_says_nothing(tmp_path):
     finally:
         stopping._asked.clear()
         release.set()
+
+
+def test_a_step_of_the_wall_clock_is_no_gap_and_a_loss_after_it_still_is():
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    starts = [placement.start_s(1600, 5.0 + 0.1 * i, arrival_s=0.1 * i + 0.12) for i in range(30)]  # 0-3 s
+    # the wall clock set 30 s ahead at 3 s: the device's stamps jump, the sound arrives as before
+    starts += [placement.start_s(1600, 35.0 + 0.1 * i, arrival_s=0.1 * i + 0.12) for i in range(30, 40)]
+    assert starts[-1] == pytest.approx(3.9)  # was 33.9: 30 s of sound said lost, the rest of the voice late
+    # then 2 s really lost: stamps and arrival both move on
+    assert placement.start_s(1600, 35.0 + 6.0, arrival_s=6.12) == pytest.approx(6.0)
+    # the wall clock set back 60 s: no chunk moves back, and a later loss is measured from there
+    assert placement.start_s(1600, 35.0 + 6.1 - 60.0, arrival_s=6.22) == pytest.approx(6.1)
+    assert placement.start_s(1600, 35.0 + 8.2 - 60.0, arrival_s=8.32) == pytest.approx(8.2)
