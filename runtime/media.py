@@ -120,12 +120,12 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
                     frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
                 if start_s is not None:
                     next_s = start_s + frame.samples / frame.sample_rate
-                for block in (_mono(out) for f in frames for out in resampler.resample(f)):
+                for block in (mono_mean(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
                     yield block
             for out in resampler.resample(None):
-                block = _mono(out)[skip:]
+                block = mono_mean(out)[skip:]
                 emitted += block.size
                 yield block
         except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
@@ -294,7 +294,7 @@ def _stamp_s(stamp: int | None, time_base) -> float | None:
     return float(stamp * time_base) if stamp is not None and time_base else None
 
 
-def _mono(frame: av.AudioFrame) -> np.ndarray:
+def mono_mean(frame: av.AudioFrame) -> np.ndarray:
     """The mean of an interleaved float frame's channels (FFmpeg's own downmix adds them: +3 dB for stereo,
     clipping). Interleaved, because PyAV reads past the planes of a planar frame of 8 or more channels."""
     channels = frame.layout.nb_channels

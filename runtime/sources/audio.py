@@ -19,7 +19,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import iter_audio
+from runtime.media import iter_audio, mono_mean
 from runtime.native import native_stderr
 
 
@@ -184,7 +184,7 @@ class MicrophoneSource:
     def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
         device gives none) and the session time it was read at, then the reason it ended as an ``InputError``."""
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=self.sample_rate_hz)
+        resampler = av.AudioResampler(format="flt", rate=self.sample_rate_hz)  # channels kept: averaged below
         captured = 0
         try:
             with container:
@@ -193,7 +193,7 @@ class MicrophoneSource:
                         return
                     device_time_s, arrival_s = frame.time, self.clock.now_s()
                     for out in resampler.resample(frame):
-                        samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                        samples = mono_mean(out)  # as a recorded file's are, not FFmpeg's louder downmix
                         captured += samples.size
                         arrived.put((samples, device_time_s, arrival_s))
                         device_time_s = None  # a frame's later blocks follow its first without a stamp

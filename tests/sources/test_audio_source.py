@@ -178,3 +178,13 @@ def test_a_step_of_the_wall_clock_is_no_gap_and_a_loss_after_it_still_is():
     # the wall clock set back 60 s: no chunk moves back, and a later loss is measured from there
     assert placement.start_s(1600, 35.0 + 6.1 - 60.0, arrival_s=6.22) == pytest.approx(6.1)
     assert placement.start_s(1600, 35.0 + 8.2 - 60.0, arrival_s=8.32) == pytest.approx(8.2)
+
+
+def test_a_stereo_microphone_is_heard_at_the_level_a_recorded_file_of_it_is():
+    stereo = "sine=frequency=220:duration=1:sample_rate=16000,pan=stereo|c0=c0|c1=c0"  # sine's amplitude: 1/8
+    chunks = MicrophoneSource(stereo, "lavfi").chunks()
+    heard = []
+    with pytest.raises(InputError, match="audio stream ended"):
+        for chunk in chunks:
+            heard.append(chunk.samples)
+    assert np.abs(np.concatenate(heard)).max() == pytest.approx(0.125, rel=0.01)  # was 0.177: FFmpeg's +3 dB
