@@ -255,9 +255,10 @@ class InstantsByWindow:
 class Coverage:
     """How much of a window lies within what a series of instants spans: from the first to ``reach_s`` after the
     last (a camera's frames, the last standing for the time until the next was due). A window the camera saw
-    only in part, because it started late or was lost or stalled within it, is covered in part. Between the
-    first and the last instant all is covered: frames sparse there come from a scan slower than the camera or a
-    recording that writes no frame while the picture stands still, not from a camera that was not looking."""
+    only in part, because it started late or was lost or stalled for good within it, is covered in part.
+    Between the first and the last instant all is covered: frames sparse there come from a scan slower than the
+    camera or a recording that writes no frame while the picture stands still, which a short stall or a stretch
+    of corrupt packets cannot be told from."""
 
     def __init__(self, times_s: Sequence[float] | np.ndarray, reach_s: float):
         times = np.asarray(times_s, dtype=float)

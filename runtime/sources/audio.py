@@ -213,10 +213,12 @@ class CapturePlacement:
 
     The first chunk starts at its capture time where the device stamps it on the wall clock (ALSA does), else
     where the device was opened; each later one follows the samples before it, unless the device's stamps run
-    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. A chunk is never placed later
-    than it arrived allows (its arrival less its length), so a step of the wall clock (set by hand, or by a time
-    server) is no gap; stamps that run ahead of that, or behind the samples (a clock stepped back), are taken
-    as the device's clock moved and measured afresh from there. A chunk never moves back over one before it.
+    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. A stamp later than the chunk's
+    arrival allows (its arrival less its length), or behind the samples by ``MIN_GAP_S``, is the device's clock
+    moving, not sound lost (the wall clock set by hand or by a time server): the chunk follows the samples and
+    later stamps are measured from there. A chunk never moves back over one before it. Not told apart: sound
+    lost in the very chunk whose stamp moved, and a sample clock running fast (followed: 0.07 s an hour at
+    20 ppm); one running slow is kept in step by a short gap about every MIN_GAP_S of drift.
     """
 
     def __init__(self, sample_rate_hz: int, opened_s: float, wall_clock_start_s: float):
@@ -238,10 +240,10 @@ class CapturePlacement:
                 self._device_origin_s = device_time_s - self._next_s
             stamped_s = device_time_s - self._device_origin_s
             latest_s = math.inf if arrival_s is None else arrival_s - length_s  # captured before it was read
-            if min(stamped_s, latest_s) - self._next_s >= MIN_GAP_S:
-                self._next_s = min(stamped_s, latest_s)
-            if not self._next_s - MIN_GAP_S < stamped_s <= latest_s + MIN_GAP_S:  # the device's clock moved
-                self._device_origin_s = device_time_s - self._next_s
+            if not self._next_s - MIN_GAP_S < stamped_s <= latest_s + MIN_GAP_S:
+                self._device_origin_s = device_time_s - self._next_s  # the device's clock moved: no sound lost
+            elif stamped_s - self._next_s >= MIN_GAP_S:
+                self._next_s = stamped_s
         start_s = self._next_s
         self._next_s = start_s + length_s
         self.captured_s += length_s

@@ -188,3 +188,12 @@ def test_a_stereo_microphone_is_heard_at_the_level_a_recorded_file_of_it_is():
         for chunk in chunks:
             heard.append(chunk.samples)
     assert np.abs(np.concatenate(heard)).max() == pytest.approx(0.125, rel=0.01)  # was 0.177: FFmpeg's +3 dB
+
+
+def test_a_step_of_the_wall_clock_during_a_late_read_leaves_no_gap_and_no_lasting_delay():
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    for i in range(30):
+        placement.start_s(1600, 5.0 + 0.1 * i, arrival_s=0.1 * i + 0.11)
+    assert placement.start_s(1600, 35.0, arrival_s=3.4) == pytest.approx(3.0)  # read 0.3 s late as the clock stepped
+    assert [placement.start_s(1600, 35.0 + 0.1 * k, arrival_s=3.11 + 0.1 * k) for k in (1, 2, 3)] == pytest.approx(
+        [3.1, 3.2, 3.3])  # was 3.4, 3.5, 3.6: later than they arrived
