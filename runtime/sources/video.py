@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -49,7 +49,6 @@ class FrameStats:
     dropped: int = 0
     rotation_deg: int = 0
     stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
-    gaps: list[tuple[float, float]] = field(default_factory=list)  # (start_s, end_s) without frames
 
     def to_dict(self) -> dict:
         return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt,
