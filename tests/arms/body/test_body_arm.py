@@ -209,3 +209,43 @@ def test_a_body_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_it
     windows = {(w.start_s, w.end_s): w for w in body_track(scan, 6.0, BodySettings()).windows}
     seen = windows[(0.0, 2.0)].quality
     assert seen > 0 and windows[(2.0, 4.0)].quality == pytest.approx(seen * 0.65)  # was: seen, the loss unnoticed
+
+
+def test_a_lowered_head_sits_lower_and_a_dropped_left_shoulder_leans_positive():
+    points, _ = seated_pose(2)
+    points[1, measures.NOSE, 1] += 40  # the nose 40 px lower: the head bowed
+    assert measures.head_height(points).tolist() == pytest.approx([1.0, 0.6])  # shoulder widths above the shoulders
+    points[1, measures.LEFT_SHOULDER, 1] += 20  # the person's left shoulder lower
+    lean = measures.sideways_lean_deg(points)
+    assert lean[0] == pytest.approx(0.0) and lean[1] == pytest.approx(np.degrees(np.arctan2(20, 100)))
+
+
+def test_movement_is_in_shoulder_widths_per_second_whatever_the_cameras_distance():
+    for scale in (1.0, 2.0):  # the same movement filmed twice as close
+        points, visible = seated_pose(3)
+        points[:, :, :2] *= scale
+        points[:, :, 0] += scale * 10.0 * np.arange(3)[:, None]  # 10 px per frame at this scale
+        speeds = measures.group_speeds(points, visible, np.array([0.0, 0.2, 0.4]))
+        assert speeds["overall"] == pytest.approx([0.5, 0.5])  # 0.1 shoulder widths per 0.2 s
+
+
+def test_a_hand_on_the_other_forearm_is_self_touch_measured_in_shoulder_widths():
+    points, visible = seated_pose(2)
+    points[:, :, :2] *= 1.7  # shoulders 170 px apart: distances count in shoulder widths, not pixels
+    points[1, list(measures.LEFT_HAND), :2] = points[1, measures.RIGHT_ELBOW, :2] + [30, 0]  # 0.18 of 170 px
+    assert measures.self_touch(points, visible).tolist() == [False, True]
+
+
+def test_activation_reads_movement_fully_and_fidgeting_half():
+    assert measures.activation(1.0, 1.0) == pytest.approx(0.5)
+    assert measures.activation(2.0, 1.0) == pytest.approx(1 / (1 + np.exp(-1)))
+    assert measures.activation(1.0, 4.0) == pytest.approx(1 / (1 + np.exp(-1)))  # fidgeting 4x counts as moving 2x
+    assert measures.activation(0.5, float("nan")) == pytest.approx(1 / (1 + np.exp(1)))
+
+
+def test_a_body_classifier_reads_features_in_its_cards_order_and_fills_what_is_missing():
+    from runtime.arms.body.classifier import BodyClassifier
+
+    classifier = BodyClassifier.__new__(BodyClassifier)  # the matrix alone: no graph is needed for it
+    classifier.features, classifier.fill = ["b", "a"], np.array([7.0, 9.0], dtype=np.float32)
+    assert classifier.matrix([{"a": 1.0}, {"a": np.nan, "b": 2.0}]).tolist() == [[7.0, 1.0], [2.0, 9.0]]
