@@ -239,6 +239,23 @@ def _observation(t_s: float, eye_opening: float):
                            probs=np.full(7, 1 / 7))
 
 
+def test_a_blink_is_counted_once_however_many_frames_its_eyes_stay_closed():
+    from runtime.arms.face.geometry import blinks
+
+    opening = np.array([0.3, 0.3, 0.05, 0.05, 0.3, 0.3, 0.05, 0.3])
+    assert blinks(opening, np.arange(8) * 0.2).tolist() == pytest.approx([0.4, 1.2])
+
+
+def test_a_windows_expression_weighs_each_frame_by_its_face_confidence():
+    from runtime.arms.face.arm import mean_expression
+    from runtime.arms.face.scan import FaceObservation
+
+    sure = FaceObservation(0.0, 1, 0.9, 1.0, 100.0, probs=np.array([1.0, 0, 0, 0, 0, 0, 0]))
+    unsure = FaceObservation(0.2, 1, 0.1, 1.0, 100.0, probs=np.array([0, 1.0, 0, 0, 0, 0, 0]))
+    rejected = FaceObservation(0.4, 1, 0.9, 0.1, 100.0, probs=np.array([0, 0, 1.0, 0, 0, 0, 0]))  # mesh rejected
+    assert mean_expression([sure, unsure, rejected])[:3] == pytest.approx([0.9, 0.1, 0.0])
+
+
 def test_blink_rate_is_not_measured_from_fewer_than_three_frames():
     from runtime.arms.face.arm import FaceSettings, face_track
     from runtime.arms.face.scan import VideoScan

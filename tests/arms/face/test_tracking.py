@@ -1,0 +1,40 @@
+"""Who is who across frames: identities kept, a patient chosen, a returning face recognised only while recent."""
+
+import numpy as np
+import pytest
+
+from runtime.arms.face.tracking import IdentityTracker
+
+
+def _box(x: float, y: float, size: float) -> np.ndarray:
+    return np.array([x, y, x + size, y + size], dtype=float)
+
+
+@pytest.mark.parametrize(("frames_a", "frames_b", "patient"), [
+    (10, 12, 1),  # A: 10 frames x 100 px beats B: 12 x 50 px (the most frames alone would pick B)
+    (10, 30, 2),  # B: 30 x 50 px beats A: 10 x 100 px (the largest face alone would pick A)
+])
+def test_the_patient_is_the_person_seen_most_weighted_by_face_size(frames_a, frames_b, patient):
+    tracker = IdentityTracker()
+    for i in range(max(frames_a, frames_b)):
+        boxes = ([_box(100, 100, 100)] if i < frames_a else []) + ([_box(500, 100, 50)] if i < frames_b else [])
+        tracker.assign(boxes, 0.2 * i)
+    assert tracker.patient() == patient
+
+
+def test_two_faces_in_one_frame_never_share_an_identity_and_each_keeps_its_own():
+    tracker = IdentityTracker()
+    assert tracker.assign([_box(100, 100, 80), _box(150, 100, 80)], 0.0) == [1, 2]  # overlapping boxes
+    assert tracker.assign([_box(152, 100, 80), _box(98, 100, 80)], 0.2) == [2, 1]  # listed the other way round
+    alone = IdentityTracker()
+    alone.assign([_box(100, 100, 80)], 0.0)
+    assert alone.assign([_box(95, 100, 80), _box(105, 100, 80)], 0.2) == [1, 2]  # both near one person: one is new
+
+
+def test_a_face_returning_after_the_return_window_is_a_new_person_and_within_it_the_same():
+    tracker = IdentityTracker(return_window_s=30.0)
+    tracker.assign([_box(100, 100, 80)], 0.0)
+    # each time out of sight for 25 s and back 1.1 face sizes away, not overlapping: the same person
+    assert tracker.assign([_box(190, 100, 80)], 25.0) == [1]
+    assert tracker.assign([_box(280, 100, 80)], 50.0) == [1]  # 25 s after it was last seen, 50 s after the first
+    assert tracker.assign([_box(370, 100, 80)], 90.0) == [2]  # as near, but 40 s after it was last seen
