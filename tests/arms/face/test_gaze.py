@@ -84,3 +84,43 @@ def test_away_fraction_counts_rows_beyond_twenty_degrees_of_the_persons_median_a
     assert _away_fraction(angles, np.array([2.0, 1.0])) == pytest.approx(2 / 4)
     assert np.isnan(_away_fraction(angles, np.array([np.nan, np.nan])))  # no gaze measured in the session
     assert np.isnan(_away_fraction(angles[4:], np.array([0.0, 0.0])))
+
+
+def _mesh(cheek_depth: float = 0.0, chin_forward: float = 0.0) -> np.ndarray:
+    """A front-facing face mesh's few points the measurements read (image pixels; depth grows away from the
+    camera): eyes 40 px wide at y 100, cheeks at depth -/+``cheek_depth``, chin and forehead at depth
+    -/+``chin_forward``."""
+    from runtime.arms.face import geometry as g
+
+    points = np.zeros((468, 3))
+    for index, xy in ((g.RIGHT_EYE_OUTER, (100, 100)), (g.RIGHT_EYE_INNER, (140, 100)),
+                      (g.LEFT_EYE_INNER, (160, 100)), (g.LEFT_EYE_OUTER, (200, 100)),
+                      (g.RIGHT_EYE_TOP, (120, 95)), (g.RIGHT_EYE_BOTTOM, (120, 105)),
+                      (g.LEFT_EYE_TOP, (180, 95)), (g.LEFT_EYE_BOTTOM, (180, 105))):
+        points[index, :2] = xy
+    points[g.RIGHT_CHEEK] = [80, 130, -cheek_depth]
+    points[g.LEFT_CHEEK] = [220, 130, cheek_depth]
+    points[g.FOREHEAD] = [150, 40, chin_forward]
+    points[g.CHIN] = [150, 200, -chin_forward]
+    return points
+
+
+def test_a_head_turned_to_the_images_right_and_tilted_up_reads_positive_yaw_and_pitch():
+    from runtime.arms.face.geometry import frame_measurements
+
+    level = frame_measurements(_mesh())
+    assert level["head_yaw_deg"] == pytest.approx(0.0) and level["head_pitch_deg"] == pytest.approx(0.0)
+    turned = frame_measurements(_mesh(cheek_depth=40.0, chin_forward=30.0))  # left cheek back, chin forward
+    assert turned["head_yaw_deg"] == pytest.approx(np.degrees(np.arctan2(80, 140)))
+    assert turned["head_pitch_deg"] == pytest.approx(np.degrees(np.arctan2(60, 160)))
+
+
+def test_irises_below_the_middle_of_the_eyes_read_down_and_turn_the_gaze_below_the_head():
+    from runtime.arms.face.geometry import EYEBALL_RADIUS_EYE_WIDTHS, gaze_measurements
+
+    points = _mesh(chin_forward=30.0)
+    irises = np.array([[120.0, 104.0], [180.0, 104.0]])  # 0.1 eye widths below each eye's middle
+    gaze = gaze_measurements(points, irises)
+    assert gaze["iris_offset_y"] == pytest.approx(0.1) and gaze["iris_offset_x"] == pytest.approx(0.0)
+    eyes_down_deg = np.degrees(np.arcsin(0.1 / EYEBALL_RADIUS_EYE_WIDTHS))
+    assert gaze["gaze_pitch_deg"] == pytest.approx(np.degrees(np.arctan2(60, 160)) - eyes_down_deg)
