@@ -249,3 +249,16 @@ def test_a_body_classifier_reads_features_in_its_cards_order_and_fills_what_is_m
     classifier = BodyClassifier.__new__(BodyClassifier)  # the matrix alone: no graph is needed for it
     classifier.features, classifier.fill = ["b", "a"], np.array([7.0, 9.0], dtype=np.float32)
     assert classifier.matrix([{"a": 1.0}, {"a": np.nan, "b": 2.0}]).tolist() == [[7.0, 1.0], [2.0, 9.0]]
+
+
+def test_a_body_windows_quality_is_its_share_of_frames_with_a_pose_times_the_poses_presence():
+    from runtime.arms.body.arm import body_track
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.face.scan import VideoScan
+
+    points, visibility = seated_pose(1)
+    times = [i / 5 for i in range(10)]  # ten frames in the first 2 s window, a pose in every other one
+    poses = [BodyObservation(t, points[0], visibility[0], 0.5, person_id=1) for t in times[::2]]
+    scan = VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=1)
+    first = body_track(scan, 2.0, BodySettings()).windows[0]
+    assert first.quality == pytest.approx(0.5 * 0.5)  # half the frames, presence 0.5, every point visible
