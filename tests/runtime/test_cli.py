@@ -116,3 +116,40 @@ def test_the_version_is_the_installed_packages(capsys, monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(runtime)
+
+
+def test_analyze_hands_its_flags_to_the_settings(tmp_path, monkeypatch):
+    import runtime.pipeline as pipeline
+
+    seen = {}
+
+    def analyzed(input_path, out, settings, extras=None):
+        seen.update(settings=settings)
+        raise InputError(input_path, "stopped here by the test")
+
+    monkeypatch.setattr(pipeline, "analyze_file", analyzed)
+    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--window-s", "3", "--hop-s", "1",
+                 "--realtime", "--weights", "audio=0.3,face=0.7"]) == 2
+    settings = seen["settings"]
+    assert (settings["audio"]["window_s"], settings["audio"]["hop_s"], settings["runtime"]["realtime"]) == (3.0, 1.0,
+                                                                                                          True)
+    assert settings["fusion"]["method"] == "weighted"  # weights alone choose the weighted method
+    assert settings["fusion"]["weights"] == "audio=0.3,face=0.7"
+
+
+def test_extract_audio_writes_16_khz_unless_told(tmp_path):
+    video = write_media(tmp_path / "v.mkv", tone(1.0), 48000, "pcm_s16le")
+    assert main(["extract-audio", str(video), "-o", str(tmp_path / "a.wav")]) == 0
+    with wave.open(str(tmp_path / "a.wav")) as wav:
+        assert wav.getframerate() == 16000
+
+
+def test_a_command_stopped_by_ctrl_c_exits_130(tmp_path, monkeypatch, capsys):
+    import runtime.pipeline as pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "analyze_file", interrupted)
+    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o")]) == 130
+    assert capsys.readouterr().err == "emotrace: interrupted\n"

@@ -269,3 +269,21 @@ def test_a_card_missing_a_setting_its_model_reads_is_one_line_naming_the_card(tm
     with pytest.raises(InputError, match=problem) as caught:  # was: an internal KeyError or ValueError
         getattr(importlib.import_module(module), name)(str(folder))
     assert caught.value.source == str(folder / "card.json") and "\n" not in str(caught.value)
+
+
+def test_a_model_file_changed_since_its_card_was_written_is_refused_and_a_missing_one_named(tmp_path):
+    from runtime.models.card import REPO_MODELS_DIR
+
+    folder = tmp_path / "face-expression-cnn"
+    shutil.copytree(REPO_MODELS_DIR / "face-expression-cnn", folder)
+    card = load_card(folder)
+    path = card.path("default")
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one byte flipped: a corrupted copy, or a file swapped by hand
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="does not match the checksum in its card") as info:
+        load_model(folder)
+    assert info.value.source == str(path)
+    path.unlink()
+    with pytest.raises(InputError, match="model file is missing"):
+        load_model(folder)
