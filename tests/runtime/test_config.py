@@ -56,6 +56,9 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     ('[fusion]\narousal_from = ["activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
     ('[fusion]\narousal_from = ["bdy.activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
     ('[fusion]\narousal_from = ["audio.angry"]\n', "'fusion.arousal_from' names the emotion label 'audio.angry'"),
+    ('[fusion]\narousal_from = ["body.activation", "body.activation"]\n',
+     "'fusion.arousal_from' lists a source twice"),  # counted twice, arousal would lean on it
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=1,face-x=1"\n', "'fusion.weights' names no track: face-x"),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=abc"\n', "'fusion.weights' 'audio=abc' is not MODALITY="),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=inf,face=1"\n', "'fusion.weights' 'audio=inf' is not MODALITY="),
     ('[fusion]\nmethod = "weighted"\nweights = "voice=1,face=0"\n', "'fusion.weights' names no track: voice"),
@@ -187,3 +190,10 @@ def test_an_integer_no_float_can_hold_is_one_line_naming_the_file(tmp_path, digi
     with pytest.raises(InputError) as refused:
         load_settings(config)
     assert str(refused.value).startswith(f"{config}: {problem}")
+
+
+def test_settings_at_the_top_of_their_range_are_accepted(tmp_path):
+    path = tmp_path / "clinic.toml"
+    path.write_text("[audio]\nmin_speech_fraction = 1.0\n[face]\nexpression_threads = 64\n")
+    settings = load_settings(path)
+    assert (settings["audio"]["min_speech_fraction"], settings["face"]["expression_threads"]) == (1.0, 64)
