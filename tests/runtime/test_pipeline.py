@@ -296,3 +296,26 @@ def test_a_voice_models_own_error_is_not_taken_for_a_video_without_sound(tmp_pat
     # was: one warning, "analysed without the voice", and exit 0 with a broken voice model
     with pytest.raises(InputError, match="the model rejects its input"):
         pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
+
+
+def test_an_input_no_enabled_arm_reads_is_refused_and_nothing_written(tmp_path, media, monkeypatch):
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", lambda _request: None)])  # the voice off: no track
+    with pytest.raises(InputError, match="nothing to analyse: no stream that an enabled arm reads"):
+        pipeline.analyze_file(media, tmp_path / "out", load_settings(None, {"audio.enabled": False}))
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_physio_model_is_not_asked_for_when_no_physio_recording_is_given(tmp_path, media, monkeypatch):
+    physio_arm = dict(pipeline.ARMS)["physio"]
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", [])), ("physio", physio_arm)])
+    settings = load_settings(None, {"physio.enabled": True, "physio.model": "./no-such-model"})
+    timeline = pipeline.analyze_file(media, tmp_path / "out", settings, fuse=False)  # a voice-only analysis
+    assert [t.name for t in timeline.tracks] == ["audio"]
+
+
+def test_the_timeline_lasts_as_long_as_its_longest_track(tmp_path, media, monkeypatch):
+    def long_arm(_request):  # a track past the 1 s recording's end
+        return Track(name="audio", labels=["neutral"], windows=[Window(0.0, 5.0, [1.0], 1.0)])
+
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", long_arm)])
+    assert pipeline.analyze_file(media, tmp_path / "out", load_settings(), fuse=False).duration_s == 5.0
