@@ -177,6 +177,12 @@ def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
     assert timeline.track("face").windows
 
 
+def test_no_mic_on_the_command_line_leaves_the_voice_out(tmp_path):
+    assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--no-mic", "--duration-s", "2"]) == 0
+    names = [t["name"] for t in json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"]]
+    assert "audio" not in names and "face" in names  # the voice neither read nor kept
+
+
 def test_a_replay_with_a_corrupt_packet_in_each_stream_plays_both_on_to_the_end(tmp_path):
     path = tmp_path / "hit.mp4"
     shutil.copy(EXAMPLE, path)
