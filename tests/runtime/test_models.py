@@ -287,3 +287,13 @@ def test_a_model_file_changed_since_its_card_was_written_is_refused_and_a_missin
     path.unlink()
     with pytest.raises(InputError, match="model file is missing"):
         load_model(folder)
+
+
+def test_tensorrt_on_a_machine_without_its_provider_is_refused_not_run_on_the_cpu(monkeypatch):
+    import onnxruntime as ort
+
+    from runtime.models.card import REPO_MODELS_DIR
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    with pytest.raises(InputError, match="no TensorRT execution provider on this machine"):
+        load_model(REPO_MODELS_DIR / "face-expression-cnn", backend="tensorrt")
