@@ -59,6 +59,10 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     ('[fusion]\narousal_from = ["body.activation", "body.activation"]\n',
      "'fusion.arousal_from' lists a source twice"),  # counted twice, arousal would lean on it
     ('[fusion]\nmethod = "weighted"\nweights = "audio=1,face-x=1"\n', "'fusion.weights' names no track: face-x"),
+    ('[fusion]\nmethod = "weighted"\nweights = "audio=1001,face=1"\n', "'fusion.weights' must hold weights from 0 "
+                                                                          "to 1000"),
+    ('[audio]\nmin_baseline_speech_s = 0.0\n', "'audio.min_baseline_speech_s' must be a number of seconds above 0"),
+    ('[physio]\nlive_baseline_s = -60.0\n', "'physio.live_baseline_s' must be a number of seconds from 0"),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=abc"\n', "'fusion.weights' 'audio=abc' is not MODALITY="),
     ('[fusion]\nmethod = "weighted"\nweights = "audio=inf,face=1"\n', "'fusion.weights' 'audio=inf' is not MODALITY="),
     ('[fusion]\nmethod = "weighted"\nweights = "voice=1,face=0"\n', "'fusion.weights' names no track: voice"),
