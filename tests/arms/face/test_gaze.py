@@ -124,3 +124,19 @@ def test_irises_below_the_middle_of_the_eyes_read_down_and_turn_the_gaze_below_t
     assert gaze["iris_offset_y"] == pytest.approx(0.1) and gaze["iris_offset_x"] == pytest.approx(0.0)
     eyes_down_deg = np.degrees(np.arcsin(0.1 / EYEBALL_RADIUS_EYE_WIDTHS))
     assert gaze["gaze_pitch_deg"] == pytest.approx(np.degrees(np.arctan2(60, 160)) - eyes_down_deg)
+
+
+def test_raised_brows_lip_corners_pulled_up_and_each_eyes_own_lids_read_as_such():
+    from runtime.arms.face import geometry as g
+
+    points = _mesh()
+    points[g.RIGHT_EYE_TOP, 1], points[g.RIGHT_EYE_BOTTOM, 1] = 98, 102  # the right eye nearly shut: 4 of 40 px
+    points[list(g.RIGHT_BROW), :2] = [120, 83]  # brows 15 px above the upper lids (interocular 100 px)
+    points[list(g.LEFT_BROW), :2] = [180, 80]
+    points[g.LIP_TOP_OUTER, :2] = [150, 150]
+    points[g.MOUTH_RIGHT, :2], points[g.MOUTH_LEFT, :2] = [125, 145], [175, 145]  # corners 5 px above the lip
+    measured = g.frame_measurements(points)
+    assert measured["eye_opening"] == pytest.approx(0.5 * (4 / 40 + 10 / 40))
+    assert measured["brow_raise"] == pytest.approx(0.15)
+    assert measured["lip_corner_pull"] == pytest.approx(0.05)
+    assert measured["mouth_width"] == pytest.approx(0.5)
