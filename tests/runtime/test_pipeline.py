@@ -319,3 +319,14 @@ def test_the_timeline_lasts_as_long_as_its_longest_track(tmp_path, media, monkey
 
     monkeypatch.setattr(pipeline, "ARMS", [("audio", long_arm)])
     assert pipeline.analyze_file(media, tmp_path / "out", load_settings(), fuse=False).duration_s == 5.0
+
+
+def test_the_fuser_runs_on_the_backend_the_settings_choose(monkeypatch):
+    import runtime.fusion as fusion
+
+    asked = []
+    monkeypatch.setattr(fusion, "fuse_with_settings", lambda tracks, section, backend: asked.append(backend))
+    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when: True)
+    settings = load_settings(None, {"runtime.backend": "openvino"})
+    pipeline.fused_tracks([], settings)
+    assert asked == ["openvino"]
