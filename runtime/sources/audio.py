@@ -9,7 +9,6 @@ import math
 import os
 import queue
 import threading
-import time
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,7 +154,7 @@ class MicrophoneSource:
         reader = threading.Thread(target=self._read, args=(container, arrived, stop), name="live-microphone",
                                   daemon=True)
         reader.start()
-        placed = CapturePlacement(self.sample_rate_hz, self._opened_s, self._wall_clock_start_s())
+        placed = CapturePlacement(self.sample_rate_hz, self._opened_s, self.clock.started_at_utc.timestamp())
         waited_s = 0.0
         try:
             while True:
@@ -176,10 +175,6 @@ class MicrophoneSource:
                                  self.sample_rate_hz)
         finally:
             stop.set()  # a reader blocked inside the device's read is left to end with the process (a daemon)
-
-    def _wall_clock_start_s(self) -> float:
-        """The wall-clock time (UNIX seconds) at which the session clock read 0."""
-        return time.time() - self.clock.now_s()
 
     def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
@@ -250,6 +245,6 @@ class CapturePlacement:
         return start_s
 
     def _first_start_s(self, device_time_s: float | None) -> float:
-        if device_time_s is not None and abs(device_time_s - time.time()) < WALL_CLOCK_TOLERANCE_S:
+        if device_time_s is not None and abs(device_time_s - self.wall_clock_start_s) < WALL_CLOCK_TOLERANCE_S:
             return max(0.0, device_time_s - self.wall_clock_start_s)
         return self.opened_s

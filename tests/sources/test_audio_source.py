@@ -2,7 +2,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +105,11 @@ def test_a_recording_cut_short_says_so_after_its_last_chunk(tmp_path):
     assert 4.0 < kept_s[-1] < 6.0
 
 
+WALL_S = 1_800_000_000.0  # the session's start on the wall clock (UNIX seconds); device stamps near 0 are none
+
+
 def test_samples_a_device_lost_are_placed_as_a_gap_not_closed_up():
-    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=WALL_S)
     assert placement.start_s(1600, device_time_s=5.0) == 0.0  # not a wall-clock stamp: where the device opened
     assert placement.start_s(1600, device_time_s=5.1) == pytest.approx(0.1)
     assert placement.start_s(1600, device_time_s=5.2 + 0.03) == pytest.approx(0.2)  # jitter: follows the samples
@@ -118,12 +120,11 @@ def test_samples_a_device_lost_are_placed_as_a_gap_not_closed_up():
 
 
 def test_a_device_stamping_on_the_wall_clock_starts_where_its_first_sample_was_captured():
-    wall_clock_start_s = time.time() - 10.0  # the session began 10 s ago; the device's first sample 2.5 s after
-    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=wall_clock_start_s)
-    assert placement.start_s(1600, wall_clock_start_s + 2.5) == pytest.approx(2.5)
-    late = CapturePlacement(16000, opened_s=1.5, wall_clock_start_s=0.0)  # stamps from 0: where it was opened
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=WALL_S)
+    assert placement.start_s(1600, WALL_S + 2.5) == pytest.approx(2.5)  # its first sample 2.5 s into the session
+    late = CapturePlacement(16000, opened_s=1.5, wall_clock_start_s=WALL_S)  # stamps from 0: where it was opened
     assert late.start_s(1600, 0.0) == 1.5
-    assert CapturePlacement(16000, opened_s=0.05, wall_clock_start_s=0.0).start_s(1600, 0.0) == 0.0  # within jitter
+    assert CapturePlacement(16000, opened_s=0.05, wall_clock_start_s=WALL_S).start_s(1600, 0.0) == 0.0  # within jitter
 
 
 def _fifo_microphone(tmp_path, seconds_of_sound: float) -> tuple[MicrophoneSource, threading.Event]:
@@ -168,7 +169,7 @@ def test_a_stop_reaches_a_session_whose_microphone_says_nothing(tmp_path):
 
 
 def test_a_step_of_the_wall_clock_is_no_gap_and_a_loss_after_it_still_is():
-    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=WALL_S)
     starts = [placement.start_s(1600, 5.0 + 0.1 * i, arrival_s=0.1 * i + 0.12) for i in range(30)]  # 0-3 s
     # the wall clock set 30 s ahead at 3 s: the device's stamps jump, the sound arrives as before
     starts += [placement.start_s(1600, 35.0 + 0.1 * i, arrival_s=0.1 * i + 0.12) for i in range(30, 40)]
@@ -191,7 +192,7 @@ def test_a_stereo_microphone_is_heard_at_the_level_a_recorded_file_of_it_is():
 
 
 def test_a_step_of_the_wall_clock_during_a_late_read_leaves_no_gap_and_no_lasting_delay():
-    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=0.0)
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=WALL_S)
     for i in range(30):
         placement.start_s(1600, 5.0 + 0.1 * i, arrival_s=0.1 * i + 0.11)
     assert placement.start_s(1600, 35.0, arrival_s=3.4) == pytest.approx(3.0)  # read 0.3 s late as the clock stepped
