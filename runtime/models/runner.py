@@ -111,7 +111,7 @@ class OpenVinoBackend(Backend):
 
     @classmethod
     def unavailable(cls) -> str:
-        return "" if _installed("openvino") else "backend not installed: pip install -e '.[openvino]' in the project"
+        return _import_problem("openvino", "pip install -e '.[openvino]' in the project")
 
     def __init__(self, path: Path, threads: int = 1, device: str = "CPU"):
         self._refuse_if_unavailable()
@@ -152,7 +152,7 @@ class TfliteBackend(Backend):
 
     @classmethod
     def unavailable(cls) -> str:
-        return "" if _installed("ai_edge_litert") else "backend not installed: pip install ai-edge-litert"
+        return _import_problem("ai_edge_litert.interpreter", "pip install ai-edge-litert")
 
     def __init__(self, path: Path, threads: int = 1):
         self._refuse_if_unavailable()
@@ -199,17 +199,20 @@ class TensorRtBackend(_OrtSessionBackend):
         self._open(path, None, ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
 
 
-def _installed(module: str) -> bool:
-    """Whether ``module`` can be imported, without importing it (an already imported one is)."""
-    import importlib.util
-    import sys
+def _import_problem(module: str, install: str) -> str:
+    """Why ``module`` cannot be imported ("" when it can): not installed, or installed but broken (a shared
+    library missing, built for another numpy), said with ``install``, the command that puts it right."""
+    import importlib
 
-    if module in sys.modules:
-        return sys.modules[module] is not None
     try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        return False
+        importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and module.startswith(error.name):
+            return f"backend not installed: {install}"
+        return f"backend installed but cannot be loaded ({_first_line(error)}): {install}"
+    except ImportError as error:
+        return f"backend installed but cannot be loaded ({_first_line(error)}): {install}"
+    return ""
 
 
 BACKENDS: dict[str, type[Backend]] = {

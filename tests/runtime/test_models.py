@@ -297,3 +297,18 @@ def test_tensorrt_on_a_machine_without_its_provider_is_refused_not_run_on_the_cp
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     with pytest.raises(InputError, match="no TensorRT execution provider on this machine"):
         load_model(REPO_MODELS_DIR / "face-expression-cnn", backend="tensorrt")
+
+
+@pytest.mark.parametrize("package", ["openvino", "ai_edge_litert"])
+def test_a_backend_installed_but_broken_is_said_in_one_line_before_any_model_loads(tmp_path, monkeypatch, package):
+    from runtime.models.runner import BACKENDS
+
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text(
+        "raise ImportError('libbroken.so.1: cannot open shared object file: No such file or directory')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    backend = BACKENDS["openvino" if package == "openvino" else "tflite"]
+    assert backend.unavailable().startswith("backend installed but cannot be loaded (libbroken.so.1: cannot open")
+    # was: "" (the package was found), then an internal error at the model's import
