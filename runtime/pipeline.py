@@ -21,7 +21,7 @@ from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
 from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import CSV_FIXED_COLUMNS, Timeline, recorded_live, software_record, write_timeline
-from runtime.track import CANONICAL_LABELS, Track
+from runtime.track import CANONICAL_LABELS, Track, track_family
 
 
 @dataclass
@@ -259,7 +259,7 @@ def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str,
     would otherwise leave arousal without it, silently."""
     for source in settings["fusion"].get("arousal_from", []):
         track, _, name = source.partition(".")
-        section = track.partition("-")[0]  # face-2: a face track of face.person = "all"
+        section = track_family(track)
         if section not in cards:
             continue  # that arm does not run here (off, no stream, no --physio): nothing to read, no typo to find
         known = activation_names(section, cards[section])

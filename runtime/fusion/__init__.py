@@ -24,7 +24,7 @@ from runtime.fusion.methods import (
     check_weights,
     weighs_any,
 )
-from runtime.track import Track
+from runtime.track import Track, track_family
 
 FUSERS: dict[str, Callable[..., Fuser]] = {
     "mean": MeanFusion,
@@ -98,7 +98,7 @@ def should_fuse(tracks: Sequence[Track], when: str) -> bool:
 def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -> None:
     """A warning for weights naming no track of the session (a clinic's weights name every modality; a session
     without one is fused from the others), and one when every emotion track weighs 0 (nothing is fused)."""
-    names = {track.name for track in tracks} | {track.name.partition("-")[0] for track in tracks}  # face-2 is a face
+    names = {track.name for track in tracks} | {track_family(track.name) for track in tracks}
     absent = sorted(set(weights) - names)
     if absent:
         log.warning("fusion.weights weigh %s, of which this session has no track: fused from %s", ", ".join(absent),

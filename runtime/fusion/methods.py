@@ -10,7 +10,7 @@ import numpy as np
 
 from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, linear_pool, log_pool, modality_metrics
-from runtime.track import CANONICAL_LABELS, Track
+from runtime.track import CANONICAL_LABELS, Track, track_family
 
 UA_KEYS = ("ua", "uar", "balanced_accuracy", "unweighted_accuracy")
 RECALL_KEYS = ("per_class_recall", "recall_per_class", "recall")
@@ -51,7 +51,7 @@ def modality_weight(weights: Mapping[str, float], modality: str) -> float:
     track), else 1."""
     if modality in weights:
         return weights[modality]
-    return weights.get(modality.partition("-")[0], 1.0)
+    return weights.get(track_family(modality), 1.0)
 
 
 def weighs_any(weights: Mapping[str, float], modalities: Iterable[str]) -> bool:
