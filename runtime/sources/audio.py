@@ -134,6 +134,9 @@ class MicrophoneSource:
             except (av.error.FFmpegError, ValueError, OSError) as error:
                 hint = "" if config_dir is not None else "; no ALSA configuration found: set ALSA_CONFIG_DIR"
                 raise InputError(self.name, f"cannot open audio device ({error}{hint})") from None
+            if not self._container.streams.audio:  # a camera given as the microphone
+                self.close()
+                raise InputError(self.name, "has no audio stream")
             self._opened_s = self.clock.now_s()
 
     def close(self) -> None:

@@ -199,7 +199,11 @@ class LiveVideoSource:
     def open(self) -> None:
         """Open the camera now, so a missing one is an error before the session starts (else ``frames`` does)."""
         if self._container is None:
-            self._container = self._open()
+            container = self._open()
+            if not container.streams.video:  # a microphone or a sound file given as the camera
+                container.close()
+                raise InputError(self.device, "has no video stream")
+            self._container = container
 
     def frames(self) -> Iterator[VideoFrame]:
         self.open()

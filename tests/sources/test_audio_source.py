@@ -198,3 +198,8 @@ def test_a_step_of_the_wall_clock_during_a_late_read_leaves_no_gap_and_no_lastin
     assert placement.start_s(1600, 35.0, arrival_s=3.4) == pytest.approx(3.0)  # read 0.3 s late as the clock stepped
     assert [placement.start_s(1600, 35.0 + 0.1 * k, arrival_s=3.11 + 0.1 * k) for k in (1, 2, 3)] == pytest.approx(
         [3.1, 3.2, 3.3])  # was 3.4, 3.5, 3.6: later than they arrived
+
+
+def test_a_device_without_sound_given_as_the_microphone_is_said_so():
+    with pytest.raises(InputError, match=r"^lavfi:nullsrc: has no audio stream$"):  # was an IndexError's words
+        MicrophoneSource("nullsrc", "lavfi").open()

@@ -201,3 +201,8 @@ def test_a_camera_that_stalls_without_failing_is_said_to_have_stalled(monkeypatc
         release.set()
     assert len(frames) == 3 and source.stats.stopped_reason == "camera stalled: no frame for 1 s"
     assert re.search(r"rate=10,realtime: camera stalled after \d+ frames \(no frame for 1 s\)", caplog.text)
+
+
+def test_a_device_without_pictures_given_as_the_camera_is_said_so():
+    with pytest.raises(InputError, match=r"^sine=f=220: has no video stream$"):  # was an IndexError's words
+        LiveVideoSource("sine=f=220", input_format="lavfi").open()
