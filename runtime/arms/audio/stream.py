@@ -268,13 +268,15 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
 
 
 def without_lost_audio(window: Window, gaps_s: list[tuple[float, float]]) -> Window:
-    """A window half or more of which the device lost makes no claim, with that as its reason; its silence
-    (the gap is filled with it) would otherwise read as a pause in speech."""
+    """A window half or more of which the device lost (or that came before it started) makes no claim, with
+    that as its reason; its silence (the gap is filled with it) would otherwise read as a pause in speech."""
     lost_s = sum(max(0.0, min(end_s, window.end_s) - max(start_s, window.start_s)) for start_s, end_s in gaps_s)
     if lost_s < 0.5 * (window.end_s - window.start_s):
         return window
-    return Window(window.start_s, window.end_s, None, 0.0, f"no audio for {lost_s:.1f} s of the window "
-                  "(the microphone lost it)", window.measurements)
+    late_start = all(start_s == 0.0 for start_s, end_s in gaps_s if end_s > window.start_s)
+    why = "before the microphone started" if late_start else "the microphone lost it"
+    return Window(window.start_s, window.end_s, None, 0.0, f"no audio for {lost_s:.1f} s of the window ({why})",
+                  window.measurements)
 
 
 def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:

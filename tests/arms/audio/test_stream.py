@@ -162,3 +162,12 @@ def test_audio_a_microphone_lost_is_a_gap_on_the_session_clock_not_closed_up():
                                                     (4.5, 6.5), (5.0, 7.0)]  # half or more of each was lost
     assert all(w.quality == 0 and w.probs is None for w in lost)
     assert lost[2].reason == "no audio for 2.0 s of the window (the microphone lost it)"
+
+
+def test_audio_before_a_microphone_that_started_late_is_not_said_to_be_lost():
+    rate = 16000
+    noise = np.random.default_rng(1).normal(0, 0.05, rate * 4).astype(np.float32)
+    chunks = [AudioChunk(1.5 + t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(40)]  # opened at 1.5 s
+    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    assert track.settings["gaps"] == [[0.0, 1.5]]
+    assert track.windows[0].reason == "no audio for 1.5 s of the window (before the microphone started)"
