@@ -21,20 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.face_interval import bootstrap  # noqa: E402
 from export.face.data import FACE_LABELS, held_out_split, load_split  # noqa: E402
+from export.face.fer_baseline import dataset_probabilities  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
 from runtime.arms.face.expression import ExpressionModel  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 
-def probabilities(spec: str, images: np.ndarray) -> np.ndarray:
-    """(n, len(FACE_LABELS)) probabilities of a model id or folder, or the mean of ``a+b``'s."""
-    total = np.zeros((len(images), len(FACE_LABELS)))
-    members = spec.split("+")
-    for member in members:
-        model = ExpressionModel(member)
-        probs = np.concatenate([model.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
-        total += probs[:, [model.labels.index(label) for label in FACE_LABELS]]
-    return total / len(members)
+def probabilities(models: list[ExpressionModel], images: np.ndarray) -> np.ndarray:
+    """(n, len(FACE_LABELS)) probabilities of a model, or the mean of ``a+b``'s."""
+    return sum(dataset_probabilities(model, images) for model in models) / len(models)
 
 
 def relabelled_copies(args: argparse.Namespace) -> int:
@@ -53,21 +48,24 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="the FER-2013 folder (Training/, PublicTest/)")
     parser.add_argument("models", nargs="+", help="model ids or folders; a+b for the mean of two")
     parser.add_argument("--cache", type=Path, help="folder for the splits' .npz caches")
-    parser.add_argument("--resamples", type=int, default=2000)
+    parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples (at least 1)")
     args = parser.parse_args()
+    if args.resamples < 1:
+        parser.error("--resamples must be at least 1")
     try:
         report(args)
-    except InputError as error:  # a missing split, an unknown model: one line, as the commands give it
+    except (InputError, OSError) as error:  # a missing split, an unknown model, a cache that is a file: one line
         raise SystemExit(str(error)) from None
 
 
 def report(args: argparse.Namespace) -> None:
+    models = {spec: [ExpressionModel(member) for member in spec.split("+")] for spec in args.models}  # before any row
     test, copies = held_out_split(args.data, "PublicTest", args.cache)
     print(f"FER-2013 PublicTest without its {copies} copies of Training images ({relabelled_copies(args)} of them "
           f"under a label none of their Training twins has): {len(test.labels)} faces, {args.resamples} resamples")
     print("| model | accuracy (95 %) | UA (95 %) | macro-F1 | ECE |\n|---|---|---|---|---|")
     for spec in args.models:
-        probs = probabilities(spec, test.images)
+        probs = probabilities(models[spec], test.images)
         report = classification_report(test.labels, probs, FACE_LABELS)
         draws = bootstrap(test.labels, probs.argmax(1), args.resamples)
         low_acc, high_acc = np.percentile(draws["accuracy"], [2.5, 97.5])

@@ -31,6 +31,13 @@ MEMBER = "fer/data/emotion_model_quantized.tflite"
 OUTPUT_LABELS = ["angry", "disgust", "fearful", "happy", "sad", "surprised", "neutral"]
 
 
+def dataset_probabilities(model, images: np.ndarray) -> np.ndarray:
+    """(n, len(FACE_LABELS)) probabilities of an ``ExpressionModel`` for FER-2013 faces, in the dataset's label
+    order (a model gives its labels in canonical order), 256 faces a call."""
+    probs = np.concatenate([model.predict(images[i:i + 256]) for i in range(0, len(images), 256)])
+    return probs[:, [model.labels.index(label) for label in FACE_LABELS]]
+
+
 def evaluate(model_dir: Path, data_root: Path, split: str = "PublicTest", cache_dir: Path | None = None) -> dict:
     """Figures of any expression model folder on one FER-2013 split, plus latency per face."""
     from runtime.arms.face.expression import ExpressionModel
@@ -38,11 +45,9 @@ def evaluate(model_dir: Path, data_root: Path, split: str = "PublicTest", cache_
     model = ExpressionModel(model_dir)
     data, copies = held_out_split(data_root, split, cache_dir)
     started = time.perf_counter()
-    probs = np.concatenate([model.predict(data.images[i:i + 256]) for i in range(0, len(data.images), 256)])
+    probs = dataset_probabilities(model, data.images)
     latency_ms = (time.perf_counter() - started) / len(data.images) * 1000
-    # Model output (canonical order of its labels) → the dataset's label indices.
-    columns = [model.labels.index(label) for label in FACE_LABELS]
-    report = classification_report(data.labels, probs[:, columns], FACE_LABELS)
+    report = classification_report(data.labels, probs, FACE_LABELS)
     report["latency_ms_per_face"] = round(latency_ms, 3)
     report["split"] = f"FER-2013 {split}" + (f" without its {copies} copies of Training images" if copies else "")
     return report

@@ -123,6 +123,9 @@ def read_report(report_path: Path) -> dict:
 
 def _settings_problem(report: dict) -> str:
     """'' when the device can window, scale and feed the model as the report says; else what it cannot."""
+    for key, kind, what in (("data", str, "a folder path"), ("split", dict, "an object")):
+        if not isinstance(report[key], kind):
+            return f"{key} {report[key]!r} is not {what}"
     features = report["features"]
     if not (isinstance(features, list) and features and all(name in MEASUREMENTS for name in features)):
         return f"features {features!r} are not the device's measurements"

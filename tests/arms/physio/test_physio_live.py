@@ -211,5 +211,5 @@ def test_a_recorded_window_without_signal_gets_no_stress_figure_only_its_reason(
     windows = [_window(5.0 * i, {name: rng.normal(1.0, 0.1) for name in model_features(model)},
                        quality=0.0 if i in (3, 7) else 1.0) for i in range(20)]
     judged = classify_session(windows, model)
-    assert [i for i, w in enumerate(judged) if w.stress is None] == [3, 7]  # was: a figure for a strap left off
+    assert [i for i, w in enumerate(judged) if w.stress is None] == [3, 7]  # a strap left off: no figure
     assert judged[3].reason == "no heart or EDA signal in this window" and judged[3].quality == 0.0

@@ -149,10 +149,12 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
          "a second stage, which the exported graph cannot compute"),  # was: exported as if the first were all
         (lambda text, report: json.dumps(report | {"weights": report["weights"] | {"temperature": 2.0}}),
          "weights hold temperature, which the exported graph cannot compute"),
+        (lambda text, report: json.dumps(report | {"data": 5}), "data 5 is not a folder path"),  # was TypeError
+        (lambda text, report: json.dumps(report | {"split": "x"}), "split 'x' is not an object"),  # AttributeError
     ],
     ids=["cut short", "no weights", "hidden bias of the wrong length", "NaN weights", "weights of another width",
          "negative window", "context not a number", "unknown features", "unknown scope", "second stage",
-         "unknown weights"],
+         "unknown weights", "data not a path", "split not an object"],
 )
 def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
     coef = np.ones(21)
