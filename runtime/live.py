@@ -32,7 +32,7 @@ from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
 from runtime.arms.face.scan import VideoScan, scan_frames
-from runtime.arms.physio.arm import physio_track, track_window
+from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.clock import SessionClock
@@ -388,8 +388,7 @@ class SensorSession:
         return Track(name="physio-live", labels=labels, windows=windows, unsupported_labels=list(CANONICAL_LABELS),
                      model=self.stress.model.identity(),
                      settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "mode": "live",
-                               "baseline": "the session so far: ranks among the windows before, trailing context "
-                               "and local baseline (docs/physio.md)",
+                               "baseline": baseline_text(self.stress.model),
                                "live_baseline_s": self.physio.live_baseline_s, "lead_s": LEAD_S,
                                "judged_after_end_s": SETTLE_S, "supported_labels": labels})
 

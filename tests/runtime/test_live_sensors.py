@@ -314,6 +314,26 @@ def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed
     assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
 
 
+def test_the_live_track_says_its_windows_are_judged_against_the_session_so_far_as_its_card_says(tmp_path,
+                                                                                                monkeypatch):
+    import runtime.arms.physio.stress as physio_stress
+
+    loaded = physio_stress.load_physio_model
+
+    def zscoring(*args, **kwargs):  # a live model whose card scales by z-scores and has no local baseline
+        model = loaded(*args, **kwargs)
+        if model.card.extra.get("scope") == "running":
+            model.card.extra.update({"scaling": "zscore", "local_baseline_windows": 0})
+        return model
+
+    monkeypatch.setattr("runtime.live.load_physio_model", zscoring)
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS | {"physio.live_baseline_s": 1.0}),
+                        LiveInputs(microphone=None), duration_s=1.5, on_line=lambda _line: None,
+                        make_links=_strap_rising_from(9.0, 1.5))
+    # was: "ranks among the windows before, trailing context and local baseline" whatever the card said
+    assert timeline.track("physio-live").settings["baseline"] == "the session so far (session z-scores and context)"
+
+
 def test_a_live_window_whose_signal_cannot_be_read_costs_that_window_with_one_log_line(tmp_path, monkeypatch,
                                                                                          caplog):
     import runtime.arms.physio.live as physio_live

@@ -182,7 +182,7 @@ def physio_track(
         settings={
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
-            "baseline": _baseline_text(model),
+            "baseline": baseline_text(model),
             "windows": "each window's centre lies in the video; its span is clipped to the video, its "
             "measurements cover the full window_s",
             "physio_input": recording.source,
@@ -199,17 +199,18 @@ def physio_track(
 SCALING_WORDS = {"rank": "session ranks", "median_iqr": "session median and IQR", "zscore": "session z-scores"}
 
 
-def _baseline_text(model: Model) -> str:
-    """What the track's windows are judged against, as the model's card says its inputs are made."""
-    if card_setting(model.card.extra, "scope") == "running":
-        return "each window against the windows before it (a live model)"
+def baseline_text(model: Model) -> str:
+    """What a track's windows are judged against, as the model's card says its inputs are made: the whole
+    recording for a session model, the windows before for a live (running) one."""
     inputs = input_settings(model)
+    running = card_setting(model.card.extra, "scope") == "running"
     parts = [SCALING_WORDS[str(inputs["scaling"])]]
     if input_blocks(int(inputs["local_baseline_windows"])) == 3:
-        parts.append("centred local baseline")
+        parts.append("trailing local baseline" if running else "centred local baseline")
     if int(inputs["context_windows"]) > 1:
         parts.append("context")
-    return f"the whole recording ({', '.join(parts[:-1]) + ' and ' + parts[-1] if len(parts) > 1 else parts[0]})"
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    return f"the session so far ({listed})" if running else f"the whole recording ({listed})"
 
 
 def track_window(w: PhysioWindow, labels: list[str], start_s: float, end_s: float) -> Window:
