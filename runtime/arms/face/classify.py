@@ -33,7 +33,10 @@ def image_paths(paths: list[Path]) -> list[Path]:
 
 def read_rgb(path: Path) -> np.ndarray:
     with native_stderr(keep=lambda line: False) as said:  # OpenCV's and the codecs' own words, said here once
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        try:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
+            raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
     detail = f" ({said[0].strip()[:120]})" if said else ""
     if image is None:
         raise InputError(path, f"not a readable image{detail}")
@@ -41,6 +44,12 @@ def read_rgb(path: Path) -> np.ndarray:
     if damage:
         log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0].strip()[:120])
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _opencv_refusal(error: cv2.error) -> str:
+    if "CV_IO_MAX_IMAGE_PIXELS" in str(error):
+        return "it declares more pixels than OpenCV reads"
+    return " ".join(str(error).split())[-120:]
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,

@@ -171,6 +171,22 @@ def test_a_png_whose_colour_profile_libpng_ignores_is_read_without_a_word(tmp_pa
     assert capfd.readouterr().err == "" and not caplog.messages  # not called damaged: the picture is whole
 
 
+def test_an_image_declaring_more_pixels_than_opencv_reads_is_refused_in_one_line_naming_it(tmp_path, capsys):
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = tmp_path / "bomb.png"  # 69 bytes declaring 60000 x 60000 pixels
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+    assert main(["face", "classify", str(bomb), "--csv", str(tmp_path / "x.csv")]) == 2  # was 1: internal error
+    assert capsys.readouterr().err == (f"emotrace: error: {bomb}: not a readable image (it declares more pixels than "
+                                       "OpenCV reads)\n")
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
