@@ -125,9 +125,18 @@ def writing_folder(out: Path, done_markers: Iterable[str] = (),
     ``export.install.installing`` instead, which keeps the old one whole until the new one is complete.)"""
     out = Path(out)
     check_output_folder(out, inputs)
-    made = next((p for p in reversed((out, *out.parents)) if not p.exists()), None)  # the topmost folder to make
-    try:
+    with removed_if_failed(out):
         yield RunFolder(out, done_markers)
+
+
+@contextmanager
+def removed_if_failed(folder: Path) -> Iterator[None]:
+    """Whatever of ``folder`` and the folders above it does not exist yet is removed again should the block
+    fail: a failed run leaves no empty folder behind. A folder that existed before is never touched."""
+    folder = Path(folder)
+    made = next((p for p in reversed((folder, *folder.parents)) if not p.exists()), None)  # the topmost to make
+    try:
+        yield
     except BaseException:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
+from runtime.files import removed_if_failed
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, csv_number, is_number, json_kind
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
@@ -193,23 +194,24 @@ def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
     renamed into place; should the second rename fail, the first file is put back.
     """
     json_text, csv_text = timeline.to_json(), timeline.to_csv()  # before the folder: a failure leaves nothing
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
-    for path in (json_path, csv_path):
-        if path.is_dir() or (path.exists() and not path.is_file()):
-            raise InputError(path, "is in the way: a folder or other non-file where the timeline goes")
-    staged: list[Path] = []
-    try:
-        staged.append(stage_file(csv_path, csv_text.encode()))
-        staged.append(stage_file(json_path, json_text.encode()))
-        replace_together([(staged[0], csv_path), (staged[1], json_path)])
-    finally:
-        for tmp in staged:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+    with removed_if_failed(out_dir):  # a full disk leaves no empty folder this call made
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
+        for path in (json_path, csv_path):
+            if path.is_dir() or (path.exists() and not path.is_file()):
+                raise InputError(path, "is in the way: a folder or other non-file where the timeline goes")
+        staged: list[Path] = []
+        try:
+            staged.append(stage_file(csv_path, csv_text.encode()))
+            staged.append(stage_file(json_path, json_text.encode()))
+            replace_together([(staged[0], csv_path), (staged[1], json_path)])
+        finally:
+            for tmp in staged:
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)
     return json_path, csv_path
 
 

@@ -151,6 +151,20 @@ def test_a_full_disk_while_staging_the_json_leaves_both_old_files(tmp_path, monk
     assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
 
 
+def test_a_full_disk_leaves_no_folder_the_write_made_and_keeps_one_that_was_there(tmp_path, monkeypatch):
+    def full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("runtime.timeline.os.fdopen", full)
+    for out in (tmp_path / "new" / "run", tmp_path / "kept"):
+        if out.name == "kept":
+            out.mkdir()
+        with pytest.raises(InputError, match="timeline.csv: cannot write it: No space left on device"):
+            write_timeline(_timeline(), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # was: new/run left empty
+    assert list((tmp_path / "kept").iterdir()) == []
+
+
 def test_a_failed_rename_of_the_json_puts_the_old_csv_back(tmp_path, monkeypatch):
     out = tmp_path / "out"
     old = _old_files(out)
