@@ -187,8 +187,11 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         return None
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
-        raise InputError(request.input_path, no_speech_reason(track.settings.get("level"))
-                         + (f" in what could be read ({stopped})" if stopped else ""))
+        reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
+                  # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
+                  else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
+                  "what lies between them is not heard)")
+        raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else ""))
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])
     return track

@@ -7,14 +7,13 @@ ends), which therefore import this and not each other.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix
 from runtime.arms.physio.model import card_setting, input_settings_problem, model_inputs
-from runtime.config import ConfigSection
+from runtime.config import RULES, ConfigSection
 from runtime.errors import InputError
 from runtime.models import Model, load_model
 
@@ -112,12 +111,13 @@ def classify_session(windows: list[WindowFeatures], model: Model) -> list[Physio
 
 def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
     """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given."""
-    for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise InputError(name, f"must be a positive number of seconds, got {value}")
     if hop_s is not None and hop_s < MIN_HOP_S:
         # windows faster than the measurements change, and for a day's recording millions of them
         raise InputError("--hop-s", f"must be at least {MIN_HOP_S:g} s, got {hop_s:g}")
+    for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
+        problem = None if value is None else RULES[f"physio.{name[2:].replace('-', '_')}"].problem(value)
+        if problem:  # as the settings' physio.window_s and hop_s would be refused
+            raise InputError(name, problem)
     extra, defaults = model.card.extra, PhysioSettings()
     return PhysioSettings(
         model=str(model.card.folder),

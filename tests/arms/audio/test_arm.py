@@ -120,6 +120,18 @@ def test_a_silent_recording_cut_short_says_both_in_one_line_naming_the_file_once
     assert not (tmp_path / "out").exists()
 
 
+def test_speech_missed_by_sparse_windows_is_not_blamed_on_the_recording(ravdess_dir, tmp_path, capsys):
+    clip = read_audio(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0])
+    path = tmp_path / "speech.wav"  # the voice from 1 s to about 4.5 s, silence around it to 12 s
+    path.write_bytes(wav_bytes(np.concatenate([np.zeros(16000), clip, np.zeros(12 * 16000 - 16000 - clip.size)])
+                               .astype(np.float32), 16000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "sparse"), "--window-s", "0.5", "--hop-s", "10"]) == 2
+    err = capsys.readouterr().err  # windows at 0 and 10 s: both silent
+    assert err == (f"emotrace: error: {path}: no speech found in the windows judged (0.5 s every 10 s; what lies "
+                   "between them is not heard)\n")  # was: "the recording is silent or holds no voice"
+    assert main(["analyze", str(path), "--out", str(tmp_path / "dense"), "--window-s", "0.5", "--hop-s", "0.5"]) == 0
+
+
 def test_all_silent_recording_is_an_error_with_no_output(tmp_path, capsys):
     silent = tmp_path / "silent.wav"
     silent.write_bytes(wav_bytes(np.zeros(16000 * 5, dtype=np.float32), 16000))

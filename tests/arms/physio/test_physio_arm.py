@@ -294,11 +294,12 @@ def test_classify_refuses_to_write_over_its_own_input(tmp_path, capsys):
     assert path.read_bytes() == before
 
 
-@pytest.mark.parametrize("option", [["--window-s", "nan"], ["--hop-s", "inf"], ["--window-s", "-5"]])
-def test_window_settings_that_are_not_positive_finite_seconds_exit_2(tmp_path, capsys, option):
+@pytest.mark.parametrize("option", [["--window-s", "nan"], ["--hop-s", "inf"], ["--window-s", "-5"],
+                                    ["--window-s", "1e-300"], ["--window-s", "0.01"]])  # was: 0 rows, exit 0
+def test_window_settings_the_physio_settings_would_refuse_exit_2(tmp_path, capsys, option):
     out = tmp_path / "s.csv"
     assert main(["physio", "classify", str(tmp_path / "any.csv"), "--csv", str(out), *option]) == 2
-    assert option[0] in capsys.readouterr().err
+    assert f"{option[0]}: must be a number of seconds from 0.1 to 86400, not" in capsys.readouterr().err
     assert not out.exists()
 
 
