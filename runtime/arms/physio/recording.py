@@ -12,6 +12,7 @@ the file and the problem.
 from __future__ import annotations
 
 import codecs
+import csv
 import logging
 import lzma
 import math
@@ -653,7 +654,7 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
     body = lines[index + 1 :]
     if index >= len(lines) or not any(line.strip() for line in body):
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    header = [h.strip().lower() for h in lines[index].split(",")]
+    header = [h.strip().lower() for h in next(csv.reader([lines[index]]))]  # names may be quoted (Excel, pandas)
     if len(set(header)) != len(header):
         raise InputError(path, "duplicate column names in the header")
     return meta, header, index + 2, body
@@ -940,9 +941,9 @@ def _parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, co
 
 def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.ndarray:
     rows: list[list[float]] = []
-    for number, line in enumerate(lines, start=first_line):
+    for number, cells in enumerate(csv.reader(lines), start=first_line):  # numbers may be quoted too
         row = []
-        for cell in line.split(","):
+        for cell in cells:
             cell = cell.strip()
             if cell == "" or cell.lower() == "nan":
                 row.append(math.nan)

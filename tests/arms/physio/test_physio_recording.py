@@ -123,6 +123,22 @@ def test_csv_without_time_column_takes_start_and_rate_from_its_header_lines(tmp_
     assert recording.channels["temp"].unit == "degC"
 
 
+@pytest.mark.parametrize("quoting", [csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])  # as pandas and spreadsheets may write
+def test_a_csv_with_quoted_names_and_numbers_reads_as_the_plain_one_does(tmp_path, quoting):
+    rows = [[1_700_000_000 + i / 4, 1 + i / 100, 33.0 + (i % 3) / 10] for i in range(80)]
+    paths = {}
+    for name, style in (("plain", csv.QUOTE_MINIMAL), ("quoted", quoting)):
+        paths[name] = tmp_path / f"{name}.csv"
+        with paths[name].open("w", newline="") as handle:
+            writer = csv.writer(handle, quoting=style)
+            writer.writerows([["timestamp", "EDA", "TEMP"], *rows])
+    plain, quoted = read_csv(paths["plain"]), read_csv(paths["quoted"])  # was: "no known channel column"
+    assert quoted.start_unix_s == plain.start_unix_s == 1_700_000_000.0
+    for name in ("eda", "temp"):
+        assert np.array_equal(quoted.channels[name].values, plain.channels[name].values)
+        assert np.array_equal(quoted.channels[name].times_s, plain.channels[name].times_s)
+
+
 @pytest.mark.parametrize("line", ["# start_unix_s = 1700000000", "# start_unix_s 1700000000",
                                   "# start_unix_ms: 1700000000000", "# Rate_Hz = 4"])
 def test_a_start_or_rate_line_not_written_as_one_is_refused_not_taken_for_a_comment(tmp_path, line):
