@@ -220,7 +220,8 @@ def read_manifest(manifest: Path) -> Corpus:
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
         path = manifest.parent / row["path"]
         if not row["path"] or not path.is_file():
-            raise InputError(manifest, f"line {line}: file {row['path']!r} does not exist")
+            looked = f" (looked for {path}: paths are relative to the manifest's folder)" if row["path"] else ""
+            raise InputError(manifest, f"line {line}: file {row['path']!r} does not exist{looked}")
         # the same recording twice would weigh double, and under two speakers sit on both sides of a fold
         earlier = first_line.setdefault(path.resolve(), line)
         if earlier != line:

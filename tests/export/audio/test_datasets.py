@@ -75,7 +75,8 @@ def test_a_manifest_row_of_empty_fields_is_skipped_like_a_blank_line(tmp_path):
 # A manifest is a promise: each of these breaks it, and the error names the file and the line or field.
 BAD_MANIFESTS = {
     "a missing file": ("path,speaker,emotion\none.wav,ann,sad\ngone.wav,ann,sad\n",
-                       r"manifest\.csv.*line 3.*gone\.wav.*does not exist"),
+                       r"manifest\.csv: line 3: file 'gone\.wav' does not exist \(looked for .*/gone\.wav: paths are "
+                       r"relative to the manifest's folder\)"),
     "an unmappable label": ("path,speaker,emotion\none.wav,ann,boredom\n",
                             r"manifest\.csv.*'boredom' cannot be mapped"),
     "no required columns": ("file,label\none.wav,sad\n", "lacks column"),
