@@ -60,6 +60,16 @@ def test_a_label_named_as_a_timeline_column_is_refused_when_the_manifest_is_read
         read_manifest(manifest)
 
 
+def test_a_manifest_that_is_a_folder_or_missing_is_said_as_such(tmp_path):
+    from export.body.train import read_manifest
+    from runtime.errors import InputError
+
+    with pytest.raises(InputError, match="is a folder, not a file"):  # was: "no such manifest" for a folder
+        read_manifest(tmp_path)
+    with pytest.raises(InputError, match="no such file"):
+        read_manifest(tmp_path / "gone.csv")
+
+
 @pytest.mark.parametrize(("edit", "problem"), [
     (lambda card: card.update(fill=[0.0, 0.0]), "'fill' holds 2 values for 3 features"),
     (lambda card: card.pop("features"), "card lacks 'features'"),
