@@ -15,7 +15,7 @@ from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_m
 from runtime.arms.physio.model import card_setting, input_settings_problem, model_inputs
 from runtime.config import RULES, ConfigSection
 from runtime.errors import InputError
-from runtime.models import Model, load_model
+from runtime.models import Model, load_card, load_model
 
 log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
@@ -45,9 +45,11 @@ class PhysioWindow:
 
 
 def load_physio_model(location: str = DEFAULT_MODEL, backend: str = "onnxruntime") -> Model:
+    card = load_card(location)  # its kind first: another model's card may lack the variant loaded here
+    if STRESS_LABEL not in card.labels or "features" not in card.extra:
+        raise InputError(card.folder, f"not a physiological stress model (task {card.task!r}; its card lacks "
+                                      "'stress' or 'features')")
     model = load_model(location, backend=backend, labels_output=0)
-    if STRESS_LABEL not in model.labels or "features" not in model.card.extra:
-        raise InputError(location, "not a physiological stress model (its card lacks 'stress' or 'features')")
     model_features(model)
     input_settings(model)  # a card the device cannot follow is refused now, not at the first window
     return model

@@ -20,6 +20,7 @@ from runtime.cli import main
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.media import wav_bytes
+from runtime.models.card import REPO_MODELS_DIR
 from runtime.pipeline import analyze_file
 from runtime.track import CANONICAL_LABELS
 from tests.physio_factory import write_e4
@@ -68,6 +69,16 @@ def test_a_source_with_fewer_channels_still_tells_the_stress_tasks_from_rest(str
                                     classify_windows(recording, load_physio_model(), PhysioSettings()))  # fmt: skip
     assert len(stress) > 20 and len(rest) > 20
     assert np.mean(stress) > np.mean(rest) + 0.1
+
+
+@pytest.mark.parametrize("other", ["audio-emotion", "face-expression-cnn"])
+def test_another_kind_of_model_given_as_the_stress_model_is_named_for_its_task(tmp_path, capsys, other):
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(write_e4(tmp_path / "S99", duration_s=60.0)), "--csv", str(out),
+                 "--model", other]) == 2
+    err = capsys.readouterr().err  # was, for the voice model: "card.json: has no model variant 'default'"
+    assert err.startswith(f"emotrace: error: {REPO_MODELS_DIR / other}: not a physiological stress model (task '")
+    assert not out.exists()
 
 
 def test_default_windows_are_the_shipped_models_and_others_are_warned_about(caplog):
