@@ -61,7 +61,7 @@ def _store_folder_name(name: str) -> str:
     """The folder a model is stored in, or an error: the store replaces that folder, so ".", ".." or "" (the
     store itself, the folder above it) and names that are paths must never reach it."""
     folder = _short_name(name)
-    if not STORE_NAME.fullmatch(folder):
+    if name.count("/") > 1 or not STORE_NAME.fullmatch(folder):
         raise InputError(repr(name) if not name.strip() else name,
                          "not a model name: letters, digits, '.', '_' and '-' (a hub id's one '/' aside), "
                          "starting with a letter or digit")

@@ -415,7 +415,7 @@ def test_a_dimensional_model_missing_its_head_weights_is_refused(tmp_path):
         load_pretrained(tmp_path / "dim")
 
 
-@pytest.mark.parametrize("name", [".", "..", "", " ", "../elsewhere", ".hidden"])
+@pytest.mark.parametrize("name", [".", "..", "", " ", "../elsewhere", ".hidden", "a/b/c"])  # a/b/c: was stored
 def test_models_add_refuses_a_name_that_is_no_folder_of_its_own_and_deletes_nothing(
     tmp_path, capsys, monkeypatch, tiny_wavlm, name
 ):
