@@ -433,7 +433,8 @@ def _add_face_body_commands(sub, train, export) -> None:
     p.add_argument("--seed", type=int, default=0, help="another seed gives another run to average at export")
     p.add_argument("--ferplus-weight", type=float,
                    help="share of each target from the FER+ annotators' votes (default: TrainConfig's)")
-    p.add_argument("--widths", metavar="N,N,N,N", help="channels of each stage (default: the shipped model's)")
+    p.add_argument("--widths", metavar="N[,N...]",
+                   help="channels of each stage, one to six stages (default: the shipped model's, 64,128,256,512)")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"),
                    help="bf16: bfloat16 autocast, about 3x faster than fp32 on CPUs with AVX-512 BF16 or AMX and "
                         "far slower elsewhere; auto (default) picks bf16 only where the CPU has it")
