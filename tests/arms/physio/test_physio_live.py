@@ -213,3 +213,41 @@ def test_a_recorded_window_without_signal_gets_no_stress_figure_only_its_reason(
     judged = classify_session(windows, model)
     assert [i for i, w in enumerate(judged) if w.stress is None] == [3, 7]  # a strap left off: no figure
     assert judged[3].reason == "no heart or EDA signal in this window" and judged[3].quality == 0.0
+
+
+def test_a_live_window_with_part_of_its_signal_keeps_that_quality_beside_its_figure(model):
+    live = LiveStress(model, PhysioSettings(live_baseline_s=0.0))
+    for i in range(12):  # a baseline of windows with signal
+        live.add(_window(5.0 * i, {name: 1.0 + 0.01 * i for name in model_features(model)}))
+    judged = live.add(_window(60.0, {name: 1.2 for name in model_features(model)}, quality=0.5))
+    assert judged.stress is not None and judged.quality == 0.5
+
+
+def test_a_whole_session_model_judging_live_is_said_to_be_less_well_calibrated_and_a_live_model_is_not(model, caplog):
+    live_model = load_physio_model("physio-stress-live")
+    with caplog.at_level("WARNING"):
+        LiveStress(model, PhysioSettings(live_baseline_s=0.0))
+        said_for_session_model = list(caplog.messages)
+        caplog.clear()
+        LiveStress(live_model, PhysioSettings(live_baseline_s=float(live_model.card.extra["live_baseline_s"])))
+    assert len(said_for_session_model) == 1 and "was trained on whole-session inputs" in said_for_session_model[0]
+    assert caplog.messages == []
+
+
+def test_lines_another_thread_logs_while_a_window_is_judged_are_all_let_through(model, caplog):
+    import logging
+    import threading
+
+    live = LiveStress(model, PhysioSettings(live_baseline_s=0.0))
+    log = logging.getLogger("emotrace.firmware_bridge")
+
+    def link_thread() -> None:  # a sensor link saying it lost its device, twice
+        log.warning("strap: lost, reconnecting")
+        log.warning("strap: lost, reconnecting")
+
+    caplog.clear()
+    with caplog.at_level("WARNING"), live.said_once():
+        thread = threading.Thread(target=link_thread)
+        thread.start()
+        thread.join()
+    assert caplog.messages == ["strap: lost, reconnecting"] * 2  # only the judging thread's are said once
