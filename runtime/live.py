@@ -168,7 +168,7 @@ class VideoSession:
         self.labels = expression_labels(self.face) if self.face else []
         self.duration_s = duration_s
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
-        self.scan = VideoScan()
+        self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
         self.failure: BaseException | None = None
         # Waited on instead of Thread.join: a Ctrl-C landing in join can mark a running thread as ended (CPython
         # 3.11's lock clean-up), and the session would then be written before its frames were scanned.

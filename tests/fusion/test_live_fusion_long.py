@@ -137,3 +137,12 @@ def test_a_window_appended_while_fusion_indexes_is_indexed_on_the_next_call():
         got = live.window(tracks, end_s - 2.0, end_s)
         assert got == whole_tracks_window(live, before, end_s - 2.0, end_s), end_s
     assert len(tracks[0].windows) > cut + 60  # windows did arrive during the calls
+
+
+def test_live_fusion_takes_its_grid_and_incongruence_thresholds_from_the_settings_they_name():
+    section = load_settings(None, {"fusion.method": "quality", "fusion.window_s": 3.0, "fusion.hop_s": 1.5,
+                                   "fusion.incongruence_confidence": 0.6,
+                                   "fusion.incongruence_divergence": 0.2})["fusion"]
+    live = LiveFusion.from_settings(section)
+    assert (live.window_s, live.hop_s) == (3.0, 1.5)
+    assert live.incongruence_settings == {"min_confidence": 0.6, "min_divergence": 0.2}

@@ -148,6 +148,28 @@ def test_only_the_first_stop_is_raised(tmp_path):
         assert stop_asked()
 
 
+def test_a_folder_holding_an_earlier_sessions_csv_alone_is_refused_and_kept(tmp_path):
+    earlier = tmp_path / "live" / "timeline.csv"
+    earlier.parent.mkdir()
+    earlier.write_text("track,start_s,end_s\n")
+    with pytest.raises(InputError, match="holds an earlier session's timeline.csv; give a new folder"):
+        run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000",
+                       input_format="lavfi", on_line=None)
+    assert earlier.read_text() == "track,start_s,end_s\n" and not (tmp_path / "live" / "timeline.json").exists()
+
+
+def test_the_end_of_session_summary_counts_windows_with_evidence_and_says_why_a_track_stopped():
+    from runtime.live import summary_lines
+    from runtime.timeline import Timeline
+    from runtime.track import Track, Window
+
+    voice = Track("audio", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no speech"),
+                                                     Window(0.5, 2.5, [1 / 8] * 8, 0.7, "")],
+                  settings={"status": "stopped early: the microphone stalled"})
+    assert summary_lines(Timeline("live", 2.5, [voice])) == [
+        "audio: 2 windows, 1 with evidence (stopped early: the microphone stalled)"]
+
+
 def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
     run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                    input_format="lavfi", on_line=lambda _line: None)

@@ -312,6 +312,11 @@ def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed
     assert printed and printed[0][0] < ended - 0.5  # said as the session went, not only when it stopped
     assert any(line == "at 1.0 s: no stress figure: live baseline forming (0 of 1 s)" for _, line in lines)
     assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
+    # a stress line once a window (1 s), not at every hop (0.25 s)
+    stress_lines = [line for _, line in lines if " stress " in line or "no stress figure" in line]
+    assert 5 <= len(stress_lines) <= 8
+    # the sensor readout is the median of the last window alone, not of the session so far
+    assert "at 6.0 s: sensors heart 110 bpm (last 1 s)" in [line for _, line in lines]
 
 
 def test_the_live_track_says_its_windows_are_judged_against_the_session_so_far_as_its_card_says(tmp_path,
@@ -332,6 +337,21 @@ def test_the_live_track_says_its_windows_are_judged_against_the_session_so_far_a
                         make_links=_strap_rising_from(9.0, 1.5))
     # was: "ranks among the windows before, trailing context and local baseline" whatever the card said
     assert timeline.track("physio-live").settings["baseline"] == "the session so far (session z-scores and context)"
+
+
+def test_a_microphone_that_gives_nothing_beside_sensors_is_said_and_the_sensors_are_written(tmp_path, monkeypatch):
+    from runtime.track import Track
+
+    def nothing_heard(*_args, **_kwargs):  # a device that opened and then delivered no sound at all
+        return Track("audio", list(CANONICAL_LABELS), [], settings={"status": "stopped early: the microphone stalled"})
+
+    monkeypatch.setattr("runtime.live._capture_voice", nothing_heard)
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                        LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi"),
+                        duration_s=1.5, on_line=lines.append, make_links=_strap_rising_from(9.0, 1.5))
+    assert "voice: no audio captured (stopped early: the microphone stalled)" in lines
+    assert "audio" not in {t.name for t in timeline.tracks} and timeline.track("physio").windows
 
 
 def test_a_live_window_whose_signal_cannot_be_read_costs_that_window_with_one_log_line(tmp_path, monkeypatch,

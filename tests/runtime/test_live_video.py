@@ -1,5 +1,6 @@
 import json
 import shutil
+import time
 
 import pytest
 
@@ -37,6 +38,7 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     assert [t.name for t in timeline.tracks][:2] == ["face", "body"]
     assert lines and all(": face " in line for line in lines)
     assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
+    assert timeline.duration_s == pytest.approx(3.0, abs=0.01)  # the last frame sampled lasts to the picture's end
 
 
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
@@ -45,6 +47,7 @@ def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_p
     timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=write_video(
         tmp_path / "v.mp4", 2.0)), on_line=None)
     assert timeline.track("body").settings["sample_fps"] == 2.0  # was 5: its quality judged at the wrong rate
+    assert timeline.track("face").settings["frames"]["sampled"] == 4  # 2 s at 2 frames a second, not the body's 5
 
 
 @pytest.mark.parametrize("stop, microphone", [("SIGINT", "--no-mic"), ("SIGTERM", "--no-mic"), ("SIGINT", "")])
@@ -115,6 +118,19 @@ def test_a_camera_that_fails_mid_session_ends_its_tracks_there_and_the_rest_is_w
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+def test_a_defect_in_the_camera_scan_leaves_its_tracks_without_frames_saying_why_and_the_voice_is_written(
+        tmp_path, monkeypatch):
+    def failing_scan(*_args, **_kwargs):
+        raise ValueError("a defect in the scan")
+
+    monkeypatch.setattr("runtime.live.scan_frames", failing_scan)
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=3.0,
+                        on_line=lambda _line: None)
+    frames = timeline.track("face").settings["frames"]
+    assert frames["stopped_reason"] == "video failed (ValueError: a defect in the scan)" and frames["sampled"] == 0
+    assert any(w.quality > 0 for w in timeline.track("audio").windows)
+
+
 def test_a_picture_that_stops_coming_without_an_error_ends_with_the_sessions_duration(tmp_path, monkeypatch):
     import threading
 
@@ -129,11 +145,13 @@ def test_a_picture_that_stops_coming_without_an_error_ends_with_the_sessions_dur
         return upright(image, rotation)
 
     monkeypatch.setattr(video, "upright", blocking_upright)
+    started = time.monotonic()
     try:
         timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=3.0,
                             on_line=lambda _line: None)  # was: waited for the picture for ever
     finally:
         release.set()
+    assert time.monotonic() - started < 3.0 + 4.0  # the camera is stopped a second past the duration
     assert timeline.duration_s == pytest.approx(3.0, abs=0.05)
     assert timeline.track("face").settings["frames"]["sampled"] < 10  # the frames before the block are kept
     assert (tmp_path / "out" / "timeline.json").exists()

@@ -117,6 +117,48 @@ def test_the_handlers_found_are_given_back_and_the_request_forgotten():
             signal.signal(number, handler)
 
 
+def test_a_command_run_outside_the_main_thread_sets_no_handler_and_runs(monkeypatch):
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    ran, failures = [], []
+
+    def command() -> None:  # e.g. a server running the analysis in a worker thread
+        try:
+            with stopping_on_signals():
+                ran.append(signal.getsignal(signal.SIGINT))
+        except Exception as error:  # signal.signal raises ValueError outside the main thread
+            failures.append(error)
+
+    thread = threading.Thread(target=command)
+    thread.start()
+    thread.join()
+    assert failures == [] and ran == [before]
+
+
+def test_a_handler_python_did_not_set_is_given_back_as_the_default(monkeypatch):
+    from runtime import stopping
+
+    real, given_back = signal.signal, {}
+
+    def recording(number, handler):
+        if handler is not stopping.ask_to_stop:
+            given_back[number] = handler
+            return real(number, signal.getsignal(number) if handler is None else handler)
+        real(number, handler)
+        return None  # what signal.signal returns for a handler set outside Python (an embedding host)
+
+    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(stopping.signal, "signal", recording)
+    try:
+        with stopping_on_signals():
+            pass
+    finally:
+        for number, handler in saved.items():
+            real(number, handler)
+    assert given_back == {signal.SIGINT: signal.SIG_DFL, signal.SIGTERM: signal.SIG_DFL}  # not None: a TypeError
+
+
 def test_a_stop_that_comes_as_the_handlers_are_given_back_leaves_none_of_ours_set(monkeypatch):
     import os
 
