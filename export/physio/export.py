@@ -303,9 +303,9 @@ It assists a clinician's judgement; it does not diagnose.
 {row("held-out subjects (" + ", ".join(card["split"]["held_out_subjects"]) + ")", held)}
 {row(f"all {len(subjects)} subjects, leave-one-subject-out", card["metrics"]["all_subjects_loso"])}
 
-{_by_source_text(card["metrics_by_source"])}Held-out subjects were never used to choose settings. The interval is the
-2.5-97.5 % range of the pooled BA when the subjects are drawn again with replacement (2,000 draws): how far
-the figure could move for other people like these.
+{_by_source_text(card["metrics_by_source"])}Held-out subjects chose no setting (scored after each choice;
+docs/physio.md). The interval is the 2.5-97.5 % range of the pooled BA when the subjects are drawn again with
+replacement (2,000 draws): how far the figure could move for other people like these.
 
 {_comparison_text(card)}
 The shipped model is refit on all {len(subjects)} subjects.
