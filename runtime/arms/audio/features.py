@@ -307,10 +307,15 @@ def zscore_by_group(features: np.ndarray, groups: np.ndarray) -> np.ndarray:
     out = np.empty_like(features)
     for group in np.unique(groups):
         rows = groups == group
-        mean = features[rows].mean(axis=0)
-        std = np.maximum(features[rows].std(axis=0), STD_FLOOR)
-        out[rows] = (features[rows] - mean) / std
+        out[rows] = zscore_against(features[rows], features[rows])
     return out.astype(np.float32)
+
+
+def zscore_against(features: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``features`` z-scored by the mean and standard deviation (floored) of the ``reference`` rows."""
+    reference = np.asarray(reference, dtype=np.float64)
+    return (np.asarray(features, dtype=np.float64) - reference.mean(axis=0)) / np.maximum(reference.std(axis=0),
+                                                                                          STD_FLOOR)
 
 
 def clip_probabilities(window_probs: np.ndarray) -> np.ndarray:

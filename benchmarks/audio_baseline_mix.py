@@ -1,0 +1,99 @@
+"""What the voice model's session baseline assumes: sessions holding other mixes of emotions than RAVDESS's.
+
+    python benchmarks/audio_baseline_mix.py ../shared/data/speech/ravdess --trained runs/audio
+
+The ``session`` variant z-scores a session's window features over the session's own speech. Each RAVDESS actor's
+60 clips hold all eight emotions in near-equal numbers, so the speaker-independent figure (each actor baselined
+over all of them) is that of a session with that mix. Here the same out-of-fold models judge each held-out actor
+with the baseline taken over other "sessions" made of that actor's clips:
+
+- every emotion: all 60 clips (the reported figure);
+- a neutral start: the baseline over the neutral and calm clips alone, every clip judged against it;
+- one emotion with neutral and calm: a session of one emotion's clips and the neutral and calm ones; its
+  emotion's clips are judged (each of the six other emotions in turn);
+- one emotion alone: a session of one emotion's clips only;
+- the population variant (``none``, no baseline), the same clips, for comparison.
+
+Training is as ``emotrace train audio`` fits the session variant (actors z-scored over their own clips), with
+``--members`` MLPs (the shipped recipe has 5 and speed-perturbed copies; 1 and no copies by default, ≈ 1 min
+from the feature cache of a training run, ≈ 3 min more without one). Nothing is chosen by this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from export.audio.datasets import load_corpus  # noqa: E402
+from export.audio.extract import extract_windows  # noqa: E402
+from export.audio.train import CLASSIFIER, LABELS, fit_classifier, predict_proba, speaker_folds  # noqa: E402
+from runtime.arms.audio.features import clip_probabilities, zscore_against, zscore_by_group  # noqa: E402
+
+CALM = (LABELS.index("neutral"), LABELS.index("calm"))
+SESSIONS = ("every emotion", "a neutral start", "one emotion with neutral and calm", "one emotion alone",
+            "no baseline (population variant)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--trained", type=Path, help="a folder written by 'emotrace train audio' (its feature cache)")
+    parser.add_argument("--members", type=int, default=1, help="MLPs averaged per fold (shipped: 5)")
+    args = parser.parse_args()
+    corpus = load_corpus(args.data)
+    table = extract_windows(corpus.clips, cache_dir=(args.trained or Path("/tmp/emotrace-audio-mix")) / "cache")
+    features = table.features.astype(np.float64)
+    y_clip = np.array([LABELS.index(c.emotion) for c in corpus.clips])
+    speaker_clip = np.array([c.speaker for c in corpus.clips])
+    y, speaker = y_clip[table.clip_index], speaker_clip[table.clip_index]
+    spec = {**CLASSIFIER, "members": args.members}
+    judged: dict[str, dict[int, np.ndarray]] = {name: {} for name in SESSIONS}
+    session_features = zscore_by_group(features, speaker)
+    for fold in speaker_folds(corpus.speakers, 5):
+        train = ~np.isin(speaker, fold)
+        with_baseline = fit_classifier(session_features[train], y[train], spec)
+        population = fit_classifier(features[train], y[train], spec)
+        for actor in fold:
+            rows = np.flatnonzero(speaker == actor)
+            calm = rows[np.isin(y[rows], CALM)]
+            _judge(judged["every emotion"], with_baseline, features, table.clip_index, rows, rows)
+            _judge(judged["a neutral start"], with_baseline, features, table.clip_index, rows, calm)
+            _judge(judged["no baseline (population variant)"], population, features, table.clip_index, rows, None)
+            for emotion in sorted(set(range(len(LABELS))) - set(CALM)):
+                own = rows[y[rows] == emotion]
+                _judge(judged["one emotion with neutral and calm"], with_baseline, features, table.clip_index, own,
+                       np.r_[own, calm])
+                _judge(judged["one emotion alone"], with_baseline, features, table.clip_index, own, own)
+        print(f"fold {', '.join(fold)} done", flush=True)
+    print("\n| session the baseline is taken over | clips judged | UA, all judged | UA, the six emotions "
+          "not neutral or calm |\n|---|---|---|---|")
+    for name, clips in judged.items():
+        index = np.array(sorted(clips))
+        predicted = np.array([clips[i].argmax() for i in index])
+        truth = y_clip[index]
+        emotions = ~np.isin(truth, CALM)
+        print(f"| {name} | {len(index)} | {_ua(truth, predicted):.3f} | "
+              f"{_ua(truth[emotions], predicted[emotions]):.3f} |")
+
+
+def _judge(into: dict[int, np.ndarray], model: dict, features: np.ndarray, clip_index: np.ndarray,
+           rows: np.ndarray, reference: np.ndarray | None) -> None:
+    """Each clip of ``rows`` judged with the baseline over ``reference`` rows (None: no baseline)."""
+    x = features[rows] if reference is None else zscore_against(features[rows], features[reference])
+    probs = predict_proba(model, x.astype(np.float32))
+    for clip in np.unique(clip_index[rows]):
+        into[int(clip)] = clip_probabilities(probs[clip_index[rows] == clip])
+
+
+def _ua(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Unweighted accuracy: the mean recall over the labels present in ``truth``."""
+    return float(np.mean([np.mean(predicted[truth == label] == label) for label in np.unique(truth)]))
+
+
+if __name__ == "__main__":
+    main()
