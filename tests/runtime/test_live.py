@@ -170,6 +170,24 @@ def test_the_end_of_session_summary_counts_windows_with_evidence_and_says_why_a_
         "audio: 2 windows, 1 with evidence (stopped early: the microphone stalled)"]
 
 
+def test_the_printed_face_line_is_the_patients_expression_not_the_mean_of_everyone_in_view():
+    import numpy as np
+
+    from runtime.arms.face.arm import FaceSettings
+    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.live import FaceLines
+    from runtime.sources.video import VideoFrame
+
+    labels = ["neutral", "happy", "sad"]
+    sad, happy = np.array([0.1, 0.1, 0.8]), np.array([0.1, 0.8, 0.1])
+    faces = [FaceObservation(t, person, 1.0, 1.0, 100.0, probs=probs)
+             for t in (0.5, 1.0, 1.5) for person, probs in ((1, sad), (2, happy), (3, happy))]
+    lines = []
+    FaceLines(FaceSettings(window_s=2.0, hop_s=1.0), labels, lines.append)(
+        VideoFrame(2.0, np.zeros((4, 4, 3), np.uint8)), VideoScan(faces=faces, patient_id=1))
+    assert lines == ["at 2.0 s: face sad (80%)"]  # the two others in view smile: their faces are not the patient's
+
+
 def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
     run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                    input_format="lavfi", on_line=lambda _line: None)
