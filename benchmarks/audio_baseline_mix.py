@@ -12,10 +12,12 @@ with the baseline taken over other "sessions" made of that actor's clips:
 - one emotion with neutral and calm: a session of one emotion's clips and the neutral and calm ones; its
   emotion's clips are judged (each of the six other emotions in turn);
 - one emotion alone: a session of one emotion's clips only;
+- a few clips: the baseline over K of the actor's clips drawn at random (any emotion; K = 5, 10, 20, 40: about
+  2 s of speech each), every clip judged against it, as a session judged before much of it was heard;
 - the population variant (``none``, no baseline), the same clips, for comparison.
 
 Training is as ``emotrace train audio`` fits the session variant (actors z-scored over their own clips), with
-``--members`` MLPs (the shipped recipe has 5 and speed-perturbed copies; 1 and no copies by default, ≈ 1 min
+``--members`` MLPs (the shipped recipe has 5 and speed-perturbed copies; 1 and no copies by default, ≈ 2 min
 from the feature cache of a training run, ≈ 3 min more without one). Nothing is chosen by this script.
 """
 
@@ -35,8 +37,9 @@ from export.audio.train import CLASSIFIER, LABELS, fit_classifier, predict_proba
 from runtime.arms.audio.features import clip_probabilities, zscore_against, zscore_by_group  # noqa: E402
 
 CALM = (LABELS.index("neutral"), LABELS.index("calm"))
+FEW_CLIPS = (5, 10, 20, 40)
 SESSIONS = ("every emotion", "a neutral start", "one emotion with neutral and calm", "one emotion alone",
-            "no baseline (population variant)")
+            *(f"{k} clips at random" for k in FEW_CLIPS), "no baseline (population variant)")
 
 
 def main() -> None:
@@ -54,6 +57,7 @@ def main() -> None:
     spec = {**CLASSIFIER, "members": args.members}
     judged: dict[str, dict[int, np.ndarray]] = {name: {} for name in SESSIONS}
     session_features = zscore_by_group(features, speaker)
+    rng = np.random.default_rng(0)
     for fold in speaker_folds(corpus.speakers, 5):
         train = ~np.isin(speaker, fold)
         with_baseline = fit_classifier(session_features[train], y[train], spec)
@@ -64,6 +68,11 @@ def main() -> None:
             _judge(judged["every emotion"], with_baseline, features, table.clip_index, rows, rows)
             _judge(judged["a neutral start"], with_baseline, features, table.clip_index, rows, calm)
             _judge(judged["no baseline (population variant)"], population, features, table.clip_index, rows, None)
+            actor_clips = np.unique(table.clip_index[rows])
+            for k in FEW_CLIPS:
+                drawn = rng.choice(actor_clips, size=k, replace=False)
+                _judge(judged[f"{k} clips at random"], with_baseline, features, table.clip_index, rows,
+                       rows[np.isin(table.clip_index[rows], drawn)])
             for emotion in sorted(set(range(len(LABELS))) - set(CALM)):
                 own = rows[y[rows] == emotion]
                 _judge(judged["one emotion with neutral and calm"], with_baseline, features, table.clip_index, own,
