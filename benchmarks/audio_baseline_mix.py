@@ -16,6 +16,9 @@ with the baseline taken over other "sessions" made of that actor's clips:
   2 s of speech each), every clip judged against it, as a session judged before much of it was heard;
 - the population variant (``none``, no baseline), the same clips, for comparison.
 
+``--mean-with-population`` judges every baselined row by the mean of the session variant's and the population
+variant's probabilities instead (not a setting the device offers; measured to see what lies between them).
+
 Training is as ``emotrace train audio`` fits the session variant (actors z-scored over their own clips), with
 ``--members`` MLPs (the shipped recipe has 5 and speed-perturbed copies; 1 and no copies by default, ≈ 2 min
 from the feature cache of a training run, ≈ 3 min more without one). Nothing is chosen by this script.
@@ -47,6 +50,8 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--trained", type=Path, help="a folder written by 'emotrace train audio' (its feature cache)")
     parser.add_argument("--members", type=int, default=1, help="MLPs averaged per fold (shipped: 5)")
+    parser.add_argument("--mean-with-population", action="store_true",
+                        help="judge baselined rows by the mean of both variants' probabilities")
     args = parser.parse_args()
     corpus = load_corpus(args.data)
     table = extract_windows(corpus.clips, cache_dir=(args.trained or Path("/tmp/emotrace-audio-mix")) / "cache")
@@ -62,6 +67,8 @@ def main() -> None:
         train = ~np.isin(speaker, fold)
         with_baseline = fit_classifier(session_features[train], y[train], spec)
         population = fit_classifier(features[train], y[train], spec)
+        if args.mean_with_population:
+            with_baseline = {"session": with_baseline, "population": population}
         for actor in fold:
             rows = np.flatnonzero(speaker == actor)
             calm = rows[np.isin(y[rows], CALM)]
@@ -94,7 +101,11 @@ def _judge(into: dict[int, np.ndarray], model: dict, features: np.ndarray, clip_
            rows: np.ndarray, reference: np.ndarray | None) -> None:
     """Each clip of ``rows`` judged with the baseline over ``reference`` rows (None: no baseline)."""
     x = features[rows] if reference is None else zscore_against(features[rows], features[reference])
-    probs = predict_proba(model, x.astype(np.float32))
+    if "session" in model:  # --mean-with-population
+        probs = (predict_proba(model["session"], x.astype(np.float32))
+                 + predict_proba(model["population"], features[rows].astype(np.float32))) / 2
+    else:
+        probs = predict_proba(model, x.astype(np.float32))
     for clip in np.unique(clip_index[rows]):
         into[int(clip)] = clip_probabilities(probs[clip_index[rows] == clip])
 
