@@ -654,7 +654,7 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
     body = lines[index + 1 :]
     if index >= len(lines) or not any(line.strip() for line in body):
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    header = [h.strip().lower() for h in next(csv.reader([lines[index]]))]  # names may be quoted (Excel, pandas)
+    header = [h.strip().lower() for h in _csv_cells(path, lines[index], index + 1)]  # names may be quoted
     if len(set(header)) != len(header):
         raise InputError(path, "duplicate column names in the header")
     return meta, header, index + 2, body
@@ -939,11 +939,20 @@ def _parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, co
     return data
 
 
+def _csv_cells(source: str | Path, line: str, number: int) -> list[str]:
+    """One line's cells, quotes (as Excel and pandas write them) removed. A line is read alone: a quote left open
+    is an error naming it, never a cell running on into the lines after it."""
+    try:
+        return next(csv.reader([line], strict=True), [])
+    except csv.Error:
+        raise InputError(source, f"line {number}: a quote is left open ({line.strip()[:40]!r})") from None
+
+
 def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.ndarray:
     rows: list[list[float]] = []
-    for number, cells in enumerate(csv.reader(lines), start=first_line):  # numbers may be quoted too
+    for number, line in enumerate(lines, start=first_line):
         row = []
-        for cell in cells:
+        for cell in _csv_cells(source, line, number):  # numbers may be quoted too
             cell = cell.strip()
             if cell == "" or cell.lower() == "nan":
                 row.append(math.nan)

@@ -139,6 +139,17 @@ def test_a_csv_with_quoted_names_and_numbers_reads_as_the_plain_one_does(tmp_pat
         assert np.array_equal(quoted.channels[name].times_s, plain.channels[name].times_s)
 
 
+@pytest.mark.parametrize("cell", ['"0.3', '"0.3\n",0.4'])  # a quote left open; a quoted cell split over two lines
+def test_a_quote_left_open_in_a_csv_is_refused_naming_its_line_not_run_on_into_the_lines_after(tmp_path, cell):
+    path = tmp_path / "rec.csv"
+    rows = [f"{1_700_000_000 + i / 4},{1 + i / 100}" for i in range(60_000)]
+    rows[3] = f"{1_700_000_000 + 3 / 4},{cell}"
+    path.write_text("timestamp,eda\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as refused:  # was: an internal error (a field over 131072 characters)
+        read_csv(path)
+    assert str(refused.value).startswith(f"{path}: line 5: a quote is left open (")
+
+
 @pytest.mark.parametrize("line", ["# start_unix_s = 1700000000", "# start_unix_s 1700000000",
                                   "# start_unix_ms: 1700000000000", "# Rate_Hz = 4"])
 def test_a_start_or_rate_line_not_written_as_one_is_refused_not_taken_for_a_comment(tmp_path, line):
