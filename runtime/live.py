@@ -388,7 +388,7 @@ class SensorSession:
         return Track(name="physio-live", labels=labels, windows=windows, unsupported_labels=list(CANONICAL_LABELS),
                      model=self.stress.model.identity(),
                      settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "mode": "live",
-                               "baseline": baseline_text(self.stress.model),
+                               "baseline": baseline_text(self.stress.model, running=True),  # any model, judged live
                                "live_baseline_s": self.physio.live_baseline_s, "lead_s": LEAD_S,
                                "judged_after_end_s": SETTLE_S, "supported_labels": labels})
 

@@ -336,7 +336,17 @@ def test_the_live_track_says_its_windows_are_judged_against_the_session_so_far_a
                         LiveInputs(microphone=None), duration_s=1.5, on_line=lambda _line: None,
                         make_links=_strap_rising_from(9.0, 1.5))
     # was: "ranks among the windows before, trailing context and local baseline" whatever the card said
-    assert timeline.track("physio-live").settings["baseline"] == "the session so far (session z-scores and context)"
+    assert timeline.track("physio-live").settings["baseline"] == ("the session so far (session z-scores and trailing "
+                                                                  "context)")
+
+
+def test_a_whole_session_model_judged_live_is_said_to_be_judged_against_the_session_so_far(tmp_path):
+    settings = load_settings(None, SHORT_WINDOWS | {"physio.live_baseline_s": 1.0,
+                                                    "physio.live_model": "physio-stress"})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5,
+                        on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 1.5))
+    assert timeline.track("physio-live").settings["baseline"] == (  # was: "the whole recording (...)"
+        "the session so far (session ranks, trailing local baseline and trailing context)")
 
 
 def test_a_microphone_that_gives_nothing_beside_sensors_is_said_and_the_sensors_are_written(tmp_path, monkeypatch):

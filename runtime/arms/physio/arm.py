@@ -199,16 +199,19 @@ def physio_track(
 SCALING_WORDS = {"rank": "session ranks", "median_iqr": "session median and IQR", "zscore": "session z-scores"}
 
 
-def baseline_text(model: Model) -> str:
+def baseline_text(model: Model, running: bool | None = None) -> str:
     """What a track's windows are judged against, as the model's card says its inputs are made: the whole
-    recording for a session model, the windows before for a live (running) one."""
+    recording for a session model, the windows before for a live (running) one or whenever ``running`` (a live
+    session judges any model so)."""
     inputs = input_settings(model)
-    running = card_setting(model.card.extra, "scope") == "running"
+    if running is None:
+        running = card_setting(model.card.extra, "scope") == "running"
+    side = "trailing" if running else "centred"
     parts = [SCALING_WORDS[str(inputs["scaling"])]]
     if input_blocks(int(inputs["local_baseline_windows"])) == 3:
-        parts.append("trailing local baseline" if running else "centred local baseline")
+        parts.append(f"{side} local baseline")
     if int(inputs["context_windows"]) > 1:
-        parts.append("context")
+        parts.append(f"{side} context" if running else "context")
     listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return f"the session so far ({listed})" if running else f"the whole recording ({listed})"
 

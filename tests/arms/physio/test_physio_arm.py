@@ -405,9 +405,9 @@ def test_a_recording_placed_at_the_videos_start_for_want_of_clocks_is_said(tmp_p
 @pytest.mark.parametrize(("changes", "said"), [
     ({}, "the whole recording (session ranks, centred local baseline and context)"),
     ({"scaling": "zscore"}, "the whole recording (session z-scores, centred local baseline and context)"),
-    ({"scope": "running"}, "the session so far (session ranks, trailing local baseline and context)"),
+    ({"scope": "running"}, "the session so far (session ranks, trailing local baseline and trailing context)"),
     ({"scope": "running", "scaling": "median_iqr", "local_baseline_windows": 0},
-     "the session so far (session median and IQR and context)"),
+     "the session so far (session median and IQR and trailing context)"),
 ])
 def test_the_track_says_what_its_windows_are_judged_against_as_the_card_does(tmp_path, changes, said):
     model = load_physio_model("physio-stress", "onnxruntime")
