@@ -204,3 +204,25 @@ def test_files_in_a_folder_are_found_whatever_the_case_of_their_suffix_and_in_so
         (tmp_path / name).write_bytes(b"")
     found = find_files([tmp_path], {".wav", ".flac"}, "audio files")
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["a.wav", "b/SESSION.WAV", "b/a.flac", "c.Wav"]
+
+
+def test_a_folder_whose_parents_cannot_be_looked_at_is_said_as_a_folder_that_cannot_be_made(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from runtime.timeline import Timeline, write_timeline
+
+    locked = tmp_path / "locked"
+    real_exists = Path.exists
+
+    def exists(self, *args, **kwargs):  # a parent without search permission (root cannot be refused here)
+        if self == locked or locked in self.parents:
+            raise PermissionError(13, "Permission denied")
+        return real_exists(self, *args, **kwargs)
+
+    def mkdir(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "exists", exists)
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(InputError, match="cannot make the folder: Permission denied"):  # was: a raw PermissionError
+        write_timeline(Timeline("x.wav", 1.0), locked / "out")
