@@ -16,6 +16,11 @@ with the baseline taken over other "sessions" made of that actor's clips:
   2 s of speech each), every clip judged against it, as a session judged before much of it was heard;
 - the population variant (``none``, no baseline), the same clips, for comparison.
 
+``--varied-baselines N`` trains the session variant on each training actor's windows z-scored over their whole
+set and over N more baselines drawn at random (a few random clips, one emotion with or without neutral and calm,
+neutral and calm alone), to see whether a model taught such baselines reads such sessions better (a candidate
+for training, not what the shipped model did).
+
 ``--mean-with-population`` judges every baselined row by the mean of the session variant's and the population
 variant's probabilities instead (not a setting the device offers; measured to see what lies between them).
 
@@ -50,6 +55,8 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--trained", type=Path, help="a folder written by 'emotrace train audio' (its feature cache)")
     parser.add_argument("--members", type=int, default=1, help="MLPs averaged per fold (shipped: 5)")
+    parser.add_argument("--varied-baselines", type=int, default=0, metavar="N",
+                        help="train on N more random baselines per actor besides the whole set")
     parser.add_argument("--mean-with-population", action="store_true",
                         help="judge baselined rows by the mean of both variants' probabilities")
     args = parser.parse_args()
@@ -65,7 +72,12 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for fold in speaker_folds(corpus.speakers, 5):
         train = ~np.isin(speaker, fold)
-        with_baseline = fit_classifier(session_features[train], y[train], spec)
+        if args.varied_baselines:
+            x_train, y_train = varied_baseline_rows(features, y, speaker, table.clip_index, np.flatnonzero(train),
+                                                    args.varied_baselines, rng)
+            with_baseline = fit_classifier(x_train, y_train, spec)
+        else:
+            with_baseline = fit_classifier(session_features[train], y[train], spec)
         population = fit_classifier(features[train], y[train], spec)
         if args.mean_with_population:
             with_baseline = {"session": with_baseline, "population": population}
@@ -95,6 +107,34 @@ def main() -> None:
         emotions = ~np.isin(truth, CALM)
         print(f"| {name} | {len(index)} | {_ua(truth, predicted):.3f} | "
               f"{_ua(truth[emotions], predicted[emotions]):.3f} |")
+
+
+def varied_baseline_rows(features: np.ndarray, y: np.ndarray, speaker: np.ndarray, clip_index: np.ndarray,
+                         train_rows: np.ndarray, extra: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each training actor's windows z-scored over their whole set and over ``extra`` random baselines."""
+    xs, ys = [], []
+    for actor in np.unique(speaker[train_rows]):
+        rows = train_rows[speaker[train_rows] == actor]
+        calm = rows[np.isin(y[rows], CALM)]
+        references = [rows]
+        for _ in range(extra):
+            kind = rng.integers(4)
+            emotion = rng.choice(sorted(set(np.unique(y[rows])) - set(CALM)))
+            if kind == 0:  # a few clips of any emotion
+                clips = np.unique(clip_index[rows])
+                drawn = rng.choice(clips, size=int(rng.integers(5, min(40, len(clips)) + 1)), replace=False)
+                references.append(rows[np.isin(clip_index[rows], drawn)])
+            elif kind == 1:
+                references.append(np.r_[rows[y[rows] == emotion], calm])
+            elif kind == 2:
+                references.append(calm)
+            else:
+                references.append(rows[y[rows] == emotion])
+        for reference in references:
+            if len(reference) > 1:
+                xs.append(zscore_against(features[rows], features[reference]))
+                ys.append(y[rows])
+    return np.vstack(xs), np.concatenate(ys)
 
 
 def _judge(into: dict[int, np.ndarray], model: dict, features: np.ndarray, clip_index: np.ndarray,
