@@ -16,10 +16,10 @@ with the baseline taken over other "sessions" made of that actor's clips:
   2 s of speech each), every clip judged against it, as a session judged before much of it was heard;
 - the population variant (``none``, no baseline), the same clips, for comparison.
 
-``--varied-baselines N`` trains the session variant on each training actor's windows z-scored over their whole
-set and over N more baselines drawn at random (a few random clips, one emotion with or without neutral and calm,
-neutral and calm alone), to see whether a model taught such baselines reads such sessions better (a candidate
-for training, not what the shipped model did).
+``--varied-baselines N`` trains the session variant as ``emotrace train audio --varied-baselines N`` does: on
+each training actor's windows z-scored over their whole set and over N more baselines of their own clips drawn
+at random (``export.audio.train.random_baselines``: a few clips of any emotion, one emotion with or without
+neutral and calm, neutral and calm alone); the shipped model was trained without.
 
 ``--mean-with-population`` judges every baselined row by the mean of the session variant's and the population
 variant's probabilities instead (not a setting the device offers; measured to see what lies between them).
@@ -41,10 +41,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.audio.datasets import load_corpus  # noqa: E402
 from export.audio.extract import extract_windows  # noqa: E402
-from export.audio.train import CLASSIFIER, LABELS, fit_classifier, predict_proba, speaker_folds  # noqa: E402
-from runtime.arms.audio.features import clip_probabilities, zscore_against, zscore_by_group  # noqa: E402
+from export.audio.train import (  # noqa: E402
+    CALM_LABELS,
+    CLASSIFIER,
+    LABELS,
+    TrainingRows,
+    fit_classifier,
+    predict_proba,
+    speaker_folds,
+)
+from runtime.arms.audio.features import clip_probabilities, zscore_against  # noqa: E402
 
-CALM = (LABELS.index("neutral"), LABELS.index("calm"))
+CALM = tuple(LABELS.index(label) for label in CALM_LABELS)
 FEW_CLIPS = (5, 10, 20, 40)
 SESSIONS = ("every emotion", "a neutral start", "one emotion with neutral and calm", "one emotion alone",
             *(f"{k} clips at random" for k in FEW_CLIPS), "no baseline (population variant)")
@@ -68,16 +76,11 @@ def main() -> None:
     y, speaker = y_clip[table.clip_index], speaker_clip[table.clip_index]
     spec = {**CLASSIFIER, "members": args.members}
     judged: dict[str, dict[int, np.ndarray]] = {name: {} for name in SESSIONS}
-    session_features = zscore_by_group(features, speaker)
+    training = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=args.varied_baselines)
     rng = np.random.default_rng(0)
     for fold in speaker_folds(corpus.speakers, 5):
         train = ~np.isin(speaker, fold)
-        if args.varied_baselines:
-            x_train, y_train = varied_baseline_rows(features, y, speaker, table.clip_index, np.flatnonzero(train),
-                                                    args.varied_baselines, rng)
-            with_baseline = fit_classifier(x_train, y_train, spec)
-        else:
-            with_baseline = fit_classifier(session_features[train], y[train], spec)
+        with_baseline = training.fit(fold, spec)  # the session variant as training fits it
         population = fit_classifier(features[train], y[train], spec)
         if args.mean_with_population:
             with_baseline = {"session": with_baseline, "population": population}
@@ -107,34 +110,6 @@ def main() -> None:
         emotions = ~np.isin(truth, CALM)
         print(f"| {name} | {len(index)} | {_ua(truth, predicted):.3f} | "
               f"{_ua(truth[emotions], predicted[emotions]):.3f} |")
-
-
-def varied_baseline_rows(features: np.ndarray, y: np.ndarray, speaker: np.ndarray, clip_index: np.ndarray,
-                         train_rows: np.ndarray, extra: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Each training actor's windows z-scored over their whole set and over ``extra`` random baselines."""
-    xs, ys = [], []
-    for actor in np.unique(speaker[train_rows]):
-        rows = train_rows[speaker[train_rows] == actor]
-        calm = rows[np.isin(y[rows], CALM)]
-        references = [rows]
-        for _ in range(extra):
-            kind = rng.integers(4)
-            emotion = rng.choice(sorted(set(np.unique(y[rows])) - set(CALM)))
-            if kind == 0:  # a few clips of any emotion
-                clips = np.unique(clip_index[rows])
-                drawn = rng.choice(clips, size=int(rng.integers(5, min(40, len(clips)) + 1)), replace=False)
-                references.append(rows[np.isin(clip_index[rows], drawn)])
-            elif kind == 1:
-                references.append(np.r_[rows[y[rows] == emotion], calm])
-            elif kind == 2:
-                references.append(calm)
-            else:
-                references.append(rows[y[rows] == emotion])
-        for reference in references:
-            if len(reference) > 1:
-                xs.append(zscore_against(features[rows], features[reference]))
-                ys.append(y[rows])
-    return np.vstack(xs), np.concatenate(ys)
 
 
 def _judge(into: dict[int, np.ndarray], model: dict, features: np.ndarray, clip_index: np.ndarray,

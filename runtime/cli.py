@@ -170,6 +170,10 @@ def _add_audio_commands(audio, train, export) -> None:
     p.add_argument("--speed-perturb", metavar="F,F",
                    help="train also on the training speakers' clips played F times as fast (default 0.9,1.1; "
                         "'none' to train on the clips as they are; not used with --audio-backbone)")
+    p.add_argument("--varied-baselines", type=int, default=0, metavar="N",
+                   help="train the session variant also on each speaker's windows against N more baselines of their "
+                        "own clips (few emotions, a neutral start): sessions less varied than the corpus's speakers "
+                        "are read better (default 0, as the shipped model; 0 to 10)")
     p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
                    help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
                         "default features; see 'emotrace models list'")
@@ -195,6 +199,8 @@ def _run_train_audio(args) -> None:
 
         if args.speed_perturb is not None:  # said, not silently dropped: the encoder's windows are not perturbed
             raise InputError("--speed-perturb", "does not apply with --audio-backbone")
+        if args.varied_baselines:
+            raise InputError("--varied-baselines", "does not apply with --audio-backbone")
 
         print(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
                              validation_speakers=speakers).summary())
@@ -203,7 +209,7 @@ def _run_train_audio(args) -> None:
 
     factors = SPEED_FACTORS if args.speed_perturb is None else _speed_factors(args.speed_perturb)
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
-                         speed_factors=factors)
+                         speed_factors=factors, varied_baselines=args.varied_baselines)
     print(report.summary())
 
 

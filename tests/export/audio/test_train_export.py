@@ -201,3 +201,71 @@ def test_training_reads_a_clip_as_the_device_judges_it_without_its_dc_offset(rav
     plain, offset = (clip_window_features(tmp_path / f"{name}.wav") for name in ("plain", "offset"))
     assert plain.shape == offset.shape and plain.shape[0] > 0
     np.testing.assert_allclose(offset, plain, rtol=1e-3, atol=1e-3)
+
+
+def _speaker_of_every_emotion(clips_per_emotion: int = 3, windows_per_clip: int = 2):
+    y_clip = np.repeat(np.arange(8), clips_per_emotion)
+    clip_index = np.repeat(np.arange(y_clip.size), windows_per_clip)
+    return y_clip[clip_index], clip_index
+
+
+def test_random_baselines_are_few_clips_one_emotion_with_or_without_the_calm_ones_or_the_calm_ones_alone():
+    from export.audio.train import LABELS, random_baselines
+
+    y, clip_index = _speaker_of_every_emotion()
+    calm = {LABELS.index("neutral"), LABELS.index("calm")}
+    kinds = set()
+    for baseline in random_baselines(y, clip_index, 60, np.random.default_rng(1)):
+        labels = set(y[baseline].tolist())
+        assert baseline.size > 1 and baseline.max() < y.size
+        if labels <= calm:
+            kinds.add("calm alone")
+        elif len(labels - calm) == 1:
+            kinds.add("one emotion with calm" if labels & calm else "one emotion")
+        else:
+            kinds.add("few clips")
+            assert np.all(np.isin(clip_index[baseline], np.unique(clip_index[baseline])))
+    assert kinds == {"calm alone", "one emotion with calm", "one emotion", "few clips"}
+
+
+def test_varied_baselines_add_session_rows_of_each_speaker_that_are_never_scored_nor_train_their_speakers_fold(
+        monkeypatch):
+    import export.audio.train as train
+    from runtime.arms.audio.features import zscore_against
+
+    y, clip_index = _speaker_of_every_emotion()
+    n = clip_index.size  # one speaker's windows
+    table = WindowTable(np.random.default_rng(0).normal(size=(3 * n, 4)).astype(np.float32),
+                        np.concatenate([clip_index + k * 24 for k in range(3)]), [], [])
+    y_clip = np.tile(np.repeat(np.arange(8), 3), 3)
+    speaker_clip = np.repeat(["a", "b", "c"], 24)
+    plain = TrainingRows.build(table, y_clip, speaker_clip, "session")
+    varied = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=2)
+    assert TrainingRows.build(table, y_clip, speaker_clip, "none", varied_baselines=2).features.shape[0] == 3 * n
+    assert varied.features.shape[0] == 3 * n * 3 and varied.original.sum() == 3 * n  # two more baselines each
+    assert np.array_equal(varied.features[: 3 * n], plain.features)
+    # each extra block is a speaker's windows against a baseline drawn from their own windows, in speaker order
+    rng = np.random.default_rng(0)
+    expected = [zscore_against(table.features[k * n:(k + 1) * n], table.features[k * n:(k + 1) * n][baseline])
+                for k in range(3) for baseline in train.random_baselines(y, clip_index, 2, rng)]
+    assert np.allclose(varied.features[3 * n:], np.concatenate(expected), atol=1e-5)
+    assert varied.groups[3 * n:].tolist() == ["a"] * 2 * n + ["b"] * 2 * n + ["c"] * 2 * n
+    assert np.array_equal(varied.y[3 * n:], np.tile(y, 6))
+    seen = []
+    real_fit = train.fit_classifier
+
+    def spy(features, labels, spec=train.CLASSIFIER):
+        seen.append(features.shape[0])
+        return real_fit(features, labels, {"kind": "logreg", "C": 1.0})
+
+    monkeypatch.setattr(train, "fit_classifier", spy)
+    assert varied.out_of_fold([["a"], ["b"], ["c"]]).shape == (3 * n, 8)
+    assert seen == [2 * n * 3] * 3  # two speakers' windows and their two varied copies, never the third's
+
+
+def test_more_varied_baselines_than_allowed_are_one_line(manifest_dir, tmp_path, capsys):
+    from runtime.cli import main
+
+    assert main(["train", "audio", str(manifest_dir), "--out", str(tmp_path / "o"), "--varied-baselines", "11"]) == 2
+    assert capsys.readouterr().err.strip() == "emotrace: error: 11: --varied-baselines must be from 0 to 10"
+    assert not (tmp_path / "o").exists()
