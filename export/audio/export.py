@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from export.audio.train import LABELS, MODES, clip_level, model_from_arrays, predict_proba
+from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
 from export.install import installing
 from export.metrics import classification_metrics
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
@@ -243,6 +243,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                      "none": "raw features; standardisation inside the graph"},
         "classifier": meta["classifier"],
         "speed_perturbation": meta.get("speed_factors", []),
+        "varied_baselines": meta.get("varied_baselines", 0),
         "metrics": {
             "protocol": (f"leave-speakers-out cross-validation, {len(report['folds'])} folds (GroupKFold by "
                          "speaker), out-of-fold predictions; clip = mean of its speech windows' probabilities; "
@@ -273,6 +274,14 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         "host": {"python": platform.python_version(), "machine": platform.machine(),
                  "processor": platform.processor() or platform.machine()},
     }
+
+
+def _training_options(card: dict) -> str:
+    """The train audio options the card's run used where they are not the defaults."""
+    factors = [float(f) for f in card.get("speed_perturbation", [])]
+    options = "" if factors == list(SPEED_FACTORS) else (
+        " --speed-perturb " + (",".join(f"{f:g}" for f in factors) if factors else "none"))
+    return options + (f" --varied-baselines {card['varied_baselines']}" if card.get("varied_baselines") else "")
 
 
 def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
@@ -310,7 +319,10 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
             "every training speaker's clips also played " + " and ".join(f"{f:g}" for f in card["speed_perturbation"])
             + " times as fast (speed perturbation: tempo, pitch and formants move together), each copy z-scored "
             "as a speaker of its own; no copy of an evaluated speaker is ever trained on, and only unperturbed "
-            "clips are scored." if card.get("speed_perturbation") else "none.") , "",
+            "clips are scored." if card.get("speed_perturbation") else "none.")
+        + (f" The session variant also learnt each speaker's windows against {card['varied_baselines']} more "
+           "baselines of their own clips drawn at random (train audio --varied-baselines); never scored."
+           if card.get("varied_baselines") else ""), "",
         "## Metrics (speaker-independent)", "", card["metrics"]["protocol"] + ".", "",
         "Folds: " + "; ".join(", ".join(f) for f in card["metrics"]["folds"]) + ".", "",
         "| variant / level | UA | WA | macro-F1 | ECE |", "|---|---|---|---|---|",
@@ -336,7 +348,8 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "", "## Rebuild", "", "```",
         f"emotrace train audio {card['metrics']['data']} "
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
-        "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"]),
+        "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"])
+        + _training_options(card),
         "emotrace export audio runs/audio", "```", "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
         + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess

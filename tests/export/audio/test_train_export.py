@@ -70,6 +70,11 @@ def test_a_model_cards_text_follows_the_run_it_was_exported_from(trained, tmp_pa
     assert f"RAVDESS speech, 3 actors ({report.n_clips} clips" in text and "from 3 professional actors" in text
     assert "emotrace train audio corpora/ravdess-3 " in text and "Warning: no clips of calm." in text
     assert "01-20" not in text and "1,200" not in text
+    # the fixture trained with speed factor 1.1 alone: its rebuild says so; varied baselines are said where used
+    assert "--validation-speakers actor03 --speed-perturb 1.1\n" in text
+    varied = model_card_markdown(ravdess | {"varied_baselines": 3}, out)
+    assert "--validation-speakers actor03 --speed-perturb 1.1 --varied-baselines 3\n" in varied
+    assert "against 3 more baselines of their own clips" in varied and "more baselines" not in text
 
 
 def test_export_scores_the_session_variant_on_its_validation_speakers_own_baselines(trained, tmp_path):
