@@ -17,6 +17,7 @@ speaker of its own; evaluation reads the unperturbed clips only.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,8 @@ from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
+
+log = logging.getLogger(__name__)
 
 MODES = ("session", "none")
 LABELS = list(CANONICAL_LABELS)
@@ -329,6 +332,9 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
         raise InputError(data, f"every clip is labelled {emotions[0]}: training needs clips of at least two emotions")
     if cv_folds < 2:
         raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+    if cv_folds > len(speakers):  # said before the minutes of feature work, not only in the report's fold count
+        log.warning("--cv-folds %d: only %d speakers, so %d folds of one speaker each", cv_folds, len(speakers),
+                    len(speakers))
     validation = _resolve_speakers(validation_speakers, speakers, data)
     if not 0 <= varied_baselines <= MAX_VARIED_BASELINES:
         raise InputError(str(varied_baselines), f"--varied-baselines must be from 0 to {MAX_VARIED_BASELINES}")

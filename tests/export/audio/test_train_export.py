@@ -274,3 +274,15 @@ def test_more_varied_baselines_than_allowed_are_one_line(manifest_dir, tmp_path,
     assert main(["train", "audio", str(manifest_dir), "--out", str(tmp_path / "o"), "--varied-baselines", "11"]) == 2
     assert capsys.readouterr().err.strip() == "emotrace: error: 11: --varied-baselines must be from 0 to 10"
     assert not (tmp_path / "o").exists()
+
+
+def test_more_folds_than_speakers_are_said_before_the_feature_work(manifest_dir, tmp_path, caplog, monkeypatch):
+    import export.audio.train as train
+
+    def stop(*_args, **_kwargs):  # the feature work: not needed to see what was said before it
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "extract_windows", stop)
+    with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt):
+        train_audio(manifest_dir, tmp_path / "o", cv_folds=10)
+    assert caplog.messages == ["--cv-folds 10: only 3 speakers, so 3 folds of one speaker each"]
