@@ -176,7 +176,6 @@ def _rows_each_fit_sees(monkeypatch) -> list[int]:
 
 
 def test_a_held_out_speakers_perturbed_copies_never_train_the_model_that_scores_it(monkeypatch):
-
     speaker_clip = np.array(["a", "a", "b", "b", "c", "c"])
     y_clip = np.array([0, 1, 0, 1, 0, 1])
     rows = TrainingRows.build(_table(6, 2, 0.0), y_clip, speaker_clip, "session",
