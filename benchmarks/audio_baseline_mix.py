@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,14 @@ from export.audio.train import (  # noqa: E402
     CALM_LABELS,
     CLASSIFIER,
     LABELS,
+    MAX_VARIED_BASELINES,
     TrainingRows,
-    fit_classifier,
     predict_proba,
     speaker_folds,
 )
+from export.metrics import classification_metrics  # noqa: E402
 from runtime.arms.audio.features import clip_probabilities, zscore_against  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 CALM = tuple(LABELS.index(label) for label in CALM_LABELS)
 FEW_CLIPS = (5, 10, 20, 40)
@@ -68,6 +71,17 @@ def main() -> None:
     parser.add_argument("--mean-with-population", action="store_true",
                         help="judge baselined rows by the mean of both variants' probabilities")
     args = parser.parse_args()
+    if args.members < 1:
+        parser.error("--members must be at least 1")
+    if not 0 <= args.varied_baselines <= MAX_VARIED_BASELINES:
+        parser.error(f"--varied-baselines must be from 0 to {MAX_VARIED_BASELINES}")
+    try:
+        report(args)
+    except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
+        raise SystemExit(str(error)) from None
+
+
+def report(args: argparse.Namespace) -> None:
     corpus = load_corpus(args.data)
     table = extract_windows(corpus.clips, cache_dir=(args.trained or Path("/tmp/emotrace-audio-mix")) / "cache")
     features = table.features.astype(np.float64)
@@ -76,58 +90,72 @@ def main() -> None:
     y, speaker = y_clip[table.clip_index], speaker_clip[table.clip_index]
     spec = {**CLASSIFIER, "members": args.members}
     judged: dict[str, dict[int, np.ndarray]] = {name: {} for name in SESSIONS}
-    training = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=args.varied_baselines)
+    session_rows = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=args.varied_baselines)
+    population_rows = TrainingRows.build(table, y_clip, speaker_clip, "none")
     rng = np.random.default_rng(0)
     for fold in speaker_folds(corpus.speakers, 5):
-        train = ~np.isin(speaker, fold)
-        with_baseline = training.fit(fold, spec)  # the session variant as training fits it
-        population = fit_classifier(features[train], y[train], spec)
-        if args.mean_with_population:
-            with_baseline = {"session": with_baseline, "population": population}
+        models = Models(session_rows.fit(fold, spec), population_rows.fit(fold, spec), args.mean_with_population)
         for actor in fold:
-            rows = np.flatnonzero(speaker == actor)
-            calm = rows[np.isin(y[rows], CALM)]
-            _judge(judged["every emotion"], with_baseline, features, table.clip_index, rows, rows)
-            _judge(judged["a neutral start"], with_baseline, features, table.clip_index, rows, calm)
-            _judge(judged["no baseline (population variant)"], population, features, table.clip_index, rows, None)
-            actor_clips = np.unique(table.clip_index[rows])
-            for k in FEW_CLIPS:
-                drawn = rng.choice(actor_clips, size=k, replace=False)
-                _judge(judged[f"{k} clips at random"], with_baseline, features, table.clip_index, rows,
-                       rows[np.isin(table.clip_index[rows], drawn)])
-            for emotion in sorted(set(range(len(LABELS))) - set(CALM)):
-                own = rows[y[rows] == emotion]
-                _judge(judged["one emotion with neutral and calm"], with_baseline, features, table.clip_index, own,
-                       np.r_[own, calm])
-                _judge(judged["one emotion alone"], with_baseline, features, table.clip_index, own, own)
+            _judge_actor(judged, models, features, y, table.clip_index, np.flatnonzero(speaker == actor), rng)
         print(f"fold {', '.join(fold)} done", flush=True)
     print("\n| session the baseline is taken over | clips judged | UA, all judged | UA, the six emotions "
           "not neutral or calm |\n|---|---|---|---|")
     for name, clips in judged.items():
         index = np.array(sorted(clips))
-        predicted = np.array([clips[i].argmax() for i in index])
-        truth = y_clip[index]
+        probs, truth = np.stack([clips[i] for i in index]), y_clip[index]
         emotions = ~np.isin(truth, CALM)
-        print(f"| {name} | {len(index)} | {_ua(truth, predicted):.3f} | "
-              f"{_ua(truth[emotions], predicted[emotions]):.3f} |")
+        print(f"| {name} | {len(index)} | {classification_metrics(truth, probs, LABELS)['ua']:.3f} | "
+              f"{classification_metrics(truth[emotions], probs[emotions], LABELS)['ua']:.3f} |")
 
 
-def _judge(into: dict[int, np.ndarray], model: dict, features: np.ndarray, clip_index: np.ndarray,
-           rows: np.ndarray, reference: np.ndarray | None) -> None:
-    """Each clip of ``rows`` judged with the baseline over ``reference`` rows (None: no baseline)."""
+@dataclass
+class Models:
+    """One fold's session and population variants, as training fits them."""
+
+    session: dict
+    population: dict
+    mean_with_population: bool
+
+    def clip_probabilities(self, features: np.ndarray, clip_index: np.ndarray, rows: np.ndarray,
+                           reference: np.ndarray | None) -> dict[int, np.ndarray]:
+        """Each clip of ``rows`` judged with the baseline over ``reference`` rows (None: the population variant
+        alone), averaged with the population variant's where asked."""
+        if reference is None:
+            return _clip_probabilities(self.population, features, clip_index, rows, None)
+        mixed_with = self.population if self.mean_with_population else None
+        return _clip_probabilities(self.session, features, clip_index, rows, reference, mixed_with)
+
+
+def _judge_actor(judged: dict[str, dict[int, np.ndarray]], models: Models, features: np.ndarray, y: np.ndarray,
+                 clip_index: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """One held-out actor's clips judged in every session of ``SESSIONS``."""
+
+    def judge(name: str, judged_rows: np.ndarray, reference: np.ndarray | None) -> None:
+        judged[name].update(models.clip_probabilities(features, clip_index, judged_rows, reference))
+
+    calm = rows[np.isin(y[rows], CALM)]
+    judge("every emotion", rows, rows)
+    judge("a neutral start", rows, calm)
+    judge("no baseline (population variant)", rows, None)
+    actor_clips = np.unique(clip_index[rows])
+    for k in FEW_CLIPS:
+        drawn = rng.choice(actor_clips, size=k, replace=False)
+        judge(f"{k} clips at random", rows, rows[np.isin(clip_index[rows], drawn)])
+    for emotion in sorted(set(range(len(LABELS))) - set(CALM)):
+        own = rows[y[rows] == emotion]
+        judge("one emotion with neutral and calm", own, np.r_[own, calm])
+        judge("one emotion alone", own, own)
+
+
+def _clip_probabilities(model: dict, features: np.ndarray, clip_index: np.ndarray, rows: np.ndarray,
+                        reference: np.ndarray | None, mixed_with: dict | None = None) -> dict[int, np.ndarray]:
+    """Each clip of ``rows`` judged with the baseline over ``reference`` rows (None: no baseline), its
+    probabilities averaged with the ``mixed_with`` model's on the raw features where given."""
     x = features[rows] if reference is None else zscore_against(features[rows], features[reference])
-    if "session" in model:  # --mean-with-population
-        probs = (predict_proba(model["session"], x.astype(np.float32))
-                 + predict_proba(model["population"], features[rows].astype(np.float32))) / 2
-    else:
-        probs = predict_proba(model, x.astype(np.float32))
-    for clip in np.unique(clip_index[rows]):
-        into[int(clip)] = clip_probabilities(probs[clip_index[rows] == clip])
-
-
-def _ua(truth: np.ndarray, predicted: np.ndarray) -> float:
-    """Unweighted accuracy: the mean recall over the labels present in ``truth``."""
-    return float(np.mean([np.mean(predicted[truth == label] == label) for label in np.unique(truth)]))
+    probs = predict_proba(model, x.astype(np.float32))
+    if mixed_with is not None:
+        probs = (probs + predict_proba(mixed_with, features[rows].astype(np.float32))) / 2
+    return {int(clip): clip_probabilities(probs[clip_index[rows] == clip]) for clip in np.unique(clip_index[rows])}
 
 
 if __name__ == "__main__":

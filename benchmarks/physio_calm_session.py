@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio.dataset import SubjectWindows  # noqa: E402
 from export.physio.train import E4, HELD_OUT_SUBJECTS, fit, load_sources, source_xy, split_subjects  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 SESSIONS = ("as recorded", "calm throughout", "stressed throughout")
 
@@ -38,6 +39,13 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("--cache", type=Path, help="the feature cache of 'emotrace train physio --cache'")
     args = parser.parse_args()
+    try:
+        report(args)
+    except InputError as error:  # a missing data folder, a damaged recording: one line, as the commands give it
+        raise SystemExit(str(error)) from None
+
+
+def report(args: argparse.Namespace) -> None:
     subjects, development, held_out = split_subjects(args.data, HELD_OUT_SUBJECTS)
     windows = load_sources(args.data, cache_dir=args.cache, subjects=subjects)  # every source: the shipped recipe
     model = fit(windows, development)

@@ -70,5 +70,6 @@ def compare(data: Path, cache: Path) -> tuple[list[str], int]:
           + (f"; not cached: {', '.join(missing)}" if missing else ""))
     return changed, compared
 
+
 if __name__ == "__main__":
     main()

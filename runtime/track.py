@@ -209,6 +209,7 @@ def track_family(name: str) -> str:
     """The arm a track's name comes from: ``face-2`` (one person's face, face.person = "all") is a ``face``."""
     return name.partition("-")[0]
 
+
 def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
     """Regular (start_s, end_s) windows covering ``duration_s``; the last one may be shorter.
 

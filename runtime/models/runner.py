@@ -207,7 +207,7 @@ def _import_problem(module: str, install: str) -> str:
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as error:
-        if error.name and module.startswith(error.name):
+        if error.name and (module == error.name or module.startswith(f"{error.name}.")):
             return f"backend not installed: {install}"
         return f"backend installed but cannot be loaded ({_first_line(error)}): {install}"
     except ImportError as error:

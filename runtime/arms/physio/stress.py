@@ -116,10 +116,10 @@ def settings_as_trained(model: Model, window_s: float | None = None, hop_s: floa
     if hop_s is not None and hop_s < MIN_HOP_S:
         # windows faster than the measurements change, and for a day's recording millions of them
         raise InputError("--hop-s", f"must be at least {MIN_HOP_S:g} s, got {hop_s:g}")
-    for name, value in (("--window-s", window_s), ("--hop-s", hop_s)):
-        problem = None if value is None else RULES[f"physio.{name[2:].replace('-', '_')}"].problem(value)
-        if problem:  # as the settings' physio.window_s and hop_s would be refused
-            raise InputError(name, problem)
+    for option, setting, value in (("--window-s", "physio.window_s", window_s), ("--hop-s", "physio.hop_s", hop_s)):
+        problem = None if value is None else RULES[setting].problem(value)
+        if problem:  # as the settings would refuse it
+            raise InputError(option, problem)
     extra, defaults = model.card.extra, PhysioSettings()
     return PhysioSettings(
         model=str(model.card.folder),
