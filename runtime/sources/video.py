@@ -73,12 +73,29 @@ def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
+def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int]) -> np.ndarray:
+    """The frame as RGB (height, width, 3) of the canvas's size: scaled to fit without distortion and centred,
+    with black bars where its shape differs. A recording whose picture changes size mid-stream (a video call's)
+    keeps one pixel geometry, so that faces, poses and their movement compare from frame to frame."""
+    width_px, height_px = canvas_px
+    scale = min(width_px / frame.width, height_px / frame.height)
+    fitted_w, fitted_h = (min(size, max(2, int(round(length * scale / 2)) * 2))
+                          for size, length in ((width_px, frame.width), (height_px, frame.height)))
+    if abs(fitted_w - width_px) <= 2 and abs(fitted_h - height_px) <= 2:  # the same shape, but for rounding
+        return frame.to_ndarray(format="rgb24", width=width_px, height=height_px)
+    picture = frame.to_ndarray(format="rgb24", width=fitted_w, height=fitted_h)
+    canvas = np.zeros((height_px, width_px, 3), dtype=np.uint8)
+    top, left = (height_px - fitted_h) // 2, (width_px - fitted_w) // 2
+    canvas[top:top + fitted_h, left:left + fitted_w] = picture
+    return canvas
+
+
 class FileVideoSource:
     """Frames of a recorded file sampled at ``sample_fps`` on the file's own clock.
 
     Corrupt packets and frames are skipped (``stats.corrupt``); a file with no video stream, one that cannot be
     opened, or one of which no frame decodes raises ``InputError``. Frames are scaled so that their longer side is
-    at most ``max_side_px``.
+    at most ``max_side_px``; a picture that changes size mid-stream is fitted into the first one's size.
     """
 
     def __init__(self, path: str | Path, sample_fps: float = DEFAULT_SAMPLE_FPS,
@@ -132,7 +149,7 @@ class FileVideoSource:
             if size is None:
                 size = _scaled_size(frame.width, frame.height, self.max_side_px)
             try:
-                image = frame.to_ndarray(format="rgb24", width=size[0], height=size[1])
+                image = _fitted_rgb(frame, size)
             except (av.error.FFmpegError, ValueError) as error:
                 decoder.skip(t_s, str(error), "frame")
                 continue
@@ -289,8 +306,7 @@ class LiveVideoSource:
                     last_slot = slot
                     if size is None:
                         size = _scaled_size(frame.width, frame.height, self.max_side_px)
-                    image = upright(frame.to_ndarray(format="rgb24", width=size[0], height=size[1]),
-                                    int(round(getattr(frame, "rotation", 0) or 0)))
+                    image = upright(_fitted_rgb(frame, size), int(round(getattr(frame, "rotation", 0) or 0)))
                     with self._fresh:
                         if not self._taken:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue

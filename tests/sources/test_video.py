@@ -206,3 +206,38 @@ def test_a_camera_that_stalls_without_failing_is_said_to_have_stalled(monkeypatc
 def test_a_device_without_pictures_given_as_the_camera_is_said_so():
     with pytest.raises(InputError, match=r"^sine=f=220: has no video stream$"):  # was an IndexError's words
         LiveVideoSource("sine=f=220", input_format="lavfi").open()
+
+
+def _write_ts_segment(path, images, first_pts: int, fps: int = 10) -> bytes:
+    """An MPEG-TS segment of ``images`` (MPEG-TS segments play one after another when their bytes are joined)."""
+    import av
+
+    height, width = images[0].shape[:2]
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i, image in enumerate(images):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = first_pts + i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path.read_bytes()
+
+
+def test_a_picture_that_changes_shape_mid_stream_is_fitted_into_the_first_ones_size_undistorted(tmp_path):
+    # A video call's recording switches from a 4:3 picture to a 16:9 one holding a white square.
+    first = [np.full((240, 320, 3), 128, np.uint8)] * 10
+    wide = np.zeros((360, 640, 3), np.uint8)
+    wide[130:230, 270:370] = 255
+    path = tmp_path / "call.ts"
+    path.write_bytes(_write_ts_segment(tmp_path / "a.ts", first, 0)
+                     + _write_ts_segment(tmp_path / "b.ts", [wide] * 10, 10))
+    frames = list(FileVideoSource(path, sample_fps=10.0).frames())
+    assert frames[-1].t_s > 1.5 and {f.image.shape for f in frames} == {(240, 320, 3)}
+    rows, cols = np.nonzero(frames[-1].image.mean(axis=2) > 200)
+    # Halved to 320 x 180 and centred: the square stays square (stretched to 240 high it was 50 x 67) ...
+    assert rows.max() - rows.min() == pytest.approx(cols.max() - cols.min(), abs=3)
+    # ... with black bars of 30 pixels above and below
+    assert frames[-1].image[:28].max() < 20 and frames[-1].image[-28:].max() < 20
