@@ -102,7 +102,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
         if not container.streams.audio:
             raise InputError(path, "has no audio stream")
         stream = _decodable(path, container.streams.audio[0])
-        resampler = av.AudioResampler(format="flt", rate=sample_rate_hz)  # the source's channels, interleaved
+        resampler = Resampler(sample_rate_hz)
         decoder = StreamDecoder(path, container, stream)
         emitted, skip, next_s = 0, 0, None
         try:
@@ -292,6 +292,28 @@ class StreamDecoder:
 
 def _stamp_s(stamp: int | None, time_base) -> float | None:
     return float(stamp * time_base) if stamp is not None and time_base else None
+
+
+class Resampler:
+    """PyAV's resampler to interleaved float at ``sample_rate_hz``, the source's channels kept (``mono_mean``
+    averages them), set up afresh where the stream's sample format, layout or rate changes mid-stream (a video
+    call's recording switching from 16 to 48 kHz, a sound server reconfigured): one resampler refuses any frame
+    unlike its first. ``resample(None)`` drains it at the end."""
+
+    def __init__(self, sample_rate_hz: int):
+        self.sample_rate_hz = sample_rate_hz
+        self._resampler: av.AudioResampler | None = None
+        self._source: tuple[str, str, int] | None = None
+
+    def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        if frame is None:
+            return self._resampler.resample(None) if self._resampler is not None else []
+        source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        drained = []
+        if source != self._source:
+            drained = self.resample(None)  # what the earlier setup still holds comes first
+            self._resampler, self._source = av.AudioResampler(format="flt", rate=self.sample_rate_hz), source
+        return drained + self._resampler.resample(frame)
 
 
 def mono_mean(frame: av.AudioFrame) -> np.ndarray:

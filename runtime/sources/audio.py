@@ -18,7 +18,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import iter_audio, mono_mean
+from runtime.media import Resampler, iter_audio, mono_mean
 from runtime.native import native_stderr
 
 
@@ -182,7 +182,7 @@ class MicrophoneSource:
     def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
         device gives none) and the session time it was read at, then the reason it ended as an ``InputError``."""
-        resampler = av.AudioResampler(format="flt", rate=self.sample_rate_hz)  # channels kept: averaged below
+        resampler = Resampler(self.sample_rate_hz)
         captured = 0
         try:
             with container:

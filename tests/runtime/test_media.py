@@ -322,3 +322,15 @@ def test_a_transport_streams_clock_starts_at_its_first_stamp(tmp_path):
     assert probe(recording).end_s == pytest.approx(10.0, abs=0.1)
     video = write_video(tmp_path / "camera-video.ts", 2.0, fps=10, codec="mpeg4")  # the muxer starts it at 1.4 s
     assert [f.t_s for f in FileVideoSource(video, sample_fps=5.0).frames()][:2] == pytest.approx([0.0, 0.2], abs=0.01)
+
+
+def test_audio_whose_rate_and_channels_change_mid_stream_is_read_through_at_one_level(tmp_path):
+    # A video call's recording: 3 s of 16 kHz mono, then 3 s of 48 kHz stereo (MPEG-TS segments play on when joined).
+    first = write_media(tmp_path / "a.ts", tone(3.0, 16000), 16000, "mp2")
+    then = write_media(tmp_path / "b.ts", np.stack([tone(3.0, 48000)] * 2, axis=1), 48000, "mp2", audio_start_s=3.0)
+    recording = tmp_path / "call.ts"
+    recording.write_bytes(first.read_bytes() + then.read_bytes())
+    decoded = read_audio(recording)  # was: an internal error (PyAV's resampler refuses a frame unlike its first)
+    assert decoded.size / 16000 == pytest.approx(6.0, abs=0.1)
+    rms = [float(np.sqrt(np.mean(decoded[s * 16000:(s + 1) * 16000] ** 2))) for s in (1, 4)]
+    assert rms == pytest.approx([0.3 / np.sqrt(2)] * 2, rel=0.05)  # the stereo half averaged, not summed
