@@ -136,6 +136,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
             ended_early(decoder.stopped_reason)
 
 
+# A frame stamped this much before the end of the one before it starts a recording joined on; less is jitter.
+STAMPS_BACK_S = 1.0
 # A stream that ends more than this before the duration its container declares was cut short (a truncated file);
 # less is the length of the last frame, which some containers leave out.
 CUT_SHORT_S = 1.0
@@ -206,16 +208,19 @@ class StreamDecoder:
         self._logged = 0  # corrupt packets counted when the last line was logged
         self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
         self.origin_s = clock_origin_s(container)  # subtracted from every stamp: times are on the file's clock
+        self._splice_s = 0.0  # added to every stamp after one went back (recordings joined end to end)
+        self._frame_start_s: float | None = None  # where the last decoded frame starts on the file's clock
+        self._frame_end_s: float | None = None  # and where it ends
 
     def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
         """A decoded frame's time on the file's clock (None for one without a timestamp)."""
         stamp_s = _stamp_s(frame.pts, frame.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s
+        return None if stamp_s is None else stamp_s - self.origin_s + self._splice_s
 
     def _packet_s(self, packet: av.Packet) -> float | None:
         """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
         stamp_s = _stamp_s(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s
+        return None if stamp_s is None else stamp_s - self.origin_s + self._splice_s
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
         for packet in self._packets():
@@ -225,8 +230,28 @@ class StreamDecoder:
                 self.skip(self._packet_s(packet), _short(error))
                 continue
             self.decoded += len(frames)
-            yield from frames
+            for frame in frames:
+                self._follow_stamps(frame)
+                yield frame
         self._finish()
+
+    def _follow_stamps(self, frame: av.AudioFrame | av.VideoFrame) -> None:
+        """Splice on what follows a stamp that goes back (recordings joined end to end, a recorder's clock reset),
+        said once a jump: a video's frames there would be dropped as late, its sound laid under the wrong picture."""
+        t_s = self.time_s(frame)
+        if t_s is None:
+            return
+        if self._frame_end_s is not None and t_s < self._frame_end_s - STAMPS_BACK_S:
+            shift_s = self._frame_end_s - t_s
+            log.warning("%s: the %s's timestamps go back %.1f s at %.1f s (recordings joined end to end?); what "
+                        "follows is placed after what came before", self.path, self.stream.type, shift_s,
+                        self._frame_end_s)
+            self._splice_s += shift_s
+            t_s += shift_s
+        length_s = _frame_length_s(frame)
+        if not length_s and self._frame_start_s is not None:  # a frame that does not say its length: the last step
+            length_s = max(0.0, t_s - self._frame_start_s)
+        self._frame_start_s, self._frame_end_s = t_s, t_s + length_s
 
     def skip(self, t_s: float | None, detail: str, what: str = "packet") -> None:
         """Count a corrupt packet (or a decoded frame the caller cannot use) at ``t_s`` on the file's clock."""
@@ -292,6 +317,12 @@ class StreamDecoder:
 
 def _stamp_s(stamp: int | None, time_base) -> float | None:
     return float(stamp * time_base) if stamp is not None and time_base else None
+
+
+def _frame_length_s(frame: av.AudioFrame | av.VideoFrame) -> float:
+    if isinstance(frame, av.AudioFrame):
+        return frame.samples / frame.sample_rate if frame.sample_rate else 0.0
+    return _stamp_s(frame.duration, frame.time_base) or 0.0
 
 
 class Resampler:

@@ -334,3 +334,23 @@ def test_audio_whose_rate_and_channels_change_mid_stream_is_read_through_at_one_
     assert decoded.size / 16000 == pytest.approx(6.0, abs=0.1)
     rms = [float(np.sqrt(np.mean(decoded[s * 16000:(s + 1) * 16000] ** 2))) for s in (1, 4)]
     assert rms == pytest.approx([0.3 / np.sqrt(2)] * 2, rel=0.05)  # the stereo half averaged, not summed
+
+
+def test_recordings_joined_end_to_end_are_read_on_one_after_the_other_and_the_joint_is_said(tmp_path, caplog):
+    from tests.arms.face.video_factory import write_video
+
+    # Each MPEG-TS segment's stamps start at 0 again: joined by their bytes, the second half's stamps go back.
+    part = write_video(tmp_path / "part.ts", 2.0, fps=10, codec="mpeg4").read_bytes()
+    video = tmp_path / "joined.ts"
+    video.write_bytes(part + part)
+    sound = write_media(tmp_path / "part-sound.ts", tone(2.0, 16000), 16000, "mp2").read_bytes()
+    joined_sound = tmp_path / "joined-sound.ts"
+    joined_sound.write_bytes(sound + sound)
+    with caplog.at_level(logging.WARNING):
+        times = [f.t_s for f in FileVideoSource(video, sample_fps=5.0).frames()]
+        decoded = read_audio(joined_sound)
+    # was: the second half's frames dropped as late (the picture ended at 2 s) while its sound ran on to 4 s
+    assert times[-1] == pytest.approx(3.8, abs=0.15) and np.all(np.diff(times) > 0)
+    assert decoded.size / 16000 == pytest.approx(4.0, abs=0.1)
+    assert len(re.findall(r"joined\.ts: the video's timestamps go back 2\.0 s at 2\.0 s", caplog.text)) == 1
+    assert len(re.findall(r"joined-sound\.ts: the audio's timestamps go back", caplog.text)) == 1
