@@ -53,7 +53,7 @@ def probe(path: str | Path) -> MediaInfo:
     path = _existing_file(path)
     with _open(path) as container:
         audio = container.streams.audio[0] if container.streams.audio else None
-        video = container.streams.video[0] if container.streams.video else None
+        video = picture_stream(container)
         context = audio.codec_context if audio is not None else None
         audio_duration_s = None
         if audio is not None and audio.duration is not None and audio.time_base is not None:
@@ -63,7 +63,7 @@ def probe(path: str | Path) -> MediaInfo:
             container=container.format.name,
             end_s=declared_end_s(container),
             has_audio=audio is not None,
-            has_video=bool(container.streams.video),
+            has_video=video is not None,
             audio_codec=context.name if context is not None else None,
             audio_sample_rate_hz=context.sample_rate if context is not None else None,
             audio_duration_s=audio_duration_s,
@@ -71,6 +71,13 @@ def probe(path: str | Path) -> MediaInfo:
             video_problem=stream_problem(video) if video is not None else "",
             still_image=_is_still_image(container.format.name, video),
         )
+
+
+def picture_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
+    """The first video stream that is a picture in time; None where there is none. An audio file's artwork
+    (an MP3's or M4A's cover) is a video stream of one frame marked as attached: not a picture to analyse."""
+    return next((stream for stream in container.streams.video
+                 if not stream.disposition & av.stream.Disposition.attached_pic), None)
 
 
 def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None) -> bool:

@@ -63,6 +63,28 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
     return path
 
 
+def with_cover_art(path: Path, samples: np.ndarray) -> Path:
+    """An MP3 of mono ``samples`` at 16 kHz carrying a cover picture, as a music player's tags store it: a video
+    stream of one JPEG frame marked as an attached picture."""
+    with av.open(str(path), "w", format="mp3") as container:
+        audio = container.add_stream("libmp3lame", rate=16000, layout="mono")
+        cover = container.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        for packet in cover.encode(av.VideoFrame.from_ndarray(np.full((64, 64, 3), 200, np.uint8), format="rgb24")):
+            container.mux(packet)
+        for packet in cover.encode():
+            container.mux(packet)
+        for start in range(0, len(samples), 1152):
+            frame = _audio_frame(samples[start:start + 1152], audio.codec_context.format.name, 16000)
+            frame.pts, frame.time_base = start, Fraction(1, 16000)
+            for packet in audio.encode(frame):
+                container.mux(packet)
+        for packet in audio.encode():
+            container.mux(packet)
+    return path
+
+
 def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int, layout: str = "mono") -> av.AudioFrame:
     """(n,) or (n, channels) float samples as one frame: interleaved for a packed format, a row a channel for a
     planar one."""

@@ -108,13 +108,14 @@ class FileVideoSource:
         self.stats = FrameStats()
 
     def frames(self) -> Iterator[VideoFrame]:
-        from runtime.media import StreamDecoder, _decodable, _existing_file, _open
+        from runtime.media import StreamDecoder, _decodable, _existing_file, _open, picture_stream
 
         path = _existing_file(self.path)
         with _open(path) as container:
-            if not container.streams.video:
+            stream = picture_stream(container)
+            if stream is None:
                 raise InputError(path, "has no video stream")
-            stream = _decodable(path, container.streams.video[0])
+            stream = _decodable(path, stream)
             stream.thread_type = "AUTO"  # frame threads: decoding is the file mode's largest cost
             decoder = StreamDecoder(path, container, stream)
             try:
@@ -280,14 +281,16 @@ class LiveVideoSource:
             raise InputError(self.device, f"cannot open camera ({error})") from None
 
     def _read(self, container) -> None:
-        from runtime.media import StreamDecoder
+        from runtime.media import StreamDecoder, picture_stream
 
         period_s = 1.0 / self.sample_fps
         last_slot = -1
         decoder = None
         try:
             with container:
-                stream = container.streams.video[0]
+                stream = picture_stream(container)
+                if stream is None:
+                    raise InputError(self.device, "has no video stream")
                 # A replayed file decodes as in file mode (a corrupt packet is a gap); a camera's read errors stop it.
                 decoder = StreamDecoder(Path(self.device), container, stream) if self.replay else None
                 size = None

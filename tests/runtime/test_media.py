@@ -354,3 +354,13 @@ def test_recordings_joined_end_to_end_are_read_on_one_after_the_other_and_the_jo
     assert decoded.size / 16000 == pytest.approx(4.0, abs=0.1)
     assert len(re.findall(r"joined\.ts: the video's timestamps go back 2\.0 s at 2\.0 s", caplog.text)) == 1
     assert len(re.findall(r"joined-sound\.ts: the audio's timestamps go back", caplog.text)) == 1
+
+
+def test_an_audio_files_cover_picture_is_not_taken_for_a_video(tmp_path):
+    from tests.media_factory import with_cover_art
+
+    song = with_cover_art(tmp_path / "song.mp3", tone(2.0, 16000))
+    assert probe(song).has_audio and not probe(song).has_video  # was: a video of one frame for the face and body
+    with pytest.raises(InputError, match="song.mp3: has no video stream"):
+        list(FileVideoSource(song).frames())
+    assert read_audio(song).size / 16000 == pytest.approx(2.0, abs=0.1)
