@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -553,7 +554,8 @@ def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
 def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """A CSV with a header of named channels and either a time column or a start time and a rate.
 
-    Time column: ``timestamp`` (UNIX seconds, UTC) or ``time_s`` (seconds, any origin; a ``# start_unix_s``
+    Time column: ``timestamp`` (UNIX seconds, or ISO 8601 times with their UTC offset) or ``time_s`` (seconds,
+    any origin; a ``# start_unix_s``
     line gives the first row's instant). Without one, the
     start and rate come from the arguments or from ``# start_unix_s: ...`` / ``# rate_hz: ...`` lines at
     the top, and a blank row keeps its place as a missing sample. An empty cell or ``nan`` is a missing
@@ -565,6 +567,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     meta, header, first_line, body = _split_csv(path, _decode(path, _read_limited(path)).splitlines())
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
+    if time_column in TIME_COLUMNS_UNIX:
+        body = _iso_times_as_unix(path, body, header.index(time_column), first_line)
     data = _parse_numbers(path, body, first_line=first_line, columns=len(header))
     if time_column is None:
         rate_hz = _given_rate(path, rate_hz, meta)
@@ -912,6 +916,44 @@ def _drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.
     row_lines = first_line + np.arange(data.shape[0])
     kept = ~np.isnan(data).all(axis=1)
     return data[kept], row_lines[kept]
+
+
+def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: int) -> list[str]:
+    """The data lines with their time cell, where it is an ISO 8601 date and time with its UTC offset
+    ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
+    in UNIX seconds; lines whose times are numbers already are returned as they are."""
+    first = next((line for line in lines if line.strip()), "")
+    cells = _csv_cells(path, first, first_line)
+    if column >= len(cells) or _is_number(cells[column]):
+        return lines
+    converted = []
+    for number, line in enumerate(lines, start=first_line):
+        cells = _csv_cells(path, line, number) if '"' in line else line.split(",")
+        if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
+            cells[column] = repr(_iso_unix_s(path, cells[column].strip(), number))
+        converted.append(",".join(cells))
+    return converted
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _iso_unix_s(path: Path, text: str, number: int) -> float:
+    """UNIX seconds of an ISO 8601 time with its UTC offset. One without an offset is refused: the instant it
+    means depends on a time zone the file does not say, and a guess would shift it against the video by hours."""
+    try:
+        instant = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)  # 'Z': Python 3.10
+    except ValueError:
+        raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
+    if instant.tzinfo is None:
+        raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
+                         "('+01:00', 'Z' for UTC) or as UNIX seconds") from None
+    return instant.timestamp()
 
 
 def _parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:

@@ -139,6 +139,36 @@ def test_a_csv_with_quoted_names_and_numbers_reads_as_the_plain_one_does(tmp_pat
         assert np.array_equal(quoted.channels[name].times_s, plain.channels[name].times_s)
 
 
+@pytest.mark.parametrize("offset", ["+01:00", "Z"])
+def test_a_csv_timed_in_iso_8601_with_its_offset_reads_as_its_unix_seconds_twin(tmp_path, offset):
+    from datetime import datetime, timedelta, timezone
+
+    zone = timezone(timedelta(hours=1)) if offset == "+01:00" else timezone.utc
+    seconds = [START_UNIX_S + i / 4 for i in range(80)]
+    iso = [datetime.fromtimestamp(t, zone).isoformat(timespec="milliseconds").replace("+00:00", "Z") for t in seconds]
+    assert iso[1].endswith(offset) and ".250" in iso[1]
+    unix = _csv_of(tmp_path / "unix.csv", [f"{t:.3f}" for t in seconds])
+    timed = _csv_of(tmp_path / "iso.csv", iso)
+    expected, recording = read_csv(unix), read_csv(timed)  # was: "line 2: '2022-02-07T10:52:54.' is not a number"
+    assert recording.start_unix_s == expected.start_unix_s == START_UNIX_S
+    assert np.array_equal(recording.channels["eda"].times_s, expected.channels["eda"].times_s)
+    assert np.array_equal(recording.channels["eda"].values, expected.channels["eda"].values)
+
+
+@pytest.mark.parametrize(("time", "problem"), [
+    ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' has no UTC offset"),  # whose 22:13?
+    ("yesterday", r"line 3: 'yesterday' is neither UNIX seconds nor an ISO 8601 time"),
+])
+def test_an_iso_time_without_its_offset_or_no_time_at_all_is_refused_naming_its_line(tmp_path, time, problem):
+    with pytest.raises(InputError, match=problem):
+        read_csv(_csv_of(tmp_path / "rec.csv", ["2023-11-14T22:13:20+00:00", time, "2023-11-14T22:13:21+00:00"]))
+
+
+def _csv_of(path: Path, times: list[str]) -> Path:
+    path.write_text("timestamp,eda\n" + "".join(f"{t},{1 + i / 100}\n" for i, t in enumerate(times)))
+    return path
+
+
 @pytest.mark.parametrize("cell", ['"0.3', '"0.3\n",0.4'])  # a quote left open; a quoted cell split over two lines
 def test_a_quote_left_open_in_a_csv_is_refused_naming_its_line_not_run_on_into_the_lines_after(tmp_path, cell):
     path = tmp_path / "rec.csv"
