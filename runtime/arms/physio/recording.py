@@ -98,6 +98,7 @@ END_WARNING_FRACTION = 0.0005
 # recording shorter than HR's 10 s delay still keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
+UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
 # A '# start_unix_s' line beside a timestamp column may mark the session's start a little before the first stamp
 # (a sensor warming up); a minute or more apart, one of them is wrong.
 START_LINE_TOLERANCE_S = 60.0
@@ -733,6 +734,8 @@ def _csv_time_column(
     if not data.shape[0]:
         raise InputError(path, "no data rows")
     times = data[:, header.index(time_column)]
+    if time_column in TIME_COLUMNS_UNIX:
+        times = _unix_seconds(times)
     _check_times(path, times, row_lines, f"column '{time_column}'")
     if time_column in TIME_COLUMNS_UNIX:
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
@@ -750,6 +753,16 @@ def _csv_time_column(
         _check_rate(path, rate_hz, f"'# rate_hz' line {rate_hz!r}")
         _check_rate_against_timestamps(path, times_s, rate_hz)
     return data, times_s, start_unix_s, rate_hz
+
+
+def _unix_seconds(times: np.ndarray) -> np.ndarray:
+    """A UNIX time column in seconds: one in milliseconds, microseconds or nanoseconds, as phones, straps and
+    sensor loggers write it, is told by its size (no such count is a UNIX time in seconds between 2000 and 2100)."""
+    finite = times[np.isfinite(times)]
+    for scale in UNIX_TIME_SCALES:
+        if finite.size and PLAUSIBLE_UNIX_S[0] <= finite[0] / scale <= PLAUSIBLE_UNIX_S[1]:
+            return times / scale
+    return times
 
 
 def sample_rate_hz(steps_s: np.ndarray) -> float:

@@ -155,6 +155,16 @@ def test_a_csv_timed_in_iso_8601_with_its_offset_reads_as_its_unix_seconds_twin(
     assert np.array_equal(recording.channels["eda"].values, expected.channels["eda"].values)
 
 
+@pytest.mark.parametrize("per_second", [1e3, 1e6, 1e9])
+def test_a_csv_timed_in_unix_milli_micro_or_nanoseconds_reads_as_its_unix_seconds_twin(tmp_path, per_second):
+    seconds = [START_UNIX_S + i / 4 for i in range(80)]
+    expected = read_csv(_csv_of(tmp_path / "unix.csv", [f"{t:.3f}" for t in seconds]))
+    recording = read_csv(_csv_of(tmp_path / "counted.csv", [str(round(t * per_second)) for t in seconds]))
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S, abs=1e-6)  # was: "does not hold UNIX seconds"
+    assert np.allclose(recording.channels["eda"].times_s, expected.channels["eda"].times_s, atol=1e-6)
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+
+
 @pytest.mark.parametrize(("time", "problem"), [
     ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' has no UTC offset"),  # whose 22:13?
     ("yesterday", r"line 3: 'yesterday' is neither UNIX seconds nor an ISO 8601 time"),
