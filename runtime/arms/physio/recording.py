@@ -555,12 +555,11 @@ def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
 def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
     """A CSV with a header of named channels and either a time column or a start time and a rate.
 
-    Time column: ``timestamp`` (UNIX seconds, or ISO 8601 times with their UTC offset) or ``time_s`` (seconds,
-    any origin; a ``# start_unix_s``
-    line gives the first row's instant). Without one, the
-    start and rate come from the arguments or from ``# start_unix_s: ...`` / ``# rate_hz: ...`` lines at
-    the top, and a blank row keeps its place as a missing sample. An empty cell or ``nan`` is a missing
-    sample; each channel keeps the rows where it has a value.
+    Time column: ``timestamp`` (UNIX seconds, milliseconds, microseconds or nanoseconds, or ISO 8601 times with
+    their UTC offset) or ``time_s`` (seconds, any origin; a ``# start_unix_s`` line gives the first row's
+    instant). Without one, the start and rate come from the arguments or from ``# start_unix_s: ...`` /
+    ``# rate_hz: ...`` lines at the top, and a blank row keeps its place as a missing sample. An empty cell or
+    ``nan`` is a missing sample; each channel keeps the rows where it has a value.
     """
     path = Path(path)
     if not path.is_file():
