@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from export.metrics import classification_metrics, expected_calibration_error, paired_gain
+from export.metrics import classification_metrics, expected_calibration_error, markdown_table, paired_gain
 
 
 def test_ece_is_zero_for_honest_confidence_and_the_gap_otherwise():
@@ -50,3 +50,33 @@ def test_paired_gain_counts_the_people_who_gain_and_ignores_those_missing_from_e
     other = {"S1": 0.75, "S2": 0.85, "S3": 0.55, "S5": 0.99}
     assert paired_gain(other, reference) == "+0.017 ± 0.033 (2/3)"  # gains +0.05, +0.05, -0.05 over S1-S3
     assert paired_gain({"S1": 0.8}, reference) == "—"  # one shared subject: no spread to speak of
+
+
+def test_macro_f1_is_the_mean_f1_of_the_labels_that_occur_from_precision_and_recall():
+    y = np.array([0, 0, 0, 1])
+    probs = np.array([[0.8, 0.1, 0.1], [0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.8, 0.1]])
+    metrics = classification_metrics(y, probs, ["a", "b", "c"])
+    # a: precision 2/2, recall 2/3, F1 0.8; b: precision 1/2, recall 1, F1 2/3; c never occurs: not averaged
+    assert metrics["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
+
+
+def test_an_unclaimed_item_is_judged_at_a_uniform_guess_not_at_the_probabilities_it_was_given():
+    metrics = classification_metrics(np.array([0]), np.array([[0.9, 0.1]]), ["a", "b"], claimed=np.array([False]))
+    assert metrics["ece"] == pytest.approx(0.5)  # confidence 1/2, wrong; at the row's own 0.9 it would be 0.9
+
+
+def test_a_confidence_floor_puts_confidences_one_equal_bin_holds_into_bins_of_their_own():
+    y = np.array([0, 0])
+    probs = np.array([[0.52, 0.48], [0.42, 0.58]])  # right at 0.52, wrong at 0.58: one bin of [0, 1]
+    assert expected_calibration_error(y, probs) == pytest.approx(abs(0.5 - 0.55))
+    assert expected_calibration_error(y, probs, confidence_floor=0.5) == pytest.approx(0.5 * 0.48 + 0.5 * 0.58)
+
+
+def test_the_markdown_table_puts_each_figure_under_its_own_heading():
+    table = markdown_table({"run": {"ua": 0.5, "wa": 0.75, "macro_f1": 0.6, "ece": 0.1, "n": 4, "no_claim": 1}})
+    assert table.splitlines()[0] == "| result | UA | WA | macro-F1 | ECE | n | no claim |"
+    assert table.splitlines()[2] == "| run | 0.500 | 0.750 | 0.600 | 0.100 | 4 | 1 |"
+
+
+def test_paired_gain_does_not_count_a_person_without_change_as_gaining():
+    assert paired_gain({"S1": 0.7, "S2": 0.9}, {"S1": 0.7, "S2": 0.8}).endswith("(1/2)")
