@@ -107,3 +107,46 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
     assert windows_key(recording, labels, 60.0, 5.0, ()) != key
     recording.write_bytes(b"another recording")
     assert windows_key(recording, labels, 30.0, 5.0, ()) != key
+
+
+def _subject_data(tmp_path, label_start_s: float, labels: list[int], duration_s: float = 100.0):
+    """A Stress-Predict-like folder: S02's E4 export zipped in raw/, and one label row a second from
+    ``label_start_s`` into the recording."""
+    import zipfile
+
+    from tests.physio_factory import START_UNIX_S, write_e4
+
+    data = tmp_path / "data"
+    (data / "raw").mkdir(parents=True)
+    folder = write_e4(tmp_path / "e4", duration_s=duration_s)
+    with zipfile.ZipFile(data / "raw" / "S02.zip", "w") as archive:
+        for path in folder.iterdir():
+            archive.write(path, path.name)
+    write_labels(data, [f"2,80,12,{START_UNIX_S + label_start_s + i:.0f},{label}" for i, label in enumerate(labels)])
+    return data
+
+
+def test_a_window_is_labelled_by_the_stress_share_of_its_seconds_when_whole_and_mostly_labelled(tmp_path):
+    from export.physio.dataset import load_labels, subject_windows
+
+    data = _subject_data(tmp_path, 0.0, [0] * 20 + [1] * 25)  # 45 labelled seconds, stress from 20 s
+    windows = subject_windows(data, "S02", load_labels(data)["S02"], 30.0, 5.0)
+    fraction = dict(zip(windows.starts_s.tolist(), windows.stress_fraction.tolist(), strict=True))
+    assert fraction[0.0] == pytest.approx(10 / 30) and fraction[15.0] == pytest.approx(25 / 30)
+    assert fraction[20.0] == 1.0  # 25 of its 30 seconds labelled: enough (80 %)
+    assert all(np.isnan(fraction[start]) for start in fraction if start >= 25.0)  # 20 of 30 or fewer: none
+
+
+def test_a_subject_whose_labels_cover_no_window_is_refused_naming_the_recording(tmp_path):
+    from export.physio.dataset import load_dataset
+    from runtime.errors import InputError
+
+    data = _subject_data(tmp_path, 3600.0, [0, 1] * 30)  # labelled an hour after the recording ends
+    with pytest.raises(InputError, match=r"S02\.zip: no window of S02's recording is labelled"):
+        load_dataset(data, 30.0, 5.0)
+
+
+def test_a_window_is_stress_when_at_least_half_its_labelled_seconds_are():
+    from export.physio.dataset import stress_label
+
+    assert stress_label(np.array([0.0, 0.1, 0.49, 0.5, 0.9])).tolist() == [0, 0, 0, 1, 1]
