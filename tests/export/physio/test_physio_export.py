@@ -68,6 +68,64 @@ def test_interval_over_subjects_is_wide_when_subjects_disagree_and_closed_when_t
     assert low < evaluate(mixed)["balanced_accuracy"] < high
 
 
+def test_the_pooled_balanced_accuracy_weighs_every_window_not_every_subject_alike():
+    predictions = {
+        "S90": (np.array([0.9, 0.1]), np.array([1, 0])),  # 2 windows, all right
+        "S91": (np.array([0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9]), np.array([1, 1, 1, 1, 0, 0, 0, 0])),  # half
+    }
+    m = evaluate(predictions)
+    assert m["balanced_accuracy"] == pytest.approx(0.6)  # 3 of 5 stress and 3 of 5 calm windows right
+    assert m["per_subject_ba_mean"] == pytest.approx(0.75)
+
+
+def test_the_interval_is_of_balanced_accuracy_not_of_accuracy():
+    always_calm = (np.full(10, 0.1), np.array([1] + [0] * 9))  # accuracy 0.9, balanced accuracy 0.5
+    assert subject_bootstrap_interval({f"S{i}": always_calm for i in range(8)}) == [0.5, 0.5]
+
+
+def test_the_interval_spans_the_middle_95_percent_of_the_resampled_figures():
+    rng = np.random.default_rng(4)
+    predictions = {f"S{i}": (rng.uniform(size=20), np.arange(20) % 2) for i in range(12)}
+    low, high = subject_bootstrap_interval(predictions, resamples=400)
+    figures = []  # the pooled BA of 400 draws of 12 subjects with replacement, drawn as the function does
+    for draw in np.random.default_rng(0).integers(0, 12, (400, 12)):
+        p = np.concatenate([predictions[f"S{i}"][0] for i in draw])
+        y = np.concatenate([predictions[f"S{i}"][1] for i in draw])
+        figures.append(0.5 * (np.mean(p[y == 1] >= 0.5) + np.mean(p[y == 0] < 0.5)))
+    assert [low, high] == pytest.approx(np.percentile(figures, [2.5, 97.5]).tolist())
+
+
+def test_stress_calibration_bins_span_the_half_to_one_range_a_two_class_confidence_lives_in():
+    # right at 0.52, wrong at 0.58: one bin over [0, 1] (gap 0.05), two over [0.5, 1]
+    assert stress_calibration_error(np.array([0.52, 0.58]), np.array([1, 0])) == pytest.approx(0.24 + 0.29)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 160 rows: what counts is the column
+def test_the_figures_read_the_stress_column_of_the_model():
+    rng = np.random.default_rng(5)
+    sessions = {s: _session(s, rng) for s in ("S90", "S91", "S92")}
+    windows = {E4.without: sessions}
+    model = train.fit(windows, ["S90", "S91"], sources=(E4,))
+    judged = train.predictions_by_source(model, windows, ["S92"], sources=(E4,))[E4.name]
+    assert evaluate(judged)["balanced_accuracy"] > 0.8  # the stress shift is plain; the calm column gives < 0.2
+
+
+def test_windows_without_usable_signal_are_neither_trained_on_nor_scored():
+    session = _session("S90", np.random.default_rng(6))
+    session.quality[10:30] = 0.0
+    x, y = train.subject_xy(session, for_training=True)
+    assert len(x) == len(y) == 60
+
+
+def test_the_logistic_regression_weighs_the_rarer_stress_windows_as_much_as_the_rest():
+    rng = np.random.default_rng(7)
+    y = (np.arange(1000) < 100).astype(int)  # one stress window in ten
+    x = rng.normal(size=(1000, 3)) + 1.2 * y[:, None]
+    model = fit_xy(x, y, mlp_seeds=())
+    stress_recall = np.mean(model.predict_proba(x)[y == 1, 1] >= 0.5)
+    assert stress_recall > 0.8  # unweighted, the 0.5 threshold favours the calm windows (recall about 0.5)
+
+
 def _trained_folder(tmp_path, weights: dict, n_inputs: int, **report_keys):
     metrics = {
         "balanced_accuracy": 0.7,
@@ -127,6 +185,41 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
     probs = load_model(folder).run({"features": probe})[0]
     np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(probe @ coef + intercept))), atol=1e-5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+def _figures(ba: float, macro_f1: float, ece: float, subjects: int) -> dict:
+    return {"balanced_accuracy": ba, "ba_interval_95": [ba - 0.05, ba + 0.05], "macro_f1": macro_f1, "ece": ece,
+            "per_subject_ba_mean": ba, "per_subject_ba_sd": 0.1, "per_subject_ba_min": ba - 0.2,
+            "subjects": subjects, "windows": 100 * subjects}
+
+
+def test_the_model_card_puts_each_evaluations_figures_in_its_own_row_and_column(tmp_path):
+    weights = {"coef": [0.1] * 21, "intercept": 0.0}
+    metrics = {"development_loso": _figures(0.811, 0.801, 0.011, 3), "held_out": _figures(0.722, 0.702, 0.032, 2),
+               "all_subjects_loso": _figures(0.633, 0.603, 0.053, 5)}
+    by_source = {"the board": {"development_loso": _figures(0.544, 0.504, 0.014, 3),
+                               "held_out": _figures(0.455, 0.405, 0.045, 2)}}
+    split = {"development_subjects": ["S02", "S03", "S05"], "held_out_subjects": ["S04", "S06"]}
+    folder = export_physio(_trained_folder(tmp_path, weights, 21, metrics=metrics, metrics_by_source=by_source,
+                                           split=split), models_dir=tmp_path / "models")
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "| development, leave-one-subject-out | 3 | 300 | 0.811 (0.761-0.861) | 0.801 | 0.011 |" in card
+    assert "| held-out subjects (S04, S06) | 2 | 200 | 0.722 (0.672-0.772) | 0.702 | 0.032 |" in card
+    assert "| all 5 subjects, leave-one-subject-out | 5 | 500 | 0.633 (0.583-0.683) | 0.603 | 0.053 |" in card
+    assert "| the board | 0.544 | 0.455 | 0.405 | 0.045 |" in card
+    assert "5 labelled subjects S02-S06" in card
+    version = json.loads((folder / "card.json").read_text())["version"]
+    assert f"| this model, {version} | 0.811 | 0.722 | 0.633 |" in card  # the comparison table's last row
+
+
+def test_an_export_whose_graph_differs_from_the_fitted_model_is_refused(tmp_path, monkeypatch):
+    import export.physio.export as physio_export
+
+    fitted = physio_export.stress_probability
+    monkeypatch.setattr(physio_export, "stress_probability", lambda weights, x: fitted(weights, x) + 1e-3)
+    with pytest.raises(RuntimeError, match="exported graph differs from the fitted model"):
+        export_physio(_trained_folder(tmp_path, {"coef": [0.1] * 21, "intercept": 0.0}, 21),
+                      models_dir=tmp_path / "models")
 
 
 @pytest.mark.parametrize(

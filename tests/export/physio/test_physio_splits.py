@@ -36,3 +36,22 @@ def test_no_figure_scores_a_subject_its_model_trained_on(tmp_path, monkeypatch):
     everyone_folds = [judged for trained, judged in scored if len(trained) == len(subjects) - 1]
     assert sorted(s for judged in everyone_folds for s in judged) == sorted(subjects)
     assert report["metrics"]["held_out"]["subjects"] == len(held_out)
+
+
+def test_the_headline_figures_are_the_e4_sessions_and_each_other_source_has_its_own(tmp_path, monkeypatch):
+    right, wrong = (np.array([0.9, 0.1]), np.array([1, 0])), (np.array([0.1, 0.9]), np.array([1, 0]))
+
+    def by_source(model, _windows, subjects, sources=train.SOURCES, scope="session"):
+        return {source.name: {s: right if source == train.E4 else wrong for s in subjects} for source in sources}
+
+    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
+    monkeypatch.setattr(train, "predictions_by_source", by_source)
+    run = type("Run", (), {"begin": lambda self: tmp_path})()
+    subjects = ["S02", "S03", "S04", "S05"]
+    report = train._train(tmp_path, run, subjects, ["S02", "S03", "S05"], ["S04"], None, "session").data
+    assert {name: m["balanced_accuracy"] for name, m in report["metrics"].items()} == {
+        "development_loso": 1.0, "held_out": 1.0, "all_subjects_loso": 1.0}
+    assert report["metrics_by_source"].keys() == {source.name for source in train.SOURCES[1:]}
+    assert all(m[part]["balanced_accuracy"] == 0.0
+               for m in report["metrics_by_source"].values() for part in ("development_loso", "held_out"))
