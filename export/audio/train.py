@@ -114,6 +114,9 @@ def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = C
     else:
         raise ValueError(f"unknown classifier kind {spec['kind']!r}")
     classes = list(model.classes_)
+    if len(classes) == 2:  # sklearn's one logit z of the second class: softmax over (-z/2, z/2) is sigmoid(z)
+        w_last, b_last = layers[-1]
+        layers[-1] = (np.hstack([-w_last / 2, w_last / 2]), np.concatenate([-b_last / 2, b_last / 2]))
     if classes != list(range(len(LABELS))):  # a class absent from training: keep 8 outputs, never chosen
         w_last, b_last = layers[-1]
         full_w = np.zeros((w_last.shape[0], len(LABELS)))

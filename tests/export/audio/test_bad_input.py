@@ -283,3 +283,68 @@ def test_a_window_cache_whose_list_of_silent_clips_is_not_json_is_computed_again
     again = extract.extract_windows(clips, cache_dir=tmp_path / "cache")  # was: internal error JSONDecodeError
     assert np.array_equal(again.features, first.features) and again.no_speech == []
     assert f"{cache}: unreadable cache (no_speech is not a JSON list)" in caplog.text
+
+
+@pytest.mark.parametrize(("speakers", "options", "message"), [
+    (("ann", "bob", "cy"), ["--cv-folds", "1"], "1: --cv-folds must be at least 2"),
+    (("ann",), [], "needs clips from at least two speakers for speaker-independent folds"),
+    (("ann", "bob", "cy"), ["--validation-speakers", "ann,bob,cy"],
+     "ann,bob,cy: validation speakers must leave some speakers to train on"),
+], ids=["one fold", "one speaker", "every speaker held out"])
+def test_a_run_that_cannot_hold_speakers_out_is_refused_in_one_line_before_any_work(
+        tmp_path, capsys, cheap_windows, speakers, options, message):
+    # each would otherwise end minutes later in a fold or a fit with no speaker to train or score on
+    data = write_manifest(tmp_path / "data", speakers)
+    assert main(["train", "audio", str(data), "--out", str(tmp_path / "run"), "--speed-perturb", "none",
+                 *options]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.strip().endswith(message)
+    assert not (tmp_path / "run").exists()
+
+
+def test_an_int8_model_that_loses_more_than_a_point_is_refused_and_nothing_is_installed(trained_run, tmp_path,
+                                                                                        monkeypatch):
+    import onnx
+    from onnx import numpy_helper
+
+    import export.audio.export as export
+
+    real_quantize = export.quantize
+
+    def damaging_quantize(float_path, int8_path):  # a quantizer that spoils the weights it rounds
+        model = onnx.load(str(float_path))
+        for tensor in model.graph.initializer:
+            if tensor.name.startswith("W"):
+                tensor.CopyFrom(numpy_helper.from_array(-numpy_helper.to_array(tensor), tensor.name))
+        spoilt = Path(str(float_path) + ".spoilt.onnx")
+        onnx.save(model, str(spoilt))
+        real_quantize(spoilt, int8_path)
+        spoilt.unlink()
+
+    monkeypatch.setattr(export, "quantize", damaging_quantize)
+    monkeypatch.setattr(export, "latency_per_window_ms", lambda path, n_features: 0.1)  # the stand-in's 6 features
+    models = tmp_path / "models"
+    models.mkdir()
+    with pytest.raises(InputError, match=r"INT8 model loses more than 1 point of UA on the validation speakers "
+                                         r"\(session, none\); not exported"):
+        export_audio(trained_run, models_dir=models)
+    assert list(models.iterdir()) == []
+
+
+def test_the_shipped_int8_model_is_the_one_fitted_on_every_speaker(trained_run, tmp_path, monkeypatch):
+    # the check model (validation speakers held out) only measures quantization; the device gets the whole fit
+    import export.audio.export as export
+
+    monkeypatch.setattr(export, "latency_per_window_ms", lambda path, n_features: 0.1)  # the stand-in's 6 features
+    folder = export_audio(trained_run, models_dir=tmp_path)
+    stored = np.load(trained_run / "models.npz")
+    features = np.random.default_rng(0).normal(scale=3.0, size=(200, 6)).astype(np.float32)
+    for mode in train.MODES:
+        shipped = export.run_onnx(folder / f"{mode}.int8.onnx", features)
+        for which in ("all", "check"):
+            graph = export.build_onnx(train.model_from_arrays(stored, f"{mode}/{which}"), f"x-{mode}")
+            (tmp_path / f"{which}.onnx").write_bytes(graph.SerializeToString())
+            export.quantize(tmp_path / f"{which}.onnx", tmp_path / f"{which}.int8.onnx")
+        np.testing.assert_allclose(shipped, export.run_onnx(tmp_path / "all.int8.onnx", features), atol=1e-6)
+        assert not np.allclose(shipped, export.run_onnx(tmp_path / "check.int8.onnx", features), atol=1e-3)
+        assert not (folder / f"{mode}.float.onnx").exists()  # only INT8 ships

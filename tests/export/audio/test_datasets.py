@@ -119,3 +119,54 @@ def test_empty_files_are_not_taken_for_copies_of_each_other(tmp_path):
         (tmp_path / name).write_bytes(b"")  # unreadable audio, which extraction reports; not one recording twice
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\ntwo.wav,bob,happy\n")
     assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
+
+
+# Every emotion code of every corpus, written out from each corpus's documentation (not from the code's tables):
+# a swapped pair of codes would train every clip of both emotions under the other's name.
+CORPUS_CODES = {
+    **{f"03-01-{code}-01-01-01-05.wav": ("ravdess", "ravdess-05", label) for code, label in (
+        ("01", "neutral"), ("02", "calm"), ("03", "happy"), ("04", "sad"), ("05", "angry"), ("06", "fearful"),
+        ("07", "disgust"), ("08", "surprised"))},
+    **{f"1002_IEO_{code}_HI.wav": ("crema-d", "crema-1002", label) for code, label in (
+        ("ANG", "angry"), ("DIS", "disgust"), ("FEA", "fearful"), ("HAP", "happy"), ("NEU", "neutral"),
+        ("SAD", "sad"))},
+    **{f"OAF_bath_{code}.wav": ("tess", "tess-OAF", label) for code, label in (
+        ("angry", "angry"), ("disgust", "disgust"), ("fear", "fearful"), ("happy", "happy"), ("neutral", "neutral"),
+        ("ps", "surprised"), ("sad", "sad"))},
+    # German initials: Wut, Ekel, Angst, Freude, Trauer, Neutral
+    **{f"08a02{code}b.wav": ("emodb", "emodb-08", label) for code, label in (
+        ("W", "angry"), ("E", "disgust"), ("A", "fearful"), ("F", "happy"), ("T", "sad"), ("N", "neutral"))},
+    **{f"JE_{code}07.wav": ("savee", "savee-JE", label) for code, label in (
+        ("a", "angry"), ("d", "disgust"), ("f", "fearful"), ("h", "happy"), ("n", "neutral"), ("sa", "sad"),
+        ("su", "surprised"))},
+}
+
+
+@pytest.mark.parametrize("name", CORPUS_CODES)
+def test_each_corpus_emotion_code_maps_onto_its_own_canonical_label(tmp_path, name):
+    assert parse_file_name(tmp_path / name) == CORPUS_CODES[name]
+
+
+def test_a_savee_name_without_its_speakers_folder_is_no_corpus_name(tmp_path):
+    # "a01" alone says nothing of the speaker: only DC, JE, JK or KL folders give one
+    assert parse_file_name(tmp_path / "Session1/a01.wav") is None
+    assert parse_file_name(tmp_path / "JK/a01.wav") == ("savee", "savee-JK", "angry")
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".FLAC", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".wav"])
+def test_a_corpus_folder_of_compressed_audio_is_found_by_name(tmp_path, suffix):
+    # the shared RAVDESS copy is FLAC: a scan for .wav alone would find nothing in it
+    touch(tmp_path, f"Actor_02/03-01-04-01-01-01-02{suffix}")
+    touch(tmp_path, f"Actor_02/03-01-03-01-01-01-02{suffix}")
+    corpus = load_corpus(tmp_path)
+    assert sorted(c.emotion for c in corpus.clips) == ["happy", "sad"] and corpus.skipped == {}
+
+
+def test_a_manifest_row_without_a_speaker_is_refused_naming_its_line(tmp_path):
+    # a blank speaker is no blank line: skipping the row would silently drop a clip, keeping it would make a
+    # speaker "" that folds cannot hold out as anyone
+    touch(tmp_path, "one.wav")
+    touch(tmp_path, "two.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,,sad\ntwo.wav,bob,happy\n")
+    with pytest.raises(InputError, match=r"manifest\.csv: line 2: no speaker$"):
+        load_corpus(tmp_path)

@@ -1,0 +1,180 @@
+"""The small parts of voice-emotion training and export, on hand-built arrays: which rows each model is fitted on,
+what each variant's features are, and what the card says. No feature extraction, no training run."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import export.audio.train as train
+from export.audio.export import _RAVDESS_LICENCE, _card, _is_ravdess, model_card_markdown
+from export.audio.extract import WindowTable
+from export.audio.train import (
+    LABELS,
+    TrainingRows,
+    clip_level,
+    default_validation_speakers,
+    fit_classifier,
+    predict_proba,
+)
+
+LOGREG = {"kind": "logreg", "C": 1.0}
+SMALL_MLP = {**train.CLASSIFIER, "hidden": 8, "alpha": 0.01, "members": 2}
+
+
+def _speakers_table(windows_per_speaker: dict[str, int], seed: int = 0):
+    """Two windows a clip; each speaker's voice sits at a level and spread of its own, as real voices do.
+    Returns the table, each clip's label (cycling through the first four labels) and each clip's speaker."""
+    rng = np.random.default_rng(seed)
+    features, speakers = [], []
+    for k, (speaker, n) in enumerate(windows_per_speaker.items()):
+        features.append(rng.normal(10.0 * (k + 1), 1.0 + k, size=(n, 3)))
+        speakers += [speaker] * (n // 2)
+    index = np.repeat(np.arange(len(speakers)), 2)
+    y_clip = np.arange(len(speakers)) % 4
+    return WindowTable(np.concatenate(features).astype(np.float32), index, [], []), y_clip, np.array(speakers)
+
+
+def test_session_rows_are_z_scored_per_speaker_and_per_copy_and_none_rows_are_the_raw_features():
+    # the session variant is read on the device against the session's own baseline; the none variant standardises
+    # inside its graph: swapping them, or z-scoring over every speaker at once, trains on what the device never sees
+    table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
+    faster, _, _ = _speakers_table({"a": 8, "b": 12, "c": 10}, seed=1)
+    session = TrainingRows.build(table, y_clip, speaker_clip, "session", augmented=(faster,))
+    none = TrainingRows.build(table, y_clip, speaker_clip, "none", augmented=(faster,))
+    n = table.clip_index.size
+    assert np.array_equal(none.features, np.concatenate([table.features, faster.features]))
+    for part in (slice(0, n), slice(n, 2 * n)):  # the clips as they are, then their perturbed copy
+        for speaker in "abc":
+            rows = session.features[part][session.groups[part] == speaker]
+            np.testing.assert_allclose(rows.mean(axis=0), 0.0, atol=1e-4)
+            np.testing.assert_allclose(rows.std(axis=0), 1.0, atol=1e-3)
+    assert session.original.tolist() == [True] * n + [False] * n
+
+
+@pytest.mark.parametrize("spec", [LOGREG, SMALL_MLP], ids=["logreg", "mlp"])
+def test_a_fit_lacking_labels_keeps_eight_outputs_in_label_order_and_never_picks_an_absent_one(spec):
+    # a fold's training speakers may lack a label: their columns must stay where the labels are, and never win
+    rng = np.random.default_rng(0)
+    present = [1, 4, 6]  # calm, angry, disgust
+    y = np.repeat(present, 30)
+    centres = {1: (8, 0, 0), 4: (0, 8, 0), 6: (0, 0, 8)}
+    x = rng.normal(size=(y.size, 3)) + np.array([centres[label] for label in y])
+    model = fit_classifier(x, y, spec)
+    probs = predict_proba(model, x)
+    assert probs.shape == (y.size, 8)
+    assert np.array_equal(probs.argmax(axis=1), y)
+    probes = rng.normal(scale=20.0, size=(500, 3))  # anywhere, not only near the training clips
+    absent = [i for i in range(8) if i not in present]
+    assert predict_proba(model, np.concatenate([x, probes]))[:, absent].max() < 1e-6
+
+
+@pytest.mark.parametrize("spec", [LOGREG, {**SMALL_MLP, "max_iter": 3000}], ids=["logreg", "mlp"])
+def test_a_fit_on_two_labels_tells_them_apart(spec):
+    # a fold whose training speakers hold two labels (or a clinic's manifest of two emotions) is a binary fit:
+    # sklearn gives it one logit, which was copied to both labels (0.5 each whatever the voice)
+    rng = np.random.default_rng(0)
+    y = np.repeat([2, 5], 20)
+    x = rng.normal(size=(40, 3))
+    x[:, 0] += 6.0 * (y == 5)
+    probs = predict_proba(fit_classifier(x, y, spec), x)
+    assert np.array_equal(probs.argmax(axis=1), y)
+    assert probs[:, [2, 5]].sum(axis=1) == pytest.approx(1.0)
+
+
+def test_a_clip_without_any_window_is_unclaimed_and_uniform():
+    # a clip with no speech window makes no claim: it must count as wrong, not as whatever its row held
+    window_probs = np.eye(8)[[2, 2, 5]]
+    probs, claimed = clip_level(window_probs, np.array([0, 0, 2]), 3)
+    assert claimed.tolist() == [True, False, True]
+    np.testing.assert_allclose(probs[1], 1 / 8)
+    assert probs[0].argmax() == 2 and probs[2].argmax() == 5
+
+
+def test_the_default_validation_speakers_are_the_last_fifth_in_sorted_order():
+    # the README's figures hold out RAVDESS actors 17-20 of 01-20; the order given must not matter
+    actors = [f"ravdess-{n:02d}" for n in range(20, 0, -1)]
+    assert default_validation_speakers(actors) == ["ravdess-17", "ravdess-18", "ravdess-19", "ravdess-20"]
+    assert default_validation_speakers(["cy", "ann", "bob"]) == ["cy"]
+
+
+def test_the_check_model_never_sees_the_validation_speakers_and_validation_npz_holds_only_theirs(tmp_path,
+                                                                                                 monkeypatch):
+    # export's float-vs-INT8 check scores the check model on validation.npz: both sides must be the held-out speakers
+    table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
+    seen = []
+
+    def spy(features, labels, spec=train.CLASSIFIER):
+        seen.append(features.shape[0])
+        return fit_classifier(features, labels, LOGREG)
+
+    monkeypatch.setattr(train, "fit_classifier", spy)
+    train._fit_and_save(table, y_clip, speaker_clip, ["c"], tmp_path)
+    assert seen == [30, 20, 30, 20]  # per variant: every speaker (shipped), then a and b alone (check)
+    validation = np.load(tmp_path / "validation.npz")
+    held_out = speaker_clip[table.clip_index] == "c"
+    assert set(validation["groups"].tolist()) == {"c"}
+    assert np.array_equal(validation["features"], table.features[held_out])
+    assert np.array_equal(validation["y"], y_clip[table.clip_index][held_out])
+    assert json.loads(str(np.load(tmp_path / "models.npz")["meta"]))["validation_speakers"] == ["c"]
+
+
+# --- the card ---------------------------------------------------------------------------------------------
+
+
+def _figures(k: int) -> dict:
+    """Metrics of one named result whose every figure differs from every other's."""
+    return {"ua": 0.101 + k / 10, "wa": 0.102 + k / 10, "macro_f1": 0.103 + k / 10, "ece": 0.104 + k / 10,
+            "n": 50 + k, "no_claim": k, "recall": {label: k / 100 for label in LABELS},
+            "confusion": {"rows_true_cols_pred": []}}
+
+
+def _card_of(tmp_path: Path, speakers: list[str], folds: int = 4) -> dict:
+    report = {"data": "clinic/voices", "n_clips": 96, "speakers": speakers,
+              "folds": [speakers[i::folds] for i in range(folds)], "validation_speakers": speakers[-1:],
+              "cv": {name: _figures(k) for k, name in enumerate(("session/clip", "session/window", "none/clip",
+                                                                 "none/window"))}}
+    meta = {"n_features": 6, "window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3, "classifier": LOGREG,
+            "validation_speakers": speakers[-1:], "speed_factors": [0.9, 1.1]}
+    figures = {"size_bytes_int8": 1, "size_bytes_float": 4, "ua_float": 0.5, "ua_int8": 0.5, "macro_f1_float": 0.5,
+               "macro_f1_int8": 0.5, "window_agreement": 1.0}
+    check = {mode: {"all_model": figures, "check_model": figures, "latency_ms_per_window_int8": 0.1}
+             for mode in train.MODES}
+    for mode in train.MODES:
+        (tmp_path / f"{mode}.int8.onnx").write_bytes(mode.encode())
+    return _card(meta, report, check, tmp_path) | {"report": report}
+
+
+def test_the_card_carries_each_cross_validated_figure_under_its_own_name(tmp_path):
+    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])
+    for name, figures in card["report"]["cv"].items():
+        assert card["metrics"]["cv"][name] == {k: figures[k] for k in ("ua", "wa", "macro_f1", "ece", "n",
+                                                                      "no_claim", "recall")}
+    text = model_card_markdown(card, tmp_path)
+    # the table's columns are UA, WA, macro-F1, ECE in that order
+    assert "| variant / level | UA | WA | macro-F1 | ECE |" in text
+    assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 |" in text
+
+
+def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_path):
+    # a run of 4 folds is neither the default 5 nor the tests' usual 3
+    card = _card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
+    assert card["metrics"]["protocol"].startswith("leave-speakers-out cross-validation, 4 folds ")
+    text = model_card_markdown(card, tmp_path)
+    assert "4 folds (GroupKFold" in text
+    assert "emotrace train audio clinic/voices --out runs/audio --cv-folds 4 --validation-speakers s7\n" in text
+
+
+def test_only_a_run_of_ravdess_speakers_alone_is_carded_as_ravdess():
+    assert _is_ravdess({"speakers": ["ravdess-01", "ravdess-02"]})
+    # a clinic's speakers beside RAVDESS actors: the clinic's data has its own terms
+    assert not _is_ravdess({"speakers": ["ravdess-01", "ann"]})
+    assert not _is_ravdess({"speakers": ["ann", "ravdess-01"]})
+    assert not _is_ravdess({"speakers": []})
+
+
+def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_claims_no_ravdess_licence(tmp_path):
+    card = _card_of(tmp_path, ["ann", "ravdess-01", "ravdess-02", "ravdess-03"])
+    assert card["licence"]["training_data"] != _RAVDESS_LICENCE["training_data"]
+    assert "RAVDESS" not in model_card_markdown(card, tmp_path)
