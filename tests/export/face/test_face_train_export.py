@@ -291,3 +291,75 @@ def test_the_graph_traces_without_warnings_and_computes_what_torch_does(trained,
         expected = DeployedExpressionNet([load_trained(trained)], TEST_ZOOMS).eval()(torch.from_numpy(image)).numpy()
     session = ort.InferenceSession(str(tmp_path / "face.onnx"), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(None, {INPUT_NAME: image})[0], expected, atol=1e-5)
+
+
+def test_a_training_image_copied_into_public_test_is_left_out_of_the_selection_and_counted(tmp_path):
+    import shutil
+
+    root = write_fer(tmp_path / "fer", {"Training": 5, "PublicTest": 2})
+    # FER-2013's PublicTest holds such copies, some under another label: selecting on them rewards memorising
+    shutil.copy(sorted((root / "Training" / "happy").glob("*.png"))[0], root / "PublicTest" / "sad" / "99999.png")
+    lines: list[str] = []
+    config = TrainConfig(epochs=1, batch_size=32, widths=(4,), threads=1, limit_batches=1)
+    summary = train_face(root, tmp_path / "run", config, log=lines.append)
+    assert summary["public_test"]["n"] == 14  # 7 classes x 2, the copy not among them
+    assert summary["data"]["selection"] == "FER-2013 PublicTest without its 1 copies of Training images"
+    assert any("selecting on 14 PublicTest (its 1 copies of Training images left out)" in line for line in lines)
+
+
+def test_the_saved_model_is_the_selected_epochs_not_the_last(tiny_fer, tmp_path, monkeypatch):
+    import export.face.train as face_train
+    from export.face.data import FACE_LABELS, held_out_split
+    from export.face.train import load_trained, predict_probs
+
+    real = face_train.classification_report
+    scored: list[dict] = []
+
+    def first_scored_epoch_best(labels, probs, names):  # pins the choice on an epoch that is not the last
+        scored.append(real(labels, probs, names))
+        return {**scored[-1], "balanced_accuracy": 1.0 - 0.1 * len(scored)}
+
+    monkeypatch.setattr(face_train, "classification_report", first_scored_epoch_best)
+    config = TrainConfig(epochs=3, batch_size=32, widths=(8,), learning_rate=0.05, threads=1, limit_batches=2)
+    summary = train_face(tiny_fer, tmp_path / "run", config, log=lambda line: None)
+    assert summary["selected_epoch"] == 2 and [e["epoch"] for e in summary["history"]] == [2, 3]
+    assert summary["history"][0]["ece"] != pytest.approx(summary["history"][1]["ece"], abs=1e-6)  # tellable apart
+    # model.pt, scored as the selection scored it, gives the report's figures: the weights are the chosen epoch's
+    public, _ = held_out_split(tiny_fer)
+    saved = real(public.labels, predict_probs(load_trained(tmp_path / "run"), public.images, zooms=(1.0,)),
+                 FACE_LABELS)
+    assert saved["accuracy"] == pytest.approx(summary["public_test"]["accuracy"])
+    assert saved["ece"] == pytest.approx(summary["public_test"]["ece"], abs=1e-6)
+
+
+def test_the_int8_check_refuses_a_graph_that_loses_accuracy_and_installs_nothing(trained, tiny_fer, tmp_path,
+                                                                                 monkeypatch):
+    import onnx
+    from onnx import numpy_helper
+
+    import export.face.export as face_export
+
+    def damaged(float_path, int8_path, calibration):  # a broken recipe: every face comes out neutral
+        model = onnx.load(str(float_path))
+        for tensor in model.graph.initializer:
+            if tensor.name.endswith("head.bias"):
+                tensor.CopyFrom(numpy_helper.from_array(np.array([1e3, 0, 0, 0, 0, 0, 0], np.float32), tensor.name))
+        onnx.save(model, str(int8_path))
+
+    assert json.loads((trained / "report.json").read_text())["public_test"]["accuracy"] > 0.3  # more to lose
+    monkeypatch.setattr(face_export, "quantize_int8", damaged)
+    with pytest.raises(InputError, match=f"{trained}: INT8 model loses [0-9.]+ points of PublicTest accuracy"):
+        export_face(trained, tiny_fer, models_dir=tmp_path)
+    assert not (tmp_path / "face-expression-cnn").exists()
+
+
+def test_the_card_gives_each_averaged_run_its_own_figures(trained, tiny_fer, tmp_path):
+    weak = tmp_path / "weak"  # one batch: figures far from the trained run's
+    config = TrainConfig(epochs=1, batch_size=32, widths=(16, 32), threads=1, seed=2, limit_batches=1)
+    train_face(tiny_fer, weak, config, log=lambda line: None)
+    runs = [weak, trained]  # the float graph goes beside the first: the shared run's is left alone
+    figures = [{k: json.loads((run / "report.json").read_text())["public_test"][k]
+                for k in ("accuracy", "balanced_accuracy", "macro_f1")} for run in runs]
+    assert figures[0] != figures[1]
+    card = json.loads((export_face(runs, tiny_fer, models_dir=tmp_path / "models") / "card.json").read_text())
+    assert [run["public_test"] for run in card["training"]["runs"]] == figures
