@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from export.fusion.pairs import pair_tables, sessions_from_manifest
+from export.fusion.pairs import pair_tables
 from export.fusion.standins import write_classify_csv
-from export.fusion.synthetic import synthetic_table, synthetic_track
+from export.fusion.synthetic import synthetic_table
 from export.fusion.tables import label_from_path, read_table
-from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS
 
 CALM, NEUTRAL = CANONICAL_LABELS.index("calm"), CANONICAL_LABELS.index("neutral")
@@ -57,27 +56,6 @@ def test_a_calm_window_takes_a_neutral_face_since_fer_has_no_calm():
     assert calm.any()
     used = [rows[tuple(np.round(p, 9))] for p in paired.data.probs[calm, 1]]
     assert set(face.labels[used].tolist()) == {NEUTRAL}
-
-
-def test_one_persons_sessions_stay_in_one_part_of_the_split(tmp_path):
-    # four people, each recorded in two sessions: the split is by person, not by session
-    rows = ["session,start_s,end_s,label,person"]
-    happy, sad = CANONICAL_LABELS.index("happy"), CANONICAL_LABELS.index("sad")
-    for k in range(8):
-        targets = [happy] * 4 + [sad] * 4
-        tracks = [
-            synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
-            synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
-        ]
-        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 16.0, tracks).to_json())
-        rows += [f"s{k}.json,0,8,happy,p{k // 2}", f"s{k}.json,8,16,sad,p{k // 2}"]
-    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
-    for seed in range(3):
-        paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0, seed=seed)
-        assert set(paired.people) == {"p0", "p1", "p2", "p3"}
-        assert len(set(paired.data.sequence)) == 8
-        for person in set(paired.people):
-            assert len(set(paired.split[paired.people == person])) == 1, (seed, person)
 
 
 @pytest.mark.parametrize(("code", "label"), [

@@ -196,17 +196,28 @@ def test_evaluate_and_train_commands_run_on_tables_and_refuse_bad_input(tmp_path
     assert "MODALITY=CSV" in capsys.readouterr().err
 
 
-def _sessions(tmp_path, labels=("happy", "sad"), people=4) -> None:
+def test_one_persons_sessions_stay_in_one_part_of_the_split(tmp_path):
+    _sessions(tmp_path, sessions_per_person=2)  # the split is by person, not by session
+    for seed in range(3):
+        paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0, seed=seed)
+        assert set(paired.people) == {"p0", "p1", "p2", "p3"}
+        assert len(set(paired.data.sequence)) == 8
+        for person in set(paired.people):
+            assert len(set(paired.split[paired.people == person])) == 1, (seed, person)
+
+
+def _sessions(tmp_path, labels=("happy", "sad"), people=4, sessions_per_person=1) -> None:
     rows = ["session,start_s,end_s,label,person"]
     first, second = (CANONICAL_LABELS.index(label) for label in labels)
-    for k in range(people):
+    for k in range(people * sessions_per_person):
         targets = [first] * 6 + [second] * 6
         tracks = [
             synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
             synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
         ]
         (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks).to_json())
-        rows += [f"s{k}.json,0,12,{labels[0]},p{k}", f"s{k}.json,12,24,{labels[1]},p{k}"]
+        person = f"p{k // sessions_per_person}"
+        rows += [f"s{k}.json,0,12,{labels[0]},{person}", f"s{k}.json,12,24,{labels[1]},{person}"]
     (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
 
 
