@@ -23,6 +23,7 @@ import numpy as np
 from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
 from export.install import installing
 from export.metrics import classification_metrics
+from export.quantization import quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
@@ -70,8 +71,9 @@ def quantize(float_path: Path, int8_path: Path) -> None:
     """INT8 weights for every MatMul (dynamic activation quantization, per-channel weights)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
+    with quiet_quantizer():
+        quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
 
 
 def int8_weight_count(path: Path) -> int:

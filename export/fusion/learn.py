@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from export.quantization import quiet_quantizer
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
 from runtime.models.card import file_sha256
@@ -321,7 +322,8 @@ def _train_attention(data, targets, out_dir, dim, context_windows, sequence_leng
     if quantize:
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(float_path), str(out_dir / "attention.int8.onnx"), weight_type=QuantType.QInt8)
+        with quiet_quantizer():
+            quantize_dynamic(str(float_path), str(out_dir / "attention.int8.onnx"), weight_type=QuantType.QInt8)
         files["int8"] = "attention.int8.onnx"
     write_card(
         out_dir,

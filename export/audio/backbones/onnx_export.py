@@ -6,7 +6,6 @@ latency per 2 s window measured, and a model card the runtime's ``load_card`` re
 from __future__ import annotations
 
 import json
-import logging
 import pickle
 import statistics
 import time
@@ -28,6 +27,7 @@ from export.audio.backbones.models import (
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.install import installing
+from export.quantization import quiet_quantizer
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
@@ -76,18 +76,13 @@ def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # its advice to pre-process is for static quantization of CNNs
-    try:
+    with quiet_quantizer():
         quantize_dynamic(
             str(float_path),
             str(int8_path),
             weight_type=QuantType.QInt8,
             op_types_to_quantize=["MatMul", "Gemm"],
         )
-    finally:
-        root.setLevel(level)
     return Path(int8_path)
 
 

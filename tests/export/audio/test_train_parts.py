@@ -178,3 +178,22 @@ def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_claims_no_ravdess_lic
     card = _card_of(tmp_path, ["ann", "ravdess-01", "ravdess-02", "ravdess-03"])
     assert card["licence"]["training_data"] != _RAVDESS_LICENCE["training_data"]
     assert "RAVDESS" not in model_card_markdown(card, tmp_path)
+
+
+def test_quantizing_a_voice_model_says_nothing_and_leaves_the_logging_as_it_was(tmp_path, caplog):
+    import logging
+
+    import onnx
+
+    from export.audio.export import build_onnx, int8_weight_count, quantize
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(8), 10)
+    model = fit_classifier(rng.normal(size=(80, 4)) + y[:, None], y, LOGREG)
+    onnx.save(build_onnx(model, "voice"), str(tmp_path / "float.onnx"))
+    root_level = logging.getLogger().level
+    with caplog.at_level(logging.INFO, logger=""):
+        quantize(tmp_path / "float.onnx", tmp_path / "int8.onnx")
+    # ONNX Runtime advised "pre-processing before quantization" on the root logger, meant for static CNNs
+    assert int8_weight_count(tmp_path / "int8.onnx") > 0 and not caplog.records
+    assert logging.getLogger().level == root_level
