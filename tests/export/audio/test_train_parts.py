@@ -83,6 +83,21 @@ def test_a_fit_on_two_labels_tells_them_apart(spec):
     assert probs[:, [2, 5]].sum(axis=1) == pytest.approx(1.0)
 
 
+def test_a_two_label_regression_keeps_sklearns_probabilities(monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = []
+    fit = LogisticRegression.fit
+    monkeypatch.setattr(LogisticRegression, "fit", lambda self, x, y: fitted.append((self, x)) or fit(self, x, y))
+    rng = np.random.default_rng(1)
+    y = np.repeat([2, 5], 20)
+    x = rng.normal(size=(40, 3)) + 1.0 * (y == 5)[:, None]  # overlapping: probabilities between 0 and 1
+    model = fit_classifier(x, y, LOGREG)
+    regression, standard = fitted[-1]
+    # softmax(-z/2, z/2) is sigmoid(z); softmax(-z, z) would push every probability towards 0 or 1
+    np.testing.assert_allclose(predict_proba(model, x)[:, [2, 5]], regression.predict_proba(standard), atol=1e-5)
+
+
 def test_a_clip_without_any_window_is_unclaimed_and_uniform():
     # a clip with no speech window makes no claim: it must count as wrong, not as whatever its row held
     window_probs = np.eye(8)[[2, 2, 5]]

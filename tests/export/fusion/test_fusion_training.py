@@ -93,6 +93,27 @@ def test_a_two_class_stacking_graph_tells_the_classes_apart_and_never_outputs_an
     assert probs[:, unseen].max() < 1e-6  # the graph gives all 8 labels, but no mass to those never trained on
 
 
+def test_a_two_class_stacking_graph_gives_the_fitted_regressions_probabilities(tmp_path, monkeypatch):
+    import onnxruntime as ort
+    from sklearn.linear_model import LogisticRegression
+
+    fitted = []
+    fit = LogisticRegression.fit
+
+    def spy(self, x, y, *args, **kwargs):
+        fitted.append((self, x))
+        return fit(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", spy)
+    data, targets = _two_class()
+    train_stacking(data, targets, tmp_path, c=1.0)
+    model, features = fitted[-1]  # the final fit (C given: no search)
+    session = ort.InferenceSession(str(tmp_path / "stacking.onnx"), providers=["CPUExecutionProvider"])
+    probs = session.run(None, {"features": features.astype(np.float32)})[0]
+    # was softmax(-z, z), sigmoid(2z): every probability pushed towards 0 or 1
+    np.testing.assert_allclose(probs[:, [HAPPY, SAD]], model.predict_proba(features), atol=1e-5)
+
+
 def test_modality_dropout_lets_the_learner_weigh_a_lone_modality(tmp_path):
     # In training every window has both modalities: only the dropped copies show a modality alone, so the
     # "lone" features (the last 2 x 8 rows of W) are learnt only with dropout.
