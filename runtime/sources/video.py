@@ -73,11 +73,14 @@ def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
-def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int]) -> np.ndarray:
-    """The frame as RGB (height, width, 3) of the canvas's size: scaled to fit without distortion and centred,
-    with black bars where its shape differs. A recording whose picture changes size mid-stream (a video call's)
-    keeps one pixel geometry, so that faces, poses and their movement compare from frame to frame."""
+def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int], first_px: tuple[int, int]) -> np.ndarray:
+    """The frame as RGB (height, width, 3) of the canvas's size (the first frame's, ``first_px``, scaled): a frame
+    of the first one's size is scaled to it; one of another size (a video call's recording changes its picture
+    mid-stream) is scaled to fit without distortion and centred, with black bars where its shape differs, so that
+    faces, poses and their movement keep one pixel geometry from frame to frame."""
     width_px, height_px = canvas_px
+    if (frame.width, frame.height) == first_px:
+        return frame.to_ndarray(format="rgb24", width=width_px, height=height_px)
     scale = min(width_px / frame.width, height_px / frame.height)
     fitted_w, fitted_h = (min(size, max(2, int(round(length * scale / 2)) * 2))
                           for size, length in ((width_px, frame.width), (height_px, frame.height)))
@@ -148,9 +151,9 @@ class FileVideoSource:
             rotation_deg = int(round(getattr(frame, "rotation", 0) or 0))
             self.stats.rotation_deg = rotation_deg
             if size is None:
-                size = _scaled_size(frame.width, frame.height, self.max_side_px)
+                size, first_px = _scaled_size(frame.width, frame.height, self.max_side_px), (frame.width, frame.height)
             try:
-                image = _fitted_rgb(frame, size)
+                image = _fitted_rgb(frame, size, first_px)
             except (av.error.FFmpegError, ValueError) as error:
                 decoder.skip(t_s, str(error), "frame")
                 continue
@@ -309,7 +312,9 @@ class LiveVideoSource:
                     last_slot = slot
                     if size is None:
                         size = _scaled_size(frame.width, frame.height, self.max_side_px)
-                    image = upright(_fitted_rgb(frame, size), int(round(getattr(frame, "rotation", 0) or 0)))
+                        first_px = (frame.width, frame.height)
+                    image = upright(_fitted_rgb(frame, size, first_px),
+                                    int(round(getattr(frame, "rotation", 0) or 0)))
                     with self._fresh:
                         if not self._taken:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue

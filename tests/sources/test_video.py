@@ -241,3 +241,21 @@ def test_a_picture_that_changes_shape_mid_stream_is_fitted_into_the_first_ones_s
     assert rows.max() - rows.min() == pytest.approx(cols.max() - cols.min(), abs=3)
     # ... with black bars of 30 pixels above and below
     assert frames[-1].image[:28].max() < 20 and frames[-1].image[-28:].max() < 20
+
+
+def test_a_picture_of_one_size_throughout_fills_its_frames_whatever_the_rounding(tmp_path):
+    import av
+
+    # 241 x 483, scaled to even sides (240 x 484): the fit for a changed picture must not put bars on it
+    path = tmp_path / "odd.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 241, 483, "yuv444p"
+        for _ in range(3):
+            frame = av.VideoFrame.from_ndarray(np.full((483, 241, 3), 200, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    image = next(iter(FileVideoSource(path).frames())).image
+    assert image.shape == (484, 240, 3) and image.min() > 150  # was: black rows and columns at its edges
