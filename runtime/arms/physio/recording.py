@@ -934,9 +934,10 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     """The data lines with their time cell, where it is an ISO 8601 date and time with its UTC offset
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
     in UNIX seconds; lines whose times are numbers already are returned as they are."""
-    first = next((line for line in lines if line.strip()), "")
-    cells = _csv_cells(path, first, first_line)
-    if column >= len(cells) or _is_number(cells[column]):
+    first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
+                  for cells in [_csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
+                 "")
+    if not first or _is_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return lines
     converted = []
     for number, line in enumerate(lines, start=first_line):
@@ -959,13 +960,32 @@ def _iso_unix_s(path: Path, text: str, number: int) -> float:
     """UNIX seconds of an ISO 8601 time with its UTC offset. One without an offset is refused: the instant it
     means depends on a time zone the file does not say, and a guess would shift it against the video by hours."""
     try:
-        instant = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)  # 'Z': Python 3.10
+        instant = datetime.fromisoformat(_iso_for_python(text))
     except ValueError:
         raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
     if instant.tzinfo is None:
         raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
                          "('+01:00', 'Z' for UTC) or as UNIX seconds") from None
     return instant.timestamp()
+
+
+# Date, time, fraction and offset of the ISO 8601 times spreadsheets and pandas write: rewritten in the one form
+# Python 3.10's fromisoformat reads (6 fraction digits, +HH:MM); 3.11 reads the others too.
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
+
+
+def _iso_for_python(text: str) -> str:
+    match = _ISO_TIME.fullmatch(text)
+    if match is None:
+        return text
+    when, fraction, offset = match.groups()
+    fraction = f".{(fraction + '000000')[:6]}" if fraction else ""  # nanoseconds (pandas) to microseconds
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    elif offset:
+        digits = offset[1:].replace(":", "")
+        offset = f"{offset[0]}{digits[:2]}:{(digits[2:] or '00')}"
+    return f"{when}{fraction}{offset or ''}"
 
 
 def _parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:

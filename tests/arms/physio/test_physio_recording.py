@@ -174,6 +174,24 @@ def test_an_iso_time_without_its_offset_or_no_time_at_all_is_refused_naming_its_
         read_csv(_csv_of(tmp_path / "rec.csv", ["2023-11-14T22:13:20+00:00", time, "2023-11-14T22:13:21+00:00"]))
 
 
+def test_a_numeric_time_column_whose_first_row_has_no_time_is_still_said_to_be_empty_there(tmp_path):
+    with pytest.raises(InputError, match="line 2: column 'timestamp' is empty, not a finite time"):
+        read_csv(_csv_of(tmp_path / "rec.csv", ["", f"{START_UNIX_S + 0.25}", f"{START_UNIX_S + 0.5}"]))
+
+
+@pytest.mark.parametrize(("written", "readable"), [
+    ("2023-11-14T22:13:20.123456789+0100", "2023-11-14T22:13:20.123456+01:00"),  # pandas' nanoseconds
+    ("2023-11-14 22:13:20.25Z", "2023-11-14 22:13:20.250000+00:00"),
+    ("2023-11-14T22:13:20-05", "2023-11-14T22:13:20-05:00"),
+    ("2023-11-14T22:13:20", "2023-11-14T22:13:20"),  # no offset: left for the reader to refuse
+])
+def test_iso_times_are_rewritten_in_the_form_python_3_10_reads(written, readable):
+    from runtime.arms.physio.recording import _iso_for_python
+
+    # 3.10's fromisoformat reads 3 or 6 fraction digits and +HH:MM offsets only (the project supports 3.10)
+    assert _iso_for_python(written) == readable
+
+
 def _csv_of(path: Path, times: list[str]) -> Path:
     path.write_text("timestamp,eda\n" + "".join(f"{t},{1 + i / 100}\n" for i, t in enumerate(times)))
     return path
