@@ -215,19 +215,20 @@ class StreamDecoder:
         self._logged = 0  # corrupt packets counted when the last line was logged
         self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
         self.origin_s = clock_origin_s(container)  # subtracted from every stamp: times are on the file's clock
-        self._splice_s = 0.0  # added to every stamp after one went back (recordings joined end to end)
-        self._frame_start_s: float | None = None  # where the last decoded frame starts on the file's clock
-        self._frame_end_s: float | None = None  # and where it ends
+        self.joints = JoinedRecordings()
+        self._frame_stamp_s: float | None = None  # the last decoded frame's own stamp on the file's clock
+        self._frame_joints = 0  # joints this stream's frames have passed
+        self._frame_shift_s = 0.0  # the shift of the recording they are in
 
     def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
         """A decoded frame's time on the file's clock (None for one without a timestamp)."""
         stamp_s = _stamp_s(frame.pts, frame.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s + self._splice_s
+        return None if stamp_s is None else stamp_s - self.origin_s + self._frame_shift_s
 
     def _packet_s(self, packet: av.Packet) -> float | None:
         """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
         stamp_s = _stamp_s(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s + self._splice_s
+        return None if stamp_s is None else stamp_s - self.origin_s + self.joints.shift_s(packet.stream.index)
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
         for packet in self._packets():
@@ -243,22 +244,21 @@ class StreamDecoder:
         self._finish()
 
     def _follow_stamps(self, frame: av.AudioFrame | av.VideoFrame) -> None:
-        """Splice on what follows a stamp that goes back (recordings joined end to end, a recorder's clock reset),
-        said once a jump: a video's frames there would be dropped as late, its sound laid under the wrong picture."""
-        t_s = self.time_s(frame)
-        if t_s is None:
+        """A frame whose stamp goes back (recordings joined end to end, a recorder's clock reset) starts the next
+        recording, placed by the shift the packets gave it (``JoinedRecordings``), said once a joint: a video's
+        frames there would be dropped as late, its sound laid under the wrong picture."""
+        stamp_s = _stamp_s(frame.pts, frame.time_base)
+        if stamp_s is None:
             return
-        if self._frame_end_s is not None and t_s < self._frame_end_s - STAMPS_BACK_S:
-            shift_s = self._frame_end_s - t_s
+        stamp_s -= self.origin_s
+        if self._frame_stamp_s is not None and stamp_s < self._frame_stamp_s - STAMPS_BACK_S:
+            self._frame_joints += 1
+            before_s = self._frame_stamp_s + self._frame_shift_s
+            self._frame_shift_s = self.joints.joint_shift_s(self._frame_joints, fallback_s=before_s - stamp_s)
             log.warning("%s: the %s's timestamps go back %.1f s at %.1f s (recordings joined end to end?); what "
-                        "follows is placed after what came before", self.path, self.stream.type, shift_s,
-                        self._frame_end_s)
-            self._splice_s += shift_s
-            t_s += shift_s
-        length_s = _frame_length_s(frame)
-        if not length_s and self._frame_start_s is not None:  # a frame that does not say its length: the last step
-            length_s = max(0.0, t_s - self._frame_start_s)
-        self._frame_start_s, self._frame_end_s = t_s, t_s + length_s
+                        "follows is placed after what came before", self.path, self.stream.type,
+                        self._frame_stamp_s - stamp_s, before_s)
+        self._frame_stamp_s = stamp_s
 
     def skip(self, t_s: float | None, detail: str, what: str = "packet") -> None:
         """Count a corrupt packet (or a decoded frame the caller cannot use) at ``t_s`` on the file's clock."""
@@ -286,10 +286,14 @@ class StreamDecoder:
                 flush.stream = self.stream
                 yield flush
                 return
+            decoded_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
+            if decoded_s is not None:
+                self.joints.follow(packet.stream.index, decoded_s - self.origin_s)
             start_s = self._packet_s(packet)
             if start_s is not None:
-                end_s = start_s + float((packet.duration or 0) * packet.time_base)
+                end_s = start_s + _packet_length_s(packet)
                 self._file_end_s = max(self._file_end_s, end_s)
+                self.joints.reach(end_s)
             if packet.stream.index == self.stream.index:
                 if start_s is not None:
                     self._last_s, self._stream_end_s = start_s, max(self._stream_end_s, end_s)
@@ -326,10 +330,48 @@ def _stamp_s(stamp: int | None, time_base) -> float | None:
     return float(stamp * time_base) if stamp is not None and time_base else None
 
 
-def _frame_length_s(frame: av.AudioFrame | av.VideoFrame) -> float:
-    if isinstance(frame, av.AudioFrame):
-        return frame.samples / frame.sample_rate if frame.sample_rate else 0.0
-    return _stamp_s(frame.duration, frame.time_base) or 0.0
+def _packet_length_s(packet: av.Packet) -> float:
+    """A packet's duration, or for a video packet without one (MPEG-TS), the stream's frame period."""
+    length_s = _stamp_s(packet.duration, packet.time_base) or 0.0
+    rate = packet.stream.guessed_rate if not length_s and packet.stream.type == "video" else None
+    return 1.0 / float(rate) if rate else length_s
+
+
+class JoinedRecordings:
+    """Recordings joined end to end in one file (MPEG-TS files concatenated, a recorder's clock reset): at each
+    joint every stream's stamps go back, and what follows joint k is shifted by one amount for every stream, the
+    end of all that came before less the stamp where the joint showed first, so that sound and picture stay
+    together. Learnt from the packets of every stream in file order (decode stamps, which never go back within
+    a recording), so that each stream's decoder, reading the file on its own, finds the same shifts."""
+
+    def __init__(self):
+        self.shifts_s: list[float] = []  # joint k (from 1) -> its shift
+        self._stamp_s: dict[int, float] = {}  # stream index -> its last packet's decode stamp
+        self._joints: dict[int, int] = {}  # stream index -> the joints its packets have passed
+        self._end_s = 0.0  # where all packets so far end, shifted
+
+    def follow(self, stream_index: int, stamp_s: float) -> None:
+        """Take one packet's decode stamp (on the file's clock, unshifted)."""
+        last_s = self._stamp_s.get(stream_index)
+        if last_s is not None and stamp_s < last_s - STAMPS_BACK_S:
+            joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
+            if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
+                self.shifts_s.append(self._end_s - stamp_s)
+        self._stamp_s[stream_index] = stamp_s
+
+    def reach(self, end_s: float) -> None:
+        """A packet ending at ``end_s`` (shifted)."""
+        self._end_s = max(self._end_s, end_s)
+
+    def shift_s(self, stream_index: int) -> float:
+        """The shift of the recording the stream's packets are in."""
+        return self.joint_shift_s(self._joints.get(stream_index, 0))
+
+    def joint_shift_s(self, joint: int, fallback_s: float = 0.0) -> float:
+        """The shift after joint ``joint`` (0: none); ``fallback_s`` for a joint the packets did not show."""
+        if joint == 0:
+            return 0.0
+        return self.shifts_s[joint - 1] if joint <= len(self.shifts_s) else fallback_s
 
 
 class Resampler:
