@@ -220,8 +220,10 @@ class LiveVideoSource:
     def open(self) -> None:
         """Open the camera now, so a missing one is an error before the session starts (else ``frames`` does)."""
         if self._container is None:
+            from runtime.media import picture_stream
+
             container = self._open()
-            if not container.streams.video:  # a microphone or a sound file given as the camera
+            if picture_stream(container) is None:  # a microphone or a sound file (with its cover) given as the camera
                 container.close()
                 raise InputError(self.device, "has no video stream")
             self._container = container

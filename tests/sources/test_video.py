@@ -208,6 +208,14 @@ def test_a_device_without_pictures_given_as_the_camera_is_said_so():
         LiveVideoSource("sine=f=220", input_format="lavfi").open()
 
 
+def test_a_song_with_its_cover_given_as_the_camera_is_said_to_have_no_video_before_the_session(tmp_path):
+    from tests.media_factory import tone, with_cover_art
+
+    song = with_cover_art(tmp_path / "song.mp3", tone(1.0, 16000))
+    with pytest.raises(InputError, match=r"song\.mp3: has no video stream$"):  # was: "camera stopped" once running
+        LiveVideoSource(str(song), input_format="mp3").open()
+
+
 def _write_ts_segment(path, images, first_pts: int, fps: int = 10) -> bytes:
     """An MPEG-TS segment of ``images`` (MPEG-TS segments play one after another when their bytes are joined)."""
     import av
