@@ -8,13 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def _not_the_quantizers(record: logging.LogRecord) -> bool:
+    return "onnxruntime" not in record.pathname.replace("\\", "/").split("/")
+
+
 @contextmanager
 def quiet_quantizer() -> Iterator[None]:
-    """The root logger at ERROR while ONNX Runtime quantizes (its advice is logged there, as WARNING)."""
+    """The root logger drops ONNX Runtime's own records while it quantizes (it logs them there, as WARNING and
+    INFO); every other record, from any logger or thread, passes."""
     root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
+    root.addFilter(_not_the_quantizers)
     try:
         yield
     finally:
-        root.setLevel(level)
+        root.removeFilter(_not_the_quantizers)

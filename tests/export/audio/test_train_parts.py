@@ -212,3 +212,13 @@ def test_quantizing_a_voice_model_says_nothing_and_leaves_the_logging_as_it_was(
     # ONNX Runtime advised "pre-processing before quantization" on the root logger, meant for static CNNs
     assert int8_weight_count(tmp_path / "int8.onnx") > 0 and not caplog.records
     assert logging.getLogger().level == root_level
+
+
+def test_while_quantizing_other_warnings_still_reach_the_log(caplog):
+    import logging
+
+    from export.quantization import quiet_quantizer
+
+    with caplog.at_level(logging.WARNING), quiet_quantizer():
+        logging.warning("a warning of the run's own")  # on the root logger, as ONNX Runtime's advice is
+    assert [r.getMessage() for r in caplog.records] == ["a warning of the run's own"]
