@@ -77,7 +77,16 @@ def picture_stream(container: av.container.InputContainer) -> av.video.stream.Vi
     """The first video stream that is a picture in time; None where there is none. An audio file's artwork
     (an MP3's or M4A's cover) is a video stream of one frame marked as attached: not a picture to analyse."""
     return next((stream for stream in container.streams.video
-                 if not stream.disposition & av.stream.Disposition.attached_pic), None)
+                 if not _disposition(stream) & ATTACHED_PICTURE), None)
+
+
+ATTACHED_PICTURE = 0x0400  # FFmpeg's AV_DISPOSITION_ATTACHED_PIC
+
+
+def _disposition(stream) -> int:
+    """A stream's FFmpeg disposition flags (PyAV gives an enum, an int, or nothing, by version)."""
+    flags = getattr(stream, "disposition", 0)
+    return int(getattr(flags, "value", flags) or 0)
 
 
 def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None) -> bool:
