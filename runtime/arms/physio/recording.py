@@ -58,12 +58,15 @@ CSV_ALIASES: dict[str, str] = {
     "ibi": "ibi",
     "ibi_s": "ibi",
     "rr_s": "ibi",
+    "ibi_ms": "ibi",
+    "rr_ms": "ibi",
     "resp": "resp",
     "respiration": "resp",
     "acc_x": "acc_x",
     "acc_y": "acc_y",
     "acc_z": "acc_z",
 }
+CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001}  # a column in another unit than its channel's -> the factor
 CSV_UNITS = {
     "bvp": "a.u.",
     "eda": "uS",
@@ -521,7 +524,7 @@ def implausible_note(name: str, values: np.ndarray) -> str:
     # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
     in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
     return (f"{bad.size} {what} outside {low:g}..{high:g} {CSV_UNITS[name]} (e.g. {float(bad[0])!r}) are no "
-            f"body's" + (" (in milliseconds? give them in seconds)" if in_ms else ""))
+            f"body's" + (" (in milliseconds? name the column rr_ms)" if in_ms else ""))
 
 
 def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
@@ -615,7 +618,8 @@ def _csv_signals(
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
     ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
-    signals = {name: ([header[index]], data[:, index]) for index, name in columns.items()}
+    signals = {name: ([header[index]], data[:, index] * CSV_SCALES.get(header[index], 1.0))
+               for index, name in columns.items()}
     if all(axis in signals for axis in ACC_AXES):
         signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
                           np.stack([signals.pop(a)[1] for a in ACC_AXES], axis=1))

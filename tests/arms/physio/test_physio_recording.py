@@ -809,8 +809,18 @@ def test_beat_intervals_in_milliseconds_are_named_as_such(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         read_csv(path)
     assert "500 inter-beat interval(s) outside 0.2..3 s (e.g. 800.0)" in caplog.text
-    assert caplog.text.count("(in milliseconds? give them in seconds)") == 1  # was: said again as the column left
+    assert caplog.text.count("(in milliseconds? name the column rr_ms)") == 1  # was: said again as the column left
     assert f"{path}: column(s) ibi hold fewer than two samples; read without them" in caplog.text
+
+
+@pytest.mark.parametrize("column", ["rr_ms", "ibi_ms"])
+def test_beat_intervals_in_a_milliseconds_column_read_as_the_seconds_they_are(tmp_path, column):
+    rows = [(i * 0.8, 800 + 10 * (i % 3), 2 + i % 7 / 10) for i in range(500)]
+    in_ms, in_s = tmp_path / "ms.csv", tmp_path / "s.csv"
+    in_ms.write_text(f"time_s,{column},eda\n" + "".join(f"{t:.2f},{ms},{e}\n" for t, ms, e in rows))
+    in_s.write_text("time_s,ibi,eda\n" + "".join(f"{t:.2f},{ms / 1000},{e}\n" for t, ms, e in rows))
+    beats, expected = read_csv(in_ms).channels["ibi"], read_csv(in_s).channels["ibi"]
+    assert beats.unit == "s" and np.allclose(beats.values, expected.values)  # was: no known channel column
 
 
 def test_e4_beats_timed_before_their_start_line_are_left_out_with_one_warning(tmp_path, caplog):
