@@ -567,7 +567,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    meta, header, first_line, body = _split_csv(path, _decode(path, _read_limited(path)).splitlines())
+    lines = _comma_separated(_decode(path, _read_limited(path)).splitlines())
+    meta, header, first_line, body = _split_csv(path, lines)
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
     if time_column in TIME_COLUMNS_UNIX:
@@ -638,6 +639,17 @@ def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
     if word.startswith(("start_unix", "rate_h")):
         raise InputError(path, f"line {line}: {text.strip()[:40]!r} is no start or rate line; write "
                                "'# start_unix_s: SECONDS' or '# rate_hz: HZ'")
+
+
+def _comma_separated(lines: list[str]) -> list[str]:
+    """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
+    export in the many locales that write a decimal comma), rewritten with commas between values and points in
+    numbers; other files as they are."""
+    header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    separator = next((mark for mark in (";", "\t") if mark in header), None)
+    if separator is None or "," in header:
+        return lines
+    return [line.replace(",", ".").replace(separator, ",") for line in lines]
 
 
 def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:

@@ -192,6 +192,22 @@ def test_iso_times_are_rewritten_in_the_form_python_3_10_reads(written, readable
     assert _iso_for_python(written) == readable
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_a_spreadsheet_wrote_with_semicolons_or_tabs_and_decimal_commas_reads_as_its_comma_twin(
+    tmp_path, separator
+):
+    rows = [(START_UNIX_S + i / 4, 1 + i / 100, 33.0 + (i % 3) / 10) for i in range(80)]
+    plain, local = tmp_path / "plain.csv", tmp_path / "local.csv"
+    plain.write_text("timestamp,eda,temp\n" + "".join(f"{t:.2f},{e:.2f},{c:.1f}\n" for t, e, c in rows))
+    local.write_text(separator.join(["timestamp", "eda", "temp"]) + "\n" + "".join(
+        separator.join([f"{t:.2f}", f"{e:.2f}", f"{c:.1f}"]).replace(".", ",") + "\n" for t, e, c in rows))
+    expected, recording = read_csv(plain), read_csv(local)  # was: "no known channel column ... separated by commas"
+    assert recording.start_unix_s == expected.start_unix_s
+    for name in ("eda", "temp"):
+        assert np.array_equal(recording.channels[name].values, expected.channels[name].values)
+        assert np.array_equal(recording.channels[name].times_s, expected.channels[name].times_s)
+
+
 def _csv_of(path: Path, times: list[str]) -> Path:
     path.write_text("timestamp,eda\n" + "".join(f"{t},{1 + i / 100}\n" for i, t in enumerate(times)))
     return path
