@@ -126,6 +126,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = decoder.time_s(frame)
                 if next_s is None and start_s is not None:
+                    _check_silence(path, start_s, 0.0)
                     lead = int(round(start_s * sample_rate_hz))
                     if lead > 0:
                         emitted += lead
@@ -133,6 +134,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
                     skip = max(0, -lead)
                 frames = [frame]
                 if next_s is not None and start_s is not None and start_s - next_s > AUDIO_HOLE_S:  # packets lost
+                    _check_silence(path, start_s - next_s, next_s)
                     frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
                 if start_s is not None:
                     next_s = start_s + frame.samples / frame.sample_rate
@@ -152,8 +154,22 @@ def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
             ended_early(decoder.stopped_reason)
 
 
-# A frame stamped this much before the end of the one before it starts a recording joined on; less is jitter.
-STAMPS_BACK_S = 1.0
+# A stamp this much before the one before it starts a recording joined on (within a recording, decode stamps and
+# decoded frames never go back); less is a muxer's jitter. Once another stream has shown the joint, a step back of
+# more than STAMPS_STEP_BACK_S is the joint.
+STAMPS_BACK_S = 0.25
+STAMPS_STEP_BACK_S = 0.001
+# Audio stamped this much later than what came before (or than the file's start) is a damaged stamp, not a pause:
+# filled with silence, 6 h at 48 kHz would be 4 GB.
+MAX_SILENCE_S = 6 * 3600.0
+
+
+def _check_silence(path: Path, gap_s: float, at_s: float) -> None:
+    if gap_s > MAX_SILENCE_S:
+        raise InputError(path, f"its audio's timestamps jump {gap_s:.0f} s forward at {at_s:.1f} s: a damaged "
+                         "stamp, not a pause")
+
+
 # A stream that ends more than this before the duration its container declares was cut short (a truncated file);
 # less is the length of the last frame, which some containers leave out.
 CUT_SHORT_S = 1.0
@@ -260,7 +276,7 @@ class StreamDecoder:
         if stamp_s is None:
             return
         stamp_s -= self.origin_s
-        if self._frame_stamp_s is not None and stamp_s < self._frame_stamp_s - STAMPS_BACK_S:
+        if self._frame_stamp_s is not None and stamp_s < self._frame_stamp_s - self.joints.back_s(self._frame_joints):
             self._frame_joints += 1
             before_s = self._frame_stamp_s + self._frame_shift_s
             self._frame_shift_s = self.joints.joint_shift_s(self._frame_joints, fallback_s=before_s - stamp_s)
@@ -362,11 +378,16 @@ class JoinedRecordings:
     def follow(self, stream_index: int, stamp_s: float) -> None:
         """Take one packet's decode stamp (on the file's clock, unshifted)."""
         last_s = self._stamp_s.get(stream_index)
-        if last_s is not None and stamp_s < last_s - STAMPS_BACK_S:
+        if last_s is not None and stamp_s < last_s - self.back_s(self._joints.get(stream_index, 0)):
             joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
             if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
                 self.shifts_s.append(self._end_s - stamp_s)
         self._stamp_s[stream_index] = stamp_s
+
+    def back_s(self, joints_passed: int) -> float:
+        """How far back a stream's stamp must go to be its next joint: once another stream has shown that joint,
+        any step back (a stream with under STAMPS_BACK_S before the joint still passes it); else STAMPS_BACK_S."""
+        return STAMPS_STEP_BACK_S if joints_passed < len(self.shifts_s) else STAMPS_BACK_S
 
     def reach(self, end_s: float) -> None:
         """A packet ending at ``end_s`` (shifted)."""

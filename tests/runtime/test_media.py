@@ -358,6 +358,21 @@ def test_recordings_joined_end_to_end_are_read_one_after_the_other_sound_and_pic
     assert len(re.findall(r"joined\.ts: the audio's timestamps go back", caplog.text)) == 1
 
 
+def test_a_stream_shorter_than_a_second_before_a_joint_passes_it_with_the_others(tmp_path):
+    # 3 s of picture and 0.9 s of sound a recording: the sound's stamps go back under a second at the joint
+    part = write_media(tmp_path / "part.ts", tone(0.9, 16000), 16000, "mp2", video_codec="mpeg4",
+                       video_s=3.0).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)
+    times = [f.t_s for f in FileVideoSource(joined, sample_fps=10.0).frames()]
+    decoded = read_audio(joined)
+    loud = np.flatnonzero(np.abs(decoded) > 0.1) / 16000
+    second_sound_s = loud[np.argmax(np.diff(loud)) + 1]
+    # was: the second sound at 0.9 s, right after the first, 2 s before its picture (which ran on to 6 s)
+    assert len(times) >= 59 and times[-1] == pytest.approx(5.95, abs=0.1) and np.all(np.diff(times) > 0)
+    assert second_sound_s == pytest.approx(3.0, abs=0.15) and decoded.size / 16000 == pytest.approx(3.9, abs=0.15)
+
+
 def test_a_pause_in_a_transport_streams_picture_is_no_joint(tmp_path, caplog):
     from tests.arms.face.video_factory import write_video
 
@@ -377,3 +392,9 @@ def test_an_audio_files_cover_picture_is_not_taken_for_a_video(tmp_path):
     with pytest.raises(InputError, match="song.mp3: has no video stream"):
         list(FileVideoSource(song).frames())
     assert read_audio(song).size / 16000 == pytest.approx(2.0, abs=0.1)
+
+
+def test_audio_stamped_hours_late_is_said_to_be_damaged_not_filled_with_hours_of_silence(tmp_path):
+    late = write_media(tmp_path / "late.mkv", tone(1.0, 16000), 16000, "libopus", audio_start_s=7 * 3600.0)
+    with pytest.raises(InputError, match=r"late\.mkv: its audio's timestamps jump 25200 s forward at 0\.0 s"):
+        read_audio(late)  # was: 7 h of silence made first (1.6 GB at 16 kHz; a wrapped stamp: an OverflowError)
