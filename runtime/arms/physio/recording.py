@@ -645,6 +645,8 @@ def _comma_separated(lines: list[str]) -> list[str]:
     """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
     export in the many locales that write a decimal comma), rewritten with commas between values and points in
     numbers; other files as they are."""
+    if lines and lines[0].strip(" ").lower() in ("sep=;", "sep=\t"):  # Excel's line naming the separator
+        lines = lines[1:]
     header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
     separator = next((mark for mark in (";", "\t") if mark in header), None)
     if separator is None or "," in header:

@@ -199,8 +199,9 @@ def test_a_csv_a_spreadsheet_wrote_with_semicolons_or_tabs_and_decimal_commas_re
     rows = [(START_UNIX_S + i / 4, 1 + i / 100, 33.0 + (i % 3) / 10) for i in range(80)]
     plain, local = tmp_path / "plain.csv", tmp_path / "local.csv"
     plain.write_text("timestamp,eda,temp\n" + "".join(f"{t:.2f},{e:.2f},{c:.1f}\n" for t, e, c in rows))
-    local.write_text(separator.join(["timestamp", "eda", "temp"]) + "\n" + "".join(
+    local.write_text(f"sep={separator}\n" + separator.join(["timestamp", "eda", "temp"]) + "\n" + "".join(
         separator.join([f"{t:.2f}", f"{e:.2f}", f"{c:.1f}"]).replace(".", ",") + "\n" for t, e, c in rows))
+    # Excel writes a first line naming the separator, and reads it back
     expected, recording = read_csv(plain), read_csv(local)  # was: "no known channel column ... separated by commas"
     assert recording.start_unix_s == expected.start_unix_s
     for name in ("eda", "temp"):
