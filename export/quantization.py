@@ -9,13 +9,14 @@ from contextlib import contextmanager
 
 
 def _not_the_quantizers(record: logging.LogRecord) -> bool:
-    return "onnxruntime" not in record.pathname.replace("\\", "/").split("/")
+    """Every record but ONNX Runtime's own under ERROR (its errors still say what went wrong)."""
+    return record.levelno >= logging.ERROR or "onnxruntime" not in record.pathname.replace("\\", "/").split("/")
 
 
 @contextmanager
 def quiet_quantizer() -> Iterator[None]:
-    """The root logger drops ONNX Runtime's own records while it quantizes (it logs them there, as WARNING and
-    INFO); every other record, from any logger or thread, passes."""
+    """The root logger drops ONNX Runtime's own warnings and notes while it quantizes (it logs them there); its
+    errors and every other record, from any logger or thread, pass."""
     root = logging.getLogger()
     root.addFilter(_not_the_quantizers)
     try:
