@@ -222,3 +222,16 @@ def test_while_quantizing_other_warnings_still_reach_the_log(caplog):
     with caplog.at_level(logging.WARNING), quiet_quantizer():
         logging.warning("a warning of the run's own")  # on the root logger, as ONNX Runtime's advice is
     assert [r.getMessage() for r in caplog.records] == ["a warning of the run's own"]
+
+
+def test_while_quantizing_onnx_runtimes_errors_still_reach_the_log_and_its_warnings_do_not(caplog):
+    import logging
+
+    from export.quantization import quiet_quantizer
+
+    root = logging.getLogger()
+    path = "/site-packages/onnxruntime/quantization/quantize.py"
+    with caplog.at_level(logging.WARNING), quiet_quantizer():
+        for level, text in ((logging.WARNING, "advice"), (logging.ERROR, "a failure")):
+            root.handle(root.makeRecord("root", level, path, 1, text, None, None))
+    assert [r.getMessage() for r in caplog.records] == ["a failure"]
