@@ -27,3 +27,11 @@ def fit_or_interrupt(model: Any, x: np.ndarray, y: np.ndarray, keep_warnings: bo
         for warning in caught:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return model
+
+
+def two_class_logits(weights: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two output columns for a two-class sklearn model's one logit column ``weights`` (n_in, 1) and ``bias``
+    (1,), which score the second class: softmax over (-z/2, z/2) is sigmoid(z), the model's own probability.
+    A graph that ends in a softmax over every label then serves two classes as it serves more."""
+    weights, bias = np.asarray(weights), np.asarray(bias).reshape(-1)
+    return np.hstack([-weights / 2, weights / 2]), np.concatenate([-bias / 2, bias / 2])

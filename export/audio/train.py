@@ -28,7 +28,7 @@ import numpy as np
 from export.arrays import save_npz
 from export.audio.datasets import Corpus, load_corpus
 from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
-from export.fitting import fit_or_interrupt
+from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
@@ -114,9 +114,8 @@ def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = C
     else:
         raise ValueError(f"unknown classifier kind {spec['kind']!r}")
     classes = list(model.classes_)
-    if len(classes) == 2:  # sklearn's one logit z of the second class: softmax over (-z/2, z/2) is sigmoid(z)
-        w_last, b_last = layers[-1]
-        layers[-1] = (np.hstack([-w_last / 2, w_last / 2]), np.concatenate([-b_last / 2, b_last / 2]))
+    if len(classes) == 2:  # sklearn's one logit of the second class
+        layers[-1] = two_class_logits(*layers[-1])
     if classes != list(range(len(LABELS))):  # a class absent from training: keep 8 outputs, never chosen
         w_last, b_last = layers[-1]
         full_w = np.zeros((w_last.shape[0], len(LABELS)))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from export.fitting import two_class_logits
 from export.install import check_install_target, installing
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
@@ -91,11 +92,9 @@ def fit(x: np.ndarray, y: np.ndarray, n_classes: int):
     classifier = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit((x - mean) / std, y)
     weights = np.zeros((x.shape[1], n_classes))
     bias = np.full(n_classes, -1e4)  # a class absent from this fold never wins
-    if len(classifier.classes_) == 2:  # one decision function: softmax of (0, z) is its sigmoid(z)
-        first, second = classifier.classes_
-        weights[:, second], bias[first], bias[second] = classifier.coef_[0], 0.0, classifier.intercept_[0]
-    else:
-        weights[:, classifier.classes_], bias[classifier.classes_] = classifier.coef_.T, classifier.intercept_
+    layer = (classifier.coef_.T, classifier.intercept_)
+    weights[:, classifier.classes_], bias[classifier.classes_] = (
+        layer if len(classifier.classes_) > 2 else two_class_logits(*layer))  # two: one logit, of the second
     return fill, mean, std, weights, bias
 
 

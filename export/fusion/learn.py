@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from export.fitting import two_class_logits
 from export.quantization import quiet_quantizer
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
@@ -79,9 +80,8 @@ def train_stacking(
     # Classes never seen in training get a very low bias, so the graph still outputs all 8 labels.
     weight = np.zeros((features.shape[1], len(CANONICAL_LABELS)), dtype=np.float32)
     bias = np.full(len(CANONICAL_LABELS), -30.0, dtype=np.float32)
-    # Two classes: sklearn's one logit z of the second; softmax over (-z/2, z/2) is its sigmoid(z)
-    weight[:, classes] = model.coef_.T if len(classes) > 2 else np.c_[-model.coef_.T, model.coef_.T] / 2
-    bias[classes] = model.intercept_ if len(classes) > 2 else [-model.intercept_[0] / 2, model.intercept_[0] / 2]
+    layer = (model.coef_.T, model.intercept_)
+    weight[:, classes], bias[classes] = layer if len(classes) > 2 else two_class_logits(*layer)
     graph = helper.make_graph(
         [
             helper.make_node("Gemm", ["features", "W", "b"], ["logits"]),
