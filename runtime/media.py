@@ -236,7 +236,7 @@ class StreamDecoder:
         self.stopped_reason = ""
         self._last_s = 0.0  # the time of this stream's latest packet
         self._stream_end_s = 0.0  # where this stream's packets end
-        self._file_end_s = 0.0  # where any stream's packets end: one stream may be shorter than the file
+        self._file_end_s = 0.0  # where any stream's packets end (shifted at joints): one stream may be shorter
         self._logged = 0  # corrupt packets counted when the last line was logged
         self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
         self.origin_s = clock_origin_s(container)  # subtracted from every stamp: times are on the file's clock
@@ -313,12 +313,11 @@ class StreamDecoder:
                 return
             decoded_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
             if decoded_s is not None:
-                self.joints.follow(packet.stream.index, decoded_s - self.origin_s)
+                self.joints.follow(packet.stream.index, decoded_s - self.origin_s, self._file_end_s)
             start_s = self._packet_s(packet)
             if start_s is not None:
                 end_s = start_s + _packet_length_s(packet)
                 self._file_end_s = max(self._file_end_s, end_s)
-                self.joints.reach(end_s)
             if packet.stream.index == self.stream.index:
                 if start_s is not None:
                     self._last_s, self._stream_end_s = start_s, max(self._stream_end_s, end_s)
@@ -373,25 +372,21 @@ class JoinedRecordings:
         self.shifts_s: list[float] = []  # joint k (from 1) -> its shift
         self._stamp_s: dict[int, float] = {}  # stream index -> its last packet's decode stamp
         self._joints: dict[int, int] = {}  # stream index -> the joints its packets have passed
-        self._end_s = 0.0  # where all packets so far end, shifted
 
-    def follow(self, stream_index: int, stamp_s: float) -> None:
-        """Take one packet's decode stamp (on the file's clock, unshifted)."""
+    def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float) -> None:
+        """Take one packet's decode stamp (on the file's clock, unshifted); ``end_so_far_s``: where all packets
+        before it end, shifted (the next recording's start, should this packet show a joint first)."""
         last_s = self._stamp_s.get(stream_index)
         if last_s is not None and stamp_s < last_s - self.back_s(self._joints.get(stream_index, 0)):
             joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
             if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
-                self.shifts_s.append(self._end_s - stamp_s)
+                self.shifts_s.append(end_so_far_s - stamp_s)
         self._stamp_s[stream_index] = stamp_s
 
     def back_s(self, joints_passed: int) -> float:
         """How far back a stream's stamp must go to be its next joint: once another stream has shown that joint,
         any step back (a stream with under STAMPS_BACK_S before the joint still passes it); else STAMPS_BACK_S."""
         return STAMPS_STEP_BACK_S if joints_passed < len(self.shifts_s) else STAMPS_BACK_S
-
-    def reach(self, end_s: float) -> None:
-        """A packet ending at ``end_s`` (shifted)."""
-        self._end_s = max(self._end_s, end_s)
 
     def shift_s(self, stream_index: int) -> float:
         """The shift of the recording the stream's packets are in."""

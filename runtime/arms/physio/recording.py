@@ -955,7 +955,7 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
                   for cells in [_csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
                  "")
-    if not first or _is_number(first):  # numbers, or no time at all: the reader says what is wrong with them
+    if not first or _reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return lines
     converted = []
     for number, line in enumerate(lines, start=first_line):
@@ -966,7 +966,7 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     return converted
 
 
-def _is_number(cell: str) -> bool:
+def _reads_as_number(cell: str) -> bool:
     try:
         float(cell)
     except ValueError:
