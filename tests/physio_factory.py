@@ -40,3 +40,13 @@ def write_labels(data_dir: Path, rows: list[str], header: str = "Participant,HR,
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join([header, *rows]) + "\n")
     return path
+
+
+def zip_e4(folder: Path, archive: Path, inside: str = "") -> Path:
+    """The E4 export ``folder`` added to the zip ``archive`` (made if missing), its files under ``inside``."""
+    import zipfile
+
+    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as handle:
+        for path in sorted(folder.iterdir()):
+            handle.write(path, f"{inside}{path.name}")
+    return archive

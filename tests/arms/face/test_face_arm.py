@@ -1,5 +1,7 @@
 import csv
 import json
+import struct
+import zlib
 
 import cv2
 import numpy as np
@@ -155,32 +157,25 @@ def test_a_damaged_jpeg_is_said_once_in_our_words_not_the_codecs(tmp_path, capfd
     assert caplog.messages == [f"{damaged}: damaged image, read as far as it goes (Premature end of JPEG file)"]
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data and its CRC."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def test_a_png_whose_colour_profile_libpng_ignores_is_read_without_a_word(tmp_path, capfd, caplog):
-    import struct
-    import zlib
-
     from runtime.arms.face.classify import read_rgb
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     png = cv2.imencode(".png", np.full((30, 30, 3), 120, np.uint8))[1].tobytes()
     path = tmp_path / "profiled.png"  # a bad iCCP chunk after the header: libpng warns and ignores the profile
-    path.write_bytes(png[:33] + chunk(b"iCCP", b"bad\x00\x00" + zlib.compress(b"no profile" * 10)) + png[33:])
+    path.write_bytes(png[:33] + _png_chunk(b"iCCP", b"bad\x00\x00" + zlib.compress(b"no profile" * 10)) + png[33:])
     assert read_rgb(path).shape == (30, 30, 3)
     assert capfd.readouterr().err == "" and not caplog.messages  # not called damaged: the picture is whole
 
 
 def test_an_image_declaring_more_pixels_than_opencv_reads_is_refused_in_one_line_naming_it(tmp_path, capsys):
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
     bomb = tmp_path / "bomb.png"  # 69 bytes declaring 60000 x 60000 pixels
-    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
-                     + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0))
+                     + _png_chunk(b"IDAT", zlib.compress(b"\0" * 100)) + _png_chunk(b"IEND", b""))
     assert main(["face", "classify", str(bomb), "--csv", str(tmp_path / "x.csv")]) == 2  # was 1: internal error
     assert capsys.readouterr().err == (f"emotrace: error: {bomb}: not a readable image (it declares more pixels than "
                                        "OpenCV reads)\n")

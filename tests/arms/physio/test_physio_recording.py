@@ -15,7 +15,7 @@ import pytest
 from runtime.arms.physio.recording import Channel, Recording, read_csv, read_e4, read_recording
 from runtime.cli import main
 from runtime.errors import InputError
-from tests.physio_factory import START_UNIX_S, write_e4
+from tests.physio_factory import START_UNIX_S, write_e4, zip_e4
 
 
 def test_e4_zip_channels_share_the_earliest_start_and_hr_starts_ten_seconds_later(shared_data):
@@ -32,10 +32,7 @@ def test_e4_zip_channels_share_the_earliest_start_and_hr_starts_ten_seconds_late
 
 def test_e4_folder_and_zip_read_alike(tmp_path):
     folder = write_e4(tmp_path / "S99")
-    archive = tmp_path / "S99.zip"
-    with zipfile.ZipFile(archive, "w") as handle:
-        for path in folder.iterdir():
-            handle.write(path, path.name)
+    archive = zip_e4(folder, tmp_path / "S99.zip")
     a, b = read_recording(folder), read_recording(archive)
     assert sorted(a.channels) == sorted(b.channels)
     np.testing.assert_array_equal(a.channels["bvp"].values, b.channels["bvp"].values)
@@ -488,17 +485,10 @@ def test_e4_files_that_start_apart_but_overlap_are_read(tmp_path):
 # --- zips and folders ------------------------------------------------------------------------------------
 
 
-def _zip_folder(folder: Path, archive: Path, inside: str = "") -> Path:
-    with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as handle:
-        for path in sorted(folder.iterdir()):
-            handle.write(path, f"{inside}{path.name}")
-    return archive
-
-
 def test_zip_holding_two_e4_exports_is_an_error_naming_the_folders(tmp_path):
     archive = tmp_path / "two.zip"
-    _zip_folder(write_e4(tmp_path / "A"), archive, "A/")
-    _zip_folder(write_e4(tmp_path / "B", duration_s=60.0), archive, "B/")
+    zip_e4(write_e4(tmp_path / "A"), archive, "A/")
+    zip_e4(write_e4(tmp_path / "B", duration_s=60.0), archive, "B/")
     with pytest.raises(InputError, match=r"two\.zip: holds more than one E4 export \(E4 files in A/, B/\)"):
         read_recording(archive)
     (tmp_path / "both").mkdir()
@@ -509,7 +499,7 @@ def test_zip_holding_two_e4_exports_is_an_error_naming_the_folders(tmp_path):
 
 
 def test_zip_member_that_fails_to_decompress_names_the_zip_and_the_member(tmp_path):
-    archive = _zip_folder(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
+    archive = zip_e4(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
     with zipfile.ZipFile(archive) as handle:
         info = handle.getinfo("EDA.csv")
     data = bytearray(archive.read_bytes())
@@ -521,7 +511,7 @@ def test_zip_member_that_fails_to_decompress_names_the_zip_and_the_member(tmp_pa
 
 
 def test_password_protected_zip_is_an_input_error(tmp_path):
-    archive = _zip_folder(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
+    archive = zip_e4(write_e4(tmp_path / "S99"), tmp_path / "S99.zip")
     data = bytearray(archive.read_bytes())
     for signature, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local and central headers
         at = data.find(signature)
@@ -687,7 +677,7 @@ def test_a_file_larger_than_any_recording_is_refused_before_it_is_read(tmp_path,
     import runtime.arms.physio.recording as recording
 
     folder = write_e4(tmp_path / "S99")
-    archive = _zip_folder(folder, tmp_path / "S99.zip")
+    archive = zip_e4(folder, tmp_path / "S99.zip")
     largest = max(folder.iterdir(), key=lambda p: p.stat().st_size)
     monkeypatch.setattr(recording, "MAX_FILE_BYTES", largest.stat().st_size - 1)
     for path in (folder, archive):

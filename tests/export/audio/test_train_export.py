@@ -14,6 +14,7 @@ from runtime.arms.audio.model import AudioEmotionModel
 from runtime.errors import InputError
 from runtime.models import load_model
 from runtime.track import CANONICAL_LABELS
+from tests.export.audio.fit_spy import rows_each_fit_sees
 
 ACTORS = ("01", "02", "03")
 
@@ -161,27 +162,13 @@ def _table(n_clips: int, windows_per_clip: int, shift: float) -> WindowTable:
     return WindowTable(rng.normal(shift, 1.0, size=(index.size, 4)).astype(np.float32), index, [], [])
 
 
-def _rows_each_fit_sees(monkeypatch) -> list[int]:
-    """The number of training rows of each classifier fitted from now on (a quick logistic regression instead)."""
-    import export.audio.train as train
-
-    seen, real_fit = [], train.fit_classifier
-
-    def spy(features, labels, spec=train.CLASSIFIER):
-        seen.append(features.shape[0])
-        return real_fit(features, labels, {"kind": "logreg", "C": 1.0})
-
-    monkeypatch.setattr(train, "fit_classifier", spy)
-    return seen
-
-
 def test_a_held_out_speakers_perturbed_copies_never_train_the_model_that_scores_it(monkeypatch):
     speaker_clip = np.array(["a", "a", "b", "b", "c", "c"])
     y_clip = np.array([0, 1, 0, 1, 0, 1])
     rows = TrainingRows.build(_table(6, 2, 0.0), y_clip, speaker_clip, "session",
                               augmented=(_table(6, 2, 1.0), _table(6, 2, 2.0)))
     assert rows.features.shape == (36, 4) and rows.original.sum() == 12
-    seen = _rows_each_fit_sees(monkeypatch)
+    seen = rows_each_fit_sees(monkeypatch)
     probs = rows.out_of_fold([["a"], ["b"], ["c"]])
     assert probs.shape == (12, 8)
     assert seen == [24, 24, 24]  # two speakers x (original + two copies) x 2 clips x 2 windows, never the third
@@ -262,7 +249,7 @@ def test_varied_baselines_add_session_rows_of_each_speaker_that_are_never_scored
     assert np.allclose(varied.features[3 * n:], np.concatenate(expected), atol=1e-5)
     assert varied.groups[3 * n:].tolist() == ["a"] * 2 * n + ["b"] * 2 * n + ["c"] * 2 * n
     assert np.array_equal(varied.y[3 * n:], np.tile(y, 6))
-    seen = _rows_each_fit_sees(monkeypatch)
+    seen = rows_each_fit_sees(monkeypatch)
     assert varied.out_of_fold([["a"], ["b"], ["c"]]).shape == (3 * n, 8)
     assert seen == [2 * n * 3] * 3  # two speakers' windows and their two varied copies, never the third's
 

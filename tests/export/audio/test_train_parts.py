@@ -18,6 +18,7 @@ from export.audio.train import (
     fit_classifier,
     predict_proba,
 )
+from tests.export.audio.fit_spy import rows_each_fit_sees
 
 LOGREG = {"kind": "logreg", "C": 1.0}
 SMALL_MLP = {**train.CLASSIFIER, "hidden": 8, "alpha": 0.01, "members": 2}
@@ -118,13 +119,7 @@ def test_the_check_model_never_sees_the_validation_speakers_and_validation_npz_h
                                                                                                  monkeypatch):
     # export's float-vs-INT8 check scores the check model on validation.npz: both sides must be the held-out speakers
     table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
-    seen = []
-
-    def spy(features, labels, spec=train.CLASSIFIER):
-        seen.append(features.shape[0])
-        return fit_classifier(features, labels, LOGREG)
-
-    monkeypatch.setattr(train, "fit_classifier", spy)
+    seen = rows_each_fit_sees(monkeypatch)
     train._fit_and_save(table, y_clip, speaker_clip, ["c"], tmp_path)
     assert seen == [30, 20, 30, 20]  # per variant: every speaker (shipped), then a and b alone (check)
     validation = np.load(tmp_path / "validation.npz")

@@ -3,14 +3,12 @@ nothing written into the data, nothing lost."""
 
 from __future__ import annotations
 
-import zipfile
-
 import pytest
 
 from export.physio import train
 from runtime.cli import main
 from tests.export.physio.test_physio_export import _trained_folder
-from tests.physio_factory import write_e4, write_labels
+from tests.physio_factory import write_e4, write_labels, zip_e4
 
 
 def _listing(folder):
@@ -25,9 +23,7 @@ def data(tmp_path, monkeypatch):
     write_labels(root, [f"{p},80,12,{1000 + i},{i % 2}" for p in (2, 3, 4) for i in range(4)])
     recording = write_e4(tmp_path / "e4", duration_s=60)
     for subject in ("S02", "S03", "S04"):
-        with zipfile.ZipFile(root / "raw" / f"{subject}.zip", "w") as archive:
-            for file in recording.iterdir():
-                archive.write(file, file.name)
+        zip_e4(recording, root / "raw" / f"{subject}.zip")
 
     def no_feature_work(*_args, **_kwargs):
         raise AssertionError("feature work started before the input was checked")

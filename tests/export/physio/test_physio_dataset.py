@@ -112,16 +112,11 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
 def _subject_data(tmp_path, label_start_s: float, labels: list[int], duration_s: float = 100.0):
     """A Stress-Predict-like folder: S02's E4 export zipped in raw/, and one label row a second from
     ``label_start_s`` into the recording."""
-    import zipfile
-
-    from tests.physio_factory import START_UNIX_S, write_e4
+    from tests.physio_factory import START_UNIX_S, write_e4, zip_e4
 
     data = tmp_path / "data"
     (data / "raw").mkdir(parents=True)
-    folder = write_e4(tmp_path / "e4", duration_s=duration_s)
-    with zipfile.ZipFile(data / "raw" / "S02.zip", "w") as archive:
-        for path in folder.iterdir():
-            archive.write(path, path.name)
+    zip_e4(write_e4(tmp_path / "e4", duration_s=duration_s), data / "raw" / "S02.zip")
     write_labels(data, [f"2,80,12,{START_UNIX_S + label_start_s + i:.0f},{label}" for i, label in enumerate(labels)])
     return data
 

@@ -113,8 +113,9 @@ def test_the_figures_read_the_stress_column_of_the_model():
 def test_windows_without_usable_signal_are_neither_trained_on_nor_scored():
     session = _session("S90", np.random.default_rng(6))
     session.quality[10:30] = 0.0
-    x, y = train.subject_xy(session, for_training=True)
-    assert len(x) == len(y) == 60
+    for for_training in (True, False):
+        x, y = train.subject_xy(session, for_training=for_training)
+        assert len(x) == len(y) == 60
 
 
 def test_the_logistic_regression_weighs_the_rarer_stress_windows_as_much_as_the_rest():
