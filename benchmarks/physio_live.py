@@ -33,7 +33,7 @@ from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import stress_label  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures  # noqa: E402
 from runtime.arms.physio.live import LiveStress, live_window_features  # noqa: E402
-from runtime.arms.physio.recording import read_e4  # noqa: E402
+from runtime.arms.physio.readers.e4 import read_e4  # noqa: E402
 from runtime.arms.physio.stress import MIN_BASELINE_S, PhysioSettings, session_stress  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 

@@ -18,7 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.physio.features import FLAT_RUN_S, SPIKE_SPREADS  # noqa: E402
-from runtime.arms.physio.recording import read_e4  # noqa: E402
+from runtime.arms.physio.readers.e4 import read_e4  # noqa: E402
 
 
 def longest_run_s(values: np.ndarray, rate_hz: float) -> float:

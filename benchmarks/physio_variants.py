@@ -80,7 +80,7 @@ from export.physio import train as shipped  # noqa: E402
 from export.physio.dataset import load_dataset, load_labels, stress_label  # noqa: E402
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
 from runtime.arms.physio.model import INPUT_SCOPES  # noqa: E402
-from runtime.arms.physio.recording import read_e4  # noqa: E402
+from runtime.arms.physio.readers.e4 import read_e4  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 

@@ -50,3 +50,12 @@ def zip_e4(folder: Path, archive: Path, inside: str = "") -> Path:
         for path in sorted(folder.iterdir()):
             handle.write(path, f"{inside}{path.name}")
     return archive
+
+
+def write_timestamped_csv(path: Path, last_time: str | None = None, column: str = "timestamp") -> Path:
+    """A CSV of 40 rows of eda at 4 Hz on a time column (UNIX seconds, or seconds from 0 for another name), and a
+    last row at ``last_time`` when given."""
+    first = START_UNIX_S if column == "timestamp" else 0.0
+    rows = [f"{first + i * 0.25:.2f},1.0" for i in range(40)] + ([] if last_time is None else [f"{last_time},1.0"])
+    path.write_text(f"{column},eda\n" + "\n".join(rows) + "\n")
+    return path

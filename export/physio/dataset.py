@@ -16,10 +16,12 @@ from pathlib import Path
 import numpy as np
 
 import runtime.arms.physio.features as feature_code
-import runtime.arms.physio.recording as reader_code
+import runtime.arms.physio.readers.e4 as e4_reader_code
+import runtime.arms.physio.readers.text as text_reader_code
+import runtime.arms.physio.recording as recording_code
 from export.arrays import read_cache, save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
-from runtime.arms.physio.recording import read_e4
+from runtime.arms.physio.readers.e4 import read_e4
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
@@ -195,7 +197,7 @@ def windows_key(
     for array in label_table:
         digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
     digest.update(repr((window_s, hop_s, without, MEASUREMENTS)).encode())
-    for module in (reader_code, feature_code):
+    for module in (recording_code, e4_reader_code, text_reader_code, feature_code):
         digest.update(file_sha256(module.__file__).encode())
     return digest.hexdigest()
 

@@ -39,7 +39,7 @@ from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, stress_lab
 from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate
 from runtime.arms.physio.features import SCR_MIN_AMPLITUDE_US
 from runtime.arms.physio.model import Z_CLIP
-from runtime.arms.physio.recording import read_e4
+from runtime.arms.physio.readers.e4 import read_e4
 from runtime.timeline import write_atomically
 from runtime.track import window_grid
 

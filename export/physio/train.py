@@ -25,7 +25,7 @@ from export.metrics import expected_calibration_error
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
-from runtime.arms.physio.recording import check_e4_zip
+from runtime.arms.physio.readers.e4 import check_e4_zip
 from runtime.arms.physio.stress import PhysioSettings
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from runtime.arms.physio.features import MEASUREMENTS, recording_features
 from runtime.arms.physio.live import LiveStress
 from runtime.arms.physio.model import card_setting, input_blocks
-from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, read_recording, seconds_text
+from runtime.arms.physio.readers import read_recording
+from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, seconds_text
 from runtime.arms.physio.stress import (
     DEFAULT_MODEL,
     MIN_BASELINE_S,

@@ -14,7 +14,8 @@ from scipy.special import ndtri
 from export.physio.dataset import load_labels, window_stress_fraction
 from runtime.arms.physio.arm import classify_windows, physio_track, resolve_offset
 from runtime.arms.physio.model import RANK_CLIP, model_inputs, session_scaled
-from runtime.arms.physio.recording import Recording, read_e4
+from runtime.arms.physio.readers.e4 import read_e4
+from runtime.arms.physio.recording import Recording
 from runtime.arms.physio.stress import PhysioSettings, load_physio_model, settings_as_trained, warn_if_not_as_trained
 from runtime.cli import main
 from runtime.config import load_settings

@@ -245,7 +245,7 @@ def test_one_impossible_sample_in_a_pulse_wave_costs_its_own_moment_not_the_stre
 
 def test_the_unusable_sample_rules_leave_real_wrist_signals_whole(shared_data):
     from runtime.arms.physio.features import unusable_samples
-    from runtime.arms.physio.recording import read_e4
+    from runtime.arms.physio.readers.e4 import read_e4
 
     recording = read_e4(shared_data / "physio" / "stress_predict" / "raw" / "S05.zip")  # as the E4 wrote them
     for name in ("eda", "bvp"):

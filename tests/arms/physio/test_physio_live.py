@@ -146,7 +146,7 @@ def test_a_live_model_judges_a_recording_as_a_live_session_would(tmp_path):
     import shutil
 
     from runtime.arms.physio.arm import classify_windows
-    from runtime.arms.physio.recording import read_recording
+    from runtime.arms.physio.readers import read_recording
     from runtime.models.card import REPO_MODELS_DIR
     from tests.physio_factory import write_e4
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -106,6 +108,25 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
     assert windows_key(recording, labels, 30.0, 5.0, ("acc",)) != key
     assert windows_key(recording, labels, 60.0, 5.0, ()) != key
     recording.write_bytes(b"another recording")
+    assert windows_key(recording, labels, 30.0, 5.0, ()) != key
+
+
+@pytest.mark.parametrize("module_name", ["runtime.arms.physio.recording", "runtime.arms.physio.readers.e4",
+                                         "runtime.arms.physio.readers.text", "runtime.arms.physio.features"])
+def test_the_cache_key_changes_with_the_code_that_reads_an_e4_export_and_computes_its_windows(tmp_path, monkeypatch,
+                                                                                             module_name):
+    import importlib
+
+    from export.physio.dataset import windows_key
+
+    recording = tmp_path / "S02.zip"
+    recording.write_bytes(b"one recording")
+    labels = (np.array([1000.0, 1001.0]), np.array([0.0, 1.0]))
+    key = windows_key(recording, labels, 30.0, 5.0, ())
+    module = importlib.import_module(module_name)
+    changed = tmp_path / "changed.py"
+    changed.write_bytes(Path(module.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(module, "__file__", str(changed))
     assert windows_key(recording, labels, 30.0, 5.0, ()) != key
 
 

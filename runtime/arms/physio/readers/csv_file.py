@@ -1,0 +1,404 @@
+"""A generic CSV: a header of named channels, and a time column or a start time and a rate; the forms wearables,
+phone apps and spreadsheets write (UNIX times in any unit, ISO 8601 with an offset, semicolons and decimal
+commas, quoted cells, beat intervals in ms)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from runtime.arms.physio.readers.text import (
+    check_rate,
+    check_times,
+    csv_cells,
+    decode_text,
+    drop_blank_rows,
+    parse_numbers,
+    read_limited,
+    separator_hint,
+)
+from runtime.arms.physio.recording import (
+    ACC_AXES,
+    CHANNEL_UNITS,
+    GAP_PERIODS,
+    PLAUSIBLE_RANGES,
+    PLAUSIBLE_UNIX_S,
+    Channel,
+    Recording,
+    implausible_note,
+    said_plausible,
+    sample_rate_hz,
+    seconds_text,
+)
+from runtime.errors import InputError
+
+log = logging.getLogger("emotrace.physio")
+
+# Generic CSV column names -> canonical channel names.
+CSV_ALIASES: dict[str, str] = {
+    "bvp": "bvp",
+    "ppg": "bvp",
+    "eda": "eda",
+    "gsr": "eda",
+    "temp": "temp",
+    "skin_temp": "temp",
+    "hr": "hr",
+    "heart_rate": "hr",
+    "rr": "ibi",
+    "ibi": "ibi",
+    "ibi_s": "ibi",
+    "rr_s": "ibi",
+    "ibi_ms": "ibi",
+    "rr_ms": "ibi",
+    "resp": "resp",
+    "respiration": "resp",
+    "acc_x": "acc_x",
+    "acc_y": "acc_y",
+    "acc_z": "acc_z",
+}
+CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001}  # a column in another unit than its channel's -> the factor
+TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
+TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
+STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
+MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
+UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
+# A '# start_unix_s' line beside a timestamp column may mark the session's start a little before the first stamp
+# (a sensor warming up); a minute or more apart, one of them is wrong.
+START_LINE_TOLERANCE_S = 60.0
+META_KEYS = ("start_unix_s", "rate_hz")
+
+
+def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
+    """A CSV with a header of named channels and either a time column or a start time and a rate.
+
+    Time column: ``timestamp`` (UNIX seconds, milliseconds, microseconds or nanoseconds, or ISO 8601 times with
+    their UTC offset) or ``time_s`` (seconds, any origin; a ``# start_unix_s`` line gives the first row's
+    instant). Without one, the start and rate come from the arguments or from ``# start_unix_s: ...`` /
+    ``# rate_hz: ...`` lines at the top, and a blank row keeps its place as a missing sample. An empty cell or
+    ``nan`` is a missing sample; each channel keeps the rows where it has a value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "no such file")
+    lines = _comma_separated(decode_text(path, read_limited(path)).splitlines())
+    meta, header, first_line, body = _split_csv(path, lines)
+    time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
+    columns = _channel_columns(path, header, time_column)
+    if time_column in TIME_COLUMNS_UNIX:
+        body = _iso_times_as_unix(path, body, header.index(time_column), first_line)
+    data = parse_numbers(path, body, first_line=first_line, columns=len(header))
+    if time_column is None:
+        rate_hz = _given_rate(path, rate_hz, meta)
+        times_s = np.arange(data.shape[0]) / rate_hz
+        start_unix_s = _given_start(path, start_unix_s, meta)
+    else:
+        refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
+        data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
+    channels: dict[str, Channel] = {}
+    thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
+    for name, (column_names, values) in _csv_signals(header, columns, data).items():
+        channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
+        if channel is None:
+            note = implausible_note(name, values)  # an accelerometer's three columns too
+            thin[", ".join(column_names)] = note
+        else:
+            channels[name] = channel
+    if not channels:  # one line saying it all, not a warning per column before it
+        said = ", ".join(f"{columns}: {note}" if note else columns for columns, note in thin.items())
+        raise InputError(path, f"no signal column with at least two samples ({said})")
+    if thin:  # the values no body gives were said as they were read: the columns alone here
+        log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
+    channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
+    return Recording(str(path), channels, start_unix_s=start_unix_s)
+
+
+def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
+                       ) -> tuple[dict[str, Channel], float | None]:
+    """The channels on a clock whose 0 is their first sample, and that instant's UNIX time: rows before any
+    channel has a value (times alone) are no part of the recording, and that is said, since an offset given for
+    the recording (``--physio-offset``) places its first sample, not its first row."""
+    first_s = min(c.start_s for c in channels.values())
+    if first_s <= 0:
+        return channels, start_unix_s
+    log.warning("%s: its first %s s of rows hold no value; the recording starts at its first sample (where "
+                "--physio-offset places it)", path, seconds_text(first_s, ".3g"))
+    moved = {name: Channel(c.name, c.unit, c.times_s - first_s, c.values, c.rate_hz,
+                           [(a - first_s, b - first_s) for a, b in c.gaps]) for name, c in channels.items()}
+    return moved, None if start_unix_s is None else start_unix_s + first_s
+
+
+def _csv_signals(
+    header: list[str], columns: dict[int, str], data: np.ndarray
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
+    ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
+    signals = {name: ([header[index]], data[:, index] * CSV_SCALES.get(header[index], 1.0))
+               for index, name in columns.items()}
+    if all(axis in signals for axis in ACC_AXES):
+        signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
+                          np.stack([signals.pop(a)[1] for a in ACC_AXES], axis=1))
+    return signals
+
+
+def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
+    """A comment that means a start or rate line but is not written as one ('# start_unix_s = ...', '# rate_hz 4',
+    '# start_unix_ms: ...') is an error: read as a comment, it would silently move or respace the recording."""
+    if key in META_KEYS or not text.lstrip().startswith("#"):
+        return
+    word = re.split(r"[\s=:]+", text.lstrip("# \t").lower(), maxsplit=1)[0]
+    if word.startswith(("start_unix", "rate_h")):
+        raise InputError(path, f"line {line}: {text.strip()[:40]!r} is no start or rate line; write "
+                               "'# start_unix_s: SECONDS' or '# rate_hz: HZ'")
+
+
+def _comma_separated(lines: list[str]) -> list[str]:
+    """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
+    export in the many locales that write a decimal comma), rewritten with commas between values and points in
+    numbers; other files as they are."""
+    if lines and lines[0].strip(" ").lower() in ("sep=;", "sep=\t"):  # Excel's line naming the separator
+        lines = lines[1:]
+    header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+    separator = next((mark for mark in (";", "\t") if mark in header), None)
+    if separator is None or "," in header:
+        return lines
+    return [line.replace(",", ".").replace(separator, ",") for line in lines]
+
+
+def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:
+    """``# key: value`` lines above the header, the header's column names, and the data lines after it
+    (with the file line number of the first)."""
+    meta: dict[str, float] = {}
+    index = 0
+    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
+        key, _, value = lines[index].lstrip("# \t").partition(":")
+        key = key.strip().lower()
+        _refuse_misspelt_meta(path, index + 1, lines[index], key)
+        if key in META_KEYS:
+            try:
+                number = float(value)
+            except ValueError:
+                raise InputError(path, f"line {index + 1}: {key} {value.strip()[:20]!r} is not a number") from None
+            if key in meta and number != meta[key] and not (math.isnan(number) and math.isnan(meta[key])):
+                raise InputError(path, f"line {index + 1}: a second '# {key}' line says {number:.10g} against "
+                                 f"{meta[key]:.10g} before it; keep one")
+            meta[key] = number
+        index += 1
+    body = lines[index + 1 :]
+    if index >= len(lines) or not any(line.strip() for line in body):
+        raise InputError(path, "empty: a header row and at least one data row are needed")
+    header = [h.strip().lower() for h in csv_cells(path, lines[index], index + 1)]  # names may be quoted
+    if len(set(header)) != len(header):
+        raise InputError(path, "duplicate column names in the header")
+    return meta, header, index + 2, body
+
+
+def _channel_columns(path: Path, header: list[str], time_column: str | None) -> dict[int, str]:
+    """Column index -> channel name for the columns the reader knows; the others are left out with a log line."""
+    columns: dict[int, str] = {}
+    unknown = []
+    for index, column in enumerate(header):
+        name = CSV_ALIASES.get(column)
+        if column == time_column:
+            continue
+        if name is None:
+            unknown.append(column)
+        elif name in columns.values():
+            raise InputError(path, f"two columns hold the {name} channel: {', '.join(_names_of(header, name))}")
+        else:
+            columns[index] = name
+    if not columns:
+        # A semicolon- or tab-separated file (a spreadsheet's export in many locales) reads as one column.
+        hint = separator_hint(",".join(header))
+        raise InputError(
+            path,
+            f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "
+            f"(time: {', '.join(TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE)}){hint}",
+        )
+    if unknown:
+        shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)  # a NUL byte would print as nothing
+        log.warning("%s: column(s) %s are no known channel; read without them", path, shown)
+    return columns
+
+
+def _names_of(header: list[str], name: str) -> list[str]:
+    return [column for column in header if CSV_ALIASES.get(column) == name]
+
+
+def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> float:
+    _refuse_disagreeing(path, "--rate-hz", rate_hz, "rate_hz", meta)
+    if rate_hz is not None:
+        check_rate(path, rate_hz, f"--rate-hz {rate_hz!r}")
+        return rate_hz
+    if "rate_hz" not in meta:
+        raise InputError(path, "no time column (timestamp or time_s) and no sample rate given")
+    check_rate(path, meta["rate_hz"], f"'# rate_hz' line {meta['rate_hz']!r}")
+    return meta["rate_hz"]
+
+
+def _given_start(path: Path, start_unix_s: float | None, meta: dict[str, float]) -> float | None:
+    _refuse_disagreeing(path, "--start-unix", start_unix_s, "start_unix_s", meta)
+    where = "--start-unix" if start_unix_s is not None else "'# start_unix_s' line"
+    start_unix_s = start_unix_s if start_unix_s is not None else meta.get("start_unix_s")
+    if start_unix_s is not None and not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
+        raise InputError(path, f"{where} {start_unix_s!r} is not a UNIX start time (seconds since 1970)")
+    return start_unix_s
+
+
+def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, meta: dict[str, float]) -> None:
+    """An option that contradicts the file's own line would silently move its clock: say which to trust."""
+    if given is not None and key in meta and given != meta[key]:
+        raise InputError(path, f"its '# {key}' line says {meta[key]:.10g}, {flag} says {given:.10g}: correct the line "
+                         f"or leave {flag} out")
+
+
+def _csv_time_column(
+    path: Path, header: list[str], time_column: str, data: np.ndarray, first_line: int, meta: dict[str, float]
+) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+    """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
+    the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
+    line's) and the ``# rate_hz`` line's rate, checked against the timestamps."""
+    data, row_lines = drop_blank_rows(data, first_line)
+    if not data.shape[0]:
+        raise InputError(path, "no data rows")
+    times = data[:, header.index(time_column)]
+    if time_column in TIME_COLUMNS_UNIX:
+        times = _unix_seconds(times)
+    check_times(path, times, row_lines, f"column '{time_column}'")
+    if time_column in TIME_COLUMNS_UNIX:
+        if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
+            raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
+        start_unix_s = float(times[0])
+        line_start_s = _given_start(path, None, meta)  # a line that is no UNIX time is refused as such
+        if line_start_s is not None and abs(line_start_s - start_unix_s) > START_LINE_TOLERANCE_S:
+            raise InputError(path, f"its '# start_unix_s' line says {meta['start_unix_s']:.10g}, its first "
+                             f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
+    else:
+        start_unix_s = _given_start(path, None, meta)  # the first row's instant: a time_s column has any origin
+    times_s = times - times[0]
+    rate_hz = meta.get("rate_hz")
+    if rate_hz is not None:
+        check_rate(path, rate_hz, f"'# rate_hz' line {rate_hz!r}")
+        _check_rate_against_timestamps(path, times_s, rate_hz)
+    return data, times_s, start_unix_s, rate_hz
+
+
+def _unix_seconds(times: np.ndarray) -> np.ndarray:
+    """A UNIX time column in seconds: one in milliseconds, microseconds or nanoseconds, as phones, straps and
+    sensor loggers write it, is told by its size (no such count is a UNIX time in seconds between 2000 and 2100)."""
+    finite = times[np.isfinite(times)]
+    for scale in UNIX_TIME_SCALES:
+        if finite.size and PLAUSIBLE_UNIX_S[0] <= finite[0] / scale <= PLAUSIBLE_UNIX_S[1]:
+            return times / scale
+    return times
+
+
+def _timestamped_channel(
+    name: str, times_s: np.ndarray, values: np.ndarray, rate_hz: float | None, label: str
+) -> Channel | None:
+    """The rows where the column has a finite value (all three for the accelerometer); None where there is
+    nothing to speak of (no beat; under two samples of a sampled signal)."""
+    present = said_plausible(label, name, values) if name in PLAUSIBLE_RANGES else np.isfinite(values)
+    if values.ndim == 2:  # the accelerometer: a row is a sample when all three axes are
+        present = present.all(axis=1)
+    times, kept = times_s[present], values[present]
+    unit = CHANNEL_UNITS.get(name, "")
+    if name == "ibi":
+        return Channel(name, unit, times, kept) if kept.size else None
+    if kept.size < 2:
+        return None
+    period_s = 1.0 / (_column_rate_hz(times, rate_hz) if rate_hz else sample_rate_hz(np.diff(times)))
+    jumps = np.flatnonzero(np.diff(times) > GAP_PERIODS * period_s)
+    gaps = [(float(times[i] + period_s), float(times[i + 1])) for i in jumps]
+    return Channel(name, unit, times, kept, rate_hz=1.0 / period_s, gaps=gaps)
+
+
+def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
+    """The rate of a column of rows that come at ``rows_rate_hz``: theirs, or theirs over k where the column holds
+    a value every k-th row (a 4 Hz EDA beside a 64 Hz pulse wave in one file), so that the rows between are not
+    read as missing samples."""
+    steps = np.rint(np.diff(times_s) * rows_rate_hz)
+    if steps.size < MIN_STRIDE_STEPS:  # a few stray values are no slower channel (their period would be minutes)
+        return rows_rate_hz
+    stride = float(np.median(steps))
+    # a value missing in the column makes a step of 2k, 3k...: a gap in a channel at rate/k, not another rate
+    if stride >= 2 and np.mean(steps % stride == 0) >= STRIDE_SHARE:
+        return rows_rate_hz / stride
+    return rows_rate_hz
+
+
+def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: float) -> None:
+    if times_s.size < 3:
+        return
+    measured_hz = sample_rate_hz(np.diff(times_s))
+    if abs(measured_hz - rate_hz) > 0.05 * rate_hz:
+        raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
+
+
+def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: int) -> list[str]:
+    """The data lines with their time cell, where it is an ISO 8601 date and time with its UTC offset
+    ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
+    in UNIX seconds; lines whose times are numbers already are returned as they are."""
+    first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
+                  for cells in [csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
+                 "")
+    if not first or _reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
+        return lines
+    converted = []
+    for number, line in enumerate(lines, start=first_line):
+        cells = csv_cells(path, line, number) if '"' in line else line.split(",")
+        if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
+            cells[column] = repr(_iso_unix_s(path, cells[column].strip(), number))
+        converted.append(",".join(cells))
+    return converted
+
+
+def _reads_as_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _iso_unix_s(path: Path, text: str, number: int) -> float:
+    """UNIX seconds of an ISO 8601 time with its UTC offset. One without an offset is refused: the instant it
+    means depends on a time zone the file does not say, and a guess would shift it against the video by hours."""
+    try:
+        instant = datetime.fromisoformat(_iso_for_python(text))
+    except ValueError:
+        raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
+    if instant.tzinfo is None:
+        raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
+                         "('+01:00', 'Z' for UTC) or as UNIX seconds") from None
+    return instant.timestamp()
+
+
+# Date, time, fraction and offset of the ISO 8601 times spreadsheets and pandas write: rewritten in the one form
+# Python 3.10's fromisoformat reads (6 fraction digits, +HH:MM); 3.11 reads the others too.
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
+
+
+def _iso_for_python(text: str) -> str:
+    match = _ISO_TIME.fullmatch(text)
+    if match is None:
+        return text
+    when, fraction, offset = match.groups()
+    fraction = f".{(fraction + '000000')[:6]}" if fraction else ""  # nanoseconds (pandas) to microseconds
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    elif offset:
+        digits = offset[1:].replace(":", "")
+        offset = f"{offset[0]}{digits[:2]}:{(digits[2:] or '00')}"
+    return f"{when}{fraction}{offset or ''}"
+
+
+def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None) -> None:
+    given = [flag for flag, value in (("--start-unix", start_unix_s), ("--rate-hz", rate_hz)) if value is not None]
+    if given:
+        pronoun = "them" if len(given) > 1 else "it"
+        raise InputError(source, f"{why}, so {' and '.join(given)} would not be used: leave {pronoun} out")

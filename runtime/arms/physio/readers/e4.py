@@ -1,0 +1,325 @@
+"""An Empatica E4 export, a folder or a zip of it: each signal file starts with its UNIX start time and its sample
+rate (Hz); IBI.csv gives beats in seconds since its own start line, tags.csv the button presses."""
+
+from __future__ import annotations
+
+import logging
+import lzma
+import posixpath
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from runtime.arms.physio.readers.text import (
+    check_file_size,
+    check_finite,
+    check_rate,
+    check_times,
+    decode_text,
+    drop_blank_rows,
+    parse_numbers,
+    read_limited,
+    separator_hint,
+)
+from runtime.arms.physio.recording import PLAUSIBLE_RANGES, PLAUSIBLE_UNIX_S, Channel, Recording, said_plausible
+from runtime.errors import InputError
+
+log = logging.getLogger("emotrace.physio")
+
+# E4 file -> (channel name, unit, scale to that unit). ACC arrives in 1/64 g.
+E4_SIGNALS: dict[str, tuple[str, str, float]] = {
+    "ACC.csv": ("acc", "g", 1.0 / 64.0),
+    "BVP.csv": ("bvp", "a.u.", 1.0),
+    "EDA.csv": ("eda", "uS", 1.0),
+    "TEMP.csv": ("temp", "degC", 1.0),
+    "HR.csv": ("hr", "bpm", 1.0),
+}
+E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
+E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
+# The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
+# exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
+# duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
+# file cut short does; a start line apart from the others (HR's) moves its end but not its duration. Over a day,
+# 0.2 % leaves room for the sensors' own rates differing from the lines a little (a rate line 0.2 % off is
+# harmless).
+END_TOLERANCE_S = 10.0
+END_TOLERANCE_FRACTION = 0.002
+# A file ending further than this from the others is said, though read (the sensors' rates may drift from their
+# lines over many hours: a quarter of the error's fraction).
+END_WARNING_S = 6.0
+END_WARNING_FRACTION = 0.0005
+# Files further apart in time than this (one starting this long after another ended) are not one recording; a
+# recording shorter than HR's 10 s delay still keeps its HR file.
+DURATION_TOLERANCE_S = 30.0
+# Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
+# a compression method zipfile lacks).
+ZIP_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    RuntimeError,
+    NotImplementedError,
+    OSError,
+    EOFError,
+)
+
+
+@dataclass
+class _E4Signal:
+    filename: str
+    start_unix_s: float
+    rate_hz: float
+    values: np.ndarray  # (n,) or (n, k), already in the channel's unit
+
+
+def read_e4(path: str | Path) -> Recording:
+    """An E4 export: each signal file starts with its UNIX start time and its sample rate (Hz)."""
+    path = Path(path)
+    files = _e4_files(path)
+    signals = _read_e4_signals(path, files)
+    origin_unix_s = min(s.start_unix_s for s in signals.values())
+    channels: dict[str, Channel] = {}
+    filenames: dict[str, str] = {}
+    for name, signal in signals.items():
+        unit = E4_SIGNALS[signal.filename][1]
+        offset_s = signal.start_unix_s - origin_unix_s
+        channels[name] = _uniform_channel(name, unit, offset_s, signal.rate_hz, signal.values)
+        filenames[name] = signal.filename
+    _check_ends(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
+    if "IBI.csv" in files:
+        ibi = _parse_e4_ibi(f"{path}/IBI.csv", files["IBI.csv"](), origin_unix_s)
+        if ibi is not None:
+            channels["ibi"], filenames["ibi"] = ibi, "IBI.csv"
+    _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
+    events_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s) if "tags.csv" in files else []
+    return Recording(str(path), channels, start_unix_s=origin_unix_s, events_s=events_s)
+
+
+def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[str, _E4Signal]:
+    signals: dict[str, _E4Signal] = {}
+    for filename, (name, _unit, scale) in E4_SIGNALS.items():
+        if filename not in files:
+            continue
+        label = f"{path}/{filename}"
+        start_unix_s, rate_hz, data = _parse_e4_signal(label, files[filename]())
+        width = E4_COLUMNS.get(filename, 1)
+        if data.shape[1] != width:
+            hint = ""
+            if data.shape[1] == width + 1 and np.isnan(data[:, -1]).all():
+                hint = "; a comma at the end of each line?"
+            elif data.shape[1] == 2 and width == 1:
+                hint = "; a comma as the decimal mark?"
+            raise InputError(label, f"rows have {data.shape[1]} values; an E4 {filename} has {width}{hint}")
+        values = data[:, 0] if width == 1 else data
+        values = values * scale  # in the channel's unit, where its range is
+        if name in PLAUSIBLE_RANGES:  # a sample no body could give is a missing one, in its place
+            values = np.where(said_plausible(label, name, values), values, np.nan)
+        signals[name] = _E4Signal(filename, start_unix_s, rate_hz, values)
+    if not signals:
+        raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
+    return signals
+
+
+def _e4_files(path: Path) -> dict[str, Callable[[], str]]:
+    """E4 file name -> a reader of its text, for a folder or a zip (flat or with one folder inside)."""
+    return _e4_folder_files(path) if path.is_dir() else _e4_zip_files(path)
+
+
+def _e4_folder_files(path: Path) -> dict[str, Callable[[], str]]:
+    files = {p.name: p for p in path.iterdir() if p.is_file() and p.name in E4_FILES}
+    if not any(name in E4_SIGNALS for name in files):
+        # The export's folder may be one level down (a folder of sessions, an unpacked zip): say which.
+        nested = sorted(p.name for p in path.iterdir() if p.is_dir() and any((p / n).is_file() for n in E4_SIGNALS))
+        if nested:
+            held = f"folders {', '.join(nested)} hold" if len(nested) > 1 else f"folder {nested[0]} holds"
+            raise InputError(path, f"no E4 signal files in it, but its {held} E4 files: give one of them")
+    return {name: (lambda p=p: decode_text(p, read_limited(p))) for name, p in files.items()}
+
+
+def check_e4_zip(path: Path) -> None:
+    """An E4 export zip readable as one, checked without decompressing it (``InputError`` naming it if not)."""
+    _e4_zip_files(path)
+
+
+def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
+    try:
+        archive = zipfile.ZipFile(path)
+        members = [info for info in archive.infolist() if _is_e4_member(info)]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(path, f"not a readable zip archive ({error})") from None
+    # Files are matched by name: two exports in one zip would be merged into one recording.
+    folders = sorted({posixpath.dirname(info.filename) for info in members})
+    if len(folders) > 1:
+        shown = ", ".join(f"{folder}/" if folder else "(top level)" for folder in folders)
+        raise InputError(path, f"holds more than one E4 export (E4 files in {shown}): give one export per zip")
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise InputError(path, f"'{info.filename}' is password-protected: export the zip without a password")
+
+    def reader(info: zipfile.ZipInfo) -> Callable[[], str]:
+        def read() -> str:
+            check_file_size(f"{path}/{info.filename}", info.file_size)  # the size it inflates to, before it does
+            try:
+                data = archive.read(info)
+            except ZIP_MEMBER_ERRORS as error:
+                raise InputError(path, f"'{info.filename}' in the zip cannot be decompressed ({error})") from None
+            return decode_text(f"{path}/{info.filename}", data)
+
+        return read
+
+    return {posixpath.basename(info.filename): reader(info) for info in members}
+
+
+def _is_e4_member(info: zipfile.ZipInfo) -> bool:
+    # __MACOSX/ holds the Finder's resource forks ("._EDA.csv"), never data.
+    return (
+        not info.is_dir()
+        and posixpath.basename(info.filename) in E4_FILES
+        and not info.filename.startswith("__MACOSX/")
+    )
+
+
+def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
+    lines = text.splitlines()
+    start_unix_s = _e4_start_line(label, lines)
+    rate_hz = _e4_header_number(label, lines, 1, "a sample rate in Hz")
+    check_rate(label, rate_hz, f"second line {lines[1].strip()!r}")
+    if not any(line.strip() for line in lines[2:]):
+        raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
+    data = parse_numbers(label, lines[2:], first_line=3)
+    return start_unix_s, rate_hz, data
+
+
+def _e4_start_line(label: str, lines: list[str]) -> float:
+    start_unix_s = _e4_header_number(label, lines, 0, "a UNIX start time")
+    if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:  # also false for NaN
+        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time"
+                                f"{separator_hint(lines[0])}")
+    return start_unix_s
+
+
+def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> float:
+    """The first number on header line ``index`` (0: start time, 1: rate) of an E4 file."""
+    ordinal = ("first", "second")[index]
+    if index >= len(lines):
+        raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
+    line = lines[index].strip()
+    if not line:
+        raise InputError(label, f"{ordinal} line is blank where {what} belongs")
+    try:
+        return float(line.split(",")[0])
+    except ValueError:
+        raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}{separator_hint(line)}") from None
+
+
+def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None:
+    """Beat times on the recording clock (the file gives them in seconds since its start line) and intervals;
+    None, with a log line, when it has none.
+
+    The E4 writes only the start line when it found no beats; the recording is then read without beats.
+    """
+    lines = text.splitlines()
+    if len(lines) < 2 or not any(line.strip() for line in lines[1:]):
+        log.warning("%s holds no samples (no beats found); read without it", label)
+        return None
+    start_unix_s = _e4_start_line(label, lines)
+    data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2), first_line=2)
+    if data.shape[1] != 2:
+        raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
+    check_times(label, data[:, 0], row_lines, "the beat time")
+    present = said_plausible(label, "ibi", data[:, 1])
+    early = data[:, 0] < 0
+    if early.any():  # a beat is timed from the file's start line: one before it is no beat of this recording
+        log.warning("%s: %d beat(s) timed before the file's start line (e.g. %.10g s); read without them", label,
+                    int(early.sum()), float(data[early, 0][0]))
+        present &= ~early
+    if not present.any():
+        log.warning("%s holds no samples (no intervals); read without it", label)
+        return None
+    times_s = data[present, 0] + (start_unix_s - origin_unix_s)
+    return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
+
+
+def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        return []  # no button presses: the E4 writes an empty file
+    data, row_lines = drop_blank_rows(parse_numbers(label, lines), first_line=1)
+    check_finite(label, data[:, 0], row_lines, "the tag time")
+    return [float(t) - origin_unix_s for t in data[:, 0]]
+
+
+def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
+    """Files of one export share a stretch of time; a start line hours off, or files of two sessions, do not.
+
+    The tolerance lets a recording shorter than ten seconds keep its HR file, which starts 10 s after the rest.
+    """
+    latest = max(spans, key=lambda name: spans[name][0])
+    earliest = min(spans, key=lambda name: spans[name][1])
+    if spans[latest][0] > spans[earliest][1] + DURATION_TOLERANCE_S:
+        (a_start, a_end), (b_start, b_end) = spans[latest], spans[earliest]
+        raise InputError(
+            source,
+            f"{latest} covers {a_start:.0f}..{a_end:.0f} s and {earliest} {b_start:.0f}..{b_end:.0f} s (from the "
+            "earliest start line): files that do not overlap in time are not one recording",
+        )
+
+
+def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
+    """A sample-rate line that does not match the data stretches that file against the others: it lasts longer
+    or shorter than they do and ends elsewhere."""
+    if len(channels) < 2:
+        return
+    ends_s = {name: c.end_s for name, (c, _) in channels.items()}
+    durations_s = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
+    end_s, duration_s = float(np.median(list(ends_s.values()))), float(np.median(list(durations_s.values())))
+    tolerance_s = max(END_TOLERANCE_S, END_TOLERANCE_FRACTION * end_s)
+
+    def stretched(a: str, end_s: float, duration_s: float) -> bool:
+        return abs(ends_s[a] - end_s) > tolerance_s and abs(durations_s[a] - duration_s) > tolerance_s
+
+    if len(channels) == 2:  # neither is the majority: a median of two cannot tell which line is wrong
+        (a, (a_channel, a_label)), (b, (b_channel, b_label)) = channels.items()
+        if stretched(a, ends_s[b], durations_s[b]):
+            raise InputError(
+                source,
+                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations_s[a]:.0f} s to {ends_s[a]:.0f} s and "
+                f"{b_label} ({b_channel.rate_hz:g} Hz) {durations_s[b]:.0f} s to {ends_s[b]:.0f} s by their "
+                "sample-rate lines: one of them is wrong or a file is cut short",
+            )
+        return
+    for name in channels:
+        if stretched(name, end_s, duration_s):
+            channel, label = channels[name]
+            raise InputError(
+                label,
+                f"sample-rate line says {channel.rate_hz:g} Hz, which makes it last {durations_s[name]:.0f} s to "
+                f"{ends_s[name]:.0f} s against {duration_s:.0f} s to {end_s:.0f} s for the other files (from the "
+                "earliest start line): the line is wrong or the file is cut short",
+            )
+    for name, (_, label) in channels.items():
+        if abs(ends_s[name] - end_s) > max(END_WARNING_S, END_WARNING_FRACTION * end_s):  # a start line apart too
+            side = "after" if ends_s[name] > end_s else "before"
+            log.warning("%s: ends %.0f s %s the other files (at %.0f s against %.0f s, by its start and rate lines): "
+                        "a start line off, rows missing or a file cut short would shift its samples against the "
+                        "others; read as its lines say", label, abs(ends_s[name] - end_s), side, ends_s[name], end_s)
+
+
+def _uniform_channel(name: str, unit: str, offset_s: float, rate_hz: float, values: np.ndarray) -> Channel:
+    values = np.where(np.isfinite(values), values, np.nan)  # an infinite value is no reading: a missing sample
+    times_s = offset_s + np.arange(values.shape[0]) / rate_hz
+    return Channel(name, unit, times_s, values, rate_hz=rate_hz, gaps=_nan_gaps(times_s, values, rate_hz))
+
+
+def _nan_gaps(times_s: np.ndarray, values: np.ndarray, rate_hz: float) -> list[tuple[float, float]]:
+    """Runs of missing samples as (start_s, end_s) on the recording clock."""
+    missing = np.isnan(values) if values.ndim == 1 else np.isnan(values).any(axis=1)
+    if not missing.any():
+        return []
+    edges = np.diff(np.concatenate([[0], missing.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(float(times_s[s]), float(times_s[e - 1] + 1.0 / rate_hz)) for s, e in zip(starts, ends, strict=True)]

@@ -1,0 +1,458 @@
+"""The generic CSV reader: time columns in every form wearables and spreadsheets write, channels at their own rates,
+missing samples kept in place, and one line naming the line of any problem."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from runtime.arms.physio.readers import read_recording
+from runtime.arms.physio.readers.csv_file import read_csv
+from runtime.arms.physio.readers.e4 import read_e4
+from runtime.errors import InputError
+from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv
+
+
+def _csv_of(path: Path, times: list[str]) -> Path:
+    path.write_text("timestamp,eda\n" + "".join(f"{t},{1 + i / 100}\n" for i, t in enumerate(times)))
+    return path
+
+
+def test_csv_nan_run_is_recorded_as_a_gap_and_not_filled(tmp_path):
+    times = 1_700_000_000.0 + np.arange(0, 60, 0.25)
+    eda = np.linspace(1.0, 2.0, times.size)
+    eda[40:80] = np.nan  # 10 s missing
+    path = tmp_path / "rec.csv"
+    rows = ["timestamp,eda"] + [
+        f"{t:.2f},{'' if np.isnan(v) else f'{v:.4f}'}" for t, v in zip(times, eda, strict=False)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    recording = read_csv(path)
+    channel = recording.channels["eda"]
+    assert recording.start_unix_s == pytest.approx(times[0])
+    assert channel.gaps == [(pytest.approx(10.0), pytest.approx(20.0))]
+    assert channel.values.size == times.size - 40  # nothing invented inside the gap
+    assert not np.isnan(channel.values).any()
+
+
+def test_csv_timestamps_running_backwards_are_an_error(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n4,74\n")
+    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\)"):
+        read_csv(path)
+
+
+def test_csv_rate_line_that_contradicts_the_timestamps_is_an_error(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("# rate_hz: 32\ntime_s,eda\n" + "\n".join(f"{i * 0.25},{1.0}" for i in range(40)) + "\n")
+    with pytest.raises(InputError, match="does not match the timestamps"):
+        read_csv(path)
+
+
+def test_csv_without_time_column_takes_start_and_rate_from_its_header_lines(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text(
+        "# start_unix_s: 1700000000\n# rate_hz: 4\nEDA,TEMP\n"
+        + "\n".join(f"{1 + i / 100},{33.0}" for i in range(80))
+        + "\n"
+    )
+    recording = read_csv(path)
+    assert recording.start_unix_s == 1_700_000_000.0
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+    assert recording.end_s == pytest.approx(20.0)
+    assert recording.channels["temp"].unit == "degC"
+
+
+@pytest.mark.parametrize("quoting", [csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC])  # as pandas and spreadsheets may write
+def test_a_csv_with_quoted_names_and_numbers_reads_as_the_plain_one_does(tmp_path, quoting):
+    rows = [[1_700_000_000 + i / 4, 1 + i / 100, 33.0 + (i % 3) / 10] for i in range(80)]
+    paths = {}
+    for name, style in (("plain", csv.QUOTE_MINIMAL), ("quoted", quoting)):
+        paths[name] = tmp_path / f"{name}.csv"
+        with paths[name].open("w", newline="") as handle:
+            writer = csv.writer(handle, quoting=style)
+            writer.writerows([["timestamp", "EDA", "TEMP"], *rows])
+    plain, quoted = read_csv(paths["plain"]), read_csv(paths["quoted"])  # was: "no known channel column"
+    assert quoted.start_unix_s == plain.start_unix_s == 1_700_000_000.0
+    for name in ("eda", "temp"):
+        assert np.array_equal(quoted.channels[name].values, plain.channels[name].values)
+        assert np.array_equal(quoted.channels[name].times_s, plain.channels[name].times_s)
+
+
+@pytest.mark.parametrize("offset", ["+01:00", "Z"])
+def test_a_csv_timed_in_iso_8601_with_its_offset_reads_as_its_unix_seconds_twin(tmp_path, offset):
+    from datetime import datetime, timedelta, timezone
+
+    zone = timezone(timedelta(hours=1)) if offset == "+01:00" else timezone.utc
+    seconds = [START_UNIX_S + i / 4 for i in range(80)]
+    iso = [datetime.fromtimestamp(t, zone).isoformat(timespec="milliseconds").replace("+00:00", "Z") for t in seconds]
+    assert iso[1].endswith(offset) and ".250" in iso[1]
+    unix = _csv_of(tmp_path / "unix.csv", [f"{t:.3f}" for t in seconds])
+    timed = _csv_of(tmp_path / "iso.csv", iso)
+    expected, recording = read_csv(unix), read_csv(timed)  # was: "line 2: '2022-02-07T10:52:54.' is not a number"
+    assert recording.start_unix_s == expected.start_unix_s == START_UNIX_S
+    assert np.array_equal(recording.channels["eda"].times_s, expected.channels["eda"].times_s)
+    assert np.array_equal(recording.channels["eda"].values, expected.channels["eda"].values)
+
+
+@pytest.mark.parametrize("per_second", [1e3, 1e6, 1e9])
+def test_a_csv_timed_in_unix_milli_micro_or_nanoseconds_reads_as_its_unix_seconds_twin(tmp_path, per_second):
+    seconds = [START_UNIX_S + i / 4 for i in range(80)]
+    expected = read_csv(_csv_of(tmp_path / "unix.csv", [f"{t:.3f}" for t in seconds]))
+    recording = read_csv(_csv_of(tmp_path / "counted.csv", [str(round(t * per_second)) for t in seconds]))
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S, abs=1e-6)  # was: "does not hold UNIX seconds"
+    assert np.allclose(recording.channels["eda"].times_s, expected.channels["eda"].times_s, atol=1e-6)
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+
+
+@pytest.mark.parametrize(("time", "problem"), [
+    ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' has no UTC offset"),  # whose 22:13?
+    ("yesterday", r"line 3: 'yesterday' is neither UNIX seconds nor an ISO 8601 time"),
+])
+def test_an_iso_time_without_its_offset_or_no_time_at_all_is_refused_naming_its_line(tmp_path, time, problem):
+    with pytest.raises(InputError, match=problem):
+        read_csv(_csv_of(tmp_path / "rec.csv", ["2023-11-14T22:13:20+00:00", time, "2023-11-14T22:13:21+00:00"]))
+
+
+def test_a_numeric_time_column_whose_first_row_has_no_time_is_still_said_to_be_empty_there(tmp_path):
+    with pytest.raises(InputError, match="line 2: column 'timestamp' is empty, not a finite time"):
+        read_csv(_csv_of(tmp_path / "rec.csv", ["", f"{START_UNIX_S + 0.25}", f"{START_UNIX_S + 0.5}"]))
+
+
+@pytest.mark.parametrize(("written", "readable"), [
+    ("2023-11-14T22:13:20.123456789+0100", "2023-11-14T22:13:20.123456+01:00"),  # pandas' nanoseconds
+    ("2023-11-14 22:13:20.25Z", "2023-11-14 22:13:20.250000+00:00"),
+    ("2023-11-14T22:13:20-05", "2023-11-14T22:13:20-05:00"),
+    ("2023-11-14T22:13:20", "2023-11-14T22:13:20"),  # no offset: left for the reader to refuse
+])
+def test_iso_times_are_rewritten_in_the_form_python_3_10_reads(written, readable):
+    from runtime.arms.physio.readers.csv_file import _iso_for_python
+
+    # 3.10's fromisoformat reads 3 or 6 fraction digits and +HH:MM offsets only (the project supports 3.10)
+    assert _iso_for_python(written) == readable
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_a_spreadsheet_wrote_with_semicolons_or_tabs_and_decimal_commas_reads_as_its_comma_twin(
+    tmp_path, separator
+):
+    rows = [(START_UNIX_S + i / 4, 1 + i / 100, 33.0 + (i % 3) / 10) for i in range(80)]
+    plain, local = tmp_path / "plain.csv", tmp_path / "local.csv"
+    plain.write_text("timestamp,eda,temp\n" + "".join(f"{t:.2f},{e:.2f},{c:.1f}\n" for t, e, c in rows))
+    local.write_text(f"sep={separator}\n" + separator.join(["timestamp", "eda", "temp"]) + "\n" + "".join(
+        separator.join([f"{t:.2f}", f"{e:.2f}", f"{c:.1f}"]).replace(".", ",") + "\n" for t, e, c in rows))
+    # Excel writes a first line naming the separator, and reads it back
+    expected, recording = read_csv(plain), read_csv(local)  # was: "no known channel column ... separated by commas"
+    assert recording.start_unix_s == expected.start_unix_s
+    for name in ("eda", "temp"):
+        assert np.array_equal(recording.channels[name].values, expected.channels[name].values)
+        assert np.array_equal(recording.channels[name].times_s, expected.channels[name].times_s)
+
+
+@pytest.mark.parametrize("cell", ['"0.3', '"0.3\n",0.4'])  # a quote left open; a quoted cell split over two lines
+def test_a_quote_left_open_in_a_csv_is_refused_naming_its_line_not_run_on_into_the_lines_after(tmp_path, cell):
+    path = tmp_path / "rec.csv"
+    rows = [f"{1_700_000_000 + i / 4},{1 + i / 100}" for i in range(60_000)]
+    rows[3] = f"{1_700_000_000 + 3 / 4},{cell}"
+    path.write_text("timestamp,eda\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as refused:  # was: an internal error (a field over 131072 characters)
+        read_csv(path)
+    assert str(refused.value).startswith(f"{path}: line 5: a quote is left open (")
+
+
+@pytest.mark.parametrize("line", ["# start_unix_s = 1700000000", "# start_unix_s 1700000000",
+                                  "# start_unix_ms: 1700000000000", "# Rate_Hz = 4"])
+def test_a_start_or_rate_line_not_written_as_one_is_refused_not_taken_for_a_comment(tmp_path, line):
+    path = tmp_path / "rec.csv"
+    path.write_text(f"{line}\n# rate_hz: 4\n# a comment\neda\n" + "\n".join(["1.0"] * 40) + "\n")
+    with pytest.raises(InputError) as refused:  # was: a comment, the recording silently placed elsewhere
+        read_csv(path, start_unix_s=START_UNIX_S if "start" not in line else None)
+    assert str(refused.value) == (f"{path}: line 1: {line!r} is no start or rate line; write '# start_unix_s: "
+                                  "SECONDS' or '# rate_hz: HZ'")
+
+
+def test_csv_without_time_or_rate_is_an_error(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("eda\n1\n2\n")
+    with pytest.raises(InputError, match="no time column"):
+        read_csv(path)
+
+
+def test_csv_column_without_any_value_is_left_out_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,ibi\n" + "\n".join(f"{i * 0.25},1.0," for i in range(40)) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)
+    assert list(recording.channels) == ["eda"]
+    assert "column(s) ibi hold fewer than two samples" in caplog.text
+
+
+@pytest.mark.parametrize("time_column", [False, True])
+def test_a_csv_channel_with_a_value_every_kth_row_is_read_at_its_own_rate(tmp_path, caplog, time_column):
+    rows = [f"{START_UNIX_S + i / 64:.6f}," if time_column else "" for i in range(64 * 120)]
+    rows = [row + f"{math.sin(i / 10):.4f}," + (f"{2 + i / 1e4:.4f}" if i % 16 == 0 else "")
+            for i, row in enumerate(rows)]  # a 64 Hz pulse wave and, on every 16th row, a 4 Hz EDA
+    path = tmp_path / "rec.csv"
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\n" + ("timestamp," if time_column else "")
+                    + "bvp,eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING"):
+        recording = read_csv(path)
+    eda = recording.channels["eda"]
+    assert eda.rate_hz == 4.0 and eda.gaps == [] and eda.values.size == 480  # was: 64 Hz, 479 gaps
+    assert eda.times_s[1] == pytest.approx(0.25) and recording.channels["bvp"].rate_hz == 64.0
+    assert not caplog.records
+
+
+@pytest.mark.parametrize("time_column", ["", "timestamp", "time_s"])
+def test_a_csv_s_clock_starts_at_its_first_sample_not_at_rows_of_times_alone(tmp_path, caplog, time_column):
+    first = {"": None, "timestamp": START_UNIX_S, "time_s": 0.0}[time_column]
+    rows = [(f"{first + i / 4:.2f}," if time_column else "") + ("" if i < 120 else f"{2 + i / 1e3:.3f}")
+            for i in range(480)]  # 30 s of rows without a value, then 90 s of EDA at 4 Hz
+    path = tmp_path / "rec.csv"
+    start = f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 4\n" if time_column != "time_s" else ""
+    path.write_text(start + (f"{time_column}," if time_column else "") + "eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING"):
+        recording = read_csv(path)
+    eda = recording.channels["eda"]
+    assert eda.start_s == 0.0 and eda.end_s == pytest.approx(90.0)  # was: 30 s to 120 s
+    if time_column != "time_s":
+        assert recording.start_unix_s == pytest.approx(START_UNIX_S + 30.0)  # the same instants on the wall clock
+    assert [r.getMessage() for r in caplog.records] == [  # said: an offset places the first sample, not row
+        f"{path}: its first 30 s of rows hold no value; the recording starts at its first sample (where "
+        "--physio-offset places it)"]
+
+
+def test_a_slow_csv_column_missing_some_of_its_values_keeps_its_own_rate_with_gaps(tmp_path):
+    rows = [f"{math.sin(i / 10):.4f}," + (f"{2 + i / 1e4:.4f}" if i % 16 == 0 and i % 160 not in (80, 96) else "")
+            for i in range(64 * 120)]  # a 4 Hz EDA beside a 64 Hz pulse wave, two EDA values in ten missing
+    path = tmp_path / "rec.csv"
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\nbvp,eda\n" + "\n".join(rows) + "\n")
+    eda = read_csv(path).channels["eda"]
+    assert eda.rate_hz == 4.0  # was: 64 Hz, a gap between every two values (the 90 % rule's cliff)
+    assert eda.gaps == [(pytest.approx(t + 1.25), pytest.approx(t + 1.75)) for t in np.arange(48) * 2.5]
+
+
+def test_a_few_stray_values_in_a_csv_column_are_no_slow_channel_stretching_the_recording(tmp_path):
+    rows = [f"{math.sin(i / 10):.4f}," + ("33.0" if i in (0, 64 * 299) else "") for i in range(64 * 300)]
+    path = tmp_path / "rec.csv"  # a 64 Hz pulse wave, and two skin temperatures five minutes apart
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\n# rate_hz: 64\nbvp,temp\n" + "\n".join(rows) + "\n")
+    recording = read_csv(path)
+    assert recording.channels["temp"].rate_hz == 64.0
+    assert recording.end_s == pytest.approx(300.0, abs=0.1)  # was: about 600 s, the two read as a 0.0033 Hz channel
+
+
+def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tmp_path):
+    rows = [f"{1 + i / 100}" for i in range(80)]
+    rows[20:30] = [""] * 10  # 2.5 s with no row at all
+    path = tmp_path / "rec.csv"
+    path.write_text("# start_unix_s: 1700000000\n# rate_hz: 4\neda\n" + "\n".join(rows) + "\n\n")
+    eda = read_csv(path).channels["eda"]
+    assert eda.times_s[-1] == pytest.approx(79 / 4)  # the rows after the blank ones keep their time
+    assert eda.values.size == 70 and eda.gaps == [(pytest.approx(20 / 4), pytest.approx(30 / 4))]
+
+
+@pytest.mark.parametrize(
+    ("column", "last_time", "problem"),
+    [
+        ("timestamp", "inf", "line 42: column 'timestamp' holds inf, not a finite time"),
+        ("time_s", "1e400", "line 42: column 'time_s' holds inf, not a finite time"),
+        ("time_s", "", "line 42: column 'time_s' is empty, not a finite time"),
+        ("timestamp", f"{START_UNIX_S + 3e7:.2f}", "line 42: the time jumps by 29999990 s .*not one recording"),
+        ("timestamp", "1e12", "line 42: the time jumps by .* more than 24 h: not one recording"),
+        ("timestamp", "1e308", r"line 42: the time jumps by 1e\+308 s \([\d.]+ then 1e\+308\)"),  # not 309 digits
+    ],
+)
+def test_csv_time_that_is_not_finite_or_jumps_by_more_than_a_day_is_an_error_naming_the_line(
+    tmp_path, column, last_time, problem
+):
+    with pytest.raises(InputError, match=problem):
+        read_csv(write_timestamped_csv(tmp_path / "rec.csv", last_time, column))
+
+
+def test_csv_timestamp_jump_shorter_than_a_day_stays_a_gap(tmp_path):
+    recording = read_csv(write_timestamped_csv(tmp_path / "rec.csv", f"{START_UNIX_S + 3600:.2f}"))
+    assert recording.channels["eda"].gaps == [(pytest.approx(10.0), pytest.approx(3600.0))]
+
+
+def test_csv_without_a_known_channel_column_lists_the_columns_found_and_the_known_names(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,foo,bar\n" + "\n".join(f"{START_UNIX_S + i},1,2" for i in range(10)) + "\n")
+    with pytest.raises(InputError, match=r"no known channel column: found timestamp, foo, bar; known: bvp, ppg, eda"):
+        read_csv(path)
+
+
+def test_csv_unknown_column_beside_a_known_one_is_left_out_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,note\n" + "\n".join(f"{i * 0.25},1.0,3" for i in range(40)) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        assert list(read_csv(path).channels) == ["eda"]
+    assert "note" in caplog.text
+
+
+def test_csv_times_in_whole_milliseconds_keep_the_true_rate(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = [f"{START_UNIX_S + i / 64:.3f},{math.sin(i / 10):.4f}" for i in range(64 * 60)]  # 15 or 16 ms apart
+    path.write_text("timestamp,bvp\n" + "\n".join(rows) + "\n")
+    assert read_csv(path).channels["bvp"].rate_hz == pytest.approx(64, rel=1e-3)  # the median step says 62.5
+
+
+def test_csv_with_a_byte_order_mark_finds_its_time_column(tmp_path):
+    path = tmp_path / "rec.csv"
+    text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},1.0" for i in range(40)) + "\n"
+    path.write_bytes(text.encode("utf-8-sig"))  # as Excel writes "CSV UTF-8"
+    recording = read_csv(path)
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S)
+    assert recording.channels["eda"].end_s == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_csv_saved_as_utf16_with_its_mark_reads_as_its_utf8_twin(tmp_path, encoding):
+    text = "timestamp,eda\n" + "\n".join(f"{START_UNIX_S + i * 0.25:.2f},{i / 40:.3f}" for i in range(40)) + "\n"
+    (tmp_path / "utf8.csv").write_text(text)
+    mark = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(encoding, b"")
+    (tmp_path / "utf16.csv").write_bytes(mark + text.encode(encoding))  # a spreadsheet's "Unicode text"
+    wide, narrow = read_csv(tmp_path / "utf16.csv"), read_csv(tmp_path / "utf8.csv")  # was: "not a text file"
+    assert np.array_equal(wide.channels["eda"].values, narrow.channels["eda"].values)
+    assert wide.start_unix_s == narrow.start_unix_s
+
+
+def test_csv_in_another_encoding_is_said_to_be_not_utf8_naming_the_byte(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_bytes("timestamp,eda µS\n".encode("latin-1"))
+    with pytest.raises(InputError) as refused:  # was: "not a text file", for a text file
+        read_csv(path)
+    assert str(refused.value) == (f"{path}: not UTF-8 text (byte 14 cannot be read as UTF-8): save it as UTF-8 if "
+                                  "it is a CSV")
+
+
+def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,temp\n0.0,1.0,33.0\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"), pytest.raises(InputError, match=r"\(eda, temp\)"):
+        read_csv(path)
+    assert not caplog.records  # the error says it all, no warning lines before it
+
+
+def test_an_accelerometer_of_readings_no_body_gives_says_why_it_has_no_samples(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,acc_x,acc_y,acc_z\n" + "".join(f"{t},1e300,1e300,1e300\n" for t in range(5)))
+    # was: "no signal column with at least two samples (acc_x, acc_y, acc_z)", the reason left out
+    with pytest.raises(InputError, match=r"acc_x, acc_y, acc_z: 15 acceleration reading\(s\) outside -16\.\.16 g"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [({"rate_hz": 8.0}, "'# rate_hz' line says 4, --rate-hz says 8"),
+     ({"start_unix_s": 1_600_000_000.0}, "'# start_unix_s' line says 1700000000, --start-unix says 1600000000")],
+)
+def test_an_option_that_contradicts_the_csv_s_own_line_is_refused(tmp_path, options, problem):
+    path = tmp_path / "rec.csv"
+    path.write_text("# start_unix_s: 1700000000\n# rate_hz: 4\neda\n" + "\n".join("1.0" for _ in range(80)) + "\n")
+    with pytest.raises(InputError, match=problem):
+        read_recording(path, **options)
+    assert read_recording(path, rate_hz=4.0).end_s == pytest.approx(20.0)  # agreeing with it is no conflict
+
+
+def test_beat_intervals_in_milliseconds_are_named_as_such(tmp_path, caplog):
+    path = tmp_path / "strap.csv"
+    path.write_text("time_s,ibi,eda\n" + "".join(f"{i * 0.8:.2f},800,{2 + i % 7 / 10}\n" for i in range(500)))
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        read_csv(path)
+    assert "500 inter-beat interval(s) outside 0.2..3 s (e.g. 800.0)" in caplog.text
+    assert caplog.text.count("(in milliseconds? name the column rr_ms)") == 1  # was: said again as the column left
+    assert f"{path}: column(s) ibi hold fewer than two samples; read without them" in caplog.text
+
+
+@pytest.mark.parametrize("column", ["rr_ms", "ibi_ms"])
+def test_beat_intervals_in_a_milliseconds_column_read_as_the_seconds_they_are(tmp_path, column):
+    rows = [(i * 0.8, 800 + 10 * (i % 3), 2 + i % 7 / 10) for i in range(500)]
+    in_ms, in_s = tmp_path / "ms.csv", tmp_path / "s.csv"
+    in_ms.write_text(f"time_s,{column},eda\n" + "".join(f"{t:.2f},{ms},{e}\n" for t, ms, e in rows))
+    in_s.write_text("time_s,ibi,eda\n" + "".join(f"{t:.2f},{ms / 1000},{e}\n" for t, ms, e in rows))
+    beats, expected = read_csv(in_ms).channels["ibi"], read_csv(in_s).channels["ibi"]
+    assert beats.unit == "s" and np.allclose(beats.values, expected.values)  # was: no known channel column
+
+
+@pytest.mark.parametrize("rows", ["one impossible", "all but one missing"])
+def test_an_accelerometer_no_wrist_could_give_is_missing_without_numpy_s_words(tmp_path, caplog, rows):
+    import warnings
+
+    from runtime.arms.physio.features import recording_features
+
+    folder = write_e4(tmp_path / "S99", duration_s=300.0)
+    lines = (folder / "ACC.csv").read_text().splitlines()
+    if rows == "one impossible":
+        lines[2 + 100] = "1e308,-1e308,5"  # a corrupt row
+    else:
+        lines[3:] = ["nan,nan,nan"] * (len(lines) - 3)
+    (folder / "ACC.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"), warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # was: numpy's overflow and empty-slice lines on stderr
+        windows = recording_features(read_e4(folder), 30.0, 30.0)
+    assert all(math.isfinite(w.measurements["acc_magnitude_mean_g"]) == (rows == "one impossible") for w in windows)
+    if rows == "one impossible":
+        assert [r.getMessage() for r in caplog.records] == [  # 1e308 in the E4's 1/64 g
+            f"{folder}/ACC.csv: 2 acceleration reading(s) outside -16..16 g (e.g. 1.5625e+306) are no body's; read "
+            "without them"]
+
+
+def test_two_csv_lines_giving_different_rates_or_starts_are_refused(tmp_path):
+    for key, first, second in (("rate_hz", 4, 8), ("start_unix_s", START_UNIX_S, START_UNIX_S + 60)):
+        path = tmp_path / f"{key}.csv"
+        path.write_text(f"# {key}: {first}\n# {key}: {second}\n# rate_hz: 4\neda\n" + "2.0\n" * 400)
+        with pytest.raises(InputError, match=f"line 2: a second '# {key}' line says"):
+            read_csv(path, rate_hz=None)
+    same = tmp_path / "same.csv"
+    same.write_text("# rate_hz: 4\n# rate_hz: 4.0\neda\n" + "2.0\n" * 400)
+    assert read_csv(same).channels["eda"].rate_hz == 4.0
+
+
+def test_a_start_line_that_contradicts_the_timestamps_is_refused(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{START_UNIX_S + 574 + i / 4},2.0\n" for i in range(400))
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\ntimestamp,eda\n" + rows)
+    with pytest.raises(InputError, match=r"'# start_unix_s' line says .*, its first 'timestamp'"):
+        read_csv(path)
+    path.write_text(f"# start_unix_s: {START_UNIX_S + 572}\ntimestamp,eda\n" + rows)  # a sensor warming up
+    assert read_csv(path).start_unix_s == START_UNIX_S + 574
+
+
+def test_relative_times_start_at_the_start_line_whatever_their_origin(tmp_path):
+    # a guard of the contract kept (a change that counted from the line's instant moved such files): passes on the
+    # code before it as well
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{5231 + i / 4},2.0\n" for i in range(400))  # a device's uptime
+    path.write_text(f"# start_unix_s: {START_UNIX_S}\ntime_s,eda\n" + rows)
+    recording = read_csv(path)
+    assert recording.start_unix_s == START_UNIX_S and recording.channels["eda"].start_s == 0.0
+
+
+def test_a_start_line_that_is_no_unix_time_is_refused_beside_a_timestamp_column(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = "".join(f"{START_UNIX_S + i},2.0\n" for i in range(30))
+    path.write_text("# start_unix_s: nan\ntimestamp,eda\n" + rows)  # accepted silently before
+    with pytest.raises(InputError, match=r"'# start_unix_s' line nan is not a UNIX start time"):
+        read_csv(path)
+
+
+def test_intervals_in_milliseconds_are_named_in_the_one_error_line_when_nothing_else_is_left(tmp_path):
+    path = tmp_path / "beats.csv"
+    path.write_text("time_s,ibi\n" + "".join(f"{0.8 * i:.1f},{800 + i % 50}\n" for i in range(300)))
+    with pytest.raises(InputError, match=r"ibi: 300 inter-beat interval\(s\) outside 0\.2\.\.3 s .*in milliseconds"):
+        read_csv(path)
+
+
+def test_csv_accelerometer_axes_make_one_channel_also_with_a_cell_missing(tmp_path):
+    path = tmp_path / "rec.csv"
+    rows = [f"{i / 32},{0.0},{'' if i == 50 else 0.0},{1.0},{2.0}" for i in range(320)]
+    path.write_text("time_s,acc_x,acc_y,acc_z,eda\n" + "\n".join(rows) + "\n")
+    recording = read_csv(path)
+    assert sorted(recording.channels) == ["acc", "eda"]
+    acc = recording.channels["acc"]
+    assert acc.values.shape == (319, 3) and acc.unit == "g"
