@@ -20,13 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.body.arm import BodySettings  # noqa: E402
-from runtime.arms.face.arm import FaceSettings, scan_video  # noqa: E402
+from runtime.arms.face.settings import FaceSettings  # noqa: E402
+from runtime.arms.video.scan import make_observers, scan_frames, scan_video  # noqa: E402
 from tests.arms.face.video_factory import write_video  # noqa: E402
 
 
 def file_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
     started = time.perf_counter()
-    scan = scan_video(video, face, BodySettings())
+    scan = scan_video(video, face, BodySettings(), sample_fps=face.sample_fps)
     wall_s = time.perf_counter() - started
     return {"mode": "file", "video_s": duration_s, "wall_s": round(wall_s, 2),
             "x_real_time": round(duration_s / wall_s, 2), "frames_sampled": len(scan.frame_times_s),
@@ -34,8 +35,6 @@ def file_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
 
 
 def live_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
-    from runtime.arms.face.arm import make_observers
-    from runtime.arms.face.scan import scan_frames
     from runtime.sources.video import LiveVideoSource
 
     source = LiveVideoSource(video, replay=True, sample_fps=5.0)

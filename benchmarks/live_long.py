@@ -207,7 +207,8 @@ def run_audio_stream(seconds: float) -> None:
 
 def run_scan(minutes: float) -> None:
     from runtime.arms.body.pose import BodyObservation
-    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
 
     settings = load_settings()
     fps = settings["face"]["sample_fps"]

@@ -30,11 +30,11 @@ from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
-from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, make_observers, mean_expression
-from runtime.arms.face.scan import VideoScan, scan_frames
+from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, mean_expression
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
+from runtime.arms.video.scan import VideoScan, make_observers, scan_frames
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder

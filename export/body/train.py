@@ -58,7 +58,7 @@ def _segment(path: Path, number: int, row: dict) -> dict:
 def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, list[str], list[str]]:
     """Feature rows of the body windows that lie inside labelled segments, their labels and videos."""
     from runtime.arms.body.arm import BodySettings, body_track
-    from runtime.arms.face.arm import scan_video, video_duration_s
+    from runtime.arms.video.scan import scan_video, video_duration_s
     from runtime.media import probe
 
     settings = settings or BodySettings()

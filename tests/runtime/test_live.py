@@ -174,7 +174,8 @@ def test_the_printed_face_line_is_the_patients_expression_not_the_mean_of_everyo
     import numpy as np
 
     from runtime.arms.face.arm import FaceSettings
-    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
     from runtime.live import FaceLines
     from runtime.sources.video import VideoFrame
 

@@ -1,4 +1,5 @@
-"""The body arm: pose landmarks on the face arm's frames → per-window body-language measurements.
+"""The body arm: pose landmarks on the frames of the video pass it shares with the face arm → per-window
+body-language measurements.
 
 Movement measurements are also given relative to the session's own median (1.0 = this person's usual), and
 ``activation`` (arousal, 0–1) follows the formula in ``measures.activation``. No discrete emotions are made
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from runtime.arms.body import measures
-from runtime.config import ConfigSection
+from runtime.arms.body.settings import BodySettings
+from runtime.arms.video.scan import shared_scan, video_duration_s, video_sample_fps
 from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
@@ -27,16 +29,6 @@ log = logging.getLogger(__name__)
 
 NO_BODY = "no body pose"
 RELATIVE = ("overall", "head", "hands", "torso")
-
-
-@dataclass(frozen=True)
-class BodySettings(ConfigSection):
-    detector: str = "body-pose-detector"
-    landmarks: str = "body-pose-landmarks"
-    model: str = ""
-    sample_fps: float = 5.0
-    window_s: float = 2.0
-    hop_s: float = 1.0
 
 
 def window_measurements(times_s: np.ndarray, points: np.ndarray, visibility: np.ndarray,
@@ -169,23 +161,15 @@ def load_classifier(settings: BodySettings):
 
 
 def body_settings(settings: dict[str, dict[str, Any]]) -> BodySettings:
-    """The ``[body]`` section's settings, at the face arm's sampling rate when it runs: the two arms read one scan
-    of the video, sampled at the face's rate (file mode's ``shared_scan`` and a live session's camera alike)."""
-    body = BodySettings.from_config(settings.get("body", {}))
-    face_section = settings.get("face", {})
-    if face_section.get("enabled", False):
-        from runtime.arms.face.arm import FaceSettings
-
-        body = replace(body, sample_fps=FaceSettings.from_config(face_section).sample_fps)
-    return body
+    """The ``[body]`` section's settings at the rate its frames are sampled: the two arms read one scan of the
+    video (file mode's ``shared_scan`` and a live session's camera alike), at ``video_sample_fps``."""
+    return replace(BodySettings.from_config(settings.get("body", {})), sample_fps=video_sample_fps(settings))
 
 
 def analyze_body_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's body arm: None when the input has no video stream."""
     if not request.media.has_video:
         return None
-    from runtime.arms.face.arm import shared_scan, video_duration_s
-
     settings = body_settings(request.settings)
     scan = shared_scan(request)
     duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)

@@ -1,20 +1,21 @@
 """The face arm: a video in, a face Track out — expression probabilities, quality and face geometry per window.
 
-The per-frame work is in ``scan.py`` (shared with the body arm, so frames are decoded once); this module
-turns a person's observations into windows on the session clock.
+The per-frame work is in ``observer.py``, fed by the video pass that the body arm reads too
+(``runtime.arms.video.scan``: frames decoded once); this module turns a person's observations into windows on
+the session clock.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
-from runtime.arms.face.scan import FaceObservation, VideoScan
-from runtime.config import ConfigSection
+from runtime.arms.face.observer import FaceObservation
+from runtime.arms.face.settings import FaceSettings
+from runtime.arms.video.scan import VideoScan, shared_scan, video_duration_s
 from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
@@ -26,21 +27,6 @@ log = logging.getLogger(__name__)
 NO_FACE = "no face"
 FACE_LOST = "face lost"
 HEAD_AWAY_DEG = 20.0  # head turned this far from the person's own median pose counts as looking away
-
-
-@dataclass(frozen=True)
-class FaceSettings(ConfigSection):
-    model: str = "face-expression"
-    detector: str = "face-detector"
-    landmarks: str = "face-landmarks"
-    iris: str = "iris-landmarks"  # "" = no gaze measurements
-    sample_fps: float = 5.0
-    window_s: float = 2.0
-    hop_s: float = 1.0
-    person: str = "patient"  # patient | all | <person number, in order of first appearance>
-    min_face_px: int = 24
-    max_side_px: int = 1280
-    expression_threads: int = 1
 
 
 def chosen_people(scan: VideoScan, person: str) -> list[int]:
@@ -167,47 +153,6 @@ def _session_measurements(observations: list[FaceObservation]):
     return measure
 
 
-def scan_video(path, face: FaceSettings | None, body: Any = None, backend: str | None = None,
-               sample_fps: float = 5.0, max_side_px: int = 1280) -> VideoScan:
-    """Decode ``path`` once at the sampling rate and run the face (and body) observers over its frames."""
-    from runtime.arms.face.scan import scan_frames
-    from runtime.sources.video import FileVideoSource
-
-    if face is not None:
-        sample_fps, max_side_px = face.sample_fps, face.max_side_px
-    source = FileVideoSource(path, sample_fps=sample_fps, max_side_px=max_side_px)
-    faces, bodies = make_observers(face, body, backend)
-    return scan_frames(source.frames(), faces, bodies, source.stats)
-
-
-def make_observers(face: FaceSettings | None, body: Any = None, backend: str | None = None):
-    """The face and body observers the settings ask for (None for an arm that is off), models loaded."""
-    from runtime.arms.face.scan import FaceObserver
-
-    faces = None
-    if face is not None:
-        faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend,
-                             face.expression_threads, face.iris or None)
-    bodies = None
-    if body is not None:
-        from runtime.arms.body.pose import BodyObserver
-
-        bodies = BodyObserver(body.detector, body.landmarks)
-    return faces, bodies
-
-
-def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float) -> float:
-    """Where the container says the video ends on its clock (``MediaInfo.end_s``: after the duration for stamps
-    starting late), or the last sampled frame's time when frames run past it. Only without a duration (a raw
-    stream) does the last frame also stand for the sampling period after it: added to a known duration, a slow
-    sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
-    if not scan.frame_times_s:
-        return float(media_end_s)
-    if media_end_s > 0:
-        return float(max(media_end_s, scan.frame_times_s[-1]))
-    return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
-
-
 def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None:
     """The pipeline's face arm: None when the input has no video stream."""
     if not request.media.has_video:
@@ -233,27 +178,6 @@ def face_tracks(scan: VideoScan, duration_s: float, settings: FaceSettings) -> l
     people = chosen_people(scan, settings.person)
     return [face_track(scan, person_id, duration_s, settings, labels,
                        name="face" if len(people) == 1 else f"face-{person_id}") for person_id in people]
-
-
-def shared_scan(request) -> VideoScan:
-    """The one scan of this request's video, made by whichever video arm runs first."""
-    if "video_scan" in request.extras:
-        return request.extras["video_scan"]
-    face_section = request.settings.get("face", {})
-    body_section = request.settings.get("body", {})
-    face = FaceSettings.from_config(face_section) if face_section.get("enabled", False) else None
-    body = None
-    if body_section.get("enabled", False):
-        from runtime.arms.body.arm import BodySettings
-
-        body = BodySettings.from_config(body_section)
-    backend = request.settings.get("runtime", {}).get("backend")
-    # Detectors and landmarks run on the backend their cards name; the runtime backend applies to the
-    # expression model only when it is not the default.
-    scan = scan_video(request.input_path, face, body, backend if backend != "onnxruntime" else None,
-                      sample_fps=body.sample_fps if body else 5.0)
-    request.extras["video_scan"] = scan
-    return scan
 
 
 def expression_labels(settings: FaceSettings) -> list[str]:

@@ -170,10 +170,11 @@ def test_face_holding_names_the_face_whose_box_holds_the_point():
 def test_with_two_people_the_body_track_follows_the_face_arms_patient(tmp_path):
     from runtime.arms.body.arm import patient_poses
     from runtime.arms.body.pose import face_holding
-    from runtime.arms.face.arm import FaceSettings, scan_video
+    from runtime.arms.face.settings import FaceSettings
+    from runtime.arms.video.scan import scan_video
 
     video = write_video(tmp_path / "two.mp4", 4.0, width=960, height=480, two_people=True)
-    scan = scan_video(video, FaceSettings(), BodySettings())
+    scan = scan_video(video, FaceSettings(), BodySettings(), sample_fps=FaceSettings().sample_fps)
     assert scan.n_people >= 2 and scan.patient_id is not None
     kept = patient_poses(scan)
     assert len(kept) >= len(scan.frame_times_s) // 2
@@ -186,7 +187,7 @@ def test_with_two_people_the_body_track_follows_the_face_arms_patient(tmp_path):
 def test_poses_of_other_people_are_left_out_only_when_several_people_were_seen():
     from runtime.arms.body.arm import patient_poses
     from runtime.arms.body.pose import BodyObservation
-    from runtime.arms.face.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan
 
     points, visibility = seated_pose(1)
     poses = [BodyObservation(0.2 * i, points[0], visibility[0], 0.9, person_id=pid)
@@ -200,7 +201,7 @@ def test_poses_of_other_people_are_left_out_only_when_several_people_were_seen()
 def test_a_body_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_its_quality():
     from runtime.arms.body.arm import body_track
     from runtime.arms.body.pose import BodyObservation
-    from runtime.arms.face.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan
 
     points, visibility = seated_pose(1)
     times = [i / 5 for i in range(15)]  # 5 fps until 2.8 s, then the camera is lost: its frames stand until 3.3 s
@@ -254,7 +255,7 @@ def test_a_body_classifier_reads_features_in_its_cards_order_and_fills_what_is_m
 def test_a_body_windows_quality_is_its_share_of_frames_with_a_pose_times_the_poses_presence():
     from runtime.arms.body.arm import body_track
     from runtime.arms.body.pose import BodyObservation
-    from runtime.arms.face.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan
 
     points, visibility = seated_pose(1)
     times = [i / 5 for i in range(10)]  # ten frames in the first 2 s window, a pose in every other one

@@ -187,47 +187,10 @@ def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-def test_a_file_scan_runs_expression_beside_the_frames_and_gives_what_a_frame_by_frame_scan_gives(tmp_path):
-    from runtime.arms.face.arm import FaceSettings, make_observers
-    from runtime.arms.face.scan import scan_frames
-    from runtime.sources.video import FileVideoSource
-
-    video = write_video(tmp_path / "short.mp4", 3.0)
-
-    def scan(on_frame):
-        faces, _ = make_observers(FaceSettings(), None)
-        return scan_frames(FileVideoSource(video).frames(), faces, on_frame=on_frame)
-
-    deferred = scan(None)  # file mode: the expression worker
-    step_by_step = scan(lambda frame, so_far: None)  # live mode: each frame complete before the next
-    found = [o for o in deferred.faces if o.confidence > 0]
-    assert found and all(o.probs is not None for o in found)
-    assert deferred.seconds["expression"] > 0 and "expression" not in step_by_step.seconds
-    assert len(deferred.faces) == len(step_by_step.faces)
-    for a, b in zip(deferred.faces, step_by_step.faces, strict=True):
-        assert (a.probs is None) == (b.probs is None)
-        if a.probs is not None:
-            assert np.allclose(a.probs, b.probs, atol=1e-5)
-
-
-def test_an_error_in_the_expression_worker_reaches_the_caller(tmp_path):
-    from runtime.arms.face.arm import FaceSettings, make_observers
-    from runtime.arms.face.scan import scan_frames
-    from runtime.sources.video import FileVideoSource
-
-    faces, _ = make_observers(FaceSettings(), None)
-
-    def broken(crops):
-        raise RuntimeError("expression model failed")
-
-    faces.fill_expressions = broken
-    with pytest.raises(RuntimeError, match="expression model failed"):
-        scan_frames(FileVideoSource(write_video(tmp_path / "short.mp4", 1.0)).frames(), faces)
-
-
 def test_a_person_number_nobody_has_is_said_once(tmp_path, monkeypatch, caplog):
     from runtime.arms.face import arm
-    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
     from runtime.media import probe
     from runtime.pipeline import AnalysisRequest
 
@@ -244,7 +207,7 @@ def test_a_person_number_nobody_has_is_said_once(tmp_path, monkeypatch, caplog):
 
 
 def _observation(t_s: float, eye_opening: float):
-    from runtime.arms.face.scan import FaceObservation
+    from runtime.arms.face.observer import FaceObservation
 
     return FaceObservation(t_s, 1, 0.9, 0.9, 100.0, measurements={"eye_opening": eye_opening},
                            probs=np.full(7, 1 / 7))
@@ -259,7 +222,7 @@ def test_a_blink_is_counted_once_however_many_frames_its_eyes_stay_closed():
 
 def test_a_windows_expression_weighs_each_frame_by_its_face_confidence():
     from runtime.arms.face.arm import mean_expression
-    from runtime.arms.face.scan import FaceObservation
+    from runtime.arms.face.observer import FaceObservation
 
     sure = FaceObservation(0.0, 1, 0.9, 1.0, 100.0, probs=np.array([1.0, 0, 0, 0, 0, 0, 0]))
     unsure = FaceObservation(0.2, 1, 0.1, 1.0, 100.0, probs=np.array([0, 1.0, 0, 0, 0, 0, 0]))
@@ -269,7 +232,7 @@ def test_a_windows_expression_weighs_each_frame_by_its_face_confidence():
 
 def test_blink_rate_is_not_measured_from_fewer_than_three_frames():
     from runtime.arms.face.arm import FaceSettings, face_track
-    from runtime.arms.face.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan
     from runtime.track import CANONICAL_LABELS
 
     labels = [label for label in CANONICAL_LABELS if label != "calm"]
@@ -285,7 +248,8 @@ def test_blink_rate_is_not_measured_from_fewer_than_three_frames():
 
 def test_face_windows_read_each_faces_time_a_few_times_not_once_per_window():
     from runtime.arms.face.arm import FaceSettings, face_track
-    from runtime.arms.face.scan import FaceObservation, VideoScan
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
 
     class CountedFace(FaceObservation):
         """A face observation that counts how often its time is read."""
@@ -313,19 +277,9 @@ def test_face_windows_read_each_faces_time_a_few_times_not_once_per_window():
     assert CountedFace.reads < 10 * len(faces)
 
 
-def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled():
-    from runtime.arms.face.arm import video_duration_s
-    from runtime.arms.face.scan import VideoScan
-
-    late_frame = VideoScan(frame_times_s=[0.0, 39.9])
-    assert video_duration_s(late_frame, 40.0, sample_fps=0.1) == 40.0  # was: 49.9, ten seconds past the video
-    assert video_duration_s(VideoScan(frame_times_s=[0.0, 41.0]), 40.0, sample_fps=5.0) == 41.0  # frames run past
-    assert video_duration_s(late_frame, 0.0, sample_fps=5.0) == pytest.approx(40.1)  # no duration: the period after
-
-
 def test_a_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_its_quality():
     from runtime.arms.face.arm import FaceSettings, face_track
-    from runtime.arms.face.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan
 
     times = [i / 5 for i in range(15)]  # 5 fps until 2.8 s, then the camera is lost: its frames stand until 3.3 s
     scan = VideoScan(frame_times_s=times, faces=[_observation(t, 0.3) for t in times], n_people=1, patient_id=1)

@@ -17,12 +17,12 @@ def _window(start_s: float, end_s: float, quality: float, value: float) -> Simpl
 def scanned(monkeypatch):
     """Every video scans to the body windows given in ``windows`` (the real scan is minutes of video work)."""
     import runtime.arms.body.arm as body_arm
-    import runtime.arms.face.arm as face_arm
+    import runtime.arms.video.scan as video_scan
     import runtime.media as media
 
     windows: list[SimpleNamespace] = []
-    monkeypatch.setattr(face_arm, "scan_video", lambda *args, **kwargs: None)
-    monkeypatch.setattr(face_arm, "video_duration_s", lambda *args: 8.0)
+    monkeypatch.setattr(video_scan, "scan_video", lambda *args, **kwargs: None)
+    monkeypatch.setattr(video_scan, "video_duration_s", lambda *args: 8.0)
     monkeypatch.setattr(media, "probe", lambda video: SimpleNamespace(end_s=8.0))
     monkeypatch.setattr(body_arm, "body_track", lambda *args: SimpleNamespace(windows=windows))
     return windows

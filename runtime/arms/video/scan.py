@@ -1,0 +1,166 @@
+"""One pass over a video's sampled frames that both the face and the body arm read.
+
+The video is decoded once, at one sampling rate (``video_sample_fps``), whichever of the two arms are on. Per
+frame: the faces (``runtime.arms.face.observer``) and, when asked, the body pose (``runtime.arms.body.pose``).
+The result holds per-frame observations only; each arm turns them into its own windows, so neither arm reads
+the other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from runtime.arms.body.pose import BodyObservation, BodyObserver
+from runtime.arms.body.settings import BodySettings
+from runtime.arms.face.observer import FaceObservation, FaceObserver
+from runtime.arms.face.settings import FaceSettings
+from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
+
+if TYPE_CHECKING:  # the pipeline imports the arms
+    from runtime.pipeline import AnalysisRequest
+
+@dataclass
+class VideoScan:
+    frame_times_s: list[float] = field(default_factory=list)
+    faces: list[FaceObservation] = field(default_factory=list)
+    bodies: list[BodyObservation] = field(default_factory=list)
+    stats: FrameStats = field(default_factory=FrameStats)
+    patient_id: int | None = None
+    n_people: int = 0
+    models: dict[str, dict] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # processing time per stage
+
+
+def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies: BodyObserver | None = None,
+                stats: FrameStats | None = None,
+                on_frame: Callable[[VideoFrame, VideoScan], None] | None = None) -> VideoScan:
+    """Run the observers over ``frames`` (None for an arm that is off).
+
+    ``on_frame(frame, scan_so_far)`` runs after each frame (a live session reports from it). Without it (file
+    mode) the expression model, the costliest step, runs in a worker thread beside the decoding, detection and
+    pose of the following frames; every probability is in place when the scan returns.
+    """
+    scan = VideoScan()
+    seconds = {"decode": 0.0, "face": 0.0, "body": 0.0}
+    defer = on_frame is None and faces is not None and faces.expression is not None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="expression") as worker:
+        pending: list[Future] = []
+        for frame in _timed(frames, seconds):
+            scan.frame_times_s.append(frame.t_s)
+            frame_faces: list[FaceObservation] = []
+            if faces is not None:
+                started = time.perf_counter()
+                frame_faces = faces.process(frame, defer_expression=defer)
+                if defer and faces.pending_crops:
+                    pending.append(worker.submit(_timed_fill, faces, faces.take_pending()))
+                scan.faces.extend(frame_faces)
+                seconds["face"] += time.perf_counter() - started
+            if bodies is not None:
+                started = time.perf_counter()
+                # The body follows whoever is the patient so far, recognised by the face its head is in.
+                patient_id = faces.tracker.patient() if faces is not None else None
+                observation = bodies.process(frame, frame_faces, patient_id)
+                if observation is not None:
+                    scan.bodies.append(observation)
+                seconds["body"] += time.perf_counter() - started
+            if on_frame is not None:
+                if faces is not None:
+                    scan.patient_id = faces.tracker.patient()
+                on_frame(frame, scan)
+        if defer:
+            # Worker time overlaps the rest: it is reported apart and not part of "face".
+            seconds["expression"] = sum(future.result() for future in pending)
+    if stats is not None:
+        scan.stats = stats
+    if faces is not None:
+        scan.patient_id = faces.tracker.patient()
+        scan.n_people = len(faces.tracker.people)
+        scan.models.update(faces.models())
+    if bodies is not None:
+        scan.models.update(bodies.models())
+    scan.seconds = {k: round(v, 3) for k, v in seconds.items()}
+    return scan
+
+
+def _timed(frames: Iterable[VideoFrame], seconds: dict[str, float]) -> Iterator[VideoFrame]:
+    """The frames, with the time spent producing them (decoding) added to ``seconds["decode"]``."""
+    iterator = iter(frames)
+    while True:
+        started = time.perf_counter()
+        frame = next(iterator, None)
+        seconds["decode"] += time.perf_counter() - started
+        if frame is None:
+            return
+        yield frame
+
+
+def _timed_fill(faces: FaceObserver, crops: list[tuple[FaceObservation, np.ndarray]]) -> float:
+    started = time.perf_counter()
+    faces.fill_expressions(crops)
+    return time.perf_counter() - started
+
+
+def video_sample_fps(settings: Mapping[str, Mapping[str, Any]]) -> float:
+    """Frames per second the pass samples: ``face.sample_fps`` when the face arm is on (the body arm reads the
+    same frames), else ``body.sample_fps``."""
+    face = settings.get("face", {})
+    if face.get("enabled", False):
+        return FaceSettings.from_config(face).sample_fps
+    return BodySettings.from_config(settings.get("body", {})).sample_fps
+
+
+def make_observers(face: FaceSettings | None, body: BodySettings | None = None,
+                   backend: str | None = None) -> tuple[FaceObserver | None, BodyObserver | None]:
+    """The face and body observers the settings ask for (None for an arm that is off), models loaded."""
+    faces = None
+    if face is not None:
+        faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend,
+                             face.expression_threads, face.iris or None)
+    bodies = BodyObserver(body.detector, body.landmarks) if body is not None else None
+    return faces, bodies
+
+
+def scan_video(path: str | Path, face: FaceSettings | None, body: BodySettings | None = None, *,
+               sample_fps: float, backend: str | None = None) -> VideoScan:
+    """Decode ``path`` once at ``sample_fps`` and run the face and body observers the settings ask for."""
+    max_side_px = (face or FaceSettings()).max_side_px
+    source = FileVideoSource(path, sample_fps=sample_fps, max_side_px=max_side_px)
+    faces, bodies = make_observers(face, body, backend)
+    return scan_frames(source.frames(), faces, bodies, source.stats)
+
+
+def shared_scan(request: AnalysisRequest) -> VideoScan:
+    """The one scan of this request's video that the face and body arms both read, made by whichever runs first
+    and kept in ``request.extras["video_scan"]`` for the other."""
+    if "video_scan" in request.extras:
+        return request.extras["video_scan"]
+    face_section = request.settings.get("face", {})
+    body_section = request.settings.get("body", {})
+    face = FaceSettings.from_config(face_section) if face_section.get("enabled", False) else None
+    body = BodySettings.from_config(body_section) if body_section.get("enabled", False) else None
+    backend = request.settings.get("runtime", {}).get("backend")
+    # Detectors and landmarks run on the backend their cards name; the runtime backend applies to the
+    # expression model only when it is not the default.
+    scan = scan_video(request.input_path, face, body, sample_fps=video_sample_fps(request.settings),
+                      backend=backend if backend != "onnxruntime" else None)
+    request.extras["video_scan"] = scan
+    return scan
+
+
+def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float) -> float:
+    """Where the container says the video ends on its clock (``MediaInfo.end_s``: after the duration for stamps
+    starting late), or the last sampled frame's time when frames run past it. Only without a duration (a raw
+    stream) does the last frame also stand for the sampling period after it: added to a known duration, a slow
+    sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
+    if not scan.frame_times_s:
+        return float(media_end_s)
+    if media_end_s > 0:
+        return float(max(media_end_s, scan.frame_times_s[-1]))
+    return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
