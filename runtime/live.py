@@ -34,7 +34,7 @@ from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, 
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
-from runtime.arms.video.scan import VideoScan, make_observers, scan_frames
+from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
@@ -215,8 +215,7 @@ class VideoSession:
         return tracks
 
     def end_s(self) -> float:
-        fps = self.face.sample_fps if self.face else self.body.sample_fps
-        return self.scan.frame_times_s[-1] + 1.0 / fps if self.scan.frame_times_s else 0.0
+        return self.scan.frame_times_s[-1] + 1.0 / self.source.sample_fps if self.scan.frame_times_s else 0.0
 
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
@@ -605,10 +604,10 @@ def _close_links(links: list[SensorLink]) -> None:
 def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
                  duration_s: float | None, on_line: Callable[[str], None] | None) -> VideoSession:
     """The camera (or the replayed file's picture) opened and its thread started."""
-    fps = settings["face"]["sample_fps"] if settings["face"]["enabled"] else settings["body"]["sample_fps"]
     replay = inputs.replay is not None
     source = LiveVideoSource(inputs.replay if replay else inputs.camera, None if replay else inputs.camera_format,
-                             sample_fps=fps, clock=clock, max_side_px=settings["face"]["max_side_px"], replay=replay)
+                             sample_fps=video_sample_fps(settings), clock=clock,
+                             max_side_px=settings["face"]["max_side_px"], replay=replay)
     video = VideoSession(source, settings, duration_s, on_line)
     video.start()
     return video
