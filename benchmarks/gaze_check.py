@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.face import geometry  # noqa: E402
-from runtime.arms.face.detect import SsdDetector  # noqa: E402
 from runtime.arms.face.iris import IrisLandmarker  # noqa: E402
-from runtime.arms.face.landmarks import CropLandmarker, face_roi  # noqa: E402
+from runtime.arms.video.detect import SsdDetector  # noqa: E402
+from runtime.arms.video.landmarks import CropLandmarker, face_roi  # noqa: E402
 from tests.arms.face.video_factory import astronaut, with_irises_moved  # noqa: E402
 
 SCALES = (1.0, 0.6, 0.4, 0.3, 0.2)

@@ -249,11 +249,11 @@ def test_a_card_this_process_may_not_read_is_one_line(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("model_id", "reader", "edit", "problem"), [
-    ("face-detector", "runtime.arms.face.detect:SsdDetector", lambda c: c.pop("input_px"),
+    ("face-detector", "runtime.arms.video.detect:SsdDetector", lambda c: c.pop("input_px"),
      "card lacks 'input_px', which its model needs here"),
-    ("face-detector", "runtime.arms.face.detect:SsdDetector", lambda c: c["anchors"].pop("strides"),
+    ("face-detector", "runtime.arms.video.detect:SsdDetector", lambda c: c["anchors"].pop("strides"),
      "card lacks 'strides'"),
-    ("face-landmarks", "runtime.arms.face.landmarks:CropLandmarker", lambda c: c.update(n_landmarks="many"),
+    ("face-landmarks", "runtime.arms.video.landmarks:CropLandmarker", lambda c: c.update(n_landmarks="many"),
      "card holds a setting of the wrong kind"),
     ("iris-landmarks", "runtime.arms.face.iris:IrisLandmarker", lambda c: c.update(roi_scale=None),
      "card holds a setting of the wrong kind"),

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from runtime.arms.face.detect import SsdDetector
-from runtime.arms.face.landmarks import CropLandmarker, body_roi, pose_roi
+from runtime.arms.video.detect import SsdDetector
+from runtime.arms.video.landmarks import CropLandmarker, body_roi, pose_roi
 from runtime.sources.video import VideoFrame
 
 MIN_POSE_PRESENCE = 0.5

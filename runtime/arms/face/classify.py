@@ -61,8 +61,8 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     check_output_file(csv_path, files)
     detector = landmarker = None
     if not cropped:
-        from runtime.arms.face.detect import SsdDetector
-        from runtime.arms.face.landmarks import CropLandmarker
+        from runtime.arms.video.detect import SsdDetector
+        from runtime.arms.video.landmarks import CropLandmarker
 
         detector, landmarker = SsdDetector("face-detector"), CropLandmarker("face-landmarks")
     buffer = io.StringIO()
@@ -95,7 +95,7 @@ def _gray(image: np.ndarray) -> np.ndarray:
 def _face(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
           min_face_px: int) -> tuple[np.ndarray | None, str]:
     """The largest face's expression crop, or None and why there is none."""
-    from runtime.arms.face.landmarks import face_roi
+    from runtime.arms.video.landmarks import face_roi
 
     detections = detector.detect(image)
     if not detections:

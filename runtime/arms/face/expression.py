@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from runtime.arms.face.detect import Roi
+from runtime.arms.video.detect import Roi
 from runtime.errors import InputError
 from runtime.models import load_card, load_model, reading_settings
 from runtime.track import CANONICAL_LABELS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime.arms.face.detect import roi_from_points, to_input
 from runtime.arms.face.geometry import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
+from runtime.arms.video.detect import roi_from_points, to_input
 from runtime.models import Model, load_model, reading_settings
 
 # (first corner, second corner, mirrored): the crop's x-axis runs first -> second. The model knows one eye, with

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.arms.face.detect import SsdDetector
 from runtime.arms.face.expression import ExpressionModel, face_crop_roi
 from runtime.arms.face.geometry import frame_measurements, gaze_measurements
 from runtime.arms.face.iris import IrisLandmarker
-from runtime.arms.face.landmarks import CropLandmarker, face_roi
 from runtime.arms.face.tracking import IdentityTracker
+from runtime.arms.video.detect import SsdDetector
+from runtime.arms.video.landmarks import CropLandmarker, face_roi
 from runtime.sources.video import VideoFrame
 
 MIN_LANDMARK_PRESENCE = 0.5

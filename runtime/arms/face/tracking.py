@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.arms.face.detect import box_iou
+from runtime.arms.video.detect import box_iou
 
 
 @dataclass

@@ -8,8 +8,8 @@ import pytest
 from runtime.arms.body import measures
 from runtime.arms.body.arm import BodySettings
 from runtime.arms.body.pose import MIN_POSE_PRESENCE
-from runtime.arms.face.detect import Roi
-from runtime.arms.face.landmarks import CropLandmarker
+from runtime.arms.video.detect import Roi
+from runtime.arms.video.landmarks import CropLandmarker
 from runtime.cli import main
 from runtime.config import load_settings
 from runtime.errors import InputError

@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from runtime.arms.face.detect import SsdDetector
 from runtime.arms.face.geometry import frame_measurements
-from runtime.arms.face.landmarks import CropLandmarker, face_roi
+from runtime.arms.video.detect import SsdDetector
+from runtime.arms.video.landmarks import CropLandmarker, face_roi
 from runtime.cli import main
 from runtime.config import load_settings
 from runtime.pipeline import analyze_file

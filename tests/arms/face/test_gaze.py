@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 
-from runtime.arms.face.detect import SsdDetector
 from runtime.arms.face.geometry import (
     EYEBALL_RADIUS_EYE_WIDTHS,
     LEFT_EYE_INNER,
@@ -15,7 +14,8 @@ from runtime.arms.face.geometry import (
     gaze_measurements,
 )
 from runtime.arms.face.iris import IrisLandmarker
-from runtime.arms.face.landmarks import CropLandmarker, face_roi
+from runtime.arms.video.detect import SsdDetector
+from runtime.arms.video.landmarks import CropLandmarker, face_roi
 from tests.arms.face.video_factory import astronaut, with_irises_moved
 
 

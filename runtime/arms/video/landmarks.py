@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from runtime.arms.face.detect import Detection, Roi, roi_from_points, to_input
+from runtime.arms.video.detect import Detection, Roi, roi_from_points, to_input
 from runtime.errors import InputError
 from runtime.models import Model, load_model, reading_settings
 
