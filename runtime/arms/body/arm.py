@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from runtime.arms.body import measures
+from runtime.arms.body.classifier import BodyClassifier
+from runtime.arms.body.pose import BodyObservation
 from runtime.arms.body.settings import BodySettings
-from runtime.arms.video.scan import shared_scan, video_duration_s, video_sample_fps
+from runtime.arms.video.scan import VideoScan, shared_scan, video_duration_s, video_sample_fps
 from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
@@ -87,7 +89,7 @@ def add_relative(windows: list[dict[str, float]]) -> None:
         values["activation"] = measures.activation(values["movement_overall_rel"], values["fidgeting_rel"])
 
 
-def patient_poses(scan) -> list:
+def patient_poses(scan: VideoScan) -> list[BodyObservation]:
     """The poses that belong to the face arm's patient.
 
     With several people in view, a pose counts when its nose was in the patient's face box (or it was followed
@@ -98,7 +100,9 @@ def patient_poses(scan) -> list:
     return [o for o in scan.bodies if o.person_id == scan.patient_id]
 
 
-def body_track(scan, duration_s: float, settings: BodySettings, classifier=None) -> Track:
+def body_track(scan: VideoScan, duration_s: float, settings: BodySettings,
+               classifier: BodyClassifier | None = None) -> Track:
+    """The body windows of the patient's poses in ``scan``; probabilities only with a trained ``classifier``."""
     observations = patient_poses(scan)
     frames = InstantsByWindow(scan.frame_times_s)
     seeing = Coverage(scan.frame_times_s, frame_reach_s(settings.sample_fps))
@@ -151,12 +155,10 @@ def body_track(scan, duration_s: float, settings: BodySettings, classifier=None)
     )
 
 
-def load_classifier(settings: BodySettings):
+def load_classifier(settings: BodySettings) -> BodyClassifier | None:
     """The body classifier ``settings.model`` names (``emotrace train body``), or None for measurements only."""
     if not settings.model:
         return None
-    from runtime.arms.body.classifier import BodyClassifier
-
     return BodyClassifier(settings.model)
 
 
