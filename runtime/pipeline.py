@@ -2,7 +2,9 @@
 
 The graph of steps lives here, apart from the steps: each arm is a function
 ``(request: AnalysisRequest) -> Track | None`` registered in ``ARMS`` (None = the arm has nothing to read in
-this input, e.g. no video stream for the face arm). Arms never see each other; fusion gets their tracks.
+this input, e.g. no video stream for the face arm). Arms do not import each other: the face and body arms both
+read one pass over the video (``runtime.arms.video.scan.shared_scan``, made once per input and kept in the
+request's extras); fusion gets their tracks.
 """
 
 from __future__ import annotations
