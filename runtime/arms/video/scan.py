@@ -26,8 +26,11 @@ from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
 
+
 @dataclass
 class VideoScan:
+    """Per sampled frame of one video, the faces and the body pose seen; what the face and body arms read."""
+
     frame_times_s: list[float] = field(default_factory=list)
     faces: list[FaceObservation] = field(default_factory=list)
     bodies: list[BodyObservation] = field(default_factory=list)
