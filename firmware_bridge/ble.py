@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -361,7 +362,7 @@ class BleNotifyLink(SensorLink):
                 await self._unless_stopped(self.sleep(delay_s), stop)
         except Exception as error:  # a defect, not the sensor: said once, and its silence to the stop is a gap
             self._open_gap()
-            self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+            self.failed(sink, error)
             await self._safe_disconnect()
             await stop.wait()
             self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__}) until the session stopped")
@@ -370,6 +371,32 @@ class BleNotifyLink(SensorLink):
             await self._safe_disconnect()
         self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
         self.status(sink, "stopped", "stopped by request")
+
+    def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
+        """``run`` in an event loop of this thread's own (bleak needs one), until ``stop``."""
+
+        async def session() -> None:
+            stopped = asyncio.Event()
+
+            async def watch() -> None:
+                while not stop.is_set():
+                    await asyncio.sleep(0.1)
+                stopped.set()
+
+            watcher = asyncio.create_task(watch())
+            try:
+                await self.run(sink, stopped)
+            finally:
+                watcher.cancel()
+
+        try:
+            asyncio.run(session())
+        except (Exception, asyncio.CancelledError) as error:  # a link's failure is its status, never the session's end
+            self.failed(sink, error)
+
+    def close(self) -> None:
+        """Nothing to let go of: ``run`` disconnects from the sensor when it ends, and before it no connection is
+        open."""
 
     async def _connect_and_stream(self, sink: Sink, stop: asyncio.Event) -> bool | None:
         """One connection: until the sensor drops or goes silent, or ``stop``. Whether it connected; None for a

@@ -1,13 +1,16 @@
 """The one interface every sensor link shares: it delivers samples, gaps and status on the session clock.
 
-A link (BLE, serial board, a replayed file) hands what it receives to a ``sink`` - any callable taking a
-``LinkEvent``. Every sample is stamped on ``runtime.clock.SessionClock`` with the link's latency taken
-off (``stamp``); a dropout becomes a ``Gap`` with a reason, never a run of invented samples. ``Recorder``
-is the sink that keeps everything and turns it into a ``Recording`` the physiological arm reads.
+A link (a BLE sensor, a serial board) hands what it receives to a ``sink`` - any callable taking a
+``LinkEvent`` - from its ``run_until_stopped``, in a thread of its own (``firmware_bridge.runner``), and lets go of
+its device in ``close``: a new kind of link is one subclass of ``SensorLink``. Every sample is stamped on
+``runtime.clock.SessionClock`` with the link's latency taken off (``stamp``); a dropout becomes a ``Gap`` with a
+reason, never a run of invented samples. ``Recorder`` is the sink that keeps everything and turns it into a
+``Recording`` the physiological arm reads.
 """
 
 from __future__ import annotations
 
+import abc
 import functools
 import logging
 import threading
@@ -52,8 +55,9 @@ LinkEvent = Sample | Gap | Status
 Sink = Callable[[LinkEvent], None]
 
 
-class SensorLink:
-    """Base of every link: a name, a clock and a known one-way latency (seconds) to take off each stamp."""
+class SensorLink(abc.ABC):
+    """Base of every link: a name, a clock and a known one-way latency (seconds) to take off each stamp; its loop
+    (``run_until_stopped``) and what it holds open (``close``)."""
 
     def __init__(self, name: str, clock: SessionClock, latency_s: float = 0.0) -> None:
         if latency_s < 0:
@@ -71,6 +75,21 @@ class SensorLink:
         # The sink reports it (a live session prints it, the track keeps it); the log line is for a verbose run.
         log.info("%s: %s (%s)", self.name, state, detail)
         sink(Status(state, detail, self.clock.now_s(), self.name))
+
+    def failed(self, sink: Sink, error: BaseException) -> None:
+        """Say that the link itself failed (a defect, not the sensor): it delivers nothing more."""
+        self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+
+    @abc.abstractmethod
+    def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
+        """Deliver into ``sink``, in the calling thread, until ``stop`` is set. A sensor lost or a link that fails
+        is said in a ``Status`` and its silence to the stop is a ``Gap``: the loop returns at the stop, it does
+        not raise. ``close`` is called after it."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Let go of what the link holds open (a port); called once its loop ended, or for a session that never
+        started."""
 
 
 class _Series:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import binascii
 import math
 import struct
+import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -468,6 +469,22 @@ class SerialBoardLink(SensorLink):
         port open) leaves that stretch as a gap, as a board whose port went does."""
         if self._last_t_s is not None and self.stamp() - self._last_t_s > SILENCE_S:
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
+
+    def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
+        """Read frames until ``stop``. A port that disappears (``poll`` has said so) is gone for the rest of the
+        session: its silence up to the stop is a gap."""
+        self.status(sink, "connecting", f"{self.port_name} open; waiting for the board's frames")
+        try:
+            while not stop.is_set():
+                self.poll(sink)  # the port's read timeout (READ_TIMEOUT_S) paces the loop
+            self.silence_to_the_stop(sink)
+        except InputError:
+            stop.wait()
+            self.end_of_session_gap(sink, "serial port gone until the session stopped")
+        except Exception as error:  # a defect, not the port: said, its silence a gap, the session goes on
+            self.failed(sink, error)
+            stop.wait()
+            self.end_of_session_gap(sink, "link failed until the session stopped")
 
     def close(self) -> None:
         self.port.close()

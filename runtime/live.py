@@ -597,8 +597,7 @@ def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]]
 
 def _close_links(links: list[SensorLink]) -> None:
     for link in links:
-        if hasattr(link, "close"):
-            link.close()
+        link.close()
 
 
 def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,

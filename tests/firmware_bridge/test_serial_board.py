@@ -361,15 +361,13 @@ def test_a_board_whose_counter_is_stuck_is_said_once_in_a_while_not_once_a_frame
 def test_a_board_silent_until_the_stop_leaves_that_stretch_as_a_gap(quiet_s, gap_expected):
     import threading
 
-    from firmware_bridge.runner import poll_serial
-
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(4)))
     last_s = recorder.series("eda")[0][-1]
     time.now += quiet_s  # the port stays open; the board sends nothing more
     stop = threading.Event()
     stop.set()
-    poll_serial(link, recorder, stop)  # the session stops
+    link.run_until_stopped(recorder, stop)  # the session stops
     if gap_expected:  # was: no gap, the silence only in the status lines
         (gap,) = recorder.gaps
         assert gap.start_s == pytest.approx(last_s) and gap.end_s == pytest.approx(last_s + quiet_s, abs=0.3)

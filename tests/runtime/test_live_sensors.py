@@ -8,6 +8,7 @@ import pytest
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
 from firmware_bridge.ble import TEMPERATURE_MEASUREMENT, BleHeartRateLink, BleThermometerLink
+from firmware_bridge.link import Sample, SensorLink
 from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, SerialBoardLink, data_payload, encode_frame
 from runtime.config import load_settings
 from runtime.errors import InputError
@@ -80,7 +81,6 @@ def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_p
 
 
 def test_the_printed_readout_reads_a_channel_from_one_link_as_the_tracks_do_never_a_mix(tmp_path):
-    from firmware_bridge.link import Sample
     from runtime.clock import SessionClock
     from runtime.live import SensorSession
 
@@ -122,6 +122,39 @@ def test_a_ble_strap_s_heart_rate_reaches_the_session_s_track_and_its_readout(tm
     assert physio.settings["links"]["ble-hr"].startswith(("connected", "stopped"))
     assert any(w.measurements.get("hr_bpm") == pytest.approx(72.0) for w in physio.windows)
     assert "at 1.0 s: sensors heart 72 bpm (last 1 s)" in lines
+
+
+class _Metronome(SensorLink):
+    """A link kind neither the runner nor the live session names: EDA of 2 µS every 50 ms, until the stop."""
+
+    def __init__(self, clock):
+        super().__init__("metronome", clock)
+        self.closed = False
+
+    def run_until_stopped(self, sink, stop):
+        self.status(sink, "connected", "ticking")
+        while not stop.wait(0.05):
+            sink(Sample("eda", self.stamp(), 2.0, self.name))
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_new_kind_of_link_records_into_the_session_by_its_class_alone(tmp_path):
+    made = []
+
+    def links(clock):
+        made.append(_Metronome(clock))
+        return made
+
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
+                        duration_s=1.5, on_line=lines.append, make_links=links)
+    physio = timeline.track("physio")
+    assert physio.settings["links"]["metronome"] == "connected (ticking)"
+    assert any(line.endswith("metronome connected (ticking)") for line in lines)
+    assert "at 1.0 s: sensors EDA 2.00 µS (last 1 s)" in lines
+    assert made[0].closed  # let go of once its loop ended
 
 
 def test_a_board_that_sends_too_little_for_any_channel_still_leaves_the_timeline_with_the_reason(tmp_path):
