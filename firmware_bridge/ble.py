@@ -32,11 +32,10 @@ def uuid16(short: int) -> str:
     return f"0000{short:04x}-0000-1000-8000-00805f9b34fb"
 
 
-HEART_RATE_SERVICE = uuid16(0x180D)
+# The characteristics read, looked up by UUID whatever service holds them; the services (0x180D, 0x180F, 0x1809)
+# are named in the docstrings only.
 HEART_RATE_MEASUREMENT = uuid16(0x2A37)
-BATTERY_SERVICE = uuid16(0x180F)
 BATTERY_LEVEL = uuid16(0x2A19)
-HEALTH_THERMOMETER_SERVICE = uuid16(0x1809)
 TEMPERATURE_MEASUREMENT = uuid16(0x2A1C)
 
 # Flags byte of the Heart Rate Measurement characteristic.
