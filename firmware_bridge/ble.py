@@ -286,7 +286,7 @@ class BleNotifyLink(SensorLink):
         max_attempts: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         name: str | None = None,
-    ):
+    ) -> None:
         super().__init__(name or self.default_name, clock, latency_s)
         self.client = client
         self.backoff_s = tuple(backoff_s)

@@ -47,7 +47,7 @@ TYPE_HELLO = 0x02
 CLOCKED_TYPES = (TYPE_DATA, TYPE_HELLO)  # the frames whose board_ms the clock mapping reads
 HEADER = struct.Struct("<BBHIB")  # version, type, seq, board_ms, length (after the sync pair)
 CRC = struct.Struct("<H")
-MAX_PAYLOAD = 255
+MAX_PAYLOAD_BYTES = 255
 CHANNELS: dict[int, str] = {1: "eda", 2: "bvp", 3: "temp", 4: "acc_x", 5: "acc_y", 6: "acc_z", 7: "resp"}
 CHANNEL_IDS = {name: number for number, name in CHANNELS.items()}
 READING = struct.Struct("<Bf")
@@ -101,13 +101,15 @@ class Frame:
 def encode_frame(
     frame_type: int, seq: int, board_ms: int, payload: bytes = b"", version: int = PROTOCOL_VERSION
 ) -> bytes:
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    """One frame's bytes as a board sends them (sync pair to CRC)."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
     body = HEADER.pack(version, frame_type, seq & 0xFFFF, board_ms & 0xFFFFFFFF, len(payload)) + payload
     return SYNC + body + CRC.pack(crc16_ccitt(body))
 
 
 def data_payload(readings: Iterable[tuple[str, float]]) -> bytes:
+    """A DATA frame's payload: (channel name, value) pairs as (channel id u8, float32)."""
     return b"".join(READING.pack(CHANNEL_IDS[name], value) for name, value in readings)
 
 
