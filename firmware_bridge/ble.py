@@ -477,10 +477,16 @@ class BleNotifyLink(SensorLink):
 
 
 def _raise_if_own_cancellation() -> None:
-    """Inside ``except asyncio.CancelledError``: re-raise when this task itself is being cancelled (a stop, a
-    timeout); otherwise the BLE stack leaked the cancellation from a call (bleak's BlueZ backend does), which
-    costs that call, not the link."""
-    if asyncio.current_task().cancelling():
+    """Inside ``except asyncio.CancelledError``: re-raise when this task itself is being cancelled (a caller
+    cancelling ``run``); otherwise the BLE stack leaked the cancellation from a call (bleak's BlueZ backend does),
+    which costs that call, not the link.
+
+    Python 3.10 (JetPack 6) cannot tell the two apart (``Task.cancelling`` came in 3.11): there every
+    cancellation is taken for the stack's, since the link's own code never cancels its task (a session ends it
+    through its stop event; a caller of ``run`` on 3.10 should do the same).
+    """
+    cancelling = getattr(asyncio.current_task(), "cancelling", None)
+    if cancelling is not None and cancelling():
         raise  # the CancelledError being handled
 
 

@@ -600,6 +600,31 @@ def test_a_gatt_call_the_stack_cancels_costs_the_connection_not_the_link():
     assert any("cancelled a call" in s.detail for s in recorder.statuses)
 
 
+class TaskOfPython310:
+    """A running task as Python 3.10 has it: no ``cancelling`` (3.11)."""
+
+    def __init__(self, task: asyncio.Task):
+        self._task = task
+
+    def __getattr__(self, name):
+        if name == "cancelling":
+            raise AttributeError(name)
+        return getattr(self._task, name)
+
+
+def test_on_python_3_10_a_cancellation_the_stack_leaks_is_still_retried_not_an_attribute_error(monkeypatch):
+    import firmware_bridge.ble as ble
+
+    current_task = asyncio.current_task
+    monkeypatch.setattr(ble.asyncio, "current_task", lambda *a: TaskOfPython310(current_task(*a)))
+    time = FakeTime()
+    peripheral = CancelledNotify([(1.0, bytes([0x00, 0x48]))], now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=1)  # was: AttributeError 'cancelling', the link failed
+    assert peripheral.connects == 2
+    assert recorder.series("hr")[1].tolist() == [72.0]
+    assert not [s for s in recorder.statuses if s.state == "stopped" and "failed" in s.detail]
+
+
 def test_a_sensor_gone_before_its_services_are_read_is_a_connection_error_like_any_dropped_link():
     from bleak.exc import BleakError
 
