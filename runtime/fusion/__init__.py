@@ -89,6 +89,20 @@ def fuser_from_settings(section: Mapping[str, Any], backend: str = "onnxruntime"
     return make_fuser(method, weights=weights, backend=backend, model=section.get("model") or None)
 
 
+def fuse_arguments(section: Mapping[str, Any]) -> dict[str, Any]:
+    """``Fuser.fuse``'s keyword arguments (grid, arousal sources, incongruence thresholds) from the ``[fusion]``
+    settings, for file mode and live mode alike."""
+    return {
+        "window_s": section["window_s"],
+        "hop_s": section["hop_s"],
+        "arousal_from": section.get("arousal_from", []),
+        "incongruence_settings": {
+            "min_confidence": section["incongruence_confidence"],
+            "min_divergence": section["incongruence_divergence"],
+        },
+    }
+
+
 def should_fuse(tracks: Sequence[Track], when: str) -> bool:
     """ "always": whenever a track exists; "multiple": when at least two tracks have something to say."""
     speaking = [t for t in tracks if any(w.has_claim or w.measurements for w in t.windows)]
@@ -116,16 +130,7 @@ def fuse_with_settings(
     fuser = fuser_from_settings(section, backend=backend)
     if isinstance(fuser, WeightedFusion):  # weights parsed once, by fuser_from_settings
         _say_weights_unused(fuser.weights, tracks)
-    return fuser.fuse(
-        tracks,
-        window_s=section["window_s"],
-        hop_s=section["hop_s"],
-        arousal_from=section.get("arousal_from", []),
-        incongruence_settings={
-            "min_confidence": section["incongruence_confidence"],
-            "min_divergence": section["incongruence_divergence"],
-        },
-    )
+    return fuser.fuse(tracks, **fuse_arguments(section))
 
 
 __all__ = [
@@ -134,6 +139,7 @@ __all__ = [
     "Fuser",
     "FusionInput",
     "align_tracks",
+    "fuse_arguments",
     "fuse_with_settings",
     "fuser_from_settings",
     "make_fuser",

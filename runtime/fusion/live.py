@@ -21,7 +21,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from runtime.fusion import fuser_from_settings
+from runtime.fusion import fuse_arguments, fuser_from_settings
 from runtime.fusion.base import Fuser
 from runtime.track import Track, Window
 
@@ -79,16 +79,7 @@ class LiveFusion:
     @classmethod
     def from_settings(cls, section: dict[str, Any], backend: str = "onnxruntime") -> LiveFusion:
         fuser = fuser_from_settings(section, backend=backend)
-        return cls(
-            fuser,
-            section["window_s"],
-            section["hop_s"],
-            arousal_from=section.get("arousal_from", []),
-            incongruence_settings={
-                "min_confidence": section["incongruence_confidence"],
-                "min_divergence": section["incongruence_divergence"],
-            },
-        )
+        return cls(fuser, **fuse_arguments(section))
 
     def window(self, tracks: Sequence[Track], start_s: float, end_s: float) -> Window:
         context = max(int(self.context_windows or 0), self.fuser.context_windows())
