@@ -36,7 +36,6 @@ FUSERS: dict[str, Callable[..., Fuser]] = {
     "stacking": StackingFusion,
     "attention": AttentionFusion,
 }
-DEFAULT_FUSION = "stacking"
 
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,6 @@ def fuse_with_settings(
 
 
 __all__ = [
-    "DEFAULT_FUSION",
     "FUSERS",
     "Fuser",
     "FusionInput",
