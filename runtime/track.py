@@ -8,7 +8,7 @@ and named measurements. Tracks round-trip exactly through JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -274,15 +274,6 @@ class Coverage:
             return 0.0
         covered_s = min(end_s, self._span_s[1]) - max(start_s, self._span_s[0])
         return float(min(1.0, max(0.0, covered_s) / (end_s - start_s)))
-
-
-def normalise_probs(values: Iterable[float]) -> list[float]:
-    """Probabilities that sum to 1 (uniform when every value is 0)."""
-    array = np.clip(np.asarray(list(values), dtype=float), 0.0, None)
-    total = array.sum()
-    if total <= 0 or not np.isfinite(total):
-        return [1.0 / len(array)] * len(array)
-    return (array / total).tolist()
 
 
 def _json_number(value: float) -> float | str | None:

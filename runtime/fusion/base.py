@@ -178,6 +178,7 @@ def log_pool(
 
 
 def normalise_rows(values: np.ndarray) -> np.ndarray:
+    """Each row as probabilities that sum to 1: negatives clipped to 0, a row with nothing above 0 uniform."""
     values = np.clip(values, 0.0, None)
     total = values.sum(1, keepdims=True)
     uniform = np.full_like(values, 1.0 / values.shape[1])

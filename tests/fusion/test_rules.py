@@ -13,7 +13,7 @@ from export.fusion.synthetic import synthetic_probs
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, make_fuser, parse_weights
 from runtime.fusion.align import FusionInput
-from runtime.fusion.base import modality_metrics
+from runtime.fusion.base import modality_metrics, normalise_rows
 from runtime.fusion.methods import (
     MIN_WEIGHT,
     AccuracyWeightedFusion,
@@ -326,3 +326,11 @@ def test_a_modalitys_unweighted_accuracy_is_its_mean_recall_not_its_accuracy():
     probs = np.array([one_hotish("happy", 0.9)] * 10)[:, None]  # always happy: 90 % accurate, half the recall
     data = FusionInput(["audio"], probs, np.ones((10, 1)), ALL[None])
     assert modality_metrics(data, targets)["audio"]["ua"] == pytest.approx(0.5)
+
+
+def test_normalise_rows_sums_each_row_to_one_and_makes_an_all_zero_row_uniform():
+    rows = normalise_rows(np.array([[1.0, 3.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 0.0]]))
+    assert rows.sum(1) == pytest.approx([1.0, 1.0, 1.0])
+    assert rows[0].tolist() == [0.25, 0.75, 0.0, 0.0]
+    assert rows[1].tolist() == [0.25] * 4
+    assert rows[2].tolist() == [0.0, 1.0, 0.0, 0.0]  # a negative score is no evidence

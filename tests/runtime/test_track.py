@@ -10,16 +10,16 @@ from runtime.track import (
     InstantsByWindow,
     Track,
     Window,
-    normalise_probs,
     window_grid,
 )
 
 
 def _track() -> Track:
+    scores = [1, 2, 3, 4, 5, 6, 7, 8.123456789]
     return Track(
         name="audio",
         windows=[
-            Window(0.0, 2.0, normalise_probs([1, 2, 3, 4, 5, 6, 7, 8.123456789]), 0.8, "",
+            Window(0.0, 2.0, [score / sum(scores) for score in scores], 0.8, "",
                    {"f0_median_hz": 123.456789012345, "jitter_local": math.nan, "odd": math.inf}),
             Window(0.5, 2.5, None, 0.0, "no speech", {"speech_fraction": 0.0}),
         ],
@@ -70,11 +70,6 @@ def test_window_grid_gives_no_tail_window_for_a_clock_jittering_past_the_last_wi
     assert len(window_grid(600.0004, 30.0, 5.0)) == len(window_grid(600.0, 30.0, 5.0))
     assert window_grid(600.01, 30.0, 5.0)[-1] == (575.0, 600.01)
     assert window_grid(600.0004, 30.0, 60.0)[-1] == (540.0, 570.0)  # hop past the window: no 0.4 ms tail either
-
-
-def test_normalise_probs_sums_to_one_and_handles_all_zero():
-    assert sum(normalise_probs([1, 3])) == pytest.approx(1.0)
-    assert normalise_probs([0, 0, 0, 0]) == [0.25] * 4
 
 
 @pytest.mark.parametrize(("duration_s", "window_s", "hop_s"), [(40.0, 2.0, 5.0), (40.0, 2.0, 7.0), (40.02, 2.0, 7.0),
