@@ -167,13 +167,9 @@ def track_card(track: Track) -> tuple[Any, str]:
     return card, ""
 
 
-def card_metrics(track: Track) -> dict[str, Any] | None:
-    """UA and per-class recall from the model card behind a track (``track_card``), for the track's variant at
-    window level where the card measures it (``variant_metrics``), or None when there is no such figure."""
-    return card_metrics_or_reason(track)[0]
-
-
 def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
+    """UA and per-class recall from the model card behind a track (``track_card``), for the track's variant at
+    window level where the card measures it (``variant_metrics``); or None and why there is no such figure."""
     card, reason = track_card(track)
     if card is None:
         return None, reason

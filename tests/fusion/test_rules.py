@@ -19,7 +19,7 @@ from runtime.fusion.methods import (
     AccuracyWeightedFusion,
     ProductFusion,
     QualityAwareFusion,
-    card_metrics,
+    card_metrics_or_reason,
 )
 from runtime.track import CANONICAL_LABELS, Track
 
@@ -144,7 +144,7 @@ def test_accuracy_weights_come_from_the_model_card_without_fit(tmp_path):
         )
     )
     track = Track(name="audio", model={"id": str(folder)})
-    found = card_metrics(track)
+    found = card_metrics_or_reason(track)[0]
     assert found["ua"] == pytest.approx(0.71)
     assert found["per_class_recall"] == {"sad": 0.5}
     fuser = AccuracyWeightedFusion()
@@ -274,7 +274,7 @@ def test_accuracy_weights_come_from_the_card_and_variant_of_the_tracks_own_model
     folder = _voice_card(tmp_path / "voice-model")
     track = _labelled_track("audio", "sad", 2, 0.5)
     track.model = {"id": str(folder), **identity}
-    found = card_metrics(track)
+    found = card_metrics_or_reason(track)[0]
     if ua is None:
         assert found is None
         fuser = AccuracyWeightedFusion()
@@ -291,10 +291,10 @@ def test_accuracy_weights_skip_a_shipped_card_of_another_version():
     shipped = load_card("audio-emotion")
     track = _labelled_track("audio", "sad", 2, 0.5)
     track.model = {"id": "audio-emotion", "variant": "session", "version": "retrained-elsewhere"}
-    assert card_metrics(track) is None
+    assert card_metrics_or_reason(track)[0] is None
     track.model = {"id": "audio-emotion", "variant": "session", "version": shipped.version,
                    "sha256": shipped.sha256.get("session", "")}
-    found = card_metrics(track)
+    found = card_metrics_or_reason(track)[0]
     assert found["ua"] == pytest.approx(shipped.metrics["cv"]["session/window"]["ua"])
     assert found["source"].endswith("card, session/window")  # the timeline says which figure weighed the voice
 
