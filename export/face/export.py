@@ -25,6 +25,7 @@ from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
 from export.install import installing
+from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
 from runtime.models.card import REPO_MODELS_DIR, file_sha256, load_card
@@ -35,7 +36,6 @@ ENSEMBLE_ID = "face-expression"
 INPUT_NAME = "image"
 INT8_FILE = "expression_int8.onnx"  # what ships
 FLOAT_FILE = "expression_float.onnx"  # the reference it is checked against, left beside the first run
-MAX_INT8_LOSS = 0.01  # INT8 may cost at most one point of PublicTest accuracy
 # A zoom scales the aligned crop about its centre. Beyond 2x a view shows less than the middle half of the face
 # (eyes or mouth cut off); below 0.5x the face fills under half the crop, the rest smeared border pixels. Training
 # only jitters scale by 10 %, so views outside that range are ones the network never learnt from.
