@@ -347,12 +347,10 @@ def _fusion_data(args):
 
 
 def _run_train_fusion(args) -> None:
-    from export.fusion.cli import check_models_dir, method_names, parse_tables, train_fusion
-    from runtime.models.card import REPO_MODELS_DIR
+    from export.fusion.cli import parse_tables, train_fusion
 
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
-    check_models_dir(args.models_dir or REPO_MODELS_DIR, method_names(args.method))  # before --sessions' analysis
-    for folder in train_fusion(_fusion_data(args), args.method, args.models_dir, arm_models):
+    for folder in train_fusion(lambda: _fusion_data(args), args.method, args.models_dir, arm_models):
         print(f"{folder}: exported")
 
 

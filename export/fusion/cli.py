@@ -117,14 +117,18 @@ def summarise_repeats(reports: list[dict]) -> dict:
     return out
 
 
-def train_fusion(paired: PairedData, method: str, models_dir: Path | None = None,
+def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir: Path | None = None,
                  arm_models: dict[str, str] | None = None) -> list[Path]:
-    """Train on the training people, score the exported graphs on the test people, ship into models/."""
+    """Train on the training people, score the exported graphs on the test people, ship into models/.
+
+    ``make_paired`` is called once the models folder is checked: a folder that cannot take the fusers is refused
+    before the paired data is built, which for ``--sessions`` means analysing every recording first."""
     from runtime.fusion import make_fuser
     from runtime.models.card import REPO_MODELS_DIR
 
     methods = method_names(method)
     models_dir = check_models_dir(Path(models_dir or REPO_MODELS_DIR), methods)
+    paired = make_paired()
     train, train_targets = paired.part("train")
     test, test_targets = paired.part("test")
     folders = []

@@ -93,11 +93,15 @@ def test_the_same_modality_twice_is_refused_naming_it(tables, tmp_path, capsys):
     (lambda models: (models / "fusion-stacking").mkdir(parents=True) or (models / "fusion-stacking" / "x").touch(),
      "holds files but no card.json"),
 ], ids=["a file", "a folder that is no model"])
-def test_a_models_dir_that_cannot_take_the_fuser_is_refused_before_training(tables, tmp_path, capsys, monkeypatch,
-                                                                             make, problem):
+def test_a_models_dir_that_cannot_take_the_fuser_is_refused_before_pairing_or_training(tables, tmp_path, capsys,
+                                                                                         monkeypatch, make, problem):
+    def no_pairing(*args, **kwargs):
+        raise AssertionError("paired (with --sessions: analysed every recording) before the models folder was checked")
+
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the models folder was checked")
 
+    monkeypatch.setattr("export.fusion.cli.paired_data", no_pairing)
     monkeypatch.setattr("runtime.fusion.make_fuser", no_training)
     models = tmp_path / "models"
     make(models)
