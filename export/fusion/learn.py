@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
+
+if TYPE_CHECKING:
+    import torch
 
 OPSET = 17
 FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
@@ -256,16 +259,51 @@ def train_attention(
         torch.set_num_threads(threads)
 
 
-def _train_attention(data, targets, out_dir, dim, context_windows, sequence_length, steps, batch, drop_window,
-                     drop_sequence, learning_rate, validation_share, seed, quantize) -> Path:
+def _train_attention(data: FusionInput, targets: np.ndarray, out_dir: Path, dim: int, context_windows: int,
+                     sequence_length: int, steps: int, batch: int, drop_window: float, drop_sequence: float,
+                     learning_rate: float, validation_share: float, seed: int, quantize: bool) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tokens = modality_tokens(data)
+    model, training = _fit_attention(data, tokens, targets, dim, context_windows, sequence_length, steps, batch,
+                                     drop_window, drop_sequence, learning_rate, validation_share, seed)
+    files = _export_attention(model, tokens[: min(sequence_length, len(tokens))], out_dir, quantize)
+    write_card(
+        out_dir,
+        {
+            "id": "fusion-attention",
+            "version": time.strftime("%Y%m%d"),
+            "task": FUSION_TASK,
+            "labels": list(CANONICAL_LABELS),
+            "files": files,
+            "modalities": list(data.modalities),
+            "input": "tokens",
+            "output": "probs",
+            "feature_set": "emotrace-fusion-tokens-1",
+            "architecture": {"dim": dim, "context_windows": context_windows, "causal": True},
+            "training": {
+                "windows": int(len(targets)),
+                "steps": steps,
+                "batch": batch,
+                "sequence_length": sequence_length,
+                "modality_dropout": {"window": drop_window, "sequence": drop_sequence},
+                "seed": seed,
+                **training,
+            },
+        },
+    )
+    return out_dir
+
+
+def _fit_attention(data: FusionInput, tokens: np.ndarray, targets: np.ndarray, dim: int, context_windows: int,
+                   sequence_length: int, steps: int, batch: int, drop_window: float, drop_sequence: float,
+                   learning_rate: float, validation_share: float, seed: int) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """The attention module trained on random crops of the training sessions, at its best step on the held-out
+    ones, in eval mode; and what the card records of the run (``train_s``, ``early_stopping``)."""
     import torch
 
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tokens = modality_tokens(data)
     # Early stopping on a share of the training sessions (never the test people): small data overfits fast.
     sessions = np.unique(data.sequence)
     held = set(rng.permutation(sessions)[: max(1, int(len(sessions) * validation_share))].tolist())
@@ -307,11 +345,20 @@ def _train_attention(data, targets, out_dir, dim, context_windows, sequence_leng
         model.load_state_dict(best_state)
     train_s = time.perf_counter() - started
     model.eval()
-    example = torch.from_numpy(tokens[: min(sequence_length, len(tokens))][None])
+    return model, {"train_s": round(train_s, 1),
+                   "early_stopping": {"validation_sessions": len(held), "best_step": best_step}}
+
+
+def _export_attention(model: torch.nn.Module, example_tokens: np.ndarray, out_dir: Path,
+                      quantize: bool) -> dict[str, str]:
+    """``attention.onnx`` (windows a dynamic axis), and ``attention.int8.onnx`` when ``quantize``, written into
+    ``out_dir``: the card's ``files``."""
+    import torch
+
     float_path = out_dir / "attention.onnx"
     torch.onnx.export(
         model,
-        (example,),
+        (torch.from_numpy(example_tokens[None]),),
         str(float_path),
         input_names=["tokens"],
         output_names=["probs"],
@@ -326,29 +373,4 @@ def _train_attention(data, targets, out_dir, dim, context_windows, sequence_leng
         with quiet_quantizer():
             quantize_dynamic(str(float_path), str(out_dir / "attention.int8.onnx"), weight_type=QuantType.QInt8)
         files["int8"] = "attention.int8.onnx"
-    write_card(
-        out_dir,
-        {
-            "id": "fusion-attention",
-            "version": time.strftime("%Y%m%d"),
-            "task": FUSION_TASK,
-            "labels": list(CANONICAL_LABELS),
-            "files": files,
-            "modalities": list(data.modalities),
-            "input": "tokens",
-            "output": "probs",
-            "feature_set": "emotrace-fusion-tokens-1",
-            "architecture": {"dim": dim, "context_windows": context_windows, "causal": True},
-            "training": {
-                "windows": int(len(targets)),
-                "steps": steps,
-                "batch": batch,
-                "sequence_length": sequence_length,
-                "modality_dropout": {"window": drop_window, "sequence": drop_sequence},
-                "seed": seed,
-                "train_s": round(train_s, 1),
-                "early_stopping": {"validation_sessions": len(held), "best_step": best_step},
-            },
-        },
-    )
-    return out_dir
+    return files
