@@ -89,31 +89,12 @@ class Fuser:
         supported = data.supported.any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
         windows = []
         for i, (start_s, end_s) in enumerate(aligned.grid):
-            measurements = {name: float(values[i]) for name, values in va.items() if np.isfinite(values[i])}
-            measurements["incongruent"] = float(flags[i])
-            if np.isfinite(divergence[i]):
-                measurements["incongruence_jsd"] = round(float(divergence[i]), 6)
-            for j, modality in enumerate(data.modalities):
-                measurements[f"{MODALITY_QUALITY_PREFIX}{modality}"] = round(float(data.quality[i, j]), 6)
+            measurements = _window_measurements(data, i, va, flags, divergence)
             if has[i]:
-                windows.append(
-                    Window(
-                        start_s,
-                        end_s,
-                        [float(p) for p in probs[i]],
-                        round(float(quality[i]), 6),
-                        reasons[i],
-                        measurements,
-                    )
-                )
+                windows.append(Window(start_s, end_s, [float(p) for p in probs[i]], round(float(quality[i]), 6),
+                                      reasons[i], measurements))
             else:
-                ignored = [
-                    f"{modality} ({self.ignores(modality)})"
-                    for j, modality in enumerate(data.modalities)
-                    if data.present[i, j] and not used[j]
-                ]
-                reason = f"{NO_USED_EVIDENCE}; ignored: {', '.join(ignored)}" if ignored else NO_EVIDENCE
-                windows.append(Window(start_s, end_s, None, 0.0, reason, measurements))
+                windows.append(Window(start_s, end_s, None, 0.0, self._no_claim_reason(data, used, i), measurements))
         return Track(
             name="fused",
             labels=list(CANONICAL_LABELS),
@@ -131,6 +112,28 @@ class Fuser:
                 "inputs": {t.name: t.model for t in tracks},
             },
         )
+
+    def _no_claim_reason(self, data: FusionInput, used: np.ndarray, i: int) -> str:
+        """Why window ``i`` has no fused claim: no modality claimed, or only ones this method ignores (named)."""
+        ignored = [
+            f"{modality} ({self.ignores(modality)})"
+            for j, modality in enumerate(data.modalities)
+            if data.present[i, j] and not used[j]
+        ]
+        return f"{NO_USED_EVIDENCE}; ignored: {', '.join(ignored)}" if ignored else NO_EVIDENCE
+
+
+def _window_measurements(data: FusionInput, i: int, va: dict[str, np.ndarray], flags: np.ndarray,
+                         divergence: np.ndarray) -> dict[str, float]:
+    """The fused window ``i``'s measurements, claim or none: valence and arousal where finite, the incongruence
+    flag, its divergence where finite, and each fused modality's quality."""
+    measurements = {name: float(values[i]) for name, values in va.items() if np.isfinite(values[i])}
+    measurements["incongruent"] = float(flags[i])
+    if np.isfinite(divergence[i]):
+        measurements["incongruence_jsd"] = round(float(divergence[i]), 6)
+    for j, modality in enumerate(data.modalities):
+        measurements[f"{MODALITY_QUALITY_PREFIX}{modality}"] = round(float(data.quality[i, j]), 6)
+    return measurements
 
 
 def evidence_quality(data: FusionInput, used: np.ndarray | None = None) -> np.ndarray:
