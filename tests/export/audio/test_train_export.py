@@ -226,32 +226,70 @@ def test_random_baselines_are_few_clips_one_emotion_with_or_without_the_calm_one
     assert kinds == {"calm alone", "one emotion with calm", "one emotion", "few clips"}
 
 
-def test_varied_baselines_add_session_rows_of_each_speaker_that_are_never_scored_nor_train_their_speakers_fold(
-        monkeypatch):
+def test_varied_baselines_add_each_speakers_windows_over_their_own_whole_clips_for_training_only(monkeypatch):
     import export.audio.train as train
-    from runtime.arms.audio.features import zscore_against
 
-    y, clip_index = _speaker_of_every_emotion()
-    n = clip_index.size  # one speaker's windows
-    table = WindowTable(np.random.default_rng(0).normal(size=(3 * n, 4)).astype(np.float32),
-                        np.concatenate([clip_index + k * 24 for k in range(3)]), [], [])
+    y, clip_index = _speaker_of_every_emotion()  # 8 emotions x 3 clips x 2 windows
+    n, count = clip_index.size, 12
+    # one indicator column per window of the corpus: z-scored over a baseline, a row is positive in its own window's
+    # column, negative in the column of every other window of that baseline, and 0 in the rest
+    table = WindowTable(np.eye(3 * n, dtype=np.float32), np.concatenate([clip_index + k * 24 for k in range(3)]),
+                        [], [])
     y_clip = np.tile(np.repeat(np.arange(8), 3), 3)
     speaker_clip = np.repeat(["a", "b", "c"], 24)
+    owner, label, clip_of = speaker_clip[table.clip_index], y_clip[table.clip_index], table.clip_index
+    calm = {train.LABELS.index("neutral"), train.LABELS.index("calm")}
     plain = TrainingRows.build(table, y_clip, speaker_clip, "session")
-    varied = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=2)
-    assert TrainingRows.build(table, y_clip, speaker_clip, "none", varied_baselines=2).features.shape[0] == 3 * n
-    assert varied.features.shape[0] == 3 * n * 3 and varied.original.sum() == 3 * n  # two more baselines each
+    varied = TrainingRows.build(table, y_clip, speaker_clip, "session", varied_baselines=count)
+    assert TrainingRows.build(table, y_clip, speaker_clip, "none", varied_baselines=count).features.shape[0] == 3 * n
+    assert varied.features.shape[0] == 3 * n * (1 + count)  # every baseline here has two windows or more
     assert np.array_equal(varied.features[: 3 * n], plain.features)
-    # each extra block is a speaker's windows against a baseline drawn from their own windows, in speaker order
-    rng = np.random.default_rng(0)
-    expected = [zscore_against(table.features[k * n:(k + 1) * n], table.features[k * n:(k + 1) * n][baseline])
-                for k in range(3) for baseline in train.random_baselines(y, clip_index, 2, rng)]
-    assert np.allclose(varied.features[3 * n:], np.concatenate(expected), atol=1e-5)
-    assert varied.groups[3 * n:].tolist() == ["a"] * 2 * n + ["b"] * 2 * n + ["c"] * 2 * n
-    assert np.array_equal(varied.y[3 * n:], np.tile(y, 6))
-    seen = rows_each_fit_sees(monkeypatch)
+    assert varied.original.tolist() == [True] * 3 * n + [False] * 3 * n * count
+    kinds = {speaker: set() for speaker in "abc"}
+    for start in range(3 * n, varied.features.shape[0], n):
+        rows = varied.features[start:start + n]
+        window = rows.argmax(axis=1)
+        speaker = owner[window[0]]
+        assert np.array_equal(window, np.flatnonzero(owner == speaker))  # one speaker's windows, each once
+        assert set(varied.groups[start:start + n].tolist()) == {speaker}
+        assert np.array_equal(varied.y[start:start + n], label[window])
+        baseline = np.flatnonzero((rows < -1e-6).any(axis=0))  # the windows these rows are z-scored over
+        assert set(owner[baseline].tolist()) == {speaker}  # their own windows, no one else's
+        clips = np.unique(clip_of[baseline])
+        assert np.array_equal(baseline, np.flatnonzero(np.isin(clip_of, clips)))  # whole clips
+        over = rows[np.searchsorted(window, baseline)]  # the baseline's own rows: mean 0, sd 1 in its columns
+        assert np.allclose(over.mean(axis=0), 0, atol=1e-4) and np.allclose(over.std(axis=0)[baseline], 1, atol=1e-4)
+        labels = set(label[baseline].tolist())
+        whole_labels = np.array_equal(baseline, np.flatnonzero(np.isin(label, list(labels)) & (owner == speaker)))
+        if whole_labels and labels == calm:
+            kinds[speaker].add("neutral and calm alone")
+        elif whole_labels and len(labels - calm) == 1:
+            kinds[speaker].add("one emotion with neutral and calm" if labels >= calm else "one emotion")
+            assert not labels & calm or labels >= calm  # with both of them or with neither
+        else:
+            kinds[speaker].add("a few clips")
+            assert 5 <= clips.size <= 24 and len(labels) > 1
+    assert all(drawn == {"a few clips", "one emotion", "one emotion with neutral and calm", "neutral and calm alone"}
+               for drawn in kinds.values())
+    # never scored, never trained on in their own speaker's fold
+    fitted, scored = [], []
+    real_fit, real_predict = train.fit_classifier, train.predict_proba
+
+    def fit_spy(features, labels, spec=train.CLASSIFIER):
+        fitted.append(features)
+        return real_fit(features, labels, {"kind": "logreg", "C": 1.0})
+
+    def predict_spy(model, features):
+        scored.append(features)
+        return real_predict(model, features)
+
+    monkeypatch.setattr(train, "fit_classifier", fit_spy)
+    monkeypatch.setattr(train, "predict_proba", predict_spy)
     assert varied.out_of_fold([["a"], ["b"], ["c"]]).shape == (3 * n, 8)
-    assert seen == [2 * n * 3] * 3  # two speakers' windows and their two varied copies, never the third's
+    for left_out, seen, judged in zip("abc", fitted, scored, strict=True):
+        assert seen.shape[0] == 2 * n * (1 + count)  # the other two speakers' windows and all their varied copies
+        assert left_out not in set(owner[seen.argmax(axis=1)].tolist())
+        assert np.array_equal(judged, plain.features[owner == left_out])  # only the plain rows are scored
 
 
 def test_more_varied_baselines_than_allowed_are_one_line(manifest_dir, tmp_path, capsys):

@@ -83,16 +83,59 @@ def test_the_interval_is_of_balanced_accuracy_not_of_accuracy():
     assert subject_bootstrap_interval({f"S{i}": always_calm for i in range(8)}) == [0.5, 0.5]
 
 
+def _subject(ba: float, per_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """One subject's windows, ``per_class`` stress and ``per_class`` calm, with balanced accuracy exactly ``ba``."""
+    right = round(ba * per_class)
+    assert right == pytest.approx(ba * per_class)  # so that the BA is exactly the one asked for
+    stress = [0.9] * right + [0.1] * (per_class - right)
+    calm = [0.1] * right + [0.9] * (per_class - right)
+    return np.array(stress + calm), np.array([1] * per_class + [0] * per_class)
+
+
+def test_the_interval_holds_the_pooled_figure_and_stays_within_the_subjects_own():
+    bas = [0.5, 0.6, 0.7, 0.7, 0.8, 0.9, 1.0]
+    predictions = {f"S{i}": _subject(ba) for i, ba in enumerate(bas)}
+    low, high = subject_bootstrap_interval(predictions)
+    pooled = evaluate(predictions)["balanced_accuracy"]
+    assert pooled == pytest.approx(np.mean(bas))  # equal-sized, balanced subjects: the pooled BA is their mean
+    assert min(bas) <= low < pooled < high <= max(bas)
+    assert subject_bootstrap_interval(predictions) == [low, high]  # the same seed, the same interval
+    low, high = subject_bootstrap_interval({f"S{i}": _subject(0.7) for i in range(7)})
+    assert low == high == pytest.approx(0.7)  # every subject alike: closed
+
+
+def test_the_interval_widens_as_the_subjects_spread_apart():
+    narrow = subject_bootstrap_interval({f"S{i}": _subject(0.6 if i % 2 else 0.8) for i in range(10)})
+    wide = subject_bootstrap_interval({f"S{i}": _subject(0.4 if i % 2 else 1.0) for i in range(10)})
+    assert 0.6 <= narrow[0] < 0.7 < narrow[1] <= 0.8 and 0.4 <= wide[0] < 0.7 < wide[1] <= 1.0
+    assert wide[1] - wide[0] > 2 * (narrow[1] - narrow[0])  # three times the spread around the same 0.7
+
+
+def test_the_interval_is_of_the_pooled_figure_so_a_subject_of_many_windows_weighs_more():
+    # one subject of 40 + 40 windows all right, nine of 2 + 2 half right: 49 of 58 stress and calm windows right
+    predictions = {"S0": _subject(1.0, per_class=40)} | {f"S{i}": _subject(0.5, per_class=2) for i in range(1, 10)}
+    pooled = evaluate(predictions)["balanced_accuracy"]
+    assert pooled == pytest.approx(49 / 58)
+    low, high = subject_bootstrap_interval(predictions)
+    # a draw without S0 (0.9 ** 10, a third of them) pools to 0.5; one with S0 twice or more pools above 0.9
+    assert low == pytest.approx(0.5) and 0.9 < high < 1.0
+    assert low < pooled < high  # the mean of the subjects' own BAs, 0.55, would put it near 0.5 to 0.65
+
+
+def test_subjects_not_windows_are_drawn_again():
+    # four subjects of 100 windows, two all right and two all wrong: a draw of four subjects is all wrong 1 time
+    # in 16, so the interval runs from 0 to 1; drawing the 400 windows instead would give about 0.43 to 0.57
+    predictions = {f"S{i}": _subject(1.0 if i < 2 else 0.0, per_class=50) for i in range(4)}
+    assert subject_bootstrap_interval(predictions) == [0.0, 1.0]
+
+
 def test_the_interval_spans_the_middle_95_percent_of_the_resampled_figures():
-    rng = np.random.default_rng(4)
-    predictions = {f"S{i}": (rng.uniform(size=20), np.arange(20) % 2) for i in range(12)}
-    low, high = subject_bootstrap_interval(predictions, resamples=400)
-    figures = []  # the pooled BA of 400 draws of 12 subjects with replacement, drawn as the function does
-    for draw in np.random.default_rng(0).integers(0, 12, (400, 12)):
-        p = np.concatenate([predictions[f"S{i}"][0] for i in draw])
-        y = np.concatenate([predictions[f"S{i}"][1] for i in draw])
-        figures.append(0.5 * (np.mean(p[y == 1] >= 0.5) + np.mean(p[y == 0] < 0.5)))
-    assert [low, high] == pytest.approx(np.percentile(figures, [2.5, 97.5]).tolist())
+    # eight subjects of one size, four all right and four all wrong: a draw of eight pools to k / 8, k the right
+    # ones drawn, k ~ Binomial(8, 1/2); P(k <= 0) = 1/256, P(k <= 1) = 9/256 = 3.5 %, P(k <= 2) = 37/256 = 14 %,
+    # so the 2.5th percentile is k = 1 and the 97.5th k = 7 (a 5-95 % range would be k = 2 to 6)
+    predictions = {f"S{i}": _subject(1.0 if i < 4 else 0.0) for i in range(8)}
+    for seed in (0, 1, 2):
+        assert subject_bootstrap_interval(predictions, resamples=20000, seed=seed) == [0.125, 0.875]
 
 
 def test_stress_calibration_bins_span_the_half_to_one_range_a_two_class_confidence_lives_in():
