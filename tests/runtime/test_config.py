@@ -201,3 +201,22 @@ def test_settings_at_the_top_of_their_range_are_accepted(tmp_path):
     path.write_text("[audio]\nmin_speech_fraction = 1.0\n[face]\nexpression_threads = 64\n")
     settings = load_settings(path)
     assert (settings["audio"]["min_speech_fraction"], settings["face"]["expression_threads"]) == (1.0, 64)
+
+
+@pytest.mark.parametrize(("section", "settings_class"), [
+    ("audio", "runtime.arms.audio.arm:AudioSettings"),
+    ("face", "runtime.arms.face.settings:FaceSettings"),
+    ("body", "runtime.arms.body.settings:BodySettings"),
+    ("physio", "runtime.arms.physio.stress:PhysioSettings"),
+])
+def test_an_arm_s_settings_class_defaults_to_what_the_reference_configuration_says(section, settings_class):
+    # Code that builds the settings without a configuration (training, benchmarks) reads the class's defaults;
+    # the device reads DEFAULTS. Two copies of one default must not drift apart.
+    import dataclasses
+    import importlib
+
+    module, name = settings_class.split(":")
+    fields = {f.name: f.default for f in dataclasses.fields(getattr(importlib.import_module(module), name))}
+    shared = set(fields) & set(DEFAULTS[section])
+    assert {key: fields[key] for key in shared} == {key: DEFAULTS[section][key] for key in shared}
+    assert set(fields) <= set(DEFAULTS[section])  # every setting an arm reads can be set in the configuration
