@@ -21,17 +21,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.audio.datasets import load_corpus  # noqa: E402
-from export.audio.extract import SAMPLE_RATE_HZ, samples_window_features  # noqa: E402
+from export.audio.extract import samples_window_features  # noqa: E402
 from runtime.arms.audio.arm import judged_samples  # noqa: E402
 from runtime.arms.audio.features import clip_probabilities, zscore_by_group  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
+from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 from runtime.media import finite_samples, read_audio  # noqa: E402
 
 READERS = {  # how a clip's samples were read for training: before 9391550, and as the device reads them
-    "offset kept": lambda path: finite_samples(read_audio(path, SAMPLE_RATE_HZ), path),
-    "offset removed": lambda path: judged_samples(path, SAMPLE_RATE_HZ),
+    "offset kept": lambda path: finite_samples(read_audio(path, AUDIO_RATE_HZ), path),
+    "offset removed": lambda path: judged_samples(path, AUDIO_RATE_HZ),
 }
 
 

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from runtime import __version__
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.stopping import stopping_on_signals
 
@@ -57,7 +58,7 @@ def _add_extract_audio(sub) -> None:
     p = sub.add_parser("extract-audio", help="write a video's audio track as mono WAV")
     p.add_argument("video", type=Path)
     p.add_argument("-o", "--out", type=Path, help="output WAV (default: VIDEO with .wav)")
-    p.add_argument("--sr", type=int, default=16000, help="sample rate in Hz (default 16000)")
+    p.add_argument("--sr", type=int, default=AUDIO_RATE_HZ, help=f"sample rate in Hz (default {AUDIO_RATE_HZ})")
     p.set_defaults(run=_run_extract_audio)
 
 

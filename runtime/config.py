@@ -21,6 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, parse_weights
 from runtime.fusion.methods import weighs_any
@@ -38,7 +39,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "audio": {
         "enabled": True,
         "model": "audio-emotion",  # a model id under models/, or a folder path (./DIR)
-        "sample_rate_hz": 16000,
+        "sample_rate_hz": AUDIO_RATE_HZ,
         "window_s": 2.0,
         "hop_s": 0.5,
         "speaker_baseline": "session",  # session | none
@@ -104,8 +105,6 @@ LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "l
 # The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
 ARM_TRACKS = ("audio", "face", "body", "physio")
 EMOTION_TRACKS = ("audio", "face", "body")  # physio's stress is not an emotion: fusion reads it for arousal only
-# The voice-activity detector and the audio models run on 16 kHz audio; the input is resampled to this rate.
-AUDIO_RATE_HZ = 16000
 MAX_WEIGHT = 1000.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
 # 0.1: a frame every 10 s, already fewer than one a default 2 s window; slower leaves windows without frames.

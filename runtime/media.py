@@ -15,14 +15,13 @@ from pathlib import Path
 import av
 import numpy as np
 
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_readable
 from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SAMPLE_RATE_HZ = 16000
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None)
 AUDIO_HOLE_S = 0.02
 
 
-def iter_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
     """Decode the first audio stream as mono float32 blocks at ``sample_rate_hz``, in order.
 
@@ -461,7 +460,7 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
     return silence
 
 
-def read_audio(path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ,
+def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None) -> np.ndarray:
     """The whole first audio stream as one mono float32 array at ``sample_rate_hz`` (``ended_early``: as
     ``iter_audio``'s)."""
@@ -492,7 +491,7 @@ def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
 
 
 def extract_audio(
-    video_path: str | Path, out_path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ
+    video_path: str | Path, out_path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ
 ) -> float:
     """Write the first audio stream of ``video_path`` as mono 16-bit WAV; returns its duration in seconds."""
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:

@@ -26,13 +26,13 @@ from export.audio.datasets import Clip
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.windows import speech_windows
-from runtime.config import AUDIO_RATE_HZ, DEFAULTS
+from runtime.audio_rate import AUDIO_RATE_HZ
+from runtime.config import DEFAULTS
 from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
 
 # The device's own audio settings: a model trained on other windows would be judged on windows it never saw.
-SAMPLE_RATE_HZ = AUDIO_RATE_HZ
 WINDOW_S = float(DEFAULTS["audio"]["window_s"])
 HOP_S = float(DEFAULTS["audio"]["hop_s"])
 MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
@@ -61,16 +61,16 @@ def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
     # as the device judges them: a float file's NaN would stop the run deep in the features, and a microphone's
     # DC offset, which the device removes, would be learnt and then never seen
-    return samples_window_features(speed_perturbed(judged_samples(path, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ, speed_factor))
+    return samples_window_features(speed_perturbed(judged_samples(path, AUDIO_RATE_HZ), AUDIO_RATE_HZ, speed_factor))
 
 
 def samples_window_features(samples: np.ndarray) -> np.ndarray:
     """(n_speech_windows, n_features) for one clip's 16 kHz samples; zero rows when they hold no speech."""
-    windows = speech_windows(samples, SAMPLE_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
+    windows = speech_windows(samples, AUDIO_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:
         return np.zeros((0, len(feature_names())), dtype=np.float32)
-    descriptors = frame_descriptors(samples, SAMPLE_RATE_HZ)
+    descriptors = frame_descriptors(samples, AUDIO_RATE_HZ)
     return np.stack([window_features(descriptors, w.start_s, w.end_s) for w in windows])
 
 

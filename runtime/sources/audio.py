@@ -16,6 +16,7 @@ from pathlib import Path
 import av
 import numpy as np
 
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import Resampler, iter_audio, mono_mean
@@ -36,7 +37,7 @@ class AudioChunk:
 class FileAudioSource:
     """A recorded file. With a clock, each chunk is released only when the clock reaches its end (real-time pace)."""
 
-    def __init__(self, path: str | Path, sample_rate_hz: int = 16000, chunk_s: float = 0.1,
+    def __init__(self, path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, chunk_s: float = 0.1,
                  clock: SessionClock | None = None):
         self.path = Path(path)
         self.sample_rate_hz = sample_rate_hz
@@ -110,7 +111,7 @@ class MicrophoneSource:
     opened, or that disappears or stalls mid-session, raises ``InputError`` naming it; what was captured is kept.
     """
 
-    def __init__(self, device: str = "default", input_format: str = "alsa", sample_rate_hz: int = 16000,
+    def __init__(self, device: str = "default", input_format: str = "alsa", sample_rate_hz: int = AUDIO_RATE_HZ,
                  clock: SessionClock | None = None, stall_s: float = STALL_S):
         self.device = device
         self.input_format = input_format

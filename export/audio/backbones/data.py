@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from export.audio.datasets import Clip
-from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, SAMPLE_RATE_HZ, WINDOW_S
+from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.windows import AudioWindow, speech_windows
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 
 WINDOWS_FILE = (
@@ -35,7 +36,7 @@ class WaveformWindows:
     no_speech: list[str]
 
 
-def window_samples(window_s: float = WINDOW_S, sample_rate_hz: int = SAMPLE_RATE_HZ) -> int:
+def window_samples(window_s: float = WINDOW_S, sample_rate_hz: int = AUDIO_RATE_HZ) -> int:
     return int(round(window_s * sample_rate_hz))
 
 
@@ -43,7 +44,7 @@ def cut_windows(
     samples: np.ndarray,
     windows: list[AudioWindow],
     window_s: float = WINDOW_S,
-    sample_rate_hz: int = SAMPLE_RATE_HZ,
+    sample_rate_hz: int = AUDIO_RATE_HZ,
 ) -> np.ndarray:
     """(len(windows), window samples) float32: each window's samples, zero-padded at the end when short."""
     length = window_samples(window_s, sample_rate_hz)
@@ -62,9 +63,9 @@ def clip_waveform_windows(
     min_speech_fraction: float = MIN_SPEECH_FRACTION,
 ) -> tuple[list[AudioWindow], np.ndarray]:
     """The speech windows of one file and their samples, as the device's arm judges them (``judged_samples``)."""
-    samples = judged_samples(path, SAMPLE_RATE_HZ)
+    samples = judged_samples(path, AUDIO_RATE_HZ)
     windows = speech_windows(
-        samples, SAMPLE_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
+        samples, AUDIO_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
     )
     return windows, cut_windows(samples, windows, window_s)
 
@@ -124,7 +125,7 @@ def waveforms_of(rows: list[dict]) -> np.ndarray:
         by_path.setdefault(row["path"], []).append(i)
     result: list[np.ndarray | None] = [None] * len(rows)
     for path, indices in by_path.items():
-        samples = judged_samples(path, SAMPLE_RATE_HZ)
+        samples = judged_samples(path, AUDIO_RATE_HZ)
         windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
         for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
             result[i] = waveform

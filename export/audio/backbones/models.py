@@ -35,7 +35,6 @@ from runtime.errors import InputError
 from runtime.files import read_json_object
 from runtime.models.card import file_sha256
 
-SAMPLE_RATE_HZ = 16000
 DIMENSIONS = ("arousal", "dominance", "valence")
 _DIMENSIONAL_ARCHITECTURES = {"Wav2Vec2ForSpeechClassification", "EmotionModel", "DimensionalEmotionModel"}
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from export.audio.backbones.data import SAMPLE_RATE_HZ, WINDOW_S, window_samples
+from export.audio.backbones.data import WINDOW_S, window_samples
 from export.audio.backbones.models import (
     BackboneEmotionModel,
     LayerWeightedHead,
@@ -28,6 +28,7 @@ from export.audio.backbones.models import (
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.install import installing
 from export.quantization import quiet_quantizer
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
@@ -214,7 +215,7 @@ def write_card(
         "input": {
             "name": INPUT_NAME,
             "shape": ["batch", "samples"],
-            "sample_rate_hz": SAMPLE_RATE_HZ,
+            "sample_rate_hz": AUDIO_RATE_HZ,
             "window_s": WINDOW_S,
             "normalisation": "inside the graph",
         },

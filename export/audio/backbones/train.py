@@ -29,7 +29,6 @@ from export.arrays import read_cache, save_npz
 from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_DIMENSIONAL, KIND_EMOTION2VEC
 from export.audio.backbones.data import (
     HOP_S,
-    SAMPLE_RATE_HZ,
     WINDOW_S,
     WINDOWS_FILE,
     WaveformWindows,
@@ -46,6 +45,7 @@ from export.audio.backbones.store import resolve_model
 from export.audio.datasets import Corpus, load_corpus
 from export.audio.train import resolve_speakers
 from export.face.metrics import classification_report
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, writing_folder
 from runtime.models.card import file_sha256
@@ -394,7 +394,7 @@ def _train_head(
         "n_layers": model.n_layers,
         "hidden_size": model.hidden_size,
         "normalize": bool(model.pooled_layers.normalizer.enabled),
-        "sample_rate_hz": SAMPLE_RATE_HZ,
+        "sample_rate_hz": AUDIO_RATE_HZ,
         "window_s": WINDOW_S,
         "hop_s": HOP_S,
         "head": settings.__dict__,

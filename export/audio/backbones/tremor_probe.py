@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from export.audio.backbones.data import SAMPLE_RATE_HZ, corpus_windows
+from export.audio.backbones.data import corpus_windows
+from runtime.audio_rate import AUDIO_RATE_HZ
 
 
 def add_tremor(
     samples: np.ndarray,
-    sample_rate_hz: int = SAMPLE_RATE_HZ,
+    sample_rate_hz: int = AUDIO_RATE_HZ,
     rate_hz: float = 6.0,
     f0_depth: float = 0.03,
     amplitude_depth: float = 0.10,

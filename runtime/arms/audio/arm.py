@@ -19,6 +19,7 @@ from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, lo
 from runtime.arms.audio.vad import FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import ConfigSection
 from runtime.errors import InputError
 from runtime.media import finite_samples, read_audio
@@ -39,7 +40,7 @@ class AudioSettings(ConfigSection):
     speaker_baseline: str = "session"  # session | none
     min_baseline_speech_s: float = 20.0
     min_speech_fraction: float = 0.3
-    sample_rate_hz: int = 16000
+    sample_rate_hz: int = AUDIO_RATE_HZ
 
 
 def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_s: float) -> tuple[str, str]:
@@ -60,7 +61,7 @@ def without_dc(samples: np.ndarray) -> np.ndarray:
     return (samples - np.float32(np.mean(samples, dtype=np.float64))).astype(np.float32)
 
 
-def judged_samples(path: str | Path, sample_rate_hz: int = 16000) -> np.ndarray:
+def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ) -> np.ndarray:
     """An audio file's samples as the arm judges them, for a file read whole (``audio classify``, training):
     finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it."""
     return without_dc(finite_samples(read_audio(path, sample_rate_hz), path))

@@ -27,6 +27,7 @@ from runtime.arms.audio.features import (
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import speech_windows
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files
 from runtime.timeline import write_atomically
@@ -47,7 +48,7 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
     return find_files(paths, AUDIO_SUFFIXES, "audio files")
 
 
-def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
+def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
     samples = judged_samples(path, sample_rate_hz)
     windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
                              card_extra.get("min_speech_fraction", 0.3))
@@ -59,7 +60,7 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = 16000):
     return samples, windows
 
 
-def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = 16000) -> np.ndarray:
+def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> np.ndarray:
     """Features of every speech window of one file; an error if the file holds no speech."""
     samples, windows = _file_speech(path, card_extra, sample_rate_hz)
     descriptors = frame_descriptors(samples, sample_rate_hz)

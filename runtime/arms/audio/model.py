@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio.features import FEATURE_SET
-from runtime.config import AUDIO_RATE_HZ
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.media import finite_samples
 from runtime.models import Model, ModelCard, load_card, load_model

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.models.card import REPO_MODELS_DIR
 
-VAD_SAMPLE_RATE_HZ = 16000
 FRAME_SAMPLES = 512
 CONTEXT_SAMPLES = 64
-FRAME_S = FRAME_SAMPLES / VAD_SAMPLE_RATE_HZ
+FRAME_S = FRAME_SAMPLES / AUDIO_RATE_HZ
 VAD_MODEL_PATH = REPO_MODELS_DIR / "silero-vad" / "silero_vad_16k_sequence.onnx"
 _MAX_FRAMES_PER_CALL = 512
 # A whole recording is fed in blocks of whole model calls (about a minute), so that no copy of it is made and
