@@ -147,7 +147,7 @@ def run_audio(minutes_list: list[float], repeats: int) -> None:
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
     from runtime.arms.audio.stream import AudioStream
-    from runtime.arms.audio.vad import FRAME_S
+    from runtime.arms.audio.vad import VAD_FRAME_S
 
     settings = load_settings()
     audio = AudioSettings.from_config(settings["audio"])
@@ -156,7 +156,7 @@ def run_audio(minutes_list: list[float], repeats: int) -> None:
     print("audio: the live stream's per-window steps over everything heard so far")
     for minutes in minutes_list:
         stream = AudioStream(model, audio)
-        n_frames = int(max(minutes * 60, 4.0) / FRAME_S)
+        n_frames = int(max(minutes * 60, 4.0) / VAD_FRAME_S)
         # What ``push`` would have gathered after this much audio: the VAD's output and the frames' levels.
         stream._probs = _grow(stream._probs, rng.uniform(0, 1, n_frames).astype(np.float32))
         stream._levels_db = _grow(stream._levels_db, rng.uniform(-70, -20, n_frames))

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.audio.arm import judged_samples  # noqa: E402
 from runtime.arms.audio.classify import find_audio_files  # noqa: E402
-from runtime.arms.audio.vad import FRAME_S, detect_speech, speech_frames, speech_probabilities  # noqa: E402
+from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, speech_frames, speech_probabilities  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 
@@ -46,7 +46,7 @@ def report(paths: list[Path]) -> None:
             onset = int(np.argmax(alone))
             added = np.flatnonzero(arm[:onset])  # frames the arm calls speech before Silero's first
             if added.size:
-                earlier_s.append((onset - added[0]) * FRAME_S)  # how much earlier this clip's speech starts
+                earlier_s.append((onset - added[0]) * VAD_FRAME_S)  # how much earlier this clip's speech starts
                 detached += bool(not arm[added[0]:onset].all())  # not one stretch joining Silero's onset
         if not arm.any():
             arm_none.append(path.name)

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # The device's own audio settings: a model trained on other windows would be judged on windows it never saw.
 WINDOW_S = float(DEFAULTS["audio"]["window_s"])
-HOP_S = float(DEFAULTS["audio"]["hop_s"])
+WINDOW_HOP_S = float(DEFAULTS["audio"]["hop_s"])
 MIN_SPEECH_FRACTION = float(DEFAULTS["audio"]["min_speech_fraction"])
 CACHE_ARRAYS = ("features", "clip_index", "no_speech")  # what a window cache holds
 
@@ -66,7 +66,7 @@ def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
 
 def samples_window_features(samples: np.ndarray) -> np.ndarray:
     """(n_speech_windows, n_features) for one clip's 16 kHz samples; zero rows when they hold no speech."""
-    windows = speech_windows(samples, AUDIO_RATE_HZ, window_s=WINDOW_S, hop_s=HOP_S,
+    windows = speech_windows(samples, AUDIO_RATE_HZ, window_s=WINDOW_S, hop_s=WINDOW_HOP_S,
                              min_speech_fraction=MIN_SPEECH_FRACTION)
     if not windows:
         return np.zeros((0, len(feature_names())), dtype=np.float32)
@@ -115,7 +115,7 @@ def _json_list(stored: np.ndarray, cache: Path) -> list[str] | None:
 
 def _cache_key(clips: list[Clip], speed_factor: float = 1.0) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{FEATURE_SET}|{WINDOW_S}|{HOP_S}|{MIN_SPEECH_FRACTION}|without dc".encode())
+    digest.update(f"{FEATURE_SET}|{WINDOW_S}|{WINDOW_HOP_S}|{MIN_SPEECH_FRACTION}|without dc".encode())
     if speed_factor != 1.0:
         digest.update(f"|speed {speed_factor!r}".encode())
     for clip in clips:

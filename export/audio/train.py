@@ -27,7 +27,7 @@ import numpy as np
 
 from export.arrays import save_npz
 from export.audio.datasets import Corpus, load_corpus
-from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S, WindowTable, extract_windows
+from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
@@ -408,7 +408,7 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
         arrays.update(model_arrays(rows.fit(without=[]), f"{mode}/all"))
         arrays.update(model_arrays(rows.fit(without=validation), f"{mode}/check"))
     meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": LABELS,
-            "window_s": WINDOW_S, "hop_s": HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
+            "window_s": WINDOW_S, "hop_s": WINDOW_HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
             "classifier": CLASSIFIER, "speed_factors": [t.speed_factor for t in augmented],
             "varied_baselines": varied_baselines,
             "validation_speakers": validation}
@@ -420,7 +420,7 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
 def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
     lines = [f"# Voice-emotion training report ({FEATURE_SET})", "",
              f"Data: `{report.data}`: {report.n_clips} clips, {report.n_windows} speech windows "
-             f"({WINDOW_S} s, hop {HOP_S} s, at least {MIN_SPEECH_FRACTION:.0%} speech), "
+             f"({WINDOW_S} s, hop {WINDOW_HOP_S} s, at least {MIN_SPEECH_FRACTION:.0%} speech), "
              f"{len(report.speakers)} speakers. Clips per label: "
              + ", ".join(f"{k} {v}" for k, v in corpus.counts().items()) + ".", "",
              f"Classifier: `{json.dumps(report.classifier)}`. Speed-perturbed copies of the training speakers: "

@@ -4,8 +4,8 @@ import numpy as np
 
 from runtime.arms.audio import vad
 from runtime.arms.audio.vad import (
-    FRAME_S,
     FRAME_SAMPLES,
+    VAD_FRAME_S,
     RunningPercentile,
     VoiceActivityDetector,
     detect_speech,
@@ -28,7 +28,7 @@ def test_vad_finds_the_speech_in_a_clip_and_not_the_silence_around_it(ravdess_di
     samples = _clip(ravdess_dir)
     speech = speech_frames(speech_probabilities(samples))
     assert 0.2 < speech.mean() < 0.8  # RAVDESS clips hold about a second of near-silence before the speech
-    assert not speech[: int(0.5 / FRAME_S)].any()
+    assert not speech[: int(0.5 / VAD_FRAME_S)].any()
     assert not speech_frames(speech_probabilities(np.zeros(16000 * 3, dtype=np.float32))).any()
 
 
@@ -55,7 +55,7 @@ def test_an_intense_voice_the_vad_model_misses_still_counts_as_speech(ravdess_di
     assert not speech_frames(speech_probabilities(samples)).any()
     speech = detect_speech(samples)
     assert speech.mean() > 0.2
-    assert not speech[: int(0.5 / FRAME_S)].any()
+    assert not speech[: int(0.5 / VAD_FRAME_S)].any()
 
 
 def test_loud_rescue_does_not_turn_a_quiet_recording_into_speech():
@@ -108,7 +108,7 @@ def test_a_running_percentile_is_numpys_percentile_of_everything_added_to_the_bi
 
 def test_a_speech_window_ends_at_its_last_frame_not_one_after():
     speech = np.array([True] * 10 + [False] * 10)
-    assert speech_fraction(speech, 0.0, 10 * FRAME_S) == 1.0
+    assert speech_fraction(speech, 0.0, 10 * VAD_FRAME_S) == 1.0
 
 
 def test_speech_holds_through_probabilities_between_release_and_threshold():

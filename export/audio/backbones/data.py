@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from export.audio.datasets import Clip
-from export.audio.extract import HOP_S, MIN_SPEECH_FRACTION, WINDOW_S
+from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.windows import AudioWindow, speech_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
@@ -59,7 +59,7 @@ def cut_windows(
 def clip_waveform_windows(
     path: Path,
     window_s: float = WINDOW_S,
-    hop_s: float = HOP_S,
+    hop_s: float = WINDOW_HOP_S,
     min_speech_fraction: float = MIN_SPEECH_FRACTION,
 ) -> tuple[list[AudioWindow], np.ndarray]:
     """The speech windows of one file and their samples, as the device's arm judges them (``judged_samples``)."""
@@ -71,7 +71,7 @@ def clip_waveform_windows(
 
 
 def corpus_windows(
-    clips: list[Clip], window_s: float = WINDOW_S, hop_s: float = HOP_S, progress: bool = False
+    clips: list[Clip], window_s: float = WINDOW_S, hop_s: float = WINDOW_HOP_S, progress: bool = False
 ) -> WaveformWindows:
     """Every speech window of every clip; clips without speech are listed, not kept."""
     rows, index, windows, no_speech = [], [], [], []

@@ -28,7 +28,7 @@ from torch import nn
 from export.arrays import read_cache, save_npz
 from export.audio.backbones.catalog import KIND_CLASSIFIER, KIND_DIMENSIONAL, KIND_EMOTION2VEC
 from export.audio.backbones.data import (
-    HOP_S,
+    WINDOW_HOP_S,
     WINDOW_S,
     WINDOWS_FILE,
     WaveformWindows,
@@ -315,7 +315,7 @@ def _pooled_cached(
     digest = hashlib.sha256(fingerprint.encode())
     for clip in windows.clips:
         digest.update(f"{clip.path}|{clip.path.stat().st_size}".encode())
-    digest.update(f"{WINDOW_S}|{HOP_S}|{len(windows.windows)}|without dc".encode())
+    digest.update(f"{WINDOW_S}|{WINDOW_HOP_S}|{len(windows.windows)}|without dc".encode())
     cache = out / f"pooled-{digest.hexdigest()[:16]}.npz"
     cached = read_cache(cache, ("pooled",)) if cache.is_file() else None
     if cached is not None:
@@ -396,7 +396,7 @@ def _train_head(
         "normalize": bool(model.pooled_layers.normalizer.enabled),
         "sample_rate_hz": AUDIO_RATE_HZ,
         "window_s": WINDOW_S,
-        "hop_s": HOP_S,
+        "hop_s": WINDOW_HOP_S,
         "head": settings.__dict__,
     }
     write_atomically(out / BACKBONE_FILE, json.dumps(description, indent=2).encode())

@@ -16,7 +16,7 @@ import numpy as np
 
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.vad import FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
+from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
@@ -95,7 +95,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     speech = detect_speech(samples)
     windows = audio_windows(speech, samples.size / sample_rate_hz, settings.window_s, settings.hop_s)
     claims = [i for i, w in enumerate(windows) if w.speech_fraction >= settings.min_speech_fraction]
-    speech_s = float(speech.sum() * FRAME_S)
+    speech_s = float(speech.sum() * VAD_FRAME_S)
     probs, variant, baseline_note = judge_windows(samples, [windows[i] for i in claims], speech_s, model, settings)
 
     voice = VoiceAnalysis(samples, sample_rate_hz, speech)

@@ -22,8 +22,8 @@ import parselmouth
 # Bump whenever a descriptor, a functional or a parameter below changes: model cards store it.
 FEATURE_SET = "emotrace-voice-functionals-2"
 
-FRAME_S = 0.025
-HOP_S = 0.010
+DESCRIPTOR_FRAME_S = 0.025
+DESCRIPTOR_HOP_S = 0.010
 N_MELS = 40
 N_MFCC = 13
 F0_FLOOR_HZ = 60.0
@@ -79,12 +79,12 @@ def frame_descriptors(samples: np.ndarray, sample_rate_hz: int) -> FrameDescript
     y = np.ascontiguousarray(np.asarray(samples, dtype=np.float32).reshape(-1))
     if y.size < 2:
         y = np.zeros(2, dtype=np.float32)
-    hop_length = int(round(HOP_S * sample_rate_hz))
+    hop_length = int(round(DESCRIPTOR_HOP_S * sample_rate_hz))
     n_frames = 1 + y.size // hop_length  # as a centred STFT frames it
-    block_frames = int(round(BLOCK_S / HOP_S))
+    block_frames = int(round(BLOCK_S / DESCRIPTOR_HOP_S))
     if y.size <= (BLOCK_S + MARGIN_S) * sample_rate_hz:  # a clip, or a short recording: described whole
         block_frames = n_frames
-    margin_samples = int(round(MARGIN_S / HOP_S)) * hop_length
+    margin_samples = int(round(MARGIN_S / DESCRIPTOR_HOP_S)) * hop_length
     # Praat's silence threshold is relative to the loudest sample of the whole recording, not of a block
     peak = _praat_peak(y)
     # blocks read Praat's pitch at the whole recording's frames (None: the recording is one block)
@@ -118,11 +118,11 @@ def _pitch_span(start: int, stop: int, n_samples: int, sample_rate_hz: int, grid
     ``grid_s``), widened by under two hops. Praat centres its frames on the sound, so where they fall depends on
     the sound's length; a whole recording a whole number of hops long sits on a rounding tie that a block of
     another length can only come within 1/32 ms of."""
-    hop = int(round(HOP_S * sample_rate_hz))
+    hop = int(round(DESCRIPTOR_HOP_S * sample_rate_hz))
 
     def misalignment_s(first: int, last: int) -> float:
-        off = (first / sample_rate_hz + _praat_first_frame_s(last - first, sample_rate_hz) - grid_s) % HOP_S
-        return min(off, HOP_S - off)
+        off = (first / sample_rate_hz + _praat_first_frame_s(last - first, sample_rate_hz) - grid_s) % DESCRIPTOR_HOP_S
+        return min(off, DESCRIPTOR_HOP_S - off)
 
     spans = [(start - widen, stop) for widen in range(2 * hop) if start - widen >= 0]
     spans += [(start, stop + widen) for widen in range(2 * hop) if stop + widen <= n_samples]
@@ -135,8 +135,8 @@ def _praat_first_frame_s(n_samples: int, sample_rate_hz: int) -> float:
     dx = 1.0 / sample_rate_hz
     duration = dx * n_samples
     window_s = 3.0 / F0_FLOOR_HZ
-    n_frames = math.floor((duration - window_s) / HOP_S) + 1
-    return 0.5 * duration - 0.5 * (n_frames * HOP_S) + 0.5 * HOP_S
+    n_frames = math.floor((duration - window_s) / DESCRIPTOR_HOP_S) + 1
+    return 0.5 * duration - 0.5 * (n_frames * DESCRIPTOR_HOP_S) + 0.5 * DESCRIPTOR_HOP_S
 
 
 @dataclass
@@ -151,8 +151,8 @@ def _block_descriptors(recording: np.ndarray, start: int, stop: int, sample_rate
     loudest sample is ``recording_peak`` and whose first Praat pitch frame is at ``pitch_grid_s`` (None: the
     stretch is the whole recording)."""
     y = recording[start:stop]
-    frame_length = int(round(FRAME_S * sample_rate_hz))
-    hop_length = int(round(HOP_S * sample_rate_hz))
+    frame_length = int(round(DESCRIPTOR_FRAME_S * sample_rate_hz))
+    hop_length = int(round(DESCRIPTOR_HOP_S * sample_rate_hz))
     n_fft = int(2 ** np.ceil(np.log2(frame_length)))
 
     magnitude = np.abs(librosa.stft(y, n_fft=n_fft, hop_length=hop_length, win_length=frame_length,
@@ -212,7 +212,7 @@ def _pitch(y: np.ndarray, sample_rate_hz: int, times_s: np.ndarray, silence_thre
     grid of a recording a whole number of hops long) then takes the same one in a block as in the whole."""
     sound = parselmouth.Sound(y.astype(np.float64), sampling_frequency=float(sample_rate_hz))
     try:
-        pitch = sound.to_pitch_ac(time_step=HOP_S, pitch_floor=F0_FLOOR_HZ, pitch_ceiling=F0_CEILING_HZ,
+        pitch = sound.to_pitch_ac(time_step=DESCRIPTOR_HOP_S, pitch_floor=F0_FLOOR_HZ, pitch_ceiling=F0_CEILING_HZ,
                                   voicing_threshold=VOICING_THRESHOLD,
                                   silence_threshold=silence_threshold)
     except parselmouth.PraatError:  # too short for one pitch frame

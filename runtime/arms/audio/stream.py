@@ -17,8 +17,8 @@ from runtime.arms.audio.arm import STOPPED_EARLY, AudioSettings, _track_window, 
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
-    FRAME_S,
     NOISE_FLOOR_PERCENTILE,
+    VAD_FRAME_S,
     RunningPercentile,
     VoiceActivityDetector,
     amplitude_dbfs,
@@ -122,7 +122,7 @@ class AudioStream:
             last_window = [self._judge(*grid[-1])]
         # nothing comes after: the frames still settling are counted as they stand, so speech_s is the session's
         end_frame = self._probs.size
-        first_frame = max(0, end_frame - int(np.ceil((CONTEXT_S + self.settings.window_s) / FRAME_S)))
+        first_frame = max(0, end_frame - int(np.ceil((CONTEXT_S + self.settings.window_s) / VAD_FRAME_S)))
         self._count_speech(first_frame, self._speech(first_frame, end_frame), settle_frames=0)
         return last_window
 
@@ -131,14 +131,14 @@ class AudioStream:
         first = int(round((seg_start_s - self._buffer_start_s) * self.rate))
         last = int(round((end_s - self._buffer_start_s) * self.rate))
         segment = self._buffer[first:last]
-        frame0 = int(np.floor(seg_start_s / FRAME_S))
-        last_frame = int(np.ceil(end_s / FRAME_S))
+        frame0 = int(np.floor(seg_start_s / VAD_FRAME_S))
+        last_frame = int(np.ceil(end_s / VAD_FRAME_S))
         speech = self._speech(frame0, last_frame)
-        self._count_speech(frame0, speech, settle_frames=int(np.ceil(SETTLE_S / FRAME_S)))
-        local_start_s, local_end_s = start_s - frame0 * FRAME_S, end_s - frame0 * FRAME_S
-        a, b = int(np.floor(local_start_s / FRAME_S)), max(int(np.ceil(local_end_s / FRAME_S)), 1)
+        self._count_speech(frame0, speech, settle_frames=int(np.ceil(SETTLE_S / VAD_FRAME_S)))
+        local_start_s, local_end_s = start_s - frame0 * VAD_FRAME_S, end_s - frame0 * VAD_FRAME_S
+        a, b = int(np.floor(local_start_s / VAD_FRAME_S)), max(int(np.ceil(local_end_s / VAD_FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
-        offset_s = seg_start_s - frame0 * FRAME_S  # segment start on the local frame grid
+        offset_s = seg_start_s - frame0 * VAD_FRAME_S  # segment start on the local frame grid
         pad = np.zeros(int(round(offset_s * self.rate)), dtype=np.float32)
         local = np.concatenate([pad, segment])
         window = AudioWindow(start_s, end_s, fraction)
@@ -172,7 +172,7 @@ class AudioStream:
         settled = max(speech.size - settle_frames, 0)
         new = max(self._speech_counted_frames - first_frame, 0)
         if new < settled:
-            self._speech_s += float(np.sum(speech[new:settled])) * FRAME_S
+            self._speech_s += float(np.sum(speech[new:settled])) * VAD_FRAME_S
             self._speech_counted_frames = first_frame + settled
 
     @property
@@ -193,8 +193,8 @@ class AudioStream:
         if n_frames == 0:
             return
         first_frame = self._levels_db.size
-        start = int(round((first_frame * FRAME_S - self._buffer_start_s) * self.rate))
-        frames = self._buffer[start:start + n_frames * int(round(FRAME_S * self.rate))]
+        start = int(round((first_frame * VAD_FRAME_S - self._buffer_start_s) * self.rate))
+        frames = self._buffer[start:start + n_frames * int(round(VAD_FRAME_S * self.rate))]
         self._levels_db.extend(frame_levels_db(frames)[:n_frames])
 
     def _trim(self) -> None:
@@ -283,7 +283,7 @@ def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSett
     """Load every model variant and run each step once, so the first live window is not the slow one."""
     rng = np.random.default_rng(0)
     noise = (rng.normal(0, 0.05, int(settings.window_s * settings.sample_rate_hz))).astype(np.float32)
-    speech = np.ones(int(np.ceil(settings.window_s / FRAME_S)), dtype=bool)
+    speech = np.ones(int(np.ceil(settings.window_s / VAD_FRAME_S)), dtype=bool)
     VoiceAnalysis(noise, settings.sample_rate_hz, speech).window(0.0, settings.window_s)
     VoiceActivityDetector().process(noise)
     if isinstance(model, WaveformEmotionModel):

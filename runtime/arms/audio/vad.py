@@ -17,7 +17,7 @@ from runtime.models.card import REPO_MODELS_DIR
 
 FRAME_SAMPLES = 512
 CONTEXT_SAMPLES = 64
-FRAME_S = FRAME_SAMPLES / AUDIO_RATE_HZ
+VAD_FRAME_S = FRAME_SAMPLES / AUDIO_RATE_HZ
 VAD_MODEL_PATH = REPO_MODELS_DIR / "silero-vad" / "silero_vad_16k_sequence.onnx"
 _MAX_FRAMES_PER_CALL = 512
 # A whole recording is fed in blocks of whole model calls (about a minute), so that no copy of it is made and
@@ -209,14 +209,14 @@ def speech_frames(probs: np.ndarray, threshold: float = 0.5, release: float = 0.
     for i, p in enumerate(probs):
         active = p >= threshold if not active else p >= release
         speech[i] = active
-    speech = _fill_runs(speech, value=False, max_len=int(round(min_silence_s / FRAME_S)))
-    return _fill_runs(speech, value=True, max_len=int(round(min_speech_s / FRAME_S)) - 1)
+    speech = _fill_runs(speech, value=False, max_len=int(round(min_silence_s / VAD_FRAME_S)))
+    return _fill_runs(speech, value=True, max_len=int(round(min_speech_s / VAD_FRAME_S)) - 1)
 
 
 def speech_fraction(speech: np.ndarray, start_s: float, end_s: float) -> float:
     """Share of the frames between ``start_s`` and ``end_s`` that hold speech."""
-    first = int(np.floor(start_s / FRAME_S))
-    last = max(first + 1, int(np.ceil(end_s / FRAME_S)))
+    first = int(np.floor(start_s / VAD_FRAME_S))
+    last = max(first + 1, int(np.ceil(end_s / VAD_FRAME_S)))
     part = speech[first:last]
     return float(part.mean()) if part.size else 0.0
 

@@ -19,7 +19,7 @@ import parselmouth
 from parselmouth.praat import call
 from scipy.signal import find_peaks, lombscargle
 
-from runtime.arms.audio.vad import FRAME_S
+from runtime.arms.audio.vad import VAD_FRAME_S
 from runtime.errors import InputError
 
 VOICE_MEASUREMENTS: tuple[str, ...] = ("f0_median_hz", "f0_variability_st", "jitter_local", "shimmer_local",
@@ -62,7 +62,7 @@ class VoiceAnalysis:
     """Voice measurements of one mono recording, computed once and read per window.
 
     ``speech``: optional per-frame booleans from ``runtime.arms.audio.vad.speech_frames`` (frame ``i``
-    covers ``i * FRAME_S`` to ``(i + 1) * FRAME_S`` seconds of ``samples``).
+    covers ``i * VAD_FRAME_S`` to ``(i + 1) * VAD_FRAME_S`` seconds of ``samples``).
     """
 
     def __init__(self, samples: np.ndarray, sample_rate_hz: int, speech: np.ndarray | None = None):
@@ -90,7 +90,7 @@ class VoiceAnalysis:
         if self._mask is not None:
             # Jitter and shimmer describe the speaker: drop pulses of voiced sound outside the speech mask.
             # A removed stretch leaves a period longer than PERIOD_CEILING_S, which Praat then skips.
-            for gap_start_s, gap_end_s in false_runs_s(self._mask, FRAME_S, self._sound.xmax):
+            for gap_start_s, gap_end_s in false_runs_s(self._mask, VAD_FRAME_S, self._sound.xmax):
                 call(self._pulses, "Remove points between", gap_start_s, gap_end_s)
         self._times_s = pitch.xs()
         frames = pitch.selected_array
@@ -101,7 +101,7 @@ class VoiceAnalysis:
         if self._mask is None:
             self._speech = self._intensity_dbfs > SILENCE_DBFS
         else:
-            self._speech = mask_at(self._mask, FRAME_S, self._times_s)
+            self._speech = mask_at(self._mask, VAD_FRAME_S, self._times_s)
         self._voiced = (self._f0_hz > 0) & self._speech
         self._nuclei_s = self._times_s[syllable_nuclei(self._intensity_dbfs, self._voiced)]
 
@@ -109,7 +109,7 @@ class VoiceAnalysis:
         """The measurements of the stretch from ``start_s`` to ``end_s`` (NaN where not measurable)."""
         out = dict.fromkeys(VOICE_MEASUREMENTS, math.nan)
         if self._mask is not None:
-            out["pause_s"] = (end_s - start_s) - mask_seconds(self._mask, FRAME_S, start_s, end_s)
+            out["pause_s"] = (end_s - start_s) - mask_seconds(self._mask, VAD_FRAME_S, start_s, end_s)
         first, last = np.searchsorted(self._times_s, [start_s, end_s])
         if last <= first:
             return out

@@ -131,12 +131,12 @@ def test_the_live_baseline_waits_for_as_much_speech_as_file_mode_counts(ravdess_
     """Windows overlap (2 s every 0.5 s): counting each window's speech counted every second about four times, so
     a live session took its speaker baseline after about 5 s of speech instead of the 20 s it says."""
     from runtime.arms.audio.arm import without_dc
-    from runtime.arms.audio.vad import FRAME_S, detect_speech
+    from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech
     from runtime.media import read_audio
 
     clips = sorted((ravdess_dir / "Actor_01").glob("03-01-0[1-4]-01-0*-01-01.flac"))[:8]
     samples = without_dc(np.concatenate([read_audio(path) for path in clips]))
-    file_mode_speech_s = float(detect_speech(samples).sum() * FRAME_S)
+    file_mode_speech_s = float(detect_speech(samples).sum() * VAD_FRAME_S)
     assert 5.0 < file_mode_speech_s < 20.0  # too little for a baseline, by the arm's 20 s rule
     for chunk_samples in (1600, samples.size):  # 0.1 s chunks, as a microphone delivers them; the file at once
         model = RecordingModel()

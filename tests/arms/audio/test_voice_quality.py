@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-from runtime.arms.audio.vad import FRAME_S, speech_frames, speech_probabilities
+from runtime.arms.audio.vad import VAD_FRAME_S, speech_frames, speech_probabilities
 from runtime.arms.audio.voice_quality import (
     VOICE_MEASUREMENTS,
     VoiceAnalysis,
@@ -71,7 +71,7 @@ def measure(samples: np.ndarray, speech: np.ndarray | None = None, start_s: floa
 
 
 def all_speech(duration_s: float) -> np.ndarray:
-    return np.ones(int(np.ceil(duration_s / FRAME_S)), dtype=bool)
+    return np.ones(int(np.ceil(duration_s / VAD_FRAME_S)), dtype=bool)
 
 
 def test_window_reports_every_named_measurement():
@@ -156,17 +156,17 @@ def test_window_outside_the_recording_gives_nan():
 
 def test_pause_counts_non_speech_seconds_of_the_mask():
     samples = np.concatenate([vowel(duration_s=1.0), np.zeros(RATE_HZ), vowel(duration_s=1.0, seed=1)])
-    times_s = (np.arange(int(np.ceil(3.0 / FRAME_S))) + 0.5) * FRAME_S
+    times_s = (np.arange(int(np.ceil(3.0 / VAD_FRAME_S))) + 0.5) * VAD_FRAME_S
     speech = (times_s < 1.0) | (times_s >= 2.0)
     m = measure(samples, speech, 0.5, 2.5)
-    assert m["pause_s"] == pytest.approx(1.0, abs=FRAME_S)
+    assert m["pause_s"] == pytest.approx(1.0, abs=VAD_FRAME_S)
     assert m["voiced_ratio"] > 0.9
 
 
 def test_jitter_ignores_voiced_sound_outside_the_speech_mask():
     # A rough voice outside the mask (another sound in the room), a steady one inside it.
     samples = np.concatenate([vowel(duration_s=1.5, period_jitter=0.03), vowel(duration_s=1.5, seed=1)])
-    times_s = (np.arange(int(np.ceil(3.0 / FRAME_S))) + 0.5) * FRAME_S
+    times_s = (np.arange(int(np.ceil(3.0 / VAD_FRAME_S))) + 0.5) * VAD_FRAME_S
     without_mask = measure(samples, None, 0.0, 3.0)["jitter_local"]
     with_mask = measure(samples, times_s >= 1.5, 0.0, 3.0)["jitter_local"]
     assert with_mask < without_mask - 0.004
@@ -213,7 +213,7 @@ def test_ravdess_clip_measurements_are_finite_and_plausible(ravdess_dir):
     samples = read_audio(path)
     speech = speech_frames(speech_probabilities(samples))
     speech_idx = np.flatnonzero(speech)
-    start_s, end_s = speech_idx[0] * FRAME_S, (speech_idx[-1] + 1) * FRAME_S
+    start_s, end_s = speech_idx[0] * VAD_FRAME_S, (speech_idx[-1] + 1) * VAD_FRAME_S
     m = VoiceAnalysis(samples, RATE_HZ, speech).window(start_s, end_s)
     assert all(math.isfinite(v) for v in m.values()), m
     assert 75.0 <= m["f0_median_hz"] <= 400.0

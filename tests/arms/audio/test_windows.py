@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from runtime.arms.audio.vad import FRAME_S, detect_speech
+from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech
 from runtime.arms.audio.windows import speech_windows
 from runtime.media import read_audio
 
@@ -16,8 +16,8 @@ def speech(ravdess_dir) -> np.ndarray:
     samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
     voiced = detect_speech(samples)
     first = int(np.argmax(voiced))
-    assert voiced[first:first + int(np.ceil(0.9 / FRAME_S))].all()
-    return samples[int(first * FRAME_S * RATE_HZ):]
+    assert voiced[first:first + int(np.ceil(0.9 / VAD_FRAME_S))].all()
+    return samples[int(first * VAD_FRAME_S * RATE_HZ):]
 
 
 def _after_silence(speech: np.ndarray, silence_s: float, speech_s: float) -> np.ndarray:
