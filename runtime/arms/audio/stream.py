@@ -42,7 +42,7 @@ CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle befor
 # (speech_frames keeps bursts of 0.25 s, closes gaps of 0.1 s). Speech is counted for the baseline once its
 # frames are this far behind the newest window's end, as a later window will also see them.
 SETTLE_S = 0.5
-MAX_BASELINE_WINDOWS = 14400  # two hours of 0.5 s hops; older speech drops out of the baseline
+MAX_BASELINE_S = 7200.0  # the session baseline's span: windows that started longer ago drop out of it
 
 
 class _Frames:
@@ -83,7 +83,7 @@ class AudioStream:
         self.received_s = 0.0
         self._next_start_s = 0.0
         self._last_end_s = 0.0
-        self._baseline = RunningBaseline(MAX_BASELINE_WINDOWS)
+        self._baseline = RunningBaseline(max(1, round(MAX_BASELINE_S / settings.hop_s)))  # a window every hop
         self._speech_s = 0.0  # speech heard so far, each VAD frame counted once, as file mode counts it
         self._speech_counted_frames = 0
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed

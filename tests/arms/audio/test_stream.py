@@ -47,9 +47,10 @@ def synthetic_features(n_windows: int, seed: int = 0) -> np.ndarray:
 
 
 def session_stream(monkeypatch) -> tuple[AudioStream, RecordingModel]:
-    monkeypatch.setattr(stream_module, "MAX_BASELINE_WINDOWS", CAP_WINDOWS)
+    settings = AudioSettings(min_baseline_speech_s=0.0)
+    monkeypatch.setattr(stream_module, "MAX_BASELINE_S", CAP_WINDOWS * settings.hop_s)
     model = RecordingModel()
-    return AudioStream(model, AudioSettings(min_baseline_speech_s=0.0)), model
+    return AudioStream(model, settings), model
 
 
 def test_running_baseline_matches_zscore_by_group_over_the_kept_history(monkeypatch):
@@ -72,6 +73,19 @@ class NoStacking:
         if name in {"vstack", "stack", "concatenate", "row_stack", "hstack"}:
             raise AssertionError(f"np.{name} in a window's baseline: the history was stacked")
         return getattr(np, name)
+
+
+def test_the_session_baseline_spans_two_hours_whatever_the_hop():
+    hop_s = 1.0  # windows every second: two hours are 7200 of them, not the 14400 of the default 0.5 s hop
+    two_hours = int(7200 / hop_s)
+    features = synthetic_features(two_hours + 200, seed=3)  # a drifting column tells the two histories apart
+    model = RecordingModel()
+    stream = AudioStream(model, AudioSettings(hop_s=hop_s, min_baseline_speech_s=0.0))
+    for row in features:
+        stream._classify(row)
+    history = features[-two_hours:]
+    np.testing.assert_allclose(model.rows[-1][1], zscore_by_group(history, np.zeros(two_hours, dtype=int))[-1],
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_a_window_never_stacks_the_baseline_history(monkeypatch):
