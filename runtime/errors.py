@@ -15,3 +15,12 @@ class InputError(Exception):
         self.source = str(source)
         self.problem = problem
         super().__init__(f"{self.source}: {problem}")
+
+
+def first_line(error: BaseException, max_chars: int | None = 120) -> str:
+    """The first line of ``error``'s message, cut to ``max_chars``; its type's name when the message is empty.
+
+    For quoting a library's error inside a one-line ``InputError``: its messages often run to many lines.
+    """
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else type(error).__name__)[:max_chars]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.config import setting_error
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
@@ -293,7 +293,6 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
     try:
         fuser.fuse_arrays(one_window)
     except Exception as error:  # the graph disagrees with its card (e.g. another number of modalities)
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise setting_error(settings, "fusion.model",
                             f"the {section['method']} model does not run on the modalities its card names "
-                            f"({', '.join(modalities)}): {first_line}") from None
+                            f"({', '.join(modalities)}): {first_line(error, max_chars=None)}") from None

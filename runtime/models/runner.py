@@ -12,18 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.models.card import ModelCard, load_card, verify_checksum
 from runtime.native import native_stderr
 
 log = logging.getLogger(__name__)
 
 Shape = tuple[int | None, ...]  # a declared tensor shape; None where a dimension is dynamic
-
-
-def _first_line(error: BaseException, limit: int = 120) -> str:
-    lines = str(error).strip().splitlines()
-    return (lines[0] if lines else type(error).__name__)[:limit]
 
 
 def _static(dims) -> Shape:
@@ -73,7 +68,7 @@ class _OrtSessionBackend(Backend):
         try:
             self.session = ort.InferenceSession(str(path), options, providers=providers)
         except Exception as error:  # ORT raises its own untyped errors for unreadable files
-            raise InputError(path, f"not a loadable ONNX model ({_first_line(error)})") from None
+            raise InputError(path, f"not a loadable ONNX model ({first_line(error)})") from None
         self.input_names = [i.name for i in self.session.get_inputs()]
 
     def input_shapes(self) -> dict[str, Shape]:
@@ -88,7 +83,7 @@ class _OrtSessionBackend(Backend):
         try:
             return self.session.run(None, inputs)
         except InvalidArgument as error:  # e.g. an input of a type the graph does not take
-            raise InputError(self.path, f"the model rejects its input ({_first_line(error)})") from None
+            raise InputError(self.path, f"the model rejects its input ({first_line(error)})") from None
 
 
 class OnnxRuntimeBackend(_OrtSessionBackend):
@@ -122,7 +117,7 @@ class OpenVinoBackend(Backend):
         try:
             self.compiled = core.compile_model(core.read_model(str(path)), device, {"INFERENCE_NUM_THREADS": threads})
         except Exception as error:  # OpenVINO raises RuntimeError (or its own types) for a file it cannot read
-            raise InputError(path, f"not a model OpenVINO can load ({_first_line(error)})") from None
+            raise InputError(path, f"not a model OpenVINO can load ({first_line(error)})") from None
 
     @staticmethod
     def _shape(port) -> Shape:
@@ -164,7 +159,7 @@ class TfliteBackend(Backend):
             with native_stderr(keep=lambda line: line != LITERT_DELEGATE_LINE):
                 self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:  # LiteRT's errors for a file that is not a usable model
-            raise InputError(path, f"not a loadable TFLite model ({_first_line(error)})") from None
+            raise InputError(path, f"not a loadable TFLite model ({first_line(error)})") from None
 
     def output_shapes(self) -> list[Shape | None]:
         return [_static(d.get("shape_signature", d["shape"])) for d in self.interpreter.get_output_details()]
@@ -209,9 +204,9 @@ def _import_problem(module: str, install: str) -> str:
     except ModuleNotFoundError as error:
         if error.name and (module == error.name or module.startswith(f"{error.name}.")):
             return f"backend not installed: {install}"
-        return f"backend installed but cannot be loaded ({_first_line(error)}): {install}"
+        return f"backend installed but cannot be loaded ({first_line(error)}): {install}"
     except ImportError as error:
-        return f"backend installed but cannot be loaded ({_first_line(error)}): {install}"
+        return f"backend installed but cannot be loaded ({first_line(error)}): {install}"
     return ""
 
 

@@ -31,7 +31,7 @@ from export.audio.backbones.catalog import (
 )
 from export.audio.backbones.labels import LabelMapping, map_labels
 from export.audio.backbones.store import resolve_model
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.files import read_json_object
 from runtime.models.card import file_sha256
 
@@ -266,7 +266,7 @@ def from_pretrained(model_class, folder: Path) -> nn.Module:
     try:
         model, info = model_class.from_pretrained(folder, output_loading_info=True)
     except (*_CHECKPOINT_ERRORS, SafetensorError) as error:
-        raise InputError(folder, f"could not load the model ({str(error).splitlines()[0][:160]})") from None
+        raise InputError(folder, f"could not load the model ({first_line(error, 160)})") from None
     missing = sorted(k for k in info.get("missing_keys", ()) if not k.endswith(_IGNORABLE_MISSING))
     if missing:
         raise InputError(folder, f"its weights file lacks {len(missing)} of the model's weights (e.g. {missing[0]}); "

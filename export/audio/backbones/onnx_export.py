@@ -29,7 +29,7 @@ from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.install import installing
 from export.quantization import quiet_quantizer
 from runtime.audio_rate import AUDIO_RATE_HZ
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
@@ -190,7 +190,7 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     try:
         head.load_state_dict(torch.load(trained / HEAD_FILE, weights_only=True))
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise InputError(trained / HEAD_FILE, f"unreadable or not this run's head ({str(error).splitlines()[0][:160]})"
+        raise InputError(trained / HEAD_FILE, f"unreadable or not this run's head ({first_line(error, 160)})"
                          ) from None
     model = BackboneEmotionModel(PooledLayers(encoder, description["normalize"]), head)
     model.eval()

@@ -119,6 +119,18 @@ def test_a_non_speech_model_that_loads_whole_is_refused(tmp_path):
         from_pretrained(AutoModel, tmp_path / "bert")
 
 
+def test_a_loader_error_without_a_message_is_named_by_its_type(tmp_path):
+    from export.audio.backbones.models import from_pretrained
+
+    class SilentLoader:
+        @staticmethod
+        def from_pretrained(folder, output_loading_info):
+            raise OSError()  # as some loaders do: no message to quote
+
+    with pytest.raises(InputError, match=r"could not load the model \(OSError\)"):
+        from_pretrained(SilentLoader, tmp_path)
+
+
 # --- output folder and corpus -----------------------------------------------------------------------------
 
 
