@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from export.audio.latency import onnx_run_times_ms
 from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
 from export.install import installing
 from export.metrics import classification_metrics
@@ -27,6 +28,7 @@ from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.models.runner import OnnxRuntimeBackend
 from runtime.timeline import write_atomically
 
 MODEL_ID = "audio-emotion"
@@ -83,29 +85,13 @@ def int8_weight_count(path: Path) -> int:
 
 
 def run_onnx(path: Path, features: np.ndarray) -> np.ndarray:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return session.run(["probs"], {"features": features.astype(np.float32)})[0]
+    """The probabilities the exported graph gives ``features``, run as the device runs it."""
+    return OnnxRuntimeBackend(path).run({"features": features.astype(np.float32)})[0]  # its one output: probs
 
 
-def latency_per_window_ms(path: Path, n_features: int, repeats: int = 300) -> float:
+def median_latency_per_window_ms(path: Path, n_features: int, repeats: int = 300) -> float:
     """Median time of one single-window inference (batch of 1) on this CPU, one thread."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    row = np.zeros((1, n_features), dtype=np.float32)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        session.run(["probs"], {"features": row})
-        times.append(time.perf_counter() - started)
-    return float(np.median(times) * 1000)
+    return float(np.median(onnx_run_times_ms(path, {"features": np.zeros((1, n_features), dtype=np.float32)}, repeats)))
 
 
 def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
@@ -201,8 +187,8 @@ def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_featur
                 "size_bytes_float": float_path.stat().st_size, "size_bytes_int8": int8_path.stat().st_size,
             }
             if which == "all":
-                result["latency_ms_per_window_int8"] = latency_per_window_ms(int8_path, n_features)
-                result["latency_ms_per_window_float"] = latency_per_window_ms(float_path, n_features)
+                result["latency_ms_per_window_int8"] = median_latency_per_window_ms(int8_path, n_features)
+                result["latency_ms_per_window_float"] = median_latency_per_window_ms(float_path, n_features)
                 float_path.unlink()  # only the INT8 file ships
     result["n_validation_clips"] = int(clips.size)
     return result

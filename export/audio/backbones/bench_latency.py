@@ -25,7 +25,7 @@ from export.audio.backbones.models import (
     PooledLayers,
     _quiet_transformers,
 )
-from export.audio.backbones.onnx_export import export_onnx, latency_per_window_ms, quantize_int8
+from export.audio.backbones.onnx_export import export_onnx, latency_per_window_summary, quantize_int8
 
 LARGE = dict(
     hidden_size=1024,
@@ -74,8 +74,8 @@ def measure(name: str, folder: Path, repeats: int) -> dict:
             "float": round(float_path.stat().st_size / 1e6, 1),
             "int8": round(int8_path.stat().st_size / 1e6, 1),
         },
-        "float": latency_per_window_ms(float_path, repeats=repeats),
-        "int8": latency_per_window_ms(int8_path, repeats=repeats),
+        "float": latency_per_window_summary(float_path, repeats=repeats),
+        "int8": latency_per_window_summary(int8_path, repeats=repeats),
     }
     float_path.unlink()
     int8_path.unlink()

@@ -26,6 +26,7 @@ from export.audio.backbones.models import (
     model_fingerprint,
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
+from export.audio.latency import onnx_run_times_ms
 from export.install import installing
 from export.quantization import quiet_quantizer
 from runtime.audio_rate import AUDIO_RATE_HZ
@@ -96,18 +97,13 @@ def onnx_outputs(path: str | Path, waveforms: np.ndarray, batch_size: int = 8) -
     return np.concatenate(rows) if rows else np.zeros((0,))
 
 
-def latency_per_window_ms(
+def latency_per_window_summary(
     path: str | Path, window_s: float = WINDOW_S, repeats: int = 10, threads: int = 1, seed: int = 0
 ) -> dict[str, float]:
-    """Wall time of one window through ONNX Runtime on this CPU (``threads`` intra-op threads), in ms."""
-    backend = OnnxRuntimeBackend(Path(path), threads=threads)
+    """Median and longest wall time of one window through ONNX Runtime on this CPU (``threads`` intra-op
+    threads), in ms, with how they were measured."""
     waveform = np.random.default_rng(seed).normal(0, 0.1, (1, window_samples(window_s))).astype(np.float32)
-    backend.run({INPUT_NAME: waveform})  # the first run allocates; not what a stream sees
-    times_ms = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        backend.run({INPUT_NAME: waveform})
-        times_ms.append((time.perf_counter() - start) * 1000.0)
+    times_ms = onnx_run_times_ms(path, {INPUT_NAME: waveform}, repeats, threads)
     return {
         "median_ms": round(statistics.median(times_ms), 2),
         "max_ms": round(max(times_ms), 2),
@@ -285,8 +281,8 @@ def finish_export(
         "onnx_vs_torch": compare_outputs(reference, float_out),
         "int8_vs_float": compare_outputs(float_out, int8_out),
         "latency_cpu_per_window": {
-            "float": latency_per_window_ms(out / FLOAT_FILE, repeats=latency_repeats),
-            "int8": latency_per_window_ms(out / INT8_FILE, repeats=latency_repeats),
+            "float": latency_per_window_summary(out / FLOAT_FILE, repeats=latency_repeats),
+            "int8": latency_per_window_summary(out / INT8_FILE, repeats=latency_repeats),
         },
         "size_bytes": {"float": (out / FLOAT_FILE).stat().st_size, "int8": (out / INT8_FILE).stat().st_size},
     }

@@ -322,7 +322,7 @@ def test_an_int8_model_that_loses_more_than_a_point_is_refused_and_nothing_is_in
         spoilt.unlink()
 
     monkeypatch.setattr(export, "quantize", damaging_quantize)
-    monkeypatch.setattr(export, "latency_per_window_ms", lambda path, n_features: 0.1)  # the stand-in's 6 features
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)  # stand-in's 6 features
     models = tmp_path / "models"
     models.mkdir()
     with pytest.raises(InputError, match=r"INT8 model loses more than 1 point of UA on the validation speakers "
@@ -335,7 +335,7 @@ def test_the_shipped_int8_model_is_the_one_fitted_on_every_speaker(trained_run, 
     # the check model (validation speakers held out) only measures quantization; the device gets the whole fit
     import export.audio.export as export
 
-    monkeypatch.setattr(export, "latency_per_window_ms", lambda path, n_features: 0.1)  # the stand-in's 6 features
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)  # stand-in's 6 features
     folder = export_audio(trained_run, models_dir=tmp_path)
     stored = np.load(trained_run / "models.npz")
     features = np.random.default_rng(0).normal(scale=3.0, size=(200, 6)).astype(np.float32)
