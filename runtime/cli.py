@@ -59,6 +59,8 @@ def _add_extract_audio(sub) -> None:
     p.add_argument("video", type=Path)
     p.add_argument("-o", "--out", type=Path, help="output WAV (default: VIDEO with .wav)")
     p.add_argument("--sr", type=int, default=AUDIO_RATE_HZ, help=f"sample rate in Hz (default {AUDIO_RATE_HZ})")
+    p.add_argument("--audio-stream", type=int, default=1, metavar="N",
+                   help="which of the file's audio streams, from 1 (default: the first)")
     p.set_defaults(run=_run_extract_audio)
 
 
@@ -68,7 +70,7 @@ def _run_extract_audio(args) -> None:
     out = args.out or args.video.with_suffix(".wav")
     if args.out is None and out == args.video:
         out = args.video.with_suffix(".audio.wav")
-    duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr)
+    duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr, audio_stream=args.audio_stream)
     print(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
 
 
@@ -82,6 +84,8 @@ def _add_analyze(sub) -> None:
     p.add_argument("--hop-s", type=float, help="audio hop in seconds")
     p.add_argument("--speaker-baseline", choices=["session", "none"],
                    help="judge the voice against the session's own baseline (default) or not")
+    p.add_argument("--audio-stream", type=int, metavar="N",
+                   help="which of the input's audio streams holds the voice, from 1 (default: the first)")
     p.add_argument("--backend", help="execution backend: onnxruntime, openvino, tflite, tensorrt")
     p.add_argument("--realtime", action="store_true",
                    help="replay the file at real-time pace, as a live device would deliver it")
@@ -107,6 +111,7 @@ def _run_analyze(args) -> None:
         "audio.window_s": args.window_s,
         "audio.hop_s": args.hop_s,
         "audio.speaker_baseline": args.speaker_baseline,
+        "audio.stream": args.audio_stream,
         "runtime.backend": args.backend,
         "runtime.realtime": args.realtime or None,
         "fusion.method": args.fusion or ("weighted" if args.weights else None),

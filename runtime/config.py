@@ -45,6 +45,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "speaker_baseline": "session",  # session | none
         "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings
         "min_speech_fraction": 0.3,  # a window with less speech makes no claim
+        # which of the input's audio streams holds the voice (1: the first); a recording with a stream per
+        # microphone or participant says how many it has, and the voice track says which one it heard
+        "stream": 1,
     },
     # face: expression + face geometry from sampled video frames (docs/face-body.md); no video stream, no track
     "face": {
@@ -204,6 +207,7 @@ RULES: dict[str, Rule] = {
     "audio.speaker_baseline": Rule(choices=("session", "none")),
     "audio.min_baseline_speech_s": Rule(0.0, 86400.0, "a number of seconds", above=True),
     "audio.min_speech_fraction": Rule(**FRACTION),
+    "audio.stream": Rule(1, 64, "an audio stream's number, from 1"),
     "face.detector": Rule(check=_model_named),
     "face.landmarks": Rule(check=_model_named),
     "face.sample_fps": Rule(**FRAME_RATE),

@@ -38,7 +38,7 @@ from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, vide
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
-from runtime.pipeline import check_backend, check_model_labels, fused_tracks
+from runtime.pipeline import check_backend, check_model_labels, fused_tracks, probe_input
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
@@ -615,7 +615,7 @@ def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock:
 def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock) -> FileAudioSource | MicrophoneSource:
     """The replayed file, or the microphone opened now: one that cannot be is said before the session starts."""
     if inputs.replay is not None:
-        return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock)
+        return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream)
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source
@@ -664,10 +664,7 @@ def _wait_until(clock: SessionClock, duration_s: float | None) -> bool:
 def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool]:
     video_arms = settings["face"]["enabled"] or settings["body"]["enabled"]
     if inputs.replay is not None:
-        from runtime.media import probe
-
-        media = probe(inputs.replay)
-        media.refuse_still_image()
+        media = probe_input(inputs.replay, settings)
         wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed
         voice, video = wants_voice and media.has_audio, video_arms and media.has_video
         problem = (voice and media.audio_problem) or (video and media.video_problem)

@@ -29,8 +29,9 @@ class MediaInfo:
     path: str
     container: str
     end_s: float  # where the file's stamps end on its own clock, as its header says (0.0 when it does not say)
-    has_audio: bool
+    has_audio: bool  # the audio stream asked for (the first, unless ``audio_stream`` said another) is there
     has_video: bool
+    audio_streams: int = 0  # how many audio streams the file holds (two microphones recorded apart: two)
     audio_codec: str | None = None
     audio_sample_rate_hz: int | None = None
     audio_duration_s: float | None = None
@@ -45,13 +46,14 @@ class MediaInfo:
             raise InputError(self.path, "a still image, not a recording (emotrace face classify reads photographs)")
 
 
-def probe(path: str | Path) -> MediaInfo:
-    """What a media file holds; raises ``InputError`` for a missing, empty or unreadable file. A stream that
-    cannot be decoded here is said in ``audio_problem`` / ``video_problem``: an analysis that does not read it
-    still runs."""
+def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
+    """What a media file holds, its audio as the ``audio_stream``-th audio stream (from 1) has it; raises
+    ``InputError`` for a missing, empty or unreadable file. A stream that cannot be decoded here is said in
+    ``audio_problem`` / ``video_problem``: an analysis that does not read it still runs."""
     path = _existing_file(path)
     with _open(path) as container:
-        audio = container.streams.audio[0] if container.streams.audio else None
+        streams = container.streams.audio
+        audio = streams[audio_stream - 1] if 1 <= audio_stream <= len(streams) else None
         video = picture_stream(container)
         context = audio.codec_context if audio is not None else None
         audio_duration_s = None
@@ -63,6 +65,7 @@ def probe(path: str | Path) -> MediaInfo:
             end_s=declared_end_s(container),
             has_audio=audio is not None,
             has_video=video is not None,
+            audio_streams=len(streams),
             audio_codec=context.name if context is not None else None,
             audio_sample_rate_hz=context.sample_rate if context is not None else None,
             audio_duration_s=audio_duration_s,
@@ -97,14 +100,34 @@ def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None)
     return "gif" in names and video is not None and video.frames <= 1
 
 
+def audio_stream_of(path: Path, container: av.container.InputContainer, audio_stream: int) -> av.audio.AudioStream:
+    """The ``audio_stream``-th audio stream (from 1) of an open file; ``InputError`` where it has none, or fewer."""
+    streams = container.streams.audio
+    if not streams:
+        raise InputError(path, "has no audio stream")
+    if not 1 <= audio_stream <= len(streams):
+        raise InputError(path, f"has {len(streams)} audio stream(s), no stream {audio_stream}")
+    return streams[audio_stream - 1]
+
+
+def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
+    """One line for a file of several audio streams (two microphones recorded apart, a call's participants):
+    which one the voice is read from, since speech on another is not heard; "" for a file of one."""
+    if media.audio_streams < 2:
+        return ""
+    return (f"{media.audio_streams} audio streams; the voice is read from stream {audio_stream} only "
+            "(audio.stream, or --audio-stream, chooses another)")
+
+
 # A hole in an audio stream's timestamps longer than this is packets lost, kept as silence; shorter ones are the
 # rounding of a container's time base (a millisecond in Matroska).
 AUDIO_HOLE_S = 0.02
 
 
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
-               ended_early: Callable[[str], None] | None = None) -> Iterator[np.ndarray]:
-    """Decode the first audio stream as mono float32 blocks at ``sample_rate_hz``, in order.
+               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1) -> Iterator[np.ndarray]:
+    """Decode the ``audio_stream``-th audio stream (from 1: the first) as mono float32 blocks at
+    ``sample_rate_hz``, in order.
 
     Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
     silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
@@ -114,9 +137,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     """
     path = _existing_file(path)
     with _open(path) as container:
-        if not container.streams.audio:
-            raise InputError(path, "has no audio stream")
-        stream = _decodable(path, container.streams.audio[0])
+        stream = _decodable(path, audio_stream_of(path, container, audio_stream))
         resampler = Resampler(sample_rate_hz)
         decoder = StreamDecoder(path, container, stream)
         emitted, skip, next_s = 0, 0, None
@@ -461,10 +482,10 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
 
 
 def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
-               ended_early: Callable[[str], None] | None = None) -> np.ndarray:
-    """The whole first audio stream as one mono float32 array at ``sample_rate_hz`` (``ended_early``: as
-    ``iter_audio``'s)."""
-    blocks = list(iter_audio(path, sample_rate_hz, ended_early))
+               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1) -> np.ndarray:
+    """The whole ``audio_stream``-th audio stream (from 1) as one mono float32 array at ``sample_rate_hz``
+    (``ended_early``: as ``iter_audio``'s)."""
+    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
@@ -491,13 +512,17 @@ def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
 
 
 def extract_audio(
-    video_path: str | Path, out_path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ
+    video_path: str | Path, out_path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, audio_stream: int = 1
 ) -> float:
-    """Write the first audio stream of ``video_path`` as mono 16-bit WAV; returns its duration in seconds."""
+    """Write the ``audio_stream``-th audio stream (from 1) of ``video_path`` as mono 16-bit WAV; returns its
+    duration in seconds."""
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
         raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
-    samples = finite_samples(read_audio(video_path, sample_rate_hz), video_path)
+    samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream), video_path)
+    note = other_audio_streams_note(probe(video_path, audio_stream), audio_stream)
+    if note:
+        log.warning("%s: %s", video_path, note)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
     return samples.size / sample_rate_hz
 

@@ -151,8 +151,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
             raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
                                       "another folder")
     check_backend(settings)
-    media = probe(input_path)
-    media.refuse_still_image()
+    media = probe_input(input_path, settings)
     if physio_path and not settings.get("physio", {}).get("enabled", False):
         raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
                                                         "off; enable it or leave out --physio")
@@ -165,6 +164,17 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
         check_fuser(settings)
+    return media
+
+
+def probe_input(input_path: Path, settings: dict[str, dict[str, Any]]) -> MediaInfo:
+    """What the input holds, its audio as the stream ``audio.stream`` names has it; a photograph, or a stream
+    number past the input's audio streams, refused in one line."""
+    audio_stream = settings.get("audio", {}).get("stream", 1)
+    media = probe(input_path, audio_stream)
+    media.refuse_still_image()
+    if settings.get("audio", {}).get("enabled", False) and 0 < media.audio_streams < audio_stream:
+        raise setting_error(settings, "audio.stream", f"{input_path} has {media.audio_streams} audio stream(s)")
     return media
 
 

@@ -63,6 +63,24 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
     return path
 
 
+def write_audio_streams(path: Path, streams: list[np.ndarray], sample_rate_hz: int = 48000,
+                        audio_codec: str = "aac") -> Path:
+    """A container of one mono audio stream per array of ``streams`` (two microphones recorded apart)."""
+    with av.open(str(path), "w") as container:
+        outputs = [container.add_stream(audio_codec, rate=sample_rate_hz, layout="mono") for _ in streams]
+        for output, samples in zip(outputs, streams, strict=True):
+            fmt = output.codec_context.format.name
+            frame_size = output.codec_context.frame_size or 1024
+            for start in range(0, len(samples), frame_size):
+                frame = _audio_frame(samples[start:start + frame_size], fmt, sample_rate_hz)
+                frame.pts, frame.time_base = start, Fraction(1, sample_rate_hz)
+                for packet in output.encode(frame):
+                    container.mux(packet)
+            for packet in output.encode():
+                container.mux(packet)
+    return path
+
+
 def with_cover_art(path: Path, samples: np.ndarray) -> Path:
     """An MP3 of mono ``samples`` at 16 kHz carrying a cover picture, as a music player's tags store it: a video
     stream of one JPEG frame marked as an attached picture."""

@@ -38,9 +38,10 @@ class FileAudioSource:
     """A recorded file. With a clock, each chunk is released only when the clock reaches its end (real-time pace)."""
 
     def __init__(self, path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, chunk_s: float = 0.1,
-                 clock: SessionClock | None = None):
+                 clock: SessionClock | None = None, audio_stream: int = 1):
         self.path = Path(path)
         self.sample_rate_hz = sample_rate_hz
+        self.audio_stream = audio_stream  # which of the file's audio streams, from 1
         self.chunk_samples = max(1, int(round(chunk_s * sample_rate_hz)))
         self.clock = clock
 
@@ -53,7 +54,7 @@ class FileAudioSource:
         pending = np.zeros(0, dtype=np.float32)
         emitted = 0
         ended_early: list[str] = []
-        for block in iter_audio(self.path, self.sample_rate_hz, ended_early.append):
+        for block in iter_audio(self.path, self.sample_rate_hz, ended_early.append, self.audio_stream):
             pending = np.concatenate([pending, block])
             while pending.size >= self.chunk_samples:
                 chunk, pending = pending[:self.chunk_samples], pending[self.chunk_samples:]

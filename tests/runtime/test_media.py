@@ -11,7 +11,7 @@ from runtime.cli import main
 from runtime.errors import InputError
 from runtime.media import extract_audio, probe, read_audio, wav_bytes
 from runtime.sources.video import FileVideoSource
-from tests.media_factory import cut_short, damage, tone, undecodable_s, write_media
+from tests.media_factory import cut_short, damage, tone, undecodable_s, write_audio_streams, write_media
 
 CASES = [
     ("clip.mp4", "aac", "mpeg4"),
@@ -398,3 +398,29 @@ def test_audio_stamped_hours_late_is_said_to_be_damaged_not_filled_with_hours_of
     late = write_media(tmp_path / "late.mkv", tone(1.0, 16000), 16000, "libopus", audio_start_s=7 * 3600.0)
     with pytest.raises(InputError, match=r"late\.mkv: its audio's timestamps jump 25200 s forward at 0\.0 s"):
         read_audio(late)  # was: 7 h of silence made first (1.6 GB at 16 kHz; a wrapped stamp: an OverflowError)
+
+
+def _two_microphones(path):
+    """Stream 1 silent, stream 2 a 440 Hz tone: the voice recorded on the second microphone's stream."""
+    return write_audio_streams(path, [np.zeros(48000 * 3, dtype=np.float32), tone(3.0, frequency_hz=440.0)])
+
+
+def test_the_audio_stream_asked_for_is_the_one_read_and_probed(tmp_path):
+    path = _two_microphones(tmp_path / "two.m4a")
+    first, second = read_audio(path), read_audio(path, audio_stream=2)
+    assert np.abs(first).max() < 1e-3  # the silent microphone
+    assert np.abs(second).max() > 0.2  # was: the first stream whatever was asked
+    spectrum = np.abs(np.fft.rfft(second[8000:40000]))
+    assert np.argmax(spectrum) / (32000 / 16000) == pytest.approx(440.0, abs=2.0)
+    assert probe(path).audio_streams == 2 and probe(path, 2).has_audio
+    with pytest.raises(InputError, match="has 2 audio stream\\(s\\), no stream 3"):
+        read_audio(path, audio_stream=3)
+
+
+def test_extract_audio_writes_the_stream_asked_for_and_says_the_file_has_others(tmp_path, caplog):
+    path = _two_microphones(tmp_path / "two.m4a")
+    with caplog.at_level(logging.WARNING, logger="emotrace"):
+        assert main(["extract-audio", str(path), "-o", str(tmp_path / "second.wav"), "--audio-stream", "2"]) == 0
+    samples, _ = soundfile.read(tmp_path / "second.wav")
+    assert np.abs(samples).max() > 0.2
+    assert "2 audio streams; the voice is read from stream 2 only" in caplog.text

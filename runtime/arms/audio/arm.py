@@ -22,7 +22,7 @@ from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import ConfigSection
 from runtime.errors import InputError
-from runtime.media import finite_samples, read_audio
+from runtime.media import finite_samples, other_audio_streams_note, read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -41,6 +41,7 @@ class AudioSettings(ConfigSection):
     min_baseline_speech_s: float = 20.0
     min_speech_fraction: float = 0.3
     sample_rate_hz: int = AUDIO_RATE_HZ
+    stream: int = 1  # the input's audio stream (from 1) the voice is read from
 
 
 def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_s: float) -> tuple[str, str]:
@@ -157,8 +158,8 @@ def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | Wavefor
 
         return analyze_audio_paced(request.input_path, model, settings)
     ended_early: list[str] = []
-    samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append),
-                             request.input_path)
+    samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append,
+                                        settings.stream), request.input_path)
     track = analyze_audio(samples, model, settings)
     # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
     track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
@@ -186,13 +187,18 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         # the face and body: said in one line.
         log.warning("%s; analysed without the voice", error)
         return None
+    streams_note = other_audio_streams_note(request.media, settings.stream)
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
                   # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
                   else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
                   "what lies between them is not heard)")
-        raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else ""))
+        raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
+                         + (f"; {streams_note}" if streams_note else ""))
+    if streams_note:  # speech on another stream (another microphone) is not heard: said, and kept with the track
+        log.warning("%s: %s", request.input_path, streams_note)
+        track.settings["audio_stream"] = f"{settings.stream} of {request.media.audio_streams}"
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])
     return track

@@ -306,5 +306,5 @@ def analyze_audio_paced(path, model: AudioEmotionModel | WaveformEmotionModel, s
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
     warm_up(model, settings)
     clock = clock or SessionClock()
-    chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock).chunks()
+    chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream).chunks()
     return stream_track(chunks, model, settings, clock, mode="paced")

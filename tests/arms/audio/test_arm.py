@@ -14,7 +14,7 @@ from runtime.cli import main
 from runtime.clock import SessionClock
 from runtime.media import read_audio, wav_bytes
 from runtime.track import CANONICAL_LABELS
-from tests.media_factory import cut_short, write_media
+from tests.media_factory import cut_short, write_audio_streams, write_media
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +242,30 @@ def test_a_very_quiet_recording_names_the_microphone_gain(tmp_path, capsys, capl
 def test_a_recording_at_an_ordinary_level_carries_no_level_note(model, session_wav):
     track = analyze_audio(read_audio(session_wav), model, AudioSettings())
     assert -30 < track.settings["peak_dbfs"] < 0 and "level" not in track.settings
+
+
+def test_a_voice_on_the_second_audio_stream_is_heard_when_asked_for_and_said_to_be_elsewhere_when_not(
+        ravdess_dir, tmp_path, capsys):
+    clips = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[::5][:4]
+    speech = np.concatenate([read_audio(c, 48000) for c in clips])
+    path = write_audio_streams(tmp_path / "two_mics.m4a", [np.zeros_like(speech), speech])  # the patient's mic second
+    assert main(["analyze", str(path), "--out", str(tmp_path / "first")]) == 2
+    err = capsys.readouterr().err  # was: only "the recording is silent or holds no voice"
+    assert err.startswith(f"emotrace: error: {path}: no speech found")
+    assert "2 audio streams; the voice is read from stream 1 only (audio.stream, or --audio-stream" in err
+    assert main(["analyze", str(path), "--out", str(tmp_path / "second"), "--audio-stream", "2"]) == 0
+    timeline = json.loads((tmp_path / "second" / "timeline.json").read_text())
+    audio = next(t for t in timeline["tracks"] if t["name"] == "audio")
+    assert sum(w["quality"] > 0 for w in audio["windows"]) >= 10
+    assert audio["settings"]["audio_stream"] == "2 of 2"
+    assert main(["analyze", str(path), "--out", str(tmp_path / "third"), "--audio-stream", "3"]) == 2
+    assert capsys.readouterr().err.endswith(f"setting 'audio.stream' = 3: {path} has 2 audio stream(s)\n")
+    assert not (tmp_path / "third").exists()
+
+
+def test_a_paced_replay_reads_the_audio_stream_the_settings_name(ravdess_dir, tmp_path, model):
+    speech = np.concatenate([read_audio(c, 48000) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]])
+    path = write_audio_streams(tmp_path / "two_mics.m4a", [np.zeros_like(speech), speech])
+    heard = analyze_audio_paced(path, model, AudioSettings(stream=2), clock=FakeClock())
+    unheard = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    assert sum(w.has_claim for w in heard.windows) >= 5 and not any(w.has_claim for w in unheard.windows)
