@@ -197,6 +197,12 @@ CUT_SHORT_S = 1.0
 DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
 
 
+# Raw streams without an index (AMR, ADTS AAC, MP3, AC-3, H.264...): FFmpeg guesses their duration from the bitrate
+# (an AMR call of 32.0 s: 33.05 s), so they declare none here; the decoded stream says where they end.
+BITRATE_DURATION_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac", "mp3", "ac3", "eac3", "h264", "hevc",
+                                      "mpegvideo", "m4v"})
+
+
 # Containers whose stamps have no fixed origin (an MPEG transport or program stream carries a broadcast or camera
 # clock, hours in): the file's clock starts at its first stamp. Elsewhere a late first stamp is the file's own.
 FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
@@ -210,9 +216,10 @@ def clock_origin_s(container: av.container.InputContainer) -> float:
 
 
 def declared_end_s(container: av.container.InputContainer) -> float:
-    """Where the container says its stamps end, on the file's clock; 0.0 when it gives no duration. Matroska
+    """Where the container says its stamps end, on the file's clock; 0.0 when it gives no duration or FFmpeg only
+    guessed one (``BITRATE_DURATION_FORMATS``). Matroska
     declares its segment's end (a duration from time 0), MOV/MP4 the span after its first stamp."""
-    if not container.duration:
+    if not container.duration or BITRATE_DURATION_FORMATS & set(container.format.name.split(",")):
         return 0.0
     from_zero = "matroska" in container.format.name.split(",")
     start_s = 0.0 if from_zero else float((container.start_time or 0) / av.time_base)

@@ -20,7 +20,8 @@ LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 
 def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48000, audio_codec: str = "aac",
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
-                audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None) -> Path:
+                audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None,
+                audio_bit_rate: int | None = None) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
@@ -37,6 +38,8 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
         audio = None
         if samples is not None:
             audio = container.add_stream(audio_codec, rate=sample_rate_hz, layout=LAYOUTS[channels])
+            if audio_bit_rate:
+                audio.codec_context.bit_rate = audio_bit_rate
         if video is not None:
             for i in range(int(round(video_s * fps))):
                 image = np.full((48, 64, 3), (i * 7) % 255, dtype=np.uint8)

@@ -1,3 +1,4 @@
+import json
 import logging
 import re
 import wave
@@ -424,3 +425,16 @@ def test_extract_audio_writes_the_stream_asked_for_and_says_the_file_has_others(
     samples, _ = soundfile.read(tmp_path / "second.wav")
     assert np.abs(samples).max() > 0.2
     assert "2 audio streams; the voice is read from stream 2 only" in caplog.text
+
+
+def test_an_amr_call_s_length_is_where_its_audio_ends_not_ffmpeg_s_guess_from_the_bitrate(ravdess_dir, tmp_path):
+    from scipy.signal import resample_poly
+
+    clips = [read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]]
+    speech = np.concatenate([np.concatenate([np.zeros(4 * 16000, dtype=np.float32), clip]) for clip in clips])
+    path = write_media(tmp_path / "call.amr", resample_poly(speech, 1, 2).astype(np.float32), sample_rate_hz=8000,
+                       audio_codec="libopencore_amrnb", audio_bit_rate=12200)  # pauses coded smaller than speech
+    audio_s = read_audio(path).size / 16000
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 0
+    duration_s = json.loads((tmp_path / "out" / "timeline.json").read_text())["input"]["duration_s"]
+    assert duration_s == pytest.approx(audio_s, abs=0.05)  # was: about 3 % longer (the bitrate's guess)
