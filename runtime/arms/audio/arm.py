@@ -132,6 +132,17 @@ def _why_stopped(status: str, path) -> str:
     return status.removeprefix(STOPPED_EARLY).removeprefix(f"{path}: ")
 
 
+def narrowband_note(source_rate_hz: int | None) -> str:
+    """Why the voice's emotions may be off in audio recorded below the rate the model reads (a telephone line or
+    an 8 kHz recorder: nothing above half its rate); "" otherwise."""
+    if not source_rate_hz or source_rate_hz >= AUDIO_RATE_HZ:
+        return ""
+    return (f"recorded at {source_rate_hz} Hz, so nothing above {source_rate_hz / 2000:g} kHz: the voice model "
+            f"learnt from {AUDIO_RATE_HZ // 1000} kHz speech and calls narrowband speech sad far more often than it "
+            "is (README, 'Telephone-band audio'), most of all without a session baseline; read its emotions with "
+            "caution")
+
+
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
     """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet."""
     note = quiet_note(level_dbfs)
@@ -196,6 +207,10 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
                   "what lies between them is not heard)")
         raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
                          + (f"; {streams_note}" if streams_note else ""))
+    band_note = narrowband_note(request.media.audio_sample_rate_hz)
+    if band_note:
+        log.warning("%s: %s", request.input_path, band_note)
+        track.settings["bandwidth"] = band_note
     if streams_note:  # speech on another stream (another microphone) is not heard: said, and kept with the track
         log.warning("%s: %s", request.input_path, streams_note)
         track.settings["audio_stream"] = f"{settings.stream} of {request.media.audio_streams}"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import judged_samples
+from runtime.arms.audio.arm import judged_samples, narrowband_note
 from runtime.arms.audio.features import (
     clip_probabilities,
     frame_descriptors,
@@ -30,6 +30,7 @@ from runtime.arms.audio.windows import speech_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files
+from runtime.media import probe
 from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
         raise InputError(path, no_speech_reason(level_note))
     if level_note:
         log.warning("%s: %s", path, level_note)
+    band_note = narrowband_note(probe(path).audio_sample_rate_hz)
+    if band_note:
+        log.warning("%s: %s", path, band_note)
     return samples, windows
 
 

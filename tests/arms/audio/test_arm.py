@@ -269,3 +269,16 @@ def test_a_paced_replay_reads_the_audio_stream_the_settings_name(ravdess_dir, tm
     heard = analyze_audio_paced(path, model, AudioSettings(stream=2), clock=FakeClock())
     unheard = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
     assert sum(w.has_claim for w in heard.windows) >= 5 and not any(w.has_claim for w in unheard.windows)
+
+
+def test_a_recording_at_8_khz_gets_a_voice_track_that_says_it_is_narrowband(ravdess_dir, tmp_path, caplog):
+    from scipy.signal import resample_poly
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]])
+    path = tmp_path / "call.wav"
+    path.write_bytes(wav_bytes(resample_poly(speech, 1, 2).astype(np.float32), 8000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 0
+    audio = next(t for t in json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"]
+                 if t["name"] == "audio")
+    assert audio["settings"]["bandwidth"].startswith("recorded at 8000 Hz, so nothing above 4 kHz")
+    assert "call.wav: recorded at 8000 Hz" in caplog.text

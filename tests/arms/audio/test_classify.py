@@ -84,3 +84,14 @@ def test_classify_refuses_a_model_trained_on_other_features_before_any_file_is_r
     assert main(["audio", "classify", str(tmp_path / "clip.wav"), "--csv", str(tmp_path / "o.csv"),
                  "--model", str(model)]) == 2
     assert "model expects features 'another-feature-set'" in capsys.readouterr().err
+
+
+def test_a_clip_recorded_at_8_khz_is_said_to_be_narrowband_and_a_16_khz_one_is_not(ravdess_dir, tmp_path, caplog):
+    from scipy.signal import resample_poly
+
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    soundfile.write(tmp_path / "phone.wav", resample_poly(samples, 1, 2), 8000)
+    soundfile.write(tmp_path / "studio.wav", samples, 16000)
+    assert main(["audio", "classify", str(tmp_path), "--csv", str(tmp_path / "c.csv")]) == 0
+    assert "phone.wav: recorded at 8000 Hz, so nothing above 4 kHz" in caplog.text  # was: judged without a word
+    assert "studio.wav: recorded at" not in caplog.text

@@ -1,0 +1,87 @@
+"""The shipped voice model on wideband speech and on the same speech as a telephone line carries it.
+
+    python benchmarks/audio_narrowband.py ../shared/data/speech/ravdess     # ≈ 10 min for RAVDESS 01-20
+
+Each clip is judged twice: as recorded (16 kHz) and band-limited as a telephone call or an 8 kHz recorder gives it
+(down to 8 kHz, G.711 mu-law, back up to the 16 kHz the model reads: nothing above 4 kHz). Both with the session
+baseline (each speaker's clips z-scored against their own, of the same band) and without one (the population
+variant: a short call, `audio classify`). Printed: how often the narrowband clip keeps the wideband clip's
+emotion, the share of clips called each emotion, and the accuracy against the corpus's labels. The shipped model
+was trained on these speakers (RAVDESS 01-20), so the wideband accuracy is far above what unseen people get; the
+point is what the band alone changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from export.audio.datasets import load_corpus  # noqa: E402
+from export.audio.extract import samples_window_features  # noqa: E402
+from runtime.arms.audio.arm import judged_samples  # noqa: E402
+from runtime.arms.audio.features import clip_probabilities, zscore_by_group  # noqa: E402
+from runtime.arms.audio.model import load_audio_model  # noqa: E402
+from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
+from runtime.config import load_settings  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
+from runtime.track import CANONICAL_LABELS  # noqa: E402
+
+MU = 255.0  # G.711 mu-law
+
+
+def telephone_band(samples: np.ndarray) -> np.ndarray:
+    """16 kHz samples as an 8 kHz mu-law line carries them, read back at 16 kHz."""
+    narrow = np.clip(resample_poly(samples, 1, 2), -1.0, 1.0)
+    companded = np.sign(narrow) * np.log1p(MU * np.abs(narrow)) / np.log1p(MU)
+    quantised = np.round(companded * 127.0) / 127.0  # 8 bits a sample
+    expanded = np.sign(quantised) * np.expm1(np.abs(quantised) * np.log1p(MU)) / MU
+    return resample_poly(expanded, 2, 1).astype(np.float32)[: samples.size]
+
+
+def clip_table(clips, band) -> tuple[np.ndarray, np.ndarray]:
+    """Every clip's window features after ``band``, and the clip index of each window."""
+    rows = [samples_window_features(band(judged_samples(clip.path, AUDIO_RATE_HZ))) for clip in clips]
+    return np.concatenate(rows), np.concatenate([np.full(len(r), i) for i, r in enumerate(rows)])
+
+
+def clip_labels(model, features: np.ndarray, clip_index: np.ndarray, speakers: np.ndarray,
+                variant: str) -> dict[int, str]:
+    x = zscore_by_group(features, speakers[clip_index]) if variant == "session" else features
+    p = model.predict(x.astype(np.float32), variant)
+    return {int(c): CANONICAL_LABELS[int(np.argmax(clip_probabilities(p[clip_index == c])))]
+            for c in np.unique(clip_index)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path, help="a RAVDESS folder (or any corpus train audio reads)")
+    args = parser.parse_args()
+    try:
+        clips = load_corpus(args.data).clips
+        tables = {"wideband": clip_table(clips, lambda s: s), "telephone": clip_table(clips, telephone_band)}
+    except InputError as error:
+        raise SystemExit(str(error)) from None
+    model = load_audio_model(load_settings()["audio"]["model"])
+    speakers = np.array([clip.speaker for clip in clips])
+    truth = {i: clip.emotion for i, clip in enumerate(clips)}
+    for variant in ("session", "none"):
+        wide, narrow = (clip_labels(model, *tables[band], speakers, variant) for band in tables)
+        both = sorted(set(wide) & set(narrow))
+        kept = np.mean([wide[c] == narrow[c] for c in both])
+        print(f"{variant}: {len(both)} clips; the telephone band keeps the wideband emotion in {kept:.2f}")
+        for band, labels in (("wideband", wide), ("telephone", narrow)):
+            shares = Counter(labels[c] for c in both)
+            accuracy = np.mean([labels[c] == truth[c] for c in both])
+            print(f"  {band}: accuracy {accuracy:.2f}; called " +
+                  ", ".join(f"{label} {shares[label] / len(both):.2f}" for label in CANONICAL_LABELS))
+
+
+if __name__ == "__main__":
+    main()
