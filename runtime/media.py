@@ -131,7 +131,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
 
     Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
     silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
-    never closed up. Channels are averaged into mono, so that the level does not grow with their number.
+    never closed up. Channels are averaged into mono (``mono_samples``), so that the level does not grow with their
+    number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
     reason after its last block, so that a track can say it.
     """
@@ -158,12 +159,12 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                     frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
                 if start_s is not None:
                     next_s = start_s + frame.samples / frame.sample_rate
-                for block in (mono_mean(out) for f in frames for out in resampler.resample(f)):
+                for block in (mono_samples(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
                     yield block
             for out in resampler.resample(None):
-                block = mono_mean(out)[skip:]
+                block = mono_samples(out)[skip:]
                 emitted += block.size
                 yield block
         except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
@@ -427,7 +428,7 @@ class JoinedRecordings:
 
 
 class Resampler:
-    """PyAV's resampler to interleaved float at ``sample_rate_hz``, the source's channels kept (``mono_mean``
+    """PyAV's resampler to interleaved float at ``sample_rate_hz``, the source's channels kept (``mono_samples``
     averages them), set up afresh where the stream's sample format, layout or rate changes mid-stream (a video
     call's recording switching from 16 to 48 kHz, a sound server reconfigured): one resampler refuses any frame
     unlike its first. ``resample(None)`` drains it at the end."""
@@ -448,11 +449,28 @@ class Resampler:
         return drained + self._resampler.resample(frame)
 
 
-def mono_mean(frame: av.AudioFrame) -> np.ndarray:
-    """The mean of an interleaved float frame's channels (FFmpeg's own downmix adds them: +3 dB for stereo,
-    clipping). Interleaved, because PyAV reads past the planes of a planar frame of 8 or more channels."""
+# A channel mix whose power is under this share of its loudest channel's has lost the sound: channels that cancel
+# (a microphone wired the other way round on one side) or one voice among many quiet channels (5.1's centre: the
+# mean of six is 15.6 dB under it). Two microphones, one speaking, mix at a quarter of the loud one: kept as mixed.
+CANCELLED_SHARE = 1 / 16
+SOUND_POWER = 1e-6  # a channel's mean square under this (-60 dBFS RMS) holds no sound to lose
+
+
+def mono_samples(frame: av.AudioFrame) -> np.ndarray:
+    """An interleaved float frame as mono: the mean of its channels (FFmpeg's own downmix adds them: +3 dB for
+    stereo, clipping), or, where that mean loses the sound (``CANCELLED_SHARE``), the first channel holding at
+    least half the loudest one's power, so that the pick does not flip between two equal channels from frame to
+    frame. Interleaved, because PyAV reads past the planes of a planar frame of 8 or more channels."""
     channels = frame.layout.nb_channels
-    return frame.to_ndarray().reshape(-1, channels).mean(axis=1, dtype=np.float32)
+    samples = frame.to_ndarray().reshape(-1, channels)
+    mixed = samples.mean(axis=1, dtype=np.float32)
+    if channels == 1 or not samples.size:
+        return mixed
+    power = np.mean(np.square(samples, dtype=np.float64), axis=0)
+    loudest = float(power.max())
+    if loudest < SOUND_POWER or float(np.mean(np.square(mixed, dtype=np.float64))) >= CANCELLED_SHARE * loudest:
+        return mixed
+    return samples[:, int(np.flatnonzero(power >= loudest / 2)[0])].astype(np.float32)
 
 
 # Under this an audio stream's rate is a damaged header's, not a recording's (telephone audio is 8 kHz); believed,

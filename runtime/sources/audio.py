@@ -19,7 +19,7 @@ import numpy as np
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import Resampler, iter_audio, mono_mean
+from runtime.media import Resampler, iter_audio, mono_samples
 from runtime.native import native_stderr
 
 
@@ -193,7 +193,7 @@ class MicrophoneSource:
                         return
                     device_time_s, arrival_s = frame.time, self.clock.now_s()
                     for out in resampler.resample(frame):
-                        samples = mono_mean(out)  # as a recorded file's are, not FFmpeg's louder downmix
+                        samples = mono_samples(out)  # as a recorded file's are, not FFmpeg's louder downmix
                         captured += samples.size
                         arrived.put((samples, device_time_s, arrival_s))
                         device_time_s = None  # a frame's later blocks follow its first without a stamp
