@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.timeline import write_atomically
+from runtime.files import write_atomically
 
 log = logging.getLogger(__name__)
 

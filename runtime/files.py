@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
 import os
+import secrets
 import shutil
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -250,3 +252,90 @@ def check_readable(path: Path) -> Path:
             return path
     except OSError as error:
         raise unreadable(path, error) from None
+
+
+def stage_file(path: Path, data: bytes) -> Path:
+    """``data`` written and synced to a new temporary file beside ``path`` (returned); on a failure none is left
+    and the ``InputError`` names ``path``. The file gets the permissions any new file gets (0666 less the umask),
+    not mkstemp's 0600: a clinic sets who reads its session files with the service's umask."""
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise InputError(path, f"cannot write it: {error.strerror or error}") from None
+    return tmp
+
+
+def replace_together(moves: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file onto its target; should one rename fail, the targets already replaced get their
+    old files back, so all are replaced or none (the error names the target that failed)."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its old file kept aside, or None where it had none)
+    try:
+        for tmp, target in moves:
+            try:
+                aside, linked = _keep_aside(target)
+            except OSError as error:
+                raise InputError(target, f"cannot replace it: {error.strerror or error}") from None
+            try:
+                os.replace(tmp, target)
+            except OSError as error:
+                with contextlib.suppress(OSError):  # the target is as it was: drop its second name, or rename back
+                    if aside is not None and linked:
+                        aside.unlink()
+                    elif aside is not None:
+                        os.replace(aside, target)
+                raise InputError(target, f"cannot write it: {error.strerror or error}") from None
+            done.append((target, aside))
+    except InputError:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(aside, target)
+        raise
+    for _, aside in done:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()
+
+
+def _keep_aside(target: Path) -> tuple[Path | None, bool]:
+    """A second name for ``target``'s current file, and whether it is a hard link (where the file system has none,
+    the file is renamed aside); (None, False) when there is no file yet."""
+    if not target.exists():
+        return None, False
+    aside = target.parent / f".{target.name}.{secrets.token_hex(6)}.old"
+    try:
+        os.link(target, aside)
+        return aside, True
+    except OSError:
+        os.replace(target, aside)
+        return aside, False
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path`` (``stage_file``) and rename it into place.
+
+    A failure to create, write or rename (no permission, disk full, folder gone) is an ``InputError`` naming
+    ``path``; the temporary file is removed.
+    """
+    path = Path(path)
+    tmp = stage_file(path, data)
+    try:
+        os.replace(tmp, path)
+    except OSError as error:
+        raise InputError(path, f"cannot write it: {error.strerror or error}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

@@ -17,9 +17,8 @@ import numpy as np
 
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_readable
+from runtime.files import check_output_file, check_readable, write_atomically
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from export.metrics import classification_metrics
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
+from runtime.files import write_atomically
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
-from runtime.timeline import write_atomically
 
 MODEL_ID = "audio-emotion"
 OPSET = 17

@@ -32,8 +32,7 @@ from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
-from runtime.files import RunFolder, check_output_folder, writing_folder
-from runtime.timeline import write_atomically
+from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
 from runtime.track import CANONICAL_LABELS
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,9 @@ from torch.nn import functional as F  # noqa: N812
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, held_out_split, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
-from runtime.files import RunFolder, read_json_object, writing_folder
+from runtime.files import RunFolder, read_json_object, write_atomically, writing_folder
 from runtime.models.card import file_sha256
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import write_atomically
 
 PRECISIONS = ("auto", "bf16", "fp32")
 # More torch threads than a CPU training host has cores only contend; far more make OpenBLAS fail to start them

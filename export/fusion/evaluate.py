@@ -201,7 +201,7 @@ def markdown_report(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    from runtime.timeline import write_atomically
+    from runtime.files import write_atomically
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> None:
-    from runtime.timeline import write_atomically
+    from runtime.files import write_atomically
 
     card["sha256"] = {variant: file_sha256(folder / name) for variant, name in card["files"].items()}
     write_atomically(folder / "card.json", (json.dumps(card, indent=1) + "\n").encode())

@@ -27,7 +27,7 @@ from runtime.track import CANONICAL_LABELS
 
 
 def write_classify_csv(path: Path, paths: list[str], probs: np.ndarray, labels=CANONICAL_LABELS) -> None:
-    from runtime.timeline import write_atomically
+    from runtime.files import write_atomically
 
     lines = [",".join(["path", "emotion", *labels])]
     for name, row in zip(paths, probs, strict=True):

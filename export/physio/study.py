@@ -40,7 +40,7 @@ from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evalu
 from runtime.arms.physio.features import SCR_MIN_AMPLITUDE_US
 from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.readers.e4 import read_e4
-from runtime.timeline import write_atomically
+from runtime.files import write_atomically
 from runtime.track import window_grid
 
 RAW_FEATURES: tuple[str, ...] = (

@@ -28,8 +28,7 @@ from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.arms.physio.readers.e4 import check_e4_zip
 from runtime.arms.physio.stress import PhysioSettings
 from runtime.errors import InputError
-from runtime.files import RunFolder, check_output_folder, writing_folder
-from runtime.timeline import write_atomically
+from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
 
 # Chosen by leave-one-subject-out on the development subjects (export/physio/study.py, docs/physio.md): the
 # channels as delivered beat the cleaned measurements (0.782 vs 0.743 with all 22 and a z-score); dropping

@@ -8,7 +8,14 @@ import stat
 import pytest
 
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_output_folder, find_files, read_json_object, writing_folder
+from runtime.files import (
+    check_output_file,
+    check_output_folder,
+    find_files,
+    read_json_object,
+    write_atomically,
+    writing_folder,
+)
 
 
 def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
@@ -226,3 +233,43 @@ def test_a_folder_whose_parents_cannot_be_looked_at_is_said_as_a_folder_that_can
     monkeypatch.setattr(Path, "mkdir", mkdir)
     with pytest.raises(InputError, match="cannot make the folder: Permission denied"):  # was: a raw PermissionError
         write_timeline(Timeline("x.wav", 1.0), locked / "out")
+
+
+def test_a_failed_atomic_write_names_the_output_and_leaves_no_file(tmp_path, monkeypatch):
+    def fail(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("runtime.files.os.replace", fail)
+    with pytest.raises(InputError, match="cannot write it: No space left on device") as refused:
+        write_atomically(tmp_path / "x.json", b"abc")
+    assert refused.value.source == str(tmp_path / "x.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_atomic_write_into_a_vanished_folder_names_the_output(tmp_path):
+    with pytest.raises(InputError, match="cannot write it: No such file or directory") as refused:
+        write_atomically(tmp_path / "gone" / "x.csv", b"abc")
+    assert refused.value.source == str(tmp_path / "gone" / "x.csv")
+    assert ".part" not in str(refused.value)
+
+
+def test_an_atomic_write_that_is_not_permitted_names_the_output(tmp_path, monkeypatch):
+    def deny(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.csv.0.part"))
+
+    monkeypatch.setattr("runtime.files.os.open", deny)
+    with pytest.raises(InputError, match="cannot write it: Permission denied") as refused:
+        write_atomically(tmp_path / "x.csv", b"abc")
+    assert str(refused.value) == f"{tmp_path / 'x.csv'}: cannot write it: Permission denied"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_take_the_permissions_the_umask_gives(tmp_path, umask, mode):
+    previous = os.umask(umask)
+    try:
+        write_atomically(tmp_path / "x.csv", b"abc")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "x.csv").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "x.csv").read_bytes() == b"abc"

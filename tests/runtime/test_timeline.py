@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runtime.errors import InputError
-from runtime.timeline import Timeline, software_record, write_atomically, write_timeline
+from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, Window
 
 
@@ -53,46 +53,6 @@ def test_write_timeline_writes_both_files(tmp_path):
     json_path, csv_path = write_timeline(_timeline(), tmp_path / "out")
     assert Timeline.from_json(json_path.read_text()).tracks[1].name == "physio"
     assert csv_path.read_text().startswith("track,start_s,end_s")
-
-
-def test_a_failed_atomic_write_names_the_output_and_leaves_no_file(tmp_path, monkeypatch):
-    def fail(*_args):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr("runtime.timeline.os.replace", fail)
-    with pytest.raises(InputError, match="cannot write it: No space left on device") as refused:
-        write_atomically(tmp_path / "x.json", b"abc")
-    assert refused.value.source == str(tmp_path / "x.json")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_an_atomic_write_into_a_vanished_folder_names_the_output(tmp_path):
-    with pytest.raises(InputError, match="cannot write it: No such file or directory") as refused:
-        write_atomically(tmp_path / "gone" / "x.csv", b"abc")
-    assert refused.value.source == str(tmp_path / "gone" / "x.csv")
-    assert ".part" not in str(refused.value)
-
-
-def test_an_atomic_write_that_is_not_permitted_names_the_output(tmp_path, monkeypatch):
-    def deny(*_args, **_kwargs):
-        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.csv.0.part"))
-
-    monkeypatch.setattr("runtime.timeline.os.open", deny)
-    with pytest.raises(InputError, match="cannot write it: Permission denied") as refused:
-        write_atomically(tmp_path / "x.csv", b"abc")
-    assert str(refused.value) == f"{tmp_path / 'x.csv'}: cannot write it: Permission denied"
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
-def test_written_files_take_the_permissions_the_umask_gives(tmp_path, umask, mode):
-    previous = os.umask(umask)
-    try:
-        write_atomically(tmp_path / "x.csv", b"abc")
-    finally:
-        os.umask(previous)
-    assert (tmp_path / "x.csv").stat().st_mode & 0o777 == mode
-    assert (tmp_path / "x.csv").read_bytes() == b"abc"
 
 
 @pytest.mark.parametrize(("edit", "problem"), [
@@ -144,7 +104,7 @@ def test_a_full_disk_while_staging_the_json_leaves_both_old_files(tmp_path, monk
             handle.write = write
         return handle
 
-    monkeypatch.setattr("runtime.timeline.os.fdopen", fill_up)
+    monkeypatch.setattr("runtime.files.os.fdopen", fill_up)
     with pytest.raises(InputError, match="timeline.json: cannot write it: No space left on device"):
         write_timeline(_timeline(), out)
     assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old  # the CSV was new
@@ -155,7 +115,7 @@ def test_a_full_disk_leaves_no_folder_the_write_made_and_keeps_one_that_was_ther
     def full(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("runtime.timeline.os.fdopen", full)
+    monkeypatch.setattr("runtime.files.os.fdopen", full)
     for out in (tmp_path / "new" / "run", tmp_path / "kept"):
         if out.name == "kept":
             out.mkdir()
@@ -175,7 +135,7 @@ def test_a_failed_rename_of_the_json_puts_the_old_csv_back(tmp_path, monkeypatch
             raise OSError(5, "Input/output error")
         return real_replace(src, dst)
 
-    monkeypatch.setattr("runtime.timeline.os.replace", replace)
+    monkeypatch.setattr("runtime.files.os.replace", replace)
     with pytest.raises(InputError, match="timeline.json: cannot write it: Input/output error"):
         write_timeline(_timeline(), out)
     assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old
@@ -245,12 +205,12 @@ def test_without_hard_links_the_old_files_are_renamed_aside_and_back(tmp_path, m
             raise OSError(5, "Input/output error")
         return real_replace(src, dst)
 
-    monkeypatch.setattr("runtime.timeline.os.link", no_links)
-    monkeypatch.setattr("runtime.timeline.os.replace", replace)
+    monkeypatch.setattr("runtime.files.os.link", no_links)
+    monkeypatch.setattr("runtime.files.os.replace", replace)
     with pytest.raises(InputError, match="timeline.json: cannot write it"):
         write_timeline(_timeline(), out)
     assert ((out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()) == old
-    monkeypatch.setattr("runtime.timeline.os.replace", real_replace)
+    monkeypatch.setattr("runtime.files.os.replace", real_replace)
     write_timeline(_timeline(), out)
     assert sorted(p.name for p in out.iterdir()) == ["timeline.csv", "timeline.json"]
     assert Timeline.read(out / "timeline.json").input_path == "in.mp4"

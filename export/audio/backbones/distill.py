@@ -293,7 +293,7 @@ def _distill_trained(
     card_path = out / CARD_FILE
     card = json.loads(card_path.read_text())
     card["metrics"] = metrics
-    from runtime.timeline import write_atomically
+    from runtime.files import write_atomically
 
     write_atomically(card_path, json.dumps(card, indent=2).encode())
     return metrics

@@ -31,10 +31,9 @@ from export.install import installing
 from export.quantization import quiet_quantizer
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder, read_json_object
+from runtime.files import check_output_folder, read_json_object, write_atomically
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
-from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
 INPUT_NAME = "waveform"

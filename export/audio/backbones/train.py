@@ -47,10 +47,9 @@ from export.audio.train import resolve_speakers
 from export.face.metrics import classification_report
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
-from runtime.files import RunFolder, check_output_folder, writing_folder
+from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
 from runtime.models.card import file_sha256
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS
 
 HEAD_FILE = "head.pt"

@@ -29,9 +29,8 @@ from runtime.arms.audio.vad import no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import speech_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
-from runtime.files import check_output_file, find_files
+from runtime.files import check_output_file, find_files, write_atomically
 from runtime.media import probe
-from runtime.timeline import write_atomically
 
 log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}

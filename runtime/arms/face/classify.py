@@ -18,9 +18,8 @@ import numpy as np
 from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
 from runtime.errors import InputError
-from runtime.files import check_output_file, find_files
+from runtime.files import check_output_file, find_files, write_atomically
 from runtime.native import native_stderr
-from runtime.timeline import write_atomically
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 

@@ -35,9 +35,8 @@ from runtime.arms.physio.stress import (
     warn_if_not_as_trained,
 )
 from runtime.errors import InputError
-from runtime.files import check_output_file
+from runtime.files import check_output_file, write_atomically
 from runtime.models import Model
-from runtime.timeline import write_atomically
 from runtime.track import CANONICAL_LABELS, Track, Window, csv_number
 
 if TYPE_CHECKING:  # the pipeline imports the arms
