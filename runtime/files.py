@@ -1,4 +1,6 @@
-"""Inputs named on a command line: files as given, and files of the right kind under folders."""
+"""Files in and out: inputs named on a command line (files as given, and files of the right kind under folders),
+the checks on an output before it is written, and writing it whole or not at all (``write_atomically``; several
+files together, ``stage_file`` and ``replace_together``)."""
 
 from __future__ import annotations
 
