@@ -35,10 +35,11 @@ from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
+from runtime.checks import check_backend, check_model_labels, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
-from runtime.pipeline import check_backend, check_model_labels, fused_tracks, probe_input
+from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime import pipeline
+from runtime import checks, pipeline
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.media import wav_bytes
@@ -157,16 +157,16 @@ def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_pa
     from runtime.arms.body.arm import add_relative, window_measurements
     from tests.arms.body.test_body_arm import seated_pose
 
-    assert {"activation"} <= pipeline.activation_names("body", {})
+    assert {"activation"} <= checks.activation_names("body", {})
     points, visible = seated_pose(10)
     values = window_measurements(np.arange(10) / 5.0, points, visible, 0.0, 2.0)
     add_relative([values])
-    assert set(values) == pipeline.activation_names("body", {})
+    assert set(values) == checks.activation_names("body", {})
     from runtime.models import load_card
 
-    assert {"stress", "hr_bpm"} <= pipeline.activation_names("physio", {"model": load_card("physio-stress")})
-    assert {"pause_s", "speech_fraction"} <= pipeline.activation_names("audio", {})
-    assert {"face_coverage", "gaze_away_fraction"} <= pipeline.activation_names("face", {})
+    assert {"stress", "hr_bpm"} <= checks.activation_names("physio", {"model": load_card("physio-stress")})
+    assert {"pause_s", "speech_fraction"} <= checks.activation_names("audio", {})
+    assert {"face_coverage", "gaze_away_fraction"} <= checks.activation_names("face", {})
 
 
 def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(

@@ -1,0 +1,200 @@
+"""What an analysis needs, checked in seconds before minutes of work: the outputs, the input's streams, the models
+the arms will read, the fusion settings against what the tracks can carry, and the fuser itself.
+
+``runtime.pipeline.analyze_file`` runs ``check_request`` before any arm; a live session runs the parts that
+apply to it (``check_backend``, ``probe_input`` for a replay, ``check_model_labels``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from runtime.config import setting_error
+from runtime.errors import InputError, first_line
+from runtime.files import check_output_file, check_output_folder
+from runtime.media import MediaInfo, probe
+from runtime.models import BACKENDS
+from runtime.timeline import CSV_FIXED_COLUMNS, recorded_live
+from runtime.track import CANONICAL_LABELS, track_family
+
+OUTPUT_FILES = ("timeline.json", "timeline.csv")
+# The model settings each arm reads ("" where the setting allows none: no expression model, no iris, ...).
+MODEL_SETTINGS = {
+    "audio": ("model",),
+    "face": ("detector", "landmarks", "model", "iris"),
+    "body": ("detector", "landmarks", "model"),
+    "physio": ("model",),
+}
+
+
+def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]], extras: dict[str, Any],
+                  fuse: bool = True) -> MediaInfo:
+    """What an analysis needs, checked in seconds before minutes of work: the output files (none of them an
+    input, nor a folder), the input's streams, the physio recording asked for, the model of every setting an arm
+    will read, the activation sources fusion is to read, and the fuser itself. Returns the probed input."""
+    physio_path = extras.get("physio_path")
+    inputs = [input_path] + ([Path(physio_path)] if physio_path else [])
+    check_output_folder(out_dir)
+    if out_dir.is_dir():
+        for name in OUTPUT_FILES:
+            check_output_file(out_dir / name, inputs)
+        if recorded_live(out_dir / "timeline.json"):  # an analysis can be run again, a session cannot
+            raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
+                                      "another folder")
+    check_backend(settings)
+    media = probe_input(input_path, settings)
+    if physio_path and not settings.get("physio", {}).get("enabled", False):
+        raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
+                                                        "off; enable it or leave out --physio")
+    running = [section for section in MODEL_SETTINGS if _arm_runs(section, settings, media, extras)]
+    problems = [problem for problem in (_stream_problem(section, media) for section in running) if problem]
+    if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
+        raise InputError(input_path, problems[0])
+    cards = {section: _model_cards(section, settings) for section in running}
+    _check_label_columns(settings, cards)
+    if fuse and settings.get("fusion", {}).get("enabled", False):
+        _check_arousal_sources(settings, cards)
+        check_fuser(settings)
+    return media
+
+
+def probe_input(input_path: Path, settings: dict[str, dict[str, Any]]) -> MediaInfo:
+    """What the input holds, its audio as the stream ``audio.stream`` names has it; a photograph, or a stream
+    number past the input's audio streams, refused in one line."""
+    audio_stream = settings.get("audio", {}).get("stream", 1)
+    media = probe(input_path, audio_stream)
+    media.refuse_still_image()
+    if settings.get("audio", {}).get("enabled", False) and 0 < media.audio_streams < audio_stream:
+        raise setting_error(settings, "audio.stream", f"{input_path} has {media.audio_streams} audio stream(s)")
+    return media
+
+
+def check_backend(settings: dict[str, dict[str, Any]]) -> None:
+    """A backend this machine cannot run is said as the setting that chose it, before any arm or the fuser loads
+    a model (each would say it in its own words, naming no setting)."""
+    problem = BACKENDS[settings["runtime"]["backend"]].unavailable()
+    if problem:
+        raise setting_error(settings, "runtime.backend", problem)
+
+
+def _stream_problem(section: str, media: MediaInfo) -> str:
+    """Why the stream the arm of ``section`` reads cannot be decoded ("" when it can, or it reads none)."""
+    return {"audio": media.audio_problem, "face": media.video_problem, "body": media.video_problem}.get(section, "")
+
+
+def _arm_runs(section: str, settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
+    """Whether the arm of ``section`` will read something of this input (as each arm decides for itself)."""
+    if not settings.get(section, {}).get("enabled", False):
+        return False
+    return {"audio": media.has_audio, "face": media.has_video, "body": media.has_video,
+            "physio": bool(extras.get("physio_path"))}[section]
+
+
+def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The model card of each model setting of ``section`` that names one; a missing or broken card is an
+    ``InputError`` naming the setting and where it came from."""
+    from runtime.models import load_card
+
+    cards = {}
+    for key in MODEL_SETTINGS[section]:
+        location = settings[section].get(key, "")
+        if not location:
+            continue
+        try:
+            cards[key] = load_card(location)
+        except InputError as error:
+            problem = error.problem if error.source == str(location) else str(error)
+            raise setting_error(settings, f"{section}.{key}", problem) from None
+    return cards
+
+
+def column_taken(name: str) -> bool:
+    """Whether ``name`` is already a column of timeline.csv: a fixed one, or a measurement of an arm's track or
+    of the fused track. A model label so named would give the CSV two columns of one name."""
+    from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
+
+    measured = set().union(*(activation_names(section, {}) for section in MODEL_SETTINGS), FUSED_MEASUREMENTS)
+    return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
+
+
+def check_model_labels(settings: dict[str, dict[str, Any]], sections: list[str]) -> None:
+    """The model labels of the arms in ``sections`` against the timeline's columns (``_check_label_columns``), for
+    a live session, which writes its timeline at the end as an analysis does."""
+    _check_label_columns(settings, {section: _model_cards(section, settings) for section in sections})
+
+
+def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
+    """A model whose own label (outside the emotion spectrum) is a timeline column is refused before any arm runs:
+    the timeline could not be written at the end (a body classifier trained before labels were checked)."""
+    for section, section_cards in cards.items():
+        for key, card in section_cards.items():
+            taken = [label for label in card.labels if label not in CANONICAL_LABELS and column_taken(label)]
+            if taken:
+                raise setting_error(settings, f"{section}.{key}", f"the model's label {taken[0]!r} is the name of a "
+                                    "timeline column (a measurement or a fixed column)")
+
+
+def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
+    """What a track of ``section`` can carry for ``fusion.arousal_from``: its arm's measurements and the labels of
+    its model outside the emotion spectrum (the physio model's "stress", a body classifier's own labels)."""
+    if section == "audio":
+        from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS
+
+        names = {"speech_fraction", *VOICE_MEASUREMENTS}
+    elif section == "face":
+        from runtime.arms.face.arm import measurement_names
+
+        names = measurement_names()
+    elif section == "body":
+        from runtime.arms.body.arm import measurement_names
+
+        names = measurement_names()
+    else:
+        from runtime.arms.physio.features import MEASUREMENTS
+
+        names = set(MEASUREMENTS)
+    card = cards.get("model")
+    return names | {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
+
+
+def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
+    """Each ``fusion.arousal_from`` source of an arm that runs must be something its track can carry: a typo
+    would otherwise leave arousal without it, silently."""
+    for source in settings["fusion"].get("arousal_from", []):
+        track, _, name = source.partition(".")
+        section = track_family(track)
+        if section not in cards:
+            continue  # that arm does not run here (off, no stream, no --physio): nothing to read, no typo to find
+        known = activation_names(section, cards[section])
+        if name not in known:
+            raise setting_error(settings, "fusion.arousal_from",
+                                f"the {track} track carries no {name!r} (it has: {', '.join(sorted(known))})")
+
+
+def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
+    """Build the fuser ``[fusion]`` names and, for a learned one, load its model and run it once on one window of
+    the modalities its card names, so that a missing or broken fusion model fails before the arms run."""
+    import numpy as np
+
+    from runtime.fusion import FusionInput, fuser_from_settings
+
+    section = settings["fusion"]
+    fuser = fuser_from_settings(section, backend=settings["runtime"]["backend"])  # weights checked at load
+    model = section.get("model") or None
+    try:
+        if not fuser.learned:
+            return
+        modalities = list(fuser.modalities)  # loads the card and the model
+    except InputError as error:
+        problem = error.problem if error.source == str(model) else str(error)
+        raise setting_error(settings, "fusion.model", problem) from None
+    labels = len(CANONICAL_LABELS)
+    one_window = FusionInput(modalities, np.full((1, len(modalities), labels), 1.0 / labels),
+                             np.ones((1, len(modalities))), np.ones((len(modalities), labels), dtype=bool))
+    try:
+        fuser.fuse_arrays(one_window)
+    except Exception as error:  # the graph disagrees with its card (e.g. another number of modalities)
+        raise setting_error(settings, "fusion.model",
+                            f"the {section['method']} model does not run on the modalities its card names "
+                            f"({', '.join(modalities)}): {first_line(error, max_chars=None)}") from None
