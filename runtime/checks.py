@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from runtime.arms.registry import ARM_REGISTRY, arm_named
 from runtime.config import setting_error
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
@@ -19,13 +20,6 @@ from runtime.timeline import CSV_FIXED_COLUMNS, recorded_live
 from runtime.track import CANONICAL_LABELS, track_family
 
 OUTPUT_FILES = ("timeline.json", "timeline.csv")
-# The model settings each arm reads ("" where the setting allows none: no expression model, no iris, ...).
-MODEL_SETTINGS = {
-    "audio": ("model",),
-    "face": ("detector", "landmarks", "model", "iris"),
-    "body": ("detector", "landmarks", "model"),
-    "physio": ("model",),
-}
 
 
 def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]], extras: dict[str, Any],
@@ -47,11 +41,12 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if physio_path and not settings.get("physio", {}).get("enabled", False):
         raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
                                                         "off; enable it or leave out --physio")
-    running = [section for section in MODEL_SETTINGS if _arm_runs(section, settings, media, extras)]
-    problems = [problem for problem in (_stream_problem(section, media) for section in running) if problem]
+    running = [arm for arm in ARM_REGISTRY
+               if settings.get(arm.section, {}).get("enabled", False) and arm.reads_input(media, extras)]
+    problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]
     if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
         raise InputError(input_path, problems[0])
-    cards = {section: _model_cards(section, settings) for section in running}
+    cards = {arm.section: _model_cards(arm.section, settings) for arm in running}
     _check_label_columns(settings, cards)
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
@@ -78,26 +73,13 @@ def check_backend(settings: dict[str, dict[str, Any]]) -> None:
         raise setting_error(settings, "runtime.backend", problem)
 
 
-def _stream_problem(section: str, media: MediaInfo) -> str:
-    """Why the stream the arm of ``section`` reads cannot be decoded ("" when it can, or it reads none)."""
-    return {"audio": media.audio_problem, "face": media.video_problem, "body": media.video_problem}.get(section, "")
-
-
-def _arm_runs(section: str, settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
-    """Whether the arm of ``section`` will read something of this input (as each arm decides for itself)."""
-    if not settings.get(section, {}).get("enabled", False):
-        return False
-    return {"audio": media.has_audio, "face": media.has_video, "body": media.has_video,
-            "physio": bool(extras.get("physio_path"))}[section]
-
-
 def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The model card of each model setting of ``section`` that names one; a missing or broken card is an
     ``InputError`` naming the setting and where it came from."""
     from runtime.models import load_card
 
     cards = {}
-    for key in MODEL_SETTINGS[section]:
+    for key in arm_named(section).model_settings:
         location = settings[section].get(key, "")
         if not location:
             continue
@@ -114,7 +96,7 @@ def column_taken(name: str) -> bool:
     of the fused track. A model label so named would give the CSV two columns of one name."""
     from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
 
-    measured = set().union(*(activation_names(section, {}) for section in MODEL_SETTINGS), FUSED_MEASUREMENTS)
+    measured = set().union(*(activation_names(arm.section, {}) for arm in ARM_REGISTRY), FUSED_MEASUREMENTS)
     return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
 
 
@@ -138,22 +120,7 @@ def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, d
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
     """What a track of ``section`` can carry for ``fusion.arousal_from``: its arm's measurements and the labels of
     its model outside the emotion spectrum (the physio model's "stress", a body classifier's own labels)."""
-    if section == "audio":
-        from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS
-
-        names = {"speech_fraction", *VOICE_MEASUREMENTS}
-    elif section == "face":
-        from runtime.arms.face.arm import measurement_names
-
-        names = measurement_names()
-    elif section == "body":
-        from runtime.arms.body.arm import measurement_names
-
-        names = measurement_names()
-    else:
-        from runtime.arms.physio.features import MEASUREMENTS
-
-        names = set(MEASUREMENTS)
+    names = arm_named(section).measurement_names()
     card = cards.get("model")
     return names | {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
 

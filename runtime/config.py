@@ -21,6 +21,7 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
+from runtime.arms.registry import ARM_REGISTRY
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, parse_weights
@@ -106,7 +107,7 @@ BACKENDS = ("onnxruntime", "openvino", "tflite", "tensorrt")
 FUSION_METHODS = tuple(FUSERS)  # the registry's names, in its order
 LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "learned", False))
 # The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
-ARM_TRACKS = ("audio", "face", "body", "physio")
+ARM_TRACKS = tuple(arm.section for arm in ARM_REGISTRY)
 EMOTION_TRACKS = ("audio", "face", "body")  # physio's stress is not an emotion: fusion reads it for arousal only
 MAX_WEIGHT = 1000.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work

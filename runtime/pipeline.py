@@ -1,21 +1,22 @@
 """Analyse a recorded input: run every enabled arm over it, then write the timeline.
 
-The graph of steps lives here, apart from the steps and from the checks before them (``runtime.checks``): each
-arm is a function ``(request: AnalysisRequest) -> Track | None`` registered in ``ARMS`` (None = the arm has
-nothing to read in this input, e.g. no video stream for the face arm). Arms do not import each other: the face and
-body arms both read one pass over the video (``runtime.arms.video.scan.shared_scan``, made once per input and kept
-in the request's extras); fusion gets their tracks.
+The graph of steps lives here, apart from the steps: check the request (``runtime.checks``), run each enabled arm
+of ``runtime.arms.registry`` (a function ``(request: AnalysisRequest) -> Track | None``; None = the arm has
+nothing to read in this input, e.g. no video stream for the face arm), fuse their tracks, write the timeline.
+Arms do not import each other: the face and body arms both read one pass over the video
+(``runtime.arms.video.scan.shared_scan``, made once per input and kept in the request's extras); fusion gets
+their tracks.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from runtime.arms.registry import ARM_REGISTRY, ArmFunction
 from runtime.checks import check_request
 from runtime.checks import column_taken as column_taken  # export.body.train imports it from here
 from runtime.errors import InputError
@@ -35,42 +36,11 @@ class AnalysisRequest:
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. a physiological recording beside the video
 
 
-ArmFunction = Callable[[AnalysisRequest], "Track | None"]
-
-
-def _audio_arm(request: AnalysisRequest) -> Track | None:
-    from runtime.arms.audio.arm import analyze_audio_request
-
-    return analyze_audio_request(request)
-
-
-def _face_arm(request: AnalysisRequest) -> Track | list[Track] | None:
-    from runtime.arms.face.arm import analyze_face_request
-
-    return analyze_face_request(request)  # a list when face.person = "all"
-
-
-def _body_arm(request: AnalysisRequest) -> Track | None:
-    from runtime.arms.body.arm import analyze_body_request
-
-    return analyze_body_request(request)
-
-
-def _physio_arm(request: AnalysisRequest) -> Track | None:
-    from runtime.arms.physio.arm import analyze_physio_request
-
-    return analyze_physio_request(request)  # None unless extras["physio_path"] names a recording
-
-
-# (settings section, arm): an arm runs when its section says enabled = true.
-ARMS: list[tuple[str, ArmFunction]] = [
-    ("audio", _audio_arm),
-    ("face", _face_arm),  # face and body share one pass over the video's frames
-    ("body", _body_arm),
-    ("physio", _physio_arm),
-]
-# Run before the others: it reads a separate file in seconds, so a bad recording fails before minutes of video.
-RUN_FIRST = ("physio",)
+# The steps, in the timeline's order: (settings section, run) of each registered arm, which runs when its section
+# says enabled = true. Pairs, not the registry's entries, so that a test can put a fake arm in.
+ARMS: list[tuple[str, ArmFunction]] = [(arm.section, arm.run) for arm in ARM_REGISTRY]
+# Run before the others (a separate file read in seconds): a bad recording fails before minutes of video work.
+RUN_FIRST = tuple(arm.section for arm in ARM_REGISTRY if arm.run_first)
 
 
 def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:

@@ -176,7 +176,7 @@ def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_
     video = write_media(tmp_path / "mute.mkv", np.zeros(0, dtype=np.float32), 16000, "pcm_s16le",
                         video_codec="mpeg4", video_s=2.0)  # a sound stream without a packet
     calls: list[str] = []
-    monkeypatch.setattr(pipeline, "ARMS", [("audio", pipeline._audio_arm), ("face", fake_arm("face", calls))])
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", dict(pipeline.ARMS)["audio"]), ("face", fake_arm("face", calls))])
     with caplog.at_level("WARNING"):
         timeline = pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
     assert [t.name for t in timeline.tracks] == ["face"]  # was: refused, losing the face and body as well
@@ -292,7 +292,7 @@ def test_a_voice_models_own_error_is_not_taken_for_a_video_without_sound(tmp_pat
         raise InputError("models/voice/card.json", "the model rejects its input")
 
     monkeypatch.setattr(arm, "_read_and_judge", rejecting)
-    monkeypatch.setattr(pipeline, "ARMS", [("audio", pipeline._audio_arm), ("face", fake_arm("face", []))])
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", dict(pipeline.ARMS)["audio"]), ("face", fake_arm("face", []))])
     # was: one warning, "analysed without the voice", and exit 0 with a broken voice model
     with pytest.raises(InputError, match="the model rejects its input"):
         pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
