@@ -108,7 +108,7 @@ FUSION_METHODS = tuple(FUSERS)  # the registry's names, in its order
 LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "learned", False))
 # The tracks the arms write ("face-<n>" for each person when face.person = "all"): what fusion settings may name.
 ARM_TRACKS = tuple(arm.section for arm in ARM_REGISTRY)
-EMOTION_TRACKS = ("audio", "face", "body")  # physio's stress is not an emotion: fusion reads it for arousal only
+EMOTION_TRACKS = tuple(arm.section for arm in ARM_REGISTRY if arm.emotion)
 MAX_WEIGHT = 1000.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
 # 0.1: a frame every 10 s, already fewer than one a default 2 s window; slower leaves windows without frames.

@@ -32,6 +32,7 @@ class Arm:
     measurement_names: Callable[[], set[str]]  # what its track carries beside the emotion spectrum
     recording_extra: str = ""  # stream None: the request's extras key naming that recording (none given: no track)
     run_first: bool = False  # reads a separate file in seconds: a bad one fails before minutes of video work
+    emotion: bool = True  # False: its track judges no emotion (physio's stress), fusion reads it for arousal only
 
     def reads_input(self, media: MediaInfo, extras: dict[str, Any]) -> bool:
         """Whether it will read something of this input (as the arm itself decides)."""
@@ -103,7 +104,7 @@ ARM_REGISTRY: tuple[Arm, ...] = (
     Arm("body", stream="video", model_settings=("detector", "landmarks", "model"), run=_run_body,
         measurement_names=_body_measurements),
     Arm("physio", stream=None, recording_extra="physio_path", model_settings=("model",), run=_run_physio,
-        measurement_names=_physio_measurements, run_first=True),
+        measurement_names=_physio_measurements, run_first=True, emotion=False),
 )
 
 
