@@ -130,7 +130,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
 
     Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
     silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
-    never closed up. Channels are averaged into mono (``mono_samples``), so that the level does not grow with their
+    never closed up. Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their
     number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
     reason after its last block, so that a track can say it.
@@ -138,7 +138,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     path = _existing_file(path)
     with _open(path) as container:
         stream = _decodable(path, audio_stream_of(path, container, audio_stream))
-        resampler = Resampler(sample_rate_hz)
+        resampler, mono = Resampler(sample_rate_hz), MonoDownmix()
         decoder = StreamDecoder(path, container, stream)
         emitted, skip, next_s = 0, 0, None
         try:
@@ -158,12 +158,12 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                     frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
                 if start_s is not None:
                     next_s = start_s + frame.samples / frame.sample_rate
-                for block in (mono_samples(out) for f in frames for out in resampler.resample(f)):
+                for block in (mono(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
                     yield block
             for out in resampler.resample(None):
-                block = mono_samples(out)[skip:]
+                block = mono(out)[skip:]
                 emitted += block.size
                 yield block
         except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
@@ -427,7 +427,7 @@ class JoinedRecordings:
 
 
 class Resampler:
-    """PyAV's resampler to interleaved float at ``sample_rate_hz``, the source's channels kept (``mono_samples``
+    """PyAV's resampler to interleaved float at ``sample_rate_hz``, the source's channels kept (``MonoDownmix``
     averages them), set up afresh where the stream's sample format, layout or rate changes mid-stream (a video
     call's recording switching from 16 to 48 kHz, a sound server reconfigured): one resampler refuses any frame
     unlike its first. ``resample(None)`` drains it at the end."""
@@ -452,24 +452,53 @@ class Resampler:
 # (a microphone wired the other way round on one side) or one voice among many quiet channels (5.1's centre: the
 # mean of six is 15.6 dB under it). Two microphones, one speaking, mix at a quarter of the loud one: kept as mixed.
 CANCELLED_SHARE = 1 / 16
-SOUND_POWER = 1e-6  # a channel's mean square under this (-60 dBFS RMS) holds no sound to lose
+SOUND_POWER = 1e-6  # a block whose loudest channel's mean square is under this (-60 dBFS RMS) holds no sound
+DOWNMIX_SETTLE_S = 3.0  # seconds of sound after which the choice of mix or channel is kept for the rest
 
 
-def mono_samples(frame: av.AudioFrame) -> np.ndarray:
-    """An interleaved float frame as mono: the mean of its channels (FFmpeg's own downmix adds them: +3 dB for
-    stereo, clipping), or, where that mean loses the sound (``CANCELLED_SHARE``), the first channel holding at
-    least half the loudest one's power, so that the pick does not flip between two equal channels from frame to
-    frame. Interleaved, because PyAV reads past the planes of a planar frame of 8 or more channels."""
-    channels = frame.layout.nb_channels
-    samples = frame.to_ndarray().reshape(-1, channels)
-    mixed = samples.mean(axis=1, dtype=np.float32)
-    if channels == 1 or not samples.size:
-        return mixed
-    power = np.mean(np.square(samples, dtype=np.float64), axis=0)
-    loudest = float(power.max())
-    if loudest < SOUND_POWER or float(np.mean(np.square(mixed, dtype=np.float64))) >= CANCELLED_SHARE * loudest:
-        return mixed
-    return samples[:, int(np.flatnonzero(power >= loudest / 2)[0])].astype(np.float32)
+class MonoDownmix:
+    """A stream's channels as mono, the same way from start to end: their mean (FFmpeg's own downmix adds them:
+    +3 dB for stereo, clipping), or, where that mean loses the sound (``CANCELLED_SHARE``), one channel: the first
+    holding at least half the loudest one's power. The choice is made from the power of every block with sound so
+    far and kept once ``DOWNMIX_SETTLE_S`` of sound has passed: judged block by block, it would switch inside words
+    between a mean and a channel 15 dB apart, and change with the codec's block size. A change in the number of
+    channels (a call's recording switching layout) starts the choice afresh."""
+
+    def __init__(self) -> None:
+        self._start(0)
+
+    def _start(self, channels: int) -> None:
+        self._channel_power = np.zeros(channels)  # summed over the blocks with sound
+        self._mixed_power = 0.0
+        self._sound_s = 0.0
+        self._kept: int | None = None  # the channel read, -1 for the mean, once settled
+
+    def __call__(self, frame: av.AudioFrame) -> np.ndarray:
+        """Interleaved float frames (``Resampler``'s): PyAV reads past the planes of a planar frame of 8 or more
+        channels."""
+        channels = frame.layout.nb_channels
+        samples = frame.to_ndarray().reshape(-1, channels)
+        mixed = samples.mean(axis=1, dtype=np.float32)
+        if channels == 1 or not samples.size:
+            return mixed
+        if self._channel_power.size != channels:
+            self._start(channels)
+        channel = self._kept if self._kept is not None else self._choice(samples, mixed, frame.sample_rate)
+        return mixed if channel < 0 else samples[:, channel].astype(np.float32)
+
+    def _choice(self, samples: np.ndarray, mixed: np.ndarray, sample_rate_hz: int) -> int:
+        power = np.sum(np.square(samples, dtype=np.float64), axis=0)
+        if power.max() >= SOUND_POWER * len(samples):
+            self._channel_power += power
+            self._mixed_power += float(np.sum(np.square(mixed, dtype=np.float64)))
+            self._sound_s += len(samples) / sample_rate_hz
+        loudest = float(self._channel_power.max())
+        channel = -1
+        if loudest > 0 and self._mixed_power < CANCELLED_SHARE * loudest:
+            channel = int(np.flatnonzero(self._channel_power >= loudest / 2)[0])
+        if self._sound_s >= DOWNMIX_SETTLE_S:
+            self._kept = channel
+        return channel
 
 
 # Under this an audio stream's rate is a damaged header's, not a recording's (telephone audio is 8 kHz); believed,

@@ -19,7 +19,7 @@ import numpy as np
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import Resampler, iter_audio, mono_samples
+from runtime.media import MonoDownmix, Resampler, iter_audio
 from runtime.native import native_stderr
 
 
@@ -184,7 +184,7 @@ class MicrophoneSource:
     def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
         device gives none) and the session time it was read at, then the reason it ended as an ``InputError``."""
-        resampler = Resampler(self.sample_rate_hz)
+        resampler, mono = Resampler(self.sample_rate_hz), MonoDownmix()
         captured = 0
         try:
             with container:
@@ -193,7 +193,7 @@ class MicrophoneSource:
                         return
                     device_time_s, arrival_s = frame.time, self.clock.now_s()
                     for out in resampler.resample(frame):
-                        samples = mono_samples(out)  # as a recorded file's are, not FFmpeg's louder downmix
+                        samples = mono(out)  # as a recorded file's are, not FFmpeg's louder downmix
                         captured += samples.size
                         arrived.put((samples, device_time_s, arrival_s))
                         device_time_s = None  # a frame's later blocks follow its first without a stamp

@@ -236,7 +236,7 @@ def test_channels_are_averaged_into_mono_at_the_level_of_each(tmp_path, channels
     last_only[:, -1] = sound  # every channel counts, the last as much as the first
     decoded = read_audio(write_wav(tmp_path / "last.wav", last_only, 16000))
     # one sounding channel of two is averaged with the silent one; one of six or more would be buried in the mean
-    # (mono_samples' CANCELLED_SHARE), so it is read alone
+    # (MonoDownmix's CANCELLED_SHARE), so it is read alone
     expected = np.sqrt(np.mean(sound**2)) / (2 if channels == 2 else 1)
     assert np.sqrt(np.mean(decoded**2)) == pytest.approx(expected, rel=0.01)
 
@@ -456,3 +456,16 @@ def test_channels_become_mono_without_losing_a_sound_the_mix_would_cancel_or_bur
                        audio_codec="pcm_s16le")
     mono = read_audio(path)
     assert np.abs(mono).max() == pytest.approx(peak, rel=0.02), name
+
+
+def test_a_stream_whose_channel_mean_cancels_is_read_from_one_channel_throughout_its_pauses_too(tmp_path):
+    rate_hz = 16000
+    t_s = np.arange(12 * rate_hz) / rate_hz
+    voice = 0.3 * np.sin(2 * np.pi * 220 * t_s) * (np.sin(2 * np.pi * t_s / 2.0) > 0)  # 1 s bursts, 1 s pauses
+    noise = np.random.default_rng(0).normal(0.0, 0.01, (t_s.size, 2))  # each microphone's own hiss
+    stereo = np.stack([voice, -voice], axis=1) + noise  # one side wired the other way round
+    mono = read_audio(write_media(tmp_path / "inverted.wav", stereo.astype(np.float32), sample_rate_hz=rate_hz,
+                                  audio_codec="pcm_s16le"))
+    settled = slice(4 * rate_hz, None)  # after three seconds of sound
+    # the left channel, pauses included; was: the mean in every pause (the hiss halved), the left side in bursts
+    assert np.abs(mono[settled] - stereo[settled, 0]).max() < 1e-3
