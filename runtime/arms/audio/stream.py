@@ -42,7 +42,9 @@ CONTEXT_S = 1.0  # audio kept before a window so that pitch and VAD settle befor
 # (speech_frames keeps bursts of 0.25 s, closes gaps of 0.1 s). Speech is counted for the baseline once its
 # frames are this far behind the newest window's end, as a later window will also see them.
 SETTLE_S = 0.5
-MAX_BASELINE_S = 7200.0  # the session baseline's span: windows that started longer ago drop out of it
+# The session baseline keeps the windows with speech of this much continuous speech (two hours: 14,400 at a 0.5 s
+# hop), counted in windows at the hop in use; with pauses they reach further back, the oldest dropping out first.
+MAX_BASELINE_S = 7200.0
 
 
 class _Frames:

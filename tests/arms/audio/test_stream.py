@@ -75,7 +75,7 @@ class NoStacking:
         return getattr(np, name)
 
 
-def test_the_session_baseline_spans_two_hours_whatever_the_hop():
+def test_the_session_baseline_keeps_two_hours_of_speech_whatever_the_hop():
     hop_s = 1.0  # windows every second: two hours are 7200 of them, not the 14400 of the default 0.5 s hop
     two_hours = int(7200 / hop_s)
     features = synthetic_features(two_hours + 200, seed=3)  # a drifting column tells the two histories apart
