@@ -54,13 +54,16 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     return media
 
 
-def probe_input(input_path: Path, settings: dict[str, dict[str, Any]]) -> MediaInfo:
+def probe_input(input_path: Path, settings: dict[str, dict[str, Any]], reads_voice: bool | None = None) -> MediaInfo:
     """What the input holds, its audio as the stream ``audio.stream`` names has it; a photograph, or a stream
-    number past the input's audio streams, refused in one line."""
+    number past the input's audio streams where the voice is read (``reads_voice``; default: the audio arm is on),
+    refused in one line."""
     audio_stream = settings.get("audio", {}).get("stream", 1)
     media = probe(input_path, audio_stream)
     media.refuse_still_image()
-    if settings.get("audio", {}).get("enabled", False) and 0 < media.audio_streams < audio_stream:
+    if reads_voice is None:
+        reads_voice = settings.get("audio", {}).get("enabled", False)
+    if reads_voice and 0 < media.audio_streams < audio_stream:
         raise setting_error(settings, "audio.stream", f"{input_path} has {media.audio_streams} audio stream(s)")
     return media
 

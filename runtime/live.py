@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from firmware_bridge.link import Recorder, Sample, SensorLink, Status
-from runtime.arms.audio.arm import AudioSettings
+from runtime.arms.audio.arm import AudioSettings, voice_input_notes
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
@@ -39,6 +39,7 @@ from runtime.checks import check_backend, check_model_labels, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
+from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
@@ -438,7 +439,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     on_line = guarded_lines(on_line) if on_line else None
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
         raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
-    wants_audio, wants_video = _wanted_streams(inputs, settings)
+    wants_audio, wants_video, replayed = _wanted_streams(inputs, settings)
     named_sensors = bool(inputs.serial or inputs.ble or inputs.ble_thermometer)
     wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)
     if not (wants_audio or wants_video or wants_sensors):
@@ -475,8 +476,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         tracks: list[Track] = []
         stopped_by_user = False
         try:
+            voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
             tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock,
-                                               duration_s, on_line)
+                                               duration_s, on_line, voice_notes)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, started)
@@ -486,12 +488,17 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
 
 def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, audio: AudioSettings | None,
              video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
-             duration_s: float | None, on_line: Callable[[str], None] | None) -> tuple[list[Track], bool]:
+             duration_s: float | None, on_line: Callable[[str], None] | None,
+             voice_notes: tuple[dict[str, str], list[str]] = ({}, [])) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
-    (if any) and whether the user stopped the session."""
+    (if any) and whether the user stopped the session. ``voice_notes``: what the voice track keeps of a replayed
+    file, and the lines that say it (``voice_input_notes``)."""
     tracks, stopped_by_user = [], False
     if voice_source:
         voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
+        voice.settings.update(voice_notes[0])
+        for line in voice_notes[1] if on_line else ():
+            on_line(f"voice: {line}")
         if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
             on_line(f"voice: {voice.settings['level']}")
         if voice.windows:
@@ -662,15 +669,15 @@ def _wait_until(clock: SessionClock, duration_s: float | None) -> bool:
     return False
 
 
-def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool]:
+def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool, MediaInfo | None]:
+    """Whether the session reads a voice and a picture, and what a replayed file holds (None without one)."""
     video_arms = settings["face"]["enabled"] or settings["body"]["enabled"]
+    wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed either
     if inputs.replay is not None:
-        media = probe_input(inputs.replay, settings)
-        wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed
+        media = probe_input(inputs.replay, settings, reads_voice=wants_voice)
         voice, video = wants_voice and media.has_audio, video_arms and media.has_video
         problem = (voice and media.audio_problem) or (video and media.video_problem)
         if problem:
             raise InputError(inputs.replay, problem)
-        return voice, video
-    return (settings["audio"]["enabled"] and inputs.microphone is not None,
-            video_arms and inputs.camera is not None)
+        return voice, video, media
+    return wants_voice, video_arms and inputs.camera is not None, None

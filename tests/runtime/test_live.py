@@ -301,3 +301,37 @@ def test_a_live_voice_model_trained_on_other_features_is_refused_before_the_sess
         run_live_audio(tmp_path / "live", settings, device="anoisesrc=c=pink:a=0.05:r=16000", input_format="lavfi",
                        duration_s=2.0, on_line=None)  # was: judged every window on numbers of another meaning
     assert not (tmp_path / "live").exists()
+
+
+def test_a_replayed_call_of_two_streams_at_8_khz_says_both_as_file_mode_does(tmp_path):
+    import numpy as np
+
+    from runtime.live import LiveInputs, run_live
+    from tests.media_factory import tone, write_audio_streams
+
+    replay = write_audio_streams(tmp_path / "call.mka", [np.zeros(8000 * 2, dtype=np.float32),
+                                                         tone(2.0, sample_rate_hz=8000)], sample_rate_hz=8000)
+    lines: list[str] = []
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False, "physio.enabled": False})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(replay=replay), duration_s=1.0, on_line=lines.append)
+    voice = timeline.track("audio")  # was: neither said nor kept, though analyze says both
+    assert voice.settings["audio_stream"] == "1 of 2"
+    assert voice.settings["bandwidth"].startswith("recorded at 8000 Hz")
+    assert "voice: 2 audio streams; the voice is read from stream 1 only (audio.stream, or --audio-stream, " \
+           "chooses another)" in lines
+    assert any(line.startswith("voice: recorded at 8000 Hz") for line in lines)
+
+
+def test_a_replay_whose_voice_is_not_read_is_not_refused_over_the_voice_s_stream(tmp_path):
+    import numpy as np
+
+    from runtime.live import LiveInputs, run_live
+    from tests.media_factory import write_audio_streams
+
+    replay = write_audio_streams(tmp_path / "two.mka", [np.zeros(16000, dtype=np.float32)] * 2, sample_rate_hz=16000)
+    settings = load_settings(None, {"audio.stream": 3})
+    with pytest.raises(InputError, match="nothing to capture"):  # was: "setting 'audio.stream' = 3", with --no-mic
+        run_live(tmp_path / "out", settings, LiveInputs(replay=replay, microphone=None), duration_s=1.0,
+                 on_line=None)
+    with pytest.raises(InputError, match="setting 'audio.stream' = 3: .* has 2 audio stream"):
+        run_live(tmp_path / "out", settings, LiveInputs(replay=replay), duration_s=1.0, on_line=None)

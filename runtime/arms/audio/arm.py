@@ -22,7 +22,7 @@ from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import ConfigSection
 from runtime.errors import InputError
-from runtime.media import finite_samples, other_audio_streams_note, read_audio
+from runtime.media import MediaInfo, finite_samples, other_audio_streams_note, read_audio
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -143,6 +143,22 @@ def narrowband_note(source_rate_hz: int | None) -> str:
             "caution")
 
 
+def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], list[str]]:
+    """What the voice track keeps of the input it was read from (which of several audio streams; a narrowband
+    recording), and the lines that say it, for file mode and a live replay alike."""
+    settings: dict[str, str] = {}
+    lines = []
+    streams_note = other_audio_streams_note(media, stream)
+    if streams_note:  # speech on another stream (another microphone) is not heard
+        settings["audio_stream"] = f"{stream} of {media.audio_streams}"
+        lines.append(streams_note)
+    band_note = narrowband_note(media.audio_sample_rate_hz)
+    if band_note:
+        settings["bandwidth"] = band_note
+        lines.append(band_note)
+    return settings, lines
+
+
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
     """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet."""
     note = quiet_note(level_dbfs)
@@ -207,13 +223,10 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
                   "what lies between them is not heard)")
         raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
                          + (f"; {streams_note}" if streams_note else ""))
-    band_note = narrowband_note(request.media.audio_sample_rate_hz)
-    if band_note:
-        log.warning("%s: %s", request.input_path, band_note)
-        track.settings["bandwidth"] = band_note
-    if streams_note:  # speech on another stream (another microphone) is not heard: said, and kept with the track
-        log.warning("%s: %s", request.input_path, streams_note)
-        track.settings["audio_stream"] = f"{settings.stream} of {request.media.audio_streams}"
+    notes, lines = voice_input_notes(request.media, settings.stream)
+    track.settings.update(notes)
+    for line in lines:
+        log.warning("%s: %s", request.input_path, line)
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])
     return track
