@@ -1,16 +1,44 @@
-"""Putting a finished model folder into ``models/`` so that no reader ever sees half of one."""
+"""Assembling a model folder: its ``card.json`` written in one format, and the finished folder put into
+``models/`` so that no reader ever sees half of one."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import read_json_object
+from runtime.files import read_json_object, write_atomically
+from runtime.models.card import file_sha256
+
+CARD_FILE = "card.json"
+
+
+def write_card(folder: Path, card: dict[str, Any]) -> Path:
+    """Write ``card`` as ``folder/card.json`` (one-space indent, a final newline) and return its path.
+
+    ``card["sha256"]`` is set here from the files ``card["files"]`` names in ``folder``: the runtime's loader
+    checks every model file against it, so a digest taken anywhere else could name another file.
+    """
+    folder = Path(folder)
+    card["sha256"] = {variant: file_sha256(folder / name) for variant, name in card["files"].items()}
+    path = folder / CARD_FILE
+    write_atomically(path, (json.dumps(card, indent=1) + "\n").encode())
+    return path
+
+
+def model_version(digest: str = "") -> str:
+    """The version of a newly exported model: the UTC date as ``YYYY.MM.DD``, then, given ``digest`` (of its
+    file or members), a dash and its first 8 hex digits, so that a retrained model never shares a version with
+    the one a fuser learned from."""
+    date = time.strftime("%Y.%m.%d", time.gmtime())
+    return f"{date}-{digest[:8]}" if digest else date
 
 
 def staging_folder(models_dir: Path, model_id: str) -> Path:

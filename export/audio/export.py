@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import platform
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 
 from export.audio.latency import onnx_run_times_ms
 from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
-from export.install import installing
+from export.install import installing, model_version, write_card
 from export.metrics import classification_metrics
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
@@ -116,7 +115,7 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
             raise InputError(trained, "INT8 model loses more than 1 point of UA on the validation speakers "
                              f"({', '.join(failed)}); not exported")
         card = _card(meta, report, check, staging)
-        write_atomically(staging / "card.json", (json.dumps(card, indent=2) + "\n").encode())
+        write_card(staging, card)
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
     return target
 
@@ -209,16 +208,15 @@ def _is_ravdess(report: dict[str, Any]) -> bool:
 
 def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
     files = {mode: f"{mode}.int8.onnx" for mode in MODES}
-    sha256 = {mode: file_sha256(folder / name) for mode, name in files.items()}
     cv = report["cv"]
     return {
         "id": MODEL_ID,
         # date + file digest: a retrained model never shares a version with the one a fuser learned
-        "version": f"{time.strftime('%Y.%m.%d', time.gmtime())}-{sha256['session'][:8]}",
+        "version": model_version(file_sha256(folder / files["session"])),
         "task": "voice-emotion",
         "labels": LABELS,
         "files": files,
-        "sha256": sha256,
+        "sha256": {},  # filled in as the card is written
         "feature_set": FEATURE_SET,
         "n_features": meta["n_features"],
         "window_s": meta["window_s"],

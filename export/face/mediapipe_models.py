@@ -9,13 +9,12 @@ MediaPipe itself is never installed (it pins numpy<2); its model files are Apach
 
 from __future__ import annotations
 
-import json
 import sys
 import zipfile
 from pathlib import Path
 
-from export.install import installing
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from export.install import installing, write_card
+from runtime.models.card import REPO_MODELS_DIR
 
 SOURCE = "MediaPipe 0.10.21 wheel (pip download --no-deps mediapipe==0.10.21)"
 LICENCE = {"name": "Apache-2.0", "file": "LICENSE", "holder": "The MediaPipe Authors (Google LLC)"}
@@ -76,11 +75,11 @@ def extract(wheel: Path, models_dir: Path = REPO_MODELS_DIR) -> list[Path]:
                 extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
                 card = {
                     "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
-                    "files": {"default": file_name}, "sha256": {"default": file_sha256(staging / file_name)},
+                    "files": {"default": file_name}, "sha256": {},
                     "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
                     "licence": LICENCE, **extra,
                 }
-                (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
+                write_card(staging, card)
             folders.append(folder)
     return folders
 

@@ -164,8 +164,7 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
             "training_data": "derived from the modality tables' corpora: RAVDESS CC BY-NC-SA 4.0 "
             "(non-commercial, share-alike); FER-2013 states no licence",
         }
-        from export.fusion.learn import write_card
-        from export.install import installing
+        from export.install import installing, write_card
 
         folder = models_dir / f"fusion-{name}"
         with installing(folder) as staging:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from export.fitting import two_class_logits
+from export.install import model_version, write_card
 from export.quantization import quiet_quantizer
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
-from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
 if TYPE_CHECKING:
@@ -30,13 +29,6 @@ if TYPE_CHECKING:
 
 OPSET = 17
 FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
-
-
-def write_card(folder: Path, card: dict[str, Any]) -> None:
-    from runtime.files import write_atomically
-
-    card["sha256"] = {variant: file_sha256(folder / name) for variant, name in card["files"].items()}
-    write_atomically(folder / "card.json", (json.dumps(card, indent=1) + "\n").encode())
 
 
 # --- stacking -------------------------------------------------------------------------------------------
@@ -102,7 +94,7 @@ def train_stacking(
         out_dir,
         {
             "id": "fusion-stacking",
-            "version": time.strftime("%Y%m%d"),
+            "version": model_version(),
             "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": {"default": "stacking.onnx"},
@@ -271,7 +263,7 @@ def _train_attention(data: FusionInput, targets: np.ndarray, out_dir: Path, dim:
         out_dir,
         {
             "id": "fusion-attention",
-            "version": time.strftime("%Y%m%d"),
+            "version": model_version(),
             "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": files,

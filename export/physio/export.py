@@ -10,7 +10,6 @@ Each member ends in one Gemm to two logits (-z/2, z/2) and a Softmax, which yiel
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -18,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from export.install import installing
+from export.install import installing, write_card
 from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.models.card import REPO_MODELS_DIR
 
 if TYPE_CHECKING:
     import onnx
@@ -181,12 +180,12 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
-            card = _card(report, staging / MODEL_FILE, max_abs_diff)
+            card = _card(report, max_abs_diff)
+            write_card(staging, card)  # first: the text quotes the sha256 it fills in
             text = _model_card_text(card)
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise InputError(report_path, f"not as 'emotrace train physio' writes it ({type(error).__name__}: "
                              f"{error})") from None  # fmt: skip
-        (staging / "card.json").write_text(json.dumps(card, indent=1) + "\n")
         (staging / "MODEL_CARD.md").write_text(text)
         licence = Path(report["data"]) / "docs" / "LICENSE"
         if licence.is_file():
@@ -212,8 +211,9 @@ def _save_checked_onnx(weights: dict, path: Path) -> float:
     return max_abs_diff
 
 
-def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
-    """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures."""
+def _card(report: dict, max_abs_diff: float) -> dict:
+    """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures; its
+    sha256 is filled in as it is written."""
     scope = card_setting(report, "scope")
     model_id, version = MODELS[scope]
     return {
@@ -222,7 +222,7 @@ def _card(report: dict, onnx_path: Path, max_abs_diff: float) -> dict:
         "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
         "labels": LABELS,
         "files": {"default": MODEL_FILE},
-        "sha256": {"default": file_sha256(onnx_path)},
+        "sha256": {},
         "feature_set": "physio-window-v2",
         "metrics": report["metrics"] | {"onnx_vs_fitted_max_abs_diff": max_abs_diff},
         "metrics_by_source": report.get("metrics_by_source", {}),  # reports before 2.4.0 had none

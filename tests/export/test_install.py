@@ -2,8 +2,9 @@ import stat
 
 import pytest
 
-from export.install import install_folder, installing, staging_folder
+from export.install import install_folder, installing, model_version, staging_folder, write_card
 from runtime.errors import InputError
+from tests.export.cards import assert_card_as_exports_write_it
 
 
 def test_a_model_folder_is_swapped_in_whole_and_readable_by_others(tmp_path):
@@ -120,3 +121,14 @@ def test_a_replacement_the_file_system_refuses_is_one_line_and_the_old_model_sta
         (staging / "card.json").write_text("new")  # was: an internal OSError (every export but `models add`)
     assert (models / "m" / "card.json").read_text() == "old"
     assert sorted(p.name for p in models.iterdir()) == ["m"]  # no staging or old copy left
+
+
+def test_a_written_card_holds_the_checksum_of_each_file_it_names_and_the_loader_accepts_it(tmp_path):
+    (tmp_path / "a.onnx").write_bytes(b"float graph")
+    (tmp_path / "a.int8.onnx").write_bytes(b"int8 graph")
+    card = {"id": "m", "version": model_version("0123456789abcdef"), "task": "t", "labels": ["calm", "angry"],
+            "files": {"default": "a.int8.onnx", "float": "a.onnx"},
+            "sha256": {"default": "0" * 64}}  # a stale digest (of an earlier file) is replaced, not kept
+    write_card(tmp_path, card)
+    loaded = assert_card_as_exports_write_it(tmp_path)
+    assert loaded.version.endswith("-01234567") and set(loaded.sha256) == {"default", "float"}

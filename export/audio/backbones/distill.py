@@ -20,7 +20,7 @@ from export.audio.backbones.data import clip_waveform_windows, read_window_table
 from export.audio.backbones.models import WaveformNormalizer, run_batched
 from export.audio.backbones.train import clip_probs
 from export.face.metrics import classification_report
-from export.install import installing
+from export.install import CARD_FILE, installing, write_card
 from runtime.errors import InputError
 from runtime.files import check_output_folder
 
@@ -222,7 +222,6 @@ def _distill_trained(
     latency_repeats: int,
 ) -> dict:
     from export.audio.backbones.onnx_export import (
-        CARD_FILE,
         FLOAT_FILE,
         INT8_FILE,
         export_onnx,
@@ -290,12 +289,9 @@ def _distill_trained(
         extra={"distilled_from": str(trained.resolve()), "teacher": description["backbone"]},
     )
     metrics.update(export_metrics)
-    card_path = out / CARD_FILE
-    card = json.loads(card_path.read_text())
+    card = json.loads((out / CARD_FILE).read_text())
     card["metrics"] = metrics
-    from runtime.files import write_atomically
-
-    write_atomically(card_path, json.dumps(card, indent=2).encode())
+    write_card(out, card)
     return metrics
 
 

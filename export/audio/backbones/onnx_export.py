@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import pickle
 import statistics
-import time
 import warnings
 from pathlib import Path
 
@@ -27,17 +26,16 @@ from export.audio.backbones.models import (
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.audio.latency import onnx_run_times_ms
-from export.install import installing
+from export.install import installing, model_version, write_card
 from export.quantization import quiet_quantizer
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder, read_json_object, write_atomically
+from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 from runtime.track import CANONICAL_LABELS
 
 INPUT_NAME = "waveform"
-CARD_FILE = "card.json"
 _DESCRIPTION_KEYS = ("folder", "kind", "labels", "n_layers", "hidden_size", "normalize", "head", "licence", "backbone")
 _HEAD_KEYS = ("head_hidden", "dropout")
 OPSET = 17
@@ -192,18 +190,16 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     return model, description
 
 
-def write_card(
-    folder: Path, model_id: str, labels: list[str], metrics: dict, licence: dict, extra: dict
-) -> Path:
-    """``card.json`` for the runtime: int8 as the default variant, float beside it, both checksummed."""
-    files = {"default": INT8_FILE, "float": FLOAT_FILE}
-    card = {
+def waveform_card(model_id: str, labels: list[str], metrics: dict, licence: dict, extra: dict) -> dict:
+    """The card of an exported backbone: int8 as the default variant, float beside it (``write_card`` fills in
+    the checksums of both)."""
+    return {
         "id": model_id,
-        "version": time.strftime("%Y.%m.%d"),
+        "version": model_version(),
         "task": "audio-emotion-waveform",
         "labels": labels,
-        "files": files,
-        "sha256": {variant: file_sha256(folder / name) for variant, name in files.items()},
+        "files": {"default": INT8_FILE, "float": FLOAT_FILE},
+        "sha256": {},
         "feature_set": None,
         "metrics": metrics,
         "licence": licence,
@@ -216,9 +212,6 @@ def write_card(
         },
         **extra,
     }
-    path = folder / CARD_FILE
-    write_atomically(path, json.dumps(card, indent=2).encode())
-    return path
 
 
 def export_trained(
@@ -294,7 +287,7 @@ def finish_export(
     if report_path is not None and report_path.is_file():
         report = json.loads(report_path.read_text())
         metrics["speaker_independent"] = {k: report.get(k) for k in ("cv", "validation")}
-    write_card(out, model_id, labels, metrics, licence, extra)
+    write_card(out, waveform_card(model_id, labels, metrics, licence, extra))
     return metrics
 
 

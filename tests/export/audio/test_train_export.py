@@ -15,6 +15,7 @@ from runtime.errors import InputError
 from runtime.models import load_model
 from runtime.track import CANONICAL_LABELS
 from tests.export.audio.fit_spy import rows_each_fit_sees
+from tests.export.cards import assert_card_as_exports_write_it
 
 ACTORS = ("01", "02", "03")
 
@@ -99,6 +100,7 @@ def test_export_scores_the_session_variant_on_its_validation_speakers_own_baseli
 def test_export_writes_an_int8_model_the_runtime_loads(trained, tmp_path, ravdess_dir, manifest_dir):
     out, _ = trained
     folder = export_audio(out, models_dir=tmp_path)
+    assert_card_as_exports_write_it(folder)
     card = json.loads((folder / "card.json").read_text())
     assert set(card["files"]) == {"session", "none"}
     for variant in ("session", "none"):

@@ -13,6 +13,7 @@ from runtime.config import DEFAULTS
 from runtime.media import read_audio
 from runtime.models import load_model
 from tests.export.audio_backbones.tiny_models import save_tiny_classifier, tiny_config
+from tests.export.cards import assert_card_as_exports_write_it
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +70,7 @@ def test_export_gives_an_int8_model_the_runtime_loads_and_that_agrees_with_torch
     assert metrics["onnx_vs_torch"]["max_abs_diff"] < 1e-4
     assert metrics["int8_vs_float"]["max_abs_diff"] < 0.1
     assert metrics["latency_cpu_per_window"]["int8"]["median_ms"] > 0
+    assert_card_as_exports_write_it(tmp_path / "model")
     model = load_model(tmp_path / "model")  # int8, checked against its card's checksum
     assert model.labels == json.loads((out / "backbone.json").read_text())["labels"]
     # the graph takes raw samples of any length: a short last window and a full one
@@ -87,6 +89,7 @@ def test_distillation_exports_a_student_judged_on_the_held_out_speaker(trained, 
     assert metrics["distillation"]["steps"] == 3
     assert set(metrics["held_out_speakers"]) == {"student", "teacher", "student_teacher_agreement"}
     assert metrics["held_out_speakers"]["student"]["n"] == 8
+    assert_card_as_exports_write_it(tmp_path / "student")  # its metrics written in after the export's
     student = load_model(tmp_path / "student")
     probs = student.run({"waveform": np.full((1, 32000), 0.01, dtype=np.float32)})[0]
     assert probs.shape == (1, 8)

@@ -6,6 +6,7 @@ import pytest
 
 from export.body.train import FEATURES
 from runtime.cli import main
+from tests.export.cards import assert_card_as_exports_write_it
 
 
 def _window(start_s: float, end_s: float, quality: float, value: float) -> SimpleNamespace:
@@ -51,3 +52,13 @@ def test_a_manifest_of_one_label_is_refused_in_one_line(scanned, tmp_path, capsy
     assert err == (f"emotrace: error: {manifest}: needs at least two labels and four body windows inside the "
                    "segments\n")
     assert not (tmp_path / "body-mine").exists()
+
+
+def test_training_installs_a_card_the_loader_accepts(scanned, tmp_path):
+    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    manifest = tmp_path / "segments.csv"
+    manifest.write_text("video,start_s,end_s,label\na.mp4,0,4,calm\na.mp4,4,8,angry\n"
+                        "b.mp4,0,4,calm\nb.mp4,4,8,angry\n")
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0
+    card = assert_card_as_exports_write_it(tmp_path / "body-mine", dated=False)
+    assert card.labels == ["calm", "angry"]

@@ -13,6 +13,7 @@ from export.fusion.learn import choose_c, train_stacking
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import StackingFusion
 from runtime.track import CANONICAL_LABELS
+from tests.export.cards import assert_card_as_exports_write_it
 
 HAPPY, SAD = CANONICAL_LABELS.index("happy"), CANONICAL_LABELS.index("sad")
 
@@ -91,6 +92,12 @@ def test_a_two_class_stacking_graph_tells_the_classes_apart_and_never_outputs_an
     unseen = np.ones(len(CANONICAL_LABELS), dtype=bool)
     unseen[[HAPPY, SAD]] = False
     assert probs[:, unseen].max() < 1e-6  # the graph gives all 8 labels, but no mass to those never trained on
+
+
+def test_a_stacking_fuser_is_written_with_a_card_the_loader_accepts_dated_as_every_export(tmp_path):
+    data, targets = _two_class()
+    train_stacking(data, targets, tmp_path, c=1.0)
+    assert assert_card_as_exports_write_it(tmp_path).task == learn.FUSION_TASK
 
 
 def test_a_two_class_stacking_graph_gives_the_fitted_regressions_probabilities(tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ from export.physio.train import (
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.errors import InputError
 from runtime.models import load_model
+from tests.export.cards import assert_card_as_exports_write_it
 from tests.physio_factory import write_labels
 
 
@@ -229,6 +230,13 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
     probs = load_model(folder).run({"features": probe})[0]
     np.testing.assert_allclose(probs[:, 1], 1 / (1 + np.exp(-(probe @ coef + intercept))), atol=1e-5)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_the_physio_export_writes_a_card_the_loader_accepts(tmp_path):
+    weights = {"coef": np.ones(21).tolist(), "intercept": 0.0}
+    folder = export_physio(_trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
+    card = assert_card_as_exports_write_it(folder, dated=False)  # a physio model's version is set by hand
+    assert card.sha256["default"] in (folder / "MODEL_CARD.md").read_text()
 
 
 def _figures(ba: float, macro_f1: float, ece: float, subjects: int) -> dict:
