@@ -1,5 +1,6 @@
 """Classification metrics every training-host report and model card uses: UA, WA, macro-F1, per-class recall,
-confusion, ECE — one implementation for every modality and for fusion.
+confusion, ECE — one implementation for every modality and for fusion, from probabilities
+(``classification_metrics``) or from predicted labels alone (``prediction_metrics``).
 
 Definitions:
 - UA (unweighted accuracy) = balanced accuracy = the mean over classes of each class's recall.
@@ -32,26 +33,48 @@ def classification_metrics(y_true: np.ndarray, probs: np.ndarray, labels: list[s
     claimed = np.ones(y_true.size, dtype=bool) if claimed is None else np.asarray(claimed, dtype=bool)
     probs = np.where(claimed[:, None], probs, 1.0 / k)
     y_pred = np.where(claimed, probs.argmax(axis=1), -1)
+    confusion, recall, f1, present = _per_class(y_true, y_pred, k)
+    return {
+        "n": int(y_true.size),
+        "no_claim": int((~claimed).sum()),
+        **_summary(y_true, y_pred, recall, f1, present),
+        "ece": expected_calibration_error(y_true, probs, predicted=y_pred),  # an unclaimed row is never right
+        # a label with no true rows has no recall (null), not a recall of 0 that would read as a failing class
+        "recall": {label: float(r) if has else None for label, r, has in zip(labels, recall, present, strict=True)},
+        "confusion": {"labels": list(labels), "rows_true_cols_pred": confusion.tolist()},
+    }
+
+
+def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, float]:
+    """UA, WA and macro-F1 of predicted label indices ``y_pred`` (-1 where no claim was made) against true indices
+    ``y_true``, both (n,), for a result that has labels but no probabilities (a thresholded score, a vote)."""
+    y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
+    _, recall, f1, present = _per_class(y_true, y_pred, n_classes)
+    return _summary(y_true, y_pred, recall, f1, present)
+
+
+def _per_class(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """Confusion (rows true, columns predicted; unclaimed rows left out), per-class recall and F1, and which
+    classes have true rows."""
     confusion = np.zeros((k, k), dtype=int)
-    for truth, pred in zip(y_true[claimed], y_pred[claimed], strict=True):
-        confusion[truth, pred] += 1
+    claimed = y_pred >= 0
+    np.add.at(confusion, (y_true[claimed], y_pred[claimed]), 1)
     support = np.bincount(y_true, minlength=k)
     hits = np.diag(confusion)
     recall = np.divide(hits, support, out=np.zeros(k), where=support > 0)
     predicted = confusion.sum(axis=0)
     precision = np.divide(hits, predicted, out=np.zeros(k), where=predicted > 0)
     f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=precision + recall > 0)
-    present = support > 0
+    return confusion, recall, f1, support > 0
+
+
+def _summary(y_true: np.ndarray, y_pred: np.ndarray, recall: np.ndarray, f1: np.ndarray,
+             present: np.ndarray) -> dict[str, float]:
+    """UA and macro-F1 over the classes with true rows (a class only ever predicted adds no recall), and WA."""
     return {
-        "n": int(y_true.size),
-        "no_claim": int((~claimed).sum()),
         "ua": float(recall[present].mean()) if present.any() else 0.0,
         "wa": float((y_pred == y_true).mean()) if y_true.size else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "ece": expected_calibration_error(y_true, probs, predicted=y_pred),  # an unclaimed row is never right
-        # a label with no true rows has no recall (null), not a recall of 0 that would read as a failing class
-        "recall": {label: float(r) if has else None for label, r, has in zip(labels, recall, present, strict=True)},
-        "confusion": {"labels": list(labels), "rows_true_cols_pred": confusion.tolist()},
     }
 
 

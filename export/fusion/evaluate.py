@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from export.fusion.pairs import PairedData
-from export.metrics import expected_calibration_error
+from export.metrics import expected_calibration_error, prediction_metrics
 from runtime.fusion import FUSERS, make_fuser
 from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, normalise_rows
@@ -29,15 +29,12 @@ DEFAULT_METHODS = ("mean", "accuracy", "accuracy-class", "quality", "product", "
 
 
 def scores(probs: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import balanced_accuracy_score, f1_score
-
-    predicted = probs.argmax(1)
-    present = np.unique(targets)
+    figures = prediction_metrics(targets, probs.argmax(1), probs.shape[1])
     return {
-        "ua": float(balanced_accuracy_score(targets, predicted)),
-        "macro_f1": float(f1_score(targets, predicted, labels=present, average="macro", zero_division=0)),
+        "ua": figures["ua"],
+        "macro_f1": figures["macro_f1"],
         "ece": expected_calibration_error(targets, probs),
-        "accuracy": float(np.mean(predicted == targets)),
+        "accuracy": figures["wa"],
     }
 
 

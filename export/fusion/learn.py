@@ -19,6 +19,7 @@ import numpy as np
 
 from export.fitting import two_class_logits
 from export.install import model_version, write_card
+from export.metrics import prediction_metrics
 from export.quantization import quiet_quantizer
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
@@ -114,7 +115,6 @@ def choose_c(features: np.ndarray, targets: np.ndarray, groups: np.ndarray, seed
              candidates: tuple[float, ...] = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)) -> float:
     """The regularisation with the best balanced accuracy over session-grouped folds (ties: the stronger)."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import GroupKFold
 
     n_folds = min(4, len(np.unique(groups)))
@@ -126,7 +126,7 @@ def choose_c(features: np.ndarray, targets: np.ndarray, groups: np.ndarray, seed
         for train, test in GroupKFold(n_splits=n_folds).split(features, targets, groups):
             model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
             predicted[test] = model.fit(features[train], targets[train]).predict(features[test])
-        score = balanced_accuracy_score(targets, predicted)
+        score = prediction_metrics(targets, predicted, len(CANONICAL_LABELS))["ua"]
         if score > best_score + 1e-9:
             best_c, best_score = c, score
     return best_c

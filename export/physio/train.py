@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from export.fitting import fit_or_interrupt
-from export.metrics import expected_calibration_error
+from export.metrics import expected_calibration_error, prediction_metrics
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
@@ -237,20 +237,19 @@ def predictions_by_source(
 def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA and a 95 % interval of
     the pooled BA over resampled subjects."""
-    from sklearn.metrics import balanced_accuracy_score, f1_score
-
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     per_subject = {
-        s: float(balanced_accuracy_score(v[1], v[0] >= 0.5))
+        s: prediction_metrics(v[1], v[0] >= 0.5, 2)["ua"]
         for s, v in predictions.items()
         if len(set(v[1].tolist())) > 1
     }
     values = np.array(list(per_subject.values()))
+    pooled = prediction_metrics(y, p >= 0.5, 2)
     return {
-        "balanced_accuracy": float(balanced_accuracy_score(y, p >= 0.5)),
+        "balanced_accuracy": pooled["ua"],
         "ba_interval_95": subject_bootstrap_interval(predictions),
-        "macro_f1": float(f1_score(y, p >= 0.5, average="macro")),
+        "macro_f1": pooled["macro_f1"],
         "ece": stress_calibration_error(p, y),
         "per_subject_ba_mean": float(values.mean()),
         "per_subject_ba_sd": float(values.std()),
