@@ -14,6 +14,7 @@ import numpy as np
 
 from export.fitting import two_class_logits
 from export.install import check_install_target, installing, write_card
+from export.metrics import prediction_metrics
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
 from runtime.pipeline import column_taken
@@ -131,8 +132,6 @@ BODY_TASK = "body-language classes from body window measurements"
 def _leave_one_video_out(x: np.ndarray, y: np.ndarray, videos: list[str], n_classes: int) -> dict:
     """Each video's windows judged by a classifier fitted on the other videos'; a video whose others hold one
     label alone (one video a label, say) cannot be judged so, and is named instead."""
-    from sklearn.metrics import balanced_accuracy_score, f1_score
-
     judged = np.zeros(len(y), dtype=bool)
     predicted = np.zeros_like(y)
     unjudged = []
@@ -146,9 +145,8 @@ def _leave_one_video_out(x: np.ndarray, y: np.ndarray, videos: list[str], n_clas
         predicted[held], judged[held] = scores.argmax(axis=1), True
     if not judged.any():
         return {"not_measured": "every video's others hold one label alone"}
-    result = {"balanced_accuracy": float(balanced_accuracy_score(y[judged], predicted[judged])),
-              "macro_f1": float(f1_score(y[judged], predicted[judged], average="macro")),
-              "windows": int(judged.sum())}
+    figures = prediction_metrics(y[judged], predicted[judged], n_classes)
+    result = {"balanced_accuracy": figures["ua"], "macro_f1": figures["macro_f1"], "windows": int(judged.sum())}
     if unjudged:
         result["videos_not_judged"] = unjudged  # their others hold one label alone
     return result

@@ -140,3 +140,15 @@ def test_the_leave_one_video_out_macro_f1_is_the_mean_of_each_labels_f1():
     measured = _leave_one_video_out(x, y, videos, 3)
     assert measured["macro_f1"] == pytest.approx(f1_score(y, predicted, average="macro"))
     assert abs(measured["macro_f1"] - accuracy_score(y, predicted)) > 0.05
+
+
+def test_a_label_no_judged_window_holds_counts_in_neither_figure():
+    # video a holds both labels; b only "calm" (0), so a, whose other video holds one label, is not judged, and
+    # b is judged by a classifier that can say "angry" (1) though none of b's windows is
+    x = np.array([[-1.0], [-1.1], [-0.9], [1.0], [1.1], [0.9], [-1.0], [-1.2], [1.0], [1.2]])
+    y = np.array([0, 0, 0, 1, 1, 1, 0, 0, 0, 0])
+    videos = ["a.mp4"] * 6 + ["b.mp4"] * 4
+    measured = _leave_one_video_out(x, y, videos, 2)
+    assert measured["videos_not_judged"] == ["a.mp4"] and measured["balanced_accuracy"] == 0.5
+    # calm: precision 1, recall 0.5; as the balanced accuracy does, the macro-F1 leaves out the label b never holds
+    assert measured["macro_f1"] == pytest.approx(2 / 3)
