@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from export.metrics import classification_metrics, expected_calibration_error, markdown_table, paired_gain
+from export.metrics import (
+    classification_metrics,
+    expected_calibration_error,
+    markdown_table,
+    paired_gain,
+    prediction_metrics,
+)
 
 
 def test_ece_is_zero_for_honest_confidence_and_the_gap_otherwise():
@@ -80,3 +86,13 @@ def test_the_markdown_table_puts_each_figure_under_its_own_heading():
 
 def test_paired_gain_does_not_count_a_person_without_change_as_gaining():
     assert paired_gain({"S1": 0.7, "S2": 0.9}, {"S1": 0.7, "S2": 0.8}).endswith("(1/2)")
+
+
+def test_figures_from_predicted_labels_are_those_of_probabilities_with_the_same_top_label():
+    y = np.array([0, 0, 1, 1, 1, 3])  # class 2 never true, but predicted once; class 3 never predicted
+    predicted = np.array([0, 2, 1, 1, -1, 0])  # -1: no claim, counted wrong
+    probs = np.eye(4)[np.maximum(predicted, 0)]
+    from_probs = classification_metrics(y, probs, ["a", "b", "c", "d"], claimed=predicted >= 0)
+    from_labels = prediction_metrics(y, predicted, 4)
+    assert from_labels == {k: from_probs[k] for k in ("ua", "wa", "macro_f1")}
+    assert from_labels["ua"] == pytest.approx((0.5 + 2 / 3 + 0.0) / 3)  # over the three classes with true rows
