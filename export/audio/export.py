@@ -208,15 +208,16 @@ def _is_ravdess(report: dict[str, Any]) -> bool:
 
 def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
     files = {mode: f"{mode}.int8.onnx" for mode in MODES}
+    sha256 = {mode: file_sha256(folder / name) for mode, name in files.items()}  # the model card's text quotes them
     cv = report["cv"]
     return {
         "id": MODEL_ID,
         # date + file digest: a retrained model never shares a version with the one a fuser learned
-        "version": model_version(file_sha256(folder / files["session"])),
+        "version": model_version(sha256["session"]),
         "task": "voice-emotion",
         "labels": LABELS,
         "files": files,
-        "sha256": {},  # filled in as the card is written
+        "sha256": sha256,
         "feature_set": FEATURE_SET,
         "n_features": meta["n_features"],
         "window_s": meta["window_s"],
