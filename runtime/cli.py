@@ -480,7 +480,7 @@ def _run_face_classify(args) -> None:
 
 
 def _run_train_face(args) -> None:
-    from export.face.train import TrainConfig, train_face
+    from export.face.train import TrainConfig, summary_line, train_face
 
     config = TrainConfig(threads=args.threads, seed=args.seed)
     if args.epochs is not None:
@@ -491,16 +491,11 @@ def _run_train_face(args) -> None:
         config.widths = _number_list(args.widths, "--widths", "64,128,256,512", int)
     if args.precision is not None:
         config.precision = args.precision
-    summary = train_face(args.data, args.out, config)
-    best = summary["public_test"]
-    print(f"{args.out}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "
-          f"UA {best['balanced_accuracy']:.3f}, macro-F1 {best['macro_f1']:.3f}, ECE {best['ece']:.3f}")
+    print(summary_line(train_face(args.data, args.out, config), args.out))
 
 
 def _run_export_face(args) -> None:
-    import json
-
-    from export.face.export import compose_ensemble, export_face
+    from export.face.export import compose_ensemble, export_face, installed_summary_line, requantize_face
 
     if args.ensemble:
         members = [m.strip() for m in args.ensemble.split(",") if m.strip()]
@@ -508,20 +503,13 @@ def _run_export_face(args) -> None:
             raise InputError(f"--ensemble {args.ensemble}", "names no model id")
         if args.trained or args.from_float or args.zooms:  # said, not silently ignored
             raise InputError("export face", "--ensemble takes no trained folders, --from-float or --zooms")
-        folder = compose_ensemble(members, args.data, models_dir=args.models_dir)
-        figures = json.loads((folder / "card.json").read_text())["metrics"]["public_test"]
-        print(f"{folder}: composed; PublicTest accuracy {figures['accuracy']:.3f}, "
-              f"UA {figures['balanced_accuracy']:.3f}")
+        print(installed_summary_line(compose_ensemble(members, args.data, models_dir=args.models_dir), "composed"))
         return
     if args.from_float:
         if args.trained or args.zooms:  # the float graph's views are fixed; --zooms would be silently ignored
             raise InputError("export face", "--from-float takes no trained folders and no --zooms")
-        from export.face.export import requantize_face
-
         folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)
-        figures = json.loads((folder / "card.json").read_text())["metrics"]["public_test"]["int8"]
-        print(f"{folder}: requantized; PublicTest accuracy {figures['accuracy']:.3f}, "
-              f"UA {figures['balanced_accuracy']:.3f}")
+        print(installed_summary_line(folder, "requantized"))
         return
     if not args.trained:
         raise InputError("export face", "give a trained folder, --from-float FLOAT.onnx or --ensemble ID,ID")

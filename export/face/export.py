@@ -200,6 +200,14 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     return target
 
 
+def installed_summary_line(folder: Path, action: str) -> str:
+    """What ``emotrace export face --ensemble`` or ``--from-float`` prints of the model folder it installed: the
+    PublicTest accuracy and UA of the graph that runs (an ensemble's own figures; an exported model's INT8 ones)."""
+    figures = json.loads((Path(folder) / "card.json").read_text())["metrics"]["public_test"]
+    if "int8" in figures:
+        figures = figures["int8"]
+    return f"{folder}: {action}; PublicTest accuracy {figures['accuracy']:.3f}, UA {figures['balanced_accuracy']:.3f}"
+
 def _ensemble_card_text(card: dict) -> str:
     rows = [(f"**{card['id']}** (mean of the members)", card["metrics"]["public_test"])]
     rows += [(f"`{name}`", m) for name, m in card["metrics"]["members_public_test"].items()]

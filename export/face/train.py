@@ -223,6 +223,13 @@ def train_face(data_root: Path, out_dir: Path, config: TrainConfig | None = None
         return _train(data_root, run, config, cache_dir, log)
 
 
+def summary_line(summary: dict, out_dir: Path) -> str:
+    """What ``emotrace train face`` prints of a run's summary (``train_face``'s return): the selected epoch and
+    its PublicTest figures."""
+    best = summary["public_test"]
+    return (f"{out_dir}: epoch {best['epoch']}, PublicTest accuracy {best['accuracy']:.3f}, "
+            f"UA {best['balanced_accuracy']:.3f}, macro-F1 {best['macro_f1']:.3f}, ECE {best['ece']:.3f}")
+
 def check_config(config: TrainConfig) -> None:
     """Refuse settings that cannot train, each error naming its own setting and value, before any work."""
     for name in ("epochs", "batch_size"):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from export.face.data import load_split
-from export.face.export import compose_ensemble, export_face
-from export.face.train import TrainConfig, train_face
+from export.face.export import compose_ensemble, export_face, installed_summary_line
+from export.face.train import TrainConfig, summary_line, train_face
 from runtime.arms.face.expression import ExpressionModel
 from runtime.errors import InputError
 from tests.export.face.tiny_fer import write_fer
@@ -363,3 +363,14 @@ def test_the_card_gives_each_averaged_run_its_own_figures(trained, tiny_fer, tmp
     assert figures[0] != figures[1]
     card = json.loads((export_face(runs, tiny_fer, models_dir=tmp_path / "models") / "card.json").read_text())
     assert [run["public_test"] for run in card["training"]["runs"]] == figures
+
+
+def test_the_commands_print_the_selected_figures(tmp_path):
+    figures = {"accuracy": 0.61234, "balanced_accuracy": 0.5, "macro_f1": 0.49, "ece": 0.0312}
+    assert summary_line({"public_test": {**figures, "epoch": 7}}, tmp_path) == (
+        f"{tmp_path}: epoch 7, PublicTest accuracy 0.612, UA 0.500, macro-F1 0.490, ECE 0.031")
+    (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": {"float": {}, "int8": figures}}}))
+    assert installed_summary_line(tmp_path, "requantized") == (
+        f"{tmp_path}: requantized; PublicTest accuracy 0.612, UA 0.500")
+    (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": figures}}))  # an ensemble's
+    assert installed_summary_line(tmp_path, "composed") == f"{tmp_path}: composed; PublicTest accuracy 0.612, UA 0.500"
