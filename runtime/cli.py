@@ -346,28 +346,26 @@ def _add_fusion_commands(sub, train) -> None:
     p.set_defaults(run=_run_evaluate_fusion)
 
 
-def _fusion_data(args):
+def _fusion_data(args, seed: int):
+    """The paired data the fusion data options name, split and paired with ``seed``."""
     from export.fusion.cli import paired_data
 
-    return paired_data(args.table, args.labels, args.sessions, args.test_fraction, args.seed, args.out)
+    return paired_data(args.table, args.labels, args.sessions, args.test_fraction, seed, args.out)
 
 
 def _run_train_fusion(args) -> None:
     from export.fusion.cli import parse_tables, train_fusion
 
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
-    for folder in train_fusion(lambda: _fusion_data(args), args.method, args.models_dir, arm_models):
+    for folder in train_fusion(lambda: _fusion_data(args, args.seed), args.method, args.models_dir, arm_models):
         print(f"{folder}: exported")
 
 
 def _run_evaluate_fusion(args) -> None:
-    from export.fusion.cli import evaluate_fusion, paired_data
+    from export.fusion.cli import evaluate_fusion
 
-    def make_paired(seed: int):
-        return paired_data(args.table, args.labels, args.sessions, args.test_fraction, seed, args.out)
-
-    json_path, md_path, summary = evaluate_fusion(make_paired, args.methods, args.weights, args.missing,
-                                                  args.seed, args.out, repeats=args.repeats)
+    json_path, md_path, summary = evaluate_fusion(lambda seed: _fusion_data(args, seed), args.methods, args.weights,
+                                                  args.missing, args.seed, args.out, repeats=args.repeats)
     print(summary)
     print(f"{md_path}, {json_path}: written")
 
