@@ -292,6 +292,8 @@ def _run_export_audio_backbone(args) -> None:
     for option, value in student_options.items():
         if value is not None and not args.distil:  # they only shape a student
             raise InputError(option, "applies only with --distil")
+    from export.audio.backbones.onnx_export import export_trained, summary_line
+
     if args.distil:
         from export.audio.backbones.distill import DistillSettings, distill_trained
 
@@ -300,13 +302,8 @@ def _run_export_audio_backbone(args) -> None:
         metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled, settings=settings,
                                   model_id=args.id or "audio-emotion-student")
     else:
-        from export.audio.backbones.onnx_export import export_trained
-
         metrics = export_trained(args.trained, args.out, model_id=args.id or "audio-emotion-backbone")
-    latency = metrics["latency_cpu_per_window"]
-    agreement = metrics["int8_vs_float"]["top1_agreement"]
-    print(f"{args.out}: exported; int8 vs float top-1 agreement {agreement:.3f}; CPU per 2 s window "
-          f"{latency['float']['median_ms']} ms float, {latency['int8']['median_ms']} ms int8")
+    print(summary_line(args.out, metrics))
 
 
 # --- fusion -----------------------------------------------------------------------------------------

@@ -291,6 +291,14 @@ def finish_export(
     return metrics
 
 
+def summary_line(out: Path, metrics: dict) -> str:
+    """What ``emotrace export audio-backbone`` prints of an export's metrics (``finish_export``'s return): the INT8
+    graph's top-1 agreement with the float one and both graphs' median CPU time per window."""
+    latency = metrics["latency_cpu_per_window"]
+    agreement = metrics["int8_vs_float"]["top1_agreement"]
+    return (f"{out}: exported; int8 vs float top-1 agreement {agreement:.3f}; CPU per 2 s window "
+            f"{latency['float']['median_ms']} ms float, {latency['int8']['median_ms']} ms int8")
+
 def check_set(trained: Path, labels: list[str], max_windows: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Windows to compare float and INT8 on: the held-out speakers', else an even sample of all."""
     from export.audio.backbones.data import read_window_table, waveforms_of

@@ -6,7 +6,7 @@ import pytest
 
 from export.audio.backbones.data import WINDOW_S, clip_waveform_windows, window_samples
 from export.audio.backbones.distill import DistillSettings, StudentNet, distill, distill_trained
-from export.audio.backbones.onnx_export import export_trained
+from export.audio.backbones.onnx_export import export_trained, summary_line
 from export.audio.backbones.train import HeadSettings, fit_head, head_probs, speaker_folds, train_backbone
 from runtime.arms.audio.windows import speech_windows
 from runtime.config import DEFAULTS
@@ -240,3 +240,10 @@ def test_a_backbone_learns_from_windows_without_their_dc_offset_as_the_device_cu
     soundfile.write(tmp_path / "offset.wav", samples + np.float32(0.05), 16000, subtype="FLOAT")
     windows, waveforms = clip_waveform_windows(tmp_path / "offset.wav")
     assert windows and abs(float(np.mean(waveforms))) < 1e-3  # the offset (0.05) is gone, not fed to the encoder
+
+
+def test_the_export_command_prints_agreement_and_latency(tmp_path):
+    metrics = {"int8_vs_float": {"top1_agreement": 0.98765},
+               "latency_cpu_per_window": {"float": {"median_ms": 12.34}, "int8": {"median_ms": 5.6}}}
+    assert summary_line(tmp_path, metrics) == (
+        f"{tmp_path}: exported; int8 vs float top-1 agreement 0.988; CPU per 2 s window 12.34 ms float, 5.6 ms int8")
