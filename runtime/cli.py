@@ -10,11 +10,17 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime import __version__
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.stopping import stopping_on_signals
+
+if TYPE_CHECKING:
+    from export.fusion.pairs import PairedData
+
+    Subparsers = argparse._SubParsersAction  # what add_subparsers returns: a command's parsers are added to it
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -54,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 # --- media and analysis -------------------------------------------------------------------------------
 
 
-def _add_extract_audio(sub) -> None:
+def _add_extract_audio(sub: Subparsers) -> None:
     p = sub.add_parser("extract-audio", help="write a video's audio track as mono WAV")
     p.add_argument("video", type=Path)
     p.add_argument("-o", "--out", type=Path, help="output WAV (default: VIDEO with .wav)")
@@ -64,7 +70,7 @@ def _add_extract_audio(sub) -> None:
     p.set_defaults(run=_run_extract_audio)
 
 
-def _run_extract_audio(args) -> None:
+def _run_extract_audio(args: argparse.Namespace) -> None:
     from runtime.media import extract_audio
 
     out = args.out or args.video.with_suffix(".wav")
@@ -74,7 +80,7 @@ def _run_extract_audio(args) -> None:
     print(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
 
 
-def _add_analyze(sub) -> None:
+def _add_analyze(sub: Subparsers) -> None:
     p = sub.add_parser("analyze", help="analyse a recorded video or audio file into timeline.json/.csv")
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -102,7 +108,7 @@ def _add_analyze(sub) -> None:
     p.set_defaults(run=_run_analyze)
 
 
-def _run_analyze(args) -> None:
+def _run_analyze(args: argparse.Namespace) -> None:
     from runtime.config import load_settings
     from runtime.pipeline import analyze_file
 
@@ -125,7 +131,7 @@ def _run_analyze(args) -> None:
     print(f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
 
 
-def _add_live(sub) -> None:
+def _add_live(sub: Subparsers) -> None:
     p = sub.add_parser("live", help="a live session from microphone and camera; Ctrl-C ends it and writes the timeline")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--mic", default="default", help="capture device, as `arecord -L` names it (default: 'default')")
@@ -145,7 +151,7 @@ def _add_live(sub) -> None:
     p.set_defaults(run=_run_live)
 
 
-def _run_live(args) -> None:
+def _run_live(args: argparse.Namespace) -> None:
     from runtime.config import load_settings
     from runtime.live import LiveInputs, run_live, summary_lines
 
@@ -159,7 +165,7 @@ def _run_live(args) -> None:
 # --- audio ------------------------------------------------------------------------------------------
 
 
-def _add_audio_commands(audio, train, export) -> None:
+def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers) -> None:
     p = audio.add_parser("classify", help="one emotion per audio file, with probabilities, to CSV")
     p.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
@@ -191,14 +197,14 @@ def _add_audio_commands(audio, train, export) -> None:
     p.set_defaults(run=_run_export_audio)
 
 
-def _run_audio_classify(args) -> None:
+def _run_audio_classify(args: argparse.Namespace) -> None:
     from runtime.arms.audio.classify import classify_paths
 
     count = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline)
     print(f"{args.csv}: {count} file(s) classified")
 
 
-def _run_train_audio(args) -> None:
+def _run_train_audio(args: argparse.Namespace) -> None:
     speakers = args.validation_speakers.split(",") if args.validation_speakers else None
     if args.audio_backbone:
         from export.audio.backbones.train import train_backbone
@@ -236,7 +242,7 @@ def _number_list(text: str, option: str, example: str, kind: type = float) -> tu
     return numbers
 
 
-def _run_export_audio(args) -> None:
+def _run_export_audio(args: argparse.Namespace) -> None:
     from export.audio.export import export_audio
 
     folder = export_audio(args.trained, models_dir=args.models_dir)
@@ -246,7 +252,7 @@ def _run_export_audio(args) -> None:
 # --- pretrained speech models (training host) ----------------------------------------------------------
 
 
-def _add_backbone_commands(sub, export) -> None:
+def _add_backbone_commands(sub: Subparsers, export: Subparsers) -> None:
     models = sub.add_parser("models", help="pretrained speech models in the local store (never downloaded)"
                             ).add_subparsers(dest="action", required=True, metavar="ACTION")
     p = models.add_parser("list", help="known models, their licences, and which are in the store")
@@ -271,13 +277,13 @@ def _add_backbone_commands(sub, export) -> None:
     p.set_defaults(run=_run_export_audio_backbone)
 
 
-def _run_models_list(args) -> None:
+def _run_models_list(args: argparse.Namespace) -> None:
     from export.audio.backbones.store import format_listing, list_models
 
     print(format_listing(list_models()))
 
 
-def _run_models_add(args) -> None:
+def _run_models_add(args: argparse.Namespace) -> None:
     from export.audio.backbones.store import add_model, model_licence, stored_model
 
     earlier = stored_model(args.name)
@@ -286,7 +292,7 @@ def _run_models_add(args) -> None:
     print(f"{args.name}: {done} in {folder} (licence: {model_licence(args.name, folder)})")
 
 
-def _run_export_audio_backbone(args) -> None:
+def _run_export_audio_backbone(args: argparse.Namespace) -> None:
     student_options = {"--unlabelled": args.unlabelled, "--steps": args.steps,
                        "--hard-label-weight": args.hard_label_weight}
     for option, value in student_options.items():
@@ -309,7 +315,7 @@ def _run_export_audio_backbone(args) -> None:
 # --- fusion -----------------------------------------------------------------------------------------
 
 
-def _add_fusion_data_args(p) -> None:
+def _add_fusion_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table", action="append", default=[], metavar="MODALITY=CSV",
                    help="a classify table (path,emotion,<label probs>) per modality; the first anchors the "
                         "sessions (e.g. --table audio=a.csv --table face=f.csv)")
@@ -322,7 +328,7 @@ def _add_fusion_data_args(p) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
 
 
-def _add_fusion_commands(sub, train) -> None:
+def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p = train.add_parser("fusion", help="train the learned fusers on paired data; ONNX + card into models/")
     _add_fusion_data_args(p)
     p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
@@ -343,14 +349,14 @@ def _add_fusion_commands(sub, train) -> None:
     p.set_defaults(run=_run_evaluate_fusion)
 
 
-def _fusion_data(args, seed: int):
+def _fusion_data(args: argparse.Namespace, seed: int) -> PairedData:
     """The paired data the fusion data options name, split and paired with ``seed``."""
     from export.fusion.cli import paired_data
 
     return paired_data(args.table, args.labels, args.sessions, args.test_fraction, seed, args.out)
 
 
-def _run_train_fusion(args) -> None:
+def _run_train_fusion(args: argparse.Namespace) -> None:
     from export.fusion.cli import parse_tables, train_fusion
 
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
@@ -358,7 +364,7 @@ def _run_train_fusion(args) -> None:
         print(f"{folder}: exported")
 
 
-def _run_evaluate_fusion(args) -> None:
+def _run_evaluate_fusion(args: argparse.Namespace) -> None:
     from export.fusion.cli import evaluate_fusion
 
     json_path, md_path, summary = evaluate_fusion(lambda seed: _fusion_data(args, seed), args.methods, args.weights,
@@ -370,7 +376,7 @@ def _run_evaluate_fusion(args) -> None:
 # --- physio -----------------------------------------------------------------------------------------
 
 
-def _add_physio_commands(physio, train, export) -> None:
+def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparsers) -> None:
     p = physio.add_parser("classify", help="stress probability per window of a wearable recording, to CSV")
     p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
@@ -397,21 +403,21 @@ def _add_physio_commands(physio, train, export) -> None:
     p.set_defaults(run=_run_export_physio)
 
 
-def _run_physio_classify(args) -> None:
+def _run_physio_classify(args: argparse.Namespace) -> None:
     from runtime.arms.physio.arm import classify_to_csv
 
     count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz)
     print(f"{args.csv}: {count} window(s)")
 
 
-def _run_train_physio(args) -> None:
+def _run_train_physio(args: argparse.Namespace) -> None:
     from export.physio.train import train_physio
 
     scope = "running" if args.live else "session"
     print(train_physio(args.data, args.out, cache_dir=args.cache, scope=scope).summary())
 
 
-def _run_export_physio(args) -> None:
+def _run_export_physio(args: argparse.Namespace) -> None:
     from export.physio.export import export_physio
 
     print(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
@@ -420,7 +426,7 @@ def _run_export_physio(args) -> None:
 # --- face and body ----------------------------------------------------------------------------------
 
 
-def _add_face_body_commands(sub, train, export) -> None:
+def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparsers) -> None:
     face = sub.add_parser("face", help="the face arm on its own").add_subparsers(
         dest="action", required=True, metavar="ACTION")
     p = face.add_parser("classify", help="one expression per image, with probabilities, to CSV")
@@ -467,14 +473,14 @@ def _add_face_body_commands(sub, train, export) -> None:
     p.set_defaults(run=_run_train_body)
 
 
-def _run_face_classify(args) -> None:
+def _run_face_classify(args: argparse.Namespace) -> None:
     from runtime.arms.face.classify import classify_paths
 
     images, classified = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
     print(f"{args.csv}: {images} image(s), {classified} classified")
 
 
-def _run_train_face(args) -> None:
+def _run_train_face(args: argparse.Namespace) -> None:
     from export.face.train import TrainConfig, summary_line, train_face
 
     config = TrainConfig(threads=args.threads, seed=args.seed)
@@ -489,7 +495,7 @@ def _run_train_face(args) -> None:
     print(summary_line(train_face(args.data, args.out, config), args.out))
 
 
-def _run_export_face(args) -> None:
+def _run_export_face(args: argparse.Namespace) -> None:
     from export.face.export import compose_ensemble, export_face, installed_summary_line, requantize_face
 
     if args.ensemble:
@@ -515,7 +521,7 @@ def _run_export_face(args) -> None:
     print(f"{folder}: exported")
 
 
-def _run_train_body(args) -> None:
+def _run_train_body(args: argparse.Namespace) -> None:
     from export.body.train import train_body
 
     folder = train_body(args.manifest, args.out)
