@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 
@@ -13,7 +14,8 @@ class SessionClock:
     when they stamp what they receive.
     """
 
-    def __init__(self, monotonic=time.monotonic, sleep=time.sleep):
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._monotonic = monotonic
         self._sleep = sleep
         self._start = monotonic()

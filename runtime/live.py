@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from firmware_bridge.link import Recorder, Sample, SensorLink, Status
+from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
 from runtime.arms.audio.arm import AudioSettings, voice_input_notes
-from runtime.arms.audio.model import load_audio_model
+from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, mean_expression
@@ -46,6 +46,9 @@ from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+
+if TYPE_CHECKING:
+    from firmware_bridge.ble import BleakGattClient
 
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
 log = logging.getLogger("emotrace.live")
@@ -94,7 +97,7 @@ class LiveInputs:
         return links
 
 
-def ble_client(device: str):
+def ble_client(device: str) -> BleakGattClient:
     """A bleak client for a sensor given by its advertised name or its address (AA:BB:CC:DD:EE:FF)."""
     from firmware_bridge.ble import BleakGattClient
 
@@ -294,7 +297,7 @@ class SensorSession:
         if self.on_line is not None:
             self.on_line(line)
 
-    def _deliver(self, event) -> None:
+    def _deliver(self, event: LinkEvent) -> None:
         self.recorder(event)
         if self.on_line is None:
             return
@@ -486,7 +489,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     return timeline
 
 
-def _capture(voice_source: FileAudioSource | MicrophoneSource | None, model, audio: AudioSettings | None,
+def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
+             model: AudioEmotionModel | WaveformEmotionModel | None, audio: AudioSettings | None,
              video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
              duration_s: float | None, on_line: Callable[[str], None] | None,
              voice_notes: tuple[dict[str, str], list[str]] = ({}, [])) -> tuple[list[Track], bool]:
@@ -629,7 +633,8 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock)
     return source
 
 
-def _capture_voice(source: FileAudioSource | MicrophoneSource, model, audio: AudioSettings, clock: SessionClock,
+def _capture_voice(source: FileAudioSource | MicrophoneSource, model: AudioEmotionModel | WaveformEmotionModel,
+                   audio: AudioSettings, clock: SessionClock,
                    duration_s: float | None, on_line: Callable[[str], None] | None, named: bool) -> Track:
     """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end."""
     chunks = source.chunks()

@@ -10,6 +10,7 @@ import logging
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -84,7 +85,7 @@ def picture_stream(container: av.container.InputContainer) -> av.video.stream.Vi
 ATTACHED_PICTURE = 0x0400  # FFmpeg's AV_DISPOSITION_ATTACHED_PIC
 
 
-def _disposition(stream) -> int:
+def _disposition(stream: av.stream.Stream) -> int:
     """A stream's FFmpeg disposition flags (PyAV gives an enum, an int, or nothing, by version)."""
     flags = getattr(stream, "disposition", 0)
     return int(getattr(flags, "value", flags) or 0)
@@ -254,7 +255,7 @@ class StreamDecoder:
     which nothing decodes is an ``InputError``.
     """
 
-    def __init__(self, path: Path, container, stream):
+    def __init__(self, path: Path, container: av.container.InputContainer, stream: av.stream.Stream) -> None:
         self.path = path
         self.container = container
         self.stream = stream
@@ -377,7 +378,7 @@ class StreamDecoder:
                 f"{end_s:.1f} s the file declares")
 
 
-def _stamp_s(stamp: int | None, time_base) -> float | None:
+def _stamp_s(stamp: int | None, time_base: Fraction | None) -> float | None:
     return float(stamp * time_base) if stamp is not None and time_base else None
 
 
@@ -506,7 +507,7 @@ class MonoDownmix:
 MIN_SOURCE_RATE_HZ = 1000
 
 
-def stream_problem(stream) -> str:
+def stream_problem(stream: av.stream.Stream) -> str:
     """Why ``stream`` cannot be read here: no decoder for it, or an implausible sample rate; "" when it can."""
     if stream.codec_context is None:
         return f"its {stream.type} is in a format this device cannot decode (unsupported codec)"
@@ -516,7 +517,7 @@ def stream_problem(stream) -> str:
     return ""
 
 
-def _decodable(path: Path, stream):
+def _decodable(path: Path, stream: av.stream.Stream) -> av.stream.Stream:
     """``stream``, or an error naming ``path`` with its ``stream_problem``."""
     problem = stream_problem(stream)
     if problem:
@@ -542,7 +543,7 @@ def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
-def finite_samples(samples: np.ndarray, source) -> np.ndarray:
+def finite_samples(samples: np.ndarray, source: str | Path) -> np.ndarray:
     """The samples, or an error naming ``source`` when any is NaN or infinite (a corrupt float recording)."""
     if not np.all(np.isfinite(samples)):
         raise InputError(source, "holds NaN or infinite audio samples")

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
 STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
@@ -34,7 +35,7 @@ _received = {"stops": 0, "last_s": -math.inf}  # since the command began
 _now_s = time.monotonic
 
 
-def ask_to_stop(signum: int | None = None, frame=None) -> None:
+def ask_to_stop(signum: int | None = None, frame: FrameType | None = None) -> None:
     """The signal handler: keep the request, and raise it where the main thread is the first time only. A second
     signal (an impatient Ctrl-C, a service manager's repeat) would break into the wrap-up the first one started,
     and a live session would be lost unwritten; a first one a library swallowed is raised by the loops' checks.

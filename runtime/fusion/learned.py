@@ -9,6 +9,7 @@ scores exactly the graph the device runs.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 from runtime.errors import InputError
 from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, normalise_rows
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, Track
 
 TOKEN_FEATURES = 10  # 8 log-probabilities, quality, present
 PROB_FLOOR = 1e-4
@@ -104,7 +105,7 @@ class _OnnxFuser(Fuser):
     def ignores(self, modality: str) -> str:
         return f"not an input of fusion-{self.name}"
 
-    def prepare(self, tracks) -> None:
+    def prepare(self, tracks: Sequence[Track]) -> None:
         """Fall back to quality-aware fusion when the tracks do not come from the arm models this fuser was
         trained on (its card's ``arm_models``): a learned fuser has learned one set of models' calibration."""
         from runtime.fusion.methods import QualityAwareFusion
@@ -114,7 +115,7 @@ class _OnnxFuser(Fuser):
             self._fallback = QualityAwareFusion()
             self._fallback.prepare(tracks)
 
-    def _mismatch(self, tracks) -> str:
+    def _mismatch(self, tracks: Sequence[Track]) -> str:
         from runtime.fusion.align import is_emotion_track
 
         arm_models = self._runner().card.extra.get("arm_models", {})

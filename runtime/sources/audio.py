@@ -181,7 +181,7 @@ class MicrophoneSource:
         finally:
             stop.set()  # a reader blocked inside the device's read is left to end with the process (a daemon)
 
-    def _read(self, container, arrived: queue.Queue, stop: threading.Event) -> None:
+    def _read(self, container: av.container.InputContainer, arrived: queue.Queue, stop: threading.Event) -> None:
         """The reader thread: each resampled block with the capture time of its input frame (None where the
         device gives none) and the session time it was read at, then the reason it ended as an ``InputError``."""
         resampler, mono = Resampler(self.sample_rate_hz), MonoDownmix()

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -24,6 +25,9 @@ import numpy as np
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.stopping import raise_if_stop_asked
+
+if TYPE_CHECKING:
+    from runtime.media import StreamDecoder
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +130,7 @@ class FileVideoSource:
             finally:
                 self.stats.corrupt, self.stats.stopped_reason = decoder.corrupt, decoder.stopped_reason
 
-    def _sampled(self, decoder, stream) -> Iterator[VideoFrame]:
+    def _sampled(self, decoder: StreamDecoder, stream: av.video.stream.VideoStream) -> Iterator[VideoFrame]:
         period_s = 1.0 / self.sample_fps
         # Frames without a timestamp (a raw H.264 stream) are placed by their index at the stream's rate.
         rate = stream.guessed_rate or stream.average_rate
@@ -285,7 +289,7 @@ class LiveVideoSource:
         except (av.error.FFmpegError, ValueError, OSError) as error:
             raise InputError(self.device, f"cannot open camera ({error})") from None
 
-    def _read(self, container) -> None:
+    def _read(self, container: av.container.InputContainer) -> None:
         from runtime.media import StreamDecoder, picture_stream
 
         period_s = 1.0 / self.sample_fps

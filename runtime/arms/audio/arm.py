@@ -124,7 +124,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     )
 
 
-def _why_stopped(status: str, path) -> str:
+def _why_stopped(status: str, path: str | Path) -> str:
     """Why a track's input stopped early, without the status's own words and the path an error line names
     first; "" for a track that ran to its end."""
     if not status.startswith(STOPPED_EARLY):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 import numpy as np
 
@@ -303,7 +304,7 @@ def _variant_used(variants: set[str]) -> str:
     return "none"
 
 
-def analyze_audio_paced(path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
+def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
                         clock: SessionClock | None = None) -> Track:
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
     warm_up(model, settings)

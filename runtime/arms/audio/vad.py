@@ -28,7 +28,7 @@ _BLOCK_SAMPLES = 4 * _MAX_FRAMES_PER_CALL * FRAME_SAMPLES
 class VoiceActivityDetector:
     """Streaming speech probabilities: feed samples in any block sizes, get one probability per full frame."""
 
-    def __init__(self, model_path=VAD_MODEL_PATH):
+    def __init__(self, model_path: str | Path = VAD_MODEL_PATH) -> None:
         import onnxruntime as ort
 
         from runtime.models.card import load_card, verify_checksum
