@@ -18,7 +18,6 @@ from typing import Any
 
 from runtime.arms.registry import ARM_REGISTRY, ArmFunction
 from runtime.checks import check_request
-from runtime.checks import column_taken as column_taken  # export.body.train imports it from here
 from runtime.errors import InputError
 from runtime.media import MediaInfo
 from runtime.stopping import raise_if_stop_asked

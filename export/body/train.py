@@ -15,9 +15,9 @@ import numpy as np
 from export.fitting import two_class_logits
 from export.install import check_install_target, installing, write_card
 from export.metrics import prediction_metrics
+from runtime.checks import column_taken
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
-from runtime.pipeline import column_taken
 from runtime.timeline import CSV_FIXED_COLUMNS
 from runtime.track import CANONICAL_LABELS
 
