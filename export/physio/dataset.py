@@ -15,10 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-import runtime.arms.physio.features as feature_code
-import runtime.arms.physio.readers.e4 as e4_reader_code
-import runtime.arms.physio.readers.text as text_reader_code
-import runtime.arms.physio.recording as recording_code
+import runtime.arms.physio as physio_code
 from export.arrays import read_cache, save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.readers.e4 import read_e4
@@ -197,9 +194,17 @@ def windows_key(
     for array in label_table:
         digest.update(np.ascontiguousarray(array, dtype=float).tobytes())
     digest.update(repr((window_s, hop_s, without, MEASUREMENTS)).encode())
-    for module in (recording_code, e4_reader_code, text_reader_code, feature_code):
-        digest.update(file_sha256(module.__file__).encode())
+    for path in window_code_files():
+        digest.update(file_sha256(path).encode())
     return digest.hexdigest()
+
+
+def window_code_files() -> list[Path]:
+    """The device code a subject's windows are computed by: the physio arm's package, what a recording is, its
+    readers and the features."""
+    folder = Path(physio_code.__file__).parent
+    return [folder / "__init__.py", folder / "recording.py", folder / "features.py",
+            *sorted((folder / "readers").glob("*.py"))]
 
 
 def write_cached_windows(path: Path, windows: SubjectWindows, key: str) -> None:

@@ -111,23 +111,28 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
     assert windows_key(recording, labels, 30.0, 5.0, ()) != key
 
 
-@pytest.mark.parametrize("module_name", ["runtime.arms.physio.recording", "runtime.arms.physio.readers.e4",
-                                         "runtime.arms.physio.readers.text", "runtime.arms.physio.features"])
-def test_the_cache_key_changes_with_the_code_that_reads_an_e4_export_and_computes_its_windows(tmp_path, monkeypatch,
-                                                                                             module_name):
-    import importlib
+def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_computes_its_windows(tmp_path,
+                                                                                               monkeypatch):
+    import subprocess
+    import sys
 
-    from export.physio.dataset import windows_key
+    import export.physio.dataset as dataset
 
+    # the modules of the physio arm that reading an export and computing its features import, in a fresh process
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, runtime.arms.physio.readers.e4, runtime.arms.physio.features; "
+         "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('runtime.arms.physio')))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert len(imported) >= 5
     recording = tmp_path / "S02.zip"
     recording.write_bytes(b"one recording")
     labels = (np.array([1000.0, 1001.0]), np.array([0.0, 1.0]))
-    key = windows_key(recording, labels, 30.0, 5.0, ())
-    module = importlib.import_module(module_name)
-    changed = tmp_path / "changed.py"
-    changed.write_bytes(Path(module.__file__).read_bytes() + b"\n# changed\n")
-    monkeypatch.setattr(module, "__file__", str(changed))
-    assert windows_key(recording, labels, 30.0, 5.0, ()) != key
+    key = dataset.windows_key(recording, labels, 30.0, 5.0, ())
+    real_sha256 = dataset.file_sha256
+    for changed in imported:
+        monkeypatch.setattr(dataset, "file_sha256", lambda path, changed=changed:
+                            "changed" if Path(path) == Path(changed) else real_sha256(path))
+        assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, changed
 
 
 def _subject_data(tmp_path, label_start_s: float, labels: list[int], duration_s: float = 100.0):
