@@ -1,6 +1,6 @@
 """The shipped voice model on wideband speech and on the same speech as a telephone line carries it.
 
-    python benchmarks/audio_narrowband.py ../shared/data/speech/ravdess     # ≈ 10 min for RAVDESS 01-20
+    python benchmarks/audio_narrowband.py ../shared/data/speech/ravdess     # ≈ 2 min for RAVDESS 01-20
 
 Each clip is judged twice: as recorded (16 kHz) and band-limited as a telephone call or an 8 kHz recorder gives it
 (down to 8 kHz, G.711 mu-law, back up to the 16 kHz the model reads: nothing above 4 kHz). Both with the session
