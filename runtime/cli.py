@@ -1,6 +1,7 @@
 """The ``emotrace`` command: every subcommand is parsed here and handed to library code.
 
-Nothing here computes anything. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
+Nothing here computes anything beyond an argument's default (an output's name), the settings the arguments
+override and the line a command prints. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
 imports are lazy so that a command starts fast on a small device.
 """
 
