@@ -454,16 +454,17 @@ class Resampler:
 # mean of six is 15.6 dB under it). Two microphones, one speaking, mix at a quarter of the loud one: kept as mixed.
 CANCELLED_SHARE = 1 / 16
 SOUND_POWER = 1e-6  # a block whose loudest channel's mean square is under this (-60 dBFS RMS) holds no sound
-DOWNMIX_SETTLE_S = 3.0  # seconds of sound after which the choice of mix or channel is kept for the rest
+DOWNMIX_SETTLE_S = 3.0  # seconds of sound after which a channel chosen over the mean is kept for the rest
 
 
 class MonoDownmix:
     """A stream's channels as mono, the same way from start to end: their mean (FFmpeg's own downmix adds them:
     +3 dB for stereo, clipping), or, where that mean loses the sound (``CANCELLED_SHARE``), one channel: the first
     holding at least half the loudest one's power. The choice is made from the power of every block with sound so
-    far and kept once ``DOWNMIX_SETTLE_S`` of sound has passed: judged block by block, it would switch inside words
-    between a mean and a channel 15 dB apart, and change with the codec's block size. A change in the number of
-    channels (a call's recording switching layout) starts the choice afresh."""
+    far, and a channel, once chosen after ``DOWNMIX_SETTLE_S`` of sound, is kept: judged block by block, it would
+    switch inside words between a mean and a channel 15 dB apart, and change with the codec's block size. The mean
+    is never kept for good, since room noise before anyone speaks mixes well where the voice after it cancels. A
+    change in the number of channels (a call's recording switching layout) starts the choice afresh."""
 
     def __init__(self) -> None:
         self._start(0)
@@ -480,10 +481,10 @@ class MonoDownmix:
         channels = frame.layout.nb_channels
         samples = frame.to_ndarray().reshape(-1, channels)
         mixed = samples.mean(axis=1, dtype=np.float32)
-        if channels == 1 or not samples.size:
-            return mixed
         if self._channel_power.size != channels:
             self._start(channels)
+        if channels == 1 or not samples.size:
+            return mixed
         channel = self._kept if self._kept is not None else self._choice(samples, mixed, frame.sample_rate)
         return mixed if channel < 0 else samples[:, channel].astype(np.float32)
 
@@ -497,8 +498,8 @@ class MonoDownmix:
         channel = -1
         if loudest > 0 and self._mixed_power < CANCELLED_SHARE * loudest:
             channel = int(np.flatnonzero(self._channel_power >= loudest / 2)[0])
-        if self._sound_s >= DOWNMIX_SETTLE_S:
-            self._kept = channel
+        if channel >= 0 and self._sound_s >= DOWNMIX_SETTLE_S:  # the mean stays open: the hiss before a voice
+            self._kept = channel  # mixes well, the voice that follows may cancel
         return channel
 
 

@@ -469,3 +469,35 @@ def test_a_stream_whose_channel_mean_cancels_is_read_from_one_channel_throughout
     settled = slice(4 * rate_hz, None)  # after three seconds of sound
     # the left channel, pauses included; was: the mean in every pause (the hiss halved), the left side in bursts
     assert np.abs(mono[settled] - stereo[settled, 0]).max() < 1e-3
+
+
+def test_a_voice_that_cancels_in_the_mean_after_seconds_of_room_noise_is_still_heard(tmp_path):
+    rate_hz = 16000
+    t_s = np.arange(14 * rate_hz) / rate_hz
+    voice = 0.3 * np.sin(2 * np.pi * 220 * t_s) * (t_s >= 10.0)  # ten seconds of the room's hiss first
+    noise = np.random.default_rng(1).normal(0.0, 0.01, (t_s.size, 2))
+    stereo = np.stack([voice, -voice], axis=1) + noise  # one side wired the other way round
+    mono = read_audio(write_media(tmp_path / "late.wav", stereo.astype(np.float32), sample_rate_hz=rate_hz,
+                                  audio_codec="pcm_s16le"))
+    voice_rms = np.sqrt(np.mean(mono[11 * rate_hz:] ** 2))
+    assert voice_rms > 0.15  # was: 0.007, the mean settled on during the hiss, the voice cancelled for good
+
+
+def test_a_downmix_starts_its_choice_afresh_when_a_stream_goes_mono_and_back():
+    from runtime.media import MonoDownmix
+
+    def frames(samples: np.ndarray):  # (n, channels) in 0.1 s frames, as the resampler gives them
+        layout = {1: "mono", 2: "stereo"}[samples.shape[1]]
+        for start in range(0, len(samples), 1600):
+            block = np.ascontiguousarray(samples[start:start + 1600], dtype=np.float32)
+            frame = av.AudioFrame.from_ndarray(block.reshape(1, -1), format="flt", layout=layout)
+            frame.sample_rate = 16000
+            yield frame
+
+    voice = tone(4.0, sample_rate_hz=16000)
+    mono = MonoDownmix()
+    for part in (np.stack([voice, voice], axis=1), voice[:, None]):  # a call's stereo, then mono for a while
+        for frame in frames(part):
+            mono(frame)
+    heard = np.concatenate([mono(frame) for frame in frames(np.stack([voice, -voice], axis=1))])
+    assert np.sqrt(np.mean(heard[16000:] ** 2)) > 0.15  # was: the stereo's sums kept through the mono, cancelled
