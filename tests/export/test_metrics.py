@@ -96,3 +96,6 @@ def test_figures_from_predicted_labels_are_those_of_probabilities_with_the_same_
     from_labels = prediction_metrics(y, predicted, 4)
     assert from_labels == {k: from_probs[k] for k in ("ua", "wa", "macro_f1")}
     assert from_labels["ua"] == pytest.approx((0.5 + 2 / 3 + 0.0) / 3)  # over the three classes with true rows
+    assert from_labels["wa"] == pytest.approx(3 / 6)
+    # F1 of a (precision 1/2, recall 1/2), b (1, 2/3) and d (0, 0); c, only ever predicted, adds none
+    assert from_labels["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)

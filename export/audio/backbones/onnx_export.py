@@ -190,12 +190,13 @@ def load_trained(trained: str | Path) -> tuple[BackboneEmotionModel, dict]:
     return model, description
 
 
-def waveform_card(model_id: str, labels: list[str], metrics: dict, licence: dict, extra: dict) -> dict:
+def waveform_card(model_id: str, labels: list[str], metrics: dict, licence: dict, extra: dict,
+                  int8_digest: str = "") -> dict:
     """The card of an exported backbone: int8 as the default variant, float beside it (``write_card`` fills in
-    the checksums of both)."""
+    the checksums of both); ``int8_digest`` (the INT8 file's SHA-256) tells two exports of one day apart."""
     return {
         "id": model_id,
-        "version": model_version(),
+        "version": model_version(int8_digest),
         "task": "audio-emotion-waveform",
         "labels": labels,
         "files": {"default": INT8_FILE, "float": FLOAT_FILE},
@@ -287,7 +288,7 @@ def finish_export(
     if report_path is not None and report_path.is_file():
         report = json.loads(report_path.read_text())
         metrics["speaker_independent"] = {k: report.get(k) for k in ("cv", "validation")}
-    write_card(out, waveform_card(model_id, labels, metrics, licence, extra))
+    write_card(out, waveform_card(model_id, labels, metrics, licence, extra, file_sha256(out / INT8_FILE)))
     return metrics
 
 

@@ -148,14 +148,14 @@ def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], li
     recording), and the lines that say it, for file mode and a live replay alike."""
     settings: dict[str, str] = {}
     lines = []
-    streams_note = other_audio_streams_note(media, stream)
-    if streams_note:  # speech on another stream (another microphone) is not heard
-        settings["audio_stream"] = f"{stream} of {media.audio_streams}"
-        lines.append(streams_note)
     band_note = narrowband_note(media.audio_sample_rate_hz)
     if band_note:
         settings["bandwidth"] = band_note
         lines.append(band_note)
+    streams_note = other_audio_streams_note(media, stream)
+    if streams_note:  # speech on another stream (another microphone) is not heard
+        settings["audio_stream"] = f"{stream} of {media.audio_streams}"
+        lines.append(streams_note)
     return settings, lines
 
 

@@ -70,7 +70,8 @@ def test_export_gives_an_int8_model_the_runtime_loads_and_that_agrees_with_torch
     assert metrics["onnx_vs_torch"]["max_abs_diff"] < 1e-4
     assert metrics["int8_vs_float"]["max_abs_diff"] < 0.1
     assert metrics["latency_cpu_per_window"]["int8"]["median_ms"] > 0
-    assert_card_as_exports_write_it(tmp_path / "model")
+    card = assert_card_as_exports_write_it(tmp_path / "model")
+    assert card.version.endswith("-" + card.sha256["default"][:8])  # two exports of one day are told apart
     model = load_model(tmp_path / "model")  # int8, checked against its card's checksum
     assert model.labels == json.loads((out / "backbone.json").read_text())["labels"]
     # the graph takes raw samples of any length: a short last window and a full one
