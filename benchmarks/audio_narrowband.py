@@ -23,8 +23,9 @@ from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from audio_dc_check import clip_table  # noqa: E402  (this folder: every clip's window features, one reader)
+
 from export.audio.datasets import load_corpus  # noqa: E402
-from export.audio.extract import samples_window_features  # noqa: E402
 from runtime.arms.audio.arm import judged_samples  # noqa: E402
 from runtime.arms.audio.features import clip_probabilities, zscore_by_group  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
@@ -45,12 +46,6 @@ def telephone_band(samples: np.ndarray) -> np.ndarray:
     return resample_poly(expanded, 2, 1).astype(np.float32)[: samples.size]
 
 
-def clip_table(clips, band) -> tuple[np.ndarray, np.ndarray]:
-    """Every clip's window features after ``band``, and the clip index of each window."""
-    rows = [samples_window_features(band(judged_samples(clip.path, AUDIO_RATE_HZ))) for clip in clips]
-    return np.concatenate(rows), np.concatenate([np.full(len(r), i) for i, r in enumerate(rows)])
-
-
 def clip_labels(model, features: np.ndarray, clip_index: np.ndarray, speakers: np.ndarray,
                 variant: str) -> dict[int, str]:
     x = zscore_by_group(features, speakers[clip_index]) if variant == "session" else features
@@ -65,7 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     try:
         clips = load_corpus(args.data).clips
-        tables = {"wideband": clip_table(clips, lambda s: s), "telephone": clip_table(clips, telephone_band)}
+        tables = {"wideband": clip_table(clips, lambda path: judged_samples(path, AUDIO_RATE_HZ)),
+                  "telephone": clip_table(clips, lambda path: telephone_band(judged_samples(path, AUDIO_RATE_HZ)))}
     except InputError as error:
         raise SystemExit(str(error)) from None
     model = load_audio_model(load_settings()["audio"]["model"])

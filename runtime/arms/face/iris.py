@@ -6,6 +6,7 @@ import numpy as np
 
 from runtime.arms.face.geometry import LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER
 from runtime.arms.video.detect import roi_from_points, to_input
+from runtime.arms.video.landmarks import crop_settings
 from runtime.models import Model, load_model, reading_settings
 
 # (first corner, second corner, mirrored): the crop's x-axis runs first -> second. The model knows one eye, with
@@ -20,9 +21,7 @@ class IrisLandmarker:
         self.model: Model = load_model(model, backend=backend)
         extra = self.model.card.extra
         with reading_settings(self.model.card):
-            self.input_px = int(extra["input_px"])
-            self.value_range = list(extra["value_range"])
-            self.roi_scale = float(extra["roi_scale"])
+            self.input_px, self.value_range, self.roi_scale = crop_settings(extra)
             self.iris_values = 3 * int(extra["n_landmarks"])
 
     def identity(self) -> dict:

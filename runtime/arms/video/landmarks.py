@@ -26,6 +26,12 @@ class Landmarks:
 PRESENCE_OUTPUTS = ("logit", "probability")
 
 
+def crop_settings(extra: dict) -> tuple[int, list[float], float]:
+    """What a crop-reading model's card says of its input (inside ``reading_settings``): the crop's side in pixels,
+    the range its pixel values are scaled to, and the crop's size relative to the region it is placed on."""
+    return int(extra["input_px"]), list(extra["value_range"]), float(extra["roi_scale"])
+
+
 class CropLandmarker:
     """A landmark model described by its card: ``input_px``, ``value_range``, ``roi_scale``, ``n_landmarks``.
 
@@ -38,9 +44,7 @@ class CropLandmarker:
         self.model: Model = load_model(model, backend=backend)
         extra = self.model.card.extra
         with reading_settings(self.model.card):
-            self.input_px = int(extra["input_px"])
-            self.value_range = list(extra["value_range"])
-            self.roi_scale = float(extra["roi_scale"])
+            self.input_px, self.value_range, self.roi_scale = crop_settings(extra)
             self.n_landmarks = int(extra["n_landmarks"])
             self.values_per_landmark = int(extra.get("values_per_landmark", 3))
         presence_output = extra.get("presence_output", "logit")
