@@ -456,3 +456,39 @@ def test_csv_accelerometer_axes_make_one_channel_also_with_a_cell_missing(tmp_pa
     assert sorted(recording.channels) == ["acc", "eda"]
     acc = recording.channels["acc"]
     assert acc.values.shape == (319, 3) and acc.unit == "g"
+
+
+RR_MS = [812, 798, 830, 845, 790, 805, 822, 780, 815, 840, 799, 808]
+
+
+def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last(tmp_path, caplog):
+    path = tmp_path / "Polar_H10_RR.txt"  # Polar Sensor Logger: phone time without a time zone, semicolons
+    path.write_text("Phone timestamp;RR-interval [ms]\n" + "".join(
+        f"2025-03-15T09:00:{i:02d}.000;{rr}\n" for i, rr in enumerate(RR_MS)))
+    ibi = read_recording(path).channels["ibi"]  # was: no known channel column
+    assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS])
+    assert ibi.times_s.tolist() == pytest.approx(list(np.cumsum(RR_MS) / 1000 - RR_MS[0] / 1000))
+    assert "column(s) phone timestamp are no known channel; read without them" in caplog.text
+
+
+def test_an_rr_list_given_a_sample_rate_is_refused_not_spaced_evenly(tmp_path):
+    path = tmp_path / "rr.csv"
+    path.write_text("rr_ms\n" + "\n".join(str(rr) for rr in RR_MS) + "\n")
+    with pytest.raises(InputError, match="holds beat intervals and no time column: .* no sample rate applies"):
+        read_recording(path, start_unix_s=START_UNIX_S, rate_hz=1.0)  # was: read, a beat every second
+    assert read_recording(path, start_unix_s=START_UNIX_S).start_unix_s == START_UNIX_S
+    path.write_text("rr_ms\n812\n\n798\n")
+    with pytest.raises(InputError, match="line 3: no interval, and without a time column the beats after it"):
+        read_recording(path)
+
+
+def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, caplog):
+    path = tmp_path / "fitbit_heart_rate.csv"  # a heart-rate export naming its device on every row
+    path.write_text('"sep=,"\ntimestamp,beats per minute,data source\n' + "".join(
+        f"{START_UNIX_S + i:.0f},{70 + i % 5},Fitbit Charge 6\n" for i in range(40)))
+    hr = read_recording(path).channels["hr"]  # was: "'Fitbit Charge 6' is not a number" ("found sep=," before)
+    assert hr.values[:5].tolist() == [70, 71, 72, 73, 74] and hr.rate_hz == pytest.approx(1.0)
+    assert "column(s) data source are no known channel" in caplog.text
+    path.write_text("timestamp,hr,data source\n" + f"{START_UNIX_S:.0f},70,x\n{START_UNIX_S + 1:.0f},71\n")
+    with pytest.raises(InputError, match="line 3: 2 values, the header names 3"):
+        read_recording(path)

@@ -60,8 +60,17 @@ CSV_ALIASES: dict[str, str] = {
     "acc_x": "acc_x",
     "acc_y": "acc_y",
     "acc_z": "acc_z",
+    # as heart-rate apps and straps' loggers name them (Polar Sensor Logger, Polar Flow, Fitbit's export)
+    "rr-interval [ms]": "ibi",
+    "rr interval [ms]": "ibi",
+    "rr [ms]": "ibi",
+    "hr [bpm]": "hr",
+    "hr (bpm)": "hr",
+    "heart rate (bpm)": "hr",
+    "beats per minute": "hr",
 }
-CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001}  # a column in another unit than its channel's -> the factor
+# a column in another unit than its channel's -> the factor
+CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001, "rr-interval [ms]": 0.001, "rr interval [ms]": 0.001, "rr [ms]": 0.001}
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
@@ -89,10 +98,14 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     meta, header, first_line, body = _split_csv(path, lines)
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
+    header, columns, body = _known_columns(path, header, columns, time_column, body, first_line)
     if time_column in TIME_COLUMNS_UNIX:
         body = _iso_times_as_unix(path, body, header.index(time_column), first_line)
     data = parse_numbers(path, body, first_line=first_line, columns=len(header))
-    if time_column is None:
+    if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
+        times_s, data = _beats_of_intervals(path, header, data, first_line, rate_hz, meta)
+        rate_hz, start_unix_s = None, _given_start(path, start_unix_s, meta)
+    elif time_column is None:
         rate_hz = _given_rate(path, rate_hz, meta)
         times_s = np.arange(data.shape[0]) / rate_hz
         start_unix_s = _given_start(path, start_unix_s, meta)
@@ -115,6 +128,46 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
     channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
+
+
+def _known_columns(path: Path, header: list[str], columns: dict[int, str], time_column: str | None,
+                   body: list[str], first_line: int) -> tuple[list[str], dict[int, str], list[str]]:
+    """The header, channel columns and data lines with only the columns read (the time column and the known
+    channels): the others, said by ``_channel_columns`` to be read without, may hold text (a device's name, a
+    date the time column already gives) that is no reason to refuse the file."""
+    kept = sorted(set(columns) | ({header.index(time_column)} if time_column else set()))
+    if len(kept) == len(header):
+        return header, columns, body
+    lines = []
+    for number, line in enumerate(body, start=first_line):
+        if not line.strip():
+            lines.append(line)  # a blank row keeps its place
+            continue
+        cells = csv_cells(path, line, number) if '"' in line else line.split(",")
+        if len(cells) != len(header):
+            raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(header)}")
+        lines.append(",".join(cells[i] for i in kept))
+    position = {index: new for new, index in enumerate(kept)}
+    return [header[i] for i in kept], {position[i]: name for i, name in columns.items()}, lines
+
+
+def _beats_of_intervals(path: Path, header: list[str], data: np.ndarray, first_line: int, rate_hz: float | None,
+                        meta: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The beat times of a list of beat-to-beat intervals without a time column (a strap logger's or an HRV app's
+    RR export): each beat one interval after the one before, the first at 0 (where ``--start-unix`` places the
+    recording). A sample rate would space the beats evenly instead, which no heart does: refused. So is a missing
+    interval, after which no beat can be placed."""
+    if rate_hz is not None or "rate_hz" in meta:
+        raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
+                         "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
+    intervals_s = data[:, 0] * CSV_SCALES.get(header[0], 1.0)
+    unplaceable = ~(intervals_s > 0)  # NaN too
+    if unplaceable.any():
+        row = int(np.flatnonzero(unplaceable)[0])
+        held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {data[row, 0]!r}"
+        raise InputError(path, f"line {first_line + row}: {held}, and without a time column the beats after it "
+                         "cannot be placed")
+    return np.cumsum(intervals_s) - intervals_s[0], data
 
 
 def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
@@ -160,7 +213,7 @@ def _comma_separated(lines: list[str]) -> list[str]:
     """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
     export in the many locales that write a decimal comma), rewritten with commas between values and points in
     numbers; other files as they are."""
-    if lines and lines[0].strip(" ").lower() in ("sep=;", "sep=\t"):  # Excel's line naming the separator
+    if lines and lines[0].strip(' "').lower() in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator
         lines = lines[1:]
     header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
     separator = next((mark for mark in (";", "\t") if mark in header), None)
