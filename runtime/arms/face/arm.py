@@ -65,10 +65,16 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
                                   measurements={"face_coverage": 0.0}))
             continue
         coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
-        confidence = np.array([o.confidence for o in found])
-        quality = float(round(coverage * confidence.mean() * seeing.fraction(start_s, end_s), 6))
-        windows.append(Window(start_s, end_s, probs=mean_expression(found), quality=quality,
-                              measurements=measure(found, start_s, end_s, coverage)))
+        measurements = measure(found, start_s, end_s, coverage)
+        read = [o for o in found if not o.unreadable]  # the frames whose expression could be read count
+        if not read:  # seen, but no frame's crop could be read for its expression
+            windows.append(Window(start_s, end_s, quality=0.0, reason=found[0].unreadable, measurements=measurements))
+            continue
+        read_share = min(1.0, len(set(o.t_s for o in read)) / n_frames)
+        confidence = np.array([o.confidence for o in read])
+        quality = float(round(read_share * confidence.mean() * seeing.fraction(start_s, end_s), 6))
+        windows.append(Window(start_s, end_s, probs=mean_expression(read), quality=quality,
+                              measurements=measurements))
     return Track(
         name=name,
         labels=list(labels),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.arms.face.expression import ExpressionModel, face_crop_roi
+from runtime.arms.face.expression import ExpressionModel, face_crop_roi, unreadable_crop
 from runtime.arms.face.geometry import frame_measurements, gaze_measurements
 from runtime.arms.face.iris import IrisLandmarker
 from runtime.arms.face.tracking import IdentityTracker
@@ -31,6 +31,7 @@ class FaceObservation:
     measurements: dict[str, float] = field(default_factory=dict)
     probs: np.ndarray | None = None
     box: np.ndarray | None = None  # (x0, y0, x1, y1) image pixels
+    unreadable: str = ""  # why its expression was not read from its crop (``unreadable_crop``)
 
     @property
     def confidence(self) -> float:
@@ -76,8 +77,10 @@ class FaceObserver:
                     gaze = gaze_measurements(landmarks.points, centres, observation.measurements)
                     observation.measurements.update(gaze)
                 if self.expression is not None:
-                    roi = face_crop_roi(landmarks.points, landmarks.roi.direction)
-                    crops.append((observation, self.expression.crop(frame.image, roi)))
+                    crop = self.expression.crop(frame.image, face_crop_roi(landmarks.points, landmarks.roi.direction))
+                    observation.unreadable = unreadable_crop(crop)
+                    if not observation.unreadable:
+                        crops.append((observation, crop))
             observations.append(observation)
         if defer_expression:
             self.pending_crops.extend(crops)

@@ -287,3 +287,28 @@ def test_a_window_the_camera_saw_only_in_part_is_judged_at_that_share_of_its_qua
     assert windows[(0.0, 2.0)].quality == pytest.approx(0.81)
     assert windows[(2.0, 4.0)].quality == pytest.approx(0.81 * 0.65)  # was 0.81: the lost 0.7 s counted as seen
     assert windows[(3.0, 5.0)].quality == 0 and windows[(3.0, 5.0)].reason.startswith("no video frames")
+
+
+def test_a_face_too_dark_to_read_gets_quality_0_and_why_not_an_expression_read_from_noise():
+    from runtime.arms.face.arm import face_track
+    from runtime.arms.face.settings import FaceSettings
+    from runtime.arms.video.scan import make_observers, scan_frames
+    from runtime.sources.video import VideoFrame
+    from tests.arms.face.video_factory import moving_frame
+
+    photo, noise = astronaut().astype(np.float32), np.random.default_rng(0)
+    settings = FaceSettings()
+    faces, _ = make_observers(settings)
+
+    def track(light: float):
+        frames = [VideoFrame(i / 5, np.clip(moving_frame(photo * light, i / 5, 640, 480)
+                                            + noise.normal(0, 6 * (light < 1), (480, 640, 3)), 0, 255)
+                             .astype(np.uint8)) for i in range(20)]
+        scan = scan_frames(frames, faces)
+        return face_track(scan, scan.patient_id, 4.0, settings, faces.expression.labels)
+
+    dim = track(0.15)  # a dim room at 15 % of the light, with the camera's noise
+    assert all(w.quality == 0 and w.reason.startswith("face too dark to read its expression") for w in dim.windows)
+    assert all(w.measurements.get("face_coverage", 0) > 0 for w in dim.windows)  # the face is still there
+    lit = track(1.0)  # was: the dim face read as sad at quality 0.72
+    assert all(w.quality > 0.5 and w.probs for w in lit.windows)
