@@ -492,3 +492,13 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
     path.write_text("timestamp,hr,data source\n" + f"{START_UNIX_S:.0f},70,x\n{START_UNIX_S + 1:.0f},71\n")
     with pytest.raises(InputError, match="line 3: 2 values, the header names 3"):
         read_recording(path)
+
+
+def test_an_rr_list_without_a_header_is_told_the_one_line_that_makes_it_read(tmp_path):
+    path = tmp_path / "elite_hrv.txt"
+    path.write_text("".join(f"{rr}\n" for rr in RR_MS))
+    with pytest.raises(InputError, match="the first line holds beat intervals in ms, not column names: add a header "
+                                         "line \\(rr_ms"):  # was: "found 812" and the list of names, no more
+        read_recording(path)
+    path.write_text("rr_ms\n" + path.read_text())
+    assert read_recording(path).channels["ibi"].values.size == len(RR_MS)

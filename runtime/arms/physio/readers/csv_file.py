@@ -266,7 +266,7 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
             columns[index] = name
     if not columns:
         # A semicolon- or tab-separated file (a spreadsheet's export in many locales) reads as one column.
-        hint = separator_hint(",".join(header))
+        hint = separator_hint(",".join(header)) or _no_header_hint(header)
         raise InputError(
             path,
             f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "
@@ -276,6 +276,16 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
         shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)  # a NUL byte would print as nothing
         log.warning("%s: column(s) %s are no known channel; read without them", path, shown)
     return columns
+
+
+def _no_header_hint(header: list[str]) -> str:
+    """A hint for a file whose first line is data, not names: an HRV app's list of beat intervals in ms, one a
+    line, has no header, and reads with one."""
+    if len(header) == 1 and _reads_as_number(header[0]):
+        value = float(header[0])
+        what = "beat intervals in ms" if 250 <= value <= 3000 else "numbers"
+        return f"; the first line holds {what}, not column names: add a header line (rr_ms for beat intervals in ms)"
+    return ""
 
 
 def _names_of(header: list[str], name: str) -> list[str]:
