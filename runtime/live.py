@@ -150,8 +150,9 @@ class FaceLines:
             found = [o for o in scan.faces[-500:]  # a window's worth, and more
                      if start_s <= o.t_s < end_s and o.person_id == scan.patient_id and o.confidence > 0]
             probs = mean_expression(found)
+            unreadable = next((o.unreadable for o in found if o.unreadable), "")  # seen, too dark to read
             window = Window(start_s, end_s, probs=probs, quality=1.0 if probs else 0.0,
-                            reason="" if probs else "no face")
+                            reason="" if probs else unreadable or "no face")
             self.on_line(describe_window(window, self.labels, "face"))
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
 

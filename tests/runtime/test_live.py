@@ -335,3 +335,20 @@ def test_a_replay_whose_voice_is_not_read_is_not_refused_over_the_voice_s_stream
                  on_line=None)
     with pytest.raises(InputError, match="setting 'audio.stream' = 3: .* has 2 audio stream"):
         run_live(tmp_path / "out", settings, LiveInputs(replay=replay), duration_s=1.0, on_line=None)
+
+
+def test_a_live_face_line_says_a_face_too_dark_to_read_not_no_face():
+    import numpy as np
+
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.face.settings import FaceSettings
+    from runtime.arms.video.scan import VideoScan
+    from runtime.live import FaceLines
+    from runtime.sources.video import VideoFrame
+
+    dark = "face too dark to read its expression (mean grey 20 of 255)"
+    scan = VideoScan(faces=[FaceObservation(t / 5, 1, 0.9, 0.9, 120.0, unreadable=dark) for t in range(11)],
+                     patient_id=1)
+    lines: list[str] = []
+    FaceLines(FaceSettings(), list(CANONICAL_LABELS), lines.append)(VideoFrame(2.0, np.zeros((4, 4, 3))), scan)
+    assert lines == [f"at 2.0 s: face - ({dark})"]  # was: "- (no face)" for a face in plain sight
