@@ -49,22 +49,28 @@ def clip_probs(model, features: np.ndarray, clip_index: np.ndarray, speakers: np
     return {int(c): clip_probabilities(p[clip_index == c]) for c in np.unique(clip_index)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def corpus_tables(description: str, readers: dict) -> tuple[list, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The corpus the command line names, and its ``clip_table`` by each of ``readers``; a bad corpus ends the
+    run with its one line."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("data", type=Path, help="a RAVDESS folder (or any corpus train audio reads)")
     args = parser.parse_args()
     try:
         clips = load_corpus(args.data).clips
-        tables = {name: clip_table(clips, read) for name, read in READERS.items()}
+        return clips, {name: clip_table(clips, read) for name, read in readers.items()}
     except InputError as error:
         raise SystemExit(str(error)) from None
+
+
+def main() -> None:
+    clips, tables = corpus_tables(__doc__.splitlines()[0], READERS)
     model = load_audio_model(load_settings()["audio"]["model"])
     speakers = np.array([clip.speaker for clip in clips])
     for variant in ("session", "none"):
         kept, removed = (clip_probs(model, *tables[name], speakers, variant) for name in READERS)
         both = sorted(set(kept) & set(removed))
         if not both:
-            raise SystemExit(f"{args.data}: no clip has speech in both passes")
+            raise SystemExit("no clip has speech in both passes")
         a, b = (np.array([probs[c] for c in both]) for probs in (kept, removed))
         print(f"{variant}: {len(both)} clips; the same emotion in {np.mean(a.argmax(1) == b.argmax(1)):.4f}; "
               f"probabilities moved by {np.abs(a - b).mean():.5f} on average, {np.abs(a - b).max():.4f} at most")

@@ -13,7 +13,6 @@ point is what the band alone changes.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -23,15 +22,12 @@ from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audio_dc_check import clip_table  # noqa: E402  (this folder: every clip's window features, one reader)
+from audio_dc_check import clip_probs, corpus_tables  # noqa: E402  (this folder: the clips' features and judging)
 
-from export.audio.datasets import load_corpus  # noqa: E402
 from runtime.arms.audio.arm import judged_samples  # noqa: E402
-from runtime.arms.audio.features import clip_probabilities, zscore_by_group  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
 from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
-from runtime.errors import InputError  # noqa: E402
 from runtime.track import CANONICAL_LABELS  # noqa: E402
 
 MU = 255.0  # G.711 mu-law
@@ -48,22 +44,14 @@ def telephone_band(samples: np.ndarray) -> np.ndarray:
 
 def clip_labels(model, features: np.ndarray, clip_index: np.ndarray, speakers: np.ndarray,
                 variant: str) -> dict[int, str]:
-    x = zscore_by_group(features, speakers[clip_index]) if variant == "session" else features
-    p = model.predict(x.astype(np.float32), variant)
-    return {int(c): CANONICAL_LABELS[int(np.argmax(clip_probabilities(p[clip_index == c])))]
-            for c in np.unique(clip_index)}
+    return {c: CANONICAL_LABELS[int(np.argmax(p))]
+            for c, p in clip_probs(model, features, clip_index, speakers, variant).items()}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", type=Path, help="a RAVDESS folder (or any corpus train audio reads)")
-    args = parser.parse_args()
-    try:
-        clips = load_corpus(args.data).clips
-        tables = {"wideband": clip_table(clips, lambda path: judged_samples(path, AUDIO_RATE_HZ)),
-                  "telephone": clip_table(clips, lambda path: telephone_band(judged_samples(path, AUDIO_RATE_HZ)))}
-    except InputError as error:
-        raise SystemExit(str(error)) from None
+    clips, tables = corpus_tables(__doc__.splitlines()[0], {
+        "wideband": lambda path: judged_samples(path, AUDIO_RATE_HZ),
+        "telephone": lambda path: telephone_band(judged_samples(path, AUDIO_RATE_HZ))})
     model = load_audio_model(load_settings()["audio"]["model"])
     speakers = np.array([clip.speaker for clip in clips])
     truth = {i: clip.emotion for i, clip in enumerate(clips)}

@@ -208,7 +208,7 @@ RULES: dict[str, Rule] = {
     "audio.speaker_baseline": Rule(choices=("session", "none")),
     "audio.min_baseline_speech_s": Rule(0.0, 86400.0, "a number of seconds", above=True),
     "audio.min_speech_fraction": Rule(**FRACTION),
-    "audio.stream": Rule(1, 64, "an audio stream's number, from 1"),
+    "audio.stream": Rule(1, 64, "an audio stream's number"),
     "face.detector": Rule(check=_model_named),
     "face.landmarks": Rule(check=_model_named),
     "face.sample_fps": Rule(**FRAME_RATE),

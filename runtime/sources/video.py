@@ -71,10 +71,14 @@ def upright(image: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
 
 
+def _even_px(length_px: float) -> int:
+    """A scaled side rounded to an even number of pixels (at least 2): even sizes keep swscale's fast paths."""
+    return max(2, int(round(length_px / 2)) * 2)
+
+
 def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     scale = min(1.0, max_side_px / max(width, height))
-    # Even sizes keep swscale's fast paths.
-    return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
+    return _even_px(width * scale), _even_px(height * scale)
 
 
 def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int], first_px: tuple[int, int]) -> np.ndarray:
@@ -86,8 +90,7 @@ def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int], first_px: tupl
     if (frame.width, frame.height) == first_px:
         return frame.to_ndarray(format="rgb24", width=width_px, height=height_px)
     scale = min(width_px / frame.width, height_px / frame.height)
-    fitted_w, fitted_h = (min(size, max(2, int(round(length * scale / 2)) * 2))
-                          for size, length in ((width_px, frame.width), (height_px, frame.height)))
+    fitted_w, fitted_h = min(width_px, _even_px(frame.width * scale)), min(height_px, _even_px(frame.height * scale))
     if abs(fitted_w - width_px) <= 2 and abs(fitted_h - height_px) <= 2:  # the same shape, but for rounding
         return frame.to_ndarray(format="rgb24", width=width_px, height=height_px)
     picture = frame.to_ndarray(format="rgb24", width=fitted_w, height=fitted_h)

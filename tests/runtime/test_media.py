@@ -501,3 +501,15 @@ def test_a_downmix_starts_its_choice_afresh_when_a_stream_goes_mono_and_back():
             mono(frame)
     heard = np.concatenate([mono(frame) for frame in frames(np.stack([voice, -voice], axis=1))])
     assert np.sqrt(np.mean(heard[16000:] ** 2)) > 0.15  # was: the stereo's sums kept through the mono, cancelled
+
+
+def test_a_channel_chosen_for_a_cancelling_voice_is_kept_through_a_long_stretch_of_room_noise(tmp_path):
+    rate_hz = 16000
+    t_s = np.arange(45 * rate_hz) / rate_hz
+    voice = 0.3 * np.sin(2 * np.pi * 220 * t_s) * ((t_s < 5.0) | (t_s >= 40.0))  # speech, 35 s of a loud room, speech
+    noise = np.random.default_rng(2).normal(0.0, 0.05, (t_s.size, 2))
+    stereo = np.stack([voice, -voice], axis=1) + noise  # one side wired the other way round
+    mono = read_audio(write_media(tmp_path / "long.wav", stereo.astype(np.float32), sample_rate_hz=rate_hz,
+                                  audio_codec="pcm_s16le"))
+    # the left channel still, not the mean the room's noise alone would have drifted back to (the voice cancelled)
+    assert np.sqrt(np.mean(mono[41 * rate_hz:] ** 2)) > 0.15

@@ -267,3 +267,12 @@ def test_a_picture_of_one_size_throughout_fills_its_frames_whatever_the_rounding
             container.mux(packet)
     image = next(iter(FileVideoSource(path).frames())).image
     assert image.shape == (484, 240, 3) and image.min() > 150  # was: black rows and columns at its edges
+
+
+def test_a_picture_resized_by_a_pixel_or_two_mid_stream_fills_its_frames_without_bars(tmp_path):
+    # A call's picture switching from 320 x 240 to 322 x 240: the same shape, but for rounding
+    path = tmp_path / "call.ts"
+    path.write_bytes(_write_ts_segment(tmp_path / "a.ts", [np.full((240, 320, 3), 128, np.uint8)] * 10, 0)
+                     + _write_ts_segment(tmp_path / "b.ts", [np.full((240, 322, 3), 255, np.uint8)] * 10, 10))
+    last = list(FileVideoSource(path, sample_fps=10.0).frames())[-1].image
+    assert last.shape == (240, 320, 3) and last.min() > 200  # no black row above or below (a fit to 320 x 238)

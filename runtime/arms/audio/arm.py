@@ -214,7 +214,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         # the face and body: said in one line.
         log.warning("%s; analysed without the voice", error)
         return None
-    streams_note = other_audio_streams_note(request.media, settings.stream)
+    notes, lines = voice_input_notes(request.media, settings.stream)  # which stream, the band: said either way
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
@@ -222,8 +222,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
                   else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
                   "what lies between them is not heard)")
         raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
-                         + (f"; {streams_note}" if streams_note else ""))
-    notes, lines = voice_input_notes(request.media, settings.stream)
+                         + "".join(f"; {line}" for line in lines))
     track.settings.update(notes)
     for line in lines:
         log.warning("%s: %s", request.input_path, line)

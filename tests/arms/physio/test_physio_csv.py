@@ -467,7 +467,7 @@ def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last
         f"2025-03-15T09:00:{i:02d}.000;{rr}\n" for i, rr in enumerate(RR_MS)))
     ibi = read_recording(path).channels["ibi"]  # was: no known channel column
     assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS])
-    assert ibi.times_s.tolist() == pytest.approx(list(np.cumsum(RR_MS) / 1000 - RR_MS[0] / 1000))
+    assert ibi.times_s[:4].tolist() == pytest.approx([0.0, 0.798, 1.628, 2.473])  # each beat one interval on
     assert "column(s) phone timestamp are no known channel; read without them" in caplog.text
 
 
@@ -502,3 +502,23 @@ def test_an_rr_list_without_a_header_is_told_the_one_line_that_makes_it_read(tmp
         read_recording(path)
     path.write_text("rr_ms\n" + path.read_text())
     assert read_recording(path).channels["ibi"].values.size == len(RR_MS)
+
+
+@pytest.mark.parametrize(("rows", "problem"), [
+    (["812"], "holds one beat interval: at least two are needed"),  # was: a recording of 0 s, exit 0
+    (["812", "inf", "790"], "line 3: an interval of inf, and without a time column"),  # was: a span of inf h
+    (["812", "-5", "790"], "line 3: an interval of -5.0, and without"),  # was: np.float64(-5.0)
+    (["812", "1e8", "790"], "line 3: the time jumps by 100000 s"),  # a day and more between two beats
+])
+def test_an_rr_list_that_cannot_be_placed_is_one_line_naming_why(tmp_path, rows, problem):
+    path = tmp_path / "rr.csv"
+    path.write_text("rr_ms\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=problem):
+        read_recording(path)
+
+
+def test_excel_s_separator_line_is_taken_at_its_word_for_a_one_column_file(tmp_path, caplog):
+    path = tmp_path / "rr.csv"
+    path.write_text("sep=;\nrr_s;\n0,812;\n0,798;\n0,830;\n")  # decimal commas; a separator ends each line
+    assert read_recording(path).channels["ibi"].values.tolist() == pytest.approx([0.812, 0.798, 0.830])
+    assert "are no known channel" not in caplog.text  # was: 'rows have 2 values', and an empty column named

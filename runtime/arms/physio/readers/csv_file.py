@@ -161,13 +161,17 @@ def _beats_of_intervals(path: Path, header: list[str], data: np.ndarray, first_l
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
     intervals_s = data[:, 0] * CSV_SCALES.get(header[0], 1.0)
-    unplaceable = ~(intervals_s > 0)  # NaN too
+    if intervals_s.size < 2:
+        raise InputError(path, "holds one beat interval: at least two are needed")
+    unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
     if unplaceable.any():
         row = int(np.flatnonzero(unplaceable)[0])
-        held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {data[row, 0]!r}"
+        held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, 0])!r}"
         raise InputError(path, f"line {first_line + row}: {held}, and without a time column the beats after it "
                          "cannot be placed")
-    return np.cumsum(intervals_s) - intervals_s[0], data
+    times_s = np.cumsum(intervals_s) - intervals_s[0]
+    check_times(path, times_s, first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
+    return times_s, data
 
 
 def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
@@ -213,12 +217,16 @@ def _comma_separated(lines: list[str]) -> list[str]:
     """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
     export in the many locales that write a decimal comma), rewritten with commas between values and points in
     numbers; other files as they are."""
-    if lines and lines[0].strip(' "').lower() in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator
-        lines = lines[1:]
-    header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-    separator = next((mark for mark in (";", "\t") if mark in header), None)
-    if separator is None or "," in header:
-        return lines
+    named = lines[0].strip(' "').lower() if lines else ""
+    if named in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator: it says, not the header
+        lines, separator = lines[1:], named[4:]
+        if separator == ",":
+            return lines
+    else:
+        header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
+        separator = next((mark for mark in (";", "\t") if mark in header), None)
+        if separator is None or "," in header:
+            return lines
     return [line.replace(",", ".").replace(separator, ",") for line in lines]
 
 
@@ -272,6 +280,7 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
             f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "
             f"(time: {', '.join(TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE)}){hint}",
         )
+    unknown = [c for c in unknown if c]  # a separator ending each line names an empty column
     if unknown:
         shown = ", ".join(c if c.isprintable() else repr(c) for c in unknown)  # a NUL byte would print as nothing
         log.warning("%s: column(s) %s are no known channel; read without them", path, shown)
