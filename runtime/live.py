@@ -30,10 +30,18 @@ from runtime.arms.audio.arm import AudioSettings, voice_input_notes
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
-from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, mean_expression
+from runtime.arms.face.arm import (
+    NO_FACE,
+    FaceSettings,
+    expression_labels,
+    face_tracks,
+    mean_expression,
+    read_expressions,
+)
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
+from runtime.arms.registry import reads_video
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
 from runtime.checks import check_backend, check_model_labels, probe_input
 from runtime.clock import SessionClock
@@ -149,10 +157,10 @@ class FaceLines:
             start_s = end_s - self.settings.window_s
             found = [o for o in scan.faces[-500:]  # a window's worth, and more
                      if start_s <= o.t_s < end_s and o.person_id == scan.patient_id and o.confidence > 0]
-            probs = mean_expression(found)
-            unreadable = next((o.unreadable for o in found if o.unreadable), "")  # seen, too dark to read
+            read, why_not = read_expressions(found)
+            probs = mean_expression(read)
             window = Window(start_s, end_s, probs=probs, quality=1.0 if probs else 0.0,
-                            reason="" if probs else unreadable or "no face")
+                            reason="" if probs else why_not or NO_FACE)
             self.on_line(describe_window(window, self.labels, "face"))
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
 
@@ -677,7 +685,7 @@ def _wait_until(clock: SessionClock, duration_s: float | None) -> bool:
 
 def _wanted_streams(inputs: LiveInputs, settings: dict[str, dict[str, Any]]) -> tuple[bool, bool, MediaInfo | None]:
     """Whether the session reads a voice and a picture, and what a replayed file holds (None without one)."""
-    video_arms = settings["face"]["enabled"] or settings["body"]["enabled"]
+    video_arms = reads_video(settings)
     wants_voice = settings["audio"]["enabled"] and inputs.microphone is not None  # --no-mic: none replayed either
     if inputs.replay is not None:
         media = probe_input(inputs.replay, settings, reads_voice=wants_voice)

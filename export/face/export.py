@@ -23,11 +23,11 @@ import torch
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
-from export.install import installing, model_version, write_card
+from export.install import check_install_target, installing, model_version, write_card
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder
-from runtime.models.card import REPO_MODELS_DIR, file_sha256, load_card
+from runtime.models.card import REPO_MODELS_DIR, file_sha256, is_model_id, load_card
 from runtime.track import is_number
 
 MODEL_ID = "face-expression-cnn"
@@ -88,11 +88,15 @@ def check_zooms(zooms: tuple[float, ...]) -> None:
                              f"{MAX_ZOOM:g} (1 = the crop as given; not {zoom})")
 
 
+FACE_TASK = "facial expression from an aligned grey face crop"
+ENSEMBLE_TASK = f"{FACE_TASK} (mean of member models)"
+
+
 def check_model_id(model_id: str) -> None:
-    """A model id names one folder under the models folder: not a path, and not '.' or '..', which would put
-    the model in the models folder itself or beside it."""
-    if model_id in ("", ".", "..") or Path(model_id).name != model_id:
-        raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/'")
+    """A model id names one folder under the models folder, as the runtime reads ids (``is_model_id``): not a
+    path, and not '.', '..' or a hidden name, which the runtime would read as a path."""
+    if not model_id or not is_model_id(model_id):
+        raise InputError(f"id={model_id!r}", "a model id is one folder name, without '/' or a leading '.'")
 
 
 def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
@@ -108,14 +112,14 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     check_splits(data_root)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
-    folder = models_dir / model_id
+    folder = check_install_target(models_dir / model_id, task=FACE_TASK)  # never another kind of model
     with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
         float_path = staging / FLOAT_FILE
         export_onnx(trained_dirs, float_path, zooms)
         card = {
-            "id": model_id, "version": "", "task": "facial expression from an aligned grey face crop",
+            "id": model_id, "version": "", "task": FACE_TASK,
             "labels": list(FACE_LABELS), "format": "onnx", "backend": "onnxruntime",
             "input_name": INPUT_NAME,
             "input_px": CROP_SIZE_PX, "layout": "nchw", "value_range": [0.0, 255.0],
@@ -177,11 +181,15 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     check_splits(data_root)
     models_dir = Path(models_dir or REPO_MODELS_DIR)
     members = [load_card(models_dir / member) for member in member_ids]
+    for member in members:
+        if not set(member.labels) <= set(FACE_LABELS):
+            raise InputError(member.folder, f"not a face-expression model (labels {', '.join(member.labels)})")
+    check_install_target(models_dir / ENSEMBLE_ID, task=ENSEMBLE_TASK)
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
     members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
     card = {
         "id": ENSEMBLE_ID, "version": model_version(members_digest),
-        "task": "facial expression from an aligned grey face crop (mean of member models)",
+        "task": ENSEMBLE_TASK,
         "labels": labels, "files": {}, "members": [f"../{m.id}" for m in members],
         "unsupported_labels": ["calm"],
         "licence": {"name": "the members' (see each member's card)",
@@ -203,7 +211,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
 def installed_summary_line(folder: Path, action: str) -> str:
     """What ``emotrace export face --ensemble`` or ``--from-float`` prints of the model folder it installed: the
     PublicTest accuracy and UA of the graph that runs (an ensemble's own figures; an exported model's INT8 ones)."""
-    figures = json.loads((Path(folder) / "card.json").read_text())["metrics"]["public_test"]
+    figures = load_card(folder).metrics["public_test"]
     if "int8" in figures:
         figures = figures["int8"]
     return f"{folder}: {action}; PublicTest accuracy {figures['accuracy']:.3f}, UA {figures['balanced_accuracy']:.3f}"

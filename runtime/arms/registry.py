@@ -111,3 +111,8 @@ ARM_REGISTRY: tuple[Arm, ...] = (
 def arm_named(section: str) -> Arm:
     """The registered arm of settings section ``section`` (a KeyError for none)."""
     return {arm.section: arm for arm in ARM_REGISTRY}[section]
+
+
+def reads_video(settings: dict[str, dict[str, Any]]) -> bool:
+    """Whether any enabled arm reads the input's picture (the face or the body arm, as the registry says)."""
+    return any(arm.stream == "video" and settings.get(arm.section, {}).get("enabled", False) for arm in ARM_REGISTRY)

@@ -220,3 +220,11 @@ def test_an_arm_s_settings_class_defaults_to_what_the_reference_configuration_sa
     shared = set(fields) & set(DEFAULTS[section])
     assert {key: fields[key] for key in shared} == {key: DEFAULTS[section][key] for key in shared}
     assert set(fields) <= set(DEFAULTS[section])  # every setting an arm reads can be set in the configuration
+
+
+@pytest.mark.parametrize("stream", [0, -1, 65])
+def test_an_audio_stream_number_out_of_range_is_said_once_in_plain_words(stream):
+    with pytest.raises(InputError) as raised:
+        load_settings(None, {"audio.stream": stream})
+    assert str(raised.value) == (f"command line: setting 'audio.stream' must be an audio stream's number from 1 "
+                                 f"to 64, not {stream}")  # was: "number, from 1 from 1 to 64"

@@ -19,6 +19,7 @@ from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, lo
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
+from runtime.arms.registry import reads_video
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import ConfigSection
 from runtime.errors import InputError
@@ -207,8 +208,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     try:
         track = _read_and_judge(request, model, settings)
     except InputError as error:
-        video_arms = any(request.settings.get(arm, {}).get("enabled", False) for arm in ("face", "body"))
-        if not (request.media.has_video and video_arms) or error.source != str(request.input_path):
+        if not (request.media.has_video and reads_video(request.settings)) or error.source != str(request.input_path):
             raise  # a model's problem, or nothing else to analyse
         # A camera's empty or undecodable sound loses the voice, as a video without a sound stream does, not
         # the face and body: said in one line.

@@ -66,9 +66,9 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             continue
         coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
         measurements = measure(found, start_s, end_s, coverage)
-        read = [o for o in found if not o.unreadable]  # the frames whose expression could be read count
+        read, why_not = read_expressions(found)  # the frames whose expression could be read count
         if not read:  # seen, but no frame's crop could be read for its expression
-            windows.append(Window(start_s, end_s, quality=0.0, reason=found[0].unreadable, measurements=measurements))
+            windows.append(Window(start_s, end_s, quality=0.0, reason=why_not, measurements=measurements))
             continue
         read_share = min(1.0, len(set(o.t_s for o in read)) / n_frames)
         confidence = np.array([o.confidence for o in read])
@@ -87,6 +87,13 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             "frames": scan.stats.to_dict(), "models": scan.models,
         },
     )
+
+
+def read_expressions(found: list[FaceObservation]) -> tuple[list[FaceObservation], str]:
+    """A window's faces whose expression could be read from their crops, and, where none could, why not (a face
+    too dark; ``NO_FACE`` for a window without faces)."""
+    read = [o for o in found if not o.unreadable]
+    return read, "" if read else found[0].unreadable if found else NO_FACE
 
 
 def mean_expression(found: list[FaceObservation]) -> list[float] | None:

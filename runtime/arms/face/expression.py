@@ -20,7 +20,7 @@ DEFAULT_EXPRESSION_MODEL = "face-expression"
 CROP_SCALE = 1.1  # crop side over the face mesh's extent: FER-2013 crops run from forehead to chin
 # A face crop darker than this on average, with less spread than FLAT_SPREAD_GREY (of 255), shows too little of the
 # face for its expression: a dim room's face at 15 % of its light, with a camera's noise, was read as sad at
-# quality 0.72. Faces in FER-2013's PublicTest this dark and flat: 3 of 3,589 (0.08 %).
+# quality 0.72. Faces in FER-2013's PublicTest this dark and flat: 3 of 3,589 (benchmarks/face_dark_share.py).
 DARK_MEAN_GREY = 40.0
 FLAT_SPREAD_GREY = 20.0
 

@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from runtime.cli import main
+from runtime.models.card import REPO_MODELS_DIR as REPO_MODELS
 from tests.export.face.tiny_fer import write_fer
 
 FAST = ["--epochs", "1", "--widths", "8", "--threads", "1"]
@@ -275,3 +276,26 @@ def test_a_model_id_with_a_path_in_it_is_refused_in_one_line_before_any_work(fer
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and f"id={model_id!r}: a model id is one folder name" in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_named_after_another_kind_of_model_is_refused_before_any_work(fer, finished, tmp_path, capsys):
+    models = tmp_path / "models"
+    shutil.copytree(REPO_MODELS / "audio-emotion", models / "audio-emotion")
+    before = _listing(models)
+    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(models),
+                 "--id", "audio-emotion"]) == 2  # was: the voice model replaced by a face model
+    assert "audio-emotion: holds a model for" in capsys.readouterr().err
+    assert _listing(models) == before
+    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(models),
+                 "--id", ".hidden"]) == 2  # the runtime would read '.hidden' as a path, never as this id
+    assert "a model id is one folder name" in capsys.readouterr().err
+
+
+def test_an_ensemble_of_a_model_that_reads_no_face_is_one_line(fer, tmp_path, capsys):
+    models = tmp_path / "models"
+    for member in ("face-expression-cnn", "audio-emotion"):
+        shutil.copytree(REPO_MODELS / member, models / member)
+    assert main(["export", "face", "--ensemble", "face-expression-cnn,audio-emotion", "--data", str(fer),
+                 "--models-dir", str(models)]) == 2  # was: internal error: ValueError: 'calm' is not in list
+    assert "audio-emotion: not a face-expression model (labels" in capsys.readouterr().err
+    assert not (models / "face-expression").exists()
