@@ -522,3 +522,10 @@ def test_excel_s_separator_line_is_taken_at_its_word_for_a_one_column_file(tmp_p
     path.write_text("sep=;\nrr_s;\n0,812;\n0,798;\n0,830;\n")  # decimal commas; a separator ends each line
     assert read_recording(path).channels["ibi"].values.tolist() == pytest.approx([0.812, 0.798, 0.830])
     assert "are no known channel" not in caplog.text  # was: 'rows have 2 values', and an empty column named
+
+
+def test_a_quoted_cell_holding_a_comma_stays_one_cell_beside_a_column_that_is_not_read(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text(f'timestamp,eda,device\n{START_UNIX_S:.0f},"0,5",x\n{START_UNIX_S + 1:.0f},0.6,x\n')
+    with pytest.raises(InputError, match="line 2: '0,5' is not a number"):  # was: 'rows have 3 values', no line
+        read_recording(path)

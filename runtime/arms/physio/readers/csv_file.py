@@ -146,7 +146,8 @@ def _known_columns(path: Path, header: list[str], columns: dict[int, str], time_
         cells = csv_cells(path, line, number) if '"' in line else line.split(",")
         if len(cells) != len(header):
             raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(header)}")
-        lines.append(",".join(cells[i] for i in kept))
+        # a cell that was quoted for its comma ("0,5") is quoted again, to stay one cell
+        lines.append(",".join(f'"{cells[i]}"' if "," in cells[i] else cells[i] for i in kept))
     position = {index: new for new, index in enumerate(kept)}
     return [header[i] for i in kept], {position[i]: name for i, name in columns.items()}, lines
 
