@@ -26,7 +26,7 @@ from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, r
 from export.install import check_install_target, installing, model_version, write_card
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_output_folder
+from runtime.files import check_output_file, check_output_folder, read_json_object
 from runtime.models.card import REPO_MODELS_DIR, file_sha256, is_model_id, load_card
 from runtime.track import is_number
 
@@ -211,7 +211,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
 def installed_summary_line(folder: Path, action: str) -> str:
     """What ``emotrace export face --ensemble`` or ``--from-float`` prints of the model folder it installed: the
     PublicTest accuracy and UA of the graph that runs (an ensemble's own figures; an exported model's INT8 ones)."""
-    figures = load_card(folder).metrics["public_test"]
+    figures = read_json_object(Path(folder) / "card.json", what="model card")["metrics"]["public_test"]
     if "int8" in figures:
         figures = figures["int8"]
     return f"{folder}: {action}; PublicTest accuracy {figures['accuracy']:.3f}, UA {figures['balanced_accuracy']:.3f}"
