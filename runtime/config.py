@@ -63,6 +63,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "person": "patient",  # patient (present longest and largest) | all (one track each) | a person number
         "min_face_px": 24,
         "max_side_px": 1280,  # frames are scaled down to this longer side before detection
+        # seconds between searches of the whole frame, square by square, for faces too small for one look at it
+        # (a person a few metres from the camera); followed from frame to frame once found. 0 = no search
+        "search_every_s": 1.0,
         # CPU threads for the expression CNN, the scan's costliest step. A file scan already runs it in a worker
         # beside decoding, detection and pose, so on 2 cores 1 is fastest (4.4-4.5x vs 3.6-3.8x real time with 2,
         # docs/face-body.md); more pay where cores are spare
@@ -217,6 +220,7 @@ RULES: dict[str, Rule] = {
     "face.person": Rule(check=_person),
     "face.min_face_px": Rule(1, 4096, "a size in pixels"),
     "face.max_side_px": Rule(128, 16384, "a size in pixels"),  # below 128 px a face is too small to find
+    "face.search_every_s": Rule(0.0, 3600.0, "a number of seconds"),
     "face.expression_threads": Rule(1, 64, "a number of threads"),
     "body.detector": Rule(check=_model_named),
     "body.landmarks": Rule(check=_model_named),

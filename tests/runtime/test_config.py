@@ -45,6 +45,7 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     ('[face]\nperson = "\u00b2"\n', "'face.person' must be patient, all or a person number"),
     ('[face]\nmax_side_px = 0\n', "'face.max_side_px' must be a size in pixels from 128 to 16384, not 0"),
     ('[face]\nmin_face_px = -3\n', "'face.min_face_px' must be a size in pixels from 1 to 4096, not -3"),
+    ('[face]\nsearch_every_s = -1.0\n', "'face.search_every_s' must be a number of seconds from 0 to 3600, not -1.0"),
     ('[face]\nmin_face_px = 2000\nmax_side_px = 1000\n', "'face.min_face_px' = 2000 is larger than the frames"),
     ('[face]\nexpression_threads = 5000\n', "'face.expression_threads' must be a number of threads from 1 to 64"),
     ('[face]\nsample_fps = 0.0\n', "'face.sample_fps' must be frames per second from 0.1 to 120, not 0.0"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runtime.arms.face.expression import ExpressionModel, face_crop_roi, unreadable_crop
+from runtime.arms.face.finding import FaceFinder
 from runtime.arms.face.geometry import frame_measurements, gaze_measurements
 from runtime.arms.face.iris import IrisLandmarker
 from runtime.arms.face.tracking import IdentityTracker
@@ -43,8 +44,9 @@ class FaceObserver:
 
     def __init__(self, detector: str = "face-detector", landmarks: str = "face-landmarks",
                  expression: str | None = "face-expression", min_face_px: int = 24, backend: str | None = None,
-                 expression_threads: int = 1, iris: str | None = "iris-landmarks"):
+                 expression_threads: int = 1, iris: str | None = "iris-landmarks", search_every_s: float = 1.0):
         self.detector = SsdDetector(detector)
+        self.finder = FaceFinder(self.detector, search_every_s)
         self.landmarker = CropLandmarker(landmarks)
         self.iris = IrisLandmarker(iris) if iris else None
         self.expression = ExpressionModel(expression, backend, expression_threads) if expression else None
@@ -63,7 +65,8 @@ class FaceObserver:
     def process(self, frame: VideoFrame, defer_expression: bool = False) -> list[FaceObservation]:
         """Observations of this frame's faces. With ``defer_expression`` their ``probs`` stay None and the crops
         wait in ``pending_crops`` for ``fill_expressions`` (the scan runs it beside the next frames' work)."""
-        detections = [d for d in self.detector.detect(frame.image) if d.size_px >= self.min_face_px]
+        found = self.finder.find(frame.image, frame.t_s, self.tracker.people)
+        detections = [d for d in found if d.size_px >= self.min_face_px]
         ids = self.tracker.assign([d.box for d in detections], frame.t_s)
         observations, crops = [], []
         for detection, person_id in zip(detections, ids, strict=True):
@@ -71,6 +74,7 @@ class FaceObserver:
             observation = FaceObservation(frame.t_s, person_id, detection.score, landmarks.presence,
                                           detection.size_px, box=detection.box)
             if landmarks.presence >= MIN_LANDMARK_PRESENCE:
+                self.tracker.confirm(person_id)
                 observation.measurements = frame_measurements(landmarks.points)
                 if self.iris is not None:
                     centres = self.iris.centres(frame.image, landmarks.points)

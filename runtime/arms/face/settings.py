@@ -19,4 +19,5 @@ class FaceSettings(ConfigSection):
     person: str = "patient"  # patient | all | <person number, in order of first appearance>
     min_face_px: int = 24
     max_side_px: int = 1280
+    search_every_s: float = 1.0  # 0 = only the whole-frame look (small faces found erratically)
     expression_threads: int = 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.arms.video.detect import box_iou
+from runtime.arms.video.detect import box_centre, box_iou, box_size_px
 
 
 @dataclass
@@ -20,6 +20,7 @@ class Person:
     box: np.ndarray
     last_seen_s: float
     sizes_px: list[float] = field(default_factory=list)
+    read_frames: int = 0  # frames in which the face mesh read their face (``confirm``)
 
 
 class IdentityTracker:
@@ -37,8 +38,7 @@ class IdentityTracker:
         for i, box in enumerate(boxes):
             for person in self.people:
                 iou = float(box_iou(person.box, box[None])[0])
-                size = max(box[2] - box[0], box[3] - box[1], 1e-6)
-                distance = np.linalg.norm(_centre(box) - _centre(person.box)) / size
+                distance = np.linalg.norm(box_centre(box) - box_centre(person.box)) / max(box_size_px(box), 1e-6)
                 recent = t_s - person.last_seen_s <= self.return_window_s
                 if iou >= self.min_iou or (recent and distance <= self.return_distance):
                     pairs.append((iou - 0.01 * distance, i, person))
@@ -60,14 +60,22 @@ class IdentityTracker:
     def _update(person: Person, box: np.ndarray, t_s: float) -> None:
         person.box = np.asarray(box, dtype=float)
         person.last_seen_s = t_s
-        person.sizes_px.append(float(max(box[2] - box[0], box[3] - box[1])))
+        person.sizes_px.append(box_size_px(box))
+
+    def confirm(self, person_id: int) -> None:
+        """The face mesh read this person's face in the frame just assigned."""
+        self.people[person_id - 1].read_frames += 1
 
     def patient(self) -> int | None:
-        """The person seen in the most frames, weighted by their median face size; None if nobody."""
+        """The person whose face was read in the most frames, weighted by their median face size; None if nobody.
+
+        Frames whose face the mesh did not read count only when nobody's was ever read: a large false detection
+        around a small real face (a distant person) would otherwise outweigh it.
+        """
         if not self.people:
             return None
+        read = [p for p in self.people if p.read_frames]
+        if read:
+            return max(read, key=lambda p: p.read_frames * float(np.median(p.sizes_px))).person_id
         return max(self.people, key=lambda p: len(p.sizes_px) * float(np.median(p.sizes_px))).person_id
 
-
-def _centre(box: np.ndarray) -> np.ndarray:
-    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])

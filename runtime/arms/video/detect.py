@@ -26,11 +26,25 @@ class Detection:
 
     @property
     def size_px(self) -> float:
-        return float(max(self.box[2] - self.box[0], self.box[3] - self.box[1]))
+        return box_size_px(self.box)
 
     @property
     def center(self) -> np.ndarray:
-        return np.array([(self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2])
+        return box_centre(self.box)
+
+    def shifted(self, offset_px: np.ndarray) -> Detection:
+        """The same detection in the coordinates of an image whose crop began at ``offset_px`` (x, y)."""
+        offset = np.asarray(offset_px, dtype=float)
+        return Detection(self.box + np.tile(offset, 2), self.keypoints + offset, self.score)
+
+
+def box_size_px(box: np.ndarray) -> float:
+    """The longer side of a box (x0, y0, x1, y1)."""
+    return float(max(box[2] - box[0], box[3] - box[1]))
+
+
+def box_centre(box: np.ndarray) -> np.ndarray:
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
 
 
 def anchor_centres(input_px: int, strides: list[int], anchors_per_layer: int) -> np.ndarray:
@@ -138,6 +152,62 @@ class SsdDetector:
                       score=float(scores[candidates][i]))
             for i in kept
         ]
+
+
+@dataclass(frozen=True)
+class Square:
+    """An upright square region of an image: top-left corner and side, in image pixels."""
+
+    x0_px: int
+    y0_px: int
+    side_px: int
+
+
+def square_around(centre_px: np.ndarray, side_px: float, width_px: int, height_px: int) -> Square:
+    """The square of ``side_px`` centred on ``centre_px``, moved (and shrunk if need be) to lie in the image."""
+    side = int(round(min(side_px, width_px, height_px)))
+    x0 = int(round(np.clip(centre_px[0] - side / 2, 0, width_px - side)))
+    y0 = int(round(np.clip(centre_px[1] - side / 2, 0, height_px - side)))
+    return Square(x0, y0, side)
+
+
+def covering_squares(width_px: int, height_px: int, side_px: int, overlap_px: int) -> list[Square]:
+    """Squares of ``side_px`` covering the image, neighbours overlapping by at least ``overlap_px`` (an object
+    up to that size lies whole in one of them); none when one side of the image is no longer than ``side_px``."""
+    if side_px >= min(width_px, height_px) or overlap_px >= side_px:
+        return []
+    x_starts = _spread_starts(width_px, side_px, overlap_px)
+    y_starts = _spread_starts(height_px, side_px, overlap_px)
+    return [Square(x0, y0, side_px) for y0 in y_starts for x0 in x_starts]
+
+
+def _spread_starts(length_px: int, side_px: int, overlap_px: int) -> list[int]:
+    count = int(np.ceil((length_px - overlap_px) / (side_px - overlap_px)))
+    return [int(round(i * (length_px - side_px) / max(count - 1, 1))) for i in range(count)]
+
+
+def detect_in_square(detector: SsdDetector, image: np.ndarray, square: Square,
+                     edge_px: float = 2.0) -> list[Detection]:
+    """Detections in one square of ``image``, in image pixels. A box within ``edge_px`` of a side where the
+    square cuts the image is left out: it may be part of an object the cut split (the caller's overlap finds
+    it whole elsewhere)."""
+    height, width = image.shape[:2]
+    x0, y0, side = square.x0_px, square.y0_px, square.side_px
+    crop = image[y0:y0 + side, x0:x0 + side]
+    found = [d.shifted(np.array([x0, y0])) for d in detector.detect(crop)]
+    low = np.array([x0 + edge_px if x0 > 0 else -np.inf, y0 + edge_px if y0 > 0 else -np.inf])
+    high = np.array([x0 + side - edge_px if x0 + side < width else np.inf,
+                     y0 + side - edge_px if y0 + side < height else np.inf])
+    return [d for d in found if np.all(d.box[:2] >= low) and np.all(d.box[2:] <= high)]
+
+
+def merge_detections(detections: list[Detection], iou_threshold: float) -> list[Detection]:
+    """One detection per object from several overlapping searches (non-maximum suppression), best first."""
+    if not detections:
+        return []
+    kept = non_max_suppression(np.stack([d.box for d in detections]), np.array([d.score for d in detections]),
+                               iou_threshold)
+    return [detections[i] for i in kept]
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ def make_observers(face: FaceSettings | None, body: BodySettings | None = None,
     faces = None
     if face is not None:
         faces = FaceObserver(face.detector, face.landmarks, face.model or None, face.min_face_px, backend,
-                             face.expression_threads, face.iris or None)
+                             face.expression_threads, face.iris or None, face.search_every_s)
     bodies = BodyObserver(body.detector, body.landmarks) if body is not None else None
     return faces, bodies
 

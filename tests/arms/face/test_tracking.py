@@ -22,6 +22,14 @@ def test_the_patient_is_the_person_seen_most_weighted_by_face_size(frames_a, fra
     assert tracker.patient() == patient
 
 
+def test_a_large_box_the_face_mesh_never_read_is_not_the_patient_beside_a_small_face_it_read():
+    tracker = IdentityTracker()
+    for i in range(6):
+        small, large = tracker.assign([_box(500, 400, 40), _box(400, 250, 320)], 0.2 * i)
+        tracker.confirm(small)  # the large box: a false detection around the distant person
+    assert tracker.patient() == 1
+
+
 def test_two_faces_in_one_frame_never_share_an_identity_and_each_keeps_its_own():
     tracker = IdentityTracker()
     assert tracker.assign([_box(100, 100, 80), _box(150, 100, 80)], 0.0) == [1, 2]  # overlapping boxes

@@ -16,6 +16,27 @@ def astronaut() -> np.ndarray:
     return data.astronaut()  # 512×512 RGB, one face near the top left
 
 
+# The astronaut's face in the photograph, (x0, y0, x1, y1) pixels, as the shipped face detector boxes it.
+ASTRONAUT_FACE_BOX = (172.0, 66.0, 278.0, 172.0)
+
+
+def distant_face_frame(face_px: float, centre_px: tuple[float, float], width: int = 1280,
+                       height: int = 720) -> np.ndarray:
+    """A person far from a room camera: the photograph scaled so that the face is ``face_px`` across, its face
+    centred on ``centre_px``, over scikit-image's (public-domain) coffee photograph stretched to the frame."""
+    from skimage import data
+
+    frame = cv2.resize(data.coffee(), (width, height), interpolation=cv2.INTER_AREA)
+    x0, y0, x1, y1 = ASTRONAUT_FACE_BOX
+    scale = face_px / max(x1 - x0, y1 - y0)
+    matrix = np.float32([[scale, 0, centre_px[0] - scale * (x0 + x1) / 2],
+                         [0, scale, centre_px[1] - scale * (y0 + y1) / 2]])
+    person = cv2.warpAffine(astronaut(), matrix, (width, height), flags=cv2.INTER_AREA)
+    inside = cv2.warpAffine(np.ones(astronaut().shape[:2], np.uint8), matrix, (width, height)) > 0
+    frame[inside] = person[inside]
+    return frame
+
+
 def moving_frame(photo: np.ndarray, t_s: float, width: int, height: int) -> np.ndarray:
     """The photograph drifting sideways and slowly zooming over a grey background."""
     scale = 0.9 + 0.1 * np.sin(2 * np.pi * t_s / 4.0)

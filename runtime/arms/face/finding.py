@@ -1,0 +1,75 @@
+"""Where the faces of a frame are, small ones included.
+
+The detector reads a whole frame at its input size (192 px): a 1280-px frame is shrunk almost seven times, and a
+face under about 100 px (a person 3 m from a 1080p room camera) becomes a dozen pixels, found in some frames and
+missed in others (benchmarks/face_small.py). Two further looks, at the detector's own input size, find them:
+
+- around each person seen in the last ``TRACK_S`` seconds whose face is below what the whole-frame look finds
+  reliably and whom that look missed: a square of a few face sizes (following a face from frame to frame, as
+  MediaPipe's face pipelines do);
+- every ``search_every_s`` seconds, overlapping squares covering the frame, for faces nobody follows yet.
+
+A frame no larger than a few detector inputs gets neither: its faces are followed only below the size the
+whole-frame look finds reliably, and it has no search squares.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from runtime.arms.face.tracking import Person
+from runtime.arms.video.detect import (
+    Detection,
+    SsdDetector,
+    box_centre,
+    box_iou,
+    box_size_px,
+    covering_squares,
+    detect_in_square,
+    merge_detections,
+    square_around,
+)
+
+# Measured on the shipped detector (benchmarks/face_small.py): faces of 15 px or more at its input were found in
+# every position tried, faces of 11-12 px in about half.
+FOUND_RELIABLY_AT_INPUT_PX = 16.0
+TRACK_S = 2.0  # a person unseen for longer is left to the next search of the whole frame
+TRACK_SQUARE_FACES = 4.0  # side of the square around a followed face, in face sizes
+SEARCH_SQUARE_INPUTS = 2.5  # side of a search square, in detector inputs: faces of 6-7 px at the input become 16
+
+
+class FaceFinder:
+    """The detector's whole-frame look, plus the looks that find faces too small for it."""
+
+    def __init__(self, detector: SsdDetector, search_every_s: float = 1.0):
+        self.detector = detector
+        self.search_every_s = search_every_s
+        self.last_search_s = -np.inf
+
+    def find(self, image: np.ndarray, t_s: float, people: list[Person]) -> list[Detection]:
+        """Faces in ``image`` (RGB uint8) at ``t_s``, best first; ``people`` are those followed so far."""
+        found = self.detector.detect(image)
+        height, width = image.shape[:2]
+        reliable_px = FOUND_RELIABLY_AT_INPUT_PX * max(height, width) / self.detector.input_px
+        more: list[Detection] = []
+        for person in people:
+            if self._to_follow(person, t_s, reliable_px, found, self.detector.iou_threshold):
+                side_px = max(TRACK_SQUARE_FACES * box_size_px(person.box), self.detector.input_px)
+                square = square_around(box_centre(person.box), side_px, width, height)
+                more.extend(detect_in_square(self.detector, image, square))
+        if self.search_every_s > 0 and t_s - self.last_search_s >= self.search_every_s:
+            self.last_search_s = t_s
+            side_px = int(SEARCH_SQUARE_INPUTS * self.detector.input_px)
+            for square in covering_squares(width, height, side_px, int(np.ceil(reliable_px))):
+                more.extend(detect_in_square(self.detector, image, square))
+        return merge_detections(found + more, self.detector.iou_threshold) if more else found
+
+    @staticmethod
+    def _to_follow(person: Person, t_s: float, reliable_px: float, found: list[Detection],
+                   same_iou: float) -> bool:
+        """A person seen lately, with a face too small for the whole-frame look, which missed it this time (a
+        box overlapping theirs by less than ``same_iou``, such as a large false one around them, is not it)."""
+        if t_s - person.last_seen_s > TRACK_S or box_size_px(person.box) >= reliable_px:
+            return False
+        return not any(float(box_iou(person.box, d.box[None])[0]) >= same_iou for d in found)
+

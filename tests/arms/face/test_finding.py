@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from runtime.arms.face.observer import FaceObserver
+from runtime.sources.video import VideoFrame
+from tests.arms.face.video_factory import distant_face_frame
+
+FACE_PX = 42  # a thirtieth of a 1280-px frame: someone about 4 m from a room camera
+
+
+def found_near(observations, centre_px, tolerance_px=15.0):
+    return [o for o in observations
+            if np.hypot((o.box[0] + o.box[2]) / 2 - centre_px[0], (o.box[1] + o.box[3]) / 2 - centre_px[1])
+            < tolerance_px]
+
+
+@pytest.mark.parametrize("centre_px", [(300, 200), (700, 500), (1100, 300)])
+def test_a_face_a_thirtieth_of_the_frame_wide_is_found_and_read(centre_px):
+    observer = FaceObserver(expression=None, iris=None)
+    found = found_near(observer.process(VideoFrame(0.0, distant_face_frame(FACE_PX, centre_px))), centre_px)
+    assert len(found) == 1 and found[0].presence >= 0.5
+    assert found[0].measurements  # the face mesh read it too
+
+
+def test_without_the_search_the_whole_frame_look_alone_misses_such_a_face():
+    observer = FaceObserver(expression=None, iris=None, search_every_s=0.0)
+    assert not observer.process(VideoFrame(0.0, distant_face_frame(FACE_PX, (700, 500))))
+
+
+def test_a_small_face_found_once_is_followed_as_it_moves_between_searches():
+    observer = FaceObserver(expression=None, iris=None, search_every_s=60.0)
+    for step in range(6):
+        centre_px = (500 + 12 * step, 400 - 6 * step)
+        observations = observer.process(VideoFrame(0.2 * step, distant_face_frame(FACE_PX, centre_px)))
+        assert len(found_near(observations, centre_px)) == 1, step
+    followed = observer.tracker.people[found_near(observations, centre_px)[0].person_id - 1]
+    assert followed.read_frames == 6 and observer.tracker.patient() == followed.person_id
+
+
+def test_a_frame_small_enough_for_one_look_gets_no_other(monkeypatch):
+    observer = FaceObserver(expression=None, iris=None)
+    looks = []
+    original = observer.detector.detect
+    monkeypatch.setattr(observer.detector, "detect", lambda image: looks.append(image.shape) or original(image))
+    observer.process(VideoFrame(0.0, distant_face_frame(30, (150, 100), width=280, height=210)))
+    assert looks == [(210, 280, 3)]

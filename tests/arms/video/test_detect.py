@@ -1,0 +1,51 @@
+import numpy as np
+
+from runtime.arms.video.detect import Detection, Square, covering_squares, detect_in_square, square_around
+
+
+def test_search_squares_hold_every_object_up_to_the_overlap_whole_in_one_of_them():
+    width_px, height_px, side_px, overlap_px = 1280, 720, 480, 107
+    squares = covering_squares(width_px, height_px, side_px, overlap_px)
+    assert all(s.side_px == side_px and s.x0_px >= 0 and s.y0_px >= 0 for s in squares)
+    assert all(s.x0_px + side_px <= width_px and s.y0_px + side_px <= height_px for s in squares)
+    for x0 in range(0, width_px - overlap_px + 1, 7):
+        for y0 in range(0, height_px - overlap_px + 1, 7):
+            assert any(s.x0_px <= x0 and x0 + overlap_px <= s.x0_px + side_px
+                       and s.y0_px <= y0 and y0 + overlap_px <= s.y0_px + side_px for s in squares), (x0, y0)
+
+
+def test_a_frame_no_larger_than_a_search_square_gets_no_squares():
+    assert covering_squares(640, 480, 480, 50) == []
+    assert covering_squares(1280, 720, 480, 480) == []
+
+
+def test_a_square_around_a_point_near_the_corner_is_moved_inside_the_frame():
+    assert square_around(np.array([10.0, 700.0]), 300, 1280, 720) == Square(0, 420, 300)
+    assert square_around(np.array([640.0, 360.0]), 2000, 1280, 720) == Square(280, 0, 720)
+
+
+class FixedDetector:
+    """Returns the same boxes, in the coordinates of whatever crop it is given."""
+
+    def __init__(self, boxes):
+        self.boxes = boxes
+        self.shapes = []
+
+    def detect(self, image):
+        self.shapes.append(image.shape[:2])
+        return [Detection(np.array(box, dtype=float), np.zeros((6, 2)), 0.9) for box in self.boxes]
+
+
+def test_detections_in_a_square_come_back_in_frame_pixels_without_those_its_inner_edges_cut():
+    image = np.zeros((720, 1280, 3), np.uint8)
+    inside, cut_by_the_right_edge = (100, 100, 140, 140), (450, 200, 480, 230)
+    found = detect_in_square(FixedDetector([inside, cut_by_the_right_edge]), image, Square(400, 0, 480))
+    assert [list(d.box) for d in found] == [[500, 100, 540, 140]]
+    assert found[0].keypoints[0].tolist() == [400, 0]
+
+
+def test_a_box_at_a_side_the_frame_itself_ends_is_kept():
+    image = np.zeros((720, 1280, 3), np.uint8)
+    at_the_frames_right_edge = (440, 200, 480, 240)
+    found = detect_in_square(FixedDetector([at_the_frames_right_edge]), image, Square(800, 240, 480))
+    assert [list(d.box) for d in found] == [[1240, 440, 1280, 480]]
