@@ -529,3 +529,40 @@ def test_a_quoted_cell_holding_a_comma_stays_one_cell_beside_a_column_that_is_no
     path.write_text(f'timestamp,eda,device\n{START_UNIX_S:.0f},"0,5",x\n{START_UNIX_S + 1:.0f},0.6,x\n')
     with pytest.raises(InputError, match="line 2: '0,5' is not a number"):  # was: 'rows have 3 values', no line
         read_recording(path)
+
+
+# Polar Flow's CSV export (flow.polar.com, "Export session"): a summary header and its one line of values, then the
+# samples table, each line ending in a comma. Date and Start time are the watch's local time, without an offset.
+POLAR_FLOW_SUMMARY = ("Name,Sport,Date,Start time,Duration,Total distance (km),Average heart rate (bpm),Average speed "
+                      "(km/h),Max speed (km/h),Average pace (min/km),Max pace (min/km),Calories,Fat percentage of "
+                      "calories(%),Average cadence (rpm),Average stride length (cm),Running index,Training load,Ascent "
+                      "(m),Descent (m),Notes,Height (cm),Weight (kg),HR max,HR sit,VO2max,")
+POLAR_FLOW_SAMPLES = ("Sample rate,Time,HR (bpm),Speed (km/h),Pace (min/km),Cadence,Altitude (m),Stride length (m),"
+                      "Distances (m),Temperatures (C),Power (W),")
+
+
+def _polar_flow_csv(path: Path, times: list[str], start_time: str = "10:00:00") -> Path:
+    summary = f"Jane Doe,OTHER_INDOOR,05-12-2026,{start_time},00:02:00,0.00,72,0.0,0.0,00:00,00:00,20" + "," * 13
+    rows = [f"1,{t},{70 + i % 5},0.0,00:00,,,,,,," for i, t in enumerate(times)]
+    path.write_text("\n".join([POLAR_FLOW_SUMMARY, summary, POLAR_FLOW_SAMPLES, *rows]) + "\n")
+    return path
+
+
+def _clock(t_s: int) -> str:
+    return f"{t_s // 3600:02d}:{t_s // 60 % 60:02d}:{t_s % 60:02d}"
+
+
+def test_a_polar_flow_export_reads_its_heart_rate_on_its_elapsed_time_without_a_wall_clock_start(tmp_path, caplog):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(120)])
+    recording = read_recording(path)  # was: 'no known channel column: found name, sport, date, ...'
+    hr = recording.channels["hr"]
+    assert hr.rate_hz == pytest.approx(1.0) and hr.times_s.tolist() == list(range(120))
+    assert hr.values[:5].tolist() == [70, 71, 72, 73, 74]
+    assert recording.start_unix_s is None  # 05-12-2026 10:00:00 in a time zone the file does not say
+    assert "'05-12-2026 10:00:00' has no UTC offset" in caplog.text
+
+
+def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", ["00:00:00", "00:00:01", "soon", "00:00:03"])
+    with pytest.raises(InputError, match="line 6: 'soon' is no elapsed time"):
+        read_recording(path)

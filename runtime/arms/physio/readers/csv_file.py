@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.arms.physio.readers.layouts import polar_flow_samples
 from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
@@ -94,7 +95,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    lines = _comma_separated(decode_text(path, read_limited(path)).splitlines())
+    lines = polar_flow_samples(path, _comma_separated(decode_text(path, read_limited(path)).splitlines()))
     meta, header, first_line, body = _split_csv(path, lines)
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
