@@ -566,3 +566,52 @@ def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tm
     path = _polar_flow_csv(tmp_path / "polar.csv", ["00:00:00", "00:00:01", "soon", "00:00:03"])
     with pytest.raises(InputError, match="line 6: 'soon' is no elapsed time"):
         read_recording(path)
+
+
+def _consensys_csv(path: Path, signals: dict[str, tuple[str, list[float]]], rows: int = 80) -> Path:
+    """A Shimmer Consensys export: Excel's separator line, the signal names, their format (CAL) and their units,
+    tab-separated, each line ending in a tab; ``signals``: name -> (unit, values), besides the UNIX time in ms."""
+    names = ["Shimmer_8A5C_Timestamp_Unix_CAL", *(f"Shimmer_8A5C_{name}_CAL" for name in signals)]
+    units = ["ms", *(unit for unit, _ in signals.values())]
+    lines = ['"sep=\t"', "\t".join(names), "\t".join(["CAL"] * len(names)), "\t".join(units)]
+    for i in range(rows):
+        values = [f"{(START_UNIX_S + i / 4) * 1000:.3f}", *(f"{v[i % len(v)]:g}" for _, v in signals.values())]
+        lines.append("\t".join(values))
+    path.write_text(lines[0] + "\n" + "".join(f"{line}\t\n" for line in lines[1:]))
+    return path
+
+
+def test_a_shimmer_consensys_export_reads_its_units_row_and_its_skin_conductance(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {
+        "GSR_Range": ("no_units", [2.0]), "GSR_Skin_Conductance": ("uS", [2.5, 2.6]),
+        "GSR_Skin_Resistance": ("kOhms", [400.0, 384.6]), "PPGtoHR": ("BPM", [70.0, 71.0])})
+    recording = read_recording(path)  # was: 'no known channel column: found shimmer_8a5c_timestamp_unix_cal, ...'
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S)
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+    assert recording.channels["eda"].values[:2].tolist() == [2.5, 2.6]  # the conductance, not the resistance
+    assert recording.channels["hr"].values[:2].tolist() == [70.0, 71.0]
+
+
+def test_a_shimmer_skin_resistance_in_kohms_is_read_as_the_conductance_it_is(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Resistance": ("kOhms", [400.0, 250.0])})
+    assert read_recording(path).channels["eda"].values[:2].tolist() == pytest.approx([2.5, 4.0])  # 1000 / kOhm: uS
+
+
+def test_a_shimmer_accelerometer_in_metres_per_second_squared_is_read_in_g(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {f"Accel_LN_{axis}": ("m/(s^2)", [value]) for axis, value
+                                                     in (("X", 0.0), ("Y", 0.0), ("Z", 9.80665))})
+    assert read_recording(path).channels["acc"].values[0].tolist() == pytest.approx([0.0, 0.0, 1.0])
+
+
+def test_a_shimmer_signal_in_a_unit_the_reader_does_not_know_is_refused_naming_column_and_unit(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("mV", [1.0])})
+    with pytest.raises(InputError, match=r"line 4: column shimmer_8a5c_gsr_skin_conductance_cal is in 'mV', "
+                                         r"read in uS"):
+        read_recording(path)
+
+
+def test_a_line_after_excel_s_separator_line_is_named_by_its_number_in_the_file(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text(f"sep=;\ntimestamp;eda\n{START_UNIX_S:.0f};0,5\n{START_UNIX_S + 1:.0f};x\n")
+    with pytest.raises(InputError, match="line 4: 'x' is not a number"):  # was: line 3, the separator line uncounted
+        read_recording(path)

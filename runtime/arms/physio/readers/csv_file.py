@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.physio.readers.layouts import polar_flow_samples
+from runtime.arms.physio.readers.layouts import consensys_columns, polar_flow_samples
 from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
@@ -21,6 +21,7 @@ from runtime.arms.physio.readers.text import (
     drop_blank_rows,
     parse_numbers,
     read_limited,
+    reads_as_number,
     separator_hint,
 )
 from runtime.arms.physio.recording import (
@@ -39,6 +40,8 @@ from runtime.arms.physio.recording import (
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
+
+STANDARD_GRAVITY_MS2 = 9.80665
 
 # Generic CSV column names -> canonical channel names.
 CSV_ALIASES: dict[str, str] = {
@@ -61,6 +64,8 @@ CSV_ALIASES: dict[str, str] = {
     "acc_x": "acc_x",
     "acc_y": "acc_y",
     "acc_z": "acc_z",
+    "skin_resistance_kohm": "eda",
+    **{f"{axis}_ms2": axis for axis in ACC_AXES},  # in m/s^2, as a Shimmer writes its accelerometer
     # as heart-rate apps and straps' loggers name them (Polar Sensor Logger, Polar Flow, Fitbit's export)
     "rr-interval [ms]": "ibi",
     "rr interval [ms]": "ibi",
@@ -71,7 +76,10 @@ CSV_ALIASES: dict[str, str] = {
     "beats per minute": "hr",
 }
 # a column in another unit than its channel's -> the factor
-CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001, "rr-interval [ms]": 0.001, "rr interval [ms]": 0.001, "rr [ms]": 0.001}
+CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001, "rr-interval [ms]": 0.001, "rr interval [ms]": 0.001, "rr [ms]": 0.001,
+              **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES}}
+# a skin resistance (a Shimmer's GSR in kOhm) is the conductance's reciprocal, not a multiple of it
+RESISTANCE_KOHM_COLUMNS = ("skin_resistance_kohm",)
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
@@ -97,6 +105,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         raise InputError(path, "no such file")
     lines = polar_flow_samples(path, _comma_separated(decode_text(path, read_limited(path)).splitlines()))
     meta, header, first_line, body = _split_csv(path, lines)
+    header, body, first_line = consensys_columns(path, header, body, first_line)
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
     header, columns, body = _known_columns(path, header, columns, time_column, body, first_line)
@@ -162,7 +171,7 @@ def _beats_of_intervals(path: Path, header: list[str], data: np.ndarray, first_l
     if rate_hz is not None or "rate_hz" in meta:
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
-    intervals_s = data[:, 0] * CSV_SCALES.get(header[0], 1.0)
+    intervals_s = in_channel_unit(header[0], data[:, 0])
     if intervals_s.size < 2:
         raise InputError(path, "holds one beat interval: at least two are needed")
     unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
@@ -196,12 +205,20 @@ def _csv_signals(
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
     ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
-    signals = {name: ([header[index]], data[:, index] * CSV_SCALES.get(header[index], 1.0))
+    signals = {name: ([header[index]], in_channel_unit(header[index], data[:, index]))
                for index, name in columns.items()}
     if all(axis in signals for axis in ACC_AXES):
         signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
                           np.stack([signals.pop(a)[1] for a in ACC_AXES], axis=1))
     return signals
+
+
+def in_channel_unit(column: str, values: np.ndarray) -> np.ndarray:
+    """The values of CSV column ``column`` in its channel's unit (``CHANNEL_UNITS``)."""
+    if column in RESISTANCE_KOHM_COLUMNS:
+        with np.errstate(divide="ignore"):  # a resistance of 0 is an infinite conductance: no body's, said as such
+            return 1000.0 / values  # 1 / kOhm = 1 mS = 1000 uS
+    return values * CSV_SCALES.get(column, 1.0)
 
 
 def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
@@ -221,7 +238,7 @@ def _comma_separated(lines: list[str]) -> list[str]:
     numbers; other files as they are."""
     named = lines[0].strip(' "').lower() if lines else ""
     if named in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator: it says, not the header
-        lines, separator = lines[1:], named[4:]
+        lines, separator = ["", *lines[1:]], named[4:]  # blank, so that every line keeps its number
         if separator == ",":
             return lines
     else:
@@ -292,7 +309,7 @@ def _channel_columns(path: Path, header: list[str], time_column: str | None) -> 
 def _no_header_hint(header: list[str]) -> str:
     """A hint for a file whose first line is data, not names: an HRV app's list of beat intervals in ms, one a
     line, has no header, and reads with one."""
-    if len(header) == 1 and _reads_as_number(header[0]):
+    if len(header) == 1 and reads_as_number(header[0]):
         value = float(header[0])
         what = "beat intervals in ms" if 250 <= value <= 3000 else "numbers"
         return f"; the first line holds {what}, not column names: add a header line (rr_ms for beat intervals in ms)"
@@ -420,7 +437,7 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
                   for cells in [csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
                  "")
-    if not first or _reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
+    if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return lines
     converted = []
     for number, line in enumerate(lines, start=first_line):
@@ -429,14 +446,6 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
             cells[column] = repr(_iso_unix_s(path, cells[column].strip(), number))
         converted.append(",".join(cells))
     return converted
-
-
-def _reads_as_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _iso_unix_s(path: Path, text: str, number: int) -> float:

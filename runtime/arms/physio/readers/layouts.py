@@ -1,5 +1,6 @@
 """Wearable apps' export layouts, rewritten into the generic CSV form ``csv_file`` reads: a summary block above the
-samples (Polar Flow) blanked, so that every line keeps its number, and an elapsed clock read as ``time_s``."""
+samples (Polar Flow) blanked, so that every line keeps its number, and an elapsed clock read as ``time_s``; a Shimmer
+(Consensys) export's format and units rows read, its signals named as the columns in those units are."""
 
 from __future__ import annotations
 
@@ -7,13 +8,26 @@ import logging
 import re
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import csv_cells
+from runtime.arms.physio.readers.text import csv_cells, reads_as_number
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
 
 POLAR_FLOW_SUMMARY = ("name", "sport", "date", "start time")  # the first names of its summary header
 POLAR_FLOW_SAMPLES = ("sample rate", "time")  # ... and of its samples table's
+# A Consensys signal (its name after the device's prefix, before _CAL) -> the generic column it is, and the units
+# its units row may give for it (the first is the one named when another is found).
+CONSENSYS_SIGNALS = {
+    "timestamp_unix": ("timestamp", ("ms",)),
+    "gsr_skin_conductance": ("eda", ("uS", "µS", "uSiemens", "µSiemens")),
+    "gsr_skin_resistance": ("skin_resistance_kohm", ("kOhms", "kOhm")),
+    "ppg_a12": ("ppg", ("mV",)),
+    "ppg_a13": ("ppg", ("mV",)),
+    "ppgtohr": ("hr", ("BPM", "bpm", "Beats/min")),
+    **{f"accel_ln_{axis}": (f"acc_{axis}_ms2", ("m/(s^2)", "m/(s2)")) for axis in "xyz"},
+}
+CONSENSYS_FORMATS = {"cal", "raw", ""}  # the format row: each signal calibrated or raw
+_CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 
 
@@ -61,3 +75,33 @@ def _with_elapsed_seconds(path: str | Path, line: str, number: int, column: int)
 def _starts_with(path: str | Path, line: str, number: int, names: tuple[str, ...]) -> bool:
     cells = [cell.strip().lower() for cell in csv_cells(path, line, number)]
     return tuple(cells[: len(names)]) == names
+
+
+def consensys_columns(path: str | Path, header: list[str], body: list[str], first_line: int
+                      ) -> tuple[list[str], list[str], int]:
+    """A Shimmer (Consensys) export's header with its known signals named as the generic columns in their units, and
+    its data lines after the format row (CAL/RAW) and the units row; other files' as they are.
+
+    A known signal in a unit the reader has no conversion for is refused naming it; a skin resistance beside the
+    conductance it was computed from is left out with the other columns not read."""
+    if not any(name.endswith(("_cal", "_raw")) for name in header) or not body:
+        return header, body, first_line
+    skipped = 1 if {cell.strip().lower() for cell in csv_cells(path, body[0], first_line)} <= CONSENSYS_FORMATS else 0
+    if skipped >= len(body):
+        return header, body, first_line
+    units = [cell.strip() for cell in csv_cells(path, body[skipped], first_line + skipped)]
+    if any(reads_as_number(unit) for unit in units):  # no units row: the names alone do not say what the values are
+        return header, body, first_line
+    renamed = list(header)
+    for index, name in enumerate(header):
+        match = _CONSENSYS_NAME.fullmatch(name)
+        if match is None or index >= len(units):
+            continue
+        column, known_units = CONSENSYS_SIGNALS[match.group(1)]
+        if units[index] not in known_units:
+            raise InputError(path, f"line {first_line + skipped}: column {name} is in {units[index]!r}, read in "
+                                   f"{known_units[0]}")
+        renamed[index] = column
+    if "eda" in renamed:  # the resistance is the conductance's reciprocal: one column holds the channel
+        renamed = [header[i] if column == "skin_resistance_kohm" else column for i, column in enumerate(renamed)]
+    return renamed, body[skipped + 1 :], first_line + skipped + 1

@@ -52,6 +52,14 @@ def separator_hint(line: str) -> str:
     return "; columns must be separated by commas" if ";" in line or "\t" in line else ""
 
 
+def reads_as_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:
     """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on.
 
