@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from runtime.arms.physio.features import process_recording
 from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
@@ -615,3 +616,22 @@ def test_a_line_after_excel_s_separator_line_is_named_by_its_number_in_the_file(
     path.write_text(f"sep=;\ntimestamp;eda\n{START_UNIX_S:.0f};0,5\n{START_UNIX_S + 1:.0f};x\n")
     with pytest.raises(InputError, match="line 4: 'x' is not a number"):  # was: line 3, the separator line uncounted
         read_recording(path)
+
+
+@pytest.mark.parametrize("column", ["timestamp", None])
+def test_a_heart_rate_a_minute_is_refused_naming_its_spacing_not_read_as_a_window_s_heart(tmp_path, column):
+    path = tmp_path / "daily.csv"
+    rows = [f"{70 + i % 4}" for i in range(60)]  # an hour of a daily-summary export: one value a minute
+    if column:
+        path.write_text("timestamp,hr\n" + "".join(f"{START_UNIX_S + 60 * i:.0f},{r}\n" for i, r in enumerate(rows)))
+    else:
+        path.write_text(f"# rate_hz: {1 / 60!r}\nhr\n" + "".join(f"{r}\n" for r in rows))
+    with pytest.raises(InputError, match=r"daily.csv: hr sampled at 0.0167 Hz \(a value every 60 s\); it needs "
+                                         r"0.1 Hz or more"):  # was: read, each 30 s window one value or none
+        process_recording(read_recording(path))
+
+
+def test_a_heart_rate_every_five_seconds_is_still_read(tmp_path):
+    path = tmp_path / "hr.csv"
+    path.write_text("timestamp,hr\n" + "".join(f"{START_UNIX_S + 5 * i:.0f},{70 + i % 4}\n" for i in range(60)))
+    assert process_recording(read_recording(path)).hr.values.size == 60
