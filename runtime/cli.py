@@ -106,6 +106,9 @@ def _add_analyze(sub: Subparsers) -> None:
     p.add_argument("--physio-offset", type=float, metavar="SECONDS",
                    help="where the physio recording starts on the input's clock (default: from wall clocks); "
                         "a negative one as --physio-offset=-1e3")
+    p.add_argument("--physio-utc-offset", metavar="+HH:MM",
+                   help="the UTC offset of the clock that wrote the --physio recording's local times, where they "
+                        "carry none (a phone app's export), e.g. +01:00; a negative one as --physio-utc-offset=-05:00")
     p.set_defaults(run=_run_analyze)
 
 
@@ -126,8 +129,12 @@ def _run_analyze(args: argparse.Namespace) -> None:
     }
     if args.physio_offset is not None and args.physio is None:
         raise InputError("--physio-offset", "is where a --physio recording starts; no --physio was given")
+    if args.physio_utc_offset is not None and args.physio is None:
+        raise InputError("--physio-utc-offset", "is the clock of a --physio recording; no --physio was given")
+    utc_offset_s = _utc_offset_s(args.physio_utc_offset, "--physio-utc-offset")
     settings = load_settings(args.config, overrides)
-    extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset} if args.physio else None
+    extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset,
+              "physio_utc_offset_s": utc_offset_s} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
     print(f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
 
@@ -224,6 +231,12 @@ def _run_train_audio(args: argparse.Namespace) -> None:
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
                          speed_factors=factors, varied_baselines=args.varied_baselines)
     print(report.summary())
+
+
+def _utc_offset_s(text: str | None, option: str) -> float | None:
+    from runtime.arms.physio.readers.text import parse_utc_offset_s
+
+    return None if text is None else parse_utc_offset_s(text, option)
 
 
 def _speed_factors(text: str) -> tuple[float, ...]:
@@ -387,6 +400,9 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--hop-s", type=float, help="hop in seconds (default: the model's own, 5 s)")
     p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
     p.add_argument("--rate-hz", type=float, help="CSV without a time column: its sample rate")
+    p.add_argument("--utc-offset", metavar="+HH:MM",
+                   help="CSV whose local times carry no UTC offset (a phone app's export): its clock's, e.g. +01:00; "
+                        "a negative one as --utc-offset=-05:00")
     p.set_defaults(run=_run_physio_classify)
 
     p = train.add_parser("physio", help="train the stress model on Stress-Predict, subject-independent")
@@ -407,7 +423,8 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
 def _run_physio_classify(args: argparse.Namespace) -> None:
     from runtime.arms.physio.arm import classify_to_csv
 
-    count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz)
+    count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz,
+                            _utc_offset_s(args.utc_offset, "--utc-offset"))
     print(f"{args.csv}: {count} window(s)")
 
 

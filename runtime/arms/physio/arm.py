@@ -82,13 +82,14 @@ def classify_to_csv(
     hop_s: float | None = None,
     start_unix_s: float | None = None,
     rate_hz: float | None = None,
+    utc_offset_s: float | None = None,
 ) -> int:
     """``physio classify``: one CSV row per window (the model's own windows unless given), ``start_s`` from the
     earliest channel start."""
     check_output_file(csv_out, [path])
     model = load_physio_model(model_location)
     settings = settings_as_trained(model, window_s, hop_s)  # bad settings fail before the recording is read
-    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
+    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s)
     windows = classify_windows(recording, model, settings)
     write_atomically(Path(csv_out), windows_csv(windows).encode())
     return len(windows)
@@ -228,13 +229,14 @@ def two_class(labels: list[str], p_stress: float) -> list[float]:
 
 
 def analyze_physio_request(request: AnalysisRequest) -> Track | None:
-    """The pipeline's arm: ``extras['physio_path']`` (None: no recording, no track), ``physio_offset_s``."""
+    """The pipeline's arm: ``extras['physio_path']`` (None: no recording, no track), ``physio_offset_s``,
+    ``physio_utc_offset_s``."""
     path = request.extras.get("physio_path")
     if path is None:
         return None
     section = request.settings.get("physio", {})
     settings = PhysioSettings.from_config(section)
-    recording = read_recording(Path(path))
+    recording = read_recording(Path(path), utc_offset_s=request.extras.get("physio_utc_offset_s"))
     given_s = request.extras.get("physio_offset_s")
     wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
     offset_s, how = resolve_offset(recording, request.media.end_s, given_s,

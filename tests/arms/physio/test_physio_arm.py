@@ -24,7 +24,7 @@ from runtime.media import wav_bytes
 from runtime.models.card import REPO_MODELS_DIR
 from runtime.pipeline import analyze_file
 from runtime.track import CANONICAL_LABELS
-from tests.physio_factory import write_e4
+from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv
 
 # One of the subjects that never chose a setting (export/physio/train.py HELD_OUT_SUBJECTS). The shipped model is
 # refit on all 27, so this checks the arm end to end on a real recording, not generalisation (that is report.json).
@@ -205,6 +205,23 @@ def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp
     assert [w["start_s"] for w in track["windows"]] == [0.0, 10.0, 40.0, 70.0]  # its 200th second at the start
 
 
+def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    _, media, _ = _physio_beside_a_two_minute_audio(tmp_path)
+    zone = timezone(timedelta(hours=1))
+    times = [datetime.fromtimestamp(START_UNIX_S + i / 4, zone).replace(tzinfo=None).isoformat() for i in range(480)]
+    phone = tmp_path / "phone.csv"  # local times without their offset, as HRV Logger writes them
+    phone.write_text("timestamp,eda\n" + "".join(f"{t},{1.0 + 0.01 * (i % 7)}\n" for i, t in enumerate(times)))
+    config = tmp_path / "physio-only.toml"
+    config.write_text("[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n")
+    out = tmp_path / "out"
+    assert main(["analyze", str(media), "--out", str(out), "--config", str(config), "--physio", str(phone),
+                 "--physio-offset", "0", "--physio-utc-offset=+01:00"]) == 0  # was: refused, 'has no UTC offset'
+    track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
+    assert track["windows"] and track["windows"][-1]["end_s"] <= 120.0
+
+
 def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path):
     e4, media, settings = _physio_beside_a_two_minute_audio(tmp_path)
     with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s"):
@@ -329,6 +346,25 @@ def test_a_non_finite_offset_is_refused_naming_the_option():
     recording.channels["eda"] = type("C", (), {"end_s": 600.0})()
     with pytest.raises(InputError, match="--physio-offset"):
         resolve_offset(recording, 300.0, float("nan"), None)
+
+
+def test_a_utc_offset_without_a_recording_exits_2_before_any_work(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "missing.mp4"), "--out", str(out), "--physio-utc-offset", "+01:00"]) == 2
+    assert "--physio-utc-offset: is the clock of a --physio recording; no --physio was given" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("given", "problem"), [
+    ("CET", "'CET' is no UTC offset: write it as +01:00, -05:00 or Z"),
+    ("+15:00", "'+15:00' is no UTC offset: clocks run from -12:00 to +14:00"),
+])
+def test_physio_classify_refuses_a_utc_offset_it_cannot_read_in_one_line(tmp_path, capsys, given, problem):
+    out = tmp_path / "s.csv"
+    path = write_timestamped_csv(tmp_path / "rec.csv")
+    assert main(["physio", "classify", str(path), "--csv", str(out), f"--utc-offset={given}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emotrace: error: --utc-offset: {problem}"]
+    assert not out.exists()
 
 
 def test_an_offset_without_a_recording_exits_2_before_any_work(tmp_path, capsys):

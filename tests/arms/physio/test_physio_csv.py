@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from runtime.arms.physio.features import process_recording
 from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
+from runtime.arms.physio.readers.text import parse_utc_offset_s
 from runtime.errors import InputError
 from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv
 
@@ -118,6 +120,40 @@ def test_a_csv_timed_in_unix_milli_micro_or_nanoseconds_reads_as_its_unix_second
 def test_an_iso_time_without_its_offset_or_no_time_at_all_is_refused_naming_its_line(tmp_path, time, problem):
     with pytest.raises(InputError, match=problem):
         read_csv(_csv_of(tmp_path / "rec.csv", ["2023-11-14T22:13:20+00:00", time, "2023-11-14T22:13:21+00:00"]))
+
+
+def test_local_times_without_an_offset_read_at_the_offset_stated_for_their_clock(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    seconds = [START_UNIX_S + i / 4 for i in range(80)]
+    zone = timezone(timedelta(hours=-5))
+    local = [datetime.fromtimestamp(t, zone).replace(tzinfo=None).isoformat(timespec="milliseconds") for t in seconds]
+    expected = read_csv(_csv_of(tmp_path / "unix.csv", [f"{t:.3f}" for t in seconds]))
+    recording = read_recording(_csv_of(tmp_path / "phone.csv", local), utc_offset_s=-5 * 3600.0)
+    assert recording.start_unix_s == expected.start_unix_s == START_UNIX_S  # was: refused, 'has no UTC offset'
+    assert np.array_equal(recording.channels["eda"].times_s, expected.channels["eda"].times_s)
+
+
+def test_local_times_without_an_offset_or_one_stated_are_refused_saying_how_to_state_it(tmp_path):
+    path = _csv_of(tmp_path / "phone.csv", ["2023-11-14T22:13:20", "2023-11-14T22:13:21"])
+    with pytest.raises(InputError, match=r"line 2: '2023-11-14T22:13:20' has no UTC offset; .* or give the offset "
+                                         r"of the clock that wrote them \(--utc-offset / --physio-utc-offset"):
+        read_recording(path)
+
+
+@pytest.mark.parametrize("times", [
+    [f"{START_UNIX_S + i:.0f}" for i in range(3)],  # UNIX times
+    ["2023-11-14T22:13:20+01:00", "2023-11-14T22:13:21+01:00", "2023-11-14T22:13:22+01:00"],  # their own offset
+])
+def test_an_offset_stated_for_times_that_say_their_instant_is_refused_not_ignored(tmp_path, times):
+    with pytest.raises(InputError, match="so the UTC offset given would not be used: leave it out"):
+        read_recording(_csv_of(tmp_path / "rec.csv", times), utc_offset_s=3600.0)
+
+
+def test_times_with_and_without_an_offset_in_one_file_are_refused_naming_the_line(tmp_path):
+    times = ["2023-11-14T22:13:20", "2023-11-14T22:13:21", "2023-11-14T22:13:22+01:00"]
+    with pytest.raises(InputError, match="line 4: '2023-11-14T22:13:22.01:00' mixes times with and without"):
+        read_recording(_csv_of(tmp_path / "rec.csv", times), utc_offset_s=3600.0)
 
 
 def test_a_numeric_time_column_whose_first_row_has_no_time_is_still_said_to_be_empty_there(tmp_path):
@@ -563,6 +599,13 @@ def test_a_polar_flow_export_reads_its_heart_rate_on_its_elapsed_time_without_a_
     assert "'05-12-2026 10:00:00' has no UTC offset" in caplog.text
 
 
+def test_a_polar_flow_export_starts_at_its_summary_s_date_and_time_on_the_stated_offset(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(120)])
+    recording = read_recording(path, utc_offset_s=3600.0)  # 05-12-2026 10:00:00 in Central Europe: 09:00 UTC
+    assert recording.start_unix_s == datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc).timestamp()
+    assert recording.channels["hr"].times_s.tolist() == list(range(120))
+
+
 def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tmp_path):
     path = _polar_flow_csv(tmp_path / "polar.csv", ["00:00:00", "00:00:01", "soon", "00:00:03"])
     with pytest.raises(InputError, match="line 6: 'soon' is no elapsed time"):
@@ -635,3 +678,16 @@ def test_a_heart_rate_every_five_seconds_is_still_read(tmp_path):
     path = tmp_path / "hr.csv"
     path.write_text("timestamp,hr\n" + "".join(f"{START_UNIX_S + 5 * i:.0f},{70 + i % 4}\n" for i in range(60)))
     assert process_recording(read_recording(path)).hr.values.size == 60
+
+
+@pytest.mark.parametrize(("written", "offset_s"), [
+    ("+01:00", 3600.0), ("-05:00", -18000.0), ("+0530", 19800.0), ("+2", 7200.0), ("UTC+01:00", 3600.0),
+    ("Z", 0.0), ("-00:00", 0.0)])
+def test_a_utc_offset_reads_as_iso_8601_writes_it(written, offset_s):
+    assert parse_utc_offset_s(written, "--utc-offset") == offset_s
+
+
+@pytest.mark.parametrize("written", ["CET", "+1:5", "+14:30", "-13:00", "+01:60", "1"])
+def test_a_utc_offset_that_is_none_is_an_input_error_naming_the_option(written):
+    with pytest.raises(InputError, match=r"^--utc-offset: '.*' is no UTC offset"):
+        parse_utc_offset_s(written, "--utc-offset")

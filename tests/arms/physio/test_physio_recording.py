@@ -117,6 +117,7 @@ def test_a_recording_spanning_more_than_two_days_in_jumps_under_a_day_is_refused
         ("e4", {"start_unix_s": START_UNIX_S}, "so --start-unix would not be used"),
         ("timestamp", {"start_unix_s": START_UNIX_S}, "has its own time column 'timestamp', so --start-unix"),
         ("time_s", {"rate_hz": 4.0, "start_unix_s": START_UNIX_S}, "so --start-unix and --rate-hz would not be used"),
+        ("e4", {"utc_offset_s": 3600.0}, "carries its own start time and sample rate, so the UTC offset would not"),
     ],
 )
 def test_start_or_rate_given_for_a_file_with_its_own_clock_is_refused(tmp_path, kind, options, problem):

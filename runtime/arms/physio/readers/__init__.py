@@ -23,14 +23,16 @@ from runtime.files import check_readable
 log = logging.getLogger("emotrace.physio")
 
 
-def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
+def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None,
+                   utc_offset_s: float | None = None) -> Recording:
     """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is.
 
-    ``start_unix_s`` and ``rate_hz`` place a CSV that has no time column; given for anything that carries its
-    own clock, they are an error rather than silently ignored.
+    ``start_unix_s`` and ``rate_hz`` place a CSV that has no time column, ``utc_offset_s`` one whose clock wrote
+    local times without their offset; given for anything that carries its own clock, they are an error rather
+    than silently ignored.
     """
     with _warnings_told_once_read():
-        recording = _read_any(Path(path), start_unix_s, rate_hz)
+        recording = _read_any(Path(path), start_unix_s, rate_hz, utc_offset_s)
         _check_span(path, recording)
         return recording
 
@@ -63,7 +65,8 @@ def _warnings_told_once_read() -> Iterator[None]:
         log.handle(record)
 
 
-def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None) -> Recording:
+def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
+              utc_offset_s: float | None) -> Recording:
     if not path.exists():
         raise InputError(path, "no such file or folder")
     if not (path.is_dir() or path.is_file()):  # a pipe or a device: reading it to find out could wait for ever
@@ -71,10 +74,11 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None) -> 
     if path.is_file():
         check_readable(path)  # else a zip that may not be read passes for a corrupt one
     if path.is_dir() or zipfile.is_zipfile(path):
-        refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz)
+        refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz,
+                       utc_offset_s)
         return read_e4(path)
     if path.suffix.lower() == ".zip":
         raise InputError(path, "not a readable zip archive (truncated or corrupt)")
     if path.suffix.lower() in (".csv", ".txt"):
-        return read_csv(path, start_unix_s=start_unix_s, rate_hz=rate_hz)
+        return read_csv(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s)
     raise InputError(path, "not a physiological recording: expected an E4 folder or zip, or a CSV file")

@@ -7,12 +7,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.physio.readers.layouts import consensys_columns, polar_flow_samples
+from runtime.arms.physio.readers.layouts import consensys_columns, is_polar_flow, polar_flow_samples
 from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
@@ -91,7 +91,8 @@ START_LINE_TOLERANCE_S = 60.0
 META_KEYS = ("start_unix_s", "rate_hz")
 
 
-def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None) -> Recording:
+def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None,
+             utc_offset_s: float | None = None) -> Recording:
     """A CSV with a header of named channels and either a time column or a start time and a rate.
 
     Time column: ``timestamp`` (UNIX seconds, milliseconds, microseconds or nanoseconds, or ISO 8601 times with
@@ -99,18 +100,28 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     instant). Without one, the start and rate come from the arguments or from ``# start_unix_s: ...`` /
     ``# rate_hz: ...`` lines at the top, and a blank row keeps its place as a missing sample. An empty cell or
     ``nan`` is a missing sample; each channel keeps the rows where it has a value.
+
+    ``utc_offset_s`` is the offset from UTC of the clock that wrote local times without one (a phone app's ISO
+    times, a Polar Flow export's start); given for a file with no such times, it is an error.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
-    lines = polar_flow_samples(path, _comma_separated(decode_text(path, read_limited(path)).splitlines()))
+    lines = _comma_separated(decode_text(path, read_limited(path)).splitlines())
+    local_times = is_polar_flow(path, lines)
+    lines = polar_flow_samples(path, lines, utc_offset_s)
     meta, header, first_line, body = _split_csv(path, lines)
     header, body, first_line = consensys_columns(path, header, body, first_line)
     time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, header, time_column)
     header, columns, body = _known_columns(path, header, columns, time_column, body, first_line)
     if time_column in TIME_COLUMNS_UNIX:
-        body = _iso_times_as_unix(path, body, header.index(time_column), first_line)
+        body, zone_less = _iso_times_as_unix(path, body, header.index(time_column), first_line, utc_offset_s)
+        local_times = local_times or zone_less
+    if utc_offset_s is not None and not local_times:
+        raise InputError(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own "
+                               "offset, or count from its start), so the UTC offset given would not be used: "
+                               "leave it out")
     data = parse_numbers(path, body, first_line=first_line, columns=len(header))
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
         times_s, data = _beats_of_intervals(path, header, data, first_line, rate_hz, meta)
@@ -430,35 +441,47 @@ def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: f
         raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 
 
-def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: int) -> list[str]:
+def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: int,
+                       utc_offset_s: float | None) -> tuple[list[str], bool]:
     """The data lines with their time cell, where it is an ISO 8601 date and time with its UTC offset
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
-    in UNIX seconds; lines whose times are numbers already are returned as they are."""
+    in UNIX seconds; lines whose times are numbers already are returned as they are. Also whether the times were
+    local ones without an offset, read at ``utc_offset_s`` (refused without it)."""
     first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
                   for cells in [csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
                  "")
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
-        return lines
+        return lines, False
     converted = []
+    zones: set[bool] = set()  # whether each time said its own offset
     for number, line in enumerate(lines, start=first_line):
         cells = csv_cells(path, line, number) if '"' in line else line.split(",")
         if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
-            cells[column] = repr(_iso_unix_s(path, cells[column].strip(), number))
+            instant = _iso_instant(path, cells[column].strip(), number, utc_offset_s)
+            zones.add(instant.tzinfo is not None)
+            if len(zones) > 1:
+                raise InputError(path, f"line {number}: {cells[column].strip()[:40]!r} mixes times with and "
+                                       "without a UTC offset: one clock writes one form")
+            if instant.tzinfo is None:
+                instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
+            cells[column] = repr(instant.timestamp())
         converted.append(",".join(cells))
-    return converted
+    return converted, zones == {False}
 
 
-def _iso_unix_s(path: Path, text: str, number: int) -> float:
-    """UNIX seconds of an ISO 8601 time with its UTC offset. One without an offset is refused: the instant it
-    means depends on a time zone the file does not say, and a guess would shift it against the video by hours."""
+def _iso_instant(path: Path, text: str, number: int, utc_offset_s: float | None) -> datetime:
+    """An ISO 8601 time, with its UTC offset if it has one. One without is refused unless ``utc_offset_s`` says
+    the clock's: the instant it means depends on a time zone the file does not say, and a guess would shift it
+    against the video by hours."""
     try:
         instant = datetime.fromisoformat(_iso_for_python(text))
     except ValueError:
         raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
-    if instant.tzinfo is None:
+    if instant.tzinfo is None and utc_offset_s is None:
         raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
-                         "('+01:00', 'Z' for UTC) or as UNIX seconds") from None
-    return instant.timestamp()
+                         "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
+                         "them (--utc-offset / --physio-utc-offset +01:00)") from None
+    return instant
 
 
 # Date, time, fraction and offset of the ISO 8601 times spreadsheets and pandas write: rewritten in the one form
@@ -480,8 +503,10 @@ def _iso_for_python(text: str) -> str:
     return f"{when}{fraction}{offset or ''}"
 
 
-def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None) -> None:
-    given = [flag for flag, value in (("--start-unix", start_unix_s), ("--rate-hz", rate_hz)) if value is not None]
+def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None,
+                   utc_offset_s: float | None = None) -> None:
+    given = [flag for flag, value in (("--start-unix", start_unix_s), ("--rate-hz", rate_hz),
+                                      ("the UTC offset", utc_offset_s)) if value is not None]
     if given:
         pronoun = "them" if len(given) > 1 else "it"
         raise InputError(source, f"{why}, so {' and '.join(given)} would not be used: leave {pronoun} out")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from runtime.arms.physio.readers.text import csv_cells, reads_as_number
@@ -31,27 +32,50 @@ _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 
 
-def polar_flow_samples(path: str | Path, lines: list[str]) -> list[str]:
+def is_polar_flow(path: str | Path, lines: list[str]) -> bool:
+    """Whether the lines begin with a Polar Flow export's summary header."""
+    return len(lines) >= 3 and _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY)
+
+
+def polar_flow_samples(path: str | Path, lines: list[str], utc_offset_s: float | None = None) -> list[str]:
     """The lines of a Polar Flow export with its summary (a header of session fields and one line of values) blanked
     and its samples' ``Time`` (elapsed H:MM:SS) as ``time_s`` seconds; other files' lines as they are.
 
-    The summary's Date and Start time are the watch's local time without a UTC offset: the instant they mean depends
-    on a time zone the file does not say, so the recording is read without a wall-clock start, and that is said."""
-    if len(lines) < 3 or not _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY):
+    The summary's Date and Start time are the watch's local time without a UTC offset: with ``utc_offset_s`` they
+    give the recording's start (a ``# start_unix_s`` line in place of the summary's header); without it the
+    instant they mean depends on a time zone the file does not say, so the recording is read without a wall-clock
+    start, and that is said."""
+    if not is_polar_flow(path, lines):
         return lines
     if not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
         raise InputError(path, "line 3: a Polar Flow summary is not followed by its samples table "
                                "('Sample rate,Time,HR (bpm),...')")
     # strict=False: the values line may end early (empty fields left off); the start is said as it is found
     summary = dict(zip(csv_cells(path, lines[0], 1), csv_cells(path, lines[1], 2), strict=False))
-    log.warning("%s: its start %r has no UTC offset; read without a wall-clock start (--physio-offset places it)",
-                path, f"{summary.get('Date', '')} {summary.get('Start time', '')}".strip())
+    start_text = f"{summary.get('Date', '')} {summary.get('Start time', '')}".strip()
+    start_line = ""
+    if utc_offset_s is None:
+        log.warning("%s: its start %r has no UTC offset; read without a wall-clock start (--physio-offset places it, "
+                    "or give the watch's UTC offset)", path, start_text)
+    else:
+        start_line = f"# start_unix_s: {_polar_flow_start_unix_s(path, start_text, utc_offset_s)!r}"
     time_column = [cell.strip().lower() for cell in csv_cells(path, lines[2], 3)].index("time")
     samples = [_with_elapsed_seconds(path, line, number, time_column)
                for number, line in enumerate(lines[3:], start=4)]
     header = csv_cells(path, lines[2], 3)
     header[time_column] = "time_s"
-    return ["", "", ",".join(header), *samples]
+    return [start_line, "", ",".join(header), *samples]
+
+
+def _polar_flow_start_unix_s(path: str | Path, start_text: str, utc_offset_s: float) -> float:
+    """UNIX seconds of a Polar Flow summary's 'Date Start time' (dd-mm-yyyy HH:MM:SS) on a clock ``utc_offset_s``
+    from UTC."""
+    try:
+        local = datetime.strptime(start_text, "%d-%m-%Y %H:%M:%S")
+    except ValueError:
+        raise InputError(path, f"line 2: its start {start_text[:40]!r} is no 'dd-mm-yyyy HH:MM:SS' date and "
+                               "time") from None
+    return local.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s))).timestamp()
 
 
 def elapsed_s(path: str | Path, text: str, number: int) -> float:

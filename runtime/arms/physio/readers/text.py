@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +154,23 @@ def check_finite(source: str | Path, values: np.ndarray, row_lines: np.ndarray, 
 def check_rate(source: str | Path, rate_hz: float, what: str) -> None:
     if not (math.isfinite(rate_hz) and MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ):
         raise InputError(source, f"{what} is not a sample rate in Hz (one sample a day up to {MAX_RATE_HZ:g} Hz)")
+
+
+_UTC_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?")
+UTC_OFFSETS_S = (-12 * 3600.0, 14 * 3600.0)  # the world's clocks run from UTC-12:00 to UTC+14:00
+
+
+def parse_utc_offset_s(text: str, label: str) -> float:
+    """Seconds east of UTC of an offset written as ISO 8601 writes it ('+01:00', '-0530', '+2', 'Z'; 'UTC+01:00'
+    too), the way a clinic would state the clock a phone app kept; anything else is an input error for ``label``."""
+    text = text.strip()
+    if text.upper() in ("Z", "UTC", "0", "+0", "-0"):
+        return 0.0
+    match = _UTC_OFFSET.fullmatch(text.upper())
+    if match is None:
+        raise InputError(label, f"{text!r} is no UTC offset: write it as +01:00, -05:00 or Z")
+    sign, hours, minutes = match.groups()
+    offset_s = (1 if sign == "+" else -1) * (int(hours) * 3600.0 + int(minutes or 0) * 60.0)
+    if int(minutes or 0) >= 60 or not UTC_OFFSETS_S[0] <= offset_s <= UTC_OFFSETS_S[1]:
+        raise InputError(label, f"{text!r} is no UTC offset: clocks run from -12:00 to +14:00")
+    return offset_s
