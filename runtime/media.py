@@ -245,14 +245,76 @@ def _wav_declared_s(path: str | Path) -> float | None:
         return None
 
 
+# A lost run of packets is taken from the demuxer's corrupt flag (an MPEG transport stream's continuity counters
+# say where packets went missing), never from a jump in stamps alone: a picture that pauses (a screen recording, a
+# call's frozen video) jumps onto a frame that is not a keyframe just as a loss does, and would lose good video up
+# to the next keyframe.
+DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
+
+
+class BrokenReferences:
+    """Which decoded video frames are built on damaged or missing references: after a packet that failed to
+    decode, a frame the decoder flagged corrupt, or a packet the demuxer flagged corrupt (damaged, or after a
+    lost run of packets), until the next keyframe. FFmpeg conceals what is missing and decodes on without a flag
+    (smears, grey blocks, pieces of other frames): judged at full quality, they would be evidence that is not the
+    person's.
+
+    A decoder's failure shows when the frame it failed would come out (frame threads report it late), so what
+    comes out after it is damaged (``break_now``). A packet's sign shows before the frames decoded ahead of it
+    are out: the damage starts at its decode stamp (``break_from``), which no frame decoded after it shows before.
+    """
+
+    def __init__(self) -> None:
+        self.broken = False
+        self._from_s: float | None = None  # a packet's sign: frames shown from here on are damaged
+        self.frames = 0  # frames found damaged
+        self.runs_s: list[list[float]] = []  # [first, last] time of each run of damaged frames
+        self._in_run = False
+
+    def break_now(self) -> None:
+        self.broken, self._from_s = True, None
+
+    def break_from(self, t_s: float | None) -> None:
+        if t_s is None:
+            self.break_now()
+        elif not self.broken:
+            self._from_s = t_s if self._from_s is None else min(self._from_s, t_s)
+
+    def damaged(self, frame: av.VideoFrame, t_s: float | None) -> bool:
+        """Whether ``frame``, shown at ``t_s`` on the file's clock, is built on broken references; counted."""
+        if self._from_s is not None and (t_s is None or t_s >= self._from_s - 1e-6):
+            self.break_now()
+        if self.broken and frame.key_frame:  # a keyframe refers to nothing before it: the damage ends here
+            self.broken = self._in_run = False
+        if not self.broken:
+            return False
+        self.frames += 1
+        at_s = 0.0 if t_s is None else t_s
+        if self._in_run:
+            self.runs_s[-1][1] = at_s
+        else:
+            self.runs_s.append([at_s, at_s])
+            self._in_run = True
+        return True
+
+    def where(self) -> str:
+        """The runs of damaged frames as "2.1-3.9 s, 7.0 s" (the first ``DAMAGED_RUNS_SAID``, then a count)."""
+        said = [f"{a:.1f} s" if round(a, 1) == round(b, 1) else f"{a:.1f}-{b:.1f} s"
+                for a, b in self.runs_s[:DAMAGED_RUNS_SAID]]
+        more = len(self.runs_s) - DAMAGED_RUNS_SAID
+        return ", ".join(said) + (f" and {more} more stretches" if more > 0 else "")
+
+
 class StreamDecoder:
     """The frames of one stream of an open file, decoded packet by packet so that damage costs only itself.
 
     A packet that fails to decode is skipped and counted (``corrupt``): its time becomes a gap. The 1st, 10th,
     100th... are logged with the file and the time, and the total at the end, so a file damaged throughout gives a
-    few lines, not one a packet. A container unreadable past a point, or a file that ends well before the duration
-    its header declares (cut short), ends the stream with ``stopped_reason`` set and one line logged. A stream of
-    which nothing decodes is an ``InputError``.
+    few lines, not one a packet. A video frame the decoder flags corrupt is skipped and counted alike; the video
+    frames decoded after any damage or a lost run of packets until the next keyframe are skipped too
+    (``damaged``, ``BrokenReferences``), said in one line at the end with where they were. A container unreadable
+    past a point, or a file that ends well before the duration its header declares (cut short), ends the stream
+    with ``stopped_reason`` set and one line logged. A stream of which nothing decodes is an ``InputError``.
     """
 
     def __init__(self, path: Path, container: av.container.InputContainer, stream: av.stream.Stream) -> None:
@@ -260,6 +322,7 @@ class StreamDecoder:
         self.container = container
         self.stream = stream
         self.decoded = 0  # frames out of the decoder
+        self.usable = 0  # of them, those handed on (a video frame corrupt or damaged is not)
         self.corrupt = 0  # packets (or frames, see ``skip``) left out as corrupt
         self.stopped_reason = ""
         self._last_s = 0.0  # the time of this stream's latest packet
@@ -272,6 +335,7 @@ class StreamDecoder:
         self._frame_stamp_s: float | None = None  # the last decoded frame's own stamp on the file's clock
         self._frame_joints = 0  # joints this stream's frames have passed
         self._frame_shift_s = 0.0  # the shift of the recording they are in
+        self.references = BrokenReferences() if stream.type == "video" else None
 
     def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
         """A decoded frame's time on the file's clock (None for one without a timestamp)."""
@@ -283,18 +347,42 @@ class StreamDecoder:
         stamp_s = _stamp_s(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
         return None if stamp_s is None else stamp_s - self.origin_s + self.joints.shift_s(packet.stream.index)
 
+    @property
+    def damaged(self) -> int:
+        """Video frames skipped as built on broken references (0 for sound)."""
+        return self.references.frames if self.references else 0
+
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
         for packet in self._packets():
+            if self.references is not None and packet.size and packet.is_corrupt:
+                self.references.break_from(self._decode_s(packet))
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as error:
                 self.skip(self._packet_s(packet), _short(error))
+                if self.references is not None:
+                    self.references.break_now()
                 continue
-            self.decoded += len(frames)
             for frame in frames:
+                self.decoded += 1
                 self._follow_stamps(frame)
-                yield frame
+                if self.references is None or self._usable(frame):
+                    self.usable += 1
+                    yield frame
         self._finish()
+
+    def _usable(self, frame: av.VideoFrame) -> bool:
+        """A video frame neither flagged corrupt (skipped, counted) nor built on broken references."""
+        if frame.is_corrupt:
+            self.skip(self.time_s(frame), "flagged by the decoder", "frame")
+            self.references.break_now()  # the frames after it refer to it
+            return False
+        return not self.references.damaged(frame, self.time_s(frame))
+
+    def _decode_s(self, packet: av.Packet) -> float | None:
+        """A packet's decode stamp on the file's clock (its presentation stamp where it has none)."""
+        stamp_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
+        return None if stamp_s is None else stamp_s - self.origin_s + self.joints.shift_s(packet.stream.index)
 
     def _follow_stamps(self, frame: av.AudioFrame | av.VideoFrame) -> None:
         """A frame whose stamp goes back (recordings joined end to end, a recorder's clock reset) starts the next
@@ -356,8 +444,14 @@ class StreamDecoder:
         if self.decoded == 0 and (self.corrupt or self.stopped_reason):
             problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
             raise InputError(self.path, f"no {self.stream.type} could be decoded; {problem}")
+        if self.decoded and not self.usable:
+            raise InputError(self.path, f"no {self.stream.type} could be decoded; all {self.decoded} frames are "
+                                        "corrupt or decoded from damaged data")
         if self.corrupt > self._logged:
             log.warning("%s: skipped %d corrupt %s packets in all", self.path, self.corrupt, self.stream.type)
+        if self.damaged:
+            log.warning("%s: skipped %d video frames decoded from damaged or lost data until the next keyframe, "
+                        "at %s", self.path, self.damaged, self.references.where())
         if self.stopped_reason:
             log.warning("%s: %s", self.path, self.stopped_reason)
 

@@ -2,7 +2,8 @@
 
 File mode decodes every frame (codecs need that) but converts only the sampled ones: a frame is kept when
 its own timestamp reaches the next sampling instant, so variable-frame-rate files sample evenly in time.
-Rotation metadata (phone videos) is applied, packets and frames that fail to decode are skipped and counted.
+Rotation metadata (phone videos) is applied, packets and frames that fail to decode are skipped and counted, and
+so are the frames decoded after damage or a lost run of packets until the next keyframe (``StreamDecoder``).
 
 Live mode (a camera, or a file replayed at real-time pace) reads in a thread and hands the consumer only the
 newest frame: a consumer slower than the sampling rate drops frames, counted, and never builds a backlog.
@@ -45,17 +46,19 @@ class VideoFrame:
 
 @dataclass
 class FrameStats:
-    """What a source did: frames decoded, sampled, skipped as corrupt, dropped to keep up (live)."""
+    """What a source did: frames decoded, sampled, skipped as corrupt or as built on damaged or lost data (until
+    the next keyframe), dropped to keep up (live)."""
 
     decoded: int = 0
     sampled: int = 0
     corrupt: int = 0
+    damaged: int = 0
     dropped: int = 0
     rotation_deg: int = 0
     stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
 
     def to_dict(self) -> dict:
-        return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt,
+        return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt, "damaged": self.damaged,
                 "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason}
 
 
@@ -103,7 +106,8 @@ def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int], first_px: tupl
 class FileVideoSource:
     """Frames of a recorded file sampled at ``sample_fps`` on the file's own clock.
 
-    Corrupt packets and frames are skipped (``stats.corrupt``); a file with no video stream, one that cannot be
+    Corrupt packets and frames are skipped (``stats.corrupt``), and so are the frames decoded from damaged or lost
+    data until the next keyframe (``stats.damaged``); a file with no video stream, one that cannot be
     opened, or one of which no frame decodes raises ``InputError``. Frames are scaled so that their longer side is
     at most ``max_side_px``; a picture that changes size mid-stream is fitted into the first one's size.
     """
@@ -131,7 +135,11 @@ class FileVideoSource:
             try:
                 yield from self._sampled(decoder, stream)
             finally:
-                self.stats.corrupt, self.stats.stopped_reason = decoder.corrupt, decoder.stopped_reason
+                self._take_counts(decoder)
+
+    def _take_counts(self, decoder: StreamDecoder) -> None:
+        self.stats.decoded, self.stats.corrupt, self.stats.damaged = decoder.decoded, decoder.corrupt, decoder.damaged
+        self.stats.stopped_reason = decoder.stopped_reason
 
     def _sampled(self, decoder: StreamDecoder, stream: av.video.stream.VideoStream) -> Iterator[VideoFrame]:
         period_s = 1.0 / self.sample_fps
@@ -142,13 +150,9 @@ class FileVideoSource:
         size = None
         for frame in decoder.frames():
             raise_if_stop_asked()  # PyAV can swallow the signal's own KeyboardInterrupt
-            self.stats.decoded += 1
-            if frame.is_corrupt:
-                decoder.skip(decoder.time_s(frame), "flagged by the decoder", "frame")
-                continue
             t_s = decoder.time_s(frame)
-            if t_s is None:
-                t_s = (self.stats.decoded - 1) / stream_fps
+            if t_s is None:  # placed by its index among all decoded frames, skipped ones included
+                t_s = (decoder.decoded - 1) / stream_fps
             if next_s is None:
                 next_s = t_s
             if t_s + 1e-6 < next_s:
@@ -178,6 +182,7 @@ def frame_reach_s(sample_fps: float) -> float:
     return max(2.0 / sample_fps, 0.5)
 
 
+REPLAY_WAIT_SLICE_S = 0.25  # a replay waiting for its next frame looks this often whether the session has ended
 CAMERA_STALL_S = 5.0  # no frame this long from a camera that has not failed: it is gone (cameras give 5-30 fps)
 
 
@@ -276,6 +281,13 @@ class LiveVideoSource:
                     self.stall_s)
         return True
 
+    def _replay_waited(self, t_s: float) -> bool:
+        """Wait until a replayed frame's time; False when the session ended meanwhile. The wait is sliced: after a
+        stretch of damaged frames (skipped unseen) the next one may be many seconds away."""
+        while not self._stop.is_set() and self.clock.now_s() < t_s:
+            self.clock.wait_until(min(t_s, self.clock.now_s() + REPLAY_WAIT_SLICE_S))
+        return not self._stop.is_set()
+
     def stop(self) -> None:
         """End ``frames()`` from another thread (the session is over); frames not yet taken are let go."""
         with self._fresh:
@@ -311,8 +323,8 @@ class LiveVideoSource:
                         break
                     self.stats.decoded += 1
                     self._heard_s = self.clock.now_s()
-                    if self.replay:
-                        self.clock.wait_until(decoder.time_s(frame) or 0.0)
+                    if self.replay and not self._replay_waited(decoder.time_s(frame) or 0.0):
+                        break
                     t_s = self.clock.now_s()
                     # Only the first frame in each sampling slot becomes a candidate; the rest were never wanted.
                     slot = _sampling_slot(t_s, period_s)
@@ -342,6 +354,7 @@ class LiveVideoSource:
             log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, detail)
         finally:
             self.stats.corrupt = decoder.corrupt if decoder else 0
+            self.stats.damaged = decoder.damaged if decoder else 0
             with self._fresh:
                 self._done.set()
                 self._fresh.notify()

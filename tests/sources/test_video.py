@@ -136,8 +136,10 @@ def test_a_replay_plays_on_past_a_corrupt_video_packet_as_file_analysis_does(tmp
             times = [frame.t_s for frame in source.frames()]
         assert times[-1] >= 3.6  # was (replay): "camera stopped" at the damage, and nothing after it
         assert source.stats.corrupt == 1 and source.stats.stopped_reason == ""
-        assert len(caplog.records) == 1
-        assert caplog.records[0].getMessage().startswith(f"{path}: skipped a corrupt video packet near ")
+        lines = [record.getMessage() for record in caplog.records]
+        assert len(lines) == 2 and lines[0].startswith(f"{path}: skipped a corrupt video packet near ")
+        # the frames after it until the next keyframe were decoded from what it left: said in one more line
+        assert lines[1].startswith(f"{path}: skipped {source.stats.damaged} video frames decoded from damaged")
 
 
 def test_a_video_cut_short_is_said_by_file_analysis_and_replay_alike(tmp_path, caplog):
