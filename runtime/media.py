@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import wave
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -249,6 +250,8 @@ def _wav_declared_s(path: str | Path) -> float | None:
 # say where packets went missing), never from a jump in stamps alone: a picture that pauses (a screen recording, a
 # call's frozen video) jumps onto a frame that is not a keyframe just as a loss does, and would lose good video up
 # to the next keyframe.
+# The demuxer flags the packet this many before the one that spans a break in the continuity counters.
+CORRUPT_FLAG_LEAD = 2
 DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
 
 
@@ -353,8 +356,8 @@ class StreamDecoder:
         return self.references.frames if self.references else 0
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
-        for packet in self._packets():
-            if self.references is not None and packet.size and packet.is_corrupt:
+        for packet, before_joint in self._stream_packets():
+            if self.references is not None and packet.size and packet.is_corrupt and not before_joint:
                 self.references.break_from(self._decode_s(packet))
             try:
                 frames = packet.decode()
@@ -370,6 +373,19 @@ class StreamDecoder:
                     self.usable += 1
                     yield frame
         self._finish()
+
+    def _stream_packets(self) -> Iterator[tuple[av.Packet, bool]]:
+        """This stream's packets, each with whether a joint comes within the next ``CORRUPT_FLAG_LEAD`` of them:
+        MPEG-TS files joined end to end restart their continuity counters there, and the demuxer flags a packet
+        before the joint corrupt, though nothing was lost."""
+        ahead: deque[tuple[av.Packet, int]] = deque()  # packets read ahead, each with the joints passed at it
+        for packet in self._packets():
+            ahead.append((packet, self.joints.passed(self.stream.index)))
+            if len(ahead) > CORRUPT_FLAG_LEAD:
+                first, joints = ahead.popleft()
+                yield first, self.joints.passed(self.stream.index) > joints
+        for first, joints in ahead:
+            yield first, self.joints.passed(self.stream.index) > joints
 
     def _usable(self, frame: av.VideoFrame) -> bool:
         """A video frame neither flagged corrupt (skipped, counted) nor built on broken references."""
@@ -509,6 +525,10 @@ class JoinedRecordings:
         """How far back a stream's stamp must go to be its next joint: once another stream has shown that joint,
         any step back (a stream with under STAMPS_BACK_S before the joint still passes it); else STAMPS_BACK_S."""
         return STAMPS_STEP_BACK_S if joints_passed < len(self.shifts_s) else STAMPS_BACK_S
+
+    def passed(self, stream_index: int) -> int:
+        """How many joints the stream's packets have passed."""
+        return self._joints.get(stream_index, 0)
 
     def shift_s(self, stream_index: int) -> float:
         """The shift of the recording the stream's packets are in."""

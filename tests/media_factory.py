@@ -1,5 +1,5 @@
 """Small media files made on the spot with PyAV, for tests: tones, speech slices, videos with or without audio,
-and the same damaged (a corrupt packet) or cut short."""
+and the same damaged (a corrupt packet, a lost run of transport-stream packets) or cut short."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48000, audio_codec: str = "aac",
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
                 audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None,
-                audio_bit_rate: int | None = None) -> Path:
+                audio_bit_rate: int | None = None, gop: int | None = None) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
     the file's start). ``lost_s``: the audio frames starting in that [start, end) stretch are left out, as packets
-    lost in a recording.
+    lost in a recording. ``gop``: frames from one keyframe to the next (the encoder's own choice when None).
     """
     channels = 1 if samples is None or samples.ndim == 1 else samples.shape[1]
     options = {"avoid_negative_ts": "disabled"} if audio_start_s < 0 else {}
@@ -35,6 +35,10 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
         if video_codec:
             video = container.add_stream(video_codec, rate=fps)
             video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+            if gop and video_codec == "libx264":  # no cut at a scene change; no B-frames, as a camera streams
+                video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": "0"}
+            elif gop:
+                video.codec_context.gop_size = gop
         audio = None
         if samples is not None:
             audio = container.add_stream(audio_codec, rate=sample_rate_hz, layout=LAYOUTS[channels])
@@ -138,6 +142,22 @@ def damage(path: Path, kind: str, at_s: float | None = None) -> list[float]:
         data[start:start + len(payload)] = bytes(len(payload))
     path.write_bytes(bytes(data))
     return [t_s for t_s, _, _ in packets]
+
+
+TS_PACKET_BYTES = 188
+
+
+def drop_transport_packets(path: Path, from_s: float, to_s: float) -> None:
+    """Remove from an MPEG-TS file the transport packets carrying the video frames of [from_s, to_s), as a network
+    glitch loses them: the stamps jump and the continuity counters break there."""
+    with av.open(str(path)) as container:  # a video alone, without B-frames: file order is time order
+        starts = [(float(p.pts * p.time_base), p.pos) for p in container.demux(video=0) if p.size]
+    origin_s = starts[0][0]
+    lost = [i for i, (t_s, _) in enumerate(starts) if from_s <= t_s - origin_s < to_s]
+    first, after = starts[lost[0]][1], starts[lost[-1] + 1][1]
+    assert first % TS_PACKET_BYTES == 0, "the frames do not start where a transport packet does"
+    data = path.read_bytes()
+    path.write_bytes(data[:first] + data[after:])
 
 
 def undecodable_s(path: Path, kind: str) -> list[float]:

@@ -11,7 +11,7 @@ from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.sources.video import FileVideoSource, LiveVideoSource
 from tests.arms.face.video_factory import write_video
-from tests.media_factory import cut_short, damage, tone, undecodable_s, write_media
+from tests.media_factory import cut_short, damage, drop_transport_packets, tone, undecodable_s, write_media
 
 
 def test_file_source_samples_at_the_requested_rate_on_the_file_clock(tmp_path):
@@ -278,3 +278,49 @@ def test_a_picture_resized_by_a_pixel_or_two_mid_stream_fills_its_frames_without
                      + _write_ts_segment(tmp_path / "b.ts", [np.full((240, 322, 3), 255, np.uint8)] * 10, 10))
     last = list(FileVideoSource(path, sample_fps=10.0).frames())[-1].image
     assert last.shape == (240, 320, 3) and last.min() > 200  # no black row above or below (a fit to 320 x 238)
+
+
+def _damage_line(path, records) -> str:
+    lines = [r.getMessage() for r in records if "decoded from damaged or lost data" in r.getMessage()]
+    assert len(lines) == 1  # once, at the end, not a line a frame
+    return lines[0]
+
+
+def test_frames_decoded_after_a_corrupt_packet_are_skipped_until_the_next_keyframe_and_said_once(tmp_path, caplog):
+    path = write_media(tmp_path / "hit.mkv", None, video_codec="libx264", video_s=4.0, gop=20)  # keys at 0 and 2 s
+    assert damage(path, "video", at_s=0.5) == undecodable_s(path, "video") == [0.5]
+    source = FileVideoSource(path, sample_fps=10.0)
+    with caplog.at_level(logging.WARNING):
+        times = [frame.t_s for frame in source.frames()]
+    # was: 0.6 to 1.9 s kept, decoded from a reference that was never there, at full quality
+    assert times == pytest.approx([i / 10 for i in range(5)] + [2.0 + i / 10 for i in range(20)])
+    assert source.stats.corrupt == 1 and source.stats.damaged == 14 and source.stats.to_dict()["damaged"] == 14
+    line = _damage_line(path, caplog.records)
+    assert line == (f"{path}: skipped 14 video frames decoded from damaged or lost data until the next keyframe, "
+                    "at 0.6-1.9 s")
+
+
+def test_a_lost_run_of_transport_stream_packets_costs_the_frames_until_the_next_keyframe_and_is_said(tmp_path,
+                                                                                                       caplog):
+    path = write_media(tmp_path / "glitch.ts", None, video_codec="libx264", video_s=4.0, gop=20)
+    drop_transport_packets(path, 0.8, 1.0)  # a network glitch: two frames in the middle of a GOP never arrived
+    for source in _replay_and_file(path):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            times = [frame.t_s for frame in source.frames()]
+        # was: no word, and 1.0 to 1.9 s kept, built on the frames lost
+        assert not [t_s for t_s in times if 0.75 < t_s < 2.0] and times[-1] >= 3.6
+        assert source.stats.corrupt == 0 and source.stats.damaged >= 10
+        assert re.fullmatch(rf"{re.escape(str(path))}: skipped {source.stats.damaged} video frames decoded from "
+                            r"damaged or lost data until the next keyframe, at 0\.[67]-1\.9 s",
+                            _damage_line(path, caplog.records))
+
+
+def test_transport_streams_joined_end_to_end_lose_no_frame_at_the_joint(tmp_path, caplog):
+    part = write_media(tmp_path / "part.ts", None, video_codec="libx264", video_s=3.0, gop=10).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)  # the continuity counters restart at the joint: no packet was lost there
+    source = FileVideoSource(joined, sample_fps=10.0)
+    with caplog.at_level(logging.WARNING):
+        times = [frame.t_s for frame in source.frames()]
+    assert len(times) == 60 and source.stats.damaged == 0 and "damaged" not in caplog.text
