@@ -253,6 +253,10 @@ def _wav_declared_s(path: str | Path) -> float | None:
 # The demuxer flags the packet this many before the one that spans a break in the continuity counters.
 CORRUPT_FLAG_LEAD = 2
 DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
+# Damage ends this long after it began even without a keyframe: a stream that refreshes its picture a strip at a
+# time (intra refresh, as video-call encoders do) has no keyframe after its first, and one lost packet would
+# otherwise cost the rest of the recording; cameras' and recorders' keyframes come every 0.5-10 s.
+MAX_DAMAGE_S = 10.0
 
 
 class BrokenReferences:
@@ -269,6 +273,7 @@ class BrokenReferences:
 
     def __init__(self) -> None:
         self.broken = False
+        self._since_s: float | None = None  # when the damage began (the first damaged frame's time)
         self._from_s: float | None = None  # a packet's sign: frames shown from here on are damaged
         self.frames = 0  # frames found damaged
         self.runs_s: list[list[float]] = []  # [first, last] time of each run of damaged frames
@@ -287,12 +292,16 @@ class BrokenReferences:
         """Whether ``frame``, shown at ``t_s`` on the file's clock, is built on broken references; counted."""
         if self._from_s is not None and (t_s is None or t_s >= self._from_s - 1e-6):
             self.break_now()
-        if self.broken and frame.key_frame:  # a keyframe refers to nothing before it: the damage ends here
+        at_s = 0.0 if t_s is None else t_s
+        if self.broken and self._since_s is None:
+            self._since_s = at_s
+        # A keyframe refers to nothing before it: the damage ends there, or MAX_DAMAGE_S on without one.
+        if self.broken and (frame.key_frame or at_s - self._since_s >= MAX_DAMAGE_S):
             self.broken = self._in_run = False
+            self._since_s = None
         if not self.broken:
             return False
         self.frames += 1
-        at_s = 0.0 if t_s is None else t_s
         if self._in_run:
             self.runs_s[-1][1] = at_s
         else:

@@ -324,3 +324,17 @@ def test_transport_streams_joined_end_to_end_lose_no_frame_at_the_joint(tmp_path
     with caplog.at_level(logging.WARNING):
         times = [frame.t_s for frame in source.frames()]
     assert len(times) == 60 and source.stats.damaged == 0 and "damaged" not in caplog.text
+
+
+def test_damage_in_a_stream_without_another_keyframe_ends_after_ten_seconds_not_at_the_recordings_end(tmp_path,
+                                                                                                        caplog):
+    # One keyframe at the start, as a video-call encoder refreshing its picture a strip at a time writes.
+    path = write_media(tmp_path / "refresh.mkv", None, video_codec="libx264", video_s=14.0, gop=1000)
+    assert damage(path, "video", at_s=0.5) == [0.5]
+    source = FileVideoSource(path, sample_fps=10.0)
+    with caplog.at_level(logging.WARNING):
+        times = [frame.t_s for frame in source.frames()]
+    # was: everything after 0.5 s skipped, 13.5 s of picture lost for one packet
+    assert times == pytest.approx([i / 10 for i in range(5)] + [10.6 + i / 10 for i in range(34)])
+    assert source.stats.damaged == 100
+    assert _damage_line(path, caplog.records).endswith("until the next keyframe, at 0.6-10.5 s")
