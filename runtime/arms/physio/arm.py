@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import math
-from datetime import datetime, timezone
+from datetime import timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from runtime.arms.physio.features import MEASUREMENTS, recording_features
 from runtime.arms.physio.live import LiveStress
 from runtime.arms.physio.model import card_setting, input_blocks
 from runtime.arms.physio.readers import read_recording
+from runtime.arms.physio.readers.text import parse_iso_time
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, Recording, seconds_text
 from runtime.arms.physio.stress import (
     DEFAULT_MODEL,
@@ -263,7 +264,7 @@ def video_start_unix_s(path: Path) -> float | None:
     if not text:
         return None
     try:
-        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        instant = parse_iso_time(text)
         if instant.tzinfo is None:  # containers write UTC
             instant = instant.replace(tzinfo=timezone.utc)
         unix_s = instant.timestamp()

@@ -168,7 +168,7 @@ def test_a_numeric_time_column_whose_first_row_has_no_time_is_still_said_to_be_e
     ("2023-11-14T22:13:20", "2023-11-14T22:13:20"),  # no offset: left for the reader to refuse
 ])
 def test_iso_times_are_rewritten_in_the_form_python_3_10_reads(written, readable):
-    from runtime.arms.physio.readers.csv_file import _iso_for_python
+    from runtime.arms.physio.readers.text import _iso_for_python
 
     # 3.10's fromisoformat reads 3 or 6 fraction digits and +HH:MM offsets only (the project supports 3.10)
     assert _iso_for_python(written) == readable

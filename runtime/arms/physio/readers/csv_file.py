@@ -19,6 +19,7 @@ from runtime.arms.physio.readers.text import (
     csv_cells,
     decode_text,
     drop_blank_rows,
+    parse_iso_time,
     parse_numbers,
     read_limited,
     reads_as_number,
@@ -474,7 +475,7 @@ def _iso_instant(path: Path, text: str, number: int, utc_offset_s: float | None)
     the clock's: the instant it means depends on a time zone the file does not say, and a guess would shift it
     against the video by hours."""
     try:
-        instant = datetime.fromisoformat(_iso_for_python(text))
+        instant = parse_iso_time(text)
     except ValueError:
         raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
     if instant.tzinfo is None and utc_offset_s is None:
@@ -482,25 +483,6 @@ def _iso_instant(path: Path, text: str, number: int, utc_offset_s: float | None)
                          "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
                          "them (--utc-offset / --physio-utc-offset +01:00)") from None
     return instant
-
-
-# Date, time, fraction and offset of the ISO 8601 times spreadsheets and pandas write: rewritten in the one form
-# Python 3.10's fromisoformat reads (6 fraction digits, +HH:MM); 3.11 reads the others too.
-_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
-
-
-def _iso_for_python(text: str) -> str:
-    match = _ISO_TIME.fullmatch(text)
-    if match is None:
-        return text
-    when, fraction, offset = match.groups()
-    fraction = f".{(fraction + '000000')[:6]}" if fraction else ""  # nanoseconds (pandas) to microseconds
-    if offset in ("Z", "z"):
-        offset = "+00:00"
-    elif offset:
-        digits = offset[1:].replace(":", "")
-        offset = f"{offset[0]}{digits[:2]}:{(digits[2:] or '00')}"
-    return f"{when}{fraction}{offset or ''}"
 
 
 def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None,

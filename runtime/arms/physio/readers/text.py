@@ -7,6 +7,7 @@ import codecs
 import csv
 import math
 import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +175,27 @@ def parse_utc_offset_s(text: str, label: str) -> float:
     if int(minutes or 0) >= 60 or not UTC_OFFSETS_S[0] <= offset_s <= UTC_OFFSETS_S[1]:
         raise InputError(label, f"{text!r} is no UTC offset: clocks run from -12:00 to +14:00")
     return offset_s
+
+
+# Date, time, fraction and offset of the ISO 8601 times spreadsheets, pandas and containers write: rewritten in the
+# one form Python 3.10's fromisoformat reads (6 fraction digits, +HH:MM); 3.11 reads the others too.
+_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
+
+
+def parse_iso_time(text: str) -> datetime:
+    """An ISO 8601 date and time, with its UTC offset where it has one (naive where not); ValueError if none."""
+    return datetime.fromisoformat(_iso_for_python(text.strip()))
+
+
+def _iso_for_python(text: str) -> str:
+    match = _ISO_TIME.fullmatch(text)
+    if match is None:
+        return text
+    when, fraction, offset = match.groups()
+    fraction = f".{(fraction + '000000')[:6]}" if fraction else ""  # nanoseconds (pandas) to microseconds
+    if offset in ("Z", "z"):
+        offset = "+00:00"
+    elif offset:
+        digits = offset[1:].replace(":", "")
+        offset = f"{offset[0]}{digits[:2]}:{(digits[2:] or '00')}"
+    return f"{when}{fraction}{offset or ''}"
