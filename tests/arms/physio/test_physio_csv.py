@@ -116,6 +116,7 @@ def test_a_csv_timed_in_unix_milli_micro_or_nanoseconds_reads_as_its_unix_second
 @pytest.mark.parametrize(("time", "problem"), [
     ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' has no UTC offset"),  # whose 22:13?
     ("yesterday", r"line 3: 'yesterday' is neither UNIX seconds nor an ISO 8601 time"),
+    ("1700000001", r"line 3: '1700000001' is a number among ISO 8601 times: one clock writes one form"),
 ])
 def test_an_iso_time_without_its_offset_or_no_time_at_all_is_refused_naming_its_line(tmp_path, time, problem):
     with pytest.raises(InputError, match=problem):

@@ -474,6 +474,9 @@ def _iso_instant(path: Path, text: str, number: int, utc_offset_s: float | None)
     """An ISO 8601 time, with its UTC offset if it has one. One without is refused unless ``utc_offset_s`` says
     the clock's: the instant it means depends on a time zone the file does not say, and a guess would shift it
     against the video by hours."""
+    if reads_as_number(text):  # the first time was an ISO one
+        raise InputError(path, f"line {number}: {text[:40]!r} is a number among ISO 8601 times: one clock writes "
+                               "one form")
     try:
         instant = parse_iso_time(text)
     except ValueError:
