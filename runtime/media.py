@@ -253,9 +253,8 @@ def _wav_declared_s(path: str | Path) -> float | None:
 # The demuxer flags the packet this many before the one that spans a break in the continuity counters.
 CORRUPT_FLAG_LEAD = 2
 DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
-# Damage ends this long after it began even without a keyframe: a stream that refreshes its picture a strip at a
-# time (intra refresh, as video-call encoders do) has no keyframe after its first, and one lost packet would
-# otherwise cost the rest of the recording; cameras' and recorders' keyframes come every 0.5-10 s.
+# Damage ends this long after it began even without a keyframe or recovery points (a stream that marks neither
+# would otherwise lose the rest of the recording to one lost packet); cameras' keyframes come every 0.5-10 s.
 MAX_DAMAGE_S = 10.0
 
 
@@ -269,18 +268,30 @@ class BrokenReferences:
     A decoder's failure shows when the frame it failed would come out (frame threads report it late), so what
     comes out after it is damaged (``break_now``). A packet's sign shows before the frames decoded ahead of it
     are out: the damage starts at its decode stamp (``break_from``), which no frame decoded after it shows before.
+
+    The damage ends at a keyframe, or at the second random-access point the demuxer marks after it began (a
+    stream that refreshes its picture a strip at a time, as video-call encoders write, has recovery points
+    instead of keyframes: a refresh begun at the first is whole by the second), or MAX_DAMAGE_S on.
     """
 
     def __init__(self) -> None:
         self.broken = False
         self._since_s: float | None = None  # when the damage began (the first damaged frame's time)
         self._from_s: float | None = None  # a packet's sign: frames shown from here on are damaged
+        self._access_pts: list[int] = []  # random-access points marked after the damage began
         self.frames = 0  # frames found damaged
         self.runs_s: list[list[float]] = []  # [first, last] time of each run of damaged frames
         self._in_run = False
 
     def break_now(self) -> None:
         self.broken, self._from_s = True, None
+
+    def access_point(self, pts: int | None, decode_s: float | None) -> None:
+        """A packet the demuxer marks as a random-access point (a keyframe, or a recovery point), with its
+        presentation stamp (in its stream's time base) and its decode time on the file's clock."""
+        pending = self._from_s is not None and decode_s is not None and decode_s >= self._from_s - 1e-6
+        if pts is not None and (self.broken or pending):
+            self._access_pts.append(pts)
 
     def break_from(self, t_s: float | None) -> None:
         if t_s is None:
@@ -295,10 +306,11 @@ class BrokenReferences:
         at_s = 0.0 if t_s is None else t_s
         if self.broken and self._since_s is None:
             self._since_s = at_s
-        # A keyframe refers to nothing before it: the damage ends there, or MAX_DAMAGE_S on without one.
-        if self.broken and (frame.key_frame or at_s - self._since_s >= MAX_DAMAGE_S):
+        # A keyframe refers to nothing before it: the damage ends there (see the class's note for the others).
+        refreshed = frame.pts is not None and frame.pts in self._access_pts[1:]
+        if self.broken and (frame.key_frame or refreshed or at_s - self._since_s >= MAX_DAMAGE_S):
             self.broken = self._in_run = False
-            self._since_s = None
+            self._since_s, self._access_pts = None, []
         if not self.broken:
             return False
         self.frames += 1
@@ -365,9 +377,13 @@ class StreamDecoder:
         return self.references.frames if self.references else 0
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
-        for packet, before_joint in self._stream_packets():
+        for packet, lead, before_joint in self._stream_packets():
             if self.references is not None and packet.size and packet.is_corrupt and not before_joint:
-                self.references.break_from(self._decode_s(packet))
+                # The demuxer flags the packet CORRUPT_FLAG_LEAD before the break: the damage starts at the
+                # packet after the break's decode time, not at the flagged one (which may be a keyframe).
+                self.references.break_from(self._decode_s(lead))
+            if self.references is not None and packet.is_keyframe:
+                self.references.access_point(packet.pts, self._decode_s(packet))
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as error:
@@ -383,18 +399,19 @@ class StreamDecoder:
                     yield frame
         self._finish()
 
-    def _stream_packets(self) -> Iterator[tuple[av.Packet, bool]]:
-        """This stream's packets, each with whether a joint comes within the next ``CORRUPT_FLAG_LEAD`` of them:
-        MPEG-TS files joined end to end restart their continuity counters there, and the demuxer flags a packet
-        before the joint corrupt, though nothing was lost."""
+    def _stream_packets(self) -> Iterator[tuple[av.Packet, av.Packet, bool]]:
+        """This stream's packets, each with the one ``CORRUPT_FLAG_LEAD`` after it (the last one read near the
+        end) and whether a joint comes within them: MPEG-TS files joined end to end restart their continuity
+        counters there, and the demuxer flags a packet before the joint corrupt, though nothing was lost."""
         ahead: deque[tuple[av.Packet, int]] = deque()  # packets read ahead, each with the joints passed at it
         for packet in self._packets():
             ahead.append((packet, self.joints.passed(self.stream.index)))
             if len(ahead) > CORRUPT_FLAG_LEAD:
                 first, joints = ahead.popleft()
-                yield first, self.joints.passed(self.stream.index) > joints
-        for first, joints in ahead:
-            yield first, self.joints.passed(self.stream.index) > joints
+                yield first, ahead[-1][0], self.joints.passed(self.stream.index) > joints
+        while ahead:
+            first, joints = ahead.popleft()
+            yield first, ahead[-1][0] if ahead else first, self.joints.passed(self.stream.index) > joints
 
     def _usable(self, frame: av.VideoFrame) -> bool:
         """A video frame neither flagged corrupt (skipped, counted) nor built on broken references."""

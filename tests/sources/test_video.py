@@ -3,6 +3,7 @@ import re
 import threading
 import time
 
+import av
 import numpy as np
 import pytest
 
@@ -312,7 +313,7 @@ def test_a_lost_run_of_transport_stream_packets_costs_the_frames_until_the_next_
         assert not [t_s for t_s in times if 0.75 < t_s < 2.0] and times[-1] >= 3.6
         assert source.stats.corrupt == 0 and source.stats.damaged >= 10
         assert re.fullmatch(rf"{re.escape(str(path))}: skipped {source.stats.damaged} video frames decoded from "
-                            r"damaged or lost data until the next keyframe, at 0\.[67]-1\.9 s",
+                            r"damaged or lost data until the next keyframe, at 1\.0-1\.9 s",
                             _damage_line(path, caplog.records))
 
 
@@ -338,3 +339,36 @@ def test_damage_in_a_stream_without_another_keyframe_ends_after_ten_seconds_not_
     assert times == pytest.approx([i / 10 for i in range(5)] + [10.6 + i / 10 for i in range(34)])
     assert source.stats.damaged == 100
     assert _damage_line(path, caplog.records).endswith("until the next keyframe, at 0.6-10.5 s")
+
+
+def test_a_loss_just_after_a_keyframe_costs_the_frames_from_the_loss_to_the_next_keyframe(tmp_path, caplog):
+    path = write_media(tmp_path / "glitch.ts", None, video_codec="libx264", video_s=6.0, gop=20)  # keys 0, 2, 4 s
+    drop_transport_packets(path, 2.2, 2.4)  # the demuxer flags a packet before the loss: here, the keyframe's
+    source = FileVideoSource(path, sample_fps=10.0)
+    with caplog.at_level(logging.WARNING):
+        times = [frame.t_s for frame in source.frames()]
+    # was: no frame skipped and no word, the keyframe at 2.0 s taken for the end of the damage
+    assert not [t_s for t_s in times if 2.15 < t_s < 3.95] and {2.0, 2.1, 4.0} <= {round(t, 1) for t in times}
+    # 2.2 and 2.3 s never arrived (a gap); 2.4 to 3.9 s were decoded from what they left
+    assert source.stats.damaged == 16 and _damage_line(path, caplog.records).endswith("at 2.4-3.9 s")
+
+
+def test_damage_in_an_intra_refresh_stream_ends_once_a_refresh_begun_after_it_is_whole(tmp_path):
+    # A video-call encoder's stream: no keyframe after the first, a recovery point every 1.2 s.
+    path = tmp_path / "refresh.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 128, 96, "yuv420p"
+        stream.options = {"x264-params": "intra-refresh=1:keyint=12:bframes=0:scenecut=0"}
+        for i in range(100):
+            image = np.zeros((96, 128, 3), np.uint8)
+            image[i % 86:i % 86 + 10, (3 * i) % 118:(3 * i) % 118 + 10] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    assert damage(path, "video", at_s=3.0) == [3.0]
+    source = FileVideoSource(path, sample_fps=10.0)
+    times = [frame.t_s for frame in source.frames()]
+    # recovery points at 3.6 and 4.8 s: the refresh begun at 3.6 s is whole at 4.8 s (was: 10 s lost, to 13 s)
+    assert min(t_s for t_s in times if t_s > 3.0) == pytest.approx(4.8) and times[-1] == pytest.approx(9.9)
