@@ -62,14 +62,19 @@ class FaceFinder:
             side_px = int(SEARCH_SQUARE_INPUTS * self.detector.input_px)
             for square in covering_squares(width, height, side_px, int(np.ceil(reliable_px))):
                 more.extend(detect_in_square(self.detector, image, square))
+        # Faces the whole-frame look finds reliably are its own: a square's find that large is part of a face
+        # (half of a large face, read as a face of its own), not another person.
+        more = [d for d in more if d.size_px < reliable_px]
         return merge_detections(found + more, self.detector.iou_threshold) if more else found
 
     @staticmethod
     def _to_follow(person: Person, t_s: float, reliable_px: float, found: list[Detection],
                    same_iou: float) -> bool:
-        """A person seen lately, with a face too small for the whole-frame look, which missed it this time (a
-        box overlapping theirs by less than ``same_iou``, such as a large false one around them, is not it)."""
-        if t_s - person.last_seen_s > TRACK_S or box_size_px(person.box) >= reliable_px:
-            return False
+        """A person whose face the mesh has read, seen lately, with a face too small for the whole-frame look,
+        which missed it this time (a box overlapping theirs by less than ``same_iou``, such as a large false one
+        around them, is not it)."""
+        if not person.read_frames or t_s - person.last_seen_s > TRACK_S or box_size_px(person.box) >= reliable_px:
+            return False  # never read by the face mesh (a false detection), gone a while, or large enough
         return not any(float(box_iou(person.box, d.box[None])[0]) >= same_iou for d in found)
+
 

@@ -44,3 +44,21 @@ def test_a_frame_small_enough_for_one_look_gets_no_other(monkeypatch):
     monkeypatch.setattr(observer.detector, "detect", lambda image: looks.append(image.shape) or original(image))
     observer.process(VideoFrame(0.0, distant_face_frame(30, (150, 100), width=280, height=210)))
     assert looks == [(210, 280, 3)]
+
+
+def test_a_large_face_searched_square_by_square_stays_one_person():
+    observer = FaceObserver(expression=None, iris=None)
+    observations = observer.process(VideoFrame(0.0, distant_face_frame(600, (640, 360))))
+    assert len(observations) == 1  # was: a square's find inside the face taken for a second person
+
+
+def test_a_detection_the_face_mesh_never_read_is_not_looked_for_between_searches(monkeypatch):
+    observer = FaceObserver(expression=None, iris=None)
+    image = distant_face_frame(250, (640, 360))
+    first = observer.process(VideoFrame(0.0, image))
+    assert any(o.presence < 0.5 for o in first)  # a search square's false find on the background
+    looks = []
+    original = observer.detector.detect
+    monkeypatch.setattr(observer.detector, "detect", lambda crop: looks.append(crop.shape) or original(crop))
+    observer.process(VideoFrame(0.2, image))
+    assert looks == [image.shape]  # the whole frame alone (was: a look around the false find every frame)
