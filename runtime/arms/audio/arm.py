@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from runtime.arms.audio.band import sounds_narrowband, speech_high_band_db
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
@@ -121,6 +122,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
             **level_settings(peak_dbfs(samples)),
+            **band_settings(speech_high_band_db(samples, sample_rate_hz, speech)),
         },
     )
 
@@ -133,23 +135,30 @@ def _why_stopped(status: str, path: str | Path) -> str:
     return status.removeprefix(STOPPED_EARLY).removeprefix(f"{path}: ")
 
 
-def narrowband_note(source_rate_hz: int | None) -> str:
-    """Why the voice's emotions may be off in audio recorded below the rate the model reads (a telephone line or
-    an 8 kHz recorder: nothing above half its rate); "" otherwise."""
-    if not source_rate_hz or source_rate_hz >= AUDIO_RATE_HZ:
+def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = None) -> str:
+    """Why the voice's emotions may be off in narrowband speech, "" otherwise: audio recorded below the rate the
+    model reads (a telephone line or an 8 kHz recorder: nothing above half its rate), or speech whose measured
+    power above about 4 kHz (``band.high_band_db``, in dB) is that of a telephone line, whatever the file's rate."""
+    if source_rate_hz and source_rate_hz < AUDIO_RATE_HZ:
+        why = f"recorded at {source_rate_hz} Hz, so nothing above {source_rate_hz / 2000:g} kHz"
+    elif sounds_narrowband(high_band_db):
+        why = (f"speech has no energy above about 4 kHz (measured in the sound: {-high_band_db:.0f} dB under "
+               "its 0.3-3.4 kHz band), as a telephone line carries it, whatever the file's rate")
+    else:
         return ""
-    return (f"recorded at {source_rate_hz} Hz, so nothing above {source_rate_hz / 2000:g} kHz: the voice model "
-            f"learnt from {AUDIO_RATE_HZ // 1000} kHz speech and calls narrowband speech sad far more often than it "
-            "is (README, 'Telephone-band audio'), most of all without a session baseline; read its emotions with "
-            "caution")
+    return (f"{why}: the voice model learnt from {AUDIO_RATE_HZ // 1000} kHz speech and calls narrowband speech "
+            "sad far more often than it is (README, 'Telephone-band audio'), most of all without a session "
+            "baseline; read its emotions with caution")
 
 
-def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], list[str]]:
-    """What the voice track keeps of the input it was read from (which of several audio streams; a narrowband
-    recording), and the lines that say it, for file mode and a live replay alike."""
+def voice_input_notes(media: MediaInfo, stream: int,
+                      high_band_db: float | None = None) -> tuple[dict[str, str], list[str]]:
+    """What the voice track keeps of the input it was read from (which of several audio streams; narrowband
+    speech, by the recording's rate or, given ``high_band_db``, by its sound), and the lines that say it,
+    for file mode and a live replay alike."""
     settings: dict[str, str] = {}
     lines = []
-    band_note = narrowband_note(media.audio_sample_rate_hz)
+    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db)
     if band_note:
         settings["bandwidth"] = band_note
         lines.append(band_note)
@@ -158,6 +167,16 @@ def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], li
         settings["audio_stream"] = f"{stream} of {media.audio_streams}"
         lines.append(streams_note)
     return settings, lines
+
+
+def band_settings(high_band_db: float | None) -> dict[str, float | str | None]:
+    """What a track's settings say of its speech's band: the power above about 4 kHz against the telephone band
+    (None: too little speech to say), and the note when that is a telephone line's. The recording's rate, which
+    the track's input may not know, is added by ``voice_input_notes``."""
+    # judged as kept (to 0.1 dB), so that ``voice_input_notes`` reading it back decides the same
+    measured = round(high_band_db, 1) if high_band_db is not None else None
+    note = narrowband_note(None, measured)
+    return {"speech_high_band_db": measured, **({"bandwidth": note} if note else {})}
 
 
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
@@ -214,7 +233,8 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         # the face and body: said in one line.
         log.warning("%s; analysed without the voice", error)
         return None
-    notes, lines = voice_input_notes(request.media, settings.stream)  # which stream, the band: said either way
+    # which stream, the band (by the rate, else by the sound the track measured): said either way
+    notes, lines = voice_input_notes(request.media, settings.stream, track.settings.get("speech_high_band_db"))
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio.arm import judged_samples, narrowband_note
+from runtime.arms.audio.band import speech_high_band_db
 from runtime.arms.audio.features import (
     clip_probabilities,
     frame_descriptors,
@@ -25,8 +26,8 @@ from runtime.arms.audio.features import (
     zscore_by_group,
 )
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.vad import no_speech_reason, peak_dbfs, quiet_note
-from runtime.arms.audio.windows import speech_windows
+from runtime.arms.audio.vad import detect_speech, no_speech_reason, peak_dbfs, quiet_note
+from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files, write_atomically
@@ -50,14 +51,17 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
     samples = judged_samples(path, sample_rate_hz)
-    windows = speech_windows(samples, sample_rate_hz, card_extra.get("window_s", 2.0), card_extra.get("hop_s", 0.5),
-                             card_extra.get("min_speech_fraction", 0.3))
+    speech = detect_speech(samples)
+    windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
+                             card_extra.get("hop_s", 0.5), card_extra.get("min_speech_fraction", 0.3))
     level_note = quiet_note(peak_dbfs(samples))
     if not windows:
         raise InputError(path, no_speech_reason(level_note))
     if level_note:
         log.warning("%s: %s", path, level_note)
-    band_note = narrowband_note(probe(path).audio_sample_rate_hz)
+    # by the file's rate, else by its speech's sound (telephone-band speech in a wideband file)
+    band_note = narrowband_note(probe(path).audio_sample_rate_hz,
+                                speech_high_band_db(samples, sample_rate_hz, speech))
     if band_note:
         log.warning("%s: %s", path, band_note)
     return samples, windows

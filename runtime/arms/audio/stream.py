@@ -14,7 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import STOPPED_EARLY, AudioSettings, _track_window, baseline_variant, level_settings
+from runtime.arms.audio.arm import (
+    STOPPED_EARLY,
+    AudioSettings,
+    _track_window,
+    band_settings,
+    baseline_variant,
+    level_settings,
+)
+from runtime.arms.audio.band import frame_band_powers, high_band_db, speech_band_powers
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
@@ -80,6 +88,8 @@ class AudioStream:
         self._vad = VoiceActivityDetector()
         self._probs = _Frames(np.float32)  # the VAD's speech probability per frame
         self._levels_db = _Frames(np.float64)
+        self._band_powers = (_Frames(np.float64), _Frames(np.float64))  # telephone band, high band, a VAD frame
+        self._speech_band_powers = np.zeros(3)  # over the speech counted so far: said of the session's band
         self._noise_floor = RunningPercentile(NOISE_FLOOR_PERCENTILE)  # over the frames judged so far
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
@@ -176,12 +186,19 @@ class AudioStream:
         new = max(self._speech_counted_frames - first_frame, 0)
         if new < settled:
             self._speech_s += float(np.sum(speech[new:settled])) * VAD_FRAME_S
+            powers = np.stack([band[first_frame + new:first_frame + settled] for band in self._band_powers], axis=1)
+            self._speech_band_powers += speech_band_powers(powers, speech[new:settled])
             self._speech_counted_frames = first_frame + settled
 
     @property
     def speech_s(self) -> float:
         """The speech counted so far for the session baseline (each 32 ms frame once)."""
         return self._speech_s
+
+    @property
+    def speech_high_band_db(self) -> float | None:
+        """The speech's power above about 4 kHz against its telephone band, over the speech counted so far."""
+        return high_band_db(self._speech_band_powers)
 
     def _classify(self, features: np.ndarray) -> np.ndarray:
         z = self._baseline.push(features)
@@ -199,6 +216,9 @@ class AudioStream:
         start = int(round((first_frame * VAD_FRAME_S - self._buffer_start_s) * self.rate))
         frames = self._buffer[start:start + n_frames * int(round(VAD_FRAME_S * self.rate))]
         self._levels_db.extend(frame_levels_db(frames)[:n_frames])
+        powers = frame_band_powers(frames, self.rate)[:n_frames]
+        for band, column in zip(self._band_powers, powers.T, strict=True):
+            band.extend(column)
 
     def _trim(self) -> None:
         keep_from_s = max(0.0, self._next_start_s - CONTEXT_S)
@@ -266,6 +286,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
             **level_settings(amplitude_dbfs(stream.peak_amplitude)),
+            **band_settings(stream.speech_high_band_db),
         },
     )
 

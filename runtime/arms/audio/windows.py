@@ -33,8 +33,13 @@ def speech_windows(samples: np.ndarray, sample_rate_hz: int, window_s: float, ho
     A recording whose speech is shorter than one window still yields its single best window, so that a
     short clip (a 3 s corpus utterance) is judged rather than skipped.
     """
-    speech = detect_speech(samples)
-    windows = audio_windows(speech, samples.size / sample_rate_hz, window_s, hop_s)
+    return judged_windows(detect_speech(samples), samples.size / sample_rate_hz, window_s, hop_s, min_speech_fraction)
+
+
+def judged_windows(speech: np.ndarray, duration_s: float, window_s: float, hop_s: float,
+                   min_speech_fraction: float) -> list[AudioWindow]:
+    """``speech_windows`` from the VAD's speech decision per frame, for a caller that reads that decision too."""
+    windows = audio_windows(speech, duration_s, window_s, hop_s)
     kept = [w for w in windows if w.speech_fraction >= min_speech_fraction]
     if not kept and windows:
         best = max(windows, key=lambda w: w.speech_fraction)

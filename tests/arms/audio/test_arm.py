@@ -282,3 +282,33 @@ def test_a_recording_at_8_khz_gets_a_voice_track_that_says_it_is_narrowband(ravd
                  if t["name"] == "audio")
     assert audio["settings"]["bandwidth"].startswith("recorded at 8000 Hz, so nothing above 4 kHz")
     assert "call.wav: recorded at 8000 Hz" in caplog.text
+
+
+def test_telephone_band_speech_recorded_at_48_khz_gets_a_voice_track_that_says_it_is_narrowband(
+        ravdess_dir, tmp_path, caplog):
+    from scipy.signal import resample_poly
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]])
+    for name, heard in (("call", resample_poly(resample_poly(speech, 1, 2), 2, 1)), ("room", speech)):
+        (tmp_path / f"{name}.wav").write_bytes(wav_bytes(resample_poly(heard, 3, 1).astype(np.float32), 48000))
+        assert main(["analyze", str(tmp_path / f"{name}.wav"), "--out", str(tmp_path / name)]) == 0
+    call, room = (next(t for t in json.loads((tmp_path / name / "timeline.json").read_text())["tracks"]
+                       if t["name"] == "audio")["settings"] for name in ("call", "room"))
+    # was: judged without a word, its rate being a wideband one
+    assert call["bandwidth"].startswith("speech has no energy above about 4 kHz (measured in the sound: ")
+    assert "call.wav: speech has no energy above about 4 kHz" in caplog.text
+    assert "bandwidth" not in room and room["speech_high_band_db"] > call["speech_high_band_db"] + 20
+    assert "room.wav: speech has no energy" not in caplog.text
+
+
+def test_a_paced_replay_measures_the_speech_band_as_file_mode_does(ravdess_dir, tmp_path, model):
+    from scipy.signal import resample_poly
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]])
+    path = tmp_path / "call.wav"
+    path.write_bytes(wav_bytes(resample_poly(resample_poly(speech, 1, 2), 2, 1).astype(np.float32), 16000))
+    file_track = analyze_audio(read_audio(path), model, AudioSettings())
+    paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    assert paced.settings["speech_high_band_db"] == pytest.approx(file_track.settings["speech_high_band_db"], abs=1.0)
+    assert paced.settings["bandwidth"] == file_track.settings["bandwidth"]  # was: neither said it
+    assert paced.settings["bandwidth"].startswith("speech has no energy above about 4 kHz")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.signal import butter, resample_poly, sosfilt
 
-from runtime.arms.audio.arm import judged_samples
+from runtime.arms.audio.arm import judged_samples, narrowband_note
 from runtime.arms.audio.band import sounds_narrowband, speech_high_band_db
 from runtime.arms.audio.vad import FRAME_SAMPLES, detect_speech
 
@@ -64,3 +64,11 @@ def test_too_little_speech_says_nothing_of_the_band(clip):
     assert speech_high_band_db(low_passed(samples), RATE_HZ, few) is None
     assert speech_high_band_db(samples, RATE_HZ, np.zeros_like(speech)) is None
 
+
+def test_a_band_measured_narrow_is_said_as_a_narrowband_rate_is_and_the_rate_is_named_first():
+    measured = narrowband_note(48000, -52.4)
+    assert measured.startswith("speech has no energy above about 4 kHz (measured in the sound: 52 dB under its "
+                               "0.3-3.4 kHz band), as a telephone line carries it")
+    assert measured.endswith(narrowband_note(8000).split(": ", 1)[1])  # one warning, two ways of knowing it
+    assert narrowband_note(8000, -52.4).startswith("recorded at 8000 Hz, so nothing above 4 kHz")
+    assert narrowband_note(48000, -20.0) == narrowband_note(48000, None) == narrowband_note(None) == ""

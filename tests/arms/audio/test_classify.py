@@ -95,3 +95,17 @@ def test_a_clip_recorded_at_8_khz_is_said_to_be_narrowband_and_a_16_khz_one_is_n
     assert main(["audio", "classify", str(tmp_path), "--csv", str(tmp_path / "c.csv")]) == 0
     assert "phone.wav: recorded at 8000 Hz, so nothing above 4 kHz" in caplog.text  # was: judged without a word
     assert "studio.wav: recorded at" not in caplog.text
+
+
+def test_telephone_band_speech_in_a_16_khz_file_is_said_to_be_narrowband_and_studio_speech_is_not(
+        ravdess_dir, tmp_path, caplog):
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    soundfile.write(tmp_path / "phone.wav", resample_poly(resample_poly(samples, 1, 2), 2, 1), 16000)
+    soundfile.write(tmp_path / "lowpass.wav", sosfilt(butter(8, 3400, fs=16000, output="sos"), samples), 16000)
+    soundfile.write(tmp_path / "studio.wav", samples, 16000)
+    assert main(["audio", "classify", str(tmp_path), "--csv", str(tmp_path / "c.csv")]) == 0
+    for name in ("phone", "lowpass"):  # was: judged without a word, their files being 16 kHz ones
+        assert f"{name}.wav: speech has no energy above about 4 kHz (measured in the sound" in caplog.text
+    assert "studio.wav: speech has no energy" not in caplog.text
