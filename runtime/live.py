@@ -512,6 +512,9 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
         voice.settings.update(voice_notes[0])
         for line in voice_notes[1] if on_line else ():
             on_line(f"voice: {line}")
+        # narrowband speech heard in the sound (a microphone's, or a replay at a wideband rate): said once too
+        if on_line and voice.settings.get("bandwidth") and voice.settings["bandwidth"] not in voice_notes[1]:
+            on_line(f"voice: {voice.settings['bandwidth']}")
         if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
             on_line(f"voice: {voice.settings['level']}")
         if voice.windows:

@@ -322,6 +322,24 @@ def test_a_replayed_call_of_two_streams_at_8_khz_says_both_as_file_mode_does(tmp
     assert any(line.startswith("voice: recorded at 8000 Hz") for line in lines)
 
 
+def test_a_replayed_call_at_a_wideband_rate_says_once_that_its_speech_is_telephone_band(tmp_path, ravdess_dir):
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from runtime.live import LiveInputs, run_live
+    from runtime.media import read_audio, wav_bytes
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]])
+    replay = tmp_path / "call.wav"  # through a telephone line, stored at 16 kHz
+    replay.write_bytes(wav_bytes(resample_poly(resample_poly(speech, 1, 2), 2, 1).astype(np.float32), 16000))
+    lines: list[str] = []
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False, "physio.enabled": False})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(replay=replay), on_line=lines.append)
+    assert timeline.track("audio").settings["bandwidth"].startswith("speech has no energy above about 4 kHz")
+    said = [line for line in lines if "no energy above about 4 kHz" in line]
+    assert len(said) == 1 and said[0].startswith("voice: speech has")  # was: kept in the track, never said
+
+
 def test_a_replay_whose_voice_is_not_read_is_not_refused_over_the_voice_s_stream(tmp_path):
     import numpy as np
 
