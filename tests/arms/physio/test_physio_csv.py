@@ -692,3 +692,15 @@ def test_a_utc_offset_reads_as_iso_8601_writes_it(written, offset_s):
 def test_a_utc_offset_that_is_none_is_an_input_error_naming_the_option(written):
     with pytest.raises(InputError, match=r"^--utc-offset: '.*' is no UTC offset"):
         parse_utc_offset_s(written, "--utc-offset")
+
+
+def test_a_utc_offset_with_sixty_minutes_is_said_to_be_wrong_in_its_minutes():
+    with pytest.raises(InputError, match=r"'\+01:60' is no UTC offset: its minutes run from 00 to 59"):
+        parse_utc_offset_s("+01:60", "--utc-offset")  # was: 'clocks run from -12:00 to +14:00'
+
+
+def test_a_time_column_without_any_time_is_said_so_when_an_offset_is_given(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,eda\n" + ",1.0\n" * 20)
+    with pytest.raises(InputError, match="line 2: column 'timestamp' is empty"):  # was: the offset would go unused
+        read_recording(path, utc_offset_s=3600.0)

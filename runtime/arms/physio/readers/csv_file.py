@@ -119,10 +119,6 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     if time_column in TIME_COLUMNS_UNIX:
         body, zone_less = _iso_times_as_unix(path, body, header.index(time_column), first_line, utc_offset_s)
         local_times = local_times or zone_less
-    if utc_offset_s is not None and not local_times:
-        raise InputError(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own "
-                               "offset, or count from its start), so the UTC offset given would not be used: "
-                               "leave it out")
     data = parse_numbers(path, body, first_line=first_line, columns=len(header))
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
         times_s, data = _beats_of_intervals(path, header, data, first_line, rate_hz, meta)
@@ -134,6 +130,11 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     else:
         refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
+    # after the times are read: a file without any says so, not that an offset would go unused
+    if utc_offset_s is not None and not local_times:
+        raise InputError(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own "
+                               "offset, or count from its start), so the UTC offset given would not be used: "
+                               "leave it out")
     channels: dict[str, Channel] = {}
     thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
     for name, (column_names, values) in _csv_signals(header, columns, data).items():

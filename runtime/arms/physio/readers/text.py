@@ -172,7 +172,9 @@ def parse_utc_offset_s(text: str, label: str) -> float:
         raise InputError(label, f"{text!r} is no UTC offset: write it as +01:00, -05:00 or Z")
     sign, hours, minutes = match.groups()
     offset_s = (1 if sign == "+" else -1) * (int(hours) * 3600.0 + int(minutes or 0) * 60.0)
-    if int(minutes or 0) >= 60 or not UTC_OFFSETS_S[0] <= offset_s <= UTC_OFFSETS_S[1]:
+    if int(minutes or 0) >= 60:
+        raise InputError(label, f"{text!r} is no UTC offset: its minutes run from 00 to 59")
+    if not UTC_OFFSETS_S[0] <= offset_s <= UTC_OFFSETS_S[1]:
         raise InputError(label, f"{text!r} is no UTC offset: clocks run from -12:00 to +14:00")
     return offset_s
 
