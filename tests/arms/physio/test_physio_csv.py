@@ -613,14 +613,17 @@ def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tm
         read_recording(path)
 
 
-def _consensys_csv(path: Path, signals: dict[str, tuple[str, list[float]]], rows: int = 80) -> Path:
+def _consensys_csv(path: Path, signals: dict[str, tuple[str, list[float]]], rows: int = 80,
+                   unix_time: bool = True) -> Path:
     """A Shimmer Consensys export: Excel's separator line, the signal names, their format (CAL) and their units,
-    tab-separated, each line ending in a tab; ``signals``: name -> (unit, values), besides the UNIX time in ms."""
-    names = ["Shimmer_8A5C_Timestamp_Unix_CAL", *(f"Shimmer_8A5C_{name}_CAL" for name in signals)]
-    units = ["ms", *(unit for unit, _ in signals.values())]
+    tab-separated, each line ending in a tab; ``signals``: name -> (unit, values), besides the UNIX time in ms
+    (unless ``unix_time`` is False)."""
+    names = [*(["Shimmer_8A5C_Timestamp_Unix_CAL"] if unix_time else []), *(f"Shimmer_8A5C_{n}_CAL" for n in signals)]
+    units = [*(["ms"] if unix_time else []), *(unit for unit, _ in signals.values())]
     lines = ['"sep=\t"', "\t".join(names), "\t".join(["CAL"] * len(names)), "\t".join(units)]
     for i in range(rows):
-        values = [f"{(START_UNIX_S + i / 4) * 1000:.3f}", *(f"{v[i % len(v)]:g}" for _, v in signals.values())]
+        values = [*([f"{(START_UNIX_S + i / 4) * 1000:.3f}"] if unix_time else []),
+                  *(f"{v[i % len(v)]:g}" for _, v in signals.values())]
         lines.append("\t".join(values))
     path.write_text(lines[0] + "\n" + "".join(f"{line}\t\n" for line in lines[1:]))
     return path
@@ -704,3 +707,14 @@ def test_a_time_column_without_any_time_is_said_so_when_an_offset_is_given(tmp_p
     path.write_text("timestamp,eda\n" + ",1.0\n" * 20)
     with pytest.raises(InputError, match="line 2: column 'timestamp' is empty"):  # was: the offset would go unused
         read_recording(path, utc_offset_s=3600.0)
+
+
+@pytest.mark.parametrize("unix_time", [False, True])
+def test_a_shimmer_export_reads_the_devices_own_clock_where_it_has_no_unix_time(tmp_path, unix_time):
+    device_ms = [81234.0 + 250.0 * i for i in range(80)]  # milliseconds since the device started
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"Timestamp": ("ms", device_ms),
+                                                     "GSR_Skin_Conductance": ("uS", [2.5, 2.6])}, unix_time=unix_time)
+    recording = read_recording(path)  # was, without the UNIX time: 'no time column ... and no sample rate given'
+    eda = recording.channels["eda"]
+    assert eda.rate_hz == pytest.approx(4.0) and eda.times_s[:3].tolist() == [0.0, 0.25, 0.5]
+    assert recording.start_unix_s == (pytest.approx(START_UNIX_S) if unix_time else None)

@@ -77,12 +77,13 @@ CSV_ALIASES: dict[str, str] = {
     "beats per minute": "hr",
 }
 # a column in another unit than its channel's -> the factor
-CSV_SCALES = {"ibi_ms": 0.001, "rr_ms": 0.001, "rr-interval [ms]": 0.001, "rr interval [ms]": 0.001, "rr [ms]": 0.001,
+MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "rr [ms]")
+CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
               **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES}}
 # a skin resistance (a Shimmer's GSR in kOhm) is the conductance's reciprocal, not a multiple of it
 RESISTANCE_KOHM_COLUMNS = ("skin_resistance_kohm",)
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
-TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds")
+TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms")  # any origin; time_ms in milliseconds
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
 MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
 UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
@@ -383,6 +384,7 @@ def _csv_time_column(
                              f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
     else:
         start_unix_s = _given_start(path, None, meta)  # the first row's instant: a time_s column has any origin
+        times = times * CSV_SCALES.get(time_column, 1.0)
     times_s = times - times[0]
     rate_hz = meta.get("rate_hz")
     if rate_hz is not None:

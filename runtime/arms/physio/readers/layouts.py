@@ -20,6 +20,7 @@ POLAR_FLOW_SAMPLES = ("sample rate", "time")  # ... and of its samples table's
 # its units row may give for it (the first is the one named when another is found).
 CONSENSYS_SIGNALS = {
     "timestamp_unix": ("timestamp", ("ms",)),
+    "timestamp": ("time_ms", ("ms",)),  # from the device's start: no wall clock (--physio-offset places it)
     "gsr_skin_conductance": ("eda", ("uS", "µS", "uSiemens", "µSiemens")),
     "gsr_skin_resistance": ("skin_resistance_kohm", ("kOhms", "kOhm")),
     "ppg_a12": ("ppg", ("mV",)),
@@ -128,4 +129,6 @@ def consensys_columns(path: str | Path, header: list[str], body: list[str], firs
         renamed[index] = column
     if "eda" in renamed:  # the resistance is the conductance's reciprocal: one column holds the channel
         renamed = [header[i] if column == "skin_resistance_kohm" else column for i, column in enumerate(renamed)]
+    if "timestamp" in renamed:  # the UNIX time places the recording; the device's own clock is left out
+        renamed = [header[i] if column == "time_ms" else column for i, column in enumerate(renamed)]
     return renamed, body[skipped + 1 :], first_line + skipped + 1
