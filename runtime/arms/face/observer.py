@@ -67,14 +67,14 @@ class FaceObserver:
         wait in ``pending_crops`` for ``fill_expressions`` (the scan runs it beside the next frames' work)."""
         found = self.finder.find(frame.image, frame.t_s, self.tracker.people)
         detections = [d for d in found if d.size_px >= self.min_face_px]
-        ids = self.tracker.assign([d.box for d in detections], frame.t_s)
+        meshes = [self.landmarker.run(frame.image, face_roi(d, self.landmarker.roi_scale)) for d in detections]
+        ids = self.tracker.assign([d.box for d in detections], frame.t_s,
+                                  [m.presence >= MIN_LANDMARK_PRESENCE for m in meshes])
         observations, crops = [], []
-        for detection, person_id in zip(detections, ids, strict=True):
-            landmarks = self.landmarker.run(frame.image, face_roi(detection, self.landmarker.roi_scale))
+        for detection, landmarks, person_id in zip(detections, meshes, ids, strict=True):
             observation = FaceObservation(frame.t_s, person_id, detection.score, landmarks.presence,
                                           detection.size_px, box=detection.box)
             if landmarks.presence >= MIN_LANDMARK_PRESENCE:
-                self.tracker.confirm(person_id)
                 observation.measurements = frame_measurements(landmarks.points)
                 if self.iris is not None:
                     centres = self.iris.centres(frame.image, landmarks.points)

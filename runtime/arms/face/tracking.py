@@ -20,7 +20,7 @@ class Person:
     box: np.ndarray
     last_seen_s: float
     sizes_px: list[float] = field(default_factory=list)
-    read_frames: int = 0  # frames in which the face mesh read their face (``confirm``)
+    read_frames: int = 0  # frames in which the face mesh read their face
 
 
 class IdentityTracker:
@@ -30,8 +30,12 @@ class IdentityTracker:
         self.return_distance = return_distance  # in face sizes, for a face that reappears after a gap
         self.people: list[Person] = []
 
-    def assign(self, boxes: list[np.ndarray], t_s: float) -> list[int]:
-        """Person id for each box of one frame (ids start at 1, in order of first appearance)."""
+    def assign(self, boxes: list[np.ndarray], t_s: float, read: list[bool] | None = None) -> list[int]:
+        """Person id for each box of one frame (ids start at 1, in order of first appearance). ``read``: whether
+        the face mesh read each box's face (all, when not given). A box it did not read joins a person it
+        matches (a patient turned away stays the patient) but is nobody new: 0 (a false detection, not a person
+        to number, count or give a track)."""
+        read = [True] * len(boxes) if read is None else read
         ids = [0] * len(boxes)
         taken: set[int] = set()
         pairs = []
@@ -47,35 +51,29 @@ class IdentityTracker:
                 continue
             ids[i] = person.person_id
             taken.add(person.person_id)
-            self._update(person, boxes[i], t_s)
+            self._update(person, boxes[i], t_s, read[i])
         for i, box in enumerate(boxes):
-            if not ids[i]:
+            if not ids[i] and read[i]:
                 person = Person(len(self.people) + 1, box, t_s)
                 self.people.append(person)
-                self._update(person, box, t_s)
+                self._update(person, box, t_s, True)
                 ids[i] = person.person_id
         return ids
 
     @staticmethod
-    def _update(person: Person, box: np.ndarray, t_s: float) -> None:
+    def _update(person: Person, box: np.ndarray, t_s: float, read: bool) -> None:
         person.box = np.asarray(box, dtype=float)
         person.last_seen_s = t_s
         person.sizes_px.append(box_size_px(box))
-
-    def confirm(self, person_id: int) -> None:
-        """The face mesh read this person's face in the frame just assigned."""
-        self.people[person_id - 1].read_frames += 1
+        person.read_frames += read
 
     def patient(self) -> int | None:
         """The person whose face was read in the most frames, weighted by their median face size; None if nobody.
 
-        Frames whose face the mesh did not read count only when nobody's was ever read: a large false detection
-        around a small real face (a distant person) would otherwise outweigh it.
+        Frames whose face the mesh did not read do not count: a large false detection joined to a small real
+        face (a distant person) would otherwise outweigh it.
         """
         if not self.people:
             return None
-        read = [p for p in self.people if p.read_frames]
-        if read:
-            return max(read, key=lambda p: p.read_frames * float(np.median(p.sizes_px))).person_id
-        return max(self.people, key=lambda p: len(p.sizes_px) * float(np.median(p.sizes_px))).person_id
+        return max(self.people, key=lambda p: p.read_frames * float(np.median(p.sizes_px))).person_id
 

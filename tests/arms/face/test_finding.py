@@ -62,3 +62,14 @@ def test_a_detection_the_face_mesh_never_read_is_not_looked_for_between_searches
     monkeypatch.setattr(observer.detector, "detect", lambda crop: looks.append(crop.shape) or original(crop))
     observer.process(VideoFrame(0.2, image))
     assert looks == [image.shape]  # the whole frame alone (was: a look around the false find every frame)
+
+
+def test_a_false_box_around_a_small_face_is_nobody_so_every_person_gets_no_track_of_it():
+    from runtime.arms.face.arm import chosen_people
+    from runtime.arms.video.scan import VideoScan
+
+    observer = FaceObserver(expression=None, iris=None)
+    observations = observer.process(VideoFrame(0.0, distant_face_frame(FACE_PX, (640, 15))))
+    assert sorted(o.person_id for o in observations) == [0, 1]  # the face, and a large box the mesh did not read
+    assert len(observer.tracker.people) == 1  # was: two people, the false one numbered and counted
+    assert chosen_people(VideoScan(faces=observations), "all") == [1]

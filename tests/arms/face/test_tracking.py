@@ -22,12 +22,20 @@ def test_the_patient_is_the_person_seen_most_weighted_by_face_size(frames_a, fra
     assert tracker.patient() == patient
 
 
-def test_a_large_box_the_face_mesh_never_read_is_not_the_patient_beside_a_small_face_it_read():
+def test_a_box_the_face_mesh_never_read_is_nobody_not_a_person_or_the_patient():
     tracker = IdentityTracker()
-    for i in range(6):
-        small, large = tracker.assign([_box(500, 400, 40), _box(400, 250, 320)], 0.2 * i)
-        tracker.confirm(small)  # the large box: a false detection around the distant person
-    assert tracker.patient() == 1
+    for i in range(6):  # the large box: a false detection around a distant person's small face
+        assert tracker.assign([_box(500, 400, 40), _box(400, 250, 320)], 0.2 * i, read=[True, False]) == [1, 0]
+    assert len(tracker.people) == 1 and tracker.patient() == 1  # was: a second person, and the patient
+
+
+def test_a_patient_whose_face_turns_away_unread_keeps_their_number_and_frames_read_decide_the_patient():
+    tracker = IdentityTracker()
+    tracker.assign([_box(100, 100, 200)], 0.0)
+    assert tracker.assign([_box(110, 100, 200)], 0.2, read=[False]) == [1]  # turned away: still person 1
+    for i in range(2, 5):  # someone smaller, read in three frames, against the patient's one
+        tracker.assign([_box(600, 100, 80)], 0.2 * i)
+    assert tracker.people[0].read_frames == 1 and tracker.patient() == 2
 
 
 def test_two_faces_in_one_frame_never_share_an_identity_and_each_keeps_its_own():
