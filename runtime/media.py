@@ -250,7 +250,10 @@ def _wav_declared_s(path: str | Path) -> float | None:
 # say where packets went missing), never from a jump in stamps alone: a picture that pauses (a screen recording, a
 # call's frozen video) jumps onto a frame that is not a keyframe just as a loss does, and would lose good video up
 # to the next keyframe.
-# The demuxer flags the packet this many before the one that spans a break in the continuity counters.
+# The demuxer flags a packet up to this many before a break in the MPEG-TS continuity counters: two when whole
+# frames were lost (as at a joint of files), one when the break falls inside a frame (the usual loss: a frame
+# spans many transport packets). The damage is taken to start at the packet after the flagged one: where whole
+# frames were lost, one clean frame is skipped with them; no damaged frame is kept.
 CORRUPT_FLAG_LEAD = 2
 DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
 # Damage ends this long after it began even without a keyframe or recovery points (a stream that marks neither
@@ -301,14 +304,16 @@ class BrokenReferences:
 
     def damaged(self, frame: av.VideoFrame, t_s: float | None) -> bool:
         """Whether ``frame``, shown at ``t_s`` on the file's clock, is built on broken references; counted."""
-        if self._from_s is not None and (t_s is None or t_s >= self._from_s - 1e-6):
+        # The frame a packet's sign points at is damaged itself, a keyframe too (the loss may cut into it).
+        hit = self._from_s is not None and (t_s is None or t_s >= self._from_s - 1e-6)
+        if hit:
             self.break_now()
         at_s = 0.0 if t_s is None else t_s
         if self.broken and self._since_s is None:
             self._since_s = at_s
         # A keyframe refers to nothing before it: the damage ends there (see the class's note for the others).
         refreshed = frame.pts is not None and frame.pts in self._access_pts[1:]
-        if self.broken and (frame.key_frame or refreshed or at_s - self._since_s >= MAX_DAMAGE_S):
+        if self.broken and not hit and (frame.key_frame or refreshed or at_s - self._since_s >= MAX_DAMAGE_S):
             self.broken = self._in_run = False
             self._since_s, self._access_pts = None, []
         if not self.broken:
@@ -377,11 +382,11 @@ class StreamDecoder:
         return self.references.frames if self.references else 0
 
     def frames(self) -> Iterator[av.AudioFrame | av.VideoFrame]:
-        for packet, lead, before_joint in self._stream_packets():
+        for packet, following, before_joint in self._stream_packets():
             if self.references is not None and packet.size and packet.is_corrupt and not before_joint:
-                # The demuxer flags the packet CORRUPT_FLAG_LEAD before the break: the damage starts at the
-                # packet after the break's decode time, not at the flagged one (which may be a keyframe).
-                self.references.break_from(self._decode_s(lead))
+                # The damage starts at the packet after the flagged one (CORRUPT_FLAG_LEAD), not at the flagged
+                # one, which may be the keyframe before the break.
+                self.references.break_from(self._decode_s(following))
             if self.references is not None and packet.is_keyframe:
                 self.references.access_point(packet.pts, self._decode_s(packet))
             try:
@@ -400,18 +405,23 @@ class StreamDecoder:
         self._finish()
 
     def _stream_packets(self) -> Iterator[tuple[av.Packet, av.Packet, bool]]:
-        """This stream's packets, each with the one ``CORRUPT_FLAG_LEAD`` after it (the last one read near the
-        end) and whether a joint comes within them: MPEG-TS files joined end to end restart their continuity
-        counters there, and the demuxer flags a packet before the joint corrupt, though nothing was lost."""
+        """This stream's packets, each with the next one holding data (itself at the end: the demuxer's last,
+        empty packet has no time) and whether a joint comes within the next ``CORRUPT_FLAG_LEAD``: MPEG-TS
+        files joined end to end restart their continuity counters there, and the demuxer flags a packet before
+        the joint corrupt, though nothing was lost."""
         ahead: deque[tuple[av.Packet, int]] = deque()  # packets read ahead, each with the joints passed at it
+
+        def taken() -> tuple[av.Packet, av.Packet, bool]:
+            first, joints = ahead.popleft()
+            following = next((packet for packet, _ in ahead if packet.size), first)
+            return first, following, self.joints.passed(self.stream.index) > joints
+
         for packet in self._packets():
             ahead.append((packet, self.joints.passed(self.stream.index)))
             if len(ahead) > CORRUPT_FLAG_LEAD:
-                first, joints = ahead.popleft()
-                yield first, ahead[-1][0], self.joints.passed(self.stream.index) > joints
+                yield taken()
         while ahead:
-            first, joints = ahead.popleft()
-            yield first, ahead[-1][0] if ahead else first, self.joints.passed(self.stream.index) > joints
+            yield taken()
 
     def _usable(self, frame: av.VideoFrame) -> bool:
         """A video frame neither flagged corrupt (skipped, counted) nor built on broken references."""

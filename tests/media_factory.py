@@ -21,12 +21,15 @@ LAYOUTS = {1: "mono", 2: "stereo", 6: "5.1"}
 def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48000, audio_codec: str = "aac",
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
                 audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None,
-                audio_bit_rate: int | None = None, gop: int | None = None) -> Path:
+                audio_bit_rate: int | None = None, gop: int | None = None,
+                detailed_px: tuple[int, int] | None = None) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
     the file's start). ``lost_s``: the audio frames starting in that [start, end) stretch are left out, as packets
     lost in a recording. ``gop``: frames from one keyframe to the next (the encoder's own choice when None).
+    ``detailed_px`` (width, height): frames of that size holding a fixed random picture moving sideways, each
+    many transport packets in an MPEG-TS file, instead of small flat grey ones.
     """
     channels = 1 if samples is None or samples.ndim == 1 else samples.shape[1]
     options = {"avoid_negative_ts": "disabled"} if audio_start_s < 0 else {}
@@ -34,7 +37,8 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
         video = None
         if video_codec:
             video = container.add_stream(video_codec, rate=fps)
-            video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+            width, height = detailed_px or (64, 48)
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
             if gop and video_codec == "libx264":  # no cut at a scene change; no B-frames, as a camera streams
                 video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": "0"}
             elif gop:
@@ -45,8 +49,9 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             if audio_bit_rate:
                 audio.codec_context.bit_rate = audio_bit_rate
         if video is not None:
+            detail = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
             for i in range(int(round(video_s * fps))):
-                image = np.full((48, 64, 3), (i * 7) % 255, dtype=np.uint8)
+                image = np.roll(detail, 3 * i, axis=1) if detailed_px else np.full((48, 64, 3), (i * 7) % 255, np.uint8)
                 frame = av.VideoFrame.from_ndarray(image, format="rgb24")
                 for packet in video.encode(frame):
                     container.mux(packet)
@@ -158,6 +163,24 @@ def drop_transport_packets(path: Path, from_s: float, to_s: float) -> None:
     assert first % TS_PACKET_BYTES == 0, "the frames do not start where a transport packet does"
     data = path.read_bytes()
     path.write_bytes(data[:first] + data[after:])
+
+
+def drop_transport_packets_inside(path: Path, at_s: float, share: float, count: int) -> None:
+    """Remove ``count`` of the transport packets carrying the video frame at ``at_s``, from ``share`` of the way
+    into them: a glitch cutting into one frame's picture, as a lost packet usually does (a frame spans many)."""
+    with av.open(str(path)) as container:  # a video alone, without B-frames: file order is time order
+        starts = [(float(p.pts * p.time_base), p.pos) for p in container.demux(video=0) if p.size]
+    origin_s = starts[0][0]
+    index = next(i for i, (t_s, _) in enumerate(starts) if abs(t_s - origin_s - at_s) < 1e-3)
+    data = path.read_bytes()
+    pid = data[starts[index][1] + 1:starts[index][1] + 3]
+    end = starts[index + 1][1] if index + 1 < len(starts) else len(data)
+    own = [pos for pos in range(starts[index][1], end, TS_PACKET_BYTES)
+           if (data[pos + 1] & 0x1F, data[pos + 2]) == (pid[0] & 0x1F, pid[1])]
+    first = int(len(own) * share)
+    lost = set(own[first:first + count])
+    path.write_bytes(b"".join(data[pos:pos + TS_PACKET_BYTES] for pos in range(0, len(data), TS_PACKET_BYTES)
+                              if pos not in lost))
 
 
 def undecodable_s(path: Path, kind: str) -> list[float]:
