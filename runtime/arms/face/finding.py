@@ -70,11 +70,11 @@ class FaceFinder:
     @staticmethod
     def _to_follow(person: Person, t_s: float, reliable_px: float, found: list[Detection],
                    same_iou: float) -> bool:
-        """A person whose face the mesh has read, seen lately, with a face too small for the whole-frame look,
-        which missed it this time (a box overlapping theirs by less than ``same_iou``, such as a large false one
-        around them, is not it)."""
-        if not person.read_frames or t_s - person.last_seen_s > TRACK_S or box_size_px(person.box) >= reliable_px:
-            return False  # never read by the face mesh (a false detection), gone a while, or large enough
+        """A person seen lately (a person is a face the mesh has read), with a face too small for the whole-frame
+        look, which missed it this time (a box overlapping theirs by less than ``same_iou``, such as a large false
+        one around them, is not it)."""
+        if t_s - person.last_seen_s > TRACK_S or box_size_px(person.box) >= reliable_px:
+            return False
         return not any(float(box_iou(person.box, d.box[None])[0]) >= same_iou for d in found)
 
 

@@ -62,10 +62,13 @@ class IdentityTracker:
 
     @staticmethod
     def _update(person: Person, box: np.ndarray, t_s: float, read: bool) -> None:
-        person.box = np.asarray(box, dtype=float)
-        person.last_seen_s = t_s
-        person.sizes_px.append(box_size_px(box))
-        person.read_frames += read
+        """A face read moves the person and counts; one not read only keeps its place (a large false box joined
+        to a distant face would otherwise become that person's size and position)."""
+        if read:
+            person.box = np.asarray(box, dtype=float)
+            person.last_seen_s = t_s
+            person.sizes_px.append(box_size_px(box))
+            person.read_frames += 1
 
     def patient(self) -> int | None:
         """The person whose face was read in the most frames, weighted by their median face size; None if nobody.

@@ -99,21 +99,14 @@ def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold: fl
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    inter = _intersection_area(box, boxes)
-    areas = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
-    return inter / np.maximum(_area(box) + areas - inter, 1e-9)
-
-
-def _area(box: np.ndarray) -> float:
-    return float((box[2] - box[0]) * (box[3] - box[1]))
-
-
-def _intersection_area(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     x0 = np.maximum(box[0], boxes[..., 0])
     y0 = np.maximum(box[1], boxes[..., 1])
     x1 = np.minimum(box[2], boxes[..., 2])
     y1 = np.minimum(box[3], boxes[..., 3])
-    return np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
 
 
 class SsdDetector:

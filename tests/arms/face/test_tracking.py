@@ -54,3 +54,14 @@ def test_a_face_returning_after_the_return_window_is_a_new_person_and_within_it_
     assert tracker.assign([_box(190, 100, 80)], 25.0) == [1]
     assert tracker.assign([_box(280, 100, 80)], 50.0) == [1]  # 25 s after it was last seen, 50 s after the first
     assert tracker.assign([_box(370, 100, 80)], 90.0) == [2]  # as near, but 40 s after it was last seen
+
+
+def test_a_box_the_mesh_did_not_read_joins_a_person_without_becoming_their_size_or_place():
+    tracker = IdentityTracker()
+    for i in range(3):
+        tracker.assign([_box(500, 400, 40)], 0.2 * i)  # a distant patient, read
+    for i in range(3, 8):  # their face missed; a large false box around it joins them, unread
+        assert tracker.assign([_box(380, 280, 320)], 0.2 * i, read=[False]) == [1]
+    person = tracker.people[0]
+    assert person.sizes_px == [40.0] * 3 and person.box.tolist() == [500, 400, 540, 440]  # was: 320 px, moved
+    assert person.last_seen_s == pytest.approx(0.4)

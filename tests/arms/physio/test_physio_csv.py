@@ -712,9 +712,10 @@ def test_a_time_column_without_any_time_is_said_so_when_an_offset_is_given(tmp_p
 @pytest.mark.parametrize("unix_time", [False, True])
 def test_a_shimmer_export_reads_the_devices_own_clock_where_it_has_no_unix_time(tmp_path, unix_time):
     device_ms = [81234.0 + 250.0 * i for i in range(80)]  # milliseconds since the device started
-    path = _consensys_csv(tmp_path / "shimmer.csv", {"Timestamp": ("ms", device_ms),
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"System_Timestamp": ("ms", [1.0e12 + 9 * i for i in range(80)]),
+                                                     "Timestamp": ("ms", device_ms),
                                                      "GSR_Skin_Conductance": ("uS", [2.5, 2.6])}, unix_time=unix_time)
     recording = read_recording(path)  # was, without the UNIX time: 'no time column ... and no sample rate given'
-    eda = recording.channels["eda"]
+    eda = recording.channels["eda"]  # on the device's clock, not the PC's System_Timestamp beside it
     assert eda.rate_hz == pytest.approx(4.0) and eda.times_s[:3].tolist() == [0.0, 0.25, 0.5]
     assert recording.start_unix_s == (pytest.approx(START_UNIX_S) if unix_time else None)

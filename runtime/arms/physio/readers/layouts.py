@@ -30,6 +30,9 @@ CONSENSYS_SIGNALS = {
 }
 CONSENSYS_FORMATS = {"cal", "raw", ""}  # the format row: each signal calibrated or raw
 _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
+# The device's own clock is the Timestamp right after the device's name: another '..._Timestamp_CAL' (a PC's
+# System_Timestamp) is not it.
+_CONSENSYS_DEVICE_TIME = re.compile(r"(?:shimmer_[0-9a-z]+_)?timestamp_cal")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 
 
@@ -121,6 +124,8 @@ def consensys_columns(path: str | Path, header: list[str], body: list[str], firs
     for index, name in enumerate(header):
         match = _CONSENSYS_NAME.fullmatch(name)
         if match is None or index >= len(units):
+            continue
+        if match.group(1) == "timestamp" and not _CONSENSYS_DEVICE_TIME.fullmatch(name):
             continue
         column, known_units = CONSENSYS_SIGNALS[match.group(1)]
         if units[index] not in known_units:
