@@ -16,7 +16,9 @@ share of clips called narrowband as recorded, quiet (loudest sample at -45 dBFS,
 10 dB SNR), and band-limited (the line above; resampled through 8 kHz alone, without mu-law; low-passed at 3.4 kHz,
 8th-order Butterworth; and two it is known to miss: the line with white noise 30 dB under the speech added
 after it, and the line at a -40 dBFS peak in 16 bits), each with the range of the measure, over the clips the VAD
-finds speech in.
+finds speech in. Last, per window (``window_high_band_db``, from 1 s of a window's speech), one session per speaker
+of their clips in a row, as recorded and with every other clip through the line (a phone participant beside
+wideband speech): the windows read as telephone-band, and the sessions said to hold some (a tenth of the windows).
 """
 
 from __future__ import annotations
@@ -32,10 +34,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audio_dc_check import clip_probs, corpus_tables  # noqa: E402  (this folder: the clips' features and judging)
 
-from runtime.arms.audio.arm import judged_samples  # noqa: E402
-from runtime.arms.audio.band import NARROWBAND_HIGH_BAND_DB, sounds_narrowband, speech_high_band_db  # noqa: E402
+from runtime.arms.audio.arm import AudioSettings, judged_samples  # noqa: E402
+from runtime.arms.audio.band import (  # noqa: E402
+    NARROWBAND_HIGH_BAND_DB,
+    frame_band_powers,
+    narrowband_count,
+    some_windows_narrowband,
+    sounds_narrowband,
+    speech_high_band_db,
+    window_high_band_db,
+)
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
 from runtime.arms.audio.vad import detect_speech  # noqa: E402
+from runtime.arms.audio.windows import audio_windows  # noqa: E402
 from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
 from runtime.track import CANONICAL_LABELS  # noqa: E402
@@ -95,6 +106,32 @@ def band_detection(clips) -> None:
               f"{min(values):.1f} to {max(values):.1f} dB, median {np.median(values):.1f}")
 
 
+def window_band_detection(clips) -> None:
+    """Print, per speaker, a session of their clips as recorded and one with every other clip through a telephone
+    line: the judged windows whose speech reads as telephone-band, and whether the session is said to hold some."""
+    settings = AudioSettings()
+    by_speaker: dict[str, list[np.ndarray]] = {}
+    for clip in clips:
+        by_speaker.setdefault(clip.speaker, []).append(judged_samples(clip.path, AUDIO_RATE_HZ))
+    print(f"windows ({settings.window_s:g} s every {settings.hop_s:g} s) of one session per speaker, its clips "
+          "in a row:")
+    for name, line_every in (("as recorded", 0), ("every other clip through a telephone line", 2)):
+        counted, said = np.zeros(2, dtype=int), 0
+        for speaker_clips in by_speaker.values():
+            session = np.concatenate([telephone_band(samples) if line_every and i % line_every else samples
+                                      for i, samples in enumerate(speaker_clips)])
+            speech = detect_speech(session)
+            powers = frame_band_powers(session, AUDIO_RATE_HZ)
+            windows = [w for w in audio_windows(speech, session.size / AUDIO_RATE_HZ, settings.window_s,
+                                                settings.hop_s) if w.speech_fraction >= settings.min_speech_fraction]
+            session_count = narrowband_count([window_high_band_db(powers, speech, w.start_s, w.end_s)
+                                              for w in windows])
+            counted += session_count
+            said += some_windows_narrowband(session_count)
+        print(f"  {name}: {counted[0]} of {counted[1]} measured windows telephone-band; "
+              f"{said} of {len(by_speaker)} sessions said to hold some")
+
+
 def clip_labels(model, features: np.ndarray, clip_index: np.ndarray, speakers: np.ndarray,
                 variant: str) -> dict[int, str]:
     return {c: CANONICAL_LABELS[int(np.argmax(p))]
@@ -119,6 +156,7 @@ def main() -> None:
             print(f"  {band}: accuracy {accuracy:.2f}; called " +
                   ", ".join(f"{label} {shares[label] / len(both):.2f}" for label in CANONICAL_LABELS))
     band_detection(clips)
+    window_band_detection(clips)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,10 @@ def _run_audio(request: AnalysisRequest) -> Track | None:
 
 
 def _audio_measurements() -> set[str]:
+    from runtime.arms.audio.band import BAND_MEASUREMENT
     from runtime.arms.audio.voice_quality import VOICE_MEASUREMENTS
 
-    return {"speech_fraction", *VOICE_MEASUREMENTS}
+    return {"speech_fraction", *VOICE_MEASUREMENTS, BAND_MEASUREMENT}
 
 
 def _run_face(request: AnalysisRequest) -> Track | list[Track] | None:

@@ -10,11 +10,21 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from runtime.arms.audio.band import sounds_narrowband, speech_high_band_db
+from runtime.arms.audio.band import (
+    BAND_MEASUREMENT,
+    NARROWBAND_HIGH_BAND_DB,
+    frame_band_powers,
+    high_band_db,
+    narrowband_count,
+    some_windows_narrowband,
+    sounds_narrowband,
+    speech_band_powers,
+    window_high_band_db,
+)
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
@@ -102,9 +112,13 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     probs, variant, baseline_note = judge_windows(samples, [windows[i] for i in claims], speech_s, model, settings)
 
     voice = VoiceAnalysis(samples, sample_rate_hz, speech)
+    band_powers = frame_band_powers(samples, sample_rate_hz)
     probs_by_window = dict(zip(claims, probs, strict=True))
     track_windows = [
-        _track_window(w, probs_by_window.get(i), voice.window(w.start_s, w.end_s)) for i, w in enumerate(windows)
+        _track_window(w, probs_by_window.get(i), {**voice.window(w.start_s, w.end_s),
+                                                   BAND_MEASUREMENT: window_high_band_db(band_powers, speech,
+                                                                                         w.start_s, w.end_s)})
+        for i, w in enumerate(windows)
     ]
     return Track(
         name="audio",
@@ -122,7 +136,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
             **level_settings(peak_dbfs(samples)),
-            **band_settings(speech_high_band_db(samples, sample_rate_hz, speech)),
+            **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows),
         },
     )
 
@@ -135,30 +149,39 @@ def _why_stopped(status: str, path: str | Path) -> str:
     return status.removeprefix(STOPPED_EARLY).removeprefix(f"{path}: ")
 
 
-def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = None) -> str:
+def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = None,
+                    narrowband_windows: tuple[int, int] = (0, 0)) -> str:
     """Why the voice's emotions may be off in narrowband speech, "" otherwise: audio recorded below the rate the
-    model reads (a telephone line or an 8 kHz recorder: nothing above half its rate), or speech whose measured
-    power above about 4 kHz (``band.high_band_db``, in dB) is that of a telephone line, whatever the file's rate."""
+    model reads (a telephone line or an 8 kHz recorder: nothing above half its rate), speech whose measured
+    power above about 4 kHz (``band.high_band_db``, in dB) is that of a telephone line, whatever the file's rate,
+    or, where the whole's is not, ``narrowband_windows`` (k of n judged windows, from ``NARROWBAND_WINDOW_SHARE``
+    of them: ``band.some_windows_narrowband``) whose speech is."""
+    subject = "its emotions"
     if source_rate_hz and source_rate_hz < AUDIO_RATE_HZ:
         why = f"recorded at {source_rate_hz} Hz, so nothing above {source_rate_hz / 2000:g} kHz"
     elif sounds_narrowband(high_band_db):
         why = (f"speech has no energy above about 4 kHz (measured in the sound: {-high_band_db:.0f} dB under "
                "its 0.3-3.4 kHz band), as a telephone line carries it, whatever the file's rate")
+    elif some_windows_narrowband(narrowband_windows):
+        why = (f"the speech of {narrowband_windows[0]} of {narrowband_windows[1]} judged windows has no energy "
+               f"above about 4 kHz (their {BAND_MEASUREMENT} under {NARROWBAND_HIGH_BAND_DB:g}), as a telephone "
+               "line carries it: a participant on a phone line beside wideband speech?")
+        subject = "those windows' emotions"
     else:
         return ""
     return (f"{why}: the voice model learnt from {AUDIO_RATE_HZ // 1000} kHz speech and calls narrowband speech "
             "sad far more often than it is (README, 'Telephone-band audio'), most of all without a session "
-            "baseline; read its emotions with caution")
+            f"baseline; read {subject} with caution")
 
 
-def voice_input_notes(media: MediaInfo, stream: int,
-                      high_band_db: float | None = None) -> tuple[dict[str, str], list[str]]:
+def voice_input_notes(media: MediaInfo, stream: int, high_band_db: float | None = None,
+                      narrowband_windows: tuple[int, int] = (0, 0)) -> tuple[dict[str, str], list[str]]:
     """What the voice track keeps of the input it was read from (which of several audio streams; narrowband
-    speech, by the recording's rate or, given ``high_band_db``, by its sound), and the lines that say it,
-    for file mode and a live replay alike."""
+    speech, by the recording's rate or, given ``high_band_db`` and ``narrowband_windows``, by its sound), and
+    the lines that say it, for file mode and a live replay alike."""
     settings: dict[str, str] = {}
     lines = []
-    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db)
+    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db, narrowband_windows)
     if band_note:
         settings["bandwidth"] = band_note
         lines.append(band_note)
@@ -169,14 +192,22 @@ def voice_input_notes(media: MediaInfo, stream: int,
     return settings, lines
 
 
-def band_settings(high_band_db: float | None) -> dict[str, float | str | None]:
+def narrowband_windows(windows: list[Window]) -> tuple[int, int]:
+    """How many of the judged windows whose band was measured hold telephone-band speech, and of how many."""
+    return narrowband_count([w.measurements.get(BAND_MEASUREMENT, math.nan) for w in windows if w.probs is not None])
+
+
+def band_settings(high_band_db: float | None, windows: list[Window]) -> dict[str, Any]:
     """What a track's settings say of its speech's band: the power above about 4 kHz against the telephone band
-    (None: too little speech to say), and the note when that is a telephone line's. The recording's rate, which
-    the track's input may not know, is added by ``voice_input_notes``."""
+    (None: too little speech to say), how many judged windows' speech is telephone-band, and the note when the
+    whole's or some windows' is. The recording's rate, which the track's input may not know, is added by
+    ``voice_input_notes``."""
     # judged as kept (to 0.1 dB), so that ``voice_input_notes`` reading it back decides the same
     measured = round(high_band_db, 1) if high_band_db is not None else None
-    note = narrowband_note(None, measured)
-    return {"speech_high_band_db": measured, **({"bandwidth": note} if note else {})}
+    counted = narrowband_windows(windows)
+    note = narrowband_note(None, measured, counted)
+    return {"speech_high_band_db": measured, "narrowband_windows": list(counted),
+            **({"bandwidth": note} if note else {})}
 
 
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
@@ -234,7 +265,8 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         log.warning("%s; analysed without the voice", error)
         return None
     # which stream, the band (by the rate, else by the sound the track measured): said either way
-    notes, lines = voice_input_notes(request.media, settings.stream, track.settings.get("speech_high_band_db"))
+    notes, lines = voice_input_notes(request.media, settings.stream, track.settings.get("speech_high_band_db"),
+                                     tuple(track.settings.get("narrowband_windows", (0, 0))))
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s

@@ -22,7 +22,13 @@ from runtime.arms.audio.arm import (
     baseline_variant,
     level_settings,
 )
-from runtime.arms.audio.band import frame_band_powers, high_band_db, speech_band_powers
+from runtime.arms.audio.band import (
+    BAND_MEASUREMENT,
+    frame_band_powers,
+    high_band_db,
+    speech_band_powers,
+    window_high_band_db,
+)
 from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
@@ -156,6 +162,8 @@ class AudioStream:
         local = np.concatenate([pad, segment])
         window = AudioWindow(start_s, end_s, fraction)
         measurements = VoiceAnalysis(local, self.rate, speech).window(local_start_s, local_end_s)
+        band_powers = np.stack([band[frame0:frame0 + speech.size] for band in self._band_powers], axis=1)
+        measurements[BAND_MEASUREMENT] = window_high_band_db(band_powers, speech, local_start_s, local_end_s)
         probs = None
         if fraction >= self.settings.min_speech_fraction and isinstance(self.model, WaveformEmotionModel):
             segment = local[int(round(local_start_s * self.rate)):int(round(local_end_s * self.rate))]
@@ -286,7 +294,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
             **level_settings(amplitude_dbfs(stream.peak_amplitude)),
-            **band_settings(stream.speech_high_band_db),
+            **band_settings(stream.speech_high_band_db, windows),
         },
     )
 

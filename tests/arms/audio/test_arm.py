@@ -312,3 +312,24 @@ def test_a_paced_replay_measures_the_speech_band_as_file_mode_does(ravdess_dir, 
     assert paced.settings["speech_high_band_db"] == pytest.approx(file_track.settings["speech_high_band_db"], abs=1.0)
     assert paced.settings["bandwidth"] == file_track.settings["bandwidth"]  # was: neither said it
     assert paced.settings["bandwidth"].startswith("speech has no energy above about 4 kHz")
+
+
+def test_a_phone_participant_beside_wideband_speech_is_found_window_by_window_in_file_and_paced_mode(
+        ravdess_dir, tmp_path, model):
+    from scipy.signal import resample_poly
+
+    clips = [read_audio(c) for c in sorted((ravdess_dir / "Actor_08").glob("*.flac"))[:8]]
+    phone = {1, 3, 5, 7}  # every other clip through a telephone line, all in one 16 kHz file
+    mixed = np.concatenate([resample_poly(resample_poly(x, 1, 2), 2, 1).astype(np.float32) if i in phone else x
+                            for i, x in enumerate(clips)])
+    path = tmp_path / "call.wav"
+    path.write_bytes(wav_bytes(mixed, 16000))
+    file_track = analyze_audio(read_audio(path), model, AudioSettings())
+    paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    for track in (file_track, paced):
+        k, n = track.settings["narrowband_windows"]
+        assert n >= 10 and 0.3 * n <= k <= 0.7 * n  # was: no window measured, and the whole called wideband
+        assert track.settings["speech_high_band_db"] > -36  # the whole is not telephone-band
+        assert track.settings["bandwidth"].startswith(f"the speech of {k} of {n} judged windows has no energy")
+    wideband = analyze_audio(np.concatenate(clips), model, AudioSettings())
+    assert "bandwidth" not in wideband.settings and wideband.settings["narrowband_windows"][0] <= 1

@@ -5,7 +5,14 @@ import pytest
 from scipy.signal import butter, resample_poly, sosfilt
 
 from runtime.arms.audio.arm import judged_samples, narrowband_note
-from runtime.arms.audio.band import sounds_narrowband, speech_high_band_db
+from runtime.arms.audio.band import (
+    frame_band_powers,
+    narrowband_count,
+    some_windows_narrowband,
+    sounds_narrowband,
+    speech_high_band_db,
+    window_high_band_db,
+)
 from runtime.arms.audio.vad import FRAME_SAMPLES, detect_speech
 
 RATE_HZ = 16000
@@ -72,3 +79,21 @@ def test_a_band_measured_narrow_is_said_as_a_narrowband_rate_is_and_the_rate_is_
     assert measured.endswith(narrowband_note(8000).split(": ", 1)[1])  # one warning, two ways of knowing it
     assert narrowband_note(8000, -52.4).startswith("recorded at 8000 Hz, so nothing above 4 kHz")
     assert narrowband_note(48000, -20.0) == narrowband_note(48000, None) == narrowband_note(None) == ""
+
+
+def test_a_windows_band_needs_a_second_of_its_speech(clip):
+    samples, speech = clip
+    powers = frame_band_powers(low_passed(samples), RATE_HZ)
+    speech_s = speech.sum() * 0.032
+    assert speech_s > 1.0
+    assert sounds_narrowband(window_high_band_db(powers, speech, 0.0, samples.size / RATE_HZ))
+    short = np.zeros_like(speech)
+    short[np.flatnonzero(speech)[:28]] = True  # 0.9 s
+    assert np.isnan(window_high_band_db(powers, short, 0.0, samples.size / RATE_HZ))
+
+
+@pytest.mark.parametrize(("counted", "said"), [((0, 100), False), ((9, 100), False), ((10, 100), True),
+                                               ((1, 5), True), ((0, 0), False)])
+def test_some_windows_make_a_recording_said_to_hold_telephone_band_speech_from_a_tenth_of_them(counted, said):
+    assert some_windows_narrowband(counted) is said
+    assert narrowband_count([-50.0] * counted[0] + [-10.0] * (counted[1] - counted[0]) + [float("nan")]) == counted
