@@ -272,16 +272,21 @@ class BrokenReferences:
     comes out after it is damaged (``break_now``). A packet's sign shows before the frames decoded ahead of it
     are out: the damage starts at its decode stamp (``break_from``), which no frame decoded after it shows before.
 
-    The damage ends at a keyframe, or at the second random-access point the demuxer marks after it began (a
-    stream that refreshes its picture a strip at a time, as video-call encoders write, has recovery points
-    instead of keyframes: a refresh begun at the first is whole by the second), or MAX_DAMAGE_S on.
+    The damage ends at a keyframe fed to the decoder after it began, or at the second random-access point the
+    demuxer marks after it began (a stream that refreshes its picture a strip at a time, as video-call encoders
+    write, has recovery points instead of keyframes: a refresh begun at the first is whole by the second), or
+    MAX_DAMAGE_S on.
     """
 
     def __init__(self) -> None:
         self.broken = False
         self._since_s: float | None = None  # when the damage began (the first damaged frame's time)
         self._from_s: float | None = None  # a packet's sign: frames shown from here on are damaged
-        self._access_pts: list[int] = []  # random-access points marked after the damage began
+        # the packet a sign points at, until it is fed to the decoder: only random-access points fed after it end
+        # the damage (it may be a keyframe the loss cut into; with B-frames, or at a joint of segments whose
+        # stamps run on, a keyframe's stamp says nothing of whether it came before or after it)
+        self._pointed: av.Packet | None = None
+        self._access_pts: list[int] = []  # random-access points fed after the damage began
         self.frames = 0  # frames found damaged
         self.runs_s: list[list[float]] = []  # [first, last] time of each run of damaged frames
         self._in_run = False
@@ -289,18 +294,22 @@ class BrokenReferences:
     def break_now(self) -> None:
         self.broken, self._from_s = True, None
 
-    def access_point(self, pts: int | None, decode_s: float | None) -> None:
-        """A packet the demuxer marks as a random-access point (a keyframe, or a recovery point), with its
-        presentation stamp (in its stream's time base) and its decode time on the file's clock."""
-        pending = self._from_s is not None and decode_s is not None and decode_s >= self._from_s - 1e-6
-        if pts is not None and (self.broken or pending):
-            self._access_pts.append(pts)
+    def fed(self, packet: av.Packet) -> None:
+        """Each packet as it goes to the decoder: the one a sign points at, and the random-access points (the
+        demuxer's keyframes: keyframes and recovery points) fed after it while the damage lasts or is due."""
+        if packet is self._pointed:
+            self._pointed = None
+        elif (packet.is_keyframe and packet.pts is not None and self._pointed is None
+              and (self.broken or self._from_s is not None)):
+            self._access_pts.append(packet.pts)
 
-    def break_from(self, t_s: float | None) -> None:
+    def break_from(self, t_s: float | None, pointed: av.Packet) -> None:
+        """A packet's sign of damage pointing at ``pointed``, decoded at ``t_s`` on the file's clock."""
         if t_s is None:
             self.break_now()
         elif not self.broken:
             self._from_s = t_s if self._from_s is None else min(self._from_s, t_s)
+        self._pointed = pointed
 
     def damaged(self, frame: av.VideoFrame, t_s: float | None) -> bool:
         """Whether ``frame``, shown at ``t_s`` on the file's clock, is built on broken references; counted."""
@@ -311,9 +320,11 @@ class BrokenReferences:
         at_s = 0.0 if t_s is None else t_s
         if self.broken and self._since_s is None:
             self._since_s = at_s
-        # A keyframe refers to nothing before it: the damage ends there (see the class's note for the others).
-        refreshed = frame.pts is not None and frame.pts in self._access_pts[1:]
-        if self.broken and not hit and (frame.key_frame or refreshed or at_s - self._since_s >= MAX_DAMAGE_S):
+        # A keyframe refers to nothing before it: the damage ends at one fed after it began (see the class's note
+        # for recovery points), or MAX_DAMAGE_S on.
+        fed_after = frame.pts is not None and frame.pts in self._access_pts
+        recovered = fed_after and (frame.key_frame or frame.pts in self._access_pts[1:])
+        if self.broken and not hit and (recovered or at_s - self._since_s >= MAX_DAMAGE_S):
             self.broken = self._in_run = False
             self._since_s, self._access_pts = None, []
         if not self.broken:
@@ -386,9 +397,9 @@ class StreamDecoder:
             if self.references is not None and packet.size and packet.is_corrupt and not before_joint:
                 # The damage starts at the packet after the flagged one (CORRUPT_FLAG_LEAD), not at the flagged
                 # one, which may be the keyframe before the break.
-                self.references.break_from(self._decode_s(following))
-            if self.references is not None and packet.is_keyframe:
-                self.references.access_point(packet.pts, self._decode_s(packet))
+                self.references.break_from(self._decode_s(following), following)
+            if self.references is not None:
+                self.references.fed(packet)
             try:
                 frames = packet.decode()
             except (av.error.FFmpegError, ValueError) as error:

@@ -22,14 +22,15 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
                 audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None,
                 audio_bit_rate: int | None = None, gop: int | None = None,
-                detailed_px: tuple[int, int] | None = None) -> Path:
+                detailed_px: tuple[int, int] | None = None, b_frames: int = 0) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
     the file's start). ``lost_s``: the audio frames starting in that [start, end) stretch are left out, as packets
     lost in a recording. ``gop``: frames from one keyframe to the next (the encoder's own choice when None).
     ``detailed_px`` (width, height): frames of that size holding a fixed random picture moving sideways, each
-    many transport packets in an MPEG-TS file, instead of small flat grey ones.
+    many transport packets in an MPEG-TS file, instead of small flat grey ones. ``b_frames``: with ``gop``, the
+    B-frames between references (0: none, as a camera streams; a camcorder's .mts has 2).
     """
     channels = 1 if samples is None or samples.ndim == 1 else samples.shape[1]
     options = {"avoid_negative_ts": "disabled"} if audio_start_s < 0 else {}
@@ -39,8 +40,8 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             video = container.add_stream(video_codec, rate=fps)
             width, height = detailed_px or (64, 48)
             video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-            if gop and video_codec == "libx264":  # no cut at a scene change; no B-frames, as a camera streams
-                video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": "0"}
+            if gop and video_codec == "libx264":  # no cut at a scene change
+                video.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": str(b_frames)}
             elif gop:
                 video.codec_context.gop_size = gop
         audio = None

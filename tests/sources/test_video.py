@@ -403,3 +403,14 @@ def test_a_loss_in_the_last_frame_costs_that_frame_not_the_ones_before_it(tmp_pa
     # was: the demuxer's last, empty packet taken for where the damage starts, so that every frame still in the
     # decoder (2.x s) was skipped
     assert times == [round(i / 10, 1) for i in range(29)] and source.stats.damaged <= 1
+
+
+
+def test_with_b_frames_a_keyframe_cut_into_and_the_frames_built_on_it_are_not_kept(tmp_path):
+    path = write_media(tmp_path / "camcorder.ts", None, video_codec="libx264", video_s=6.0, gop=20,
+                       detailed_px=(320, 240), b_frames=2)
+    drop_transport_packets_inside(path, at_s=2.0, share=0.97, count=1)
+    source = FileVideoSource(path, sample_fps=10.0)
+    times = {round(frame.t_s, 1) for frame in source.frames()}
+    # was: 2.0 to 3.9 s kept, the keyframe cut into taken for the end of a damage the B-frames before it began
+    assert not {round(2.0 + i / 10, 1) for i in range(20)} & times and 4.0 in times

@@ -150,11 +150,11 @@ def _why_stopped(status: str, path: str | Path) -> str:
 
 
 def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = None,
-                    narrowband_windows: tuple[int, int] = (0, 0)) -> str:
+                    narrow_count: tuple[int, int] = (0, 0)) -> str:
     """Why the voice's emotions may be off in narrowband speech, "" otherwise: audio recorded below the rate the
     model reads (a telephone line or an 8 kHz recorder: nothing above half its rate), speech whose measured
     power above about 4 kHz (``band.high_band_db``, in dB) is that of a telephone line, whatever the file's rate,
-    or, where the whole's is not, ``narrowband_windows`` (k of n judged windows, from ``NARROWBAND_WINDOW_SHARE``
+    or, where the whole's is not, ``narrow_count`` (k of n judged windows, ``narrowband_windows``; from a tenth
     of them: ``band.some_windows_narrowband``) whose speech is."""
     subject = "its emotions"
     if source_rate_hz and source_rate_hz < AUDIO_RATE_HZ:
@@ -162,10 +162,11 @@ def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = Non
     elif sounds_narrowband(high_band_db):
         why = (f"speech has no energy above about 4 kHz (measured in the sound: {-high_band_db:.0f} dB under "
                "its 0.3-3.4 kHz band), as a telephone line carries it, whatever the file's rate")
-    elif some_windows_narrowband(narrowband_windows):
-        why = (f"the speech of {narrowband_windows[0]} of {narrowband_windows[1]} judged windows has no energy "
-               f"above about 4 kHz (their {BAND_MEASUREMENT} under {NARROWBAND_HIGH_BAND_DB:g}), as a telephone "
-               "line carries it: a participant on a phone line beside wideband speech?")
+    elif some_windows_narrowband(narrow_count):
+        why = (f"the speech of {narrow_count[0]} of {narrow_count[1]} judged windows with a second or more of "
+               f"speech has no energy above about 4 kHz (their {BAND_MEASUREMENT} under "
+               f"{NARROWBAND_HIGH_BAND_DB:g} dB), as a telephone line carries it: a participant on a phone line "
+               "beside wideband speech?")
         subject = "those windows' emotions"
     else:
         return ""
@@ -175,13 +176,13 @@ def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = Non
 
 
 def voice_input_notes(media: MediaInfo, stream: int, high_band_db: float | None = None,
-                      narrowband_windows: tuple[int, int] = (0, 0)) -> tuple[dict[str, str], list[str]]:
+                      narrow_count: tuple[int, int] = (0, 0)) -> tuple[dict[str, str], list[str]]:
     """What the voice track keeps of the input it was read from (which of several audio streams; narrowband
-    speech, by the recording's rate or, given ``high_band_db`` and ``narrowband_windows``, by its sound), and
+    speech, by the recording's rate or, given ``high_band_db`` and ``narrow_count``, by its sound), and
     the lines that say it, for file mode and a live replay alike."""
     settings: dict[str, str] = {}
     lines = []
-    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db, narrowband_windows)
+    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db, narrow_count)
     if band_note:
         settings["bandwidth"] = band_note
         lines.append(band_note)

@@ -162,8 +162,8 @@ class AudioStream:
         local = np.concatenate([pad, segment])
         window = AudioWindow(start_s, end_s, fraction)
         measurements = VoiceAnalysis(local, self.rate, speech).window(local_start_s, local_end_s)
-        band_powers = np.stack([band[frame0:frame0 + speech.size] for band in self._band_powers], axis=1)
-        measurements[BAND_MEASUREMENT] = window_high_band_db(band_powers, speech, local_start_s, local_end_s)
+        measurements[BAND_MEASUREMENT] = window_high_band_db(self._frame_band_powers(frame0, frame0 + speech.size),
+                                                             speech, local_start_s, local_end_s)
         probs = None
         if fraction >= self.settings.min_speech_fraction and isinstance(self.model, WaveformEmotionModel):
             segment = local[int(round(local_start_s * self.rate)):int(round(local_end_s * self.rate))]
@@ -194,9 +194,13 @@ class AudioStream:
         new = max(self._speech_counted_frames - first_frame, 0)
         if new < settled:
             self._speech_s += float(np.sum(speech[new:settled])) * VAD_FRAME_S
-            powers = np.stack([band[first_frame + new:first_frame + settled] for band in self._band_powers], axis=1)
+            powers = self._frame_band_powers(first_frame + new, first_frame + settled)
             self._speech_band_powers += speech_band_powers(powers, speech[new:settled])
             self._speech_counted_frames = first_frame + settled
+
+    def _frame_band_powers(self, first_frame: int, end_frame: int) -> np.ndarray:
+        """(n, 2): the telephone and high band powers of frames [first_frame, end_frame) (``frame_band_powers``)."""
+        return np.stack([band[first_frame:end_frame] for band in self._band_powers], axis=1)
 
     @property
     def speech_s(self) -> float:

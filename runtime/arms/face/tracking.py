@@ -62,11 +62,12 @@ class IdentityTracker:
 
     @staticmethod
     def _update(person: Person, box: np.ndarray, t_s: float, read: bool) -> None:
-        """A face read moves the person and counts; one not read only keeps its place (a large false box joined
-        to a distant face would otherwise become that person's size and position)."""
+        """A face read moves the person and counts; one not read (a patient turned away, or a large false box
+        joined to a distant face) says only that they are still there: it would otherwise become their size and
+        position."""
+        person.last_seen_s = t_s
         if read:
             person.box = np.asarray(box, dtype=float)
-            person.last_seen_s = t_s
             person.sizes_px.append(box_size_px(box))
             person.read_frames += 1
 

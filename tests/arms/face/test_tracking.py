@@ -64,4 +64,12 @@ def test_a_box_the_mesh_did_not_read_joins_a_person_without_becoming_their_size_
         assert tracker.assign([_box(380, 280, 320)], 0.2 * i, read=[False]) == [1]
     person = tracker.people[0]
     assert person.sizes_px == [40.0] * 3 and person.box.tolist() == [500, 400, 540, 440]  # was: 320 px, moved
-    assert person.last_seen_s == pytest.approx(0.4)
+    assert person.last_seen_s == pytest.approx(1.4)  # still there
+
+
+def test_a_patient_turned_away_for_longer_than_the_return_window_keeps_their_number():
+    tracker = IdentityTracker()
+    tracker.assign([_box(100, 100, 80)], 0.0)
+    for i in range(1, 201):  # 40 s turned away, drifting 60 px: detected, never read
+        assert tracker.assign([_box(100 + 0.3 * i, 100, 80)], 0.2 * i, read=[False]) == [1]
+    assert tracker.assign([_box(160, 100, 80)], 40.2) == [1]  # read again: the same person

@@ -614,11 +614,11 @@ def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tm
 
 
 def _consensys_csv(path: Path, signals: dict[str, tuple[str, list[float]]], rows: int = 80,
-                   unix_time: bool = True) -> Path:
-    """A Shimmer Consensys export: Excel's separator line, the signal names, their format (CAL) and their units,
-    tab-separated, each line ending in a tab; ``signals``: name -> (unit, values), besides the UNIX time in ms
-    (unless ``unix_time`` is False)."""
-    names = [*(["Shimmer_8A5C_Timestamp_Unix_CAL"] if unix_time else []), *(f"Shimmer_8A5C_{n}_CAL" for n in signals)]
+                   unix_time: bool = True, device: str = "Shimmer_8A5C") -> Path:
+    """A Shimmer Consensys export: Excel's separator line, the signal names (after the device's name, which a user
+    may have changed), their format (CAL) and their units, tab-separated, each line ending in a tab; ``signals``:
+    name -> (unit, values), besides the UNIX time in ms (unless ``unix_time`` is False)."""
+    names = [*([f"{device}_Timestamp_Unix_CAL"] if unix_time else []), *(f"{device}_{n}_CAL" for n in signals)]
     units = [*(["ms"] if unix_time else []), *(unit for unit, _ in signals.values())]
     lines = ['"sep=\t"', "\t".join(names), "\t".join(["CAL"] * len(names)), "\t".join(units)]
     for i in range(rows):
@@ -709,12 +709,14 @@ def test_a_time_column_without_any_time_is_said_so_when_an_offset_is_given(tmp_p
         read_recording(path, utc_offset_s=3600.0)
 
 
-@pytest.mark.parametrize("unix_time", [False, True])
-def test_a_shimmer_export_reads_the_devices_own_clock_where_it_has_no_unix_time(tmp_path, unix_time):
+@pytest.mark.parametrize(("unix_time", "device"), [(False, "Shimmer_8A5C"), (True, "Shimmer_8A5C"),
+                                                   (False, "GSR_Patient"), (False, "Shimmer_8A5C_Session1")])
+def test_a_shimmer_export_reads_the_devices_own_clock_where_it_has_no_unix_time(tmp_path, unix_time, device):
     device_ms = [81234.0 + 250.0 * i for i in range(80)]  # milliseconds since the device started
     path = _consensys_csv(tmp_path / "shimmer.csv", {"System_Timestamp": ("ms", [1.0e12 + 9 * i for i in range(80)]),
                                                      "Timestamp": ("ms", device_ms),
-                                                     "GSR_Skin_Conductance": ("uS", [2.5, 2.6])}, unix_time=unix_time)
+                                                     "GSR_Skin_Conductance": ("uS", [2.5, 2.6])}, unix_time=unix_time,
+                          device=device)
     recording = read_recording(path)  # was, without the UNIX time: 'no time column ... and no sample rate given'
     eda = recording.channels["eda"]  # on the device's clock, not the PC's System_Timestamp beside it
     assert eda.rate_hz == pytest.approx(4.0) and eda.times_s[:3].tolist() == [0.0, 0.25, 0.5]

@@ -30,9 +30,8 @@ CONSENSYS_SIGNALS = {
 }
 CONSENSYS_FORMATS = {"cal", "raw", ""}  # the format row: each signal calibrated or raw
 _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
-# The device's own clock is the Timestamp right after the device's name: another '..._Timestamp_CAL' (a PC's
-# System_Timestamp) is not it.
-_CONSENSYS_DEVICE_TIME = re.compile(r"(?:shimmer_[0-9a-z]+_)?timestamp_cal")
+# The device's own clock is its Timestamp; the PC's System_Timestamp beside it is not.
+_CONSENSYS_SYSTEM_TIME = re.compile(r"(?:.*_)?system_timestamp_cal")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 
 
@@ -125,7 +124,7 @@ def consensys_columns(path: str | Path, header: list[str], body: list[str], firs
         match = _CONSENSYS_NAME.fullmatch(name)
         if match is None or index >= len(units):
             continue
-        if match.group(1) == "timestamp" and not _CONSENSYS_DEVICE_TIME.fullmatch(name):
+        if match.group(1) == "timestamp" and _CONSENSYS_SYSTEM_TIME.fullmatch(name):
             continue
         column, known_units = CONSENSYS_SIGNALS[match.group(1)]
         if units[index] not in known_units:
