@@ -34,16 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from audio_dc_check import clip_probs, corpus_tables  # noqa: E402  (this folder: the clips' features and judging)
 
+from runtime.arms.audio import band  # noqa: E402
 from runtime.arms.audio.arm import AudioSettings, judged_samples  # noqa: E402
-from runtime.arms.audio.band import (  # noqa: E402
-    NARROWBAND_HIGH_BAND_DB,
-    frame_band_powers,
-    narrowband_count,
-    some_windows_narrowband,
-    sounds_narrowband,
-    speech_high_band_db,
-    window_high_band_db,
-)
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
 from runtime.arms.audio.vad import detect_speech  # noqa: E402
 from runtime.arms.audio.windows import audio_windows  # noqa: E402
@@ -94,13 +86,13 @@ def band_detection(clips) -> None:
         samples = judged_samples(clip.path, AUDIO_RATE_HZ)
         speech = detect_speech(samples)  # the frames judged: band-limiting does not move where speech is
         for name, (limited, heard) in band_variants(samples, index).items():
-            db = speech_high_band_db(np.asarray(heard, dtype=np.float32), AUDIO_RATE_HZ, speech)
+            db = band.speech_high_band_db(np.asarray(heard, dtype=np.float32), AUDIO_RATE_HZ, speech)
             band_limited[name] = limited
             if db is not None:
                 measured.setdefault(name, []).append(db)
-    print(f"band from the sound (narrowband under {NARROWBAND_HIGH_BAND_DB:g} dB above 4.5 kHz):")
+    print(f"band from the sound (narrowband under {band.NARROWBAND_HIGH_BAND_DB:g} dB above 4.5 kHz):")
     for name, values in measured.items():
-        flagged = np.mean([sounds_narrowband(v) for v in values])
+        flagged = np.mean([band.sounds_narrowband(v) for v in values])
         what = "flagged" if band_limited[name] else "wrongly flagged"
         print(f"  {name}: {len(values)} clips, {what} {flagged:.3f} ({int(round(flagged * len(values)))}); "
               f"{min(values):.1f} to {max(values):.1f} dB, median {np.median(values):.1f}")
@@ -121,13 +113,13 @@ def window_band_detection(clips) -> None:
             session = np.concatenate([telephone_band(samples) if line_every and i % line_every else samples
                                       for i, samples in enumerate(speaker_clips)])
             speech = detect_speech(session)
-            powers = frame_band_powers(session, AUDIO_RATE_HZ)
+            powers = band.frame_band_powers(session, AUDIO_RATE_HZ)
             windows = [w for w in audio_windows(speech, session.size / AUDIO_RATE_HZ, settings.window_s,
                                                 settings.hop_s) if w.speech_fraction >= settings.min_speech_fraction]
-            session_count = narrowband_count([window_high_band_db(powers, speech, w.start_s, w.end_s)
+            session_count = band.narrowband_count([band.window_high_band_db(powers, speech, w.start_s, w.end_s)
                                               for w in windows])
             counted += session_count
-            said += some_windows_narrowband(session_count)
+            said += band.some_windows_narrowband(session_count)
         print(f"  {name}: {counted[0]} of {counted[1]} measured windows telephone-band; "
               f"{said} of {len(by_speaker)} sessions said to hold some")
 
@@ -146,14 +138,14 @@ def main() -> None:
     speakers = np.array([clip.speaker for clip in clips])
     truth = {i: clip.emotion for i, clip in enumerate(clips)}
     for variant in ("session", "none"):
-        wide, narrow = (clip_labels(model, *tables[band], speakers, variant) for band in tables)
+        wide, narrow = (clip_labels(model, *tables[heard_as], speakers, variant) for heard_as in tables)
         both = sorted(set(wide) & set(narrow))
         kept = np.mean([wide[c] == narrow[c] for c in both])
         print(f"{variant}: {len(both)} clips; the telephone band keeps the wideband emotion in {kept:.2f}")
-        for band, labels in (("wideband", wide), ("telephone", narrow)):
+        for heard_as, labels in (("wideband", wide), ("telephone", narrow)):
             shares = Counter(labels[c] for c in both)
             accuracy = np.mean([labels[c] == truth[c] for c in both])
-            print(f"  {band}: accuracy {accuracy:.2f}; called " +
+            print(f"  {heard_as}: accuracy {accuracy:.2f}; called " +
                   ", ".join(f"{label} {shares[label] / len(both):.2f}" for label in CANONICAL_LABELS))
     band_detection(clips)
     window_band_detection(clips)
