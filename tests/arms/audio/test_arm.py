@@ -326,6 +326,11 @@ def test_a_phone_participant_beside_wideband_speech_is_found_window_by_window_in
     path.write_bytes(wav_bytes(mixed, 16000))
     file_track = analyze_audio(read_audio(path), model, AudioSettings())
     paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    by_start = {w.start_s: w.measurements["speech_high_band_db"] for w in file_track.windows}
+    both = [(by_start[w.start_s], w.measurements["speech_high_band_db"]) for w in paced.windows
+            if w.start_s in by_start and np.isfinite(by_start[w.start_s])
+            and np.isfinite(w.measurements["speech_high_band_db"])]
+    assert len(both) >= 10 and max(abs(a - b) for a, b in both) < 1.0  # the same windows read alike
     for track in (file_track, paced):
         k, n = track.settings["narrowband_windows"]
         assert n >= 10 and 0.3 * n <= k <= 0.7 * n  # was: no window measured, and the whole called wideband
