@@ -721,3 +721,11 @@ def test_a_shimmer_export_reads_the_devices_own_clock_where_it_has_no_unix_time(
     eda = recording.channels["eda"]  # on the device's clock, not the PC's System_Timestamp beside it
     assert eda.rate_hz == pytest.approx(4.0) and eda.times_s[:3].tolist() == [0.0, 0.25, 0.5]
     assert recording.start_unix_s == (pytest.approx(START_UNIX_S) if unix_time else None)
+
+
+def test_a_quoted_cell_with_a_comma_among_iso_times_is_one_cell_as_among_unix_times(tmp_path):
+    times = [f"2023-11-14T22:13:{20 + i:02d}+01:00" for i in range(30)]
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,hr\n" + "".join(f'{t},"{"72,5" if i == 12 else "72"}"\n' for i, t in enumerate(times)))
+    with pytest.raises(InputError, match="line 14: '72,5' is not a number"):  # was: '3 values where earlier ...'
+        read_recording(path)

@@ -17,6 +17,7 @@ from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
     csv_cells,
+    csv_line,
     decode_text,
     drop_blank_rows,
     parse_iso_time,
@@ -167,11 +168,10 @@ def _known_columns(path: Path, header: list[str], columns: dict[int, str], time_
         if not line.strip():
             lines.append(line)  # a blank row keeps its place
             continue
-        cells = csv_cells(path, line, number) if '"' in line else line.split(",")
+        cells = csv_cells(path, line, number)
         if len(cells) != len(header):
             raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(header)}")
-        # a cell that was quoted for its comma ("0,5") is quoted again, to stay one cell
-        lines.append(",".join(f'"{cells[i]}"' if "," in cells[i] else cells[i] for i in kept))
+        lines.append(csv_line([cells[i] for i in kept]))
     position = {index: new for new, index in enumerate(kept)}
     return [header[i] for i in kept], {position[i]: name for i, name in columns.items()}, lines
 
@@ -459,7 +459,7 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     converted = []
     zones: set[bool] = set()  # whether each time said its own offset
     for number, line in enumerate(lines, start=first_line):
-        cells = csv_cells(path, line, number) if '"' in line else line.split(",")
+        cells = csv_cells(path, line, number)
         if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
             instant = _iso_instant(path, cells[column].strip(), number, utc_offset_s)
             zones.add(instant.tzinfo is not None)
@@ -469,7 +469,7 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
             if instant.tzinfo is None:
                 instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
             cells[column] = repr(instant.timestamp())
-        converted.append(",".join(cells))
+        converted.append(csv_line(cells))
     return converted, zones == {False}
 
 

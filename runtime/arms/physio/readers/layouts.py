@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import csv_cells, reads_as_number
+from runtime.arms.physio.readers.text import csv_cells, csv_line, reads_as_number
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
@@ -96,7 +96,7 @@ def _with_elapsed_seconds(path: str | Path, line: str, number: int, column: int)
     cells = csv_cells(path, line, number)
     if column < len(cells) and cells[column].strip():  # a missing time is said by the reader as any other's
         cells[column] = repr(elapsed_s(path, cells[column], number))
-    return ",".join(f'"{cell}"' if "," in cell else cell for cell in cells)
+    return csv_line(cells)
 
 
 def _starts_with(path: str | Path, line: str, number: int, names: tuple[str, ...]) -> bool:

@@ -90,10 +90,18 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, col
 def csv_cells(source: str | Path, line: str, number: int) -> list[str]:
     """One line's cells, quotes (as Excel and pandas write them) removed. A line is read alone: a quote left open
     is an error naming it, never a cell running on into the lines after it."""
+    if '"' not in line:  # most lines: no quotes to read
+        return line.split(",") if line else []
     try:
         return next(csv.reader([line], strict=True), [])
     except csv.Error:
         raise InputError(source, f"line {number}: a quote is left open ({line.strip()[:40]!r})") from None
+
+
+def csv_line(cells: list[str]) -> str:
+    """Cells joined into one line again, ``csv_cells``'s inverse: a cell holding a comma ("0,5") is quoted, to stay
+    one cell."""
+    return ",".join(f'"{cell}"' if "," in cell else cell for cell in cells)
 
 
 def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.ndarray:
