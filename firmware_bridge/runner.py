@@ -2,8 +2,9 @@
 
 Each link's own loop (``SensorLink.run_until_stopped``) runs in a thread of its own: a serial board is polled, a BLE
 link runs an asyncio loop (bleak needs one) with reconnection and back-off. Stopping is a ``threading.Event`` set by
-the session; a link that fails says so with a ``Status`` event and waits for the stop without taking the session
-down, its silence until then recorded as a gap. The link is closed when its loop ends.
+the session; a sensor lost is said with a ``Status`` event and its silence until the stop recorded as a gap, by
+the link's own loop, without taking the session down. A loop that raises nonetheless (a link kind that does not
+catch its own defects) ends its link with a status line, not a traceback. The link is closed when its loop ends.
 """
 
 from __future__ import annotations

@@ -114,7 +114,9 @@ def test_a_csv_timed_in_unix_milli_micro_or_nanoseconds_reads_as_its_unix_second
 
 
 @pytest.mark.parametrize(("time", "problem"), [
-    ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' has no UTC offset"),  # whose 22:13?
+    # whose 22:13? Said as a mix, which no stated offset would read (was: 'has no UTC offset', and then, with
+    # --utc-offset given, 'mixes')
+    ("2023-11-14T22:13:20.500", r"line 3: '2023-11-14T22:13:20.500' mixes times with and without a UTC offset"),
     ("yesterday", r"line 3: 'yesterday' is neither UNIX seconds nor an ISO 8601 time"),
     ("1700000001", r"line 3: '1700000001' is a number among ISO 8601 times: one clock writes one form"),
 ])
@@ -605,6 +607,13 @@ def test_a_polar_flow_export_starts_at_its_summary_s_date_and_time_on_the_stated
     recording = read_recording(path, utc_offset_s=3600.0)  # 05-12-2026 10:00:00 in Central Europe: 09:00 UTC
     assert recording.start_unix_s == datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc).timestamp()
     assert recording.channels["hr"].times_s.tolist() == list(range(120))
+
+
+def test_a_polar_flow_summary_without_its_samples_is_said_to_be_one(tmp_path):
+    path = tmp_path / "polar.csv"
+    path.write_text(POLAR_FLOW_SUMMARY + "\nJane Doe,OTHER_INDOOR,05-12-2026,10:00:00,00:02:00\n")
+    with pytest.raises(InputError, match="line 3: a Polar Flow summary is not followed by its samples table"):
+        read_recording(path)  # was: 'no known channel column: found name, sport, ...'
 
 
 def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tmp_path):

@@ -461,11 +461,15 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     for number, line in enumerate(lines, start=first_line):
         cells = csv_cells(path, line, number)
         if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
-            instant = _iso_instant(path, cells[column].strip(), number, utc_offset_s)
+            instant = _iso_instant(path, cells[column].strip(), number)
             zones.add(instant.tzinfo is not None)
-            if len(zones) > 1:
+            if len(zones) > 1:  # said before a missing offset: stating one would not read such a file
                 raise InputError(path, f"line {number}: {cells[column].strip()[:40]!r} mixes times with and "
                                        "without a UTC offset: one clock writes one form")
+            if instant.tzinfo is None and utc_offset_s is None:
+                raise InputError(path, f"line {number}: {cells[column].strip()[:40]!r} has no UTC offset; write "
+                                 "the times with theirs ('+01:00', 'Z' for UTC) or as UNIX seconds, or give the "
+                                 "offset of the clock that wrote them (--utc-offset / --physio-utc-offset +01:00)")
             if instant.tzinfo is None:
                 instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
             cells[column] = repr(instant.timestamp())
@@ -473,22 +477,16 @@ def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: in
     return converted, zones == {False}
 
 
-def _iso_instant(path: Path, text: str, number: int, utc_offset_s: float | None) -> datetime:
-    """An ISO 8601 time, with its UTC offset if it has one. One without is refused unless ``utc_offset_s`` says
-    the clock's: the instant it means depends on a time zone the file does not say, and a guess would shift it
-    against the video by hours."""
+def _iso_instant(path: Path, text: str, number: int) -> datetime:
+    """An ISO 8601 time, with its UTC offset if it has one (naive if not: the instant it means then depends on a
+    time zone the file does not say, and a guess would shift it against the video by hours)."""
     if reads_as_number(text):  # the first time was an ISO one
         raise InputError(path, f"line {number}: {text[:40]!r} is a number among ISO 8601 times: one clock writes "
                                "one form")
     try:
-        instant = parse_iso_time(text)
+        return parse_iso_time(text)
     except ValueError:
         raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
-    if instant.tzinfo is None and utc_offset_s is None:
-        raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
-                         "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
-                         "them (--utc-offset / --physio-utc-offset +01:00)") from None
-    return instant
 
 
 def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None,

@@ -37,7 +37,7 @@ _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours 
 
 def is_polar_flow(path: str | Path, lines: list[str]) -> bool:
     """Whether the lines begin with a Polar Flow export's summary header."""
-    return len(lines) >= 3 and _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY)
+    return bool(lines) and _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY)
 
 
 def polar_flow_samples(path: str | Path, lines: list[str], utc_offset_s: float | None = None) -> list[str]:
@@ -50,7 +50,7 @@ def polar_flow_samples(path: str | Path, lines: list[str], utc_offset_s: float |
     start, and that is said."""
     if not is_polar_flow(path, lines):
         return lines
-    if not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
+    if len(lines) < 3 or not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
         raise InputError(path, "line 3: a Polar Flow summary is not followed by its samples table "
                                "('Sample rate,Time,HR (bpm),...')")
     # strict=False: the values line may end early (empty fields left off); the start is said as it is found
