@@ -85,11 +85,11 @@ def check_install_target(target: Path, task: str | None = None) -> Path:
         holds_files = target.is_dir() and any(target.iterdir())
     except OSError as error:
         raise InputError(target, f"cannot be listed ({error.strerror or error})") from None
-    if holds_files and not (target / "card.json").is_file():
+    if holds_files and not (target / CARD_FILE).is_file():
         raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
                          "folder")
     if holds_files and task is not None:
-        earlier = read_json_object(target / "card.json", what="model card").get("task")
+        earlier = read_json_object(target / CARD_FILE, what="model card").get("task")
         if earlier != task:
             raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; give a new or empty folder, or "
                              "an earlier run's")

@@ -112,7 +112,8 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
             check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"])
         failed = [m for m in MODES if check[m]["check_model"]["ua_drop"] > MAX_INT8_LOSS]
         if failed:
-            raise InputError(trained, "INT8 model loses more than 1 point of UA on the validation speakers "
+            raise InputError(trained, f"INT8 model loses more than {100 * MAX_INT8_LOSS:g} point of UA on the "
+                             "validation speakers "
                              f"({', '.join(failed)}); not exported")
         card = _card(meta, report, check, staging)
         write_card(staging, card)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
+from export.face.data import CROP_SIZE_PX, ENSEMBLE_TASK, FACE_LABELS, FACE_TASK, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
 from export.install import check_install_target, installing, model_version, write_card
@@ -88,8 +88,6 @@ def check_zooms(zooms: tuple[float, ...]) -> None:
                              f"{MAX_ZOOM:g} (1 = the crop as given; not {zoom})")
 
 
-FACE_TASK = "facial expression from an aligned grey face crop"
-ENSEMBLE_TASK = f"{FACE_TASK} (mean of member models)"
 
 
 def check_model_id(model_id: str) -> None:
@@ -157,6 +155,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
+    check_install_target(folder, task=FACE_TASK)  # never another kind of model, before minutes of quantizing
     if not float_path.is_file():
         raise InputError(float_path, "no such float graph")
     try:
@@ -180,10 +179,13 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest."""
     check_splits(data_root)
     models_dir = Path(models_dir or REPO_MODELS_DIR)
+    repeated = sorted({member for member in member_ids if member_ids.count(member) > 1})
+    if repeated:
+        raise InputError(", ".join(repeated), "named twice as an ensemble member: each counts once")
     members = [load_card(models_dir / member) for member in member_ids]
-    for member in members:
-        if not set(member.labels) <= set(FACE_LABELS):
-            raise InputError(member.folder, f"not a face-expression model (labels {', '.join(member.labels)})")
+    for member in members:  # one model each (not an ensemble, whose card would then list itself)
+        if member.task != FACE_TASK:
+            raise InputError(member.folder, f"not a single face-expression model (task {member.task!r})")
     check_install_target(models_dir / ENSEMBLE_ID, task=ENSEMBLE_TASK)
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
     members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
@@ -299,7 +301,7 @@ def _quantize_check_into(float_path: Path, card: dict, staging: Path, data_root:
     metrics["int8_minus_float_accuracy"] = metrics["int8"]["accuracy"] - metrics["float"]["accuracy"]
     if metrics["int8_minus_float_accuracy"] < -MAX_INT8_LOSS:
         raise InputError(source, f"INT8 model loses {-100 * metrics['int8_minus_float_accuracy']:.1f} "
-                         "points of PublicTest accuracy (at most 1 allowed); nothing exported")
+                         f"points of PublicTest accuracy (at most {100 * MAX_INT8_LOSS:g} allowed); nothing exported")
     card["metrics"] = {"public_test": metrics}
     write_card(staging, card)
     (staging / "MODEL_CARD.md").write_text(_model_card_text(card))

