@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
-from runtime.arms.audio.arm import AudioSettings, voice_input_notes
+from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
@@ -510,11 +510,8 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
     if voice_source:
         voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
         voice.settings.update(voice_notes[0])
-        for line in voice_notes[1] if on_line else ():
+        for line in voice_note_lines(voice.settings, voice_notes[1]) if on_line else ():
             on_line(f"voice: {line}")
-        # narrowband speech heard in the sound (a microphone's, or a replay at a wideband rate): said once too
-        if on_line and voice.settings.get("bandwidth") and voice.settings["bandwidth"] not in voice_notes[1]:
-            on_line(f"voice: {voice.settings['bandwidth']}")
         if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
             on_line(f"voice: {voice.settings['level']}")
         if voice.windows:

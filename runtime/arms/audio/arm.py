@@ -175,22 +175,27 @@ def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = Non
             f"baseline; read {subject} with caution")
 
 
-def voice_input_notes(media: MediaInfo, stream: int, high_band_db: float | None = None,
-                      narrow_count: tuple[int, int] = (0, 0)) -> tuple[dict[str, str], list[str]]:
-    """What the voice track keeps of the input it was read from (which of several audio streams; narrowband
-    speech, by the recording's rate or, given ``high_band_db`` and ``narrow_count``, by its sound), and
-    the lines that say it, for file mode and a live replay alike."""
+def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], list[str]]:
+    """What the voice track keeps of the input it was read from beyond what its sound says (``band_settings``): a
+    rate under the model's, whose band note replaces one measured in the sound (the rate is the plainer cause),
+    and which of several audio streams it heard, with the line that says so; for file mode and a live replay
+    alike. The track's band note is said with ``voice_note_lines``."""
     settings: dict[str, str] = {}
     lines = []
-    band_note = narrowband_note(media.audio_sample_rate_hz, high_band_db, narrow_count)
-    if band_note:
-        settings["bandwidth"] = band_note
-        lines.append(band_note)
+    rate_note = narrowband_note(media.audio_sample_rate_hz)
+    if rate_note:
+        settings["bandwidth"] = rate_note
     streams_note = other_audio_streams_note(media, stream)
     if streams_note:  # speech on another stream (another microphone) is not heard
         settings["audio_stream"] = f"{stream} of {media.audio_streams}"
         lines.append(streams_note)
     return settings, lines
+
+
+def voice_note_lines(settings: dict[str, Any], input_lines: list[str]) -> list[str]:
+    """The lines a voice track's notes are said in: its band note (from its rate or its sound), then the input's
+    own (``voice_input_notes``)."""
+    return ([settings["bandwidth"]] if settings.get("bandwidth") else []) + input_lines
 
 
 def narrowband_windows(windows: list[Window]) -> tuple[int, int]:
@@ -201,14 +206,12 @@ def narrowband_windows(windows: list[Window]) -> tuple[int, int]:
 def band_settings(high_band_db: float | None, windows: list[Window]) -> dict[str, Any]:
     """What a track's settings say of its speech's band: the power above about 4 kHz against the telephone band
     (None: too little speech to say), how many judged windows' speech is telephone-band, and the note when the
-    whole's or some windows' is. The recording's rate, which the track's input may not know, is added by
-    ``voice_input_notes``."""
-    # judged as kept (to 0.1 dB), so that ``voice_input_notes`` reading it back decides the same
-    measured = round(high_band_db, 1) if high_band_db is not None else None
+    whole's or some windows' is. A rate under the model's, which the track's input may not know, replaces the
+    note (``voice_input_notes``)."""
     counted = narrowband_windows(windows)
-    note = narrowband_note(None, measured, counted)
-    return {"speech_high_band_db": measured, "narrowband_windows": list(counted),
-            **({"bandwidth": note} if note else {})}
+    note = narrowband_note(None, high_band_db, counted)
+    return {"speech_high_band_db": round(high_band_db, 1) if high_band_db is not None else None,
+            "narrowband_windows": list(counted), **({"bandwidth": note} if note else {})}
 
 
 def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
@@ -265,19 +268,18 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         # the face and body: said in one line.
         log.warning("%s; analysed without the voice", error)
         return None
-    # which stream, the band (by the rate, else by the sound the track measured): said either way
-    notes, lines = voice_input_notes(request.media, settings.stream, track.settings.get("speech_high_band_db"),
-                                     tuple(track.settings.get("narrowband_windows", (0, 0))))
+    notes, stream_lines = voice_input_notes(request.media, settings.stream)  # which stream: said either way
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
                   # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
                   else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
                   "what lies between them is not heard)")
+        # the other streams may hold the voice; a band note would advise on emotions there are none of
         raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
-                         + "".join(f"; {line}" for line in lines))
+                         + "".join(f"; {line}" for line in stream_lines))
     track.settings.update(notes)
-    for line in lines:
+    for line in voice_note_lines(track.settings, stream_lines):
         log.warning("%s: %s", request.input_path, line)
     if "level" in track.settings:
         log.warning("%s: %s", request.input_path, track.settings["level"])

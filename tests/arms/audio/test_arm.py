@@ -339,3 +339,11 @@ def test_a_phone_participant_beside_wideband_speech_is_found_window_by_window_in
                                                       "more of speech has no energy")
     wideband = analyze_audio(np.concatenate(clips), model, AudioSettings())
     assert "bandwidth" not in wideband.settings and wideband.settings["narrowband_windows"][0] <= 1
+
+
+def test_a_recording_without_speech_is_not_advised_on_emotions_it_has_none_of(tmp_path, capsys):
+    path = tmp_path / "line.wav"
+    path.write_bytes(wav_bytes(np.zeros(1600, dtype=np.float32), 8000))  # 0.2 s of an 8 kHz line, silent
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no speech found" in err and "read its emotions with caution" not in err  # was: the band note too
