@@ -31,7 +31,7 @@ from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files, write_atomically
-from runtime.media import probe
+from runtime.media import other_audio_streams_note, probe
 
 log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
@@ -55,13 +55,15 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
     windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
                              card_extra.get("hop_s", 0.5), card_extra.get("min_speech_fraction", 0.3))
     level_note = quiet_note(peak_dbfs(samples))
+    media = probe(path)
+    streams_note = other_audio_streams_note(media, 1)  # classify reads the first: the voice may be on another
     if not windows:
-        raise InputError(path, no_speech_reason(level_note))
-    if level_note:
-        log.warning("%s: %s", path, level_note)
+        raise InputError(path, no_speech_reason(level_note) + (f"; {streams_note}" if streams_note else ""))
+    for note in (level_note, streams_note):
+        if note:
+            log.warning("%s: %s", path, note)
     # by the file's rate, else by its speech's sound (telephone-band speech in a wideband file)
-    band_note = narrowband_note(probe(path).audio_sample_rate_hz,
-                                speech_high_band_db(samples, sample_rate_hz, speech))
+    band_note = narrowband_note(media.audio_sample_rate_hz, speech_high_band_db(samples, sample_rate_hz, speech))
     if band_note:
         log.warning("%s: %s", path, band_note)
     return samples, windows

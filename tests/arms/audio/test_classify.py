@@ -109,3 +109,14 @@ def test_telephone_band_speech_in_a_16_khz_file_is_said_to_be_narrowband_and_stu
     for name in ("phone", "lowpass"):  # was: judged without a word, their files being 16 kHz ones
         assert f"{name}.wav: speech has no energy above about 4 kHz (measured in the sound" in caplog.text
     assert "studio.wav: speech has no energy" not in caplog.text
+
+
+def test_a_voice_on_a_second_audio_stream_is_said_when_classify_finds_no_speech_on_the_first(tmp_path, capsys,
+                                                                                            ravdess_dir):
+    from tests.media_factory import write_audio_streams
+
+    speech = read_audio(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0], 48000)
+    path = write_audio_streams(tmp_path / "two-mics.mka", [np.zeros_like(speech), speech])
+    assert main(["audio", "classify", str(path), "--csv", str(tmp_path / "out.csv")]) == 2
+    err = capsys.readouterr().err  # was: only 'no speech found'
+    assert "no speech found" in err and "2 audio streams; the voice is read from stream 1 only" in err
