@@ -286,7 +286,7 @@ class BrokenReferences:
         # the damage (it may be a keyframe the loss cut into; with B-frames, or at a joint of segments whose
         # stamps run on, a keyframe's stamp says nothing of whether it came before or after it)
         self._pointed: av.Packet | None = None
-        self._access_pts: list[int] = []  # random-access points fed after the damage began
+        self._access_pts: list[int | None] = []  # random-access points fed after the damage began
         self.frames = 0  # frames found damaged
         self.runs_s: list[list[float]] = []  # [first, last] time of each run of damaged frames
         self._in_run = False
@@ -299,9 +299,8 @@ class BrokenReferences:
         demuxer's keyframes: keyframes and recovery points) fed after it while the damage lasts or is due."""
         if packet is self._pointed:
             self._pointed = None
-        elif (packet.is_keyframe and packet.pts is not None and self._pointed is None
-              and (self.broken or self._from_s is not None)):
-            self._access_pts.append(packet.pts)
+        elif packet.is_keyframe and self._pointed is None and (self.broken or self._from_s is not None):
+            self._access_pts.append(packet.pts)  # None in a stream without stamps: any keyframe after it then
 
     def break_from(self, t_s: float | None, pointed: av.Packet) -> None:
         """A packet's sign of damage pointing at ``pointed``, decoded at ``t_s`` on the file's clock."""
@@ -322,7 +321,7 @@ class BrokenReferences:
             self._since_s = at_s
         # A keyframe refers to nothing before it: the damage ends at one fed after it began (see the class's note
         # for recovery points), or MAX_DAMAGE_S on.
-        fed_after = frame.pts is not None and frame.pts in self._access_pts
+        fed_after = frame.pts in self._access_pts
         recovered = fed_after and (frame.key_frame or frame.pts in self._access_pts[1:])
         if self.broken and not hit and (recovered or at_s - self._since_s >= MAX_DAMAGE_S):
             self.broken = self._in_run = False
@@ -376,11 +375,16 @@ class StreamDecoder:
         self._frame_joints = 0  # joints this stream's frames have passed
         self._frame_shift_s = 0.0  # the shift of the recording they are in
         self.references = BrokenReferences() if stream.type == "video" else None
+        rate = (stream.guessed_rate or stream.average_rate) if stream.type == "video" else None
+        self._index_fps = float(rate) if rate else None
 
     def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
-        """A decoded frame's time on the file's clock (None for one without a timestamp)."""
+        """A decoded frame's time on the file's clock. A video frame without a timestamp (a raw H.264 stream) is
+        placed by its index among the decoded frames at the stream's rate; None where neither is known."""
         stamp_s = _stamp_s(frame.pts, frame.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s + self._frame_shift_s
+        if stamp_s is None:
+            return (self.decoded - 1) / self._index_fps if self._index_fps else None
+        return stamp_s - self.origin_s + self._frame_shift_s
 
     def _packet_s(self, packet: av.Packet) -> float | None:
         """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""

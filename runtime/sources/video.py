@@ -143,16 +143,13 @@ class FileVideoSource:
 
     def _sampled(self, decoder: StreamDecoder, stream: av.video.stream.VideoStream) -> Iterator[VideoFrame]:
         period_s = 1.0 / self.sample_fps
-        # Frames without a timestamp (a raw H.264 stream) are placed by their index at the stream's rate.
-        rate = stream.guessed_rate or stream.average_rate
-        stream_fps = float(rate) if rate else self.sample_fps
         next_s = None
         size = None
         for frame in decoder.frames():
             raise_if_stop_asked()  # PyAV can swallow the signal's own KeyboardInterrupt
             t_s = decoder.time_s(frame)
-            if t_s is None:  # placed by its index among all decoded frames, skipped ones included
-                t_s = (decoder.decoded - 1) / stream_fps
+            if t_s is None:  # no stamp and no rate: placed by its index at the sampling rate
+                t_s = (decoder.decoded - 1) / self.sample_fps
             if next_s is None:
                 next_s = t_s
             if t_s + 1e-6 < next_s:

@@ -414,3 +414,24 @@ def test_with_b_frames_a_keyframe_cut_into_and_the_frames_built_on_it_are_not_ke
     times = {round(frame.t_s, 1) for frame in source.frames()}
     # was: 2.0 to 3.9 s kept, the keyframe cut into taken for the end of a damage the B-frames before it began
     assert not {round(2.0 + i / 10, 1) for i in range(20)} & times and 4.0 in times
+
+
+def test_a_raw_h264_stream_without_stamps_loses_only_the_frames_to_its_next_keyframe(tmp_path):
+    keyed = write_media(tmp_path / "keyed.mkv", None, video_codec="libx264", video_s=14.0, gop=20)
+    raw = tmp_path / "camera.h264"  # an elementary stream, as some cameras write: no timestamps at all
+    with av.open(str(keyed)) as source, av.open(str(raw), "w", format="h264") as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    with av.open(str(raw)) as container:
+        tenth = [p for p in container.demux(video=0) if p.size][10]
+    data = bytearray(raw.read_bytes())
+    data[tenth.pos + 8:tenth.pos + tenth.size] = np.random.default_rng(0).integers(0, 256, tenth.size - 8,
+                                                                                    dtype=np.uint8).tobytes()
+    raw.write_bytes(bytes(data))
+    source = FileVideoSource(raw, sample_fps=10.0)
+    times = [frame.t_s for frame in source.frames()]
+    # was: every frame after the damage skipped (its keyframes, without stamps, never ended it): 10 frames kept
+    assert len(times) >= 125 and source.stats.damaged <= 10
