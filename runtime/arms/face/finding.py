@@ -20,6 +20,7 @@ import numpy as np
 from runtime.arms.face.tracking import Person
 from runtime.arms.video.detect import (
     Detection,
+    Square,
     SsdDetector,
     box_centre,
     box_iou,
@@ -36,6 +37,10 @@ FOUND_RELIABLY_AT_INPUT_PX = 16.0
 TRACK_S = 2.0  # a person unseen for longer is left to the next search of the whole frame
 TRACK_SQUARE_FACES = 4.0  # side of the square around a followed face, in face sizes
 SEARCH_SQUARE_INPUTS = 2.5  # side of a search square, in detector inputs: faces of 6-7 px at the input become 16
+# ... and at least this share of the frame's longer side: above 1280 px (face.max_side_px may allow 16384) the
+# squares grow with the frame, so that the search costs what it costs at 1280 px (a 4K frame: 8 squares, not 264)
+SEARCH_SQUARE_SHARE = SEARCH_SQUARE_INPUTS * 192 / 1280
+MIN_SEARCH_GAIN = 1.5  # a square must show faces this much larger than the whole-frame look, or it is not run
 
 
 class FaceFinder:
@@ -59,13 +64,22 @@ class FaceFinder:
                 more.extend(detect_in_square(self.detector, image, square))
         if self.search_every_s > 0 and t_s - self.last_search_s >= self.search_every_s:
             self.last_search_s = t_s
-            side_px = int(SEARCH_SQUARE_INPUTS * self.detector.input_px)
-            for square in covering_squares(width, height, side_px, int(np.ceil(reliable_px))):
+            for square in self._search_squares(width, height, reliable_px):
                 more.extend(detect_in_square(self.detector, image, square))
         # Faces the whole-frame look finds reliably are its own: a square's find that large is part of a face
         # (half of a large face, read as a face of its own), not another person.
         more = [d for d in more if d.size_px < reliable_px]
         return merge_detections(found + more, self.detector.iou_threshold) if more else found
+
+    def _search_squares(self, width_px: int, height_px: int, reliable_px: float) -> list[Square]:
+        """The squares of a search: as wide as a few detector inputs, or a share of a large frame, no wider than
+        the frame's shorter side; none where they would not show faces larger than the whole-frame look does."""
+        long_px = max(width_px, height_px)
+        side_px = min(int(max(SEARCH_SQUARE_INPUTS * self.detector.input_px, SEARCH_SQUARE_SHARE * long_px)),
+                      width_px, height_px)
+        if long_px < MIN_SEARCH_GAIN * side_px:
+            return []
+        return covering_squares(width_px, height_px, side_px, int(np.ceil(reliable_px)))
 
     @staticmethod
     def _to_follow(person: Person, t_s: float, reliable_px: float, found: list[Detection],

@@ -173,8 +173,9 @@ def square_around(centre_px: np.ndarray, side_px: float, width_px: int, height_p
 
 def covering_squares(width_px: int, height_px: int, side_px: int, overlap_px: int) -> list[Square]:
     """Squares of ``side_px`` covering the image, neighbours overlapping by at least ``overlap_px`` (an object
-    up to that size lies whole in one of them); none when one side of the image is no longer than ``side_px``."""
-    if side_px >= min(width_px, height_px) or overlap_px >= side_px:
+    up to that size lies whole in one of them); none when one square would be the whole image, or no wider than
+    the overlap, or wider than the image's shorter side."""
+    if side_px >= max(width_px, height_px) or side_px > min(width_px, height_px) or overlap_px >= side_px:
         return []
     x_starts = _spread_starts(width_px, side_px, overlap_px)
     y_starts = _spread_starts(height_px, side_px, overlap_px)

@@ -73,3 +73,20 @@ def test_a_false_box_around_a_small_face_is_nobody_so_every_person_gets_no_track
     assert sorted(o.person_id for o in observations) == [0, 1]  # the face, and a large box the mesh did not read
     assert len(observer.tracker.people) == 1  # was: two people, the false one numbered and counted
     assert chosen_people(VideoScan(faces=observations), "all") == [1]
+
+
+@pytest.mark.parametrize(("width_px", "height_px"), [(854, 480), (720, 1280)])
+def test_a_480p_or_portrait_frame_is_searched_for_a_distant_face(width_px, height_px):
+    observer = FaceObserver(expression=None, iris=None)
+    centre_px = (width_px * 0.3, height_px * 0.4)
+    frame = distant_face_frame(FACE_PX, centre_px, width=width_px, height=height_px)
+    assert len(found_near(observer.process(VideoFrame(0.0, frame)), centre_px)) == 1  # was (480p): no squares
+
+
+def test_the_search_of_a_large_frame_costs_what_it_costs_at_1280_px(monkeypatch):
+    observer = FaceObserver(expression=None, iris=None)
+    looks = []
+    original = observer.detector.detect
+    monkeypatch.setattr(observer.detector, "detect", lambda crop: looks.append(crop.shape) or original(crop))
+    observer.process(VideoFrame(0.0, np.zeros((2160, 3840, 3), np.uint8)))  # face.max_side_px raised to 4096
+    assert len(looks) == 1 + 8  # the whole frame and eight squares (was: 1 + 72, squares of 480 px)

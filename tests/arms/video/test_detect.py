@@ -14,9 +14,11 @@ def test_search_squares_hold_every_object_up_to_the_overlap_whole_in_one_of_them
                        and s.y0_px <= y0 and y0 + overlap_px <= s.y0_px + side_px for s in squares), (x0, y0)
 
 
-def test_a_frame_no_larger_than_a_search_square_gets_no_squares():
-    assert covering_squares(640, 480, 480, 50) == []
+def test_a_square_that_would_be_the_whole_frame_or_wider_than_its_short_side_is_none():
+    assert covering_squares(480, 480, 480, 50) == []
+    assert covering_squares(1280, 720, 800, 50) == []
     assert covering_squares(1280, 720, 480, 480) == []
+    assert covering_squares(854, 480, 480, 71) == [Square(0, 0, 480), Square(374, 0, 480)]  # a 480p room camera
 
 
 def test_a_square_around_a_point_near_the_corner_is_moved_inside_the_frame():
