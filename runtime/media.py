@@ -199,8 +199,10 @@ CUT_SHORT_S = 1.0
 DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
 
 
-# Raw streams without an index (AMR, ADTS AAC, MP3, AC-3, H.264...): FFmpeg guesses their duration from the bitrate
-# (an AMR call of 32.0 s: 33.05 s), so they declare none here; the decoded stream says where they end.
+# Of the durations FFmpeg gives, three kinds: a header's (DECLARED_DURATION_FORMATS), trusted to call a file cut
+# short; one read from the stamps (MPEG-TS, Ogg, AVI...), good for a recording's length but no proof of a cut;
+# and one guessed from the bitrate, for raw streams without an index (AMR, ADTS AAC, MP3, AC-3, H.264...: an AMR
+# call of 32.0 s read as 33.05 s), not used at all: the decoded stream says where they end.
 BITRATE_DURATION_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac", "mp3", "ac3", "eac3", "h264", "hevc",
                                       "mpegvideo", "m4v"})
 
@@ -386,9 +388,11 @@ class StreamDecoder:
             return (self.decoded - 1) / self._index_fps if self._index_fps else None
         return stamp_s - self.origin_s + self._frame_shift_s
 
-    def _packet_s(self, packet: av.Packet) -> float | None:
-        """A packet's time on the file's clock (None for one without a timestamp, or the flushing one)."""
-        stamp_s = _stamp_s(packet.pts if packet.pts is not None else packet.dts, packet.time_base)
+    def _packet_s(self, packet: av.Packet, decode: bool = False) -> float | None:
+        """A packet's presentation time (its decode time with ``decode``; either where the other is missing) on
+        the file's clock; None for one without a timestamp, or the flushing one."""
+        first, second = (packet.dts, packet.pts) if decode else (packet.pts, packet.dts)
+        stamp_s = _stamp_s(first if first is not None else second, packet.time_base)
         return None if stamp_s is None else stamp_s - self.origin_s + self.joints.shift_s(packet.stream.index)
 
     @property
@@ -401,7 +405,7 @@ class StreamDecoder:
             if self.references is not None and packet.size and packet.is_corrupt and not before_joint:
                 # The damage starts at the packet after the flagged one (CORRUPT_FLAG_LEAD), not at the flagged
                 # one, which may be the keyframe before the break.
-                self.references.break_from(self._decode_s(following), following)
+                self.references.break_from(self._packet_s(following, decode=True), following)
             if self.references is not None:
                 self.references.fed(packet)
             try:
@@ -445,11 +449,6 @@ class StreamDecoder:
             self.references.break_now()  # the frames after it refer to it
             return False
         return not self.references.damaged(frame, self.time_s(frame))
-
-    def _decode_s(self, packet: av.Packet) -> float | None:
-        """A packet's decode stamp on the file's clock (its presentation stamp where it has none)."""
-        stamp_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
-        return None if stamp_s is None else stamp_s - self.origin_s + self.joints.shift_s(packet.stream.index)
 
     def _follow_stamps(self, frame: av.AudioFrame | av.VideoFrame) -> None:
         """A frame whose stamp goes back (recordings joined end to end, a recorder's clock reset) starts the next

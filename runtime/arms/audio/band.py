@@ -14,7 +14,8 @@ from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S
 
 TELEPHONE_BAND_HZ = (300.0, 3400.0)
 # From 4.5 kHz, not 4: a line's filters (and a resampler's from 8 kHz) roll off over the few hundred Hz above
-# 4 kHz, where telephone-band RAVDESS speech kept up to -26 dB of the band below; under 16 kHz's Nyquist.
+# 4 kHz, where telephone-band speech keeps some power (with the edge at 4 kHz, band-limited and wideband RAVDESS
+# clips overlapped); under 16 kHz's Nyquist.
 HIGH_BAND_HZ = (4500.0, 7800.0)
 # The high band's power in dB of the telephone band's, under which speech is called narrowband. On RAVDESS
 # (benchmarks/audio_narrowband.py): no clip as recorded under -32 dB, none resampled through 8 kHz over -46 dB,

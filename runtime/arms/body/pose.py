@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.arms.video.detect import SsdDetector
+from runtime.arms.video.detect import SsdDetector, box_centre, box_size_px
 from runtime.arms.video.landmarks import CropLandmarker, body_roi, pose_roi
 from runtime.sources.video import VideoFrame
 
@@ -41,9 +41,9 @@ def face_holding(point: np.ndarray, faces: Sequence[Any], margin: float = 0.25) 
         if face.box is None or not face.person_id:
             continue
         x0, y0, x1, y1 = face.box
-        grow = margin * max(x1 - x0, y1 - y0)
+        grow = margin * box_size_px(face.box)
         if x0 - grow <= point[0] <= x1 + grow and y0 - grow <= point[1] <= y1 + grow:
-            distance = float(np.hypot(point[0] - (x0 + x1) / 2, point[1] - (y0 + y1) / 2))
+            distance = float(np.linalg.norm(np.asarray(point[:2]) - box_centre(face.box)))
             if distance < best_distance:
                 best, best_distance = face.person_id, distance
     return best

@@ -13,7 +13,7 @@ from runtime.arms.audio.band import (
     speech_high_band_db,
     window_high_band_db,
 )
-from runtime.arms.audio.vad import FRAME_SAMPLES, detect_speech
+from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S, detect_speech
 
 RATE_HZ = 16000
 # a soft and a strong voice of a man and of a woman (calm normal, angry strong)
@@ -84,7 +84,7 @@ def test_a_band_measured_narrow_is_said_as_a_narrowband_rate_is_and_the_rate_is_
 def test_a_windows_band_needs_a_second_of_its_speech(clip):
     samples, speech = clip
     powers = frame_band_powers(low_passed(samples), RATE_HZ)
-    speech_s = speech.sum() * 0.032
+    speech_s = speech.sum() * VAD_FRAME_S
     assert speech_s > 1.0
     assert sounds_narrowband(window_high_band_db(powers, speech, 0.0, samples.size / RATE_HZ))
     short = np.zeros_like(speech)
