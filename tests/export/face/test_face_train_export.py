@@ -369,7 +369,9 @@ def test_the_commands_print_the_selected_figures(tmp_path):
     figures = {"accuracy": 0.61234, "balanced_accuracy": 0.5, "macro_f1": 0.49, "ece": 0.0312}
     assert summary_line({"public_test": {**figures, "epoch": 7}}, tmp_path) == (
         f"{tmp_path}: epoch 7, PublicTest accuracy 0.612, UA 0.500, macro-F1 0.490, ECE 0.031")
-    (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": {"float": {}, "int8": figures}}}))
+    float_figures = {"accuracy": 0.9, "balanced_accuracy": 0.9}  # the installed model is the INT8 one
+    (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": {"float": float_figures,
+                                                                                "int8": figures}}}))
     assert installed_summary_line(tmp_path, "requantized") == (
         f"{tmp_path}: requantized; PublicTest accuracy 0.612, UA 0.500")
     (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": figures}}))  # an ensemble's
