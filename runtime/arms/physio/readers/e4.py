@@ -25,18 +25,25 @@ from runtime.arms.physio.readers.text import (
     read_limited,
     separator_hint,
 )
-from runtime.arms.physio.recording import PLAUSIBLE_RANGES, PLAUSIBLE_UNIX_S, Channel, Recording, said_plausible
+from runtime.arms.physio.recording import (
+    CHANNEL_UNITS,
+    PLAUSIBLE_RANGES,
+    PLAUSIBLE_UNIX_S,
+    Channel,
+    Recording,
+    said_plausible,
+)
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
 
-# E4 file -> (channel name, unit, scale to that unit). ACC arrives in 1/64 g.
-E4_SIGNALS: dict[str, tuple[str, str, float]] = {
-    "ACC.csv": ("acc", "g", 1.0 / 64.0),
-    "BVP.csv": ("bvp", "a.u.", 1.0),
-    "EDA.csv": ("eda", "uS", 1.0),
-    "TEMP.csv": ("temp", "degC", 1.0),
-    "HR.csv": ("hr", "bpm", 1.0),
+# E4 file -> (channel name, scale to its unit, CHANNEL_UNITS'). ACC arrives in 1/64 g.
+E4_SIGNALS: dict[str, tuple[str, float]] = {
+    "ACC.csv": ("acc", 1.0 / 64.0),
+    "BVP.csv": ("bvp", 1.0),
+    "EDA.csv": ("eda", 1.0),
+    "TEMP.csv": ("temp", 1.0),
+    "HR.csv": ("hr", 1.0),
 }
 E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
 E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
@@ -85,9 +92,8 @@ def read_e4(path: str | Path) -> Recording:
     channels: dict[str, Channel] = {}
     filenames: dict[str, str] = {}
     for name, signal in signals.items():
-        unit = E4_SIGNALS[signal.filename][1]
         offset_s = signal.start_unix_s - origin_unix_s
-        channels[name] = _uniform_channel(name, unit, offset_s, signal.rate_hz, signal.values)
+        channels[name] = _uniform_channel(name, CHANNEL_UNITS[name], offset_s, signal.rate_hz, signal.values)
         filenames[name] = signal.filename
     _check_ends(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
     if "IBI.csv" in files:
@@ -101,7 +107,7 @@ def read_e4(path: str | Path) -> Recording:
 
 def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[str, _E4Signal]:
     signals: dict[str, _E4Signal] = {}
-    for filename, (name, _unit, scale) in E4_SIGNALS.items():
+    for filename, (name, scale) in E4_SIGNALS.items():
         if filename not in files:
             continue
         label = f"{path}/{filename}"
