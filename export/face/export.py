@@ -155,7 +155,6 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
-    check_install_target(folder, task=FACE_TASK)  # never another kind of model, before minutes of quantizing
     if not float_path.is_file():
         raise InputError(float_path, "no such float graph")
     try:
@@ -168,6 +167,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     card = json.loads((folder / "card.json").read_text())  # every field as written, kept in the new card
     if card.get("members"):
         raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
+    check_install_target(folder, task=FACE_TASK)  # never another kind of model, before minutes of quantizing
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
     with installing(folder) as staging:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
