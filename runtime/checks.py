@@ -2,7 +2,7 @@
 the arms will read, the fusion settings against what the tracks can carry, and the fuser itself.
 
 ``runtime.pipeline.analyze_file`` runs ``check_request`` before any arm; a live session runs the parts that
-apply to it (``check_backend``, ``probe_input`` for a replay, ``check_model_labels``).
+apply to it (``check_backend``, ``probe_input`` for a replay, ``check_models``) before its devices open.
 """
 
 from __future__ import annotations
@@ -46,11 +46,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]
     if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
         raise InputError(input_path, problems[0])
-    cards = {arm.section: _model_cards(arm.section, settings) for arm in running}
-    _check_label_columns(settings, cards)
-    if fuse and settings.get("fusion", {}).get("enabled", False):
-        _check_arousal_sources(settings, cards)
-        check_fuser(settings)
+    check_models(settings, [arm.section for arm in running], fuse)
     return media
 
 
@@ -99,14 +95,20 @@ def column_taken(name: str) -> bool:
     of the fused track. A model label so named would give the CSV two columns of one name."""
     from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
 
-    measured = set().union(*(activation_names(arm.section, {}) for arm in ARM_REGISTRY), FUSED_MEASUREMENTS)
+    measured = set().union(*(arm.measurement_names() for arm in ARM_REGISTRY), FUSED_MEASUREMENTS)
     return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
 
 
-def check_model_labels(settings: dict[str, dict[str, Any]], sections: list[str]) -> None:
-    """The model labels of the arms in ``sections`` against the timeline's columns (``_check_label_columns``), for
-    a live session, which writes its timeline at the end as an analysis does."""
-    _check_label_columns(settings, {section: _model_cards(section, settings) for section in sections})
+def check_models(settings: dict[str, dict[str, Any]], sections: list[str], fuse: bool = True) -> None:
+    """The models the arms in ``sections`` will read (their cards), their labels against the timeline's columns,
+    and, when the tracks will be fused, ``fusion.arousal_from`` against what those tracks carry and the fuser
+    itself: an analysis checks them before any arm runs, a live session before its devices open (it fuses and
+    writes its timeline at the end, when a broken fusion model would lose the session)."""
+    cards = {section: _model_cards(section, settings) for section in sections}
+    _check_label_columns(settings, cards)
+    if fuse and settings.get("fusion", {}).get("enabled", False):
+        _check_arousal_sources(settings, cards)
+        check_fuser(settings)
 
 
 def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
@@ -121,25 +123,31 @@ def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, d
 
 
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
-    """What a track of ``section`` can carry for ``fusion.arousal_from``: its arm's measurements and the labels of
-    its model outside the emotion spectrum (the physio model's "stress", a body classifier's own labels)."""
-    names = arm_named(section).measurement_names()
+    """What a track of ``section`` carries that ``fusion.arousal_from`` can name: its arm's activation
+    measurements (scores in [0, 1], 0.5 the session's usual level) and the labels of its model outside the emotion
+    spectrum (probabilities: the physio model's "stress", a body classifier's own labels)."""
     card = cards.get("model")
-    return names | {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
+    own_labels = {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
+    return set(arm_named(section).activation_measurements) | own_labels
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
-    """Each ``fusion.arousal_from`` source of an arm that runs must be something its track can carry: a typo
-    would otherwise leave arousal without it, silently."""
+    """Each ``fusion.arousal_from`` source of an arm that runs must be something its track carries on arousal's
+    scale: a typo would otherwise leave arousal without it, and a measurement in its own unit (a heart rate in
+    bpm read as a score) would hold arousal at one end, both silently."""
     for source in settings["fusion"].get("arousal_from", []):
         track, _, name = source.partition(".")
         section = track_family(track)
         if section not in cards:
             continue  # that arm does not run here (off, no stream, no --physio): nothing to read, no typo to find
-        known = activation_names(section, cards[section])
-        if name not in known:
-            raise setting_error(settings, "fusion.arousal_from",
-                                f"the {track} track carries no {name!r} (it has: {', '.join(sorted(known))})")
+        readable = activation_names(section, cards[section])
+        if name in readable:
+            continue
+        can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}"
+        if name in arm_named(section).measurement_names():
+            raise setting_error(settings, "fusion.arousal_from", f"the {track} track's {name!r} is a measurement on "
+                                f"a scale of its own, not an activation score ({can_read})")
+        raise setting_error(settings, "fusion.arousal_from", f"the {track} track carries no {name!r} ({can_read})")
 
 
 def check_fuser(settings: dict[str, dict[str, Any]]) -> None:

@@ -43,7 +43,7 @@ from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
-from runtime.checks import check_backend, check_model_labels, probe_input
+from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import check_output_folder
@@ -459,7 +459,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     running = {"audio": wants_audio, "face": wants_video and settings["face"]["enabled"],
                "body": wants_video and settings["body"]["enabled"], "physio": wants_sensors}
     check_backend(settings)
-    check_model_labels(settings, [section for section, runs in running.items() if runs])  # the timeline's columns
+    check_models(settings, [section for section, runs in running.items() if runs])  # fused at the end, as checked
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:

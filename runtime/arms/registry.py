@@ -30,6 +30,9 @@ class Arm:
     model_settings: tuple[str, ...]  # the settings of its section that name a model ("" where one allows none)
     run: ArmFunction
     measurement_names: Callable[[], set[str]]  # what its track carries beside the emotion spectrum
+    # Those measurements that are activation scores in [0, 1] (0.5 the session's usual level), which fusion can
+    # read for arousal; the others are on scales of their own (bpm, Hz, px, fractions of time).
+    activation_measurements: tuple[str, ...] = ()
     recording_extra: str = ""  # stream None: the request's extras key naming that recording (none given: no track)
     run_first: bool = False  # reads a separate file in seconds: a bad one fails before minutes of video work
     emotion: bool = True  # False: its track judges no emotion (physio's stress), fusion reads it for arousal only
@@ -103,7 +106,7 @@ ARM_REGISTRY: tuple[Arm, ...] = (
     Arm("face", stream="video", model_settings=("detector", "landmarks", "model", "iris"), run=_run_face,
         measurement_names=_face_measurements),
     Arm("body", stream="video", model_settings=("detector", "landmarks", "model"), run=_run_body,
-        measurement_names=_body_measurements),
+        measurement_names=_body_measurements, activation_measurements=("activation",)),
     Arm("physio", stream=None, recording_extra="physio_path", model_settings=("model",), run=_run_physio,
         measurement_names=_physio_measurements, run_first=True, emotion=False),
 )

@@ -41,13 +41,9 @@ def discrete_valence_arousal(probs: np.ndarray) -> np.ndarray:
 
 
 def to_unit_scale(values: np.ndarray) -> np.ndarray:
-    """An activation source onto [-1, 1]: values in [0, 1] are probabilities/scores (2v - 1); others are
-    taken as z-scores against the session baseline (tanh)."""
-    values = np.asarray(values, dtype=float)
-    finite = values[np.isfinite(values)]
-    if finite.size and finite.min() >= 0.0 and finite.max() <= 1.0:
-        return 2.0 * values - 1.0
-    return np.tanh(values)
+    """An activation source (a score or a probability in [0, 1]; runtime.checks admits no other) onto [-1, 1] as
+    2v - 1. One fixed scale: a scale chosen from the values seen would change with the session's range."""
+    return np.clip(2.0 * np.asarray(values, dtype=float) - 1.0, -1.0, 1.0)
 
 
 def arousal_sources(aligned: AlignedTracks, names: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -196,6 +196,17 @@ def test_a_body_model_whose_label_is_a_timeline_column_is_refused_before_the_ses
     assert not (tmp_path / "out").exists()
 
 
+def test_a_broken_fusion_model_or_arousal_source_is_refused_before_the_session(tmp_path):
+    for setting, value, problem in [("fusion.model", str(tmp_path / "nowhere"), "no model card"),
+                                    ("fusion.arousal_from", ["body.activaton"], "carries no 'activaton'")]:
+        settings = load_settings(None, {setting: value})
+        # was: the whole session ran, then fusing it failed and nothing was written
+        with pytest.raises(InputError, match=f"setting '{setting}' = .*{problem}"):
+            run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                     on_line=lambda _line: None)
+        assert not (tmp_path / "out").exists()
+
+
 def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.5,
                         on_line=lambda _line: None)

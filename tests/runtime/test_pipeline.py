@@ -149,24 +149,36 @@ def test_an_arousal_source_no_track_carries_is_refused_before_any_arm_runs(tmp_p
     config.write_text('[fusion]\narousal_from = ["body.activaton"]\n')
     error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
                                     "setting 'fusion.arousal_from' = \\['body.activaton'\\]: the body track carries "
-                                    "no 'activaton' \\(it has: activation, ")
+                                    "no 'activaton' \\(arousal can read: activation\\)$")
     assert error.source == str(config)
+
+
+@pytest.mark.parametrize("source, scale", [("body.shoulder_width_px", "activation"),
+                                           ("audio.f0_median_hz", "nothing"), ("face.face_coverage", "nothing")])
+def test_an_arousal_source_on_a_scale_of_its_own_is_refused_before_any_arm_runs(tmp_path, monkeypatch, source,
+                                                                                 scale):
+    # was: accepted, and read as a z-score: a pitch of 200 Hz (tanh 200 = 1) held arousal at its top all session
+    track, _, name = source.partition(".")
+    settings = load_settings(None, {"fusion.arousal_from": [source]})
+    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                            f"the {track} track's '{name}' is a measurement on a scale of its own, not an activation "
+                            f"score \\(arousal can read: {scale}\\)$")
 
 
 def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_path):
     from runtime.arms.body.arm import add_relative, window_measurements
+    from runtime.arms.registry import arm_named
+    from runtime.models import load_card
     from tests.arms.body.test_body_arm import seated_pose
 
-    assert {"activation"} <= checks.activation_names("body", {})
     points, visible = seated_pose(10)
     values = window_measurements(np.arange(10) / 5.0, points, visible, 0.0, 2.0)
     add_relative([values])
-    assert set(values) == checks.activation_names("body", {})
-    from runtime.models import load_card
-
-    assert {"stress", "hr_bpm"} <= checks.activation_names("physio", {"model": load_card("physio-stress")})
-    assert {"pause_s", "speech_fraction"} <= checks.activation_names("audio", {})
-    assert {"face_coverage", "gaze_away_fraction"} <= checks.activation_names("face", {})
+    assert set(values) == arm_named("body").measurement_names()
+    assert checks.activation_names("body", {}) == {"activation"}
+    assert checks.activation_names("physio", {"model": load_card("physio-stress")}) == {"stress", "no_stress"}
+    assert {"pause_s", "speech_fraction"} <= arm_named("audio").measurement_names()
+    assert {"face_coverage", "gaze_away_fraction"} <= arm_named("face").measurement_names()
 
 
 def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(
