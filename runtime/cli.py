@@ -2,7 +2,8 @@
 
 Nothing here computes anything beyond an argument's default (an output's name), the settings the arguments
 override and the line a command prints. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
-imports are lazy so that a command starts fast on a small device.
+a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each and
+exit 2 at the end. Imports are lazy so that a command starts fast on a small device.
 """
 
 from __future__ import annotations
@@ -205,11 +206,13 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.set_defaults(run=_run_export_audio)
 
 
-def _run_audio_classify(args: argparse.Namespace) -> None:
+def _run_audio_classify(args: argparse.Namespace) -> int:
     from runtime.arms.audio.classify import classify_paths
 
-    count = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline)
-    print(f"{args.csv}: {count} file(s) classified")
+    count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline)
+    if count:
+        print(f"{args.csv}: {count} file(s) classified")
+    return _said_failed_files(failed, count + len(failed), args.csv)
 
 
 def _run_train_audio(args: argparse.Namespace) -> None:
@@ -491,11 +494,13 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     p.set_defaults(run=_run_train_body)
 
 
-def _run_face_classify(args: argparse.Namespace) -> None:
+def _run_face_classify(args: argparse.Namespace) -> int:
     from runtime.arms.face.classify import classify_paths
 
-    images, classified = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
-    print(f"{args.csv}: {images} image(s), {classified} classified")
+    images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
+    if images:
+        print(f"{args.csv}: {images} image(s), {classified} classified")
+    return _said_failed_files(failed, images + len(failed), args.csv)
 
 
 def _run_train_face(args: argparse.Namespace) -> None:
@@ -549,12 +554,24 @@ def _run_train_body(args: argparse.Namespace) -> None:
 # --- entry point ------------------------------------------------------------------------------------
 
 
+def _said_failed_files(failed: list[InputError], files: int, csv_path: Path) -> int:
+    """A batch's files that could not be read, one line each, and how many of how many when there were several
+    (the others' rows are in ``csv_path``): the command's exit code, non-zero when any failed."""
+    for error in failed:
+        print(f"emotrace: error: {error}", file=sys.stderr)
+    if failed and files > 1:  # a single file's own line says it all, as for any other command
+        kept = files - len(failed)
+        written = f"{csv_path} holds the other {kept}" if kept else f"{csv_path} not written"
+        print(f"emotrace: error: {len(failed)} of {files} files failed; {written}", file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         with stopping_on_signals():
-            args.run(args)
+            code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
         print(f"emotrace: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -570,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Exception as error:  # a bug, not bad input: one line unless debugging is asked for
         return _internal_error(error)
-    return 0
+    return code or 0
 
 
 def _internal_error(error: Exception) -> int:

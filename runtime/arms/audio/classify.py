@@ -34,6 +34,7 @@ from runtime.files import check_output_file, find_files, write_atomically
 from runtime.media import other_audio_streams_note, probe
 
 log = logging.getLogger(__name__)
+SPEAKER_BASELINES = ("none", "folder")  # none: each file as it is; folder: a folder is one speaker
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
 
 
@@ -77,18 +78,32 @@ def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUD
 
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel,
-                   speaker_baseline: str) -> list[np.ndarray]:
-    """Clip probabilities per file, in order."""
+                   speaker_baseline: str) -> tuple[list[tuple[Path, np.ndarray]], list[InputError]]:
+    """Clip probabilities of each file that could be read, in order, and the error of each that could not: one
+    bad file in a folder of clips costs that file alone. A bad ``speaker_baseline`` is refused before any file."""
+    if speaker_baseline not in SPEAKER_BASELINES:
+        raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
+    failed: list[InputError] = []
     if isinstance(model, WaveformEmotionModel):  # reads samples; no speaker baseline applies
         clips = []
         for path in files:
-            samples, windows = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+            try:
+                samples, windows = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+            except InputError as error:
+                failed.append(error)
+                continue
             rate = model.sample_rate_hz
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
-            clips.append(clip_probabilities(model.predict_segments(segments)))
-        return clips
-    items = [FileFeatures(f, str(f.parent), file_window_features(f, model.card.extra)) for f in files]
-    if speaker_baseline == "folder":
+            clips.append((path, clip_probabilities(model.predict_segments(segments))))
+        return clips, failed
+    items = []
+    for path in files:
+        try:
+            items.append(FileFeatures(path, str(path.parent), file_window_features(path, model.card.extra)))
+        except InputError as error:
+            failed.append(error)
+    variant = "none"
+    if speaker_baseline == "folder":  # the baseline is the folder's files that could be read
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
             by_speaker[item.speaker].append(item)
@@ -99,24 +114,24 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
                 item.features = z[a:b]
         variant = "session"
-    elif speaker_baseline == "none":
-        variant = "none"
-    else:
-        raise InputError(speaker_baseline, "speaker baseline must be 'none' or 'folder'")
-    return [clip_probabilities(model.predict(item.features, variant)) for item in items]
+    return [(item.path, clip_probabilities(model.predict(item.features, variant))) for item in items], failed
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
-                   speaker_baseline: str = "none") -> int:
-    """Classify files/folders and write ``path,emotion,<one probability per label>``; returns the file count."""
+                   speaker_baseline: str = "none") -> tuple[int, list[InputError]]:
+    """Classify files/folders and write ``path,emotion,<one probability per label>`` for each file read; returns
+    their count and the error of each file that could not be read (no row). Nothing is written when no file
+    could be read; a bad setting or model is refused before any file is."""
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     check_output_file(csv_path, files)
-    probs = classify_files(files, emotion_model, speaker_baseline)
+    clips, failed = classify_files(files, emotion_model, speaker_baseline)
+    if not clips:
+        return 0, failed
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["path", "emotion", *emotion_model.labels])
-    for path, p in zip(files, probs, strict=True):
+    for path, p in clips:
         writer.writerow([str(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
     write_atomically(Path(csv_path), buffer.getvalue().encode())
-    return len(files)
+    return len(clips), failed

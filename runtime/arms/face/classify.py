@@ -52,9 +52,11 @@ def _opencv_refusal(error: cv2.error) -> str:
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
-                   min_face_px: int = FaceSettings.min_face_px) -> tuple[int, int]:
-    """Write ``path,emotion,<probability per label>,reason`` rows, and return (images, classified). An image
-    without a readable face gets an empty emotion and probabilities, and the reason."""
+                   min_face_px: int = FaceSettings.min_face_px) -> tuple[int, int, list[InputError]]:
+    """Write ``path,emotion,<probability per label>,reason`` rows, and return (images read, classified, the error
+    of each image that could not be read). An image without a readable face gets an empty emotion and
+    probabilities, and the reason; one that cannot be read gets no row (the batch goes on past it), and nothing
+    is written when none could be. A bad model is refused before any image is read."""
     expression = ExpressionModel(model or DEFAULT_EXPRESSION_MODEL)
     files = image_paths(paths)
     check_output_file(csv_path, files)
@@ -68,8 +70,13 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["path", "emotion", *expression.labels, "reason"])
     unread: dict[str, int] = {}
+    failed: list[InputError] = []
     for path in files:
-        image = read_rgb(path)
+        try:
+            image = read_rgb(path)
+        except InputError as error:
+            failed.append(error)
+            continue
         if cropped:
             small = min(image.shape[:2]) < min_face_px
             crop, reason = (None, f"crop under {min_face_px} px") if small else (_gray(image), "")
@@ -83,8 +90,10 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         writer.writerow([str(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs], ""])
     for reason, count in unread.items():
         log.warning("%d image(s) left unclassified (empty emotion): %s", count, reason)
-    write_atomically(Path(csv_path), buffer.getvalue().encode())
-    return len(files), len(files) - sum(unread.values())
+    images = len(files) - len(failed)
+    if images:
+        write_atomically(Path(csv_path), buffer.getvalue().encode())
+    return images, images - sum(unread.values()), failed
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

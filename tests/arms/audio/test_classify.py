@@ -120,3 +120,65 @@ def test_a_voice_on_a_second_audio_stream_is_said_when_classify_finds_no_speech_
     assert main(["audio", "classify", str(path), "--csv", str(tmp_path / "out.csv")]) == 2
     err = capsys.readouterr().err  # was: only 'no speech found'
     assert "no speech found" in err and "2 audio streams; the voice is read from stream 1 only" in err
+
+
+def _bad_clips(folder):
+    """Three files no clip can be read from: empty, not audio at all, and audio without speech."""
+    (folder / "empty.wav").write_bytes(b"")
+    (folder / "notes.mp3").write_text("not audio\n")
+    soundfile.write(folder / "silence.wav", np.zeros(16000 * 3, np.float32), 16000)
+    return ["empty.wav: empty file", "notes.mp3: not a readable media file", "silence.wav: no speech found"]
+
+
+@pytest.mark.parametrize("baseline", ["none", "folder"])
+def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, tmp_path, capsys, baseline):
+    import shutil
+
+    clean, mixed = tmp_path / "clean", tmp_path / "mixed"
+    for folder in (clean, mixed):
+        folder.mkdir()
+        for clip in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:2]:
+            shutil.copy(clip, folder)
+    problems = _bad_clips(mixed)
+    assert main(["audio", "classify", str(clean), "--csv", str(tmp_path / "clean.csv"),
+                 "--speaker-baseline", baseline]) == 0
+    capsys.readouterr()
+    # was: exit 2 at the first bad file, and no CSV at all
+    assert main(["audio", "classify", str(mixed), "--csv", str(tmp_path / "mixed.csv"),
+                 "--speaker-baseline", baseline]) == 2
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    for problem in problems:
+        assert sum(problem in line for line in lines) == 1
+    assert lines[-1] == f"emotrace: error: 3 of 5 files failed; {tmp_path / 'mixed.csv'} holds the other 2"
+    assert len(lines) == 4 and "Traceback" not in err
+    assert out == f"{tmp_path / 'mixed.csv'}: 2 file(s) classified\n"
+    rows = {name: list(csv.DictReader((tmp_path / f"{name}.csv").open())) for name in ("clean", "mixed")}
+    # no row for a bad file, and the good ones as without them (a folder baseline of the files read)
+    assert [r["path"].replace("mixed", "clean") for r in rows["mixed"]] == [r["path"] for r in rows["clean"]]
+    assert [r["emotion"] for r in rows["mixed"]] == [r["emotion"] for r in rows["clean"]]
+    for a, b in zip(rows["mixed"], rows["clean"], strict=True):
+        np.testing.assert_allclose([float(a[k]) for k in CANONICAL_LABELS], [float(b[k]) for k in CANONICAL_LABELS])
+
+
+def test_a_batch_of_bad_files_alone_writes_nothing_and_says_so(tmp_path, capsys):
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    _bad_clips(folder)
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier table\n")
+    assert main(["audio", "classify", str(folder), "--csv", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == f"emotrace: error: 3 of 3 files failed; {out} not written"
+    assert captured.out == "" and out.read_text() == "an earlier table\n"
+
+
+def test_a_bad_speaker_baseline_is_refused_before_any_file_is_read(tmp_path):
+    from runtime.arms.audio.classify import classify_files
+    from runtime.errors import InputError
+
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    # was: the missing file's error, the setting being checked only after every file had been read
+    with pytest.raises(InputError, match="speaker baseline must be 'none' or 'folder'"):
+        classify_files([tmp_path / "missing.wav"], model, "speaker")
+    assert model.calls == []

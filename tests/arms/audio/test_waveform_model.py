@@ -68,3 +68,15 @@ def test_classify_with_a_waveform_model_writes_its_labels(waveform_model_dir, ra
     assert header == "path,emotion," + ",".join(LABELS)
     assert row.split(",")[1] in LABELS
     assert np.isclose(sum(float(v) for v in row.split(",")[2:]), 1.0, atol=1e-4)
+
+
+def test_classify_with_a_waveform_model_goes_on_past_a_file_it_cannot_read(waveform_model_dir, ravdess_dir,
+                                                                          tmp_path):
+    clip = ravdess_dir / "Actor_02" / "03-01-05-02-01-01-02.flac"
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    out = tmp_path / "c.csv"
+    count, failed = classify_paths([empty, clip], out, model=str(waveform_model_dir))  # was: the empty file's error
+    assert count == 1 and [str(error) for error in failed] == [f"{empty}: empty file"]
+    header, row = out.read_text().splitlines()
+    assert row.split(",")[0] == str(clip)

@@ -182,6 +182,39 @@ def test_an_image_declaring_more_pixels_than_opencv_reads_is_refused_in_one_line
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_face_classify_goes_on_past_images_it_cannot_read_and_says_each_in_one_line(shared_data, tmp_path, capsys):
+    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[:2]
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    for path in fer:
+        cv2.imwrite(str(crops / path.name), cv2.imread(str(path)))
+    cv2.imwrite(str(crops / "dot.png"), np.full((1, 1, 3), 128, np.uint8))  # read, but too small: a row, no failure
+    (crops / "empty.png").write_bytes(b"")
+    (crops / "notes.jpg").write_text("not an image\n")
+    out = tmp_path / "crops.csv"
+    # was: exit 2 at the first unreadable image, and no CSV at all
+    assert main(["face", "classify", str(crops), "--csv", str(out), "--cropped"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert lines == [f"emotrace: error: {crops / 'empty.png'}: not a readable image",
+                     f"emotrace: error: {crops / 'notes.jpg'}: not a readable image",
+                     f"emotrace: error: 2 of 5 files failed; {out} holds the other 3"]
+    assert captured.out == f"{out}: 3 image(s), 2 classified\n"
+    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert sorted(rows) == sorted([*(path.name for path in fer), "dot.png"])  # no row for an unreadable image
+    assert all(rows[path.name]["emotion"] for path in fer) and rows["dot.png"]["reason"] == "crop under 24 px"
+
+
+def test_face_classify_of_unreadable_images_alone_writes_nothing(tmp_path, capsys):
+    for name in ("a.png", "b.png"):
+        (tmp_path / name).write_bytes(b"")
+    out = tmp_path / "x.csv"
+    assert main(["face", "classify", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--csv", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == f"emotrace: error: 2 of 2 files failed; {out} not written"
+    assert captured.out == "" and not out.exists()
+
+
 def test_face_classify_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["face", "classify", str(tmp_path / "nope.png"), "--csv", str(tmp_path / "x.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
