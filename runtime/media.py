@@ -739,6 +739,8 @@ def extract_audio(
         raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
     samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream), video_path)
+    # The file is opened again for its header alone (a millisecond beside the decode): probe and iter_audio each
+    # own their open; after the decode, so that a file refused there gets its one line and no note beside it.
     note = other_audio_streams_note(probe(video_path, audio_stream), audio_stream)
     if note:
         log.warning("%s: %s", video_path, note)
