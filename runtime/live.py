@@ -45,7 +45,7 @@ from runtime.arms.registry import reads_video
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
@@ -547,6 +547,18 @@ def _end_devices(video: VideoSession | None, sensors: SensorSession | None, dura
         sensors.stop(duration_s)
 
 
+def _fused_or_none(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
+    """The fused track of a session that ended, or none when fusing it fails (checked before the session, but
+    the session is what a failure here would lose): the arms' tracks are written, and why there is no fused
+    track is said."""
+    try:
+        return fused_tracks(tracks, settings)
+    except Exception as error:  # noqa: BLE001 - any failure: the recorded tracks come first
+        log.warning("the session could not be fused (%s); its timeline is written without the fused track",
+                    first_line(error))
+        return []
+
+
 def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
                       inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
                       duration_s: float | None, started: float) -> Timeline:
@@ -560,7 +572,7 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         tracks += video.tracks(session_end_s)
     if sensors:
         tracks.append(sensors.track(session_end_s))
-    tracks += fused_tracks(tracks, settings)
+    tracks += _fused_or_none(tracks, settings)
     live_stress = sensors.live_track(session_end_s) if sensors else None
     if live_stress:
         tracks.append(live_stress)  # after fusion: the physio track speaks for the sensors

@@ -207,6 +207,23 @@ def test_a_broken_fusion_model_or_arousal_source_is_refused_before_the_session(t
         assert not (tmp_path / "out").exists()
 
 
+def test_a_session_whose_fusion_fails_at_its_end_is_written_without_the_fused_track(tmp_path, monkeypatch, caplog):
+    import runtime.live as live
+
+    def failing(_tracks, _settings):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(live, "fused_tracks", failing)
+    with caplog.at_level("WARNING"):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE),
+                            duration_s=2.0, on_line=lambda _line: None)
+    # was: the error ended the command after the session, and nothing of it was written
+    assert [t.name for t in timeline.tracks] == ["face", "body"]
+    assert (tmp_path / "out" / "timeline.json").is_file()
+    assert "the session could not be fused (out of memory); its timeline is written without the fused track" in \
+        caplog.messages
+
+
 def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.5,
                         on_line=lambda _line: None)
