@@ -508,7 +508,7 @@ def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last
     ibi = read_recording(path).channels["ibi"]  # was: no known channel column
     assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS])
     assert ibi.times_s[:4].tolist() == pytest.approx([0.0, 0.798, 1.628, 2.473])  # each beat one interval on
-    assert "column(s) phone timestamp are no known channel; read without them" in caplog.text
+    assert "column(s) Phone timestamp are no known channel; read without them" in caplog.text  # as the file names it
 
 
 def test_an_rr_list_given_a_sample_rate_is_refused_not_spaced_evenly(tmp_path):
@@ -662,8 +662,8 @@ def test_a_shimmer_accelerometer_in_metres_per_second_squared_is_read_in_g(tmp_p
 
 def test_a_shimmer_signal_in_a_unit_the_reader_does_not_know_is_refused_naming_column_and_unit(tmp_path):
     path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("mV", [1.0])})
-    with pytest.raises(InputError, match=r"line 4: column shimmer_8a5c_gsr_skin_conductance_cal is in 'mV', "
-                                         r"read in uS"):
+    with pytest.raises(InputError, match=r"line 4: column Shimmer_8A5C_GSR_Skin_Conductance_CAL is in 'mV', "
+                                         r"read in uS"):  # as the file spells it (was: in lower case)
         read_recording(path)
 
 
@@ -738,3 +738,85 @@ def test_a_quoted_cell_with_a_comma_among_iso_times_is_one_cell_as_among_unix_ti
     path.write_text("timestamp,hr\n" + "".join(f'{t},"{"72,5" if i == 12 else "72"}"\n' for i, t in enumerate(times)))
     with pytest.raises(InputError, match="line 14: '72,5' is not a number"):  # was: '3 values where earlier ...'
         read_recording(path)
+
+
+def _polar_flow_with_row(path: Path, line: int, row: str, start_time: str = "10:00:00") -> Path:
+    """A Polar Flow export whose file line ``line`` (4 onwards: the samples) is ``row``."""
+    _polar_flow_csv(path, [_clock(t) for t in range(20)], start_time)
+    lines = path.read_text().splitlines()
+    lines[line - 1] = row
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("row", "said"), [
+    ("1,00:00:03,seventy,0.0,00:00,,,,,,,", r"line 7: 'seventy' is not a number in column 'HR \(bpm\)'"),
+    ("1,0:0:3,72,0.0,00:00,,,,,,,", r"line 7: '0:0:3' is no elapsed time \(H:MM:SS\) in column 'Time'"),
+    ("1,,72,0.0,00:00,,,,,,,", r"line 7: column 'Time' is empty, not a finite time"),  # was: column 'time_s'
+])
+def test_a_damaged_polar_flow_sample_is_refused_naming_its_line_and_column_as_the_file_writes_them(tmp_path, row,
+                                                                                                    said):
+    path = _polar_flow_with_row(tmp_path / "polar.csv", 7, row)
+    with pytest.raises(InputError, match=said):
+        read_recording(path)
+
+
+def test_a_polar_flow_export_given_a_start_is_refused_naming_its_time_column_as_the_file_does(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(20)])
+    with pytest.raises(InputError, match="has its own time column 'Time'"):  # was: 'time_s'
+        read_recording(path, start_unix_s=START_UNIX_S)
+
+
+def test_a_polar_flow_start_out_of_this_century_is_refused_naming_the_summary_s_line(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(20)])
+    path.write_text(path.read_text().replace("05-12-2026", "05-12-1926"))
+    with pytest.raises(InputError, match=r"line 2: its start '05-12-1926 10:00:00' is not between 2000 and 2100"):
+        read_recording(path, utc_offset_s=3600.0)  # was: "'# start_unix_s' line -1359..." (no such line)
+
+
+def test_a_polar_flow_heart_rate_no_body_gives_is_said_in_the_file_s_column_name(tmp_path, caplog):
+    path = _polar_flow_with_row(tmp_path / "polar.csv", 7, "1,00:00:03,900,0.0,00:00,,,,,,,")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        read_recording(path)
+    assert "column HR (bpm): 1 heart rate reading(s) outside" in caplog.text  # was: 'column hr (bpm)'
+
+
+def test_a_damaged_shimmer_value_is_refused_naming_the_file_s_column_and_line(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("uS", [2.5, 2.6])})
+    lines = path.read_text().splitlines()
+    lines[6] = lines[6].replace("2.5", "2,5 uS")  # line 7: a value a spreadsheet mangled
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"line 7: '2\.5 uS' is not a number in column "
+                                         r"'Shimmer_8A5C_GSR_Skin_Conductance_CAL'"):  # was: no column named
+        read_recording(path)
+
+
+def test_a_shimmer_time_missing_is_refused_naming_the_file_s_time_column(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("uS", [2.5, 2.6])})
+    lines = path.read_text().splitlines()
+    lines[9] = "\t" + lines[9].split("\t", 1)[1]  # line 10: no time
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="line 10: column 'Shimmer_8A5C_Timestamp_Unix_CAL' is empty"):
+        read_recording(path)  # was: column 'timestamp'
+
+
+def test_a_shimmer_export_given_a_start_is_refused_naming_its_time_column_as_the_file_does(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"Timestamp": ("ms", [250.0 * i for i in range(80)]),
+                                                     "GSR_Skin_Conductance": ("uS", [2.5, 2.6])}, unix_time=False)
+    with pytest.raises(InputError, match="has its own time column 'Shimmer_8A5C_Timestamp_CAL'"):  # was: 'time_ms'
+        read_recording(path, start_unix_s=START_UNIX_S)
+
+
+def test_two_shimmer_pulse_waves_are_refused_naming_the_file_s_columns(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"PPG_A12": ("mV", [1.0, 1.1]), "PPG_A13": ("mV", [1.0, 1.2])})
+    with pytest.raises(InputError, match="two columns hold the bvp channel: Shimmer_8A5C_PPG_A12_CAL, "
+                                         "Shimmer_8A5C_PPG_A13_CAL"):  # was: 'ppg, ppg'
+        read_recording(path)
+
+
+def test_a_shimmer_column_with_under_two_samples_is_said_in_the_file_s_name(tmp_path, caplog):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("uS", [2.5, 2.6]),
+                                                     "PPGtoHR": ("BPM", [70.0] + [math.nan] * 79)})
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        read_recording(path)
+    assert "column(s) Shimmer_8A5C_PPGtoHR_CAL hold fewer than two samples" in caplog.text  # was: 'hr'

@@ -4,15 +4,24 @@ commas, quoted cells, beat intervals in ms)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.physio.readers.layouts import consensys_columns, is_polar_flow, polar_flow_samples
+from runtime.arms.physio.readers.layouts import (
+    CsvTable,
+    consensys_table,
+    elapsed_s,
+    header_table,
+    is_polar_flow,
+    polar_flow_table,
+)
 from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
@@ -112,26 +121,29 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         raise InputError(path, "no such file")
     lines = _comma_separated(decode_text(path, read_limited(path)).splitlines())
     local_times = is_polar_flow(path, lines)
-    lines = polar_flow_samples(path, lines, utc_offset_s)
-    meta, header, first_line, body = _split_csv(path, lines)
-    header, body, first_line = consensys_columns(path, header, body, first_line)
-    time_column = next((h for h in header if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
-    columns = _channel_columns(path, header, time_column)
-    header, columns, body = _known_columns(path, header, columns, time_column, body, first_line)
+    # a layout hands over the file's own names and line numbers, which every message below names
+    table = (polar_flow_table(path, lines, utc_offset_s) if local_times
+             else consensys_table(path, _split_csv(path, lines)))
+    time_column = next((h for h in table.reads_as if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
+    columns = _channel_columns(path, table, time_column)
+    table, columns = _known_columns(path, table, columns, time_column)
+    if table.elapsed_column is not None:
+        table = _elapsed_as_seconds(path, table, table.elapsed_column)
     if time_column in TIME_COLUMNS_UNIX:
-        body, zone_less = _iso_times_as_unix(path, body, header.index(time_column), first_line, utc_offset_s)
+        table, zone_less = _iso_times_as_unix(path, table, table.reads_as.index(time_column), utc_offset_s)
         local_times = local_times or zone_less
-    data = parse_numbers(path, body, first_line=first_line, columns=len(header))
+    data = parse_numbers(path, table.body, first_line=table.first_line, columns=len(table.names), names=table.names)
+    meta = table.meta
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
-        times_s, data = _beats_of_intervals(path, header, data, first_line, rate_hz, meta)
+        times_s, data = _beats_of_intervals(path, table, data, rate_hz)
         rate_hz, start_unix_s = None, _given_start(path, start_unix_s, meta)
     elif time_column is None:
         rate_hz = _given_rate(path, rate_hz, meta)
         times_s = np.arange(data.shape[0]) / rate_hz
         start_unix_s = _given_start(path, start_unix_s, meta)
     else:
-        refuse_options(path, f"it has its own time column '{time_column}'", start_unix_s, rate_hz)
-        data, times_s, start_unix_s, rate_hz = _csv_time_column(path, header, time_column, data, first_line, meta)
+        refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
+        data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
     # after the times are read: a file without any says so, not that an offset would go unused
     if utc_offset_s is not None and not local_times:
         raise InputError(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own "
@@ -139,7 +151,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
                                "leave it out")
     channels: dict[str, Channel] = {}
     thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
-    for name, (column_names, values) in _csv_signals(header, columns, data).items():
+    for name, (column_names, values) in _csv_signals(table, columns, data).items():
         channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
             note = implausible_note(name, values)  # an accelerometer's three columns too
@@ -155,47 +167,55 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
 
-def _known_columns(path: Path, header: list[str], columns: dict[int, str], time_column: str | None,
-                   body: list[str], first_line: int) -> tuple[list[str], dict[int, str], list[str]]:
-    """The header, channel columns and data lines with only the columns read (the time column and the known
-    channels): the others, said by ``_channel_columns`` to be read without, may hold text (a device's name, a
-    date the time column already gives) that is no reason to refuse the file."""
-    kept = sorted(set(columns) | ({header.index(time_column)} if time_column else set()))
-    if len(kept) == len(header):
-        return header, columns, body
+def _name_of(table: CsvTable, column: str) -> str:
+    """The file's own name of the (first) column read as ``column``."""
+    return table.names[table.reads_as.index(column)]
+
+
+def _known_columns(path: Path, table: CsvTable, columns: dict[int, str], time_column: str | None
+                   ) -> tuple[CsvTable, dict[int, str]]:
+    """The table and channel columns with only the columns read (the time column and the known channels): the
+    others, said by ``_channel_columns`` to be read without, may hold text (a device's name, a date the time column
+    already gives) that is no reason to refuse the file."""
+    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
+    if len(kept) == len(table.names):
+        return table, columns
     lines = []
-    for number, line in enumerate(body, start=first_line):
+    for number, line in enumerate(table.body, start=table.first_line):
         if not line.strip():
             lines.append(line)  # a blank row keeps its place
             continue
         cells = csv_cells(path, line, number)
-        if len(cells) != len(header):
-            raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(header)}")
+        if len(cells) != len(table.names):
+            raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(table.names)}")
         lines.append(csv_line([cells[i] for i in kept]))
     position = {index: new for new, index in enumerate(kept)}
-    return [header[i] for i in kept], {position[i]: name for i, name in columns.items()}, lines
+    table = dataclasses.replace(table, names=[table.names[i] for i in kept],
+                                reads_as=[table.reads_as[i] for i in kept], body=lines,
+                                elapsed_column=position.get(table.elapsed_column))
+    return table, {position[i]: name for i, name in columns.items()}
 
 
-def _beats_of_intervals(path: Path, header: list[str], data: np.ndarray, first_line: int, rate_hz: float | None,
-                        meta: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: float | None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """The beat times of a list of beat-to-beat intervals without a time column (a strap logger's or an HRV app's
     RR export): each beat one interval after the one before, the first at 0 (where ``--start-unix`` places the
     recording). A sample rate would space the beats evenly instead, which no heart does: refused. So is a missing
     interval, after which no beat can be placed."""
-    if rate_hz is not None or "rate_hz" in meta:
+    if rate_hz is not None or "rate_hz" in table.meta:
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
-    intervals_s = in_channel_unit(header[0], data[:, 0])
+    intervals_s = in_channel_unit(table.reads_as[0], data[:, 0])
     if intervals_s.size < 2:
         raise InputError(path, "holds one beat interval: at least two are needed")
     unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
     if unplaceable.any():
         row = int(np.flatnonzero(unplaceable)[0])
         held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, 0])!r}"
-        raise InputError(path, f"line {first_line + row}: {held}, and without a time column the beats after it "
+        raise InputError(path, f"line {table.first_line + row}: {held}, and without a time column the beats after it "
                          "cannot be placed")
     times_s = np.cumsum(intervals_s) - intervals_s[0]
-    check_times(path, times_s, first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
+    check_times(path, times_s, table.first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
     return times_s, data
 
 
@@ -214,12 +234,10 @@ def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: f
     return moved, None if start_unix_s is None else start_unix_s + first_s
 
 
-def _csv_signals(
-    header: list[str], columns: dict[int, str], data: np.ndarray
-) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Channel name -> (its columns, its values): one column each, but the accelerometer's three axes make one
-    ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
-    signals = {name: ([header[index]], in_channel_unit(header[index], data[:, index]))
+def _csv_signals(table: CsvTable, columns: dict[int, str], data: np.ndarray) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Channel name -> (its columns' names, its values): one column each, but the accelerometer's three axes make
+    one ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
+    signals = {name: ([table.names[index]], in_channel_unit(table.reads_as[index], data[:, index]))
                for index, name in columns.items()}
     if all(axis in signals for axis in ACC_AXES):
         signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
@@ -263,9 +281,8 @@ def _comma_separated(lines: list[str]) -> list[str]:
     return [line.replace(",", ".").replace(separator, ",") for line in lines]
 
 
-def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str], int, list[str]]:
-    """``# key: value`` lines above the header, the header's column names, and the data lines after it
-    (with the file line number of the first)."""
+def _split_csv(path: Path, lines: list[str]) -> CsvTable:
+    """The table under the header, with the ``# key: value`` lines above it."""
     meta: dict[str, float] = {}
     index = 0
     while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
@@ -282,35 +299,31 @@ def _split_csv(path: Path, lines: list[str]) -> tuple[dict[str, float], list[str
                                  f"{meta[key]:.10g} before it; keep one")
             meta[key] = number
         index += 1
-    body = lines[index + 1 :]
-    if index >= len(lines) or not any(line.strip() for line in body):
+    if index >= len(lines):
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    header = [h.strip().lower() for h in csv_cells(path, lines[index], index + 1)]  # names may be quoted
-    if len(set(header)) != len(header):
-        raise InputError(path, "duplicate column names in the header")
-    return meta, header, index + 2, body
+    return header_table(path, lines[index], index + 1, lines[index + 1 :], meta)
 
 
-def _channel_columns(path: Path, header: list[str], time_column: str | None) -> dict[int, str]:
+def _channel_columns(path: Path, table: CsvTable, time_column: str | None) -> dict[int, str]:
     """Column index -> channel name for the columns the reader knows; the others are left out with a log line."""
     columns: dict[int, str] = {}
     unknown = []
-    for index, column in enumerate(header):
-        name = CSV_ALIASES.get(column)
-        if column == time_column:
+    for index, (column, reads_as) in enumerate(zip(table.names, table.reads_as, strict=True)):
+        name = CSV_ALIASES.get(reads_as)
+        if reads_as == time_column:
             continue
         if name is None:
             unknown.append(column)
         elif name in columns.values():
-            raise InputError(path, f"two columns hold the {name} channel: {', '.join(_names_of(header, name))}")
+            raise InputError(path, f"two columns hold the {name} channel: {', '.join(_names_of(table, name))}")
         else:
             columns[index] = name
     if not columns:
         # A semicolon- or tab-separated file (a spreadsheet's export in many locales) reads as one column.
-        hint = separator_hint(",".join(header)) or _no_header_hint(header)
+        hint = separator_hint(",".join(table.names)) or _no_header_hint(table.names)
         raise InputError(
             path,
-            f"no known channel column: found {', '.join(header)}; known: {', '.join(CSV_ALIASES)} "
+            f"no known channel column: found {', '.join(table.names)}; known: {', '.join(CSV_ALIASES)} "
             f"(time: {', '.join(TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE)}){hint}",
         )
     unknown = [c for c in unknown if c]  # a separator ending each line names an empty column
@@ -330,8 +343,9 @@ def _no_header_hint(header: list[str]) -> str:
     return ""
 
 
-def _names_of(header: list[str], name: str) -> list[str]:
-    return [column for column in header if CSV_ALIASES.get(column) == name]
+def _names_of(table: CsvTable, name: str) -> list[str]:
+    return [column for column, reads_as in zip(table.names, table.reads_as, strict=True)
+            if CSV_ALIASES.get(reads_as) == name]
 
 
 def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> float:
@@ -362,26 +376,27 @@ def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, me
 
 
 def _csv_time_column(
-    path: Path, header: list[str], time_column: str, data: np.ndarray, first_line: int, meta: dict[str, float]
+    path: Path, table: CsvTable, time_column: str, data: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
     """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
     the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
     line's) and the ``# rate_hz`` line's rate, checked against the timestamps."""
-    data, row_lines = drop_blank_rows(data, first_line)
+    meta, name = table.meta, _name_of(table, time_column)
+    data, row_lines = drop_blank_rows(data, table.first_line)
     if not data.shape[0]:
         raise InputError(path, "no data rows")
-    times = data[:, header.index(time_column)]
+    times = data[:, table.reads_as.index(time_column)]
     if time_column in TIME_COLUMNS_UNIX:
         times = _unix_seconds(times)
-    check_times(path, times, row_lines, f"column '{time_column}'")
+    check_times(path, times, row_lines, f"column '{name}'")
     if time_column in TIME_COLUMNS_UNIX:
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
-            raise InputError(path, f"column '{time_column}' does not hold UNIX seconds ({float(times[0])!r})")
+            raise InputError(path, f"column '{name}' does not hold UNIX seconds ({float(times[0])!r})")
         start_unix_s = float(times[0])
         line_start_s = _given_start(path, None, meta)  # a line that is no UNIX time is refused as such
         if line_start_s is not None and abs(line_start_s - start_unix_s) > START_LINE_TOLERANCE_S:
             raise InputError(path, f"its '# start_unix_s' line says {meta['start_unix_s']:.10g}, its first "
-                             f"'{time_column}' {start_unix_s:.10g}: correct the line or leave it out")
+                             f"'{name}' {start_unix_s:.10g}: correct the line or leave it out")
     else:
         start_unix_s = _given_start(path, None, meta)  # the first row's instant: a time_s column has any origin
         times = times * CSV_SCALES.get(time_column, 1.0)
@@ -445,36 +460,60 @@ def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: f
         raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 
 
-def _iso_times_as_unix(path: Path, lines: list[str], column: int, first_line: int,
-                       utc_offset_s: float | None) -> tuple[list[str], bool]:
-    """The data lines with their time cell, where it is an ISO 8601 date and time with its UTC offset
+def _converted_cells(path: Path, table: CsvTable, column: int, seconds: Callable[[str, int], float]) -> CsvTable:
+    """The table with the cell in ``column`` of each data line, where it holds text, as the number ``seconds``
+    makes of it (given the text and its line); a blank line or a missing time stays as it was, said by the reader
+    as any other's."""
+    lines = []
+    for number, line in enumerate(table.body, start=table.first_line):
+        cells = csv_cells(path, line, number)
+        if column < len(cells) and cells[column].strip():
+            cells[column] = repr(seconds(cells[column].strip(), number))
+        lines.append(csv_line(cells))
+    return dataclasses.replace(table, body=lines)
+
+
+def _elapsed_as_seconds(path: Path, table: CsvTable, column: int) -> CsvTable:
+    """The table with the elapsed times (H:MM:SS) in ``column`` in seconds, one that is none refused naming its
+    line and column."""
+    def seconds(text: str, number: int) -> float:
+        try:
+            return elapsed_s(text)
+        except ValueError as error:
+            raise InputError(path, f"line {number}: {error} in column '{table.names[column]}'") from None
+
+    return _converted_cells(path, table, column, seconds)
+
+
+def _iso_times_as_unix(path: Path, table: CsvTable, column: int, utc_offset_s: float | None
+                       ) -> tuple[CsvTable, bool]:
+    """The table with its time cells, where they are ISO 8601 dates and times with their UTC offset
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
-    in UNIX seconds; lines whose times are numbers already are returned as they are. Also whether the times were
+    in UNIX seconds; one whose times are numbers already is returned as it is. Also whether the times were
     local ones without an offset, read at ``utc_offset_s`` (refused without it)."""
-    first = next((cells[column] for number, line in enumerate(lines, start=first_line) if line.strip()
+    first = next((cells[column] for number, line in enumerate(table.body, start=table.first_line) if line.strip()
                   for cells in [csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
                  "")
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
-        return lines, False
-    converted = []
+        return table, False
     zones: set[bool] = set()  # whether each time said its own offset
-    for number, line in enumerate(lines, start=first_line):
-        cells = csv_cells(path, line, number)
-        if column < len(cells) and cells[column].strip():  # a blank line or a missing time stays as it was
-            instant = _iso_instant(path, cells[column].strip(), number)
-            zones.add(instant.tzinfo is not None)
-            if len(zones) > 1:  # said before a missing offset: stating one would not read such a file
-                raise InputError(path, f"line {number}: {cells[column].strip()[:40]!r} mixes times with and "
-                                       "without a UTC offset: one clock writes one form")
-            if instant.tzinfo is None and utc_offset_s is None:
-                raise InputError(path, f"line {number}: {cells[column].strip()[:40]!r} has no UTC offset; write "
-                                 "the times with theirs ('+01:00', 'Z' for UTC) or as UNIX seconds, or give the "
-                                 "offset of the clock that wrote them (--utc-offset / --physio-utc-offset +01:00)")
-            if instant.tzinfo is None:
-                instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
-            cells[column] = repr(instant.timestamp())
-        converted.append(csv_line(cells))
-    return converted, zones == {False}
+
+    def unix_s(text: str, number: int) -> float:
+        instant = _iso_instant(path, text, number)
+        zones.add(instant.tzinfo is not None)
+        if len(zones) > 1:  # said before a missing offset: stating one would not read such a file
+            raise InputError(path, f"line {number}: {text[:40]!r} mixes times with and without a UTC offset: one "
+                                   "clock writes one form")
+        if instant.tzinfo is None and utc_offset_s is None:
+            raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
+                             "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
+                             "them (--utc-offset / --physio-utc-offset +01:00)")
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
+        return instant.timestamp()
+
+    table = _converted_cells(path, table, column, unix_s)
+    return table, zones == {False}
 
 
 def _iso_instant(path: Path, text: str, number: int) -> datetime:

@@ -1,23 +1,28 @@
-"""Wearable apps' export layouts, rewritten into the generic CSV form ``csv_file`` reads: a summary block above the
-samples (Polar Flow) blanked, so that every line keeps its number, and an elapsed clock read as ``time_s``; a Shimmer
-(Consensys) export's format and units rows read, its signals named as the columns in those units are."""
+"""A CSV's samples as parts the generic reader (``csv_file``) reads - the header's names as the file writes them,
+what each column is read as, the start and rate, the line the samples begin on - and wearable apps' export layouts
+read into them: a Polar Flow export's summary (its start) above its samples table, whose elapsed clock is read as
+seconds; a Shimmer (Consensys) export's format and units rows, which say what its signals are read as. The file's
+own names and line numbers stay with the parts, so that every message names what the user's file holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import csv_cells, csv_line, reads_as_number
+from runtime.arms.physio.readers.text import csv_cells, reads_as_number
+from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
 
 POLAR_FLOW_SUMMARY = ("name", "sport", "date", "start time")  # the first names of its summary header
 POLAR_FLOW_SAMPLES = ("sample rate", "time")  # ... and of its samples table's
-# A Consensys signal (its name after the device's prefix, before _CAL) -> the generic column it is, and the units
-# its units row may give for it (the first is the one named when another is found).
+# A Consensys signal (its name after the device's prefix, before _CAL) -> the generic column it is read as (its
+# channel and unit), and the units its units row may give for it (the first is the one named when another is found).
 CONSENSYS_SIGNALS = {
     "timestamp_unix": ("timestamp", ("ms",)),
     "timestamp": ("time_ms", ("ms",)),  # from the device's start: no wall clock (--physio-offset places it)
@@ -33,6 +38,35 @@ _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
 # The device's own clock is its Timestamp; the PC's System_Timestamp beside it is not.
 _CONSENSYS_SYSTEM_TIME = re.compile(r"(?:.*_)?system_timestamp_cal")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
+POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    """A CSV's samples: ``names``, the header's names as the file writes them (what messages name);
+    ``reads_as``, the generic column each is read as (a channel or time column of ``csv_file``'s, lower case: it
+    says the unit too, as ``acc_x_ms2`` is in m/s^2); ``body``, the data lines, the first on file line
+    ``first_line``; ``meta``, the start (``start_unix_s``) and rate (``rate_hz``) the file states above them; and
+    ``elapsed_column``, the index of a column of elapsed times (H:MM:SS), where there is one."""
+
+    names: list[str]
+    reads_as: list[str]
+    body: list[str]
+    first_line: int
+    meta: dict[str, float] = field(default_factory=dict)
+    elapsed_column: int | None = None
+
+
+def header_table(path: str | Path, line: str, number: int, body: list[str], meta: dict[str, float]) -> CsvTable:
+    """The table under header ``line`` (file line ``number``): each column read as its name says (in lower case;
+    quotes removed), two of one name refused, as is a header with no data line below it."""
+    if not any(line.strip() for line in body):
+        raise InputError(path, "empty: a header row and at least one data row are needed")
+    names = [cell.strip() for cell in csv_cells(path, line, number)]
+    reads_as = [name.lower() for name in names]
+    if len(set(reads_as)) != len(reads_as):
+        raise InputError(path, "duplicate column names in the header")
+    return CsvTable(names, reads_as, body, number + 1, meta)
 
 
 def is_polar_flow(path: str | Path, lines: list[str]) -> bool:
@@ -40,63 +74,57 @@ def is_polar_flow(path: str | Path, lines: list[str]) -> bool:
     return bool(lines) and _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY)
 
 
-def polar_flow_samples(path: str | Path, lines: list[str], utc_offset_s: float | None = None) -> list[str]:
-    """The lines of a Polar Flow export with its summary (a header of session fields and one line of values) blanked
-    and its samples' ``Time`` (elapsed H:MM:SS) as ``time_s`` seconds; other files' lines as they are.
+def polar_flow_table(path: str | Path, lines: list[str], utc_offset_s: float | None = None) -> CsvTable:
+    """The samples table of a Polar Flow export (a summary header of session fields and one line of values above
+    it), its ``Time`` (elapsed H:MM:SS) read as ``time_s`` seconds.
 
     The summary's Date and Start time are the watch's local time without a UTC offset: with ``utc_offset_s`` they
-    give the recording's start (a ``# start_unix_s`` line in place of the summary's header); without it the
-    instant they mean depends on a time zone the file does not say, so the recording is read without a wall-clock
-    start, and that is said."""
-    if not is_polar_flow(path, lines):
-        return lines
+    give the recording's start; without it the instant they mean depends on a time zone the file does not say, so
+    the recording is read without a wall-clock start, and that is said."""
     if len(lines) < 3 or not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
         raise InputError(path, "line 3: a Polar Flow summary is not followed by its samples table "
                                "('Sample rate,Time,HR (bpm),...')")
     # strict=False: the values line may end early (empty fields left off); the start is said as it is found
     summary = dict(zip(csv_cells(path, lines[0], 1), csv_cells(path, lines[1], 2), strict=False))
     start_text = f"{summary.get('Date', '')} {summary.get('Start time', '')}".strip()
-    start_line = ""
+    meta = {}
     if utc_offset_s is None:
         log.warning("%s: its start %r has no UTC offset; read without a wall-clock start (--physio-offset places it, "
                     "or give the watch's UTC offset)", path, start_text)
     else:
-        start_line = f"# start_unix_s: {_polar_flow_start_unix_s(path, start_text, utc_offset_s)!r}"
-    time_column = [cell.strip().lower() for cell in csv_cells(path, lines[2], 3)].index("time")
-    samples = [_with_elapsed_seconds(path, line, number, time_column)
-               for number, line in enumerate(lines[3:], start=4)]
-    header = csv_cells(path, lines[2], 3)
-    header[time_column] = "time_s"
-    return [start_line, "", ",".join(header), *samples]
+        meta["start_unix_s"] = _polar_flow_start_unix_s(path, start_text, _polar_flow_start(path, start_text),
+                                                         utc_offset_s)
+    table = header_table(path, lines[2], 3, lines[3:], meta)
+    time_column = table.reads_as.index("time")
+    reads_as = [*table.reads_as[:time_column], "time_s", *table.reads_as[time_column + 1 :]]
+    return dataclasses.replace(table, reads_as=reads_as, elapsed_column=time_column)
 
 
-def _polar_flow_start_unix_s(path: str | Path, start_text: str, utc_offset_s: float) -> float:
-    """UNIX seconds of a Polar Flow summary's 'Date Start time' (dd-mm-yyyy HH:MM:SS) on a clock ``utc_offset_s``
-    from UTC."""
+def _polar_flow_start(path: str | Path, start_text: str) -> datetime:
     try:
-        local = datetime.strptime(start_text, "%d-%m-%Y %H:%M:%S")
+        return datetime.strptime(start_text, POLAR_FLOW_START)
     except ValueError:
         raise InputError(path, f"line 2: its start {start_text[:40]!r} is no 'dd-mm-yyyy HH:MM:SS' date and "
                                "time") from None
-    return local.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s))).timestamp()
 
 
-def elapsed_s(path: str | Path, text: str, number: int) -> float:
-    """Seconds of an elapsed time written H:MM:SS (a fraction allowed), the line named where it is none."""
+def _polar_flow_start_unix_s(path: str | Path, start_text: str, local: datetime, utc_offset_s: float) -> float:
+    """UNIX seconds of a Polar Flow summary's start, ``local``, on a clock ``utc_offset_s`` from UTC; one outside
+    the plausible range is refused naming the summary's line."""
+    start_unix_s = local.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s))).timestamp()
+    if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
+        first, last = (datetime.fromtimestamp(s, timezone.utc).year for s in PLAUSIBLE_UNIX_S)
+        raise InputError(path, f"line 2: its start {start_text[:40]!r} is not between {first} and {last}")
+    return start_unix_s
+
+
+def elapsed_s(text: str) -> float:
+    """Seconds of an elapsed time written H:MM:SS (a fraction allowed); ValueError where it is none."""
     match = _ELAPSED.fullmatch(text.strip())
     if match is None:
-        raise InputError(path, f"line {number}: {text.strip()[:20]!r} is no elapsed time (H:MM:SS)")
+        raise ValueError(f"{text.strip()[:20]!r} is no elapsed time (H:MM:SS)")
     hours, minutes, seconds = match.groups()
     return int(hours) * 3600.0 + int(minutes) * 60.0 + float(seconds)
-
-
-def _with_elapsed_seconds(path: str | Path, line: str, number: int, column: int) -> str:
-    if not line.strip():
-        return line  # a blank line is no sample, as the generic reader says
-    cells = csv_cells(path, line, number)
-    if column < len(cells) and cells[column].strip():  # a missing time is said by the reader as any other's
-        cells[column] = repr(elapsed_s(path, cells[column], number))
-    return csv_line(cells)
 
 
 def _starts_with(path: str | Path, line: str, number: int, names: tuple[str, ...]) -> bool:
@@ -104,23 +132,23 @@ def _starts_with(path: str | Path, line: str, number: int, names: tuple[str, ...
     return tuple(cells[: len(names)]) == names
 
 
-def consensys_columns(path: str | Path, header: list[str], body: list[str], first_line: int
-                      ) -> tuple[list[str], list[str], int]:
-    """A Shimmer (Consensys) export's header with its known signals named as the generic columns in their units, and
+def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
+    """A Shimmer (Consensys) export's table with its known signals read as the generic columns in their units, and
     its data lines after the format row (CAL/RAW) and the units row; other files' as they are.
 
     A known signal in a unit the reader has no conversion for is refused naming it; a skin resistance beside the
     conductance it was computed from is left out with the other columns not read."""
-    if not any(name.endswith(("_cal", "_raw")) for name in header) or not body:
-        return header, body, first_line
+    body, first_line = table.body, table.first_line
+    if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as) or not body:
+        return table
     skipped = 1 if {cell.strip().lower() for cell in csv_cells(path, body[0], first_line)} <= CONSENSYS_FORMATS else 0
     if skipped >= len(body):
-        return header, body, first_line
+        return table
     units = [cell.strip() for cell in csv_cells(path, body[skipped], first_line + skipped)]
     if any(reads_as_number(unit) for unit in units):  # no units row: the names alone do not say what the values are
-        return header, body, first_line
-    renamed = list(header)
-    for index, name in enumerate(header):
+        return table
+    reads_as = list(table.reads_as)
+    for index, name in enumerate(table.reads_as):
         match = _CONSENSYS_NAME.fullmatch(name)
         if match is None or index >= len(units):
             continue
@@ -128,11 +156,12 @@ def consensys_columns(path: str | Path, header: list[str], body: list[str], firs
             continue
         column, known_units = CONSENSYS_SIGNALS[match.group(1)]
         if units[index] not in known_units:
-            raise InputError(path, f"line {first_line + skipped}: column {name} is in {units[index]!r}, read in "
-                                   f"{known_units[0]}")
-        renamed[index] = column
-    if "eda" in renamed:  # the resistance is the conductance's reciprocal: one column holds the channel
-        renamed = [header[i] if column == "skin_resistance_kohm" else column for i, column in enumerate(renamed)]
-    if "timestamp" in renamed:  # the UNIX time places the recording; the device's own clock is left out
-        renamed = [header[i] if column == "time_ms" else column for i, column in enumerate(renamed)]
-    return renamed, body[skipped + 1 :], first_line + skipped + 1
+            raise InputError(path, f"line {first_line + skipped}: column {table.names[index]} is in "
+                                   f"{units[index]!r}, read in {known_units[0]}")
+        reads_as[index] = column
+    if "eda" in reads_as:  # the resistance is the conductance's reciprocal: one column holds the channel
+        reads_as = [table.reads_as[i] if column == "skin_resistance_kohm" else column
+                    for i, column in enumerate(reads_as)]
+    if "timestamp" in reads_as:  # the UNIX time places the recording; the device's own clock is left out
+        reads_as = [table.reads_as[i] if column == "time_ms" else column for i, column in enumerate(reads_as)]
+    return dataclasses.replace(table, reads_as=reads_as, body=body[skipped + 1 :], first_line=first_line + skipped + 1)

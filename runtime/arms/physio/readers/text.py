@@ -62,10 +62,12 @@ def reads_as_number(cell: str) -> bool:
     return True
 
 
-def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:
+def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None,
+                  names: list[str] | None = None) -> np.ndarray:
     """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on.
 
-    Empty cells and 'nan' are NaN, anything else that is no number an error naming the line. A blank line
+    Empty cells and 'nan' are NaN, anything else that is no number an error naming the line (and the column, where
+    ``names`` names the columns). A blank line
     is a row of NaN: skipping it would move every later sample of an evenly sampled file one period early.
     Blank lines after the last row are no rows.
     """
@@ -81,7 +83,7 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, col
         # comments=None: a '#' line among the data is no number (numpy would drop it and shift the rows after)
         data = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=float, comments=None)
     except ValueError:
-        data = _parse_slowly(source, lines, first_line)
+        data = _parse_slowly(source, lines, first_line, names or [])
     if columns is not None and data.shape[1] != columns:
         raise InputError(source, f"rows have {data.shape[1]} values, the header names {columns}")
     return data
@@ -104,11 +106,11 @@ def csv_line(cells: list[str]) -> str:
     return ",".join(f'"{cell}"' if "," in cell else cell for cell in cells)
 
 
-def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.ndarray:
+def _parse_slowly(source: str | Path, lines: list[str], first_line: int, names: list[str]) -> np.ndarray:
     rows: list[list[float]] = []
     for number, line in enumerate(lines, start=first_line):
         row = []
-        for cell in csv_cells(source, line, number):  # numbers may be quoted too
+        for index, cell in enumerate(csv_cells(source, line, number)):  # numbers may be quoted too
             cell = cell.strip()
             if cell == "" or cell.lower() == "nan":
                 row.append(math.nan)
@@ -116,7 +118,8 @@ def _parse_slowly(source: str | Path, lines: list[str], first_line: int) -> np.n
             try:
                 row.append(float(cell))
             except ValueError:
-                raise InputError(source, f"line {number}: {cell[:20]!r} is not a number") from None
+                column = f" in column '{names[index]}'" if index < len(names) else ""
+                raise InputError(source, f"line {number}: {cell[:20]!r} is not a number{column}") from None
         if rows and len(row) != len(rows[0]):
             raise InputError(source, f"line {number}: {len(row)} values where earlier lines have {len(rows[0])}")
         rows.append(row)
