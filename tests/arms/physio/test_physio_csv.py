@@ -774,6 +774,13 @@ def test_a_polar_flow_start_out_of_this_century_is_refused_naming_the_summary_s_
         read_recording(path, utc_offset_s=3600.0)  # was: "'# start_unix_s' line -1359..." (no such line)
 
 
+@pytest.mark.parametrize("offset_s", [None, 3600.0])
+def test_a_polar_flow_start_that_is_no_date_is_refused_with_or_without_an_offset(tmp_path, offset_s):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(20)], start_time="10h00")
+    with pytest.raises(InputError, match=r"line 2: its start '05-12-2026 10h00' is no 'dd-mm-yyyy HH:MM:SS' date"):
+        read_recording(path, utc_offset_s=offset_s)  # was, without an offset: read, the damage unsaid
+
+
 def test_a_polar_flow_heart_rate_no_body_gives_is_said_in_the_file_s_column_name(tmp_path, caplog):
     path = _polar_flow_with_row(tmp_path / "polar.csv", 7, "1,00:00:03,900,0.0,00:00,,,,,,,")
     with caplog.at_level("WARNING", logger="emotrace.physio"):
