@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.fft import rfft, rfftfreq
 
-from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S
+from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S, frame_blocks
 
 TELEPHONE_BAND_HZ = (300.0, 3400.0)
 # From 4.5 kHz, not 4: a line's filters (and a resampler's from 8 kHz) roll off over the few hundred Hz above
@@ -35,7 +35,6 @@ _BLOCK_FRAMES = 2048  # frames transformed at a time: a whole recording's spectr
 def frame_band_powers(samples: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     """(n_frames, 2): the power in the telephone band and in the high band of each 32 ms VAD frame (Hann
     window; the last partial frame zero-padded, as the VAD pads it)."""
-    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     frame_samples = int(round(VAD_FRAME_S * sample_rate_hz))
     if frame_samples != FRAME_SAMPLES:
         raise ValueError(f"band powers are measured on the VAD's frames, at its rate, not {sample_rate_hz} Hz")
@@ -43,15 +42,10 @@ def frame_band_powers(samples: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     bands = [(frequencies_hz >= low_hz) & (frequencies_hz < high_hz)
              for low_hz, high_hz in (TELEPHONE_BAND_HZ, HIGH_BAND_HZ)]
     taper = np.hanning(frame_samples).astype(np.float32)  # a rectangular frame would leak the low band upwards
-    n_frames = -(-samples.size // frame_samples)
-    powers = np.empty((n_frames, 2), dtype=np.float64)
-    for first in range(0, n_frames, _BLOCK_FRAMES):
-        block = samples[first * frame_samples:(first + _BLOCK_FRAMES) * frame_samples]
-        frames = -(-block.size // frame_samples)
-        padded = np.zeros(frames * frame_samples, dtype=np.float32)
-        padded[:block.size] = block
-        spectra = np.abs(rfft(padded.reshape(frames, frame_samples) * taper, axis=1)) ** 2
-        powers[first:first + frames] = np.stack([spectra[:, band].sum(axis=1) for band in bands], axis=1)
+    powers = np.empty((-(-np.asarray(samples).size // frame_samples), 2), dtype=np.float64)
+    for first, frames in frame_blocks(samples, _BLOCK_FRAMES):
+        spectra = np.abs(rfft(frames * taper, axis=1)) ** 2
+        powers[first:first + len(frames)] = np.stack([spectra[:, band].sum(axis=1) for band in bands], axis=1)
     return powers
 
 

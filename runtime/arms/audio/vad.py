@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -91,17 +92,25 @@ NOISE_FLOOR_PERCENTILE = 10.0  # the level the quietest tenth of the frames lies
 NOISE_FLOOR_MIN_DBFS = -80.0  # digital silence must not make ordinary speech count as "loud"
 
 
-def frame_levels_db(samples: np.ndarray) -> np.ndarray:
-    """RMS level (dBFS) of each 32 ms VAD frame; the last partial frame is zero-padded, as the VAD does."""
+def frame_blocks(samples: np.ndarray, block_frames: int = _BLOCK_SAMPLES // FRAME_SAMPLES
+                 ) -> Iterator[tuple[int, np.ndarray]]:
+    """The 32 ms VAD frames of ``samples`` a block at a time (no copy of a whole recording in frames): (the index
+    of the block's first frame, its frames as rows), the last partial frame zero-padded, as the VAD pads it."""
     samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     n_frames = -(-samples.size // FRAME_SAMPLES)
-    power = np.empty(n_frames, dtype=np.float64)
-    for first in range(0, n_frames, _BLOCK_SAMPLES // FRAME_SAMPLES):  # a block at a time: no copies of it all
-        block = samples[first * FRAME_SAMPLES:(first + _BLOCK_SAMPLES // FRAME_SAMPLES) * FRAME_SAMPLES]
+    for first in range(0, n_frames, block_frames):
+        block = samples[first * FRAME_SAMPLES:(first + block_frames) * FRAME_SAMPLES]
         frames = -(-block.size // FRAME_SAMPLES)
-        padded = np.zeros(frames * FRAME_SAMPLES, dtype=np.float64)
+        padded = np.zeros(frames * FRAME_SAMPLES, dtype=np.float32)
         padded[:block.size] = block
-        power[first:first + frames] = np.mean(padded.reshape(frames, FRAME_SAMPLES) ** 2, axis=1)
+        yield first, padded.reshape(frames, FRAME_SAMPLES)
+
+
+def frame_levels_db(samples: np.ndarray) -> np.ndarray:
+    """RMS level (dBFS) of each 32 ms VAD frame; the last partial frame is zero-padded, as the VAD does."""
+    power = np.empty(-(-np.asarray(samples).size // FRAME_SAMPLES), dtype=np.float64)
+    for first, frames in frame_blocks(samples):
+        power[first:first + len(frames)] = np.mean(frames.astype(np.float64) ** 2, axis=1)
     return 10 * np.log10(power + 1e-12)
 
 
