@@ -36,6 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "runtime": {
         "backend": "onnxruntime",  # onnxruntime | openvino | tflite | tensorrt
         "realtime": False,  # replay a file at real-time pace, as a live device delivers it
+        "checkpoint_every_s": 60.0,  # a live session's timeline so far written this often (0: at its start only)
     },
     "audio": {
         "enabled": True,
@@ -204,6 +205,7 @@ def _arousal_sources(value: list) -> str | None:
 # Every setting with more to it than its type. Cross-setting rules are in _check_together.
 RULES: dict[str, Rule] = {
     "runtime.backend": Rule(choices=BACKENDS),
+    "runtime.checkpoint_every_s": Rule(0.0, 86400.0, "a number of seconds (0: none while the session runs)"),
     "audio.model": Rule(check=_model_named),
     "audio.sample_rate_hz": Rule(check=_audio_rate),
     "audio.window_s": Rule(**SECONDS),

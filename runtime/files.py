@@ -137,7 +137,7 @@ def writing_folder(out: Path, done_markers: Iterable[str] = (),
 def removed_if_failed(folder: Path) -> Iterator[None]:
     """Whatever of ``folder`` and the folders above it does not exist yet is removed again should the block
     fail: a failed run leaves no empty folder behind. A folder that existed before is never touched."""
-    made = _topmost_missing(Path(folder))
+    made = topmost_missing(Path(folder))
     try:
         yield
     except BaseException:
@@ -146,7 +146,7 @@ def removed_if_failed(folder: Path) -> Iterator[None]:
         raise
 
 
-def _topmost_missing(folder: Path) -> Path | None:
+def topmost_missing(folder: Path) -> Path | None:
     """The first of ``folder``'s parents (or itself) that does not exist; None when all do, or when one cannot be
     looked at (no permission): then nothing is removed, and making the folder says what is wrong."""
     for path in reversed((folder, *folder.parents)):

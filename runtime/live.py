@@ -11,15 +11,17 @@ timeline is written. A recorded file can stand in for microphone and camera, rep
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import re
 import secrets
+import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +30,7 @@ import numpy as np
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
 from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.stream import stream_track, warm_up
+from runtime.arms.audio.stream import stream_track, variant_used, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import (
     NO_FACE,
@@ -42,11 +44,11 @@ from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
-from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_sample_fps
+from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, scan_so_far, video_sample_fps
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder
+from runtime.files import check_output_folder, topmost_missing
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
@@ -166,6 +168,7 @@ class FaceLines:
 
 
 DURATION_SLACK_S = 1.0  # past the duration, a camera that has delivered no frame to end on is stopped
+SNAPSHOT_EVERY_S = 5.0  # the camera's scan copied this often (a few hundred kB of references an hour in)
 
 
 class VideoSession:
@@ -183,6 +186,10 @@ class VideoSession:
         self.duration_s = duration_s
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
+        # A copy of the scan so far, made in the camera's thread every SNAPSHOT_EVERY_S: what checkpoints read,
+        # and what is kept should that thread fail.
+        self.snapshot: VideoScan | None = None
+        self._next_snapshot_s = 0.0
         self.failure: BaseException | None = None
         # Waited on instead of Thread.join: a Ctrl-C landing in join can mark a running thread as ended (CPython
         # 3.11's lock clean-up), and the session would then be written before its frames were scanned.
@@ -218,18 +225,39 @@ class VideoSession:
         reason, and never ends the session with the other tracks (signals reach the main thread alone)."""
         self._done.wait()
         if self.failure is not None:
+            if self.snapshot is not None:  # the frames scanned up to its last copy are kept
+                self.scan = self.snapshot
+                self.scan.stats = self.source.stats
             self.source.stats.stopped_reason = f"video failed ({type(self.failure).__name__}: {self.failure})"
 
-    def tracks(self, duration_s: float) -> list[Track]:
-        tracks = face_tracks(self.scan, duration_s, self.face) if self.face else []
-        if self.body:
-            tracks.append(body_track(self.scan, duration_s, self.body, self.body_classifier))
+    def face_tracks(self, duration_s: float, scan: VideoScan | None = None) -> list[Track]:
+        """The face tracks up to ``duration_s`` of ``scan`` (default: the whole session's)."""
+        return self._live(face_tracks(scan or self.scan, duration_s, self.face)) if self.face else []
+
+    def body_tracks(self, duration_s: float, scan: VideoScan | None = None) -> list[Track]:
+        if not self.body:
+            return []
+        return self._live([body_track(scan or self.scan, duration_s, self.body, self.body_classifier)])
+
+    def tracks_so_far(self) -> list[Track]:
+        """The face and body tracks of the last copy of the scan, up to its last frame (none before a copy)."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            return []
+        end_s = self._end_s(snapshot)
+        return self.face_tracks(end_s, snapshot) + self.body_tracks(end_s, snapshot)
+
+    @staticmethod
+    def _live(tracks: list[Track]) -> list[Track]:
         for track in tracks:
             track.settings["mode"] = "live"
         return tracks
 
     def end_s(self) -> float:
-        return self.scan.frame_times_s[-1] + 1.0 / self.source.sample_fps if self.scan.frame_times_s else 0.0
+        return self._end_s(self.scan)
+
+    def _end_s(self, scan: VideoScan) -> float:
+        return scan.frame_times_s[-1] + 1.0 / self.source.sample_fps if scan.frame_times_s else 0.0
 
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
@@ -237,9 +265,18 @@ class VideoSession:
                 return
             yield frame
 
+    def _after_frame(self, frame: VideoFrame, scan: VideoScan) -> None:
+        if self.on_frame is not None:
+            self.on_frame(frame, scan)
+        if frame.t_s >= self._next_snapshot_s:
+            self.snapshot = scan_so_far(scan, self.faces, self.bodies, copy.copy(self.source.stats))
+            self._next_snapshot_s = frame.t_s + SNAPSHOT_EVERY_S
+
     def _run(self) -> None:
         try:
-            self.scan = scan_frames(self._frames(), self.faces, self.bodies, self.source.stats, self.on_frame)
+            # _after_frame also makes the expression model run in this thread, frame by frame: a copy of the
+            # scan never lacks a probability still being worked out
+            self.scan = scan_frames(self._frames(), self.faces, self.bodies, self.source.stats, self._after_frame)
         except BaseException as error:  # handed to the main thread, which raises it
             self.failure = error
         finally:
@@ -417,15 +454,127 @@ class SensorSession:
                                "unusable": reason})
 
 
+@dataclass
+class SessionSoFar:
+    """What a session under way has judged, for its checkpoints: the voice's windows as they were judged, the
+    face and body tracks of the camera's last scan copy, and the live stress windows. The physio track of record
+    (from every sample) and the fused track are made when the session ends."""
+
+    inputs: LiveInputs
+    settings: dict[str, dict[str, Any]]
+    clock: SessionClock
+    started: float  # time.perf_counter() when the session's models were ready
+    voice_model: AudioEmotionModel | WaveformEmotionModel | None = None
+    voice_settings: AudioSettings | None = None
+    voice_windows: list[Window] = field(default_factory=list)  # appended by the voice's thread as judged
+    video: VideoSession | None = None
+    sensors: SensorSession | None = None
+
+    def timeline(self) -> Timeline:
+        """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
+        now_s = self.clock.now_s()
+        tracks = [self._voice_track(list(self.voice_windows))] if self.voice_windows else []
+        if self.video:
+            tracks += self.video.tracks_so_far()
+        live_stress = self.sensors.live_track(now_s) if self.sensors else None
+        tracks += [live_stress] if live_stress else []
+        software = software_record(time.perf_counter() - self.started,
+                                   started_at_utc=self.clock.started_at_utc.isoformat())
+        software["checkpoint_at_s"] = round(now_s, 3)
+        return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
+                        settings=self.settings, software=software)
+
+    def _voice_track(self, windows: list[Window]) -> Track:
+        model, audio = self.voice_model, self.voice_settings
+        # which variants judged the windows is known at the end; so far, the one the track would name for all
+        return Track(name="audio", labels=list(model.labels), windows=windows,
+                     unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
+                     model=model.identity(variant_used(set(model.card.files))),
+                     settings={"window_s": audio.window_s, "hop_s": audio.hop_s, "mode": "live",
+                               "status": "recording"})
+
+
+class Checkpoints:
+    """A session's timeline so far, written into its folder as the session starts and then every ``every_s``
+    (0: only at the start) by a thread of its own, each replacing the last, until the session's own timeline
+    replaces them: a power cut or a crash loses at most that stretch. The first, written before any device
+    opens, finds a folder that cannot be written before the session rather than after it, and keeps a second
+    session from being started into the folder."""
+
+    def __init__(self, out_dir: Path, every_s: float, so_far: SessionSoFar,
+                 on_line: Callable[[str], None] | None):
+        self.out_dir = Path(out_dir)
+        self.every_s = every_s
+        self.so_far = so_far
+        self.on_line = on_line
+        self.windows_written = 0  # in the last checkpoint written
+        self.at_s = 0.0  # ... and when
+        self._made = topmost_missing(self.out_dir)  # what to take back when nothing was captured
+        self._problem = ""  # the last failure said, not said again
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="live-checkpoints", daemon=True)
+
+    def claim(self) -> None:
+        """The first checkpoint (no windows yet); a folder that cannot be written is an ``InputError`` now."""
+        try:
+            self._write()
+        except OSError as error:
+            raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
+
+    def start(self) -> None:
+        if self.every_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        """No checkpoint after this one returns (one under way is finished first)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def abandon(self) -> None:
+        """A session that failed or never started: its last checkpoint is kept, and said, when it holds
+        something judged; otherwise the folder is given back as it was."""
+        self.stop()
+        if self.windows_written:
+            log.warning("%s: the session up to %.0f s is kept there (its last checkpoint)",
+                        self.out_dir / "timeline.json", self.at_s)
+            return
+        for name in ("timeline.json", "timeline.csv"):
+            with contextlib.suppress(OSError):
+                (self.out_dir / name).unlink(missing_ok=True)
+        if self._made is not None:
+            shutil.rmtree(self._made, ignore_errors=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self._write()
+                self._problem = ""
+            except Exception as error:  # noqa: BLE001 - a checkpoint is a safeguard: the session records on
+                problem = _problem(error) if isinstance(error, (InputError, OSError)) else \
+                    f"{type(error).__name__}: {first_line(error)}"
+                if problem != self._problem and self.on_line:
+                    self.on_line(f"checkpoint: {self.out_dir} not written ({problem}); the session records on")
+                self._problem = problem
+
+    def _write(self) -> None:
+        timeline = self.so_far.timeline()
+        write_timeline(timeline, self.out_dir)
+        self.windows_written = sum(len(track.windows) for track in timeline.tracks)
+        self.at_s = timeline.duration_s
+
+
 def guarded_lines(on_line: Callable[[str], None]) -> Callable[[str], None]:
     """``on_line`` for every track's threads (voice, camera, sensor links, stress judging): a line that cannot be
     printed (a closed pipe, a terminal that cannot encode µS) is lost alone, said once in the log, and never stops
     the thread that had it to say."""
     failed = threading.Event()
+    one_at_a_time = threading.Lock()  # two threads' lines printed at once can run into one
 
     def say(line: str) -> None:
         try:
-            on_line(line)
+            with one_at_a_time:
+                on_line(line)
         except Exception as error:
             if not failed.is_set():
                 failed.set()
@@ -466,11 +615,30 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
+    so_far = SessionSoFar(inputs, settings, clock, started, model, audio)
+    checkpoints = Checkpoints(Path(out_dir), settings["runtime"]["checkpoint_every_s"], so_far, on_line)
+    checkpoints.claim()  # before any device opens: a folder that cannot be written is said now
+    try:
+        timeline = _run_session(so_far, checkpoints, duration_s, on_line, make_links, replayed,
+                                (wants_audio, wants_video, wants_sensors))
+    except BaseException:
+        checkpoints.abandon()
+        raise
+    return timeline
+
+
+def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: float | None,
+                 on_line: Callable[[str], None] | None, make_links: LinkFactory | None, replayed: MediaInfo | None,
+                 wanted: tuple[bool, bool, bool]) -> Timeline:
+    """The devices opened, the session captured until it ends, and its timeline written over the checkpoints."""
+    inputs, settings, clock, audio, model = so_far.inputs, so_far.settings, so_far.clock, so_far.voice_settings, \
+        so_far.voice_model
+    wants_audio, wants_video, wants_sensors = wanted
     sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
         if wants_sensors else None
     voice_source = video = None
     try:
-        voice_source = _voice_source(inputs, audio, clock) if audio else None
+        voice_source = _voice_source(inputs, audio, clock) if wants_audio else None
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
         if sensors:
             sensors.start()
@@ -482,6 +650,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
             if sensors:
                 sensors.close()
         raise
+    so_far.video, so_far.sensors = video, sensors
+    checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
     with stop_kept():
@@ -490,11 +660,14 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         try:
             voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
             tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock,
-                                               duration_s, on_line, voice_notes)
+                                               duration_s, on_line, voice_notes, so_far.voice_windows)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
-        timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, started)
-        _write_session(timeline, Path(out_dir))
+            checkpoints.stop()
+        if on_line:
+            on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
+        timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started)
+        _write_session(timeline, checkpoints.out_dir)
     return timeline
 
 
@@ -502,13 +675,16 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
              model: AudioEmotionModel | WaveformEmotionModel | None, audio: AudioSettings | None,
              video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_notes: tuple[dict[str, str], list[str]] = ({}, [])) -> tuple[list[Track], bool]:
+             voice_notes: tuple[dict[str, str], list[str]] = ({}, []),
+             voice_windows: list[Window] | None = None) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
     (if any) and whether the user stopped the session. ``voice_notes``: what the voice track keeps of a replayed
-    file, and the lines that say it (``voice_input_notes``)."""
+    file, and the lines that say it (``voice_input_notes``); ``voice_windows``: where each voice window goes as
+    it is judged (for checkpoints)."""
     tracks, stopped_by_user = [], False
     if voice_source:
-        voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None)
+        voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None,
+                               judged=voice_windows if voice_windows is not None else [])
         voice.settings.update(voice_notes[0])
         for line in voice_note_lines(voice.settings, voice_notes[1]) if on_line else ():
             on_line(f"voice: {line}")
@@ -547,15 +723,18 @@ def _end_devices(video: VideoSession | None, sensors: SensorSession | None, dura
         sensors.stop(duration_s)
 
 
-def _fused_or_none(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
-    """The fused track of a session that ended, or none when fusing it fails (checked before the session, but
-    the session is what a failure here would lose): the arms' tracks are written, and why there is no fused
-    track is said."""
+def _kept_tracks(what: str, build: Callable[[], list[Track]]) -> list[Track]:
+    """The tracks ``build`` makes at the session's end, each checked as the timeline will be; on a failure (a
+    defect: every input was checked before) none of them, said in one line: the session's other tracks are
+    written all the same, where the failure would otherwise lose them all."""
     try:
-        return fused_tracks(tracks, settings)
-    except Exception as error:  # noqa: BLE001 - any failure: the recorded tracks come first
-        log.warning("the session could not be fused (%s); its timeline is written without the fused track",
-                    first_line(error))
+        tracks = build()
+        for track in tracks:
+            track.check()
+        return tracks
+    except Exception as error:  # noqa: BLE001 - any failure: the other recorded tracks come first
+        log.warning("the session's %s could not be made (%s: %s); its timeline is written without it", what,
+                    type(error).__name__, first_line(error))
         return []
 
 
@@ -565,25 +744,24 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     """The tracks of the session that ended, fused, as its timeline."""
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
-    tracks = list(tracks)
+    tracks = _kept_tracks("voice track", lambda: list(tracks))
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
-        tracks += video.tracks(session_end_s)
+        tracks += _kept_tracks("face track", lambda: video.face_tracks(session_end_s))
+        tracks += _kept_tracks("body track", lambda: video.body_tracks(session_end_s))
     if sensors:
-        tracks.append(sensors.track(session_end_s))
-    tracks += _fused_or_none(tracks, settings)
-    live_stress = sensors.live_track(session_end_s) if sensors else None
-    if live_stress:
-        tracks.append(live_stress)  # after fusion: the physio track speaks for the sensors
-    timeline = Timeline(
+        tracks += _kept_tracks("physio track", lambda: [sensors.track(session_end_s)])
+    tracks += _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
+    if sensors:  # after fusion: the physio track speaks for the sensors
+        tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(session_end_s)] if t])
+    return Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),
         tracks=tracks,
         settings=settings,
         software=software_record(time.perf_counter() - started, started_at_utc=clock.started_at_utc.isoformat()),
     )
-    return timeline
 
 
 def _write_session(timeline: Timeline, out_dir: Path) -> None:
@@ -656,11 +834,16 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock)
 
 def _capture_voice(source: FileAudioSource | MicrophoneSource, model: AudioEmotionModel | WaveformEmotionModel,
                    audio: AudioSettings, clock: SessionClock,
-                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool) -> Track:
-    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end."""
-    chunks = source.chunks()
-    lines = (lambda w: on_line(describe_window(w, model.labels, "voice" if named else ""))) if on_line else None
-    return stream_track(until(chunks, duration_s), model, audio, clock, mode="live", on_window=lines)
+                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool,
+                   judged: list[Window]) -> Track:
+    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end; each
+    window is added to ``judged`` as it is judged."""
+    def each_window(window: Window) -> None:
+        judged.append(window)
+        if on_line:
+            on_line(describe_window(window, model.labels, "voice" if named else ""))
+
+    return stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live", on_window=each_window)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",

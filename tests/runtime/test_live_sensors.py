@@ -429,7 +429,9 @@ def test_a_live_stress_model_that_fails_costs_its_windows_and_the_judging_goes_o
 
     original = Model.run
     monkeypatch.setattr(Model, "run", failing_once)
-    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 0.0})
+    # fusion off: its model is run once before the session (checked), and the failure is for the live model
+    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 0.0,
+                                    "fusion.enabled": False})
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=4.5,
                             on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 4.5))

@@ -35,7 +35,8 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=video),
                         on_line=lines.append)
     assert [t.name for t in timeline.tracks][:2] == ["face", "body"]
-    assert lines and all(": face " in line for line in lines)
+    assert lines[:-1] and all(": face " in line for line in lines[:-1])
+    assert lines[-1].startswith("session ended at ")
     assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
     assert timeline.duration_s == pytest.approx(3.0, abs=0.1)  # the last frame sampled lasts to the picture's end
 
@@ -220,8 +221,8 @@ def test_a_session_whose_fusion_fails_at_its_end_is_written_without_the_fused_tr
     # was: the error ended the command after the session, and nothing of it was written
     assert [t.name for t in timeline.tracks] == ["face", "body"]
     assert (tmp_path / "out" / "timeline.json").is_file()
-    assert "the session could not be fused (out of memory); its timeline is written without the fused track" in \
-        caplog.messages
+    assert "the session's fused track could not be made (RuntimeError: out of memory); its timeline is written " \
+           "without it" in caplog.messages
 
 
 def test_no_microphone_with_a_replay_replays_the_picture_alone(tmp_path):
@@ -266,3 +267,162 @@ def test_lines_that_cannot_be_printed_stop_no_track(tmp_path, caplog):
     assert audio.settings["status"] == "complete" and audio.windows[-1].end_s >= 3.5
     assert face.settings["frames"]["stopped_reason"] == "" and face.windows[-1].end_s >= 3.5
     assert caplog.text.count("live lines cannot be printed (BrokenPipeError") == 1
+
+
+def _written_timelines(monkeypatch) -> list:
+    """Every timeline the live session writes, as written (checkpoints and the session's own)."""
+    import runtime.live as live
+
+    written, write = [], live.write_timeline
+
+    def recording(timeline, out_dir):
+        written.append(json.loads(timeline.to_json()))
+        return write(timeline, out_dir)
+
+    monkeypatch.setattr(live, "write_timeline", recording)
+    return written
+
+
+def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkpoint_interval(tmp_path, monkeypatch):
+    written = _written_timelines(monkeypatch)
+    settings = load_settings(None, {"runtime.checkpoint_every_s": 1.0})
+    run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=5.0, on_line=lambda _line: None)
+    *checkpoints, final = written
+    # was: nothing on disk until the session ended (a power cut or a crash lost all of it)
+    assert checkpoints[0]["software"]["checkpoint_at_s"] < 0.5 and checkpoints[0]["tracks"] == []
+    assert len(checkpoints) >= 3 and "checkpoint_at_s" not in final["software"]
+    later = checkpoints[-1]
+    assert later["software"]["checkpoint_at_s"] >= 2.0
+    names = {t["name"]: t for t in later["tracks"]}
+    assert {"audio", "face", "body"} <= set(names) and "fused" not in names  # fused at the end only
+    assert names["audio"]["settings"]["status"] == "recording"
+    first_voice = final["tracks"][0]["windows"][: len(names["audio"]["windows"])]
+    assert names["audio"]["windows"] == first_voice  # the voice's windows as judged, as the session keeps them
+    assert any(w["quality"] > 0 for w in names["face"]["windows"])
+
+
+def test_a_second_session_into_the_folder_of_one_under_way_is_refused(tmp_path):
+    import threading
+
+    first_error = []
+
+    def first_session():
+        try:
+            run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
+                     on_line=lambda _line: None)
+        except Exception as error:  # noqa: BLE001 - reported below
+            first_error.append(error)
+
+    thread = threading.Thread(target=first_session)
+    thread.start()
+    try:
+        for _ in range(300):  # the first session claims its folder as it starts
+            if (tmp_path / "out" / "timeline.json").exists():
+                break
+            threading.Event().wait(0.05)
+        assert thread.is_alive()  # was: nothing there until the first session had ended
+        # was: both ran, and the later one's timeline replaced the earlier's without a word
+        with pytest.raises(InputError, match="holds an earlier session's timeline.json; give a new folder"):
+            run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=1.0,
+                     on_line=lambda _line: None)
+    finally:
+        thread.join()
+    assert not first_error
+    assert json.loads((tmp_path / "out" / "timeline.json").read_text())["input"]["duration_s"] >= 3.5
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_session_starts(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    def full_disk(_timeline, _out_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(live, "write_timeline", full_disk)
+    lines = []
+    # was: the whole session ran, then went to the temporary folder
+    with pytest.raises(InputError, match=r"out: cannot be written: No space left on device$"):
+        run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lines.append)
+    assert lines == []  # no window judged: the session never started
+
+
+def test_a_session_that_fails_after_a_checkpoint_keeps_it_and_says_where(tmp_path, monkeypatch, caplog):
+    import runtime.live as live
+
+    def failing(*_args):
+        raise InputError("/dev/video0", "the camera is gone")  # a failure escaping the wrap-up
+
+    monkeypatch.setattr(live, "_session_timeline", failing)
+    settings = load_settings(None, {"runtime.checkpoint_every_s": 1.0})
+    with caplog.at_level("WARNING"), pytest.raises(InputError, match="the camera is gone"):
+        run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=3.5, on_line=lambda _line: None)
+    kept = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert kept["software"]["checkpoint_at_s"] >= 2.0 and kept["tracks"]
+    assert f"{tmp_path / 'out' / 'timeline.json'}: the session up to" in caplog.text
+
+
+def test_a_session_that_ends_with_nothing_captured_gives_its_folder_back(tmp_path):
+    with pytest.raises(InputError, match="cannot open camera"):
+        run_live(tmp_path / "new" / "out", load_settings(), LiveInputs(microphone=None, camera="/dev/no-such-camera"),
+                 duration_s=2.0, on_line=lambda _line: None)
+    assert not (tmp_path / "new").exists()  # the first checkpoint, and the folders made for it, taken back
+
+
+def test_a_defect_in_the_camera_scan_mid_session_keeps_the_frames_scanned_before_it(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    monkeypatch.setattr(live, "SNAPSHOT_EVERY_S", 0.5)
+    after_frame = live.VideoSession._after_frame
+
+    def failing_after_two_seconds(self, frame, scan):
+        if frame.t_s >= 2.5:
+            raise ValueError("a defect in the scan")
+        after_frame(self, frame, scan)
+
+    monkeypatch.setattr(live.VideoSession, "_after_frame", failing_after_two_seconds)
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
+                        on_line=lambda _line: None)
+    face = timeline.track("face")
+    assert face.settings["frames"]["stopped_reason"] == "video failed (ValueError: a defect in the scan)"
+    # was: every face and body window without frames, the two seconds scanned lost
+    assert any(w.quality > 0 and w.end_s <= 2.5 for w in face.windows)
+    assert any(w.quality > 0 for w in timeline.track("body").windows)
+
+
+def test_a_track_that_cannot_be_made_at_the_end_costs_that_track_alone(tmp_path, monkeypatch, caplog):
+    import runtime.live as live
+
+    def failing(*_args, **_kwargs):
+        raise RuntimeError("a defect in the body track")
+
+    monkeypatch.setattr(live, "body_track", failing)
+    with caplog.at_level("WARNING"):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=3.0,
+                            on_line=lambda _line: None)
+    # was: an internal error, and no track of the session written
+    assert [t.name for t in timeline.tracks] == ["audio", "face", "fused"]
+    assert "the session's body track could not be made (RuntimeError: a defect in the body track); its timeline " \
+           "is written without it" in caplog.messages
+    assert (tmp_path / "out" / "timeline.json").is_file()
+
+
+def test_lines_from_two_threads_are_printed_one_at_a_time():
+    import threading
+    import time
+
+    from runtime.live import guarded_lines
+
+    printed: list[str] = []
+
+    def slow_print(line: str) -> None:  # a terminal taking its time over each half of a line
+        for half in (line[:1], line[1:]):
+            printed.append(half)
+            time.sleep(0.01)
+
+    say = guarded_lines(slow_print)
+    threads = [threading.Thread(target=lambda c=c: [say(c * 2) for _ in range(5)]) for c in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(printed[i] == printed[i + 1] for i in range(0, len(printed), 2))  # was: halves of two lines mixed

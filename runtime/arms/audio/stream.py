@@ -286,7 +286,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
         labels=model.labels,
         unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
         windows=windows,
-        model=model.identity(_variant_used(stream.variants_used)),
+        model=model.identity(variant_used(stream.variants_used)),
         settings={
             "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
             "mode": mode, "status": status,
@@ -330,7 +330,9 @@ def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSett
         model.predict(features[None, :].astype(np.float32), variant)
 
 
-def _variant_used(variants: set[str]) -> str:
+def variant_used(variants: set[str]) -> str:
+    """The variant a track names as its model's: the waveform model's one, else "session" where any window was
+    judged against the speaker's baseline, else the population's."""
     for variant in ("default", "session"):
         if variant in variants:
             return variant

@@ -80,16 +80,25 @@ def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies
         if defer:
             # Worker time overlaps the rest: it is reported apart and not part of "face".
             seconds["expression"] = sum(future.result() for future in pending)
-    if stats is not None:
-        scan.stats = stats
+    finished = scan_so_far(scan, faces, bodies, stats)
+    finished.seconds = {k: round(v, 3) for k, v in seconds.items()}
+    return finished
+
+
+def scan_so_far(scan: VideoScan, faces: FaceObserver | None, bodies: BodyObserver | None,
+                stats: FrameStats | None = None) -> VideoScan:
+    """``scan`` as the arms read it, in a copy of its own (a live camera's thread goes on adding to the original):
+    with the patient so far, the number of people seen and the models' identities; ``stats``: the camera's
+    counts, in place of the scan's own."""
+    copied = VideoScan(frame_times_s=list(scan.frame_times_s), faces=list(scan.faces), bodies=list(scan.bodies),
+                       stats=stats if stats is not None else scan.stats)
     if faces is not None:
-        scan.patient_id = faces.tracker.patient()
-        scan.n_people = len(faces.tracker.people)
-        scan.models.update(faces.models())
+        copied.patient_id = faces.tracker.patient()
+        copied.n_people = len(faces.tracker.people)
+        copied.models.update(faces.models())
     if bodies is not None:
-        scan.models.update(bodies.models())
-    scan.seconds = {k: round(v, 3) for k, v in seconds.items()}
-    return scan
+        copied.models.update(bodies.models())
+    return copied
 
 
 def _timed(frames: Iterable[VideoFrame], seconds: dict[str, float]) -> Iterator[VideoFrame]:
