@@ -4,7 +4,8 @@
 
 The input is made on the spot from a real photograph (scikit-image's astronaut) drifting and zooming.
 File mode: one pass decodes every frame, samples 5 fps, runs face detection, face mesh, expression,
-pose detection/landmarks; speed = video seconds / wall seconds. Live mode replays the file at real-time
+pose detection/landmarks; speed = video seconds / wall seconds; face_frame_ms spreads the face stage's time per
+frame (median, 90th percentile, longest). Live mode replays the file at real-time
 pace through the live source and counts frames dropped to keep up (a backlog never forms by design).
 """
 
@@ -19,20 +20,50 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import numpy as np  # noqa: E402
+
 from runtime.arms.body.arm import BodySettings  # noqa: E402
+from runtime.arms.face.observer import FaceObserver  # noqa: E402
 from runtime.arms.face.settings import FaceSettings  # noqa: E402
-from runtime.arms.video.scan import make_observers, scan_frames, scan_video  # noqa: E402
+from runtime.arms.video.scan import make_observers, scan_frames  # noqa: E402
+from runtime.sources.video import FileVideoSource, VideoFrame  # noqa: E402
 from tests.arms.face.video_factory import write_video  # noqa: E402
 
 
 def file_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
     started = time.perf_counter()
-    scan = scan_video(video, face, BodySettings(), sample_fps=face.sample_fps)
+    source = FileVideoSource(video, sample_fps=face.sample_fps, max_side_px=face.max_side_px)
+    faces, bodies = make_observers(face, BodySettings())
+    frame_ms: list[float] = []
+    time_each_frame(faces, frame_ms)
+    scan = scan_frames(source.frames(), faces, bodies, source.stats)
     wall_s = time.perf_counter() - started
     return {"mode": "file", "video_s": duration_s, "wall_s": round(wall_s, 2),
             "x_real_time": round(duration_s / wall_s, 2), "frames_sampled": len(scan.frame_times_s),
-            "stage_s": scan.seconds, "faces": len(scan.faces), "faces_read": sum(o.person_id > 0 for o in scan.faces),
-            "poses": len(scan.bodies)}
+            "stage_s": scan.seconds, "face_frame_ms": spread_ms(frame_ms), "faces": len(scan.faces),
+            "faces_read": sum(o.person_id > 0 for o in scan.faces), "poses": len(scan.bodies)}
+
+
+def time_each_frame(faces: FaceObserver, frame_ms: list[float]) -> None:
+    """Adds each frame's face-stage time (detection, mesh, irises, the search; not the expression CNN) to
+    ``frame_ms``: a frame that takes much longer than the others holds up a live camera's next frames."""
+    process = faces.process
+
+    def timed(frame: VideoFrame, **kwargs) -> list:
+        started = time.perf_counter()
+        try:
+            return process(frame, **kwargs)
+        finally:
+            frame_ms.append(1000 * (time.perf_counter() - started))
+
+    faces.process = timed
+
+
+def spread_ms(frame_ms: list[float]) -> dict[str, float]:
+    """The median, 90th percentile and longest of the frames' times, in milliseconds."""
+    values = np.asarray(frame_ms, dtype=float)
+    return {"median": round(float(np.median(values)), 1), "p90": round(float(np.percentile(values, 90)), 1),
+            "max": round(float(values.max()), 1)}
 
 
 def live_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
