@@ -7,7 +7,9 @@ missed in others (benchmarks/face_small.py). Two further looks, at the detector'
 - around each person seen in the last ``TRACK_S`` seconds whose face is below what the whole-frame look finds
   reliably and whom that look missed: a square of a few face sizes (following a face from frame to frame, as
   MediaPipe's face pipelines do);
-- every ``search_every_s`` seconds, overlapping squares covering the frame, for faces nobody follows yet.
+- overlapping squares covering the frame, for faces nobody follows yet: searched in turn, a share of them in
+  each frame, so that each square is searched once every ``search_every_s`` seconds and no frame pays for the
+  whole search (the first frame, before the frames' pace is known, searches them all).
 
 A frame no larger than a few detector inputs gets neither: its faces are followed only below the size the
 whole-frame look finds reliably, and it has no search squares.
@@ -49,7 +51,9 @@ class FaceFinder:
     def __init__(self, detector: SsdDetector, search_every_s: float = 1.0):
         self.detector = detector
         self.search_every_s = search_every_s
-        self.last_search_s = -np.inf
+        self._last_t_s: float | None = None  # the previous frame's time: the pace the search is spread over
+        self._next_square = 0  # where the round of search squares goes on
+        self._owed_squares = 0.0  # squares due but not searched yet (a fraction carries to the next frame)
 
     def find(self, image: np.ndarray, t_s: float, people: list[Person]) -> list[Detection]:
         """Faces in ``image`` (RGB uint8) at ``t_s``, best first; ``people`` are those followed so far."""
@@ -62,14 +66,27 @@ class FaceFinder:
                 side_px = max(TRACK_SQUARE_FACES * box_size_px(person.box), self.detector.input_px)
                 square = square_around(box_centre(person.box), side_px, width, height)
                 more.extend(detect_in_square(self.detector, image, square))
-        if self.search_every_s > 0 and t_s - self.last_search_s >= self.search_every_s:
-            self.last_search_s = t_s
-            for square in self._search_squares(width, height, reliable_px):
+        elapsed_s = None if self._last_t_s is None else t_s - self._last_t_s
+        self._last_t_s = t_s
+        if self.search_every_s > 0:
+            for square in self._squares_due(self._search_squares(width, height, reliable_px), elapsed_s):
                 more.extend(detect_in_square(self.detector, image, square))
         # Faces the whole-frame look finds reliably are its own: a square's find that large is part of a face
         # (half of a large face, read as a face of its own), not another person.
         more = [d for d in more if d.size_px < reliable_px]
         return merge_detections(found + more, self.detector.iou_threshold) if more else found
+
+    def _squares_due(self, squares: list[Square], elapsed_s: float | None) -> list[Square]:
+        """The next squares of the round that this frame owes the search (``squares_owed``)."""
+        if not squares:
+            return []
+        self._owed_squares = min(self._owed_squares + squares_owed(len(squares), elapsed_s, self.search_every_s),
+                                 len(squares))
+        count = int(self._owed_squares + 1e-9)  # 1.6 * 5 frames adds up to 8 squares, not 7.999...
+        self._owed_squares -= count
+        start = self._next_square % len(squares)
+        self._next_square = (start + count) % len(squares)
+        return [squares[(start + i) % len(squares)] for i in range(count)]
 
     def _search_squares(self, width_px: int, height_px: int, reliable_px: float) -> list[Square]:
         """The squares of a search: as wide as a few detector inputs, or a share of a large frame, no wider than
@@ -92,3 +109,11 @@ class FaceFinder:
         return not any(float(box_iou(person.box, d.box[None])[0]) >= same_iou for d in found)
 
 
+def squares_owed(n_squares: int, elapsed_s: float | None, search_every_s: float) -> float:
+    """How many of a round of ``n_squares`` search squares a frame owes, ``elapsed_s`` after the previous frame,
+    for the round to be searched once every ``search_every_s``: its share of the period (1.6 of 8 squares at 5
+    frames a second and 1 s), the whole round after a gap of a period or more, and for the first frame (None),
+    whose pace is not known yet; nothing for a frame no later than the previous one."""
+    if elapsed_s is None:
+        return float(n_squares)
+    return n_squares * min(max(elapsed_s, 0.0), search_every_s) / search_every_s

@@ -53,7 +53,7 @@ def test_a_large_face_searched_square_by_square_stays_one_person():
 
 
 def test_a_detection_the_face_mesh_never_read_is_not_looked_for_between_searches(monkeypatch):
-    observer = FaceObserver(expression=None, iris=None)
+    observer = FaceObserver(expression=None, iris=None, search_every_s=60.0)  # no search square in the 2nd frame
     image = distant_face_frame(250, (640, 360))
     first = observer.process(VideoFrame(0.0, image))
     assert any(o.presence < 0.5 for o in first)  # a search square's false find on the background
@@ -90,3 +90,50 @@ def test_the_search_of_a_large_frame_costs_what_it_costs_at_1280_px(monkeypatch)
     monkeypatch.setattr(observer.detector, "detect", lambda crop: looks.append(crop.shape) or original(crop))
     observer.process(VideoFrame(0.0, np.zeros((2160, 3840, 3), np.uint8)))  # face.max_side_px raised to 4096
     assert len(looks) == 1 + 8  # the whole frame and eight squares (was: 1 + 72, squares of 480 px)
+
+
+def searched_squares(monkeypatch, observer, frames):
+    """The search squares each of ``frames`` ((t_s, image) pairs) looked at, as (x0, y0, side) per frame."""
+    from runtime.arms.face import finding
+
+    looks: list[tuple[int, int, int]] = []
+    original = finding.detect_in_square
+    monkeypatch.setattr(finding, "detect_in_square", lambda detector, image, square: looks.append(
+        (square.x0_px, square.y0_px, square.side_px)) or original(detector, image, square))
+    per_frame = []
+    for t_s, image in frames:
+        looks.clear()
+        observer.process(VideoFrame(t_s, image))
+        per_frame.append(list(looks))
+    return per_frame
+
+
+@pytest.mark.parametrize("fps", [0.5, 3.0, 5.0, 12.0])
+def test_the_search_is_spread_over_the_frames_of_its_period_and_covers_the_frame_in_each(monkeypatch, fps):
+    observer = FaceObserver(expression=None, iris=None)  # a search every 1 s
+    image = np.zeros((720, 1280, 3), np.uint8)
+    times_s = [k / fps for k in range(int(4 * fps) + 1)]
+    per_frame = searched_squares(monkeypatch, observer, [(t_s, image) for t_s in times_s])
+    assert len(set(per_frame[0])) == 8  # the first frame, before the pace is known: the whole round
+    for looks in per_frame[1:]:  # after it: the frame's share of the round, not all of it
+        assert len(looks) <= int(np.ceil(8 * min(1.0, 1 / fps))), looks  # was: 8 in one frame a second
+    for square in per_frame[0]:  # each square searched again within the period (or the next frame, if later)
+        searched_s = [t_s for t_s, looks in zip(times_s, per_frame, strict=True) if square in looks]
+        assert max(np.diff(searched_s + [times_s[-1]])) <= max(1.0, 1 / fps) + 1e-9, (square, searched_s)
+
+
+@pytest.mark.parametrize("centre_px", [(200, 150), (1100, 600)])
+def test_a_distant_face_coming_into_view_between_searches_is_found_within_a_period(centre_px):
+    import cv2
+    from skimage import data
+
+    observer = FaceObserver(expression=None, iris=None)
+    empty = cv2.resize(data.coffee(), (1280, 720), interpolation=cv2.INTER_AREA)
+    appears_s = 1.4
+    found_s = None
+    for k in range(16):
+        t_s = k / 5
+        image = distant_face_frame(FACE_PX, centre_px) if t_s >= appears_s else empty
+        if found_near(observer.process(VideoFrame(t_s, image)), centre_px) and found_s is None:
+            found_s = t_s
+    assert found_s is not None and appears_s <= found_s <= appears_s + 1.0 + 1e-9
