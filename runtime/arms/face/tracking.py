@@ -71,6 +71,10 @@ class IdentityTracker:
             person.sizes_px.append(box_size_px(box))
             person.read_frames += 1
 
+    def last_read_box(self, person_id: int) -> np.ndarray:
+        """Where ``person_id``'s face was last read (a detection not read does not move a person)."""
+        return next(p.box for p in self.people if p.person_id == person_id)
+
     def patient(self) -> int | None:
         """The person whose face was read in the most frames, weighted by their median face size; None if nobody.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from runtime.arms.body.pose import BodyObservation, BodyObserver
 from runtime.arms.body.settings import BodySettings
 from runtime.arms.face.observer import FaceObservation, FaceObserver
 from runtime.arms.face.settings import FaceSettings
+from runtime.arms.face.tracking import IdentityTracker
 from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -69,7 +70,8 @@ def scan_frames(frames: Iterable[VideoFrame], faces: FaceObserver | None, bodies
                 started = time.perf_counter()
                 # The body follows whoever is the patient so far, recognised by the face its head is in.
                 patient_id = faces.tracker.patient() if faces is not None else None
-                observation = bodies.process(frame, frame_faces, patient_id)
+                people = faces_where_read(frame_faces, faces.tracker) if faces is not None else []
+                observation = bodies.process(frame, people, patient_id)
                 if observation is not None:
                     scan.bodies.append(observation)
                 seconds["body"] += time.perf_counter() - started
@@ -99,6 +101,16 @@ def scan_so_far(scan: VideoScan, faces: FaceObserver | None, bodies: BodyObserve
     if bodies is not None:
         copied.models.update(bodies.models())
     return copied
+
+
+def faces_where_read(frame_faces: list[FaceObservation], tracker: IdentityTracker) -> list[FaceObservation]:
+    """This frame's people, each at the box where the face mesh last read their face: what the body arm looks by.
+
+    A detection the mesh did not read that joined a person says they are still in view, not where (as in the
+    tracker): a patient turned away is near that box, but a large false box around a distant face has its centre
+    far from the face and sides that reach other people's heads. A detection that is nobody's is left out.
+    """
+    return [replace(o, box=tracker.last_read_box(o.person_id)) for o in frame_faces if o.person_id]
 
 
 def _timed(frames: Iterable[VideoFrame], seconds: dict[str, float]) -> Iterator[VideoFrame]:

@@ -66,3 +66,100 @@ def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled(
     assert video_duration_s(late_frame, 40.0, sample_fps=0.1) == 40.0  # was: 49.9, ten seconds past the video
     assert video_duration_s(VideoScan(frame_times_s=[0.0, 41.0]), 40.0, sample_fps=5.0) == 41.0  # frames run past
     assert video_duration_s(late_frame, 0.0, sample_fps=5.0) == pytest.approx(40.1)  # no duration: the period after
+
+
+# A distant patient's face, and a large box around it the face mesh did not read, the face at its top (as the
+# shipped detector gives around a 42-px face at a frame's top edge): the box's centre lies nearer another
+# person's head than the patient's, and the box reaches that person's nose.
+PATIENT_FACE = np.array([300.0, 100.0, 340.0, 140.0])
+FALSE_BOX = np.array([100.0, 80.0, 560.0, 540.0])
+BODIES = {"patient": (np.array([320.0, 125.0]), np.array([320.0, 300.0])),  # nose, hip centre
+          "other": (np.array([470.0, 330.0]), np.array([470.0, 560.0]))}  # no face read: their back to the camera
+
+
+class ScriptedFaces:
+    """The face arm, reduced to each frame's boxes and whether the mesh read each (identities from the tracker)."""
+
+    expression = None  # nothing deferred: the scan asks for no pending crops
+
+    def __init__(self, script):
+        from runtime.arms.face.tracking import IdentityTracker
+
+        self.script, self.tracker = script, IdentityTracker()
+
+    def process(self, frame, defer_expression=False):
+        from runtime.arms.face.observer import FaceObservation
+
+        boxes, read = self.script[int(frame.image[0, 0, 0])]
+        ids = self.tracker.assign(boxes, frame.t_s, read)
+        return [FaceObservation(frame.t_s, person_id, 0.9, 0.9 if was_read else 0.05, float(box[2] - box[0]),
+                                box=box) for box, was_read, person_id in zip(boxes, read, ids, strict=True)]
+
+    def models(self):
+        return {}
+
+
+def scripted_bodies(bodies_by_frame):
+    """A body observer whose detector finds the frame's listed bodies and whose pose model reads the body whose
+    hips a crop is centred on (none when no listed body is there)."""
+    from runtime.arms.body.pose import BodyObserver
+    from runtime.arms.video.detect import Detection
+    from runtime.arms.video.landmarks import Landmarks
+
+    def pose(name):
+        nose, hips = BODIES[name]
+        points = np.zeros((35, 3))
+        points[0, :2], points[33, :2], points[34, :2] = nose, hips, hips - [0.0, 250.0]
+        return points
+
+    class Detector:
+        def identity(self):
+            return {}
+
+        def detect(self, image):
+            return [Detection(np.r_[BODIES[n][0] - 30, BODIES[n][0] + 30], pose(n)[[33, 34, 33, 34], :2], 0.9)
+                    for n in bodies_by_frame[int(image[0, 0, 0])]]
+
+    class Landmarker:
+        roi_scale = 1.25
+
+        def identity(self):
+            return {}
+
+        def run(self, image, roi):
+            here = [n for n in bodies_by_frame[int(image[0, 0, 0])] if np.hypot(*(BODIES[n][1] - roi.centre)) < 20]
+            points = pose(here[0]) if here else np.zeros((35, 3))
+            return Landmarks(points, 0.9 if here else 0.0, roi, np.ones(35))
+
+    observer = BodyObserver()
+    observer.detector, observer.landmarker = Detector(), Landmarker()
+    return observer
+
+
+def scripted_scan(faces_by_frame, bodies_by_frame):
+    from runtime.sources.video import VideoFrame
+
+    frames = [VideoFrame(0.2 * k, np.full((720, 1280, 3), k, np.uint8)) for k in range(len(faces_by_frame))]
+    return scan_frames(frames, ScriptedFaces(faces_by_frame), scripted_bodies(bodies_by_frame))
+
+
+def whose(observation):
+    return next(name for name, (nose, _) in BODIES.items() if np.allclose(observation.points[0, :2], nose))
+
+
+def test_a_false_box_carrying_the_patients_number_does_not_send_the_body_to_someone_else():
+    faces = [([PATIENT_FACE], [True]), ([FALSE_BOX], [False])]  # the patient's face missed in the second frame
+    scan = scripted_scan(faces, [[], ["patient", "other"]])  # the patient's body found from the second frame
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1)]  # was: the other's pose, as the patient's
+
+
+def test_a_false_box_carrying_the_patients_number_does_not_make_someone_elses_pose_the_patients():
+    faces = [([PATIENT_FACE], [True]), ([FALSE_BOX], [False])]
+    scan = scripted_scan(faces, [["other"], ["other"]])  # only the other person's body is found, and followed
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("other", None), ("other", None)]  # was: then 1
+
+
+def test_a_patient_turned_away_keeps_their_pose():
+    turned = PATIENT_FACE + [4.0, 2.0, 4.0, 2.0]  # their head, the face mesh finding no face on it
+    scan = scripted_scan([([PATIENT_FACE], [True]), ([turned], [False])], [["patient", "other"]] * 2)
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1), ("patient", 1)]
