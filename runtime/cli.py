@@ -9,6 +9,7 @@ exit 2 at the end. Imports are lazy so that a command starts fast on a small dev
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -167,8 +168,20 @@ def _run_live(args: argparse.Namespace) -> None:
     inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
                         args.replay, args.serial, args.ble, args.ble_thermometer)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
-    print("\n".join(summary_lines(timeline)))
-    print(f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")
+    _print_closing([*summary_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s"])
+
+
+def _print_closing(lines: list[str]) -> None:
+    """The lines a command closes with once its work is written. Where stdout is gone (a terminal closed by the
+    hangup that ended a live session, a pipe whose reader left) they are lost and the command still succeeds: its
+    exit status tells of the work written, not of lines no one could read."""
+    try:
+        print("\n".join(lines), flush=True)
+    except OSError:  # EPIPE, or EIO from a terminal hung up
+        with contextlib.suppress(OSError):  # else the flush at exit fails on what stdout still holds: exit 120
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, sys.stdout.fileno())
+            os.close(null)
 
 
 # --- audio ------------------------------------------------------------------------------------------

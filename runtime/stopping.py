@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM as one request to stop a command, kept as well as raised.
+"""Ctrl-C, SIGTERM and SIGHUP as one request to stop a command, kept as well as raised.
 
 The signal raises ``KeyboardInterrupt`` wherever the main thread is. Some libraries swallow an exception raised
 inside their own calls: PyAV's audio resampler and numba's compiler (through a ctypes callback) were seen to lose
@@ -7,7 +7,8 @@ too, and the long loops (a live session's chunks and waits, a video's frames, an
 subjects, fits and steps) ask ``raise_if_stop_asked`` at each step: a stop that a library swallowed is raised
 again at the next one. Where a stop could only lose work (a live session under way and its wrap-up) it is kept
 and not raised (``stop_kept``): the loops' checks end the session. Only the first stop is raised; the second is
-said; the third ends the process at once.
+said; the third ends the process at once. A hangup (the terminal closed, an SSH connection dropped) is such a stop,
+unless the command was started to outlive it (``nohup``): a hangup ignored then stays ignored.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C; a service manager stopping the appliance, kill, timeout
+# Ctrl-C; a service manager stopping the appliance, kill, timeout; the terminal closed or an SSH connection dropped
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOPPED_BY_USER = "stopped by the user"  # what a live track records of a session ended by one of them
 
 FORCE_AFTER = 3  # stops: the third ends the process at once, the way out of a wrap-up that hangs
@@ -88,20 +90,23 @@ def raise_if_stop_asked() -> None:
 
 @contextmanager
 def stopping_on_signals() -> Iterator[None]:
-    """Meanwhile, SIGINT and SIGTERM ask the command to stop (SIGTERM alone would end the process at once, losing a
-    live session's timeline and leaving a training run's folder half made). The handlers found are given back
-    after, and the request is forgotten. Handlers belong to the main thread: elsewhere nothing is set."""
+    """Meanwhile, SIGINT, SIGTERM and SIGHUP ask the command to stop (SIGTERM or SIGHUP alone would end the process
+    at once, losing a live session's timeline and leaving a training run's folder half made); a SIGHUP ignored
+    (``nohup``) stays ignored. The handlers found are given back after, and the request is forgotten. Handlers
+    belong to the main thread: elsewhere nothing is set."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     before = {}
     try:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once both are ours
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once all are ours
         try:
             _asked.clear()
             _kept_only.clear()
             _received.update(stops=0, last_s=-math.inf)
             for number in STOP_SIGNALS:
+                if number == signal.SIGHUP and signal.getsignal(number) == signal.SIG_IGN:
+                    continue  # started to outlive its terminal (nohup): a hangup is no stop
                 before[number] = signal.signal(number, ask_to_stop)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)

@@ -74,9 +74,11 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
 
 
-def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None) -> tuple[int, str]:
+def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None,
+                                   reader_gone: bool = False) -> tuple[int, str]:
     """``emotrace live ARGV`` in a process of its own, sent ``stop`` (SIGTERM) once it prints a window: its exit
-    code and stderr. A session that never says a window, or outlives its stop by two minutes, is killed."""
+    code and stderr. ``reader_gone``: its stdout is closed first, as a terminal window that closes takes the
+    reading end with it. A session that never says a window, or outlives its stop by two minutes, is killed."""
     import signal
     import subprocess
     import sys
@@ -84,14 +86,19 @@ def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None =
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[2]
+    def hangups_heard() -> None:  # though the tests run under nohup
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
     with open(tmp_path / "stderr.txt", "w") as stderr:
         process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "live", *argv], cwd=repo,
-                                   stdout=subprocess.PIPE, stderr=stderr, text=True)
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=hangups_heard)
         watchdog = threading.Timer(180, process.kill)
         watchdog.start()
         try:
             for line in process.stdout:  # the session is under way once a window is said
                 if line.startswith("at "):
+                    if reader_gone:
+                        process.stdout.close()
                     process.send_signal(stop or signal.SIGTERM)  # what a service manager sends to stop the appliance
                     break
             try:
@@ -111,6 +118,32 @@ def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp
     assert code == 0, err  # was: -15, killed, and the session's timeline never written
     track = json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"][0]
     assert track["name"] == "audio" and track["windows"]
+
+
+REPLAY_8_S = ["--replay", "examples/session.mp4", "--no-mic", "--duration-s", "8"]
+
+
+def test_a_live_session_whose_terminal_hangs_up_is_written_with_what_it_captured(tmp_path):
+    import signal
+
+    from runtime.stopping import STOPPED_BY_USER
+
+    code, err = stopped_after_its_first_window([*REPLAY_8_S, "--out", str(tmp_path / "live")], tmp_path,
+                                               stop=signal.SIGHUP)
+    assert code == 0, err  # was: -1, killed by the hangup, and nothing written
+    timeline = json.loads((tmp_path / "live" / "timeline.json").read_text())
+    assert timeline["input"]["duration_s"] < 8  # ended by the hangup, not by its duration
+    face = next(track for track in timeline["tracks"] if track["name"] == "face")
+    assert face["windows"] and face["settings"]["frames"]["stopped_reason"] == STOPPED_BY_USER
+
+
+def test_a_session_whose_closing_lines_have_no_reader_left_still_ends_written_and_well(tmp_path):
+    import signal
+
+    code, err = stopped_after_its_first_window([*REPLAY_8_S, "--out", str(tmp_path / "live")], tmp_path,
+                                               stop=signal.SIGHUP, reader_gone=True)
+    assert code == 0 and "error" not in err and "Traceback" not in err, err  # was: internal error, exit 1
+    assert json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"]
 
 
 def test_a_first_stop_that_comes_as_the_session_is_wrapped_up_leaves_it_written(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM stop a command even where a library swallowed the signal's KeyboardInterrupt."""
+"""Ctrl-C, SIGTERM and SIGHUP stop a command even where a library swallowed the signal's KeyboardInterrupt."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from runtime.config import load_settings
 from runtime.live import until
 from runtime.sources.audio import AudioChunk
 from runtime.sources.video import FileVideoSource
-from runtime.stopping import ask_to_stop, stop_asked, stopping_on_signals
+from runtime.stopping import STOP_SIGNALS, ask_to_stop, stop_asked, stopping_on_signals
 from tests.conftest import REPO_ROOT
 from tests.runtime.test_pipeline import fake_arm
 
@@ -104,17 +104,28 @@ def test_the_handlers_found_are_given_back_and_the_request_forgotten():
     def host_handler(signum, frame):  # what a program embedding the CLI had set
         pass
 
-    before = {number: signal.signal(number, host_handler) for number in (signal.SIGINT, signal.SIGTERM)}
+    before = {number: signal.signal(number, host_handler) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         with stopping_on_signals():
-            assert signal.getsignal(signal.SIGINT) is ask_to_stop and signal.getsignal(signal.SIGTERM) is ask_to_stop
+            assert all(signal.getsignal(number) is ask_to_stop for number in before)  # SIGHUP was: the process killed
             swallowed_stop()
             assert stop_asked()
-        assert signal.getsignal(signal.SIGINT) is host_handler and signal.getsignal(signal.SIGTERM) is host_handler
+        assert all(signal.getsignal(number) is host_handler for number in before)
         assert not stop_asked()  # a later command in the same process is not stopped by this one's Ctrl-C
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+
+
+def test_a_command_started_to_outlive_its_terminal_is_not_stopped_by_the_hangup():
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup sets
+    try:
+        with stopping_on_signals():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is ask_to_stop
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, before)
 
 
 def test_a_command_run_outside_the_main_thread_sets_no_handler_and_runs(monkeypatch):
@@ -148,7 +159,7 @@ def test_a_handler_python_did_not_set_is_given_back_as_the_default(monkeypatch):
         real(number, handler)
         return None  # what signal.signal returns for a handler set outside Python (an embedding host)
 
-    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    saved = {number: real(number, signal.SIG_DFL) for number in STOP_SIGNALS}  # SIGHUP heard under nohup too
     monkeypatch.setattr(stopping.signal, "signal", recording)
     try:
         with stopping_on_signals():
@@ -156,7 +167,7 @@ def test_a_handler_python_did_not_set_is_given_back_as_the_default(monkeypatch):
     finally:
         for number, handler in saved.items():
             real(number, handler)
-    assert given_back == {signal.SIGINT: signal.SIG_DFL, signal.SIGTERM: signal.SIG_DFL}  # not None: a TypeError
+    assert given_back == dict.fromkeys(STOP_SIGNALS, signal.SIG_DFL)  # not None: a TypeError
 
 
 def test_a_stop_that_comes_as_the_handlers_are_given_back_leaves_none_of_ours_set(monkeypatch):
