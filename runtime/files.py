@@ -280,7 +280,8 @@ def stage_file(path: Path, data: bytes) -> Path:
 
 def replace_together(moves: list[tuple[Path, Path]]) -> None:
     """Rename each staged file onto its target; should one rename fail, the targets already replaced get their
-    old files back, so all are replaced or none (the error names the target that failed)."""
+    old files back, so all are replaced or none (the error names the target that failed). The targets' folders
+    are synced once all are renamed (``sync_folder``)."""
     done: list[tuple[Path, Path | None]] = []  # (target, its old file kept aside, or None where it had none)
     try:
         for tmp, target in moves:
@@ -306,6 +307,8 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
                 else:
                     os.replace(aside, target)
         raise
+    for folder in dict.fromkeys(target.parent for target, _ in done):
+        sync_folder(folder)
     for _, aside in done:
         if aside is not None:
             with contextlib.suppress(OSError):
@@ -327,7 +330,7 @@ def _keep_aside(target: Path) -> tuple[Path | None, bool]:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path`` (``stage_file``) and rename it into place.
+    """Write to a temporary file beside ``path`` (``stage_file``), rename it into place and sync its folder.
 
     A failure to create, write or rename (no permission, disk full, folder gone) is an ``InputError`` naming
     ``path``; the temporary file is removed.
@@ -341,3 +344,19 @@ def write_atomically(path: Path, data: bytes) -> None:
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Sync ``folder`` itself: a rename lives in the folder's entries, which syncing the file does not write, so a
+    power cut just after a session ends could bring back the old file, or none. Skipped quietly where a folder
+    cannot be opened or synced (Windows; some network file systems): the rename is done either way."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,8 @@ from runtime.files import (
     check_output_folder,
     find_files,
     read_json_object,
+    replace_together,
+    stage_file,
     write_atomically,
     writing_folder,
 )
@@ -214,8 +217,6 @@ def test_files_in_a_folder_are_found_whatever_the_case_of_their_suffix_and_in_so
 
 
 def test_a_folder_whose_parents_cannot_be_looked_at_is_said_as_a_folder_that_cannot_be_made(tmp_path, monkeypatch):
-    from pathlib import Path
-
     from runtime.timeline import Timeline, write_timeline
 
     locked = tmp_path / "locked"
@@ -272,4 +273,54 @@ def test_written_files_take_the_permissions_the_umask_gives(tmp_path, umask, mod
     finally:
         os.umask(previous)
     assert (tmp_path / "x.csv").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "x.csv").read_bytes() == b"abc"
+
+
+def synced_as_written(monkeypatch) -> list[tuple[str, bytes | None]]:
+    """Each path ``os.fsync`` is given as ``runtime.files`` writes, with what ``x.csv`` beside a synced folder then
+    holds (None while it has no such file): the folder's sync must come after the rename."""
+    real, synced = os.fsync, []
+
+    def recording(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        target = Path(path) / "x.csv"
+        synced.append((path, target.read_bytes() if target.is_file() else None))
+        real(fd)
+
+    monkeypatch.setattr("runtime.files.os.fsync", recording)
+    return synced
+
+
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads paths from /proc/self/fd")
+
+
+@needs_proc
+def test_an_atomic_write_syncs_its_folder_after_the_rename(tmp_path, monkeypatch):
+    (tmp_path / "x.csv").write_bytes(b"old")
+    synced = synced_as_written(monkeypatch)
+    write_atomically(tmp_path / "x.csv", b"new")
+    assert synced[-1] == (str(tmp_path), b"new")  # was: the file alone, the rename lost to a power cut
+
+
+@needs_proc
+def test_files_replaced_together_sync_each_of_their_folders_after_the_renames(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    targets = [tmp_path / "a" / "x.csv", tmp_path / "b" / "x.csv"]
+    staged = [stage_file(target, b"new") for target in targets]
+    synced = synced_as_written(monkeypatch)
+    replace_together(list(zip(staged, targets, strict=True)))
+    assert synced == [(str(tmp_path / "a"), b"new"), (str(tmp_path / "b"), b"new")]  # each once, renamed
+
+
+def test_a_folder_that_cannot_be_opened_to_sync_leaves_the_write_done(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def no_folders(path, flags, *args):  # as on Windows
+        if os.path.isdir(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr("runtime.files.os.open", no_folders)
+    write_atomically(tmp_path / "x.csv", b"abc")
     assert (tmp_path / "x.csv").read_bytes() == b"abc"
