@@ -4,7 +4,8 @@ Each link's own loop (``SensorLink.run_until_stopped``) runs in a thread of its 
 link runs an asyncio loop (bleak needs one) with reconnection and back-off. Stopping is a ``threading.Event`` set by
 the session; a sensor lost is said with a ``Status`` event and its silence until the stop recorded as a gap, by
 the link's own loop, without taking the session down. A loop that raises nonetheless (a link kind that does not
-catch its own defects) ends its link with a status line, not a traceback. The link is closed when its loop ends.
+catch its own defects) ends its link with a status line, not a traceback. The link is closed when its loop ends;
+a close that fails (a port already gone) is one warning line, not a thread's traceback.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ log = logging.getLogger("emotrace.firmware_bridge")
 
 def run_link(link: SensorLink, sink: Sink, stop: threading.Event) -> None:
     """A link's thread: its loop until ``stop``, then ``close``. A loop that raises nonetheless (a link kind that
-    does not catch its own defects) is said in a status line, not a traceback, and ends only its link."""
+    does not catch its own defects) is said in a status line, not a traceback, and ends only its link; a close
+    that raises is said in one warning line naming the link."""
     try:
         link.run_until_stopped(sink, stop)
     except Exception as error:
         link.failed(sink, error)
     finally:
-        link.close()
+        try:
+            link.close()
+        except Exception as error:  # what it delivered is the session's already: nothing is lost but the line
+            log.warning("%s: the link could not be closed (%s: %s)", link.name, type(error).__name__, error)
 
 
 class LinkThreads:
