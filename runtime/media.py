@@ -120,20 +120,107 @@ def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
             "(audio.stream, or --audio-stream, chooses another)")
 
 
-# A hole in an audio stream's timestamps longer than this is packets lost, kept as silence; shorter ones are the
-# rounding of a container's time base (a millisecond in Matroska).
-AUDIO_HOLE_S = 0.02
+# The running sample position of an audio stream may stray this far from its packets' stamps before it is put back
+# on them (silence added, or the overlap dropped): a container's rounding of its stamps (a millisecond in Matroska)
+# stays well under it; a stamp clock that runs apart from the sound card's (a recorder stamping from the wall clock)
+# is followed in steps of about this size, never drifting further.
+AUDIO_STAMP_TOLERANCE_S = 0.02
+# Silence filled in this long or longer is audio missing (packets lost, or the stream starting after the file's
+# clock), told to the caller and said; shorter steps keep samples and stamps together.
+MISSING_AUDIO_S = 0.1
+
+
+class AudioPlacement:
+    """Where a stream's decoded samples go on the file's clock: by their stamps, not by counting them.
+
+    The first stamp places the first sample (a late start is preceded by silence, audio stamped before 0 is cut);
+    each later frame is compared with where the samples before it end, kept exactly (a ``Fraction`` of seconds, so
+    that no rounding accumulates): more than ``AUDIO_STAMP_TOLERANCE_S`` ahead, silence fills up to its stamp
+    (packets lost, or stamps running faster than the samples); as far behind, the overlap is dropped (stamps
+    running slower). A frame without a stamp follows the samples before it. Every step is counted for
+    ``disagreement``; silence of ``MISSING_AUDIO_S`` or more is a stretch of missing audio (``missing_s``).
+    """
+
+    def __init__(self, rate_hz: int):
+        self.rate_hz = rate_hz  # the rate read at
+        self._end_s: Fraction | None = None  # where the samples placed so far end
+        self.missing_s: list[tuple[float, float]] = []
+        self.added_s, self.dropped_s = Fraction(0), Fraction(0)  # steps under MISSING_AUDIO_S, in all
+        self.steps = 0
+        self._first_s = 0.0
+
+    def lead(self, start_s: float | None) -> int:
+        """Samples at ``rate_hz`` before the first frame, stamped ``start_s``: silence (> 0), or cut (< 0)."""
+        lead = int(round(start_s * self.rate_hz)) if start_s is not None else 0
+        self._end_s, self._first_s = Fraction(lead, self.rate_hz), lead / self.rate_hz
+        if lead / self.rate_hz >= MISSING_AUDIO_S:
+            self.missing_s.append((0.0, round(lead / self.rate_hz, 3)))
+        return lead
+
+    @property
+    def started(self) -> bool:
+        return self._end_s is not None
+
+    @property
+    def end_s(self) -> float:
+        """Where the samples placed so far end, on the file's clock."""
+        return float(self._end_s or 0)
+
+    def step(self, start_s: float | None, frame_rate_hz: int, after_skipped: bool = False) -> tuple[int, int]:
+        """For a frame stamped ``start_s``: the samples of silence to put before it at ``frame_rate_hz``, and the
+        samples at ``rate_hz`` to drop from what follows; (0, 0) when it lies where the samples before it end.
+        ``after_skipped``: packets were skipped just before it (corrupt, said already): a short hole is theirs, no
+        disagreement of the stamps."""
+        apart_s = float(start_s - self._end_s) if start_s is not None else 0.0
+        if apart_s > AUDIO_STAMP_TOLERANCE_S:
+            silence = int(round(apart_s * frame_rate_hz))
+            filled_s = Fraction(silence, frame_rate_hz)
+            if filled_s >= MISSING_AUDIO_S:
+                self.missing_s.append((round(float(self._end_s), 3), round(float(self._end_s + filled_s), 3)))
+            elif not after_skipped:
+                self.added_s += filled_s
+                self.steps += 1
+            self._end_s += filled_s
+            return silence, 0
+        if apart_s < -AUDIO_STAMP_TOLERANCE_S:
+            drop = int(round(-apart_s * self.rate_hz))
+            self._end_s -= Fraction(drop, self.rate_hz)
+            self.dropped_s += Fraction(drop, self.rate_hz)
+            self.steps += 1
+            return 0, drop
+        return 0, 0
+
+    def placed(self, samples: int, rate_hz: int) -> None:
+        """A frame of ``samples`` at ``rate_hz`` placed where the samples before it end."""
+        self._end_s += Fraction(samples, rate_hz)
+
+    def disagreement(self) -> str:
+        """How far the stamps and the samples disagreed, past the stretches missing; "" where they agreed."""
+        if not self.steps:
+            return ""
+        net_s = float(self.added_s - self.dropped_s)
+        samples_s = float(self._end_s) - self._first_s - net_s  # the samples' own time, the missing stretches too
+        ahead = "ahead of" if net_s >= 0 else "behind"
+        why = "stamps taken from a clock other than the sound card's" + (", or packets lost" if net_s >= 0 else "")
+        return (f"its audio's timestamps ran {abs(net_s):.2f} s {ahead} its samples over {samples_s:.0f} s "
+                f"({100 * abs(net_s) / max(samples_s, 1e-9):.2f} %: {why}); the audio was placed by its timestamps "
+                f"({float(self.added_s):.2f} s of silence added, {float(self.dropped_s):.2f} s of overlapping sound "
+                f"dropped, in {self.steps} step{'s' if self.steps != 1 else ''} of over "
+                f"{AUDIO_STAMP_TOLERANCE_S * 1000:.0f} ms)")
 
 
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
-               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1) -> Iterator[np.ndarray]:
+               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
+               missing: Callable[[tuple[float, float]], None] | None = None) -> Iterator[np.ndarray]:
     """Decode the ``audio_stream``-th audio stream (from 1: the first) as mono float32 blocks at
     ``sample_rate_hz``, in order.
 
-    Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock: audio that starts late is preceded by
-    silence, audio stamped before 0 is cut, and a hole in the stream's timestamps (packets lost) is silence,
-    never closed up. Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their
-    number.
+    Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock, each frame where its stamp says
+    (``AudioPlacement``): audio that starts late is preceded by silence, audio stamped before 0 is cut, a hole in
+    the stream's timestamps (packets lost) is silence, never closed up, and stamps that run faster or slower than
+    the samples are followed, said in one line. Each stretch of silence standing for missing audio (a late start,
+    packets lost) is told to ``missing`` as (start_s, end_s) when it is filled, and said in one line at the end.
+    Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
     reason after its last block, so that a track can say it.
     """
@@ -142,38 +229,73 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
         stream = _decodable(path, audio_stream_of(path, container, audio_stream))
         resampler, mono = Resampler(sample_rate_hz), MonoDownmix()
         decoder = StreamDecoder(path, container, stream)
-        emitted, skip, next_s = 0, 0, None
+        placement = AudioPlacement(sample_rate_hz)
+        emitted, skip = 0, 0
+        corrupt = 0  # corrupt packets skipped before the last frame: a hole after more is theirs
         try:
             for frame in decoder.frames():
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = decoder.time_s(frame)
-                if next_s is None and start_s is not None:
-                    _check_silence(path, start_s, 0.0)
-                    lead = int(round(start_s * sample_rate_hz))
+                missing_before = len(placement.missing_s)
+                frames = [frame]
+                if start_s is not None:
+                    _check_silence(path, start_s - placement.end_s, placement.end_s)
+                if not placement.started:
+                    lead = placement.lead(start_s)
                     if lead > 0:
                         emitted += lead
                         yield np.zeros(lead, dtype=np.float32)
                     skip = max(0, -lead)
-                frames = [frame]
-                if next_s is not None and start_s is not None and start_s - next_s > AUDIO_HOLE_S:  # packets lost
-                    _check_silence(path, start_s - next_s, next_s)
-                    frames.insert(0, _silence_like(frame, int(round((start_s - next_s) * frame.sample_rate))))
-                if start_s is not None:
-                    next_s = start_s + frame.samples / frame.sample_rate
+                else:
+                    silence, drop = placement.step(start_s, frame.sample_rate, decoder.corrupt > corrupt)
+                    if silence:
+                        frames.insert(0, _silence_like(frame, silence))
+                    skip += drop
+                corrupt = decoder.corrupt
+                placement.placed(frame.samples, frame.sample_rate)
+                if missing is not None:
+                    for stretch in placement.missing_s[missing_before:]:
+                        missing(stretch)
                 for block in (mono(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
                     yield block
             for out in resampler.resample(None):
-                block = mono(out)[skip:]
+                block = mono(out)
+                block, skip = block[skip:], max(0, skip - block.size)
                 emitted += block.size
                 yield block
         except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
+        _say_placement(path, placement)
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
+
+
+MISSING_STRETCHES_SAID = 5  # stretches of missing audio a line names; more are counted
+
+
+def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]], said: int) -> str:
+    """Stretches of time as "2.1-3.9 s, 7.0 s" (the first ``said``, then a count)."""
+    names = [f"{a:.1f} s" if round(a, 1) == round(b, 1) else f"{a:.1f}-{b:.1f} s" for a, b in stretches_s[:said]]
+    more = len(stretches_s) - said
+    return ", ".join(names) + (f" and {more} more stretches" if more > 0 else "")
+
+
+def _say_placement(path: Path, placement: AudioPlacement) -> None:
+    """One line for the audio missing (filled with silence), one for stamps and samples that disagreed."""
+    stretches_s = placement.missing_s
+    if stretches_s:
+        total_s = sum(end_s - start_s for start_s, end_s in stretches_s)
+        late = stretches_s[0][0] == 0.0
+        parts = ([f"before the audio starts at {stretches_s[0][1]:.1f} s"] if late else []) + (
+            [f"lost at {stretches_said(stretches_s[late:], MISSING_STRETCHES_SAID)}"] if stretches_s[late:] else [])
+        log.warning("%s: no audio for %.1f s, filled with silence (%s)", path, total_s, "; ".join(parts))
+    disagreement = placement.disagreement()
+    if disagreement:
+        log.warning("%s: %s", path, disagreement)
 
 
 # A stamp this much before the one before it starts a recording joined on (within a recording, decode stamps and
@@ -340,10 +462,7 @@ class BrokenReferences:
 
     def where(self) -> str:
         """The runs of damaged frames as "2.1-3.9 s, 7.0 s" (the first ``DAMAGED_RUNS_SAID``, then a count)."""
-        said = [f"{a:.1f} s" if round(a, 1) == round(b, 1) else f"{a:.1f}-{b:.1f} s"
-                for a, b in self.runs_s[:DAMAGED_RUNS_SAID]]
-        more = len(self.runs_s) - DAMAGED_RUNS_SAID
-        return ", ".join(said) + (f" and {more} more stretches" if more > 0 else "")
+        return stretches_said(self.runs_s, DAMAGED_RUNS_SAID)
 
 
 class StreamDecoder:
@@ -701,10 +820,11 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
 
 
 def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
-               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1) -> np.ndarray:
+               ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
+               missing: Callable[[tuple[float, float]], None] | None = None) -> np.ndarray:
     """The whole ``audio_stream``-th audio stream (from 1) as one mono float32 array at ``sample_rate_hz``
-    (``ended_early``: as ``iter_audio``'s)."""
-    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream))
+    (``ended_early``, ``missing``: as ``iter_audio``'s)."""
+    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream, missing))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 

@@ -10,7 +10,7 @@ import soundfile
 
 from runtime.cli import main
 from runtime.errors import InputError
-from runtime.media import extract_audio, probe, read_audio, wav_bytes
+from runtime.media import MonoDownmix, Resampler, clock_origin_s, extract_audio, probe, read_audio, wav_bytes
 from runtime.sources.video import FileVideoSource
 from tests.media_factory import cut_short, damage, tone, undecodable_s, write_audio_streams, write_media
 
@@ -176,6 +176,77 @@ def test_packets_lost_from_an_audio_stream_are_silence_so_later_sound_keeps_its_
     assert _loud_from_s(decoded) == pytest.approx(6.0, abs=0.01)  # not at 3 s, the lost 2-5 s closed up
 
 
+def _bursts(rate_hz: int, length_s: float, at_s: tuple[float, ...]) -> np.ndarray:
+    """Silence with a 0.2 s burst of noise from each of ``at_s`` (on the samples' own time)."""
+    sound = np.zeros(int(round(length_s * rate_hz)), dtype=np.float32)
+    noise = np.random.default_rng(0).uniform(0.2, 0.4, int(0.2 * rate_hz)).astype(np.float32)
+    for t_s in at_s:
+        sound[int(round(t_s * rate_hz)):int(round(t_s * rate_hz)) + noise.size] = noise
+    return sound
+
+
+def _onsets_s(samples: np.ndarray, rate_hz: int = 16000) -> list[float]:
+    """Where each burst starts in decoded samples."""
+    loud = np.abs(samples) > 0.1
+    starts = np.flatnonzero(loud[1:] & ~loud[:-1]) + 1
+    firsts = [int(i) for i in starts if not loud[max(0, i - int(0.1 * rate_hz)):i].any()]
+    return [i / rate_hz for i in ([0] if loud[0] else []) + firsts]
+
+
+@pytest.mark.parametrize("scale", [1.05, 0.95])
+def test_audio_whose_stamps_run_apart_from_its_samples_is_placed_by_its_stamps_and_said(tmp_path, caplog, scale):
+    at_s = (0.5, 2.0, 3.5)  # on the samples' own time: on the file's clock, scale times that
+    path = write_media(tmp_path / "drift.mkv", _bursts(48000, 4.0, at_s), 48000, "pcm_s16le", audio_stamp_scale=scale)
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path)
+    # was: 3.5 s, 0.175 s away from its stamp, the error growing with the recording (9 s after 50 min at 0.3 %)
+    assert _onsets_s(decoded) == pytest.approx([t_s * scale for t_s in at_s], abs=0.025)
+    assert decoded.size / 16000 == pytest.approx(4.0 * scale, abs=0.03)
+    ahead = "ahead of" if scale > 1 else "behind"
+    said = rf"{re.escape(str(path))}: its audio's timestamps ran 0\.\d\d s {ahead} its samples over 4 s \([45]\.\d+ %.*"
+    assert len(caplog.messages) == 1 and re.fullmatch(said, caplog.messages[0])
+    assert "the audio was placed by its timestamps" in caplog.messages[0]
+
+
+def test_single_packets_lost_from_millisecond_stamps_are_filled_without_the_rounding_adding_up(tmp_path):
+    # Matroska rounds stamps to the millisecond: a 1024-sample frame at 48 kHz (21.333 ms) lost every sixth frame
+    # was filled 0.333 ms too long each time, 11 ms in 4 s, growing with the recording.
+    at_s = (0.1, 3.9)
+    path = write_media(tmp_path / "lost.mkv", _bursts(48000, 4.2, at_s), 48000, "pcm_s16le", lost_every=6)
+    decoded = read_audio(path)
+    assert _onsets_s(decoded)[-1] == pytest.approx(3.9, abs=0.002)
+
+
+@pytest.mark.parametrize(("name", "codec"), [("a.mkv", "aac"), ("o.webm", "libopus"), ("a.mp4", "aac"),
+                                             ("p.mkv", "pcm_s16le"), ("a.ts", "mp2"), ("a.flac", "flac")])
+def test_audio_whose_stamps_agree_with_its_samples_is_read_sample_for_sample(tmp_path, caplog, name, codec):
+    """Every ordinary file: the samples the voice models were trained on, each frame after the one before it."""
+    path = write_media(tmp_path / name, _bursts(48000, 3.0, (0.5, 2.0)) + tone(3.0, 48000) * 0.1, 48000, codec)
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path)
+    with av.open(str(path)) as container:
+        frames = list(container.decode(audio=0))
+        resampler, mono = Resampler(16000), MonoDownmix()
+        counted = np.concatenate([mono(out) for frame in frames + [None] for out in resampler.resample(frame)])
+        first_s = float(frames[0].pts * frames[0].time_base) - clock_origin_s(container)
+    lead = int(round(first_s * 16000))
+    counted = np.concatenate([np.zeros(max(lead, 0), np.float32), counted[max(-lead, 0):]])
+    assert np.array_equal(decoded, counted)
+    assert caplog.messages == []
+
+
+def test_missing_audio_is_told_as_stretches_and_said_in_one_line(tmp_path, caplog):
+    sound = _bursts(16000, 6.0, (0.5, 4.5))
+    path = write_media(tmp_path / "lost.mkv", sound, 16000, "pcm_s16le", audio_start_s=1.0, lost_s=(2.0, 3.5))
+    missing = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path, missing=missing.append)
+    assert missing == [(0.0, 1.0), pytest.approx((3.0, 4.5), abs=0.07)]  # the samples' 2-3.5 s, stamped 1 s later
+    assert _onsets_s(decoded) == pytest.approx([1.5, 5.5], abs=0.01)  # the silence filled as before
+    assert caplog.messages == [f"{path}: no audio for 2.5 s, filled with silence (before the audio starts at 1.0 s; "
+                               "lost at 3.0-4.5 s)"]
+
+
 def test_audio_stamped_before_zero_is_cut_so_it_keeps_the_files_clock(tmp_path):
     sound = np.zeros(160000, dtype=np.float32)
     sound[80000:96000] = 0.3  # from 5 s into the stream, which starts at -1 s: 4 s on the file's clock
@@ -193,7 +264,10 @@ def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_f
         decoded = read_audio(write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0),
                              ended_early=told.append)
     assert _loud_from_s(decoded) == pytest.approx(8.0, abs=0.1)
-    assert told == [] and caplog.messages == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
+    assert told == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
+    late = (rf"{re.escape(str(tmp_path / name))}: no audio for (2\.9|3\.0) s, filled with silence "
+            r"\(before the audio starts at (2\.9|3\.0) s\)")  # said, not taken for damage
+    assert len(caplog.messages) == 1 and re.fullmatch(late, caplog.messages[0])
 
 
 @pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac"), ("late.mov", "pcm_s16le")])
