@@ -53,6 +53,9 @@ def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
     ``audio_problem`` / ``video_problem``: an analysis that does not read it still runs."""
     path = _existing_file(path)
     with _open(path) as container:
+        late_note = late_first_stamp_note(container)
+        if late_note:
+            log.warning("%s: %s", path, late_note)
         streams = container.streams.audio
         audio = streams[audio_stream - 1] if 1 <= audio_stream <= len(streams) else None
         video = picture_stream(container)
@@ -336,9 +339,31 @@ FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
 
 def clock_origin_s(container: av.container.InputContainer) -> float:
     """The stamp that is 0 s on the file's clock: the first one for ``FREE_ORIGIN_FORMATS``, else 0."""
-    if not FREE_ORIGIN_FORMATS & set(container.format.name.split(",")) or container.start_time is None:
+    if not _free_origin(container) or container.start_time is None:
         return 0.0
     return float(container.start_time / av.time_base)
+
+
+def _free_origin(container: av.container.InputContainer) -> bool:
+    return bool(FREE_ORIGIN_FORMATS & set(container.format.name.split(",")))
+
+
+# A first stamp this late (every stream starting well after 0: a part cut from a longer recording with its stamps
+# kept, a recorder stamping by a clock that ran before it) is said: a player starts its clock at the first stamp,
+# the timeline keeps the file's own.
+LATE_FIRST_STAMP_S = 1.0
+
+
+def late_first_stamp_note(container: av.container.InputContainer) -> str:
+    """One line for a file whose stamps all start ``LATE_FIRST_STAMP_S`` or more after 0 on its own clock, where
+    the timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``); "" otherwise."""
+    if _free_origin(container) or container.start_time is None:
+        return ""
+    first_s = float(container.start_time / av.time_base)
+    if first_s < LATE_FIRST_STAMP_S:
+        return ""
+    return (f"its timestamps start at {first_s:.1f} s, not 0: the timeline keeps the file's own clock, so what a "
+            f"player starting at its first stamp shows at 0:10 is at {first_s + 10:.1f} s here")
 
 
 def declared_end_s(container: av.container.InputContainer) -> float:

@@ -402,6 +402,21 @@ def test_a_transport_streams_clock_starts_at_its_first_stamp(tmp_path):
     assert [f.t_s for f in FileVideoSource(video, sample_fps=5.0).frames()][:2] == pytest.approx([0.0, 0.2], abs=0.01)
 
 
+@pytest.mark.parametrize(("name", "start_s", "said"), [("late.mkv", 100.0, True), ("late.webm", 100.0, True),
+                                                      ("start.mkv", 0.0, False), ("camera.ts", 3600.0, False)])
+def test_a_file_whose_stamps_all_start_late_says_the_timeline_keeps_its_own_clock(tmp_path, caplog, name, start_s,
+                                                                                    said):
+    codec = "libopus" if name.endswith(".webm") else "mp2" if name.endswith(".ts") else "pcm_s16le"
+    path = write_media(tmp_path / name, tone(1.0, 48000), 48000, codec, audio_start_s=start_s)
+    with caplog.at_level("WARNING"):
+        probe(path)
+    # was: nothing said, the sound a player shows at 0:10 placed at 110 s; a transport stream's clock starts at
+    # its first stamp (a camera's clock), so there is nothing to say
+    line = (f"{path}: its timestamps start at 100.0 s, not 0: the timeline keeps the file's own clock, so what a "
+            "player starting at its first stamp shows at 0:10 is at 110.0 s here")
+    assert caplog.messages == ([line] if said else [])
+
+
 def test_audio_whose_rate_and_channels_change_mid_stream_is_read_through_at_one_level(tmp_path):
     # A video call's recording: 3 s of 16 kHz mono, then 3 s of 48 kHz stereo (MPEG-TS segments play on when joined).
     first = write_media(tmp_path / "a.ts", tone(3.0, 16000), 16000, "mp2")
