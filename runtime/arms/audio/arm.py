@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
 
 NO_SPEECH = "no speech"
+MISSING_SOURCE = "audio stream"  # what lost a file's missing audio, in a window's reason
 STOPPED_EARLY = "stopped early: "  # a track status: its input ended before the recording or session did, and why
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: flo
 
 
 def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotionModel,
-                  settings: AudioSettings) -> Track:
-    """Analyse a whole 16 kHz mono recording into the audio track."""
+                  settings: AudioSettings, missing_s: list[tuple[float, float]] | None = None) -> Track:
+    """Analyse a whole 16 kHz mono recording into the audio track. ``missing_s``: the stretches its silence
+    stands for audio missing (``read_audio``'s ``missing``), where a window makes no claim as a live one does."""
     sample_rate_hz = settings.sample_rate_hz
     samples = without_dc(samples)
     speech = detect_speech(samples)
@@ -114,10 +116,11 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     voice = VoiceAnalysis(samples, sample_rate_hz, speech)
     band_powers = frame_band_powers(samples, sample_rate_hz)
     probs_by_window = dict(zip(claims, probs, strict=True))
+    missing_s = missing_s or []
     track_windows = [
-        _track_window(w, probs_by_window.get(i), {**voice.window(w.start_s, w.end_s),
-                                                   BAND_MEASUREMENT: window_high_band_db(band_powers, speech,
-                                                                                         w.start_s, w.end_s)})
+        without_lost_audio(_track_window(w, probs_by_window.get(i), {
+            **voice.window(w.start_s, w.end_s),
+            BAND_MEASUREMENT: window_high_band_db(band_powers, speech, w.start_s, w.end_s)}), missing_s, MISSING_SOURCE)
         for i, w in enumerate(windows)
     ]
     return Track(
@@ -135,6 +138,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "min_speech_fraction": settings.min_speech_fraction,
             "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
+            "gaps": [list(stretch) for stretch in missing_s],
             **level_settings(peak_dbfs(samples)),
             **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows),
         },
@@ -232,6 +236,18 @@ def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: d
                   measurements)
 
 
+def without_lost_audio(window: Window, gaps_s: list[tuple[float, float]], source: str = "microphone") -> Window:
+    """A window half or more of which the ``source`` lost (or that came before it started) makes no claim, with
+    that as its reason; its silence (the gap is filled with it) would otherwise read as a pause in speech."""
+    lost_s = sum(max(0.0, min(end_s, window.end_s) - max(start_s, window.start_s)) for start_s, end_s in gaps_s)
+    if lost_s < 0.5 * (window.end_s - window.start_s):
+        return window
+    late_start = all(start_s == 0.0 for start_s, end_s in gaps_s if end_s > window.start_s and start_s < window.end_s)
+    why = f"before the {source} started" if late_start else f"the {source} lost it"
+    return Window(window.start_s, window.end_s, None, 0.0, f"no audio for {lost_s:.1f} s of the window ({why})",
+                  window.measurements)
+
+
 def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | WaveformEmotionModel,
                     settings: AudioSettings) -> Track:
     """The voice track of the request's recording, paced as a live device or read whole."""
@@ -240,9 +256,10 @@ def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | Wavefor
 
         return analyze_audio_paced(request.input_path, model, settings)
     ended_early: list[str] = []
+    missing_s: list[tuple[float, float]] = []
     samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append,
-                                        settings.stream), request.input_path)
-    track = analyze_audio(samples, model, settings)
+                                        settings.stream, missing_s.append), request.input_path)
+    track = analyze_audio(samples, model, settings, missing_s)
     # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
     track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
                                 else "complete")

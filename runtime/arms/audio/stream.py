@@ -15,12 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio.arm import (
+    MISSING_SOURCE,
     STOPPED_EARLY,
     AudioSettings,
     _track_window,
     band_settings,
     baseline_variant,
     level_settings,
+    without_lost_audio,
 )
 from runtime.arms.audio.band import (
     BAND_MEASUREMENT,
@@ -241,8 +243,11 @@ class AudioStream:
 
 
 def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
-                 clock: SessionClock, mode: str, on_window: Callable[[Window], None] | None = None) -> Track:
+                 clock: SessionClock, mode: str, on_window: Callable[[Window], None] | None = None,
+                 file_missing_s: list[tuple[float, float]] | None = None) -> Track:
     """Run the streaming arm over timestamped chunks, recording each window's latency on the session clock.
+    ``file_missing_s``: the stretches a replayed file's reader finds its audio missing, filled as it reads them (its
+    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps.
 
     A source that fails mid-session (a microphone unplugged) ends the track where it stopped: the windows
     judged so far are kept and the failure is recorded in the track's settings as its status.
@@ -256,7 +261,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
 
     def keep(window: Window) -> None:
         latencies_s.append(clock.now_s() - window.end_s)
-        window = without_lost_audio(window, gaps_s)
+        window = without_lost_audio(without_lost_audio(window, gaps_s), file_missing_s or [], MISSING_SOURCE)
         windows.append(window)
         if on_window is not None:
             on_window(window)
@@ -294,25 +299,13 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
             "speaker_baseline_note": "running session baseline over the speech so far; population model until "
             f"{settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
             "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
-            "gaps": [list(gap) for gap in gaps_s],
+            "gaps": [list(gap) for gap in sorted(gaps_s + list(file_missing_s or []))],
             "latency_s_max": round(float(latency.max()), 4),
             "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
             **level_settings(amplitude_dbfs(stream.peak_amplitude)),
             **band_settings(stream.speech_high_band_db, windows),
         },
     )
-
-
-def without_lost_audio(window: Window, gaps_s: list[tuple[float, float]]) -> Window:
-    """A window half or more of which the device lost (or that came before it started) makes no claim, with
-    that as its reason; its silence (the gap is filled with it) would otherwise read as a pause in speech."""
-    lost_s = sum(max(0.0, min(end_s, window.end_s) - max(start_s, window.start_s)) for start_s, end_s in gaps_s)
-    if lost_s < 0.5 * (window.end_s - window.start_s):
-        return window
-    late_start = all(start_s == 0.0 for start_s, end_s in gaps_s if end_s > window.start_s)
-    why = "before the microphone started" if late_start else "the microphone lost it"
-    return Window(window.start_s, window.end_s, None, 0.0, f"no audio for {lost_s:.1f} s of the window ({why})",
-                  window.measurements)
 
 
 def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:
@@ -344,5 +337,7 @@ def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmo
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
     warm_up(model, settings)
     clock = clock or SessionClock()
-    chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream).chunks()
-    return stream_track(chunks, model, settings, clock, mode="paced")
+    missing_s: list[tuple[float, float]] = []
+    chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
+                             missing=missing_s.append).chunks()
+    return stream_track(chunks, model, settings, clock, mode="paced", file_missing_s=missing_s)

@@ -347,3 +347,24 @@ def test_a_recording_without_speech_is_not_advised_on_emotions_it_has_none_of(tm
     assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no speech found" in err and "read its emotions with caution" not in err  # was: the band note too
+
+
+def test_audio_a_file_is_missing_makes_no_claim_and_is_listed_as_live_audio_lost_is(ravdess_dir, tmp_path, model):
+    clips = [read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]]
+    speech = np.concatenate(clips)  # about 14 s of speech, stamped from 1 s, its 5-9 s lost: 6-10 s on the clock
+    path = write_media(tmp_path / "lost.mkv", speech, 16000, "pcm_s16le", audio_start_s=1.0, lost_s=(5.0, 9.0))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 0
+    audio = json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"][0]
+    gaps = audio["settings"]["gaps"]
+    assert gaps[0] == [0.0, 1.0] and gaps[1] == pytest.approx([6.0, 10.0], abs=0.07) and len(gaps) == 2
+    windows = {w["start_s"]: w for w in audio["windows"]}
+    # was: "no speech", a 2 s pause, as if the patient fell silent
+    assert windows[7.0]["reason"] == "no audio for 2.0 s of the window (the audio stream lost it)"
+    assert windows[0.0]["reason"] == "no audio for 1.0 s of the window (before the audio stream started)"
+    lost = [w for w in audio["windows"] if w["reason"].startswith("no audio")]
+    assert all(w["quality"] == 0 and (w["start_s"] < 1.0 or 5.0 <= w["start_s"] <= 9.0) for w in lost)
+    assert any(w["quality"] > 0 for w in audio["windows"] if w["start_s"] >= 10.0)  # the speech after it is heard
+    paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())  # a replay says the same
+    assert paced.settings["gaps"] == gaps
+    assert {w.start_s: w.reason for w in paced.windows if w.reason.startswith("no audio")} == {
+        w["start_s"]: w["reason"] for w in lost}
