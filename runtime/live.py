@@ -637,8 +637,9 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
         if wants_sensors else None
     voice_source = video = None
+    replay_missing_s: list[tuple[float, float]] = []  # what a replayed file's reader finds missing, as it reads
     try:
-        voice_source = _voice_source(inputs, audio, clock) if wants_audio else None
+        voice_source = _voice_source(inputs, audio, clock, replay_missing_s) if wants_audio else None
         video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
         if sensors:
             sensors.start()
@@ -660,7 +661,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         try:
             voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
             tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock,
-                                               duration_s, on_line, voice_notes, so_far.voice_windows)
+                                               duration_s, on_line, voice_notes, so_far.voice_windows,
+                                               replay_missing_s)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
             checkpoints.stop()
@@ -676,15 +678,17 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
              video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
              duration_s: float | None, on_line: Callable[[str], None] | None,
              voice_notes: tuple[dict[str, str], list[str]] = ({}, []),
-             voice_windows: list[Window] | None = None) -> tuple[list[Track], bool]:
+             voice_windows: list[Window] | None = None,
+             file_missing_s: list[tuple[float, float]] | None = None) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
     (if any) and whether the user stopped the session. ``voice_notes``: what the voice track keeps of a replayed
     file, and the lines that say it (``voice_input_notes``); ``voice_windows``: where each voice window goes as
-    it is judged (for checkpoints)."""
+    it is judged (for checkpoints); ``file_missing_s``: a replayed file's missing audio (``_voice_source``)."""
     tracks, stopped_by_user = [], False
     if voice_source:
         voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None,
-                               judged=voice_windows if voice_windows is not None else [])
+                               judged=voice_windows if voice_windows is not None else [],
+                               file_missing_s=file_missing_s)
         voice.settings.update(voice_notes[0])
         for line in voice_note_lines(voice.settings, voice_notes[1]) if on_line else ():
             on_line(f"voice: {line}")
@@ -823,10 +827,13 @@ def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock:
     return video
 
 
-def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock) -> FileAudioSource | MicrophoneSource:
-    """The replayed file, or the microphone opened now: one that cannot be is said before the session starts."""
+def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
+                  missing_s: list[tuple[float, float]]) -> FileAudioSource | MicrophoneSource:
+    """The replayed file, or the microphone opened now: one that cannot be is said before the session starts.
+    ``missing_s``: where the replayed file's reader puts each stretch of audio the file lacks (filled, as read)."""
     if inputs.replay is not None:
-        return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream)
+        return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream,
+                               missing=missing_s.append)
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source
@@ -835,15 +842,17 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock)
 def _capture_voice(source: FileAudioSource | MicrophoneSource, model: AudioEmotionModel | WaveformEmotionModel,
                    audio: AudioSettings, clock: SessionClock,
                    duration_s: float | None, on_line: Callable[[str], None] | None, named: bool,
-                   judged: list[Window]) -> Track:
+                   judged: list[Window], file_missing_s: list[tuple[float, float]] | None = None) -> Track:
     """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end; each
-    window is added to ``judged`` as it is judged."""
+    window is added to ``judged`` as it is judged. ``file_missing_s``: a replayed file's missing audio
+    (``_voice_source``), so that its windows say it rather than silence."""
     def each_window(window: Window) -> None:
         judged.append(window)
         if on_line:
             on_line(describe_window(window, model.labels, "voice" if named else ""))
 
-    return stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live", on_window=each_window)
+    return stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live", on_window=each_window,
+                        file_missing_s=file_missing_s)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",

@@ -407,3 +407,22 @@ def test_a_live_face_line_says_a_face_too_dark_to_read_not_no_face():
     lines: list[str] = []
     FaceLines(FaceSettings(), list(CANONICAL_LABELS), lines.append)(VideoFrame(2.0, np.zeros((4, 4, 3))), scan)
     assert lines == [f"at 2.0 s: face - ({dark})"]  # was: "- (no face)" for a face in plain sight
+
+
+def test_a_replayed_files_missing_audio_makes_no_claim_as_in_analyze(ravdess_dir, tmp_path):
+    import numpy as np
+
+    from runtime.live import LiveInputs, run_live
+    from runtime.media import read_audio
+    from tests.media_factory import write_media
+
+    clip = read_audio(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0])
+    speech = np.concatenate([clip, clip])  # stamped from 1 s, its 2-4 s lost: 3-5 s on the clock
+    path = write_media(tmp_path / "lost.mkv", speech, 16000, "pcm_s16le", audio_start_s=1.0, lost_s=(2.0, 4.0))
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=path), on_line=lambda _line: None)
+    voice = timeline.track("audio")
+    assert voice.settings["gaps"][0] == [0.0, 1.0] and voice.settings["gaps"][1] == pytest.approx([3.0, 5.0], abs=0.07)
+    by_start = {w.start_s: w for w in voice.windows}
+    # was: the lost seconds judged as silence, "no speech", a 2 s pause
+    assert by_start[3.0].reason == "no audio for 2.0 s of the window (the audio stream lost it)"
+    assert by_start[0.0].reason == "no audio for 1.0 s of the window (before the audio stream started)"
