@@ -5,6 +5,7 @@
     python benchmarks/live_long.py audio --minutes 0 60 120 180 --calls 50
     python benchmarks/live_long.py audio-stream --seconds 120
     python benchmarks/live_long.py scan --minutes 120 180
+    python benchmarks/live_long.py checkpoint --minutes 10 30 60
 
 For the figures before a change, run this file from a checkout of the older commit with that checkout first on
 the path (``PYTHONPATH=/path/to/old python /path/to/old/benchmarks/live_long.py ...``).
@@ -25,6 +26,9 @@ Nothing is paced and no device is opened; every input is made here:
   sample buffer holds at the end (``_trim`` keeps it to the window and its context).
 - scan: what ``VideoScan`` keeps per sampled frame, one face and one body observation a frame at the face arm's
   sample_fps, with about the measurements a real frame gives (benchmarks/video_long.py runs the whole video path).
+- checkpoint: one live checkpoint after N minutes (``runtime.live.Checkpoints``: the timeline so far made by
+  ``SessionSoFar`` and written): the example's real scan repeated to N minutes as the camera's last copy, the
+  voice's windows (2 s every 0.5 s) as judged; prints its seconds, what ``runtime.checkpoint_every_s`` weighs.
 """
 
 from __future__ import annotations
@@ -230,9 +234,51 @@ def run_scan(minutes: float) -> None:
           f"{held / 1e6:.0f} MB ({faces / n:.0f} bytes a frame for the face, {(held - faces) / n:.0f} for the body)")
 
 
+def run_checkpoint(minutes_list: list[float]) -> None:
+    import tempfile
+    from dataclasses import replace
+    from pathlib import Path
+
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.video.scan import VideoScan, scan_video, video_sample_fps
+    from runtime.clock import SessionClock
+    from runtime.live import Checkpoints, LiveInputs, SessionSoFar, VideoSession
+    from runtime.sources.video import LiveVideoSource
+
+    example = "examples/session.mp4"
+    settings = load_settings()
+    video = VideoSession(LiveVideoSource(example, replay=True, sample_fps=video_sample_fps(settings)), settings,
+                         None, None)
+    scanned = scan_video(example, video.face, video.body, sample_fps=video_sample_fps(settings))
+    period_s = 40.0  # the example's length
+    audio = AudioSettings.from_config(settings["audio"])
+    model = load_audio_model(settings["audio"]["model"])
+    probs = np.full(len(model.labels), 1.0 / len(model.labels))
+    for minutes in minutes_list:
+        copies = range(int(minutes * 60 // period_s))
+        video.snapshot = VideoScan(
+            frame_times_s=[t + k * period_s for k in copies for t in scanned.frame_times_s],
+            faces=[replace(o, t_s=o.t_s + k * period_s) for k in copies for o in scanned.faces],
+            bodies=[replace(o, t_s=o.t_s + k * period_s) for k in copies for o in scanned.bodies],
+            patient_id=scanned.patient_id, n_people=scanned.n_people, models=scanned.models)
+        so_far = SessionSoFar(LiveInputs(replay=example), settings, SessionClock(), time.perf_counter(), model, audio,
+                              video=video)
+        so_far.voice_windows = [Window(i * 0.5, i * 0.5 + 2.0, probs, 1.0)
+                                for i in range(int((minutes * 60 - 2.0) / 0.5) + 1)]
+        with tempfile.TemporaryDirectory() as folder:
+            checkpoints = Checkpoints(Path(folder) / "out", 60.0, so_far, None)
+            started = time.perf_counter()
+            checkpoints.claim()  # writes the timeline so far, as each checkpoint does
+            took_s = time.perf_counter() - started
+            size_mb = (Path(folder) / "out" / "timeline.json").stat().st_size / 1e6
+        print(f"checkpoint after {minutes:g} min ({len(video.snapshot.frame_times_s):,} frames, "
+              f"{len(so_far.voice_windows):,} voice windows): {took_s:.2f} s, timeline.json {size_mb:.1f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["recorder", "fusion", "audio", "audio-stream", "scan"])
+    parser.add_argument("part", choices=["recorder", "fusion", "audio", "audio-stream", "scan", "checkpoint"])
     parser.add_argument("--hours", type=float, nargs="+", default=[1.0, 2.0, 3.0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[8.0, 83.0, 120.0])
     parser.add_argument("--calls", type=int, default=20)
@@ -246,6 +292,8 @@ def main() -> None:
         run_audio(args.minutes, args.calls)
     elif args.part == "audio-stream":
         run_audio_stream(args.seconds)
+    elif args.part == "checkpoint":
+        run_checkpoint(args.minutes)
     else:
         for minutes in args.minutes:
             run_scan(minutes)

@@ -36,7 +36,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "runtime": {
         "backend": "onnxruntime",  # onnxruntime | openvino | tflite | tensorrt
         "realtime": False,  # replay a file at real-time pace, as a live device delivers it
-        "checkpoint_every_s": 60.0,  # a live session's timeline so far written this often (0: at its start only)
+        "checkpoint_every_s": 120.0,  # a live session's timeline so far written this often (0: at its start only)
     },
     "audio": {
         "enabled": True,
