@@ -347,6 +347,19 @@ def write_atomically(path: Path, data: bytes) -> None:
     sync_folder(path.parent)
 
 
+def make_folder(folder: Path) -> None:
+    """``folder`` and any folder missing above it, each new one's entry synced into its parent: syncing the files
+    written inside a new folder does not write the folder's own entry, and a power cut could lose it."""
+    made = topmost_missing(Path(folder))
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    if made is None:
+        return
+    for new in (Path(folder), *Path(folder).parents):
+        sync_folder(new.parent)
+        if new == made:
+            return
+
+
 def sync_folder(folder: Path) -> None:
     """Sync ``folder`` itself: a rename lives in the folder's entries, which syncing the file does not write, so a
     power cut just after a session ends could bring back the old file, or none. Skipped quietly where a folder

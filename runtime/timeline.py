@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import removed_if_failed, replace_together, stage_file
+from runtime.files import make_folder, removed_if_failed, replace_together, stage_file
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, csv_number, is_number, json_kind
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
@@ -195,7 +195,7 @@ def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
     with removed_if_failed(out_dir):  # a full disk leaves no empty folder this call made
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            make_folder(out_dir)
         except OSError as error:
             raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
         for path in (json_path, csv_path):

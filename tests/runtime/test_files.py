@@ -324,3 +324,17 @@ def test_a_folder_that_cannot_be_opened_to_sync_leaves_the_write_done(tmp_path, 
     monkeypatch.setattr("runtime.files.os.open", no_folders)
     write_atomically(tmp_path / "x.csv", b"abc")
     assert (tmp_path / "x.csv").read_bytes() == b"abc"
+
+
+@needs_proc
+def test_a_timelines_new_folders_are_synced_into_each_parent_they_were_made_in(tmp_path, monkeypatch):
+    from runtime.timeline import Timeline, write_timeline
+
+    synced = synced_as_written(monkeypatch)
+    write_timeline(Timeline("session.mp4", 1.0), tmp_path / "sessions" / "p1")
+    # was: only the files inside were synced; a power cut could lose the new folders' entries, and the session
+    assert [path for path, _ in synced if not path.endswith(".tmp")][:2] == [str(tmp_path / "sessions"),
+                                                                           str(tmp_path)]
+    synced.clear()
+    write_timeline(Timeline("session.mp4", 2.0), tmp_path / "sessions" / "p1")  # there already: its files alone
+    assert str(tmp_path / "sessions") not in [path for path, _ in synced]
