@@ -333,7 +333,7 @@ def test_a_timelines_new_folders_are_synced_into_each_parent_they_were_made_in(t
     synced = synced_as_written(monkeypatch)
     write_timeline(Timeline("session.mp4", 1.0), tmp_path / "sessions" / "p1")
     # was: only the files inside were synced; a power cut could lose the new folders' entries, and the session
-    assert [path for path, _ in synced if not path.endswith(".tmp")][:2] == [str(tmp_path / "sessions"),
+    assert [path for path, _ in synced if not path.endswith(".part")][:2] == [str(tmp_path / "sessions"),
                                                                            str(tmp_path)]
     synced.clear()
     write_timeline(Timeline("session.mp4", 2.0), tmp_path / "sessions" / "p1")  # there already: its files alone
