@@ -46,7 +46,7 @@ from runtime.arms.audio.vad import (
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
-from runtime.errors import InputError
+from runtime.errors import InputError, first_line
 from runtime.media import finite_samples
 from runtime.sources.audio import MIN_GAP_S, AudioChunk, FileAudioSource
 from runtime.stopping import STOPPED_BY_USER
@@ -283,8 +283,12 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
         status = STOPPED_BY_USER
     except Exception as error:  # the input failed in a way of its own: the windows so far are kept all the same
         status = f"{STOPPED_EARLY}the audio input failed ({type(error).__name__}: {error})"
-    for window in stream.finish():
-        keep(window)
+    try:
+        for window in stream.finish():
+            keep(window)
+    except Exception as error:  # a defect judging the last, short window: the windows judged before it are kept
+        status = f"{STOPPED_EARLY}the last window could not be judged ({type(error).__name__}: {first_line(error)})"
+        log.warning("audio input: %s", status.removeprefix(STOPPED_EARLY))
     latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)
     return Track(
         name="audio",

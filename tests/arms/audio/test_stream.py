@@ -185,3 +185,19 @@ def test_audio_before_a_microphone_that_started_late_is_not_said_to_be_lost():
     track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
     assert track.settings["gaps"] == [[0.0, 1.5]]
     assert track.windows[0].reason == "no audio for 1.5 s of the window (before the microphone started)"
+
+
+def test_a_defect_judging_the_last_window_keeps_the_windows_judged_before_it(monkeypatch):
+    rate = 16000
+    noise = np.random.default_rng(2).normal(0, 0.05, rate * 4).astype(np.float32)
+    chunks = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(40)]
+
+    def failing_finish(self):
+        raise ValueError("a defect in the last window")
+
+    monkeypatch.setattr(AudioStream, "finish", failing_finish)
+    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    # was: the error ended the session, every window of the voice (and the other tracks) lost
+    assert track.windows and track.windows[-1].end_s <= 4.0
+    assert track.settings["status"].endswith("the last window could not be judged (ValueError: a defect in the "
+                                             "last window)")
