@@ -114,6 +114,7 @@ LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "l
 ARM_TRACKS = tuple(arm.section for arm in ARM_REGISTRY)
 EMOTION_TRACKS = tuple(arm.section for arm in ARM_REGISTRY if arm.emotion)
 MAX_WEIGHT = 1000.0
+MIN_CHECKPOINT_S = 10.0
 SECONDS = {"low": 0.1, "high": 86400.0, "what": "a number of seconds"}  # 0.1 s: finer steps only multiply work
 # 0.1: a frame every 10 s, already fewer than one a default 2 s window; slower leaves windows without frames.
 FRAME_RATE = {"low": 0.1, "high": 120.0, "what": "frames per second"}
@@ -202,10 +203,18 @@ def _arousal_sources(value: list) -> str | None:
     return None
 
 
+def _checkpoint_interval(value: float) -> str | None:
+    # A checkpoint rewrites the whole timeline so far (2 s of work an hour in): more often than this only
+    # slows the session down.
+    if value == 0 or MIN_CHECKPOINT_S <= value <= 86400:
+        return None
+    return f"must be 0 (no checkpoints while the session runs) or {MIN_CHECKPOINT_S:g} to 86400 seconds, not {value:g}"
+
+
 # Every setting with more to it than its type. Cross-setting rules are in _check_together.
 RULES: dict[str, Rule] = {
     "runtime.backend": Rule(choices=BACKENDS),
-    "runtime.checkpoint_every_s": Rule(0.0, 86400.0, "a number of seconds (0: none while the session runs)"),
+    "runtime.checkpoint_every_s": Rule(check=_checkpoint_interval),
     "audio.model": Rule(check=_model_named),
     "audio.sample_rate_hz": Rule(check=_audio_rate),
     "audio.window_s": Rule(**SECONDS),

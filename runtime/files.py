@@ -299,7 +299,7 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
                         os.replace(aside, target)
                 raise InputError(target, f"cannot write it: {error.strerror or error}") from None
             done.append((target, aside))
-    except InputError:
+    except BaseException:  # a failure, or a stop landing between the renames: all the old files back
         for target, aside in reversed(done):
             with contextlib.suppress(OSError):
                 if aside is None:

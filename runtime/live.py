@@ -14,9 +14,9 @@ import contextlib
 import copy
 import logging
 import math
+import os
 import re
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -48,7 +48,7 @@ from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, scan
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder, topmost_missing
+from runtime.files import check_output_folder, make_folder, topmost_missing
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
@@ -239,24 +239,15 @@ class VideoSession:
             return []
         return self._live([body_track(scan or self.scan, duration_s, self.body, self.body_classifier)])
 
-    def tracks_so_far(self) -> list[Track]:
-        """The face and body tracks of the last copy of the scan, up to its last frame (none before a copy)."""
-        snapshot = self.snapshot
-        if snapshot is None:
-            return []
-        end_s = self._end_s(snapshot)
-        return self.face_tracks(end_s, snapshot) + self.body_tracks(end_s, snapshot)
-
     @staticmethod
     def _live(tracks: list[Track]) -> list[Track]:
         for track in tracks:
             track.settings["mode"] = "live"
         return tracks
 
-    def end_s(self) -> float:
-        return self._end_s(self.scan)
-
-    def _end_s(self, scan: VideoScan) -> float:
+    def end_s(self, scan: VideoScan | None = None) -> float:
+        """Where the last frame of ``scan`` (default: the whole session's) ends."""
+        scan = scan or self.scan
         return scan.frame_times_s[-1] + 1.0 / self.source.sample_fps if scan.frame_times_s else 0.0
 
     def _frames(self) -> Iterator[VideoFrame]:
@@ -469,15 +460,21 @@ class SessionSoFar:
     voice_windows: list[Window] = field(default_factory=list)  # appended by the voice's thread as judged
     video: VideoSession | None = None
     sensors: SensorSession | None = None
+    said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
 
     def timeline(self) -> Timeline:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
-        tracks = [self._voice_track(list(self.voice_windows))] if self.voice_windows else []
-        if self.video:
-            tracks += self.video.tracks_so_far()
-        live_stress = self.sensors.live_track(now_s) if self.sensors else None
-        tracks += [live_stress] if live_stress else []
+        windows = list(self.voice_windows)
+        tracks = _kept_tracks("voice track", lambda: [self._voice_track(windows)] if windows else [], self.said)
+        snapshot = self.video.snapshot if self.video else None
+        if snapshot is not None:  # the camera's last copy, up to its last frame
+            end_s = self.video.end_s(snapshot)
+            tracks += _kept_tracks("face track", lambda: self.video.face_tracks(end_s, snapshot), self.said)
+            tracks += _kept_tracks("body track", lambda: self.video.body_tracks(end_s, snapshot), self.said)
+        if self.sensors:
+            tracks += _kept_tracks("live stress track",
+                                   lambda: [t for t in [self.sensors.live_track(now_s)] if t], self.said)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software["checkpoint_at_s"] = round(now_s, 3)
@@ -497,9 +494,9 @@ class SessionSoFar:
 class Checkpoints:
     """A session's timeline so far, written into its folder as the session starts and then every ``every_s``
     (0: only at the start) by a thread of its own, each replacing the last, until the session's own timeline
-    replaces them: a power cut or a crash loses at most that stretch. The first, written before any device
-    opens, finds a folder that cannot be written before the session rather than after it, and keeps a second
-    session from being started into the folder."""
+    replaces them: a power cut or a crash loses at most that stretch. The first is written before any device
+    opens, into a ``timeline.json`` made anew (never one already there): a folder that cannot be written is said
+    before the session rather than after it, and a second session started into the folder is refused."""
 
     def __init__(self, out_dir: Path, every_s: float, so_far: SessionSoFar,
                  on_line: Callable[[str], None] | None):
@@ -509,17 +506,42 @@ class Checkpoints:
         self.on_line = on_line
         self.windows_written = 0  # in the last checkpoint written
         self.at_s = 0.0  # ... and when
-        self._made = topmost_missing(self.out_dir)  # what to take back when nothing was captured
+        self.finished = False  # the session's own timeline is written: nothing of the folder is taken back
+        self._made = topmost_missing(self.out_dir)  # the folders to take back when nothing was captured
+        self._claimed = False  # the timeline files there are this session's
+        self._written: tuple[int, int] | None = None  # (inode, mtime) of the timeline.json last written
         self._problem = ""  # the last failure said, not said again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-checkpoints", daemon=True)
 
+    @property
+    def json_path(self) -> Path:
+        return self.out_dir / "timeline.json"
+
     def claim(self) -> None:
-        """The first checkpoint (no windows yet); a folder that cannot be written is an ``InputError`` now."""
+        """The folder made and its ``timeline.json`` created anew (an ``InputError`` where one is there already or
+        none can be), then the first checkpoint written into it (no windows yet)."""
+        try:
+            make_folder(self.out_dir)
+            os.close(os.open(self.json_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # a session started since this one looked: never written over
+            raise InputError(self.out_dir, "holds an earlier session's timeline.json; give a new folder") from None
+        except OSError as error:
+            raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
+        self._claimed = True
+        self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
         try:
             self._write()
         except OSError as error:
             raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
+
+    def still_ours(self) -> bool:
+        """Whether the folder's ``timeline.json`` is still the one this session wrote last (another program, an
+        analysis into the same folder, may have replaced it)."""
+        try:
+            return self._written == _identity(self.json_path)
+        except OSError:
+            return False
 
     def start(self) -> None:
         if self.every_s > 0:
@@ -533,35 +555,59 @@ class Checkpoints:
 
     def abandon(self) -> None:
         """A session that failed or never started: its last checkpoint is kept, and said, when it holds
-        something judged; otherwise the folder is given back as it was."""
+        something judged; otherwise its timeline files and the folders made for them are taken back (a folder
+        holding anything else is left)."""
         self.stop()
-        if self.windows_written:
-            log.warning("%s: the session up to %.0f s is kept there (its last checkpoint)",
-                        self.out_dir / "timeline.json", self.at_s)
+        if self.finished:
+            return
+        if self.windows_written and self.still_ours():
+            log.warning("%s: the session up to %.0f s is kept there (its last checkpoint)", self.json_path,
+                        self.at_s)
+            return
+        if not self._claimed or not self.still_ours():
             return
         for name in ("timeline.json", "timeline.csv"):
             with contextlib.suppress(OSError):
                 (self.out_dir / name).unlink(missing_ok=True)
         if self._made is not None:
-            shutil.rmtree(self._made, ignore_errors=True)
+            for folder in (self.out_dir, *self.out_dir.parents):
+                try:
+                    folder.rmdir()  # an empty one only
+                except OSError:
+                    return
+                if folder == self._made:
+                    return
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
+            if not self.still_ours():
+                self._say_once(f"{self.json_path} was replaced by another program; no more checkpoints there")
+                return
             try:
                 self._write()
                 self._problem = ""
             except Exception as error:  # noqa: BLE001 - a checkpoint is a safeguard: the session records on
                 problem = _problem(error) if isinstance(error, (InputError, OSError)) else \
                     f"{type(error).__name__}: {first_line(error)}"
-                if problem != self._problem and self.on_line:
-                    self.on_line(f"checkpoint: {self.out_dir} not written ({problem}); the session records on")
-                self._problem = problem
+                self._say_once(f"{self.out_dir} not written ({problem}); the session records on")
+
+    def _say_once(self, problem: str) -> None:
+        if problem != self._problem and self.on_line:
+            self.on_line(f"checkpoint: {problem}")
+        self._problem = problem
 
     def _write(self) -> None:
         timeline = self.so_far.timeline()
         write_timeline(timeline, self.out_dir)
+        self._written = _identity(self.json_path)
         self.windows_written = sum(len(track.windows) for track in timeline.tracks)
         self.at_s = timeline.duration_s
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """What tells one version of a file from another: each write renames a new file into place."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def guarded_lines(on_line: Callable[[str], None]) -> Callable[[str], None]:
@@ -617,8 +663,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
     so_far = SessionSoFar(inputs, settings, clock, started, model, audio)
     checkpoints = Checkpoints(Path(out_dir), settings["runtime"]["checkpoint_every_s"], so_far, on_line)
-    checkpoints.claim()  # before any device opens: a folder that cannot be written is said now
     try:
+        checkpoints.claim()  # before any device opens: a folder that cannot be written is said now
         timeline = _run_session(so_far, checkpoints, duration_s, on_line, make_links, replayed,
                                 (wants_audio, wants_video, wants_sensors))
     except BaseException:
@@ -669,7 +715,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         if on_line:
             on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started)
-        _write_session(timeline, checkpoints.out_dir)
+        _write_session(timeline, checkpoints.out_dir, replaced=not checkpoints.still_ours())
+        checkpoints.finished = True
     return timeline
 
 
@@ -727,18 +774,22 @@ def _end_devices(video: VideoSession | None, sensors: SensorSession | None, dura
         sensors.stop(duration_s)
 
 
-def _kept_tracks(what: str, build: Callable[[], list[Track]]) -> list[Track]:
-    """The tracks ``build`` makes at the session's end, each checked as the timeline will be; on a failure (a
-    defect: every input was checked before) none of them, said in one line: the session's other tracks are
-    written all the same, where the failure would otherwise lose them all."""
+def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | None = None) -> list[Track]:
+    """The tracks ``build`` makes (at the session's end, or for a checkpoint), each checked as the timeline will
+    be; on a failure (a defect: every input was checked before) none of them, said in one line (once, for a
+    ``what`` not yet in ``said``): the session's other tracks are written all the same, where the failure would
+    otherwise lose them all."""
     try:
         tracks = build()
         for track in tracks:
             track.check()
         return tracks
     except Exception as error:  # noqa: BLE001 - any failure: the other recorded tracks come first
-        log.warning("the session's %s could not be made (%s: %s); its timeline is written without it", what,
-                    type(error).__name__, first_line(error))
+        if said is None or what not in said:
+            log.warning("the session's %s could not be made (%s: %s); its timeline is written without it", what,
+                        type(error).__name__, first_line(error))
+        if said is not None:
+            said.add(what)
         return []
 
 
@@ -768,10 +819,13 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     )
 
 
-def _write_session(timeline: Timeline, out_dir: Path) -> None:
-    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk), into a
-    new folder of the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
+def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) -> None:
+    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk), or its
+    timeline was ``replaced`` by another program during the session (never written over), into a new folder of
+    the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
     try:
+        if replaced:
+            raise InputError(out_dir, "its timeline.json was replaced by another program during the session")
         write_timeline(timeline, out_dir)
     except (InputError, OSError) as error:
         problem = _problem(error)

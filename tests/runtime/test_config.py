@@ -54,6 +54,8 @@ def test_bad_config_names_the_file_and_the_key(tmp_path, text, problem):
     ('[fusion]\nincongruence_confidence = nan\n', "'fusion.incongruence_confidence' must be a fraction from 0 to 1"),
     ('[fusion]\nincongruence_divergence = -1.0\n', "'fusion.incongruence_divergence' must be a Jensen-Shannon"),
     ('[fusion]\narousal_from = [1, 2]\n', "'fusion.arousal_from' must list TRACK.NAME entries .*not 1"),
+    ('[runtime]\ncheckpoint_every_s = 0.5\n',  # rewriting the whole timeline twice a second: the session slowed
+     "'runtime.checkpoint_every_s' must be 0 \\(no checkpoints while the session runs\\) or 10 to 86400 seconds"),
     ('[fusion]\narousal_from = ["activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
     ('[fusion]\narousal_from = ["bdy.activation"]\n', "'fusion.arousal_from' must list TRACK.NAME entries"),
     ('[fusion]\narousal_from = ["audio.angry"]\n', "'fusion.arousal_from' names the emotion label 'audio.angry'"),

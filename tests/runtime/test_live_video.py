@@ -285,7 +285,8 @@ def _written_timelines(monkeypatch) -> list:
 
 def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkpoint_interval(tmp_path, monkeypatch):
     written = _written_timelines(monkeypatch)
-    settings = load_settings(None, {"runtime.checkpoint_every_s": 1.0})
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
     run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=5.0, on_line=lambda _line: None)
     *checkpoints, final = written
     # was: nothing on disk until the session ended (a power cut or a crash lost all of it)
@@ -353,7 +354,8 @@ def test_a_session_that_fails_after_a_checkpoint_keeps_it_and_says_where(tmp_pat
         raise InputError("/dev/video0", "the camera is gone")  # a failure escaping the wrap-up
 
     monkeypatch.setattr(live, "_session_timeline", failing)
-    settings = load_settings(None, {"runtime.checkpoint_every_s": 1.0})
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
     with caplog.at_level("WARNING"), pytest.raises(InputError, match="the camera is gone"):
         run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=3.5, on_line=lambda _line: None)
     kept = json.loads((tmp_path / "out" / "timeline.json").read_text())
@@ -426,3 +428,87 @@ def test_lines_from_two_threads_are_printed_one_at_a_time():
     for thread in threads:
         thread.join()
     assert all(printed[i] == printed[i + 1] for i in range(0, len(printed), 2))  # was: halves of two lines mixed
+
+
+def test_a_session_that_fails_leaves_folders_made_beside_its_own_alone(tmp_path):
+    from runtime.live import LiveInputs, run_live
+
+    day = tmp_path / "day"
+
+    def links_failing_after_a_neighbour_wrote(_clock):
+        (day / "room2").mkdir(parents=True)  # another session's folder, made after this one claimed day/room1
+        (day / "room2" / "timeline.json").write_text("{}")
+        raise InputError("/dev/ttyACM0", "cannot open the board")
+
+    with pytest.raises(InputError, match="cannot open the board"):
+        run_live(day / "room1", load_settings(None, {"physio.enabled": True}), LiveInputs(microphone=None),
+                 duration_s=2.0, on_line=lambda _line: None, make_links=links_failing_after_a_neighbour_wrote)
+    # was: everything under day/, the first folder this session made, removed with it
+    assert (day / "room2" / "timeline.json").read_text() == "{}"
+    assert not (day / "room1").exists()
+
+
+def test_a_session_started_into_a_folder_claimed_since_it_looked_is_refused_and_leaves_the_claim(tmp_path,
+                                                                                               monkeypatch):
+    import runtime.live as live
+
+    out = tmp_path / "out"
+    check = live.check_models
+
+    def claimed_meanwhile(*args, **kwargs):  # another session claims the folder while this one loads its models
+        check(*args, **kwargs)
+        out.mkdir()
+        (out / "timeline.json").write_text("the other session's")
+
+    monkeypatch.setattr(live, "check_models", claimed_meanwhile)
+    # was: both sessions ran, and whichever ended last replaced the other's timeline
+    with pytest.raises(InputError, match="holds an earlier session's timeline.json; give a new folder"):
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    assert (out / "timeline.json").read_text() == "the other session's"
+
+
+def test_a_session_whose_timeline_another_program_replaced_is_saved_elsewhere_and_the_other_kept(tmp_path,
+                                                                                                  monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    lines = []
+
+    def replacing_on_the_first_face_line(line):
+        lines.append(line)
+        if ": face " in line and not (tmp_path / "other.json").exists():
+            (tmp_path / "other.json").write_text("an analysis")
+            os.replace(tmp_path / "other.json", out / "timeline.json")
+            (tmp_path / "other.json").write_text("done")
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    with pytest.raises(InputError, match="its timeline.json was replaced by another program during the session"
+                                         "\\); the session was saved in "):
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
+                 on_line=replacing_on_the_first_face_line)
+    assert (out / "timeline.json").read_text() == "an analysis"  # was: written over by the next checkpoint
+    (saved,) = (tmp_path / "tmp").iterdir()
+    assert json.loads((saved / "timeline.json").read_text())["tracks"]
+    assert any(line.endswith("was replaced by another program; no more checkpoints there") for line in lines)
+
+
+def test_a_stop_landing_after_the_sessions_timeline_is_written_keeps_it(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    write = live._write_session
+
+    def written_then_stopped(*args, **kwargs):
+        write(*args, **kwargs)
+        raise KeyboardInterrupt  # a Ctrl-C just after the session's own timeline went down
+
+    monkeypatch.setattr(live, "_write_session", written_then_stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    # was: taken back with the checkpoints, as if nothing had been captured
+    assert "checkpoint_at_s" not in json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]

@@ -342,3 +342,19 @@ def test_the_fuser_runs_on_the_backend_the_settings_choose(monkeypatch):
     settings = load_settings(None, {"runtime.backend": "openvino"})
     pipeline.fused_tracks([], settings)
     assert asked == ["openvino"]
+
+
+def test_an_analysis_does_not_write_over_a_live_session_begun_in_its_folder_meanwhile(tmp_path, media, monkeypatch):
+    out = tmp_path / "out"
+    session = '{"format": "emotrace-timeline", "software": {"started_at_utc": "2026-12-05T10:00:00+00:00"}}'
+
+    def session_begins(_request):  # a live session claims the folder while the arm works
+        out.mkdir()
+        (out / "timeline.json").write_text(session)
+        return Track(name="audio", labels=["neutral"], windows=[Window(0.0, 1.0, [1.0], 1.0)])
+
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", session_begins)])
+    # was: the analysis replaced the session's timeline at its end
+    with pytest.raises(InputError, match="a live session began recording here during the analysis"):
+        pipeline.analyze_file(media, out, load_settings(None), fuse=False)
+    assert (out / "timeline.json").read_text() == session
