@@ -781,6 +781,15 @@ def test_a_polar_flow_start_that_is_no_date_is_refused_with_or_without_an_offset
         read_recording(path, utc_offset_s=offset_s)  # was, without an offset: read, the damage unsaid
 
 
+def test_a_polar_flow_summary_without_its_start_is_read_without_an_offset_and_refused_with_one(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(20)])
+    path.write_text(path.read_text().replace(",05-12-2026,10:00:00,", ",,,"))  # date and time left empty
+    recording = read_recording(path)  # nothing to check, nothing that places it: read on its elapsed time
+    assert recording.channels["hr"].times_s.tolist() == list(range(20)) and recording.start_unix_s is None
+    with pytest.raises(InputError, match=r"line 2: its start '' is no 'dd-mm-yyyy HH:MM:SS' date"):
+        read_recording(path, utc_offset_s=3600.0)  # an offset asks for a start the file does not give
+
+
 def test_a_polar_flow_heart_rate_no_body_gives_is_said_in_the_file_s_column_name(tmp_path, caplog):
     path = _polar_flow_with_row(tmp_path / "polar.csv", 7, "1,00:00:03,900,0.0,00:00,,,,,,,")
     with caplog.at_level("WARNING", logger="emotrace.physio"):

@@ -81,19 +81,22 @@ def polar_flow_table(path: str | Path, lines: list[str], utc_offset_s: float | N
     The summary's Date and Start time are the watch's local time without a UTC offset: with ``utc_offset_s`` they
     give the recording's start; without it the instant they mean depends on a time zone the file does not say, so
     the recording is read without a wall-clock start, and that is said. A start that is no date and time is a
-    damaged export, refused either way."""
+    damaged export, refused either way; an empty one (fields left off) is refused only where an offset asks for
+    the start."""
     if len(lines) < 3 or not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
         raise InputError(path, "line 3: a Polar Flow summary is not followed by its samples table "
                                "('Sample rate,Time,HR (bpm),...')")
     # strict=False: the values line may end early (empty fields left off); the start is said as it is found
     summary = dict(zip(csv_cells(path, lines[0], 1), csv_cells(path, lines[1], 2), strict=False))
     start_text = f"{summary.get('Date', '')} {summary.get('Start time', '')}".strip()
-    start = _polar_flow_start(path, start_text)
     meta = {}
     if utc_offset_s is None:
+        if start_text:  # an empty start is none to check: the samples are read as they are
+            _polar_flow_start(path, start_text)
         log.warning("%s: its start %r has no UTC offset; read without a wall-clock start (--physio-offset places it, "
                     "or give the watch's UTC offset)", path, start_text)
     else:
+        start = _polar_flow_start(path, start_text)
         meta["start_unix_s"] = _polar_flow_start_unix_s(path, start_text, start, utc_offset_s)
     table = header_table(path, lines[2], 3, lines[3:], meta)
     time_column = table.reads_as.index("time")
