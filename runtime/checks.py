@@ -124,17 +124,17 @@ def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, d
 
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
     """What a track of ``section`` carries that ``fusion.arousal_from`` can name: its arm's activation
-    measurements (scores in [0, 1], 0.5 the session's usual level) and the labels of its model outside the emotion
-    spectrum (probabilities: the physio model's "stress", a body classifier's own labels)."""
+    measurements (scores in [0, 1], 0.5 the session's usual level) and those of its model's labels that are
+    activations (probabilities: the physio model's "stress")."""
+    arm = arm_named(section)
     card = cards.get("model")
-    own_labels = {label for label in (card.labels if card else []) if label not in CANONICAL_LABELS}
-    return set(arm_named(section).activation_measurements) | own_labels
+    return set(arm.activation_measurements) | (set(arm.activation_labels) & set(card.labels if card else []))
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
     """Each ``fusion.arousal_from`` source of an arm that runs must be something its track carries on arousal's
     scale: a typo would otherwise leave arousal without it, and a measurement in its own unit (a heart rate in
-    bpm read as a score) would hold arousal at one end, both silently."""
+    bpm read as a score) or a label that is no activation ("no_stress") would push arousal off, both silently."""
     for source in settings["fusion"].get("arousal_from", []):
         track, _, name = source.partition(".")
         section = track_family(track)
@@ -144,9 +144,13 @@ def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str,
         if name in readable:
             continue
         can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}"
+        card = cards[section].get("model")
         if name in arm_named(section).measurement_names():
             raise setting_error(settings, "fusion.arousal_from", f"the {track} track's {name!r} is a measurement on "
                                 f"a scale of its own, not an activation score ({can_read})")
+        if card and name in card.labels:
+            raise setting_error(settings, "fusion.arousal_from", f"the {track} track's {name!r} is a label that is "
+                                f"not an activation ({can_read})")
         raise setting_error(settings, "fusion.arousal_from", f"the {track} track carries no {name!r} ({can_read})")
 
 

@@ -33,6 +33,9 @@ class Arm:
     # Those measurements that are activation scores in [0, 1] (0.5 the session's usual level), which fusion can
     # read for arousal; the others are on scales of their own (bpm, Hz, px, fractions of time).
     activation_measurements: tuple[str, ...] = ()
+    # Its model's labels outside the emotion spectrum whose probability is an activation (physio's "stress", not
+    # "no_stress", which would move arousal the wrong way).
+    activation_labels: tuple[str, ...] = ()
     recording_extra: str = ""  # stream None: the request's extras key naming that recording (none given: no track)
     run_first: bool = False  # reads a separate file in seconds: a bad one fails before minutes of video work
     emotion: bool = True  # False: its track judges no emotion (physio's stress), fusion reads it for arousal only
@@ -108,7 +111,7 @@ ARM_REGISTRY: tuple[Arm, ...] = (
     Arm("body", stream="video", model_settings=("detector", "landmarks", "model"), run=_run_body,
         measurement_names=_body_measurements, activation_measurements=("activation",)),
     Arm("physio", stream=None, recording_extra="physio_path", model_settings=("model",), run=_run_physio,
-        measurement_names=_physio_measurements, run_first=True, emotion=False),
+        measurement_names=_physio_measurements, activation_labels=("stress",), run_first=True, emotion=False),
 )
 
 

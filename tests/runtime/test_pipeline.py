@@ -165,6 +165,14 @@ def test_an_arousal_source_on_a_scale_of_its_own_is_refused_before_any_arm_runs(
                             f"score \\(arousal can read: {scale}\\)$")
 
 
+def test_a_label_that_is_no_activation_is_refused_as_an_arousal_source(tmp_path, monkeypatch):
+    settings = load_settings(None, {"fusion.arousal_from": ["physio.no_stress"], "physio.enabled": True})
+    # was: accepted, and a calm patient's no_stress probability raised arousal
+    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                            "the physio track's 'no_stress' is a label that is not an activation \\(arousal can "
+                            "read: stress\\)$", extras={"physio_path": str(tmp_path / "e4.zip")})
+
+
 def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_path):
     from runtime.arms.body.arm import add_relative, window_measurements
     from runtime.arms.registry import arm_named
@@ -176,7 +184,7 @@ def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_pa
     add_relative([values])
     assert set(values) == arm_named("body").measurement_names()
     assert checks.activation_names("body", {}) == {"activation"}
-    assert checks.activation_names("physio", {"model": load_card("physio-stress")}) == {"stress", "no_stress"}
+    assert checks.activation_names("physio", {"model": load_card("physio-stress")}) == {"stress"}
     assert {"pause_s", "speech_fraction"} <= arm_named("audio").measurement_names()
     assert {"face_coverage", "gaze_away_fraction"} <= arm_named("face").measurement_names()
 
