@@ -7,6 +7,7 @@ not one: ``StreamDecoder`` skips a corrupt packet (its time becomes a gap) and s
 from __future__ import annotations
 
 import logging
+import math
 import wave
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -126,31 +127,52 @@ def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
 # The running sample position of an audio stream may stray this far from its packets' stamps before it is put back
 # on them (silence added, or the overlap dropped): a container's rounding of its stamps (a millisecond in Matroska)
 # stays well under it; a stamp clock that runs apart from the sound card's (a recorder stamping from the wall clock)
-# is followed in steps of about this size, never drifting further.
+# is followed, never drifting much further.
 AUDIO_STAMP_TOLERANCE_S = 0.02
 # Silence filled in this long or longer is audio missing (packets lost, or the stream starting after the file's
-# clock), told to the caller and said; shorter steps keep samples and stamps together.
+# clock), told to the caller and said; a live device's capture stamps running this far ahead of its samples are
+# samples it lost. Shorter steps keep samples and stamps together.
 MISSING_AUDIO_S = 0.1
+# The stamps' offsets from the samples' position are weighed over this many frames (their median) before the
+# samples are moved: a recorder's jitter of single stamps (a phone's AAC stamps +-15 ms) moves nothing, a clock
+# running apart does; it is corrected by its excess past half the tolerance, so that the jitter around it does not
+# step it back and forth.
+STAMP_MEDIAN_FRAMES = 9
+# Offsets that stay this close together frame after frame are steady stamps (stamps rounded to the millisecond,
+# each frame's too): a hole this close to whole frames after them is packets lost, filled at once.
+STEADY_STAMPS_S = 0.003
+# Stamps and samples that end this far apart over the whole stream are said: under it the placement moved sound by
+# less than a speech frame matters to the windows.
+STAMPS_APART_SAID_S = 0.1
+# A late start this long is said (it costs the first window of the default 2 s its claim); shorter ones (a phone's
+# audio starting a few frames after its video) are told to the caller but not said.
+LATE_AUDIO_SAID_S = 1.0
 
 
 class AudioPlacement:
     """Where a stream's decoded samples go on the file's clock: by their stamps, not by counting them.
 
     The first stamp places the first sample (a late start is preceded by silence, audio stamped before 0 is cut);
-    each later frame is compared with where the samples before it end, kept exactly (a ``Fraction`` of seconds, so
-    that no rounding accumulates): more than ``AUDIO_STAMP_TOLERANCE_S`` ahead, silence fills up to its stamp
-    (packets lost, or stamps running faster than the samples); as far behind, the overlap is dropped (stamps
-    running slower). A frame without a stamp follows the samples before it. Every step is counted for
-    ``disagreement``; silence of ``MISSING_AUDIO_S`` or more is a stretch of missing audio (``missing_s``).
+    each later frame's stamp is compared with where the samples before it end, kept exactly (a ``Fraction`` of
+    seconds, so that no rounding accumulates). Acted on at once: a hole of ``MISSING_AUDIO_S`` or more (silence
+    fills it: a stretch of missing audio, ``missing_s``), a step back of ``STAMPS_BACK_S`` or more (the overlap is
+    dropped), a hole after corrupt packets the decoder skipped, and a hole of whole frames after steady stamps
+    (packets lost, counted in ``lost_packets``). Otherwise the median offset over ``STAMP_MEDIAN_FRAMES`` frames
+    is followed where it passes ``AUDIO_STAMP_TOLERANCE_S`` (stamps running faster or slower than the samples),
+    each such step counted for ``disagreement``. A frame without a stamp follows the samples before it.
     """
 
     def __init__(self, rate_hz: int):
         self.rate_hz = rate_hz  # the rate read at
         self._end_s: Fraction | None = None  # where the samples placed so far end
         self.missing_s: list[tuple[float, float]] = []
-        self.added_s, self.dropped_s = Fraction(0), Fraction(0)  # steps under MISSING_AUDIO_S, in all
+        self.corrupt_s: list[tuple[float, float]] = []  # of them, the holes of corrupt packets (said by the decoder)
+        self.lost_packets, self.lost_packets_s = 0, Fraction(0)  # holes of whole frames under MISSING_AUDIO_S
+        self.added_s, self.dropped_s = Fraction(0), Fraction(0)  # the steps following the stamps' clock, in all
         self.steps = 0
         self._first_s = 0.0
+        self._frame_s = 0.0  # the last frame's length
+        self._offsets_s: deque[float] = deque(maxlen=STAMP_MEDIAN_FRAMES)  # recent stamps less the samples' end
 
     def lead(self, start_s: float | None) -> int:
         """Samples at ``rate_hz`` before the first frame, stamped ``start_s``: silence (> 0), or cut (< 0)."""
@@ -171,45 +193,90 @@ class AudioPlacement:
 
     def step(self, start_s: float | None, frame_rate_hz: int, after_skipped: bool = False) -> tuple[int, int]:
         """For a frame stamped ``start_s``: the samples of silence to put before it at ``frame_rate_hz``, and the
-        samples at ``rate_hz`` to drop from what follows; (0, 0) when it lies where the samples before it end.
-        ``after_skipped``: packets were skipped just before it (corrupt, said already): a short hole is theirs, no
-        disagreement of the stamps."""
-        apart_s = float(start_s - self._end_s) if start_s is not None else 0.0
-        if apart_s > AUDIO_STAMP_TOLERANCE_S:
-            silence = int(round(apart_s * frame_rate_hz))
-            filled_s = Fraction(silence, frame_rate_hz)
+        samples at ``rate_hz`` to drop from what follows; (0, 0) when it stays where the samples before it end.
+        ``after_skipped``: packets were skipped just before it (corrupt, said already): a hole is theirs."""
+        if start_s is None:
+            return 0, 0
+        apart_s = float(start_s - self._end_s)
+        if apart_s >= MISSING_AUDIO_S or (after_skipped and apart_s > AUDIO_STAMP_TOLERANCE_S):
+            start_s = round(float(self._end_s), 3)
+            silence, filled_s = self._fill(apart_s, frame_rate_hz)
             if filled_s >= MISSING_AUDIO_S:
-                self.missing_s.append((round(float(self._end_s), 3), round(float(self._end_s + filled_s), 3)))
-            elif not after_skipped:
-                self.added_s += filled_s
-                self.steps += 1
-            self._end_s += filled_s
+                self.missing_s.append((start_s, round(float(self._end_s), 3)))
+                if after_skipped:
+                    self.corrupt_s.append(self.missing_s[-1])
+            self._offsets_s.append(apart_s - float(filled_s))
             return silence, 0
-        if apart_s < -AUDIO_STAMP_TOLERANCE_S:
-            drop = int(round(-apart_s * self.rate_hz))
-            self._end_s -= Fraction(drop, self.rate_hz)
-            self.dropped_s += Fraction(drop, self.rate_hz)
+        if apart_s <= -STAMPS_BACK_S:  # stamps gone back (a joint the decoder did not place): at once
+            self._offsets_s.clear()
+            dropped = self._drop(-apart_s)
+            self.dropped_s += Fraction(dropped, self.rate_hz)
             self.steps += 1
-            return 0, drop
-        return 0, 0
+            return 0, dropped
+        lost_s = self._lost_frames_s(apart_s)
+        if lost_s:
+            silence, filled_s = self._fill(lost_s, frame_rate_hz)
+            self.lost_packets += int(round(lost_s / self._frame_s))
+            self.lost_packets_s += filled_s
+            self._offsets_s.append(apart_s - float(filled_s))
+            return silence, 0
+        self._offsets_s.append(apart_s)
+        offset_s = float(np.median(self._offsets_s))
+        if len(self._offsets_s) < STAMP_MEDIAN_FRAMES or abs(offset_s) <= AUDIO_STAMP_TOLERANCE_S:
+            return 0, 0
+        step_s = offset_s - math.copysign(AUDIO_STAMP_TOLERANCE_S / 2, offset_s)
+        self.steps += 1
+        if step_s > 0:
+            silence, filled_s = self._fill(step_s, frame_rate_hz)
+            self.added_s += filled_s
+            moved = (silence, 0)
+        else:
+            dropped = self._drop(-step_s)
+            self.dropped_s += Fraction(dropped, self.rate_hz)
+            moved = (0, dropped)
+        self._offsets_s = deque((o - step_s for o in self._offsets_s), maxlen=STAMP_MEDIAN_FRAMES)
+        return moved
+
+    def _lost_frames_s(self, apart_s: float) -> float:
+        """The hole of whole frames (packets lost) ``apart_s`` opens after steady stamps; 0.0 where it is none."""
+        recent = self._offsets_s
+        if apart_s <= AUDIO_STAMP_TOLERANCE_S or len(recent) < 3 or max(recent) - min(recent) > STEADY_STAMPS_S:
+            return 0.0
+        hole_s = apart_s - float(np.median(recent))
+        frames = round(hole_s / self._frame_s) if self._frame_s else 0
+        return hole_s if frames >= 1 and abs(hole_s - frames * self._frame_s) <= STEADY_STAMPS_S else 0.0
+
+    def _fill(self, length_s: float, frame_rate_hz: int) -> tuple[int, Fraction]:
+        """Silence of ``length_s`` at ``frame_rate_hz``: its samples and its exact length, placed."""
+        silence = int(round(length_s * frame_rate_hz))
+        filled_s = Fraction(silence, frame_rate_hz)
+        self._end_s += filled_s
+        return silence, filled_s
+
+    def _drop(self, length_s: float) -> int:
+        """Samples at ``rate_hz`` to drop, ``length_s`` of them, taken back from the samples' end."""
+        drop = int(round(length_s * self.rate_hz))
+        self._end_s -= Fraction(drop, self.rate_hz)
+        return drop
 
     def placed(self, samples: int, rate_hz: int) -> None:
         """A frame of ``samples`` at ``rate_hz`` placed where the samples before it end."""
         self._end_s += Fraction(samples, rate_hz)
+        self._frame_s = samples / rate_hz
 
     def disagreement(self) -> str:
-        """How far the stamps and the samples disagreed, past the stretches missing; "" where they agreed."""
-        if not self.steps:
-            return ""
+        """How far the stamps and the samples disagreed, past the audio missing; "" where they ended less than
+        ``STAMPS_APART_SAID_S`` apart."""
         net_s = float(self.added_s - self.dropped_s)
+        if abs(net_s) < STAMPS_APART_SAID_S:
+            return ""
         samples_s = float(self._end_s) - self._first_s - net_s  # the samples' own time, the missing stretches too
         ahead = "ahead of" if net_s >= 0 else "behind"
         why = "stamps taken from a clock other than the sound card's" + (", or packets lost" if net_s >= 0 else "")
         return (f"its audio's timestamps ran {abs(net_s):.2f} s {ahead} its samples over {samples_s:.0f} s "
                 f"({100 * abs(net_s) / max(samples_s, 1e-9):.2f} %: {why}); the audio was placed by its timestamps "
                 f"({float(self.added_s):.2f} s of silence added, {float(self.dropped_s):.2f} s of overlapping sound "
-                f"dropped, in {self.steps} step{'s' if self.steps != 1 else ''} of over "
-                f"{AUDIO_STAMP_TOLERANCE_S * 1000:.0f} ms)")
+                f"dropped, in {self.steps} step{'s' if self.steps != 1 else ''})")
 
 
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
@@ -240,14 +307,11 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = decoder.time_s(frame)
                 missing_before = len(placement.missing_s)
-                frames = [frame]
+                frames, lead = [frame], 0
                 if start_s is not None:
                     _check_silence(path, start_s - placement.end_s, placement.end_s)
                 if not placement.started:
                     lead = placement.lead(start_s)
-                    if lead > 0:
-                        emitted += lead
-                        yield np.zeros(lead, dtype=np.float32)
                     skip = max(0, -lead)
                 else:
                     silence, drop = placement.step(start_s, frame.sample_rate, decoder.corrupt > corrupt)
@@ -256,9 +320,12 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                     skip += drop
                 corrupt = decoder.corrupt
                 placement.placed(frame.samples, frame.sample_rate)
-                if missing is not None:
+                if missing is not None:  # before its silence: a replay judges each block as it comes
                     for stretch in placement.missing_s[missing_before:]:
                         missing(stretch)
+                if lead > 0:
+                    emitted += lead
+                    yield np.zeros(lead, dtype=np.float32)
                 for block in (mono(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size
@@ -288,13 +355,20 @@ def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]], s
 
 
 def _say_placement(path: Path, placement: AudioPlacement) -> None:
-    """One line for the audio missing (filled with silence), one for stamps and samples that disagreed."""
-    stretches_s = placement.missing_s
-    if stretches_s:
-        total_s = sum(end_s - start_s for start_s, end_s in stretches_s)
-        late = stretches_s[0][0] == 0.0
-        parts = ([f"before the audio starts at {stretches_s[0][1]:.1f} s"] if late else []) + (
-            [f"lost at {stretches_said(stretches_s[late:], MISSING_STRETCHES_SAID)}"] if stretches_s[late:] else [])
+    """One line for the audio missing (filled with silence), one for stamps and samples that disagreed. The holes
+    of corrupt packets are left to the decoder's lines; a late start under ``LATE_AUDIO_SAID_S`` is not said."""
+    stretches_s = [stretch for stretch in placement.missing_s if stretch not in placement.corrupt_s]
+    late = bool(stretches_s) and stretches_s[0][0] == 0.0
+    said_s = stretches_s[late:]
+    parts = [f"lost at {stretches_said(said_s, MISSING_STRETCHES_SAID)}"] if said_s else []
+    if late and stretches_s[0][1] >= LATE_AUDIO_SAID_S:
+        said_s.insert(0, stretches_s[0])
+        parts.insert(0, f"before the audio starts at {stretches_s[0][1]:.1f} s")
+    if placement.lost_packets:
+        parts.append(f"{placement.lost_packets} packet{'s' if placement.lost_packets != 1 else ''} lost in holes "
+                     f"under {MISSING_AUDIO_S:g} s, {float(placement.lost_packets_s):.2f} s in all")
+    if parts:
+        total_s = sum(end_s - start_s for start_s, end_s in said_s) + float(placement.lost_packets_s)
         log.warning("%s: no audio for %.1f s, filled with silence (%s)", path, total_s, "; ".join(parts))
     disagreement = placement.disagreement()
     if disagreement:

@@ -3,6 +3,7 @@ and the same damaged (a corrupt packet, a lost run of transport-stream packets) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,15 +23,17 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
                 video_codec: str | None = None, video_s: float = 0.0, fps: int = 10,
                 audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None, lost_every: int = 0,
                 audio_stamp_scale: float = 1.0, audio_bit_rate: int | None = None, gop: int | None = None,
-                detailed_px: tuple[int, int] | None = None, b_frames: int = 0) -> Path:
+                detailed_px: tuple[int, int] | None = None, b_frames: int = 0,
+                audio_stamp_error_s: Callable[[int], float] | None = None) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
     the file's start). ``lost_s``: the audio frames starting in that [start, end) stretch are left out, as packets
     lost in a recording; ``lost_every``: every ``lost_every``-th audio frame is left out too (0: none), as single
     packets lost by a call's recorder. ``audio_stamp_scale``: the audio's stamps advance that many times its
-    samples' own time (a recorder stamping by a clock other than the sound card's). ``gop``: frames from one
-    keyframe to the next (the encoder's own choice when None).
+    samples' own time (a recorder stamping by a clock other than the sound card's). ``audio_stamp_error_s``: the
+    seconds added to the stamp of the audio frame of each index (a recorder's jitter), never before the one before.
+    ``gop``: frames from one keyframe to the next (the encoder's own choice when None).
     ``detailed_px`` (width, height): frames of that size holding a fixed random picture moving sideways, each
     many transport packets in an MPEG-TS file, instead of small flat grey ones. ``b_frames``: with ``gop``, the
     B-frames between references (0: none, as a camera streams; a camcorder's .mts has 2).
@@ -66,11 +69,15 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             frame_size = audio.codec_context.frame_size or 1024
             pts = int(round(audio_start_s * sample_rate_hz))
             lost = [int(round(t * sample_rate_hz)) for t in lost_s] if lost_s else [0, 0]
+            last_pts = pts - 1
             for index, start in enumerate(range(0, len(samples), frame_size)):
                 if lost[0] <= start < lost[1] or (lost_every and index % lost_every == lost_every - 1):
                     continue
                 frame = _audio_frame(samples[start:start + frame_size], fmt, sample_rate_hz, LAYOUTS[channels])
-                frame.pts = pts + int(round(start * audio_stamp_scale))
+                error_s = audio_stamp_error_s(index) if audio_stamp_error_s else 0.0
+                # a muxer takes no stamp going back: one past its next is held just after the one before it
+                frame.pts = last_pts = max(last_pts + 1, pts + int(round(start * audio_stamp_scale
+                                                                           + error_s * sample_rate_hz)))
                 frame.time_base = Fraction(1, sample_rate_hz)
                 for packet in audio.encode(frame):
                     container.mux(packet)

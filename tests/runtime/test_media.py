@@ -2,6 +2,7 @@ import json
 import logging
 import re
 import wave
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -208,13 +209,52 @@ def test_audio_whose_stamps_run_apart_from_its_samples_is_placed_by_its_stamps_a
     assert "the audio was placed by its timestamps" in caplog.messages[0]
 
 
-def test_single_packets_lost_from_millisecond_stamps_are_filled_without_the_rounding_adding_up(tmp_path):
+def test_single_packets_lost_from_millisecond_stamps_are_filled_without_the_rounding_adding_up(tmp_path, caplog):
     # Matroska rounds stamps to the millisecond: a 1024-sample frame at 48 kHz (21.333 ms) lost every sixth frame
     # was filled 0.333 ms too long each time, 11 ms in 4 s, growing with the recording.
     at_s = (0.1, 3.9)
     path = write_media(tmp_path / "lost.mkv", _bursts(48000, 4.2, at_s), 48000, "pcm_s16le", lost_every=6)
-    decoded = read_audio(path)
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path)
     assert _onsets_s(decoded)[-1] == pytest.approx(3.9, abs=0.002)
+    # counted as packets lost, not blamed on a clock (was: "ran 0.68 s ahead of its samples ... (17.59 %: stamps
+    # taken from a clock other than the sound card's, or packets lost)")
+    lost = len(range(5, -(-int(4.2 * 48000) // 1024), 6))
+    lost_s = lost * 1024 / 48000
+    assert caplog.messages == [f"{path}: no audio for {lost_s:.1f} s, filled with silence ({lost} packets lost in "
+                               f"holes under 0.1 s, {lost_s:.2f} s in all)"]
+
+
+def _jitter_s(spread_s: float, offset_s: float = 0.0, seed: int = 0) -> Callable[[int], float]:
+    """A recorder's jitter: each frame's stamp but the first ``offset_s`` late, give or take ``spread_s``."""
+    errors_s = offset_s + np.random.default_rng(seed).uniform(-spread_s, spread_s, 100000)
+    return lambda index: float(errors_s[index]) if index else 0.0
+
+
+@pytest.mark.parametrize(("name", "error_s"), [
+    ("jitter.mkv", _jitter_s(0.015, 0.0065)),  # a phone's AAC stamps: was 185 steps in 27 s, 2 s of sound dropped
+    ("late.mkv", lambda index: 0.025 if index in (100, 400, 700) else 0.0),  # single stamps late: a step and back
+])
+def test_stamps_scattered_around_their_samples_move_no_sound(tmp_path, caplog, name, error_s):
+    sound = _bursts(48000, 20.0, (0.5, 10.0, 19.0)) + tone(20.0, 48000) * 0.1
+    plain = read_audio(write_media(tmp_path / "plain.mkv", sound, 48000, "pcm_s16le"))
+    with caplog.at_level("WARNING"):
+        scattered = read_audio(write_media(tmp_path / name, sound, 48000, "pcm_s16le", audio_stamp_error_s=error_s))
+    assert np.array_equal(scattered, plain)
+    assert caplog.messages == []
+
+
+def test_a_clock_running_apart_under_jittery_stamps_is_followed_in_few_steps(tmp_path, caplog):
+    at_s = (0.5, 30.0, 59.0)  # on the samples' own time; stamps run 0.3 % faster, scattered +-15 ms
+    path = write_media(tmp_path / "drift.mkv", _bursts(48000, 60.0, at_s), 48000, "pcm_s16le",
+                       audio_stamp_scale=1.003, audio_stamp_error_s=_jitter_s(0.015))
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path)
+    assert _onsets_s(decoded) == pytest.approx([t_s * 1.003 for t_s in at_s], abs=0.03)
+    assert len(caplog.messages) == 1
+    line = re.fullmatch(r".*ran 0\.1\d s ahead of its samples over 60 s \(0\.[23]\d %.* in (\d+) steps\)",
+                        caplog.messages[0])
+    assert line and int(line[1]) <= 25  # steps of about half the tolerance: 0.18 s in 18 (was: hundreds)
 
 
 @pytest.mark.parametrize(("name", "codec"), [("a.mkv", "aac"), ("o.webm", "libopus"), ("a.mp4", "aac"),
@@ -245,6 +285,17 @@ def test_missing_audio_is_told_as_stretches_and_said_in_one_line(tmp_path, caplo
     assert _onsets_s(decoded) == pytest.approx([1.5, 5.5], abs=0.01)  # the silence filled as before
     assert caplog.messages == [f"{path}: no audio for 2.5 s, filled with silence (before the audio starts at 1.0 s; "
                                "lost at 3.0-4.5 s)"]
+
+
+def test_a_short_late_start_is_told_but_not_said(tmp_path, caplog):
+    # a phone's audio starting half a second after its video: the windows there make no claim, no line for it
+    path = write_media(tmp_path / "phone.mkv", _bursts(16000, 4.0, (1.0,)), 16000, "pcm_s16le", audio_start_s=0.5)
+    missing = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path, missing=missing.append)
+    assert missing == [(0.0, 0.5)]
+    assert _onsets_s(decoded) == pytest.approx([1.5], abs=0.01)
+    assert caplog.messages == []  # was: "no audio for 0.5 s, filled with silence (before the audio starts at 0.5 s)"
 
 
 def test_audio_stamped_before_zero_is_cut_so_it_keeps_the_files_clock(tmp_path):
@@ -329,6 +380,17 @@ def test_a_corrupt_audio_packet_is_skipped_as_silence_and_the_sound_after_it_kee
     assert np.abs(lost).max() < 1e-3
     assert len(caplog.records) == 1
     assert caplog.records[0].getMessage().startswith(f"{path}: skipped a corrupt audio packet near 5.0 s (")
+
+
+def test_a_run_of_corrupt_audio_packets_is_said_by_the_decoder_alone_and_told_as_missing(tmp_path, caplog):
+    path = write_media(tmp_path / "hit.mkv", tone(6.0), 48000, "aac")
+    hit_s = [damage(path, "audio", at_s=t_s)[0] for t_s in np.arange(3.0, 3.5, 1024 / 48000)]
+    missing = []
+    with caplog.at_level(logging.WARNING):
+        read_audio(path, missing=missing.append)
+    assert missing and missing[0][0] == pytest.approx(hit_s[0], abs=0.03) and missing[0][1] >= hit_s[-1]
+    assert f"{path}: skipped {len(set(hit_s))} corrupt audio packets in all" in caplog.messages
+    assert not [line for line in caplog.messages if "no audio" in line]  # was: said again as audio lost
 
 
 def test_a_file_corrupt_throughout_is_one_clear_error_after_a_few_lines(tmp_path, caplog):

@@ -105,6 +105,16 @@ def test_a_recording_cut_short_says_so_after_its_last_chunk(tmp_path):
     assert 4.0 < kept_s[-1] < 6.0
 
 
+def test_a_replayed_files_late_start_is_told_before_the_silence_standing_for_it(tmp_path):
+    # a replay judges each window as its chunks come: the stretch was told after the lead's 3 s of chunks, so the
+    # windows there were judged as silence ("no speech") instead of audio missing
+    path = write_media(tmp_path / "late.mkv", tone(4.0, 16000), 16000, "pcm_s16le", audio_start_s=3.0)
+    missing = []
+    told_by_chunk = [(chunk.end_s, list(missing)) for chunk in FileAudioSource(path, missing=missing.append).chunks()]
+    assert missing == [(0.0, 3.0)]
+    assert all(told == missing for end_s, told in told_by_chunk if end_s <= 3.0)
+
+
 WALL_S = 1_800_000_000.0  # the session's start on the wall clock (UNIX seconds); device stamps near 0 are none
 
 

@@ -349,6 +349,17 @@ def test_a_recording_without_speech_is_not_advised_on_emotions_it_has_none_of(tm
     assert "no speech found" in err and "read its emotions with caution" not in err  # was: the band note too
 
 
+def test_a_late_start_longer_than_a_window_makes_no_claim_in_a_replay_as_in_file_mode(ravdess_dir, tmp_path, model):
+    clip = read_audio(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0])
+    path = write_media(tmp_path / "late.mkv", np.concatenate([clip, clip]), 16000, "pcm_s16le", audio_start_s=3.0)
+    missing = []
+    whole = analyze_audio(read_audio(path, missing=missing.append), model, AudioSettings(), missing)
+    paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+    before = "no audio for 2.0 s of the window (before the audio stream started)"
+    assert [w.reason for w in paced.windows[:3]] == [w.reason for w in whole.windows[:3]] == [before] * 3
+    # was: "no speech" for the windows inside the lead, judged before its stretch was told
+
+
 def test_audio_a_file_is_missing_makes_no_claim_and_is_listed_as_live_audio_lost_is(ravdess_dir, tmp_path, model):
     clips = [read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]]
     speech = np.concatenate(clips)  # about 14 s of speech, stamped from 1 s, its 5-9 s lost: 6-10 s on the clock
