@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtime import __version__
+from runtime.arms.audio import SPEAKER_BASELINES
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.stopping import stopping_on_signals
@@ -192,7 +193,7 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
     p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
-    p.add_argument("--speaker-baseline", choices=["none", "folder"], default="none",
+    p.add_argument("--speaker-baseline", choices=SPEAKER_BASELINES, default="none",
                    help="'folder': the files of one folder are one speaker, judged against their own baseline")
     p.set_defaults(run=_run_audio_classify)
 

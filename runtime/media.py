@@ -131,7 +131,7 @@ def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
 AUDIO_STAMP_TOLERANCE_S = 0.02
 # Silence filled in this long or longer is audio missing (packets lost, or the stream starting after the file's
 # clock), told to the caller and said; a live device's capture stamps running this far ahead of its samples are
-# samples it lost. Shorter steps keep samples and stamps together.
+# samples it lost (an overrun), recorded as a gap. Shorter holes are single packets or a stamp's jitter.
 MISSING_AUDIO_S = 0.1
 # The stamps' offsets from the samples' position are weighed over this many frames (their median) before the
 # samples are moved: a recorder's jitter of single stamps (a phone's AAC stamps +-15 ms) moves nothing, a clock

@@ -19,7 +19,7 @@ import numpy as np
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import MonoDownmix, Resampler, iter_audio
+from runtime.media import MISSING_AUDIO_S, MonoDownmix, Resampler, iter_audio
 from runtime.native import native_stderr
 
 
@@ -97,9 +97,6 @@ def use_system_alsa_config(environ: MutableMapping[str, str] = os.environ,
 # A capture device that delivers nothing this long is gone, though its read has not failed (a stalled sound
 # server, a USB device hung): an ALSA period is 10-100 ms.
 STALL_S = 5.0
-# Capture times running ahead of the samples by more than this are samples the device lost (an overrun): recorded
-# as a gap. Smaller differences are the device's timestamp jitter and are left alone.
-MIN_GAP_S = 0.1
 WALL_CLOCK_TOLERANCE_S = 3600.0  # a device time this close to the wall clock is one (ALSA stamps capture so)
 
 
@@ -215,12 +212,12 @@ class CapturePlacement:
 
     The first chunk starts at its capture time where the device stamps it on the wall clock (ALSA does), else
     where the device was opened; each later one follows the samples before it, unless the device's stamps run
-    ahead of them by ``MIN_GAP_S`` or more: samples it lost, placed as a gap. A stamp later than the chunk's
-    arrival allows (its arrival less its length), or behind the samples by ``MIN_GAP_S``, is the device's clock
+    ahead of them by ``MISSING_AUDIO_S`` or more: samples it lost, placed as a gap. A stamp later than the chunk's
+    arrival allows (its arrival less its length), or behind the samples by ``MISSING_AUDIO_S``, is the device's clock
     moving, not sound lost (the wall clock set by hand or by a time server): the chunk follows the samples and
     later stamps are measured from there. A chunk never moves back over one before it. Not told apart: sound
     lost in the very chunk whose stamp moved, and a sample clock running fast (followed: 0.07 s an hour at
-    20 ppm); one running slow is kept in step by a short gap about every MIN_GAP_S of drift.
+    20 ppm); one running slow is kept in step by a short gap about every MISSING_AUDIO_S of drift.
     """
 
     def __init__(self, sample_rate_hz: int, opened_s: float, wall_clock_start_s: float):
@@ -234,17 +231,17 @@ class CapturePlacement:
     def start_s(self, n_samples: int, device_time_s: float | None, arrival_s: float | None = None) -> float:
         """Where a chunk of ``n_samples`` starts, from its device stamp and the session time it was read at."""
         length_s = n_samples / self.sample_rate_hz
-        if self._next_s is None:  # a start within MIN_GAP_S of the session's is its start, as later jitter is
+        if self._next_s is None:  # a start within MISSING_AUDIO_S of the session's is its start, as later jitter is
             first_s = self._first_start_s(device_time_s)
-            self._next_s = first_s if first_s >= MIN_GAP_S else 0.0
+            self._next_s = first_s if first_s >= MISSING_AUDIO_S else 0.0
         if device_time_s is not None:
             if self._device_origin_s is None:
                 self._device_origin_s = device_time_s - self._next_s
             stamped_s = device_time_s - self._device_origin_s
             latest_s = math.inf if arrival_s is None else arrival_s - length_s  # captured before it was read
-            if not self._next_s - MIN_GAP_S < stamped_s <= latest_s + MIN_GAP_S:
+            if not self._next_s - MISSING_AUDIO_S < stamped_s <= latest_s + MISSING_AUDIO_S:
                 self._device_origin_s = device_time_s - self._next_s  # the device's clock moved: no sound lost
-            elif stamped_s - self._next_s >= MIN_GAP_S:
+            elif stamped_s - self._next_s >= MISSING_AUDIO_S:
                 self._next_s = stamped_s
         start_s = self._next_s
         self._next_s = start_s + length_s

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.arms.audio import SPEAKER_BASELINES
 from runtime.arms.audio.arm import judged_samples, narrowband_note
 from runtime.arms.audio.band import speech_high_band_db
 from runtime.arms.audio.features import (
@@ -34,7 +35,6 @@ from runtime.files import check_output_file, find_files, write_atomically
 from runtime.media import other_audio_streams_note, probe
 
 log = logging.getLogger(__name__)
-SPEAKER_BASELINES = ("none", "folder")  # none: each file as it is; folder: a folder is one speaker
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
 
 

@@ -47,8 +47,8 @@ from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
-from runtime.media import finite_samples
-from runtime.sources.audio import MIN_GAP_S, AudioChunk, FileAudioSource
+from runtime.media import MISSING_AUDIO_S, finite_samples
+from runtime.sources.audio import AudioChunk, FileAudioSource
 from runtime.stopping import STOPPED_BY_USER
 from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
 
@@ -269,7 +269,7 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     try:
         for chunk in chunks:
             missing_s = chunk.start_s - stream.received_s
-            if missing_s >= MIN_GAP_S:  # samples the device lost (or its late start): silence, recorded as a gap
+            if missing_s >= MISSING_AUDIO_S:  # samples the device lost (or its late start): silence, recorded as a gap
                 gaps_s.append((round(stream.received_s, 3), round(chunk.start_s, 3)))
                 log.warning("audio input: no sound from %.1f to %.1f s of the session (a gap in the voice track)",
                             *gaps_s[-1])
