@@ -261,7 +261,10 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
 
     def keep(window: Window) -> None:
         latencies_s.append(clock.now_s() - window.end_s)
-        window = without_lost_audio(without_lost_audio(window, gaps_s), file_missing_s or [], MISSING_SOURCE)
+        # one list, so that a window half lost between the two makes no claim; a session replays a file or hears a
+        # microphone, so the source named is the file's stream once it has lost any
+        window = without_lost_audio(window, gaps_s + list(file_missing_s or []),
+                                    MISSING_SOURCE if file_missing_s else "microphone")
         windows.append(window)
         if on_window is not None:
             on_window(window)

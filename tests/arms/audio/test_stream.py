@@ -187,6 +187,18 @@ def test_audio_before_a_microphone_that_started_late_is_not_said_to_be_lost():
     assert track.windows[0].reason == "no audio for 1.5 s of the window (before the microphone started)"
 
 
+def test_a_window_half_lost_between_a_gap_and_a_files_missing_audio_makes_no_claim():
+    rate = 16000
+    noise = np.random.default_rng(3).normal(0, 0.05, rate * 6).astype(np.float32)
+    chunks = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60) if not 24 <= t < 30]
+    missing_s = [(3.0, 3.6)]  # and a gap of 2.4-3.0 s between the chunks: 1.2 s of the 2-4 s window in all
+    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="paced",
+                         file_missing_s=missing_s)
+    window = next(w for w in track.windows if w.start_s == 2.0)
+    assert window.probs is None  # was judged: 0.6 s lost each way, under half the window either way
+    assert window.reason == "no audio for 1.2 s of the window (the audio stream lost it)"
+
+
 def test_a_defect_judging_the_last_window_keeps_the_windows_judged_before_it(monkeypatch):
     rate = 16000
     noise = np.random.default_rng(2).normal(0, 0.05, rate * 4).astype(np.float32)
