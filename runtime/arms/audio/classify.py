@@ -107,7 +107,13 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
             by_speaker[item.speaker].append(item)
-        for group in by_speaker.values():
+        given = defaultdict(int)
+        for path in files:
+            given[str(path.parent)] += 1
+        for speaker, group in by_speaker.items():
+            if len(group) < given[speaker]:  # the others' lines came before: this says what the baseline lost
+                log.warning("%s: the speaker's baseline is from %d of its %d files (the others could not be read)",
+                            speaker, len(group), given[speaker])
             stacked = np.vstack([item.features for item in group])
             z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
             offsets = np.cumsum([0] + [len(item.features) for item in group])

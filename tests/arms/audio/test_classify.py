@@ -131,7 +131,7 @@ def _bad_clips(folder):
 
 
 @pytest.mark.parametrize("baseline", ["none", "folder"])
-def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, tmp_path, capsys, baseline):
+def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, tmp_path, capsys, caplog, baseline):
     import shutil
 
     clean, mixed = tmp_path / "clean", tmp_path / "mixed"
@@ -151,6 +151,9 @@ def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, t
     for problem in problems:
         assert sum(problem in line for line in lines) == 1
     assert lines[-1] == f"emotrace: error: 3 of 5 files failed; {tmp_path / 'mixed.csv'} holds the other 2"
+    # a folder's baseline is its files that could be read: said (was: silently 2 of 5)
+    shrunk = f"{mixed}: the speaker's baseline is from 2 of its 5 files (the others could not be read)"
+    assert (shrunk in caplog.messages) == (baseline == "folder")
     assert len(lines) == 4 and "Traceback" not in err
     assert out == f"{tmp_path / 'mixed.csv'}: 2 file(s) classified\n"
     rows = {name: list(csv.DictReader((tmp_path / f"{name}.csv").open())) for name in ("clean", "mixed")}
