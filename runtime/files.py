@@ -142,13 +142,28 @@ def removed_if_failed(folder: Path) -> Iterator[None]:
         yield
     except BaseException:
         if made is not None:
-            shutil.rmtree(made, ignore_errors=True)
+            shutil.rmtree(folder, ignore_errors=True)  # the run's own folder, made by it
+            remove_empty_folders(Path(folder).parent, made)
         raise
+
+
+def remove_empty_folders(folder: Path, up_to: Path) -> None:
+    """``folder`` and the folders above it up to ``up_to``, each only while it is empty: another run may have put
+    a folder of its own beside the one taken back."""
+    folder, up_to = Path(os.path.abspath(folder)), Path(os.path.abspath(up_to))
+    for path in (folder, *folder.parents):
+        if path != up_to and up_to not in path.parents:
+            return
+        try:
+            path.rmdir()
+        except OSError:
+            return
 
 
 def topmost_missing(folder: Path) -> Path | None:
     """The first of ``folder``'s parents (or itself) that does not exist; None when all do, or when one cannot be
     looked at (no permission): then nothing is removed, and making the folder says what is wrong."""
+    folder = Path(os.path.abspath(folder))  # "new/../room" made "new" too
     for path in reversed((folder, *folder.parents)):
         try:
             if not path.exists():
@@ -307,12 +322,14 @@ def replace_together(moves: list[tuple[Path, Path]]) -> None:
                 else:
                     os.replace(aside, target)
         raise
-    for folder in dict.fromkeys(target.parent for target, _ in done):
-        sync_folder(folder)
-    for _, aside in done:
-        if aside is not None:
-            with contextlib.suppress(OSError):
-                aside.unlink()
+    try:
+        for folder in dict.fromkeys(target.parent for target, _ in done):
+            sync_folder(folder)
+    finally:  # the new files are in place: the old ones go, whatever stops the syncs
+        for _, aside in done:
+            if aside is not None:
+                with contextlib.suppress(OSError):
+                    aside.unlink()
 
 
 def _keep_aside(target: Path) -> tuple[Path | None, bool]:
@@ -350,11 +367,12 @@ def write_atomically(path: Path, data: bytes) -> None:
 def make_folder(folder: Path) -> None:
     """``folder`` and any folder missing above it, each new one's entry synced into its parent: syncing the files
     written inside a new folder does not write the folder's own entry, and a power cut could lose it."""
-    made = topmost_missing(Path(folder))
-    Path(folder).mkdir(parents=True, exist_ok=True)
+    folder = Path(os.path.abspath(folder))
+    made = topmost_missing(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     if made is None:
         return
-    for new in (Path(folder), *Path(folder).parents):
+    for new in (folder, *folder.parents):
         sync_folder(new.parent)
         if new == made:
             return

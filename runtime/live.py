@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import logging
 import math
 import os
@@ -48,7 +49,7 @@ from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, scan
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder, make_folder, topmost_missing
+from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
@@ -461,6 +462,8 @@ class SessionSoFar:
     video: VideoSession | None = None
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
+    # In every timeline the session writes (software.session_id): how it knows its own file in its folder.
+    session_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def timeline(self) -> Timeline:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
@@ -477,7 +480,7 @@ class SessionSoFar:
                                    lambda: [t for t in [self.sensors.live_track(now_s)] if t], self.said)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
-        software["checkpoint_at_s"] = round(now_s, 3)
+        software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
         return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
                         settings=self.settings, software=software)
 
@@ -527,6 +530,8 @@ class Checkpoints:
         except FileExistsError:  # a session started since this one looked: never written over
             raise InputError(self.out_dir, "holds an earlier session's timeline.json; give a new folder") from None
         except OSError as error:
+            if self._made is not None:
+                remove_empty_folders(self.out_dir, self._made)
             raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
         self._claimed = True
         self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
@@ -535,13 +540,22 @@ class Checkpoints:
         except OSError as error:
             raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
 
-    def still_ours(self) -> bool:
-        """Whether the folder's ``timeline.json`` is still the one this session wrote last (another program, an
-        analysis into the same folder, may have replaced it)."""
+    def owner(self) -> str:
+        """Whose the folder's ``timeline.json`` is: OURS (the one this session wrote last, or one carrying its
+        session_id: a USB stick's FAT gives a file a new inode number when it is read in again), REPLACED (another
+        program's: an analysis into the same folder), or UNKNOWN (it cannot be read now: a stick reset)."""
         try:
-            return self._written == _identity(self.json_path)
+            if _identity(self.json_path) == self._written:
+                return OURS
+            data = json.loads(self.json_path.read_bytes())
+        except ValueError:  # not a timeline: not this session's
+            return REPLACED
         except OSError:
-            return False
+            return UNKNOWN
+        software = data.get("software") if isinstance(data, dict) else None
+        if isinstance(software, dict) and software.get("session_id") == self.so_far.session_id:
+            return OURS
+        return REPLACED
 
     def start(self) -> None:
         if self.every_s > 0:
@@ -558,29 +572,30 @@ class Checkpoints:
         something judged; otherwise its timeline files and the folders made for them are taken back (a folder
         holding anything else is left)."""
         self.stop()
-        if self.finished:
+        if self.finished or not self._claimed or self.owner() != OURS or self._holds_the_sessions_own():
             return
-        if self.windows_written and self.still_ours():
+        if self.windows_written:
             log.warning("%s: the session up to %.0f s is kept there (its last checkpoint)", self.json_path,
                         self.at_s)
-            return
-        if not self._claimed or not self.still_ours():
             return
         for name in ("timeline.json", "timeline.csv"):
             with contextlib.suppress(OSError):
                 (self.out_dir / name).unlink(missing_ok=True)
         if self._made is not None:
-            for folder in (self.out_dir, *self.out_dir.parents):
-                try:
-                    folder.rmdir()  # an empty one only
-                except OSError:
-                    return
-                if folder == self._made:
-                    return
+            remove_empty_folders(self.out_dir, self._made)
+
+    def _holds_the_sessions_own(self) -> bool:
+        """Whether the folder holds the session's own timeline, not a checkpoint (a stop may land between its
+        writing and ``finished``)."""
+        try:
+            software = json.loads(self.json_path.read_bytes()).get("software", {})
+        except (OSError, ValueError, AttributeError):
+            return False
+        return isinstance(software, dict) and "session_id" in software and "checkpoint_at_s" not in software
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            if not self.still_ours():
+            if self.owner() == REPLACED:  # one that cannot be read now is tried again: a stick may come back
                 self._say_once(f"{self.json_path} was replaced by another program; no more checkpoints there")
                 return
             try:
@@ -602,6 +617,9 @@ class Checkpoints:
         self._written = _identity(self.json_path)
         self.windows_written = sum(len(track.windows) for track in timeline.tracks)
         self.at_s = timeline.duration_s
+
+
+OURS, REPLACED, UNKNOWN = "ours", "replaced", "unknown"  # whose a session folder's timeline.json is
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -641,7 +659,11 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     """
     check_output_folder(out_dir)
     for name in ("timeline.json", "timeline.csv"):
-        if (Path(out_dir) / name).exists():  # a session cannot be recorded again: never written over another
+        path = Path(out_dir) / name
+        if path.exists():  # a session cannot be recorded again: never written over another
+            if name == "timeline.json" and path.is_file() and path.stat().st_size == 0:
+                raise InputError(out_dir, "holds an empty timeline.json: a session's, cut off as it started or "
+                                          "starting now; give a new folder (or remove it if no session is running)")
             raise InputError(out_dir, f"holds an earlier session's {name}; give a new folder")
     on_line = guarded_lines(on_line) if on_line else None
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
@@ -715,7 +737,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         if on_line:
             on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started)
-        _write_session(timeline, checkpoints.out_dir, replaced=not checkpoints.still_ours())
+        timeline.software["session_id"] = so_far.session_id
+        _write_session(timeline, checkpoints.out_dir, replaced=checkpoints.owner() == REPLACED)
         checkpoints.finished = True
     return timeline
 
@@ -829,12 +852,13 @@ def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) ->
         write_timeline(timeline, out_dir)
     except (InputError, OSError) as error:
         problem = _problem(error)
+        what = f"was not written over ({problem})" if replaced else f"cannot be written ({problem})"
         try:
             fallback = _saved_elsewhere(timeline)
         except (InputError, OSError) as second:
-            raise InputError(out_dir, f"cannot be written ({problem}), nor could the session be saved in the "
-                                      f"temporary folder ({_problem(second)}): it is lost") from None
-        raise InputError(out_dir, f"cannot be written ({problem}); the session was saved in {fallback}") from None
+            raise InputError(out_dir, f"{what}, nor could the session be saved in the temporary folder "
+                                      f"({_problem(second)}): it is lost") from None
+        raise InputError(out_dir, f"{what}; the session was saved in {fallback}") from None
 
 
 def _saved_elsewhere(timeline: Timeline) -> Path:

@@ -338,3 +338,23 @@ def test_a_timelines_new_folders_are_synced_into_each_parent_they_were_made_in(t
     synced.clear()
     write_timeline(Timeline("session.mp4", 2.0), tmp_path / "sessions" / "p1")  # there already: its files alone
     assert str(tmp_path / "sessions") not in [path for path, _ in synced]
+
+
+def test_a_failed_write_takes_back_its_own_new_folders_not_one_another_run_put_beside(tmp_path):
+    from runtime.files import removed_if_failed
+
+    day = tmp_path / "day"
+    with pytest.raises(OSError), removed_if_failed(day / "room1"):
+        (day / "room1").mkdir(parents=True)
+        (day / "room2").mkdir()  # another run's, made meanwhile
+        (day / "room2" / "timeline.json").write_text("{}")
+        raise OSError(28, "No space left on device")
+    # was: day/ removed whole, the other run's folder with it
+    assert not (day / "room1").exists() and (day / "room2" / "timeline.json").read_text() == "{}"
+
+
+def test_the_first_missing_folder_is_found_on_the_path_as_it_resolves(tmp_path):
+    from runtime.files import topmost_missing
+
+    (tmp_path / "a").mkdir()
+    assert topmost_missing(tmp_path / "new" / ".." / "a" / "room") == tmp_path / "a" / "room"  # was: 'new'

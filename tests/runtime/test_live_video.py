@@ -512,3 +512,76 @@ def test_a_stop_landing_after_the_sessions_timeline_is_written_keeps_it(tmp_path
                  on_line=lambda _line: None)
     # was: taken back with the checkpoints, as if nothing had been captured
     assert "checkpoint_at_s" not in json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]
+
+
+def test_a_session_knows_its_timeline_by_its_session_id_when_the_file_comes_back_as_another(tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    lines = []
+
+    def read_in_again_on_the_first_face_line(line):  # a FAT stick gives the same file a new inode number
+        lines.append(line)
+        if ": face " in line and not (tmp_path / "copy.json").exists():
+            (tmp_path / "copy.json").write_bytes((out / "timeline.json").read_bytes())
+            os.replace(tmp_path / "copy.json", out / "timeline.json")
+            (tmp_path / "copy.json").write_text("done")
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    timeline = run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
+                        on_line=read_in_again_on_the_first_face_line)
+    # was: taken for another program's file, checkpoints stopped and the session sent to the temporary folder
+    written = json.loads((out / "timeline.json").read_text())
+    assert "checkpoint_at_s" not in written["software"] and written["software"]["session_id"]
+    assert timeline.software["session_id"] == written["software"]["session_id"]
+    assert not any("replaced" in line for line in lines)
+
+
+def test_a_session_folder_out_of_reach_for_a_moment_gets_its_checkpoints_again(tmp_path):
+    import os
+    import threading
+
+    out, away = tmp_path / "out", tmp_path / "away"
+    lines = []
+
+    def stick_reset_on_the_first_face_line(line):
+        lines.append(line)
+        if ": face " in line and not away.exists() and not any("checkpoint" in seen for seen in lines):
+            os.rename(out, away)
+            threading.Timer(1.5, os.rename, (away, out)).start()
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=6.0,
+             on_line=stick_reset_on_the_first_face_line)
+    # was: "was replaced by another program; no more checkpoints there", the end sent to the temporary folder
+    assert not any("replaced" in line for line in lines)
+    assert "checkpoint_at_s" not in json.loads((out / "timeline.json").read_text())["software"]
+
+
+def test_a_stop_between_the_claims_renames_and_its_sync_takes_the_claim_back(tmp_path, monkeypatch):
+    import runtime.files as files
+
+    out = tmp_path / "out"
+    out.mkdir()  # the clinic's folder, there before
+
+    def stopped(_folder):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "sync_folder", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    # was: the claim and a '.old' file left, and the next session refused the folder
+    assert out.is_dir() and list(out.iterdir()) == []
+
+
+def test_an_empty_timeline_json_left_by_a_session_cut_off_as_it_started_is_said_as_such(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "timeline.json").write_bytes(b"")
+    with pytest.raises(InputError, match="holds an empty timeline.json: a session's, cut off as it started or "
+                                         "starting now"):
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
