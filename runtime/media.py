@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import wave
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import av
 import numpy as np
@@ -138,144 +140,227 @@ MISSING_AUDIO_S = 0.1
 # running apart does; it is corrected by its excess past half the tolerance, so that the jitter around it does not
 # step it back and forth.
 STAMP_MEDIAN_FRAMES = 9
-# Offsets that stay this close together frame after frame are steady stamps (stamps rounded to the millisecond,
-# each frame's too): a hole this close to whole frames after them is packets lost, filled at once.
+# Offsets that stay this close together over at least STEADY_FRAMES frames are steady stamps (stamps rounded to
+# the millisecond, each frame's too): a hole this close to whole frames after them is packets lost, filled at once.
 STEADY_STAMPS_S = 0.003
+STEADY_FRAMES = 3
+# A median offset this far out is a step of the stamps themselves (their clock set back or on), said as such: a
+# clock running apart passes the tolerance a little at a time, each step about half of it.
+STAMPS_STEP_S = 2 * AUDIO_STAMP_TOLERANCE_S
+# A stamp this much before the one before it starts a recording joined on (within a recording, decode stamps and
+# decoded frames never go back); less is a muxer's jitter. Once another stream has shown the joint, a step back of
+# more than STAMPS_STEP_BACK_S is the joint. A joint's recording is placed after what came before, its sound kept
+# whole (JoinedRecordings); a step back under STAMPS_BACK_S is taken for the stamps' clock set back within one
+# recording, followed as a clock running apart is: the sound it overlaps is dropped (AudioPlacement), so that the
+# sound stays with a picture on that clock.
+STAMPS_BACK_S = 0.25
+STAMPS_STEP_BACK_S = 0.001
+# Opus with DTX (as WebRTC recorders write it): in silence the encoder sends a packet of a byte or three every
+# 400 ms and leaves the ones between out. The hole after such a packet, up to DTX_HOLE_S, is silence the encoder
+# left out, filled and not missing; a longer one lost packets too (the next DTX packet at least).
+DTX_CODECS = frozenset({"opus", "libopus"})  # the decoders' names
+DTX_PACKET_BYTES = 3
+DTX_HOLE_S = 0.4 + AUDIO_STAMP_TOLERANCE_S
 # Stamps and samples that end this far apart over the whole stream are said: under it the placement moved sound by
 # less than a speech frame matters to the windows.
 STAMPS_APART_SAID_S = 0.1
 # A late start this long is said (it costs the first window of the default 2 s its claim); shorter ones (a phone's
 # audio starting a few frames after its video) are told to the caller but not said.
 LATE_AUDIO_SAID_S = 1.0
+# Audio stamped this much later than what came before (or than the file's start) is a damaged stamp, not a pause:
+# filled with silence, 6 h at 48 kHz would be 4 GB.
+MAX_SILENCE_S = 6 * 3600.0
+
+
+class Move(NamedTuple):
+    """Where a frame goes against where the samples before it end."""
+
+    silence_at_frame_rate: int  # samples of silence put before the frame, at the frame's own rate
+    drop_at_read_rate: int  # samples dropped from the frame on, at the rate read (``AudioPlacement.rate_hz``)
+
+
+STAY = Move(0, 0)
 
 
 class AudioPlacement:
     """Where a stream's decoded samples go on the file's clock: by their stamps, not by counting them.
 
-    The first stamp places the first sample (a late start is preceded by silence, audio stamped before 0 is cut);
-    each later frame's stamp is compared with where the samples before it end, kept exactly (a ``Fraction`` of
-    seconds, so that no rounding accumulates). Acted on at once: a hole of ``MISSING_AUDIO_S`` or more (silence
-    fills it: a stretch of missing audio, ``missing_s``), a step back of ``STAMPS_BACK_S`` or more (the overlap is
-    dropped), a hole after corrupt packets the decoder skipped, and a hole of whole frames after steady stamps
-    (packets lost, counted in ``lost_packets``). Otherwise the median offset over ``STAMP_MEDIAN_FRAMES`` frames
-    is followed where it passes ``AUDIO_STAMP_TOLERANCE_S`` (stamps running faster or slower than the samples),
-    each such step counted for ``disagreement``. A frame without a stamp follows the samples before it.
+    The first stamp places the first sample (``start``: a late start is preceded by silence, audio stamped before 0
+    is cut); each later frame's stamp is compared with where the samples before it end, kept exactly (a count of
+    ticks at a rate every rate seen divides, so that no rounding accumulates). Acted on at once: a hole of
+    ``MISSING_AUDIO_S`` or more (silence fills it: a stretch of missing audio, ``missing_s``; one after under
+    ``MISSING_AUDIO_S`` of sound is the late start's), a step back of ``STAMPS_BACK_S`` or more (the overlap is
+    dropped), a hole after corrupt packets the decoder skipped, a hole after an Opus DTX packet (silence the encoder
+    left out, not missing), and a hole of whole frames after steady stamps (packets lost, counted in
+    ``lost_packets``). Otherwise the median offset over ``STAMP_MEDIAN_FRAMES`` frames is followed where it passes
+    ``AUDIO_STAMP_TOLERANCE_S`` (stamps running faster or slower than the samples, or stepping back under
+    ``STAMPS_BACK_S``: the overlap dropped), each such step counted for ``disagreement``. A frame without a stamp
+    follows the samples before it.
     """
 
     def __init__(self, rate_hz: int):
         self.rate_hz = rate_hz  # the rate read at
-        self._end_s: Fraction | None = None  # where the samples placed so far end
+        self._tick_hz = rate_hz  # a whole multiple of every rate seen: the rate read, each frame's
+        self._end_ticks: int | None = None  # where the samples placed so far end, at _tick_hz
         self.missing_s: list[tuple[float, float]] = []
         self.corrupt_s: list[tuple[float, float]] = []  # of them, the holes of corrupt packets (said by the decoder)
-        self.lost_packets, self.lost_packets_s = 0, Fraction(0)  # holes of whole frames under MISSING_AUDIO_S
-        self.added_s, self.dropped_s = Fraction(0), Fraction(0)  # the steps following the stamps' clock, in all
+        self.lost_packets, self.lost_packets_s = 0, 0.0  # holes of whole frames under MISSING_AUDIO_S
+        self.added_s, self.dropped_s = 0.0, 0.0  # the steps following the stamps' clock, in all
         self.steps = 0
+        self.stamp_steps: list[tuple[float, float, float]] = []  # of them, the stamps' own: (at_s, step_s, moved_s)
         self._first_s = 0.0
         self._frame_s = 0.0  # the last frame's length
         self._offsets_s: deque[float] = deque(maxlen=STAMP_MEDIAN_FRAMES)  # recent stamps less the samples' end
 
-    def lead(self, start_s: float | None) -> int:
-        """Samples at ``rate_hz`` before the first frame, stamped ``start_s``: silence (> 0), or cut (< 0)."""
+    def start(self, start_s: float | None) -> int:
+        """Start the placement at the first frame, stamped ``start_s``: the samples at ``rate_hz`` before it,
+        silence (> 0), or cut (< 0)."""
         lead = int(round(start_s * self.rate_hz)) if start_s is not None else 0
-        self._end_s, self._first_s = Fraction(lead, self.rate_hz), lead / self.rate_hz
+        self._end_ticks, self._first_s = lead * (self._tick_hz // self.rate_hz), lead / self.rate_hz
         if lead / self.rate_hz >= MISSING_AUDIO_S:
             self.missing_s.append((0.0, round(lead / self.rate_hz, 3)))
         return lead
 
     @property
     def started(self) -> bool:
-        return self._end_s is not None
+        return self._end_ticks is not None
 
     @property
     def end_s(self) -> float:
         """Where the samples placed so far end, on the file's clock."""
-        return float(self._end_s or 0)
+        return self._end_ticks / self._tick_hz if self._end_ticks is not None else 0.0
 
-    def step(self, start_s: float | None, frame_rate_hz: int, after_skipped: bool = False) -> tuple[int, int]:
-        """For a frame stamped ``start_s``: the samples of silence to put before it at ``frame_rate_hz``, and the
-        samples at ``rate_hz`` to drop from what follows; (0, 0) when it stays where the samples before it end.
-        ``after_skipped``: packets were skipped just before it (corrupt, said already): a hole is theirs."""
+    def step(self, start_s: float | None, frame_rate_hz: int, after_skipped: bool = False,
+             after_dtx: bool = False) -> Move:
+        """Where a frame stamped ``start_s`` goes; ``STAY`` where the samples before it end.
+        ``after_skipped``: packets were skipped just before it (corrupt, said already): a hole is theirs.
+        ``after_dtx``: the frame before it came of an Opus DTX packet: a hole up to ``DTX_HOLE_S`` is silence."""
         if start_s is None:
-            return 0, 0
-        apart_s = float(start_s - self._end_s)
+            return STAY
+        end_s = self.end_s
+        apart_s = start_s - end_s
+        if after_dtx and not after_skipped and AUDIO_STAMP_TOLERANCE_S < apart_s <= DTX_HOLE_S:
+            silence, filled_s = self._fill(apart_s, frame_rate_hz)
+            self._offsets_s.append(apart_s - filled_s)
+            return Move(silence, 0)
         if apart_s >= MISSING_AUDIO_S or (after_skipped and apart_s > AUDIO_STAMP_TOLERANCE_S):
-            start_s = round(float(self._end_s), 3)
+            # under MISSING_AUDIO_S of sound before the hole (a muxer's lone first packet at 0): the audio starts after
+            hole_from_s = 0.0 if end_s < MISSING_AUDIO_S and not self.missing_s else round(end_s, 3)
             silence, filled_s = self._fill(apart_s, frame_rate_hz)
             if filled_s >= MISSING_AUDIO_S:
-                self.missing_s.append((start_s, round(float(self._end_s), 3)))
+                self.missing_s.append((hole_from_s, round(self.end_s, 3)))
                 if after_skipped:
                     self.corrupt_s.append(self.missing_s[-1])
-            self._offsets_s.append(apart_s - float(filled_s))
-            return silence, 0
+            self._offsets_s.append(apart_s - filled_s)
+            return Move(silence, 0)
         if apart_s <= -STAMPS_BACK_S:  # stamps gone back (a joint the decoder did not place): at once
             self._offsets_s.clear()
             dropped = self._drop(-apart_s)
-            self.dropped_s += Fraction(dropped, self.rate_hz)
             self.steps += 1
-            return 0, dropped
+            self.stamp_steps.append((end_s, apart_s, -dropped / self.rate_hz))
+            return Move(0, dropped)
         lost_s = self._lost_frames_s(apart_s)
         if lost_s:
             silence, filled_s = self._fill(lost_s, frame_rate_hz)
             self.lost_packets += int(round(lost_s / self._frame_s))
             self.lost_packets_s += filled_s
-            self._offsets_s.append(apart_s - float(filled_s))
-            return silence, 0
+            self._offsets_s.append(apart_s - filled_s)
+            return Move(silence, 0)
         self._offsets_s.append(apart_s)
-        offset_s = float(np.median(self._offsets_s))
-        if len(self._offsets_s) < STAMP_MEDIAN_FRAMES or abs(offset_s) <= AUDIO_STAMP_TOLERANCE_S:
-            return 0, 0
+        if len(self._offsets_s) < STAMP_MEDIAN_FRAMES:
+            return STAY
+        offset_s = statistics.median(self._offsets_s)
+        if abs(offset_s) <= AUDIO_STAMP_TOLERANCE_S:
+            return STAY
+        return self._follow(offset_s, end_s, frame_rate_hz)
+
+    def _follow(self, offset_s: float, end_s: float, frame_rate_hz: int) -> Move:
+        """Move the samples towards the stamps' median ``offset_s`` from ``end_s``, to half the tolerance."""
         step_s = offset_s - math.copysign(AUDIO_STAMP_TOLERANCE_S / 2, offset_s)
         self.steps += 1
         if step_s > 0:
-            silence, filled_s = self._fill(step_s, frame_rate_hz)
-            self.added_s += filled_s
-            moved = (silence, 0)
+            silence, moved_s = self._fill(step_s, frame_rate_hz)
+            self.added_s += moved_s
+            move = Move(silence, 0)
         else:
             dropped = self._drop(-step_s)
-            self.dropped_s += Fraction(dropped, self.rate_hz)
-            moved = (0, dropped)
+            moved_s = -dropped / self.rate_hz
+            move = Move(0, dropped)
+        if abs(offset_s) >= STAMPS_STEP_S:
+            self.stamp_steps.append((self._stepped_at_s(offset_s, end_s), offset_s, moved_s))
         self._offsets_s = deque((o - step_s for o in self._offsets_s), maxlen=STAMP_MEDIAN_FRAMES)
-        return moved
+        return move
+
+    def _stepped_at_s(self, offset_s: float, end_s: float) -> float:
+        """Where the stamps stepped by ``offset_s``: the first of the last frames past the tolerance that way (the
+        median follows a few frames after), the latest starting at ``end_s``."""
+        frames = 0
+        for recent_s in reversed(self._offsets_s):
+            if abs(recent_s) <= AUDIO_STAMP_TOLERANCE_S or (recent_s > 0) != (offset_s > 0):
+                break
+            frames += 1
+        return max(0.0, end_s - max(0, frames - 1) * self._frame_s)
 
     def _lost_frames_s(self, apart_s: float) -> float:
         """The hole of whole frames (packets lost) ``apart_s`` opens after steady stamps; 0.0 where it is none."""
         recent = self._offsets_s
-        if apart_s <= AUDIO_STAMP_TOLERANCE_S or len(recent) < 3 or max(recent) - min(recent) > STEADY_STAMPS_S:
+        if (apart_s <= AUDIO_STAMP_TOLERANCE_S or len(recent) < STEADY_FRAMES
+                or max(recent) - min(recent) > STEADY_STAMPS_S):
             return 0.0
-        hole_s = apart_s - float(np.median(recent))
+        hole_s = apart_s - statistics.median(recent)  # the offset before the hole, which the hole's own would move
         frames = round(hole_s / self._frame_s) if self._frame_s else 0
         return hole_s if frames >= 1 and abs(hole_s - frames * self._frame_s) <= STEADY_STAMPS_S else 0.0
 
-    def _fill(self, length_s: float, frame_rate_hz: int) -> tuple[int, Fraction]:
-        """Silence of ``length_s`` at ``frame_rate_hz``: its samples and its exact length, placed."""
+    def _fill(self, length_s: float, frame_rate_hz: int) -> tuple[int, float]:
+        """Silence of ``length_s`` at ``frame_rate_hz``: its samples and its length, placed."""
         silence = int(round(length_s * frame_rate_hz))
-        filled_s = Fraction(silence, frame_rate_hz)
-        self._end_s += filled_s
-        return silence, filled_s
+        ticks = self._ticks(silence, frame_rate_hz)  # first: it may rebase the end
+        self._end_ticks += ticks
+        return silence, silence / frame_rate_hz
 
     def _drop(self, length_s: float) -> int:
         """Samples at ``rate_hz`` to drop, ``length_s`` of them, taken back from the samples' end."""
         drop = int(round(length_s * self.rate_hz))
-        self._end_s -= Fraction(drop, self.rate_hz)
+        ticks = self._ticks(drop, self.rate_hz)  # first: it may rebase the end
+        self._end_ticks -= ticks
+        self.dropped_s += drop / self.rate_hz
         return drop
+
+    def _ticks(self, samples: int, rate_hz: int) -> int:
+        """``samples`` at ``rate_hz`` in ticks; a rate the tick rate is no multiple of yet rebases the end on one
+        that is (whole integers throughout: a Fraction's arithmetic a frame cost more than the decoding)."""
+        if self._tick_hz % rate_hz:
+            tick_hz = math.lcm(self._tick_hz, rate_hz)
+            self._end_ticks *= tick_hz // self._tick_hz
+            self._tick_hz = tick_hz
+        return samples * (self._tick_hz // rate_hz)
 
     def placed(self, samples: int, rate_hz: int) -> None:
         """A frame of ``samples`` at ``rate_hz`` placed where the samples before it end."""
-        self._end_s += Fraction(samples, rate_hz)
+        ticks = self._ticks(samples, rate_hz)  # first: it may rebase the end
+        self._end_ticks += ticks
         self._frame_s = samples / rate_hz
 
     def disagreement(self) -> str:
         """How far the stamps and the samples disagreed, past the audio missing; "" where they ended less than
-        ``STAMPS_APART_SAID_S`` apart."""
-        net_s = float(self.added_s - self.dropped_s)
+        ``STAMPS_APART_SAID_S`` apart. Where the stamps' own steps account for it, those steps are said."""
+        net_s = self.added_s - self.dropped_s
         if abs(net_s) < STAMPS_APART_SAID_S:
             return ""
-        samples_s = float(self._end_s) - self._first_s - net_s  # the samples' own time, the missing stretches too
+        if self.stamp_steps and abs(net_s - sum(moved_s for _, _, moved_s in self.stamp_steps)) < STAMPS_APART_SAID_S:
+            steps = [f"{'back' if step_s < 0 else 'forward'} {abs(step_s):.2f} s at {at_s:.1f} s"
+                     for at_s, step_s, _ in self.stamp_steps[:STRETCHES_SAID]]
+            more = len(self.stamp_steps) - STRETCHES_SAID
+            moved = [f"{self.added_s:.2f} s of silence added"] if self.added_s else []
+            moved += [f"{self.dropped_s:.2f} s of overlapping sound dropped"] if self.dropped_s else []
+            return (f"its audio's timestamps step {', '.join(steps)}{f' and {more} more times' if more > 0 else ''}; "
+                    f"the audio was placed by its timestamps ({', '.join(moved)})")
+        samples_s = self.end_s - self._first_s - net_s  # the samples' own time, the missing stretches too
         ahead = "ahead of" if net_s >= 0 else "behind"
         why = "stamps taken from a clock other than the sound card's" + (", or packets lost" if net_s >= 0 else "")
         return (f"its audio's timestamps ran {abs(net_s):.2f} s {ahead} its samples over {samples_s:.0f} s "
                 f"({100 * abs(net_s) / max(samples_s, 1e-9):.2f} %: {why}); the audio was placed by its timestamps "
-                f"({float(self.added_s):.2f} s of silence added, {float(self.dropped_s):.2f} s of overlapping sound "
+                f"({self.added_s:.2f} s of silence added, {self.dropped_s:.2f} s of overlapping sound "
                 f"dropped, in {self.steps} step{'s' if self.steps != 1 else ''})")
 
 
@@ -287,9 +372,10 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
 
     Sample ``i`` sits at ``i / sample_rate_hz`` seconds on the file's clock, each frame where its stamp says
     (``AudioPlacement``): audio that starts late is preceded by silence, audio stamped before 0 is cut, a hole in
-    the stream's timestamps (packets lost) is silence, never closed up, and stamps that run faster or slower than
-    the samples are followed, said in one line. Each stretch of silence standing for missing audio (a late start,
-    packets lost) is told to ``missing`` as (start_s, end_s) when it is filled, and said in one line at the end.
+    the stream's timestamps (packets lost, or silence an Opus encoder's DTX left out) is silence, never closed up,
+    and stamps that run faster or slower than the samples are followed, said in one line. Each stretch of silence
+    standing for missing audio (a late start, packets lost) is told to ``missing`` as (start_s, end_s) when it is
+    filled, and said in one line at the end.
     Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
     reason after its last block, so that a track can say it.
@@ -300,8 +386,10 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
         resampler, mono = Resampler(sample_rate_hz), MonoDownmix()
         decoder = StreamDecoder(path, container, stream)
         placement = AudioPlacement(sample_rate_hz)
+        dtx = stream.codec_context.name in DTX_CODECS
         emitted, skip = 0, 0
         corrupt = 0  # corrupt packets skipped before the last frame: a hole after more is theirs
+        after_dtx = False  # the last frame came of a DTX packet: a hole after it is silence the encoder left out
         try:
             for frame in decoder.frames():
                 raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
@@ -311,14 +399,15 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                 if start_s is not None:
                     _check_silence(path, start_s - placement.end_s, placement.end_s)
                 if not placement.started:
-                    lead = placement.lead(start_s)
+                    lead = placement.start(start_s)
                     skip = max(0, -lead)
                 else:
-                    silence, drop = placement.step(start_s, frame.sample_rate, decoder.corrupt > corrupt)
-                    if silence:
-                        frames.insert(0, _silence_like(frame, silence))
-                    skip += drop
+                    move = placement.step(start_s, frame.sample_rate, decoder.corrupt > corrupt, after_dtx)
+                    if move.silence_at_frame_rate:
+                        frames.insert(0, _silence_like(frame, move.silence_at_frame_rate))
+                    skip += move.drop_at_read_rate
                 corrupt = decoder.corrupt
+                after_dtx = dtx and decoder.packet_bytes <= DTX_PACKET_BYTES
                 placement.placed(frame.samples, frame.sample_rate)
                 if missing is not None:  # before its silence: a replay judges each block as it comes
                     for stretch in placement.missing_s[missing_before:]:
@@ -344,13 +433,14 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             ended_early(decoder.stopped_reason)
 
 
-MISSING_STRETCHES_SAID = 5  # stretches of missing audio a line names; more are counted
+STRETCHES_SAID = 5  # stretches of time a line names (audio missing, runs of damaged frames); more are counted
 
 
-def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]], said: int) -> str:
-    """Stretches of time as "2.1-3.9 s, 7.0 s" (the first ``said``, then a count)."""
-    names = [f"{a:.1f} s" if round(a, 1) == round(b, 1) else f"{a:.1f}-{b:.1f} s" for a, b in stretches_s[:said]]
-    more = len(stretches_s) - said
+def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]]) -> str:
+    """Stretches of time as "2.1-3.9 s, 7.0 s" (the first ``STRETCHES_SAID``, then a count)."""
+    names = [f"{a:.1f} s" if round(a, 1) == round(b, 1) else f"{a:.1f}-{b:.1f} s"
+             for a, b in stretches_s[:STRETCHES_SAID]]
+    more = len(stretches_s) - STRETCHES_SAID
     return ", ".join(names) + (f" and {more} more stretches" if more > 0 else "")
 
 
@@ -358,31 +448,21 @@ def _say_placement(path: Path, placement: AudioPlacement) -> None:
     """One line for the audio missing (filled with silence), one for stamps and samples that disagreed. The holes
     of corrupt packets are left to the decoder's lines; a late start under ``LATE_AUDIO_SAID_S`` is not said."""
     stretches_s = [stretch for stretch in placement.missing_s if stretch not in placement.corrupt_s]
-    late = bool(stretches_s) and stretches_s[0][0] == 0.0
-    said_s = stretches_s[late:]
-    parts = [f"lost at {stretches_said(said_s, MISSING_STRETCHES_SAID)}"] if said_s else []
-    if late and stretches_s[0][1] >= LATE_AUDIO_SAID_S:
-        said_s.insert(0, stretches_s[0])
-        parts.insert(0, f"before the audio starts at {stretches_s[0][1]:.1f} s")
+    late_s = stretches_s.pop(0) if stretches_s and stretches_s[0][0] == 0.0 else None  # only the first starts at 0
+    parts = [f"lost at {stretches_said(stretches_s)}"] if stretches_s else []
+    if late_s is not None and late_s[1] >= LATE_AUDIO_SAID_S:
+        stretches_s.insert(0, late_s)
+        parts.insert(0, f"before the audio starts at {late_s[1]:.1f} s")
     if placement.lost_packets:
         parts.append(f"{placement.lost_packets} packet{'s' if placement.lost_packets != 1 else ''} lost in holes "
-                     f"under {MISSING_AUDIO_S:g} s, {float(placement.lost_packets_s):.2f} s in all")
+                     f"under {MISSING_AUDIO_S:g} s, {placement.lost_packets_s:.2f} s in all")
     if parts:
-        total_s = sum(end_s - start_s for start_s, end_s in said_s) + float(placement.lost_packets_s)
-        log.warning("%s: no audio for %.1f s, filled with silence (%s)", path, total_s, "; ".join(parts))
+        total_s = sum(end_s - start_s for start_s, end_s in stretches_s) + placement.lost_packets_s
+        log.warning("%s: no audio for %.*f s, filled with silence (%s)", path, 2 if total_s < 0.1 else 1, total_s,
+                    "; ".join(parts))
     disagreement = placement.disagreement()
     if disagreement:
         log.warning("%s: %s", path, disagreement)
-
-
-# A stamp this much before the one before it starts a recording joined on (within a recording, decode stamps and
-# decoded frames never go back); less is a muxer's jitter. Once another stream has shown the joint, a step back of
-# more than STAMPS_STEP_BACK_S is the joint.
-STAMPS_BACK_S = 0.25
-STAMPS_STEP_BACK_S = 0.001
-# Audio stamped this much later than what came before (or than the file's start) is a damaged stamp, not a pause:
-# filled with silence, 6 h at 48 kHz would be 4 GB.
-MAX_SILENCE_S = 6 * 3600.0
 
 
 def _check_silence(path: Path, gap_s: float, at_s: float) -> None:
@@ -478,7 +558,6 @@ def _wav_declared_s(path: str | Path) -> float | None:
 # spans many transport packets). The damage is taken to start at the packet after the flagged one: where whole
 # frames were lost, one clean frame is skipped with them; no damaged frame is kept.
 CORRUPT_FLAG_LEAD = 2
-DAMAGED_RUNS_SAID = 5  # runs of damaged frames the closing line names; more are counted
 # Damage ends this long after it began even without a keyframe or recovery points (a stream that marks neither
 # would otherwise lose the rest of the recording to one lost packet); cameras' keyframes come every 0.5-10 s.
 MAX_DAMAGE_S = 10.0
@@ -560,8 +639,8 @@ class BrokenReferences:
         return True
 
     def where(self) -> str:
-        """The runs of damaged frames as "2.1-3.9 s, 7.0 s" (the first ``DAMAGED_RUNS_SAID``, then a count)."""
-        return stretches_said(self.runs_s, DAMAGED_RUNS_SAID)
+        """The runs of damaged frames as "2.1-3.9 s, 7.0 s" (the first ``STRETCHES_SAID``, then a count)."""
+        return stretches_said(self.runs_s)
 
 
 class StreamDecoder:
@@ -584,6 +663,7 @@ class StreamDecoder:
         self.usable = 0  # of them, those handed on (a video frame corrupt or damaged is not)
         self.corrupt = 0  # packets (or frames, see ``skip``) left out as corrupt
         self.stopped_reason = ""
+        self.packet_bytes = 0  # the size of the packet the latest frame was decoded from (Opus DTX: 1-3 bytes)
         self._last_s = 0.0  # the time of this stream's latest packet
         self._stream_end_s = 0.0  # where this stream's packets end
         self._file_end_s = 0.0  # where any stream's packets end (shifted at joints): one stream may be shorter
@@ -633,6 +713,7 @@ class StreamDecoder:
                 if self.references is not None:
                     self.references.break_now()
                 continue
+            self.packet_bytes = packet.size
             for frame in frames:
                 self.decoded += 1
                 self._follow_stamps(frame)
@@ -757,7 +838,8 @@ class StreamDecoder:
 
 
 def _stamp_s(stamp: int | None, time_base: Fraction | None) -> float | None:
-    return float(stamp * time_base) if stamp is not None and time_base else None
+    # whole numbers divided: the float a Fraction's product gives, correctly rounded, without its cost a packet
+    return stamp * time_base.numerator / time_base.denominator if stamp is not None and time_base else None
 
 
 def _packet_length_s(packet: av.Packet) -> float:

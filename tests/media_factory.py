@@ -24,7 +24,7 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
                 audio_start_s: float = 0.0, lost_s: tuple[float, float] | None = None, lost_every: int = 0,
                 audio_stamp_scale: float = 1.0, audio_bit_rate: int | None = None, gop: int | None = None,
                 detailed_px: tuple[int, int] | None = None, b_frames: int = 0,
-                audio_stamp_error_s: Callable[[int], float] | None = None) -> Path:
+                audio_stamp_error_s: Callable[[int], float] | None = None, dtx: bool = False) -> Path:
     """Write a container with an optional audio stream and an optional grey test-pattern video stream.
 
     ``samples``: (n,) for mono, (n, channels) for more. ``audio_start_s`` may be negative (audio stamped before
@@ -33,7 +33,8 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
     packets lost by a call's recorder. ``audio_stamp_scale``: the audio's stamps advance that many times its
     samples' own time (a recorder stamping by a clock other than the sound card's). ``audio_stamp_error_s``: the
     seconds added to the stamp of the audio frame of each index (a recorder's jitter), never before the one before.
-    ``gop``: frames from one keyframe to the next (the encoder's own choice when None).
+    ``gop``: frames from one keyframe to the next (the encoder's own choice when None). ``dtx``: Opus's
+    discontinuous transmission, a packet of a few bytes a frame in silence (``as_webrtc_dtx`` thins them out).
     ``detailed_px`` (width, height): frames of that size holding a fixed random picture moving sideways, each
     many transport packets in an MPEG-TS file, instead of small flat grey ones. ``b_frames``: with ``gop``, the
     B-frames between references (0: none, as a camera streams; a camcorder's .mts has 2).
@@ -55,6 +56,8 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             audio = container.add_stream(audio_codec, rate=sample_rate_hz, layout=LAYOUTS[channels])
             if audio_bit_rate:
                 audio.codec_context.bit_rate = audio_bit_rate
+            if dtx:
+                audio.codec_context.options = {"dtx": "1"}
         if video is not None:
             detail = np.random.default_rng(0).integers(0, 255, (height, width, 3), dtype=np.uint8)
             for i in range(int(round(video_s * fps))):
@@ -84,6 +87,26 @@ def write_media(path: Path, samples: np.ndarray | None, sample_rate_hz: int = 48
             for packet in audio.encode():
                 container.mux(packet)
     return path
+
+
+DTX_PACKET_BYTES = 3  # libopus's packets in silence with DTX on
+
+
+def as_webrtc_dtx(path: Path, out: Path, every: int = 20) -> Path:
+    """The Opus stream of ``path`` (written with ``dtx``) as a WebRTC recorder writes it: of each run of DTX packets
+    only the first and every ``every``-th after it (400 ms of 20 ms frames) is kept, the ones between left out."""
+    with av.open(str(path)) as source, av.open(str(out), "w") as target:
+        audio = target.add_stream_from_template(source.streams.audio[0])
+        run = 0
+        for packet in source.demux(audio=0):
+            if packet.dts is None:
+                continue
+            run = run + 1 if packet.size <= DTX_PACKET_BYTES else 0
+            if run and run % every != 1:
+                continue
+            packet.stream = audio
+            target.mux(packet)
+    return out
 
 
 def write_audio_streams(path: Path, streams: list[np.ndarray], sample_rate_hz: int = 48000,

@@ -11,9 +11,27 @@ import soundfile
 
 from runtime.cli import main
 from runtime.errors import InputError
-from runtime.media import MonoDownmix, Resampler, clock_origin_s, extract_audio, probe, read_audio, wav_bytes
+from runtime.media import (
+    DTX_HOLE_S,
+    MonoDownmix,
+    Resampler,
+    clock_origin_s,
+    extract_audio,
+    probe,
+    read_audio,
+    wav_bytes,
+)
 from runtime.sources.video import FileVideoSource
-from tests.media_factory import cut_short, damage, tone, undecodable_s, write_audio_streams, write_media
+from tests.media_factory import (
+    DTX_PACKET_BYTES,
+    as_webrtc_dtx,
+    cut_short,
+    damage,
+    tone,
+    undecodable_s,
+    write_audio_streams,
+    write_media,
+)
 
 CASES = [
     ("clip.mp4", "aac", "mpeg4"),
@@ -226,9 +244,9 @@ def test_single_packets_lost_from_millisecond_stamps_are_filled_without_the_roun
 
 
 def _jitter_s(spread_s: float, offset_s: float = 0.0, seed: int = 0) -> Callable[[int], float]:
-    """A recorder's jitter: each frame's stamp but the first ``offset_s`` late, give or take ``spread_s``."""
+    """A recorder's jitter: each frame's stamp ``offset_s`` late, give or take ``spread_s``, the first one's too."""
     errors_s = offset_s + np.random.default_rng(seed).uniform(-spread_s, spread_s, 100000)
-    return lambda index: float(errors_s[index]) if index else 0.0
+    return lambda index: float(errors_s[index])
 
 
 @pytest.mark.parametrize(("name", "error_s"), [
@@ -240,8 +258,61 @@ def test_stamps_scattered_around_their_samples_move_no_sound(tmp_path, caplog, n
     plain = read_audio(write_media(tmp_path / "plain.mkv", sound, 48000, "pcm_s16le"))
     with caplog.at_level("WARNING"):
         scattered = read_audio(write_media(tmp_path / name, sound, 48000, "pcm_s16le", audio_stamp_error_s=error_s))
-    assert np.array_equal(scattered, plain)
+    with av.open(str(tmp_path / name)) as container:
+        first_s = float(next(container.demux(audio=0)).pts * container.streams.audio[0].time_base)
+    # the first stamp places the stream (its jitter, under the tolerance, is taken as it comes); no frame moves after
+    lead = int(round(first_s * 16000))
+    assert np.array_equal(scattered, np.concatenate([np.zeros(max(lead, 0), np.float32), plain[max(-lead, 0):]]))
     assert caplog.messages == []
+
+
+def test_silence_an_opus_encoders_dtx_left_out_is_silence_not_audio_missing(tmp_path, caplog):
+    # A WebRTC recorder's Opus: in silence one packet of a few bytes every 400 ms, nothing between
+    sound = np.concatenate([tone(1.0, 48000), np.zeros(3 * 48000, np.float32), tone(1.0, 48000)])
+    path = as_webrtc_dtx(write_media(tmp_path / "dtx.webm", sound, 48000, "libopus", dtx=True), tmp_path / "rtc.webm")
+    with av.open(str(path)) as container:
+        packets = [(float(p.pts * p.time_base), p.size) for p in container.demux(audio=0) if p.size]
+    holes = [(t_s, size) for (t_s, size), (next_s, _) in zip(packets, packets[1:], strict=False) if next_s - t_s > 0.3]
+    assert len(holes) >= 5 and all(size <= DTX_PACKET_BYTES for _, size in holes)  # the file is as made
+    missing = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path, missing=missing.append)
+    # was: 0.38 s lost after each DTX packet, so that the windows of the pause made no claim
+    assert missing == [] and caplog.messages == []
+    assert decoded.size / 16000 == pytest.approx(5.0, abs=0.03)
+    assert _loud_from_s(decoded[int(2.0 * 16000):]) + 2.0 == pytest.approx(4.0, abs=0.02)  # the second tone in place
+
+
+def test_a_hole_after_an_opus_dtx_packet_longer_than_its_encoder_leaves_is_audio_missing(tmp_path):
+    sound = np.concatenate([tone(1.0, 48000), np.zeros(4 * 48000, np.float32), tone(1.0, 48000)])
+    # every 40th DTX packet kept: 0.8 s holes, the DTX packet between them lost
+    path = as_webrtc_dtx(write_media(tmp_path / "dtx.webm", sound, 48000, "libopus", dtx=True), tmp_path / "rtc.webm",
+                         every=40)
+    with av.open(str(path)) as container:
+        starts_s = [float(p.pts * p.time_base) for p in container.demux(audio=0) if p.size]
+    holes_s = [(start_s + 0.02, next_s) for start_s, next_s in zip(starts_s, starts_s[1:], strict=False)
+               if next_s - start_s - 0.02 > DTX_HOLE_S]
+    missing = []
+    read_audio(path, missing=missing.append)
+    assert len(holes_s) >= 3 and missing == [pytest.approx(hole_s, abs=0.002) for hole_s in holes_s]
+
+
+def test_a_single_step_back_of_the_stamps_is_said_as_one_and_the_overlap_dropped(tmp_path, caplog):
+    # two recordings in one transport stream, the second stamped from 7.85 s while the first runs to 8.0 s: under
+    # STAMPS_BACK_S, no joint but the stamps' clock set back, followed (was: "ran 0.15 s behind its samples ... %")
+    sound = _bursts(48000, 8.0, (0.5, 4.0))
+    one = write_media(tmp_path / "one.ts", sound, 48000, "mp2").read_bytes()
+    two = write_media(tmp_path / "two.ts", sound, 48000, "mp2", audio_start_s=7.85).read_bytes()
+    path = tmp_path / "joined.ts"
+    path.write_bytes(one + two)
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path)
+    assert _onsets_s(decoded) == pytest.approx([0.5, 4.0, 8.35, 11.85], abs=0.02)  # the second by its stamps
+    assert decoded.size / 16000 == pytest.approx(15.85, abs=0.03)  # the overlap dropped
+    assert len(caplog.messages) == 1
+    said = (rf"{re.escape(str(path))}: its audio's timestamps step back 0\.1\d s at 8\.0 s; the audio was placed by "
+            r"its timestamps \(0\.1\d s of overlapping sound dropped\)")
+    assert re.fullmatch(said, caplog.messages[0])
 
 
 def test_a_clock_running_apart_under_jittery_stamps_is_followed_in_few_steps(tmp_path, caplog):
@@ -285,6 +356,29 @@ def test_missing_audio_is_told_as_stretches_and_said_in_one_line(tmp_path, caplo
     assert _onsets_s(decoded) == pytest.approx([1.5, 5.5], abs=0.01)  # the silence filled as before
     assert caplog.messages == [f"{path}: no audio for 2.5 s, filled with silence (before the audio starts at 1.0 s; "
                                "lost at 3.0-4.5 s)"]
+
+
+def test_a_lone_first_packet_before_a_hole_is_a_late_start_not_audio_lost(tmp_path, caplog):
+    # as FFmpeg writes a fragmented MP4 whose audio starts late: one frame at 0, the rest from 1 s
+    sound = _bursts(48000, 4.0, (2.0,))
+    path = write_media(tmp_path / "late.mkv", sound, 48000, "pcm_s16le", lost_s=(0.01, 1.0))
+    missing = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path, missing=missing.append)
+    assert missing == [(0.0, pytest.approx(1.003, abs=0.02))]  # was (0.021, 1.0): "lost at 0.0-1.0 s"
+    assert _onsets_s(decoded) == pytest.approx([2.0], abs=0.01)
+    assert len(caplog.messages) == 1
+    assert re.fullmatch(r".*: no audio for 1\.0 s, filled with silence \(before the audio starts at 1\.0 s\)",
+                        caplog.messages[0])
+
+
+def test_a_single_packet_lost_is_said_to_the_hundredth_of_a_second(tmp_path, caplog):
+    path = write_media(tmp_path / "one.mkv", _bursts(48000, 4.0, (3.0,)), 48000, "pcm_s16le", lost_s=(2.0, 2.02))
+    with caplog.at_level("WARNING"):
+        read_audio(path)
+    # was: "no audio for 0.0 s"
+    assert caplog.messages == [f"{path}: no audio for 0.02 s, filled with silence (1 packet lost in holes under "
+                               "0.1 s, 0.02 s in all)"]
 
 
 def test_a_short_late_start_is_told_but_not_said(tmp_path, caplog):
