@@ -258,13 +258,14 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     status = "complete"
 
     gaps_s: list[tuple[float, float]] = []
+    # a session replays a file (its reader tells what it finds missing) or hears a microphone: what lost audio is
+    # named by that, whichever list a window's loss is in
+    lost_by = MISSING_SOURCE if file_missing_s is not None else "microphone"
 
     def keep(window: Window) -> None:
         latencies_s.append(clock.now_s() - window.end_s)
-        # one list, so that a window half lost between the two makes no claim; a session replays a file or hears a
-        # microphone, so the source named is the file's stream once it has lost any
-        window = without_lost_audio(window, gaps_s + list(file_missing_s or []),
-                                    MISSING_SOURCE if file_missing_s else "microphone")
+        # one list, so that a window half lost between the two makes no claim
+        window = without_lost_audio(window, gaps_s + list(file_missing_s or []), lost_by)
         windows.append(window)
         if on_window is not None:
             on_window(window)

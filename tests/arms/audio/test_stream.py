@@ -199,6 +199,16 @@ def test_a_window_half_lost_between_a_gap_and_a_files_missing_audio_makes_no_cla
     assert window.reason == "no audio for 1.2 s of the window (the audio stream lost it)"
 
 
+def test_a_replayed_files_audio_is_named_as_its_stream_before_its_reader_has_found_any_missing():
+    rate = 16000
+    noise = np.random.default_rng(4).normal(0, 0.05, rate * 6).astype(np.float32)
+    chunks = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60) if not 20 <= t < 40]
+    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="paced",
+                         file_missing_s=[])  # a replay whose reader has told nothing missing (yet)
+    window = next(w for w in track.windows if w.start_s == 2.0)
+    assert window.reason == "no audio for 2.0 s of the window (the audio stream lost it)"  # was: the microphone
+
+
 def test_a_defect_judging_the_last_window_keeps_the_windows_judged_before_it(monkeypatch):
     rate = 16000
     noise = np.random.default_rng(2).normal(0, 0.05, rate * 4).astype(np.float32)
