@@ -15,6 +15,10 @@ import numpy as np
 
 from runtime.track import CANONICAL_LABELS, Track, window_grid
 
+# A modality's claim in a window below this quality is left out of fusion (kept where it is all there is): the
+# quality method's floor, and the learned fusers', which were trained on clip-level outputs of quality 1.
+WEAK_QUALITY = 0.2
+
 
 @dataclass
 class FusionInput:
@@ -56,6 +60,17 @@ class FusionInput:
     @property
     def n_windows(self) -> int:
         return self.probs.shape[0]
+
+    def without_weak(self, min_quality: float = WEAK_QUALITY) -> FusionInput:
+        """The windows with each modality whose quality there is under ``min_quality`` left out (a face seen in 2 %
+        of a window says little of it), except a window's best one where all are that weak: some evidence beats
+        none."""
+        quality = np.where(self.quality >= min_quality, self.quality, 0.0)
+        if not np.array_equal(quality > 0, self.present):
+            best = self.quality.argmax(1)
+            rows = np.flatnonzero(~(quality > 0).any(1) & self.present.any(1))
+            quality[rows, best[rows]] = self.quality[rows, best[rows]]
+        return FusionInput(list(self.modalities), self.probs, quality, self.supported, self.sequence, self.labels)
 
     def subset(self, rows: np.ndarray) -> FusionInput:
         return FusionInput(

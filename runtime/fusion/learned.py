@@ -170,7 +170,7 @@ class StackingFusion(_OnnxFuser):
         if self._fallback is not None:
             return self._fallback.fuse_arrays(data)
         runner = self._runner()
-        features = stacking_features(data.select(self.modalities))
+        features = stacking_features(data.select(self.modalities).without_weak())
         (probs, *_) = runner.run({"features": features})
         return normalise_rows(np.asarray(probs, dtype=np.float64))
 
@@ -207,7 +207,7 @@ class AttentionFusion(_OnnxFuser):
             return self._fallback.fuse_arrays(data)
         runner = self._runner()
         context = self.context_windows()
-        tokens = modality_tokens(data.select(self.modalities))
+        tokens = modality_tokens(data.select(self.modalities).without_weak())
         out = np.zeros((data.n_windows, len(data.labels)))
         for part in sequence_slices(data.sequence):
             for i in range(part.start, part.stop):

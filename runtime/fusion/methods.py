@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.fusion.align import FusionInput
+from runtime.fusion.align import WEAK_QUALITY, FusionInput
 from runtime.fusion.base import Fuser, linear_pool, log_pool, modality_metrics
 from runtime.track import CANONICAL_LABELS, Track, track_family
 
@@ -259,23 +259,13 @@ class QualityAwareFusion(AccuracyWeightedFusion):
 
     name = "quality"
 
-    def __init__(self, min_quality: float = 0.2, metrics: Mapping[str, Mapping[str, Any]] | None = None):
+    def __init__(self, min_quality: float = WEAK_QUALITY, metrics: Mapping[str, Mapping[str, Any]] | None = None):
         super().__init__(per_class=False, metrics=metrics)
         self.name = "quality"
         self.min_quality = min_quality
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
-        return linear_pool(_drop_unreliable(data, self.min_quality), self.weights(data), use_quality=True)
-
-
-def _drop_unreliable(data: FusionInput, min_quality: float) -> FusionInput:
-    quality = np.where(data.quality >= min_quality, data.quality, 0.0)
-    if not np.array_equal(quality > 0, data.present):
-        # Keep a window's best modality even when all are weak: some evidence beats none.
-        best = data.quality.argmax(1)
-        rows = np.flatnonzero(~(quality > 0).any(1) & data.present.any(1))
-        quality[rows, best[rows]] = data.quality[rows, best[rows]]
-    return FusionInput(list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels)
+        return linear_pool(data.without_weak(self.min_quality), self.weights(data), use_quality=True)
 
 
 class ProductFusion(AccuracyWeightedFusion):

@@ -111,3 +111,15 @@ def test_learned_fuser_makes_no_claim_where_only_tracks_it_does_not_read_claim(m
             assert "valence" not in window.measurements
         elif window.start_s <= 2.0:
             assert window.quality == pytest.approx(0.8)  # the voice, the one input here, at its quality
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention"])
+def test_a_face_barely_seen_does_not_outweigh_a_clear_voice(method):
+    audio = _voice(12, lambda start: ("disgust", 0.83), quality=0.8)
+    glimpsed = _face("face", 6, lambda start: ("happy", 0.9))
+    for window in glimpsed.windows:
+        window.quality = 0.02  # the face in view for 2 % of each window
+    fused = make_fuser(method).fuse([audio, glimpsed])
+    labels = list(CANONICAL_LABELS)
+    top = {labels[int(np.argmax(w.probs))] for w in fused.windows if w.probs is not None}
+    assert top == {"disgust"}  # was: happy (0.86 with stacking), the face at full strength
