@@ -33,14 +33,7 @@ from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import stream_track, variant_used, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
-from runtime.arms.face.arm import (
-    NO_FACE,
-    FaceSettings,
-    expression_labels,
-    face_tracks,
-    mean_expression,
-    read_expressions,
-)
+from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, face_window
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
@@ -53,10 +46,10 @@ from runtime.files import check_output_folder, make_folder, remove_empty_folders
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
-from runtime.sources.video import LiveVideoSource, VideoFrame
+from runtime.sources.video import LiveVideoSource, VideoFrame, frame_reach_s
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, software_record, write_timeline
-from runtime.track import CANONICAL_LABELS, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, Coverage, Track, Window, window_grid
 
 if TYPE_CHECKING:
     from firmware_bridge.ble import BleakGattClient
@@ -136,38 +129,52 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[Au
         yield chunk
 
 
+LITTLE_EVIDENCE = 0.5  # a window's quality under which its line says how little stands behind it
+
+
 def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
-    """One line a clinician can read: 'at 12.5 s: sad (62%)', or why the window makes no claim."""
+    """One line a clinician can read, at the window's end: 'at 12.5 s: sad (62%)', with its quality where little
+    evidence stands behind it ('at 12.0 s: face happy (88%; little evidence, quality 0.09)'), or why the window
+    makes no claim."""
     prefix = f"at {window.end_s:.1f} s: {arm + ' ' if arm else ''}"
     if not window.has_claim:
         return f"{prefix}- ({window.reason})"
     best = max(range(len(labels)), key=lambda i: window.probs[i])
-    return f"{prefix}{labels[best]} ({window.probs[best]:.0%})"
+    evidence = f"; little evidence, quality {window.quality:.2f}" if window.quality < LITTLE_EVIDENCE else ""
+    return f"{prefix}{labels[best]} ({window.probs[best]:.0%}{evidence})"
 
 
 class FaceLines:
-    """After each frame, a line for every face window that has ended: the patient-so-far's expression."""
+    """After each frame, a line for every face window that has ended: the patient-so-far's expression, judged as
+    the face track judges its windows (``face_window``)."""
 
     def __init__(self, settings: FaceSettings, labels: list[str], on_line: Callable[[str], None]):
         self.settings = settings
         self.labels = labels
         self.on_line = on_line
         self.next_end_s = settings.window_s
+        self._read_up_to = 0  # the scan's faces looked through for first sightings
+        self._first_seen_s: dict[int, float] = {}  # person -> when their face was first seen
 
     def __call__(self, frame: VideoFrame, scan: VideoScan) -> None:
+        for o in scan.faces[self._read_up_to:]:
+            if o.confidence > 0:
+                self._first_seen_s.setdefault(o.person_id, o.t_s)
+        self._read_up_to = len(scan.faces)
         while frame.t_s >= self.next_end_s:
             end_s = self.next_end_s
             start_s = end_s - self.settings.window_s
-            found = [o for o in scan.faces[-500:]  # a window's worth, and more
+            recent_s = [t for t in scan.frame_times_s[-RECENT_FRAMES:] if t < end_s]  # a window's worth, and more
+            found = [o for o in scan.faces[-RECENT_FRAMES:]
                      if start_s <= o.t_s < end_s and o.person_id == scan.patient_id and o.confidence > 0]
-            read, why_not = read_expressions(found)
-            probs = mean_expression(read)
-            window = Window(start_s, end_s, probs=probs, quality=1.0 if probs else 0.0,
-                            reason="" if probs else why_not or NO_FACE)
+            window = face_window(start_s, end_s, sum(start_s <= t < end_s for t in recent_s), found,
+                                 self._first_seen_s.get(scan.patient_id, float("inf")) <= start_s,
+                                 Coverage(recent_s, frame_reach_s(self.settings.sample_fps)).fraction(start_s, end_s))
             self.on_line(describe_window(window, self.labels, "face"))
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
 
 
+RECENT_FRAMES = 500  # more than a face window's frames at any sample rate a live camera is read at
 DURATION_SLACK_S = 1.0  # past the duration, a camera that has delivered no frame to end on is stopped
 SNAPSHOT_EVERY_S = 5.0  # the camera's scan copied this often (a few hundred kB of references an hour in)
 

@@ -72,6 +72,9 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     probs[labels.index("sad")] = 1.0
     assert describe_window(Window(10.5, 12.5, probs, 1.0), labels) == "at 12.5 s: sad (100%)"
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels) == "at 2.0 s: - (no speech)"
+    # was "at 12.5 s: sad (100%)" for a face seen in a tenth of its window: the line says how little stands behind it
+    assert describe_window(Window(10.5, 12.5, probs, 0.089), labels) == \
+        "at 12.5 s: sad (100%; little evidence, quality 0.09)"
 
 
 def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None,
@@ -222,7 +225,7 @@ def test_the_printed_face_line_is_the_patients_expression_not_the_mean_of_everyo
              for t in (0.5, 1.0, 1.5) for person, probs in ((1, sad), (2, happy), (3, happy))]
     lines = []
     FaceLines(FaceSettings(window_s=2.0, hop_s=1.0), labels, lines.append)(
-        VideoFrame(2.0, np.zeros((4, 4, 3), np.uint8)), VideoScan(faces=faces, patient_id=1))
+        VideoFrame(2.0, np.zeros((4, 4, 3), np.uint8)), VideoScan([0.5, 1.0, 1.5], faces=faces, patient_id=1))
     assert lines == ["at 2.0 s: face sad (80%)"]  # the two others in view smile: their faces are not the patient's
 
 
@@ -402,7 +405,8 @@ def test_a_live_face_line_says_a_face_too_dark_to_read_not_no_face():
     from runtime.sources.video import VideoFrame
 
     dark = "face too dark to read its expression (mean grey 20 of 255)"
-    scan = VideoScan(faces=[FaceObservation(t / 5, 1, 0.9, 0.9, 120.0, unreadable=dark) for t in range(11)],
+    scan = VideoScan([t / 5 for t in range(11)],
+                     faces=[FaceObservation(t / 5, 1, 0.9, 0.9, 120.0, unreadable=dark) for t in range(11)],
                      patient_id=1)
     lines: list[str] = []
     FaceLines(FaceSettings(), list(CANONICAL_LABELS), lines.append)(VideoFrame(2.0, np.zeros((4, 4, 3))), scan)

@@ -585,3 +585,23 @@ def test_an_empty_timeline_json_left_by_a_session_cut_off_as_it_started_is_said_
                                          "starting now"):
         run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
                  on_line=lambda _line: None)
+
+
+def test_each_live_face_line_says_what_the_face_tracks_window_ending_then_records(tmp_path):
+    from runtime.live import describe_window
+
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE),
+                        duration_s=14.0, on_line=lines.append)
+    face = timeline.track("face")
+    said = {line.split(":", 1)[0]: line for line in lines if ": face " in line}
+    compared = 0
+    for window in face.windows:
+        key = f"at {window.end_s:.1f} s"
+        if key in said and window.end_s <= 12.0:
+            # was: quality 1 whenever a frame was read ('face happy (88%)' for a window at quality 0.089), and
+            # 'no face' where the track says 'face lost'
+            assert said[key] == describe_window(window, face.labels, "face"), key
+            compared += 1
+    assert compared >= 10
+    assert any("little evidence" in line for line in said.values())  # the example's face, glimpsed at 10-12 s

@@ -8,6 +8,7 @@ the session clock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,29 +53,10 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
     first_seen_s = seen_s.min() if len(seen) else np.inf
     faces = InstantsByWindow(seen_s)  # a window's faces in scan order
     measure = _session_measurements(mine)
-    windows = []
-    for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s):
-        n_frames = frames.count(start_s, end_s)
-        found = [seen[i] for i in faces.indices(start_s, end_s)]
-        if n_frames == 0:
-            windows.append(Window(start_s, end_s, quality=0.0, reason=NO_FRAMES))
-            continue
-        if not found:
-            reason = FACE_LOST if start_s >= first_seen_s else NO_FACE
-            windows.append(Window(start_s, end_s, quality=0.0, reason=reason,
-                                  measurements={"face_coverage": 0.0}))
-            continue
-        coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
-        measurements = measure(found, start_s, end_s, coverage)
-        read, why_not = read_expressions(found)  # the frames whose expression could be read count
-        if not read:  # seen, but no frame's crop could be read for its expression
-            windows.append(Window(start_s, end_s, quality=0.0, reason=why_not, measurements=measurements))
-            continue
-        read_share = min(1.0, len(set(o.t_s for o in read)) / n_frames)
-        confidence = np.array([o.confidence for o in read])
-        quality = float(round(read_share * confidence.mean() * seeing.fraction(start_s, end_s), 6))
-        windows.append(Window(start_s, end_s, probs=mean_expression(read), quality=quality,
-                              measurements=measurements))
+    windows = [face_window(start_s, end_s, frames.count(start_s, end_s),
+                           [seen[i] for i in faces.indices(start_s, end_s)], start_s >= first_seen_s,
+                           seeing.fraction(start_s, end_s), measure)
+               for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s)]
     return Track(
         name=name,
         labels=list(labels),
@@ -87,6 +69,28 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             "frames": scan.stats.to_dict(), "models": scan.models,
         },
     )
+
+
+def face_window(start_s: float, end_s: float, n_frames: int, found: list[FaceObservation], seen_before: bool,
+                covered: float, measure: Callable[..., dict[str, float]] | None = None) -> Window:
+    """One face window: ``n_frames`` sampled in it, ``found`` the person's faces in them (in scan order),
+    ``seen_before`` whether the face was seen before the window began, ``covered`` the share of the window the
+    camera saw (``Coverage``), ``measure`` the window's measurements (none for a live line). Quality 0 with a
+    reason where the face gives no evidence; otherwise the share of frames read × their confidence × coverage."""
+    if n_frames == 0:
+        return Window(start_s, end_s, quality=0.0, reason=NO_FRAMES)
+    if not found:
+        return Window(start_s, end_s, quality=0.0, reason=FACE_LOST if seen_before else NO_FACE,
+                      measurements={"face_coverage": 0.0} if measure else {})
+    coverage = min(1.0, len(set(o.t_s for o in found)) / n_frames)
+    measurements = measure(found, start_s, end_s, coverage) if measure else {}
+    read, why_not = read_expressions(found)  # the frames whose expression could be read count
+    if not read:  # seen, but no frame's crop could be read for its expression
+        return Window(start_s, end_s, quality=0.0, reason=why_not, measurements=measurements)
+    read_share = min(1.0, len(set(o.t_s for o in read)) / n_frames)
+    confidence = np.array([o.confidence for o in read])
+    quality = float(round(read_share * confidence.mean() * covered, 6))
+    return Window(start_s, end_s, probs=mean_expression(read), quality=quality, measurements=measurements)
 
 
 def read_expressions(found: list[FaceObservation]) -> tuple[list[FaceObservation], str]:
