@@ -77,8 +77,8 @@ def valence_arousal(
     fused_probs: np.ndarray, fused_quality: np.ndarray, sources: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> dict[str, np.ndarray]:
     """Per-window measurements: valence, arousal (quality-weighted over the spectrum and the activation
-    sources),
-    and arousal_<source> for each source."""
+    sources), arousal_quality (the weight behind arousal, at most 1: a lone body window of quality 0.23 gives an
+    arousal of its own activation, with 0.23 behind it) and arousal_<source> for each source."""
     va = discrete_valence_arousal(np.nan_to_num(fused_probs))
     has = fused_quality > 0
     out = {"valence": np.where(has, va[:, 0], np.nan)}
@@ -90,6 +90,7 @@ def valence_arousal(
         out[f"arousal_{name.replace('.', '_')}"] = np.where(weight > 0, values, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["arousal"] = np.where(denominator > 0, numerator / denominator, np.nan)
+    out["arousal_quality"] = np.where(denominator > 0, np.minimum(denominator, 1.0), np.nan)
     return out
 
 

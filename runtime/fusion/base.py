@@ -18,7 +18,7 @@ from runtime.fusion.align import FusionInput, align_tracks
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 # The fused track's measurements beside its probabilities, and one quality_<modality> for each track fused.
-FUSED_MEASUREMENTS = ("valence", "arousal", "incongruent", "incongruence_jsd")
+FUSED_MEASUREMENTS = ("valence", "arousal", "arousal_quality", "incongruent", "incongruence_jsd")
 MODALITY_QUALITY_PREFIX = "quality_"
 NO_EVIDENCE = "no modality made a claim"
 NO_USED_EVIDENCE = "no modality this method fuses made a claim"

@@ -313,3 +313,18 @@ def test_weights_that_leave_no_emotion_track_of_the_session_are_said(caplog):
     assert all(w.probs is None for w in fused.windows)
     assert caplog.messages == ["fusion.weights weigh every emotion track of this session (audio, face) 0: the fused "
                                "track makes no claim"]
+
+
+def test_arousal_from_a_lone_weak_source_says_how_little_stands_behind_it():
+    grid = [(36.0, 38.0)]
+    body = Track("body", [], [Window(36.0, 38.0, None, 0.23, "no expression model",
+                                     measurements={"activation": 0.95})], [], {"id": "body"})
+    fused = make_fuser("mean").fuse([body], grid=grid, arousal_from=["body.activation"])
+    measured = fused.windows[0].measurements
+    assert measured["arousal"] == pytest.approx(0.9)  # the activation alone, 2 * 0.95 - 1
+    # was: nothing beside it to say it rests on a body window of quality 0.23, in a window of quality 0
+    assert measured["arousal_quality"] == pytest.approx(0.23)
+    angry = Track("audio", list(CANONICAL_LABELS), [Window(36.0, 38.0, probs_for("angry", 0.9), 0.8)], [],
+                  {"id": "a"})
+    both = make_fuser("mean").fuse([angry, body], grid=grid, arousal_from=["body.activation"])
+    assert both.windows[0].measurements["arousal_quality"] == 1.0  # 0.8 + 0.23, at most 1
