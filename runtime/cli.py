@@ -118,6 +118,7 @@ def _add_analyze(sub: Subparsers) -> None:
 def _run_analyze(args: argparse.Namespace) -> None:
     from runtime.config import load_settings
     from runtime.pipeline import analyze_file
+    from runtime.timeline import reading_lines
 
     overrides = {
         "audio.model": args.audio_model,
@@ -139,7 +140,8 @@ def _run_analyze(args: argparse.Namespace) -> None:
     extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset,
               "physio_utc_offset_s": utc_offset_s} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
-    print(f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
+    _print_closing(reading_lines(timeline) + [
+        f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s"])
 
 
 def _add_live(sub: Subparsers) -> None:
@@ -164,12 +166,13 @@ def _add_live(sub: Subparsers) -> None:
 
 def _run_live(args: argparse.Namespace) -> None:
     from runtime.config import load_settings
-    from runtime.live import LiveInputs, run_live, summary_lines
+    from runtime.live import LiveInputs, run_live
+    from runtime.timeline import reading_lines
 
     inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
                         args.replay, args.serial, args.ble, args.ble_thermometer)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
-    _print_closing([*summary_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s"])
+    _print_closing([*reading_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s"])
 
 
 def _print_closing(lines: list[str]) -> None:

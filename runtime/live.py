@@ -49,7 +49,7 @@ from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame, frame_reach_s
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, software_record, write_timeline
-from runtime.track import CANONICAL_LABELS, Coverage, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Coverage, Track, Window, window_grid
 
 if TYPE_CHECKING:
     from firmware_bridge.ble import BleakGattClient
@@ -129,18 +129,15 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[Au
         yield chunk
 
 
-LITTLE_EVIDENCE = 0.5  # a window's quality under which its line says how little stands behind it
-
-
 def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
     """One line a clinician can read, at the window's end: 'at 12.5 s: sad (62%)', with its quality where little
-    evidence stands behind it ('at 12.0 s: face happy (88%; little evidence, quality 0.09)'), or why the window
-    makes no claim."""
+    evidence stands behind it (under ``WEAK_QUALITY``: 'at 12.0 s: face happy (88%; little evidence, quality
+    0.09)'), or why the window makes no claim."""
     prefix = f"at {window.end_s:.1f} s: {arm + ' ' if arm else ''}"
     if not window.has_claim:
         return f"{prefix}- ({window.reason})"
     best = max(range(len(labels)), key=lambda i: window.probs[i])
-    evidence = f"; little evidence, quality {window.quality:.2f}" if window.quality < LITTLE_EVIDENCE else ""
+    evidence = f"; little evidence, quality {window.quality:.2f}" if window.quality < WEAK_QUALITY else ""
     return f"{prefix}{labels[best]} ({window.probs[best]:.0%}{evidence})"
 
 
@@ -945,20 +942,6 @@ def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: s
                    on_line: Callable[[str], None] = print) -> Timeline:
     """A voice-only live session from one capture device."""
     return run_live(out_dir, settings, LiveInputs(device, input_format), duration_s, on_line)
-
-
-def summary_lines(timeline: Timeline) -> list[str]:
-    """What the session captured, a line per track: windows, how many make a claim, and why it ended early."""
-    lines = []
-    for track in timeline.tracks:
-        claimed = sum(1 for w in track.windows if w.quality > 0)
-        line = f"{track.name}: {len(track.windows)} windows, {claimed} with evidence"
-        frames = track.settings.get("frames")
-        if frames:
-            line += f"; {frames['sampled']} frames sampled, {frames['dropped']} dropped to keep up"
-        status = track.settings.get("status") or (frames or {}).get("stopped_reason")
-        lines.append(line + (f" ({status})" if status else ""))
-    return lines
 
 
 def _wait_until(clock: SessionClock, duration_s: float | None) -> bool:

@@ -17,7 +17,16 @@ from typing import Any
 
 from runtime.errors import InputError
 from runtime.files import make_folder, removed_if_failed, replace_together, stage_file
-from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, csv_number, is_number, json_kind
+from runtime.track import (
+    CANONICAL_LABELS,
+    WEAK_QUALITY,
+    Track,
+    TrackFormatError,
+    Window,
+    csv_number,
+    is_number,
+    json_kind,
+)
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
 CAVEAT = (
@@ -172,6 +181,70 @@ def software_record(elapsed_s: float, **when: str) -> dict[str, Any]:
         except PackageNotFoundError:
             continue
     return {"emotrace": __version__, "libraries": libraries, "elapsed_s": round(elapsed_s, 3), **when}
+
+
+def summary_lines(timeline: Timeline) -> list[str]:
+    """What a timeline holds, a line per track: windows, how many make a claim, and why it ended early."""
+    lines = []
+    for track in timeline.tracks:
+        claimed = sum(1 for w in track.windows if w.quality > 0)
+        line = f"{track.name}: {len(track.windows)} windows, {claimed} with evidence"
+        frames = track.settings.get("frames")
+        if frames:
+            line += f"; {frames['sampled']} frames sampled, {frames['dropped']} dropped to keep up"
+        status = track.settings.get("status") or (frames or {}).get("stopped_reason")
+        lines.append(line + (f" ({status})" if status else ""))
+    return lines
+
+
+def spectrum_stretches(track: Track) -> list[str]:
+    """A track read as stretches of time, each its windows' leading emotion while it stays the same: '0.0-9.5 s:
+    happy (72%)', with 'little evidence' where the windows' quality is under ``WEAK_QUALITY`` and 'no evidence'
+    where they make no claim. Overlapping windows each stand for the time nearer their centre than their
+    neighbours', so the stretches follow on from one another."""
+    def what(window: Window) -> str:
+        if not window.has_claim:
+            return "no evidence"
+        if window.quality < WEAK_QUALITY:
+            return "little evidence"
+        return track.labels[max(range(len(track.labels)), key=lambda i: window.probs[i])]
+
+    windows = track.windows
+    centres_s = [(w.start_s + w.end_s) / 2 for w in windows]
+    between_s = [(a + b) / 2 for a, b in zip(centres_s, centres_s[1:], strict=False)]
+    bounds_s = [windows[0].start_s, *between_s, windows[-1].end_s] if windows else []
+    lines: list[str] = []
+    first = 0
+    for i in range(1, len(windows) + 1):
+        if i < len(windows) and what(windows[i]) == what(windows[first]):
+            continue
+        stretch, said = windows[first:i], what(windows[first])
+        if said in track.labels:
+            index = track.labels.index(said)
+            said += f" ({sum(w.probs[index] for w in stretch) / len(stretch):.0%})"
+        lines.append(f"{bounds_s[first]:.1f}-{bounds_s[i]:.1f} s: {said}")
+        first = i
+    return lines
+
+
+MAX_STRETCH_LINES = 40  # a screenful; the rest is in timeline.csv
+
+
+def reading_lines(timeline: Timeline) -> list[str]:
+    """What a clinician reads once an analysis is written: each track's summary, the emotion over time as
+    stretches (``spectrum_stretches``) of the fused track, or of the one emotion track where nothing was fused,
+    and the caveat."""
+    from runtime.fusion.align import is_emotion_track
+
+    lines = summary_lines(timeline)
+    emotion = [t for t in timeline.tracks if t.name == "fused"] or [t for t in timeline.tracks if is_emotion_track(t)]
+    if emotion:
+        stretches = spectrum_stretches(emotion[0])
+        lines.append(f"{emotion[0].name}, the leading emotion over time:")
+        lines += [f"  {line}" for line in stretches[:MAX_STRETCH_LINES]]
+        if len(stretches) > MAX_STRETCH_LINES:
+            lines.append(f"  ... {len(stretches) - MAX_STRETCH_LINES} more stretches in timeline.csv")
+    return [*lines, CAVEAT]
 
 
 def recorded_live(path: Path) -> bool:

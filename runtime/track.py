@@ -308,6 +308,9 @@ def _number_from_json(value: float | str | None, what: str = "a value") -> float
 
 
 TOLERANCE = 1e-6  # rounding in probabilities and qualities written to 6 places
+# A window's quality under which little evidence stands behind its claim (a face seen in a tenth of it): fusion
+# leaves such a modality's claim out (kept where it is all there is), and what is printed says so.
+WEAK_QUALITY = 0.2
 
 
 def is_number(value: Any) -> bool:

@@ -13,11 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.track import CANONICAL_LABELS, Track, window_grid
-
-# A modality's claim in a window below this quality is left out of fusion (kept where it is all there is): the
-# quality method's floor, and the learned fusers', which were trained on clip-level outputs of quality 1.
-WEAK_QUALITY = 0.2
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, window_grid
 
 
 @dataclass
@@ -64,7 +60,8 @@ class FusionInput:
     def without_weak(self, min_quality: float = WEAK_QUALITY) -> FusionInput:
         """The windows with each modality whose quality there is under ``min_quality`` left out (a face seen in 2 %
         of a window says little of it), except a window's best one where all are that weak: some evidence beats
-        none."""
+        none. The quality method's floor, and the learned fusers', which were trained on clip-level outputs of
+        quality 1 and would otherwise give such a claim its full say."""
         quality = np.where(self.quality >= min_quality, self.quality, 0.0)
         if not np.array_equal(quality > 0, self.present):
             best = self.quality.argmax(1)

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from runtime.fusion.align import WEAK_QUALITY, FusionInput
+from runtime.fusion.align import FusionInput
 from runtime.fusion.base import Fuser, linear_pool, log_pool, modality_metrics
-from runtime.track import CANONICAL_LABELS, Track, track_family
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, track_family
 
 UA_KEYS = ("ua", "uar", "balanced_accuracy", "unweighted_accuracy")
 RECALL_KEYS = ("per_class_recall", "recall_per_class", "recall")

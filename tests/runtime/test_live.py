@@ -199,8 +199,7 @@ def test_a_folder_holding_an_earlier_sessions_csv_alone_is_refused_and_kept(tmp_
 
 
 def test_the_end_of_session_summary_counts_windows_with_evidence_and_says_why_a_track_stopped():
-    from runtime.live import summary_lines
-    from runtime.timeline import Timeline
+    from runtime.timeline import Timeline, summary_lines
     from runtime.track import Track, Window
 
     voice = Track("audio", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no speech"),

@@ -226,3 +226,30 @@ def test_a_label_named_as_a_measurement_or_a_fixed_column_is_refused_before_writ
     with pytest.raises(TrackFormatError, match=f"'{clash}' would name two columns of timeline.csv"):
         write_timeline(Timeline("x.mp4", 2.0, [body]), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_track_reads_as_stretches_of_its_leading_emotion_that_follow_on_from_one_another():
+    from runtime.timeline import spectrum_stretches
+
+    labels = ["happy", "sad"]
+    def window(start_s, probs, quality=1.0):
+        return Window(start_s, start_s + 2.0, probs, quality if probs else 0.0, "" if probs else "no speech")
+
+    track = Track("fused", labels, [window(0.0, [0.9, 0.1]), window(0.5, [0.7, 0.3]), window(1.0, [0.2, 0.8]),
+                                    window(1.5, [0.3, 0.7], quality=0.1), window(2.0, None)], [], {})
+    # each window stands for the time nearest its centre (1.0, 1.5, 2.0, ...): the bounds fall half-way between
+    assert spectrum_stretches(track) == ["0.0-1.8 s: happy (80%)", "1.8-2.2 s: sad (80%)",
+                                         "2.2-2.8 s: little evidence", "2.8-4.0 s: no evidence"]
+
+
+def test_an_analysis_says_its_tracks_the_emotion_over_time_and_the_caveat(tmp_path, capsys):
+    from runtime.cli import main
+    from runtime.timeline import CAVEAT
+
+    assert main(["analyze", "examples/session.mp4", "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    # was: only "out/timeline.json: 4 track(s) over 40.0 s"
+    assert printed[0].startswith("audio: 77 windows, ") and "fused, the leading emotion over time:" in printed
+    stretches = printed[printed.index("fused, the leading emotion over time:") + 1:printed.index(CAVEAT)]
+    assert stretches[0].startswith("  0.0-") and stretches[-1].endswith("-40.0 s: no evidence")
+    assert printed[-1] == f"{tmp_path / 'out' / 'timeline.json'}: 4 track(s) over 40.0 s"
