@@ -4,10 +4,10 @@ A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; p
 manifest's folder) when it has one, and a CSV file given itself is read as a manifest. Without one, each
 audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
 Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
-(EmoDB's boredom, say) is left out and reported. In a manifest, a missing file, an unmappable label or a
-file named twice, or the same recording under two names, is an ``InputError``: a manifest is a promise. A row
-with every field blank (a spreadsheet's empty line) is skipped. Found by name, a second copy of a recording is
-left out and reported.
+(EmoDB's boredom, say) is left out and reported. In a manifest, a missing file, an unmappable label, a file
+named twice, the same recording under two names or one speaker id spelt two ways (``P01``/``p01``, ``1``/``01``)
+is an ``InputError``: a manifest is a promise. A row with every field blank (a spreadsheet's empty line) is
+skipped. Found by name, a second copy of a recording is left out and reported.
 """
 
 from __future__ import annotations
@@ -234,11 +234,28 @@ def read_manifest(manifest: Path) -> Corpus:
             raise InputError(manifest, f"line {line}: no speaker")
         clips.append(Clip(path=path, speaker=row["speaker"], emotion=emotion, corpus="manifest"))
         named.append((line, row["path"]))
+    refuse_respelled_speakers(manifest, [clip.speaker for clip in clips], [line for line, _ in named])
     for later, earlier in earlier_copies([clip.path for clip in clips]).items():
         (line, name), (first, first_name) = named[later], named[earlier]
         raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
                          f"{first} (a copy would weigh double and could sit on both sides of a fold)")
     return Corpus(clips=clips)
+
+
+def speaker_key(speaker: str) -> str:
+    """What two spellings of one speaker id share: case, surrounding spaces and a number's leading zeros ignored."""
+    return re.sub(r"\d+", lambda number: str(int(number.group())), speaker.strip().casefold())
+
+
+def refuse_respelled_speakers(manifest: Path, speakers: list[str], lines: list[int]) -> None:
+    """An ``InputError`` when two speaker ids differ only by ``speaker_key``: one person under two ids would sit
+    on both sides of a speaker-independent fold and inflate its figures."""
+    first: dict[str, tuple[str, int]] = {}  # key -> the first spelling and its line
+    for speaker, line in zip(speakers, lines, strict=True):
+        spelling, first_line = first.setdefault(speaker_key(speaker), (speaker, line))
+        if spelling != speaker:
+            raise InputError(manifest, f"line {line}: speaker {speaker!r} and speaker {spelling!r} (line {first_line}) "
+                             "differ only in case, spaces or leading zeros: name each person once, with one id")
 
 
 def earlier_copies(paths: list[Path]) -> dict[int, int]:

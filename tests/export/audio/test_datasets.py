@@ -170,3 +170,22 @@ def test_a_manifest_row_without_a_speaker_is_refused_naming_its_line(tmp_path):
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,,sad\ntwo.wav,bob,happy\n")
     with pytest.raises(InputError, match=r"manifest\.csv: line 2: no speaker$"):
         load_corpus(tmp_path)
+
+
+@pytest.mark.parametrize(("first", "second"), [("P01", "p01"), ("1", "01"), ("ann-7", "ANN-007")])
+def test_one_speaker_id_spelt_two_ways_is_refused_naming_both(tmp_path, first, second):
+    # two ids for one person would put them on both sides of a speaker-independent fold
+    for name in ("a.wav", "b.wav", "c.wav"):
+        touch(tmp_path, name)
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\na.wav,{first},sad\nb.wav,bob,happy\n"
+                                           f"c.wav, {second} ,angry\n")
+    with pytest.raises(InputError, match=rf"manifest\.csv: line 4: speaker '{second}' and speaker '{first}' "
+                                         r"\(line 2\) .*name each person once"):
+        load_corpus(tmp_path)
+
+
+def test_speaker_ids_that_differ_in_more_than_spelling_are_kept_apart(tmp_path):
+    for name in ("a.wav", "b.wav", "c.wav"):
+        touch(tmp_path, name)
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,P01,sad\nb.wav,P10,happy\nc.wav,P1a,angry\n")
+    assert load_corpus(tmp_path).speakers == ["P01", "P10", "P1a"]
