@@ -242,6 +242,18 @@ def read_manifest(manifest: Path) -> Corpus:
     return Corpus(clips=clips)
 
 
+def manifest_names_ravdess(data: Path) -> bool:
+    """Whether the manifest ``data`` names (itself, or a folder's manifest.csv) lists a file named as RAVDESS names
+    its clips, whatever speaker it is given; False when there is no manifest to read (the data moved)."""
+    manifest = data if data.suffix.lower() == ".csv" else data / MANIFEST_NAME
+    try:
+        _, rows = read_csv_rows(manifest)
+    except (OSError, InputError):
+        return False
+    paths = (str(value or "").strip().replace("\\", "/") for _, row in rows for value in row.values())
+    return any(_RAVDESS.match(Path(path).stem) for path in paths)  # speaker and label fields never match
+
+
 def speaker_key(speaker: str) -> str:
     """What two spellings of one speaker id share: case, surrounding spaces and a number's leading zeros ignored."""
     return re.sub(r"\d+", lambda number: str(int(number.group())), speaker.strip().casefold())

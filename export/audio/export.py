@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from export.audio.datasets import manifest_names_ravdess
 from export.audio.latency import onnx_run_times_ms
 from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
 from export.install import installing, model_version, write_card
@@ -201,10 +202,30 @@ _RAVDESS_LICENCE = {
 }
 
 
-def _is_ravdess(report: dict[str, Any]) -> bool:
-    """Whether every training speaker came from RAVDESS file names (the shipped model's data)."""
-    speakers = report.get("speakers", [])
-    return bool(speakers) and all(str(s).startswith("ravdess-") for s in speakers)
+def ravdess_share(report: dict[str, Any]) -> str:
+    """How much of the training data is RAVDESS: "all" when every speaker came from RAVDESS file names, "part" when
+    some clips are RAVDESS recordings (a speaker found by RAVDESS name, or a RAVDESS file in the run's manifest),
+    "" when none is. Any RAVDESS clip binds the model to RAVDESS's share-alike licence."""
+    speakers = [str(s) for s in report.get("speakers", [])]
+    named = [s for s in speakers if s.startswith("ravdess-")]
+    if named and len(named) == len(speakers):
+        return "all"
+    return "part" if named or manifest_names_ravdess(Path(str(report.get("data", "")))) else ""
+
+
+def _licence(report: dict[str, Any]) -> dict[str, str]:
+    share = ravdess_share(report)
+    if share == "all":
+        return dict(_RAVDESS_LICENCE)
+    counted = f"{report['data']}: {report.get('n_clips', '?')} clips, {len(report.get('speakers', []))} speakers"
+    if share == "part":
+        return {"model": "trained in part on RAVDESS, so bound by its CC BY-NC-SA 4.0 (non-commercial, attribution, "
+                         "share-alike); the rest of the data adds its own terms",
+                "training_data": f"{counted}; part of it is {_RAVDESS_LICENCE['training_data']} (that licence covers "
+                                 "the RAVDESS part); the rest's licence not recorded by the training host"}
+    # a clinic's own data: its terms are the clinic's to state; the card must not claim RAVDESS's
+    return {"model": "trained on the data named in metrics.data; it carries that data's licence terms",
+            "training_data": f"{counted}; licence not recorded by the training host"}
 
 
 def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
@@ -249,12 +270,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                 **check,
             },
         },
-        "licence": {**(_RAVDESS_LICENCE if _is_ravdess(report) else {
-            # a clinic's own data: its terms are the clinic's to state; the card must not claim RAVDESS's
-            "model": "trained on the data named in metrics.data; it carries that data's licence terms",
-            "training_data": f"{report['data']}: {report.get('n_clips', '?')} clips, "
-                             f"{len(report.get('speakers', []))} speakers; licence not recorded by the training host",
-        }),
+        "licence": {**_licence(report),
             "features": "librosa (ISC), numpy/scipy (BSD), praat-parselmouth (GPLv3) for F0",
         },
         "warnings": list(report.get("warnings", [])),  # what the figures cannot say, as training said it
@@ -289,6 +305,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         lines.append(f"| `{name}` | {card['baseline'][mode]} | {check[mode]['all_model']['size_bytes_int8']} B | "
                      f"{check[mode]['latency_ms_per_window_int8']:.3f} ms | `{card['sha256'][mode][:16]}…` |")
     ravdess = card["licence"]["training_data"] == _RAVDESS_LICENCE["training_data"]
+    ravdess_part = not ravdess and _RAVDESS_LICENCE["training_data"] in card["licence"]["training_data"]
     speakers, clips = card["metrics"].get("speakers"), card["metrics"].get("clips")
     lines += [
         "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, {speakers} actors ({clips} clips, 16 kHz). "
@@ -340,6 +357,8 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "emotrace export audio runs/audio", "```", "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
         + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess
+           else "derived in part from RAVDESS and shares its licence (non-commercial use only, with attribution, "
+           "share-alike), besides the terms of the rest of the data." if ravdess_part
            else "derived from that data and carries its licence terms."),
         f"- Feature code: {card['licence']['features']}.", "",
         "## Limits", "",

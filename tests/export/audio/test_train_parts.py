@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import export.audio.train as train
-from export.audio.export import _RAVDESS_LICENCE, _card, _is_ravdess, model_card_markdown
+from export.audio.export import _RAVDESS_LICENCE, _card, model_card_markdown, ravdess_share
 from export.audio.extract import WindowTable
 from export.audio.train import (
     LABELS,
@@ -176,18 +176,33 @@ def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_p
     assert "emotrace train audio clinic/voices --out runs/audio --cv-folds 4 --validation-speakers s7\n" in text
 
 
-def test_only_a_run_of_ravdess_speakers_alone_is_carded_as_ravdess():
-    assert _is_ravdess({"speakers": ["ravdess-01", "ravdess-02"]})
-    # a clinic's speakers beside RAVDESS actors: the clinic's data has its own terms
-    assert not _is_ravdess({"speakers": ["ravdess-01", "ann"]})
-    assert not _is_ravdess({"speakers": ["ann", "ravdess-01"]})
-    assert not _is_ravdess({"speakers": []})
+def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_its_manifest(tmp_path):
+    assert ravdess_share({"speakers": ["ravdess-01", "ravdess-02"]}) == "all"
+    # a clinic's speakers beside RAVDESS actors: RAVDESS's terms still bind the model
+    assert ravdess_share({"speakers": ["ravdess-01", "ann"], "data": str(tmp_path / "gone.csv")}) == "part"
+    assert ravdess_share({"speakers": ["ann", "bob"], "data": str(tmp_path / "gone.csv")}) == ""
+    # RAVDESS files a manifest gives speaker ids of its own
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nclinic/rec_1.wav,ann,sad\n"
+                                           "Actor_10\\03-01-05-01-01-01-10.wav,A10,angry\n")
+    assert ravdess_share({"speakers": ["A10", "ann"], "data": str(tmp_path)}) == "part"
+    assert ravdess_share({"speakers": ["A10", "ann"], "data": str(tmp_path / "manifest.csv")}) == "part"
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nclinic/rec_1.wav,ann,sad\n")
+    assert ravdess_share({"speakers": ["ann"], "data": str(tmp_path)}) == ""
 
 
-def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_claims_no_ravdess_licence(tmp_path):
+def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_licence_for_that_part(tmp_path):
     card = _card_of(tmp_path, ["ann", "ravdess-01", "ravdess-02", "ravdess-03"])
-    assert card["licence"]["training_data"] != _RAVDESS_LICENCE["training_data"]
-    assert "RAVDESS" not in model_card_markdown(card, tmp_path)
+    assert "CC BY-NC-SA 4.0" in card["licence"]["model"] and "in part" in card["licence"]["model"]
+    assert _RAVDESS_LICENCE["training_data"] in card["licence"]["training_data"]
+    text = model_card_markdown(card, tmp_path)
+    assert "derived in part from RAVDESS" in text and "non-commercial" in text
+    # not carded as RAVDESS alone: the data section names the run's data, not RAVDESS's actors
+    assert "RAVDESS speech" not in text
+
+
+def test_the_card_of_a_clinics_speakers_alone_claims_no_ravdess_licence(tmp_path):
+    card = _card_of(tmp_path, ["ann", "bob", "cy"])
+    assert "RAVDESS" not in json.dumps(card["licence"]) and "RAVDESS" not in model_card_markdown(card, tmp_path)
 
 
 def test_quantizing_a_voice_model_says_nothing_and_leaves_the_logging_as_it_was(tmp_path, caplog):
