@@ -113,9 +113,12 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
             check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"])
         failed = [m for m in MODES if check[m]["check_model"]["ua_drop"] > MAX_INT8_LOSS]
         if failed:
+            figures = "; ".join(f"{m} variant UA {check[m]['check_model']['ua_float']:.3f} float, "
+                                f"{check[m]['check_model']['ua_int8']:.3f} INT8" for m in failed)
             raise InputError(trained, f"INT8 model loses more than {100 * MAX_INT8_LOSS:g} point of UA on the "
-                             "validation speakers "
-                             f"({', '.join(failed)}); not exported")
+                             f"validation speakers ({', '.join(meta['validation_speakers'])}, "
+                             f"{check[failed[0]]['n_validation_clips']} clips): {figures}; not exported (on few "
+                             "clips one clip moves UA by points: name more with train audio --validation-speakers)")
         card = _card(meta, report, check, staging)
         write_card(staging, card)
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())

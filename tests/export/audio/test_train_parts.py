@@ -245,3 +245,24 @@ def test_while_quantizing_onnx_runtimes_errors_still_reach_the_log_and_its_warni
         for level, text in ((logging.WARNING, "advice"), (logging.ERROR, "a failure")):
             root.handle(root.makeRecord("root", level, path, 1, text, None, None))
     assert [r.getMessage() for r in caplog.records] == ["a failure"]
+
+
+def test_an_int8_refusal_names_the_variant_its_figures_and_the_validation_clips(tmp_path, monkeypatch):
+    import export.audio.export as export
+    from runtime.errors import InputError
+
+    meta = {"feature_set": export.FEATURE_SET, "n_features": 6, "validation_speakers": ["P04", "P05"]}
+    monkeypatch.setattr(export, "_load_trained", lambda trained: (None, None, {}, meta))
+
+    def exported(stored, validation, mode, folder, n_features):
+        ua_int8 = 0.55 if mode == "session" else 0.6  # the session variant alone loses 5 points
+        return {"check_model": {"ua_float": 0.6, "ua_int8": ua_int8, "ua_drop": 0.6 - ua_int8},
+                "n_validation_clips": 12}
+
+    monkeypatch.setattr(export, "_export_mode", exported)
+    with pytest.raises(InputError) as refused:
+        export.export_audio(tmp_path / "run", models_dir=tmp_path)
+    message = str(refused.value)
+    assert "(P04, P05, 12 clips): session variant UA 0.600 float, 0.550 INT8; not exported" in message
+    assert "none variant" not in message and "--validation-speakers" in message
+    assert not (tmp_path / export.MODEL_ID).exists()
