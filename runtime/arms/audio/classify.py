@@ -2,7 +2,8 @@
 
 Each file is judged over its speech windows (the mean of their probabilities). With ``speaker_baseline="folder"``
 the files of one folder are taken as one speaker and their windows are z-scored against that speaker's own
-baseline before the "session" variant judges them.
+baseline before the "session" variant judges them; folders all named after emotions (a folder per label) are
+refused for it, as each would be z-scored against its own label.
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUD
     return np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
 
 
+def refuse_label_folders(files: list[Path]) -> None:
+    """An ``InputError`` when every file's folder is named after an emotion: a folder baseline takes each folder as
+    one speaker, and a folder per label z-scores each label against itself, which erases the emotion."""
+    from export.audio.datasets import canonical_label  # the manifest reader's label words, one table for both
+
+    folders = sorted({path.parent for path in files})
+    if folders and all(canonical_label(folder.name) for folder in folders):
+        names = ", ".join(folder.name for folder in folders)
+        raise InputError(folders[0].parent, f"--speaker-baseline folder takes each folder as one speaker, but the "
+                         f"folders are named after emotions ({names}): put each speaker's files in a folder of "
+                         "their own, or use --speaker-baseline none")
+
+
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel,
                    speaker_baseline: str) -> tuple[list[tuple[Path, np.ndarray]], list[InputError]]:
     """Clip probabilities of each file that could be read, in order, and the error of each that could not: one
@@ -96,6 +110,8 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
             clips.append((path, clip_probabilities(model.predict_segments(segments))))
         return clips, failed
+    if speaker_baseline == "folder":
+        refuse_label_folders(files)
     items = []
     for path in files:
         try:

@@ -185,3 +185,25 @@ def test_a_bad_speaker_baseline_is_refused_before_any_file_is_read(tmp_path):
     with pytest.raises(InputError, match="speaker baseline must be 'none' or 'folder'"):
         classify_files([tmp_path / "missing.wav"], model, "speaker")
     assert model.calls == []
+
+
+@pytest.mark.parametrize("names", [("angry", "sad"), ("Happiness", "fear"), ("neutral",)])
+def test_a_folder_baseline_over_folders_named_after_emotions_is_refused_before_any_file_is_read(tmp_path, names):
+    from runtime.arms.audio.classify import classify_files
+    from runtime.errors import InputError
+
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    files = [tmp_path / name / "clip.wav" for name in names]
+    # each label z-scored against itself: the label's own sound is what the baseline takes away
+    with pytest.raises(InputError, match=r"folders are named after emotions \(.*\): put each speaker's files"):
+        classify_files(files, model, "folder")
+    assert model.calls == []
+
+
+def test_a_folder_baseline_over_speakers_folders_reads_them(tmp_path):
+    from runtime.arms.audio.classify import classify_files
+
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    # a speaker's folder beside one named like a label is no folder-per-label test set
+    clips, failed = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
+    assert clips == [] and len(failed) == 2 and all("label" not in str(error) for error in failed)
