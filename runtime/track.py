@@ -25,6 +25,22 @@ CANONICAL_LABELS: tuple[str, ...] = (
     "disgust",
     "surprised",
 )
+# The words a labelled dataset or a folder may use for each label (a manifest's, a folder's name).
+LABEL_SYNONYMS: dict[str, str] = {
+    **{label: label for label in CANONICAL_LABELS},
+    "neu": "neutral", "n": "neutral",
+    "happiness": "happy", "joy": "happy", "hap": "happy",
+    "sadness": "sad",
+    "anger": "angry", "ang": "angry", "mad": "angry",
+    "fear": "fearful", "fea": "fearful", "afraid": "fearful",
+    "disgusted": "disgust", "dis": "disgust",
+    "surprise": "surprised", "sur": "surprised", "ps": "surprised", "pleasant_surprise": "surprised",
+}
+
+
+def canonical_label(word: str) -> str | None:
+    """The canonical label ``word`` names ('joy', 'Anger', 'pleasant surprise'), or None."""
+    return LABEL_SYNONYMS.get(word.strip().lower().replace(" ", "_"))
 
 
 @dataclass

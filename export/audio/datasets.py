@@ -21,22 +21,12 @@ from pathlib import Path
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, canonical_label
 
 MANIFEST_NAME = "manifest.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
 
 # Label words seen in corpora and manifests, mapped onto the canonical labels.
-LABEL_SYNONYMS: dict[str, str] = {
-    **{label: label for label in CANONICAL_LABELS},
-    "neu": "neutral", "n": "neutral",
-    "happiness": "happy", "joy": "happy", "hap": "happy",
-    "sadness": "sad",
-    "anger": "angry", "ang": "angry", "mad": "angry",
-    "fear": "fearful", "fea": "fearful", "afraid": "fearful",
-    "disgusted": "disgust", "dis": "disgust",
-    "surprise": "surprised", "sur": "surprised", "ps": "surprised", "pleasant_surprise": "surprised",
-}
 
 
 @dataclass(frozen=True)
@@ -63,10 +53,6 @@ class Corpus:
 
 class Unmapped(ValueError):
     """A file that follows a corpus convention but whose label has no canonical counterpart."""
-
-
-def canonical_label(word: str) -> str | None:
-    return LABEL_SYNONYMS.get(word.strip().lower().replace(" ", "_"))
 
 
 # --- corpus naming conventions: each returns (speaker, emotion) or None when the name does not fit ---------

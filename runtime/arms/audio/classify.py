@@ -34,6 +34,7 @@ from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files, write_atomically
 from runtime.media import other_audio_streams_note, probe
+from runtime.track import canonical_label
 
 log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
@@ -81,7 +82,6 @@ def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUD
 def refuse_label_folders(files: list[Path]) -> None:
     """An ``InputError`` when every file's folder is named after an emotion: a folder baseline takes each folder as
     one speaker, and a folder per label z-scores each label against itself, which erases the emotion."""
-    from export.audio.datasets import canonical_label  # the manifest reader's label words, one table for both
 
     folders = sorted({path.parent for path in files})
     if folders and all(canonical_label(folder.name) for folder in folders):
