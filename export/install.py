@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -16,6 +17,8 @@ from typing import Any
 from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
 from runtime.models.card import file_sha256
+
+log = logging.getLogger("emotrace.export")
 
 CARD_FILE = "card.json"
 
@@ -108,6 +111,7 @@ def installing(target: Path, checked: bool = True) -> Iterator[Path]:
     """
     if checked:
         target = check_install_target(target)
+    replaced = _model_named(target)
     staging = staging_folder(target.parent, target.name)
     try:
         yield staging
@@ -116,5 +120,17 @@ def installing(target: Path, checked: bool = True) -> Iterator[Path]:
         except OSError as error:  # a disk gone read-only, a folder held by another process
             raise InputError(target, f"cannot be replaced ({error.strerror or error}); the model there "
                                      "stays") from None
+        if replaced:  # a clinic's own model over the shipped one, say: every command now reads the new one
+            log.warning("%s: replaced %s, which every command naming it now reads in its place (an export into "
+                        "another folder keeps both: --models-dir)", target, replaced)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _model_named(folder: Path) -> str:
+    """'id version' of the model in ``folder`` ("" where there is none or its card cannot be read)."""
+    try:
+        card = json.loads((Path(folder) / "card.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    return f"{card.get('id', '?')} {card.get('version', '?')}" if isinstance(card, dict) else ""

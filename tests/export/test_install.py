@@ -132,3 +132,18 @@ def test_a_written_card_holds_the_checksum_of_each_file_it_names_and_the_loader_
     write_card(tmp_path, card)
     loaded = assert_card_as_exports_write_it(tmp_path)
     assert loaded.version.endswith("-01234567") and set(loaded.sha256) == {"default", "float"}
+
+
+def test_an_export_over_a_model_says_which_it_replaced(tmp_path, caplog):
+    target = tmp_path / "models" / "audio-emotion"
+    target.mkdir(parents=True)
+    (target / "card.json").write_text('{"id": "audio-emotion", "version": "3.1.0"}')
+    with caplog.at_level("WARNING"), installing(target) as staging:
+        (staging / "card.json").write_text('{"id": "audio-emotion", "version": "clinic-1"}')
+    # was: the shipped model gone without a word, a clinic's own read in its place under the same id
+    assert f"{target}: replaced audio-emotion 3.1.0, which every command naming it now reads in its place" in \
+        caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING"), installing(tmp_path / "models" / "new") as staging:
+        (staging / "card.json").write_text("{}")
+    assert "replaced" not in caplog.text  # a first install replaces nothing
