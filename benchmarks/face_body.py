@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
@@ -87,8 +88,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.expression_threads < 1:
         raise SystemExit(f"--expression-threads {args.expression_threads}: must be at least 1")
-    if args.search_every_s < 0:
+    if not (math.isfinite(args.search_every_s) and args.search_every_s >= 0):
         raise SystemExit(f"--search-every-s {args.search_every_s}: must be 0 or more")
+    if not (math.isfinite(args.seconds) and args.seconds >= 1):
+        raise SystemExit(f"--seconds {args.seconds}: must be at least 1 (a video to time)")
     face = FaceSettings(expression_threads=args.expression_threads, search_every_s=args.search_every_s)
     with tempfile.TemporaryDirectory() as tmp:
         video = write_video(Path(tmp) / "bench720p30.mp4", args.seconds, fps=30, width=1280, height=720)

@@ -24,6 +24,7 @@ from export.face.data import FACE_LABELS, held_out_split  # noqa: E402
 from export.face.fer_baseline import dataset_probabilities  # noqa: E402
 from export.face.metrics import classification_report  # noqa: E402
 from runtime.arms.face.expression import CROP_SCALE, ExpressionModel  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 FACE_SIZES_PX = (48, 40, 32, 24, 16)
 
@@ -43,8 +44,11 @@ def main() -> None:
     parser.add_argument("--model", default="face-expression", help="model id or folder")
     parser.add_argument("--cache", type=Path, help="folder for the splits' .npz caches")
     args = parser.parse_args()
-    test, left_out = held_out_split(args.data, "PublicTest", args.cache)
-    model = ExpressionModel(args.model)
+    try:
+        test, left_out = held_out_split(args.data, "PublicTest", args.cache)
+        model = ExpressionModel(args.model)
+    except (InputError, OSError) as error:  # a missing split, an unknown model: one line
+        raise SystemExit(str(error)) from None
     print(f"{len(test.labels)} PublicTest faces ({left_out} copies of Training images left out), model {args.model}")
     print("| face px | UA | macro-F1 | accuracy | ECE |")
     print("|---|---|---|---|---|")

@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.face.observer import FaceObserver  # noqa: E402
+from runtime.arms.video.detect import box_centre  # noqa: E402
 from runtime.sources.video import VideoFrame  # noqa: E402
 from tests.arms.face.video_factory import distant_face_frame  # noqa: E402
 
@@ -45,7 +46,7 @@ def found_share(face_px: float, search_every_s: float) -> tuple[float, float]:
             started = time.perf_counter()
             observations = observer.process(VideoFrame(k / FPS, image))
             seconds += time.perf_counter() - started
-            found += any(o.presence >= 0.5 and np.hypot(*((o.box[:2] + o.box[2:]) / 2 - centre)) < face_px / 3
+            found += any(o.presence >= 0.5 and np.hypot(*(box_centre(o.box) - centre)) < face_px / 3
                          for o in observations)
             frames += 1
     return found / frames, 1000 * seconds / frames

@@ -57,6 +57,10 @@ class FrameStats:
     rotation_deg: int = 0
     stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
 
+    def take_counts(self, decoder: StreamDecoder) -> None:
+        """A decoder's counts as this source's: every frame it decoded, and those it skipped."""
+        self.decoded, self.corrupt, self.damaged = decoder.decoded, decoder.corrupt, decoder.damaged
+
     def to_dict(self) -> dict:
         return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt, "damaged": self.damaged,
                 "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason}
@@ -138,7 +142,7 @@ class FileVideoSource:
                 self._take_counts(decoder)
 
     def _take_counts(self, decoder: StreamDecoder) -> None:
-        self.stats.decoded, self.stats.corrupt, self.stats.damaged = decoder.decoded, decoder.corrupt, decoder.damaged
+        self.stats.take_counts(decoder)
         self.stats.stopped_reason = decoder.stopped_reason
 
     def _sampled(self, decoder: StreamDecoder, stream: av.video.stream.VideoStream) -> Iterator[VideoFrame]:
@@ -350,8 +354,8 @@ class LiveVideoSource:
             self.stats.stopped_reason = f"camera stopped ({detail})"
             log.warning("%s: camera stopped after %d frames (%s)", self.device, self.stats.decoded, detail)
         finally:
-            self.stats.corrupt = decoder.corrupt if decoder else 0
-            self.stats.damaged = decoder.damaged if decoder else 0
+            if decoder:  # a replay counts as file mode does, the frames skipped as damaged included
+                self.stats.take_counts(decoder)
             with self._fresh:
                 self._done.set()
                 self._fresh.notify()

@@ -149,6 +149,11 @@ def test_a_replay_plays_on_past_a_corrupt_video_packet_as_file_analysis_does(tmp
         assert len(lines) == 2 and lines[0].startswith(f"{path}: skipped a corrupt video packet near ")
         # the frames after it until the next keyframe were decoded from what it left: said in one more line
         assert lines[1].startswith(f"{path}: skipped {source.stats.damaged} video frames decoded from damaged")
+    replay, analysed = _replay_and_file(path)
+    list(replay.frames())
+    list(analysed.frames())
+    # was: a replay counted the frames it passed on, file mode every frame decoded (the damaged ones too)
+    assert replay.stats.decoded == analysed.stats.decoded and replay.stats.damaged == analysed.stats.damaged > 0
 
 
 def test_a_video_cut_short_is_said_by_file_analysis_and_replay_alike(tmp_path, caplog):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.face.observer import FaceObserver
+from runtime.arms.video.detect import box_centre
 from runtime.sources.video import VideoFrame
 from tests.arms.face.video_factory import distant_face_frame
 
@@ -9,9 +10,7 @@ FACE_PX = 42  # a thirtieth of a 1280-px frame: someone about 4 m from a room ca
 
 
 def found_near(observations, centre_px, tolerance_px=15.0):
-    return [o for o in observations
-            if np.hypot((o.box[0] + o.box[2]) / 2 - centre_px[0], (o.box[1] + o.box[3]) / 2 - centre_px[1])
-            < tolerance_px]
+    return [o for o in observations if np.hypot(*(box_centre(o.box) - np.asarray(centre_px))) < tolerance_px]
 
 
 @pytest.mark.parametrize("centre_px", [(300, 200), (700, 500), (1100, 300)])
