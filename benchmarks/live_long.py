@@ -241,6 +241,7 @@ def run_checkpoint(minutes_list: list[float]) -> None:
 
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.registry import arm_named
     from runtime.arms.video.scan import VideoScan, scan_video, video_sample_fps
     from runtime.clock import SessionClock
     from runtime.live import Checkpoints, LiveInputs, SessionSoFar, VideoSession
@@ -251,10 +252,9 @@ def run_checkpoint(minutes_list: list[float]) -> None:
     video = VideoSession(LiveVideoSource(example, replay=True, sample_fps=video_sample_fps(settings)), settings,
                          None, None)
     scanned = scan_video(example, video.face, video.body, sample_fps=video_sample_fps(settings))
-    period_s = 40.0  # the example's length
+    period_s = scanned.frame_times_s[-1] + 1.0 / video_sample_fps(settings)  # the example's length
     audio = AudioSettings.from_config(settings["audio"])
     model = load_audio_model(settings["audio"]["model"])
-    probs = np.full(len(model.labels), 1.0 / len(model.labels))
     for minutes in minutes_list:
         copies = range(int(minutes * 60 // period_s))
         video.snapshot = VideoScan(
@@ -264,8 +264,9 @@ def run_checkpoint(minutes_list: list[float]) -> None:
             patient_id=scanned.patient_id, n_people=scanned.n_people, models=scanned.models)
         so_far = SessionSoFar(LiveInputs(replay=example), settings, SessionClock(), time.perf_counter(), model, audio,
                               video=video)
-        so_far.voice_windows = [Window(i * 0.5, i * 0.5 + 2.0, probs, 1.0)
-                                for i in range(int((minutes * 60 - 2.0) / 0.5) + 1)]
+        # the voice's windows as a session judges them: every voice measurement, a claim in most
+        so_far.voice_windows = track("audio", minutes, 2.0, 0.5, model.labels,
+                                     dict.fromkeys(arm_named("audio").measurement_names(), 1.0), {}, 1).windows
         with tempfile.TemporaryDirectory() as folder:
             checkpoints = Checkpoints(Path(folder) / "out", 60.0, so_far, None)
             started = time.perf_counter()

@@ -33,9 +33,7 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if out_dir.is_dir():
         for name in OUTPUT_FILES:
             check_output_file(out_dir / name, inputs)
-        if recorded_live(out_dir / "timeline.json"):  # an analysis can be run again, a session cannot
-            raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
-                                      "another folder")
+        refuse_live_session(out_dir)
     check_backend(settings)
     media = probe_input(input_path, settings)
     if physio_path and not settings.get("physio", {}).get("enabled", False):
@@ -62,6 +60,15 @@ def probe_input(input_path: Path, settings: dict[str, dict[str, Any]], reads_voi
     if reads_voice and 0 < media.audio_streams < audio_stream:
         raise setting_error(settings, "audio.stream", f"{input_path} has {media.audio_streams} audio stream(s)")
     return media
+
+
+def refuse_live_session(out_dir: Path) -> None:
+    """An analysis never writes over a live session's timeline (or its claim of the folder): an analysis can be
+    run again, a session cannot. Checked before the arms run and again before writing, as a session may begin
+    in the folder meanwhile."""
+    if recorded_live(Path(out_dir) / "timeline.json"):
+        raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
+                                  "another folder")
 
 
 def check_backend(settings: dict[str, dict[str, Any]]) -> None:

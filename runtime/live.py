@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import logging
 import math
 import os
@@ -48,7 +47,7 @@ from runtime.pipeline import fused_tracks
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame, frame_reach_s
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
-from runtime.timeline import Timeline, software_record, write_timeline
+from runtime.timeline import Timeline, software_record, timeline_software, write_timeline
 from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Coverage, Track, Window, window_grid
 
 if TYPE_CHECKING:
@@ -539,10 +538,7 @@ class Checkpoints:
             raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
         self._claimed = True
         self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
-        try:
-            self._write()
-        except OSError as error:
-            raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
+        self._write()  # write_timeline says what stops it in one line
 
     def owner(self) -> str:
         """Whose the folder's ``timeline.json`` is: OURS (the one this session wrote last, or one carrying its
@@ -551,15 +547,10 @@ class Checkpoints:
         try:
             if _identity(self.json_path) == self._written:
                 return OURS
-            data = json.loads(self.json_path.read_bytes())
-        except ValueError:  # not a timeline: not this session's
-            return REPLACED
         except OSError:
             return UNKNOWN
-        software = data.get("software") if isinstance(data, dict) else None
-        if isinstance(software, dict) and software.get("session_id") == self.so_far.session_id:
-            return OURS
-        return REPLACED
+        software = timeline_software(self.json_path)  # None: not a timeline (or it vanished meanwhile)
+        return OURS if software and software.get("session_id") == self.so_far.session_id else REPLACED
 
     def start(self) -> None:
         if self.every_s > 0:
@@ -591,18 +582,15 @@ class Checkpoints:
     def _holds_the_sessions_own(self) -> bool:
         """Whether the folder holds the session's own timeline, not a checkpoint (a stop may land between its
         writing and ``finished``)."""
-        try:
-            software = json.loads(self.json_path.read_bytes()).get("software", {})
-        except (OSError, ValueError, AttributeError):
-            return False
-        return isinstance(software, dict) and "session_id" in software and "checkpoint_at_s" not in software
+        software = timeline_software(self.json_path) or {}
+        return "session_id" in software and "checkpoint_at_s" not in software
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            if self.owner() == REPLACED:  # one that cannot be read now is tried again: a stick may come back
-                self._say_once(f"{self.json_path} was replaced by another program; no more checkpoints there")
-                return
             try:
+                if self.owner() == REPLACED:  # one that cannot be read now is tried again: a stick may come back
+                    self._say_once(f"{self.json_path} was replaced by another program; no more checkpoints there")
+                    return
                 self._write()
                 self._problem = ""
             except Exception as error:  # noqa: BLE001 - a checkpoint is a safeguard: the session records on

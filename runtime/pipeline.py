@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from runtime.arms.registry import ARM_REGISTRY, ArmFunction
-from runtime.checks import check_request
+from runtime.checks import check_request, refuse_live_session
 from runtime.errors import InputError
 from runtime.media import MediaInfo
 from runtime.stopping import raise_if_stop_asked
-from runtime.timeline import Timeline, recorded_live, software_record, write_timeline
+from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import Track
 
 
@@ -88,8 +88,6 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
                                  analysed_at_utc=datetime.now(timezone.utc).isoformat(timespec="seconds")),
     )
     raise_if_stop_asked()
-    if recorded_live(Path(out_dir) / "timeline.json"):  # a session started into the folder since the check
-        raise InputError(out_dir, "a live session began recording here during the analysis, and a session cannot "
-                                  "be recorded again; run the analysis into another folder")
+    refuse_live_session(Path(out_dir))  # a session may have begun in the folder since the check
     write_timeline(timeline, Path(out_dir))
     return timeline

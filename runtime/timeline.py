@@ -247,15 +247,28 @@ def reading_lines(timeline: Timeline) -> list[str]:
     return [*lines, CAVEAT]
 
 
+def timeline_software(path: Path) -> dict[str, Any] | None:
+    """The ``software`` record of the timeline at ``path``; None where there is none, or the file cannot be read
+    as a timeline."""
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    software = data.get("software") if isinstance(data, dict) else None
+    return software if isinstance(software, dict) else None
+
+
 def recorded_live(path: Path) -> bool:
     """Whether ``path`` holds a live session's timeline (it records when the session started; an analysis of a
-    file, which can be run again, does not). An unreadable file is no session."""
+    file, which can be run again, does not), or a session's claim of its folder (the empty ``timeline.json`` a
+    session makes as it starts). Another unreadable file is no session."""
     try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        if Path(path).is_file() and Path(path).stat().st_size == 0:
+            return True
+    except OSError:
         return False
-    software = data.get("software") if isinstance(data, dict) else None
-    return isinstance(software, dict) and "started_at_utc" in software
+    software = timeline_software(path)
+    return software is not None and "started_at_utc" in software
 
 
 def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:

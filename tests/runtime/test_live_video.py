@@ -335,10 +335,10 @@ def test_a_second_session_into_the_folder_of_one_under_way_is_refused(tmp_path):
 def test_a_folder_that_cannot_be_written_is_refused_before_the_session_starts(tmp_path, monkeypatch):
     import runtime.live as live
 
-    def full_disk(_timeline, _out_dir):
+    def full_disk(_folder):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(live, "write_timeline", full_disk)
+    monkeypatch.setattr(live, "make_folder", full_disk)
     lines = []
     # was: the whole session ran, then went to the temporary folder
     with pytest.raises(InputError, match=r"out: cannot be written: No space left on device$"):

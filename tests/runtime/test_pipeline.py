@@ -363,6 +363,21 @@ def test_an_analysis_does_not_write_over_a_live_session_begun_in_its_folder_mean
 
     monkeypatch.setattr(pipeline, "ARMS", [("audio", session_begins)])
     # was: the analysis replaced the session's timeline at its end
-    with pytest.raises(InputError, match="a live session began recording here during the analysis"):
+    with pytest.raises(InputError, match="holds a live session's timeline, which this analysis would replace"):
         pipeline.analyze_file(media, out, load_settings(None), fuse=False)
     assert (out / "timeline.json").read_text() == session
+
+
+def test_an_analysis_does_not_write_over_a_sessions_claim_of_its_folder(tmp_path, media, monkeypatch):
+    out = tmp_path / "out"
+
+    def session_claims(_request):  # a live session has just made its empty timeline.json, as it starts
+        out.mkdir()
+        (out / "timeline.json").write_bytes(b"")
+        return Track(name="audio", labels=["neutral"], windows=[Window(0.0, 1.0, [1.0], 1.0)])
+
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", session_claims)])
+    # was: an empty file read as no session, and the analysis written over the session's claim
+    with pytest.raises(InputError, match="holds a live session's timeline"):
+        pipeline.analyze_file(media, out, load_settings(None), fuse=False)
+    assert (out / "timeline.json").read_bytes() == b""
