@@ -129,8 +129,10 @@ def installing(target: Path, checked: bool = True) -> Iterator[Path]:
 
 def _model_named(folder: Path) -> str:
     """'id version' of the model in ``folder`` ("" where there is none or its card cannot be read)."""
-    try:
-        card = json.loads((Path(folder) / "card.json").read_text())
-    except (OSError, ValueError):
+    if not (Path(folder) / CARD_FILE).is_file():
         return ""
-    return f"{card.get('id', '?')} {card.get('version', '?')}" if isinstance(card, dict) else ""
+    try:
+        card = read_json_object(Path(folder) / CARD_FILE, what="model card")
+    except InputError:
+        return ""
+    return f"{card.get('id', '?')} {card.get('version', '?')}"

@@ -139,20 +139,23 @@ def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
-    """Each ``fusion.arousal_from`` source of an arm that runs must be something its track carries on arousal's
-    scale: a typo would otherwise leave arousal without it, and a measurement in its own unit (a heart rate in
-    bpm read as a score) or a label that is no activation ("no_stress") would push arousal off, both silently."""
+    """Each ``fusion.arousal_from`` source must be something its track carries on arousal's scale (by the arm's
+    declarations where it does not run here): a typo would otherwise leave arousal without it, and a measurement
+    in its own unit (a heart rate in bpm read as a score) or a label that is no activation ("no_stress") would
+    push arousal off, both silently."""
     for source in settings["fusion"].get("arousal_from", []):
         track, _, name = source.partition(".")
         section = track_family(track)
-        if section not in cards:
-            continue  # that arm does not run here (off, no stream, no --physio): nothing to read, no typo to find
-        readable = activation_names(section, cards[section])
+        arm = arm_named(section)
+        # an arm that does not run here (off, no stream, no --physio) is checked by what it declares: a typo
+        # is found before the run that would read it
+        readable = (activation_names(section, cards[section]) if section in cards
+                    else set(arm.activation_measurements) | set(arm.activation_labels))
         if name in readable:
             continue
         can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}"
-        card = cards[section].get("model")
-        if name in arm_named(section).measurement_names():
+        card = cards.get(section, {}).get("model")
+        if name in arm.measurement_names():
             raise setting_error(settings, "fusion.arousal_from", f"the {track} track's {name!r} is a measurement on "
                                 f"a scale of its own, not an activation score ({can_read})")
         if card and name in card.labels:

@@ -88,8 +88,6 @@ def check_zooms(zooms: tuple[float, ...]) -> None:
                              f"{MAX_ZOOM:g} (1 = the crop as given; not {zoom})")
 
 
-
-
 def check_model_id(model_id: str) -> None:
     """A model id names one folder under the models folder, as the runtime reads ids (``is_model_id``): not a
     path, and not '.', '..' or a hidden name, which the runtime would read as a path."""

@@ -381,3 +381,10 @@ def test_an_analysis_does_not_write_over_a_sessions_claim_of_its_folder(tmp_path
     with pytest.raises(InputError, match="holds a live session's timeline"):
         pipeline.analyze_file(media, out, load_settings(None), fuse=False)
     assert (out / "timeline.json").read_bytes() == b""
+
+
+def test_an_arousal_source_of_an_arm_that_does_not_run_is_checked_by_what_the_arm_declares(tmp_path, monkeypatch):
+    settings = load_settings(None, {"fusion.arousal_from": ["body.activation", "physio.strees"]})
+    # was: skipped without --physio, and refused only on the first run with a recording
+    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                            "the physio track carries no 'strees' \\(arousal can read: stress\\)$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,9 +123,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
             by_speaker[item.speaker].append(item)
-        given = defaultdict(int)
-        for path in files:
-            given[str(path.parent)] += 1
+        given = Counter(str(path.parent) for path in files)
         for speaker, group in by_speaker.items():
             if len(group) < given[speaker]:  # the others' lines came before: this says what the baseline lost
                 log.warning("%s: the speaker's baseline is from %d of its %d files (the others could not be read)",
