@@ -38,7 +38,7 @@ from runtime.arms.audio import band  # noqa: E402
 from runtime.arms.audio.arm import AudioSettings, judged_samples  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
 from runtime.arms.audio.vad import detect_speech  # noqa: E402
-from runtime.arms.audio.windows import audio_windows  # noqa: E402
+from runtime.arms.audio.windows import judged_windows  # noqa: E402
 from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
 from runtime.track import CANONICAL_LABELS  # noqa: E402
@@ -84,9 +84,9 @@ def band_detection(clips) -> None:
     band_limited: dict[str, bool] = {}
     for index, clip in enumerate(clips):
         samples = judged_samples(clip.path, AUDIO_RATE_HZ)
-        speech = detect_speech(samples)  # the frames judged: band-limiting does not move where speech is
         for name, (limited, heard) in band_variants(samples, index).items():
-            db = band.speech_high_band_db(np.asarray(heard, dtype=np.float32), AUDIO_RATE_HZ, speech)
+            heard = np.asarray(heard, dtype=np.float32)  # the speech frames the arm finds in what it hears
+            db = band.speech_high_band_db(heard, AUDIO_RATE_HZ, detect_speech(heard))
             band_limited[name] = limited
             if db is not None:
                 measured.setdefault(name, []).append(db)
@@ -114,8 +114,8 @@ def window_band_detection(clips) -> None:
                                       for i, samples in enumerate(speaker_clips)])
             speech = detect_speech(session)
             powers = band.frame_band_powers(session, AUDIO_RATE_HZ)
-            windows = [w for w in audio_windows(speech, session.size / AUDIO_RATE_HZ, settings.window_s,
-                                                settings.hop_s) if w.speech_fraction >= settings.min_speech_fraction]
+            windows = judged_windows(speech, session.size / AUDIO_RATE_HZ, settings.window_s, settings.hop_s,
+                                     settings.min_speech_fraction)  # the windows the arm judges
             session_count = band.narrowband_count([band.window_high_band_db(powers, speech, w.start_s, w.end_s)
                                               for w in windows])
             counted += session_count

@@ -228,16 +228,9 @@ def read_manifest(manifest: Path) -> Corpus:
     return Corpus(clips=clips)
 
 
-def manifest_names_ravdess(data: Path) -> bool:
-    """Whether the manifest ``data`` names (itself, or a folder's manifest.csv) lists a file named as RAVDESS names
-    its clips, whatever speaker it is given; False when there is no manifest to read (the data moved)."""
-    manifest = data if data.suffix.lower() == ".csv" else data / MANIFEST_NAME
-    try:
-        _, rows = read_csv_rows(manifest)
-    except (OSError, InputError):
-        return False
-    paths = (str(value or "").strip().replace("\\", "/") for _, row in rows for value in row.values())
-    return any(_RAVDESS.match(Path(path).stem) for path in paths)  # speaker and label fields never match
+def ravdess_clips(clips: list[Clip]) -> int:
+    """How many of ``clips`` are RAVDESS recordings by their file names, whatever speaker a manifest gave them."""
+    return sum(parse_ravdess(clip.path) is not None for clip in clips)
 
 
 def speaker_key(speaker: str) -> str:

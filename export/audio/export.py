@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from export.audio.datasets import manifest_names_ravdess
 from export.audio.latency import onnx_run_times_ms
 from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
 from export.install import installing, model_version, write_card
@@ -207,13 +206,14 @@ _RAVDESS_LICENCE = {
 
 def ravdess_share(report: dict[str, Any]) -> str:
     """How much of the training data is RAVDESS: "all" when every speaker came from RAVDESS file names, "part" when
-    some clips are RAVDESS recordings (a speaker found by RAVDESS name, or a RAVDESS file in the run's manifest),
-    "" when none is. Any RAVDESS clip binds the model to RAVDESS's share-alike licence."""
+    some clips are RAVDESS recordings (a speaker found by RAVDESS name, or clips named as RAVDESS names its files,
+    counted when the run read them: ``ravdess_clips``), "" when none is. Any RAVDESS clip binds the model to
+    RAVDESS's share-alike licence."""
     speakers = [str(s) for s in report.get("speakers", [])]
     named = [s for s in speakers if s.startswith("ravdess-")]
     if named and len(named) == len(speakers):
         return "all"
-    return "part" if named or manifest_names_ravdess(Path(str(report.get("data", "")))) else ""
+    return "part" if named or report.get("ravdess_clips", 0) else ""
 
 
 def _licence(report: dict[str, Any]) -> dict[str, str]:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from export.arrays import save_npz
-from export.audio.datasets import Corpus, load_corpus
+from export.audio.datasets import Corpus, load_corpus, ravdess_clips
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
@@ -67,6 +67,7 @@ class TrainReport:
     varied_baselines: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # what the figures cannot say (coverage_warnings)
+    ravdess_clips: int = 0  # clips named as RAVDESS names its files: they bind the model to its licence
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -369,7 +370,8 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
-                         warnings=coverage_warnings(corpus))
+                         warnings=coverage_warnings(corpus),
+                         ravdess_clips=ravdess_clips(corpus.clips))
     _write_report(report, corpus, out)
     return report
 

@@ -176,18 +176,19 @@ def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_p
     assert "emotrace train audio clinic/voices --out runs/audio --cv-folds 4 --validation-speakers s7\n" in text
 
 
-def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_its_manifest(tmp_path):
+def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it_read():
+    from export.audio.datasets import Clip, ravdess_clips
+
     assert ravdess_share({"speakers": ["ravdess-01", "ravdess-02"]}) == "all"
     # a clinic's speakers beside RAVDESS actors: RAVDESS's terms still bind the model
-    assert ravdess_share({"speakers": ["ravdess-01", "ann"], "data": str(tmp_path / "gone.csv")}) == "part"
-    assert ravdess_share({"speakers": ["ann", "bob"], "data": str(tmp_path / "gone.csv")}) == ""
-    # RAVDESS files a manifest gives speaker ids of its own
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nclinic/rec_1.wav,ann,sad\n"
-                                           "Actor_10\\03-01-05-01-01-01-10.wav,A10,angry\n")
-    assert ravdess_share({"speakers": ["A10", "ann"], "data": str(tmp_path)}) == "part"
-    assert ravdess_share({"speakers": ["A10", "ann"], "data": str(tmp_path / "manifest.csv")}) == "part"
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\nclinic/rec_1.wav,ann,sad\n")
-    assert ravdess_share({"speakers": ["ann"], "data": str(tmp_path)}) == ""
+    assert ravdess_share({"speakers": ["ravdess-01", "ann"]}) == "part"
+    assert ravdess_share({"speakers": ["ann", "bob"], "ravdess_clips": 0}) == ""
+    # RAVDESS files a manifest gives speaker ids of its own, counted when the run read them (was: the manifest
+    # read again at export, so data moved since training lost the licence)
+    clips = [Clip(Path("clinic/rec_1.wav"), "ann", "sad", "manifest"),
+             Clip(Path("Actor_10/03-01-05-01-01-01-10.wav"), "A10", "angry", "manifest")]
+    assert ravdess_clips(clips) == 1
+    assert ravdess_share({"speakers": ["A10", "ann"], "ravdess_clips": ravdess_clips(clips)}) == "part"
 
 
 def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_licence_for_that_part(tmp_path):
