@@ -81,7 +81,7 @@ def _run_extract_audio(args: argparse.Namespace) -> None:
     if args.out is None and out == args.video:
         out = args.video.with_suffix(".audio.wav")
     duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr, audio_stream=args.audio_stream)
-    print(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
+    _say(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
 
 
 def _add_analyze(sub: Subparsers) -> None:
@@ -140,8 +140,8 @@ def _run_analyze(args: argparse.Namespace) -> None:
     extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset,
               "physio_utc_offset_s": utc_offset_s} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
-    _print_closing(reading_lines(timeline) + [
-        f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s"])
+    _say(*reading_lines(timeline),
+         f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
 
 
 def _add_live(sub: Subparsers) -> None:
@@ -172,13 +172,13 @@ def _run_live(args: argparse.Namespace) -> None:
     inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
                         args.replay, args.serial, args.ble, args.ble_thermometer)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
-    _print_closing([*reading_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s"])
+    _say(*reading_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")
 
 
-def _print_closing(lines: list[str]) -> None:
-    """The lines a command closes with once its work is written. Where stdout is gone (a terminal closed by the
-    hangup that ended a live session, a pipe whose reader left) they are lost and the command still succeeds: its
-    exit status tells of the work written, not of lines no one could read."""
+def _say(*lines: str) -> None:
+    """What a command tells on stdout once its work (or a part of it) is written. Where stdout is gone (a terminal
+    closed by a hangup, a pipe whose reader left: ``| head``) the lines are lost and the command goes on: its exit
+    status tells of the work written, not of lines no one could read."""
     try:
         print("\n".join(lines), flush=True)
     except OSError:  # EPIPE, or EIO from a terminal hung up
@@ -228,7 +228,7 @@ def _run_audio_classify(args: argparse.Namespace) -> int:
 
     count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline)
     if count:
-        print(f"{args.csv}: {count} file(s) classified")
+        _say(f"{args.csv}: {count} file(s) classified")
     return _said_failed_files(failed, count + len(failed), args.csv)
 
 
@@ -242,7 +242,7 @@ def _run_train_audio(args: argparse.Namespace) -> None:
         if args.varied_baselines:
             raise InputError("--varied-baselines", "does not apply with --audio-backbone")
 
-        print(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
+        _say(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
                              validation_speakers=speakers).summary())
         return
     from export.audio.train import SPEED_FACTORS, train_audio
@@ -250,7 +250,7 @@ def _run_train_audio(args: argparse.Namespace) -> None:
     factors = SPEED_FACTORS if args.speed_perturb is None else _speed_factors(args.speed_perturb)
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
                          speed_factors=factors, varied_baselines=args.varied_baselines)
-    print(report.summary())
+    _say(report.summary())
 
 
 def _utc_offset_s(text: str | None, option: str) -> float | None:
@@ -280,7 +280,7 @@ def _run_export_audio(args: argparse.Namespace) -> None:
     from export.audio.export import export_audio
 
     folder = export_audio(args.trained, models_dir=args.models_dir)
-    print(f"{folder}: exported")
+    _say(f"{folder}: exported")
 
 
 # --- pretrained speech models (training host) ----------------------------------------------------------
@@ -314,7 +314,7 @@ def _add_backbone_commands(sub: Subparsers, export: Subparsers) -> None:
 def _run_models_list(args: argparse.Namespace) -> None:
     from export.audio.backbones.store import format_listing, list_models
 
-    print(format_listing(list_models()))
+    _say(format_listing(list_models()))
 
 
 def _run_models_add(args: argparse.Namespace) -> None:
@@ -323,7 +323,7 @@ def _run_models_add(args: argparse.Namespace) -> None:
     earlier = stored_model(args.name)
     folder = add_model(args.name, args.folder)
     done = "replaced" if earlier else "stored"
-    print(f"{args.name}: {done} in {folder} (licence: {model_licence(args.name, folder)})")
+    _say(f"{args.name}: {done} in {folder} (licence: {model_licence(args.name, folder)})")
 
 
 def _run_export_audio_backbone(args: argparse.Namespace) -> None:
@@ -343,7 +343,7 @@ def _run_export_audio_backbone(args: argparse.Namespace) -> None:
                                   model_id=args.id or "audio-emotion-student")
     else:
         metrics = export_trained(args.trained, args.out, model_id=args.id or "audio-emotion-backbone")
-    print(summary_line(args.out, metrics))
+    _say(summary_line(args.out, metrics))
 
 
 # --- fusion -----------------------------------------------------------------------------------------
@@ -395,7 +395,7 @@ def _run_train_fusion(args: argparse.Namespace) -> None:
 
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
     for folder in train_fusion(lambda: _fusion_data(args, args.seed), args.method, args.models_dir, arm_models):
-        print(f"{folder}: exported")
+        _say(f"{folder}: exported")
 
 
 def _run_evaluate_fusion(args: argparse.Namespace) -> None:
@@ -403,8 +403,8 @@ def _run_evaluate_fusion(args: argparse.Namespace) -> None:
 
     json_path, md_path, summary = evaluate_fusion(lambda seed: _fusion_data(args, seed), args.methods, args.weights,
                                                   args.missing, args.seed, args.out, repeats=args.repeats)
-    print(summary)
-    print(f"{md_path}, {json_path}: written")
+    _say(summary)
+    _say(f"{md_path}, {json_path}: written")
 
 
 # --- physio -----------------------------------------------------------------------------------------
@@ -445,20 +445,20 @@ def _run_physio_classify(args: argparse.Namespace) -> None:
 
     count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz,
                             _utc_offset_s(args.utc_offset, "--utc-offset"))
-    print(f"{args.csv}: {count} window(s)")
+    _say(f"{args.csv}: {count} window(s)")
 
 
 def _run_train_physio(args: argparse.Namespace) -> None:
     from export.physio.train import train_physio
 
     scope = "running" if args.live else "session"
-    print(train_physio(args.data, args.out, cache_dir=args.cache, scope=scope).summary())
+    _say(train_physio(args.data, args.out, cache_dir=args.cache, scope=scope).summary())
 
 
 def _run_export_physio(args: argparse.Namespace) -> None:
     from export.physio.export import export_physio
 
-    print(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
+    _say(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
 
 
 # --- face and body ----------------------------------------------------------------------------------
@@ -516,7 +516,7 @@ def _run_face_classify(args: argparse.Namespace) -> int:
 
     images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
     if images:
-        print(f"{args.csv}: {images} image(s), {classified} classified")
+        _say(f"{args.csv}: {images} image(s), {classified} classified")
     return _said_failed_files(failed, images + len(failed), args.csv)
 
 
@@ -532,7 +532,7 @@ def _run_train_face(args: argparse.Namespace) -> None:
         config.widths = _number_list(args.widths, "--widths", "64,128,256,512", int)
     if args.precision is not None:
         config.precision = args.precision
-    print(summary_line(train_face(args.data, args.out, config), args.out))
+    _say(summary_line(train_face(args.data, args.out, config), args.out))
 
 
 def _run_export_face(args: argparse.Namespace) -> None:
@@ -544,13 +544,13 @@ def _run_export_face(args: argparse.Namespace) -> None:
             raise InputError(f"--ensemble {args.ensemble}", "names no model id")
         if args.trained or args.from_float or args.zooms:  # said, not silently ignored
             raise InputError("export face", "--ensemble takes no trained folders, --from-float or --zooms")
-        print(installed_summary_line(compose_ensemble(members, args.data, models_dir=args.models_dir), "composed"))
+        _say(installed_summary_line(compose_ensemble(members, args.data, models_dir=args.models_dir), "composed"))
         return
     if args.from_float:
         if args.trained or args.zooms:  # the float graph's views are fixed; --zooms would be silently ignored
             raise InputError("export face", "--from-float takes no trained folders and no --zooms")
         folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)
-        print(installed_summary_line(folder, "requantized"))
+        _say(installed_summary_line(folder, "requantized"))
         return
     if not args.trained:
         raise InputError("export face", "give a trained folder, --from-float FLOAT.onnx or --ensemble ID,ID")
@@ -558,14 +558,14 @@ def _run_export_face(args: argparse.Namespace) -> None:
 
     zooms = TEST_ZOOMS if args.zooms is None else _number_list(args.zooms, "--zooms", "1.0,1.08")
     folder = export_face(args.trained, args.data, models_dir=args.models_dir, model_id=args.id, zooms=zooms)
-    print(f"{folder}: exported")
+    _say(f"{folder}: exported")
 
 
 def _run_train_body(args: argparse.Namespace) -> None:
     from export.body.train import train_body
 
     folder = train_body(args.manifest, args.out)
-    print(f"{folder}: trained")
+    _say(f"{folder}: trained")
 
 
 # --- entry point ------------------------------------------------------------------------------------
@@ -575,11 +575,11 @@ def _said_failed_files(failed: list[InputError], files: int, csv_path: Path) -> 
     """A batch's files that could not be read, one line each, and how many of how many when there were several
     (the others' rows are in ``csv_path``): the command's exit code, non-zero when any failed."""
     for error in failed:
-        print(f"emotrace: error: {error}", file=sys.stderr)
+        _complain(f"emotrace: error: {error}")
     if failed and files > 1:  # a single file's own line says it all, as for any other command
         kept = files - len(failed)
         written = f"{csv_path} holds the other {kept}" if kept else f"{csv_path} not written"
-        print(f"emotrace: error: {len(failed)} of {files} files failed; {written}", file=sys.stderr)
+        _complain(f"emotrace: error: {len(failed)} of {files} files failed; {written}")
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -590,29 +590,35 @@ def main(argv: list[str] | None = None) -> int:
         with stopping_on_signals():
             code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
-        print(f"emotrace: error: {error}", file=sys.stderr)
+        _complain(f"emotrace: error: {error}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("emotrace: interrupted", file=sys.stderr)
+        _complain("emotrace: interrupted")
         return 130
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in TRAINING_HOST_MODULES:
             return _internal_error(error)
         command = " ".join(filter(None, (args.command, getattr(args, "modality", ""), getattr(args, "action", ""))))
-        print(f"emotrace: error: {command}: needs the training host's {error.name}, which this install lacks "
-              "(pip install -e '.[train]')", file=sys.stderr)
+        _complain(f"emotrace: error: {command}: needs the training host's {error.name}, which this install lacks "
+                  "(pip install -e '.[train]')")
         return EXIT_BAD_INPUT
     except Exception as error:  # a bug, not bad input: one line unless debugging is asked for
         return _internal_error(error)
     return code or 0
 
 
+def _complain(line: str) -> None:
+    """An error line on stderr; where stderr is gone too the exit status alone tells (not a traceback no one sees
+    in place of it)."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
+
+
 def _internal_error(error: Exception) -> int:
     """A bug, not bad input: one line unless debugging is asked for."""
     if os.environ.get("EMOTRACE_DEBUG"):
         raise error
-    print(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)",
-          file=sys.stderr)
+    _complain(f"emotrace: internal error: {type(error).__name__}: {error} (EMOTRACE_DEBUG=1 for details)")
     return EXIT_FAILURE
 
 

@@ -153,3 +153,31 @@ def test_a_command_stopped_by_ctrl_c_exits_130(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(pipeline, "analyze_file", interrupted)
     assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o")]) == 130
     assert capsys.readouterr().err == "emotrace: interrupted\n"
+
+
+def run_with_its_reader_gone(args: list[str], stream: str) -> subprocess.CompletedProcess:
+    """``emotrace ARGS`` whose ``stream`` ('stdout' or 'stderr') is a pipe no one reads any more, as for
+    ``emotrace ... | head -1`` or a terminal closed before the command ends."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run([sys.executable, "-m", "runtime.cli", *args], text=True, timeout=120,
+                              stdout=write_end if stream == "stdout" else subprocess.PIPE,
+                              stderr=write_end if stream == "stderr" else subprocess.PIPE)
+    finally:
+        os.close(write_end)
+
+
+def test_a_command_whose_stdout_reader_left_succeeds_with_its_lines_lost(tmp_path):
+    video = write_media(tmp_path / "v.mkv", tone(1.0), 48000, "libopus", "libx264", video_s=1.0)
+    done = run_with_its_reader_gone(["extract-audio", str(video), "-o", str(tmp_path / "a.wav")], "stdout")
+    assert (done.returncode, done.stderr) == (0, "")  # was 1: 'internal error: BrokenPipeError', the WAV written
+    with wave.open(str(tmp_path / "a.wav")) as handle:
+        assert handle.getnframes() > 0
+
+
+def test_bad_input_whose_stderr_reader_left_still_exits_2(tmp_path):
+    done = run_with_its_reader_gone(["extract-audio", str(tmp_path / "missing.mp4")], "stderr")
+    assert (done.returncode, done.stdout) == (2, "")  # was 1, a traceback no one could read in place of the line
