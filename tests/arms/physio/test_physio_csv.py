@@ -836,3 +836,54 @@ def test_a_shimmer_column_with_under_two_samples_is_said_in_the_file_s_name(tmp_
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         read_recording(path)
     assert "column(s) Shimmer_8A5C_PPGtoHR_CAL hold fewer than two samples" in caplog.text  # was: 'hr'
+
+
+@pytest.mark.parametrize("mark", [".", " ", "\u00a0", "\u202f"])
+def test_thousands_grouped_in_a_decimal_comma_csv_read_as_the_numbers_they_are(tmp_path, mark):
+    path = tmp_path / "rr.csv"
+    intervals_ms = [812.5, 1034.25, 998.0, 1210.75]
+    cells = [f"{ms:.2f}".replace(".", ",") for ms in intervals_ms]
+    cells = [f"{cell[0]}{mark}{cell[1:]}" if len(cell) > 6 else cell for cell in cells]  # '1.034,25'
+    path.write_text("timestamp;rr_ms\n" + "".join(f"{START_UNIX_S + i:.0f};{c}\n" for i, c in enumerate(cells)))
+    # was: "'1034.25' is not a number" for a point ('1.034,25' read as '1.034.25'), the same for a space
+    assert read_recording(path).channels["ibi"].values.tolist() == pytest.approx([ms / 1000 for ms in intervals_ms])
+
+
+def test_a_point_a_decimal_comma_csv_leaves_unclear_is_refused_naming_line_column_and_value(tmp_path):
+    path = tmp_path / "rr.csv"
+    path.write_text("sep=;\ntimestamp;rr_ms\n" + "".join(f"{START_UNIX_S + i:.0f};{c}\n"
+                                                          for i, c in enumerate(["812", "1.034", "998"])))
+    with pytest.raises(InputError, match=r"rr.csv: line 4: column 'rr_ms' holds '1.034', 1.034 with a decimal "
+                                         r"point or 1034 with a thousands mark"):  # was: read as 1.034 ms
+        read_recording(path)
+
+
+def test_decimal_points_and_thousands_points_in_one_column_are_refused_naming_both(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp;eda\n" + "".join(f"{START_UNIX_S + i:.0f};{c}\n"
+                                                 for i, c in enumerate(["2.5", "2,6", "2.7"])))
+    with pytest.raises(InputError, match=r"line 3: column 'eda' holds '2,6', line 2 '2.5': a decimal point beside"):
+        read_recording(path)  # was: read as 2.5, 2.6, 2.7 (no point was a thousands mark, nor could be told)
+
+
+def test_a_logger_s_decimal_points_in_a_tab_separated_csv_stay_decimal_points(tmp_path):
+    path = tmp_path / "rec.csv"
+    values = ["2.512", "2.5", "2.625"]  # '2.512' alone could be 2512: the column's other values tell
+    path.write_text("timestamp\teda\n" + "".join(f"{START_UNIX_S + i:.0f}\t{v}\n" for i, v in enumerate(values)))
+    assert read_recording(path).channels["eda"].values.tolist() == [2.512, 2.5, 2.625]
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_a_quoted_header_name_holding_the_separator_or_a_comma_is_one_column(tmp_path, caplog, separator):
+    path, plain = tmp_path / "rec.csv", tmp_path / "plain.csv"
+    rows = [(START_UNIX_S + i / 4, 1 + i / 100, 70 + i % 3) for i in range(40)]
+    plain.write_text("timestamp,eda\n" + "".join(f"{t:.2f},{e:.2f}\n" for t, e, _ in rows))
+    decimal = "," if separator != "," else "."
+    lines = [["timestamp", '"Heart rate, bpm"', "eda"],
+             *([f"{t:.2f}".replace(".", decimal), str(h), f"{e:.2f}".replace(".", decimal)] for t, e, h in rows)]
+    path.write_text("".join(separator.join(cells) + "\n" for cells in lines))
+    # was, separated by semicolons or tabs: the comma in the quoted name made it read as a comma CSV
+    recording, expected = read_recording(path), read_recording(plain)
+    assert np.array_equal(recording.channels["eda"].values, expected.channels["eda"].values)
+    assert np.array_equal(recording.channels["eda"].times_s, expected.channels["eda"].times_s)
+    assert "column(s) Heart rate, bpm are no known channel" in caplog.text

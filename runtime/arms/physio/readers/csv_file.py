@@ -5,6 +5,7 @@ commas, quoted cells, beat intervals in ms)."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import math
 import re
@@ -25,12 +26,12 @@ from runtime.arms.physio.readers.layouts import (
 from runtime.arms.physio.readers.text import (
     check_rate,
     check_times,
-    csv_cells,
-    csv_line,
+    csv_rows,
+    decimal_comma_column,
     decode_text,
     drop_blank_rows,
+    parse_cells,
     parse_iso_time,
-    parse_numbers,
     read_limited,
     reads_as_number,
     separator_hint,
@@ -116,23 +117,34 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     ``utc_offset_s`` is the offset from UTC of the clock that wrote local times without one (a phone app's ISO
     times, a Polar Flow export's start); given for a file with no such times, it is an error.
     """
-    path = Path(path)
+    collecting = gc.isenabled()
+    # a table of a million rows is a million lists of cells, which the cycle collector would walk again and again
+    # as they are made (half the read's time); none of them can hold a cycle
+    gc.disable()
+    try:
+        return _read_csv(Path(path), start_unix_s, rate_hz, utc_offset_s)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_csv(path: Path, start_unix_s: float | None, rate_hz: float | None, utc_offset_s: float | None
+              ) -> Recording:
     if not path.is_file():
         raise InputError(path, "no such file")
-    lines = _comma_separated(decode_text(path, read_limited(path)).splitlines())
-    local_times = is_polar_flow(path, lines)
-    # a layout hands over the file's own names and line numbers, which every message below names
-    table = (polar_flow_table(path, lines, utc_offset_s) if local_times
-             else consensys_table(path, _split_csv(path, lines)))
+    table = _table(path, decode_text(path, read_limited(path)), utc_offset_s)
+    local_times = table.elapsed_column is not None  # a Polar Flow export's, whose start is the watch's local time
     time_column = next((h for h in table.reads_as if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, table, time_column)
     table, columns = _known_columns(path, table, columns, time_column)
+    if table.decimal_comma:
+        table = _decimal_points(path, table)
     if table.elapsed_column is not None:
         table = _elapsed_as_seconds(path, table, table.elapsed_column)
     if time_column in TIME_COLUMNS_UNIX:
         table, zone_less = _iso_times_as_unix(path, table, table.reads_as.index(time_column), utc_offset_s)
         local_times = local_times or zone_less
-    data = parse_numbers(path, table.body, first_line=table.first_line, columns=len(table.names), names=table.names)
+    data = parse_cells(path, table.rows, table.first_line, len(table.names), names=table.names)
     meta = table.meta
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
         times_s, data = _beats_of_intervals(path, table, data, rate_hz)
@@ -180,18 +192,14 @@ def _known_columns(path: Path, table: CsvTable, columns: dict[int, str], time_co
     kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
     if len(kept) == len(table.names):
         return table, columns
-    lines = []
-    for number, line in enumerate(table.body, start=table.first_line):
-        if not line.strip():
-            lines.append(line)  # a blank row keeps its place
-            continue
-        cells = csv_cells(path, line, number)
-        if len(cells) != len(table.names):
+    rows = []
+    for number, cells in enumerate(table.rows, start=table.first_line):
+        if cells and len(cells) != len(table.names):  # a blank row keeps its place
             raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(table.names)}")
-        lines.append(csv_line([cells[i] for i in kept]))
+        rows.append([cells[i] for i in kept] if cells else cells)
     position = {index: new for new, index in enumerate(kept)}
     table = dataclasses.replace(table, names=[table.names[i] for i in kept],
-                                reads_as=[table.reads_as[i] for i in kept], body=lines,
+                                reads_as=[table.reads_as[i] for i in kept], rows=rows,
                                 elapsed_column=position.get(table.elapsed_column))
     return table, {position[i]: name for i, name in columns.items()}
 
@@ -264,44 +272,66 @@ def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
                                "'# start_unix_s: SECONDS' or '# rate_hz: HZ'")
 
 
-def _comma_separated(lines: list[str]) -> list[str]:
-    """The lines of a CSV whose header has semicolons or tabs between its names and no comma (a spreadsheet's
-    export in the many locales that write a decimal comma), rewritten with commas between values and points in
-    numbers; other files as they are."""
+def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
+    """The file's one parse: its ``# key: value`` lines, then every line split into cells once, with the separator
+    the file names (Excel's ``sep=`` line) or its header shows, handed to the layout it is (a Polar Flow or Shimmer
+    export, or a plain header), which hands over the file's own names and line numbers that every message names."""
+    lines = text.splitlines()
     named = lines[0].strip(' "').lower() if lines else ""
     if named in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator: it says, not the header
         lines, separator = ["", *lines[1:]], named[4:]  # blank, so that every line keeps its number
-        if separator == ",":
-            return lines
     else:
-        header = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), "")
-        separator = next((mark for mark in (";", "\t") if mark in header), None)
-        if separator is None or "," in header:
-            return lines
-    return [line.replace(",", ".").replace(separator, ",") for line in lines]
-
-
-def _split_csv(path: Path, lines: list[str]) -> CsvTable:
-    """The table under the header, with the ``# key: value`` lines above it."""
-    meta: dict[str, float] = {}
-    index = 0
-    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
-        key, _, value = lines[index].lstrip("# \t").partition(":")
-        key = key.strip().lower()
-        _refuse_misspelt_meta(path, index + 1, lines[index], key)
-        if key in META_KEYS:
-            try:
-                number = float(value)
-            except ValueError:
-                raise InputError(path, f"line {index + 1}: {key} {value.strip()[:20]!r} is not a number") from None
-            if key in meta and number != meta[key] and not (math.isnan(number) and math.isnan(meta[key])):
-                raise InputError(path, f"line {index + 1}: a second '# {key}' line says {number:.10g} against "
-                                 f"{meta[key]:.10g} before it; keep one")
-            meta[key] = number
-        index += 1
-    if index >= len(lines):
+        separator = _separator(next((line for line in lines if line.strip() and not line.lstrip().startswith("#")),
+                                    ""))
+    decimal_comma = separator != ","  # the many locales whose spreadsheets separate by semicolons or tabs
+    head = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), len(lines))
+    meta = _meta_lines(path, lines[:head], decimal_comma)
+    rows = csv_rows(path, lines[head:], head + 1, separator)
+    del lines  # the cells hold the text from here on
+    if head == 0 and is_polar_flow(rows):
+        return polar_flow_table(path, rows, utc_offset_s)
+    if not rows:
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    return header_table(path, lines[index], index + 1, lines[index + 1 :], meta)
+    return consensys_table(path, header_table(path, rows[0], head + 1, rows[1:], meta, decimal_comma))
+
+
+def _separator(header: str) -> str:
+    """A header's separator: a semicolon or tab where it has one and no comma, outside the quotes around a name
+    ("Heart rate, bpm" is one name); a comma otherwise."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    if "," in unquoted:
+        return ","
+    return next((mark for mark in (";", "\t") if mark in unquoted), ",")
+
+
+def _meta_lines(path: Path, lines: list[str], decimal_comma: bool) -> dict[str, float]:
+    """The start and rate the ``# key: value`` lines above the header state (blank lines among them)."""
+    meta: dict[str, float] = {}
+    for number, line in enumerate(lines, start=1):
+        key, _, value = line.lstrip("# \t").partition(":")
+        key = key.strip().lower()
+        _refuse_misspelt_meta(path, number, line, key)
+        if key not in META_KEYS:
+            continue
+        try:
+            number_value = float(value.replace(",", ".") if decimal_comma else value)
+        except ValueError:
+            raise InputError(path, f"line {number}: {key} {value.strip()[:20]!r} is not a number") from None
+        if key in meta and number_value != meta[key] and not (math.isnan(number_value) and math.isnan(meta[key])):
+            raise InputError(path, f"line {number}: a second '# {key}' line says {number_value:.10g} against "
+                             f"{meta[key]:.10g} before it; keep one")
+        meta[key] = number_value
+    return meta
+
+
+def _decimal_points(path: Path, table: CsvTable) -> CsvTable:
+    """A decimal-comma file's table with its numbers written with decimal points and no thousands marks, each
+    column read as its values tell (``decimal_comma_column``)."""
+    columns = [decimal_comma_column(path, [cells[index] if cells else "" for cells in table.rows], table.first_line,
+                                    name) for index, name in enumerate(table.names)]
+    rows = [list(cells) if original else [] for original, cells in zip(table.rows, zip(*columns, strict=True),
+                                                                         strict=True)]
+    return dataclasses.replace(table, rows=rows)
 
 
 def _channel_columns(path: Path, table: CsvTable, time_column: str | None) -> dict[int, str]:
@@ -464,13 +494,12 @@ def _converted_cells(path: Path, table: CsvTable, column: int, seconds: Callable
     """The table with the cell in ``column`` of each data line, where it holds text, as the number ``seconds``
     makes of it (given the text and its line); a blank line or a missing time stays as it was, said by the reader
     as any other's."""
-    lines = []
-    for number, line in enumerate(table.body, start=table.first_line):
-        cells = csv_cells(path, line, number)
+    rows = []
+    for number, cells in enumerate(table.rows, start=table.first_line):
         if column < len(cells) and cells[column].strip():
-            cells[column] = repr(seconds(cells[column].strip(), number))
-        lines.append(csv_line(cells))
-    return dataclasses.replace(table, body=lines)
+            cells = [*cells[:column], repr(seconds(cells[column].strip(), number)), *cells[column + 1 :]]
+        rows.append(cells)
+    return dataclasses.replace(table, rows=rows)
 
 
 def _elapsed_as_seconds(path: Path, table: CsvTable, column: int) -> CsvTable:
@@ -491,9 +520,7 @@ def _iso_times_as_unix(path: Path, table: CsvTable, column: int, utc_offset_s: f
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
     in UNIX seconds; one whose times are numbers already is returned as it is. Also whether the times were
     local ones without an offset, read at ``utc_offset_s`` (refused without it)."""
-    first = next((cells[column] for number, line in enumerate(table.body, start=table.first_line) if line.strip()
-                  for cells in [csv_cells(path, line, number)] if column < len(cells) and cells[column].strip()),
-                 "")
+    first = next((cells[column] for cells in table.rows if column < len(cells) and cells[column].strip()), "")
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return table, False
     zones: set[bool] = set()  # whether each time said its own offset

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import csv_cells, reads_as_number
+from runtime.arms.physio.readers.text import reads_as_number
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S
 from runtime.errors import InputError
 
@@ -45,36 +45,40 @@ POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
 class CsvTable:
     """A CSV's samples: ``names``, the header's names as the file writes them (what messages name);
     ``reads_as``, the generic column each is read as (a channel or time column of ``csv_file``'s, lower case: it
-    says the unit too, as ``acc_x_ms2`` is in m/s^2); ``body``, the data lines, the first on file line
-    ``first_line``; ``meta``, the start (``start_unix_s``) and rate (``rate_hz``) the file states above them; and
-    ``elapsed_column``, the index of a column of elapsed times (H:MM:SS), where there is one."""
+    says the unit too, as ``acc_x_ms2`` is in m/s^2); ``rows``, the data lines' cells (a blank line none), the
+    first on file line ``first_line``; ``meta``, the start (``start_unix_s``) and rate (``rate_hz``) the file
+    states above them; ``elapsed_column``, the index of a column of elapsed times (H:MM:SS), where there is one;
+    and ``decimal_comma``, whether its numbers may be written with a decimal comma (a semicolon- or tab-separated
+    file, as spreadsheets write them in many locales)."""
 
     names: list[str]
     reads_as: list[str]
-    body: list[str]
+    rows: list[list[str]]
     first_line: int
     meta: dict[str, float] = field(default_factory=dict)
     elapsed_column: int | None = None
+    decimal_comma: bool = False
 
 
-def header_table(path: str | Path, line: str, number: int, body: list[str], meta: dict[str, float]) -> CsvTable:
-    """The table under header ``line`` (file line ``number``): each column read as its name says (in lower case;
-    quotes removed), two of one name refused, as is a header with no data line below it."""
-    if not any(line.strip() for line in body):
+def header_table(path: str | Path, header: list[str], number: int, rows: list[list[str]], meta: dict[str, float],
+                 decimal_comma: bool = False) -> CsvTable:
+    """The table under the ``header`` cells (file line ``number``): each column read as its name says (in lower
+    case), two of one name refused, as is a header with no data line below it."""
+    if not any(rows):
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    names = [cell.strip() for cell in csv_cells(path, line, number)]
+    names = [cell.strip() for cell in header]
     reads_as = [name.lower() for name in names]
     if len(set(reads_as)) != len(reads_as):
         raise InputError(path, "duplicate column names in the header")
-    return CsvTable(names, reads_as, body, number + 1, meta)
+    return CsvTable(names, reads_as, rows, number + 1, meta, decimal_comma=decimal_comma)
 
 
-def is_polar_flow(path: str | Path, lines: list[str]) -> bool:
-    """Whether the lines begin with a Polar Flow export's summary header."""
-    return bool(lines) and _starts_with(path, lines[0], 1, POLAR_FLOW_SUMMARY)
+def is_polar_flow(rows: list[list[str]]) -> bool:
+    """Whether the rows (from the file's first line) begin with a Polar Flow export's summary header."""
+    return bool(rows) and _starts_with(rows[0], POLAR_FLOW_SUMMARY)
 
 
-def polar_flow_table(path: str | Path, lines: list[str], utc_offset_s: float | None = None) -> CsvTable:
+def polar_flow_table(path: str | Path, rows: list[list[str]], utc_offset_s: float | None = None) -> CsvTable:
     """The samples table of a Polar Flow export (a summary header of session fields and one line of values above
     it), its ``Time`` (elapsed H:MM:SS) read as ``time_s`` seconds.
 
@@ -83,11 +87,11 @@ def polar_flow_table(path: str | Path, lines: list[str], utc_offset_s: float | N
     the recording is read without a wall-clock start, and that is said. A start that is no date and time is a
     damaged export, refused either way; an empty one (fields left off) is refused only where an offset asks for
     the start."""
-    if len(lines) < 3 or not _starts_with(path, lines[2], 3, POLAR_FLOW_SAMPLES):
+    if len(rows) < 3 or not _starts_with(rows[2], POLAR_FLOW_SAMPLES):
         raise InputError(path, "line 3: a Polar Flow summary is not followed by its samples table "
                                "('Sample rate,Time,HR (bpm),...')")
     # strict=False: the values line may end early (empty fields left off); the start is said as it is found
-    summary = dict(zip(csv_cells(path, lines[0], 1), csv_cells(path, lines[1], 2), strict=False))
+    summary = dict(zip(rows[0], rows[1], strict=False))
     start_text = f"{summary.get('Date', '')} {summary.get('Start time', '')}".strip()
     meta = {}
     if utc_offset_s is None:
@@ -98,7 +102,7 @@ def polar_flow_table(path: str | Path, lines: list[str], utc_offset_s: float | N
     else:
         start = _polar_flow_start(path, start_text)
         meta["start_unix_s"] = _polar_flow_start_unix_s(path, start_text, start, utc_offset_s)
-    table = header_table(path, lines[2], 3, lines[3:], meta)
+    table = header_table(path, rows[2], 3, rows[3:], meta)
     time_column = table.reads_as.index("time")
     reads_as = [*table.reads_as[:time_column], "time_s", *table.reads_as[time_column + 1 :]]
     return dataclasses.replace(table, reads_as=reads_as, elapsed_column=time_column)
@@ -131,9 +135,8 @@ def elapsed_s(text: str) -> float:
     return int(hours) * 3600.0 + int(minutes) * 60.0 + float(seconds)
 
 
-def _starts_with(path: str | Path, line: str, number: int, names: tuple[str, ...]) -> bool:
-    cells = [cell.strip().lower() for cell in csv_cells(path, line, number)]
-    return tuple(cells[: len(names)]) == names
+def _starts_with(cells: list[str], names: tuple[str, ...]) -> bool:
+    return tuple(cell.strip().lower() for cell in cells[: len(names)]) == names
 
 
 def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
@@ -142,13 +145,13 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
 
     A known signal in a unit the reader has no conversion for is refused naming it; a skin resistance beside the
     conductance it was computed from is left out with the other columns not read."""
-    body, first_line = table.body, table.first_line
-    if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as) or not body:
+    rows, first_line = table.rows, table.first_line
+    if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as) or not rows:
         return table
-    skipped = 1 if {cell.strip().lower() for cell in csv_cells(path, body[0], first_line)} <= CONSENSYS_FORMATS else 0
-    if skipped >= len(body):
+    skipped = 1 if {cell.strip().lower() for cell in rows[0]} <= CONSENSYS_FORMATS else 0
+    if skipped >= len(rows):
         return table
-    units = [cell.strip() for cell in csv_cells(path, body[skipped], first_line + skipped)]
+    units = [cell.strip() for cell in rows[skipped]]
     if any(reads_as_number(unit) for unit in units):  # no units row: the names alone do not say what the values are
         return table
     reads_as = list(table.reads_as)
@@ -168,4 +171,4 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
                     for i, column in enumerate(reads_as)]
     if "timestamp" in reads_as:  # the UNIX time places the recording; the device's own clock is left out
         reads_as = [table.reads_as[i] if column == "time_ms" else column for i, column in enumerate(reads_as)]
-    return dataclasses.replace(table, reads_as=reads_as, body=body[skipped + 1 :], first_line=first_line + skipped + 1)
+    return dataclasses.replace(table, reads_as=reads_as, rows=rows[skipped + 1 :], first_line=first_line + skipped + 1)

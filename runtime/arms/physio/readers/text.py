@@ -16,7 +16,8 @@ from runtime.arms.physio.recording import MAX_JUMP_S, MAX_RATE_HZ, MIN_RATE_HZ, 
 from runtime.errors import InputError
 from runtime.files import unreadable
 
-# One file's text: 48 h of a 64 Hz signal is about 80 MB. Parsing takes about 14 times the text in memory, so a
+# One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's parse (its rows of cells) takes about 19 times the
+# text in memory, 26 with decimal commas (27 MB of 1e6 rows: 0.51 and 0.72 GB peak), an E4 file's about 9, so a
 # larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
 
@@ -62,14 +63,12 @@ def reads_as_number(cell: str) -> bool:
     return True
 
 
-def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None,
-                  names: list[str] | None = None) -> np.ndarray:
+def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:
     """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on.
 
-    Empty cells and 'nan' are NaN, anything else that is no number an error naming the line (and the column, where
-    ``names`` names the columns). A blank line
-    is a row of NaN: skipping it would move every later sample of an evenly sampled file one period early.
-    Blank lines after the last row are no rows.
+    Empty cells and 'nan' are NaN, anything else that is no number an error naming the line. A blank line is a row
+    of NaN: skipping it would move every later sample of an evenly sampled file one period early. Blank lines after
+    the last row are no rows.
     """
     lines = list(lines)
     while lines and not lines[-1].strip():
@@ -78,52 +77,109 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, col
         raise InputError(source, "no data rows")
     width = columns or len(next(line for line in lines if line.strip()).split(","))
     missing_row = ",".join(["nan"] * width)
-    lines = [line if line.strip() else missing_row for line in lines]
     try:
         # comments=None: a '#' line among the data is no number (numpy would drop it and shift the rows after)
-        data = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=float, comments=None)
+        data = np.loadtxt([line if line.strip() else missing_row for line in lines], delimiter=",", ndmin=2,
+                          dtype=float, comments=None)
     except ValueError:
-        data = _parse_slowly(source, lines, first_line, names or [])
+        data = parse_cells(source, csv_rows(source, lines, first_line), first_line, columns=width)
     if columns is not None and data.shape[1] != columns:
         raise InputError(source, f"rows have {data.shape[1]} values, the header names {columns}")
     return data
 
 
-def csv_cells(source: str | Path, line: str, number: int) -> list[str]:
+def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, columns: int,
+                names: list[str] | None = None) -> np.ndarray:
+    """Rows of cells (``csv_rows``') as a 2-D float array of ``columns`` columns, as ``parse_numbers`` reads lines:
+    an empty cell or 'nan' is NaN, a blank row (no cells) a row of NaN, blank rows after the last none, and a cell
+    that is no number or a row of another width an error naming its line (and column, where ``names`` names them).
+    """
+    rows = list(rows)
+    while rows and not rows[-1]:
+        rows.pop()
+    if not rows:
+        raise InputError(source, "no data rows")
+    missing_row = ["nan"] * columns
+    try:  # most files: every cell a number
+        return np.array([row or missing_row for row in rows], dtype=float).reshape(len(rows), -1)
+    except ValueError:
+        pass
+    data = np.full((len(rows), columns), np.nan)
+    for index, (number, row) in enumerate(zip(range(first_line, first_line + len(rows)), rows, strict=True)):
+        if row and len(row) != columns:
+            raise InputError(source, f"line {number}: {len(row)} values, the header names {columns}"
+                             if names else f"line {number}: {len(row)} values where earlier lines have {columns}")
+        for column, cell in enumerate(row):
+            cell = cell.strip()
+            if cell and cell.lower() != "nan":
+                try:
+                    data[index, column] = float(cell)
+                except ValueError:
+                    named = f" in column '{names[column]}'" if names else ""
+                    raise InputError(source, f"line {number}: {cell[:20]!r} is not a number{named}") from None
+    return data
+
+
+# Thousands as a decimal-comma locale groups them: by points, or by spaces (plain, no-break, narrow no-break, thin),
+# the comma its decimal mark ('1.234,5', '1 234,5'). One point and three digits ('1.234') is a decimal point too.
+_THOUSANDS_SPACES = " \u00a0\u202f\u2009"
+_GROUPED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([.{_THOUSANDS_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:,\d*)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?|[+-]?\d+,")
+
+
+def decimal_comma_column(source: str | Path, cells: list[str], first_line: int, name: str) -> list[str]:
+    """One column of a decimal-comma file (``cells``, the first on file line ``first_line``) written with decimal
+    points and no thousands marks ('1.234,5' and '1 234,5' as '1234.5'); cells that are no number as they are.
+
+    Its points are told by the column: thousands marks where a value has a decimal comma or several points, decimal
+    points where a value has one that groups no thousands ('2.5', as a logger writing points does). A column holding
+    both, or only values such as '1.234' (1.234 or 1234), is refused naming the first cell it cannot read."""
+    joined = "\n".join(cells)
+    if "." not in joined and not any(space in joined for space in _THOUSANDS_SPACES):
+        return joined.replace(",", ".").split("\n") if "," in joined else cells  # most columns: no mark to tell
+    grouped = [_GROUPED.fullmatch(cell.strip()) for cell in cells]
+    points_group = next((i for i, (cell, match) in enumerate(zip(cells, grouped, strict=True))
+                         if (match and match.group(1) == "." and ("," in cell or cell.count(".") > 1))
+                         or _COMMA_DECIMAL.fullmatch(cell.strip())), None)
+    decimal_point = next((i for i, (cell, match) in enumerate(zip(cells, grouped, strict=True))
+                          if "." in cell and match is None and reads_as_number(cell)), None)
+    if points_group is not None and decimal_point is not None:
+        first, second = sorted((points_group, decimal_point))
+        raise InputError(source, f"line {first_line + second}: column '{name}' holds {cells[second].strip()!r}, "
+                         f"line {first_line + first} {cells[first].strip()!r}: a decimal point beside a decimal comma "
+                         "or points grouping thousands leaves each point unclear; write the column one way")
+    if points_group is None and decimal_point is None:
+        unclear = next((i for i, match in enumerate(grouped) if match and match.group(1) == "."), None)
+        if unclear is not None:
+            text = cells[unclear].strip()
+            raise InputError(source, f"line {first_line + unclear}: column '{name}' holds {text!r}, {float(text):g} "
+                             f"with a decimal point or {float(text.replace('.', '')):g} with a thousands mark, and no "
+                             "value in the column tells which: write it with its decimal comma")
+    thousands_points = points_group is not None
+    return [_decimal_point_text(cell, match, thousands_points) for cell, match in zip(cells, grouped, strict=True)]
+
+
+def _decimal_point_text(cell: str, grouped: re.Match[str] | None, thousands_points: bool) -> str:
+    if grouped is not None and (grouped.group(1) != "." or thousands_points):
+        return grouped.group(0).replace(grouped.group(1), "").replace(",", ".")
+    return cell.replace(",", ".") if "." not in cell else cell
+
+
+def csv_cells(source: str | Path, line: str, number: int, delimiter: str = ",") -> list[str]:
     """One line's cells, quotes (as Excel and pandas write them) removed. A line is read alone: a quote left open
     is an error naming it, never a cell running on into the lines after it."""
     if '"' not in line:  # most lines: no quotes to read
-        return line.split(",") if line else []
+        return line.split(delimiter) if line else []
     try:
-        return next(csv.reader([line], strict=True), [])
+        return next(csv.reader([line], delimiter=delimiter, strict=True), [])
     except csv.Error:
         raise InputError(source, f"line {number}: a quote is left open ({line.strip()[:40]!r})") from None
 
 
-def csv_line(cells: list[str]) -> str:
-    """Cells joined into one line again, ``csv_cells``'s inverse: a cell holding a comma ("0,5") is quoted, to stay
-    one cell."""
-    return ",".join(f'"{cell}"' if "," in cell else cell for cell in cells)
-
-
-def _parse_slowly(source: str | Path, lines: list[str], first_line: int, names: list[str]) -> np.ndarray:
-    rows: list[list[float]] = []
-    for number, line in enumerate(lines, start=first_line):
-        row = []
-        for index, cell in enumerate(csv_cells(source, line, number)):  # numbers may be quoted too
-            cell = cell.strip()
-            if cell == "" or cell.lower() == "nan":
-                row.append(math.nan)
-                continue
-            try:
-                row.append(float(cell))
-            except ValueError:
-                column = f" in column '{names[index]}'" if index < len(names) else ""
-                raise InputError(source, f"line {number}: {cell[:20]!r} is not a number{column}") from None
-        if rows and len(row) != len(rows[0]):
-            raise InputError(source, f"line {number}: {len(row)} values where earlier lines have {len(rows[0])}")
-        rows.append(row)
-    return np.asarray(rows, dtype=float).reshape(len(rows), -1)
+def csv_rows(source: str | Path, lines: list[str], first_line: int, delimiter: str = ",") -> list[list[str]]:
+    """Each line's cells (``csv_cells``), a blank line none: the one split of a CSV's lines, from ``first_line``."""
+    return [csv_cells(source, line, number, delimiter) if line.strip() else []
+            for number, line in enumerate(lines, start=first_line)]
 
 
 def drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
