@@ -157,10 +157,9 @@ def _read_csv(path: Path, start_unix_s: float | None, rate_hz: float | None, utc
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
     # after the times are read: a file without any says so, not that an offset would go unused
-    if utc_offset_s is not None and not local_times:
-        raise InputError(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own "
-                               "offset, or count from its start), so the UTC offset given would not be used: "
-                               "leave it out")
+    if not local_times:
+        refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
+                       "count from its start)", None, None, utc_offset_s)
     channels: dict[str, Channel] = {}
     thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
     for name, (column_names, values) in _csv_signals(table, columns, data).items():
@@ -557,6 +556,7 @@ def _iso_instant(path: Path, text: str, number: int) -> datetime:
 
 def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None,
                    utc_offset_s: float | None = None) -> None:
+    """The one refusal of options a recording would not use (``why`` says why), naming those given."""
     given = [flag for flag, value in (("--start-unix", start_unix_s), ("--rate-hz", rate_hz),
                                       ("the UTC offset", utc_offset_s)) if value is not None]
     if given:
