@@ -889,3 +889,40 @@ def test_a_quoted_header_name_holding_the_separator_or_a_comma_is_one_column(tmp
     assert np.array_equal(recording.channels["eda"].values, expected.channels["eda"].values)
     assert np.array_equal(recording.channels["eda"].times_s, expected.channels["eda"].times_s)
     assert "column(s) Heart rate, bpm are no known channel" in caplog.text
+
+
+def _shimmer_with_clocks(path: Path, clocks: dict[str, tuple[str, list[str]]], rows: int = 40) -> Path:
+    """A small Shimmer (Consensys) export of skin conductance beside ``clocks``: name -> (unit, cells)."""
+    names = [*(f"Shimmer_8A5C_{n}_CAL" for n in clocks), "Shimmer_8A5C_GSR_Skin_Conductance_CAL"]
+    lines = ['"sep=\t"', "\t".join(names), "\t".join(["CAL"] * len(names)),
+             "\t".join([*(unit for unit, _ in clocks.values()), "uS"])]
+    lines += ["\t".join([*(cells[i] for _, cells in clocks.values()), f"{2.5 + i / 100:g}"]) for i in range(rows)]
+    path.write_text(lines[0] + "\n" + "".join(f"{line}\t\n" for line in lines[1:]))
+    return path
+
+
+def _formatted(unix_s: float, offset_s: float) -> str:
+    local = datetime.fromtimestamp(unix_s + offset_s, timezone.utc)
+    return local.strftime("%Y/%m/%d %H:%M:%S.") + f"{local.microsecond // 1000:03d}"
+
+
+def test_a_shimmer_export_s_formatted_time_is_read_at_the_offset_stated_for_the_pc_s_clock(tmp_path):
+    formatted = [_formatted(START_UNIX_S + i / 4, 3600.0) for i in range(40)]  # the PC's local time, UTC+01:00
+    path = _shimmer_with_clocks(tmp_path / "shimmer.csv", {"Timestamp_FormattedUnix": ("no_units", formatted)})
+    recording = read_recording(path, utc_offset_s=3600.0)  # was: 'no time column ... and no sample rate given'
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S)
+    assert recording.channels["eda"].rate_hz == pytest.approx(4.0)
+    with pytest.raises(InputError, match=r"line 5: '\d{4}/\d\d/\d\d .*' has no UTC offset"):
+        read_recording(path)
+
+
+def test_a_shimmer_export_s_unix_times_place_it_before_its_formatted_or_synchronised_ones(tmp_path):
+    unix_ms = [f"{(START_UNIX_S + i / 4) * 1000:.3f}" for i in range(40)]
+    sync_ms = [f"{(START_UNIX_S + 0.5 + i / 4) * 1000:.3f}" for i in range(40)]
+    formatted = [_formatted(START_UNIX_S + 9 + i / 4, 0.0) for i in range(40)]
+    sync = _shimmer_with_clocks(tmp_path / "sync.csv", {"TimestampSync_Unix": ("ms", sync_ms),
+                                                        "Timestamp_FormattedUnix": ("no_units", formatted)})
+    assert read_recording(sync).start_unix_s == pytest.approx(START_UNIX_S + 0.5)  # was: no time column
+    both = _shimmer_with_clocks(tmp_path / "both.csv", {"Timestamp_Unix": ("ms", unix_ms),
+                                                        "TimestampSync_Unix": ("ms", sync_ms)})
+    assert read_recording(both).start_unix_s == pytest.approx(START_UNIX_S)

@@ -25,6 +25,9 @@ POLAR_FLOW_SAMPLES = ("sample rate", "time")  # ... and of its samples table's
 # channel and unit), and the units its units row may give for it (the first is the one named when another is found).
 CONSENSYS_SIGNALS = {
     "timestamp_unix": ("timestamp", ("ms",)),
+    "timestampsync_unix": ("timestamp", ("ms",)),  # the UNIX time synchronised across the session's devices
+    # the PC's local date and time ('2023/11/14 22:13:20.250'), no UTC offset: read at the one stated for its clock
+    "timestamp_formattedunix": ("timestamp", ("no_units", "")),
     "timestamp": ("time_ms", ("ms",)),  # from the device's start: no wall clock (--physio-offset places it)
     "gsr_skin_conductance": ("eda", ("uS", "µS", "uSiemens", "µSiemens")),
     "gsr_skin_resistance": ("skin_resistance_kohm", ("kOhms", "kOhm")),
@@ -37,6 +40,8 @@ CONSENSYS_FORMATS = {"cal", "raw", ""}  # the format row: each signal calibrated
 _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
 # The device's own clock is its Timestamp; the PC's System_Timestamp beside it is not.
 _CONSENSYS_SYSTEM_TIME = re.compile(r"(?:.*_)?system_timestamp_cal")
+# Of the wall clocks an export may hold, the one read: a UNIX time before the local one, which needs an offset stated.
+CONSENSYS_CLOCKS = ("timestamp_unix", "timestampsync_unix", "timestamp_formattedunix")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
 
@@ -155,13 +160,14 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
     if any(reads_as_number(unit) for unit in units):  # no units row: the names alone do not say what the values are
         return table
     reads_as = list(table.reads_as)
-    for index, name in enumerate(table.reads_as):
-        match = _CONSENSYS_NAME.fullmatch(name)
-        if match is None or index >= len(units):
-            continue
-        if match.group(1) == "timestamp" and _CONSENSYS_SYSTEM_TIME.fullmatch(name):
-            continue
-        column, known_units = CONSENSYS_SIGNALS[match.group(1)]
+    signals = {index: match.group(1) for index, name in enumerate(table.reads_as)
+               if (match := _CONSENSYS_NAME.fullmatch(name)) and index < len(units)
+               and not (match.group(1) == "timestamp" and _CONSENSYS_SYSTEM_TIME.fullmatch(name))}
+    clock = next((clock for clock in CONSENSYS_CLOCKS if clock in signals.values()), None)
+    for index, signal in signals.items():
+        if signal in CONSENSYS_CLOCKS and signal != clock:
+            continue  # one wall clock places the recording; the others are left out
+        column, known_units = CONSENSYS_SIGNALS[signal]
         if units[index] not in known_units:
             raise InputError(path, f"line {first_line + skipped}: column {table.names[index]} is in "
                                    f"{units[index]!r}, read in {known_units[0]}")

@@ -248,7 +248,8 @@ def parse_utc_offset_s(text: str, label: str) -> float:
 
 # Date, time, fraction and offset of the ISO 8601 times spreadsheets, pandas and containers write: rewritten in the
 # one form Python 3.10's fromisoformat reads (6 fraction digits, +HH:MM); 3.11 reads the others too.
-_ISO_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
+# A date written with slashes ('2023/11/14', as a Shimmer export's formatted time is) is read as with hyphens.
+_ISO_TIME = re.compile(r"(\d{4}([-/])\d{2}\2\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?(Z|z|[+-]\d{2}(?::?\d{2})?)?")
 
 
 def parse_iso_time(text: str) -> datetime:
@@ -260,7 +261,8 @@ def _iso_for_python(text: str) -> str:
     match = _ISO_TIME.fullmatch(text)
     if match is None:
         return text
-    when, fraction, offset = match.groups()
+    when, mark, fraction, offset = match.groups()
+    when = when.replace(mark, "-")
     fraction = f".{(fraction + '000000')[:6]}" if fraction else ""  # nanoseconds (pandas) to microseconds
     if offset in ("Z", "z"):
         offset = "+00:00"
