@@ -3,7 +3,8 @@
 Each file is judged over its speech windows (the mean of their probabilities). With ``speaker_baseline="folder"``
 the files of one folder are taken as one speaker and their windows are z-scored against that speaker's own
 baseline before the "session" variant judges them; folders all named after emotions (a folder per label) are
-refused for it, as each would be z-scored against its own label.
+refused for it, as each would be z-scored against its own label. A caller that knows each file's speaker (a
+labelled corpus, ``emotrace evaluate audio``) names them, and they are grouped instead of the folders.
 """
 
 from __future__ import annotations
@@ -91,10 +92,13 @@ def refuse_label_folders(files: list[Path]) -> None:
                          "their own, or use --speaker-baseline none")
 
 
-def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel,
-                   speaker_baseline: str) -> tuple[list[tuple[Path, np.ndarray]], list[InputError]]:
+def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
+                   speakers: list[str] | None = None) -> tuple[list[tuple[Path, np.ndarray]], list[InputError]]:
     """Clip probabilities of each file that could be read, in order, and the error of each that could not: one
-    bad file in a folder of clips costs that file alone. A bad ``speaker_baseline`` is refused before any file."""
+    bad file in a folder of clips costs that file alone. A bad ``speaker_baseline`` is refused before any file.
+
+    ``speakers``: each file's speaker where the caller knows it (a labelled corpus's), grouped for the "folder"
+    baseline instead of the files' folders."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed: list[InputError] = []
@@ -110,12 +114,13 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
             clips.append((path, clip_probabilities(model.predict_segments(segments))))
         return clips, failed
-    if speaker_baseline == "folder":
+    if speaker_baseline == "folder" and speakers is None:
         refuse_label_folders(files)
+    speakers = [str(path.parent) for path in files] if speakers is None else speakers
     items = []
-    for path in files:
+    for path, speaker in zip(files, speakers, strict=True):
         try:
-            items.append(FileFeatures(path, str(path.parent), file_window_features(path, model.card.extra)))
+            items.append(FileFeatures(path, speaker, file_window_features(path, model.card.extra)))
         except InputError as error:
             failed.append(error)
     variant = "none"
@@ -123,7 +128,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
             by_speaker[item.speaker].append(item)
-        given = Counter(str(path.parent) for path in files)
+        given = Counter(speakers)
         for speaker, group in by_speaker.items():
             if len(group) < given[speaker]:  # the others' lines came before: this says what the baseline lost
                 log.warning("%s: the speaker's baseline is from %d of its %d files (the others could not be read)",

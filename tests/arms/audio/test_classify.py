@@ -209,3 +209,21 @@ def test_a_folder_baseline_over_speakers_folders_reads_them(tmp_path):
     # read, not refused: each file's own error (missing here), none about folders named after emotions
     assert clips == [] and [error.source for error in failed] == [str(tmp_path / "P01" / "a.wav"),
                                                                    str(tmp_path / "sad" / "b.wav")]
+
+
+def test_the_folder_baseline_groups_by_the_speakers_a_caller_names_over_the_files_folders(ravdess_dir):
+    from runtime.arms.audio.classify import classify_files
+    from runtime.arms.audio.features import zscore_by_group
+
+    files = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]  # one folder, but two speakers by the caller
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    classify_files(files, model, "none")
+    raw = [rows for _, rows in model.calls]
+    model.calls.clear()
+    classify_files(files, model, "folder", speakers=["P1", "P2", "P1", "P2"])
+    judged = {path: rows for path, (_, rows) in zip(files, model.calls, strict=True)}
+    for speaker_files in ((0, 2), (1, 3)):  # each speaker's windows z-scored against that speaker's alone
+        stacked = np.vstack([raw[i] for i in speaker_files])
+        expected = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
+        np.testing.assert_allclose(np.vstack([judged[files[i]] for i in speaker_files]), expected, rtol=1e-5,
+                                   atol=1e-5)
