@@ -1,6 +1,7 @@
 """Classification metrics every training-host report and model card uses: UA, WA, macro-F1, per-class recall,
 confusion, ECE — one implementation for every modality and for fusion, from probabilities
-(``classification_metrics``) or from predicted labels alone (``prediction_metrics``).
+(``classification_metrics``) or from predicted labels alone (``prediction_metrics``); and their spread over
+people (``group_bootstrap_intervals``).
 
 Definitions:
 - UA (unweighted accuracy) = balanced accuracy = the mean over classes of each class's recall.
@@ -51,6 +52,27 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
     y_true, y_pred = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)
     _, recall, f1, present = _per_class(y_true, y_pred, n_classes)
     return _summary(y_true, y_pred, recall, f1, present)
+
+
+def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
+                              resamples: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+    """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects) are drawn
+    again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``.
+
+    Groups, not items, are the unit: one person's items share a voice or a body, so resampling items would
+    understate how much the figure moves from one set of people to the next.
+    """
+    y_true, y_pred, groups = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int), np.asarray(groups)
+    names = np.unique(groups)
+    members = [np.flatnonzero(groups == name) for name in names]
+    draws = np.random.default_rng(seed).integers(0, len(names), (resamples, len(names)))
+    figures = {"ua": [], "macro_f1": []}
+    for draw in draws:
+        rows = np.concatenate([members[g] for g in draw])
+        drawn = prediction_metrics(y_true[rows], y_pred[rows], n_classes)
+        for name, values in figures.items():
+            values.append(drawn[name])
+    return {name: [float(v) for v in np.percentile(values, [2.5, 97.5])] for name, values in figures.items()}
 
 
 def _per_class(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, ...]:

@@ -99,3 +99,29 @@ def test_figures_from_predicted_labels_are_those_of_probabilities_with_the_same_
     assert from_labels["wa"] == pytest.approx(3 / 6)
     # F1 of a (precision 1/2, recall 1/2), b (1, 2/3) and d (0, 0); c, only ever predicted, adds none
     assert from_labels["macro_f1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3)
+
+
+def test_the_bootstrap_draws_whole_speakers_so_one_right_and_one_wrong_speaker_span_zero_to_one():
+    from export.metrics import group_bootstrap_intervals
+
+    y_true = np.tile([0, 1, 2], 40)  # 120 items, 60 per speaker, every label for each
+    speakers = np.repeat(["A", "B"], 60)
+    y_pred = np.where(speakers == "A", y_true, (y_true + 1) % 3)  # A always right, B always wrong
+    interval = group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=2000)
+    # drawing items would keep about half right in every resample (an interval near 0.5); drawing speakers
+    # gives AA (all right) and BB (all wrong) a quarter of the time each
+    assert interval == {"ua": [0.0, 1.0], "macro_f1": [0.0, 1.0]}
+    assert group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=200, seed=3) == \
+        group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=200, seed=3)
+
+
+def test_the_bootstrap_of_speakers_all_alike_has_no_spread():
+    from export.metrics import group_bootstrap_intervals
+
+    y_true = np.tile([0, 1], 20)
+    speakers = np.repeat(["A", "B", "C", "D"], 10)
+    y_pred = np.where(np.arange(40) % 10 == 0, 1 - y_true, y_true)  # each speaker: 9 of 10 right
+    figures = prediction_metrics(y_true, y_pred, 2)
+    interval = group_bootstrap_intervals(y_true, y_pred, speakers, 2, resamples=300)
+    assert interval["ua"] == pytest.approx([figures["ua"]] * 2)
+    assert interval["macro_f1"] == pytest.approx([figures["macro_f1"]] * 2)
