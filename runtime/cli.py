@@ -382,6 +382,28 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p.add_argument("--repeats", type=int, default=1, help="seeds seed..seed+N-1: mean and spread (default 1)")
     p.set_defaults(run=_run_evaluate_fusion)
 
+    p = evaluate.add_parser("audio", help="a voice-emotion model scored on a labelled set of clips (UA, macro-F1, "
+                                          "ECE, per speaker, intervals over speakers)")
+    p.add_argument("data", type=Path, help="manifest CSV (path,speaker,emotion), a folder with manifest.csv, or a "
+                                           "RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree (read as 'train audio' reads it)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (audio_evaluation.json and .md)")
+    p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
+    p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
+    p.add_argument("--speaker-baseline", choices=["none", "speaker"], default="none",
+                   help="'speaker': each speaker's clips judged against their own baseline (as classify's folder)")
+    p.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of speakers (default 2000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=_run_evaluate_audio)
+
+
+def _run_evaluate_audio(args: argparse.Namespace) -> None:
+    from export.audio.evaluate import REPORT_NAME, evaluate_audio, summary
+
+    report = evaluate_audio(args.data, args.out, model=args.model, models_dir=args.models_dir,
+                            speaker_baseline=args.speaker_baseline, resamples=args.resamples, seed=args.seed)
+    print(summary(report))
+    print(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
+
 
 def _fusion_data(args: argparse.Namespace, seed: int) -> PairedData:
     """The paired data the fusion data options name, split and paired with ``seed``."""

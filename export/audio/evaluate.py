@@ -1,0 +1,250 @@
+"""``emotrace evaluate audio``: an installed voice-emotion model scored on a labelled set someone brings.
+
+The set is read as ``emotrace train audio`` reads one (``export.audio.datasets.load_corpus``: a manifest CSV, a
+folder with one, or corpus file names) and each clip is judged as ``emotrace audio classify`` judges it
+(``classify_files``: the mean of its speech windows' probabilities, optionally against its speaker's own
+baseline). Figures are clip-level, from ``export.metrics``: UA, macro-F1, ECE, accuracy, confusion, per-label
+recall, per-speaker UA, and 95 % intervals of UA and macro-F1 over resampled speakers.
+
+What cannot be scored is said, never dropped silently: clips whose label the model does not have (left out of
+the figures, counted by label), labels of the model with no clip (UA is over the labels the set has), and clips
+without speech (kept, as a wrong answer with no claim, as training reports count them). Speakers the model
+was trained on (by its card's folds) are named: figures on them are not held-out ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name
+from export.metrics import classification_metrics, group_bootstrap_intervals, prediction_metrics
+from runtime.errors import InputError
+
+REPORT_NAME = "audio_evaluation"
+BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
+RESAMPLES = 2000
+
+
+@dataclass
+class Judged:
+    """The scored clips' truth, speaker and probabilities; ``claimed`` False where a clip had no speech."""
+
+    clips: list[Clip]
+    probs: np.ndarray  # (n, k) over the model's labels; uniform where unclaimed
+    claimed: np.ndarray  # (n,) bool
+    errors: dict[Path, str]  # clip without speech (or unreadable) -> why
+
+
+def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
+    """Where the model is: an id under ``models_dir`` (default the repo's models/), or a path as given."""
+    from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL
+    from runtime.models.card import is_model_id
+
+    location = model or DEFAULT_AUDIO_MODEL
+    if models_dir is None:
+        return location
+    if not is_model_id(location):
+        raise InputError("--models-dir", f"looks up a model id, but --model {location} is a path: give one of them")
+    return Path(models_dir) / location
+
+
+def judge(clips: list[Clip], model: Any, speaker_baseline: str) -> Judged:
+    """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
+    speakers (not the files' folders)."""
+    from runtime.arms.audio.classify import classify_files
+    from runtime.arms.audio.model import WaveformEmotionModel
+
+    if speaker_baseline not in BASELINES:
+        raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
+    if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
+        raise InputError("--speaker-baseline", f"speaker does not apply to {model.card.id}, a waveform model "
+                         "(it reads samples, with no baseline): use --speaker-baseline none")
+    files = [clip.path for clip in clips]
+    judged, failed = classify_files(files, model, "folder" if speaker_baseline == "speaker" else "none",
+                                    speakers=[clip.speaker for clip in clips])
+    by_path = dict(judged)
+    k = len(model.labels)
+    probs = np.array([by_path.get(path, np.full(k, 1.0 / k)) for path in files], dtype=np.float64).reshape(-1, k)
+    claimed = np.array([path in by_path for path in files], dtype=bool)
+    # a file with no probabilities is one classify could not read: its error, in the same order
+    unread = [path for path, read in zip(files, claimed, strict=True) if not read]
+    errors = {path: error.problem for path, error in zip(unread, failed, strict=True)}
+    return Judged(clips, probs, claimed, errors)
+
+
+def score(judged: Judged, labels: list[str], resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
+    """Clip-level figures of ``judged`` against the model's ``labels``; per speaker and over resampled speakers."""
+    y_true = np.array([labels.index(clip.emotion) for clip in judged.clips], dtype=int)
+    speakers = np.array([clip.speaker for clip in judged.clips])
+    metrics = classification_metrics(y_true, judged.probs, labels, judged.claimed)
+    y_pred = np.where(judged.claimed, judged.probs.argmax(axis=1), -1)
+    counts = np.bincount(y_true, minlength=len(labels))
+    per_speaker = {
+        speaker: {"ua": prediction_metrics(y_true[mine], y_pred[mine], len(labels))["ua"], "clips": int(mine.sum()),
+                  "no_claim": int((~judged.claimed[mine]).sum())}
+        for speaker in sorted(set(speakers.tolist())) for mine in [speakers == speaker]
+    }
+    if len(per_speaker) > 1:
+        interval: dict[str, Any] = group_bootstrap_intervals(y_true, y_pred, speakers, len(labels), resamples, seed)
+        interval |= {"resamples": resamples, "unit": "speaker", "seed": seed}
+    else:  # one speaker drawn again is the same speaker: no spread to measure
+        interval = {"note": "one speaker: no interval over speakers"}
+    return {
+        "ua": metrics["ua"], "macro_f1": metrics["macro_f1"], "ece": metrics["ece"], "accuracy": metrics["wa"],
+        "clips": metrics["n"], "no_claim": metrics["no_claim"], "speakers": len(per_speaker),
+        "interval_95": interval,
+        "recall": metrics["recall"],
+        "clip_counts": {label: int(n) for label, n in zip(labels, counts, strict=True)},
+        "confusion": metrics["confusion"],
+        "per_speaker": per_speaker,
+    }
+
+
+def coverage(clips: list[Clip], labels: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Clip counts of labels the model does not have, and the model's labels no clip has."""
+    outside = Counter(clip.emotion for clip in clips if clip.emotion not in labels)
+    present = {clip.emotion for clip in clips}
+    return dict(sorted(outside.items())), [label for label in labels if label not in present]
+
+
+def trained_speakers(card_metrics: dict[str, Any]) -> set[str] | None:
+    """The speakers a ``train audio`` model learnt from, by its card's cross-validation folds (the exported model
+    is fitted on every one of them); None where the card does not name them."""
+    folds = card_metrics.get("folds")
+    if not isinstance(folds, list) or not all(isinstance(fold, list) for fold in folds):
+        return None
+    return {str(speaker) for fold in folds for speaker in fold}
+
+
+def seen_speakers(clips: list[Clip], trained: set[str]) -> list[str]:
+    """The set's speakers the model was trained on: by the set's id, or by the id a corpus file name gives (a
+    manifest may call RAVDESS actor 17 "A17", training called it "ravdess-17")."""
+    seen = set()
+    for clip in clips:
+        try:
+            parsed = parse_file_name(clip.path)
+        except Unmapped:
+            parsed = None
+        if clip.speaker in trained or (parsed is not None and parsed[1] in trained):
+            seen.add(clip.speaker)
+    return sorted(seen)
+
+
+def notes(report: dict[str, Any]) -> list[str]:
+    """What the figures leave out or count as wrong, one line each."""
+    lines = []
+    seen = report["speakers_seen_in_training"]
+    if seen is None:
+        lines.append("the model's card names no training speakers: whether these speakers are held out is unknown")
+    elif seen:
+        lines.append(f"{len(seen)} of {report['speakers']} speakers were in the model's training data, so these "
+                     f"figures are not held-out ones: {', '.join(seen)}")
+    if report["outside_model_labels"]:
+        counted = ", ".join(f"{label} {n}" for label, n in report["outside_model_labels"].items())
+        lines.append(f"clips with labels the model does not have, left out of the figures: {counted}")
+    if report["model_labels_without_clips"]:
+        lines.append(f"model labels with no clip in the set, not judged (UA is over the others): "
+                     f"{', '.join(report['model_labels_without_clips'])}")
+    if report["no_speech"]:
+        lines.append(f"{len(report['no_speech'])} clip(s) without speech the model could judge, counted wrong "
+                     f"(listed under no_speech)")
+    if report["skipped_by_reader"]:
+        skipped = ", ".join(f"{reason}: {n}" for reason, n in report["skipped_by_reader"].items())
+        lines.append(f"files the reader left out: {skipped}")
+    return lines
+
+
+def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: Path | None = None,
+                   speaker_baseline: str = "none", resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
+    """Score the model on the labelled set ``data``; the report (also written to ``out``) with its notes."""
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.files import check_output_folder
+
+    if resamples < 1:
+        raise InputError("--resamples", f"must be at least 1, not {resamples}")
+    if speaker_baseline not in BASELINES:  # before the set is read
+        raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
+    data, out = Path(data), Path(out)
+    check_output_folder(out, {"data folder": data})
+    emotion_model = load_audio_model(resolve_model(model, models_dir))
+    labels = list(emotion_model.labels)
+    corpus = load_corpus(data)
+    outside, without = coverage(corpus.clips, labels)
+    scored = [clip for clip in corpus.clips if clip.emotion in labels]
+    if not scored:
+        raise InputError(data, f"no clip has a label the model {emotion_model.card.id} has ({', '.join(labels)}); "
+                         f"the set's labels: {', '.join(sorted({clip.emotion for clip in corpus.clips}))}")
+    judged = judge(scored, emotion_model, speaker_baseline)
+    trained = trained_speakers(emotion_model.card.metrics)
+    report = {
+        "model": {"id": emotion_model.card.id, "version": emotion_model.card.version,
+                  "folder": str(emotion_model.card.folder), "labels": labels},
+        "data": str(data),
+        "speaker_baseline": speaker_baseline,
+        "clips_read": len(corpus.clips),
+        "outside_model_labels": outside,
+        "model_labels_without_clips": without,
+        "skipped_by_reader": dict(corpus.skipped),
+        "no_speech": [{"path": str(path), "reason": why} for path, why in judged.errors.items()],
+        **score(judged, labels, resamples, seed),
+        "speakers_seen_in_training": None if trained is None else seen_speakers(scored, trained),
+        "predictions": [
+            {"path": str(clip.path), "speaker": clip.speaker, "label": clip.emotion,
+             "predicted": labels[int(row.argmax())] if claimed else None,
+             "confidence": round(float(row.max()), 4) if claimed else None}
+            for clip, row, claimed in zip(judged.clips, judged.probs, judged.claimed, strict=True)
+        ],
+    }
+    report["notes"] = notes(report)
+    write_report(report, out)
+    return report
+
+
+def _interval(report: dict[str, Any], name: str) -> str:
+    low_high = report["interval_95"].get(name)
+    return f" (95 % over speakers {low_high[0]:.3f}–{low_high[1]:.3f})" if low_high else ""
+
+
+def summary(report: dict[str, Any]) -> str:
+    """A few lines: the model, the set, the headline figures and the notes."""
+    lines = [
+        f"{report['model']['id']} {report['model']['version']} on {report['data']}: {report['clips']} clips of "
+        f"{report['speakers']} speaker(s), speaker baseline {report['speaker_baseline']}",
+        f"UA {report['ua']:.3f}{_interval(report, 'ua')}, macro-F1 {report['macro_f1']:.3f}"
+        f"{_interval(report, 'macro_f1')}, ECE {report['ece']:.3f}, accuracy {report['accuracy']:.3f}",
+    ]
+    return "\n".join(lines + [f"note: {line}" for line in report["notes"]])
+
+
+def markdown_report(report: dict[str, Any]) -> str:
+    labels = report["model"]["labels"]
+    lines = [f"# {report['model']['id']} {report['model']['version']} on {report['data']}", "",
+             summary(report).replace("\n", "  \n"), "",
+             "| label | clips | recall |", "|---|---|---|"]
+    for label in labels:
+        recall = report["recall"][label]
+        lines.append(f"| {label} | {report['clip_counts'][label]} | {'—' if recall is None else f'{recall:.3f}'} |")
+    lines += ["", "Confusion (rows true, columns predicted; clips without speech left out):", "",
+              "| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    for label, row in zip(labels, report["confusion"]["rows_true_cols_pred"], strict=True):
+        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
+    lines += ["", "| speaker | clips | UA | no claim |", "|---|---|---|---|"]
+    for speaker, s in report["per_speaker"].items():
+        lines.append(f"| {speaker} | {s['clips']} | {s['ua']:.3f} | {s['no_claim']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
+    from runtime.files import write_atomically
+
+    out.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out / f"{REPORT_NAME}.json", out / f"{REPORT_NAME}.md"
+    write_atomically(json_path, (json.dumps(report, indent=1) + "\n").encode())
+    write_atomically(md_path, markdown_report(report).encode())
+    return json_path, md_path

@@ -1,0 +1,150 @@
+"""``emotrace evaluate audio``: a model scored on a labelled set, read as training reads one, judged as classify
+judges a clip; what cannot be scored is said."""
+
+import json
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile
+
+from runtime.cli import main
+from runtime.models.card import REPO_MODELS_DIR
+
+EMOTIONS = {"01": "neutral", "03": "happy", "05": "angry", "07": "disgust"}
+ACTORS = ("17", "18")
+
+
+@pytest.fixture
+def manifest(ravdess_dir, tmp_path):
+    """A balanced set: two RAVDESS actors, four emotions, one clip each; speakers named as a clinic might."""
+    lines = ["path,speaker,emotion"]
+    for actor in ACTORS:
+        for code, emotion in EMOTIONS.items():
+            lines.append(f"{ravdess_dir}/Actor_{actor}/03-01-{code}-01-01-01-{actor}.flac,A{actor},{emotion}")
+    path = tmp_path / "set" / "manifest.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class _OneLabelModel:
+    """Stands in for a voice model that gives every window the same label, 90 % sure."""
+
+    def __init__(self, labels: list[str], says: str, metrics: dict | None = None):
+        self.labels = labels
+        self.says = labels.index(says)
+        self.card = SimpleNamespace(extra={"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3}, id="one",
+                                    version="1", folder=REPO_MODELS_DIR / "one", metrics=metrics or {})
+        self.variants: set[str] = set()
+
+    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
+        self.variants.add(variant)
+        probs = np.full((len(rows), len(self.labels)), 0.1 / (len(self.labels) - 1))
+        probs[:, self.says] = 0.9
+        return probs
+
+
+def _evaluate(monkeypatch, model, data, out, *options):
+    monkeypatch.setattr("runtime.arms.audio.model.load_audio_model", lambda location: model)
+    code = main(["evaluate", "audio", str(data), "--out", str(out), "--resamples", "200", *options])
+    return code, json.loads((out / "audio_evaluation.json").read_text()) if code == 0 else None
+
+
+def test_a_model_that_always_says_one_label_scores_one_over_k_on_a_balanced_set(manifest, tmp_path, monkeypatch,
+                                                                                   capsys):
+    model = _OneLabelModel(["neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised"], "angry")
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0
+    assert report["clips"] == 8 and report["speakers"] == 2 and model.variants == {"none"}
+    assert report["ua"] == pytest.approx(1 / 4) and report["accuracy"] == pytest.approx(1 / 4)
+    assert report["ece"] == pytest.approx(0.9 - 0.25)  # 90 % sure, right a quarter of the time
+    assert report["recall"]["angry"] == 1.0 and report["recall"]["happy"] == 0.0 and report["recall"]["calm"] is None
+    assert report["clip_counts"] == {"neutral": 2, "calm": 0, "happy": 2, "sad": 0, "angry": 2, "fearful": 0,
+                                     "disgust": 2, "surprised": 0}
+    angry_column = [row[4] for row in report["confusion"]["rows_true_cols_pred"]]
+    assert angry_column == [2, 0, 2, 0, 2, 0, 2, 0]
+    assert {s: v["ua"] for s, v in report["per_speaker"].items()} == {"A17": 0.25, "A18": 0.25}
+    assert report["interval_95"]["ua"] == pytest.approx([0.25, 0.25])  # both speakers alike: no spread
+    out = capsys.readouterr().out
+    assert "UA 0.250" in out and "model labels with no clip in the set" in out and "calm, sad, fearful" in out
+    assert "| angry | 2 | 1.000 |" in (tmp_path / "out" / "audio_evaluation.md").read_text()
+
+
+def test_clips_whose_label_the_model_lacks_are_counted_and_said_not_scored(manifest, tmp_path, monkeypatch, capsys):
+    model = _OneLabelModel(["neutral", "happy", "angry"], "angry")
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0
+    assert report["outside_model_labels"] == {"disgust": 2} and report["clips_read"] == 8 and report["clips"] == 6
+    assert report["ua"] == pytest.approx(1 / 3)
+    assert "labels the model does not have, left out of the figures: disgust 2" in capsys.readouterr().out
+
+
+def test_a_set_with_no_label_the_model_has_is_one_line_and_exit_2(manifest, tmp_path, monkeypatch, capsys):
+    model = _OneLabelModel(["calm", "sad"], "sad")
+    code, _ = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "no clip has a label the model one has (calm, sad)" in err[0]
+
+
+def test_a_manifest_naming_a_missing_file_is_one_line_and_exit_2(manifest, tmp_path, capsys):
+    manifest.write_text(manifest.read_text() + "gone.wav,A19,sad\n")
+    code = main(["evaluate", "audio", str(manifest), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "file 'gone.wav' does not exist" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_clip_without_speech_is_kept_as_a_wrong_answer_and_listed(manifest, tmp_path, monkeypatch, capsys):
+    soundfile.write(manifest.parent / "silence.wav", np.zeros(48000, dtype=np.float32), 16000)
+    manifest.write_text(manifest.read_text() + "silence.wav,A18,angry\n")
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0 and report["clips"] == 9 and report["no_claim"] == 1
+    assert report["recall"]["angry"] == pytest.approx(2 / 3)  # the silent angry clip counts against it
+    assert [entry["path"] for entry in report["no_speech"]] == [str(manifest.parent / "silence.wav")]
+    assert "no speech" in report["no_speech"][0]["reason"]
+    assert "1 clip(s) without speech" in capsys.readouterr().out
+
+
+def test_the_speaker_baseline_judges_with_the_session_variant(manifest, tmp_path, monkeypatch):
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out", "--speaker-baseline", "speaker")
+    assert code == 0 and model.variants == {"session"} and report["speaker_baseline"] == "speaker"
+
+
+@pytest.mark.parametrize("folds, said", [
+    ([["ravdess-17", "ravdess-01"]], "1 of 2 speakers were in the model's training data, so these figures are not "
+                                     "held-out ones: A17"),
+    ([["ravdess-01"]], None),
+    (None, "the model's card names no training speakers"),
+])
+def test_speakers_the_model_was_trained_on_are_named_by_the_corpus_id_of_their_files(
+        manifest, tmp_path, monkeypatch, capsys, folds, said):
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry", {"folds": folds} if folds else {})
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    out = capsys.readouterr().out
+    assert code == 0
+    if said:
+        assert said in out
+    else:
+        assert report["speakers_seen_in_training"] == [] and "training" not in out
+
+
+def test_the_shipped_model_is_found_by_id_under_models_dir_and_a_path_with_it_is_refused(manifest, tmp_path, capsys):
+    models = tmp_path / "models"
+    shutil.copytree(REPO_MODELS_DIR / "audio-emotion", models / "audio-emotion")
+    out = tmp_path / "out"
+    assert main(["evaluate", "audio", str(manifest), "--out", str(out), "--models-dir", str(models),
+                 "--resamples", "50"]) == 0
+    report = json.loads((out / "audio_evaluation.json").read_text())
+    assert report["model"]["folder"] == str(models / "audio-emotion") and report["clips"] == 8
+    assert 0.0 <= report["interval_95"]["ua"][0] <= report["ua"] <= report["interval_95"]["ua"][1] <= 1.0
+    capsys.readouterr()
+    assert main(["evaluate", "audio", str(manifest), "--out", str(out), "--models-dir", str(models),
+                 "--model", "./audio-emotion"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--models-dir: looks up a model id" in err[0]
+    assert main(["evaluate", "audio", str(manifest), "--out", str(out), "--models-dir", str(tmp_path)]) == 2
+    assert "no model card" in capsys.readouterr().err
