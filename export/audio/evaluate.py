@@ -24,7 +24,11 @@ import numpy as np
 
 from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_bootstrap_intervals, prediction_metrics
+from runtime.arms.audio.classify import classify_files
+from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
+from runtime.files import check_output_folder, write_atomically
+from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
 BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
@@ -43,9 +47,6 @@ class Judged:
 
 def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
     """Where the model is: an id under ``models_dir`` (default the repo's models/), or a path as given."""
-    from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL
-    from runtime.models.card import is_model_id
-
     location = model or DEFAULT_AUDIO_MODEL
     if models_dir is None:
         return location
@@ -57,9 +58,6 @@ def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
 def judge(clips: list[Clip], model: Any, speaker_baseline: str) -> Judged:
     """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
     speakers (not the files' folders)."""
-    from runtime.arms.audio.classify import classify_files
-    from runtime.arms.audio.model import WaveformEmotionModel
-
     if speaker_baseline not in BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
     if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
@@ -163,9 +161,6 @@ def notes(report: dict[str, Any]) -> list[str]:
 def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: Path | None = None,
                    speaker_baseline: str = "none", resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """Score the model on the labelled set ``data``; the report (also written to ``out``) with its notes."""
-    from runtime.arms.audio.model import load_audio_model
-    from runtime.files import check_output_folder
-
     if resamples < 1:
         raise InputError("--resamples", f"must be at least 1, not {resamples}")
     if speaker_baseline not in BASELINES:  # before the set is read
@@ -241,8 +236,6 @@ def markdown_report(report: dict[str, Any]) -> str:
 
 
 def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    from runtime.files import write_atomically
-
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / f"{REPORT_NAME}.json", out / f"{REPORT_NAME}.md"
     write_atomically(json_path, (json.dumps(report, indent=1) + "\n").encode())

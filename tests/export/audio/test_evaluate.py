@@ -47,7 +47,7 @@ class _OneLabelModel:
 
 
 def _evaluate(monkeypatch, model, data, out, *options):
-    monkeypatch.setattr("runtime.arms.audio.model.load_audio_model", lambda location: model)
+    monkeypatch.setattr("export.audio.evaluate.load_audio_model", lambda location: model)
     code = main(["evaluate", "audio", str(data), "--out", str(out), "--resamples", "200", *options])
     return code, json.loads((out / "audio_evaluation.json").read_text()) if code == 0 else None
 
