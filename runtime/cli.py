@@ -401,8 +401,8 @@ def _run_evaluate_audio(args: argparse.Namespace) -> None:
 
     report = evaluate_audio(args.data, args.out, model=args.model, models_dir=args.models_dir,
                             speaker_baseline=args.speaker_baseline, resamples=args.resamples, seed=args.seed)
-    print(summary(report))
-    print(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
+    _say(summary(report))
+    _say(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
 
 
 def _fusion_data(args: argparse.Namespace, seed: int) -> PairedData:
