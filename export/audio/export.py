@@ -1,8 +1,9 @@
 """Export the trained voice-emotion models: ONNX graphs, INT8 quantization, the float-vs-INT8 check, the card.
 
 Each variant becomes one graph: ``features`` [N, n_features] float32 → standardise (Sub, Mul) →
-MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, 8]. ONNX Runtime's ``quantize_dynamic``
-turns the MatMul weights into INT8 (per output channel). The check: the model fitted without the
+MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, n_labels], one per label the training data held
+(the card lists those; a label without clips is left out, so the runtime marks it unsupported). ONNX Runtime's
+``quantize_dynamic`` turns the MatMul weights into INT8 (per output channel). The check: the model fitted without the
 validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
 float vs INT8, must agree within 1 point; the shipped models (every speaker) are compared on the same
 clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed).
@@ -20,7 +21,16 @@ from typing import Any
 import numpy as np
 
 from export.audio.latency import onnx_run_times_ms
-from export.audio.train import LABELS, MODES, SPEED_FACTORS, clip_level, model_from_arrays, predict_proba
+from export.audio.train import (
+    LABELS,
+    MODES,
+    SPEED_FACTORS,
+    all_label_columns,
+    clip_level,
+    keep_outputs,
+    model_from_arrays,
+    predict_proba,
+)
 from export.install import installing, model_version, write_card
 from export.metrics import classification_metrics
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
@@ -40,6 +50,7 @@ def build_onnx(model: dict[str, Any], name: str):
     from onnx import TensorProto, helper, numpy_helper
 
     n_features = int(model["mean"].size)
+    n_labels = int(np.asarray(model["layers"][-1][1]).size)
     inits = [numpy_helper.from_array(model["mean"].astype(np.float32), "mean"),
              numpy_helper.from_array((1.0 / model["scale"]).astype(np.float32), "inv_scale")]
     nodes = [helper.make_node("Sub", ["features", "mean"], ["centred"]),
@@ -58,7 +69,7 @@ def build_onnx(model: dict[str, Any], name: str):
     graph = helper.make_graph(
         nodes, name,
         [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", n_features])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", len(LABELS)])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", n_labels])],
         inits)
     onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                                    producer_name="emotrace-export-audio")
@@ -109,7 +120,7 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
     with installing(target) as staging:
         check: dict[str, Any] = {}
         for mode in MODES:
-            check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"])
+            check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"], meta["labels"])
         failed = [m for m in MODES if check[m]["check_model"]["ua_drop"] > MAX_INT8_LOSS]
         if failed:
             figures = "; ".join(f"{m} variant UA {check[m]['check_model']['ua_float']:.3f} float, "
@@ -146,10 +157,14 @@ def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, An
         raise InputError(paths[2], "belongs to another run than models.npz (validation speakers differ); retrain")
     if validation_arrays["y"].size == 0:
         raise InputError(paths[1], "holds no validation windows, so INT8 cannot be checked; retrain")
+    labels = meta.setdefault("labels", LABELS)  # the labels the models learnt (all eight before they were written)
+    if not isinstance(labels, list) or not labels or labels != [label for label in LABELS if label in labels]:
+        raise InputError(paths[0], f"names labels {labels!r}, not some of {', '.join(LABELS)} in that order; retrain")
     return stored, validation_arrays, report, meta
 
 
-def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_features: int) -> dict[str, Any]:
+def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_features: int,
+                 labels: list[str]) -> dict[str, Any]:
     features = validation["features"]
     if mode == "session":
         features = zscore_by_group(features, validation["groups"])
@@ -161,13 +176,13 @@ def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_featur
     remap = np.searchsorted(clips, clip_index)
 
     def clip_metrics(window_probs: np.ndarray) -> dict[str, Any]:
-        probs, claimed = clip_level(window_probs, remap, clips.size)
+        probs, claimed = clip_level(all_label_columns(window_probs, labels), remap, clips.size)
         return classification_metrics(y_clip, probs, LABELS, claimed)
 
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for which in ("check", "all"):
-            model = model_from_arrays(stored, f"{mode}/{which}")
+            model = keep_outputs(model_from_arrays(stored, f"{mode}/{which}"), labels)
             float_path = (Path(scratch) if which == "check" else folder) / f"{mode}.float.onnx"
             int8_path = (Path(scratch) if which == "check" else folder) / f"{mode}.int8.onnx"
             write_atomically(float_path, build_onnx(model, f"{MODEL_ID}-{mode}").SerializeToString())
@@ -240,7 +255,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         # date + file digest: a retrained model never shares a version with the one a fuser learned
         "version": model_version(sha256["session"]),
         "task": "voice-emotion",
-        "labels": LABELS,
+        "labels": list(meta.get("labels", LABELS)),  # the learnt ones: the runtime marks the rest unsupported
         "files": files,
         "sha256": sha256,
         "feature_set": FEATURE_SET,
@@ -290,12 +305,22 @@ def _training_options(card: dict) -> str:
     return options + (f" --varied-baselines {card['varied_baselines']}" if card.get("varied_baselines") else "")
 
 
+def label_coverage(labels: list[str]) -> str:
+    """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported."""
+    if len(labels) == len(LABELS):
+        return "the eight canonical labels (" + ", ".join(labels) + ")"
+    left_out = [label for label in LABELS if label not in labels]
+    return (f"{len(labels)} of the eight canonical labels ({', '.join(labels)}; the training data held no clips of "
+            f"{', '.join(left_out)}, so the model does not list them and its tracks mark them unsupported: fusion "
+            "gives them no say)")
+
+
 def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
     cv = card["metrics"]["cv"]
     check = card["metrics"]["quantization_check"]
     lines = [
         f"# Model card: {card['id']} {card['version']}", "",
-        "Voice emotion over the eight canonical labels (" + ", ".join(card["labels"]) + "), one probability "
+        f"Voice emotion over {label_coverage(card['labels'])}, one probability "
         f"vector per {card['window_s']} s speech window (hop {card['hop_s']} s, at least "
         f"{card['min_speech_fraction']:.0%} speech by the voice activity detector, Silero VAD with the loud-voice "
         "rescue; a clip with no such window is judged on its one window with the most); a clip's vector is the "

@@ -116,7 +116,8 @@ def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = C
     classes = list(model.classes_)
     if len(classes) == 2:  # sklearn's one logit of the second class
         layers[-1] = two_class_logits(*layers[-1])
-    if classes != list(range(len(LABELS))):  # a class absent from training: keep 8 outputs, never chosen
+    # a class absent from training: 8 outputs here, so that folds compare; export keeps the learnt ones alone
+    if classes != list(range(len(LABELS))):
         w_last, b_last = layers[-1]
         full_w = np.zeros((w_last.shape[0], len(LABELS)))
         full_b = np.full(len(LABELS), -30.0)
@@ -146,6 +147,29 @@ def predict_proba(model: dict[str, Any], features: np.ndarray) -> np.ndarray:
     h = h - h.max(axis=1, keepdims=True)
     e = np.exp(h)
     return e / e.sum(axis=1, keepdims=True)
+
+
+def learnt_labels(y: np.ndarray) -> list[str]:
+    """The labels of ``LABELS`` that ``y`` (indices into it) holds, in canonical order: what a model fitted on it
+    can tell apart. The rest are only its padding (``fit_classifier``), never a learnt absence."""
+    present = set(np.unique(y).tolist())
+    return [label for i, label in enumerate(LABELS) if i in present]
+
+
+def keep_outputs(model: dict[str, Any], labels: list[str]) -> dict[str, Any]:
+    """``model`` with outputs for ``labels`` alone (a subset of ``LABELS``): its probabilities over them are the
+    full model's renormalised, so a model that never saw a label ships without it rather than claiming it absent."""
+    columns = [LABELS.index(label) for label in labels]
+    w_last, b_last = model["layers"][-1]
+    return {**model, "layers": [*model["layers"][:-1], (w_last[:, columns], b_last[columns])]}
+
+
+def all_label_columns(probs: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Probabilities over ``labels`` (a subset of ``LABELS``) spread onto every column of ``LABELS``, 0 elsewhere,
+    for the metrics, which count labels by their index in ``LABELS``."""
+    full = np.zeros((probs.shape[0], len(LABELS)), dtype=probs.dtype)
+    full[:, [LABELS.index(label) for label in labels]] = probs
+    return full
 
 
 def model_arrays(model: dict[str, Any], prefix: str) -> dict[str, np.ndarray]:
@@ -305,8 +329,10 @@ def coverage_warnings(corpus: Corpus) -> list[str]:
     for clip in corpus.clips:
         speakers_of[clip.emotion].add(clip.speaker)
     absent = [label for label in LABELS if not speakers_of[label]]
-    warnings_ = [f"no clips of {', '.join(absent)}: the model never predicts "
-                 f"{'it' if len(absent) == 1 else 'them'}, and UA is over the other labels"] if absent else []
+    them = "it" if len(absent) == 1 else "them"
+    warnings_ = [f"no clips of {', '.join(absent)}: the exported model leaves {them} out (its card lists the labels "
+                 f"it learnt, so its tracks mark {them} unsupported and fusion gives {them} no say), and UA is over "
+                 "the other labels"] if absent else []
     warnings_ += [f"only speaker {next(iter(s))} has {label} clips: no fold scores {label} on a speaker it was "
                   "trained on, so its recall is 0 by construction and UA understates the model"
                   for label, s in speakers_of.items() if len(s) == 1]
@@ -404,11 +430,13 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
     y = y_clip[table.clip_index]
     held_out = np.isin(groups, validation)
     arrays: dict[str, np.ndarray] = {}
+    learnt: list[str] = []
     for mode in MODES:
         rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines)
+        learnt = learnt_labels(rows.y)  # the rows the shipped model is fitted on, the same in each mode
         arrays.update(model_arrays(rows.fit(without=[]), f"{mode}/all"))
         arrays.update(model_arrays(rows.fit(without=validation), f"{mode}/check"))
-    meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": LABELS,
+    meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": learnt,
             "window_s": WINDOW_S, "hop_s": WINDOW_HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
             "classifier": CLASSIFIER, "speed_factors": [t.speed_factor for t in augmented],
             "varied_baselines": varied_baselines,

@@ -19,12 +19,13 @@ from runtime.errors import InputError
 LOGREG = {"kind": "logreg", "C": 1.0}
 
 
-def write_manifest(folder: Path, speakers: tuple[str, ...] = ("ann", "bob", "cy")) -> Path:
-    """A manifest of 8 tiny WAVs per speaker (one per label); their content never matters here, but each has a
+def write_manifest(folder: Path, speakers: tuple[str, ...] = ("ann", "bob", "cy"),
+                   labels: tuple[str, ...] = tuple(train.LABELS)) -> Path:
+    """A manifest of tiny WAVs, one per speaker and label; their content never matters here, but each has a
     sample value of its own, since equal bytes are one recording twice."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = ["path,speaker,emotion"]
-    for n, (speaker, label) in enumerate((s, label) for s in speakers for label in train.LABELS):
+    for n, (speaker, label) in enumerate((s, label) for s in speakers for label in labels):
         path = folder / f"{speaker}_{label}.wav"
         with wave.open(str(path), "wb") as handle:
             handle.setnchannels(1)
@@ -188,6 +189,32 @@ def trained_run(tmp_path, cheap_windows):
     train.train_audio(write_manifest(tmp_path / "data"), out, cv_folds=3, validation_speakers=["cy"],
                       speed_factors=())
     return out
+
+
+def test_a_model_trained_on_fewer_labels_lists_only_those_and_the_runtime_marks_the_rest_unsupported(
+        tmp_path, cheap_windows, monkeypatch):
+    import export.audio.export as export
+    from runtime.arms.audio.model import AudioEmotionModel
+    from runtime.models import load_model
+
+    monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])  # the stand-in's 6 features
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)
+    learnt = ("neutral", "happy", "sad", "angry")
+    out = tmp_path / "run"
+    report = train.train_audio(write_manifest(tmp_path / "data", labels=learnt), out, cv_folds=3,
+                               validation_speakers=["cy"], speed_factors=())
+    assert any("no clips of calm, fearful, disgust, surprised" in w and "unsupported" in w for w in report.warnings)
+    folder = export_audio(out, models_dir=tmp_path)
+    card = json.loads((folder / "card.json").read_text())
+    assert card["labels"] == list(learnt)
+    features = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
+    for mode in train.MODES:
+        probs = load_model(folder, variant=mode, labels_output=0).run({"features": features})[0]
+        assert probs.shape == (5, len(learnt))  # no column of confident absence for a label never heard
+        np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    model = AudioEmotionModel(folder)
+    assert model.labels == list(learnt)
+    assert "calm, fearful, disgust, surprised" in (folder / "MODEL_CARD.md").read_text()
 
 
 def test_export_refuses_a_report_of_another_kind_or_run(trained_run, tmp_path):
