@@ -25,16 +25,19 @@ CANONICAL_LABELS: tuple[str, ...] = (
     "disgust",
     "surprised",
 )
-# The words a labelled dataset or a folder may use for each label (a manifest's, a folder's name).
+# The words a labelled dataset, a folder or a checkpoint's class may use for each label (a manifest's, a folder's
+# name, a fine-tuned model's class names: export/audio/backbones/labels.py matches them word by word).
 LABEL_SYNONYMS: dict[str, str] = {
     **{label: label for label in CANONICAL_LABELS},
-    "neu": "neutral", "n": "neutral",
-    "happiness": "happy", "joy": "happy", "hap": "happy",
+    "neu": "neutral", "n": "neutral", "neutrality": "neutral",
+    "calmness": "calm", "relaxed": "calm",
+    "happiness": "happy", "joy": "happy", "joyful": "happy", "hap": "happy", "hap+exc": "happy",
     "sadness": "sad",
     "anger": "angry", "ang": "angry", "mad": "angry",
-    "fear": "fearful", "fea": "fearful", "afraid": "fearful",
+    "fear": "fearful", "fea": "fearful", "afraid": "fearful", "scared": "fearful",
     "disgusted": "disgust", "dis": "disgust",
-    "surprise": "surprised", "sur": "surprised", "ps": "surprised", "pleasant_surprise": "surprised",
+    "surprise": "surprised", "sur": "surprised", "surprize": "surprised", "ps": "surprised",
+    "pleasant_surprise": "surprised",
 }
 
 

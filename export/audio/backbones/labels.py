@@ -1,9 +1,10 @@
 """Putting a checkpoint's own labels onto the canonical eight, and saying which ones do not fit.
 
 Fine-tuned emotion checkpoints name their classes in many ways ("neu", "Happiness", "生气/angry", "LABEL_3").
-Each name is matched by its words against the canonical labels' synonyms; a class that matches none
-("contempt", "other", "<unk>", "LABEL_3") is reported as unmapped and its probability mass is dropped, and a
-canonical label no class maps to is listed as unsupported rather than faked.
+Each name is matched by its words against the canonical labels' synonyms (``runtime.track.LABEL_SYNONYMS``, the one
+list the manifests and folders use too); a class that matches none ("contempt", "other", "<unk>", "LABEL_3") is
+reported as unmapped and its probability mass is dropped, and a canonical label no class maps to is listed as
+unsupported rather than faked.
 """
 
 from __future__ import annotations
@@ -13,19 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime.track import CANONICAL_LABELS
-
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "neutral": ("neutral", "neu", "neutrality"),
-    "calm": ("calm", "calmness", "relaxed"),
-    "happy": ("happy", "hap", "happiness", "joy", "joyful", "hap+exc"),
-    "sad": ("sad", "sadness"),
-    "angry": ("angry", "ang", "anger", "mad"),
-    "fearful": ("fearful", "fear", "fea", "afraid", "scared"),
-    "disgust": ("disgust", "disgusted", "dis"),
-    "surprised": ("surprised", "surprise", "sur", "surprize"),
-}
-_WORD_TO_LABEL = {word: label for label, words in SYNONYMS.items() for word in words}
+from runtime.track import CANONICAL_LABELS, canonical_label
 
 
 @dataclass(frozen=True)
@@ -86,13 +75,15 @@ class LabelMapping:
         }
 
 
-def canonical_label(name: str) -> str | None:
-    """The canonical label a class name means, or None. Matches whole words, so 'unhappy' is not 'happy'."""
-    text = name.strip().lower()
-    if text in _WORD_TO_LABEL:
-        return _WORD_TO_LABEL[text]
-    words = [w for w in re.split(r"[^a-z+]+", text) if w]
-    found = {_WORD_TO_LABEL[w] for w in words if w in _WORD_TO_LABEL}
+def checkpoint_label(name: str) -> str | None:
+    """The canonical label a class name means, or None: the whole name as a label word (``runtime.track``'s
+    synonyms, the one list), else the one label its words name. Matches whole words, so 'unhappy' is not 'happy';
+    a lone letter inside a name ('n/a') is no label."""
+    whole = canonical_label(name)
+    if whole is not None:
+        return whole
+    words = [w for w in re.split(r"[^a-z+]+", name.strip().lower()) if len(w) > 1]
+    found = {label for label in map(canonical_label, words) if label is not None}
     return found.pop() if len(found) == 1 else None
 
 
@@ -101,4 +92,4 @@ def map_labels(model_labels: list[str] | tuple[str, ...] | dict[int, str]) -> La
     if isinstance(model_labels, dict):
         model_labels = [model_labels[i] for i in sorted(model_labels, key=int)]
     names = tuple(str(label) for label in model_labels)
-    return LabelMapping(names, tuple(canonical_label(n) for n in names))
+    return LabelMapping(names, tuple(checkpoint_label(n) for n in names))

@@ -49,6 +49,14 @@ def test_manifest_gives_speakers_and_maps_label_synonyms(tmp_path):
     assert [(c.speaker, c.emotion) for c in corpus.clips] == [("ann", "happy"), ("bob", "fearful")]
 
 
+def test_a_manifest_reads_the_label_words_a_checkpoints_classes_may_use(tmp_path):
+    # one list of label words (runtime.track.LABEL_SYNONYMS) for manifests, folders and checkpoints
+    touch(tmp_path, "a.wav")
+    touch(tmp_path, "b.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,relaxed\nb.wav,bob,scared\n")
+    assert [c.emotion for c in load_corpus(tmp_path).clips] == ["calm", "fearful"]
+
+
 def test_folder_without_any_labelled_clip_is_an_input_error(tmp_path):
     touch(tmp_path, "notes.wav")
     with pytest.raises(InputError, match="no labelled audio clips"):

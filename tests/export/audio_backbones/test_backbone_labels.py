@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from export.audio.backbones.labels import canonical_label, map_labels
-from runtime.track import CANONICAL_LABELS
+from export.audio.backbones.labels import checkpoint_label, map_labels
+from runtime.track import CANONICAL_LABELS, LABEL_SYNONYMS, canonical_label
 
 
 def test_iemocap_style_labels_map_and_missing_canonical_ones_are_unsupported():
@@ -29,9 +29,9 @@ def test_emotion2vec_labels_map_by_their_english_part_and_other_and_unk_are_repo
     assert mapping.unsupported == ["calm"]
 
 
-@pytest.mark.parametrize("name", ["unhappy", "LABEL_3", "contempt", "happy sad"])
+@pytest.mark.parametrize("name", ["unhappy", "LABEL_3", "contempt", "happy sad", "n/a"])
 def test_names_without_one_clear_canonical_meaning_are_not_mapped(name):
-    assert canonical_label(name) is None
+    assert checkpoint_label(name) is None
 
 
 def test_probabilities_of_synonym_classes_add_up_and_unmapped_mass_is_dropped():
@@ -49,3 +49,10 @@ def test_mapping_onto_a_fixed_label_set_keeps_its_columns():
     out = mapping.to_canonical_over(np.array([[0.3, 0.7]]), list(CANONICAL_LABELS))
     assert out.shape == (1, 8)
     assert out[0, CANONICAL_LABELS.index("neutral")] == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("word", sorted(w for w in LABEL_SYNONYMS if len(w) > 1))
+def test_a_checkpoint_class_and_a_manifest_read_every_label_word_alike(word):
+    # one list of label words: a class named as a clinic's manifest or folder names a label means that label
+    assert checkpoint_label(word) == canonical_label(word) == LABEL_SYNONYMS[word]
+    assert checkpoint_label(f"LABEL_{word.upper()}") == LABEL_SYNONYMS[word]
