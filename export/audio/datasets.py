@@ -4,15 +4,19 @@ A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; p
 manifest's folder) when it has one, and a CSV file given itself is read as a manifest. Without one, each
 audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
 Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
-(EmoDB's boredom, say) is left out and reported. In a manifest, a missing file, an unmappable label, a file
+(EmoDB's boredom, say) is left out and reported. In a manifest, missing or unreadable files (all named in one
+error, with their lines), a header without those columns (what it has is said), an unmappable label, a file
 named twice, the same recording under two names or one speaker id spelt two ways (``P01``/``p01``, ``1``/``01``)
 is an ``InputError``: a manifest is a promise. A row with every field blank (a spreadsheet's empty line) is
-skipped. Found by name, a second copy of a recording is left out and reported.
+skipped. A manifest's file name matches a file whose name differs only in Unicode normal form (a Mac writes
+'é' decomposed). Found by name, a second copy of a recording is left out and reported.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -188,26 +192,25 @@ def load_corpus(data: str | Path) -> Corpus:
     return corpus
 
 
+MANIFEST_COLUMNS = ("path", "speaker", "emotion")
+MAX_NAMED_FILES = 10  # missing files named in one refusal; the rest are counted
+
+
 def read_manifest(manifest: Path) -> Corpus:
     """Clips from a manifest (path, speaker, emotion); any missing file, unmappable label or file named twice is
     an error. Paths are relative to the manifest's folder."""
     header, all_rows = read_csv_rows(manifest)
     # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
     rows = [(line, row) for line, row in all_rows if any(str(v or "").strip() for v in row.values())]
-    columns = set(header)
-    missing_columns = {"path", "speaker", "emotion"} - {c.strip().lower() for c in columns if c}
-    if not rows or missing_columns:
-        raise InputError(manifest, "needs a header with columns path, speaker, emotion and at least one row"
-                         if not rows else f"lacks column(s) {', '.join(sorted(missing_columns))}")
+    refuse_other_columns(manifest, header)
+    if not rows:
+        raise InputError(manifest, f"has the header {', '.join(MANIFEST_COLUMNS)} but no row: one row per clip")
+    rows = [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in rows]
+    paths = manifest_files(manifest, rows)
     clips = []
     named: list[tuple[int, str]] = []  # each clip's line and path as the manifest gives it
     first_line: dict[Path, int] = {}  # resolved file -> the line that named it first
-    for line, row in rows:
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        path = manifest.parent / row["path"]
-        if not row["path"] or not path.is_file():
-            looked = f" (looked for {path}: paths are relative to the manifest's folder)" if row["path"] else ""
-            raise InputError(manifest, f"line {line}: file {row['path']!r} does not exist{looked}")
+    for (line, row), path in zip(rows, paths, strict=True):
         # the same recording twice would weigh double, and under two speakers sit on both sides of a fold
         earlier = first_line.setdefault(path.resolve(), line)
         if earlier != line:
@@ -226,6 +229,67 @@ def read_manifest(manifest: Path) -> Corpus:
         raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
                          f"{first} (a copy would weigh double and could sit on both sides of a fold)")
     return Corpus(clips=clips)
+
+
+def refuse_other_columns(manifest: Path, header: list[str]) -> None:
+    """An ``InputError`` naming the columns found and the ones expected, when the header lacks any of them; a
+    header of one field holding semicolons (a spreadsheet's CSV in some locales) is said to be that."""
+    found = [c.strip() for c in header if c and c.strip()]
+    missing = [c for c in MANIFEST_COLUMNS if c not in {f.lower() for f in found}]
+    if not missing:
+        return
+    hint = ""
+    if len(found) == 1 and ";" in found[0]:
+        hint = "; its fields are separated by semicolons: save it with commas (CSV, comma-separated)"
+    elif "emotion" in missing and "label" in {f.lower() for f in found}:
+        hint = "; name the label column 'emotion'"
+    shown = ", ".join(repr(f) for f in found) if found else "none"
+    raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: a manifest's first "
+                     f"line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths relative to its folder)"
+                     + hint)
+
+
+def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[Path]:
+    """Each row's file, found as named or by Unicode normal form (a name a Mac wrote decomposed, 'Se\u0301ance',
+    named composed in the manifest, or the other way round); every row whose file is missing or unreadable is
+    named in one ``InputError`` (their count and the first ``MAX_NAMED_FILES``, with their lines)."""
+    listings: dict[Path, dict[str, str]] = {}  # folder -> NFC name -> name on disk, listed once
+    paths: list[Path] = []
+    bad: list[str] = []
+    for line, row in rows:
+        name = row["path"]
+        path = find_by_normal_form(manifest.parent / name, listings) if name else None
+        if path is None or not path.is_file():
+            bad.append(f"line {line}: {name!r} does not exist" if name else f"line {line}: no path")
+        elif not os.access(path, os.R_OK):
+            bad.append(f"line {line}: {name!r} cannot be read (permissions)")
+        else:
+            paths.append(path)
+    if bad:
+        more = f"; and {len(bad) - MAX_NAMED_FILES} more" if len(bad) > MAX_NAMED_FILES else ""
+        raise InputError(manifest, f"{len(bad)} of {len(rows)} file(s) missing or unreadable (paths are relative to "
+                         f"the manifest's folder, {manifest.parent}): " + "; ".join(bad[:MAX_NAMED_FILES]) + more)
+    return paths
+
+
+def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Path | None:
+    """``path`` as it is on disk: itself where it exists, else each missing part matched to an entry of its folder
+    whose name has the same NFC form (``listings`` caches each folder's entries); None where none matches."""
+    if path.exists():
+        return path
+    found = Path(path.anchor) if path.is_absolute() else Path()
+    for part in path.parts[len(found.parts):]:
+        if not (found / part).exists():
+            if found not in listings:
+                try:
+                    listings[found] = {unicodedata.normalize("NFC", p.name): p.name for p in found.iterdir()}
+                except OSError:  # not a folder, or one that cannot be listed
+                    listings[found] = {}
+            part = listings[found].get(unicodedata.normalize("NFC", part))
+            if part is None:
+                return None
+        found = found / part
+    return found
 
 
 def ravdess_clips(clips: list[Clip]) -> int:

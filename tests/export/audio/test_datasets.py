@@ -83,11 +83,18 @@ def test_a_manifest_row_of_empty_fields_is_skipped_like_a_blank_line(tmp_path):
 # A manifest is a promise: each of these breaks it, and the error names the file and the line or field.
 BAD_MANIFESTS = {
     "a missing file": ("path,speaker,emotion\none.wav,ann,sad\ngone.wav,ann,sad\n",
-                       r"manifest\.csv: line 3: file 'gone\.wav' does not exist \(looked for .*/gone\.wav: paths are "
-                       r"relative to the manifest's folder\)"),
+                       r"manifest\.csv: 1 of 2 file\(s\) missing or unreadable \(paths are relative to the manifest's "
+                       r"folder, .*\): line 3: 'gone\.wav' does not exist$"),
     "an unmappable label": ("path,speaker,emotion\none.wav,ann,boredom\n",
                             r"manifest\.csv.*'boredom' cannot be mapped"),
-    "no required columns": ("file,label\none.wav,sad\n", "lacks column"),
+    "no required columns": ("file,label\none.wav,sad\n", r"manifest\.csv: has column\(s\) 'file', 'label' and lacks "
+                            r"column\(s\) path, speaker, emotion: .* header path,speaker,emotion"),
+    "a 'label' column": ("path,speaker,label\none.wav,ann,sad\n",
+                         r"has column\(s\) 'path', 'speaker', 'label' and lacks column\(s\) emotion: .*; name the "
+                         r"label column 'emotion'$"),
+    "semicolons": ("path;speaker;emotion\none.wav;ann;sad\n",
+                   r"has column\(s\) 'path;speaker;emotion' and lacks column\(s\) path, speaker, emotion: .*"
+                   r"separated by semicolons: save it with commas"),
     # the same recording under two speakers would sit on both sides of a speaker-independent fold
     "one file twice": ("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n",
                        r"line 3: file './one.wav' is already named on line 2"),
@@ -108,6 +115,29 @@ def test_a_manifest_that_breaks_its_promise_is_one_input_error(tmp_path, case):
     (tmp_path / "manifest.csv").write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(InputError, match=message):
         load_corpus(tmp_path)
+
+
+def test_every_missing_file_of_a_manifest_is_named_in_one_refusal(tmp_path):
+    touch(tmp_path, "one.wav")
+    rows = ["one.wav,ann,sad"] + [f"gone{n}.wav,ann,sad" for n in range(12)]
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as refused:
+        load_corpus(tmp_path)
+    message = str(refused.value)
+    assert "12 of 13 file(s) missing or unreadable" in message
+    assert all(f"line {n + 3}: 'gone{n}.wav' does not exist" in message for n in range(10))
+    assert "gone10.wav" not in message and message.endswith("; and 2 more")
+
+
+@pytest.mark.parametrize(("on_disk", "in_manifest"), [("NFD", "NFC"), ("NFC", "NFD")])
+def test_a_manifest_finds_a_file_whose_name_differs_only_in_unicode_normal_form(tmp_path, on_disk, in_manifest):
+    import unicodedata
+
+    name = "Séance 1/Zoë.wav"  # a Mac writes names decomposed; a manifest typed elsewhere holds them composed
+    path = touch(tmp_path, unicodedata.normalize(on_disk, name))
+    row = f"{unicodedata.normalize(in_manifest, name)},ann,sad"
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\n{row}\n", encoding="utf-8")
+    assert [c.path for c in load_corpus(tmp_path).clips] == [path]
 
 
 def test_a_second_copy_of_a_recording_found_by_name_is_left_out_and_reported(tmp_path):
