@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from export.arrays import save_npz
-from export.audio.datasets import Corpus, load_corpus, ravdess_clips
+from export.audio.datasets import Corpus, load_corpus, ravdess_clips, truncated_wavs
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
@@ -68,6 +68,7 @@ class TrainReport:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # what the figures cannot say (coverage_warnings)
     ravdess_clips: int = 0  # clips named as RAVDESS names its files: they bind the model to its licence
+    truncated_clips: list[str] = field(default_factory=list)  # WAVs cut short (truncated_wavs): trained on as held
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -81,6 +82,9 @@ class TrainReport:
             lines.append("  left out: " + "; ".join(f"{n} ({why})" for why, n in self.skipped.items()))
         if self.no_speech_clips:
             lines.append(f"  {len(self.no_speech_clips)} clip(s) without a speech window (scored as wrong)")
+        if self.truncated_clips:
+            lines.append(f"  {len(self.truncated_clips)} WAV clip(s) cut short, trained on as the shorter clips they "
+                         "hold (report.md names them)")
         lines += [f"  warning: {warning}" for warning in self.warnings]
         lines.append(f"  final models fitted; validation speakers: {', '.join(self.validation_speakers)}")
         return "\n".join(lines)
@@ -364,6 +368,9 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
         log.warning("--cv-folds %d: only %d speakers, so %d folds of one speaker each", cv_folds, len(speakers),
                     len(speakers))
     validation = _resolve_speakers(validation_speakers, speakers, data)
+    truncated = truncated_wavs(corpus.clips)
+    for line in truncated:  # said before the minutes of work, so that a copy cut short can be made again
+        log.warning("%s", line)
     if not 0 <= varied_baselines <= MAX_VARIED_BASELINES:
         raise InputError(str(varied_baselines), f"--varied-baselines must be from 0 to {MAX_VARIED_BASELINES}")
     bad_factors = [f for f in speed_factors if not 0.5 <= f <= 2.0 or f == 1.0]
@@ -372,11 +379,12 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
                          "speed factors must lie between 0.5 and 2 and differ from 1")
     # report.json marks a finished run (written last, export needs it)
     with writing_folder(out, ("report.json", "report.md"), {"data folder": data}) as run:
-        return _train(corpus, data, run, cv_folds, validation, speed_factors, started, varied_baselines)
+        return _train(corpus, data, run, cv_folds, validation, speed_factors, started, varied_baselines, truncated)
 
 
 def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation: list[str],
-           speed_factors: tuple[float, ...], started: float, varied_baselines: int = 0) -> TrainReport:
+           speed_factors: tuple[float, ...], started: float, varied_baselines: int = 0,
+           truncated: list[str] | None = None) -> TrainReport:
     out = run.path
     table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
     if table.features.shape[0] == 0:
@@ -397,7 +405,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
                          warnings=coverage_warnings(corpus),
-                         ravdess_clips=ravdess_clips(corpus.clips))
+                         ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=truncated or [])
     _write_report(report, corpus, out)
     return report
 
@@ -473,6 +481,9 @@ def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
         lines += ["", "## Left out", ""] + [f"- {n} file(s): {why}" for why, n in report.skipped.items()]
     if report.no_speech_clips:
         lines += ["", f"{len(report.no_speech_clips)} clip(s) had no speech window and count as wrong."]
+    if report.truncated_clips:
+        lines += ["", "## WAV clips cut short (trained on as what they hold)", ""]
+        lines += [f"- {line}" for line in report.truncated_clips]
     if report.warnings:
         lines += ["", "## What these figures cannot say", ""] + [f"- {warning}" for warning in report.warnings]
     lines += ["", f"Validation speakers (held out of the check model): {', '.join(report.validation_speakers)}"]

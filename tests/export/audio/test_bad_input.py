@@ -217,6 +217,19 @@ def test_a_model_trained_on_fewer_labels_lists_only_those_and_the_runtime_marks_
     assert "calm, fearful, disgust, surprised" in (folder / "MODEL_CARD.md").read_text()
 
 
+def test_a_wav_cut_short_is_named_before_the_work_and_in_the_report(tmp_path, cheap_windows, caplog):
+    data = write_manifest(tmp_path / "data")
+    cut = data / "bob_sad.wav"
+    cut.write_bytes(cut.read_bytes()[:-1000])  # its header still declares 1600 frames: 500 are gone
+    with caplog.at_level("WARNING"):
+        report = train.train_audio(data, tmp_path / "run", cv_folds=3, speed_factors=())
+    said = [r.getMessage() for r in caplog.records if "cut short" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{cut}: holds 1100 of the 1600 frames")
+    assert report.truncated_clips == said and "1 WAV clip(s) cut short" in report.summary()
+    assert str(cut) in (tmp_path / "run" / "report.md").read_text()
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["truncated_clips"] == said
+
+
 def test_export_refuses_a_report_of_another_kind_or_run(trained_run, tmp_path):
     report = json.loads((trained_run / "report.json").read_text())
     (trained_run / "report.json").write_text(json.dumps({"data": "x", "metrics": {}}))  # e.g. a physio report
