@@ -8,8 +8,9 @@ Corpus labels are mapped onto the canonical eight; a corpus file whose label has
 error, with their lines), a header without those columns (what it has is said), an unmappable label, a file
 named twice, the same recording under two names or one speaker id spelt two ways (``P01``/``p01``, ``1``/``01``)
 is an ``InputError``: a manifest is a promise. A row with every field blank (a spreadsheet's empty line) is
-skipped. A manifest's file name matches a file whose name differs only in Unicode normal form (a Mac writes
-'é' decomposed). Found by name, a second copy of a recording is left out and reported.
+skipped. Without a manifest, labels come from the corpus names, and a file in a folder named after another label
+is refused rather than overruled. A manifest's file name matches a file whose name differs only in Unicode normal
+form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out and reported.
 """
 
 from __future__ import annotations
@@ -377,6 +378,19 @@ def earlier_copies(paths: list[Path]) -> dict[int, int]:
     return dict(sorted(copies.items()))
 
 
+def refuse_folder_labels_against_names(data: Path, clips: list[Clip]) -> None:
+    """An ``InputError`` when clips found by corpus name sit in folders named after another label (``angry/`` holding
+    a RAVDESS name that says happy): labels are read from the names, so a folder's label that disagrees would be
+    silently overruled; the count and the first few such files are named."""
+    clashes = [f"{clip.path.relative_to(data)} (folder {folder}, name {clip.emotion})" for clip in clips
+               if (folder := canonical_label(clip.path.parent.name)) is not None and folder != clip.emotion]
+    if clashes:
+        raise InputError(data, f"{len(clashes)} file(s) sit in a folder named after another label than their corpus "
+                         f"name gives (labels are read from the names): {'; '.join(clashes[:MAX_NAMED_FILES])}"
+                         + (f"; and {len(clashes) - MAX_NAMED_FILES} more" if len(clashes) > MAX_NAMED_FILES else "")
+                         + ". Move them, or give a manifest.csv (path,speaker,emotion) with the labels meant")
+
+
 def scan_corpus_names(data: Path) -> Corpus:
     """Clips found by corpus naming conventions; unknown names and unmappable labels are counted, not kept."""
     clips: list[Clip] = []
@@ -392,6 +406,7 @@ def scan_corpus_names(data: Path) -> Corpus:
             continue
         corpus, speaker, emotion = parsed
         clips.append(Clip(path=path, speaker=speaker, emotion=emotion, corpus=corpus))
+    refuse_folder_labels_against_names(data, clips)
     copies = earlier_copies([clip.path for clip in clips])
     if copies:
         skipped["same recording as another file"] += len(copies)

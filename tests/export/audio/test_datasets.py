@@ -227,3 +227,13 @@ def test_speaker_ids_that_differ_in_more_than_spelling_are_kept_apart(tmp_path):
         touch(tmp_path, name)
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,P01,sad\nb.wav,P10,happy\nc.wav,P1a,angry\n")
     assert load_corpus(tmp_path).speakers == ["P01", "P10", "P1a"]
+
+
+def test_a_corpus_name_in_a_folder_of_another_label_is_refused_naming_both(tmp_path):
+    touch(tmp_path, "happy/03-01-03-01-01-01-01.wav")  # RAVDESS 03: happy, in its own label's folder
+    touch(tmp_path, "angry/03-01-04-01-01-01-01.wav")  # RAVDESS 04: sad, in a folder that says angry
+    with pytest.raises(InputError, match=r"1 file\(s\) sit in a folder named after another label .*"
+                                         r"angry/03-01-04-01-01-01-01\.wav \(folder angry, name sad\)"):
+        load_corpus(tmp_path)
+    (tmp_path / "angry").rename(tmp_path / "sad")
+    assert sorted(c.emotion for c in load_corpus(tmp_path).clips) == ["happy", "sad"]
