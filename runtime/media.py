@@ -164,8 +164,9 @@ DTX_HOLE_S = 0.4 + AUDIO_STAMP_TOLERANCE_S
 # Stamps and samples that end this far apart over the whole stream are said: under it the placement moved sound by
 # less than a speech frame matters to the windows.
 STAMPS_APART_SAID_S = 0.1
-# A late start this long is said (it costs the first window of the default 2 s its claim); shorter ones (a phone's
-# audio starting a few frames after its video) are told to the caller but not said.
+# A late start this long after the file's own first stamp is said (it costs the first window of the default 2 s its
+# claim); shorter ones (a phone's audio starting a few frames after its video) are told to the caller but not said,
+# and a file whose stamps all start late is said once, by ``probe`` (``late_first_stamp_note``).
 LATE_AUDIO_SAID_S = 1.0
 # Audio stamped this much later than what came before (or than the file's start) is a damaged stamp, not a pause:
 # filled with silence, 6 h at 48 kHz would be 4 GB.
@@ -428,7 +429,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
-        _say_placement(path, placement)
+        _say_placement(path, placement, late_first_stamp_s(container))
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
 
@@ -444,13 +445,14 @@ def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]]) -
     return ", ".join(names) + (f" and {more} more stretches" if more > 0 else "")
 
 
-def _say_placement(path: Path, placement: AudioPlacement) -> None:
+def _say_placement(path: Path, placement: AudioPlacement, file_start_s: float = 0.0) -> None:
     """One line for the audio missing (filled with silence), one for stamps and samples that disagreed. The holes
-    of corrupt packets are left to the decoder's lines; a late start under ``LATE_AUDIO_SAID_S`` is not said."""
+    of corrupt packets are left to the decoder's lines; a late start is said where the audio starts
+    ``LATE_AUDIO_SAID_S`` or more after ``file_start_s``, the file's own late start, which ``probe`` says."""
     stretches_s = [stretch for stretch in placement.missing_s if stretch not in placement.corrupt_s]
     late_s = stretches_s.pop(0) if stretches_s and stretches_s[0][0] == 0.0 else None  # only the first starts at 0
     parts = [f"lost at {stretches_said(stretches_s)}"] if stretches_s else []
-    if late_s is not None and late_s[1] >= LATE_AUDIO_SAID_S:
+    if late_s is not None and late_s[1] - file_start_s >= LATE_AUDIO_SAID_S:
         stretches_s.insert(0, late_s)
         parts.insert(0, f"before the audio starts at {late_s[1]:.1f} s")
     if placement.lost_packets:
@@ -508,13 +510,19 @@ def _free_origin(container: av.container.InputContainer) -> bool:
 LATE_FIRST_STAMP_S = 1.0
 
 
-def late_first_stamp_note(container: av.container.InputContainer) -> str:
-    """One line for a file whose stamps all start ``LATE_FIRST_STAMP_S`` or more after 0 on its own clock, where
-    the timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``); "" otherwise."""
+def late_first_stamp_s(container: av.container.InputContainer) -> float:
+    """Where a file's stamps all start on its own clock, where that is ``LATE_FIRST_STAMP_S`` or more and the
+    timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``): the late start ``probe`` says; else 0.0."""
     if _free_origin(container) or container.start_time is None:
-        return ""
+        return 0.0
     first_s = float(container.start_time / av.time_base)
-    if first_s < LATE_FIRST_STAMP_S:
+    return first_s if first_s >= LATE_FIRST_STAMP_S else 0.0
+
+
+def late_first_stamp_note(container: av.container.InputContainer) -> str:
+    """One line for a file whose stamps all start late (``late_first_stamp_s``); "" otherwise."""
+    first_s = late_first_stamp_s(container)
+    if not first_s:
         return ""
     return (f"its timestamps start at {first_s:.1f} s, not 0: the timeline keeps the file's own clock, so what a "
             f"player starting at its first stamp shows at 0:10 is at {first_s + 10:.1f} s here")

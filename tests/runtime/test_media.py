@@ -348,7 +348,8 @@ def test_audio_whose_stamps_agree_with_its_samples_is_read_sample_for_sample(tmp
 
 def test_missing_audio_is_told_as_stretches_and_said_in_one_line(tmp_path, caplog):
     sound = _bursts(16000, 6.0, (0.5, 4.5))
-    path = write_media(tmp_path / "lost.mkv", sound, 16000, "pcm_s16le", audio_start_s=1.0, lost_s=(2.0, 3.5))
+    path = write_media(tmp_path / "lost.mkv", sound, 16000, "pcm_s16le", audio_start_s=1.0, lost_s=(2.0, 3.5),
+                       video_codec="mpeg4", video_s=1.0)  # the file's clock starts with its video, at 0
     missing = []
     with caplog.at_level("WARNING"):
         decoded = read_audio(path, missing=missing.append)
@@ -405,14 +406,31 @@ def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_f
     sound = np.zeros(160000, dtype=np.float32)
     sound[80000:96000] = 0.3  # from 5 s into the stream, which starts at 3 s: 8 s on the file's clock
     told = []
+    path = write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0)
     with caplog.at_level("WARNING"):
-        decoded = read_audio(write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0),
-                             ended_early=told.append)
+        probe(path)
+        decoded = read_audio(path, ended_early=told.append)
     assert _loud_from_s(decoded) == pytest.approx(8.0, abs=0.1)
     assert told == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
-    late = (rf"{re.escape(str(tmp_path / name))}: no audio for (2\.9|3\.0) s, filled with silence "
-            r"\(before the audio starts at (2\.9|3\.0) s\)")  # said, not taken for damage
+    late = rf"{re.escape(str(path))}: its timestamps start at (2\.9|3\.0) s, not 0: .*"  # said, not taken for damage
     assert len(caplog.messages) == 1 and re.fullmatch(late, caplog.messages[0])
+
+
+@pytest.mark.parametrize(("name", "video_codec"), [("late.mkv", "mpeg4"), ("late.mp4", "mpeg4"), ("late.mkv", None),
+                                                   ("late.mp4", None)])
+def test_audio_starting_late_is_said_once_as_a_file_reading_it_probes_and_decodes(tmp_path, caplog, name,
+                                                                                  video_codec):
+    # audio from 1.5 s: after the video, the audio's late start; in a file of audio alone, the file's own late
+    # clock, which probe says (was: said twice, also as "no audio for 1.5 s ... before the audio starts at 1.5 s")
+    path = write_media(tmp_path / name, tone(3.0, 16000), 16000, "aac" if name.endswith(".mp4") else "pcm_s16le",
+                       video_codec=video_codec, video_s=4.0 if video_codec else 0.0, audio_start_s=1.5)
+    with caplog.at_level("WARNING"):
+        probe(path)
+        read_audio(path)
+    late_start = r"(before the audio starts|its timestamps start) at 1\.[45] s"
+    assert [message for message in caplog.messages if re.search(late_start, message)] == caplog.messages
+    assert len(caplog.messages) == 1
+    assert ("before the audio starts" in caplog.messages[0]) == (video_codec is not None)
 
 
 @pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac"), ("late.mov", "pcm_s16le")])
