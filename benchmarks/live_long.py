@@ -241,6 +241,7 @@ def run_checkpoint(minutes_list: list[float]) -> None:
 
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.audio.stream import VoiceSoFar
     from runtime.arms.registry import arm_named
     from runtime.arms.video.scan import VideoScan, scan_video, video_sample_fps
     from runtime.clock import SessionClock
@@ -265,7 +266,8 @@ def run_checkpoint(minutes_list: list[float]) -> None:
         so_far = SessionSoFar(LiveInputs(replay=example), settings, SessionClock(), time.perf_counter(), model, audio,
                               video=video)
         # the voice's windows as a session judges them: every voice measurement, a claim in most
-        so_far.voice_windows = track("audio", minutes, 2.0, 0.5, model.labels,
+        so_far.voice = VoiceSoFar(model, audio, "live")
+        so_far.voice.windows = track("audio", minutes, 2.0, 0.5, model.labels,
                                      dict.fromkeys(arm_named("audio").measurement_names(), 1.0), {}, 1).windows
         with tempfile.TemporaryDirectory() as folder:
             checkpoints = Checkpoints(Path(folder) / "out", 60.0, so_far, None)
@@ -274,7 +276,7 @@ def run_checkpoint(minutes_list: list[float]) -> None:
             took_s = time.perf_counter() - started
             size_mb = (Path(folder) / "out" / "timeline.json").stat().st_size / 1e6
         print(f"checkpoint after {minutes:g} min ({len(video.snapshot.frame_times_s):,} frames, "
-              f"{len(so_far.voice_windows):,} voice windows): {took_s:.2f} s, timeline.json {size_mb:.1f} MB")
+              f"{len(so_far.voice.windows):,} voice windows): {took_s:.2f} s, timeline.json {size_mb:.1f} MB")
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ import numpy as np
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
 from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.stream import stream_track, variant_used, warm_up
+from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, face_window
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
@@ -461,7 +461,7 @@ class SessionSoFar:
     started: float  # time.perf_counter() when the session's models were ready
     voice_model: AudioEmotionModel | WaveformEmotionModel | None = None
     voice_settings: AudioSettings | None = None
-    voice_windows: list[Window] = field(default_factory=list)  # appended by the voice's thread as judged
+    voice: VoiceSoFar | None = None  # the voice track in the making, its windows kept by the voice's thread
     video: VideoSession | None = None
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
@@ -471,8 +471,9 @@ class SessionSoFar:
     def timeline(self) -> Timeline:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
-        windows = list(self.voice_windows)
-        tracks = _kept_tracks("voice track", lambda: [self._voice_track(windows)] if windows else [], self.said)
+        voice = self.voice
+        tracks = _kept_tracks("voice track", lambda: [t for t in [voice.track("recording")] if t.windows]
+                              if voice else [], self.said)
         snapshot = self.video.snapshot if self.video else None
         if snapshot is not None:  # the camera's last copy, up to its last frame
             end_s = self.video.end_s(snapshot)
@@ -486,15 +487,6 @@ class SessionSoFar:
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
         return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
                         settings=self.settings, software=software)
-
-    def _voice_track(self, windows: list[Window]) -> Track:
-        model, audio = self.voice_model, self.voice_settings
-        # which variants judged the windows is known at the end; so far, the one the track would name for all
-        return Track(name="audio", labels=list(model.labels), windows=windows,
-                     unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
-                     model=model.identity(variant_used(set(model.card.files))),
-                     settings={"window_s": audio.window_s, "hop_s": audio.hop_s, "mode": "live",
-                               "status": "recording"})
 
 
 class Checkpoints:
@@ -712,6 +704,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
                 sensors.close()
         raise
     so_far.video, so_far.sensors = video, sensors
+    so_far.voice = VoiceSoFar(model, audio, "live", replay_missing_s if inputs.replay else None) \
+        if voice_source else None
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
@@ -720,9 +714,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         stopped_by_user = False
         try:
             voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
-            tracks, stopped_by_user = _capture(voice_source, model, audio, video, sensors, inputs, clock,
-                                               duration_s, on_line, voice_notes, so_far.voice_windows,
-                                               replay_missing_s)
+            tracks, stopped_by_user = _capture(voice_source, so_far.voice, video, sensors, inputs, clock,
+                                               duration_s, on_line, voice_notes)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
             checkpoints.stop()
@@ -735,22 +728,17 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     return timeline
 
 
-def _capture(voice_source: FileAudioSource | MicrophoneSource | None,
-             model: AudioEmotionModel | WaveformEmotionModel | None, audio: AudioSettings | None,
+def _capture(voice_source: FileAudioSource | MicrophoneSource | None, voice_so_far: VoiceSoFar | None,
              video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_notes: tuple[dict[str, str], list[str]] = ({}, []),
-             voice_windows: list[Window] | None = None,
-             file_missing_s: list[tuple[float, float]] | None = None) -> tuple[list[Track], bool]:
+             voice_notes: tuple[dict[str, str], list[str]] = ({}, [])) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
-    (if any) and whether the user stopped the session. ``voice_notes``: what the voice track keeps of a replayed
-    file, and the lines that say it (``voice_input_notes``); ``voice_windows``: where each voice window goes as
-    it is judged (for checkpoints); ``file_missing_s``: a replayed file's missing audio (``_voice_source``)."""
+    (if any) and whether the user stopped the session. ``voice_so_far``: the voice track in the making, which
+    checkpoints read (a replayed file's missing audio in it: ``_voice_source``); ``voice_notes``: what the voice
+    track keeps of a replayed file, and the lines that say it (``voice_input_notes``)."""
     tracks, stopped_by_user = [], False
     if voice_source:
-        voice = _capture_voice(voice_source, model, audio, clock, duration_s, on_line, named=video is not None,
-                               judged=voice_windows if voice_windows is not None else [],
-                               file_missing_s=file_missing_s)
+        voice = _capture_voice(voice_source, voice_so_far, clock, duration_s, on_line, named=video is not None)
         voice.settings.update(voice_notes[0])
         for line in voice_note_lines(voice.settings, voice_notes[1]) if on_line else ():
             on_line(f"voice: {line}")
@@ -909,20 +897,15 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
     return source
 
 
-def _capture_voice(source: FileAudioSource | MicrophoneSource, model: AudioEmotionModel | WaveformEmotionModel,
-                   audio: AudioSettings, clock: SessionClock,
-                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool,
-                   judged: list[Window], file_missing_s: list[tuple[float, float]] | None = None) -> Track:
-    """The voice track, window by window in this thread, until the duration, Ctrl-C or the device's end; each
-    window is added to ``judged`` as it is judged. ``file_missing_s``: a replayed file's missing audio
-    (``_voice_source``), so that its windows say it rather than silence."""
+def _capture_voice(source: FileAudioSource | MicrophoneSource, voice: VoiceSoFar, clock: SessionClock,
+                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool) -> Track:
+    """The voice track, window by window in this thread into ``voice`` (which checkpoints read), until the
+    duration, Ctrl-C or the device's end."""
     def each_window(window: Window) -> None:
-        judged.append(window)
         if on_line:
-            on_line(describe_window(window, model.labels, "voice" if named else ""))
+            on_line(describe_window(window, voice.model.labels, "voice" if named else ""))
 
-    return stream_track(until(source.chunks(), duration_s), model, audio, clock, mode="live", on_window=each_window,
-                        file_missing_s=file_missing_s)
+    return stream_track(until(source.chunks(), duration_s), voice, clock, on_window=each_window)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",

@@ -299,6 +299,13 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     assert names["audio"]["settings"]["status"] == "recording"
     first_voice = final["tracks"][0]["windows"][: len(names["audio"]["windows"])]
     assert names["audio"]["windows"] == first_voice  # the voice's windows as judged, as the session keeps them
+    # built as the final voice track is: was the session's variant named for windows the population model judged,
+    # and no gaps, speech_s or level said
+    voice, final_voice = names["audio"], final["tracks"][0]
+    assert voice["settings"]["variants_used"] == ["none"] and voice["model"] == final_voice["model"]
+    assert set(voice["settings"]) == set(final_voice["settings"])
+    assert 0 < voice["settings"]["speech_s"] <= final_voice["settings"]["speech_s"]
+    assert voice["settings"]["peak_dbfs"] <= final_voice["settings"]["peak_dbfs"] and voice["settings"]["gaps"] == []
     assert any(w["quality"] > 0 for w in names["face"]["windows"])
 
 

@@ -9,6 +9,7 @@ the population ("none") variant, and each window says which baseline judged it.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -242,45 +243,91 @@ class AudioStream:
             self._buffer_start_s += drop / self.rate
 
 
-def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
-                 clock: SessionClock, mode: str, on_window: Callable[[Window], None] | None = None,
-                 file_missing_s: list[tuple[float, float]] | None = None) -> Track:
-    """Run the streaming arm over timestamped chunks, recording each window's latency on the session clock.
+class VoiceSoFar:
+    """The streaming arm's voice track in the making: the stream, the windows kept from it, the gaps and latencies.
+    ``track`` builds the track of what is there, at the end (``stream_track``) and, from another thread, for a live
+    session's checkpoints: one builder, so that a checkpoint says what the final track says of the windows so far.
     ``file_missing_s``: the stretches a replayed file's reader finds its audio missing, filled as it reads them (its
-    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps.
+    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps."""
+
+    def __init__(self, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings, mode: str,
+                 file_missing_s: list[tuple[float, float]] | None = None):
+        self.model, self.settings, self.mode = model, settings, mode
+        self.stream = AudioStream(model, settings)
+        self.file_missing_s = file_missing_s
+        self.windows: list[Window] = []
+        self.latencies_s: list[float] = []
+        self.gaps_s: list[tuple[float, float]] = []  # the device's own (lost samples, its late start)
+        # a session replays a file (its reader tells what it finds missing) or hears a microphone: what lost audio
+        # is named by that, whichever list a window's loss is in
+        self._lost_by = MISSING_SOURCE if file_missing_s is not None else "microphone"
+        self.lock = threading.Lock()  # held while the stream and its windows change, and while a track is built
+
+    def keep(self, windows: list[Window], now_s: float) -> list[Window]:
+        """The stream's finished ``windows`` kept (with the lock held), each with its latency at ``now_s``."""
+        kept = []
+        for window in windows:
+            self.latencies_s.append(now_s - window.end_s)
+            # one list, so that a window half lost between the two makes no claim
+            kept.append(without_lost_audio(window, self.gaps_s + list(self.file_missing_s or []), self._lost_by))
+        self.windows += kept
+        return kept
+
+    def track(self, status: str) -> Track:
+        """The voice track of the windows kept so far, its input's ``status`` said."""
+        model, settings = self.model, self.settings
+        with self.lock:
+            stream, windows = self.stream, list(self.windows)
+            latency = np.asarray(self.latencies_s) if self.latencies_s else np.zeros(1)
+            return Track(
+                name="audio",
+                labels=list(model.labels),
+                unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
+                windows=windows,
+                model=model.identity(variant_used(stream.variants_used)),
+                settings={
+                    "window_s": settings.window_s, "hop_s": settings.hop_s,
+                    "sample_rate_hz": settings.sample_rate_hz, "mode": self.mode, "status": status,
+                    "speaker_baseline": settings.speaker_baseline, "variants_used": sorted(stream.variants_used),
+                    "speaker_baseline_note": "running session baseline over the speech so far; population model "
+                    f"until {settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
+                    "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
+                    "gaps": [list(gap) for gap in sorted(self.gaps_s + list(self.file_missing_s or []))],
+                    "latency_s_max": round(float(latency.max()), 4),
+                    "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
+                    **level_settings(amplitude_dbfs(stream.peak_amplitude)),
+                    **band_settings(stream.speech_high_band_db, windows),
+                },
+            )
+
+
+def stream_track(chunks: Iterable[AudioChunk], voice: VoiceSoFar, clock: SessionClock,
+                 on_window: Callable[[Window], None] | None = None) -> Track:
+    """Run the streaming arm over timestamped chunks into ``voice``, recording each window's latency on the
+    session clock; ``on_window`` is told each window as it is kept. Returns ``voice``'s track.
 
     A source that fails mid-session (a microphone unplugged) ends the track where it stopped: the windows
     judged so far are kept and the failure is recorded in the track's settings as its status.
     """
-    stream = AudioStream(model, settings)
-    windows: list[Window] = []
-    latencies_s: list[float] = []
+    stream = voice.stream
     status = "complete"
 
-    gaps_s: list[tuple[float, float]] = []
-    # a session replays a file (its reader tells what it finds missing) or hears a microphone: what lost audio is
-    # named by that, whichever list a window's loss is in
-    lost_by = MISSING_SOURCE if file_missing_s is not None else "microphone"
-
-    def keep(window: Window) -> None:
-        latencies_s.append(clock.now_s() - window.end_s)
-        # one list, so that a window half lost between the two makes no claim
-        window = without_lost_audio(window, gaps_s + list(file_missing_s or []), lost_by)
-        windows.append(window)
-        if on_window is not None:
+    def push(samples: np.ndarray) -> None:
+        with voice.lock:
+            kept = voice.keep(stream.push(samples), clock.now_s())
+        for window in kept if on_window is not None else ():  # outside the lock: a line may wait on its reader
             on_window(window)
 
     try:
         for chunk in chunks:
             missing_s = chunk.start_s - stream.received_s
             if missing_s >= MISSING_AUDIO_S:  # samples the device lost (or its late start): silence, recorded as a gap
-                gaps_s.append((round(stream.received_s, 3), round(chunk.start_s, 3)))
+                with voice.lock:
+                    voice.gaps_s.append((round(stream.received_s, 3), round(chunk.start_s, 3)))
                 log.warning("audio input: no sound from %.1f to %.1f s of the session (a gap in the voice track)",
-                            *gaps_s[-1])
-                for window in stream.push(np.zeros(int(round(missing_s * stream.rate)), dtype=np.float32)):
-                    keep(window)
-            for window in stream.push(chunk.samples):
-                keep(window)
+                            *voice.gaps_s[-1])
+                push(np.zeros(int(round(missing_s * stream.rate)), dtype=np.float32))
+            push(chunk.samples)
     except InputError as error:
         status = f"{STOPPED_EARLY}{error}"
     except KeyboardInterrupt:  # the clinician ended a live session: what was judged is kept
@@ -288,32 +335,14 @@ def stream_track(chunks: Iterable[AudioChunk], model: AudioEmotionModel | Wavefo
     except Exception as error:  # the input failed in a way of its own: the windows so far are kept all the same
         status = f"{STOPPED_EARLY}the audio input failed ({type(error).__name__}: {error})"
     try:
-        for window in stream.finish():
-            keep(window)
+        with voice.lock:
+            kept = voice.keep(stream.finish(), clock.now_s())
+        for window in kept if on_window is not None else ():
+            on_window(window)
     except Exception as error:  # a defect judging the last, short window: the windows judged before it are kept
         status = f"{STOPPED_EARLY}the last window could not be judged ({type(error).__name__}: {first_line(error)})"
         log.warning("audio input: %s", status.removeprefix(STOPPED_EARLY))
-    latency = np.asarray(latencies_s) if latencies_s else np.zeros(1)
-    return Track(
-        name="audio",
-        labels=model.labels,
-        unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
-        windows=windows,
-        model=model.identity(variant_used(stream.variants_used)),
-        settings={
-            "window_s": settings.window_s, "hop_s": settings.hop_s, "sample_rate_hz": settings.sample_rate_hz,
-            "mode": mode, "status": status,
-            "speaker_baseline": settings.speaker_baseline, "variants_used": sorted(stream.variants_used),
-            "speaker_baseline_note": "running session baseline over the speech so far; population model until "
-            f"{settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
-            "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
-            "gaps": [list(gap) for gap in sorted(gaps_s + list(file_missing_s or []))],
-            "latency_s_max": round(float(latency.max()), 4),
-            "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
-            **level_settings(amplitude_dbfs(stream.peak_amplitude)),
-            **band_settings(stream.speech_high_band_db, windows),
-        },
-    )
+    return voice.track(status)
 
 
 def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:
@@ -348,4 +377,4 @@ def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmo
     missing_s: list[tuple[float, float]] = []
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
                              missing=missing_s.append).chunks()
-    return stream_track(chunks, model, settings, clock, mode="paced", file_missing_s=missing_s)
+    return stream_track(chunks, VoiceSoFar(model, settings, "paced", missing_s), clock)

@@ -9,7 +9,7 @@ import runtime.arms.audio.stream as stream_module
 from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.features import RunningBaseline, zscore_by_group
 from runtime.arms.audio.model import load_audio_model
-from runtime.arms.audio.stream import AudioStream, stream_track
+from runtime.arms.audio.stream import AudioStream, VoiceSoFar, stream_track
 from runtime.clock import SessionClock
 from runtime.sources.audio import AudioChunk
 
@@ -168,7 +168,7 @@ def test_audio_a_microphone_lost_is_a_gap_on_the_session_clock_not_closed_up():
     noise = np.random.default_rng(0).normal(0, 0.05, rate * 9).astype(np.float32)
     before = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(30)]  # 0-3 s
     after = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60, 90)]  # 6-9 s: 3 s lost
-    track = stream_track(before + after, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    track = stream_track(before + after, VoiceSoFar(load_audio_model(), AudioSettings(), "live"), SessionClock())
     assert track.settings["gaps"] == [[3.0, 6.0]]
     assert track.windows[-1].end_s == pytest.approx(9.0)  # was 6.0: what followed the loss moved 3 s early
     lost = [w for w in track.windows if w.reason.startswith("no audio")]
@@ -182,7 +182,7 @@ def test_audio_before_a_microphone_that_started_late_is_not_said_to_be_lost():
     rate = 16000
     noise = np.random.default_rng(1).normal(0, 0.05, rate * 4).astype(np.float32)
     chunks = [AudioChunk(1.5 + t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(40)]  # opened at 1.5 s
-    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    track = stream_track(chunks, VoiceSoFar(load_audio_model(), AudioSettings(), "live"), SessionClock())
     assert track.settings["gaps"] == [[0.0, 1.5]]
     assert track.windows[0].reason == "no audio for 1.5 s of the window (before the microphone started)"
 
@@ -192,8 +192,7 @@ def test_a_window_half_lost_between_a_gap_and_a_files_missing_audio_makes_no_cla
     noise = np.random.default_rng(3).normal(0, 0.05, rate * 6).astype(np.float32)
     chunks = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60) if not 24 <= t < 30]
     missing_s = [(3.0, 3.6)]  # and a gap of 2.4-3.0 s between the chunks: 1.2 s of the 2-4 s window in all
-    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="paced",
-                         file_missing_s=missing_s)
+    track = stream_track(chunks, VoiceSoFar(load_audio_model(), AudioSettings(), "paced", missing_s), SessionClock())
     window = next(w for w in track.windows if w.start_s == 2.0)
     assert window.probs is None  # was judged: 0.6 s lost each way, under half the window either way
     assert window.reason == "no audio for 1.2 s of the window (the audio stream lost it)"
@@ -203,8 +202,8 @@ def test_a_replayed_files_audio_is_named_as_its_stream_before_its_reader_has_fou
     rate = 16000
     noise = np.random.default_rng(4).normal(0, 0.05, rate * 6).astype(np.float32)
     chunks = [AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate) for t in range(60) if not 20 <= t < 40]
-    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="paced",
-                         file_missing_s=[])  # a replay whose reader has told nothing missing (yet)
+    replay = VoiceSoFar(load_audio_model(), AudioSettings(), "paced", [])  # its reader has told nothing missing (yet)
+    track = stream_track(chunks, replay, SessionClock())
     window = next(w for w in track.windows if w.start_s == 2.0)
     assert window.reason == "no audio for 2.0 s of the window (the audio stream lost it)"  # was: the microphone
 
@@ -218,7 +217,7 @@ def test_a_defect_judging_the_last_window_keeps_the_windows_judged_before_it(mon
         raise ValueError("a defect in the last window")
 
     monkeypatch.setattr(AudioStream, "finish", failing_finish)
-    track = stream_track(chunks, load_audio_model(), AudioSettings(), SessionClock(), mode="live")
+    track = stream_track(chunks, VoiceSoFar(load_audio_model(), AudioSettings(), "live"), SessionClock())
     # was: the error ended the session, every window of the voice (and the other tracks) lost
     assert track.windows and track.windows[-1].end_s <= 4.0
     assert track.settings["status"].endswith("the last window could not be judged (ValueError: a defect in the "
