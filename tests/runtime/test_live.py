@@ -429,3 +429,32 @@ def test_a_replayed_files_missing_audio_makes_no_claim_as_in_analyze(ravdess_dir
     # was: the lost seconds judged as silence, "no speech", a 2 s pause
     assert by_start[3.0].reason == "no audio for 2.0 s of the window (the audio stream lost it)"
     assert by_start[0.0].reason == "no audio for 1.0 s of the window (before the audio stream started)"
+
+
+def test_sound_a_live_microphone_loses_is_said_to_be_the_microphones_loss(tmp_path, monkeypatch):
+    import numpy as np
+
+    from runtime.sources.audio import AudioChunk
+
+    noise = np.random.default_rng(0).normal(0, 0.05, 1600).astype(np.float32)
+
+    class LossyMicrophone:  # a device that delivers 0-1 s, loses 1-3 s, then delivers 3-4 s
+        def __init__(self, *_args, **_kwargs):
+            pass
+
+        def open(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def chunks(self):
+            return (AudioChunk(t / 10, noise, 16000) for t in range(40) if not 10 <= t < 30)
+
+    monkeypatch.setattr("runtime.live.MicrophoneSource", LossyMicrophone)
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device="default", on_line=lambda _line: None)
+    voice = timeline.track("audio")
+    assert voice.settings["gaps"] == [[1.0, 3.0]]
+    # was: "the audio stream lost it", as if a replayed file lacked it
+    reasons = {w.start_s: w.reason for w in voice.windows}
+    assert reasons[1.0] == "no audio for 2.0 s of the window (the microphone lost it)"
