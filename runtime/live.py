@@ -704,8 +704,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
                 sensors.close()
         raise
     so_far.video, so_far.sensors = video, sensors
-    so_far.voice = VoiceSoFar(model, audio, "live", replay_missing_s if inputs.replay else None) \
-        if voice_source else None
+    so_far.voice = VoiceSoFar(model, audio, "live", replay_missing_s if inputs.replay else None,
+                              replayed.audio_sample_rate_hz if replayed else None) if voice_source else None
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.

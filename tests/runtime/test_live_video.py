@@ -309,6 +309,30 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     assert any(w["quality"] > 0 for w in names["face"]["windows"])
 
 
+def test_an_8_khz_telephone_replay_gets_the_rates_one_band_note_in_its_checkpoints_and_at_the_end(
+        ravdess_dir, tmp_path, monkeypatch):
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from runtime.media import read_audio, wav_bytes
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:2]])
+    path = tmp_path / "call.wav"
+    path.write_bytes(wav_bytes(resample_poly(speech, 1, 2).astype(np.float32), 8000))  # telephone band and rate
+    written = _written_timelines(monkeypatch)
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    lines = []
+    run_live(tmp_path / "out", settings, LiveInputs(replay=path), duration_s=4.0, on_line=lines.append)
+    *checkpoints, final = written
+    bands = [t["settings"].get("bandwidth") for timeline in checkpoints + [final] for t in timeline["tracks"]
+             if t["name"] == "audio" and t["settings"]["speech_high_band_db"] is not None]
+    assert len(bands) >= 2  # a checkpoint that measured the band, and the end
+    # was: a checkpoint said the note measured in the sound, the end the rate's, which replaced it
+    assert all(band.startswith("recorded at 8000 Hz, so nothing above 4 kHz") for band in bands)
+    assert [line for line in lines if "narrowband" in line] == [f"voice: {bands[-1]}"]
+
+
 def test_a_second_session_into_the_folder_of_one_under_way_is_refused(tmp_path):
     import threading
 

@@ -102,9 +102,11 @@ def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: flo
 
 
 def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotionModel,
-                  settings: AudioSettings, missing_s: list[tuple[float, float]] | None = None) -> Track:
+                  settings: AudioSettings, missing_s: list[tuple[float, float]] | None = None,
+                  source_rate_hz: int | None = None) -> Track:
     """Analyse a whole 16 kHz mono recording into the audio track. ``missing_s``: the stretches its silence
-    stands for audio missing (``read_audio``'s ``missing``), where a window makes no claim as a live one does."""
+    stands for audio missing (``read_audio``'s ``missing``), where a window makes no claim as a live one does;
+    ``source_rate_hz``: the rate the recording was made at, where known (``band_settings``)."""
     sample_rate_hz = settings.sample_rate_hz
     samples = without_dc(samples)
     speech = detect_speech(samples)
@@ -140,7 +142,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "speech_s": round(speech_s, 3),
             "gaps": [list(stretch) for stretch in missing_s],
             **level_settings(peak_dbfs(samples)),
-            **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows),
+            **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows, source_rate_hz),
         },
     )
 
@@ -180,15 +182,11 @@ def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = Non
 
 
 def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], list[str]]:
-    """What the voice track keeps of the input it was read from beyond what its sound says (``band_settings``): a
-    rate under the model's, whose band note replaces one measured in the sound (the rate is the plainer cause),
-    and which of several audio streams it heard, with the line that says so; for file mode and a live replay
-    alike. The track's band note is said with ``voice_note_lines``."""
+    """What the voice track keeps of the input it was read from beyond what its sound and rate say
+    (``band_settings``): which of several audio streams it heard, with the line that says so; for file mode and
+    a live replay alike. The track's band note is said with ``voice_note_lines``."""
     settings: dict[str, str] = {}
     lines = []
-    rate_note = narrowband_note(media.audio_sample_rate_hz)
-    if rate_note:
-        settings["bandwidth"] = rate_note
     streams_note = other_audio_streams_note(media, stream)
     if streams_note:  # speech on another stream (another microphone) is not heard
         settings["audio_stream"] = f"{stream} of {media.audio_streams}"
@@ -207,13 +205,14 @@ def narrowband_windows(windows: list[Window]) -> tuple[int, int]:
     return narrowband_count([w.measurements.get(BAND_MEASUREMENT, math.nan) for w in windows if w.probs is not None])
 
 
-def band_settings(high_band_db: float | None, windows: list[Window]) -> dict[str, Any]:
+def band_settings(high_band_db: float | None, windows: list[Window],
+                  source_rate_hz: int | None = None) -> dict[str, Any]:
     """What a track's settings say of its speech's band: the power above about 4 kHz against the telephone band
-    (None: too little speech to say), how many judged windows' speech is telephone-band, and the note when the
-    whole's or some windows' is. A rate under the model's, which the track's input may not know, replaces the
-    note (``voice_input_notes``)."""
+    (None: too little speech to say), how many judged windows' speech is telephone-band, and the one note
+    (``narrowband_note``) when the input's rate (``source_rate_hz``, None where not known: a microphone) is under
+    the model's, or else when the whole's or some windows' speech is telephone-band."""
     counted = narrowband_windows(windows)
-    note = narrowband_note(None, high_band_db, counted)
+    note = narrowband_note(source_rate_hz, high_band_db, counted)
     return {"speech_high_band_db": round(high_band_db, 1) if high_band_db is not None else None,
             "narrowband_windows": list(counted), **({"bandwidth": note} if note else {})}
 
@@ -254,12 +253,13 @@ def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | Wavefor
     if request.settings["runtime"].get("realtime"):
         from runtime.arms.audio.stream import analyze_audio_paced
 
-        return analyze_audio_paced(request.input_path, model, settings)
+        return analyze_audio_paced(request.input_path, model, settings,
+                                   source_rate_hz=request.media.audio_sample_rate_hz)
     ended_early: list[str] = []
     missing_s: list[tuple[float, float]] = []
     samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append,
                                         settings.stream, missing_s.append), request.input_path)
-    track = analyze_audio(samples, model, settings, missing_s)
+    track = analyze_audio(samples, model, settings, missing_s, request.media.audio_sample_rate_hz)
     # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
     track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early
                                 else "complete")

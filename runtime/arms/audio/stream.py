@@ -248,11 +248,13 @@ class VoiceSoFar:
     ``track`` builds the track of what is there, at the end (``stream_track``) and, from another thread, for a live
     session's checkpoints: one builder, so that a checkpoint says what the final track says of the windows so far.
     ``file_missing_s``: the stretches a replayed file's reader finds its audio missing, filled as it reads them (its
-    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps."""
+    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps.
+    ``source_rate_hz``: the rate a replayed file was recorded at (``band_settings``; None for a microphone)."""
 
     def __init__(self, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings, mode: str,
-                 file_missing_s: list[tuple[float, float]] | None = None):
+                 file_missing_s: list[tuple[float, float]] | None = None, source_rate_hz: int | None = None):
         self.model, self.settings, self.mode = model, settings, mode
+        self.source_rate_hz = source_rate_hz
         self.stream = AudioStream(model, settings)
         self.file_missing_s = file_missing_s
         self.windows: list[Window] = []
@@ -296,7 +298,7 @@ class VoiceSoFar:
                     "latency_s_max": round(float(latency.max()), 4),
                     "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
                     **level_settings(amplitude_dbfs(stream.peak_amplitude)),
-                    **band_settings(stream.speech_high_band_db, windows),
+                    **band_settings(stream.speech_high_band_db, windows, self.source_rate_hz),
                 },
             )
 
@@ -370,11 +372,12 @@ def variant_used(variants: set[str]) -> str:
 
 
 def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
-                        clock: SessionClock | None = None) -> Track:
-    """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it."""
+                        clock: SessionClock | None = None, source_rate_hz: int | None = None) -> Track:
+    """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it
+    (``source_rate_hz``: the rate it was recorded at, ``band_settings``)."""
     warm_up(model, settings)
     clock = clock or SessionClock()
     missing_s: list[tuple[float, float]] = []
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
                              missing=missing_s.append).chunks()
-    return stream_track(chunks, VoiceSoFar(model, settings, "paced", missing_s), clock)
+    return stream_track(chunks, VoiceSoFar(model, settings, "paced", missing_s, source_rate_hz), clock)
