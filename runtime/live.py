@@ -43,7 +43,7 @@ from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
 from runtime.media import MediaInfo
-from runtime.pipeline import fused_tracks
+from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame, frame_reach_s
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
@@ -465,6 +465,7 @@ class SessionSoFar:
     video: VideoSession | None = None
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
+    not_run: dict[str, str] = field(default_factory=dict)  # the steps that do not run, by section: why (recorded)
     # In every timeline the session writes (software.session_id): how it knows its own file in its folder.
     session_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
@@ -486,7 +487,8 @@ class SessionSoFar:
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
         return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
-                        settings=self.settings, software=software)
+                        settings=settings_as_run(self.settings, {**self.not_run, "fusion": "made as the session ends"}),
+                        software=software)
 
 
 class Checkpoints:
@@ -632,6 +634,11 @@ def guarded_lines(on_line: Callable[[str], None]) -> Callable[[str], None]:
     return say
 
 
+# What each arm reads in a session: without it, the arm does not run.
+LIVE_DEVICES = {"audio": "microphone or replayed sound", "face": "camera or replayed picture",
+                "body": "camera or replayed picture", "physio": "sensor"}
+
+
 def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInputs = LiveInputs(),
              duration_s: float | None = None, on_line: Callable[[str], None] = print,
              make_links: LinkFactory | None = None) -> Timeline:
@@ -668,6 +675,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
     so_far = SessionSoFar(inputs, settings, clock, started, model, audio)
+    so_far.not_run = {section: f"nothing for it in this session (no {LIVE_DEVICES[section]})"
+                      for section, runs in running.items() if not runs}
     checkpoints = Checkpoints(Path(out_dir), settings["runtime"]["checkpoint_every_s"], so_far, on_line)
     try:
         checkpoints.claim()  # before any device opens: a folder that cannot be written is said now
@@ -721,7 +730,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
             checkpoints.stop()
         if on_line:
             on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
-        timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started)
+        timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started,
+                                     so_far.not_run)
         timeline.software["session_id"] = so_far.session_id
         _write_session(timeline, checkpoints.out_dir, replaced=checkpoints.owner() == REPLACED)
         checkpoints.finished = True
@@ -798,7 +808,7 @@ def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | N
 
 def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
                       inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
-                      duration_s: float | None, started: float) -> Timeline:
+                      duration_s: float | None, started: float, not_run: dict[str, str]) -> Timeline:
     """The tracks of the session that ended, fused, as its timeline."""
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
@@ -810,14 +820,16 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         tracks += _kept_tracks("body track", lambda: video.body_tracks(session_end_s))
     if sensors:
         tracks += _kept_tracks("physio track", lambda: [sensors.track(session_end_s)])
-    tracks += _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
+    fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
+    not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
+    tracks += fused
     if sensors:  # after fusion: the physio track speaks for the sensors
         tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(session_end_s)] if t])
     return Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),
         tracks=tracks,
-        settings=settings,
+        settings=settings_as_run(settings, not_run),
         software=software_record(time.perf_counter() - started, started_at_utc=clock.started_at_utc.isoformat()),
     )
 

@@ -11,12 +11,13 @@ their tracks.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from runtime.arms.registry import ARM_REGISTRY, ArmFunction
+from runtime.arms.registry import ARM_REGISTRY, ArmFunction, arm_named
 from runtime.checks import check_request, refuse_live_session
 from runtime.errors import InputError
 from runtime.media import MediaInfo
@@ -40,6 +41,49 @@ class AnalysisRequest:
 ARMS: list[tuple[str, ArmFunction]] = [(arm.section, arm.run) for arm in ARM_REGISTRY]
 # Run before the others (a separate file read in seconds): a bad recording fails before minutes of video work.
 RUN_FIRST = tuple(arm.section for arm in ARM_REGISTRY if arm.run_first)
+
+
+# A step (an arm, or fusion) as a timeline records one that did not run: its other settings played no part.
+SWITCHED_OFF = "switched off in the settings"
+NOT_FUSED_ON_REQUEST = "not asked for in this run"
+STEPS = (*(arm.section for arm in ARM_REGISTRY), "fusion")
+
+
+def settings_as_run(settings: Mapping[str, Mapping[str, Any]], not_run: Mapping[str, str]) -> dict[str, Any]:
+    """The settings as a timeline records them, saying what ran: a step (``STEPS``) switched off, or named in
+    ``not_run`` (its section, and why it did not run), is ``{"enabled": false, "why": ...}``; one that ran keeps its
+    settings, ``enabled`` true. Other sections (``runtime``) are kept as they are."""
+    recorded: dict[str, Any] = {}
+    for section, values in settings.items():
+        if section in STEPS and not values.get("enabled", False):
+            recorded[section] = {"enabled": False, "why": SWITCHED_OFF}
+        elif section in STEPS and section in not_run:
+            recorded[section] = {"enabled": False, "why": not_run[section]}
+        else:
+            recorded[section] = dict(values)
+    return recorded
+
+
+def why_no_track(section: str, media: MediaInfo, extras: Mapping[str, Any]) -> str:
+    """Why an enabled arm made no track of this input (it returned None)."""
+    arm = arm_named(section)
+    if arm.reads_input(media, extras):
+        return "found nothing it could read in the input"
+    if arm.stream is None:
+        return "no recording was given for it beside the input"
+    return f"the input has no {arm.stream} stream"
+
+
+def why_not_fused(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]) -> str:
+    """Why fusion made no fused track of ``tracks`` (the arms' tracks)."""
+    from runtime.fusion import should_fuse
+
+    if not settings.get("fusion", {}).get("enabled", False):
+        return SWITCHED_OFF
+    when = settings["fusion"]["when"]
+    if not should_fuse(tracks, when):
+        return f"too few tracks with something to say for fusion.when = {when!r}"
+    return "the fuser failed (the session's log says why)"
 
 
 def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
@@ -66,24 +110,29 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     media = check_request(Path(input_path), Path(out_dir), settings, extras, fuse)
     request = AnalysisRequest(Path(input_path), media, settings, extras)
     by_section: dict[str, list[Track]] = {}
+    not_run: dict[str, str] = {}  # by section: why it did not run
     for section, arm in sorted(ARMS, key=lambda item: item[0] not in RUN_FIRST):
         if not settings.get(section, {}).get("enabled", False):
             continue
         raise_if_stop_asked()  # a stop an arm's libraries swallowed ends the analysis here, before anything is written
         track = arm(request)
-        if track is not None:
+        if track is None:
+            not_run[section] = why_no_track(section, media, extras)
+        else:
             by_section[section] = track if isinstance(track, list) else [track]
     tracks = [track for section, _ in ARMS for track in by_section.get(section, [])]  # in the arms' order
     if not tracks:
         raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
-    if fuse:
-        tracks += fused_tracks(tracks, settings)
+    fused = fused_tracks(tracks, settings) if fuse else []
+    if not fused:
+        not_run["fusion"] = why_not_fused(tracks, settings) if fuse else NOT_FUSED_ON_REQUEST
+    tracks += fused
     duration_s = max([media.end_s] + [t.windows[-1].end_s for t in tracks if t.windows])
     timeline = Timeline(
         input_path=str(input_path),
         duration_s=round(duration_s, 6),
         tracks=tracks,
-        settings=settings,
+        settings=settings_as_run(settings, not_run),
         software=software_record(time.perf_counter() - started,
                                  analysed_at_utc=datetime.now(timezone.utc).isoformat(timespec="seconds")),
     )

@@ -39,6 +39,11 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     assert lines[-1].startswith("session ended at ")
     assert timeline.track("face").settings["frames"]["stopped_reason"] == ""
     assert timeline.duration_s == pytest.approx(3.0, abs=0.1)  # the last frame sampled lasts to the picture's end
+    # the steps that did not run are recorded so (was: each as configured, enabled, as if it had run)
+    assert timeline.settings["audio"] == {"enabled": False, "why": "nothing for it in this session (no microphone "
+                                                                   "or replayed sound)"}
+    assert timeline.settings["physio"]["enabled"] is False and "sensor" in timeline.settings["physio"]["why"]
+    assert timeline.settings["face"]["enabled"] and timeline.settings["body"]["enabled"]
 
 
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):

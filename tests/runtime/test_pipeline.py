@@ -388,3 +388,27 @@ def test_an_arousal_source_of_an_arm_that_does_not_run_is_checked_by_what_the_ar
     # was: skipped without --physio, and refused only on the first run with a recording
     _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
                             "the physio track carries no 'strees' \\(arousal can read: stress\\)$")
+
+
+def test_the_recorded_settings_say_which_steps_ran_and_why_the_others_did_not(tmp_path, media, monkeypatch):
+    physio_arm = dict(pipeline.ARMS)["physio"]  # the real one: no recording given, no track
+    arms = [("audio", fake_arm("audio", [])), ("face", lambda _request: None), ("body", fake_arm("body", [])),
+            ("physio", physio_arm)]
+    monkeypatch.setattr(pipeline, "ARMS", arms)
+    settings = load_settings(None, {"body.enabled": False})
+    pipeline.analyze_file(media, tmp_path / "out", settings)
+    recorded = json.loads((tmp_path / "out" / "timeline.json").read_text())["settings"]
+    assert recorded["audio"] == settings["audio"] and recorded["runtime"] == settings["runtime"]  # as they ran
+    # was: each as configured, enabled, as if it had run
+    assert recorded["face"] == {"enabled": False, "why": "the input has no video stream"}
+    assert recorded["physio"] == {"enabled": False, "why": "no recording was given for it beside the input"}
+    assert recorded["body"] == {"enabled": False, "why": pipeline.SWITCHED_OFF}
+    assert recorded["fusion"]["enabled"] is False and "fusion.when = 'multiple'" in recorded["fusion"]["why"]
+
+
+def test_an_analysis_asked_not_to_fuse_records_fusion_as_not_run(tmp_path, media, monkeypatch):
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", [])), ("face", fake_arm("face", []))])
+    timeline = pipeline.analyze_file(media, tmp_path / "out", load_settings(None, {"body.enabled": False}),
+                                     fuse=False)
+    assert timeline.settings["fusion"] == {"enabled": False, "why": pipeline.NOT_FUSED_ON_REQUEST}
+    assert timeline.settings["face"]["enabled"] is True  # a fake face track on a sound file: it ran
