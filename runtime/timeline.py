@@ -33,6 +33,7 @@ CAVEAT = (
     "emotrace assists a clinician's own judgement; it estimates expressed emotion and does not diagnose."
 )
 CSV_FIXED_COLUMNS = ("track", "start_s", "end_s", "quality", "reason")  # then one per label, one per measurement
+SCHEMA_FILE = "timeline.schema.json"  # beside this module, shipped as package data (docs/timeline.md)
 
 
 @dataclass
@@ -161,6 +162,15 @@ class Timeline:
                 writer.writerow([track.name, csv_number(w.start_s), csv_number(w.end_s), csv_number(w.quality),
                                  w.reason, *probs, *values])
         return buffer.getvalue()
+
+
+def timeline_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``timeline.json``, as the installed package ships it. The rules between
+    fields (end after start, one probability per label, windows in order) are beyond it: ``Timeline.read`` checks
+    them."""
+    from importlib.resources import files
+
+    return json.loads(files("runtime").joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
 # The libraries whose versions decide what a timeline holds (decoding, models, signal processing).

@@ -10,6 +10,7 @@ from runtime.live import LiveInputs, run_live
 from tests.arms.face.video_factory import write_video
 from tests.media_factory import damage, undecodable_s
 from tests.runtime.test_live import stopped_after_its_first_window
+from tests.runtime.test_timeline import schema_errors
 
 EXAMPLE = "examples/session.mp4"  # a face with speech, bundled with the project
 
@@ -312,6 +313,9 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     assert 0 < voice["settings"]["speech_s"] <= final_voice["settings"]["speech_s"]
     assert voice["settings"]["peak_dbfs"] <= final_voice["settings"]["peak_dbfs"] and voice["settings"]["gaps"] == []
     assert any(w["quality"] > 0 for w in names["face"]["windows"])
+    assert all(schema_errors(document) == [] for document in written)  # checkpoints and the session's own
+    assert later["settings"]["fusion"] == {"enabled": False, "why": "made as the session ends"}
+    assert final["settings"]["fusion"]["enabled"] and final["settings"]["audio"] == later["settings"]["audio"]
 
 
 def test_an_8_khz_telephone_replay_gets_the_rates_one_band_note_in_its_checkpoints_and_at_the_end(

@@ -1,15 +1,19 @@
+import contextlib
+import copy
 import csv
 import io
 import json
 import math
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from runtime.errors import InputError
-from runtime.timeline import Timeline, software_record, write_timeline
+from runtime.timeline import SCHEMA_FILE, TIMELINE_FORMAT, Timeline, software_record, timeline_schema, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, Window
+from tests.conftest import REPO_ROOT
 
 
 def _timeline() -> Timeline:
@@ -242,14 +246,97 @@ def test_a_track_reads_as_stretches_of_its_leading_emotion_that_follow_on_from_o
                                          "2.2-2.8 s: little evidence", "2.8-4.0 s: no evidence"]
 
 
-def test_an_analysis_says_its_tracks_the_emotion_over_time_and_the_caveat(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def analysed_example(tmp_path_factory) -> tuple[Path, list[str]]:
+    """``emotrace analyze examples/session.mp4``, run once for this module's tests: its folder and what it printed."""
     from runtime.cli import main
+
+    out = tmp_path_factory.mktemp("analysed") / "out"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["analyze", str(REPO_ROOT / "examples" / "session.mp4"), "--out", str(out)]) == 0
+    return out, printed.getvalue().splitlines()
+
+
+def test_an_analysis_says_its_tracks_the_emotion_over_time_and_the_caveat(analysed_example):
     from runtime.timeline import CAVEAT
 
-    assert main(["analyze", "examples/session.mp4", "--out", str(tmp_path / "out")]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    out, printed = analysed_example
     # was: only "out/timeline.json: 4 track(s) over 40.0 s"
     assert printed[0].startswith("audio: 77 windows, ") and "fused, the leading emotion over time:" in printed
     stretches = printed[printed.index("fused, the leading emotion over time:") + 1:printed.index(CAVEAT)]
     assert stretches[0].startswith("  0.0-") and stretches[-1].endswith("-40.0 s: no evidence")
-    assert printed[-1] == f"{tmp_path / 'out' / 'timeline.json'}: 4 track(s) over 40.0 s"
+    assert printed[-1] == f"{out / 'timeline.json'}: 4 track(s) over 40.0 s"
+
+
+def schema_errors(document: dict) -> list[str]:
+    """Where and how ``document`` breaks the timeline's JSON Schema (none: it meets it)."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(timeline_schema())
+    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(document)]
+
+
+def test_the_schema_is_shipped_with_the_package_and_names_the_format_and_labels_the_writer_writes():
+    from jsonschema import Draft202012Validator
+
+    from runtime.config import tomllib  # tomli on Python 3.10
+
+    schema = timeline_schema()
+    Draft202012Validator.check_schema(schema)
+    package_data = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert SCHEMA_FILE in package_data["runtime"]  # an installed emotrace has it beside runtime/timeline.py
+    assert schema["properties"]["format"]["const"] == TIMELINE_FORMAT
+    assert schema["properties"]["labels"]["const"] == list(CANONICAL_LABELS)
+
+
+def test_the_timeline_an_analysis_writes_meets_its_schema_and_records_what_ran(analysed_example):
+    out, _printed = analysed_example
+    written = json.loads((out / "timeline.json").read_text())
+    assert schema_errors(written) == []
+    # no --physio: the physio arm did not run (was: recorded as enabled, with its model, as if it had)
+    assert written["settings"]["physio"] == {"enabled": False, "why": "no recording was given for it beside the input"}
+    assert all(written["settings"][name]["enabled"] for name in ("audio", "face", "body", "fusion"))
+
+
+def _document() -> dict:
+    """A small timeline as an analysis writes it."""
+    from runtime.config import load_settings
+    from runtime.pipeline import settings_as_run
+
+    timeline = _timeline()
+    timeline.settings = settings_as_run(load_settings(), {"physio": "no recording was given for it"})
+    timeline.software = software_record(0.5, analysed_at_utc="2024-01-01T00:00:00+00:00")
+    return json.loads(timeline.to_json())
+
+
+def _edited(edit) -> dict:
+    document = copy.deepcopy(_document())
+    edit(document)
+    return document
+
+
+@pytest.mark.parametrize("edit, where", [
+    (lambda d: d["tracks"][0]["windows"][0]["probs"].__setitem__(2, 1.5), "tracks/0/windows/0/probs"),
+    (lambda d: d["tracks"][0]["windows"][0].__setitem__("quality", -0.5), "tracks/0/windows/0/quality"),
+    (lambda d: d["tracks"][0]["windows"][1].pop("quality"), "tracks/0/windows/1: 'quality' is a required"),
+    (lambda d: d.pop("input"), ": 'input' is a required"),
+    (lambda d: d["tracks"][1].pop("labels"), "tracks/1: 'labels' is a required"),
+    (lambda d: d["tracks"][0]["windows"][0]["measurements"].__setitem__("f0_median_hz", "high"),
+     "tracks/0/windows/0/measurements/f0_median_hz"),
+    (lambda d: d["tracks"][0]["labels"].__setitem__(1, "neutral"), "tracks/0/labels"),  # a label twice
+    (lambda d: d["settings"].__setitem__("physio", {"enabled": False, "model": "physio-stress"}), "settings/physio"),
+    (lambda d: d.__setitem__("format", "emotrace-timeline/2"), "format"),
+])
+def test_a_timeline_with_a_defect_fails_the_schema_naming_where(edit, where):
+    assert schema_errors(_document()) == []
+    errors = schema_errors(_edited(edit))
+    assert errors and any(error.startswith(where) for error in errors), errors
+
+
+def test_a_window_ending_before_it_starts_is_left_by_the_schema_to_the_reader():
+    # JSON Schema cannot compare two fields: the schema says so, and emotrace's reader refuses the window
+    document = _edited(lambda d: d["tracks"][0]["windows"][0].update(start_s=2.0, end_s=1.0))
+    assert "end_s after its start_s" in timeline_schema()["description"]
+    with pytest.raises(TrackFormatError, match="window 0 .*end_s 1.0 is not after start_s 2.0"):
+        Timeline.from_dict(document)
