@@ -92,7 +92,7 @@ def test_a_manifest_naming_a_missing_file_is_one_line_and_exit_2(manifest, tmp_p
     manifest.write_text(manifest.read_text() + "gone.wav,A19,sad\n")
     code = main(["evaluate", "audio", str(manifest), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "file 'gone.wav' does not exist" in err[0]
+    assert code == 2 and len(err) == 1 and "line 10: 'gone.wav' does not exist" in err[0]
     assert not (tmp_path / "out").exists()
 
 
