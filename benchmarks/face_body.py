@@ -42,7 +42,7 @@ def file_mode(video: Path, duration_s: float, face: FaceSettings) -> dict:
     return {"mode": "file", "video_s": duration_s, "wall_s": round(wall_s, 2),
             "x_real_time": round(duration_s / wall_s, 2), "frames_sampled": len(scan.frame_times_s),
             "stage_s": scan.seconds, "face_frame_ms": spread_ms(frame_ms), "faces": len(scan.faces),
-            "faces_read": sum(o.person_id > 0 for o in scan.faces), "poses": len(scan.bodies)}
+            "poses": len(scan.bodies)}
 
 
 def time_each_frame(faces: FaceObserver, frame_ms: list[float]) -> None:

@@ -223,7 +223,7 @@ def run_scan(minutes: float) -> None:
     for i in range(n):
         t_s = i / fps
         scan.frame_times_s.append(t_s)
-        scan.faces.append(FaceObservation(t_s, 0, 0.9, 0.9, 120.0, dict(measurements),
+        scan.faces.append(FaceObservation(t_s, 1, 0.9, 0.9, 120.0, dict(measurements),
                                           np.full(8, 0.125, dtype=np.float32), np.array([1.0, 2.0, 3.0, 4.0])))
     faces = tracemalloc.get_traced_memory()[0]
     for t_s in scan.frame_times_s:  # 33 points (x, y, z), float64 as an upper bound

@@ -33,12 +33,12 @@ def face_holding(point: np.ndarray, faces: Sequence[Any], margin: float = 0.25) 
     """The person id of the face box (grown by ``margin`` of its size on each side) holding ``point``.
 
     ``faces`` are the face arm's observations of the same frame (``FaceObservation``: ``box``, ``person_id``).
-    When several boxes hold the point, the one whose centre is nearest wins; a box that is nobody's (person 0,
-    a detection the face mesh did not read) holds none.
+    When several boxes hold the point, the one whose centre is nearest wins. (A detection that is nobody's is
+    never among them: the face observer does not report it.)
     """
     best, best_distance = None, np.inf
     for face in faces:
-        if face.box is None or not face.person_id:
+        if face.box is None:
             continue
         x0, y0, x1, y1 = face.box
         grow = margin * box_size_px(face.box)

@@ -32,7 +32,7 @@ HEAD_AWAY_DEG = 20.0  # head turned this far from the person's own median pose c
 
 def chosen_people(scan: VideoScan, person: str) -> list[int]:
     """Which people get a track: the patient (default), everybody, or one person by number."""
-    ids = sorted({o.person_id for o in scan.faces} - {0})  # 0: a detection that is nobody (never read)
+    ids = sorted({o.person_id for o in scan.faces})
     if person == "all":
         return ids or [0]
     if person == "patient":

@@ -63,8 +63,10 @@ class FaceObserver:
         return found
 
     def process(self, frame: VideoFrame, defer_expression: bool = False) -> list[FaceObservation]:
-        """Observations of this frame's faces. With ``defer_expression`` their ``probs`` stay None and the crops
-        wait in ``pending_crops`` for ``fill_expressions`` (the scan runs it beside the next frames' work)."""
+        """Observations of this frame's people's faces, each with its person number (from 1). A detection that is
+        nobody's (person 0 to the tracker: not read by the face mesh and joining no one) is not reported, so no
+        reader of the observations has to leave it out. With ``defer_expression`` their ``probs`` stay None and the
+        crops wait in ``pending_crops`` for ``fill_expressions`` (the scan runs it beside the next frames' work)."""
         found = self.finder.find(frame.image, frame.t_s, self.tracker.people)
         detections = [d for d in found if d.size_px >= self.min_face_px]
         meshes = [self.landmarker.run(frame.image, face_roi(d, self.landmarker.roi_scale)) for d in detections]
@@ -72,6 +74,8 @@ class FaceObserver:
                                   [m.presence >= MIN_LANDMARK_PRESENCE for m in meshes])
         observations, crops = [], []
         for detection, landmarks, person_id in zip(detections, meshes, ids, strict=True):
+            if not person_id:
+                continue
             observation = FaceObservation(frame.t_s, person_id, detection.score, landmarks.presence,
                                           detection.size_px, box=detection.box)
             if landmarks.presence >= MIN_LANDMARK_PRESENCE:

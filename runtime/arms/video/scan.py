@@ -108,9 +108,9 @@ def faces_where_read(frame_faces: list[FaceObservation], tracker: IdentityTracke
 
     A detection the mesh did not read that joined a person says they are still in view, not where (as in the
     tracker): a patient turned away is near that box, but a large false box around a distant face has its centre
-    far from the face and sides that reach other people's heads. A detection that is nobody's is left out.
+    far from the face and sides that reach other people's heads.
     """
-    return [replace(o, box=tracker.last_read_box(o.person_id)) for o in frame_faces if o.person_id]
+    return [replace(o, box=tracker.last_read_box(o.person_id)) for o in frame_faces]
 
 
 def _timed(frames: Iterable[VideoFrame], seconds: dict[str, float]) -> Iterator[VideoFrame]:

@@ -167,16 +167,6 @@ def test_face_holding_names_the_face_whose_box_holds_the_point():
     assert face_holding(np.array([200.0, 50.0]), faces) is None
 
 
-def test_a_box_that_is_nobodys_does_not_take_a_pose_from_the_face_it_surrounds():
-    from types import SimpleNamespace
-
-    from runtime.arms.body.pose import face_holding
-
-    small = SimpleNamespace(person_id=1, box=np.array([100.0, 100.0, 140.0, 140.0]))
-    unread = SimpleNamespace(person_id=0, box=np.array([41.0, 41.0, 201.0, 201.0]))  # centred on the nose
-    assert face_holding(np.array([121.0, 121.0]), [small, unread]) == 1  # was: 0, nobody's
-
-
 def test_with_two_people_the_body_track_follows_the_face_arms_patient(tmp_path):
     from runtime.arms.body.arm import patient_poses
     from runtime.arms.body.pose import face_holding

@@ -54,8 +54,11 @@ def test_a_large_face_searched_square_by_square_stays_one_person():
 def test_a_detection_the_face_mesh_never_read_is_not_looked_for_between_searches(monkeypatch):
     observer = FaceObserver(expression=None, iris=None, search_every_s=60.0)  # no search square in the 2nd frame
     image = distant_face_frame(250, (640, 360))
-    first = observer.process(VideoFrame(0.0, image))
-    assert any(o.presence < 0.5 for o in first)  # a search square's false find on the background
+    meshes = []
+    original_mesh = observer.landmarker.run
+    monkeypatch.setattr(observer.landmarker, "run", lambda *args: meshes.append(original_mesh(*args)) or meshes[-1])
+    observer.process(VideoFrame(0.0, image))
+    assert any(m.presence < 0.5 for m in meshes)  # a search square's false find on the background (not reported)
     looks = []
     original = observer.detector.detect
     monkeypatch.setattr(observer.detector, "detect", lambda crop: looks.append(crop.shape) or original(crop))
@@ -63,15 +66,17 @@ def test_a_detection_the_face_mesh_never_read_is_not_looked_for_between_searches
     assert looks == [image.shape]  # the whole frame alone (was: a look around the false find every frame)
 
 
-def test_a_false_box_around_a_small_face_is_nobody_so_every_person_gets_no_track_of_it():
+def test_a_false_box_around_a_small_face_is_nobody_and_never_reported_so_no_reader_sees_it():
     from runtime.arms.face.arm import chosen_people
-    from runtime.arms.video.scan import VideoScan
+    from runtime.arms.video.scan import VideoScan, faces_where_read
 
     observer = FaceObserver(expression=None, iris=None)
     observations = observer.process(VideoFrame(0.0, distant_face_frame(FACE_PX, (640, 15))))
-    assert sorted(o.person_id for o in observations) == [0, 1]  # the face, and a large box the mesh did not read
+    # the face alone: was also a large box the mesh did not read, as person 0, that every reader had to leave out
+    assert [o.person_id for o in observations] == [1]
     assert len(observer.tracker.people) == 1  # was: two people, the false one numbered and counted
     assert chosen_people(VideoScan(faces=observations), "all") == [1]
+    assert [o.person_id for o in faces_where_read(observations, observer.tracker)] == [1]  # what the body reads
 
 
 @pytest.mark.parametrize(("width_px", "height_px"), [(854, 480), (720, 1280)])
