@@ -10,6 +10,7 @@ timeline is written. A recorded file can stand in for microphone and camera, rep
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import logging
@@ -32,7 +33,7 @@ from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
-from runtime.arms.face.arm import FaceSettings, expression_labels, face_tracks, face_window
+from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
@@ -45,10 +46,10 @@ from runtime.files import check_output_folder, make_folder, remove_empty_folders
 from runtime.media import MediaInfo
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
-from runtime.sources.video import LiveVideoSource, VideoFrame, frame_reach_s
+from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, software_record, timeline_software, write_timeline
-from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Coverage, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, window_grid
 
 if TYPE_CHECKING:
     from firmware_bridge.ble import BleakGattClient
@@ -142,7 +143,7 @@ def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
 
 class FaceLines:
     """After each frame, a line for every face window that has ended: the patient-so-far's expression, judged as
-    the face track judges its windows (``face_window``)."""
+    the face track judges its windows (``FaceEvidence``)."""
 
     def __init__(self, settings: FaceSettings, labels: list[str], on_line: Callable[[str], None]):
         self.settings = settings
@@ -160,17 +161,16 @@ class FaceLines:
         while frame.t_s >= self.next_end_s:
             end_s = self.next_end_s
             start_s = end_s - self.settings.window_s
-            recent_s = [t for t in scan.frame_times_s[-RECENT_FRAMES:] if t < end_s]  # a window's worth, and more
-            found = [o for o in scan.faces[-RECENT_FRAMES:]
-                     if start_s <= o.t_s < end_s and o.person_id == scan.patient_id and o.confidence > 0]
-            window = face_window(start_s, end_s, sum(start_s <= t < end_s for t in recent_s), found,
-                                 self._first_seen_s.get(scan.patient_id, float("inf")) <= start_s,
-                                 Coverage(recent_s, frame_reach_s(self.settings.sample_fps)).fraction(start_s, end_s))
-            self.on_line(describe_window(window, self.labels, "face"))
+            # The scan from the last frame before the window (where the camera's view of it began) to this frame,
+            # at or after its end: the window as the track will see it, without reading the whole session again.
+            first = max(bisect.bisect_left(scan.frame_times_s, start_s) - 1, 0)
+            first_face = bisect.bisect_left(scan.faces, scan.frame_times_s[first], key=lambda o: o.t_s)
+            evidence = FaceEvidence(scan.frame_times_s[first:], scan.faces[first_face:], scan.patient_id,
+                                    self.settings.sample_fps, self._first_seen_s.get(scan.patient_id, math.inf))
+            self.on_line(describe_window(evidence.window(start_s, end_s), self.labels, "face"))
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
 
 
-RECENT_FRAMES = 500  # more than a face window's frames at any sample rate a live camera is read at
 DURATION_SLACK_S = 1.0  # past the duration, a camera that has delivered no frame to end on is stopped
 SNAPSHOT_EVERY_S = 5.0  # the camera's scan copied this often (a few hundred kB of references an hour in)
 

@@ -228,6 +228,32 @@ def test_the_printed_face_line_is_the_patients_expression_not_the_mean_of_everyo
     assert lines == ["at 2.0 s: face sad (80%)"]  # the two others in view smile: their faces are not the patient's
 
 
+def test_each_live_face_line_says_what_the_face_track_records_across_a_stall_in_the_frames():
+    import numpy as np
+
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
+    from runtime.live import FaceLines
+    from runtime.sources.video import VideoFrame
+
+    labels = ["neutral", "happy", "sad"]
+    settings = FaceSettings(window_s=2.0, hop_s=1.0)  # 5 frames a second
+    times_s = [i / 5 for i in range(31) if not 1.0 < i / 5 < 2.4]  # the camera stalls from 1.0 s to 2.4 s
+    faces = {t: FaceObservation(t, 1, 0.5, 0.5, 100.0, probs=np.array([0.2, 0.7, 0.1])) for t in times_s}  # weak
+    lines: list[str] = []
+    face_lines, scan = FaceLines(settings, labels, lines.append), VideoScan(patient_id=1)
+    for t_s in times_s:  # frame by frame, as the camera's thread scans them
+        scan.frame_times_s.append(t_s)
+        scan.faces.append(faces[t_s])
+        face_lines(VideoFrame(t_s, np.zeros((4, 4, 3), np.uint8)), scan)
+    track = face_track(scan, 1, times_s[-1], settings, labels)
+    # was: the 0-2 s window's line said the camera saw it only to half a second after its last frame before 2 s
+    # (quality 0.19, 'little evidence'), where the track, seeing the frames go on at 2.4 s, records 0.25
+    assert lines == [describe_window(window, labels, "face") for window in track.windows]
+    assert len(lines) == 5
+
+
 def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
     run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                    input_format="lavfi", on_line=lambda _line: None)

@@ -8,7 +8,8 @@ the session clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,17 +46,9 @@ def chosen_people(scan: VideoScan, person: str) -> list[int]:
 def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: FaceSettings,
                labels: list[str], name: str = "face") -> Track:
     """Windows for one person's face; quality 0 with a reason where that face gives no evidence."""
-    frames = InstantsByWindow(scan.frame_times_s)
-    seeing = Coverage(scan.frame_times_s, frame_reach_s(settings.sample_fps))
-    mine = [o for o in scan.faces if o.person_id == person_id]
-    seen = [o for o in mine if o.confidence > 0]
-    seen_s = np.array([o.t_s for o in seen], dtype=float)
-    first_seen_s = seen_s.min() if len(seen) else np.inf
-    faces = InstantsByWindow(seen_s)  # a window's faces in scan order
-    measure = _session_measurements(mine)
-    windows = [face_window(start_s, end_s, frames.count(start_s, end_s),
-                           [seen[i] for i in faces.indices(start_s, end_s)], start_s >= first_seen_s,
-                           seeing.fraction(start_s, end_s), measure)
+    evidence = FaceEvidence(scan.frame_times_s, scan.faces, person_id, settings.sample_fps)
+    measure = _session_measurements([o for o in scan.faces if o.person_id == person_id])
+    windows = [evidence.window(start_s, end_s, measure)
                for start_s, end_s in window_grid(duration_s, settings.window_s, settings.hop_s)]
     return Track(
         name=name,
@@ -69,6 +62,33 @@ def face_track(scan: VideoScan, person_id: int, duration_s: float, settings: Fac
             "frames": scan.stats.to_dict(), "models": scan.models,
         },
     )
+
+
+class FaceEvidence:
+    """What ``face_window`` judges a window of one person's face by: the frames sampled in it, the person's faces
+    seen in them (in scan order), whether their face was seen before it began, and the share of it the camera saw.
+    The face track and a live session's face lines both judge their windows through it, so that a line says what
+    the track records.
+
+    ``frame_times_s`` and ``faces`` may be a stretch of a scan (a live line's), given the person's ``first_seen_s``
+    in the whole scan: a stretch from the last frame before a window on to a frame at or after its end gives the
+    window as the whole scan does."""
+
+    def __init__(self, frame_times_s: Sequence[float], faces: Sequence[FaceObservation], person_id: int | None,
+                 sample_fps: float, first_seen_s: float | None = None):
+        self.seen = [o for o in faces if o.person_id == person_id and o.confidence > 0]
+        seen_s = np.array([o.t_s for o in self.seen], dtype=float)
+        if first_seen_s is None:
+            first_seen_s = float(seen_s.min()) if seen_s.size else math.inf
+        self.first_seen_s = first_seen_s
+        self._frames = InstantsByWindow(frame_times_s)
+        self._faces = InstantsByWindow(seen_s)  # a window's faces in scan order
+        self._seeing = Coverage(frame_times_s, frame_reach_s(sample_fps))
+
+    def window(self, start_s: float, end_s: float, measure: Callable[..., dict[str, float]] | None = None) -> Window:
+        return face_window(start_s, end_s, self._frames.count(start_s, end_s),
+                           [self.seen[i] for i in self._faces.indices(start_s, end_s)],
+                           start_s >= self.first_seen_s, self._seeing.fraction(start_s, end_s), measure)
 
 
 def face_window(start_s: float, end_s: float, n_frames: int, found: list[FaceObservation], seen_before: bool,
