@@ -179,7 +179,7 @@ class VideoSession:
     """The camera side of a live session, in its own thread: frames → face and body observations."""
 
     def __init__(self, source: LiveVideoSource, settings: dict[str, dict[str, Any]],
-                 duration_s: float | None, on_line: Callable[[str], None] | None):
+                 duration_s: float | None, on_line: Callable[[str], None] | None, recording_end_s: float | None = None):
         self.source = source
         self.face = FaceSettings.from_config(settings["face"]) if settings["face"]["enabled"] else None
         self.body = body_settings(settings) if settings["body"]["enabled"] else None
@@ -188,6 +188,8 @@ class VideoSession:
         self.body_classifier = load_classifier(self.body) if self.body else None
         self.labels = expression_labels(self.face) if self.face else []
         self.duration_s = duration_s
+        # No frame stands for time after the session's duration or, replayed, after the recording's end.
+        self.ends_by_s = min(duration_s or math.inf, recording_end_s or math.inf)
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
         # A copy of the scan so far, made in the camera's thread every SNAPSHOT_EVERY_S: what checkpoints read,
@@ -250,9 +252,12 @@ class VideoSession:
         return tracks
 
     def end_s(self, scan: VideoScan | None = None) -> float:
-        """Where the last frame of ``scan`` (default: the whole session's) ends."""
+        """Where the last frame of ``scan`` (default: the whole session's) ends: a sampling period after it, but
+        not after the session's duration or a replayed recording's end (where file mode's video ends)."""
         scan = scan or self.scan
-        return scan.frame_times_s[-1] + 1.0 / self.source.sample_fps if scan.frame_times_s else 0.0
+        if not scan.frame_times_s:
+            return 0.0
+        return min(scan.frame_times_s[-1] + 1.0 / self.source.sample_fps, self.ends_by_s)
 
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
@@ -701,7 +706,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     replay_missing_s: list[tuple[float, float]] = []  # what a replayed file's reader finds missing, as it reads
     try:
         voice_source = _voice_source(inputs, audio, clock, replay_missing_s) if wants_audio else None
-        video = _start_video(inputs, settings, clock, duration_s, on_line) if wants_video else None
+        video = _start_video(inputs, settings, clock, duration_s, on_line,
+                             replayed.end_s if replayed else None) if wants_video else None
         if sensors:
             sensors.start()
     except BaseException:  # the session cannot start (a camera that cannot be opened, Ctrl-C): nothing stays open
@@ -886,13 +892,14 @@ def _close_links(links: list[SensorLink]) -> None:
 
 
 def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
-                 duration_s: float | None, on_line: Callable[[str], None] | None) -> VideoSession:
-    """The camera (or the replayed file's picture) opened and its thread started."""
+                 duration_s: float | None, on_line: Callable[[str], None] | None,
+                 recording_end_s: float | None = None) -> VideoSession:
+    """The camera (or the replayed file's picture, ending at ``recording_end_s``) opened and its thread started."""
     replay = inputs.replay is not None
     source = LiveVideoSource(inputs.replay if replay else inputs.camera, None if replay else inputs.camera_format,
                              sample_fps=video_sample_fps(settings), clock=clock,
                              max_side_px=settings["face"]["max_side_px"], replay=replay)
-    video = VideoSession(source, settings, duration_s, on_line)
+    video = VideoSession(source, settings, duration_s, on_line, recording_end_s)
     video.start()
     return video
 

@@ -324,9 +324,12 @@ class LiveVideoSource:
                         break
                     self.stats.decoded += 1
                     self._heard_s = self.clock.now_s()
-                    if self.replay and not self._replay_waited(decoder.time_s(frame) or 0.0):
+                    stamp_s = decoder.time_s(frame) if self.replay else None
+                    if self.replay and not self._replay_waited(stamp_s or 0.0):
                         break
-                    t_s = self.clock.now_s()
+                    # A replayed frame is placed at its own time in the recording, as its audio is by its samples:
+                    # the clock read after the wait runs a few ms late, which would carry the tracks past the end.
+                    t_s = stamp_s if stamp_s is not None else self.clock.now_s()
                     # Only the first frame in each sampling slot becomes a candidate; the rest were never wanted.
                     slot = _sampling_slot(t_s, period_s)
                     if slot <= last_slot:

@@ -47,6 +47,19 @@ def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_pa
     assert timeline.settings["face"]["enabled"] and timeline.settings["body"]["enabled"]
 
 
+def test_a_replay_given_a_longer_duration_ends_its_tracks_where_the_recording_ends(tmp_path):
+    from runtime.media import probe
+
+    video = write_video(tmp_path / "v.mp4", 3.0)  # its last sampled frame's period reaches past the file's end
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=video), duration_s=5.0,
+                        on_line=None)
+    end_s = probe(video).end_s
+    # was: the last frame's arrival on the session clock plus a sampling period (3.0001 s), a tail window past the
+    # recording in the face, body and fused tracks (the 40 s example's: 39-40.002 s)
+    assert timeline.duration_s == end_s
+    assert {t.name: t.windows[-1].end_s for t in timeline.tracks} == {"face": end_s, "body": end_s, "fused": end_s}
+
+
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
     settings = load_settings()
     settings["face"]["sample_fps"] = 2.0  # the camera is sampled at the face's rate; the body's own is 5

@@ -135,6 +135,14 @@ def _replay_and_file(path):
     return LiveVideoSource(path, replay=True, clock=_instant_clock()), FileVideoSource(path, sample_fps=5.0)
 
 
+def test_a_replayed_frame_keeps_its_own_time_in_the_recording_however_late_the_clock_wakes(tmp_path):
+    path = write_video(tmp_path / "v.mp4", 2.0, fps=15)
+    late = SessionClock(sleep=lambda seconds: time.sleep(seconds + 0.002))  # a loaded machine's waits overrun
+    replayed = [frame.t_s for frame in LiveVideoSource(path, replay=True, clock=late).frames()]
+    # was: each frame stamped by the clock after its wait, 2 ms late, and the last one's period past the file's end
+    assert replayed == [frame.t_s for frame in FileVideoSource(path, sample_fps=5.0).frames()]
+
+
 def test_a_replay_plays_on_past_a_corrupt_video_packet_as_file_analysis_does(tmp_path, caplog):
     path = write_media(tmp_path / "hit.mkv", None, video_codec="libx264", video_s=4.0)
     hit_s = damage(path, "video", at_s=2.0)[0]
