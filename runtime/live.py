@@ -721,6 +721,9 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     so_far.video, so_far.sensors = video, sensors
     so_far.voice = VoiceSoFar(model, audio, "live", replay_missing_s if inputs.replay else None,
                               replayed.audio_sample_rate_hz if replayed else None) if voice_source else None
+    if on_line and replayed and duration_s is not None and round(replayed.end_s, 1) < duration_s:
+        # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration
+        on_line(f"replay: the recording ends at {replayed.end_s:.1f} s, before --duration-s {duration_s:g}")
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.

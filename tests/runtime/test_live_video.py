@@ -60,6 +60,15 @@ def test_a_replay_given_a_longer_duration_ends_its_tracks_where_the_recording_en
     assert {t.name: t.windows[-1].end_s for t in timeline.tracks} == {"face": end_s, "body": end_s, "fused": end_s}
 
 
+def test_a_replay_shorter_than_its_duration_says_so_once_and_one_cut_by_it_does_not(tmp_path):
+    video = write_video(tmp_path / "v.mp4", 2.0)
+    for duration_s, said in ((4.0, ["replay: the recording ends at 2.0 s, before --duration-s 4"]), (1.0, [])):
+        lines: list[str] = []
+        run_live(tmp_path / f"out{duration_s:g}", load_settings(), LiveInputs(microphone=None, replay=video),
+                 duration_s=duration_s, on_line=lines.append)
+        assert [line for line in lines if line.startswith("replay:")] == said  # was: none, the session ended early
+
+
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
     settings = load_settings()
     settings["face"]["sample_fps"] = 2.0  # the camera is sampled at the face's rate; the body's own is 5
