@@ -5,7 +5,6 @@ commas, quoted cells, beat intervals in ms)."""
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import math
 import re
@@ -24,13 +23,17 @@ from runtime.arms.physio.readers.layouts import (
     polar_flow_table,
 )
 from runtime.arms.physio.readers.text import (
+    THOUSANDS_SPACES,
     check_rate,
     check_times,
-    csv_rows,
+    column_numbers,
+    csv_cells,
+    csv_columns,
     decimal_comma_column,
     decode_text,
     drop_blank_rows,
-    parse_cells,
+    first_rows,
+    lines_with_ends,
     parse_iso_time,
     read_limited,
     reads_as_number,
@@ -117,34 +120,17 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     ``utc_offset_s`` is the offset from UTC of the clock that wrote local times without one (a phone app's ISO
     times, a Polar Flow export's start); given for a file with no such times, it is an error.
     """
-    collecting = gc.isenabled()
-    # a table of a million rows is a million lists of cells, which the cycle collector would walk again and again
-    # as they are made (half the read's time); none of them can hold a cycle
-    gc.disable()
-    try:
-        return _read_csv(Path(path), start_unix_s, rate_hz, utc_offset_s)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _read_csv(path: Path, start_unix_s: float | None, rate_hz: float | None, utc_offset_s: float | None
-              ) -> Recording:
+    path = Path(path)
     if not path.is_file():
         raise InputError(path, "no such file")
     table = _table(path, decode_text(path, read_limited(path)), utc_offset_s)
     local_times = table.elapsed_column is not None  # a Polar Flow export's, whose start is the watch's local time
     time_column = next((h for h in table.reads_as if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
     columns = _channel_columns(path, table, time_column)
-    table, columns = _known_columns(path, table, columns, time_column)
-    if table.decimal_comma:
-        table = _decimal_points(path, table)
-    if table.elapsed_column is not None:
-        table = _elapsed_as_seconds(path, table, table.elapsed_column)
-    if time_column in TIME_COLUMNS_UNIX:
-        table, zone_less = _iso_times_as_unix(path, table, table.reads_as.index(time_column), utc_offset_s)
-        local_times = local_times or zone_less
-    data = parse_cells(path, table.rows, table.first_line, len(table.names), names=table.names)
+    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
+    data, zone_less = _values(path, table, kept, time_column, utc_offset_s)
+    local_times = local_times or zone_less
+    table, columns = _known_columns(table, columns, kept)
     meta = table.meta
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
         times_s, data = _beats_of_intervals(path, table, data, rate_hz)
@@ -183,24 +169,59 @@ def _name_of(table: CsvTable, column: str) -> str:
     return table.names[table.reads_as.index(column)]
 
 
-def _known_columns(path: Path, table: CsvTable, columns: dict[int, str], time_column: str | None
-                   ) -> tuple[CsvTable, dict[int, str]]:
-    """The table and channel columns with only the columns read (the time column and the known channels): the
-    others, said by ``_channel_columns`` to be read without, may hold text (a device's name, a date the time column
-    already gives) that is no reason to refuse the file."""
-    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
-    if len(kept) == len(table.names):
-        return table, columns
-    rows = []
-    for number, cells in enumerate(table.rows, start=table.first_line):
-        if cells and len(cells) != len(table.names):  # a blank row keeps its place
-            raise InputError(path, f"line {number}: {len(cells)} values, the header names {len(table.names)}")
-        rows.append([cells[i] for i in kept] if cells else cells)
+def _known_columns(table: CsvTable, columns: dict[int, str], kept: list[int]) -> tuple[CsvTable, dict[int, str]]:
+    """The table's names, and the channel columns, of the columns read (``kept``: the time column and the known
+    channels) alone: the others, said by ``_channel_columns`` to be read without, may hold text (a device's name, a
+    date the time column already gives) that is no reason to refuse the file, and are not parsed."""
     position = {index: new for new, index in enumerate(kept)}
     table = dataclasses.replace(table, names=[table.names[i] for i in kept],
-                                reads_as=[table.reads_as[i] for i in kept], rows=rows,
+                                reads_as=[table.reads_as[i] for i in kept],
                                 elapsed_column=position.get(table.elapsed_column))
     return table, {position[i]: name for i, name in columns.items()}
+
+
+def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | None, utc_offset_s: float | None
+            ) -> tuple[np.ndarray, bool]:
+    """The values of the table's columns ``kept``, one column of a 2-D array each, and whether its times were local
+    ones without an offset (read at ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
+    with points (every column told first), a Polar Flow export's elapsed times and ISO times as seconds, then every
+    other cell as a number, the first that is none (by line, then column) refused naming both."""
+    unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
+    as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
+    body = table.body
+    told = table.decimal_comma and _has_marks(body)  # points or spaces in some column: each column tells its own
+    if told:
+        as_text = set(kept)
+    elif table.decimal_comma:
+        body = body.replace(",", ".")  # most such files: every comma a decimal one
+    cells = csv_columns(path, body, table.first_line, table.delimiter, len(table.names), kept, as_text)
+    del body
+    if told:
+        cells = {i: decimal_comma_column(path, cells[i], table.first_line, table.names[i]) for i in kept}
+    values = {i: column for i, column in cells.items() if isinstance(column, np.ndarray)}
+    if table.elapsed_column is not None:
+        values[table.elapsed_column] = _elapsed_seconds(path, table, cells[table.elapsed_column])
+    zone_less = False
+    if unix_column is not None and unix_column not in values:
+        unix_s, zone_less = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s)
+        if unix_s is not None:
+            values[unix_column] = unix_s
+    refused = None  # (line, column) of the first cell that is no number
+    for index in kept:
+        if index not in values:
+            values[index], bad = column_numbers(cells[index])
+            if bad is not None and (refused is None or table.first_line + bad < refused[0]):
+                refused = (table.first_line + bad, index)
+    if refused is not None:
+        line, index = refused
+        cell = cells[index][line - table.first_line].strip()
+        raise InputError(path, f"line {line}: {cell[:20]!r} is not a number in column '{table.names[index]}'")
+    return np.stack([values[i] for i in kept], axis=1), zone_less
+
+
+def _has_marks(text: str) -> bool:
+    """Whether a decimal-comma file's data lines hold a point or a space that may mark thousands."""
+    return any(mark in text for mark in "." + THOUSANDS_SPACES)
 
 
 def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: float | None
@@ -272,26 +293,34 @@ def _refuse_misspelt_meta(path: Path, line: int, text: str, key: str) -> None:
 
 
 def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
-    """The file's one parse: its ``# key: value`` lines, then every line split into cells once, with the separator
-    the file names (Excel's ``sep=`` line) or its header shows, handed to the layout it is (a Polar Flow or Shimmer
-    export, or a plain header), which hands over the file's own names and line numbers that every message names."""
-    lines = text.splitlines()
-    named = lines[0].strip(' "').lower() if lines else ""
-    if named in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator: it says, not the header
-        lines, separator = ["", *lines[1:]], named[4:]  # blank, so that every line keeps its number
-    else:
-        separator = _separator(next((line for line in lines if line.strip() and not line.lstrip().startswith("#")),
-                                    ""))
-    decimal_comma = separator != ","  # the many locales whose spreadsheets separate by semicolons or tabs
-    head = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), len(lines))
-    meta = _meta_lines(path, lines[:head], decimal_comma)
-    rows = csv_rows(path, lines[head:], head + 1, separator)
-    del lines  # the cells hold the text from here on
-    if head == 0 and is_polar_flow(rows):
-        return polar_flow_table(path, rows, utc_offset_s)
-    if not rows:
+    """The file's ``# key: value`` lines and its header (a Polar Flow export's summary lines too) split into cells,
+    with the separator the file names (Excel's ``sep=`` line) or its header shows, handed to the layout it is (a
+    Polar Flow or Shimmer export, or a plain header) with the text of the lines below, which is parsed once, by
+    columns, when the reader knows which it reads; the layout hands over the file's own names and line numbers
+    that every message names."""
+    head: list[str] = []  # the lines down to the header
+    start = len(text)
+    separator = None
+    for line, after in lines_with_ends(text):
+        named = line.strip(' "').lower()
+        if not head and named in ("sep=;", "sep=\t", "sep=,"):  # Excel's line naming the separator
+            line, separator = "", named[4:]  # blank, so that every line keeps its number
+        head.append(line)
+        if line.strip() and not line.lstrip().startswith("#"):
+            start = after
+            break
+    if not head or not head[-1].strip() or head[-1].lstrip().startswith("#"):
         raise InputError(path, "empty: a header row and at least one data row are needed")
-    return consensys_table(path, header_table(path, rows[0], head + 1, rows[1:], meta, decimal_comma))
+    separator = separator or _separator(head[-1])
+    decimal_comma = separator != ","  # the many locales whose spreadsheets separate by semicolons or tabs
+    meta = _meta_lines(path, head[:-1], decimal_comma)
+    number = len(head)
+    header = csv_cells(path, head[-1], number, separator)
+    if number == 1 and is_polar_flow(header):
+        below = first_rows(path, text, 2, 2, separator, start)  # its summary's values, its samples' header
+        body = text[below[-1][1] :] if len(below) == 2 else ""
+        return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
+    return consensys_table(path, header_table(path, header, number, text[start:], separator, meta, decimal_comma))
 
 
 def _separator(header: str) -> str:
@@ -321,16 +350,6 @@ def _meta_lines(path: Path, lines: list[str], decimal_comma: bool) -> dict[str, 
                              f"{meta[key]:.10g} before it; keep one")
         meta[key] = number_value
     return meta
-
-
-def _decimal_points(path: Path, table: CsvTable) -> CsvTable:
-    """A decimal-comma file's table with its numbers written with decimal points and no thousands marks, each
-    column read as its values tell (``decimal_comma_column``)."""
-    columns = [decimal_comma_column(path, [cells[index] if cells else "" for cells in table.rows], table.first_line,
-                                    name) for index, name in enumerate(table.names)]
-    rows = [list(cells) if original else [] for original, cells in zip(table.rows, zip(*columns, strict=True),
-                                                                         strict=True)]
-    return dataclasses.replace(table, rows=rows)
 
 
 def _channel_columns(path: Path, table: CsvTable, time_column: str | None) -> dict[int, str]:
@@ -489,39 +508,38 @@ def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: f
         raise InputError(source, f"sample rate {rate_hz:g} Hz does not match the timestamps ({measured_hz:.3g} Hz)")
 
 
-def _converted_cells(path: Path, table: CsvTable, column: int, seconds: Callable[[str, int], float]) -> CsvTable:
-    """The table with the cell in ``column`` of each data line, where it holds text, as the number ``seconds``
-    makes of it (given the text and its line); a blank line or a missing time stays as it was, said by the reader
-    as any other's."""
-    rows = []
-    for number, cells in enumerate(table.rows, start=table.first_line):
-        if column < len(cells) and cells[column].strip():
-            cells = [*cells[:column], repr(seconds(cells[column].strip(), number)), *cells[column + 1 :]]
-        rows.append(cells)
-    return dataclasses.replace(table, rows=rows)
+def _seconds_of_cells(cells: list[str], first_line: int, seconds: Callable[[str, int], float]) -> np.ndarray:
+    """The number ``seconds`` makes of each cell that holds text (given the text and its line; the first cell on
+    file line ``first_line``); an empty cell, a missing time, is NaN, said by the reader as any other's."""
+    values = np.full(len(cells), np.nan)
+    for index, cell in enumerate(cells):
+        if cell.strip():
+            values[index] = seconds(cell.strip(), first_line + index)
+    return values
 
 
-def _elapsed_as_seconds(path: Path, table: CsvTable, column: int) -> CsvTable:
-    """The table with the elapsed times (H:MM:SS) in ``column`` in seconds, one that is none refused naming its
+def _elapsed_seconds(path: Path, table: CsvTable, cells: list[str]) -> np.ndarray:
+    """The elapsed times (H:MM:SS) of the table's elapsed column in seconds, one that is none refused naming its
     line and column."""
     def seconds(text: str, number: int) -> float:
         try:
             return elapsed_s(text)
         except ValueError as error:
-            raise InputError(path, f"line {number}: {error} in column '{table.names[column]}'") from None
+            raise InputError(path, f"line {number}: {error} in column '{table.names[table.elapsed_column]}'"
+                             ) from None
 
-    return _converted_cells(path, table, column, seconds)
+    return _seconds_of_cells(cells, table.first_line, seconds)
 
 
-def _iso_times_as_unix(path: Path, table: CsvTable, column: int, utc_offset_s: float | None
-                       ) -> tuple[CsvTable, bool]:
-    """The table with its time cells, where they are ISO 8601 dates and times with their UTC offset
+def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset_s: float | None
+                       ) -> tuple[np.ndarray | None, bool]:
+    """The time cells, where they are ISO 8601 dates and times with their UTC offset
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
-    in UNIX seconds; one whose times are numbers already is returned as it is. Also whether the times were
-    local ones without an offset, read at ``utc_offset_s`` (refused without it)."""
-    first = next((cells[column] for cells in table.rows if column < len(cells) and cells[column].strip()), "")
+    in UNIX seconds; None where they are numbers. Also whether the times were local ones without an offset, read
+    at ``utc_offset_s`` (refused without it)."""
+    first = next((cell for cell in cells if cell.strip()), "")
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
-        return table, False
+        return None, False
     zones: set[bool] = set()  # whether each time said its own offset
 
     def unix_s(text: str, number: int) -> float:
@@ -538,8 +556,8 @@ def _iso_times_as_unix(path: Path, table: CsvTable, column: int, utc_offset_s: f
             instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
         return instant.timestamp()
 
-    table = _converted_cells(path, table, column, unix_s)
-    return table, zones == {False}
+    unix = _seconds_of_cells(cells, table.first_line, unix_s)
+    return unix, zones == {False}
 
 
 def _iso_instant(path: Path, text: str, number: int) -> datetime:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import reads_as_number
+from runtime.arms.physio.readers.text import first_rows, reads_as_number
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S
 from runtime.errors import InputError
 
@@ -50,42 +50,46 @@ POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
 class CsvTable:
     """A CSV's samples: ``names``, the header's names as the file writes them (what messages name);
     ``reads_as``, the generic column each is read as (a channel or time column of ``csv_file``'s, lower case: it
-    says the unit too, as ``acc_x_ms2`` is in m/s^2); ``rows``, the data lines' cells (a blank line none), the
-    first on file line ``first_line``; ``meta``, the start (``start_unix_s``) and rate (``rate_hz``) the file
-    states above them; ``elapsed_column``, the index of a column of elapsed times (H:MM:SS), where there is one;
-    and ``decimal_comma``, whether its numbers may be written with a decimal comma (a semicolon- or tab-separated
-    file, as spreadsheets write them in many locales)."""
+    says the unit too, as ``acc_x_ms2`` is in m/s^2); ``body``, the text of the data lines below the rows the
+    layout read, the first on file line ``first_line``, its cells separated by ``delimiter`` (read column by
+    column, once the reader knows which it reads: ``csv_columns``); ``meta``, the start (``start_unix_s``) and
+    rate (``rate_hz``) the file states above them; ``elapsed_column``, the index of a column of elapsed times
+    (H:MM:SS), where there is one; and ``decimal_comma``, whether its numbers may be written with a decimal comma
+    (a semicolon- or tab-separated file, as spreadsheets write them in many locales)."""
 
     names: list[str]
     reads_as: list[str]
-    rows: list[list[str]]
+    body: str
     first_line: int
+    delimiter: str = ","
     meta: dict[str, float] = field(default_factory=dict)
     elapsed_column: int | None = None
     decimal_comma: bool = False
 
 
-def header_table(path: str | Path, header: list[str], number: int, rows: list[list[str]], meta: dict[str, float],
-                 decimal_comma: bool = False) -> CsvTable:
-    """The table under the ``header`` cells (file line ``number``): each column read as its name says (in lower
-    case), two of one name refused, as is a header with no data line below it."""
-    if not any(rows):
+def header_table(path: str | Path, header: list[str], number: int, body: str, delimiter: str,
+                 meta: dict[str, float], decimal_comma: bool = False) -> CsvTable:
+    """The table under the ``header`` cells (file line ``number``), its data lines ``body``: each column read as
+    its name says (in lower case), two of one name refused, as is a header with no data line below it."""
+    if not body or body.isspace():
         raise InputError(path, "empty: a header row and at least one data row are needed")
     names = [cell.strip() for cell in header]
     reads_as = [name.lower() for name in names]
     if len(set(reads_as)) != len(reads_as):
         raise InputError(path, "duplicate column names in the header")
-    return CsvTable(names, reads_as, rows, number + 1, meta, decimal_comma=decimal_comma)
+    return CsvTable(names, reads_as, body, number + 1, delimiter, meta, decimal_comma=decimal_comma)
 
 
-def is_polar_flow(rows: list[list[str]]) -> bool:
-    """Whether the rows (from the file's first line) begin with a Polar Flow export's summary header."""
-    return bool(rows) and _starts_with(rows[0], POLAR_FLOW_SUMMARY)
+def is_polar_flow(cells: list[str]) -> bool:
+    """Whether a file's first line (its ``cells``) is a Polar Flow export's summary header."""
+    return _starts_with(cells, POLAR_FLOW_SUMMARY)
 
 
-def polar_flow_table(path: str | Path, rows: list[list[str]], utc_offset_s: float | None = None) -> CsvTable:
+def polar_flow_table(path: str | Path, rows: list[list[str]], body: str, delimiter: str,
+                     utc_offset_s: float | None = None) -> CsvTable:
     """The samples table of a Polar Flow export (a summary header of session fields and one line of values above
-    it), its ``Time`` (elapsed H:MM:SS) read as ``time_s`` seconds.
+    it: ``rows``, the cells of the file's first three lines; ``body``, the lines after them), its ``Time``
+    (elapsed H:MM:SS) read as ``time_s`` seconds.
 
     The summary's Date and Start time are the watch's local time without a UTC offset: with ``utc_offset_s`` they
     give the recording's start; without it the instant they mean depends on a time zone the file does not say, so
@@ -107,7 +111,7 @@ def polar_flow_table(path: str | Path, rows: list[list[str]], utc_offset_s: floa
     else:
         start = _polar_flow_start(path, start_text)
         meta["start_unix_s"] = _polar_flow_start_unix_s(path, start_text, start, utc_offset_s)
-    table = header_table(path, rows[2], 3, rows[3:], meta)
+    table = header_table(path, rows[2], 3, body, delimiter, meta)
     time_column = table.reads_as.index("time")
     reads_as = [*table.reads_as[:time_column], "time_s", *table.reads_as[time_column + 1 :]]
     return dataclasses.replace(table, reads_as=reads_as, elapsed_column=time_column)
@@ -150,13 +154,14 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
 
     A known signal in a unit the reader has no conversion for is refused naming it; a skin resistance beside the
     conductance it was computed from is left out with the other columns not read."""
-    rows, first_line = table.rows, table.first_line
-    if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as) or not rows:
+    first_line = table.first_line
+    if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as):
         return table
-    skipped = 1 if {cell.strip().lower() for cell in rows[0]} <= CONSENSYS_FORMATS else 0
+    rows = first_rows(path, table.body, first_line, 2, table.delimiter)  # its format and units rows
+    skipped = 1 if {cell.strip().lower() for cell in rows[0][0]} <= CONSENSYS_FORMATS else 0
     if skipped >= len(rows):
         return table
-    units = [cell.strip() for cell in rows[skipped]]
+    units = [cell.strip() for cell in rows[skipped][0]]
     if any(reads_as_number(unit) for unit in units):  # no units row: the names alone do not say what the values are
         return table
     reads_as = list(table.reads_as)
@@ -177,4 +182,5 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
                     for i, column in enumerate(reads_as)]
     if "timestamp" in reads_as:  # the UNIX time places the recording; the device's own clock is left out
         reads_as = [table.reads_as[i] if column == "time_ms" else column for i, column in enumerate(reads_as)]
-    return dataclasses.replace(table, reads_as=reads_as, rows=rows[skipped + 1 :], first_line=first_line + skipped + 1)
+    return dataclasses.replace(table, reads_as=reads_as, body=table.body[rows[skipped][1] :],
+                               first_line=first_line + skipped + 1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import math
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,9 +18,10 @@ from runtime.arms.physio.recording import MAX_JUMP_S, MAX_RATE_HZ, MIN_RATE_HZ, 
 from runtime.errors import InputError
 from runtime.files import unreadable
 
-# One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's parse (its rows of cells) takes about 19 times the
-# text in memory, 26 with decimal commas (27 MB of 1e6 rows: 0.51 and 0.72 GB peak), an E4 file's about 9, so a
-# larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
+# One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times the text (29 MB of 1e6
+# rows: 0.20 GB, decimal commas or empty cells alike; benchmarks/physio_csv_read.py), 18 where its lines are read one
+# by one (quotes, blank lines), an E4 file's at about 9, so a larger file (or a zip member that inflates to one) is
+# refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
 
 
@@ -122,8 +125,8 @@ def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, colu
 
 # Thousands as a decimal-comma locale groups them: by points, or by spaces (plain, no-break, narrow no-break, thin),
 # the comma its decimal mark ('1.234,5', '1 234,5'). One point and three digits ('1.234') is a decimal point too.
-_THOUSANDS_SPACES = " \u00a0\u202f\u2009"
-_GROUPED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([.{_THOUSANDS_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:,\d*)?")
+THOUSANDS_SPACES = " \u00a0\u202f\u2009"
+_GROUPED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([.{THOUSANDS_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:,\d*)?")
 _COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?|[+-]?\d+,")
 
 
@@ -135,7 +138,7 @@ def decimal_comma_column(source: str | Path, cells: list[str], first_line: int, 
     points where a value has one that groups no thousands ('2.5', as a logger writing points does). A column holding
     both, or only values such as '1.234' (1.234 or 1234), is refused naming the first cell it cannot read."""
     joined = "\n".join(cells)
-    if "." not in joined and not any(space in joined for space in _THOUSANDS_SPACES):
+    if "." not in joined and not any(space in joined for space in THOUSANDS_SPACES):
         return joined.replace(",", ".").split("\n") if "," in joined else cells  # most columns: no mark to tell
     grouped = [_GROUPED.fullmatch(cell.strip()) for cell in cells]
     points_group = next((i for i, (cell, match) in enumerate(zip(cells, grouped, strict=True))
@@ -177,9 +180,126 @@ def csv_cells(source: str | Path, line: str, number: int, delimiter: str = ",") 
 
 
 def csv_rows(source: str | Path, lines: list[str], first_line: int, delimiter: str = ",") -> list[list[str]]:
-    """Each line's cells (``csv_cells``), a blank line none: the one split of a CSV's lines, from ``first_line``."""
+    """Each line's cells (``csv_cells``), a blank line none, from ``first_line``."""
     return [csv_cells(source, line, number, delimiter) if line.strip() else []
             for number, line in enumerate(lines, start=first_line)]
+
+
+# Where str.splitlines ends a line: a file's line numbers are counted as it counts them.
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_BREAKS_BESIDE_NEWLINE = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # which numpy's parser reads as no line break
+
+
+def lines_with_ends(text: str, start: int = 0) -> Iterator[tuple[str, int]]:
+    """The lines of ``text`` from offset ``start`` (as str.splitlines splits them), each with the offset where the
+    next begins: the lines above a CSV's samples are read one by one, and its samples from where they begin."""
+    while start < len(text):
+        match = _LINE_BREAK.search(text, start)
+        end, after = (match.start(), match.end()) if match else (len(text), len(text))
+        yield text[start:end], after
+        start = after
+
+
+def first_rows(source: str | Path, text: str, first_line: int, count: int, delimiter: str, start: int = 0
+               ) -> list[tuple[list[str], int]]:
+    """The cells of the first ``count`` lines of ``text`` from offset ``start`` (as ``csv_rows``), each with the
+    offset where the line after it begins."""
+    lines = []
+    for line, after in lines_with_ends(text, start):
+        if len(lines) == count:
+            break
+        lines.append((line, after))
+    return [(cells, after) for cells, (_, after) in
+            zip(csv_rows(source, [line for line, _ in lines], first_line, delimiter), lines, strict=True)]
+
+
+def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, width: int, wanted: list[int],
+                as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
+    """The columns ``wanted`` of a CSV's data lines ``text`` (the first on file line ``first_line``, ``width`` cells
+    a line): each as a float array where every cell is a number, its cells' text (quotes removed) where one is not
+    or the column is in ``as_text``. A blank line is a row of empty cells, blank lines after the last none; a line
+    of another width, or a quote left open, is an error naming its line.
+
+    numpy's parser reads the lines in C, the numbers straight into floats and a text column on its own, so that
+    no line is held as a Python string nor any row as a list of them (a million rows: 0.3 s, and memory a few
+    times the text's). A file numpy would read otherwise - quotes, which the csv module reads more strictly, blank
+    lines, which numpy skips, line breaks other than newlines - is read line by line, one column at a time kept."""
+    text = _without_trailing_blank_lines(text)
+    if not text:
+        raise InputError(source, "no data rows")
+    lines = text.count("\n") + 1
+    if '"' in text or text.count("\r") != text.count("\r\n") or any(mark in text for mark in _BREAKS_BESIDE_NEWLINE):
+        return _columns_of_lines(source, text.splitlines(), first_line, delimiter, width, wanted, as_text)
+    data = text.encode()
+    del text
+
+    def parsed(dtype: type, **options: object) -> np.ndarray:
+        return np.loadtxt(io.BytesIO(data), dtype=dtype, delimiter=delimiter, comments=None, ndmin=2,
+                          encoding="utf-8", **options)
+
+    if not as_text:  # most files: every cell a number
+        try:
+            numbers = parsed(float)
+            if numbers.shape == (lines, width):
+                return {index: numbers[:, index] for index in wanted}
+        except ValueError:  # a cell no number (an empty one, text), or a line of another width
+            pass
+    try:
+        if parsed("U1").shape != (lines, width):  # each cell's first character: the lines' widths told cheaply
+            raise ValueError("a blank line, or a line of another width")
+    except ValueError:  # a cell no number, or lines numpy reads otherwise: read line by line, which names them
+        return _columns_of_lines(source, data.decode().splitlines(), first_line, delimiter, width, wanted, as_text)
+    columns: dict[int, np.ndarray | list[str]] = {}
+    for index in wanted:
+        try:
+            if index in as_text:
+                raise ValueError("read as text")
+            columns[index] = parsed(float, usecols=index)[:, 0]
+        except ValueError:
+            columns[index] = parsed(object, usecols=index)[:, 0].tolist()
+    return columns
+
+
+def _without_trailing_blank_lines(text: str) -> str:
+    end = len(text)
+    while end and text[end - 1].isspace():
+        end -= 1
+    match = _LINE_BREAK.search(text, end)
+    return text[: match.start()] if match else text
+
+
+def _columns_of_lines(source: str | Path, lines: list[str], first_line: int, delimiter: str, width: int,
+                      wanted: list[int], as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
+    cells: dict[int, list[str]] = {index: [] for index in wanted}
+    for number, line in enumerate(lines, start=first_line):
+        row = csv_cells(source, line, number, delimiter) if line.strip() else [""] * width
+        if len(row) != width:
+            raise InputError(source, f"line {number}: {len(row)} values, the header names {width}")
+        for index, column in cells.items():
+            column.append(row[index])
+    columns: dict[int, np.ndarray | list[str]] = {}
+    for index, column in cells.items():
+        values, bad = (None, 0) if index in as_text else column_numbers(column)
+        columns[index] = column if values is None or bad is not None else values
+    return columns
+
+
+def column_numbers(cells: list[str]) -> tuple[np.ndarray, int | None]:
+    """A column's cells as numbers (an empty cell or 'nan' NaN), and the index of the first that is no number
+    (None where every one is)."""
+    try:  # most columns: numbers, some cells empty
+        return np.array([cell or "nan" for cell in cells], dtype=float), None
+    except ValueError:
+        pass
+    values = np.full(len(cells), np.nan)
+    for index, cell in enumerate(cells):
+        cell = cell.strip()
+        if cell and cell.lower() != "nan":
+            try:
+                values[index] = float(cell)
+            except ValueError:
+                return values, index
+    return values, None
 
 
 def drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
