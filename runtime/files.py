@@ -194,7 +194,7 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> list[Path]:
-    """Each path that is a file, and every file with one of ``suffixes`` under each folder (recursively, sorted).
+    """Each path that is a file, and every file with one of ``suffixes`` under each folder (``files_under``).
 
     A path that does not exist, or nothing of ``kind`` found at all, is an ``InputError``.
     """
@@ -202,7 +202,7 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in _files_under(path) if p.suffix.lower() in suffixes)
+            found += files_under(path, suffixes)
         elif path.is_file():
             found.append(path)
         else:
@@ -212,16 +212,30 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
     return found
 
 
-def _files_under(folder: Path) -> Iterator[Path]:
-    """Every file under ``folder``. The folder itself that cannot be listed is an error, not a folder without
-    files; a subfolder that cannot be (a stick's root-only lost+found) is skipped with a warning."""
+def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
+    """Every file with one of ``suffixes`` (lower case, with the dot) under ``folder``, recursively, sorted.
+
+    Linked folders are followed, each real folder once: a data set laid out as links to the folders of a corpus
+    (one split of its speakers) is found, and a link back up the tree is no endless loop. The folder itself that
+    cannot be listed is an error, not a folder without files; a subfolder that cannot be (a stick's root-only
+    lost+found) is skipped with a warning.
+    """
     def skip_or_refuse(error: OSError) -> None:
         if Path(error.filename) == folder:
             raise InputError(error.filename, f"cannot be listed ({error.strerror or error})")
         log.warning("%s: cannot be listed (%s); skipped", error.filename, error.strerror or error)
 
-    for root, _, names in os.walk(folder, onerror=skip_or_refuse):
-        yield from (Path(root) / name for name in names if (Path(root) / name).is_file())
+    found: list[Path] = []
+    seen: set[str] = set()
+    for root, folders, names in os.walk(folder, onerror=skip_or_refuse, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            folders.clear()
+            continue
+        seen.add(real)
+        found += (Path(root) / name for name in names
+                  if Path(name).suffix.lower() in suffixes and (Path(root) / name).is_file())
+    return sorted(found)
 
 
 def unreadable(path: Path | str, error: OSError) -> InputError:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.errors import InputError
-from runtime.files import read_csv_rows
+from runtime.files import files_under, read_csv_rows
 from runtime.media import UNKNOWN_WAV_DATA_BYTES
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS, canonical_label
@@ -395,7 +395,7 @@ def scan_corpus_names(data: Path) -> Corpus:
     """Clips found by corpus naming conventions; unknown names and unmappable labels are counted, not kept."""
     clips: list[Clip] = []
     skipped: Counter[str] = Counter()
-    for path in sorted(p for p in data.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()):
+    for path in files_under(data, set(AUDIO_SUFFIXES)):
         try:
             parsed = parse_file_name(path)
         except Unmapped as reason:

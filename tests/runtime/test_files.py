@@ -358,3 +358,14 @@ def test_the_first_missing_folder_is_found_on_the_path_as_it_resolves(tmp_path):
 
     (tmp_path / "a").mkdir()
     assert topmost_missing(tmp_path / "new" / ".." / "a" / "room") == tmp_path / "a" / "room"  # was: 'new'
+
+
+def test_files_under_linked_folders_are_found_once_and_a_link_back_up_is_no_loop(tmp_path):
+    (tmp_path / "corpus" / "a").mkdir(parents=True)
+    (tmp_path / "corpus" / "a" / "one.wav").write_bytes(b"")
+    (tmp_path / "split").mkdir()
+    (tmp_path / "split" / "a").symlink_to(tmp_path / "corpus" / "a", target_is_directory=True)
+    (tmp_path / "split" / "a-again").symlink_to(tmp_path / "corpus" / "a", target_is_directory=True)
+    (tmp_path / "corpus" / "a" / "up").symlink_to(tmp_path / "split", target_is_directory=True)  # a loop
+    found = find_files([tmp_path / "split"], {".wav"}, "audio files")
+    assert len(found) == 1 and found[0].name == "one.wav"  # was: none (linked folders not followed)

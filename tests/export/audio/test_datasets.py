@@ -237,3 +237,14 @@ def test_a_corpus_name_in_a_folder_of_another_label_is_refused_naming_both(tmp_p
         load_corpus(tmp_path)
     (tmp_path / "angry").rename(tmp_path / "sad")
     assert sorted(c.emotion for c in load_corpus(tmp_path).clips) == ["happy", "sad"]
+
+
+def test_a_split_laid_out_as_links_to_a_corpus_speakers_folders_is_read(tmp_path):
+    for actor in ("01", "02", "03"):
+        touch(tmp_path / "corpus", f"Actor_{actor}/03-01-04-01-01-01-{actor}.wav")
+    split = tmp_path / "first-two"
+    split.mkdir()
+    for actor in ("01", "02"):  # a researcher's split: links, not copies
+        (split / f"Actor_{actor}").symlink_to(tmp_path / "corpus" / f"Actor_{actor}", target_is_directory=True)
+    corpus = load_corpus(split)  # was: 'holds no labelled audio clips'
+    assert sorted(clip.speaker for clip in corpus.clips) == ["ravdess-01", "ravdess-02"]
