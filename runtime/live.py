@@ -38,12 +38,19 @@ from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.live import LEAD_S, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
-from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, scan_so_far, video_sample_fps
+from runtime.arms.video.scan import (
+    VideoScan,
+    make_observers,
+    scan_frames,
+    scan_so_far,
+    video_duration_s,
+    video_sample_fps,
+)
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
-from runtime.media import MediaInfo
+from runtime.media import MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
@@ -188,8 +195,8 @@ class VideoSession:
         self.body_classifier = load_classifier(self.body) if self.body else None
         self.labels = expression_labels(self.face) if self.face else []
         self.duration_s = duration_s
-        # No frame stands for time after the session's duration or, replayed, after the recording's end.
-        self.ends_by_s = min(duration_s or math.inf, recording_end_s or math.inf)
+        self.recording_end_s = recording_end_s or 0.0  # a replayed file's, as its header says (0.0: not said)
+        self.cut = False  # the session stopped the picture before it ended (Ctrl-C, the duration passed)
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
         # A copy of the scan so far, made in the camera's thread every SNAPSHOT_EVERY_S: what checkpoints read,
@@ -209,6 +216,7 @@ class VideoSession:
     def stop(self, reason: str = "") -> None:
         """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had already ended."""
         if not self._done.is_set():
+            self.cut = True
             self.source.stats.stopped_reason = self.source.stats.stopped_reason or reason
         self.source.stop()
 
@@ -252,12 +260,19 @@ class VideoSession:
         return tracks
 
     def end_s(self, scan: VideoScan | None = None) -> float:
-        """Where the last frame of ``scan`` (default: the whole session's) ends: a sampling period after it, but
-        not after the session's duration or a replayed recording's end (where file mode's video ends)."""
+        """Where the picture of ``scan`` (default: the whole session's) ends, never after the session's duration.
+        A replay read to its end ends where file mode's video does (``video_duration_s``: the recording's end, or
+        its last frame where frames run past that, as in recordings joined end to end); a camera, a copy of the
+        scan so far, or a replay the session stopped, a sampling period after its last frame, but not after
+        where file mode's would end."""
         scan = scan or self.scan
         if not scan.frame_times_s:
             return 0.0
-        return min(scan.frame_times_s[-1] + 1.0 / self.source.sample_fps, self.ends_by_s)
+        end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps)
+        read_whole = scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
+        if not read_whole:  # the picture after its last frame was not read: not known to run on
+            end_s = min(end_s, scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
+        return min(end_s, self.duration_s or math.inf)
 
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
@@ -478,7 +493,7 @@ class SessionSoFar:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
         voice = self.voice
-        tracks = _kept_tracks("voice track", lambda: [t for t in [voice.track("recording")] if t.windows]
+        tracks = _kept_tracks("voice track", lambda: [t for t in [voice.track()] if t.windows]
                               if voice else [], self.said)
         snapshot = self.video.snapshot if self.video else None
         if snapshot is not None:  # the camera's last copy, up to its last frame
@@ -703,9 +718,13 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
         if wants_sensors else None
     voice_source = video = None
-    replay_missing_s: list[tuple[float, float]] = []  # what a replayed file's reader finds missing, as it reads
+    # what the voice track keeps of a replayed file, and the lines that say it (said as the voice ends)
+    voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
+    # the voice track in the making: a replayed file's reader tells it what it finds missing, as it reads
+    voice = VoiceSoFar(model, audio, "live", [] if inputs.replay else None,
+                       replayed.audio_sample_rate_hz if replayed else None, voice_notes[0]) if wants_audio else None
     try:
-        voice_source = _voice_source(inputs, audio, clock, replay_missing_s) if wants_audio else None
+        voice_source = _voice_source(inputs, audio, clock, voice) if voice else None
         video = _start_video(inputs, settings, clock, duration_s, on_line,
                              replayed.end_s if replayed else None) if wants_video else None
         if sensors:
@@ -718,12 +737,11 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
             if sensors:
                 sensors.close()
         raise
-    so_far.video, so_far.sensors = video, sensors
-    so_far.voice = VoiceSoFar(model, audio, "live", replay_missing_s if inputs.replay else None,
-                              replayed.audio_sample_rate_hz if replayed else None) if voice_source else None
-    if on_line and replayed and duration_s is not None and round(replayed.end_s, 1) < duration_s:
+    so_far.video, so_far.sensors, so_far.voice = video, sensors, voice
+    replay_end_s = known_end_s(replayed) if replayed else 0.0
+    if on_line and replay_end_s > 0 and duration_s is not None and round(replay_end_s, 1) < duration_s:
         # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration
-        on_line(f"replay: the recording ends at {replayed.end_s:.1f} s, before --duration-s {duration_s:g}")
+        on_line(f"replay: the recording ends at {replay_end_s:.1f} s, before --duration-s {duration_s:g}")
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
@@ -731,9 +749,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         tracks: list[Track] = []
         stopped_by_user = False
         try:
-            voice_notes = voice_input_notes(replayed, audio.stream) if replayed and audio else ({}, [])
-            tracks, stopped_by_user = _capture(voice_source, so_far.voice, video, sensors, inputs, clock,
-                                               duration_s, on_line, voice_notes)
+            tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1])
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
             checkpoints.stop()
@@ -747,19 +763,18 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     return timeline
 
 
-def _capture(voice_source: FileAudioSource | MicrophoneSource | None, voice_so_far: VoiceSoFar | None,
-             video: VideoSession | None, sensors: SensorSession | None, inputs: LiveInputs, clock: SessionClock,
+def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSource | None,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_notes: tuple[dict[str, str], list[str]] = ({}, [])) -> tuple[list[Track], bool]:
-    """The session under way: the voice in this thread, then whatever goes on after it. Returns the voice track
-    (if any) and whether the user stopped the session. ``voice_so_far``: the voice track in the making, which
-    checkpoints read (a replayed file's missing audio in it: ``_voice_source``); ``voice_notes``: what the voice
-    track keeps of a replayed file, and the lines that say it (``voice_input_notes``)."""
+             voice_note_said: list[str]) -> tuple[list[Track], bool]:
+    """The session under way: the voice in this thread (into ``so_far.voice``, which checkpoints read), then
+    whatever goes on after it. Returns the voice track (if any) and whether the user stopped the session; a voice
+    that captured nothing is recorded in ``so_far.not_run``. ``voice_note_said``: the lines that say what the voice
+    track keeps of a replayed file (``voice_input_notes``)."""
+    inputs, clock, video, sensors = so_far.inputs, so_far.clock, so_far.video, so_far.sensors
     tracks, stopped_by_user = [], False
     if voice_source:
-        voice = _capture_voice(voice_source, voice_so_far, clock, duration_s, on_line, named=video is not None)
-        voice.settings.update(voice_notes[0])
-        for line in voice_note_lines(voice.settings, voice_notes[1]) if on_line else ():
+        voice = _capture_voice(voice_source, so_far.voice, clock, duration_s, on_line, named=video is not None)
+        for line in voice_note_lines(voice.settings, voice_note_said) if on_line else ():
             on_line(f"voice: {line}")
         if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
             on_line(f"voice: {voice.settings['level']}")
@@ -770,6 +785,8 @@ def _capture(voice_source: FileAudioSource | MicrophoneSource | None, voice_so_f
             why = "the session ended before any audio arrived" if status == "complete" else status
             if not (video or sensors):
                 raise InputError(inputs.describe(), f"no audio captured ({why})")
+            # as file mode records an arm that made no track: not run, and why (a new dict: checkpoints read it)
+            so_far.not_run = {**so_far.not_run, "audio": f"no audio captured ({why})"}
             if on_line:
                 on_line(f"voice: no audio captured ({why})")
         stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
@@ -908,12 +925,12 @@ def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock:
 
 
 def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
-                  missing_s: list[tuple[float, float]]) -> FileAudioSource | MicrophoneSource:
+                  voice: VoiceSoFar) -> FileAudioSource | MicrophoneSource:
     """The replayed file, or the microphone opened now: one that cannot be is said before the session starts.
-    ``missing_s``: where the replayed file's reader puts each stretch of audio the file lacks (filled, as read)."""
+    ``voice``: the voice track in the making, told each stretch of audio the replayed file lacks (filled, as read)."""
     if inputs.replay is not None:
         return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream,
-                               missing=missing_s.append)
+                               missing=voice.file_missing)
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source

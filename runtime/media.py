@@ -504,6 +504,16 @@ def _free_origin(container: av.container.InputContainer) -> bool:
     return bool(FREE_ORIGIN_FORMATS & set(container.format.name.split(",")))
 
 
+def known_end_s(media: MediaInfo) -> float:
+    """Where the whole file ends on its clock, as known before it is read: its header's end (``MediaInfo.end_s``),
+    but 0.0 (not known) where the header gives none and for ``FREE_ORIGIN_FORMATS``, whose end FFmpeg reads from
+    the last stamps: recordings joined end to end restart them (``JoinedRecordings``), and that end is the last
+    recording's alone."""
+    if FREE_ORIGIN_FORMATS & set(media.container.split(",")):
+        return 0.0
+    return media.end_s
+
+
 # A first stamp this late (every stream starting well after 0: a part cut from a longer recording with its stamps
 # kept, a recorder stamping by a clock that ran before it) is said: a player starts its clock at the first stamp,
 # the timeline keeps the file's own.

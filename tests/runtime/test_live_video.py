@@ -667,3 +667,58 @@ def test_each_live_face_line_says_what_the_face_tracks_window_ending_then_record
             compared += 1
     assert compared >= 10
     assert any("little evidence" in line for line in said.values())  # the example's face, glimpsed at 10-12 s
+
+
+def test_a_joined_recording_replayed_keeps_its_picture_to_file_modes_end(tmp_path):
+    import numpy as np
+
+    from runtime.arms.video.scan import VideoScan, video_duration_s
+    from runtime.media import probe
+    from runtime.sources.video import FileVideoSource
+    from tests.media_factory import write_media
+
+    sound = np.zeros(48000, dtype=np.float32)
+    part = write_media(tmp_path / "part.ts", sound, 16000, "mp2", video_codec="mpeg4", video_s=2.0).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)  # two segments end to end: the stamps' end is the second's alone
+    settings = load_settings()
+    frames_s = [f.t_s for f in FileVideoSource(joined, sample_fps=settings["face"]["sample_fps"]).frames()]
+    file_end_s = video_duration_s(VideoScan(frame_times_s=frames_s), probe(joined).end_s,
+                                  settings["face"]["sample_fps"])
+    assert file_end_s > probe(joined).end_s + 1.0  # the case itself: frames run past the end read
+    lines: list[str] = []
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=joined), duration_s=10.0,
+                        on_line=lines.append)
+    # was: 3.02 s, the header's end, the picture's last 1.8 s lost
+    assert {t.name: t.windows[-1].end_s for t in timeline.tracks if t.name in ("face", "body")} == pytest.approx(
+        {"face": file_end_s, "body": file_end_s}, abs=0.01)
+    # was: "replay: the recording ends at 3.0 s": the end read is the last segment's, not the file's
+    assert [line for line in lines if line.startswith("replay:")] == []
+
+
+def test_a_replay_whose_length_its_header_does_not_say_is_not_said_to_end_at_0_s(tmp_path):
+    from tests.media_factory import tone, write_media
+
+    sound = write_media(tmp_path / "v.aac", tone(2.0, 16000), 16000, "aac")  # ADTS: no length in a header
+    lines: list[str] = []
+    run_live(tmp_path / "out", load_settings(), LiveInputs(replay=sound), duration_s=4.0, on_line=lines.append)
+    assert [line for line in lines if line.startswith("replay:")] == []  # was: "the recording ends at 0.0 s"
+
+
+def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
+    import runtime.live as live
+    from tests.media_factory import tone, write_media
+
+    def no_samples(self):
+        raise InputError(self.path, "audio stream holds no samples")
+        yield
+
+    monkeypatch.setattr(live.FileAudioSource, "chunks", no_samples)
+    replay = write_media(tmp_path / "v.mp4", tone(2.0, 16000), 16000, "aac", video_codec="mpeg4", video_s=2.0)
+    lines: list[str] = []
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), duration_s=2.0,
+                        on_line=lines.append)
+    said = [line for line in lines if line.startswith("voice: no audio captured")]
+    assert len(said) == 1 and [t.name for t in timeline.tracks][:2] == ["face", "body"]
+    # was: the audio section as configured, enabled, though there is no voice track
+    assert timeline.settings["audio"] == {"enabled": False, "why": said[0].removeprefix("voice: ")}

@@ -248,22 +248,34 @@ class VoiceSoFar:
     ``track`` builds the track of what is there, at the end (``stream_track``) and, from another thread, for a live
     session's checkpoints: one builder, so that a checkpoint says what the final track says of the windows so far.
     ``file_missing_s``: the stretches a replayed file's reader finds its audio missing, filled as it reads them (its
-    ``missing``): a window half in them makes no claim, as in file mode, and they are listed with the gaps.
-    ``source_rate_hz``: the rate a replayed file was recorded at (``band_settings``; None for a microphone)."""
+    ``missing`` is ``file_missing``): a window half in them makes no claim, as in file mode, and they are listed with
+    the gaps. ``source_rate_hz``: the rate a replayed file was recorded at (``band_settings``; None for a
+    microphone); ``input_notes``: what the track keeps of a replayed file (``voice_input_notes``)."""
 
     def __init__(self, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings, mode: str,
-                 file_missing_s: list[tuple[float, float]] | None = None, source_rate_hz: int | None = None):
+                 file_missing_s: list[tuple[float, float]] | None = None, source_rate_hz: int | None = None,
+                 input_notes: dict[str, str] | None = None):
         self.model, self.settings, self.mode = model, settings, mode
         self.source_rate_hz = source_rate_hz
+        self.input_notes = dict(input_notes or {})
         self.stream = AudioStream(model, settings)
         self.file_missing_s = file_missing_s
         self.windows: list[Window] = []
         self.latencies_s: list[float] = []
         self.gaps_s: list[tuple[float, float]] = []  # the device's own (lost samples, its late start)
+        self.status = "recording"  # the input's, until it has ended (``stream_track`` sets how)
         # a session replays a file (its reader tells what it finds missing) or hears a microphone: what lost audio
         # is named by that, whichever list a window's loss is in
         self._lost_by = MISSING_SOURCE if file_missing_s is not None else "microphone"
-        self.lock = threading.Lock()  # held while the stream and its windows change, and while a track is built
+        # held while what a track is built from changes (the stream, its windows, the gaps, the file's missing
+        # stretches, the status), and while a track is built
+        self.lock = threading.Lock()
+
+    def file_missing(self, stretch_s: tuple[float, float]) -> None:
+        """A stretch of audio the replayed file's reader found missing (its ``missing``; ``file_missing_s`` given as a
+        list), kept with the lock held."""
+        with self.lock:
+            self.file_missing_s.append(stretch_s)
 
     def keep(self, windows: list[Window], now_s: float) -> list[Window]:
         """The stream's finished ``windows`` kept (with the lock held), each with its latency at ``now_s``."""
@@ -275,8 +287,9 @@ class VoiceSoFar:
         self.windows += kept
         return kept
 
-    def track(self, status: str) -> Track:
-        """The voice track of the windows kept so far, its input's ``status`` said."""
+    def track(self) -> Track:
+        """The voice track of the windows kept so far, its input's status said: what the track at the end says of
+        them, from its input's notes to whether that input is still recording."""
         model, settings = self.model, self.settings
         with self.lock:
             stream, windows = self.stream, list(self.windows)
@@ -289,7 +302,7 @@ class VoiceSoFar:
                 model=model.identity(variant_used(stream.variants_used)),
                 settings={
                     "window_s": settings.window_s, "hop_s": settings.hop_s,
-                    "sample_rate_hz": settings.sample_rate_hz, "mode": self.mode, "status": status,
+                    "sample_rate_hz": settings.sample_rate_hz, "mode": self.mode, "status": self.status,
                     "speaker_baseline": settings.speaker_baseline, "variants_used": sorted(stream.variants_used),
                     "speaker_baseline_note": "running session baseline over the speech so far; population model "
                     f"until {settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
@@ -299,6 +312,7 @@ class VoiceSoFar:
                     "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
                     **level_settings(amplitude_dbfs(stream.peak_amplitude)),
                     **band_settings(stream.speech_high_band_db, windows, self.source_rate_hz),
+                    **self.input_notes,
                 },
             )
 
@@ -344,7 +358,9 @@ def stream_track(chunks: Iterable[AudioChunk], voice: VoiceSoFar, clock: Session
     except Exception as error:  # a defect judging the last, short window: the windows judged before it are kept
         status = f"{STOPPED_EARLY}the last window could not be judged ({type(error).__name__}: {first_line(error)})"
         log.warning("audio input: %s", status.removeprefix(STOPPED_EARLY))
-    return voice.track(status)
+    with voice.lock:  # from now on a checkpoint says how the input ended, as the track does
+        voice.status = status
+    return voice.track()
 
 
 def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings) -> None:
@@ -377,7 +393,7 @@ def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmo
     (``source_rate_hz``: the rate it was recorded at, ``band_settings``)."""
     warm_up(model, settings)
     clock = clock or SessionClock()
-    missing_s: list[tuple[float, float]] = []
+    voice = VoiceSoFar(model, settings, "paced", [], source_rate_hz)
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
-                             missing=missing_s.append).chunks()
-    return stream_track(chunks, VoiceSoFar(model, settings, "paced", missing_s, source_rate_hz), clock)
+                             missing=voice.file_missing).chunks()
+    return stream_track(chunks, voice, clock)

@@ -222,3 +222,40 @@ def test_a_defect_judging_the_last_window_keeps_the_windows_judged_before_it(mon
     assert track.windows and track.windows[-1].end_s <= 4.0
     assert track.settings["status"].endswith("the last window could not be judged (ValueError: a defect in the "
                                              "last window)")
+
+
+def test_a_checkpoint_builds_what_the_final_track_would_of_the_windows_so_far():
+    # an input's notes (which audio stream) and its status once ended were the final track's alone: a checkpoint
+    # after a microphone was gone still said the voice was recording
+    from runtime.errors import InputError
+
+    rate = 16000
+    noise = np.random.default_rng(5).normal(0, 0.05, rate * 4).astype(np.float32)
+    voice = VoiceSoFar(load_audio_model(), AudioSettings(), "live", [], 16000, {"audio_stream": "2 of 2"})
+    so_far = []
+
+    def chunks():
+        for t in range(40):
+            if t == 30:
+                so_far.append(voice.track())  # a checkpoint under way
+            yield AudioChunk(t / 10, noise[t * 1600:(t + 1) * 1600], rate)
+        raise InputError("hw:1", "device gone")
+
+    final = stream_track(chunks(), voice, SessionClock())
+    after = voice.track()  # a checkpoint after the input ended, the camera running on
+    assert so_far[0].settings["audio_stream"] == "2 of 2" and so_far[0].settings["status"] == "recording"
+    assert final.settings["status"] == "stopped early: hw:1: device gone"
+    assert after.settings == final.settings and after.windows == final.windows
+
+
+def test_a_files_missing_stretch_is_kept_with_the_lock_a_track_is_built_under():
+    import threading
+
+    voice = VoiceSoFar(load_audio_model(), AudioSettings(), "paced", [])
+    with voice.lock:  # a checkpoint building its track
+        teller = threading.Thread(target=voice.file_missing, args=((1.0, 2.0),))
+        teller.start()
+        teller.join(timeout=0.2)
+        assert voice.file_missing_s == []  # the reader waits for the track to be built
+    teller.join()
+    assert voice.file_missing_s == [(1.0, 2.0)] and voice.track().settings["gaps"] == [[1.0, 2.0]]
