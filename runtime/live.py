@@ -930,7 +930,7 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
     ``voice``: the voice track in the making, told each stretch of audio the replayed file lacks (filled, as read)."""
     if inputs.replay is not None:
         return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream,
-                               missing=voice.file_missing)
+                               missing=voice.file_missing, probed=True)  # probed as the session was set up
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source

@@ -367,7 +367,8 @@ class AudioPlacement:
 
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
-               missing: Callable[[tuple[float, float]], None] | None = None) -> Iterator[np.ndarray]:
+               missing: Callable[[tuple[float, float]], None] | None = None,
+               probed: bool = False) -> Iterator[np.ndarray]:
     """Decode the ``audio_stream``-th audio stream (from 1: the first) as mono float32 blocks at
     ``sample_rate_hz``, in order.
 
@@ -379,7 +380,9 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     filled, and said in one line at the end.
     Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
-    reason after its last block, so that a track can say it.
+    reason after its last block, so that a track can say it. ``probed``: the caller probes the file too, and
+    ``probe`` says where all its stamps start late (``late_first_stamp_note``): only audio starting later still is
+    said here. Read alone, the file's own late start is said here, once either way.
     """
     path = _existing_file(path)
     with _open(path) as container:
@@ -429,7 +432,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
-        _say_placement(path, placement, late_first_stamp_s(container))
+        _say_placement(path, placement, late_first_stamp_s(container) if probed else 0.0)
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
 
@@ -448,7 +451,7 @@ def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]]) -
 def _say_placement(path: Path, placement: AudioPlacement, file_start_s: float = 0.0) -> None:
     """One line for the audio missing (filled with silence), one for stamps and samples that disagreed. The holes
     of corrupt packets are left to the decoder's lines; a late start is said where the audio starts
-    ``LATE_AUDIO_SAID_S`` or more after ``file_start_s``, the file's own late start, which ``probe`` says."""
+    ``LATE_AUDIO_SAID_S`` or more after ``file_start_s``, the file's own late start where ``probe`` says it."""
     stretches_s = [stretch for stretch in placement.missing_s if stretch not in placement.corrupt_s]
     late_s = stretches_s.pop(0) if stretches_s and stretches_s[0][0] == 0.0 else None  # only the first starts at 0
     parts = [f"lost at {stretches_said(stretches_s)}"] if stretches_s else []
@@ -1020,10 +1023,10 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
 
 def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
-               missing: Callable[[tuple[float, float]], None] | None = None) -> np.ndarray:
+               missing: Callable[[tuple[float, float]], None] | None = None, probed: bool = False) -> np.ndarray:
     """The whole ``audio_stream``-th audio stream (from 1) as one mono float32 array at ``sample_rate_hz``
-    (``ended_early``, ``missing``: as ``iter_audio``'s)."""
-    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream, missing))
+    (``ended_early``, ``missing``, ``probed``: as ``iter_audio``'s)."""
+    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream, missing, probed))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
@@ -1057,7 +1060,8 @@ def extract_audio(
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
         raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
-    samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream), video_path)
+    samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream, probed=True),
+                             video_path)
     # The file is opened again for its header alone (a millisecond beside the decode): probe and iter_audio each
     # own their open; after the decode, so that a file refused there gets its one line and no note beside it.
     note = other_audio_streams_note(probe(video_path, audio_stream), audio_stream)

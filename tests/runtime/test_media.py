@@ -409,7 +409,7 @@ def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_f
     path = write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0)
     with caplog.at_level("WARNING"):
         probe(path)
-        decoded = read_audio(path, ended_early=told.append)
+        decoded = read_audio(path, ended_early=told.append, probed=True)
     assert _loud_from_s(decoded) == pytest.approx(8.0, abs=0.1)
     assert told == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
     late = rf"{re.escape(str(path))}: its timestamps start at (2\.9|3\.0) s, not 0: .*"  # said, not taken for damage
@@ -426,11 +426,28 @@ def test_audio_starting_late_is_said_once_as_a_file_reading_it_probes_and_decode
                        video_codec=video_codec, video_s=4.0 if video_codec else 0.0, audio_start_s=1.5)
     with caplog.at_level("WARNING"):
         probe(path)
-        read_audio(path)
+        read_audio(path, probed=True)
     late_start = r"(before the audio starts|its timestamps start) at 1\.[45] s"
     assert [message for message in caplog.messages if re.search(late_start, message)] == caplog.messages
     assert len(caplog.messages) == 1
     assert ("before the audio starts" in caplog.messages[0]) == (video_codec is not None)
+
+
+@pytest.mark.parametrize("read", ["read alone", "extract-audio"])
+@pytest.mark.parametrize("name", ["late.mp4", "late.mkv"])
+def test_audio_starting_late_is_said_once_as_a_file_read_without_probing_it(tmp_path, caplog, name, read):
+    # a clip whose stamps all start at 12 s, read whole (audio classify's, training's) or extracted (which probes
+    # after reading): was said by none of them when read alone, the 12 s of silence unexplained
+    path = write_media(tmp_path / name, tone(3.0, 16000), 16000, "aac" if name.endswith(".mp4") else "pcm_s16le",
+                       audio_start_s=12.0)
+    with caplog.at_level("WARNING"):
+        if read == "read alone":
+            decoded = read_audio(path)
+        else:
+            decoded = read_audio(tmp_path / "out.wav") if extract_audio(path, tmp_path / "out.wav") else None
+    assert decoded.size / 16000 == pytest.approx(15.0, abs=0.1)  # the late start is kept as silence
+    late_start = r"(before the audio starts|its timestamps start) at 1[12]\.\d s"
+    assert len(caplog.messages) == 1 and re.search(late_start, caplog.messages[0])
 
 
 @pytest.mark.parametrize(("name", "codec"), [("late.mkv", "pcm_s16le"), ("late.mp4", "aac"), ("late.mov", "pcm_s16le")])
