@@ -1,1 +1,5 @@
 """The training host: datasets, training, evaluation, ONNX export and quantization. May import torch."""
+
+# Resamples of people for an interval (``export.metrics.group_bootstrap_intervals``), here where importing it loads
+# nothing, so that the command line names it without loading numpy.
+BOOTSTRAP_RESAMPLES = 2000

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from export import BOOTSTRAP_RESAMPLES
+
 ECE_BINS = 10
 
 
@@ -55,7 +57,7 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
 
 
 def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
-                              resamples: int = 2000, seed: int = 0) -> dict[str, list[float]]:
+                              resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, list[float]]:
     """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects) are drawn
     again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``.
 

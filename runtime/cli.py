@@ -391,7 +391,10 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
     p.add_argument("--speaker-baseline", choices=["none", "speaker"], default="none",
                    help="'speaker': each speaker's clips judged against their own baseline (as classify's folder)")
-    p.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples of speakers (default 2000)")
+    from export import BOOTSTRAP_RESAMPLES  # a constant alone: loads nothing
+
+    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
+                   help=f"bootstrap resamples of speakers (default {BOOTSTRAP_RESAMPLES})")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(run=_run_evaluate_audio)
 

@@ -8,8 +8,11 @@ recall, per-speaker UA, and 95 % intervals of UA and macro-F1 over resampled spe
 
 What cannot be scored is said, never dropped silently: clips whose label the model does not have (left out of
 the figures, counted by label), labels of the model with no clip (UA is over the labels the set has), and clips
-without speech (kept, as a wrong answer with no claim, as training reports count them). Speakers the model
-was trained on (by its card's folds) are named: figures on them are not held-out ones.
+without speech (kept, as a wrong answer with no claim, as training reports count them). A file that cannot be
+read at all is refused, as training refuses it. With the speaker baseline, a speaker with less speech than the
+runtime needs for a session baseline (``min_baseline_speech_s``) is judged as the runtime would judge them, by the
+population variant, and named. Speakers the model was trained on (by its card's folds) are named: figures on them
+are not held-out ones.
 """
 
 from __future__ import annotations
@@ -22,17 +25,21 @@ from typing import Any
 
 import numpy as np
 
-from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name
+from export import BOOTSTRAP_RESAMPLES
+from export.audio.datasets import MAX_NAMED_FILES, Clip, Unmapped, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_bootstrap_intervals, prediction_metrics
-from runtime.arms.audio.classify import classify_files
+from runtime.arms.audio.classify import NoSpeech, classify_files
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
+from runtime.config import DEFAULTS
 from runtime.errors import InputError
 from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
 BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
-RESAMPLES = 2000
+# the runtime's rule: with less speech than this a speaker has no baseline of their own (the population variant)
+MIN_BASELINE_SPEECH_S = float(DEFAULTS["audio"]["min_baseline_speech_s"])
+FEW_SPEAKERS = 5  # fewer speakers than this: an interval over speakers rests on too few draws to be more than rough
 
 
 @dataclass
@@ -42,7 +49,8 @@ class Judged:
     clips: list[Clip]
     probs: np.ndarray  # (n, k) over the model's labels; uniform where unclaimed
     claimed: np.ndarray  # (n,) bool
-    errors: dict[Path, str]  # clip without speech (or unreadable) -> why
+    errors: dict[Path, str]  # clip without speech -> why
+    without_baseline: list[str]  # speakers with too little speech for a baseline of their own (population variant)
 
 
 def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
@@ -55,28 +63,41 @@ def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
     return Path(models_dir) / location
 
 
-def judge(clips: list[Clip], model: Any, speaker_baseline: str) -> Judged:
+def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> Judged:
     """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
-    speakers (not the files' folders)."""
+    speakers (not the files' folders). Files that cannot be read are refused, naming the set ``data``."""
     if speaker_baseline not in BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
     if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
         raise InputError("--speaker-baseline", f"speaker does not apply to {model.card.id}, a waveform model "
                          "(it reads samples, with no baseline): use --speaker-baseline none")
     files = [clip.path for clip in clips]
-    judged, failed = classify_files(files, model, "folder" if speaker_baseline == "speaker" else "none",
-                                    speakers=[clip.speaker for clip in clips])
+    judged, failed, without_baseline = classify_files(
+        files, model, "folder" if speaker_baseline == "speaker" else "none", speakers=[clip.speaker for clip in clips],
+        min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+    refuse_unreadable(data, failed, len(files))
     by_path = dict(judged)
     k = len(model.labels)
     probs = np.array([by_path.get(path, np.full(k, 1.0 / k)) for path in files], dtype=np.float64).reshape(-1, k)
     claimed = np.array([path in by_path for path in files], dtype=bool)
-    # a file with no probabilities is one classify could not read: its error, in the same order
+    # a file with no probabilities is one without speech (unreadable ones were refused): its error, in order
     unread = [path for path, read in zip(files, claimed, strict=True) if not read]
     errors = {path: error.problem for path, error in zip(unread, failed, strict=True)}
-    return Judged(clips, probs, claimed, errors)
+    return Judged(clips, probs, claimed, errors, without_baseline)
 
 
-def score(judged: Judged, labels: list[str], resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
+def refuse_unreadable(data: Path, failed: list[InputError], n_files: int) -> None:
+    """One ``InputError`` naming the files that could not be read at all (their count and the first
+    ``MAX_NAMED_FILES``): a clip without speech is a wrong answer, but a file that is no audio is a broken set."""
+    unreadable = [error for error in failed if not isinstance(error, NoSpeech)]
+    if not unreadable:
+        return
+    more = f"; and {len(unreadable) - MAX_NAMED_FILES} more" if len(unreadable) > MAX_NAMED_FILES else ""
+    raise InputError(data, f"{len(unreadable)} of {n_files} file(s) could not be read: "
+                     + "; ".join(str(error) for error in unreadable[:MAX_NAMED_FILES]) + more)
+
+
+def score(judged: Judged, labels: list[str], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """Clip-level figures of ``judged`` against the model's ``labels``; per speaker and over resampled speakers."""
     y_true = np.array([labels.index(clip.emotion) for clip in judged.clips], dtype=int)
     speakers = np.array([clip.speaker for clip in judged.clips])
@@ -91,6 +112,9 @@ def score(judged: Judged, labels: list[str], resamples: int = RESAMPLES, seed: i
     if len(per_speaker) > 1:
         interval: dict[str, Any] = group_bootstrap_intervals(y_true, y_pred, speakers, len(labels), resamples, seed)
         interval |= {"resamples": resamples, "unit": "speaker", "seed": seed}
+        if len(per_speaker) < FEW_SPEAKERS:
+            interval["note"] = (f"{len(per_speaker)} speakers: an interval over so few is rough (each draw is one of "
+                                "few combinations)")
     else:  # one speaker drawn again is the same speaker: no spread to measure
         interval = {"note": "one speaker: no interval over speakers"}
     return {
@@ -113,11 +137,18 @@ def coverage(clips: list[Clip], labels: list[str]) -> tuple[dict[str, int], list
 
 def trained_speakers(card_metrics: dict[str, Any]) -> set[str] | None:
     """The speakers a ``train audio`` model learnt from, by its card's cross-validation folds (the exported model
-    is fitted on every one of them); None where the card does not name them."""
+    is fitted on every one of them); None where the card does not name them. A ``train audio`` card lists the
+    folds' speakers (``metrics.folds``), a waveform (backbone) card each fold's ``test_speakers`` under
+    ``metrics.speaker_independent.cv.folds``."""
     folds = card_metrics.get("folds")
-    if not isinstance(folds, list) or not all(isinstance(fold, list) for fold in folds):
-        return None
-    return {str(speaker) for fold in folds for speaker in fold}
+    if isinstance(folds, list) and folds and all(isinstance(fold, list) for fold in folds):
+        return {str(speaker) for fold in folds for speaker in fold}
+    cv = (card_metrics.get("speaker_independent") or {}).get("cv") or {}
+    folds = cv.get("folds") if isinstance(cv, dict) else None
+    if isinstance(folds, list) and folds and all(isinstance(fold, dict) and isinstance(fold.get("test_speakers"), list)
+                                                 for fold in folds):
+        return {str(speaker) for fold in folds for speaker in fold["test_speakers"]}
+    return None
 
 
 def seen_speakers(clips: list[Clip], trained: set[str]) -> list[str]:
@@ -149,6 +180,12 @@ def notes(report: dict[str, Any]) -> list[str]:
     if report["model_labels_without_clips"]:
         lines.append(f"model labels with no clip in the set, not judged (UA is over the others): "
                      f"{', '.join(report['model_labels_without_clips'])}")
+    if report["speakers_without_baseline"]:
+        lines.append(f"{len(report['speakers_without_baseline'])} speaker(s) with under {MIN_BASELINE_SPEECH_S:g} s "
+                     "of speech judged without a baseline of their own (the population variant), as the runtime "
+                     f"judges a session that short: {', '.join(report['speakers_without_baseline'])}")
+    if report["interval_95"].get("note"):
+        lines.append(report["interval_95"]["note"])
     if report["no_speech"]:
         lines.append(f"{len(report['no_speech'])} clip(s) without speech the model could judge, counted wrong "
                      f"(listed under no_speech)")
@@ -159,7 +196,8 @@ def notes(report: dict[str, Any]) -> list[str]:
 
 
 def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: Path | None = None,
-                   speaker_baseline: str = "none", resamples: int = RESAMPLES, seed: int = 0) -> dict[str, Any]:
+                   speaker_baseline: str = "none", resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
+                   ) -> dict[str, Any]:
     """Score the model on the labelled set ``data``; the report (also written to ``out``) with its notes."""
     if resamples < 1:
         raise InputError("--resamples", f"must be at least 1, not {resamples}")
@@ -175,13 +213,14 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     if not scored:
         raise InputError(data, f"no clip has a label the model {emotion_model.card.id} has ({', '.join(labels)}); "
                          f"the set's labels: {', '.join(sorted({clip.emotion for clip in corpus.clips}))}")
-    judged = judge(scored, emotion_model, speaker_baseline)
+    judged = judge(scored, emotion_model, speaker_baseline, data)
     trained = trained_speakers(emotion_model.card.metrics)
     report = {
         "model": {"id": emotion_model.card.id, "version": emotion_model.card.version,
                   "folder": str(emotion_model.card.folder), "labels": labels},
         "data": str(data),
         "speaker_baseline": speaker_baseline,
+        "speakers_without_baseline": judged.without_baseline,
         "clips_read": len(corpus.clips),
         "outside_model_labels": outside,
         "model_labels_without_clips": without,

@@ -4,7 +4,8 @@ Each file is judged over its speech windows (the mean of their probabilities). W
 the files of one folder are taken as one speaker and their windows are z-scored against that speaker's own
 baseline before the "session" variant judges them; folders all named after emotions (a folder per label) are
 refused for it, as each would be z-scored against its own label. A caller that knows each file's speaker (a
-labelled corpus, ``emotrace evaluate audio``) names them, and they are grouped instead of the folders.
+labelled corpus, ``emotrace evaluate audio``) names them, and they are grouped instead of the folders; such a
+caller may also ask for the runtime's rule that a speaker with too little speech is judged without a baseline.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio import SPEAKER_BASELINES
-from runtime.arms.audio.arm import judged_samples, narrowband_note
+from runtime.arms.audio.arm import baseline_variant, judged_samples, narrowband_note
 from runtime.arms.audio.band import speech_high_band_db
 from runtime.arms.audio.features import (
     clip_probabilities,
@@ -29,7 +30,7 @@ from runtime.arms.audio.features import (
     zscore_by_group,
 )
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.vad import detect_speech, no_speech_reason, peak_dbfs, quiet_note
+from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
@@ -41,11 +42,17 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
 
 
+class NoSpeech(InputError):
+    """A file that was read but holds no speech window: a clip to judge as no claim, not an unreadable file."""
+
+
 @dataclass
 class FileFeatures:
     path: Path
     speaker: str
     features: np.ndarray  # (n_windows, n_features)
+    speech_s: float  # speech the VAD found in the file
+    variant: str = "none"  # the model variant that judges it
 
 
 def find_audio_files(paths: Iterable[Path]) -> list[Path]:
@@ -54,6 +61,7 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
+    """The file's samples, its speech windows and its seconds of speech; ``NoSpeech`` where it has no window."""
     samples = judged_samples(path, sample_rate_hz, probed=True)  # probed below
     speech = detect_speech(samples)
     windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
@@ -62,7 +70,7 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
     media = probe(path)
     streams_note = other_audio_streams_note(media, 1)  # classify reads the first: the voice may be on another
     if not windows:
-        raise InputError(path, no_speech_reason(level_note) + (f"; {streams_note}" if streams_note else ""))
+        raise NoSpeech(path, no_speech_reason(level_note) + (f"; {streams_note}" if streams_note else ""))
     for note in (level_note, streams_note):
         if note:
             log.warning("%s: %s", path, note)
@@ -70,14 +78,19 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
     band_note = narrowband_note(media.audio_sample_rate_hz, speech_high_band_db(samples, sample_rate_hz, speech))
     if band_note:
         log.warning("%s: %s", path, band_note)
-    return samples, windows
+    return samples, windows, float(speech.sum() * VAD_FRAME_S)
 
 
 def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> np.ndarray:
     """Features of every speech window of one file; an error if the file holds no speech."""
-    samples, windows = _file_speech(path, card_extra, sample_rate_hz)
+    return _file_features(path, card_extra, sample_rate_hz)[0]
+
+
+def _file_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> tuple[np.ndarray, float]:
+    samples, windows, speech_s = _file_speech(path, card_extra, sample_rate_hz)
     descriptors = frame_descriptors(samples, sample_rate_hz)
-    return np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
+    features = np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
+    return features, speech_s
 
 
 def refuse_label_folders(files: list[Path]) -> None:
@@ -93,12 +106,16 @@ def refuse_label_folders(files: list[Path]) -> None:
 
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
-                   speakers: list[str] | None = None) -> tuple[list[tuple[Path, np.ndarray]], list[InputError]]:
-    """Clip probabilities of each file that could be read, in order, and the error of each that could not: one
-    bad file in a folder of clips costs that file alone. A bad ``speaker_baseline`` is refused before any file.
+                   speakers: list[str] | None = None, min_baseline_speech_s: float | None = None,
+                   ) -> tuple[list[tuple[Path, np.ndarray]], list[InputError], list[str]]:
+    """Clip probabilities of each file that could be read, in order, the error of each that could not (a
+    ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone;
+    and the speakers judged without their baseline. A bad ``speaker_baseline`` is refused before any file.
 
     ``speakers``: each file's speaker where the caller knows it (a labelled corpus's), grouped for the "folder"
-    baseline instead of the files' folders."""
+    baseline instead of the files' folders. ``min_baseline_speech_s``: where given, a speaker whose readable files
+    hold less speech (or one window) is judged by the population variant, as the runtime judges a short session
+    (``baseline_variant``): a baseline over a few seconds z-scores the emotion away."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed: list[InputError] = []
@@ -106,24 +123,24 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         clips = []
         for path in files:
             try:
-                samples, windows = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+                samples, windows, _ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
             except InputError as error:
                 failed.append(error)
                 continue
             rate = model.sample_rate_hz
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
             clips.append((path, clip_probabilities(model.predict_segments(segments))))
-        return clips, failed
+        return clips, failed, []
     if speaker_baseline == "folder" and speakers is None:
         refuse_label_folders(files)
     speakers = [str(path.parent) for path in files] if speakers is None else speakers
     items = []
     for path, speaker in zip(files, speakers, strict=True):
         try:
-            items.append(FileFeatures(path, speaker, file_window_features(path, model.card.extra)))
+            items.append(FileFeatures(path, speaker, *_file_features(path, model.card.extra)))
         except InputError as error:
             failed.append(error)
-    variant = "none"
+    without_baseline: list[str] = []
     if speaker_baseline == "folder":  # the baseline is the folder's files that could be read
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
@@ -134,12 +151,16 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
                 log.warning("%s: the speaker's baseline is from %d of its %d files (the others could not be read)",
                             speaker, len(group), given[speaker])
             stacked = np.vstack([item.features for item in group])
+            if min_baseline_speech_s is not None and baseline_variant(
+                    "session", sum(item.speech_s for item in group), len(stacked), min_baseline_speech_s)[0] == "none":
+                without_baseline.append(speaker)
+                continue
             z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
             offsets = np.cumsum([0] + [len(item.features) for item in group])
             for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
-                item.features = z[a:b]
-        variant = "session"
-    return [(item.path, clip_probabilities(model.predict(item.features, variant))) for item in items], failed
+                item.features, item.variant = z[a:b], "session"
+    clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]
+    return clips, failed, sorted(without_baseline)
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
@@ -150,7 +171,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     check_output_file(csv_path, files)
-    clips, failed = classify_files(files, emotion_model, speaker_baseline)
+    clips, failed, _ = classify_files(files, emotion_model, speaker_baseline)
     if not clips:
         return 0, failed
     buffer = io.StringIO()

@@ -205,7 +205,7 @@ def test_a_folder_baseline_over_speakers_folders_reads_them(tmp_path):
 
     model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     # a speaker's folder beside one named like a label is no folder-per-label test set
-    clips, failed = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
+    clips, failed, _ = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
     # read, not refused: each file's own error (missing here), none about folders named after emotions
     assert clips == [] and [error.source for error in failed] == [str(tmp_path / "P01" / "a.wav"),
                                                                    str(tmp_path / "sad" / "b.wav")]

@@ -108,10 +108,72 @@ def test_a_clip_without_speech_is_kept_as_a_wrong_answer_and_listed(manifest, tm
     assert "1 clip(s) without speech" in capsys.readouterr().out
 
 
-def test_the_speaker_baseline_judges_with_the_session_variant(manifest, tmp_path, monkeypatch):
+def test_an_unreadable_file_is_refused_in_one_line_not_scored_as_a_clip_without_speech(manifest, tmp_path,
+                                                                                        monkeypatch, capsys):
+    (manifest.parent / "bad.wav").write_bytes(b"not audio")
+    (manifest.parent / "empty.wav").write_bytes(b"")
+    soundfile.write(manifest.parent / "silence.wav", np.zeros(48000, dtype=np.float32), 16000)
+    manifest.write_text(manifest.read_text() + "bad.wav,A18,angry\nempty.wav,A17,happy\nsilence.wav,A18,angry\n")
     model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
-    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out", "--speaker-baseline", "speaker")
-    assert code == 0 and model.variants == {"session"} and report["speaker_baseline"] == "speaker"
+    # was: exit 0, both counted wrong as clips without speech
+    code, _ = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0]
+    assert f"{manifest}: 2 of 11 file(s) could not be read" in err[0]
+    assert "bad.wav: not a readable media file" in err[0] and "empty.wav: empty file" in err[0]
+    assert "silence.wav" not in err[0]  # no speech is a clip to score, not a broken file
+    assert not (tmp_path / "out" / "audio_evaluation.json").exists()
+
+
+def _speaker_manifest(ravdess_dir, folder, clips_of: dict[str, int]):
+    """A manifest of the first ``clips_of[actor]`` neutral/happy/angry/disgust clips of each RAVDESS actor."""
+    lines = ["path,speaker,emotion"]
+    for actor, count in clips_of.items():
+        files = sorted(f for f in (ravdess_dir / f"Actor_{actor}").glob("*.flac") if f.name[6:8] in EMOTIONS)
+        lines += [f"{path},A{actor},{EMOTIONS[path.name[6:8]]}" for path in files[:count]]
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    return folder / "manifest.csv"
+
+
+class _VariantModel(_OneLabelModel):
+    """Remembers the variant each clip's rows were judged by, in order."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.calls: list[str] = []
+
+    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
+        self.calls.append(variant)
+        return super().predict(rows, variant)
+
+
+def test_a_speaker_with_too_little_speech_for_a_baseline_is_judged_as_the_runtime_would_and_named(
+        ravdess_dir, tmp_path, monkeypatch, capsys):
+    # A17: 16 clips of about 1.5 s of speech each, over the runtime's 20 s; A18: 3 clips, well under it
+    data = _speaker_manifest(ravdess_dir, tmp_path / "set", {"17": 16, "18": 3})
+    model = _VariantModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "out", "--speaker-baseline", "speaker")
+    assert code == 0 and report["speaker_baseline"] == "speaker"
+    # was: every speaker z-scored against their own few seconds, A18's 3 clips too
+    assert model.calls == ["session"] * 16 + ["none"] * 3
+    assert report["speakers_without_baseline"] == ["A18"]
+    assert "1 speaker(s) with under 20 s of speech judged without a baseline of their own (the population " \
+           "variant), as the runtime judges a session that short: A18" in capsys.readouterr().out
+    model.calls.clear()
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "none")
+    assert set(model.calls) == {"none"} and report["speakers_without_baseline"] == []
+
+
+@pytest.mark.parametrize("actors, rough", [(("17", "18"), True), (("14", "15", "16", "17", "18"), False)])
+def test_an_interval_over_fewer_than_five_speakers_is_said_to_be_rough(ravdess_dir, tmp_path, monkeypatch, capsys,
+                                                                      actors, rough):
+    data = _speaker_manifest(ravdess_dir, tmp_path / "set", dict.fromkeys(actors, 2))
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "out")
+    said = f"{len(actors)} speakers: an interval over so few is rough"
+    assert code == 0 and report["speakers"] == len(actors) and "ua" in report["interval_95"]
+    assert (said in capsys.readouterr().out) == rough and ("note" in report["interval_95"]) == rough
 
 
 @pytest.mark.parametrize("folds, said", [
@@ -130,6 +192,20 @@ def test_speakers_the_model_was_trained_on_are_named_by_the_corpus_id_of_their_f
         assert said in out
     else:
         assert report["speakers_seen_in_training"] == [] and "training" not in out
+
+
+@pytest.mark.parametrize("folds, seen", [
+    ([{"fold": 0, "test_speakers": ["ravdess-17", "ravdess-01"]}, {"fold": 1, "test_speakers": ["A18"]}],
+     ["A17", "A18"]),
+    ([{"fold": 0, "test_speakers": ["ravdess-01"]}], []),
+])
+def test_a_waveform_cards_training_speakers_are_read_from_its_speaker_independent_folds(
+        manifest, tmp_path, monkeypatch, folds, seen):
+    # a backbone's card keeps them under metrics.speaker_independent.cv.folds (was: "names no training speakers")
+    metrics = {"speaker_independent": {"cv": {"folds": folds}, "validation": None}}
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry", metrics)
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0 and report["speakers_seen_in_training"] == seen
 
 
 def test_the_shipped_model_is_found_by_id_under_models_dir_and_a_path_with_it_is_refused(manifest, tmp_path, capsys):
