@@ -78,7 +78,10 @@ class LabelMapping:
 def checkpoint_label(name: str) -> str | None:
     """The canonical label a class name means, or None: the whole name as a label word (``runtime.track``'s
     synonyms, the one list), else the one label its words name. Matches whole words, so 'unhappy' is not 'happy';
-    a lone letter inside a name ('n/a') is no label."""
+    a lone letter, whole ('n': SAVEE's initials are a manifest's shorthand, not a checkpoint's class) or inside a
+    name ('n/a'), is no label."""
+    if len(name.strip()) <= 1:
+        return None
     whole = canonical_label(name)
     if whole is not None:
         return whole

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from export.audio.backbones.labels import checkpoint_label, map_labels
-from runtime.track import CANONICAL_LABELS, LABEL_SYNONYMS, canonical_label
+from runtime.track import CANONICAL_LABELS, LABEL_SYNONYMS
 
 
 def test_iemocap_style_labels_map_and_missing_canonical_ones_are_unsupported():
@@ -29,9 +29,15 @@ def test_emotion2vec_labels_map_by_their_english_part_and_other_and_unk_are_repo
     assert mapping.unsupported == ["calm"]
 
 
-@pytest.mark.parametrize("name", ["unhappy", "LABEL_3", "contempt", "happy sad", "n/a"])
+@pytest.mark.parametrize("name", ["unhappy", "LABEL_3", "contempt", "happy sad", "n/a", "n", " N "])
 def test_names_without_one_clear_canonical_meaning_are_not_mapped(name):
     assert checkpoint_label(name) is None
+
+
+def test_a_checkpoint_of_one_letter_classes_is_refused_not_read_as_always_neutral():
+    # was: 'n' mapped to neutral alone, a model whose every claim is neutral
+    mapping = map_labels(["a", "d", "f", "h", "n", "sa", "su"])
+    assert mapping.supported == [] and mapping.unmapped == list(mapping.model_labels)  # none maps: refused
 
 
 def test_probabilities_of_synonym_classes_add_up_and_unmapped_mass_is_dropped():
@@ -53,6 +59,8 @@ def test_mapping_onto_a_fixed_label_set_keeps_its_columns():
 
 @pytest.mark.parametrize("word", sorted(w for w in LABEL_SYNONYMS if len(w) > 1))
 def test_a_checkpoint_class_and_a_manifest_read_every_label_word_alike(word):
-    # one list of label words: a class named as a clinic's manifest or folder names a label means that label
-    assert checkpoint_label(word) == canonical_label(word) == LABEL_SYNONYMS[word]
+    # one list of label words: a class named as a clinic's manifest or folder names a label means that label, also
+    # within a longer class name, in any case, after an index or a label of another language
     assert checkpoint_label(f"LABEL_{word.upper()}") == LABEL_SYNONYMS[word]
+    assert checkpoint_label(f"3: {word.title()}") == LABEL_SYNONYMS[word]
+    assert checkpoint_label(f"情绪/{word} ") == LABEL_SYNONYMS[word]
