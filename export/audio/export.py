@@ -30,6 +30,7 @@ from export.audio.train import (
     keep_outputs,
     model_from_arrays,
     predict_proba,
+    unlearnt_labels,
 )
 from export.install import installing, model_version, write_card
 from export.metrics import classification_metrics
@@ -305,14 +306,21 @@ def _training_options(card: dict) -> str:
     return options + (f" --varied-baselines {card['varied_baselines']}" if card.get("varied_baselines") else "")
 
 
-def label_coverage(labels: list[str]) -> str:
-    """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported."""
+def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> str:
+    """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported, for
+    want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech."""
     if len(labels) == len(LABELS):
         return "the eight canonical labels (" + ", ".join(labels) + ")"
     left_out = [label for label in LABELS if label not in labels]
-    return (f"{len(labels)} of the eight canonical labels ({', '.join(labels)}; the training data held no clips of "
-            f"{', '.join(left_out)}, so the model does not list them and its tracks mark them unsupported: fusion "
-            "gives them no say)")
+    why = unlearnt_labels(left_out, labels if with_clips is None else with_clips)
+    return (f"{len(labels)} of the eight canonical labels ({', '.join(labels)}; the training data held {why}, so "
+            "the model does not list them and its tracks mark them unsupported: fusion gives them no say)")
+
+
+def labels_with_clips(card: dict[str, Any]) -> list[str] | None:
+    """The labels the card's training data had clips of (a clip recall, None where a label had no clip)."""
+    recall = card["metrics"]["cv"].get("session/clip", {}).get("recall")
+    return [label for label, value in recall.items() if value is not None] if isinstance(recall, dict) else None
 
 
 def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
@@ -320,7 +328,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
     check = card["metrics"]["quantization_check"]
     lines = [
         f"# Model card: {card['id']} {card['version']}", "",
-        f"Voice emotion over {label_coverage(card['labels'])}, one probability "
+        f"Voice emotion over {label_coverage(card['labels'], labels_with_clips(card))}, one probability "
         f"vector per {card['window_s']} s speech window (hop {card['hop_s']} s, at least "
         f"{card['min_speech_fraction']:.0%} speech by the voice activity detector, Silero VAD with the loud-voice "
         "rescue; a clip with no such window is judged on its one window with the most); a clip's vector is the "

@@ -326,21 +326,35 @@ def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndar
 # --- the command ------------------------------------------------------------------------------------------
 
 
-def coverage_warnings(corpus: Corpus) -> list[str]:
-    """Labels the speaker-independent figures cannot judge: absent ones, and ones only one speaker has (the
-    fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
+def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[str]:
+    """Labels the speaker-independent figures cannot judge: ones the exported model leaves out (not among
+    ``learnt``, default the labels with clips: absent, or with clips but no speech window), and ones only one speaker
+    has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
     speakers_of: dict[str, set[str]] = {label: set() for label in LABELS}
     for clip in corpus.clips:
         speakers_of[clip.emotion].add(clip.speaker)
-    absent = [label for label in LABELS if not speakers_of[label]]
-    them = "it" if len(absent) == 1 else "them"
-    warnings_ = [f"no clips of {', '.join(absent)}: the exported model leaves {them} out (its card lists the labels "
-                 f"it learnt, so its tracks mark {them} unsupported and fusion gives {them} no say), and UA is over "
-                 "the other labels"] if absent else []
+    learnt = [label for label in LABELS if speakers_of[label]] if learnt is None else learnt
+    left_out = [label for label in LABELS if label not in learnt]
+    them = "it" if len(left_out) == 1 else "them"
+    warnings_ = [f"{unlearnt_labels(left_out, [label for label in LABELS if speakers_of[label]])}: the exported "
+                 f"model leaves {them} out (its card lists the labels it learnt, so its tracks mark {them} "
+                 f"unsupported and fusion gives {them} no say), and UA is over the other labels"] if left_out else []
     warnings_ += [f"only speaker {next(iter(s))} has {label} clips: no fold scores {label} on a speaker it was "
                   "trained on, so its recall is 0 by construction and UA understates the model"
                   for label, s in speakers_of.items() if len(s) == 1]
     return warnings_
+
+
+def unlearnt_labels(left_out: list[str], with_clips: list[str]) -> str:
+    """Why the labels ``left_out`` were not learnt, by whether the training data had clips of them
+    (``with_clips``): 'no clips of calm; no speech windows of sad (its clips held none)'."""
+    absent = [label for label in left_out if label not in with_clips]
+    silent = [label for label in left_out if label in with_clips]
+    parts = [f"no clips of {', '.join(absent)}"] if absent else []
+    if silent:
+        parts.append(f"no speech windows of {', '.join(silent)} ({'its' if len(silent) == 1 else 'their'} clips "
+                     "held none)")
+    return "; ".join(parts)
 
 
 def default_validation_speakers(speakers: list[str]) -> list[str]:
@@ -397,14 +411,14 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     folds = speaker_folds(speakers, cv_folds)
     cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented, varied_baselines=varied_baselines)
     run.begin()  # minutes of work are done: from here an earlier run in the folder is replaced
-    _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines)
+    learnt = _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines)
 
     report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),
                          speakers=speakers, validation_speakers=validation, folds=folds, cv=cv,
                          skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
-                         warnings=coverage_warnings(corpus),
+                         warnings=coverage_warnings(corpus, learnt),
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=truncated or [])
     _write_report(report, corpus, out)
     return report
@@ -432,8 +446,9 @@ def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> l
 
 
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],
-                  out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> None:
-    """Fit each mode on every speaker (shipped) and on all but the validation speakers (quantization check)."""
+                  out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> list[str]:
+    """Fit each mode on every speaker (shipped) and on all but the validation speakers (quantization check);
+    the labels the shipped models learnt."""
     groups = speaker_clip[table.clip_index]
     y = y_clip[table.clip_index]
     held_out = np.isin(groups, validation)
@@ -452,6 +467,7 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
     save_npz(out / "models.npz", meta=np.array(json.dumps(meta)), **arrays)
     save_npz(out / "validation.npz", features=table.features[held_out], groups=groups[held_out],
               y=y[held_out], clip_index=table.clip_index[held_out])
+    return learnt
 
 
 def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:

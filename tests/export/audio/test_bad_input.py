@@ -13,6 +13,7 @@ import export.audio.train as train
 from export.audio.datasets import Clip, Corpus
 from export.audio.export import _card, export_audio, model_card_markdown
 from export.audio.extract import WindowTable, clip_window_features
+from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.cli import main
 from runtime.errors import InputError
 
@@ -215,6 +216,38 @@ def test_a_model_trained_on_fewer_labels_lists_only_those_and_the_runtime_marks_
     model = AudioEmotionModel(folder)
     assert model.labels == list(learnt)
     assert "calm, fearful, disgust, surprised" in (folder / "MODEL_CARD.md").read_text()
+    # the arm's track (silence here: no window for the stand-in's features to judge) lists what the model lacks
+    track = analyze_audio(np.zeros(3 * 16000, dtype=np.float32), model, AudioSettings())
+    assert track.labels == list(learnt) and track.unsupported_labels == ["calm", "fearful", "disgust", "surprised"]
+
+
+def test_a_label_whose_clips_hold_no_speech_window_is_said_to_be_that_not_absent(tmp_path, cheap_windows,
+                                                                                   monkeypatch):
+    import export.audio.export as export
+
+    def without_sad_speech(clips, cache_dir=None, progress=False, speed_factor=1.0):
+        rng = np.random.default_rng(0)
+        heard = [i for i, clip in enumerate(clips) if clip.emotion != "sad"]
+        index = np.repeat(heard, 3)
+        y = np.array([train.LABELS.index(c.emotion) for c in clips])[index]
+        features = rng.normal(size=(index.size, 6)).astype(np.float32) + y[:, None]
+        silent = [str(clip.path) for clip in clips if clip.emotion == "sad"]
+        return WindowTable(features, index, list(clips), silent, speed_factor)
+
+    monkeypatch.setattr(train, "extract_windows", without_sad_speech)
+    monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)
+    out = tmp_path / "run"
+    report = train.train_audio(write_manifest(tmp_path / "data", labels=("neutral", "happy", "sad", "angry")), out,
+                               cv_folds=3, validation_speakers=["cy"], speed_factors=())
+    # was: "no clips of calm, sad, fearful, ..." for the 3 sad clips the run had read
+    [warning] = [w for w in report.warnings if "unsupported" in w]
+    assert warning.startswith("no clips of calm, fearful, disgust, surprised; no speech windows of sad (its clips "
+                              "held none): the exported model leaves them out")
+    folder = export_audio(out, models_dir=tmp_path)
+    assert json.loads((folder / "card.json").read_text())["labels"] == ["neutral", "happy", "angry"]
+    text = (folder / "MODEL_CARD.md").read_text()
+    assert "the training data held no clips of calm, fearful, disgust, surprised; no speech windows of sad" in text
 
 
 def test_a_wav_cut_short_is_named_before_the_work_and_in_the_report(tmp_path, cheap_windows, caplog):
