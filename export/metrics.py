@@ -57,39 +57,59 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
 
 
 def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
-                              resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, list[float]]:
-    """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects) are drawn
-    again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``.
+                              resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
+                              every_class: bool = False) -> dict[str, list[float]]:
+    """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects, in sorted
+    order) are drawn again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``.
 
     Groups, not items, are the unit: one person's items share a voice or a body, so resampling items would
-    understate how much the figure moves from one set of people to the next.
+    understate how much the figure moves from one set of people to the next. A draw lacking a class scores the
+    classes it has, as UA does; with ``every_class`` it is left out instead (a two-class balanced accuracy over
+    people none of whom was stressed is no balanced accuracy), and the intervals are NaN if every draw lacks one.
     """
     y_true, y_pred, groups = np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int), np.asarray(groups)
     names = np.unique(groups)
-    members = [np.flatnonzero(groups == name) for name in names]
+    k = n_classes
+    # each group's confusion and support, flat: a draw's are the sums over the groups it holds
+    counts = np.stack([np.concatenate([confusion.ravel(), support]) for confusion, support in
+                       (_counts(y_true[groups == name], y_pred[groups == name], k) for name in names)])
     draws = np.random.default_rng(seed).integers(0, len(names), (resamples, len(names)))
-    figures = {"ua": [], "macro_f1": []}
-    for draw in draws:
-        rows = np.concatenate([members[g] for g in draw])
-        drawn = prediction_metrics(y_true[rows], y_pred[rows], n_classes)
-        for name, values in figures.items():
-            values.append(drawn[name])
+    times_drawn = np.zeros((resamples, len(names)))
+    np.add.at(times_drawn, (np.arange(resamples)[:, None], draws), 1)
+    totals = times_drawn @ counts  # whole numbers, exact in float64
+    recall, f1, present = _rates(totals[:, :k * k].reshape(-1, k, k), totals[:, k * k:])
+    kept = present.all(axis=1) if every_class else present.any(axis=1)
+    if not kept.any():
+        return {"ua": [float("nan")] * 2, "macro_f1": [float("nan")] * 2}
+    figures = {name: np.where(present, values, 0.0)[kept].sum(axis=1) / present[kept].sum(axis=1)
+               for name, values in (("ua", recall), ("macro_f1", f1))}
     return {name: [float(v) for v in np.percentile(values, [2.5, 97.5])] for name, values in figures.items()}
 
 
 def _per_class(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """Confusion (rows true, columns predicted; unclaimed rows left out), per-class recall and F1, and which
     classes have true rows."""
+    confusion, support = _counts(y_true, y_pred, k)
+    return confusion, *_rates(confusion, support)
+
+
+def _counts(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The confusion (k, k) of the claimed rows and each class's true rows (support, unclaimed ones too)."""
     confusion = np.zeros((k, k), dtype=int)
     claimed = y_pred >= 0
     np.add.at(confusion, (y_true[claimed], y_pred[claimed]), 1)
-    support = np.bincount(y_true, minlength=k)
-    hits = np.diag(confusion)
-    recall = np.divide(hits, support, out=np.zeros(k), where=support > 0)
-    predicted = confusion.sum(axis=0)
-    precision = np.divide(hits, predicted, out=np.zeros(k), where=predicted > 0)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k), where=precision + recall > 0)
-    return confusion, recall, f1, support > 0
+    return confusion, np.bincount(y_true, minlength=k)
+
+
+def _rates(confusion: np.ndarray, support: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class recall and F1 and which classes have true rows, of one confusion (k, k) and support (k,) or of a
+    stack of them (n, k, k) and (n, k)."""
+    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
+    recall = np.divide(hits, support, out=np.zeros(support.shape), where=support > 0)
+    predicted = confusion.sum(axis=-2)
+    precision = np.divide(hits, predicted, out=np.zeros(predicted.shape), where=predicted > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(recall.shape), where=precision + recall > 0)
+    return recall, f1, support > 0
 
 
 def _summary(y_true: np.ndarray, y_pred: np.ndarray, recall: np.ndarray, f1: np.ndarray,

@@ -20,8 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from export import BOOTSTRAP_RESAMPLES
 from export.fitting import fit_or_interrupt
-from export.metrics import expected_calibration_error, prediction_metrics
+from export.metrics import expected_calibration_error, group_bootstrap_intervals, prediction_metrics
 from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
@@ -263,24 +264,15 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
 
 
 def subject_bootstrap_interval(
-    predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: int = 2000, seed: int = 0
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
 ) -> list[float]:
-    """2.5 and 97.5 percentiles of the pooled BA when the subjects are drawn again with replacement.
-
-    Subjects, not windows, are the unit: a subject's windows share one body and one session, so resampling
-    windows would understate how much the figure moves from one set of people to the next.
-    """
-    # per subject: correct stress windows, stress windows, correct calm windows, calm windows
-    counts = np.array([
-        [np.sum((p >= 0.5) & (y == 1)), np.sum(y == 1), np.sum((p < 0.5) & (y == 0)), np.sum(y == 0)]
-        for p, y in predictions.values()
-    ], dtype=float)  # fmt: skip
-    draws = np.random.default_rng(seed).integers(0, len(counts), (resamples, len(counts)))
-    totals = counts[draws].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ba = 0.5 * (totals[:, 0] / totals[:, 1] + totals[:, 2] / totals[:, 3])
-    low, high = np.nanpercentile(ba, [2.5, 97.5])
-    return [float(low), float(high)]
+    """2.5 and 97.5 percentiles of the pooled BA when the subjects are drawn again with replacement
+    (``group_bootstrap_intervals``); a draw without stress or without calm windows has no BA and is left out."""
+    p = np.concatenate([v[0] for v in predictions.values()])
+    y = np.concatenate([v[1] for v in predictions.values()])
+    subjects = np.repeat(list(predictions), [len(v[1]) for v in predictions.values()])
+    intervals = group_bootstrap_intervals(y, p >= 0.5, subjects, 2, resamples, seed, every_class=True)
+    return intervals["ua"]
 
 
 def stress_calibration_error(p_stress: np.ndarray, y: np.ndarray) -> float:

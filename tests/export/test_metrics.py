@@ -125,3 +125,18 @@ def test_the_bootstrap_of_speakers_all_alike_has_no_spread():
     interval = group_bootstrap_intervals(y_true, y_pred, speakers, 2, resamples=300)
     assert interval["ua"] == pytest.approx([figures["ua"]] * 2)
     assert interval["macro_f1"] == pytest.approx([figures["macro_f1"]] * 2)
+
+
+def test_a_draw_lacking_a_class_scores_the_classes_it_has_or_with_every_class_is_left_out():
+    from export.metrics import group_bootstrap_intervals
+
+    # A: two stressed windows, one right; B: two calm windows, both right. A draw of A twice (a quarter of them)
+    # has no calm window, one of B twice no stressed one: UA over the class they have is 0.5 or 1.0, where a
+    # two-class balanced accuracy is none at all; A with B gives 0.75
+    y_true, y_pred, people = np.array([1, 1, 0, 0]), np.array([1, 0, 0, 0]), np.array(["A", "A", "B", "B"])
+    assert group_bootstrap_intervals(y_true, y_pred, people, 2, resamples=400)["ua"] == [0.5, 1.0]
+    kept = group_bootstrap_intervals(y_true, y_pred, people, 2, resamples=400, every_class=True)["ua"]
+    assert kept == [0.75, 0.75]
+    lacking = group_bootstrap_intervals(np.array([1, 1]), np.array([1, 0]), np.array(["A", "A"]), 2, resamples=10,
+                                        every_class=True)
+    assert np.isnan(lacking["ua"]).all() and np.isnan(lacking["macro_f1"]).all()
