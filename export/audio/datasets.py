@@ -271,7 +271,8 @@ def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> li
     if bad:
         more = f"; and {len(bad) - MAX_NAMED_FILES} more" if len(bad) > MAX_NAMED_FILES else ""
         raise InputError(manifest, f"{len(bad)} of {len(rows)} file(s) missing or unreadable (paths are relative to "
-                         f"the manifest's folder, {manifest.parent}): " + "; ".join(bad[:MAX_NAMED_FILES]) + more)
+                         f"the manifest's folder, {manifest.parent.resolve()}): "
+                         + "; ".join(bad[:MAX_NAMED_FILES]) + more)
     return paths
 
 

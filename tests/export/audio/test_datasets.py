@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,15 @@ def test_a_manifest_row_of_empty_fields_is_skipped_like_a_blank_line(tmp_path):
     touch(tmp_path, "two.wav")
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,ann,sad\n,,\n\ntwo.wav,bob,happy\n")
     assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
+
+
+def test_a_missing_file_of_a_manifest_given_by_a_relative_path_names_the_folder_it_was_looked_for_in(
+        tmp_path, monkeypatch):
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\ngone.wav,ann,sad\n")
+    monkeypatch.chdir(tmp_path)
+    # was: "relative to the manifest's folder, ." (the folder named by the path given, not where it is)
+    with pytest.raises(InputError, match=f"relative to the manifest's folder, {re.escape(str(tmp_path.resolve()))}\\)"):
+        load_corpus(Path("manifest.csv"))
 
 
 # A manifest is a promise: each of these breaks it, and the error names the file and the line or field.
