@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from export.fusion.tables import LABEL_ALIASES, ProbTable
+from export.fusion.tables import ProbTable
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
 from runtime.fusion.align import FusionInput
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, canonical_label
 
 STAND_IN = {"calm": "neutral"}
 
@@ -166,7 +166,7 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
         raise InputError(path, "manifest needs columns session,start_s,end_s,label (person optional)")
     rows = [row for _, row in numbered]
     for number, row in numbered:
-        if row["label"].strip().lower() not in LABEL_ALIASES:
+        if canonical_label(row["label"]) is None:
             raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
         try:
             if float(row["end_s"]) <= float(row["start_s"]):
@@ -246,7 +246,7 @@ def sessions_from_manifest(
             middle = 0.5 * (start_s + end_s)
             label = next(
                 (
-                    LABEL_ALIASES[s["label"].strip().lower()]
+                    canonical_label(s["label"])
                     for s in segments
                     if float(s["start_s"]) <= middle < float(s["end_s"])
                 ),

@@ -4,8 +4,8 @@ A table is what ``emotrace audio classify`` / ``emotrace face classify`` write: 
 Labels and people come from a labels CSV (``path,label,person``) or, without one, from the corpora's own
 naming:
 RAVDESS file names (emotion and actor fields) and FER-2013 folders (``<split>/<class>/<index>.png``; every FER
-row
-is its own person, since FER-2013 records no identities).
+row is its own person, since FER-2013 records no identities). Label words, a folder's or a labels CSV's ('fear',
+'Surprise', 'joy'), are read as manifests read them (``runtime.track.canonical_label``).
 """
 
 from __future__ import annotations
@@ -17,27 +17,9 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, canonical_label
 
 RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
-FER_FOLDERS = {
-    "angry": "angry",
-    "disgust": "disgust",
-    "fear": "fearful",
-    "happy": "happy",
-    "sad": "sad",
-    "surprise": "surprised",
-    "neutral": "neutral",
-}
-LABEL_ALIASES = {
-    **FER_FOLDERS,
-    **{label: label for label in CANONICAL_LABELS},
-    "happiness": "happy",
-    "sadness": "sad",
-    "anger": "angry",
-    "fearful": "fearful",
-    "surprised": "surprised",
-}
 
 
 @dataclass
@@ -63,9 +45,9 @@ def label_from_path(path: str | Path) -> str:
     path = Path(path)
     if _is_ravdess(path.name):
         return RAVDESS_EMOTIONS[path.stem.split("-")[2]]
-    folder = path.parent.name.lower()
-    if folder in LABEL_ALIASES:
-        return LABEL_ALIASES[folder]
+    label = canonical_label(path.parent.name)
+    if label is not None:
+        return label
     raise InputError(path, "no label: not a RAVDESS file name or a FER-style class folder (give --labels)")
 
 
@@ -84,7 +66,7 @@ def read_labels_csv(path: Path) -> dict[str, tuple[str, str]]:
         raise InputError(path, f"labels CSV lacks column(s) {', '.join(sorted(missing))}")
     out = {}
     for number, row in rows:
-        label = LABEL_ALIASES.get(row["label"].strip().lower())
+        label = canonical_label(row["label"])
         if label is None:
             raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
         out[row["path"]] = (label, row["person"])

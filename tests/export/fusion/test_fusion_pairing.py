@@ -75,6 +75,17 @@ def test_a_fer2013_class_folder_gives_its_emotion(folder, label):
     assert label_from_path(f"fer2013/train/{folder}/Training_00017.jpg") == label
 
 
+@pytest.mark.parametrize(("word", "label"), [("joy", "happy"), ("Pleasant Surprise", "surprised"), ("neu", "neutral"),
+                                             ("Fear", "fearful")])
+def test_a_labels_csv_and_a_folder_read_label_words_as_a_manifest_does(tmp_path, word, label):
+    from export.fusion.tables import read_labels_csv
+
+    # one list of label words (runtime.track): was a third table here, refusing 'joy' and 'neu'
+    (tmp_path / "labels.csv").write_text(f"path,label,person\nclip.wav,{word},P1\n")
+    assert read_labels_csv(tmp_path / "labels.csv") == {"clip.wav": (label, "P1")}
+    assert label_from_path(f"set/{word}/clip.png") == label
+
+
 def test_a_labels_csv_gives_each_row_its_person_so_a_persons_rows_stay_together(tmp_path):
     paths = ["clips/a.wav", "clips/b.wav", "clips/c.wav", "clips/d.wav"]
     probs = np.tile(np.eye(len(CANONICAL_LABELS))[[2, 3]] * 0.8 + 0.025, (2, 1))
