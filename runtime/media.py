@@ -555,19 +555,37 @@ def declared_end_s(container: av.container.InputContainer) -> float:
 UNKNOWN_WAV_DATA_BYTES = 0x7FFFFFFF  # and above: a streaming writer's placeholder, not a length
 
 
-def _wav_declared_s(path: str | Path) -> float | None:
-    """The length a PCM WAV's header declares (its data chunk), which FFmpeg clamps to the bytes present; None
-    for a WAV the standard library does not read (floating point, compressed, WAVE_FORMAT_EXTENSIBLE before
-    Python 3.12: not checked), one too damaged to say, and a writer's placeholder for a length it did not know
-    (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of 2 GiB or more is taken for one)."""
+def wav_frames(path: str | Path) -> tuple[int, int, int] | None:
+    """(frames a PCM WAV's header declares, whole frames its data chunk holds, frame rate in Hz): FFmpeg reads the
+    frames held, so fewer than declared is a file cut short. None for a WAV the standard library does not read
+    (floating point, compressed, WAVE_FORMAT_EXTENSIBLE before Python 3.12: not checked), one too damaged to say,
+    and a writer's placeholder for a length it did not know (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of
+    2 GiB or more is taken for one)."""
     try:
         with wave.open(str(path)) as header:
+            declared, rate_hz = header.getnframes(), header.getframerate()
             frame_bytes = header.getsampwidth() * header.getnchannels()
-            if header.getnframes() * frame_bytes >= UNKNOWN_WAV_DATA_BYTES - frame_bytes:
+        with open(path, "rb") as handle:
+            handle.seek(12)  # past RIFF, its size and WAVE: the chunks follow
+            while len(chunk := handle.read(8)) == 8:
+                size = int.from_bytes(chunk[4:], "little")
+                if chunk[:4] == b"data":
+                    held_bytes = Path(path).stat().st_size - handle.tell()
+                    break
+                handle.seek(size + (size & 1), 1)
+            else:
                 return None
-            return header.getnframes() / header.getframerate()
-    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+    except (wave.Error, EOFError, OSError):
         return None
+    if not frame_bytes or not rate_hz or declared * frame_bytes >= UNKNOWN_WAV_DATA_BYTES - frame_bytes:
+        return None
+    return declared, held_bytes // frame_bytes, rate_hz
+
+
+def _wav_declared_s(path: str | Path) -> float | None:
+    """The length a PCM WAV's header declares (``wav_frames``), which FFmpeg clamps to the bytes present."""
+    frames = wav_frames(path)
+    return None if frames is None else frames[0] / frames[2]
 
 
 # A lost run of packets is taken from the demuxer's corrupt flag (an MPEG transport stream's continuity counters

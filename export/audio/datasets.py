@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-import wave
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
-from runtime.media import UNKNOWN_WAV_DATA_BYTES
+from runtime.media import wav_frames
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS, canonical_label
 
@@ -296,40 +295,16 @@ def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Pat
     return found
 
 
-def wav_frames(path: Path) -> tuple[int, int] | None:
-    """(frames its header declares, whole frames its data chunk holds) for a PCM WAV; None for any other file, one
-    the standard library does not read, or a streaming writer's placeholder length (``UNKNOWN_WAV_DATA_BYTES``)."""
-    if path.suffix.lower() != ".wav":
-        return None
-    try:
-        with wave.open(str(path)) as header:
-            declared, frame_bytes = header.getnframes(), header.getsampwidth() * header.getnchannels()
-        with open(path, "rb") as handle:
-            handle.seek(12)  # past RIFF, its size and WAVE: the chunks follow
-            while len(chunk := handle.read(8)) == 8:
-                size = int.from_bytes(chunk[4:], "little")
-                if chunk[:4] == b"data":
-                    held_bytes = path.stat().st_size - handle.tell()
-                    break
-                handle.seek(size + (size & 1), 1)
-            else:
-                return None
-    except (wave.Error, EOFError, OSError):
-        return None
-    if not frame_bytes or declared * frame_bytes >= UNKNOWN_WAV_DATA_BYTES - frame_bytes:
-        return None
-    return declared, held_bytes // frame_bytes
-
-
-def truncated_wavs(clips: list[Clip]) -> list[str]:
-    """One line per WAV clip that ends before the length its header declares (a copy cut short): it is read as the
-    shorter clip it holds, so the run says which ones, with how much of each is there."""
-    lines = []
+def truncated_wavs(clips: list[Clip]) -> dict[Path, str]:
+    """A line for each WAV clip that ends before the length its header declares (a copy cut short), by its path:
+    it is read as the shorter clip it holds, so the run says which ones, with how much of each is there."""
+    lines = {}
     for clip in clips:
-        frames = wav_frames(clip.path)
+        frames = wav_frames(clip.path) if clip.path.suffix.lower() == ".wav" else None
         if frames is not None and frames[1] < frames[0]:
-            lines.append(f"{clip.path}: holds {frames[1]} of the {frames[0]} frames its header declares "
-                         f"({frames[1] / frames[0]:.0%}): cut short, read as what is there")
+            declared, held, _ = frames
+            lines[clip.path] = (f"{clip.path}: holds {held} of the {declared} frames its header declares "
+                                f"({held / declared:.0%}): cut short, read as what is there")
     return lines
 
 

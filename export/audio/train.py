@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,7 +385,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
                     len(speakers))
     validation = _resolve_speakers(validation_speakers, speakers, data)
     truncated = truncated_wavs(corpus.clips)
-    for line in truncated:  # said before the minutes of work, so that a copy cut short can be made again
+    for line in truncated.values():  # said before the minutes of work, so that a copy cut short can be made again
         log.warning("%s", line)
     if not 0 <= varied_baselines <= MAX_VARIED_BASELINES:
         raise InputError(str(varied_baselines), f"--varied-baselines must be from 0 to {MAX_VARIED_BASELINES}")
@@ -398,12 +400,15 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
 
 def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation: list[str],
            speed_factors: tuple[float, ...], started: float, varied_baselines: int = 0,
-           truncated: list[str] | None = None) -> TrainReport:
+           truncated: dict[Path, str] | None = None) -> TrainReport:
     out = run.path
-    table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
-    if table.features.shape[0] == 0:
-        raise InputError(data, "no clip holds any speech")
-    augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f) for f in speed_factors)
+    truncated = truncated or {}
+    with media_lines_once({str(path) for path in truncated}):
+        table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
+        if table.features.shape[0] == 0:
+            raise InputError(data, "no clip holds any speech")
+        augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f)
+                          for f in speed_factors)
 
     y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])
     speaker_clip = np.array([clip.speaker for clip in corpus.clips])
@@ -419,9 +424,31 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
                          warnings=coverage_warnings(corpus, learnt),
-                         ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=truncated or [])
+                         ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()))
     _write_report(report, corpus, out)
     return report
+
+
+@contextmanager
+def media_lines_once(said: set[str]) -> Iterator[None]:
+    """``runtime.media``'s warnings while the clips are read, each said once: a clip is read again for every speed
+    copy, and a WAV cut short, which the run has said itself (``truncated_wavs``, paths ``said``), not again."""
+    seen: set[str] = set()
+
+    def once(record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        named = isinstance(record.args, tuple) and bool(record.args) and str(record.args[0]) in said
+        if message in seen or (named and "cut short" in message):
+            return False
+        seen.add(message)
+        return True
+
+    media_log = logging.getLogger("runtime.media")
+    media_log.addFilter(once)
+    try:
+        yield
+    finally:
+        media_log.removeFilter(once)
 
 
 def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Path) -> list[str]:

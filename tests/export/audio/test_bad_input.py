@@ -422,3 +422,30 @@ def test_the_shipped_int8_model_is_the_one_fitted_on_every_speaker(trained_run, 
         np.testing.assert_allclose(shipped, export.run_onnx(tmp_path / "all.int8.onnx", features), atol=1e-6)
         assert not np.allclose(shipped, export.run_onnx(tmp_path / "check.int8.onnx", features), atol=1e-3)
         assert not (folder / f"{mode}.float.onnx").exists()  # only INT8 ships
+
+
+def test_a_wav_cut_short_is_said_once_by_training_not_again_by_each_read_of_it(ravdess_dir, tmp_path, monkeypatch,
+                                                                              caplog):
+    import soundfile
+
+    from runtime.media import read_audio
+
+    monkeypatch.setitem(train.CLASSIFIER, "kind", "logreg")
+    monkeypatch.setitem(train.CLASSIFIER, "C", 1.0)
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = ["path,speaker,emotion"]
+    for actor in ("03", "04"):
+        for code, emotion in (("01", "neutral"), ("05", "angry")):
+            name = f"03-01-{code}-01-01-01-{actor}.flac"
+            rows.append(f"{ravdess_dir / f'Actor_{actor}' / name},A{actor},{emotion}")
+    cut = data / "cut.wav"
+    soundfile.write(cut, read_audio(ravdess_dir / "Actor_03" / "03-01-05-01-02-01-03.flac"), 16000, subtype="PCM_16")
+    cut.write_bytes(cut.read_bytes()[:len(cut.read_bytes()) // 2])  # 1.8 s of its 3.7 s
+    rows.append("cut.wav,A03,angry")
+    (data / "manifest.csv").write_text("\n".join(rows) + "\n")
+    with caplog.at_level("WARNING"):
+        report = train.train_audio(data, tmp_path / "run", cv_folds=2, speed_factors=(0.9, 1.1))
+    said = [r.getMessage() for r in caplog.records if str(cut) in r.getMessage()]
+    # was: once by training, then by the media reader on the clip and on each of its two speed copies
+    assert len(said) == 1 and said[0].startswith(f"{cut}: holds ") and report.truncated_clips == said
