@@ -619,12 +619,16 @@ class Checkpoints:
 
     def _write(self) -> None:
         timeline = self.so_far.timeline()
-        write_timeline(timeline, self.out_dir)
+        # never made again once claimed: where a stick was unmounted it would be made beneath its mount point, where
+        # no one looks, and the stick's own folder could not come back
+        write_timeline(timeline, self.out_dir, make_missing_folder=not self._claimed)
         self._written = _identity(self.json_path)
         self.windows_written = sum(len(track.windows) for track in timeline.tracks)
         self.at_s = timeline.duration_s
 
 
+# The track each arm of a live session makes at its end, as _kept_tracks names it
+LIVE_TRACK_WHAT = {"audio": "voice track", "face": "face track", "body": "body track", "physio": "physio track"}
 OURS, REPLACED, UNKNOWN = "ours", "replaced", "unknown"  # whose a session folder's timeline.json is
 
 
@@ -835,20 +839,23 @@ def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | N
 def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
                       inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
                       duration_s: float | None, started: float, not_run: dict[str, str]) -> Timeline:
-    """The tracks of the session that ended, fused, as its timeline."""
+    """The tracks of the session that ended, fused, as its timeline; a step that ran but made no track is recorded
+    as not run, and why."""
+    failed: set[str] = set()  # the tracks that could not be made (each said in the log)
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
-    tracks = _kept_tracks("voice track", lambda: list(tracks))
+    tracks = _kept_tracks("voice track", lambda: list(tracks), failed)
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
-        tracks += _kept_tracks("face track", lambda: video.face_tracks(session_end_s))
-        tracks += _kept_tracks("body track", lambda: video.body_tracks(session_end_s))
+        tracks += _kept_tracks("face track", lambda: video.face_tracks(session_end_s), failed)
+        tracks += _kept_tracks("body track", lambda: video.body_tracks(session_end_s), failed)
     if sensors:
-        tracks += _kept_tracks("physio track", lambda: [sensors.track(session_end_s)])
+        tracks += _kept_tracks("physio track", lambda: [sensors.track(session_end_s)], failed)
     fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
     not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
     tracks += fused
+    not_run = {**not_run, **_why_no_track_made(tracks, settings, not_run, failed)}
     if sensors:  # after fusion: the physio track speaks for the sensors
         tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(session_end_s)] if t])
     return Timeline(
@@ -860,14 +867,26 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     )
 
 
+def _why_no_track_made(tracks: list[Track], settings: dict[str, dict[str, Any]], not_run: dict[str, str],
+                       failed: set[str]) -> dict[str, str]:
+    """Why each arm that ran in the session left no track in ``tracks`` (a failure at the end, or nothing it could
+    judge captured), by section: a timeline's settings say what ran, as an analysis's do."""
+    made = {track.name for track in tracks}
+    return {section: "its track could not be made (the session's log says why)" if what in failed
+            else "nothing it could judge was captured"
+            for section, what in LIVE_TRACK_WHAT.items()
+            if section not in made and section not in not_run and settings.get(section, {}).get("enabled", True)}
+
+
 def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) -> None:
-    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk), or its
-    timeline was ``replaced`` by another program during the session (never written over), into a new folder of
-    the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
+    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk, the folder
+    gone: never made again, which where a stick was unmounted would write beneath its mount point, where no one
+    looks), or its timeline was ``replaced`` by another program during the session (never written over), into a
+    new folder of the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
     try:
         if replaced:
             raise InputError(out_dir, "its timeline.json was replaced by another program during the session")
-        write_timeline(timeline, out_dir)
+        write_timeline(timeline, out_dir, make_missing_folder=False)
     except (InputError, OSError) as error:
         problem = _problem(error)
         what = f"was not written over ({problem})" if replaced else f"cannot be written ({problem})"

@@ -281,19 +281,24 @@ def recorded_live(path: Path) -> bool:
     return software is not None and "started_at_utc" in software
 
 
-def write_timeline(timeline: Timeline, out_dir: Path) -> tuple[Path, Path]:
+def write_timeline(timeline: Timeline, out_dir: Path, make_missing_folder: bool = True) -> tuple[Path, Path]:
     """Write ``timeline.json`` and ``timeline.csv`` into ``out_dir``: both new, or (on a failure) both as they were.
 
     Both are staged whole beside their places first (a full disk fails here, before either is replaced), then
-    renamed into place; should the second rename fail, the first file is put back.
+    renamed into place; should the second rename fail, the first file is put back. ``make_missing_folder`` False:
+    a folder that is gone is an error, not made again (a live session's, once claimed).
     """
     json_text, csv_text = timeline.to_json(), timeline.to_csv()  # before the folder: a failure leaves nothing
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
     with removed_if_failed(out_dir):  # a full disk leaves no empty folder this call made
-        try:
-            make_folder(out_dir)
-        except OSError as error:
-            raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
+        if not make_missing_folder:
+            if not out_dir.is_dir():
+                raise InputError(out_dir, "the folder is gone (a stick pulled or unmounted?)")
+        else:
+            try:
+                make_folder(out_dir)
+            except OSError as error:
+                raise InputError(out_dir, f"cannot make the folder: {error.strerror or error}") from None
         for path in (json_path, csv_path):
             if path.is_dir() or (path.exists() and not path.is_file()):
                 raise InputError(path, "is in the way: a folder or other non-file where the timeline goes")

@@ -467,7 +467,11 @@ def test_a_track_that_cannot_be_made_at_the_end_costs_that_track_alone(tmp_path,
     assert [t.name for t in timeline.tracks] == ["audio", "face", "fused"]
     assert "the session's body track could not be made (RuntimeError: a defect in the body track); its timeline " \
            "is written without it" in caplog.messages
-    assert (tmp_path / "out" / "timeline.json").is_file()
+    # its settings say it made no track, as an analysis's do (was: recorded as run, with all its settings)
+    written = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert written["settings"]["body"] == {"enabled": False,
+                                           "why": "its track could not be made (the session's log says why)"}
+    assert written["settings"]["face"]["enabled"] is True
 
 
 def test_lines_from_two_threads_are_printed_one_at_a_time():
@@ -606,20 +610,50 @@ def test_a_session_folder_out_of_reach_for_a_moment_gets_its_checkpoints_again(t
 
     out, away = tmp_path / "out", tmp_path / "away"
     lines = []
+    back = threading.Event()
+
+    def stick_back():
+        os.rename(away, out)  # fails where the session made the folder again meanwhile
+        back.set()
 
     def stick_reset_on_the_first_face_line(line):
         lines.append(line)
-        if ": face " in line and not away.exists() and not any("checkpoint" in seen for seen in lines):
+        if ": face " in line and not away.exists() and not back.is_set() and not any("checkpoint" in seen
+                                                                                     for seen in lines):
             os.rename(out, away)
-            threading.Timer(1.5, os.rename, (away, out)).start()
+            threading.Timer(1.5, stick_back).start()
 
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=6.0,
              on_line=stick_reset_on_the_first_face_line)
+    # was: the folder made again by the next checkpoint, so the stick's own could not come back
+    assert back.is_set()
+    assert any(line.startswith("checkpoint: ") and "not written (the folder is gone" in line for line in lines)
     # was: "was replaced by another program; no more checkpoints there", the end sent to the temporary folder
     assert not any("replaced" in line for line in lines)
     assert "checkpoint_at_s" not in json.loads((out / "timeline.json").read_text())["software"]
+
+
+def test_a_session_whose_folder_is_gone_at_its_end_is_saved_elsewhere_not_in_a_folder_made_again(tmp_path,
+                                                                                                   monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out, away = tmp_path / "out", tmp_path / "away"
+
+    def stick_pulled_on_the_first_face_line(line):
+        if ": face " in line and out.exists():
+            os.rename(out, away)
+
+    with pytest.raises(InputError, match="the folder is gone .*; the session was saved in "):
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
+                 on_line=stick_pulled_on_the_first_face_line)
+    assert not out.exists()  # was: made again (beneath an unmounted stick's mount point, where no one looks)
+    (saved,) = (tmp_path / "tmp").iterdir()
+    assert json.loads((saved / "timeline.json").read_text())["tracks"]
 
 
 def test_a_stop_between_the_claims_renames_and_its_sync_takes_the_claim_back(tmp_path, monkeypatch):
