@@ -493,13 +493,13 @@ class SessionSoFar:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
         voice = self.voice
-        tracks = _kept_tracks("voice track", lambda: [t for t in [voice.track()] if t.windows]
+        tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: [t for t in [voice.track()] if t.windows]
                               if voice else [], self.said)
         snapshot = self.video.snapshot if self.video else None
         if snapshot is not None:  # the camera's last copy, up to its last frame
             end_s = self.video.end_s(snapshot)
-            tracks += _kept_tracks("face track", lambda: self.video.face_tracks(end_s, snapshot), self.said)
-            tracks += _kept_tracks("body track", lambda: self.video.body_tracks(end_s, snapshot), self.said)
+            tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: self.video.face_tracks(end_s, snapshot), self.said)
+            tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: self.video.body_tracks(end_s, snapshot), self.said)
         if self.sensors:
             tracks += _kept_tracks("live stress track",
                                    lambda: [t for t in [self.sensors.live_track(now_s)] if t], self.said)
@@ -619,9 +619,9 @@ class Checkpoints:
 
     def _write(self) -> None:
         timeline = self.so_far.timeline()
-        # never made again once claimed: where a stick was unmounted it would be made beneath its mount point, where
-        # no one looks, and the stick's own folder could not come back
-        write_timeline(timeline, self.out_dir, make_missing_folder=not self._claimed)
+        # the claimed folder, never made again: where a stick was unmounted it would be made beneath its mount point,
+        # where no one looks, and the stick's own folder could not come back
+        write_timeline(timeline, self.out_dir, make_missing_folder=False)
         self._written = _identity(self.json_path)
         self.windows_written = sum(len(track.windows) for track in timeline.tracks)
         self.at_s = timeline.duration_s
@@ -839,23 +839,25 @@ def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | N
 def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
                       inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
                       duration_s: float | None, started: float, not_run: dict[str, str]) -> Timeline:
-    """The tracks of the session that ended, fused, as its timeline; a step that ran but made no track is recorded
-    as not run, and why."""
+    """The tracks of the session that ended, fused, as its timeline; an arm whose track could not be made is
+    recorded as not run, and why."""
     failed: set[str] = set()  # the tracks that could not be made (each said in the log)
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
-    tracks = _kept_tracks("voice track", lambda: list(tracks), failed)
+    tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed)
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
-        tracks += _kept_tracks("face track", lambda: video.face_tracks(session_end_s), failed)
-        tracks += _kept_tracks("body track", lambda: video.body_tracks(session_end_s), failed)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed)
     if sensors:
-        tracks += _kept_tracks("physio track", lambda: [sensors.track(session_end_s)], failed)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(session_end_s)], failed)
     fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
     not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
     tracks += fused
-    not_run = {**not_run, **_why_no_track_made(tracks, settings, not_run, failed)}
+    # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)
+    not_run = {**not_run, **{section: "its track could not be made (the session's log says why)"
+                             for section, what in LIVE_TRACK_WHAT.items() if what in failed}}
     if sensors:  # after fusion: the physio track speaks for the sensors
         tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(session_end_s)] if t])
     return Timeline(
@@ -865,17 +867,6 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         settings=settings_as_run(settings, not_run),
         software=software_record(time.perf_counter() - started, started_at_utc=clock.started_at_utc.isoformat()),
     )
-
-
-def _why_no_track_made(tracks: list[Track], settings: dict[str, dict[str, Any]], not_run: dict[str, str],
-                       failed: set[str]) -> dict[str, str]:
-    """Why each arm that ran in the session left no track in ``tracks`` (a failure at the end, or nothing it could
-    judge captured), by section: a timeline's settings say what ran, as an analysis's do."""
-    made = {track.name for track in tracks}
-    return {section: "its track could not be made (the session's log says why)" if what in failed
-            else "nothing it could judge was captured"
-            for section, what in LIVE_TRACK_WHAT.items()
-            if section not in made and section not in not_run and settings.get(section, {}).get("enabled", True)}
 
 
 def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) -> None:

@@ -290,7 +290,8 @@ def write_timeline(timeline: Timeline, out_dir: Path, make_missing_folder: bool 
     """
     json_text, csv_text = timeline.to_json(), timeline.to_csv()  # before the folder: a failure leaves nothing
     json_path, csv_path = out_dir / "timeline.json", out_dir / "timeline.csv"
-    with removed_if_failed(out_dir):  # a full disk leaves no empty folder this call made
+    # a full disk leaves no empty folder this call made; one it may not make is never taken away (a stick's, back)
+    with removed_if_failed(out_dir) if make_missing_folder else contextlib.nullcontext():
         if not make_missing_folder:
             if not out_dir.is_dir():
                 raise InputError(out_dir, "the folder is gone (a stick pulled or unmounted?)")

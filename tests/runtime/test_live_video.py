@@ -756,3 +756,14 @@ def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path,
     assert len(said) == 1 and [t.name for t in timeline.tracks][:2] == ["face", "body"]
     # was: the audio section as configured, enabled, though there is no voice track
     assert timeline.settings["audio"] == {"enabled": False, "why": said[0].removeprefix("voice: ")}
+
+
+def test_a_session_with_a_face_track_per_person_records_the_face_arm_as_run(tmp_path):
+    video = write_video(tmp_path / "two.mp4", 2.0, width=960, height=480, two_people=True)
+    settings = load_settings(None, {"face.person": "all", "body.enabled": False})
+    run_live(tmp_path / "out", settings, LiveInputs(microphone=None, replay=video), duration_s=2.0,
+             on_line=lambda _line: None)
+    written = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert {"face-1", "face-2"} <= {track["name"] for track in written["tracks"]}
+    # was: {enabled: false, why: ...} beside the two face tracks (face-1 is no 'face' by name)
+    assert written["settings"]["face"]["enabled"] is True and written["settings"]["face"]["person"] == "all"
