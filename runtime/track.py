@@ -25,25 +25,46 @@ CANONICAL_LABELS: tuple[str, ...] = (
     "disgust",
     "surprised",
 )
-# The words a labelled dataset, a folder or a checkpoint's class may use for each label (a manifest's, a folder's
-# name, a fine-tuned model's class names: export/audio/backbones/labels.py matches them word by word).
-LABEL_SYNONYMS: dict[str, str] = {
+# The whole words for each label a labelled dataset, a folder or a checkpoint's class may use.
+LABEL_WORDS: dict[str, str] = {
     **{label: label for label in CANONICAL_LABELS},
-    "neu": "neutral", "n": "neutral", "neutrality": "neutral",
+    "neutrality": "neutral",
     "calmness": "calm", "relaxed": "calm",
-    "happiness": "happy", "joy": "happy", "joyful": "happy", "hap": "happy", "hap+exc": "happy",
+    "happiness": "happy", "joy": "happy", "joyful": "happy",
     "sadness": "sad",
-    "anger": "angry", "ang": "angry", "mad": "angry",
-    "fear": "fearful", "fea": "fearful", "afraid": "fearful", "scared": "fearful",
-    "disgusted": "disgust", "dis": "disgust",
-    "surprise": "surprised", "sur": "surprised", "surprize": "surprised", "ps": "surprised",
-    "pleasant_surprise": "surprised",
+    "anger": "angry",
+    "fear": "fearful", "afraid": "fearful", "scared": "fearful",
+    "disgusted": "disgust",
+    "surprise": "surprised", "surprize": "surprised", "pleasant_surprise": "surprised",
 }
+# Corpus codes and slang (IEMOCAP's 'neu', 'hap+exc', TESS's 'ps'): fine in a manifest's label column, but a
+# folder so named may as well be a person's initials, so a folder's name is read by whole words alone.
+LABEL_SHORT_FORMS: dict[str, str] = {
+    "neu": "neutral", "n": "neutral",
+    "hap": "happy", "hap+exc": "happy",
+    "ang": "angry", "mad": "angry",
+    "fea": "fearful",
+    "dis": "disgust",
+    "sur": "surprised", "ps": "surprised",
+}
+# Every word for each label (a manifest's label column, a fine-tuned model's class names:
+# export/audio/backbones/labels.py matches them word by word).
+LABEL_SYNONYMS: dict[str, str] = {**LABEL_WORDS, **LABEL_SHORT_FORMS}
+
+
+def _label_key(word: str) -> str:
+    return word.strip().lower().replace(" ", "_")
 
 
 def canonical_label(word: str) -> str | None:
-    """The canonical label ``word`` names ('joy', 'Anger', 'pleasant surprise'), or None."""
-    return LABEL_SYNONYMS.get(word.strip().lower().replace(" ", "_"))
+    """The canonical label ``word`` names ('joy', 'Anger', 'pleasant surprise', 'neu'), or None."""
+    return LABEL_SYNONYMS.get(_label_key(word))
+
+
+def folder_label(name: str) -> str | None:
+    """The canonical label a folder's name gives, by whole label words alone ('happy', 'Fear', 'joy'), or None:
+    a folder named 'n', 'ps' or 'mad' is as likely a person's initials or name as an emotion."""
+    return LABEL_WORDS.get(_label_key(name))
 
 
 @dataclass

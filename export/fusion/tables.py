@@ -4,8 +4,9 @@ A table is what ``emotrace audio classify`` / ``emotrace face classify`` write: 
 Labels and people come from a labels CSV (``path,label,person``) or, without one, from the corpora's own
 naming:
 RAVDESS file names (emotion and actor fields) and FER-2013 folders (``<split>/<class>/<index>.png``; every FER
-row is its own person, since FER-2013 records no identities). Label words, a folder's or a labels CSV's ('fear',
-'Surprise', 'joy'), are read as manifests read them (``runtime.track.canonical_label``).
+row is its own person, since FER-2013 records no identities). A labels CSV's label words ('fear', 'Surprise',
+'joy', 'neu') are read as manifests read them (``runtime.track.canonical_label``); a folder's name by whole label
+words alone (``runtime.track.folder_label``: a folder 'n' or 'ps' may be a person's initials, so it is refused).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from runtime.errors import InputError
 from runtime.files import read_csv_rows
-from runtime.track import CANONICAL_LABELS, canonical_label
+from runtime.track import CANONICAL_LABELS, canonical_label, folder_label
 
 RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
 
@@ -41,11 +42,12 @@ def _is_ravdess(name: str) -> bool:
 
 
 def label_from_path(path: str | Path) -> str:
-    """The canonical label a corpus's naming gives a file (RAVDESS name, or FER class folder)."""
+    """The canonical label a corpus's naming gives a file (RAVDESS name, or a class folder named by a whole label
+    word)."""
     path = Path(path)
     if _is_ravdess(path.name):
         return RAVDESS_EMOTIONS[path.stem.split("-")[2]]
-    label = canonical_label(path.parent.name)
+    label = folder_label(path.parent.name)
     if label is not None:
         return label
     raise InputError(path, "no label: not a RAVDESS file name or a FER-style class folder (give --labels)")

@@ -2,9 +2,9 @@
 
 Fine-tuned emotion checkpoints name their classes in many ways ("neu", "Happiness", "生气/angry", "LABEL_3").
 Each name is matched by its words against the canonical labels' synonyms (``runtime.track.LABEL_SYNONYMS``, the one
-list the manifests and folders use too); a class that matches none ("contempt", "other", "<unk>", "LABEL_3") is
-reported as unmapped and its probability mass is dropped, and a canonical label no class maps to is listed as
-unsupported rather than faked.
+list the manifests use too, a folder's name its whole words alone); a class that matches none ("contempt", "other",
+"<unk>", "LABEL_3") is reported as unmapped and its probability mass is dropped, and a canonical label no class maps
+to is listed as unsupported rather than faked.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from export.fusion.pairs import pair_tables
 from export.fusion.standins import write_classify_csv
 from export.fusion.synthetic import synthetic_table
 from export.fusion.tables import label_from_path, read_table
+from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS
 
 CALM, NEUTRAL = CANONICAL_LABELS.index("calm"), CANONICAL_LABELS.index("neutral")
@@ -76,14 +77,27 @@ def test_a_fer2013_class_folder_gives_its_emotion(folder, label):
 
 
 @pytest.mark.parametrize(("word", "label"), [("joy", "happy"), ("Pleasant Surprise", "surprised"), ("neu", "neutral"),
-                                             ("Fear", "fearful")])
-def test_a_labels_csv_and_a_folder_read_label_words_as_a_manifest_does(tmp_path, word, label):
+                                             ("Fear", "fearful"), ("ps", "surprised")])
+def test_a_labels_csv_reads_label_words_as_a_manifest_does(tmp_path, word, label):
     from export.fusion.tables import read_labels_csv
 
-    # one list of label words (runtime.track): was a third table here, refusing 'joy' and 'neu'
+    # one list of label words (runtime.track): was a third table here, refusing 'joy' and 'neu'; a column named
+    # label holds labels, so its corpus codes ('neu', 'ps') are read as a train audio manifest reads them
     (tmp_path / "labels.csv").write_text(f"path,label,person\nclip.wav,{word},P1\n")
     assert read_labels_csv(tmp_path / "labels.csv") == {"clip.wav": (label, "P1")}
-    assert label_from_path(f"set/{word}/clip.png") == label
+
+
+@pytest.mark.parametrize(("folder", "label"), [("happy", "happy"), ("joy", "happy"), ("Pleasant Surprise", "surprised"),
+                                               ("Fear", "fearful"), ("anger", "angry"), ("happiness", "happy")])
+def test_a_folder_named_by_a_whole_label_word_gives_its_label(folder, label):
+    assert label_from_path(f"set/{folder}/x.png") == label
+
+
+@pytest.mark.parametrize("folder", ["n", "ps", "dis", "mad", "neu", "hap"])
+def test_a_folder_named_by_an_abbreviation_is_refused_since_it_may_be_a_persons_initials(folder):
+    # 'n' or 'ps' as a folder is as likely a person as an emotion: truth data only from whole words
+    with pytest.raises(InputError, match="no label.*give --labels"):
+        label_from_path(f"set/{folder}/x.png")
 
 
 def test_a_labels_csv_gives_each_row_its_person_so_a_persons_rows_stay_together(tmp_path):

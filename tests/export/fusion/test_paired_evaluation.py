@@ -139,6 +139,18 @@ def test_labelled_real_sessions_feed_the_same_comparison(tmp_path):
     assert report["data"]["kind"] == "labelled sessions"
 
 
+def test_a_sessions_manifests_label_column_reads_corpus_codes_as_a_train_audio_manifest_does(tmp_path):
+    # a column named label holds labels: 'hap' and 'sadness' read as happy and sad (a folder's name would not be)
+    _sessions(tmp_path)
+    words = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(manifest.read_text().replace(",happy,", ",hap,").replace(",sad,", ",sadness,"))
+    codes = sessions_from_manifest(manifest, window_s=2.0, hop_s=2.0)
+    assert ",hap," in manifest.read_text()
+    assert codes.targets.tolist() == words.targets.tolist()
+    assert set(codes.targets.tolist()) == {CANONICAL_LABELS.index("happy"), CANONICAL_LABELS.index("sad")}
+
+
 def test_evaluate_and_train_commands_run_on_tables_and_refuse_bad_input(tmp_path, capsys):
     audio, face = _tables()
     write_classify_csv(
