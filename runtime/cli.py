@@ -197,7 +197,8 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
     p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--speaker-baseline", choices=SPEAKER_BASELINES, default="none",
-                   help="'folder': the files of one folder are one speaker, judged against their own baseline")
+                   help="'folder': the files of one folder are one speaker, judged against their own baseline "
+                        "(a folder with under the runtime's default 20 s of speech by the population variant, said)")
     p.set_defaults(run=_run_audio_classify)
 
     p = train.add_parser("audio", help="train the voice-emotion model with speaker-independent folds")
@@ -390,7 +391,9 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
     p.add_argument("--speaker-baseline", choices=["none", "speaker"], default="none",
-                   help="'speaker': each speaker's clips judged against their own baseline (as classify's folder)")
+                   help="'speaker': each speaker's clips judged against their own baseline, as audio classify's "
+                        "'folder' judges a folder (one with under the runtime's default 20 s of speech by the "
+                        "population variant, named)")
     from export import BOOTSTRAP_RESAMPLES  # a constant alone: loads nothing
 
     p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,

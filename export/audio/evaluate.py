@@ -10,9 +10,9 @@ What cannot be scored is said, never dropped silently: clips whose label the mod
 the figures, counted by label), labels of the model with no clip (UA is over the labels the set has), and clips
 without speech (kept, as a wrong answer with no claim, as training reports count them). A file that cannot be
 read at all is refused, as training refuses it. With the speaker baseline, a speaker with less speech than the
-runtime needs for a session baseline (``min_baseline_speech_s``) is judged as the runtime would judge them, by the
-population variant, and named. Speakers the model was trained on (by its card's folds) are named: figures on them
-are not held-out ones.
+runtime's default for a session baseline (20 s, ``MIN_BASELINE_SPEECH_S``, recorded in the report) is judged as the
+runtime would judge them, by the population variant, and named, as ``audio classify`` judges such a folder.
+Speakers the model was trained on (by its card's folds) are named: figures on them are not held-out ones.
 """
 
 from __future__ import annotations
@@ -28,17 +28,14 @@ import numpy as np
 from export import BOOTSTRAP_RESAMPLES
 from export.audio.datasets import MAX_NAMED_FILES, Clip, Unmapped, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_bootstrap_intervals, prediction_metrics
-from runtime.arms.audio.classify import NoSpeech, classify_files
+from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
-from runtime.config import DEFAULTS
 from runtime.errors import InputError
 from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
 BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
-# the runtime's rule: with less speech than this a speaker has no baseline of their own (the population variant)
-MIN_BASELINE_SPEECH_S = float(DEFAULTS["audio"]["min_baseline_speech_s"])
 FEW_SPEAKERS = 5  # fewer speakers than this: an interval over speakers rests on too few draws to be more than rough
 
 
@@ -65,25 +62,28 @@ def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
 
 def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> Judged:
     """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
-    speakers (not the files' folders). Files that cannot be read are refused, naming the set ``data``."""
+    speakers (not the files' folders). Files that cannot be read are refused, naming the set ``data``, before
+    anything is said of the speakers' baselines (the lines of baselines short of a file left unsaid: once those
+    are refused, the files short are clips without speech, listed in the report)."""
     if speaker_baseline not in BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
     if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
         raise InputError("--speaker-baseline", f"speaker does not apply to {model.card.id}, a waveform model "
                          "(it reads samples, with no baseline): use --speaker-baseline none")
     files = [clip.path for clip in clips]
-    judged, failed, without_baseline = classify_files(
+    classified = classify_files(
         files, model, "folder" if speaker_baseline == "speaker" else "none", speakers=[clip.speaker for clip in clips],
         min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+    failed = classified.failed
     refuse_unreadable(data, failed, len(files))
-    by_path = dict(judged)
+    by_path = dict(classified.clips)
     k = len(model.labels)
     probs = np.array([by_path.get(path, np.full(k, 1.0 / k)) for path in files], dtype=np.float64).reshape(-1, k)
     claimed = np.array([path in by_path for path in files], dtype=bool)
     # a file with no probabilities is one without speech (unreadable ones were refused): its error, in order
     unread = [path for path, read in zip(files, claimed, strict=True) if not read]
     errors = {path: error.problem for path, error in zip(unread, failed, strict=True)}
-    return Judged(clips, probs, claimed, errors, without_baseline)
+    return Judged(clips, probs, claimed, errors, classified.without_baseline)
 
 
 def refuse_unreadable(data: Path, failed: list[InputError], n_files: int) -> None:
@@ -181,9 +181,7 @@ def notes(report: dict[str, Any]) -> list[str]:
         lines.append(f"model labels with no clip in the set, not judged (UA is over the others): "
                      f"{', '.join(report['model_labels_without_clips'])}")
     if report["speakers_without_baseline"]:
-        lines.append(f"{len(report['speakers_without_baseline'])} speaker(s) with under {MIN_BASELINE_SPEECH_S:g} s "
-                     "of speech judged without a baseline of their own (the population variant), as the runtime "
-                     f"judges a session that short: {', '.join(report['speakers_without_baseline'])}")
+        lines.append(without_baseline_line(report["speakers_without_baseline"], "speaker"))
     if report["interval_95"].get("note"):
         lines.append(report["interval_95"]["note"])
     if report["no_speech"]:
@@ -220,6 +218,7 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
                   "folder": str(emotion_model.card.folder), "labels": labels},
         "data": str(data),
         "speaker_baseline": speaker_baseline,
+        "min_baseline_speech_s": MIN_BASELINE_SPEECH_S if speaker_baseline == "speaker" else None,
         "speakers_without_baseline": judged.without_baseline,
         "clips_read": len(corpus.clips),
         "outside_model_labels": outside,

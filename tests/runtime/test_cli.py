@@ -181,3 +181,14 @@ def test_a_command_whose_stdout_reader_left_succeeds_with_its_lines_lost(tmp_pat
 def test_bad_input_whose_stderr_reader_left_still_exits_2(tmp_path):
     done = run_with_its_reader_gone(["extract-audio", str(tmp_path / "missing.mp4")], "stderr")
     assert (done.returncode, done.stdout) == (2, "")  # was 1, a traceback no one could read in place of the line
+
+
+@pytest.mark.parametrize("command", [["audio", "classify"], ["evaluate", "audio"]])
+def test_the_speaker_baseline_help_names_the_speech_a_baseline_needs_as_the_judging_uses_it(command, capsys):
+    from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S
+
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    # was: evaluate's 'as classify's folder', while classify z-scored a folder of any length
+    assert f"under the runtime's default {MIN_BASELINE_SPEECH_S:g} s of speech by the population variant" in help_text

@@ -3,9 +3,11 @@
 Each file is judged over its speech windows (the mean of their probabilities). With ``speaker_baseline="folder"``
 the files of one folder are taken as one speaker and their windows are z-scored against that speaker's own
 baseline before the "session" variant judges them; folders all named after emotions (a folder per label) are
-refused for it, as each would be z-scored against its own label. A caller that knows each file's speaker (a
-labelled corpus, ``emotrace evaluate audio``) names them, and they are grouped instead of the folders; such a
-caller may also ask for the runtime's rule that a speaker with too little speech is judged without a baseline.
+refused for it, as each would be z-scored against its own label. A speaker (a folder) with less speech than the
+runtime's default for a session baseline (``MIN_BASELINE_SPEECH_S``, 20 s) is judged by the population variant, as
+the runtime judges a session that short: z-scored over a few seconds, the emotion itself is taken away. A caller
+that knows each file's speaker (a labelled corpus, ``emotrace evaluate audio``) names them, and they are grouped
+instead of the folders.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import io
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,7 @@ from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, Wav
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
+from runtime.config import DEFAULTS
 from runtime.errors import InputError
 from runtime.files import check_output_file, find_files, write_atomically
 from runtime.media import other_audio_streams_note, probe
@@ -40,6 +43,8 @@ from runtime.track import canonical_label
 
 log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
+# the runtime's default: with less speech than this a speaker has no baseline of their own (the population variant)
+MIN_BASELINE_SPEECH_S = float(DEFAULTS["audio"]["min_baseline_speech_s"])
 
 
 class NoSpeech(InputError):
@@ -53,6 +58,18 @@ class FileFeatures:
     features: np.ndarray  # (n_windows, n_features)
     speech_s: float  # speech the VAD found in the file
     variant: str = "none"  # the model variant that judges it
+
+
+@dataclass
+class Classified:
+    """What ``classify_files`` gives: each read file's clip probabilities (in order), the error of each file that
+    gave none, the speakers judged without a baseline (too little speech), and a line for each speaker whose
+    baseline is over only some of their files."""
+
+    clips: list[tuple[Path, np.ndarray]]
+    failed: list[InputError]
+    without_baseline: list[str] = field(default_factory=list)
+    baseline_lines: list[str] = field(default_factory=list)
 
 
 def find_audio_files(paths: Iterable[Path]) -> list[Path]:
@@ -106,11 +123,10 @@ def refuse_label_folders(files: list[Path]) -> None:
 
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
-                   speakers: list[str] | None = None, min_baseline_speech_s: float | None = None,
-                   ) -> tuple[list[tuple[Path, np.ndarray]], list[InputError], list[str]]:
-    """Clip probabilities of each file that could be read, in order, the error of each that could not (a
-    ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone;
-    and the speakers judged without their baseline. A bad ``speaker_baseline`` is refused before any file.
+                   speakers: list[str] | None = None, min_baseline_speech_s: float | None = None) -> Classified:
+    """Clip probabilities of each file that could be read, in order, and the error of each that gave none (a
+    ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone.
+    A bad ``speaker_baseline`` is refused before any file.
 
     ``speakers``: each file's speaker where the caller knows it (a labelled corpus's), grouped for the "folder"
     baseline instead of the files' folders. ``min_baseline_speech_s``: where given, a speaker whose readable files
@@ -130,48 +146,57 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             rate = model.sample_rate_hz
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
             clips.append((path, clip_probabilities(model.predict_segments(segments))))
-        return clips, failed, []
+        return Classified(clips, failed)
     if speaker_baseline == "folder" and speakers is None:
         refuse_label_folders(files)
     speakers = [str(path.parent) for path in files] if speakers is None else speakers
     items = []
+    lost: dict[str, Counter[str]] = defaultdict(Counter)  # speaker -> files without speech / unreadable
     for path, speaker in zip(files, speakers, strict=True):
         try:
             items.append(FileFeatures(path, speaker, *_file_features(path, model.card.extra)))
         except InputError as error:
             failed.append(error)
-    without_baseline: list[str] = []
+            lost[speaker]["held no speech" if isinstance(error, NoSpeech) else "could not be read"] += 1
+    result = Classified([], failed)
     if speaker_baseline == "folder":  # the baseline is the folder's files that could be read
         by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
         for item in items:
             by_speaker[item.speaker].append(item)
-        given = Counter(speakers)
         for speaker, group in by_speaker.items():
-            if len(group) < given[speaker]:  # the others' lines came before: this says what the baseline lost
-                log.warning("%s: the speaker's baseline is from %d of its %d files (the others could not be read)",
-                            speaker, len(group), given[speaker])
             stacked = np.vstack([item.features for item in group])
             if min_baseline_speech_s is not None and baseline_variant(
                     "session", sum(item.speech_s for item in group), len(stacked), min_baseline_speech_s)[0] == "none":
-                without_baseline.append(speaker)
+                result.without_baseline.append(speaker)
                 continue
+            if lost[speaker]:  # what the baseline is short of, the files' own lines aside
+                why = ", ".join(f"{n} {what}" for what, n in sorted(lost[speaker].items()))
+                result.baseline_lines.append(f"{speaker}: the speaker's baseline is from {len(group)} of its "
+                                             f"{len(group) + sum(lost[speaker].values())} files ({why})")
             z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
             offsets = np.cumsum([0] + [len(item.features) for item in group])
             for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
                 item.features, item.variant = z[a:b], "session"
-    clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]
-    return clips, failed, sorted(without_baseline)
+        result.without_baseline.sort()
+    result.clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]
+    return result
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
                    speaker_baseline: str = "none") -> tuple[int, list[InputError]]:
     """Classify files/folders and write ``path,emotion,<one probability per label>`` for each file read; returns
     their count and the error of each file that could not be read (no row). Nothing is written when no file
-    could be read; a bad setting or model is refused before any file is."""
+    could be read; a bad setting or model is refused before any file is. With the "folder" baseline, a folder
+    with under ``MIN_BASELINE_SPEECH_S`` of speech is judged by the population variant, said in one line."""
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     check_output_file(csv_path, files)
-    clips, failed, _ = classify_files(files, emotion_model, speaker_baseline)
+    classified = classify_files(files, emotion_model, speaker_baseline, min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+    clips, failed = classified.clips, classified.failed
+    for line in classified.baseline_lines:
+        log.warning("%s", line)
+    if classified.without_baseline:
+        log.warning("%s", without_baseline_line(classified.without_baseline, "folder"))
     if not clips:
         return 0, failed
     buffer = io.StringIO()
@@ -181,3 +206,10 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
         writer.writerow([str(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
     write_atomically(Path(csv_path), buffer.getvalue().encode())
     return len(clips), failed
+
+
+def without_baseline_line(speakers: list[str], kind: str) -> str:
+    """One line naming the speakers (``kind``: "speaker", "folder") judged without a baseline of their own."""
+    return (f"{len(speakers)} {kind}(s) with under the runtime's default {MIN_BASELINE_SPEECH_S:g} s of speech "
+            "judged without a baseline of their own (the population variant), as the runtime judges a session that "
+            f"short: {', '.join(speakers)}")

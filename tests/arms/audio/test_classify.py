@@ -11,10 +11,19 @@ from runtime.cli import main
 from runtime.media import read_audio
 from runtime.track import CANONICAL_LABELS
 
+BASELINE_CLIPS = 14  # RAVDESS clips hold about 1.6 s of speech each: 14 are over the runtime's default 20 s
+
+
+def _long_recording(ravdess_dir, clips: int = BASELINE_CLIPS) -> np.ndarray:
+    """One speaker's clips end to end: over the runtime's default 20 s of speech, enough for a folder baseline."""
+    return np.concatenate([read_audio(path) for path in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:clips]])
+
 
 @pytest.mark.parametrize("baseline", ["none", "folder"])
 def test_a_dc_offset_does_not_change_what_classify_writes(ravdess_dir, tmp_path, baseline):
-    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")
+    # a folder of one short clip is judged without its baseline: one long enough to be judged against it
+    samples = (read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac") if baseline == "none"
+               else _long_recording(ravdess_dir))
     rows = {}
     for name, offset in (("plain", 0.0), ("offset", 0.05)):  # 0.05: inaudible, a cheap microphone's
         folder = tmp_path / name
@@ -151,9 +160,10 @@ def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, t
     for problem in problems:
         assert sum(problem in line for line in lines) == 1
     assert lines[-1] == f"emotrace: error: 3 of 5 files failed; {tmp_path / 'mixed.csv'} holds the other 2"
-    # a folder's baseline is its files that could be read: said (was: silently 2 of 5)
-    shrunk = f"{mixed}: the speaker's baseline is from 2 of its 5 files (the others could not be read)"
-    assert (shrunk in caplog.messages) == (baseline == "folder")
+    # two clips are a few seconds of speech: the folder is judged without a baseline of its own, said
+    short = "1 folder(s) with under the runtime's default 20 s of speech judged without a baseline of their own"
+    assert any(short in message and str(mixed) in message for message in caplog.messages) == (baseline == "folder")
+    assert not any("the speaker's baseline is from" in message for message in caplog.messages)
     assert len(lines) == 4 and "Traceback" not in err
     assert out == f"{tmp_path / 'mixed.csv'}: 2 file(s) classified\n"
     rows = {name: list(csv.DictReader((tmp_path / f"{name}.csv").open())) for name in ("clean", "mixed")}
@@ -205,10 +215,10 @@ def test_a_folder_baseline_over_speakers_folders_reads_them(tmp_path):
 
     model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     # a speaker's folder beside one named like a label is no folder-per-label test set
-    clips, failed, _ = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
+    classified = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
     # read, not refused: each file's own error (missing here), none about folders named after emotions
-    assert clips == [] and [error.source for error in failed] == [str(tmp_path / "P01" / "a.wav"),
-                                                                   str(tmp_path / "sad" / "b.wav")]
+    assert classified.clips == [] and [error.source for error in classified.failed] == [
+        str(tmp_path / "P01" / "a.wav"), str(tmp_path / "sad" / "b.wav")]
 
 
 def test_the_folder_baseline_groups_by_the_speakers_a_caller_names_over_the_files_folders(ravdess_dir):
@@ -227,3 +237,27 @@ def test_the_folder_baseline_groups_by_the_speakers_a_caller_names_over_the_file
         expected = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
         np.testing.assert_allclose(np.vstack([judged[files[i]] for i in speaker_files]), expected, rtol=1e-5,
                                    atol=1e-5)
+
+
+def test_a_folder_with_under_20_s_of_speech_is_judged_without_its_baseline_as_the_runtime_would(
+        ravdess_dir, tmp_path, monkeypatch, caplog):
+    import shutil
+
+    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    monkeypatch.setattr("runtime.arms.audio.classify.load_audio_model", lambda location: model)
+    clips = sorted((ravdess_dir / "Actor_03").glob("*.flac"))
+    long, short = tmp_path / "P01", tmp_path / "P02"
+    for folder, count in ((long, BASELINE_CLIPS), (short, 1)):
+        folder.mkdir()
+        for clip in clips[:count]:
+            shutil.copy(clip, folder)
+    _bad_clips(long)
+    assert main(["audio", "classify", str(long), str(short), "--csv", str(tmp_path / "out.csv"),
+                 "--speaker-baseline", "folder"]) == 2  # the bad clips' exit
+    # was: the one clip z-scored against its own few seconds (the emotion taken away), unsaid
+    assert [variant for variant, _ in model.calls] == ["session"] * BASELINE_CLIPS + ["none"]
+    assert (f"1 folder(s) with under the runtime's default 20 s of speech judged without a baseline of their own "
+            f"(the population variant), as the runtime judges a session that short: {short}") in caplog.messages
+    # was: '(the others could not be read)', a silent clip among them
+    assert (f"{long}: the speaker's baseline is from {BASELINE_CLIPS} of its {BASELINE_CLIPS + 3} files "
+            "(2 could not be read, 1 held no speech)") in caplog.messages

@@ -2,6 +2,7 @@
 judges a clip; what cannot be scored is said."""
 
 import json
+import logging
 import shutil
 from types import SimpleNamespace
 
@@ -158,11 +159,28 @@ def test_a_speaker_with_too_little_speech_for_a_baseline_is_judged_as_the_runtim
     # was: every speaker z-scored against their own few seconds, A18's 3 clips too
     assert model.calls == ["session"] * 16 + ["none"] * 3
     assert report["speakers_without_baseline"] == ["A18"]
-    assert "1 speaker(s) with under 20 s of speech judged without a baseline of their own (the population " \
-           "variant), as the runtime judges a session that short: A18" in capsys.readouterr().out
+    assert report["min_baseline_speech_s"] == 20.0  # the runtime's default, no config read
+    assert "1 speaker(s) with under the runtime's default 20 s of speech judged without a baseline of their own " \
+           "(the population variant), as the runtime judges a session that short: A18" in capsys.readouterr().out
     model.calls.clear()
     code, report = _evaluate(monkeypatch, model, data, tmp_path / "none")
     assert set(model.calls) == {"none"} and report["speakers_without_baseline"] == []
+    assert report["min_baseline_speech_s"] is None
+
+
+def test_an_unreadable_file_with_the_speaker_baseline_is_refused_before_anything_is_said_of_baselines(
+        ravdess_dir, tmp_path, monkeypatch, capsys, caplog):
+    # A17 has speech enough for a baseline of their own, so a file short of it is a baseline short of a file
+    data = _speaker_manifest(ravdess_dir, tmp_path / "set", {"17": 14, "18": 1})
+    (data.parent / "bad.wav").write_bytes(b"not audio")
+    soundfile.write(data.parent / "silence.wav", np.zeros(48000, dtype=np.float32), 16000)
+    data.write_text(data.read_text() + "bad.wav,A17,angry\nsilence.wav,A17,happy\n")
+    model = _VariantModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, _ = _evaluate(monkeypatch, model, data, tmp_path / "out", "--speaker-baseline", "speaker")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{data}: 1 of 17 file(s) could not be read" in err[0]
+    # was: 'A17: the speaker's baseline is from 14 of its 16 files (the others could not be read)' before it
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize("actors, rough", [(("17", "18"), True), (("14", "15", "16", "17", "18"), False)])
