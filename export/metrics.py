@@ -59,8 +59,11 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
 def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
                               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
                               every_class: bool = False) -> dict[str, list[float]]:
-    """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects, in sorted
-    order) are drawn again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``.
+    """95 % intervals (2.5 and 97.5 percentiles) of UA and macro-F1 when the groups (speakers, subjects) are drawn
+    again with replacement, each bringing all its items; ``y_pred`` as for ``prediction_metrics``. Each draw is
+    ``len(names)`` integers from ``default_rng(seed)`` indexing the sorted names of the groups the items name (so a
+    group without items, named nowhere in ``groups``, is never drawn), scored as ``prediction_metrics`` scores the
+    items it brings: the sums of the groups' confusions stand in for that loop.
 
     Groups, not items, are the unit: one person's items share a voice or a body, so resampling items would
     understate how much the figure moves from one set of people to the next. A draw lacking a class scores the

@@ -140,3 +140,33 @@ def test_a_draw_lacking_a_class_scores_the_classes_it_has_or_with_every_class_is
     lacking = group_bootstrap_intervals(np.array([1, 1]), np.array([1, 0]), np.array(["A", "A"]), 2, resamples=10,
                                         every_class=True)
     assert np.isnan(lacking["ua"]).all() and np.isnan(lacking["macro_f1"]).all()
+
+
+@pytest.mark.parametrize("every_class", [False, True])
+def test_the_bootstrap_is_a_naive_loop_over_draws_of_sorted_groups_scored_by_prediction_metrics(every_class):
+    from export.metrics import group_bootstrap_intervals
+
+    rng = np.random.default_rng(11)
+    names = np.array(["zoe", "al", "mo", "bea", "kim", "ed", "ann"])  # unsorted, of unequal sizes
+    sizes = rng.integers(1, 9, len(names))
+    groups = np.repeat(names, sizes)
+    # each group holds two neighbouring classes: some draws lack a class, which every_class leaves out
+    y_true = (np.repeat(np.arange(len(names)) % 4, sizes) + rng.integers(0, 2, len(groups))) % 4
+    y_pred = np.where(rng.random(len(groups)) < 0.15, -1, rng.integers(0, 4, len(groups)))  # some unclaimed
+    resamples, seed = 300, 5
+    ordered = sorted(set(names))  # a draw's indices are into the sorted names
+    draws = np.random.default_rng(seed).integers(0, len(ordered), (resamples, len(ordered)))
+    figures: dict[str, list[float]] = {"ua": [], "macro_f1": []}
+    for draw in draws:
+        rows = np.concatenate([np.flatnonzero(groups == ordered[i]) for i in draw])
+        if every_class and len(set(y_true[rows])) < 4:
+            continue
+        scored = prediction_metrics(y_true[rows], y_pred[rows], 4)
+        for name in figures:
+            figures[name].append(scored[name])
+    expected = {name: np.percentile(values, [2.5, 97.5]) for name, values in figures.items()}
+    interval = group_bootstrap_intervals(y_true, y_pred, groups, 4, resamples=resamples, seed=seed,
+                                         every_class=every_class)
+    assert 0 < len(figures["ua"]) < resamples if every_class else len(figures["ua"]) == resamples
+    for name in ("ua", "macro_f1"):
+        assert interval[name] == pytest.approx(expected[name], abs=1e-12)
