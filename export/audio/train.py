@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from export.audio.datasets import Corpus, load_corpus, ravdess_clips, truncated_
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, markdown_table
+from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
@@ -429,26 +429,15 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     return report
 
 
-@contextmanager
-def media_lines_once(said: set[str]) -> Iterator[None]:
+def media_lines_once(said: set[str]) -> AbstractContextManager[None]:
     """``runtime.media``'s warnings while the clips are read, each said once: a clip is read again for every speed
     copy, and a WAV cut short, which the run has said itself (``truncated_wavs``, paths ``said``), not again."""
-    seen: set[str] = set()
 
-    def once(record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+    def cut_short_said(record: logging.LogRecord) -> bool:
         named = isinstance(record.args, tuple) and bool(record.args) and str(record.args[0]) in said
-        if message in seen or (named and "cut short" in message):
-            return False
-        seen.add(message)
-        return True
+        return named and "cut short" in record.getMessage()
 
-    media_log = logging.getLogger("runtime.media")
-    media_log.addFilter(once)
-    try:
-        yield
-    finally:
-        media_log.removeFilter(once)
+    return log_filters.said_once([logging.getLogger("runtime.media")], unsaid=cut_short_said)
 
 
 def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Path) -> list[str]:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import math
 import re
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import numpy as np
 
+from runtime import log_filters
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, process_recording, window_features
 from runtime.arms.physio.model import RunningInputs, card_setting
 from runtime.arms.physio.recording import Recording
@@ -114,27 +114,9 @@ class LiveStress:
                     "with signal)")
         return ""
 
-    @contextmanager
-    def said_once(self) -> Iterator[None]:
+    def said_once(self) -> AbstractContextManager[None]:
         """A flat stretch or a channel with too few samples is logged each time it is read: every hop in a live
         session. Within this, the calling thread's lines are let through once a session each, their numbers (a
         time, a count) aside."""
-        thread = threading.get_ident()
-
-        def once(record: logging.LogRecord) -> bool:
-            if record.thread != thread:
-                return True
-            key = NUMBER.sub("#", record.getMessage())
-            if key in self._said:
-                return False
-            self._said.add(key)
-            return True
-
-        for logger in SAID_ONCE:
-            logger.addFilter(once)
-        try:
-            yield
-        finally:
-            for logger in SAID_ONCE:
-                logger.removeFilter(once)
+        return log_filters.said_once(SAID_ONCE, self._said, key=lambda message: NUMBER.sub("#", message))
 

@@ -1,0 +1,46 @@
+"""Lines a job would say again and again (each read of a file, each hop of a live session), said once.
+
+One filter for them all: ``said_once`` puts it on the loggers for the length of a ``with`` block.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+
+def _never(record: logging.LogRecord) -> bool:
+    return False
+
+
+@contextmanager
+def said_once(loggers: Iterable[logging.Logger], said: set[str] | None = None, key: Callable[[str], str] = str,
+              unsaid: Callable[[logging.LogRecord], bool] = _never) -> Iterator[None]:
+    """Within this, each line the calling thread logs to ``loggers`` is let through once: one whose ``key`` (of its
+    message; the message itself by default) is in ``said`` is dropped, else its key is added. ``said``: the keys
+    said before (kept across blocks, a session's), else a new set; ``unsaid``: lines dropped outright, the job
+    having said them its own way. Other threads' lines all pass: they are not this job's repeats."""
+    said = set() if said is None else said
+    thread = threading.get_ident()
+    loggers = tuple(loggers)
+
+    def once(record: logging.LogRecord) -> bool:
+        if record.thread != thread:
+            return True
+        if unsaid(record):
+            return False
+        line = key(record.getMessage())
+        if line in said:
+            return False
+        said.add(line)
+        return True
+
+    for logger in loggers:
+        logger.addFilter(once)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(once)

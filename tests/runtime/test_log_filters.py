@@ -1,0 +1,31 @@
+"""``runtime.log_filters.said_once``: the one filter that says a job's repeated lines once."""
+
+import logging
+import threading
+
+from runtime.log_filters import said_once
+
+
+def test_a_line_is_said_once_by_its_key_across_blocks_sharing_a_set_and_unsaid_lines_not_at_all(caplog):
+    log = logging.getLogger("test.said_once")
+    said: set[str] = set()
+    with caplog.at_level("WARNING"):
+        for count in (1, 2):
+            with said_once([log], said, key=lambda message: message.rstrip("0123456789"),
+                           unsaid=lambda record: "cut short" in record.getMessage()):
+                log.warning("gap of %d", count)
+                log.warning("clip.wav: cut short")
+        log.warning("gap of 3")  # outside: no filter
+    assert [r.getMessage() for r in caplog.records] == ["gap of 1", "gap of 3"]
+    assert said == {"gap of "}
+
+
+def test_another_threads_lines_pass_the_filter(caplog):
+    log = logging.getLogger("test.said_once")
+    with caplog.at_level("WARNING"), said_once([log]):
+        log.warning("mine")
+        log.warning("mine")
+        worker = threading.Thread(target=lambda: [log.warning("theirs") for _ in range(2)])
+        worker.start()
+        worker.join()
+    assert [r.getMessage() for r in caplog.records] == ["mine", "theirs", "theirs"]
