@@ -272,12 +272,12 @@ def _stick_pulled(tmp_path, monkeypatch, temporary_folder_fails: bool = False):
 
     write = live.write_timeline
 
-    def stick_pulled(timeline, out_dir):
+    def stick_pulled(timeline, out_dir, **options):
         if out_dir == tmp_path / "stick" / "live" and "checkpoint_at_s" not in timeline.software:  # at the end
             raise InputError(out_dir, "cannot make the folder: Read-only file system")
         if temporary_folder_fails and out_dir.parent == tmp_path / "tmp":
             raise InputError(out_dir / "timeline.csv", "cannot write it: No space left on device")
-        return write(timeline, out_dir)
+        return write(timeline, out_dir, **options)
 
     monkeypatch.setattr(live, "write_timeline", stick_pulled)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))

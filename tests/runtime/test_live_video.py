@@ -303,9 +303,9 @@ def _written_timelines(monkeypatch) -> list:
 
     written, write = [], live.write_timeline
 
-    def recording(timeline, out_dir):
+    def recording(timeline, out_dir, **options):
         written.append(json.loads(timeline.to_json()))
-        return write(timeline, out_dir)
+        return write(timeline, out_dir, **options)
 
     monkeypatch.setattr(live, "write_timeline", recording)
     return written
