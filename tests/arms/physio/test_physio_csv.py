@@ -938,6 +938,18 @@ def test_a_shimmer_export_s_formatted_time_is_read_at_the_offset_stated_for_the_
         read_recording(path)
 
 
+def test_a_shimmer_export_s_formatted_time_without_an_offset_gives_way_to_the_device_s_own_clock(tmp_path, caplog):
+    device_ms = [f"{81234.0 + 250.0 * i:.3f}" for i in range(40)]
+    formatted = [_formatted(START_UNIX_S + i / 4, 3600.0) for i in range(40)]
+    path = _shimmer_with_clocks(tmp_path / "shimmer.csv", {"Timestamp": ("ms", device_ms),
+                                                           "Timestamp_FormattedUnix": ("no_units", formatted)})
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_recording(path)  # was: 'line 5: '2023/11/14 ...' has no UTC offset'
+    assert recording.start_unix_s is None and recording.channels["eda"].times_s[:2].tolist() == [0.0, 0.25]
+    assert caplog.text.count("is the PC's local time with no UTC offset; read on the device's own Timestamp") == 1
+    assert read_recording(path, utc_offset_s=3600.0).start_unix_s == pytest.approx(START_UNIX_S)
+
+
 def test_a_shimmer_export_s_unix_times_place_it_before_its_formatted_or_synchronised_ones(tmp_path):
     unix_ms = [f"{(START_UNIX_S + i / 4) * 1000:.3f}" for i in range(40)]
     sync_ms = [f"{(START_UNIX_S + 0.5 + i / 4) * 1000:.3f}" for i in range(40)]

@@ -320,7 +320,8 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
         below = first_rows(path, text, 2, 2, separator, start)  # its summary's values, its samples' header
         body = text[below[-1][1] :] if len(below) == 2 else ""
         return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
-    return consensys_table(path, header_table(path, header, number, text[start:], separator, meta, decimal_comma))
+    return consensys_table(path, header_table(path, header, number, text[start:], separator, meta, decimal_comma),
+                           utc_offset_s)
 
 
 def _separator(header: str) -> str:

@@ -40,7 +40,8 @@ CONSENSYS_FORMATS = {"cal", "raw", ""}  # the format row: each signal calibrated
 _CONSENSYS_NAME = re.compile(rf"(?:.*_)?({'|'.join(CONSENSYS_SIGNALS)})_cal")
 # The device's own clock is its Timestamp; the PC's System_Timestamp beside it is not.
 _CONSENSYS_SYSTEM_TIME = re.compile(r"(?:.*_)?system_timestamp_cal")
-# Of the wall clocks an export may hold, the one read: a UNIX time before the local one, which needs an offset stated.
+# Of the wall clocks an export may hold, the one read: a UNIX time before the local one, which needs an offset stated
+# (without one, the device's own Timestamp is read where there is one).
 CONSENSYS_CLOCKS = ("timestamp_unix", "timestampsync_unix", "timestamp_formattedunix")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
@@ -148,12 +149,15 @@ def _starts_with(cells: list[str], names: tuple[str, ...]) -> bool:
     return tuple(cell.strip().lower() for cell in cells[: len(names)]) == names
 
 
-def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
+def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | None = None) -> CsvTable:
     """A Shimmer (Consensys) export's table with its known signals read as the generic columns in their units, and
     its data lines after the format row (CAL/RAW) and the units row; other files' as they are.
 
     A known signal in a unit the reader has no conversion for is refused naming it; a skin resistance beside the
-    conductance it was computed from is left out with the other columns not read."""
+    conductance it was computed from is left out with the other columns not read. Its formatted time, the PC's
+    local time, is read only with ``utc_offset_s`` stated for that clock: without it, the device's own Timestamp
+    is read where the export has one, with no wall-clock start, and that is said (as a Polar Flow export's start
+    is)."""
     first_line = table.first_line
     if not any(name.endswith(("_cal", "_raw")) for name in table.reads_as):
         return table
@@ -169,6 +173,11 @@ def consensys_table(path: str | Path, table: CsvTable) -> CsvTable:
                if (match := _CONSENSYS_NAME.fullmatch(name)) and index < len(units)
                and not (match.group(1) == "timestamp" and _CONSENSYS_SYSTEM_TIME.fullmatch(name))}
     clock = next((clock for clock in CONSENSYS_CLOCKS if clock in signals.values()), None)
+    if clock == "timestamp_formattedunix" and utc_offset_s is None and "timestamp" in signals.values():
+        formatted = table.names[next(i for i, signal in signals.items() if signal == clock)]
+        log.warning("%s: its %s is the PC's local time with no UTC offset; read on the device's own Timestamp without "
+                    "a wall-clock start (--physio-offset places it, or give the PC's UTC offset)", path, formatted)
+        clock = None
     for index, signal in signals.items():
         if signal in CONSENSYS_CLOCKS and signal != clock:
             continue  # one wall clock places the recording; the others are left out
