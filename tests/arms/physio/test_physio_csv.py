@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 from runtime.arms.physio.features import process_recording
+from runtime.arms.physio.readers import csv_file as csv_reader
 from runtime.arms.physio.readers import read_recording
+from runtime.arms.physio.readers import text as text_reader
 from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
 from runtime.arms.physio.readers.text import parse_utc_offset_s
@@ -647,16 +649,17 @@ def test_a_polar_flow_time_that_is_no_elapsed_time_is_refused_naming_its_line(tm
 
 
 def _consensys_csv(path: Path, signals: dict[str, tuple[str, list[float]]], rows: int = 80,
-                   unix_time: bool = True, device: str = "Shimmer_8A5C") -> Path:
+                   unix_time: bool = True, device: str = "Shimmer_8A5C", number_format: str = "g") -> Path:
     """A Shimmer Consensys export: Excel's separator line, the signal names (after the device's name, which a user
     may have changed), their format (CAL) and their units, tab-separated, each line ending in a tab; ``signals``:
-    name -> (unit, values), besides the UNIX time in ms (unless ``unix_time`` is False)."""
+    name -> (unit, values, written in ``number_format``), besides the UNIX time in ms (unless ``unix_time`` is
+    False)."""
     names = [*([f"{device}_Timestamp_Unix_CAL"] if unix_time else []), *(f"{device}_{n}_CAL" for n in signals)]
     units = [*(["ms"] if unix_time else []), *(unit for unit, _ in signals.values())]
     lines = ['"sep=\t"', "\t".join(names), "\t".join(["CAL"] * len(names)), "\t".join(units)]
     for i in range(rows):
         values = [*([f"{(START_UNIX_S + i / 4) * 1000:.3f}"] if unix_time else []),
-                  *(f"{v[i % len(v)]:g}" for _, v in signals.values())]
+                  *(f"{v[i % len(v)]:{number_format}}" for _, v in signals.values())]
         lines.append("\t".join(values))
     path.write_text(lines[0] + "\n" + "".join(f"{line}\t\n" for line in lines[1:]))
     return path
@@ -882,12 +885,66 @@ def test_a_point_a_decimal_comma_csv_leaves_unclear_is_refused_naming_line_colum
         read_recording(path)
 
 
-def test_decimal_points_and_thousands_points_in_one_column_are_refused_naming_both(tmp_path):
+def test_decimal_points_and_decimal_commas_that_each_tell_their_mark_read_as_written(tmp_path):
     path = tmp_path / "rec.csv"
-    path.write_text("timestamp;eda\n" + "".join(f"{START_UNIX_S + i:.0f};{c}\n"
-                                                 for i, c in enumerate(["2.5", "2,6", "2.7"])))
-    with pytest.raises(InputError, match=r"line 3: column 'eda' holds '2,6', line 2 '2.5': a decimal point beside"):
-        read_recording(path)  # was: read as 2.5, 2.6, 2.7 (no point was a thousands mark, nor could be told)
+    path.write_text("time_s;bvp\n" + "".join(f"{i};{c}\n" for i, c in enumerate(["2.5", "2,6", "2.7", "1.234,5"])))
+    # was: refused ('a decimal point beside a decimal comma ... leaves each point unclear'), though none was
+    assert read_recording(path).channels["bvp"].values.tolist() == [2.5, 2.6, 2.7, 1234.5]
+
+
+def test_a_point_in_a_file_written_with_both_marks_is_refused_saying_so(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s;eda;temp\n" + "".join(f"{i};{e};{t}\n" for i, (e, t) in enumerate(
+        [("2.5", "33,1"), ("1.234", "33,2"), ("2.7", "33,3")])))
+    with pytest.raises(InputError, match=r"line 3: column 'eda' holds '1.234', 1.234 with a decimal point or 1234 "
+                                         r"with a thousands mark, and the file is written two ways: line 2 holds "
+                                         r"'2.5' in column 'eda', a decimal point, line 2 '33,1' in column 'temp'"):
+        read_recording(path)
+
+
+def test_a_decimal_comma_in_one_column_makes_the_points_of_another_thousands_marks(tmp_path):
+    path = tmp_path / "rr.csv"
+    rows = [("812", "0,51"), ("1.034", "0,52"), ("998", "0,53")]
+    path.write_text("timestamp;rr_ms;eda\n" + "".join(f"{START_UNIX_S + i:.0f};{rr};{eda}\n"
+                                                       for i, (rr, eda) in enumerate(rows)))
+    recording = read_recording(path)  # was: '1.034' refused, its column alone not telling
+    assert recording.channels["ibi"].values.tolist() == pytest.approx([0.812, 1.034, 0.998])
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_file_whose_every_value_has_three_decimals_reads_its_points_as_the_decimal_points_they_are(
+    tmp_path, separator
+):
+    rows = [(START_UNIX_S + i / 4, 2.5 + i / 1000, 33.0 + i / 8) for i in range(40)]
+    plain, logged = tmp_path / "plain.csv", tmp_path / "logged.csv"
+    plain.write_text("timestamp,eda,temp\n" + "".join(f"{t:.3f},{e:.3f},{c:.3f}\n" for t, e, c in rows))
+    logged.write_text(plain.read_text().replace(",", separator))  # '2.504', '33.125': each alone could be thousands
+    recording, expected = read_recording(logged), read_recording(plain)  # was: '2.500' refused as unclear
+    for name in ("eda", "temp"):
+        assert np.array_equal(recording.channels[name].values, expected.channels[name].values)
+        assert np.array_equal(recording.channels[name].times_s, expected.channels[name].times_s)
+
+
+def test_a_shimmer_export_writing_three_decimals_reads_its_skin_conductance_and_heart_rate(tmp_path):
+    path = _consensys_csv(tmp_path / "shimmer.csv", {"GSR_Skin_Conductance": ("uS", [2.5, 2.504, 2.625]),
+                                                     "PPGtoHR": ("BPM", [72.0, 72.125, 73.0])}, number_format=".3f")
+    assert "\t2.500\t72.000\t" in path.read_text()
+    recording = read_recording(path)  # was: 'holds '2.500', 2.5 with a decimal point or 2500 with a thousands mark'
+    assert recording.channels["eda"].values[:3].tolist() == [2.5, 2.504, 2.625]
+    assert recording.channels["hr"].values[:3].tolist() == [72.0, 72.125, 73.0]
+
+
+def test_a_tab_separated_file_of_decimal_points_is_parsed_by_numpy_straight_into_floats(tmp_path, monkeypatch):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s\tbvp\teda\n" + "".join(f"{i / 64:.4f}\t{np.sin(i / 5):.2f}\t{2 + i / 1e4:.4f}\n"
+                                                     for i in range(640)))
+    read_columns, returned = text_reader.csv_columns, []
+    spy = lambda *args: returned.append(read_columns(*args)) or returned[-1]  # noqa: E731
+    for module in (text_reader, csv_reader):
+        monkeypatch.setattr(module, "csv_columns", spy)
+    recording = read_recording(path)  # was: every column read as text and told cell by cell (4-6 times slower)
+    assert recording.channels["eda"].values[:2].tolist() == [2.0, 2.0001]
+    assert returned and all(isinstance(column, np.ndarray) for columns in returned for column in columns.values())
 
 
 def test_a_logger_s_decimal_points_in_a_tab_separated_csv_stay_decimal_points(tmp_path):

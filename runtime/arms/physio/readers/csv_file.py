@@ -26,14 +26,14 @@ from runtime.arms.physio.readers.text import (
     THOUSANDS_SPACES,
     check_rate,
     check_times,
-    column_numbers,
     csv_cells,
     csv_columns,
-    decimal_comma_column,
+    decimal_mark_columns,
     decode_text,
     drop_blank_rows,
     first_rows,
     lines_with_ends,
+    numbers_of_columns,
     parse_iso_time,
     read_limited,
     reads_as_number,
@@ -184,20 +184,17 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
             ) -> tuple[np.ndarray, bool]:
     """The values of the table's columns ``kept``, one column of a 2-D array each, and whether its times were local
     ones without an offset (read at ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
-    with points (every column told first), a Polar Flow export's elapsed times and ISO times as seconds, then every
-    other cell as a number, the first that is none (by line, then column) refused naming both."""
+    with points (the file telling what its points mark), a Polar Flow export's elapsed times and ISO times as
+    seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both."""
     unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
-    body = table.body
-    told = table.decimal_comma and _has_marks(body)  # points or spaces in some column: each column tells its own
-    if told:
-        as_text = set(kept)
-    elif table.decimal_comma:
-        body = body.replace(",", ".")  # most such files: every comma a decimal one
-    cells = csv_columns(path, body, table.first_line, table.delimiter, len(table.names), kept, as_text)
-    del body
-    if told:
-        cells = {i: decimal_comma_column(path, cells[i], table.first_line, table.names[i]) for i in kept}
+    if table.decimal_comma and _has_marks(table.body):  # points or spaces: what each marks, the file tells
+        cells = decimal_mark_columns(path, table.body, table.first_line, table.delimiter, len(table.names), kept,
+                                     table.names, as_text)
+    else:  # most decimal-comma files: every comma a decimal one
+        body = table.body.replace(",", ".") if table.decimal_comma else table.body
+        cells = csv_columns(path, body, table.first_line, table.delimiter, len(table.names), kept, as_text)
+        del body
     values = {i: column for i, column in cells.items() if isinstance(column, np.ndarray)}
     if table.elapsed_column is not None:
         values[table.elapsed_column] = _elapsed_seconds(path, table, cells[table.elapsed_column])
@@ -206,16 +203,8 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
         unix_s, zone_less = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s)
         if unix_s is not None:
             values[unix_column] = unix_s
-    refused = None  # (line, column) of the first cell that is no number
-    for index in kept:
-        if index not in values:
-            values[index], bad = column_numbers(cells[index])
-            if bad is not None and (refused is None or table.first_line + bad < refused[0]):
-                refused = (table.first_line + bad, index)
-    if refused is not None:
-        line, index = refused
-        cell = cells[index][line - table.first_line].strip()
-        raise InputError(path, f"line {line}: {cell[:20]!r} is not a number in column '{table.names[index]}'")
+    values.update(numbers_of_columns(path, {i: cells[i] for i in kept if i not in values}, table.first_line,
+                                     table.names))
     return np.stack([values[i] for i in kept], axis=1), zone_less
 
 

@@ -19,9 +19,10 @@ from runtime.errors import InputError
 from runtime.files import unreadable
 
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times the text (29 MB of 1e6
-# rows: 0.20 GB, decimal commas or empty cells alike; benchmarks/physio_csv_read.py), 18 where its lines are read one
-# by one (quotes, blank lines), an E4 file's at about 9, so a larger file (or a zip member that inflates to one) is
-# refused before it is read, not left to exhaust memory.
+# rows of four columns: 197 MiB, commas, semicolons with decimal commas, tabs with decimal points, empty cells alike;
+# benchmarks/physio_csv_read.py), about 16 where a decimal-comma file's thousands marks are told cell by cell (470
+# MiB for 31 MB, measured apart), 18 where its lines are read one by one (quotes, blank lines), an E4 file's at about
+# 9, so a larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
 
 
@@ -91,79 +92,150 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, col
     return data
 
 
-def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, columns: int,
-                names: list[str] | None = None) -> np.ndarray:
+def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, columns: int) -> np.ndarray:
     """Rows of cells (``csv_rows``') as a 2-D float array of ``columns`` columns, as ``parse_numbers`` reads lines:
     an empty cell or 'nan' is NaN, a blank row (no cells) a row of NaN, blank rows after the last none, and a cell
-    that is no number or a row of another width an error naming its line (and column, where ``names`` names them).
-    """
+    that is no number or a row of another width an error naming its line."""
     rows = list(rows)
     while rows and not rows[-1]:
         rows.pop()
     if not rows:
         raise InputError(source, "no data rows")
-    missing_row = ["nan"] * columns
-    try:  # most files: every cell a number
-        return np.array([row or missing_row for row in rows], dtype=float).reshape(len(rows), -1)
-    except ValueError:
-        pass
-    data = np.full((len(rows), columns), np.nan)
-    for index, (number, row) in enumerate(zip(range(first_line, first_line + len(rows)), rows, strict=True)):
+    for number, row in enumerate(rows, start=first_line):
         if row and len(row) != columns:
-            raise InputError(source, f"line {number}: {len(row)} values, the header names {columns}"
-                             if names else f"line {number}: {len(row)} values where earlier lines have {columns}")
-        for column, cell in enumerate(row):
-            cell = cell.strip()
-            if cell and cell.lower() != "nan":
-                try:
-                    data[index, column] = float(cell)
-                except ValueError:
-                    named = f" in column '{names[column]}'" if names else ""
-                    raise InputError(source, f"line {number}: {cell[:20]!r} is not a number{named}") from None
-    return data
+            raise InputError(source, f"line {number}: {len(row)} values where earlier lines have {columns}")
+    cells = [row or [""] * columns for row in rows]
+    numbers = numbers_of_columns(source, {index: [row[index] for row in cells] for index in range(columns)},
+                                 first_line)
+    return np.stack([numbers[index] for index in range(columns)], axis=1)
 
 
 # Thousands as a decimal-comma locale groups them: by points, or by spaces (plain, no-break, narrow no-break, thin),
-# the comma its decimal mark ('1.234,5', '1 234,5'). One point and three digits ('1.234') is a decimal point too.
+# the comma its decimal mark ('1.234,5', '1 234,5'). One point and three digits ('1.234') may be either mark: the
+# file's other numbers tell which.
 THOUSANDS_SPACES = " \u00a0\u202f\u2009"
 _GROUPED = re.compile(rf"[+-]?[1-9]\d{{0,2}}([.{THOUSANDS_SPACES}])\d{{3}}(?:\1\d{{3}})*(?:,\d*)?")
-_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?|[+-]?\d+,")
+# The numbers that tell a file's marks: a decimal comma or thousands grouped ('2,5', '1.234,5', '1.234.567',
+# '1 234'); a point that groups no thousands ('2.5', '0.000', '33.1250'); and '1.234', 1.234 or 1234, told by them.
+_UNCLEAR = r"[+-]?[1-9]\d{0,2}\.\d{3}"
+_COMMA_NUMBER = (rf"[+-]?[1-9]\d{{0,2}}(?:(?:\.\d{{3}}){{2,}}(?:,\d*)?|\.\d{{3}},\d*"
+                 rf"|(?P<space>[{THOUSANDS_SPACES}])\d{{3}}(?:(?P=space)\d{{3}})*(?:,\d*)?)"
+                 r"|[+-]?\d*,\d+(?:[eE][+-]?\d+)?|[+-]?\d+,")
+_POINT_NUMBER = r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# A cell of a number's characters holding a mark: in a column of text, the cells that may be numbers to tell (an ISO
+# time, a word, holds others)
+_NUMBER_CHARACTERS = rf"[\d+\-eE.,{THOUSANDS_SPACES}]"
+_MARKED_CELL = re.compile(rf"(?m)^{_NUMBER_CHARACTERS}*[.,{THOUSANDS_SPACES}]{_NUMBER_CHARACTERS}*$")
+_COMMA_CELL_WITHOUT_POINT = re.compile(r"(?m)^[^.\n]*,[^.\n]*$")
+MARK_KINDS = ("comma", "point", "unclear")
+Found = tuple[int, int, str]  # a cell: its row (from the first data line), its column, its text
 
 
-def decimal_comma_column(source: str | Path, cells: list[str], first_line: int, name: str) -> list[str]:
-    """One column of a decimal-comma file (``cells``, the first on file line ``first_line``) written with decimal
-    points and no thousands marks ('1.234,5' and '1 234,5' as '1234.5'); cells that are no number as they are.
+def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
+                         wanted: list[int], names: list[str], as_text: set[int] | None = None
+                         ) -> dict[int, np.ndarray | list[str]]:
+    """The columns ``wanted`` of a semicolon- or tab-separated file's data lines ``text`` (as ``csv_columns``;
+    ``names``, the header's) whose points or spaces may mark decimals or thousands: what they mark is told for
+    the whole file, as one spreadsheet or logger writes one file. A decimal comma or thousands grouped ('2,5',
+    '1.234,5', '1 234') makes each point that could group thousands a thousands mark ('1.234' 1234), a point that
+    groups none ('2.5', '0.000', '33.1250') each such point a decimal point ('33.125'); a file with both reads
+    each number as it is written, and refuses a '1.234' there, or in a file with neither, naming it.
 
-    Its points are told by the column: thousands marks where a value has a decimal comma or several points, decimal
-    points where a value has one that groups no thousands ('2.5', as a logger writing points does). A column holding
-    both, or only values such as '1.234' (1.234 or 1234), is refused naming the first cell it cannot read."""
-    joined = "\n".join(cells)
-    if "." not in joined and not any(space in joined for space in THOUSANDS_SPACES):
-        return joined.replace(",", ".").split("\n") if "," in joined else cells  # most columns: no mark to tell
-    grouped = [_GROUPED.fullmatch(cell.strip()) for cell in cells]
-    points_group = next((i for i, (cell, match) in enumerate(zip(cells, grouped, strict=True))
-                         if (match and match.group(1) == "." and ("," in cell or cell.count(".") > 1))
-                         or _COMMA_DECIMAL.fullmatch(cell.strip())), None)
-    decimal_point = next((i for i, (cell, match) in enumerate(zip(cells, grouped, strict=True))
-                          if "." in cell and match is None and reads_as_number(cell)), None)
-    if points_group is not None and decimal_point is not None:
-        first, second = sorted((points_group, decimal_point))
-        raise InputError(source, f"line {first_line + second}: column '{name}' holds {cells[second].strip()!r}, "
-                         f"line {first_line + first} {cells[first].strip()!r}: a decimal point beside a decimal comma "
-                         "or points grouping thousands leaves each point unclear; write the column one way")
-    if points_group is None and decimal_point is None:
-        unclear = next((i for i, match in enumerate(grouped) if match and match.group(1) == "."), None)
-        if unclear is not None:
-            text = cells[unclear].strip()
-            raise InputError(source, f"line {first_line + unclear}: column '{name}' holds {text!r}, {float(text):g} "
-                             f"with a decimal point or {float(text.replace('.', '')):g} with a thousands mark, and no "
-                             "value in the column tells which: write it with its decimal comma")
-    thousands_points = points_group is not None
-    return [_decimal_point_text(cell, match, thousands_points) for cell, match in zip(cells, grouped, strict=True)]
+    Numbers written with points only are read by numpy straight into floats, and each such column's text
+    searched in C for a number that tells (most files' first line holds one); a column holding a cell numpy does
+    not read as a number (a decimal comma, a space, text) is searched as its own text, and only its cells with
+    marks, where points or spaces are among them, rewritten one by one."""
+    numpy_read = numpy_reads(text)
+    columns = csv_columns(source, text, first_line, delimiter, width, wanted,
+                          set(as_text or ()) if numpy_read else set(wanted))  # else: every cell's text to tell
+    joined = {index: "\n".join(column) for index, column in columns.items() if isinstance(column, list)}
+    first: dict[str, Found] = {}
+    for index, cells in joined.items():  # one cell of each kind tells: a column without its mark is not searched
+        marks = {"comma": ",", "point": ".", "unclear": "."}
+        for kind in MARK_KINDS:
+            if kind not in first and (marks[kind] in cells or kind == "comma" and any(
+                    space in cells for space in THOUSANDS_SPACES)):
+                _keep_first(first, kind, *_first_cells(cells, kind, [index]))
+    numbers = [index for index in columns if index not in joined]  # read by numpy: their text is searched
+    padded = f"\n{text}\n" if numbers else ""
+    if "comma" not in first and "point" not in first:
+        _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
+    unclear_in: dict[int, Found] = {}  # columns numpy read whose '1.234' a decimal comma may make 1234
+    if "comma" in first or "point" not in first:
+        unclear_in = {found[1]: found for found in _first_cells(padded, "unclear", numbers, delimiter)}
+        _keep_first(first, "unclear", *unclear_in.values())
+    if "unclear" in first and "comma" in first and "point" not in first:
+        _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
+    if "unclear" in first and ("comma" in first) == ("point" in first):  # neither tells, or both do
+        _refuse_unclear(source, first_line, names, first)
+    for index in unclear_in:  # (thousands, or refused above) its text is read again, to tell each cell
+        joined[index] = "\n".join(csv_columns(source, text, first_line, delimiter, width, [index], {index})[index])
+    for index, cells in joined.items():
+        columns[index] = _with_decimal_points(cells, thousands="comma" in first)
+    return columns
 
 
-def _decimal_point_text(cell: str, grouped: re.Match[str] | None, thousands_points: bool) -> str:
-    if grouped is not None and (grouped.group(1) != "." or thousands_points):
+def numpy_reads(text: str) -> bool:
+    """Whether numpy's parser reads a CSV's data lines as the csv module would: no quotes (which the csv module
+    reads more strictly) and no line breaks other than newlines."""
+    return '"' not in text and ("\r" not in text or text.count("\r") == text.count("\r\n")) and not any(
+        mark in text for mark in _BREAKS_BESIDE_NEWLINE)
+
+
+def _first_cells(text: str, kind: str, columns: list[int], delimiter: str | None = None, one: bool = False
+                 ) -> list[Found]:
+    """The first cell of ``kind`` (one of ``MARK_KINDS``) in each of ``columns`` (in the first column holding one,
+    where ``one``), searched in C: in lines ``text`` of one column's cells (``delimiter`` None), or in data lines
+    ``text`` with a newline before and after, their cells separated by ``delimiter``."""
+    mark = re.escape(delimiter or "\n")
+    end = rf"(?:{mark}|\r?\n)" if delimiter else "$"
+    number = {"comma": _COMMA_NUMBER, "unclear": _UNCLEAR, "point": rf"(?!{_UNCLEAR} *{end}){_POINT_NUMBER}"}[kind]
+    found = []
+    for index in columns:
+        start = rf"\n(?:[^{mark}\n]*{mark}){{{index}}}" if delimiter else "(?m)^"
+        match = re.search(rf"{start} *({number}) *(?={end})", text)
+        if match is not None:
+            found.append((text.count("\n", 0, match.start(1)) - bool(delimiter), index, match.group(1)))
+            if one:
+                break
+    return found
+
+
+def _keep_first(first: dict[str, Found], kind: str, *found: Found) -> None:
+    """``first[kind]``, the earliest cell (by row, then column) of those found so far."""
+    for cell in found:
+        if kind not in first or cell[:2] < first[kind][:2]:
+            first[kind] = cell
+
+
+def _refuse_unclear(source: str | Path, first_line: int, names: list[str], first: dict[str, Found]) -> None:
+    row, index, cell = first["unclear"]
+    said = (f"line {first_line + row}: column '{names[index]}' holds {cell!r}, {float(cell):g} with a decimal point "
+            f"or {float(cell.replace('.', '')):g} with a thousands mark")
+    if "comma" not in first:
+        raise InputError(source, f"{said}, and no value in the file tells which: write it with its decimal comma")
+    (point_row, point_index, point), (comma_row, comma_index, comma) = first["point"], first["comma"]
+    raise InputError(source, f"{said}, and the file is written two ways: line {first_line + point_row} holds "
+                     f"{point!r} in column '{names[point_index]}', a decimal point, line {first_line + comma_row} "
+                     f"{comma!r} in column '{names[comma_index]}', a decimal comma or thousands marks; write it "
+                     "one way")
+
+
+def _with_decimal_points(cells: str, thousands: bool) -> list[str]:
+    """A column's cells (``cells``, one a line) with decimal points and no thousands marks ('1.234,5' and '1 234,5'
+    as '1234.5'; '1.234' as '1234' where points mark ``thousands``); a comma in a cell that is no number (an ISO
+    time's fraction) a point too, as it is in a file with no point nor space to tell."""
+    if "." not in cells and not any(space in cells for space in THOUSANDS_SPACES):  # most such columns
+        return cells.replace(",", ".").split("\n")
+    cells = _MARKED_CELL.sub(lambda cell: _decimal_point_text(cell.group(), thousands), cells)
+    if "," in cells:
+        cells = _COMMA_CELL_WITHOUT_POINT.sub(lambda cell: cell.group().replace(",", "."), cells)
+    return cells.split("\n")
+
+
+def _decimal_point_text(cell: str, thousands: bool) -> str:
+    grouped = _GROUPED.fullmatch(cell.strip())
+    if grouped is not None and (grouped.group(1) != "." or thousands):
         return grouped.group(0).replace(grouped.group(1), "").replace(",", ".")
     return cell.replace(",", ".") if "." not in cell else cell
 
@@ -221,14 +293,15 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
     of another width, or a quote left open, is an error naming its line.
 
     numpy's parser reads the lines in C, the numbers straight into floats and a text column on its own, so that
-    no line is held as a Python string nor any row as a list of them (a million rows: 0.3 s, and memory a few
-    times the text's). A file numpy would read otherwise - quotes, which the csv module reads more strictly, blank
-    lines, which numpy skips, line breaks other than newlines - is read line by line, one column at a time kept."""
+    no line is held as a Python string nor any row as a list of them (a million rows of four columns, 29 MB: about
+    0.5 s and 197 MiB peak on a 2-core host, 7 times the text; benchmarks/physio_csv_read.py). A file numpy would
+    read otherwise - quotes, which the csv module reads more strictly, blank lines, which numpy skips, line breaks
+    other than newlines - is read line by line, one column at a time kept."""
     text = _without_trailing_blank_lines(text)
     if not text:
         raise InputError(source, "no data rows")
     lines = text.count("\n") + 1
-    if '"' in text or text.count("\r") != text.count("\r\n") or any(mark in text for mark in _BREAKS_BESIDE_NEWLINE):
+    if not numpy_reads(text):
         return _columns_of_lines(source, text.splitlines(), first_line, delimiter, width, wanted, as_text)
     data = text.encode()
     del text
@@ -300,6 +373,24 @@ def column_numbers(cells: list[str]) -> tuple[np.ndarray, int | None]:
             except ValueError:
                 return values, index
     return values, None
+
+
+def numbers_of_columns(source: str | Path, columns: dict[int, list[str]], first_line: int,
+                       names: list[str] | None = None) -> dict[int, np.ndarray]:
+    """Each column's cells (the first on file line ``first_line``) as numbers (``column_numbers``); the first cell
+    that is none, by line and then column, an error naming its line (and its column, where ``names`` names them)."""
+    numbers: dict[int, np.ndarray] = {}
+    refused = None  # (row, column) of the first cell that is no number
+    for index, cells in columns.items():
+        numbers[index], bad = column_numbers(cells)
+        if bad is not None and (refused is None or (bad, index) < refused):
+            refused = (bad, index)
+    if refused is not None:
+        row, index = refused
+        named = f" in column '{names[index]}'" if names else ""
+        raise InputError(source, f"line {first_line + row}: {columns[index][row].strip()[:20]!r} is not a "
+                         f"number{named}")
+    return numbers
 
 
 def drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
