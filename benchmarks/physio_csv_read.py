@@ -1,18 +1,20 @@
 """How fast, and in how much memory, the wearable CSV reader reads a long file: a comma CSV, a semicolon CSV with
-decimal commas, and a comma CSV whose EDA has a value every 16th row (empty cells between), a million rows each by
+decimal commas, a tab-separated CSV with decimal points (as a logger writes it: its EDA's '2.004' alone could be a
+thousands mark), and a comma CSV whose EDA has a value every 16th row (empty cells between), a million rows each by
 default (about 30 MB of text), read by one or more checkouts of the project.
 
     python benchmarks/physio_csv_read.py --work /tmp/physio_csv [--checkout /path/to/another/worktree ...]
 
 Each file holds `time_s,bvp,eda,temp` at 64 Hz (a pulse wave, an EDA and a skin temperature, every cell a number).
 Each checkout reads each file in its own process under `/usr/bin/time -v`: the read's wall time (timed in the
-process, imports left out) and the process's peak RSS, with the peak of the imports alone beside it. The files are
-written under --work, never into the repository.
+process, imports left out; 'refused' where the checkout refuses the file) and the process's peak RSS in MiB, with
+the peak of the imports alone beside it. The files are written under --work, never into the repository.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import subprocess
 import sys
@@ -24,22 +26,26 @@ RATE_HZ = 64.0
 READ = """
 import sys, time
 from runtime.arms.physio.readers.csv_file import read_csv
+from runtime.errors import InputError
 if sys.argv[1] != "-":
     began = time.perf_counter()
-    read_csv(sys.argv[1])
-    print(f"{time.perf_counter() - began:.3f}")
+    try:
+        read_csv(sys.argv[1])
+        print(f"{time.perf_counter() - began:.3f}")
+    except InputError:
+        print("refused")
 """
 
 
-def write_csv(path: Path, rows: int, decimal_comma: bool, eda_stride: int = 1) -> Path:
-    """``rows`` rows of a 64 Hz recording; with ``decimal_comma``, separated by semicolons with decimal commas; the
-    EDA in every ``eda_stride``-th row, its cell empty in the others (a 4 Hz EDA beside the 64 Hz pulse wave)."""
+def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_stride: int = 1) -> Path:
+    """``rows`` rows of a 64 Hz recording, its cells separated by ``separator``, with decimal commas where
+    ``decimal_comma``; the EDA in every ``eda_stride``-th row, its cell empty in the others (a 4 Hz EDA beside the
+    64 Hz pulse wave)."""
     rng = np.random.default_rng(0)
     time_s = np.arange(rows) / RATE_HZ
     bvp = 50.0 * np.sin(2 * np.pi * 1.2 * time_s) + rng.normal(0, 2, rows)
     eda = 2.0 + 0.5 * np.sin(2 * np.pi * time_s / 300) + rng.normal(0, 0.01, rows)
     temp = 33.0 + rng.normal(0, 0.05, rows)
-    separator = ";" if decimal_comma else ","
     lines = [separator.join(("time_s", "bvp", "eda", "temp"))]
     lines += [f"{t:.4f}{separator}{b:.2f}{separator}{e:.3f}{separator}{c:.2f}"
               if i % eda_stride == 0 else f"{t:.4f}{separator}{b:.2f}{separator}{separator}{c:.2f}"
@@ -50,12 +56,13 @@ def write_csv(path: Path, rows: int, decimal_comma: bool, eda_stride: int = 1) -
 
 
 def measure(checkout: Path, path: Path | None) -> tuple[float, float]:
-    """(read s, peak RSS MB) of ``checkout``'s ``read_csv(path)`` in a fresh process (the imports alone: None)."""
+    """(read s, NaN where refused; peak RSS MiB) of ``checkout``'s ``read_csv(path)`` in a fresh process (the imports
+    alone: None)."""
     run = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-c", READ, str(path) if path else "-"],
                          capture_output=True, text=True, check=True, cwd=checkout, env={"PYTHONPATH": str(checkout)})
-    read_s = float(run.stdout.strip() or "nan")
-    peak_mb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1)) / 1024
-    return read_s, peak_mb
+    read_s = float(run.stdout.strip().replace("refused", "nan") or "nan")
+    peak_mib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr).group(1)) / 1024
+    return read_s, peak_mib
 
 
 def main() -> None:
@@ -67,17 +74,20 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, decimal_comma, eda_stride in (("comma", False, 1), ("semicolon_decimal_comma", True, 1),
-                                            ("comma_eda_every_16th_row", False, 16)):
+    for name, separator, decimal_comma, eda_stride in (("comma", ",", False, 1),
+                                                       ("semicolon_decimal_comma", ";", True, 1),
+                                                       ("tab_decimal_points", "\t", False, 1),
+                                                       ("comma_eda_every_16th_row", ",", False, 16)):
         path = args.work / f"{name}_{args.rows}.csv"
-        files.append(path if path.exists() else write_csv(path, args.rows, decimal_comma, eda_stride))
-    print("| checkout | file | MB of text | read s | peak MB | imports alone MB |\n|---|---|---|---|---|---|")
+        files.append(path if path.exists() else write_csv(path, args.rows, separator, decimal_comma, eda_stride))
+    print("| checkout | file | MB of text | read s | peak MiB | imports alone MiB |\n|---|---|---|---|---|---|")
     for checkout in args.checkout:
-        _, imports_mb = measure(checkout, None)
+        _, imports_mib = measure(checkout, None)
         for path in files:
-            read_s, peak_mb = measure(checkout, path)
-            print(f"| {checkout} | {path.name} | {path.stat().st_size / 1e6:.1f} | {read_s:.2f} | {peak_mb:.0f} | "
-                  f"{imports_mb:.0f} |", flush=True)
+            read_s, peak_mib = measure(checkout, path)
+            read = "refused" if math.isnan(read_s) else f"{read_s:.2f}"
+            print(f"| {checkout} | {path.name} | {path.stat().st_size / 1e6:.1f} | {read} | {peak_mib:.0f} | "
+                  f"{imports_mib:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

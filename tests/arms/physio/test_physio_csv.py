@@ -541,24 +541,31 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
 
 @pytest.mark.parametrize("row", ["{t},0.5,9", "{t}"])
 def test_rows_wider_or_narrower_than_the_header_are_refused_naming_a_line_when_every_column_is_read(tmp_path, row):
-    path = tmp_path / "rows.csv"  # was: wider rows read as if the header named their cells, narrower a traceback
+    path = tmp_path / "rows.csv"  # refused before too: the refusal names the line
     path.write_text("time_s,eda\n" + "".join(row.format(t=i) + "\n" for i in range(5)))
     with pytest.raises(InputError, match=f"line 2: {row.count(',') + 1} values, the header names 2"):
         read_recording(path)
 
 
-def test_lines_numpy_reads_and_lines_read_one_by_one_give_one_recording(tmp_path):
+def test_lines_numpy_reads_and_lines_read_one_by_one_give_one_recording(tmp_path, monkeypatch):
     rows = [f"{i / 64:.6f},{np.sin(i / 5):.4f},{'' if i % 16 else 2.0 + i / 1e4}" for i in range(64 * 30)]
-    rows[100] = ""  # a blank line: a row of NaN in its place
     plain = tmp_path / "plain.csv"
     plain.write_text("time_s,bvp,eda\n" + "\n".join(rows) + "\n\n")
-    quoted = tmp_path / "quoted.csv"  # a quote: every line read by the csv module
-    quoted.write_text("time_s,bvp,eda\n" + "\n".join([*rows[:-1], '"' + rows[-1].replace(",", '","') + '"']))
+    quoted = tmp_path / "quoted.csv"  # a quote and a blank line: every line read by the csv module
+    quoted.write_text("time_s,bvp,eda\n" + "\n".join([*rows[:100], "", *rows[101:-1],
+                                                       '"' + rows[-1].replace(",", '","') + '"']))
+    lines_read = []
+    read_lines = text_reader._columns_of_lines
+    monkeypatch.setattr(text_reader, "_columns_of_lines", lambda *args: lines_read.append(args[0]) or read_lines(*args))
     a, b = read_recording(plain), read_recording(quoted)
-    for name in ("bvp", "eda"):
-        assert np.array_equal(a.channels[name].times_s, b.channels[name].times_s)
-        assert np.array_equal(a.channels[name].values, b.channels[name].values)
-    assert a.channels["eda"].rate_hz == pytest.approx(4.0) and a.channels["bvp"].values.size == 64 * 30 - 1
+    assert lines_read == [quoted]  # the plain file's lines parsed by numpy
+    kept = np.arange(64 * 30) != 100  # the quoted file's blank line: no pulse-wave sample there (nor an EDA one)
+    assert np.array_equal(a.channels["bvp"].times_s[kept], b.channels["bvp"].times_s)
+    assert np.array_equal(a.channels["bvp"].values[kept], b.channels["bvp"].values)
+    assert np.array_equal(a.channels["eda"].times_s, b.channels["eda"].times_s)
+    assert np.array_equal(a.channels["eda"].values, b.channels["eda"].values)
+    assert a.channels["eda"].rate_hz == b.channels["eda"].rate_hz == pytest.approx(4.0)
+
 
 def test_an_rr_list_without_a_header_is_told_the_one_line_that_makes_it_read(tmp_path):
     path = tmp_path / "elite_hrv.txt"
