@@ -30,6 +30,7 @@ LABEL_WORDS: dict[str, str] = {
     **{label: label for label in CANONICAL_LABELS},
     "neutrality": "neutral",
     "calmness": "calm", "relaxed": "calm",
+    "mad": "angry",
     "happiness": "happy", "joy": "happy", "joyful": "happy",
     "sadness": "sad",
     "anger": "angry",
@@ -42,7 +43,7 @@ LABEL_WORDS: dict[str, str] = {
 LABEL_SHORT_FORMS: dict[str, str] = {
     "neu": "neutral", "n": "neutral",
     "hap": "happy", "hap+exc": "happy",
-    "ang": "angry", "mad": "angry",
+    "ang": "angry",
     "fea": "fearful",
     "dis": "disgust",
     "sur": "surprised", "ps": "surprised",
@@ -63,7 +64,7 @@ def canonical_label(word: str) -> str | None:
 
 def folder_label(name: str) -> str | None:
     """The canonical label a folder's name gives, by whole label words alone ('happy', 'Fear', 'joy'), or None:
-    a folder named 'n', 'ps' or 'mad' is as likely a person's initials or name as an emotion."""
+    a folder named 'n', 'ps' or 'neu' is as likely a person's initials as an emotion's code."""
     return LABEL_WORDS.get(_label_key(name))
 
 

@@ -27,7 +27,7 @@ from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
-from runtime.track import CANONICAL_LABELS, canonical_label
+from runtime.track import CANONICAL_LABELS, canonical_label, folder_label
 
 MANIFEST_NAME = "manifest.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
@@ -359,7 +359,7 @@ def refuse_folder_labels_against_names(data: Path, clips: list[Clip]) -> None:
     a RAVDESS name that says happy): labels are read from the names, so a folder's label that disagrees would be
     silently overruled; the count and the first few such files are named."""
     clashes = [f"{clip.path.relative_to(data)} (folder {folder}, name {clip.emotion})" for clip in clips
-               if (folder := canonical_label(clip.path.parent.name)) is not None and folder != clip.emotion]
+               if (folder := folder_label(clip.path.parent.name)) is not None and folder != clip.emotion]
     if clashes:
         raise InputError(data, f"{len(clashes)} file(s) sit in a folder named after another label than their corpus "
                          f"name gives (labels are read from the names): {'; '.join(clashes[:MAX_NAMED_FILES])}"

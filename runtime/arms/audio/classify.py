@@ -115,6 +115,7 @@ def refuse_label_folders(files: list[Path]) -> None:
     one speaker, and a folder per label z-scores each label against itself, which erases the emotion."""
 
     folders = sorted({path.parent for path in files})
+    # the codes too ('neu', 'hap', 'ang', as IEMOCAP lays out): a refusal costs a line, a miss a chance-level result
     if folders and all(canonical_label(folder.name) for folder in folders):
         names = ", ".join(folder.name for folder in folders)
         raise InputError(folders[0].parent, f"--speaker-baseline folder takes each folder as one speaker, but the "
@@ -123,15 +124,16 @@ def refuse_label_folders(files: list[Path]) -> None:
 
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
-                   speakers: list[str] | None = None, min_baseline_speech_s: float | None = None) -> Classified:
+                   speakers: list[str] | None = None,
+                   min_baseline_speech_s: float = MIN_BASELINE_SPEECH_S) -> Classified:
     """Clip probabilities of each file that could be read, in order, and the error of each that gave none (a
     ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone.
     A bad ``speaker_baseline`` is refused before any file.
 
     ``speakers``: each file's speaker where the caller knows it (a labelled corpus's), grouped for the "folder"
-    baseline instead of the files' folders. ``min_baseline_speech_s``: where given, a speaker whose readable files
-    hold less speech (or one window) is judged by the population variant, as the runtime judges a short session
-    (``baseline_variant``): a baseline over a few seconds z-scores the emotion away."""
+    baseline instead of the files' folders. ``min_baseline_speech_s`` (the runtime's default unless given; 0: any):
+    a speaker whose readable files hold less speech (or one window) is judged by the population variant, as the
+    runtime judges a short session (``baseline_variant``): a baseline over a few seconds z-scores the emotion away."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed: list[InputError] = []
@@ -165,7 +167,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             by_speaker[item.speaker].append(item)
         for speaker, group in by_speaker.items():
             stacked = np.vstack([item.features for item in group])
-            if min_baseline_speech_s is not None and baseline_variant(
+            if baseline_variant(
                     "session", sum(item.speech_s for item in group), len(stacked), min_baseline_speech_s)[0] == "none":
                 result.without_baseline.append(speaker)
                 continue
@@ -191,7 +193,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     check_output_file(csv_path, files)
-    classified = classify_files(files, emotion_model, speaker_baseline, min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+    classified = classify_files(files, emotion_model, speaker_baseline)
     clips, failed = classified.clips, classified.failed
     for line in classified.baseline_lines:
         log.warning("%s", line)

@@ -51,7 +51,7 @@ def test_manifest_gives_speakers_and_maps_label_synonyms(tmp_path):
 
 
 def test_a_manifest_reads_the_label_words_a_checkpoints_classes_may_use(tmp_path):
-    # one list of label words (runtime.track.LABEL_SYNONYMS) for manifests, folders and checkpoints
+    # one list of label words (runtime.track.LABEL_SYNONYMS) for manifests and checkpoints
     touch(tmp_path, "a.wav")
     touch(tmp_path, "b.wav")
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,relaxed\nb.wav,bob,scared\n")
@@ -247,6 +247,11 @@ def test_a_corpus_name_in_a_folder_of_another_label_is_refused_naming_both(tmp_p
         load_corpus(tmp_path)
     (tmp_path / "angry").rename(tmp_path / "sad")
     assert sorted(c.emotion for c in load_corpus(tmp_path).clips) == ["happy", "sad"]
+
+
+def test_a_corpus_name_in_a_folder_named_by_a_persons_initials_is_read(tmp_path):
+    touch(tmp_path, "ps/03-01-05-01-01-01-01.wav")  # RAVDESS 05: angry, in the folder of P. S. (not 'surprised')
+    assert [c.emotion for c in load_corpus(tmp_path).clips] == ["angry"]  # was refused: folder surprised, name angry
 
 
 def test_a_split_laid_out_as_links_to_a_corpus_speakers_folders_is_read(tmp_path):
