@@ -56,6 +56,14 @@ class Corpus:
         counted = Counter(clip.emotion for clip in self.clips)
         return {label: counted.get(label, 0) for label in CANONICAL_LABELS}
 
+    def speakers_by_label(self) -> dict[str, list[str]]:
+        """The speakers with clips of each canonical label, sorted (a label of one speaker is never judged on a
+        speaker it was learnt from in another)."""
+        speakers: dict[str, set[str]] = {label: set() for label in CANONICAL_LABELS}
+        for clip in self.clips:
+            speakers[clip.emotion].add(clip.speaker)
+        return {label: sorted(names) for label, names in speakers.items()}
+
 
 class Unmapped(ValueError):
     """A file that follows a corpus convention but whose label has no canonical counterpart."""

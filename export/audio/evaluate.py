@@ -27,7 +27,7 @@ import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
 from export.audio.datasets import MAX_NAMED_FILES, Clip, Unmapped, load_corpus, parse_file_name
-from export.metrics import classification_metrics, group_bootstrap_intervals, prediction_metrics
+from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
@@ -36,7 +36,6 @@ from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
 BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
-FEW_SPEAKERS = 5  # fewer speakers than this: an interval over speakers rests on too few draws to be more than rough
 
 
 @dataclass
@@ -109,18 +108,10 @@ def score(judged: Judged, labels: list[str], resamples: int = BOOTSTRAP_RESAMPLE
                   "no_claim": int((~judged.claimed[mine]).sum())}
         for speaker in sorted(set(speakers.tolist())) for mine in [speakers == speaker]
     }
-    if len(per_speaker) > 1:
-        interval: dict[str, Any] = group_bootstrap_intervals(y_true, y_pred, speakers, len(labels), resamples, seed)
-        interval |= {"resamples": resamples, "unit": "speaker", "seed": seed}
-        if len(per_speaker) < FEW_SPEAKERS:
-            interval["note"] = (f"{len(per_speaker)} speakers: an interval over so few is rough (each draw is one of "
-                                "few combinations)")
-    else:  # one speaker drawn again is the same speaker: no spread to measure
-        interval = {"note": "one speaker: no interval over speakers"}
     return {
         "ua": metrics["ua"], "macro_f1": metrics["macro_f1"], "ece": metrics["ece"], "accuracy": metrics["wa"],
         "clips": metrics["n"], "no_claim": metrics["no_claim"], "speakers": len(per_speaker),
-        "interval_95": interval,
+        "interval_95": group_interval(y_true, y_pred, speakers, len(labels), "speaker", resamples, seed),
         "recall": metrics["recall"],
         "clip_counts": {label: int(n) for label, n in zip(labels, counts, strict=True)},
         "confusion": metrics["confusion"],
@@ -239,18 +230,14 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     return report
 
 
-def _interval(report: dict[str, Any], name: str) -> str:
-    low_high = report["interval_95"].get(name)
-    return f" (95 % over speakers {low_high[0]:.3f}–{low_high[1]:.3f})" if low_high else ""
-
-
 def summary(report: dict[str, Any]) -> str:
     """A few lines: the model, the set, the headline figures and the notes."""
+    interval = report["interval_95"]
     lines = [
         f"{report['model']['id']} {report['model']['version']} on {report['data']}: {report['clips']} clips of "
         f"{report['speakers']} speaker(s), speaker baseline {report['speaker_baseline']}",
-        f"UA {report['ua']:.3f}{_interval(report, 'ua')}, macro-F1 {report['macro_f1']:.3f}"
-        f"{_interval(report, 'macro_f1')}, ECE {report['ece']:.3f}, accuracy {report['accuracy']:.3f}",
+        f"UA {report['ua']:.3f}{interval_text(interval, 'ua')}, macro-F1 {report['macro_f1']:.3f}"
+        f"{interval_text(interval, 'macro_f1')}, ECE {report['ece']:.3f}, accuracy {report['accuracy']:.3f}",
     ]
     return "\n".join(lines + [f"note: {line}" for line in report["notes"]])
 

@@ -277,9 +277,14 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                          "float models"),
             "data": report["data"],
             "clips": report.get("n_clips"),
+            # what a reviewer weighs the figures by: a label of few clips or one speaker is barely judged
+            "clips_per_label": report.get("clips_per_label"),
+            "speakers_per_label": report.get("speakers_per_label"),
             "speakers": len(report.get("speakers", [])) or len({s for fold in report["folds"] for s in fold}),
             "folds": report["folds"],
-            "cv": {name: {k: m[k] for k in ("ua", "wa", "macro_f1", "ece", "n", "no_claim", "recall")}
+            # interval_95: over resampled speakers, where the run's report has one (reports from before had none)
+            "cv": {name: {k: m[k] for k in ("ua", "wa", "macro_f1", "ece", "n", "no_claim", "recall", "interval_95")
+                          if k in m}
                    for name, m in cv.items()},
             "quantization_check": {
                 "validation_speakers": meta["validation_speakers"],
@@ -323,6 +328,22 @@ def labels_with_clips(card: dict[str, Any]) -> list[str] | None:
     return [label for label, value in recall.items() if value is not None] if isinstance(recall, dict) else None
 
 
+def interval_cell(figures: dict[str, Any], name: str) -> str:
+    """'0.612–0.701' of a figure's 95 % interval over speakers, '-' where there is none."""
+    low_high = figures.get("interval_95", {}).get(name)
+    return f"{low_high[0]:.3f}–{low_high[1]:.3f}" if low_high else "-"
+
+
+def per_label_table(metrics: dict[str, Any]) -> list[str]:
+    """The card's lines of clips and speakers per label of the training data (none where the run's report had no
+    counts), a blank line after."""
+    clips, speakers = metrics.get("clips_per_label"), metrics.get("speakers_per_label")
+    if not clips or not speakers:
+        return []
+    return ["| label | clips | speakers |", "|---|---|---|",
+            *[f"| {label} | {n} | {speakers.get(label, '?')} |" for label, n in clips.items()], ""]
+
+
 def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
     cv = card["metrics"]["cv"]
     check = card["metrics"]["quantization_check"]
@@ -346,6 +367,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
     lines += [
         "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, {speakers} actors ({clips} clips, 16 kHz). "
         "Actors 21-24 are not here and were never used." if ravdess else card["licence"]["training_data"] + ".", "",
+        *per_label_table(card["metrics"]),
         *[f"Warning: {warning}." for warning in card.get("warnings", [])], "",
         "## Features", "",
         f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "
@@ -365,12 +387,16 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
            if card.get("varied_baselines") else ""), "",
         "## Metrics (speaker-independent)", "", card["metrics"]["protocol"] + ".", "",
         "Folds: " + "; ".join(", ".join(f) for f in card["metrics"]["folds"]) + ".", "",
-        "| variant / level | UA | WA | macro-F1 | ECE |", "|---|---|---|---|---|",
+        "| variant / level | UA | WA | macro-F1 | ECE | UA 95 % | macro-F1 95 % |", "|---|---|---|---|---|---|---|",
     ]
-    lines += [f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} |"
-              for name, m in cv.items()]
+    lines += [f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
+              f"{interval_cell(m, 'ua')} | {interval_cell(m, 'macro_f1')} |" for name, m in cv.items()]
+    notes = sorted({m["interval_95"]["note"] for m in cv.values() if m.get("interval_95", {}).get("note")})
     lines += ["", "Definitions: UA = balanced accuracy (mean per-class recall), WA = accuracy, ECE = expected "
-              "calibration error over 10 confidence bins. Clips without a speech window count as wrong.", "",
+              "calibration error over 10 confidence bins. Clips without a speech window count as wrong. 95 %: the "
+              "2.5-97.5 percentiles of the out-of-fold figure when the speakers are drawn again with replacement, "
+              "each bringing all of their clips or windows (the spread from one set of speakers to the next; "
+              "'-' where the run's report had none)" + "".join(f"; {note}" for note in notes) + ".", "",
               "## Float vs INT8", "", f"Validation speakers: {', '.join(check['validation_speakers'])}. "
               + check["note"] + ".", "",
               "| variant | model | UA float | UA INT8 | macro-F1 float | macro-F1 INT8 | window agreement | "

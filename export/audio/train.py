@@ -30,7 +30,7 @@ from export.arrays import save_npz
 from export.audio.datasets import Corpus, load_corpus, ravdess_clips, truncated_wavs
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
-from export.metrics import classification_metrics, markdown_table
+from export.metrics import classification_metrics, group_interval, interval_text, markdown_table
 from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
@@ -71,6 +71,8 @@ class TrainReport:
     warnings: list[str] = field(default_factory=list)  # what the figures cannot say (coverage_warnings)
     ravdess_clips: int = 0  # clips named as RAVDESS names its files: they bind the model to its licence
     truncated_clips: list[str] = field(default_factory=list)  # WAVs cut short (truncated_wavs): trained on as held
+    clips_per_label: dict[str, int] = field(default_factory=dict)  # every canonical label, 0 where none
+    speakers_per_label: dict[str, int] = field(default_factory=dict)  # speakers with clips of each label
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -78,8 +80,9 @@ class TrainReport:
                  f"speed perturbation {', '.join(f'{f:g}' for f in self.speed_factors) or 'none'}"
                  + (f", {self.varied_baselines} varied baselines a speaker" if self.varied_baselines else "")]
         for name, m in self.cv.items():
-            lines.append(f"  {name:15s} UA {m['ua']:.3f}  WA {m['wa']:.3f}  macro-F1 {m['macro_f1']:.3f}  "
-                         f"ECE {m['ece']:.3f}")
+            interval = m.get("interval_95", {})
+            lines.append(f"  {name:15s} UA {m['ua']:.3f}{interval_text(interval, 'ua')}  WA {m['wa']:.3f}  "
+                         f"macro-F1 {m['macro_f1']:.3f}{interval_text(interval, 'macro_f1')}  ECE {m['ece']:.3f}")
         if self.skipped:
             lines.append("  left out: " + "; ".join(f"{n} ({why})" for why, n in self.skipped.items()))
         if self.no_speech_clips:
@@ -313,15 +316,20 @@ def speaker_folds(speakers: list[str], cv_folds: int) -> list[list[str]]:
 def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray,
                    folds: list[list[str]], spec: dict[str, Any] = CLASSIFIER,
                    augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> dict[str, dict[str, Any]]:
-    """Out-of-fold metrics per mode, at clip and at window level (``augmented``: perturbed copies to train on)."""
+    """Out-of-fold metrics per mode, at clip and at window level (``augmented``: perturbed copies to train on), each
+    with its 95 % intervals of UA and macro-F1 over resampled speakers (``interval_95``)."""
     y = y_clip[table.clip_index]
+    speaker_window = speaker_clip[table.clip_index]
     results: dict[str, dict[str, Any]] = {}
     for mode in MODES:
         rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines)
         window_probs = rows.out_of_fold(folds, spec)
         clip_probs, claimed = clip_level(window_probs, table.clip_index, len(table.clips))
-        results[f"{mode}/clip"] = classification_metrics(y_clip, clip_probs, LABELS, claimed)
-        results[f"{mode}/window"] = classification_metrics(y, window_probs, LABELS)
+        results[f"{mode}/clip"] = classification_metrics(y_clip, clip_probs, LABELS, claimed) | {
+            "interval_95": group_interval(y_clip, np.where(claimed, clip_probs.argmax(axis=1), -1), speaker_clip,
+                                          len(LABELS), "speaker")}
+        results[f"{mode}/window"] = classification_metrics(y, window_probs, LABELS) | {
+            "interval_95": group_interval(y, window_probs.argmax(axis=1), speaker_window, len(LABELS), "speaker")}
     return results
 
 
@@ -332,16 +340,14 @@ def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[s
     """Labels the speaker-independent figures cannot judge: ones the exported model leaves out (not among
     ``learnt``, default the labels with clips: absent, or with clips but no speech window), and ones only one speaker
     has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
-    speakers_of: dict[str, set[str]] = {label: set() for label in LABELS}
-    for clip in corpus.clips:
-        speakers_of[clip.emotion].add(clip.speaker)
+    speakers_of = corpus.speakers_by_label()
     learnt = [label for label in LABELS if speakers_of[label]] if learnt is None else learnt
     left_out = [label for label in LABELS if label not in learnt]
     them = "it" if len(left_out) == 1 else "them"
     warnings_ = [f"{unlearnt_labels(left_out, [label for label in LABELS if speakers_of[label]])}: the exported "
                  f"model leaves {them} out (its card lists the labels it learnt, so its tracks mark {them} "
                  f"unsupported and fusion gives {them} no say), and UA is over the other labels"] if left_out else []
-    warnings_ += [f"only speaker {next(iter(s))} has {label} clips: no fold scores {label} on a speaker it was "
+    warnings_ += [f"only speaker {s[0]} has {label} clips: no fold scores {label} on a speaker it was "
                   "trained on, so its recall is 0 by construction and UA understates the model"
                   for label, s in speakers_of.items() if len(s) == 1]
     return warnings_
@@ -424,8 +430,10 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
                          warnings=coverage_warnings(corpus, learnt),
-                         ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()))
-    _write_report(report, corpus, out)
+                         ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
+                         clips_per_label=corpus.counts(),
+                         speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()})
+    _write_report(report, out)
     return report
 
 
@@ -486,18 +494,25 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
     return learnt
 
 
-def _write_report(report: TrainReport, corpus: Corpus, out: Path) -> None:
+def _write_report(report: TrainReport, out: Path) -> None:
     lines = [f"# Voice-emotion training report ({FEATURE_SET})", "",
              f"Data: `{report.data}`: {report.n_clips} clips, {report.n_windows} speech windows "
              f"({WINDOW_S} s, hop {WINDOW_HOP_S} s, at least {MIN_SPEECH_FRACTION:.0%} speech), "
-             f"{len(report.speakers)} speakers. Clips per label: "
-             + ", ".join(f"{k} {v}" for k, v in corpus.counts().items()) + ".", "",
+             f"{len(report.speakers)} speakers. Clips (speakers) per label: "
+             + ", ".join(f"{label} {n} ({report.speakers_per_label[label]})"
+                         for label, n in report.clips_per_label.items()) + ".", "",
              f"Classifier: `{json.dumps(report.classifier)}`. Speed-perturbed copies of the training speakers: "
              f"{', '.join(f'{f:g}' for f in report.speed_factors) or 'none'}. Baselines per speaker besides the whole "
              f"set (session variant, --varied-baselines): {report.varied_baselines}.", "",
              f"Speaker-independent folds (GroupKFold, {len(report.folds)} folds):", ""]
     lines += [f"- fold {i + 1}: {', '.join(fold)}" for i, fold in enumerate(report.folds)]
     lines += ["", "## Cross-validated metrics (out of fold)", "", markdown_table(report.cv), "",
+              "With 95 % intervals over resampled speakers (each draw brings all of a speaker's clips or windows):", ""]
+    lines += [f"- {name}: UA {m['ua']:.3f}{interval_text(m['interval_95'], 'ua')}, macro-F1 {m['macro_f1']:.3f}"
+              f"{interval_text(m['interval_95'], 'macro_f1')}"
+              + (f"; {m['interval_95']['note']}" if "note" in m["interval_95"] else "")
+              for name, m in report.cv.items()]
+    lines += ["",
               "## Per-class recall (clip level)", "", "| label | " + " | ".join(MODES) + " |",
               "|---|" + "---|" * len(MODES)]
     for label in LABELS:  # a label without clips has no recall ("-"), not a recall of 0

@@ -263,3 +263,14 @@ def test_a_split_laid_out_as_links_to_a_corpus_speakers_folders_is_read(tmp_path
         (split / f"Actor_{actor}").symlink_to(tmp_path / "corpus" / f"Actor_{actor}", target_is_directory=True)
     corpus = load_corpus(split)  # was: 'holds no labelled audio clips'
     assert sorted(clip.speaker for clip in corpus.clips) == ["ravdess-01", "ravdess-02"]
+
+
+def test_a_corpus_counts_the_speakers_of_each_label(tmp_path):
+    for name in ("03-01-03-01-01-01-01.wav", "03-01-03-01-01-02-01.wav", "03-01-03-01-01-01-02.wav",
+                 "03-01-04-01-01-01-02.wav"):  # happy twice by actor 01 and once by 02; sad by 02 alone
+        touch(tmp_path, name)
+    corpus = load_corpus(tmp_path)
+    by_label = corpus.speakers_by_label()
+    assert by_label["happy"] == ["ravdess-01", "ravdess-02"] and by_label["sad"] == ["ravdess-02"]
+    assert by_label["angry"] == [] and list(by_label) == list(corpus.counts())
+    assert (corpus.counts()["happy"], corpus.counts()["sad"]) == (3, 1)

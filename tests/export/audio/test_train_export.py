@@ -42,7 +42,7 @@ def trained(manifest_dir, tmp_path_factory):
     return out, report
 
 
-def test_training_reports_speaker_independent_metrics(trained):
+def test_training_reports_speaker_independent_metrics(trained, manifest_dir):
     out, report = trained
     assert len(report.folds) == 3
     assert all(len(fold) == 1 for fold in report.folds)  # one actor per fold: never in train and test at once
@@ -56,6 +56,20 @@ def test_training_reports_speaker_independent_metrics(trained):
     assert saved["speed_factors"] == [1.1]
     assert len(list((out / "cache").glob("windows-*.npz"))) == 2  # the clips as they are, and 1.1 times as fast
     assert "UA" in (out / "report.md").read_text()
+    # the training data per label, as the manifest gives it: what a reviewer weighs each label's figures by
+    with open(manifest_dir / "manifest.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert saved["clips_per_label"] == {label: sum(r["emotion"] == label for r in rows) for label in CANONICAL_LABELS}
+    assert saved["speakers_per_label"] == {label: len({r["speaker"] for r in rows if r["emotion"] == label})
+                                           for label in CANONICAL_LABELS}
+    assert f"neutral {saved['clips_per_label']['neutral']} (3)" in (out / "report.md").read_text()
+    # each figure's spread over speakers; three speakers make a rough one, and the report says so
+    for name, metrics in saved["cv"].items():
+        interval = metrics["interval_95"]
+        assert 0.0 <= interval["ua"][0] <= interval["ua"][1] <= 1.0 and "rough" in interval["note"]
+        assert f"- {name}: UA {metrics['ua']:.3f} (95 % over speakers {interval['ua'][0]:.3f}–" in (
+            out / "report.md").read_text()
+    assert "(95 % over speakers " in report.summary()
 
 
 def test_a_model_cards_text_follows_the_run_it_was_exported_from(trained, tmp_path):

@@ -130,6 +130,39 @@ def test_the_check_model_never_sees_the_validation_speakers_and_validation_npz_h
     assert json.loads(str(np.load(tmp_path / "models.npz")["meta"]))["validation_speakers"] == ["c"]
 
 
+def _with_clips(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray):
+    """``_speakers_table``'s result with a clip entry for each clip, as the cross-validation counts them."""
+    from export.audio.datasets import Clip
+
+    clips = [Clip(Path(f"{n}.wav"), str(speaker), LABELS[label], "manifest")
+             for n, (speaker, label) in enumerate(zip(speaker_clip, y_clip, strict=True))]
+    return WindowTable(table.features, table.clip_index, clips, []), y_clip, speaker_clip
+
+
+def test_the_cross_validated_figures_carry_intervals_over_resampled_speakers_of_the_out_of_fold_predictions():
+    from export.metrics import group_bootstrap_intervals
+
+    table, y_clip, speaker_clip = _with_clips(*_speakers_table({"a": 8, "b": 12, "c": 10, "d": 8, "e": 10, "f": 12}))
+    folds = [["a", "d"], ["b", "e"], ["c", "f"]]
+    results = train.cross_validate(table, y_clip, speaker_clip, folds, LOGREG)
+    for mode in train.MODES:
+        window_probs = TrainingRows.build(table, y_clip, speaker_clip, mode).out_of_fold(folds, LOGREG)
+        clip_probs, claimed = clip_level(window_probs, table.clip_index, len(y_clip))
+        y_window, speaker_window = y_clip[table.clip_index], speaker_clip[table.clip_index]
+        for level, expected in (
+                ("clip", group_bootstrap_intervals(y_clip, np.where(claimed, clip_probs.argmax(axis=1), -1),
+                                                   speaker_clip, len(LABELS))),
+                ("window", group_bootstrap_intervals(y_window, window_probs.argmax(axis=1), speaker_window,
+                                                     len(LABELS)))):
+            interval = results[f"{mode}/{level}"]["interval_95"]
+            assert interval["unit"] == "speaker" and interval["ua"] == pytest.approx(expected["ua"])
+            assert interval["macro_f1"] == pytest.approx(expected["macro_f1"])
+            assert interval["ua"][0] < interval["ua"][1]  # six speakers unlike each other: a spread
+    # two speakers: an interval, said to be rough
+    two = train.cross_validate(*_with_clips(*_speakers_table({"a": 8, "b": 12})), [["a"], ["b"]], LOGREG)
+    assert "rough" in two["session/clip"]["interval_95"]["note"]
+
+
 # --- the card ---------------------------------------------------------------------------------------------
 
 
@@ -140,20 +173,25 @@ def _figures(k: int) -> dict:
             "confusion": {"rows_true_cols_pred": []}}
 
 
-def _card_of(tmp_path: Path, speakers: list[str], folds: int = 4) -> dict:
-    report = {"data": "clinic/voices", "n_clips": 96, "speakers": speakers,
+def _card_of(tmp_path: Path, speakers: list[str], folds: int = 4, **report_fields) -> dict:
+    report = {"data": "clinic/voices", "n_clips": 96, "speakers": speakers, **report_fields,
               "folds": [speakers[i::folds] for i in range(folds)], "validation_speakers": speakers[-1:],
               "cv": {name: _figures(k) for k, name in enumerate(("session/clip", "session/window", "none/clip",
                                                                  "none/window"))}}
+    return _card(*_card_inputs(tmp_path, report)) | {"report": report}
+
+
+def _card_inputs(tmp_path: Path, report: dict) -> tuple[dict, dict, dict, Path]:
+    """What ``_card`` is given for the run of ``report``: the models' meta, the report, the INT8 check, the folder."""
     meta = {"n_features": 6, "window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3, "classifier": LOGREG,
-            "validation_speakers": speakers[-1:], "speed_factors": [0.9, 1.1]}
+            "validation_speakers": report["validation_speakers"], "speed_factors": [0.9, 1.1]}
     figures = {"size_bytes_int8": 1, "size_bytes_float": 4, "ua_float": 0.5, "ua_int8": 0.5, "macro_f1_float": 0.5,
                "macro_f1_int8": 0.5, "window_agreement": 1.0}
     check = {mode: {"all_model": figures, "check_model": figures, "latency_ms_per_window_int8": 0.1}
              for mode in train.MODES}
     for mode in train.MODES:
         (tmp_path / f"{mode}.int8.onnx").write_bytes(mode.encode())
-    return _card(meta, report, check, tmp_path) | {"report": report}
+    return meta, report, check, tmp_path
 
 
 def test_the_card_carries_each_cross_validated_figure_under_its_own_name(tmp_path):
@@ -268,3 +306,31 @@ def test_an_int8_refusal_names_the_variant_its_figures_and_the_validation_clips(
     assert "(P04, P05, 12 clips): session variant UA 0.600 float, 0.550 INT8; not exported" in message
     assert "none variant" not in message and "--validation-speakers" in message
     assert not (tmp_path / export.MODEL_ID).exists()
+
+
+def test_the_card_says_how_many_clips_and_speakers_each_label_had(tmp_path):
+    clips = {label: 10 + i for i, label in enumerate(LABELS)}
+    speakers = {label: 1 + i % 3 for i, label in enumerate(LABELS)}
+    card = _card_of(tmp_path, ["ann", "bob", "cy"], folds=3, clips_per_label=clips, speakers_per_label=speakers)
+    assert card["metrics"]["clips_per_label"] == clips and card["metrics"]["speakers_per_label"] == speakers
+    text = model_card_markdown(card, tmp_path)
+    assert "| label | clips | speakers |" in text
+    assert all(f"| {label} | {clips[label]} | {speakers[label]} |" in text for label in LABELS)
+    # a report from before the counts: no table rather than one of blanks
+    assert "| label | clips |" not in model_card_markdown(_card_of(tmp_path, ["ann", "bob", "cy"], folds=3), tmp_path)
+
+
+def test_the_cards_metrics_table_gives_each_figures_interval_over_speakers(tmp_path):
+    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])
+    intervals = {name: {"ua": [0.01 + k / 10, 0.02 + k / 10], "macro_f1": [0.03 + k / 10, 0.04 + k / 10],
+                        "resamples": 2000, "unit": "speaker", "seed": 0} for k, name in enumerate(card["report"]["cv"])}
+    report = card["report"] | {"cv": {name: m | {"interval_95": intervals[name]}
+                                      for name, m in card["report"]["cv"].items()}}
+    card = _card(*_card_inputs(tmp_path, report))
+    assert {name: m["interval_95"] for name, m in card["metrics"]["cv"].items()} == intervals
+    text = model_card_markdown(card, tmp_path)
+    assert "| variant / level | UA | WA | macro-F1 | ECE | UA 95 % | macro-F1 95 % |" in text
+    assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 | 0.210–0.220 | 0.230–0.240 |" in text
+    # a report from before the intervals: its rows say none
+    assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 | - | - |" in model_card_markdown(
+        _card_of(tmp_path, [f"s{n}" for n in range(8)]), tmp_path)
