@@ -15,6 +15,7 @@ form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -47,6 +48,7 @@ class Clip:
 class Corpus:
     clips: list[Clip]
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count of files left out
+    manifest: Path | None = None  # the manifest the clips were read from (None: found by corpus names)
 
     @property
     def speakers(self) -> list[str]:
@@ -238,7 +240,7 @@ def read_manifest(manifest: Path) -> Corpus:
         (line, name), (first, first_name) = named[later], named[earlier]
         raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
                          f"{first} (a copy would weigh double and could sit on both sides of a fold)")
-    return Corpus(clips=clips)
+    return Corpus(clips=clips, manifest=manifest)
 
 
 def refuse_other_columns(manifest: Path, header: list[str]) -> None:
@@ -301,6 +303,18 @@ def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Pat
                 return None
         found = found / part
     return found
+
+
+def data_checksum(data: Path, corpus: Corpus) -> dict[str, str]:
+    """Which data a run read, as a sha256 and what it is of: the manifest's bytes where the clips came from one
+    (``sha256sum manifest.csv`` gives it again), else the sorted lines ``PATH<TAB>SIZE`` of the clips kept, each
+    path relative to ``data`` in POSIX form, so the same corpus moved elsewhere keeps its checksum. Clip sizes are
+    what duplicate detection reads already; a file rewritten to the same size goes unseen."""
+    if corpus.manifest is not None:
+        return {"sha256": file_sha256(corpus.manifest), "of": f"the bytes of {corpus.manifest.name}"}
+    lines = sorted(f"{clip.path.relative_to(data).as_posix()}\t{clip.path.stat().st_size}\n" for clip in corpus.clips)
+    return {"sha256": hashlib.sha256("".join(lines).encode()).hexdigest(),
+            "of": "the sorted lines 'PATH<TAB>SIZE' of its clips, paths relative to the data folder"}
 
 
 def truncated_wavs(clips: list[Clip]) -> dict[Path, str]:

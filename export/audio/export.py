@@ -277,6 +277,8 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                          "float models"),
             "data": report["data"],
             "clips": report.get("n_clips"),
+            # which data made the model ({"sha256", "of"}; None for a report from before): a rebuild can be checked
+            "data_checksum": report.get("data_checksum"),
             # what a reviewer weighs the figures by: a label of few clips or one speaker is barely judged
             "clips_per_label": report.get("clips_per_label"),
             "speakers_per_label": report.get("speakers_per_label"),
@@ -368,6 +370,8 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         "", "## Data", "", f"`{card['metrics']['data']}`: RAVDESS speech, {speakers} actors ({clips} clips, 16 kHz). "
         "Actors 21-24 are not here and were never used." if ravdess else card["licence"]["training_data"] + ".", "",
         *per_label_table(card["metrics"]),
+        *([f"Data checksum: sha256 `{checksum['sha256']}`, of {checksum['of']}.", ""]
+          if (checksum := card["metrics"].get("data_checksum")) else []),
         *[f"Warning: {warning}." for warning in card.get("warnings", [])], "",
         "## Features", "",
         f"`{card['feature_set']}`, {card['n_features']} values per window (runtime/arms/audio/features.py, the "

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from export.arrays import save_npz
-from export.audio.datasets import Corpus, load_corpus, ravdess_clips, truncated_wavs
+from export.audio.datasets import Corpus, data_checksum, load_corpus, ravdess_clips, truncated_wavs
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, group_interval, interval_text, markdown_table
@@ -73,6 +73,7 @@ class TrainReport:
     truncated_clips: list[str] = field(default_factory=list)  # WAVs cut short (truncated_wavs): trained on as held
     clips_per_label: dict[str, int] = field(default_factory=dict)  # every canonical label, 0 where none
     speakers_per_label: dict[str, int] = field(default_factory=dict)  # speakers with clips of each label
+    data_checksum: dict[str, str] = field(default_factory=dict)  # which data made the model (data_checksum)
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -432,7 +433,8 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          warnings=coverage_warnings(corpus, learnt),
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
                          clips_per_label=corpus.counts(),
-                         speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()})
+                         speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()},
+                         data_checksum=data_checksum(data, corpus))
     _write_report(report, out)
     return report
 
@@ -501,6 +503,7 @@ def _write_report(report: TrainReport, out: Path) -> None:
              f"{len(report.speakers)} speakers. Clips (speakers) per label: "
              + ", ".join(f"{label} {n} ({report.speakers_per_label[label]})"
                          for label, n in report.clips_per_label.items()) + ".", "",
+             f"Data checksum: sha256 `{report.data_checksum['sha256']}`, of {report.data_checksum['of']}.", "",
              f"Classifier: `{json.dumps(report.classifier)}`. Speed-perturbed copies of the training speakers: "
              f"{', '.join(f'{f:g}' for f in report.speed_factors) or 'none'}. Baselines per speaker besides the whole "
              f"set (session variant, --varied-baselines): {report.varied_baselines}.", "",

@@ -274,3 +274,40 @@ def test_a_corpus_counts_the_speakers_of_each_label(tmp_path):
     assert by_label["happy"] == ["ravdess-01", "ravdess-02"] and by_label["sad"] == ["ravdess-02"]
     assert by_label["angry"] == [] and list(by_label) == list(corpus.counts())
     assert (corpus.counts()["happy"], corpus.counts()["sad"]) == (3, 1)
+
+
+def test_a_manifests_data_checksum_is_its_files_sha256(tmp_path):
+    from export.audio.datasets import data_checksum
+    from runtime.models.card import file_sha256
+
+    touch(tmp_path, "a.wav")
+    touch(tmp_path, "b.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,sad\n")
+    checksum = data_checksum(tmp_path, load_corpus(tmp_path))
+    assert checksum == {"sha256": file_sha256(tmp_path / "manifest.csv"), "of": "the bytes of manifest.csv"}
+    # the manifest given as the CSV itself: the same data, the same checksum
+    assert data_checksum(tmp_path / "manifest.csv", load_corpus(tmp_path / "manifest.csv")) == checksum
+
+
+def test_a_corpus_trees_data_checksum_follows_its_clips_names_and_sizes_wherever_it_lies(tmp_path):
+    import shutil
+
+    from export.audio.datasets import data_checksum
+
+    names = ["Actor_01/03-01-03-01-01-01-01.wav", "Actor_02/03-01-04-01-01-01-02.wav"]
+    for name in names:
+        touch(tmp_path / "one", name)
+
+    def checksum(folder: Path) -> str:
+        return data_checksum(folder, load_corpus(folder))["sha256"]
+
+    first = checksum(tmp_path / "one")
+    shutil.copytree(tmp_path / "one", tmp_path / "two")
+    assert checksum(tmp_path / "two") == first  # moved or copied: the same data
+    touch(tmp_path / "two", "notes.wav")  # no corpus name: not read, so not part of the data
+    assert checksum(tmp_path / "two") == first
+    with open(tmp_path / "two" / names[0], "ab") as handle:
+        handle.write(b"more")
+    assert checksum(tmp_path / "two") != first
+    (tmp_path / "one" / names[1]).rename(tmp_path / "one" / "Actor_02/03-01-05-01-01-01-02.wav")  # relabelled
+    assert checksum(tmp_path / "one") != first

@@ -334,3 +334,10 @@ def test_the_cards_metrics_table_gives_each_figures_interval_over_speakers(tmp_p
     # a report from before the intervals: its rows say none
     assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 | - | - |" in model_card_markdown(
         _card_of(tmp_path, [f"s{n}" for n in range(8)]), tmp_path)
+
+
+def test_the_card_names_the_checksum_of_the_data_that_made_it(tmp_path):
+    checksum = {"sha256": "ab" * 32, "of": "the bytes of manifest.csv"}
+    card = _card_of(tmp_path, ["ann", "bob", "cy"], folds=3, data_checksum=checksum)
+    assert card["metrics"]["data_checksum"] == checksum
+    assert f"Data checksum: sha256 `{'ab' * 32}`, of the bytes of manifest.csv." in model_card_markdown(card, tmp_path)
