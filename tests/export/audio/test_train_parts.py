@@ -341,3 +341,22 @@ def test_the_card_names_the_checksum_of_the_data_that_made_it(tmp_path):
     card = _card_of(tmp_path, ["ann", "bob", "cy"], folds=3, data_checksum=checksum)
     assert card["metrics"]["data_checksum"] == checksum
     assert f"Data checksum: sha256 `{'ab' * 32}`, of the bytes of manifest.csv." in model_card_markdown(card, tmp_path)
+
+
+def test_the_cards_int8_table_says_which_row_is_held_out_and_which_is_on_training_speakers(tmp_path):
+    report = _card_of(tmp_path, ["ann", "bob", "cy", "dee"], folds=2)["report"] | {"validation_speakers": ["cy", "dee"]}
+    meta, report, check, folder = _card_inputs(tmp_path, report)
+    for mode in train.MODES:
+        check[mode] = check[mode] | {"check_model": check[mode]["check_model"] | {"ua_float": 0.61, "ua_int8": 0.6},
+                                     "all_model": check[mode]["all_model"] | {"ua_float": 0.95, "ua_int8": 0.94},
+                                     "n_validation_clips": 24}
+    card = _card(meta, report, check, folder)
+    assert card["metrics"]["quantization_check"]["speakers_scored"] == {
+        "check_model": "validation speakers, held out of this model",
+        "all_model": "validation speakers, in this model's training data"}
+    text = model_card_markdown(card, tmp_path)
+    # was: rows named check_model and all_model, the shipped model's 0.95 on its own training speakers read as a figure
+    assert "| session | held out: fitted without them | 0.610 | 0.600 |" in text
+    assert "| session | shipped: trained on them too | 0.950 | 0.940 |" in text
+    assert "scored on the clips of the validation speakers (cy, dee; 24 clips)" in text
+    assert "figures on its own training speakers" in text and "check_model |" not in text
