@@ -221,6 +221,9 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p = export.add_parser("audio", help="ONNX export + INT8 quantization + model card into models/")
     p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio'")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the repo's models/audio-emotion even though it was trained on other data (without "
+                        "--models-dir, such an export is refused)")
     p.set_defaults(run=_run_export_audio)
 
 
@@ -280,7 +283,7 @@ def _number_list(text: str, option: str, example: str, kind: type = float) -> tu
 def _run_export_audio(args: argparse.Namespace) -> None:
     from export.audio.export import export_audio
 
-    folder = export_audio(args.trained, models_dir=args.models_dir)
+    folder = export_audio(args.trained, models_dir=args.models_dir, replace=args.replace)
     _say(f"{folder}: exported")
 
 

@@ -6,7 +6,8 @@ MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, n_labels]
 ``quantize_dynamic`` turns the MatMul weights into INT8 (per output channel). The check: the model fitted without the
 validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
 float vs INT8, must agree within 1 point; the shipped models (every speaker) are compared on the same
-clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed).
+clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed); without a
+models folder, over the repo's, where a model trained on other data is replaced only when asked (``replace``).
 """
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ from export.audio.train import (
     predict_proba,
     unlearnt_labels,
 )
-from export.install import installing, model_version, write_card
+from export.install import CARD_FILE, installing, model_version, write_card
 from export.metrics import classification_metrics
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
-from runtime.files import write_atomically
+from runtime.files import read_json_object, write_atomically
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 
@@ -105,11 +106,16 @@ def median_latency_per_window_ms(path: Path, n_features: int, repeats: int = 300
     return float(np.median(onnx_run_times_ms(path, {"features": np.zeros((1, n_features), dtype=np.float32)}, repeats)))
 
 
-def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
-    """ONNX + INT8 + check + card.json + MODEL_CARD.md for the models ``train_audio`` wrote to ``trained``."""
+def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = False) -> Path:
+    """ONNX + INT8 + check + card.json + MODEL_CARD.md for the models ``train_audio`` wrote to ``trained``.
+
+    Without ``models_dir`` the model goes over the one in the repo's models/ (the shipped one), which every command
+    then reads: where that one was trained on other data (``same_training_data``), only with ``replace``."""
     trained = Path(trained)
-    models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
     stored, validation, report, meta = _load_trained(trained)
+    if models_dir is None and not replace:
+        refuse_other_data_over(REPO_MODELS_DIR / MODEL_ID, report)
+    models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
     if meta["feature_set"] != FEATURE_SET:
         raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
                          f"this code computes {FEATURE_SET}: retrain")
@@ -134,6 +140,31 @@ def export_audio(trained: Path, models_dir: Path | None = None) -> Path:
         write_card(staging, card)
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
     return target
+
+
+def same_training_data(card: dict[str, Any], report: dict[str, Any]) -> bool:
+    """Whether the model of ``card`` was trained on the data of the run of ``report``: by their data checksums, or,
+    where either predates them (the shipped card of 2026.12.02), by the data folder as training named it."""
+    metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
+    ours, theirs = (checksum.get("sha256") if isinstance(checksum, dict) else None
+                    for checksum in (report.get("data_checksum"), metrics.get("data_checksum")))
+    if ours and theirs:
+        return ours == theirs
+    return metrics.get("data") == report.get("data")
+
+
+def refuse_other_data_over(target: Path, report: dict[str, Any]) -> None:
+    """An ``InputError`` where ``target`` holds a model trained on other data than the run of ``report``: replacing
+    it by default would put a clinic's model in place of the shipped one for every command, unasked."""
+    card_path = target / CARD_FILE
+    if not card_path.is_file():
+        return
+    card = read_json_object(card_path, what="model card")
+    if same_training_data(card, report):
+        return
+    raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, trained on other data "
+                     f"({card.get('metrics', {}).get('data', '?')}) than this run ({report.get('data', '?')}): give "
+                     "--replace to replace it, or --models-dir DIR to export into another folder")
 
 
 def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
@@ -441,7 +472,9 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"])
         + _training_options(card),
-        "emotrace export audio runs/audio", "```", "",
+        "emotrace export audio runs/audio --replace", "```", "",
+        "`--replace`: over the model in the repo's models/audio-emotion, which every command then reads; "
+        "`--models-dir DIR` exports beside it instead.", "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
         + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess
            else "derived in part from RAVDESS and shares its licence (non-commercial use only, with attribution, "

@@ -449,3 +449,47 @@ def test_a_wav_cut_short_is_said_once_by_training_not_again_by_each_read_of_it(r
     said = [r.getMessage() for r in caplog.records if str(cut) in r.getMessage()]
     # was: once by training, then by the media reader on the clip and on each of its two speed copies
     assert len(said) == 1 and said[0].startswith(f"{cut}: holds ") and report.truncated_clips == said
+
+
+def _shipped_over(tmp_path: Path, monkeypatch, card_metrics: dict) -> Path:
+    """The repo's models/ as a folder of tmp_path, its audio-emotion holding a card with ``card_metrics``; the
+    export's stand-ins for the 6 features and the latency."""
+    import export.audio.export as export
+
+    monkeypatch.setattr(export, "REPO_MODELS_DIR", tmp_path / "models")
+    monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)
+    shipped = tmp_path / "models" / export.MODEL_ID
+    shipped.mkdir(parents=True)
+    (shipped / "card.json").write_text(json.dumps({"id": export.MODEL_ID, "version": "2026.12.02-b04d6877",
+                                                   "task": "voice-emotion", "metrics": card_metrics}))
+    return shipped
+
+
+def test_exporting_a_run_on_other_data_over_the_shipped_model_needs_replace(trained_run, tmp_path, monkeypatch,
+                                                                           capsys):
+    shipped = _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess",
+                                                    "data_checksum": {"sha256": "0" * 64, "of": "x"}})
+    # was: the shipped model replaced by a clinic's, said only afterwards
+    assert main(["export", "audio", str(trained_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "trained on other data (corpora/ravdess)" in err
+    assert "--replace" in err and "--models-dir" in err
+    assert json.loads((shipped / "card.json").read_text())["version"] == "2026.12.02-b04d6877"
+    assert main(["export", "audio", str(trained_run), "--replace"]) == 0
+    card = json.loads((shipped / "card.json").read_text())
+    assert card["metrics"]["data_checksum"] == json.loads((trained_run / "report.json").read_text())["data_checksum"]
+    assert "emotrace export audio runs/audio --replace\n" in (shipped / "MODEL_CARD.md").read_text()
+    # a retrain on the same data (its checksum) replaces it without being asked
+    assert main(["export", "audio", str(trained_run)]) == 0
+
+
+def test_a_shipped_card_from_before_data_checksums_is_matched_by_its_data_folder(trained_run, tmp_path, monkeypatch):
+    report = json.loads((trained_run / "report.json").read_text())
+    _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess"})
+    with pytest.raises(InputError, match="--replace"):
+        export_audio(trained_run)
+    # the card's own Rebuild, trained on the folder it names: replaced, as before
+    (tmp_path / "models" / "audio-emotion" / "card.json").write_text(json.dumps(
+        {"id": "audio-emotion", "version": "1", "task": "voice-emotion", "metrics": {"data": report["data"]}}))
+    assert export_audio(trained_run) == tmp_path / "models" / "audio-emotion"
