@@ -374,12 +374,12 @@ def int8_check_text(check: dict[str, Any]) -> list[str]:
     speakers = ", ".join(check["validation_speakers"])
     clips = check.get("session", {}).get("n_validation_clips")
     return [f"Every row is scored on the clips of the validation speakers ({speakers}"
-            + (f"; {clips} clips" if clips else "") + "), whom train audio held out of a model fitted as the shipped "
-            "one is (--validation-speakers; default the last fifth of the speakers in sorted order). "
-            f"**Held out**: that model, which never heard them: held-out figures, and the check the export "
-            f"passes (INT8 may lose at most {100 * MAX_INT8_LOSS:g} point of UA there). **Shipped**: the shipped "
-            "model, trained on every speaker, them included: figures on its own training speakers, which say that "
-            "INT8 agrees with float, not how well the model does on a new voice (the cross-validated figures "
+            + (f"; {clips} clips" if clips else "")
+            + ": train audio --validation-speakers, default the last fifth of the speakers in sorted order). "
+            "**Held out**: a model fitted as the shipped one but without them: held-out figures, and the check the "
+            f"export passes (INT8 may lose at most {100 * MAX_INT8_LOSS:g} point of UA there). **Shipped**: the "
+            "shipped model, trained on every speaker, them included: figures on its own training speakers, which say "
+            "that INT8 agrees with float, not how well the model does on a new voice (the cross-validated figures "
             "above say that)."]
 
 
