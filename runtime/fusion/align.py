@@ -184,22 +184,33 @@ def _resample(
         # The mean quality over the time the track's windows cover (overlapping windows both count), times the
         # share of the grid window they cover: a stretch no window covers counts 0.
         coverage = overlap.sum(1)
-        covered = _covered_s(starts[near], ends[near], block) / lengths[rows]
+        covered_s = _covered_s(starts[near], ends[near], block)
         with np.errstate(invalid="ignore", divide="ignore"):
-            quality[rows] = np.where(coverage > 0, (overlap @ quality_w[near]) / coverage * covered, 0.0)
+            quality[rows] = np.where(coverage > 0, (overlap @ quality_w[near]) / coverage * (covered_s / lengths[rows]),
+                                     0.0)
+        # Measurements taken in the same windows (a face's every AU: one mask of finite values) share their
+        # overlaps, their time measured and its quality, worked out once a mask (per measurement, they were most
+        # of a long session's fusion)
+        by_mask: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         for name, column in values.items():
             ok = np.isfinite(column[near])
-            w = overlap * ok[None]
-            measured = w.sum(1)
+            mask = ok.tobytes()
+            if mask not in by_mask:
+                w = overlap * ok[None]
+                measured = w.sum(1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    measured_q = np.where(
+                        measured > 0,
+                        (w @ window_quality[near]) / measured
+                        * (covered_s if ok.all() else _covered_s(starts[near][ok], ends[near][ok], block))
+                        / lengths[rows],
+                        0.0,
+                    )
+                by_mask[mask] = w, measured, measured_q
+            w, measured, measured_quality[name][rows] = by_mask[mask]
             with np.errstate(invalid="ignore", divide="ignore"):
                 measurements[name][rows] = np.where(
                     measured > 0, (w @ np.where(ok, column[near], 0.0)) / measured, np.nan
-                )
-                measured_quality[name][rows] = np.where(
-                    measured > 0,
-                    (w @ window_quality[near]) / measured * _covered_s(starts[near][ok], ends[near][ok], block)
-                    / lengths[rows],
-                    0.0,
                 )
     return probs, quality, measurements, measured_quality
 

@@ -328,3 +328,23 @@ def test_arousal_from_a_lone_weak_source_says_how_little_stands_behind_it():
                   {"id": "a"})
     both = make_fuser("mean").fuse([angry, body], grid=grid, arousal_from=["body.activation"])
     assert both.windows[0].measurements["arousal_quality"] == 1.0  # 0.8 + 0.23, at most 1
+
+
+def test_measurements_taken_in_different_windows_each_get_the_quality_of_their_own_windows():
+    from runtime.fusion.align import _resample
+
+    track = _voice_like_track(3)
+    for k, window in enumerate(track.windows):  # one measurement missing in some windows, another NaN in others
+        window.measurements["f0_median_hz"] = float("nan") if k % 3 == 0 else 150.0
+        if k % 5 == 0:
+            del window.measurements["loudness_db"]
+        window.measurements["jitter"] = 0.01  # measured in every window, as the claims' time is
+    grid = align_tracks([track], 2.0, 0.5).grid
+    _, _, measurements, measured_quality = _resample(track, grid, CANONICAL_LABELS)
+    for name in ("f0_median_hz", "loudness_db", "jitter"):
+        kept = Track("audio", windows=[Window(w.start_s, w.end_s, w.probs, w.quality, w.reason, w.measurements)
+                                       for w in track.windows if np.isfinite(w.measurements.get(name, np.nan))])
+        # the definition: the windows that measured it alone, every one counted at its quality, claim or none
+        _, expected = _dense_reference(kept, grid)
+        np.testing.assert_allclose(measured_quality[name], expected, rtol=1e-12, atol=1e-15)
+    assert np.nanmax(measurements["f0_median_hz"]) == pytest.approx(150.0)
