@@ -28,12 +28,16 @@ Nothing is paced and no device is opened; every input is made here:
   sample_fps, with about the measurements a real frame gives (benchmarks/video_long.py runs the whole video path).
 - checkpoint: one live checkpoint after N minutes (``runtime.live.Checkpoints``: the timeline so far made by
   ``SessionSoFar`` and written): the example's real scan repeated to N minutes as the camera's last copy, the
-  voice's windows (2 s every 0.5 s) as judged; prints its seconds, what ``runtime.checkpoint_every_s`` weighs.
+  voice's windows (2 s every 0.5 s) as judged, a board's and a strap's samples (as ``recorder`` makes them) in the
+  sensors' recorder, so that the checkpoint holds the physio track and the fused track (shipped settings) as well;
+  prints its seconds, what ``runtime.checkpoint_every_s`` weighs, and the physio track's and fusion's share.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import time
 import tracemalloc
 
@@ -239,13 +243,14 @@ def run_checkpoint(minutes_list: list[float]) -> None:
     from dataclasses import replace
     from pathlib import Path
 
+    import runtime.live as live
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
     from runtime.arms.audio.stream import VoiceSoFar
     from runtime.arms.registry import arm_named
     from runtime.arms.video.scan import VideoScan, scan_video, video_sample_fps
     from runtime.clock import SessionClock
-    from runtime.live import Checkpoints, LiveInputs, SessionSoFar, VideoSession
+    from runtime.live import Checkpoints, LiveInputs, SensorSession, SessionSoFar, VideoSession
     from runtime.sources.video import LiveVideoSource
 
     example = "examples/session.mp4"
@@ -263,20 +268,52 @@ def run_checkpoint(minutes_list: list[float]) -> None:
             faces=[replace(o, t_s=o.t_s + k * period_s) for k in copies for o in scanned.faces],
             bodies=[replace(o, t_s=o.t_s + k * period_s) for k in copies for o in scanned.bodies],
             patient_id=scanned.patient_id, n_people=scanned.n_people, models=scanned.models)
-        so_far = SessionSoFar(LiveInputs(replay=example), settings, SessionClock(), time.perf_counter(), model, audio,
-                              video=video)
+        session_s = minutes * 60
+        ticks = iter([time.monotonic() - session_s])  # the clock's start, N minutes ago; then the time now
+        clock = SessionClock(monotonic=lambda ticks=ticks: next(ticks, None) or time.monotonic())
+        sensors = SensorSession([], settings, None, clock)  # no link: the samples are put into its recorder here
+        for event in board_events(minutes / 60):
+            sensors.recorder(event)
+        so_far = SessionSoFar(LiveInputs(replay=example), settings, clock, time.perf_counter(), model, audio,
+                              video=video, sensors=sensors)
         # the voice's windows as a session judges them: every voice measurement, a claim in most
         so_far.voice = VoiceSoFar(model, audio, "live")
         so_far.voice.windows = track("audio", minutes, 2.0, 0.5, model.labels,
                                      dict.fromkeys(arm_named("audio").measurement_names(), 1.0), {}, 1).windows
-        with tempfile.TemporaryDirectory() as folder:
+        spent = {"physio": 0.0, "fusion": 0.0}
+        with tempfile.TemporaryDirectory() as folder, _timed(sensors, "track", spent, "physio"), \
+                _timed(live, "fused_tracks", spent, "fusion"):
             checkpoints = Checkpoints(Path(folder) / "out", 60.0, so_far, None)
             started = time.perf_counter()
             checkpoints.claim()  # writes the timeline so far, as each checkpoint does
             took_s = time.perf_counter() - started
+            written = json.loads((Path(folder) / "out" / "timeline.json").read_text())
             size_mb = (Path(folder) / "out" / "timeline.json").stat().st_size / 1e6
+        windows = {t["name"]: len(t["windows"]) for t in written["tracks"]}
         print(f"checkpoint after {minutes:g} min ({len(video.snapshot.frame_times_s):,} frames, "
-              f"{len(so_far.voice.windows):,} voice windows): {took_s:.2f} s, timeline.json {size_mb:.1f} MB")
+              f"{len(so_far.voice.windows):,} voice windows, {sensors.recorder.sample_count:,} sensor samples; "
+              f"{windows.get('physio', 0):,} physio and {windows.get('fused', 0):,} fused windows written): "
+              f"{took_s:.2f} s ({spent['physio']:.2f} s the physio track, {spent['fusion']:.2f} s fusion), "
+              f"timeline.json {size_mb:.1f} MB")
+
+
+@contextlib.contextmanager
+def _timed(owner, name: str, spent: dict[str, float], key: str):
+    """``owner.name`` timed into ``spent[key]`` while within this."""
+    original = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - started
+
+    setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
 
 
 def main() -> None:
