@@ -35,7 +35,7 @@ from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
-from runtime.arms.physio.live import LEAD_S, LiveStress
+from runtime.arms.physio.live import LEAD_S, NUMBER, SAID_ONCE, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
 from runtime.arms.video.scan import (
@@ -50,6 +50,7 @@ from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
+from runtime.log_filters import said_once
 from runtime.media import MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
@@ -323,7 +324,8 @@ class SensorSession:
     physio window the heart rate, EDA and skin temperature medians over it and the live stress figure.
 
     A thread of its own judges each physio window ``SETTLE_S`` after it ends, against the session so far
-    (``LiveStress``): the "physio-live" track. The "physio" track is judged over the whole session at its end.
+    (``LiveStress``): the "physio-live" track. The "physio" track is judged over the whole session at its end,
+    and over the samples so far at each checkpoint.
     """
 
     def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
@@ -353,6 +355,7 @@ class SensorSession:
         self._stopped = threading.Event()
         self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
+        self._said: set[str] = set()  # why the physio track could not be read, as said
 
     def _say(self, line: str) -> None:
         if self.on_line is not None:
@@ -423,7 +426,9 @@ class SensorSession:
         _close_links(self.links)
 
     def track(self, duration_s: float) -> Track:
-        """The physio track over the session; without any sample, quality 0 everywhere with the reason."""
+        """The physio track up to ``duration_s`` from the samples so far (the session's end, or a checkpoint while
+        the links still deliver: the recorder copies each channel under its lock); without any sample, quality 0
+        everywhere with the reason."""
         names = ", ".join(link.name for link in self.links)
         states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
         recording = self.recorder.to_recording(names)
@@ -438,7 +443,9 @@ class SensorSession:
                 reason = str(error)
                 if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
-                self._say(f"physio: {reason}")
+                if reason not in self._said:  # each checkpoint makes the track again: said once
+                    self._said.add(reason)
+                    self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
         return track
@@ -472,8 +479,9 @@ class SensorSession:
 @dataclass
 class SessionSoFar:
     """What a session under way has judged, for its checkpoints: the voice's windows as they were judged, the
-    face and body tracks of the camera's last scan copy, and the live stress windows. The physio track of record
-    (from every sample) and the fused track are made when the session ends."""
+    face and body tracks of the camera's last scan copy, the physio track of record from the samples so far, the
+    fused track of those, and the live stress windows, the last three made as the session's end makes them
+    (``_physio_and_fused``)."""
 
     inputs: LiveInputs
     settings: dict[str, dict[str, Any]]
@@ -485,6 +493,8 @@ class SessionSoFar:
     video: VideoSession | None = None
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
+    # the log lines of the physio track and fusion a checkpoint has said, numbers aside: not said at each one
+    logged: set[str] = field(default_factory=set)
     not_run: dict[str, str] = field(default_factory=dict)  # the steps that do not run, by section: why (recorded)
     # In every timeline the session writes (software.session_id): how it knows its own file in its folder.
     session_id: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -500,15 +510,17 @@ class SessionSoFar:
             end_s = self.video.end_s(snapshot)
             tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: self.video.face_tracks(end_s, snapshot), self.said)
             tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: self.video.body_tracks(end_s, snapshot), self.said)
-        if self.sensors:
-            tracks += _kept_tracks("live stress track",
-                                   lambda: [t for t in [self.sensors.live_track(now_s)] if t], self.said)
+        # The sensors' samples up to SETTLE_S ago: those of the last instants may still be on their way (the live
+        # stress windows judged by now end there too)
+        with said_once((*SAID_ONCE, logging.getLogger("runtime.fusion")), self.logged,
+                       key=lambda message: NUMBER.sub("#", message)):
+            tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings, max(now_s - SETTLE_S, 0.0),
+                                                self.not_run, self.said)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
         return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
-                        settings=settings_as_run(self.settings, {**self.not_run, "fusion": "made as the session ends"}),
-                        software=software)
+                        settings=settings_as_run(self.settings, not_run), software=software)
 
 
 class Checkpoints:
@@ -850,16 +862,10 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
         tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed)
         tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed)
-    if sensors:
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(session_end_s)], failed)
-    fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings))
-    not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
-    tracks += fused
+    tracks, not_run = _physio_and_fused(tracks, sensors, settings, session_end_s, not_run, failed)
     # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)
     not_run = {**not_run, **{section: "its track could not be made (the session's log says why)"
                              for section, what in LIVE_TRACK_WHAT.items() if what in failed}}
-    if sensors:  # after fusion: the physio track speaks for the sensors
-        tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(session_end_s)] if t])
     return Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),
@@ -867,6 +873,22 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         settings=settings_as_run(settings, not_run),
         software=software_record(time.perf_counter() - started, started_at_utc=clock.started_at_utc.isoformat()),
     )
+
+
+def _physio_and_fused(tracks: list[Track], sensors: SensorSession | None, settings: dict[str, dict[str, Any]],
+                      end_s: float, not_run: dict[str, str], said: set[str]) -> tuple[list[Track], dict[str, str]]:
+    """After the voice, face and body ``tracks`` up to ``end_s``: the physio track of record, the fused track and
+    the live stress track, with fusion's why in ``not_run`` where nothing was fused; what the session's end and
+    each checkpoint write alike. A track that cannot be made is left out (``_kept_tracks``, with ``said``)."""
+    tracks = list(tracks)
+    if sensors and end_s > 0:  # none before the clock has run: no window to judge
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s)], said)
+    fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings), said)
+    not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
+    tracks += fused
+    if sensors:  # after fusion: the physio track speaks for the sensors
+        tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(end_s)] if t], said)
+    return tracks, not_run
 
 
 def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) -> None:

@@ -545,3 +545,25 @@ def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_reco
              LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000,arealtime", microphone_format="lavfi"),
              duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)  # paced as a microphone is
     assert not any(line.startswith("sensors: recording on") for line in lines)  # was: "... until 1 s" at the end
+
+
+def test_a_checkpoint_holds_the_physio_track_of_the_samples_so_far_as_the_sessions_end_makes_it(tmp_path,
+                                                                                               monkeypatch):
+    from runtime.live import SETTLE_S
+    from tests.runtime.test_live_video import _written_timelines
+
+    written = _written_timelines(monkeypatch)
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
+    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=4.5, on_line=lambda _line: None,
+             make_links=_strap_rising_from(10.0, 4.5))
+    *checkpoints, final = written
+    later = [c for c in checkpoints if c["software"]["checkpoint_at_s"] >= 3.0]
+    assert later
+    physio = {t["name"]: t for t in later[-1]["tracks"]}["physio"]  # was: made only as the session ended
+    end_s = later[-1]["software"]["checkpoint_at_s"] - SETTLE_S  # samples of the last instants may be on their way
+    assert physio["windows"] and physio["windows"][-1]["end_s"] <= end_s + 1e-3  # checkpoint_at_s: to the ms
+    assert any(w["measurements"].get("hr_bpm") == pytest.approx(70.0) for w in physio["windows"])
+    final_physio = {t["name"]: t for t in final["tracks"]}["physio"]
+    assert set(physio["settings"]) == set(final_physio["settings"]) and physio["model"] == final_physio["model"]
+    assert later[-1]["settings"]["physio"]["enabled"]

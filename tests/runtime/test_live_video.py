@@ -323,7 +323,7 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     later = checkpoints[-1]
     assert later["software"]["checkpoint_at_s"] >= 2.0
     names = {t["name"]: t for t in later["tracks"]}
-    assert {"audio", "face", "body"} <= set(names) and "fused" not in names  # fused at the end only
+    assert {"audio", "face", "body", "fused"} <= set(names)  # was: fused at the end only
     assert names["audio"]["settings"]["status"] == "recording"
     first_voice = final["tracks"][0]["windows"][: len(names["audio"]["windows"])]
     assert names["audio"]["windows"] == first_voice  # the voice's windows as judged, as the session keeps them
@@ -336,8 +336,43 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     assert voice["settings"]["peak_dbfs"] <= final_voice["settings"]["peak_dbfs"] and voice["settings"]["gaps"] == []
     assert any(w["quality"] > 0 for w in names["face"]["windows"])
     assert all(schema_errors(document) == [] for document in written)  # checkpoints and the session's own
-    assert later["settings"]["fusion"] == {"enabled": False, "why": "made as the session ends"}
-    assert final["settings"]["fusion"]["enabled"] and final["settings"]["audio"] == later["settings"]["audio"]
+    assert later["settings"]["fusion"] == final["settings"]["fusion"] and final["settings"]["fusion"]["enabled"]
+    assert final["settings"]["audio"] == later["settings"]["audio"]
+    assert checkpoints[0]["settings"]["fusion"]["why"].startswith("too few tracks with something to say")
+
+
+def _same_window(window: dict, other: dict) -> bool:
+    """Two windows as written, their numbers equal to rounding."""
+    numbers = ("start_s", "end_s", "quality")
+    return all(window[k] == pytest.approx(other[k], rel=1e-9, abs=1e-12) for k in numbers) and \
+        window["reason"] == other["reason"] and (window["probs"] is None) == (other["probs"] is None) and \
+        (window["probs"] is None or window["probs"] == pytest.approx(other["probs"], rel=1e-9, abs=1e-12)) and \
+        window["measurements"].keys() == other["measurements"].keys() and \
+        all(window["measurements"][k] == pytest.approx(other["measurements"][k], rel=1e-9, abs=1e-12)
+            for k in window["measurements"])
+
+
+def test_a_checkpoints_fused_track_is_the_sessions_own_over_the_span_its_tracks_had_reached(tmp_path, monkeypatch):
+    written = _written_timelines(monkeypatch)
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    settings["body"]["enabled"] = False  # its measurements are against the session's own: they change as it goes
+    run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=6.0, on_line=lambda _line: None)
+    *checkpoints, final = written
+    fused_at_end = {t["name"]: t for t in final["tracks"]}["fused"]["windows"]
+    compared = 0
+    for checkpoint in checkpoints:
+        tracks = {t["name"]: t for t in checkpoint["tracks"]}
+        if "fused" not in tracks:
+            continue
+        inputs = [t["windows"] for name, t in tracks.items() if name != "fused"]
+        # a fused window reads the track windows overlapping it: the span up to where every track had reached,
+        # less one track window (those after it, and the last the camera's copy cut short, are not there yet)
+        reached_s = min(w[-1]["end_s"] for w in inputs) - max(w["end_s"] - w["start_s"] for ws in inputs for w in ws)
+        fused = [w for w in tracks["fused"]["windows"] if w["end_s"] <= reached_s]
+        assert all(_same_window(w, other) for w, other in zip(fused, fused_at_end, strict=False))
+        compared = max(compared, sum(w["probs"] is not None for w in fused))
+    assert compared >= 2  # was: no fused track in any checkpoint
 
 
 def test_an_8_khz_telephone_replay_gets_the_rates_one_band_note_in_its_checkpoints_and_at_the_end(
@@ -767,3 +802,22 @@ def test_a_session_with_a_face_track_per_person_records_the_face_arm_as_run(tmp_
     assert {"face-1", "face-2"} <= {track["name"] for track in written["tracks"]}
     # was: {enabled: false, why: ...} beside the two face tracks (face-1 is no 'face' by name)
     assert written["settings"]["face"]["enabled"] is True and written["settings"]["face"]["person"] == "all"
+
+
+def test_a_fusion_that_fails_in_checkpoints_costs_their_fused_track_alone_said_once(tmp_path, monkeypatch, caplog):
+    import runtime.live as live
+
+    def failing(*_args, **_kwargs):
+        raise ValueError("a defect in the fuser")
+
+    monkeypatch.setattr(live, "fused_tracks", failing)
+    written = _written_timelines(monkeypatch)
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=4.0, on_line=lambda _line: None)
+    *checkpoints, _final = written
+    later = [c for c in checkpoints if any(t["name"] == "audio" for t in c["tracks"])]
+    assert later and all({t["name"] for t in c["tracks"]} >= {"audio", "face", "body"} for c in later)
+    assert all(c["settings"]["fusion"]["why"] == "the fuser failed (the session's log says why)" for c in later)
+    said = [r for r in caplog.records if "fused track could not be made (ValueError" in r.getMessage()]
+    assert len(later) >= 2 and len(said) == 2  # once by the checkpoints, once as the session ends
