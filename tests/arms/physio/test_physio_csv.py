@@ -884,11 +884,36 @@ def test_thousands_grouped_in_a_decimal_comma_csv_read_as_the_numbers_they_are(t
 
 
 def test_a_point_a_decimal_comma_csv_leaves_unclear_is_refused_naming_line_column_and_value(tmp_path):
-    path = tmp_path / "rr.csv"
-    path.write_text("sep=;\ntimestamp;rr_ms\n" + "".join(f"{START_UNIX_S + i:.0f};{c}\n"
-                                                          for i, c in enumerate(["812", "1.034", "998"])))
-    with pytest.raises(InputError, match=r"rr.csv: line 4: column 'rr_ms' holds '1.034', 1.034 with a decimal "
-                                         r"point or 1034 with a thousands mark"):  # was: read as 1.034 ms
+    path = tmp_path / "rec.csv"  # a pulse wave has no range to tell 1.034 from 1034
+    path.write_text("sep=;\ntimestamp;bvp;note\n" + "".join(f"{START_UNIX_S + i:.0f};{c};1,5\n"
+                                                                for i, c in enumerate(["812", "1.034", "998"])))
+    with pytest.raises(InputError, match=r"rec.csv: line 4: column 'bvp' holds '1.034', 1.034 with a decimal "
+                                         r"point or 1034 with a thousands mark, and no value in the columns read "
+                                         r"\(timestamp, bvp\) tells which, nor its channel's range: write it as 1034 "
+                                         r"or 1,034, or separate"):  # was: read as 1.034; then 'in the file'
+        read_recording(path)  # the unread column's decimal comma tells nothing
+
+
+@pytest.mark.parametrize(("header", "cells", "expected"), [
+    ("timestamp;temp;note", ["33.125;\"ok, fine\"", "33.250;x", "33.375;y"], [33.125, 33.25, 33.375]),
+    ("timestamp\ttemp\tnote", ["33.125\tok", "33.250\tx", "33.375\ty"], [33.125, 33.25, 33.375]),
+    ("timestamp;rr_ms", ["812", "1.023", "998"], [0.812, 1.023, 0.998]),
+])
+def test_a_point_nothing_written_tells_is_read_as_its_channel_s_range_allows(tmp_path, header, cells, expected):
+    path = tmp_path / "rec.csv"  # integer timestamps: no value but the one channel's tells the mark
+    separator = "\t" if "\t" in header else ";"
+    path.write_text(f"{header}\n" + "".join(f"{START_UNIX_S + i:.0f}{separator}{c}\n" for i, c in enumerate(cells)))
+    # was: refused, 'no value in the file tells which: write it with its decimal comma'
+    recording = read_recording(path)
+    channel = recording.channels["temp" if "temp" in header else "ibi"]
+    assert channel.values.tolist() == pytest.approx(expected)
+
+
+def test_columns_whose_ranges_tell_the_point_two_ways_are_refused(tmp_path):
+    path = tmp_path / "rec.csv"  # 33.125 degC says a decimal point, 1.023 ms a thousands mark
+    path.write_text("timestamp;temp;rr_ms\n" + "".join(f"{START_UNIX_S + i:.0f};{t};{rr}\n" for i, (t, rr) in
+                                                       enumerate([("33.125", "812"), ("33.250", "1.023")])))
+    with pytest.raises(InputError, match=r"line 2: column 'temp' holds '33.125'.* nor its channel's range"):
         read_recording(path)
 
 
@@ -904,7 +929,8 @@ def test_a_point_in_a_file_written_with_both_marks_is_refused_saying_so(tmp_path
     path.write_text("time_s;eda;temp\n" + "".join(f"{i};{e};{t}\n" for i, (e, t) in enumerate(
         [("2.5", "33,1"), ("1.234", "33,2"), ("2.7", "33,3")])))
     with pytest.raises(InputError, match=r"line 3: column 'eda' holds '1.234', 1.234 with a decimal point or 1234 "
-                                         r"with a thousands mark, and the file is written two ways: line 2 holds "
+                                         r"with a thousands mark, and the columns read \(time_s, eda, temp\) are "
+                                         r"written two ways: line 2 holds "
                                          r"'2.5' in column 'eda', a decimal point, line 2 '33,1' in column 'temp'"):
         read_recording(path)
 

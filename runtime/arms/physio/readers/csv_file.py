@@ -48,6 +48,7 @@ from runtime.arms.physio.recording import (
     Channel,
     Recording,
     implausible_note,
+    plausible_readings,
     said_plausible,
     sample_rate_hz,
     seconds_text,
@@ -190,7 +191,7 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
     if table.decimal_comma and _has_marks(table.body):  # points or spaces: what each marks, the file tells
         cells = decimal_mark_columns(path, table.body, table.first_line, table.delimiter, len(table.names), kept,
-                                     table.names, as_text)
+                                     table.names, as_text, _plausible_tests(table, kept))
     else:  # most decimal-comma files: every comma a decimal one
         body = table.body.replace(",", ".") if table.decimal_comma else table.body
         cells = csv_columns(path, body, table.first_line, table.delimiter, len(table.names), kept, as_text)
@@ -206,6 +207,17 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     values.update(numbers_of_columns(path, {i: cells[i] for i in kept if i not in values}, table.first_line,
                                      table.names))
     return np.stack([values[i] for i in kept], axis=1), zone_less
+
+
+def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[float], bool]]:
+    """Column index -> whether a value written in it is one its channel could give (``PLAUSIBLE_RANGES``, in the
+    column's own unit: 812 in rr_ms, 0.812 in rr_s), for the columns ``kept`` whose channel has a range."""
+    def fits(channel: str, column: str) -> Callable[[float], bool]:
+        return lambda value: bool(plausible_readings(channel, in_channel_unit(column, np.array([value])))[0])
+
+    channels = {index: CSV_ALIASES.get(table.reads_as[index]) for index in kept}
+    return {index: fits("acc" if channel in ACC_AXES else channel, table.reads_as[index])
+            for index, channel in channels.items() if channel in PLAUSIBLE_RANGES or channel in ACC_AXES}
 
 
 def _has_marks(text: str) -> bool:

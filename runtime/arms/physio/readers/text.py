@@ -8,9 +8,10 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -132,14 +133,19 @@ Found = tuple[int, int, str]  # a cell: its row (from the first data line), its 
 
 
 def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
-                         wanted: list[int], names: list[str], as_text: set[int] | None = None
+                         wanted: list[int], names: list[str], as_text: set[int] | None = None,
+                         plausible: dict[int, Callable[[float], bool]] | None = None
                          ) -> dict[int, np.ndarray | list[str]]:
     """The columns ``wanted`` of a semicolon- or tab-separated file's data lines ``text`` (as ``csv_columns``;
-    ``names``, the header's) whose points or spaces may mark decimals or thousands: what they mark is told for
-    the whole file, as one spreadsheet or logger writes one file. A decimal comma or thousands grouped ('2,5',
-    '1.234,5', '1 234') makes each point that could group thousands a thousands mark ('1.234' 1234), a point that
-    groups none ('2.5', '0.000', '33.1250') each such point a decimal point ('33.125'); a file with both reads
-    each number as it is written, and refuses a '1.234' there, or in a file with neither, naming it.
+    ``names``, the header's) whose points or spaces may mark decimals or thousands: what they mark is told by the
+    columns read (``wanted``), as one spreadsheet or logger writes one file; a column not read tells nothing. A
+    decimal comma or thousands grouped ('2,5', '1.234,5', '1 234') makes each point that could group thousands a
+    thousands mark ('1.234' 1234), a point that groups none ('2.5', '0.000', '33.1250') each such point a decimal
+    point ('33.125'); a file with both reads each number as it is written, and refuses a '1.234' there. Where
+    neither tells, a '1.234' is read as the one reading its column's channel could give (``plausible``, a test of
+    a value by column: 33.125 degC, not 33125; 1023 ms, not 1.023), the first such cell of each column deciding
+    for the file (a logger writes fixed decimals); one that both readings fit, or columns that disagree, are
+    refused naming it.
 
     Numbers written with points only are read by numpy straight into floats, and each such column's text
     searched in C for a number that tells (most files' first line holds one); a column holding a cell numpy does
@@ -150,29 +156,66 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
                           set(as_text or ()) if numpy_read else set(wanted))  # else: every cell's text to tell
     joined = {index: "\n".join(column) for index, column in columns.items() if isinstance(column, list)}
     first: dict[str, Found] = {}
+    unclear_in: dict[int, Found] = {}  # each column's first '1.234', which a decimal comma may make 1234
     for index, cells in joined.items():  # one cell of each kind tells: a column without its mark is not searched
-        marks = {"comma": ",", "point": ".", "unclear": "."}
+        if not (holds_marks(cells) or "," in cells):
+            continue
         for kind in MARK_KINDS:
-            if kind not in first and (marks[kind] in cells or kind == "comma" and any(
-                    space in cells for space in THOUSANDS_SPACES)):
+            if kind == "unclear" and "." in cells:
+                unclear_in.update((found[1], found) for found in _first_cells(cells, kind, [index]))
+            elif kind not in first and (kind == "comma" or "." in cells):
                 _keep_first(first, kind, *_first_cells(cells, kind, [index]))
+    _keep_first(first, "unclear", *unclear_in.values())
     numbers = [index for index in columns if index not in joined]  # read by numpy: their text is searched
     padded = f"\n{text}\n" if numbers else ""
     if "comma" not in first and "point" not in first:
         _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
-    unclear_in: dict[int, Found] = {}  # columns numpy read whose '1.234' a decimal comma may make 1234
+    read_unclear: dict[int, Found] = {}  # columns numpy read with a '1.234' in them
     if "comma" in first or "point" not in first:
-        unclear_in = {found[1]: found for found in _first_cells(padded, "unclear", numbers, delimiter)}
-        _keep_first(first, "unclear", *unclear_in.values())
+        read_unclear = {found[1]: found for found in _first_cells(padded, "unclear", numbers, delimiter)}
+        _keep_first(first, "unclear", *read_unclear.values())
+        unclear_in.update(read_unclear)
     if "unclear" in first and "comma" in first and "point" not in first:
         _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
-    if "unclear" in first and ("comma" in first) == ("point" in first):  # neither tells, or both do
-        _refuse_unclear(source, first_line, names, first)
-    for index in unclear_in:  # (thousands, or refused above) its text is read again, to tell each cell
+    if "unclear" in first and "comma" not in first and "point" not in first:  # nothing written tells
+        kind, found = _told_by_plausible(unclear_in, plausible or {})
+        if kind is None:
+            _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first, found)
+        _keep_first(first, kind, found)
+    elif "unclear" in first and "comma" in first and "point" in first:
+        _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first)
+    thousands = "comma" in first
+    for index in read_unclear if thousands else ():  # its text is read again, to tell each cell
         joined[index] = "\n".join(csv_columns(source, text, first_line, delimiter, width, [index], {index})[index])
     for index, cells in joined.items():
-        columns[index] = _with_decimal_points(cells, thousands="comma" in first)
+        columns[index] = _with_decimal_points(cells, thousands=thousands)
     return columns
+
+
+def _told_by_plausible(unclear_in: dict[int, Found], plausible: dict[int, Callable[[float], bool]]
+                       ) -> tuple[str | None, Found]:
+    """What the points of a file with nothing else to tell mark, by the readings its columns' channels could give
+    of each column's first '1.234' (``unclear_in``): 'point' or 'comma' (thousands), and the cell that told; None,
+    and the cell, where one fits both readings or none tells (no channel's range, or two columns disagree)."""
+    told: dict[str, Found] = {}
+    for index, found in sorted(unclear_in.items(), key=lambda item: item[1][:2]):
+        fits = plausible.get(index)
+        if fits is None:
+            continue
+        as_point, as_thousands = fits(float(found[2])), fits(float(found[2].replace(".", "")))
+        if as_point and as_thousands:
+            return None, found
+        if as_point != as_thousands:
+            _keep_first(told, "point" if as_point else "comma", found)
+    if len(told) == 1:
+        return next(iter(told.items()))
+    return None, min(unclear_in.values(), key=lambda found: found[:2])
+
+
+def holds_marks(text: str) -> bool:
+    """Whether ``text`` holds a point or a space that may mark thousands (or decimals): where a decimal-comma
+    file's numbers hold none, every comma is a decimal one."""
+    return any(mark in text for mark in "." + THOUSANDS_SPACES)
 
 
 def numpy_reads(text: str) -> bool:
@@ -208,24 +251,28 @@ def _keep_first(first: dict[str, Found], kind: str, *found: Found) -> None:
             first[kind] = cell
 
 
-def _refuse_unclear(source: str | Path, first_line: int, names: list[str], first: dict[str, Found]) -> None:
-    row, index, cell = first["unclear"]
+def _refuse_unclear(source: str | Path, first_line: int, read: list[str], names: list[str], first: dict[str, Found],
+                    unclear: Found | None = None) -> NoReturn:
+    """The one refusal of a '1.234' (``unclear``, else the first) that the columns ``read`` do not tell."""
+    row, index, cell = unclear or first["unclear"]
     said = (f"line {first_line + row}: column '{names[index]}' holds {cell!r}, {float(cell):g} with a decimal point "
             f"or {float(cell.replace('.', '')):g} with a thousands mark")
     if "comma" not in first:
-        raise InputError(source, f"{said}, and no value in the file tells which: write it with its decimal comma")
+        raise InputError(source, f"{said}, and no value in the columns read ({', '.join(read)}) tells which, nor "
+                         f"its channel's range: write it as {cell.replace('.', '')} or {cell.replace('.', ',')}, or "
+                         "separate the file's columns by commas")
     (point_row, point_index, point), (comma_row, comma_index, comma) = first["point"], first["comma"]
-    raise InputError(source, f"{said}, and the file is written two ways: line {first_line + point_row} holds "
-                     f"{point!r} in column '{names[point_index]}', a decimal point, line {first_line + comma_row} "
-                     f"{comma!r} in column '{names[comma_index]}', a decimal comma or thousands marks; write it "
-                     "one way")
+    raise InputError(source, f"{said}, and the columns read ({', '.join(read)}) are written two ways: line "
+                     f"{first_line + point_row} holds {point!r} in column '{names[point_index]}', a decimal point, "
+                     f"line {first_line + comma_row} {comma!r} in column '{names[comma_index]}', a decimal comma or "
+                     "thousands marks; write it one way")
 
 
 def _with_decimal_points(cells: str, thousands: bool) -> list[str]:
     """A column's cells (``cells``, one a line) with decimal points and no thousands marks ('1.234,5' and '1 234,5'
     as '1234.5'; '1.234' as '1234' where points mark ``thousands``); a comma in a cell that is no number (an ISO
     time's fraction) a point too, as it is in a file with no point nor space to tell."""
-    if "." not in cells and not any(space in cells for space in THOUSANDS_SPACES):  # most such columns
+    if not holds_marks(cells):  # most such columns
         return cells.replace(",", ".").split("\n")
     cells = _MARKED_CELL.sub(lambda cell: _decimal_point_text(cell.group(), thousands), cells)
     if "," in cells:
