@@ -577,12 +577,28 @@ def test_an_rr_list_without_a_header_is_told_the_one_line_that_makes_it_read(tmp
     assert read_recording(path).channels["ibi"].values.size == len(RR_MS)
 
 
+@pytest.mark.parametrize("header", ["rr_ms", "sep=;\nrr_ms"])
+def test_a_one_column_rr_list_with_thousands_points_reads_its_intervals(tmp_path, header):
+    path = tmp_path / "rr.csv"
+    path.write_text(f"{header}\n812\n1.023\n998\n1.100\n")
+    ibi = read_recording(path).channels["ibi"]  # was: 1.023 read as 1.023 ms, left out, each later beat ~1 s early
+    assert ibi.values.tolist() == pytest.approx([0.812, 1.023, 0.998, 1.100])
+    assert ibi.times_s.tolist() == pytest.approx([0.0, 1.023, 2.021, 3.121])
+
+
+def test_a_one_column_file_of_points_alone_is_read_as_written(tmp_path):
+    path = tmp_path / "bvp.csv"  # no whole number beside them: a logger's fixed decimals, none unclear
+    path.write_text("# rate_hz: 64\nbvp\n" + "".join(f"{v:.3f}\n" for v in (12.5, -3.25, 1.125, 7.0)))
+    assert read_recording(path).channels["bvp"].values.tolist() == [12.5, -3.25, 1.125, 7.0]
+
+
 @pytest.mark.parametrize(("rows", "problem"), [
     (["812"], "holds one beat interval: at least two are needed"),  # was: a recording of 0 s, exit 0
     (["812", "inf", "790"], "line 3: an interval of inf, and without a time column"),  # was: a span of inf h
     (["812", "-5", "790"], "line 3: an interval of -5.0, and without"),  # was: np.float64(-5.0)
-    (["812", "1e8", "790"], "line 3: the time jumps by 100000 s"),  # a day and more between two beats
-])
+    (["812", "5000", "790"], r"line 3: an interval of 5000.0 \(5 s, outside 0.2..3 s: no body's\), and without"),
+    (["812", "1e8", "790"], r"line 3: an interval of 100000000.0 \(1e\+05 s"),  # was: read, the beats after it
+])  # placed by it (5 s late; the time jumping a day and more)
 def test_an_rr_list_that_cannot_be_placed_is_one_line_naming_why(tmp_path, rows, problem):
     path = tmp_path / "rr.csv"
     path.write_text("rr_ms\n" + "\n".join(rows) + "\n")

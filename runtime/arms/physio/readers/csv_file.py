@@ -189,7 +189,7 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both."""
     unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
-    if table.decimal_comma and _has_marks(table.body):  # points or spaces: what each marks, the file tells
+    if _marks_told(table) and _has_marks(table.body):  # points or spaces: what each marks, the file tells
         cells = decimal_mark_columns(path, table.body, table.first_line, table.delimiter, len(table.names), kept,
                                      table.names, as_text, _plausible_tests(table, kept))
     else:  # most decimal-comma files: every comma a decimal one
@@ -220,6 +220,18 @@ def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[fl
             for index, channel in channels.items() if channel in PLAUSIBLE_RANGES or channel in ACC_AXES}
 
 
+# A cell that is a whole number alone: beside a '1.023', a one-column file's point may be a thousands mark
+_PLAIN_INTEGER = re.compile(r"(?m)^[^\S\n]*[+-]?\d+[^\S\n]*$")
+
+
+def _marks_told(table: CsvTable) -> bool:
+    """Whether what the table's points mark is told by its numbers (``decimal_mark_columns``): in a semicolon or tab
+    file (decimal commas), and in a one-column file holding whole numbers beside points (a German RR list: 812,
+    1.023, 998), whose comma separates nothing to tell."""
+    return table.decimal_comma or (len(table.names) == 1 and "." in table.body
+                                   and _PLAIN_INTEGER.search(table.body) is not None)
+
+
 def _has_marks(text: str) -> bool:
     """Whether a decimal-comma file's data lines hold a point or a space that may mark thousands."""
     return any(mark in text for mark in "." + THOUSANDS_SPACES)
@@ -230,17 +242,22 @@ def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: 
     """The beat times of a list of beat-to-beat intervals without a time column (a strap logger's or an HRV app's
     RR export): each beat one interval after the one before, the first at 0 (where ``--start-unix`` places the
     recording). A sample rate would space the beats evenly instead, which no heart does: refused. So is a missing
-    interval, after which no beat can be placed."""
+    interval, or one no body's (outside ``PLAUSIBLE_RANGES``), after which no beat can be placed: left out, it
+    would move every later beat by its length."""
     if rate_hz is not None or "rate_hz" in table.meta:
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
     intervals_s = in_channel_unit(table.reads_as[0], data[:, 0])
     if intervals_s.size < 2:
         raise InputError(path, "holds one beat interval: at least two are needed")
-    unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
+    # NaN, infinity and none a heart beats too: a beat placed by an interval no body's would move every later one
+    unplaceable = ~plausible_readings("ibi", intervals_s)
     if unplaceable.any():
         row = int(np.flatnonzero(unplaceable)[0])
+        (low_s, high_s), _ = PLAUSIBLE_RANGES["ibi"]
         held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, 0])!r}"
+        if np.isfinite(intervals_s[row]) and intervals_s[row] > 0:
+            held += f" ({seconds_text(float(intervals_s[row]), '.4g')} s, outside {low_s:g}..{high_s:g} s: no body's)"
         raise InputError(path, f"line {table.first_line + row}: {held}, and without a time column the beats after it "
                          "cannot be placed")
     times_s = np.cumsum(intervals_s) - intervals_s[0]
