@@ -126,7 +126,7 @@ _POINT_NUMBER = r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?"
 # A cell of a number's characters holding a mark: in a column of text, the cells that may be numbers to tell (an ISO
 # time, a word, holds others)
 _NUMBER_CHARACTERS = rf"[\d+\-eE.,{THOUSANDS_SPACES}]"
-_MARKED_CELL = re.compile(rf"(?m)^{_NUMBER_CHARACTERS}*[.,{THOUSANDS_SPACES}]{_NUMBER_CHARACTERS}*$")
+_MARKED_CELL = re.compile(rf"(?m)^[^\S\n]*{_NUMBER_CHARACTERS}*[.,{THOUSANDS_SPACES}]{_NUMBER_CHARACTERS}*[^\S\n]*$")
 _COMMA_CELL_WITHOUT_POINT = re.compile(r"(?m)^[^.\n]*,[^.\n]*$")
 MARK_KINDS = ("comma", "point", "unclear")
 Found = tuple[int, int, str]  # a cell: its row (from the first data line), its column, its text
@@ -232,11 +232,12 @@ def _first_cells(text: str, kind: str, columns: list[int], delimiter: str | None
     ``text`` with a newline before and after, their cells separated by ``delimiter``."""
     mark = re.escape(delimiter or "\n")
     end = rf"(?:{mark}|\r?\n)" if delimiter else "$"
-    number = {"comma": _COMMA_NUMBER, "unclear": _UNCLEAR, "point": rf"(?!{_UNCLEAR} *{end}){_POINT_NUMBER}"}[kind]
+    pad = rf"[^\S\n{mark}]*"  # spaces and tabs around a number, as numpy's parser and float() read past them
+    number = {"comma": _COMMA_NUMBER, "unclear": _UNCLEAR, "point": rf"(?!{_UNCLEAR}{pad}{end}){_POINT_NUMBER}"}[kind]
     found = []
     for index in columns:
         start = rf"\n(?:[^{mark}\n]*{mark}){{{index}}}" if delimiter else "(?m)^"
-        match = re.search(rf"{start} *({number}) *(?={end})", text)
+        match = re.search(rf"{start}{pad}({number}){pad}(?={end})", text)
         if match is not None:
             found.append((text.count("\n", 0, match.start(1)) - bool(delimiter), index, match.group(1)))
             if one:
