@@ -552,6 +552,14 @@ def _german(number: str) -> str:
     return number.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def test_an_e4_file_s_first_problem_in_the_file_s_order_is_named():
+    lines = ["1.0,2.0,3.0", "x,2.0,3.0", "1.0,2.0,3.0", "1.0,2.0", "oops,1,2"]  # (an ACC file's rows, from line 3)
+    with pytest.raises(InputError, match="ACC.csv: line 4: 'x' is not a number"):  # was: line 6, the short row
+        text_reader.parse_numbers("ACC.csv", lines, first_line=3)
+    with pytest.raises(InputError, match="line 5: 2 values where earlier lines have 3"):
+        text_reader.parse_numbers("ACC.csv", [lines[0], lines[2], lines[3], lines[1]], first_line=3)
+
+
 @pytest.mark.parametrize("separator", [",", ";"])  # ';': decimal commas, thousands points told for the file
 def test_lines_numpy_reads_and_lines_read_one_by_one_give_one_recording(tmp_path, monkeypatch, separator):
     scale, write = (1.0, str) if separator == "," else (1500.0, _german)
@@ -1073,6 +1081,8 @@ def test_a_shimmer_export_s_formatted_time_without_an_offset_gives_way_to_the_de
         recording = read_recording(path)  # was: 'line 5: '2023/11/14 ...' has no UTC offset'
     assert recording.start_unix_s is None and recording.channels["eda"].times_s[:2].tolist() == [0.0, 0.25]
     assert caplog.text.count("is the PC's local time with no UTC offset; read on the device's own Timestamp") == 1
+    assert "--physio-utc-offset" in caplog.text  # the option said, as the refusal of ISO times without one says it
+    assert caplog.text.count("Timestamp_FormattedUnix") == 1  # was twice: this warning and the columns left out
     assert read_recording(path, utc_offset_s=3600.0).start_unix_s == pytest.approx(START_UNIX_S)
 
 

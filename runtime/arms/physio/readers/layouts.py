@@ -174,9 +174,10 @@ def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | Non
                and not (match.group(1) == "timestamp" and _CONSENSYS_SYSTEM_TIME.fullmatch(name))}
     clock = next((clock for clock in CONSENSYS_CLOCKS if clock in signals.values()), None)
     if clock == "timestamp_formattedunix" and utc_offset_s is None and "timestamp" in signals.values():
-        formatted = table.names[next(i for i, signal in signals.items() if signal == clock)]
-        log.warning("%s: its %s is the PC's local time with no UTC offset; read on the device's own Timestamp without "
-                    "a wall-clock start (--physio-offset places it, or give the PC's UTC offset)", path, formatted)
+        # the column itself is named once, among those left out
+        log.warning("%s: its formatted time is the PC's local time with no UTC offset; read on the device's own "
+                    "Timestamp without a wall-clock start (--physio-offset places it, or give the PC's UTC offset: "
+                    "--utc-offset / --physio-utc-offset +01:00)", path)
         clock = None
     for index, signal in signals.items():
         if signal in CONSENSYS_CLOCKS and signal != clock:

@@ -102,12 +102,14 @@ def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, colu
         rows.pop()
     if not rows:
         raise InputError(source, "no data rows")
-    for number, row in enumerate(rows, start=first_line):
-        if row and len(row) != columns:
-            raise InputError(source, f"line {number}: {len(row)} values where earlier lines have {columns}")
-    cells = [row or [""] * columns for row in rows]
+    widths = [len(row) or columns for row in rows]
+    short = next((row for row, width in enumerate(widths) if width != columns), len(rows))
+    cells = [row or [""] * columns for row in rows[:short]]  # the first problem in the file's order is named:
     numbers = numbers_of_columns(source, {index: [row[index] for row in cells] for index in range(columns)},
-                                 first_line)
+                                 first_line)  # a cell that is no number above the first line of another width
+    if short < len(rows):
+        raise InputError(source, f"line {first_line + short}: {widths[short]} values where earlier lines have "
+                         f"{columns}")
     return np.stack([numbers[index] for index in range(columns)], axis=1)
 
 
