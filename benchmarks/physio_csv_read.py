@@ -1,7 +1,9 @@
 """How fast, and in how much memory, the wearable CSV reader reads a long file: a comma CSV, a semicolon CSV with
 decimal commas, a tab-separated CSV with decimal points (as a logger writes it: its EDA's '2.004' alone could be a
-thousands mark), and a comma CSV whose EDA has a value every 16th row (empty cells between), a million rows each by
-default (about 30 MB of text), read by one or more checkouts of the project.
+thousands mark), a comma CSV whose EDA has a value every 16th row (empty cells between), a semicolon CSV with a
+date column it does not read ('01.02.2024', as a clinic's export writes it) and one whose pulse wave has its
+thousands grouped by points ('-4.912,37'), a million rows each by default (about 30 MB of text), read by one or
+more checkouts of the project.
 
     python benchmarks/physio_csv_read.py --work /tmp/physio_csv [--checkout /path/to/another/worktree ...]
 
@@ -37,21 +39,30 @@ if sys.argv[1] != "-":
 """
 
 
-def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_stride: int = 1) -> Path:
+def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_stride: int = 1,
+              date_column: bool = False, bvp_scale: float = 1.0) -> Path:
     """``rows`` rows of a 64 Hz recording, its cells separated by ``separator``, with decimal commas where
     ``decimal_comma``; the EDA in every ``eda_stride``-th row, its cell empty in the others (a 4 Hz EDA beside the
-    64 Hz pulse wave)."""
+    64 Hz pulse wave); a first column of the date ('01.02.2024', as a clinic's export writes it, not read) where
+    ``date_column``; the pulse wave ``bvp_scale`` times larger, its thousands grouped (by points beside decimal
+    commas)."""
     rng = np.random.default_rng(0)
     time_s = np.arange(rows) / RATE_HZ
-    bvp = 50.0 * np.sin(2 * np.pi * 1.2 * time_s) + rng.normal(0, 2, rows)
+    bvp = bvp_scale * (50.0 * np.sin(2 * np.pi * 1.2 * time_s) + rng.normal(0, 2, rows))
     eda = 2.0 + 0.5 * np.sin(2 * np.pi * time_s / 300) + rng.normal(0, 0.01, rows)
     temp = 33.0 + rng.normal(0, 0.05, rows)
     lines = [separator.join(("time_s", "bvp", "eda", "temp"))]
-    lines += [f"{t:.4f}{separator}{b:.2f}{separator}{e:.3f}{separator}{c:.2f}"
-              if i % eda_stride == 0 else f"{t:.4f}{separator}{b:.2f}{separator}{separator}{c:.2f}"
+    grouped = "," if bvp_scale > 1 else ""
+    lines += [f"{t:.4f}{separator}{b:{grouped}.2f}{separator}{e:.3f}{separator}{c:.2f}"
+              if i % eda_stride == 0 else f"{t:.4f}{separator}{b:{grouped}.2f}{separator}{separator}{c:.2f}"
               for i, (t, b, e, c) in enumerate(zip(time_s, bvp, eda, temp, strict=True))]
     text = "\n".join(lines) + "\n"
-    path.write_text(text.replace(".", ",") if decimal_comma else text)
+    if decimal_comma:  # '1,234.5' as '1.234,5'
+        text = text.translate({ord("."): ",", ord(","): "."})
+    if date_column:
+        text = "\n".join(f"{'Datum' if i == 0 else '01.02.2024'}{separator}{line}" if line else line
+                         for i, line in enumerate(text.split("\n")))
+    path.write_text(text)
     return path
 
 
@@ -74,12 +85,16 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, separator, decimal_comma, eda_stride in (("comma", ",", False, 1),
-                                                       ("semicolon_decimal_comma", ";", True, 1),
-                                                       ("tab_decimal_points", "\t", False, 1),
-                                                       ("comma_eda_every_16th_row", ",", False, 16)):
+    for name, separator, decimal_comma, eda_stride, date_column, bvp_scale in (
+            ("comma", ",", False, 1, False, 1.0),
+            ("semicolon_decimal_comma", ";", True, 1, False, 1.0),
+            ("tab_decimal_points", "\t", False, 1, False, 1.0),
+            ("comma_eda_every_16th_row", ",", False, 16, False, 1.0),
+            ("semicolon_with_a_date_column", ";", True, 1, True, 1.0),
+            ("semicolon_with_thousands_points", ";", True, 1, False, 100.0)):
         path = args.work / f"{name}_{args.rows}.csv"
-        files.append(path if path.exists() else write_csv(path, args.rows, separator, decimal_comma, eda_stride))
+        files.append(path if path.exists() else write_csv(path, args.rows, separator, decimal_comma, eda_stride,
+                                                          date_column, bvp_scale))
     print("| checkout | file | MB of text | read s | peak MiB | imports alone MiB |\n|---|---|---|---|---|---|")
     for checkout in args.checkout:
         _, imports_mib = measure(checkout, None)

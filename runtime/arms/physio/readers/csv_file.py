@@ -23,9 +23,9 @@ from runtime.arms.physio.readers.layouts import (
     polar_flow_table,
 )
 from runtime.arms.physio.readers.text import (
-    THOUSANDS_SPACES,
     check_rate,
     check_times,
+    columns_hold_marks,
     csv_cells,
     csv_columns,
     decimal_mark_columns,
@@ -189,7 +189,8 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both."""
     unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
-    if _marks_told(table) and _has_marks(table.body):  # points or spaces: what each marks, the file tells
+    # points or spaces in a column read: what each marks, the columns read tell
+    if _marks_told(table) and columns_hold_marks(table.body, table.delimiter, kept):
         cells = decimal_mark_columns(path, table.body, table.first_line, table.delimiter, len(table.names), kept,
                                      table.names, as_text, _plausible_tests(table, kept))
     else:  # most decimal-comma files: every comma a decimal one
@@ -230,11 +231,6 @@ def _marks_told(table: CsvTable) -> bool:
     1.023, 998), whose comma separates nothing to tell."""
     return table.decimal_comma or (len(table.names) == 1 and "." in table.body
                                    and _PLAIN_INTEGER.search(table.body) is not None)
-
-
-def _has_marks(text: str) -> bool:
-    """Whether a decimal-comma file's data lines hold a point or a space that may mark thousands."""
-    return any(mark in text for mark in "." + THOUSANDS_SPACES)
 
 
 def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: float | None

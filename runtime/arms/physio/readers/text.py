@@ -220,6 +220,18 @@ def holds_marks(text: str) -> bool:
     return any(mark in text for mark in "." + THOUSANDS_SPACES)
 
 
+def columns_hold_marks(text: str, delimiter: str, columns: list[int]) -> bool:
+    """Whether a cell of ``columns`` in data lines ``text`` holds a point or a thousands space (``holds_marks``),
+    searched in C column by column, so that a column not read (a date's '01.02.2024') sends no file down the path
+    that tells each; with quotes, which may hold a delimiter, the whole text is looked at."""
+    if '"' in text or not holds_marks(text):
+        return holds_marks(text)
+    lines = f"\n{text}"
+    mark = re.escape(delimiter)
+    return any(re.search(rf"\n(?:[^{mark}\n]*{mark}){{{index}}}[^{mark}\n.{THOUSANDS_SPACES}]*[.{THOUSANDS_SPACES}]",
+                         lines) for index in columns)
+
+
 def numpy_reads(text: str) -> bool:
     """Whether numpy's parser reads a CSV's data lines as the csv module would: no quotes (which the csv module
     reads more strictly) and no line breaks other than newlines."""
