@@ -4,6 +4,7 @@ parsed with the line of any problem named, and time columns and sample rates che
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import math
@@ -19,11 +20,11 @@ from runtime.arms.physio.recording import MAX_JUMP_S, MAX_RATE_HZ, MIN_RATE_HZ, 
 from runtime.errors import InputError
 from runtime.files import unreadable
 
-# One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times the text (29 MB of 1e6
-# rows of four columns: 197 MiB, commas, semicolons with decimal commas, tabs with decimal points, empty cells alike;
-# benchmarks/physio_csv_read.py), about 16 where a decimal-comma file's thousands marks are told cell by cell (470
-# MiB for 31 MB, measured apart), 18 where its lines are read one by one (quotes, blank lines), an E4 file's at about
-# 9, so a larger file (or a zip member that inflates to one) is refused before it is read, not left to exhaust memory.
+# One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
+# four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
+# with a date column not read) and 15 where a decimal-comma file's thousands points are told cell by cell (469 MiB
+# for 31.5 MB): python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is
+# refused before it is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
 
 
@@ -226,10 +227,12 @@ def columns_hold_marks(text: str, delimiter: str, columns: list[int]) -> bool:
     that tells each; with quotes, which may hold a delimiter, the whole text is looked at."""
     if '"' in text or not holds_marks(text):
         return holds_marks(text)
-    lines = f"\n{text}"
     mark = re.escape(delimiter)
-    return any(re.search(rf"\n(?:[^{mark}\n]*{mark}){{{index}}}[^{mark}\n.{THOUSANDS_SPACES}]*[.{THOUSANDS_SPACES}]",
-                         lines) for index in columns)
+    line = "(?!)"  # a line's cells from the last column searched back to its first, one pass along each line
+    for index in range(max(columns), -1, -1):
+        line = (rf"[^{mark}\n.{THOUSANDS_SPACES}]*(?:[.{THOUSANDS_SPACES}]|{mark}{line})" if index in columns
+                else rf"[^{mark}\n]*{mark}{line}")
+    return re.search(rf"\n{line}", f"\n{text}") is not None
 
 
 def numpy_reads(text: str) -> bool:
@@ -384,9 +387,17 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
             raise ValueError("a blank line, or a line of another width")
     except ValueError:  # a cell no number, or lines numpy reads otherwise: read line by line, which names them
         return _columns_of_lines(source, data.decode().splitlines(), first_line, delimiter, width, wanted, as_text)
+    numbers_wanted = [index for index in wanted if index not in as_text]
+    numbers = None  # a column not read (a date, a device's name) or read as text: the others read in one pass
+    if numbers_wanted and (as_text or len(wanted) < width):  # (else they were, above, and one holds no number)
+        with contextlib.suppress(ValueError):
+            numbers = parsed(float, usecols=numbers_wanted)
     columns: dict[int, np.ndarray | list[str]] = {}
     for index in wanted:
         try:
+            if numbers is not None and index in numbers_wanted:
+                columns[index] = numbers[:, numbers_wanted.index(index)]
+                continue
             if index in as_text:
                 raise ValueError("read as text")
             columns[index] = parsed(float, usecols=index)[:, 0]
