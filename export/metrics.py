@@ -108,10 +108,16 @@ def group_interval(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n
     return interval
 
 
+def interval_range(interval: dict[str, Any], name: str) -> str:
+    """'0.612–0.701' for figure ``name`` of a ``group_interval`` (a table's cell); '' where it has none."""
+    low_high = interval.get(name)
+    return f"{low_high[0]:.3f}–{low_high[1]:.3f}" if low_high else ""
+
+
 def interval_text(interval: dict[str, Any], name: str) -> str:
     """' (95 % over speakers 0.612–0.701)' for figure ``name`` of a ``group_interval``; '' where it has none."""
-    low_high = interval.get(name)
-    return f" (95 % over {interval.get('unit', 'group')}s {low_high[0]:.3f}–{low_high[1]:.3f})" if low_high else ""
+    low_high = interval_range(interval, name)
+    return f" (95 % over {interval.get('unit', 'group')}s {low_high})" if low_high else ""
 
 
 def _per_class(y_true: np.ndarray, y_pred: np.ndarray, k: int) -> tuple[np.ndarray, ...]:

@@ -34,7 +34,7 @@ from export.audio.train import (
     unlearnt_labels,
 )
 from export.install import CARD_FILE, installing, model_version, write_card
-from export.metrics import classification_metrics
+from export.metrics import classification_metrics, interval_range
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
@@ -385,8 +385,7 @@ def int8_check_text(check: dict[str, Any]) -> list[str]:
 
 def interval_cell(figures: dict[str, Any], name: str) -> str:
     """'0.612–0.701' of a figure's 95 % interval over speakers, '-' where there is none."""
-    low_high = figures.get("interval_95", {}).get(name)
-    return f"{low_high[0]:.3f}–{low_high[1]:.3f}" if low_high else "-"
+    return interval_range(figures.get("interval_95", {}), name) or "-"
 
 
 def per_label_table(metrics: dict[str, Any]) -> list[str]:
