@@ -306,15 +306,33 @@ def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Pat
 
 
 def data_checksum(data: Path, corpus: Corpus) -> dict[str, str]:
-    """Which data a run read, as a sha256 and what it is of: the manifest's bytes where the clips came from one
-    (``sha256sum manifest.csv`` gives it again), else the sorted lines ``PATH<TAB>SIZE`` of the clips kept, each
-    path relative to ``data`` in POSIX form, so the same corpus moved elsewhere keeps its checksum. Clip sizes are
-    what duplicate detection reads already; a file rewritten to the same size goes unseen."""
-    if corpus.manifest is not None:
-        return {"sha256": file_sha256(corpus.manifest), "of": f"the bytes of {corpus.manifest.name}"}
-    lines = sorted(f"{clip.path.relative_to(data).as_posix()}\t{clip.path.stat().st_size}\n" for clip in corpus.clips)
+    """Which data a run read, as a sha256 of sorted lines, one per clip kept: ``PATH<TAB>SIZE`` for a corpus tree,
+    ``PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE`` for a manifest's clips (its rows as read: the label canonical, so
+    neither the manifest's line endings nor its row order count, while a clip swapped for audio of another length
+    or a relabelled row does). Each path is relative to the data folder (a manifest's: its own folder; a clip a
+    manifest names outside it, absolute) in POSIX form and Unicode NFC (a Mac's copy spells 'é' decomposed), so the
+    same corpus moved elsewhere keeps its checksum. Clip sizes are what duplicate detection reads already; a file
+    rewritten to the same size goes unseen."""
+    folder = corpus.manifest.parent if corpus.manifest is not None else data
+
+    def line(clip: Clip) -> str:
+        name = _relative_or_absolute(clip.path, folder).as_posix()
+        labelled = f"\t{clip.speaker}\t{clip.emotion}" if corpus.manifest is not None else ""
+        return unicodedata.normalize("NFC", f"{name}{labelled}\t{clip.path.stat().st_size}\n")
+
+    lines = sorted(line(clip) for clip in corpus.clips)
+    of = (f"the sorted lines 'PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE' of the clips of {corpus.manifest.name}"
+          if corpus.manifest is not None else "the sorted lines 'PATH<TAB>SIZE' of its clips")
     return {"sha256": hashlib.sha256("".join(lines).encode()).hexdigest(),
-            "of": "the sorted lines 'PATH<TAB>SIZE' of its clips, paths relative to the data folder"}
+            "of": of + ", paths relative to the data folder (NFC)"}
+
+
+def _relative_or_absolute(path: Path, folder: Path) -> Path:
+    """``path`` relative to ``folder`` where it lies under it as named, else absolute."""
+    try:
+        return path.relative_to(folder)
+    except ValueError:
+        return path.absolute()
 
 
 def truncated_wavs(clips: list[Clip]) -> dict[Path, str]:

@@ -276,17 +276,49 @@ def test_a_corpus_counts_the_speakers_of_each_label(tmp_path):
     assert (corpus.counts()["happy"], corpus.counts()["sad"]) == (3, 1)
 
 
-def test_a_manifests_data_checksum_is_its_files_sha256(tmp_path):
+def test_a_manifests_data_checksum_follows_its_rows_and_clips_not_the_manifests_bytes(tmp_path):
     from export.audio.datasets import data_checksum
-    from runtime.models.card import file_sha256
+
+    def checksum(data: Path) -> dict[str, str]:
+        return data_checksum(data, load_corpus(data))
 
     touch(tmp_path, "a.wav")
     touch(tmp_path, "b.wav")
-    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,sad\n")
-    checksum = data_checksum(tmp_path, load_corpus(tmp_path))
-    assert checksum == {"sha256": file_sha256(tmp_path / "manifest.csv"), "of": "the bytes of manifest.csv"}
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,sad\n")
+    first = checksum(tmp_path)
+    assert "PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE" in first["of"] and "manifest.csv" in first["of"]
     # the manifest given as the CSV itself: the same data, the same checksum
-    assert data_checksum(tmp_path / "manifest.csv", load_corpus(tmp_path / "manifest.csv")) == checksum
+    assert checksum(manifest) == first
+    # was: another checksum for the same rows saved with CRLF line endings, or in another order
+    manifest.write_bytes(b"path,speaker,emotion\r\nb.wav,bob,sad\r\na.wav,ann,happy\r\n")
+    assert checksum(tmp_path) == first
+    manifest.write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,Sad\n")  # the same label, spelt so
+    assert checksum(tmp_path) == first
+    manifest.write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,angry\n")  # relabelled
+    assert checksum(tmp_path) != first
+    manifest.write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,cy,sad\n")  # another speaker
+    assert checksum(tmp_path) != first
+    manifest.write_text("path,speaker,emotion\na.wav,ann,happy\nb.wav,bob,sad\n")
+    # was: the same checksum after a clip was swapped for other audio of another length
+    (tmp_path / "a.wav").write_bytes(b"RIFF other audio, longer")
+    assert checksum(tmp_path) != first
+
+
+def test_a_data_checksum_reads_names_in_unicode_nfc(tmp_path):
+    from export.audio.datasets import data_checksum
+
+    composed, decomposed = "S\u00e9ance", "Se\u0301ance"
+    for copy, spelling in (("mac", decomposed), ("linux", composed)):  # a Mac's copy spells 'é' decomposed
+        touch(tmp_path / copy / spelling, "Actor_01/03-01-03-01-01-01-01.wav")
+        (tmp_path / "manifests" / copy).mkdir(parents=True)
+        (tmp_path / "manifests" / copy / f"{spelling}.wav").write_bytes(b"RIFF same bytes")
+        (tmp_path / "manifests" / copy / "manifest.csv").write_text(f"path,speaker,emotion\n{spelling}.wav,ann,sad\n")
+    sums = {copy: (data_checksum(tmp_path / copy, load_corpus(tmp_path / copy))["sha256"],
+                   data_checksum(tmp_path / "manifests" / copy, load_corpus(tmp_path / "manifests" / copy))["sha256"])
+            for copy in ("mac", "linux")}
+    # was: another checksum for the Mac's copy of the same data
+    assert sums["mac"] == sums["linux"]
 
 
 def test_a_corpus_trees_data_checksum_follows_its_clips_names_and_sizes_wherever_it_lies(tmp_path):
