@@ -222,8 +222,9 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio'")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true",
-                   help="replace the repo's models/audio-emotion even though it was trained on other data (without "
-                        "--models-dir, such an export is refused)")
+                   help="replace the repo's models/audio-emotion though its card names other data than the run's, "
+                        "or data that cannot be compared with it (such an export is refused otherwise); not with "
+                        "--models-dir naming another folder")
     p.set_defaults(run=_run_export_audio)
 
 

@@ -7,7 +7,8 @@ MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, n_labels]
 validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
 float vs INT8, must agree within 1 point; the shipped models (every speaker) are compared on the same
 clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed); without a
-models folder, over the repo's, where a model trained on other data is replaced only when asked (``replace``).
+models folder (or naming the repo's), over the repo's, where a model trained on other data, or on data that cannot
+be told to be this run's, is replaced only when asked (``replace``).
 """
 
 from __future__ import annotations
@@ -109,11 +110,16 @@ def median_latency_per_window_ms(path: Path, n_features: int, repeats: int = 300
 def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = False) -> Path:
     """ONNX + INT8 + check + card.json + MODEL_CARD.md for the models ``train_audio`` wrote to ``trained``.
 
-    Without ``models_dir`` the model goes over the one in the repo's models/ (the shipped one), which every command
-    then reads: where that one was trained on other data (``same_training_data``), only with ``replace``."""
+    Without ``models_dir``, or with it naming the repo's models/, the model goes over the one there (the shipped
+    one), which every command then reads: where that one was trained on other data (``training_data_difference``),
+    only with ``replace``; elsewhere ``replace`` guards nothing and is refused rather than ignored."""
     trained = Path(trained)
+    shipped = is_repo_models_dir(models_dir)
+    if replace and not shipped:
+        raise InputError("--replace", f"not needed with --models-dir {models_dir}: only the repo's models/, whose "
+                         "model every command reads, is guarded; give one or the other")
     stored, validation, report, meta = _load_trained(trained)
-    if models_dir is None and not replace:
+    if shipped and not replace:
         refuse_other_data_over(REPO_MODELS_DIR / MODEL_ID, report)
     models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
     if meta["feature_set"] != FEATURE_SET:
@@ -142,29 +148,82 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
     return target
 
 
-def same_training_data(card: dict[str, Any], report: dict[str, Any]) -> bool:
-    """Whether the model of ``card`` was trained on the data of the run of ``report``: by their data checksums, or,
-    where either predates them (the shipped card of 2026.12.02), by the data folder as training named it."""
+def is_repo_models_dir(models_dir: Path | str | None) -> bool:
+    """Whether an export into ``models_dir`` goes over the repo's models/ (none given, or that folder by any path)."""
+    return models_dir is None or Path(models_dir).resolve() == REPO_MODELS_DIR.resolve()
+
+
+def training_data_difference(card: dict[str, Any], report: dict[str, Any], root: Path) -> str:
+    """'' where the model of ``card`` was trained on the data of the run of ``report``, else how they differ, as a
+    refusal says it. By their data checksums; where either predates them (the shipped card of 2026.12.02), by the
+    data folder resolved (the card's relative to ``root``, where its Rebuild runs), its speakers and its number of
+    clips, all three: a folder named alike may hold other data, and the same one may be named otherwise."""
     metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
-    ours, theirs = (checksum.get("sha256") if isinstance(checksum, dict) else None
-                    for checksum in (report.get("data_checksum"), metrics.get("data_checksum")))
+    ours, theirs = _checksum_sha256(report), _checksum_sha256(metrics)
     if ours and theirs:
-        return ours == theirs
-    return metrics.get("data") == report.get("data")
+        return "" if ours == theirs else (f"trained on other data (data checksum {theirs[:12]}) than this run "
+                                          f"(data checksum {ours[:12]})")
+    card_data, run_data = _card_data(metrics, root), _run_data(report)
+    if None not in card_data and card_data == run_data:
+        return ""
+    unnamed = "this run's report" if theirs else "the card"
+    return (f"not comparable ({unnamed} names no data checksum): trained on {_data_text(card_data)}, this run on "
+            f"{_data_text(run_data)}")
+
+
+DataSeen = tuple[Path | None, frozenset[str] | None, int | None]  # data folder resolved, speakers, clips
+
+
+def _checksum_sha256(fields: dict[str, Any]) -> str | None:
+    checksum = fields.get("data_checksum")
+    return checksum.get("sha256") if isinstance(checksum, dict) else None
+
+
+def _card_data(metrics: dict[str, Any], root: Path) -> DataSeen:
+    """What a card says of its data: its folder (relative to ``root``) resolved, the speakers of its folds and its
+    clips (``clips``, or the clip-level cross-validation's n of a card from before it); None for what it lacks."""
+    data, folds = metrics.get("data"), metrics.get("folds")
+    speakers = (frozenset(s for fold in folds for s in fold) if isinstance(folds, list) and all(
+        isinstance(fold, list) and all(isinstance(s, str) for s in fold) for fold in folds) else None)
+    cv = metrics.get("cv") if isinstance(metrics.get("cv"), dict) else {}
+    clip_figures = cv.get("session/clip") if isinstance(cv.get("session/clip"), dict) else {}
+    clips = metrics.get("clips") if metrics.get("clips") is not None else clip_figures.get("n")
+    return ((root / data).resolve() if isinstance(data, str) else None, speakers or None,
+            clips if isinstance(clips, int) else None)
+
+
+def _run_data(report: dict[str, Any]) -> DataSeen:
+    """What a run's report says of its data: the folder as training resolved it (a report from before that: as
+    named, from here), its speakers, its clips."""
+    data = report.get("data_path") or report.get("data")
+    speakers = report.get("speakers") or [s for fold in report.get("folds", []) for s in fold]
+    clips = report.get("n_clips")
+    return (Path(data).resolve() if isinstance(data, str) else None,
+            frozenset(map(str, speakers)) or None, clips if isinstance(clips, int) else None)
+
+
+def _data_text(seen: DataSeen) -> str:
+    folder, speakers, clips = seen
+    return (f"{folder or '?'} ({'?' if clips is None else clips} clips, "
+            f"{'?' if speakers is None else len(speakers)} speakers)")
 
 
 def refuse_other_data_over(target: Path, report: dict[str, Any]) -> None:
-    """An ``InputError`` where ``target`` holds a model trained on other data than the run of ``report``: replacing
-    it by default would put a clinic's model in place of the shipped one for every command, unasked."""
+    """An ``InputError`` where ``target`` holds a model trained on other data than the run of ``report``, or on data
+    that cannot be told to be its (``training_data_difference``; a card that cannot be read): replacing it by
+    default would put a clinic's model in place of the shipped one for every command, unasked."""
     card_path = target / CARD_FILE
     if not card_path.is_file():
         return
-    card = read_json_object(card_path, what="model card")
-    if same_training_data(card, report):
-        return
-    raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, trained on other data "
-                     f"({card.get('metrics', {}).get('data', '?')}) than this run ({report.get('data', '?')}): give "
-                     "--replace to replace it, or --models-dir DIR to export into another folder")
+    asked = "give --replace to replace it, or --models-dir DIR to export into another folder"
+    try:
+        card = read_json_object(card_path, what="model card")
+    except InputError as error:
+        raise InputError(error.source, f"{error.problem}, so which data made its model cannot be told: "
+                         f"{asked}") from None
+    difference = training_data_difference(card, report, target.parent.parent)
+    if difference:
+        raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {difference}: {asked}")
 
 
 def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:

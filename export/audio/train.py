@@ -74,6 +74,8 @@ class TrainReport:
     clips_per_label: dict[str, int] = field(default_factory=dict)  # every canonical label, 0 where none
     speakers_per_label: dict[str, int] = field(default_factory=dict)  # speakers with clips of each label
     data_checksum: dict[str, str] = field(default_factory=dict)  # which data made the model (data_checksum)
+    # the data folder resolved here: what an export compares with a card from before data checksums
+    data_path: str = ""
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
@@ -434,7 +436,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
                          clips_per_label=corpus.counts(),
                          speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()},
-                         data_checksum=data_checksum(data, corpus))
+                         data_checksum=data_checksum(data, corpus), data_path=str(data.resolve()))
     _write_report(report, out)
     return report
 

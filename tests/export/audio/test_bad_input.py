@@ -451,19 +451,28 @@ def test_a_wav_cut_short_is_said_once_by_training_not_again_by_each_read_of_it(r
     assert len(said) == 1 and said[0].startswith(f"{cut}: holds ") and report.truncated_clips == said
 
 
-def _shipped_over(tmp_path: Path, monkeypatch, card_metrics: dict) -> Path:
-    """The repo's models/ as a folder of tmp_path, its audio-emotion holding a card with ``card_metrics``; the
-    export's stand-ins for the 6 features and the latency."""
+def _shipped_over(tmp_path: Path, monkeypatch, card_metrics: dict, root: Path | None = None) -> Path:
+    """The repo's models/ as a folder of ``root`` (default tmp_path), its audio-emotion holding a card with
+    ``card_metrics``; the export's stand-ins for the 6 features and the latency."""
     import export.audio.export as export
 
-    monkeypatch.setattr(export, "REPO_MODELS_DIR", tmp_path / "models")
+    root = root or tmp_path
+    monkeypatch.setattr(export, "REPO_MODELS_DIR", root / "models")
     monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])
     monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)
-    shipped = tmp_path / "models" / export.MODEL_ID
+    shipped = root / "models" / export.MODEL_ID
     shipped.mkdir(parents=True)
-    (shipped / "card.json").write_text(json.dumps({"id": export.MODEL_ID, "version": "2026.12.02-b04d6877",
-                                                   "task": "voice-emotion", "metrics": card_metrics}))
+    _write_shipped_card(shipped, card_metrics)
     return shipped
+
+
+def _write_shipped_card(shipped: Path, card_metrics: object) -> None:
+    (shipped / "card.json").write_text(json.dumps({"id": "audio-emotion", "version": "2026.12.02-b04d6877",
+                                                   "task": "voice-emotion", "metrics": card_metrics}))
+
+
+def _shipped_version(shipped: Path) -> str:
+    return json.loads((shipped / "card.json").read_text())["version"]
 
 
 def test_exporting_a_run_on_other_data_over_the_shipped_model_needs_replace(trained_run, tmp_path, monkeypatch,
@@ -473,9 +482,9 @@ def test_exporting_a_run_on_other_data_over_the_shipped_model_needs_replace(trai
     # was: the shipped model replaced by a clinic's, said only afterwards
     assert main(["export", "audio", str(trained_run)]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "trained on other data (corpora/ravdess)" in err
+    assert len(err.splitlines()) == 1 and "trained on other data" in err
     assert "--replace" in err and "--models-dir" in err
-    assert json.loads((shipped / "card.json").read_text())["version"] == "2026.12.02-b04d6877"
+    assert _shipped_version(shipped) == "2026.12.02-b04d6877"
     assert main(["export", "audio", str(trained_run), "--replace"]) == 0
     card = json.loads((shipped / "card.json").read_text())
     assert card["metrics"]["data_checksum"] == json.loads((trained_run / "report.json").read_text())["data_checksum"]
@@ -484,12 +493,129 @@ def test_exporting_a_run_on_other_data_over_the_shipped_model_needs_replace(trai
     assert main(["export", "audio", str(trained_run)]) == 0
 
 
-def test_a_shipped_card_from_before_data_checksums_is_matched_by_its_data_folder(trained_run, tmp_path, monkeypatch):
+def test_the_shipped_models_data_checksum_decides_whatever_its_data_folder_says(trained_run, tmp_path, monkeypatch,
+                                                                               capsys):
     report = json.loads((trained_run / "report.json").read_text())
-    _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess"})
-    with pytest.raises(InputError, match="--replace"):
-        export_audio(trained_run)
-    # the card's own Rebuild, trained on the folder it names: replaced, as before
-    (tmp_path / "models" / "audio-emotion" / "card.json").write_text(json.dumps(
-        {"id": "audio-emotion", "version": "1", "task": "voice-emotion", "metrics": {"data": report["data"]}}))
-    assert export_audio(trained_run) == tmp_path / "models" / "audio-emotion"
+    ours = report["data_checksum"]["sha256"]
+    # all but the checksum as the run's: without checksums the two would pass for the same data
+    as_run = {"data": report["data"], "folds": report["folds"], "cv": {"session/clip": {"n": report["n_clips"]}}}
+    shipped = _shipped_over(tmp_path, monkeypatch, as_run | {
+        "data_checksum": {"sha256": "0123456789ab" + "f" * 52, "of": "x"}})
+    # the run's own data folder, another checksum: other data, refused; the message names the checksums
+    assert main(["export", "audio", str(trained_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--replace" in err
+    # was: "trained on other data (.../data) than this run (.../data)"
+    assert f"trained on other data (data checksum 0123456789ab) than this run (data checksum {ours[:12]})" in err
+    assert _shipped_version(shipped) == "2026.12.02-b04d6877"
+    # the run's checksum under another data folder (the same data moved): replaced without asking
+    _write_shipped_card(shipped, as_run | {"data": "elsewhere/clinic", "data_checksum": report["data_checksum"]})
+    assert main(["export", "audio", str(trained_run)]) == 0
+    assert _shipped_version(shipped) != "2026.12.02-b04d6877"
+
+
+def _relative_run(tmp_path: Path, cwd: Path, monkeypatch) -> tuple[Path, dict]:
+    """A run trained from ``cwd`` on '../data' (its data folder as typed, relative), and its report."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    write_manifest(cwd.parent / "data")
+    monkeypatch.chdir(cwd)
+    out = tmp_path / f"run-{cwd.name}"
+    train.train_audio(Path("../data"), out, cv_folds=3, validation_speakers=["cy"], speed_factors=())
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_a_shipped_card_without_a_data_checksum_needs_the_same_folder_resolved_speakers_and_clips(
+        tmp_path, cheap_windows, monkeypatch, capsys):
+    repo = tmp_path / "repo"  # the shipped card's data folder is relative to the repo, where its Rebuild runs
+    run, report = _relative_run(tmp_path, repo, monkeypatch)
+    assert report["data"] == "../data" and report["data_path"] == str((tmp_path / "data").resolve())
+    as_rebuilt = {"data": "../data", "folds": report["folds"], "cv": {"session/clip": {"n": report["n_clips"]}}}
+    shipped = _shipped_over(tmp_path, monkeypatch, as_rebuilt, root=repo)
+    # the card's own Rebuild, from the repo: replaced without asking, as before
+    assert export_audio(run) == shipped and _shipped_version(shipped) != "2026.12.02-b04d6877"
+    refusals = {
+        # was: replaced, the folder named alike though other speakers or clips were in it
+        "other speakers": as_rebuilt | {"folds": [["ann"], ["bob"], ["dee"]]},
+        "other clips": as_rebuilt | {"cv": {"session/clip": {"n": report["n_clips"] + 1}}},
+        "no speakers": {"data": "../data", "cv": as_rebuilt["cv"]},
+    }
+    for why, metrics in refusals.items():
+        _write_shipped_card(shipped, metrics)
+        assert main(["export", "audio", str(run)]) == 2, why
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "not comparable (the card names no data checksum)" in err, why
+        assert "--replace" in err and _shipped_version(shipped) == "2026.12.02-b04d6877", why
+    # the same data named by its absolute path: replaced (was: refused as other data)
+    _write_shipped_card(shipped, as_rebuilt | {"data": str(tmp_path / "data")})
+    assert export_audio(run) == shipped and _shipped_version(shipped) != "2026.12.02-b04d6877"
+    # a run typed exactly as the card names its data, from another folder, so on another folder: refused
+    # (was: replaced, whatever that folder held)
+    other_run, other = _relative_run(tmp_path, tmp_path / "clinic" / "host", monkeypatch)
+    assert other["data"] == "../data" and other["n_clips"] == report["n_clips"]
+    _write_shipped_card(shipped, as_rebuilt)
+    with pytest.raises(InputError, match=r"not comparable \(the card names no data checksum\): trained on "
+                       + str((tmp_path / "data").resolve())):
+        export_audio(other_run)
+
+
+def test_the_shipped_cards_own_rebuild_from_the_repo_replaces_it_without_asking(ravdess_dir, tmp_path, cheap_windows,
+                                                                                 monkeypatch):
+    import export.audio.export as export
+
+    repo = export.REPO_MODELS_DIR.parent
+    if (repo / "../shared/data/speech/ravdess").resolve() != ravdess_dir.resolve():
+        pytest.skip("RAVDESS is not at ../shared/data/speech/ravdess beside the repo")
+    shipped = export.REPO_MODELS_DIR / export.MODEL_ID
+    rebuild = (shipped / "MODEL_CARD.md").read_text().split("## Rebuild")[1].split("```")[1].strip().splitlines()
+    train_line, export_line = (line.split() for line in rebuild)
+    assert train_line[:3] == ["emotrace", "train", "audio"] and export_line[:3] == ["emotrace", "export", "audio"]
+    monkeypatch.chdir(repo)
+    out = train_line.index("--out") + 1
+    assert main([*train_line[1:out], str(tmp_path / "run"), *train_line[out + 1:]]) == 0
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["n_clips"] == 1200 and len(report["speakers"]) == 20
+    # what 'export audio' without --replace checks before it writes anything (it would write over the repo's model)
+    assert "--replace" not in export_line
+    export.refuse_other_data_over(shipped, report)
+    # the same clips, a speaker fewer: refused
+    with pytest.raises(InputError, match=r"not comparable \(the card names no data checksum\)"):
+        export.refuse_other_data_over(shipped, report | {"speakers": report["speakers"][1:]})
+
+
+def test_a_shipped_card_that_cannot_be_read_or_says_its_metrics_oddly_is_one_line_naming_replace(
+        trained_run, tmp_path, monkeypatch, capsys):
+    shipped = _shipped_over(tmp_path, monkeypatch, {})
+    (shipped / "card.json").write_text("{")
+    assert main(["export", "audio", str(trained_run)]) == 2
+    err = capsys.readouterr().err.strip()
+    # was: "not a readable model card", with no word of how to go on
+    assert len(err.splitlines()) == 1 and "not a readable model card" in err
+    assert "--replace" in err and "--models-dir" in err
+    _write_shipped_card(shipped, ["not", "a", "dict"])
+    assert main(["export", "audio", str(trained_run)]) == 2  # was: AttributeError, as a bug
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not comparable (the card names no data checksum)" in err
+    (shipped / "card.json").write_text("{")
+    assert main(["export", "audio", str(trained_run), "--replace"]) == 0
+    assert _shipped_version(shipped) != "2026.12.02-b04d6877"
+
+
+def test_replace_with_another_models_dir_is_refused_and_the_repos_models_by_any_path_is_guarded(
+        trained_run, tmp_path, monkeypatch, capsys):
+    shipped = _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess",
+                                                    "data_checksum": {"sha256": "0" * 64, "of": "x"}})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # was: --replace silently ignored
+    assert main(["export", "audio", str(trained_run), "--models-dir", str(elsewhere), "--replace"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"error: --replace: not needed with --models-dir {elsewhere}" in err
+    assert not (elsewhere / "audio-emotion").exists()
+    # the repo's models/ named by another path: the same guard as none named (was: replaced without asking)
+    (tmp_path / "link").symlink_to(tmp_path / "models")
+    for spelling in (tmp_path / "models", tmp_path / "link", tmp_path / "elsewhere" / ".." / "models"):
+        assert main(["export", "audio", str(trained_run), "--models-dir", str(spelling)]) == 2, spelling
+        assert "trained on other data" in capsys.readouterr().err
+    assert _shipped_version(shipped) == "2026.12.02-b04d6877"
+    assert main(["export", "audio", str(trained_run), "--models-dir", str(tmp_path / "link"), "--replace"]) == 0
+    assert _shipped_version(shipped) != "2026.12.02-b04d6877"
