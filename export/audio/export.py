@@ -142,9 +142,9 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
                              f"validation speakers ({', '.join(meta['validation_speakers'])}, "
                              f"{check[failed[0]]['n_validation_clips']} clips): {figures}; not exported (on few "
                              "clips one clip moves UA by points: name more with train audio --validation-speakers)")
-        card = _card(meta, report, check, staging)
+        card = _card(meta, report, check, staging, shipped)
         write_card(staging, card)
-        write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained).encode())
+        write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained, shipped).encode())
     return target
 
 
@@ -337,7 +337,10 @@ def _licence(report: dict[str, Any]) -> dict[str, str]:
             "training_data": f"{counted}; licence not recorded by the training host"}
 
 
-def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path) -> dict[str, Any]:
+def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], folder: Path,
+          shipped: bool = True) -> dict[str, Any]:
+    """The card.json of an export; ``shipped``: into the repo's models/ (else 'the exported model')."""
+    installed = "shipped" if shipped else "exported"
     files = {mode: f"{mode}.int8.onnx" for mode in MODES}
     sha256 = {mode: file_sha256(folder / name) for mode, name in files.items()}  # the model card's text quotes them
     cv = report["cv"]
@@ -382,7 +385,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
                 "validation_speakers": meta["validation_speakers"],
                 "note": ("every figure is on the validation speakers' clips; check_model: fitted without them, so its "
                          "figures are held-out ones (the export refuses INT8 where its UA drops more than "
-                         f"{100 * MAX_INT8_LOSS:g} point); all_model: the shipped model, fitted on every speaker, "
+                         f"{100 * MAX_INT8_LOSS:g} point); all_model: the {installed} model, fitted on every speaker, "
                          "them included, so its figures are on its own training speakers, not held-out ones"),
                 # whose clips each model's figures are on, said per model: a reader of one row needs no note
                 "speakers_scored": {"check_model": "validation speakers, held out of this model",
@@ -424,22 +427,24 @@ def labels_with_clips(card: dict[str, Any]) -> list[str] | None:
     return [label for label, value in recall.items() if value is not None] if isinstance(recall, dict) else None
 
 
-INT8_ROWS = {"check_model": "held out: fitted without them", "all_model": "shipped: trained on them too"}
+def int8_rows(installed: str = "shipped") -> dict[str, str]:
+    """The float-vs-INT8 table's row names: ``installed`` is 'shipped' (the repo's models/) or 'exported'."""
+    return {"check_model": "held out: fitted without them", "all_model": f"{installed}: trained on them too"}
 
 
-def int8_check_text(check: dict[str, Any]) -> list[str]:
-    """What the card's float-vs-INT8 table is scored on: the validation speakers, held out of the check model and
-    in the shipped model's training data."""
+def int8_check_text(check: dict[str, Any], installed: str = "shipped") -> list[str]:
+    """What the card's float-vs-INT8 table is scored on: the validation speakers' clips that hold a speech window
+    (the only ones a model is run on), held out of the check model and in the ``installed`` model's training data."""
     speakers = ", ".join(check["validation_speakers"])
     clips = check.get("session", {}).get("n_validation_clips")
     return [f"Every row is scored on the clips of the validation speakers ({speakers}"
-            + (f"; {clips} clips" if clips else "")
+            + (f"; {clips} clips with a speech window" if clips else "")
             + ": train audio --validation-speakers, default the last fifth of the speakers in sorted order). "
-            "**Held out**: a model fitted as the shipped one but without them: held-out figures, and the check the "
-            f"export passes (INT8 may lose at most {100 * MAX_INT8_LOSS:g} point of UA there). **Shipped**: the "
-            "shipped model, trained on every speaker, them included: figures on its own training speakers, which say "
-            "that INT8 agrees with float, not how well the model does on a new voice (the cross-validated figures "
-            "above say that)."]
+            f"**Held out**: a model fitted as the {installed} one but without them: held-out figures, and the check "
+            f"the export passes (INT8 may lose at most {100 * MAX_INT8_LOSS:g} point of UA there). "
+            f"**{installed.capitalize()}**: the {installed} model, trained on every speaker, them included: figures "
+            "on its own training speakers, which say that INT8 agrees with float, not how well the model does on a "
+            "new voice (the cross-validated figures above say that)."]
 
 
 def interval_cell(figures: dict[str, Any], name: str) -> str:
@@ -457,7 +462,10 @@ def per_label_table(metrics: dict[str, Any]) -> list[str]:
             *[f"| {label} | {n} | {speakers.get(label, '?')} |" for label, n in clips.items()], ""]
 
 
-def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
+def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = True) -> str:
+    """MODEL_CARD.md of ``card``; ``shipped``: exported into the repo's models/ (its INT8 rows say 'exported'
+    otherwise)."""
+    installed = "shipped" if shipped else "exported"
     cv = card["metrics"]["cv"]
     check = card["metrics"]["quantization_check"]
     lines = [
@@ -512,13 +520,13 @@ def model_card_markdown(card: dict[str, Any], trained: Path) -> str:
               "2.5-97.5 percentiles of the out-of-fold figure when the speakers are drawn again with replacement, "
               "each bringing all of their clips or windows (the spread from one set of speakers to the next; "
               "'-' where the run's report had none)" + "".join(f"; {note}" for note in notes) + ".", "",
-              "## Float vs INT8", "", *int8_check_text(check), "",
+              "## Float vs INT8", "", *int8_check_text(check, installed), "",
               "| variant | model, on the validation speakers | UA float | UA INT8 | macro-F1 float | macro-F1 INT8 | "
               "window agreement | size float → INT8 |", "|---|---|---|---|---|---|---|---|"]
     for mode in card["files"]:
         for which in ("check_model", "all_model"):
             c = check[mode][which]
-            lines.append(f"| {mode} | {INT8_ROWS[which]} | {c['ua_float']:.3f} | {c['ua_int8']:.3f} | "
+            lines.append(f"| {mode} | {int8_rows(installed)[which]} | {c['ua_float']:.3f} | {c['ua_int8']:.3f} | "
                          f"{c['macro_f1_float']:.3f} | {c['macro_f1_int8']:.3f} | {c['window_agreement']:.3f} | "
                          f"{c['size_bytes_float']} → {c['size_bytes_int8']} B |")
     comparison = trained / "comparison.md"

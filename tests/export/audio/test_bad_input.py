@@ -619,3 +619,17 @@ def test_replace_with_another_models_dir_is_refused_and_the_repos_models_by_any_
     assert _shipped_version(shipped) == "2026.12.02-b04d6877"
     assert main(["export", "audio", str(trained_run), "--models-dir", str(tmp_path / "link"), "--replace"]) == 0
     assert _shipped_version(shipped) != "2026.12.02-b04d6877"
+
+
+def test_a_model_exported_beside_the_shipped_one_names_its_int8_row_exported(trained_run, tmp_path, monkeypatch):
+    _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess"})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    text = (export_audio(trained_run, models_dir=elsewhere) / "MODEL_CARD.md").read_text()
+    # was: "shipped: trained on them too", of a model that ships nowhere
+    assert "| exported: trained on them too |" in text and "**Exported**: the exported model" in text
+    assert "shipped" not in text
+    card = json.loads((elsewhere / "audio-emotion" / "card.json").read_text())
+    assert "all_model: the exported model" in card["metrics"]["quantization_check"]["note"]
+
+
