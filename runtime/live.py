@@ -443,8 +443,8 @@ class SensorSession:
                 reason = str(error)
                 if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
-                if reason not in self._said:  # each checkpoint makes the track again: said once
-                    self._said.add(reason)
+                if NUMBER.sub("#", reason) not in self._said:  # each checkpoint makes the track again: said once
+                    self._said.add(NUMBER.sub("#", reason))
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
@@ -493,8 +493,6 @@ class SessionSoFar:
     video: VideoSession | None = None
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
-    # the log lines of the physio track and fusion a checkpoint has said, numbers aside: not said at each one
-    logged: set[str] = field(default_factory=set)
     not_run: dict[str, str] = field(default_factory=dict)  # the steps that do not run, by section: why (recorded)
     # In every timeline the session writes (software.session_id): how it knows its own file in its folder.
     session_id: str = field(default_factory=lambda: secrets.token_hex(8))
@@ -503,19 +501,23 @@ class SessionSoFar:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
         voice = self.voice
+        failed: set[str] = set()  # this checkpoint's tracks that could not be made
         tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: [t for t in [voice.track()] if t.windows]
-                              if voice else [], self.said)
+                              if voice else [], self.said, failed)
         snapshot = self.video.snapshot if self.video else None
         if snapshot is not None:  # the camera's last copy, up to its last frame
             end_s = self.video.end_s(snapshot)
-            tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: self.video.face_tracks(end_s, snapshot), self.said)
-            tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: self.video.body_tracks(end_s, snapshot), self.said)
+            tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: self.video.face_tracks(end_s, snapshot),
+                                   self.said, failed)
+            tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: self.video.body_tracks(end_s, snapshot),
+                                   self.said, failed)
         # The sensors' samples up to SETTLE_S ago: those of the last instants may still be on their way (the live
-        # stress windows judged by now end there too)
-        with said_once((*SAID_ONCE, logging.getLogger("runtime.fusion")), self.logged,
-                       key=lambda message: NUMBER.sub("#", message)):
+        # stress windows judged by now end there too). What the physio arm and fusion log as they make their tracks
+        # is the end's to say, with the session's totals: a checkpoint's would repeat, or hide a loss that grows,
+        # and its windows carry their reasons.
+        with said_once((*SAID_ONCE, logging.getLogger("runtime.fusion")), unsaid=lambda _record: True):
             tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings, max(now_s - SETTLE_S, 0.0),
-                                                self.not_run, self.said)
+                                                self.not_run, self.said, failed)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
@@ -768,9 +770,9 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
             tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1])
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
-            checkpoints.stop()
-        if on_line:
+        if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
             on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
+        checkpoints.stop()  # a failure above: abandon() stops them
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started,
                                      so_far.not_run)
         timeline.software["session_id"] = so_far.session_id
@@ -829,11 +831,12 @@ def _end_devices(video: VideoSession | None, sensors: SensorSession | None, dura
         sensors.stop(duration_s)
 
 
-def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | None = None) -> list[Track]:
+def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | None = None,
+                 failed: set[str] | None = None) -> list[Track]:
     """The tracks ``build`` makes (at the session's end, or for a checkpoint), each checked as the timeline will
     be; on a failure (a defect: every input was checked before) none of them, said in one line (once, for a
-    ``what`` not yet in ``said``): the session's other tracks are written all the same, where the failure would
-    otherwise lose them all."""
+    ``what`` not yet in ``said``) and ``what`` added to ``failed``: the session's other tracks are written all the
+    same, where the failure would otherwise lose them all."""
     try:
         tracks = build()
         for track in tracks:
@@ -845,6 +848,8 @@ def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | N
                         type(error).__name__, first_line(error))
         if said is not None:
             said.add(what)
+        if failed is not None:
+            failed.add(what)
         return []
 
 
@@ -856,16 +861,13 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     failed: set[str] = set()  # the tracks that could not be made (each said in the log)
     session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
                         + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
-    tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed)
+    tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed=failed)
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:
             raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed)
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed)
-    tracks, not_run = _physio_and_fused(tracks, sensors, settings, session_end_s, not_run, failed)
-    # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)
-    not_run = {**not_run, **{section: "its track could not be made (the session's log says why)"
-                             for section, what in LIVE_TRACK_WHAT.items() if what in failed}}
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed=failed)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed=failed)
+    tracks, not_run = _physio_and_fused(tracks, sensors, settings, session_end_s, not_run, None, failed)
     return Timeline(
         input_path=inputs.describe(),
         duration_s=round(session_end_s, 6),
@@ -876,15 +878,20 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
 
 
 def _physio_and_fused(tracks: list[Track], sensors: SensorSession | None, settings: dict[str, dict[str, Any]],
-                      end_s: float, not_run: dict[str, str], said: set[str]) -> tuple[list[Track], dict[str, str]]:
-    """After the voice, face and body ``tracks`` up to ``end_s``: the physio track of record, the fused track and
-    the live stress track, with fusion's why in ``not_run`` where nothing was fused; what the session's end and
+                      end_s: float, not_run: dict[str, str], said: set[str] | None,
+                      failed: set[str]) -> tuple[list[Track], dict[str, str]]:
+    """After the voice, face and body ``tracks`` up to ``end_s`` (those that could not be made named in
+    ``failed``): the physio track of record, the fused track and the live stress track, and ``not_run`` with
+    fusion's why where nothing was fused and each arm whose track could not be made; what the session's end and
     each checkpoint write alike. A track that cannot be made is left out (``_kept_tracks``, with ``said``)."""
     tracks = list(tracks)
     if sensors and end_s > 0:  # none before the clock has run: no window to judge
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s)], said)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s)], said, failed)
     fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings), said)
     not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
+    # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)
+    not_run = {**not_run, **{section: "its track could not be made (the session's log says why)"
+                             for section, what in LIVE_TRACK_WHAT.items() if what in failed}}
     tracks += fused
     if sensors:  # after fusion: the physio track speaks for the sensors
         tracks += _kept_tracks("live stress track", lambda: [t for t in [sensors.live_track(end_s)] if t], said)

@@ -567,3 +567,62 @@ def test_a_checkpoint_holds_the_physio_track_of_the_samples_so_far_as_the_sessio
     final_physio = {t["name"]: t for t in final["tracks"]}["physio"]
     assert set(physio["settings"]) == set(final_physio["settings"]) and physio["model"] == final_physio["model"]
     assert later[-1]["settings"]["physio"]["enabled"]
+
+
+def test_a_checkpoint_whose_physio_track_cannot_be_made_records_why_as_the_end_does(tmp_path, monkeypatch):
+    import runtime.live as live
+    from tests.runtime.test_live_video import _written_timelines
+
+    def failing(self, duration_s):
+        raise RuntimeError("a defect in the physio track")
+
+    monkeypatch.setattr(live.SensorSession, "track", failing)
+    written = _written_timelines(monkeypatch)
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5, on_line=lambda _line: None,
+             make_links=_strap_rising_from(10.0, 3.5))
+    *checkpoints, final = written
+    why = {"enabled": False, "why": "its track could not be made (the session's log says why)"}
+    later = [c for c in checkpoints if c["software"]["checkpoint_at_s"] >= 2.0]
+    assert later and all(c["settings"]["physio"] == why for c in later)  # was: enabled, with its settings
+    assert final["settings"]["physio"] == why
+
+
+def test_a_checkpoint_leaves_the_physio_arms_log_lines_to_the_sessions_end(tmp_path, monkeypatch, caplog):
+    import logging
+
+    from runtime.arms.physio.live import SAID_ONCE
+
+    def noisy(self, duration_s):
+        SAID_ONCE[0].warning("missing data (hr: %d gap(s))", int(duration_s))  # a loss that grows as it goes
+        return real(self, duration_s)
+
+    import runtime.live as live
+
+    real = live.SensorSession.track
+    monkeypatch.setattr(live.SensorSession, "track", noisy)
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    with caplog.at_level(logging.WARNING):
+        run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5,
+                 on_line=lambda _line: None, make_links=_strap_rising_from(10.0, 3.5))
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("missing data")]
+    assert said == ["missing data (hr: 3 gap(s))"]  # the end's, with the session's total; none of a checkpoint's
+
+
+def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_session(tmp_path, monkeypatch):
+    import runtime.live as live
+    from runtime.errors import InputError
+
+    def unreadable(recording, *args, duration_s=None, **kwargs):
+        raise InputError("sensors", f"{recording.duration_s:.1f} s of samples hold no beat")
+
+    monkeypatch.setattr(live, "physio_track", unreadable)
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    lines: list[str] = []
+    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5, on_line=lines.append,
+             make_links=_strap_rising_from(10.0, 3.5))
+    said = [line for line in lines if line.startswith("physio: ")]
+    assert len(said) == 1, said  # was: once per checkpoint, its seconds grown
