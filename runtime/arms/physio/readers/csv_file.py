@@ -238,22 +238,19 @@ def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: 
     """The beat times of a list of beat-to-beat intervals without a time column (a strap logger's or an HRV app's
     RR export): each beat one interval after the one before, the first at 0 (where ``--start-unix`` places the
     recording). A sample rate would space the beats evenly instead, which no heart does: refused. So is a missing
-    interval, or one no body's (outside ``PLAUSIBLE_RANGES``), after which no beat can be placed: left out, it
-    would move every later beat by its length."""
+    interval (or none of positive finite length), after which no beat can be placed. One no body's (a strap's
+    artefact beat of 3.2 s or 150 ms) still took its length: the beats after it are placed by it, and its value
+    alone is left out, with the other channels' implausible values (``said_plausible``)."""
     if rate_hz is not None or "rate_hz" in table.meta:
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
     intervals_s = in_channel_unit(table.reads_as[0], data[:, 0])
     if intervals_s.size < 2:
         raise InputError(path, "holds one beat interval: at least two are needed")
-    # NaN, infinity and none a heart beats too: a beat placed by an interval no body's would move every later one
-    unplaceable = ~plausible_readings("ibi", intervals_s)
+    unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
     if unplaceable.any():
         row = int(np.flatnonzero(unplaceable)[0])
-        (low_s, high_s), _ = PLAUSIBLE_RANGES["ibi"]
         held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, 0])!r}"
-        if np.isfinite(intervals_s[row]) and intervals_s[row] > 0:
-            held += f" ({seconds_text(float(intervals_s[row]), '.4g')} s, outside {low_s:g}..{high_s:g} s: no body's)"
         raise InputError(path, f"line {table.first_line + row}: {held}, and without a time column the beats after it "
                          "cannot be placed")
     times_s = np.cumsum(intervals_s) - intervals_s[0]
