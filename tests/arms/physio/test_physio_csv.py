@@ -977,6 +977,14 @@ def test_a_column_not_read_sends_no_decimal_comma_file_to_be_told_cell_by_cell(t
     assert read_recording(path).channels["eda"].values.tolist()[-1] == 2.5 and told == [path]
 
 
+@pytest.mark.parametrize("line_break", ["\r", "\u2028"])  # a Mac's 'CSV (Macintosh)' ends lines by CRs alone
+def test_a_thousands_point_beside_a_column_not_read_is_told_whatever_ends_the_lines(tmp_path, line_break):
+    path = tmp_path / "rr.csv"
+    path.write_text(line_break.join(["id;time_s;rr_ms", "A;0;812", "B;1;1.023", "C;2;980", ""]), newline="")
+    # was: the mark not seen past the first line, 1.023 read as 1.023 ms and left out as no body's
+    assert read_recording(path).channels["ibi"].values.tolist() == pytest.approx([0.812, 1.023, 0.98])
+
+
 @pytest.mark.parametrize("pad", [" ", "\u00a0", "\u202f", "\t"])
 @pytest.mark.parametrize("quoted", [False, True])  # numpy's parser, or the lines read one by one
 def test_a_thousands_point_padded_by_spaces_or_a_tab_is_told_on_either_path(tmp_path, pad, quoted):

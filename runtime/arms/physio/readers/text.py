@@ -224,8 +224,9 @@ def holds_marks(text: str) -> bool:
 def columns_hold_marks(text: str, delimiter: str, columns: list[int]) -> bool:
     """Whether a cell of ``columns`` in data lines ``text`` holds a point or a thousands space (``holds_marks``),
     searched in C column by column, so that a column not read (a date's '01.02.2024') sends no file down the path
-    that tells each; with quotes, which may hold a delimiter, the whole text is looked at."""
-    if '"' in text or not holds_marks(text):
+    that tells each. Where numpy would not read the lines (``numpy_reads``: quotes, which may hold a delimiter, or
+    line breaks other than newlines, which the search's lines end at), the whole text is looked at."""
+    if not numpy_reads(text) or not holds_marks(text):
         return holds_marks(text)
     mark = re.escape(delimiter)
     line = "(?!)"  # a line's cells from the last column searched back to its first, one pass along each line
