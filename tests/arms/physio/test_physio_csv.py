@@ -961,8 +961,32 @@ def test_columns_whose_ranges_tell_the_point_two_ways_are_refused(tmp_path):
     path = tmp_path / "rec.csv"  # 33.125 degC says a decimal point, 1.023 ms a thousands mark
     path.write_text("timestamp;temp;rr_ms\n" + "".join(f"{START_UNIX_S + i:.0f};{t};{rr}\n" for i, (t, rr) in
                                                        enumerate([("33.125", "812"), ("33.250", "1.023")])))
-    with pytest.raises(InputError, match=r"line 2: column 'temp' holds '33.125'.* nor its channel's range"):
-        read_recording(path)
+    with pytest.raises(InputError, match=r"line 2: column 'temp' holds '33.125', which its channel's range reads "
+                                         r"with a decimal point \(33.125, not 33125\), line 3: column 'rr_ms' "
+                                         r"'1.023', which its range reads with a thousands mark \(1023, not 1.023\): "
+                                         r"the columns read \(timestamp, temp, rr_ms\) say two ways"):
+        read_recording(path)  # was: 'nor its channel's range' (both told), and the temperature alone named
+
+
+@pytest.mark.parametrize(("header", "cells", "channel", "expected"), [
+    ("time_s;rr_ms", ["812", "3.200", "1.023"], "ibi", [0.812, 1.023]),  # 3.2 or 3200 ms: no heart's either way
+    ("time_s;skin_resistance_kohm;temp", ["523.456;33.125", "524.000;33.250"], "temp", [33.125, 33.25]),
+])  # 523.456 or 523456 kOhm: a skin's either way
+def test_a_cell_both_or_neither_of_its_range_s_readings_fit_leaves_the_point_to_the_next(tmp_path, header, cells,
+                                                                                           channel, expected):
+    path = tmp_path / "rec.csv"
+    path.write_text(f"{header}\n" + "".join(f"{i};{c}\n" for i, c in enumerate(cells)))
+    # was: refused, the column's first '1.234' alone looked at
+    assert read_recording(path).channels[channel].values.tolist() == pytest.approx(expected)
+
+
+def test_a_one_column_file_no_value_tells_is_advised_a_form_it_would_read(tmp_path):
+    path = tmp_path / "bvp.csv"  # a pulse wave has no range to tell 1.234 from 1234
+    path.write_text("# rate_hz: 64\nbvp\n12\n1.234\n-3\n")
+    with pytest.raises(InputError, match=r"line 4: .* write it as 1234, or as 1,234 below a first line 'sep=;'$"):
+        read_recording(path)  # was: 'or separate the file's columns by commas', which it was
+    path.write_text("sep=;\n" + path.read_text().replace("1.234", "1,234"))
+    assert read_recording(path).channels["bvp"].values.tolist() == [12, 1.234, -3]
 
 
 def test_a_column_not_read_sends_no_decimal_comma_file_to_be_told_cell_by_cell(tmp_path, monkeypatch):

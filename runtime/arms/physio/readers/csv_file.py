@@ -210,11 +210,11 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     return np.stack([values[i] for i in kept], axis=1), zone_less
 
 
-def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[float], bool]]:
-    """Column index -> whether a value written in it is one its channel could give (``PLAUSIBLE_RANGES``, in the
-    column's own unit: 812 in rr_ms, 0.812 in rr_s), for the columns ``kept`` whose channel has a range."""
-    def fits(channel: str, column: str) -> Callable[[float], bool]:
-        return lambda value: bool(plausible_readings(channel, in_channel_unit(column, np.array([value])))[0])
+def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[np.ndarray], np.ndarray]]:
+    """Column index -> which of the values written in it are ones its channel could give (``PLAUSIBLE_RANGES``, in
+    the column's own unit: 812 in rr_ms, 0.812 in rr_s), for the columns ``kept`` whose channel has a range."""
+    def fits(channel: str, column: str) -> Callable[[np.ndarray], np.ndarray]:
+        return lambda values: plausible_readings(channel, in_channel_unit(column, values))
 
     channels = {index: CSV_ALIASES.get(table.reads_as[index]) for index in kept}
     return {index: fits("acc" if channel in ACC_AXES else channel, table.reads_as[index])

@@ -7,6 +7,7 @@ import codecs
 import contextlib
 import csv
 import io
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -146,9 +147,9 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     thousands mark ('1.234' 1234), a point that groups none ('2.5', '0.000', '33.1250') each such point a decimal
     point ('33.125'); a file with both reads each number as it is written, and refuses a '1.234' there. Where
     neither tells, a '1.234' is read as the one reading its column's channel could give (``plausible``, a test of
-    a value by column: 33.125 degC, not 33125; 1023 ms, not 1.023), the first such cell of each column deciding
-    for the file (a logger writes fixed decimals); one that both readings fit, or columns that disagree, are
-    refused naming it.
+    a value by column: 33.125 degC, not 33125; 1023 ms, not 1.023), the first cell of each column that one reading
+    alone fits deciding for the file (a logger writes fixed decimals; ``_told_by_plausible``); a file no range
+    tells, or whose columns' ranges disagree, is refused naming the cells.
 
     Numbers written with points only are read by numpy straight into floats, and each such column's text
     searched in C for a number that tells (most files' first line holds one); a column holding a cell numpy does
@@ -181,12 +182,17 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     if "unclear" in first and "comma" in first and "point" not in first:
         _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
     if "unclear" in first and "comma" not in first and "point" not in first:  # nothing written tells
-        kind, found = _told_by_plausible(unclear_in, plausible or {})
-        if kind is None:
-            _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first, found)
-        _keep_first(first, kind, found)
+        def unclear_cells(index: int) -> Iterator[Found]:
+            return _cells(joined[index], "unclear", index) if index in joined else _cells(
+                padded, "unclear", index, delimiter)
+
+        told = _told_by_plausible(sorted(unclear_in), plausible or {}, unclear_cells)
+        if len(told) != 1:
+            _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first, width, delimiter,
+                            told)
+        _keep_first(first, *next(iter(told.items())))
     elif "unclear" in first and "comma" in first and "point" in first:
-        _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first)
+        _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first, width, delimiter)
     thousands = "comma" in first
     for index in read_unclear if thousands else ():  # its text is read again, to tell each cell
         joined[index] = "\n".join(csv_columns(source, text, first_line, delimiter, width, [index], {index})[index])
@@ -195,24 +201,25 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     return columns
 
 
-def _told_by_plausible(unclear_in: dict[int, Found], plausible: dict[int, Callable[[float], bool]]
-                       ) -> tuple[str | None, Found]:
-    """What the points of a file with nothing else to tell mark, by the readings its columns' channels could give
-    of each column's first '1.234' (``unclear_in``): 'point' or 'comma' (thousands), and the cell that told; None,
-    and the cell, where one fits both readings or none tells (no channel's range, or two columns disagree)."""
+def _told_by_plausible(columns: list[int], plausible: dict[int, Callable[[np.ndarray], np.ndarray]],
+                       unclear_cells: Callable[[int], Iterator[Found]]) -> dict[str, Found]:
+    """What the points of a file with nothing else to tell mark, by the readings its columns' channels could give:
+    in each of ``columns`` with a range (``plausible``), its first '1.234' (of ``unclear_cells``) that one reading
+    alone fits tells 'point' or 'comma' (thousands). A cell both fit (a skin resistance of 1.234 or 1234 kOhm) or
+    neither (a strap's artefact, '3.200' ms) tells nothing, nor does a column without one. Each kind told, with
+    the first cell (by row, then column) that told it."""
     told: dict[str, Found] = {}
-    for index, found in sorted(unclear_in.items(), key=lambda item: item[1][:2]):
-        fits = plausible.get(index)
-        if fits is None:
-            continue
-        as_point, as_thousands = fits(float(found[2])), fits(float(found[2].replace(".", "")))
-        if as_point and as_thousands:
-            return None, found
-        if as_point != as_thousands:
-            _keep_first(told, "point" if as_point else "comma", found)
-    if len(told) == 1:
-        return next(iter(told.items()))
-    return None, min(unclear_in.values(), key=lambda found: found[:2])
+    for index in columns:
+        fits, cells, batch_size = plausible.get(index), unclear_cells(index), 16  # most columns: the first tells
+        while fits is not None and (batch := list(itertools.islice(cells, batch_size))):
+            as_point = fits(np.array([float(cell) for _, _, cell in batch]))
+            tells = as_point != fits(np.array([float(cell.replace(".", "")) for _, _, cell in batch]))
+            if tells.any():
+                row = int(np.flatnonzero(tells)[0])
+                _keep_first(told, "point" if as_point[row] else "comma", batch[row])
+                break
+            batch_size = min(2 * batch_size, 2**16)
+    return told
 
 
 def holds_marks(text: str) -> bool:
@@ -246,21 +253,30 @@ def numpy_reads(text: str) -> bool:
 def _first_cells(text: str, kind: str, columns: list[int], delimiter: str | None = None, one: bool = False
                  ) -> list[Found]:
     """The first cell of ``kind`` (one of ``MARK_KINDS``) in each of ``columns`` (in the first column holding one,
-    where ``one``), searched in C: in lines ``text`` of one column's cells (``delimiter`` None), or in data lines
-    ``text`` with a newline before and after, their cells separated by ``delimiter``."""
+    where ``one``), as ``_cells`` finds them."""
+    found = []
+    for index in columns:
+        cell = next(_cells(text, kind, index, delimiter), None)
+        if cell is not None:
+            found.append(cell)
+            if one:
+                break
+    return found
+
+
+def _cells(text: str, kind: str, index: int, delimiter: str | None = None) -> Iterator[Found]:
+    """The cells of ``kind`` (one of ``MARK_KINDS``) in column ``index``, in order, searched in C: in lines ``text``
+    of one column's cells (``delimiter`` None), or in data lines ``text`` with a newline before and after, their
+    cells separated by ``delimiter``."""
     mark = re.escape(delimiter or "\n")
     end = rf"(?:{mark}|\r?\n)" if delimiter else "$"
     pad = rf"[^\S\n{mark}]*"  # spaces and tabs around a number, as numpy's parser and float() read past them
     number = {"comma": _COMMA_NUMBER, "unclear": _UNCLEAR, "point": rf"(?!{_UNCLEAR}{pad}{end}){_POINT_NUMBER}"}[kind]
-    found = []
-    for index in columns:
-        start = rf"\n(?:[^{mark}\n]*{mark}){{{index}}}" if delimiter else "(?m)^"
-        match = re.search(rf"{start}{pad}({number}){pad}(?={end})", text)
-        if match is not None:
-            found.append((text.count("\n", 0, match.start(1)) - bool(delimiter), index, match.group(1)))
-            if one:
-                break
-    return found
+    start = rf"\n(?:[^{mark}\n]*{mark}){{{index}}}" if delimiter else "(?m)^"
+    row, counted = -bool(delimiter), 0  # lines counted up to offset ``counted``
+    for match in re.finditer(rf"{start}{pad}({number}){pad}(?={end})", text):
+        row, counted = row + text.count("\n", counted, match.start(1)), match.start(1)
+        yield row, index, match.group(1)
 
 
 def _keep_first(first: dict[str, Found], kind: str, *found: Found) -> None:
@@ -271,15 +287,29 @@ def _keep_first(first: dict[str, Found], kind: str, *found: Found) -> None:
 
 
 def _refuse_unclear(source: str | Path, first_line: int, read: list[str], names: list[str], first: dict[str, Found],
-                    unclear: Found | None = None) -> NoReturn:
-    """The one refusal of a '1.234' (``unclear``, else the first) that the columns ``read`` do not tell."""
-    row, index, cell = unclear or first["unclear"]
+                    width: int = 2, delimiter: str = ";", told: dict[str, Found] | None = None) -> NoReturn:
+    """The one refusal of the first '1.234' that the columns ``read`` do not tell: nothing tells (``width``
+    columns separated by ``delimiter``, whose advice it takes), both marks are written, or the channels' ranges
+    ``told`` both."""
+    if told and len(told) == 2:
+        (point_row, point_index, point), (comma_row, comma_index, comma) = told["point"], told["comma"]
+        raise InputError(source, f"line {first_line + point_row}: column '{names[point_index]}' holds {point!r}, "
+                         f"which its channel's range reads with a decimal point ({float(point):g}, not "
+                         f"{float(point.replace('.', '')):g}), line {first_line + comma_row}: column "
+                         f"'{names[comma_index]}' {comma!r}, which its range reads with a thousands mark "
+                         f"({float(comma.replace('.', '')):g}, not {float(comma):g}): the columns read "
+                         f"({', '.join(read)}) say two ways what the file's points mark; write decimals with a comma "
+                         f"({point.replace('.', ',')}) and thousands without a mark ({comma.replace('.', '')})")
+    row, index, cell = first["unclear"]
     said = (f"line {first_line + row}: column '{names[index]}' holds {cell!r}, {float(cell):g} with a decimal point "
             f"or {float(cell.replace('.', '')):g} with a thousands mark")
     if "comma" not in first:
+        # a one-column file's comma would split its line: a decimal comma needs Excel's separator line
+        advice = (f"{cell.replace('.', '')}, or as {cell.replace('.', ',')} below a first line 'sep=;'"
+                  if width == 1 and delimiter == "," else f"{cell.replace('.', '')} or {cell.replace('.', ',')}"
+                  + ("" if width == 1 else ", or separate the file's columns by commas"))
         raise InputError(source, f"{said}, and no value in the columns read ({', '.join(read)}) tells which, nor "
-                         f"its channel's range: write it as {cell.replace('.', '')} or {cell.replace('.', ',')}, or "
-                         "separate the file's columns by commas")
+                         f"its channel's range: write it as {advice}")
     (point_row, point_index, point), (comma_row, comma_index, comma) = first["point"], first["comma"]
     raise InputError(source, f"{said}, and the columns read ({', '.join(read)}) are written two ways: line "
                      f"{first_line + point_row} holds {point!r} in column '{names[point_index]}', a decimal point, "
