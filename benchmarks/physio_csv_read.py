@@ -1,8 +1,9 @@
 """How fast, and in how much memory, the wearable CSV reader reads a long file: a comma CSV, a semicolon CSV with
 decimal commas, a tab-separated CSV with decimal points (as a logger writes it: its EDA's '2.004' alone could be a
 thousands mark), a comma CSV whose EDA has a value every 16th row (empty cells between), a semicolon CSV with a
-date column it does not read ('01.02.2024', as a clinic's export writes it) and one whose pulse wave has its
-thousands grouped by points ('-4.912,37'), a million rows each by default (about 30 MB of text), read by one or
+date column it does not read ('01.02.2024', as a clinic's export writes it), one whose pulse wave has its
+thousands grouped by points ('-4.912,37') and one with a quoted cell (its last line's time, which sends the whole
+file down the line-by-line path), a million rows each by default (about 30 MB of text), read by one or
 more checkouts of the project.
 
     python benchmarks/physio_csv_read.py --work /tmp/physio_csv [--checkout /path/to/another/worktree ...]
@@ -40,12 +41,12 @@ if sys.argv[1] != "-":
 
 
 def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_stride: int = 1,
-              date_column: bool = False, bvp_scale: float = 1.0) -> Path:
+              date_column: bool = False, bvp_scale: float = 1.0, quoted: bool = False) -> Path:
     """``rows`` rows of a 64 Hz recording, its cells separated by ``separator``, with decimal commas where
     ``decimal_comma``; the EDA in every ``eda_stride``-th row, its cell empty in the others (a 4 Hz EDA beside the
     64 Hz pulse wave); a first column of the date ('01.02.2024', as a clinic's export writes it, not read) where
     ``date_column``; the pulse wave ``bvp_scale`` times larger, its thousands grouped (by points beside decimal
-    commas)."""
+    commas); the last line's time quoted where ``quoted``."""
     rng = np.random.default_rng(0)
     time_s = np.arange(rows) / RATE_HZ
     bvp = bvp_scale * (50.0 * np.sin(2 * np.pi * 1.2 * time_s) + rng.normal(0, 2, rows))
@@ -62,6 +63,10 @@ def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_st
     if date_column:
         text = "\n".join(f"{'Datum' if i == 0 else '01.02.2024'}{separator}{line}" if line else line
                          for i, line in enumerate(text.split("\n")))
+    if quoted:
+        head, _, last = text[:-1].rpartition("\n")
+        time_cell, _, rest = last.partition(separator)
+        text = f'{head}\n"{time_cell}"{separator}{rest}\n'
     path.write_text(text)
     return path
 
@@ -85,16 +90,17 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     files = []
-    for name, separator, decimal_comma, eda_stride, date_column, bvp_scale in (
-            ("comma", ",", False, 1, False, 1.0),
-            ("semicolon_decimal_comma", ";", True, 1, False, 1.0),
-            ("tab_decimal_points", "\t", False, 1, False, 1.0),
-            ("comma_eda_every_16th_row", ",", False, 16, False, 1.0),
-            ("semicolon_with_a_date_column", ";", True, 1, True, 1.0),
-            ("semicolon_with_thousands_points", ";", True, 1, False, 100.0)):
+    for name, separator, decimal_comma, eda_stride, date_column, bvp_scale, quoted in (
+            ("comma", ",", False, 1, False, 1.0, False),
+            ("semicolon_decimal_comma", ";", True, 1, False, 1.0, False),
+            ("tab_decimal_points", "\t", False, 1, False, 1.0, False),
+            ("comma_eda_every_16th_row", ",", False, 16, False, 1.0, False),
+            ("semicolon_with_a_date_column", ";", True, 1, True, 1.0, False),
+            ("semicolon_with_thousands_points", ";", True, 1, False, 100.0, False),
+            ("semicolon_with_a_quoted_cell", ";", True, 1, False, 1.0, True)):
         path = args.work / f"{name}_{args.rows}.csv"
         files.append(path if path.exists() else write_csv(path, args.rows, separator, decimal_comma, eda_stride,
-                                                          date_column, bvp_scale))
+                                                          date_column, bvp_scale, quoted))
     print("| checkout | file | MB of text | read s | peak MiB | imports alone MiB |\n|---|---|---|---|---|---|")
     for checkout in args.checkout:
         _, imports_mib = measure(checkout, None)

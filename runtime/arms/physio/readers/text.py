@@ -23,9 +23,10 @@ from runtime.files import unreadable
 
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
 # four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
-# with a date column not read) and 15 where a decimal-comma file's thousands points are told cell by cell (469 MiB
-# for 31.5 MB): python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is
-# refused before it is read, not left to exhaust memory.
+# with a date column not read), 15 where a decimal-comma file's thousands points are told cell by cell (469 MiB
+# for 31.5 MB) and 18 where a quoted cell sends it line by line (523 MiB for 28.7 MB; at this limit, about 4.6 GiB):
+# python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is refused before it
+# is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
 
 
