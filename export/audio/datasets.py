@@ -205,7 +205,13 @@ def load_corpus(data: str | Path) -> Corpus:
 
 
 MANIFEST_COLUMNS = ("path", "speaker", "emotion")
-MAX_NAMED_FILES = 10  # missing files named in one refusal; the rest are counted
+MAX_NAMED_FILES = 10  # files named in one refusal (missing, unreadable, in a clashing folder); the rest are counted
+
+
+def first_named(items: list[str]) -> str:
+    """The first ``MAX_NAMED_FILES`` of ``items`` joined, and how many more: what a refusal naming files lists."""
+    more = f"; and {len(items) - MAX_NAMED_FILES} more" if len(items) > MAX_NAMED_FILES else ""
+    return "; ".join(items[:MAX_NAMED_FILES]) + more
 
 
 def read_manifest(manifest: Path) -> Corpus:
@@ -278,10 +284,8 @@ def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> li
         else:
             paths.append(path)
     if bad:
-        more = f"; and {len(bad) - MAX_NAMED_FILES} more" if len(bad) > MAX_NAMED_FILES else ""
         raise InputError(manifest, f"{len(bad)} of {len(rows)} file(s) missing or unreadable (paths are relative to "
-                         f"the manifest's folder, {manifest.parent.resolve()}): "
-                         + "; ".join(bad[:MAX_NAMED_FILES]) + more)
+                         f"the manifest's folder, {manifest.parent.resolve()}): {first_named(bad)}")
     return paths
 
 
@@ -402,9 +406,8 @@ def refuse_folder_labels_against_names(data: Path, clips: list[Clip]) -> None:
                if (folder := folder_label(clip.path.parent.name)) is not None and folder != clip.emotion]
     if clashes:
         raise InputError(data, f"{len(clashes)} file(s) sit in a folder named after another label than their corpus "
-                         f"name gives (labels are read from the names): {'; '.join(clashes[:MAX_NAMED_FILES])}"
-                         + (f"; and {len(clashes) - MAX_NAMED_FILES} more" if len(clashes) > MAX_NAMED_FILES else "")
-                         + ". Move them, or give a manifest.csv (path,speaker,emotion) with the labels meant")
+                         f"name gives (labels are read from the names): {first_named(clashes)}. Move them, or "
+                         "give a manifest.csv (path,speaker,emotion) with the labels meant")
 
 
 def scan_corpus_names(data: Path) -> Corpus:

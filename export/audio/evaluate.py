@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
-from export.audio.datasets import MAX_NAMED_FILES, Clip, Unmapped, load_corpus, parse_file_name
+from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
@@ -61,11 +61,10 @@ def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
 
 def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> Judged:
     """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
-    speakers (not the files' folders). Files that cannot be read are refused, naming the set ``data``, before
-    anything is said of the speakers' baselines (the lines of baselines short of a file left unsaid: once those
-    are refused, the files short are clips without speech, listed in the report)."""
-    if speaker_baseline not in BASELINES:
-        raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
+    speakers (not the files' folders; ``speaker_baseline`` is checked by ``evaluate_audio``). Files that cannot be
+    read are refused, naming the set ``data``, before anything is said of the speakers' baselines (the lines of
+    baselines short of a file left unsaid: once those are refused, the files short are clips without speech,
+    listed in the report)."""
     if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
         raise InputError("--speaker-baseline", f"speaker does not apply to {model.card.id}, a waveform model "
                          "(it reads samples, with no baseline): use --speaker-baseline none")
@@ -91,9 +90,8 @@ def refuse_unreadable(data: Path, failed: list[InputError], n_files: int) -> Non
     unreadable = [error for error in failed if not isinstance(error, NoSpeech)]
     if not unreadable:
         return
-    more = f"; and {len(unreadable) - MAX_NAMED_FILES} more" if len(unreadable) > MAX_NAMED_FILES else ""
     raise InputError(data, f"{len(unreadable)} of {n_files} file(s) could not be read: "
-                     + "; ".join(str(error) for error in unreadable[:MAX_NAMED_FILES]) + more)
+                     + first_named([str(error) for error in unreadable]))
 
 
 def score(judged: Judged, labels: list[str], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from export.audio.evaluate import trained_speakers
 from export.audio.latency import onnx_run_times_ms
 from export.audio.train import (
     LABELS,
@@ -182,13 +183,12 @@ def _checksum_sha256(fields: dict[str, Any]) -> str | None:
 def _card_data(metrics: dict[str, Any], root: Path) -> DataSeen:
     """What a card says of its data: its folder (relative to ``root``) resolved, the speakers of its folds and its
     clips (``clips``, or the clip-level cross-validation's n of a card from before it); None for what it lacks."""
-    data, folds = metrics.get("data"), metrics.get("folds")
-    speakers = (frozenset(s for fold in folds for s in fold) if isinstance(folds, list) and all(
-        isinstance(fold, list) and all(isinstance(s, str) for s in fold) for fold in folds) else None)
+    data = metrics.get("data")
+    speakers = trained_speakers(metrics)
     cv = metrics.get("cv") if isinstance(metrics.get("cv"), dict) else {}
     clip_figures = cv.get("session/clip") if isinstance(cv.get("session/clip"), dict) else {}
     clips = metrics.get("clips") if metrics.get("clips") is not None else clip_figures.get("n")
-    return ((root / data).resolve() if isinstance(data, str) else None, speakers or None,
+    return ((root / data).resolve() if isinstance(data, str) else None, frozenset(speakers or ()) or None,
             clips if isinstance(clips, int) else None)
 
 
@@ -538,9 +538,11 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"])
         + _training_options(card),
-        "emotrace export audio runs/audio --replace", "```", "",
-        "`--replace`: over the model in the repo's models/audio-emotion, which every command then reads; "
-        "`--models-dir DIR` exports beside it instead.", "",
+        "emotrace export audio runs/audio " + ("--replace" if shipped else "--models-dir DIR"), "```", "",
+        ("`--replace`: over the model in the repo's models/audio-emotion, which every command then reads; "
+         "`--models-dir DIR` exports beside it instead." if shipped else
+         "`--models-dir DIR`: the folder this model was exported into, beside the repo's models/audio-emotion "
+         "(`--replace`, without it, would export over that one)."), "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
         + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess
            else "derived in part from RAVDESS and shares its licence (non-commercial use only, with attribution, "

@@ -242,3 +242,26 @@ def test_the_shipped_model_is_found_by_id_under_models_dir_and_a_path_with_it_is
     assert len(err) == 1 and "--models-dir: looks up a model id" in err[0]
     assert main(["evaluate", "audio", str(manifest), "--out", str(out), "--models-dir", str(tmp_path)]) == 2
     assert "no model card" in capsys.readouterr().err
+
+
+def test_a_waveform_model_with_the_speaker_baseline_and_zero_resamples_are_refused_in_one_line(manifest, tmp_path,
+                                                                                               monkeypatch, capsys):
+    from runtime.arms.audio.model import WaveformEmotionModel
+
+    waveform = WaveformEmotionModel.__new__(WaveformEmotionModel)  # what judge checks: the kind of model
+    waveform.card = SimpleNamespace(id="wavlm-student", labels=["neutral", "happy", "angry", "disgust"], metrics={})
+    monkeypatch.setattr("export.audio.evaluate.load_audio_model", lambda location: waveform)
+    assert main(["evaluate", "audio", str(manifest), "--out", str(tmp_path / "a"), "--speaker-baseline",
+                 "speaker"]) == 2
+    assert "speaker does not apply to wavlm-student, a waveform model" in capsys.readouterr().err
+    assert main(["evaluate", "audio", str(manifest), "--out", str(tmp_path / "b"), "--resamples", "0"]) == 2
+    assert "--resamples: must be at least 1, not 0" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_set_of_one_speaker_gets_no_interval_and_says_why(manifest, tmp_path, monkeypatch):
+    manifest.write_text("\n".join(line for line in manifest.read_text().splitlines() if ",A18," not in line) + "\n")
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0 and report["speakers"] == 1
+    assert "one speaker: no interval over speakers" in report["notes"]

@@ -214,6 +214,14 @@ def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_p
     assert "emotrace train audio clinic/voices --out runs/audio --cv-folds 4 --validation-speakers s7\n" in text
 
 
+def test_a_card_exported_beside_the_shipped_model_rebuilds_beside_it_not_over_it(tmp_path):
+    card = _card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
+    assert "emotrace export audio runs/audio --replace\n" in model_card_markdown(card, tmp_path)
+    exported = model_card_markdown(card, tmp_path, shipped=False)
+    # was: '--replace' too, a recipe that wrote over the shipped model, past the guard meant to stop it
+    assert "emotrace export audio runs/audio --models-dir DIR\n" in exported and "audio --replace" not in exported
+
+
 def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it_read():
     from export.audio.datasets import Clip, ravdess_clips
 
