@@ -5,7 +5,8 @@ frames go through the face and body observers in a second thread that takes the 
 rest, so it never falls behind (drops are counted in the tracks' ``settings.frames``). Sensor links (a serial
 board, a BLE heart-rate strap) record in threads of their own (``firmware_bridge.runner``). When the session
 ends (its duration, Ctrl-C, or the devices ending) the tracks are made from what was captured, fused, and the
-timeline is written. A recorded file can stand in for microphone and camera, replayed at real-time pace.
+timeline is written; each checkpoint before that writes the timeline so far, made and fused alike. A recorded file
+can stand in for microphone and camera, replayed at real-time pace.
 """
 
 from __future__ import annotations
@@ -355,7 +356,7 @@ class SensorSession:
         self._stopped = threading.Event()
         self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
-        self._said: set[str] = set()  # why the physio track could not be read, as said
+        self._said: set[str] = set()  # why the physio track could not be read, as said and numbers aside
 
     def _say(self, line: str) -> None:
         if self.on_line is not None:
@@ -425,7 +426,7 @@ class SensorSession:
         """Release the links of a session that never started."""
         _close_links(self.links)
 
-    def track(self, duration_s: float) -> Track:
+    def track(self, duration_s: float, at_end: bool = True) -> Track:
         """The physio track up to ``duration_s`` from the samples so far (the session's end, or a checkpoint while
         the links still deliver: the recorder copies each channel under its lock); without any sample, quality 0
         everywhere with the reason."""
@@ -443,8 +444,10 @@ class SensorSession:
                 reason = str(error)
                 if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
-                if NUMBER.sub("#", reason) not in self._said:  # each checkpoint makes the track again: said once
-                    self._said.add(NUMBER.sub("#", reason))
+                # each checkpoint makes the track again: a reason said once, numbers aside; the end's said again
+                # where its numbers differ (a loss that grew), with the session's own
+                if (reason if at_end else NUMBER.sub("#", reason)) not in self._said:
+                    self._said.update((reason, NUMBER.sub("#", reason)))
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
@@ -705,7 +708,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     running = {"audio": wants_audio, "face": wants_video and settings["face"]["enabled"],
                "body": wants_video and settings["body"]["enabled"], "physio": wants_sensors}
     check_backend(settings)
-    check_models(settings, [section for section, runs in running.items() if runs])  # fused at the end, as checked
+    # what runs is checked here; it is fused as checked, in checkpoints too
+    check_models(settings, [section for section, runs in running.items() if runs])
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:
@@ -883,10 +887,12 @@ def _physio_and_fused(tracks: list[Track], sensors: SensorSession | None, settin
     """After the voice, face and body ``tracks`` up to ``end_s`` (those that could not be made named in
     ``failed``): the physio track of record, the fused track and the live stress track, and ``not_run`` with
     fusion's why where nothing was fused and each arm whose track could not be made; what the session's end and
-    each checkpoint write alike. A track that cannot be made is left out (``_kept_tracks``, with ``said``)."""
+    each checkpoint write alike. A track that cannot be made is left out (``_kept_tracks``, with ``said``: the
+    checkpoints' set of what they said, or None at the session's end, which says everything with its totals)."""
     tracks = list(tracks)
     if sensors and end_s > 0:  # none before the clock has run: no window to judge
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s)], said, failed)
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s, at_end=said is None)],
+                               said, failed)
     fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings), said)
     not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
     # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)

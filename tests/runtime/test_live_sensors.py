@@ -573,7 +573,7 @@ def test_a_checkpoint_whose_physio_track_cannot_be_made_records_why_as_the_end_d
     import runtime.live as live
     from tests.runtime.test_live_video import _written_timelines
 
-    def failing(self, duration_s):
+    def failing(self, duration_s, **options):
         raise RuntimeError("a defect in the physio track")
 
     monkeypatch.setattr(live.SensorSession, "track", failing)
@@ -594,9 +594,9 @@ def test_a_checkpoint_leaves_the_physio_arms_log_lines_to_the_sessions_end(tmp_p
 
     from runtime.arms.physio.live import SAID_ONCE
 
-    def noisy(self, duration_s):
+    def noisy(self, duration_s, **options):
         SAID_ONCE[0].warning("missing data (hr: %d gap(s))", int(duration_s))  # a loss that grows as it goes
-        return real(self, duration_s)
+        return real(self, duration_s, **options)
 
     import runtime.live as live
 
@@ -625,4 +625,6 @@ def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_ses
     run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5, on_line=lines.append,
              make_links=_strap_rising_from(10.0, 3.5))
     said = [line for line in lines if line.startswith("physio: ")]
-    assert len(said) == 1, said  # was: once per checkpoint, its seconds grown
+    # once by the checkpoints (was: at each one, its seconds grown), and again as the session ends, with its total
+    assert len(said) == 2 and said[0] != said[1], said
+    assert said[-1] == f"physio: sensors: {said[-1].split('sensors: ')[1]}" and "3.5 s" in said[-1]

@@ -89,6 +89,8 @@ def test_a_camera_session_stopped_by_the_user_keeps_the_frames_it_scanned(tmp_pa
     tracks = {t["name"]: t for t in json.loads((tmp_path / "live" / "timeline.json").read_text())["tracks"]}
     assert tracks["face"]["settings"]["frames"]["stopped_reason"] == "stopped by the user"  # with the voice: was ""
     assert tracks["face"]["settings"]["frames"]["sampled"] > 0 and tracks["face"]["windows"]
+    # a replay stopped part way ends its picture after its last frame, not at the recording's end (40 s)
+    assert tracks["face"]["windows"][-1]["end_s"] < 20.0
 
 
 def test_a_camera_that_cannot_be_opened_is_one_clear_error_before_anything_is_written(tmp_path):

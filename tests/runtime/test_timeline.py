@@ -343,3 +343,26 @@ def test_a_window_ending_before_it_starts_is_left_by_the_schema_to_the_reader():
     assert "end_s after its start_s" in timeline_schema()["description"]  # ...and says it leaves this to the reader
     with pytest.raises(TrackFormatError, match="window 0 .*end_s 1.0 is not after start_s 2.0"):
         Timeline.from_dict(document)
+
+
+def test_a_folder_write_timeline_may_not_make_is_never_removed_when_the_write_fails(tmp_path, monkeypatch):
+    import runtime.timeline as timeline_module
+
+    out = tmp_path / "stick" / "session"
+    real_is_dir = Path.is_dir
+
+    def stick_back(self):  # the stick comes back between the write's start and its look at the folder
+        if self == out and not real_is_dir(self):
+            out.mkdir(parents=True)
+            (out / "timeline.json").write_text("the session's last checkpoint")
+        return real_is_dir(self)
+
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "is_dir", stick_back)
+    monkeypatch.setattr(timeline_module, "stage_file", disk_full)
+    with pytest.raises(OSError):
+        write_timeline(_timeline(), out, make_missing_folder=False)
+    # a folder missing as the write began is the run's own only where it may make it: here the stick's, kept
+    assert (out / "timeline.json").read_text() == "the session's last checkpoint"
