@@ -3,3 +3,6 @@
 # Resamples of people for an interval (``export.metrics.group_bootstrap_intervals``), here where importing it loads
 # nothing, so that the command line names it without loading numpy.
 BOOTSTRAP_RESAMPLES = 2000
+# How ``evaluate audio`` may judge a set's clips (speaker: each speaker's against that speaker's own baseline), here
+# for the same reason.
+EVALUATION_BASELINES = ("none", "speaker")

@@ -121,8 +121,7 @@ def installing(target: Path, checked: bool = True) -> Iterator[Path]:
             raise InputError(target, f"cannot be replaced ({error.strerror or error}); the model there "
                                      "stays") from None
         if replaced:  # a clinic's own model over the shipped one, say: every command now reads the new one
-            log.warning("%s: replaced %s, which every command naming it now reads in its place (an export into "
-                        "another folder keeps both: --models-dir)", target, replaced)
+            log.warning("%s: replaced %s, which every command naming it now reads in its place", target, replaced)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

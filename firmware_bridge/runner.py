@@ -27,10 +27,16 @@ def run_link(link: SensorLink, sink: Sink, stop: threading.Event) -> None:
     except Exception as error:
         link.failed(sink, error)
     finally:
-        try:
-            link.close()
-        except Exception as error:  # what it delivered is the session's already: nothing is lost but the line
-            log.warning("%s: the link could not be closed (%s: %s)", link.name, type(error).__name__, error)
+        close_link(link)
+
+
+def close_link(link: SensorLink) -> None:
+    """``link.close()``; one that raises (a port already gone) is said in one warning line naming the link: what
+    it delivered is the session's already, and a refusal being raised meanwhile is not hidden by it."""
+    try:
+        link.close()
+    except Exception as error:
+        log.warning("%s: the link could not be closed (%s: %s)", link.name, type(error).__name__, error)
 
 
 class LinkThreads:

@@ -394,11 +394,12 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (audio_evaluation.json and .md)")
     p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
-    p.add_argument("--speaker-baseline", choices=["none", "speaker"], default="none",
+    from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES  # constants alone: they load nothing
+
+    p.add_argument("--speaker-baseline", choices=EVALUATION_BASELINES, default="none",
                    help="'speaker': each speaker's clips judged against their own baseline, as audio classify's "
                         "'folder' judges a folder (one with under the runtime's default 20 s of speech by the "
                         "population variant, named)")
-    from export import BOOTSTRAP_RESAMPLES  # a constant alone: loads nothing
 
     p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
                    help=f"bootstrap resamples of speakers (default {BOOTSTRAP_RESAMPLES})")

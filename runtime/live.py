@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
+from firmware_bridge.runner import close_link
 from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
@@ -51,13 +52,13 @@ from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
-from runtime.log_filters import said_once
+from runtime.log_filters import muted
 from runtime.media import MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
-from runtime.timeline import Timeline, software_record, timeline_software, write_timeline
+from runtime.timeline import Timeline, is_session_claim, software_record, timeline_software, write_timeline
 from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, window_grid
 
 if TYPE_CHECKING:
@@ -103,8 +104,7 @@ class LiveInputs:
                                                      (self.ble_thermometer, BleThermometerLink)) if device]
         problem = bluetooth_problem() if named else ""
         if problem:  # no adapter will appear by retrying: said now, as a port that cannot be opened is
-            for link in links:
-                link.close()
+            _close_links(links)
             raise InputError(" + ".join(f"ble:{device}" for device, _ in named), problem)
         links += [link_type(ble_client(device), clock) for device, link_type in named]
         return links
@@ -518,7 +518,7 @@ class SessionSoFar:
         # stress windows judged by now end there too). What the physio arm and fusion log as they make their tracks
         # is the end's to say, with the session's totals: a checkpoint's would repeat, or hide a loss that grows,
         # and its windows carry their reasons.
-        with said_once((*SAID_ONCE, logging.getLogger("runtime.fusion")), unsaid=lambda _record: True):
+        with muted((*SAID_ONCE, logging.getLogger("runtime.fusion"))):
             tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings, max(now_s - SETTLE_S, 0.0),
                                                 self.not_run, self.said, failed)
         software = software_record(time.perf_counter() - self.started,
@@ -693,7 +693,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     for name in ("timeline.json", "timeline.csv"):
         path = Path(out_dir) / name
         if path.exists():  # a session cannot be recorded again: never written over another
-            if name == "timeline.json" and path.is_file() and path.stat().st_size == 0:
+            if name == "timeline.json" and is_session_claim(path):
                 raise InputError(out_dir, "holds an empty timeline.json: a session's, cut off as it started or "
                                           "starting now; give a new folder (or remove it if no session is running)")
             raise InputError(out_dir, f"holds an earlier session's {name}; give a new folder")
@@ -888,11 +888,12 @@ def _physio_and_fused(tracks: list[Track], sensors: SensorSession | None, settin
     ``failed``): the physio track of record, the fused track and the live stress track, and ``not_run`` with
     fusion's why where nothing was fused and each arm whose track could not be made; what the session's end and
     each checkpoint write alike. A track that cannot be made is left out (``_kept_tracks``, with ``said``: the
-    checkpoints' set of what they said, or None at the session's end, which says everything with its totals)."""
+    checkpoints' set of what they said, or None at the session's end, which says everything with its totals, the
+    physio arm's reasons included: ``SensorSession.track``'s ``at_end``)."""
     tracks = list(tracks)
     if sensors and end_s > 0:  # none before the clock has run: no window to judge
-        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s, at_end=said is None)],
-                               said, failed)
+        at_end = said is None  # the checkpoints keep a set of what they said; the end says all, with its totals
+        tracks += _kept_tracks(LIVE_TRACK_WHAT["physio"], lambda: [sensors.track(end_s, at_end=at_end)], said, failed)
     fused = _kept_tracks("fused track", lambda: fused_tracks(tracks, settings), said)
     not_run = not_run if fused else {**not_run, "fusion": why_not_fused(tracks, settings)}
     # an arm whose track could not be made is recorded as not run (every arm that runs makes one otherwise)
@@ -953,7 +954,7 @@ def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]]
 
 def _close_links(links: list[SensorLink]) -> None:
     for link in links:
-        link.close()
+        close_link(link)
 
 
 def _start_video(inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
@@ -975,7 +976,7 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
     ``voice``: the voice track in the making, told each stretch of audio the replayed file lacks (filled, as read)."""
     if inputs.replay is not None:
         return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream,
-                               missing=voice.file_missing, probed=True)  # probed as the session was set up
+                               missing=voice.file_missing)
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 def _never(record: logging.LogRecord) -> bool:
@@ -44,3 +44,13 @@ def said_once(loggers: Iterable[logging.Logger], said: set[str] | None = None, k
     finally:
         for logger in loggers:
             logger.removeFilter(once)
+
+
+def _always(record: logging.LogRecord) -> bool:
+    return True
+
+
+def muted(loggers: Iterable[logging.Logger]) -> AbstractContextManager[None]:
+    """Within this, the lines the calling thread logs to ``loggers`` are dropped (other threads' pass): what a job
+    leaves to be said elsewhere, as a live checkpoint leaves the physio arm's to the session's end."""
+    return said_once(loggers, unsaid=_always)

@@ -368,7 +368,7 @@ class AudioPlacement:
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
                missing: Callable[[tuple[float, float]], None] | None = None,
-               probed: bool = False) -> Iterator[np.ndarray]:
+               alone: bool = False) -> Iterator[np.ndarray]:
     """Decode the ``audio_stream``-th audio stream (from 1: the first) as mono float32 blocks at
     ``sample_rate_hz``, in order.
 
@@ -380,9 +380,9 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     filled, and said in one line at the end.
     Channels are averaged into mono (``MonoDownmix``), so that the level does not grow with their number.
     A stream that ends early (cut short, unreadable past a point) is logged, and told to ``ended_early`` with the
-    reason after its last block, so that a track can say it. ``probed``: the caller probes the file too, and
-    ``probe`` says where all its stamps start late (``late_first_stamp_note``): only audio starting later still is
-    said here. Read alone, the file's own late start is said here, once either way.
+    reason after its last block, so that a track can say it. A file whose stamps all start late says so once:
+    ``probe`` says it (``late_first_stamp_note``), so only audio starting later still is said here; ``alone``: the
+    file is read with no ``probe`` of it (training's readers), and its own late start is said here.
     """
     path = _existing_file(path)
     with _open(path) as container:
@@ -432,7 +432,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
-        _say_placement(path, placement, late_first_stamp_s(container) if probed else 0.0)
+        _say_placement(path, placement, 0.0 if alone else late_first_stamp_s(container))
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
 
@@ -1041,10 +1041,10 @@ def _silence_like(frame: av.AudioFrame, samples: int) -> av.AudioFrame:
 
 def read_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
-               missing: Callable[[tuple[float, float]], None] | None = None, probed: bool = False) -> np.ndarray:
+               missing: Callable[[tuple[float, float]], None] | None = None, alone: bool = False) -> np.ndarray:
     """The whole ``audio_stream``-th audio stream (from 1) as one mono float32 array at ``sample_rate_hz``
-    (``ended_early``, ``missing``, ``probed``: as ``iter_audio``'s)."""
-    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream, missing, probed))
+    (``ended_early``, ``missing``, ``alone``: as ``iter_audio``'s)."""
+    blocks = list(iter_audio(path, sample_rate_hz, ended_early, audio_stream, missing, alone))
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
 
 
@@ -1078,7 +1078,7 @@ def extract_audio(
     if sample_rate_hz < 1000 or sample_rate_hz > 192000:
         raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
     out_path = check_output_file(out_path, [video_path])
-    samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream, probed=True),
+    samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream),
                              video_path)
     # The file is opened again for its header alone (a millisecond beside the decode): probe and iter_audio each
     # own their open; after the decode, so that a file refused there gets its one line and no note beside it.

@@ -268,12 +268,17 @@ def timeline_software(path: Path) -> dict[str, Any] | None:
     return software if isinstance(software, dict) else None
 
 
+def is_session_claim(path: Path) -> bool:
+    """Whether ``path`` is the empty ``timeline.json`` a live session makes as it starts, claiming its folder."""
+    return Path(path).is_file() and Path(path).stat().st_size == 0
+
+
 def recorded_live(path: Path) -> bool:
     """Whether ``path`` holds a live session's timeline (it records when the session started; an analysis of a
     file, which can be run again, does not), or a session's claim of its folder (the empty ``timeline.json`` a
     session makes as it starts). Another unreadable file is no session."""
     try:
-        if Path(path).is_file() and Path(path).stat().st_size == 0:
+        if is_session_claim(path):
             return True
     except OSError:
         return False

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from export import BOOTSTRAP_RESAMPLES
+from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
 from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
@@ -35,7 +35,6 @@ from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
-BASELINES = ("none", "speaker")  # speaker: each speaker's clips judged against that speaker's own baseline
 
 
 @dataclass
@@ -132,7 +131,8 @@ def trained_speakers(card_metrics: dict[str, Any]) -> set[str] | None:
     folds = card_metrics.get("folds")
     if isinstance(folds, list) and folds and all(isinstance(fold, list) for fold in folds):
         return {str(speaker) for fold in folds for speaker in fold}
-    cv = (card_metrics.get("speaker_independent") or {}).get("cv") or {}
+    independent = card_metrics.get("speaker_independent")
+    cv = independent.get("cv") if isinstance(independent, dict) else None
     folds = cv.get("folds") if isinstance(cv, dict) else None
     if isinstance(folds, list) and folds and all(isinstance(fold, dict) and isinstance(fold.get("test_speakers"), list)
                                                  for fold in folds):
@@ -188,8 +188,9 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     """Score the model on the labelled set ``data``; the report (also written to ``out``) with its notes."""
     if resamples < 1:
         raise InputError("--resamples", f"must be at least 1, not {resamples}")
-    if speaker_baseline not in BASELINES:  # before the set is read
-        raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, BASELINES))}")
+    if speaker_baseline not in EVALUATION_BASELINES:  # before the set is read
+        raise InputError(speaker_baseline,
+                         f"speaker baseline must be {' or '.join(map(repr, EVALUATION_BASELINES))}")
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
     emotion_model = load_audio_model(resolve_model(model, models_dir))

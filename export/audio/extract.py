@@ -61,7 +61,8 @@ def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     """(n_speech_windows, n_features) for one audio file; zero rows when it holds no speech."""
     # as the device judges them: a float file's NaN would stop the run deep in the features, and a microphone's
     # DC offset, which the device removes, would be learnt and then never seen
-    return samples_window_features(speed_perturbed(judged_samples(path, AUDIO_RATE_HZ), AUDIO_RATE_HZ, speed_factor))
+    samples = judged_samples(path, AUDIO_RATE_HZ, alone=True)  # no probe here: a late start is said by the read
+    return samples_window_features(speed_perturbed(samples, AUDIO_RATE_HZ, speed_factor))
 
 
 def samples_window_features(samples: np.ndarray) -> np.ndarray:

@@ -57,7 +57,7 @@ def audio_standin(ravdess_dir: Path, csv_path: Path, n_folds: int = 5) -> int:
     files = sorted(Path(ravdess_dir).rglob("03-01-*.*"))
     if not files:
         raise InputError(ravdess_dir, "no RAVDESS speech files (03-01-*) found")
-    feats = np.array([audio_clip_features(read_audio(f, AUDIO_RATE_HZ), AUDIO_RATE_HZ) for f in files])
+    feats = np.array([audio_clip_features(read_audio(f, AUDIO_RATE_HZ, alone=True), AUDIO_RATE_HZ) for f in files])
     labels = np.array([CANONICAL_LABELS.index(label_from_path(f)) for f in files])
     actors = np.array([person_from_path(f) for f in files])
     for actor in np.unique(actors):  # per-speaker baseline, as the arm's session mode does

@@ -628,3 +628,27 @@ def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_ses
     # once by the checkpoints (was: at each one, its seconds grown), and again as the session ends, with its total
     assert len(said) == 2 and said[0] != said[1], said
     assert said[-1] == f"physio: sensors: {said[-1].split('sensors: ')[1]}" and "3.5 s" in said[-1]
+
+
+def test_links_closed_as_a_session_is_refused_say_a_close_that_fails_in_one_line(caplog):
+    from runtime.live import _close_links
+
+    class GonePort:
+        name = "serial-board"
+        closed = False
+
+        def close(self):
+            raise OSError(5, "Input/output error")
+
+    class Strap:
+        name = "ble-hr"
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    strap = Strap()
+    with caplog.at_level("WARNING"):
+        _close_links([GonePort(), strap])  # was: the OSError, hiding the refusal being raised
+    assert strap.closed
+    assert caplog.messages == ["serial-board: the link could not be closed (OSError: [Errno 5] Input/output error)"]

@@ -409,7 +409,7 @@ def test_audio_stamped_after_zero_keeps_the_files_clock_and_is_not_taken_for_a_f
     path = write_media(tmp_path / name, sound, 16000, codec, audio_start_s=3.0)
     with caplog.at_level("WARNING"):
         probe(path)
-        decoded = read_audio(path, ended_early=told.append, probed=True)
+        decoded = read_audio(path, ended_early=told.append)
     assert _loud_from_s(decoded) == pytest.approx(8.0, abs=0.1)
     assert told == []  # was (Matroska): "cut short: the audio ends at 13.0 s of the 16.0 s"
     late = rf"{re.escape(str(path))}: its timestamps start at (2\.9|3\.0) s, not 0: .*"  # said, not taken for damage
@@ -426,7 +426,7 @@ def test_audio_starting_late_is_said_once_as_a_file_reading_it_probes_and_decode
                        video_codec=video_codec, video_s=4.0 if video_codec else 0.0, audio_start_s=1.5)
     with caplog.at_level("WARNING"):
         probe(path)
-        read_audio(path, probed=True)
+        read_audio(path)
     late_start = r"(before the audio starts|its timestamps start) at 1\.[45] s"
     assert [message for message in caplog.messages if re.search(late_start, message)] == caplog.messages
     assert len(caplog.messages) == 1
@@ -442,7 +442,7 @@ def test_audio_starting_late_is_said_once_as_a_file_read_without_probing_it(tmp_
                        audio_start_s=12.0)
     with caplog.at_level("WARNING"):
         if read == "read alone":
-            decoded = read_audio(path)
+            decoded = read_audio(path, alone=True)  # as training reads a clip: no probe
         else:
             decoded = read_audio(tmp_path / "out.wav") if extract_audio(path, tmp_path / "out.wav") else None
     assert decoded.size / 16000 == pytest.approx(15.0, abs=0.1)  # the late start is kept as silence

@@ -63,7 +63,7 @@ def clip_waveform_windows(
     min_speech_fraction: float = MIN_SPEECH_FRACTION,
 ) -> tuple[list[AudioWindow], np.ndarray]:
     """The speech windows of one file and their samples, as the device's arm judges them (``judged_samples``)."""
-    samples = judged_samples(path, AUDIO_RATE_HZ)
+    samples = judged_samples(path, AUDIO_RATE_HZ, alone=True)
     windows = speech_windows(
         samples, AUDIO_RATE_HZ, window_s=window_s, hop_s=hop_s, min_speech_fraction=min_speech_fraction
     )
@@ -125,7 +125,7 @@ def waveforms_of(rows: list[dict]) -> np.ndarray:
         by_path.setdefault(row["path"], []).append(i)
     result: list[np.ndarray | None] = [None] * len(rows)
     for path, indices in by_path.items():
-        samples = judged_samples(path, AUDIO_RATE_HZ)
+        samples = judged_samples(path, AUDIO_RATE_HZ, alone=True)
         windows = [AudioWindow(float(rows[i]["start_s"]), float(rows[i]["end_s"]), 1.0) for i in indices]
         for i, waveform in zip(indices, cut_windows(samples, windows), strict=True):
             result[i] = waveform

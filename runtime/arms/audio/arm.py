@@ -75,11 +75,11 @@ def without_dc(samples: np.ndarray) -> np.ndarray:
     return (samples - np.float32(np.mean(samples, dtype=np.float64))).astype(np.float32)
 
 
-def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, probed: bool = False) -> np.ndarray:
+def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, alone: bool = False) -> np.ndarray:
     """An audio file's samples as the arm judges them, for a file read whole (``audio classify``, training):
     finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it
-    (``probed``: as ``iter_audio``'s)."""
-    return without_dc(finite_samples(read_audio(path, sample_rate_hz, probed=probed), path))
+    (``alone``: as ``iter_audio``'s)."""
+    return without_dc(finite_samples(read_audio(path, sample_rate_hz, alone=alone), path))
 
 
 def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: float,
@@ -255,11 +255,11 @@ def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | Wavefor
         from runtime.arms.audio.stream import analyze_audio_paced
 
         return analyze_audio_paced(request.input_path, model, settings,
-                                   source_rate_hz=request.media.audio_sample_rate_hz, probed=True)
+                                   source_rate_hz=request.media.audio_sample_rate_hz)
     ended_early: list[str] = []
     missing_s: list[tuple[float, float]] = []
     samples = finite_samples(read_audio(request.input_path, settings.sample_rate_hz, ended_early.append,
-                                        settings.stream, missing_s.append, probed=True), request.input_path)
+                                        settings.stream, missing_s.append), request.input_path)
     track = analyze_audio(samples, model, settings, missing_s, request.media.audio_sample_rate_hz)
     # as the paced mode's track says it: a recording cut short ends its track early, and why is kept with it
     track.settings["status"] = (f"{STOPPED_EARLY}{request.input_path}: {ended_early[0]}" if ended_early

@@ -79,7 +79,7 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
     """The file's samples, its speech windows and its seconds of speech; ``NoSpeech`` where it has no window."""
-    samples = judged_samples(path, sample_rate_hz, probed=True)  # probed below
+    samples = judged_samples(path, sample_rate_hz)  # probed below
     speech = detect_speech(samples)
     windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
                              card_extra.get("hop_s", 0.5), card_extra.get("min_speech_fraction", 0.3))

@@ -388,13 +388,12 @@ def variant_used(variants: set[str]) -> str:
 
 
 def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
-                        clock: SessionClock | None = None, source_rate_hz: int | None = None,
-                        probed: bool = False) -> Track:
+                        clock: SessionClock | None = None, source_rate_hz: int | None = None) -> Track:
     """Replay a recording at real-time pace through the streaming arm, as a live device would deliver it
-    (``source_rate_hz``: the rate it was recorded at, ``band_settings``; ``probed``: as ``iter_audio``'s)."""
+    (``source_rate_hz``: the rate it was recorded at, ``band_settings``)."""
     warm_up(model, settings)
     clock = clock or SessionClock()
     voice = VoiceSoFar(model, settings, "paced", [], source_rate_hz)
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
-                             missing=voice.file_missing, probed=probed).chunks()
+                             missing=voice.file_missing).chunks()
     return stream_track(chunks, voice, clock)

@@ -1154,3 +1154,11 @@ def test_a_shimmer_export_s_unix_times_place_it_before_its_formatted_or_synchron
     both = _shimmer_with_clocks(tmp_path / "both.csv", {"Timestamp_Unix": ("ms", unix_ms),
                                                         "TimestampSync_Unix": ("ms", sync_ms)})
     assert read_recording(both).start_unix_s == pytest.approx(START_UNIX_S)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf_16_without_its_byte_order_mark_is_said_as_such(tmp_path, encoding):
+    path = tmp_path / "export.csv"
+    path.write_bytes("time_s,eda\n0,1.5\n1,1.6\n2,1.7\n".encode(encoding))  # no BOM, as some tools write it
+    with pytest.raises(InputError, match="UTF-16 without a byte-order mark"):  # was: 'no known channel column'
+        read_recording(path)

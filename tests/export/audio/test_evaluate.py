@@ -265,3 +265,10 @@ def test_a_set_of_one_speaker_gets_no_interval_and_says_why(manifest, tmp_path, 
     code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
     assert code == 0 and report["speakers"] == 1
     assert "one speaker: no interval over speakers" in report["notes"]
+
+
+@pytest.mark.parametrize("independent", [[1], "cv", {"cv": [1]}, {"cv": {"folds": "x"}}])
+def test_a_card_whose_cross_validation_is_malformed_names_no_training_speakers(independent):
+    from export.audio.evaluate import trained_speakers
+
+    assert trained_speakers({"speaker_independent": independent}) is None  # was: AttributeError for a list

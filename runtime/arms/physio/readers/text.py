@@ -50,6 +50,9 @@ def decode_text(label: str | Path, data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(label, "not a text file: UTF-16 by its first bytes, but not readable as such") from None
+    if b"\x00" in data[:64]:  # no text has NULs: UTF-16 whose writer left out the byte-order mark
+        raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
+                                "save it as UTF-8")
     try:
         return data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
     except UnicodeDecodeError as error:
