@@ -5,12 +5,13 @@ manifest's folder) when it has one, and a CSV file given itself is read as a man
 audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
 Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
 (EmoDB's boredom, say) is left out and reported. In a manifest, missing or unreadable files (all named in one
-error, with their lines), a header without those columns (what it has is said), an unmappable label, a file
-named twice, the same recording under two names or one speaker id spelt two ways (``P01``/``p01``, ``1``/``01``)
-is an ``InputError``: a manifest is a promise. A row with every field blank (a spreadsheet's empty line) is
-skipped. Without a manifest, labels come from the corpus names, and a file in a folder named after another label
-is refused rather than overruled. A manifest's file name matches a file whose name differs only in Unicode normal
-form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out and reported.
+error, with their lines, as are rows without a speaker or with an unmappable label), a header without those columns
+(what it has is said), a file named twice, the same recording under two names or one speaker id spelt two ways
+(``P01``/``p01``, ``1``/``01``) is an ``InputError``: a manifest is a promise. A row with every field blank (a
+spreadsheet's empty line) is skipped. Without a manifest, labels come from the corpus names, and a file in a folder
+named after another label is refused rather than overruled. A manifest's file name matches a file whose name differs
+only in Unicode normal form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out
+and reported.
 """
 
 from __future__ import annotations
@@ -215,8 +216,8 @@ def first_named(items: list[str]) -> str:
 
 
 def read_manifest(manifest: Path) -> Corpus:
-    """Clips from a manifest (path, speaker, emotion); any missing file, unmappable label or file named twice is
-    an error. Paths are relative to the manifest's folder."""
+    """Clips from a manifest (path, speaker, emotion); any missing file, row without a speaker, unmappable label or
+    file named twice is an error. Paths are relative to the manifest's folder."""
     header, all_rows = read_csv_rows(manifest)
     # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
     rows = [(line, row) for line, row in all_rows if any(str(v or "").strip() for v in row.values())]
@@ -224,21 +225,16 @@ def read_manifest(manifest: Path) -> Corpus:
     if not rows:
         raise InputError(manifest, f"has the header {', '.join(MANIFEST_COLUMNS)} but no row: one row per clip")
     rows = [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in rows]
+    emotions = row_labels(manifest, rows)
     paths = manifest_files(manifest, rows)
     clips = []
     named: list[tuple[int, str]] = []  # each clip's line and path as the manifest gives it
     first_line: dict[Path, int] = {}  # resolved file -> the line that named it first
-    for (line, row), path in zip(rows, paths, strict=True):
+    for (line, row), path, emotion in zip(rows, paths, emotions, strict=True):
         # the same recording twice would weigh double, and under two speakers sit on both sides of a fold
         earlier = first_line.setdefault(path.resolve(), line)
         if earlier != line:
             raise InputError(manifest, f"line {line}: file {row['path']!r} is already named on line {earlier}")
-        emotion = canonical_label(row["emotion"])
-        if emotion is None:
-            raise InputError(manifest, f"line {line}: label {row['emotion']!r} cannot be mapped onto "
-                             f"{', '.join(CANONICAL_LABELS)}")
-        if not row["speaker"]:
-            raise InputError(manifest, f"line {line}: no speaker")
         clips.append(Clip(path=path, speaker=row["speaker"], emotion=emotion, corpus="manifest"))
         named.append((line, row["path"]))
     refuse_respelled_speakers(manifest, [clip.speaker for clip in clips], [line for line, _ in named])
@@ -265,6 +261,22 @@ def refuse_other_columns(manifest: Path, header: list[str]) -> None:
     raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: a manifest's first "
                      f"line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths relative to its folder)"
                      + hint)
+
+
+def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
+    """Each row's canonical label; every row without a speaker or with a label that maps onto none is named in one
+    ``InputError`` (their count and the first ``MAX_NAMED_FILES``, with their lines), as missing files are."""
+    labels = [canonical_label(row["emotion"]) for _, row in rows]
+    bad = []
+    for (line, row), label in zip(rows, labels, strict=True):
+        problems = [] if label else [f"label {row['emotion']!r} cannot be mapped" if row["emotion"] else "no label"]
+        problems += [] if row["speaker"] else ["no speaker"]
+        if problems:
+            bad.append(f"line {line}: {', '.join(problems)}")
+    if bad:
+        raise InputError(manifest, f"{len(bad)} of {len(rows)} row(s) lack a speaker or a label that maps onto "
+                         f"{', '.join(CANONICAL_LABELS)}: {first_named(bad)}")
+    return [str(label) for label in labels]
 
 
 def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[Path]:

@@ -216,8 +216,24 @@ def test_a_manifest_row_without_a_speaker_is_refused_naming_its_line(tmp_path):
     touch(tmp_path, "one.wav")
     touch(tmp_path, "two.wav")
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,,sad\ntwo.wav,bob,happy\n")
-    with pytest.raises(InputError, match=r"manifest\.csv: line 2: no speaker$"):
+    with pytest.raises(InputError, match=r"manifest\.csv: 1 of 2 row\(s\) lack a speaker .*: line 2: no speaker$"):
         load_corpus(tmp_path)
+
+
+def test_every_row_without_a_speaker_or_a_label_is_named_in_one_refusal(tmp_path):
+    # was: only the first (line 3), a rerun per row to find the rest
+    rows = ["ok.wav,ann,sad", "a.wav,ann,boredom", "b.wav,,sad", "c.wav,,", "d.wav,bob,"]
+    rows += [f"x{n}.wav,,sad" for n in range(8)]
+    for row in rows:
+        touch(tmp_path, row.split(",")[0])
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError) as refused:
+        load_corpus(tmp_path)
+    message = str(refused.value)
+    assert message.startswith(f"{tmp_path / 'manifest.csv'}: 12 of 13 row(s) lack a speaker or a label")
+    assert ("line 3: label 'boredom' cannot be mapped; line 4: no speaker; line 5: no label, no speaker; "
+            "line 6: no label; line 7: no speaker;") in message
+    assert "line 12: no speaker; and 2 more" in message and "line 2:" not in message and "line 13" not in message
 
 
 @pytest.mark.parametrize(("first", "second"), [("P01", "p01"), ("1", "01"), ("ann-7", "ANN-007")])

@@ -97,6 +97,19 @@ def test_a_manifest_naming_a_missing_file_is_one_line_and_exit_2(manifest, tmp_p
     assert not (tmp_path / "out").exists()
 
 
+def test_a_manifest_with_several_unusable_rows_names_each_in_one_line_and_exit_2(manifest, tmp_path, capsys):
+    lines = manifest.read_text().splitlines()
+    lines[2] = lines[2].replace(",happy", ",boredom")
+    lines[5] = lines[5].replace(",A18,", ",,")
+    manifest.write_text("\n".join(lines) + "\n")
+    code = main(["evaluate", "audio", str(manifest), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    # was: line 3 alone
+    assert code == 2 and len(err) == 1
+    assert "2 of 8 row(s) lack" in err[0] and err[0].endswith("line 3: label 'boredom' cannot be mapped; "
+                                                               "line 6: no speaker")
+
+
 def test_a_clip_without_speech_is_kept_as_a_wrong_answer_and_listed(manifest, tmp_path, monkeypatch, capsys):
     soundfile.write(manifest.parent / "silence.wav", np.zeros(48000, dtype=np.float32), 16000)
     manifest.write_text(manifest.read_text() + "silence.wav,A18,angry\n")
