@@ -1,6 +1,7 @@
 """Lines a job would say again and again (each read of a file, each hop of a live session), said once.
 
-One filter for them all: ``said_once`` puts it on the loggers for the length of a ``with`` block.
+One filter for them all: ``said_once`` puts it on the loggers for the length of a ``with`` block. ``muted`` drops
+a job's lines, and ``held`` holds them until the job is known not to be refused.
 """
 
 from __future__ import annotations
@@ -54,3 +55,20 @@ def muted(loggers: Iterable[logging.Logger]) -> AbstractContextManager[None]:
     """Within this, the lines the calling thread logs to ``loggers`` are dropped (other threads' pass): what a job
     leaves to be said elsewhere, as a live checkpoint leaves the physio arm's to the session's end."""
     return said_once(loggers, unsaid=_always)
+
+
+@contextmanager
+def held(loggers: Iterable[logging.Logger]) -> Iterator[None]:
+    """Within this, the lines the calling thread logs to ``loggers`` are held back (other threads' pass), and said
+    in order once the block ends without an error; where it raises they are dropped: a job that may yet be refused
+    says nothing of its inputs before its one refusal line."""
+    records: list[logging.LogRecord] = []
+
+    def hold(record: logging.LogRecord) -> bool:
+        records.append(record)
+        return True
+
+    with said_once(loggers, unsaid=hold):
+        yield
+    for record in records:
+        logging.getLogger(record.name).handle(record)

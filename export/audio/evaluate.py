@@ -9,7 +9,8 @@ recall, per-speaker UA, and 95 % intervals of UA and macro-F1 over resampled spe
 What cannot be scored is said, never dropped silently: clips whose label the model does not have (left out of
 the figures, counted by label), labels of the model with no clip (UA is over the labels the set has), and clips
 without speech (kept, as a wrong answer with no claim, as training reports count them). A file that cannot be
-read at all is refused, as training refuses it. With the speaker baseline, a speaker with less speech than the
+read at all is refused, as training refuses it, and then the refusal alone is said (the readable files' warnings are
+held until no file refuses the set). With the speaker baseline, a speaker with less speech than the
 runtime's default for a session baseline (20 s, ``MIN_BASELINE_SPEECH_S``, recorded in the report) is judged as the
 runtime would judge them, by the population variant, and named, as ``audio classify`` judges such a folder.
 Speakers the model was trained on (by its card's folds) are named: figures on them are not held-out ones.
@@ -18,6 +19,7 @@ Speakers the model was trained on (by its card's folds) are named: figures on th
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +30,7 @@ import numpy as np
 from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
 from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name
 from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
+from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
@@ -35,6 +38,9 @@ from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
 
 REPORT_NAME = "audio_evaluation"
+# what reading and judging the clips says of a readable one (quiet, narrowband, cut short): held while a broken file
+# may yet refuse the set
+JUDGING_LOGGERS = ("runtime.arms.audio.classify", "runtime.media")
 
 
 @dataclass
@@ -61,18 +67,19 @@ def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
 def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> Judged:
     """Each clip's probabilities as ``audio classify`` gives them; the "speaker" baseline groups by the set's
     speakers (not the files' folders; ``speaker_baseline`` is checked by ``evaluate_audio``). Files that cannot be
-    read are refused, naming the set ``data``, before anything is said of the speakers' baselines (the lines of
-    baselines short of a file left unsaid: once those are refused, the files short are clips without speech,
-    listed in the report)."""
+    read are refused, naming the set ``data``, before anything is said of the readable files or the speakers'
+    baselines (the lines of baselines short of a file left unsaid: once those are refused, the files short are clips
+    without speech, listed in the report)."""
     if speaker_baseline == "speaker" and isinstance(model, WaveformEmotionModel):  # it would be ignored: say so
         raise InputError("--speaker-baseline", f"speaker does not apply to {model.card.id}, a waveform model "
                          "(it reads samples, with no baseline): use --speaker-baseline none")
     files = [clip.path for clip in clips]
-    classified = classify_files(
-        files, model, "folder" if speaker_baseline == "speaker" else "none", speakers=[clip.speaker for clip in clips],
-        min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
-    failed = classified.failed
-    refuse_unreadable(data, failed, len(files))
+    with log_filters.held([logging.getLogger(name) for name in JUDGING_LOGGERS]):
+        classified = classify_files(
+            files, model, "folder" if speaker_baseline == "speaker" else "none",
+            speakers=[clip.speaker for clip in clips], min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+        failed = classified.failed
+        refuse_unreadable(data, failed, len(files))
     by_path = dict(classified.clips)
     k = len(model.labels)
     probs = np.array([by_path.get(path, np.full(k, 1.0 / k)) for path in files], dtype=np.float64).reshape(-1, k)

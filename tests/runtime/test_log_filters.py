@@ -29,3 +29,22 @@ def test_another_threads_lines_pass_the_filter(caplog):
         worker.start()
         worker.join()
     assert [r.getMessage() for r in caplog.records] == ["mine", "theirs", "theirs"]
+
+
+def test_held_lines_are_said_in_order_after_a_block_that_ends_well_and_never_after_one_that_raises(caplog):
+    from runtime.log_filters import held
+
+    log = logging.getLogger("test.held")
+    with caplog.at_level("WARNING"):
+        with held([log]):
+            log.warning("first")
+            log.warning("second")
+            assert caplog.records == []  # not yet
+        try:
+            with held([log]):
+                log.warning("before the refusal")
+                raise ValueError("refused")
+        except ValueError:
+            pass
+        log.warning("after")
+    assert [r.getMessage() for r in caplog.records] == ["first", "second", "after"]

@@ -285,3 +285,22 @@ def test_a_card_whose_cross_validation_is_malformed_names_no_training_speakers(i
     from export.audio.evaluate import trained_speakers
 
     assert trained_speakers({"speaker_independent": independent}) is None  # was: AttributeError for a list
+
+
+def test_a_refused_set_says_nothing_of_its_readable_files_before_the_refusal(manifest, tmp_path, monkeypatch,
+                                                                              capsys, caplog):
+    # an 8 kHz copy of a clip is read with a narrowband warning; the broken file refuses the run all the same
+    samples, rate_hz = soundfile.read(manifest.read_text().splitlines()[1].split(",")[0])
+    soundfile.write(manifest.parent / "phone.wav", samples[::rate_hz // 8000], 8000)
+    (manifest.parent / "bad.wav").write_bytes(b"not audio")
+    manifest.write_text(manifest.read_text() + "phone.wav,A17,neutral\nbad.wav,A18,angry\n")
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry")
+    code, _ = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{manifest}: 1 of 10 file(s) could not be read" in err[0]
+    # was: 'phone.wav: recorded at 8000 Hz, ...' said before the refusal
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    manifest.write_text(manifest.read_text().replace("bad.wav,A18,angry\n", ""))
+    code, _ = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    said = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert code == 0 and len(said) == 1 and "phone.wav: recorded at 8000 Hz" in said[0]  # held, then said
