@@ -2,8 +2,9 @@
 
 Nothing here computes anything beyond an argument's default (an output's name), the settings the arguments
 override and the line a command prints. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
-a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each and
-exit 2 at the end. Imports are lazy so that a command starts fast on a small device.
+a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each (as it
+is met in ``audio classify``) and a count and exit 2 at the end. Imports are lazy so that a command starts fast on a
+small device.
 """
 
 from __future__ import annotations
@@ -231,10 +232,11 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
 def _run_audio_classify(args: argparse.Namespace) -> int:
     from runtime.arms.audio.classify import classify_paths
 
-    count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline)
+    count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline,
+                                   on_failed=_said_failed_file)
     if count:
         _say(f"{args.csv}: {count} file(s) classified")
-    return _said_failed_files(failed, count + len(failed), args.csv)
+    return _said_failed_count(failed, count + len(failed), args.csv)
 
 
 def _run_train_audio(args: argparse.Namespace) -> None:
@@ -550,7 +552,9 @@ def _run_face_classify(args: argparse.Namespace) -> int:
     images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
-    return _said_failed_files(failed, images + len(failed), args.csv)
+    for error in failed:
+        _said_failed_file(error)
+    return _said_failed_count(failed, images + len(failed), args.csv)
 
 
 def _run_train_face(args: argparse.Namespace) -> None:
@@ -604,11 +608,14 @@ def _run_train_body(args: argparse.Namespace) -> None:
 # --- entry point ------------------------------------------------------------------------------------
 
 
-def _said_failed_files(failed: list[InputError], files: int, csv_path: Path) -> int:
-    """A batch's files that could not be read, one line each, and how many of how many when there were several
-    (the others' rows are in ``csv_path``): the command's exit code, non-zero when any failed."""
-    for error in failed:
-        _complain(f"emotrace: error: {error}")
+def _said_failed_file(error: InputError) -> None:
+    """The line of one file a batch could not read."""
+    _complain(f"emotrace: error: {error}")
+
+
+def _said_failed_count(failed: list[InputError], files: int, csv_path: Path) -> int:
+    """How many of a batch's files could not be read, of how many, when there were several (the others' rows are in
+    ``csv_path``; each failed file has had its own line): the command's exit code, non-zero when any failed."""
     if failed and files > 1:  # a single file's own line says it all, as for any other command
         kept = files - len(failed)
         written = f"{csv_path} holds the other {kept}" if kept else f"{csv_path} not written"

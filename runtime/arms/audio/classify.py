@@ -16,7 +16,7 @@ import csv
 import io
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +124,8 @@ def refuse_label_folders(files: list[Path]) -> None:
 
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
-                   speakers: list[str] | None = None,
-                   min_baseline_speech_s: float = MIN_BASELINE_SPEECH_S) -> Classified:
+                   speakers: list[str] | None = None, min_baseline_speech_s: float = MIN_BASELINE_SPEECH_S,
+                   on_failed: Callable[[InputError], None] | None = None) -> Classified:
     """Clip probabilities of each file that could be read, in order, and the error of each that gave none (a
     ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone.
     A bad ``speaker_baseline`` is refused before any file.
@@ -133,17 +133,24 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
     ``speakers``: each file's speaker where the caller knows it (a labelled corpus's), grouped for the "folder"
     baseline instead of the files' folders. ``min_baseline_speech_s`` (the runtime's default unless given; 0: any):
     a speaker whose readable files hold less speech (or one window) is judged by the population variant, as the
-    runtime judges a short session (``baseline_variant``): a baseline over a few seconds z-scores the emotion away."""
+    runtime judges a short session (``baseline_variant``): a baseline over a few seconds z-scores the emotion away.
+    ``on_failed``: told each file's error as it is met (a long batch says its failures as they come)."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed: list[InputError] = []
+
+    def fail(error: InputError) -> None:
+        failed.append(error)
+        if on_failed is not None:
+            on_failed(error)
+
     if isinstance(model, WaveformEmotionModel):  # reads samples; no speaker baseline applies
         clips = []
         for path in files:
             try:
                 samples, windows, _ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
             except InputError as error:
-                failed.append(error)
+                fail(error)
                 continue
             rate = model.sample_rate_hz
             segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
@@ -158,7 +165,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         try:
             items.append(FileFeatures(path, speaker, *_file_features(path, model.card.extra)))
         except InputError as error:
-            failed.append(error)
+            fail(error)
             lost[speaker]["held no speech" if isinstance(error, NoSpeech) else "could not be read"] += 1
     result = Classified([], failed)
     if speaker_baseline == "folder":  # the baseline is the folder's files that could be read
@@ -184,16 +191,17 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
     return result
 
 
-def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None,
-                   speaker_baseline: str = "none") -> tuple[int, list[InputError]]:
+def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, speaker_baseline: str = "none",
+                   on_failed: Callable[[InputError], None] | None = None) -> tuple[int, list[InputError]]:
     """Classify files/folders and write ``path,emotion,<one probability per label>`` for each file read; returns
-    their count and the error of each file that could not be read (no row). Nothing is written when no file
+    their count and the error of each file that could not be read (no row), each also told to ``on_failed`` as it
+    is met. Nothing is written when no file
     could be read; a bad setting or model is refused before any file is. With the "folder" baseline, a folder
     with under ``MIN_BASELINE_SPEECH_S`` of speech is judged by the population variant, said in one line."""
     files = find_audio_files(paths)
     emotion_model = load_audio_model(model or DEFAULT_AUDIO_MODEL)
     check_output_file(csv_path, files)
-    classified = classify_files(files, emotion_model, speaker_baseline)
+    classified = classify_files(files, emotion_model, speaker_baseline, on_failed=on_failed)
     clips, failed = classified.clips, classified.failed
     for line in classified.baseline_lines:
         log.warning("%s", line)

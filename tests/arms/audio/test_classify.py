@@ -261,3 +261,27 @@ def test_a_folder_with_under_20_s_of_speech_is_judged_without_its_baseline_as_th
     # was: '(the others could not be read)', a silent clip among them
     assert (f"{long}: the speaker's baseline is from {BASELINE_CLIPS} of its {BASELINE_CLIPS + 3} files "
             "(2 could not be read, 1 held no speech)") in caplog.messages
+
+
+@pytest.mark.parametrize("baseline", ["none", "folder"])
+def test_a_batch_says_each_bad_file_as_it_meets_it_and_the_count_at_the_end(ravdess_dir, tmp_path, monkeypatch,
+                                                                             baseline):
+    import shutil
+
+    import runtime.arms.audio.classify as classify
+    import runtime.cli as cli
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    (folder / "a_empty.wav").write_bytes(b"")
+    shutil.copy(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0], folder / "b_clip.flac")
+    events: list[str] = []
+    features = classify._file_features
+    monkeypatch.setattr(classify, "_file_features", lambda path, *rest: events.append(f"read {path.name}")
+                        or features(path, *rest))
+    monkeypatch.setattr(cli, "_complain", events.append)
+    out = tmp_path / "out.csv"
+    assert main(["audio", "classify", str(folder), "--csv", str(out), "--speaker-baseline", baseline]) == 2
+    # was: both error lines after every file was read, a long batch silent about its failures till its end
+    assert events == ["read a_empty.wav", f"emotrace: error: {folder / 'a_empty.wav'}: empty file",
+                      "read b_clip.flac", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
