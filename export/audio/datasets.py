@@ -1,17 +1,17 @@
 """Emotional-speech corpora as one list of clips (path, speaker, canonical emotion).
 
-A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; paths relative to the
-manifest's folder) when it has one, and a CSV file given itself is read as a manifest. Without one, each
-audio file's name is read with the documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE.
-Corpus labels are mapped onto the canonical eight; a corpus file whose label has no canonical counterpart
-(EmoDB's boredom, say) is left out and reported. In a manifest, missing or unreadable files (all named in one
-error, with their lines, as are rows without a speaker or with an unmappable label), a header without those columns
-(what it has is said), a file named twice, the same recording under two names or one speaker id spelt two ways
+A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; paths relative to the manifest's folder)
+when it has one, and a CSV file given itself is read as a manifest. Without one, each audio file's name is read with the
+documented naming convention of RAVDESS, CREMA-D, TESS, EmoDB or SAVEE. Corpus labels are mapped onto the canonical
+eight; a corpus file whose label has no canonical counterpart (EmoDB's boredom, say) is left out and reported. In a
+manifest, missing or unreadable files (all named in one error, with their lines, as are rows without a speaker or with
+an unmappable label), a header without those columns (what it has is said; an empty file, or a ``manifest.csv`` that is
+a folder, is said to be that), a file named twice, the same recording under two names or one speaker id spelt two ways
 (``P01``/``p01``, ``1``/``01``) is an ``InputError``: a manifest is a promise. A row with every field blank (a
 spreadsheet's empty line) is skipped. Without a manifest, labels come from the corpus names, and a file in a folder
 named after another label is refused rather than overruled. A manifest's file name matches a file whose name differs
-only in Unicode normal form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out
-and reported.
+only in Unicode normal form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out and
+reported.
 """
 
 from __future__ import annotations
@@ -199,8 +199,14 @@ def load_corpus(data: str | Path) -> Corpus:
         raise InputError(data, "not a folder or a manifest CSV (expected a corpus folder, one with manifest.csv, "
                          "or a .csv with columns path, speaker, emotion)")
     manifest = data / MANIFEST_NAME
+    if manifest.exists() and not manifest.is_file():  # else read as a corpus without one, "no manifest.csv"
+        raise InputError(manifest, f"is {'a folder' if manifest.is_dir() else 'no regular file'}, not a manifest: a "
+                         f"CSV file with the columns {','.join(MANIFEST_COLUMNS)}")
     corpus = read_manifest(manifest) if manifest.is_file() else scan_corpus_names(data)
     if not corpus.clips:
+        if data.suffix.lower() == ".csv":  # named as a manifest is: one was meant
+            raise InputError(data, f"is a folder, not a manifest CSV ({','.join(MANIFEST_COLUMNS)}), and holds no "
+                             "labelled audio clips")
         raise InputError(data, "holds no labelled audio clips (no manifest.csv and no known corpus naming)")
     return corpus
 
@@ -252,15 +258,18 @@ def refuse_other_columns(manifest: Path, header: list[str]) -> None:
     missing = [c for c in MANIFEST_COLUMNS if c not in {f.lower() for f in found}]
     if not missing:
         return
+    promise = (f"a manifest's first line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths relative "
+               "to its folder)")
+    if not found:
+        raise InputError(manifest, f"{'is empty' if not header else 'has a first line that names no column'}: "
+                         f"{promise}, then one row per clip")
     hint = ""
     if len(found) == 1 and ";" in found[0]:
         hint = "; its fields are separated by semicolons: save it with commas (CSV, comma-separated)"
     elif "emotion" in missing and "label" in {f.lower() for f in found}:
         hint = "; name the label column 'emotion'"
-    shown = ", ".join(repr(f) for f in found) if found else "none"
-    raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: a manifest's first "
-                     f"line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths relative to its folder)"
-                     + hint)
+    shown = ", ".join(repr(f) for f in found)
+    raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: {promise}{hint}")
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[str]:

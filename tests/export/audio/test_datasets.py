@@ -112,6 +112,11 @@ BAD_MANIFESTS = {
                                       r"line 3: file 'copy\.wav' holds the same recording as 'one\.wav' on line 2"),
     "an unquoted comma": ("path,speaker,emotion\none.wav,Smith, J,sad\n",
                           r"line 2: more fields than the header's 3 .*double quotes"),
+    # was: 'has column(s) none and lacks column(s) path, speaker, emotion'
+    "an empty file": ("", r"manifest\.csv: is empty: a manifest's first line is the header path,speaker,emotion "
+                      r".*, then one row per clip$"),
+    "a first line of blank names": (" , \n", r"manifest\.csv: has a first line that names no column: .* header "
+                                    r"path,speaker,emotion"),
     "Latin-1 text": ("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"),
                      r"manifest\.csv: is not UTF-8 text .*save it as CSV UTF-8"),
 }
@@ -125,6 +130,17 @@ def test_a_manifest_that_breaks_its_promise_is_one_input_error(tmp_path, case):
     (tmp_path / "manifest.csv").write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(InputError, match=message):
         load_corpus(tmp_path)
+
+
+@pytest.mark.parametrize("given", ["the folder", "the manifest"])
+def test_a_manifest_csv_that_is_a_folder_is_said_to_be_one(tmp_path, given):
+    touch(tmp_path, "03-01-05-02-01-02-07.wav")  # a corpus name beside it: the manifest, not the names, was meant
+    (tmp_path / "manifest.csv").mkdir()
+    # was: the folder read by its corpus names as if it had no manifest, and a folder named manifest.csv given
+    # itself 'holds no labelled audio clips (no manifest.csv and no known corpus naming)'
+    with pytest.raises(InputError, match=rf"^{re.escape(str(tmp_path / 'manifest.csv'))}: is a folder, not a "
+                                         r"manifest.*path,speaker,emotion"):
+        load_corpus(tmp_path if given == "the folder" else tmp_path / "manifest.csv")
 
 
 def test_every_missing_file_of_a_manifest_is_named_in_one_refusal(tmp_path):
