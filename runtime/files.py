@@ -46,6 +46,9 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
         if path.is_dir():
             raise InputError(path, "is a folder; give a file name to write")
         if not path.parent.is_dir():
+            above = next((folder for folder in path.parents if folder.exists()), None)
+            if above is not None and not above.is_dir():  # not "does not exist": it does, as a file
+                raise InputError(path, f"{above} is a file, not a folder, so nothing can be written under it")
             raise InputError(path, "output folder does not exist")
         if path.exists() and not path.is_file():
             raise InputError(path, "is not a regular file (a device, pipe or socket); give a file name to write")

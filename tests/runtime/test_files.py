@@ -27,7 +27,10 @@ def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "problem"),
-    [(".", "is a folder"), ("missing/out.csv", "output folder does not exist"), ("in.csv", "overwrite the input")],
+    [(".", "is a folder"), ("missing/out.csv", "output folder does not exist"), ("in.csv", "overwrite the input"),
+     # was: 'output folder does not exist'
+     ("in.csv/out.csv", r"out\.csv: .*in\.csv is a file, not a folder, so nothing can be written under it$"),
+     ("in.csv/deeper/out.csv", r"in\.csv is a file, not a folder")],
 )
 def test_an_output_that_cannot_or_must_not_be_written_is_refused_before_any_work(tmp_path, name, problem):
     (tmp_path / "in.csv").write_text("x\n")
