@@ -692,6 +692,10 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     check_output_folder(out_dir)
     for name in ("timeline.json", "timeline.csv"):
         path = Path(out_dir) / name
+        if path.exists() and not path.is_file():  # no session's: a folder (or a device) where the file goes
+            kind = "a folder" if path.is_dir() else "something other than a file (a device, pipe or socket)"
+            raise InputError(out_dir, f"holds {kind} named {name}, where the session writes its {name}; give a "
+                             "new folder")
         if path.exists():  # a session cannot be recorded again: never written over another
             if name == "timeline.json" and is_session_claim(path):
                 raise InputError(out_dir, "holds an empty timeline.json: a session's, cut off as it started or "
