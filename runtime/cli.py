@@ -2,8 +2,8 @@
 
 Nothing here computes anything beyond an argument's default (an output's name), the settings the arguments
 override and the line a command prints. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
-a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each (as it
-is met in ``audio classify``) and a count and exit 2 at the end. Imports are lazy so that a command starts fast on a
+a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each as it
+is met, and a count and exit 2 at the end. Imports are lazy so that a command starts fast on a
 small device.
 """
 
@@ -549,11 +549,10 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
 def _run_face_classify(args: argparse.Namespace) -> int:
     from runtime.arms.face.classify import classify_paths
 
-    images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped)
+    images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped,
+                                                on_failed=_said_failed_file)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
-    for error in failed:
-        _said_failed_file(error)
     return _said_failed_count(failed, images + len(failed), args.csv)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -52,11 +53,13 @@ def _opencv_refusal(error: cv2.error) -> str:
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
-                   min_face_px: int = FaceSettings.min_face_px) -> tuple[int, int, list[InputError]]:
+                   min_face_px: int = FaceSettings.min_face_px,
+                   on_failed: Callable[[InputError], None] | None = None) -> tuple[int, int, list[InputError]]:
     """Write ``path,emotion,<probability per label>,reason`` rows, and return (images read, classified, the error
-    of each image that could not be read). An image without a readable face gets an empty emotion and
-    probabilities, and the reason; one that cannot be read gets no row (the batch goes on past it), and nothing
-    is written when none could be. A bad model is refused before any image is read."""
+    of each image that could not be read, each also told to ``on_failed`` as it is met: a long batch says its
+    failures as they come). An image without a readable face gets an empty emotion and probabilities, and the
+    reason; one that cannot be read gets no row (the batch goes on past it), and nothing is written when none
+    could be. A bad model is refused before any image is read."""
     expression = ExpressionModel(model or DEFAULT_EXPRESSION_MODEL)
     files = image_paths(paths)
     check_output_file(csv_path, files)
@@ -76,6 +79,8 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
             image = read_rgb(path)
         except InputError as error:
             failed.append(error)
+            if on_failed is not None:
+                on_failed(error)
             continue
         if cropped:
             small = min(image.shape[:2]) < min_face_px

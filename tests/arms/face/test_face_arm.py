@@ -345,3 +345,21 @@ def test_a_face_too_dark_to_read_gets_quality_0_and_why_not_an_expression_read_f
     assert all(w.measurements.get("face_coverage", 0) > 0 for w in dim.windows)  # the face is still there
     lit = track(1.0)  # was: the dim face read as sad at quality 0.72
     assert all(w.quality > 0.5 and w.probs for w in lit.windows)
+
+
+def test_face_classify_says_each_unreadable_image_as_it_meets_it(tmp_path, monkeypatch):
+    import runtime.arms.face.classify as classify
+    import runtime.cli as cli
+
+    (tmp_path / "a.png").write_bytes(b"")
+    cv2.imwrite(str(tmp_path / "b.png"), np.full((48, 48, 3), 128, np.uint8))
+    events: list[str] = []
+    read = classify.read_rgb
+    monkeypatch.setattr(classify, "read_rgb", lambda path: events.append(f"read {path.name}") or read(path))
+    monkeypatch.setattr(cli, "_complain", events.append)
+    out = tmp_path / "x.csv"
+    assert main(["face", "classify", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--csv", str(out),
+                 "--cropped"]) == 2
+    # was: every failure line after the last image was read
+    assert events == ["read a.png", f"emotrace: error: {tmp_path / 'a.png'}: not a readable image",
+                      "read b.png", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
