@@ -534,7 +534,7 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
     assert hr.values[:5].tolist() == [70, 71, 72, 73, 74] and hr.rate_hz == pytest.approx(1.0)
     assert "column(s) data source are no known channel" in caplog.text
     path.write_text("timestamp,hr,data source\n" + f"{START_UNIX_S:.0f},70,x\n{START_UNIX_S + 1:.0f},71\n")
-    with pytest.raises(InputError, match="line 3: 2 values, the header names 3"):
+    with pytest.raises(InputError, match="line 3: 2 values where earlier lines have 3"):
         read_recording(path)
 
 
@@ -543,13 +543,28 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
 def test_rows_wider_or_narrower_than_the_header_are_refused_naming_a_line_when_every_column_is_read(tmp_path, row):
     path = tmp_path / "rows.csv"  # refused before too: the refusal names the line
     path.write_text("time_s,eda\n" + "".join(row.format(t=i) + "\n" for i in range(5)))
-    with pytest.raises(InputError, match=f"line 2: {row.count(',') + 1} values, the header names 2"):
+    with pytest.raises(InputError, match=f"line 2: {row.count(',') + 1} values where earlier lines have 2"):
         read_recording(path)
 
 
 def _german(number: str) -> str:
     """A number as a decimal-comma locale writes it, thousands grouped by points ('-1,234.5' as '-1.234,5')."""
     return number.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+@pytest.mark.parametrize("line", ["{t}", '{t}{sep}"0.5{sep}1'])  # a short line; a quote left open
+def test_a_csv_s_first_problem_in_the_file_s_order_is_named(tmp_path, separator, line):
+    path = tmp_path / "rec.csv"
+    rows = [separator.join((f"{i / 4:g}", "0.5", "1")) for i in range(20)]
+    rows[3] = separator.join((f"{3 / 4:g}", "abc", "1"))  # line 5
+    rows[7] = line.format(t=7 / 4, sep=separator)  # line 9
+    path.write_text(separator.join(("time_s", "eda", "temp")) + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="line 5: 'abc' is not a number in column 'eda'"):  # was: line 9
+        read_recording(path)
+    path.write_text(path.read_text().replace("abc", "0.5"))
+    with pytest.raises(InputError, match="line 9: "):  # alone, the line is named as before
+        read_recording(path)
 
 
 def test_an_e4_file_s_first_problem_in_the_file_s_order_is_named():

@@ -31,6 +31,7 @@ from runtime.arms.physio.readers.text import (
     decimal_mark_columns,
     decode_text,
     drop_blank_rows,
+    first_problem_named,
     first_rows,
     lines_with_ends,
     numbers_of_columns,
@@ -186,7 +187,15 @@ def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | Non
     """The values of the table's columns ``kept``, one column of a 2-D array each, and whether its times were local
     ones without an offset (read at ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
     with points (the file telling what its points mark), a Polar Flow export's elapsed times and ISO times as
-    seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both."""
+    seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both;
+    a line that cannot be split into the header's cells is refused after the lines above it are read."""
+    return first_problem_named(
+        lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, time_column, utc_offset_s),
+        table.body)
+
+
+def _values_of(path: Path, table: CsvTable, kept: list[int], time_column: str | None, utc_offset_s: float | None
+               ) -> tuple[np.ndarray, bool]:
     unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
     # points or spaces in a column read: what each marks, the columns read tell

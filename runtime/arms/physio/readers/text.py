@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import numpy as np
 
@@ -74,49 +74,50 @@ def reads_as_number(cell: str) -> bool:
     return True
 
 
-def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, columns: int | None = None) -> np.ndarray:
-    """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on.
+def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1) -> np.ndarray:
+    """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on, as many columns as
+    the first line that is not blank has cells.
 
     Empty cells and 'nan' are NaN, anything else that is no number an error naming the line. A blank line is a row
     of NaN: skipping it would move every later sample of an evenly sampled file one period early. Blank lines after
-    the last row are no rows.
+    the last row are no rows. The lines are read as a CSV's samples are (``csv_columns``), the first problem in
+    the file's order named (``first_problem_named``).
     """
-    lines = list(lines)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
-        raise InputError(source, "no data rows")
-    width = columns or len(next(line for line in lines if line.strip()).split(","))
-    missing_row = ",".join(["nan"] * width)
+    number, line = next(((number, line) for number, line in enumerate(lines, start=first_line) if line.strip()),
+                        (first_line, ""))
+    width = len(csv_cells(source, line, number))
+
+    def numbers(text: str) -> np.ndarray:
+        columns = csv_columns(source, text, first_line, ",", width, list(range(width)), set())
+        columns.update(numbers_of_columns(source, {index: column for index, column in columns.items()
+                                                   if not isinstance(column, np.ndarray)}, first_line))
+        return np.stack([columns[index] for index in range(width)], axis=1)
+
+    return first_problem_named(numbers, "\n".join(lines))
+
+
+_Read = TypeVar("_Read")
+
+
+class LineError(InputError):
+    """A data line that cannot be split into the file's cells (a quote left open, or another number of cells than
+    the lines above): ``offset``, where it begins in the data lines' text."""
+
+    def __init__(self, source: str | Path, problem: str, offset: int):
+        super().__init__(source, problem)
+        self.offset = offset
+
+
+def first_problem_named(read: Callable[[str], _Read], text: str) -> _Read:
+    """``read(text)`` of data lines, whose lines are split by ``csv_columns``; where one cannot be (``LineError``),
+    the lines above it are read first, so that a cell there that is no number is named before it: the first
+    problem in the file's order."""
     try:
-        # comments=None: a '#' line among the data is no number (numpy would drop it and shift the rows after)
-        data = np.loadtxt([line if line.strip() else missing_row for line in lines], delimiter=",", ndmin=2,
-                          dtype=float, comments=None)
-    except ValueError:
-        data = parse_cells(source, csv_rows(source, lines, first_line), first_line, columns=width)
-    if columns is not None and data.shape[1] != columns:
-        raise InputError(source, f"rows have {data.shape[1]} values, the header names {columns}")
-    return data
-
-
-def parse_cells(source: str | Path, rows: list[list[str]], first_line: int, columns: int) -> np.ndarray:
-    """Rows of cells (``csv_rows``') as a 2-D float array of ``columns`` columns, as ``parse_numbers`` reads lines:
-    an empty cell or 'nan' is NaN, a blank row (no cells) a row of NaN, blank rows after the last none, and a cell
-    that is no number or a row of another width an error naming its line."""
-    rows = list(rows)
-    while rows and not rows[-1]:
-        rows.pop()
-    if not rows:
-        raise InputError(source, "no data rows")
-    widths = [len(row) or columns for row in rows]
-    short = next((row for row, width in enumerate(widths) if width != columns), len(rows))
-    cells = [row or [""] * columns for row in rows[:short]]  # the first problem in the file's order is named:
-    numbers = numbers_of_columns(source, {index: [row[index] for row in cells] for index in range(columns)},
-                                 first_line)  # a cell that is no number above the first line of another width
-    if short < len(rows):
-        raise InputError(source, f"line {first_line + short}: {widths[short]} values where earlier lines have "
-                         f"{columns}")
-    return np.stack([numbers[index] for index in range(columns)], axis=1)
+        return read(text)
+    except LineError as error:
+        if text[:error.offset].strip():
+            read(text[:error.offset])
+        raise
 
 
 # Thousands as a decimal-comma locale groups them: by points, or by spaces (plain, no-break, narrow no-break, thin),
@@ -390,7 +391,8 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
     """The columns ``wanted`` of a CSV's data lines ``text`` (the first on file line ``first_line``, ``width`` cells
     a line): each as a float array where every cell is a number, its cells' text (quotes removed) where one is not
     or the column is in ``as_text``. A blank line is a row of empty cells, blank lines after the last none; a line
-    of another width, or a quote left open, is an error naming its line.
+    of another width, or a quote left open, is an error naming its line (``LineError``: a caller names a problem
+    above it first, ``first_problem_named``).
 
     numpy's parser reads the lines in C, the numbers straight into floats and a text column on its own, so that
     no line is held as a Python string nor any row as a list of them (a million rows of four columns, 29 MB: about
@@ -402,7 +404,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
         raise InputError(source, "no data rows")
     lines = text.count("\n") + 1
     if not numpy_reads(text):
-        return _columns_of_lines(source, text.splitlines(), first_line, delimiter, width, wanted, as_text)
+        return _columns_of_lines(source, text, first_line, delimiter, width, wanted, as_text)
     data = text.encode()
     del text
 
@@ -421,7 +423,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
         if parsed("U1").shape != (lines, width):  # each cell's first character: the lines' widths told cheaply
             raise ValueError("a blank line, or a line of another width")
     except ValueError:  # a cell no number, or lines numpy reads otherwise: read line by line, which names them
-        return _columns_of_lines(source, data.decode().splitlines(), first_line, delimiter, width, wanted, as_text)
+        return _columns_of_lines(source, data.decode(), first_line, delimiter, width, wanted, as_text)
     numbers_wanted = [index for index in wanted if index not in as_text]
     numbers = None  # a column not read (a date, a device's name) or read as text: the others read in one pass
     if numbers_wanted and (as_text or len(wanted) < width):  # (else they were, above, and one holds no number)
@@ -449,20 +451,29 @@ def _without_trailing_blank_lines(text: str) -> str:
     return text[: match.start()] if match else text
 
 
-def _columns_of_lines(source: str | Path, lines: list[str], first_line: int, delimiter: str, width: int,
+def _columns_of_lines(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
                       wanted: list[int], as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
     cells: dict[int, list[str]] = {index: [] for index in wanted}
-    for number, line in enumerate(lines, start=first_line):
-        row = csv_cells(source, line, number, delimiter) if line.strip() else [""] * width
-        if len(row) != width:
-            raise InputError(source, f"line {number}: {len(row)} values, the header names {width}")
+    for row, line in enumerate(text.splitlines()):
+        try:
+            cells_read = csv_cells(source, line, first_line + row, delimiter) if line.strip() else [""] * width
+        except InputError as error:  # a quote left open
+            raise LineError(source, error.problem, _line_offset(text, row)) from None
+        if len(cells_read) != width:
+            raise LineError(source, f"line {first_line + row}: {len(cells_read)} values where earlier lines have "
+                            f"{width}", _line_offset(text, row))
         for index, column in cells.items():
-            column.append(row[index])
+            column.append(cells_read[index])
     columns: dict[int, np.ndarray | list[str]] = {}
     for index, column in cells.items():
         values, bad = (None, 0) if index in as_text else column_numbers(column)
         columns[index] = column if values is None or bad is not None else values
     return columns
+
+
+def _line_offset(text: str, row: int) -> int:
+    """Where line ``row`` (from 0, as str.splitlines counts them) of ``text`` begins."""
+    return next(itertools.islice(lines_with_ends(text), row - 1, None))[1] if row else 0
 
 
 def column_numbers(cells: list[str]) -> tuple[np.ndarray, int | None]:
