@@ -567,6 +567,37 @@ def test_a_csv_s_first_problem_in_the_file_s_order_is_named(tmp_path, separator,
         read_recording(path)
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("iso", [False, True])  # a time column of numbers, or of text kept as text
+def test_lines_read_one_by_one_chunk_by_chunk_give_the_recording_read_at_once(tmp_path, monkeypatch, newline, iso):
+    path = tmp_path / "rec.csv"
+
+    def stamp(i: int) -> str:
+        unix_s = START_UNIX_S + i / 4
+        return datetime.fromtimestamp(unix_s, timezone.utc).isoformat() if iso else f"{unix_s:.2f}"
+
+    rows = [f'"{stamp(i)}",{1 + i / 100:.2f},{"" if i % 3 else f"{33 + i / 1000:.3f}"}' for i in range(400)]
+    rows[50] = ""  # a quote and a blank line: read line by line
+
+    def read(changed: dict[int, str]) -> object:
+        path.write_bytes(newline.join(["timestamp,eda,temp", *(changed.get(i, row) for i, row in enumerate(rows))]
+                                      ).encode() + newline.encode())
+        return read_recording(path)
+
+    at_once = read({})
+    monkeypatch.setattr(text_reader, "LINES_CHUNK_CHARS", 100)  # a few lines a chunk, some cut looked for mid-CRLF
+    in_chunks = read({})
+    for name in ("eda", "temp"):
+        assert np.array_equal(in_chunks.channels[name].values, at_once.channels[name].values)
+        assert np.array_equal(in_chunks.channels[name].times_s, at_once.channels[name].times_s)
+    with pytest.raises(InputError, match="line 302: 'abc' is not a number in column 'eda'"):  # its text from line 2
+        read({300: f'"{stamp(300)}",abc,33'})
+    with pytest.raises(InputError, match="line 352: 2 values where earlier lines have 3"):
+        read({350: f'"{stamp(350)}",1'})
+    with pytest.raises(InputError, match="line 302: 'abc' is not a number"):
+        read({300: f'"{stamp(300)}",abc,33', 350: f'"{stamp(350)}",1'})
+
+
 def test_an_e4_file_s_first_problem_in_the_file_s_order_is_named():
     lines = ["1.0,2.0,3.0", "x,2.0,3.0", "1.0,2.0,3.0", "1.0,2.0", "oops,1,2"]  # (an ACC file's rows, from line 3)
     with pytest.raises(InputError, match="ACC.csv: line 4: 'x' is not a number"):  # was: line 6, the short row

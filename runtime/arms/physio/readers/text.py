@@ -24,7 +24,8 @@ from runtime.files import unreadable
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
 # four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
 # with a date column not read), 15 where a decimal-comma file's thousands points are told cell by cell (469 MiB
-# for 31.5 MB) and 18 where a quoted cell sends it line by line (523 MiB for 28.7 MB; at this limit, about 4.6 GiB):
+# for 31.5 MB); 7 too where a quoted cell sends it line by line, a chunk of lines at a time (211 MiB for 28.7 MB,
+# 1.33 GiB for 236 MB: at this limit, about 1.5 GiB; 18 times when every cell was held as a string):
 # python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is refused before it
 # is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
@@ -398,7 +399,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
     no line is held as a Python string nor any row as a list of them (a million rows of four columns, 29 MB: about
     0.5 s and 197 MiB peak on a 2-core host, 7 times the text; benchmarks/physio_csv_read.py). A file numpy would
     read otherwise - quotes, which the csv module reads more strictly, blank lines, which numpy skips, line breaks
-    other than newlines - is read line by line, one column at a time kept."""
+    other than newlines - is read line by line, a chunk of lines at a time (``_columns_of_lines``)."""
     text = _without_trailing_blank_lines(text)
     if not text:
         raise InputError(source, "no data rows")
@@ -451,24 +452,59 @@ def _without_trailing_blank_lines(text: str) -> str:
     return text[: match.start()] if match else text
 
 
+# The line-by-line read's share of the text held as cells at once: a chunk's cells are a few times its text.
+LINES_CHUNK_CHARS = 2**20
+
+
 def _columns_of_lines(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
                       wanted: list[int], as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
-    cells: dict[int, list[str]] = {index: [] for index in wanted}
-    for row, line in enumerate(text.splitlines()):
-        try:
-            cells_read = csv_cells(source, line, first_line + row, delimiter) if line.strip() else [""] * width
-        except InputError as error:  # a quote left open
-            raise LineError(source, error.problem, _line_offset(text, row)) from None
-        if len(cells_read) != width:
-            raise LineError(source, f"line {first_line + row}: {len(cells_read)} values where earlier lines have "
-                            f"{width}", _line_offset(text, row))
-        for index, column in cells.items():
-            column.append(cells_read[index])
-    columns: dict[int, np.ndarray | list[str]] = {}
-    for index, column in cells.items():
-        values, bad = (None, 0) if index in as_text else column_numbers(column)
-        columns[index] = column if values is None or bad is not None else values
-    return columns
+    """``csv_columns``' columns of lines read one by one, a chunk of lines at a time: each column's cells of a
+    chunk are parsed into floats before the next chunk is split, so that only a text column (``as_text``, or one
+    holding a cell that is no number: read again as text from the first line) is held as strings, not every
+    cell of the file (18 times the text, 4.6 GiB at MAX_FILE_BYTES)."""
+    numbers: dict[int, list[np.ndarray]] = {index: [] for index in wanted if index not in as_text}
+    texts: dict[int, list[str]] = {index: [] for index in wanted if index in as_text}
+    for start, rows in _row_chunks(source, text, first_line, delimiter, width):
+        for index in wanted:
+            cells = [row[index] for row in rows]
+            if index in texts:
+                texts[index] += cells
+                continue
+            values, bad = column_numbers(cells)
+            if bad is None:
+                numbers[index].append(values)
+            else:  # its cells are the caller's to tell (an ISO time) or to refuse, with the text above them
+                del numbers[index]
+                texts[index] = [row[index] for _, above in _row_chunks(source, text[:start], first_line, delimiter,
+                                                                        width) for row in above] + cells
+    columns: dict[int, np.ndarray | list[str]] = {index: texts[index] for index in texts}
+    columns.update((index, np.concatenate(chunks)) for index, chunks in numbers.items())
+    return {index: columns[index] for index in wanted}
+
+
+def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, width: int
+                ) -> Iterator[tuple[int, list[list[str]]]]:
+    """The cells of ``text``'s lines (``csv_cells``; a blank line's empty), about LINES_CHUNK_CHARS of text at a
+    time, each chunk with the offset where it begins; a line of another width than ``width``, or with a quote
+    left open, a LineError."""
+    start, row = 0, 0
+    while start < len(text):
+        cut = _LINE_BREAK.search(text, min(start + LINES_CHUNK_CHARS, len(text)))  # a CRLF is never cut in two
+        end = cut.end() if cut else len(text)
+        chunk = text[start:end]
+        rows = []
+        for index, line in enumerate(chunk.splitlines()):
+            number = first_line + row + index
+            try:
+                cells = csv_cells(source, line, number, delimiter) if line.strip() else [""] * width
+            except InputError as error:  # a quote left open
+                raise LineError(source, error.problem, start + _line_offset(chunk, index)) from None
+            if len(cells) != width:
+                raise LineError(source, f"line {number}: {len(cells)} values where earlier lines have {width}",
+                                start + _line_offset(chunk, index))
+            rows.append(cells)
+        yield start, rows
+        start, row = end, row + len(rows)
 
 
 def _line_offset(text: str, row: int) -> int:
