@@ -1115,6 +1115,16 @@ def test_a_shimmer_export_writing_three_decimals_reads_its_skin_conductance_and_
     assert recording.channels["hr"].values[:3].tolist() == [72.0, 72.125, 73.0]
 
 
+@pytest.mark.parametrize("odd", ["", "12.34", "1.5e3", "1 234,5", "1.2345,6"])  # a point or space grouping none
+def test_a_column_s_thousands_points_rewritten_at_once_read_as_cell_by_cell(odd):
+    cells = ["-4.912,37", "1.234", "12.345.678,9", "561,27", "", "nan", "+1.000,", "7", "2.500,5", odd]
+    at_once = text_reader._with_decimal_points("\n".join(cells), thousands=True)
+    one_by_one = [text_reader._decimal_point_text(cell, thousands=True) for cell in cells]  # each cell's rewriting
+    assert [cell.strip() for cell in at_once] == [cell.strip() for cell in one_by_one]
+    assert text_reader.column_numbers(at_once)[0][:9].tolist() == pytest.approx(
+        [-4912.37, 1234, 12345678.9, 561.27, math.nan, math.nan, 1000, 7, 2500.5], nan_ok=True)
+
+
 def test_a_tab_separated_file_of_decimal_points_is_parsed_by_numpy_straight_into_floats(tmp_path, monkeypatch):
     path = tmp_path / "rec.csv"
     path.write_text("time_s\tbvp\teda\n" + "".join(f"{i / 64:.4f}\t{np.sin(i / 5):.2f}\t{2 + i / 1e4:.4f}\n"

@@ -23,9 +23,10 @@ from runtime.files import unreadable
 
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
 # four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
-# with a date column not read), 15 where a decimal-comma file's thousands points are told cell by cell (469 MiB
-# for 31.5 MB); 7 too where a quoted cell sends it line by line, a chunk of lines at a time (211 MiB for 28.7 MB,
-# 1.33 GiB for 236 MB: at this limit, about 1.5 GiB; 18 times when every cell was held as a string):
+# with a date column not read), 15 where a decimal-comma file's thousands points are told, its columns read as
+# strings (461 MiB for 31.5 MB); 7 too where a quoted cell sends it line by line, a chunk of lines at a time
+# (211 MiB for 28.7 MB, 1.33 GiB for 236 MB: at this limit, about 1.5 GiB; 18 times when every cell was held as a
+# string):
 # python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is refused before it
 # is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
@@ -138,6 +139,8 @@ _POINT_NUMBER = r"[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER_CHARACTERS = rf"[\d+\-eE.,{THOUSANDS_SPACES}]"
 _MARKED_CELL = re.compile(rf"(?m)^[^\S\n]*{_NUMBER_CHARACTERS}*[.,{THOUSANDS_SPACES}]{_NUMBER_CHARACTERS}*[^\S\n]*$")
 _COMMA_CELL_WITHOUT_POINT = re.compile(r"(?m)^[^.\n]*,[^.\n]*$")
+# A cell holding a point that groups no thousands as _GROUPED's points do ('12.34', '1.5e3', '01.02.2024')
+_ODD_POINT_CELL = re.compile(r"(?m)^(?![^\S\n]*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?[^\S\n]*$)[^\n]*\.")
 MARK_KINDS = ("comma", "point", "unclear")
 Found = tuple[int, int, str]  # a cell: its row (from the first data line), its column, its text
 
@@ -329,6 +332,9 @@ def _with_decimal_points(cells: str, thousands: bool) -> list[str]:
     time's fraction) a point too, as it is in a file with no point nor space to tell."""
     if not holds_marks(cells):  # most such columns
         return cells.replace(",", ".").split("\n")
+    if thousands and not any(space in cells for space in THOUSANDS_SPACES) and not _ODD_POINT_CELL.search(cells):
+        # every point groups thousands ('-4.912,37'): each cell's rewriting below, done in C for the column at once
+        return cells.replace(".", "").replace(",", ".").split("\n")
     cells = _MARKED_CELL.sub(lambda cell: _decimal_point_text(cell.group(), thousands), cells)
     if "," in cells:
         cells = _COMMA_CELL_WITHOUT_POINT.sub(lambda cell: cell.group().replace(",", "."), cells)
