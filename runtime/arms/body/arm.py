@@ -10,7 +10,6 @@ labelled segments (``emotrace train body``) is configured.
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -58,12 +57,14 @@ def window_measurements(times_s: np.ndarray, points: np.ndarray, visibility: np.
 
 
 def measurement_names() -> set[str]:
-    """Every measurement a body window carries, as this arm's own functions make them (on a window without
-    frames): what ``fusion.arousal_from`` may name on a body track."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # medians of nothing
-        values = window_measurements(np.zeros(0), np.zeros((0, 33, 3)), np.zeros((0, 33)), 0.0, 1.0)
-        add_relative([values])
+    """Every measurement a body window carries, as this arm's own functions make them (on a window of one
+    made frame): what ``fusion.arousal_from`` may name on a body track."""
+    # One frame, not none: numpy's lines on medians of nothing could be silenced only by warnings.catch_warnings,
+    # which is not thread-safe (a live session's video thread asks this beside the physio threads).
+    points = np.zeros((1, 33, 3))
+    points[0, measures.RIGHT_SHOULDER, 0] = 1.0  # shoulders apart: a width to measure in
+    values = window_measurements(np.zeros(1), points, np.ones((1, 33)), 0.0, 1.0)
+    add_relative([values])
     return set(values)
 
 

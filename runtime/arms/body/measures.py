@@ -6,8 +6,6 @@ distance from the camera; speeds are shoulder widths per second. Definitions are
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 # BlazePose indices (the person's left/right).
@@ -43,9 +41,11 @@ def group_speeds(points: np.ndarray, visibility: np.ndarray, times_s: np.ndarray
         seen = (visibility[1:, idx] >= MIN_VISIBILITY) & (visibility[:-1, idx] >= MIN_VISIBILITY)
         mean_scale = 0.5 * (scale[1:] + scale[:-1])
         per_point = np.where(seen, step, np.nan) / mean_scale[:, None] / dt[:, None]
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: nothing seen, NaN is the answer
-            speeds[name] = np.nanmean(per_point, axis=1)
+        # a row with nothing seen is NaN, left out of nanmean, which would say so (silencing that takes
+        # warnings.catch_warnings: not thread-safe, and the body runs beside the physio threads)
+        seen_any = ~np.isnan(per_point).all(axis=1)
+        speeds[name] = np.full(per_point.shape[0], np.nan)
+        speeds[name][seen_any] = np.nanmean(per_point[seen_any], axis=1)
     return speeds
 
 

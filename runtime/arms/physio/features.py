@@ -23,6 +23,14 @@ from runtime.errors import InputError
 from runtime.track import window_grid
 
 log = logging.getLogger("emotrace.physio")
+# neurokit2's lines on what an E4 export always holds, ignored once here: its EDA cleaning skipped at 4 Hz (it
+# filters above 6 Hz only) and a stretch without an SCR onset (its nanmin of none). Not around each call:
+# warnings.catch_warnings swaps the process-wide filters, which is not thread-safe, and a live session processes
+# physio in two threads at once (a filter left installed for good, or a warning of another thread's lost).
+warnings.filterwarnings("ignore", message="EDA signal is sampled at very low frequency",
+                        module=r"neurokit2\.eda\.eda_clean")
+warnings.filterwarnings("ignore", message="All-NaN slice encountered", category=RuntimeWarning,
+                        module=r"neurokit2\.eda\.eda_peaks")
 Processed = TypeVar("Processed")
 Unread = dict[tuple[str, float], tuple[float, str]]  # (channel, stretch start s) -> (its seconds, why unread)
 
@@ -495,9 +503,7 @@ def _processed_segments(
     (EDA is processed twice)."""
     for t0, t1, stamps_s, values in _segments(channel, unread):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. that 4 Hz is slow for its filters: expected for the E4's EDA
-                processed = process(values)
+            processed = process(values)  # neurokit2's expected lines are ignored at import (above)
         except Exception as error:  # whatever the library raises, the stretch holds no signal
             flat = values.size and np.ptp(values) == 0  # said as such: the library's own words name its internals
             reason = "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"

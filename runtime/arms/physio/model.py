@@ -10,7 +10,6 @@ code; the model card holds the feature names, the scaling and the context length
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,15 +44,18 @@ def scaled_against(features: np.ndarray, usable: np.ndarray, scaling: str) -> np
         return np.zeros_like(features)
     if scaling == "rank":
         return _rank_scaled(features, usable)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing measurement is expected: centre 0
+    # An all-missing measurement is expected (centre 0, spread 1 below): a column of 0s here, so that numpy says
+    # nothing of its empty slice; silencing that line would take warnings.catch_warnings, not thread-safe.
+    missing = np.isnan(usable).all(axis=0)
+    usable = np.where(missing, 0.0, usable)
+    with np.errstate(all="ignore"):  # infinities; numpy's floating-point state is per thread
         if scaling == "zscore":
             centre, spread = np.nanmean(usable, axis=0), np.nanstd(usable, axis=0)
         else:
             centre = np.nanmedian(usable, axis=0)
             spread = np.nanpercentile(usable, 75, axis=0) - np.nanpercentile(usable, 25, axis=0)
-    centre = np.where(np.isfinite(centre), centre, 0.0)
-    spread = np.where(np.isfinite(spread) & (spread > 1e-9), spread, 1.0)
+    centre = np.where(np.isfinite(centre) & ~missing, centre, 0.0)
+    spread = np.where(np.isfinite(spread) & (spread > 1e-9) & ~missing, spread, 1.0)
     return np.nan_to_num(np.clip((features - centre) / spread, -Z_CLIP, Z_CLIP), nan=0.0)
 
 

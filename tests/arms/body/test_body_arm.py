@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.body import measures
-from runtime.arms.body.arm import BodySettings
+from runtime.arms.body.arm import BodySettings, measurement_names
 from runtime.arms.body.pose import MIN_POSE_PRESENCE
 from runtime.arms.video.detect import Roi
 from runtime.arms.video.landmarks import CropLandmarker
@@ -16,6 +16,7 @@ from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 from runtime.pipeline import analyze_file
 from tests.arms.face.video_factory import astronaut, write_video
+from tests.warnings_beside import warnings_beside
 
 BODY_ONLY = {"fusion.enabled": False, "face.enabled": False}
 
@@ -263,3 +264,17 @@ def test_a_body_windows_quality_is_its_share_of_frames_with_a_pose_times_the_pos
     scan = VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=1)
     first = body_track(scan, 2.0, BodySettings()).windows[0]
     assert first.quality == pytest.approx(0.5 * 0.5)  # half the frames, presence 0.5, every point visible
+
+
+def test_body_measures_in_threads_at_once_say_nothing_and_lose_no_warning_of_another_thread():
+    # a live session's video thread measures bodies while its sensor threads process physio
+    points, visible = seated_pose(4)
+    visible[1] = 0.0  # nothing seen in the second frame: no speed into or out of it
+
+    def measure() -> None:
+        speeds = measures.group_speeds(points, visible, np.arange(4.0))
+        assert np.isnan(speeds["overall"]).tolist() == [True, True, False]
+        assert "activation" in measurement_names()
+
+    raised, shown, kept, theirs = warnings_beside(measure, rounds=200)
+    assert (shown, kept, theirs) == (raised, True, [])  # was: most lost to the filter each thread set

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -292,3 +294,12 @@ def test_an_e4_file_separated_by_semicolons_or_tabs_is_said_to_need_commas(tmp_p
     with pytest.raises(InputError, match=r"ACC\.csv: first line .* is not a UNIX start time; columns must be "
                        "separated by commas"):
         read_e4(folder)
+
+
+def test_classify_says_nothing_of_neurokit2s_lines_on_an_e4s_slow_eda(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=400.0)  # EDA at 4 Hz, too slow for neurokit2's cleaning filter
+    done = subprocess.run([sys.executable, "-m", "runtime.cli", "physio", "classify", str(folder), "--csv",
+                           str(tmp_path / "out.csv")], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[3])
+    assert done.returncode == 0, done.stderr
+    assert not re.search(r"\w*Warning: ", done.stderr), done.stderr  # a command line shows Python's warnings

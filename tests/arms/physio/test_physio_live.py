@@ -12,6 +12,7 @@ from runtime.arms.physio.live import LEAD_S, LiveStress, live_window_features
 from runtime.arms.physio.model import model_inputs, running_inputs
 from runtime.arms.physio.recording import Channel, Recording
 from runtime.arms.physio.stress import PhysioSettings, classify_session, load_physio_model, model_features
+from tests.warnings_beside import warnings_beside
 
 
 def _features(n: int = 120, d: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -251,3 +252,15 @@ def test_lines_another_thread_logs_while_a_window_is_judged_are_all_let_through(
         thread.start()
         thread.join()
     assert caplog.messages == ["strap: lost, reconnecting"] * 2  # only the judging thread's are said once
+
+
+@pytest.mark.parametrize("scaling", ["median_iqr", "zscore"])
+def test_scaling_in_threads_at_once_says_nothing_and_loses_no_warning_of_another_thread(scaling):
+    features = np.random.default_rng(0).normal(size=(100, len(MEASUREMENTS)))
+    missing = MEASUREMENTS.index("resp_rate_bpm")
+    features[:, missing] = np.nan  # no sensor gave it: centred at 0, as numpy says nothing of its empty slice
+    quality = np.ones(100)
+    raised, shown, kept, theirs = warnings_beside(lambda: running_inputs(features[:10], quality[:10], 3, scaling),
+                                                  rounds=20)
+    assert (shown, kept, theirs) == (raised, True, [])  # was: most lost to the filter each thread set
+    assert not model_inputs(features, quality, 3, scaling)[:, missing].any()

@@ -1,0 +1,32 @@
+"""Whether work in threads leaves the process-wide warning filters alone, as a live session needs (its checkpoint,
+live-stress and video threads run the arms at once): ``warnings.catch_warnings`` swaps those filters and is not
+thread-safe, so a thread silencing its own lines that way loses the warnings other threads raise meanwhile."""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable
+
+
+def warnings_beside(work: Callable[[], object], rounds: int, workers: int = 2) -> tuple[int, int, bool, list[str]]:
+    """``work`` run ``rounds`` times in each of ``workers`` threads while this thread raises warnings of its own:
+    (how many it raised, how many of them were shown, whether the filters are as before, the messages of the
+    warnings the workers raised)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        threads = [threading.Thread(target=lambda: [work() for _ in range(rounds)]) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        raised = 0
+        while any(thread.is_alive() for thread in threads):
+            warnings.warn(f"elsewhere {raised}", UserWarning, stacklevel=1)
+            raised += 1
+            time.sleep(0.0005)  # the workers run between
+        for thread in threads:
+            thread.join()
+        kept = list(warnings.filters) == filters
+    elsewhere = [w for w in caught if str(w.message).startswith("elsewhere ")]
+    return raised, len(elsewhere), kept, [str(w.message) for w in caught if w not in elsewhere]
