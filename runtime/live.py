@@ -547,6 +547,7 @@ class Checkpoints:
         self._made = topmost_missing(self.out_dir)  # the folders to take back when nothing was captured
         self._claimed = False  # the timeline files there are this session's
         self._written: tuple[int, int] | None = None  # (inode, mtime) of the timeline.json last written
+        self._device: int | None = None  # the device the folder was claimed on (st_dev)
         self._problem = ""  # the last failure said, not said again
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-checkpoints", daemon=True)
@@ -569,6 +570,7 @@ class Checkpoints:
             raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
         self._claimed = True
         self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
+        self._device = self.out_dir.stat().st_dev
         self._write()  # write_timeline says what stops it in one line
 
     def owner(self) -> str:
@@ -582,6 +584,20 @@ class Checkpoints:
             return UNKNOWN
         software = timeline_software(self.json_path)  # None: not a timeline (or it vanished meanwhile)
         return OURS if software and software.get("session_id") == self.so_far.session_id else REPLACED
+
+    def check_folder(self) -> None:
+        """An ``InputError`` where the folder's path is on another device than the one it was claimed on: a stick
+        unmounted leaves its empty mount point, on the internal disk, where no one looks. The same folder back on
+        a new device number (a stick plugged in again) is known by its timeline.json, this session's."""
+        try:
+            device = self.out_dir.stat().st_dev
+        except OSError:
+            return  # none there: write_timeline says the folder is gone
+        if device != self._device:
+            if self.owner() != OURS:
+                raise InputError(self.out_dir, "the folder is gone: its path is on another disk now, as a stick's "
+                                               "mount point is once the stick is unmounted")
+            self._device = device
 
     def start(self) -> None:
         if self.every_s > 0:
@@ -636,8 +652,10 @@ class Checkpoints:
 
     def _write(self) -> None:
         timeline = self.so_far.timeline()
-        # the claimed folder, never made again: where a stick was unmounted it would be made beneath its mount point,
-        # where no one looks, and the stick's own folder could not come back
+        # the claimed folder, never made again nor written on another device: where a stick was unmounted it would
+        # be made or written beneath its mount point, where no one looks, and the stick's own folder could not come
+        # back
+        self.check_folder()
         write_timeline(timeline, self.out_dir, make_missing_folder=False)
         self._written = _identity(self.json_path)
         self.windows_written = sum(len(track.windows) for track in timeline.tracks)
@@ -784,7 +802,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started,
                                      so_far.not_run)
         timeline.software["session_id"] = so_far.session_id
-        _write_session(timeline, checkpoints.out_dir, replaced=checkpoints.owner() == REPLACED)
+        _write_session(timeline, checkpoints)
         checkpoints.finished = True
     return timeline
 
@@ -909,14 +927,18 @@ def _physio_and_fused(tracks: list[Track], sensors: SensorSession | None, settin
     return tracks, not_run
 
 
-def _write_session(timeline: Timeline, out_dir: Path, replaced: bool = False) -> None:
-    """The timeline into ``out_dir``; where that can no longer be written (a stick pulled, a full disk, the folder
-    gone: never made again, which where a stick was unmounted would write beneath its mount point, where no one
-    looks), or its timeline was ``replaced`` by another program during the session (never written over), into a
-    new folder of the temporary folder (``TMPDIR``), named in the error: a session cannot be recorded again."""
+def _write_session(timeline: Timeline, checkpoints: Checkpoints) -> None:
+    """The timeline into the folder the session claimed (``checkpoints.out_dir``); where that can no longer be
+    written (a stick pulled, a full disk, the folder gone: never made again, nor written on another device, which
+    where a stick was unmounted would write beneath its mount point, where no one looks), or its timeline was
+    replaced by another program during the session (never written over), into a new folder of the temporary folder
+    (``TMPDIR``), named in the error: a session cannot be recorded again."""
+    out_dir = checkpoints.out_dir
+    replaced = checkpoints.owner() == REPLACED
     try:
         if replaced:
             raise InputError(out_dir, "its timeline.json was replaced by another program during the session")
+        checkpoints.check_folder()
         write_timeline(timeline, out_dir, make_missing_folder=False)
     except (InputError, OSError) as error:
         problem = _problem(error)

@@ -693,6 +693,74 @@ def test_a_session_whose_folder_is_gone_at_its_end_is_saved_elsewhere_not_in_a_f
     assert json.loads((saved / "timeline.json").read_text())["tracks"]
 
 
+def on_another_device(monkeypatch, folder, moved: list) -> None:
+    """``os.stat`` says ``folder`` is on another device once ``moved`` holds anything: a stick's mount point once
+    the stick is unmounted, or the stick back under a new device number."""
+    import os
+
+    stat = os.stat
+
+    def faked(path, *args, **kwargs):
+        result = stat(path, *args, **kwargs)
+        if moved and os.path.abspath(path) == str(folder):
+            fields = list(result)
+            fields[2] += 1  # st_dev
+            return os.stat_result(fields)
+        return result
+
+    monkeypatch.setattr(os, "stat", faked)
+
+
+def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick_is_unmounted(tmp_path,
+                                                                                               monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out, stick = tmp_path / "out", tmp_path / "stick"
+    unmounted, lines = [], []
+    on_another_device(monkeypatch, out, unmounted)
+
+    def unmounted_on_the_first_face_line(line):
+        lines.append(line)
+        if ": face " in line and not unmounted:
+            os.rename(out, stick)  # the stick's files go with it ...
+            out.mkdir()  # ... and its empty mount point is left, on the internal disk
+            unmounted.append(True)
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    with pytest.raises(InputError, match="the folder is gone: its path is on another disk now.*; the session was "
+                                         "saved in "):
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
+                 on_line=unmounted_on_the_first_face_line)
+    assert not list(out.iterdir())  # was: the session written beneath the mount point, where no one looks
+    assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
+    (saved,) = (tmp_path / "tmp").iterdir()
+    assert json.loads((saved / "timeline.json").read_text())["tracks"]
+
+
+def test_a_session_folder_back_under_a_new_device_number_is_known_by_its_timeline(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where a wrong refusal would save it
+    (tmp_path / "tmp").mkdir()
+    out, replugged = tmp_path / "out", []
+    on_another_device(monkeypatch, out, replugged)
+
+    def replugged_on_the_first_face_line(line):
+        if ": face " in line:
+            replugged.append(True)  # the same stick, its folder and files as they were
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 1.0
+    run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
+             on_line=replugged_on_the_first_face_line)
+    assert replugged
+    assert "checkpoint_at_s" not in json.loads((out / "timeline.json").read_text())["software"]
+
+
 def test_a_stop_between_the_claims_renames_and_its_sync_takes_the_claim_back(tmp_path, monkeypatch):
     import runtime.files as files
 
