@@ -839,12 +839,18 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     # end with the file unless a duration is given).
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
-    replay_ended = inputs.replay is not None and duration_s is None and (voice_source or video)
+    replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
     if sensors and not stopped_by_user and not replay_ended:
         if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s - SKEW_S):
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user
+
+
+def _replay_ends_session(inputs: LiveInputs, duration_s: float | None) -> bool:
+    """Whether the replayed file's end (where it gives a voice or a picture) ends the session, the sensors beside
+    it too: no duration was given."""
+    return inputs.replay is not None and duration_s is None
 
 
 def _end_devices(video: VideoSession | None, sensors: SensorSession | None, duration_s: float | None = None,
@@ -885,8 +891,12 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     """The tracks of the session that ended, fused, as its timeline; an arm whose track could not be made is
     recorded as not run, and why."""
     failed: set[str] = set()  # the tracks that could not be made (each said in the log)
-    session_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else [])
-                        + ([min(clock.now_s(), duration_s or float("inf"))] if sensors else []))
+    session_end_s = read_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else []),
+                                     default=0.0)
+    # the sensors record to the session's close, but beside a replay that ended it, to where the replay was read:
+    # the close comes after, by the time the last windows took to judge
+    if sensors and not (_replay_ends_session(inputs, duration_s) and read_end_s > 0):
+        session_end_s = max(read_end_s, min(clock.now_s(), duration_s or float("inf")))
     tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed=failed)
     if video:
         if not video.scan.frame_times_s and not tracks and not sensors:

@@ -482,6 +482,22 @@ def test_a_replay_beside_sensors_ends_with_the_file_when_no_duration_is_given(tm
     assert timeline.duration_s < 3  # the file's second; not the watchdog's Ctrl-C at 20 s
 
 
+def test_a_replayed_picture_beside_sensors_adds_no_window_past_the_recordings_end(tmp_path):
+    from runtime.media import probe
+    from tests.arms.face.video_factory import write_video
+
+    video = write_video(tmp_path / "v.mp4", 2.0)
+    timeline = _with_ctrl_c_after(20, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
+                                                         LiveInputs(microphone=None, replay=video), on_line=None,
+                                                         make_links=_flat_eda_board))
+    end_s = probe(video).end_s
+    # was: the session's close on its clock (2.7 s here), a window past the picture in the face, body, physio and
+    # fused tracks
+    assert timeline.duration_s == end_s
+    assert {t.name: t.windows[-1].end_s for t in timeline.tracks if t.name != "physio-live"} == {
+        "face": end_s, "body": end_s, "physio": end_s, "fused": end_s}
+
+
 def _with_ctrl_c_after(seconds: float, session):
     """``session()`` under the CLI's stop handling, with a Ctrl-C ``seconds`` after it starts."""
     import signal
