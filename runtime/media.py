@@ -498,21 +498,22 @@ FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
 
 def clock_origin_s(container: av.container.InputContainer) -> float:
     """The stamp that is 0 s on the file's clock: the first one for ``FREE_ORIGIN_FORMATS``, else 0."""
-    if not _free_origin(container) or container.start_time is None:
+    if not _free_origin(container.format.name) or container.start_time is None:
         return 0.0
     return float(container.start_time / av.time_base)
 
 
-def _free_origin(container: av.container.InputContainer) -> bool:
-    return bool(FREE_ORIGIN_FORMATS & set(container.format.name.split(",")))
+def _free_origin(format_name: str) -> bool:
+    """Whether a container of this format (FFmpeg's name: ``MediaInfo.container``) is of ``FREE_ORIGIN_FORMATS``."""
+    return bool(FREE_ORIGIN_FORMATS & set(format_name.split(",")))
 
 
 def known_end_s(media: MediaInfo) -> float:
     """Where the whole file ends on its clock, as known before it is read: its header's end (``MediaInfo.end_s``),
     but 0.0 (not known) where the header gives none and for ``FREE_ORIGIN_FORMATS``, whose end FFmpeg reads from
     the last stamps: recordings joined end to end restart them (``JoinedRecordings``), and that end is the last
-    recording's alone."""
-    if FREE_ORIGIN_FORMATS & set(media.container.split(",")):
+    recording's alone (whether a file was joined is known only once it is read)."""
+    if _free_origin(media.container):
         return 0.0
     return media.end_s
 
@@ -526,7 +527,7 @@ LATE_FIRST_STAMP_S = 1.0
 def late_first_stamp_s(container: av.container.InputContainer) -> float:
     """Where a file's stamps all start on its own clock, where that is ``LATE_FIRST_STAMP_S`` or more and the
     timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``): the late start ``probe`` says; else 0.0."""
-    if _free_origin(container) or container.start_time is None:
+    if _free_origin(container.format.name) or container.start_time is None:
         return 0.0
     first_s = float(container.start_time / av.time_base)
     return first_s if first_s >= LATE_FIRST_STAMP_S else 0.0
