@@ -784,8 +784,9 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     so_far.video, so_far.sensors, so_far.voice = video, sensors, voice
     replay_end_s = known_end_s(replayed) if replayed else 0.0
     if on_line and replay_end_s > 0 and duration_s is not None and round(replay_end_s, 1) < duration_s:
-        # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration
-        on_line(f"replay: the recording ends at {replay_end_s:.1f} s, before --duration-s {duration_s:g}")
+        # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration;
+        # an end not known before reading is said as the replay ends (_capture)
+        on_line(_replay_end_line(replay_end_s, duration_s))
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
@@ -793,7 +794,8 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         tracks: list[Track] = []
         stopped_by_user = False
         try:
-            tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1])
+            tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1],
+                                               replay_end_s)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
         if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
@@ -809,11 +811,12 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
 
 def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSource | None,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_note_said: list[str]) -> tuple[list[Track], bool]:
+             voice_note_said: list[str], replay_end_s: float) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread (into ``so_far.voice``, which checkpoints read), then
     whatever goes on after it. Returns the voice track (if any) and whether the user stopped the session; a voice
     that captured nothing is recorded in ``so_far.not_run``. ``voice_note_said``: the lines that say what the voice
-    track keeps of a replayed file (``voice_input_notes``)."""
+    track keeps of a replayed file (``voice_input_notes``); ``replay_end_s``: a replayed file's end as known before
+    it was read (0.0: not known, said here where the replay ends before the duration)."""
     inputs, clock, video, sensors = so_far.inputs, so_far.clock, so_far.video, so_far.sensors
     tracks, stopped_by_user = [], False
     if voice_source:
@@ -839,12 +842,27 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     # end with the file unless a duration is given).
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
+    if on_line and inputs.replay is not None and not replay_end_s and duration_s is not None \
+            and not stopped_by_user and clock.now_s() < duration_s - SKEW_S:
+        read_end_s = _read_end_s(tracks, video)
+        if read_end_s > 0:
+            on_line(_replay_end_line(read_end_s, duration_s))
     replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
     if sensors and not stopped_by_user and not replay_ended:
         if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s - SKEW_S):
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user
+
+
+def _replay_end_line(end_s: float, duration_s: float) -> str:
+    """The line that says a replayed recording ends before the session's duration."""
+    return f"replay: the recording ends at {end_s:.1f} s, before --duration-s {duration_s:g}"
+
+
+def _read_end_s(tracks: list[Track], video: VideoSession | None) -> float:
+    """Where the voice ``tracks`` and the picture end as read (0.0 where neither read anything)."""
+    return max([t.windows[-1].end_s for t in tracks if t.windows] + ([video.end_s()] if video else []), default=0.0)
 
 
 def _replay_ends_session(inputs: LiveInputs, duration_s: float | None) -> bool:
@@ -891,8 +909,7 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     """The tracks of the session that ended, fused, as its timeline; an arm whose track could not be made is
     recorded as not run, and why."""
     failed: set[str] = set()  # the tracks that could not be made (each said in the log)
-    session_end_s = read_end_s = max([t.windows[-1].end_s for t in tracks] + ([video.end_s()] if video else []),
-                                     default=0.0)
+    session_end_s = read_end_s = _read_end_s(tracks, video)
     # the sensors record to the session's close, but beside a replay that ended it, to where the replay was read:
     # the close comes after, by the time the last windows took to judge
     if sensors and not (_replay_ends_session(inputs, duration_s) and read_end_s > 0):

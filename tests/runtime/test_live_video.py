@@ -831,17 +831,38 @@ def test_a_joined_recording_replayed_keeps_its_picture_to_file_modes_end(tmp_pat
     # was: 3.02 s, the header's end, the picture's last 1.8 s lost
     assert {t.name: t.windows[-1].end_s for t in timeline.tracks if t.name in ("face", "body")} == pytest.approx(
         {"face": file_end_s, "body": file_end_s}, abs=0.01)
-    # was: "replay: the recording ends at 3.0 s": the end read is the last segment's, not the file's
-    assert [line for line in lines if line.startswith("replay:")] == []
+    # was: "replay: the recording ends at 3.0 s" as it started: the end read is the last segment's, not the file's;
+    # said as the replay ends instead, where it ends
+    assert [line for line in lines if line.startswith("replay:")] == [
+        f"replay: the recording ends at {file_end_s:.1f} s, before --duration-s 10"]
 
 
-def test_a_replay_whose_length_its_header_does_not_say_is_not_said_to_end_at_0_s(tmp_path):
+def test_a_replay_whose_length_its_header_does_not_say_is_said_to_end_where_it_ends_not_at_0_s(tmp_path):
     from tests.media_factory import tone, write_media
 
     sound = write_media(tmp_path / "v.aac", tone(2.0, 16000), 16000, "aac")  # ADTS: no length in a header
     lines: list[str] = []
-    run_live(tmp_path / "out", load_settings(), LiveInputs(replay=sound), duration_s=4.0, on_line=lines.append)
-    assert [line for line in lines if line.startswith("replay:")] == []  # was: "the recording ends at 0.0 s"
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=sound), duration_s=4.0,
+                        on_line=lines.append)
+    # was: "the recording ends at 0.0 s"; said as the replay ends, where its voice ends
+    assert [line for line in lines if line.startswith("replay:")] == [
+        f"replay: the recording ends at {timeline.track('audio').windows[-1].end_s:.1f} s, before --duration-s 4"]
+
+
+def test_a_single_mpeg_ts_replay_shorter_than_its_duration_says_where_it_ends(tmp_path):
+    import numpy as np
+
+    from runtime.media import probe
+    from tests.media_factory import write_media
+
+    recording = write_media(tmp_path / "v.ts", np.zeros(32000, dtype=np.float32), 16000, "mp2",
+                            video_codec="mpeg4", video_s=2.0)
+    for duration_s, said in ((4.0, [f"replay: the recording ends at {probe(recording).end_s:.1f} s, before "
+                                    "--duration-s 4"]), (1.0, [])):
+        lines: list[str] = []
+        run_live(tmp_path / f"out{duration_s:g}", load_settings(), LiveInputs(microphone=None, replay=recording),
+                 duration_s=duration_s, on_line=lines.append)
+        assert [line for line in lines if line.startswith("replay:")] == said  # was: none, the session ended early
 
 
 def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
