@@ -74,8 +74,8 @@ def why_no_track(section: str, media: MediaInfo, extras: Mapping[str, Any]) -> s
     return f"the input has no {arm.stream} stream"
 
 
-def why_not_fused(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]) -> str:
-    """Why fusion made no fused track of ``tracks`` (the arms' tracks)."""
+def fusion_skipped(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why fusion does not run over ``tracks`` (the arms' tracks), as the [fusion] section says; None when it runs."""
     from runtime.fusion import should_fuse
 
     if not settings.get("fusion", {}).get("enabled", False):
@@ -83,19 +83,22 @@ def why_not_fused(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]
     when = settings["fusion"]["when"]
     if not should_fuse(tracks, when):
         return f"too few tracks with something to say for fusion.when = {when!r}"
-    return "the fuser failed (the session's log says why)"
+    return None
+
+
+def why_not_fused(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]) -> str:
+    """Why fusion made no fused track of ``tracks`` (the arms' tracks): it did not run, or the fuser failed."""
+    return fusion_skipped(tracks, settings) or "the fuser failed (the session's log says why)"
 
 
 def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> list[Track]:
-    """The "fused" track after the arms, as the [fusion] section says (none when disabled or not due)."""
-    section = settings.get("fusion", {})
-    if not section.get("enabled", False):
+    """The "fused" track after the arms, as the [fusion] section says (none when it does not run:
+    ``fusion_skipped``)."""
+    if fusion_skipped(tracks, settings) is not None:
         return []
-    from runtime.fusion import fuse_with_settings, should_fuse
+    from runtime.fusion import fuse_with_settings
 
-    if not should_fuse(tracks, section["when"]):
-        return []
-    return [fuse_with_settings(tracks, section, backend=settings["runtime"]["backend"])]
+    return [fuse_with_settings(tracks, settings["fusion"], backend=settings["runtime"]["backend"])]
 
 
 def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]],

@@ -352,6 +352,20 @@ def test_the_fuser_runs_on_the_backend_the_settings_choose(monkeypatch):
     assert asked == ["openvino"]
 
 
+@pytest.mark.parametrize("enabled, due", [(False, True), (True, False), (True, True)])
+def test_fusion_runs_exactly_where_no_reason_says_why_not(monkeypatch, enabled, due):
+    import runtime.fusion as fusion
+
+    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when: due)
+    monkeypatch.setattr(fusion, "fuse_with_settings", lambda tracks, section, backend: "fused")
+    settings = load_settings(None, {"fusion.enabled": enabled})
+    skipped = pipeline.fusion_skipped([], settings)
+    assert (skipped is None) == (enabled and due)
+    assert pipeline.fused_tracks([], settings) == ([] if skipped else ["fused"])
+    # what a timeline records where nothing was fused: the reason it did not run, else the fuser's failure
+    assert pipeline.why_not_fused([], settings) == (skipped or "the fuser failed (the session's log says why)")
+
+
 def test_an_analysis_does_not_write_over_a_live_session_begun_in_its_folder_meanwhile(tmp_path, media, monkeypatch):
     out = tmp_path / "out"
     session = '{"format": "emotrace-timeline", "software": {"started_at_utc": "2026-12-05T10:00:00+00:00"}}'
