@@ -12,10 +12,10 @@ the path (``PYTHONPATH=/path/to/old python /path/to/old/benchmarks/live_long.py 
 
 Nothing is paced and no device is opened; every input is made here:
 
-- recorder: a serial board's events as ``firmware_bridge`` delivers them (PPG and EDA at 64 Hz, three
-  accelerometer axes at 64 Hz, skin temperature at 4 Hz: 324 samples a second) plus a BLE strap's heart rate
-  and beat intervals, a gap every 10 minutes; prints the memory the recorder holds (tracemalloc) and the time
-  and peak memory of ``to_recording``.
+- recorder: a serial board's events as ``firmware_bridge`` delivers them (a pulse wave, skin conductance with a
+  response every 10-30 s and three accelerometer axes at 64 Hz, skin temperature at 4 Hz: 324 samples a second)
+  plus a BLE strap's heart rate and beat intervals, a gap every 10 minutes; prints the memory the recorder holds
+  (tracemalloc) and the time and peak memory of ``to_recording``.
 - fusion: tracks as a live session holds them after N minutes (audio: 2 s windows every 0.5 s; face: 2 s every
   0.5 s; body: 2 s every 1 s with an activation measurement; physio: 30 s every 5 s), then ``LiveFusion.window``
   (the shipped fusion settings) for the last grid windows; prints milliseconds per call.
@@ -47,17 +47,44 @@ from firmware_bridge.link import Gap, Recorder, Sample, Status
 from runtime.config import load_settings
 from runtime.track import CANONICAL_LABELS, Track, Window
 
+BOARD_RATE_HZ = 64
+
+
+def pulse_wave(n: int, rng: np.random.Generator) -> np.ndarray:
+    """A pulse wave at the board's rate: one smooth beat every 0.75-0.95 s, with noise."""
+    times_s = np.arange(n) / BOARD_RATE_HZ
+    beats_s = np.cumsum(rng.uniform(0.75, 0.95, int(n / BOARD_RATE_HZ / 0.75) + 2))
+    phase = (times_s - beats_s[np.searchsorted(beats_s, times_s) - 1].clip(0)) / 0.85
+    return np.exp(-((phase - 0.25) ** 2) / 0.02) + 0.05 * rng.normal(size=n)
+
+
+def skin_conductance(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Skin conductance (µS) at the board's rate: a drifting tonic level and a response (rising over about 1 s,
+    falling over about 4 s) every 10-30 s, as resting skin gives a few a minute. The cost of a checkpoint's EDA
+    processing grows with the responses found (neurokit2 matches each peak to its onset), so a noisier signal
+    costs more than this."""
+    times_s = np.arange(n) / BOARD_RATE_HZ
+    eda = 2.0 + 0.2 * np.sin(2 * np.pi * times_s / 900.0)
+    onsets_s = np.cumsum(rng.uniform(10.0, 30.0, int(n / BOARD_RATE_HZ / 10.0) + 2))
+    amplitudes = rng.uniform(0.05, 0.4, onsets_s.size)
+    for onset_s, amplitude in zip(onsets_s, amplitudes, strict=True):
+        span = slice(int(onset_s * BOARD_RATE_HZ), int((onset_s + 60.0) * BOARD_RATE_HZ))  # gone within a minute
+        after_s = times_s[span] - onset_s
+        eda[span] += amplitude * (np.exp(-after_s / 4.0) - np.exp(-after_s / 1.0)) / 0.47
+    return eda + 0.002 * rng.normal(size=n)
+
 
 def board_events(hours: float, seed: int = 0):
     """Every event of ``hours`` of a board plus a strap, in the order a session's sink would see them."""
     rng = np.random.default_rng(seed)
     yield Status("connected", "board 'emotrace-board', protocol v1", 0.0, "serial-board")
     yield Status("connected", "strap", 0.0, "ble-hr")
-    n = int(hours * 3600 * 64)
+    n = int(hours * 3600 * BOARD_RATE_HZ)
+    bvp, eda = pulse_wave(n, rng), skin_conductance(n, rng)
     for i in range(n):
-        t_s = i / 64
-        yield Sample("bvp", t_s, float(rng.normal()), "serial-board")
-        yield Sample("eda", t_s, 2.0 + 0.01 * (i % 100), "serial-board")
+        t_s = i / BOARD_RATE_HZ
+        yield Sample("bvp", t_s, float(bvp[i]), "serial-board")
+        yield Sample("eda", t_s, float(eda[i]), "serial-board")
         for axis in ("acc_x", "acc_y", "acc_z"):
             yield Sample(axis, t_s, 0.01 * (i % 7), "serial-board")
         if i % 16 == 0:
