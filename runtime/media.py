@@ -498,14 +498,15 @@ FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
 
 def clock_origin_s(container: av.container.InputContainer) -> float:
     """The stamp that is 0 s on the file's clock: the first one for ``FREE_ORIGIN_FORMATS``, else 0."""
-    if not _free_origin(container.format.name) or container.start_time is None:
+    if not _format_in(container.format.name, FREE_ORIGIN_FORMATS) or container.start_time is None:
         return 0.0
     return float(container.start_time / av.time_base)
 
 
-def _free_origin(format_name: str) -> bool:
-    """Whether a container of this format (FFmpeg's name: ``MediaInfo.container``) is of ``FREE_ORIGIN_FORMATS``."""
-    return bool(FREE_ORIGIN_FORMATS & set(format_name.split(",")))
+def _format_in(format_name: str, formats: frozenset[str]) -> bool:
+    """Whether a container of this format (FFmpeg's name, ``MediaInfo.container``: a comma-separated list for a
+    demuxer of several, "mov,mp4,m4a,3gp,3g2,mj2") is one of ``formats``."""
+    return not formats.isdisjoint(format_name.split(","))
 
 
 def known_end_s(media: MediaInfo) -> float:
@@ -513,7 +514,7 @@ def known_end_s(media: MediaInfo) -> float:
     but 0.0 (not known) where the header gives none and for ``FREE_ORIGIN_FORMATS``, whose end FFmpeg reads from
     the last stamps: recordings joined end to end restart them (``JoinedRecordings``), and that end is the last
     recording's alone (whether a file was joined is known only once it is read)."""
-    if _free_origin(media.container):
+    if _format_in(media.container, FREE_ORIGIN_FORMATS):
         return 0.0
     return media.end_s
 
@@ -527,7 +528,7 @@ LATE_FIRST_STAMP_S = 1.0
 def late_first_stamp_s(container: av.container.InputContainer) -> float:
     """Where a file's stamps all start on its own clock, where that is ``LATE_FIRST_STAMP_S`` or more and the
     timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``): the late start ``probe`` says; else 0.0."""
-    if _free_origin(container.format.name) or container.start_time is None:
+    if _format_in(container.format.name, FREE_ORIGIN_FORMATS) or container.start_time is None:
         return 0.0
     first_s = float(container.start_time / av.time_base)
     return first_s if first_s >= LATE_FIRST_STAMP_S else 0.0
@@ -546,9 +547,9 @@ def declared_end_s(container: av.container.InputContainer) -> float:
     """Where the container says its stamps end, on the file's clock; 0.0 when it gives no duration or FFmpeg only
     guessed one (``BITRATE_DURATION_FORMATS``). Matroska
     declares its segment's end (a duration from time 0), MOV/MP4 the span after its first stamp."""
-    if not container.duration or BITRATE_DURATION_FORMATS & set(container.format.name.split(",")):
+    if not container.duration or _format_in(container.format.name, BITRATE_DURATION_FORMATS):
         return 0.0
-    from_zero = "matroska" in container.format.name.split(",")
+    from_zero = _format_in(container.format.name, frozenset({"matroska"}))
     start_s = 0.0 if from_zero else float((container.start_time or 0) / av.time_base)
     return float(container.duration / av.time_base) + start_s - clock_origin_s(container)
 
@@ -863,9 +864,9 @@ class StreamDecoder:
     def _cut_short(self) -> str:
         """Where the stream ended, when the file ends well before the duration its header declares; else ""."""
         container = self.container
-        if "wav" in container.format.name.split(","):
+        if _format_in(container.format.name, frozenset({"wav"})):
             end_s = _wav_declared_s(self.path)  # FFmpeg gives a WAV the length of the bytes present
-        elif container.duration and DECLARED_DURATION_FORMATS & set(container.format.name.split(",")):
+        elif container.duration and _format_in(container.format.name, DECLARED_DURATION_FORMATS):
             end_s = declared_end_s(container)
         else:
             return ""
