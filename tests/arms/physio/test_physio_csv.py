@@ -1219,3 +1219,43 @@ def test_utf_16_without_its_byte_order_mark_is_said_as_such(tmp_path, encoding):
     path.write_bytes("time_s,eda\n0,1.5\n1,1.6\n2,1.7\n".encode(encoding))  # no BOM, as some tools write it
     with pytest.raises(InputError, match="UTF-16 without a byte-order mark"):  # was: 'no known channel column'
         read_recording(path)
+
+
+def _first_control_offset(data: bytes) -> int:
+    return next(offset for offset, value in enumerate(data)
+                if value == 0x7F or (value < 0x20 and value not in (0x09, 0x0A, 0x0C, 0x0D)))
+
+
+@pytest.mark.parametrize("data", [
+    b"time_s,eda\n" + b"".join(b"%d,1.%d\n" % (i, i) for i in range(20)) + b"\x00" * 32,  # a logger's NUL tail
+    bytes([0x01, 0x02, 0x03, 0x04, 0x05]) * 20,  # control bytes alone
+    b"\x01\x02\x03,\x04\x7f\n0,1\n1,2\n",  # a header of control bytes
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # an image named .csv
+    b"time_s,eda\n0,1\n\x001,2\n2,3\n",  # a stray NUL among the first bytes (was: UTF-16?)
+])
+def test_a_binary_file_given_as_a_csv_is_refused_naming_its_first_control_byte(tmp_path, data):
+    path = tmp_path / "rec.csv"
+    path.write_bytes(data)
+    # was: a line of another width, 'empty', 'no known channel column' or, for the image, UTF-16 without its mark
+    with pytest.raises(InputError) as refused:
+        read_recording(path)
+    offset = _first_control_offset(data)
+    assert str(refused.value) == f"{path}: not text (a binary file: byte 0x{data[offset]:02x} at offset {offset})"
+
+
+def test_a_control_character_in_a_utf16_file_is_refused_at_its_byte_offset(tmp_path):
+    path = tmp_path / "rec.csv"
+    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(20)) + "\x00\x00"
+    path.write_bytes(text.encode("utf-16"))  # its byte-order mark first, then two bytes a character
+    with pytest.raises(InputError) as refused:
+        read_recording(path)
+    assert str(refused.value) == f"{path}: not text (a binary file: byte 0x00 at offset {2 + 2 * text.index(chr(0))})"
+
+
+def test_a_form_feed_between_lines_reads_as_the_line_break_it_is(tmp_path):
+    # a page break is text: allowed beside tabs, CRs and LFs, counted a line break as str.splitlines counts it
+    lines = ["time_s,eda"] + [f"{i},1.{i}" for i in range(20)]
+    (tmp_path / "newlines.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "page.csv").write_text("\n".join(lines[:10]) + "\f" + "\n".join(lines[10:]) + "\n")
+    paged, plain = read_recording(tmp_path / "page.csv"), read_recording(tmp_path / "newlines.csv")
+    assert paged.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()

@@ -78,6 +78,15 @@ def test_e4_file_with_text_in_the_data_names_the_line(tmp_path):
         read_e4(folder)
 
 
+def test_an_e4_file_holding_a_nul_past_its_first_bytes_is_refused_as_binary(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    data = (folder / "TEMP.csv").read_bytes()
+    (folder / "TEMP.csv").write_bytes(data[:200] + b"\x00" + data[200:])
+    with pytest.raises(InputError) as refused:  # was: the line holding it, 'not a number'
+        read_e4(folder)
+    assert str(refused.value) == f"{folder / 'TEMP.csv'}: not text (a binary file: byte 0x00 at offset 200)"
+
+
 def test_e4_missing_header_is_an_error(tmp_path):
     folder = write_e4(tmp_path / "S99")
     (folder / "EDA.csv").write_text("0.5\n0.6\n0.7\n")

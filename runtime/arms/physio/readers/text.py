@@ -47,19 +47,68 @@ def check_file_size(label: str | Path, size_bytes: int) -> None:
 
 
 def decode_text(label: str | Path, data: bytes) -> str:
+    """A file's text, UTF-8 (a byte-order mark left out) or UTF-16 with its byte-order mark; a file holding a
+    control character no text does (``first_control``: a binary file, whatever its name) is refused naming the
+    first, before it could read as an empty file or a header of unknown columns."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(label, "not a text file: UTF-16 by its first bytes, but not readable as such") from None
-    if b"\x00" in data[:64]:  # no text has NULs: UTF-16 whose writer left out the byte-order mark
+        order = "<" if data.startswith(codecs.BOM_UTF16_LE) else ">"
+        units = np.frombuffer(data, f"{order}u2", offset=2)
+        control = first_control(units)
+        if control is not None:
+            _refuse_binary(label, int(units[control]), 2 + 2 * control)
+        return text
+    if _utf16_without_mark(data[:64]):
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
+    control = first_control(np.frombuffer(data, np.uint8))
+    if control is not None:
+        _refuse_binary(label, data[control], control)
     try:
         return data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
     except UnicodeDecodeError as error:
         raise InputError(label, f"not UTF-8 text (byte {error.start} cannot be read as UTF-8): save it as UTF-8 "
                                 "if it is a CSV") from None
+
+
+# The control characters a text file holds: tab, line feed, carriage return, and form feed (a page break: text tools
+# count it as text, and the readers, as str.splitlines does, read it as a line break). Any other (a NUL above all)
+# marks a binary file: no spreadsheet, logger or phone app writes one into a CSV.
+TEXT_CONTROLS = (0x09, 0x0A, 0x0C, 0x0D)
+CONTROL_CHUNK = 2**20  # code units compared at once: the file's size in booleans is never held
+
+
+def first_control(units: np.ndarray) -> int | None:
+    """The index of the first control character (below 0x20, or DEL) other than TEXT_CONTROLS among a text's code
+    units (bytes, or UTF-16's 16-bit units), None where it holds none; compared in numpy a chunk at a time."""
+    for start in range(0, units.size, CONTROL_CHUNK):
+        chunk = units[start:start + CONTROL_CHUNK]
+        at = np.flatnonzero((chunk < 0x20) | (chunk == 0x7F))  # a text's line breaks and tabs, most files' only
+        at = at[~np.isin(chunk[at], TEXT_CONTROLS)]
+        if at.size:
+            return start + int(at[0])
+    return None
+
+
+def _utf16_without_mark(head: bytes) -> bool:
+    """Whether a file's first bytes ``head``, holding NULs, read as UTF-16 text whose writer left out the
+    byte-order mark: its NULs all on one side of its 16-bit units, the high bytes of ASCII characters (every CSV's
+    digits, separators and line breaks: a quarter of its units at least), and those units no control character. A
+    binary file's NULs (runs of them) fall on both sides, a stray NUL in UTF-8 text is one."""
+    head = head[:len(head) // 2 * 2]
+    nuls = {index % 2 for index, value in enumerate(head) if value == 0}
+    if len(nuls) != 1:
+        return False
+    order = "<" if nuls == {1} else ">"  # a little-endian unit's high byte comes second
+    ascii_units = head[1 if order == "<" else 0::2].count(0)
+    return 4 * ascii_units >= len(head) // 2 and first_control(np.frombuffer(head, f"{order}u2")) is None
+
+
+def _refuse_binary(label: str | Path, control: int, offset: int) -> NoReturn:
+    raise InputError(label, f"not text (a binary file: byte 0x{control:02x} at offset {offset})")
 
 
 def separator_hint(line: str) -> str:
