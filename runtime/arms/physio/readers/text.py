@@ -23,8 +23,8 @@ from runtime.files import unreadable
 
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
 # four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
-# with a date column not read), 15 where a decimal-comma file's thousands points are told, its columns read as
-# strings (461 MiB for 31.5 MB); 7 too where a quoted cell sends it line by line, a chunk of lines at a time
+# with a date column not read, 211 MiB for 31.5 MB where a decimal-comma file's thousands points are told: 15 times
+# when its columns were read as strings); 7 too where a quoted cell sends it line by line, a chunk of lines at a time
 # (211 MiB for 28.7 MB, 1.33 GiB for 236 MB: at this limit, about 1.5 GiB; 18 times when every cell was held as a
 # string):
 # python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is refused before it
@@ -210,13 +210,20 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     tells, or whose columns' ranges disagree, is refused naming the cells.
 
     Numbers written with points only are read by numpy straight into floats, and each such column's text
-    searched in C for a number that tells (most files' first line holds one); a column holding a cell numpy does
-    not read as a number (a decimal comma, a space, text) is searched as its own text, and only its cells with
-    marks, where points or spaces are among them, rewritten one by one."""
+    searched in C for a number that tells (most files' first line holds one); so are the numbers of a column with
+    no point nor space, its commas read as decimal points, which only a comma cell of theirs tells. A column
+    holding a cell numpy does not read so (a point beside a decimal comma, a space, text) is searched as its own
+    text, only its cells with marks, where points or spaces are among them, rewritten one by one, and the
+    column read by numpy into floats where every cell is then a number (a cell's string never held)."""
     numpy_read = numpy_reads(text)
-    columns = csv_columns(source, text, first_line, delimiter, width, wanted,
+    plain = _decimal_comma_numbers(text, delimiter, [index for index in wanted if index not in (as_text or ())]
+                                   ) if numpy_read and delimiter != "," else {}  # (a comma splits a line there)
+    columns = csv_columns(source, text, first_line, delimiter, width, [index for index in wanted if index not in plain],
                           set(as_text or ()) if numpy_read else set(wanted))  # else: every cell's text to tell
-    joined = {index: "\n".join(column) for index, column in columns.items() if isinstance(column, list)}
+    joined: dict[int, str] = {}
+    for index, column in columns.items():
+        if isinstance(column, list):
+            joined[index], columns[index] = "\n".join(column), []  # each cell's string let go of: a column's text
     first: dict[str, Found] = {}
     unclear_in: dict[int, Found] = {}  # each column's first '1.234', which a decimal comma may make 1234
     for index, cells in joined.items():  # one cell of each kind tells: a column without its mark is not searched
@@ -229,7 +236,8 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
                 _keep_first(first, kind, *_first_cells(cells, kind, [index]))
     _keep_first(first, "unclear", *unclear_in.values())
     numbers = [index for index in columns if index not in joined]  # read by numpy: their text is searched
-    padded = f"\n{text}\n" if numbers else ""
+    padded = f"\n{text}\n" if numbers or plain else ""
+    _keep_first(first, "comma", *_first_cells(padded, "comma", list(plain), delimiter))  # (a comma, or no mark)
     if "comma" not in first and "point" not in first:
         _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter, one=True))
     read_unclear: dict[int, Found] = {}  # columns numpy read with a '1.234' in them
@@ -254,9 +262,14 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     thousands = "comma" in first
     for index in read_unclear if thousands else ():  # its text is read again, to tell each cell
         joined[index] = "\n".join(csv_columns(source, text, first_line, delimiter, width, [index], {index})[index])
-    for index, cells in joined.items():
-        columns[index] = _with_decimal_points(cells, thousands=thousands)
-    return columns
+    padded = ""  # the text's copy let go of before the columns are rewritten
+    for index in list(joined):  # each column rewritten, then read into floats where numpy can: no cell's string
+        cells = _with_decimal_points(joined.pop(index), thousands=thousands)
+        read = numpy_numbers(cells.encode(), delimiter, [0], cells.count("\n") + 1) if (
+            numpy_read and index not in (as_text or ())) else {}  # (a quoted cell may hold the delimiter)
+        columns[index] = read[0] if read else cells.split("\n")
+    columns.update(plain)
+    return {index: columns[index] for index in wanted}
 
 
 def _told_by_plausible(columns: list[int], plausible: dict[int, Callable[[np.ndarray], np.ndarray]],
@@ -278,6 +291,18 @@ def _told_by_plausible(columns: list[int], plausible: dict[int, Callable[[np.nda
                 break
             batch_size = min(2 * batch_size, 2**16)
     return told
+
+
+def _decimal_comma_numbers(text: str, delimiter: str, columns: list[int]) -> dict[int, np.ndarray]:
+    """Those of ``columns`` of data lines ``text`` that hold no point nor space, every cell a number (with a decimal
+    comma or none), read by numpy straight into floats, each comma read as a decimal point: nothing in them is left
+    to tell. Their points made no number's, a column holding one (or a space within a number, a cell no number, an
+    empty one) is left out, to be told or said as before."""
+    data = _without_trailing_blank_lines(text).encode()
+    return numpy_numbers(data.translate(_COMMAS_AS_POINTS), delimiter, columns, data.count(b"\n") + 1)
+
+
+_COMMAS_AS_POINTS = bytes.maketrans(b".,", b"!.")  # a point made no number's: its column is told
 
 
 def holds_marks(text: str) -> bool:
@@ -375,19 +400,19 @@ def _refuse_unclear(source: str | Path, first_line: int, read: list[str], names:
                      "thousands marks; write it one way")
 
 
-def _with_decimal_points(cells: str, thousands: bool) -> list[str]:
+def _with_decimal_points(cells: str, thousands: bool) -> str:
     """A column's cells (``cells``, one a line) with decimal points and no thousands marks ('1.234,5' and '1 234,5'
     as '1234.5'; '1.234' as '1234' where points mark ``thousands``); a comma in a cell that is no number (an ISO
     time's fraction) a point too, as it is in a file with no point nor space to tell."""
     if not holds_marks(cells):  # most such columns
-        return cells.replace(",", ".").split("\n")
+        return cells.replace(",", ".")
     if thousands and not any(space in cells for space in THOUSANDS_SPACES) and not _ODD_POINT_CELL.search(cells):
         # every point groups thousands ('-4.912,37'): each cell's rewriting below, done in C for the column at once
-        return cells.replace(".", "").replace(",", ".").split("\n")
+        return cells.replace(".", "").replace(",", ".")
     cells = _MARKED_CELL.sub(lambda cell: _decimal_point_text(cell.group(), thousands), cells)
     if "," in cells:
         cells = _COMMA_CELL_WITHOUT_POINT.sub(lambda cell: cell.group().replace(",", "."), cells)
-    return cells.split("\n")
+    return cells
 
 
 def _decimal_point_text(cell: str, thousands: bool) -> str:
@@ -464,9 +489,8 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
     data = text.encode()
     del text
 
-    def parsed(dtype: type, **options: object) -> np.ndarray:
-        return np.loadtxt(io.BytesIO(data), dtype=dtype, delimiter=delimiter, comments=None, ndmin=2,
-                          encoding="utf-8", **options)
+    def parsed(dtype: type | str, **options: object) -> np.ndarray:
+        return numpy_parsed(data, delimiter, dtype, **options)
 
     if not as_text:  # most files: every cell a number
         try:
@@ -497,6 +521,24 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
         except ValueError:
             columns[index] = parsed(object, usecols=index)[:, 0].tolist()
     return columns
+
+
+def numpy_parsed(data: bytes, delimiter: str, dtype: type | str, **options: object) -> np.ndarray:
+    """Data lines ``data`` (UTF-8) as numpy's parser reads them into a 2-D array of ``dtype``, no comment marks."""
+    return np.loadtxt(io.BytesIO(data), dtype=dtype, delimiter=delimiter, comments=None, ndmin=2, encoding="utf-8",
+                      **options)
+
+
+def numpy_numbers(data: bytes, delimiter: str, columns: list[int], rows: int) -> dict[int, np.ndarray]:
+    """Those of ``columns`` of data lines ``data`` that numpy's parser reads as ``rows`` numbers, as floats; a
+    column with a cell that is no number (an empty one too) or a blank line (which numpy skips) is left out."""
+    read: dict[int, np.ndarray] = {}
+    for index in columns:
+        with contextlib.suppress(ValueError):
+            values = numpy_parsed(data, delimiter, float, usecols=index)
+            if values.shape == (rows, 1):
+                read[index] = values[:, 0]
+    return read
 
 
 def _without_trailing_blank_lines(text: str) -> str:
