@@ -1261,6 +1261,17 @@ def test_a_form_feed_between_lines_reads_as_the_line_break_it_is(tmp_path):
     assert paged.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
 
 
+def test_a_dos_end_of_file_byte_after_the_last_line_is_the_end_of_the_text(tmp_path):
+    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(20))
+    (tmp_path / "plain.csv").write_text(text)
+    (tmp_path / "dos.csv").write_bytes(text.encode() + b"\x1a")  # as DOS-era tools close a text file
+    dos, plain = read_recording(tmp_path / "dos.csv"), read_recording(tmp_path / "plain.csv")
+    assert dos.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
+    (tmp_path / "inside.csv").write_bytes(text.encode() + b"\x1a" + b"20,1.2\n")  # anywhere else: no text's
+    with pytest.raises(InputError, match="not text"):
+        read_recording(tmp_path / "inside.csv")
+
+
 def _grouped_line(line: str) -> str:
     """A comma CSV's line 'time_s,bvp,eda,hr' as a decimal-comma locale writes it, the pulse wave's thousands grouped
     by points ('-4.912,37')."""

@@ -47,9 +47,10 @@ def check_file_size(label: str | Path, size_bytes: int) -> None:
 
 
 def decode_text(label: str | Path, data: bytes) -> str:
-    """A file's text, UTF-8 (a byte-order mark left out) or UTF-16 with its byte-order mark; a file holding a
-    control character no text does (``first_control``: a binary file, whatever its name) is refused naming the
-    first, before it could read as an empty file or a header of unknown columns."""
+    """A file's text, UTF-8 (a byte-order mark and a closing ``DOS_END_OF_FILE`` left out) or UTF-16 with its
+    byte-order mark; a file holding a control character no text does (``first_control``: a binary file, whatever
+    its name) is refused naming the first, before it could read as an empty file or a header of unknown
+    columns."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
         try:
             text = data.decode("utf-16")
@@ -61,6 +62,8 @@ def decode_text(label: str | Path, data: bytes) -> str:
         if control is not None:
             _refuse_binary(label, int(units[control]), 2 + 2 * control)
         return text
+    if data.endswith(DOS_END_OF_FILE):  # the end of the text, as DOS-era tools and loggers mark it: not binary
+        data = data[:-1]
     if _utf16_without_mark(data[:64]):
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
@@ -78,6 +81,7 @@ def decode_text(label: str | Path, data: bytes) -> str:
 # count it as text, and the readers, as str.splitlines does, read it as a line break). Any other (a NUL above all)
 # marks a binary file: no spreadsheet, logger or phone app writes one into a CSV.
 TEXT_CONTROLS = (0x09, 0x0A, 0x0C, 0x0D)
+DOS_END_OF_FILE = b"\x1a"  # SUB, which DOS-era tools write after a text's last line: read as its end alone
 CONTROL_CHUNK = 2**20  # code units compared at once: the file's size in booleans is never held
 
 
