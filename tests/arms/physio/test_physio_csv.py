@@ -516,6 +516,36 @@ def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last
     assert "column(s) Phone timestamp are no known channel; read without them" in caplog.text  # as the file names it
 
 
+SENSOR_LOGGER_HR = "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];"  # the app's header, as it ends
+
+
+def _sensor_logger_hr(path: Path, rows: list[str]) -> Path:
+    """A Polar Sensor Logger HR file: a row a second from 10:00:00.250 phone time, each followed by ``rows``' tail."""
+    path.write_text(SENSOR_LOGGER_HR + "\n" + "".join(
+        f"2024-03-01T10:{i // 60:02d}:{i % 60:02d}.{250 + i % 7:03d};{tail}\n" for i, tail in enumerate(rows)))
+    return path
+
+
+@pytest.mark.parametrize("tail", ["{hr};{hrv};;", "{hr}", "{hr};{hrv},5"], ids=["all-cells", "hr-alone", "hrv-comma"])
+def test_a_sensor_logger_hr_file_reads_its_heart_rate_on_the_phone_s_clock_at_the_stated_offset(tmp_path, caplog,
+                                                                                                   tail):
+    hr_bpm = [67 + i % 5 for i in range(90)]
+    path = _sensor_logger_hr(tmp_path / "Polar_H10_HR.txt", [tail.format(hr=hr, hrv=780 + i % 9)
+                                                             for i, hr in enumerate(hr_bpm)])
+    recording = read_recording(path, utc_offset_s=3600.0)  # was: 'no time column ... and no sample rate given'
+    hr = recording.channels["hr"]
+    assert recording.start_unix_s == pytest.approx(datetime(2024, 3, 1, 9, 0, 0, 250_000, timezone.utc).timestamp())
+    assert hr.values.tolist() == hr_bpm
+    assert hr.times_s[:3].tolist() == pytest.approx([0.0, 1.001, 2.002])  # the phone's stamps, not a rate's
+    assert "column(s) HRV [ms], Breathing interval [rpm] are no known channel; read without them" in caplog.text
+
+
+def test_a_sensor_logger_hr_file_without_the_phone_s_offset_is_refused_naming_the_option(tmp_path):
+    path = _sensor_logger_hr(tmp_path / "Polar_H10_HR.txt", ["67;787;;"] * 10)
+    with pytest.raises(InputError, match=r"line 2: '2024-03-01T10:00:00.250' has no UTC offset; .*--utc-offset"):
+        read_recording(path)  # was: 'no time column (timestamp or time_s) and no sample rate given'
+
+
 def test_an_rr_list_given_a_sample_rate_is_refused_not_spaced_evenly(tmp_path):
     path = tmp_path / "rr.csv"
     path.write_text("rr_ms\n" + "\n".join(str(rr) for rr in RR_MS) + "\n")

@@ -20,7 +20,9 @@ from runtime.arms.physio.readers.layouts import (
     elapsed_s,
     header_table,
     is_polar_flow,
+    is_sensor_logger,
     polar_flow_table,
+    sensor_logger_table,
 )
 from runtime.arms.physio.readers.text import (
     check_rate,
@@ -340,8 +342,10 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
         below = first_rows(path, text, 2, 2, separator, start)  # its summary's values, its samples' header
         body = text[below[-1][1] :] if len(below) == 2 else ""
         return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
-    return consensys_table(path, header_table(path, header, number, text[start:], separator, meta, decimal_comma),
-                           utc_offset_s)
+    table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
+    if is_sensor_logger(table):
+        return sensor_logger_table(path, table)
+    return consensys_table(path, table, utc_offset_s)
 
 
 def _separator(header: str) -> str:

@@ -1,7 +1,8 @@
 """A CSV's samples as parts the generic reader (``csv_file``) reads - the header's names as the file writes them,
 what each column is read as, the start and rate, the line the samples begin on - and wearable apps' export layouts
 read into them: a Polar Flow export's summary (its start) above its samples table, whose elapsed clock is read as
-seconds; a Shimmer (Consensys) export's format and units rows, which say what its signals are read as. The file's
+seconds; a Shimmer (Consensys) export's format and units rows, which say what its signals are read as; a Polar Sensor
+Logger file's phone timestamps, read as what each of its files makes of them. The file's
 own names and line numbers stay with the parts, so that every message names what the user's file holds."""
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _CONSENSYS_SYSTEM_TIME = re.compile(r"(?:.*_)?system_timestamp_cal")
 CONSENSYS_CLOCKS = ("timestamp_unix", "timestampsync_unix", "timestamp_formattedunix")
 _ELAPSED = re.compile(r"(\d+):([0-5]\d):([0-5]\d(?:\.\d+)?)")  # H:MM:SS, hours past 24 in a long session
 POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
+# Polar Sensor Logger (an Android app logging a Polar H10 strap or a Verity Sense) writes one semicolon file per
+# stream, each row led by the phone's local time, without a UTC offset, when the notification carrying it arrived.
+SENSOR_LOGGER_PHONE_TIME = "phone timestamp"
+SENSOR_LOGGER_HR = "hr [bpm]"
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,35 @@ def elapsed_s(text: str) -> float:
 
 def _starts_with(cells: list[str], names: tuple[str, ...]) -> bool:
     return tuple(cell.strip().lower() for cell in cells[: len(names)]) == names
+
+
+def is_sensor_logger(table: CsvTable) -> bool:
+    """Whether a table is a Polar Sensor Logger file's: its first column the phone's timestamp."""
+    return bool(table.reads_as) and table.reads_as[0] == SENSOR_LOGGER_PHONE_TIME
+
+
+def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
+    """A Polar Sensor Logger file's table, its phone timestamps read as that file needs them.
+
+    Its HR file (``Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];``) has one heart rate a notification,
+    about one a second, and no other clock: its phone timestamps are its ``timestamp``, local times read at the
+    offset stated for the phone's clock, as any such times are. Its rows end where their values do (the app writes
+    ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
+    empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
+    if SENSOR_LOGGER_HR not in table.reads_as:
+        return table
+    reads_as = ["timestamp", *table.reads_as[1:]]
+    return dataclasses.replace(table, reads_as=reads_as, body=_padded_rows(table.body, table.delimiter,
+                                                                           len(table.names)))
+
+
+def _padded_rows(body: str, delimiter: str, width: int) -> str:
+    """``body`` with each line that has fewer than ``width`` cells given the empty ones it lacks (a line with more is
+    left for the reader to refuse); blank lines stay blank."""
+    def padded(line: re.Match[str]) -> str:
+        return line.group() + delimiter * max(0, width - 1 - line.group().count(delimiter))
+
+    return re.sub(r"[^\r\n]*[^\s][^\r\n]*", padded, body)
 
 
 def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | None = None) -> CsvTable:
