@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -514,6 +514,38 @@ def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last
     assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS])
     assert ibi.times_s[:4].tolist() == pytest.approx([0.0, 0.798, 1.628, 2.473])  # each beat one interval on
     assert "column(s) Phone timestamp are no known channel; read without them" in caplog.text  # as the file names it
+
+
+def _sensor_logger_rr(path: Path, latency_s: float) -> tuple[Path, float]:
+    """A Polar Sensor Logger RR file of a strap notifying each second (phone time 10:00:01, 10:00:02...) the beats
+    that came since the last, each row stamped with its notification's arrival, ``latency_s`` after it was sent;
+    and the instant of the first beat, in UNIX seconds at the phone's offset of +01:00."""
+    beats_s = np.cumsum(RR_MS * 10) / 1000  # from 10:00:00.000 phone time
+    sent_s = np.ceil(beats_s)  # each beat in the next notification
+    phone = [datetime(2024, 3, 1, 10, 0) + timedelta(seconds=float(s + latency_s)) for s in sent_s]
+    path.write_text("Phone timestamp;RR-interval [ms]\n" + "".join(
+        f"{stamp.isoformat(timespec='milliseconds')};{rr}\n" for stamp, rr in zip(phone, RR_MS * 10, strict=True)))
+    return path, datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc).timestamp() + float(beats_s[0])
+
+
+def test_a_sensor_logger_rr_file_s_phone_timestamps_give_its_first_beat_s_wall_clock_time(tmp_path):
+    path, first_beat_unix_s = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    recording = read_recording(path, utc_offset_s=3600.0)  # was: refused, 'no time in it lacks a UTC offset'
+    ibi = recording.channels["ibi"]
+    assert ibi.times_s[:4].tolist() == pytest.approx([0.0, 0.798, 1.628, 2.473])  # still one interval on
+    # the first beat came before its row's stamp (1.12 s after 10:00 for a beat at 0.812 s): the rows after it
+    # bound it closer, never before it came
+    late_s = recording.start_unix_s - first_beat_unix_s
+    assert 0.0 <= late_s <= 0.12 + 0.05
+    with pytest.raises(InputError, match="its column 'Phone timestamp' gives its start, so --start-unix would not"):
+        read_recording(path, start_unix_s=START_UNIX_S, utc_offset_s=3600.0)
+
+
+def test_a_sensor_logger_rr_file_without_the_phone_s_offset_is_read_without_a_wall_clock_start(tmp_path, caplog):
+    path, _ = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    recording = read_recording(path)
+    assert recording.start_unix_s is None and recording.channels["ibi"].values.size == len(RR_MS) * 10
+    assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
 
 
 SENSOR_LOGGER_HR = "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];"  # the app's header, as it ends

@@ -102,6 +102,11 @@ CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
 RESISTANCE_KOHM_COLUMNS = ("skin_resistance_kohm",)
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms")  # any origin; time_ms in milliseconds
+# The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
+# before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
+RECEIVED_COLUMN = "received_time"
+# The rows the start is read from: a sensor's clock drifts from the phone's by tens of ppm, which later rows would add.
+RECEIVED_START_WINDOW_S = 60.0
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
 MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
 UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
@@ -130,14 +135,20 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     table = _table(path, decode_text(path, read_limited(path)), utc_offset_s)
     local_times = table.elapsed_column is not None  # a Polar Flow export's, whose start is the watch's local time
     time_column = next((h for h in table.reads_as if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
-    columns = _channel_columns(path, table, time_column)
-    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
-    data, zone_less = _values(path, table, kept, time_column, utc_offset_s)
+    # beside a wall clock of its own, the file's received times are left out with the other columns not read
+    received = RECEIVED_COLUMN if RECEIVED_COLUMN in table.reads_as and time_column not in TIME_COLUMNS_UNIX else None
+    clocks = [column for column in (time_column, received) if column]
+    columns = _channel_columns(path, table, clocks)
+    kept = sorted(set(columns) | {table.reads_as.index(column) for column in clocks})
+    data, zone_less = _values(path, table, kept, [c for c in clocks if c in (*TIME_COLUMNS_UNIX, RECEIVED_COLUMN)],
+                              utc_offset_s)
     local_times = local_times or zone_less
     table, columns = _known_columns(table, columns, kept)
     meta = table.meta
+    if received:
+        refuse_options(path, f"its column '{_name_of(table, received)}' gives its start", start_unix_s, None)
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
-        times_s, data = _beats_of_intervals(path, table, data, rate_hz)
+        times_s, data = _beats_of_intervals(path, table, next(iter(columns)), data, rate_hz)
         rate_hz, start_unix_s = None, _given_start(path, start_unix_s, meta)
     elif time_column is None:
         rate_hz = _given_rate(path, rate_hz, meta)
@@ -146,6 +157,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
+    if received:
+        start_unix_s = _received_start_unix_s(path, table, data[:, table.reads_as.index(received)], times_s)
     # after the times are read: a file without any says so, not that an offset would go unused
     if not local_times:
         refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
@@ -184,21 +197,21 @@ def _known_columns(table: CsvTable, columns: dict[int, str], kept: list[int]) ->
     return table, {position[i]: name for i, name in columns.items()}
 
 
-def _values(path: Path, table: CsvTable, kept: list[int], time_column: str | None, utc_offset_s: float | None
+def _values(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str], utc_offset_s: float | None
             ) -> tuple[np.ndarray, bool]:
-    """The values of the table's columns ``kept``, one column of a 2-D array each, and whether its times were local
-    ones without an offset (read at ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
+    """The values of the table's columns ``kept``, one column of a 2-D array each, and whether the times of its
+    ``wall_clocks`` (the columns that may hold ISO times) were local ones without an offset (read at
+    ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
     with points (the file telling what its points mark), a Polar Flow export's elapsed times and ISO times as
     seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both;
     a line that cannot be split into the header's cells is refused after the lines above it are read."""
     return first_problem_named(
-        lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, time_column, utc_offset_s),
+        lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, wall_clocks, utc_offset_s),
         table.body)
 
 
-def _values_of(path: Path, table: CsvTable, kept: list[int], time_column: str | None, utc_offset_s: float | None
+def _values_of(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str], utc_offset_s: float | None
                ) -> tuple[np.ndarray, bool]:
-    unix_column = table.reads_as.index(time_column) if time_column in TIME_COLUMNS_UNIX else None
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
     # points or spaces in a column read: what each marks, the columns read tell
     if _marks_told(table) and columns_hold_marks(table.body, table.delimiter, kept):
@@ -212,10 +225,12 @@ def _values_of(path: Path, table: CsvTable, kept: list[int], time_column: str | 
     if table.elapsed_column is not None:
         values[table.elapsed_column] = _elapsed_seconds(path, table, cells[table.elapsed_column])
     zone_less = False
-    if unix_column is not None and unix_column not in values:
-        unix_s, zone_less = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s)
-        if unix_s is not None:
-            values[unix_column] = unix_s
+    for unix_column in (table.reads_as.index(column) for column in wall_clocks):
+        if unix_column not in values:
+            unix_s, local = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s)
+            zone_less = zone_less or local
+            if unix_s is not None:
+                values[unix_column] = unix_s
     values.update(numbers_of_columns(path, {i: cells[i] for i in kept if i not in values}, table.first_line,
                                      table.names))
     return np.stack([values[i] for i in kept], axis=1), zone_less
@@ -244,29 +259,46 @@ def _marks_told(table: CsvTable) -> bool:
                                    and _PLAIN_INTEGER.search(table.body) is not None)
 
 
-def _beats_of_intervals(path: Path, table: CsvTable, data: np.ndarray, rate_hz: float | None
+def _beats_of_intervals(path: Path, table: CsvTable, column: int, data: np.ndarray, rate_hz: float | None
                         ) -> tuple[np.ndarray, np.ndarray]:
-    """The beat times of a list of beat-to-beat intervals without a time column (a strap logger's or an HRV app's
-    RR export): each beat one interval after the one before, the first at 0 (where ``--start-unix`` places the
-    recording). A sample rate would space the beats evenly instead, which no heart does: refused. So is a missing
-    interval (or none of positive finite length), after which no beat can be placed. One no body's (a strap's
-    artefact beat of 3.2 s or 150 ms) still took its length: the beats after it are placed by it, and its value
-    alone is left out, with the other channels' implausible values (``said_plausible``)."""
+    """The beat times of a list of beat-to-beat intervals (``data``'s ``column``) without a time column (a strap
+    logger's or an HRV app's RR export): each beat one interval after the one before, the first at 0 (where
+    ``--start-unix``, or the times its rows were received, place the recording). A sample rate would space the
+    beats evenly instead, which no heart does: refused. So is a missing interval (or none of positive finite
+    length), after which no beat can be placed. One no body's (a strap's artefact beat of 3.2 s or 150 ms) still
+    took its length: the beats after it are placed by it, and its value alone is left out, with the other
+    channels' implausible values (``said_plausible``)."""
     if rate_hz is not None or "rate_hz" in table.meta:
         raise InputError(path, "holds beat intervals and no time column: its beats follow one another by their "
                          "intervals, so no sample rate applies; leave --rate-hz or the '# rate_hz' line out")
-    intervals_s = in_channel_unit(table.reads_as[0], data[:, 0])
+    intervals_s = in_channel_unit(table.reads_as[column], data[:, column])
     if intervals_s.size < 2:
         raise InputError(path, "holds one beat interval: at least two are needed")
     unplaceable = ~(np.isfinite(intervals_s) & (intervals_s > 0))  # NaN and infinity too
     if unplaceable.any():
         row = int(np.flatnonzero(unplaceable)[0])
-        held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, 0])!r}"
+        held = "no interval" if np.isnan(intervals_s[row]) else f"an interval of {float(data[row, column])!r}"
         raise InputError(path, f"line {table.first_line + row}: {held}, and without a time column the beats after it "
                          "cannot be placed")
     times_s = np.cumsum(intervals_s) - intervals_s[0]
     check_times(path, times_s, table.first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
     return times_s, data
+
+
+def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, times_s: np.ndarray) -> float | None:
+    """The wall-clock start of rows placed by a clock of their own (``times_s``, 0 at the first) from the times they
+    were received (UNIX, any unit): each row came at or before its stamp, so the first came at or before every
+    row's stamp less its time since the first - the latest such instant, of the rows of the first minute; None
+    where they have no stamp."""
+    received_unix_s = _unix_seconds(received)
+    early = (times_s <= RECEIVED_START_WINDOW_S) & np.isfinite(received_unix_s)
+    if not early.any():
+        return None
+    start_unix_s = float(np.min(received_unix_s[early] - times_s[early]))
+    if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
+        raise InputError(path, f"column '{_name_of(table, RECEIVED_COLUMN)}' does not hold UNIX seconds "
+                               f"({float(received[np.flatnonzero(early)[0]])!r})")
+    return start_unix_s
 
 
 def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
@@ -344,7 +376,7 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
         return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
     table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
     if is_sensor_logger(table):
-        return sensor_logger_table(path, table)
+        return sensor_logger_table(path, table, utc_offset_s)
     return consensys_table(path, table, utc_offset_s)
 
 
@@ -377,13 +409,14 @@ def _meta_lines(path: Path, lines: list[str], decimal_comma: bool) -> dict[str, 
     return meta
 
 
-def _channel_columns(path: Path, table: CsvTable, time_column: str | None) -> dict[int, str]:
-    """Column index -> channel name for the columns the reader knows; the others are left out with a log line."""
+def _channel_columns(path: Path, table: CsvTable, clocks: list[str]) -> dict[int, str]:
+    """Column index -> channel name for the columns the reader knows, but the ``clocks`` read; the others are left
+    out with a log line."""
     columns: dict[int, str] = {}
     unknown = []
     for index, (column, reads_as) in enumerate(zip(table.names, table.reads_as, strict=True)):
         name = CSV_ALIASES.get(reads_as)
-        if reads_as == time_column:
+        if reads_as in clocks:
             continue
         if name is None:
             unknown.append(column)

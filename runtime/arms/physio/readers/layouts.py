@@ -50,6 +50,7 @@ POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
 # stream, each row led by the phone's local time, without a UTC offset, when the notification carrying it arrived.
 SENSOR_LOGGER_PHONE_TIME = "phone timestamp"
 SENSOR_LOGGER_HR = "hr [bpm]"
+SENSOR_LOGGER_RR = "rr-interval [ms]"
 
 
 @dataclass(frozen=True)
@@ -159,19 +160,37 @@ def is_sensor_logger(table: CsvTable) -> bool:
     return bool(table.reads_as) and table.reads_as[0] == SENSOR_LOGGER_PHONE_TIME
 
 
-def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
+def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float | None = None) -> CsvTable:
     """A Polar Sensor Logger file's table, its phone timestamps read as that file needs them.
+
+    Its RR file (``Phone timestamp;RR-interval [ms]``) has each beat on a row stamped with the time its
+    notification arrived, which carries the beats of the second or so before it: the beats follow their intervals,
+    and the stamps, read at ``utc_offset_s``, give their wall-clock start alone (``received_time``); without the
+    offset they are left out, and the beats read without a wall-clock start, as a Polar Flow export is without its
+    start's offset.
 
     Its HR file (``Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];``) has one heart rate a notification,
     about one a second, and no other clock: its phone timestamps are its ``timestamp``, local times read at the
     offset stated for the phone's clock, as any such times are. Its rows end where their values do (the app writes
     ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
     empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
+    if SENSOR_LOGGER_RR in table.reads_as:
+        return _stamped_on_receipt(path, table, utc_offset_s)
     if SENSOR_LOGGER_HR not in table.reads_as:
         return table
     reads_as = ["timestamp", *table.reads_as[1:]]
     return dataclasses.replace(table, reads_as=reads_as, body=_padded_rows(table.body, table.delimiter,
                                                                            len(table.names)))
+
+
+def _stamped_on_receipt(path: str | Path, table: CsvTable, utc_offset_s: float | None) -> CsvTable:
+    """The table with its phone timestamps read as the times its rows were received, where the phone's offset is
+    stated; as it is (the column left out), with a warning, where it is not."""
+    if utc_offset_s is None:
+        log.warning("%s: its phone timestamps have no UTC offset; read without a wall-clock start (--physio-offset "
+                    "places it, or give the phone's UTC offset: --utc-offset / --physio-utc-offset +01:00)", path)
+        return table
+    return dataclasses.replace(table, reads_as=["received_time", *table.reads_as[1:]])
 
 
 def _padded_rows(body: str, delimiter: str, width: int) -> str:
