@@ -52,6 +52,16 @@ def test_csv_timestamps_running_backwards_are_an_error(tmp_path):
         read_csv(path)
 
 
+def test_a_gap_in_a_millisecond_time_column_is_measured_in_seconds(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_ms,hr\n" + "".join(f"{t_s * 1000},70\n" for t_s in [*range(30), *range(120, 150)]))
+    hr = read_csv(path).channels["hr"]  # was: 'the time jumps by 91000 s ..., more than 24 h: not one recording'
+    assert hr.gaps == [(pytest.approx(30.0), pytest.approx(120.0))]
+    path.write_text("time_ms,hr\n0,70\n1000,70\n" + f"{1000 + 25 * 3600 * 1000},70\n")
+    with pytest.raises(InputError, match=r"line 4: the time jumps by 90000 s \(1000.0 then 90001000.0\)"):
+        read_csv(path)  # a day's jump is still one, its values quoted as the file writes them
+
+
 def test_csv_rate_line_that_contradicts_the_timestamps_is_an_error(tmp_path):
     path = tmp_path / "rec.csv"
     path.write_text("# rate_hz: 32\ntime_s,eda\n" + "\n".join(f"{i * 0.25},{1.0}" for i in range(40)) + "\n")

@@ -494,7 +494,8 @@ def _csv_time_column(
     times = data[:, table.reads_as.index(time_column)]
     if time_column in TIME_COLUMNS_UNIX:
         times = _unix_seconds(times)
-    check_times(path, times, row_lines, f"column '{name}'")
+    unit_s = 1.0 if time_column in TIME_COLUMNS_UNIX else CSV_SCALES.get(time_column, 1.0)
+    check_times(path, times, row_lines, f"column '{name}'", unit_s)
     if time_column in TIME_COLUMNS_UNIX:
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
             raise InputError(path, f"column '{name}' does not hold UNIX seconds ({float(times[0])!r})")
@@ -505,7 +506,7 @@ def _csv_time_column(
                              f"'{name}' {start_unix_s:.10g}: correct the line or leave it out")
     else:
         start_unix_s = _given_start(path, None, meta)  # the first row's instant: a time_s column has any origin
-        times = times * CSV_SCALES.get(time_column, 1.0)
+        times = times * unit_s
     times_s = times - times[0]
     rate_hz = meta.get("rate_hz")
     if rate_hz is not None:

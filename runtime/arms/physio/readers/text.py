@@ -657,10 +657,11 @@ def drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.n
     return data[kept], row_lines[kept]
 
 
-def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str) -> None:
-    """Times that are finite, increase, and never jump by more than MAX_JUMP_S (the line named)."""
+def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0) -> None:
+    """Times, in units of ``unit_s`` seconds (quoted as written), that are finite, increase, and never jump by more
+    than MAX_JUMP_S (the line named)."""
     check_finite(source, times, row_lines, what)
-    steps = np.diff(times)
+    steps = np.diff(times) * unit_s
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0])
         raise InputError(
