@@ -558,6 +558,50 @@ def test_a_sensor_logger_rr_file_without_the_phone_s_offset_is_read_without_a_wa
     assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
 
 
+def _sensor_logger_acc(path: Path, seconds: int = 40) -> tuple[Path, float]:
+    """A Polar Sensor Logger ACC file of a strap sampling at 200 Hz from 10:00:00.000 phone time (+01:00), on its
+    own clock in ns since 2000-01-01 (set, as the app sets it, to the phone's time), notifying 36 samples at a time,
+    each row stamped 50 ms after its batch's last sample; and the first sample's instant in UNIX seconds."""
+    first_unix_s = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc).timestamp()
+    polar_epoch_ns = (first_unix_s - datetime(2000, 1, 1, tzinfo=timezone.utc).timestamp()) * 10**9
+    rows = []
+    for i in range(200 * seconds):
+        stamp = datetime(2024, 3, 1, 10, 0) + timedelta(seconds=(i // 36 + 1) * 36 / 200 - 1 / 200 + 0.05)
+        rows.append(f"{stamp.isoformat(timespec='milliseconds')};{int(polar_epoch_ns) + i * 5_000_000};"
+                    f"{-953 + i % 7};{63 - i % 3};{425}\n")
+    path.write_text("Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]\n" + "".join(rows))
+    return path, first_unix_s
+
+
+def test_a_sensor_logger_acc_file_reads_its_axes_in_g_on_the_sensor_s_clock_and_its_start_from_the_phone(tmp_path):
+    path, first_unix_s = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt")
+    recording = read_recording(path, utc_offset_s=3600.0)  # was: 'no known channel column: found Phone timestamp...'
+    acc = recording.channels["acc"]
+    assert acc.rate_hz == pytest.approx(200.0) and acc.unit == "g"
+    np.testing.assert_allclose(acc.values[:2], [[-0.953, 0.063, 0.425], [-0.952, 0.062, 0.425]])
+    assert 0.0 <= recording.start_unix_s - first_unix_s <= 0.05 + 0.005  # the phone's stamps, not the sensor's clock
+
+
+def test_a_sensor_logger_sensor_clock_is_never_read_as_a_wall_clock(tmp_path, caplog):
+    path, _ = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt")
+    recording = read_recording(path)  # no phone offset: no wall clock at all, though the sensor's was set
+    assert recording.start_unix_s is None and recording.duration_s == pytest.approx(40, abs=0.01)
+    assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
+
+
+@pytest.mark.parametrize(("header", "held"), [
+    ("Phone timestamp;sensor timestamp [ns];timestamp [ms];ecg [uV]", "timestamp \\[ms\\], ecg \\[uV\\]"),
+    ("Phone timestamp;sensor timestamp [ns];channel 0;channel 1;channel 2;ambient", "channel 0, .*, ambient"),
+], ids=["ecg", "ppg"])
+def test_a_sensor_logger_stream_that_is_not_read_is_refused_naming_what_it_holds(tmp_path, header, held):
+    path = tmp_path / "Polar_H10_stream.txt"
+    cells = len(header.split(";")) - 2
+    path.write_text(header + "\n" + "".join(f"2024-03-01T10:00:00.{i:03d};{599_616_050_941_733_632 + i * 7_692_307};"
+                                            + ";".join(["-166"] * cells) + "\n" for i in range(20)))
+    with pytest.raises(InputError, match=f"a Polar Sensor Logger file of {held}, which is not read: give its HR, RR"):
+        read_recording(path, utc_offset_s=3600.0)
+
+
 SENSOR_LOGGER_HR = "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];"  # the app's header, as it ends
 
 

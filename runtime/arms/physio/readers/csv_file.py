@@ -85,6 +85,7 @@ CSV_ALIASES: dict[str, str] = {
     "acc_z": "acc_z",
     "skin_resistance_kohm": "eda",
     **{f"{axis}_ms2": axis for axis in ACC_AXES},  # in m/s^2, as a Shimmer writes its accelerometer
+    **{f"{axis}_mg": axis for axis in ACC_AXES},  # in milli-g, as Polar Sensor Logger writes a strap's
     # as heart-rate apps and straps' loggers name them (Polar Sensor Logger, Polar Flow, Fitbit's export)
     "rr-interval [ms]": "ibi",
     "rr interval [ms]": "ibi",
@@ -97,11 +98,12 @@ CSV_ALIASES: dict[str, str] = {
 # a column in another unit than its channel's -> the factor
 MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "rr [ms]")
 CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
-              **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES}}
+              **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES},
+              **{f"{axis}_mg": 0.001 for axis in ACC_AXES}, "time_ns": 1e-9}
 # a skin resistance (a Shimmer's GSR in kOhm) is the conductance's reciprocal, not a multiple of it
 RESISTANCE_KOHM_COLUMNS = ("skin_resistance_kohm",)
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
-TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms")  # any origin; time_ms in milliseconds
+TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms", "time_ns")  # any origin; time_ms in ms, time_ns in ns
 # The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
 # before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
 RECEIVED_COLUMN = "received_time"
@@ -600,8 +602,15 @@ def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return None, False
     zones: set[bool] = set()  # whether each time said its own offset
+    read: dict[str, float] = {}  # a time written again (the rows of one notification a logger stamped) read once
 
     def unix_s(text: str, number: int) -> float:
+        if text in read:
+            return read[text]
+        read[text] = _unix_s(text, number)
+        return read[text]
+
+    def _unix_s(text: str, number: int) -> float:
         instant = _iso_instant(path, text, number)
         zones.add(instant.tzinfo is not None)
         if len(zones) > 1:  # said before a missing offset: stating one would not read such a file

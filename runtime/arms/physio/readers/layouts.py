@@ -51,6 +51,10 @@ POLAR_FLOW_START = "%d-%m-%Y %H:%M:%S"  # its summary's Date and Start time
 SENSOR_LOGGER_PHONE_TIME = "phone timestamp"
 SENSOR_LOGGER_HR = "hr [bpm]"
 SENSOR_LOGGER_RR = "rr-interval [ms]"
+# The sensor's own clock, ns since 2000-01-01 (Polar's epoch): set by the phone or not, it is no UNIX time, so it is
+# read for the spacing of the samples alone (as time_ns).
+SENSOR_LOGGER_SENSOR_TIME = "sensor timestamp [ns]"
+SENSOR_LOGGER_ACC = {f"{axis} [mg]": f"acc_{axis}_mg" for axis in "xyz"}  # the accelerometer in milli-g
 
 
 @dataclass(frozen=True)
@@ -169,11 +173,18 @@ def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float |
     offset they are left out, and the beats read without a wall-clock start, as a Polar Flow export is without its
     start's offset.
 
+    Its ACC file (``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``) is read on the sensor's own
+    clock (``time_ns``, no wall clock), its axes in mg, and its phone timestamps, as the RR file's, give its start.
+    Its other streams (ECG, PPG, gyroscope, magnetometer: a sensor timestamp beside other columns) are refused
+    naming what they hold, and the files that are read.
+
     Its HR file (``Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];``) has one heart rate a notification,
     about one a second, and no other clock: its phone timestamps are its ``timestamp``, local times read at the
     offset stated for the phone's clock, as any such times are. Its rows end where their values do (the app writes
     ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
     empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
+    if SENSOR_LOGGER_SENSOR_TIME in table.reads_as:
+        return _sensor_logger_acc(path, table, utc_offset_s)
     if SENSOR_LOGGER_RR in table.reads_as:
         return _stamped_on_receipt(path, table, utc_offset_s)
     if SENSOR_LOGGER_HR not in table.reads_as:
@@ -181,6 +192,17 @@ def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float |
     reads_as = ["timestamp", *table.reads_as[1:]]
     return dataclasses.replace(table, reads_as=reads_as, body=_padded_rows(table.body, table.delimiter,
                                                                            len(table.names)))
+
+
+def _sensor_logger_acc(path: str | Path, table: CsvTable, utc_offset_s: float | None) -> CsvTable:
+    if not set(SENSOR_LOGGER_ACC) <= set(table.reads_as):
+        held = ", ".join(name for name, column in zip(table.names, table.reads_as, strict=True)
+                         if column not in (SENSOR_LOGGER_PHONE_TIME, SENSOR_LOGGER_SENSOR_TIME) and name)
+        raise InputError(path, f"a Polar Sensor Logger file of {held}, which is not read: give its HR, RR or ACC "
+                               "file")
+    reads_as = [SENSOR_LOGGER_ACC.get(column, "time_ns" if column == SENSOR_LOGGER_SENSOR_TIME else column)
+                for column in table.reads_as]
+    return _stamped_on_receipt(path, dataclasses.replace(table, reads_as=reads_as), utc_offset_s)
 
 
 def _stamped_on_receipt(path: str | Path, table: CsvTable, utc_offset_s: float | None) -> CsvTable:
