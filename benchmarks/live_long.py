@@ -53,14 +53,15 @@ BOARD_RATE_HZ = 64
 def pulse_wave(n: int, rng: np.random.Generator) -> np.ndarray:
     """A pulse wave at the board's rate: one smooth beat every 0.75-0.95 s, with noise."""
     times_s = np.arange(n) / BOARD_RATE_HZ
-    beats_s = np.cumsum(rng.uniform(0.75, 0.95, int(n / BOARD_RATE_HZ / 0.75) + 2))
-    phase = (times_s - beats_s[np.searchsorted(beats_s, times_s) - 1].clip(0)) / 0.85
+    beats_s = np.concatenate([[0.0], np.cumsum(rng.uniform(0.75, 0.95, int(n / BOARD_RATE_HZ / 0.75) + 2))])
+    phase = (times_s - beats_s[np.searchsorted(beats_s, times_s, side="right") - 1]) / 0.85  # since the last beat
     return np.exp(-((phase - 0.25) ** 2) / 0.02) + 0.05 * rng.normal(size=n)
 
 
 def skin_conductance(n: int, rng: np.random.Generator) -> np.ndarray:
-    """Skin conductance (µS) at the board's rate: a drifting tonic level and a response (rising over about 1 s,
-    falling over about 4 s) every 10-30 s, as resting skin gives a few a minute. The cost of a checkpoint's EDA
+    """Skin conductance (µS) at the board's rate: a drifting tonic level and a response (a difference of
+    exponentials of 1 s and 4 s, peaking 1.8 s after its onset, scaled by 1 / 0.47 so that its peak is its
+    amplitude) every 10-30 s, as resting skin gives a few a minute. The cost of a checkpoint's EDA
     processing grows with the responses found (neurokit2 matches each peak to its onset), so a noisier signal
     costs more than this."""
     times_s = np.arange(n) / BOARD_RATE_HZ

@@ -23,14 +23,22 @@ from runtime.errors import InputError
 from runtime.track import window_grid
 
 log = logging.getLogger("emotrace.physio")
-# neurokit2's lines on what an E4 export always holds, ignored once here: its EDA cleaning skipped at 4 Hz (it
-# filters above 6 Hz only) and a stretch without an SCR onset (its nanmin of none). Not around each call:
-# warnings.catch_warnings swaps the process-wide filters, which is not thread-safe, and a live session processes
-# physio in two threads at once (a filter left installed for good, or a warning of another thread's lost).
-warnings.filterwarnings("ignore", message="EDA signal is sampled at very low frequency",
-                        module=r"neurokit2\.eda\.eda_clean")
-warnings.filterwarnings("ignore", message="All-NaN slice encountered", category=RuntimeWarning,
-                        module=r"neurokit2\.eda\.eda_peaks")
+# What neurokit2 warns of (an E4's 4 Hz EDA it cannot clean, a stretch too short for a rate or without an SCR
+# onset, numpy's lines from within it): the arm says what the readings lack itself, as quality and lines of its own,
+# so a library's line naming its own source file is noise to a clinician. Ignored by module, where the physio is
+# processed (``ignore_library_warnings``), not around each call: warnings.catch_warnings swaps the process-wide
+# filters and is not thread-safe, and a live session processes physio in two threads at once.
+LIBRARY_MODULES = r"neurokit2(\.|$)"
+
+
+def ignore_library_warnings() -> None:
+    """Ignore every warning raised from neurokit2's modules, by one process-wide filter added where none is yet (so
+    again after something reset the filters: a test harness, a caller's own catch_warnings)."""
+    if not any(action == "ignore" and module is not None and module.pattern == LIBRARY_MODULES
+               for action, _, _, module, _ in warnings.filters):
+        warnings.filterwarnings("ignore", module=LIBRARY_MODULES)
+
+
 Processed = TypeVar("Processed")
 Unread = dict[tuple[str, float], tuple[float, str]]  # (channel, stretch start s) -> (its seconds, why unread)
 
@@ -501,6 +509,7 @@ def _processed_segments(
     (a flat line from an unplugged sensor or shorted electrodes, a lone spike: neurokit2 fails on these in
     several ways) is no signal: left out, so its windows lose quality, and noted in ``unread`` to be said once
     (EDA is processed twice)."""
+    ignore_library_warnings()
     for t0, t1, stamps_s, values in _segments(channel, unread):
         try:
             processed = process(values)  # neurokit2's expected lines are ignored at import (above)
