@@ -71,4 +71,6 @@ def held(loggers: Iterable[logging.Logger]) -> Iterator[None]:
     with said_once(loggers, unsaid=hold):
         yield
     for record in records:
-        logging.getLogger(record.name).handle(record)
+        # to the handlers alone: the logger's filters saw the line when it was held (a said_once around this
+        # block took its key then, and would drop it now as a repeat)
+        logging.getLogger(record.name).callHandlers(record)

@@ -48,3 +48,15 @@ def test_held_lines_are_said_in_order_after_a_block_that_ends_well_and_never_aft
             pass
         log.warning("after")
     assert [r.getMessage() for r in caplog.records] == ["first", "second", "after"]
+
+
+def test_held_lines_inside_said_once_are_said_once_not_dropped_as_their_own_repeats(caplog):
+    from runtime.log_filters import held
+
+    log = logging.getLogger("test.held")
+    with caplog.at_level("WARNING"), said_once([log]):
+        with held([log]):
+            log.warning("a.wav: quiet")
+            log.warning("a.wav: quiet")
+        log.warning("a.wav: quiet")  # said in the block: a repeat
+    assert [r.getMessage() for r in caplog.records] == ["a.wav: quiet"]
