@@ -246,15 +246,23 @@ def unreadable(path: Path | str, error: OSError) -> InputError:
     return InputError(path, f"cannot be read ({error.strerror or error})")
 
 
-def read_csv_rows(path: Path | str, what: str = "CSV") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def read_csv_rows(path: Path | str, what: str = "CSV",
+                  header_hint: str = "") -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """A CSV's header and its rows, each with its line number, read as UTF-8 (a byte-order mark, as a spreadsheet's
     "CSV UTF-8" writes, is not part of the first name); any failure is one ``InputError`` naming the file, and so
-    is a row with more or fewer fields than the header (csv reads those as a None key or None values)."""
+    is a row with more or fewer fields than the header (csv reads those as a None key or None values), and a first
+    line that names no column (blank, or blank fields) where the file holds more than blank lines: said first, with
+    ``header_hint`` (what the first line should be) where given, as each row's width against it would mislead. A
+    file of blank lines only gives no header and no rows, for the caller to call empty."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            rows = [(reader.line_num, _whole_row(path, reader.line_num, row)) for row in reader]
-            return list(reader.fieldnames or []), rows
+            read = [(reader.line_num, row) for row in reader]
+            header = list(reader.fieldnames or [])
+            if (header or read) and not any(name.strip() for name in header):
+                raise InputError(path, "has a first line that names no column: "
+                                 + (header_hint or f"a {what}'s first line is its header, naming its columns"))
+            return header, [(line, _whole_row(path, line, row)) for line, row in read]
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except IsADirectoryError:

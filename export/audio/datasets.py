@@ -212,6 +212,8 @@ def load_corpus(data: str | Path) -> Corpus:
 
 
 MANIFEST_COLUMNS = ("path", "speaker", "emotion")
+MANIFEST_PROMISE = (f"a manifest's first line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths "
+                    "relative to its folder)")
 MAX_NAMED_FILES = 10  # files named in one refusal (missing, unreadable, in a clashing folder); the rest are counted
 
 
@@ -224,7 +226,7 @@ def first_named(items: list[str]) -> str:
 def read_manifest(manifest: Path) -> Corpus:
     """Clips from a manifest (path, speaker, emotion); any missing file, row without a speaker, unmappable label or
     file named twice is an error. Paths are relative to the manifest's folder."""
-    header, all_rows = read_csv_rows(manifest)
+    header, all_rows = read_csv_rows(manifest, header_hint=f"{MANIFEST_PROMISE}, then one row per clip")
     # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
     rows = [(line, row) for line, row in all_rows if any(str(v or "").strip() for v in row.values())]
     refuse_other_columns(manifest, header)
@@ -258,18 +260,16 @@ def refuse_other_columns(manifest: Path, header: list[str]) -> None:
     missing = [c for c in MANIFEST_COLUMNS if c not in {f.lower() for f in found}]
     if not missing:
         return
-    promise = (f"a manifest's first line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths relative "
-               "to its folder)")
-    if not found:
-        raise InputError(manifest, f"{'is empty' if not header else 'has a first line that names no column'}: "
-                         f"{promise}, then one row per clip")
+    if not found:  # blank lines only: read_csv_rows refuses a first line naming no column above anything else
+        raise InputError(manifest, f"is empty: {MANIFEST_PROMISE}, then one row per clip")
     hint = ""
     if len(found) == 1 and ";" in found[0]:
         hint = "; its fields are separated by semicolons: save it with commas (CSV, comma-separated)"
     elif "emotion" in missing and "label" in {f.lower() for f in found}:
         hint = "; name the label column 'emotion'"
     shown = ", ".join(repr(f) for f in found)
-    raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: {promise}{hint}")
+    raise InputError(manifest, f"has column(s) {shown} and lacks column(s) {', '.join(missing)}: {MANIFEST_PROMISE}"
+                     f"{hint}")
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[str]:

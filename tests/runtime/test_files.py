@@ -13,6 +13,7 @@ from runtime.files import (
     check_output_file,
     check_output_folder,
     find_files,
+    read_csv_rows,
     read_json_object,
     replace_together,
     stage_file,
@@ -372,3 +373,23 @@ def test_files_under_linked_folders_are_found_once_and_a_link_back_up_is_no_loop
     (tmp_path / "corpus" / "a" / "up").symlink_to(tmp_path / "split", target_is_directory=True)  # a loop
     found = find_files([tmp_path / "split"], {".wav"}, "audio files")
     assert len(found) == 1 and found[0].name == "one.wav"  # was: none (linked folders not followed)
+
+
+@pytest.mark.parametrize("first_line", ["", " , ,", ",,"])
+def test_a_csv_whose_first_line_names_no_column_is_said_to_be_that_before_any_rows_width(tmp_path, first_line):
+    path = tmp_path / "rows.csv"
+    path.write_text(f"{first_line}\npath,speaker,emotion\none.wav,ann,sad\n")  # a spreadsheet's empty first row
+    # was, for the blank line: 'line 2: more fields than the header's 0 (a comma inside a field ...)'
+    with pytest.raises(InputError, match=r"rows\.csv: has a first line that names no column: a CSV's first line "
+                                         r"is its header, naming its columns$"):
+        read_csv_rows(path)
+    with pytest.raises(InputError, match=r"names no column: the header is a,b$"):
+        read_csv_rows(path, header_hint="the header is a,b")
+
+
+def test_a_csv_of_blank_lines_has_no_header_and_no_rows_and_a_header_alone_no_rows(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("\n\n")
+    assert read_csv_rows(path) == ([], [])
+    path.write_text("a,b\n\n1,2\n")
+    assert read_csv_rows(path) == (["a", "b"], [(3, {"a": "1", "b": "2"})])

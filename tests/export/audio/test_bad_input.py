@@ -62,6 +62,18 @@ def test_out_that_is_a_file_is_one_input_error_before_any_work(tmp_path, capsys)
     assert len(err.splitlines()) == 1 and "run: is a file" in err
 
 
+def test_a_manifest_with_a_blank_first_line_is_said_to_name_no_column(tmp_path, capsys):
+    data = write_manifest(tmp_path / "data")
+    manifest = data / "manifest.csv"
+    manifest.write_text("\n" + manifest.read_text())  # a spreadsheet export with an empty first row
+    assert main(["train", "audio", str(data), "--out", str(tmp_path / "run"), "--speed-perturb", "none"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # was: 'line 2: more fields than the header's 0 (a comma inside a field needs the field in double quotes)'
+    assert len(err) == 1 and "manifest.csv: has a first line that names no column: a manifest's first line is " \
+        "the header path,speaker,emotion" in err[0]
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_manifest_csv_can_be_given_in_place_of_its_folder(tmp_path, cheap_windows):
     data = write_manifest(tmp_path / "data")
     report = train.train_audio(data / "manifest.csv", tmp_path / "run", cv_folds=3, speed_factors=())

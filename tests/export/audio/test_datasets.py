@@ -117,6 +117,10 @@ BAD_MANIFESTS = {
                       r".*, then one row per clip$"),
     "a first line of blank names": (" , \n", r"manifest\.csv: has a first line that names no column: .* header "
                                     r"path,speaker,emotion"),
+    # a spreadsheet's empty first row; was: 'line 2: more fields than the header's 0 ...'
+    "a blank first line": ("\npath,speaker,emotion\none.wav,ann,sad\n",
+                           r"manifest\.csv: has a first line that names no column: .* header path,speaker,emotion "
+                           r".*, then one row per clip$"),
     "Latin-1 text": ("path,speaker,emotion\none.wav,J\xfcrgen,sad\n".encode("latin-1"),
                      r"manifest\.csv: is not UTF-8 text .*save it as CSV UTF-8"),
 }
