@@ -46,9 +46,7 @@ def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Pa
         if path.is_dir():
             raise InputError(path, "is a folder; give a file name to write")
         if not path.parent.is_dir():
-            above = next((folder for folder in path.parents if folder.exists()), None)
-            if above is not None and not above.is_dir():  # not "does not exist": it does, as a file
-                raise InputError(path, f"{above} is a file, not a folder, so nothing can be written under it")
+            _nearest_folder(path.parent, path)  # a file or a link to nothing above it is said as that
             raise InputError(path, "output folder does not exist")
         if path.exists() and not path.is_file():
             raise InputError(path, "is not a regular file (a device, pipe or socket); give a file name to write")
@@ -82,15 +80,22 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
                 raise InputError(path, f"is the {what}; give another folder to write into")
             if _inside(path, Path(folder).resolve()):
                 raise InputError(path, f"lies inside the {what} {folder}; give a folder outside it")
-        existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
-        if not existing.exists():  # a link to nothing above it: else "File exists" when the run writes
-            raise InputError(path, f"{existing} {_link_to_nothing(existing)}, so no folder can be made under it")
-        if not existing.is_dir():
-            raise InputError(path, f"{existing} is a file, so no folder can be made under it")
-        _check_writable(path, existing)
+        _check_writable(path, _nearest_folder(path, path))
     except OSError as error:
         raise InputError(path, f"cannot check it: {error.strerror or error}") from None
     return path
+
+
+def _nearest_folder(folder: Path, output: Path) -> Path:
+    """The nearest of ``folder`` and the folders above it that exists, where ``output`` is to be written; one that is
+    a file, or a link to nothing (else "File exists" when the run writes, after its work), is an ``InputError``
+    naming ``output``: nothing can be written under either."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p.is_symlink())
+    if not existing.exists():
+        raise InputError(output, f"{existing} {_link_to_nothing(existing)}, so nothing can be written under it")
+    if not existing.is_dir():
+        raise InputError(output, f"{existing} is a file, not a folder, so nothing can be written under it")
+    return existing
 
 
 def _link_to_nothing(link: Path) -> str:

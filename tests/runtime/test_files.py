@@ -31,10 +31,13 @@ def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
     [(".", "is a folder"), ("missing/out.csv", "output folder does not exist"), ("in.csv", "overwrite the input"),
      # was: 'output folder does not exist'
      ("in.csv/out.csv", r"out\.csv: .*in\.csv is a file, not a folder, so nothing can be written under it$"),
-     ("in.csv/deeper/out.csv", r"in\.csv is a file, not a folder")],
+     ("in.csv/deeper/out.csv", r"in\.csv is a file, not a folder"),
+     # was: 'output folder does not exist', as said of a folder not made yet
+     ("dl/out.csv", r"dl is a link to .*nowhere, which does not exist, so nothing can be written under it$")],
 )
 def test_an_output_that_cannot_or_must_not_be_written_is_refused_before_any_work(tmp_path, name, problem):
     (tmp_path / "in.csv").write_text("x\n")
+    (tmp_path / "dl").symlink_to(tmp_path / "nowhere")
     with pytest.raises(InputError, match=problem):
         check_output_file(tmp_path / name, [tmp_path / "in.csv"])
 
@@ -105,7 +108,7 @@ def test_a_timeline_folder_that_is_a_file_or_under_one_is_refused_before_any_wor
     taken.write_text("")
     with pytest.raises(InputError, match="is a file; give a folder"):
         check_output_folder(taken)
-    with pytest.raises(InputError, match="is a file, so no folder can be made under it"):
+    with pytest.raises(InputError, match="is a file, not a folder, so nothing can be written under it"):
         check_output_folder(taken / "out")
     assert check_output_folder(tmp_path / "new" / "out") == tmp_path / "new" / "out"
     assert main(["analyze", str(tmp_path / "never-read.wav"), "--out", str(taken)]) == 2
@@ -181,7 +184,7 @@ def test_an_output_folder_under_a_link_to_nothing_is_refused_before_any_work(tmp
     with pytest.raises(InputError) as refused:  # was: accepted, then "File exists" when the run wrote, after its work
         check_output_folder(dangling / "run" / "sub")
     assert str(refused.value) == f"{dangling / 'run' / 'sub'}: {dangling} is a link to {tmp_path / 'nowhere'}, " \
-                                 "which does not exist, so no folder can be made under it"
+                                 "which does not exist, so nothing can be written under it"
 
 
 def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tmp_path):
@@ -193,7 +196,7 @@ def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tm
         with pytest.raises(InputError) as refused:  # was: "... a link to dl, which does not exist" though dl does
             check_output_folder(tmp_path / link / "run")
         assert str(refused.value).endswith(f"{tmp_path / link} is a link to {target}, which leads to nothing (a link "
-                                           "to nothing, or a loop), so no folder can be made under it")
+                                           "to nothing, or a loop), so nothing can be written under it")
 
 
 def test_an_output_folder_on_a_read_only_file_system_says_so(tmp_path, monkeypatch):
