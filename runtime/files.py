@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -249,6 +249,20 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
 def unreadable(path: Path | str, error: OSError) -> InputError:
     """The one error for a file this process may not read (permissions), or that went while it was read."""
     return InputError(path, f"cannot be read ({error.strerror or error})")
+
+
+def batch_failures(on_failed: Callable[[InputError], None] | None = None
+                   ) -> tuple[list[InputError], Callable[[InputError], None]]:
+    """A batch's list of the errors of the files it could not read, and the call that adds one to it and tells
+    ``on_failed`` of it as it is met (a long batch says its failures as they come, not all after its last file)."""
+    failed: list[InputError] = []
+
+    def fail(error: InputError) -> None:
+        failed.append(error)
+        if on_failed is not None:
+            on_failed(error)
+
+    return failed, fail
 
 
 def read_csv_rows(path: Path | str, what: str = "CSV",

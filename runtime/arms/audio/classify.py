@@ -37,7 +37,7 @@ from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import DEFAULTS
 from runtime.errors import InputError
-from runtime.files import check_output_file, find_files, write_atomically
+from runtime.files import batch_failures, check_output_file, find_files, write_atomically
 from runtime.media import other_audio_streams_note, probe
 from runtime.track import canonical_label
 
@@ -137,13 +137,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
     ``on_failed``: told each file's error as it is met (a long batch says its failures as they come)."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
-    failed: list[InputError] = []
-
-    def fail(error: InputError) -> None:
-        failed.append(error)
-        if on_failed is not None:
-            on_failed(error)
-
+    failed, fail = batch_failures(on_failed)
     if isinstance(model, WaveformEmotionModel):  # reads samples; no speaker baseline applies
         clips = []
         for path in files:

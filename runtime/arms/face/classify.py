@@ -19,7 +19,7 @@ import numpy as np
 from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
 from runtime.errors import InputError
-from runtime.files import check_output_file, find_files, write_atomically
+from runtime.files import batch_failures, check_output_file, find_files, write_atomically
 from runtime.native import native_stderr
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -73,14 +73,12 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["path", "emotion", *expression.labels, "reason"])
     unread: dict[str, int] = {}
-    failed: list[InputError] = []
+    failed, fail = batch_failures(on_failed)
     for path in files:
         try:
             image = read_rgb(path)
         except InputError as error:
-            failed.append(error)
-            if on_failed is not None:
-                on_failed(error)
+            fail(error)
             continue
         if cropped:
             small = min(image.shape[:2]) < min_face_px
