@@ -233,7 +233,7 @@ def _run_audio_classify(args: argparse.Namespace) -> int:
     from runtime.arms.audio.classify import classify_paths
 
     count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline,
-                                   on_failed=_said_failed_file)
+                                   on_failed=_said_input_error)
     if count:
         _say(f"{args.csv}: {count} file(s) classified")
     return _said_failed_count(failed, count + len(failed), args.csv)
@@ -550,7 +550,7 @@ def _run_face_classify(args: argparse.Namespace) -> int:
     from runtime.arms.face.classify import classify_paths
 
     images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped,
-                                                on_failed=_said_failed_file)
+                                                on_failed=_said_input_error)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
     return _said_failed_count(failed, images + len(failed), args.csv)
@@ -607,8 +607,8 @@ def _run_train_body(args: argparse.Namespace) -> None:
 # --- entry point ------------------------------------------------------------------------------------
 
 
-def _said_failed_file(error: InputError) -> None:
-    """The line of one file a batch could not read."""
+def _said_input_error(error: InputError) -> None:
+    """The one line of bad input: a command's refusal, or one file a batch could not read as it is met."""
     _complain(f"emotrace: error: {error}")
 
 
@@ -629,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
         with stopping_on_signals():
             code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
-        _complain(f"emotrace: error: {error}")
+        _said_input_error(error)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         _complain("emotrace: interrupted")
