@@ -3,8 +3,8 @@
 Nothing here computes anything beyond an argument's default (an output's name), the settings the arguments
 override and the line a command prints. Bad input raised as ``InputError`` becomes one line on stderr and exit 2;
 a batch (``audio classify``, ``face classify``) goes on past a file it cannot read, with that line for each as it
-is met, and a count and exit 2 at the end. Imports are lazy so that a command starts fast on a
-small device.
+is met, and exits 2 at the end, after a line counting the failed files where it held more than one (a single
+file's own line says it all). Imports are lazy so that a command starts fast on a small device.
 """
 
 from __future__ import annotations
