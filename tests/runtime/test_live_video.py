@@ -715,26 +715,43 @@ def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick
                                                                                                monkeypatch):
     import os
     import tempfile
+    import threading
+
+    import runtime.live as live
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     out, stick = tmp_path / "out", tmp_path / "stick"
     unmounted, lines = [], []
+    tried_since = threading.Event()  # a checkpoint was tried with the stick unmounted
     on_another_device(monkeypatch, out, unmounted)
+    write, stop = live.Checkpoints._write, live.Checkpoints.stop
 
-    def unmounted_on_the_first_face_line(line):
-        lines.append(line)
-        if ": face " in line and not unmounted:
+    def unmounted_after_the_first_checkpoint(self):
+        tried = bool(unmounted)
+        try:
+            write(self)
+        finally:
+            if tried:
+                tried_since.set()
+        if not unmounted:
             os.rename(out, stick)  # the stick's files go with it ...
             out.mkdir()  # ... and its empty mount point is left, on the internal disk
             unmounted.append(True)
 
+    def stopped_once_a_checkpoint_was_tried(self):
+        # the session's end waits for one (every 1 s): whenever the session closes, a checkpoint met the mount point
+        tried_since.wait(timeout=30)
+        stop(self)
+
+    monkeypatch.setattr(live.Checkpoints, "_write", unmounted_after_the_first_checkpoint)
+    monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     with pytest.raises(InputError, match="the folder is gone: its path is on another disk now.*; the session was "
                                          "saved in "):
-        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
-                 on_line=unmounted_on_the_first_face_line)
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0, on_line=lines.append)
+    assert tried_since.is_set()
     assert not list(out.iterdir())  # was: the session written beneath the mount point, where no one looks
     assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
     (saved,) = (tmp_path / "tmp").iterdir()
