@@ -119,12 +119,14 @@ def ble_client(device: str) -> BleakGattClient:
     return BleakGattClient(name=device)
 
 
-def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[AudioChunk]:
+def until(chunks: Iterable[AudioChunk], duration_s: float | None,
+          on_duration: Callable[[], None] | None = None) -> Iterator[AudioChunk]:
     """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for.
 
     Each chunk is placed on the session clock by its source (a microphone by its capture times, a replay by its
     samples); the last one is cut where its samples reach ``duration_s``, so that no voice window ends after the
-    session (a source faster than real time, a test signal, ends by its samples)."""
+    session (a source faster than real time, a test signal, ends by its samples). ``on_duration`` is called
+    there: the chunks were ended by the duration, not by their source."""
     for chunk in chunks:
         raise_if_stop_asked()  # the capture's libraries can swallow the signal's own KeyboardInterrupt
         if duration_s is None:
@@ -134,6 +136,8 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None) -> Iterator[Au
         if chunk.samples.size >= room:
             if room > 0:
                 yield AudioChunk(chunk.start_s, chunk.samples[:room], chunk.sample_rate_hz)
+            if on_duration:
+                on_duration()
             return
         yield chunk
 
@@ -199,6 +203,7 @@ class VideoSession:
         self.duration_s = duration_s
         self.recording_end_s = recording_end_s or 0.0  # a replayed file's, as its header says (0.0: not said)
         self.cut = False  # the session stopped the picture before it ended (Ctrl-C, the duration passed)
+        self.at_duration = False  # its frames reached the duration, which ended them
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
         # A copy of the scan so far, made in the camera's thread every SNAPSHOT_EVERY_S: what checkpoints read,
@@ -279,6 +284,7 @@ class VideoSession:
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
             if self.duration_s is not None and frame.t_s >= self.duration_s:
+                self.at_duration = True
                 return
             yield frame
 
@@ -782,11 +788,12 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
                 sensors.close()
         raise
     so_far.video, so_far.sensors, so_far.voice = video, sensors, voice
-    replay_end_s = known_end_s(replayed) if replayed else 0.0
-    if on_line and replay_end_s > 0 and duration_s is not None and round(replay_end_s, 1) < duration_s:
+    end_said = False
+    if on_line and replayed is not None and duration_s is not None and _ends_before(known_end_s(replayed), duration_s):
         # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration;
-        # an end not known before reading is said as the replay ends (_capture)
-        on_line(_replay_end_line(replay_end_s, duration_s))
+        # an end not known before reading, or one before its header's, is said as the replay ends (_capture)
+        on_line(_replay_end_line(known_end_s(replayed), duration_s))
+        end_said = True
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
@@ -795,7 +802,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         stopped_by_user = False
         try:
             tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1],
-                                               replay_end_s)
+                                               end_said)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
         if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
@@ -811,16 +818,18 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
 
 def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSource | None,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_note_said: list[str], replay_end_s: float) -> tuple[list[Track], bool]:
+             voice_note_said: list[str], end_said: bool) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread (into ``so_far.voice``, which checkpoints read), then
     whatever goes on after it. Returns the voice track (if any) and whether the user stopped the session; a voice
     that captured nothing is recorded in ``so_far.not_run``. ``voice_note_said``: the lines that say what the voice
-    track keeps of a replayed file (``voice_input_notes``); ``replay_end_s``: a replayed file's end as known before
-    it was read (0.0: not known, said here where the replay ends before the duration)."""
+    track keeps of a replayed file (``voice_input_notes``); ``end_said``: a replayed file's end before the duration
+    was said as the session started (else said here, where the replay is read to an end before the duration)."""
     inputs, clock, video, sensors = so_far.inputs, so_far.clock, so_far.video, so_far.sensors
     tracks, stopped_by_user = [], False
+    voice_at_duration: list[bool] = []  # the duration ended the voice's chunks, not the replay's end
     if voice_source:
-        voice = _capture_voice(voice_source, so_far.voice, clock, duration_s, on_line, named=video is not None)
+        voice = _capture_voice(voice_source, so_far.voice, clock, duration_s, on_line, named=video is not None,
+                               on_duration=lambda: voice_at_duration.append(True))
         for line in voice_note_lines(voice.settings, voice_note_said) if on_line else ():
             on_line(f"voice: {line}")
         if on_line and "level" in voice.settings:  # said as the session ends, beside the summary
@@ -842,17 +851,22 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     # end with the file unless a duration is given).
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
-    if on_line and inputs.replay is not None and not replay_end_s and duration_s is not None \
-            and not stopped_by_user and clock.now_s() < duration_s - SKEW_S:
-        read_end_s = _read_end_s(tracks, video)
-        if read_end_s > 0:
-            on_line(_replay_end_line(read_end_s, duration_s))
+    read_to_its_end = not (stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration)))
+    if on_line and inputs.replay is not None and duration_s is not None and not end_said and read_to_its_end \
+            and _ends_before(_read_end_s(tracks, video), duration_s):
+        on_line(_replay_end_line(_read_end_s(tracks, video), duration_s))
     replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
     if sensors and not stopped_by_user and not replay_ended:
         if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s - SKEW_S):
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user
+
+
+def _ends_before(end_s: float, duration_s: float) -> bool:
+    """Whether a replayed recording ending at ``end_s`` (0.0: not known) ends before ``duration_s``, as
+    ``_replay_end_line`` says it: to 0.1 s (a 3.96 s recording is not said to end at 4.0 s, before 4)."""
+    return end_s > 0 and round(end_s, 1) < duration_s
 
 
 def _replay_end_line(end_s: float, duration_s: float) -> str:
@@ -1036,14 +1050,15 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
 
 
 def _capture_voice(source: FileAudioSource | MicrophoneSource, voice: VoiceSoFar, clock: SessionClock,
-                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool) -> Track:
+                   duration_s: float | None, on_line: Callable[[str], None] | None, named: bool,
+                   on_duration: Callable[[], None] | None = None) -> Track:
     """The voice track, window by window in this thread into ``voice`` (which checkpoints read), until the
-    duration, Ctrl-C or the device's end."""
+    duration (``on_duration`` called there), Ctrl-C or the device's end."""
     def each_window(window: Window) -> None:
         if on_line:
             on_line(describe_window(window, voice.model.labels, "voice" if named else ""))
 
-    return stream_track(until(source.chunks(), duration_s), voice, clock, on_window=each_window)
+    return stream_track(until(source.chunks(), duration_s, on_duration), voice, clock, on_window=each_window)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",

@@ -853,6 +853,10 @@ def test_a_joined_recording_replayed_keeps_its_picture_to_file_modes_end(tmp_pat
     # said as the replay ends instead, where it ends
     assert [line for line in lines if line.startswith("replay:")] == [
         f"replay: the recording ends at {file_end_s:.1f} s, before --duration-s 10"]
+    lines.clear()  # cut by the duration between the last stamps' end and the file's: its picture ends there, unsaid
+    run_live(tmp_path / "out3", settings, LiveInputs(microphone=None, replay=joined), duration_s=3.6,
+             on_line=lines.append)
+    assert not [line for line in lines if line.startswith("replay:")]
 
 
 def test_a_replay_whose_length_its_header_does_not_say_is_said_to_end_where_it_ends_not_at_0_s(tmp_path):
@@ -884,6 +888,42 @@ def test_a_single_mpeg_ts_replay_shorter_than_its_duration_says_where_it_ends(tm
         run_live(tmp_path / f"out{duration_s:g}", load_settings(), LiveInputs(microphone=None, replay=recording),
                  duration_s=duration_s, on_line=lines.append)
         assert [line for line in lines if line.startswith("replay:")] == said  # was: none, the session ended early
+
+
+@pytest.mark.parametrize("name, audio_codec", [("v.ts", "mp2"), ("v.mp4", "aac")])
+def test_a_replay_ending_within_half_a_second_of_its_duration_says_so_whether_its_header_gives_its_length_or_not(
+        tmp_path, name, audio_codec):
+    import numpy as np
+
+    from runtime.media import probe
+    from tests.media_factory import write_media
+
+    recording = write_media(tmp_path / name, np.zeros(int(3.6 * 16000), dtype=np.float32), 16000, audio_codec,
+                            video_codec="mpeg4", video_s=3.6)
+    lines: list[str] = []
+    run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=recording), duration_s=4.0,
+             on_line=lines.append)
+    # was: none for the MPEG-TS, said as it ended only more than 0.5 s before the duration (the MP4's, from its
+    # header, to 0.1 s)
+    assert [line for line in lines if line.startswith("replay:")] == [
+        f"replay: the recording ends at {probe(recording).end_s:.1f} s, before --duration-s 4"]
+
+
+def test_a_replay_cut_short_before_the_length_its_header_gives_says_where_it_ends_unless_the_duration_ends_it_first(
+        tmp_path):
+    from runtime.media import probe, read_audio
+    from tests.media_factory import cut_short, tone, write_media
+
+    recording = cut_short(write_media(tmp_path / "cut.mkv", tone(6.0, 16000), 16000, "aac"), 0.4)
+    read_end_s = read_audio(recording).size / 16000  # as file mode reads it
+    assert probe(recording).end_s > 4.0 > read_end_s + 1.0  # the case itself: the header says it runs past 4 s
+    for duration_s, said in ((4.0, [f"replay: the recording ends at {read_end_s:.1f} s, before --duration-s 4"]),
+                             (1.25, [])):  # cut at 1.25 s, its voice ending there said to 0.1 s as 1.2
+        lines: list[str] = []
+        run_live(tmp_path / f"out{duration_s:g}", load_settings(), LiveInputs(replay=recording),
+                 duration_s=duration_s, on_line=lines.append)
+        # was: none, the header's length past the duration taken for the end
+        assert [line for line in lines if line.startswith("replay:")] == said
 
 
 def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
