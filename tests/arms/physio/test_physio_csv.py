@@ -684,6 +684,29 @@ def test_a_csv_s_first_problem_in_the_file_s_order_is_named(tmp_path, separator,
         read_recording(path)
 
 
+@pytest.mark.parametrize(("header", "rows"), [
+    ("time_s;bvp", ["0;1.500", "1;1.500", "2;1.500", "3;1,5", "4;1,5", "5;2,5"]),  # the commas make '1.500' 1500
+    # above line 4, temp's range reads its points as decimal ones and rr_ms's as thousands marks; below, a comma
+    ("time_s;temp;rr_ms", ["0;33.125;1.023", "1;33.125;1.023", "2;33,5;1.023", "3;33,5;1.023", "4;33,5;1.023"]),
+])
+def test_a_broken_line_is_named_not_what_the_lines_above_it_alone_would_tell_the_file_s_marks(tmp_path, header,
+                                                                                             rows):
+    path = tmp_path / "rec.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    read_recording(path)  # the whole file tells what its points mark
+    rows[2] = rows[2].split(";")[0]  # line 4: one value
+    path.write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(InputError, match=f"line 4: 1 values where earlier lines have {header.count(';') + 1}$"):
+        read_recording(path)  # was: line 2's '1.500' (or its two ranges), advice the fixed file would not need
+
+
+def test_a_time_that_is_none_above_a_broken_line_is_named_first(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,eda\n2026-12-05T10:00:00Z,1\n2026-13-05T10:00:01Z,1\n2026-12-05T10:00:02Z\n")
+    with pytest.raises(InputError, match="line 3: '2026-13-05T10:00:01Z' is neither UNIX seconds nor an ISO"):
+        read_recording(path)
+
+
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 @pytest.mark.parametrize("iso", [False, True])  # a time column of numbers, or of text kept as text
 def test_lines_read_one_by_one_chunk_by_chunk_give_the_recording_read_at_once(tmp_path, monkeypatch, newline, iso):

@@ -25,6 +25,7 @@ from runtime.arms.physio.readers.layouts import (
     sensor_logger_table,
 )
 from runtime.arms.physio.readers.text import (
+    CellError,
     check_rate,
     check_times,
     columns_hold_marks,
@@ -206,7 +207,8 @@ def _values(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str]
     ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
     with points (the file telling what its points mark), a Polar Flow export's elapsed times and ISO times as
     seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both;
-    a line that cannot be split into the header's cells is refused after the lines above it are read."""
+    a line that cannot be split into the header's cells is refused after the lines above it are read (a cell
+    there that is no number or time named first; what the file's points mark is told by all its lines)."""
     return first_problem_named(
         lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, wall_clocks, utc_offset_s),
         table.body)
@@ -586,8 +588,8 @@ def _elapsed_seconds(path: Path, table: CsvTable, cells: list[str]) -> np.ndarra
         try:
             return elapsed_s(text)
         except ValueError as error:
-            raise InputError(path, f"line {number}: {error} in column '{table.names[table.elapsed_column]}'"
-                             ) from None
+            raise CellError(path, f"line {number}: {error} in column '{table.names[table.elapsed_column]}'"
+                            ) from None
 
     return _seconds_of_cells(cells, table.first_line, seconds)
 
@@ -614,12 +616,12 @@ def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset
         instant = _iso_instant(path, text, number)
         zones.add(instant.tzinfo is not None)
         if len(zones) > 1:  # said before a missing offset: stating one would not read such a file
-            raise InputError(path, f"line {number}: {text[:40]!r} mixes times with and without a UTC offset: one "
-                                   "clock writes one form")
+            raise CellError(path, f"line {number}: {text[:40]!r} mixes times with and without a UTC offset: one "
+                                  "clock writes one form")
         if instant.tzinfo is None and utc_offset_s is None:
-            raise InputError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
-                             "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
-                             "them (--utc-offset / --physio-utc-offset +01:00)")
+            raise CellError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
+                            "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "
+                            "them (--utc-offset / --physio-utc-offset +01:00)")
         if instant.tzinfo is None:
             instant = instant.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s)))
         return instant.timestamp()
@@ -632,12 +634,12 @@ def _iso_instant(path: Path, text: str, number: int) -> datetime:
     """An ISO 8601 time, with its UTC offset if it has one (naive if not: the instant it means then depends on a
     time zone the file does not say, and a guess would shift it against the video by hours)."""
     if reads_as_number(text):  # the first time was an ISO one
-        raise InputError(path, f"line {number}: {text[:40]!r} is a number among ISO 8601 times: one clock writes "
-                               "one form")
+        raise CellError(path, f"line {number}: {text[:40]!r} is a number among ISO 8601 times: one clock writes "
+                              "one form")
     try:
         return parse_iso_time(text)
     except ValueError:
-        raise InputError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
+        raise CellError(path, f"line {number}: {text[:40]!r} is neither UNIX seconds nor an ISO 8601 time") from None
 
 
 def refuse_options(source: str | Path, why: str, start_unix_s: float | None, rate_hz: float | None,

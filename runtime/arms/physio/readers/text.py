@@ -163,16 +163,27 @@ class LineError(InputError):
         self.offset = offset
 
 
+class CellError(InputError):
+    """A data cell that holds no value its column can (no number, no time), told by the cell alone: named before a
+    LineError below it (``first_problem_named``)."""
+
+
 def first_problem_named(read: Callable[[str], _Read], text: str) -> _Read:
     """``read(text)`` of data lines, whose lines are split by ``csv_columns``; where one cannot be (``LineError``),
-    the lines above it are read first, so that a cell there that is no number is named before it: the first
-    problem in the file's order."""
+    the lines above it are read first, so that a cell there that is no number or time (``CellError``) is named
+    before it: the first problem in the file's order. Any other refusal of those lines is the file's to make as a
+    whole (what its points mark, told by all its numbers), not theirs alone: the line is named."""
     try:
         return read(text)
     except LineError as error:
         if text[:error.offset].strip():
-            read(text[:error.offset])
-        raise
+            try:
+                read(text[:error.offset])
+            except CellError as above:
+                raise above from None
+            except InputError:
+                pass  # a decision made on part of the file: it could refuse what the whole file reads
+        raise error from None
 
 
 # Thousands as a decimal-comma locale groups them: by points, or by spaces (plain, no-break, narrow no-break, thin),
@@ -644,7 +655,7 @@ def numbers_of_columns(source: str | Path, columns: dict[int, list[str]], first_
     if refused is not None:
         row, index = refused
         named = f" in column '{names[index]}'" if names else ""
-        raise InputError(source, f"line {first_line + row}: {columns[index][row].strip()[:20]!r} is not a "
+        raise CellError(source, f"line {first_line + row}: {columns[index][row].strip()[:20]!r} is not a "
                          f"number{named}")
     return numbers
 
