@@ -651,7 +651,7 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
     assert hr.values[:5].tolist() == [70, 71, 72, 73, 74] and hr.rate_hz == pytest.approx(1.0)
     assert "column(s) data source are no known channel" in caplog.text
     path.write_text("timestamp,hr,data source\n" + f"{START_UNIX_S:.0f},70,x\n{START_UNIX_S + 1:.0f},71\n")
-    with pytest.raises(InputError, match="line 3: 2 values where earlier lines have 3"):
+    with pytest.raises(InputError, match="line 3: 2 values, the header names 3"):
         read_recording(path)
 
 
@@ -660,7 +660,7 @@ def test_text_in_a_column_that_is_not_read_does_not_refuse_the_file(tmp_path, ca
 def test_rows_wider_or_narrower_than_the_header_are_refused_naming_a_line_when_every_column_is_read(tmp_path, row):
     path = tmp_path / "rows.csv"  # refused before too: the refusal names the line
     path.write_text("time_s,eda\n" + "".join(row.format(t=i) + "\n" for i in range(5)))
-    with pytest.raises(InputError, match=f"line 2: {row.count(',') + 1} values where earlier lines have 2"):
+    with pytest.raises(InputError, match=f"line 2: {row.count(',') + 1} values, the header names 2"):
         read_recording(path)
 
 
@@ -696,7 +696,7 @@ def test_a_broken_line_is_named_not_what_the_lines_above_it_alone_would_tell_the
     read_recording(path)  # the whole file tells what its points mark
     rows[2] = rows[2].split(";")[0]  # line 4: one value
     path.write_text("\n".join([header, *rows]) + "\n")
-    with pytest.raises(InputError, match=f"line 4: 1 values where earlier lines have {header.count(';') + 1}$"):
+    with pytest.raises(InputError, match=f"line 4: 1 values, the header names {header.count(';') + 1}$"):
         read_recording(path)  # was: line 2's '1.500' (or its two ranges), advice the fixed file would not need
 
 
@@ -732,7 +732,7 @@ def test_lines_read_one_by_one_chunk_by_chunk_give_the_recording_read_at_once(tm
         assert np.array_equal(in_chunks.channels[name].times_s, at_once.channels[name].times_s)
     with pytest.raises(InputError, match="line 302: 'abc' is not a number in column 'eda'"):  # its text from line 2
         read({300: f'"{stamp(300)}",abc,33'})
-    with pytest.raises(InputError, match="line 352: 2 values where earlier lines have 3"):
+    with pytest.raises(InputError, match="line 352: 2 values, the header names 3"):
         read({350: f'"{stamp(350)}",1'})
     with pytest.raises(InputError, match="line 302: 'abc' is not a number"):
         read({300: f'"{stamp(300)}",abc,33', 350: f'"{stamp(350)}",1'})

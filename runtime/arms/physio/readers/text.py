@@ -143,7 +143,7 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1) -> 
     width = len(csv_cells(source, line, number))
 
     def numbers(text: str) -> np.ndarray:
-        columns = csv_columns(source, text, first_line, ",", width, list(range(width)), set())
+        columns = csv_columns(source, text, first_line, ",", width, list(range(width)), set(), header=False)
         columns.update(numbers_of_columns(source, {index: column for index, column in columns.items()
                                                    if not isinstance(column, np.ndarray)}, first_line))
         return np.stack([columns[index] for index in range(width)], axis=1)
@@ -483,12 +483,12 @@ def first_rows(source: str | Path, text: str, first_line: int, count: int, delim
 
 
 def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, width: int, wanted: list[int],
-                as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
+                as_text: set[int], header: bool = True) -> dict[int, np.ndarray | list[str]]:
     """The columns ``wanted`` of a CSV's data lines ``text`` (the first on file line ``first_line``, ``width`` cells
     a line): each as a float array where every cell is a number, its cells' text (quotes removed) where one is not
     or the column is in ``as_text``. A blank line is a row of empty cells, blank lines after the last none; a line
     of another width, or a quote left open, is an error naming its line (``LineError``: a caller names a problem
-    above it first, ``first_problem_named``).
+    above it first, ``first_problem_named``), and what told the width: the ``header``'s names, or the first line.
 
     numpy's parser reads the lines in C, the numbers straight into floats and a text column on its own, so that
     no line is held as a Python string nor any row as a list of them (a million rows of four columns, 29 MB: about
@@ -500,7 +500,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
         raise InputError(source, "no data rows")
     lines = text.count("\n") + 1
     if not numpy_reads(text):
-        return _columns_of_lines(source, text, first_line, delimiter, width, wanted, as_text)
+        return _columns_of_lines(source, text, first_line, delimiter, width, wanted, as_text, header)
     data = text.encode()
     del text
 
@@ -518,7 +518,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
         if parsed("U1").shape != (lines, width):  # each cell's first character: the lines' widths told cheaply
             raise ValueError("a blank line, or a line of another width")
     except ValueError:  # a cell no number, or lines numpy reads otherwise: read line by line, which names them
-        return _columns_of_lines(source, data.decode(), first_line, delimiter, width, wanted, as_text)
+        return _columns_of_lines(source, data.decode(), first_line, delimiter, width, wanted, as_text, header)
     numbers_wanted = [index for index in wanted if index not in as_text]
     numbers = None  # a column not read (a date, a device's name) or read as text: the others read in one pass
     if numbers_wanted and (as_text or len(wanted) < width):  # (else they were, above, and one holds no number)
@@ -569,14 +569,14 @@ LINES_CHUNK_CHARS = 2**20
 
 
 def _columns_of_lines(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
-                      wanted: list[int], as_text: set[int]) -> dict[int, np.ndarray | list[str]]:
+                      wanted: list[int], as_text: set[int], header: bool) -> dict[int, np.ndarray | list[str]]:
     """``csv_columns``' columns of lines read one by one, a chunk of lines at a time: each column's cells of a
     chunk are parsed into floats before the next chunk is split, so that only a text column (``as_text``, or one
     holding a cell that is no number: read again as text from the first line) is held as strings, not every
     cell of the file (18 times the text, 4.6 GiB at MAX_FILE_BYTES)."""
     numbers: dict[int, list[np.ndarray]] = {index: [] for index in wanted if index not in as_text}
     texts: dict[int, list[str]] = {index: [] for index in wanted if index in as_text}
-    for start, rows in _row_chunks(source, text, first_line, delimiter, width):
+    for start, rows in _row_chunks(source, text, first_line, delimiter, width, header):
         for index in wanted:
             cells = [row[index] for row in rows]
             if index in texts:
@@ -588,17 +588,17 @@ def _columns_of_lines(source: str | Path, text: str, first_line: int, delimiter:
             else:  # its cells are the caller's to tell (an ISO time) or to refuse, with the text above them
                 del numbers[index]
                 texts[index] = [row[index] for _, above in _row_chunks(source, text[:start], first_line, delimiter,
-                                                                        width) for row in above] + cells
+                                                                        width, header) for row in above] + cells
     columns: dict[int, np.ndarray | list[str]] = {index: texts[index] for index in texts}
     columns.update((index, np.concatenate(chunks)) for index, chunks in numbers.items())
     return {index: columns[index] for index in wanted}
 
 
-def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, width: int
+def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, width: int, header: bool
                 ) -> Iterator[tuple[int, list[list[str]]]]:
     """The cells of ``text``'s lines (``csv_cells``; a blank line's empty), about LINES_CHUNK_CHARS of text at a
-    time, each chunk with the offset where it begins; a line of another width than ``width``, or with a quote
-    left open, a LineError."""
+    time, each chunk with the offset where it begins; a line of another width than ``width`` (the ``header``'s, or
+    the first line's), or with a quote left open, a LineError."""
     start, row = 0, 0
     while start < len(text):
         cut = _LINE_BREAK.search(text, min(start + LINES_CHUNK_CHARS, len(text)))  # a CRLF is never cut in two
@@ -611,9 +611,9 @@ def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, 
                 cells = csv_cells(source, line, number, delimiter) if line.strip() else [""] * width
             except InputError as error:  # a quote left open
                 raise LineError(source, error.problem, start + _line_offset(chunk, index)) from None
-            if len(cells) != width:
-                raise LineError(source, f"line {number}: {len(cells)} values where earlier lines have {width}",
-                                start + _line_offset(chunk, index))
+            if len(cells) != width:  # a CSV's header is the usual culprit, an E4 file has none
+                told = f", the header names {width}" if header else f" where earlier lines have {width}"
+                raise LineError(source, f"line {number}: {len(cells)} values{told}", start + _line_offset(chunk, index))
             rows.append(cells)
         yield start, rows
         start, row = end, row + len(rows)
