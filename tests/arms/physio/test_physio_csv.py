@@ -746,6 +746,12 @@ def test_an_e4_file_s_first_problem_in_the_file_s_order_is_named():
         text_reader.parse_numbers("ACC.csv", [lines[0], lines[2], lines[3], lines[1]], first_line=3)
 
 
+@pytest.mark.parametrize("lines", [["   "], [" ", "\t"], ["  ", ""]])
+def test_an_e4_file_s_blank_lines_alone_are_no_data_rows(lines):
+    with pytest.raises(InputError, match="^ACC.csv: no data rows$"):  # was: a ValueError from numpy
+        text_reader.parse_numbers("ACC.csv", lines, first_line=3)
+
+
 @pytest.mark.parametrize("separator", [",", ";"])  # ';': decimal commas, thousands points told for the file
 def test_lines_numpy_reads_and_lines_read_one_by_one_give_one_recording(tmp_path, monkeypatch, separator):
     scale, write = (1.0, str) if separator == "," else (1500.0, _german)

@@ -560,6 +560,8 @@ def _without_trailing_blank_lines(text: str) -> str:
     end = len(text)
     while end and text[end - 1].isspace():
         end -= 1
+    if not end:  # blank lines alone (spaces with no line break after them too): no rows
+        return ""
     match = _LINE_BREAK.search(text, end)
     return text[: match.start()] if match else text
 
