@@ -2,9 +2,10 @@
 decimal commas, a tab-separated CSV with decimal points (as a logger writes it: its EDA's '2.004' alone could be a
 thousands mark), a comma CSV whose EDA has a value every 16th row (empty cells between), a semicolon CSV with a
 date column it does not read ('01.02.2024', as a clinic's export writes it), one whose pulse wave has its
-thousands grouped by points ('-4.912,37') and one with a quoted cell (its last line's time, which sends the whole
-file down the line-by-line path), a million rows each by default (about 30 MB of text), read by one or
-more checkouts of the project.
+thousands grouped by points ('-4.912,37'), one with a quoted cell (its last line's first cell, which sends the
+whole file down the line-by-line path) and the date and thousands files with one too (where every point's meaning
+is told cell by cell), a million rows each by default (about 30 MB of text), read by one or more checkouts of the
+project.
 
     python benchmarks/physio_csv_read.py --work /tmp/physio_csv [--checkout /path/to/another/worktree ...]
 
@@ -46,7 +47,7 @@ def write_csv(path: Path, rows: int, separator: str, decimal_comma: bool, eda_st
     ``decimal_comma``; the EDA in every ``eda_stride``-th row, its cell empty in the others (a 4 Hz EDA beside the
     64 Hz pulse wave); a first column of the date ('01.02.2024', as a clinic's export writes it, not read) where
     ``date_column``; the pulse wave ``bvp_scale`` times larger, its thousands grouped (by points beside decimal
-    commas); the last line's time quoted where ``quoted``."""
+    commas); the last line's first cell quoted where ``quoted``."""
     rng = np.random.default_rng(0)
     time_s = np.arange(rows) / RATE_HZ
     bvp = bvp_scale * (50.0 * np.sin(2 * np.pi * 1.2 * time_s) + rng.normal(0, 2, rows))
@@ -97,7 +98,9 @@ def main() -> None:
             ("comma_eda_every_16th_row", ",", False, 16, False, 1.0, False),
             ("semicolon_with_a_date_column", ";", True, 1, True, 1.0, False),
             ("semicolon_with_thousands_points", ";", True, 1, False, 100.0, False),
-            ("semicolon_with_a_quoted_cell", ";", True, 1, False, 1.0, True)):
+            ("semicolon_with_a_quoted_cell", ";", True, 1, False, 1.0, True),
+            ("semicolon_with_a_date_column_and_a_quoted_cell", ";", True, 1, True, 1.0, True),
+            ("semicolon_with_thousands_points_and_a_quoted_cell", ";", True, 1, False, 100.0, True)):
         path = args.work / f"{name}_{args.rows}.csv"
         files.append(path if path.exists() else write_csv(path, args.rows, separator, decimal_comma, eda_stride,
                                                           date_column, bvp_scale, quoted))

@@ -26,7 +26,8 @@ from runtime.files import unreadable
 # with a date column not read, 211 MiB for 31.5 MB where a decimal-comma file's thousands points are told: 15 times
 # when its columns were read as strings); 7 too where a quoted cell sends it line by line, a chunk of lines at a time
 # (211 MiB for 28.7 MB, 1.33 GiB for 236 MB: at this limit, about 1.5 GiB; 18 times when every cell was held as a
-# string):
+# string), and where such a file's points are told too, each column read as its own text (a date column, thousands
+# points: 213 MiB for 40 MB, 202-210 MiB for 31.5 MB, 1.34 GiB for 259 MB; 12-15 times when every cell was a string):
 # python benchmarks/physio_csv_read.py. A larger file (or a zip member that inflates to one) is refused before it
 # is read, not left to exhaust memory.
 MAX_FILE_BYTES = 256 * 2**20
@@ -205,6 +206,7 @@ _MARKED_CELL = re.compile(rf"(?m)^[^\S\n]*{_NUMBER_CHARACTERS}*[.,{THOUSANDS_SPA
 _COMMA_CELL_WITHOUT_POINT = re.compile(r"(?m)^[^.\n]*,[^.\n]*$")
 # A cell holding a point that groups no thousands as _GROUPED's points do ('12.34', '1.5e3', '01.02.2024')
 _ODD_POINT_CELL = re.compile(r"(?m)^(?![^\S\n]*[+-]?[1-9]\d{0,2}(?:\.\d{3})+(?:,\d*)?[^\S\n]*$)[^\n]*\.")
+_EMPTY_CELL = re.compile(r"(?m)^[^\S\n]*$")
 MARK_KINDS = ("comma", "point", "unclear")
 Found = tuple[int, int, str]  # a cell: its row (from the first data line), its column, its text
 
@@ -229,13 +231,15 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     no point nor space, its commas read as decimal points, which only a comma cell of theirs tells. A column
     holding a cell numpy does not read so (a point beside a decimal comma, a space, text) is searched as its own
     text, only its cells with marks, where points or spaces are among them, rewritten one by one, and the
-    column read by numpy into floats where every cell is then a number (a cell's string never held)."""
+    column read into floats where every cell is then a number (``_number_column``). A file numpy does not read
+    (quotes) has each column read searched as its own text, split a chunk of lines at a time (``_column_texts``)."""
     numpy_read = numpy_reads(text)
     plain = _decimal_comma_numbers(text, delimiter, [index for index in wanted if index not in (as_text or ())]
                                    ) if numpy_read and delimiter != "," else {}  # (a comma splits a line there)
     columns = csv_columns(source, text, first_line, delimiter, width, [index for index in wanted if index not in plain],
-                          set(as_text or ()) if numpy_read else set(wanted))  # else: every cell's text to tell
-    joined: dict[int, str] = {}
+                          set(as_text or ())) if numpy_read else {}
+    # a file numpy does not read: every cell's text to tell, a column's text at a time, not a string a cell
+    joined = {} if numpy_read else _column_texts(source, text, first_line, delimiter, width, wanted)
     for index, column in columns.items():
         if isinstance(column, list):
             joined[index], columns[index] = "\n".join(column), []  # each cell's string let go of: a column's text
@@ -278,13 +282,25 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     for index in read_unclear if thousands else ():  # its text is read again, to tell each cell
         joined[index] = "\n".join(csv_columns(source, text, first_line, delimiter, width, [index], {index})[index])
     padded = ""  # the text's copy let go of before the columns are rewritten
-    for index in list(joined):  # each column rewritten, then read into floats where numpy can: no cell's string
+    for index in list(joined):  # each column rewritten, then read into floats where every cell is a number
         cells = _with_decimal_points(joined.pop(index), thousands=thousands)
-        read = numpy_numbers(cells.encode(), delimiter, [0], cells.count("\n") + 1) if (
-            numpy_read and index not in (as_text or ())) else {}  # (a quoted cell may hold the delimiter)
-        columns[index] = read[0] if read else cells.split("\n")
+        columns[index] = cells.split("\n") if index in (as_text or ()) else _number_column(cells, delimiter)
     columns.update(plain)
     return {index: columns[index] for index in wanted}
+
+
+def _number_column(cells: str, delimiter: str) -> np.ndarray | list[str]:
+    """A column's cells (one a line, written with decimal points) as floats where every one is a number (an empty
+    one or 'nan' NaN), else as strings, the caller's to read (an ISO time) or to refuse. numpy reads it where no
+    cell holds ``delimiter`` (a quoted one may) nor is empty (a blank line, which numpy skips), holding no cell's
+    string; else the column's strings are held while it is read (``column_numbers``)."""
+    read = numpy_numbers(cells.encode(), delimiter, [0], cells.count("\n") + 1) if (
+        delimiter not in cells and not _EMPTY_CELL.search(cells)) else {}
+    if read:
+        return read[0]
+    strings = cells.split("\n")
+    values, bad = column_numbers(strings)
+    return strings if bad is not None else values
 
 
 def _told_by_plausible(columns: list[int], plausible: dict[int, Callable[[np.ndarray], np.ndarray]],
@@ -495,9 +511,7 @@ def csv_columns(source: str | Path, text: str, first_line: int, delimiter: str, 
     0.5 s and 197 MiB peak on a 2-core host, 7 times the text; benchmarks/physio_csv_read.py). A file numpy would
     read otherwise - quotes, which the csv module reads more strictly, blank lines, which numpy skips, line breaks
     other than newlines - is read line by line, a chunk of lines at a time (``_columns_of_lines``)."""
-    text = _without_trailing_blank_lines(text)
-    if not text:
-        raise InputError(source, "no data rows")
+    text = _data_lines(source, text)
     lines = text.count("\n") + 1
     if not numpy_reads(text):
         return _columns_of_lines(source, text, first_line, delimiter, width, wanted, as_text, header)
@@ -556,6 +570,14 @@ def numpy_numbers(data: bytes, delimiter: str, columns: list[int], rows: int) ->
     return read
 
 
+def _data_lines(source: str | Path, text: str) -> str:
+    """A CSV's data lines ``text`` without the blank lines after the last, refused where none is left."""
+    text = _without_trailing_blank_lines(text)
+    if not text:
+        raise InputError(source, "no data rows")
+    return text
+
+
 def _without_trailing_blank_lines(text: str) -> str:
     end = len(text)
     while end and text[end - 1].isspace():
@@ -594,6 +616,18 @@ def _columns_of_lines(source: str | Path, text: str, first_line: int, delimiter:
     columns: dict[int, np.ndarray | list[str]] = {index: texts[index] for index in texts}
     columns.update((index, np.concatenate(chunks)) for index, chunks in numbers.items())
     return {index: columns[index] for index in wanted}
+
+
+def _column_texts(source: str | Path, text: str, first_line: int, delimiter: str, width: int, wanted: list[int]
+                  ) -> dict[int, str]:
+    """Each of the columns ``wanted`` of a CSV's data lines ``text`` (as ``csv_columns`` splits them, read line by
+    line) as its own text, a cell a line, joined a chunk of lines at a time: no cell held as a string beyond its
+    chunk (every cell of a file at once is 12-15 times its text)."""
+    pieces: dict[int, list[str]] = {index: [] for index in wanted}
+    for _, rows in _row_chunks(source, _data_lines(source, text), first_line, delimiter, width, header=True):
+        for index in wanted:
+            pieces[index].append("\n".join(row[index] for row in rows))
+    return {index: "\n".join(pieces.pop(index)) for index in wanted}
 
 
 def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, width: int, header: bool
