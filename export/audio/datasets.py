@@ -1,4 +1,4 @@
-"""Emotional-speech corpora as one list of clips (path, speaker, canonical emotion).
+"""Emotional-speech corpora as one list of clips (path, speaker, emotion: canonical, or a manifest's own label).
 
 A folder is read through its ``manifest.csv`` (columns path, speaker, emotion; paths relative to the manifest's folder)
 when it has one, and a CSV file given itself is read as a manifest. Without one, each audio file's name is read with the
@@ -12,6 +12,12 @@ spreadsheet's empty line) is skipped. Without a manifest, labels come from the c
 named after another label is refused rather than overruled. A manifest's file name matches a file whose name differs
 only in Unicode normal form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out and
 reported.
+
+A clinic's own label set: with ``own_labels`` (``LABELS_AS_GIVEN``: ``train audio --labels-as-given``; or a model's own
+labels, as ``evaluate audio`` reads a set for one), a manifest label that maps onto no canonical label is kept as
+written (``given_label``: stripped, lower case, inner spaces one), while a word that does map onto one ('joy') still
+becomes it, so 'joy' and 'happy' stay one class. Without it the default stands: such a label is refused, so that a typo
+('hapy') never becomes a class of its own.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +47,7 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
 class Clip:
     path: Path
     speaker: str
-    emotion: str  # one of CANONICAL_LABELS
+    emotion: str  # one of CANONICAL_LABELS, or a manifest's own label (``given_label``) where they are asked for
     corpus: str
 
 
@@ -50,6 +56,9 @@ class Corpus:
     clips: list[Clip]
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count of files left out
     manifest: Path | None = None  # the manifest the clips were read from (None: found by corpus names)
+    # what a model of it is trained over: the eight canonical labels, or with a manifest's own labels, those the
+    # clips hold (``label_order``): a clinic's scheme is not judged on canonical labels it never had
+    labels: list[str] = field(default_factory=lambda: list(CANONICAL_LABELS))
 
     @property
     def speakers(self) -> list[str]:
@@ -57,12 +66,12 @@ class Corpus:
 
     def counts(self) -> dict[str, int]:
         counted = Counter(clip.emotion for clip in self.clips)
-        return {label: counted.get(label, 0) for label in CANONICAL_LABELS}
+        return {label: counted.get(label, 0) for label in self.labels}
 
     def speakers_by_label(self) -> dict[str, list[str]]:
-        """The speakers with clips of each canonical label, sorted (a label of one speaker is never judged on a
+        """The speakers with clips of each of its labels, sorted (a label of one speaker is never judged on a
         speaker it was learnt from in another)."""
-        speakers: dict[str, set[str]] = {label: set() for label in CANONICAL_LABELS}
+        speakers: dict[str, set[str]] = {label: set() for label in self.labels}
         for clip in self.clips:
             speakers[clip.emotion].add(clip.speaker)
         return {label: sorted(names) for label, names in speakers.items()}
@@ -187,14 +196,15 @@ def parse_file_name(path: Path) -> tuple[str, str, str] | None:
 # --- loading ------------------------------------------------------------------------------------------
 
 
-def load_corpus(data: str | Path) -> Corpus:
+def load_corpus(data: str | Path, own_labels: Container[str] = ()) -> Corpus:
     """All labelled clips under ``data``: its manifest.csv if present, else the corpora's file names; ``data`` may
-    also be the manifest CSV itself."""
+    also be the manifest CSV itself. ``own_labels``: a manifest's labels outside the canonical ones that are kept
+    (``LABELS_AS_GIVEN``: any); corpus file names give canonical labels alone."""
     data = Path(data)
     if not data.exists():
         raise InputError(data, "no such folder")
     if data.is_file() and data.suffix.lower() == ".csv":
-        return read_manifest(data)
+        return read_manifest(data, own_labels)
     if not data.is_dir():
         raise InputError(data, "not a folder or a manifest CSV (expected a corpus folder, one with manifest.csv, "
                          "or a .csv with columns path, speaker, emotion)")
@@ -202,7 +212,7 @@ def load_corpus(data: str | Path) -> Corpus:
     if manifest.exists() and not manifest.is_file():  # else read as a corpus without one, "no manifest.csv"
         raise InputError(manifest, f"is {'a folder' if manifest.is_dir() else 'no regular file'}, not a manifest: a "
                          f"CSV file with the columns {','.join(MANIFEST_COLUMNS)}")
-    corpus = read_manifest(manifest) if manifest.is_file() else scan_corpus_names(data)
+    corpus = read_manifest(manifest, own_labels) if manifest.is_file() else scan_corpus_names(data)
     if not corpus.clips:
         if data.suffix.lower() == ".csv":  # named as a manifest is: one was meant
             raise InputError(data, f"is a folder, not a manifest CSV ({','.join(MANIFEST_COLUMNS)}), and holds no "
@@ -223,9 +233,10 @@ def first_named(items: list[str]) -> str:
     return "; ".join(items[:MAX_NAMED_FILES]) + more
 
 
-def read_manifest(manifest: Path) -> Corpus:
-    """Clips from a manifest (path, speaker, emotion); any missing file, row without a speaker, unmappable label or
-    file named twice is an error. Paths are relative to the manifest's folder."""
+def read_manifest(manifest: Path, own_labels: Container[str] = ()) -> Corpus:
+    """Clips from a manifest (path, speaker, emotion); any missing file, row without a speaker, unmappable label (one
+    neither canonical nor among ``own_labels``) or file named twice is an error. Paths are relative to the manifest's
+    folder."""
     header, all_rows = read_csv_rows(manifest, header_hint=f"{MANIFEST_PROMISE}, then one row per clip")
     # a row of empty fields (",,") is a spreadsheet's blank line, as a blank line is to the csv module
     rows = [(line, row) for line, row in all_rows if any(str(v or "").strip() for v in row.values())]
@@ -233,7 +244,7 @@ def read_manifest(manifest: Path) -> Corpus:
     if not rows:
         raise InputError(manifest, f"has the header {', '.join(MANIFEST_COLUMNS)} but no row: one row per clip")
     rows = [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in rows]
-    emotions = row_labels(manifest, rows)
+    emotions = row_labels(manifest, rows, own_labels)
     paths = manifest_files(manifest, rows)
     clips = []
     named: list[tuple[int, str]] = []  # each clip's line and path as the manifest gives it
@@ -250,7 +261,9 @@ def read_manifest(manifest: Path) -> Corpus:
         (line, name), (first, first_name) = named[later], named[earlier]
         raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
                          f"{first} (a copy would weigh double and could sit on both sides of a fold)")
-    return Corpus(clips=clips, manifest=manifest)
+    own = any(label not in CANONICAL_LABELS for label in emotions)
+    return Corpus(clips=clips, manifest=manifest,
+                  labels=label_order(emotions) if own_labels and own else list(CANONICAL_LABELS))
 
 
 def refuse_other_columns(manifest: Path, header: list[str]) -> None:
@@ -272,10 +285,37 @@ def refuse_other_columns(manifest: Path, header: list[str]) -> None:
                      f"{hint}")
 
 
-def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[str]:
-    """Each row's canonical label; every row without a speaker or with a label that maps onto none is named in one
-    ``InputError`` (their count and the first ``MAX_NAMED_FILES``, with their lines), as missing files are."""
-    labels = [canonical_label(row["emotion"]) for _, row in rows]
+class _AnyLabel:
+    """Every label: a manifest's labels taken as written (``train audio --labels-as-given``)."""
+
+    def __contains__(self, label: object) -> bool:
+        return True
+
+    def __bool__(self) -> bool:
+        return True
+
+
+LABELS_AS_GIVEN: Container[str] = _AnyLabel()
+
+
+def given_label(word: str) -> str:
+    """A manifest's label as a class of its own: the canonical label it maps onto ('Joy' is happy), else the word
+    stripped, in lower case, its inner spaces one ('Very  Anxious' is 'very anxious')."""
+    return canonical_label(word) or " ".join(word.lower().split())
+
+
+def label_order(labels: Iterable[str]) -> list[str]:
+    """``labels`` once each: the canonical ones in canonical order (a track keeps it), then the others sorted."""
+    present = set(labels)
+    return [label for label in CANONICAL_LABELS if label in present] + sorted(present - set(CANONICAL_LABELS))
+
+
+def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_labels: Container[str] = ()) -> list[str]:
+    """Each row's label: canonical, or where ``own_labels`` holds it (``given_label``), its own; every row without a
+    speaker or with a label that is neither is named in one ``InputError`` (their count and the first
+    ``MAX_NAMED_FILES``, with their lines), as missing files are."""
+    labels = [given_label(row["emotion"]) for _, row in rows]
+    labels = [label if label in CANONICAL_LABELS or (label and label in own_labels) else "" for label in labels]
     bad = []
     for (line, row), label in zip(rows, labels, strict=True):
         problems = [] if label else [f"label {row['emotion']!r} cannot be mapped" if row["emotion"] else "no label"]
@@ -283,9 +323,13 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[s
         if problems:
             bad.append(f"line {line}: {', '.join(problems)}")
     if bad:
+        own = ", ".join(sorted(own_labels)) if isinstance(own_labels, Collection) else ""
+        hint = "" if own or not any("cannot be mapped" in line for line in bad) else (
+            " (labels of a scheme of one's own: train audio --labels-as-given takes a manifest's labels as written)")
         raise InputError(manifest, f"{len(bad)} of {len(rows)} row(s) lack a speaker or a label that maps onto "
-                         f"{', '.join(CANONICAL_LABELS)}: {first_named(bad)}")
-    return [str(label) for label in labels]
+                         f"{', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}: "
+                         f"{first_named(bad)}{hint}")
+    return labels
 
 
 def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[Path]:

@@ -379,3 +379,30 @@ def test_a_corpus_trees_data_checksum_follows_its_clips_names_and_sizes_wherever
     assert checksum(tmp_path / "two") != first
     (tmp_path / "one" / names[1]).rename(tmp_path / "one" / "Actor_02/03-01-05-01-01-01-02.wav")  # relabelled
     assert checksum(tmp_path / "one") != first
+
+
+def test_labels_as_given_keep_a_manifests_own_labels_and_still_map_canonical_words(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    for name in ("a", "b", "c", "d", "e"):
+        touch(tmp_path, f"{name}.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann, Anxious \nb.wav,bob,anxious\n"
+                                           "c.wav,ann,joy\nd.wav,bob,Happy\ne.wav,ann,Very  Withdrawn\n")
+    with pytest.raises(InputError, match="'Anxious' cannot be mapped.*--labels-as-given takes"):  # the default stands
+        load_corpus(tmp_path)
+    corpus = load_corpus(tmp_path, LABELS_AS_GIVEN)
+    # stripped, lower case, one space inside; 'joy' and 'Happy' are one class, the canonical one
+    assert [c.emotion for c in corpus.clips] == ["anxious", "anxious", "happy", "happy", "very withdrawn"]
+    assert corpus.labels == ["happy", "anxious", "very withdrawn"]  # canonical first, then the own ones sorted
+    assert corpus.counts() == {"happy": 2, "anxious": 2, "very withdrawn": 1}
+    assert corpus.speakers_by_label()["anxious"] == ["ann", "bob"]
+
+
+def test_a_set_read_for_a_model_of_own_labels_keeps_those_alone_and_names_them_refusing_another(tmp_path):
+    touch(tmp_path, "a.wav")
+    touch(tmp_path, "b.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,High\nb.wav,bob,hgih\n")
+    with pytest.raises(InputError, match=r"or is one of high, low: line 3: label 'hgih' cannot be mapped$"):
+        load_corpus(tmp_path, {"high", "low"})
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,High\nb.wav,bob,sad\n")
+    assert [c.emotion for c in load_corpus(tmp_path, {"high", "low"}).clips] == ["high", "sad"]
