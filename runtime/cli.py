@@ -214,6 +214,11 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
                    help="train the session variant also on each speaker's windows against N more baselines of their "
                         "own clips (few emotions, a neutral start): sessions less varied than the corpus's speakers "
                         "are read better (default 0, as the shipped model; 0 to 10)")
+    p.add_argument("--labels-as-given", action="store_true",
+                   help="train on the manifest's own labels: one that maps onto no canonical emotion is a class of its "
+                        "own, as written (stripped, lower case; 'joy' still is happy), each needing clips of two "
+                        "speakers or more; fusion leaves such labels out of the fused track (default: such a label is "
+                        "refused, so that a typo never becomes a class; not used with --audio-backbone)")
     p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
                    help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
                         "default features; see 'emotrace models list'")
@@ -248,6 +253,8 @@ def _run_train_audio(args: argparse.Namespace) -> None:
             raise InputError("--speed-perturb", "does not apply with --audio-backbone")
         if args.varied_baselines:
             raise InputError("--varied-baselines", "does not apply with --audio-backbone")
+        if args.labels_as_given:
+            raise InputError("--labels-as-given", "does not apply with --audio-backbone")
 
         _say(train_backbone(args.data, args.out, args.audio_backbone, cv_folds=args.cv_folds,
                              validation_speakers=speakers).summary())
@@ -256,7 +263,8 @@ def _run_train_audio(args: argparse.Namespace) -> None:
 
     factors = SPEED_FACTORS if args.speed_perturb is None else _speed_factors(args.speed_perturb)
     report = train_audio(args.data, args.out, cv_folds=args.cv_folds, validation_speakers=speakers,
-                         speed_factors=factors, varied_baselines=args.varied_baselines)
+                         speed_factors=factors, varied_baselines=args.varied_baselines,
+                         labels_as_given=args.labels_as_given)
     _say(report.summary())
 
 

@@ -134,7 +134,8 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
     with installing(target) as staging:
         check: dict[str, Any] = {}
         for mode in MODES:
-            check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"], meta["labels"])
+            check[mode] = _export_mode(stored, validation, mode, staging, meta["n_features"], meta["labels"],
+                                       meta.get("label_space", LABELS))
         failed = [m for m in MODES if check[m]["check_model"]["ua_drop"] > MAX_INT8_LOSS]
         if failed:
             figures = "; ".join(f"{m} variant UA {check[m]['check_model']['ua_float']:.3f} float, "
@@ -249,13 +250,16 @@ def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, An
     if validation_arrays["y"].size == 0:
         raise InputError(paths[1], "holds no validation windows, so INT8 cannot be checked; retrain")
     labels = meta.setdefault("labels", LABELS)  # the labels the models learnt (all eight before they were written)
-    if not isinstance(labels, list) or not labels or labels != [label for label in LABELS if label in labels]:
-        raise InputError(paths[0], f"names labels {labels!r}, not some of {', '.join(LABELS)} in that order; retrain")
+    space = meta.setdefault("label_space", LABELS)  # what the outputs count in (the eight before it was written)
+    if not isinstance(space, list) or not all(isinstance(label, str) for label in space):
+        raise InputError(paths[0], f"names the label set {space!r}, not a list of labels; retrain")
+    if not isinstance(labels, list) or not labels or labels != [label for label in space if label in labels]:
+        raise InputError(paths[0], f"names labels {labels!r}, not some of {', '.join(space)} in that order; retrain")
     return stored, validation_arrays, report, meta
 
 
 def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_features: int,
-                 labels: list[str]) -> dict[str, Any]:
+                 labels: list[str], space: list[str] = LABELS) -> dict[str, Any]:
     features = validation["features"]
     if mode == "session":
         features = zscore_by_group(features, validation["groups"])
@@ -267,13 +271,13 @@ def _export_mode(stored: Any, validation: Any, mode: str, folder: Path, n_featur
     remap = np.searchsorted(clips, clip_index)
 
     def clip_metrics(window_probs: np.ndarray) -> dict[str, Any]:
-        probs, claimed = clip_level(all_label_columns(window_probs, labels), remap, clips.size)
-        return classification_metrics(y_clip, probs, LABELS, claimed)
+        probs, claimed = clip_level(all_label_columns(window_probs, labels, space), remap, clips.size)
+        return classification_metrics(y_clip, probs, list(space), claimed)
 
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as scratch:
         for which in ("check", "all"):
-            model = keep_outputs(model_from_arrays(stored, f"{mode}/{which}"), labels)
+            model = keep_outputs(model_from_arrays(stored, f"{mode}/{which}"), labels, space)
             float_path = (Path(scratch) if which == "check" else folder) / f"{mode}.float.onnx"
             int8_path = (Path(scratch) if which == "check" else folder) / f"{mode}.int8.onnx"
             write_atomically(float_path, build_onnx(model, f"{MODEL_ID}-{mode}").SerializeToString())
@@ -350,6 +354,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         "version": model_version(sha256["session"]),
         "task": "voice-emotion",
         "labels": list(meta.get("labels", LABELS)),  # the learnt ones: the runtime marks the rest unsupported
+        "labels_as_given": bool(meta.get("labels_as_given", False)),  # a manifest's own labels (--labels-as-given)
         "files": files,
         "sha256": sha256,
         "feature_set": FEATURE_SET,
@@ -407,12 +412,22 @@ def _training_options(card: dict) -> str:
     factors = [float(f) for f in card.get("speed_perturbation", [])]
     options = "" if factors == list(SPEED_FACTORS) else (
         " --speed-perturb " + (",".join(f"{f:g}" for f in factors) if factors else "none"))
+    options += " --labels-as-given" if card.get("labels_as_given") else ""
     return options + (f" --varied-baselines {card['varied_baselines']}" if card.get("varied_baselines") else "")
 
 
 def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> str:
     """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported, for
-    want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech."""
+    want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech; a
+    manifest's own labels (--labels-as-given) are said to be left out of fusion."""
+    own = [label for label in labels if label not in LABELS]
+    if own:
+        canonical = [label for label in labels if label in LABELS]
+        them = "it" if len(own) == 1 else "them"
+        return (f"{len(labels)} labels as the training data's manifest gives them, {', '.join(labels)} (train audio "
+                f"--labels-as-given; {', '.join(own)} {'is' if len(own) == 1 else 'are'} none of the eight canonical "
+                f"labels fusion works over, so the fused track leaves {them} out"
+                + (f", while {', '.join(canonical)} fuse as usual)" if canonical else " and fuses nothing of it)"))
     if len(labels) == len(LABELS):
         return "the eight canonical labels (" + ", ".join(labels) + ")"
     left_out = [label for label in LABELS if label not in labels]

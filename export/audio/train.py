@@ -12,6 +12,9 @@ speaker of its own; evaluation reads the unperturbed clips only.
 ``out`` receives: ``report.json`` and ``report.md`` (cross-validated metrics, clip and window level),
 ``models.npz`` (the fitted float models: every speaker, and every speaker but the validation ones) and
 ``validation.npz`` (the validation speakers' window features, for export's quantization check).
+
+The labels are the canonical eight, or with ``labels_as_given`` a manifest's own (``export.audio.datasets``): the
+run's label set is then the labels its clips hold (``Corpus.labels``), which every index of ``y`` counts in.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ from typing import Any
 import numpy as np
 
 from export.arrays import save_npz
-from export.audio.datasets import Corpus, data_checksum, load_corpus, ravdess_clips, truncated_wavs
+from export.audio.datasets import (
+    LABELS_AS_GIVEN,
+    Corpus,
+    data_checksum,
+    first_named,
+    load_corpus,
+    ravdess_clips,
+    truncated_wavs,
+)
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
 from export.metrics import classification_metrics, group_interval, interval_text, markdown_table
@@ -76,12 +87,16 @@ class TrainReport:
     data_checksum: dict[str, str] = field(default_factory=dict)  # which data made the model (data_checksum)
     # the data folder resolved here: what an export compares with a card from before data checksums
     data_path: str = ""
+    labels: list[str] = field(default_factory=lambda: list(LABELS))  # the run's label set (Corpus.labels)
+    labels_as_given: bool = False  # a manifest's own labels kept (train audio --labels-as-given)
 
     def summary(self) -> str:
         lines = [f"{self.data}: {self.n_clips} clips, {self.n_windows} speech windows, "
                  f"{len(self.speakers)} speakers, {len(self.folds)} speaker-independent folds, "
                  f"speed perturbation {', '.join(f'{f:g}' for f in self.speed_factors) or 'none'}"
                  + (f", {self.varied_baselines} varied baselines a speaker" if self.varied_baselines else "")]
+        if self.labels_as_given:
+            lines.append(f"  labels as given: {', '.join(self.labels)}")
         for name, m in self.cv.items():
             interval = m.get("interval_95", {})
             lines.append(f"  {name:15s} UA {m['ua']:.3f}{interval_text(interval, 'ua')}  WA {m['wa']:.3f}  "
@@ -104,8 +119,10 @@ class TrainReport:
 # --- classifiers: fitted with scikit-learn, kept as plain arrays that export writes as ONNX ----------------
 
 
-def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = CLASSIFIER) -> dict[str, Any]:
-    """A standardiser plus a linear or one-hidden-layer model, as arrays: mean, scale, layers [(W, b), ...]."""
+def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = CLASSIFIER,
+                   n_labels: int = len(LABELS)) -> dict[str, Any]:
+    """A standardiser plus a linear or one-hidden-layer model, as arrays: mean, scale, layers [(W, b), ...], with
+    ``n_labels`` outputs (``y`` indexes the run's label set)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
@@ -128,11 +145,11 @@ def fit_classifier(features: np.ndarray, y: np.ndarray, spec: dict[str, Any] = C
     classes = list(model.classes_)
     if len(classes) == 2:  # sklearn's one logit of the second class
         layers[-1] = two_class_logits(*layers[-1])
-    # a class absent from training: 8 outputs here, so that folds compare; export keeps the learnt ones alone
-    if classes != list(range(len(LABELS))):
+    # a class absent from training: every label's output here, so that folds compare; export keeps the learnt ones
+    if classes != list(range(n_labels)):
         w_last, b_last = layers[-1]
-        full_w = np.zeros((w_last.shape[0], len(LABELS)))
-        full_b = np.full(len(LABELS), -30.0)
+        full_w = np.zeros((w_last.shape[0], n_labels))
+        full_b = np.full(n_labels, -30.0)
         full_w[:, classes] = w_last
         full_b[classes] = b_last
         layers[-1] = (full_w, full_b)
@@ -161,26 +178,26 @@ def predict_proba(model: dict[str, Any], features: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def learnt_labels(y: np.ndarray) -> list[str]:
-    """The labels of ``LABELS`` that ``y`` (indices into it) holds, in canonical order: what a model fitted on it
-    can tell apart. The rest are only its padding (``fit_classifier``), never a learnt absence."""
+def learnt_labels(y: np.ndarray, space: list[str] = LABELS) -> list[str]:
+    """The labels of ``space`` (the run's label set) that ``y`` (indices into it) holds, in its order: what a model
+    fitted on it can tell apart. The rest are only its padding (``fit_classifier``), never a learnt absence."""
     present = set(np.unique(y).tolist())
-    return [label for i, label in enumerate(LABELS) if i in present]
+    return [label for i, label in enumerate(space) if i in present]
 
 
-def keep_outputs(model: dict[str, Any], labels: list[str]) -> dict[str, Any]:
-    """``model`` with outputs for ``labels`` alone (a subset of ``LABELS``): its probabilities over them are the
+def keep_outputs(model: dict[str, Any], labels: list[str], space: list[str] = LABELS) -> dict[str, Any]:
+    """``model`` with outputs for ``labels`` alone (a subset of ``space``): its probabilities over them are the
     full model's renormalised, so a model that never saw a label ships without it rather than claiming it absent."""
-    columns = [LABELS.index(label) for label in labels]
+    columns = [space.index(label) for label in labels]
     w_last, b_last = model["layers"][-1]
     return {**model, "layers": [*model["layers"][:-1], (w_last[:, columns], b_last[columns])]}
 
 
-def all_label_columns(probs: np.ndarray, labels: list[str]) -> np.ndarray:
-    """Probabilities over ``labels`` (a subset of ``LABELS``) spread onto every column of ``LABELS``, 0 elsewhere,
-    for the metrics, which count labels by their index in ``LABELS``."""
-    full = np.zeros((probs.shape[0], len(LABELS)), dtype=probs.dtype)
-    full[:, [LABELS.index(label) for label in labels]] = probs
+def all_label_columns(probs: np.ndarray, labels: list[str], space: list[str] = LABELS) -> np.ndarray:
+    """Probabilities over ``labels`` (a subset of ``space``) spread onto every column of ``space``, 0 elsewhere,
+    for the metrics, which count labels by their index in ``space``."""
+    full = np.zeros((probs.shape[0], len(space)), dtype=probs.dtype)
+    full[:, [space.index(label) for label in labels]] = probs
     return full
 
 
@@ -224,16 +241,19 @@ class TrainingRows:
     y: np.ndarray
     groups: np.ndarray
     original: np.ndarray
+    labels: list[str] = field(default_factory=lambda: list(LABELS))  # the run's label set, which ``y`` indexes
 
     @classmethod
     def build(cls, table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, mode: str,
-              augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> TrainingRows:
+              augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0,
+              labels: list[str] = LABELS) -> TrainingRows:
         parts = [table, *augmented]
         groups = [speaker_clip[t.clip_index] for t in parts]
         rows = cls(features=np.concatenate([mode_features(t, g, mode) for t, g in zip(parts, groups, strict=True)]),
                    y=np.concatenate([y_clip[t.clip_index] for t in parts]),
                    groups=np.concatenate(groups),
-                   original=np.concatenate([np.full(t.clip_index.size, i == 0) for i, t in enumerate(parts)]))
+                   original=np.concatenate([np.full(t.clip_index.size, i == 0) for i, t in enumerate(parts)]),
+                   labels=list(labels))
         if mode == "session" and varied_baselines:
             rows = rows.with_varied_baselines(table, y_clip[table.clip_index], groups[0], varied_baselines)
         return rows
@@ -245,22 +265,23 @@ class TrainingRows:
         features, labels, speakers = [self.features], [self.y], [self.groups]
         for speaker in np.unique(groups):
             rows = np.flatnonzero(groups == speaker)
-            for reference in random_baselines(y[rows], table.clip_index[rows], count, rng):
+            for reference in random_baselines(y[rows], table.clip_index[rows], count, rng, self.labels):
                 features.append(zscore_against(table.features[rows], table.features[rows[reference]]))
                 labels.append(y[rows])
                 speakers.append(groups[rows])
         extra = sum(len(f) for f in features[1:])
         return TrainingRows(np.concatenate(features).astype(np.float32), np.concatenate(labels),
-                            np.concatenate(speakers), np.concatenate([self.original, np.zeros(extra, dtype=bool)]))
+                            np.concatenate(speakers), np.concatenate([self.original, np.zeros(extra, dtype=bool)]),
+                            self.labels)
 
     def fit(self, without: list[str], spec: dict[str, Any] = CLASSIFIER) -> dict[str, Any]:
         """A classifier fitted on every row (perturbed copies included) of the speakers not in ``without``."""
         train = ~np.isin(self.groups, without)
-        return fit_classifier(self.features[train], self.y[train], spec)
+        return fit_classifier(self.features[train], self.y[train], spec, len(self.labels))
 
     def out_of_fold(self, folds: list[list[str]], spec: dict[str, Any] = CLASSIFIER) -> np.ndarray:
         """Probabilities of every original row from the model of the fold that left its speaker out."""
-        probs = np.zeros((int(self.original.sum()), len(LABELS)))
+        probs = np.zeros((int(self.original.sum()), len(self.labels)))
         original_groups = self.groups[self.original]
         original_features = self.features[self.original]
         for fold in folds:
@@ -272,11 +293,13 @@ class TrainingRows:
 CALM_LABELS = ("neutral", "calm")  # a baseline of these alone is a session's quiet start
 
 
-def random_baselines(y: np.ndarray, clip_index: np.ndarray, count: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """``count`` baselines of one speaker's windows (``y``, ``clip_index`` theirs), each the window indices it is
-    taken over: a few of their clips of any emotion (5 to 40), one emotion with or without the neutral and calm
-    clips, or the neutral and calm ones alone, drawn at random. Baselines of fewer than two windows are left out."""
-    calm = np.isin(y, [LABELS.index(label) for label in CALM_LABELS])
+def random_baselines(y: np.ndarray, clip_index: np.ndarray, count: int, rng: np.random.Generator,
+                     labels: list[str] = LABELS) -> list[np.ndarray]:
+    """``count`` baselines of one speaker's windows (``y``, ``clip_index`` theirs; ``y`` indexes ``labels``), each
+    the window indices it is taken over: a few of their clips of any emotion (5 to 40), one emotion with or without
+    the neutral and calm clips, or the neutral and calm ones alone, drawn at random. Baselines of fewer than two
+    windows are left out."""
+    calm = np.isin(y, [labels.index(label) for label in CALM_LABELS if label in labels])
     emotions = sorted(set(np.unique(y[~calm]).tolist()))
     clips = np.unique(clip_index)
     baselines = []
@@ -298,7 +321,8 @@ def random_baselines(y: np.ndarray, clip_index: np.ndarray, count: int, rng: np.
 
 def clip_level(window_probs: np.ndarray, clip_index: np.ndarray, n_clips: int) -> tuple[np.ndarray, np.ndarray]:
     """Clip probabilities (mean of each clip's windows) and whether each clip had any window."""
-    probs = np.full((n_clips, len(LABELS)), 1.0 / len(LABELS))
+    n_labels = window_probs.shape[1]
+    probs = np.full((n_clips, n_labels), 1.0 / n_labels)
     claimed = np.zeros(n_clips, dtype=bool)
     for clip in np.unique(clip_index):
         probs[clip] = clip_probabilities(window_probs[clip_index == clip])
@@ -318,21 +342,23 @@ def speaker_folds(speakers: list[str], cv_folds: int) -> list[list[str]]:
 
 def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray,
                    folds: list[list[str]], spec: dict[str, Any] = CLASSIFIER,
-                   augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> dict[str, dict[str, Any]]:
+                   augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0,
+                   labels: list[str] = LABELS) -> dict[str, dict[str, Any]]:
     """Out-of-fold metrics per mode, at clip and at window level (``augmented``: perturbed copies to train on), each
-    with its 95 % intervals of UA and macro-F1 over resampled speakers (``interval_95``)."""
+    with its 95 % intervals of UA and macro-F1 over resampled speakers (``interval_95``); ``y_clip`` indexes
+    ``labels``."""
     y = y_clip[table.clip_index]
     speaker_window = speaker_clip[table.clip_index]
     results: dict[str, dict[str, Any]] = {}
     for mode in MODES:
-        rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines)
+        rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines, labels)
         window_probs = rows.out_of_fold(folds, spec)
         clip_probs, claimed = clip_level(window_probs, table.clip_index, len(table.clips))
-        results[f"{mode}/clip"] = classification_metrics(y_clip, clip_probs, LABELS, claimed) | {
+        results[f"{mode}/clip"] = classification_metrics(y_clip, clip_probs, list(labels), claimed) | {
             "interval_95": group_interval(y_clip, np.where(claimed, clip_probs.argmax(axis=1), -1), speaker_clip,
-                                          len(LABELS), "speaker")}
-        results[f"{mode}/window"] = classification_metrics(y, window_probs, LABELS) | {
-            "interval_95": group_interval(y, window_probs.argmax(axis=1), speaker_window, len(LABELS), "speaker")}
+                                          len(labels), "speaker")}
+        results[f"{mode}/window"] = classification_metrics(y, window_probs, list(labels)) | {
+            "interval_95": group_interval(y, window_probs.argmax(axis=1), speaker_window, len(labels), "speaker")}
     return results
 
 
@@ -344,10 +370,10 @@ def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[s
     ``learnt``, default the labels with clips: absent, or with clips but no speech window), and ones only one speaker
     has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
     speakers_of = corpus.speakers_by_label()
-    learnt = [label for label in LABELS if speakers_of[label]] if learnt is None else learnt
-    left_out = [label for label in LABELS if label not in learnt]
+    learnt = [label for label in corpus.labels if speakers_of[label]] if learnt is None else learnt
+    left_out = [label for label in corpus.labels if label not in learnt]
     them = "it" if len(left_out) == 1 else "them"
-    warnings_ = [f"{unlearnt_labels(left_out, [label for label in LABELS if speakers_of[label]])}: the exported "
+    warnings_ = [f"{unlearnt_labels(left_out, [label for label in corpus.labels if speakers_of[label]])}: the exported "
                  f"model leaves {them} out (its card lists the labels it learnt, so its tracks mark {them} "
                  f"unsupported and fusion gives {them} no say), and UA is over the other labels"] if left_out else []
     warnings_ += [f"only speaker {s[0]} has {label} clips: no fold scores {label} on a speaker it was "
@@ -375,16 +401,19 @@ def default_validation_speakers(speakers: list[str]) -> list[str]:
 
 
 def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: list[str] | None = None,
-                speed_factors: tuple[float, ...] = SPEED_FACTORS, varied_baselines: int = 0) -> TrainReport:
-    """Cross-validate by speaker, report, and fit the float models export writes as ONNX."""
+                speed_factors: tuple[float, ...] = SPEED_FACTORS, varied_baselines: int = 0,
+                labels_as_given: bool = False) -> TrainReport:
+    """Cross-validate by speaker, report, and fit the float models export writes as ONNX; ``labels_as_given``: a
+    manifest's labels that map onto no canonical one are classes of their own (``export.audio.datasets``)."""
     started = time.perf_counter()
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
-    corpus = load_corpus(data)
+    corpus = load_corpus(data, LABELS_AS_GIVEN if labels_as_given else ())
     speakers = corpus.speakers
     if len(speakers) < 2:
         raise InputError(data, "needs clips from at least two speakers for speaker-independent folds")
-    emotions = sorted({clip.emotion for clip in corpus.clips}, key=LABELS.index)
+    refuse_own_labels_of_one_speaker(data, corpus)
+    emotions = sorted({clip.emotion for clip in corpus.clips}, key=corpus.labels.index)
     if len(emotions) < 2:  # a model of one label always says it, and its figures would read as perfect
         raise InputError(data, f"every clip is labelled {emotions[0]}: training needs clips of at least two emotions")
     if cv_folds < 2:
@@ -404,12 +433,26 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
                          "speed factors must lie between 0.5 and 2 and differ from 1")
     # report.json marks a finished run (written last, export needs it)
     with writing_folder(out, ("report.json", "report.md"), {"data folder": data}) as run:
-        return _train(corpus, data, run, cv_folds, validation, speed_factors, started, varied_baselines, truncated)
+        return _train(corpus, data, run, cv_folds, validation, speed_factors, started, varied_baselines, truncated,
+                      labels_as_given)
+
+
+def refuse_own_labels_of_one_speaker(data: Path, corpus: Corpus) -> None:
+    """An ``InputError`` naming a manifest's own labels (outside the canonical ones) that only one speaker's clips
+    have: no fold could judge such a label on a speaker it was not learnt from, and a word of one's own met in one
+    speaker's rows alone is what a typo looks like. (A canonical label of one speaker is a warning of the report.)"""
+    lone = [f"{label!r} ({speakers[0]}, {corpus.counts()[label]} clip(s))"
+            for label, speakers in corpus.speakers_by_label().items()
+            if label not in CANONICAL_LABELS and len(speakers) == 1]
+    if lone:
+        raise InputError(data, f"{len(lone)} label(s) with clips of one speaker alone: {first_named(lone)}; each label "
+                         "needs clips from at least two speakers for speaker-independent folds (a misspelt label "
+                         "reads as a label of its own)")
 
 
 def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation: list[str],
            speed_factors: tuple[float, ...], started: float, varied_baselines: int = 0,
-           truncated: dict[Path, str] | None = None) -> TrainReport:
+           truncated: dict[Path, str] | None = None, labels_as_given: bool = False) -> TrainReport:
     out = run.path
     truncated = truncated or {}
     with media_lines_once({str(path) for path in truncated}):
@@ -419,13 +462,16 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
         augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f)
                           for f in speed_factors)
 
-    y_clip = np.array([LABELS.index(clip.emotion) for clip in corpus.clips])
+    labels = corpus.labels
+    y_clip = np.array([labels.index(clip.emotion) for clip in corpus.clips])
     speaker_clip = np.array([clip.speaker for clip in corpus.clips])
     speakers = corpus.speakers
     folds = speaker_folds(speakers, cv_folds)
-    cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented, varied_baselines=varied_baselines)
+    cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented, varied_baselines=varied_baselines,
+                        labels=labels)
     run.begin()  # minutes of work are done: from here an earlier run in the folder is replaced
-    learnt = _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines)
+    learnt = _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines, labels,
+                           labels_as_given)
 
     report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),
                          speakers=speakers, validation_speakers=validation, folds=folds, cv=cv,
@@ -436,7 +482,8 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
                          clips_per_label=corpus.counts(),
                          speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()},
-                         data_checksum=data_checksum(data, corpus), data_path=str(data.resolve()))
+                         data_checksum=data_checksum(data, corpus), data_path=str(data.resolve()),
+                         labels=list(labels), labels_as_given=labels_as_given)
     _write_report(report, out)
     return report
 
@@ -474,20 +521,23 @@ def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> l
 
 
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],
-                  out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0) -> list[str]:
+                  out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0,
+                  space: list[str] = LABELS, labels_as_given: bool = False) -> list[str]:
     """Fit each mode on every speaker (shipped) and on all but the validation speakers (quantization check);
-    the labels the shipped models learnt."""
+    the labels the shipped models learnt, of the run's label set ``space`` (which ``y_clip`` indexes)."""
     groups = speaker_clip[table.clip_index]
     y = y_clip[table.clip_index]
     held_out = np.isin(groups, validation)
     arrays: dict[str, np.ndarray] = {}
     learnt: list[str] = []
     for mode in MODES:
-        rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines)
-        learnt = learnt_labels(rows.y)  # the rows the shipped model is fitted on, the same in each mode
+        rows = TrainingRows.build(table, y_clip, speaker_clip, mode, augmented, varied_baselines, space)
+        learnt = learnt_labels(rows.y, space)  # the rows the shipped model is fitted on, the same in each mode
         arrays.update(model_arrays(rows.fit(without=[]), f"{mode}/all"))
         arrays.update(model_arrays(rows.fit(without=validation), f"{mode}/check"))
+    # label_space: what the outputs and validation.npz's y count in (the canonical eight where absent)
     meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": learnt,
+            "label_space": list(space), "labels_as_given": labels_as_given,
             "window_s": WINDOW_S, "hop_s": WINDOW_HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
             "classifier": CLASSIFIER, "speed_factors": [t.speed_factor for t in augmented],
             "varied_baselines": varied_baselines,
@@ -506,6 +556,8 @@ def _write_report(report: TrainReport, out: Path) -> None:
              + ", ".join(f"{label} {n} ({report.speakers_per_label[label]})"
                          for label, n in report.clips_per_label.items()) + ".", "",
              f"Data checksum: sha256 `{report.data_checksum['sha256']}`, of {report.data_checksum['of']}.", "",
+             *([f"Labels as the manifest gives them (--labels-as-given): {', '.join(report.labels)}.", ""]
+               if report.labels_as_given else []),
              f"Classifier: `{json.dumps(report.classifier)}`. Speed-perturbed copies of the training speakers: "
              f"{', '.join(f'{f:g}' for f in report.speed_factors) or 'none'}. Baselines per speaker besides the whole "
              f"set (session variant, --varied-baselines): {report.varied_baselines}.", "",
@@ -520,15 +572,15 @@ def _write_report(report: TrainReport, out: Path) -> None:
     lines += ["",
               "## Per-class recall (clip level)", "", "| label | " + " | ".join(MODES) + " |",
               "|---|" + "---|" * len(MODES)]
-    for label in LABELS:  # a label without clips has no recall ("-"), not a recall of 0
+    for label in report.labels:  # a label without clips has no recall ("-"), not a recall of 0
         recalls = [report.cv[f"{m}/clip"]["recall"][label] for m in MODES]
         lines.append(f"| {label} | " + " | ".join("-" if r is None else f"{r:.3f}" for r in recalls) + " |")
     for mode in MODES:
         matrix = report.cv[f"{mode}/clip"]["confusion"]["rows_true_cols_pred"]
         lines += ["", f"## Confusion, clip level, {mode} (rows true, columns predicted)", "",
-                  "| | " + " | ".join(LABELS) + " |", "|---|" + "---|" * len(LABELS)]
+                  "| | " + " | ".join(report.labels) + " |", "|---|" + "---|" * len(report.labels)]
         lines += [f"| {label} | " + " | ".join(str(v) for v in row) + " |"
-                  for label, row in zip(LABELS, matrix, strict=True)]
+                  for label, row in zip(report.labels, matrix, strict=True)]
     if report.skipped:
         lines += ["", "## Left out", ""] + [f"- {n} file(s): {why}" for why, n in report.skipped.items()]
     if report.no_speech_clips:

@@ -9,9 +9,9 @@ def rows_each_fit_sees(monkeypatch) -> list[int]:
 
     seen, real_fit = [], train.fit_classifier
 
-    def spy(features, labels, spec=train.CLASSIFIER):
+    def spy(features, labels, spec=train.CLASSIFIER, *label_count):
         seen.append(features.shape[0])
-        return real_fit(features, labels, {"kind": "logreg", "C": 1.0})
+        return real_fit(features, labels, {"kind": "logreg", "C": 1.0}, *label_count)
 
     monkeypatch.setattr(train, "fit_classifier", spy)
     return seen

@@ -296,9 +296,9 @@ def test_varied_baselines_add_each_speakers_windows_over_their_own_whole_clips_f
     fitted, scored = [], []
     real_fit, real_predict = train.fit_classifier, train.predict_proba
 
-    def fit_spy(features, labels, spec=train.CLASSIFIER):
+    def fit_spy(features, labels, spec=train.CLASSIFIER, *label_count):
         fitted.append(features)
-        return real_fit(features, labels, {"kind": "logreg", "C": 1.0})
+        return real_fit(features, labels, {"kind": "logreg", "C": 1.0}, *label_count)
 
     def predict_spy(model, features):
         scored.append(features)

@@ -302,7 +302,7 @@ def test_an_int8_refusal_names_the_variant_its_figures_and_the_validation_clips(
             "labels": export.LABELS}
     monkeypatch.setattr(export, "_load_trained", lambda trained: (None, None, {}, meta))
 
-    def exported(stored, validation, mode, folder, n_features, labels):
+    def exported(stored, validation, mode, folder, n_features, labels, space):
         ua_int8 = 0.55 if mode == "session" else 0.6  # the session variant alone loses 5 points
         return {"check_model": {"ua_float": 0.6, "ua_int8": ua_int8, "ua_drop": 0.6 - ua_int8},
                 "n_validation_clips": 12}

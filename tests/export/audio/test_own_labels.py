@@ -1,0 +1,122 @@
+"""A clinic's own label set end to end: RAVDESS clips of 4 actors relabelled 'low' / 'high' arousal, trained with
+--labels-as-given, exported, then read by every command that reads the model."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from export.audio.export import export_audio
+from export.audio.train import train_audio
+from runtime.errors import InputError
+
+ACTORS = ("01", "02", "03", "04")
+AROUSAL = {"01": "low", "02": "Low ", "05": "HIGH", "03": "high"}  # neutral, calm / angry, happy: as a clinic spells
+
+
+def write_manifest(folder, rows):
+    with open(folder / "manifest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["path", "speaker", "emotion"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder / "manifest.csv"
+
+
+@pytest.fixture(scope="module")
+def arousal_rows(ravdess_dir):
+    rows = []
+    for actor in ACTORS:
+        for code, label in AROUSAL.items():
+            for path in sorted((ravdess_dir / f"Actor_{actor}").glob(f"03-01-{code}-01-01-0[12]-{actor}.flac")):
+                rows.append({"path": str(path), "speaker": f"p{actor}", "emotion": label})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(arousal_rows, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("arousal")
+    write_manifest(folder, arousal_rows)
+    out = tmp_path_factory.mktemp("trained")
+    report = train_audio(folder / "manifest.csv", out, cv_folds=2, validation_speakers=["p04"], speed_factors=(),
+                         labels_as_given=True)
+    return folder, out, report
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    return export_audio(trained[1], models_dir=tmp_path_factory.mktemp("models"))
+
+
+def test_own_labels_are_refused_by_default_and_trained_on_as_written_when_asked(trained, arousal_rows, tmp_path):
+    folder, out, report = trained
+    with pytest.raises(InputError, match="'HIGH' cannot be mapped.*--labels-as-given"):
+        train_audio(folder / "manifest.csv", tmp_path / "default", cv_folds=2, speed_factors=())
+    assert report.labels == ["high", "low"] and report.labels_as_given
+    for name in ("session/clip", "none/clip", "session/window", "none/window"):
+        assert set(report.cv[name]["recall"]) == {"high", "low"}  # UA over the clinic's labels, not the eight
+        assert np.asarray(report.cv[name]["confusion"]["rows_true_cols_pred"]).shape == (2, 2)
+    saved = json.loads((out / "report.json").read_text())
+    written = [row["emotion"].strip().lower() for row in arousal_rows]  # 'Low ' and 'HIGH' as one class each
+    assert saved["clips_per_label"] == {label: written.count(label) for label in ("high", "low")}
+    assert saved["speakers_per_label"] == {"high": len(ACTORS), "low": len(ACTORS)}
+    assert saved["warnings"] == []  # no canonical label is missing from a scheme that never had them
+    assert "Labels as the manifest gives them (--labels-as-given): high, low." in (out / "report.md").read_text()
+    assert "| high | " in (out / "report.md").read_text() and "| neutral |" not in (out / "report.md").read_text()
+
+
+def test_a_label_of_one_speaker_alone_is_refused_naming_it(arousal_rows, tmp_path):
+    # a typo in one row reads as a label of its own: refused rather than trained on as a class
+    rows = [*arousal_rows[:-1], arousal_rows[-1] | {"emotion": "hgih"}]
+    with pytest.raises(InputError, match=r"1 label\(s\) with clips of one speaker alone: 'hgih' \(p04, 1 clip\(s\)\)"):
+        train_audio(write_manifest(tmp_path, rows), tmp_path / "out", cv_folds=2, speed_factors=(),
+                    labels_as_given=True)
+
+
+def test_the_export_and_its_card_carry_the_labels_as_trained(exported, trained):
+    from runtime.arms.audio.model import AudioEmotionModel
+
+    card = json.loads((exported / "card.json").read_text())
+    assert card["labels"] == ["high", "low"] and card["labels_as_given"]
+    check = card["metrics"]["quantization_check"]["session"]["check_model"]
+    assert 0.0 <= check["ua_int8"] <= 1.0 and check["ua_drop"] <= 0.01  # the INT8 check ran over the two labels
+    assert set(card["metrics"]["cv"]["session/clip"]["recall"]) == {"high", "low"}
+    text = (exported / "MODEL_CARD.md").read_text()
+    assert "Voice emotion over 2 labels as the training data's manifest gives them, high, low" in text
+    assert "fused track leaves them out" in text and "--labels-as-given" in text.split("## Rebuild")[1]
+    model = AudioEmotionModel(exported)
+    assert model.labels == ["high", "low"]
+    assert model.predict(np.zeros((3, card["n_features"]), dtype=np.float32), "none").shape == (3, 2)
+
+
+def test_classify_writes_the_models_own_labels_as_columns(exported, arousal_rows, tmp_path):
+    from runtime.arms.audio.classify import classify_paths
+
+    clips = [arousal_rows[0]["path"], arousal_rows[-1]["path"]]
+    count, failed = classify_paths(clips, tmp_path / "out.csv", model=str(exported))
+    with open(tmp_path / "out.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert (count, failed) == (2, [])
+    assert list(rows[0]) == ["path", "emotion", "high", "low"] and {r["emotion"] for r in rows} <= {"high", "low"}
+
+
+def test_the_cli_option_reaches_training_and_is_refused_with_a_backbone(tmp_path, capsys, monkeypatch):
+    import export.audio.train as train
+    from runtime.cli import main
+
+    asked = {}
+
+    class Trained:
+        def summary(self):
+            return "trained"
+
+    def trains(*args, **kwargs):
+        asked.update(kwargs)
+        return Trained()
+
+    monkeypatch.setattr(train, "train_audio", trains)
+    assert main(["train", "audio", str(tmp_path), "--out", str(tmp_path / "o"), "--labels-as-given"]) == 0
+    assert asked["labels_as_given"] is True
+    assert main(["train", "audio", str(tmp_path), "--out", str(tmp_path / "o"), "--labels-as-given",
+                 "--audio-backbone", "some-model"]) == 2
+    assert capsys.readouterr().err.strip() == "emotrace: error: --labels-as-given: does not apply with --audio-backbone"
