@@ -324,12 +324,16 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
             bad.append(f"line {line}: {', '.join(problems)}")
     if bad:
         own = ", ".join(sorted(own_labels)) if isinstance(own_labels, Collection) else ""
-        hint = "" if own or not any("cannot be mapped" in line for line in bad) else (
-            " (labels of a scheme of one's own: train audio --labels-as-given takes a manifest's labels as written)")
-        raise InputError(manifest, f"{len(bad)} of {len(rows)} row(s) lack a speaker or a label that maps onto "
-                         f"{', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}: "
-                         f"{first_named(bad)}{hint}")
+        unmapped = any("cannot be mapped" in line for line in bad)
+        raise (UnmappedLabels if unmapped else InputError)(
+            manifest, f"{len(bad)} of {len(rows)} row(s) lack a speaker or a label that maps onto "
+            f"{', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}: {first_named(bad)}")
     return labels
+
+
+class UnmappedLabels(InputError):
+    """A manifest refused for labels it cannot map (among other rows' problems): what training answers with
+    --labels-as-given."""
 
 
 def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> list[Path]:

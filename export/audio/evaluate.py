@@ -6,6 +6,8 @@ folder with one, or corpus file names) and each clip is judged as ``emotrace aud
 baseline). Figures are clip-level, from ``export.metrics``: UA, macro-F1, ECE, accuracy, confusion, per-label
 recall, per-speaker UA, and 95 % intervals of UA and macro-F1 over resampled speakers.
 
+A model trained on a manifest's own labels (``train audio --labels-as-given``) reads the set's labels the same way:
+its own labels as written, canonical words as their labels; a label that is neither is refused, naming the model's.
 What cannot be scored is said, never dropped silently: clips whose label the model does not have (left out of
 the figures, counted by label), labels of the model with no clip (UA is over the labels the set has), and clips
 without speech (kept, as a wrong answer with no claim, as training reports count them). A file that cannot be
@@ -36,6 +38,7 @@ from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, 
 from runtime.errors import InputError
 from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
+from runtime.track import CANONICAL_LABELS
 
 REPORT_NAME = "audio_evaluation"
 # what reading and judging the clips says of a readable one (quiet, narrowband, cut short): held while a broken file
@@ -202,7 +205,8 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     check_output_folder(out, {"data folder": data})
     emotion_model = load_audio_model(resolve_model(model, models_dir))
     labels = list(emotion_model.labels)
-    corpus = load_corpus(data)
+    # a model of a manifest's own labels (train audio --labels-as-given) is scored on a set that uses them
+    corpus = load_corpus(data, [label for label in labels if label not in CANONICAL_LABELS])
     outside, without = coverage(corpus.clips, labels)
     scored = [clip for clip in corpus.clips if clip.emotion in labels]
     if not scored:

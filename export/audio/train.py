@@ -33,6 +33,7 @@ from export.arrays import save_npz
 from export.audio.datasets import (
     LABELS_AS_GIVEN,
     Corpus,
+    UnmappedLabels,
     data_checksum,
     first_named,
     load_corpus,
@@ -408,7 +409,11 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     started = time.perf_counter()
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
-    corpus = load_corpus(data, LABELS_AS_GIVEN if labels_as_given else ())
+    try:
+        corpus = load_corpus(data, LABELS_AS_GIVEN if labels_as_given else ())
+    except UnmappedLabels as error:  # a clinic's own scheme is trained on when asked: say how
+        raise InputError(error.source, f"{error.problem} (labels of a scheme of one's own: --labels-as-given takes "
+                         "a manifest's labels as written)") from None
     speakers = corpus.speakers
     if len(speakers) < 2:
         raise InputError(data, "needs clips from at least two speakers for speaker-independent folds")

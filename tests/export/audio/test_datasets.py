@@ -388,7 +388,7 @@ def test_labels_as_given_keep_a_manifests_own_labels_and_still_map_canonical_wor
         touch(tmp_path, f"{name}.wav")
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann, Anxious \nb.wav,bob,anxious\n"
                                            "c.wav,ann,joy\nd.wav,bob,Happy\ne.wav,ann,Very  Withdrawn\n")
-    with pytest.raises(InputError, match="'Anxious' cannot be mapped.*--labels-as-given takes"):  # the default stands
+    with pytest.raises(InputError, match="'Anxious' cannot be mapped"):  # the default stands
         load_corpus(tmp_path)
     corpus = load_corpus(tmp_path, LABELS_AS_GIVEN)
     # stripped, lower case, one space inside; 'joy' and 'Happy' are one class, the canonical one

@@ -120,3 +120,17 @@ def test_the_cli_option_reaches_training_and_is_refused_with_a_backbone(tmp_path
     assert main(["train", "audio", str(tmp_path), "--out", str(tmp_path / "o"), "--labels-as-given",
                  "--audio-backbone", "some-model"]) == 2
     assert capsys.readouterr().err.strip() == "emotrace: error: --labels-as-given: does not apply with --audio-backbone"
+
+
+def test_evaluate_scores_a_set_in_the_models_own_labels_and_refuses_one_it_does_not_have(exported, trained,
+                                                                                          arousal_rows, tmp_path):
+    from export.audio.evaluate import evaluate_audio
+
+    folder, _, _ = trained
+    report = evaluate_audio(folder / "manifest.csv", tmp_path / "eval", model=str(exported))
+    assert report["model"]["labels"] == ["high", "low"] and set(report["recall"]) == {"high", "low"}
+    assert report["clips"] == len(arousal_rows) and report["outside_model_labels"] == {}
+    assert "| high |" in (tmp_path / "eval" / "audio_evaluation.md").read_text()
+    typo = write_manifest(tmp_path, [*arousal_rows[:3], arousal_rows[3] | {"emotion": "hihg"}])
+    with pytest.raises(InputError, match=r"or is one of high, low: line 5: label 'hihg' cannot be mapped$"):
+        evaluate_audio(typo, tmp_path / "eval2", model=str(exported))
