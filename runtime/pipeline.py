@@ -76,13 +76,18 @@ def why_no_track(section: str, media: MediaInfo, extras: Mapping[str, Any]) -> s
 
 def fusion_skipped(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Why fusion does not run over ``tracks`` (the arms' tracks), as the [fusion] section says; None when it runs."""
-    from runtime.fusion import should_fuse
+    from runtime.fusion import fuses_nothing_of, should_fuse
+    from runtime.fusion.align import own_labels_line
 
     if not settings.get("fusion", {}).get("enabled", False):
         return SWITCHED_OFF
     when = settings["fusion"]["when"]
-    if not should_fuse(tracks, when):
-        return f"too few tracks with something to say for fusion.when = {when!r}"
+    arousal_from = settings["fusion"].get("arousal_from", [])
+    if not should_fuse(tracks, when, arousal_from):
+        # a track of a model's own labels alone says nothing to fusion: why it did not count
+        unread = [own_labels_line(track) for track in tracks if fuses_nothing_of(track, arousal_from)]
+        return f"too few tracks with something to say for fusion.when = {when!r}" + "".join(
+            f"; {line}" for line in unread)
     return None
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.fusion.align import FusionInput, align_tracks, is_emotion_track
+from runtime.fusion.align import FusionInput, align_tracks, is_emotion_track, own_labels, own_labels_line
 from runtime.fusion.base import Fuser
 from runtime.fusion.learned import AttentionFusion, StackingFusion
 from runtime.fusion.methods import (
@@ -102,10 +102,29 @@ def fuse_arguments(section: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def should_fuse(tracks: Sequence[Track], when: str) -> bool:
-    """ "always": whenever a track exists; "multiple": when at least two tracks have something to say."""
-    speaking = [t for t in tracks if any(w.has_claim or w.measurements for w in t.windows)]
+def should_fuse(tracks: Sequence[Track], when: str, arousal_from: Sequence[str] = ()) -> bool:
+    """ "always": whenever a track exists; "multiple": when at least two tracks have something to say, to fusion: a
+    track whose labels are all its model's own (``align.own_labels``) says nothing fusion reads, unless
+    ``arousal_from`` names it."""
+    speaking = [t for t in tracks if any(w.has_claim or w.measurements for w in t.windows)
+                and not fuses_nothing_of(t, arousal_from)]
     return bool(speaking) if when == "always" else len(speaking) >= 2
+
+
+def fuses_nothing_of(track: Track, arousal_from: Sequence[str] = ()) -> bool:
+    """Whether fusion reads nothing of ``track``: an emotion arm's track whose labels are all its model's own (none
+    of the canonical ones fusion works over; ``align.own_labels``), which no ``arousal_from`` entry names."""
+    own = own_labels(track)
+    named = any(entry.partition(".")[0] == track.name for entry in arousal_from)
+    return bool(own) and len(own) == len(track.labels) and not named
+
+
+def say_own_labels(tracks: Sequence[Track]) -> None:
+    """One warning for each track whose own labels fusion leaves out of the fused track (``align.own_labels_line``)."""
+    for track in tracks:
+        line = own_labels_line(track)
+        if line:
+            log.warning("fusion: %s", line)
 
 
 def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -> None:
@@ -129,6 +148,7 @@ def fuse_with_settings(
     fuser = fuser_from_settings(section, backend=backend)
     if isinstance(fuser, WeightedFusion):  # weights parsed once, by fuser_from_settings
         _say_weights_unused(fuser.weights, tracks)
+    say_own_labels(tracks)
     return fuser.fuse(tracks, **fuse_arguments(section))
 
 
@@ -143,4 +163,5 @@ __all__ = [
     "make_fuser",
     "parse_weights",
     "should_fuse",
+    "fuses_nothing_of",
 ]

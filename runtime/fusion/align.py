@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, window_grid
+from runtime.arms.registry import ARM_REGISTRY
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, track_family, window_grid
 
 
 @dataclass
@@ -217,6 +218,28 @@ def _resample(
 
 def supported_mask(track: Track, labels: Sequence[str] = CANONICAL_LABELS) -> np.ndarray:
     return np.array([label in track.labels and label not in track.unsupported_labels for label in labels])
+
+
+def own_labels(track: Track) -> list[str]:
+    """The labels of an emotion arm's track outside the canonical ones: a voice model trained on a manifest's own
+    labels (train audio --labels-as-given). Fusion works over the canonical labels, so these have no say in the fused
+    track (``fusion.arousal_from`` may still read one, as it reads physio's stress, which no emotion arm's track
+    carries); the track's canonical labels, if any, fuse as a fewer-label model's do."""
+    arm = {arm.section: arm for arm in ARM_REGISTRY}.get(track_family(track.name))
+    if arm is None or not arm.emotion:
+        return []
+    return [label for label in track.labels if label not in CANONICAL_LABELS]
+
+
+def own_labels_line(track: Track) -> str:
+    """What fusion says of a track's own labels (``own_labels``; '' for none): left out, and what of it fuses."""
+    own = own_labels(track)
+    if not own:
+        return ""
+    fused = [label for label in CANONICAL_LABELS if supported_mask(track)[CANONICAL_LABELS.index(label)]]
+    return (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
+            "none of the canonical emotions fusion works over: left out of the fused track"
+            + (f" ({', '.join(fused)} fused as usual)" if fused else ", so nothing of this track is fused"))
 
 
 def is_emotion_track(track: Track) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from runtime.fusion.affect import arousal_sources, incongruence, valence_arousal
-from runtime.fusion.align import FusionInput, align_tracks
+from runtime.fusion.align import FusionInput, align_tracks, own_labels
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 # The fused track's measurements beside its probabilities, and one quality_<modality> for each track fused.
@@ -109,6 +109,8 @@ class Fuser:
                 "hop_s": hop_s,
                 "modalities": data.modalities,
                 "arousal_from": list(arousal_from),
+                # a track's labels outside the canonical ones (a clinic's own voice labels): none of the fused track's
+                "left_out_labels": {t.name: own for t in tracks if (own := own_labels(t))},
                 "inputs": {t.name: t.model for t in tracks},
             },
         )

@@ -346,7 +346,7 @@ def test_the_fuser_runs_on_the_backend_the_settings_choose(monkeypatch):
 
     asked = []
     monkeypatch.setattr(fusion, "fuse_with_settings", lambda tracks, section, backend: asked.append(backend))
-    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when: True)
+    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when, arousal_from=(): True)
     settings = load_settings(None, {"runtime.backend": "openvino"})
     pipeline.fused_tracks([], settings)
     assert asked == ["openvino"]
@@ -357,7 +357,7 @@ def test_the_fuser_runs_on_the_backend_the_settings_choose(monkeypatch):
 def test_fusion_runs_exactly_where_no_reason_says_why_not(monkeypatch, enabled, due, why):
     import runtime.fusion as fusion
 
-    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when: due)
+    monkeypatch.setattr(fusion, "should_fuse", lambda tracks, when, arousal_from=(): due)
     monkeypatch.setattr(fusion, "fuse_with_settings", lambda tracks, section, backend: "fused")
     settings = load_settings(None, {"fusion.enabled": enabled})
     skipped = pipeline.fusion_skipped([], settings)

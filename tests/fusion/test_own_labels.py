@@ -1,0 +1,68 @@
+"""A voice track of a model trained on a clinic's own labels (train audio --labels-as-given) before fusion, which works
+over the canonical labels: its canonical labels fuse as usual, its own are left out and that is said."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import runtime.pipeline as pipeline
+from export.fusion.synthetic import synthetic_track
+from runtime.config import load_settings
+from runtime.fusion import fuse_with_settings
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+
+def voice(labels: list[str], probs: list[float], n: int = 6, hop_s: float = 0.5) -> Track:
+    windows = [Window(i * hop_s, i * hop_s + 2.0, list(probs), 1.0, "", {"speech_fraction": 1.0}) for i in range(n)]
+    return Track("audio", labels=labels, windows=windows,
+                 unsupported_labels=[label for label in CANONICAL_LABELS if label not in labels])
+
+
+def face() -> Track:
+    return synthetic_track("face", [CANONICAL_LABELS.index("sad")] * 6, 3.0, unsupported=["calm"], seed=1)
+
+
+def test_a_voice_track_of_own_labels_alone_is_not_fused_and_the_timeline_says_why():
+    settings = load_settings(None, {"fusion.when": "always"})
+    track = voice(["high", "low"], [0.7, 0.3])
+    skipped = pipeline.fusion_skipped([track], settings)
+    # was: fused into a track of no claim, as if the voice had said nothing of the emotions
+    assert skipped == ("too few tracks with something to say for fusion.when = 'always'; audio's labels high, low "
+                       "are none of the canonical emotions fusion works over: left out of the fused track, so "
+                       "nothing of this track is fused")
+    assert pipeline.fused_tracks([track], settings) == []
+    # beside a face (fusion.when = "multiple", the default) the face alone has something to say: not fused either
+    assert pipeline.fusion_skipped([track, face()], load_settings(None)).startswith(
+        "too few tracks with something to say for fusion.when = 'multiple'; audio's labels high, low")
+
+
+def test_an_own_label_named_for_arousal_is_something_to_say():
+    settings = load_settings(None, {"fusion.when": "always", "fusion.arousal_from": ["audio.high"]})
+    track = voice(["high", "low"], [0.7, 0.3])
+    assert pipeline.fusion_skipped([track], settings) is None
+    fused = pipeline.fused_tracks([track], settings)[0]
+    assert fused.settings["left_out_labels"] == {"audio": ["high", "low"]}
+    # its 'high' moves arousal as physio's stress does; no emotion is claimed from it
+    arousal = [w.measurements["arousal"] for w in fused.windows if "arousal" in w.measurements]
+    assert arousal and all(value == pytest.approx(0.4) for value in arousal)  # 2 * 0.7 - 1
+    assert all(w.probs is None for w in fused.windows)
+
+
+def test_a_voice_tracks_canonical_labels_fuse_as_usual_and_its_own_are_left_out_and_said(caplog):
+    settings = load_settings(None)
+    mixed = voice(["happy", "sad", "anxious"], [0.1, 0.3, 0.6])
+    with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
+        fused = fuse_with_settings([mixed, face()], settings["fusion"])
+    assert fused.settings["left_out_labels"] == {"audio": ["anxious"]}
+    assert fused.settings["modalities"] == ["audio", "face"] and fused.labels == list(CANONICAL_LABELS)
+    assert [r.getMessage() for r in caplog.records if "anxious" in r.getMessage()] == [
+        "fusion: audio's label anxious is none of the canonical emotions fusion works over: left out of the fused "
+        "track (happy, sad fused as usual)"]
+    # the same as a voice model of happy and sad alone, saying them in the same proportion
+    fewer = voice(["happy", "sad"], [0.25, 0.75])
+    alone = fuse_with_settings([fewer, face()], settings["fusion"])
+    np.testing.assert_allclose(fused.probs_matrix(), alone.probs_matrix())
+    assert alone.settings["left_out_labels"] == {}
