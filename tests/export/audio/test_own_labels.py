@@ -134,3 +134,20 @@ def test_evaluate_scores_a_set_in_the_models_own_labels_and_refuses_one_it_does_
     typo = write_manifest(tmp_path, [*arousal_rows[:3], arousal_rows[3] | {"emotion": "hihg"}])
     with pytest.raises(InputError, match=r"or is one of high, low: line 5: label 'hihg' cannot be mapped$"):
         evaluate_audio(typo, tmp_path / "eval2", model=str(exported))
+
+
+def test_analyze_carries_the_models_labels_on_the_voice_track_and_says_fusion_left_them_out(exported, arousal_rows,
+                                                                                            tmp_path, capsys):
+    from runtime.cli import main
+
+    clip = arousal_rows[-1]["path"]
+    assert main(["analyze", clip, "--out", str(tmp_path), "--audio-model", str(exported)]) == 0
+    timeline = json.loads((tmp_path / "timeline.json").read_text())
+    voice = next(track for track in timeline["tracks"] if track["name"] == "audio")
+    assert voice["labels"] == ["high", "low"]
+    assert any(window["probs"] and len(window["probs"]) == 2 for window in voice["windows"])
+    assert "fused" not in [track["name"] for track in timeline["tracks"]]
+    assert "audio's labels high, low are none of the canonical emotions" in timeline["settings"]["fusion"]["why"]
+    header = (tmp_path / "timeline.csv").read_text().splitlines()[0]
+    assert "high" in header and "low" in header
+    assert "audio, the leading label over time:" in capsys.readouterr().out
