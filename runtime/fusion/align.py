@@ -279,7 +279,10 @@ def align_tracks(
             sums = canonical.sum(1)
             has = np.isfinite(p[:, 0]) & (sums > 0)
             probs[has, j] = canonical[has] / sums[has, None]
-            quality[:, j] = np.where(has, q, 0.0)
+            # a track of own labels too (train audio --labels-as-given) speaks of the canonical emotions with the
+            # share of its belief it puts on them: a window mostly 'anxious' is no confident claim of happy or sad
+            share = sums / np.nan_to_num(p).sum(1).clip(1e-12) if own_labels(track) else 1.0
+            quality[:, j] = np.where(has, q * share, 0.0)
             supported[j] = mask
     fusion_input = FusionInput([t.name for t in emotion], probs, quality, supported)
     return AlignedTracks(grid, fusion_input, measurements, other_probs, other_quality, measurement_quality)

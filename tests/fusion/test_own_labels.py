@@ -15,8 +15,9 @@ from runtime.fusion import fuse_with_settings
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 
-def voice(labels: list[str], probs: list[float], n: int = 6, hop_s: float = 0.5) -> Track:
-    windows = [Window(i * hop_s, i * hop_s + 2.0, list(probs), 1.0, "", {"speech_fraction": 1.0}) for i in range(n)]
+def voice(labels: list[str], probs: list[float], n: int = 6, hop_s: float = 0.5, quality: float = 1.0) -> Track:
+    windows = [Window(i * hop_s, i * hop_s + 2.0, list(probs), quality, "", {"speech_fraction": 1.0})
+               for i in range(n)]
     return Track("audio", labels=labels, windows=windows,
                  unsupported_labels=[label for label in CANONICAL_LABELS if label not in labels])
 
@@ -61,8 +62,21 @@ def test_a_voice_tracks_canonical_labels_fuse_as_usual_and_its_own_are_left_out_
     assert [r.getMessage() for r in caplog.records if "anxious" in r.getMessage()] == [
         "fusion: audio's label anxious is none of the canonical emotions fusion works over: left out of the fused "
         "track (happy, sad fused as usual)"]
-    # the same as a voice model of happy and sad alone, saying them in the same proportion
-    fewer = voice(["happy", "sad"], [0.25, 0.75])
+    # the same as a voice model of happy and sad alone, saying them in the same proportion, with the share of its
+    # belief on them (0.4) as its quality: a window mostly 'anxious' says little of happy or sad
+    fewer = voice(["happy", "sad"], [0.25, 0.75], quality=0.4)
     alone = fuse_with_settings([fewer, face()], settings["fusion"])
     np.testing.assert_allclose(fused.probs_matrix(), alone.probs_matrix())
     assert alone.settings["left_out_labels"] == {}
+
+
+def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
+    from runtime.fusion.align import align_tracks
+
+    settings = load_settings(None)["fusion"]
+    mostly_anxious = voice(["happy", "sad", "anxious"], [0.05, 0.05, 0.9])
+    mostly_sad = voice(["happy", "sad", "anxious"], [0.05, 0.85, 0.1])
+    quality = [align_tracks([track], settings["window_s"], settings["hop_s"]).emotion.quality[:, 0].max()
+               for track in (mostly_anxious, mostly_sad)]
+    # was 1.0 for both: a window 90 % 'anxious' made a full-quality claim between happy and sad (50/50)
+    assert quality == pytest.approx([0.1, 0.9])
