@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm", ".mp4", ".mkv", ".mov"}
 # the runtime's default: with less speech than this a speaker has no baseline of their own (the population variant)
 MIN_BASELINE_SPEECH_S = float(DEFAULTS["audio"]["min_baseline_speech_s"])
+CSV_LEADING_COLUMNS = ("path", "emotion")  # then one column per label of the model
 
 
 class NoSpeech(InputError):
@@ -205,7 +206,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         return 0, failed
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["path", "emotion", *emotion_model.labels])
+    writer.writerow([*CSV_LEADING_COLUMNS, *emotion_model.labels])
     for path, p in clips:
         writer.writerow([str(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
     write_atomically(Path(csv_path), buffer.getvalue().encode())

@@ -398,6 +398,23 @@ def test_labels_as_given_keep_a_manifests_own_labels_and_still_map_canonical_wor
     assert corpus.speakers_by_label()["anxious"] == ["ann", "bob"]
 
 
+def test_an_own_label_named_as_an_output_column_is_refused(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    for name in ("a", "b", "c", "d"):
+        touch(tmp_path, f"{name}.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,Path\nb.wav,bob,path\n"
+                                           "c.wav,ann,calm\nd.wav,bob,Quality\n")
+    # was: a model whose classify CSV had two 'path' columns, and timeline.csv two 'quality' columns
+    with pytest.raises(InputError) as refused:
+        load_corpus(tmp_path, LABELS_AS_GIVEN)
+    assert str(refused.value).endswith(
+        "line 2: label 'Path' is the name of a column its labels are written beside (timeline.csv's, audio "
+        "classify's); line 3: label 'path' is the name of a column its labels are written beside (timeline.csv's, "
+        "audio classify's); line 5: label 'Quality' is the name of a column its labels are written beside "
+        "(timeline.csv's, audio classify's)")
+
+
 def test_a_set_read_for_a_model_of_own_labels_keeps_those_alone_and_names_them_refusing_another(tmp_path):
     touch(tmp_path, "a.wav")
     touch(tmp_path, "b.wav")
