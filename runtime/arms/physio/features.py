@@ -32,10 +32,11 @@ LIBRARY_MODULES = r"neurokit2(\.|$)"
 
 
 def ignore_library_warnings() -> None:
-    """Ignore every warning raised from neurokit2's modules, by one process-wide filter added where none is yet (so
-    again after something reset the filters: a test harness, a caller's own catch_warnings)."""
-    if not any(action == "ignore" and module is not None and module.pattern == LIBRARY_MODULES
-               for action, _, _, module, _ in warnings.filters):
+    """Ignore every warning raised from neurokit2's modules, by one process-wide filter kept first: added, or moved
+    to the front, where it is not (something reset the filters or put its own before it: a test harness, a
+    caller's catch_warnings with "always"); a filter first in the list stays, so the list is rarely touched."""
+    action, _, _, module, _ = warnings.filters[0] if warnings.filters else (None, None, None, None, None)
+    if not (action == "ignore" and module is not None and module.pattern == LIBRARY_MODULES):
         warnings.filterwarnings("ignore", module=LIBRARY_MODULES)
 
 
@@ -512,7 +513,7 @@ def _processed_segments(
     ignore_library_warnings()
     for t0, t1, stamps_s, values in _segments(channel, unread):
         try:
-            processed = process(values)  # neurokit2's expected lines are ignored at import (above)
+            processed = process(values)  # neurokit2's own lines ignored (ignore_library_warnings, above)
         except Exception as error:  # whatever the library raises, the stretch holds no signal
             flat = values.size and np.ptp(values) == 0  # said as such: the library's own words name its internals
             reason = "flat: one value throughout" if flat else f"{type(error).__name__}: {error}"
