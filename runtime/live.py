@@ -788,12 +788,12 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
                 sensors.close()
         raise
     so_far.video, so_far.sensors, so_far.voice = video, sensors, voice
-    end_said = False
+    said_end_s = 0.0  # the replay's end said as the session starts (0.0: none)
     if on_line and replayed is not None and duration_s is not None and _ends_before(known_end_s(replayed), duration_s):
-        # said once, as the session starts: the replay ends it (or leaves the sensors to go on) before the duration;
-        # an end not known before reading, or one before its header's, is said as the replay ends (_capture)
-        on_line(_replay_end_line(known_end_s(replayed), duration_s))
-        end_said = True
+        # said as the session starts: the replay ends it (or leaves the sensors to go on) before the duration; an
+        # end not known before reading, or one before its header's, is said as the replay ends (_capture)
+        said_end_s = known_end_s(replayed)
+        on_line(_replay_end_line(said_end_s, duration_s))
     checkpoints.start()
     # Under way, a stop is kept, never raised: the session's loops end at their next check (a chunk, 0.1-0.2 s
     # of waiting), and no stop can land in a library that swallows it or cut the wrap-up short.
@@ -802,7 +802,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
         stopped_by_user = False
         try:
             tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1],
-                                               end_said)
+                                               said_end_s)
         finally:
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
         if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
@@ -818,12 +818,13 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
 
 def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSource | None,
              duration_s: float | None, on_line: Callable[[str], None] | None,
-             voice_note_said: list[str], end_said: bool) -> tuple[list[Track], bool]:
+             voice_note_said: list[str], said_end_s: float) -> tuple[list[Track], bool]:
     """The session under way: the voice in this thread (into ``so_far.voice``, which checkpoints read), then
     whatever goes on after it. Returns the voice track (if any) and whether the user stopped the session; a voice
     that captured nothing is recorded in ``so_far.not_run``. ``voice_note_said``: the lines that say what the voice
-    track keeps of a replayed file (``voice_input_notes``); ``end_said``: a replayed file's end before the duration
-    was said as the session started (else said here, where the replay is read to an end before the duration)."""
+    track keeps of a replayed file (``voice_input_notes``); ``said_end_s``: a replayed file's end before the
+    duration said as the session started, from its header (0.0: none; else said here, where the replay is read to an
+    end before the duration, and said again where it is read to an end before that: a file cut short)."""
     inputs, clock, video, sensors = so_far.inputs, so_far.clock, so_far.video, so_far.sensors
     tracks, stopped_by_user = [], False
     voice_at_duration: list[bool] = []  # the duration ended the voice's chunks, not the replay's end
@@ -852,9 +853,10 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
     read_to_its_end = not (stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration)))
-    if on_line and inputs.replay is not None and duration_s is not None and not end_said and read_to_its_end \
-            and _ends_before(_read_end_s(tracks, video), duration_s):
-        on_line(_replay_end_line(_read_end_s(tracks, video), duration_s))
+    if on_line and inputs.replay is not None and duration_s is not None and read_to_its_end:
+        line = _read_end_line(_read_end_s(tracks, video), said_end_s, duration_s)
+        if line:
+            on_line(line)
     replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
     if sensors and not stopped_by_user and not replay_ended:
         if on_line and (voice_source or video) and (duration_s is None or clock.now_s() < duration_s - SKEW_S):
@@ -872,6 +874,21 @@ def _ends_before(end_s: float, duration_s: float) -> bool:
 def _replay_end_line(end_s: float, duration_s: float) -> str:
     """The line that says a replayed recording ends before the session's duration."""
     return f"replay: the recording ends at {end_s:.1f} s, before --duration-s {duration_s:g}"
+
+
+def _read_end_line(read_end_s: float, said_end_s: float, duration_s: float) -> str:
+    """The line for a replay read to its end at ``read_end_s`` (0.0: nothing read) in a session of ``duration_s``,
+    its header's end ``said_end_s`` said as it started (0.0: none): where it ends before the duration, unless that
+    end was said; where it ends before the end said, that too; both to 0.1 s. "" otherwise."""
+    if not _ends_before(read_end_s, duration_s):
+        return ""
+    if not said_end_s:
+        return _replay_end_line(read_end_s, duration_s)
+    if round(read_end_s, 1) < round(said_end_s, 1):
+        # the header's end is not the file's (cut short), or not the streams read (a longer picture, unread)
+        return f"replay: the recording was read to its end at {read_end_s:.1f} s, before the {said_end_s:.1f} s " \
+               "its header gives"
+    return ""
 
 
 def _read_end_s(tracks: list[Track], video: VideoSession | None) -> float:

@@ -926,6 +926,22 @@ def test_a_replay_cut_short_before_the_length_its_header_gives_says_where_it_end
         assert [line for line in lines if line.startswith("replay:")] == said
 
 
+def test_a_replay_cut_short_before_a_header_length_already_said_says_where_it_was_read_to_as_well(tmp_path):
+    from runtime.media import probe, read_audio
+    from tests.media_factory import cut_short, tone, write_media
+
+    recording = cut_short(write_media(tmp_path / "cut.mkv", tone(3.0, 16000), 16000, "aac"), 0.6)
+    header_end_s, read_end_s = probe(recording).end_s, read_audio(recording).size / 16000
+    assert 4.0 > header_end_s > read_end_s + 0.5  # the case itself: the header's end, said as it starts, is not read
+    lines: list[str] = []
+    run_live(tmp_path / "out", load_settings(), LiveInputs(replay=recording), duration_s=4.0, on_line=lines.append)
+    # was: the header's end alone, the session then ending 1 s before it without a word
+    assert [line for line in lines if line.startswith("replay:")] == [
+        f"replay: the recording ends at {header_end_s:.1f} s, before --duration-s 4",
+        f"replay: the recording was read to its end at {read_end_s:.1f} s, before the {header_end_s:.1f} s its "
+        "header gives"]
+
+
 def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
     import runtime.live as live
     from tests.media_factory import tone, write_media
