@@ -568,8 +568,9 @@ class Checkpoints:
         try:
             make_folder(self.out_dir)
             os.close(os.open(self.json_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:  # a session started since this one looked: never written over
-            raise InputError(self.out_dir, "holds an earlier session's timeline.json; give a new folder") from None
+        except FileExistsError:  # something there since this one looked (a session started): never written over
+            raise InputError(self.out_dir, _taken(self.json_path)
+                             or "holds an earlier session's timeline.json; give a new folder") from None
         except OSError as error:
             if self._made is not None:
                 remove_empty_folders(self.out_dir, self._made)
@@ -715,16 +716,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     """
     check_output_folder(out_dir)
     for name in ("timeline.json", "timeline.csv"):
-        path = Path(out_dir) / name
-        if path.exists() and not path.is_file():  # no session's: a folder (or a device) where the file goes
-            kind = "a folder" if path.is_dir() else "something other than a file (a device, pipe or socket)"
-            raise InputError(out_dir, f"holds {kind} named {name}, where the session writes its {name}; give a "
-                             "new folder")
-        if path.exists():  # a session cannot be recorded again: never written over another
-            if name == "timeline.json" and is_session_claim(path):
-                raise InputError(out_dir, "holds an empty timeline.json: a session's, cut off as it started or "
-                                          "starting now; give a new folder (or remove it if no session is running)")
-            raise InputError(out_dir, f"holds an earlier session's {name}; give a new folder")
+        problem = _taken(Path(out_dir) / name)
+        if problem:
+            raise InputError(out_dir, problem)
     on_line = guarded_lines(on_line) if on_line else None
     if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
         raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
@@ -756,6 +750,26 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         checkpoints.abandon()
         raise
     return timeline
+
+
+def _taken(path: Path) -> str:
+    """Why a session cannot write its timeline file at ``path`` (a folder's problem, in one line): something is
+    there already; "" where nothing is."""
+    name = path.name
+    if path.is_symlink() and not path.exists():  # no session's either, and O_EXCL refuses it as if it were
+        kind = "a link to nothing"
+    elif not path.exists():
+        return ""
+    elif path.is_dir():  # no session's: a folder (or a device) where the file goes
+        kind = "a folder"
+    elif not path.is_file():
+        kind = "something other than a file (a device, pipe or socket)"
+    elif name == "timeline.json" and is_session_claim(path):
+        return ("holds an empty timeline.json: a session's, cut off as it started or starting now; give a new folder "
+                "(or remove it if no session is running)")
+    else:  # a session cannot be recorded again: never written over another
+        return f"holds an earlier session's {name}; give a new folder"
+    return f"holds {kind} named {name}, where the session writes its {name}; give a new folder"
 
 
 def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: float | None,

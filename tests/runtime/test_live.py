@@ -203,14 +203,20 @@ def test_a_folder_holding_an_earlier_sessions_csv_alone_is_refused_and_kept(tmp_
 
 
 @pytest.mark.parametrize("name", ["timeline.json", "timeline.csv"])
-def test_a_folder_where_a_timeline_file_goes_is_said_to_be_a_folder_not_an_earlier_session(tmp_path, name):
-    (tmp_path / "live" / name).mkdir(parents=True)
-    # was: 'holds an earlier session's timeline.json', of a folder no session writes
-    with pytest.raises(InputError, match=rf"live: holds a folder named {name}, where the session writes its {name}; "
+@pytest.mark.parametrize("kind", ["a folder", "a link to nothing"])
+def test_a_folder_or_link_where_a_timeline_file_goes_is_said_to_be_so_not_an_earlier_session(tmp_path, name, kind):
+    there = tmp_path / "live" / name
+    there.parent.mkdir()
+    if kind == "a folder":
+        there.mkdir()
+    else:
+        there.symlink_to(tmp_path / "nowhere")
+    # was: 'holds an earlier session's timeline.json', of a folder or a link to nothing no session writes
+    with pytest.raises(InputError, match=rf"live: holds {kind} named {name}, where the session writes its {name}; "
                                          "give a new folder$"):
         run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000",
                        input_format="lavfi", on_line=None)
-    assert (tmp_path / "live" / name).is_dir()
+    assert there.is_dir() if kind == "a folder" else there.is_symlink() and not there.exists()
 
 
 def test_the_end_of_session_summary_counts_windows_with_evidence_and_says_why_a_track_stopped():
