@@ -642,7 +642,10 @@ class Checkpoints:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             try:
-                if self.owner() == REPLACED:  # one that cannot be read now is tried again: a stick may come back
+                # the folder first (another stick at the same path is no program replacing the timeline, and ours
+                # may come back); one that cannot be read now is tried again: a stick may come back
+                self.check_folder()
+                if self.owner() == REPLACED:
                     self._say_once(f"{self.json_path} was replaced by another program; no more checkpoints there")
                     return
                 self._write()
@@ -1006,11 +1009,13 @@ def _write_session(timeline: Timeline, checkpoints: Checkpoints) -> None:
     replaced by another program during the session (never written over), into a new folder of the temporary folder
     (``TMPDIR``), named in the error: a session cannot be recorded again."""
     out_dir = checkpoints.out_dir
-    replaced = checkpoints.owner() == REPLACED
+    replaced = False
     try:
+        # the folder first: another stick at the same path holds another timeline, which no program replaced
+        checkpoints.check_folder()
+        replaced = checkpoints.owner() == REPLACED
         if replaced:
             raise InputError(out_dir, "its timeline.json was replaced by another program during the session")
-        checkpoints.check_folder()
         write_timeline(timeline, out_dir, make_missing_folder=False)
     except (InputError, OSError) as error:
         problem = _problem(error)

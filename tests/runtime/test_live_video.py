@@ -726,15 +726,18 @@ def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick
     unmounted, lines = [], []
     tried_since = threading.Event()  # a checkpoint was tried with the stick unmounted
     on_another_device(monkeypatch, out, unmounted)
-    write, stop = live.Checkpoints._write, live.Checkpoints.stop
+    write, check, stop = live.Checkpoints._write, live.Checkpoints.check_folder, live.Checkpoints.stop
 
-    def unmounted_after_the_first_checkpoint(self):
+    def checked(self):  # each checkpoint checks the folder first
         tried = bool(unmounted)
         try:
-            write(self)
+            check(self)
         finally:
             if tried:
                 tried_since.set()
+
+    def unmounted_after_the_first_checkpoint(self):
+        write(self)
         if not unmounted:
             os.rename(out, stick)  # the stick's files go with it ...
             out.mkdir()  # ... and its empty mount point is left, on the internal disk
@@ -746,6 +749,7 @@ def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick
         stop(self)
 
     monkeypatch.setattr(live.Checkpoints, "_write", unmounted_after_the_first_checkpoint)
+    monkeypatch.setattr(live.Checkpoints, "check_folder", checked)
     monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
@@ -755,6 +759,41 @@ def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick
     assert tried_since.is_set()
     assert not list(out.iterdir())  # was: the session written beneath the mount point, where no one looks
     assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
+    (saved,) = (tmp_path / "tmp").iterdir()
+    assert json.loads((saved / "timeline.json").read_text())["tracks"]
+
+
+def test_another_stick_holding_the_same_folder_with_another_sessions_timeline_is_said_to_be_another_disk(
+        tmp_path, monkeypatch):
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out, stick = tmp_path / "out", tmp_path / "stick"
+    swapped, lines = [], []
+    on_another_device(monkeypatch, out, swapped)
+    other = json.dumps({"software": {"session_id": "another session's"}})
+
+    def other_stick_on_the_first_face_line(line):
+        lines.append(line)
+        if ": face " in line and not swapped:
+            os.rename(out, stick)  # this session's stick pulled ...
+            out.mkdir()  # ... and another mounted at the same path, the same folder on it with its own session
+            (out / "timeline.json").write_text(other)
+            swapped.append(True)
+
+    settings = load_settings()
+    settings["runtime"]["checkpoint_every_s"] = 0.5
+    # was: "its timeline.json was replaced by another program during the session", of a stick no program touched
+    with pytest.raises(InputError, match="cannot be written \\(the folder is gone: its path is on another disk now.*; "
+                                         "the session was saved in "):
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
+                 on_line=other_stick_on_the_first_face_line)
+    assert (out / "timeline.json").read_text() == other
+    # the checkpoints meanwhile say so too, and try again (was: "replaced by another program; no more checkpoints")
+    assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
+    assert not any("replaced" in line for line in lines)
     (saved,) = (tmp_path / "tmp").iterdir()
     assert json.loads((saved / "timeline.json").read_text())["tracks"]
 
