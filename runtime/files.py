@@ -72,7 +72,7 @@ def check_output_folder(path: Path | str, inputs: Mapping[str, Path | str] | Non
         if path.is_symlink() and not path.exists():  # else found only when the run writes, after its work
             raise InputError(path, f"{_link_to_nothing(path)}; give a folder")
         if path.exists() and not path.is_dir():
-            raise InputError(path, "is a file; give a folder to write into")
+            raise InputError(path, f"is {node_kind(path)}; give a folder to write into")
         for what, folder in (inputs or {}).items():
             if not Path(folder).is_dir():
                 continue
@@ -94,8 +94,17 @@ def _nearest_folder(folder: Path, output: Path) -> Path:
     if not existing.exists():
         raise InputError(output, f"{existing} {_link_to_nothing(existing)}, so nothing can be written under it")
     if not existing.is_dir():
-        raise InputError(output, f"{existing} is a file, not a folder, so nothing can be written under it")
+        raise InputError(output, f"{existing} is {node_kind(existing)}, not a folder, so nothing can be written "
+                                 "under it")
     return existing
+
+
+def node_kind(path: Path) -> str:
+    """What stands at ``path`` (which exists), in the words the checks say it in: a device, pipe or socket (/dev/null)
+    is no file."""
+    if path.is_dir():
+        return "a folder"
+    return "a file" if path.is_file() else "a device, pipe or socket"
 
 
 def _link_to_nothing(link: Path) -> str:

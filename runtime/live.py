@@ -51,7 +51,7 @@ from runtime.arms.video.scan import (
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
-from runtime.files import check_output_folder, make_folder, remove_empty_folders, topmost_missing
+from runtime.files import check_output_folder, make_folder, node_kind, remove_empty_folders, topmost_missing
 from runtime.log_filters import muted
 from runtime.media import MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
@@ -763,10 +763,8 @@ def _taken(path: Path) -> str:
         kind = "a link to nothing"
     elif not path.exists():
         return ""
-    elif path.is_dir():  # no session's: a folder (or a device) where the file goes
-        kind = "a folder"
-    elif not path.is_file():
-        kind = "something other than a file (a device, pipe or socket)"
+    elif not path.is_file():  # no session's: a folder (or a device) where the file goes
+        kind = node_kind(path)
     elif name == "timeline.json" and is_session_claim(path):
         return ("holds an empty timeline.json: a session's, cut off as it started or starting now; give a new folder "
                 "(or remove it if no session is running)")

@@ -86,6 +86,15 @@ def test_an_output_that_is_a_device_is_refused():
         check_output_file("/dev/null")
 
 
+@pytest.mark.parametrize(("check", "path", "problem"), [
+    (check_output_file, "/dev/null/out.csv", "/dev/null/out.csv: /dev/null is a device, pipe or socket, not a folder"),
+    (check_output_folder, "/dev/null", "/dev/null: is a device, pipe or socket; give a folder to write into$"),
+    (check_output_folder, "/dev/null/out", "/dev/null/out: /dev/null is a device, pipe or socket, not a folder")])
+def test_an_output_under_or_in_place_of_a_device_calls_it_a_device_not_a_file(check, path, problem):
+    with pytest.raises(InputError, match=problem):  # was: '/dev/null is a file, not a folder'
+        check(path)
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to any folder")
 def test_an_output_in_a_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path):
     (tmp_path / "locked").mkdir(mode=0o555)

@@ -203,20 +203,26 @@ def test_a_folder_holding_an_earlier_sessions_csv_alone_is_refused_and_kept(tmp_
 
 
 @pytest.mark.parametrize("name", ["timeline.json", "timeline.csv"])
-@pytest.mark.parametrize("kind", ["a folder", "a link to nothing"])
+@pytest.mark.parametrize("kind", ["a folder", "a link to nothing", "a device, pipe or socket"])
 def test_a_folder_or_link_where_a_timeline_file_goes_is_said_to_be_so_not_an_earlier_session(tmp_path, name, kind):
+    import os
+    import stat
+
     there = tmp_path / "live" / name
     there.parent.mkdir()
-    if kind == "a folder":
-        there.mkdir()
-    else:
-        there.symlink_to(tmp_path / "nowhere")
-    # was: 'holds an earlier session's timeline.json', of a folder or a link to nothing no session writes
+    make = {"a folder": there.mkdir, "a link to nothing": lambda: there.symlink_to(tmp_path / "nowhere"),
+            "a device, pipe or socket": lambda: os.mkfifo(there)}
+    make[kind]()
+    # was: 'holds an earlier session's timeline.json', of a folder or a link to nothing no session writes; a pipe
+    # was 'something other than a file (a device, pipe or socket)', where the files' checks say 'a device, pipe or
+    # socket'
     with pytest.raises(InputError, match=rf"live: holds {kind} named {name}, where the session writes its {name}; "
                                          "give a new folder$"):
         run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000",
                        input_format="lavfi", on_line=None)
-    assert there.is_dir() if kind == "a folder" else there.is_symlink() and not there.exists()
+    kept = {"a folder": there.is_dir, "a link to nothing": lambda: there.is_symlink() and not there.exists(),
+            "a device, pipe or socket": lambda: stat.S_ISFIFO(there.lstat().st_mode)}
+    assert kept[kind]()
 
 
 def test_the_end_of_session_summary_counts_windows_with_evidence_and_says_why_a_track_stopped():
