@@ -101,6 +101,7 @@ def _disposition(stream: av.stream.Stream) -> int:
 def _is_still_image(format_name: str, video: av.video.stream.VideoStream | None) -> bool:
     """FFmpeg reads a photograph through its image demuxers (``image2`` for JPEG, ``png_pipe``, ``bmp_pipe``...),
     and a GIF of one frame through the GIF demuxer that also reads animations."""
+    # split here, not by _format_in: the pipe demuxers are a family of names (one per codec), no set to name
     names = format_name.split(",")
     if any(name == "image2" or name.endswith("_pipe") for name in names):
         return True
@@ -495,6 +496,10 @@ BITRATE_DURATION_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac", "mp3", "ac
 # clock, hours in): the file's clock starts at its first stamp. Elsewhere a late first stamp is the file's own.
 FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
 
+# Containers whose header declares its end as a duration from time 0 (Matroska's segment, WebM's too: one demuxer);
+# MOV/MP4 declare the span after the first stamp.
+FROM_ZERO_DURATION_FORMATS = frozenset({"matroska"})
+
 
 def clock_origin_s(container: av.container.InputContainer) -> float:
     """The stamp that is 0 s on the file's clock: the first one for ``FREE_ORIGIN_FORMATS``, else 0."""
@@ -545,11 +550,11 @@ def late_first_stamp_note(container: av.container.InputContainer) -> str:
 
 def declared_end_s(container: av.container.InputContainer) -> float:
     """Where the container says its stamps end, on the file's clock; 0.0 when it gives no duration or FFmpeg only
-    guessed one (``BITRATE_DURATION_FORMATS``). Matroska
-    declares its segment's end (a duration from time 0), MOV/MP4 the span after its first stamp."""
+    guessed one (``BITRATE_DURATION_FORMATS``); that duration counts from 0 (``FROM_ZERO_DURATION_FORMATS``) or
+    from the first stamp."""
     if not container.duration or _format_in(container.format.name, BITRATE_DURATION_FORMATS):
         return 0.0
-    from_zero = _format_in(container.format.name, frozenset({"matroska"}))
+    from_zero = _format_in(container.format.name, FROM_ZERO_DURATION_FORMATS)
     start_s = 0.0 if from_zero else float((container.start_time or 0) / av.time_base)
     return float(container.duration / av.time_base) + start_s - clock_origin_s(container)
 
