@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.readers.layouts import (
+    RECEIVED_COLUMN,
     CsvTable,
     consensys_table,
     elapsed_s,
@@ -105,9 +106,6 @@ CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
 RESISTANCE_KOHM_COLUMNS = ("skin_resistance_kohm",)
 TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms", "time_ns")  # any origin; time_ms in ms, time_ns in ns
-# The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
-# before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
-RECEIVED_COLUMN = "received_time"
 # The rows the start is read from: a sensor's clock drifts from the phone's by tens of ppm, which later rows would add.
 RECEIVED_START_WINDOW_S = 60.0
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower

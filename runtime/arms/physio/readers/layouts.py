@@ -55,6 +55,9 @@ SENSOR_LOGGER_RR = "rr-interval [ms]"
 # read for the spacing of the samples alone (as time_ns).
 SENSOR_LOGGER_SENSOR_TIME = "sensor timestamp [ns]"
 SENSOR_LOGGER_ACC = {f"{axis} [mg]": f"acc_{axis}_mg" for axis in "xyz"}  # the accelerometer in milli-g
+# The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
+# before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
+RECEIVED_COLUMN = "received_time"
 
 
 @dataclass(frozen=True)
@@ -212,7 +215,7 @@ def _stamped_on_receipt(path: str | Path, table: CsvTable, utc_offset_s: float |
         log.warning("%s: its phone timestamps have no UTC offset; read without a wall-clock start (--physio-offset "
                     "places it, or give the phone's UTC offset: --utc-offset / --physio-utc-offset +01:00)", path)
         return table
-    return dataclasses.replace(table, reads_as=["received_time", *table.reads_as[1:]])
+    return dataclasses.replace(table, reads_as=[RECEIVED_COLUMN, *table.reads_as[1:]])
 
 
 def _padded_rows(body: str, delimiter: str, width: int) -> str:
