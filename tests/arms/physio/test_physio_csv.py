@@ -559,6 +559,44 @@ def test_a_sensor_logger_rr_file_without_the_phone_s_offset_is_read_without_a_wa
     assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
 
 
+def _received_csv(path: Path, received: list[str], start_line: bool) -> Path:
+    """A generic CSV of a heart rate every 0.5 s on a relative clock (``time_s``), each row with the time it was
+    received (``received``: one a row), under a '# start_unix_s' line of START_UNIX_S where ``start_line``."""
+    rows = "".join(f"{i * 0.5},{stamp},{60 + i % 5}\n" for i, stamp in enumerate(received))
+    head = f"# start_unix_s: {START_UNIX_S}\n" if start_line else ""
+    path.write_text(f"{head}time_s,received_time,hr\n{rows}")
+    return path
+
+
+def test_a_generic_csv_s_received_times_give_its_start(tmp_path):
+    # each row received 0.3 or 0.5 s after it came, an hour after START_UNIX_S
+    received_s = [START_UNIX_S + 3600 + 0.3 + i * 0.5 + (0.2 if i % 2 else 0.0) for i in range(40)]
+    recording = read_csv(_received_csv(tmp_path / "rec.csv", [f"{s:.3f}" for s in received_s], start_line=False))
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S + 3600 + 0.3)  # the least late row bounds it
+    assert recording.channels["hr"].times_s[:2].tolist() == pytest.approx([0.0, 0.5])  # its own clock still
+
+
+def test_a_start_line_beside_received_times_is_refused_as_a_second_start(tmp_path):
+    received = [f"{START_UNIX_S + 3600 + i * 0.5:.1f}" for i in range(40)]
+    path = _received_csv(tmp_path / "rec.csv", received, start_line=True)
+    # was: read with the received times' start, the line's an hour before it silently overridden
+    with pytest.raises(InputError, match="its column 'received_time' gives its start, so its '# start_unix_s' line "
+                                         "would not be used: leave it out"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("start_line", [True, False])
+@pytest.mark.parametrize("stamped_from_s", [None, 70.0], ids=["no-stamp", "stamps-after-a-minute"])
+def test_received_times_that_give_no_start_keep_the_one_given_and_say_so(tmp_path, caplog, start_line,
+                                                                         stamped_from_s):
+    received = ["" if stamped_from_s is None or i * 0.5 < stamped_from_s else f"{START_UNIX_S + 3600 + i * 0.5:.1f}"
+                for i in range(200)]
+    recording = read_csv(_received_csv(tmp_path / "rec.csv", received, start_line))
+    assert recording.start_unix_s == (START_UNIX_S if start_line else None)  # was: None, the line's start lost
+    kept = "read with the start its '# start_unix_s' line gives" if start_line else "read without a wall-clock start"
+    assert f"its column 'received_time' holds no time among its first 60 s of rows; {kept}" in caplog.text
+
+
 def _sensor_logger_acc(path: Path, seconds: int = 40) -> tuple[Path, float]:
     """A Polar Sensor Logger ACC file of a strap sampling at 200 Hz from 10:00:00.000 phone time (+01:00), on its
     own clock in ns since 2000-01-01 (set, as the app sets it, to the phone's time), notifying 36 samples at a time,

@@ -146,8 +146,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     local_times = local_times or zone_less
     table, columns = _known_columns(table, columns, kept)
     meta = table.meta
-    if received:
-        refuse_options(path, f"its column '{_name_of(table, received)}' gives its start", start_unix_s, None)
+    given_by = "--start-unix" if start_unix_s is not None else "its '# start_unix_s' line"
     if time_column is None and set(columns.values()) == {"ibi"}:  # an RR list: beats follow their intervals
         times_s, data = _beats_of_intervals(path, table, next(iter(columns)), data, rate_hz)
         rate_hz, start_unix_s = None, _given_start(path, start_unix_s, meta)
@@ -159,7 +158,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
     if received:
-        start_unix_s = _received_start_unix_s(path, table, data[:, table.reads_as.index(received)], times_s)
+        start_unix_s = _received_or_given_start(path, table, data[:, table.reads_as.index(received)], times_s,
+                                                start_unix_s, given_by)
     # after the times are read: a file without any says so, not that an offset would go unused
     if not local_times:
         refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
@@ -300,6 +300,25 @@ def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, ti
     if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
         raise InputError(path, f"column '{_name_of(table, RECEIVED_COLUMN)}' does not hold UNIX seconds "
                                f"({float(received[np.flatnonzero(early)[0]])!r})")
+    return start_unix_s
+
+
+def _received_or_given_start(path: Path, table: CsvTable, received: np.ndarray, times_s: np.ndarray,
+                             given_unix_s: float | None, given_by: str) -> float | None:
+    """The start the times the rows were received give (``_received_start_unix_s``). A start given beside them
+    (``given_unix_s``, by ``given_by``: --start-unix or the '# start_unix_s' line) is refused, as any two starts
+    that could disagree are; where they give none (no stamp among the first minute's rows), the given start is
+    kept, and that is said."""
+    name = _name_of(table, RECEIVED_COLUMN)
+    start_unix_s = _received_start_unix_s(path, table, received, times_s)
+    if start_unix_s is not None and given_unix_s is not None:
+        raise InputError(path, f"its column '{name}' gives its start, so {given_by} would not be used: leave it out")
+    if start_unix_s is None:
+        kept = (f"read with the start {given_by} gives" if given_unix_s is not None
+                else "read without a wall-clock start (--physio-offset places it)")
+        log.warning("%s: its column '%s' holds no time among its first %s s of rows; %s", path, name,
+                    seconds_text(RECEIVED_START_WINDOW_S, "g"), kept)
+        return given_unix_s
     return start_unix_s
 
 
