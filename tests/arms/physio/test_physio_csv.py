@@ -524,7 +524,9 @@ def test_a_strap_logger_s_rr_export_places_each_beat_one_interval_after_the_last
     ibi = read_recording(path).channels["ibi"]  # was: no known channel column
     assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS])
     assert ibi.times_s[:4].tolist() == pytest.approx([0.0, 0.798, 1.628, 2.473])  # each beat one interval on
-    assert "column(s) Phone timestamp are no known channel; read without them" in caplog.text  # as the file names it
+    # its stamps, local times with no offset stated, give no start: said once, naming the column as the file does
+    assert "its column 'Phone timestamp' has no UTC offset in its times; read without a wall-clock start" in caplog.text
+    assert "no known channel" not in caplog.text  # was: said again as a column not read
 
 
 def _sensor_logger_rr(path: Path, latency_s: float) -> tuple[Path, float]:
@@ -556,7 +558,31 @@ def test_a_sensor_logger_rr_file_without_the_phone_s_offset_is_read_without_a_wa
     path, _ = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
     recording = read_recording(path)
     assert recording.start_unix_s is None and recording.channels["ibi"].values.size == len(RR_MS) * 10
-    assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
+    assert "its column 'Phone timestamp' has no UTC offset in its times; read without a wall-clock start" in caplog.text
+
+
+def test_a_sensor_logger_rr_file_given_a_start_without_the_phone_s_offset_reads_it_and_warns_of_nothing(tmp_path,
+                                                                                                       caplog):
+    path, _ = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    recording = read_recording(path, start_unix_s=START_UNIX_S)
+    assert recording.start_unix_s == START_UNIX_S
+    assert caplog.text == ""  # was: 'read without a wall-clock start', and its column as no known channel
+
+
+@pytest.mark.parametrize("stream", ["rr", "acc"])
+def test_a_sensor_logger_file_whose_stamps_carry_their_offset_gives_its_start_with_none_stated(tmp_path, caplog,
+                                                                                              stream):
+    make = _sensor_logger_rr if stream == "rr" else _sensor_logger_acc
+    path, _ = make(tmp_path / "Polar_H10.txt", **({"latency_s": 0.12} if stream == "rr" else {}))
+    stated = read_recording(path, utc_offset_s=3600.0)
+    lines = path.read_text().splitlines()  # the same stamps, each with its offset written
+    path.write_text("\n".join([lines[0], *(stamp + "+01:00;" + rest for stamp, _, rest in
+                                          (line.partition(";") for line in lines[1:]))]) + "\n")
+    recording = read_recording(path)  # was: no start, and told to give the offset it would then refuse
+    assert recording.start_unix_s == pytest.approx(stated.start_unix_s)
+    assert caplog.text == ""
+    with pytest.raises(InputError, match="no time in it lacks a UTC offset"):
+        read_recording(path, utc_offset_s=3600.0)
 
 
 def _received_csv(path: Path, received: list[str], start_line: bool) -> Path:
@@ -625,7 +651,7 @@ def test_a_sensor_logger_sensor_clock_is_never_read_as_a_wall_clock(tmp_path, ca
     path, _ = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt")
     recording = read_recording(path)  # no phone offset: no wall clock at all, though the sensor's was set
     assert recording.start_unix_s is None and recording.duration_s == pytest.approx(40, abs=0.01)
-    assert "its phone timestamps have no UTC offset; read without a wall-clock start" in caplog.text
+    assert "its column 'Phone timestamp' has no UTC offset in its times; read without a wall-clock start" in caplog.text
 
 
 @pytest.mark.parametrize(("header", "held"), [

@@ -144,6 +144,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     data, zone_less = _values(path, table, kept, [c for c in clocks if c in (*TIME_COLUMNS_UNIX, RECEIVED_COLUMN)],
                               utc_offset_s)
     local_times = local_times or zone_less
+    # local received times without an offset give no start (the time column's would have been refused)
+    received_unread = received is not None and zone_less and utc_offset_s is None
     table, columns = _known_columns(table, columns, kept)
     meta = table.meta
     given_by = "--start-unix" if start_unix_s is not None else "its '# start_unix_s' line"
@@ -159,7 +161,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
     if received:
         start_unix_s = _received_or_given_start(path, table, data[:, table.reads_as.index(received)], times_s,
-                                                start_unix_s, given_by)
+                                                start_unix_s, given_by, received_unread)
     # after the times are read: a file without any says so, not that an offset would go unused
     if not local_times:
         refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
@@ -202,11 +204,12 @@ def _values(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str]
             ) -> tuple[np.ndarray, bool]:
     """The values of the table's columns ``kept``, one column of a 2-D array each, and whether the times of its
     ``wall_clocks`` (the columns that may hold ISO times) were local ones without an offset (read at
-    ``utc_offset_s``). Text is read as the column says: a decimal comma's numbers
-    with points (the file telling what its points mark), a Polar Flow export's elapsed times and ISO times as
-    seconds, then every other cell as a number, the first that is none (by line, then column) refused naming both;
-    a line that cannot be split into the header's cells is refused after the lines above it are read (a cell
-    there that is no number or time named first; what the file's points mark is told by all its lines)."""
+    ``utc_offset_s``; without it, the received times' are NaN: ``_iso_times_as_unix``). Text is read as the column
+    says: a decimal comma's numbers with points (the file telling what its points mark), a Polar Flow export's
+    elapsed times and ISO times as seconds, then every other cell as a number, the first that is none (by line,
+    then column) refused naming both; a line that cannot be split into the header's cells is refused after the
+    lines above it are read (a cell there that is no number or time named first; what the file's points mark is
+    told by all its lines)."""
     return first_problem_named(
         lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, wall_clocks, utc_offset_s),
         table.body)
@@ -229,7 +232,8 @@ def _values_of(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[s
     zone_less = False
     for unix_column in (table.reads_as.index(column) for column in wall_clocks):
         if unix_column not in values:
-            unix_s, local = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s)
+            unix_s, local = _iso_times_as_unix(path, table, cells[unix_column], utc_offset_s,
+                                               table.reads_as[unix_column] == RECEIVED_COLUMN)
             zone_less = zone_less or local
             if unix_s is not None:
                 values[unix_column] = unix_s
@@ -304,12 +308,19 @@ def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, ti
 
 
 def _received_or_given_start(path: Path, table: CsvTable, received: np.ndarray, times_s: np.ndarray,
-                             given_unix_s: float | None, given_by: str) -> float | None:
+                             given_unix_s: float | None, given_by: str, unread: bool) -> float | None:
     """The start the times the rows were received give (``_received_start_unix_s``). A start given beside them
     (``given_unix_s``, by ``given_by``: --start-unix or the '# start_unix_s' line) is refused, as any two starts
     that could disagree are; where they give none (no stamp among the first minute's rows), the given start is
-    kept, and that is said."""
+    kept, and that is said. Local times without an offset stated (``unread``) give none either: the given start
+    is kept, and without one the missing offset is said."""
     name = _name_of(table, RECEIVED_COLUMN)
+    if unread:
+        if given_unix_s is None:
+            log.warning("%s: its column '%s' has no UTC offset in its times; read without a wall-clock start "
+                        "(--physio-offset places it, or give the UTC offset of the clock that wrote them: "
+                        "--utc-offset / --physio-utc-offset +01:00)", path, name)
+        return given_unix_s
     start_unix_s = _received_start_unix_s(path, table, received, times_s)
     if start_unix_s is not None and given_unix_s is not None:
         raise InputError(path, f"its column '{name}' gives its start, so {given_by} would not be used: leave it out")
@@ -397,7 +408,7 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
         return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
     table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
     if is_sensor_logger(table):
-        return sensor_logger_table(path, table, utc_offset_s)
+        return sensor_logger_table(path, table)
     return consensys_table(path, table, utc_offset_s)
 
 
@@ -611,12 +622,13 @@ def _elapsed_seconds(path: Path, table: CsvTable, cells: list[str]) -> np.ndarra
     return _seconds_of_cells(cells, table.first_line, seconds)
 
 
-def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset_s: float | None
-                       ) -> tuple[np.ndarray | None, bool]:
+def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset_s: float | None,
+                       start_alone: bool = False) -> tuple[np.ndarray | None, bool]:
     """The time cells, where they are ISO 8601 dates and times with their UTC offset
     ('2026-12-05T10:00:00.250+01:00', 'Z' for UTC: what spreadsheets, pandas and many wearables' exports write),
     in UNIX seconds; None where they are numbers. Also whether the times were local ones without an offset, read
-    at ``utc_offset_s`` (refused without it)."""
+    at ``utc_offset_s``; without it they are refused, or, where they give the start alone (``start_alone``: the
+    times rows were received, beside a clock of the rows' own), NaN: the rows are read without a start."""
     first = next((cell for cell in cells if cell.strip()), "")
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return None, False
@@ -635,6 +647,8 @@ def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset
         if len(zones) > 1:  # said before a missing offset: stating one would not read such a file
             raise CellError(path, f"line {number}: {text[:40]!r} mixes times with and without a UTC offset: one "
                                   "clock writes one form")
+        if instant.tzinfo is None and utc_offset_s is None and start_alone:
+            return math.nan
         if instant.tzinfo is None and utc_offset_s is None:
             raise CellError(path, f"line {number}: {text[:40]!r} has no UTC offset; write the times with theirs "
                             "('+01:00', 'Z' for UTC) or as UNIX seconds, or give the offset of the clock that wrote "

@@ -167,14 +167,14 @@ def is_sensor_logger(table: CsvTable) -> bool:
     return bool(table.reads_as) and table.reads_as[0] == SENSOR_LOGGER_PHONE_TIME
 
 
-def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float | None = None) -> CsvTable:
+def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
     """A Polar Sensor Logger file's table, its phone timestamps read as that file needs them.
 
     Its RR file (``Phone timestamp;RR-interval [ms]``) has each beat on a row stamped with the time its
     notification arrived, which carries the beats of the second or so before it: the beats follow their intervals,
-    and the stamps, read at ``utc_offset_s``, give their wall-clock start alone (``received_time``); without the
-    offset they are left out, and the beats read without a wall-clock start, as a Polar Flow export is without its
-    start's offset.
+    and the stamps give their wall-clock start alone (``received_time``: the reader reads them at the offset stated
+    for the phone's clock, or, without one, reads the beats without a wall-clock start, as a Polar Flow export is
+    without its start's offset).
 
     Its ACC file (``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``) is read on the sensor's own
     clock (``time_ns``, no wall clock), its axes in mg, and its phone timestamps, as the RR file's, give its start.
@@ -187,9 +187,9 @@ def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float |
     ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
     empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
     if SENSOR_LOGGER_SENSOR_TIME in table.reads_as:
-        return _sensor_logger_acc(path, table, utc_offset_s)
+        return _sensor_logger_acc(path, table)
     if SENSOR_LOGGER_RR in table.reads_as:
-        return _stamped_on_receipt(path, table, utc_offset_s)
+        return _stamped_on_receipt(table)
     if SENSOR_LOGGER_HR not in table.reads_as:
         return table
     reads_as = ["timestamp", *table.reads_as[1:]]
@@ -197,7 +197,7 @@ def sensor_logger_table(path: str | Path, table: CsvTable, utc_offset_s: float |
                                                                            len(table.names)))
 
 
-def _sensor_logger_acc(path: str | Path, table: CsvTable, utc_offset_s: float | None) -> CsvTable:
+def _sensor_logger_acc(path: str | Path, table: CsvTable) -> CsvTable:
     if not set(SENSOR_LOGGER_ACC) <= set(table.reads_as):
         held = ", ".join(name for name, column in zip(table.names, table.reads_as, strict=True)
                          if column not in (SENSOR_LOGGER_PHONE_TIME, SENSOR_LOGGER_SENSOR_TIME) and name)
@@ -205,16 +205,13 @@ def _sensor_logger_acc(path: str | Path, table: CsvTable, utc_offset_s: float | 
                                "file")
     reads_as = [SENSOR_LOGGER_ACC.get(column, "time_ns" if column == SENSOR_LOGGER_SENSOR_TIME else column)
                 for column in table.reads_as]
-    return _stamped_on_receipt(path, dataclasses.replace(table, reads_as=reads_as), utc_offset_s)
+    return _stamped_on_receipt(dataclasses.replace(table, reads_as=reads_as))
 
 
-def _stamped_on_receipt(path: str | Path, table: CsvTable, utc_offset_s: float | None) -> CsvTable:
-    """The table with its phone timestamps read as the times its rows were received, where the phone's offset is
-    stated; as it is (the column left out), with a warning, where it is not."""
-    if utc_offset_s is None:
-        log.warning("%s: its phone timestamps have no UTC offset; read without a wall-clock start (--physio-offset "
-                    "places it, or give the phone's UTC offset: --utc-offset / --physio-utc-offset +01:00)", path)
-        return table
+def _stamped_on_receipt(table: CsvTable) -> CsvTable:
+    """The table with its phone timestamps read as the times its rows were received: the reader, once it has read
+    them, knows whether they say their offset and whether one is stated, or a start given (what is said where
+    none is)."""
     return dataclasses.replace(table, reads_as=[RECEIVED_COLUMN, *table.reads_as[1:]])
 
 
