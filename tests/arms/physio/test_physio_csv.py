@@ -667,6 +667,42 @@ def test_a_sensor_logger_stream_that_is_not_read_is_refused_naming_what_it_holds
         read_recording(path, utc_offset_s=3600.0)
 
 
+PPI_HEADER = "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]"
+
+
+@pytest.mark.parametrize(("header", "refused"), [
+    (PPI_HEADER, "a Polar Sensor Logger PPI file \\(the optical sensor's beat intervals"),  # was: duplicate names
+    # was: read down the HR branch, 'timestamps do not increase at line 3'
+    (PPI_HEADER.replace(";contact;contact;", ";contact;"), "a Polar Sensor Logger PPI file"),
+    # was: 'a Polar Sensor Logger file of , which...'
+    ("Phone timestamp;sensor timestamp [ns]", "a Polar Sensor Logger file of its timestamps alone"),
+], ids=["ppi", "ppi-one-contact", "timestamps-alone"])
+def test_a_sensor_logger_file_that_is_not_read_is_refused_saying_what_it_is(tmp_path, header, refused):
+    path = tmp_path / "Polar_Sense_PPI.txt"
+    cells = len(header.split(";")) - 1
+    path.write_text(header + "\n" + "".join(f"2024-03-01T10:00:{1 + i // 2:02d}.000;" + ";".join(
+        [str(599_616_050_941_733_632 + i * 10**9) if "sensor" in header else str(800 + i)] + ["0"] * (cells - 1))
+        + "\n" for i in range(20)))
+    with pytest.raises(InputError, match=f"{refused}.* which is not read: give its HR, RR or ACC file"):
+        read_recording(path, utc_offset_s=3600.0)
+
+
+def test_a_sensor_logger_layout_of_a_heart_rate_and_beats_on_the_sensor_s_clock_is_read(tmp_path):
+    path = tmp_path / "Polar_H10_HR_RR.txt"  # a heart rate and a beat interval a beat, the beat's sensor time
+    beats_s = np.cumsum(RR_MS * 5) / 1000
+    sensor_origin_ns = 599_616_050_941_733_632  # the sensor's clock, set to no wall clock
+    rows = [f"{(datetime(2024, 3, 1, 10, 0) + timedelta(seconds=float(np.ceil(t) + 0.1))).isoformat()};"
+            f"{sensor_origin_ns + int(t * 1e9)};{round(60000 / rr)};{rr}\n"
+            for t, rr in zip(beats_s, RR_MS * 5, strict=True)]
+    path.write_text("Phone timestamp;sensor timestamp [ns];HR [bpm];RR-interval [ms]\n" + "".join(rows))
+    # was: 'a Polar Sensor Logger file of HR [bpm], RR-interval [ms], which is not read: give its HR, RR or ACC file'
+    recording = read_recording(path, utc_offset_s=3600.0)
+    assert recording.channels["ibi"].values.tolist() == pytest.approx([rr / 1000 for rr in RR_MS * 5])
+    assert recording.channels["hr"].times_s[:3].tolist() == pytest.approx([0.0, 0.798, 1.628])  # the sensor's clock
+    first_beat_unix_s = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc).timestamp() + float(beats_s[0])
+    assert 0.0 <= recording.start_unix_s - first_beat_unix_s <= 0.1 + 0.05  # the phone's stamps give its start
+
+
 SENSOR_LOGGER_HR = "Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];"  # the app's header, as it ends
 
 

@@ -55,6 +55,10 @@ SENSOR_LOGGER_RR = "rr-interval [ms]"
 # read for the spacing of the samples alone (as time_ns).
 SENSOR_LOGGER_SENSOR_TIME = "sensor timestamp [ns]"
 SENSOR_LOGGER_ACC = {f"{axis} [mg]": f"acc_{axis}_mg" for axis in "xyz"}  # the accelerometer in milli-g
+# A Verity Sense's PPI file: beat-to-beat intervals from the optical sensor, each with the sensor's error estimate
+# and blocker flag, which the arm has no reading of (its header names 'contact' twice).
+SENSOR_LOGGER_PPI = "pp-interval [ms]"
+SENSOR_LOGGER_READS = "give its HR, RR or ACC file"
 # The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
 # before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
 RECEIVED_COLUMN = "received_time"
@@ -89,6 +93,8 @@ def header_table(path: str | Path, header: list[str], number: int, body: str, de
         raise InputError(path, "empty: a header row and at least one data row are needed")
     names = [cell.strip() for cell in header]
     reads_as = [name.lower() for name in names]
+    if reads_as and reads_as[0] == SENSOR_LOGGER_PHONE_TIME:  # before the names' check: its PPI file has one twice
+        _refuse_unread_sensor_logger(path, names, reads_as)
     if len(set(reads_as)) != len(reads_as):
         raise InputError(path, "duplicate column names in the header")
     return CsvTable(names, reads_as, body, number + 1, delimiter, meta, decimal_comma=decimal_comma)
@@ -167,7 +173,23 @@ def is_sensor_logger(table: CsvTable) -> bool:
     return bool(table.reads_as) and table.reads_as[0] == SENSOR_LOGGER_PHONE_TIME
 
 
-def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
+def _refuse_unread_sensor_logger(path: str | Path, names: list[str], reads_as: list[str]) -> None:
+    """A Polar Sensor Logger stream the reader has no reading of, refused naming what it holds and the files that
+    are read: its PPI file; one on the sensor's clock (ECG, PPG, gyroscope, magnetometer) with no heart rate, beat
+    interval or accelerometer in it."""
+    if SENSOR_LOGGER_PPI in reads_as:
+        raise InputError(path, "a Polar Sensor Logger PPI file (the optical sensor's beat intervals, with its error "
+                               f"estimates and blocker flags), which is not read: {SENSOR_LOGGER_READS}")
+    if SENSOR_LOGGER_SENSOR_TIME not in reads_as or {SENSOR_LOGGER_HR, SENSOR_LOGGER_RR} & set(reads_as) or set(
+            SENSOR_LOGGER_ACC) <= set(reads_as):
+        return
+    held = [name for name, column in zip(names, reads_as, strict=True)
+            if column not in (SENSOR_LOGGER_PHONE_TIME, SENSOR_LOGGER_SENSOR_TIME) and name]
+    what = f"of {', '.join(held)}" if held else "of its timestamps alone"
+    raise InputError(path, f"a Polar Sensor Logger file {what}, which is not read: {SENSOR_LOGGER_READS}")
+
+
+def sensor_logger_table(table: CsvTable) -> CsvTable:
     """A Polar Sensor Logger file's table, its phone timestamps read as that file needs them.
 
     Its RR file (``Phone timestamp;RR-interval [ms]``) has each beat on a row stamped with the time its
@@ -177,17 +199,20 @@ def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
     without its start's offset).
 
     Its ACC file (``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``) is read on the sensor's own
-    clock (``time_ns``, no wall clock), its axes in mg, and its phone timestamps, as the RR file's, give its start.
-    Its other streams (ECG, PPG, gyroscope, magnetometer: a sensor timestamp beside other columns) are refused
-    naming what they hold, and the files that are read.
+    clock (``time_ns``, no wall clock), its axes in mg, and its phone timestamps, as the RR file's, give its start;
+    so is any of its files with a sensor timestamp beside a heart rate or beat intervals. Its other streams (ECG,
+    PPG, PPI, gyroscope, magnetometer) are refused naming what they hold, and the files that are read, before the
+    table is made (``header_table``).
 
     Its HR file (``Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];``) has one heart rate a notification,
     about one a second, and no other clock: its phone timestamps are its ``timestamp``, local times read at the
     offset stated for the phone's clock, as any such times are. Its rows end where their values do (the app writes
     ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
     empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
-    if SENSOR_LOGGER_SENSOR_TIME in table.reads_as:
-        return _sensor_logger_acc(path, table)
+    if SENSOR_LOGGER_SENSOR_TIME in table.reads_as:  # the rows' clock: the phone's stamps give its start alone
+        reads_as = [SENSOR_LOGGER_ACC.get(column, "time_ns" if column == SENSOR_LOGGER_SENSOR_TIME else column)
+                    for column in table.reads_as]
+        return _stamped_on_receipt(dataclasses.replace(table, reads_as=reads_as))
     if SENSOR_LOGGER_RR in table.reads_as:
         return _stamped_on_receipt(table)
     if SENSOR_LOGGER_HR not in table.reads_as:
@@ -195,17 +220,6 @@ def sensor_logger_table(path: str | Path, table: CsvTable) -> CsvTable:
     reads_as = ["timestamp", *table.reads_as[1:]]
     return dataclasses.replace(table, reads_as=reads_as, body=_padded_rows(table.body, table.delimiter,
                                                                            len(table.names)))
-
-
-def _sensor_logger_acc(path: str | Path, table: CsvTable) -> CsvTable:
-    if not set(SENSOR_LOGGER_ACC) <= set(table.reads_as):
-        held = ", ".join(name for name, column in zip(table.names, table.reads_as, strict=True)
-                         if column not in (SENSOR_LOGGER_PHONE_TIME, SENSOR_LOGGER_SENSOR_TIME) and name)
-        raise InputError(path, f"a Polar Sensor Logger file of {held}, which is not read: give its HR, RR or ACC "
-                               "file")
-    reads_as = [SENSOR_LOGGER_ACC.get(column, "time_ns" if column == SENSOR_LOGGER_SENSOR_TIME else column)
-                for column in table.reads_as]
-    return _stamped_on_receipt(dataclasses.replace(table, reads_as=reads_as))
 
 
 def _stamped_on_receipt(table: CsvTable) -> CsvTable:
