@@ -625,10 +625,12 @@ def test_received_times_that_give_no_start_keep_the_one_given_and_say_so(tmp_pat
 
 def _sensor_logger_acc(path: Path, seconds: int = 40) -> tuple[Path, float]:
     """A Polar Sensor Logger ACC file of a strap sampling at 200 Hz from 10:00:00.000 phone time (+01:00), on its
-    own clock in ns since 2000-01-01 (set, as the app sets it, to the phone's time), notifying 36 samples at a time,
-    each row stamped 50 ms after its batch's last sample; and the first sample's instant in UNIX seconds."""
+    own clock in ns since 2000-01-01 (never set to the phone's time: counting from 2019-01-01 10:17:33.5, so that
+    a start read from it would be years and hours away from the phone's), notifying 36 samples at a time, each row
+    stamped 50 ms after its batch's last sample; and the first sample's instant in UNIX seconds."""
     first_unix_s = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc).timestamp()
-    polar_epoch_ns = (first_unix_s - datetime(2000, 1, 1, tzinfo=timezone.utc).timestamp()) * 10**9
+    polar_epoch_ns = (datetime(2019, 1, 1, 10, 17, 33, 500_000, tzinfo=timezone.utc)
+                      - datetime(2000, 1, 1, tzinfo=timezone.utc)).total_seconds() * 10**9
     rows = []
     for i in range(200 * seconds):
         stamp = datetime(2024, 3, 1, 10, 0) + timedelta(seconds=(i // 36 + 1) * 36 / 200 - 1 / 200 + 0.05)
@@ -644,7 +646,8 @@ def test_a_sensor_logger_acc_file_reads_its_axes_in_g_on_the_sensor_s_clock_and_
     acc = recording.channels["acc"]
     assert acc.rate_hz == pytest.approx(200.0) and acc.unit == "g"
     np.testing.assert_allclose(acc.values[:2], [[-0.953, 0.063, 0.425], [-0.952, 0.062, 0.425]])
-    assert 0.0 <= recording.start_unix_s - first_unix_s <= 0.05 + 0.005  # the phone's stamps, not the sensor's clock
+    # the start the phone's stamps imply (the first batch's stamp, 50 ms late, less its samples' 175 ms), not 2019's
+    assert 0.0 <= recording.start_unix_s - first_unix_s <= 0.05 + 0.005
 
 
 def test_a_sensor_logger_sensor_clock_is_never_read_as_a_wall_clock(tmp_path, caplog):
