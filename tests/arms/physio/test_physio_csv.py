@@ -19,8 +19,10 @@ from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.readers import text as text_reader
 from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
+from runtime.arms.physio.readers.layouts import CsvTable
 from runtime.arms.physio.readers.text import parse_utc_offset_s
 from runtime.errors import InputError
+from tests.memory import peak_traced_bytes
 from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv
 
 
@@ -583,6 +585,16 @@ def test_a_sensor_logger_file_whose_stamps_carry_their_offset_gives_its_start_wi
     assert caplog.text == ""
     with pytest.raises(InputError, match="no time in it lacks a UTC offset"):
         read_recording(path, utc_offset_s=3600.0)
+
+
+def test_iso_times_are_read_holding_no_table_of_those_read(tmp_path):
+    stamps = [(datetime(2024, 3, 1, 10) + timedelta(milliseconds=5 * i)).isoformat(timespec="milliseconds") + "+01:00"
+              for i in range(50_000)]  # 200 Hz, each row its own time
+    table = CsvTable(["timestamp"], ["timestamp"], "", first_line=2)
+    unix_s, _ = csv_reader._iso_times_as_unix(tmp_path / "rec.csv", table, stamps, None)
+    assert unix_s[1] - unix_s[0] == pytest.approx(0.005, abs=1e-5)
+    peak = peak_traced_bytes(csv_reader._iso_times_as_unix, tmp_path / "rec.csv", table, stamps, None)
+    assert peak < 2 * unix_s.nbytes  # the times read, not a table of every time (was: 11 times their size)
 
 
 def _received_csv(path: Path, received: list[str], start_line: bool) -> Path:

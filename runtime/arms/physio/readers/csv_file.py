@@ -633,13 +633,14 @@ def _iso_times_as_unix(path: Path, table: CsvTable, cells: list[str], utc_offset
     if not first or reads_as_number(first):  # numbers, or no time at all: the reader says what is wrong with them
         return None, False
     zones: set[bool] = set()  # whether each time said its own offset
-    read: dict[str, float] = {}  # a time written again (the rows of one notification a logger stamped) read once
+    # the last time read and its instant: the rows of one notification, which a logger stamps alike, come one after
+    # another, so a time written again is read once, and no more than one is held (a distinct time a row would be)
+    last: list[str | float] = ["", math.nan]
 
     def unix_s(text: str, number: int) -> float:
-        if text in read:
-            return read[text]
-        read[text] = _unix_s(text, number)
-        return read[text]
+        if text != last[0]:
+            last[:] = [text, _unix_s(text, number)]
+        return float(last[1])
 
     def _unix_s(text: str, number: int) -> float:
         instant = _iso_instant(path, text, number)
