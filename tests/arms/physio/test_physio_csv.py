@@ -1489,7 +1489,7 @@ def _first_control_offset(data: bytes) -> int:
 
 
 @pytest.mark.parametrize("data", [
-    b"time_s,eda\n" + b"".join(b"%d,1.%d\n" % (i, i) for i in range(20)) + b"\x00" * 32,  # a logger's NUL tail
+    b"\x01\x02\x03time_s,eda\n" + b"\x00" * 32,  # control bytes before a tail of NULs
     bytes([0x01, 0x02, 0x03, 0x04, 0x05]) * 20,  # control bytes alone
     b"\x01\x02\x03,\x04\x7f\n0,1\n1,2\n",  # a header of control bytes
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # an image named .csv
@@ -1523,15 +1523,38 @@ def test_a_form_feed_between_lines_reads_as_the_line_break_it_is(tmp_path):
     assert paged.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
 
 
-def test_a_dos_end_of_file_byte_after_the_last_line_is_the_end_of_the_text(tmp_path):
+# as DOS-era tools close a text file: one, a run of them, or one and a last line break
+@pytest.mark.parametrize("end", [b"\x1a", b"\x1a\x1a\x1a", b"\x1a\r\n", b"\x1a\n"])
+def test_a_dos_end_of_file_byte_after_the_last_line_is_the_end_of_the_text(tmp_path, end):
     text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(20))
     (tmp_path / "plain.csv").write_text(text)
-    (tmp_path / "dos.csv").write_bytes(text.encode() + b"\x1a")  # as DOS-era tools close a text file
+    (tmp_path / "dos.csv").write_bytes(text.encode() + end)  # was: a run, or a line break after it, 'not text'
     dos, plain = read_recording(tmp_path / "dos.csv"), read_recording(tmp_path / "plain.csv")
     assert dos.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
     (tmp_path / "inside.csv").write_bytes(text.encode() + b"\x1a" + b"20,1.2\n")  # anywhere else: no text's
     with pytest.raises(InputError, match="not text"):
         read_recording(tmp_path / "inside.csv")
+
+
+@pytest.mark.parametrize("cut", ["", "21,1."], ids=["after-a-line", "inside-a-line"])
+def test_a_file_ending_in_nuls_is_read_up_to_them_with_a_warning(tmp_path, caplog, cut):
+    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(21))  # a logger cut off by a power cut
+    (tmp_path / "plain.csv").write_text(text)
+    cut_off = text.encode() + cut.encode()
+    (tmp_path / "cut.csv").write_bytes(cut_off + b"\x00" * 4096)  # was: 'not text (a binary file: byte 0x00...)'
+    recording = read_recording(tmp_path / "cut.csv")
+    # the whole lines alone: the one cut short would read 1.0, no value the logger wrote
+    plain = read_recording(tmp_path / "plain.csv")
+    assert recording.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
+    said = f"ends in 4096 NUL bytes from offset {len(cut_off)}: a logger cut off? Read the text before them"
+    assert said in caplog.text and ("its last line, cut short" in caplog.text) == bool(cut)
+
+
+def test_a_file_of_nuls_alone_is_refused_as_a_logger_cut_off(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"time_s,e" + b"\x00" * 512)  # cut off inside its header
+    with pytest.raises(InputError, match="ends in 512 NUL bytes from offset 8: a logger cut off. No whole line of"):
+        read_recording(path)
 
 
 def _grouped_line(line: str) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import csv
 import io
 import itertools
+import logging
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -20,6 +21,8 @@ import numpy as np
 from runtime.arms.physio.recording import MAX_JUMP_S, MAX_RATE_HZ, MIN_RATE_HZ, seconds_text
 from runtime.errors import InputError
 from runtime.files import unreadable
+
+log = logging.getLogger("emotrace.physio")
 
 # One file's text: 48 h of a 64 Hz signal is about 80 MB. A CSV's read peaks at about 7 times its text (1e6 rows of
 # four columns, 29 MB: 197 MiB with commas, semicolons and decimal commas, tabs and decimal points; 208 MiB for 40 MB
@@ -48,10 +51,10 @@ def check_file_size(label: str | Path, size_bytes: int) -> None:
 
 
 def decode_text(label: str | Path, data: bytes) -> str:
-    """A file's text, UTF-8 (a byte-order mark and a closing ``DOS_END_OF_FILE`` left out) or UTF-16 with its
-    byte-order mark; a file holding a control character no text does (``first_control``: a binary file, whatever
-    its name) is refused naming the first, before it could read as an empty file or a header of unknown
-    columns."""
+    """A file's text, UTF-8 (a byte-order mark, a closing ``DOS_END_OF_FILE`` and a tail of NULs left out:
+    ``_before_nul_tail``) or UTF-16 with its byte-order mark; a file holding a control character no text does
+    (``first_control``: a binary file, whatever its name) is refused naming the first, before it could read as an
+    empty file or a header of unknown columns."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
         try:
             text = data.decode("utf-16")
@@ -63,11 +66,10 @@ def decode_text(label: str | Path, data: bytes) -> str:
         if control is not None:
             _refuse_binary(label, int(units[control]), 2 + 2 * control)
         return text
-    if data.endswith(DOS_END_OF_FILE):  # the end of the text, as DOS-era tools and loggers mark it: not binary
-        data = data[:-1]
-    if _utf16_without_mark(data[:64]):
+    if _utf16_without_mark(data[:64]):  # before a tail of NULs is looked for: such text ends in one
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
+    data = _without_dos_end(_before_nul_tail(label, data))
     control = first_control(np.frombuffer(data, np.uint8))
     if control is not None:
         _refuse_binary(label, data[control], control)
@@ -84,6 +86,31 @@ def decode_text(label: str | Path, data: bytes) -> str:
 TEXT_CONTROLS = (0x09, 0x0A, 0x0C, 0x0D)
 DOS_END_OF_FILE = b"\x1a"  # SUB, which DOS-era tools write after a text's last line: read as its end alone
 CONTROL_CHUNK = 2**20  # code units compared at once: the file's size in booleans is never held
+
+
+def _without_dos_end(data: bytes) -> bytes:
+    """``data`` without the DOS end-of-file bytes after its text (a run of them, a line break after them too, as
+    DOS-era tools and loggers close a file): the end of the text, not binary."""
+    before_break = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith((b"\n", b"\r")) else data
+    return before_break.rstrip(DOS_END_OF_FILE) if before_break.endswith(DOS_END_OF_FILE) else data
+
+
+def _before_nul_tail(label: str | Path, data: bytes) -> bytes:
+    """The text before the NULs a file ends in (a logger that had its file's space written ahead, cut off by a power
+    cut: a clinician's recording up to then), said in one warning; its last line left out where no line break ends
+    it (cut short, its last number may be another). One with no whole line before them is refused."""
+    text_end = len(data.rstrip(b"\x00"))
+    if text_end == len(data):
+        return data
+    nuls = len(data) - text_end
+    cut = text_end if data[:text_end].endswith((b"\n", b"\r")) else max(data.rfind(b"\n", 0, text_end),
+                                                                          data.rfind(b"\r", 0, text_end)) + 1
+    said = f"ends in {nuls} NUL bytes from offset {text_end}: a logger cut off?"
+    if not data[:cut].strip():
+        raise InputError(label, f"{said} No whole line of text comes before them")
+    log.warning("%s: %s Read the text before them%s", label, said,
+                f", but its last line, cut short at offset {cut}" if cut < text_end else "")
+    return data[:cut]
 
 
 def first_control(units: np.ndarray) -> int | None:
