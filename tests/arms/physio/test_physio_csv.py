@@ -614,6 +614,17 @@ def test_a_generic_csv_s_received_times_give_its_start(tmp_path):
     assert recording.channels["hr"].times_s[:2].tolist() == pytest.approx([0.0, 0.5])  # its own clock still
 
 
+def test_received_times_beside_a_unix_timestamp_are_left_out_as_what_they_are(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,received_time,eda\n" + "".join(
+        f"{START_UNIX_S + i * 0.25},{START_UNIX_S + 7 + i * 0.25},{1 + i / 100}\n" for i in range(40)))
+    recording = read_csv(path)
+    assert recording.start_unix_s == START_UNIX_S  # its own wall clock's
+    assert ("column 'received_time' holds the times its rows were received; read without it beside its own wall "
+            "clock 'timestamp'") in caplog.text
+    assert "no known channel" not in caplog.text  # was: 'column(s) received_time are no known channel'
+
+
 def test_a_start_line_beside_received_times_is_refused_as_a_second_start(tmp_path):
     received = [f"{START_UNIX_S + 3600 + i * 0.5:.1f}" for i in range(40)]
     path = _received_csv(tmp_path / "rec.csv", received, start_line=True)

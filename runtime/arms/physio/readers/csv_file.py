@@ -139,7 +139,10 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     # beside a wall clock of its own, the file's received times are left out with the other columns not read
     received = RECEIVED_COLUMN if RECEIVED_COLUMN in table.reads_as and time_column not in TIME_COLUMNS_UNIX else None
     clocks = [column for column in (time_column, received) if column]
-    columns = _channel_columns(path, table, clocks)
+    if RECEIVED_COLUMN in table.reads_as and not received:  # known, and no channel: said as what it is
+        log.warning("%s: column '%s' holds the times its rows were received; read without it beside its own wall "
+                    "clock '%s'", path, _name_of(table, RECEIVED_COLUMN), _name_of(table, time_column))
+    columns = _channel_columns(path, table, [*clocks, RECEIVED_COLUMN])
     kept = sorted(set(columns) | {table.reads_as.index(column) for column in clocks})
     data, zone_less = _values(path, table, kept, [c for c in clocks if c in (*TIME_COLUMNS_UNIX, RECEIVED_COLUMN)],
                               utc_offset_s)
@@ -442,8 +445,8 @@ def _meta_lines(path: Path, lines: list[str], decimal_comma: bool) -> dict[str, 
 
 
 def _channel_columns(path: Path, table: CsvTable, clocks: list[str]) -> dict[int, str]:
-    """Column index -> channel name for the columns the reader knows, but the ``clocks`` read; the others are left
-    out with a log line."""
+    """Column index -> channel name for the columns the reader knows, but the ``clocks`` (read, or said as left
+    out); the others are left out with a log line."""
     columns: dict[int, str] = {}
     unknown = []
     for index, (column, reads_as) in enumerate(zip(table.names, table.reads_as, strict=True)):
