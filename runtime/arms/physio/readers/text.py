@@ -497,9 +497,10 @@ def csv_rows(source: str | Path, lines: list[str], first_line: int, delimiter: s
             for number, line in enumerate(lines, start=first_line)]
 
 
-# Where str.splitlines ends a line: a file's line numbers are counted as it counts them.
-_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_BREAKS_BESIDE_NEWLINE = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # which numpy's parser reads as no line break
+# Where str.splitlines ends a line: a file's line numbers are counted as it counts them. The other control characters
+# it ends one at (\x0b, \x1c-\x1e) are in no text decode_text returns: it refuses them (first_control).
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\x0c\x85\u2028\u2029]")
+_BREAKS_BESIDE_NEWLINE = "\x0c\x85\u2028\u2029"  # which numpy's parser reads as no line break
 
 
 def lines_with_ends(text: str, start: int = 0) -> Iterator[tuple[str, int]]:
