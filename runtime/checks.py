@@ -131,11 +131,21 @@ def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, d
 
 def activation_names(section: str, cards: dict[str, Any]) -> set[str]:
     """What a track of ``section`` carries that ``fusion.arousal_from`` can name: its arm's activation
-    measurements (scores in [0, 1], 0.5 the session's usual level) and those of its model's labels that are
-    activations (probabilities: the physio model's "stress")."""
+    measurements (scores in [0, 1], 0.5 the session's usual level), those of its model's labels that are
+    activations (probabilities: the physio model's "stress") and a voice model's own labels (``given_labels``)."""
     arm = arm_named(section)
     card = cards.get("model")
-    return set(arm.activation_measurements) | (set(arm.activation_labels) & set(card.labels if card else []))
+    return (set(arm.activation_measurements) | (set(arm.activation_labels) & set(card.labels if card else []))
+            | given_labels(card))
+
+
+def given_labels(card: Any) -> set[str]:
+    """The labels of a model trained on a manifest's own labels (its card's ``labels_as_given``: train audio
+    --labels-as-given) outside the canonical ones: fusion leaves them out of the spectrum, so the clinic's own
+    probability ('high' arousal) is something arousal may read, as it reads physio's stress."""
+    if card is None or not card.extra.get("labels_as_given"):
+        return set()
+    return {label for label in card.labels if label not in CANONICAL_LABELS}
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
@@ -151,6 +161,8 @@ def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str,
         # is found before the run that would read it
         readable = (activation_names(section, cards[section]) if section in cards
                     else set(arm.activation_measurements) | set(arm.activation_labels))
+        if name not in readable and section not in cards:  # what only its model's card can say: own labels
+            readable |= given_labels(_model_cards(section, settings).get("model"))
         if name in readable:
             continue
         can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}"

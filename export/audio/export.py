@@ -427,7 +427,10 @@ def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> st
         return (f"{len(labels)} labels as the training data's manifest gives them, {', '.join(labels)} (train audio "
                 f"--labels-as-given; {', '.join(own)} {'is' if len(own) == 1 else 'are'} none of the eight canonical "
                 f"labels fusion works over, so the fused track leaves {them} out"
-                + (f", while {', '.join(canonical)} fuse as usual)" if canonical else " and fuses nothing of it)"))
+                + (f", while {', '.join(canonical)} fuse as usual" if canonical else
+                   " and claims no emotion from this model")
+                + f"; fusion.arousal_from may name {'it' if len(own) == 1 else 'one'} (audio.{own[0]}) to move "
+                "arousal)")
     if len(labels) == len(LABELS):
         return "the eight canonical labels (" + ", ".join(labels) + ")"
     left_out = [label for label in LABELS if label not in labels]

@@ -113,9 +113,11 @@ def should_fuse(tracks: Sequence[Track], when: str, arousal_from: Sequence[str] 
 
 def fuses_nothing_of(track: Track, arousal_from: Sequence[str] = ()) -> bool:
     """Whether fusion reads nothing of ``track``: an emotion arm's track whose labels are all its model's own (none
-    of the canonical ones fusion works over; ``align.own_labels``), which no ``arousal_from`` entry names."""
+    of the canonical ones fusion works over; ``align.own_labels``), none of whose labels or measurements an
+    ``arousal_from`` entry names (a typo, 'audio.hgih', reads nothing of it)."""
     own = own_labels(track)
-    named = any(entry.partition(".")[0] == track.name for entry in arousal_from)
+    carried = set(track.labels).union(*(w.measurements for w in track.windows))
+    named = any(f"{track.name}.{name}" in arousal_from for name in carried)
     return bool(own) and len(own) == len(track.labels) and not named
 
 

@@ -80,3 +80,14 @@ def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
                for track in (mostly_anxious, mostly_sad)]
     # was 1.0 for both: a window 90 % 'anxious' made a full-quality claim between happy and sad (50/50)
     assert quality == pytest.approx([0.1, 0.9])
+
+
+def test_an_arousal_entry_naming_nothing_the_track_carries_does_not_make_it_fused():
+    from runtime.fusion import fuses_nothing_of
+
+    track = voice(["high", "low"], [0.7, 0.3])
+    assert not fuses_nothing_of(track, ["audio.high"]) and not fuses_nothing_of(track, ["audio.speech_fraction"])
+    # was: any 'audio.' entry counted, and a typo fused the track into one of no claim
+    assert fuses_nothing_of(track, ["audio.hgih"]) and fuses_nothing_of(track, ["face.high"])
+    settings = load_settings(None, {"fusion.when": "always", "fusion.arousal_from": ["audio.hgih"]})
+    assert pipeline.fused_tracks([track], settings) == []

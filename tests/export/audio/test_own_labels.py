@@ -83,7 +83,8 @@ def test_the_export_and_its_card_carry_the_labels_as_trained(exported, trained):
     assert set(card["metrics"]["cv"]["session/clip"]["recall"]) == {"high", "low"}
     text = (exported / "MODEL_CARD.md").read_text()
     assert "Voice emotion over 2 labels as the training data's manifest gives them, high, low" in text
-    assert "fused track leaves them out" in text and "--labels-as-given" in text.split("## Rebuild")[1]
+    assert "fused track leaves them out and claims no emotion from this model; fusion.arousal_from may name one " \
+           "(audio.high) to move arousal" in text and "--labels-as-given" in text.split("## Rebuild")[1]
     model = AudioEmotionModel(exported)
     assert model.labels == ["high", "low"]
     assert model.predict(np.zeros((3, card["n_features"]), dtype=np.float32), "none").shape == (3, 2)
@@ -151,3 +152,27 @@ def test_analyze_carries_the_models_labels_on_the_voice_track_and_says_fusion_le
     header = (tmp_path / "timeline.csv").read_text().splitlines()[0]
     assert "high" in header and "low" in header
     assert "audio, the leading label over time:" in capsys.readouterr().out
+
+
+def test_analyze_reads_an_own_label_named_for_arousal_and_refuses_one_the_model_lacks(exported, arousal_rows, tmp_path):
+    from runtime.checks import check_models
+    from runtime.cli import main
+    from runtime.config import load_settings
+    from runtime.errors import InputError as Refused
+
+    config = tmp_path / "own.toml"
+    config.write_text(f'[audio]\nmodel = "{exported}"\n[fusion]\nwhen = "always"\narousal_from = ["audio.high"]\n')
+    # was refused before any arm ran: "the audio track's 'high' is a label that is not an activation"
+    assert main(["analyze", arousal_rows[-1]["path"], "--out", str(tmp_path / "out"), "--config", str(config)]) == 0
+    timeline = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    fused = next(track for track in timeline["tracks"] if track["name"] == "fused")
+    assert fused["settings"]["arousal_from"] == ["audio.high"]
+    assert fused["settings"]["left_out_labels"] == {"audio": ["high", "low"]}
+    assert any("arousal_audio_high" in window["measurements"] for window in fused["windows"])
+    # the card is read where the voice does not run here (a silent input, live --no-mic) as where it does
+    for sections in (["audio"], []):
+        typo = load_settings(None, {"audio.model": str(exported), "fusion.arousal_from": ["audio.hgih"]})
+        with pytest.raises(Refused, match=r"the audio track carries no 'hgih' \(arousal can read: high, low\)$"):
+            check_models(typo, sections)
+        check_models(load_settings(None, {"audio.model": str(exported), "fusion.arousal_from": ["audio.low"]}),
+                     sections)
