@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.arms.audio.classify import CSV_LEADING_COLUMNS
+from runtime.checks import column_taken
 from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
-from runtime.timeline import CSV_FIXED_COLUMNS
 from runtime.track import CANONICAL_LABELS, canonical_label, folder_label
 
 MANIFEST_NAME = "manifest.csv"
@@ -298,9 +298,6 @@ class _AnyLabel:
 
 
 LABELS_AS_GIVEN: Container[str] = _AnyLabel()
-# An own label of one of these names would make a second column of that name where a model's labels are written
-# (timeline.csv's fixed columns, audio classify's leading ones)
-COLUMN_NAMES = frozenset((*CSV_FIXED_COLUMNS, *CSV_LEADING_COLUMNS))
 
 
 def given_label(word: str) -> str:
@@ -324,7 +321,9 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
     bad = []
     for (line, row), label in zip(rows, labels, strict=True):
         problems = [] if label else [f"label {row['emotion']!r} cannot be mapped" if row["emotion"] else "no label"]
-        if label in COLUMN_NAMES:  # only an own label can be
+        # a second column of its name where the labels are written (audio classify's leading ones; timeline.csv's
+        # fixed, measurement and quality_<track> ones): every runtime command would refuse the model
+        if label not in CANONICAL_LABELS and (label in CSV_LEADING_COLUMNS or column_taken(label)):
             problems.append(f"label {row['emotion']!r} is the name of a column its labels are written beside "
                             "(timeline.csv's, audio classify's)")
         problems += [] if row["speaker"] else ["no speaker"]

@@ -415,6 +415,21 @@ def test_an_own_label_named_as_an_output_column_is_refused(tmp_path):
         "(timeline.csv's, audio classify's)")
 
 
+@pytest.mark.parametrize("label", ["incongruent", "Arousal", "fidgeting"])
+def test_an_own_label_named_as_a_measurement_column_is_refused_as_the_runtime_would_refuse_its_model(tmp_path, label):
+    from export.audio.datasets import LABELS_AS_GIVEN
+    from runtime.checks import column_taken
+
+    touch(tmp_path, "a.wav")
+    touch(tmp_path, "b.wav")
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\na.wav,ann,{label}\nb.wav,bob,calm\n")
+    assert column_taken(label.lower())  # what analyze and live refuse a model's label for
+    # was: trained and exported into a model every runtime command then refused
+    with pytest.raises(InputError, match=f"line 2: label '{label}' is the name of a column its labels are written "
+                       r"beside \(timeline.csv's, audio classify's\)$"):
+        load_corpus(tmp_path, LABELS_AS_GIVEN)
+
+
 def test_a_set_read_for_a_model_of_own_labels_keeps_those_alone_and_names_them_refusing_another(tmp_path):
     touch(tmp_path, "a.wav")
     touch(tmp_path, "b.wav")
