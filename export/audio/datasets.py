@@ -319,23 +319,36 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
     labels = [given_label(row["emotion"]) for _, row in rows]
     labels = [label if label in CANONICAL_LABELS or (label and label in own_labels) else "" for label in labels]
     bad = []
+    kinds: set[str] = set()  # of the problems found, for the refusal's lead-in
     for (line, row), label in zip(rows, labels, strict=True):
         problems = [] if label else [f"label {row['emotion']!r} cannot be mapped" if row["emotion"] else "no label"]
         # a second column of its name where the labels are written (audio classify's leading ones; timeline.csv's
         # fixed, measurement and quality_<track> ones): every runtime command would refuse the model
-        if label not in CANONICAL_LABELS and (label in CSV_LEADING_COLUMNS or column_taken(label)):
+        column = label not in CANONICAL_LABELS and (label in CSV_LEADING_COLUMNS or column_taken(label))
+        if column:
             problems.append(f"label {row['emotion']!r} is the name of a column its labels are written beside "
                             "(timeline.csv's, audio classify's)")
         problems += [] if row["speaker"] else ["no speaker"]
+        kinds |= {kind for kind, found in (("label", not label), ("column", column), ("speaker", not row["speaker"]))
+                  if found}
         if problems:
             bad.append(f"line {line}: {', '.join(problems)}")
     if bad:
-        own = ", ".join(sorted(own_labels)) if isinstance(own_labels, Collection) else ""
-        unmapped = any("cannot be mapped" in line for line in bad)
-        raise (UnmappedLabels if unmapped else InputError)(
-            manifest, f"{len(bad)} of {len(rows)} row(s) lack a speaker or a label that maps onto "
-            f"{', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}: {first_named(bad)}")
+        raise (UnmappedLabels if "label" in kinds else InputError)(
+            manifest, f"{len(bad)} of {len(rows)} row(s) {refusal_lead_in(kinds, own_labels)}: {first_named(bad)}")
     return labels
+
+
+def refusal_lead_in(kinds: set[str], own_labels: Container[str]) -> str:
+    """What the refused rows lack or hold, by the ``kinds`` of problem found among them ('speaker', 'label',
+    'column'): a label named as a column is no label that cannot be mapped."""
+    own = ", ".join(sorted(own_labels)) if isinstance(own_labels, Collection) else ""
+    lacks = [what for kind, what in (
+        ("speaker", "a speaker"),
+        ("label", f"a label that maps onto {', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}"))
+        if kind in kinds]
+    said = [f"lack {' or '.join(lacks)}"] if lacks else []
+    return " or ".join(said + (["have a label named as an output column"] if "column" in kinds else []))
 
 
 class UnmappedLabels(InputError):

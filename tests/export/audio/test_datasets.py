@@ -5,6 +5,7 @@ import pytest
 
 from export.audio.datasets import load_corpus, parse_file_name
 from runtime.errors import InputError
+from runtime.track import CANONICAL_LABELS
 
 
 def touch(folder: Path, relative: str) -> Path:
@@ -236,8 +237,10 @@ def test_a_manifest_row_without_a_speaker_is_refused_naming_its_line(tmp_path):
     touch(tmp_path, "one.wav")
     touch(tmp_path, "two.wav")
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\none.wav,,sad\ntwo.wav,bob,happy\n")
-    with pytest.raises(InputError, match=r"manifest\.csv: 1 of 2 row\(s\) lack a speaker .*: line 2: no speaker$"):
+    with pytest.raises(InputError) as refused:
         load_corpus(tmp_path)
+    # was: '... lack a speaker or a label that maps onto neutral, ...', of a row whose label maps
+    assert str(refused.value) == f"{tmp_path / 'manifest.csv'}: 1 of 2 row(s) lack a speaker: line 2: no speaker"
 
 
 def test_every_row_without_a_speaker_or_a_label_is_named_in_one_refusal(tmp_path):
@@ -408,11 +411,30 @@ def test_an_own_label_named_as_an_output_column_is_refused(tmp_path):
     # was: a model whose classify CSV had two 'path' columns, and timeline.csv two 'quality' columns
     with pytest.raises(InputError) as refused:
         load_corpus(tmp_path, LABELS_AS_GIVEN)
-    assert str(refused.value).endswith(
+    # was led in by 'row(s) lack a speaker or a label that maps onto neutral, calm, ...', of rows lacking neither
+    assert str(refused.value) == (
+        f"{tmp_path / 'manifest.csv'}: 3 of 4 row(s) have a label named as an output column: "
         "line 2: label 'Path' is the name of a column its labels are written beside (timeline.csv's, audio "
         "classify's); line 3: label 'path' is the name of a column its labels are written beside (timeline.csv's, "
         "audio classify's); line 5: label 'Quality' is the name of a column its labels are written beside "
         "(timeline.csv's, audio classify's)")
+
+
+def test_a_refusals_lead_in_names_each_kind_of_problem_its_rows_have(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    for name in ("a", "b", "c"):
+        touch(tmp_path, f"{name}.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,,calm\nb.wav,bob,path\nc.wav,ann,hapy\n")
+    with pytest.raises(InputError) as refused:
+        load_corpus(tmp_path, {"high"})
+    assert str(refused.value) == (
+        f"{tmp_path / 'manifest.csv'}: 3 of 3 row(s) lack a speaker or a label that maps onto "
+        f"{', '.join(CANONICAL_LABELS)} or is one of high: line 2: no "
+        "speaker; line 3: label 'path' cannot be mapped; line 4: label 'hapy' cannot be mapped")
+    with pytest.raises(InputError, match=r": 2 of 3 row\(s\) lack a speaker or have a label named as an output "
+                                         r"column: line 2: no speaker; line 3: label 'path' is the name of"):
+        load_corpus(tmp_path, LABELS_AS_GIVEN)
 
 
 @pytest.mark.parametrize("label", ["incongruent", "Arousal", "fidgeting"])
