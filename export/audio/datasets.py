@@ -15,9 +15,9 @@ reported.
 
 A clinic's own label set: with ``own_labels`` (``LABELS_AS_GIVEN``: ``train audio --labels-as-given``; or a model's own
 labels, as ``evaluate audio`` reads a set for one), a manifest label that maps onto no canonical label is kept as
-written (``given_label``: stripped, lower case, inner spaces one), while a word that does map onto one ('joy') still
-becomes it, so 'joy' and 'happy' stay one class. Without it the default stands: such a label is refused, so that a typo
-('hapy') never becomes a class of its own.
+written (``given_label``: NFC, case-folded, '_' a space, inner spaces one), while a word that does map onto one
+('joy') still becomes it, so 'joy' and 'happy' stay one class. Without it the default stands: such a label is refused,
+so that a typo ('hapy') never becomes a class of its own.
 """
 
 from __future__ import annotations
@@ -301,9 +301,10 @@ LABELS_AS_GIVEN: Container[str] = _AnyLabel()
 
 
 def given_label(word: str) -> str:
-    """A manifest's label as a class of its own: the canonical label it maps onto ('Joy' is happy), else the word
-    stripped, in lower case, its inner spaces one ('Very  Anxious' is 'very anxious')."""
-    return canonical_label(word) or " ".join(word.lower().split())
+    """A manifest's label as a class of its own: the canonical label it maps onto ('Joy' is happy), else the word in
+    Unicode NFC (a Mac's 'é' decomposed is the same class), case-folded, '_' read as a space as canonical words are
+    (``runtime.track``) and its inner spaces one ('Very_Anxious' and 'very  anxious' are 'very anxious')."""
+    return canonical_label(word) or " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
 
 
 def label_order(labels: Iterable[str]) -> list[str]:

@@ -401,6 +401,21 @@ def test_labels_as_given_keep_a_manifests_own_labels_and_still_map_canonical_wor
     assert corpus.speakers_by_label()["anxious"] == ["ann", "bob"]
 
 
+def test_own_labels_differing_in_normal_form_case_or_underscores_are_one_class(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    written = ["\u00e9nerv\u00e9", "e\u0301nerve\u0301", "\u00c9NERV\u00c9", "very_anxious", "Very  Anxious",
+               "STRASSE", "stra\u00dfe"]
+    for n in range(len(written)):
+        touch(tmp_path, f"{n}.wav")
+    rows = "".join(f"{n}.wav,{'ann' if n % 2 else 'bob'},{label}\n" for n, label in enumerate(written))
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + rows, encoding="utf-8")
+    corpus = load_corpus(tmp_path, LABELS_AS_GIVEN)
+    # was: 'énervé' composed and decomposed two classes, 'very_anxious' and 'very anxious' two, 'straße' apart
+    assert corpus.labels == ["strasse", "very anxious", "\u00e9nerv\u00e9"]
+    assert corpus.counts() == {"strasse": 2, "very anxious": 2, "\u00e9nerv\u00e9": 3}
+
+
 def test_an_own_label_named_as_an_output_column_is_refused(tmp_path):
     from export.audio.datasets import LABELS_AS_GIVEN
 
