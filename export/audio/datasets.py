@@ -15,9 +15,9 @@ reported.
 
 A clinic's own label set: with ``own_labels`` (``LABELS_AS_GIVEN``: ``train audio --labels-as-given``; or a model's own
 labels, as ``evaluate audio`` reads a set for one), a manifest label that maps onto no canonical label is kept as
-written (``given_label``: NFC, case-folded, '_' a space, inner spaces one), while a word that does map onto one
-('joy') still becomes it, so 'joy' and 'happy' stay one class. Without it the default stands: such a label is refused,
-so that a typo ('hapy') never becomes a class of its own.
+written (``given_label``: NFC, case-folded, '_' a space, inner spaces one), while a whole word that does map onto
+one ('joy') still becomes it, so 'joy' and 'happy' stay one class; a short form ('N', 'ps') is then a label of its
+own. Without it the default stands: such a label is refused, so that a typo ('hapy') never becomes a class of its own.
 """
 
 from __future__ import annotations
@@ -301,10 +301,12 @@ LABELS_AS_GIVEN: Container[str] = _AnyLabel()
 
 
 def given_label(word: str) -> str:
-    """A manifest's label as a class of its own: the canonical label it maps onto ('Joy' is happy), else the word in
-    Unicode NFC (a Mac's 'é' decomposed is the same class), case-folded, '_' read as a space as canonical words are
-    (``runtime.track``) and its inner spaces one ('Very_Anxious' and 'very  anxious' are 'very anxious')."""
-    return canonical_label(word) or " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
+    """A manifest's label where own labels are asked for: the canonical label its whole word names ('Joy' is happy;
+    a short form, 'N', 'ps', 'dis', may be anything in a clinic's scheme, so it stays its own, as a folder's name
+    does: ``folder_label``), else the word in Unicode NFC (a Mac's 'é' decomposed is the same class), case-folded,
+    '_' read as a space as canonical words are (``runtime.track``) and its inner spaces one ('Very_Anxious' and
+    'very  anxious' are 'very anxious')."""
+    return folder_label(word) or " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
 
 
 def label_order(labels: Iterable[str]) -> list[str]:
@@ -314,10 +316,11 @@ def label_order(labels: Iterable[str]) -> list[str]:
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_labels: Container[str] = ()) -> list[str]:
-    """Each row's label: canonical, or where ``own_labels`` holds it (``given_label``), its own; every row without a
+    """Each row's label: canonical (where own labels are asked for, by whole words alone), or where ``own_labels``
+    holds it (``given_label``), its own; every row without a
     speaker or with a label that is neither is named in one ``InputError`` (their count and the first
     ``MAX_NAMED_FILES``, with their lines), as missing files are."""
-    labels = [given_label(row["emotion"]) for _, row in rows]
+    labels = [given_label(row["emotion"]) if own_labels else canonical_label(row["emotion"]) or "" for _, row in rows]
     labels = [label if label in CANONICAL_LABELS or (label and label in own_labels) else "" for label in labels]
     bad = []
     kinds: set[str] = set()  # of the problems found, for the refusal's lead-in

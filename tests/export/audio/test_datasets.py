@@ -416,6 +416,24 @@ def test_own_labels_differing_in_normal_form_case_or_underscores_are_one_class(t
     assert corpus.counts() == {"strasse": 2, "very anxious": 2, "\u00e9nerv\u00e9": 3}
 
 
+def test_with_own_labels_short_forms_stay_labels_of_their_own_and_whole_words_still_map(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    written = ["N", "ps", "dis", "hap", "Neutral", "pleasant surprise"]
+    for n in range(len(written)):
+        touch(tmp_path, f"{n}.wav")
+    rows = "".join(f"{n}.wav,ann,{label}\n" for n, label in enumerate(written))
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + rows)
+    # the default reads a corpus's codes as their emotions
+    assert [c.emotion for c in load_corpus(tmp_path).clips] == ["neutral", "surprised", "disgust", "happy",
+                                                                "neutral", "surprised"]
+    # was the same with --labels-as-given: a clinic's 'N' made neutral
+    assert [c.emotion for c in load_corpus(tmp_path, LABELS_AS_GIVEN).clips] == ["n", "ps", "dis", "hap", "neutral",
+                                                                                 "surprised"]
+    # and a set read for a model of such labels reads them the same way
+    assert [c.emotion for c in load_corpus(tmp_path, {"n", "ps", "dis", "hap"}).clips][:2] == ["n", "ps"]
+
+
 def test_an_own_label_named_as_an_output_column_is_refused(tmp_path):
     from export.audio.datasets import LABELS_AS_GIVEN
 
