@@ -242,17 +242,18 @@ MAX_STRETCH_LINES = 40  # a screenful; the rest is in timeline.csv
 
 def reading_lines(timeline: Timeline) -> list[str]:
     """What a clinician reads once an analysis is written: each track's summary, the emotion over time as
-    stretches (``spectrum_stretches``) of the fused track, or of the one emotion track where nothing was fused (a
-    voice model's own labels, which fusion leaves out, as the leading label), and the caveat."""
+    stretches (``spectrum_stretches``) of the fused track, or of the first emotion track where nothing was fused,
+    then each track of a model's own labels (which fusion leaves out) as its leading label over time, and the
+    caveat."""
     from runtime.fusion.align import is_emotion_track, own_labels
 
     lines = summary_lines(timeline)
+    own = [t for t in timeline.tracks if own_labels(t) and any(w.probs is not None for w in t.windows)]
     emotion = [t for t in timeline.tracks if t.name == "fused"] or [
-        t for t in timeline.tracks
-        if is_emotion_track(t) or (own_labels(t) and any(w.probs is not None for w in t.windows))]
-    if emotion:
-        stretches = spectrum_stretches(emotion[0])
-        lines.append(f"{emotion[0].name}, the leading {'label' if own_labels(emotion[0]) else 'emotion'} over time:")
+        t for t in timeline.tracks if is_emotion_track(t) and t not in own]
+    for track in emotion[:1] + own:
+        stretches = spectrum_stretches(track)
+        lines.append(f"{track.name}, the leading {'label' if track in own else 'emotion'} over time:")
         lines += [f"  {line}" for line in stretches[:MAX_STRETCH_LINES]]
         if len(stretches) > MAX_STRETCH_LINES:
             lines.append(f"  ... {len(stretches) - MAX_STRETCH_LINES} more stretches in timeline.csv")

@@ -247,6 +247,25 @@ def test_a_track_reads_as_stretches_of_its_leading_emotion_that_follow_on_from_o
                                          "2.2-2.8 s: little evidence", "2.8-4.0 s: no evidence"]
 
 
+def test_a_track_of_own_labels_is_read_beside_the_emotion_track_it_is_not_fused_with():
+    from runtime.timeline import CAVEAT, reading_lines
+
+    def track(name, labels, probs):
+        return Track(name, labels, [Window(t, t + 2.0, probs, 1.0, "") for t in (0.0, 1.0)], [], {})
+
+    voice = track("audio", ["high", "low"], [0.8, 0.2])
+    face = track("face", list(CANONICAL_LABELS), [0.05] * 6 + [0.6, 0.05])
+    # was: the voice's labels alone, the face (the one canonical emotion evidence) only counted in its summary line
+    assert reading_lines(Timeline("x.mp4", 3.0, [voice, face])) == [
+        "audio: 2 windows, 2 with evidence", "face: 2 windows, 2 with evidence",
+        "face, the leading emotion over time:", "  0.0-3.0 s: disgust (60%)",
+        "audio, the leading label over time:", "  0.0-3.0 s: high (80%)", CAVEAT]
+    fused = track("fused", list(CANONICAL_LABELS), [0.05] * 6 + [0.6, 0.05])
+    assert reading_lines(Timeline("x.mp4", 3.0, [voice, face, fused]))[3:8] == [
+        "fused, the leading emotion over time:", "  0.0-3.0 s: disgust (60%)",
+        "audio, the leading label over time:", "  0.0-3.0 s: high (80%)", CAVEAT]
+
+
 @pytest.fixture(scope="module")
 def analysed_example(tmp_path_factory) -> tuple[Path, list[str]]:
     """``emotrace analyze examples/session.mp4``, run once for this module's tests: its folder and what it printed."""
