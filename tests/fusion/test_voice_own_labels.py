@@ -91,3 +91,30 @@ def test_an_arousal_entry_naming_nothing_the_track_carries_does_not_make_it_fuse
     assert fuses_nothing_of(track, ["audio.hgih"]) and fuses_nothing_of(track, ["face.high"])
     settings = load_settings(None, {"fusion.when": "always", "fusion.arousal_from": ["audio.hgih"]})
     assert pipeline.fused_tracks([track], settings) == []
+
+
+def body(labels: list[str], probs: list[float], n: int = 6, hop_s: float = 0.5) -> Track:
+    windows = [Window(i * hop_s, i * hop_s + 2.0, list(probs), 1.0, "", {"activation": 0.6}) for i in range(n)]
+    return Track("body", labels=labels, windows=windows,
+                 unsupported_labels=[label for label in CANONICAL_LABELS if label not in labels])
+
+
+def test_a_body_classifiers_own_words_are_left_out_of_fusion_as_a_voice_models_are(caplog):
+    # a train body classifier's labels are any words: those outside the canonical ones are its own, as the voice's
+    settings = load_settings(None)
+    with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
+        fused = fuse_with_settings([body(["happy", "slumped"], [0.2, 0.8]), face()], settings["fusion"])
+    assert fused.settings["left_out_labels"] == {"body": ["slumped"]}
+    assert "fusion: body's label slumped is none of the canonical emotions fusion works over: left out of the fused " \
+           "track (happy fused as usual)" in caplog.messages
+    # its happy weighs the share of its belief on it (0.2), as the voice's canonical labels do
+    alone = fuse_with_settings([body(["happy"], [1.0]), face()], settings["fusion"])
+    assert fused.settings["modalities"] == alone.settings["modalities"] == ["body", "face"]
+    assert not np.allclose(fused.probs_matrix(), alone.probs_matrix())
+    # a classifier of own words alone speaks to fusion through what arousal_from reads of it (body.activation by
+    # default), and without that says nothing fusion reads
+    slumped = body(["slumped", "upright"], [0.8, 0.2])
+    assert pipeline.fusion_skipped([slumped, face()], settings) is None
+    skipped = pipeline.fusion_skipped([slumped, face()], load_settings(None, {"fusion.arousal_from": []}))
+    assert skipped.endswith("body's labels slumped, upright are none of the canonical emotions fusion works over: "
+                            "left out of the fused track, so nothing of this track is fused")
