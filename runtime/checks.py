@@ -17,7 +17,7 @@ from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
 from runtime.timeline import CSV_FIXED_COLUMNS, recorded_live
-from runtime.track import CANONICAL_LABELS, track_family
+from runtime.track import CANONICAL_LABELS, outside_canonical, track_family
 
 OUTPUT_FILES = ("timeline.json", "timeline.csv")
 
@@ -123,7 +123,7 @@ def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, d
     the timeline could not be written at the end (a body classifier trained before labels were checked)."""
     for section, section_cards in cards.items():
         for key, card in section_cards.items():
-            taken = [label for label in card.labels if label not in CANONICAL_LABELS and column_taken(label)]
+            taken = [label for label in outside_canonical(card.labels) if column_taken(label)]
             if taken:
                 raise setting_error(settings, f"{section}.{key}", f"the model's label {taken[0]!r} is the name of a "
                                     "timeline column (a measurement or a fixed column)")
@@ -145,7 +145,7 @@ def given_labels(card: Any) -> set[str]:
     probability ('high' arousal) is something arousal may read, as it reads physio's stress."""
     if card is None or not card.extra.get("labels_as_given"):
         return set()
-    return {label for label in card.labels if label not in CANONICAL_LABELS}
+    return set(outside_canonical(card.labels))
 
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:

@@ -8,7 +8,7 @@ and named measurements. Tracks round-trip exactly through JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,18 @@ def folder_label(name: str) -> str | None:
     """The canonical label a folder's name gives, by whole label words alone ('happy', 'Fear', 'joy'), or None:
     a folder named 'n', 'ps' or 'neu' is as likely a person's initials as an emotion's code."""
     return LABEL_WORDS.get(_label_key(name))
+
+
+def outside_canonical(labels: Iterable[str]) -> list[str]:
+    """Those of ``labels`` that are none of the canonical ones, in their order: a model's own (a voice model's
+    trained with --labels-as-given, a body classifier's words)."""
+    return [label for label in labels if label not in CANONICAL_LABELS]
+
+
+def label_order(labels: Iterable[str]) -> list[str]:
+    """``labels`` once each: the canonical ones in canonical order (a track keeps it), then the others sorted."""
+    present = set(labels)
+    return [label for label in CANONICAL_LABELS if label in present] + sorted(outside_canonical(present))
 
 
 @dataclass

@@ -27,7 +27,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Collection, Container, Iterable
+from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
-from runtime.track import CANONICAL_LABELS, canonical_label, folder_label
+from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, label_order, outside_canonical
 
 MANIFEST_NAME = "manifest.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
@@ -263,9 +263,9 @@ def read_manifest(manifest: Path, own_labels: Container[str] = ()) -> Corpus:
         (line, name), (first, first_name) = named[later], named[earlier]
         raise InputError(manifest, f"line {line}: file {name!r} holds the same recording as {first_name!r} on line "
                          f"{first} (a copy would weigh double and could sit on both sides of a fold)")
-    own = any(label not in CANONICAL_LABELS for label in emotions)
     return Corpus(clips=clips, manifest=manifest,
-                  labels=label_order(emotions) if own_labels and own else list(CANONICAL_LABELS))
+                  labels=label_order(emotions) if own_labels and outside_canonical(emotions)
+                  else list(CANONICAL_LABELS))
 
 
 def refuse_other_columns(manifest: Path, header: list[str]) -> None:
@@ -307,12 +307,6 @@ def given_label(word: str) -> str:
     '_' read as a space as canonical words are (``runtime.track``) and its inner spaces one ('Very_Anxious' and
     'very  anxious' are 'very anxious')."""
     return folder_label(word) or " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
-
-
-def label_order(labels: Iterable[str]) -> list[str]:
-    """``labels`` once each: the canonical ones in canonical order (a track keeps it), then the others sorted."""
-    present = set(labels)
-    return [label for label in CANONICAL_LABELS if label in present] + sorted(present - set(CANONICAL_LABELS))
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_labels: Container[str] = ()) -> list[str]:

@@ -38,7 +38,7 @@ from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, 
 from runtime.errors import InputError
 from runtime.files import check_output_folder, write_atomically
 from runtime.models.card import is_model_id
-from runtime.track import CANONICAL_LABELS
+from runtime.track import outside_canonical
 
 REPORT_NAME = "audio_evaluation"
 # what reading and judging the clips says of a readable one (quiet, narrowband, cut short): held while a broken file
@@ -206,7 +206,7 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     emotion_model = load_audio_model(resolve_model(model, models_dir))
     labels = list(emotion_model.labels)
     # a model of a manifest's own labels (train audio --labels-as-given) is scored on a set that uses them
-    corpus = load_corpus(data, [label for label in labels if label not in CANONICAL_LABELS])
+    corpus = load_corpus(data, outside_canonical(labels))
     outside, without = coverage(corpus.clips, labels)
     scored = [clip for clip in corpus.clips if clip.emotion in labels]
     if not scored:

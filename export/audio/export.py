@@ -43,6 +43,7 @@ from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
+from runtime.track import outside_canonical
 
 MODEL_ID = "audio-emotion"
 OPSET = 17
@@ -420,7 +421,7 @@ def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> st
     """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported, for
     want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech; a
     manifest's own labels (--labels-as-given) are said to be left out of fusion."""
-    own = [label for label in labels if label not in LABELS]
+    own = outside_canonical(labels)
     if own:
         canonical = [label for label in labels if label in LABELS]
         them = "it" if len(own) == 1 else "them"

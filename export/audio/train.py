@@ -47,7 +47,7 @@ from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, outside_canonical
 
 log = logging.getLogger(__name__)
 
@@ -446,9 +446,9 @@ def refuse_own_labels_of_one_speaker(data: Path, corpus: Corpus) -> None:
     """An ``InputError`` naming a manifest's own labels (outside the canonical ones) that only one speaker's clips
     have: no fold could judge such a label on a speaker it was not learnt from, and a word of one's own met in one
     speaker's rows alone is what a typo looks like. (A canonical label of one speaker is a warning of the report.)"""
-    lone = [f"{label!r} ({speakers[0]}, {corpus.counts()[label]} clip(s))"
-            for label, speakers in corpus.speakers_by_label().items()
-            if label not in CANONICAL_LABELS and len(speakers) == 1]
+    speakers = corpus.speakers_by_label()
+    lone = [f"{label!r} ({speakers[label][0]}, {corpus.counts()[label]} clip(s))"
+            for label in outside_canonical(speakers) if len(speakers[label]) == 1]
     if lone:
         raise InputError(data, f"{len(lone)} label(s) with clips of one speaker alone: {first_named(lone)}; each label "
                          "needs clips from at least two speakers for speaker-independent folds (a misspelt label "

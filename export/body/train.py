@@ -19,7 +19,7 @@ from runtime.checks import column_taken
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
 from runtime.timeline import CSV_FIXED_COLUMNS
-from runtime.track import CANONICAL_LABELS
+from runtime.track import label_order
 
 FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
             "fidgeting_rel", "stillness", "self_touch", "openness_rel", "head_down", "lean_forward",
@@ -74,11 +74,6 @@ def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, li
                     labels.append(segment["label"])
                     videos.append(str(video))
     return np.array(rows, dtype=np.float64).reshape(-1, len(FEATURES)), labels, videos
-
-
-def ordered_labels(labels: list[str]) -> list[str]:
-    found = set(labels)
-    return [label for label in CANONICAL_LABELS if label in found] + sorted(found - set(CANONICAL_LABELS))
 
 
 def fit(x: np.ndarray, y: np.ndarray, n_classes: int):
@@ -154,7 +149,7 @@ def _leave_one_video_out(x: np.ndarray, y: np.ndarray, videos: list[str], n_clas
 
 def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
     x, label_names, videos = segment_windows(segments)
-    labels = ordered_labels(label_names)
+    labels = label_order(label_names)
     if len(labels) < 2 or len(x) < 4:
         raise InputError(manifest, "needs at least two labels and four body windows inside the segments")
     y = np.array([labels.index(label) for label in label_names])

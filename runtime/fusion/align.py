@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runtime.arms.registry import ARM_REGISTRY
-from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, track_family, window_grid
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, outside_canonical, track_family, window_grid
 
 
 @dataclass
@@ -225,10 +225,10 @@ def own_labels(track: Track) -> list[str]:
     labels (train audio --labels-as-given). Fusion works over the canonical labels, so these have no say in the fused
     track (``fusion.arousal_from`` may still read one, as it reads physio's stress, which no emotion arm's track
     carries); the track's canonical labels, if any, fuse as a fewer-label model's do."""
-    arm = {arm.section: arm for arm in ARM_REGISTRY}.get(track_family(track.name))
-    if arm is None or not arm.emotion:
+    family = track_family(track.name)
+    if not any(arm.section == family and arm.emotion for arm in ARM_REGISTRY):  # physio's stress is no own label
         return []
-    return [label for label in track.labels if label not in CANONICAL_LABELS]
+    return outside_canonical(track.labels)
 
 
 def own_labels_line(track: Track) -> str:
@@ -263,7 +263,7 @@ def align_tracks(
     other_quality: dict[str, np.ndarray] = {}
     measurement_quality: dict[str, dict[str, np.ndarray]] = {}
     for track in tracks:
-        extra = [label for label in track.labels if label not in CANONICAL_LABELS]
+        extra = outside_canonical(track.labels)
         p, q, m, mq = _resample(track, grid, [*CANONICAL_LABELS, *extra])
         measurements[track.name] = m
         measurement_quality[track.name] = mq
