@@ -150,9 +150,9 @@ def given_labels(card: Any) -> set[str]:
 
 def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:
     """Each ``fusion.arousal_from`` source must be something its track carries on arousal's scale (by the arm's
-    declarations where it does not run here): a typo would otherwise leave arousal without it, and a measurement
-    in its own unit (a heart rate in bpm read as a score) or a label that is no activation ("no_stress") would
-    push arousal off, both silently."""
+    declarations and its model's own labels where it does not run here): a typo would otherwise leave arousal
+    without it, and a measurement in its own unit (a heart rate in bpm read as a score) or a label that is no
+    activation ("no_stress") would push arousal off, both silently."""
     for source in settings["fusion"].get("arousal_from", []):
         track, _, name = source.partition(".")
         section = track_family(track)

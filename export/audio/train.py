@@ -83,7 +83,7 @@ class TrainReport:
     warnings: list[str] = field(default_factory=list)  # what the figures cannot say (coverage_warnings)
     ravdess_clips: int = 0  # clips named as RAVDESS names its files: they bind the model to its licence
     truncated_clips: list[str] = field(default_factory=list)  # WAVs cut short (truncated_wavs): trained on as held
-    clips_per_label: dict[str, int] = field(default_factory=dict)  # every canonical label, 0 where none
+    clips_per_label: dict[str, int] = field(default_factory=dict)  # every label of the run's set, 0 where none
     speakers_per_label: dict[str, int] = field(default_factory=dict)  # speakers with clips of each label
     data_checksum: dict[str, str] = field(default_factory=dict)  # which data made the model (data_checksum)
     # the data folder resolved here: what an export compares with a card from before data checksums
