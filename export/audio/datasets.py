@@ -319,7 +319,9 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
     bad = []
     kinds: set[str] = set()  # of the problems found, for the refusal's lead-in
     for (line, row), label in zip(rows, labels, strict=True):
-        problems = [] if label else [f"label {row['emotion']!r} cannot be mapped" if row["emotion"] else "no label"]
+        problems = [] if label else [
+            "no label" if not row["emotion"] else f"label {row['emotion']!r} holds no word"
+            if own_labels is LABELS_AS_GIVEN else f"label {row['emotion']!r} cannot be mapped"]
         # a second column of its name where the labels are written (audio classify's leading ones; timeline.csv's
         # fixed, measurement and quality_<track> ones): every runtime command would refuse the model
         column = label not in CANONICAL_LABELS and (label in CSV_LEADING_COLUMNS or column_taken(label))
@@ -339,12 +341,12 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
 
 def refusal_lead_in(kinds: set[str], own_labels: Container[str]) -> str:
     """What the refused rows lack or hold, by the ``kinds`` of problem found among them ('speaker', 'label',
-    'column'): a label named as a column is no label that cannot be mapped."""
+    'column'): a label named as a column is no label that cannot be mapped, and where any label is taken
+    (``LABELS_AS_GIVEN``) a row refused for its label has none."""
     own = ", ".join(sorted(own_labels)) if isinstance(own_labels, Collection) else ""
-    lacks = [what for kind, what in (
-        ("speaker", "a speaker"),
-        ("label", f"a label that maps onto {', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}"))
-        if kind in kinds]
+    label = ("a label" if own_labels is LABELS_AS_GIVEN else
+             f"a label that maps onto {', '.join(CANONICAL_LABELS)}{f' or is one of {own}' if own else ''}")
+    lacks = [what for kind, what in (("speaker", "a speaker"), ("label", label)) if kind in kinds]
     said = [f"lack {' or '.join(lacks)}"] if lacks else []
     return " or ".join(said + (["have a label named as an output column"] if "column" in kinds else []))
 

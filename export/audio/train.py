@@ -412,6 +412,8 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     try:
         corpus = load_corpus(data, LABELS_AS_GIVEN if labels_as_given else ())
     except UnmappedLabels as error:  # a clinic's own scheme is trained on when asked: say how
+        if labels_as_given:  # asked already: what its rows lack is a label at all
+            raise
         raise InputError(error.source, f"{error.problem} (labels of a scheme of one's own: --labels-as-given takes "
                          "a manifest's labels as written)") from None
     speakers = corpus.speakers

@@ -470,6 +470,19 @@ def test_a_refusals_lead_in_names_each_kind_of_problem_its_rows_have(tmp_path):
         load_corpus(tmp_path, LABELS_AS_GIVEN)
 
 
+def test_with_labels_as_given_a_row_refused_for_its_label_is_said_to_lack_one(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+
+    for name in ("a", "b", "c", "d"):
+        touch(tmp_path, f"{name}.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,low\nb.wav,bob,\nc.wav,,\nd.wav,bob,_\n")
+    with pytest.raises(InputError) as refused:
+        load_corpus(tmp_path, LABELS_AS_GIVEN)
+    # was: '... lack a speaker or a label that maps onto neutral, calm, ...', where any label is taken
+    assert str(refused.value) == (f"{tmp_path / 'manifest.csv'}: 3 of 4 row(s) lack a speaker or a label: line 3: no "
+                                  "label; line 4: no label, no speaker; line 5: label '_' holds no word")
+
+
 @pytest.mark.parametrize("label", ["incongruent", "Arousal", "fidgeting"])
 def test_an_own_label_named_as_a_measurement_column_is_refused_as_the_runtime_would_refuse_its_model(tmp_path, label):
     from export.audio.datasets import LABELS_AS_GIVEN

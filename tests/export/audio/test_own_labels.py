@@ -73,6 +73,20 @@ def test_a_label_of_one_speaker_alone_is_refused_naming_it(arousal_rows, tmp_pat
                     labels_as_given=True)
 
 
+def test_a_row_without_a_label_is_refused_with_labels_as_given_without_suggesting_the_option(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.wav").write_bytes(b"RIFF" + name.encode())
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("path,speaker,emotion\na.wav,ann,low\nb.wav,bob,\nc.wav,bob,high\n")
+    with pytest.raises(InputError) as refused:
+        train_audio(manifest, tmp_path / "out", cv_folds=2, speed_factors=(), labels_as_given=True)
+    # was: '... lack a label that maps onto neutral, ...: line 3: no label (labels of a scheme of one's own:
+    # --labels-as-given takes ...)', to a run given that option
+    assert str(refused.value) == f"{manifest}: 1 of 3 row(s) lack a label: line 3: no label"
+    with pytest.raises(InputError, match=r"line 3: no label; .* \(labels of a scheme of one's own: --labels-as-given"):
+        train_audio(manifest, tmp_path / "default", cv_folds=2, speed_factors=())
+
+
 def test_the_export_and_its_card_carry_the_labels_as_trained(exported, trained, arousal_rows):
     from runtime.arms.audio.model import AudioEmotionModel
 
