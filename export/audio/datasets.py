@@ -15,9 +15,10 @@ reported.
 
 A clinic's own label set: with ``own_labels`` (``LABELS_AS_GIVEN``: ``train audio --labels-as-given``; or a model's own
 labels, as ``evaluate audio`` reads a set for one), a manifest label that maps onto no canonical label is kept as
-written (``given_label``: NFC, case-folded, '_' a space, inner spaces one), while a whole word that does map onto
-one ('joy') still becomes it, so 'joy' and 'happy' stay one class; a short form ('N', 'ps') is then a label of its
-own. Without it the default stands: such a label is refused, so that a typo ('hapy') never becomes a class of its own.
+written (``given_label``: NFC, case-folded, '_' a space, inner spaces one), while one whose whole words, so tidied,
+map onto one ('joy', 'Joy_') still becomes it, so 'joy' and 'happy' stay one class; a short form ('N', 'ps') is
+then a label of its own. Without it the default stands: such a label is refused, so that a typo ('hapy') never becomes
+a class of its own.
 """
 
 from __future__ import annotations
@@ -301,12 +302,13 @@ LABELS_AS_GIVEN: Container[str] = _AnyLabel()
 
 
 def given_label(word: str) -> str:
-    """A manifest's label where own labels are asked for: the canonical label its whole word names ('Joy' is happy;
-    a short form, 'N', 'ps', 'dis', may be anything in a clinic's scheme, so it stays its own, as a folder's name
-    does: ``folder_label``), else the word in Unicode NFC (a Mac's 'é' decomposed is the same class), case-folded,
-    '_' read as a space as canonical words are (``runtime.track``) and its inner spaces one ('Very_Anxious' and
-    'very  anxious' are 'very anxious')."""
-    return folder_label(word) or " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
+    """A manifest's label where own labels are asked for, tidied first: in Unicode NFC (a Mac's 'é' decomposed is
+    the same class), case-folded, '_' read as a space as canonical words are (``runtime.track``) and its spaces one
+    ('Very_Anxious' and 'very  anxious' are 'very anxious'); then the canonical label its whole words name ('Joy_'
+    is happy, 'pleasant  surprise' surprised; a short form, 'N', 'ps', 'dis', may be anything in a clinic's scheme,
+    so it stays its own, as a folder's name does: ``folder_label``), else the tidied word."""
+    tidied = " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
+    return folder_label(tidied) or tidied
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_labels: Container[str] = ()) -> list[str]:

@@ -405,15 +405,18 @@ def test_own_labels_differing_in_normal_form_case_or_underscores_are_one_class(t
     from export.audio.datasets import LABELS_AS_GIVEN
 
     written = ["\u00e9nerv\u00e9", "e\u0301nerve\u0301", "\u00c9NERV\u00c9", "very_anxious", "Very  Anxious",
-               "STRASSE", "stra\u00dfe"]
+               "STRASSE", "stra\u00dfe", "Joy_", "joy", "_anger", "Anger", "pleasant  surprise", "Pleasant_Surprise"]
     for n in range(len(written)):
         touch(tmp_path, f"{n}.wav")
     rows = "".join(f"{n}.wav,{'ann' if n % 2 else 'bob'},{label}\n" for n, label in enumerate(written))
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + rows, encoding="utf-8")
     corpus = load_corpus(tmp_path, LABELS_AS_GIVEN)
-    # was: 'énervé' composed and decomposed two classes, 'very_anxious' and 'very anxious' two, 'straße' apart
-    assert corpus.labels == ["strasse", "very anxious", "\u00e9nerv\u00e9"]
-    assert corpus.counts() == {"strasse": 2, "very anxious": 2, "\u00e9nerv\u00e9": 3}
+    # was: 'énervé' composed and decomposed two classes, 'very_anxious' and 'very anxious' two, 'straße' apart;
+    # and a word mapped before it was tidied: 'Joy_' an own class 'joy' beside happy, '_anger' one 'anger',
+    # 'pleasant  surprise' one 'pleasant surprise' while 'Pleasant_Surprise' was surprised
+    assert corpus.labels == ["happy", "angry", "surprised", "strasse", "very anxious", "\u00e9nerv\u00e9"]
+    assert corpus.counts() == {"happy": 2, "angry": 2, "surprised": 2, "strasse": 2, "very anxious": 2,
+                               "\u00e9nerv\u00e9": 3}
 
 
 def test_with_own_labels_short_forms_stay_labels_of_their_own_and_whole_words_still_map(tmp_path):
