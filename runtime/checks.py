@@ -161,11 +161,15 @@ def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str,
         # is found before the run that would read it
         readable = (activation_names(section, cards[section]) if section in cards
                     else set(arm.activation_measurements) | set(arm.activation_labels))
-        if name not in readable and section not in cards:  # what only its model's card can say: own labels
-            readable |= given_labels(_model_cards(section, settings).get("model"))
+        unread = ""  # why its model's own labels are unknown
+        if name not in readable and section not in cards and name not in arm.measurement_names():
+            try:  # what only its model's card can say: own labels
+                readable |= given_labels(_model_cards(section, settings).get("model"))
+            except InputError as error:  # the arm refuses its card where it runs: here the entry is what is judged
+                unread = f"; its model's labels are unknown: {error.problem}"
         if name in readable:
             continue
-        can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}"
+        can_read = f"arousal can read: {', '.join(sorted(readable)) or 'nothing'}{unread}"
         card = cards.get(section, {}).get("model")
         if name in arm.measurement_names():
             raise setting_error(settings, "fusion.arousal_from", f"the {track} track's {name!r} is a measurement on "

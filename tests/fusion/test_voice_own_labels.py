@@ -118,3 +118,22 @@ def test_a_body_classifiers_own_words_are_left_out_of_fusion_as_a_voice_models_a
     skipped = pipeline.fusion_skipped([slumped, face()], load_settings(None, {"fusion.arousal_from": []}))
     assert skipped.endswith("body's labels slumped, upright are none of the canonical emotions fusion works over: "
                             "left out of the fused track, so nothing of this track is fused")
+
+
+def test_a_mistyped_arousal_entry_of_a_voice_that_does_not_run_is_blamed_on_the_entry_not_its_card():
+    from runtime.checks import check_models
+    from runtime.errors import InputError
+
+    settings = load_settings(None, {"audio.model": "/nowhere/audio-model", "fusion.arousal_from": ["audio.hgih"]})
+    # was: "setting 'audio.model' = '/nowhere/audio-model': no model card", of a voice that does not run here
+    with pytest.raises(InputError, match=r"setting 'fusion.arousal_from' = \['audio.hgih'\]: the audio track carries "
+                                         r"no 'hgih' \(arousal can read: nothing; its model's labels are unknown: "
+                                         r"setting 'audio.model' = '/nowhere/audio-model': no model card"):
+        check_models(settings, [])
+    # a measurement's name needs no card to be judged
+    with pytest.raises(InputError, match=r"the audio track's 'pause_s' is a measurement on a scale of its own"):
+        check_models(load_settings(None, {"audio.model": "/nowhere/audio-model",
+                                          "fusion.arousal_from": ["audio.pause_s"]}), [])
+    # where the voice runs, its card is refused as its own setting, as before
+    with pytest.raises(InputError, match=r"setting 'audio.model' = '/nowhere/audio-model': no model card"):
+        check_models(settings, ["audio"])
