@@ -325,7 +325,8 @@ def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_label
             "no label" if not row["emotion"] else f"label {row['emotion']!r} holds no word"
             if own_labels is LABELS_AS_GIVEN else f"label {row['emotion']!r} cannot be mapped"]
         # a second column of its name where the labels are written (audio classify's leading ones; timeline.csv's
-        # fixed, measurement and quality_<track> ones): every runtime command would refuse the model
+        # fixed and measurement ones; a name with '_' never, as an own label reads it as a space): every runtime
+        # command would refuse the model
         column = label not in CANONICAL_LABELS and (label in CSV_LEADING_COLUMNS or column_taken(label))
         if column:
             problems.append(f"label {row['emotion']!r} is the name of a column its labels are written beside "

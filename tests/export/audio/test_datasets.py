@@ -501,6 +501,20 @@ def test_an_own_label_named_as_a_measurement_column_is_refused_as_the_runtime_wo
         load_corpus(tmp_path, LABELS_AS_GIVEN)
 
 
+def test_an_own_label_spelt_as_a_column_with_underscores_reads_as_words_and_is_kept(tmp_path):
+    from export.audio.datasets import LABELS_AS_GIVEN
+    from runtime.checks import column_taken
+
+    for name in ("a", "b", "c", "d"):
+        touch(tmp_path, f"{name}.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,start_s\nb.wav,bob,Start_S\n"
+                                           "c.wav,ann,pause_s\nd.wav,bob,quality_audio\n")
+    corpus = load_corpus(tmp_path, LABELS_AS_GIVEN)
+    # '_' is read as a space, so no such label is a column's name: nothing for the runtime to refuse
+    assert corpus.labels == ["pause s", "quality audio", "start s"]
+    assert not any(column_taken(label) for label in corpus.labels)
+
+
 def test_a_set_read_for_a_model_of_own_labels_keeps_those_alone_and_names_them_refusing_another(tmp_path):
     touch(tmp_path, "a.wav")
     touch(tmp_path, "b.wav")
