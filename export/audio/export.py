@@ -41,6 +41,7 @@ from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
+from runtime.fusion.align import shares_fused
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import OnnxRuntimeBackend
 from runtime.track import outside_canonical
@@ -420,22 +421,27 @@ def _training_options(card: dict) -> str:
 def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> str:
     """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported, for
     want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech; a
-    manifest's own labels (--labels-as-given) are said to be left out of fusion."""
+    manifest's own labels (--labels-as-given) are said to be left out of fusion, and those of its labels with clips
+    but no speech to be unlearnt."""
+    with_clips = labels if with_clips is None else with_clips
     own = outside_canonical(labels)
     if own:
         canonical = [label for label in labels if label in LABELS]
+        silent = [label for label in with_clips if label not in labels]  # a scheme's labels all had clips
         them = "it" if len(own) == 1 else "them"
         return (f"{len(labels)} labels as the training data's manifest gives them, {', '.join(labels)} (train audio "
                 f"--labels-as-given; {', '.join(own)} {'is' if len(own) == 1 else 'are'} none of the eight canonical "
                 f"labels fusion works over, so the fused track leaves {them} out"
-                + (f", while {', '.join(canonical)} fuse as usual" if canonical else
+                + (f", while {', '.join(canonical)} {shares_fused(canonical)}" if canonical else
                    " and claims no emotion from this model")
                 + f"; fusion.arousal_from may name {'it' if len(own) == 1 else 'one'} (audio.{own[0]}) to move "
-                "arousal)")
+                "arousal"
+                + (f"; the training data held {unlearnt_labels(silent, with_clips)}, so the model does not list "
+                   f"{'it' if len(silent) == 1 else 'them'}" if silent else "") + ")")
     if len(labels) == len(LABELS):
         return "the eight canonical labels (" + ", ".join(labels) + ")"
     left_out = [label for label in LABELS if label not in labels]
-    why = unlearnt_labels(left_out, labels if with_clips is None else with_clips)
+    why = unlearnt_labels(left_out, with_clips)
     return (f"{len(labels)} of the eight canonical labels ({', '.join(labels)}; the training data held {why}, so "
             "the model does not list them and its tracks mark them unsupported: fusion gives them no say)")
 

@@ -239,7 +239,13 @@ def own_labels_line(track: Track) -> str:
     fused = [label for label in CANONICAL_LABELS if supported_mask(track)[CANONICAL_LABELS.index(label)]]
     return (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
             "none of the canonical emotions fusion works over: left out of the fused track"
-            + (f" ({', '.join(fused)} fused as usual)" if fused else ", so nothing of this track is fused"))
+            + (f" ({', '.join(fused)} {shares_fused(fused)})" if fused else ", so nothing of this track is fused"))
+
+
+def shares_fused(labels: list[str]) -> str:
+    """How a track's canonical ``labels`` beside its own are fused: 'are fused, weighed by their share' (of each
+    window's belief, as a fewer-label model's are), said of one label or several."""
+    return f"{'is' if len(labels) == 1 else 'are'} fused, weighed by {'its' if len(labels) == 1 else 'their'} share"
 
 
 def is_emotion_track(track: Track) -> bool:

@@ -87,6 +87,17 @@ def test_a_row_without_a_label_is_refused_with_labels_as_given_without_suggestin
         train_audio(manifest, tmp_path / "default", cv_folds=2, speed_factors=())
 
 
+def test_a_cards_own_label_coverage_says_how_its_canonical_labels_fuse_and_which_label_had_no_speech():
+    from export.audio.export import label_coverage
+
+    said = label_coverage(["happy", "high", "low"], ["happy", "high", "low", "mid"])
+    # was: 'happy fuse as usual' (they weigh their share of each window's belief), and 'mid' not said at all
+    assert "so the fused track leaves them out, while happy is fused, weighed by its share;" in said
+    assert said.endswith("; the training data held no speech windows of mid (its clips held none), so the model does "
+                         "not list it)")
+    assert "no speech windows" not in label_coverage(["happy", "high", "low"])
+
+
 def test_the_export_and_its_card_carry_the_labels_as_trained(exported, trained, arousal_rows):
     from runtime.arms.audio.model import AudioEmotionModel
 
