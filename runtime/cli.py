@@ -215,10 +215,12 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
                         "own clips (few emotions, a neutral start): sessions less varied than the corpus's speakers "
                         "are read better (default 0, as the shipped model; 0 to 10)")
     p.add_argument("--labels-as-given", action="store_true",
-                   help="train on the manifest's own labels: one that maps onto no canonical emotion is a class of its "
-                        "own, as written (stripped, lower case; 'joy' still is happy), each needing clips of two "
-                        "speakers or more; fusion leaves such labels out of the fused track (default: such a label is "
-                        "refused, so that a typo never becomes a class; not used with --audio-backbone)")
+                   help="train on the manifest's own labels: one whose whole words map onto no canonical emotion is a "
+                        "class of its own, as written (Unicode NFC, case-folded, '_' a space, spaces one; 'joy' still "
+                        "is happy, while a short form such as N, neu, hap or ps becomes a class of its own), each "
+                        "needing clips of two speakers or more; fusion leaves such labels out of the fused track "
+                        "(default: such a label is refused, so that a typo never becomes a class; not used with "
+                        "--audio-backbone)")
     p.add_argument("--audio-backbone", metavar="NAME_OR_PATH",
                    help="a pretrained speech model (short name, cached hub id, or folder) instead of the "
                         "default features; see 'emotrace models list'")

@@ -403,12 +403,12 @@ def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Pat
 
 def data_checksum(data: Path, corpus: Corpus) -> dict[str, str]:
     """Which data a run read, as a sha256 of sorted lines, one per clip kept: ``PATH<TAB>SIZE`` for a corpus tree,
-    ``PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE`` for a manifest's clips (its rows as read: the label canonical, so
-    neither the manifest's line endings nor its row order count, while a clip swapped for audio of another length
-    or a relabelled row does). Each path is relative to the data folder (a manifest's: its own folder; a clip a
-    manifest names outside it, absolute) in POSIX form and Unicode NFC (a Mac's copy spells 'é' decomposed), so the
-    same corpus moved elsewhere keeps its checksum. Clip sizes are what duplicate detection reads already; a file
-    rewritten to the same size goes unseen."""
+    ``PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE`` for a manifest's clips (its rows as read: the label canonical, or an own
+    label as ``given_label`` tidies it, so neither the manifest's line endings nor its row order count, while a clip
+    swapped for audio of another length or a relabelled row does). Each path is relative to the data folder (a
+    manifest's: its own folder; a clip a manifest names outside it, absolute) in POSIX form and Unicode NFC (a Mac's
+    copy spells 'é' decomposed), so the same corpus moved elsewhere keeps its checksum. Clip sizes are what duplicate
+    detection reads already; a file rewritten to the same size goes unseen."""
     folder = corpus.manifest.parent if corpus.manifest is not None else data
 
     def line(clip: Clip) -> str:

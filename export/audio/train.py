@@ -47,7 +47,7 @@ from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
-from runtime.track import CANONICAL_LABELS, outside_canonical
+from runtime.track import CANONICAL_LABELS, LABEL_SHORT_FORMS, outside_canonical
 
 log = logging.getLogger(__name__)
 
@@ -383,6 +383,18 @@ def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[s
     return warnings_
 
 
+def short_form_warnings(labels: list[str]) -> list[str]:
+    """One warning naming those of a run's own ``labels`` that are a corpus's short forms ('n', 'ps'): with
+    --labels-as-given each is a class of its own, which fusion leaves out, where the manifest may have meant the
+    emotion it stands for elsewhere."""
+    codes = [label for label in outside_canonical(labels) if label in LABEL_SHORT_FORMS]
+    if not codes:
+        return []
+    meant = ", ".join(f"{code} ({LABEL_SHORT_FORMS[code]})" for code in codes)
+    return [f"own label(s) {meant} are short forms corpora use for canonical emotions: taken as given they are "
+            "classes of their own, left out of fusion; without --labels-as-given they are read as those emotions"]
+
+
 def unlearnt_labels(left_out: list[str], with_clips: list[str]) -> str:
     """Why the labels ``left_out`` were not learnt, by whether the training data had clips of them
     (``with_clips``): 'no clips of calm; no speech windows of sad (its clips held none)'."""
@@ -485,7 +497,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
-                         warnings=coverage_warnings(corpus, learnt),
+                         warnings=coverage_warnings(corpus, learnt) + short_form_warnings(labels),
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
                          clips_per_label=corpus.counts(),
                          speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()},

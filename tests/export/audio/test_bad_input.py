@@ -645,3 +645,28 @@ def test_a_model_exported_beside_the_shipped_one_names_its_int8_row_exported(tra
     assert "all_model: the exported model" in card["metrics"]["quantization_check"]["note"]
 
 
+
+
+def test_own_labels_that_are_a_corpus_short_forms_are_warned_of_in_the_report(tmp_path, monkeypatch):
+    def own_label_windows(clips, cache_dir=None, progress=False, speed_factor=1.0):
+        rng = np.random.default_rng(0)
+        index = np.repeat(np.arange(len(clips)), 3)
+        order = sorted({clip.emotion for clip in clips})
+        y = np.array([order.index(clip.emotion) for clip in clips])[index]
+        features = rng.normal(size=(index.size, 6)).astype(np.float32) + y[:, None]
+        return WindowTable(features, index, list(clips), [], speed_factor)
+
+    monkeypatch.setattr(train, "extract_windows", own_label_windows)
+    monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])
+    monkeypatch.setitem(train.CLASSIFIER, "kind", "logreg")
+    monkeypatch.setitem(train.CLASSIFIER, "C", 1.0)
+    data = write_manifest(tmp_path / "data", labels=("N", "ps", "low"))
+    report = train.train_audio(data, tmp_path / "run", cv_folds=3, validation_speakers=["cy"], speed_factors=(),
+                               labels_as_given=True)
+    assert report.labels == ["low", "n", "ps"]
+    # was: no word of it, though a manifest's 'N' and 'ps' may have meant neutral and surprised
+    assert [w for w in report.warnings if "short forms" in w] == [
+        "own label(s) n (neutral), ps (surprised) are short forms corpora use for canonical emotions: taken as given "
+        "they are classes of their own, left out of fusion; without --labels-as-given they are read as those emotions"]
+    assert "short forms" in (tmp_path / "run" / "report.md").read_text()
+    assert train.short_form_warnings(["happy", "low", "high"]) == []
