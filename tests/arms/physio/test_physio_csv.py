@@ -673,6 +673,24 @@ def test_a_sensor_logger_acc_file_reads_its_axes_in_g_on_the_sensor_s_clock_and_
     assert 0.0 <= recording.start_unix_s - first_unix_s <= 0.05 + 0.005
 
 
+@pytest.mark.parametrize("utc_offset_s", [3600.0, None])
+def test_a_sensor_logger_acc_file_s_phone_timestamps_are_read_for_its_first_minute_alone(tmp_path, monkeypatch,
+                                                                                        utc_offset_s):
+    path, first_unix_s = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt", seconds=180)
+    parsed, told = [], []
+    parse, tell = csv_reader.parse_iso_time, text_reader.decimal_mark_columns
+    monkeypatch.setattr(csv_reader, "parse_iso_time", lambda text: parsed.append(text) or parse(text))
+    monkeypatch.setattr(csv_reader, "decimal_mark_columns", lambda source, text, *args: told.append(text.count("\n"))
+                        or tell(source, text, *args))
+    recording = read_recording(path, utc_offset_s=utc_offset_s)
+    assert recording.duration_s == pytest.approx(180, abs=0.01)
+    assert recording.start_unix_s == (None if utc_offset_s is None else pytest.approx(first_unix_s, abs=0.06))
+    # the start is the first minute's (RECEIVED_START_WINDOW_S): the stamps after it, and their points, left unread
+    # (was: all three minutes' stamps parsed, and every column searched for what its points mark)
+    assert parsed and max(parsed) < "2024-03-01T10:01:01"
+    assert max(told, default=0) <= 200 * 61
+
+
 def test_a_sensor_logger_sensor_clock_is_never_read_as_a_wall_clock(tmp_path, caplog):
     path, _ = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt")
     recording = read_recording(path)  # no phone offset: no wall clock at all, though the sensor's was set

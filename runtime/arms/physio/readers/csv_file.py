@@ -5,6 +5,7 @@ commas, quoted cells, beat intervals in ms)."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import math
 import re
@@ -143,12 +144,11 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column '%s' holds the times its rows were received; read without it beside its own wall "
                     "clock '%s'", path, _name_of(table, RECEIVED_COLUMN), _name_of(table, time_column))
     columns = _channel_columns(path, table, [*clocks, RECEIVED_COLUMN])
-    kept = sorted(set(columns) | {table.reads_as.index(column) for column in clocks})
-    data, zone_less = _values(path, table, kept, [c for c in clocks if c in (*TIME_COLUMNS_UNIX, RECEIVED_COLUMN)],
-                              utc_offset_s)
+    # the received times are read once the rows' own times say which give the start (_received_unix_s)
+    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
+    data, zone_less = _values(path, table, kept, [c for c in (time_column,) if c in TIME_COLUMNS_UNIX], utc_offset_s)
     local_times = local_times or zone_less
-    # local received times without an offset give no start (the time column's would have been refused)
-    received_unread = received is not None and zone_less and utc_offset_s is None
+    whole_table = table
     table, columns = _known_columns(table, columns, kept)
     meta = table.meta
     given_by = "--start-unix" if start_unix_s is not None else "its '# start_unix_s' line"
@@ -161,10 +161,15 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         start_unix_s = _given_start(path, start_unix_s, meta)
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
-        data, times_s, start_unix_s, rate_hz = _csv_time_column(path, table, time_column, data)
+        data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data)
     if received:
-        start_unix_s = _received_or_given_start(path, table, data[:, table.reads_as.index(received)], times_s,
-                                                start_unix_s, given_by, received_unread)
+        if time_column is None:  # every row kept in its place
+            row_lines = table.first_line + np.arange(times_s.size)
+        received_unix_s, zone_less = _received_unix_s(path, whole_table, row_lines, times_s, utc_offset_s)
+        local_times = local_times or zone_less
+        # local received times without an offset give no start (the time column's would have been refused)
+        start_unix_s = _received_or_given_start(path, whole_table, received_unix_s, times_s, start_unix_s, given_by,
+                                                zone_less and utc_offset_s is None)
     # after the times are read: a file without any says so, not that an offset would go unused
     if not local_times:
         refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
@@ -292,6 +297,27 @@ def _beats_of_intervals(path: Path, table: CsvTable, column: int, data: np.ndarr
     times_s = np.cumsum(intervals_s) - intervals_s[0]
     check_times(path, times_s, table.first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
     return times_s, data
+
+
+def _received_unix_s(path: Path, table: CsvTable, row_lines: np.ndarray, times_s: np.ndarray,
+                     utc_offset_s: float | None) -> tuple[np.ndarray, bool]:
+    """The times the rows on file lines ``row_lines`` (their own clock's ``times_s``) were received, read for the
+    rows of the first RECEIVED_START_WINDOW_S alone, which give the start (``_received_start_unix_s``): the later
+    ones are NaN, not read (an hour of a phone's stamps parsed and told for points, for nothing, was most of the
+    read). Also whether those were local times without an offset (``_values``)."""
+    received = np.full(times_s.shape, np.nan)
+    early = int(np.count_nonzero(times_s <= RECEIVED_START_WINDOW_S))  # the times increase: the first rows
+    lines = int(row_lines[early - 1]) - table.first_line + 1 if early else 0
+    head = table.body[:next(itertools.islice(lines_with_ends(table.body), lines - 1, None))[1]] if lines else ""
+    if not head.strip():
+        return received, False
+    column = table.reads_as.index(RECEIVED_COLUMN)
+    values, zone_less = _values(path, dataclasses.replace(table, body=head), [column], [RECEIVED_COLUMN],
+                                utc_offset_s)
+    rows = row_lines[:early] - table.first_line
+    read = rows < values.shape[0]  # blank lines after the last row read are none
+    received[:early][read] = values[rows[read], 0]
+    return received, zone_less
 
 
 def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, times_s: np.ndarray) -> float | None:
@@ -518,10 +544,10 @@ def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, me
 
 def _csv_time_column(
     path: Path, table: CsvTable, time_column: str, data: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float | None, float | None]:
+) -> tuple[np.ndarray, np.ndarray, float | None, float | None, np.ndarray]:
     """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
     the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
-    line's) and the ``# rate_hz`` line's rate, checked against the timestamps."""
+    line's), the ``# rate_hz`` line's rate, checked against the timestamps, and the rows' file line numbers."""
     meta, name = table.meta, _name_of(table, time_column)
     data, row_lines = drop_blank_rows(data, table.first_line)
     if not data.shape[0]:
@@ -547,7 +573,7 @@ def _csv_time_column(
     if rate_hz is not None:
         check_rate(path, rate_hz, f"'# rate_hz' line {rate_hz!r}")
         _check_rate_against_timestamps(path, times_s, rate_hz)
-    return data, times_s, start_unix_s, rate_hz
+    return data, times_s, start_unix_s, rate_hz, row_lines
 
 
 def _unix_seconds(times: np.ndarray) -> np.ndarray:
