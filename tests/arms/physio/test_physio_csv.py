@@ -378,13 +378,15 @@ def test_csv_saved_as_utf16_with_its_mark_reads_as_its_utf8_twin(tmp_path, encod
     assert wide.start_unix_s == narrow.start_unix_s
 
 
-def test_csv_in_another_encoding_is_said_to_be_not_utf8_naming_the_byte(tmp_path):
+@pytest.mark.parametrize("nuls", [0, 64])  # a tail of NULs too: no logger's cut-off said of it
+def test_csv_in_another_encoding_is_said_to_be_not_utf8_naming_the_byte(tmp_path, caplog, nuls):
     path = tmp_path / "rec.csv"
-    path.write_bytes("timestamp,eda µS\n".encode("latin-1"))
+    path.write_bytes("timestamp,eda µS\n".encode("latin-1") + b"\x00" * nuls)
     with pytest.raises(InputError) as refused:  # was: "not a text file", for a text file
         read_csv(path)
     assert str(refused.value) == (f"{path}: not UTF-8 text (byte 14 cannot be read as UTF-8): save it as UTF-8 if "
                                   "it is a CSV")
+    assert caplog.text == ""  # was: 'ends in 64 NUL bytes ... a logger cut off? Read the text before them', then this
 
 
 def test_csv_where_no_column_has_two_samples_is_one_error_naming_them(tmp_path, caplog):
@@ -1524,7 +1526,7 @@ def _first_control_offset(data: bytes) -> int:
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # an image named .csv
     b"time_s,eda\n0,1\n\x001,2\n2,3\n",  # a stray NUL among the first bytes (was: UTF-16?)
 ])
-def test_a_binary_file_given_as_a_csv_is_refused_naming_its_first_control_byte(tmp_path, data):
+def test_a_binary_file_given_as_a_csv_is_refused_naming_its_first_control_byte(tmp_path, caplog, data):
     path = tmp_path / "rec.csv"
     path.write_bytes(data)
     # was: a line of another width, 'empty', 'no known channel column' or, for the image, UTF-16 without its mark
@@ -1532,6 +1534,9 @@ def test_a_binary_file_given_as_a_csv_is_refused_naming_its_first_control_byte(t
         read_recording(path)
     offset = _first_control_offset(data)
     assert str(refused.value) == f"{path}: not text (a binary file: byte 0x{data[offset]:02x} at offset {offset})"
+    with pytest.raises(InputError, match="not text"):  # the reader itself, whose warnings no caller holds back
+        read_csv(path)
+    assert caplog.text == ""  # was, for the control bytes before NULs: 'a logger cut off? Read the text before them'
 
 
 def test_a_control_character_in_a_utf16_file_is_refused_at_its_byte_offset(tmp_path):

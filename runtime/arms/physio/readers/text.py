@@ -69,15 +69,19 @@ def decode_text(label: str | Path, data: bytes) -> str:
     if _utf16_without_mark(data[:64]):  # before a tail of NULs is looked for: such text ends in one
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
-    data = _without_dos_end(_before_nul_tail(label, data))
+    data, cut_off = _before_nul_tail(label, data)
+    data = _without_dos_end(data)
     control = first_control(np.frombuffer(data, np.uint8))
     if control is not None:
         _refuse_binary(label, data[control], control)
     try:
-        return data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
+        text = data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
     except UnicodeDecodeError as error:
         raise InputError(label, f"not UTF-8 text (byte {error.start} cannot be read as UTF-8): save it as UTF-8 "
                                 "if it is a CSV") from None
+    if cut_off:  # said once the text before the NULs reads as text: a binary file's NULs are no logger's
+        log.warning("%s: %s", label, cut_off)
+    return text
 
 
 # The control characters a text file holds: tab, line feed, carriage return, and form feed (a page break: text tools
@@ -95,22 +99,22 @@ def _without_dos_end(data: bytes) -> bytes:
     return before_break.rstrip(DOS_END_OF_FILE) if before_break.endswith(DOS_END_OF_FILE) else data
 
 
-def _before_nul_tail(label: str | Path, data: bytes) -> bytes:
+def _before_nul_tail(label: str | Path, data: bytes) -> tuple[bytes, str | None]:
     """The text before the NULs a file ends in (a logger that had its file's space written ahead, cut off by a power
-    cut: a clinician's recording up to then), said in one warning; its last line left out where no line break ends
-    it (cut short, its last number may be another). One with no whole line before them is refused."""
+    cut: a clinician's recording up to then), and the warning that says so, the caller's to give once that reads
+    as text (None where it ends in none); its last line left out where no line break ends it (cut short, its last
+    number may be another). One with no whole line before them is refused."""
     text_end = len(data.rstrip(b"\x00"))
     if text_end == len(data):
-        return data
+        return data, None
     nuls = len(data) - text_end
     cut = text_end if data[:text_end].endswith((b"\n", b"\r")) else max(data.rfind(b"\n", 0, text_end),
                                                                           data.rfind(b"\r", 0, text_end)) + 1
     said = f"ends in {nuls} NUL bytes from offset {text_end}: a logger cut off?"
     if not data[:cut].strip():
         raise InputError(label, f"{said} No whole line of text comes before them")
-    log.warning("%s: %s Read the text before them%s", label, said,
-                f", but its last line, cut short at offset {cut}" if cut < text_end else "")
-    return data[:cut]
+    return data[:cut], f"{said} Read the text before them" + (f", but its last line, cut short at offset {cut}"
+                                                              if cut < text_end else "")
 
 
 def first_control(units: np.ndarray) -> int | None:
