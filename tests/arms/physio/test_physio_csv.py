@@ -627,6 +627,22 @@ def test_received_times_beside_a_unix_timestamp_are_left_out_as_what_they_are(tm
     assert "no known channel" not in caplog.text  # was: 'column(s) received_time are no known channel'
 
 
+@pytest.mark.parametrize("relative, unit_s", [("time_ns", 1e-9), ("time_s", 1.0), ("t_s", 1.0)])
+@pytest.mark.parametrize("wall_clock_first", [False, True])
+def test_a_wall_clock_is_read_before_a_time_from_the_start_and_the_other_said_as_a_clock(tmp_path, caplog, relative,
+                                                                                         unit_s, wall_clock_first):
+    path = tmp_path / "rec.csv"
+    clocks = ["timestamp", relative] if wall_clock_first else [relative, "timestamp"]
+    path.write_text(",".join([*clocks, "eda"]) + "\n" + "".join(
+        ",".join([*(f"{START_UNIX_S + i * 0.25}" if clock == "timestamp" else f"{round(i * 0.25 / unit_s)}"
+                    for clock in clocks), f"{1 + i / 100}"]) + "\n" for i in range(40)))
+    recording = read_csv(path)
+    assert recording.start_unix_s == START_UNIX_S  # was, with the relative clock first: None, read on it
+    assert recording.channels["eda"].times_s[:2].tolist() == pytest.approx([0.0, 0.25])
+    assert f"column(s) {relative} hold another clock; read on 'timestamp', its wall clock, without them" in caplog.text
+    assert "no known channel" not in caplog.text  # was: 'column(s) timestamp (or time_s) are no known channel'
+
+
 def test_a_start_line_beside_received_times_is_refused_as_a_second_start(tmp_path):
     received = [f"{START_UNIX_S + 3600 + i * 0.5:.1f}" for i in range(40)]
     path = _received_csv(tmp_path / "rec.csv", received, start_line=True)

@@ -136,14 +136,20 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         raise InputError(path, "no such file")
     table = _table(path, decode_text(path, read_limited(path)), utc_offset_s)
     local_times = table.elapsed_column is not None  # a Polar Flow export's, whose start is the watch's local time
-    time_column = next((h for h in table.reads_as if h in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE), None)
+    time_column = _time_column(table.reads_as)
     # beside a wall clock of its own, the file's received times are left out with the other columns not read
     received = RECEIVED_COLUMN if RECEIVED_COLUMN in table.reads_as and time_column not in TIME_COLUMNS_UNIX else None
     clocks = [column for column in (time_column, received) if column]
     if RECEIVED_COLUMN in table.reads_as and not received:  # known, and no channel: said as what it is
         log.warning("%s: column '%s' holds the times its rows were received; read without it beside its own wall "
                     "clock '%s'", path, _name_of(table, RECEIVED_COLUMN), _name_of(table, time_column))
-    columns = _channel_columns(path, table, [*clocks, RECEIVED_COLUMN])
+    other_clocks = [name for name, column in zip(table.names, table.reads_as, strict=True)
+                    if column in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE and column != time_column]
+    if other_clocks:  # known, and no channel: said as what they are
+        log.warning("%s: column(s) %s hold another clock; read on '%s', %s, without them", path,
+                    ", ".join(other_clocks), _name_of(table, time_column),
+                    "its wall clock" if time_column in TIME_COLUMNS_UNIX else "the first of its clocks")
+    columns = _channel_columns(path, table, [*clocks, RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE])
     # the received times are read once the rows' own times say which give the start (_received_unix_s)
     kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
     data, zone_less = _values(path, table, kept, [c for c in (time_column,) if c in TIME_COLUMNS_UNIX], utc_offset_s)
@@ -190,6 +196,13 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
     channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
     return Recording(str(path), channels, start_unix_s=start_unix_s)
+
+
+def _time_column(reads_as: list[str]) -> str | None:
+    """The clock the rows are read on: the first wall clock (TIME_COLUMNS_UNIX), which places the recording, before
+    any time from the start (TIME_COLUMNS_RELATIVE), which needs a start given; None where there is neither."""
+    return next((column for column in reads_as if column in TIME_COLUMNS_UNIX),
+                next((column for column in reads_as if column in TIME_COLUMNS_RELATIVE), None))
 
 
 def _name_of(table: CsvTable, column: str) -> str:
