@@ -863,6 +863,18 @@ def test_a_broken_line_is_named_not_what_the_lines_above_it_alone_would_tell_the
         read_recording(path)  # was: line 2's '1.500' (or its two ranges), advice the fixed file would not need
 
 
+def test_a_broken_line_is_named_not_a_cell_above_it_whose_marks_the_whole_file_tells(tmp_path):
+    path = tmp_path / "rr.csv"
+    rows = ["1 023", "812", "998", "1.100", "805"]  # a German RR list: its points and spaces group thousands
+    path.write_text("\n".join(["rr_ms", *rows]) + "\n")
+    assert read_recording(path).channels["ibi"].values[0] == pytest.approx(1.023)  # the whole file tells
+    rows[2] = "998,7"  # line 4: two values
+    path.write_text("\n".join(["rr_ms", *rows]) + "\n")
+    # was: line 2's '1 023' is not a number, the lines above alone holding no point to tell
+    with pytest.raises(InputError, match="line 4: 2 values, the header names 1$"):
+        read_recording(path)
+
+
 def test_a_time_that_is_none_above_a_broken_line_is_named_first(tmp_path):
     path = tmp_path / "rec.csv"
     path.write_text("timestamp,eda\n2026-12-05T10:00:00Z,1\n2026-13-05T10:00:01Z,1\n2026-12-05T10:00:02Z\n")

@@ -230,17 +230,18 @@ def _values(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str]
     elapsed times and ISO times as seconds, then every other cell as a number, the first that is none (by line,
     then column) refused naming both; a line that cannot be split into the header's cells is refused after the
     lines above it are read (a cell there that is no number or time named first; what the file's points mark is
-    told by all its lines)."""
+    told by all its lines, and whether they are told at all, ``_marks_told``, by the whole file too)."""
+    marks_told = _marks_told(table)
     return first_problem_named(
-        lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, wall_clocks, utc_offset_s),
-        table.body)
+        lambda body: _values_of(path, dataclasses.replace(table, body=body), kept, wall_clocks, utc_offset_s,
+                                marks_told), table.body)
 
 
-def _values_of(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str], utc_offset_s: float | None
-               ) -> tuple[np.ndarray, bool]:
+def _values_of(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[str], utc_offset_s: float | None,
+               marks_told: bool) -> tuple[np.ndarray, bool]:
     as_text = {table.elapsed_column} if table.elapsed_column is not None else set()
     # points or spaces in a column read: what each marks, the columns read tell
-    if _marks_told(table) and columns_hold_marks(table.body, table.delimiter, kept):
+    if marks_told and columns_hold_marks(table.body, table.delimiter, kept):
         cells = decimal_mark_columns(path, table.body, table.first_line, table.delimiter, len(table.names), kept,
                                      table.names, as_text, _plausible_tests(table, kept))
     else:  # most decimal-comma files: every comma a decimal one
