@@ -1569,7 +1569,8 @@ def test_a_binary_file_given_as_a_csv_is_refused_naming_its_first_control_byte(t
 
 def test_a_control_character_in_a_utf16_file_is_refused_at_its_byte_offset(tmp_path):
     path = tmp_path / "rec.csv"
-    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(20)) + "\x00\x00"
+    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(10)) + "10,\x001.0\n" + "".join(
+        f"{i},1.{i}\n" for i in range(11, 20))  # within the text: a tail of NULs is a logger's cut off
     path.write_bytes(text.encode("utf-16"))  # its byte-order mark first, then two bytes a character
     with pytest.raises(InputError) as refused:
         read_recording(path)
@@ -1598,11 +1599,14 @@ def test_a_dos_end_of_file_byte_after_the_last_line_is_the_end_of_the_text(tmp_p
         read_recording(tmp_path / "inside.csv")
 
 
+# UTF-16 with its mark too, whose last unit's NUL byte (an ASCII character's) is its own
+@pytest.mark.parametrize(("encoding", "mark"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                                ("utf-16-be", codecs.BOM_UTF16_BE)])
 @pytest.mark.parametrize("cut", ["", "21,1."], ids=["after-a-line", "inside-a-line"])
-def test_a_file_ending_in_nuls_is_read_up_to_them_with_a_warning(tmp_path, caplog, cut):
+def test_a_file_ending_in_nuls_is_read_up_to_them_with_a_warning(tmp_path, caplog, cut, encoding, mark):
     text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(21))  # a logger cut off by a power cut
     (tmp_path / "plain.csv").write_text(text)
-    cut_off = text.encode() + cut.encode()
+    cut_off = mark + (text + cut).encode(encoding)  # UTF-16 was refused as binary
     (tmp_path / "cut.csv").write_bytes(cut_off + b"\x00" * 4096)  # was: 'not text (a binary file: byte 0x00...)'
     recording = read_recording(tmp_path / "cut.csv")
     # the whole lines alone: the one cut short would read 1.0, no value the logger wrote
@@ -1612,10 +1616,13 @@ def test_a_file_ending_in_nuls_is_read_up_to_them_with_a_warning(tmp_path, caplo
     assert said in caplog.text and ("its last line, cut short" in caplog.text) == bool(cut)
 
 
-def test_a_file_of_nuls_alone_is_refused_as_a_logger_cut_off(tmp_path):
+@pytest.mark.parametrize(("encoding", "mark"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE)])
+def test_a_file_of_nuls_alone_is_refused_as_a_logger_cut_off(tmp_path, encoding, mark):
     path = tmp_path / "cut.csv"
-    path.write_bytes(b"time_s,e" + b"\x00" * 512)  # cut off inside its header
-    with pytest.raises(InputError, match="ends in 512 NUL bytes from offset 8: a logger cut off. No whole line of"):
+    head = mark + "time_s,e".encode(encoding)
+    path.write_bytes(head + b"\x00" * 512)  # cut off inside its header
+    with pytest.raises(InputError, match=f"ends in 512 NUL bytes from offset {len(head)}: a logger cut off. No whole "
+                                         "line of"):
         read_recording(path)
 
 

@@ -51,26 +51,27 @@ def check_file_size(label: str | Path, size_bytes: int) -> None:
 
 
 def decode_text(label: str | Path, data: bytes) -> str:
-    """A file's text, UTF-8 (a byte-order mark, a closing ``DOS_END_OF_FILE`` and a tail of NULs left out:
-    ``_before_nul_tail``) or UTF-16 with its byte-order mark; a file holding a control character no text does
-    (``first_control``: a binary file, whatever its name) is refused naming the first, before it could read as an
-    empty file or a header of unknown columns."""
+    """A file's text, UTF-8 (a byte-order mark and a closing ``DOS_END_OF_FILE`` left out) or UTF-16 with its
+    byte-order mark, a tail of NULs left out of either (``_before_nul_tail``); a file holding a control character no
+    text does (``first_control``: a binary file, whatever its name) is refused naming the first, before it could
+    read as an empty file or a header of unknown columns."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
+        unit = f"{'<' if data.startswith(codecs.BOM_UTF16_LE) else '>'}u2"
+        cut, cut_off = _before_nul_tail(data, unit, start=2)
         try:
-            text = data.decode("utf-16")
+            text = data[:cut].decode("utf-16")
         except UnicodeDecodeError:
             raise InputError(label, "not a text file: UTF-16 by its first bytes, but not readable as such") from None
-        order = "<" if data.startswith(codecs.BOM_UTF16_LE) else ">"
-        units = np.frombuffer(data, f"{order}u2", offset=2)
+        units = np.frombuffer(data, unit, count=(cut - 2) // 2, offset=2)
         control = first_control(units)
         if control is not None:
             _refuse_binary(label, int(units[control]), 2 + 2 * control)
-        return text
+        return _said_cut_off(label, text, cut_off)
     if _utf16_without_mark(data[:64]):  # before a tail of NULs is looked for: such text ends in one
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
-    data, cut_off = _before_nul_tail(label, data)
-    data = _without_dos_end(data)
+    cut, cut_off = _before_nul_tail(data, "u1")
+    data = _without_dos_end(data[:cut])
     control = first_control(np.frombuffer(data, np.uint8))
     if control is not None:
         _refuse_binary(label, data[control], control)
@@ -79,8 +80,18 @@ def decode_text(label: str | Path, data: bytes) -> str:
     except UnicodeDecodeError as error:
         raise InputError(label, f"not UTF-8 text (byte {error.start} cannot be read as UTF-8): save it as UTF-8 "
                                 "if it is a CSV") from None
-    if cut_off:  # said once the text before the NULs reads as text: a binary file's NULs are no logger's
-        log.warning("%s: %s", label, cut_off)
+    return _said_cut_off(label, text, cut_off)
+
+
+def _said_cut_off(label: str | Path, text: str, cut_off: tuple[str, str] | None) -> str:
+    """``text``, read before a tail of NULs (``cut_off``: ``_before_nul_tail``'s words), said in one warning once it
+    reads as text (a binary file's NULs are no logger's); refused where no whole line of it comes before them."""
+    if cut_off is None:
+        return text
+    said, read = cut_off
+    if not text.strip():
+        raise InputError(label, f"{said} No whole line of text comes before them")
+    log.warning("%s: %s %s", label, said, read)
     return text
 
 
@@ -99,22 +110,34 @@ def _without_dos_end(data: bytes) -> bytes:
     return before_break.rstrip(DOS_END_OF_FILE) if before_break.endswith(DOS_END_OF_FILE) else data
 
 
-def _before_nul_tail(label: str | Path, data: bytes) -> tuple[bytes, str | None]:
-    """The text before the NULs a file ends in (a logger that had its file's space written ahead, cut off by a power
-    cut: a clinician's recording up to then), and the warning that says so, the caller's to give once that reads
-    as text (None where it ends in none); its last line left out where no line break ends it (cut short, its last
-    number may be another). One with no whole line before them is refused."""
-    text_end = len(data.rstrip(b"\x00"))
-    if text_end == len(data):
-        return data, None
-    nuls = len(data) - text_end
-    cut = text_end if data[:text_end].endswith((b"\n", b"\r")) else max(data.rfind(b"\n", 0, text_end),
-                                                                          data.rfind(b"\r", 0, text_end)) + 1
-    said = f"ends in {nuls} NUL bytes from offset {text_end}: a logger cut off?"
-    if not data[:cut].strip():
-        raise InputError(label, f"{said} No whole line of text comes before them")
-    return data[:cut], f"{said} Read the text before them" + (f", but its last line, cut short at offset {cut}"
-                                                              if cut < text_end else "")
+def _before_nul_tail(data: bytes, unit: str, start: int = 0) -> tuple[int, tuple[str, str] | None]:
+    """Where the text of ``data`` (its code units of numpy type ``unit`` from byte ``start``: bytes, or UTF-16's
+    after its byte-order mark) ends before the NULs it ends in (a logger that had its file's space written ahead,
+    cut off by a power cut: a clinician's recording up to then), its last line left out where no line break ends
+    it (cut short, its last number may be another); and the words that say so (``_said_cut_off``), None where it
+    ends in none (the end of ``data``)."""
+    width = np.dtype(unit).itemsize
+    stripped = len(data.rstrip(b"\x00"))
+    text_end = stripped + (start - stripped) % width  # a last unit's NUL byte is its own (an ASCII one's in UTF-16)
+    if text_end >= len(data):
+        return len(data), None
+    cut = _after_last_line_break(data, unit, start, text_end)
+    said = f"ends in {len(data) - text_end} NUL bytes from offset {text_end}: a logger cut off?"
+    return cut, (said, "Read the text before them" + (f", but its last line, cut short at offset {cut}"
+                                                       if cut < text_end else ""))
+
+
+def _after_last_line_break(data: bytes, unit: str, start: int, end: int) -> int:
+    """The byte offset after the last line break (LF or CR) among the code units of numpy type ``unit`` in
+    ``data[start:end]``, ``start`` where there is none; searched from the end, a chunk of units at a time."""
+    width = np.dtype(unit).itemsize
+    units = np.frombuffer(data, unit, count=(end - start) // width, offset=start)
+    for stop in range(units.size, 0, -CONTROL_CHUNK):
+        chunk = units[max(0, stop - CONTROL_CHUNK):stop]
+        at = np.flatnonzero((chunk == 0x0A) | (chunk == 0x0D))
+        if at.size:
+            return start + width * (stop - chunk.size + int(at[-1]) + 1)
+    return start
 
 
 def first_control(units: np.ndarray) -> int | None:
