@@ -450,7 +450,7 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
         body = text[below[-1][1] :] if len(below) == 2 else ""
         return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
     table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
-    if is_sensor_logger(table):
+    if is_sensor_logger(table.reads_as):
         return sensor_logger_table(table)
     return consensys_table(path, table, utc_offset_s)
 

@@ -93,7 +93,7 @@ def header_table(path: str | Path, header: list[str], number: int, body: str, de
         raise InputError(path, "empty: a header row and at least one data row are needed")
     names = [cell.strip() for cell in header]
     reads_as = [name.lower() for name in names]
-    if reads_as and reads_as[0] == SENSOR_LOGGER_PHONE_TIME:  # before the names' check: its PPI file has one twice
+    if is_sensor_logger(reads_as):  # before the names' check: its PPI file has one twice
         _refuse_unread_sensor_logger(path, names, reads_as)
     if len(set(reads_as)) != len(reads_as):
         raise InputError(path, "duplicate column names in the header")
@@ -168,9 +168,10 @@ def _starts_with(cells: list[str], names: tuple[str, ...]) -> bool:
     return tuple(cell.strip().lower() for cell in cells[: len(names)]) == names
 
 
-def is_sensor_logger(table: CsvTable) -> bool:
-    """Whether a table is a Polar Sensor Logger file's: its first column the phone's timestamp."""
-    return bool(table.reads_as) and table.reads_as[0] == SENSOR_LOGGER_PHONE_TIME
+def is_sensor_logger(reads_as: list[str]) -> bool:
+    """Whether a table whose columns are read as ``reads_as`` (its names in lower case, as ``header_table`` makes
+    them) is a Polar Sensor Logger file's: its first column the phone's timestamp."""
+    return bool(reads_as) and reads_as[0] == SENSOR_LOGGER_PHONE_TIME
 
 
 def _refuse_unread_sensor_logger(path: str | Path, names: list[str], reads_as: list[str]) -> None:
