@@ -1,12 +1,12 @@
 """How fast, and in how much memory, the wearable CSV reader reads a long file: a comma CSV, a semicolon CSV with
 decimal commas, a tab-separated CSV with decimal points (as a logger writes it: its EDA's '2.004' alone could be a
-thousands mark), a comma CSV whose EDA has a value every 16th row (empty cells between), a semicolon CSV with a
-date column it does not read ('01.02.2024', as a clinic's export writes it), one whose pulse wave has its
-thousands grouped by points ('-4.912,37'), one with a quoted cell (its last line's first cell, which sends the
-whole file down the line-by-line path) and the date and thousands files with one too (where every point's meaning
-is told cell by cell), a million rows each by default (about 30 MB of text), and a Polar Sensor Logger ACC file of
-an hour at 200 Hz (720,000 rows, 40 MB: each row led by the phone's local time, read without and with the phone's
-UTC offset, +01:00), read by one or more checkouts of the project.
+thousands mark), a comma CSV whose EDA has a value every 16th row (empty cells between), a semicolon CSV with a date
+column it does not read ('01.02.2024', as a clinic's export writes it), one whose pulse wave has its thousands
+grouped by points ('-4.912,37'), one with a quoted cell (its last line's first cell, which sends the whole file down
+the line-by-line path) and the date and thousands files with one too (where each column read is joined as its own
+text a chunk of lines at a time, then told and rewritten as a whole), a million rows each by default (about 30 MB of
+text), and a Polar Sensor Logger ACC file of an hour at 200 Hz (720,000 rows, 40 MB: each row led by the phone's
+local time, read without and with the phone's UTC offset, +01:00), read by one or more checkouts of the project.
 
     python benchmarks/physio_csv_read.py --work /tmp/physio_csv [--checkout /path/to/another/worktree ...] [--only acc]
 
