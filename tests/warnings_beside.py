@@ -14,11 +14,21 @@ from collections.abc import Callable
 def warnings_beside(work: Callable[[], object], rounds: int, workers: int = 2) -> tuple[int, int, bool, list[str]]:
     """``work`` run ``rounds`` times in each of ``workers`` threads while this thread raises warnings of its own:
     (how many it raised, how many of them were shown, whether the filters are as before, the messages of the
-    warnings the workers raised)."""
+    warnings the workers raised). A worker's exception is raised here once all have stopped: a thread's own would
+    only be a warning, and the worker stopping early would lose nothing."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(rounds):
+                work()
+        except BaseException as failure:  # noqa: BLE001 - any of them fails the caller, raised again below
+            failures.append(failure)
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         filters = list(warnings.filters)
-        threads = [threading.Thread(target=lambda: [work() for _ in range(rounds)]) for _ in range(workers)]
+        threads = [threading.Thread(target=run) for _ in range(workers)]
         for thread in threads:
             thread.start()
         raised = 0
@@ -28,6 +38,8 @@ def warnings_beside(work: Callable[[], object], rounds: int, workers: int = 2) -
             time.sleep(0.0005)  # the workers run between
         for thread in threads:
             thread.join()
+        if failures:
+            raise failures[0]
         kept = Counter(warnings.filters) == Counter(filters)  # the same ones: an arm may move its own first
     elsewhere = [w for w in caught if str(w.message).startswith("elsewhere ")]
     return raised, len(elsewhere), kept, [str(w.message) for w in caught if w not in elsewhere]
