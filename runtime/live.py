@@ -281,6 +281,15 @@ class VideoSession:
             end_s = min(end_s, scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
         return min(end_s, self.duration_s or math.inf)
 
+    def read_end_s(self) -> float:
+        """Where the picture was read to: ``end_s``, or a sampling period after its last frame where the source
+        ended before it (a file cut short: ``end_s`` keeps the header's length there, as file mode's tracks do, but
+        the picture was not read to it)."""
+        end_s = self.end_s()
+        if self.source.stats.stopped_reason and self.scan.frame_times_s:
+            end_s = min(end_s, self.scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
+        return end_s
+
     def _frames(self) -> Iterator[VideoFrame]:
         for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
             if self.duration_s is not None and frame.t_s >= self.duration_s:
@@ -869,7 +878,7 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
         stopped_by_user = video.wait()
     read_to_its_end = not (stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration)))
     if on_line and inputs.replay is not None and duration_s is not None and read_to_its_end:
-        line = _read_end_line(_read_end_s(tracks, video), said_end_s, duration_s)
+        line = _read_end_line(_read_end_s(tracks, video, as_read=True), said_end_s, duration_s)
         if line:
             on_line(line)
     replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
@@ -906,9 +915,12 @@ def _read_end_line(read_end_s: float, said_end_s: float, duration_s: float) -> s
     return ""
 
 
-def _read_end_s(tracks: list[Track], video: VideoSession | None) -> float:
-    """Where the voice ``tracks`` and the picture end as read (0.0 where neither read anything)."""
-    return max([t.windows[-1].end_s for t in tracks if t.windows] + ([video.end_s()] if video else []), default=0.0)
+def _read_end_s(tracks: list[Track], video: VideoSession | None, as_read: bool = False) -> float:
+    """Where the voice ``tracks`` and the picture end (0.0 where neither read anything): the picture as its tracks
+    end (``VideoSession.end_s``), or with ``as_read`` where it was read to (``read_end_s``: before the header's
+    length in a file cut short)."""
+    picture_end_s = ([video.read_end_s() if as_read else video.end_s()] if video else [])
+    return max([t.windows[-1].end_s for t in tracks if t.windows] + picture_end_s, default=0.0)
 
 
 def _replay_ends_session(inputs: LiveInputs, duration_s: float | None) -> bool:

@@ -981,6 +981,34 @@ def test_a_replay_cut_short_before_a_header_length_already_said_says_where_it_wa
         "header gives"]
 
 
+def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_was_read_to(tmp_path):
+    from runtime.media import probe
+    from runtime.sources.video import FileVideoSource
+    from tests.media_factory import cut_short, write_media
+
+    settings = load_settings()
+    period_s = 1.0 / settings["face"]["sample_fps"]
+    for name, length_s, kept in (("long.mkv", 6.0, 0.4), ("short.mkv", 3.0, 0.6)):
+        recording = cut_short(write_media(tmp_path / name, None, video_codec="mpeg4", video_s=length_s), kept)
+        header_end_s = probe(recording).end_s
+        frames_s = [f.t_s for f in FileVideoSource(recording, sample_fps=settings["face"]["sample_fps"]).frames()]
+        read_end_s = frames_s[-1] + period_s  # the last frame sampled stands for a period, as a stopped picture's
+        assert read_end_s + 0.5 < min(header_end_s, 4.0)  # the case itself: read to well before both
+        lines: list[str] = []
+        timeline = run_live(tmp_path / f"out-{name}", settings, LiveInputs(microphone=None, replay=recording),
+                            duration_s=4.0, on_line=lines.append)
+        # was: none, the header's length taken for where the picture was read to
+        said = [line for line in lines if line.startswith("replay:")]
+        if header_end_s > 4.0:
+            assert said == [f"replay: the recording ends at {read_end_s:.1f} s, before --duration-s 4"]
+        else:
+            assert said == [f"replay: the recording ends at {header_end_s:.1f} s, before --duration-s 4",
+                            f"replay: the recording was read to its end at {read_end_s:.1f} s, before the "
+                            f"{header_end_s:.1f} s its header gives"]
+        # the tracks end as file mode's do: at the header's length, or the duration before it
+        assert timeline.track("face").windows[-1].end_s == pytest.approx(min(header_end_s, 4.0))
+
+
 def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
     import runtime.live as live
     from tests.media_factory import tone, write_media
