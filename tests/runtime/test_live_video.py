@@ -767,29 +767,51 @@ def test_another_stick_holding_the_same_folder_with_another_sessions_timeline_is
         tmp_path, monkeypatch):
     import os
     import tempfile
+    import threading
+
+    import runtime.live as live
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     out, stick = tmp_path / "out", tmp_path / "stick"
     swapped, lines = [], []
+    tried_since = threading.Event()  # a checkpoint was tried with the other stick in place
     on_another_device(monkeypatch, out, swapped)
     other = json.dumps({"software": {"session_id": "another session's"}})
+    write, check, stop = live.Checkpoints._write, live.Checkpoints.check_folder, live.Checkpoints.stop
 
-    def other_stick_on_the_first_face_line(line):
-        lines.append(line)
-        if ": face " in line and not swapped:
+    def checked(self):  # each checkpoint checks the folder first
+        tried = bool(swapped)
+        try:
+            check(self)
+        finally:
+            if tried:
+                tried_since.set()
+
+    def other_stick_after_the_first_checkpoint(self):
+        # the claim's, before the checkpoints' thread starts: never between two steps of a checkpoint
+        write(self)
+        if not swapped:
             os.rename(out, stick)  # this session's stick pulled ...
             out.mkdir()  # ... and another mounted at the same path, the same folder on it with its own session
             (out / "timeline.json").write_text(other)
             swapped.append(True)
 
+    def stopped_once_a_checkpoint_was_tried(self):
+        # the session's end waits for one (every 0.5 s): whenever the session closes, a checkpoint met the other stick
+        tried_since.wait(timeout=30)
+        stop(self)
+
+    monkeypatch.setattr(live.Checkpoints, "_write", other_stick_after_the_first_checkpoint)
+    monkeypatch.setattr(live.Checkpoints, "check_folder", checked)
+    monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 0.5
     # was: "its timeline.json was replaced by another program during the session", of a stick no program touched
     with pytest.raises(InputError, match="cannot be written \\(the folder is gone: its path is on another disk now.*; "
                                          "the session was saved in "):
-        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
-                 on_line=other_stick_on_the_first_face_line)
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0, on_line=lines.append)
+    assert tried_since.is_set()
     assert (out / "timeline.json").read_text() == other
     # the checkpoints meanwhile say so too, and try again (was: "replaced by another program; no more checkpoints")
     assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
