@@ -31,7 +31,7 @@ import numpy as np
 
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
 from firmware_bridge.runner import close_link
-from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines
+from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines, why_stopped
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
@@ -53,7 +53,7 @@ from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, node_kind, remove_empty_folders, topmost_missing
 from runtime.log_filters import muted
-from runtime.media import MediaInfo, known_end_s
+from runtime.media import CUT_SHORT, MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import LiveVideoSource, VideoFrame
@@ -852,6 +852,7 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     inputs, clock, video, sensors = so_far.inputs, so_far.clock, so_far.video, so_far.sensors
     tracks, stopped_by_user = [], False
     voice_at_duration: list[bool] = []  # the duration ended the voice's chunks, not the replay's end
+    voice_status = ""  # how the voice's input ended ("" without one)
     if voice_source:
         voice = _capture_voice(voice_source, so_far.voice, clock, duration_s, on_line, named=video is not None,
                                on_duration=lambda: voice_at_duration.append(True))
@@ -870,14 +871,18 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
             so_far.not_run = {**so_far.not_run, "audio": f"no audio captured ({why})"}
             if on_line:
                 on_line(f"voice: no audio captured ({why})")
-        stopped_by_user = voice.settings["status"] == STOPPED_BY_USER
+        voice_status = voice.settings["status"]
+        stopped_by_user = voice_status == STOPPED_BY_USER
     # A source that ended (the microphone, the replayed file) leaves the others to go on to their own end (the
     # camera), or to the duration or Ctrl-C (the sensors, which reconnect rather than end; beside a replay, they
     # end with the file unless a duration is given).
     if video and not stopped_by_user:
         stopped_by_user = video.wait()
-    read_to_its_end = not (stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration)))
-    if on_line and inputs.replay is not None and duration_s is not None and read_to_its_end:
+    # a replay neither cut (Ctrl-C, the duration) nor failed: said where it ends
+    read_to_its_end = inputs.replay is not None and not (
+        stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration))
+        or _failed(inputs.replay, voice_status, video))
+    if on_line and duration_s is not None and read_to_its_end:
         line = _read_end_line(_read_end_s(tracks, video, as_read=True), said_end_s, duration_s)
         if line:
             on_line(line)
@@ -887,6 +892,14 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
             on_line(f"sensors: recording on until {f'{duration_s:g} s' if duration_s else 'Ctrl-C'}")
         stopped_by_user = _wait_until(clock, duration_s)
     return tracks, stopped_by_user
+
+
+def _failed(replay: Path, voice_status: str, video: VideoSession | None) -> bool:
+    """Whether the replayed file's voice (its track's ``voice_status``) or picture stopped on a failure rather than
+    at the file's end, which a file cut short reaches early: its tracks' status says why, not a line of where the
+    recording ends."""
+    reasons = [why_stopped(voice_status, replay), video.source.stats.stopped_reason if video else ""]
+    return bool(video and video.failure) or any(why and not why.startswith(CUT_SHORT) for why in reasons)
 
 
 def _ends_before(end_s: float, duration_s: float) -> bool:

@@ -480,6 +480,7 @@ def _check_silence(path: Path, gap_s: float, at_s: float) -> None:
 # A stream that ends more than this before the duration its container declares was cut short (a truncated file);
 # less is the length of the last frame, which some containers leave out.
 CUT_SHORT_S = 1.0
+CUT_SHORT = "cut short: "  # how a stream's stopped reason begins when its file was cut short: read to its end
 # Containers whose header states the duration; elsewhere FFmpeg may guess it from the bitrate, which proves no cut.
 DECLARED_DURATION_FORMATS = frozenset({"matroska", "webm", "mov", "mp4", "flac"})
 
@@ -879,7 +880,7 @@ class StreamDecoder:
             return ""
         if self._file_end_s >= end_s - CUT_SHORT_S:
             return ""
-        return (f"cut short: the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
+        return (f"{CUT_SHORT}the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
                 f"{end_s:.1f} s the file declares")
 
 

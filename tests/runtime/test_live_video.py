@@ -1031,6 +1031,57 @@ def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_wa
         assert timeline.track("face").windows[-1].end_s == pytest.approx(min(header_end_s, 4.0))
 
 
+@pytest.mark.parametrize("failing", ["voice", "picture's reader", "picture's scan"])
+def test_a_replay_that_fails_before_its_end_is_not_said_to_end_there(tmp_path, monkeypatch, failing):
+    import runtime.live as live
+    import runtime.sources.video as video
+    from runtime.media import known_end_s, probe
+    from tests.media_factory import tone, write_media
+
+    if failing == "voice":  # a Matroska's header gives its length, said as the session starts
+        replay = write_media(tmp_path / "v.mkv", tone(2.0, 16000), 16000, "aac")
+        chunks = live.FileAudioSource.chunks
+        monkeypatch.setattr(live.FileAudioSource, "chunks", lambda self: _failing_after(
+            chunks(self), 10, InputError(self.path, "the audio is unreadable after 1.0 s (Invalid data)")))
+    elif failing == "picture's reader":  # an MPEG-TS's end is said as it is read to it
+        replay = write_media(tmp_path / "v.ts", None, video_codec="mpeg4", video_s=2.0)
+        upright, turned = video.upright, []
+
+        def failing_upright(image, rotation):
+            turned.append(rotation)
+            if len(turned) == 5:
+                raise ValueError("frame of an unexpected size")
+            return upright(image, rotation)
+
+        monkeypatch.setattr(video, "upright", failing_upright)
+    else:  # the voice read to its end at 2 s, the picture running on to 6 s
+        replay = write_media(tmp_path / "v.mkv", tone(2.0, 16000), 16000, "aac", video_codec="mpeg4", video_s=6.0)
+        after_frame = live.VideoSession._after_frame
+
+        def failing_after_a_second(self, frame, scan):
+            if frame.t_s >= 1.0:
+                raise ValueError("a defect in the scan")
+            after_frame(self, frame, scan)
+
+        monkeypatch.setattr(live.VideoSession, "_after_frame", failing_after_a_second)
+    lines: list[str] = []
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), duration_s=4.0,
+                        on_line=lines.append)
+    # the header's end alone, where it is before the duration, said as the session started (was: 'the recording
+    # was read to its end at 1.0 s, before the 2.1 s its header gives', 'the recording ends at 0.8 s', and at 2.0 s
+    # where the voice ended, of replays that failed there)
+    header_end_s = known_end_s(probe(replay))  # 0.0: none (the MPEG-TS)
+    assert [line for line in lines if line.startswith("replay:")] == (
+        [f"replay: the recording ends at {header_end_s:.1f} s, before --duration-s 4"] if 0 < header_end_s < 4.0
+        else [])
+    # what its tracks say instead
+    if failing == "voice":
+        assert "unreadable after 1.0 s" in timeline.track("audio").settings["status"]
+    else:
+        assert timeline.track("face").settings["frames"]["stopped_reason"].startswith(
+            "camera stopped" if failing == "picture's reader" else "video failed")
+
+
 def test_a_replayed_voice_that_captured_nothing_is_recorded_as_not_run(tmp_path, monkeypatch):
     import runtime.live as live
     from tests.media_factory import tone, write_media

@@ -148,7 +148,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     )
 
 
-def _why_stopped(status: str, path: str | Path) -> str:
+def why_stopped(status: str, path: str | Path) -> str:
     """Why a track's input stopped early, without the status's own words and the path an error line names
     first; "" for a track that ran to its end."""
     if not status.startswith(STOPPED_EARLY):
@@ -288,7 +288,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         return None
     notes, stream_lines = voice_input_notes(request.media, settings.stream)  # which stream: said either way
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
-        stopped = _why_stopped(track.settings.get("status", "complete"), request.input_path)
+        stopped = why_stopped(track.settings.get("status", "complete"), request.input_path)
         reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
                   # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
                   else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
