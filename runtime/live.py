@@ -673,7 +673,8 @@ class Checkpoints:
         timeline = self.so_far.timeline()
         # the claimed folder, never made again nor written on another device: where a stick was unmounted it would
         # be made or written beneath its mount point, where no one looks, and the stick's own folder could not come
-        # back
+        # back. Checked again here, though _run checked it before: making the timeline takes seconds an hour in,
+        # time enough for a stick to be unmounted
         self.check_folder()
         write_timeline(timeline, self.out_dir, make_missing_folder=False)
         self._written = _identity(self.json_path)
