@@ -712,112 +712,86 @@ def on_another_device(monkeypatch, folder, moved: list) -> None:
     monkeypatch.setattr(os, "stat", faked)
 
 
-def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick_is_unmounted(tmp_path,
-                                                                                               monkeypatch):
-    import os
+def session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, change, checkpoint_every_s: float):
+    """A 3 s replayed session into tmp_path/out whose folder ``change(out)`` alters right after the claim's checkpoint
+    (before the checkpoints' thread starts: never between two steps of one), then on another device; its end waits
+    until a checkpoint has met the changed folder. Returns the InputError it ends in and its lines."""
     import tempfile
     import threading
 
     import runtime.live as live
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the session is saved instead
     (tmp_path / "tmp").mkdir()
-    out, stick = tmp_path / "out", tmp_path / "stick"
-    unmounted, lines = [], []
-    tried_since = threading.Event()  # a checkpoint was tried with the stick unmounted
-    on_another_device(monkeypatch, out, unmounted)
+    out, changed, lines = tmp_path / "out", [], []
+    tried_since = threading.Event()  # a checkpoint was tried with the folder changed
+    on_another_device(monkeypatch, out, changed)
     write, check, stop = live.Checkpoints._write, live.Checkpoints.check_folder, live.Checkpoints.stop
 
     def checked(self):  # each checkpoint checks the folder first
-        tried = bool(unmounted)
+        tried = bool(changed)
         try:
             check(self)
         finally:
             if tried:
                 tried_since.set()
 
-    def unmounted_after_the_first_checkpoint(self):
+    def changed_after_the_first_checkpoint(self):
         write(self)
-        if not unmounted:
-            os.rename(out, stick)  # the stick's files go with it ...
-            out.mkdir()  # ... and its empty mount point is left, on the internal disk
-            unmounted.append(True)
+        if not changed:
+            change(out)
+            changed.append(True)
 
     def stopped_once_a_checkpoint_was_tried(self):
-        # the session's end waits for one (every 1 s): whenever the session closes, a checkpoint met the mount point
-        tried_since.wait(timeout=30)
+        tried_since.wait(timeout=30)  # whenever the session closes, a checkpoint met the changed folder
         stop(self)
 
-    monkeypatch.setattr(live.Checkpoints, "_write", unmounted_after_the_first_checkpoint)
+    monkeypatch.setattr(live.Checkpoints, "_write", changed_after_the_first_checkpoint)
     monkeypatch.setattr(live.Checkpoints, "check_folder", checked)
     monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
     settings = load_settings()
-    settings["runtime"]["checkpoint_every_s"] = 1.0
-    with pytest.raises(InputError, match="the folder is gone: its path is on another disk now.*; the session was "
-                                         "saved in "):
+    settings["runtime"]["checkpoint_every_s"] = checkpoint_every_s
+    with pytest.raises(InputError) as ended:
         run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0, on_line=lines.append)
     assert tried_since.is_set()
-    assert not list(out.iterdir())  # was: the session written beneath the mount point, where no one looks
-    assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
     (saved,) = (tmp_path / "tmp").iterdir()
     assert json.loads((saved / "timeline.json").read_text())["tracks"]
+    return ended.value, lines
+
+
+def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick_is_unmounted(tmp_path,
+                                                                                               monkeypatch):
+    import os
+
+    def unmounted(out):
+        os.rename(out, tmp_path / "stick")  # the stick's files go with it ...
+        out.mkdir()  # ... and its empty mount point is left, on the internal disk
+
+    ended, lines = session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, unmounted, 1.0)
+    assert re.search("the folder is gone: its path is on another disk now.*; the session was saved in ", str(ended))
+    assert not list((tmp_path / "out").iterdir())  # was: the session written beneath the mount point
+    assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
 
 
 def test_another_stick_holding_the_same_folder_with_another_sessions_timeline_is_said_to_be_another_disk(
         tmp_path, monkeypatch):
     import os
-    import tempfile
-    import threading
 
-    import runtime.live as live
-
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    (tmp_path / "tmp").mkdir()
-    out, stick = tmp_path / "out", tmp_path / "stick"
-    swapped, lines = [], []
-    tried_since = threading.Event()  # a checkpoint was tried with the other stick in place
-    on_another_device(monkeypatch, out, swapped)
     other = json.dumps({"software": {"session_id": "another session's"}})
-    write, check, stop = live.Checkpoints._write, live.Checkpoints.check_folder, live.Checkpoints.stop
 
-    def checked(self):  # each checkpoint checks the folder first
-        tried = bool(swapped)
-        try:
-            check(self)
-        finally:
-            if tried:
-                tried_since.set()
+    def another_stick(out):
+        os.rename(out, tmp_path / "stick")  # this session's stick pulled ...
+        out.mkdir()  # ... and another mounted at the same path, the same folder on it with its own session
+        (out / "timeline.json").write_text(other)
 
-    def other_stick_after_the_first_checkpoint(self):
-        # the claim's, before the checkpoints' thread starts: never between two steps of a checkpoint
-        write(self)
-        if not swapped:
-            os.rename(out, stick)  # this session's stick pulled ...
-            out.mkdir()  # ... and another mounted at the same path, the same folder on it with its own session
-            (out / "timeline.json").write_text(other)
-            swapped.append(True)
-
-    def stopped_once_a_checkpoint_was_tried(self):
-        # the session's end waits for one (every 0.5 s): whenever the session closes, a checkpoint met the other stick
-        tried_since.wait(timeout=30)
-        stop(self)
-
-    monkeypatch.setattr(live.Checkpoints, "_write", other_stick_after_the_first_checkpoint)
-    monkeypatch.setattr(live.Checkpoints, "check_folder", checked)
-    monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
-    settings = load_settings()
-    settings["runtime"]["checkpoint_every_s"] = 0.5
+    ended, lines = session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, another_stick, 0.5)
     # was: "its timeline.json was replaced by another program during the session", of a stick no program touched
-    with pytest.raises(InputError, match="cannot be written \\(the folder is gone: its path is on another disk now.*; "
-                                         "the session was saved in "):
-        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0, on_line=lines.append)
-    assert tried_since.is_set()
-    assert (out / "timeline.json").read_text() == other
+    assert re.search("cannot be written \\(the folder is gone: its path is on another disk now.*; the session was "
+                     "saved in ", str(ended))
+    assert (tmp_path / "out" / "timeline.json").read_text() == other
     # the checkpoints meanwhile say so too, and try again (was: "replaced by another program; no more checkpoints")
     assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
     assert not any("replaced" in line for line in lines)
-    (saved,) = (tmp_path / "tmp").iterdir()
-    assert json.loads((saved / "timeline.json").read_text())["tracks"]
 
 
 def test_a_session_folder_back_under_a_new_device_number_is_known_by_its_timeline(tmp_path, monkeypatch):
