@@ -203,3 +203,19 @@ def test_analyze_reads_an_own_label_named_for_arousal_and_refuses_one_the_model_
             check_models(typo, sections)
         check_models(load_settings(None, {"audio.model": str(exported), "fusion.arousal_from": ["audio.low"]}),
                      sections)
+
+
+def test_a_live_session_says_and_records_the_models_own_labels(exported, arousal_rows, tmp_path):
+    from pathlib import Path
+
+    from runtime.config import load_settings
+    from runtime.live import LiveInputs, run_live
+
+    lines: list[str] = []
+    timeline = run_live(tmp_path / "out", load_settings(None, {"audio.model": str(exported)}),
+                        LiveInputs(replay=Path(arousal_rows[-1]["path"])), on_line=lines.append)
+    assert timeline.track("audio").labels == ["high", "low"]
+    assert any(line.startswith("at ") and line.split(": ", 1)[1].split(" (")[0] in ("high", "low") for line in lines)
+    assert "audio's labels high, low are none of the canonical emotions" in timeline.settings["fusion"]["why"]
+    written = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert next(t for t in written["tracks"] if t["name"] == "audio")["labels"] == ["high", "low"]
