@@ -470,18 +470,25 @@ def test_a_session_that_ends_with_nothing_captured_gives_its_folder_back(tmp_pat
     assert not (tmp_path / "new").exists()  # the first checkpoint, and the folders made for it, taken back
 
 
+def scan_failing_from(monkeypatch, from_s: float) -> None:
+    """The camera scan of a live session raising a defect at every frame from ``from_s`` on."""
+    import runtime.live as live
+
+    after_frame = live.VideoSession._after_frame
+
+    def failing(self, frame, scan):
+        if frame.t_s >= from_s:
+            raise ValueError("a defect in the scan")
+        after_frame(self, frame, scan)
+
+    monkeypatch.setattr(live.VideoSession, "_after_frame", failing)
+
+
 def test_a_defect_in_the_camera_scan_mid_session_keeps_the_frames_scanned_before_it(tmp_path, monkeypatch):
     import runtime.live as live
 
     monkeypatch.setattr(live, "SNAPSHOT_EVERY_S", 0.5)
-    after_frame = live.VideoSession._after_frame
-
-    def failing_after_two_seconds(self, frame, scan):
-        if frame.t_s >= 2.5:
-            raise ValueError("a defect in the scan")
-        after_frame(self, frame, scan)
-
-    monkeypatch.setattr(live.VideoSession, "_after_frame", failing_after_two_seconds)
+    scan_failing_from(monkeypatch, 2.5)
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=EXAMPLE), duration_s=4.0,
                         on_line=lambda _line: None)
     face = timeline.track("face")
@@ -1030,14 +1037,7 @@ def test_a_replay_that_fails_before_its_end_is_not_said_to_end_there(tmp_path, m
         monkeypatch.setattr(video, "upright", failing_upright)
     else:  # the voice read to its end at 2 s, the picture running on to 6 s
         replay = write_media(tmp_path / "v.mkv", tone(2.0, 16000), 16000, "aac", video_codec="mpeg4", video_s=6.0)
-        after_frame = live.VideoSession._after_frame
-
-        def failing_after_a_second(self, frame, scan):
-            if frame.t_s >= 1.0:
-                raise ValueError("a defect in the scan")
-            after_frame(self, frame, scan)
-
-        monkeypatch.setattr(live.VideoSession, "_after_frame", failing_after_a_second)
+        scan_failing_from(monkeypatch, 1.0)
     lines: list[str] = []
     timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), duration_s=4.0,
                         on_line=lines.append)
