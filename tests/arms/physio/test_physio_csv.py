@@ -789,6 +789,14 @@ def test_a_sensor_logger_hr_file_reads_its_heart_rate_on_the_phone_s_clock_at_th
     assert "column(s) HRV [ms], Breathing interval [rpm] are no known channel; read without them" in caplog.text
 
 
+def test_a_sensor_logger_hr_file_s_short_rows_are_padded_by_the_reader_s_own_lines_and_cells(tmp_path):
+    path = _sensor_logger_hr(tmp_path / "Polar_H10_HR.txt", [f'{67 + i % 5};"7;8"' for i in range(30)])
+    path.write_text(path.read_text().replace("\n2024-03-01T10:00:05", "\f2024-03-01T10:00:05"))  # a page break
+    # was: 'line 2: 2 values, the header names 3' (a row's quoted delimiter counted, the form feed no line break)
+    recording = read_recording(path, utc_offset_s=0.0)
+    assert recording.channels["hr"].values.tolist() == [67 + i % 5 for i in range(30)]
+
+
 def test_a_sensor_logger_hr_file_without_the_phone_s_offset_is_refused_naming_the_option(tmp_path):
     path = _sensor_logger_hr(tmp_path / "Polar_H10_HR.txt", ["67;787;;"] * 10)
     with pytest.raises(InputError, match=r"line 2: '2024-03-01T10:00:00.250' has no UTC offset; .*--utc-offset"):

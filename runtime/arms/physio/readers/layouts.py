@@ -7,6 +7,7 @@ own names and line numbers stay with the parts, so that every message names what
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import re
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from runtime.arms.physio.readers.text import first_rows, reads_as_number
+from runtime.arms.physio.readers.text import csv_cells, first_rows, lines_with_ends, reads_as_number
 from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S
 from runtime.errors import InputError
 
@@ -231,12 +232,18 @@ def _stamped_on_receipt(table: CsvTable) -> CsvTable:
 
 
 def _padded_rows(body: str, delimiter: str, width: int) -> str:
-    """``body`` with each line that has fewer than ``width`` cells given the empty ones it lacks (a line with more is
-    left for the reader to refuse); blank lines stay blank."""
-    def padded(line: re.Match[str]) -> str:
-        return line.group() + delimiter * max(0, width - 1 - line.group().count(delimiter))
-
-    return re.sub(r"[^\r\n]*[^\s][^\r\n]*", padded, body)
+    """``body`` with each line that has fewer than ``width`` cells given the empty ones it lacks (a line with more,
+    or a quote left open, is left for the reader to refuse by its line); blank lines stay blank. Lines and cells
+    as the reader splits them (``lines_with_ends``, ``csv_cells``)."""
+    parts, start = [], 0
+    for line, after in lines_with_ends(body):
+        cells = width
+        if line.strip():
+            with contextlib.suppress(InputError):
+                cells = len(csv_cells("", line, 0, delimiter))
+        parts += [line, delimiter * max(0, width - cells), body[start + len(line):after]]
+        start = after
+    return "".join(parts)
 
 
 def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | None = None) -> CsvTable:
