@@ -8,6 +8,7 @@ and named measurements. Tracks round-trip exactly through JSON.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,8 +54,14 @@ LABEL_SHORT_FORMS: dict[str, str] = {
 LABEL_SYNONYMS: dict[str, str] = {**LABEL_WORDS, **LABEL_SHORT_FORMS}
 
 
+def tidy_label(word: str) -> str:
+    """A label word as the label lists read it: Unicode NFC (a Mac's 'é' decomposed is the same), case-folded, '_'
+    read as a space, spaces one ('Very_Anxious', ' very  anxious ' are 'very anxious')."""
+    return " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
+
+
 def _label_key(word: str) -> str:
-    return word.strip().lower().replace(" ", "_")
+    return tidy_label(word).replace(" ", "_")
 
 
 def canonical_label(word: str) -> str | None:

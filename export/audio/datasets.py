@@ -38,7 +38,7 @@ from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
-from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, label_order, outside_canonical
+from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, label_order, outside_canonical, tidy_label
 
 MANIFEST_NAME = "manifest.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
@@ -302,12 +302,11 @@ LABELS_AS_GIVEN: Container[str] = _AnyLabel()
 
 
 def given_label(word: str) -> str:
-    """A manifest's label where own labels are asked for, tidied first: in Unicode NFC (a Mac's 'é' decomposed is
-    the same class), case-folded, '_' read as a space as canonical words are (``runtime.track``) and its spaces one
-    ('Very_Anxious' and 'very  anxious' are 'very anxious'); then the canonical label its whole words name ('Joy_'
+    """A manifest's label where own labels are asked for, tidied first (``tidy_label``: 'Very_Anxious' and
+    'very  anxious' are 'very anxious'); then the canonical label its whole words name ('Joy_'
     is happy, 'pleasant  surprise' surprised; a short form, 'N', 'ps', 'dis', may be anything in a clinic's scheme,
     so it stays its own, as a folder's name does: ``folder_label``), else the tidied word."""
-    tidied = " ".join(unicodedata.normalize("NFC", word).casefold().replace("_", " ").split())
+    tidied = tidy_label(word)
     return folder_label(tidied) or tidied
 
 

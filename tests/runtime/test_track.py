@@ -137,3 +137,14 @@ def test_coverage_is_the_share_of_a_window_from_the_first_instant_to_the_reach_a
     assert coverage.fraction(2.5, 4.5) == pytest.approx(0.6)  # lost at 3.2 s
     assert coverage.fraction(4.0, 6.0) == 0.0
     assert Coverage([], reach_s=0.5).fraction(0.0, 2.0) == 0.0
+
+
+@pytest.mark.parametrize("word", ["Joy_", "_anger", "pleasant  surprise", "Pleasant_Surprise", "JOY", "Cole\u0300re"])
+def test_a_label_word_is_read_whatever_its_case_spaces_underscores_or_normal_form(word):
+    from runtime.track import LABEL_SYNONYMS, canonical_label, tidy_label
+
+    # was: 'Joy_', '_anger' and 'pleasant  surprise' no label by default, the same words with --labels-as-given one
+    expected = {"Joy_": "happy", "_anger": "angry", "pleasant  surprise": "surprised", "Pleasant_Surprise": "surprised",
+                "JOY": "happy", "Cole\u0300re": None}[word]
+    assert canonical_label(word) == expected
+    assert tidy_label("Cole\u0300re") == "col\u00e8re" and "col\u00e8re" not in LABEL_SYNONYMS
