@@ -54,8 +54,8 @@ def scaled_against(features: np.ndarray, usable: np.ndarray, scaling: str) -> np
         else:
             centre = np.nanmedian(usable, axis=0)
             spread = np.nanpercentile(usable, 75, axis=0) - np.nanpercentile(usable, 25, axis=0)
-    centre = np.where(np.isfinite(centre) & ~missing, centre, 0.0)
-    spread = np.where(np.isfinite(spread) & (spread > 1e-9) & ~missing, spread, 1.0)
+    centre = np.where(np.isfinite(centre), centre, 0.0)  # a missing column, all 0 above: centre 0, spread 1
+    spread = np.where(np.isfinite(spread) & (spread > 1e-9), spread, 1.0)
     return np.nan_to_num(np.clip((features - centre) / spread, -Z_CLIP, Z_CLIP), nan=0.0)
 
 

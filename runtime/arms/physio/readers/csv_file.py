@@ -139,7 +139,6 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     time_column = _time_column(table.reads_as)
     # beside a wall clock of its own, the file's received times are left out with the other columns not read
     received = RECEIVED_COLUMN if RECEIVED_COLUMN in table.reads_as and time_column not in TIME_COLUMNS_UNIX else None
-    clocks = [column for column in (time_column, received) if column]
     if RECEIVED_COLUMN in table.reads_as and not received:  # known, and no channel: said as what it is
         log.warning("%s: column '%s' holds the times its rows were received; read without it beside its own wall "
                     "clock '%s'", path, _name_of(table, RECEIVED_COLUMN), _name_of(table, time_column))
@@ -149,7 +148,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column(s) %s hold another clock; read on '%s', %s, without them", path,
                     ", ".join(other_clocks), _name_of(table, time_column),
                     "its wall clock" if time_column in TIME_COLUMNS_UNIX else "the first of its clocks")
-    columns = _channel_columns(path, table, [*clocks, RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE])
+    columns = _channel_columns(path, table, [RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE])
     # the received times are read once the rows' own times say which give the start (_received_unix_s)
     kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
     data, zone_less = _values(path, table, kept, [c for c in (time_column,) if c in TIME_COLUMNS_UNIX], utc_offset_s)
@@ -485,8 +484,8 @@ def _meta_lines(path: Path, lines: list[str], decimal_comma: bool) -> dict[str, 
 
 
 def _channel_columns(path: Path, table: CsvTable, clocks: list[str]) -> dict[int, str]:
-    """Column index -> channel name for the columns the reader knows, but the ``clocks`` (read, or said as left
-    out); the others are left out with a log line."""
+    """Column index -> channel name for the columns the reader knows, but the ``clocks`` (every clock column: read,
+    or said as left out); the others are left out with a log line."""
     columns: dict[int, str] = {}
     unknown = []
     for index, (column, reads_as) in enumerate(zip(table.names, table.reads_as, strict=True)):

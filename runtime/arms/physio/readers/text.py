@@ -457,7 +457,7 @@ def _keep_first(first: dict[str, Found], kind: str, *found: Found) -> None:
 
 
 def _refuse_unclear(source: str | Path, first_line: int, read: list[str], names: list[str], first: dict[str, Found],
-                    width: int = 2, delimiter: str = ";", told: dict[str, Found] | None = None) -> NoReturn:
+                    width: int, delimiter: str, told: dict[str, Found] | None = None) -> NoReturn:
     """The one refusal of the first '1.234' that the columns ``read`` do not tell: nothing tells (``width``
     columns separated by ``delimiter``, whose advice it takes), both marks are written, or the channels' ranges
     ``told`` both."""
