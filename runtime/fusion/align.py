@@ -236,7 +236,7 @@ def own_labels_line(track: Track) -> str:
     own = own_labels(track)
     if not own:
         return ""
-    fused = [label for label in CANONICAL_LABELS if supported_mask(track)[CANONICAL_LABELS.index(label)]]
+    fused = [label for label, kept in zip(CANONICAL_LABELS, supported_mask(track), strict=True) if kept]
     return (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
             "none of the canonical emotions fusion works over: left out of the fused track"
             + (f" ({', '.join(fused)} {shares_fused(fused)})" if fused else ", so nothing of this track is fused"))
