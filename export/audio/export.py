@@ -356,7 +356,9 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         "version": model_version(sha256["session"]),
         "task": "voice-emotion",
         "labels": list(meta.get("labels", LABELS)),  # the learnt ones: the runtime marks the rest unsupported
-        "labels_as_given": bool(meta.get("labels_as_given", False)),  # a manifest's own labels (--labels-as-given)
+        # a manifest's own labels (--labels-as-given), as the run's report says (a models.npz of before also named it
+        # in its meta, which the report of its run always matched: left unread)
+        "labels_as_given": bool(report.get("labels_as_given", False)),
         "files": files,
         "sha256": sha256,
         "feature_set": FEATURE_SET,

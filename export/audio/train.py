@@ -489,8 +489,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     cv = cross_validate(table, y_clip, speaker_clip, folds, augmented=augmented, varied_baselines=varied_baselines,
                         labels=labels)
     run.begin()  # minutes of work are done: from here an earlier run in the folder is replaced
-    learnt = _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines, labels,
-                           labels_as_given)
+    learnt = _fit_and_save(table, y_clip, speaker_clip, validation, out, augmented, varied_baselines, labels)
 
     report = TrainReport(data=str(data), n_clips=len(corpus.clips), n_windows=int(table.features.shape[0]),
                          speakers=speakers, validation_speakers=validation, folds=folds, cv=cv,
@@ -541,7 +540,7 @@ def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> l
 
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],
                   out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0,
-                  space: list[str] = LABELS, labels_as_given: bool = False) -> list[str]:
+                  space: list[str] = LABELS) -> list[str]:
     """Fit each mode on every speaker (shipped) and on all but the validation speakers (quantization check);
     the labels the shipped models learnt, of the run's label set ``space`` (which ``y_clip`` indexes)."""
     groups = speaker_clip[table.clip_index]
@@ -554,9 +553,10 @@ def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarr
         learnt = learnt_labels(rows.y, space)  # the rows the shipped model is fitted on, the same in each mode
         arrays.update(model_arrays(rows.fit(without=[]), f"{mode}/all"))
         arrays.update(model_arrays(rows.fit(without=validation), f"{mode}/check"))
-    # label_space: what the outputs and validation.npz's y count in (the canonical eight where absent)
+    # label_space: what the outputs and validation.npz's y count in (the canonical eight where absent); whether the
+    # labels were taken as given is the report's to say (export reads it there)
     meta = {"feature_set": FEATURE_SET, "n_features": len(feature_names()), "labels": learnt,
-            "label_space": list(space), "labels_as_given": labels_as_given,
+            "label_space": list(space),
             "window_s": WINDOW_S, "hop_s": WINDOW_HOP_S, "min_speech_fraction": MIN_SPEECH_FRACTION,
             "classifier": CLASSIFIER, "speed_factors": [t.speed_factor for t in augmented],
             "varied_baselines": varied_baselines,

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import export.audio.train as train
+from export.arrays import save_npz
 from export.audio.datasets import Clip, Corpus
 from export.audio.export import _card, export_audio, model_card_markdown
 from export.audio.extract import WindowTable, clip_window_features
@@ -434,6 +435,31 @@ def test_the_shipped_int8_model_is_the_one_fitted_on_every_speaker(trained_run, 
         np.testing.assert_allclose(shipped, export.run_onnx(tmp_path / "all.int8.onnx", features), atol=1e-6)
         assert not np.allclose(shipped, export.run_onnx(tmp_path / "check.int8.onnx", features), atol=1e-3)
         assert not (folder / f"{mode}.float.onnx").exists()  # only INT8 ships
+
+
+def test_the_card_says_labels_as_given_as_the_runs_report_does_and_a_models_meta_of_before_still_exports(
+        trained_run, tmp_path, monkeypatch):
+    import export.audio.export as export
+
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)  # stand-in's 6 features
+    for name in ("given", "before", "default"):
+        (tmp_path / name).mkdir()
+    report = json.loads((trained_run / "report.json").read_text())
+    (trained_run / "report.json").write_text(json.dumps(report | {"labels_as_given": True}))
+    folder = export_audio(trained_run, models_dir=tmp_path / "given")
+    # was: False, read from models.npz's meta, which the report's flag had to be threaded into as well
+    assert json.loads((folder / "card.json").read_text())["labels_as_given"] is True
+    assert "--labels-as-given" in (folder / "MODEL_CARD.md").read_text().split("## Rebuild")[1]
+    stored = dict(np.load(trained_run / "models.npz"))
+    meta = json.loads(str(stored["meta"]))
+    assert "labels_as_given" not in meta  # one place holds the fact: the report
+    # a run of before: its models.npz's meta names the flag too, as its report does
+    save_npz(trained_run / "models.npz", **stored | {"meta": np.array(json.dumps(meta | {"labels_as_given": True}))})
+    folder = export_audio(trained_run, models_dir=tmp_path / "before")
+    assert json.loads((folder / "card.json").read_text())["labels_as_given"] is True
+    (trained_run / "report.json").write_text(json.dumps(report))  # the report decides: the meta's flag is unread
+    folder = export_audio(trained_run, models_dir=tmp_path / "default")
+    assert json.loads((folder / "card.json").read_text())["labels_as_given"] is False
 
 
 def test_a_wav_cut_short_is_said_once_by_training_not_again_by_each_read_of_it(ravdess_dir, tmp_path, monkeypatch,
