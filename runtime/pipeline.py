@@ -85,7 +85,8 @@ def fusion_skipped(tracks: list[Track], settings: Mapping[str, Mapping[str, Any]
     arousal_from = settings["fusion"].get("arousal_from", [])
     if not should_fuse(tracks, when, arousal_from):
         # a track of a model's own labels alone says nothing to fusion: why it did not count
-        unread = [own_labels_line(track) for track in tracks if fuses_nothing_of(track, arousal_from)]
+        unread = [own_labels_line(track, fused_track=False) for track in tracks
+                  if fuses_nothing_of(track, arousal_from)]
         return f"too few tracks with something to say for fusion.when = {when!r}" + "".join(
             f"; {line}" for line in unread)
     return None

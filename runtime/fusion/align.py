@@ -231,15 +231,19 @@ def own_labels(track: Track) -> list[str]:
     return outside_canonical(track.labels)
 
 
-def own_labels_line(track: Track) -> str:
-    """What fusion says of a track's own labels (``own_labels``; '' for none): left out, and what of it fuses."""
+def own_labels_line(track: Track, fused_track: bool = True) -> str:
+    """What fusion says of a track's own labels (``own_labels``; '' for none): left out of the fused track, and what
+    of the track fuses; where no fused track was made (``fused_track`` False), what fusion would read of it."""
     own = own_labels(track)
     if not own:
         return ""
     fused = [label for label, kept in zip(CANONICAL_LABELS, supported_mask(track), strict=True) if kept]
-    return (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
-            "none of the canonical emotions fusion works over: left out of the fused track"
-            + (f" ({', '.join(fused)} {shares_fused(fused)})" if fused else ", so nothing of this track is fused"))
+    said = (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
+            "none of the canonical emotions fusion works over")
+    if not fused_track:  # nothing was left out of a fused track that was never made
+        return said + (f" (it would read {', '.join(fused)} alone)" if fused else ", so it reads nothing of this track")
+    return said + ": left out of the fused track" + (
+        f" ({', '.join(fused)} {shares_fused(fused)})" if fused else ", so nothing of this track is fused")
 
 
 def shares_fused(labels: list[str]) -> str:

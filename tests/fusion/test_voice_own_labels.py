@@ -30,14 +30,16 @@ def test_a_voice_track_of_own_labels_alone_is_not_fused_and_the_timeline_says_wh
     settings = load_settings(None, {"fusion.when": "always"})
     track = voice(["high", "low"], [0.7, 0.3])
     skipped = pipeline.fusion_skipped([track], settings)
-    # was: fused into a track of no claim, as if the voice had said nothing of the emotions
+    # was: fused into a track of no claim, as if the voice had said nothing of the emotions; then 'left out of the
+    # fused track', of a session that has none
     assert skipped == ("too few tracks with something to say for fusion.when = 'always'; audio's labels high, low "
-                       "are none of the canonical emotions fusion works over: left out of the fused track, so "
-                       "nothing of this track is fused")
+                       "are none of the canonical emotions fusion works over, so it reads nothing of this track")
     assert pipeline.fused_tracks([track], settings) == []
     # beside a face (fusion.when = "multiple", the default) the face alone has something to say: not fused either
-    assert pipeline.fusion_skipped([track, face()], load_settings(None)).startswith(
-        "too few tracks with something to say for fusion.when = 'multiple'; audio's labels high, low")
+    beside_face = pipeline.fusion_skipped([track, face()], load_settings(None))
+    assert beside_face.startswith("too few tracks with something to say for fusion.when = 'multiple'; audio's labels "
+                                  "high, low are none of the canonical emotions")
+    assert "fused track" not in beside_face
 
 
 def test_an_own_label_named_for_arousal_is_something_to_say():
@@ -68,6 +70,26 @@ def test_a_voice_tracks_canonical_labels_fuse_by_their_share_and_its_own_are_lef
     alone = fuse_with_settings([fewer, face()], settings["fusion"])
     np.testing.assert_allclose(fused.probs_matrix(), alone.probs_matrix())
     assert alone.settings["left_out_labels"] == {}
+
+
+def test_the_own_labels_line_speaks_of_a_fused_track_only_where_one_is_made(caplog):
+    from runtime.fusion.align import own_labels_line
+
+    settings = load_settings(None, {"fusion.when": "always"})
+    own = voice(["high", "low"], [0.7, 0.3])
+    with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
+        fused = pipeline.fused_tracks([own, face()], settings)
+    assert [track.name for track in fused] == ["fused"]
+    assert "fusion: audio's labels high, low are none of the canonical emotions fusion works over: left out of the " \
+           "fused track, so nothing of this track is fused" in caplog.messages
+    mixed = voice(["happy", "sad", "anxious"], [0.1, 0.3, 0.6])
+    assert own_labels_line(mixed).endswith(": left out of the fused track (happy, sad are fused, weighed by their "
+                                           "share)")
+    # no fused track: nothing was left out of one
+    assert own_labels_line(mixed, fused_track=False) == ("audio's label anxious is none of the canonical emotions "
+                                                         "fusion works over (it would read happy, sad alone)")
+    assert pipeline.fusion_skipped([own], load_settings(None)).endswith(
+        "fusion works over, so it reads nothing of this track")
 
 
 def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
@@ -118,8 +140,8 @@ def test_a_body_classifiers_own_words_are_left_out_of_fusion_as_a_voice_models_a
     slumped = body(["slumped", "upright"], [0.8, 0.2])
     assert pipeline.fusion_skipped([slumped, face()], settings) is None
     skipped = pipeline.fusion_skipped([slumped, face()], load_settings(None, {"fusion.arousal_from": []}))
-    assert skipped.endswith("body's labels slumped, upright are none of the canonical emotions fusion works over: "
-                            "left out of the fused track, so nothing of this track is fused")
+    assert skipped.endswith("body's labels slumped, upright are none of the canonical emotions fusion works over, so "
+                            "it reads nothing of this track")  # no fused track was made to leave them out of
 
 
 def test_a_mistyped_arousal_entry_of_a_voice_that_does_not_run_is_blamed_on_the_entry_not_its_card():
