@@ -627,23 +627,40 @@ def test_a_checkpoint_leaves_the_physio_arms_log_lines_to_the_sessions_end(tmp_p
     assert said == ["missing data (hr: 3 gap(s))"]  # the end's, with the session's total; none of a checkpoint's
 
 
-def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_session(tmp_path, monkeypatch):
+def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_session(monkeypatch):
     import runtime.live as live
-    from runtime.errors import InputError
+    from runtime.clock import SessionClock
 
     def unreadable(recording, *args, duration_s=None, **kwargs):
         raise InputError("sensors", f"{recording.duration_s:.1f} s of samples hold no beat")
 
     monkeypatch.setattr(live, "physio_track", unreadable)
     settings = load_settings(None, SHORT_WINDOWS)
-    settings["runtime"]["checkpoint_every_s"] = 1.0
+    now_s = [0.0]  # the session's clock, moved by the test: checkpoints and the end come when it says
+    clock = SessionClock(monotonic=lambda: now_s[0])
     lines: list[str] = []
-    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5, on_line=lines.append,
-             make_links=_strap_rising_from(10.0, 3.5))
+    sensors = live.SensorSession([], settings, lines.append, clock)
+    inputs = LiveInputs(microphone=None)
+    so_far = live.SessionSoFar(inputs, settings, clock, time.perf_counter(), sensors=sensors)
+    end_s = live.SETTLE_S + 1.5
+    pending = [Sample("hr", 0.1 * k, 70.0, "strap") for k in range(round(end_s * 10))]  # a strap's ten a second
+
+    def until(t_s: float) -> None:  # the samples sent by then, and the clock there
+        while pending and pending[0].t_s < t_s:
+            sensors._deliver(pending.pop(0))
+        now_s[0] = t_s
+
+    # checkpoints that make a physio track (it ends SETTLE_S before them), each over more samples than the last
+    for checkpoint_s in (live.SETTLE_S + 0.5, live.SETTLE_S + 1.0, live.SETTLE_S + 1.25):
+        until(checkpoint_s)
+        so_far.timeline()
+    until(end_s)
+    live._session_timeline([], None, sensors, inputs, settings, clock, end_s, so_far.started, {})  # the end
     said = [line for line in lines if line.startswith("physio: ")]
     # once by the checkpoints (was: at each one, its seconds grown), and again as the session ends, with its total
-    assert len(said) == 2 and said[0] != said[1], said
-    assert said[-1] == f"physio: sensors: {said[-1].split('sensors: ')[1]}" and "3.5 s" in said[-1]
+    assert len(said) == 2 and said[0] != said[1], lines
+    held_s = sensors.recorder.to_recording("strap").duration_s  # what the session's samples span at its end
+    assert said[-1] == f"physio: sensors: {held_s:.1f} s of samples hold no beat"
 
 
 def test_links_closed_as_a_session_is_refused_say_a_close_that_fails_in_one_line(caplog):
