@@ -52,7 +52,7 @@ from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, node_kind, remove_empty_folders, topmost_missing
-from runtime.log_filters import muted
+from runtime.log_filters import first_time, muted
 from runtime.media import CUT_SHORT, MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
@@ -371,7 +371,7 @@ class SensorSession:
         self._stopped = threading.Event()
         self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
-        self._said: set[str] = set()  # why the physio track could not be read, as said and numbers aside
+        self._said: set[str] = set()  # why the physio track could not be read, as said and numbers aside (first_time)
 
     def _say(self, line: str) -> None:
         if self.on_line is not None:
@@ -461,8 +461,8 @@ class SensorSession:
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
                 # each checkpoint makes the track again: a reason said once, numbers aside; the end's said again
                 # where its numbers differ (a loss that grew), with the session's own
-                if (reason if at_end else NUMBER.sub("#", reason)) not in self._said:
-                    self._said.update((reason, NUMBER.sub("#", reason)))
+                numbers_aside = NUMBER.sub("#", reason)
+                if first_time(self._said, reason if at_end else numbers_aside, reason, numbers_aside):
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})

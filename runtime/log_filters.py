@@ -1,7 +1,8 @@
 """Lines a job would say again and again (each read of a file, each hop of a live session), said once.
 
 One filter for them all: ``said_once`` puts it on the loggers for the length of a ``with`` block. ``muted`` drops
-a job's lines, and ``held`` holds them until the job is known not to be refused.
+a job's lines, and ``held`` holds them until the job is known not to be refused. ``first_time`` is its test of a
+line, for lines said other than through logging too (a live session's printed lines).
 """
 
 from __future__ import annotations
@@ -14,6 +15,16 @@ from contextlib import AbstractContextManager, contextmanager
 
 def _never(record: logging.LogRecord) -> bool:
     return False
+
+
+def first_time(said: set[str], key: str, *also: str) -> bool:
+    """Whether a line whose key is ``key`` is said for the first time: ``key`` is not in ``said`` (the keys of the
+    lines said so far). If so, ``key`` is added, and ``also``: keys of the same line that later lines are checked by
+    (its words as said, where ``key`` is them numbers aside, say)."""
+    if key in said:
+        return False
+    said.update((key, *also))
+    return True
 
 
 @contextmanager
@@ -32,11 +43,7 @@ def said_once(loggers: Iterable[logging.Logger], said: set[str] | None = None, k
             return True
         if unsaid(record):
             return False
-        line = key(record.getMessage())
-        if line in said:
-            return False
-        said.add(line)
-        return True
+        return first_time(said, key(record.getMessage()))
 
     for logger in loggers:
         logger.addFilter(once)

@@ -20,6 +20,17 @@ def test_a_line_is_said_once_by_its_key_across_blocks_sharing_a_set_and_unsaid_l
     assert said == {"gap of "}
 
 
+def test_first_time_checks_a_lines_key_and_keeps_the_keys_later_lines_are_checked_by():
+    from runtime.log_filters import first_time
+
+    said: set[str] = set()
+    # a live session's checkpoints by a reason's words numbers aside, its end by its words as said
+    assert first_time(said, "# s lost", "2 s lost", "# s lost")
+    assert not first_time(said, "# s lost", "3 s lost", "# s lost")  # a repeat: nothing of it kept
+    assert not first_time(said, "2 s lost") and first_time(said, "3 s lost")
+    assert said == {"# s lost", "2 s lost", "3 s lost"}
+
+
 def test_another_threads_lines_pass_the_filter(caplog):
     log = logging.getLogger("test.said_once")
     with caplog.at_level("WARNING"), said_once([log]):
