@@ -114,19 +114,21 @@ def _before_nul_tail(data: bytes, unit: str, start: int = 0) -> tuple[int, tuple
     """Where the text of ``data`` (its code units of numpy type ``unit`` from byte ``start``: bytes, or UTF-16's
     after its byte-order mark) ends before the NULs it ends in (a logger that had its file's space written ahead,
     cut off by a power cut: a clinician's recording up to then), its last line left out where no line break ends
-    it (cut short, its last number may be another; not where a DOS end-of-file closes the bytes' text: the file
-    was closed whole); and the words that say so (``_said_cut_off``), None where it ends in none (the end of
-    ``data``)."""
+    it (cut short, its last number may be another); and the words that say so (``_said_cut_off``), None where it
+    ends in none (the end of ``data``), nor where a DOS end-of-file closes the bytes' text before them: the file
+    was closed whole, its text ends there, and the NULs are the space written ahead that it did not fill."""
     width = np.dtype(unit).itemsize
     stripped = len(data.rstrip(b"\x00"))
     text_end = stripped + (start - stripped) % width  # a last unit's NUL byte is its own (an ASCII one's in UTF-16)
     if text_end >= len(data):
         return len(data), None
     closed_at = len(_without_dos_end(data[:text_end])) if width == 1 else text_end
-    cut = closed_at if closed_at < text_end else _after_last_line_break(data, unit, start, text_end)
+    if closed_at < text_end:
+        return closed_at, None
+    cut = _after_last_line_break(data, unit, start, text_end)
     said = f"ends in {len(data) - text_end} NUL bytes from offset {text_end}: a logger cut off?"
     return cut, (said, "Read the text before them" + (f", but its last line, cut short at offset {cut}"
-                                                       if cut < closed_at else ""))
+                                                       if cut < text_end else ""))
 
 
 def _after_last_line_break(data: bytes, unit: str, start: int, end: int) -> int:
