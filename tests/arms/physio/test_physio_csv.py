@@ -1629,6 +1629,20 @@ def test_a_file_ending_in_nuls_is_read_up_to_them_with_a_warning(tmp_path, caplo
     assert said in caplog.text and ("its last line, cut short" in caplog.text) == bool(cut)
 
 
+@pytest.mark.parametrize(("encoding", "mark"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                                ("utf-16-be", codecs.BOM_UTF16_BE)])
+# line breaks beside CR and LF that the readers count (a page break; a Unicode writer's next line and line separator)
+@pytest.mark.parametrize("last_break", ["\f", "\x85", "\u2028"])
+def test_a_last_line_ended_by_any_line_break_before_nuls_is_read_whole(tmp_path, caplog, encoding, mark, last_break):
+    text = "time_s,eda\n" + "".join(f"{i},1.{i}\n" for i in range(20)) + f"20,1.2{last_break}"
+    (tmp_path / "plain.csv").write_text(text.replace(last_break, "\n"))
+    (tmp_path / "cut.csv").write_bytes(mark + text.encode(encoding) + b"\x00" * 64)
+    recording, plain = read_recording(tmp_path / "cut.csv"), read_recording(tmp_path / "plain.csv")
+    # was: its last line left out, 'its last line, cut short' (LF and CR alone were looked for)
+    assert recording.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
+    assert "a logger cut off? Read the text before them" in caplog.text and "cut short" not in caplog.text
+
+
 @pytest.mark.parametrize(("encoding", "mark"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE)])
 def test_a_file_of_nuls_alone_is_refused_as_a_logger_cut_off(tmp_path, encoding, mark):
     path = tmp_path / "cut.csv"

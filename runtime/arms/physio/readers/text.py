@@ -56,8 +56,9 @@ def decode_text(label: str | Path, data: bytes) -> str:
     text does (``first_control``: a binary file, whatever its name) is refused naming the first, before it could
     read as an empty file or a header of unknown columns."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # a spreadsheet's "Unicode text"
-        unit = f"{'<' if data.startswith(codecs.BOM_UTF16_LE) else '>'}u2"
-        cut, cut_off = _before_nul_tail(data, unit, start=2)
+        little_endian = data.startswith(codecs.BOM_UTF16_LE)
+        unit = f"{'<' if little_endian else '>'}u2"
+        cut, cut_off = _before_nul_tail(data, "utf-16-le" if little_endian else "utf-16-be", start=2)
         try:
             text = data[:cut].decode("utf-16")
         except UnicodeDecodeError:
@@ -70,7 +71,7 @@ def decode_text(label: str | Path, data: bytes) -> str:
     if _utf16_without_mark(data[:64]):  # before a tail of NULs is looked for: such text ends in one
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
-    cut, cut_off = _before_nul_tail(data, "u1")
+    cut, cut_off = _before_nul_tail(data, "utf-8")
     data = _without_dos_end(data[:cut])
     control = first_control(np.frombuffer(data, np.uint8))
     if control is not None:
@@ -110,14 +111,14 @@ def _without_dos_end(data: bytes) -> bytes:
     return before_break.rstrip(DOS_END_OF_FILE) if before_break.endswith(DOS_END_OF_FILE) else data
 
 
-def _before_nul_tail(data: bytes, unit: str, start: int = 0) -> tuple[int, tuple[str, str] | None]:
-    """Where the text of ``data`` (its code units of numpy type ``unit`` from byte ``start``: bytes, or UTF-16's
-    after its byte-order mark) ends before the NULs it ends in (a logger that had its file's space written ahead,
+def _before_nul_tail(data: bytes, encoding: str, start: int = 0) -> tuple[int, tuple[str, str] | None]:
+    """Where the text of ``data`` (in ``encoding`` from byte ``start``: UTF-8, or UTF-16 after its byte-order
+    mark) ends before the NULs it ends in (a logger that had its file's space written ahead,
     cut off by a power cut: a clinician's recording up to then), its last line left out where no line break ends
     it (cut short, its last number may be another); and the words that say so (``_said_cut_off``), None where it
     ends in none (the end of ``data``), nor where a DOS end-of-file closes the bytes' text before them: the file
     was closed whole, its text ends there, and the NULs are the space written ahead that it did not fill."""
-    width = np.dtype(unit).itemsize
+    width = len("\n".encode(encoding))  # bytes a code unit
     stripped = len(data.rstrip(b"\x00"))
     text_end = stripped + (start - stripped) % width  # a last unit's NUL byte is its own (an ASCII one's in UTF-16)
     if text_end >= len(data):
@@ -125,23 +126,25 @@ def _before_nul_tail(data: bytes, unit: str, start: int = 0) -> tuple[int, tuple
     closed_at = len(_without_dos_end(data[:text_end])) if width == 1 else text_end
     if closed_at < text_end:
         return closed_at, None
-    cut = _after_last_line_break(data, unit, start, text_end)
+    cut = _after_last_line_break(data, encoding, start, text_end)
     said = f"ends in {len(data) - text_end} NUL bytes from offset {text_end}: a logger cut off?"
     return cut, (said, "Read the text before them" + (f", but its last line, cut short at offset {cut}"
                                                        if cut < text_end else ""))
 
 
-def _after_last_line_break(data: bytes, unit: str, start: int, end: int) -> int:
-    """The byte offset after the last line break (LF or CR) among the code units of numpy type ``unit`` in
-    ``data[start:end]``, ``start`` where there is none; searched from the end, a chunk of units at a time."""
-    width = np.dtype(unit).itemsize
-    units = np.frombuffer(data, unit, count=(end - start) // width, offset=start)
-    for stop in range(units.size, 0, -CONTROL_CHUNK):
-        chunk = units[max(0, stop - CONTROL_CHUNK):stop]
-        at = np.flatnonzero((chunk == 0x0A) | (chunk == 0x0D))
-        if at.size:
-            return start + width * (stop - chunk.size + int(at[-1]) + 1)
-    return start
+def _after_last_line_break(data: bytes, encoding: str, start: int, end: int) -> int:
+    """The byte offset after the last line break (any the readers count lines by: ``_LINE_BREAK``'s) among the
+    characters in ``encoding`` of ``data[start:end]`` (UTF-8's, or UTF-16's from ``start``), ``start`` where there
+    is none; searched in C from the end."""
+    width = len("\n".encode(encoding))
+    after = start
+    for line_break in "\n\r" + _BREAKS_BESIDE_NEWLINE:  # LF first: the others are looked for after it alone
+        mark = line_break.encode(encoding)
+        at = data.rfind(mark, after, end)
+        while at >= 0 and (at - start) % width:  # bytes of two UTF-16 units: no line break (UTF-8's never straddle)
+            at = data.rfind(mark, after, at + len(mark) - 1)
+        after = after if at < 0 else at + len(mark)
+    return after
 
 
 def first_control(units: np.ndarray) -> int | None:
