@@ -1422,6 +1422,24 @@ def test_a_decimal_comma_in_one_column_makes_the_points_of_another_thousands_mar
     assert recording.channels["ibi"].values.tolist() == pytest.approx([0.812, 1.034, 0.998])
 
 
+# what a decimal-comma locale's spreadsheet writes: an exponent ('5,1E-1'), a lone comma among whole numbers
+# (a heart rate's '71,5'); and a negative '-1.034' beside them, a thousands mark too
+@pytest.mark.parametrize(("told_by", "told_values"), [
+    (["5,1E-1", "5,25E-1", "5,3E-1", "5,4E-1"], [0.51, 0.525, 0.53, 0.54]),
+    (["71", "71,5", "72", "73"], [71, 71.5, 72, 73]),
+])
+def test_a_decimal_comma_however_written_makes_another_column_s_points_thousands_marks(tmp_path, told_by,
+                                                                                        told_values):
+    path = tmp_path / "rec.csv"  # a pulse wave has no range: only the other column tells its '1.034'
+    pulse = ["812", "-1.034", "998", "1.210"]
+    column = "eda" if "E" in told_by[0] else "hr"
+    rows = zip(pulse, told_by, strict=True)
+    path.write_text(f"time_s;bvp;{column}\n" + "".join(f"{i};{b};{c}\n" for i, (b, c) in enumerate(rows)))
+    recording = read_recording(path)
+    assert recording.channels["bvp"].values.tolist() == [812, -1034, 998, 1210]
+    assert recording.channels[column].values.tolist() == pytest.approx(told_values)
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_a_file_whose_every_value_has_three_decimals_reads_its_points_as_the_decimal_points_they_are(
     tmp_path, separator
