@@ -274,7 +274,7 @@ Found = tuple[int, int, str]  # a cell: its row (from the first data line), its 
 
 def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimiter: str, width: int,
                          wanted: list[int], names: list[str], as_text: set[int] | None = None,
-                         plausible: dict[int, Callable[[float], bool]] | None = None
+                         plausible: dict[int, Callable[[np.ndarray], np.ndarray]] | None = None
                          ) -> dict[int, np.ndarray | list[str]]:
     """The columns ``wanted`` of a semicolon- or tab-separated file's data lines ``text`` (as ``csv_columns``;
     ``names``, the header's) whose points or spaces may mark decimals or thousands: what they mark is told by the
@@ -282,10 +282,10 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
     decimal comma or thousands grouped ('2,5', '1.234,5', '1 234') makes each point that could group thousands a
     thousands mark ('1.234' 1234), a point that groups none ('2.5', '0.000', '33.1250') each such point a decimal
     point ('33.125'); a file with both reads each number as it is written, and refuses a '1.234' there. Where
-    neither tells, a '1.234' is read as the one reading its column's channel could give (``plausible``, a test of
-    a value by column: 33.125 degC, not 33125; 1023 ms, not 1.023), the first cell of each column that one reading
-    alone fits deciding for the file (a logger writes fixed decimals; ``_told_by_plausible``); a file no range
-    tells, or whose columns' ranges disagree, is refused naming the cells.
+    neither tells, a '1.234' is read as the one reading its column's channel could give (``plausible``, by column:
+    which of its values fit, 33.125 degC, not 33125; 1023 ms, not 1.023), the first cell of each column that one
+    reading alone fits deciding for the file (a logger writes fixed decimals; ``_told_by_plausible``); a file no
+    range tells, or whose columns' ranges disagree, is refused naming the cells.
 
     Numbers written with points only are read by numpy straight into floats, and each such column's text
     searched in C for a number that tells (most files' first line holds one); so are the numbers of a column with
