@@ -729,23 +729,100 @@ def test_a_sensor_logger_stream_that_is_not_read_is_refused_naming_what_it_holds
         read_recording(path, utc_offset_s=3600.0)
 
 
+def test_a_sensor_logger_file_of_its_timestamps_alone_is_refused_saying_what_it_is(tmp_path):
+    path = tmp_path / "Polar_Sense_stream.txt"
+    path.write_text("Phone timestamp;sensor timestamp [ns]\n" + "".join(
+        f"2024-03-01T10:00:{1 + i // 2:02d}.000;{599_616_050_941_733_632 + i * 10**9}\n" for i in range(20)))
+    # was: 'a Polar Sensor Logger file of , which...'
+    with pytest.raises(InputError, match="a Polar Sensor Logger file of its timestamps alone, which is not read: give "
+                                         "its HR, RR, PPI or ACC file"):
+        read_recording(path, utc_offset_s=3600.0)
+
+
 PPI_HEADER = "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]"
 
 
-@pytest.mark.parametrize(("header", "refused"), [
-    (PPI_HEADER, "a Polar Sensor Logger PPI file \\(the optical sensor's beat intervals"),  # was: duplicate names
-    # was: read down the HR branch, 'timestamps do not increase at line 3'
-    (PPI_HEADER.replace(";contact;contact;", ";contact;"), "a Polar Sensor Logger PPI file"),
-    # was: 'a Polar Sensor Logger file of , which...'
-    ("Phone timestamp;sensor timestamp [ns]", "a Polar Sensor Logger file of its timestamps alone"),
-], ids=["ppi", "ppi-one-contact", "timestamps-alone"])
-def test_a_sensor_logger_file_that_is_not_read_is_refused_saying_what_it_is(tmp_path, header, refused):
-    path = tmp_path / "Polar_Sense_PPI.txt"
-    cells = len(header.split(";")) - 1
-    path.write_text(header + "\n" + "".join(f"2024-03-01T10:00:{1 + i // 2:02d}.000;" + ";".join(
-        [str(599_616_050_941_733_632 + i * 10**9) if "sensor" in header else str(800 + i)] + ["0"] * (cells - 1))
-        + "\n" for i in range(20)))
-    with pytest.raises(InputError, match=f"{refused}.* which is not read: give its HR, RR or ACC file"):
+def _sensor_logger_ppi(path: Path, flags: dict[int, str] | None = None, header: str = PPI_HEADER) -> Path:
+    """A Polar Sensor Logger PPI file of a Verity Sense with the intervals of ``_sensor_logger_rr``'s strap, stamped
+    as that file's beats are (each on the notification after it, 0.12 s late), each row's flags 'error estimate;
+    blocker;contact;contact supported' ``5;0;1;1`` (a clean beat with skin contact) or ``flags``' for its row."""
+    rr_path, _ = _sensor_logger_rr(path.with_name("rr.txt"), latency_s=0.12)
+    rows = [line.split(";") for line in rr_path.read_text().splitlines()[1:]]
+    rr_path.unlink()
+    sensor_time = "sensor timestamp" in header.lower()  # the other layout: a sensor time (0, as written) first
+    lines = []
+    for i, (stamp, interval) in enumerate(rows):
+        error, blocker, contact, supported = (flags or {}).get(i, "5;0;1;1").split(";")
+        cells = ([stamp, "0", str(round(60000 / int(interval))), interval, error, blocker, contact, supported]
+                 if sensor_time else [stamp, interval, error, blocker, contact, supported,
+                                      str(round(60000 / int(interval)))])
+        lines.append(";".join(cells) + "\n")
+    path.write_text(header + "\n" + "".join(lines))
+    return path
+
+
+def test_a_sensor_logger_ppi_file_reads_as_the_rr_file_of_the_same_beats_does(tmp_path, caplog):
+    rr_path, first_beat_unix_s = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    ppi_path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt")
+    rr, ppi = (read_recording(path, utc_offset_s=3600.0) for path in (rr_path, ppi_path))  # was: refused
+    assert set(ppi.channels) == {"ibi"}  # the sensor's own heart rate left out, as the HR file's HRV is
+    np.testing.assert_array_equal(ppi.channels["ibi"].times_s, rr.channels["ibi"].times_s)
+    np.testing.assert_array_equal(ppi.channels["ibi"].values, rr.channels["ibi"].values)
+    assert ppi.start_unix_s == rr.start_unix_s and 0.0 <= ppi.start_unix_s - first_beat_unix_s <= 0.12 + 0.05
+    assert "flags" not in caplog.text and "hr [bpm] are no known channel" in caplog.text
+    # without the phone's offset: no start, as the RR file
+    assert read_recording(ppi_path).start_unix_s is None
+
+
+def test_a_sensor_logger_ppi_file_s_flagged_beats_are_left_out_and_still_place_the_beats_after_them(tmp_path,
+                                                                                                  caplog):
+    flags = {3: "5;1;1;1", 4: "5;0;0;1", 6: "31;0;1;1", 8: "30;0;1;1", 10: "5;0;0;0"}
+    path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", flags)
+    clean = read_recording(_sensor_logger_ppi(tmp_path / "clean.txt")).channels["ibi"]
+    ibi = read_recording(path).channels["ibi"]
+    # blocked (3), skin contact lost where reported (4), an error estimate over 30 ms (6) left out; one of 30 ms (8)
+    # and no contact where the sensor reports none (10) kept; the beats after them where the clean file's are
+    left_out = [3, 4, 6]
+    np.testing.assert_array_equal(ibi.times_s, np.delete(clean.times_s, left_out))
+    np.testing.assert_array_equal(ibi.values, np.delete(clean.values, left_out))
+    assert ("its sensor flags 3 of its 120 beat intervals in column 'PP-interval [ms]' as no valid ones (1 blocked, "
+            "1 without skin contact, 1 with an error estimate over 30 ms); read without them") in caplog.text
+    # no HRV across a left-out beat: the successive differences the features read skip it, none is made up
+    signals = process_recording(read_recording(path))
+    assert not np.isin(clean.times_s[left_out], signals.ibi.times_s).any()
+
+
+def test_a_sensor_logger_ppi_file_tells_its_two_contact_columns_apart(tmp_path):
+    # contact 1 where the sensor says it reports none (kept), contact 0 where it does (left out): read the other way
+    # round, the first would be left out and the second kept
+    path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", {5: "5;0;1;0", 7: "5;0;0;1"})
+    times_s = read_recording(_sensor_logger_ppi(tmp_path / "clean.txt")).channels["ibi"].times_s
+    np.testing.assert_array_equal(read_recording(path).channels["ibi"].times_s, np.delete(times_s, 7))
+
+
+def test_a_sensor_logger_ppi_file_with_a_sensor_time_and_skin_contact_names_is_read_by_its_intervals(tmp_path):
+    header = ("Phone timestamp;sensor timestamp [ns];HR [bpm];PP-interval [ms];error estimate [ms];blocker;"
+              "skin contact;skin contact supported")
+    path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", {5: "5;0;1;0", 7: "5;0;0;1"}, header)
+    times_s = read_recording(_sensor_logger_ppi(tmp_path / "clean.txt")).channels["ibi"].times_s
+    recording = read_recording(path)  # its sensor time, 0 on every row, is no clock of its beats
+    assert set(recording.channels) == {"ibi"}
+    np.testing.assert_array_equal(recording.channels["ibi"].times_s, np.delete(times_s, 7))
+
+
+def test_beat_flag_columns_are_read_beside_beat_intervals_in_any_csv(tmp_path):
+    path = tmp_path / "rr.csv"
+    path.write_text("rr_ms,beat_blocker\n" + "".join(f"{rr},{int(i == 2)}\n" for i, rr in enumerate(RR_MS)))
+    ibi = read_csv(path).channels["ibi"]  # was: beat_blocker no known channel, every interval read
+    assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in np.delete(RR_MS, 2)])
+    assert ibi.times_s[2] == pytest.approx((RR_MS[1] + RR_MS[2] + RR_MS[3]) / 1000)  # placed past the left-out one
+
+
+def test_a_sensor_logger_ppi_file_whose_every_beat_is_blocked_is_refused_in_one_line(tmp_path):
+    path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", dict.fromkeys(range(120), "5;1;1;1"))
+    with pytest.raises(InputError, match=r"Polar_Sense_PPI.txt: its sensor flags every one of its 120 beat intervals "
+                                         r"in column 'PP-interval \[ms\]' as no valid one \(120 blocked\): no beat "
+                                         "to read$"):
         read_recording(path, utc_offset_s=3600.0)
 
 

@@ -16,6 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.physio.readers.layouts import (
+    BEAT_BLOCKER,
+    BEAT_CONTACT,
+    BEAT_CONTACT_SUPPORTED,
+    BEAT_ERROR_MS,
+    BEAT_FLAG_COLUMNS,
     RECEIVED_COLUMN,
     CsvTable,
     consensys_table,
@@ -91,6 +96,7 @@ CSV_ALIASES: dict[str, str] = {
     **{f"{axis}_mg": axis for axis in ACC_AXES},  # in milli-g, as Polar Sensor Logger writes a strap's
     # as heart-rate apps and straps' loggers name them (Polar Sensor Logger, Polar Flow, Fitbit's export)
     "rr-interval [ms]": "ibi",
+    "pp-interval [ms]": "ibi",  # an optical sensor's pulse-to-pulse intervals (Polar Sensor Logger's PPI file)
     "rr interval [ms]": "ibi",
     "rr [ms]": "ibi",
     "hr [bpm]": "hr",
@@ -99,7 +105,8 @@ CSV_ALIASES: dict[str, str] = {
     "beats per minute": "hr",
 }
 # a column in another unit than its channel's -> the factor
-MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "rr [ms]")
+MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "rr [ms]",
+                       "pp-interval [ms]")
 CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
               **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES},
               **{f"{axis}_mg": 0.001 for axis in ACC_AXES}, "time_ns": 1e-9}
@@ -116,6 +123,10 @@ UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds,
 # (a sensor warming up); a minute or more apart, one of them is wrong.
 START_LINE_TOLERANCE_S = 60.0
 META_KEYS = ("start_unix_s", "rate_hz")
+# An optical beat interval whose error estimate is over this is left out: the project's choice, at the figure above
+# which Polar's SDK says the estimate may come from a movement artefact or loose sensor-skin contact (under 10 ms,
+# it says, the interval is probably very accurate); RMSSD at rest is itself a few tens of ms.
+BEAT_MAX_ERROR_MS = 30.0
 
 
 def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None,
@@ -148,9 +159,11 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column(s) %s hold another clock; read on '%s', %s, without them", path,
                     ", ".join(other_clocks), _name_of(table, time_column),
                     "its wall clock" if time_column in TIME_COLUMNS_UNIX else "the first of its clocks")
-    columns = _channel_columns(path, table, [RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE])
+    columns = _channel_columns(path, table, [RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE,
+                                             *BEAT_FLAG_COLUMNS])
+    flags = {i for i, column in enumerate(table.reads_as) if column in BEAT_FLAG_COLUMNS}
     # the received times are read once the rows' own times say which give the start (_received_unix_s)
-    kept = sorted(set(columns) | ({table.reads_as.index(time_column)} if time_column else set()))
+    kept = sorted(set(columns) | flags | ({table.reads_as.index(time_column)} if time_column else set()))
     data, zone_less = _values(path, table, kept, [c for c in (time_column,) if c in TIME_COLUMNS_UNIX], utc_offset_s)
     local_times = local_times or zone_less
     whole_table = table
@@ -167,6 +180,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data)
+    if flags:
+        data = _flagged_beats_left_out(path, table, columns, data)
     if received:
         if time_column is None:  # every row kept in its place
             row_lines = table.first_line + np.arange(times_s.size)
@@ -310,6 +325,40 @@ def _beats_of_intervals(path: Path, table: CsvTable, column: int, data: np.ndarr
     times_s = np.cumsum(intervals_s) - intervals_s[0]
     check_times(path, times_s, table.first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
     return times_s, data
+
+
+def _flagged_beats_left_out(path: Path, table: CsvTable, columns: dict[int, str], data: np.ndarray) -> np.ndarray:
+    """``data`` with the beat intervals its sensor flags as no valid ones (``BEAT_FLAG_COLUMNS``: the blocker set,
+    skin contact lost where the sensor reports it, an error estimate over BEAT_MAX_ERROR_MS) missing, with one
+    warning, as an interval no body's is: each still placed the beats after it by its length (their times are read
+    before this), and its value is left out, so that no HRV is read across it and a run of them is a hole in the
+    beats. A file whose every interval is flagged is refused."""
+    ibi = next((index for index, name in columns.items() if name == "ibi"), None)
+    if ibi is None:
+        return data
+    missing = np.full(data.shape[0], np.nan)
+
+    def flag(column: str) -> np.ndarray:
+        return data[:, table.reads_as.index(column)] if column in table.reads_as else missing
+
+    reasons = {"blocked": flag(BEAT_BLOCKER) > 0,
+               "without skin contact": (flag(BEAT_CONTACT_SUPPORTED) > 0) & (flag(BEAT_CONTACT) == 0),
+               f"with an error estimate over {BEAT_MAX_ERROR_MS:g} ms": flag(BEAT_ERROR_MS) > BEAT_MAX_ERROR_MS}
+    flagged = np.logical_or.reduce(list(reasons.values())) & np.isfinite(data[:, ibi])
+    if not flagged.any():
+        return data
+    said = ", ".join(f"{int(np.count_nonzero(rows & flagged))} {why}" for why, rows in reasons.items()
+                     if (rows & flagged).any())
+    beats = int(np.count_nonzero(np.isfinite(data[:, ibi])))
+    if flagged.sum() == beats:
+        raise InputError(path, f"its sensor flags every one of its {beats} beat intervals in column "
+                               f"'{table.names[ibi]}' as no valid one ({said}): no beat to read")
+    log.warning("%s: its sensor flags %d of its %d beat intervals in column '%s' as no valid ones (%s); read without "
+                "them, the beats after each still placed by its length", path, int(flagged.sum()), beats,
+                table.names[ibi], said)
+    data = data.copy()
+    data[flagged, ibi] = np.nan
+    return data
 
 
 def _received_unix_s(path: Path, table: CsvTable, row_lines: np.ndarray, times_s: np.ndarray,

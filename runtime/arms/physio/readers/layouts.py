@@ -56,10 +56,24 @@ SENSOR_LOGGER_RR = "rr-interval [ms]"
 # read for the spacing of the samples alone (as time_ns).
 SENSOR_LOGGER_SENSOR_TIME = "sensor timestamp [ns]"
 SENSOR_LOGGER_ACC = {f"{axis} [mg]": f"acc_{axis}_mg" for axis in "xyz"}  # the accelerometer in milli-g
-# A Verity Sense's PPI file: beat-to-beat intervals from the optical sensor, each with the sensor's error estimate
-# and blocker flag, which the arm has no reading of (its header names 'contact' twice).
+# A Verity Sense's (or OH1's) PPI file: beat-to-beat intervals from the optical sensor, each with the sensor's flags
+# ('Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;contact;hr [bpm]'). Its two 'contact'
+# columns are, in the order Polar's SDK gives a sample's fields (blockerBit, skinContactStatus, skinContactSupported),
+# the skin contact and whether the sensor reports contact at all: the first read as the one, the second as the other.
 SENSOR_LOGGER_PPI = "pp-interval [ms]"
-SENSOR_LOGGER_READS = "give its HR, RR or ACC file"
+# The generic columns its flags become: which of a file's beat intervals the sensor says are no valid ones.
+BEAT_BLOCKER = "beat_blocker"  # 1: the interval is invalid (movement, or another reason the sensor had)
+BEAT_CONTACT = "beat_skin_contact"  # 0: poor or no skin contact ...
+BEAT_CONTACT_SUPPORTED = "beat_contact_supported"  # ... where this is 1 (the sensor reports contact at all)
+BEAT_ERROR_MS = "beat_error_ms"  # the expected absolute error of the interval, ms
+BEAT_FLAG_COLUMNS = (BEAT_BLOCKER, BEAT_CONTACT, BEAT_CONTACT_SUPPORTED, BEAT_ERROR_MS)
+SENSOR_LOGGER_PPI_FLAGS = {"error estimate [ms]": BEAT_ERROR_MS, "blocker": BEAT_BLOCKER, "contact": BEAT_CONTACT,
+                           "skin contact": BEAT_CONTACT, "contact supported": BEAT_CONTACT_SUPPORTED,
+                           "skin contact supported": BEAT_CONTACT_SUPPORTED}
+# Its 'hr [bpm]', the sensor's own heart rate from the same beats, is left out (as the HR file's HRV is): read as
+# this, no known channel. So is any sensor timestamp beside it: Polar's SDK gives PP intervals no time of their own.
+SENSOR_LOGGER_PPI_HR = "sensor hr [bpm]"
+SENSOR_LOGGER_READS = "give its HR, RR, PPI or ACC file"
 # The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
 # before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
 RECEIVED_COLUMN = "received_time"
@@ -96,6 +110,7 @@ def header_table(path: str | Path, header: list[str], number: int, body: str, de
     reads_as = [name.lower() for name in names]
     if is_sensor_logger(reads_as):  # before the names' check: its PPI file has one twice
         _refuse_unread_sensor_logger(path, names, reads_as)
+        reads_as = _ppi_columns(reads_as) if SENSOR_LOGGER_PPI in reads_as else reads_as
     if len(set(reads_as)) != len(reads_as):
         raise InputError(path, "duplicate column names in the header")
     return CsvTable(names, reads_as, body, number + 1, delimiter, meta, decimal_comma=decimal_comma)
@@ -177,18 +192,25 @@ def is_sensor_logger(reads_as: list[str]) -> bool:
 
 def _refuse_unread_sensor_logger(path: str | Path, names: list[str], reads_as: list[str]) -> None:
     """A Polar Sensor Logger stream the reader has no reading of, refused naming what it holds and the files that
-    are read: its PPI file; one on the sensor's clock (ECG, PPG, gyroscope, magnetometer) with no heart rate, beat
-    interval or accelerometer in it."""
-    if SENSOR_LOGGER_PPI in reads_as:
-        raise InputError(path, "a Polar Sensor Logger PPI file (the optical sensor's beat intervals, with its error "
-                               f"estimates and blocker flags), which is not read: {SENSOR_LOGGER_READS}")
-    if SENSOR_LOGGER_SENSOR_TIME not in reads_as or {SENSOR_LOGGER_HR, SENSOR_LOGGER_RR} & set(reads_as) or set(
-            SENSOR_LOGGER_ACC) <= set(reads_as):
+    are read: one on the sensor's clock (ECG, PPG, gyroscope, magnetometer) with no heart rate, beat interval or
+    accelerometer in it."""
+    if SENSOR_LOGGER_SENSOR_TIME not in reads_as or {SENSOR_LOGGER_HR, SENSOR_LOGGER_RR, SENSOR_LOGGER_PPI} & set(
+            reads_as) or set(SENSOR_LOGGER_ACC) <= set(reads_as):
         return
     held = [name for name, column in zip(names, reads_as, strict=True)
             if column not in (SENSOR_LOGGER_PHONE_TIME, SENSOR_LOGGER_SENSOR_TIME) and name]
     what = f"of {', '.join(held)}" if held else "of its timestamps alone"
     raise InputError(path, f"a Polar Sensor Logger file {what}, which is not read: {SENSOR_LOGGER_READS}")
+
+
+def _ppi_columns(reads_as: list[str]) -> list[str]:
+    """A PPI file's columns (``reads_as``, its names in lower case) with its flags read as the generic beat-flag
+    columns, a second 'contact' (or 'skin contact') as whether contact is supported, and its heart rate left out."""
+    columns: list[str] = []
+    for name in reads_as:
+        column = SENSOR_LOGGER_PPI_FLAGS.get(name, SENSOR_LOGGER_PPI_HR if name == SENSOR_LOGGER_HR else name)
+        columns.append(BEAT_CONTACT_SUPPORTED if column == BEAT_CONTACT and BEAT_CONTACT in columns else column)
+    return columns
 
 
 def sensor_logger_table(table: CsvTable) -> CsvTable:
@@ -200,10 +222,15 @@ def sensor_logger_table(table: CsvTable) -> CsvTable:
     for the phone's clock, or, without one, reads the beats without a wall-clock start, as a Polar Flow export is
     without its start's offset).
 
+    Its PPI file (a Verity Sense's optical beat intervals: ``Phone timestamp;PP-interval [ms];error estimate
+    [ms];blocker;contact;contact;hr [bpm]``) is read as its RR file is, its flags (``_ppi_columns``) saying which
+    intervals the beats' channel is read without (the reader's ``_flagged_beats_left_out``); a sensor timestamp in
+    it is left out, the intervals placing its beats.
+
     Its ACC file (``Phone timestamp;sensor timestamp [ns];X [mg];Y [mg];Z [mg]``) is read on the sensor's own
     clock (``time_ns``, no wall clock), its axes in mg, and its phone timestamps, as the RR file's, give its start;
     so is any of its files with a sensor timestamp beside a heart rate or beat intervals. Its other streams (ECG,
-    PPG, PPI, gyroscope, magnetometer) are refused naming what they hold, and the files that are read, before the
+    PPG, gyroscope, magnetometer) are refused naming what they hold, and the files that are read, before the
     table is made (``header_table``).
 
     Its HR file (``Phone timestamp;HR [bpm];HRV [ms];Breathing interval [rpm];``) has one heart rate a notification,
@@ -211,6 +238,8 @@ def sensor_logger_table(table: CsvTable) -> CsvTable:
     offset stated for the phone's clock, as any such times are. Its rows end where their values do (the app writes
     ``...;64`` where it has no HRV, ``...;64;42;;`` where it has), so a row with fewer cells than the header has its
     empty ones added; its HRV, the app's own figure from the beats, is left out with the other columns not read."""
+    if SENSOR_LOGGER_PPI in table.reads_as:  # its beats follow their intervals, as an RR file's do
+        return _stamped_on_receipt(table)
     if SENSOR_LOGGER_SENSOR_TIME in table.reads_as:  # the rows' clock: the phone's stamps give its start alone
         reads_as = [SENSOR_LOGGER_ACC.get(column, "time_ns" if column == SENSOR_LOGGER_SENSOR_TIME else column)
                     for column in table.reads_as]
