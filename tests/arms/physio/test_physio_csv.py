@@ -704,9 +704,60 @@ def test_a_sensor_logger_acc_file_s_phone_timestamps_are_read_for_its_first_minu
     assert recording.duration_s == pytest.approx(180, abs=0.01)
     assert recording.start_unix_s == (None if utc_offset_s is None else pytest.approx(first_unix_s, abs=0.06))
     # the start is the first minute's (RECEIVED_START_WINDOW_S): the stamps after it, and their points, left unread
-    # (was: all three minutes' stamps parsed, and every column searched for what its points mark)
-    assert parsed and max(parsed) < "2024-03-01T10:01:01"
+    # (was: all three minutes' stamps parsed, and every column searched for what its points mark), but the last
+    # row's where they give the start, which checks the clocks still agree at the end
+    last_stamp = path.read_text().splitlines()[-1].partition(";")[0]
+    assert parsed and max(set(parsed) - {last_stamp}) < "2024-03-01T10:01:01"
+    assert (last_stamp in parsed) == (utc_offset_s is not None)
     assert max(told, default=0) <= 200 * 61
+
+
+def _restamped(path: Path, after_s: float, shift_s: float) -> Path:
+    """``path``, a Polar Sensor Logger file, with its rows stamped over ``after_s`` s after its first row moved by
+    ``shift_s`` (the phone's clock set then)."""
+    header, *rows = path.read_text().splitlines()
+    first = datetime.fromisoformat(rows[0].partition(";")[0])
+    stamped = []
+    for row in rows:
+        stamp, _, rest = row.partition(";")
+        when = datetime.fromisoformat(stamp)
+        if (when - first).total_seconds() > after_s:
+            when += timedelta(seconds=shift_s)
+        stamped.append(f"{when.isoformat(timespec='milliseconds')};{rest}")
+    path.write_text("\n".join([header, *stamped]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("shift_s", [-3600.0, 30.0])
+def test_a_sensor_logger_file_whose_phone_clock_changes_after_its_first_minute_says_so_and_reads_the_same(
+        tmp_path, caplog, shift_s):
+    path, _ = _sensor_logger_acc(tmp_path / "Polar_H10_ACC.txt", seconds=180)
+    kept = read_recording(path, utc_offset_s=3600.0)
+    assert "disagree" not in caplog.text  # within a delivery of where its own clock places it
+    recording = read_recording(_restamped(path, 90.0, shift_s), utc_offset_s=3600.0)
+    assert recording.start_unix_s == kept.start_unix_s and recording.duration_s == kept.duration_s
+    # was: nothing said (the stamps after the first minute unread)
+    assert (f"its last row (line 36001) was received {abs(shift_s):.3g} s {'after' if shift_s > 0 else 'before'} its "
+            "own clock places it from the start its column 'Phone timestamp' gives: the two clocks disagree after its "
+            "first minute") in caplog.text
+
+
+def test_a_sensor_logger_rr_file_missing_beats_after_its_first_minute_says_its_clocks_disagree(tmp_path, caplog):
+    path, _ = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, *rows[:90], *rows[100:]]) + "\n")  # ten beats (8 s) lost at about 75 s
+    recording = read_recording(path, utc_offset_s=3600.0)
+    assert recording.channels["ibi"].values.size == 110
+    assert "its last row (line 111) was received 8." in caplog.text and "s after its own clock" in caplog.text
+
+
+def test_a_sensor_logger_file_whose_last_stamp_is_no_time_is_refused_naming_its_line(tmp_path):
+    path, _ = _sensor_logger_rr(tmp_path / "Polar_H10_RR.txt", latency_s=0.12)
+    header, *rows = path.read_text().splitlines()
+    path.write_text("\n".join([header, *rows[:-1], "garbled;812"]) + "\n")
+    read_recording(path)  # no start read from the stamps: none checked
+    with pytest.raises(InputError, match="line 121: 'garbled' is neither UNIX seconds nor an ISO 8601 time"):
+        read_recording(path, utc_offset_s=3600.0)  # was: read, the stamp unread
 
 
 def test_a_sensor_logger_sensor_clock_is_never_read_as_a_wall_clock(tmp_path, caplog):

@@ -116,6 +116,13 @@ TIME_COLUMNS_UNIX = ("timestamp", "unix_s", "unix_time")
 TIME_COLUMNS_RELATIVE = ("time_s", "t_s", "seconds", "time_ms", "time_ns")  # any origin; time_ms in ms, time_ns in ns
 # The rows the start is read from: a sensor's clock drifts from the phone's by tens of ppm, which later rows would add.
 RECEIVED_START_WINDOW_S = 60.0
+# After them, the last row's received time alone is read (from the text's end: no other line), and is due within a
+# notification's delivery (a few hundred ms, a batch of samples under a second: 2 s allowed) of where the rows' own
+# clock places it, give or take that clock's drift against the phone's (tens of ppm: 100 allowed). Further off, the
+# two clocks disagree after the first minute: the phone's was changed, or beats or samples are missing from the rows'.
+RECEIVED_END_TOLERANCE_S = 2.0
+RECEIVED_END_DRIFT = 1e-4
+LAST_LINE_CHARS = 4096  # the text's tail the last row is looked for in: a longer line is no logger's, and not read
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
 MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
 UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
@@ -166,7 +173,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     kept = sorted(set(columns) | flags | ({table.reads_as.index(time_column)} if time_column else set()))
     data, zone_less = _values(path, table, kept, [c for c in (time_column,) if c in TIME_COLUMNS_UNIX], utc_offset_s)
     local_times = local_times or zone_less
-    whole_table = table
+    whole_table, last_line = table, table.first_line + data.shape[0] - 1  # the text's last line of data
     table, columns = _known_columns(table, columns, kept)
     meta = table.meta
     given_by = "--start-unix" if start_unix_s is not None else "its '# start_unix_s' line"
@@ -190,6 +197,9 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         # local received times without an offset give no start (the time column's would have been refused)
         start_unix_s = _received_or_given_start(path, whole_table, received_unix_s, times_s, start_unix_s, given_by,
                                                 zone_less and utc_offset_s is None)
+        # the received times gave the start (beside them, another is refused): the last row's is checked against it
+        if np.isfinite(received_unix_s).any() and row_lines[-1] == last_line:
+            _say_clocks_disagree(path, whole_table, last_line, float(times_s[-1]), start_unix_s, utc_offset_s)
     # after the times are read: a file without any says so, not that an offset would go unused
     if not local_times:
         refuse_options(path, "no time in it lacks a UTC offset (its times are UNIX times, carry their own offset, or "
@@ -380,6 +390,29 @@ def _received_unix_s(path: Path, table: CsvTable, row_lines: np.ndarray, times_s
     read = rows < values.shape[0]  # blank lines after the last row read are none
     received[:early][read] = values[rows[read], 0]
     return received, zone_less
+
+
+def _say_clocks_disagree(path: Path, table: CsvTable, last_line: int, last_s: float, start_unix_s: float,
+                         utc_offset_s: float | None) -> None:
+    """One warning where the last row (on file line ``last_line``, at ``last_s`` on the rows' own clock) was received
+    further from where that clock places it, from ``start_unix_s``, than a delivery and the clocks' drift allow
+    (RECEIVED_END_TOLERANCE_S, RECEIVED_END_DRIFT): the phone's clock changed, or the rows' own lost time, after
+    the first minute, which no other received time read would show. Its line alone is read, from the text's end."""
+    end = len(table.body)
+    while end and table.body[end - 1].isspace():
+        end -= 1
+    lines = list(lines_with_ends(table.body[max(0, end - LAST_LINE_CHARS):end]))
+    if len(lines) < 2:  # no line break in the tail: a line longer than any logger's, left unread
+        return
+    last = dataclasses.replace(table, body=lines[-1][0] + "\n", first_line=last_line)
+    received, _ = _values(path, last, [table.reads_as.index(RECEIVED_COLUMN)], [RECEIVED_COLUMN], utc_offset_s)
+    late_s = float(_unix_seconds(received[:, 0])[0]) - (start_unix_s + last_s)
+    if not abs(late_s) > RECEIVED_END_TOLERANCE_S + RECEIVED_END_DRIFT * last_s:  # NaN (no stamp there) too
+        return
+    log.warning("%s: its last row (line %d) was received %s s %s its own clock places it from the start its column "
+                "'%s' gives: the two clocks disagree after its first minute (the phone's clock changed, or beats or "
+                "samples are missing); its rows are placed by its own clock", path, last_line,
+                seconds_text(abs(late_s), ".3g"), "after" if late_s > 0 else "before", _name_of(table, RECEIVED_COLUMN))
 
 
 def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, times_s: np.ndarray) -> float | None:
