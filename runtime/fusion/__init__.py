@@ -12,7 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.fusion.align import FusionInput, align_tracks, is_emotion_track, own_labels, own_labels_line
+from runtime.fusion.align import (
+    FusionInput,
+    align_tracks,
+    is_emotion_track,
+    own_labels,
+    own_labels_line,
+    read_for_arousal,
+)
 from runtime.fusion.base import Fuser
 from runtime.fusion.learned import AttentionFusion, StackingFusion
 from runtime.fusion.methods import (
@@ -116,15 +123,14 @@ def fuses_nothing_of(track: Track, arousal_from: Sequence[str] = ()) -> bool:
     of the canonical ones fusion works over; ``align.own_labels``), none of whose labels or measurements an
     ``arousal_from`` entry names (a typo, 'audio.hgih', reads nothing of it)."""
     own = own_labels(track)
-    carried = set(track.labels).union(*(w.measurements for w in track.windows))
-    named = any(f"{track.name}.{name}" in arousal_from for name in carried)
-    return bool(own) and len(own) == len(track.labels) and not named
+    return bool(own) and len(own) == len(track.labels) and not read_for_arousal(track, arousal_from)
 
 
-def say_own_labels(tracks: Sequence[Track]) -> None:
-    """One warning for each track whose own labels fusion leaves out of the fused track (``align.own_labels_line``)."""
+def say_own_labels(tracks: Sequence[Track], arousal_from: Sequence[str] = ()) -> None:
+    """One warning for each track whose own labels fusion leaves out of the fused track, but those ``arousal_from``
+    reads into its arousal (``align.own_labels_line``)."""
     for track in tracks:
-        line = own_labels_line(track)
+        line = own_labels_line(track, arousal_from=arousal_from)
         if line:
             log.warning("fusion: %s", line)
 
@@ -150,7 +156,7 @@ def fuse_with_settings(
     fuser = fuser_from_settings(section, backend=backend)
     if isinstance(fuser, WeightedFusion):  # weights parsed once, by fuser_from_settings
         _say_weights_unused(fuser.weights, tracks)
-    say_own_labels(tracks)
+    say_own_labels(tracks, section.get("arousal_from", []))
     return fuser.fuse(tracks, **fuse_arguments(section))
 
 

@@ -231,9 +231,19 @@ def own_labels(track: Track) -> list[str]:
     return outside_canonical(track.labels)
 
 
-def own_labels_line(track: Track, fused_track: bool = True) -> str:
-    """What fusion says of a track's own labels (``own_labels``; '' for none): left out of the fused track, and what
-    of the track fuses; where no fused track was made (``fused_track`` False), what fusion would read of it."""
+def read_for_arousal(track: Track, arousal_from: Sequence[str]) -> list[str]:
+    """What of ``track`` the ``fusion.arousal_from`` entries read into the fused track's arousal, in their order: its
+    labels outside the canonical ones and its measurements (``affect.arousal_sources``; an entry naming anything else,
+    a typo, reads nothing)."""
+    carried = set(outside_canonical(track.labels)).union(*(w.measurements for w in track.windows))
+    named = [source.partition(".") for source in arousal_from]
+    return list(dict.fromkeys(name for owner, _, name in named if owner == track.name and name in carried))
+
+
+def own_labels_line(track: Track, fused_track: bool = True, arousal_from: Sequence[str] = ()) -> str:
+    """What fusion says of a track's own labels (``own_labels``; '' for none): left out of the fused track but those
+    ``arousal_from`` reads into its arousal, and what else of the track fuses (its canonical labels, else a measurement
+    arousal reads); where no fused track was made (``fused_track`` False), what fusion would read of it."""
     own = own_labels(track)
     if not own:
         return ""
@@ -242,8 +252,24 @@ def own_labels_line(track: Track, fused_track: bool = True) -> str:
             "none of the canonical emotions fusion works over")
     if not fused_track:  # nothing was left out of a fused track that was never made
         return said + (f" (it would read {', '.join(fused)} alone)" if fused else ", so it reads nothing of this track")
-    return said + ": left out of the fused track" + (
-        f" ({', '.join(fused)} {shares_fused(fused)})" if fused else ", so nothing of this track is fused")
+    read = read_for_arousal(track, arousal_from)
+    feeding = [label for label in own if label in read]  # an own label moves arousal as physio's stress does
+    if feeding:
+        left = [label for label in own if label not in read]
+        return said + f": {moves_arousal(feeding)}" + (
+            f", {', '.join(left)} {'are' if len(left) > 1 else 'is'} left out of the fused track" if left else "") + (
+            f"; {', '.join(fused)} {shares_fused(fused)}" if fused else "")
+    said += ": left out of the fused track"
+    if fused:
+        return said + f" ({', '.join(fused)} {shares_fused(fused)})"
+    measured = [name for name in read if name not in own]  # what else of it arousal reads (a body's activation)
+    return said + (f"; its {moves_arousal(measured)}" if measured else ", so nothing of this track is fused")
+
+
+def moves_arousal(names: list[str]) -> str:
+    """'high moves the fused track's arousal (fusion.arousal_from)', said of one name or several."""
+    verb = "moves" if len(names) == 1 else "move"
+    return f"{', '.join(names)} {verb} the fused track's arousal (fusion.arousal_from)"
 
 
 def shares_fused(labels: list[str]) -> str:

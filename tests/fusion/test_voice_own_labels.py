@@ -92,6 +92,38 @@ def test_the_own_labels_line_speaks_of_a_fused_track_only_where_one_is_made(capl
         "fusion works over, so it reads nothing of this track")
 
 
+def test_the_own_labels_line_names_an_own_label_arousal_reads_and_leaves_out_the_rest(caplog):
+    from runtime.fusion.align import own_labels_line
+
+    settings = load_settings(None, {"fusion.when": "always", "fusion.arousal_from": ["audio.high"]})
+    own = voice(["high", "low"], [0.7, 0.3])
+    with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
+        fused = pipeline.fused_tracks([own, face()], settings)[0]
+    assert "arousal_audio_high" in fused.windows[0].measurements  # high moves the fused track's arousal
+    said = [message for message in caplog.messages if "audio's labels" in message]
+    # was: 'left out of the fused track, so nothing of this track is fused', of a label that moves its arousal
+    assert said == ["fusion: audio's labels high, low are none of the canonical emotions fusion works over: high moves "
+                    "the fused track's arousal (fusion.arousal_from), low is left out of the fused track"]
+    # beside canonical labels, which fuse by their share; both own labels read: none left out
+    mixed = voice(["happy", "sad", "anxious"], [0.1, 0.3, 0.6])
+    assert own_labels_line(mixed, arousal_from=["audio.anxious"]).endswith(
+        ": anxious moves the fused track's arousal (fusion.arousal_from); happy, sad are fused, weighed by their share")
+    assert own_labels_line(own, arousal_from=["audio.low", "audio.high"]).endswith(
+        ": high, low move the fused track's arousal (fusion.arousal_from)")
+    # an entry of another track, or naming nothing this one carries, reads nothing of it
+    assert own_labels_line(own, arousal_from=["face.high", "audio.hgih"]) == own_labels_line(own)
+
+
+def test_the_own_labels_line_of_a_track_whose_measurement_arousal_reads_does_not_say_nothing_of_it_fuses(caplog):
+    settings = load_settings(None)  # arousal_from reads body.activation by default
+    with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
+        fused = pipeline.fused_tracks([body(["slumped", "upright"], [0.8, 0.2]), face()], settings)[0]
+    assert "arousal_body_activation" in fused.windows[0].measurements
+    # was: '..., so nothing of this track is fused', of a track whose activation moves the fused track's arousal
+    assert "fusion: body's labels slumped, upright are none of the canonical emotions fusion works over: left out of " \
+           "the fused track; its activation moves the fused track's arousal (fusion.arousal_from)" in caplog.messages
+
+
 def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
     from runtime.fusion.align import align_tracks
 
