@@ -1,5 +1,6 @@
 """Body sensors in a live session: a serial board over a pseudo-terminal, a simulated BLE heart-rate strap."""
 
+import json
 import os
 import threading
 import time
@@ -326,6 +327,41 @@ def _strap_rising_from(rise_s: float, seconds: float):
     return links
 
 
+class HandClockSession:
+    """A live session's sensors on a clock the test moves, not a real-time session that needs a checkpoint at a
+    given time of a loaded host: a strap's heart rate, ten samples a second at ``bpm``, delivered as the clock passes
+    them; its checkpoints and its end made when the test says, as written (JSON)."""
+
+    def __init__(self, settings: dict, samples_s: float, bpm: float = 70.0, on_line=None):
+        import runtime.live as live
+        from runtime.clock import SessionClock
+
+        self.now_s = 0.0
+        self.clock = SessionClock(monotonic=lambda: self.now_s)
+        self.settings = settings
+        self.inputs = LiveInputs(microphone=None)
+        self.sensors = live.SensorSession([], settings, on_line, self.clock)
+        self.so_far = live.SessionSoFar(self.inputs, settings, self.clock, time.perf_counter(), sensors=self.sensors)
+        self.pending = [Sample("hr", 0.1 * k, bpm, "strap") for k in range(round(samples_s * 10))]
+
+    def until(self, t_s: float) -> None:
+        """The samples sent by ``t_s``, and the clock there."""
+        while self.pending and self.pending[0].t_s < t_s:
+            self.sensors._deliver(self.pending.pop(0))
+        self.now_s = t_s
+
+    def checkpoint(self, t_s: float) -> dict:
+        self.until(t_s)
+        return json.loads(self.so_far.timeline().to_json())
+
+    def end(self, t_s: float) -> dict:
+        import runtime.live as live
+
+        self.until(t_s)
+        return json.loads(live._session_timeline([], None, self.sensors, self.inputs, self.settings, self.clock, t_s,
+                                                 self.so_far.started, {}).to_json())
+
+
 def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed(tmp_path):
     lines = []
     settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
@@ -563,103 +599,80 @@ def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_reco
     assert not any(line.startswith("sensors: recording on") for line in lines)  # was: "... until 1 s" at the end
 
 
-def test_a_checkpoint_holds_the_physio_track_of_the_samples_so_far_as_the_sessions_end_makes_it(tmp_path,
-                                                                                               monkeypatch):
+def test_a_checkpoint_holds_the_physio_track_of_the_samples_so_far_as_the_sessions_end_makes_it():
     from runtime.live import SETTLE_S
-    from tests.runtime.test_live_video import _written_timelines
 
-    written = _written_timelines(monkeypatch)
-    settings = load_settings(None, SHORT_WINDOWS)
-    settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
-    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=4.5, on_line=lambda _line: None,
-             make_links=_strap_rising_from(10.0, 4.5))
-    *checkpoints, final = written
-    later = [c for c in checkpoints if c["software"]["checkpoint_at_s"] >= 3.0]
-    assert later
-    physio = {t["name"]: t for t in later[-1]["tracks"]}["physio"]  # was: made only as the session ended
-    end_s = later[-1]["software"]["checkpoint_at_s"] - SETTLE_S  # samples of the last instants may be on their way
+    session = HandClockSession(load_settings(None, SHORT_WINDOWS), samples_s=SETTLE_S + 2.5)
+    checkpoint = session.checkpoint(SETTLE_S + 2.0)  # the physio track to 2 s: windows of 1 s every 0.5 s
+    physio = {t["name"]: t for t in checkpoint["tracks"]}["physio"]  # was: made only as the session ended
+    end_s = checkpoint["software"]["checkpoint_at_s"] - SETTLE_S  # samples of the last instants may be on their way
     assert physio["windows"] and physio["windows"][-1]["end_s"] <= end_s + 1e-3  # checkpoint_at_s: to the ms
     assert any(w["measurements"].get("hr_bpm") == pytest.approx(70.0) for w in physio["windows"])
+    final = session.end(SETTLE_S + 2.5)
     final_physio = {t["name"]: t for t in final["tracks"]}["physio"]
     assert set(physio["settings"]) == set(final_physio["settings"]) and physio["model"] == final_physio["model"]
-    assert later[-1]["settings"]["physio"]["enabled"]
+    assert checkpoint["settings"]["physio"]["enabled"]
 
 
-def test_a_checkpoint_whose_physio_track_cannot_be_made_records_why_as_the_end_does(tmp_path, monkeypatch):
+def test_a_checkpoint_whose_physio_track_cannot_be_made_records_why_as_the_end_does(monkeypatch):
     import runtime.live as live
-    from tests.runtime.test_live_video import _written_timelines
 
     def failing(self, duration_s, **options):
         raise RuntimeError("a defect in the physio track")
 
     monkeypatch.setattr(live.SensorSession, "track", failing)
-    written = _written_timelines(monkeypatch)
-    settings = load_settings(None, SHORT_WINDOWS)
-    settings["runtime"]["checkpoint_every_s"] = 1.0
-    run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5, on_line=lambda _line: None,
-             make_links=_strap_rising_from(10.0, 3.5))
-    *checkpoints, final = written
+    session = HandClockSession(load_settings(None, SHORT_WINDOWS), samples_s=live.SETTLE_S + 1.5)
+    # checkpoints after the first SETTLE_S, which make a physio track (before: none to make), then the end
+    checkpoints = [session.checkpoint(live.SETTLE_S + 0.5), session.checkpoint(live.SETTLE_S + 1.0)]
+    final = session.end(live.SETTLE_S + 1.5)
     why = {"enabled": False, "why": "its track could not be made (the session's log says why)"}
-    later = [c for c in checkpoints if c["software"]["checkpoint_at_s"] >= 2.0]
-    assert later and all(c["settings"]["physio"] == why for c in later)  # was: enabled, with its settings
+    assert all(c["settings"]["physio"] == why for c in checkpoints)  # was: enabled, with its settings
     assert final["settings"]["physio"] == why
 
 
-def test_a_checkpoint_leaves_the_physio_arms_log_lines_to_the_sessions_end(tmp_path, monkeypatch, caplog):
+def test_a_checkpoint_leaves_the_physio_arms_log_lines_to_the_sessions_end(monkeypatch, caplog):
     import logging
 
+    import runtime.live as live
     from runtime.arms.physio.live import SAID_ONCE
 
+    made_s: list[float] = []  # the physio tracks made, by their end
+
     def noisy(self, duration_s, **options):
+        made_s.append(duration_s)
         SAID_ONCE[0].warning("missing data (hr: %d gap(s))", int(duration_s))  # a loss that grows as it goes
         return real(self, duration_s, **options)
 
-    import runtime.live as live
-
     real = live.SensorSession.track
     monkeypatch.setattr(live.SensorSession, "track", noisy)
-    settings = load_settings(None, SHORT_WINDOWS)
-    settings["runtime"]["checkpoint_every_s"] = 1.0
+    session = HandClockSession(load_settings(None, SHORT_WINDOWS), samples_s=3.5)
     with caplog.at_level(logging.WARNING):
-        run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=3.5,
-                 on_line=lambda _line: None, make_links=_strap_rising_from(10.0, 3.5))
+        for checkpoint_s in (live.SETTLE_S + 0.5, live.SETTLE_S + 1.0):
+            session.checkpoint(checkpoint_s)
+        session.end(3.5)
+    assert made_s == [0.5, 1.0, 3.5]  # each checkpoint made one, SETTLE_S before it (was: none, on a slow host)
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("missing data")]
     assert said == ["missing data (hr: 3 gap(s))"]  # the end's, with the session's total; none of a checkpoint's
 
 
 def test_a_physio_reason_that_differs_by_its_numbers_alone_is_said_once_in_a_session(monkeypatch):
     import runtime.live as live
-    from runtime.clock import SessionClock
 
     def unreadable(recording, *args, duration_s=None, **kwargs):
         raise InputError("sensors", f"{recording.duration_s:.1f} s of samples hold no beat")
 
     monkeypatch.setattr(live, "physio_track", unreadable)
-    settings = load_settings(None, SHORT_WINDOWS)
-    now_s = [0.0]  # the session's clock, moved by the test: checkpoints and the end come when it says
-    clock = SessionClock(monotonic=lambda: now_s[0])
     lines: list[str] = []
-    sensors = live.SensorSession([], settings, lines.append, clock)
-    inputs = LiveInputs(microphone=None)
-    so_far = live.SessionSoFar(inputs, settings, clock, time.perf_counter(), sensors=sensors)
     end_s = live.SETTLE_S + 1.5
-    pending = [Sample("hr", 0.1 * k, 70.0, "strap") for k in range(round(end_s * 10))]  # a strap's ten a second
-
-    def until(t_s: float) -> None:  # the samples sent by then, and the clock there
-        while pending and pending[0].t_s < t_s:
-            sensors._deliver(pending.pop(0))
-        now_s[0] = t_s
-
+    session = HandClockSession(load_settings(None, SHORT_WINDOWS), samples_s=end_s, on_line=lines.append)
     # checkpoints that make a physio track (it ends SETTLE_S before them), each over more samples than the last
     for checkpoint_s in (live.SETTLE_S + 0.5, live.SETTLE_S + 1.0, live.SETTLE_S + 1.25):
-        until(checkpoint_s)
-        so_far.timeline()
-    until(end_s)
-    live._session_timeline([], None, sensors, inputs, settings, clock, end_s, so_far.started, {})  # the end
+        session.checkpoint(checkpoint_s)
+    session.end(end_s)
     said = [line for line in lines if line.startswith("physio: ")]
     # once by the checkpoints (was: at each one, its seconds grown), and again as the session ends, with its total
     assert len(said) == 2 and said[0] != said[1], lines
-    held_s = sensors.recorder.to_recording("strap").duration_s  # what the session's samples span at its end
+    held_s = session.sensors.recorder.to_recording("strap").duration_s  # what the session's samples span at its end
     assert said[-1] == f"physio: sensors: {held_s:.1f} s of samples hold no beat"
 
 
