@@ -1,7 +1,10 @@
 import json
 import shutil
+import subprocess
 import sys
 import types
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -12,6 +15,7 @@ from runtime.errors import InputError
 from runtime.models import load_card, load_model
 from runtime.models.card import REPO_MODELS_DIR, file_sha256, verify_checksum
 from runtime.models.runner import backend_for_file
+from tests.conftest import REPO_ROOT
 
 
 def test_a_backend_that_cannot_read_the_file_gives_way_to_the_cards_own():
@@ -312,3 +316,28 @@ def test_a_backend_installed_but_broken_is_said_in_one_line_before_any_model_loa
     backend = BACKENDS["openvino" if package == "openvino" else "tflite"]
     assert backend.unavailable().startswith("backend installed but cannot be loaded (libbroken.so.1: cannot open")
     # was: "" (the package was found), then an internal error at the model's import
+
+
+def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_for_them(tmp_path):
+    # was: models/ was no package data, so a plain `pip install .` knew no shipped model ('no shipped model of that
+    # id in .../site-packages/models'); the wheel is built from a copy so that the checkout gets no build/ folder
+    pytest.importorskip("setuptools")
+    import runtime.models.card as card
+
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source / name)
+    for name in ("runtime", "export", "firmware_bridge", "models"):
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    build = "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+    run = subprocess.run([sys.executable, "-c", build, str(tmp_path / "dist")], cwd=source, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-1000:]
+    with zipfile.ZipFile(tmp_path / "dist" / run.stdout.split()[-1]) as wheel:
+        in_wheel = set(wheel.namelist())
+    # installed, the wheel's root is site-packages: card.py looks where the checkout's models/ sits beside runtime/
+    package_root = Path(card.__file__).resolve().parents[2]
+    shipped = {path.relative_to(package_root).as_posix() for path in REPO_MODELS_DIR.rglob("*") if path.is_file()}
+    assert {f"models/{name}/card.json" for name in ("audio-emotion", "face-expression", "silero-vad")} <= shipped
+    assert shipped - in_wheel == set()
