@@ -94,6 +94,24 @@ def use_system_alsa_config(environ: MutableMapping[str, str] = os.environ,
     return None
 
 
+# The kernel's list of sound cards. alsa-lib fails alike ("Input/output error") for a machine without a sound card
+# and for a device name it does not know: the list tells the two apart for the hint.
+SOUND_CARDS_FILE = Path("/proc/asound/cards")
+
+
+def alsa_open_hint(cards_file: Path = SOUND_CARDS_FILE) -> str:
+    """What to try when an ALSA capture device will not open: a machine without a sound card needs one (or a
+    session without the microphone); one with a card, the name of its capture device."""
+    try:
+        cards = cards_file.read_text(errors="replace")
+    except OSError:  # no ALSA in the kernel (or the container): no card either
+        cards = ""
+    if not cards.strip() or "no soundcards" in cards:
+        return f"no sound card here ({cards_file} lists none): connect a microphone, or --no-mic for a session " \
+               "without one"
+    return "`arecord -L` lists the names --mic takes; --no-mic for a session without one"
+
+
 # A capture device that delivers nothing this long is gone, though its read has not failed (a stalled sound
 # server, a USB device hung): an ALSA period is 10-100 ms.
 STALL_S = 5.0
@@ -133,12 +151,18 @@ class MicrophoneSource:
                 with native_stderr(keep=lambda line: not line.startswith("ALSA lib ")):  # its reason is in ours
                     self._container = av.open(self.device, format=self.input_format)
             except (av.error.FFmpegError, ValueError, OSError) as error:
-                hint = "" if config_dir is not None else "; no ALSA configuration found: set ALSA_CONFIG_DIR"
-                raise InputError(self.name, f"cannot open audio device ({error}{hint})") from None
+                raise InputError(self.name, f"cannot open audio device ({error}{self._open_hint(config_dir)})") \
+                    from None
             if not self._container.streams.audio:  # a camera given as the microphone
                 self.close()
                 raise InputError(self.name, "has no audio stream")
             self._opened_s = self.clock.now_s()
+
+    def _open_hint(self, config_dir: str | None) -> str:
+        """The hint after a device's open error: ALSA's configuration first, as without it no name opens."""
+        if config_dir is None:
+            return "; no ALSA configuration found: set ALSA_CONFIG_DIR"
+        return f"; {alsa_open_hint()}" if self.input_format == "alsa" else ""
 
     def close(self) -> None:
         """Let go of a device opened but never read (the session could not start)."""

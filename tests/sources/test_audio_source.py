@@ -11,7 +11,13 @@ from runtime import stopping
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.media import wav_bytes
-from runtime.sources.audio import CapturePlacement, FileAudioSource, MicrophoneSource, use_system_alsa_config
+from runtime.sources.audio import (
+    CapturePlacement,
+    FileAudioSource,
+    MicrophoneSource,
+    alsa_open_hint,
+    use_system_alsa_config,
+)
 from tests.media_factory import cut_short, tone, write_media
 
 
@@ -55,6 +61,24 @@ def test_unavailable_microphone_is_one_clear_error():
     source = MicrophoneSource(device="no-such-device-xyz", input_format="alsa")
     with pytest.raises(InputError, match="no-such-device-xyz"):
         next(source.chunks())
+
+
+def test_an_alsa_device_that_will_not_open_says_what_to_try(tmp_path, monkeypatch):
+    # alsa-lib fails alike for a machine without a sound card and for a name it does not know ("Input/output
+    # error"): was that error alone, with no word of what to do
+    cards = tmp_path / "cards"
+    assert alsa_open_hint(cards).startswith(f"no sound card here ({cards} lists none): ")  # no ALSA in the kernel
+    for text in ("", "--- no soundcards ---\n"):
+        cards.write_text(text)
+        assert alsa_open_hint(cards).startswith("no sound card here") and "--no-mic" in alsa_open_hint(cards)
+    cards.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n                      HDA Intel PCH at 0xf7f1\n")
+    assert alsa_open_hint(cards).startswith("`arecord -L` lists the names --mic takes")
+
+    monkeypatch.setattr("runtime.sources.audio.use_system_alsa_config", lambda: "/usr/share/alsa")
+    with pytest.raises(InputError) as refused:
+        MicrophoneSource(device="no-such-device-xyz", input_format="alsa").open()
+    assert str(refused.value).startswith("alsa:no-such-device-xyz: cannot open audio device (")
+    assert str(refused.value).endswith(f"; {alsa_open_hint()})")
 
 
 def test_alsa_reads_the_systems_configuration_unless_one_is_set(tmp_path):
