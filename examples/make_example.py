@@ -10,6 +10,7 @@ carries little real emotion, so its spectrum says nothing about a person.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,12 +37,21 @@ SIZE = (240, 320)  # height, width
 DURATION_S = 40.0
 
 
-def speech_track() -> np.ndarray:
+def espeak_ng() -> str:
+    """The espeak-ng program that speaks the sentences; without it, one line saying how to install it, exit 1."""
+    program = shutil.which("espeak-ng")
+    if program is None:
+        raise SystemExit("make_example: espeak-ng not found: it speaks the example's sentences "
+                         "(apt-get install espeak-ng)")
+    return program
+
+
+def speech_track(program: str = "espeak-ng") -> np.ndarray:
     samples = [np.zeros(int(1.5 * RATE_HZ), dtype=np.float32)]
     with tempfile.TemporaryDirectory() as tmp:
         for i, (text, pitch, words_per_min) in enumerate(SENTENCES):
             wav = Path(tmp) / f"{i}.wav"
-            subprocess.run(["espeak-ng", "-v", "en-us", "-p", str(pitch), "-s", str(words_per_min),
+            subprocess.run([program, "-v", "en-us", "-p", str(pitch), "-s", str(words_per_min),
                             "-w", str(wav), text], check=True)
             with av.open(str(wav)) as container:
                 resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE_HZ)
@@ -77,7 +87,7 @@ def picture(t_s: float, image: np.ndarray, size: tuple[int, int] = SIZE,
 
 
 def main(out: Path) -> None:
-    audio = speech_track()
+    audio = speech_track(espeak_ng())
     image = astronaut()
     with av.open(str(out), "w") as container:
         video = container.add_stream("libx264", rate=FPS, options={"crf": "30", "preset": "slow"})
