@@ -869,6 +869,27 @@ def test_beat_flag_columns_are_read_beside_beat_intervals_in_any_csv(tmp_path):
     assert ibi.times_s[2] == pytest.approx((RR_MS[1] + RR_MS[2] + RR_MS[3]) / 1000)  # placed past the left-out one
 
 
+def test_a_ppi_file_whose_first_beats_are_flagged_says_so_where_its_recording_starts_later(tmp_path, caplog):
+    path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", dict.fromkeys(range(3), "5;1;1;1"))
+    clean = read_recording(_sensor_logger_ppi(tmp_path / "clean.txt")).channels["ibi"]
+    caplog.clear()
+    ibi = read_recording(path).channels["ibi"]
+    np.testing.assert_allclose(ibi.times_s, clean.times_s[3:] - clean.times_s[3])  # from its first beat read
+    later_s = float(clean.times_s[3])
+    # was: 'its first 2.5 s of rows hold no value', of rows that held beats the sensor flagged
+    assert (f"its first {later_s:.3g} s of rows hold no value read: its sensor flags their beat intervals as no "
+            "valid ones; the recording starts at its first sample") in caplog.text
+    assert "hold no value;" not in caplog.text
+
+
+def test_a_beat_list_whose_first_beat_is_no_body_s_says_its_value_was_left_out(tmp_path, caplog):
+    path = tmp_path / "rr.csv"
+    path.write_text("rr_ms\n" + "".join(f"{rr}\n" for rr in [3200, *RR_MS]))  # a strap's artefact first
+    ibi = read_csv(path).channels["ibi"]
+    assert ibi.values.size == len(RR_MS) and ibi.times_s[0] == 0.0
+    assert "its first 0.812 s of rows hold no value read: what is written there is left out" in caplog.text
+
+
 def test_a_sensor_logger_ppi_file_whose_every_beat_is_blocked_is_refused_in_one_line(tmp_path):
     path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", dict.fromkeys(range(120), "5;1;1;1"))
     with pytest.raises(InputError, match=r"Polar_Sense_PPI.txt: its sensor flags every one of its 120 beat intervals "

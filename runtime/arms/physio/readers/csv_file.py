@@ -187,6 +187,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
         data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data)
+    written_s = _first_row_s(times_s, data, columns)  # before any flagged beat is left out
     if flags:
         data = _flagged_beats_left_out(path, table, columns, data)
     if received:
@@ -218,7 +219,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         raise InputError(path, f"no signal column with at least two samples ({said})")
     if thin:  # the values no body gives were said as they were read: the columns alone here
         log.warning("%s: column(s) %s hold fewer than two samples; read without them", path, ", ".join(thin))
-    channels, start_unix_s = _from_first_sample(path, channels, start_unix_s)
+    channels, start_unix_s = _from_first_sample(path, channels, start_unix_s, written_s,
+                                                _first_row_s(times_s, data, columns))
     return Recording(str(path), channels, start_unix_s=start_unix_s)
 
 
@@ -457,16 +459,27 @@ def _received_or_given_start(path: Path, table: CsvTable, received: np.ndarray, 
     return start_unix_s
 
 
-def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None
-                       ) -> tuple[dict[str, Channel], float | None]:
+def _first_row_s(times_s: np.ndarray, data: np.ndarray, columns: dict[int, str]) -> float:
+    """The time of the first row holding a value in a channel column (infinity where none does)."""
+    held = np.isfinite(data[:, sorted(columns)]).any(axis=1)
+    return float(times_s[np.argmax(held)]) if held.any() else math.inf
+
+
+def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: float | None, written_s: float,
+                       unflagged_s: float) -> tuple[dict[str, Channel], float | None]:
     """The channels on a clock whose 0 is their first sample, and that instant's UNIX time: rows before any
     channel has a value (times alone) are no part of the recording, and that is said, since an offset given for
-    the recording (``--physio-offset``) places its first sample, not its first row."""
+    the recording (``--physio-offset``) places its first sample, not its first row. Where values were written
+    before it (the first row holding one at ``written_s``, the first holding one its sensor did not flag at
+    ``unflagged_s``), what left them out is said: flagged beats, or values the channels read without."""
     first_s = min(c.start_s for c in channels.values())
     if first_s <= 0:
         return channels, start_unix_s
-    log.warning("%s: its first %s s of rows hold no value; the recording starts at its first sample (where "
-                "--physio-offset places it)", path, seconds_text(first_s, ".3g"))
+    held = ("hold no value" if written_s >= first_s
+            else "hold no value read: its sensor flags their beat intervals as no valid ones" if unflagged_s > written_s
+            else "hold no value read: what is written there is left out")
+    log.warning("%s: its first %s s of rows %s; the recording starts at its first sample (where --physio-offset "
+                "places it)", path, seconds_text(first_s, ".3g"), held)
     moved = {name: Channel(c.name, c.unit, c.times_s - first_s, c.values, c.rate_hz,
                            [(a - first_s, b - first_s) for a, b in c.gaps]) for name, c in channels.items()}
     return moved, None if start_unix_s is None else start_unix_s + first_s
