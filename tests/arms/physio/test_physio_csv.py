@@ -890,6 +890,22 @@ def test_a_beat_list_whose_first_beat_is_no_body_s_says_its_value_was_left_out(t
     assert "its first 0.812 s of rows hold no value read: what is written there is left out" in caplog.text
 
 
+@pytest.mark.parametrize(("contact", "left_out"), [("1" * 40 + "0" * 5 + "1" * 75, list(range(40, 45))),
+                                                   ("0" * 120, [])], ids=["reported", "never-reported"])
+def test_a_ppi_file_with_one_contact_column_reads_its_0s_as_lost_contact_where_it_reports_contact(
+        tmp_path, contact, left_out):
+    header = "Phone timestamp;PP-interval [ms];error estimate [ms];blocker;contact;hr [bpm]"
+    path = _sensor_logger_ppi(tmp_path / "clean.txt")
+    clean = read_recording(path).channels["ibi"]
+    lines = path.read_text().splitlines()[1:]
+    rows = [";".join(cells[:4] + [c] + cells[6:]) for cells, c in zip((line.split(";") for line in lines), contact,
+                                                                        strict=True)]
+    path = tmp_path / "Polar_Sense_PPI.txt"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    # was: every beat read, its 0s never lost contact without a 'contact supported' column
+    np.testing.assert_array_equal(read_recording(path).channels["ibi"].times_s, np.delete(clean.times_s, left_out))
+
+
 def test_a_sensor_logger_ppi_file_whose_every_beat_is_blocked_is_refused_in_one_line(tmp_path):
     path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", dict.fromkeys(range(120), "5;1;1;1"))
     with pytest.raises(InputError, match=r"Polar_Sense_PPI.txt: its sensor flags every one of its 120 beat intervals "

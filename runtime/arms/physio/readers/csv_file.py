@@ -353,8 +353,14 @@ def _flagged_beats_left_out(path: Path, table: CsvTable, columns: dict[int, str]
     def flag(column: str) -> np.ndarray:
         return data[:, table.reads_as.index(column)] if column in table.reads_as else missing
 
+    contact, supported = flag(BEAT_CONTACT), flag(BEAT_CONTACT_SUPPORTED)
+    if BEAT_CONTACT_SUPPORTED not in table.reads_as:
+        # A contact column alone: Polar's SDK gives 0 both for lost contact and where the sensor cannot tell contact
+        # at all, its 'supported' field telling which. A sensor that writes 1 on some row can tell contact, so its 0s
+        # are lost contact; a column of 0s alone could be either, and leaves out nothing (the other flags still do).
+        supported = np.full(contact.shape, float((contact > 0).any()))
     reasons = {"blocked": flag(BEAT_BLOCKER) > 0,
-               "without skin contact": (flag(BEAT_CONTACT_SUPPORTED) > 0) & (flag(BEAT_CONTACT) == 0),
+               "without skin contact": (supported > 0) & (contact == 0),
                f"with an error estimate over {BEAT_MAX_ERROR_MS:g} ms": flag(BEAT_ERROR_MS) > BEAT_MAX_ERROR_MS}
     flagged = np.logical_or.reduce(list(reasons.values())) & np.isfinite(data[:, ibi])
     if not flagged.any():
