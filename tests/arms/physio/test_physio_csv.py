@@ -906,6 +906,26 @@ def test_a_ppi_file_with_one_contact_column_reads_its_0s_as_lost_contact_where_i
     np.testing.assert_array_equal(read_recording(path).channels["ibi"].times_s, np.delete(clean.times_s, left_out))
 
 
+@pytest.mark.parametrize(("true", "false"), [("true", "false"), ("TRUE", "FALSE"), ("True", " false ")])
+def test_beat_flags_written_as_words_are_read_as_1_and_0(tmp_path, true, false):
+    path = tmp_path / "rr.csv"
+    path.write_text("rr_ms,beat_blocker,beat_skin_contact,beat_contact_supported\n" + "".join(
+        f"{rr},{true if i == 2 else false},{false if i == 4 else true},{true}\n" for i, rr in enumerate(RR_MS)))
+    ibi = read_csv(path).channels["ibi"]  # was: 'line 2: 'false' is not a number in column 'beat_blocker''
+    assert ibi.values.tolist() == pytest.approx([rr / 1000 for rr in np.delete(RR_MS, [2, 4])])
+
+
+@pytest.mark.parametrize("column", ["beat_error_ms", "rr_ms"])
+def test_a_word_in_a_measurement_column_beside_beat_flags_is_still_no_number(tmp_path, column):
+    path = tmp_path / "rr.csv"
+    cells = {"rr_ms": [str(rr) for rr in RR_MS], "beat_error_ms": ["5"] * len(RR_MS),
+             "beat_blocker": ["0"] * len(RR_MS)}
+    cells[column][1] = "true"
+    path.write_text(",".join(cells) + "\n" + "".join(",".join(row) + "\n" for row in zip(*cells.values(), strict=True)))
+    with pytest.raises(InputError, match=f"line 3: 'true' is not a number in column '{column}'"):
+        read_csv(path)
+
+
 def test_a_sensor_logger_ppi_file_whose_every_beat_is_blocked_is_refused_in_one_line(tmp_path):
     path = _sensor_logger_ppi(tmp_path / "Polar_Sense_PPI.txt", dict.fromkeys(range(120), "5;1;1;1"))
     with pytest.raises(InputError, match=r"Polar_Sense_PPI.txt: its sensor flags every one of its 120 beat intervals "

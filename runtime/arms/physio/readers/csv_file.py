@@ -17,6 +17,7 @@ import numpy as np
 
 from runtime.arms.physio.readers.layouts import (
     BEAT_BLOCKER,
+    BEAT_BOOLEAN_COLUMNS,
     BEAT_CONTACT,
     BEAT_CONTACT_SUPPORTED,
     BEAT_ERROR_MS,
@@ -285,9 +286,15 @@ def _values_of(path: Path, table: CsvTable, kept: list[int], wall_clocks: list[s
             zone_less = zone_less or local
             if unix_s is not None:
                 values[unix_column] = unix_s
-    values.update(numbers_of_columns(path, {i: cells[i] for i in kept if i not in values}, table.first_line,
-                                     table.names))
+    values.update(numbers_of_columns(path, {i: _flag_words_as_numbers(cells[i]) if table.reads_as[i] in
+                                            BEAT_BOOLEAN_COLUMNS else cells[i] for i in kept if i not in values},
+                                     table.first_line, table.names))
     return np.stack([values[i] for i in kept], axis=1), zone_less
+
+
+def _flag_words_as_numbers(cells: list[str]) -> list[str]:
+    """A flag column's cells with 'true' and 'false' (any case), as some apps write a sensor's flags, as 1 and 0."""
+    return [{"true": "1", "false": "0"}.get(cell.strip().lower(), cell) for cell in cells]
 
 
 def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[np.ndarray], np.ndarray]]:

@@ -67,6 +67,7 @@ BEAT_CONTACT = "beat_skin_contact"  # 0: poor or no skin contact ...
 BEAT_CONTACT_SUPPORTED = "beat_contact_supported"  # ... where this is 1 (the sensor reports contact at all)
 BEAT_ERROR_MS = "beat_error_ms"  # the expected absolute error of the interval, ms
 BEAT_FLAG_COLUMNS = (BEAT_BLOCKER, BEAT_CONTACT, BEAT_CONTACT_SUPPORTED, BEAT_ERROR_MS)
+BEAT_BOOLEAN_COLUMNS = (BEAT_BLOCKER, BEAT_CONTACT, BEAT_CONTACT_SUPPORTED)  # 'true' / 'false' read as 1 / 0 too
 SENSOR_LOGGER_PPI_FLAGS = {"error estimate [ms]": BEAT_ERROR_MS, "blocker": BEAT_BLOCKER, "contact": BEAT_CONTACT,
                            "skin contact": BEAT_CONTACT, "contact supported": BEAT_CONTACT_SUPPORTED,
                            "skin contact supported": BEAT_CONTACT_SUPPORTED}
