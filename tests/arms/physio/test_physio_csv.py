@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import math
+import sys
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -1844,6 +1845,21 @@ def test_a_last_line_ended_by_any_line_break_before_nuls_is_read_whole(tmp_path,
     # was: its last line left out, 'its last line, cut short' (LF and CR alone were looked for)
     assert recording.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
     assert "a logger cut off? Read the text before them" in caplog.text and "cut short" not in caplog.text
+
+
+# cut off after a line, closed by a DOS end-of-file (whose NULs are space written ahead), UTF-16 with its mark
+@pytest.mark.parametrize(("encoding", "mark", "end"), [("utf-8", b"", b""), ("utf-8", b"", b"\x1a"),
+                                                       ("utf-16-le", codecs.BOM_UTF16_LE, b"")])
+def test_a_file_ending_in_nuls_is_decoded_holding_its_text_alone_beside_its_bytes(tmp_path, encoding, mark, end):
+    lines = "time_s,eda\n" + "".join(f"{i},1.{i % 1000:03d}\n" for i in range(1_000_000))  # 12.6 MB
+    text_bytes = mark + lines.encode(encoding) + end
+    data = text_bytes + b"\x00" * len(text_bytes)
+    text = text_reader.decode_text(tmp_path / "cut.csv", data)
+    assert text == lines
+    # the text decoded (and the control check's chunks), no copy of its bytes nor of it (was: two or three times the
+    # text's, in slices and strips)
+    peak = peak_traced_bytes(text_reader.decode_text, tmp_path / "cut.csv", data)
+    assert peak < 1.5 * sys.getsizeof(text)
 
 
 @pytest.mark.parametrize(("encoding", "mark"), [("utf-8", b""), ("utf-16-le", codecs.BOM_UTF16_LE)])

@@ -59,8 +59,8 @@ def decode_text(label: str | Path, data: bytes) -> str:
         little_endian = data.startswith(codecs.BOM_UTF16_LE)
         unit = f"{'<' if little_endian else '>'}u2"
         cut, cut_off = _before_nul_tail(data, "utf-16-le" if little_endian else "utf-16-be", start=2)
-        try:
-            text = data[:cut].decode("utf-16")
+        try:  # from a view: a file ending in NULs is decoded without a copy of its bytes before them
+            text = str(memoryview(data)[:cut], "utf-16")
         except UnicodeDecodeError:
             raise InputError(label, "not a text file: UTF-16 by its first bytes, but not readable as such") from None
         units = np.frombuffer(data, unit, count=(cut - 2) // 2, offset=2)
@@ -72,12 +72,12 @@ def decode_text(label: str | Path, data: bytes) -> str:
         raise InputError(label, "not UTF-8 text (NUL bytes among the first: UTF-16 without a byte-order mark?): "
                                 "save it as UTF-8")
     cut, cut_off = _before_nul_tail(data, "utf-8")
-    data = _without_dos_end(data[:cut])
-    control = first_control(np.frombuffer(data, np.uint8))
+    view = memoryview(data)[:_dos_end_start(data, cut)]  # the text's bytes, not a copy of them
+    control = first_control(np.frombuffer(view, np.uint8))
     if control is not None:
-        _refuse_binary(label, data[control], control)
+        _refuse_binary(label, view[control], control)
     try:
-        text = data.decode("utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
+        text = str(view, "utf-8-sig")  # a byte-order mark (Excel writes one) is not part of the first cell
     except UnicodeDecodeError as error:
         raise InputError(label, f"not UTF-8 text (byte {error.start} cannot be read as UTF-8): save it as UTF-8 "
                                 "if it is a CSV") from None
@@ -90,7 +90,7 @@ def _said_cut_off(label: str | Path, text: str, cut_off: tuple[str, str] | None)
     if cut_off is None:
         return text
     said, read = cut_off
-    if not text.strip():
+    if not text or text.isspace():  # (text.strip() would copy the text)
         raise InputError(label, f"{said} No whole line of text comes before them")
     log.warning("%s: %s %s", label, said, read)
     return text
@@ -102,13 +102,28 @@ def _said_cut_off(label: str | Path, text: str, cut_off: tuple[str, str] | None)
 TEXT_CONTROLS = (0x09, 0x0A, 0x0C, 0x0D)
 DOS_END_OF_FILE = b"\x1a"  # SUB, which DOS-era tools write after a text's last line: read as its end alone
 CONTROL_CHUNK = 2**20  # code units compared at once: the file's size in booleans is never held
+RUN_SCAN_BYTES = 2**16  # a run at a file's end is looked for this much at a time: no copy of what comes before it
 
 
-def _without_dos_end(data: bytes) -> bytes:
-    """``data`` without the DOS end-of-file bytes after its text (a run of them, a line break after them too, as
-    DOS-era tools and loggers close a file): the end of the text, not binary."""
-    before_break = data[:-2] if data.endswith(b"\r\n") else data[:-1] if data.endswith((b"\n", b"\r")) else data
-    return before_break.rstrip(DOS_END_OF_FILE) if before_break.endswith(DOS_END_OF_FILE) else data
+def _run_start(data: bytes, byte: bytes, end: int) -> int:
+    """Where the run of ``byte`` that ends ``data[:end]`` begins (``end`` where it does not end in one), found a
+    block at a time from the end: the bytes before it are never copied (``rstrip`` would, a whole file's)."""
+    while end:
+        begin = max(0, end - RUN_SCAN_BYTES)
+        kept = len(data[begin:end].rstrip(byte))
+        if kept:
+            return begin + kept
+        end = begin
+    return 0
+
+
+def _dos_end_start(data: bytes, end: int) -> int:
+    """Where the DOS end-of-file bytes after the text of ``data[:end]`` begin (a run of them, a line break after
+    them too, as DOS-era tools and loggers close a file: the end of the text, not binary); ``end`` where it has
+    none."""
+    before_break = end - (2 if data.endswith(b"\r\n", 0, end) else 1 if data.endswith((b"\n", b"\r"), 0, end) else 0)
+    run_start = _run_start(data, DOS_END_OF_FILE, before_break)
+    return run_start if run_start < before_break else end
 
 
 def _before_nul_tail(data: bytes, encoding: str, start: int = 0) -> tuple[int, tuple[str, str] | None]:
@@ -119,11 +134,11 @@ def _before_nul_tail(data: bytes, encoding: str, start: int = 0) -> tuple[int, t
     ends in none (the end of ``data``), nor where a DOS end-of-file closes the bytes' text before them: the file
     was closed whole, its text ends there, and the NULs are the space written ahead that it did not fill."""
     width = len("\n".encode(encoding))  # bytes a code unit
-    stripped = len(data.rstrip(b"\x00"))
+    stripped = _run_start(data, b"\x00", len(data))
     text_end = stripped + (start - stripped) % width  # a last unit's NUL byte is its own (an ASCII one's in UTF-16)
     if text_end >= len(data):
         return len(data), None
-    closed_at = len(_without_dos_end(data[:text_end])) if width == 1 else text_end
+    closed_at = _dos_end_start(data, text_end) if width == 1 else text_end
     if closed_at < text_end:
         return closed_at, None
     cut = _after_last_line_break(data, encoding, start, text_end)
