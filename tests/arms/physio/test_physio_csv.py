@@ -1599,6 +1599,23 @@ def test_a_point_in_a_file_written_with_both_marks_is_refused_saying_so(tmp_path
         read_recording(path)
 
 
+@pytest.mark.parametrize(("header", "rows", "said"), [
+    # each column holding both marks: the second's comma comes first (line 3), the first's later (line 7)
+    ("time_s;eda;temp", [("1.5", "33.5"), ("1.6", "33,5"), *[("1.6", "33.5")] * 3, ("1,7", "33.6"), ("1.234", "33.7")],
+     r"line 2 holds '1.5' in column 'eda', a decimal point, line 3 '33,5' in column 'temp'"),
+    # points in two columns numpy reads: the second's comes first (line 2), the first's later (line 7)
+    ("time_s;eda;temp;bvp", [("1,5", "33", "2.5"), *[("1,6", "33", "2")] * 4, ("1,6", "33.5", "2"),
+                             ("1.234", "33", "2")],
+     r"line 2 holds '2.5' in column 'bvp', a decimal point, line 2 '1,5' in column 'eda'"),
+], ids=["commas", "points"])
+def test_a_file_written_with_both_marks_is_refused_naming_the_first_cell_of_each(tmp_path, header, rows, said):
+    path = tmp_path / "rec.csv"
+    path.write_text(header + "\n" + "".join(";".join([str(i), *row]) + "\n" for i, row in enumerate(rows)))
+    # was: the first in the first column holding one ('line 7 '1,7' in column 'eda'', 'line 7 '33.5' in column 'temp'')
+    with pytest.raises(InputError, match=f"are written two ways: {said}, a decimal comma or thousands marks"):
+        read_recording(path)
+
+
 def test_a_decimal_comma_in_one_column_makes_the_points_of_another_thousands_marks(tmp_path):
     path = tmp_path / "rr.csv"
     rows = [("812", "0,51"), ("1.034", "0,52"), ("998", "0,53")]

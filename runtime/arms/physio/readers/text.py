@@ -353,6 +353,11 @@ def decimal_mark_columns(source: str | Path, text: str, first_line: int, delimit
                             told)
         _keep_first(first, *next(iter(told.items())))
     elif "unclear" in first and "comma" in first and "point" in first:
+        # the refusal names each mark's earliest cell: above, a mark's first column holding one alone was searched
+        for index, cells in joined.items():
+            for kind in ("comma", "point"):
+                _keep_first(first, kind, *_first_cells(cells, kind, [index]))
+        _keep_first(first, "point", *_first_cells(padded, "point", numbers, delimiter))
         _refuse_unclear(source, first_line, [names[index] for index in wanted], names, first, width, delimiter)
     thousands = "comma" in first
     for index in read_unclear if thousands else ():  # its text is read again, to tell each cell
