@@ -237,6 +237,7 @@ def beat_times_s(
     stamp_s: float,
     last_beat_s: float | None = None,
     max_lag_s: float = BEAT_CHAIN_MAX_LAG_S,
+    after_s: float | None = None,
 ) -> list[tuple[float, float]]:
     """(beat time, interval) of each beat of a notification's RR intervals, oldest first.
 
@@ -245,7 +246,8 @@ def beat_times_s(
     notifications, which successive differences (RMSSD) need. That chain may not end after ``stamp_s`` (a beat
     after the notification that carried it): it is moved back to end there. With no chain yet, or one ending more
     than ``max_lag_s`` before the stamp (beats were lost, or a dropout), the beats are laid out backwards from the
-    stamp. A beat that would fall at or before ``last_beat_s`` is left out: stamps never go back.
+    stamp. A beat that would fall at or before ``last_beat_s`` is left out: stamps never go back; so is one at or
+    before ``after_s`` (a refused notification's stamp: these beats came after it, and its gap ends there).
     """
     if not rr_intervals_s:
         return []
@@ -257,7 +259,8 @@ def beat_times_s(
     for rr in reversed(rr_intervals_s):
         beats.append((beat_s, rr))
         beat_s -= rr
-    return [(t, rr) for t, rr in reversed(beats) if last_beat_s is None or t > last_beat_s]
+    floor_s = max((t for t in (last_beat_s, after_s) if t is not None), default=None)
+    return [(t, rr) for t, rr in reversed(beats) if floor_s is None or t > floor_s]
 
 
 class BleNotifyLink(SensorLink):
@@ -304,6 +307,11 @@ class BleNotifyLink(SensorLink):
         """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
         raise NotImplementedError
 
+    def refused(self, error: BleFormatError, t_s: float) -> list[LinkEvent]:
+        """What a notification ``decode`` refused, stamped ``t_s``, leaves behind: nothing, unless a sensor type
+        loses more than the one value with it."""
+        return []
+
     def on_notification(self, data: bytes, sink: Sink) -> None:
         t_s = self.stamp()
         try:
@@ -313,6 +321,8 @@ class BleNotifyLink(SensorLink):
             self.format_errors += 1
             if self.format_errors == 1:
                 self.status(sink, "error", f"malformed {self.what} notification {data.hex()}: {error}")
+            for event in self.refused(error, t_s):
+                sink(event)
             return
         self.notifications += 1
         self._last_notify_s = self.clock.now_s()
@@ -495,7 +505,10 @@ class BleHeartRateLink(BleNotifyLink):
 
     A notification's RR intervals follow the beats before them, back to back, and end by its stamp
     (``beat_times_s``). No skin contact and 0 bpm are gaps on both channels since the notification before:
-    neither the value nor the beats are a heart's. A heart rate outside ``HEART_RATE_RANGE_BPM`` is malformed.
+    neither the value nor the beats are a heart's. A heart rate outside ``HEART_RATE_RANGE_BPM`` is malformed, and a
+    malformed notification is such a gap too (its beats are lost with it). After any of these the beats start
+    again from the next notification's stamp, none at or before the refused one's: its beats are missing from
+    the chain, which would otherwise run on as if they were not and place every later beat early.
     """
 
     characteristic = HEART_RATE_MEASUREMENT
@@ -504,20 +517,18 @@ class BleHeartRateLink(BleNotifyLink):
     default_name = "ble-hr"
     default_silence_timeout_s = 5.0  # a strap notifies about once a second
     _last_beat_s: float | None = None  # the last beat delivered: the next notification's beats follow it
+    _refused_s: float | None = None  # the last refused notification's stamp: no later beat is placed before it
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         measurement = parse_heart_rate_measurement(data)
         if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
             reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
-            since_s = t_s - 1.0  # the gap runs back to the last reading, within the silence that counts as gone
-            if self._last_sample_s is not None:
-                since_s = max(self._last_sample_s, t_s - self.silence_timeout_s)
-            return [Gap(channel, since_s, t_s, reason, self.name) for channel in self.channels]
+            return self._beats_lost(t_s, reason)
         if not plausible_readings("hr", np.array([measurement.heart_rate_bpm]))[0]:
             raise BleFormatError(f"heart rate {measurement.heart_rate_bpm} bpm is outside "
                                  f"{HEART_RATE_RANGE_BPM[0]:g}..{HEART_RATE_RANGE_BPM[1]:g} bpm")
         intervals_s = [rr for rr in measurement.rr_intervals_s if rr > 0]  # an interval of 0 is no beat
-        beats = beat_times_s(intervals_s, t_s, self._last_beat_s)
+        beats = beat_times_s(intervals_s, t_s, self._last_beat_s, after_s=self._refused_s)
         if beats:
             self._last_beat_s = beats[-1][0]
         # Every interval places the beats (they run back to back); one no heart beats at is not delivered.
@@ -525,6 +536,20 @@ class BleHeartRateLink(BleNotifyLink):
         return [Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name)] + [
             Sample("ibi", beat_s, rr, self.name) for (beat_s, rr), keep in zip(beats, plausible, strict=True) if keep
         ]
+
+    def refused(self, error: BleFormatError, t_s: float) -> list[LinkEvent]:
+        return self._beats_lost(t_s, f"heart rate notification refused ({error})")
+
+    def _beats_lost(self, t_s: float, reason: str) -> list[LinkEvent]:
+        """A notification whose beats are no heart's, or unreadable: a gap on both channels since the reading
+        before, and the chain of beats starts again after it. Its RR intervals are not trusted to carry the chain
+        across (no contact, a rate no heart beats at, or none read at all): starting again places the next beats
+        late at worst, which the chain's pull back to each stamp corrects; running on places them early for good."""
+        self._last_beat_s, self._refused_s = None, t_s
+        since_s = t_s - 1.0  # the gap runs back to the last reading, within the silence that counts as gone
+        if self._last_sample_s is not None:
+            since_s = max(self._last_sample_s, t_s - self.silence_timeout_s)
+        return [Gap(channel, since_s, t_s, reason, self.name) for channel in self.channels]
 
 
 class BleThermometerLink(BleNotifyLink):

@@ -18,7 +18,7 @@ from firmware_bridge.ble import (
     parse_heart_rate_measurement,
     parse_temperature_measurement,
 )
-from firmware_bridge.link import Gap, Recorder, Sample, Status
+from firmware_bridge.link import Recorder, Sample, Status
 from runtime.clock import SessionClock
 from tests.firmware_bridge.fakes import FakeTime, SimulatedPeripheral
 
@@ -145,13 +145,16 @@ def test_connection_failures_back_off_and_give_up_after_max_attempts():
     assert [s.state for s in recorder.statuses].count("stopped") == 1  # given up once, after the third attempt
 
 
-def test_malformed_notification_is_reported_and_skipped():
+def test_malformed_notification_is_reported_and_skipped_its_beats_a_gap():
     time = FakeTime()
     script = [(1.0, bytes([0x00, 0x48])), (2.0, bytes([0x01, 0x48])), (3.0, bytes([0x00, 0x4A]))]
     recorder = run_link(SimulatedPeripheral(script, now=time), time, stop_after_hr=2)
     assert recorder.series("hr")[1].tolist() == [72.0, 74.0]
     assert any(s.state == "error" and "malformed" in s.detail for s in recorder.statuses)
-    assert not any(isinstance(g, Gap) and g.channel == "hr" for g in recorder.gaps)
+    hr_s = recorder.series("hr")[0]
+    refused = [g for g in recorder.gaps if "refused" in g.reason]
+    assert [g.channel for g in refused] == ["hr", "ibi"]  # was: no gap
+    assert all((g.start_s, g.end_s) == pytest.approx((hr_s[0], 1.9)) for g in refused)  # since the reading before
 
 
 def test_simulated_peripheral_offers_the_standard_characteristics():
@@ -235,9 +238,11 @@ def test_a_sensor_sending_only_malformed_notifications_goes_silent_and_its_silen
     peripheral = SimulatedPeripheral(script, now=time)
     recorder = run_link(peripheral, time, stop_after_hr=2, backoff_s=(0.5,), silence_timeout_s=5.0)
     assert peripheral.connects >= 2  # each time it went silent
-    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr" and "out of reach" in g.reason]
     hr_times = recorder.series("hr")[0]
     assert (gap.start_s, gap.end_s) == pytest.approx(tuple(hr_times))
+    refused = [g for g in recorder.gaps if g.channel == "hr" and "refused" in g.reason]
+    assert refused and all(gap.start_s <= g.start_s < g.end_s <= gap.end_s for g in refused)  # each within it
     malformed = [s for s in recorder.statuses if "malformed" in s.detail]
     assert len(malformed) <= peripheral.connects + 1 < 29  # the first, then a count per connection; not one each
 
@@ -691,3 +696,69 @@ def test_an_rr_interval_no_heart_beats_at_places_the_beats_but_is_not_delivered(
     assert rr_s.tolist() == pytest.approx([820 / 1024, 819 / 1024])
     assert beats_s[-1] == pytest.approx(time.now - 10.0)  # the last beat ends the notification, as before
     assert beats_s[-1] - beats_s[0] == pytest.approx((4096 + 102 + 819) / 1024)  # the dropped ones still space them
+
+
+@pytest.mark.parametrize(
+    ("refusal", "reason"),
+    [
+        (bytes([0x14, 70]), "no skin contact"),  # contact supported, not detected
+        (bytes([0x10, 0]), "0 bpm"),
+        (bytes([0x10, 10]), "10 bpm is outside"),  # no heart beats at 10 bpm
+        (bytes([0x10, 70, 0x00]), "not whole uint16"),  # malformed: half an RR interval
+    ],
+    ids=["no-contact", "0-bpm", "10-bpm", "malformed"],
+)
+def test_a_refused_notification_restarts_the_beat_chain_so_later_beats_stay_on_time(refusal, reason):
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.05)
+    true_beats_s, _, notifications = strap_notifications(90)
+    refused_at = 30  # the notification sent at 30 s: its beats are lost
+    delivered_s, true_s = [], []
+    for second, (arrival_s, payload) in enumerate(notifications, start=1):
+        time.now = arrival_s
+        if second == refused_at:
+            payload = refusal + payload[2:] if reason != "not whole uint16" else payload + b"\x00"
+            refused_stamp_s = arrival_s - 0.05
+        before = recorder.series("ibi")[0].size
+        link.on_notification(payload, recorder)
+        new_s = recorder.series("ibi")[0][before:]
+        carried_s = true_beats_s[(true_beats_s > second - 1) & (true_beats_s <= second)]
+        delivered_s += new_s.tolist()
+        true_s += carried_s[carried_s.size - new_s.size :].tolist()  # a chain starting again may leave out its first
+    delivered_s, true_s = np.array(delivered_s), np.array(true_s)
+    later = true_s > refused_at + 10
+    # was: every later beat one beat early (0.74 s here), for good
+    assert np.max(np.abs(delivered_s[later] - true_s[later])) < 0.15
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    assert reason in gap.reason and gap.end_s == pytest.approx(refused_stamp_s)
+    assert gap.start_s == pytest.approx(notifications[refused_at - 2][0] - 0.05)  # the reading before
+    assert not any(gap.start_s < t <= gap.end_s for t in delivered_s)  # no beat inside it (was: for 0 bpm, one)
+
+
+def test_beats_after_a_no_contact_gap_are_not_chained_to_the_beats_before_it_nor_placed_inside_it():
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+
+    def rr(*intervals_s: float) -> bytes:
+        return b"".join(round(s * 1024).to_bytes(2, "little") for s in intervals_s)
+
+    contact, lost = bytes([0x16, 75]), bytes([0x14, 75])
+    for at_s, payload in [(1.0, contact + rr(0.8)), (2.0, contact + rr(0.8)), (3.0, lost + rr(0.8)),
+                          (4.0, contact + rr(0.8, 0.8, 0.8)), (5.0, contact + rr(0.8))]:
+        time.now = at_s
+        link.on_notification(payload, recorder)
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    assert (gap.start_s, gap.end_s) == (2.0, 3.0)
+    beats_s = recorder.series("ibi")[0]
+    assert not any(gap.start_s < t <= gap.end_s for t in beats_s)  # was: 2.6, chained to 1.8 across the gap
+    assert beats_s.tolist() == pytest.approx([1.0, 1.8, 3.2, 4.0, 4.8], abs=1e-3)  # 2.4, inside the gap: left out
+
+
+def test_beats_at_or_before_a_refused_notification_are_left_out():
+    from firmware_bridge.ble import beat_times_s
+
+    assert [t for t, _ in beat_times_s([0.8, 0.8, 0.8], stamp_s=4.0, after_s=3.0)] == pytest.approx([3.2, 4.0])
+    chained = beat_times_s([0.8, 0.8], stamp_s=10.0, last_beat_s=8.3, after_s=9.5)  # the later of the two counts
+    assert [t for t, _ in chained] == pytest.approx([9.9])
