@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink
+from firmware_bridge.link import Gap, LinkEvent, Sample, SensorLink, Sink, log
 from runtime.arms.physio.recording import HEART_RATE_RANGE_BPM, TEMPERATURE_RANGE_C, plausible_readings
 from runtime.clock import SessionClock
 
@@ -49,6 +49,8 @@ RR_UNIT_S = 1.0 / 1024.0
 # beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
 BEAT_CHAIN_MAX_LAG_S = 2.0
 DISCONNECT_WAIT_S = 2.0  # within the 5 s a session gives its link threads to end
+# What an attempt to reach a sensor says each time: while the link retries, these are not said again (see _say).
+RETRY_CYCLE_STATES = ("connecting", "connected", "retrying")
 # What a link retries on: bleak's own errors arrive as ConnectionError (BleakGattClient); asyncio.TimeoutError is no
 # OSError before Python 3.11.
 LINK_ERRORS = (ConnectionError, OSError, asyncio.TimeoutError)
@@ -270,7 +272,9 @@ class BleNotifyLink(SensorLink):
     Each notification is stamped on arrival minus ``latency_s``. When notifications stop for
     ``silence_timeout_s`` or the link drops, the sensor is reconnected with exponential back-off and the
     silence is recorded as a gap on each of its channels. A notification ``decode`` refuses (malformed)
-    neither counts as the sensor being there nor passes on a value.
+    neither counts as the sensor being there nor passes on a value. A sensor lost is said once, not at every
+    attempt: while the link retries, each attempt's looking, connecting and retrying and an error said already
+    are not said again, until the sensor sends a reading, which says it is back (``_say``).
     """
 
     characteristic: str
@@ -302,6 +306,8 @@ class BleNotifyLink(SensorLink):
         self._last_sample_s: float | None = None
         self._gap_open_s: float | None = None
         self._last_notify_s: float | None = None
+        self._retrying = False  # retried since the sensor's last reading: its attempts are not said again
+        self._said: set[tuple[str, str]] = set()  # (state, detail) said since the link started or was last back
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
@@ -326,11 +332,30 @@ class BleNotifyLink(SensorLink):
             return
         self.notifications += 1
         self._last_notify_s = self.clock.now_s()
+        if self._retrying:
+            self._say_back(t_s, sink)
         # A dropout ends where this notification's data starts: at its oldest beat, not inside the dropout.
         self._close_gap(min((e.t_s for e in events if isinstance(e, Sample)), default=t_s), sink)
         for event in events:
             sink(event)
         self._last_sample_s = t_s
+
+    def _say(self, sink: Sink, state: str, detail: str) -> None:
+        """A status of reaching the sensor, unless it says nothing new: while the link retries, each attempt's
+        connecting and retrying, and an error or a loss said already since the sensor's last reading, go to the
+        debug log only. Said at every attempt, a strap gone for good was three lines every 18 s of the session."""
+        if self._retrying and (state in RETRY_CYCLE_STATES or (state, detail) in self._said):
+            log.debug("%s: %s (%s), said already", self.name, state, detail)
+            return
+        self._said.add((state, detail))
+        self.status(sink, state, detail)
+
+    def _say_back(self, t_s: float, sink: Sink) -> None:
+        """The reading that ends the retrying says the sensor is back (its connection was not said): once."""
+        self._retrying = False
+        self._said.clear()
+        since = "" if self._last_sample_s is None else f"back after {t_s - self._last_sample_s:.0f} s; "
+        self.status(sink, "connected", f"{since}{self.what} notifications on")
 
     def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
         if self._gap_open_s is not None:
@@ -362,12 +387,14 @@ class BleNotifyLink(SensorLink):
                 self._open_gap()
                 if connected:
                     await self._safe_disconnect()  # a half-open connection would block the next one
-                    self.status(sink, "disconnected", "sensor vanished; reconnecting")
+                    self._say(sink, "disconnected", "sensor vanished; reconnecting")
                 if self.max_attempts is not None and failures >= self.max_attempts:
                     self.status(sink, "stopped", f"gave up after {failures} failed attempts")
                     return
                 delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
-                self.status(sink, "retrying", f"in {delay_s:g} s")
+                self._say(sink, "retrying", f"in {delay_s:g} s, and on, at most {max(self.backoff_s):g} s apart, "
+                          "until the sensor is back (said then)")
+                self._retrying = True
                 await self._unless_stopped(self.sleep(delay_s), stop)
         except Exception as error:  # a defect, not the sensor: said once, and its silence to the stop is a gap
             self._open_gap()
@@ -410,7 +437,7 @@ class BleNotifyLink(SensorLink):
     async def _connect_and_stream(self, sink: Sink, stop: asyncio.Event) -> bool | None:
         """One connection: until the sensor drops or goes silent, or ``stop``. Whether it connected; None for a
         device without this link's characteristic."""
-        self.status(sink, "connecting", "looking for the sensor")
+        self._say(sink, "connecting", "looking for the sensor")
         connected = False
         try:
             if not await self._unless_stopped(self.client.connect(), stop):
@@ -420,16 +447,16 @@ class BleNotifyLink(SensorLink):
                 self.status(sink, "stopped", f"the device offers no {self.what} measurement "
                             f"({self.characteristic}); is it the right sensor?")
                 return None
-            self.status(sink, "connected", f"{self.what} notifications on")
+            self._say(sink, "connected", f"{self.what} notifications on")
             await self._read_battery(sink)
             self._last_notify_s = self.clock.now_s()
             await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
             await self._watch(stop)
         except LINK_ERRORS as error:
-            self.status(sink, "error", f"{type(error).__name__}: {error}")
+            self._say(sink, "error", f"{type(error).__name__}: {error}")
         except asyncio.CancelledError:
             _raise_if_own_cancellation()
-            self.status(sink, "error", "the BLE stack cancelled a call")  # the connection is lost, not the link
+            self._say(sink, "error", "the BLE stack cancelled a call")  # the connection is lost, not the link
         return connected
 
     @staticmethod
@@ -456,8 +483,8 @@ class BleNotifyLink(SensorLink):
         try:
             level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
         except Exception as error:  # whatever the stack raises for an optional value, the measurement goes on
-            self.status(sink, "error", f"battery level unreadable ({type(error).__name__}: {error}); "
-                        f"the {self.what} goes on")
+            self._say(sink, "error", f"battery level unreadable ({type(error).__name__}: {error}); "
+                      f"the {self.what} goes on")
             return
         sink(Sample("battery", self.stamp(), float(level), self.name))
 

@@ -18,7 +18,7 @@ from firmware_bridge.ble import (
     parse_heart_rate_measurement,
     parse_temperature_measurement,
 )
-from firmware_bridge.link import Recorder, Sample, Status
+from firmware_bridge.link import Recorder, Sample
 from runtime.clock import SessionClock
 from tests.firmware_bridge.fakes import FakeTime, SimulatedPeripheral
 
@@ -255,13 +255,16 @@ def test_a_dropout_still_open_when_the_session_stops_is_recorded_as_a_gap():
     recorder = Recorder()
     stop = asyncio.Event()
 
-    def sink(event):
-        recorder(event)
-        if isinstance(event, Status) and event.state == "retrying" and time.now > 1010:
-            stop.set()  # the sensor never came back
-
     link = BleHeartRateLink(peripheral, clock, latency_s=0.0, sleep=time.sleep, backoff_s=(4.0,))
-    asyncio.run(asyncio.wait_for(link.run(sink, stop), timeout=10))
+
+    async def main():
+        running = asyncio.create_task(link.run(recorder, stop))
+        while time.now <= 1010:  # the sensor never came back
+            await asyncio.sleep(0)
+        stop.set()
+        await asyncio.wait_for(running, timeout=10)
+
+    asyncio.run(main())
     hr_gaps = [g for g in recorder.gaps if g.channel == "hr"]
     assert len(hr_gaps) == 1 and "until the session stopped" in hr_gaps[0].reason
     assert hr_gaps[0].start_s == pytest.approx(recorder.series("hr")[0][-1])
@@ -762,3 +765,52 @@ def test_beats_at_or_before_a_refused_notification_are_left_out():
     assert [t for t, _ in beat_times_s([0.8, 0.8, 0.8], stamp_s=4.0, after_s=3.0)] == pytest.approx([3.2, 4.0])
     chained = beat_times_s([0.8, 0.8], stamp_s=10.0, last_beat_s=8.3, after_s=9.5)  # the later of the two counts
     assert [t for t, _ in chained] == pytest.approx([9.9])
+
+
+class OutOfReach(SimulatedPeripheral):
+    """A strap no scan finds while ``absent()`` names why (the error each attempt raises), each scan taking
+    ``scan_s`` of the fake clock, as bleak's scanner does before it gives up."""
+
+    def __init__(self, script, time: FakeTime, absent, scan_s: float = 10.0, **kwargs):
+        super().__init__(script, now=time, **kwargs)
+        self.time, self.absent, self.scan_s = time, absent, scan_s
+
+    async def connect(self) -> None:
+        why = self.absent() if self._origin is not None else None
+        if why:
+            self.connects += 1
+            self.time.now += self.scan_s
+            raise ConnectionError(why)
+        await super().connect()
+
+
+def test_a_sensor_gone_for_minutes_is_said_lost_once_and_back_once_its_gap_as_before():
+    time = FakeTime()
+    beat = bytes([0x00, 0x48])
+    script = [(float(i), beat) for i in range(1, 4)] + [(600.0 + i, beat) for i in range(100)]
+    peripheral = OutOfReach(script, time, lambda: "no BLE device strap in range" if time.now < 1100 else None,
+                            vanish_after=3)
+    recorder = run_link(peripheral, time, stop_after_hr=8)
+    assert peripheral.connects > 30  # it was looked for all along, every 18 s at most
+    said = [(s.state, s.detail) for s in recorder.statuses]
+    # was: 'connecting', 'error (... in range)' and 'retrying (in 8 s)' at each of the 30-odd attempts
+    assert [state for state, _ in said] == ["connecting", "connected", "disconnected", "retrying", "error",
+                                            "connected", "stopped"]
+    assert said[4][1] == "ConnectionError: no BLE device strap in range"
+    assert said[5][1].startswith("back after 6") and said[5][1].endswith("heart rate notifications on")
+    hr_s = recorder.series("hr")[0]
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    assert (gap.start_s, gap.end_s) == pytest.approx((hr_s[2], hr_s[3])) and "out of reach" in gap.reason
+
+
+def test_a_new_error_while_retrying_is_said_once_and_an_old_one_not_again():
+    time = FakeTime()
+    errors = iter(["no BLE device strap in range"] * 4 + ["strap: org.bluez.Error.NotReady"] * 4
+                  + ["no BLE device strap in range"] * 4)
+    script = [(float(i), bytes([0x00, 0x48])) for i in [1, *range(100, 400)]]
+    peripheral = OutOfReach(script, time, lambda: next(errors, None), vanish_after=1)
+    recorder = run_link(peripheral, time, stop_after_hr=2)
+    assert peripheral.connects == 14  # the first, twelve in vain, the one that found it
+    assert [s.detail for s in recorder.statuses if s.state == "error"] == [
+        "ConnectionError: no BLE device strap in range", "ConnectionError: strap: org.bluez.Error.NotReady"]
+    assert [s.state for s in recorder.statuses].count("retrying") == 1
