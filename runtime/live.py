@@ -37,6 +37,7 @@ from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
+from runtime.arms.physio.features import process_recording, window_features
 from runtime.arms.physio.live import LEAD_S, NUMBER, SAID_ONCE, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
@@ -317,15 +318,34 @@ class VideoSession:
 
 # Channel -> (name, unit, format) of the live readout: what a clinician can read at a glance as it arrives.
 READOUT_CHANNELS = {"hr": ("heart", "bpm", "{:.0f}"), "eda": ("EDA", "µS", "{:.2f}"), "temp": ("skin", "°C", "{:.1f}")}
+# Where the readout finds the heart rate when no "hr" channel (a strap's) gives it: a board's pulse wave, beat intervals
+BEAT_CHANNELS = ("bvp", "ibi")
 
 
-def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float) -> str | None:
-    """One line with each readout channel's median over the last window, or None when none arrived."""
+def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float,
+                   beats_hr_bpm: float = math.nan) -> str | None:
+    """One line with each readout channel's median over the last window, or None when none arrived. Without heart
+    rate readings, the heart is ``beats_hr_bpm`` where it is a number (``beats_heart_rate_bpm``)."""
+    if not values.get("hr") and math.isfinite(beats_hr_bpm):
+        values = {**values, "hr": [beats_hr_bpm]}
     parts = [f"{name} {fmt.format(float(np.median(values[channel])))} {unit}"
              for channel, (name, unit, fmt) in READOUT_CHANNELS.items() if values.get(channel)]
     if not parts:
         return None
     return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s)"
+
+
+def beats_heart_rate_bpm(beats: Recorder, start_s: float, end_s: float) -> float:
+    """The heart rate the physio track's window over [start_s, end_s) reads from the pulse wave or beat intervals
+    ``beats`` holds (``window_features``' hr_bpm, from the clean beats neurokit2 finds); NaN where it finds none: no
+    such samples, a wave too short (under 8 s without a gap) or unreadable, or sampled too slowly for beats. What the
+    arm logs of that is dropped: the physio track says it as the session ends, and each readout would say it again."""
+    with muted(SAID_ONCE):
+        try:
+            return window_features(process_recording(beats.to_recording("live readout")), start_s,
+                                   end_s).measurements["hr_bpm"]
+        except Exception:  # a rate too slow (InputError), or a defect: the track, made by the same code, says it;
+            return math.nan  # raised here, it would end the link that delivered the sample (runner.run_link)
 
 
 def live_stress_line(window: PhysioWindow) -> str:
@@ -337,7 +357,8 @@ def live_stress_line(window: PhysioWindow) -> str:
 
 class SensorSession:
     """Body sensors beside the session: links record into one ``Recorder``; link states are printed, and once a
-    physio window the heart rate, EDA and skin temperature medians over it and the live stress figure.
+    physio window the heart rate, EDA and skin temperature medians over it (the heart, without a strap's, from the
+    pulse wave's beats: ``beats_heart_rate_bpm``) and the live stress figure.
 
     A thread of its own judges each physio window ``SETTLE_S`` after it ends, against the session so far
     (``LiveStress``): the "physio-live" track. The "physio" track is judged over the whole session at its end,
@@ -364,6 +385,7 @@ class SensorSession:
             log.warning("physio: no live stress figure (%s)", error)
             self._say(f"physio: no live stress figure ({error})")
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
+        self._beats = Recorder()  # the readout span's BEAT_CHANNELS samples
         self._readout_end_s = self.physio.window_s
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
         self._judged = 0  # windows judged live; the next ends at window_s + _judged * hop_s
@@ -383,19 +405,30 @@ class SensorSession:
             return
         if isinstance(event, Status):
             self._say(f"at {event.t_s:.1f} s: {event.link} {event.state} ({event.detail})")
-        elif (isinstance(event, Sample) and event.channel in READOUT_CHANNELS and np.isfinite(event.value)
+        elif (isinstance(event, Sample) and (event.channel in READOUT_CHANNELS or event.channel in BEAT_CHANNELS)
+              and np.isfinite(event.value)
               and event.link == self.recorder.link_for((event.channel,))):  # the link the tracks read it from
             self._read_out(event)
 
     def _read_out(self, sample: Sample) -> None:
+        span = None
         with self._readout_lock:
-            line = None
             if sample.t_s >= self._readout_end_s:
-                line = sensor_readout(self._readout, self._readout_end_s, self.physio.window_s)
-                self._readout = {channel: [] for channel in READOUT_CHANNELS}
+                span = self._readout, self._beats, self._readout_end_s
+                self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
                 while self._readout_end_s <= sample.t_s:
                     self._readout_end_s += self.physio.window_s
-            self._readout[sample.channel].append(sample.value)
+            if sample.channel in READOUT_CHANNELS:
+                self._readout[sample.channel].append(sample.value)
+            else:
+                self._beats(sample)
+        if span is None:
+            return
+        # the beats are read outside the lock (about 3 ms for 30 s of a 64 Hz wave): other links deliver meanwhile
+        values, beats, end_s = span
+        window_s = self.physio.window_s
+        line = sensor_readout(values, end_s, window_s,
+                              math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
         if line:
             self._say(line)
 

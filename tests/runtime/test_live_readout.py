@@ -1,0 +1,88 @@
+"""The live sensor readout's heart rate: a strap's readings, else the beats of a board's pulse wave."""
+
+import math
+import re
+
+import neurokit2 as nk
+import numpy as np
+import pytest
+
+from firmware_bridge.link import Recorder, Sample
+from runtime.arms.physio.features import recording_features
+from runtime.arms.physio.recording import Channel, Recording
+from runtime.clock import SessionClock
+from runtime.config import load_settings
+from runtime.live import SensorSession, beats_heart_rate_bpm
+
+RATE_HZ = 64.0  # the reference board's pulse wave
+
+
+def readouts(samples: list[Sample]) -> list[str]:
+    """The readout lines a session of default settings (30 s windows) prints as ``samples`` arrive, in time order."""
+    lines: list[str] = []
+    session = SensorSession([], load_settings(None), lines.append, SessionClock())
+    for sample in sorted(samples, key=lambda s: s.t_s):
+        session._deliver(sample)
+    return [line for line in lines if "sensors" in line]
+
+
+def board(pulse: np.ndarray, link: str = "serial-board") -> list[Sample]:
+    """A board's pulse wave at 64 Hz, with EDA and skin temperature at 4 Hz, as long as ``pulse``."""
+    samples = [Sample("bvp", i / RATE_HZ, float(v), link) for i, v in enumerate(pulse)]
+    for k in range(int(pulse.size / RATE_HZ * 4)):
+        samples += [Sample("eda", k / 4, 2.0, link), Sample("temp", k / 4, 33.0, link)]
+    return samples
+
+
+def heart_bpm(line: str) -> float:
+    return float(re.search(r"heart (\d+) bpm", line).group(1))
+
+
+@pytest.mark.parametrize("bpm", [64, 96])
+def test_a_board_s_pulse_wave_gives_the_readout_the_heart_rate_of_the_physio_track_s_windows(bpm):
+    pulse = nk.ppg_simulate(duration=62, sampling_rate=RATE_HZ, heart_rate=bpm, random_state=2)
+    lines = readouts(board(pulse))
+    # was: 'at 30.0 s: sensors EDA 2.00 µS, skin 33.0 °C (last 30 s)', the board's heart left out
+    assert [line.split(": sensors")[0] for line in lines] == ["at 30.0 s", "at 60.0 s"]
+    recording = Recording("board", {"bvp": Channel("bvp", "", np.arange(pulse.size) / RATE_HZ, pulse, RATE_HZ)})
+    track_bpm = [w.measurements["hr_bpm"] for w in recording_features(recording, window_s=30.0, hop_s=30.0)]
+    for line, bpm_there in zip(lines, track_bpm, strict=False):
+        assert line.endswith(", EDA 2.00 µS, skin 33.0 °C (last 30 s)")
+        # the span's wave alone, not the whole recording's, is filtered: its edges may move a beat or two
+        assert heart_bpm(line) == pytest.approx(bpm_there, abs=1.5)
+        assert heart_bpm(line) == pytest.approx(bpm, rel=0.1)  # the simulated rate drifts about it
+
+
+def test_a_strap_s_heart_rate_is_read_before_a_board_s_pulse_wave():
+    pulse = nk.ppg_simulate(duration=32, sampling_rate=RATE_HZ, heart_rate=96, random_state=2)
+    strap = [Sample("hr", float(t), 61.0, "ble-hr") for t in range(32)]
+    (line,) = readouts(board(pulse) + strap)
+    assert heart_bpm(line) == 61
+
+
+def sine(duration_s: float, rate_hz: float) -> np.ndarray:
+    return np.sin(np.arange(int(duration_s * rate_hz)) / rate_hz * 2 * np.pi * 1.2)  # 72 bpm, were it a pulse
+
+
+@pytest.mark.parametrize(("pulse", "rate_hz"), [
+    (np.zeros(int(32 * RATE_HZ)), RATE_HZ),  # flat: a sensor off the skin
+    (sine(5.0, RATE_HZ), RATE_HZ),  # 5 s: too short to read
+    (sine(32.0, 10.0), 10.0),  # too slow for the arm's filters
+], ids=["flat", "short", "slow"])
+def test_a_pulse_wave_without_readable_beats_gives_no_heart_figure_and_no_line_of_log(pulse, rate_hz, caplog):
+    samples = [s for s in board(np.zeros(int(32 * RATE_HZ))) if s.channel != "bvp"]
+    samples += [Sample("bvp", i / rate_hz, float(v), "serial-board") for i, v in enumerate(pulse)]
+    with caplog.at_level("DEBUG"):
+        lines = readouts(samples)
+    assert lines == ["at 30.0 s: sensors EDA 2.00 µS, skin 33.0 °C (last 30 s)"]
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("emotrace")] == []
+
+
+def test_beat_intervals_alone_give_the_heart_rate_the_physio_track_reads():
+    beats = Recorder()
+    t_s = 0.0
+    for interval_s in [0.8, 0.82, 0.78] * 12:
+        t_s += interval_s
+        beats(Sample("ibi", t_s, interval_s, "link"))
+    assert beats_heart_rate_bpm(beats, 0.0, 30.0) == pytest.approx(60 / 0.8)
+    assert math.isnan(beats_heart_rate_bpm(Recorder(), 0.0, 30.0))
