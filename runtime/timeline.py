@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import math
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,11 +209,19 @@ def summary_lines(timeline: Timeline) -> list[str]:
     return lines
 
 
+# How the fused track's reason of a window it flags incongruent begins (runtime.fusion.affect.incongruence), and a
+# label's confidence in it ('audio fearful (0.79) vs face happy (0.88)')
+INCONGRUENT = "incongruent: "
+CONFIDENCE = re.compile(r" \(\d+(\.\d+)?\)")
+
+
 def spectrum_stretches(track: Track) -> list[str]:
     """A track read as stretches of time, each its windows' leading emotion while it stays the same: '0.0-9.5 s:
     happy (72%)', with 'little evidence' where the windows' quality is under ``WEAK_QUALITY`` and 'no evidence'
     where they make no claim. Overlapping windows each stand for the time nearer their centre than their
-    neighbours', so the stretches follow on from one another."""
+    neighbours', so the stretches follow on from one another. Where the track flags windows incongruent (the fused
+    track: two modalities confidently disagree), each stretch of them that says the same is a line too, after the
+    stretch it begins in: '27.8-30.2 s: audio fearful vs face happy (incongruent)'."""
     def what(window: Window) -> str:
         if not window.has_claim:
             return "no evidence"
@@ -219,22 +229,35 @@ def spectrum_stretches(track: Track) -> list[str]:
             return "little evidence"
         return track.labels[max(range(len(track.labels)), key=lambda i: window.probs[i])]
 
+    def disagreement(window: Window) -> str:
+        if not window.measurements.get("incongruent"):
+            return ""
+        pairs = CONFIDENCE.sub("", window.reason.removeprefix(INCONGRUENT))  # who named what: the line says no more
+        return f"{pairs} (incongruent)" if pairs else "incongruent"
+
     windows = track.windows
     centres_s = [(w.start_s + w.end_s) / 2 for w in windows]
     between_s = [(a + b) / 2 for a, b in zip(centres_s, centres_s[1:], strict=False)]
     bounds_s = [windows[0].start_s, *between_s, windows[-1].end_s] if windows else []
-    lines: list[str] = []
+    stretches: list[tuple[float, int, str]] = []  # (start s, 0 for an emotion's and 1 for a disagreement's, line)
+    for first, end, said in _runs(windows, what):
+        if said in track.labels:
+            index = track.labels.index(said)
+            said += f" ({sum(w.probs[index] for w in windows[first:end]) / (end - first):.0%})"
+        stretches.append((bounds_s[first], 0, f"{bounds_s[first]:.1f}-{bounds_s[end]:.1f} s: {said}"))
+    stretches += [(bounds_s[first], 1, f"{bounds_s[first]:.1f}-{bounds_s[end]:.1f} s: {said}")
+                  for first, end, said in _runs(windows, disagreement) if said]
+    return [line for *_, line in sorted(stretches)]
+
+
+def _runs(windows: list[Window], what: Callable[[Window], str]) -> Iterator[tuple[int, int, str]]:
+    """(first, end, what they say) of each run of windows[first:end] for which ``what`` says the same."""
     first = 0
     for i in range(1, len(windows) + 1):
         if i < len(windows) and what(windows[i]) == what(windows[first]):
             continue
-        stretch, said = windows[first:i], what(windows[first])
-        if said in track.labels:
-            index = track.labels.index(said)
-            said += f" ({sum(w.probs[index] for w in stretch) / len(stretch):.0%})"
-        lines.append(f"{bounds_s[first]:.1f}-{bounds_s[i]:.1f} s: {said}")
+        yield first, i, what(windows[first])
         first = i
-    return lines
 
 
 MAX_STRETCH_LINES = 40  # a screenful; the rest is in timeline.csv

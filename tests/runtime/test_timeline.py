@@ -289,6 +289,20 @@ def test_an_analysis_says_its_tracks_the_emotion_over_time_and_the_caveat(analys
     assert printed[-1] == f"{out / 'timeline.json'}: 4 track(s) over 40.0 s"
 
 
+def test_an_analysis_says_where_its_fused_track_flags_the_modalities_incongruent(analysed_example):
+    from runtime.timeline import CAVEAT
+
+    out, printed = analysed_example
+    flagged = [w for w in Timeline.read(out / "timeline.json").track("fused").windows if w.measurements["incongruent"]]
+    stretches = printed[printed.index("fused, the leading emotion over time:") + 1:printed.index(CAVEAT)]
+    spans_s = [tuple(map(float, line.split(" s: ")[0].split("-"))) for line in stretches if "(incongruent)" in line]
+    # was: none (the example flags 27.0-31.0 s 'audio fearful (0.79) vs face happy (0.88)', printed 'happy (90%)')
+    assert flagged and spans_s
+    # every flagged window said, over the time it stands for (nearest its centre), and nothing else
+    assert all(any(a <= (w.start_s + w.end_s) / 2 <= b for a, b in spans_s) for w in flagged)
+    assert all(any(w.start_s <= (a + b) / 2 <= w.end_s for w in flagged) for a, b in spans_s)
+
+
 def schema_errors(document: dict) -> list[str]:
     """Where and how ``document`` breaks the timeline's JSON Schema (none: it meets it)."""
     from jsonschema import Draft202012Validator

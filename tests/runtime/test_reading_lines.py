@@ -1,0 +1,42 @@
+"""The printed reading of a fused track: where the modalities disagree, beside the leading emotion over time."""
+
+from runtime.timeline import CAVEAT, Timeline, reading_lines, spectrum_stretches
+from runtime.track import CANONICAL_LABELS, Track, Window
+
+HAPPY = [0.9 if label == "happy" else 0.1 / 7 for label in CANONICAL_LABELS]
+
+
+def fused(reasons: list[str]) -> Track:
+    """A fused track of happy 2 s windows every 0.5 s, a window flagged incongruent where its reason is given."""
+    windows = [Window(0.5 * i, 0.5 * i + 2.0, HAPPY, 0.8, reason, {"incongruent": float(bool(reason))})
+               for i, reason in enumerate(reasons)]
+    return Track("fused", list(CANONICAL_LABELS), windows, [], {})
+
+
+def test_windows_flagged_incongruent_read_as_a_stretch_after_the_stretch_it_begins_in():
+    track = fused(["", "", "incongruent: audio fearful (0.79) vs face happy (0.88)",
+                   "incongruent: audio fearful (0.92) vs face happy (0.90)", "", ""])
+    # each window stands for the time nearest its centre (1.0, 1.5, ...): its bounds half-way between
+    # was: '0.0-4.5 s: happy (90%)' alone
+    assert spectrum_stretches(track) == ["0.0-4.5 s: happy (90%)",
+                                         "1.8-2.8 s: audio fearful vs face happy (incongruent)"]
+
+
+def test_a_change_in_who_disagrees_or_a_window_between_parts_the_stretches_in_order_of_time():
+    fearful = "incongruent: audio fearful (0.80) vs face happy (0.90)"
+    angry = "incongruent: audio angry (0.70) vs face happy (0.90)"
+    track = fused([fearful, angry, "", fearful, f"{fearful}; audio fearful (0.80) vs body happy (0.60)"])
+    assert spectrum_stretches(track) == [
+        "0.0-4.0 s: happy (90%)",
+        "0.0-1.2 s: audio fearful vs face happy (incongruent)",
+        "1.2-1.8 s: audio angry vs face happy (incongruent)",
+        "2.2-2.8 s: audio fearful vs face happy (incongruent)",
+        "2.8-4.0 s: audio fearful vs face happy; audio fearful vs body happy (incongruent)",
+    ]
+
+
+def test_the_reading_lines_of_an_analysis_say_where_the_modalities_disagree():
+    track = fused(["", "incongruent: audio sad (0.85) vs face happy (0.90)", ""])
+    assert reading_lines(Timeline("x.mp4", 3.0, [track])) == [
+        "fused: 3 windows, 3 with evidence", "fused, the leading emotion over time:", "  0.0-3.0 s: happy (90%)",
+        "  1.2-1.8 s: audio sad vs face happy (incongruent)", CAVEAT]
