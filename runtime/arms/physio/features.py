@@ -248,6 +248,7 @@ def channel_statistics(signals: ProcessedSignals, start_s: float, end_s: float) 
     beats = _slice(signals.ibi_delivered, start_s, end_s)
     if beats is not None and beats.size >= 5:
         m["ibi_mean_s"], m["ibi_sd_s"] = float(beats.mean()), float(beats.std())
+        # across a dropped beat too, as the models were trained (docs/physio.md; rmssd_ms counts neighbours only)
         m["ibi_rmssd_s"] = float(np.sqrt(np.mean(np.diff(beats) ** 2)))
     eda = _stats(_slice(signals.eda_raw, start_s, end_s, with_times=True))
     m["eda_mean_us"], m["eda_sd_us"], m["eda_slope_us_per_min"] = eda[0], eda[1], eda[4]
