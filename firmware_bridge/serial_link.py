@@ -12,7 +12,9 @@ The decoder resynchronises after a corrupt frame by searching for the next sync 
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
 offset, and the window lets it follow a board clock that drifts; a clock that stood still and resumed behind is
-followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one.
+followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one:
+frames mapped before the last sample take its stamp, and when the offset came down by more than a read's wait (a
+link's delay fell) they are dropped and their stretch is a gap.
 Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again. Sequence numbers that
 jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is told by board time); a frame equal
 to one of the last ``REPEAT_MEMORY_FRAMES`` is a repeat, and one a little behind the newest that fits between its
@@ -75,6 +77,10 @@ REORDER_WINDOW_FRAMES = 64
 # second at 64 Hz.
 CLOCK_STEP_S = 0.25
 CLOCK_STEP_FRAMES = 16
+# A frame mapped at most this much before the last sample takes the last stamp: the newest frame of a read may be
+# a read's wait old, so the stamps are no more exact than that. Beyond it the samples before were stamped late (the
+# link's delay fell) and the frame cannot be placed: dropped, its stretch a gap.
+STAMP_WAIT_S = READ_TIMEOUT_S
 REPEAT, LATE = "repeat", "late"  # why BoardSequence.take drops a frame
 
 
@@ -278,6 +284,8 @@ class SerialBoardLink(SensorLink):
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
+        self._unplaced_frames = 0  # DATA frames dropped since the last sample: stamped before it
+        self._unplaced_from_s: float | None = None  # the earliest stamp of those, where their gap starts
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
         self.repeated_frames = 0
@@ -340,10 +348,7 @@ class SerialBoardLink(SensorLink):
         return jumped
 
     def board_to_session_s(self, board_ms: int) -> float:
-        t_s = board_ms / 1000.0 + self._offset_s
-        # Never before the last sample: after the offset came down, the next stamps repeat the last one until the
-        # board time has caught up, instead of going back by the first read's delay.
-        return t_s if self._last_t_s is None else max(t_s, self._last_t_s)
+        return board_ms / 1000.0 + self._offset_s
 
     def poll(self, sink: Sink) -> int:
         """Read what has arrived, hand on its samples and gaps; returns the number of frames decoded."""
@@ -420,20 +425,54 @@ class SerialBoardLink(SensorLink):
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         fell_behind = self._move_offset(frame.board_ms, received_s, sink)
         t_s = self.board_to_session_s(frame.board_ms)
-        if self._last_t_s is not None and self._restarted:
-            sink(Gap("*", self._last_t_s, t_s, "board restarted", self.name))
-        elif self._last_t_s is not None and self._lost_frames:
-            sink(Gap("*", self._last_t_s, t_s, f"{self._lost_frames} frame(s) lost or corrupt", self.name))
-        elif self._last_t_s is not None and fell_behind:
-            sink(Gap("*", self._last_t_s, t_s, "board clock fell behind", self.name))
+        if self._last_t_s is not None and t_s < self._last_t_s:
+            if self._unplaced_from_s is not None or self._last_t_s - t_s > STAMP_WAIT_S:
+                self._drop_unplaced(t_s, sink)
+                return
+            t_s = self._last_t_s  # within a read's wait: the stamps are no more exact than that
+        reason = self._gap_reason(fell_behind)
+        if self._last_t_s is not None and reason:
+            sink(Gap("*", self._gap_start_s(), t_s, reason, self.name))
         self._restarted = False
-        self._lost_frames = 0
+        self._lost_frames = self._unplaced_frames = 0
+        self._unplaced_from_s = None
         self._last_t_s = t_s
         for channel, value in readings:
             if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
                 self.implausible_readings += 1  # a board's wild value (3e38 fits a frame): a missing sample
                 value = math.nan
             sink(Sample(channel, t_s, float(value), self.name))
+
+    def _drop_unplaced(self, t_s: float, sink: Sink) -> None:
+        """A frame whose stamp falls before the last sample's: the offset came down (the link's delay fell: a
+        bridge that held frames let them go), so the samples before were stamped late by as much. Its readings are
+        dropped, not stacked on the last stamp, and its stretch becomes a gap from its stamp with the next sample;
+        a stretch longer than CLOCK_STEP_S is said, as a clock that fell behind is."""
+        if self._unplaced_from_s is None and self._last_t_s - t_s > CLOCK_STEP_S:
+            self.status(sink, "error", f"board frames came {self._last_t_s - t_s:.2f} s sooner than before (a link "
+                        "or bridge that held them let go?): the samples before were stamped up to that late; the "
+                        "frames that would be stamped before the last one are dropped and their stretch is a gap")
+        self._unplaced_frames += 1
+        self._unplaced_from_s = t_s if self._unplaced_from_s is None else min(t_s, self._unplaced_from_s)
+
+    def _gap_start_s(self) -> float:
+        """Where a gap before the next sample starts: the last sample, or the earliest stamp of the frames dropped
+        as stamped before it."""
+        return self._last_t_s if self._unplaced_from_s is None else min(self._last_t_s, self._unplaced_from_s)
+
+    def _gap_reason(self, fell_behind: bool) -> str:
+        """Why the stretch before the next sample is a gap; empty when it is none."""
+        if self._restarted:
+            return "board restarted"
+        why = []
+        if self._lost_frames:
+            why.append(f"{self._lost_frames} frame(s) lost or corrupt")
+        elif fell_behind:
+            why.append("board clock fell behind")
+        if self._unplaced_frames:
+            why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "
+                       "delay fell)")
+        return "; ".join(why)
 
     def _report_drops(self, sink: Sink, now_s: float) -> None:
         counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames,
@@ -464,7 +503,7 @@ class SerialBoardLink(SensorLink):
     def end_of_session_gap(self, sink: Sink, reason: str) -> None:
         """The stretch from the last sample to now, when the board is gone for the rest of the session."""
         if self._last_t_s is not None:
-            sink(Gap("*", self._last_t_s, max(self.stamp(), self._last_t_s), reason, self.name))
+            sink(Gap("*", self._gap_start_s(), max(self.stamp(), self._last_t_s), reason, self.name))
 
     def silence_to_the_stop(self, sink: Sink) -> None:
         """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the

@@ -294,14 +294,14 @@ def test_a_frame_repeated_after_later_ones_is_dropped_not_taken_for_a_board_rest
     link.close()
 
 
-def test_a_delayed_first_read_is_corrected_at_once_without_stamping_a_sample_before_the_last():
+def test_a_delayed_first_read_is_corrected_at_once_its_overlap_dropped_as_a_gap_not_stacked_on_one_stamp():
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, data_frame(1, 1_000), after_s=0.08)  # the first frame was read 80 ms late, alone
     # the frames taken meanwhile come in the next read: their offset, 80 ms lower, is taken at once (slewing it
-    # down stamped later samples after they were read), and their stamps wait at the first one's instead of
-    # going back before it
+    # down stamped later samples after they were read); those it places before the first sample are dropped as a
+    # gap instead of all taking the first one's stamp
     send(link, time, recorder, *[data_frame(seq, 1_000 + 20 * (seq - 1)) for seq in range(2, 6)], after_s=0.0)
-    read_s = [time.now - 500.0] * 5
+    read_s = [time.now - 500.0] * 2
     for seq in range(6, 30):  # then every 20 ms frame is read as it is taken
         send(link, time, recorder, data_frame(seq, 1_000 + 20 * (seq - 1)), after_s=0.02)
         read_s.append(time.now - 500.0)
@@ -309,8 +309,12 @@ def test_a_delayed_first_read_is_corrected_at_once_without_stamping_a_sample_bef
     steps = times[1:] - times[:-1]
     assert (steps >= 0).all()
     assert (times <= np.array(read_s) + 1e-9).all()  # never stamped after it was read
-    assert list(times[:5]) == pytest.approx([0.08] * 5)
-    assert list(steps[4:]) == pytest.approx([0.02] * len(steps[4:]))  # the board spacing from the next frame on
+    assert list(times[:2]) == pytest.approx([0.08] * 2)  # the first frame, and the fifth at its own board time
+    assert list(steps[1:]) == pytest.approx([0.02] * len(steps[1:]))  # the board spacing from then on
+    (gap,) = recorder.gaps
+    assert (gap.start_s, gap.end_s) == pytest.approx((0.02, 0.08))  # where the three dropped frames belong
+    assert gap.reason.startswith("3 frame(s) dropped, stamped before the last sample")
+    assert not any("sooner" in s.detail for s in recorder.statuses)  # 80 ms is a read's delay, not said
     assert times[-1] == pytest.approx(link.clock.now_s())
     link.close()
 

@@ -67,6 +67,27 @@ def test_a_board_clock_that_stood_still_is_followed_within_a_second_said_and_lef
     link.close()
 
 
+def test_a_link_whose_delay_falls_drops_the_frames_it_cannot_place_as_a_gap_and_says_so():
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = np.arange(1, 64 * 30) / 64  # 30 s at 64 Hz
+    delay_s = np.where((taken_s >= 5.0) & (taken_s < 20.0), 0.5, 0.005)  # a bridge buffers half a second a while
+    read_s = np.maximum.accumulate(taken_s + delay_s)  # then lets its queue go, first in first out
+    stream(link, time, recorder, np.round(1000 * taken_s), read_s)
+    times, _ = recorder.series("eda")
+    assert (np.diff(times) > 0).all()  # was: 31 samples on one stamp, nothing said
+    (gap,) = [g for g in recorder.gaps if "stamped before the last sample" in g.reason]
+    dropped = int(gap.reason.split()[0])
+    assert dropped == pytest.approx(0.48 * 64, abs=2) and times.size == taken_s.size - dropped
+    # the gap covers the stretch where the samples before it, stamped half a second late, and the dropped ones
+    # (their own stamps) overlap
+    assert gap.start_s == pytest.approx(20.0, abs=0.03) and gap.end_s - gap.start_s == pytest.approx(0.47, abs=0.03)
+    after = times > gap.end_s
+    assert np.abs(times[after] - taken_s[-after.sum():]).max() < 0.02  # placed right once it drained
+    said = [s.detail for s in recorder.statuses if "sooner than before" in s.detail]
+    assert len(said) == 1 and said[0].startswith("board frames came 0.4")
+    link.close()
+
+
 def test_reads_that_stall_for_seconds_are_no_clock_step():
     time, link, recorder = board(latency_s=0.0)
     taken_s = 0.02 * np.arange(1, 1501)  # 30 s at 50 Hz
