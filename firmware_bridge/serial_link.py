@@ -59,8 +59,9 @@ READ_TIMEOUT_S = 0.05  # a read of an opened port waits this long for bytes: it 
 OFFSET_WINDOW_MS = 10_000
 # No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate).
 SILENCE_S = 5.0
-# Corrupt frames are counted in one status line at most this often: a board speaking another protocol version
-# would otherwise print a line for every frame, 64 a second.
+# Dropped frames are counted in one status line at most this often at first, and half as often each time the same
+# kinds are said again: a board with a bug, or a noisy cable, would otherwise print a line for every frame, 64 a
+# second, and then one every 10 s for the whole session. The counts at the session's end are said in a last line.
 CORRUPTION_REPORT_S = 10.0
 # A frame equal to one of the last this many is a repeat (a radio bridge's retry may bring one back out of order),
 # dropped before it could be taken for a board restart; one second of frames at 64 Hz.
@@ -124,9 +125,11 @@ class FrameDecoder:
 
     def __init__(self) -> None:
         self.buffer = bytearray()
-        self.crc_errors = 0
-        self.version_errors = 0
-        self.bytes_skipped = 0
+        self.crc_errors = 0  # corrupt frames: a bad checksum, or a version byte no good frame carries
+        self.version_errors = 0  # whole frames of another protocol version (their checksum good), skipped
+        self.other_versions: dict[int, int] = {}  # version -> frames of it skipped
+        self.bytes_skipped = 0  # bytes in no frame: noise, and what is left of corrupt frames
+        self.leading_bytes_skipped: int | None = None  # of those, the ones before the first good frame
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer.extend(data)
@@ -144,10 +147,6 @@ class FrameDecoder:
             if len(self.buffer) < 2 + HEADER.size:
                 return frames
             version, frame_type, seq, board_ms, length = HEADER.unpack_from(self.buffer, 2)
-            if version != PROTOCOL_VERSION:
-                self.version_errors += 1
-                self._drop_first_byte()
-                continue
             total = 2 + HEADER.size + length + CRC.size
             if len(self.buffer) < total:
                 return frames
@@ -157,8 +156,21 @@ class FrameDecoder:
                 self.crc_errors += 1
                 self._drop_first_byte()
                 continue
-            frames.append(Frame(frame_type, seq, board_ms, body[HEADER.size :], version))
+            if version != PROTOCOL_VERSION:  # a good frame of another version: skipped whole, never misread
+                self.version_errors += 1
+                self.other_versions[version] = self.other_versions.get(version, 0) + 1
+            else:
+                frames.append(Frame(frame_type, seq, board_ms, body[HEADER.size :], version))
+                if self.leading_bytes_skipped is None:  # a port opened in the middle of a frame
+                    self.leading_bytes_skipped = self.bytes_skipped
             del self.buffer[:total]
+
+    def bytes_skipped_between_frames(self) -> int:
+        """Bytes skipped after the first good frame: those before it are most likely the end of a frame sent
+        before the port was opened."""
+        if self.leading_bytes_skipped is None:
+            return 0
+        return self.bytes_skipped - self.leading_bytes_skipped
 
     def _drop_first_byte(self) -> None:
         self.bytes_skipped += 1
@@ -291,8 +303,10 @@ class SerialBoardLink(SensorLink):
         self.repeated_frames = 0
         self.malformed_frames = 0  # a good checksum around a DATA payload that is not whole readings
         self.implausible_readings = 0  # readings outside their channel's range, delivered as missing
-        self._reported = (0, 0, 0, 0, 0, 0)
+        self._reported = (0, 0, 0, 0, 0, 0, 0)
         self._reported_at_s: float | None = None
+        self._report_every_s = CORRUPTION_REPORT_S  # doubled each time the same kinds are said again
+        self._versions_said: set[int] = set()
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._silent = False
 
@@ -360,9 +374,12 @@ class SerialBoardLink(SensorLink):
             self.status(sink, "disconnected", f"serial port {self.port_name} gone ({error})")
             raise InputError(self.port_name, f"serial port gone ({error})") from None
         received_s = self.clock.now_s()
+        other_version_frames = self.decoder.version_errors
         frames = self.decoder.feed(data)
         taken = [item for item in map(self._take, frames) if item is not None]
-        self._watch_silence(sink, received_s, bool(frames))
+        self._say_other_versions(sink)
+        # a board speaking another version is heard: not said as silent (power, port, baud rate)
+        self._watch_silence(sink, received_s, bool(frames) or self.decoder.version_errors > other_version_frames)
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
         # within the batch starts a new run with an offset of its own.
@@ -474,20 +491,38 @@ class SerialBoardLink(SensorLink):
                        "delay fell)")
         return "; ".join(why)
 
-    def _report_drops(self, sink: Sink, now_s: float) -> None:
+    def _say_other_versions(self, sink: Sink) -> None:
+        """Once for each protocol version other than this host's that whole frames arrived in."""
+        for version in sorted(set(self.decoder.other_versions) - self._versions_said):
+            self.status(sink, "error", f"the board speaks protocol v{version}; this host reads v{PROTOCOL_VERSION} "
+                        "only: its frames are skipped (flash the board with firmware of protocol "
+                        f"v{PROTOCOL_VERSION}, or update the host)")
+            self._versions_said.add(version)
+
+    def _report_drops(self, sink: Sink, now_s: float, final: bool = False) -> None:
+        """The counts of what was dropped, in one line: when a kind first appears, and while the same kinds go
+        on, once the interval since the last line has passed (doubled at each such line); ``final``: at the
+        session's end, whatever is not said yet."""
         counts = (self.decoder.crc_errors, self.decoder.version_errors, self.late_frames, self.malformed_frames,
-                  self.implausible_readings, self.repeated_frames)
-        recently = self._reported_at_s is not None and now_s - self._reported_at_s < CORRUPTION_REPORT_S
-        if counts != self._reported and not recently:
-            self.status(
-                sink,
-                "error",
-                f"frame(s) dropped so far: {counts[0]} bad checksum, {counts[1]} unknown version (resynchronised), "
-                f"{counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a DATA payload that is "
-                f"not whole readings, {counts[5]} repeated (a seq already taken); {counts[4]} reading(s) no body "
-                "could give (outside their channel's range, or infinite), read as missing",
-            )
-            self._reported, self._reported_at_s = counts, now_s
+                  self.implausible_readings, self.repeated_frames, self.decoder.bytes_skipped_between_frames())
+        if counts == self._reported:
+            return
+        new_kind = any(count and not said for count, said in zip(counts, self._reported, strict=True))
+        due = self._reported_at_s is None or now_s - self._reported_at_s >= self._report_every_s
+        if not (new_kind or due or final):
+            return
+        if self._reported_at_s is not None and not new_kind and not final:
+            self._report_every_s *= 2
+        self.status(
+            sink,
+            "error",
+            f"frame(s) dropped {'in the session' if final else 'so far'}: {counts[0]} bad checksum, {counts[1]} of "
+            f"another protocol version, {counts[2]} late (out of order; their loss stays a gap), {counts[3]} with a "
+            f"DATA payload that is not whole readings, {counts[5]} repeated (a seq already taken), {counts[6]} "
+            f"byte(s) between frames skipped; {counts[4]} reading(s) no body could give (outside their channel's "
+            "range, or infinite), read as missing",
+        )
+        self._reported, self._reported_at_s = counts, now_s
 
     def _watch_silence(self, sink: Sink, now_s: float, got_frames: bool) -> None:
         """One status when no frame has come for SILENCE_S, one when frames come again."""
@@ -496,7 +531,9 @@ class SerialBoardLink(SensorLink):
                 self.status(sink, "connected", f"frames again after {now_s - self._last_frame_s:.1f} s without")
             self._last_frame_s, self._silent = now_s, False
         elif not self._silent and now_s - self._last_frame_s > SILENCE_S:
-            self.status(sink, "error", f"no frame from the board on {self.port_name} for {SILENCE_S:g} s "
+            skipped = self.decoder.bytes_skipped  # bytes in no frame: a wrong baud rate gives those
+            heard = f"; {skipped} byte(s) came, in no frame" if skipped else ""
+            self.status(sink, "error", f"no frame from the board on {self.port_name} for {SILENCE_S:g} s{heard} "
                         "(is it powered, on this port, at this baud rate?)")
             self._silent = True
 
@@ -526,6 +563,7 @@ class SerialBoardLink(SensorLink):
             self.failed(sink, error)
             stop.wait()
             self.end_of_session_gap(sink, "link failed until the session stopped")
+        self._report_drops(sink, self.clock.now_s(), final=True)  # the counts since the last line
 
     def close(self) -> None:
         self.port.close()

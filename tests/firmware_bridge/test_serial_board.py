@@ -18,6 +18,7 @@ from firmware_bridge.serial_link import (
     FrameDecoder,
     SerialBoardLink,
     crc16_ccitt,
+    data_payload,
     encode_frame,
 )
 from runtime.arms.physio.features import process_recording, window_features
@@ -121,7 +122,7 @@ def test_a_false_sync_pair_in_noise_costs_no_frame():
     assert decoder.crc_errors >= 1 and decoder.bytes_skipped == len(noise) + 5
 
 
-def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_seconds_not_one_a_frame():
+def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_at_most_every_ten_seconds_not_one_a_frame():
     time, link, recorder = board()
     for seq in range(64 * 15):  # 15 s of a board whose every frame fails its checksum
         bad = bytearray(data_frame(seq % 65536, seq * 16))
@@ -132,6 +133,61 @@ def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_every_ten_second
     reports = [s.detail for s in recorder.statuses if "bad checksum" in s.detail]
     assert len(reports) == 2  # at the first, and ten seconds later with the count so far
     assert reports[0].startswith("frame(s) dropped so far: 1 bad checksum")
+    link.close()
+
+
+def test_lines_of_the_same_kinds_of_drop_come_ever_less_often_and_the_session_end_gives_the_last_counts():
+    import threading
+
+    time, link, recorder = board()
+    for seq in range(64 * 200):  # 200 s of a board whose every frame fails its checksum
+        bad = bytearray(data_frame(seq % 65536, seq * 16))
+        bad[-1] ^= 0x55
+        link.port.write(bytes(bad))
+        time.now += 1 / 64
+        link.poll(recorder)
+    reports = [s for s in recorder.statuses if "dropped so far" in s.detail]
+    assert [round(s.t_s - reports[0].t_s) for s in reports] == [0, 10, 30, 70, 150]  # was one every 10 s: 20
+    stop = threading.Event()
+    stop.set()
+    link.run_until_stopped(recorder, stop)  # the session stops: the counts since the last line are said
+    assert recorder.statuses[-1].detail.startswith(f"frame(s) dropped in the session: {64 * 200} bad checksum")
+    link.close()
+
+
+def test_a_board_speaking_another_protocol_version_is_said_once_naming_both_and_not_as_silent():
+    time, link, recorder = board()
+    for seq in range(64 * 60):  # a minute of a board on protocol v2
+        link.port.write(encode_frame(TYPE_DATA, seq, seq * 16, data_payload([("eda", 2.0)]), version=2))
+        time.now += 1 / 64
+        link.poll(recorder)
+    details = [s.detail for s in recorder.statuses]
+    (said,) = [d for d in details if "speaks protocol" in d]
+    assert said.startswith("the board speaks protocol v2; this host reads v1 only")
+    assert not any("no frame from the board" in d for d in details)  # was: is it powered, on this port, ...?
+    assert len([d for d in details if "dropped so far" in d]) == 3  # at 0, 10 and 30 s; was one every 10 s
+    assert recorder.series("eda")[0].size == 0
+    link.close()
+
+
+def test_bytes_between_frames_are_counted_in_the_line_of_drops_but_not_the_end_of_a_frame_before_the_first():
+    time, link, recorder = board()
+    send(link, time, recorder, data_frame(0, 0)[5:], data_frame(1, 250))  # the port opened within a frame
+    assert not any("dropped" in s.detail for s in recorder.statuses)
+    send(link, time, recorder, b"\x00\x13" * 4, data_frame(2, 500))  # noise on the line
+    (line,) = [s.detail for s in recorder.statuses if "dropped" in s.detail]
+    assert ", 8 byte(s) between frames skipped;" in line  # was counted, never said
+    link.close()
+
+
+def test_a_board_at_another_baud_rate_is_said_silent_with_the_bytes_that_came_in_no_frame():
+    time, link, recorder = board()
+    for read in range(70):  # 2 s of bytes in no frame, then nothing
+        link.port.write(b"\x13\xf0" * 8 if read < 20 else b"")
+        time.now += 0.1
+        link.poll(recorder)
+    (line,) = [s.detail for s in recorder.statuses if "no frame from the board" in s.detail]
+    assert "for 5 s; 320 byte(s) came, in no frame (is it powered" in line
     link.close()
 
 
