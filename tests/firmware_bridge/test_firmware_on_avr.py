@@ -20,7 +20,8 @@ FIRMWARE = Path(__file__).resolve().parents[2] / "firmware_bridge" / "firmware"
 ARDUINO_AVR = Path("/usr/share/arduino/hardware/arduino/avr")
 NEEDED = "apt-get install gcc-avr avr-libc arduino-core-avr libsimavr-dev libelf-dev pkg-config make"
 
-GSR_MV, TEMP_MV = 1466, 830  # a skin conductance near 41 uS and a TMP36 at 33 degC
+GSR_MV, TEMP_MV = 1466, 830  # a skin conductance near 13 uS and a TMP36 at 33 degC
+GSR_OPEN_MV = 2503  # the Grove GSR module's reading with no skin, 512, as calibrated
 PPG_MEAN_MV, PPG_SWING_MV, PPG_HZ = 2500, 1000, 1.2  # a pulse wave at 72 beats a minute
 VREF_V, ADC_MAX = 5.0, 1023
 
@@ -40,15 +41,22 @@ def board_sim(tmp_path_factory) -> tuple[Path, Path]:
     return build / "emotrace_board.elf", build / "board_sim"
 
 
-def run_board(board_sim: tuple[Path, Path], ms: int, gsr_mv: int = GSR_MV) -> bytes:
+def run_board(board_sim: tuple[Path, Path], ms: int, gsr_mv: int = GSR_MV, temp_mv: int = TEMP_MV) -> bytes:
     elf, sim = board_sim
-    args = [str(sim), str(elf), str(ms), str(gsr_mv), str(PPG_MEAN_MV), str(PPG_SWING_MV), str(PPG_HZ), str(TEMP_MV)]
+    args = [str(sim), str(elf), str(ms), str(gsr_mv), str(PPG_MEAN_MV), str(PPG_SWING_MV), str(PPG_HZ), str(temp_mv)]
     return subprocess.run(args, check=True, capture_output=True).stdout
 
 
 def volts_read(millivolts: int) -> float:
     """What the firmware computes from analogRead for this input: the 10-bit ADC truncates."""
     return (millivolts * ADC_MAX // 5000) * VREF_V / ADC_MAX
+
+
+def grove_gsr_us(millivolts: int) -> float:
+    """Seeed's published conversion for the Grove GSR v1.2 (R = (1024 + 2 r) * 10000 / (512 - r) ohms, r the
+    10-bit reading), as conductance."""
+    reading = millivolts * ADC_MAX // 5000
+    return 1e6 * (512 - reading) / ((1024 + 2 * reading) * 10_000)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +82,7 @@ def test_adc_voltages_arrive_as_conductance_temperature_and_the_pulse_wave(six_s
     readings = [dict(f.readings()) for f in data]
     slow = [r for r in readings if "eda" in r]
     assert len(slow) == pytest.approx(len(data) / 16, abs=1)  # 4 Hz
-    v = volts_read(GSR_MV)
-    assert slow[0]["eda"] == pytest.approx(1e6 * v / (10_000 * (VREF_V - v)), rel=1e-5)
+    assert slow[0]["eda"] == pytest.approx(grove_gsr_us(GSR_MV), rel=1e-5)
     assert slow[0]["temp"] == pytest.approx((volts_read(TEMP_MV) - 0.5) * 100, rel=1e-5)
     t_s = np.array([f.board_ms for f in data]) / 1000
     bvp = np.array([r["bvp"] for r in readings])
@@ -84,11 +91,18 @@ def test_adc_voltages_arrive_as_conductance_temperature_and_the_pulse_wave(six_s
     assert bvp.max() - bvp.min() == pytest.approx(2 * PPG_SWING_MV / 1000, abs=0.02)
 
 
-def test_an_open_gsr_circuit_sends_no_eda_while_temperature_goes_on(board_sim):
-    frames = FrameDecoder().feed(run_board(board_sim, 1500, gsr_mv=5000))
+def test_a_gsr_module_with_no_skin_sends_no_eda_while_temperature_goes_on(board_sim):
+    frames = FrameDecoder().feed(run_board(board_sim, 1500, gsr_mv=GSR_OPEN_MV))
     readings = [dict(f.readings()) for f in frames if f.type == TYPE_DATA]
     assert sum("temp" in r for r in readings) >= 5
-    assert not any("eda" in r for r in readings)
+    assert not any("eda" in r for r in readings)  # was: 100 uS sent, the reading taken for a plain divider
+
+
+def test_an_unplugged_temperature_sensor_sends_no_temperature_while_eda_goes_on(board_sim):
+    frames = FrameDecoder().feed(run_board(board_sim, 1500, temp_mv=0))  # the pull-down holds A2 at 0 V
+    readings = [dict(f.readings()) for f in frames if f.type == TYPE_DATA]
+    assert sum("eda" in r for r in readings) >= 5
+    assert not any("temp" in r for r in readings)  # was: -50 degC sent
 
 
 def test_forty_seconds_of_the_board_through_the_bridge_give_its_heart_rate_and_skin_readings(board_sim):
@@ -105,8 +119,7 @@ def test_forty_seconds_of_the_board_through_the_bridge_give_its_heart_rate_and_s
     recording = recorder.to_recording("board")
     assert recording.channels["bvp"].rate_hz == pytest.approx(64, rel=0.01)
     features = window_features(process_recording(recording), 5.0, 35.0)
-    v = volts_read(GSR_MV)
     assert features.measurements["hr_bpm"] == pytest.approx(PPG_HZ * 60, abs=1)  # beats found in the pulse wave
     assert features.measurements["temp_c"] == pytest.approx((volts_read(TEMP_MV) - 0.5) * 100, abs=0.01)
     assert math.isfinite(features.measurements["eda_tonic_us"])
-    assert features.measurements["eda_tonic_us"] == pytest.approx(1e6 * v / (10_000 * (VREF_V - v)), rel=0.05)
+    assert features.measurements["eda_tonic_us"] == pytest.approx(grove_gsr_us(GSR_MV), rel=0.05)

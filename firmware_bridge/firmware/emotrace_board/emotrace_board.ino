@@ -6,9 +6,10 @@
 // PPG goes out at 64 Hz, EDA and temperature at 4 Hz (every 16th frame), a HELLO frame every 5 s.
 //
 // Wiring (any 5 V / 3.3 V Arduino-compatible board with a 10-bit ADC, e.g. Uno, Nano, Leonardo):
-//   A0  GSR module output (Grove GSR style: a voltage divider with the skin)
+//   A0  Grove GSR v1.2 module output (an op-amp circuit; its potentiometer set so that it reads 512 with no skin)
 //   A1  analog PPG sensor output (PulseSensor style)
-//   A2  TMP36 skin temperature sensor, taped to the skin
+//   A2  TMP36 skin temperature sensor, taped to the skin, and a 100 kOhm resistor from A2 to GND (so that an
+//       unplugged sensor reads 0 V, not a floating value)
 
 #include <Arduino.h>
 #include <string.h>
@@ -21,7 +22,8 @@ static const uint32_t FRAME_PERIOD_US = 15625;  // 64 Hz
 static const uint8_t SLOW_DIVIDER = 16;          // 64 Hz / 16 = 4 Hz for EDA and temperature
 static const uint32_t HELLO_PERIOD_MS = 5000;
 static const float ADC_REF_V = 5.0f;             // set to 3.3f on a 3.3 V board
-static const float GSR_SERIES_OHM = 10000.0f;    // the module's fixed resistor
+static const int GSR_OPEN_READING = 512;         // the Grove GSR with no skin, as calibrated: its conversion's pole
+static const float TMP36_MIN_V = 0.1f;           // the TMP36 at -40 degC, the lowest it gives
 
 static const char BOARD_NAME[] = "emotrace-board-v1";
 
@@ -71,13 +73,18 @@ size_t putReading(uint8_t *payload, size_t n, uint8_t channel, float value) {
 float readVolts(uint8_t pin) { return analogRead(pin) * ADC_REF_V / 1023.0f; }
 
 float readEdaMicrosiemens() {
-  // The skin is the upper arm of a divider with GSR_SERIES_OHM: G = V / (R * (Vref - V)).
-  float v = readVolts(A0);
-  if (v >= ADC_REF_V - 0.01f) return NAN;  // open circuit: no skin contact
-  return 1e6f * v / (GSR_SERIES_OHM * (ADC_REF_V - v));
+  // Seeed's published conversion for the Grove GSR v1.2, from the 10-bit reading r:
+  // R = ((1024 + 2 r) * 10000) / (512 - r) ohms, so G = 1e6 / R microsiemens.
+  int r = analogRead(A0);
+  if (r >= GSR_OPEN_READING) return NAN;  // no skin contact
+  return 1e6f * (float)(GSR_OPEN_READING - r) / ((1024.0f + 2.0f * (float)r) * 10000.0f);
 }
 
-float readTempCelsius() { return (readVolts(A2) - 0.5f) * 100.0f; }  // TMP36: 10 mV/degC, 500 mV at 0 degC
+float readTempCelsius() {
+  float v = readVolts(A2);
+  if (v < TMP36_MIN_V) return NAN;  // below what a TMP36 gives: unplugged, held at 0 V by the pull-down
+  return (v - 0.5f) * 100.0f;       // TMP36: 10 mV/degC, 500 mV at 0 degC
+}
 
 void sendHello() { sendFrame(TYPE_HELLO, (const uint8_t *)BOARD_NAME, sizeof(BOARD_NAME) - 1); }
 
@@ -105,7 +112,8 @@ void loop() {
   if (slowCounter++ % SLOW_DIVIDER == 0) {
     float eda = readEdaMicrosiemens();
     if (!isnan(eda)) n = putReading(payload, n, CH_EDA, eda);  // no contact: nothing sent, the host sees a gap
-    n = putReading(payload, n, CH_TEMP, readTempCelsius());
+    float temp = readTempCelsius();
+    if (!isnan(temp)) n = putReading(payload, n, CH_TEMP, temp);  // no sensor: nothing sent
   }
   sendFrame(TYPE_DATA, payload, (uint8_t)n);
   if (millis() - lastHelloMs >= HELLO_PERIOD_MS) {
