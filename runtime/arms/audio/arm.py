@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the pipeline imports the arms
 NO_SPEECH = "no speech"
 MISSING_SOURCE = "audio stream"  # what lost a file's missing audio, in a window's reason
 STOPPED_EARLY = "stopped early: "  # a track status: its input ended before the recording or session did, and why
+WAVEFORM_BASELINE_NOTE = "waveform model: judged without a speaker baseline"
 log = logging.getLogger(__name__)
 
 
@@ -91,15 +92,22 @@ def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: flo
         return np.zeros((0, len(model.labels))), "none", "no speech windows to judge"
     if isinstance(model, WaveformEmotionModel):
         segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
-        return model.predict_segments(segments), "default", "waveform model: judged without a speaker baseline"
+        return model.predict_segments(segments), "default", WAVEFORM_BASELINE_NOTE
     descriptors = frame_descriptors(samples, rate)
     features = np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows],
                         dtype=np.float32).reshape(len(windows), -1)
-    variant, note = baseline_variant(settings.speaker_baseline, speech_s, len(windows),
-                                     settings.min_baseline_speech_s)
+    rows, variant, note = against_baseline(features, speech_s, settings)
+    return model.predict(rows, variant), variant, note
+
+
+def against_baseline(features: np.ndarray, speech_s: float, settings: AudioSettings) -> tuple[np.ndarray, str, str]:
+    """The speech windows' ``features`` (n, d) as the feature model's variant reads them, that variant and why: all
+    z-scored against their own mean and spread where ``speech_s`` of speech makes a session baseline, else raw for
+    the population variant. File mode passes a recording's windows, a live track those of its session so far."""
+    variant, note = baseline_variant(settings.speaker_baseline, speech_s, len(features), settings.min_baseline_speech_s)
     if variant == "session":
-        features = zscore_by_group(features, np.zeros(len(windows), dtype=int))
-    return model.predict(features, variant), variant, note
+        features = zscore_by_group(features, np.zeros(len(features), dtype=int))
+    return features, variant, note
 
 
 def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotionModel,
