@@ -6,7 +6,9 @@ File mode (``analyze_audio``) sees the whole recording; the live stream (``Audio
 and ``analyze --realtime`` run it) sees the audio as it arrives, unpaced here, pushed whole and in 0.1 s chunks
 as a microphone delivers it. Printed: the speech each counts for the speaker baseline and the variants that
 judged; how many windows' speech fractions differ from file mode's by more than 0.01, and by how much at most;
-the windows one mode judges and the other does not; the top label's agreement where both judge.
+the windows one mode judges and the other does not; the top label's agreement where both judge, of the windows
+as the stream judged each as it ended (a live session's lines) and as its track records them (``VoiceSoFar.track``:
+all judged again against the baseline of them all, as file mode judges a recording's).
 """
 
 from __future__ import annotations
@@ -21,20 +23,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from runtime.arms.audio.arm import AudioSettings, analyze_audio  # noqa: E402
 from runtime.arms.audio.model import load_audio_model  # noqa: E402
-from runtime.arms.audio.stream import AudioStream  # noqa: E402
+from runtime.arms.audio.stream import VoiceSoFar  # noqa: E402
 from runtime.config import load_settings  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 from runtime.media import read_audio  # noqa: E402
+from runtime.track import Track, Window  # noqa: E402
 
 FRACTION_DIFFERS = 0.01
 
 
-def live_windows(samples: np.ndarray, model, settings: AudioSettings, chunk_samples: int) -> tuple[list, AudioStream]:
-    stream = AudioStream(model, settings)
-    windows = []
+def live_voice(samples: np.ndarray, model, settings: AudioSettings,
+               chunk_samples: int) -> tuple[list[Window], Track, VoiceSoFar]:
+    """The windows as the stream judged each as it ended, the track made of them, and the voice that made it."""
+    voice = VoiceSoFar(model, settings, "live")
+    said = []
     for first in range(0, samples.size, chunk_samples):
-        windows += stream.push(samples[first:first + chunk_samples])
-    return windows + stream.finish(), stream
+        said += voice.keep(voice.stream.push(samples[first:first + chunk_samples]), 0.0)
+    said += voice.keep(voice.stream.finish(), 0.0)
+    return said, voice.track(), voice
+
+
+def top_label_agreement(file_windows: list[Window], windows: list[Window]) -> tuple[float, int]:
+    """The share of the windows judged in both whose top label is file mode's, and how many those are."""
+    both = [(a, b) for a, b in zip(file_windows, windows, strict=True) if a.has_claim and b.has_claim]
+    agree = np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both]) if both else float("nan")
+    return float(agree), len(both)
 
 
 def main() -> None:
@@ -52,19 +65,20 @@ def main() -> None:
     print(f"file mode: {file_track.settings.get('speech_s')} s of speech, judged by the "
           f"'{file_track.settings['speaker_baseline']}' variant; {len(file_track.windows)} windows")
     for name, chunk in (("pushed whole", samples.size), ("in 0.1 s chunks", settings.sample_rate_hz // 10)):
-        windows, stream = live_windows(samples, model, settings, max(chunk, 1))
+        windows, track, voice = live_voice(samples, model, settings, max(chunk, 1))
         pairs = list(zip(file_track.windows, windows, strict=True))
         fractions = np.array([[a.measurements["speech_fraction"], b.measurements["speech_fraction"]]
                               for a, b in pairs])
         differ = np.abs(fractions[:, 0] - fractions[:, 1])
         claims = [(a.has_claim, b.has_claim) for a, b in pairs]
-        both = [(a, b) for a, b in pairs if a.has_claim and b.has_claim]
-        agree = np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both]) if both else float("nan")
-        print(f"live, {name}: {stream.speech_s:.3f} s of speech, variants {sorted(stream.variants_used)}; speech "
-              f"fraction differs by more than {FRACTION_DIFFERS} in {int(np.sum(differ > FRACTION_DIFFERS))} of "
-              f"{len(pairs)} windows (at most {differ.max():.2f}); judged in one mode only: "
-              f"{sum(a != b for a, b in claims)} windows; top label agrees in {agree:.2f} of {len(both)} judged in "
-              "both")
+        said_agree, n_both = top_label_agreement(file_track.windows, windows)
+        stored_agree, _ = top_label_agreement(file_track.windows, track.windows)
+        print(f"live, {name}: {voice.stream.speech_s:.3f} s of speech, variants {track.settings['live_variants_used']} "
+              f"as each window ended, {track.settings['variants_used']} in the track; speech fraction differs by more "
+              f"than {FRACTION_DIFFERS} in {int(np.sum(differ > FRACTION_DIFFERS))} of {len(pairs)} windows (at most "
+              f"{differ.max():.2f}); judged in one mode only: {sum(a != b for a, b in claims)} windows; top label "
+              f"agrees in {said_agree:.2f} as each window ended, {stored_agree:.2f} in the track, of {n_both} judged "
+              "in both")
 
 
 if __name__ == "__main__":

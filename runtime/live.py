@@ -529,10 +529,10 @@ class SensorSession:
 
 @dataclass
 class SessionSoFar:
-    """What a session under way has judged, for its checkpoints: the voice's windows as they were judged, the
-    face and body tracks of the camera's last scan copy, the physio track of record from the samples so far, the
-    fused track of those, and the live stress windows, the last three made as the session's end makes them
-    (``_physio_and_fused``)."""
+    """What a session under way has judged, for its checkpoints: the voice's windows judged again against the speech
+    so far (``VoiceSoFar.track``, as the session's end judges them against all of it), the face and body tracks of
+    the camera's last scan copy, the physio track of record from the samples so far, the fused track of those, and
+    the live stress windows, the last three made as the session's end makes them (``_physio_and_fused``)."""
 
     inputs: LiveInputs
     settings: dict[str, dict[str, Any]]

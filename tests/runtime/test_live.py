@@ -511,3 +511,36 @@ def test_sound_a_live_microphone_loses_is_said_to_be_the_microphones_loss(tmp_pa
     # was: "the audio stream lost it", as if a replayed file lacked it
     reasons = {w.start_s: w.reason for w in voice.windows}
     assert reasons[1.0] == "no audio for 2.0 s of the window (the microphone lost it)"
+
+
+def test_a_live_sessions_voice_track_is_judged_again_as_it_ends_its_lines_as_each_window_ended(tmp_path, ravdess_dir):
+    # was: the track stored each window as judged when it ended (the population model until the baseline's speech,
+    # then the speech so far), its model.variant 'session' beside windows judged 'none', unlike analyze's
+    import numpy as np
+
+    from runtime.arms.audio.arm import AudioSettings, analyze_audio
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.live import LiveInputs, run_live
+    from runtime.media import read_audio, wav_bytes
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[::7][:3]])
+    replay = tmp_path / "session.wav"
+    replay.write_bytes(wav_bytes(speech, 16000))
+    lines: list[str] = []
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False, "physio.enabled": False,
+                                    "audio.min_baseline_speech_s": 3.0})
+    run_live(tmp_path / "out", settings, LiveInputs(replay=replay), on_line=lines.append)
+    voice = next(t for t in json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"]
+                 if t["name"] == "audio")
+    assert voice["model"]["variant"] == "session" and voice["settings"]["variants_used"] == ["session"]
+    assert voice["settings"]["live_variants_used"] == ["none", "session"]
+    stored = [Window.from_dict(w) for w in voice["windows"]]
+    said = [line for line in lines if line.startswith("at ")]
+    assert len(said) == len(stored)
+    # the lines are the windows as each was judged as it ended, the first by the population model: not the track's
+    assert said != [describe_window(w, voice["labels"], "") for w in stored]
+    file_track = analyze_audio(read_audio(replay), load_audio_model(), AudioSettings.from_config(settings["audio"]))
+    assert file_track.model["variant"] == "session"
+    both = [(a, b) for a, b in zip(file_track.windows, stored, strict=True) if a.has_claim and b.has_claim]
+    # the top label file mode's in all 13 windows judged in both (as said live: 7)
+    assert len(both) >= 10 and np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both]) >= 0.9

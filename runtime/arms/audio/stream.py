@@ -3,7 +3,9 @@
 Each window is judged as soon as its last sample has arrived. Descriptors are computed over the window plus
 a short context before it (not over the whole recording, which a live session does not have yet), and the
 session baseline is the speaker's speech so far: until enough speech has been heard, windows are judged by
-the population ("none") variant, and each window says which baseline judged it.
+the population ("none") variant. The stream keeps each judged window's features, so that the track made of
+the windows (a checkpoint's, the session's at its end) judges them all again against the baseline of them all,
+as file mode judges a recording's.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +21,10 @@ import numpy as np
 from runtime.arms.audio.arm import (
     MISSING_SOURCE,
     STOPPED_EARLY,
+    WAVEFORM_BASELINE_NOTE,
     AudioSettings,
     _track_window,
+    against_baseline,
     band_settings,
     baseline_variant,
     level_settings,
@@ -32,7 +37,7 @@ from runtime.arms.audio.band import (
     speech_band_powers,
     window_high_band_db,
 )
-from runtime.arms.audio.features import RunningBaseline, frame_descriptors, window_features
+from runtime.arms.audio.features import RunningBaseline, feature_names, frame_descriptors, window_features
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
     NOISE_FLOOR_PERCENTILE,
@@ -66,18 +71,19 @@ MAX_BASELINE_S = 7200.0
 
 
 class _Frames:
-    """One value per VAD frame of everything heard, appended a push at a time. The storage doubles when full, so
-    a push copies only what it adds: concatenating copied every frame so far each push (1.4 ms a 0.1 s chunk
-    after two hours, growing with the session)."""
+    """One value (or a row of ``width``) per VAD frame or window of everything heard, appended a push at a time.
+    The storage doubles when full, so a push copies only what it adds: concatenating copied every frame so far
+    each push (1.4 ms a 0.1 s chunk after two hours, growing with the session). What is there is never written
+    again (growing writes a new store), so a slice read stays as it was while more is appended."""
 
-    def __init__(self, dtype: type):
-        self._data = np.zeros(1024, dtype=dtype)
+    def __init__(self, dtype: type, width: int | None = None):
+        self._data = np.zeros((1024,) if width is None else (1024, width), dtype=dtype)
         self.size = 0
 
     def extend(self, values: np.ndarray) -> None:
-        end = self.size + values.size
-        if end > self._data.size:
-            grown = np.zeros(max(end, 2 * self._data.size), dtype=self._data.dtype)
+        end = self.size + len(values)
+        if end > len(self._data):
+            grown = np.zeros((max(end, 2 * len(self._data)), *self._data.shape[1:]), dtype=self._data.dtype)
             grown[:self.size] = self._data[:self.size]
             self._data = grown
         self._data[self.size:end] = values
@@ -111,6 +117,10 @@ class AudioStream:
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
+        # each window the feature model judged: its start and features (1.8 kB, 13 MB an hour of speech at a 0.5 s
+        # hop), for judging them all again against the baseline of them all (``judged_features``)
+        self._feature_starts_s = _Frames(np.float64)
+        self._features = _Frames(np.float32, len(feature_names()))
 
     def push(self, samples: np.ndarray) -> list[Window]:
         samples = np.asarray(samples, dtype=np.float32)
@@ -175,7 +185,14 @@ class AudioStream:
         elif fraction >= self.settings.min_speech_fraction:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
             probs = self._classify(features.astype(np.float32))
+            self._feature_starts_s.extend(np.array([start_s]))
+            self._features.extend(features[None, :])
         return _track_window(window, probs, measurements)
+
+    def judged_features(self) -> tuple[np.ndarray, np.ndarray]:
+        """The start (s) and features of every window the feature model has judged, in order (none for a waveform
+        model): as they are now, whatever the stream judges after."""
+        return self._feature_starts_s[:], self._features[:]
 
     def _speech(self, first_frame: int, end_frame: int) -> np.ndarray:
         """Speech decision of frames [first_frame, end_frame), the loud-voice rescue measuring the noise floor
@@ -289,32 +306,59 @@ class VoiceSoFar:
 
     def track(self) -> Track:
         """The voice track of the windows kept so far, its input's status said: what the track at the end says of
-        them, from its input's notes to whether that input is still recording."""
+        them, from its input's notes to whether that input is still recording. Each window the feature model
+        judged is judged again (``judged_again``) against the baseline of all of them: the lines said as the
+        session went judged each against the speech until then."""
         model, settings = self.model, self.settings
         with self.lock:
             stream, windows = self.stream, list(self.windows)
+            starts_s, features = stream.judged_features()
+            speech_s, judged_live = stream.speech_s, sorted(stream.variants_used)
             latency = np.asarray(self.latencies_s) if self.latencies_s else np.zeros(1)
-            return Track(
-                name="audio",
-                labels=list(model.labels),
-                unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
-                windows=windows,
-                model=model.identity(variant_used(stream.variants_used)),
-                settings={
-                    "window_s": settings.window_s, "hop_s": settings.hop_s,
-                    "sample_rate_hz": settings.sample_rate_hz, "mode": self.mode, "status": self.status,
-                    "speaker_baseline": settings.speaker_baseline, "variants_used": sorted(stream.variants_used),
-                    "speaker_baseline_note": "running session baseline over the speech so far; population model "
-                    f"until {settings.min_baseline_speech_s:.0f} s of speech", "speech_s": round(stream.speech_s, 3),
-                    "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
-                    "gaps": [list(gap) for gap in sorted(self.gaps_s + list(self.file_missing_s or []))],
-                    "latency_s_max": round(float(latency.max()), 4),
-                    "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
-                    **level_settings(amplitude_dbfs(stream.peak_amplitude)),
-                    **band_settings(stream.speech_high_band_db, windows, self.source_rate_hz),
-                    **self.input_notes,
-                },
-            )
+            track_settings = {
+                "window_s": settings.window_s, "hop_s": settings.hop_s,
+                "sample_rate_hz": settings.sample_rate_hz, "mode": self.mode, "status": self.status,
+                "speaker_baseline": settings.speaker_baseline, "speech_s": round(speech_s, 3),
+                "min_speech_fraction": settings.min_speech_fraction, "feature_set": model.feature_set,
+                "gaps": [list(gap) for gap in sorted(self.gaps_s + list(self.file_missing_s or []))],
+                "latency_s_max": round(float(latency.max()), 4),
+                "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
+                **level_settings(amplitude_dbfs(stream.peak_amplitude)),
+                **band_settings(stream.speech_high_band_db, windows, self.source_rate_hz),
+                **self.input_notes,
+            }
+        windows, variant, note = self.judged_again(windows, starts_s, features, speech_s)
+        if variant != "default" and settings.speaker_baseline == "session":  # said live, each was judged otherwise
+            judged_by = "against it" if variant == "session" else "by the population model"
+            note += (f"; every window judged {judged_by} as the track was made, as file mode judges a recording's "
+                     f"(as each ended: against the speech until then, by the population model until "
+                     f"{settings.min_baseline_speech_s:.0f} s of it: live_variants_used)")
+        return Track(
+            name="audio",
+            labels=list(model.labels),
+            unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
+            windows=windows,
+            model=model.identity(variant),
+            settings={**track_settings, "variants_used": [variant] if judged_live else [],
+                      "live_variants_used": judged_live, "speaker_baseline_note": note},
+        )
+
+    def judged_again(self, windows: list[Window], starts_s: np.ndarray, features: np.ndarray,
+                     speech_s: float) -> tuple[list[Window], str, str]:
+        """``windows`` with those the feature model judged (starting at ``starts_s``, of ``features``) judged again
+        as file mode judges a recording's, by one variant, with the variant and why: all against the baseline of
+        them all where ``speech_s`` of speech is enough for one, else all by the population model. A waveform
+        model's windows as they were judged: it reads no baseline."""
+        if isinstance(self.model, WaveformEmotionModel):
+            return windows, "default", WAVEFORM_BASELINE_NOTE
+        # outside the lock: about 0.3 s an hour into a session, while the voice goes on
+        rows, variant, note = against_baseline(features, speech_s, self.settings)
+        with self.lock:  # the voice's thread runs the model too: one run at a time (TFLite's interpreter needs it)
+            probs = self.model.predict(rows, variant)
+        by_start = dict(zip(starts_s.tolist(), probs, strict=True))
+        # a window lost to a gap keeps no claim; its features are in the baseline, as file mode's are
+        return [replace(w, probs=[float(p) for p in by_start[w.start_s]]) if w.probs is not None else w
+                for w in windows], variant, note
 
 
 def stream_track(chunks: Iterable[AudioChunk], voice: VoiceSoFar, clock: SessionClock,
@@ -376,15 +420,6 @@ def warm_up(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSett
     features = window_features(frame_descriptors(noise, settings.sample_rate_hz), 0.0, settings.window_s)
     for variant in ("session", "none"):
         model.predict(features[None, :].astype(np.float32), variant)
-
-
-def variant_used(variants: set[str]) -> str:
-    """The variant a track names as its model's: the waveform model's one, else "session" where any window was
-    judged against the speaker's baseline, else the population's."""
-    for variant in ("default", "session"):
-        if variant in variants:
-            return variant
-    return "none"
 
 
 def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,

@@ -7,7 +7,7 @@ import pytest
 
 import runtime.arms.audio.stream as stream_module
 from runtime.arms.audio.arm import AudioSettings
-from runtime.arms.audio.features import RunningBaseline, zscore_by_group
+from runtime.arms.audio.features import FEATURE_SET, RunningBaseline, zscore_by_group
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import AudioStream, VoiceSoFar, stream_track
 from runtime.clock import SessionClock
@@ -259,3 +259,70 @@ def test_a_files_missing_stretch_is_kept_with_the_lock_a_track_is_built_under():
         assert voice.file_missing_s == []  # the reader waits for the track to be built
     teller.join()
     assert voice.file_missing_s == [(1.0, 2.0)] and voice.track().settings["gaps"] == [[1.0, 2.0]]
+
+
+class JudgingModel:
+    """Stands in for the emotion model: judges each row by its first feature, and remembers each batch it judged."""
+
+    labels = ["neutral", "happy"]
+    feature_set = FEATURE_SET
+
+    def __init__(self):
+        self.batches: list[tuple[str, np.ndarray]] = []
+
+    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
+        self.batches.append((variant, np.array(rows)))
+        happy = 1.0 / (1.0 + np.exp(-np.asarray(rows[:, 0], dtype=np.float64) / 10.0))
+        return np.column_stack([1.0 - happy, happy])
+
+    def identity(self, variant: str) -> dict[str, str]:
+        return {"id": "judging", "variant": variant}
+
+
+def chunks_of(samples: np.ndarray, rate: int = 16000) -> list[AudioChunk]:
+    """The samples as a microphone delivers them, 0.1 s at a time."""
+    return [AudioChunk(first / rate, samples[first:first + rate // 10], rate) for first in range(0, samples.size,
+                                                                                              rate // 10)]
+
+
+def test_the_track_judges_every_window_again_against_the_baseline_of_them_all_the_lines_as_each_ended(ravdess_dir):
+    # a live track's windows were kept as judged when each ended: the first by the population variant, later ones
+    # against the speech until then, so the stored session said other than file mode of the same windows
+    from runtime.arms.audio.arm import without_dc
+    from runtime.media import read_audio
+
+    clips = sorted((ravdess_dir / "Actor_01").glob("03-01-0[1-4]-01-0*-01-01.flac"))[:8]
+    samples = without_dc(np.concatenate([read_audio(path) for path in clips]))
+    model = JudgingModel()
+    said: list = []
+    track = stream_track(chunks_of(samples), VoiceSoFar(model, AudioSettings(min_baseline_speech_s=5.0), "live"),
+                         SessionClock(), on_window=said.append)
+    *live, (variant, rows) = model.batches
+    assert {v for v, _ in live} == {"none", "session"} and all(len(batch) == 1 for _, batch in live)
+    judged = [w for w in track.windows if w.probs is not None]
+    assert variant == "session" and len(rows) == len(judged) > 10  # every judged window at once, by one variant
+    spread = rows.std(axis=0) > 0.5
+    np.testing.assert_allclose(rows.mean(axis=0), 0.0, atol=1e-4)  # against the mean of them all...
+    np.testing.assert_allclose(rows.std(axis=0)[spread], 1.0, atol=1e-3)  # ...and their spread
+    np.testing.assert_allclose([w.probs[1] for w in judged], model.predict(rows, variant)[:, 1])
+    assert track.model == {"id": "judging", "variant": "session"}  # was 'session' beside windows judged 'none'
+    assert track.settings["variants_used"] == ["session"]
+    assert track.settings["live_variants_used"] == ["none", "session"]
+    assert "every window judged against it as the track was made" in track.settings["speaker_baseline_note"]
+    # the lines said as the session went are the windows as each was judged as it ended, not the track's
+    live_probs = [model.predict(batch, v)[0] for v, batch in live]
+    np.testing.assert_allclose([w.probs for w in said if w.probs is not None], live_probs)
+    assert any(not np.allclose(a.probs, b.probs) for a, b in zip([w for w in said if w.probs], judged, strict=True))
+
+
+def test_a_track_before_speech_enough_for_a_baseline_judges_every_window_by_the_population_model(ravdess_dir):
+    from runtime.media import read_audio
+
+    samples = read_audio(ravdess_dir / "Actor_01" / "03-01-01-01-01-01-01.flac")
+    model = JudgingModel()
+    track = stream_track(chunks_of(samples), VoiceSoFar(model, AudioSettings(), "live"), SessionClock())
+    variant, rows = model.batches[-1]
+    assert variant == "none" and track.model["variant"] == "none" and track.settings["variants_used"] == ["none"]
+    np.testing.assert_allclose(rows, np.vstack([b for _, b in model.batches[:-1]]))  # raw, as each was judged
+    note = track.settings["speaker_baseline_note"]
+    assert note.startswith("too little speech") and "every window judged by the population model as the track" in note
