@@ -1,6 +1,7 @@
 import json
 import re
 import shutil
+import time
 
 import pytest
 
@@ -314,8 +315,64 @@ def _written_timelines(monkeypatch) -> list:
     return written
 
 
+def held_until(done, timeout_s: float = 30.0) -> bool:
+    """Wait until ``done()`` (False after ``timeout_s``): a test waits for its session's events, never for a span of
+    real time a loaded host may not keep."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def end_held_until(monkeypatch, done) -> None:
+    """The session's end waits, its checkpoints still made meanwhile, until ``done()``: what a test needs of its
+    checkpoints comes whenever the host makes it, not by the duration (checkpoints made as the session ends are
+    stopped in ``Checkpoints.stop``)."""
+    import runtime.live as live
+
+    stop = live.Checkpoints.stop
+
+    def held(self):
+        held_until(done)
+        stop(self)
+
+    monkeypatch.setattr(live.Checkpoints, "stop", held)
+
+
+def voice_held_until(monkeypatch, from_s: float, done) -> None:
+    """The session's voice waits at its chunk starting ``from_s`` (its input still "recording") until ``done()``:
+    checkpoints a test needs of a voice under way are made before it ends, however slowly the host makes them."""
+    import runtime.live as live
+
+    chunks_until = live.until
+
+    def held(chunks, duration_s, on_duration=None):
+        waited = False
+        for chunk in chunks_until(chunks, duration_s, on_duration):
+            if chunk.start_s >= from_s and not waited:
+                waited = True
+                held_until(done)
+            yield chunk
+
+    monkeypatch.setattr(live, "until", held)
+
+
 def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkpoint_interval(tmp_path, monkeypatch):
     written = _written_timelines(monkeypatch)
+    waited_for: list[dict] = []  # the checkpoint the voice waited for
+
+    def later_made() -> bool:  # two checkpoints after the claim's, the later at 2 s or after with a voice window judged
+        later = written[-1] if len(written) >= 3 else None
+        tracks = {t["name"]: t for t in later["tracks"]} if later else {}
+        if later and later["software"]["checkpoint_at_s"] >= 2.0 and {"audio", "face", "body", "fused"} <= set(tracks) \
+                and any(w["probs"] is not None for w in tracks["audio"]["windows"]):
+            waited_for.append(later)
+        return bool(waited_for)
+
+    # the voice recording until then: a loaded host makes its checkpoints seconds apart, not one a second
+    voice_held_until(monkeypatch, 4.0, later_made)
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
     run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=5.0, on_line=lambda _line: None)
@@ -323,7 +380,8 @@ def test_a_session_writes_its_timeline_so_far_as_it_starts_and_then_every_checkp
     # was: nothing on disk until the session ended (a power cut or a crash lost all of it)
     assert checkpoints[0]["software"]["checkpoint_at_s"] < 0.5 and checkpoints[0]["tracks"] == []
     assert len(checkpoints) >= 3 and "checkpoint_at_s" not in final["software"]
-    later = checkpoints[-1]
+    assert waited_for
+    later = waited_for[0]
     assert later["software"]["checkpoint_at_s"] >= 2.0
     names = {t["name"]: t for t in later["tracks"]}
     assert {"audio", "face", "body", "fused"} <= set(names)  # was: fused at the end only
@@ -454,11 +512,15 @@ def test_a_session_that_fails_after_a_checkpoint_keeps_it_and_says_where(tmp_pat
         raise InputError("/dev/video0", "the camera is gone")  # a failure escaping the wrap-up
 
     monkeypatch.setattr(live, "_session_timeline", failing)
+    written = _written_timelines(monkeypatch)
+    # the end waits for a checkpoint at 2 s or after with tracks: on a loaded host the last may come later than 3.5 s
+    end_held_until(monkeypatch, lambda: any(c["software"]["checkpoint_at_s"] >= 2.0 and c["tracks"] for c in written))
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0  # below the 10 s a configuration may give: a short test
     with caplog.at_level("WARNING"), pytest.raises(InputError, match="the camera is gone"):
         run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=3.5, on_line=lambda _line: None)
     kept = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert kept == written[-1]  # the last checkpoint, not taken back
     assert kept["software"]["checkpoint_at_s"] >= 2.0 and kept["tracks"]
     assert f"{tmp_path / 'out' / 'timeline.json'}: the session up to" in caplog.text
 
@@ -589,19 +651,18 @@ def test_a_session_whose_timeline_another_program_replaced_is_saved_elsewhere_an
     out = tmp_path / "out"
     lines = []
 
-    def replacing_on_the_first_face_line(line):
-        lines.append(line)
-        if ": face " in line and not (tmp_path / "other.json").exists():
-            (tmp_path / "other.json").write_text("an analysis")
-            os.replace(tmp_path / "other.json", out / "timeline.json")
-            (tmp_path / "other.json").write_text("done")
+    def replaced():  # an analysis written into the folder, as a program writes its file: by a rename
+        (tmp_path / "other.json").write_text("an analysis")
+        os.replace(tmp_path / "other.json", out / "timeline.json")
 
+    changed_after_the_claims_checkpoint(monkeypatch, replaced)
+    # the end waits for a checkpoint to meet the replaced file, whenever the host makes it
+    end_held_until(monkeypatch, lambda: any(line.endswith("no more checkpoints there") for line in lines))
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     with pytest.raises(InputError, match="its timeline.json was replaced by another program during the session"
                                          "\\); the session was saved in "):
-        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
-                 on_line=replacing_on_the_first_face_line)
+        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0, on_line=lines.append)
     assert (out / "timeline.json").read_text() == "an analysis"  # was: written over by the next checkpoint
     (saved,) = (tmp_path / "tmp").iterdir()
     assert json.loads((saved / "timeline.json").read_text())["tracks"]
@@ -625,23 +686,25 @@ def test_a_stop_landing_after_the_sessions_timeline_is_written_keeps_it(tmp_path
     assert "checkpoint_at_s" not in json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]
 
 
-def test_a_session_knows_its_timeline_by_its_session_id_when_the_file_comes_back_as_another(tmp_path):
+def test_a_session_knows_its_timeline_by_its_session_id_when_the_file_comes_back_as_another(tmp_path, monkeypatch):
     import os
 
     out = tmp_path / "out"
     lines = []
 
-    def read_in_again_on_the_first_face_line(line):  # a FAT stick gives the same file a new inode number
-        lines.append(line)
-        if ": face " in line and not (tmp_path / "copy.json").exists():
-            (tmp_path / "copy.json").write_bytes((out / "timeline.json").read_bytes())
-            os.replace(tmp_path / "copy.json", out / "timeline.json")
-            (tmp_path / "copy.json").write_text("done")
+    def read_in_again():  # a FAT stick gives the same file a new inode number
+        (tmp_path / "copy.json").write_bytes((out / "timeline.json").read_bytes())
+        os.replace(tmp_path / "copy.json", out / "timeline.json")
 
+    writes = _written_timelines(monkeypatch)
+    changed_after_the_claims_checkpoint(monkeypatch, read_in_again)
+    end_held_until(monkeypatch, lambda: len(writes) >= 2)  # a checkpoint after the claim's: it met the file read in
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     timeline = run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=4.0,
-                        on_line=read_in_again_on_the_first_face_line)
+                        on_line=lines.append)
+    # the claim's, a checkpoint's over the file read in again (was: none, checkpoints stopped), the session's own
+    assert len(writes) >= 3
     # was: taken for another program's file, checkpoints stopped and the session sent to the temporary folder
     written = json.loads((out / "timeline.json").read_text())
     assert "checkpoint_at_s" not in written["software"] and written["software"]["session_id"]
@@ -649,32 +712,30 @@ def test_a_session_knows_its_timeline_by_its_session_id_when_the_file_comes_back
     assert not any("replaced" in line for line in lines)
 
 
-def test_a_session_folder_out_of_reach_for_a_moment_gets_its_checkpoints_again(tmp_path):
+def test_a_session_folder_out_of_reach_for_a_moment_gets_its_checkpoints_again(tmp_path, monkeypatch):
     import os
-    import threading
 
     out, away = tmp_path / "out", tmp_path / "away"
     lines = []
-    back = threading.Event()
+    writes = _written_timelines(monkeypatch)  # each tried, written or not
+    tried_when_back: list[int] = []  # how many were tried when the stick came back
 
-    def stick_back():
-        os.rename(away, out)  # fails where the session made the folder again meanwhile
-        back.set()
-
-    def stick_reset_on_the_first_face_line(line):
+    def stick_back_once_a_checkpoint_missed_it(line):
         lines.append(line)
-        if ": face " in line and not away.exists() and not back.is_set() and not any("checkpoint" in seen
-                                                                                     for seen in lines):
-            os.rename(out, away)
-            threading.Timer(1.5, stick_back).start()
+        if line.startswith("checkpoint: ") and "not written (the folder is gone" in line and not tried_when_back:
+            os.rename(away, out)  # fails where the session made the folder again meanwhile
+            tried_when_back.append(len(writes))
 
+    changed_after_the_claims_checkpoint(monkeypatch, lambda: os.rename(out, away))  # a stick reset
+    # the end waits for the stick to come back and a checkpoint to be tried since, however slowly the host goes
+    end_held_until(monkeypatch, lambda: tried_when_back and len(writes) > tried_when_back[0])
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=6.0,
-             on_line=stick_reset_on_the_first_face_line)
+             on_line=stick_back_once_a_checkpoint_missed_it)
     # was: the folder made again by the next checkpoint, so the stick's own could not come back
-    assert back.is_set()
-    assert any(line.startswith("checkpoint: ") and "not written (the folder is gone" in line for line in lines)
+    assert tried_when_back and len(writes) >= tried_when_back[0] + 2  # a checkpoint after it, and the session's own
+    assert sum(line.startswith("checkpoint: ") for line in lines) == 1  # ... written: its checkpoints again
     # was: "was replaced by another program; no more checkpoints there", the end sent to the temporary folder
     assert not any("replaced" in line for line in lines)
     assert "checkpoint_at_s" not in json.loads((out / "timeline.json").read_text())["software"]
@@ -719,10 +780,28 @@ def on_another_device(monkeypatch, folder, moved: list) -> None:
     monkeypatch.setattr(os, "stat", faked)
 
 
+def changed_after_the_claims_checkpoint(monkeypatch, change) -> list:
+    """``change()`` called right after the claim's checkpoint is written: before the checkpoints' thread starts, so
+    never between two steps of one, and whenever a loaded host starts the session. Returns a list holding True once
+    it was called."""
+    import runtime.live as live
+
+    write, changed = live.Checkpoints._write, []
+
+    def changed_after_the_first_checkpoint(self):
+        write(self)
+        if not changed:
+            change()
+            changed.append(True)
+
+    monkeypatch.setattr(live.Checkpoints, "_write", changed_after_the_first_checkpoint)
+    return changed
+
+
 def session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, change, checkpoint_every_s: float):
-    """A 3 s replayed session into tmp_path/out whose folder ``change(out)`` alters right after the claim's checkpoint
-    (before the checkpoints' thread starts: never between two steps of one), then on another device; its end waits
-    until a checkpoint has met the changed folder. Returns the InputError it ends in and its lines."""
+    """A 3 s replayed session into tmp_path/out whose folder ``change(out)`` alters right after the claim's checkpoint,
+    then on another device; its end waits until a checkpoint has met the changed folder. Returns what it ends in
+    (the InputError, the session then saved in the temporary folder; or its timeline) and its lines."""
     import tempfile
     import threading
 
@@ -730,10 +809,11 @@ def session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, change, 
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where the session is saved instead
     (tmp_path / "tmp").mkdir()
-    out, changed, lines = tmp_path / "out", [], []
+    out, lines = tmp_path / "out", []
     tried_since = threading.Event()  # a checkpoint was tried with the folder changed
+    changed = changed_after_the_claims_checkpoint(monkeypatch, lambda: change(out))
     on_another_device(monkeypatch, out, changed)
-    write, check, stop = live.Checkpoints._write, live.Checkpoints.check_folder, live.Checkpoints.stop
+    check = live.Checkpoints.check_folder
 
     def checked(self):  # each checkpoint checks the folder first
         tried = bool(changed)
@@ -743,27 +823,20 @@ def session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, change, 
             if tried:
                 tried_since.set()
 
-    def changed_after_the_first_checkpoint(self):
-        write(self)
-        if not changed:
-            change(out)
-            changed.append(True)
-
-    def stopped_once_a_checkpoint_was_tried(self):
-        tried_since.wait(timeout=30)  # whenever the session closes, a checkpoint met the changed folder
-        stop(self)
-
-    monkeypatch.setattr(live.Checkpoints, "_write", changed_after_the_first_checkpoint)
     monkeypatch.setattr(live.Checkpoints, "check_folder", checked)
-    monkeypatch.setattr(live.Checkpoints, "stop", stopped_once_a_checkpoint_was_tried)
+    end_held_until(monkeypatch, tried_since.is_set)  # whenever the session closes, a checkpoint met the changed folder
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = checkpoint_every_s
-    with pytest.raises(InputError) as ended:
-        run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0, on_line=lines.append)
+    try:
+        ended = run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
+                         on_line=lines.append)
+    except InputError as error:
+        ended = error
     assert tried_since.is_set()
-    (saved,) = (tmp_path / "tmp").iterdir()
-    assert json.loads((saved / "timeline.json").read_text())["tracks"]
-    return ended.value, lines
+    saved = list((tmp_path / "tmp").iterdir())
+    assert len(saved) == isinstance(ended, InputError)  # saved there where the folder was refused, alone
+    assert all(json.loads((folder / "timeline.json").read_text())["tracks"] for folder in saved)
+    return ended, lines
 
 
 def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick_is_unmounted(tmp_path,
@@ -775,6 +848,7 @@ def test_a_session_into_a_sticks_mount_point_is_not_written_there_once_the_stick
         out.mkdir()  # ... and its empty mount point is left, on the internal disk
 
     ended, lines = session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, unmounted, 1.0)
+    assert isinstance(ended, InputError)
     assert re.search("the folder is gone: its path is on another disk now.*; the session was saved in ", str(ended))
     assert not list((tmp_path / "out").iterdir())  # was: the session written beneath the mount point
     assert any(line.startswith("checkpoint: ") and "the folder is gone" in line for line in lines)
@@ -793,6 +867,7 @@ def test_another_stick_holding_the_same_folder_with_another_sessions_timeline_is
 
     ended, lines = session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, another_stick, 0.5)
     # was: "its timeline.json was replaced by another program during the session", of a stick no program touched
+    assert isinstance(ended, InputError)
     assert re.search("cannot be written \\(the folder is gone: its path is on another disk now.*; the session was "
                      "saved in ", str(ended))
     assert (tmp_path / "out" / "timeline.json").read_text() == other
@@ -802,23 +877,14 @@ def test_another_stick_holding_the_same_folder_with_another_sessions_timeline_is
 
 
 def test_a_session_folder_back_under_a_new_device_number_is_known_by_its_timeline(tmp_path, monkeypatch):
-    import tempfile
+    def replugged(_out):  # the same stick, its folder and files as they were: a new device number alone
+        pass
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # where a wrong refusal would save it
-    (tmp_path / "tmp").mkdir()
-    out, replugged = tmp_path / "out", []
-    on_another_device(monkeypatch, out, replugged)
-
-    def replugged_on_the_first_face_line(line):
-        if ": face " in line:
-            replugged.append(True)  # the same stick, its folder and files as they were
-
-    settings = load_settings()
-    settings["runtime"]["checkpoint_every_s"] = 1.0
-    run_live(out, settings, LiveInputs(microphone=None, replay=EXAMPLE), duration_s=3.0,
-             on_line=replugged_on_the_first_face_line)
-    assert replugged
-    assert "checkpoint_at_s" not in json.loads((out / "timeline.json").read_text())["software"]
+    # a refusal would save the session in the temporary folder and end in an InputError
+    ended, lines = session_whose_folder_changes_after_its_claim(tmp_path, monkeypatch, replugged, 1.0)
+    assert not isinstance(ended, InputError), ended
+    assert "checkpoint_at_s" not in json.loads((tmp_path / "out" / "timeline.json").read_text())["software"]
+    assert not any(line.startswith("checkpoint: ") for line in lines)  # its checkpoints went on, none refused
 
 
 def test_a_stop_between_the_claims_renames_and_its_sync_takes_the_claim_back(tmp_path, monkeypatch):
@@ -1094,6 +1160,7 @@ def test_a_fusion_that_fails_in_checkpoints_costs_their_fused_track_alone_said_o
 
     monkeypatch.setattr(live, "fused_tracks", failing)
     written = _written_timelines(monkeypatch)
+    end_held_until(monkeypatch, lambda: sum(any(t["name"] == "audio" for t in c["tracks"]) for c in written) >= 2)
     settings = load_settings()
     settings["runtime"]["checkpoint_every_s"] = 1.0
     run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=4.0, on_line=lambda _line: None)
