@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from runtime.fusion.align import AlignedTracks, FusionInput
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, track_family
 
 # (valence, arousal) in [-1, 1], canonical order. Approximate circumplex placements, for a readable trend
 # only.
@@ -103,55 +103,69 @@ def jensen_shannon(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 0.5 * (kl_p + kl_q)
 
 
+def compared_pairs(modalities: Sequence[str], used: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """The (a, b) modality pairs incongruence compares: both fused by the method (``used``, default all: a weight
+    above 0, a learned fuser's input) and of different arms, so one person's channels; two faces (``face-1``,
+    ``face-2`` with face.person = "all") are two people, who may well feel differently."""
+    used = np.ones(len(modalities), dtype=bool) if used is None else np.asarray(used, dtype=bool)
+    return [
+        (a, b)
+        for a in range(len(modalities))
+        for b in range(a + 1, len(modalities))
+        if used[a] and used[b] and track_family(modalities[a]) != track_family(modalities[b])
+    ]
+
+
 def incongruence(
-    data: FusionInput, min_confidence: float = 0.5, min_quality: float = 0.3, min_divergence: float = 0.4
+    data: FusionInput,
+    used: np.ndarray | None = None,
+    min_confidence: float = 0.5,
+    min_quality: float = 0.3,
+    min_divergence: float = 0.4,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Windows where two modalities confidently disagree.
+    """Windows where two modalities the method fuses (``compared_pairs``) confidently disagree.
 
     A pair disagrees when both claim with quality >= ``min_quality``, each puts >= ``min_confidence`` on its
-    top
-    label, the top labels differ (and are not a compatible pair such as neutral/calm), and the Jensen-Shannon
-    divergence over the labels both support is >= ``min_divergence`` bits. Returns (flag (n,), the largest
-    such
-    divergence (n,), a plain-words reason per window).
+    top label, the top labels differ (and are not a compatible pair such as neutral/calm), and the
+    Jensen-Shannon divergence over the labels both support is >= ``min_divergence`` bits. Returns (flag (n,),
+    the largest such divergence (n,), a plain-words reason per window).
     """
-    n, m = data.n_windows, len(data.modalities)
+    n = data.n_windows
     flags = np.zeros(n, dtype=bool)
     divergence = np.full(n, np.nan)
     reasons = [""] * n
-    for a in range(m):
-        for b in range(a + 1, m):
-            both = data.supported[a] & data.supported[b]
-            if not both.any():
+    for a, b in compared_pairs(data.modalities, used):
+        both = data.supported[a] & data.supported[b]
+        if not both.any():
+            continue
+        pa, pb = data.probs[:, a] * both, data.probs[:, b] * both
+        sa, sb = pa.sum(1, keepdims=True), pb.sum(1, keepdims=True)
+        ok = (
+            (data.quality[:, a] >= min_quality)
+            & (data.quality[:, b] >= min_quality)
+            & (sa[:, 0] > 0)
+            & (sb[:, 0] > 0)
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pa, pb = pa / sa, pb / sb
+        jsd = np.where(ok, jensen_shannon(np.nan_to_num(pa), np.nan_to_num(pb)), np.nan)
+        divergence = np.fmax(divergence, jsd)
+        top_a, top_b = data.probs[:, a].argmax(1), data.probs[:, b].argmax(1)
+        conf_a, conf_b = data.probs[:, a].max(1), data.probs[:, b].max(1)
+        for i in np.flatnonzero(
+            ok
+            & (top_a != top_b)
+            & (conf_a >= min_confidence)
+            & (conf_b >= min_confidence)
+            & (jsd >= min_divergence)
+        ):
+            la, lb = CANONICAL_LABELS[top_a[i]], CANONICAL_LABELS[top_b[i]]
+            if frozenset({la, lb}) in COMPATIBLE:
                 continue
-            pa, pb = data.probs[:, a] * both, data.probs[:, b] * both
-            sa, sb = pa.sum(1, keepdims=True), pb.sum(1, keepdims=True)
-            ok = (
-                (data.quality[:, a] >= min_quality)
-                & (data.quality[:, b] >= min_quality)
-                & (sa[:, 0] > 0)
-                & (sb[:, 0] > 0)
+            flags[i] = True
+            text = (
+                f"{data.modalities[a]} {la} ({conf_a[i]:.2f}) vs "
+                f"{data.modalities[b]} {lb} ({conf_b[i]:.2f})"
             )
-            with np.errstate(invalid="ignore", divide="ignore"):
-                pa, pb = pa / sa, pb / sb
-            jsd = np.where(ok, jensen_shannon(np.nan_to_num(pa), np.nan_to_num(pb)), np.nan)
-            divergence = np.fmax(divergence, jsd)
-            top_a, top_b = data.probs[:, a].argmax(1), data.probs[:, b].argmax(1)
-            conf_a, conf_b = data.probs[:, a].max(1), data.probs[:, b].max(1)
-            for i in np.flatnonzero(
-                ok
-                & (top_a != top_b)
-                & (conf_a >= min_confidence)
-                & (conf_b >= min_confidence)
-                & (jsd >= min_divergence)
-            ):
-                la, lb = CANONICAL_LABELS[top_a[i]], CANONICAL_LABELS[top_b[i]]
-                if frozenset({la, lb}) in COMPATIBLE:
-                    continue
-                flags[i] = True
-                text = (
-                    f"{data.modalities[a]} {la} ({conf_a[i]:.2f}) vs "
-                    f"{data.modalities[b]} {lb} ({conf_b[i]:.2f})"
-                )
-                reasons[i] = f"{reasons[i]}; {text}" if reasons[i] else f"incongruent: {text}"
+            reasons[i] = f"{reasons[i]}; {text}" if reasons[i] else f"incongruent: {text}"
     return flags, divergence, reasons

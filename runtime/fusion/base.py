@@ -85,7 +85,7 @@ class Fuser:
                 probs[has] = self.fuse_arrays(data.subset(has))
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
-        flags, divergence, reasons = incongruence(data, **(incongruence_settings or {}))
+        flags, divergence, reasons = incongruence(data, used, **(incongruence_settings or {}))
         supported = data.supported.any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
         windows = []
         for i, (start_s, end_s) in enumerate(aligned.grid):

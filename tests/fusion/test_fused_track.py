@@ -94,6 +94,40 @@ def test_smiling_face_over_sad_voice_is_flagged_with_a_plain_reason():
     assert second.measurements["incongruent"] == 0.0 and second.reason == ""
 
 
+FACE_LABELS = [label for label in CANONICAL_LABELS if label != "calm"]
+
+
+def _face(name: str, label: str, p: float = 0.9) -> Track:
+    return Track(name, labels=FACE_LABELS, unsupported_labels=["calm"],
+                 windows=[Window(0.0, 2.0, probs_for(label, p, FACE_LABELS), 1.0)])
+
+
+def test_a_modality_the_method_ignores_is_not_compared_for_incongruence():
+    # weight 0: the fused window is the face's alone, so a sad voice beside it is no disagreement in what was fused
+    # (was: 'incongruent: audio sad (0.90) vs face happy (0.90)')
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0)])
+    tracks = [audio, _face("face", "happy")]
+    ignored = make_fuser("weighted", weights={"audio": 0.0}).fuse(tracks, grid=[(0.0, 2.0)]).windows[0]
+    assert ignored.probs[L["happy"]] > 0.8
+    assert ignored.measurements["incongruent"] == 0.0 and "incongruent" not in ignored.reason
+    assert "incongruence_jsd" not in ignored.measurements
+    weighed = make_fuser("weighted", weights={"audio": 0.5}).fuse(tracks, grid=[(0.0, 2.0)]).windows[0]
+    assert weighed.measurements["incongruent"] == 1.0 and "audio sad" in weighed.reason
+
+
+@pytest.mark.parametrize("method", ["mean", "stacking"])
+def test_two_peoples_faces_are_not_incongruent_but_each_against_the_voice_is(method):
+    # face.person = "all": two people feeling differently is not one person's channels disagreeing
+    two_faces = [_face("face-1", "happy"), _face("face-2", "sad")]
+    fused = make_fuser(method).fuse(two_faces, grid=[(0.0, 2.0)]).windows[0]
+    assert fused.measurements["incongruent"] == 0.0 and "face-2" not in fused.reason
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("angry", 0.9), 1.0)])
+    with_voice = make_fuser("mean").fuse([voice, *two_faces], grid=[(0.0, 2.0)]).windows[0]
+    assert "audio angry (0.90) vs face-1 happy" in with_voice.reason
+    assert "audio angry (0.90) vs face-2 sad" in with_voice.reason
+    assert "face-1 happy (0.90) vs face-2" not in with_voice.reason
+
+
 def test_calm_voice_over_neutral_face_is_not_incongruent():
     audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
     face = Track("face", windows=[Window(0.0, 2.0, probs_for("neutral", 0.9), 1.0)])
