@@ -126,9 +126,9 @@ def incongruence(
     """Windows where two modalities the method fuses (``compared_pairs``) confidently disagree.
 
     A pair disagrees when both claim with quality >= ``min_quality``, each puts >= ``min_confidence`` on its
-    top label, the top labels differ (and are not a compatible pair such as neutral/calm), and the
-    Jensen-Shannon divergence over the labels both support is >= ``min_divergence`` bits. Returns (flag (n,),
-    the largest such divergence (n,), a plain-words reason per window).
+    top label, the top labels differ, each is one the other modality can name, they are not a compatible pair
+    (neutral/calm), and the Jensen-Shannon divergence over the labels both support is >= ``min_divergence``
+    bits. Returns (flag (n,), the largest such divergence (n,), a plain-words reason per window).
     """
     n = data.n_windows
     flags = np.zeros(n, dtype=bool)
@@ -152,8 +152,12 @@ def incongruence(
         divergence = np.fmax(divergence, jsd)
         top_a, top_b = data.probs[:, a].argmax(1), data.probs[:, b].argmax(1)
         conf_a, conf_b = data.probs[:, a].max(1), data.probs[:, b].max(1)
+        # Only top labels both can name disagree (as in the product of experts' check): a face without calm says
+        # nothing against a calm voice, whatever the voice's leftover on the face's labels makes the divergence.
+        nameable = data.supported[b, top_a] & data.supported[a, top_b]
         for i in np.flatnonzero(
             ok
+            & nameable
             & (top_a != top_b)
             & (conf_a >= min_confidence)
             & (conf_b >= min_confidence)

@@ -135,6 +135,19 @@ def test_calm_voice_over_neutral_face_is_not_incongruent():
     assert fused.windows[0].measurements["incongruent"] == 0.0
 
 
+@pytest.mark.parametrize("calm", [0.9, 0.6])
+def test_calm_voice_over_happy_face_is_not_incongruent_whatever_the_voices_leftover(calm):
+    # the face cannot name calm, so it says nothing against it (was flagged, the divergence measured against the
+    # voice's leftover spread over the face's labels)
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", calm), 1.0)])
+    fused = make_fuser("mean").fuse([audio, _face("face", "happy")], grid=[(0.0, 2.0)]).windows[0]
+    assert fused.measurements["incongruent"] == 0.0 and fused.reason == ""
+    # a label both can name still disagrees
+    sad = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", calm), 1.0)])
+    assert make_fuser("mean").fuse([sad, _face("face", "happy")], grid=[(0.0, 2.0)]).windows[0].measurements[
+        "incongruent"] == 1.0
+
+
 def test_valence_follows_the_spectrum_and_physio_stress_raises_arousal():
     happy = Track("audio", windows=[Window(0.0, 2.0, probs_for("happy", 0.9), 1.0)])
     sad = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0)])
