@@ -160,19 +160,29 @@ def pair_tables(
 
 
 def read_manifest(path: Path) -> list[dict[str, str]]:
-    """``session,start_s,end_s,label[,person]`` rows; session = a timeline.json or a recording to analyse."""
+    """``session,start_s,end_s,label[,person]`` rows; session = a timeline.json or a recording to analyse. A
+    session is one person's: its rows name the same person, or none (then the session is its own person)."""
     header, numbered = read_csv_rows(path, "CSV manifest")
     if not numbered or not {"session", "start_s", "end_s", "label"} <= set(header):
         raise InputError(path, "manifest needs columns session,start_s,end_s,label (person optional)")
     rows = [row for _, row in numbered]
+    first_person: dict[str, tuple[int, str]] = {}  # session → (line, person) of its first row
     for number, row in numbered:
         if canonical_label(row["label"]) is None:
             raise InputError(path, f"line {number}: label {row['label']!r} has no canonical mapping")
         try:
-            if float(row["end_s"]) <= float(row["start_s"]):
+            # written so that NaN, which compares false with everything, is no interval either
+            if not float(row["end_s"]) > float(row["start_s"]):
                 raise ValueError
         except ValueError:
-            raise InputError(path, f"line {number}: start_s/end_s are not an interval") from None
+            raise InputError(path, f"line {number}: start_s/end_s ({row['start_s']}, {row['end_s']}) are not an "
+                                   "interval (a number, then a larger one)") from None
+        person = (row.get("person") or "").strip()
+        line, first = first_person.setdefault(row["session"], (number, person))
+        if person != first:
+            said, before = (f"the person {p!r}" if p else "no person" for p in (person, first))
+            raise InputError(path, f"line {number}: {said}, but line {line} gives session {row['session']} "
+                                   f"{before}; a session is one person's")
     return rows
 
 
@@ -233,7 +243,7 @@ def sessions_from_manifest(
         path = Path(name) if Path(name).is_absolute() else Path(manifest).parent / name
         tracks = _session_tracks(path, cache, settings)
         a = align_tracks(tracks, window_s, hop_s)
-        aligned.append((a, segments, segments[0].get("person") or name))
+        aligned.append((a, segments, (segments[0].get("person") or "").strip() or name))
         modalities += [m for m in a.emotion.modalities if m not in modalities]
     probs, quality, targets, persons, sequence = [], [], [], [], []
     supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)

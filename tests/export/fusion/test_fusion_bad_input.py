@@ -154,6 +154,29 @@ def test_a_sessions_manifest_that_is_not_utf8_or_a_folder_is_one_line(tmp_path, 
         assert problem in _one_error_line(capsys)  # was: internal UnicodeDecodeError / IsADirectoryError
 
 
+@pytest.mark.parametrize(("bounds", "shown"), [("nan,30", "nan, 30"), ("0,nan", "0, nan"), ("inf,inf", "inf, inf"),
+                                               ("5,5", "5, 5"), ("x,3", "x, 3")])
+def test_a_sessions_manifest_row_that_is_no_interval_is_refused_naming_its_line(tmp_path, capsys, bounds, shown):
+    # was: a nan bound passed the check (nan compares false) and labelled nothing, without a word
+    manifest = tmp_path / "sessions.csv"
+    manifest.write_text(f"session,start_s,end_s,label\ns1.json,0,10,happy\ns1.json,{bounds},sad\n")
+    assert main(["evaluate", "fusion", "--sessions", str(manifest), "--out", str(tmp_path / "out")]) == 2
+    assert f"{manifest}: line 3: start_s/end_s ({shown}) are not an interval" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("second", "problem"), [
+    ("B", "line 3: the person 'B', but line 2 gives session s1.json the person 'A'"),
+    ("", "line 3: no person, but line 2 gives session s1.json the person 'A'"),
+])
+def test_a_session_whose_rows_name_different_people_is_refused(tmp_path, capsys, second, problem):
+    # was: the first row's person taken for the whole session, the others dropped without a word
+    manifest = tmp_path / "sessions.csv"
+    manifest.write_text(f"session,start_s,end_s,label,person\ns1.json,0,10,happy,A\ns1.json,10,20,sad,{second}\n"
+                        "s2.json,0,10,happy,B\n")
+    assert main(["evaluate", "fusion", "--sessions", str(manifest), "--out", str(tmp_path / "out")]) == 2
+    assert f"{manifest}: {problem}; a session is one person's" in _one_error_line(capsys)
+
+
 def test_a_fuser_folder_holding_another_kind_of_model_is_refused_not_replaced(tmp_path):
     import json
     import re
