@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.fusion.evaluate import DEFAULT_METHODS, compare, scores, write_report
+from export.fusion.evaluate import DEFAULT_METHODS, compare, scored_probs, scores, write_report
 from export.fusion.pairs import PairedData, pair_tables, sessions_from_manifest
 from export.fusion.tables import read_table
 from export.quantization import MAX_INT8_LOSS
@@ -130,7 +130,7 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
     models_dir = check_models_dir(Path(models_dir or REPO_MODELS_DIR), methods)
     paired = make_paired()
     train, train_targets = paired.part("train")
-    test, test_targets = paired.part("test")
+    test, test_scored, test_targets = paired.context("test")
     folders = []
     for name in methods:
         fuser = make_fuser(name).fit(train, train_targets)
@@ -142,8 +142,9 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
             scored.variant = variant
             scored.fuse_arrays(test.subset(np.arange(min(16, test.n_windows))))  # load the model first
             started = time.perf_counter()
-            probs = scored.fuse_arrays(test)
-            per_window_ms = 1000 * (time.perf_counter() - started) / max(test.n_windows, 1)
+            probs = scored_probs(scored, test, test_scored)
+            fused = test.n_windows if scored.temporal else int(test_scored.sum())  # as scored_probs fuses
+            per_window_ms = 1000 * (time.perf_counter() - started) / max(fused, 1)
             card["metrics"][variant] = {"test": scores(probs, test_targets),
                                         "latency_ms_per_window": round(per_window_ms, 4)}
         if "int8" in card["files"]:

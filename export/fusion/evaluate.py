@@ -53,6 +53,15 @@ def with_missing(data: FusionInput, modality: str, fraction: float, seed: int) -
     return FusionInput(list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels)
 
 
+def scored_probs(fuser: Fuser, data: FusionInput, scored: np.ndarray) -> np.ndarray:
+    """The fuser's probabilities for the ``scored`` windows of ``data`` (every window of some sessions), each
+    fused as analyze fuses it: a temporal fuser (attention) over every window, so a window's context is the last
+    windows of time, labelled or not, claim or none (``Fuser.fuse``); any other over the scored ones alone."""
+    if fuser.temporal:
+        return fuser.fuse_arrays(data)[scored]
+    return fuser.fuse_arrays(data.subset(scored))
+
+
 def fit_methods(
     methods: Sequence[str], train: FusionInput, targets: np.ndarray, weights: dict[str, float] | None = None
 ) -> dict[str, Fuser]:
@@ -93,7 +102,7 @@ def compare(
         raise InputError("--methods", f"unknown method(s) {', '.join(unknown)}")
     train, train_targets = paired.part("train")
     _check_weights_name_tables(weights or {}, train.modalities)
-    test, test_targets = paired.part("test")
+    test, scored, test_targets = paired.context("test")
     fusers = fit_methods(methods, train, train_targets, weights)
     conditions = {"all present": test}
     for k, modality in enumerate(test.modalities):
@@ -102,9 +111,9 @@ def compare(
         )
     results: dict[str, dict[str, dict[str, float]]] = {}
     for condition, data in conditions.items():
-        row = {f"{m} only": scores(single_modality(data, m), test_targets) for m in data.modalities}
+        row = {f"{m} only": scores(single_modality(data, m)[scored], test_targets) for m in data.modalities}
         for name, fuser in fusers.items():
-            row[name] = scores(fuser.fuse_arrays(data), test_targets)
+            row[name] = scores(scored_probs(fuser, data, scored), test_targets)
         results[condition] = row
     return {
         "data": paired.description,

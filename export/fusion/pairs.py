@@ -33,15 +33,31 @@ STAND_IN = {"calm": "neutral"}
 @dataclass
 class PairedData:
     data: FusionInput
-    targets: np.ndarray  # (n,) canonical label index
+    targets: np.ndarray  # (n,) canonical label index; -1 where the window is not scored
     split: np.ndarray  # (n,) "train" | "test"
     people: np.ndarray  # (n,) the anchor person of each window's session
     description: dict[str, Any]
     test_rows: dict[str, np.ndarray] = field(default_factory=dict)  # modality → (rows,) bool: the row is test
+    # (n,) bool: a labelled window with a claim, to fit on and score; default every window. Real sessions keep
+    # their other windows too, as the context a temporal fuser reads (analyze's: the last windows of time).
+    scored: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.scored is None:
+            self.scored = np.ones(len(self.targets), dtype=bool)
 
     def part(self, name: str) -> tuple[FusionInput, np.ndarray]:
-        rows = self.split == name
+        """The scored windows of the ``name`` part, strung together, and their targets: what a fuser is fitted
+        on (and, for a fuser that judges each window alone, scored on)."""
+        rows = (self.split == name) & self.scored
         return self.data.subset(rows), self.targets[rows]
+
+    def context(self, name: str) -> tuple[FusionInput, np.ndarray, np.ndarray]:
+        """Every window of the ``name`` part's sessions, which of them are scored, and the scored ones'
+        targets: what ``evaluate.scored_probs`` fuses as analyze does."""
+        rows = self.split == name
+        scored = self.scored[rows]
+        return self.data.subset(rows), scored, self.targets[rows][scored]
 
 
 def split_people(people: Sequence[str], test_fraction: float, rng: np.random.Generator) -> set[str]:
@@ -262,28 +278,30 @@ def sessions_from_manifest(
                 ),
                 None,
             )
-            if label is None or not data.present[i].any():
-                continue
+            # every grid window is kept, scored or not: a temporal fuser's context is the session's real time
             probs.append(data.probs[i])
             quality.append(data.quality[i])
-            targets.append(CANONICAL_LABELS.index(label))
+            targets.append(-1 if label is None or not data.present[i].any() else CANONICAL_LABELS.index(label))
             persons.append(person)
             sequence.append(session_id)
-    if not targets:
+    targets_array = np.array(targets, dtype=np.int64)
+    scored = targets_array >= 0
+    if not scored.any():
         raise InputError(manifest, "no labelled window with any modality's claim")
     rng = np.random.default_rng(seed)
-    test_people = split_people(persons, test_fraction, rng)
+    scored_persons = [p for p, s in zip(persons, scored, strict=True) if s]
+    test_people = split_people(scored_persons, test_fraction, rng)
     data = FusionInput(modalities, np.array(probs), np.array(quality), supported, np.array(sequence))
     split = np.where(np.isin(persons, list(test_people)), "test", "train")
-    _check_split(manifest, np.array(targets), split, persons, seed)
+    _check_split(manifest, targets_array[scored], split[scored], scored_persons, seed)
     description = {
         "kind": "labelled sessions",
         "manifest": str(manifest),
         "sessions": len(aligned),
         "test_people": sorted(test_people),
-        "train_people": sorted(set(persons) - test_people),
+        "train_people": sorted(set(scored_persons) - test_people),
         "window_s": window_s,
         "hop_s": hop_s,
         "seed": seed,
     }
-    return PairedData(data, np.array(targets), split, np.array(persons), description)
+    return PairedData(data, targets_array, split, np.array(persons), description, scored=scored)

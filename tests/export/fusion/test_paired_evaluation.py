@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from export.fusion.evaluate import compare, with_missing
+from export.fusion.evaluate import compare, scored_probs, with_missing
 from export.fusion.pairs import pair_tables, sessions_from_manifest
 from export.fusion.standins import write_classify_csv
 from export.fusion.synthetic import synthetic_table, synthetic_track
@@ -15,8 +15,9 @@ from export.fusion.tables import label_from_path, person_from_path, read_table
 from export.metrics import expected_calibration_error
 from runtime.cli import main
 from runtime.errors import InputError
+from runtime.fusion import make_fuser
 from runtime.timeline import Timeline
-from runtime.track import CANONICAL_LABELS
+from runtime.track import CANONICAL_LABELS, Track, Window
 
 CALM = CANONICAL_LABELS.index("calm")
 NEUTRAL = CANONICAL_LABELS.index("neutral")
@@ -286,3 +287,55 @@ def test_a_split_that_leaves_one_label_in_a_part_is_one_clear_line(tmp_path, cap
                  "--methods", "mean,stacking"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "needs samples of at least 2 classes" not in err
+
+
+def _shipped_tracks() -> list[Track]:
+    """A voice (every 0.5 s) and a face (every 1 s) from the shipped arm models' identities, so the shipped fusers
+    fuse them without falling back: a sad voice to 10 s, none from 10 to 12 s, then happy; a happy face to 8 s,
+    none from 8 to 14 s, then angry."""
+    from runtime.models import load_card
+
+    def identity(model_id: str, variant: str) -> dict[str, str]:
+        card = load_card(model_id)
+        return {"id": model_id, "version": card.version, "variant": variant, "sha256": card.sha256.get(variant, "")}
+
+    def row(labels, label: str, p: float) -> list[float]:
+        out = [(1 - p) / (len(labels) - 1)] * len(labels)
+        out[list(labels).index(label)] = p
+        return out
+
+    face_labels = [label for label in CANONICAL_LABELS if label != "calm"]
+    voice, face = [], []
+    for i in range(60):
+        start = i * 0.5
+        said = ("sad", 0.9) if start < 10 else None if start < 12 else ("happy", 0.8)
+        voice.append(Window(start, start + 2.0, None if said is None else row(CANONICAL_LABELS, *said),
+                            0.0 if said is None else 1.0))
+    for i in range(30):
+        said = ("happy", 0.9) if i < 8 else None if i < 14 else ("angry", 0.7)
+        face.append(Window(float(i), i + 2.0, None if said is None else row(face_labels, *said),
+                           0.0 if said is None else 0.9))
+    return [Track("audio", list(CANONICAL_LABELS), voice, [], identity("audio-emotion", "session")),
+            Track("face", face_labels, face, ["calm"], identity("face-expression", "default"))]
+
+
+@pytest.mark.parametrize("method", ["attention", "stacking"])
+def test_evaluation_fuses_a_labelled_session_as_analyze_does(tmp_path, method):
+    # Labelled 0-10 s and 13-17 s: attention's context for the windows after 13 s is the last windows of time, the
+    # unlabelled ones between included (was: the labelled windows strung together, up to 0.36 off analyze's)
+    tracks = _shipped_tracks()
+    rows = ["session,start_s,end_s,label,person"]
+    for k in range(2):
+        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 31.0, tracks).to_json())
+        rows += [f"s{k}.json,0,10,sad,p{k}", f"s{k}.json,13,17,happy,p{k}", f"s{k}.json,20,30,angry,p{k}"]
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=0.5)
+    data, scored, targets = paired.context("test")
+    assert 0 < scored.sum() < data.n_windows and len(targets) == scored.sum()
+    evaluated = scored_probs(make_fuser(method), data, scored)
+    fused = make_fuser(method).fuse(tracks, window_s=2.0, hop_s=0.5)
+    assert "fallback" not in fused.model
+    labelled = [w.probs for w in fused.windows
+                if any(a <= 0.5 * (w.start_s + w.end_s) < b for a, b in ((0, 10), (13, 17), (20, 30)))]
+    assert evaluated == pytest.approx(np.array(labelled), abs=1e-6)
+    assert compare(paired, ["mean"])["windows"]["test"] == len(targets)
