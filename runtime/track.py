@@ -75,6 +75,16 @@ def folder_label(name: str) -> str | None:
     return LABEL_WORDS.get(_label_key(name))
 
 
+def given_label(word: str) -> str:
+    """A label a user wrote where own labels are asked for (``train audio --labels-as-given``, ``train body``),
+    tidied first (``tidy_label``: 'Very_Anxious' and 'very  anxious' are 'very anxious'); then the canonical label
+    its whole words name ('Joy_' is happy, 'pleasant  surprise' surprised; a short form, 'N', 'ps', 'dis', may be
+    anything in a clinic's scheme, so it stays its own, as a folder's name does: ``folder_label``), else the tidied
+    word."""
+    tidied = tidy_label(word)
+    return folder_label(tidied) or tidied
+
+
 def outside_canonical(labels: Iterable[str]) -> list[str]:
     """Those of ``labels`` that are none of the canonical ones, in their order: a model's own (a voice model's
     trained with --labels-as-given, a body classifier's words)."""

@@ -38,7 +38,7 @@ from runtime.errors import InputError
 from runtime.files import files_under, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
-from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, label_order, outside_canonical, tidy_label
+from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, given_label, label_order, outside_canonical
 
 MANIFEST_NAME = "manifest.csv"
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac")
@@ -299,15 +299,6 @@ class _AnyLabel:
 
 
 LABELS_AS_GIVEN: Container[str] = _AnyLabel()
-
-
-def given_label(word: str) -> str:
-    """A manifest's label where own labels are asked for, tidied first (``tidy_label``: 'Very_Anxious' and
-    'very  anxious' are 'very anxious'); then the canonical label its whole words name ('Joy_'
-    is happy, 'pleasant  surprise' surprised; a short form, 'N', 'ps', 'dis', may be anything in a clinic's scheme,
-    so it stays its own, as a folder's name does: ``folder_label``), else the tidied word."""
-    tidied = tidy_label(word)
-    return folder_label(tidied) or tidied
 
 
 def row_labels(manifest: Path, rows: list[tuple[int, dict[str, str]]], own_labels: Container[str] = ()) -> list[str]:

@@ -19,7 +19,7 @@ from runtime.checks import column_taken
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
 from runtime.timeline import CSV_FIXED_COLUMNS
-from runtime.track import label_order
+from runtime.track import given_label, label_order
 
 FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "movement_torso_rel",
             "fidgeting_rel", "stillness", "self_touch", "openness_rel", "head_down", "lean_forward",
@@ -52,7 +52,10 @@ def _segment(path: Path, number: int, row: dict) -> dict:
         raise InputError(path, f"line {number}: start_s/end_s must be numbers") from None
     if not (math.isfinite(start_s) and math.isfinite(end_s)) or start_s < 0 or end_s <= start_s:
         raise InputError(path, f"line {number}: needs 0 <= start_s < end_s, both finite")
-    return {"video": video, "start_s": start_s, "end_s": end_s, "label": row["label"].strip()}
+    label = given_label(row["label"])  # as train audio --labels-as-given reads a label: 'Joy' is happy
+    if not label:
+        raise InputError(path, f"line {number}: label {row['label']!r} holds no word")
+    return {"video": video, "start_s": start_s, "end_s": end_s, "label": label}
 
 
 def segment_windows(segments: list[dict], settings=None) -> tuple[np.ndarray, list[str], list[str]]:

@@ -62,3 +62,21 @@ def test_training_installs_a_card_the_loader_accepts(scanned, tmp_path):
     assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0
     card = assert_card_as_exports_write_it(tmp_path / "body-mine", dated=False)
     assert card.labels == ["calm", "angry"]
+
+
+def test_labels_are_read_as_train_audio_reads_own_labels_so_happy_joy_and_Happy_are_one(scanned, tmp_path):
+    # was: kept as written, 'Happy' and 'joy' two classes of their own, neither fused as happy
+    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    manifest = tmp_path / "segments.csv"
+    manifest.write_text("video,start_s,end_s,label\na.mp4,0,4,Happy\na.mp4,4,8,Slumped_Posture\n"
+                        "b.mp4,0,4,joy\nb.mp4,4,8,slumped  posture\nc.mp4,0,4,SAD\nc.mp4,4,8,happy\n")
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 0
+    card = assert_card_as_exports_write_it(tmp_path / "body-mine", dated=False)
+    assert card.labels == ["happy", "sad", "slumped posture"]
+
+
+def test_a_label_of_no_word_is_refused_naming_its_line(scanned, tmp_path, capsys):
+    manifest = tmp_path / "segments.csv"
+    manifest.write_text("video,start_s,end_s,label\na.mp4,0,4,calm\na.mp4,4,8,__\n")
+    assert main(["train", "body", str(manifest), "--out", str(tmp_path / "body-mine")]) == 2
+    assert capsys.readouterr().err == f"emotrace: error: {manifest}: line 3: label '__' holds no word\n"
