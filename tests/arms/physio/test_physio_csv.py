@@ -51,8 +51,101 @@ def test_csv_nan_run_is_recorded_as_a_gap_and_not_filled(tmp_path):
 
 def test_csv_timestamps_running_backwards_are_an_error(tmp_path):
     path = tmp_path / "rec.csv"
-    path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n4,74\n")
-    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\)"):
+    path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n4,74\n")  # 2 of its 5 rows unplaced: no local fault
+    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\): 2 of its 5 rows"):
+        read_csv(path)
+
+
+RATE_HZ = 64.0
+
+
+def _stamped_csv(path: Path, stamps: np.ndarray, column: str = "timestamp") -> Path:
+    """A 64 Hz pulse wave and EDA on the time column ``column`` holding ``stamps`` as written; row i's EDA is
+    2 + i / 10000, so that the rows read tell which rows they were."""
+    rows = [f"{t!r},{math.sin(i / 10):.4f},{2 + i / 10000:.4f}" for i, t in enumerate(stamps.tolist())]
+    path.write_text(f"{column},bvp,eda\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _even_stamps(rows: int = 1920, column: str = "timestamp") -> np.ndarray:
+    """Row i's stamp at 64 Hz, in the column's unit: UNIX seconds, or ms from 0 for time_ms."""
+    return START_UNIX_S + np.arange(rows) / RATE_HZ if column == "timestamp" else np.arange(rows) * 1000 / RATE_HZ
+
+
+def _rows_read(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The rows read (by their EDA) and the seconds each is placed at."""
+    eda = read_csv(path).channels["eda"]
+    return np.rint((eda.values - 2) * 10000).astype(int), eda.times_s
+
+
+def _order_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "does not increase" in r.getMessage()]
+
+
+@pytest.mark.parametrize("fault", ["repeated", "swapped"])
+def test_a_repeated_or_swapped_stamp_costs_its_two_rows_alone_said_in_one_line(tmp_path, caplog, fault):
+    stamps = _even_stamps()
+    if fault == "repeated":
+        stamps[1000] = stamps[999]
+    else:
+        stamps[[999, 1000]] = stamps[[1000, 999]]
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)  # was: refused, 'timestamps do not increase at line 1002'
+    eda = recording.channels["eda"]
+    rows = np.rint((eda.values - 2) * 10000).astype(int)
+    # which of the two stamps was wrong no stamp tells: both rows left out, none moved to another's place
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [999, 1000]
+    np.testing.assert_allclose(eda.times_s, rows / RATE_HZ, atol=1e-6)  # every other row at its own stamp
+    gaps = recording.channels["bvp"].gaps
+    assert any(a <= 999 / RATE_HZ and b >= 1001 / RATE_HZ for a, b in gaps)  # their stretch a gap
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and str(path) in said[0] and "lines 1001-1002" in said[0] and "left out" in said[0]
+
+
+@pytest.mark.parametrize("column", ["timestamp", "time_ms"])
+def test_a_small_step_back_costs_the_stretch_both_clocks_claim(tmp_path, caplog, column):
+    stamps = _even_stamps(column=column)
+    per_s = 1.0 if column == "timestamp" else 1000.0
+    stamps[1000:] -= 0.5 * per_s  # the clock set back by half a second, running on from there
+    path = _stamped_csv(tmp_path / "rec.csv", stamps, column)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, times_s = _rows_read(path)
+    # the 32 rows before the step stamped after its first, and the 32 after it stamped before its last
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == list(range(968, 1032))
+    np.testing.assert_allclose(times_s * per_s, stamps[rows] - stamps[0], atol=1e-6)  # each row at its own stamp
+    said = _order_warnings(caplog)
+    step_s = 0.5 - 1 / RATE_HZ  # from the last row before the step to the first after it
+    assert len(said) == 1 and "lines 970-1033" in said[0] and f"a step back of up to {step_s:.3g} s" in said[0]
+
+
+@pytest.mark.parametrize(("row", "off_s"), [(1000, 3600.0), (1000, -3600.0), (0, 3600.0), (1919, -3600.0)])
+def test_a_stamp_far_off_alone_costs_its_row_alone(tmp_path, caplog, row, off_s):
+    stamps = _even_stamps()
+    stamps[row] += off_s  # a corrupt stamp: the rows around it run on
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, times_s = _rows_read(path)
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [row]
+    np.testing.assert_allclose(times_s, (rows - rows[0]) / RATE_HZ, atol=1e-6)
+    assert f"line {row + 2}" in _order_warnings(caplog)[0]
+
+
+@pytest.mark.parametrize("column", ["timestamp", "time_ms"])
+def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tmp_path, column):
+    stamps = _even_stamps(column=column)
+    stamps[1000:] -= 10.0 * (1.0 if column == "timestamp" else 1000.0)  # a second recording joined on
+    path = _stamped_csv(tmp_path / "rec.csv", stamps, column)
+    with pytest.raises(InputError, match=r"line 1002: column '\w+' steps back by 9.98 s .* more than 1 s"):
+        read_csv(path)
+
+
+def test_a_file_whose_stamps_mostly_do_not_increase_is_refused(tmp_path):
+    stamps = _even_stamps()
+    stamps = stamps - (stamps - stamps[0]) % (4 / RATE_HZ)  # four rows a stamp: a batch's, not each sample's
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with pytest.raises(InputError, match=r"timestamps do not increase at line 3 .*: 1920 of its 1920 rows "
+                                         r"\(100 %\) cannot be placed"):
         read_csv(path)
 
 

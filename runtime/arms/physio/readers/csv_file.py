@@ -47,6 +47,7 @@ from runtime.arms.physio.readers.text import (
     lines_with_ends,
     numbers_of_columns,
     parse_iso_time,
+    placed_rows,
     read_limited,
     reads_as_number,
     separator_hint,
@@ -677,7 +678,9 @@ def _csv_time_column(
     if time_column in TIME_COLUMNS_UNIX:
         times = _unix_seconds(times)
     unit_s = 1.0 if time_column in TIME_COLUMNS_UNIX else CSV_SCALES.get(time_column, 1.0)
-    check_times(path, times, row_lines, f"column '{name}'", unit_s)
+    placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s)
+    if not placed.all():  # rows a local fault of the clock leaves unplaced: missing rows, a gap
+        data, times, row_lines = data[placed], times[placed], row_lines[placed]
     if time_column in TIME_COLUMNS_UNIX:
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
             raise InputError(path, f"column '{name}' does not hold UNIX seconds ({float(times[0])!r})")

@@ -798,6 +798,84 @@ def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, wh
             f"timestamps do not increase at line {row_lines[row + 1]} "
             f"({float(times[row])!r} then {float(times[row + 1])!r})",
         )
+    _check_jumps(source, times, row_lines, unit_s)
+
+
+# A clock's local fault costs its own rows: a row stamped twice, rows written out of order, a small step back (a
+# phone's clock set by its network moves by tens to hundreds of ms). Further back, and not in one stray row, it is
+# another clock (two recordings joined, a clock set back by hand or for summer time): read on, every row after it
+# would sit that far off against the video.
+MAX_STEP_BACK_S = 1.0
+# Where a tenth of the rows or more cannot be placed, the fault is the file's clock, not a local one (rows stamped
+# in batches, two streams interleaved): what is left would be read on stamps that are wrong elsewhere too.
+MAX_UNPLACED_SHARE = 0.1
+ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines; the others are counted
+
+
+def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0
+                ) -> np.ndarray:
+    """Which rows their times (finite, in units of ``unit_s`` seconds, quoted as written) place on one clock that
+    never jumps by more than MAX_JUMP_S: every one where they increase. Where they do not, a row is placed where
+    every earlier stamp is before it and every later one after it (a stamp off by more than MAX_STEP_BACK_S alone,
+    its neighbours in order, is left out first: it would take the rows around it with it); the others are left
+    out, said in one warning, and their stretch is missing rows, a gap (``_order_faults``). No row is moved."""
+    check_finite(source, times, row_lines, what)
+    placed = np.ones(times.size, dtype=bool)
+    if (np.diff(times) <= 0).any():  # the one pass most files take
+        placed = _order_faults(source, times, row_lines, what, unit_s)
+    _check_jumps(source, times[placed], row_lines[placed], unit_s)
+    return placed
+
+
+def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float
+                  ) -> np.ndarray:
+    """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
+    MAX_STEP_BACK_S that the rows after it follow, or more than MAX_UNPLACED_SHARE of the rows unplaced, refused."""
+    far = MAX_STEP_BACK_S / unit_s
+    before = np.concatenate([[-np.inf], times[:-1]])
+    after = np.concatenate([times[1:], [np.inf]])
+    stray = (before < after) & ((times < before - far) | (times > after + far))
+    rest = np.flatnonzero(~stray)
+    stamps = times[rest]
+    latest = np.maximum.accumulate(stamps)
+    back = latest[:-1] - stamps[1:]  # how far each stamp is behind the latest before it
+    if (back > far).any():
+        row = int(np.flatnonzero(back > far)[0])
+        raise InputError(source, f"line {row_lines[rest[row + 1]]}: {what} steps back by "
+                         f"{seconds_text(back[row] * unit_s, '.3g')} s ({float(latest[row])!r} then "
+                         f"{float(stamps[row + 1])!r}), more than {MAX_STEP_BACK_S:g} s, and the rows after it follow "
+                         "it: two recordings joined, or a clock set back? Cut it where it steps back")
+    in_order = np.ones(stamps.size, dtype=bool)
+    in_order[1:] = back < 0
+    in_order[:-1] &= stamps[:-1] < np.minimum.accumulate(stamps[::-1])[::-1][1:]
+    placed = np.zeros(times.size, dtype=bool)
+    placed[rest[in_order]] = True
+    unplaced = np.flatnonzero(~placed)
+    first = int(np.flatnonzero(np.diff(times) <= 0)[0])
+    at = f"at line {row_lines[first + 1]} ({float(times[first])!r} then {float(times[first + 1])!r}"
+    if unplaced.size >= MAX_UNPLACED_SHARE * times.size:
+        raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
+                         f"({100 * unplaced.size / times.size:.3g} %) cannot be placed, {100 * MAX_UNPLACED_SHARE:g} % "
+                         "or more: not one clock's stamps in order (rows stamped in batches, two streams in one file?)")
+    runs = np.split(unplaced, np.flatnonzero(np.diff(unplaced) > 1) + 1)
+    named = [f"{row_lines[run[0]]}-{row_lines[run[-1]]}" if run.size > 1 else f"{row_lines[run[0]]}"
+             for run in runs[:ORDER_PLACES_NAMED]]
+    more = f" and {len(runs) - ORDER_PLACES_NAMED} more place(s)" if len(runs) > ORDER_PLACES_NAMED else ""
+    lines = f"line{'s' if unplaced.size > 1 else ''} {', '.join(named)}{more}"
+    # each run's stretch, from the placed row before it to the one after it (none at the file's ends: no gap there)
+    stretch_s = unit_s * sum(float(times[run[-1] + 1] - times[run[0] - 1]) for run in runs
+                             if run[0] and run[-1] + 1 < times.size)
+    faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
+    faults += ["a stamp repeated"] if (back == 0).any() else []
+    faults += [f"{int(stray.sum())} stamp(s) over {MAX_STEP_BACK_S:g} s off the rows around"] if stray.any() else []
+    log.warning("%s: %s does not increase %s; %s): the %d row(s) at %s cannot be placed on its clock and are left "
+                "out, their stretch (%s s in all) a gap; no row moved", source, what, at, ", ".join(faults),
+                unplaced.size, lines, seconds_text(stretch_s, ".3g"))
+    return placed
+
+
+def _check_jumps(source: str | Path, times: np.ndarray, row_lines: np.ndarray, unit_s: float) -> None:
+    steps = np.diff(times) * unit_s
     if (steps > MAX_JUMP_S).any():
         row = int(np.flatnonzero(steps > MAX_JUMP_S)[0])
         raise InputError(
