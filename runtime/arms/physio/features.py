@@ -188,7 +188,9 @@ def process_recording(recording: Recording) -> ProcessedSignals:
 
 def heart_rate_series(beats: Series, average_s: float = HR_AVERAGE_S) -> Series:
     """A 1 Hz heart rate (bpm) from beat intervals: each second, 60 over the mean interval of the beats in the
-    preceding ``average_s`` (as wearables report it); missing where fewer than three beats fall there."""
+    preceding ``average_s`` (as wearables report it); missing where fewer than three beats fall there, and at
+    the seconds outside the beats' valid stretches (a gap, a hole in the beats: the beats before it are not
+    carried into it)."""
     if beats.times_s.size == 0:
         return Series(np.zeros(0), np.zeros(0), list(beats.valid))
     seconds = np.arange(np.ceil(beats.times_s[0]), np.floor(beats.times_s[-1]) + 1.0)
@@ -196,8 +198,12 @@ def heart_rate_series(beats: Series, average_s: float = HR_AVERAGE_S) -> Series:
     last = np.searchsorted(beats.times_s, seconds, side="right")
     sums = np.concatenate([[0.0], np.cumsum(beats.values)])
     counts = last - first
+    # a second's rate is of the beats before it: valid from just after a stretch's start to its end
+    starts_s, ends_s = (np.array([stretch[i] for stretch in beats.valid], dtype=float) for i in (0, 1))
+    stretch = np.searchsorted(starts_s, seconds, side="left") - 1  # the last stretch starting before each second
+    followed = (stretch >= 0) & (seconds <= ends_s[np.maximum(stretch, 0)]) if starts_s.size else seconds < 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where(counts >= 3, 60.0 * counts / (sums[last] - sums[first]), np.nan)
+        rate = np.where((counts >= 3) & followed, 60.0 * counts / (sums[last] - sums[first]), np.nan)
     return Series(seconds, rate, list(beats.valid))
 
 

@@ -373,3 +373,12 @@ def test_neurokit2s_own_lines_are_not_shown_however_the_filters_were_set_before(
         warnings.simplefilter("always")
         process_recording(short_breathing)
     assert [f"{w.category.__name__}: {w.message}" for w in caught] == []  # was: both of neurokit2's lines again
+
+
+def test_a_heart_rate_from_beats_is_not_carried_into_a_gap():
+    beat_times_s = np.concatenate([np.arange(0.8, 100.0, 0.8), np.arange(160.8, 200.0, 0.8)])
+    beats = Series(beat_times_s, np.full(beat_times_s.size, 0.8), [(0.0, 100.0), (160.0, 200.0)])
+    rate = heart_rate_series(beats)
+    at = dict(zip(rate.times_s.tolist(), rate.values.tolist(), strict=True))
+    assert at[100.0] == pytest.approx(75.0) and at[170.0] == pytest.approx(75.0)
+    assert all(math.isnan(at[second]) for second in (101.0, 105.0, 130.0, 160.0))  # was: 75 at 101-107 s
