@@ -227,9 +227,10 @@ def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> 
     if tonic is not None and np.isfinite(tonic[1]).sum() >= 2:
         m["eda_tonic_us"] = float(np.nanmean(tonic[1]))
         m["eda_tonic_slope_us_per_min"] = 60.0 * _slope(*tonic)
-    if signals.scr is not None and _coverage(signals.scr.valid, start_s, end_s) > 0:
+    eda_coverage = _coverage(signals.scr.valid, start_s, end_s) if signals.scr is not None else 0.0
+    if eda_coverage >= MIN_COVERAGE:  # responses per minute of the EDA there; over less, a count of a few seconds'
         amplitudes = _slice(signals.scr, start_s, end_s)
-        m["scr_rate_per_min"] = 60.0 * amplitudes.size / duration_s
+        m["scr_rate_per_min"] = 60.0 * amplitudes.size / (eda_coverage * duration_s)
         m["scr_amplitude_us"] = float(np.mean(amplitudes)) if amplitudes.size else 0.0
     temp = _slice(signals.temp, start_s, end_s, with_times=True)
     if temp is not None and np.isfinite(temp[1]).sum() >= 2:

@@ -79,7 +79,8 @@ def test_scr_rate_rises_with_the_number_of_skin_conductance_responses():
     rates = []
     for scr_number in (1, 8):
         eda = nk.eda_simulate(duration=120, sampling_rate=4, scr_number=scr_number, drift=0.0, random_state=5)
-        recording = Recording("sim", {"eda": uniform("eda", eda + 2.0, 4.0)})
+        eda += np.linspace(2.0, 2.05, eda.size)  # one SCR leaves the rest flat for 60 s, as no skin does
+        recording = Recording("sim", {"eda": uniform("eda", eda, 4.0)})
         signals = process_recording(recording)
         rates.append(window_features(signals, 0.0, 120.0).measurements["scr_rate_per_min"])
     assert rates[1] > rates[0]
@@ -382,3 +383,12 @@ def test_a_heart_rate_from_beats_is_not_carried_into_a_gap():
     at = dict(zip(rate.times_s.tolist(), rate.values.tolist(), strict=True))
     assert at[100.0] == pytest.approx(75.0) and at[170.0] == pytest.approx(75.0)
     assert all(math.isnan(at[second]) for second in (101.0, 105.0, 130.0, 160.0))  # was: 75 at 101-107 s
+
+
+def test_scr_rate_is_per_minute_of_the_eda_there_and_missing_with_too_little():
+    from runtime.arms.physio.features import ProcessedSignals
+
+    signals = ProcessedSignals(scr=Series(np.array([5.0, 15.0]), np.full(2, 0.2), [(0.0, 20.0)]))
+    assert window_features(signals, 0.0, 30.0).measurements["scr_rate_per_min"] == pytest.approx(6.0)  # was 4.0
+    little = window_features(signals, 10.0, 40.0).measurements  # 10 s of EDA in 30 s
+    assert math.isnan(little["scr_rate_per_min"]) and math.isnan(little["scr_amplitude_us"])  # was 2.0, 0.2
