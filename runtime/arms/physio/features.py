@@ -287,18 +287,23 @@ def window_quality(
         "heart": heart_coverage(signals, start_s, end_s),
         "EDA": _coverage(signals.eda_tonic.valid, start_s, end_s) if signals.eda_tonic is not None else 0.0,
     }
-    missing = [name for name, c in coverages.items() if c < MIN_COVERAGE]
-    if len(missing) == len(coverages):
+    if all(c < MIN_COVERAGE for c in coverages.values()):
         return 0.0, "no heart or EDA signal in this window"
     if math.isnan(measurements["hr_bpm"]) and math.isnan(measurements["eda_tonic_us"]):
         return 0.0, "no usable heartbeats or EDA in this window"
     quality = float(np.mean(list(coverages.values())))
-    reasons = [f"{name} missing" for name in missing]
+    # every drop says why: a signal under MIN_COVERAGE is missing, one partly there says how much is not
+    reasons = [f"{name} missing" if c < MIN_COVERAGE else f"{name} missing over {_percent(1 - c)} of the window"
+               for name, c in coverages.items() if round(c, 4) < 1.0]
     motion_g = measurements["motion_g"]
     if math.isfinite(motion_g) and motion_g > MOTION_LIMIT_G:
         quality *= MOTION_LIMIT_G / motion_g
         reasons.append(f"motion {motion_g:.2f} g")
     return round(quality, 4), "; ".join(reasons)
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.0f} %" if share >= 0.005 else "under 1 %"
 
 
 def heart_coverage(signals: ProcessedSignals, start_s: float, end_s: float) -> float:

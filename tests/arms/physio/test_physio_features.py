@@ -392,3 +392,15 @@ def test_scr_rate_is_per_minute_of_the_eda_there_and_missing_with_too_little():
     assert window_features(signals, 0.0, 30.0).measurements["scr_rate_per_min"] == pytest.approx(6.0)  # was 4.0
     little = window_features(signals, 10.0, 40.0).measurements  # 10 s of EDA in 30 s
     assert math.isnan(little["scr_rate_per_min"]) and math.isnan(little["scr_amplitude_us"])  # was 2.0, 0.2
+
+
+def test_a_quality_drop_always_says_why():
+    beats_s = np.arange(0.8, 300.0, 0.8)
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 0.8))
+    eda = 2.0 + 0.05 * np.sin(np.arange(1200) / 40.0)
+    eda[4 * 100 : 4 * 110] = np.nan  # 10 s of EDA missing
+    signals = process_recording(Recording("strap.csv", {"ibi": ibi, "eda": uniform("eda", eda, 4.0)}))
+    partly = window_features(signals, 90.0, 130.0)
+    assert partly.quality == pytest.approx(0.875)
+    assert partly.reason == "EDA missing over 25 % of the window"  # was: empty
+    assert window_features(signals, 150.0, 190.0).quality == 1.0 and not window_features(signals, 150.0, 190.0).reason
