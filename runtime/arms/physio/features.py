@@ -87,7 +87,7 @@ BEAT_HOLE_S = 5.0  # no beat for this long: the heart was not measured there (a 
 # conductance responses, which rise within 1-3 s, are not seen, and a heart rate gives a window one value or none
 # (a per-minute or daily-summary export: nothing of a window's heart; a value every 5 s, older Polar watches', reads).
 MIN_PROCESSING_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0, "hr": 0.1}
-MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no HRV for it
+MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no heart rate or HRV from its beats
 SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
@@ -153,7 +153,7 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     out = ProcessedSignals()
     unread: Unread = {}
     if "bvp" in channels:
-        out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"], unread), "bvp"
+        out.ibi, out.cardiac = _beats_from_ppg(channels["bvp"], unread, recording.source), "bvp"
     elif "ibi" in channels and channels["ibi"].values.size:
         out.ibi, out.cardiac = _clean_ibi_series(channels["ibi"], recording.source), "ibi"
     if "hr" in channels:
@@ -212,14 +212,16 @@ def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> 
     duration_s = end_s - start_s
     m = dict.fromkeys(MEASUREMENTS, math.nan)
     beats = _slice(signals.ibi, start_s, end_s)
-    if beats is not None and beats.size:
+    # A rate, like the HRV, from MIN_BEATS_HRV clean beats or more: one or two stray beats in noise are no heart rate
+    if beats is not None and beats.size >= MIN_BEATS_HRV:
         m["hr_bpm"] = 60.0 / float(np.median(beats))
-        if beats.size >= MIN_BEATS_HRV:
-            m["sdnn_ms"] = 1000.0 * float(np.std(beats, ddof=1))
-            successive = _successive_differences(*_slice(signals.ibi, start_s, end_s, with_times=True))
-            if successive.size >= MIN_BEATS_HRV - 1:
-                m["rmssd_ms"] = 1000.0 * float(np.sqrt(np.mean(successive**2)))
-    if math.isnan(m["hr_bpm"]):
+        m["sdnn_ms"] = 1000.0 * float(np.std(beats, ddof=1))
+        successive = _successive_differences(*_slice(signals.ibi, start_s, end_s, with_times=True))
+        if successive.size >= MIN_BEATS_HRV - 1:
+            m["rmssd_ms"] = 1000.0 * float(np.sqrt(np.mean(successive**2)))
+    # Beats found in a pulse wave judge the heart alone (heart_coverage): a heart rate beside them is the
+    # wearable's own over the same bad wave, or the one made from these beats.
+    if math.isnan(m["hr_bpm"]) and signals.cardiac != "bvp":
         hr = _slice(signals.hr, start_s, end_s)
         if hr is not None and np.isfinite(hr).any():
             m["hr_bpm"] = float(np.nanmean(hr))
@@ -307,7 +309,8 @@ def _percent(share: float) -> str:
 
 
 def heart_coverage(signals: ProcessedSignals, start_s: float, end_s: float) -> float:
-    """How much of the window the heart is followed in. Beats found in a pulse wave judge it alone (a wearable's
+    """How much of the window the heart is followed in: where beats come less than ``BEAT_HOLE_S`` apart, or a
+    delivered heart rate goes on. Beats found in a pulse wave judge it alone (a wearable's
     own heart rate over a bad pulse wave is its interpolation); beats and a heart rate a sensor delivers (a strap,
     a CSV) each count, as either feeds the heart statistics."""
     series = [signals.ibi] if signals.cardiac == "bvp" else [signals.ibi, signals.hr]
@@ -334,7 +337,7 @@ def feature_matrix(windows: list[WindowFeatures], names: tuple[str, ...] = MEASU
 # --- per-signal processing ------------------------------------------------------------------------------
 
 
-def _beats_from_ppg(bvp: Channel, unread: Unread) -> Series:
+def _beats_from_ppg(bvp: Channel, unread: Unread, source: str) -> Series:
     import neurokit2 as nk
 
     def peaks_and_quality(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -345,7 +348,7 @@ def _beats_from_ppg(bvp: Channel, unread: Unread) -> Series:
         # Template match: a beat unlike the recording's average beat is motion, not heart.
         return peaks, ppg_template_quality(cleaned, peaks, bvp.rate_hz)
 
-    times, ibis, valid = [], [], []
+    times, ibis, processed = [], [], []
     for t0, t1, stamps_s, (peaks, quality) in _processed_segments(bvp, peaks_and_quality, unread):
         if quality is None:
             continue
@@ -353,10 +356,15 @@ def _beats_from_ppg(bvp: Channel, unread: Unread) -> Series:
         good = (quality[1:] >= PPG_MIN_QUALITY) & (quality[:-1] >= PPG_MIN_QUALITY)
         times.append(peak_times_s[1:][good])
         ibis.append(np.diff(peak_times_s)[good])
-        valid.append((t0, t1))
+        processed.append((t0, t1))
     if not times:
         return Series(np.zeros(0), np.zeros(0), [])
-    return _clean_ibi(np.concatenate(times), np.concatenate(ibis), valid)
+    beats = _clean_ibi(np.concatenate(times), np.concatenate(ibis), [])
+    # A stretch processed is not a heart followed: noise yields no clean beat, or a stray one. As for beats
+    # delivered, the heart is measured where clean beats come less than BEAT_HOLE_S apart.
+    holes = [hole for span in processed for hole in beat_holes(*_slice(beats, *span, with_times=True), span)]
+    _say_beat_holes(source, bvp.name, holes, "clean beats")
+    return Series(beats.times_s, beats.values, _minus_gaps_each(processed, holes))
 
 
 def ppg_template_quality(cleaned: np.ndarray, peaks: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -402,14 +410,29 @@ def _clean_ibi_series(ibi: Channel, source: str) -> Series:
     """Beat intervals as delivered (E4 IBI file, BLE RR intervals, a CSV's column); valid between its gaps and
     between beats, except where no beat came for ``BEAT_HOLE_S``."""
     times_s, ibis_s = ibi.times_s.astype(float), ibi.values.astype(float)
-    silent_from_s = times_s[:-1]
-    silent_to_s = times_s[1:] - ibis_s[1:]  # each interval ends at its beat: the time before it had no beat
-    holes = [(a, b) for a, b in zip(silent_from_s, silent_to_s, strict=True) if b - a >= BEAT_HOLE_S]
+    span = (float(times_s[0] - ibis_s[0]), float(times_s[-1]))
+    holes = beat_holes(times_s, ibis_s, span)
+    _say_beat_holes(source, ibi.name, holes, "beats")
+    return _clean_ibi(times_s, ibis_s, _minus_gaps(span, list(ibi.gaps) + holes))
+
+
+def beat_holes(beat_times_s: np.ndarray, ibi_s: np.ndarray, span: tuple[float, float]) -> list[tuple[float, float]]:
+    """The stretches of ``span`` with no beat interval for ``BEAT_HOLE_S`` or more: each interval covers the time
+    from the beat before to its own beat, so the silences lie between one beat and the next interval's start, and
+    at the span's ends."""
+    silent_from_s = np.concatenate([[span[0]], beat_times_s])
+    silent_to_s = np.concatenate([beat_times_s - ibi_s, [span[1]]])
+    return [(float(a), float(b)) for a, b in zip(silent_from_s, silent_to_s, strict=True) if b - a >= BEAT_HOLE_S]
+
+
+def _say_beat_holes(source: str, name: str, holes: list[tuple[float, float]], what: str) -> None:
     if holes:
-        log.warning("%s: %s: no beats for %d stretch(es) of %g s or more (%.1f s in all); windows there lose quality",
-                    source, ibi.name, len(holes), BEAT_HOLE_S, sum(b - a for a, b in holes))
-    stretches = _minus_gaps((float(times_s[0] - ibis_s[0]), float(times_s[-1])), list(ibi.gaps) + holes)
-    return _clean_ibi(times_s, ibis_s, stretches)
+        log.warning("%s: %s: no %s for %d stretch(es) of %g s or more (%.1f s in all); windows there lose quality",
+                    source, name, what, len(holes), BEAT_HOLE_S, sum(b - a for a, b in holes))
+
+
+def _minus_gaps_each(spans: list[tuple[float, float]], gaps: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    return [stretch for span in spans for stretch in _minus_gaps(span, gaps)]
 
 
 def _minus_gaps(span: tuple[float, float], gaps: list[tuple[float, float]]) -> list[tuple[float, float]]:

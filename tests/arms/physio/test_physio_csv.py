@@ -550,8 +550,8 @@ def test_an_accelerometer_no_wrist_could_give_is_missing_without_numpy_s_words(t
         warnings.filterwarnings("error", category=RuntimeWarning, module="numpy|runtime")
         windows = recording_features(read_e4(folder), 30.0, 30.0)
     assert all(math.isfinite(w.measurements["acc_magnitude_mean_g"]) == (rows == "one impossible") for w in windows)
-    if rows == "one impossible":
-        assert [r.getMessage() for r in caplog.records] == [  # 1e308 in the E4's 1/64 g
+    if rows == "one impossible":  # write_e4's pulse wave is noise: its line of no clean beats is beside the point
+        assert [r.getMessage() for r in caplog.records if ": bvp: " not in r.getMessage()] == [  # 1e308 in 1/64 g
             f"{folder}/ACC.csv: 2 acceleration reading(s) outside -16..16 g (e.g. 1.5625e+306) are no body's; read "
             "without them"]
 

@@ -376,6 +376,43 @@ def test_neurokit2s_own_lines_are_not_shown_however_the_filters_were_set_before(
     assert [f"{w.category.__name__}: {w.message}" for w in caught] == []  # was: both of neurokit2's lines again
 
 
+def noisy_pulse_wave(noise_from_s: float, noise_to_s: float, duration_s: int = 300, rate_hz: float = 64.0):
+    """A simulated pulse wave at 75 bpm with Gaussian noise of its own spread in place of it over a stretch."""
+    ppg = nk.ppg_simulate(duration=duration_s, sampling_rate=int(rate_hz), heart_rate=75, random_state=5)
+    lo, hi = int(noise_from_s * rate_hz), int(noise_to_s * rate_hz)
+    ppg[lo:hi] = np.random.default_rng(0).normal(0.0, ppg.std(), hi - lo)
+    return uniform("bvp", ppg, rate_hz)
+
+
+def test_a_pulse_wave_turned_to_noise_loses_the_heart_there_and_borrows_no_other_heart_rate(caplog):
+    eda = uniform("eda", 2.0 + 0.05 * np.sin(np.arange(1200) / 40.0), 4.0)
+    device_hr = uniform("hr", np.full(300, 61.0), 1.0)  # the wearable's own heart rate, as an E4's HR.csv
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        signals = process_recording(Recording("e4", {"bvp": noisy_pulse_wave(100.0, 220.0), "eda": eda,
+                                                     "hr": device_hr}))
+    assert any("bvp: no clean beats for" in r.getMessage() for r in caplog.records)
+    clean, noisy = window_features(signals, 20.0, 50.0), window_features(signals, 140.0, 170.0)
+    assert clean.quality == 1.0 and clean.measurements["hr_bpm"] == pytest.approx(75, abs=4)
+    # was: quality 1.0 and no reason, hr_bpm from a stray beat or the device's 61 bpm
+    assert noisy.quality < 0.6 and "heart missing" in noisy.reason
+    assert math.isnan(noisy.measurements["hr_bpm"])
+    assert noisy.measurements["hr_channel_bpm"] == 61.0  # the device's own figure stays in its column
+    board = process_recording(Recording("board", {"bvp": noisy_pulse_wave(100.0, 220.0), "eda": eda}))
+    # the heart rate made from the beats, a model input, is not made from stray beats in the noise either
+    assert math.isnan(window_features(board, 140.0, 170.0).measurements["hr_channel_bpm"])
+    assert window_features(board, 20.0, 50.0).measurements["hr_channel_bpm"] == pytest.approx(75, abs=4)
+
+
+def test_a_heart_rate_needs_as_many_clean_beats_as_the_hrv_does():
+    from runtime.arms.physio.features import MIN_BEATS_HRV, ProcessedSignals
+
+    for count in (MIN_BEATS_HRV - 1, MIN_BEATS_HRV):
+        beats_s = 10.0 + 0.8 * np.arange(1, count + 1)
+        signals = ProcessedSignals(cardiac="ibi", ibi=Series(beats_s, np.full(count, 0.8), [(0.0, 30.0)]))
+        hr_bpm = window_features(signals, 0.0, 30.0).measurements["hr_bpm"]
+        assert math.isnan(hr_bpm) if count < MIN_BEATS_HRV else hr_bpm == pytest.approx(75.0)
+
+
 def test_a_heart_rate_from_beats_is_not_carried_into_a_gap():
     beat_times_s = np.concatenate([np.arange(0.8, 100.0, 0.8), np.arange(160.8, 200.0, 0.8)])
     beats = Series(beat_times_s, np.full(beat_times_s.size, 0.8), [(0.0, 100.0), (160.0, 200.0)])
