@@ -10,18 +10,21 @@ START_UNIX_S = 1_644_227_574.0
 
 
 def write_e4(
-    folder: Path, duration_s: float = 120.0, rates: dict[str, float] | None = None, hr_delay_s: float = 10.0
+    folder: Path, duration_s: float = 120.0, rates: dict[str, float] | None = None, hr_delay_s: float = 10.0,
+    starts_s: dict[str, float] | None = None,
 ) -> Path:
-    """A small E4-style export: each file starts with its UNIX start and its rate, as the device writes."""
+    """A small E4-style export: each file starts with its UNIX start and its rate, as the device writes; a file
+    named in ``starts_s`` starts that many seconds after the others (earlier where negative)."""
     folder.mkdir(parents=True, exist_ok=True)
-    rates = rates or {}
+    rates, starts_s = rates or {}, starts_s or {}
     rng = np.random.default_rng(1)
     signals = {"EDA.csv": (4.0, 1), "TEMP.csv": (4.0, 1), "BVP.csv": (64.0, 1), "ACC.csv": (32.0, 3)}
     for name, (rate_hz, columns) in signals.items():
         n = int(duration_s * rate_hz)
         data = rng.normal(1.0, 0.1, size=(n, columns))
         header_rate = rates.get(name, rate_hz)
-        lines = [", ".join([f"{START_UNIX_S:.6f}"] * columns), ", ".join([f"{header_rate:.6f}"] * columns)]
+        start_unix_s = START_UNIX_S + starts_s.get(name, 0.0)
+        lines = [", ".join([f"{start_unix_s:.6f}"] * columns), ", ".join([f"{header_rate:.6f}"] * columns)]
         lines += [",".join(f"{v:.4f}" for v in row) for row in data]
         (folder / name).write_text("\n".join(lines) + "\n")
     hr = 70 + rng.normal(0, 1, size=int(duration_s - hr_delay_s))

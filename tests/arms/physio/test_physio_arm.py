@@ -109,7 +109,7 @@ def test_classify_reads_the_windows_a_model_was_trained_on_unless_told(tmp_path,
     assert (float(rows[1]["start_s"]), float(rows[1]["end_s"])) == (10.0, 70.0)
 
 
-def test_classify_csv_has_one_row_per_window_from_the_earliest_channel_start(stress_predict, tmp_path):
+def test_classify_csv_has_one_row_per_window_on_the_recording_clock(stress_predict, tmp_path):
     out = tmp_path / "s.csv"
     source = stress_predict / "raw" / "S02.zip"
     assert main(["physio", "classify", str(source), "--csv", str(out), "--hop-s", "30"]) == 0
@@ -120,6 +120,23 @@ def test_classify_csv_has_one_row_per_window_from_the_earliest_channel_start(str
     claims = [float(r["stress"]) for r in rows if r["stress"]]
     assert claims and all(0.0 <= p <= 1.0 for p in claims)
     assert float(rows[-1]["end_s"]) == pytest.approx(read_e4(source).end_s, abs=1e-3)
+
+
+def test_classify_windows_run_from_the_earliest_channel_start(tmp_path):
+    # S02's files share one start line; here the EDA starts 5 s before the others, which keep their samples
+    rows = {}
+    for name, starts_s in (("aligned", {}), ("eda-early", {"EDA.csv": -5.0})):
+        out = tmp_path / f"{name}.csv"
+        assert main(["physio", "classify", str(write_e4(tmp_path / name, starts_s=starts_s)), "--csv", str(out),
+                     "--hop-s", "5"]) == 0
+        rows[name] = list(csv.DictReader(out.open()))
+    aligned, early = rows["aligned"], rows["eda-early"]
+    assert len(early) == len(aligned) + 1 and float(early[0]["start_s"]) == 0.0
+    # the clock starts at the EDA's start, so the temperature's windows come one hop (5 s) later on it
+    for before, after in zip(aligned, early[1:], strict=True):
+        assert float(after["start_s"]) == float(before["start_s"]) + 5.0
+        assert after["temp_c"] == before["temp_c"] and after["temp_c"]
+    assert read_e4(tmp_path / "eda-early").start_unix_s == pytest.approx(START_UNIX_S - 5.0)
 
 
 def test_classify_of_a_missing_recording_exits_2_without_output(tmp_path, capsys):
