@@ -493,9 +493,13 @@ BITRATE_DURATION_FORMATS = frozenset({"amr", "amrnb", "amrwb", "aac", "mp3", "ac
                                       "mpegvideo", "m4v"})
 
 
-# Containers whose stamps have no fixed origin (an MPEG transport or program stream carries a broadcast or camera
-# clock, hours in): the file's clock starts at its first stamp. Elsewhere a late first stamp is the file's own.
-FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg"})
+# Files whose stamps have no fixed origin: the file's clock starts at their first stamp. An MPEG transport or
+# program stream carries a broadcast or camera clock, hours in. An MP3 stores no stamps: FFmpeg counts its samples
+# from 0 and stamps the first one kept past the encoder's delay the LAME tag has the decoder drop (1105 samples,
+# 25 ms at 44.1 kHz), where every container with stamps (an MP4's edit list, Ogg's and WebM's pre-skip,
+# Matroska's codec delay) stamps the dropped samples before 0, the first one kept at its own time; FFmpeg's
+# conversion to WAV starts at that sample too. Elsewhere a late first stamp is the file's own.
+FREE_ORIGIN_FORMATS = frozenset({"mpegts", "mpeg", "mp3"})
 
 # Containers whose header declares its end as a duration from time 0 (Matroska's segment, WebM's too: one demuxer);
 # MOV/MP4 declare the span after the first stamp.

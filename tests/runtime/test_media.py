@@ -458,6 +458,27 @@ def test_a_file_whose_stamps_start_late_ends_where_its_stamps_do(tmp_path, name,
     assert info.end_s == pytest.approx(13.0, abs=0.02)
 
 
+def _lag_samples(decoded: np.ndarray, sound: np.ndarray) -> int:
+    """How many samples after its place in ``sound`` ``decoded`` holds it: their cross-correlation's peak."""
+    size = 2 * max(decoded.size, sound.size)
+    correlation = np.fft.irfft(np.fft.rfft(decoded, size) * np.conj(np.fft.rfft(sound, size)), size)
+    lag = int(np.argmax(correlation))
+    return lag if lag < size // 2 else lag - size
+
+
+@pytest.mark.parametrize(("name", "video_codec", "audio_start_s"), [
+    ("speech.mp3", None, 0.0),  # FFmpeg stamps its first sample past the encoder's delay: was 1105 samples late
+    ("speech.mp4", None, 0.0),  # the MP4's edit list stamps that delay before 0
+    ("speech.mkv", "mpeg4", 0.5),  # the same delay in Matroska, the sound starting 0.5 s after the picture: kept
+])
+def test_mp3_sound_is_placed_where_it_was_recorded_not_after_its_encoders_delay(tmp_path, name, video_codec,
+                                                                                 audio_start_s):
+    sound = _bursts(16000, 3.0, (0.5, 1.3, 2.2)) + tone(3.0, 16000) * 0.05
+    path = write_media(tmp_path / name, sound, 16000, "libmp3lame", video_codec=video_codec,
+                       video_s=4.0 if video_codec else 0.0, audio_start_s=audio_start_s)
+    assert _lag_samples(read_audio(path), sound) == round(audio_start_s * 16000)
+
+
 def test_a_late_start_at_another_rate_keeps_its_time_at_the_rate_read(tmp_path):
     sound = np.zeros(44100 * 4, dtype=np.float32)
     sound[44100:] = 0.3  # loud from 1 s into a stream stamped from 1 s: 2 s on the file's clock
