@@ -42,7 +42,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "enabled": True,
         "model": "audio-emotion",  # a model id under models/, or a folder path (./DIR)
         "sample_rate_hz": AUDIO_RATE_HZ,
-        "window_s": 2.0,
+        "window_s": 2.0,  # as the shipped model was trained (other lengths are warned about: arm.check_windows)
         "hop_s": 0.5,
         "speaker_baseline": "session",  # session | none
         "min_baseline_speech_s": 20.0,  # less speech than this: no session baseline, said in the settings

@@ -31,7 +31,7 @@ import numpy as np
 
 from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
 from firmware_bridge.runner import close_link
-from runtime.arms.audio.arm import AudioSettings, voice_input_notes, voice_note_lines, why_stopped
+from runtime.arms.audio.arm import AudioSettings, check_windows, voice_input_notes, voice_note_lines, why_stopped
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
@@ -781,6 +781,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:
+        check_windows(model, audio, settings)
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here

@@ -152,3 +152,14 @@ def verify_checksum(card: ModelCard, variant: str = "default") -> None:
         raise InputError(card.folder / "card.json", f"card gives no sha256 for model variant {variant!r}")
     if file_sha256(path) != expected.lower():
         raise InputError(path, "model file does not match the checksum in its card")
+
+
+def windows_not_as_trained(model_id: str, figures: str, windows_s: tuple[float, float | None],
+                           trained_s: tuple[float, float | None]) -> str:
+    """The line an arm logs when its windows (``windows_s``: length, hop) are not those the model was trained on
+    (``trained_s``): "60 s windows every 5 s, but physio-stress was trained on 30 s every 5 s; its stress figures
+    are not measured for these settings". A hop of None is not said: for a model that reads each window alone."""
+    (window_s, hop_s), (trained_window_s, trained_hop_s) = windows_s, trained_s
+    used = f"{window_s:g} s windows" + (f" every {hop_s:g} s" if hop_s is not None else "")
+    trained = f"{trained_window_s:g} s" + (f" every {trained_hop_s:g} s" if trained_hop_s is not None else " windows")
+    return f"{used}, but {model_id} was trained on {trained}; its {figures} are not measured for these settings"

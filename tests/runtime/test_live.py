@@ -395,6 +395,16 @@ def test_a_live_voice_model_trained_on_other_features_is_refused_before_the_sess
     assert not (tmp_path / "live").exists()
 
 
+def test_live_voice_windows_of_another_length_than_the_models_are_said_as_the_session_starts(tmp_path, caplog):
+    settings = load_settings()
+    settings["audio"]["window_s"] = 0.5
+    with caplog.at_level("WARNING"):
+        run_live_audio(tmp_path / "live", settings, device="anoisesrc=c=pink:a=0.05:r=16000", input_format="lavfi",
+                       duration_s=1.0, on_line=None)
+    assert caplog.messages.count("voice: 0.5 s windows, but audio-emotion was trained on 2 s windows; its emotion "
+                                 "figures are not measured for these settings") == 1
+
+
 def test_a_replayed_call_of_two_streams_at_8_khz_says_both_as_file_mode_does(tmp_path):
     import numpy as np
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,10 @@ from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.arms.registry import reads_video
 from runtime.audio_rate import AUDIO_RATE_HZ
-from runtime.config import ConfigSection
+from runtime.config import ConfigSection, setting_error
 from runtime.errors import InputError
 from runtime.media import MediaInfo, finite_samples, other_audio_streams_note, read_audio
+from runtime.models.card import windows_not_as_trained
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -81,6 +83,27 @@ def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, alone:
     finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it
     (``alone``: as ``iter_audio``'s)."""
     return without_dc(finite_samples(read_audio(path, sample_rate_hz, alone=alone), path))
+
+
+def check_windows(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
+                  config: Mapping[str, Any]) -> bool:
+    """The voice's windows against the model's: longer than a waveform model reads is refused, naming
+    ``audio.window_s`` and where ``config`` took it from (the model would judge each window's start alone, the rest
+    unheard); another length than the model learnt from is said in one line, as the physio arm says its own (a
+    window's features, or a waveform model's zero-padded samples, are not what it learnt from: a sad clip read in
+    0.25 s windows came out surprised and fearful). True where said. The hop is not compared: each window is
+    judged alone."""
+    trained_s = model.trained_window_s
+    rate = settings.sample_rate_hz
+    if trained_s is None or round(settings.window_s * rate) == round(trained_s * rate):
+        return False
+    if isinstance(model, WaveformEmotionModel) and settings.window_s > trained_s:
+        raise setting_error(config, "audio.window_s", f"longer than the {trained_s:g} s the waveform model "
+                            f"{model.card.id} reads, which would judge each window's first {trained_s:g} s alone; "
+                            f"give {trained_s:g} s or less")
+    log.warning("voice: %s", windows_not_as_trained(model.card.id, "emotion figures", (settings.window_s, None),
+                                                    (trained_s, None)))
+    return True
 
 
 def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: float,
@@ -285,6 +308,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
         raise InputError(request.input_path, "has no audio stream")
     settings = AudioSettings.from_config(section)
     model = load_audio_model(section["model"], backend=request.settings["runtime"]["backend"])
+    check_windows(model, settings, request.settings)
     try:
         track = _read_and_judge(request, model, settings)
     except InputError as error:

@@ -40,6 +40,12 @@ class _CardModel:
     def feature_set(self) -> str | None:
         return self.card.feature_set
 
+    @property
+    def trained_window_s(self) -> float | None:
+        """The window length the model learnt from, as its card says; None where it does not say."""
+        window_s = self.card.extra.get("window_s")
+        return float(window_s) if isinstance(window_s, int | float) and not isinstance(window_s, bool) else None
+
     def _load(self, variant: str) -> Model:
         """The variant's model, loaded once: its output must hold one probability per card label."""
         if variant not in self._models:
@@ -129,7 +135,14 @@ class WaveformEmotionModel(_CardModel):
             raise InputError(model.path, f"the model takes windows of {shape[-1]} samples; its card says "
                                          f"{self.window_samples} (sample_rate_hz * window_s)")
 
+    @property
+    def trained_window_s(self) -> float:
+        return self.window_samples / self.sample_rate_hz
+
     def predict_segments(self, segments: list[np.ndarray]) -> np.ndarray:
+        """(n_windows, n_labels) probabilities of windows of samples, each zero-padded to the model's length; the
+        arm refuses longer windows (``arm.check_windows``), of which the model would read the start alone (what a
+        window's ends rounded to samples add past it, a sample, is left out)."""
         if not segments:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = np.zeros((len(segments), self.window_samples), dtype=np.float32)

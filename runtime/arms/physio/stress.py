@@ -16,6 +16,7 @@ from runtime.arms.physio.model import card_setting, input_settings_problem, mode
 from runtime.config import RULES, ConfigSection
 from runtime.errors import InputError
 from runtime.models import Model, load_card, load_model
+from runtime.models.card import windows_not_as_trained
 
 log = logging.getLogger("emotrace.physio")
 DEFAULT_MODEL = "physio-stress"
@@ -61,11 +62,9 @@ def warn_if_not_as_trained(model: Model, settings: PhysioSettings) -> bool:
     trained = (model.card.extra.get("window_s"), model.card.extra.get("hop_s"))
     if None in trained or (float(trained[0]), float(trained[1])) == (settings.window_s, settings.hop_s):
         return False
-    log.warning(
-        "physio: %g s windows every %g s, but %s was trained on %g s every %g s; its stress figures are not "
-        "measured for these settings",
-        settings.window_s, settings.hop_s, model.card.id, float(trained[0]), float(trained[1]),
-    )
+    log.warning("physio: %s", windows_not_as_trained(model.card.id, "stress figures",
+                                                     (settings.window_s, settings.hop_s),
+                                                     (float(trained[0]), float(trained[1]))))
     return True
 
 

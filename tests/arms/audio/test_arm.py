@@ -396,3 +396,16 @@ def test_audio_a_file_is_missing_makes_no_claim_and_is_listed_as_live_audio_lost
     assert paced.settings["gaps"] == gaps
     assert {w.start_s: w.reason for w in paced.windows if w.reason.startswith("no audio")} == {
         w["start_s"]: w["reason"] for w in lost}
+
+
+@pytest.mark.parametrize(("window_s", "hop_s", "said"), [(0.25, 0.5, True), (6.0, 0.5, True), (2.0, 1.0, False)])
+def test_windows_of_another_length_than_the_models_are_said_once(ravdess_dir, tmp_path, caplog, window_s, hop_s,
+                                                                  said):
+    # a sad clip in 0.25 s windows was read surprised and fearful, with nothing said; the hop moves nothing a window
+    # reads (each is judged alone)
+    clip = sorted((ravdess_dir / "Actor_01").glob("*.flac"))[0]
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "out"), "--window-s", str(window_s), "--hop-s",
+                 str(hop_s)]) == 0
+    line = (f"voice: {window_s:g} s windows, but audio-emotion was trained on 2 s windows; its emotion figures are "
+            "not measured for these settings")
+    assert caplog.messages.count(line) == int(said)

@@ -10,6 +10,7 @@ from onnx import TensorProto, helper
 from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.arms.audio.classify import classify_paths
 from runtime.arms.audio.model import WaveformEmotionModel, load_audio_model
+from runtime.cli import main
 from runtime.media import read_audio
 from runtime.models.card import file_sha256
 
@@ -80,3 +81,20 @@ def test_classify_with_a_waveform_model_goes_on_past_a_file_it_cannot_read(wavef
     assert count == 1 and [str(error) for error in failed] == [f"{empty}: empty file"]
     header, row = out.read_text().splitlines()
     assert row.split(",")[0] == str(clip)
+
+
+def test_windows_longer_than_a_waveform_model_reads_are_refused_and_shorter_ones_said(waveform_model_dir,
+                                                                                     ravdess_dir, tmp_path, capsys,
+                                                                                     caplog):
+    # was: each 6 s window judged by its first 2 s alone, silently
+    clip = ravdess_dir / "Actor_02" / "03-01-05-02-01-01-02.flac"
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "long"), "--audio-model", str(waveform_model_dir),
+                 "--window-s", "6"]) == 2
+    assert capsys.readouterr().err == ("emotrace: error: command line: setting 'audio.window_s' = 6.0: longer than "
+                                       "the 2 s the waveform model toy-waveform reads, which would judge each "
+                                       "window's first 2 s alone; give 2 s or less\n")
+    assert not (tmp_path / "long").exists()
+    assert main(["analyze", str(clip), "--out", str(tmp_path / "short"), "--audio-model", str(waveform_model_dir),
+                 "--window-s", "1"]) == 0
+    assert ("voice: 1 s windows, but toy-waveform was trained on 2 s windows; its emotion figures are not measured "
+            "for these settings") in caplog.messages
