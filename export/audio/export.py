@@ -43,7 +43,7 @@ from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
 from runtime.fusion.align import shares_fused
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
-from runtime.models.runner import OnnxRuntimeBackend
+from runtime.models.runner import OnnxRuntimeBackend, run_each_row
 from runtime.track import outside_canonical
 
 MODEL_ID = "audio-emotion"
@@ -102,7 +102,7 @@ def int8_weight_count(path: Path) -> int:
 
 def run_onnx(path: Path, features: np.ndarray) -> np.ndarray:
     """The probabilities the exported graph gives ``features``, run as the device runs it."""
-    return OnnxRuntimeBackend(path).run({"features": features.astype(np.float32)})[0]  # its one output: probs
+    return run_each_row(OnnxRuntimeBackend(path).run, "features", features.astype(np.float32))  # its output: probs
 
 
 def median_latency_per_window_ms(path: Path, n_features: int, repeats: int = 300) -> float:

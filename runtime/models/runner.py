@@ -8,6 +8,7 @@ A file a backend cannot load, or inputs a graph does not take, are one-line ``In
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -289,6 +290,14 @@ class Model:
             if shape and not fits:
                 raise InputError(self.path, f"the model takes input {name!r} of shape {_shape_text(shape)}; "
                                             f"it was given {_shape_text(given)}")
+
+
+def run_each_row(run: Callable[[dict[str, np.ndarray]], list[np.ndarray]], name: str,
+                 batch: np.ndarray) -> np.ndarray:
+    """``run``'s first output for each row of ``batch`` (its input ``name``) run alone, stacked. A graph quantized
+    dynamically (DynamicQuantizeLinear) scales its input by the range of all it is given at once: run together,
+    a window's probabilities would depend on the windows beside it (a recording's length, a live checkpoint's)."""
+    return np.concatenate([run({name: batch[i:i + 1]})[0] for i in range(len(batch))])
 
 
 def load_model(location: str | Path, variant: str = "default", backend: str = "onnxruntime",

@@ -18,7 +18,7 @@ from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.media import finite_samples
 from runtime.models import Model, ModelCard, load_card, load_model
-from runtime.models.runner import backend_for_file
+from runtime.models.runner import backend_for_file, run_each_row
 
 DEFAULT_AUDIO_MODEL = "audio-emotion"
 FEATURE_TASK = "voice-emotion"
@@ -58,7 +58,7 @@ class _CardModel:
         """Refuse a graph whose input width is not the one the card promises (where both say one)."""
 
     def _run(self, variant: str, name: str, batch: np.ndarray) -> np.ndarray:
-        (probs, *_) = self._load(variant).run({name: np.ascontiguousarray(batch, dtype=np.float32)})
+        probs = run_each_row(self._load(variant).run, name, np.ascontiguousarray(batch, dtype=np.float32))
         probs = np.clip(np.asarray(probs, dtype=np.float64), 0.0, None)
         return probs / probs.sum(axis=1, keepdims=True)
 
