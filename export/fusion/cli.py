@@ -140,7 +140,7 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
         for variant in [v for v in card["files"] if v != "default" or len(card["files"]) == 1]:
             scored = make_fuser(name, model=str(trained))
             scored.variant = variant
-            scored.fuse_arrays(test.subset(np.arange(min(16, test.n_windows))))  # load the model first
+            scored.probabilities(test.subset(np.arange(min(16, test.n_windows))))  # load the model first
             started = time.perf_counter()
             probs = scored_probs(scored, test, test_scored)
             fused = test.n_windows if scored.temporal else int(test_scored.sum())  # as scored_probs fuses

@@ -56,10 +56,11 @@ def with_missing(data: FusionInput, modality: str, fraction: float, seed: int) -
 def scored_probs(fuser: Fuser, data: FusionInput, scored: np.ndarray) -> np.ndarray:
     """The fuser's probabilities for the ``scored`` windows of ``data`` (every window of some sessions), each
     fused as analyze fuses it: a temporal fuser (attention) over every window, so a window's context is the last
-    windows of time, labelled or not, claim or none (``Fuser.fuse``); any other over the scored ones alone."""
+    windows of time, labelled or not, claim or none (``Fuser.fuse``); any other over the scored ones alone. The
+    spectrum is ``Fuser.probabilities``': masked to the labels the window's modalities can give, as the track's."""
     if fuser.temporal:
-        return fuser.fuse_arrays(data)[scored]
-    return fuser.fuse_arrays(data.subset(scored))
+        return fuser.probabilities(data)[scored]
+    return fuser.probabilities(data.subset(scored))
 
 
 def fit_methods(

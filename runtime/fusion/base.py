@@ -3,7 +3,8 @@
 Every method implements ``fuse_arrays(FusionInput) -> (n_windows, n_labels)`` probabilities; everything around
 it — the common grid, the fused quality, valence/arousal and incongruence — is shared here, so methods differ
 only in how they combine evidence. A label a modality cannot produce (FER has no "calm") is unsupported: the
-modality abstains on it rather than voting 0 for it.
+modality abstains on it rather than voting 0 for it; a label that no modality a window's claim rests on can
+produce gets no probability there (``only_nameable``), whichever method fused it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,17 @@ class Fuser:
         was trained on). A window where none of them claims gets no claim, whatever the others say."""
         return np.ones(len(data.modalities), dtype=bool)
 
+    def evidence(self, data: FusionInput) -> FusionInput:
+        """The windows' evidence as this method reads it: the modalities it uses (``uses``), others absent. A
+        method that leaves some claims out (a learned fuser's weak ones) narrows it further."""
+        return data.select([m for m, used in zip(data.modalities, self.uses(data), strict=True) if used])
+
+    def probabilities(self, data: FusionInput) -> np.ndarray:
+        """The fused spectrum of each window: ``fuse_arrays``, with no probability on a label that none of the
+        modalities it read in the window can produce (``only_nameable``). What the fused track and the evaluation
+        give."""
+        return only_nameable(self.fuse_arrays(data), self.evidence(data))
+
     def context_windows(self) -> int:
         """How many grid windows, the judged one and those before it, a window's result depends on."""
         return 1
@@ -80,9 +92,9 @@ class Fuser:
             if self.temporal:
                 # Every grid window, so a window's context is the windows of time before it (a no-claim window
                 # is an absent input there), exactly what live mode gives it.
-                probs[has] = self.fuse_arrays(data)[has]
+                probs[has] = self.probabilities(data)[has]
             else:
-                probs[has] = self.fuse_arrays(data.subset(has))
+                probs[has] = self.probabilities(data.subset(has))
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
         flags, divergence, reasons = incongruence(data, used, **(incongruence_settings or {}))
@@ -180,6 +192,23 @@ def log_pool(
     log_ratio = np.log(np.clip(data.probs, floor, 1.0) * n_supported)
     logits = (w * np.where(data.supported[None], log_ratio, 0.0)).sum(1)
     return softmax(logits)
+
+
+def only_nameable(probs: np.ndarray, evidence: FusionInput) -> np.ndarray:
+    """``probs`` (n, labels) with each window's labels that no modality present in ``evidence`` there supports
+    set to 0 and the rest renormalised (evenly, where the fuser put nothing on them); a window with no modality
+    present is left as it is."""
+    # After the fuser rather than in each method: whatever the method, a probability on a label that no input of
+    # the window can name is a claim without evidence (the product of experts gives such a label a likelihood
+    # ratio of 1, so its prior share; stacking learnt "calm" from the neutral faces that training paired with calm
+    # voices), so one mask over every method's output keeps each, and any added later, to what its inputs said.
+    nameable = (evidence.present[:, :, None] & evidence.supported[None]).any(1)
+    kept = np.where(nameable, np.clip(probs, 0.0, None), 0.0)
+    total = kept.sum(1, keepdims=True)
+    count = nameable.sum(1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        masked = np.where(total > 0, kept / total, nameable / count)
+    return np.where(count > 0, masked, probs)
 
 
 def normalise_rows(values: np.ndarray) -> np.ndarray:

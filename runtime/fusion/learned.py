@@ -105,6 +105,13 @@ class _OnnxFuser(Fuser):
     def ignores(self, modality: str) -> str:
         return f"not an input of fusion-{self.name}"
 
+    def evidence(self, data: FusionInput) -> FusionInput:
+        """Its own inputs, in its card's order, with each window's weak claims left out (``without_weak``): what
+        its graph reads. In fallback, what quality fusion reads."""
+        if self._fallback is not None:
+            return self._fallback.evidence(data)
+        return data.select(self.modalities).without_weak()
+
     def prepare(self, tracks: Sequence[Track]) -> None:
         """Fall back to quality-aware fusion when the tracks do not come from the arm models this fuser was
         trained on (its card's ``arm_models``): a learned fuser has learned one set of models' calibration."""
@@ -170,7 +177,7 @@ class StackingFusion(_OnnxFuser):
         if self._fallback is not None:
             return self._fallback.fuse_arrays(data)
         runner = self._runner()
-        features = stacking_features(data.select(self.modalities).without_weak())
+        features = stacking_features(self.evidence(data))
         (probs, *_) = runner.run({"features": features})
         return normalise_rows(np.asarray(probs, dtype=np.float64))
 
@@ -207,7 +214,7 @@ class AttentionFusion(_OnnxFuser):
             return self._fallback.fuse_arrays(data)
         runner = self._runner()
         context = self.context_windows()
-        tokens = modality_tokens(data.select(self.modalities).without_weak())
+        tokens = modality_tokens(self.evidence(data))
         out = np.zeros((data.n_windows, len(data.labels)))
         for part in sequence_slices(data.sequence):
             for i in range(part.start, part.stop):

@@ -1,5 +1,6 @@
 """The shipped learned fusers on tracks of the shipped arm models: no claim where none of their own inputs
-claims, and attention equal in file and live mode, window by window, across a gap."""
+claims, and attention equal in file and live mode, window by window, across a gap. Every method, on the same
+tracks: no probability for a label that no track of the window can give."""
 
 from __future__ import annotations
 
@@ -123,3 +124,34 @@ def test_a_face_barely_seen_does_not_outweigh_a_clear_voice(method):
     labels = list(CANONICAL_LABELS)
     top = {labels[int(np.argmax(w.probs))] for w in fused.windows if w.probs is not None}
     assert top == {"disgust"}  # was: happy (0.86 with stacking), the face at full strength
+
+
+CALM = CANONICAL_LABELS.index("calm")
+
+
+@pytest.mark.parametrize("method", ["product", "stacking", "attention"])
+def test_a_label_no_track_of_the_window_can_give_gets_no_probability(method):
+    # A calm voice until 5.5 s, a neutral face throughout: a FER face cannot say calm. Stacking gave the face
+    # alone calm 0.44 (its top label), attention 0.08-0.53, product 0.14.
+    voice = _voice(8, lambda start: ("calm", 0.9))
+    face = _face("face", 10, lambda start: ("neutral", 0.6))
+    fused = make_fuser(method).fuse([voice, face])
+    assert "fallback" not in fused.model and "calm" not in fused.unsupported_labels
+    claims = [w for w in fused.windows if w.probs is not None]
+    face_alone = [w for w in claims if w.start_s >= 5.5]
+    assert face_alone and all(w.probs[CALM] == 0.0 for w in face_alone)
+    assert all(sum(w.probs) == pytest.approx(1.0) for w in claims)
+    assert all(w.probs[CALM] > 0.05 for w in claims if w.end_s <= 5.5)  # where the voice speaks, it may say calm
+    alone = make_fuser(method).fuse([face])
+    assert alone.unsupported_labels == ["calm"]
+    assert all(w.probs[CALM] == 0.0 and int(np.argmax(w.probs)) == CANONICAL_LABELS.index("neutral")
+               for w in alone.windows if w.probs is not None)
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention"])
+def test_a_voice_too_weak_for_a_learned_fuser_to_read_does_not_let_it_give_calm(method):
+    # A learned fuser leaves a claim under quality 0.2 out (without_weak): the face alone is what it read.
+    voice = _voice(8, lambda start: ("calm", 0.9), quality=0.1)
+    face = _face("face", 4, lambda start: ("neutral", 0.6))
+    fused = make_fuser(method).fuse([voice, face])
+    assert all(w.probs[CALM] == 0.0 for w in fused.windows if w.probs is not None)

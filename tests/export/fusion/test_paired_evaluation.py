@@ -105,6 +105,23 @@ def test_comparison_reports_every_method_and_condition_and_checks_the_targets():
     assert targets["gain_met"] == (targets["best_method_ua"] >= targets["best_single_ua"] + 0.05)
 
 
+def test_the_comparison_scores_no_calm_where_only_the_face_speaks(monkeypatch):
+    # The evaluation scores what the fused track gives: the product of experts gave a face alone some calm.
+    from export.fusion import evaluate
+
+    audio, face = _tables()
+    paired = pair_tables([audio, face], sessions_per_person=4, windows_per_session=16, seed=0)
+    scored = []
+    real_scores = evaluate.scores
+    monkeypatch.setattr(evaluate, "scores", lambda probs, targets: scored.append(probs) or real_scores(probs, targets))
+    compare(paired, ["product"], missing_fraction=0.3, seed=0)
+    # Per condition: audio only, face only, product; the second condition loses audio (seed + 1).
+    product_audio_missing = scored[5]
+    audio_there = with_missing(paired.part("test")[0], "audio", 0.3, 1).present[:, 0]
+    assert (~audio_there).any() and np.all(product_audio_missing[~audio_there, CALM] == 0.0)
+    assert np.all(product_audio_missing[audio_there, CALM] > 0.0)
+
+
 @pytest.mark.parametrize(("weights", "problem"), [
     ({"audoi": 2.0}, "names no table: audoi \\(tables: audio, face\\)"),
     ({"audio": 0.0, "face": 0.0}, "weighs every table \\(audio, face\\) 0"),
