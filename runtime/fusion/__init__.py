@@ -149,6 +149,16 @@ def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -
                     "claim", ", ".join(emotion))
 
 
+def _say_inputs_absent(fuser: Fuser, tracks: Sequence[Track]) -> None:
+    """A warning when a learned fuser has none of its inputs among the session's emotion tracks (only ``face-N``
+    tracks, other people's faces as it reads them, or a body classifier's): the fused track makes no claim."""
+    emotion = [track.name for track in tracks if is_emotion_track(track)]
+    if emotion and isinstance(fuser, (StackingFusion, AttentionFusion)) and not set(emotion) & set(fuser.modalities):
+        log.warning("fusion-%s fuses %s; this session's emotion tracks (%s) are none of them: the fused track makes "
+                    "no claim (face.person = \"patient\" fuses the patient's face; a rule method, e.g. --fusion "
+                    "quality, fuses every track)", fuser.name, ", ".join(fuser.modalities), ", ".join(emotion))
+
+
 def fuse_with_settings(
     tracks: Sequence[Track], section: dict[str, Any], backend: str = "onnxruntime"
 ) -> Track:
@@ -156,6 +166,7 @@ def fuse_with_settings(
     fuser = fuser_from_settings(section, backend=backend)
     if isinstance(fuser, WeightedFusion):  # weights parsed once, by fuser_from_settings
         _say_weights_unused(fuser.weights, tracks)
+    _say_inputs_absent(fuser, tracks)
     say_own_labels(tracks, section.get("arousal_from", []))
     return fuser.fuse(tracks, **fuse_arguments(section))
 

@@ -96,10 +96,8 @@ class _OnnxFuser(Fuser):
         return list(self._runner().card.extra["modalities"])
 
     def uses(self, data: FusionInput) -> np.ndarray:
-        """Its own inputs (its card's modalities); in fallback, what quality fusion uses. A ``face-2`` track (with
-        ``face.person = "all"``) is not an input: where only such tracks claim, the fused window makes no claim."""
-        if self._fallback is not None:
-            return self._fallback.uses(data)
+        """Its own inputs (its card's modalities), in fallback too. A ``face-2`` track (with ``face.person = "all"``)
+        is not an input: where only such tracks claim, the fused window makes no claim."""
         return np.array([m in self.modalities for m in data.modalities], dtype=bool)
 
     def ignores(self, modality: str) -> str:
@@ -108,13 +106,14 @@ class _OnnxFuser(Fuser):
     def evidence(self, data: FusionInput) -> FusionInput:
         """Its own inputs, in its card's order, with each window's weak claims left out (``without_weak``): what
         its graph reads. In fallback, what quality fusion reads."""
-        if self._fallback is not None:
-            return self._fallback.evidence(data)
-        return data.select(self.modalities).without_weak()
+        own = data.select(self.modalities)
+        return self._fallback.evidence(own) if self._fallback is not None else own.without_weak()
 
     def prepare(self, tracks: Sequence[Track]) -> None:
         """Fall back to quality-aware fusion when the tracks do not come from the arm models this fuser was
-        trained on (its card's ``arm_models``): a learned fuser has learned one set of models' calibration."""
+        trained on (its card's ``arm_models``): a learned fuser has learned one set of models' calibration. The
+        fallback replaces that calibration, not the inputs: it fuses this fuser's own modalities alone, so other
+        people's faces (``face-N``) stay apart in fallback as they do otherwise."""
         from runtime.fusion.methods import QualityAwareFusion
 
         self._fallback, self.fallback_reason = None, self._mismatch(tracks)
@@ -127,8 +126,6 @@ class _OnnxFuser(Fuser):
 
         arm_models = self._runner().card.extra.get("arm_models", {})
         present = {t.name: t for t in tracks if is_emotion_track(t)}
-        if not set(present) & set(self.modalities):
-            return f"none of its modalities ({', '.join(self.modalities)}) has a track here"
         for modality, expected in arm_models.items():
             if modality not in present:
                 continue
@@ -175,7 +172,7 @@ class StackingFusion(_OnnxFuser):
 
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
         if self._fallback is not None:
-            return self._fallback.fuse_arrays(data)
+            return self._fallback.fuse_arrays(data.select(self.modalities))
         runner = self._runner()
         features = stacking_features(self.evidence(data))
         (probs, *_) = runner.run({"features": features})
@@ -211,7 +208,7 @@ class AttentionFusion(_OnnxFuser):
         windows it is given (DynamicQuantizeLinear), so a window would move with later ones and differ from live
         mode; one context at a time it is causal and equal to live mode."""
         if self._fallback is not None:
-            return self._fallback.fuse_arrays(data)
+            return self._fallback.fuse_arrays(data.select(self.modalities))
         runner = self._runner()
         context = self.context_windows()
         tokens = modality_tokens(self.evidence(data))

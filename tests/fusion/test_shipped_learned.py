@@ -155,3 +155,41 @@ def test_a_voice_too_weak_for_a_learned_fuser_to_read_does_not_let_it_give_calm(
     face = _face("face", 4, lambda start: ("neutral", 0.6))
     fused = make_fuser(method).fuse([voice, face])
     assert all(w.probs[CALM] == 0.0 for w in fused.windows if w.probs is not None)
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention"])
+def test_a_learned_fuser_with_only_face_n_tracks_fuses_none_of_them(method, caplog):
+    # face.person = "all" on a silent video: two people, one happy, one sad. Was: a fallback to quality fusion
+    # that made them one spectrum (stacking happy 0.46, sad 0.46).
+    from runtime.config import load_settings
+    from runtime.fusion import fuse_with_settings
+
+    tracks = [_face("face-1", 6, lambda start: ("happy", 0.9)), _face("face-2", 6, lambda start: ("sad", 0.9))]
+    fused = make_fuser(method).fuse(tracks)
+    assert "fallback" not in fused.model
+    for window in fused.windows:
+        assert window.probs is None and window.quality == 0.0, window.start_s
+        assert "face-1 (not an input of fusion-" in window.reason and "face-2 (not" in window.reason
+    section = {**load_settings()["fusion"], "method": method}
+    with caplog.at_level("WARNING"):
+        fuse_with_settings(tracks, section)
+    said = f"fusion-{method} fuses audio, face; this session's emotion tracks (face-1, face-2) are none of them"
+    assert said in caplog.text
+
+
+@pytest.mark.parametrize("method", ["stacking", "attention"])
+def test_a_learned_fusers_fallback_fuses_its_own_inputs_only(method):
+    # The voice from the population variant (another calibration) makes the fuser fall back to quality fusion;
+    # face-1 is no input of it, in fallback as otherwise.
+    audio = _voice(20, lambda start: ("angry", 0.9) if start < 4.0 else None, quality=0.8)
+    audio.model = _shipped_identity("audio-emotion", "none")
+    face_1 = _face("face-1", 10, lambda start: ("happy", 0.9))
+    fused = make_fuser(method).fuse([audio, face_1])
+    assert fused.model["fallback"]["method"] == "quality"
+    for window in fused.windows:
+        if window.start_s >= 5.5:  # only face-1 speaks
+            assert window.probs is None and "face-1 (not an input of fusion-" in window.reason, window.start_s
+        elif window.start_s <= 2.0:
+            assert window.quality == pytest.approx(0.8)  # the voice alone, at its quality
+            assert int(np.argmax(window.probs)) == CANONICAL_LABELS.index("angry")
+            assert window.probs[CANONICAL_LABELS.index("happy")] < 0.05
