@@ -98,7 +98,8 @@ class Fuser:
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
         flags, divergence, reasons = incongruence(data, used, **(incongruence_settings or {}))
-        supported = data.supported.any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
+        # of the modalities the method reads: one it ignores (weight 0) gives the fused track none of its labels
+        supported = data.supported[used].any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
         windows = []
         for i, (start_s, end_s) in enumerate(aligned.grid):
             measurements = _window_measurements(data, i, va, flags, divergence)
