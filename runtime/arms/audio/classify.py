@@ -31,6 +31,7 @@ from runtime.arms.audio.features import (
     window_features,
     zscore_by_group,
 )
+from runtime.arms.audio.level import gain_note, speech_level_dbfs
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
@@ -58,6 +59,7 @@ class FileFeatures:
     speaker: str
     features: np.ndarray  # (n_windows, n_features)
     speech_s: float  # speech the VAD found in the file
+    speech_level_dbfs: float | None  # its speech's level (``level.speech_level_dbfs``)
     variant: str = "none"  # the model variant that judges it
 
 
@@ -79,7 +81,8 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
-    """The file's samples, its speech windows and its seconds of speech; ``NoSpeech`` where it has no window."""
+    """The file's samples, its speech windows, its seconds of speech and its speech's level; ``NoSpeech`` where it
+    has no window."""
     samples = judged_samples(path, sample_rate_hz)  # probed below
     speech = detect_speech(samples)
     windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
@@ -96,7 +99,7 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
     band_note = narrowband_note(media.audio_sample_rate_hz, speech_high_band_db(samples, sample_rate_hz, speech))
     if band_note:
         log.warning("%s: %s", path, band_note)
-    return samples, windows, float(speech.sum() * VAD_FRAME_S)
+    return samples, windows, float(speech.sum() * VAD_FRAME_S), speech_level_dbfs(samples, speech)
 
 
 def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> np.ndarray:
@@ -104,11 +107,12 @@ def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUD
     return _file_features(path, card_extra, sample_rate_hz)[0]
 
 
-def _file_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> tuple[np.ndarray, float]:
-    samples, windows, speech_s = _file_speech(path, card_extra, sample_rate_hz)
+def _file_features(path: Path, card_extra: dict,
+                   sample_rate_hz: int = AUDIO_RATE_HZ) -> tuple[np.ndarray, float, float | None]:
+    samples, windows, speech_s, level_dbfs = _file_speech(path, card_extra, sample_rate_hz)
     descriptors = frame_descriptors(samples, sample_rate_hz)
     features = np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
-    return features, speech_s
+    return features, speech_s, level_dbfs
 
 
 def refuse_label_folders(files: list[Path]) -> None:
@@ -143,7 +147,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         clips = []
         for path in files:
             try:
-                samples, windows, _ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+                samples, windows, *_ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
             except InputError as error:
                 fail(error)
                 continue
@@ -182,6 +186,10 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
                 item.features, item.variant = z[a:b], "session"
         result.without_baseline.sort()
+    for item in items:  # the population variant reads the microphone's gain as emotion: a level far off is said
+        note = gain_note(item.speech_level_dbfs) if item.variant == "none" else None
+        if note:
+            log.warning("%s: %s", item.path, note)
     result.clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]
     return result
 

@@ -38,6 +38,7 @@ from runtime.arms.audio.band import (
     window_high_band_db,
 )
 from runtime.arms.audio.features import RunningBaseline, feature_names, frame_descriptors, window_features
+from runtime.arms.audio.level import gain_note, gain_settings
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
     NOISE_FLOOR_PERCENTILE,
@@ -106,6 +107,8 @@ class AudioStream:
         self._band_powers = (_Frames(np.float64), _Frames(np.float64))  # telephone band, high band, a VAD frame
         self._speech_band_powers = np.zeros(3)  # over the speech counted so far: said of the session's band
         self._noise_floor = RunningPercentile(NOISE_FLOOR_PERCENTILE)  # over the frames judged so far
+        self._speech_level = RunningPercentile(50.0)  # the speech frames' levels, each counted once (speech_level_dbfs)
+        self._gain_said = False  # the population variant's gain note, said once as windows are judged
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
         self.received_s = 0.0
@@ -216,6 +219,8 @@ class AudioStream:
             self._speech_s += float(np.sum(speech[new:settled])) * VAD_FRAME_S
             powers = self._frame_band_powers(first_frame + new, first_frame + settled)
             self._speech_band_powers += speech_band_powers(powers, speech[new:settled])
+            levels_db = self._levels_db[first_frame + new:first_frame + settled]
+            self._speech_level.extend(levels_db[speech[new:settled]])
             self._speech_counted_frames = first_frame + settled
 
     def _frame_band_powers(self, first_frame: int, end_frame: int) -> np.ndarray:
@@ -228,6 +233,11 @@ class AudioStream:
         return self._speech_s
 
     @property
+    def speech_level_dbfs(self) -> float | None:
+        """The speech's level over the speech counted so far (``level.speech_level_dbfs``); None before any."""
+        return self._speech_level.value() if self._speech_level.count else None
+
+    @property
     def speech_high_band_db(self) -> float | None:
         """The speech's power above about 4 kHz against its telephone band, over the speech counted so far."""
         return high_band_db(self._speech_band_powers)
@@ -238,6 +248,12 @@ class AudioStream:
                                       self.settings.min_baseline_speech_s)
         row = z[None, :] if variant == "session" else features[None, :]
         self.variants_used.add(variant)
+        if variant == "none" and not self._gain_said and self._speech_s >= self.settings.window_s:
+            # a window's worth of speech settles the level; said once, as the lines it may move are printed
+            note = gain_note(self.speech_level_dbfs)
+            if note:
+                log.warning("audio input: %s", note)
+                self._gain_said = True
         return self.model.predict(row, variant)[0]
 
     def _append_levels(self, n_frames: int) -> None:
@@ -314,6 +330,7 @@ class VoiceSoFar:
             stream, windows = self.stream, list(self.windows)
             starts_s, features = stream.judged_features()
             speech_s, judged_live = stream.speech_s, sorted(stream.variants_used)
+            level_dbfs = stream.speech_level_dbfs
             latency = np.asarray(self.latencies_s) if self.latencies_s else np.zeros(1)
             track_settings = {
                 "window_s": settings.window_s, "hop_s": settings.hop_s,
@@ -339,7 +356,8 @@ class VoiceSoFar:
             unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
             windows=windows,
             model=model.identity(variant),
-            settings={**track_settings, "variants_used": [variant] if judged_live else [],
+            settings={**track_settings, **gain_settings(level_dbfs, variant),
+                      "variants_used": [variant] if judged_live else [],
                       "live_variants_used": judged_live, "speaker_baseline_note": note},
         )
 

@@ -409,3 +409,51 @@ def test_windows_of_another_length_than_the_models_are_said_once(ravdess_dir, tm
     line = (f"voice: {window_s:g} s windows, but audio-emotion was trained on 2 s windows; its emotion figures are "
             "not measured for these settings")
     assert caplog.messages.count(line) == int(said)
+
+
+QUIET_GAIN_DB = -30.0  # a microphone's gain set that much lower than RAVDESS's studio
+
+
+def _at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:
+    return (samples * np.float32(10 ** (gain_db / 20))).astype(np.float32)
+
+
+def test_speech_far_quieter_than_the_training_speech_is_flagged_where_the_population_variant_judges_it(
+        model, ravdess_dir, tmp_path, caplog):
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-01-01-01-01-03.flac")  # neutral: about -44 dBFS
+    own = analyze_audio(samples, model, AudioSettings())
+    assert own.settings["speaker_baseline"] == "none" and "gain" not in own.settings
+    quiet = analyze_audio(_at_gain(samples, QUIET_GAIN_DB), model, AudioSettings())
+    assert quiet.settings["speech_level_dbfs"] == pytest.approx(own.settings["speech_level_dbfs"] + QUIET_GAIN_DB,
+                                                                abs=1.0)
+    assert f"speech at {quiet.settings['speech_level_dbfs']:.1f} dBFS" in quiet.settings["gain"]
+    # the CLI says it in one line naming the file, and timeline.json keeps it
+    path = tmp_path / "quiet.wav"
+    path.write_bytes(wav_bytes(_at_gain(samples, QUIET_GAIN_DB), 16000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 0
+    said = [line for line in caplog.text.splitlines() if "the voice model was trained on" in line]
+    assert len(said) == 1 and f"{path}: speech at" in said[0] and "microphone's gain" in said[0]
+    audio = json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"][0]
+    assert audio["settings"]["gain"] in said[0]
+
+
+def test_a_session_judged_against_its_own_baseline_is_not_flagged_for_its_level(model, session_wav):
+    quiet = _at_gain(read_audio(session_wav), QUIET_GAIN_DB)
+    # a voice that quiet loses some of its speech to the VAD (16 of its 24 s found): a baseline over 10 s of it
+    against_own = analyze_audio(quiet, model, AudioSettings(min_baseline_speech_s=10.0))
+    assert against_own.settings["speaker_baseline"] == "session" and "gain" not in against_own.settings
+    population = analyze_audio(quiet, model, AudioSettings(speaker_baseline="none"))
+    assert population.settings["speech_level_dbfs"] == against_own.settings["speech_level_dbfs"]
+    assert "microphone's gain" in population.settings["gain"]
+
+
+def test_a_paced_replay_flags_the_level_as_it_judges_and_in_its_track(model, ravdess_dir, tmp_path, caplog):
+    path = tmp_path / "quiet.wav"
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-01-01-01-01-03.flac")
+    path.write_bytes(wav_bytes(_at_gain(np.tile(samples, 3), QUIET_GAIN_DB), 16000))
+    file_track = analyze_audio(read_audio(path), model, AudioSettings(speaker_baseline="none"))
+    paced = analyze_audio_paced(path, model, AudioSettings(speaker_baseline="none"), clock=FakeClock())
+    assert paced.settings["speech_level_dbfs"] == pytest.approx(file_track.settings["speech_level_dbfs"], abs=1.0)
+    assert "microphone's gain" in paced.settings["gain"]
+    said = [line for line in caplog.text.splitlines() if "audio input: speech at" in line]
+    assert len(said) == 1  # once, while the population variant judges the lines live prints

@@ -285,3 +285,26 @@ def test_a_batch_says_each_bad_file_as_it_meets_it_and_the_count_at_the_end(ravd
     # was: both error lines after every file was read, a long batch silent about its failures till its end
     assert events == ["read a_empty.wav", f"emotrace: error: {folder / 'a_empty.wav'}: empty file",
                       "read b_clip.flac", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
+
+
+@pytest.mark.parametrize("gain_db", [0.0, -30.0])
+def test_classify_flags_a_clip_far_quieter_than_the_training_speech(ravdess_dir, tmp_path, caplog, gain_db):
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-01-01-01-01-03.flac")  # neutral: about -44 dBFS
+    path = tmp_path / "clip.wav"
+    soundfile.write(path, samples * 10 ** (gain_db / 20), 16000, subtype="FLOAT")
+    assert main(["audio", "classify", str(path), "--csv", str(tmp_path / "out.csv")]) == 0
+    said = [line for line in caplog.text.splitlines() if "the voice model was trained on" in line]
+    assert len(said) == (1 if gain_db else 0)
+    assert all(f"{path}: speech at" in line and "microphone's gain" in line for line in said)
+
+
+@pytest.mark.parametrize("baseline", ["none", "folder"])
+def test_classify_flags_the_level_only_where_no_baseline_of_the_speakers_own_judges_it(ravdess_dir, tmp_path,
+                                                                                          caplog, baseline):
+    folder = tmp_path / "speaker"
+    folder.mkdir()
+    # -25 dB: speech about -66 dBFS, of which the VAD still finds over 20 s, enough for the folder's baseline
+    soundfile.write(folder / "clip.wav", _long_recording(ravdess_dir) * 10 ** (-25 / 20), 16000, subtype="FLOAT")
+    assert main(["audio", "classify", str(folder), "--csv", str(tmp_path / "out.csv"),
+                 "--speaker-baseline", baseline]) == 0
+    assert ("the voice model was trained on" in caplog.text) == (baseline == "none")

@@ -1,0 +1,63 @@
+"""The speech level of the voice model's training clips: what a recording judged without a speaker baseline is
+compared with (``runtime.arms.audio.level``).
+
+    python benchmarks/audio_speech_level.py ../shared/data/speech/ravdess
+
+Each clip of RAVDESS actors 01-20 (the shipped model's training data) is read as the arm reads it (16 kHz, DC
+removed) and its speech level measured as the arm measures a recording's (``speech_level_dbfs``: the median RMS
+level of its speech frames). Prints the median and the 1, 5, 95 and 99 % points over the clips, per emotion too,
+and the share of the clips the arm's check would flag (outside the trained range by more than its margin).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from runtime.arms.audio.arm import judged_samples
+from runtime.arms.audio.level import (
+    LEVEL_MARGIN_DB,
+    TRAINED_SPEECH_LEVEL_DBFS,
+    speech_level_dbfs,
+)
+from runtime.arms.audio.vad import detect_speech
+
+TRAINING_ACTORS = range(1, 21)  # actors 21-24 are held out
+EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # RAVDESS's codes 01-08
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path, help="RAVDESS's folder (Actor_01 ... Actor_24)")
+    args = parser.parse_args()
+    paths = sorted(p for actor in TRAINING_ACTORS for p in (args.corpus / f"Actor_{actor:02d}").glob("*.*")
+                   if p.suffix.lower() in (".wav", ".flac"))
+    levels, by_emotion = [], defaultdict(list)
+    for path in paths:
+        samples = judged_samples(path)
+        level = speech_level_dbfs(samples, detect_speech(samples))
+        if level is None:
+            continue
+        levels.append(level)
+        by_emotion[EMOTIONS[int(path.name.split("-")[2]) - 1]].append(level)
+    levels = np.array(levels)
+    p1, p5, p50, p95, p99 = np.percentile(levels, [1, 5, 50, 95, 99])
+    print(f"{len(levels)} of {len(paths)} clips of actors 01-20 with speech: speech level median {p50:.1f} dBFS, "
+          f"5-95 % {p5:.1f} to {p95:.1f}, 1-99 % {p1:.1f} to {p99:.1f}, all {levels.min():.1f} to {levels.max():.1f}")
+    print("| emotion | clips | median (dBFS) | 5-95 % (dBFS) |")
+    print("|---|---|---|---|")
+    for emotion in EMOTIONS:
+        values = np.array(by_emotion[emotion])
+        low, mid, high = np.percentile(values, [5, 50, 95])
+        print(f"| {emotion} | {values.size} | {mid:.1f} | {low:.1f} to {high:.1f} |")
+    low_dbfs, high_dbfs = TRAINED_SPEECH_LEVEL_DBFS
+    flagged = np.mean((levels < low_dbfs - LEVEL_MARGIN_DB) | (levels > high_dbfs + LEVEL_MARGIN_DB))
+    print(f"the arm's range {low_dbfs:g} to {high_dbfs:g} dBFS, margin {LEVEL_MARGIN_DB:g} dB: flags {flagged:.3f} "
+          "of these clips")
+
+
+if __name__ == "__main__":
+    main()
