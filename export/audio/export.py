@@ -583,6 +583,13 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         "them may fare worse.",
         "- The `session` variant assumes the session holds varied speech of one person: a session of one "
         "mood shifts the baseline and flattens the contrast.",
+        "- Without a speaker baseline (the `none` variant) the emotions move with the microphone's gain: the "
+        "features hold the speech's absolute level, which the training recordings tie to emotion (RAVDESS: 24 "
+        "clips 20 dB quieter changed half their labels, 12 to sad). The runtime flags speech judged by this "
+        "variant more than 6 dB outside the shipped model's training range (RAVDESS actors 01-20: -54.9 to -24.7 "
+        "dBFS, 5-95 % of the clips' median speech level; `gain` in the voice track's settings, "
+        "docs/audio-models.md); within it the gain still moves the emotions. Set the gain so that speech lies in "
+        "that range, or use the `session` variant.",
         "- Windows without speech (VAD) make no claim.", "",
     ]
     return "\n".join(lines)
