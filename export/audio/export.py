@@ -39,6 +39,7 @@ from export.install import CARD_FILE, installing, model_version, write_card
 from export.metrics import classification_metrics, interval_range
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
+from runtime.arms.audio.level import LEVEL_MARGIN_DB, TRAINED_SPEECH_LEVEL_DBFS
 from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
 from runtime.fusion.align import shares_fused
@@ -584,12 +585,12 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         "- The `session` variant assumes the session holds varied speech of one person: a session of one "
         "mood shifts the baseline and flattens the contrast.",
         "- Without a speaker baseline (the `none` variant) the emotions move with the microphone's gain: the "
-        "features hold the speech's absolute level, which the training recordings tie to emotion (RAVDESS: 24 "
-        "clips 20 dB quieter changed half their labels, 12 to sad). The runtime flags speech judged by this "
-        "variant more than 6 dB outside the shipped model's training range (RAVDESS actors 01-20: -54.9 to -24.7 "
-        "dBFS, 5-95 % of the clips' median speech level; `gain` in the voice track's settings, "
-        "docs/audio-models.md); within it the gain still moves the emotions. Set the gain so that speech lies in "
-        "that range, or use the `session` variant.",
+        "features hold the speech's absolute level, which acted corpora tie to emotion (RAVDESS: 24 clips 20 dB "
+        "quieter changed half their labels, 12 to sad). The runtime flags speech judged by this variant more than "
+        f"{LEVEL_MARGIN_DB:g} dB outside the shipped model's training speech ({TRAINED_SPEECH_LEVEL_DBFS[0]:g} to "
+        f"{TRAINED_SPEECH_LEVEL_DBFS[1]:g} dBFS, 5-95 % of the clips' median speech level; `gain` in the voice "
+        "track's settings, docs/audio-models.md); within that range the gain still moves the emotions. Set the gain "
+        "so that speech lies in it, or use the `session` variant.",
         "- Windows without speech (VAD) make no claim.", "",
     ]
     return "\n".join(lines)
