@@ -122,14 +122,20 @@ def test_a_false_sync_pair_in_noise_costs_no_frame():
     assert decoder.crc_errors >= 1 and decoder.bytes_skipped == len(noise) + 5
 
 
-def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_at_most_every_ten_seconds_not_one_a_frame():
+def _board_failing_every_checksum(seconds: int):
+    """A board whose every frame (64 a second) fails its checksum, polled for ``seconds``."""
     time, link, recorder = board()
-    for seq in range(64 * 15):  # 15 s of a board whose every frame fails its checksum
+    for seq in range(64 * seconds):
         bad = bytearray(data_frame(seq % 65536, seq * 16))
         bad[-1] ^= 0x55
         link.port.write(bytes(bad))
         time.now += 1 / 64
         link.poll(recorder)
+    return time, link, recorder
+
+
+def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_at_most_every_ten_seconds_not_one_a_frame():
+    time, link, recorder = _board_failing_every_checksum(15)
     reports = [s.detail for s in recorder.statuses if "bad checksum" in s.detail]
     assert len(reports) == 2  # at the first, and ten seconds later with the count so far
     assert reports[0].startswith("frame(s) dropped so far: 1 bad checksum")
@@ -139,13 +145,7 @@ def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_at_most_every_te
 def test_lines_of_the_same_kinds_of_drop_come_ever_less_often_and_the_session_end_gives_the_last_counts():
     import threading
 
-    time, link, recorder = board()
-    for seq in range(64 * 200):  # 200 s of a board whose every frame fails its checksum
-        bad = bytearray(data_frame(seq % 65536, seq * 16))
-        bad[-1] ^= 0x55
-        link.port.write(bytes(bad))
-        time.now += 1 / 64
-        link.poll(recorder)
+    time, link, recorder = _board_failing_every_checksum(200)
     reports = [s for s in recorder.statuses if "dropped so far" in s.detail]
     assert [round(s.t_s - reports[0].t_s) for s in reports] == [0, 10, 30, 70, 150]  # was one every 10 s: 20
     stop = threading.Event()
