@@ -265,14 +265,18 @@ MAX_STRETCH_LINES = 40  # a screenful; the rest is in timeline.csv
 
 def reading_lines(timeline: Timeline) -> list[str]:
     """What a clinician reads once an analysis is written: each track's summary, the emotion over time as
-    stretches (``spectrum_stretches``) of the fused track, or of the first emotion track where nothing was fused,
+    stretches (``spectrum_stretches``) of the fused track, or of the first emotion track where nothing was fused
+    (none made, or one that claims nothing: a learned fuser given none of its inputs, other people's faces alone),
     then each track of a model's own labels (which fusion leaves out) as its leading label over time, and the
     caveat."""
     from runtime.fusion.align import is_emotion_track, own_labels
 
+    def claims(track: Track) -> bool:
+        return any(w.probs is not None for w in track.windows)
+
     lines = summary_lines(timeline)
-    own = [t for t in timeline.tracks if own_labels(t) and any(w.probs is not None for w in t.windows)]
-    emotion = [t for t in timeline.tracks if t.name == "fused"] or [
+    own = [t for t in timeline.tracks if own_labels(t) and claims(t)]
+    emotion = [t for t in timeline.tracks if t.name == "fused" and claims(t)] or [
         t for t in timeline.tracks if is_emotion_track(t) and t not in own]
     for track in emotion[:1] + own:
         stretches = spectrum_stretches(track)

@@ -40,3 +40,14 @@ def test_the_reading_lines_of_an_analysis_say_where_the_modalities_disagree():
     assert reading_lines(Timeline("x.mp4", 3.0, [track])) == [
         "fused: 3 windows, 3 with evidence", "fused, the leading emotion over time:", "  0.0-3.0 s: happy (90%)",
         "  1.2-1.8 s: audio sad vs face happy (incongruent)", CAVEAT]
+
+
+def test_a_fused_track_that_claims_nothing_leaves_the_reading_to_the_first_emotion_track():
+    # a learned fuser given two people's faces alone fuses nothing: the reading was '0.0-2.5 s: no evidence' of the
+    # fused track, though the faces carried evidence
+    faces = [Track(name, list(CANONICAL_LABELS), fused([""]).windows, [], {}) for name in ("face-1", "face-2")]
+    nothing = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no input of fusion-stacking")],
+                    [], {})
+    lines = reading_lines(Timeline("x.mp4", 2.0, [*faces, nothing]))
+    assert "face-1, the leading emotion over time:" in lines and "  0.0-2.0 s: happy (90%)" in lines
+    assert not any(line.startswith("fused, the leading") for line in lines)
