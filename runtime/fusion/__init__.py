@@ -154,9 +154,11 @@ def _say_inputs_absent(fuser: Fuser, tracks: Sequence[Track]) -> None:
     tracks, other people's faces as it reads them, or a body classifier's): the fused track makes no claim."""
     emotion = [track.name for track in tracks if is_emotion_track(track)]
     if emotion and isinstance(fuser, (StackingFusion, AttentionFusion)) and not set(emotion) & set(fuser.modalities):
+        faces = any(track_family(name) == "face" for name in emotion)  # face-N: other people's, as it reads them
         log.warning("fusion-%s fuses %s; this session's emotion tracks (%s) are none of them: the fused track makes "
-                    "no claim (face.person = \"patient\" fuses the patient's face; a rule method, e.g. --fusion "
-                    "quality, fuses every track)", fuser.name, ", ".join(fuser.modalities), ", ".join(emotion))
+                    "no claim (%sa rule method, e.g. --fusion quality, fuses every track)", fuser.name,
+                    ", ".join(fuser.modalities), ", ".join(emotion),
+                    "face.person = \"patient\" fuses the patient's face; " if faces else "")
 
 
 def fuse_with_settings(

@@ -242,8 +242,9 @@ def read_for_arousal(track: Track, arousal_from: Sequence[str]) -> list[str]:
 
 def own_labels_line(track: Track, fused_track: bool = True, arousal_from: Sequence[str] = ()) -> str:
     """What fusion says of a track's own labels (``own_labels``; '' for none): left out of the fused track but those
-    ``arousal_from`` reads into its arousal, and what else of the track fuses (its canonical labels, else a measurement
-    arousal reads); where no fused track was made (``fused_track`` False), what fusion would read of it."""
+    ``arousal_from`` reads into its arousal, what else of the track fuses (its canonical labels) and what else of it
+    arousal reads (a measurement); where no fused track was made (``fused_track`` False: fusion skipped a track it
+    reads nothing of), that it reads nothing of it."""
     own = own_labels(track)
     if not own:
         return ""
@@ -251,19 +252,22 @@ def own_labels_line(track: Track, fused_track: bool = True, arousal_from: Sequen
     said = (f"{track.name}'s label{'s' if len(own) > 1 else ''} {', '.join(own)} {'are' if len(own) > 1 else 'is'} "
             "none of the canonical emotions fusion works over")
     if not fused_track:  # nothing was left out of a fused track that was never made
-        return said + (f" (it would read {', '.join(fused)} alone)" if fused else ", so it reads nothing of this track")
+        return said + ", so it reads nothing of this track"
     read = read_for_arousal(track, arousal_from)
     feeding = [label for label in own if label in read]  # an own label moves arousal as physio's stress does
-    if feeding:
-        left = [label for label in own if label not in read]
-        return said + f": {moves_arousal(feeding)}" + (
-            f", {', '.join(left)} {'are' if len(left) > 1 else 'is'} left out of the fused track" if left else "") + (
-            f"; {', '.join(fused)} {shares_fused(fused)}" if fused else "")
-    said += ": left out of the fused track"
-    if fused:
-        return said + f" ({', '.join(fused)} {shares_fused(fused)})"
+    left = [label for label in own if label not in read]
     measured = [name for name in read if name not in own]  # what else of it arousal reads (a body's activation)
-    return said + (f"; its {moves_arousal(measured)}" if measured else ", so nothing of this track is fused")
+    if feeding:
+        said += f": {moves_arousal(feeding)}" + (
+            f", {', '.join(left)} {'are' if len(left) > 1 else 'is'} left out of the fused track" if left else "")
+    else:
+        said += ": left out of the fused track"
+    if fused:
+        return said + (f"; {', '.join(fused)} {shares_fused(fused)}" if feeding else
+                       f" ({', '.join(fused)} {shares_fused(fused)})")
+    if measured:
+        return said + f"; its {moves_arousal(measured)}"
+    return said + ("" if feeding else ", so nothing of this track is fused")
 
 
 def moves_arousal(names: list[str]) -> str:

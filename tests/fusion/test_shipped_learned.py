@@ -174,7 +174,19 @@ def test_a_learned_fuser_with_only_face_n_tracks_fuses_none_of_them(method, capl
     with caplog.at_level("WARNING"):
         fuse_with_settings(tracks, section)
     said = f"fusion-{method} fuses audio, face; this session's emotion tracks (face-1, face-2) are none of them"
-    assert said in caplog.text
+    assert said in caplog.text and 'face.person = "patient"' in caplog.text
+
+
+def test_a_learned_fuser_given_a_body_track_alone_gives_no_advice_about_faces(caplog):
+    # was: 'face.person = "patient" fuses the patient's face', of a session with no face at all
+    from runtime.config import load_settings
+    from runtime.fusion import fuse_with_settings
+
+    face = _face("face", 4, lambda start: ("happy", 0.9))
+    body = Track("body", face.labels, face.windows, face.unsupported_labels)  # a classifier of the emotions
+    with caplog.at_level("WARNING"):
+        fuse_with_settings([body], load_settings()["fusion"])
+    assert "emotion tracks (body) are none of them" in caplog.text and "face.person" not in caplog.text
 
 
 @pytest.mark.parametrize("method", ["stacking", "attention"])

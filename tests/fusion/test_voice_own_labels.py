@@ -85,9 +85,6 @@ def test_the_own_labels_line_speaks_of_a_fused_track_only_where_one_is_made(capl
     mixed = voice(["happy", "sad", "anxious"], [0.1, 0.3, 0.6])
     assert own_labels_line(mixed).endswith(": left out of the fused track (happy, sad are fused, weighed by their "
                                            "share)")
-    # no fused track: nothing was left out of one
-    assert own_labels_line(mixed, fused_track=False) == ("audio's label anxious is none of the canonical emotions "
-                                                         "fusion works over (it would read happy, sad alone)")
     assert pipeline.fusion_skipped([own], load_settings(None)).endswith(
         "fusion works over, so it reads nothing of this track")
 
@@ -115,6 +112,8 @@ def test_the_own_labels_line_names_an_own_label_arousal_reads_and_leaves_out_the
 
 
 def test_the_own_labels_line_of_a_track_whose_measurement_arousal_reads_does_not_say_nothing_of_it_fuses(caplog):
+    from runtime.fusion.align import own_labels_line
+
     settings = load_settings(None)  # arousal_from reads body.activation by default
     with caplog.at_level(logging.WARNING, logger="runtime.fusion"):
         fused = pipeline.fused_tracks([body(["slumped", "upright"], [0.8, 0.2]), face()], settings)[0]
@@ -122,6 +121,10 @@ def test_the_own_labels_line_of_a_track_whose_measurement_arousal_reads_does_not
     # was: '..., so nothing of this track is fused', of a track whose activation moves the fused track's arousal
     assert "fusion: body's labels slumped, upright are none of the canonical emotions fusion works over: left out of " \
            "the fused track; its activation moves the fused track's arousal (fusion.arousal_from)" in caplog.messages
+    # an own label read too: the measurement is still named (was: left unsaid beside it)
+    both = own_labels_line(body(["slumped", "upright"], [0.8, 0.2]), arousal_from=["body.slumped", "body.activation"])
+    assert both.endswith(": slumped moves the fused track's arousal (fusion.arousal_from), upright is left out of "
+                         "the fused track; its activation moves the fused track's arousal (fusion.arousal_from)")
 
 
 def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
