@@ -212,9 +212,12 @@ def window_features(signals: ProcessedSignals, start_s: float, end_s: float) -> 
     duration_s = end_s - start_s
     m = dict.fromkeys(MEASUREMENTS, math.nan)
     beats = _slice(signals.ibi, start_s, end_s)
-    # A rate, like the HRV, from MIN_BEATS_HRV clean beats or more: one or two stray beats in noise are no heart rate
-    if beats is not None and beats.size >= MIN_BEATS_HRV:
+    # Beats found in a pulse wave give a rate, like the HRV, from MIN_BEATS_HRV clean beats or more (one or two stray
+    # beats in noise are no heart rate); beats a sensor delivers give one from any (a 10 s window holds 9 at 55 bpm)
+    fewest_for_rate = MIN_BEATS_HRV if signals.cardiac == "bvp" else 1
+    if beats is not None and beats.size >= fewest_for_rate:
         m["hr_bpm"] = 60.0 / float(np.median(beats))
+    if beats is not None and beats.size >= MIN_BEATS_HRV:
         m["sdnn_ms"] = 1000.0 * float(np.std(beats, ddof=1))
         successive = _successive_differences(*_slice(signals.ibi, start_s, end_s, with_times=True))
         if successive.size >= MIN_BEATS_HRV - 1:
@@ -305,7 +308,7 @@ def window_quality(
 
 
 def _percent(share: float) -> str:
-    return f"{100 * share:.0f} %" if share >= 0.005 else "under 1 %"
+    return f"{100 * share:.0f} %" if share >= 0.005 else "less than 1 %"
 
 
 def heart_coverage(signals: ProcessedSignals, start_s: float, end_s: float) -> float:

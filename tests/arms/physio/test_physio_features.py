@@ -403,14 +403,22 @@ def test_a_pulse_wave_turned_to_noise_loses_the_heart_there_and_borrows_no_other
     assert window_features(board, 20.0, 50.0).measurements["hr_channel_bpm"] == pytest.approx(75, abs=4)
 
 
-def test_a_heart_rate_needs_as_many_clean_beats_as_the_hrv_does():
+def test_a_heart_rate_from_a_pulse_wave_needs_as_many_clean_beats_as_the_hrv_does():
     from runtime.arms.physio.features import MIN_BEATS_HRV, ProcessedSignals
 
     for count in (MIN_BEATS_HRV - 1, MIN_BEATS_HRV):
         beats_s = 10.0 + 0.8 * np.arange(1, count + 1)
-        signals = ProcessedSignals(cardiac="ibi", ibi=Series(beats_s, np.full(count, 0.8), [(0.0, 30.0)]))
+        signals = ProcessedSignals(cardiac="bvp", ibi=Series(beats_s, np.full(count, 0.8), [(0.0, 30.0)]))
         hr_bpm = window_features(signals, 0.0, 30.0).measurements["hr_bpm"]
         assert math.isnan(hr_bpm) if count < MIN_BEATS_HRV else hr_bpm == pytest.approx(75.0)
+
+
+def test_beats_a_sensor_delivers_give_a_short_windows_heart_rate_from_fewer():
+    # a strap at 55 bpm puts 9 beats in a 10 s window: was no heart rate, and quality 0 in 51 of 64 windows
+    beats_s = np.arange(1.1, 650.0, 60 / 55)
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 60 / 55))
+    windows = recording_features(Recording("strap.csv", {"ibi": ibi}), window_s=10.0, hop_s=10.0)
+    assert all(w.quality > 0 and w.measurements["hr_bpm"] == pytest.approx(55.0) for w in windows[1:-1])
 
 
 def test_a_heart_rate_from_beats_is_not_carried_into_a_gap():
@@ -429,6 +437,12 @@ def test_scr_rate_is_per_minute_of_the_eda_there_and_missing_with_too_little():
     assert window_features(signals, 0.0, 30.0).measurements["scr_rate_per_min"] == pytest.approx(6.0)  # was 4.0
     little = window_features(signals, 10.0, 40.0).measurements  # 10 s of EDA in 30 s
     assert math.isnan(little["scr_rate_per_min"]) and math.isnan(little["scr_amplitude_us"])  # was 2.0, 0.2
+
+
+def test_a_signal_missing_over_a_sliver_of_the_window_says_so_in_words():
+    from runtime.arms.physio.features import _percent
+
+    assert _percent(0.003) == "less than 1 %" and _percent(0.25) == "25 %"  # was 'missing over under 1 %'
 
 
 def test_a_quality_drop_always_says_why():
