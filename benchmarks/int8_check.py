@@ -13,7 +13,8 @@ reference that has no such shortcut (the device side runs through ``runtime.mode
 - ``audio-emotion`` (dynamic quantization, both variants): the ONNX reference evaluator, which does the integer
   matrix products in exact int32; inputs are the speech windows of the ``--audio`` recordings (files, or folders
   searched for audio; default: the bundled example). Recordings in one folder form one session (in RAVDESS, one
-  actor), run in one call as the device runs a session, the ``session`` variant z-scored over its windows.
+  actor), the ``session`` variant z-scored over its windows; each window is run alone, as the device runs it
+  (``run_each_row``: the graphs scale their input by the range of what one call is given).
 
 Agreement is the share of inputs (windows; for audio also recordings, by the mean of their windows) whose top label
 is the same; below 0.98 the line says so.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +84,7 @@ def check_audio(models_dir: Path, recordings: list[Path]) -> list[tuple[str, str
     from runtime.arms.audio.classify import file_window_features, find_audio_files
     from runtime.arms.audio.features import zscore_by_group
     from runtime.models import load_model
+    from runtime.models.runner import run_each_row
 
     files = find_audio_files(recordings)
     extra = load_card(models_dir / "audio-emotion").extra
@@ -100,7 +103,8 @@ def check_audio(models_dir: Path, recordings: list[Path]) -> list[tuple[str, str
             if variant == "session":
                 x = zscore_by_group(x, np.zeros(len(x))).astype(np.float32)
             bounds = np.cumsum([0, *map(len, per_file)])
-            a, b = device.run({name: x})[0], reference.run(None, {name: x})[0]
+            a = run_each_row(device.run, name, x)
+            b = run_each_row(partial(reference.run, None), name, x)
             ours += [a[i:j] for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
             theirs += [b[i:j] for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
         windows = agreement(np.vstack(ours), np.vstack(theirs))

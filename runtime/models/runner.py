@@ -294,9 +294,10 @@ class Model:
 
 def run_each_row(run: Callable[[dict[str, np.ndarray]], list[np.ndarray]], name: str,
                  batch: np.ndarray) -> np.ndarray:
-    """``run``'s first output for each row of ``batch`` (its input ``name``) run alone, stacked. A graph quantized
-    dynamically (DynamicQuantizeLinear) scales its input by the range of all it is given at once: run together,
-    a window's probabilities would depend on the windows beside it (a recording's length, a live checkpoint's)."""
+    """``run``'s first output for each row of ``batch`` (its input ``name``; one row or more) run alone, stacked.
+    A graph quantized dynamically (DynamicQuantizeLinear) scales its input by the range of all it is given at once:
+    run together, a window's probabilities would depend on the windows beside it (a recording's length, a live
+    checkpoint's)."""
     return np.concatenate([run({name: batch[i:i + 1]})[0] for i in range(len(batch))])
 
 

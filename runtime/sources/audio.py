@@ -104,11 +104,11 @@ def alsa_open_hint(cards_file: Path = SOUND_CARDS_FILE) -> str:
     session without the microphone); one with a card, the name of its capture device."""
     try:
         cards = cards_file.read_text(errors="replace")
+        listed = f"{cards_file} lists none"
     except OSError:  # no ALSA in the kernel (or the container): no card either
-        cards = ""
+        cards, listed = "", f"no {cards_file}"
     if not cards.strip() or "no soundcards" in cards:
-        return f"no sound card here ({cards_file} lists none): connect a microphone, or --no-mic for a session " \
-               "without one"
+        return f"no sound card here ({listed}): connect a microphone, or --no-mic for a session without one"
     return "`arecord -L` lists the names --mic takes; --no-mic for a session without one"
 
 

@@ -32,7 +32,7 @@ from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, read_json_object
 from runtime.models.card import file_sha256
-from runtime.models.runner import OnnxRuntimeBackend
+from runtime.models.runner import OnnxRuntimeBackend, run_each_row
 from runtime.track import CANONICAL_LABELS
 
 INPUT_NAME = "waveform"
@@ -85,13 +85,11 @@ def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
     return Path(int8_path)
 
 
-def onnx_outputs(path: str | Path, waveforms: np.ndarray, batch_size: int = 8) -> np.ndarray:
-    backend = OnnxRuntimeBackend(Path(path))
-    rows = [
-        backend.run({INPUT_NAME: np.ascontiguousarray(waveforms[i : i + batch_size], dtype=np.float32)})[0]
-        for i in range(0, len(waveforms), batch_size)
-    ]
-    return np.concatenate(rows) if rows else np.zeros((0,))
+def onnx_outputs(path: str | Path, waveforms: np.ndarray) -> np.ndarray:
+    """The graph's outputs for ``waveforms``, each window run alone as the device runs it (``run_each_row``)."""
+    if not len(waveforms):
+        return np.zeros((0,))
+    return run_each_row(OnnxRuntimeBackend(Path(path)).run, INPUT_NAME, np.ascontiguousarray(waveforms, np.float32))
 
 
 def latency_per_window_summary(

@@ -87,24 +87,22 @@ def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, alone:
 
 
 def check_windows(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
-                  config: Mapping[str, Any]) -> bool:
+                  config: Mapping[str, Any]) -> None:
     """The voice's windows against the model's: longer than a waveform model reads is refused, naming
     ``audio.window_s`` and where ``config`` took it from (the model would judge each window's start alone, the rest
     unheard); another length than the model learnt from is said in one line, as the physio arm says its own (a
     window's features, or a waveform model's zero-padded samples, are not what it learnt from: a sad clip read in
-    0.25 s windows came out surprised and fearful). True where said. The hop is not compared: each window is
-    judged alone."""
+    0.25 s windows came out surprised and fearful). The hop is not compared: each window is judged alone."""
     trained_s = model.trained_window_s
     rate = settings.sample_rate_hz
     if trained_s is None or round(settings.window_s * rate) == round(trained_s * rate):
-        return False
+        return
     if isinstance(model, WaveformEmotionModel) and settings.window_s > trained_s:
         raise setting_error(config, "audio.window_s", f"longer than the {trained_s:g} s the waveform model "
                             f"{model.card.id} reads, which would judge each window's first {trained_s:g} s alone; "
                             f"give {trained_s:g} s or less")
     log.warning("voice: %s", windows_not_as_trained(model.card.id, "emotion figures", (settings.window_s, None),
                                                     (trained_s, None)))
-    return True
 
 
 def judge_windows(samples: np.ndarray, windows: list[AudioWindow], speech_s: float,
