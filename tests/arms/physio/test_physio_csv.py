@@ -131,6 +131,31 @@ def test_a_stamp_far_off_alone_costs_its_row_alone(tmp_path, caplog, row, off_s)
     assert f"line {row + 2}" in _order_warnings(caplog)[0]
 
 
+@pytest.mark.parametrize(("place", "off_s"), [("inside", 3600.0), ("inside", -3600.0), ("first rows", 3600.0),
+                                             ("before the last two", 3600.0), ("last rows", -3600.0)])
+@pytest.mark.parametrize("run_rows", [2, text_reader.MAX_STRAY_ROWS])
+def test_a_short_run_of_stamps_far_off_costs_its_rows_alone(tmp_path, caplog, place, off_s, run_rows):
+    stamps = _even_stamps()
+    first = {"inside": 1000, "first rows": 0, "before the last two": stamps.size - 2 - run_rows,
+             "last rows": stamps.size - run_rows}[place]
+    stamps[first:first + run_rows] += off_s  # a few corrupt stamps, the clock after them back where it was
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, times_s = _rows_read(path)  # was: 'steps back by 3.6e+03 s ... the rows after it follow it'
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == list(range(first, first + run_rows))
+    np.testing.assert_allclose(times_s, (rows - rows[0]) / RATE_HZ, atol=1e-6)
+    assert f"lines {first + 2}-{first + run_rows + 1} cannot be placed" in _order_warnings(caplog)[0]
+
+
+def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
+    stamps = _even_stamps()
+    stamps[1000:1001 + text_reader.MAX_STRAY_ROWS] += 3600.0
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with pytest.raises(InputError, match=rf"line {1003 + text_reader.MAX_STRAY_ROWS}: column 'timestamp' steps "
+                                         r"back by 3.6e\+03 s"):
+        read_csv(path)
+
+
 @pytest.mark.parametrize("column", ["timestamp", "time_ms"])
 def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tmp_path, column):
     stamps = _even_stamps(column=column)
@@ -138,6 +163,42 @@ def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tm
     path = _stamped_csv(tmp_path / "rec.csv", stamps, column)
     with pytest.raises(InputError, match=r"line 1002: column '\w+' steps back by 9.98 s .* more than 1 s"):
         read_csv(path)
+
+
+def test_a_row_written_twice_whole_is_read_once(tmp_path, caplog):
+    path = _stamped_csv(tmp_path / "rec.csv", _even_stamps())
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:1001], lines[1000], *lines[1001:]]))  # row 999 (line 1001) again on line 1002
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)  # was: both copies left out
+    eda = recording.channels["eda"]
+    rows = np.rint((eda.values - 2) * 10000).astype(int)
+    assert rows.tolist() == list(range(1920))  # every row once, the copy's twin among them
+    assert recording.channels["bvp"].gaps == []
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "line 1002 repeat" in said[0] and "one copy kept" in said[0] and "gap" not in said[0]
+
+
+@pytest.mark.parametrize("fault", ["inserted", "stray", "last", "first"])
+def test_the_order_warning_says_a_gap_only_where_the_channels_have_one(tmp_path, caplog, fault):
+    stamps = _even_stamps()
+    if fault == "inserted":  # a row of other values stamped as the one before it: both left out, 2 periods apart
+        stamps = np.insert(stamps, 1000, stamps[999])
+    elif fault == "stray":
+        stamps[1000] += 500.0
+    elif fault == "last":
+        stamps[-1] = stamps[-2]
+    else:
+        stamps[0] += 5.0
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "left out" in said[0]
+    assert recording.channels["bvp"].gaps == []  # nothing missing by the readers' rule, inside or at the ends
+    assert "a gap" not in said[0] and "s in all" not in said[0]  # was: '(0.0312 s in all) a gap', at ends '(0 s ...'
+    if fault in ("inserted", "stray"):
+        assert "no gap" in said[0]
 
 
 def test_a_file_whose_stamps_mostly_do_not_increase_is_refused(tmp_path):

@@ -678,7 +678,7 @@ def _csv_time_column(
     if time_column in TIME_COLUMNS_UNIX:
         times = _unix_seconds(times)
     unit_s = 1.0 if time_column in TIME_COLUMNS_UNIX else CSV_SCALES.get(time_column, 1.0)
-    placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s)
+    placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s, rows=data)
     if not placed.all():  # rows a local fault of the clock leaves unplaced: missing rows, a gap
         data, times, row_lines = data[placed], times[placed], row_lines[placed]
     if time_column in TIME_COLUMNS_UNIX:

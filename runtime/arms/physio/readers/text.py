@@ -18,7 +18,14 @@ from typing import NoReturn, TypeVar
 
 import numpy as np
 
-from runtime.arms.physio.recording import MAX_JUMP_S, MAX_RATE_HZ, MIN_RATE_HZ, seconds_text
+from runtime.arms.physio.recording import (
+    GAP_PERIODS,
+    MAX_JUMP_S,
+    MAX_RATE_HZ,
+    MIN_RATE_HZ,
+    sample_rate_hz,
+    seconds_text,
+)
 from runtime.errors import InputError
 from runtime.files import unreadable
 
@@ -802,76 +809,145 @@ def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, wh
 
 
 # A clock's local fault costs its own rows: a row stamped twice, rows written out of order, a small step back (a
-# phone's clock set by its network moves by tens to hundreds of ms). Further back, and not in one stray row, it is
+# phone's clock set by its network moves by tens to hundreds of ms). Further back, and not in a few stray rows, it is
 # another clock (two recordings joined, a clock set back by hand or for summer time): read on, every row after it
 # would sit that far off against the video.
 MAX_STEP_BACK_S = 1.0
+# A run of up to this many rows stamped more than MAX_STEP_BACK_S off, after which the stamps come back to the clock
+# before them, is corrupt stamps (a logger's buffer written with a wrong time), not another clock.
+MAX_STRAY_ROWS = 4
 # Where a tenth of the rows or more cannot be placed, the fault is the file's clock, not a local one (rows stamped
 # in batches, two streams interleaved): what is left would be read on stamps that are wrong elsewhere too.
 MAX_UNPLACED_SHARE = 0.1
 ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines; the others are counted
 
 
-def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0
-                ) -> np.ndarray:
+def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0,
+                rows: np.ndarray | None = None) -> np.ndarray:
     """Which rows their times (finite, in units of ``unit_s`` seconds, quoted as written) place on one clock that
-    never jumps by more than MAX_JUMP_S: every one where they increase. Where they do not, a row is placed where
-    every earlier stamp is before it and every later one after it (a stamp off by more than MAX_STEP_BACK_S alone,
-    its neighbours in order, is left out first: it would take the rows around it with it); the others are left
-    out, said in one warning, and their stretch is missing rows, a gap (``_order_faults``). No row is moved."""
+    never jumps by more than MAX_JUMP_S: every one where they increase. Where they do not, a row that repeats the
+    one before it whole (its stamp and every value in ``rows``, the rows' values) is one row written twice, its
+    copy left out; a row is placed where every earlier stamp is before it and every later one after it (a run of
+    up to MAX_STRAY_ROWS stamps off by more than MAX_STEP_BACK_S, the rows around it in order, is left out first:
+    it would take the rows around it with it); the others are left out, said in one warning, missing rows
+    (``_order_faults``). No row is moved."""
     check_finite(source, times, row_lines, what)
     placed = np.ones(times.size, dtype=bool)
     if (np.diff(times) <= 0).any():  # the one pass most files take
-        placed = _order_faults(source, times, row_lines, what, unit_s)
+        placed = _order_faults(source, times, row_lines, what, unit_s, rows)
     _check_jumps(source, times[placed], row_lines[placed], unit_s)
     return placed
 
 
-def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float
-                  ) -> np.ndarray:
+def _copies_of_the_row_before(times: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Rows (of ``rows``, the rows' values, one a row) equal to the row before them in every value, empty cells
+    alike; only rows stamped as the row before are compared, so a file with a few costs what its stamps do."""
+    at = np.flatnonzero(times[1:] == times[:-1]) + 1
+    same = (rows[at] == rows[at - 1]) | (np.isnan(rows[at]) & np.isnan(rows[at - 1]))
+    copy = np.zeros(times.size, dtype=bool)
+    copy[at[same.all(axis=1)]] = True
+    return copy
+
+
+def _stray_rows(times: np.ndarray, far: float) -> np.ndarray:
+    """Rows in a run of up to MAX_STRAY_ROWS whose stamps are all more than ``far`` off the rows around the run,
+    while those run on (the row before it stamped before the row after it); at the file's ends, off the row beside
+    the run, judged once the runs inside are left out (a stray run beside the end's would take it for one)."""
+    stray = np.zeros(times.size, dtype=bool)
+    down = np.flatnonzero(np.diff(times) <= 0)  # a stray run's stamps fail to increase into it or out of it
+    for run_rows in range(1, min(MAX_STRAY_ROWS, times.size - 2) + 1):
+        starts = np.unique(np.concatenate([down, down - run_rows]))  # run at start + 1 ... start + run_rows
+        starts = starts[(starts >= 0) & (starts + run_rows + 1 < times.size)]
+        run = times[starts[:, None] + np.arange(1, run_rows + 1)]
+        before, after = times[starts][:, None], times[starts + run_rows + 1][:, None]
+        off = ((run < before - far) | (run > after + far)).all(axis=1) & (before[:, 0] < after[:, 0])
+        stray[(starts[off][:, None] + np.arange(1, run_rows + 1)).ravel()] = True
+    rest = np.flatnonzero(~stray)
+    for run_rows in range(1, min(MAX_STRAY_ROWS, rest.size - 1) + 1):
+        if (times[rest[:run_rows]] > times[rest[run_rows]] + far).all():
+            stray[rest[:run_rows]] = True
+        if (times[rest[-run_rows:]] < times[rest[-run_rows - 1]] - far).all():
+            stray[rest[-run_rows:]] = True
+    return stray
+
+
+def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
+                  rows: np.ndarray | None = None) -> np.ndarray:
     """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
     MAX_STEP_BACK_S that the rows after it follow, or more than MAX_UNPLACED_SHARE of the rows unplaced, refused."""
     far = MAX_STEP_BACK_S / unit_s
-    before = np.concatenate([[-np.inf], times[:-1]])
-    after = np.concatenate([times[1:], [np.inf]])
-    stray = (before < after) & ((times < before - far) | (times > after + far))
+    copy = _copies_of_the_row_before(times, rows) if rows is not None else np.zeros(times.size, dtype=bool)
+    kept = np.flatnonzero(~copy)  # a row written twice is one row: its copy stands nowhere
+    kept_times = times[kept]
+    stray = _stray_rows(kept_times, far)
     rest = np.flatnonzero(~stray)
-    stamps = times[rest]
+    stamps = kept_times[rest]
     latest = np.maximum.accumulate(stamps)
     back = latest[:-1] - stamps[1:]  # how far each stamp is behind the latest before it
     if (back > far).any():
         row = int(np.flatnonzero(back > far)[0])
-        raise InputError(source, f"line {row_lines[rest[row + 1]]}: {what} steps back by "
+        raise InputError(source, f"line {row_lines[kept[rest[row + 1]]]}: {what} steps back by "
                          f"{seconds_text(back[row] * unit_s, '.3g')} s ({float(latest[row])!r} then "
                          f"{float(stamps[row + 1])!r}), more than {MAX_STEP_BACK_S:g} s, and the rows after it follow "
                          "it: two recordings joined, or a clock set back? Cut it where it steps back")
     in_order = np.ones(stamps.size, dtype=bool)
     in_order[1:] = back < 0
     in_order[:-1] &= stamps[:-1] < np.minimum.accumulate(stamps[::-1])[::-1][1:]
+    placed_kept = np.zeros(kept.size, dtype=bool)
+    placed_kept[rest[in_order]] = True
     placed = np.zeros(times.size, dtype=bool)
-    placed[rest[in_order]] = True
-    unplaced = np.flatnonzero(~placed)
+    placed[kept[placed_kept]] = True
+    unplaced = np.flatnonzero(~placed_kept)  # among the kept rows
     first = int(np.flatnonzero(np.diff(times) <= 0)[0])
     at = f"at line {row_lines[first + 1]} ({float(times[first])!r} then {float(times[first + 1])!r}"
     if unplaced.size >= MAX_UNPLACED_SHARE * times.size:
         raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
                          f"({100 * unplaced.size / times.size:.3g} %) cannot be placed, {100 * MAX_UNPLACED_SHARE:g} % "
                          "or more: not one clock's stamps in order (rows stamped in batches, two streams in one file?)")
-    runs = np.split(unplaced, np.flatnonzero(np.diff(unplaced) > 1) + 1)
-    named = [f"{row_lines[run[0]]}-{row_lines[run[-1]]}" if run.size > 1 else f"{row_lines[run[0]]}"
-             for run in runs[:ORDER_PLACES_NAMED]]
-    more = f" and {len(runs) - ORDER_PLACES_NAMED} more place(s)" if len(runs) > ORDER_PLACES_NAMED else ""
-    lines = f"line{'s' if unplaced.size > 1 else ''} {', '.join(named)}{more}"
-    # each run's stretch, from the placed row before it to the one after it (none at the file's ends: no gap there)
-    stretch_s = unit_s * sum(float(times[run[-1] + 1] - times[run[0] - 1]) for run in runs
-                             if run[0] and run[-1] + 1 < times.size)
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
     faults += ["a stamp repeated"] if (back == 0).any() else []
     faults += [f"{int(stray.sum())} stamp(s) over {MAX_STEP_BACK_S:g} s off the rows around"] if stray.any() else []
-    log.warning("%s: %s does not increase %s; %s): the %d row(s) at %s cannot be placed on its clock and are left "
-                "out, their stretch (%s s in all) a gap; no row moved", source, what, at, ", ".join(faults),
-                unplaced.size, lines, seconds_text(stretch_s, ".3g"))
+    faults += ["a row written twice"] if copy.any() else []
+    said = []
+    if copy.any():
+        copies = np.flatnonzero(copy)
+        said.append(f"the {copies.size} row(s) at {_lines_named(row_lines, _runs(copies))} repeat the row before "
+                    "them, stamp and values: one copy kept")
+    if unplaced.size:
+        runs = _runs(unplaced)
+        said.append(f"the {unplaced.size} row(s) at {_lines_named(row_lines[kept], runs)} cannot be placed on its "
+                    f"clock and are left out{_gap_said(kept_times, placed_kept, runs, unit_s)}")
+    log.warning("%s: %s does not increase %s; %s): %s; no row moved", source, what, at, ", ".join(faults),
+                "; ".join(said))
     return placed
+
+
+def _runs(rows: np.ndarray) -> list[np.ndarray]:
+    """Row indices (increasing) split where they are not adjacent."""
+    return np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
+
+
+def _lines_named(row_lines: np.ndarray, runs: list[np.ndarray]) -> str:
+    named = [f"{row_lines[run[0]]}-{row_lines[run[-1]]}" if run.size > 1 else f"{row_lines[run[0]]}"
+             for run in runs[:ORDER_PLACES_NAMED]]
+    more = f" and {len(runs) - ORDER_PLACES_NAMED} more place(s)" if len(runs) > ORDER_PLACES_NAMED else ""
+    return f"line{'s' if sum(run.size for run in runs) > 1 else ''} {', '.join(named)}{more}"
+
+
+def _gap_said(times: np.ndarray, placed: np.ndarray, runs: list[np.ndarray], unit_s: float) -> str:
+    """What the runs of rows left out leave between the placed rows around them: a gap where that step is one by
+    the channels' rule (over GAP_PERIODS of the rows' period), else nothing missing; at the file's ends, nothing
+    (the recording starts later or ends sooner)."""
+    inside = [run for run in runs if run[0] and run[-1] + 1 < times.size]
+    if not inside or placed.sum() < 2:
+        return ""
+    period_s = 1.0 / sample_rate_hz(np.diff(times[placed]) * unit_s)
+    steps_s = [unit_s * float(times[run[-1] + 1] - times[run[0] - 1]) for run in inside]
+    gaps_s = [step_s for step_s in steps_s if step_s > GAP_PERIODS * period_s]
+    if not gaps_s:
+        return f", the rows around them {GAP_PERIODS:g} sample periods apart or less: no gap"
+    whose = "their stretch" if len(gaps_s) == len(runs) else f"the stretch of {len(gaps_s)} of these {len(runs)} places"
+    return f", {whose} ({seconds_text(sum(gaps_s), '.3g')} s in all) a gap"
 
 
 def _check_jumps(source: str | Path, times: np.ndarray, row_lines: np.ndarray, unit_s: float) -> None:
