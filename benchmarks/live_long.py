@@ -28,7 +28,7 @@ Nothing is paced and no device is opened; every input is made here:
   sample_fps, with about the measurements a real frame gives (benchmarks/video_long.py runs the whole video path).
 - checkpoint: one live checkpoint after N minutes (``runtime.live.Checkpoints``: the timeline so far made by
   ``SessionSoFar`` and written): the example's real scan repeated to N minutes as the camera's last copy, the
-  voice's windows (2 s every 0.5 s) as judged, a board's and a strap's samples (as ``recorder`` makes them) in the
+  voice's windows (2 s every 0.5 s) as judged, with the features the stream keeps to judge them again, a board's and a strap's samples (as ``recorder`` makes them) in the
   sensors' recorder, so that the checkpoint holds the physio track and the fused track (shipped settings) as well;
   prints its seconds, what ``runtime.checkpoint_every_s`` weighs, and the physio track's and fusion's share.
 """
@@ -273,6 +273,7 @@ def run_checkpoint(minutes_list: list[float]) -> None:
 
     import runtime.live as live
     from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.features import feature_names
     from runtime.arms.audio.model import load_audio_model
     from runtime.arms.audio.stream import VoiceSoFar
     from runtime.arms.registry import arm_named
@@ -308,6 +309,11 @@ def run_checkpoint(minutes_list: list[float]) -> None:
         so_far.voice = VoiceSoFar(model, audio, "live")
         so_far.voice.windows = track("audio", minutes, 2.0, 0.5, model.labels,
                                      dict.fromkeys(arm_named("audio").measurement_names(), 1.0), {}, 1).windows
+        # and the features the stream kept of each judged window, which the track judges again
+        judged_s = np.array([w.start_s for w in so_far.voice.windows if w.probs is not None])
+        stream = so_far.voice.stream
+        stream._feature_starts_s.extend(judged_s)
+        stream._features.extend(np.random.default_rng(0).normal(size=(judged_s.size, len(feature_names()))))
         spent = {"physio": 0.0, "fusion": 0.0}
         with tempfile.TemporaryDirectory() as folder, _timed(sensors, "track", spent, "physio"), \
                 _timed(live, "fused_tracks", spent, "fusion"):
