@@ -28,9 +28,10 @@ Nothing is paced and no device is opened; every input is made here:
   sample_fps, with about the measurements a real frame gives (benchmarks/video_long.py runs the whole video path).
 - checkpoint: one live checkpoint after N minutes (``runtime.live.Checkpoints``: the timeline so far made by
   ``SessionSoFar`` and written): the example's real scan repeated to N minutes as the camera's last copy, the
-  voice's windows (2 s every 0.5 s) as judged, with the features the stream keeps to judge them again, a board's and a strap's samples (as ``recorder`` makes them) in the
-  sensors' recorder, so that the checkpoint holds the physio track and the fused track (shipped settings) as well;
-  prints its seconds, what ``runtime.checkpoint_every_s`` weighs, and the physio track's and fusion's share.
+  voice's windows (2 s every 0.5 s) as judged, with the features the stream keeps to judge them again, a board's
+  and a strap's samples (as ``recorder`` makes them) in the sensors' recorder, so that the checkpoint holds the
+  physio track and the fused track (shipped settings) as well; prints its seconds, what ``runtime.checkpoint_every_s``
+  weighs, and the physio track's and fusion's share.
 """
 
 from __future__ import annotations
