@@ -6,7 +6,8 @@ compared with (``runtime.arms.audio.level``).
 Each clip of RAVDESS actors 01-20 (the shipped model's training data) is read as the arm reads it (16 kHz, DC
 removed) and its speech level measured as the arm measures a recording's (``speech_level_dbfs``: the median RMS
 level of its speech frames). Prints the median and the 1, 5, 95 and 99 % points over the clips, per emotion too,
-and the share of the clips the arm's check would flag (outside the trained range by more than its margin).
+the record an export stores in the card (``export.audio.export.training_speech_level``, the same measure) and the
+share of the clips the arm's check would flag against it (outside the range by more than its margin).
 """
 
 from __future__ import annotations
@@ -17,13 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import judged_samples
-from runtime.arms.audio.level import (
-    LEVEL_MARGIN_DB,
-    TRAINED_SPEECH_LEVEL_DBFS,
-    speech_level_dbfs,
-)
-from runtime.arms.audio.vad import detect_speech
+from export.audio.extract import clip_speech_level_dbfs
+from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
 
 TRAINING_ACTORS = range(1, 21)  # actors 21-24 are held out
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # RAVDESS's codes 01-08
@@ -37,8 +33,7 @@ def main() -> None:
                    if p.suffix.lower() in (".wav", ".flac"))
     levels, by_emotion = [], defaultdict(list)
     for path in paths:
-        samples = judged_samples(path)
-        level = speech_level_dbfs(samples, detect_speech(samples))
+        level = clip_speech_level_dbfs(path)
         if level is None:
             continue
         levels.append(level)
@@ -53,10 +48,12 @@ def main() -> None:
         values = np.array(by_emotion[emotion])
         low, mid, high = np.percentile(values, [5, 50, 95])
         print(f"| {emotion} | {values.size} | {mid:.1f} | {low:.1f} to {high:.1f} |")
-    low_dbfs, high_dbfs = TRAINED_SPEECH_LEVEL_DBFS
-    flagged = np.mean((levels < low_dbfs - LEVEL_MARGIN_DB) | (levels > high_dbfs + LEVEL_MARGIN_DB))
-    print(f"the arm's range {low_dbfs:g} to {high_dbfs:g} dBFS, margin {LEVEL_MARGIN_DB:g} dB: flags {flagged:.3f} "
-          "of these clips")
+    record = training_speech_range(levels.tolist())
+    print(f"the card's {SPEECH_LEVEL}: {record}")
+    low_dbfs, high_dbfs = trained_range_dbfs({SPEECH_LEVEL: record})
+    below, above = levels < low_dbfs - LEVEL_MARGIN_DB, levels > high_dbfs + LEVEL_MARGIN_DB
+    print(f"against {low_dbfs:g} to {high_dbfs:g} dBFS, margin {LEVEL_MARGIN_DB:g} dB: flags "
+          f"{np.mean(below | above):.3f} of these clips ({below.sum()} below, {above.sum()} above)")
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> J
     with log_filters.held([logging.getLogger(name) for name in JUDGING_LOGGERS]):
         classified = classify_files(
             files, model, "folder" if speaker_baseline == "speaker" else "none",
-            speakers=[clip.speaker for clip in clips], min_baseline_speech_s=MIN_BASELINE_SPEECH_S)
+            speakers=[clip.speaker for clip in clips], min_baseline_speech_s=MIN_BASELINE_SPEECH_S,
+            baseline_hint="--speaker-baseline speaker")
         failed = classified.failed
         refuse_unreadable(data, failed, len(files))
     by_path = dict(classified.clips)

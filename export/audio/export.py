@@ -14,6 +14,7 @@ be told to be this run's, is replaced only when asked (``replace``).
 from __future__ import annotations
 
 import json
+import logging
 import platform
 import tempfile
 import zipfile
@@ -22,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from export.audio.datasets import LABELS_AS_GIVEN, load_corpus
 from export.audio.evaluate import trained_speakers
+from export.audio.extract import clip_speech_level_dbfs
 from export.audio.latency import onnx_run_times_ms
 from export.audio.train import (
     LABELS,
@@ -39,13 +42,15 @@ from export.install import CARD_FILE, installing, model_version, write_card
 from export.metrics import classification_metrics, interval_range
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
-from runtime.arms.audio.level import LEVEL_MARGIN_DB, TRAINED_SPEECH_LEVEL_DBFS
+from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
 from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
 from runtime.fusion.align import shares_fused
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import OnnxRuntimeBackend, run_each_row
 from runtime.track import outside_canonical
+
+log = logging.getLogger(__name__)
 
 MODEL_ID = "audio-emotion"
 OPSET = 17
@@ -148,9 +153,29 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
                              f"{check[failed[0]]['n_validation_clips']} clips): {figures}; not exported (on few "
                              "clips one clip moves UA by points: name more with train audio --validation-speakers)")
         card = _card(meta, report, check, staging, shipped)
+        speech_range = training_speech_level(report)
+        if speech_range:
+            card[SPEECH_LEVEL] = speech_range
         write_card(staging, card)
         write_atomically(staging / "MODEL_CARD.md", model_card_markdown(card, trained, shipped).encode())
     return target
+
+
+def training_speech_level(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's training clips' speech level (``level.training_speech_range``), measured in the clips as training
+    read them: what the runtime flags speech judged without a baseline against. None, said in a line, where the
+    data is no longer there: the card then claims no range, and the runtime flags nothing."""
+    data = report.get("data_path") or report["data"]
+    try:
+        corpus = load_corpus(data, LABELS_AS_GIVEN if report.get("labels_as_given") else ())
+        levels = [clip_speech_level_dbfs(clip.path) for clip in corpus.clips]
+    except InputError as error:
+        log.warning("%s; the card records no training speech level, so speech far from it is not flagged", error)
+        return None
+    spoken = [level for level in levels if level is not None]
+    return {**training_speech_range(spoken), "of": (
+        f"the median RMS level of each training clip's speech frames (dBFS), over the {len(spoken)} of "
+        f"{len(levels)} clips with speech: 5 % point, median, 95 % point")} if spoken else None
 
 
 def is_repo_models_dir(models_dir: Path | str | None) -> bool:
@@ -412,6 +437,22 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
     }
 
 
+def gain_limit_line(card: dict[str, Any]) -> str:
+    """The card's limit on the microphone's gain, naming its own training speech's range where the card records
+    it (``training_speech_level``)."""
+    trained_dbfs = trained_range_dbfs(card)
+    flagged = (f"The runtime flags speech judged by this variant more than {LEVEL_MARGIN_DB:g} dB outside this "
+               f"model's training speech ({trained_dbfs[0]:g} to {trained_dbfs[1]:g} dBFS, 5-95 % of the clips' "
+               f"median speech level, `{SPEECH_LEVEL}` in card.json; `gain` in the voice track's settings, "
+               "docs/audio-models.md); within that range the gain still moves the emotions. Set the gain so that "
+               "speech lies in it, or use the `session` variant." if trained_dbfs else
+               "This card records no training speech level, so the runtime flags no level; use the `session` "
+               "variant.")
+    return ("- Without a speaker baseline (the `none` variant) the emotions move with the microphone's gain: the "
+            "features hold the speech's absolute level, which acted corpora tie to emotion (docs/audio-models.md, "
+            f"'Microphone gain'). {flagged}")
+
+
 def _training_options(card: dict) -> str:
     """The train audio options the card's run used where they are not the defaults."""
     factors = [float(f) for f in card.get("speed_perturbation", [])]
@@ -584,13 +625,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         "them may fare worse.",
         "- The `session` variant assumes the session holds varied speech of one person: a session of one "
         "mood shifts the baseline and flattens the contrast.",
-        "- Without a speaker baseline (the `none` variant) the emotions move with the microphone's gain: the "
-        "features hold the speech's absolute level, which acted corpora tie to emotion (RAVDESS: 24 clips 20 dB "
-        "quieter changed half their labels, 12 to sad). The runtime flags speech judged by this variant more than "
-        f"{LEVEL_MARGIN_DB:g} dB outside the shipped model's training speech ({TRAINED_SPEECH_LEVEL_DBFS[0]:g} to "
-        f"{TRAINED_SPEECH_LEVEL_DBFS[1]:g} dBFS, 5-95 % of the clips' median speech level; `gain` in the voice "
-        "track's settings, docs/audio-models.md); within that range the gain still moves the emotions. Set the gain "
-        "so that speech lies in it, or use the `session` variant.",
+        gain_limit_line(card),
         "- Windows without speech (VAD) make no claim.", "",
     ]
     return "\n".join(lines)

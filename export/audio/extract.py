@@ -25,6 +25,8 @@ from export.arrays import read_cache, save_npz
 from export.audio.datasets import Clip
 from runtime.arms.audio.arm import judged_samples
 from runtime.arms.audio.features import FEATURE_SET, feature_names, frame_descriptors, window_features
+from runtime.arms.audio.level import speech_level_dbfs
+from runtime.arms.audio.vad import detect_speech
 from runtime.arms.audio.windows import speech_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import DEFAULTS
@@ -63,6 +65,13 @@ def clip_window_features(path: Path, speed_factor: float = 1.0) -> np.ndarray:
     # DC offset, which the device removes, would be learnt and then never seen
     samples = judged_samples(path, AUDIO_RATE_HZ, alone=True)  # no probe here: a late start is said by the read
     return samples_window_features(speed_perturbed(samples, AUDIO_RATE_HZ, speed_factor))
+
+
+def clip_speech_level_dbfs(path: Path) -> float | None:
+    """A clip's speech level read as training and the device read it (``level.speech_level_dbfs``): what a
+    model card's training speech range is made of; None without speech."""
+    samples = judged_samples(path, AUDIO_RATE_HZ, alone=True)
+    return speech_level_dbfs(samples, detect_speech(samples))
 
 
 def samples_window_features(samples: np.ndarray) -> np.ndarray:

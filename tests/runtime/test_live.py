@@ -554,3 +554,22 @@ def test_a_live_sessions_voice_track_is_judged_again_as_it_ends_its_lines_as_eac
     both = [(a, b) for a, b in zip(file_track.windows, stored, strict=True) if a.has_claim and b.has_claim]
     # the top label file mode's in all 13 windows judged in both (as said live: 7)
     assert len(both) >= 10 and np.mean([np.argmax(a.probs) == np.argmax(b.probs) for a, b in both]) >= 0.9
+
+
+def test_a_replay_too_quiet_for_the_population_variant_says_its_gain_note_once(tmp_path, ravdess_dir, caplog):
+    import numpy as np
+
+    from runtime.live import LiveInputs, run_live
+    from runtime.media import read_audio, wav_bytes
+
+    speech = np.concatenate([read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]])
+    replay = tmp_path / "quiet.wav"  # the microphone's gain 30 dB under RAVDESS's studio
+    replay.write_bytes(wav_bytes((speech * np.float32(10 ** (-30 / 20))).astype(np.float32), 16000))
+    lines: list[str] = []
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False, "physio.enabled": False,
+                                    "audio.speaker_baseline": "none"})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(replay=replay), on_line=lines.append)
+    assert "microphone's gain" in timeline.track("audio").settings["gain"]
+    # was: said by the stream as it judged, then again as the session ended ('voice: speech at ...')
+    said = [line for line in lines + caplog.messages if "the voice model was trained on" in line]
+    assert len(said) == 1 and said[0].startswith("audio input: speech at")

@@ -27,7 +27,7 @@ from runtime.arms.audio.band import (
     window_high_band_db,
 )
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
-from runtime.arms.audio.level import GAIN_NOTE, gain_settings, speech_level_dbfs
+from runtime.arms.audio.level import GAIN_NOTE, LIVE_GAIN_NOTE, gain_settings, speech_level_dbfs, trained_range_dbfs
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
@@ -173,7 +173,8 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "speech_s": round(speech_s, 3),
             "gaps": [list(stretch) for stretch in missing_s],
             **level_settings(peak_dbfs(samples)),
-            **gain_settings(speech_level_dbfs(samples, speech), variant),
+            **gain_settings(speech_level_dbfs(samples, speech), variant, trained_range_dbfs(model.card.extra),
+                            settings.min_baseline_speech_s),
             **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows, source_rate_hz),
         },
     )
@@ -228,8 +229,10 @@ def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], li
 
 def voice_note_lines(settings: dict[str, Any], input_lines: list[str]) -> list[str]:
     """The lines a voice track's notes are said in: its band note (from its rate or its sound), its gain note (its
-    speech's level outside the population variant's training range), then the input's own (``voice_input_notes``)."""
-    return [settings[key] for key in ("bandwidth", GAIN_NOTE) if settings.get(key)] + input_lines
+    speech's level outside the population variant's training range) where a stream did not say one as it judged
+    the windows (``LIVE_GAIN_NOTE``: said once), then the input's own (``voice_input_notes``)."""
+    keys = ("bandwidth",) + (() if settings.get(LIVE_GAIN_NOTE) else (GAIN_NOTE,))
+    return [settings[key] for key in keys if settings.get(key)] + input_lines
 
 
 def narrowband_windows(windows: list[Window]) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from runtime.arms.audio.features import (
     window_features,
     zscore_by_group,
 )
-from runtime.arms.audio.level import gain_note, speech_level_dbfs
+from runtime.arms.audio.level import FOLDER_BASELINE_HINT, gain_note, speech_level_dbfs, trained_range_dbfs
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
@@ -130,7 +130,8 @@ def refuse_label_folders(files: list[Path]) -> None:
 
 def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotionModel, speaker_baseline: str,
                    speakers: list[str] | None = None, min_baseline_speech_s: float = MIN_BASELINE_SPEECH_S,
-                   on_failed: Callable[[InputError], None] | None = None) -> Classified:
+                   on_failed: Callable[[InputError], None] | None = None,
+                   baseline_hint: str = FOLDER_BASELINE_HINT) -> Classified:
     """Clip probabilities of each file that could be read, in order, and the error of each that gave none (a
     ``NoSpeech`` where it was read but holds no speech): one bad file in a folder of clips costs that file alone.
     A bad ``speaker_baseline`` is refused before any file.
@@ -139,7 +140,8 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
     baseline instead of the files' folders. ``min_baseline_speech_s`` (the runtime's default unless given; 0: any):
     a speaker whose readable files hold less speech (or one window) is judged by the population variant, as the
     runtime judges a short session (``baseline_variant``): a baseline over a few seconds z-scores the emotion away.
-    ``on_failed``: told each file's error as it is met (a long batch says its failures as they come)."""
+    ``on_failed``: told each file's error as it is met (a long batch says its failures as they come).
+    ``baseline_hint``: how the caller's user asks for a speaker baseline, named in a file's gain note."""
     if speaker_baseline not in SPEAKER_BASELINES:
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed, fail = batch_failures(on_failed)
@@ -186,8 +188,10 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
                 item.features, item.variant = z[a:b], "session"
         result.without_baseline.sort()
+    trained_dbfs = trained_range_dbfs(model.card.extra)
     for item in items:  # the population variant reads the microphone's gain as emotion: a level far off is said
-        note = gain_note(item.speech_level_dbfs) if item.variant == "none" else None
+        note = (gain_note(item.speech_level_dbfs, trained_dbfs, min_baseline_speech_s, baseline_hint)
+                if item.variant == "none" else None)
         if note:
             log.warning("%s: %s", item.path, note)
     result.clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]

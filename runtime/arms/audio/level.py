@@ -9,21 +9,22 @@ recording whose speech lies far outside the levels the model was trained on is f
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from runtime.arms.audio.vad import frame_levels_db
 
-# The 5-95 % range over the training clips of their speech level (``speech_level_dbfs``): RAVDESS actors 01-20 read
-# as the arm reads them (16 kHz, DC removed), median -40.5 dBFS (benchmarks/audio_speech_level.py, 2026-12-06).
-TRAINED_SPEECH_LEVEL_DBFS = (-54.9, -24.7)
+# The range a card's training speech is given by: the 5-95 % points over the training clips of their speech level
+# (``speech_level_dbfs``), stored at export (``training_speech_range``) as the card's SPEECH_LEVEL field.
+RANGE_PERCENTILES = (5.0, 95.0)
 # How far outside that range speech may lie before it is flagged. The range's 5 % tails are levels the model was
-# trained on: the 1-99 % range (-59.8 to -20.1 dBFS) lies within the range widened by 5 dB, so with 6 dB 1 of the
-# 1,200 training clips is flagged. It stays under the gain change that moved a fifth of the emotions (RAVDESS clips
-# scaled by a constant gain, the population variant: -10 dB changed 21 % of the labels, -20 dB 50 %).
+# trained on: for the shipped model the 1-99 % range (-59.8 to -20.1 dBFS) lies within the range widened by 5 dB,
+# and with 6 dB 11 of the 1,200 training clips are flagged (benchmarks/audio_speech_level.py: 'flags 0.009').
 LEVEL_MARGIN_DB = 6.0
-SPEECH_LEVEL = "speech_level_dbfs"  # a voice track's setting: its speech's level
+SPEECH_LEVEL = "speech_level_dbfs"  # a voice track's setting: its speech's level; a card's: its training speech's
 GAIN_NOTE = "gain"  # a voice track's setting: the note when that level is outside the trained range
+LIVE_GAIN_NOTE = "live_gain"  # a streamed voice track's setting: the gain note said as its windows were judged
 
 
 def speech_level_dbfs(samples: np.ndarray, speech: np.ndarray) -> float | None:
@@ -35,13 +36,36 @@ def speech_level_dbfs(samples: np.ndarray, speech: np.ndarray) -> float | None:
     return float(np.median(spoken)) if spoken.size else None
 
 
-def gain_note(level_dbfs: float | None) -> str | None:
-    """Why emotions judged without a speaker baseline may be the microphone's gain, for speech at ``level_dbfs``
-    (``speech_level_dbfs``) more than ``LEVEL_MARGIN_DB`` outside the trained range; None inside it or without a
-    level."""
-    if level_dbfs is None or not math.isfinite(level_dbfs):
+def training_speech_range(levels_dbfs: list[float]) -> dict[str, float | int]:
+    """A card's record of its training speech (its SPEECH_LEVEL field): the ``RANGE_PERCENTILES`` points and the
+    median over the training clips' speech levels ``levels_dbfs`` (``speech_level_dbfs``, clips with speech)."""
+    low, median, high = np.percentile(np.asarray(levels_dbfs, dtype=float), [RANGE_PERCENTILES[0], 50.0,
+                                                                             RANGE_PERCENTILES[1]])
+    return {"p5": round(float(low), 1), "median": round(float(median), 1), "p95": round(float(high), 1),
+            "clips": len(levels_dbfs)}
+
+
+def trained_range_dbfs(card_extra: dict[str, Any]) -> tuple[float, float] | None:
+    """The 5-95 % range of a card's training speech level (``training_speech_range``); None where the card
+    does not record it (one exported before it was stored): no range is then claimed."""
+    record = card_extra.get(SPEECH_LEVEL)
+    if not isinstance(record, dict):
         return None
-    low_dbfs, high_dbfs = TRAINED_SPEECH_LEVEL_DBFS
+    low, high = record.get("p5"), record.get("p95")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (low, high)) or low > high:
+        return None
+    return float(low), float(high)
+
+
+def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None,
+              min_baseline_speech_s: float, baseline_hint: str) -> str | None:
+    """Why emotions judged without a speaker baseline may be the microphone's gain, for speech at ``level_dbfs``
+    (``speech_level_dbfs``) more than ``LEVEL_MARGIN_DB`` outside ``trained_dbfs``, the model's training speech
+    (``trained_range_dbfs``); None inside it, without a level or without a range. ``min_baseline_speech_s``: the
+    speech a baseline needs; ``baseline_hint``: how to ask for one where the note is said."""
+    if level_dbfs is None or not math.isfinite(level_dbfs) or trained_dbfs is None:
+        return None
+    low_dbfs, high_dbfs = trained_dbfs
     shown = round(level_dbfs, 1)  # judged as shown, as the quiet note is
     if low_dbfs - LEVEL_MARGIN_DB <= shown <= high_dbfs + LEVEL_MARGIN_DB:
         return None
@@ -50,13 +74,19 @@ def gain_note(level_dbfs: float | None) -> str | None:
     return (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
             f"the voice model was trained on: without a speaker baseline its emotions move with the microphone's gain"
             f"{drift}; set the gain so that speech lies in that range, or judge against the speaker's own baseline "
-            "(20 s of their speech or more)")
+            f"({baseline_hint}; {min_baseline_speech_s:g} s of their speech or more)")
 
 
-def gain_settings(level_dbfs: float | None, variant: str) -> dict[str, float | str | None]:
+SESSION_BASELINE_HINT = 'audio.speaker_baseline = "session"'  # analyze and live
+FOLDER_BASELINE_HINT = "--speaker-baseline folder"  # audio classify, evaluate audio's is --speaker-baseline speaker
+
+
+def gain_settings(level_dbfs: float | None, variant: str, trained_dbfs: tuple[float, float] | None,
+                  min_baseline_speech_s: float) -> dict[str, float | str | None]:
     """What a voice track's settings say of its speech's level: the level (None without speech) and, where the
-    population variant judged it (``variant`` "none"), the ``gain_note``: a session baseline z-scores the level
-    away, and a waveform model's ("default") dependence on it was not measured."""
-    note = gain_note(level_dbfs) if variant == "none" else None
+    population variant judged it (``variant`` "none"), the ``gain_note`` against ``trained_dbfs``: a session
+    baseline z-scores the level away, and a waveform model's ("default") dependence on it was not measured."""
+    note = (gain_note(level_dbfs, trained_dbfs, min_baseline_speech_s, SESSION_BASELINE_HINT) if variant == "none"
+            else None)
     level = round(level_dbfs, 1) if level_dbfs is not None else None
     return {SPEECH_LEVEL: level, **({GAIN_NOTE: note} if note else {})}

@@ -38,7 +38,13 @@ from runtime.arms.audio.band import (
     window_high_band_db,
 )
 from runtime.arms.audio.features import RunningBaseline, feature_names, frame_descriptors, window_features
-from runtime.arms.audio.level import gain_note, gain_settings
+from runtime.arms.audio.level import (
+    LIVE_GAIN_NOTE,
+    SESSION_BASELINE_HINT,
+    gain_note,
+    gain_settings,
+    trained_range_dbfs,
+)
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
     NOISE_FLOOR_PERCENTILE,
@@ -108,7 +114,7 @@ class AudioStream:
         self._speech_band_powers = np.zeros(3)  # over the speech counted so far: said of the session's band
         self._noise_floor = RunningPercentile(NOISE_FLOOR_PERCENTILE)  # over the frames judged so far
         self._speech_level = RunningPercentile(50.0)  # the speech frames' levels, each counted once (speech_level_dbfs)
-        self._gain_said = False  # the population variant's gain note, said once as windows are judged
+        self.gain_said = ""  # the population variant's gain note, said once as windows are judged
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start_s = 0.0
         self.received_s = 0.0
@@ -248,12 +254,13 @@ class AudioStream:
                                       self.settings.min_baseline_speech_s)
         row = z[None, :] if variant == "session" else features[None, :]
         self.variants_used.add(variant)
-        if variant == "none" and not self._gain_said and self._speech_s >= self.settings.window_s:
+        if variant == "none" and not self.gain_said and self._speech_s >= self.settings.window_s:
             # a window's worth of speech settles the level; said once, as the lines it may move are printed
-            note = gain_note(self.speech_level_dbfs)
+            note = gain_note(self.speech_level_dbfs, trained_range_dbfs(self.model.card.extra),
+                             self.settings.min_baseline_speech_s, SESSION_BASELINE_HINT)
             if note:
                 log.warning("audio input: %s", note)
-                self._gain_said = True
+                self.gain_said = note
         return self.model.predict(row, variant)[0]
 
     def _append_levels(self, n_frames: int) -> None:
@@ -330,7 +337,7 @@ class VoiceSoFar:
             stream, windows = self.stream, list(self.windows)
             starts_s, features = stream.judged_features()
             speech_s, judged_live = stream.speech_s, sorted(stream.variants_used)
-            level_dbfs = stream.speech_level_dbfs
+            level_dbfs, live_gain = stream.speech_level_dbfs, stream.gain_said
             latency = np.asarray(self.latencies_s) if self.latencies_s else np.zeros(1)
             track_settings = {
                 "window_s": settings.window_s, "hop_s": settings.hop_s,
@@ -356,7 +363,11 @@ class VoiceSoFar:
             unsupported_labels=[label for label in CANONICAL_LABELS if label not in model.labels],
             windows=windows,
             model=model.identity(variant),
-            settings={**track_settings, **gain_settings(level_dbfs, variant),
+            settings={**track_settings,
+                      **gain_settings(level_dbfs, variant, trained_range_dbfs(model.card.extra),
+                                      settings.min_baseline_speech_s),
+                      # said as the windows were judged: not said again as the track's notes are
+                      **({LIVE_GAIN_NOTE: live_gain} if live_gain else {}),
                       "variants_used": [variant] if judged_live else [],
                       "live_variants_used": judged_live, "speaker_baseline_note": note},
         )

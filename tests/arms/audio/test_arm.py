@@ -3,6 +3,7 @@
 import csv
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -457,3 +458,31 @@ def test_a_paced_replay_flags_the_level_as_it_judges_and_in_its_track(model, rav
     assert "microphone's gain" in paced.settings["gain"]
     said = [line for line in caplog.text.splitlines() if "audio input: speech at" in line]
     assert len(said) == 1  # once, while the population variant judges the lines live prints
+
+
+def test_a_paced_analysis_says_the_gain_note_once_where_its_stream_said_it(ravdess_dir, tmp_path, caplog):
+    # was: the stream's 'audio input: speech at ...' as it judged, then the track's note again as analyze ended
+    path = tmp_path / "quiet.wav"
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-01-01-01-01-03.flac")
+    path.write_bytes(wav_bytes(_at_gain(np.tile(samples, 3), QUIET_GAIN_DB), 16000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out"), "--realtime", "--speaker-baseline",
+                 "none"]) == 0
+    said = [line for line in caplog.messages if "the voice model was trained on" in line]
+    assert len(said) == 1 and said[0].startswith("audio input: speech at")
+    audio = json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"][0]
+    assert "microphone's gain" in audio["settings"]["gain"] and audio["settings"]["live_gain"] in said[0]
+
+
+def test_a_model_whose_card_records_no_training_speech_level_flags_no_level(ravdess_dir, tmp_path):
+    # an older card, or another run's: the shipped model's range is not claimed for it
+    folder = tmp_path / "audio-emotion"
+    shutil.copytree(AudioEmotionModel().card.folder, folder)
+    card = json.loads((folder / "card.json").read_text())
+    del card["speech_level_dbfs"]
+    (folder / "card.json").write_text(json.dumps(card))
+    samples = _at_gain(read_audio(ravdess_dir / "Actor_03" / "03-01-01-01-01-01-03.flac"), QUIET_GAIN_DB)
+    shipped = analyze_audio(samples, AudioEmotionModel(), AudioSettings())
+    older = analyze_audio(samples, AudioEmotionModel(folder), AudioSettings())
+    assert "microphone's gain" in shipped.settings["gain"]
+    assert older.settings["speaker_baseline"] == "none" and "gain" not in older.settings
+    assert older.settings["speech_level_dbfs"] == shipped.settings["speech_level_dbfs"]

@@ -296,6 +296,8 @@ def test_classify_flags_a_clip_far_quieter_than_the_training_speech(ravdess_dir,
     said = [line for line in caplog.text.splitlines() if "the voice model was trained on" in line]
     assert len(said) == (1 if gain_db else 0)
     assert all(f"{path}: speech at" in line and "microphone's gain" in line for line in said)
+    # how audio classify gets a baseline, and the speech it needs (the runtime's minimum)
+    assert all("(--speaker-baseline folder; 20 s of their speech or more)" in line for line in said)
 
 
 @pytest.mark.parametrize("baseline", ["none", "folder"])

@@ -9,14 +9,17 @@ from runtime.arms.audio.level import (
     GAIN_NOTE,
     LEVEL_MARGIN_DB,
     SPEECH_LEVEL,
-    TRAINED_SPEECH_LEVEL_DBFS,
     gain_note,
     gain_settings,
     speech_level_dbfs,
+    trained_range_dbfs,
+    training_speech_range,
 )
 from runtime.arms.audio.vad import FRAME_SAMPLES
 
-LOW_DBFS, HIGH_DBFS = TRAINED_SPEECH_LEVEL_DBFS
+TRAINED_DBFS = (-54.9, -24.7)  # a card's range (the shipped card's)
+LOW_DBFS, HIGH_DBFS = TRAINED_DBFS
+MIN_BASELINE_S = 35.0  # not the default: the note names the minimum it is given
 
 
 def test_the_speech_level_is_the_median_level_of_the_speech_frames_alone():
@@ -35,17 +38,35 @@ def test_the_speech_level_is_the_median_level_of_the_speech_frames_alone():
     (HIGH_DBFS + LEVEL_MARGIN_DB - 0.2, False), (HIGH_DBFS + LEVEL_MARGIN_DB + 0.2, True),
     (None, False), (-math.inf, False)])
 def test_speech_is_flagged_only_beyond_the_trained_range_and_its_margin(level_dbfs, flagged):
-    note = gain_note(level_dbfs)
+    note = gain_note(level_dbfs, TRAINED_DBFS, MIN_BASELINE_S, "HINT")
     assert bool(note) == flagged
     if flagged:
         assert f"speech at {level_dbfs:.1f} dBFS" in note and f"{LOW_DBFS:g} to {HIGH_DBFS:g} dBFS" in note
-        assert "microphone's gain" in note and "speaker's own baseline" in note
+        assert "microphone's gain" in note and "speaker's own baseline (HINT; 35 s of their speech or more)" in note
         assert ("reads sad" in note) == (level_dbfs < LOW_DBFS)  # measured for quiet speech alone
 
 
 def test_only_the_population_variant_gets_the_note_the_level_is_kept_either_way():
     quiet_dbfs = LOW_DBFS - LEVEL_MARGIN_DB - 10
-    assert gain_settings(quiet_dbfs, "none")[GAIN_NOTE] == gain_note(quiet_dbfs)
+    note = gain_settings(quiet_dbfs, "none", TRAINED_DBFS, MIN_BASELINE_S)[GAIN_NOTE]
+    assert 'audio.speaker_baseline = "session"; 35 s of their speech' in note  # how analyze and live get a baseline
     for variant in ("session", "default"):  # z-scored away; a waveform model's reading not measured
-        assert gain_settings(quiet_dbfs, variant) == {SPEECH_LEVEL: round(quiet_dbfs, 1)}
-    assert gain_settings(None, "none") == {SPEECH_LEVEL: None}
+        assert gain_settings(quiet_dbfs, variant, TRAINED_DBFS, MIN_BASELINE_S) == {SPEECH_LEVEL: round(quiet_dbfs, 1)}
+    assert gain_settings(None, "none", TRAINED_DBFS, MIN_BASELINE_S) == {SPEECH_LEVEL: None}
+
+
+def test_a_card_without_its_training_speech_level_claims_no_range_and_flags_nothing():
+    quiet_dbfs = LOW_DBFS - LEVEL_MARGIN_DB - 10
+    for extra in ({}, {SPEECH_LEVEL: "loud"}, {SPEECH_LEVEL: {"p5": -20.0, "p95": -50.0}},
+                  {SPEECH_LEVEL: {"p5": None, "p95": -20.0}}):
+        assert trained_range_dbfs(extra) is None
+        assert gain_note(quiet_dbfs, trained_range_dbfs(extra), MIN_BASELINE_S, "HINT") is None
+        assert gain_settings(quiet_dbfs, "none", trained_range_dbfs(extra), MIN_BASELINE_S) == {
+            SPEECH_LEVEL: round(quiet_dbfs, 1)}
+
+
+def test_a_cards_training_speech_range_is_the_5_to_95_percent_points_of_the_clips_levels():
+    levels = list(np.linspace(-70.0, -10.0, 61))
+    record = training_speech_range(levels)
+    assert record == {"p5": -67.0, "median": -40.0, "p95": -13.0, "clips": 61}
+    assert trained_range_dbfs({SPEECH_LEVEL: record}) == (-67.0, -13.0)

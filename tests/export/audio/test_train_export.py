@@ -3,15 +3,18 @@
 import csv
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from export.audio.datasets import load_corpus
 from export.audio.export import export_audio
-from export.audio.extract import WindowTable, speed_perturbed
+from export.audio.extract import WindowTable, clip_speech_level_dbfs, speed_perturbed
 from export.audio.train import TrainingRows, train_audio
 from runtime.arms.audio.classify import classify_paths
+from runtime.arms.audio.level import training_speech_range
 from runtime.arms.audio.model import AudioEmotionModel
 from runtime.errors import InputError
 from runtime.models import load_model
@@ -331,3 +334,27 @@ def test_more_folds_than_speakers_are_said_before_the_feature_work(manifest_dir,
     with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt):
         train_audio(manifest_dir, tmp_path / "o", cv_folds=10)
     assert caplog.messages == ["--cv-folds 10: only 3 speakers, so 3 folds of one speaker each"]
+
+
+def test_the_card_records_its_own_training_speechs_level_and_names_it(trained, manifest_dir, tmp_path, caplog):
+    # was: every card named the shipped RAVDESS range, whichever speakers a run trained on
+    out, _ = trained
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    folder = export_audio(out, models_dir=tmp_path / "a")
+    card = json.loads((folder / "card.json").read_text())
+    levels = [clip_speech_level_dbfs(clip.path) for clip in load_corpus(manifest_dir).clips]
+    record = training_speech_range([level for level in levels if level is not None])
+    assert {k: card["speech_level_dbfs"][k] for k in record} == record
+    low_dbfs, high_dbfs = record["p5"], record["p95"]
+    assert f"this model's training speech ({low_dbfs:g} to {high_dbfs:g} dBFS" in (folder / "MODEL_CARD.md").read_text()
+    # a run whose data is gone: no range claimed, said in a line, and the card's text says the runtime flags none
+    moved = tmp_path / "moved"
+    shutil.copytree(out, moved)
+    report = json.loads((moved / "report.json").read_text())
+    (moved / "report.json").write_text(json.dumps(report | {"data": str(tmp_path / "gone"),
+                                                             "data_path": str(tmp_path / "gone")}))
+    folder = export_audio(moved, models_dir=tmp_path / "b")
+    assert "speech_level_dbfs" not in json.loads((folder / "card.json").read_text())
+    assert "records no training speech level" in (folder / "MODEL_CARD.md").read_text()
+    assert any("the card records no training speech level" in line for line in caplog.messages)
