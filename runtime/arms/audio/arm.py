@@ -91,7 +91,8 @@ def check_windows(model: AudioEmotionModel | WaveformEmotionModel, settings: Aud
     """The voice's windows against the model's: longer than a waveform model reads is refused, naming
     ``audio.window_s`` and where ``config`` took it from (the model would judge each window's start alone, the rest
     unheard); another length than the model learnt from is said in one line, as the physio arm says its own (a
-    window's features, or a waveform model's zero-padded samples, are not what it learnt from). The hop is not compared: each window is judged alone."""
+    window's features, or a waveform model's zero-padded samples, are not what it learnt from). The hop is not
+    compared: each window is judged alone."""
     trained_s = model.trained_window_s
     rate = settings.sample_rate_hz
     if trained_s is None or round(settings.window_s * rate) == round(trained_s * rate):

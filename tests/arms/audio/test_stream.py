@@ -1,6 +1,7 @@
 """The live session baseline: the newest window z-scored as ``zscore_by_group`` would, at a constant cost."""
 
 from collections import deque
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ class RecordingModel:
     """Stands in for the emotion model: remembers the rows each variant was asked to judge."""
 
     labels = ["neutral", "happy"]
+    card = SimpleNamespace(extra={})  # a card that records no training speech level
 
     def __init__(self):
         self.rows: list[tuple[str, np.ndarray]] = []
@@ -265,6 +267,7 @@ class JudgingModel:
     """Stands in for the emotion model: judges each row by its first feature, and remembers each batch it judged."""
 
     labels = ["neutral", "happy"]
+    card = SimpleNamespace(extra={})  # a card that records no training speech level
     feature_set = FEATURE_SET
 
     def __init__(self):
