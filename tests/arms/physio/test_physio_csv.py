@@ -165,6 +165,17 @@ def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tm
         read_csv(path)
 
 
+def test_a_slow_logs_clock_set_back_a_few_periods_is_refused_not_read_as_stray_stamps(tmp_path):
+    # a watch's heart rate every 4 s, its clock set back 10 s at 400 s: was read, a 'stray run' left out and every
+    # row after it 6 s early
+    stamps = START_UNIX_S + 4.0 * np.arange(203)
+    stamps[100:] -= 10.0
+    path = tmp_path / "watch.csv"
+    path.write_text("timestamp,hr\n" + "".join(f"{t!r},{70 + i % 5}\n" for i, t in enumerate(stamps.tolist())))
+    with pytest.raises(InputError, match=r"line 102: column 'timestamp' steps back by 6 s"):
+        read_csv(path)
+
+
 def test_a_row_written_twice_whole_is_read_once(tmp_path, caplog):
     path = _stamped_csv(tmp_path / "rec.csv", _even_stamps())
     lines = path.read_text().splitlines(keepends=True)

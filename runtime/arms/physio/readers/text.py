@@ -879,7 +879,11 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     copy = _copies_of_the_row_before(times, rows) if rows is not None else np.zeros(times.size, dtype=bool)
     kept = np.flatnonzero(~copy)  # a row written twice is one row: its copy stands nowhere
     kept_times = times[kept]
-    stray = _stray_rows(kept_times, far)
+    # a stray run is off by more than the rows a run could span, too: in a slow log (a stamp every 4 s) a clock set
+    # back 10 s is a few periods, which the rows after it follow, not a run of bad stamps
+    steps = np.diff(kept_times)
+    period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
+    stray = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period))
     rest = np.flatnonzero(~stray)
     stamps = kept_times[rest]
     latest = np.maximum.accumulate(stamps)
