@@ -272,12 +272,14 @@ def reading_lines(timeline: Timeline) -> list[str]:
     from runtime.fusion.align import is_emotion_track, own_labels
 
     def claims(track: Track) -> bool:
-        return any(w.probs is not None for w in track.windows)
+        return any(w.has_claim for w in track.windows)
 
     lines = summary_lines(timeline)
     own = [t for t in timeline.tracks if own_labels(t) and claims(t)]
-    emotion = [t for t in timeline.tracks if t.name == "fused" and claims(t)] or [
-        t for t in timeline.tracks if is_emotion_track(t) and t not in own]
+    fused = [t for t in timeline.tracks if t.name == "fused"]
+    others = [t for t in timeline.tracks if is_emotion_track(t) and t not in own]
+    # where nothing claims, the fused track's 'no evidence' stretches are still the reading
+    emotion = [t for t in fused if claims(t)] or [t for t in others if claims(t)] or fused or others
     for track in emotion[:1] + own:
         stretches = spectrum_stretches(track)
         lines.append(f"{track.name}, the leading {'label' if track in own else 'emotion'} over time:")

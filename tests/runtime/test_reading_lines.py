@@ -51,3 +51,11 @@ def test_a_fused_track_that_claims_nothing_leaves_the_reading_to_the_first_emoti
     lines = reading_lines(Timeline("x.mp4", 2.0, [*faces, nothing]))
     assert "face-1, the leading emotion over time:" in lines and "  0.0-2.0 s: happy (90%)" in lines
     assert not any(line.startswith("fused, the leading") for line in lines)
+
+
+def test_where_no_track_claims_the_fused_tracks_no_evidence_is_still_the_reading():
+    # was (with the fallback above): no emotion lines at all, only the summaries and the caveat
+    silent = Track("audio", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no speech")], [], {})
+    nothing = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no modality claimed")], [], {})
+    lines = reading_lines(Timeline("x.wav", 2.0, [silent, nothing]))
+    assert lines[-3:] == ["fused, the leading emotion over time:", "  0.0-2.0 s: no evidence", CAVEAT]
