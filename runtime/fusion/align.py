@@ -263,11 +263,11 @@ def own_labels_line(track: Track, fused_track: bool = True, arousal_from: Sequen
     else:
         said += ": left out of the fused track"
     if fused:
-        return said + (f"; {', '.join(fused)} {shares_fused(fused)}" if feeding else
-                       f" ({', '.join(fused)} {shares_fused(fused)})")
+        said += (f"; {', '.join(fused)} {shares_fused(fused)}" if feeding else
+                 f" ({', '.join(fused)} {shares_fused(fused)})")
     if measured:
         return said + f"; its {moves_arousal(measured)}"
-    return said + ("" if feeding else ", so nothing of this track is fused")
+    return said + ("" if feeding or fused else ", so nothing of this track is fused")
 
 
 def moves_arousal(names: list[str]) -> str:

@@ -125,6 +125,10 @@ def test_the_own_labels_line_of_a_track_whose_measurement_arousal_reads_does_not
     both = own_labels_line(body(["slumped", "upright"], [0.8, 0.2]), arousal_from=["body.slumped", "body.activation"])
     assert both.endswith(": slumped moves the fused track's arousal (fusion.arousal_from), upright is left out of "
                          "the fused track; its activation moves the fused track's arousal (fusion.arousal_from)")
+    # beside a canonical label too (was: the activation unsaid there)
+    mixed = own_labels_line(body(["happy", "slumped"], [0.3, 0.7]), arousal_from=["body.activation"])
+    assert mixed.endswith(": left out of the fused track (happy is fused, weighed by its share); its activation "
+                          "moves the fused track's arousal (fusion.arousal_from)")
 
 
 def test_a_window_mostly_of_an_own_label_weighs_little_in_fusion():
@@ -163,7 +167,8 @@ def test_a_body_classifiers_own_words_are_left_out_of_fusion_as_a_voice_models_a
         fused = fuse_with_settings([body(["happy", "slumped"], [0.3, 0.7]), face()], settings["fusion"])
     assert fused.settings["left_out_labels"] == {"body": ["slumped"]}
     assert "fusion: body's label slumped is none of the canonical emotions fusion works over: left out of the fused " \
-           "track (happy is fused, weighed by its share)" in caplog.messages
+           "track (happy is fused, weighed by its share); its activation moves the fused track's arousal " \
+           "(fusion.arousal_from)" in caplog.messages  # arousal_from reads body.activation by default
     # its happy weighs the share of its belief on it (0.3; 0.2 would sit on the weak-quality bound, which the share
     # computed in floating point may fall just below), as the voice's canonical labels do
     alone = fuse_with_settings([body(["happy"], [1.0], quality=0.3), face()], settings["fusion"])
