@@ -69,7 +69,8 @@ def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None
     shown = round(level_dbfs, 1)  # judged as shown, as the quiet note is
     if low_dbfs - LEVEL_MARGIN_DB <= shown <= high_dbfs + LEVEL_MARGIN_DB:
         return None
-    # quiet speech's drift was measured (towards sad); loud speech's was not
+    # quiet speech's drift was seen in probes (RAVDESS clips turned down 20 dB read sad more often; no benchmark
+    # measures it); loud speech's was not looked at
     side, drift = ("quieter", ": quiet speech reads sad") if shown < low_dbfs else ("louder", "")
     return (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
             f"the voice model was trained on: without a speaker baseline its emotions move with the microphone's gain"
