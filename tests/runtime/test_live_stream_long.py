@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from runtime.arms.audio.arm import AudioSettings
@@ -49,6 +51,7 @@ class UniformModel:
     """Every window it is asked about gets the same probabilities: only the speech decision is under test."""
 
     labels = list(CANONICAL_LABELS)
+    card = SimpleNamespace(extra={})  # a card that records no training speech level
 
     def predict(self, features: np.ndarray, variant: str) -> np.ndarray:
         return np.full((len(features), len(self.labels)), 1 / len(self.labels))
