@@ -174,7 +174,7 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "gaps": [list(stretch) for stretch in missing_s],
             **level_settings(peak_dbfs(samples)),
             **gain_settings(speech_level_dbfs(samples, speech), variant, trained_range_dbfs(model.card.extra),
-                            settings.min_baseline_speech_s),
+                            settings.min_baseline_speech_s, settings.speaker_baseline != "none"),
             **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows, source_rate_hz),
         },
     )

@@ -190,7 +190,8 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         result.without_baseline.sort()
     trained_dbfs = trained_range_dbfs(model.card.extra)
     for item in items:  # the population variant reads the microphone's gain as emotion: a level far off is said
-        note = (gain_note(item.speech_level_dbfs, trained_dbfs, min_baseline_speech_s, baseline_hint)
+        note = (gain_note(item.speech_level_dbfs, trained_dbfs, min_baseline_speech_s,
+                          None if speaker_baseline != "none" else baseline_hint)
                 if item.variant == "none" else None)
         if note:
             log.warning("%s: %s", item.path, note)

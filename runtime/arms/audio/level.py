@@ -58,11 +58,12 @@ def trained_range_dbfs(card_extra: dict[str, Any]) -> tuple[float, float] | None
 
 
 def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None,
-              min_baseline_speech_s: float, baseline_hint: str) -> str | None:
+              min_baseline_speech_s: float, baseline_hint: str | None) -> str | None:
     """Why emotions judged without a speaker baseline may be the microphone's gain, for speech at ``level_dbfs``
     (``speech_level_dbfs``) more than ``LEVEL_MARGIN_DB`` outside ``trained_dbfs``, the model's training speech
     (``trained_range_dbfs``); None inside it, without a level or without a range. ``min_baseline_speech_s``: the
-    speech a baseline needs; ``baseline_hint``: how to ask for one where the note is said."""
+    speech a baseline needs; ``baseline_hint``: how to ask for one where the note is said, None where one was asked
+    for and the speech fell short of it."""
     if level_dbfs is None or not math.isfinite(level_dbfs) or trained_dbfs is None:
         return None
     low_dbfs, high_dbfs = trained_dbfs
@@ -75,7 +76,8 @@ def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None
     return (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
             f"the voice model was trained on: without a speaker baseline its emotions move with the microphone's gain"
             f"{drift}; set the gain so that speech lies in that range, or judge against the speaker's own baseline "
-            f"({baseline_hint}; {min_baseline_speech_s:g} s of their speech or more)")
+            + (f"({baseline_hint}; {min_baseline_speech_s:g} s of their speech or more)" if baseline_hint else
+               f"(asked for, it needs {min_baseline_speech_s:g} s of their speech or more)"))
 
 
 SESSION_BASELINE_HINT = 'audio.speaker_baseline = "session"'  # analyze and live
@@ -83,11 +85,12 @@ FOLDER_BASELINE_HINT = "--speaker-baseline folder"  # audio classify, evaluate a
 
 
 def gain_settings(level_dbfs: float | None, variant: str, trained_dbfs: tuple[float, float] | None,
-                  min_baseline_speech_s: float) -> dict[str, float | str | None]:
+                  min_baseline_speech_s: float, baseline_asked: bool = False) -> dict[str, float | str | None]:
     """What a voice track's settings say of its speech's level: the level (None without speech) and, where the
     population variant judged it (``variant`` "none"), the ``gain_note`` against ``trained_dbfs``: a session
-    baseline z-scores the level away, and a waveform model's ("default") dependence on it was not measured."""
-    note = (gain_note(level_dbfs, trained_dbfs, min_baseline_speech_s, SESSION_BASELINE_HINT) if variant == "none"
-            else None)
+    baseline z-scores the level away, and a waveform model's ("default") dependence on it was not measured.
+    ``baseline_asked``: a session baseline was asked for (the speech fell short of it)."""
+    hint = None if baseline_asked else SESSION_BASELINE_HINT
+    note = gain_note(level_dbfs, trained_dbfs, min_baseline_speech_s, hint) if variant == "none" else None
     level = round(level_dbfs, 1) if level_dbfs is not None else None
     return {SPEECH_LEVEL: level, **({GAIN_NOTE: note} if note else {})}

@@ -256,8 +256,9 @@ class AudioStream:
         self.variants_used.add(variant)
         if variant == "none" and not self.gain_said and self._speech_s >= self.settings.window_s:
             # a window's worth of speech settles the level; said once, as the lines it may move are printed
+            asked = self.settings.speaker_baseline != "none"  # the speech falls short of it so far
             note = gain_note(self.speech_level_dbfs, trained_range_dbfs(self.model.card.extra),
-                             self.settings.min_baseline_speech_s, SESSION_BASELINE_HINT)
+                             self.settings.min_baseline_speech_s, None if asked else SESSION_BASELINE_HINT)
             if note:
                 log.warning("audio input: %s", note)
                 self.gain_said = note
@@ -365,7 +366,7 @@ class VoiceSoFar:
             model=model.identity(variant),
             settings={**track_settings,
                       **gain_settings(level_dbfs, variant, trained_range_dbfs(model.card.extra),
-                                      settings.min_baseline_speech_s),
+                                      settings.min_baseline_speech_s, settings.speaker_baseline != "none"),
                       # said as the windows were judged: not said again as the track's notes are
                       **({LIVE_GAIN_NOTE: live_gain} if live_gain else {}),
                       "variants_used": [variant] if judged_live else [],

@@ -70,3 +70,11 @@ def test_a_cards_training_speech_range_is_the_5_to_95_percent_points_of_the_clip
     record = training_speech_range(levels)
     assert record == {"p5": -67.0, "median": -40.0, "p95": -13.0, "clips": 61}
     assert trained_range_dbfs({SPEECH_LEVEL: record}) == (-67.0, -13.0)
+
+
+def test_where_a_baseline_was_asked_for_and_the_speech_fell_short_the_note_does_not_say_to_ask_for_it():
+    # was: 'audio.speaker_baseline = "session"' advised to a session that had asked for it, with too little speech
+    quiet_dbfs = LOW_DBFS - LEVEL_MARGIN_DB - 10
+    asked = gain_settings(quiet_dbfs, "none", TRAINED_DBFS, MIN_BASELINE_S, baseline_asked=True)[GAIN_NOTE]
+    assert "speaker_baseline" not in asked and "(asked for, it needs 35 s of their speech or more)" in asked
+    assert "(HINT; 35 s" not in gain_note(quiet_dbfs, TRAINED_DBFS, MIN_BASELINE_S, None)
