@@ -294,10 +294,13 @@ class Model:
 
 def run_each_row(run: Callable[[dict[str, np.ndarray]], list[np.ndarray]], name: str,
                  batch: np.ndarray) -> np.ndarray:
-    """``run``'s first output for each row of ``batch`` (its input ``name``; one row or more) run alone, stacked.
+    """``run``'s first output for each row of ``batch`` (its input ``name``) run alone, stacked.
     A graph quantized dynamically (DynamicQuantizeLinear) scales its input by the range of all it is given at once:
     run together, a window's probabilities would depend on the windows beside it (a recording's length, a live
-    checkpoint's)."""
+    checkpoint's). An empty batch is a ``ValueError``: the output's width is the graph's, known only from a run."""
+    if len(batch) == 0:
+        raise ValueError(f"run_each_row: input {name!r} has no rows; with none to run, the model's output width "
+                         "is unknown, so no empty result can be shaped")
     return np.concatenate([run({name: batch[i:i + 1]})[0] for i in range(len(batch))])
 
 

@@ -14,7 +14,7 @@ from onnx import TensorProto, helper
 from runtime.errors import InputError
 from runtime.models import load_card, load_model
 from runtime.models.card import REPO_MODELS_DIR, file_sha256, verify_checksum
-from runtime.models.runner import backend_for_file
+from runtime.models.runner import backend_for_file, run_each_row
 from tests.conftest import REPO_ROOT
 
 
@@ -341,3 +341,19 @@ def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_fo
     shipped = {path.relative_to(package_root).as_posix() for path in REPO_MODELS_DIR.rglob("*") if path.is_file()}
     assert {f"models/{name}/card.json" for name in ("audio-emotion", "face-expression", "silero-vad")} <= shipped
     assert shipped - in_wheel == set()
+
+
+def test_each_row_is_run_alone_and_an_empty_batch_is_a_value_error_naming_its_input():
+    given = []
+
+    def run(inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
+        given.append(inputs["x"].shape)
+        return [inputs["x"][:, :2] * 2]
+
+    rows = np.arange(6, dtype=np.float32).reshape(3, 2)
+    np.testing.assert_array_equal(run_each_row(run, "x", rows), rows * 2)
+    assert given == [(1, 2)] * 3
+    # was: numpy's 'need at least one array to concatenate', naming neither the input nor why
+    with pytest.raises(ValueError, match="input 'x' has no rows.*output width is unknown"):
+        run_each_row(run, "x", np.zeros((0, 2), dtype=np.float32))
+    assert len(given) == 3
