@@ -100,10 +100,12 @@ def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str,
 def column_taken(name: str) -> bool:
     """Whether ``name`` is already a column of timeline.csv: a fixed one, or a measurement of an arm's track or
     of the fused track. A model label so named would give the CSV two columns of one name."""
+    from runtime.fusion.affect import INCONGRUENT_PREFIX
     from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
 
     measured = set().union(*(arm.measurement_names() for arm in ARM_REGISTRY), FUSED_MEASUREMENTS)
-    return name in CSV_FIXED_COLUMNS or name in measured or name.startswith(MODALITY_QUALITY_PREFIX)
+    return (name in CSV_FIXED_COLUMNS or name in measured
+            or name.startswith((MODALITY_QUALITY_PREFIX, INCONGRUENT_PREFIX)))
 
 
 def check_models(settings: dict[str, dict[str, Any]], sections: list[str], fuse: bool = True) -> None:

@@ -10,7 +10,8 @@ by its window quality.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -116,24 +117,84 @@ def compared_pairs(modalities: Sequence[str], used: np.ndarray | None = None) ->
     ]
 
 
+# What a window flagged incongruent carries of each pair that disagrees, as measurements (names beginning
+# ``incongruent_``): the pair's divergence, ``incongruent_<a>_vs_<b>``, and each one's confidence in its top label,
+# ``incongruent_<modality>_<label>``. The reading lines look these names up; the reason's words are for people.
+INCONGRUENT_PREFIX = "incongruent_"
+
+
+def pair_measurement(modality_a: str, modality_b: str) -> str:
+    """The measurement of a pair that disagrees in a window: its Jensen-Shannon divergence in bits."""
+    return f"{INCONGRUENT_PREFIX}{modality_a}_vs_{modality_b}"
+
+
+def label_measurement(modality: str, label: str) -> str:
+    """The measurement of a modality in a pair that disagrees: its confidence in ``label``, its top label."""
+    return f"{INCONGRUENT_PREFIX}{modality}_{label}"
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Two modalities each confidently naming a different top label in one window."""
+
+    modality_a: str
+    label_a: str
+    confidence_a: float
+    modality_b: str
+    label_b: str
+    confidence_b: float
+    divergence_bits: float
+
+    def text(self) -> str:
+        """In the reason's words: 'audio fearful (0.79) vs face happy (0.88)'."""
+        return (f"{self.modality_a} {self.label_a} ({self.confidence_a:.2f}) vs "
+                f"{self.modality_b} {self.label_b} ({self.confidence_b:.2f})")
+
+    def measurements(self) -> dict[str, float]:
+        return {
+            pair_measurement(self.modality_a, self.modality_b): round(self.divergence_bits, 6),
+            label_measurement(self.modality_a, self.label_a): round(self.confidence_a, 6),
+            label_measurement(self.modality_b, self.label_b): round(self.confidence_b, 6),
+        }
+
+
+def incongruence_reason(disagreements: Sequence[Disagreement]) -> str:
+    """A window's reason: 'incongruent: audio sad (0.85) vs face happy (0.90); ...', or "" where none disagree."""
+    return f"incongruent: {'; '.join(d.text() for d in disagreements)}" if disagreements else ""
+
+
+def disagreeing_labels(measurements: Mapping[str, float], modalities: Sequence[str],
+                       labels: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """(modality a, its label, modality b, its label) of each pair a window's ``measurements`` say disagree
+    (``Disagreement.measurements``), in the order of ``modalities`` (the fused track's ``settings``) as the reason
+    gives them; a pair whose labels are not both given is left out."""
+    def label(modality: str) -> str | None:
+        return next((name for name in labels if label_measurement(modality, name) in measurements), None)
+
+    found = []
+    for a, b in ((modalities[i], modalities[j]) for i, j in compared_pairs(modalities)):
+        if pair_measurement(a, b) in measurements and (label_a := label(a)) and (label_b := label(b)):
+            found.append((a, label_a, b, label_b))
+    return found
+
+
 def incongruence(
     data: FusionInput,
     used: np.ndarray | None = None,
     min_confidence: float = 0.5,
     min_quality: float = 0.3,
     min_divergence: float = 0.4,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, list[list[Disagreement]]]:
     """Windows where two modalities the method fuses (``compared_pairs``) confidently disagree.
 
     A pair disagrees when both claim with quality >= ``min_quality``, each puts >= ``min_confidence`` on its
     top label, the top labels differ, each is one the other modality can name, they are not a compatible pair
     (neutral/calm), and the Jensen-Shannon divergence over the labels both support is >= ``min_divergence``
-    bits. Returns (flag (n,), the largest such divergence (n,), a plain-words reason per window).
+    bits. Returns (the largest divergence of any pair compared (n,), each window's pairs that disagree).
     """
     n = data.n_windows
-    flags = np.zeros(n, dtype=bool)
     divergence = np.full(n, np.nan)
-    reasons = [""] * n
+    found: list[list[Disagreement]] = [[] for _ in range(n)]
     for a, b in compared_pairs(data.modalities, used):
         both = data.supported[a] & data.supported[b]
         if not both.any():
@@ -166,10 +227,6 @@ def incongruence(
             la, lb = CANONICAL_LABELS[top_a[i]], CANONICAL_LABELS[top_b[i]]
             if frozenset({la, lb}) in COMPATIBLE:
                 continue
-            flags[i] = True
-            text = (
-                f"{data.modalities[a]} {la} ({conf_a[i]:.2f}) vs "
-                f"{data.modalities[b]} {lb} ({conf_b[i]:.2f})"
-            )
-            reasons[i] = f"{reasons[i]}; {text}" if reasons[i] else f"incongruent: {text}"
-    return flags, divergence, reasons
+            found[i].append(Disagreement(data.modalities[a], la, float(conf_a[i]), data.modalities[b], lb,
+                                         float(conf_b[i]), float(jsd[i])))
+    return divergence, found

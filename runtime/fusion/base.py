@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.fusion.affect import arousal_sources, incongruence, valence_arousal
+from runtime.fusion.affect import Disagreement, arousal_sources, incongruence, incongruence_reason, valence_arousal
 from runtime.fusion.align import FusionInput, align_tracks, own_labels
 from runtime.track import CANONICAL_LABELS, Track, Window
 
@@ -97,15 +97,15 @@ class Fuser:
                 probs[has] = self.probabilities(data.subset(has))
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
-        flags, divergence, reasons = incongruence(data, used, **(incongruence_settings or {}))
+        divergence, disagreements = incongruence(data, used, **(incongruence_settings or {}))
         # of the modalities the method reads: one it ignores (weight 0) gives the fused track none of its labels
         supported = data.supported[used].any(0) if data.modalities else np.zeros(len(CANONICAL_LABELS), dtype=bool)
         windows = []
         for i, (start_s, end_s) in enumerate(aligned.grid):
-            measurements = _window_measurements(data, i, va, flags, divergence)
+            measurements = _window_measurements(data, i, va, disagreements[i], divergence)
             if has[i]:
                 windows.append(Window(start_s, end_s, [float(p) for p in probs[i]], round(float(quality[i]), 6),
-                                      reasons[i], measurements))
+                                      incongruence_reason(disagreements[i]), measurements))
             else:
                 windows.append(Window(start_s, end_s, None, 0.0, self._no_claim_reason(data, used, i), measurements))
         return Track(
@@ -138,14 +138,17 @@ class Fuser:
         return f"{NO_USED_EVIDENCE}; ignored: {', '.join(ignored)}" if ignored else NO_EVIDENCE
 
 
-def _window_measurements(data: FusionInput, i: int, va: dict[str, np.ndarray], flags: np.ndarray,
+def _window_measurements(data: FusionInput, i: int, va: dict[str, np.ndarray], disagreements: list[Disagreement],
                          divergence: np.ndarray) -> dict[str, float]:
     """The fused window ``i``'s measurements, claim or none: valence and arousal where finite, the incongruence
-    flag, its divergence where finite, and each fused modality's quality."""
+    flag, its divergence where finite, each pair that disagrees with their labels, and each fused modality's
+    quality."""
     measurements = {name: float(values[i]) for name, values in va.items() if np.isfinite(values[i])}
-    measurements["incongruent"] = float(flags[i])
+    measurements["incongruent"] = float(bool(disagreements))
     if np.isfinite(divergence[i]):
         measurements["incongruence_jsd"] = round(float(divergence[i]), 6)
+    for disagreement in disagreements:
+        measurements.update(disagreement.measurements())
     for j, modality in enumerate(data.modalities):
         measurements[f"{MODALITY_QUALITY_PREFIX}{modality}"] = round(float(data.quality[i, j]), 6)
     return measurements

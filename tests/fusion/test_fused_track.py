@@ -128,6 +128,32 @@ def test_two_peoples_faces_are_not_incongruent_but_each_against_the_voice_is(met
     assert "face-1 happy (0.90) vs face-2" not in with_voice.reason
 
 
+def test_each_pair_that_disagrees_and_its_labels_are_measurements_of_the_window_read_back_as_the_reason_says():
+    from runtime.checks import column_taken
+    from runtime.fusion.affect import disagreeing_labels
+
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("angry", 0.9), 1.0)])
+    fused = make_fuser("mean").fuse([voice, _face("face-1", "happy"), _face("face-2", "sad", 0.7)],
+                                    grid=[(0.0, 2.0)])
+    window = fused.windows[0]
+    # was: the pairs and their labels in the reason's words alone
+    assert window.measurements["incongruent_audio_angry"] == pytest.approx(0.9)
+    assert window.measurements["incongruent_face-1_happy"] == pytest.approx(0.9)
+    assert window.measurements["incongruent_face-2_sad"] == pytest.approx(0.7)
+    divergences = [window.measurements[f"incongruent_audio_vs_face-{n}"] for n in (1, 2)]
+    assert all(0.4 <= bits <= window.measurements["incongruence_jsd"] for bits in divergences)
+    assert "incongruent_face-1_vs_face-2" not in window.measurements  # two people: never a pair
+    timeline = Timeline("x.mp4", 2.0, [voice, fused])
+    read = Timeline.from_json(timeline.to_json()).track("fused")
+    pairs = disagreeing_labels(read.windows[0].measurements, read.settings["modalities"], read.labels)
+    assert [f"{a} {label_a}" for a, label_a, *_ in pairs] == ["audio angry"] * 2
+    assert all(f"{a} {label_a} ({window.measurements[f'incongruent_{a}_{label_a}']:.2f}) vs {b} {label_b}"
+               in window.reason for a, label_a, b, label_b in pairs)
+    assert [(b, label_b) for *_, b, label_b in pairs] == [("face-1", "happy"), ("face-2", "sad")]
+    # no model's own label may take a name the fused windows give as a timeline column
+    assert all(column_taken(name) for name in window.measurements)
+
+
 def test_calm_voice_over_neutral_face_is_not_incongruent():
     audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
     face = Track("face", windows=[Window(0.0, 2.0, probs_for("neutral", 0.9), 1.0)])
