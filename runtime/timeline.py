@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,19 +208,16 @@ def summary_lines(timeline: Timeline) -> list[str]:
     return lines
 
 
-# How the fused track's reason of a window it flags incongruent begins (runtime.fusion.affect.incongruence), and a
-# label's confidence in it ('audio fearful (0.79) vs face happy (0.88)')
-INCONGRUENT = "incongruent: "
-CONFIDENCE = re.compile(r" \(\d+(\.\d+)?\)")
-
-
 def spectrum_stretches(track: Track) -> list[str]:
     """A track read as stretches of time, each its windows' leading emotion while it stays the same: '0.0-9.5 s:
     happy (72%)', with 'little evidence' where the windows' quality is under ``WEAK_QUALITY`` and 'no evidence'
     where they make no claim. Overlapping windows each stand for the time nearer their centre than their
     neighbours', so the stretches follow on from one another. Where the track flags windows incongruent (the fused
     track: two modalities confidently disagree), each stretch of them that says the same is a line too, after the
-    stretch it begins in: '27.8-30.2 s: audio fearful vs face happy (incongruent)'."""
+    stretch it begins in: '27.8-30.2 s: audio fearful vs face happy (incongruent)', as the windows' measurements
+    name the pairs (``runtime.fusion.affect.Disagreement``)."""
+    from runtime.fusion.affect import disagreeing_labels
+
     def what(window: Window) -> str:
         if not window.has_claim:
             return "no evidence"
@@ -229,10 +225,14 @@ def spectrum_stretches(track: Track) -> list[str]:
             return "little evidence"
         return track.labels[max(range(len(track.labels)), key=lambda i: window.probs[i])]
 
+    modalities = track.settings.get("modalities", [])  # the fused track's, in the order its reasons name pairs
+
     def disagreement(window: Window) -> str:
         if not window.measurements.get("incongruent"):
             return ""
-        pairs = CONFIDENCE.sub("", window.reason.removeprefix(INCONGRUENT))  # who named what: the line says no more
+        # who named what, from the window's measurements (its reason's words are for people): no confidences
+        pairs = "; ".join(f"{a} {label_a} vs {b} {label_b}" for a, label_a, b, label_b
+                          in disagreeing_labels(window.measurements, modalities, track.labels))
         return f"{pairs} (incongruent)" if pairs else "incongruent"
 
     windows = track.windows

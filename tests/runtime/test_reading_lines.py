@@ -1,21 +1,30 @@
 """The printed reading of a fused track: where the modalities disagree, beside the leading emotion over time."""
 
+from runtime.fusion.affect import Disagreement, incongruence_reason
 from runtime.timeline import CAVEAT, Timeline, reading_lines, spectrum_stretches
 from runtime.track import CANONICAL_LABELS, Track, Window
 
 HAPPY = [0.9 if label == "happy" else 0.1 / 7 for label in CANONICAL_LABELS]
 
 
-def fused(reasons: list[str]) -> Track:
-    """A fused track of happy 2 s windows every 0.5 s, a window flagged incongruent where its reason is given."""
-    windows = [Window(0.5 * i, 0.5 * i + 2.0, HAPPY, 0.8, reason, {"incongruent": float(bool(reason))})
-               for i, reason in enumerate(reasons)]
-    return Track("fused", list(CANONICAL_LABELS), windows, [], {})
+def vs(voice: str, voice_confidence: float, label: str, confidence: float, modality: str = "face") -> Disagreement:
+    """The voice naming ``voice`` against ``modality`` naming ``label``."""
+    return Disagreement("audio", voice, voice_confidence, modality, label, confidence, divergence_bits=0.6)
+
+
+def fused(disagreements: list[list[Disagreement]], reasons: dict[int, str] | None = None) -> Track:
+    """A fused track of audio, face and body: happy 2 s windows every 0.5 s, each window flagged incongruent where
+    pairs disagree, with their measurements and (unless ``reasons`` gives a window's own) their reason."""
+    def measured(pairs: list[Disagreement]) -> dict[str, float]:
+        return {"incongruent": float(bool(pairs))} | {name: v for d in pairs for name, v in d.measurements().items()}
+
+    windows = [Window(0.5 * i, 0.5 * i + 2.0, HAPPY, 0.8, (reasons or {}).get(i, incongruence_reason(pairs)),
+                      measured(pairs)) for i, pairs in enumerate(disagreements)]
+    return Track("fused", list(CANONICAL_LABELS), windows, [], {}, {"modalities": ["audio", "face", "body"]})
 
 
 def test_windows_flagged_incongruent_read_as_a_stretch_after_the_stretch_it_begins_in():
-    track = fused(["", "", "incongruent: audio fearful (0.79) vs face happy (0.88)",
-                   "incongruent: audio fearful (0.92) vs face happy (0.90)", "", ""])
+    track = fused([[], [], [vs("fearful", 0.79, "happy", 0.88)], [vs("fearful", 0.92, "happy", 0.90)], [], []])
     # each window stands for the time nearest its centre (1.0, 1.5, ...): its bounds half-way between
     # was: '0.0-4.5 s: happy (90%)' alone
     assert spectrum_stretches(track) == ["0.0-4.5 s: happy (90%)",
@@ -23,9 +32,8 @@ def test_windows_flagged_incongruent_read_as_a_stretch_after_the_stretch_it_begi
 
 
 def test_a_change_in_who_disagrees_or_a_window_between_parts_the_stretches_in_order_of_time():
-    fearful = "incongruent: audio fearful (0.80) vs face happy (0.90)"
-    angry = "incongruent: audio angry (0.70) vs face happy (0.90)"
-    track = fused([fearful, angry, "", fearful, f"{fearful}; audio fearful (0.80) vs body happy (0.60)"])
+    fearful, angry = vs("fearful", 0.80, "happy", 0.90), vs("angry", 0.70, "happy", 0.90)
+    track = fused([[fearful], [angry], [], [fearful], [fearful, vs("fearful", 0.80, "happy", 0.60, "body")]])
     assert spectrum_stretches(track) == [
         "0.0-4.0 s: happy (90%)",
         "0.0-1.2 s: audio fearful vs face happy (incongruent)",
@@ -35,8 +43,17 @@ def test_a_change_in_who_disagrees_or_a_window_between_parts_the_stretches_in_or
     ]
 
 
+def test_who_disagrees_is_read_from_the_windows_measurements_whatever_their_reason_says():
+    # a reason with a clause before the incongruence, or in other words: the same pair is read (was read from the
+    # reason: 'no speech; incongruent: audio sad vs face happy (incongruent)', and the other wording as it stands)
+    sad = vs("sad", 0.85, "happy", 0.90)
+    track = fused([[sad], [sad], [sad]], reasons={0: f"no speech; {incongruence_reason([sad])}",
+                                                 1: "the voice (sad) and the face (happy) disagree"})
+    assert spectrum_stretches(track) == ["0.0-3.0 s: happy (90%)", "0.0-3.0 s: audio sad vs face happy (incongruent)"]
+
+
 def test_the_reading_lines_of_an_analysis_say_where_the_modalities_disagree():
-    track = fused(["", "incongruent: audio sad (0.85) vs face happy (0.90)", ""])
+    track = fused([[], [vs("sad", 0.85, "happy", 0.90)], []])
     assert reading_lines(Timeline("x.mp4", 3.0, [track])) == [
         "fused: 3 windows, 3 with evidence", "fused, the leading emotion over time:", "  0.0-3.0 s: happy (90%)",
         "  1.2-1.8 s: audio sad vs face happy (incongruent)", CAVEAT]
@@ -45,7 +62,7 @@ def test_the_reading_lines_of_an_analysis_say_where_the_modalities_disagree():
 def test_a_fused_track_that_claims_nothing_leaves_the_reading_to_the_first_emotion_track():
     # a learned fuser given two people's faces alone fuses nothing: the reading was '0.0-2.5 s: no evidence' of the
     # fused track, though the faces carried evidence
-    faces = [Track(name, list(CANONICAL_LABELS), fused([""]).windows, [], {}) for name in ("face-1", "face-2")]
+    faces = [Track(name, list(CANONICAL_LABELS), fused([[]]).windows, [], {}) for name in ("face-1", "face-2")]
     nothing = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no input of fusion-stacking")],
                     [], {})
     lines = reading_lines(Timeline("x.mp4", 2.0, [*faces, nothing]))
