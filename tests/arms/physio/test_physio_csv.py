@@ -156,6 +156,20 @@ def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
         read_csv(path)
 
 
+@pytest.mark.parametrize(("stamps_s", "refused"), [
+    ([100, 1, 2, 3, 4], r"line 3 \(100.0 then 1.0\): 1 of its 5 rows \(20 %\)"),  # a stray first row, alone
+    ([1, 2, 3, 4, -100], r"line 6 \(4.0 then -100.0\): 1 of its 5 rows \(20 %\)"),  # a stray last row, alone
+    ([100, 101, 1, 2], r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
+])
+def test_a_short_file_s_stray_end_is_judged_against_the_rows_left_not_the_other_end(tmp_path, stamps_s, refused):
+    # was: the runs at either end judged each other, every row 'cannot be placed' ('5 of its 5 rows (100 %)');
+    # a tenth of the rows or more unplaced is still refused, and in a file this short one row is that much
+    path = tmp_path / "short.csv"
+    path.write_text("time_s,hr\n" + "".join(f"{t},{70 + i}\n" for i, t in enumerate(stamps_s)))
+    with pytest.raises(InputError, match=refused):
+        read_csv(path)
+
+
 @pytest.mark.parametrize("column", ["timestamp", "time_ms"])
 def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tmp_path, column):
     stamps = _even_stamps(column=column)

@@ -852,7 +852,8 @@ def _copies_of_the_row_before(times: np.ndarray, rows: np.ndarray) -> np.ndarray
 def _stray_rows(times: np.ndarray, far: float) -> np.ndarray:
     """Rows in a run of up to MAX_STRAY_ROWS whose stamps are all more than ``far`` off the rows around the run,
     while those run on (the row before it stamped before the row after it); at the file's ends, off the row beside
-    the run, judged once the runs inside are left out (a stray run beside the end's would take it for one)."""
+    the run, judged once the runs inside are left out (a stray run beside the end's would take it for one) and where
+    the rows left outnumber the run (in a short file the runs at either end would judge each other)."""
     stray = np.zeros(times.size, dtype=bool)
     down = np.flatnonzero(np.diff(times) <= 0)  # a stray run's stamps fail to increase into it or out of it
     for run_rows in range(1, min(MAX_STRAY_ROWS, times.size - 2) + 1):
@@ -863,7 +864,7 @@ def _stray_rows(times: np.ndarray, far: float) -> np.ndarray:
         off = ((run < before - far) | (run > after + far)).all(axis=1) & (before[:, 0] < after[:, 0])
         stray[(starts[off][:, None] + np.arange(1, run_rows + 1)).ravel()] = True
     rest = np.flatnonzero(~stray)
-    for run_rows in range(1, min(MAX_STRAY_ROWS, rest.size - 1) + 1):
+    for run_rows in range(1, min(MAX_STRAY_ROWS, (rest.size - 1) // 2) + 1):
         if (times[rest[:run_rows]] > times[rest[run_rows]] + far).all():
             stray[rest[:run_rows]] = True
         if (times[rest[-run_rows:]] < times[rest[-run_rows - 1]] - far).all():
