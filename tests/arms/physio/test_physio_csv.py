@@ -147,6 +147,23 @@ def test_a_short_run_of_stamps_far_off_costs_its_rows_alone(tmp_path, caplog, pl
     assert f"lines {first + 2}-{first + run_rows + 1} cannot be placed" in _order_warnings(caplog)[0]
 
 
+@pytest.mark.parametrize("first", [0, 1000, 1918])
+def test_rows_swapped_across_a_gap_are_both_left_out_not_one_taken_for_a_stray(tmp_path, caplog, first):
+    stamps = _even_stamps()
+    stamps[first + 1:] += 2.0  # a 2 s gap after row `first`, then the rows on each side of it swapped
+    stamps[[first, first + 1]] = stamps[[first + 1, first]]
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, times_s = _rows_read(path)
+    # which stamp was wrong no stamp tells, as of a small swap: was, at the file's ends, one row left out as a
+    # stray and the other read at its stamp, which may be the wrong one
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [first, first + 1]
+    np.testing.assert_allclose(times_s, stamps[rows] - stamps[rows[0]], atol=1e-6)
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and f"lines {first + 2}-{first + 3} cannot be placed" in said[0]
+    assert "2 rows swapped over 1 s apart" in said[0] and "off the rows around" not in said[0]
+
+
 def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
     stamps = _even_stamps()
     stamps[1000:1001 + text_reader.MAX_STRAY_ROWS] += 3600.0

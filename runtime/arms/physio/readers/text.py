@@ -829,7 +829,8 @@ def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, wh
     one before it whole (its stamp and every value in ``rows``, the rows' values) is one row written twice, its
     copy left out; a row is placed where every earlier stamp is before it and every later one after it (a run of
     up to MAX_STRAY_ROWS stamps off by more than MAX_STEP_BACK_S, the rows around it in order, is left out first:
-    it would take the rows around it with it); the others are left out, said in one warning, missing rows
+    it would take the rows around it with it; so is such a run that is rows swapped with the row beside it, and that
+    row); the others are left out, said in one warning, missing rows
     (``_order_faults``). No row is moved."""
     check_finite(source, times, row_lines, what)
     placed = np.ones(times.size, dtype=bool)
@@ -849,27 +850,44 @@ def _copies_of_the_row_before(times: np.ndarray, rows: np.ndarray) -> np.ndarray
     return copy
 
 
-def _stray_rows(times: np.ndarray, far: float) -> np.ndarray:
-    """Rows in a run of up to MAX_STRAY_ROWS whose stamps are all more than ``far`` off the rows around the run,
-    while those run on (the row before it stamped before the row after it); at the file's ends, off the row beside
-    the run, judged once the runs inside are left out (a stray run beside the end's would take it for one) and where
-    the rows left outnumber the run (in a short file the runs at either end would judge each other)."""
+def _stray_rows(times: np.ndarray, far: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rows to leave out before the order is judged, as (stray, swapped). Stray: rows in a run of up to
+    MAX_STRAY_ROWS whose stamps are all more than ``far`` off the rows around the run, while those run on (the row
+    before it stamped before the row after it); at the file's ends, off the row beside the run, judged once the runs
+    inside are left out (a stray run beside the end's would take it for one) and where the rows left outnumber the
+    run (in a short file the runs at either end would judge each other). Swapped: such a run that, in order itself,
+    would run on just past the row beside it (the file's end too), and that row: rows written out of order across a
+    gap, not stray stamps; which was wrong no stamp tells, so both are left out, as a small swap's two rows are."""
     stray = np.zeros(times.size, dtype=bool)
+    swapped = np.zeros(times.size, dtype=bool)
     down = np.flatnonzero(np.diff(times) <= 0)  # a stray run's stamps fail to increase into it or out of it
     for run_rows in range(1, min(MAX_STRAY_ROWS, times.size - 2) + 1):
         starts = np.unique(np.concatenate([down, down - run_rows]))  # run at start + 1 ... start + run_rows
         starts = starts[(starts >= 0) & (starts + run_rows + 1 < times.size)]
-        run = times[starts[:, None] + np.arange(1, run_rows + 1)]
+        at = starts[:, None] + np.arange(1, run_rows + 1)
+        run = times[at]
         before, after = times[starts][:, None], times[starts + run_rows + 1][:, None]
+        ahead, behind = (run > after + far).all(axis=1), (run < before - far).all(axis=1)
         off = ((run < before - far) | (run > after + far)).all(axis=1) & (before[:, 0] < after[:, 0])
-        stray[(starts[off][:, None] + np.arange(1, run_rows + 1)).ravel()] = True
-    rest = np.flatnonzero(~stray)
+        in_order = (np.diff(run, axis=1) > 0).all(axis=1)
+        past = starts + run_rows + 2  # the row after the one the run would swap with, ahead
+        fits_ahead = ahead & in_order & ((past >= times.size) | (run[:, -1] < times[np.minimum(past, times.size - 1)]))
+        fits_behind = behind & in_order & ((starts == 0) | (run[:, 0] > times[np.maximum(starts - 1, 0)]))
+        swap = off & (fits_ahead | fits_behind)
+        stray[at[off & ~swap].ravel()] = True
+        swapped[at[swap].ravel()] = True
+        swapped[np.where(fits_ahead, starts + run_rows + 1, starts)[swap]] = True
+    stray &= ~swapped
+    rest = np.flatnonzero(~(stray | swapped))
     for run_rows in range(1, min(MAX_STRAY_ROWS, (rest.size - 1) // 2) + 1):
-        if (times[rest[:run_rows]] > times[rest[run_rows]] + far).all():
-            stray[rest[:run_rows]] = True
-        if (times[rest[-run_rows:]] < times[rest[-run_rows - 1]] - far).all():
-            stray[rest[-run_rows:]] = True
-    return stray
+        first, last = times[rest[:run_rows]], times[rest[-run_rows:]]
+        if (first > times[rest[run_rows]] + far).all():
+            fits = int((np.diff(first) > 0).all() and first[-1] < times[rest[run_rows + 1]])
+            (swapped if fits else stray)[rest[:run_rows + fits]] = True
+        if (last < times[rest[-run_rows - 1]] - far).all():
+            fits = int((np.diff(last) > 0).all() and last[0] > times[rest[-run_rows - 2]])
+            (swapped if fits else stray)[rest[rest.size - run_rows - fits:]] = True
+    return stray & ~swapped, swapped
 
 
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
@@ -884,8 +902,8 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     # back 10 s is a few periods, which the rows after it follow, not a run of bad stamps
     steps = np.diff(kept_times)
     period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
-    stray = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period))
-    rest = np.flatnonzero(~stray)
+    stray, swapped = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period))
+    rest = np.flatnonzero(~(stray | swapped))
     stamps = kept_times[rest]
     latest = np.maximum.accumulate(stamps)
     back = latest[:-1] - stamps[1:]  # how far each stamp is behind the latest before it
@@ -912,6 +930,7 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
     faults += ["a stamp repeated"] if (back == 0).any() else []
     faults += [f"{int(stray.sum())} stamp(s) over {MAX_STEP_BACK_S:g} s off the rows around"] if stray.any() else []
+    faults += [f"{int(swapped.sum())} rows swapped over {MAX_STEP_BACK_S:g} s apart"] if swapped.any() else []
     faults += ["a row written twice"] if copy.any() else []
     said = []
     if copy.any():
