@@ -243,6 +243,29 @@ def test_the_order_warning_says_a_gap_only_where_the_channels_have_one(tmp_path,
         assert "no gap" in said[0]
 
 
+@pytest.mark.parametrize("interleaved", [True, False])
+def test_the_order_warning_judges_a_gap_at_each_channel_s_own_rate(tmp_path, caplog, interleaved):
+    # rows every 0.5 s: two 1 Hz sensors' rows taking turns, or a 2 Hz heart rate with a 1 Hz EDA on every other row
+    times_s = 0.5 * np.arange(120)
+    order = list(range(120))
+    order[60], order[61] = 61, 60  # a small swap: both rows left out, the rows around them 1.5 s apart
+    rows = [f"{times_s[i]},{'' if interleaved and i % 2 else 70 + i % 3},{'' if i % 2 == 0 else 2 + i / 1000}"
+            for i in order]
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,hr,eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_csv(path)
+    gaps = {name: channel.gaps for name, channel in recording.channels.items()}
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "lines 62-63 cannot be placed" in said[0]
+    if interleaved:  # each sensor lost one sample, its samples around it 2 of its periods apart: no gap anywhere
+        assert gaps == {"hr": [], "eda": []}
+        assert "no gap" in said[0] and "a gap" not in said[0]  # was: 'their stretch (1.5 s in all) a gap'
+    else:  # the 2 Hz heart rate lost two samples in a row: a gap in it, said
+        assert gaps["hr"] and not gaps["eda"]
+        assert "their stretch (1.5 s in all) a gap" in said[0]
+
+
 def test_a_file_whose_stamps_mostly_do_not_increase_is_refused(tmp_path):
     stamps = _even_stamps()
     stamps = stamps - (stamps - stamps[0]) % (4 / RATE_HZ)  # four rows a stamp: a batch's, not each sample's

@@ -188,7 +188,8 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         start_unix_s = _given_start(path, start_unix_s, meta)
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
-        data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data)
+        data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data,
+                                                                             sorted(columns))
     written_s = _first_row_s(times_s, data, columns)  # before any flagged beat is left out
     if flags:
         data = _flagged_beats_left_out(path, table, columns, data)
@@ -665,9 +666,10 @@ def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, me
 
 
 def _csv_time_column(
-    path: Path, table: CsvTable, time_column: str, data: np.ndarray
+    path: Path, table: CsvTable, time_column: str, data: np.ndarray, signal_columns: list[int]
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None, np.ndarray]:
-    """Rows with a time (blank rows dropped: the time column places the others), seconds from the first,
+    """Rows with a time (blank rows dropped: the time column places the others; rows out of order left out, a gap
+    where a channel of ``signal_columns`` has one), seconds from the first,
     the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
     line's), the ``# rate_hz`` line's rate, checked against the timestamps, and the rows' file line numbers."""
     meta, name = table.meta, _name_of(table, time_column)
@@ -678,7 +680,8 @@ def _csv_time_column(
     if time_column in TIME_COLUMNS_UNIX:
         times = _unix_seconds(times)
     unit_s = 1.0 if time_column in TIME_COLUMNS_UNIX else CSV_SCALES.get(time_column, 1.0)
-    placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s, rows=data)
+    placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s, rows=data,
+                         signals=data[:, signal_columns])
     if not placed.all():  # rows a local fault of the clock leaves unplaced: missing rows, a gap
         data, times, row_lines = data[placed], times[placed], row_lines[placed]
     if time_column in TIME_COLUMNS_UNIX:

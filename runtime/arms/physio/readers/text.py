@@ -823,19 +823,19 @@ ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines
 
 
 def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0,
-                rows: np.ndarray | None = None) -> np.ndarray:
+                rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
     """Which rows their times (finite, in units of ``unit_s`` seconds, quoted as written) place on one clock that
     never jumps by more than MAX_JUMP_S: every one where they increase. Where they do not, a row that repeats the
     one before it whole (its stamp and every value in ``rows``, the rows' values) is one row written twice, its
     copy left out; a row is placed where every earlier stamp is before it and every later one after it (a run of
     up to MAX_STRAY_ROWS stamps off by more than MAX_STEP_BACK_S, the rows around it in order, is left out first:
     it would take the rows around it with it; so is such a run that is rows swapped with the row beside it, and that
-    row); the others are left out, said in one warning, missing rows
-    (``_order_faults``). No row is moved."""
+    row); the others are left out, said in one warning, missing rows (``_order_faults``; a gap where a channel of
+    ``signals``, the rows' channel values, has one). No row is moved."""
     check_finite(source, times, row_lines, what)
     placed = np.ones(times.size, dtype=bool)
     if (np.diff(times) <= 0).any():  # the one pass most files take
-        placed = _order_faults(source, times, row_lines, what, unit_s, rows)
+        placed = _order_faults(source, times, row_lines, what, unit_s, rows, signals)
     _check_jumps(source, times[placed], row_lines[placed], unit_s)
     return placed
 
@@ -891,7 +891,7 @@ def _stray_rows(times: np.ndarray, far: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
-                  rows: np.ndarray | None = None) -> np.ndarray:
+                  rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
     """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
     MAX_STEP_BACK_S that the rows after it follow, or more than MAX_UNPLACED_SHARE of the rows unplaced, refused."""
     far = MAX_STEP_BACK_S / unit_s
@@ -938,9 +938,9 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
         said.append(f"the {copies.size} row(s) at {_lines_named(row_lines, _runs(copies))} repeat the row before "
                     "them, stamp and values: one copy kept")
     if unplaced.size:
-        runs = _runs(unplaced)
+        runs, kept_signals = _runs(unplaced), None if signals is None else signals[kept]
         said.append(f"the {unplaced.size} row(s) at {_lines_named(row_lines[kept], runs)} cannot be placed on its "
-                    f"clock and are left out{_gap_said(kept_times, placed_kept, runs, unit_s)}")
+                    f"clock and are left out{_gap_said(kept_times, placed_kept, runs, unit_s, kept_signals)}")
     log.warning("%s: %s does not increase %s; %s): %s; no row moved", source, what, at, ", ".join(faults),
                 "; ".join(said))
     return placed
@@ -958,20 +958,33 @@ def _lines_named(row_lines: np.ndarray, runs: list[np.ndarray]) -> str:
     return f"line{'s' if sum(run.size for run in runs) > 1 else ''} {', '.join(named)}{more}"
 
 
-def _gap_said(times: np.ndarray, placed: np.ndarray, runs: list[np.ndarray], unit_s: float) -> str:
-    """What the runs of rows left out leave between the placed rows around them: a gap where that step is one by
-    the channels' rule (over GAP_PERIODS of the rows' period), else nothing missing; at the file's ends, nothing
-    (the recording starts later or ends sooner)."""
+def _gap_said(times: np.ndarray, placed: np.ndarray, runs: list[np.ndarray], unit_s: float,
+              signals: np.ndarray | None = None) -> str:
+    """What the runs of rows left out leave between the placed rows around them: a gap where a channel has one
+    there by the channels' rule (a column of ``signals``, the rows' channel values, that held a value in the run,
+    its values around it over GAP_PERIODS of its own period apart; without ``signals``, the rows' own), else nothing
+    missing; at the file's ends, nothing (the recording starts later or ends sooner)."""
     inside = [run for run in runs if run[0] and run[-1] + 1 < times.size]
     if not inside or placed.sum() < 2:
         return ""
-    period_s = 1.0 / sample_rate_hz(np.diff(times[placed]) * unit_s)
-    steps_s = [unit_s * float(times[run[-1] + 1] - times[run[0] - 1]) for run in inside]
-    gaps_s = [step_s for step_s in steps_s if step_s > GAP_PERIODS * period_s]
-    if not gaps_s:
-        return f", the rows around them {GAP_PERIODS:g} sample periods apart or less: no gap"
-    whose = "their stretch" if len(gaps_s) == len(runs) else f"the stretch of {len(gaps_s)} of these {len(runs)} places"
-    return f", {whose} ({seconds_text(sum(gaps_s), '.3g')} s in all) a gap"
+    first, last = np.array([run[0] for run in inside]), np.array([run[-1] for run in inside])
+    columns = signals if signals is not None else np.zeros((times.size, 1))
+    gap = np.zeros(len(inside), dtype=bool)
+    for column in columns.T:  # a 4 Hz EDA beside a 64 Hz pulse wave, or two sensors' rows interleaved: each its own
+        at = np.flatnonzero(placed & np.isfinite(column))
+        if at.size < 2:
+            continue
+        period_s = 1.0 / sample_rate_hz(np.diff(times[at]) * unit_s)
+        held = np.concatenate([[0], np.cumsum(np.isfinite(column))])
+        before, after = np.searchsorted(at, first) - 1, np.searchsorted(at, last, side="right")
+        around = (before >= 0) & (after < at.size) & (held[last + 1] > held[first])
+        step_s = unit_s * (times[at[np.minimum(after, at.size - 1)]] - times[at[np.maximum(before, 0)]])
+        gap |= around & (step_s > GAP_PERIODS * period_s)
+    if not gap.any():
+        return f", each channel's samples around them {GAP_PERIODS:g} of its periods apart or less: no gap"
+    steps_s = unit_s * (times[last[gap] + 1] - times[first[gap] - 1])
+    whose = "their stretch" if gap.sum() == len(runs) else f"the stretch of {gap.sum()} of these {len(runs)} places"
+    return f", {whose} ({seconds_text(float(steps_s.sum()), '.3g')} s in all) a gap"
 
 
 def _check_jumps(source: str | Path, times: np.ndarray, row_lines: np.ndarray, unit_s: float) -> None:
