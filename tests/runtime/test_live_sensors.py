@@ -20,8 +20,11 @@ from tests.firmware_bridge.fakes import SimulatedPeripheral
 SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
 
 
-def board(master_fd: int, seconds: float, stop: threading.Event) -> None:
-    """A board sending EDA and skin temperature every 50 ms of real time, and HELLO every 0.5 s."""
+def board(master_fd: int, seconds: float, stop: threading.Event, ready: threading.Event) -> None:
+    """A board sending EDA and skin temperature every 50 ms of real time, and HELLO every 0.5 s, for ``seconds``
+    from ``ready`` (the session's link reading its port: a loaded host may take seconds to start a session)."""
+    if not ready.wait(60):
+        return
     started = time.monotonic()
     seq = 0
     while not stop.is_set() and time.monotonic() - started < seconds:
@@ -34,17 +37,29 @@ def board(master_fd: int, seconds: float, stop: threading.Event) -> None:
         time.sleep(0.05)
 
 
+def on_port_open(ready: threading.Event, on_line):
+    """``on_line`` that also sets ``ready`` once the session's serial link says it reads its port."""
+
+    def say(line: str) -> None:
+        if "serial-board connecting" in line:
+            ready.set()
+        on_line(line)
+
+    return say
+
+
 def live_with_board(out, on_line):
-    """``emotrace live`` for 2 s with a board on a pseudo-terminal sending for 3 s."""
+    """``emotrace live`` for 2 s with a board on a pseudo-terminal sending for 3 s from the session's start."""
     master, slave = os.openpty()
-    stop = threading.Event()
-    writer = threading.Thread(target=board, args=(master, 3.0, stop), daemon=True)
+    stop, ready = threading.Event(), threading.Event()
+    writer = threading.Thread(target=board, args=(master, 3.0, stop, ready), daemon=True)
     writer.start()
     try:
         return run_live(out, load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None, serial=os.ttyname(slave)),
-                        duration_s=2.0, on_line=on_line)
+                        duration_s=2.0, on_line=on_port_open(ready, on_line))
     finally:
         stop.set()
+        ready.set()  # a session that failed before its link started: the writer ends
         writer.join()
         os.close(master)
         os.close(slave)
@@ -296,8 +311,8 @@ def test_a_failure_of_the_physio_arm_costs_its_windows_not_the_session(tmp_path,
 
 def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a_gap(tmp_path):
     master, slave = os.openpty()
-    stop = threading.Event()
-    writer = threading.Thread(target=board, args=(master, 0.8, stop), daemon=True)
+    stop, ready = threading.Event(), threading.Event()
+    writer = threading.Thread(target=board, args=(master, 0.8, stop, ready), daemon=True)
     writer.start()
 
     def unplug_when_done():
@@ -308,9 +323,10 @@ def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a
     try:
         timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                             LiveInputs(microphone=None, serial=os.ttyname(slave)), duration_s=2.5,
-                            on_line=lambda _line: None)
+                            on_line=on_port_open(ready, lambda _line: None))
     finally:
         stop.set()
+        ready.set()
         os.close(slave)
     physio = timeline.track("physio")
     assert physio.windows[-1].end_s == pytest.approx(timeline.duration_s, abs=0.5)
