@@ -298,6 +298,8 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._unplaced_frames = 0  # DATA frames dropped since the last sample: stamped before it
         self._unplaced_from_s: float | None = None  # the earliest stamp of those, where their gap starts
+        self._unplaced_fall_s = 0.0  # how far the offset fell below the last sample's while they were dropped
+        self._sample_offset_s: float | None = None  # the offset the last sample was stamped with
         self._restarted = False  # the board restarted and the interval is not yet recorded as a gap
         self.late_frames = 0
         self.repeated_frames = 0
@@ -449,11 +451,11 @@ class SerialBoardLink(SensorLink):
             t_s = self._last_t_s  # within a read's wait: the stamps are no more exact than that
         reason = self._gap_reason(fell_behind)
         if self._last_t_s is not None and reason:
-            sink(Gap("*", self._gap_start_s(), t_s, reason, self.name))
+            self._record_gap(sink, t_s, reason)
         self._restarted = False
         self._lost_frames = self._unplaced_frames = 0
-        self._unplaced_from_s = None
-        self._last_t_s = t_s
+        self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
+        self._last_t_s, self._sample_offset_s = t_s, self._offset_s
         for channel, value in readings:
             if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
                 self.implausible_readings += 1  # a board's wild value (3e38 fits a frame): a missing sample
@@ -463,14 +465,22 @@ class SerialBoardLink(SensorLink):
     def _drop_unplaced(self, t_s: float, sink: Sink) -> None:
         """A frame whose stamp falls before the last sample's: the offset came down (the link's delay fell: a
         bridge that held frames let them go), so the samples before were stamped late by as much. Its readings are
-        dropped, not stacked on the last stamp, and its stretch becomes a gap from its stamp with the next sample;
-        a stretch longer than CLOCK_STEP_S is said, as a clock that fell behind is."""
-        if self._unplaced_from_s is None and self._last_t_s - t_s > CLOCK_STEP_S:
-            self.status(sink, "error", f"board frames came {self._last_t_s - t_s:.2f} s sooner than before (a link "
-                        "or bridge that held them let go?): the samples before were stamped up to that late; the "
-                        "frames that would be stamped before the last one are dropped and their stretch is a gap")
+        dropped, not stacked on the last stamp, and its stretch becomes a gap from its stamp with the next sample."""
         self._unplaced_frames += 1
         self._unplaced_from_s = t_s if self._unplaced_from_s is None else min(t_s, self._unplaced_from_s)
+        # the fall is the offset's, not this frame's distance before the last stamp: frames lost just before it
+        # shorten that distance, and a fall that goes on in a later read deepens it
+        self._unplaced_fall_s = max(self._unplaced_fall_s, self._sample_offset_s - self._offset_s)
+
+    def _record_gap(self, sink: Sink, end_s: float, reason: str) -> None:
+        """The gap before ``end_s`` (the next sample); an offset that fell by more than
+        CLOCK_STEP_S while frames were dropped as stamped before the last sample is said, as a clock that fell behind
+        is (a shorter fall is a late first read, the gap alone)."""
+        if self._unplaced_frames and self._unplaced_fall_s > CLOCK_STEP_S:
+            self.status(sink, "error", f"board frames came {self._unplaced_fall_s:.2f} s sooner than before (a link "
+                        "or bridge that held them let go?): the samples before were stamped up to that late; the "
+                        "frames that would be stamped before the last one are dropped and their stretch is a gap")
+        sink(Gap("*", self._gap_start_s(), end_s, reason, self.name))
 
     def _gap_start_s(self) -> float:
         """Where a gap before the next sample starts: the last sample, or the earliest stamp of the frames dropped

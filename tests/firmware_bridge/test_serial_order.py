@@ -34,12 +34,14 @@ def test_a_frame_behind_in_seq_whose_board_time_does_not_fit_is_still_a_restart(
     link.close()
 
 
-def stream(link, time: FakeTime, recorder: Recorder, board_ms: np.ndarray, read_s: np.ndarray) -> None:
+def stream(link, time: FakeTime, recorder: Recorder, board_ms: np.ndarray, read_s: np.ndarray,
+           seqs: np.ndarray | None = None) -> None:
     """Frame i, taken at ``board_ms[i]`` on the board, read at ``read_s[i]`` on the session clock (non-decreasing:
-    a serial line keeps its order; frames with one read time are read together)."""
-    for seq, (board_i, read_i) in enumerate(zip(board_ms, read_s, strict=True), start=1):
-        link.port.write(data_frame(seq, int(board_i)))
-        if seq == len(read_s) or read_s[seq] > read_i:
+    a serial line keeps its order; frames with one read time are read together); numbered 1, 2 ... or ``seqs``."""
+    seqs = np.arange(1, len(read_s) + 1) if seqs is None else seqs
+    for i, (seq, board_i, read_i) in enumerate(zip(seqs, board_ms, read_s, strict=True), start=1):
+        link.port.write(data_frame(int(seq), int(board_i)))
+        if i == len(read_s) or read_s[i] > read_i:
             time.now = 500.0 + read_i
             while link.port.in_waiting:  # read all that is there, without waiting for more
                 link.poll(recorder)
@@ -85,6 +87,21 @@ def test_a_link_whose_delay_falls_drops_the_frames_it_cannot_place_as_a_gap_and_
     assert np.abs(times[after] - taken_s[-after.sum():]).max() < 0.02  # placed right once it drained
     said = [s.detail for s in recorder.statuses if "sooner than before" in s.detail]
     assert len(said) == 1 and said[0].startswith("board frames came 0.4")
+    link.close()
+
+
+def test_a_fall_of_the_link_s_delay_is_said_by_how_far_the_offset_fell_not_by_the_first_frame_dropped():
+    time, link, recorder = board(latency_s=0.0)
+    seqs = np.r_[1:501, 516:526]  # a bridge held every frame half a second; as it let go, 15 were lost
+    taken_s = 0.02 * seqs
+    read_s = np.where(seqs <= 500, taken_s + 0.5, 10.505)
+    stream(link, time, recorder, np.round(1000 * taken_s), read_s, seqs)
+    gap = recorder.gaps[-1]
+    assert gap.reason.startswith("15 frame(s) lost or corrupt; 9 frame(s) dropped, stamped before the last sample")
+    assert gap.start_s == pytest.approx(10.325) and gap.end_s == pytest.approx(10.505)
+    # the first frame dropped lies 0.175 s before the last stamp, but the samples before were stamped 0.495 s late
+    (said,) = [s.detail for s in recorder.statuses if "sooner than before" in s.detail]  # was: none
+    assert float(said.split()[3]) == pytest.approx(0.495, abs=0.006)
     link.close()
 
 
@@ -194,3 +211,4 @@ def test_no_order_of_real_frames_crashes_the_link_or_moves_a_stamp_back(seed):
             link.poll(recorder)
     assert recorder.sample_count
     link.close()
+
