@@ -465,7 +465,8 @@ class SerialBoardLink(SensorLink):
     def _drop_unplaced(self, t_s: float, sink: Sink) -> None:
         """A frame whose stamp falls before the last sample's: the offset came down (the link's delay fell: a
         bridge that held frames let them go), so the samples before were stamped late by as much. Its readings are
-        dropped, not stacked on the last stamp, and its stretch becomes a gap from its stamp with the next sample."""
+        dropped, not stacked on the last stamp, and its stretch becomes a gap from its stamp with the next sample
+        (or at the session's stop)."""
         self._unplaced_frames += 1
         self._unplaced_from_s = t_s if self._unplaced_from_s is None else min(t_s, self._unplaced_from_s)
         # the fall is the offset's, not this frame's distance before the last stamp: frames lost just before it
@@ -473,7 +474,7 @@ class SerialBoardLink(SensorLink):
         self._unplaced_fall_s = max(self._unplaced_fall_s, self._sample_offset_s - self._offset_s)
 
     def _record_gap(self, sink: Sink, end_s: float, reason: str) -> None:
-        """The gap before ``end_s`` (the next sample); an offset that fell by more than
+        """The gap before ``end_s`` (the next sample, or the session's stop); an offset that fell by more than
         CLOCK_STEP_S while frames were dropped as stamped before the last sample is said, as a clock that fell behind
         is (a shorter fall is a late first read, the gap alone)."""
         if self._unplaced_frames and self._unplaced_fall_s > CLOCK_STEP_S:
@@ -548,15 +549,23 @@ class SerialBoardLink(SensorLink):
             self._silent = True
 
     def end_of_session_gap(self, sink: Sink, reason: str) -> None:
-        """The stretch from the last sample to now, when the board is gone for the rest of the session."""
+        """The stretch from the last sample to now, when the board is gone for the rest of the session; its reason
+        names the frames lost or dropped since that sample too (they would have been told with the next one)."""
         if self._last_t_s is not None:
-            sink(Gap("*", self._gap_start_s(), max(self.stamp(), self._last_t_s), reason, self.name))
+            why = "; ".join(filter(None, (reason, self._gap_reason(fell_behind=False))))
+            self._record_gap(sink, max(self.stamp(), self._last_t_s), why)
 
-    def silence_to_the_stop(self, sink: Sink) -> None:
+    def gap_at_the_stop(self, sink: Sink) -> None:
         """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
-        port open) leaves that stretch as a gap, as a board whose port went does."""
-        if self._last_t_s is not None and self.stamp() - self._last_t_s > SILENCE_S:
+        port open) leaves that stretch as a gap, as a board whose port went does. Otherwise frames lost, dropped as
+        stamped before the last sample, or a restart since the last sample, which the next sample would have
+        recorded, are recorded up to the last frame read."""
+        if self._last_t_s is None:
+            return
+        if self.stamp() - self._last_t_s > SILENCE_S:
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
+        elif reason := self._gap_reason(fell_behind=False):
+            self._record_gap(sink, max(self.stamp(self._last_frame_s), self._last_t_s), reason)
 
     def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
         """Read frames until ``stop``. A port that disappears (``poll`` has said so) is gone for the rest of the
@@ -565,7 +574,7 @@ class SerialBoardLink(SensorLink):
         try:
             while not stop.is_set():
                 self.poll(sink)  # the port's read timeout (READ_TIMEOUT_S) paces the loop
-            self.silence_to_the_stop(sink)
+            self.gap_at_the_stop(sink)
         except InputError:
             stop.wait()
             self.end_of_session_gap(sink, "serial port gone until the session stopped")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from firmware_bridge.link import Gap, Recorder, Sample
-from firmware_bridge.serial_link import TYPE_HELLO, encode_frame
+from firmware_bridge.serial_link import TYPE_DATA, TYPE_HELLO, encode_frame
 from tests.firmware_bridge.fakes import FakeTime, board, data_frame, send
 
 
@@ -212,3 +212,37 @@ def test_no_order_of_real_frames_crashes_the_link_or_moves_a_stamp_back(seed):
     assert recorder.sample_count
     link.close()
 
+
+@pytest.mark.parametrize("pending, quiet_s", [("lost", 1.0), ("dropped", 1.0), ("lost", 11.0)],
+                         ids=["lost-before-a-hello", "dropped-stamped-before-the-last", "lost-then-silent"])
+def test_frames_lost_or_dropped_since_the_last_sample_are_recorded_at_the_stop(pending, quiet_s):
+    import threading
+
+    time, link, recorder = board(latency_s=0.0)
+    seqs = np.arange(1, 501)
+    stream(link, time, recorder, 20 * seqs, 0.02 * seqs + 0.5)  # a bridge holds every frame half a second
+    last_s = recorder.series("eda")[0][-1]
+    if pending == "lost":  # four frames lost, then a HELLO: the next DATA frame would have told the gap
+        send(link, time, recorder, encode_frame(TYPE_HELLO, 505, 10_100, b"emotrace-board"), after_s=0.1)
+        expected = "4 frame(s) lost or corrupt"
+    else:  # the bridge lets go; the newest frame of that read is malformed, so no sample closes the run
+        frames = [data_frame(seq, 20 * seq) for seq in range(501, 525)]
+        send(link, time, recorder, *frames, encode_frame(TYPE_DATA, 525, 10_500, b"\x01\x02"), after_s=0.005)
+        expected = "1 frame(s) lost or corrupt; 24 frame(s) dropped, stamped before the last sample"
+    read_s = time.now - 500.0
+    time.now += quiet_s
+    stop = threading.Event()
+    stop.set()
+    link.run_until_stopped(recorder, stop)  # the session stops
+    (gap,) = recorder.gaps  # was: none but the silent stop's, which did not say what was lost
+    assert expected in gap.reason and gap.start_s <= last_s
+    if quiet_s > 5.0:
+        assert gap.reason.startswith("no samples from the board until the session stopped")
+        assert gap.end_s == pytest.approx(last_s + 0.1 + quiet_s)
+    else:
+        assert gap.end_s == pytest.approx(read_s)  # up to the last frame read
+    if pending == "dropped":
+        assert gap.start_s == pytest.approx(10.025)  # the earliest dropped frame's stamp
+        (said,) = [s.detail for s in recorder.statuses if "sooner than before" in s.detail]
+        assert float(said.split()[3]) == pytest.approx(0.495, abs=0.006)
+    link.close()
