@@ -105,6 +105,24 @@ def test_a_fall_of_the_link_s_delay_is_said_by_how_far_the_offset_fell_not_by_th
     link.close()
 
 
+@pytest.mark.parametrize("rise_s, build_s", [(0.2, 0.0), (0.5, 1.0)], ids=["under-a-step", "built-over-a-second"])
+def test_a_rise_of_the_link_s_delay_that_is_no_step_is_followed_after_the_window_not_taken_for_a_clock_step(
+        rise_s, build_s):
+    # the limit docs/serial-protocol.md states: no clock of a board falls behind so (a step under CLOCK_STEP_S is
+    # not told from a read's delays; a rise over a second is half the clock rate), so the offset before it is kept
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = np.arange(1, 64 * 30) / 64  # 30 s at 64 Hz, read on a 50 ms grid, 1-30 ms of USB jitter
+    delay_s = np.random.default_rng(4).uniform(0.001, 0.030, taken_s.size)
+    delay_s += rise_s * np.clip((taken_s - 10.0) / max(build_s, 1e-9), 0.0, 1.0)  # from 10 s on
+    read_s = np.maximum.accumulate(np.ceil((taken_s + delay_s) / 0.05) * 0.05)
+    stream(link, time, recorder, np.round(1000 * taken_s), read_s)
+    times, _ = recorder.series("eda")
+    error_s = times - taken_s
+    assert recorder.gaps == [] and not any("fell" in s.detail for s in recorder.statuses)
+    assert np.abs(error_s[taken_s < 19.9]).max() < 0.05  # on board time while the window holds the lower bounds
+    assert error_s[taken_s > 22.0] == pytest.approx(rise_s, abs=0.04)  # then followed: as late as the rise
+
+
 def test_reads_that_stall_for_seconds_are_no_clock_step():
     time, link, recorder = board(latency_s=0.0)
     taken_s = 0.02 * np.arange(1, 1501)  # 30 s at 50 Hz
