@@ -1,10 +1,11 @@
-"""How many faces of a FER-2013 split the face arm would call too dark to read (``unreadable_crop``).
+"""How many faces of a FER-2013 split the face arm would call too dark or blank to read (``unreadable_crop``).
 
     python benchmarks/face_dark_share.py ../shared/data/images/fer2013 [--split PublicTest]     # a few seconds
 
-The face arm leaves a face crop darker than DARK_MEAN_GREY on average, with less spread than FLAT_SPREAD_GREY,
-unread (quality 0, "face too dark to read its expression"). FER-2013's images are such crops already (48x48 grey,
-the whole image the face); this counts the ones the rule would leave unread, per emotion folder.
+The face arm (and ``emotrace face classify``) leaves a face crop darker than DARK_MEAN_GREY on average, with less
+spread than FLAT_SPREAD_GREY, unread ("face too dark to read its expression"), and one with less spread than
+BLANK_SPREAD_GREY at any light ("face crop blank"). FER-2013's images are such crops already (48x48 grey, the whole
+image the face); this counts the ones the rule would leave unread, per emotion folder.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def main() -> None:
             raise SystemExit(f"{path}: not an image this machine reads")
         dark[path.parent.name] += bool(unreadable_crop(crop))
     dark = +dark  # the emotions with none left out
-    print(f"{args.split}: {sum(dark.values())} of {len(images)} faces too dark to read"
+    print(f"{args.split}: {sum(dark.values())} of {len(images)} faces too dark or blank to read"
           + (f" ({', '.join(f'{label} {n}' for label, n in sorted(dark.items()))})" if dark else ""))
 
 

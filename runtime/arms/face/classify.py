@@ -2,7 +2,9 @@
 
 Photographs go through detection and the face mesh (the largest face is classified); ``cropped=True`` takes
 each image as an already aligned face crop (e.g. FER-2013's 48×48 images) and skips detection. As in the face
-arm, a face (or a crop) under ``min_face_px`` on its shorter side is too small to read: its row is left empty.
+arm, a face whose detected box is under ``min_face_px`` on its longer side (a crop: on its shorter side) is too small
+to read, and a crop too dark and flat or blank (``unreadable_crop``) has nothing to read: its row is left empty, with
+the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import cv2
 import numpy as np
 
 from runtime.arms.face.arm import FaceSettings
-from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi
+from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi, unreadable_crop
 from runtime.errors import InputError
 from runtime.files import batch_failures, check_output_file, find_files, write_atomically
 from runtime.native import native_stderr
@@ -34,7 +36,7 @@ def image_paths(paths: list[Path]) -> list[Path]:
 def read_rgb(path: Path) -> np.ndarray:
     with native_stderr(keep=lambda line: False) as said:  # OpenCV's and the codecs' own words, said here once
         try:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, to be scaled here
         except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
             raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
     detail = f" ({said[0].strip()[:120]})" if said else ""
@@ -43,7 +45,25 @@ def read_rgb(path: Path) -> np.ndarray:
     damage = [line for line in said if not line.startswith("libpng warning:")]  # e.g. a colour profile it ignores
     if damage:
         log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0].strip()[:120])
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(to_8bit(image, path), cv2.COLOR_BGR2RGB)
+
+
+LOW_BITS_MAX = 4095  # a 16-bit image no brighter than this uses 12 bits or fewer: a sensor's raw range
+
+
+def to_8bit(image: np.ndarray, path: Path) -> np.ndarray:
+    """An image's 8-bit grey levels. A 16-bit one is read on its format's full range (65535 is white), not stretched
+    to its own brightest pixel: stretching would invent contrast in a dark picture. A 16-bit image whose values sit in
+    its low bits (a 10- or 12-bit sensor's) is thus nearly black, and said so in one line naming it."""
+    if image.dtype == np.uint16:
+        brightest = int(image.max())
+        if brightest <= LOW_BITS_MAX:
+            log.warning("%s: 16-bit image whose values reach only %d of 65535 (a 12-bit or smaller range?): read on "
+                        "the full 16-bit range, so it is nearly black", path, brightest)
+        return np.round(image / 257.0).astype(np.uint8)
+    if image.dtype != np.uint8:  # e.g. a floating-point TIFF: its values taken as 0-255 grey levels, as OpenCV does
+        return np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return image
 
 
 def _opencv_refusal(error: cv2.error) -> str:
@@ -81,13 +101,13 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
             fail(error)
             continue
         if cropped:
-            small = min(image.shape[:2]) < min_face_px
-            crop, reason = (None, f"crop under {min_face_px} px") if small else (_gray(image), "")
+            crop, reason = _crop(image, min_face_px)
         else:
             crop, reason = _face(image, expression, detector, landmarker, min_face_px)
         if crop is None:
             writer.writerow([str(path), "", *[""] * len(expression.labels), reason])
-            unread[reason] = unread.get(reason, 0) + 1
+            kind = reason.split(" (")[0]  # one count per kind of reason, not per measured detail (mean grey N)
+            unread[kind] = unread.get(kind, 0) + 1
             continue
         probs = expression.predict(crop[None])[0]
         writer.writerow([str(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs], ""])
@@ -99,8 +119,13 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     return images, images - sum(unread.values()), failed
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+def _crop(image: np.ndarray, min_face_px: int) -> tuple[np.ndarray | None, str]:
+    """An already aligned face crop in grey, or None and why it cannot be read."""
+    if min(image.shape[:2]) < min_face_px:
+        return None, f"crop under {min_face_px} px"
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    reason = unreadable_crop(grey)
+    return (None, reason) if reason else (grey, "")
 
 
 def _face(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
@@ -118,4 +143,6 @@ def _face(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
     landmarks = landmarker.run(image, face_roi(largest, landmarker.roi_scale))
     if landmarks.presence < 0.5:
         return None, "face mesh not found on the face"
-    return expression.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction)), ""
+    crop = expression.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction))
+    reason = unreadable_crop(crop)  # the face arm's rule: a face found but too dark or blank to read
+    return (None, reason) if reason else (crop, "")

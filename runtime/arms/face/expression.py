@@ -23,14 +23,20 @@ CROP_SCALE = 1.1  # crop side over the face mesh's extent: FER-2013 crops run fr
 # quality 0.72. Faces in FER-2013's PublicTest this dark and flat: 3 of 3,589 (benchmarks/face_dark_share.py).
 DARK_MEAN_GREY = 40.0
 FLAT_SPREAD_GREY = 20.0
+# A crop with less spread than this, at any light, holds no features at all (a blank or covered frame, a face burnt
+# out white): a flat grey crop was read as sad at 0.59. FER-2013's faces lit above DARK_MEAN_GREY spread at least 15
+# (PublicTest) and 13.8 (Training, but for one blank image).
+BLANK_SPREAD_GREY = 5.0
 
 
 def unreadable_crop(crop: np.ndarray) -> str:
-    """Why a grey face crop cannot be read for its expression (too dark and flat: a dim room, a lens half covered);
-    "" when it can."""
+    """Why a grey face crop cannot be read for its expression (too dark and flat: a dim room, a lens half covered;
+    or blank at any light); "" when it can."""
     mean, spread = float(crop.mean()), float(crop.std())
     if mean < DARK_MEAN_GREY and spread < FLAT_SPREAD_GREY:
         return f"face too dark to read its expression (mean grey {mean:.0f} of 255)"
+    if spread < BLANK_SPREAD_GREY:
+        return f"face crop blank, no features to read its expression (spread {spread:.1f} grey of 255)"
     return ""
 
 

@@ -145,6 +145,54 @@ def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data,
     assert "2 image(s) left unclassified (empty emotion): crop under 24 px" in caplog.text
 
 
+def test_face_classify_leaves_a_black_or_blank_crop_empty_with_why(shared_data, tmp_path, caplog):
+    fer = shared_data / "images" / "fer2013" / "PublicTest"
+    crops = tmp_path / "crops"
+    crops.mkdir()
+    cv2.imwrite(str(crops / "face.png"), cv2.imread(str(sorted((fer / "happy").glob("*.png"))[0])))
+    cv2.imwrite(str(crops / "black.png"), np.zeros((48, 48, 3), np.uint8))
+    cv2.imwrite(str(crops / "dark.png"), np.full((48, 48, 3), 20, np.uint8))
+    cv2.imwrite(str(crops / "grey.png"), np.full((48, 48, 3), 128, np.uint8))
+    cv2.imwrite(str(crops / "fer-black.png"), cv2.imread(str(fer / "angry" / "30002.png")))  # all black in FER-2013
+    out = tmp_path / "crops.csv"
+    assert main(["face", "classify", str(crops), "--csv", str(out), "--cropped"]) == 0
+    rows = {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert rows["face.png"]["emotion"] and rows["face.png"]["reason"] == ""
+    for name in ("black.png", "fer-black.png"):  # was: sad 0.68, no reason
+        assert rows[name]["emotion"] == rows[name]["sad"] == ""
+        assert rows[name]["reason"] == "face too dark to read its expression (mean grey 0 of 255)"
+    assert rows["grey.png"]["emotion"] == "" and rows["grey.png"]["reason"].startswith("face crop blank")  # was sad
+    assert rows["dark.png"]["reason"] == "face too dark to read its expression (mean grey 20 of 255)"
+    # one line per kind of reason, not per mean grey
+    assert "3 image(s) left unclassified (empty emotion): face too dark to read its expression\n" in caplog.text
+
+
+def test_face_classify_leaves_a_photographed_face_too_dark_to_read_empty_with_why(tmp_path):
+    noise = np.random.default_rng(0).normal(0, 6, astronaut().shape)  # a dim room at 15 % of the light, and noise
+    dim = np.clip(astronaut() * 0.15 + noise, 0, 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "dim.png"), cv2.cvtColor(dim, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "dim.csv"
+    assert main(["face", "classify", str(tmp_path / "dim.png"), "--csv", str(out)]) == 0
+    row = next(csv.DictReader(out.read_text().splitlines()))
+    assert row["emotion"] == "" and row["reason"].startswith("face too dark to read its expression")  # was: a label
+
+
+def test_a_16_bit_image_is_read_on_its_full_range_and_one_using_only_its_low_bits_is_said(tmp_path, caplog):
+    from runtime.arms.face.classify import read_rgb
+
+    photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR)
+    cv2.imwrite(str(tmp_path / "full.png"), photo.astype(np.uint16) * 257)
+    assert np.abs(read_rgb(tmp_path / "full.png").astype(int) - astronaut()).max() <= 1 and not caplog.messages
+    twelve_bit = tmp_path / "twelve.png"  # a 12-bit sensor's values in a 16-bit file
+    cv2.imwrite(str(twelve_bit), photo.astype(np.uint16) * 16)
+    assert read_rgb(twelve_bit).max() <= 16  # nearly black on the 16-bit range: not stretched into a guess
+    assert caplog.messages == [f"{twelve_bit}: 16-bit image whose values reach only 4080 of 65535 (a 12-bit or "
+                               "smaller range?): read on the full 16-bit range, so it is nearly black"]
+    out = tmp_path / "x.csv"
+    assert main(["face", "classify", str(twelve_bit), "--csv", str(out), "--cropped"]) == 0
+    assert next(csv.DictReader(out.read_text().splitlines()))["reason"].startswith("face too dark")
+
+
 def test_a_damaged_jpeg_is_said_once_in_our_words_not_the_codecs(tmp_path, capfd, caplog):
     from runtime.arms.face.classify import read_rgb
 
