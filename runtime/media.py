@@ -728,6 +728,11 @@ class StreamDecoder:
         self.references = BrokenReferences() if stream.type == "video" else None
         rate = (stream.guessed_rate or stream.average_rate) if stream.type == "video" else None
         self._index_fps = float(rate) if rate else None
+        self.assumed_fps = assumed_frame_rate_fps(stream)
+        if self.assumed_fps:
+            log.warning("%s: the video has no timestamps and states no frame rate FFmpeg takes (a raw stream): its "
+                        "frames are placed at FFmpeg's assumed %g fps, right only if the camera ran at that rate", path,
+                        self.assumed_fps)
 
     def time_s(self, frame: av.AudioFrame | av.VideoFrame) -> float | None:
         """A decoded frame's time on the file's clock. A video frame without a timestamp (a raw H.264 stream) is
@@ -886,6 +891,23 @@ class StreamDecoder:
             return ""
         return (f"{CUT_SHORT}the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
                 f"{end_s:.1f} s the file declares")
+
+
+RAW_VIDEO_TIME_BASE = Fraction(1, 1200000)  # the clock FFmpeg's raw elementary-stream demuxers (H.264, HEVC, MJPEG...)
+# give a stream: its frames have no stamps but those the demuxer makes up from its frame rate
+
+
+def assumed_frame_rate_fps(stream: av.stream.Stream) -> float | None:
+    """The frame rate FFmpeg assumed for a raw elementary video stream whose headers state none it takes (its
+    demuxer's default, 25 fps, at which the frames are placed); None where the rate is the stream's own, or the
+    frames carry their container's stamps."""
+    if stream.type != "video" or stream.time_base != RAW_VIDEO_TIME_BASE:
+        return None
+    rate = stream.guessed_rate
+    stated = stream.codec_context.framerate  # the rate the codec's headers state (an H.264 SPS's timing), if any
+    if not rate or (stated and stated == rate):
+        return None
+    return float(rate)
 
 
 def _stamp_s(stamp: int | None, time_base: Fraction | None) -> float | None:

@@ -56,14 +56,18 @@ class FrameStats:
     dropped: int = 0
     rotation_deg: int = 0
     stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
+    assumed_fps: float | None = None  # the frame rate a file's frames were placed at, where only FFmpeg's guess
 
     def take_counts(self, decoder: StreamDecoder) -> None:
-        """A decoder's counts as this source's: every frame it decoded, and those it skipped."""
+        """A decoder's counts as this source's: every frame it decoded, and those it skipped; and the frame rate
+        it assumed, if it had to."""
         self.decoded, self.corrupt, self.damaged = decoder.decoded, decoder.corrupt, decoder.damaged
+        self.assumed_fps = decoder.assumed_fps
 
     def to_dict(self) -> dict:
         return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt, "damaged": self.damaged,
-                "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason}
+                "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason,
+                "assumed_fps": self.assumed_fps}
 
 
 def has_video(path: str | Path) -> bool:

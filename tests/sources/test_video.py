@@ -119,6 +119,27 @@ def test_frames_without_timestamps_are_placed_at_the_stream_rate(tmp_path):
     assert source.stats.decoded == 30
     assert times[0] == 0.0 and times[-1] == pytest.approx(1.8, abs=0.01)
     assert np.allclose(np.diff(times), 0.2, atol=0.01)
+    assert source.stats.assumed_fps is None  # the rate is the stream's own
+
+
+def test_a_raw_stream_whose_rate_is_only_ffmpegs_guess_says_so_and_the_rate_it_assumed(tmp_path, caplog):
+    mp4 = write_video(tmp_path / "v.mp4", 2.0, fps=15)
+    raw = tmp_path / "copied.h264"  # the stream copied out of its container: no stamps, no rate FFmpeg takes
+    with av.open(str(mp4)) as source, av.open(str(raw), "w", format="h264") as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    source = FileVideoSource(raw, sample_fps=5.0)
+    times = [f.t_s for f in source.frames()]
+    # placed, not refused: 30 frames at 25 fps end at 1.16 s (the 2 s filmed squeezed), sampled at 5 fps to 1.0 s
+    assert source.stats.decoded == 30 and times[-1] == pytest.approx(1.0, abs=0.01)
+    assert source.stats.assumed_fps == 25.0 and source.stats.to_dict()["assumed_fps"] == 25.0  # the track's
+    # was: placed at 25 fps without a word
+    assert caplog.messages == [f"{raw}: the video has no timestamps and states no frame rate FFmpeg takes (a raw "
+                               "stream): its frames are placed at FFmpeg's assumed 25 fps, right only if the camera "
+                               "ran at that rate"]
 
 
 def _instant_clock() -> SessionClock:
