@@ -703,7 +703,8 @@ class StreamDecoder:
     frames decoded after any damage or a lost run of packets until the next keyframe are skipped too
     (``damaged``, ``BrokenReferences``), said in one line at the end with where they were. A container unreadable
     past a point, or a file that ends well before the duration its header declares (cut short), ends the stream
-    with ``stopped_reason`` set and one line logged. A stream of which nothing decodes is an ``InputError``.
+    with ``stopped_reason`` set and one line logged. A stream of which nothing decodes is an ``InputError``, and so
+    is a video stream without a single frame (``NO_VIDEO_FRAMES``).
     """
 
     def __init__(self, path: Path, container: av.container.InputContainer, stream: av.stream.Stream) -> None:
@@ -865,6 +866,8 @@ class StreamDecoder:
         if self.decoded == 0 and (self.corrupt or self.stopped_reason):
             problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
             raise InputError(self.path, f"no {self.stream.type} could be decoded; {problem}")
+        if self.decoded == 0 and self.stream.type == "video":  # a stream declared, no packet in it
+            raise InputError(self.path, NO_VIDEO_FRAMES)
         if self.decoded and not self.usable:
             raise InputError(self.path, f"no {self.stream.type} could be decoded; all {self.decoded} frames are "
                                         "corrupt or decoded from damaged data")
@@ -892,6 +895,8 @@ class StreamDecoder:
         return (f"{CUT_SHORT}the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
                 f"{end_s:.1f} s the file declares")
 
+
+NO_VIDEO_FRAMES = "video stream holds no frames"  # the sound's like it: "audio stream holds no samples"
 
 RAW_VIDEO_TIME_BASE = Fraction(1, 1200000)  # the clock FFmpeg's raw elementary-stream demuxers (H.264, HEVC, MJPEG...)
 # give a stream: its frames have no stamps but those the demuxer makes up from its frame rate

@@ -120,6 +120,13 @@ def arm_named(section: str) -> Arm:
     return {arm.section: arm for arm in ARM_REGISTRY}[section]
 
 
+def reads_beside_video(settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
+    """Whether an enabled arm other than the face and body reads something of this input (its sound, a recording
+    given beside it)."""
+    return any(arm.stream != "video" and settings.get(arm.section, {}).get("enabled", False)
+               and arm.reads_input(media, extras) for arm in ARM_REGISTRY)
+
+
 def reads_video(settings: dict[str, dict[str, Any]]) -> bool:
     """Whether any enabled arm reads the input's picture (the face or the body arm, as the registry says)."""
     return any(arm.stream == "video" and settings.get(arm.section, {}).get("enabled", False) for arm in ARM_REGISTRY)

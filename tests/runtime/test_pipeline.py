@@ -189,6 +189,29 @@ def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_pa
     assert {"face_coverage", "gaze_away_fraction"} <= arm_named("face").measurement_names()
 
 
+def test_a_video_stream_without_frames_is_analysed_without_the_face_and_body_when_another_arm_reads_the_input(
+        tmp_path, monkeypatch, caplog):
+    from tests.media_factory import tone, write_media
+
+    video = write_media(tmp_path / "blind.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="libx264",
+                        video_s=0.0)  # a video stream without a packet, beside the sound
+    calls: list[str] = []
+    arms = dict(pipeline.ARMS)
+    monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", calls)), ("face", arms["face"]),
+                                           ("body", arms["body"])])
+    with caplog.at_level("WARNING"):
+        timeline = pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
+    # was: face and body tracks whose every window said "no video frames (gap or unreadable frames)", and
+    # "no face found in 0 sampled frames"
+    assert [t.name for t in timeline.tracks] == ["audio"]
+    assert caplog.messages == [f"{video}: video stream holds no frames; analysed without the face and body"]
+    assert timeline.settings["face"] == timeline.settings["body"] == {
+        "enabled": False, "why": "found nothing it could read in the input"}  # as for an empty sound stream
+    without_voice = load_settings(None, {"audio.enabled": False})
+    with pytest.raises(InputError, match="video stream holds no frames$"):  # nothing else to read: refused
+        pipeline.analyze_file(video, tmp_path / "out2", without_voice, fuse=False)
+
+
 def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(
         tmp_path, monkeypatch, caplog):
     from tests.media_factory import write_media

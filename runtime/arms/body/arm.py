@@ -170,11 +170,14 @@ def body_settings(settings: dict[str, dict[str, Any]]) -> BodySettings:
 
 
 def analyze_body_request(request: AnalysisRequest) -> Track | None:
-    """The pipeline's body arm: None when the input has no video stream."""
+    """The pipeline's body arm: None when the input has no video stream, or one holding no frames beside what
+    another arm reads (``shared_scan``)."""
     if not request.media.has_video:
         return None
     settings = body_settings(request.settings)
     scan = shared_scan(request)
+    if scan is None:
+        return None
     duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
     classifier = load_classifier(settings)
     if not scan.bodies:

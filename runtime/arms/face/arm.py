@@ -191,11 +191,14 @@ def _session_measurements(observations: list[FaceObservation]):
 
 
 def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None:
-    """The pipeline's face arm: None when the input has no video stream."""
+    """The pipeline's face arm: None when the input has no video stream, or one holding no frames beside what
+    another arm reads (``shared_scan``)."""
     if not request.media.has_video:
         return None
     settings = FaceSettings.from_config(request.settings.get("face", {}))
     scan = shared_scan(request)
+    if scan is None:
+        return None
     duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
     tracks = face_tracks(scan, duration_s, settings)
     if scan.n_people == 0:

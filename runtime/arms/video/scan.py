@@ -8,6 +8,7 @@ the other.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,10 +23,15 @@ from runtime.arms.body.settings import BodySettings
 from runtime.arms.face.observer import FaceObservation, FaceObserver
 from runtime.arms.face.settings import FaceSettings
 from runtime.arms.face.tracking import IdentityTracker
+from runtime.arms.registry import reads_beside_video
+from runtime.errors import InputError
+from runtime.media import NO_VIDEO_FRAMES
 from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -160,9 +166,11 @@ def scan_video(path: str | Path, face: FaceSettings | None, body: BodySettings |
     return scan_frames(source.frames(), faces, bodies, source.stats)
 
 
-def shared_scan(request: AnalysisRequest) -> VideoScan:
+def shared_scan(request: AnalysisRequest) -> VideoScan | None:
     """The one scan of this request's video that the face and body arms both read, made by whichever runs first
-    and kept in ``request.extras["video_scan"]`` for the other."""
+    and kept in ``request.extras["video_scan"]`` for the other. None where the video stream holds no frames and
+    another arm reads the input (its sound): the face and body are lost, not the voice, as a file without a video
+    stream loses them, said in one line; with nothing else to read, the ``InputError`` stands."""
     if "video_scan" in request.extras:
         return request.extras["video_scan"]
     face_section = request.settings.get("face", {})
@@ -172,8 +180,16 @@ def shared_scan(request: AnalysisRequest) -> VideoScan:
     backend = request.settings.get("runtime", {}).get("backend")
     # Detectors and landmarks run on the backend their cards name; the runtime backend applies to the
     # expression model only when it is not the default.
-    scan = scan_video(request.input_path, face, body, sample_fps=video_sample_fps(request.settings),
-                      backend=backend if backend != "onnxruntime" else None)
+    try:
+        scan = scan_video(request.input_path, face, body, sample_fps=video_sample_fps(request.settings),
+                          backend=backend if backend != "onnxruntime" else None)
+    except InputError as error:
+        if error.problem != NO_VIDEO_FRAMES or not reads_beside_video(request.settings, request.media,
+                                                                      request.extras):
+            raise
+        arms = " and ".join(name for name, wanted in (("face", face), ("body", body)) if wanted)
+        log.warning("%s; analysed without the %s", error, arms)
+        scan = None
     request.extras["video_scan"] = scan
     return scan
 
