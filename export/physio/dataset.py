@@ -11,11 +11,13 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 import runtime.arms.physio as physio_code
+import runtime.track as track_code
 from export.arrays import read_cache, save_npz
 from runtime.arms.physio.features import MEASUREMENTS, feature_matrix, recording_features
 from runtime.arms.physio.readers.e4 import read_e4
@@ -29,6 +31,9 @@ log = logging.getLogger("emotrace.physio")
 LABELS_FILE = Path("labels") / "stress_labels_S02-S28.csv"
 MIN_LABELLED_FRACTION = 0.8  # windows with fewer labelled seconds than this are left out
 LABEL_COLUMNS = ("Participant", "Time(sec)", "Label")
+# The libraries whose processing the features are (neurokit2's peaks and EDA decomposition, run on numpy, scipy
+# and pandas): another version of one can move every figure, so cached windows name them.
+WINDOW_LIBRARIES = ("neurokit2", "numpy", "scipy", "pandas")
 
 
 @dataclass
@@ -153,7 +158,8 @@ def load_dataset(
     without: tuple[str, ...] = (),
 ) -> list[SubjectWindows]:
     """Every labelled subject's windows (``without`` those channels); cached as .npz per subject and setting,
-    and read back only when computed from the same recording, labels, settings and feature code."""
+    and read back only when computed from the same recording, labels, settings, code (reading, window grid,
+    features, labelling) and feature libraries' versions (``windows_key``)."""
     table = load_labels(data_dir)
     result = []
     for subject in sorted(subjects or table):
@@ -187,8 +193,9 @@ def _unix_span(times_unix_s: np.ndarray) -> str:
 def windows_key(
     zip_path: Path, label_table: tuple[np.ndarray, np.ndarray], window_s: float, hop_s: float, without: tuple[str, ...]
 ) -> str:
-    """What a subject's windows are computed from: the recording's bytes, its label seconds, the window settings
-    and the device's reader and feature code. Cached windows with another key are stale."""
+    """What a subject's windows are computed from: the recording's bytes, its label seconds, the window settings,
+    the source of the code that reads, windows, computes and labels them, and the versions of the libraries the
+    features are computed with. Cached windows with another key are stale."""
     digest = hashlib.sha256()
     digest.update(file_sha256(zip_path).encode())
     for array in label_table:
@@ -196,15 +203,27 @@ def windows_key(
     digest.update(repr((window_s, hop_s, without, MEASUREMENTS)).encode())
     for path in window_code_files():
         digest.update(file_sha256(path).encode())
+    digest.update(repr(library_versions()).encode())
     return digest.hexdigest()
 
 
 def window_code_files() -> list[Path]:
-    """The device code a subject's windows are computed by: the physio arm's package, what a recording is, its
-    readers and the features."""
+    """The code a subject's windows are computed by: the physio arm's package, what a recording is, its readers
+    and the features; the window grid; and this module, which labels them (which windows are kept and how)."""
     folder = Path(physio_code.__file__).parent
     return [folder / "__init__.py", folder / "recording.py", folder / "features.py",
-            *sorted((folder / "readers").glob("*.py"))]
+            *sorted((folder / "readers").glob("*.py")), Path(track_code.__file__), Path(__file__)]
+
+
+def library_versions() -> tuple[tuple[str, str], ...]:
+    """(name, installed version) of each of WINDOW_LIBRARIES ("none" where it is not installed)."""
+    versions = []
+    for name in WINDOW_LIBRARIES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, "none"))
+    return tuple(versions)
 
 
 def write_cached_windows(path: Path, windows: SubjectWindows, key: str) -> None:
@@ -216,14 +235,14 @@ def write_cached_windows(path: Path, windows: SubjectWindows, key: str) -> None:
 
 def read_cached_windows(path: Path, subject: str, key: str) -> SubjectWindows | None:
     """Cached windows, or None (computed again) when there are none, they are unreadable, or they were computed
-    from another recording, other labels, other settings or other feature code."""
+    from another recording, other labels, other settings, other code or other library versions."""
     if not path.is_file():
         return None
     data = read_cache(path, ("key", "starts_s", "features", "quality", "stress_fraction"))
     if data is None:  # unreadable, or of a kind written before caches had keys
         return None
     if str(data["key"]) != key:
-        log.warning("%s: computed from other data, settings or feature code; computed again", path)
+        log.warning("%s: computed from other data, settings, code or library versions; computed again", path)
         return None
     return SubjectWindows(subject, data["starts_s"], data["features"], data["quality"], data["stress_fraction"])
 

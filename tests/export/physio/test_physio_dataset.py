@@ -111,6 +111,13 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
     assert windows_key(recording, labels, 30.0, 5.0, ()) != key
 
 
+# Project modules the window computation imports that do not shape the windows: errors, file and cache handling,
+# Ctrl-C, and what the model loader brings along.
+NOT_WINDOW_CODE = ("runtime", "runtime.errors", "runtime.files", "runtime.stopping", "runtime.native", "runtime.arms",
+                   "runtime.models", "runtime.models.card", "runtime.models.runner", "export", "export.arrays",
+                   "export.physio")
+
+
 def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_computes_its_windows(tmp_path,
                                                                                                monkeypatch):
     import subprocess
@@ -118,12 +125,16 @@ def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_com
 
     import export.physio.dataset as dataset
 
-    # the modules of the physio arm that reading an export and computing its features import, in a fresh process
-    imported = subprocess.run(
-        [sys.executable, "-c", "import sys, runtime.arms.physio.readers.e4, runtime.arms.physio.features; "
-         "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('runtime.arms.physio')))"],
-        capture_output=True, text=True, check=True).stdout.split()
-    assert len(imported) >= 5
+    # the project's modules that computing a subject's windows imports, in a fresh process: the reader, the
+    # features, the window grid, and the module that labels them (its rules decide which windows are kept)
+    listing = ("import sys, export.physio.dataset, runtime.arms.physio.readers.e4, runtime.arms.physio.features; "
+               "print('\\n'.join(f'{n} {m.__file__}' for n, m in sys.modules.items() "
+               "if n.split('.')[0] in ('runtime', 'export')))")
+    modules = dict(line.split(" ", 1) for line in subprocess.run(
+        [sys.executable, "-c", listing], capture_output=True, text=True, check=True).stdout.splitlines())
+    imported = [path for name, path in modules.items() if name not in NOT_WINDOW_CODE]
+    assert {"runtime.track", "export.physio.dataset", "runtime.arms.physio.features"} <= set(modules)
+    assert len(imported) >= 8
     recording = tmp_path / "S02.zip"
     recording.write_bytes(b"one recording")
     labels = (np.array([1000.0, 1001.0]), np.array([0.0, 1.0]))
@@ -133,6 +144,27 @@ def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_com
         monkeypatch.setattr(dataset, "file_sha256", lambda path, changed=changed:
                             "changed" if Path(path) == Path(changed) else real_sha256(path))
         assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, changed
+    monkeypatch.setattr(dataset, "file_sha256", real_sha256)
+    real_version = dataset.metadata.version
+    for library in ("neurokit2", "numpy", "scipy"):  # their processing is the features
+        monkeypatch.setattr(dataset.metadata, "version", lambda name, library=library:
+                            "0.0.other" if name == library else real_version(name))
+        assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, library
+
+
+def test_cached_windows_are_computed_again_when_the_labelling_rules_change(tmp_path, monkeypatch):
+    import export.physio.dataset as dataset
+
+    data = _subject_data(tmp_path, 0.0, [0] * 20 + [1] * 25)
+    cached = dataset.load_dataset(data, 30.0, 5.0, cache_dir=tmp_path / "cache")[0]
+    assert np.isfinite(cached.stress_fraction).any()
+    # the labelling module edited (a stricter whole-window rule, say): its source is no longer the cached one's
+    real_sha256 = dataset.file_sha256
+    monkeypatch.setattr(dataset, "file_sha256", lambda path: "edited" if Path(path) == Path(dataset.__file__)
+                        else real_sha256(path))
+    monkeypatch.setattr(dataset, "MIN_LABELLED_FRACTION", 1.01)
+    with pytest.raises(dataset.InputError, match="no window of S02's recording is labelled"):
+        dataset.load_dataset(data, 30.0, 5.0, cache_dir=tmp_path / "cache")
 
 
 def _subject_data(tmp_path, label_start_s: float, labels: list[int], duration_s: float = 100.0):
