@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from export.install import installing, write_card
-from export.physio.train import LIVE_BASELINE_S
+from export.install import installing, model_version, write_card
+from export.physio.train import HELD_OUT_SUBJECTS, LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
-from runtime.models.card import REPO_MODELS_DIR
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 if TYPE_CHECKING:
     import onnx
@@ -32,8 +32,14 @@ log = logging.getLogger(__name__)
 
 MODEL_FILE = "physio_stress.onnx"
 LABELS = ["no_stress", "stress"]
-# (model id, version) by the scope of the inputs a run was trained on (``train physio --live``: "running")
-MODELS = {"session": ("physio-stress", "2.4.0"), "running": ("physio-stress-live", "1.0.0")}
+# The model id by the scope of the inputs a run was trained on (``train physio --live``: "running"). Its version
+# is the export's date and the graph's digest (export.install.model_version), as every arm's export names it: the
+# shipped cards' versions (physio-stress 2.4.0, physio-stress-live 1.0.0) name those weights alone.
+MODELS = {"session": "physio-stress", "running": "physio-stress-live"}
+# The subjects and held-out split the comparison table's earlier rows were measured on: a run of other subjects or
+# another split has figures that cannot be set beside them.
+COMPARED_SUBJECTS = tuple(f"S{n:02d}" for n in range(2, 29))
+COMPARED_HELD_OUT = HELD_OUT_SUBJECTS
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
@@ -176,11 +182,11 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
-    target = models_dir / MODELS[card_setting(report, "scope")][0]
+    target = models_dir / MODELS[card_setting(report, "scope")]
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
-            card = _card(report, max_abs_diff)
+            card = _card(report, max_abs_diff, model_version(file_sha256(staging / MODEL_FILE)))
             write_card(staging, card)  # first: the text quotes the sha256 it fills in
             text = _model_card_text(card)
         except (KeyError, TypeError, ValueError, IndexError) as error:
@@ -211,13 +217,12 @@ def _save_checked_onnx(weights: dict, path: Path) -> float:
     return max_abs_diff
 
 
-def _card(report: dict, max_abs_diff: float) -> dict:
+def _card(report: dict, max_abs_diff: float, version: str) -> dict:
     """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures; its
     sha256 is filled in as it is written."""
     scope = card_setting(report, "scope")
-    model_id, version = MODELS[scope]
     return {
-        "id": model_id,
+        "id": MODELS[scope],
         "version": version,
         "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
         "labels": LABELS,
@@ -308,7 +313,7 @@ docs/physio.md). The interval is the 2.5-97.5 % range of the pooled BA when the 
 replacement (2,000 draws): how far the figure could move for other people like these.
 
 {_comparison_text(card)}
-The shipped model is refit on all {len(subjects)} subjects.
+The exported model is refit on all {len(subjects)} subjects.
 ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
 {card["metrics"]["onnx_vs_fitted_max_abs_diff"]:.2e}.
 
@@ -359,6 +364,13 @@ def _inputs_text(card: dict) -> str:
   itself, and the difference averaged over {card["context_windows"]} neighbouring windows."""
 
 
+def is_compared_protocol(split: dict) -> bool:
+    """Whether a run's ``split`` is the one the comparison table's earlier rows were measured on: every subject of
+    COMPARED_SUBJECTS, and COMPARED_HELD_OUT held out."""
+    subjects = sorted(split.get("development_subjects", []) + split["held_out_subjects"])
+    return subjects == list(COMPARED_SUBJECTS) and sorted(split["held_out_subjects"]) == sorted(COMPARED_HELD_OUT)
+
+
 def _comparison_text(card: dict) -> str:
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
     everyone = card["metrics"]["all_subjects_loso"]
@@ -366,6 +378,11 @@ def _comparison_text(card: dict) -> str:
         return """The model a live session judges with (`emotrace live`): each window as it ends, against the windows
 before it. A recording judged when it ends uses physio-stress, which sees the whole session; docs/physio.md
 compares the two on the same windows (`python benchmarks/physio_live.py DATA`).
+"""
+    if not is_compared_protocol(card["split"]):
+        return f"""No comparison with the shipped model's history: its rows were measured on Stress-Predict
+{COMPARED_SUBJECTS[0]}-{COMPARED_SUBJECTS[-1]} with {", ".join(COMPARED_HELD_OUT)} held out; this model's figures
+come from other subjects or another split, and cannot be set beside them.
 """
     return f"""Comparison, measured on Stress-Predict S02-S28 (same splits; `python -m export.physio.study DATA` for the
 first three rows, `emotrace train physio` at each version for the others; written by the export as recorded,

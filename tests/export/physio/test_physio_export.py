@@ -235,8 +235,21 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
 def test_the_physio_export_writes_a_card_the_loader_accepts(tmp_path):
     weights = {"coef": np.ones(21).tolist(), "intercept": 0.0}
     folder = export_physio(_trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
-    card = assert_card_as_exports_write_it(folder, dated=False)  # a physio model's version is set by hand
+    card = assert_card_as_exports_write_it(folder)
     assert card.sha256["default"] in (folder / "MODEL_CARD.md").read_text()
+    assert (folder / "MODEL_CARD.md").read_text().startswith(f"# physio-stress {card.version}\n")
+
+
+def test_an_export_of_other_weights_gets_another_version_and_says_which_it_replaced(tmp_path, caplog):
+    versions = []
+    for scale, models in ((1.0, "models"), (1.0, "elsewhere"), (2.0, "models")):
+        (tmp_path / str(len(versions))).mkdir()
+        trained = _trained_folder(tmp_path / str(len(versions)), {"coef": [scale] * 21, "intercept": 0.0}, 21)
+        versions.append(json.loads((export_physio(trained, models_dir=tmp_path / models)
+                                    / "card.json").read_text())["version"])
+    assert versions[0] == versions[1] != versions[2]  # the same weights, the same version; others, another
+    replaced = [r.getMessage() for r in caplog.records if "replaced" in r.getMessage()]
+    assert len(replaced) == 1 and f"replaced physio-stress {versions[0]}," in replaced[0]
 
 
 def _figures(ba: float, macro_f1: float, ece: float, subjects: int) -> dict:
@@ -260,8 +273,30 @@ def test_the_model_card_puts_each_evaluations_figures_in_its_own_row_and_column(
     assert "| all 5 subjects, leave-one-subject-out | 5 | 500 | 0.633 (0.583-0.683) | 0.603 | 0.053 |" in card
     assert "| the board | 0.544 | 0.455 | 0.405 | 0.045 |" in card
     assert "5 labelled subjects S02-S06" in card
+    # five subjects are not the split the shipped model's history was measured on: no row of it, nor of this one
+    assert "No comparison with the shipped model's history" in card
+    assert "physio-stress 2.3.0" not in card and "| this model," not in card
+
+
+def test_only_a_run_of_the_compared_subjects_and_split_is_set_beside_the_shipped_history(tmp_path):
+    weights = {"coef": [0.1] * 21, "intercept": 0.0}
+    metrics = {"development_loso": _figures(0.811, 0.801, 0.011, 20), "held_out": _figures(0.722, 0.702, 0.032, 7),
+               "all_subjects_loso": _figures(0.633, 0.603, 0.053, 27)}
+    held_out = list(train.HELD_OUT_SUBJECTS)
+    development = [f"S{n:02d}" for n in range(2, 29) if f"S{n:02d}" not in held_out]
+    split = {"development_subjects": development, "held_out_subjects": held_out}
+    folder = export_physio(_trained_folder(tmp_path, weights, 21, metrics=metrics, split=split),
+                           models_dir=tmp_path / "models")
+    card = (folder / "MODEL_CARD.md").read_text()
     version = json.loads((folder / "card.json").read_text())["version"]
+    assert "physio-stress 2.3.0" in card
     assert f"| this model, {version} | 0.811 | 0.722 | 0.633 |" in card  # the comparison table's last row
+    other_split = {"development_subjects": development[1:] + held_out[:1], "held_out_subjects": held_out[1:]
+                   + development[:1]}
+    (tmp_path / "other").mkdir()
+    folder = export_physio(_trained_folder(tmp_path / "other", weights, 21, metrics=metrics, split=other_split),
+                           models_dir=tmp_path / "models")
+    assert "| this model," not in (folder / "MODEL_CARD.md").read_text()  # all 27, but another held-out set
 
 
 def test_an_export_whose_graph_differs_from_the_fitted_model_is_refused(tmp_path, monkeypatch):
