@@ -188,7 +188,7 @@ def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
         try:
             card = _card(report, max_abs_diff, model_version(file_sha256(staging / MODEL_FILE)))
             write_card(staging, card)  # first: the text quotes the sha256 it fills in
-            text = _model_card_text(card)
+            text = model_card_text(card)
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise InputError(report_path, f"not as 'emotrace train physio' writes it ({type(error).__name__}: "
                              f"{error})") from None  # fmt: skip
@@ -274,7 +274,8 @@ def _by_source_text(by_source: dict) -> str:
 """
 
 
-def _model_card_text(card: dict) -> str:
+def model_card_text(card: dict) -> str:
+    """MODEL_CARD.md of a card.json, as the export writes it (the shipped ones are this text, regenerated)."""
     dev, held = card["metrics"]["development_loso"], card["metrics"]["held_out"]
     split = card["split"]
     subjects = sorted(split.get("development_subjects", []) + split["held_out_subjects"])

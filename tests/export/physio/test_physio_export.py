@@ -521,3 +521,15 @@ def test_the_datas_licence_notice_goes_beside_the_model_or_its_absence_is_said(t
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "LICENSE").write_text("MIT License\n")
     assert (export_physio(trained, models_dir=tmp_path / "models") / "DATA_LICENSE").read_text() == "MIT License\n"
+
+
+@pytest.mark.parametrize("model_id", ["physio-stress", "physio-stress-live"])
+def test_a_shipped_physio_model_card_is_the_exports_text_of_its_card_json(model_id):
+    from export.physio.export import MODELS, model_card_text
+    from runtime.models.card import REPO_MODELS_DIR
+
+    folder = REPO_MODELS_DIR / model_id
+    card = json.loads((folder / "card.json").read_text())
+    assert MODELS[card["scope"]] == model_id  # the key the export writes, naming the scope of its inputs
+    assert (folder / "MODEL_CARD.md").read_text() == model_card_text(card)  # generated, never edited by hand
+    assert_card_as_exports_write_it(folder, dated=False)  # shipped before the physio export dated its versions
