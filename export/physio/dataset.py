@@ -94,7 +94,8 @@ def _label_row(path: Path, line: int, row: dict[str, str]) -> tuple[str, float, 
 
 
 def stress_label(stress_fraction: np.ndarray) -> np.ndarray:
-    """A window's label: stress (1) when most of its labelled seconds are, else 0 (the fraction must be finite)."""
+    """A window's label: stress (1) when at least half of its labelled seconds are (a window split evenly is
+    stress), else 0 (the fraction must be finite)."""
     return (np.asarray(stress_fraction) >= 0.5).astype(int)
 
 

@@ -7,8 +7,8 @@ Protocol (written into report.json):
 The classifier (2.3.0) is the mean of a logistic regression's and three small MLPs' stress probabilities. Since
 2.4.0 every training session also enters as the sources that lack channels would deliver it (``SOURCES``), so
 that one model serves the E4, the serial board, a BLE strap and an EDA sensor alone.
-Training and evaluation keep every labelled window with quality > 0 and call it stress when most of its seconds
-are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothing).
+Training and evaluation keep every labelled window with quality > 0 and call it stress when at least half of its
+labelled seconds are (``MIXED_LABELS`` can leave the mixed ones out of training; it gained nothing).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ MLP_ALPHA = 1.0
 MLP_SEEDS = (0, 1, 2)
 MLP_MAX_ITER = 300
 LIVE_BASELINE_S = PhysioSettings().live_baseline_s  # a live session's stress figures start there
-MIXED_LABELS = None  # train on every labelled window with its majority label (dropping mixed ones: no gain)
+MIXED_LABELS = None  # train on every labelled window with its label (``stress_label``; dropping mixed ones: no gain)
 
 
 class Source(NamedTuple):
