@@ -312,3 +312,16 @@ def test_classify_says_nothing_of_neurokit2s_lines_on_an_e4s_slow_eda(tmp_path):
                           cwd=Path(__file__).resolve().parents[3])
     assert done.returncode == 0, done.stderr
     assert not re.search(r"\w*Warning: ", done.stderr), done.stderr  # a command line shows Python's warnings
+
+
+def test_e4_tags_hours_from_the_recording_are_left_out_with_one_warning_naming_the_file(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0)
+    # a press 11.5 hours before the session (a clock set wrong), two in it, one just after its end (kept)
+    tags_unix_s = [START_UNIX_S - 41205, START_UNIX_S + 30, START_UNIX_S + 90, START_UNIX_S + 125]
+    (folder / "tags.csv").write_text("".join(f"{t:.0f}\n" for t in tags_unix_s))
+    archive = zip_e4(folder, tmp_path / "S99.zip")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_e4(archive)
+    assert recording.events_s == [30.0, 90.0, 125.0]
+    said = [r.getMessage() for r in caplog.records if "tag" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{archive}/tags.csv: 1 tag(s) at -41205 s, outside the recording")

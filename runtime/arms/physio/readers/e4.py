@@ -101,7 +101,10 @@ def read_e4(path: str | Path) -> Recording:
         if ibi is not None:
             channels["ibi"], filenames["ibi"] = ibi, "IBI.csv"
     _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
-    events_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s) if "tags.csv" in files else []
+    events_s = []
+    if "tags.csv" in files:
+        tags_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s)
+        events_s = tags_within(f"{path}/tags.csv", tags_s, max(c.end_s for c in channels.values()))
     return Recording(str(path), channels, start_unix_s=origin_unix_s, events_s=events_s)
 
 
@@ -257,6 +260,20 @@ def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
     data, row_lines = drop_blank_rows(parse_numbers(label, lines), first_line=1)
     check_finite(label, data[:, 0], row_lines, "the tag time")
     return [float(t) - origin_unix_s for t in data[:, 0]]
+
+
+def tags_within(label: str, tags_s: list[float], end_s: float) -> list[float]:
+    """The tags (recording clock) within the recording's 0..``end_s``, give or take DURATION_TOLERANCE_S; the
+    others are left out with one warning naming ``label``: a press hours from the session (a clock set wrong,
+    a tag file of another day) would mark no moment of it, and a reader of the session's events would take it
+    for one."""
+    within = [t for t in tags_s if -DURATION_TOLERANCE_S <= t <= end_s + DURATION_TOLERANCE_S]
+    outside = [t for t in tags_s if t not in within]
+    if outside:
+        shown = ", ".join(f"{t:.0f}" for t in outside[:5]) + (", ..." if len(outside) > 5 else "")
+        log.warning("%s: %d tag(s) at %s s, outside the recording (0..%.0f s from its earliest start line); left "
+                    "out", label, len(outside), shown, end_s)
+    return within
 
 
 def _check_overlap(source: Path, spans: dict[str, tuple[float, float]]) -> None:
