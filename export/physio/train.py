@@ -2,7 +2,8 @@
 
 Protocol (written into report.json):
 1. development subjects: leave-one-subject-out cross-validation (the figure used to choose settings);
-2. held-out subjects (never used to choose anything): a model trained on all development subjects;
+2. held-out subjects (no setting chosen on them, though scored after each choice: docs/physio.md): a model trained on
+   all development subjects;
 3. the shipped model: refit on every labelled subject with the same settings.
 The classifier (2.3.0) is the mean of a logistic regression's and three small MLPs' stress probabilities. Since
 2.4.0 every training session also enters as the sources that lack channels would deliver it (``SOURCES``), so
