@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import json
 import logging
 import os
@@ -191,17 +192,17 @@ def topmost_missing(folder: Path) -> Path | None:
 
 
 def _check_writable(path: Path, folder: Path) -> None:
-    if _on_read_only_file_system(folder):  # a stick locked, a disk mounted read-only after errors
-        raise InputError(path, f"cannot write to {folder} (read-only file system)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(path, f"cannot write to {folder} (no permission)")
-
-
-def _on_read_only_file_system(folder: Path) -> bool:
+    """A file made in ``folder`` and removed again: the permission bits say nothing for root, nor for file systems
+    that refuse new entries whatever they say (/proc, /sys), and a refusal found only when the run writes comes
+    after all its work."""
+    probe = folder / f".emotrace-probe-{secrets.token_hex(6)}"
     try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        why = {errno.EROFS: "read-only file system", errno.EACCES: "no permission", errno.EPERM: "no permission"}
+        raise InputError(path, f"cannot write to {folder} ({why.get(error.errno, error.strerror or error)})") from None
+    with contextlib.suppress(OSError):
+        probe.unlink()
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -102,11 +103,42 @@ def test_an_output_in_a_folder_that_cannot_be_written_is_refused_before_any_work
         check_output_file(tmp_path / "locked" / "out.csv")
 
 
+def _refusing_new_files(monkeypatch, folder: Path, code: int) -> None:
+    """``os.open`` failing with ``code`` for a new file in ``folder``, as the file system would (root included)."""
+    real_open = os.open
+
+    def refusing(path, flags, *args, **kwargs):
+        if Path(path).parent == folder and flags & os.O_CREAT:
+            raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing)
+
+
 def test_an_output_folder_without_write_access_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("runtime.files.os.access", lambda _path, mode: not mode & os.W_OK)
+    _refusing_new_files(monkeypatch, tmp_path, errno.EACCES)
     with pytest.raises(InputError, match=r"cannot write to .* \(no permission\)") as refused:
         check_output_file(tmp_path / "out.csv")
     assert str(refused.value).startswith(str(tmp_path / "out.csv"))
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work_even_for_root(tmp_path, capsys):
+    from runtime.cli import main
+
+    # was, as root: accepted (os.access passes for root), and refused only once the analysis was done
+    with pytest.raises(InputError, match=r"^/proc/emotrace-run: cannot write to /proc \("):
+        check_output_folder("/proc/emotrace-run")
+    with pytest.raises(InputError, match=r"^/proc/out\.csv: cannot write to /proc \("):
+        check_output_file("/proc/out.csv")
+    assert main(["analyze", str(tmp_path / "never-read.wav"), "--out", "/proc/emotrace-run"]) == 2
+    assert "cannot write to /proc" in capsys.readouterr().err  # the output is checked before the input is read
+
+
+def test_the_write_check_leaves_nothing_behind(tmp_path):
+    check_output_folder(tmp_path / "new" / "run")
+    check_output_file(tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_timeline_folder_that_is_a_file_or_under_one_is_refused_before_any_work(tmp_path, capsys):
@@ -209,15 +241,7 @@ def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tm
 
 
 def test_an_output_folder_on_a_read_only_file_system_says_so(tmp_path, monkeypatch):
-    import os
-
-    statvfs = os.statvfs
-
-    def read_only(path):  # a stick whose lock is on, a disk the kernel remounted read-only after errors
-        found = statvfs(path)
-        return type("Stat", (), {"f_flag": found.f_flag | os.ST_RDONLY})()
-
-    monkeypatch.setattr(os, "statvfs", read_only)
+    _refusing_new_files(monkeypatch, tmp_path, errno.EROFS)  # a stick whose lock is on, a disk remounted read-only
     with pytest.raises(InputError) as refused:
         check_output_folder(tmp_path / "out")
     # was: accepted (root may write anywhere), and failing when the run wrote
