@@ -12,6 +12,7 @@ import copy
 import dataclasses
 import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
 from runtime.fusion import FUSERS, parse_weights
 from runtime.fusion.methods import weighs_any
+from runtime.models.card import is_model_id
 from runtime.track import CANONICAL_LABELS, is_number, json_kind
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+# The settings that name a model: an id under models/, or a folder.
+MODEL_SETTINGS = (*(f"{arm.section}.{key}" for arm in ARM_REGISTRY for key in arm.model_settings),
+                  "physio.live_model", "fusion.model")
 BACKENDS = ("onnxruntime", "openvino", "tflite", "tensorrt")
 FUSION_METHODS = tuple(FUSERS)  # the registry's names, in its order
 LEARNED_FUSION = tuple(name for name, make in FUSERS.items() if getattr(make, "learned", False))
@@ -300,12 +305,22 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
             if not isinstance(values, dict):
                 raise InputError(path, f"'{section}' must be a [section]")
             for key, value in values.items():
-                _set(settings, f"{section}.{key}", value, str(path))
+                _set(settings, f"{section}.{key}", _from_file(path, f"{section}.{key}", value), str(path))
     for dotted, value in (overrides or {}).items():
         if value is not None:
             _set(settings, dotted, value, "command line")
     _check_together(settings)
     return settings
+
+
+def _from_file(path: Path, dotted: str, value: Any) -> Any:
+    """A model folder a config file names by a relative path, as a path from the file's own folder: a service
+    started from / reads the folder the file beside it names. A model id (no slash) stays an id."""
+    if dotted not in MODEL_SETTINGS or not isinstance(value, str) or not value or is_model_id(value):
+        return value
+    if Path(value).is_absolute():
+        return value
+    return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

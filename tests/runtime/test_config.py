@@ -1,7 +1,9 @@
 import pytest
 
+from runtime.checks import check_models
 from runtime.config import DEFAULTS, load_settings
 from runtime.errors import InputError
+from runtime.models.card import REPO_MODELS_DIR
 
 
 def test_file_and_overrides_layer_over_defaults(tmp_path):
@@ -231,3 +233,22 @@ def test_an_audio_stream_number_out_of_range_is_said_once_in_plain_words(stream)
         load_settings(None, {"audio.stream": stream})
     assert str(raised.value) == (f"command line: setting 'audio.stream' must be an audio stream's number from 1 "
                                  f"to 64, not {stream}")  # was: "number, from 1 from 1 to 64"
+
+
+def test_a_model_folder_a_config_names_by_a_relative_path_is_read_from_the_config_file_s_folder(tmp_path,
+                                                                                                 monkeypatch):
+    clinic = tmp_path / "etc" / "emotrace"
+    (clinic / "mymodels").mkdir(parents=True)
+    (clinic / "mymodels" / "voice").symlink_to(REPO_MODELS_DIR / DEFAULTS["audio"]["model"], target_is_directory=True)
+    path = clinic / "emotrace.toml"
+    path.write_text('[audio]\nmodel = "mymodels/voice"\n[face]\nmodel = "./mymodels/face"\n'
+                    '[physio]\nmodel = "physio-stress"\nlive_model = "/opt/live"\n')
+    monkeypatch.chdir("/")  # a service started from /
+    settings = load_settings(path)
+    assert settings["audio"]["model"] == str(clinic / "mymodels" / "voice")  # was: 'mymodels/voice', read from /
+    assert settings["face"]["model"] == str(clinic / "mymodels" / "face")
+    assert settings["physio"]["model"] == "physio-stress"  # an id stays an id
+    assert settings["physio"]["live_model"] == "/opt/live"
+    check_models(settings, ["audio"], fuse=False)  # the card is found from /
+    # the command line's own paths are the current folder's
+    assert load_settings(path, {"audio.model": "cli/voice"})["audio"]["model"] == "cli/voice"
