@@ -23,7 +23,6 @@ DEFAULT_MODEL = "physio-stress"
 STRESS_LABEL = "stress"
 MIN_BASELINE_S = 300.0
 MIN_BASELINE_WINDOWS = 10  # a window's rank among fewer than this says little (e.g. one window as long as it all)
-MIN_HOP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -112,9 +111,6 @@ def classify_session(windows: list[WindowFeatures], model: Model) -> list[Physio
 
 def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
     """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given."""
-    if hop_s is not None and hop_s < MIN_HOP_S:
-        # windows faster than the measurements change, and for a day's recording millions of them
-        raise InputError("--hop-s", f"must be at least {MIN_HOP_S:g} s, got {hop_s:g}")
     for option, setting, value in (("--window-s", "physio.window_s", window_s), ("--hop-s", "physio.hop_s", hop_s)):
         problem = None if value is None else RULES[setting].problem(value)
         if problem:  # as the settings would refuse it

@@ -246,11 +246,20 @@ def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_
     assert not (tmp_path / "out" / "timeline.json").exists()
 
 
-def test_a_hop_under_a_second_is_refused_before_the_recording_is_read(tmp_path, capsys):
+def test_a_hop_outside_the_settings_range_is_refused_before_the_recording_is_read(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["physio", "classify", str(tmp_path / "not-read.zip"), "--csv", str(out), "--hop-s", "0.001"]) == 2
-    assert "--hop-s: must be at least 1 s" in capsys.readouterr().err
+    assert "must be a number of seconds from 0.1 to 86400, not 0.001" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_classify_takes_a_hop_the_config_takes(tmp_path):
+    out = tmp_path / "s.csv"
+    recording = write_e4(tmp_path / "S99", duration_s=60.0)
+    # was: '--hop-s: must be at least 1 s', though physio.hop_s = 0.5 in a config ran in analyze
+    assert main(["physio", "classify", str(recording), "--csv", str(out), "--hop-s", "0.5"]) == 0
+    starts = [float(row["start_s"]) for row in csv.DictReader(out.open())]
+    assert starts[:3] == [0.0, 0.5, 1.0]
 
 
 def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):
