@@ -200,6 +200,8 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("--speaker-baseline", choices=SPEAKER_BASELINES, default="none",
                    help="'folder': the files of one folder are one speaker, judged against their own baseline "
                         "(a folder with under the runtime's default 20 s of speech by the population variant, said)")
+    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its audio.model "
+                   "applies where --model is not given")
     p.set_defaults(run=_run_audio_classify)
 
     p = train.add_parser("audio", help="train the voice-emotion model with speaker-independent folds")
@@ -238,9 +240,11 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
 
 def _run_audio_classify(args: argparse.Namespace) -> int:
     from runtime.arms.audio.classify import classify_paths
+    from runtime.config import load_settings
 
-    count, failed = classify_paths(args.paths, args.csv, model=args.model, speaker_baseline=args.speaker_baseline,
-                                   on_failed=_said_input_error)
+    settings = load_settings(args.config, {"audio.model": args.model})
+    count, failed = classify_paths(args.paths, args.csv, model=settings["audio"]["model"],
+                                   speaker_baseline=args.speaker_baseline, on_failed=_said_input_error)
     if count:
         _say(f"{args.csv}: {count} file(s) classified")
     return _said_failed_count(failed, count + len(failed), args.csv)
@@ -459,15 +463,18 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
     p = physio.add_parser("classify", help="stress probability per window of a wearable recording, to CSV")
     p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
-    p.add_argument("--model", default="physio-stress",
-                   help="model id, or a folder path such as ./DIR (default: the shipped one)")
-    p.add_argument("--window-s", type=float, help="window length in seconds (default: the model's own, 30 s)")
-    p.add_argument("--hop-s", type=float, help="hop in seconds (default: the model's own, 5 s)")
+    p.add_argument("--model", help="model id, or a folder path such as ./DIR (default: the config's, else the shipped "
+                   "one)")
+    p.add_argument("--window-s", type=float, help="window length in seconds (default: the config's, else the model's "
+                   "own, 30 s)")
+    p.add_argument("--hop-s", type=float, help="hop in seconds (default: the config's, else the model's own, 5 s)")
     p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
     p.add_argument("--rate-hz", type=float, help="CSV without a time column: its sample rate")
     p.add_argument("--utc-offset", metavar="+HH:MM",
                    help="CSV whose local times carry no UTC offset (a phone app's export): its clock's, e.g. +01:00; "
                         "a negative one as --utc-offset=-05:00")
+    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its physio.model, "
+                   "window_s and hop_s apply where the options above are not given")
     p.set_defaults(run=_run_physio_classify)
 
     p = train.add_parser("physio", help="train the stress model on Stress-Predict, subject-independent")
@@ -487,9 +494,14 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
 
 def _run_physio_classify(args: argparse.Namespace) -> None:
     from runtime.arms.physio.arm import classify_to_csv
+    from runtime.config import load_settings
 
-    count = classify_to_csv(args.path, args.csv, args.model, args.window_s, args.hop_s, args.start_unix, args.rate_hz,
-                            _utc_offset_s(args.utc_offset, "--utc-offset"))
+    settings = load_settings(args.config, {"physio.model": args.model, "physio.window_s": args.window_s,
+                                           "physio.hop_s": args.hop_s})
+    # windows neither the config nor an option sets are the model's own (its card's), not the settings' defaults
+    window_s, hop_s = settings.given("physio.window_s"), settings.given("physio.hop_s")
+    count = classify_to_csv(args.path, args.csv, settings["physio"]["model"], window_s, hop_s, args.start_unix,
+                            args.rate_hz, _utc_offset_s(args.utc_offset, "--utc-offset"))
     _say(f"{args.csv}: {count} window(s)")
 
 
@@ -517,6 +529,8 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--csv", type=Path, required=True, help="output CSV")
     p.add_argument("--model", help="expression model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--cropped", action="store_true", help="images are aligned face crops: no detection")
+    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its face.model "
+                   "(where --model is not given), face.detector, face.landmarks and face.min_face_px apply")
     p.set_defaults(run=_run_face_classify)
 
     p = train.add_parser("face", help="train the expression model on FER-2013 (Training fits, PublicTest selects)")
@@ -558,9 +572,15 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
 
 def _run_face_classify(args: argparse.Namespace) -> int:
     from runtime.arms.face.classify import classify_paths
+    from runtime.config import load_settings, setting_error
 
-    images, classified, failed = classify_paths(args.paths, args.csv, model=args.model, cropped=args.cropped,
-                                                on_failed=_said_input_error)
+    settings = load_settings(args.config, {"face.model": args.model})
+    face = settings["face"]
+    if not face["model"].strip():  # "" is analyze's geometry only: classify has nothing to do without a model
+        raise setting_error(settings, "face.model", "names no expression model, which face classify needs")
+    images, classified, failed = classify_paths(args.paths, args.csv, model=face["model"], cropped=args.cropped,
+                                                min_face_px=face["min_face_px"], detector_model=face["detector"],
+                                                landmarks_model=face["landmarks"], on_failed=_said_input_error)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
     return _said_failed_count(failed, images + len(failed), args.csv)

@@ -271,6 +271,12 @@ class Settings(dict):
     def source(self, dotted: str) -> str:
         return self.sources.get(dotted, "defaults")
 
+    def given(self, dotted: str) -> Any:
+        """The value where a config file or the command line set it, else None: a caller whose own default differs
+        from the settings' (a model's own windows) keeps it."""
+        section, _, key = dotted.partition(".")
+        return None if self.source(dotted) == "defaults" else self[section][key]
+
 
 def setting_error(settings: Mapping[str, Any], dotted: str, problem: str) -> InputError:
     """An ``InputError`` about one setting: where it came from, its name and value, and ``problem``."""

@@ -73,7 +73,8 @@ def _opencv_refusal(error: cv2.error) -> str:
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
-                   min_face_px: int = FaceSettings.min_face_px,
+                   min_face_px: int = FaceSettings.min_face_px, detector_model: str = FaceSettings.detector,
+                   landmarks_model: str = FaceSettings.landmarks,
                    on_failed: Callable[[InputError], None] | None = None) -> tuple[int, int, list[InputError]]:
     """Write ``path,emotion,<probability per label>,reason`` rows, and return (images read, classified, the error
     of each image that could not be read, each also told to ``on_failed`` as it is met: a long batch says its
@@ -88,7 +89,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         from runtime.arms.video.detect import SsdDetector
         from runtime.arms.video.landmarks import CropLandmarker
 
-        detector, landmarker = SsdDetector("face-detector"), CropLandmarker("face-landmarks")
+        detector, landmarker = SsdDetector(detector_model), CropLandmarker(landmarks_model)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["path", "emotion", *expression.labels, "reason"])

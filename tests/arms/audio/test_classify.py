@@ -310,3 +310,16 @@ def test_classify_flags_the_level_only_where_no_baseline_of_the_speakers_own_jud
     assert main(["audio", "classify", str(folder), "--csv", str(tmp_path / "out.csv"),
                  "--speaker-baseline", baseline]) == 0
     assert ("the voice model was trained on" in caplog.text) == (baseline == "none")
+
+
+def test_classify_reads_the_audio_model_of_a_config_from_its_folder_unless_given(tmp_path, capsys, ravdess_dir):
+    clip = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0]
+    config = tmp_path / "etc" / "clinic.toml"
+    config.parent.mkdir()
+    config.write_text('[audio]\nmodel = "mymodels/voice"\n')
+    out = tmp_path / "out.csv"
+    # was: 'unrecognized arguments: --config', so the clinic's audio.model never applied
+    assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config)]) == 2
+    assert f"{tmp_path / 'etc' / 'mymodels' / 'voice'}: no model card" in capsys.readouterr().err
+    assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config),
+                 "--model", "audio-emotion"]) == 0  # the option over the config

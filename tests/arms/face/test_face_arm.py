@@ -411,3 +411,17 @@ def test_face_classify_says_each_unreadable_image_as_it_meets_it(tmp_path, monke
     # was: every failure line after the last image was read
     assert events == ["read a.png", f"emotrace: error: {tmp_path / 'a.png'}: not a readable image",
                       "read b.png", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
+
+
+def test_face_classify_reads_the_face_settings_of_a_config(shared_data, tmp_path, capsys):
+    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[0]
+    config = tmp_path / "clinic.toml"
+    config.write_text("[face]\nmin_face_px = 100\n")
+    out = tmp_path / "crops.csv"
+    # was: 'unrecognized arguments: --config', so the clinic's face.min_face_px never applied
+    assert main(["face", "classify", str(fer), "--csv", str(out), "--cropped", "--config", str(config)]) == 0
+    [row] = csv.DictReader(out.read_text().splitlines())
+    assert row["emotion"] == "" and row["reason"] == "crop under 100 px"  # the 48 px FER crop is under it
+    config.write_text('[face]\nmodel = ""\n')
+    assert main(["face", "classify", str(fer), "--csv", str(out), "--cropped", "--config", str(config)]) == 2
+    assert f"{config}: setting 'face.model' = '': names no expression model" in capsys.readouterr().err

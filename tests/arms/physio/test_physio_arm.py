@@ -253,6 +253,19 @@ def test_a_hop_outside_the_settings_range_is_refused_before_the_recording_is_rea
     assert not out.exists()
 
 
+def test_classify_reads_the_physio_windows_of_a_config_and_the_options_over_them(tmp_path):
+    recording = write_e4(tmp_path / "S99", duration_s=60.0)
+    config = tmp_path / "clinic.toml"
+    config.write_text("[physio]\nhop_s = 30.0\n")
+    out = tmp_path / "s.csv"
+    # was: 'unrecognized arguments: --config', so the clinic's physio settings never applied
+    assert main(["physio", "classify", str(recording), "--csv", str(out), "--config", str(config)]) == 0
+    assert [float(row["start_s"]) for row in csv.DictReader(out.open())] == [0.0, 30.0]
+    assert main(["physio", "classify", str(recording), "--csv", str(out), "--config", str(config),
+                 "--hop-s", "10"]) == 0
+    assert [float(row["start_s"]) for row in csv.DictReader(out.open())] == [0.0, 10.0, 20.0, 30.0]
+
+
 def test_classify_takes_a_hop_the_config_takes(tmp_path):
     out = tmp_path / "s.csv"
     recording = write_e4(tmp_path / "S99", duration_s=60.0)
@@ -354,7 +367,9 @@ def test_classify_refuses_to_write_over_its_own_input(tmp_path, capsys):
 def test_window_settings_the_physio_settings_would_refuse_exit_2(tmp_path, capsys, option):
     out = tmp_path / "s.csv"
     assert main(["physio", "classify", str(tmp_path / "any.csv"), "--csv", str(out), *option]) == 2
-    assert f"{option[0]}: must be a number of seconds from 0.1 to 86400, not" in capsys.readouterr().err
+    setting = "physio." + option[0].removeprefix("--").replace("-", "_")  # as analyze names its --window-s
+    assert f"command line: setting '{setting}' must be a number of seconds from 0.1 to 86400, not" in \
+        capsys.readouterr().err
     assert not out.exists()
 
 
