@@ -148,14 +148,16 @@ def _run_analyze(args: argparse.Namespace) -> None:
 def _add_live(sub: Subparsers) -> None:
     p = sub.add_parser("live", help="a live session from microphone and camera; Ctrl-C ends it and writes the timeline")
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--mic", default="default", help="capture device, as `arecord -L` names it (default: 'default')")
+    # the device options default to None, so that one given with --replay or --no-mic can be refused, not ignored
+    p.add_argument("--mic", help="capture device, as `arecord -L` names it (default: 'default')")
     p.add_argument("--no-mic", action="store_true", help="no microphone: face and body only")
-    p.add_argument("--input-format", default="alsa", help="FFmpeg input format of the microphone (default alsa; "
+    p.add_argument("--input-format", help="FFmpeg input format of the microphone (default alsa; "
                    "PyAV's wheels carry alsa, not pulse)")
     p.add_argument("--camera", help="camera device, e.g. /dev/video0 (default: none, voice only)")
-    p.add_argument("--camera-format", default="v4l2", help="FFmpeg input format of the camera (default v4l2)")
+    p.add_argument("--camera-format", help="FFmpeg input format of the camera (default v4l2)")
     p.add_argument("--replay", type=Path,
-                   help="a recorded file standing in for microphone and camera, replayed at real-time pace")
+                   help="a recorded file standing in for microphone and camera, replayed at real-time pace (not "
+                        "with --mic, --input-format, --camera or --camera-format)")
     p.add_argument("--serial", help="a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0")
     p.add_argument("--ble", help="a BLE heart-rate sensor: its advertised name or its address")
     p.add_argument("--ble-thermometer", metavar="NAME|ADDRESS",
@@ -170,10 +172,28 @@ def _run_live(args: argparse.Namespace) -> None:
     from runtime.live import LiveInputs, run_live
     from runtime.timeline import reading_lines
 
-    inputs = LiveInputs(None if args.no_mic else args.mic, args.input_format, args.camera, args.camera_format,
-                        args.replay, args.serial, args.ble, args.ble_thermometer)
+    inputs = LiveInputs(**_device_inputs(args), replay=args.replay, serial=args.serial, ble=args.ble,
+                        ble_thermometer=args.ble_thermometer)
     timeline = run_live(args.out, load_settings(args.config), inputs, args.duration_s)
     _say(*reading_lines(timeline), f"{args.out / 'timeline.json'}: {timeline.duration_s:.1f} s")
+
+
+def _device_inputs(args: argparse.Namespace) -> dict[str, str | None]:
+    """The ``LiveInputs`` fields ``live``'s device options set (one not given keeps the inputs' default). One that
+    would not be used (the replayed file stands in for both devices; --no-mic opens no microphone; a camera's format
+    without a camera) is refused, naming both options: said, not silently ignored."""
+    devices = {"--mic": ("microphone", args.mic), "--input-format": ("microphone_format", args.input_format),
+               "--camera": ("camera", args.camera), "--camera-format": ("camera_format", args.camera_format)}
+    for option in (option for option, (_, value) in devices.items() if value is not None):
+        if args.replay is not None:
+            raise InputError(option, "is not used with --replay: the replayed file stands in for the microphone "
+                                     "and the camera")
+        if args.no_mic and option in ("--mic", "--input-format"):
+            raise InputError(option, "is not used with --no-mic: no microphone is opened")
+    if args.camera_format is not None and args.camera is None:
+        raise InputError("--camera-format", "is the format of a --camera; no --camera was given")
+    given = {field: value for field, value in devices.values() if value is not None}
+    return given | ({"microphone": None} if args.no_mic else {})
 
 
 def _say(*lines: str) -> None:

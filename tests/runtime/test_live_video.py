@@ -198,6 +198,23 @@ def test_a_picture_that_stops_coming_without_an_error_ends_with_the_sessions_dur
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+@pytest.mark.parametrize(("options", "problem"), [
+    (["--replay", EXAMPLE, "--camera", "/dev/video0"], "--camera: is not used with --replay"),
+    (["--replay", EXAMPLE, "--mic", "hw:1"], "--mic: is not used with --replay"),
+    (["--replay", EXAMPLE, "--input-format", "pulse"], "--input-format: is not used with --replay"),
+    (["--replay", EXAMPLE, "--no-mic", "--camera-format", "v4l2"], "--camera-format: is not used with --replay"),
+    (["--no-mic", "--mic", "hw:1", "--camera", "/dev/video0"], "--mic: is not used with --no-mic"),
+    (["--no-mic", "--input-format", "alsa", "--camera", "/dev/video0"], "--input-format: is not used with --no-mic"),
+    (["--camera-format", "v4l2"], "--camera-format: is the format of a --camera; no --camera was given"),
+])
+def test_a_device_option_the_session_would_not_use_is_refused_before_it_starts(tmp_path, capsys, options, problem):
+    # was: the session ran on the replay (exit 0), the option silently ignored, though /dev/video0 did not exist
+    assert main(["live", "--out", str(tmp_path / "live"), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"emotrace: error: {problem}") and err.count("\n") == 1
+    assert not (tmp_path / "live").exists()
+
+
 @pytest.mark.parametrize("duration", ["0", "-3"])
 def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duration):
     assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", duration]) == 2
