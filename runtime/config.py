@@ -152,6 +152,10 @@ class Rule:
         return self.check(value) if self.check else None
 
 
+# A length of time (a session's, a baseline's): above 0, at most a day, as every window and hop.
+DURATION = Rule(0.0, SECONDS["high"], SECONDS["what"], above=True)
+
+
 def _model_named(value: str) -> str | None:
     return None if value.strip() else "must name a model (an id under models/ or a model folder), not ''"
 
@@ -225,7 +229,7 @@ RULES: dict[str, Rule] = {
     "audio.window_s": Rule(**SECONDS),
     "audio.hop_s": Rule(**SECONDS),
     "audio.speaker_baseline": Rule(choices=("session", "none")),
-    "audio.min_baseline_speech_s": Rule(0.0, 86400.0, "a number of seconds", above=True),
+    "audio.min_baseline_speech_s": DURATION,
     "audio.min_speech_fraction": Rule(**FRACTION),
     "audio.stream": Rule(1, 64, "an audio stream's number"),
     "face.detector": Rule(check=_model_named),

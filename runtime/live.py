@@ -51,6 +51,7 @@ from runtime.arms.video.scan import (
 )
 from runtime.checks import check_backend, check_models, probe_input
 from runtime.clock import SessionClock
+from runtime.config import DURATION
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, node_kind, remove_empty_folders, topmost_missing
 from runtime.log_filters import first_time, muted
@@ -766,8 +767,9 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         if problem:
             raise InputError(out_dir, problem)
     on_line = guarded_lines(on_line) if on_line else None
-    if duration_s is not None and not (math.isfinite(duration_s) and duration_s > 0):
-        raise InputError("--duration-s", f"must be a positive number of seconds, got {duration_s:g}")
+    problem = None if duration_s is None else DURATION.problem(duration_s)
+    if problem:  # 1e308 s would overflow the sample counts when the session ends
+        raise InputError("--duration-s", problem)
     wants_audio, wants_video, replayed = _wanted_streams(inputs, settings)
     named_sensors = bool(inputs.serial or inputs.ble or inputs.ble_thermometer)
     wants_sensors = settings["physio"]["enabled"] and (make_links is not None or named_sensors)

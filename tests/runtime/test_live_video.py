@@ -215,10 +215,11 @@ def test_a_device_option_the_session_would_not_use_is_refused_before_it_starts(t
     assert not (tmp_path / "live").exists()
 
 
-@pytest.mark.parametrize("duration", ["0", "-3"])
-def test_a_session_length_that_is_no_length_is_refused(tmp_path, capsys, duration):
+@pytest.mark.parametrize("duration", ["0", "-3", "nan", "86400.5", "1e308"])  # 1e308: was an overflow at the end
+def test_a_session_length_that_is_no_length_or_over_a_day_is_refused(tmp_path, capsys, duration):
     assert main(["live", "--out", str(tmp_path / "live"), "--replay", EXAMPLE, "--duration-s", duration]) == 2
-    assert "--duration-s: must be a positive number of seconds" in capsys.readouterr().err
+    assert (f"--duration-s: must be a number of seconds above 0 and at most 86400, not {float(duration)!r}"
+            in capsys.readouterr().err)
     assert not (tmp_path / "live").exists()
 
 
