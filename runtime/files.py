@@ -212,7 +212,8 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> list[Path]:
-    """Each path that is a file, and every file with one of ``suffixes`` under each folder (``files_under``).
+    """Each path that is a file, and every file with one of ``suffixes`` under each folder (``files_under``), each
+    file once (``once_each``).
 
     A path that does not exist, or nothing of ``kind`` found at all, is an ``InputError``.
     """
@@ -227,7 +228,25 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
             raise InputError(path, "no such file or folder")
     if not found:
         raise InputError(", ".join(str(p) for p in paths), f"no {kind} found")
-    return found
+    return once_each(found, kind)
+
+
+def once_each(files: list[Path], kind: str) -> list[Path]:
+    """``files`` with each real file only at its first name, and one line naming those left out: a file named twice
+    (given twice, or given and under a folder given) read twice would count twice (a speaker's baseline)."""
+    kept: dict[str, Path] = {}
+    again: list[Path] = []
+    for path in files:
+        real = os.path.realpath(path)
+        if real in kept:
+            again.append(path)
+        else:
+            kept[real] = path
+    if again:
+        shown = ", ".join(map(str, again[:5])) + (", ..." if len(again) > 5 else "")
+        log.warning("%d of the %s named more than once (the same file as one named before); each read once, "
+                    "left out: %s", len(again), kind, shown)
+    return list(kept.values())
 
 
 def files_under(folder: Path, suffixes: set[str]) -> list[Path]:

@@ -429,3 +429,17 @@ def test_a_csv_of_blank_lines_has_no_header_and_no_rows_and_a_header_alone_no_ro
     assert read_csv_rows(path) == ([], [])
     path.write_text("a,b\n\n1,2\n")
     assert read_csv_rows(path) == (["a", "b"], [(3, {"a": "1", "b": "2"})])
+
+
+def test_a_file_named_twice_is_found_once_and_said(tmp_path, caplog):
+    (tmp_path / "clips").mkdir()
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / "clips" / name).write_bytes(b"")
+    (tmp_path / "alias.wav").symlink_to(tmp_path / "clips" / "b.wav")
+    named = [tmp_path / "clips" / "a.wav", tmp_path / "clips", tmp_path / "alias.wav", tmp_path / "clips" / "a.wav"]
+    found = find_files(named, {".wav"}, "audio files")
+    assert found == [tmp_path / "clips" / "a.wav", tmp_path / "clips" / "b.wav"]  # was: a.wav three times, b.wav twice
+    [record] = [r for r in caplog.records if "named more than once" in r.getMessage()]
+    assert record.getMessage().endswith(f"left out: {tmp_path / 'clips' / 'a.wav'}, {tmp_path / 'alias.wav'}, "
+                                        f"{tmp_path / 'clips' / 'a.wav'}")
+    assert record.getMessage().startswith("3 of the audio files named more than once")

@@ -323,3 +323,12 @@ def test_classify_reads_the_audio_model_of_a_config_from_its_folder_unless_given
     assert f"{tmp_path / 'etc' / 'mymodels' / 'voice'}: no model card" in capsys.readouterr().err
     assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config),
                  "--model", "audio-emotion"]) == 0  # the option over the config
+
+
+def test_a_clip_given_twice_is_classified_once(tmp_path, ravdess_dir, caplog):
+    clip = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0]
+    out = tmp_path / "out.csv"
+    assert main(["audio", "classify", str(clip), str(clip), "--csv", str(out)]) == 0
+    assert [row["path"] for row in csv.DictReader(out.open())] == [str(clip)]  # was: two rows of the one clip
+    assert f"1 of the audio files named more than once (the same file as one named before); each read once, left " \
+           f"out: {clip}" in caplog.text
