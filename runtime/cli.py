@@ -20,6 +20,7 @@ from runtime import __version__
 from runtime.arms.audio import SPEAKER_BASELINES
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
+from runtime.files import path_text
 from runtime.stopping import stopping_on_signals
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ def _say(*lines: str) -> None:
     closed by a hangup, a pipe whose reader left: ``| head``) the lines are lost and the command goes on: its exit
     status tells of the work written, not of lines no one could read."""
     try:
-        print("\n".join(lines), flush=True)
+        print(path_text("\n".join(lines)), flush=True)  # a name that is not UTF-8 as the CSVs write it
     except OSError:  # EPIPE, or EIO from a terminal hung up
         with contextlib.suppress(OSError):  # else the flush at exit fails on what stdout still holds: exit 120
             null = os.open(os.devnull, os.O_WRONLY)
@@ -700,7 +701,7 @@ def _complain(line: str) -> None:
     """An error line on stderr; where stderr is gone too the exit status alone tells (not a traceback no one sees
     in place of it)."""
     with contextlib.suppress(OSError):
-        print(line, file=sys.stderr, flush=True)
+        print(path_text(line), file=sys.stderr, flush=True)
 
 
 def _internal_error(error: Exception) -> int:

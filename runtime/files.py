@@ -37,6 +37,19 @@ def read_json_object(path: Path | str, required: Sequence[str] = (), what: str =
     return data
 
 
+def path_text(path: Path | str) -> str:
+    """``path`` (or a line naming paths) as it is written into a CSV or printed: always valid UTF-8. A name's bytes
+    that are not UTF-8 (a Latin-1 name copied from an old stick), which Python holds as lone surrogates, are
+    written as ``\\xNN``, the byte's value in hex: readable and honest, where the bytes themselves would make the
+    whole file invalid UTF-8 and a strict encoder refuses them. A name that truly holds a backslash and an x reads
+    the same; the shell names the file as ``$'\\xNN'``."""
+    text = str(path)
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no file name gives (text from elsewhere): as Python escapes it
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_output_file(path: Path | str, inputs: Iterable[Path | str] = ()) -> Path:
     """The file a command will write, checked before any work: its folder exists and may be written, it is not
     itself a folder nor a device, pipe or socket (writing would replace the node with a plain file), it is none

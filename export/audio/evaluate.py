@@ -36,7 +36,7 @@ from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
-from runtime.files import check_output_folder, write_atomically
+from runtime.files import check_output_folder, path_text, write_atomically
 from runtime.models.card import is_model_id
 from runtime.track import outside_canonical
 
@@ -226,7 +226,7 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
         "outside_model_labels": outside,
         "model_labels_without_clips": without,
         "skipped_by_reader": dict(corpus.skipped),
-        "no_speech": [{"path": str(path), "reason": why} for path, why in judged.errors.items()],
+        "no_speech": [{"path": path_text(path), "reason": why} for path, why in judged.errors.items()],
         **score(judged, labels, resamples, seed),
         "speakers_seen_in_training": None if trained is None else seen_speakers(scored, trained),
         "predictions": [

@@ -192,3 +192,16 @@ def test_the_speaker_baseline_help_names_the_speech_a_baseline_needs_as_the_judg
     help_text = " ".join(capsys.readouterr().out.split())
     # was: evaluate's 'as classify's folder', while classify z-scored a folder of any length
     assert f"under the runtime's default {MIN_BASELINE_SPEECH_S:g} s of speech by the population variant" in help_text
+
+
+def test_an_output_name_that_is_not_utf8_is_printed_with_its_byte_escaped_on_a_strict_stdout(tmp_path):
+    import os
+
+    video = write_media(tmp_path / "v.mkv", tone(1.0), 48000, "pcm_s16le")
+    out = bytes(tmp_path) + b"/s\xe9ance.wav"  # a Latin-1 name
+    done = subprocess.run([sys.executable, "-m", "runtime.cli", "extract-audio", str(video), "-o", out],
+                          capture_output=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    # was: exit 1, 'internal error: UnicodeEncodeError' after the WAV was written
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.decode("utf-8").startswith(f"{tmp_path}/s\\xe9ance.wav: 1.000 s")
+    assert os.path.getsize(out) > 0

@@ -14,6 +14,7 @@ from runtime.files import (
     check_output_file,
     check_output_folder,
     find_files,
+    path_text,
     read_csv_rows,
     read_json_object,
     replace_together,
@@ -443,3 +444,10 @@ def test_a_file_named_twice_is_found_once_and_said(tmp_path, caplog):
     assert record.getMessage().endswith(f"left out: {tmp_path / 'clips' / 'a.wav'}, {tmp_path / 'alias.wav'}, "
                                         f"{tmp_path / 'clips' / 'a.wav'}")
     assert record.getMessage().startswith("3 of the audio files named more than once")
+
+
+def test_a_name_that_is_not_utf8_is_written_with_its_bytes_escaped_and_encodes_as_strict_utf8():
+    latin1 = Path(os.fsdecode(b"/clips/s\xe9ance.wav"))  # 'séance' as an old Latin-1 stick names it
+    assert path_text(latin1) == "/clips/s\\xe9ance.wav"
+    assert path_text(latin1).encode("utf-8")  # strict: a CSV or a line of it is valid UTF-8
+    assert path_text("/clips/séance.wav") == "/clips/séance.wav"  # a UTF-8 name is written as it is

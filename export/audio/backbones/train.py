@@ -47,7 +47,7 @@ from export.audio.train import resolve_speakers
 from export.face.metrics import classification_report
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
-from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
+from runtime.files import RunFolder, check_output_folder, path_text, write_atomically, writing_folder
 from runtime.models.card import file_sha256
 from runtime.stopping import raise_if_stop_asked
 from runtime.track import CANONICAL_LABELS
@@ -443,7 +443,7 @@ def _write_windows(
         clip = windows.clips[windows.clip_index[i]]
         rows.append(
             [
-                str(clip.path),
+                path_text(clip.path),
                 clip.speaker,
                 f"{window.start_s:.6f}",
                 f"{window.end_s:.6f}",

@@ -38,7 +38,7 @@ from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import DEFAULTS
 from runtime.errors import InputError
-from runtime.files import batch_failures, check_output_file, find_files, write_atomically
+from runtime.files import batch_failures, check_output_file, find_files, path_text, write_atomically
 from runtime.media import other_audio_streams_note, probe
 from runtime.track import canonical_label
 
@@ -221,7 +221,7 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CSV_LEADING_COLUMNS, *emotion_model.labels])
     for path, p in clips:
-        writer.writerow([str(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
+        writer.writerow([path_text(path), emotion_model.labels[int(np.argmax(p))], *(f"{v:.6f}" for v in p)])
     write_atomically(Path(csv_path), buffer.getvalue().encode())
     return len(clips), failed
 

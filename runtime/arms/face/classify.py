@@ -21,7 +21,7 @@ import numpy as np
 from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi, unreadable_crop
 from runtime.errors import InputError
-from runtime.files import batch_failures, check_output_file, find_files, write_atomically
+from runtime.files import batch_failures, check_output_file, find_files, path_text, write_atomically
 from runtime.native import native_stderr
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -106,12 +106,12 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         else:
             crop, reason = _face(image, expression, detector, landmarker, min_face_px)
         if crop is None:
-            writer.writerow([str(path), "", *[""] * len(expression.labels), reason])
+            writer.writerow([path_text(path), "", *[""] * len(expression.labels), reason])
             kind = reason.split(" (")[0]  # one count per kind of reason, not per measured detail (mean grey N)
             unread[kind] = unread.get(kind, 0) + 1
             continue
         probs = expression.predict(crop[None])[0]
-        writer.writerow([str(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs], ""])
+        writer.writerow([path_text(path), expression.labels[int(np.argmax(probs))], *[f"{p:.6f}" for p in probs], ""])
     for reason, count in unread.items():
         log.warning("%d image(s) left unclassified (empty emotion): %s", count, reason)
     images = len(files) - len(failed)

@@ -332,3 +332,19 @@ def test_a_clip_given_twice_is_classified_once(tmp_path, ravdess_dir, caplog):
     assert [row["path"] for row in csv.DictReader(out.open())] == [str(clip)]  # was: two rows of the one clip
     assert f"1 of the audio files named more than once (the same file as one named before); each read once, left " \
            f"out: {clip}" in caplog.text
+
+
+def test_a_file_name_that_is_not_utf8_gets_its_row_with_the_byte_escaped_and_the_batch_its_csv(ravdess_dir, tmp_path,
+                                                                                                capsys):
+    import os
+    import shutil
+
+    clip = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0]
+    shutil.copy(clip, tmp_path / "ok.flac")
+    shutil.copy(clip, os.fsdecode(bytes(tmp_path) + b"/s\xe9ance.flac"))  # a Latin-1 name
+    out = tmp_path / "out.csv"
+    # was: exit 1, 'internal error: UnicodeEncodeError', and no CSV: the good file's row lost too
+    assert main(["audio", "classify", str(tmp_path), "--csv", str(out)]) == 0
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert sorted(r["path"] for r in rows) == [str(tmp_path / "ok.flac"), f"{tmp_path}/s\\xe9ance.flac"]
+    assert rows[0]["emotion"] == rows[1]["emotion"]
