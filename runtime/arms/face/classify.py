@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -21,7 +23,7 @@ import numpy as np
 from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi, unreadable_crop
 from runtime.errors import InputError
-from runtime.files import batch_failures, check_output_file, find_files, path_text, write_atomically
+from runtime.files import batch_failures, check_output_file, find_files, path_text, unreadable, write_atomically
 from runtime.native import native_stderr
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
@@ -34,9 +36,9 @@ def image_paths(paths: list[Path]) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
-    with native_stderr(keep=lambda line: False) as said:  # OpenCV's and the codecs' own words, said here once
+    with opencv_name(path) as name, native_stderr(keep=lambda line: False) as said:  # the codecs' words said once
         try:
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, to be scaled here
+            image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, to be scaled here
         except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
             raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
     detail = f" ({said[0].strip()[:120]})" if said else ""
@@ -64,6 +66,25 @@ def to_8bit(image: np.ndarray, path: Path) -> np.ndarray:
     if image.dtype != np.uint8:  # e.g. a floating-point TIFF: its values taken as 0-255 grey levels, as OpenCV does
         return np.clip(np.round(image), 0, 255).astype(np.uint8)
     return image
+
+
+@contextmanager
+def opencv_name(path: Path) -> Iterator[str]:
+    """A name by which OpenCV's imread opens ``path``. OpenCV takes a name as UTF-8 text and crashes the process on
+    one that is not (a Latin-1 name): such a file is opened here and named by its descriptor (/dev/fd/N), so that
+    it is read as any other (imdecode of its bytes would not do: it gives nothing of a JPEG cut short, which imread
+    reads as far as it goes)."""
+    if path_text(path) == str(path):  # UTF-8: as given
+        yield str(path)
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as error:
+        raise unreadable(path, error) from None
+    try:
+        yield f"/dev/fd/{fd}"
+    finally:
+        os.close(fd)
 
 
 def _opencv_refusal(error: cv2.error) -> str:

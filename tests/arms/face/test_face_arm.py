@@ -2,6 +2,7 @@ import csv
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -425,3 +426,32 @@ def test_face_classify_reads_the_face_settings_of_a_config(shared_data, tmp_path
     config.write_text('[face]\nmodel = ""\n')
     assert main(["face", "classify", str(fer), "--csv", str(out), "--cropped", "--config", str(config)]) == 2
     assert f"{config}: setting 'face.model' = '': names no expression model" in capsys.readouterr().err
+
+
+def test_face_classify_reads_an_image_whose_name_is_not_utf8_and_writes_its_row(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    crop = np.repeat(np.linspace(40, 220, 48, dtype=np.uint8)[None, :, None], 48, axis=0).repeat(3, axis=2)  # not blank
+    cv2.imwrite(str(tmp_path / "ok.png"), crop)
+    Path(os.fsdecode(bytes(tmp_path) + b"/f\xe9.png")).write_bytes((tmp_path / "ok.png").read_bytes())  # Latin-1
+    out = tmp_path / "faces.csv"
+    # a process of its own: OpenCV's imread given such a name crashed the process (exit 139, no line, no CSV)
+    done = subprocess.run([sys.executable, "-m", "runtime.cli", "face", "classify", str(tmp_path), "--csv", str(out),
+                           "--cropped"], capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stderr) == (0, "")
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert sorted(r["path"] for r in rows) == [f"{tmp_path}/f\\xe9.png", str(tmp_path / "ok.png")]
+    assert rows[0]["emotion"] == rows[1]["emotion"] != ""
+
+
+def test_a_jpeg_cut_short_under_a_name_that_is_not_utf8_is_read_as_far_as_it_goes_as_under_any_name(tmp_path):
+    import os
+
+    from runtime.arms.face.classify import read_rgb
+
+    encoded = cv2.imencode(".jpg", cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR))[1].tobytes()
+    cut = Path(os.fsdecode(bytes(tmp_path) + b"/coup\xe9.jpg"))  # Latin-1
+    cut.write_bytes(encoded[: len(encoded) * 2 // 3])
+    assert read_rgb(cut).shape == astronaut().shape  # as its bytes decoded would not be: nothing of a cut JPEG
