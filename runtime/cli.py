@@ -63,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_SEED = 2**32 - 1  # the most numpy's legacy generator and scikit-learn's random_state take
+
+
+def _seed(text: str) -> int:
+    """A ``--seed`` value, checked as the options are parsed: a whole number from 0 to ``MAX_SEED``, which every
+    library a run seeds takes (was: an internal error after all the work, for -1 or 2**64)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text!r}: a seed is a whole number from 0 to {MAX_SEED}")
+    return seed
+
+
 # --- media and analysis -------------------------------------------------------------------------------
 
 
@@ -400,7 +415,7 @@ def _add_fusion_data_args(p: argparse.ArgumentParser) -> None:
                    help="real paired data instead of tables: CSV session,start_s,end_s,label[,person] where "
                         "session is a timeline.json or a recording to analyse")
     p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--out", type=Path, required=True, help="output folder")
 
 
@@ -440,7 +455,7 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
 
     p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
                    help=f"bootstrap resamples of speakers (default {BOOTSTRAP_RESAMPLES})")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.set_defaults(run=_run_evaluate_audio)
 
 
@@ -559,7 +574,7 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
     p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="another seed gives another run to average at export")
+    p.add_argument("--seed", type=_seed, default=0, help="another seed gives another run to average at export")
     p.add_argument("--ferplus-weight", type=float,
                    help="share of each target from the FER+ annotators' votes (default: TrainConfig's)")
     p.add_argument("--widths", metavar="N[,N...]",

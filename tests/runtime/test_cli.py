@@ -205,3 +205,18 @@ def test_an_output_name_that_is_not_utf8_is_printed_with_its_byte_escaped_on_a_s
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.decode("utf-8").startswith(f"{tmp_path}/s\\xe9ance.wav: 1.000 s")
     assert os.path.getsize(out) > 0
+
+
+@pytest.mark.parametrize("command", [["train", "fusion", "--out", "o"], ["evaluate", "fusion", "--out", "o"],
+                                     ["evaluate", "audio", "data", "--out", "o"],
+                                     ["train", "face", "data", "--out", "o"]])
+@pytest.mark.parametrize("seed", ["-1", "18446744073709551616", "1.5"])
+def test_a_seed_out_of_range_is_refused_as_the_options_are_parsed_naming_the_option(command, seed, capsys):
+    from runtime.cli import MAX_SEED, build_parser
+
+    with pytest.raises(SystemExit) as refused:  # was: an internal error after all the work
+        build_parser().parse_args([*command, "--seed", seed])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        f"error: argument --seed: '{seed}': a seed is a whole number from 0 to {MAX_SEED}")
+    assert build_parser().parse_args([*command, "--seed", str(MAX_SEED)]).seed == MAX_SEED
