@@ -13,12 +13,13 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runtime import __version__
 from runtime.arms.audio import SPEAKER_BASELINES
-from runtime.audio_rate import AUDIO_RATE_HZ
+from runtime.audio_rate import AUDIO_RATE_HZ, EXTRACT_RATES_HZ
 from runtime.errors import InputError
 from runtime.files import path_text
 from runtime.stopping import stopping_on_signals
@@ -66,16 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
 MAX_SEED = 2**32 - 1  # the most numpy's legacy generator and scikit-learn's random_state take
 
 
-def _seed(text: str) -> int:
-    """A ``--seed`` value, checked as the options are parsed: a whole number from 0 to ``MAX_SEED``, which every
-    library a run seeds takes (was: an internal error after all the work, for -1 or 2**64)."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = -1
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{text!r}: a seed is a whole number from 0 to {MAX_SEED}")
-    return seed
+def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An option's type: a whole number from ``low`` to ``high``, checked as the options are parsed; anything else
+    is argparse's one line naming the option and ``what`` it takes."""
+    def parsed(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: {what} is a whole number from {low} to {high}")
+        return number
+
+    return parsed
+
+
+# Every library a run seeds takes it (was: an internal error after all the work, for -1 or 2**64).
+_seed = _whole_number(0, MAX_SEED, "a seed")
 
 
 # --- media and analysis -------------------------------------------------------------------------------
@@ -84,8 +92,10 @@ def _seed(text: str) -> int:
 def _add_extract_audio(sub: Subparsers) -> None:
     p = sub.add_parser("extract-audio", help="write a video's audio track as mono WAV")
     p.add_argument("video", type=Path)
-    p.add_argument("-o", "--out", type=Path, help="output WAV (default: VIDEO with .wav)")
-    p.add_argument("--sr", type=int, default=AUDIO_RATE_HZ, help=f"sample rate in Hz (default {AUDIO_RATE_HZ})")
+    p.add_argument("-o", "--out", type=Path, help="output WAV, replaced if it exists (default: VIDEO with .wav, "
+                                                   "where no file of that name is)")
+    p.add_argument("--sr", type=_whole_number(*EXTRACT_RATES_HZ, "a sample rate in Hz"), default=AUDIO_RATE_HZ,
+                   help=f"sample rate in Hz, {EXTRACT_RATES_HZ[0]} to {EXTRACT_RATES_HZ[1]} (default {AUDIO_RATE_HZ})")
     p.add_argument("--audio-stream", type=int, default=1, metavar="N",
                    help="which of the file's audio streams, from 1 (default: the first)")
     p.set_defaults(run=_run_extract_audio)
@@ -97,6 +107,8 @@ def _run_extract_audio(args: argparse.Namespace) -> None:
     out = args.out or args.video.with_suffix(".wav")
     if args.out is None and out == args.video:
         out = args.video.with_suffix(".audio.wav")
+    if args.out is None and (out.exists() or out.is_symlink()):  # a file the user never named: maybe a session's
+        raise InputError(out, "exists, and the default output replaces no file; name it with -o to replace it")
     duration_s = extract_audio(args.video, out, sample_rate_hz=args.sr, audio_stream=args.audio_stream)
     _say(f"{out}: {duration_s:.3f} s, {args.sr} Hz mono")
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import av
 import numpy as np
 
-from runtime.audio_rate import AUDIO_RATE_HZ
+from runtime.audio_rate import AUDIO_RATE_HZ, EXTRACT_RATES_HZ
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_readable, write_atomically
 from runtime.stopping import raise_if_stop_asked
@@ -1114,8 +1114,9 @@ def extract_audio(
 ) -> float:
     """Write the ``audio_stream``-th audio stream (from 1) of ``video_path`` as mono 16-bit WAV; returns its
     duration in seconds."""
-    if sample_rate_hz < 1000 or sample_rate_hz > 192000:
-        raise InputError(f"sample rate {sample_rate_hz} Hz", "must be between 1000 and 192000 Hz")
+    low_hz, high_hz = EXTRACT_RATES_HZ
+    if not low_hz <= sample_rate_hz <= high_hz:
+        raise InputError(f"sample rate {sample_rate_hz} Hz", f"must be between {low_hz} and {high_hz} Hz")
     out_path = check_output_file(out_path, [video_path])
     samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream),
                              video_path)

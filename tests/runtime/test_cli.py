@@ -220,3 +220,24 @@ def test_a_seed_out_of_range_is_refused_as_the_options_are_parsed_naming_the_opt
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         f"error: argument --seed: '{seed}': a seed is a whole number from 0 to {MAX_SEED}")
     assert build_parser().parse_args([*command, "--seed", str(MAX_SEED)]).seed == MAX_SEED
+
+
+def test_extract_audio_refuses_to_replace_a_file_at_its_default_output_and_replaces_one_named_with_o(tmp_path, capsys):
+    video = write_media(tmp_path / "session.mkv", tone(1.0), 48000, "pcm_s16le")
+    beside = tmp_path / "session.wav"
+    beside.write_bytes(b"a separate, longer recording")
+    assert main(["extract-audio", str(video)]) == 2  # was: replaced, exit 0, nothing said
+    assert capsys.readouterr().err == (f"emotrace: error: {beside}: exists, and the default output replaces no file; "
+                                       "name it with -o to replace it\n")
+    assert beside.read_bytes() == b"a separate, longer recording"
+    assert main(["extract-audio", str(video), "-o", str(beside)]) == 0  # named: replaced, as --csv and --out are
+    with wave.open(str(beside)) as handle:
+        assert handle.getnframes() == 16000
+
+
+def test_a_sample_rate_out_of_range_is_refused_naming_the_option(capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["extract-audio", "v.mp4", "--sr", "0"])
+    assert refused.value.code == 2  # was: 'sample rate 0 Hz: must be between ...', which named no option
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        "error: argument --sr: '0': a sample rate in Hz is a whole number from 1000 to 192000")
