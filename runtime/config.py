@@ -25,6 +25,7 @@ except ModuleNotFoundError:  # Python 3.10
 from runtime.arms.registry import ARM_REGISTRY
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
+from runtime.files import existing_file
 from runtime.fusion import FUSERS, parse_weights
 from runtime.fusion.methods import weighs_any
 from runtime.models.card import is_model_id
@@ -335,12 +336,10 @@ def _from_file(path: Path, dotted: str, value: Any) -> Any:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8-sig")  # a byte-order mark (Windows editors) is no error
+        text = existing_file(path, "config file").read_bytes().decode("utf-8-sig")  # a BOM (Windows editors): no error
         return tomllib.loads(text)
-    except FileNotFoundError:
+    except FileNotFoundError:  # gone since it was looked at
         raise InputError(path, "no such config file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a folder; give a config file (see deploy/emotrace.toml)") from None
     except OSError as error:
         raise InputError(path, f"cannot read it: {error.strerror or error}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:

@@ -125,7 +125,33 @@ def _link_to_nothing(link: Path) -> str:
     target = os.readlink(link)
     if not os.path.lexists(link.parent / target):
         return f"is a link to {target}, which does not exist"
-    return f"is a link to {target}, which leads to nothing (a link to nothing, or a loop)"
+    try:
+        os.stat(link)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return f"is a link to {target}, which leads back to itself (a loop of links)"
+    return f"is a link to {target}, which leads to a link to nothing"
+
+
+def missing_input(path: Path | str, what: str = "file") -> InputError:
+    """The error for an input ``path`` that does not exist: a link to nothing, or one that leads back to itself, is
+    said as such (it stands in the folder listing, where "no such file" would send one looking for a typo)."""
+    path = Path(path)
+    if path.is_symlink():
+        return InputError(path, _link_to_nothing(path))
+    return InputError(path, f"no such {what}")
+
+
+def existing_file(path: Path | str, what: str = "file") -> Path:
+    """``path`` as an input that must be a regular file (``what`` names it: "config file"): one that does not exist
+    (``missing_input``), a folder, or a device, pipe or socket is an ``InputError`` naming it. A pipe is refused at
+    once: reading one waits for a writer that may never come."""
+    path = Path(path)
+    if not path.exists():
+        raise missing_input(path, what)
+    if not path.is_file():
+        raise InputError(path, f"is {node_kind(path)}; give a {what}")
+    return path
 
 
 class RunFolder:
@@ -237,8 +263,10 @@ def find_files(paths: Iterable[Path | str], suffixes: set[str], kind: str) -> li
             found += files_under(path, suffixes)
         elif path.is_file():
             found.append(path)
+        elif path.exists():
+            raise InputError(path, f"is {node_kind(path)}; give a file or folder")
         else:
-            raise InputError(path, "no such file or folder")
+            raise missing_input(path, "file or folder")
     if not found:
         raise InputError(", ".join(str(p) for p in paths), f"no {kind} found")
     return once_each(found, kind)

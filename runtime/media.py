@@ -22,7 +22,7 @@ import numpy as np
 
 from runtime.audio_rate import AUDIO_RATE_HZ, EXTRACT_RATES_HZ
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_readable, write_atomically
+from runtime.files import check_output_file, check_readable, existing_file, write_atomically
 from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
@@ -1130,11 +1130,7 @@ def extract_audio(
 
 
 def _existing_file(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if not path.is_file():
-        raise InputError(path, "not a file")
+    path = existing_file(path)
     if path.stat().st_size == 0:
         raise InputError(path, "empty file")
     return check_readable(path)

@@ -35,7 +35,7 @@ from pathlib import Path
 from runtime.arms.audio.classify import CSV_LEADING_COLUMNS
 from runtime.checks import column_taken
 from runtime.errors import InputError
-from runtime.files import files_under, read_csv_rows
+from runtime.files import files_under, missing_input, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, given_label, label_order, outside_canonical
@@ -205,7 +205,7 @@ def load_corpus(data: str | Path, own_labels: Container[str] = ()) -> Corpus:
     (``LABELS_AS_GIVEN``: any); corpus file names give canonical labels alone."""
     data = Path(data)
     if not data.exists():
-        raise InputError(data, "no such folder")
+        raise missing_input(data, "folder or manifest")  # a manifest CSV is taken as well
     if data.is_file() and data.suffix.lower() == ".csv":
         return read_manifest(data, own_labels)
     if not data.is_dir():

@@ -252,3 +252,28 @@ def test_a_model_folder_a_config_names_by_a_relative_path_is_read_from_the_confi
     check_models(settings, ["audio"], fuse=False)  # the card is found from /
     # the command line's own paths are the current folder's
     assert load_settings(path, {"audio.model": "cli/voice"})["audio"]["model"] == "cli/voice"
+
+
+def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "settings.toml"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load() -> None:
+        try:
+            load_settings(fifo)
+            outcome.append("read")
+        except InputError as error:
+            outcome.append(str(error))
+
+    reading = threading.Thread(target=load, daemon=True)
+    reading.start()
+    reading.join(10)
+    if reading.is_alive():  # was: waiting on the pipe for a writer, for ever at a command line
+        with open(fifo, "wb"):  # its end of file, so that the read ends
+            pass
+        reading.join()
+    assert outcome == [f"{fifo}: is a device, pipe or socket; give a config file"]

@@ -13,6 +13,7 @@ from runtime.errors import InputError
 from runtime.files import (
     check_output_file,
     check_output_folder,
+    existing_file,
     find_files,
     path_text,
     read_csv_rows,
@@ -234,11 +235,12 @@ def test_an_output_folder_behind_a_chain_or_loop_of_links_says_where_it_leads(tm
     (tmp_path / "chain").symlink_to("dl")
     (tmp_path / "loop-a").symlink_to("loop-b")
     (tmp_path / "loop-b").symlink_to("loop-a")
-    for link, target in (("chain", "dl"), ("loop-a", "loop-b")):
+    for link, target, leads in (("chain", "dl", "leads to a link to nothing"),
+                                ("loop-a", "loop-b", "leads back to itself (a loop of links)")):
         with pytest.raises(InputError) as refused:  # was: "... a link to dl, which does not exist" though dl does
             check_output_folder(tmp_path / link / "run")
-        assert str(refused.value).endswith(f"{tmp_path / link} is a link to {target}, which leads to nothing (a link "
-                                           "to nothing, or a loop), so nothing can be written under it")
+        assert str(refused.value).endswith(f"{tmp_path / link} is a link to {target}, which {leads}, so nothing can "
+                                           "be written under it")
 
 
 def test_an_output_folder_on_a_read_only_file_system_says_so(tmp_path, monkeypatch):
@@ -451,3 +453,25 @@ def test_a_name_that_is_not_utf8_is_written_with_its_bytes_escaped_and_encodes_a
     assert path_text(latin1) == "/clips/s\\xe9ance.wav"
     assert path_text(latin1).encode("utf-8")  # strict: a CSV or a line of it is valid UTF-8
     assert path_text("/clips/séance.wav") == "/clips/séance.wav"  # a UTF-8 name is written as it is
+
+
+def test_an_input_that_is_a_loop_of_links_or_a_link_to_nothing_is_said_as_such_not_as_missing(tmp_path):
+    (tmp_path / "loop-a").symlink_to("loop-b")
+    (tmp_path / "loop-b").symlink_to("loop-a")
+    (tmp_path / "dangling.wav").symlink_to("gone.wav")
+    for path, problem in ((tmp_path / "loop-a", "is a link to loop-b, which leads back to itself (a loop of links)"),
+                          (tmp_path / "dangling.wav", "is a link to gone.wav, which does not exist"),
+                          (tmp_path / "absent.wav", "no such file or folder")):
+        with pytest.raises(InputError) as refused:  # was: "no such file or folder" for the links too
+            find_files([path], {".wav"}, "audio files")
+        assert str(refused.value) == f"{path}: {problem}"
+
+
+def test_an_input_file_that_is_a_pipe_or_a_folder_is_refused_at_once_naming_what_it_is(tmp_path):
+    fifo = tmp_path / "settings.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="settings.toml: is a device, pipe or socket; give a config file$"):
+        existing_file(fifo, "config file")
+    with pytest.raises(InputError, match="is a folder; give a config file$"):
+        existing_file(tmp_path, "config file")
+    assert existing_file(__file__) == Path(__file__)

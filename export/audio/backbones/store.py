@@ -17,7 +17,7 @@ from pathlib import Path
 from export.audio.backbones.catalog import CATALOG, catalog_entry
 from export.install import installing
 from runtime.errors import InputError
-from runtime.files import check_output_folder
+from runtime.files import check_output_folder, missing_input, node_kind
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,10 @@ def add_model(name: str, source: str | Path, store: str | Path | None = None) ->
     from export.audio.backbones.models import load_folder
 
     source = Path(source).expanduser()
+    if source.exists() and not source.is_dir():  # e.g. one of the model's files: said as what it is
+        raise InputError(source, f"is {node_kind(source)}, not a model folder; give the folder holding config.json")
     if not source.is_dir():
-        raise InputError(source, "no such model folder")
+        raise missing_input(source, "model folder")
     if not (source / "config.json").is_file():
         raise InputError(source, "holds no config.json: not a model folder as its publisher lays it out")
     folder_name = _store_folder_name(name)

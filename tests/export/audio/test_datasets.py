@@ -523,3 +523,9 @@ def test_a_set_read_for_a_model_of_own_labels_keeps_those_alone_and_names_them_r
         load_corpus(tmp_path, {"high", "low"})
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,ann,High\nb.wav,bob,sad\n")
     assert [c.emotion for c in load_corpus(tmp_path, {"high", "low"}).clips] == ["high", "sad"]
+
+
+def test_a_missing_set_is_named_as_the_folder_or_manifest_either_of_which_is_read(tmp_path):
+    with pytest.raises(InputError) as refused:  # was: "no such folder", though a manifest CSV is read as well
+        load_corpus(tmp_path / "absent")
+    assert str(refused.value) == f"{tmp_path / 'absent'}: no such folder or manifest"

@@ -122,3 +122,13 @@ def test_copies_an_add_stopped_by_power_loss_left_are_removed_by_the_next(tmp_pa
         (folder / "weights").mkdir(parents=True)
     add_model("wavlm-base-plus", _model_folder(tmp_path / "wavlm", tiny_wavlm), store)
     assert sorted(p.name for p in store.iterdir()) == sorted(["wavlm-base-plus", *(p.name for p in kept)])
+
+
+def test_adding_a_file_says_it_is_a_file_not_that_no_model_folder_exists(tmp_path):
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"weights")
+    with pytest.raises(InputError) as refused:  # was: "no such model folder", though the file is there
+        add_model("wavlm-base-plus", weights, tmp_path / "store")
+    assert str(refused.value) == (f"{weights}: is a file, not a model folder; give the folder holding config.json")
+    with pytest.raises(InputError, match="no such model folder$"):
+        add_model("wavlm-base-plus", tmp_path / "nowhere", tmp_path / "store")

@@ -18,7 +18,7 @@ from runtime.arms.physio.readers.csv_file import read_csv, refuse_options
 from runtime.arms.physio.readers.e4 import read_e4
 from runtime.arms.physio.recording import MAX_SPAN_S, Recording
 from runtime.errors import InputError
-from runtime.files import check_readable
+from runtime.files import check_readable, missing_input
 
 log = logging.getLogger("emotrace.physio")
 
@@ -68,7 +68,7 @@ def _warnings_told_once_read() -> Iterator[None]:
 def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
               utc_offset_s: float | None) -> Recording:
     if not path.exists():
-        raise InputError(path, "no such file or folder")
+        raise missing_input(path, "file or folder")
     if not (path.is_dir() or path.is_file()):  # a pipe or a device: reading it to find out could wait for ever
         raise InputError(path, "not a regular file or folder")
     if path.is_file():
