@@ -293,11 +293,9 @@ class VideoSession:
         return end_s
 
     def _frames(self) -> Iterator[VideoFrame]:
-        for frame in self.source.frames():  # a camera that fails ends its frames (the source's reader says why)
-            if self.duration_s is not None and frame.t_s >= self.duration_s:
-                self.at_duration = True
-                return
-            yield frame
+        # a camera that fails ends its frames (the source's reader says why); the duration ends them too
+        yield from self.source.frames(until_s=self.duration_s)
+        self.at_duration = self.source.reached_until
 
     def _after_frame(self, frame: VideoFrame, scan: VideoScan) -> None:
         if self.on_frame is not None:

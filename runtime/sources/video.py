@@ -233,6 +233,7 @@ class LiveVideoSource:
         self._fresh = threading.Condition()
         self._stop = threading.Event()
         self._container = None
+        self.reached_until = False  # frames() ended at its ``until_s``, not at the source's own end
 
     def open(self) -> None:
         """Open the camera now, so a missing one is an error before the session starts (else ``frames`` does)."""
@@ -245,7 +246,9 @@ class LiveVideoSource:
                 raise InputError(self.device, "has no video stream")
             self._container = container
 
-    def frames(self) -> Iterator[VideoFrame]:
+    def frames(self, until_s: float | None = None) -> Iterator[VideoFrame]:
+        """The sampled frames, up to ``until_s`` of session time (a session's duration): the first frame at or past
+        it ends them, uncounted (``reached_until``)."""
         self.open()
         container, self._container = self._container, None
         reader = threading.Thread(target=self._read, args=(container,), daemon=True)
@@ -269,6 +272,9 @@ class LiveVideoSource:
                 if slot <= last_slot:
                     continue
                 last_slot = slot
+                if until_s is not None and frame.t_s >= until_s:  # counted only where the session keeps it
+                    self.reached_until = True
+                    break
                 self.stats.sampled += 1
                 yield frame
         finally:

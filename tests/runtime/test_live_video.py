@@ -71,6 +71,23 @@ def test_a_replay_shorter_than_its_duration_says_so_once_and_one_cut_by_it_does_
         assert [line for line in lines if line.startswith("replay:")] == said  # was: none, the session ended early
 
 
+def test_the_frames_a_session_reports_sampled_are_those_it_kept_not_the_one_past_its_duration(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    kept_s: list[float] = []
+    scan_frames = live.scan_frames
+
+    def noted(frames, *args, **kwargs):  # the frames the session hands its scan
+        return scan_frames((kept_s.append(frame.t_s) or frame for frame in frames), *args, **kwargs)
+
+    monkeypatch.setattr(live, "scan_frames", noted)
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=write_video(
+        tmp_path / "v.mp4", 3.0)), duration_s=2.0, on_line=None)
+    assert kept_s and max(kept_s) < 2.0
+    for name in ("face", "body"):  # was: one more, the frame at the duration that ended the session, counted
+        assert timeline.track(name).settings["frames"]["sampled"] == len(kept_s)
+
+
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
     settings = load_settings()
     settings["face"]["sample_fps"] = 2.0  # the camera is sampled at the face's rate; the body's own is 5
