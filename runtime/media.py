@@ -718,6 +718,7 @@ class StreamDecoder:
         self.packet_bytes = 0  # the size of the packet the latest frame was decoded from (Opus DTX: 1-3 bytes)
         self._last_s = 0.0  # the time of this stream's latest packet
         self._stream_end_s = 0.0  # where this stream's packets end
+        self._frames_end_s = 0.0  # where its usable frames end: what was read of it (packets may run on undecoded)
         self._file_end_s = 0.0  # where any stream's packets end (shifted at joints): one stream may be shorter
         self._logged = 0  # corrupt packets counted when the last line was logged
         self._next_line_at = 1  # the count of corrupt packets that is logged next: 1, 10, 100...
@@ -776,8 +777,20 @@ class StreamDecoder:
                 self._follow_stamps(frame)
                 if self.references is None or self._usable(frame):
                     self.usable += 1
+                    self._frames_end_s = max(self._frames_end_s, self._frame_end_s(frame))
                     yield frame
         self._finish()
+
+    def _frame_end_s(self, frame: av.AudioFrame | av.VideoFrame) -> float:
+        """Where a decoded frame ends on the file's clock: its samples' end, or a picture's stamp plus the length
+        its stream gives it (none given: its stamp); where it has no time, where the packets so far end."""
+        start_s = self.time_s(frame)
+        if start_s is None:
+            return self._stream_end_s
+        if isinstance(frame, av.AudioFrame):
+            return start_s + frame.samples / frame.sample_rate if frame.sample_rate else start_s
+        length_s = float(frame.duration * frame.time_base) if frame.duration and frame.time_base else 0.0
+        return start_s + length_s
 
     def _stream_packets(self) -> Iterator[tuple[av.Packet, av.Packet, bool]]:
         """This stream's packets, each with the next one holding data (itself at the end: the demuxer's last,
@@ -880,7 +893,8 @@ class StreamDecoder:
             log.warning("%s: %s", self.path, self.stopped_reason)
 
     def _cut_short(self) -> str:
-        """Where the stream ended, when the file ends well before the duration its header declares; else ""."""
+        """Where the stream was decoded to (its usable frames), when the file ends well before the duration its header
+        declares; else ""."""
         container = self.container
         if _format_in(container.format.name, frozenset({"wav"})):
             end_s = _wav_declared_s(self.path)  # FFmpeg gives a WAV the length of the bytes present
@@ -892,7 +906,7 @@ class StreamDecoder:
             return ""
         if self._file_end_s >= end_s - CUT_SHORT_S:
             return ""
-        return (f"{CUT_SHORT}the {self.stream.type} ends at {self._stream_end_s:.1f} s of the "
+        return (f"{CUT_SHORT}the {self.stream.type} ends at {self._frames_end_s:.1f} s of the "
                 f"{end_s:.1f} s the file declares")
 
 

@@ -814,3 +814,16 @@ def test_a_channel_chosen_for_a_cancelling_voice_is_kept_through_a_long_stretch_
                                   audio_codec="pcm_s16le"))
     # the left channel still, not the mean the room's noise alone would have drifted back to (the voice cancelled)
     assert np.sqrt(np.mean(mono[41 * rate_hz:] ** 2)) > 0.15
+
+
+def test_a_video_cut_short_is_said_to_end_where_its_frames_were_decoded_to(tmp_path):
+    from runtime.media import StreamDecoder, picture_stream
+
+    path = cut_short(write_media(tmp_path / "cut.mkv", tone(8.0, 16000), 16000, "aac", video_codec="libx264",
+                                 video_s=8.0), 0.5)
+    with av.open(str(path)) as container:
+        decoder = StreamDecoder(path, container, picture_stream(container))
+        end_s = max(decoder.time_s(frame) + float(frame.duration * frame.time_base) for frame in decoder.frames())
+    # was: where its packets were placed to (4.7 s here, 0.5 s past the last frame any reader of it gets)
+    assert re.fullmatch(rf"cut short: the video ends at {end_s:.1f} s of the \d\.\d s the file declares",
+                        decoder.stopped_reason)
