@@ -269,28 +269,20 @@ class VideoSession:
         return tracks
 
     def end_s(self, scan: VideoScan | None = None) -> float:
-        """Where the picture of ``scan`` (default: the whole session's) ends, never after the session's duration.
-        A replay read to its end ends where file mode's video does (``video_duration_s``: the recording's end, or
-        its last frame where frames run past that, as in recordings joined end to end); a camera, a copy of the
-        scan so far, or a replay the session stopped, a sampling period after its last frame, but not after
-        where file mode's would end."""
+        """Where the picture of ``scan`` (default: the whole session's) was read to, never after the session's
+        duration: a sampling period after its last frame; but a replay that ran out on its own where file mode's
+        video ends (``video_duration_s``: the recording's end, or its last frame where frames run past that, as in
+        recordings joined end to end). A replay cut short (its source's stop reason says so), stopped by the
+        session, or a copy of the scan so far ends where it was read to, never at a header's length past it."""
         scan = scan or self.scan
         if not scan.frame_times_s:
             return 0.0
         end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps)
-        read_whole = scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
-        if not read_whole:  # the picture after its last frame was not read: not known to run on
+        ran_out = (scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
+                   and not self.source.stats.stopped_reason)
+        if not ran_out:  # the picture after its last frame was not read: not known to run on
             end_s = min(end_s, scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
         return min(end_s, self.duration_s or math.inf)
-
-    def read_end_s(self) -> float:
-        """Where the picture was read to: ``end_s``, or a sampling period after its last frame where the source
-        ended before it (a file cut short: ``end_s`` keeps the header's length there, as file mode's tracks do, but
-        the picture was not read to it)."""
-        end_s = self.end_s()
-        if self.source.stats.stopped_reason and self.scan.frame_times_s:
-            end_s = min(end_s, self.scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
-        return end_s
 
     def _frames(self) -> Iterator[VideoFrame]:
         # a camera that fails ends its frames (the source's reader says why); the duration ends them too
@@ -918,7 +910,7 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
         stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration))
         or _failed(inputs.replay, voice_status, video))
     if on_line and duration_s is not None and read_to_its_end:
-        line = _read_end_line(_read_end_s(tracks, video, as_read=True), said_end_s, duration_s)
+        line = _read_end_line(_read_end_s(tracks, video), said_end_s, duration_s)
         if line:
             on_line(line)
     replay_ended = _replay_ends_session(inputs, duration_s) and (voice_source or video)
@@ -963,11 +955,10 @@ def _read_end_line(read_end_s: float, said_end_s: float, duration_s: float) -> s
     return ""
 
 
-def _read_end_s(tracks: list[Track], video: VideoSession | None, as_read: bool = False) -> float:
-    """Where the voice ``tracks`` and the picture end (0.0 where neither read anything): the picture as its tracks
-    end (``VideoSession.end_s``), or with ``as_read`` where it was read to (``read_end_s``: before the header's
-    length in a file cut short)."""
-    picture_end_s = ([video.read_end_s() if as_read else video.end_s()] if video else [])
+def _read_end_s(tracks: list[Track], video: VideoSession | None) -> float:
+    """Where the voice ``tracks`` and the picture (``VideoSession.end_s``) were read to: 0.0 where neither read
+    anything."""
+    picture_end_s = [video.end_s()] if video else []
     return max([t.windows[-1].end_s for t in tracks if t.windows] + picture_end_s, default=0.0)
 
 

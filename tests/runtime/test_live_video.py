@@ -1085,7 +1085,7 @@ def test_a_replay_cut_short_before_a_header_length_already_said_says_where_it_wa
         "header gives"]
 
 
-def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_was_read_to(tmp_path):
+def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_was_read_to_and_ends_there(tmp_path):
     from runtime.media import probe
     from runtime.sources.video import FileVideoSource
     from tests.media_factory import cut_short, write_media
@@ -1109,8 +1109,10 @@ def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_wa
             assert said == [f"replay: the recording ends at {header_end_s:.1f} s, before --duration-s 4",
                             f"replay: the recording was read to its end at {read_end_s:.1f} s, before the "
                             f"{header_end_s:.1f} s its header gives"]
-        # the tracks end as file mode's do: at the header's length, or the duration before it
-        assert timeline.track("face").windows[-1].end_s == pytest.approx(min(header_end_s, 4.0))
+        # the timeline and its tracks end where the picture was read to (was: at the header's length, or the
+        # duration before it, the face and body tracks running on past the session with no evidence)
+        assert timeline.duration_s == pytest.approx(read_end_s)
+        assert [t.windows[-1].end_s for t in timeline.tracks] == pytest.approx([read_end_s] * len(timeline.tracks))
 
 
 @pytest.mark.parametrize("failing", ["voice", "picture's reader", "picture's scan"])
