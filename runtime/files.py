@@ -385,19 +385,29 @@ def check_readable(path: Path) -> Path:
         raise unreadable(path, error) from None
 
 
-def stage_file(path: Path, data: bytes) -> Path:
-    """``data`` written and synced to a new temporary file beside ``path`` (returned); on a failure none is left
-    and the ``InputError`` names ``path``. The file gets the permissions any new file gets (0666 less the umask),
-    not mkstemp's 0600: a clinic sets who reads its session files with the service's umask."""
+def staging_path(path: Path) -> Path:
+    """A new temporary name beside ``path`` for ``stage_file``. Named before anything is written, so that a caller
+    removes it in the same try that stages it: a stop landing as ``stage_file`` returns leaves no file behind."""
     path = Path(path)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+    return path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+
+
+def stage_file(path: Path, data: bytes, tmp: Path | None = None) -> Path:
+    """``data`` written and synced to a new temporary file beside ``path`` (``tmp``, default a new
+    ``staging_path``; returned); on any failure or stop none is left and an ``OSError`` is an ``InputError`` naming
+    ``path``. The file gets the permissions any new file gets (0666 less the umask), not mkstemp's 0600: a clinic
+    sets who reads its session files with the service's umask."""
+    path = Path(path)
+    tmp = Path(tmp) if tmp is not None else staging_path(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
-            with os.fdopen(fd, "wb") as handle:
+            # made and removed in this one try: a stop landing just after the file is made takes it back too
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+        except FileExistsError:  # not this call's file: left alone
+            raise
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
@@ -467,9 +477,9 @@ def write_atomically(path: Path, data: bytes) -> None:
     ``path``; the temporary file is removed.
     """
     path = Path(path)
-    tmp = stage_file(path, data)
+    tmp = staging_path(path)
     try:
-        os.replace(tmp, path)
+        os.replace(stage_file(path, data, tmp), path)
     except OSError as error:
         raise InputError(path, f"cannot write it: {error.strerror or error}") from None
     finally:

@@ -597,21 +597,27 @@ class Checkpoints:
 
     def claim(self) -> None:
         """The folder made and its ``timeline.json`` created anew (an ``InputError`` where one is there already or
-        none can be), then the first checkpoint written into it (no windows yet)."""
-        try:
-            make_folder(self.out_dir)
-            os.close(os.open(self.json_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:  # something there since this one looked (a session started): never written over
-            raise InputError(self.out_dir, _taken(self.json_path)
-                             or "holds an earlier session's timeline.json; give a new folder") from None
-        except OSError as error:
-            if self._made is not None:
-                remove_empty_folders(self.out_dir, self._made)
-            raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
-        self._claimed = True
-        self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
-        self._device = self.out_dir.stat().st_dev
-        self._write()  # write_timeline says what stops it in one line
+        none can be), then the first checkpoint written into it (no windows yet). A stop meanwhile is kept until
+        the claim is whole, then raised: ``abandon`` takes it back, never half of it."""
+        with stop_kept():
+            try:
+                make_folder(self.out_dir)
+                os.close(os.open(self.json_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except FileExistsError:  # something there since this one looked (a session started): never written over
+                raise InputError(self.out_dir, _taken(self.json_path)
+                                 or "holds an earlier session's timeline.json; give a new folder") from None
+            except OSError as error:
+                self._take_back()
+                raise InputError(self.out_dir, f"cannot be written: {error.strerror or error}") from None
+            try:
+                self._written = _identity(self.json_path)  # the empty file made: this session's until replaced
+                self._device = self.out_dir.stat().st_dev
+            except BaseException:  # not yet known as this session's (``owner``): the file made is taken back here
+                self._take_back(self.json_path)
+                raise
+            self._claimed = True
+            self._write()  # write_timeline says what stops it in one line
+        raise_if_stop_asked()
 
     def owner(self) -> str:
         """Whose the folder's ``timeline.json`` is: OURS (the one this session wrote last, or one carrying its
@@ -660,9 +666,13 @@ class Checkpoints:
             log.warning("%s: the session up to %.0f s is kept there (its last checkpoint)", self.json_path,
                         self.at_s)
             return
-        for name in ("timeline.json", "timeline.csv"):
+        self._take_back(self.json_path, self.out_dir / "timeline.csv")
+
+    def _take_back(self, *files: Path) -> None:
+        """``files`` removed, then the folders made for them where nothing else is there."""
+        for path in files:
             with contextlib.suppress(OSError):
-                (self.out_dir / name).unlink(missing_ok=True)
+                path.unlink(missing_ok=True)
         if self._made is not None:
             remove_empty_folders(self.out_dir, self._made)
 

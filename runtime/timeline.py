@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import make_folder, removed_if_failed, replace_together, stage_file
+from runtime.files import make_folder, removed_if_failed, replace_together, stage_file, staging_path
 from runtime.track import (
     CANONICAL_LABELS,
     WEAK_QUALITY,
@@ -340,10 +340,11 @@ def write_timeline(timeline: Timeline, out_dir: Path, make_missing_folder: bool 
         for path in (json_path, csv_path):
             if path.is_dir() or (path.exists() and not path.is_file()):
                 raise InputError(path, "is in the way: a folder or other non-file where the timeline goes")
-        staged: list[Path] = []
+        # named first: whatever is staged under them is removed by this try, a stop landing anywhere in it
+        staged = [staging_path(csv_path), staging_path(json_path)]
         try:
-            staged.append(stage_file(csv_path, csv_text.encode()))
-            staged.append(stage_file(json_path, json_text.encode()))
+            stage_file(csv_path, csv_text.encode(), staged[0])
+            stage_file(json_path, json_text.encode(), staged[1])
             replace_together([(staged[0], csv_path), (staged[1], json_path)])
         finally:
             for tmp in staged:

@@ -290,6 +290,21 @@ def test_a_failed_atomic_write_names_the_output_and_leaves_no_file(tmp_path, mon
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_stop_landing_as_the_staged_file_is_made_leaves_none(tmp_path, monkeypatch):
+    import os
+
+    made = os.open
+
+    def stopped(*args, **kwargs):  # the file made, the stop landing before the call returns
+        made(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("runtime.files.os.open", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        stage_file(tmp_path / "x.json", b"abc")
+    assert list(tmp_path.iterdir()) == []  # was: an empty '.x.json.<hex>.part'
+
+
 def test_an_atomic_write_into_a_vanished_folder_names_the_output(tmp_path):
     with pytest.raises(InputError, match="cannot write it: No such file or directory") as refused:
         write_atomically(tmp_path / "gone" / "x.csv", b"abc")

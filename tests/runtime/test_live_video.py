@@ -939,6 +939,29 @@ def test_a_stop_between_the_claims_renames_and_its_sync_takes_the_claim_back(tmp
     assert out.is_dir() and list(out.iterdir()) == []
 
 
+@pytest.mark.parametrize("stopped_at", ["the claim's file made", "a checkpoint's file staged"])
+def test_a_stop_just_after_the_folder_is_claimed_leaves_neither_folder_nor_file(tmp_path, monkeypatch, stopped_at):
+    import runtime.live as live
+    import runtime.timeline as timeline
+
+    def stop_after(module, name: str) -> None:  # a stop landing as the call returns, before its caller goes on
+        made = getattr(module, name)
+
+        def stopped(*args, **kwargs):
+            made(*args, **kwargs)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(module, name, stopped)
+
+    stop_after(*((live, "_identity") if stopped_at == "the claim's file made" else (timeline, "stage_file")))
+    out = tmp_path / "made" / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    # was: the empty timeline.json, or a '.timeline.csv.<hex>.part', left in the folders made for them
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_timeline_json_left_by_a_session_cut_off_as_it_started_is_said_as_such(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

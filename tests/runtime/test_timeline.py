@@ -390,7 +390,7 @@ def test_a_folder_write_timeline_may_not_make_is_never_removed_when_the_write_fa
             (out / "timeline.json").write_text("the session's last checkpoint")
         return real_is_dir(self)
 
-    def disk_full(path, data):
+    def disk_full(*_args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(Path, "is_dir", stick_back)
