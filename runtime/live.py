@@ -58,7 +58,7 @@ from runtime.log_filters import first_time, muted
 from runtime.media import CUT_SHORT, MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
-from runtime.sources.video import LiveVideoSource, VideoFrame
+from runtime.sources.video import NO_FRAMES, LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, is_session_claim, software_record, timeline_software, write_timeline
 from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, window_grid
@@ -255,18 +255,31 @@ class VideoSession:
 
     def face_tracks(self, duration_s: float, scan: VideoScan | None = None) -> list[Track]:
         """The face tracks up to ``duration_s`` of ``scan`` (default: the whole session's)."""
-        return self._live(face_tracks(scan or self.scan, duration_s, self.face)) if self.face else []
+        return self._live(face_tracks(scan or self.scan, duration_s, self.face), scan) if self.face else []
 
     def body_tracks(self, duration_s: float, scan: VideoScan | None = None) -> list[Track]:
         if not self.body:
             return []
-        return self._live([body_track(scan or self.scan, duration_s, self.body, self.body_classifier)])
+        return self._live([body_track(scan or self.scan, duration_s, self.body, self.body_classifier)], scan)
 
-    @staticmethod
-    def _live(tracks: list[Track]) -> list[Track]:
+    def _live(self, tracks: list[Track], scan: VideoScan | None) -> list[Track]:
+        """``tracks`` marked live; where the picture ended before the session, the windows after its last frame say
+        so, not that frames were missing (a gap)."""
+        ended = self.ended_why() if scan is None else ""
+        last_s = self.scan.frame_times_s[-1] if self.scan.frame_times_s else -math.inf
         for track in tracks:
             track.settings["mode"] = "live"
+            for window in track.windows if ended else ():
+                if window.reason == NO_FRAMES and window.start_s >= last_s:
+                    window.reason = f"no video frames ({ended})"
         return tracks
+
+    def ended_why(self) -> str:
+        """Why the picture ended before the session, where its source ended on its own (a camera gone, a replay
+        run out or cut short, the scan failed); "" where it ran to the session's end or the session stopped it."""
+        if not self._done.is_set() or self.cut or self.at_duration:
+            return ""
+        return self.source.stats.stopped_reason or "the recording's picture ended"
 
     def end_s(self, scan: VideoScan | None = None) -> float:
         """Where the picture of ``scan`` (default: the whole session's) was read to, never after the session's

@@ -88,6 +88,18 @@ def test_the_frames_a_session_reports_sampled_are_those_it_kept_not_the_one_past
         assert timeline.track(name).settings["frames"]["sampled"] == len(kept_s)
 
 
+def test_windows_after_the_picture_ended_say_it_ended_not_that_frames_were_missing(tmp_path):
+    from tests.media_factory import tone, write_media
+
+    replay = write_media(tmp_path / "v.mkv", tone(5.0, 16000), 16000, "aac", video_codec="mpeg4", video_s=2.0)
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), on_line=None)
+    for name in ("face", "body"):
+        after = [w for w in timeline.track(name).windows if w.start_s >= 2.0]
+        assert after and all(not w.has_claim for w in after)  # the case itself: the voice runs on past the picture
+        # was: 'no video frames (gap or unreadable frames)', as if frames had been lost mid-picture
+        assert {w.reason for w in after} == {"no video frames (the recording's picture ended)"}
+
+
 def test_a_live_body_track_samples_at_the_face_arms_rate_as_file_mode_does(tmp_path):
     settings = load_settings()
     settings["face"]["sample_fps"] = 2.0  # the camera is sampled at the face's rate; the body's own is 5
