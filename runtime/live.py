@@ -173,17 +173,32 @@ class FaceLines:
             if o.confidence > 0:
                 self._first_seen_s.setdefault(o.person_id, o.t_s)
         self._read_up_to = len(scan.faces)
-        while frame.t_s >= self.next_end_s:
+        self._say_until(frame.t_s, scan)
+
+    def finish(self, end_s: float, scan: VideoScan) -> None:
+        """Where the picture ends (``end_s``): a line for each window not said yet, no later frame coming to say
+        it: those ending by then, and the shorter last one the track's grid over ``end_s`` gives (``window_grid``),
+        the track's own where the picture ends the session."""
+        self._say_until(end_s, scan)
+        grid = window_grid(end_s, self.settings.window_s, self.settings.hop_s)
+        if grid and grid[-1][1] > self.next_end_s - self.settings.hop_s:  # ends after the last window said
+            self._say(*grid[-1], scan)
+            self.next_end_s = math.inf
+
+    def _say_until(self, until_s: float, scan: VideoScan) -> None:
+        while round(until_s, 6) >= self.next_end_s:  # ends are kept to the microsecond (a frame's 2.8 + 0.2 s)
             end_s = self.next_end_s
-            start_s = end_s - self.settings.window_s
-            # The scan from the last frame before the window (where the camera's view of it began) to this frame,
-            # at or after its end: the window as the track will see it, without reading the whole session again.
-            first = max(bisect.bisect_left(scan.frame_times_s, start_s) - 1, 0)
-            first_face = bisect.bisect_left(scan.faces, scan.frame_times_s[first], key=lambda o: o.t_s)
-            evidence = FaceEvidence(scan.frame_times_s[first:], scan.faces[first_face:], scan.patient_id,
-                                    self.settings.sample_fps, self._first_seen_s.get(scan.patient_id, math.inf))
-            self.on_line(describe_window(evidence.window(start_s, end_s), self.labels, "face"))
+            self._say(end_s - self.settings.window_s, end_s, scan)
             self.next_end_s = round(end_s + self.settings.hop_s, 6)
+
+    def _say(self, start_s: float, end_s: float, scan: VideoScan) -> None:
+        # The scan from the last frame before the window (where the camera's view of it began) to this frame,
+        # at or after its end: the window as the track will see it, without reading the whole session again.
+        first = max(bisect.bisect_left(scan.frame_times_s, start_s) - 1, 0)
+        first_face = bisect.bisect_left(scan.faces, scan.frame_times_s[first], key=lambda o: o.t_s)
+        evidence = FaceEvidence(scan.frame_times_s[first:], scan.faces[first_face:], scan.patient_id,
+                                self.settings.sample_fps, self._first_seen_s.get(scan.patient_id, math.inf))
+        self.on_line(describe_window(evidence.window(start_s, end_s), self.labels, "face"))
 
 
 DURATION_SLACK_S = 1.0  # past the duration, a camera that has delivered no frame to end on is stopped
@@ -247,6 +262,8 @@ class VideoSession:
         frames in the source's reader) leaves the camera's tracks without frames, with the failure as their stop
         reason, and never ends the session with the other tracks (signals reach the main thread alone)."""
         self._done.wait()
+        if self.on_frame is not None and self.failure is None:  # the last windows: no later frame came to say them
+            self.on_frame.finish(self.end_s(), self.scan)
         if self.failure is not None:
             if self.snapshot is not None:  # the frames scanned up to its last copy are kept
                 self.scan = self.snapshot
@@ -426,10 +443,22 @@ class SensorSession:
                 self._readout[sample.channel].append(sample.value)
             else:
                 self._beats(sample)
-        if span is None:
-            return
+        if span is not None:
+            self._say_readout(*span)
+
+    def _flush_readout(self, until_s: float) -> None:
+        """The readout of the span not yet said where it ended by ``until_s`` (the session's end): no later sample
+        comes to say it."""
+        with self._readout_lock:
+            if self._readout_end_s > until_s:
+                return
+            span = self._readout, self._beats, self._readout_end_s
+            self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
+            self._readout_end_s += self.physio.window_s
+        self._say_readout(*span)
+
+    def _say_readout(self, values: dict[str, list[float]], beats: Recorder, end_s: float) -> None:
         # the beats are read outside the lock (about 3 ms for 30 s of a 64 Hz wave): other links deliver meanwhile
-        values, beats, end_s = span
         window_s = self.physio.window_s
         line = sensor_readout(values, end_s, window_s,
                               math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
@@ -445,6 +474,8 @@ class SensorSession:
         """Stop the links, then judge the windows not judged yet that end by then (and by ``duration_s``)."""
         self.threads.stop()
         self._until_s = min(self.clock.now_s(), math.inf if duration_s is None else duration_s)
+        if self.on_line is not None:
+            self._flush_readout(self._until_s)
         self._stopped.set()
         if self._judging.is_alive():
             self._judging.join()

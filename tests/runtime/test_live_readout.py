@@ -86,3 +86,18 @@ def test_beat_intervals_alone_give_the_heart_rate_the_physio_track_reads():
         beats(Sample("ibi", t_s, interval_s, "link"))
     assert beats_heart_rate_bpm(beats, 0.0, 30.0) == pytest.approx(60 / 0.8)
     assert math.isnan(beats_heart_rate_bpm(Recorder(), 0.0, 30.0))
+
+
+@pytest.mark.parametrize(("ended_at_s", "last_said"), [(61.0, "at 60.0 s"), (50.0, "at 30.0 s")])
+def test_the_last_span_s_readout_is_said_as_the_session_ends_where_that_span_ended(ended_at_s, last_said):
+    now_s = [0.0]
+    lines: list[str] = []
+    session = SensorSession([], load_settings(None), lines.append, SessionClock(monotonic=lambda: now_s[0]))
+    for k in range(240):  # a board's EDA to 59.75 s, then none: it stopped
+        session._deliver(Sample("eda", k / 4, 2.0, "serial-board"))
+    assert [line for line in lines if "sensors" in line] == ["at 30.0 s: sensors EDA 2.00 µS (last 30 s)"]
+    now_s[0] = ended_at_s
+    session.stop()
+    # was: the span to 60 s never said, no later sample coming to say it; one not ended with the session is not
+    said = [line for line in lines if "sensors" in line]
+    assert said[-1].startswith(f"{last_said}: sensors EDA 2.00 µS")

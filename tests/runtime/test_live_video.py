@@ -1004,6 +1004,15 @@ def test_each_live_face_line_says_what_the_face_tracks_window_ending_then_record
     assert any("little evidence" in line for line in said.values())  # the example's face, glimpsed at 10-12 s
 
 
+def test_every_face_window_the_track_records_gets_its_line_the_last_one_too(tmp_path):
+    lines: list[str] = []
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=write_video(
+        tmp_path / "v.mp4", 3.0)), on_line=lines.append)
+    said_s = [float(line.split()[1]) for line in lines if ": face " in line]
+    # was: none for the window ending where the picture ends, no later frame coming to say it at
+    assert said_s == [round(w.end_s, 1) for w in timeline.track("face").windows]
+
+
 def test_a_joined_recording_replayed_keeps_its_picture_to_file_modes_end(tmp_path):
     import numpy as np
 
