@@ -701,10 +701,12 @@ def _said_failed_count(failed: list[InputError], files: int, csv_path: Path) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command ``argv`` gives (None: the process's own command line, the process exiting after it: stops
+    after the command are ignored, ``stopping_on_signals``' ``then_ignore``); its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with stopping_on_signals():
+        with stopping_on_signals(then_ignore=argv is None):
             code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
         _said_input_error(error)

@@ -89,11 +89,14 @@ def raise_if_stop_asked() -> None:
 
 
 @contextmanager
-def stopping_on_signals() -> Iterator[None]:
+def stopping_on_signals(then_ignore: bool = False) -> Iterator[None]:
     """Meanwhile, SIGINT, SIGTERM and SIGHUP ask the command to stop (SIGTERM or SIGHUP alone would end the process
     at once, losing a live session's timeline and leaving a training run's folder half made); a SIGHUP ignored
-    (``nohup``) stays ignored. The handlers found are given back after, and the request is forgotten. Handlers
-    belong to the main thread: elsewhere nothing is set."""
+    (``nohup``) stays ignored. The handlers found are given back after, and the request is forgotten; with
+    ``then_ignore`` (the command is the process's, which exits next) the stops are ignored instead: a service
+    manager repeating its stop while the interpreter shuts down (a fraction of a second) would otherwise end with
+    143, logged as a failure, a process whose work is done. Handlers belong to the main thread: elsewhere nothing
+    is set."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -114,5 +117,7 @@ def stopping_on_signals() -> Iterator[None]:
     finally:
         _kept_only.set()  # a stop between two of these would otherwise leave one handler ours
         for number, handler in before.items():
+            if then_ignore:
+                handler = signal.SIG_IGN
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
         _asked.clear()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 from collections.abc import Iterator
 
 import numpy as np
@@ -112,6 +114,22 @@ def test_the_handlers_found_are_given_back_and_the_request_forgotten():
             assert stop_asked()
         assert all(signal.getsignal(number) is host_handler for number in before)
         assert not stop_asked()  # a later command in the same process is not stopped by this one's Ctrl-C
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+
+
+def test_the_process_s_own_command_ignores_stops_once_done_so_a_repeated_stop_during_its_exit_is_no_failure(
+        monkeypatch):
+    from runtime.cli import main
+
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    monkeypatch.setattr(sys, "argv", ["emotrace", "models", "list"])  # a command quickly done
+    try:
+        assert main() == 0
+        # was: the defaults given back, a SIGTERM in the interpreter's shutdown ending a saved session with 143
+        assert {number: signal.getsignal(number) for number in before} == dict.fromkeys(before, signal.SIG_IGN)
+        os.kill(os.getpid(), signal.SIGTERM)  # ignored: the test goes on
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
