@@ -153,9 +153,13 @@ STAMPS_STEP_S = 2 * AUDIO_STAMP_TOLERANCE_S
 # more than STAMPS_STEP_BACK_S is the joint. A joint's recording is placed after what came before, its sound kept
 # whole (JoinedRecordings); a step back under STAMPS_BACK_S is taken for the stamps' clock set back within one
 # recording, followed as a clock running apart is: the sound it overlaps is dropped (AudioPlacement), so that the
-# sound stays with a picture on that clock.
+# sound stays with a picture on that clock. A video's packets come in decode order, and where the container stores
+# no decode stamp (Matroska) their presentation stamps, and the decode stamps a demuxer guesses from them, go back
+# by a reordering: a frame is held behind at most REORDER_FRAMES (H.264's and HEVC's most), so a video's packet
+# starts a joint only where its stamp falls that far behind each of its stream's last REORDER_FRAMES.
 STAMPS_BACK_S = 0.25
 STAMPS_STEP_BACK_S = 0.001
+REORDER_FRAMES = 16
 # Opus with DTX (as WebRTC recorders write it): in silence the encoder sends a packet of a byte or three every
 # 400 ms and leaves the ones between out. The hole after such a packet, up to DTX_HOLE_S, is silence the encoder
 # left out, filled and not missing; a longer one lost packets too (the next DTX packet at least).
@@ -864,7 +868,8 @@ class StreamDecoder:
                 return
             decoded_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
             if decoded_s is not None:
-                self.joints.follow(packet.stream.index, decoded_s - self.origin_s, self._file_end_s)
+                self.joints.follow(packet.stream.index, decoded_s - self.origin_s, self._file_end_s,
+                                   reordered=packet.stream.type == "video")
             start_s = self._packet_s(packet)
             if start_s is not None:
                 end_s = start_s + _packet_length_s(packet)
@@ -946,22 +951,27 @@ class JoinedRecordings:
     joint every stream's stamps go back, and what follows joint k is shifted by one amount for every stream, the
     end of all that came before less the stamp where the joint showed first, so that sound and picture stay
     together. Learnt from the packets of every stream in file order (decode stamps, which never go back within
-    a recording), so that each stream's decoder, reading the file on its own, finds the same shifts."""
+    a recording, or a video's reordered presentation stamps where there are none: ``REORDER_FRAMES``), so that
+    each stream's decoder, reading the file on its own, finds the same shifts."""
 
     def __init__(self):
         self.shifts_s: list[float] = []  # joint k (from 1) -> its shift
-        self._stamp_s: dict[int, float] = {}  # stream index -> its last packet's decode stamp
+        self._recent_s: dict[int, deque[float]] = {}  # stream index -> its last packets' stamps in this recording
         self._joints: dict[int, int] = {}  # stream index -> the joints its packets have passed
 
-    def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float) -> None:
-        """Take one packet's decode stamp (on the file's clock, unshifted); ``end_so_far_s``: where all packets
-        before it end, shifted (the next recording's start, should this packet show a joint first)."""
-        last_s = self._stamp_s.get(stream_index)
-        if last_s is not None and stamp_s < last_s - self.back_s(self._joints.get(stream_index, 0)):
+    def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float, reordered: bool = False) -> None:
+        """Take one packet's decode stamp (on the file's clock, unshifted; a presentation stamp where it has
+        none); ``reordered``: the stream's stamps may go back by a reordering (a video's). ``end_so_far_s``: where
+        all packets before it end, shifted (the next recording's start, should this packet show a joint first)."""
+        recent_s = self._recent_s.get(stream_index)
+        if recent_s is None:
+            recent_s = self._recent_s[stream_index] = deque(maxlen=REORDER_FRAMES if reordered else 1)
+        if recent_s and stamp_s < min(recent_s) - self.back_s(self._joints.get(stream_index, 0)):
             joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
             if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
                 self.shifts_s.append(end_so_far_s - stamp_s)
-        self._stamp_s[stream_index] = stamp_s
+            recent_s.clear()  # the next recording's stamps are its own
+        recent_s.append(stamp_s)
 
     def back_s(self, joints_passed: int) -> float:
         """How far back a stream's stamp must go to be its next joint: once another stream has shown that joint,

@@ -678,6 +678,41 @@ def test_a_stream_shorter_than_a_second_before_a_joint_passes_it_with_the_others
     assert second_sound_s == pytest.approx(3.0, abs=0.15) and decoded.size / 16000 == pytest.approx(3.9, abs=0.15)
 
 
+def test_a_matroska_with_b_frames_cut_a_little_short_is_said_to_be_cut_short(tmp_path, caplog):
+    # Matroska stores presentation stamps alone: the first packets of an H.264 stream with B-frames, before the
+    # demuxer guesses decode stamps, go 0.0, 0.4 s, then 0.0 s again. That reordering was taken for a joint and every
+    # later packet placed 0.5 s on, so a file cut 1.3 s before its declared end (over CUT_SHORT_S) passed as whole.
+    path = write_media(tmp_path / "b.mkv", None, video_codec="libx264", video_s=10.0, fps=10)
+    with av.open(str(path)) as container:
+        packets = [(p.pts * p.time_base, p.dts, p.pos) for p in container.demux() if p.size]
+    assert packets[1][1] is None and packets[2][1] is not None and packets[2][0] < packets[1][0]  # the case itself
+    cut_byte = next(pos for pts_s, _, pos in packets if pts_s >= 8.7)
+    cut_short(path, cut_byte / path.stat().st_size)
+    with caplog.at_level(logging.WARNING):
+        source = FileVideoSource(path, sample_fps=10.0)
+        times = [frame.t_s for frame in source.frames()]
+    assert times[-1] < 8.7 and "go back" not in caplog.text
+    assert re.fullmatch(r"cut short: the video ends at 8\.\d s of the 10\.0 s the file declares",
+                        source.stats.stopped_reason)
+
+
+def test_recordings_with_b_frames_joined_end_to_end_are_still_found(tmp_path, caplog):
+    # Reordered video (B-frames) in each recording of a joined transport stream: the joint is found where the
+    # stamps restart, each reordering is not.
+    part = write_media(tmp_path / "part.ts", tone(3.0, 16000), 16000, "mp2", video_codec="libx264", video_s=3.0,
+                       gop=10, b_frames=2).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)
+    with caplog.at_level(logging.WARNING):
+        times = [f.t_s for f in FileVideoSource(joined, sample_fps=10.0).frames()]
+        decoded = read_audio(joined)
+    # the second recording right after the first (its decode stamps lead its pictures by two frames, placed by them)
+    assert len(times) == 60 and np.all(np.diff(times) > 0) and times[29] + 0.1 <= times[30] <= times[29] + 0.35
+    assert decoded.size / 16000 == pytest.approx(6.0, abs=0.25)
+    assert len(re.findall(r"joined\.ts: the video's timestamps go back", caplog.text)) == 1
+    assert len(re.findall(r"joined\.ts: the audio's timestamps go back", caplog.text)) == 1
+
+
 def test_a_pause_in_a_transport_streams_picture_is_no_joint(tmp_path, caplog):
     from tests.arms.face.video_factory import write_video
 
