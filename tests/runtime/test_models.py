@@ -318,15 +318,14 @@ def test_a_backend_installed_but_broken_is_said_in_one_line_before_any_model_loa
     # was: "" (the package was found), then an internal error at the model's import
 
 
-def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_for_them(tmp_path):
-    # was: models/ was no package data, so a plain `pip install .` knew no shipped model ('no shipped model of that
-    # id in .../site-packages/models'); the wheel is built from a copy so that the checkout gets no build/ folder
+@pytest.fixture(scope="module")
+def wheel_built(tmp_path_factory) -> zipfile.ZipFile:
+    """The project's wheel, built from a copy so that the checkout gets no build/ folder."""
     pytest.importorskip("setuptools")
-    import runtime.models.card as card
-
+    tmp_path = tmp_path_factory.mktemp("wheel")
     source = tmp_path / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO_ROOT / name, source / name)
     for name in ("runtime", "export", "firmware_bridge", "models"):
         shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -335,12 +334,32 @@ def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_fo
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-1000:]
     with zipfile.ZipFile(tmp_path / "dist" / run.stdout.split()[-1]) as wheel:
-        in_wheel = set(wheel.namelist())
+        yield wheel
+
+
+def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_for_them(wheel_built):
+    # was: models/ was no package data, so a plain `pip install .` knew no shipped model ('no shipped model of that
+    # id in .../site-packages/models')
+    import runtime.models.card as card
+
+    in_wheel = set(wheel_built.namelist())
     # installed, the wheel's root is site-packages: card.py looks where the checkout's models/ sits beside runtime/
     package_root = Path(card.__file__).resolve().parents[2]
     shipped = {path.relative_to(package_root).as_posix() for path in REPO_MODELS_DIR.rglob("*") if path.is_file()}
     assert {f"models/{name}/card.json" for name in ("audio-emotion", "face-expression", "silero-vad")} <= shipped
     assert shipped - in_wheel == set()
+
+
+def test_a_wheel_carries_the_licence_text_and_names_the_licence(wheel_built):
+    # was: no LICENSE file anywhere, the licence only a name in pyproject.toml; a distributor of the wheel had no text
+    dist_info = next(name.split("/")[0] for name in wheel_built.namelist() if name.endswith(".dist-info/METADATA"))
+    licence = wheel_built.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert licence == (REPO_ROOT / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert "END OF TERMS AND CONDITIONS" in licence
+    metadata = wheel_built.read(f"{dist_info}/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
 
 
 def test_each_row_is_run_alone_and_an_empty_batch_is_a_value_error_naming_its_input():
