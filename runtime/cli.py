@@ -93,7 +93,7 @@ def _add_extract_audio(sub: Subparsers) -> None:
     p = sub.add_parser("extract-audio", help="write a video's audio track as mono WAV")
     p.add_argument("video", type=Path)
     p.add_argument("-o", "--out", type=Path, help="output WAV, replaced if it exists (default: VIDEO with .wav, "
-                                                   "where no file of that name is)")
+                                                   "NAME.audio.wav for a .wav input, where no file of that name is)")
     p.add_argument("--sr", type=_whole_number(*EXTRACT_RATES_HZ, "a sample rate in Hz"), default=AUDIO_RATE_HZ,
                    help=f"sample rate in Hz, {EXTRACT_RATES_HZ[0]} to {EXTRACT_RATES_HZ[1]} (default {AUDIO_RATE_HZ})")
     p.add_argument("--audio-stream", type=int, default=1, metavar="N",

@@ -235,6 +235,17 @@ def test_extract_audio_refuses_to_replace_a_file_at_its_default_output_and_repla
         assert handle.getnframes() == 16000
 
 
+def test_extract_audio_writes_a_wav_inputs_sound_beside_it_as_name_audio_wav_and_its_help_says_so(tmp_path, capsys):
+    recording = write_media(tmp_path / "session.wav", tone(1.0), 48000, "pcm_s16le")
+    assert main(["extract-audio", str(recording)]) == 0
+    with wave.open(str(tmp_path / "session.audio.wav")) as handle:
+        assert handle.getnframes() == 16000
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["extract-audio", "--help"])
+    assert "NAME.audio.wav for a .wav input" in " ".join(capsys.readouterr().out.split())  # was: VIDEO with .wav alone
+
+
 def test_a_sample_rate_out_of_range_is_refused_naming_the_option(capsys):
     with pytest.raises(SystemExit) as refused:
         main(["extract-audio", "v.mp4", "--sr", "0"])
