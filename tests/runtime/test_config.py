@@ -254,6 +254,31 @@ def test_a_model_folder_a_config_names_by_a_relative_path_is_read_from_the_confi
     assert load_settings(path, {"audio.model": "cli/voice"})["audio"]["model"] == "cli/voice"
 
 
+def test_a_model_path_a_config_starts_with_a_tilde_is_read_from_the_home_folder(tmp_path, monkeypatch):
+    home = tmp_path / "home" / "therapist"
+    (home / "mymodels").mkdir(parents=True)
+    (home / "mymodels" / "voice").symlink_to(REPO_MODELS_DIR / DEFAULTS["audio"]["model"], target_is_directory=True)
+    monkeypatch.setenv("HOME", str(home))
+    path = tmp_path / "etc" / "emotrace.toml"
+    path.parent.mkdir()
+    path.write_text('[audio]\nmodel = "~/mymodels/voice"\n')
+    settings = load_settings(path)
+    assert settings["audio"]["model"] == str(home / "mymodels" / "voice")  # was: .../etc/~/mymodels/voice
+    check_models(settings, ["audio"], fuse=False)
+
+
+def test_a_relative_model_path_in_a_config_reached_by_a_link_is_read_from_the_link_s_folder(tmp_path, monkeypatch):
+    kept = tmp_path / "srv" / "settings"
+    kept.mkdir(parents=True)
+    (kept / "emotrace.toml").write_text('[audio]\nmodel = "mymodels/voice"\n')
+    clinic = tmp_path / "etc" / "emotrace"
+    clinic.mkdir(parents=True)
+    (clinic / "emotrace.toml").symlink_to(kept / "emotrace.toml")
+    monkeypatch.chdir("/")
+    assert load_settings(clinic / "emotrace.toml")["audio"]["model"] == str(clinic / "mymodels" / "voice")
+    assert load_settings(kept / "emotrace.toml")["audio"]["model"] == str(kept / "mymodels" / "voice")
+
+
 def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path):
     import os
     import threading
