@@ -212,10 +212,11 @@ def spectrum_stretches(track: Track) -> list[str]:
     """A track read as stretches of time, each its windows' leading emotion while it stays the same: '0.0-9.5 s:
     happy (72%)', with 'little evidence' where the windows' quality is under ``WEAK_QUALITY`` and 'no evidence'
     where they make no claim. Overlapping windows each stand for the time nearer their centre than their
-    neighbours', so the stretches follow on from one another. Where the track flags windows incongruent (the fused
-    track: two modalities confidently disagree), each stretch of them that says the same is a line too, after the
-    stretch it begins in: '27.8-30.2 s: audio fearful vs face happy (incongruent)', as the windows' measurements
-    name the pairs (``runtime.fusion.affect.Disagreement``)."""
+    neighbours', so the stretches follow on from one another; time no window covers (a hop longer than the window,
+    a gap in the track) is 'no evidence', never claimed by the windows either side of it. Where the track flags
+    windows incongruent (the fused track: two modalities confidently disagree), each stretch of them that says the
+    same is a line too, after the stretch it begins in: '27.8-30.2 s: audio fearful vs face happy (incongruent)',
+    as the windows' measurements name the pairs (``runtime.fusion.affect.Disagreement``)."""
     from runtime.fusion.affect import disagreeing_labels
 
     def what(window: Window) -> str:
@@ -235,22 +236,41 @@ def spectrum_stretches(track: Track) -> list[str]:
                           in disagreeing_labels(window.measurements, modalities, track.labels))
         return f"{pairs} (incongruent)" if pairs else "incongruent"
 
-    windows = track.windows
-    centres_s = [(w.start_s + w.end_s) / 2 for w in windows]
-    between_s = [(a + b) / 2 for a, b in zip(centres_s, centres_s[1:], strict=False)]
-    bounds_s = [windows[0].start_s, *between_s, windows[-1].end_s] if windows else []
+    pieces, bounds_s = _pieces_of_time(track.windows)
     stretches: list[tuple[float, int, str]] = []  # (start s, 0 for an emotion's and 1 for a disagreement's, line)
-    for first, end, said in _runs(windows, what):
-        if said in track.labels:
+    for first, end, said in _runs(pieces, lambda w: "no evidence" if w is None else what(w)):
+        if said in track.labels:  # a run of windows alone: a gap says 'no evidence'
             index = track.labels.index(said)
-            said += f" ({sum(w.probs[index] for w in windows[first:end]) / (end - first):.0%})"
+            said += f" ({sum(w.probs[index] for w in pieces[first:end]) / (end - first):.0%})"
         stretches.append((bounds_s[first], 0, f"{bounds_s[first]:.1f}-{bounds_s[end]:.1f} s: {said}"))
     stretches += [(bounds_s[first], 1, f"{bounds_s[first]:.1f}-{bounds_s[end]:.1f} s: {said}")
-                  for first, end, said in _runs(windows, disagreement) if said]
+                  for first, end, said in _runs(pieces, lambda w: "" if w is None else disagreement(w)) if said]
     return [line for *_, line in sorted(stretches)]
 
 
-def _runs(windows: list[Window], what: Callable[[Window], str]) -> Iterator[tuple[int, int, str]]:
+def _pieces_of_time(windows: list[Window]) -> tuple[list[Window | None], list[float]]:
+    """The windows in order with a None between two of them wherever no window covers the time (a hop longer
+    than the window, a gap in a track), and the bounds of the time each piece stands for: piece i from bounds[i]
+    to bounds[i + 1]. Windows that overlap or touch meet half-way between their centres; a gap runs from the
+    furthest end reached so far to the next window's start, so no window stands for time it does not cover."""
+    pieces: list[Window | None] = []
+    bounds_s: list[float] = []
+    reach_s = -math.inf
+    for i, window in enumerate(windows):
+        if i == 0:
+            bounds_s.append(window.start_s)
+        elif reach_s < window.start_s:
+            pieces.append(None)
+            bounds_s += [reach_s, window.start_s]
+        else:
+            previous = windows[i - 1]
+            bounds_s.append(((previous.start_s + previous.end_s) / 2 + (window.start_s + window.end_s) / 2) / 2)
+        pieces.append(window)
+        reach_s = max(reach_s, window.end_s)
+    return pieces, [*bounds_s, windows[-1].end_s] if windows else []
+
+
+def _runs(windows: list[Window | None], what: Callable[[Window | None], str]) -> Iterator[tuple[int, int, str]]:
     """(first, end, what they say) of each run of windows[first:end] for which ``what`` says the same."""
     first = 0
     for i in range(1, len(windows) + 1):

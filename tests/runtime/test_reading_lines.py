@@ -76,3 +76,31 @@ def test_where_no_track_claims_the_fused_tracks_no_evidence_is_still_the_reading
     nothing = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no modality claimed")], [], {})
     lines = reading_lines(Timeline("x.wav", 2.0, [silent, nothing]))
     assert lines[-3:] == ["fused, the leading emotion over time:", "  0.0-2.0 s: no evidence", CAVEAT]
+
+
+def _happy_then_sad(spans_s: list[tuple[float, float]], sad_from_s: float) -> Track:
+    sad = [0.9 if label == "sad" else 0.1 / 7 for label in CANONICAL_LABELS]
+    return Track("fused", list(CANONICAL_LABELS),
+                 [Window(a, b, HAPPY if a < sad_from_s else sad, 0.8) for a, b in spans_s], [], {})
+
+
+def test_time_between_windows_a_hop_longer_than_the_window_leaves_is_read_as_no_evidence():
+    from runtime.track import window_grid
+
+    track = _happy_then_sad(window_grid(20.0, 1.0, 5.0), sad_from_s=8.0)
+    # was: '0.0-8.0 s: happy (90%)', '8.0-16.0 s: sad (90%)', 16 s claimed from 4 s of windows
+    assert spectrum_stretches(track) == [
+        "0.0-1.0 s: happy (90%)", "1.0-5.0 s: no evidence", "5.0-6.0 s: happy (90%)", "6.0-10.0 s: no evidence",
+        "10.0-11.0 s: sad (90%)", "11.0-15.0 s: no evidence", "15.0-16.0 s: sad (90%)"]
+
+
+def test_a_gap_inside_a_track_is_no_evidence_and_overlapping_windows_still_meet_half_way():
+    track = _happy_then_sad([(0.0, 2.0), (0.5, 2.5), (20.0, 22.0)], sad_from_s=10.0)
+    # was: '0.0-11.2 s: happy (90%)', '11.2-22.0 s: sad (90%)'
+    assert spectrum_stretches(track) == ["0.0-2.5 s: happy (90%)", "2.5-20.0 s: no evidence", "20.0-22.0 s: sad (90%)"]
+
+
+def test_a_gap_beside_windows_without_a_claim_reads_as_one_stretch_of_no_evidence():
+    track = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no speech"),
+                                                    Window(5.0, 6.0, None, 0.0, "no speech")], [], {})
+    assert spectrum_stretches(track) == ["0.0-6.0 s: no evidence"]
