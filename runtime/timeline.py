@@ -138,6 +138,8 @@ class Timeline:
             raise InputError(path, f"not a timeline.json: not valid JSON ({error})") from None
         except UnicodeDecodeError:
             raise InputError(path, "not a timeline.json: not UTF-8 text") from None
+        except RecursionError:  # lists or objects nested thousands deep, past what json parses
+            raise InputError(path, "not a timeline.json: nested too deeply to read") from None
         except TrackFormatError as error:
             raise InputError(path, f"not a usable timeline.json: {error}") from None
         except ValueError as error:  # an integer of over 4300 digits, which json refuses outside JSONDecodeError

@@ -179,6 +179,7 @@ def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
      r"not valid JSON \("),  # was: internal ValueError (the words after are CPython's own)
     ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": -1}, "tracks": []}',
      r"input duration_s is -1, not a number of seconds"),
+    ("[" * 100000 + "]" * 100000, "not a timeline.json: nested too deeply to read"),  # was: internal RecursionError
 ])
 def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "timeline.json"
