@@ -16,7 +16,7 @@ from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
-from runtime.timeline import CSV_FIXED_COLUMNS, recorded_live
+from runtime.timeline import CSV_FIXED_COLUMNS, declared_measurements, recorded_live
 from runtime.track import CANONICAL_LABELS, outside_canonical, track_family
 
 OUTPUT_FILES = ("timeline.json", "timeline.csv")
@@ -101,10 +101,9 @@ def column_taken(name: str) -> bool:
     """Whether ``name`` is already a column of timeline.csv: a fixed one, or a measurement of an arm's track or
     of the fused track. A model label so named would give the CSV two columns of one name."""
     from runtime.fusion.affect import INCONGRUENT_PREFIX
-    from runtime.fusion.base import FUSED_MEASUREMENTS, MODALITY_QUALITY_PREFIX
+    from runtime.fusion.base import MODALITY_QUALITY_PREFIX
 
-    measured = set().union(*(arm.measurement_names() for arm in ARM_REGISTRY), FUSED_MEASUREMENTS)
-    return (name in CSV_FIXED_COLUMNS or name in measured
+    return (name in CSV_FIXED_COLUMNS or name in declared_measurements()
             or name.startswith((MODALITY_QUALITY_PREFIX, INCONGRUENT_PREFIX)))
 
 

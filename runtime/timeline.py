@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
@@ -148,9 +149,7 @@ class Timeline:
     def to_csv(self) -> str:
         """Long form: ``track,start_s,end_s,quality,reason,<label>...,<measurement>...``."""
         labels = _all_labels(self.tracks)
-        measurements: dict[str, None] = {}
-        for track in self.tracks:
-            measurements.update(dict.fromkeys(track.measurement_names))
+        measurements = measurement_columns(self.tracks)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([*CSV_FIXED_COLUMNS, *labels, *measurements])
@@ -373,6 +372,28 @@ def write_timeline(timeline: Timeline, out_dir: Path, make_missing_folder: bool 
                 with contextlib.suppress(OSError):
                     tmp.unlink(missing_ok=True)
     return json_path, csv_path
+
+
+@functools.cache
+def declared_measurements() -> tuple[str, ...]:
+    """Every measurement an arm's or the fused track declares, in timeline.csv's order: each arm's
+    (``Arm.measurement_names``, a set: sorted) in the registry's order of arms, then the fused track's
+    (``FUSED_MEASUREMENTS``, in its own order); a name two arms declare, where it first comes."""
+    from runtime.arms.registry import ARM_REGISTRY
+    from runtime.fusion.base import FUSED_MEASUREMENTS
+
+    names = [name for arm in ARM_REGISTRY for name in sorted(arm.measurement_names())]
+    return tuple(dict.fromkeys([*names, *FUSED_MEASUREMENTS]))
+
+
+def measurement_columns(tracks: list[Track]) -> list[str]:
+    """timeline.csv's measurement columns: those some window of ``tracks`` carries, the declared ones
+    (``declared_measurements``) in their order, then the others, which depend on the session (``quality_<modality>``,
+    ``incongruent_<...>``, a model's own), sorted. Whichever window comes first, two sessions' columns of the same
+    names come in the same order."""
+    present = {name for track in tracks for name in track.measurement_names}
+    declared = [name for name in declared_measurements() if name in present]
+    return declared + sorted(present.difference(declared))
 
 
 def _all_labels(tracks: list[Track]) -> list[str]:

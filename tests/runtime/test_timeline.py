@@ -42,6 +42,29 @@ def test_csv_is_long_form_with_a_column_per_label_and_measurement():
     assert rows[2]["hr_bpm"] == ""  # not measured: an empty cell, as spreadsheets read missing (was "nan")
 
 
+def _fused_session(silent_first: bool) -> Timeline:
+    """A session of a voice and a face, fused; ``silent_first``: neither claims in its first window."""
+    from runtime.fusion import make_fuser
+
+    happy = [0.9 if label == "happy" else 0.1 / 7 for label in CANONICAL_LABELS]
+    first = Window(0.0, 2.0, None, 0.0, "nothing") if silent_first else Window(0.0, 2.0, happy, 1.0)
+    audio = Track("audio", windows=[first, Window(2.0, 4.0, happy, 1.0, "", {"pause_s": 0.5, "f0_median_hz": 1.0})])
+    face = Track("face", windows=[first, Window(2.0, 4.0, happy, 1.0)])
+    return Timeline("x.mp4", 4.0, [audio, face, make_fuser("quality").fuse([audio, face], window_s=2.0, hop_s=2.0)])
+
+
+def test_csv_columns_come_in_one_order_whichever_window_of_a_session_comes_first():
+    silent, speaking = _fused_session(silent_first=True), _fused_session(silent_first=False)
+    assert "valence" not in silent.track("fused").windows[0].measurements  # fusion leaves it out of that window
+    headers = [timeline.to_csv().splitlines()[0].split(",") for timeline in (silent, speaking)]
+    # was: the silent session's began incongruent, quality_audio, quality_face, then valence (its first window's order)
+    assert headers[0] == headers[1]
+    measured = headers[0][headers[0].index("surprised") + 1:]
+    # the arms' declared names (sorted within each arm), the fused track's in its declared order, then the others
+    assert measured == ["f0_median_hz", "pause_s", "valence", "arousal", "arousal_quality", "incongruent",
+                        "incongruence_jsd", "quality_audio", "quality_face"]
+
+
 def test_csv_cells_hold_each_windows_own_times_and_quality():
     track = Track("audio", windows=[Window(0.5, 2.5, [0.125] * 8, 0.75), Window(1.0, 3.0, [0.125] * 8, 0.25)])
     rows = list(csv.DictReader(io.StringIO(Timeline("in.wav", 3.0, [track]).to_csv())))
