@@ -1,8 +1,9 @@
 """Analyse a recorded input: run every enabled arm over it, then write the timeline.
 
 The graph of steps lives here, apart from the steps: check the request (``runtime.checks``), run each enabled arm
-of ``runtime.arms.registry`` (a function ``(request: AnalysisRequest) -> Track | None``; None = the arm has
-nothing to read in this input, e.g. no video stream for the face arm), fuse their tracks, write the timeline.
+of ``runtime.arms.registry`` (a function ``(request: AnalysisRequest) -> Track | list[Track] | None``: a list
+from the face arm with face.person = "all", a track per person; None = the arm has nothing to read in this input,
+e.g. no video stream for the face arm), fuse their tracks, write the timeline.
 Arms do not import each other: the face and body arms both read one pass over the video
 (``runtime.arms.video.scan.shared_scan``, made once per input and kept in the request's extras); fusion gets
 their tracks.

@@ -74,7 +74,7 @@ class Timeline:
             raise TrackFormatError("input is not an object with a path")
         duration_s = source.get("duration_s")
         if not is_number(duration_s) or not math.isfinite(duration_s) or duration_s < 0:
-            raise TrackFormatError(f"input duration_s is {duration_s!r}, not a number of seconds")
+            raise TrackFormatError(f"input duration_s is {json_kind(duration_s)}, not a number of seconds")
         for key, kind in (("tracks", list), ("settings", dict), ("software", dict)):
             if not isinstance(data.get(key, kind()), kind):
                 raise TrackFormatError(f"{key} is {json_kind(data.get(key))}, not a {kind.__name__}")
@@ -281,7 +281,7 @@ def _runs(windows: list[Window | None], what: Callable[[Window | None], str]) ->
         first = i
 
 
-MAX_STRETCH_LINES = 40  # a screenful; the rest is in timeline.csv
+MAX_STRETCH_LINES = 40  # a screenful; timeline.csv holds the windows the rest are read from
 
 
 def reading_lines(timeline: Timeline) -> list[str]:
@@ -306,7 +306,7 @@ def reading_lines(timeline: Timeline) -> list[str]:
         lines.append(f"{track.name}, the leading {'label' if track in own else 'emotion'} over time:")
         lines += [f"  {line}" for line in stretches[:MAX_STRETCH_LINES]]
         if len(stretches) > MAX_STRETCH_LINES:
-            lines.append(f"  ... {len(stretches) - MAX_STRETCH_LINES} more stretches in timeline.csv")
+            lines.append(f"  ... {len(stretches) - MAX_STRETCH_LINES} more stretches (timeline.csv holds every window)")
     return [*lines, CAVEAT]
 
 

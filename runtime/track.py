@@ -234,7 +234,7 @@ class Track:
             value = data.get(key, kind())
             if not isinstance(value, kind) or (kind is list and key != "windows"
                                                and not all(isinstance(v, str) for v in value)):
-                wanted = "a list of labels" if key.endswith("labels") else f"a {'list' if kind is list else 'object'}"
+                wanted = "a list of labels" if key.endswith("labels") else ("a list" if kind is list else "an object")
                 raise TrackFormatError(f"{where}: {key} is {json_kind(value)}, not {wanted}")
         if "labels" not in data:
             raise TrackFormatError(f"{where}: lacks labels")

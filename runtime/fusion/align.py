@@ -3,7 +3,9 @@
 Each track is resampled onto the common grid by overlap: a grid window takes the overlap- and quality-weighted
 mean of the claims that overlap it, and a quality equal to the mean quality over the time its track windows
 cover, times the share of the grid window they cover (a stretch with no window, or a window with no claim,
-counts as quality 0). Measurements are averaged the same way (NaN-aware).
+counts as quality 0). Measurements are averaged by overlap alone, not by quality: the overlap-weighted mean of
+the finite values of the windows that measured them, claim or none; each gets its own quality on the grid the way
+a claim does (the mean quality of the windows that measured it, times the share of the grid window they cover).
 """
 
 from __future__ import annotations

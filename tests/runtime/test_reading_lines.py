@@ -104,3 +104,11 @@ def test_a_gap_beside_windows_without_a_claim_reads_as_one_stretch_of_no_evidenc
     track = Track("fused", list(CANONICAL_LABELS), [Window(0.0, 2.0, None, 0.0, "no speech"),
                                                     Window(5.0, 6.0, None, 0.0, "no speech")], [], {})
     assert spectrum_stretches(track) == ["0.0-6.0 s: no evidence"]
+
+
+def test_stretches_past_a_screenful_are_counted_and_the_csv_named_for_the_windows_it_holds():
+    sad = [0.9 if label == "sad" else 0.1 / 7 for label in CANONICAL_LABELS]
+    windows = [Window(2.0 * i, 2.0 * i + 2.0, HAPPY if i % 2 else sad, 0.8) for i in range(45)]
+    lines = reading_lines(Timeline("x.wav", 90.0, [Track("fused", list(CANONICAL_LABELS), windows, [], {})]))
+    # was: '... 5 more stretches in timeline.csv', a file that holds windows, not stretches
+    assert lines[-2] == "  ... 5 more stretches (timeline.csv holds every window)"

@@ -203,6 +203,8 @@ def test_new_files_replace_old_ones_and_nothing_else_is_left(tmp_path):
     ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": -1}, "tracks": []}',
      r"input duration_s is -1, not a number of seconds"),
     ("[" * 100000 + "]" * 100000, "not a timeline.json: nested too deeply to read"),  # was: internal RecursionError
+    ('{"format": "emotrace-timeline/1", "input": {"path": "x", "duration_s": 1' + "0" * 400 + '}, "tracks": []}',
+     r"input duration_s is an integer of 401 digits, not a number of seconds$"),  # was: all 401 digits
 ])
 def test_reading_a_broken_timeline_is_one_input_error_naming_the_file(tmp_path, text, problem):
     path = tmp_path / "timeline.json"

@@ -109,6 +109,7 @@ def _track_dict() -> dict:
     (lambda d: d.update(labels=[*CANONICAL_LABELS, "stress", "stress"]), "a label is listed twice"),
     (lambda d: d["windows"].reverse(), "window 1 .*starts before the window ahead of it"),
     (lambda d: d["windows"].__setitem__(0, 3), "window 0: is 3, not an object"),
+    (lambda d: d.update(model=[]), "track 'audio': model is a list of 0, not an object$"),  # was: 'not a object'
 ])
 def test_an_edited_track_that_breaks_the_rules_is_refused_saying_where(edit, problem):
     from runtime.track import TrackFormatError
