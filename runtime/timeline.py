@@ -70,37 +70,43 @@ class Timeline:
         if not isinstance(data, dict) or data.get("format") != TIMELINE_FORMAT:
             raise TrackFormatError(f"not an {TIMELINE_FORMAT} document")
         source = data.get("input")
-        if not isinstance(source, dict) or not isinstance(source.get("path"), str):
+        if not isinstance(source, dict) or "path" not in source:
             raise TrackFormatError("input is not an object with a path")
-        duration_s = source.get("duration_s")
-        if not is_number(duration_s) or not math.isfinite(duration_s) or duration_s < 0:
-            raise TrackFormatError(f"input duration_s is {json_kind(duration_s)}, not a number of seconds")
         for key, kind in (("tracks", list), ("settings", dict), ("software", dict)):
             if not isinstance(data.get(key, kind()), kind):
                 raise TrackFormatError(f"{key} is {json_kind(data.get(key))}, not a {kind.__name__}")
         if "tracks" not in data:
             raise TrackFormatError("lacks tracks")
-        timeline = cls(
-            input_path=source["path"],
-            duration_s=float(duration_s),
-            tracks=[Track.from_dict(t) for t in data["tracks"]],
-            settings=dict(data.get("settings", {})),
-            software=dict(data.get("software", {})),
-        )
+        timeline = cls(input_path=source["path"], duration_s=source.get("duration_s"),
+                       tracks=[Track.from_dict(t) for t in data["tracks"]],
+                       settings=dict(data.get("settings", {})), software=dict(data.get("software", {})))
         timeline._check_own()  # its tracks were checked as they were read
+        timeline.duration_s = float(timeline.duration_s)  # a JSON integer, once it is known to be a number
         return timeline
 
     def check(self) -> None:
-        """Raise ``TrackFormatError`` naming the track and window that break the rules (``Track.check``: finite
-        times, end after start, quality in [0, 1], one probability from 0 to 1 per label), or two tracks of one
-        name. JSON has no NaN: without this, one would surface as a bare ``ValueError`` from ``json``."""
+        """What the writer checks before writing: what the reader checks (``_check_own``, and each track's
+        ``Track.check``: its fields, finite times, end after start, quality in [0, 1], one probability from 0 to 1
+        per label, measurements that are numbers), so what is written can be read, and what the shipped schema
+        asks beyond that of the settings and the software record (``_check_record``), which the reader does not
+        ask of an older file. Each failure is a ``TrackFormatError`` saying what and where."""
         self._check_own()
         for track in self.tracks:
             track.check()
+        self._check_record()
 
     def _check_own(self) -> None:
-        """The timeline's rules apart from its tracks' own: one track per name, one CSV column per name (no label
-        named as a measurement or a fixed column), a finite duration."""
+        """The timeline's rules apart from its tracks' own, as the reader and the writer check them: an input path
+        in text, a duration of seconds (finite, not negative), settings and software that are objects, one track
+        per name, one CSV column per name (no label named as a measurement or a fixed column)."""
+        if not isinstance(self.input_path, str):
+            raise TrackFormatError(f"input path is {json_kind(self.input_path)}, not text")
+        duration_s = self.duration_s
+        if not (is_number(duration_s) and math.isfinite(duration_s) and duration_s >= 0):
+            raise TrackFormatError(f"input duration_s is {json_kind(duration_s)}, not a number of seconds")
+        for key in ("settings", "software"):
+            if not isinstance(getattr(self, key), dict):
+                raise TrackFormatError(f"{key} is {json_kind(getattr(self, key))}, not an object")
         names = [track.name for track in self.tracks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -111,8 +117,21 @@ class Timeline:
         if clash:
             raise TrackFormatError(f"{clash[0]!r} would name two columns of timeline.csv (a label, a measurement or "
                                    f"one of {', '.join(CSV_FIXED_COLUMNS)})")
-        if not (is_number(self.duration_s) and math.isfinite(self.duration_s)):
-            raise TrackFormatError(f"duration_s is {self.duration_s!r}, not a finite number")
+
+    def _check_record(self) -> None:
+        """What the schema (``timeline.schema.json``) asks of the settings and the software record, which the
+        reader leaves unchecked in an older file: each settings section an object, a step's (an arm's, fusion's)
+        ``enabled`` true or false, one that did not run holding only that and why; the software record's fields,
+        its version, libraries and elapsed seconds among them, and when it ran (an analysis or a live session)."""
+        from runtime.pipeline import STEPS
+
+        for section, values in self.settings.items():
+            problem = _settings_problem(values, step=section in STEPS)
+            if problem:
+                raise TrackFormatError(f"settings {section!r}: {problem}")
+        problem = _software_problem(self.software)
+        if problem:
+            raise TrackFormatError(f"software: {problem}")
 
     def to_json(self) -> str:
         self.check()
@@ -193,6 +212,52 @@ def software_record(elapsed_s: float, **when: str) -> dict[str, Any]:
         except PackageNotFoundError:
             continue
     return {"emotrace": __version__, "libraries": libraries, "elapsed_s": round(elapsed_s, 3), **when}
+
+
+# The software record's fields (timeline.schema.json): text, seconds or versions by library; the first three are
+# required, and one of the next two: an analysis of a file or a live session.
+SOFTWARE_FIELDS = {"emotrace": str, "libraries": dict, "elapsed_s": float, "analysed_at_utc": str,
+                   "started_at_utc": str, "session_id": str, "checkpoint_at_s": float}
+SOFTWARE_REQUIRED = ("emotrace", "libraries", "elapsed_s")
+SOFTWARE_WHEN = ("analysed_at_utc", "started_at_utc")
+
+
+def _software_problem(software: dict[str, Any]) -> str | None:
+    """What keeps ``software`` from being the record the schema asks for (``software_record``'s fields), or None."""
+    for key, value in software.items():
+        kind = SOFTWARE_FIELDS.get(key)
+        if kind is None:
+            return f"{key!r} is none of its fields ({', '.join(SOFTWARE_FIELDS)})"
+        if kind is float and not (is_number(value) and math.isfinite(value) and value >= 0):
+            return f"{key} is {json_kind(value)}, not a number of seconds"
+        if kind is str and not isinstance(value, str):
+            return f"{key} is {json_kind(value)}, not text"
+        if kind is dict and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            return f"{key} is {json_kind(value)}, not an object of versions"
+    missing = [key for key in SOFTWARE_REQUIRED if key not in software]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    if sum(key in software for key in SOFTWARE_WHEN) != 1:
+        return f"gives {' or '.join(SOFTWARE_WHEN)}, not both or neither"
+    return None
+
+
+def _settings_problem(values: Any, step: bool) -> str | None:
+    """What keeps a settings section from being what the schema asks (an object; a ``step``'s, an arm's or fusion's,
+    says ``enabled`` true or false, and one that did not run only that and why), or None."""
+    if not isinstance(values, dict):
+        return f"is {json_kind(values)}, not an object"
+    if not step:
+        return None
+    enabled = values.get("enabled")
+    if not isinstance(enabled, bool):
+        return f"enabled is {json_kind(enabled)}, not true or false"
+    if enabled:
+        return "gives why, though it ran" if "why" in values else None
+    if not (isinstance(values.get("why"), str) and values["why"]):
+        return f"why is {json_kind(values.get('why'))}, not text saying why it did not run"
+    others = sorted(set(values) - {"enabled", "why"})
+    return f"did not run, yet gives {', '.join(others)} (only enabled and why)" if others else None
 
 
 def summary_lines(timeline: Timeline) -> list[str]:

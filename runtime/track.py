@@ -136,25 +136,32 @@ class Window:
         measurements = data.get("measurements", {})
         if not isinstance(measurements, dict):
             raise TrackFormatError(f"measurements is {json_kind(measurements)}, not an object")
-        reason = data.get("reason", "")
-        if not isinstance(reason, str):
-            raise TrackFormatError(f"reason is {json_kind(reason)}, not text")
         return cls(
             start_s=_field_number(data["start_s"], "start_s"),
             end_s=_field_number(data["end_s"], "end_s"),
             probs=None if probs is None else [_field_number(p, "probs") for p in probs],
             quality=_field_number(data.get("quality", 0.0), "quality"),
-            reason=reason,
+            reason=data.get("reason", ""),  # checked with the rest (``problem``), as the writer checks it
             measurements={str(k): _number_from_json(v, f"measurement {k!r}") for k, v in measurements.items()},
         )
 
     def problem(self, n_labels: int) -> str | None:
         """What breaks the window's rules (finite times with end after start, quality in [0, 1], a probability
-        from 0 to 1 per label or none at all), or None."""
+        from 0 to 1 per label or none at all, a reason in text, measurements that are numbers), or None. The
+        reader checks a window it has read with this, the writer one it is about to write."""
         for name in ("start_s", "end_s", "quality"):
             value = getattr(self, name)
             if not is_number(value) or not math.isfinite(value):
-                return f"{name} is {value!r}, not a finite number"
+                return f"{name} is {json_kind(value)}, not a finite number"
+        if not isinstance(self.reason, str):
+            return f"reason is {json_kind(self.reason)}, not text"
+        if not isinstance(self.measurements, dict):
+            return f"measurements is {json_kind(self.measurements)}, not an object"
+        for name, value in self.measurements.items():
+            if not isinstance(name, str) or not name:
+                return f"a measurement's name is {json_kind(name)}, not text"
+            if not is_number(value):  # NaN and infinities are numbers: written as null, "inf", "-inf"
+                return f"measurement {name!r} is {json_kind(value)}, not a number"
         if not self.end_s > self.start_s:
             return f"end_s {self.end_s!r} is not after start_s {self.start_s!r}"
         if not -TOLERANCE <= self.quality <= 1.0 + TOLERANCE:
@@ -226,16 +233,12 @@ class Track:
         if not isinstance(data, dict):
             raise TrackFormatError(f"a track is {json_kind(data)}, not an object")
         name = data.get("name")
-        if not isinstance(name, str) or not name:
-            raise TrackFormatError(f"a track's name is {json_kind(name)}, not text")
+        if problem := _name_problem(name):
+            raise TrackFormatError(problem)
         where = f"track {name!r}"
-        for key, kind in (("labels", list), ("unsupported_labels", list), ("windows", list), ("model", dict),
-                          ("settings", dict)):
-            value = data.get(key, kind())
-            if not isinstance(value, kind) or (kind is list and key != "windows"
-                                               and not all(isinstance(v, str) for v in value)):
-                wanted = "a list of labels" if key.endswith("labels") else ("a list" if kind is list else "an object")
-                raise TrackFormatError(f"{where}: {key} is {json_kind(value)}, not {wanted}")
+        for key in ("labels", "unsupported_labels", "windows", "model", "settings"):
+            if key in data and (problem := _field_problem(key, data[key])):  # absent: as Track's default
+                raise TrackFormatError(f"{where}: {problem}")
         if "labels" not in data:
             raise TrackFormatError(f"{where}: lacks labels")
         windows = []
@@ -254,11 +257,16 @@ class Track:
         return track
 
     def check(self) -> None:
-        """Raise ``TrackFormatError`` naming the window (number and span) that breaks the rules: its own
-        (``Window.problem``: finite times, quality in [0, 1], one probability per label) or the order (by
-        start)."""
-        if len(set(self.labels)) < len(self.labels):
-            raise TrackFormatError(f"track {self.name!r}: a label is listed twice ({', '.join(self.labels)})")
+        """Raise ``TrackFormatError`` naming what breaks the rules: the track's own fields (a name, labels and
+        unsupported labels each a word once, a model and settings that are objects) or the window (number and
+        span) that does, its own (``Window.problem``: finite times, quality in [0, 1], one probability per label,
+        measurements that are numbers) or the order (by start). The reader checks a track it has read with this,
+        the writer one it is about to write: what is written can be read."""
+        if problem := _name_problem(self.name):
+            raise TrackFormatError(problem)
+        for key in ("labels", "unsupported_labels", "windows", "model", "settings"):
+            if problem := _field_problem(key, getattr(self, key)):
+                raise TrackFormatError(f"track {self.name!r}: {problem}")
         previous = -math.inf
         for i, window in enumerate(self.windows):
             problem = window.problem(len(self.labels))
@@ -268,6 +276,29 @@ class Track:
                 span = f"{window.start_s!r}-{window.end_s!r} s"
                 raise TrackFormatError(f"track {self.name!r}, window {i} ({span}): {problem}")
             previous = window.start_s
+
+
+def _name_problem(name: Any) -> str | None:
+    if isinstance(name, str):
+        return None if name else "a track's name is empty"
+    return f"a track's name is {json_kind(name)}, not text"
+
+
+def _field_problem(key: str, value: Any) -> str | None:
+    """What is wrong with a track's field ``key`` (labels and unsupported_labels: lists of words, each once;
+    windows: a list; model and settings: objects), or None."""
+    if key in ("model", "settings"):
+        return None if isinstance(value, dict) else f"{key} is {json_kind(value)}, not an object"
+    if not isinstance(value, list):
+        return f"{key} is {json_kind(value)}, not a list" + (" of labels" if key != "windows" else "")
+    if key == "windows":
+        return None
+    for label in value:
+        if not isinstance(label, str) or not label:
+            return f"{key} holds {json_kind(label)}, not a label (a word)"
+    if len(set(value)) < len(value):
+        return f"a label is listed twice in {key} ({', '.join(value)})"
+    return None
 
 
 # A recording reaching less than this past the regular grid's last window gets no shorter tail window: a

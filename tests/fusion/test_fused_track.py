@@ -11,6 +11,7 @@ from runtime.fusion import fuse_with_settings, make_fuser, should_fuse
 from runtime.fusion.align import align_tracks, resample_track
 from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS, Track, Window
+from tests.conftest import analysis_software
 from tests.memory import peak_traced_bytes
 
 L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
@@ -63,7 +64,7 @@ def test_fused_track_round_trips_exactly_through_the_timeline_json():
     targets = [L["happy"]] * 4 + [L["angry"]] * 4
     tracks = [synthetic_track("audio", targets, 2.0), synthetic_track("face", targets, 2.0, seed=3)]
     fused = make_fuser("product").fuse(tracks)
-    timeline = Timeline("x.mp4", 5.5, [*tracks, fused])
+    timeline = Timeline("x.mp4", 5.5, [*tracks, fused], software=analysis_software())
     assert Timeline.from_json(timeline.to_json()).to_dict() == timeline.to_dict()
     header = timeline.to_csv().splitlines()[0].split(",")
     assert {"valence", "arousal", "incongruent"} <= set(header)
@@ -143,7 +144,7 @@ def test_each_pair_that_disagrees_and_its_labels_are_measurements_of_the_window_
     divergences = [window.measurements[f"incongruent_audio_vs_face-{n}"] for n in (1, 2)]
     assert all(0.4 <= bits <= window.measurements["incongruence_jsd"] for bits in divergences)
     assert "incongruent_face-1_vs_face-2" not in window.measurements  # two people: never a pair
-    timeline = Timeline("x.mp4", 2.0, [voice, fused])
+    timeline = Timeline("x.mp4", 2.0, [voice, fused], software=analysis_software())
     read = Timeline.from_json(timeline.to_json()).track("fused")
     pairs = disagreeing_labels(read.windows[0].measurements, read.settings["modalities"], read.labels)
     assert [f"{a} {label_a}" for a, label_a, *_ in pairs] == ["audio angry"] * 2

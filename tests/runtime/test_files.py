@@ -23,6 +23,7 @@ from runtime.files import (
     write_atomically,
     writing_folder,
 )
+from tests.conftest import analysis_software
 
 
 def test_an_output_file_in_an_existing_folder_is_accepted(tmp_path):
@@ -276,7 +277,7 @@ def test_a_folder_whose_parents_cannot_be_looked_at_is_said_as_a_folder_that_can
     monkeypatch.setattr(Path, "exists", exists)
     monkeypatch.setattr(Path, "mkdir", mkdir)
     with pytest.raises(InputError, match="cannot make the folder: Permission denied"):  # was: a raw PermissionError
-        write_timeline(Timeline("x.wav", 1.0), locked / "out")
+        write_timeline(Timeline("x.wav", 1.0, software=analysis_software()), locked / "out")
 
 
 def test_a_failed_atomic_write_names_the_output_and_leaves_no_file(tmp_path, monkeypatch):
@@ -389,12 +390,13 @@ def test_a_timelines_new_folders_are_synced_into_each_parent_they_were_made_in(t
     from runtime.timeline import Timeline, write_timeline
 
     synced = synced_as_written(monkeypatch)
-    write_timeline(Timeline("session.mp4", 1.0), tmp_path / "sessions" / "p1")
+    write_timeline(Timeline("session.mp4", 1.0, software=analysis_software()), tmp_path / "sessions" / "p1")
     # was: only the files inside were synced; a power cut could lose the new folders' entries, and the session
     assert [path for path, _ in synced if not path.endswith(".part")][:2] == [str(tmp_path / "sessions"),
                                                                            str(tmp_path)]
     synced.clear()
-    write_timeline(Timeline("session.mp4", 2.0), tmp_path / "sessions" / "p1")  # there already: its files alone
+    # there already: its files alone
+    write_timeline(Timeline("session.mp4", 2.0, software=analysis_software()), tmp_path / "sessions" / "p1")
     assert str(tmp_path / "sessions") not in [path for path, _ in synced]
 
 

@@ -12,7 +12,7 @@ from runtime import checks, pipeline
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.media import wav_bytes
-from runtime.timeline import Timeline, write_timeline
+from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import Track, Window
 from tests.conftest import REPO_ROOT
 
@@ -245,7 +245,7 @@ def test_a_photograph_is_refused_as_no_recording_before_any_arm_runs(tmp_path, m
 def test_an_analysis_never_replaces_a_live_sessions_timeline(tmp_path, media, monkeypatch):
     out = tmp_path / "session"
     live = Timeline("default", 2.0, [Track("audio", labels=["neutral"], windows=[Window(0.0, 2.0, [1.0], 1.0)])],
-                    software={"emotrace": "test", "started_at_utc": "2026-12-05T09:00:00+00:00"})
+                    software=software_record(0.0, started_at_utc="2026-12-05T09:00:00+00:00"))
     write_timeline(live, out)
     before = (out / "timeline.json").read_bytes()
     # was: replaced without a word, though a session cannot be recorded again

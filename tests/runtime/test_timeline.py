@@ -22,7 +22,11 @@ def _timeline() -> Timeline:
                                     Window(0.5, 2.5, None, 0.0, "no speech", {"pause_s": 2.0})])
     physio = Track("physio", labels=["stress"], unsupported_labels=list(CANONICAL_LABELS),
                    windows=[Window(0, 30, [0.7], 0.9, "", {"hr_bpm": math.nan})])
-    return Timeline("in.mp4", 30.0, [audio, physio], settings={"a": 1})
+    return Timeline("in.mp4", 30.0, [audio, physio], settings={"runtime": {"a": 1}}, software=_software())
+
+
+def _software() -> dict:
+    return software_record(0.5, analysed_at_utc="2024-01-01T00:00:00+00:00")
 
 
 def test_timeline_json_round_trips():
@@ -104,17 +108,68 @@ def test_a_nan_in_a_window_is_refused_naming_the_track_and_window_and_nothing_is
     assert not (tmp_path / "out").exists()
 
 
+def _with_window(**fields) -> Timeline:
+    timeline = _timeline()
+    window = timeline.tracks[0].windows[0]
+    for name, value in fields.items():
+        setattr(window, name, value)
+    return timeline
+
+
+def _with_track(**fields) -> Timeline:
+    timeline = _timeline()
+    for name, value in fields.items():
+        setattr(timeline.tracks[0], name, value)
+    return timeline
+
+
+def _with(**fields) -> Timeline:
+    timeline = _timeline()
+    for name, value in fields.items():
+        setattr(timeline, name, value)
+    return timeline
+
+
+# each was written; the first three then refused on reading, the next four read back but failing the schema, the
+# last two a bare TypeError and a ValueError blamed on the settings
+@pytest.mark.parametrize(("timeline", "problem"), [
+    (lambda: _with(duration_s=-1.0), r"input duration_s is -1.0, not a number of seconds"),
+    (lambda: _with_track(name=""), r"a track's name is empty"),
+    (lambda: _with_window(reason=5), r"track 'audio', window 0 \(0-2 s\): reason is 5, not text"),
+    (lambda: _with_track(labels=["", *CANONICAL_LABELS[1:]]), r"track 'audio': labels holds text '', not a label"),
+    (lambda: _with_track(unsupported_labels=["calm", "calm"]), r"a label is listed twice in unsupported_labels"),
+    (lambda: _with(settings={"physio": {"enabled": False}}),
+     r"settings 'physio': why is null, not text saying why it did not run"),
+    (lambda: _with(software={}), r"software: lacks emotrace, libraries, elapsed_s"),
+    (lambda: _with_window(measurements={"pause_s": None}), r"window 0 .*: measurement 'pause_s' is null, not a number"),
+    (lambda: _with_window(measurements={"pause_s": "abc"}), r"measurement 'pause_s' is text 'abc', not a number"),
+])
+def test_the_writer_refuses_what_the_reader_or_the_schema_would_refuse_saying_what(tmp_path, timeline, problem):
+    with pytest.raises(TrackFormatError, match=problem):
+        write_timeline(timeline(), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_what_the_writer_accepts_is_read_back_and_meets_the_schema(tmp_path):
+    timeline = _timeline()
+    timeline.settings = {"runtime": {"a": 1}, "physio": {"enabled": False, "why": "none given"},
+                         "audio": {"enabled": True, "window_s": 2.0}}
+    json_path, _ = write_timeline(timeline, tmp_path / "out")
+    assert Timeline.read(json_path).to_dict() == timeline.to_dict()
+    assert schema_errors(json.loads(json_path.read_text())) == []
+
+
 def test_a_nan_setting_is_refused_with_a_line_saying_where_to_look(tmp_path):
     from runtime.track import TrackFormatError
 
     timeline = _timeline()
-    timeline.settings = {"fusion": {"incongruence_confidence": math.nan}}
+    timeline.settings = {"fusion": {"enabled": True, "incongruence_confidence": math.nan}}
     with pytest.raises(TrackFormatError, match="in the settings or a track's model or settings"):
         write_timeline(timeline, tmp_path / "out")
 
 
 def _old_files(out):
-    write_timeline(Timeline("old.mp4", 1.0, [], settings={"old": True}), out)
+    write_timeline(Timeline("old.mp4", 1.0, [], settings={"runtime": {"old": True}}, software=_software()), out)
     return (out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()
 
 

@@ -18,6 +18,7 @@ from runtime.errors import InputError
 from runtime.fusion import make_fuser
 from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS, Track, Window
+from tests.conftest import analysis_software
 
 CALM = CANONICAL_LABELS.index("calm")
 NEUTRAL = CANONICAL_LABELS.index("neutral")
@@ -245,7 +246,7 @@ def _sessions(tmp_path, labels=("happy", "sad"), people=4, sessions_per_person=1
             synthetic_track("audio", targets, 2.0, hop_s=2.0, seed=k),
             synthetic_track("face", targets, 2.0, hop_s=2.0, unsupported=["calm"], seed=10 + k),
         ]
-        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks).to_json())
+        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 24.0, tracks, {}, analysis_software()).to_json())
         person = f"p{k // sessions_per_person}"
         rows += [f"s{k}.json,0,12,{labels[0]},{person}", f"s{k}.json,12,24,{labels[1]},{person}"]
     (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
@@ -343,7 +344,7 @@ def test_evaluation_fuses_a_labelled_session_as_analyze_does(tmp_path, method):
     tracks = _shipped_tracks()
     rows = ["session,start_s,end_s,label,person"]
     for k in range(2):
-        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 31.0, tracks).to_json())
+        (tmp_path / f"s{k}.json").write_text(Timeline(f"s{k}.mp4", 31.0, tracks, {}, analysis_software()).to_json())
         rows += [f"s{k}.json,0,10,sad,p{k}", f"s{k}.json,13,17,happy,p{k}", f"s{k}.json,20,30,angry,p{k}"]
     (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
     paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=0.5)
