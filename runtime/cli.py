@@ -84,6 +84,16 @@ def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
 
 # Every library a run seeds takes it (was: an internal error after all the work, for -1 or 2**64).
 _seed = _whole_number(0, MAX_SEED, "a seed")
+MAX_REPEATS = 1000  # evaluate fusion's seeds: each a whole comparison, so more is hours of work, not a typo's luck
+
+
+def _check_seed_run(seed: int, repeats: int) -> None:
+    """Every seed of ``seed``..``seed + repeats - 1`` is one ``_seed`` takes, checked before any work (was: the
+    first seed past ``MAX_SEED`` an internal error, after the comparisons before it)."""
+    last = seed + repeats - 1
+    if last > MAX_SEED:
+        raise InputError("--seed, --repeats", f"--seed {seed} with --repeats {repeats} runs seeds up to {last}; "
+                                              f"a seed is a whole number from 0 to {MAX_SEED}")
 
 
 # --- media and analysis -------------------------------------------------------------------------------
@@ -448,7 +458,8 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p.add_argument("--methods", help="comma-separated (default: all but 'weighted' unless --weights)")
     p.add_argument("--weights", metavar="M=W,...", help="fixed weights for the 'weighted' method")
     p.add_argument("--missing", type=float, default=0.3, help="share of windows a modality is missing (0.3)")
-    p.add_argument("--repeats", type=int, default=1, help="seeds seed..seed+N-1: mean and spread (default 1)")
+    p.add_argument("--repeats", type=_whole_number(1, MAX_REPEATS, "a number of seeds"), default=1,
+                   help=f"seeds seed..seed+N-1, N from 1 to {MAX_REPEATS}: mean and spread (default 1)")
     p.set_defaults(run=_run_evaluate_fusion)
 
     p = evaluate.add_parser("audio", help="a voice-emotion model scored on a labelled set of clips (UA, macro-F1, "
@@ -498,6 +509,7 @@ def _run_train_fusion(args: argparse.Namespace) -> None:
 def _run_evaluate_fusion(args: argparse.Namespace) -> None:
     from export.fusion.cli import evaluate_fusion
 
+    _check_seed_run(args.seed, args.repeats)
     json_path, md_path, summary = evaluate_fusion(lambda seed: _fusion_data(args, seed), args.methods, args.weights,
                                                   args.missing, args.seed, args.out, repeats=args.repeats)
     _say(summary)

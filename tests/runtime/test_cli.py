@@ -222,6 +222,30 @@ def test_a_seed_out_of_range_is_refused_as_the_options_are_parsed_naming_the_opt
     assert build_parser().parse_args([*command, "--seed", str(MAX_SEED)]).seed == MAX_SEED
 
 
+@pytest.mark.parametrize("repeats", ["0", "-1", "1.5", "1001"])
+def test_a_number_of_repeats_out_of_range_is_refused_as_the_options_are_parsed(repeats, capsys):
+    from runtime.cli import MAX_REPEATS, build_parser
+
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["evaluate", "fusion", "--out", "o", "--repeats", repeats])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(
+        f"error: argument --repeats: '{repeats}': a number of seeds is a whole number from 1 to {MAX_REPEATS}")
+
+
+def test_seeds_that_run_past_the_last_seed_are_refused_before_any_work_naming_both_options(tmp_path, capsys):
+    from runtime.cli import MAX_SEED
+
+    tables = [f"audio={tmp_path / 'never-read.csv'}", f"face={tmp_path / 'f.csv'}"]  # not there: read first, said
+    command = ["evaluate", "fusion", "--table", tables[0], "--table", tables[1], "--out", str(tmp_path / "eval")]
+    # was: the whole first comparison, then seed 2**32 an internal error in the fuser's training
+    assert main([*command, "--seed", str(MAX_SEED), "--repeats", "2"]) == 2
+    assert capsys.readouterr().err == (f"emotrace: error: --seed, --repeats: --seed {MAX_SEED} with --repeats 2 runs "
+                                       f"seeds up to {MAX_SEED + 1}; a seed is a whole number from 0 to {MAX_SEED}\n")
+    assert main([*command, "--seed", str(MAX_SEED - 1), "--repeats", "2"]) == 2  # the last seed in range: on to work
+    assert "never-read.csv" in capsys.readouterr().err
+
+
 def test_extract_audio_refuses_to_replace_a_file_at_its_default_output_and_replaces_one_named_with_o(tmp_path, capsys):
     video = write_media(tmp_path / "session.mkv", tone(1.0), 48000, "pcm_s16le")
     beside = tmp_path / "session.wav"
