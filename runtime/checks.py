@@ -2,7 +2,8 @@
 the arms will read, the fusion settings against what the tracks can carry, and the fuser itself.
 
 ``runtime.pipeline.analyze_file`` runs ``check_request`` before any arm; a live session runs the parts that
-apply to it (``check_backend``, ``probe_input`` for a replay, ``check_models``) before its devices open.
+apply to it (``check_backend``, ``probe_input`` for a replay, ``check_models``, ``check_live_model`` with
+sensors) before its devices open.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.arms.registry import ARM_REGISTRY, arm_named
-from runtime.config import setting_error
+from runtime.config import Settings, setting_error
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
@@ -117,6 +118,23 @@ def check_models(settings: dict[str, dict[str, Any]], sections: list[str], fuse:
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
         check_fuser(settings)
+
+
+def check_live_model(settings: dict[str, dict[str, Any]]) -> None:
+    """``physio.live_model`` where a config file or the command line names it, loaded as a live session with
+    sensors loads it: a model the clinic named that is missing or unreadable is a typo, refused before any device
+    opens as the other models are. Left at its default, a model missing from an install costs the live stress
+    figures alone, said as the session starts (the physio track of record does not read it)."""
+    from runtime.arms.physio.stress import load_physio_model
+
+    location = settings.given("physio.live_model") if isinstance(settings, Settings) else None
+    if location is None:
+        return
+    try:
+        load_physio_model(location, settings["runtime"]["backend"])
+    except InputError as error:
+        problem = error.problem if error.source == str(location) else str(error)
+        raise setting_error(settings, "physio.live_model", problem) from None
 
 
 def _check_label_columns(settings: dict[str, dict[str, Any]], cards: dict[str, dict[str, Any]]) -> None:

@@ -49,7 +49,7 @@ from runtime.arms.video.scan import (
     video_duration_s,
     video_sample_fps,
 )
-from runtime.checks import check_backend, check_models, probe_input
+from runtime.checks import check_backend, check_live_model, check_models, probe_input
 from runtime.clock import SessionClock
 from runtime.config import DURATION
 from runtime.errors import InputError, first_line
@@ -402,7 +402,8 @@ class SensorSession:
             self.stress = LiveStress(load_physio_model(self.physio.live_model, settings["runtime"]["backend"]),
                                      self.physio)
             warn_if_not_as_trained(self.stress.model, self.physio)
-        except InputError as error:  # the track of record does not need it: the session goes on without
+        except InputError as error:  # the track of record does not need it: the default one missing from an install
+            # costs its figures alone (one the config names was refused before any device opened: check_live_model)
             log.warning("physio: no live stress figure (%s)", error)
             self._say(f"physio: no live stress figure ({error})")
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
@@ -824,6 +825,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     check_backend(settings)
     # what runs is checked here; it is fused as checked, in checkpoints too
     check_models(settings, [section for section, runs in running.items() if runs])
+    if wants_sensors:
+        check_live_model(settings)
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:

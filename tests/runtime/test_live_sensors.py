@@ -496,15 +496,34 @@ def test_a_live_stress_model_that_fails_costs_its_windows_and_the_judging_goes_o
     assert caplog.text.count("simulated ONNX Runtime failure") == 1
 
 
-def test_without_its_live_model_the_session_keeps_the_physio_track_and_says_why(tmp_path):
+@pytest.mark.parametrize("named", ["./no-such-live-model", "audio-emotion"])  # missing; no stress model
+def test_a_live_model_the_config_names_that_cannot_be_loaded_is_refused_before_any_device_opens(tmp_path, named):
+    opened = []
+    settings = load_settings(None, SHORT_WINDOWS | {"physio.live_model": named})
+    with pytest.raises(InputError) as refused:  # was: the whole session, exit 0, 'no live stress figure' said
+        run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5, on_line=None,
+                 make_links=lambda clock: opened.append(clock) or _strap_rising_from(9.0, 1.5)(clock))
+    assert str(refused.value).startswith(f"command line: setting 'physio.live_model' = '{named}': ")
+    assert "\n" not in str(refused.value)
+    assert opened == [] and not (tmp_path / "out").exists()
+
+
+def test_without_its_default_live_model_the_session_keeps_the_physio_track_and_says_why(tmp_path, monkeypatch):
+    from runtime.arms.physio.stress import load_physio_model
+
+    def without_live(location, backend="onnxruntime"):  # an install that lacks the default live model
+        if location == "physio-stress-live":
+            raise InputError("models/physio-stress-live", "no model card (card.json) there")
+        return load_physio_model(location, backend)
+
+    monkeypatch.setattr("runtime.live.load_physio_model", without_live)
     lines = []
-    settings = load_settings(None, SHORT_WINDOWS | {"physio.live_model": "./no-such-live-model"})
+    settings = load_settings(None, SHORT_WINDOWS)
     timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5,
                         on_line=lines.append, make_links=_strap_rising_from(9.0, 1.5))
     assert "physio-live" not in {t.name for t in timeline.tracks}
     assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)
-    assert any(line.startswith("physio: no live stress figure (") and "no-such-live-model" in line for line in lines)
-
+    assert "physio: no live stress figure (models/physio-stress-live: no model card (card.json) there)" in lines
 
 
 def test_a_microphone_that_ends_leaves_the_sensors_recording_to_the_duration(tmp_path):
