@@ -1,6 +1,7 @@
 """The live voice stream against file mode on one recording: what a live session counts and judges differently.
 
     python benchmarks/live_voice_vs_file.py examples/session.mp4      # ≈ 20 s
+    python benchmarks/live_voice_vs_file.py examples/session.mp4 --min-baseline-speech-s 10  # the setting changed
 
 File mode (``analyze_audio``) sees the whole recording; the live stream (``AudioStream``, as ``emotrace live``
 and ``analyze --realtime`` run it) sees the audio as it arrives, unpaced here, pushed whole and in 0.1 s chunks
@@ -8,7 +9,8 @@ as a microphone delivers it. Printed: the speech each counts for the speaker bas
 judged; how many windows' speech fractions differ from file mode's by more than 0.01, and by how much at most;
 the windows one mode judges and the other does not; the top label's agreement where both judge, of the windows
 as the stream judged each as it ended (a live session's lines) and as its track records them (``VoiceSoFar.track``:
-all judged again against the baseline of them all, as file mode judges a recording's).
+all judged again against the baseline of them all, as file mode judges a recording's), and the lines' against the
+track's (what a clinician saw during the session against what the session keeps).
 """
 
 from __future__ import annotations
@@ -53,12 +55,14 @@ def top_label_agreement(file_windows: list[Window], windows: list[Window]) -> tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("recording", type=Path, help="an audio or video file")
+    parser.add_argument("--min-baseline-speech-s", type=float,
+                        help="audio.min_baseline_speech_s, as a config file would set it (default: the setting's)")
     args = parser.parse_args()
     try:
         samples = read_audio(args.recording)
     except InputError as error:
         raise SystemExit(str(error)) from None
-    config = load_settings()
+    config = load_settings(None, {"audio.min_baseline_speech_s": args.min_baseline_speech_s})
     settings = AudioSettings.from_config(config["audio"])
     model = load_audio_model(config["audio"]["model"])
     file_track = analyze_audio(samples, model, settings)
@@ -73,12 +77,13 @@ def main() -> None:
         claims = [(a.has_claim, b.has_claim) for a, b in pairs]
         said_agree, n_both = top_label_agreement(file_track.windows, windows)
         stored_agree, _ = top_label_agreement(file_track.windows, track.windows)
+        lines_vs_track, n_lines_track = top_label_agreement(track.windows, windows)
         print(f"live, {name}: {voice.stream.speech_s:.3f} s of speech, variants {track.settings['live_variants_used']} "
               f"as each window ended, {track.settings['variants_used']} in the track; speech fraction differs by more "
               f"than {FRACTION_DIFFERS} in {int(np.sum(differ > FRACTION_DIFFERS))} of {len(pairs)} windows (at most "
               f"{differ.max():.2f}); judged in one mode only: {sum(a != b for a, b in claims)} windows; top label "
               f"agrees in {said_agree:.2f} as each window ended, {stored_agree:.2f} in the track, of {n_both} judged "
-              "in both")
+              f"in both; the lines' with the track's in {lines_vs_track:.2f} of {n_lines_track}")
 
 
 if __name__ == "__main__":

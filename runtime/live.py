@@ -69,6 +69,8 @@ if TYPE_CHECKING:
 LinkFactory = Callable[[SessionClock], list[SensorLink]]
 log = logging.getLogger("emotrace.live")
 SETTLE_S = 2.0  # a physio window is judged live this long after its end: samples still on their way arrive
+# A voice line judged by the population variant while the speaker's baseline forms (the first 20 s of speech)
+NO_BASELINE_YET = "no speaker baseline yet"
 SKEW_S = 0.5  # a source ending this close to the duration ended with it (its samples run a little ahead or behind)
 
 
@@ -144,16 +146,17 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None,
         yield chunk
 
 
-def describe_window(window: Window, labels: list[str], arm: str = "") -> str:
+def describe_window(window: Window, labels: list[str], arm: str = "", note: str = "") -> str:
     """One line a clinician can read, at the window's end: 'at 12.5 s: sad (62%)', with its quality where little
     evidence stands behind it (under ``WEAK_QUALITY``: 'at 12.0 s: face happy (88%; little evidence, quality
-    0.09)'), or why the window makes no claim."""
+    0.09)') and ``note`` after it ('at 5.5 s: voice angry (98%; no speaker baseline yet)'), or why the window
+    makes no claim."""
     prefix = f"at {window.end_s:.1f} s: {arm + ' ' if arm else ''}"
     if not window.has_claim:
         return f"{prefix}- ({window.reason})"
     best = max(range(len(labels)), key=lambda i: window.probs[i])
     evidence = f"; little evidence, quality {window.quality:.2f}" if window.quality < WEAK_QUALITY else ""
-    return f"{prefix}{labels[best]} ({window.probs[best]:.0%}{evidence})"
+    return f"{prefix}{labels[best]} ({window.probs[best]:.0%}{evidence}{'; ' + note if note else ''})"
 
 
 class FaceLines:
@@ -1198,7 +1201,9 @@ def _capture_voice(source: FileAudioSource | MicrophoneSource, voice: VoiceSoFar
     duration (``on_duration`` called there), Ctrl-C or the device's end."""
     def each_window(window: Window) -> None:
         if on_line:
-            on_line(describe_window(window, voice.model.labels, "voice" if named else ""))
+            # such a line agrees least with the stored track, judged again against the whole session's speech
+            note = NO_BASELINE_YET if voice.stream.before_baseline(window) else ""
+            on_line(describe_window(window, voice.model.labels, "voice" if named else "", note))
 
     return stream_track(until(source.chunks(), duration_s, on_duration), voice, clock, on_window=each_window)
 

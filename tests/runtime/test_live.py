@@ -75,6 +75,10 @@ def test_describe_window_reads_like_a_timestamped_sentence():
     # was "at 12.5 s: sad (100%)" for a face seen in a tenth of its window: the line says how little stands behind it
     assert describe_window(Window(10.5, 12.5, probs, 0.089), labels) == \
         "at 12.5 s: sad (100%; little evidence, quality 0.09)"
+    assert describe_window(Window(10.5, 12.5, probs, 0.089), labels, "voice", "no speaker baseline yet") == \
+        "at 12.5 s: voice sad (100%; little evidence, quality 0.09; no speaker baseline yet)"
+    assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels, "voice", "no speaker baseline yet") == \
+        "at 2.0 s: voice - (no speech)"
 
 
 def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None,
@@ -549,6 +553,10 @@ def test_a_live_sessions_voice_track_is_judged_again_as_it_ends_its_lines_as_eac
     assert len(said) == len(stored)
     # the lines are the windows as each was judged as it ended, the first by the population model: not the track's
     assert said != [describe_window(w, voice["labels"], "") for w in stored]
+    # those the population model judged while the speaker's baseline formed say so, and no later one (was: alike)
+    claims = [line for line in said if not line.split(": ", 1)[1].startswith("- (")]
+    noted = [line.endswith("; no speaker baseline yet)") for line in claims]
+    assert noted[0] and not noted[-1] and noted == sorted(noted, reverse=True)
     file_track = analyze_audio(read_audio(replay), load_audio_model(), AudioSettings.from_config(settings["audio"]))
     assert file_track.model["variant"] == "session"
     both = [(a, b) for a, b in zip(file_track.windows, stored, strict=True) if a.has_claim and b.has_claim]

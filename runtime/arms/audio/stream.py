@@ -126,6 +126,9 @@ class AudioStream:
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
+        # the ends of the windows the population variant judged while the speaker's baseline asked for was forming
+        # (``before_baseline``): a few dozen at most, the windows of the first minutes of speech
+        self._before_baseline_ends_s: set[float] = set()
         # each window the feature model judged: its start and features (1.8 kB, 13 MB an hour of speech at a 0.5 s
         # hop), for judging them all again against the baseline of them all (``judged_features``)
         self._feature_starts_s = _Frames(np.float64)
@@ -193,7 +196,9 @@ class AudioStream:
             self.variants_used.add("default")
         elif fraction >= self.settings.min_speech_fraction:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
-            probs = self._classify(features.astype(np.float32))
+            probs, variant = self._classify(features.astype(np.float32))
+            if variant == "none" and self.settings.speaker_baseline != "none":
+                self._before_baseline_ends_s.add(end_s)
             self._feature_starts_s.extend(np.array([start_s]))
             self._features.extend(features[None, :])
         return _track_window(window, probs, measurements)
@@ -248,7 +253,13 @@ class AudioStream:
         """The speech's power above about 4 kHz against its telephone band, over the speech counted so far."""
         return high_band_db(self._speech_band_powers)
 
-    def _classify(self, features: np.ndarray) -> np.ndarray:
+    def before_baseline(self, window: Window) -> bool:
+        """Whether ``window`` was judged without the speaker's baseline that the settings ask for: by the population
+        variant, too little speech heard so far (the track judges it again against the session's speech)."""
+        return window.end_s in self._before_baseline_ends_s
+
+    def _classify(self, features: np.ndarray) -> tuple[np.ndarray, str]:
+        """A window's probabilities against the baseline so far, and the variant that judged them."""
         z = self._baseline.push(features)
         variant, _ = baseline_variant(self.settings.speaker_baseline, self._speech_s, len(self._baseline),
                                       self.settings.min_baseline_speech_s)
@@ -262,7 +273,7 @@ class AudioStream:
             if note:
                 log.warning("audio input: %s", note)
                 self.gain_said = note
-        return self.model.predict(row, variant)[0]
+        return self.model.predict(row, variant)[0], variant
 
     def _append_levels(self, n_frames: int) -> None:
         """Levels of the frames the VAD just scored (their samples are still in the buffer)."""
