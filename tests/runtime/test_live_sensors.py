@@ -530,7 +530,9 @@ def test_a_microphone_that_ends_leaves_the_sensors_recording_to_the_duration(tmp
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                         LiveInputs(microphone="anoisesrc=d=1:c=pink:a=0.05:r=16000", microphone_format="lavfi"),
                         duration_s=2.5, on_line=None, make_links=_flat_eda_board)
-    assert timeline.track("audio").windows[-1].end_s <= 1.1  # the microphone's second of noise
+    # the microphone's second of noise, placed on the session clock as it arrives: on a loaded machine its first
+    # chunk may come a few hundred ms after the clock starts; the point is that it ends well before the session
+    assert timeline.track("audio").windows[-1].end_s < 2.0
     assert timeline.track("physio").windows[-1].end_s >= 2.4  # was: the board stopped with the microphone, at 1 s
 
 
