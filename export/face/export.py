@@ -15,6 +15,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ import torch
 
 from export.face.data import CROP_SIZE_PX, ENSEMBLE_TASK, FACE_LABELS, FACE_TASK, check_splits, load_split
 from export.face.fer_baseline import evaluate
-from export.face.train import TEST_ZOOMS, DeployedExpressionNet, load_trained, read_run_report
+from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, load_trained, read_run_report
 from export.install import check_install_target, installing, model_version, write_card
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
@@ -41,6 +42,63 @@ FLOAT_FILE = "expression_float.onnx"  # the reference it is checked against, lef
 MIN_ZOOM, MAX_ZOOM = 0.5, 2.0
 METRIC_KEYS = ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece", "per_class_recall",
                "latency_ms_per_face")
+
+
+# The settings of a run that change the model, with the ``emotrace train face`` option that sets each: the Rebuild
+# line gives every one as the run's report recorded it, since a default can change, and precision "auto" resolves
+# per host (fp32 on an AVX2 CPU where the run was bf16: another model).
+TRAIN_OPTIONS = {"seed": "--seed", "epochs": "--epochs", "widths": "--widths", "ferplus_weight": "--ferplus-weight",
+                 "precision": "--precision", "threads": "--threads"}
+# The folder a Rebuild line trains on: the run's report does not record the path it was given.
+DATA_PLACEHOLDER = "DATA"
+
+
+def _option_text(value: object) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def train_command(config: dict, out: str) -> str:
+    """The ``emotrace train face`` command that trains a run of ``config`` (a report's) into ``out``."""
+    options = "".join(f" {flag} {_option_text(config[name])}" for name, flag in TRAIN_OPTIONS.items() if name in config)
+    return f"emotrace train face {DATA_PLACEHOLDER} --out {out}{options}"
+
+
+def settings_without_option(config: dict) -> dict:
+    """The settings of ``config`` that differ from TrainConfig's defaults and that no command-line option sets."""
+    defaults = asdict(TrainConfig())
+    return {name: value for name, value in config.items()
+            if name not in TRAIN_OPTIONS and name in defaults and value != defaults[name]}
+
+
+def rebuild_command(configs: list[dict], model_id: str = MODEL_ID, zooms: tuple[float, ...] = TEST_ZOOMS) -> str:
+    """The commands that train each run of ``configs`` and export them, as the card records them; a setting the
+    command line cannot give (a run trained from Python) is named in a trailing shell comment."""
+    runs = " ".join(f"run{i}" for i in range(len(configs)))
+    export = (f"emotrace export face {runs} --data {DATA_PLACEHOLDER}"
+              + ("" if model_id == MODEL_ID else f" --id {model_id}")
+              + ("" if tuple(zooms) == TEST_ZOOMS else f" --zooms {','.join(map(str, zooms))}"))
+    command = " && ".join([*(train_command(c, f"run{i}") for i, c in enumerate(configs)), export])
+    unset = [f"run{i} " + ", ".join(f"{k}={_option_text(v)}" for k, v in settings_without_option(c).items())
+             for i, c in enumerate(configs) if settings_without_option(c)]
+    return command + (f"  # also TrainConfig: {'; '.join(unset)} (no command-line option)" if unset else "")
+
+
+def ferplus_uses(dropped_not_face_rows: int, ferplus_weights: list[float]) -> list[str]:
+    """What the FER+ votes did in training, if anything: a card credits FER+ only where it was used."""
+    uses = ["not-a-face votes used to drop rows"] if dropped_not_face_rows else []
+    return uses + (["label votes mixed into the targets"] if any(w > 0 for w in ferplus_weights) else [])
+
+
+def _card_ferplus_uses(card: dict) -> list[str]:
+    return ferplus_uses(card["training"]["data"].get("dropped_not_face_rows", 0),
+                        [r["config"].get("ferplus_weight", 0.0) for r in card["training"]["runs"]])
+
+
+def rebuild_sentence(card: dict) -> str:
+    """MODEL_CARD.md's Rebuild sentence of an exported card: its command and what DATA stands for."""
+    ferplus = ", with FER+'s fer2013new.csv beside labels.csv" if _card_ferplus_uses(card) else ""
+    return (f"Rebuild (DATA: the FER-2013 folder the runs were trained on{ferplus}): "
+            f"`{card['rebuild']}`.")
 
 
 def export_onnx(trained_dirs: list[Path], path: Path, zooms: tuple[float, ...] = TEST_ZOOMS) -> None:
@@ -114,6 +172,8 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         # run (it is four times the size and nothing on the device reads it), never shipped.
         float_path = staging / FLOAT_FILE
         export_onnx(trained_dirs, float_path, zooms)
+        uses = ferplus_uses(sum(r["data"].get("dropped_not_face_rows", 0) for r in reports),
+                            [r["config"].get("ferplus_weight", 0.0) for r in reports])
         card = {
             "id": model_id, "version": "", "task": FACE_TASK,
             "labels": list(FACE_LABELS), "format": "onnx", "backend": "onnxruntime",
@@ -122,19 +182,12 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
             "unsupported_labels": ["calm"],
             "test_time_views": {"zooms": list(zooms), "mirror": True},
             "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
-                        "Goodfellow et al. 2013); FER+ not-a-face votes used to drop rows (MIT, Microsoft)"},
+                        "Goodfellow et al. 2013)" + "".join(f"; FER+ {use} (MIT, Microsoft)" for use in uses)},
             "training": {"data": report["data"], "runs": [
                 {"config": r["config"], "selected_epoch": r["selected_epoch"],
                  "public_test": {k: r["public_test"][k] for k in ("accuracy", "balanced_accuracy", "macro_f1")}}
                 for r in reports]},
-            "rebuild": " && ".join(
-                [f"emotrace train face ../shared/data/images/fer2013 --out run{i} --seed {r['config']['seed']} "
-                 f"--epochs {r['config']['epochs']} --widths {','.join(map(str, r['config']['widths']))}"
-                 for i, r in enumerate(reports)]
-                + ["emotrace export face " + " ".join(f"run{i}" for i in range(len(reports)))
-                   + " --data ../shared/data/images/fer2013"
-                   + ("" if model_id == MODEL_ID else f" --id {model_id}")
-                   + ("" if tuple(zooms) == TEST_ZOOMS else f" --zooms {','.join(map(str, zooms))}")]),
+            "rebuild": rebuild_command([r["config"] for r in reports], model_id, zooms),
         }
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, trained_dir)
         shutil.move(float_path, trained_dir / FLOAT_FILE)
@@ -245,19 +298,22 @@ def _model_card_text(card: dict) -> str:
         for name, v in (("float (the check's reference, not shipped)", m["float"]), ("INT8 (shipped)", m["int8"])))
     runs = "; ".join(f"seed {r['config']['seed']}, epoch {r['selected_epoch']}, widths {r['config']['widths']}, "
                      f"PublicTest accuracy alone {r['public_test']['accuracy']:.3f}" for r in card["training"]["runs"])
+    # Said only where it happened: without fer2013new.csv nothing is dropped (dropped_not_face_rows 0)
+    dropped = ", FER+ clear non-faces dropped" if card["training"]["data"].get("dropped_not_face_rows") else ""
+    ferplus_licence = "; FER+ votes MIT" if _card_ferplus_uses(card) else ""
     return f"""# {card['id']} ({card['version']})
 
 Facial expression from a 48×48 grey face crop aligned on the eye line; seven canonical labels
 ({', '.join(card['labels'])}); "calm" is not supported.
 
-- Data: FER-2013 Training ({card['training']['data']['train_rows']} rows, FER+ clear non-faces dropped); each run's
+- Data: FER-2013 Training ({card['training']['data']['train_rows']} rows{dropped}); each run's
   epoch selected on PublicTest by balanced accuracy; PrivateTest never seen.
 - Runs averaged in the graph (logits): {runs}
 - Test-time views averaged in the graph (logits): zooms {card['test_time_views']['zooms']} about the centre, each
   with its mirror image.
 - INT8: static QDQ, activations 8-bit, weights 7-bit per channel (full-range weights saturate ONNX Runtime's
   integer kernels on CPUs without VNNI); {_requantized_note(card)}
-- Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013); FER+ votes MIT.
+- Licence of the data: FER-2013 states none (web image search, Goodfellow et al. 2013){ferplus_licence}.
 
 | variant | accuracy | UA (balanced) | macro-F1 | ECE | size | latency/face (1 CPU thread) |
 |---|---|---|---|---|---|---|
@@ -265,9 +321,8 @@ Facial expression from a 48×48 grey face crop aligned on the eye line; seven ca
 
 Split: {m['float']['split']} (n={m['float']['n']}); its epoch was selected on it, so the figures are somewhat
 optimistic. Only the INT8 graph ships; the export leaves the float graph beside the first run (`{FLOAT_FILE}`).
-Rebuild: `{card['rebuild']}`.
+{rebuild_sentence(card)}
 """
-
 
 
 def _quantize_check_into(float_path: Path, card: dict, staging: Path, data_root: Path, cache_dir: Path | None,

@@ -376,3 +376,63 @@ def test_the_commands_print_the_selected_figures(tmp_path):
         f"{tmp_path}: requantized; PublicTest accuracy 0.612, UA 0.500")
     (tmp_path / "card.json").write_text(json.dumps({"metrics": {"public_test": figures}}))  # an ensemble's
     assert installed_summary_line(tmp_path, "composed") == f"{tmp_path}: composed; PublicTest accuracy 0.612, UA 0.500"
+
+
+def asdict_of(config) -> dict:
+    """A TrainConfig as a run's report.json records it (widths a list)."""
+    from dataclasses import asdict
+
+    return json.loads(json.dumps(asdict(config)))
+
+
+def _configs_the_rebuild_trains(rebuild: str, monkeypatch) -> list[dict]:
+    """The TrainConfig each ``emotrace train face`` command of a Rebuild line gives, through the command line."""
+    import shlex
+
+    import export.face.train as face_train
+    from runtime.cli import main
+
+    configs: list[dict] = []
+    monkeypatch.setattr(face_train, "train_face", lambda data, out, config: configs.append(asdict_of(config)))
+    monkeypatch.setattr(face_train, "summary_line", lambda summary, out: "")
+    for command in rebuild.split("#")[0].split(" && "):
+        words = shlex.split(command)
+        if words[1] == "train":
+            assert main(words[1:]) in (0, None)
+    return configs
+
+
+def test_the_rebuild_line_trains_every_recorded_setting_of_each_run(monkeypatch):
+    from export.face.export import rebuild_command
+    from export.face.train import TrainConfig
+
+    shipped = [asdict_of(TrainConfig(precision="bf16")), asdict_of(TrainConfig(seed=1, epochs=30, precision="bf16"))]
+    other = [asdict_of(TrainConfig(ferplus_weight=0.5, precision="fp32", widths=(32, 64), threads=4))]
+    for configs in (shipped, other):
+        rebuild = rebuild_command(configs)
+        # precision as trained, not "auto" (which picks fp32 on an AVX2 host: another model), the FER+ weight kept
+        assert _configs_the_rebuild_trains(rebuild, monkeypatch) == configs
+        assert "# also" not in rebuild
+        assert rebuild.endswith(f"emotrace export face {' '.join(f'run{i}' for i in range(len(configs)))} --data DATA")
+
+
+def test_a_setting_the_command_line_cannot_give_is_named_beside_the_rebuild_line():
+    from export.face.export import rebuild_command
+    from export.face.train import TrainConfig
+
+    rebuild = rebuild_command([asdict_of(TrainConfig()), asdict_of(TrainConfig(batch_size=32, limit_batches=1))])
+    assert rebuild.endswith("  # also TrainConfig: run1 batch_size=32, limit_batches=1 (no command-line option)")
+
+
+def test_the_card_credits_fer_plus_only_where_its_votes_were_used(trained, tiny_fer, tmp_path):
+    from export.face.export import _model_card_text
+
+    folder = export_face(trained, tiny_fer, models_dir=tmp_path)  # tiny_fer has no fer2013new.csv
+    card = json.loads((folder / "card.json").read_text())
+    assert card["training"]["data"]["dropped_not_face_rows"] == 0
+    text = (folder / "MODEL_CARD.md").read_text()
+    assert "non-faces dropped" not in text and "FER+" not in text and "FER+" not in card["licence"]["training_data"]
+    assert f"`{card['rebuild']}`" in text and "DATA: the FER-2013 folder" in text
+    card["training"]["data"]["dropped_not_face_rows"] = 150  # as with FER+'s fer2013new.csv beside labels.csv
+    text = _model_card_text(card)
+    assert "FER+ clear non-faces dropped" in text and "FER+ votes MIT" in text and "fer2013new.csv" in text
