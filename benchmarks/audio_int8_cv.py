@@ -24,6 +24,7 @@ from export.audio.export import build_onnx, quantize, run_onnx  # noqa: E402
 from export.audio.extract import extract_windows  # noqa: E402
 from export.audio.train import LABELS, SPEED_FACTORS, TrainingRows, clip_level, speaker_folds  # noqa: E402
 from export.metrics import classification_metrics  # noqa: E402
+from runtime.errors import InputError  # noqa: E402
 
 
 def main() -> None:
@@ -33,6 +34,13 @@ def main() -> None:
     parser.add_argument("--cv-folds", type=int, default=5)
     parser.add_argument("--mode", choices=["session", "none"], default="session")
     args = parser.parse_args()
+    try:
+        report(args)
+    except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
+        raise SystemExit(str(error)) from None
+
+
+def report(args: argparse.Namespace) -> None:
     corpus = load_corpus(args.data)
     cache = (args.trained or Path("/tmp/emotrace-audio-candidates")) / "cache"
     table = extract_windows(corpus.clips, cache_dir=cache)

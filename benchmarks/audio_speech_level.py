@@ -13,34 +13,78 @@ share of the clips the arm's check would flag against it (outside the range by m
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
-from export.audio.extract import clip_speech_level_dbfs
-from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from export.audio.datasets import Unmapped, parse_ravdess  # noqa: E402
+from export.audio.extract import clip_speech_level_dbfs  # noqa: E402
+from runtime.arms.audio.level import (  # noqa: E402
+    LEVEL_MARGIN_DB,
+    SPEECH_LEVEL,
+    trained_range_dbfs,
+    training_speech_range,
+)
+from runtime.errors import InputError  # noqa: E402
 
 TRAINING_ACTORS = range(1, 21)  # actors 21-24 are held out
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # RAVDESS's codes 01-08
+
+
+def training_clips(corpus: Path) -> list[tuple[Path, str]]:
+    """(path, emotion) of each RAVDESS speech clip of actors 01-20; a folder without any ends the run in one line
+    naming it."""
+    if not corpus.is_dir():
+        raise SystemExit(f"{corpus}: no such folder (RAVDESS's, holding Actor_01 ... Actor_24)")
+    clips = []
+    for path in sorted(p for actor in TRAINING_ACTORS for p in (corpus / f"Actor_{actor:02d}").glob("*.*")
+                       if p.suffix.lower() in (".wav", ".flac")):
+        try:
+            parsed = parse_ravdess(path)
+        except Unmapped:  # a song or a video-only file: not the voice model's training speech
+            continue
+        if parsed is not None:
+            clips.append((path, parsed[1]))
+    if not clips:
+        raise SystemExit(f"{corpus}: no RAVDESS speech clips of actors 01-20 (Actor_01 ... Actor_20 holding "
+                         "03-01-EE-II-SS-RR-AA.wav or .flac)")
+    return clips
+
+
+def speech_levels(corpus: Path, clips: list[tuple[Path, str]]) -> tuple[np.ndarray, dict[str, list[float]]]:
+    """The speech level of each clip with speech, over all and by emotion; a corpus that leaves a figure without
+    clips ends the run in one line naming it."""
+    levels, by_emotion = [], defaultdict(list)
+    for path, emotion in clips:
+        try:
+            level = clip_speech_level_dbfs(path)
+        except InputError as error:  # an unreadable clip: one line, as the commands give it
+            raise SystemExit(str(error)) from None
+        if level is None:
+            continue
+        levels.append(level)
+        by_emotion[emotion].append(level)
+    if not levels:
+        raise SystemExit(f"{corpus}: none of its {len(clips)} clips of actors 01-20 has speech")
+    missing = [emotion for emotion in EMOTIONS if not by_emotion[emotion]]
+    if missing:
+        raise SystemExit(f"{corpus}: no clip of actors 01-20 with speech is {', '.join(missing)}; the table gives "
+                         "each RAVDESS emotion")
+    return np.array(levels), by_emotion
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("corpus", type=Path, help="RAVDESS's folder (Actor_01 ... Actor_24)")
     args = parser.parse_args()
-    paths = sorted(p for actor in TRAINING_ACTORS for p in (args.corpus / f"Actor_{actor:02d}").glob("*.*")
-                   if p.suffix.lower() in (".wav", ".flac"))
-    levels, by_emotion = [], defaultdict(list)
-    for path in paths:
-        level = clip_speech_level_dbfs(path)
-        if level is None:
-            continue
-        levels.append(level)
-        by_emotion[EMOTIONS[int(path.name.split("-")[2]) - 1]].append(level)
-    levels = np.array(levels)
+    clips = training_clips(args.corpus)
+    levels, by_emotion = speech_levels(args.corpus, clips)
     p1, p5, p50, p95, p99 = np.percentile(levels, [1, 5, 50, 95, 99])
-    print(f"{len(levels)} of {len(paths)} clips of actors 01-20 with speech: speech level median {p50:.1f} dBFS, "
+    print(f"{len(levels)} of {len(clips)} clips of actors 01-20 with speech: speech level median {p50:.1f} dBFS, "
           f"5-95 % {p5:.1f} to {p95:.1f}, 1-99 % {p1:.1f} to {p99:.1f}, all {levels.min():.1f} to {levels.max():.1f}")
     print("| emotion | clips | median (dBFS) | 5-95 % (dBFS) |")
     print("|---|---|---|---|")

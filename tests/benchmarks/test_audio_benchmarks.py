@@ -1,0 +1,86 @@
+"""The voice benchmarks end bad input in one line naming it, and their tables name what they measured."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import SimpleNamespace
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _benchmark(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _ends_in(module, monkeypatch, *argv: str) -> str:
+    """The one line ``main`` ends the run with (SystemExit's message: printed alone, exit status 1)."""
+    monkeypatch.setattr("sys.argv", [module.__name__, *argv])
+    with pytest.raises(SystemExit) as ended:
+        module.main()
+    assert isinstance(ended.value.code, str) and "\n" not in ended.value.code
+    return ended.value.code
+
+
+@pytest.mark.parametrize("name", ["audio_int8_cv", "audio_candidates"])
+def test_a_missing_corpus_is_one_line(name, tmp_path, monkeypatch):
+    line = _ends_in(_benchmark(name), monkeypatch, str(tmp_path / "missing"))
+    assert line.startswith(str(tmp_path / "missing")) and "no such folder or manifest" in line
+
+
+def _ravdess(root, emotions: list[int]):
+    """A RAVDESS-shaped folder: actor 01's empty speech clips of these emotion codes (their levels are patched)."""
+    (root / "Actor_01").mkdir(parents=True)
+    for code in emotions:
+        (root / "Actor_01" / f"03-01-{code:02d}-01-01-01-01.wav").touch()
+    return root
+
+
+def test_the_speech_level_of_a_folder_without_ravdess_clips_is_one_line(tmp_path, monkeypatch):
+    level = _benchmark("audio_speech_level")
+    line = _ends_in(level, monkeypatch, str(tmp_path / "missing"))  # was: an IndexError
+    assert line.startswith(f"{tmp_path / 'missing'}: no such folder")
+    (tmp_path / "other" / "Actor_01").mkdir(parents=True)
+    (tmp_path / "other" / "Actor_01" / "hello.wav").touch()  # not a RAVDESS name: was an IndexError too
+    assert _ends_in(level, monkeypatch, str(tmp_path / "other")).startswith(
+        f"{tmp_path / 'other'}: no RAVDESS speech clips of actors 01-20")
+
+
+def test_the_speech_level_of_a_corpus_missing_an_emotion_is_one_line(tmp_path, monkeypatch, capsys):
+    level = _benchmark("audio_speech_level")
+    monkeypatch.setattr(level, "clip_speech_level_dbfs", lambda path: -20.0 - int(path.name[6:8]))
+    corpus = _ravdess(tmp_path / "ravdess", [1, 3, 4, 5, 6, 7, 8])  # no calm (02)
+    assert _ends_in(level, monkeypatch, str(corpus)) == (
+        f"{corpus}: no clip of actors 01-20 with speech is calm; the table gives each RAVDESS emotion")
+    (corpus / "Actor_01" / "03-01-02-01-01-01-01.wav").touch()
+    monkeypatch.setattr("sys.argv", ["audio_speech_level", str(corpus)])
+    level.main()
+    out = capsys.readouterr().out
+    assert out.startswith("8 of 8 clips of actors 01-20 with speech")
+    assert "| calm | 1 | -22.0 | -22.0 to -22.0 |" in out  # each clip under the emotion its name gives
+
+
+def test_a_candidate_row_that_names_the_shipped_recipe_says_what_it_leaves_out(tmp_path, monkeypatch, capsys):
+    candidates = _benchmark("audio_candidates")
+    clips = [SimpleNamespace(emotion="happy", speaker=s) for s in ("a", "b")]
+    monkeypatch.setattr(candidates, "load_corpus", lambda data: SimpleNamespace(clips=clips, speakers=["a", "b"]))
+    monkeypatch.setattr(candidates, "extract_windows", lambda clips, cache_dir: "windows")
+    monkeypatch.setattr(candidates, "compare_table", lambda clips, cache: None)
+    calls = []
+
+    def cross_validate(table, y_clip, speaker_clip, folds, spec, **recipe):
+        calls.append((spec, recipe))
+        return {f"{mode}/clip": dict.fromkeys(("ua", "wa", "macro_f1", "ece"), 0.5) for mode in ("session", "none")}
+
+    monkeypatch.setattr(candidates, "cross_validate", cross_validate)
+    monkeypatch.setattr("sys.argv", ["audio_candidates", str(tmp_path), "--trained", str(tmp_path)])
+    candidates.main()
+    table = (tmp_path / "comparison.md").read_text()
+    shipped = [row for row in table.splitlines() if row.startswith("|") and "shipped" in row]
+    assert shipped and all("without speed perturbation" in row for row in shipped)
+    assert [recipe.get("augmented", ()) for spec, recipe in calls if spec is candidates.CLASSIFIER] == [()]
+    assert table.strip() in capsys.readouterr().out  # printed as saved
