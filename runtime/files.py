@@ -178,30 +178,61 @@ class RunFolder:
 
 
 @contextmanager
-def writing_folder(out: Path, done_markers: Iterable[str] = (),
-                   inputs: Mapping[str, Path | str] | None = None) -> Iterator[RunFolder]:
+def writing_folder(out: Path, done_markers: Iterable[str] = (), inputs: Mapping[str, Path | str] | None = None,
+                   caches: Iterable[str] = ()) -> Iterator[RunFolder]:
     """A run's output folder: checked first (``check_output_folder``), and removed again, with any folders made
-    above it, if this run made it and fails (bad input met late, Ctrl-C, a defect). The run calls ``begin``
-    right before it writes its first result, after its long work. (A model to install goes through
-    ``export.install.installing`` instead, which keeps the old one whole until the new one is complete.)"""
+    above it, if this run made it and fails (bad input met late, Ctrl-C, a defect), but for its ``caches``
+    (``removed_if_failed``). The run calls ``begin`` right before it writes its first result, after its long
+    work. (A model to install goes through ``export.install.installing`` instead, which keeps the old one whole
+    until the new one is complete.)"""
     out = Path(out)
     check_output_folder(out, inputs)
-    with removed_if_failed(out):
+    with removed_if_failed(out, caches):
         yield RunFolder(out, done_markers)
 
 
 @contextmanager
-def removed_if_failed(folder: Path) -> Iterator[None]:
+def removed_if_failed(folder: Path, caches: Iterable[str] = ()) -> Iterator[None]:
     """Whatever of ``folder`` and the folders above it does not exist yet is removed again should the block
-    fail: a failed run leaves no empty folder behind. A folder that existed before is never touched."""
+    fail: a failed run leaves no empty folder behind. A folder that existed before is never touched.
+
+    ``caches``: patterns (``Path.glob``) of entries in ``folder`` that are kept, each said in a warning, with the
+    folders holding them, while the rest of a folder this run made goes: minutes of feature work serve the retry
+    of a first run stopped in its fitting."""
     made = topmost_missing(Path(folder))
     try:
         yield
     except BaseException:
         if made is not None:
-            shutil.rmtree(folder, ignore_errors=True)  # the run's own folder, made by it
-            remove_empty_folders(Path(folder).parent, made)
+            kept = _kept_caches(Path(folder), caches)
+            for entry in _entries(Path(folder)):  # the run's own files, made by it
+                if entry in kept:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        entry.unlink()
+            for entry in kept:
+                log.warning("kept %s for a retry", entry)
+            remove_empty_folders(Path(folder), made)
         raise
+
+
+def _kept_caches(folder: Path, caches: Iterable[str]) -> set[Path]:
+    """The entries of ``folder`` that match ``caches`` and hold something (an empty cache folder serves nothing)."""
+    try:
+        return {entry for pattern in caches for entry in folder.glob(pattern)
+                if entry.is_file() or any(p.is_file() for p in entry.rglob("*"))}
+    except OSError:
+        return set()
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # never made (refused before it), or gone
+        return []
 
 
 def remove_empty_folders(folder: Path, up_to: Path) -> None:

@@ -59,6 +59,7 @@ CLASSIFIER: dict[str, Any] = {"kind": "mlp", "hidden": 128, "alpha": 3.0, "max_i
 # Speed perturbation of the training speakers (export/audio/extract.py): the same folds gave clip UA 0.720
 # with 0.9 and 1.1 against 0.694 without, with the session baseline.
 SPEED_FACTORS: tuple[float, ...] = (0.9, 1.1)
+CACHE_FOLDER = "cache"  # in a run's folder: the window features of its clips and their speed copies
 # Baselines besides the whole set per speaker for the session variant (TrainingRows.with_varied_baselines): the
 # shipped model has none; 3 read a neutral start 0.584 instead of 0.347 and every emotion 0.669 instead of 0.695
 # (one MLP, no speed copies; benchmarks/audio_baseline_mix.py --varied-baselines 3). Each adds the rows once more.
@@ -451,7 +452,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
         raise InputError(",".join(f"{f:g}" for f in bad_factors),
                          "speed factors must lie between 0.5 and 2 and differ from 1")
     # report.json marks a finished run (written last, export needs it)
-    with writing_folder(out, ("report.json", "report.md"), {"data folder": data}) as run:
+    with writing_folder(out, ("report.json", "report.md"), {"data folder": data}, caches=(CACHE_FOLDER,)) as run:
         return _train(corpus, data, run, cv_folds, validation, speed_factors, started, varied_baselines, truncated,
                       labels_as_given)
 
@@ -475,10 +476,11 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     out = run.path
     truncated = truncated or {}
     with media_lines_once({str(path) for path in truncated}):
-        table = extract_windows(corpus.clips, cache_dir=out / "cache")  # the cache serves a retrain: kept
+        # the cache serves a retrain, and the retry of a run stopped or failed after it (writing_folder): kept
+        table = extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER)
         if table.features.shape[0] == 0:
             raise InputError(data, "no clip holds any speech")
-        augmented = tuple(extract_windows(corpus.clips, cache_dir=out / "cache", speed_factor=f)
+        augmented = tuple(extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER, speed_factor=f)
                           for f in speed_factors)
 
     labels = corpus.labels

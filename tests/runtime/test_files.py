@@ -185,6 +185,29 @@ def test_a_run_that_fails_removes_every_folder_it_made_and_begin_drops_only_mark
     assert sorted(p.name for p in earlier.iterdir()) == ["cache.npz"]
 
 
+def test_a_first_run_that_fails_keeps_its_caches_for_a_retry_and_nothing_else(tmp_path, caplog):
+    out = tmp_path / "new" / "run"
+    with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt), \
+            writing_folder(out, ("report.json",), caches=("cache", "pooled-*.npz")) as run:
+        (run.for_caches() / "cache" / "deeper").mkdir(parents=True)
+        (out / "cache" / "deeper" / "windows-1.npz").write_bytes(b"features")
+        (out / "pooled-ab.npz").write_bytes(b"pooled")
+        (out / "model.joblib").write_bytes(b"half a model")
+        (out / "models").mkdir()
+        raise KeyboardInterrupt  # stopped in the fitting, after minutes of feature work
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*")) == [
+        "cache", "cache/deeper", "cache/deeper/windows-1.npz", "pooled-ab.npz"]
+    assert sorted(caplog.messages) == [f"kept {out / 'cache'} for a retry", f"kept {out / 'pooled-ab.npz'} for a retry"]
+
+
+def test_a_first_run_whose_cache_holds_nothing_yet_is_removed_whole(tmp_path, caplog):
+    with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt), \
+            writing_folder(tmp_path / "new" / "run", caches=("cache",)) as run:
+        (run.for_caches() / "cache").mkdir()  # stopped before the first clip's features were stored
+        raise KeyboardInterrupt
+    assert not (tmp_path / "new").exists() and caplog.messages == []
+
+
 def test_a_folder_that_cannot_be_listed_is_said_so_not_taken_for_an_empty_one(tmp_path, monkeypatch, caplog):
     locked = tmp_path / "clips" / "locked"
     locked.mkdir(parents=True)

@@ -55,6 +55,7 @@ from runtime.track import CANONICAL_LABELS
 HEAD_FILE = "head.pt"
 BACKBONE_FILE = "backbone.json"
 REPORT_FILE = "report.json"
+POOLED_CACHES = "pooled-*.npz"  # in a run's folder, keyed by the model and the clips: kept for a retry
 _METRIC_KEYS = ("n", "accuracy", "balanced_accuracy", "macro_f1", "ece")
 
 
@@ -226,7 +227,7 @@ def train_backbone(
     check_output_folder(out, inputs)
     corpus = load_corpus(data)
     validation_speakers = _check_corpus(corpus, data, validation_speakers)
-    with writing_folder(out, (REPORT_FILE,), inputs) as run:
+    with writing_folder(out, (REPORT_FILE,), inputs, caches=(POOLED_CACHES,)) as run:
         return _train(corpus, data, run, backbone, cv_folds, validation_speakers, cache_dir, settings, progress)
 
 
@@ -315,7 +316,7 @@ def _pooled_cached(
     for clip in windows.clips:
         digest.update(f"{clip.path}|{clip.path.stat().st_size}".encode())
     digest.update(f"{WINDOW_S}|{WINDOW_HOP_S}|{len(windows.windows)}|without dc".encode())
-    cache = out / f"pooled-{digest.hexdigest()[:16]}.npz"
+    cache = out / POOLED_CACHES.replace("*", digest.hexdigest()[:16])
     cached = read_cache(cache, ("pooled",)) if cache.is_file() else None
     if cached is not None:
         return cached["pooled"]

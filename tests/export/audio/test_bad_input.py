@@ -132,6 +132,37 @@ def test_an_interrupted_run_leaves_no_report(tmp_path, cheap_windows, monkeypatc
     assert out.exists() == existing  # a folder this run made is removed whole
 
 
+def test_a_first_run_stopped_in_its_fitting_keeps_its_feature_cache_for_the_retry(tmp_path, cheap_windows,
+                                                                                   monkeypatch, caplog):
+    data = write_manifest(tmp_path / "data")
+    out = tmp_path / "run"
+    computed: list[float] = []
+    fake_extract = train.extract_windows
+
+    def cached_extract(clips, cache_dir=None, progress=False, speed_factor=1.0):  # minutes of feature work, cached
+        stored = cache_dir / f"windows-{speed_factor:g}.npz"
+        if not stored.exists():
+            computed.append(speed_factor)
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_bytes(b"features")
+        return fake_extract(clips, cache_dir, progress, speed_factor)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C in the cross-validation's fitting
+
+    fit = train.fit_classifier
+    monkeypatch.setattr(train, "extract_windows", cached_extract)
+    monkeypatch.setattr(train, "fit_classifier", stopped)
+    with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt):
+        train.train_audio(data, out, cv_folds=3, speed_factors=(0.9,))
+    # was: the new folder removed whole, its cache with it
+    assert sorted(p.name for p in out.rglob("*")) == ["cache", "windows-0.9.npz", "windows-1.npz"]
+    assert f"kept {out / 'cache'} for a retry" in caplog.messages
+    monkeypatch.setattr(train, "fit_classifier", fit)
+    train.train_audio(data, out, cv_folds=3, speed_factors=(0.9,))  # the retry, in the folder left
+    assert computed == [1.0, 0.9] and (out / "report.json").is_file()  # its features came from the cache
+
+
 def test_a_retrain_stopped_during_its_long_work_leaves_the_earlier_run_finished(tmp_path, cheap_windows, monkeypatch):
     data = write_manifest(tmp_path / "data")
     out = tmp_path / "run"

@@ -248,3 +248,20 @@ def test_the_export_command_prints_agreement_and_latency(tmp_path):
                "latency_cpu_per_window": {"float": {"median_ms": 12.34}, "int8": {"median_ms": 5.6}}}
     assert summary_line(tmp_path, metrics) == (
         f"{tmp_path}: exported; int8 vs float top-1 agreement 0.988; CPU per 2 s window 12.34 ms float, 5.6 ms int8")
+
+
+def test_a_first_run_stopped_in_its_fitting_keeps_the_pooled_layers_for_the_retry(tmp_path, tiny_wavlm,
+                                                                                  ravdess_manifest, monkeypatch,
+                                                                                  caplog):
+    import export.audio.backbones.train as backbone_train
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C in a head's fitting, after the backbone ran over every window
+
+    monkeypatch.setattr(backbone_train, "fit_head", stopped)
+    out = tmp_path / "run"
+    with caplog.at_level("WARNING"), pytest.raises(KeyboardInterrupt):
+        train_backbone(ravdess_manifest, out, str(tiny_wavlm), cv_folds=2, settings=HeadSettings(epochs=1),
+                       progress=False)
+    (pooled,) = out.iterdir()  # was: the new folder removed whole
+    assert pooled.match("pooled-*.npz") and f"kept {pooled} for a retry" in caplog.messages
