@@ -2,6 +2,7 @@ import logging
 import re
 import threading
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -122,15 +123,20 @@ def test_frames_without_timestamps_are_placed_at_the_stream_rate(tmp_path):
     assert source.stats.assumed_fps is None  # the rate is the stream's own
 
 
-def test_a_raw_stream_whose_rate_is_only_ffmpegs_guess_says_so_and_the_rate_it_assumed(tmp_path, caplog):
-    mp4 = write_video(tmp_path / "v.mp4", 2.0, fps=15)
-    raw = tmp_path / "copied.h264"  # the stream copied out of its container: no stamps, no rate FFmpeg takes
-    with av.open(str(mp4)) as source, av.open(str(raw), "w", format="h264") as target:
+def copy_to_raw_h264(container: Path, raw: Path) -> None:
+    """The container's video stream copied, packets as they are, into an elementary H.264 stream (no stamps)."""
+    with av.open(str(container)) as source, av.open(str(raw), "w", format="h264") as target:
         stream = target.add_stream_from_template(source.streams.video[0])
         for packet in source.demux(video=0):
             if packet.dts is not None:
                 packet.stream = stream
                 target.mux(packet)
+
+
+def test_a_raw_stream_whose_rate_is_only_ffmpegs_guess_says_so_and_the_rate_it_assumed(tmp_path, caplog):
+    mp4 = write_video(tmp_path / "v.mp4", 2.0, fps=15)
+    raw = tmp_path / "copied.h264"  # the stream copied out of its container: no stamps, no rate FFmpeg takes
+    copy_to_raw_h264(mp4, raw)
     source = FileVideoSource(raw, sample_fps=5.0)
     times = [f.t_s for f in source.frames()]
     # placed, not refused: 30 frames at 25 fps end at 1.16 s (the 2 s filmed squeezed), sampled at 5 fps to 1.0 s
@@ -453,12 +459,7 @@ def test_with_b_frames_a_keyframe_cut_into_and_the_frames_built_on_it_are_not_ke
 def test_a_raw_h264_stream_without_stamps_loses_only_the_frames_to_its_next_keyframe(tmp_path):
     keyed = write_media(tmp_path / "keyed.mkv", None, video_codec="libx264", video_s=14.0, gop=20)
     raw = tmp_path / "camera.h264"  # an elementary stream, as some cameras write: no timestamps at all
-    with av.open(str(keyed)) as source, av.open(str(raw), "w", format="h264") as target:
-        stream = target.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(video=0):
-            if packet.dts is not None:
-                packet.stream = stream
-                target.mux(packet)
+    copy_to_raw_h264(keyed, raw)
     with av.open(str(raw)) as container:
         tenth = [p for p in container.demux(video=0) if p.size][10]
     data = bytearray(raw.read_bytes())
