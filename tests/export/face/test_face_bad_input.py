@@ -266,7 +266,9 @@ def test_requantizing_into_a_corrupt_card_is_one_line_naming_the_card(fer, finis
     assert _listing(models) == before
 
 
-def test_requantizing_into_another_kind_of_model_is_refused_before_any_work(fer, finished, tmp_path, capsys):
+def test_requantizing_into_another_kind_of_model_is_refused_before_any_work(fer, finished, installed, tmp_path,
+                                                                            capsys):
+    # installed: its export wrote the run's expression_float.onnx, the float graph requantized here
     models = tmp_path / "models"
     shutil.copytree(REPO_MODELS / "physio-stress", models / "physio-stress")
     before = _listing(models)
