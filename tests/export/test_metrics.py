@@ -111,8 +111,23 @@ def test_the_bootstrap_draws_whole_speakers_so_one_right_and_one_wrong_speaker_s
     # drawing items would keep about half right in every resample (an interval near 0.5); drawing speakers
     # gives AA (all right) and BB (all wrong) a quarter of the time each
     assert interval == {"ua": [0.0, 1.0], "macro_f1": [0.0, 1.0]}
-    assert group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=200, seed=3) == \
-        group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=200, seed=3)
+
+
+def test_the_bootstrap_draws_the_same_speakers_for_the_same_seed_and_others_for_another():
+    from export.metrics import group_bootstrap_intervals
+
+    # twelve speakers, each right on a share of their own (0 to 11 of 12 items): every draw scores its own figure,
+    # so the interval's ends move with the draws
+    y_true = np.tile(np.arange(3), 48)
+    speakers = np.repeat([f"S{i:02d}" for i in range(12)], 12)
+    y_pred = np.where(np.arange(144) % 12 < np.repeat(np.arange(12), 12), y_true, (y_true + 1) % 3)
+
+    def interval(seed):
+        return group_bootstrap_intervals(y_true, y_pred, speakers, 3, resamples=200, seed=seed)
+
+    assert interval(3) == interval(3)
+    assert interval(4) != interval(3) and interval(0) != interval(3)
+    assert interval(3)["ua"][0] < interval(3)["ua"][1]
 
 
 def test_the_bootstrap_of_speakers_all_alike_has_no_spread():
