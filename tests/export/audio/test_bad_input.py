@@ -81,6 +81,15 @@ def test_a_manifest_csv_can_be_given_in_place_of_its_folder(tmp_path, cheap_wind
     assert report.n_clips == 24 and (tmp_path / "run" / "report.json").is_file()
 
 
+def test_training_on_windows_that_follow_their_clips_labels_scores_far_above_chance(tmp_path, cheap_windows):
+    # each window's features are its clip's label index plus noise: a clip's windows paired with another clip's
+    # label (a misalignment anywhere from the manifest to the fitted rows) would score near chance, 1/8
+    data = write_manifest(tmp_path / "data", speakers=("ann", "bob", "cy", "dee"))
+    report = train.train_audio(data, tmp_path / "run", cv_folds=4, speed_factors=())
+    ua = {name: metrics["ua"] for name, metrics in report.cv.items()}  # about 0.6 to 0.8 each
+    assert len(ua) == 4 and min(ua.values()) > 3 / len(train.LABELS), ua
+
+
 def test_bad_audio_met_during_extraction_leaves_no_run_folder(tmp_path, capsys):
     data = write_manifest(tmp_path / "data")
     (data / "bob_sad.wav").write_bytes(b"RIFF" + b"\x07" * 200)  # corrupt, found only when it is read
