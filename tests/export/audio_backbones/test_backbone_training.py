@@ -45,6 +45,27 @@ def test_training_writes_speaker_independent_folds_and_a_held_out_check(trained)
     assert saved["cv"]["split"].startswith("StratifiedGroupKFold by speaker")
 
 
+def test_a_head_on_layers_that_follow_their_clips_labels_scores_far_above_chance(tiny_wavlm, ravdess_manifest,
+                                                                                 tmp_path, monkeypatch):
+    # the encoder's pooled layers replaced by noise plus each window's label index: a window paired with another
+    # clip's label (a misalignment anywhere from the manifest to the head's rows) would score near chance, 1/8
+    import export.audio.backbones.train as backbone_train
+
+    encoded = backbone_train._pooled_cached
+
+    def following_labels(model, fingerprint, windows, out, progress):
+        shape = encoded(model, fingerprint, windows, out, progress).shape
+        y = np.array([backbone_train.CANONICAL_LABELS.index(windows.clips[i].emotion) for i in windows.clip_index])
+        return (np.random.default_rng(0).normal(scale=0.5, size=shape) + y[:, None, None]).astype(np.float32)
+
+    monkeypatch.setattr(backbone_train, "_pooled_cached", following_labels)
+    settings = HeadSettings(epochs=100, learning_rate=1e-2)  # a batch an epoch: 100 steps, a second or two
+    report = train_backbone(ravdess_manifest, tmp_path / "run", str(tiny_wavlm), cv_folds=2,
+                            validation_speakers=["actor03"], settings=settings, progress=False)
+    ua = {"cv": report.cv["clip"]["balanced_accuracy"], "validation": report.validation["clip"]["balanced_accuracy"]}
+    assert min(ua.values()) > 3 / len(report.labels), ua  # about 0.8 and 1.0
+
+
 def test_training_windows_are_the_devices_speech_windows(trained, ravdess_manifest):
     out, _ = trained
     with open(out / "windows.csv", newline="") as handle:
