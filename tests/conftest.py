@@ -29,6 +29,32 @@ def shared_data() -> Path:
     return path
 
 
+def shared_corpus(shared_data: Path, folder: str, corpus: str, holds: tuple[str, ...]) -> Path:
+    """``shared_data / folder``, or the test skipped naming the corpus where it lacks any of ``holds`` (glob
+    patterns, each to match at least once): a shared folder without one corpus skips the tests of that corpus, as
+    one without the shared data skips them all, rather than fail them on the first file they look for."""
+    path = shared_data / folder
+    if not path.is_dir():
+        pytest.skip(f"{corpus} not found: no folder {path} (set EMOTRACE_SHARED_DATA)")
+    lacking = [pattern for pattern in holds if next(path.glob(pattern), None) is None]
+    if lacking:
+        pytest.skip(f"{corpus} not found whole at {path}: nothing matches {', '.join(lacking)}")
+    return path
+
+
 @pytest.fixture(scope="session")
 def ravdess_dir(shared_data: Path) -> Path:
-    return shared_data / "speech" / "ravdess"
+    """RAVDESS speech: ``Actor_XX/03-01-*.flac``."""
+    return shared_corpus(shared_data, "speech/ravdess", "RAVDESS", ("Actor_*/03-01-*.flac",))
+
+
+@pytest.fixture(scope="session")
+def fer2013_dir(shared_data: Path) -> Path:
+    """FER-2013: ``Training/`` and ``PublicTest/``, a folder of PNGs per class."""
+    return shared_corpus(shared_data, "images/fer2013", "FER-2013", ("Training/*/*.png", "PublicTest/*/*.png"))
+
+
+@pytest.fixture(scope="session")
+def stress_predict_dir(shared_data: Path) -> Path:
+    """Stress-Predict: ``raw/SXX.zip`` E4 exports and ``labels/``."""
+    return shared_corpus(shared_data, "physio/stress_predict", "Stress-Predict", ("raw/S*.zip", "labels/*.csv"))

@@ -119,8 +119,8 @@ def test_face_classify_writes_one_row_per_image(tmp_path):
     assert rows["wall.png"]["emotion"] == "" and rows["wall.png"]["reason"] == "no face found"  # was: no word why
 
 
-def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
-    root = shared_data / "images" / "fer2013" / "PublicTest"
+def test_face_classify_cropped_beats_chance_on_fer_faces(fer2013_dir, tmp_path):
+    root = fer2013_dir / "PublicTest"
     paths = [p for cls in ("happy", "surprise", "neutral") for p in sorted((root / cls).glob("*.png"))[:15]]
     out = tmp_path / "fer.csv"
     assert main(["face", "classify", *map(str, paths), "--csv", str(out), "--cropped"]) == 0
@@ -130,8 +130,8 @@ def test_face_classify_cropped_beats_chance_on_fer_faces(shared_data, tmp_path):
     assert len(rows) == 45 and correct / 45 > 0.5  # chance over seven labels is 0.14
 
 
-def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data, tmp_path, caplog):
-    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[0]
+def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(fer2013_dir, tmp_path, caplog):
+    fer = sorted((fer2013_dir / "PublicTest" / "happy").glob("*.png"))[0]
     crops = tmp_path / "crops"
     crops.mkdir()
     cv2.imwrite(str(crops / "fer.png"), cv2.imread(str(fer)))
@@ -146,8 +146,8 @@ def test_face_classify_leaves_a_crop_too_small_to_read_unclassified(shared_data,
     assert "2 image(s) left unclassified (empty emotion): crop under 24 px" in caplog.text
 
 
-def test_face_classify_leaves_a_black_or_blank_crop_empty_with_why(shared_data, tmp_path, caplog):
-    fer = shared_data / "images" / "fer2013" / "PublicTest"
+def test_face_classify_leaves_a_black_or_blank_crop_empty_with_why(fer2013_dir, tmp_path, caplog):
+    fer = fer2013_dir / "PublicTest"
     crops = tmp_path / "crops"
     crops.mkdir()
     cv2.imwrite(str(crops / "face.png"), cv2.imread(str(sorted((fer / "happy").glob("*.png"))[0])))
@@ -231,8 +231,8 @@ def test_an_image_declaring_more_pixels_than_opencv_reads_is_refused_in_one_line
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_face_classify_goes_on_past_images_it_cannot_read_and_says_each_in_one_line(shared_data, tmp_path, capsys):
-    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[:2]
+def test_face_classify_goes_on_past_images_it_cannot_read_and_says_each_in_one_line(fer2013_dir, tmp_path, capsys):
+    fer = sorted((fer2013_dir / "PublicTest" / "happy").glob("*.png"))[:2]
     crops = tmp_path / "crops"
     crops.mkdir()
     for path in fer:
@@ -414,8 +414,8 @@ def test_face_classify_says_each_unreadable_image_as_it_meets_it(tmp_path, monke
                       "read b.png", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
 
 
-def test_face_classify_reads_the_face_settings_of_a_config(shared_data, tmp_path, capsys):
-    fer = sorted((shared_data / "images" / "fer2013" / "PublicTest" / "happy").glob("*.png"))[0]
+def test_face_classify_reads_the_face_settings_of_a_config(fer2013_dir, tmp_path, capsys):
+    fer = sorted((fer2013_dir / "PublicTest" / "happy").glob("*.png"))[0]
     config = tmp_path / "clinic.toml"
     config.write_text("[face]\nmin_face_px = 100\n")
     out = tmp_path / "crops.csv"

@@ -32,8 +32,8 @@ HELD_OUT_SUBJECT = "S13"
 
 
 @pytest.fixture(scope="module")
-def stress_predict(shared_data: Path) -> Path:
-    return shared_data / "physio" / "stress_predict"
+def stress_predict(stress_predict_dir: Path) -> Path:
+    return stress_predict_dir
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ def _blank_lines(path: Path, data_lines: list[int]) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_e4_zip_channels_share_the_earliest_start_and_hr_starts_ten_seconds_later(shared_data):
-    recording = read_e4(shared_data / "physio" / "stress_predict" / "raw" / "S02.zip")
+def test_e4_zip_channels_share_the_earliest_start_and_hr_starts_ten_seconds_later(stress_predict_dir):
+    recording = read_e4(stress_predict_dir / "raw" / "S02.zip")
     assert recording.start_unix_s == pytest.approx(1644227574.0)
     assert recording.channels["eda"].start_s == 0.0
     assert recording.channels["hr"].start_s == pytest.approx(10.0)

@@ -248,11 +248,11 @@ def test_one_impossible_sample_in_a_pulse_wave_costs_its_own_moment_not_the_stre
         "there lose quality"]
 
 
-def test_the_unusable_sample_rules_leave_real_wrist_signals_whole(shared_data):
+def test_the_unusable_sample_rules_leave_real_wrist_signals_whole(stress_predict_dir):
     from runtime.arms.physio.features import unusable_samples
     from runtime.arms.physio.readers.e4 import read_e4
 
-    recording = read_e4(shared_data / "physio" / "stress_predict" / "raw" / "S05.zip")  # as the E4 wrote them
+    recording = read_e4(stress_predict_dir / "raw" / "S05.zip")  # as the E4 wrote them
     for name in ("eda", "bvp"):
         flat, spike = unusable_samples(recording.channels[name].values, recording.channels[name].rate_hz)
         assert not flat.any() and not spike.any()

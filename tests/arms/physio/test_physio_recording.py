@@ -46,9 +46,9 @@ def test_empty_csv_and_unknown_input_are_errors(tmp_path):
         read_recording(other)
 
 
-def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, shared_data):
+def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, stress_predict_dir):
     truncated = tmp_path / "S02.zip"
-    truncated.write_bytes((shared_data / "physio" / "stress_predict" / "raw" / "S02.zip").read_bytes()[:1000])
+    truncated.write_bytes((stress_predict_dir / "raw" / "S02.zip").read_bytes()[:1000])
     with pytest.raises(InputError, match="truncated or corrupt"):
         read_recording(truncated)
     single = tmp_path / "one.csv"

@@ -368,8 +368,8 @@ def test_mlp_training_rows_repeat_the_rarer_class_until_the_classes_balance():
     assert balanced_rows(np.zeros(5, dtype=int)).tolist() == [0, 1, 2, 3, 4]  # one class: nothing to repeat
 
 
-def test_a_source_without_channels_is_computed_and_cached_apart(shared_data, tmp_path):
-    data = shared_data / "physio" / "stress_predict"
+def test_a_source_without_channels_is_computed_and_cached_apart(stress_predict_dir, tmp_path):
+    data = stress_predict_dir
     [e4] = load_dataset(data, 30.0, 30.0, subjects=["S02"], cache_dir=tmp_path)
     [board] = load_dataset(data, 30.0, 30.0, subjects=["S02"], cache_dir=tmp_path, without=("hr", "ibi", "acc"))
     cached = sorted(f.name for f in tmp_path.iterdir())
