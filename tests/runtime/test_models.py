@@ -362,6 +362,26 @@ def test_a_wheel_carries_the_licence_text_and_names_the_licence(wheel_built):
     assert "License-File: LICENSE" in metadata.splitlines()
 
 
+def test_a_wheel_installs_the_emotrace_command_as_the_cli_s_main(wheel_built):
+    # the tests run `python -m runtime.cli`; a device runs the `emotrace` script the wheel's entry point makes
+    import configparser
+    import importlib.metadata
+
+    import runtime.cli
+    from runtime.config import tomllib  # tomli on Python 3.10
+
+    dist_info = next(name.split("/")[0] for name in wheel_built.namelist() if name.endswith(".dist-info/METADATA"))
+    entry_points = configparser.ConfigParser(delimiters=("=",))
+    entry_points.read_string(wheel_built.read(f"{dist_info}/entry_points.txt").decode())
+    scripts = dict(entry_points["console_scripts"])
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == declared == {"emotrace": "runtime.cli:main"}
+    module = scripts["emotrace"].split(":")[0]
+    assert f"{module.replace('.', '/')}.py" in wheel_built.namelist()
+    target = importlib.metadata.EntryPoint("emotrace", scripts["emotrace"], "console_scripts").load()
+    assert target is runtime.cli.main and callable(target)
+
+
 def test_each_row_is_run_alone_and_an_empty_batch_is_a_value_error_naming_its_input():
     given = []
 
