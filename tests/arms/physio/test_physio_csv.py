@@ -164,6 +164,38 @@ def test_rows_swapped_across_a_gap_are_both_left_out_not_one_taken_for_a_stray(t
     assert "2 rows swapped over 1 s apart" in said[0] and "off the rows around" not in said[0]
 
 
+@pytest.mark.parametrize(("row", "stamp"), [(1, 0.0), (1, START_UNIX_S - 3600.0), (-2, 4e9),
+                                            (-2, START_UNIX_S + 3600.0)])
+def test_a_stamp_far_off_beside_an_end_is_a_stray_not_rows_swapped(tmp_path, caplog, row, stamp):
+    # was: '2 rows swapped', the good row beside it left out too; no row beyond the end confirms a swap, and the
+    # row beside it sits two periods from the row on its other side (the stray's own row between), not one
+    stamps = _even_stamps()
+    row %= stamps.size
+    stamps[row] = stamp  # a zeroed stamp, a year 2096 one, an hour off
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, times_s = _rows_read(path)
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [row]
+    np.testing.assert_allclose(times_s, (rows - rows[0]) / RATE_HZ, atol=1e-6)
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "1 stamp(s) over 1 s off the rows around" in said[0] and "swapped" not in said[0]
+
+
+@pytest.mark.parametrize(("at", "stamp"), [(1, 0.0), (-1, 4e9)])
+def test_a_row_stamped_further_off_than_a_clock_may_jump_is_no_swap(tmp_path, caplog, at, stamp):
+    # a row inserted beside an end with a stamp a swap would put more than MAX_JUMP_S from its partner: was
+    # '2 rows swapped' (a 'gap' of decades), the good row beside it left out too
+    stamps = _even_stamps()
+    at %= stamps.size
+    stamps = np.insert(stamps, at, stamp)
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, _ = _rows_read(path)
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [at]
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "1 stamp(s) over 1 s off the rows around" in said[0] and "swapped" not in said[0]
+
+
 def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
     stamps = _even_stamps()
     stamps[1000:1001 + text_reader.MAX_STRAY_ROWS] += 3600.0

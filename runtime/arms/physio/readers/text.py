@@ -819,6 +819,9 @@ MAX_STRAY_ROWS = 4
 # Where a tenth of the rows or more cannot be placed, the fault is the file's clock, not a local one (rows stamped
 # in batches, two streams interleaved): what is left would be read on stamps that are wrong elsewhere too.
 MAX_UNPLACED_SHARE = 0.1
+# A swapped row sits next to the row on its other side, a period away (jitter aside); a stray run leaves its own
+# rows' periods between them, two or more: how near they must be where no row beyond confirms a swap (the file's end).
+MAX_SWAP_STEP_PERIODS = 1.5
 ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines; the others are counted
 
 
@@ -850,14 +853,16 @@ def _copies_of_the_row_before(times: np.ndarray, rows: np.ndarray) -> np.ndarray
     return copy
 
 
-def _stray_rows(times: np.ndarray, far: float) -> tuple[np.ndarray, np.ndarray]:
+def _stray_rows(times: np.ndarray, far: float, period: float, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
     """Rows to leave out before the order is judged, as (stray, swapped). Stray: rows in a run of up to
     MAX_STRAY_ROWS whose stamps are all more than ``far`` off the rows around the run, while those run on (the row
     before it stamped before the row after it); at the file's ends, off the row beside the run, judged once the runs
     inside are left out (a stray run beside the end's would take it for one) and where the rows left outnumber the
     run (in a short file the runs at either end would judge each other). Swapped: such a run that, in order itself,
-    would run on just past the row beside it (the file's end too), and that row: rows written out of order across a
-    gap, not stray stamps; which was wrong no stamp tells, so both are left out, as a small swap's two rows are."""
+    would run on just past the row beside it, and that row: rows written out of order across a gap, not stray
+    stamps; which was wrong no stamp tells, so both are left out, as a small swap's two rows are. A swap's gap is
+    one the clock may jump (up to ``max_gap``); where no row lies past the row beside the run (the file's end), that
+    row must sit within MAX_SWAP_STEP_PERIODS of ``period`` (the file's) of the row on its other side."""
     stray = np.zeros(times.size, dtype=bool)
     swapped = np.zeros(times.size, dtype=bool)
     down = np.flatnonzero(np.diff(times) <= 0)  # a stray run's stamps fail to increase into it or out of it
@@ -871,9 +876,14 @@ def _stray_rows(times: np.ndarray, far: float) -> tuple[np.ndarray, np.ndarray]:
         off = ((run < before - far) | (run > after + far)).all(axis=1) & (before[:, 0] < after[:, 0])
         in_order = (np.diff(run, axis=1) > 0).all(axis=1)
         past = starts + run_rows + 2  # the row after the one the run would swap with, ahead
-        fits_ahead = ahead & in_order & ((past >= times.size) | (run[:, -1] < times[np.minimum(past, times.size - 1)]))
-        fits_behind = behind & in_order & ((starts == 0) | (run[:, 0] > times[np.maximum(starts - 1, 0)]))
-        swap = off & (fits_ahead | fits_behind)
+        # no row past the file's end confirms a swap: the row it would swap with must then close up with the row on
+        # its other side, as a swapped row does (a stray's own rows lie between those two)
+        closes = after[:, 0] - before[:, 0] <= MAX_SWAP_STEP_PERIODS * period
+        fits_ahead = ahead & in_order & np.where(past >= times.size, closes,
+                                                 run[:, -1] < times[np.minimum(past, times.size - 1)])
+        fits_behind = behind & in_order & np.where(starts == 0, closes, run[:, 0] > times[np.maximum(starts - 1, 0)])
+        gap = np.where(ahead, run[:, 0] - after[:, 0], before[:, 0] - run[:, -1])  # the gap the swap would leave
+        swap = off & (fits_ahead | fits_behind) & (gap <= max_gap)
         stray[at[off & ~swap].ravel()] = True
         swapped[at[swap].ravel()] = True
         swapped[np.where(fits_ahead, starts + run_rows + 1, starts)[swap]] = True
@@ -882,10 +892,12 @@ def _stray_rows(times: np.ndarray, far: float) -> tuple[np.ndarray, np.ndarray]:
     for run_rows in range(1, min(MAX_STRAY_ROWS, (rest.size - 1) // 2) + 1):
         first, last = times[rest[:run_rows]], times[rest[-run_rows:]]
         if (first > times[rest[run_rows]] + far).all():
-            fits = int((np.diff(first) > 0).all() and first[-1] < times[rest[run_rows + 1]])
+            fits = int((np.diff(first) > 0).all() and first[-1] < times[rest[run_rows + 1]]
+                       and first[0] - times[rest[run_rows]] <= max_gap)
             (swapped if fits else stray)[rest[:run_rows + fits]] = True
         if (last < times[rest[-run_rows - 1]] - far).all():
-            fits = int((np.diff(last) > 0).all() and last[0] > times[rest[-run_rows - 2]])
+            fits = int((np.diff(last) > 0).all() and last[0] > times[rest[-run_rows - 2]]
+                       and times[rest[-run_rows - 1]] - last[-1] <= max_gap)
             (swapped if fits else stray)[rest[rest.size - run_rows - fits:]] = True
     return stray & ~swapped, swapped
 
@@ -902,7 +914,7 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     # back 10 s is a few periods, which the rows after it follow, not a run of bad stamps
     steps = np.diff(kept_times)
     period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
-    stray, swapped = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period))
+    stray, swapped = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period), period, MAX_JUMP_S / unit_s)
     rest = np.flatnonzero(~(stray | swapped))
     stamps = kept_times[rest]
     latest = np.maximum.accumulate(stamps)
