@@ -90,8 +90,21 @@ def ferplus_uses(dropped_not_face_rows: int, ferplus_weights: list[float]) -> li
 
 
 def _card_ferplus_uses(card: dict) -> list[str]:
+    """What FER+ did in a card's training: its one data record (which every run shares, ``check_same_ferplus_data``)
+    and each run's weight; the licence and the card's text both read it here."""
     return ferplus_uses(card["training"]["data"].get("dropped_not_face_rows", 0),
                         [r["config"].get("ferplus_weight", 0.0) for r in card["training"]["runs"]])
+
+
+def check_same_ferplus_data(trained_dirs: list[Path], reports: list[dict]) -> None:
+    """Runs averaged into one model share one data record in its card and one DATA in its Rebuild line: refused
+    where some dropped FER+'s non-faces (trained with fer2013new.csv) and others did not."""
+    dropped = [bool(r["data"].get("dropped_not_face_rows", 0)) for r in reports]
+    if len(set(dropped)) > 1:
+        named = [", ".join(str(d) for d, used in zip(trained_dirs, dropped, strict=True) if used is flag)
+                 for flag in (True, False)]
+        raise InputError(named[0], f"dropped FER+'s non-faces in training (fer2013new.csv beside labels.csv), "
+                         f"{named[1]} did not: runs averaged into one model must be trained on the same data")
 
 
 def rebuild_sentence(card: dict) -> str:
@@ -162,6 +175,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
     trained_dir = trained_dirs[0]
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
+    check_same_ferplus_data(trained_dirs, reports)
     report = reports[0]
     check_splits(data_root)
     models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
@@ -172,8 +186,11 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
         # run (it is four times the size and nothing on the device reads it), never shipped.
         float_path = staging / FLOAT_FILE
         export_onnx(trained_dirs, float_path, zooms)
-        uses = ferplus_uses(sum(r["data"].get("dropped_not_face_rows", 0) for r in reports),
-                            [r["config"].get("ferplus_weight", 0.0) for r in reports])
+        training = {"data": report["data"], "runs": [
+            {"config": r["config"], "selected_epoch": r["selected_epoch"],
+             "public_test": {k: r["public_test"][k] for k in ("accuracy", "balanced_accuracy", "macro_f1")}}
+            for r in reports]}
+        uses = _card_ferplus_uses({"training": training})
         card = {
             "id": model_id, "version": "", "task": FACE_TASK,
             "labels": list(FACE_LABELS), "format": "onnx", "backend": "onnxruntime",
@@ -183,10 +200,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
             "test_time_views": {"zooms": list(zooms), "mirror": True},
             "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
                         "Goodfellow et al. 2013)" + "".join(f"; FER+ {use} (MIT, Microsoft)" for use in uses)},
-            "training": {"data": report["data"], "runs": [
-                {"config": r["config"], "selected_epoch": r["selected_epoch"],
-                 "public_test": {k: r["public_test"][k] for k in ("accuracy", "balanced_accuracy", "macro_f1")}}
-                for r in reports]},
+            "training": training,
             "rebuild": rebuild_command([r["config"] for r in reports], model_id, zooms),
         }
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, trained_dir)

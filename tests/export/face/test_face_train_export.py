@@ -1,4 +1,6 @@
 import json
+import re
+import shutil
 
 import numpy as np
 import pytest
@@ -351,6 +353,22 @@ def test_the_int8_check_refuses_a_graph_that_loses_accuracy_and_installs_nothing
     with pytest.raises(InputError, match=f"{trained}: INT8 model loses [0-9.]+ points of PublicTest accuracy"):
         export_face(trained, tiny_fer, models_dir=tmp_path)
     assert not (tmp_path / "face-expression-cnn").exists()
+
+
+@pytest.mark.parametrize("with_ferplus_first", [False, True])
+def test_runs_trained_with_and_without_fer_plus_are_refused_as_one_model(trained, tiny_fer, tmp_path,
+                                                                       with_ferplus_first):
+    # was: exported, the licence crediting FER+ from any run, the card's text and Rebuild line from the first alone
+    ferplus = tmp_path / "with-fer2013new"
+    shutil.copytree(trained, ferplus)
+    report = json.loads((ferplus / "report.json").read_text())
+    report["data"]["dropped_not_face_rows"] = 150  # as trained with FER+'s fer2013new.csv beside labels.csv
+    (ferplus / "report.json").write_text(json.dumps(report))
+    runs = [ferplus, trained] if with_ferplus_first else [trained, ferplus]
+    with pytest.raises(InputError, match=rf"^{re.escape(str(ferplus))}: dropped FER\+'s non-faces .*, "
+                                         rf"{re.escape(str(trained))} did not"):
+        export_face(runs, tiny_fer, models_dir=tmp_path / "models")
+    assert not (tmp_path / "models").exists()  # refused before any work
 
 
 def test_the_card_gives_each_averaged_run_its_own_figures(trained, tiny_fer, tmp_path):
