@@ -146,7 +146,7 @@ def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_com
         assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, changed
     monkeypatch.setattr(dataset, "file_sha256", real_sha256)
     real_version = dataset.metadata.version
-    for library in ("neurokit2", "numpy", "scipy"):  # their processing is the features
+    for library in ("neurokit2", "numpy", "scipy", "pandas"):  # their processing is the features
         monkeypatch.setattr(dataset.metadata, "version", lambda name, library=library:
                             "0.0.other" if name == library else real_version(name))
         assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, library

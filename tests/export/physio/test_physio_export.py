@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import numpy as np
 import pytest
@@ -242,7 +243,11 @@ def test_the_physio_export_writes_a_card_the_loader_accepts(tmp_path):
     assert (folder / "MODEL_CARD.md").read_text().startswith(f"# physio-stress {card.version}\n")
 
 
-def test_an_export_of_other_weights_gets_another_version_and_says_which_it_replaced(tmp_path, caplog):
+def test_an_export_of_other_weights_gets_another_version_and_says_which_it_replaced(tmp_path, caplog, monkeypatch):
+    import export.install as install
+
+    day = time.gmtime(1_800_000_000)  # one UTC date for every export: the version starts with it
+    monkeypatch.setattr(install.time, "gmtime", lambda *seconds: day)
     versions = []
     for scale, models in ((1.0, "models"), (1.0, "elsewhere"), (2.0, "models")):
         (tmp_path / str(len(versions))).mkdir()
@@ -250,6 +255,7 @@ def test_an_export_of_other_weights_gets_another_version_and_says_which_it_repla
         versions.append(json.loads((export_physio(trained, models_dir=tmp_path / models)
                                     / "card.json").read_text())["version"])
     assert versions[0] == versions[1] != versions[2]  # the same weights, the same version; others, another
+    assert versions[0].startswith(time.strftime("%Y.%m.%d-", day))
     replaced = [r.getMessage() for r in caplog.records if "replaced" in r.getMessage()]
     assert len(replaced) == 1 and f"replaced physio-stress {versions[0]}," in replaced[0]
 
