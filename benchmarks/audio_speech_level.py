@@ -30,6 +30,7 @@ from runtime.arms.audio.level import (  # noqa: E402
     training_speech_range,
 )
 from runtime.errors import InputError  # noqa: E402
+from runtime.files import missing_input, node_kind  # noqa: E402
 
 TRAINING_ACTORS = range(1, 21)  # actors 21-24 are held out
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised")  # RAVDESS's codes 01-08
@@ -38,8 +39,10 @@ EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "s
 def training_clips(corpus: Path) -> list[tuple[Path, str]]:
     """(path, emotion) of each RAVDESS speech clip of actors 01-20; a folder without any ends the run in one line
     naming it."""
+    if not corpus.exists():
+        raise SystemExit(str(missing_input(corpus, "folder (RAVDESS's, holding Actor_01 ... Actor_24)")))
     if not corpus.is_dir():
-        raise SystemExit(f"{corpus}: no such folder (RAVDESS's, holding Actor_01 ... Actor_24)")
+        raise SystemExit(f"{corpus}: is {node_kind(corpus)}; give RAVDESS's folder, holding Actor_01 ... Actor_24")
     clips = []
     for path in sorted(p for actor in TRAINING_ACTORS for p in (corpus / f"Actor_{actor:02d}").glob("*.*")
                        if p.suffix.lower() in (".wav", ".flac")):

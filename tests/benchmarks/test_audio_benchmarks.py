@@ -44,6 +44,9 @@ def test_the_speech_level_of_a_folder_without_ravdess_clips_is_one_line(tmp_path
     level = _benchmark("audio_speech_level")
     line = _ends_in(level, monkeypatch, str(tmp_path / "missing"))  # was: an IndexError
     assert line.startswith(f"{tmp_path / 'missing'}: no such folder")
+    (tmp_path / "clip.wav").touch()  # was: 'no such folder' of a file that is there
+    assert _ends_in(level, monkeypatch, str(tmp_path / "clip.wav")).startswith(
+        f"{tmp_path / 'clip.wav'}: is a file; give RAVDESS's folder")
     (tmp_path / "other" / "Actor_01").mkdir(parents=True)
     (tmp_path / "other" / "Actor_01" / "hello.wav").touch()  # not a RAVDESS name: was an IndexError too
     assert _ends_in(level, monkeypatch, str(tmp_path / "other")).startswith(
