@@ -26,6 +26,7 @@ from runtime.stopping import stopping_on_signals
 
 if TYPE_CHECKING:
     from export.fusion.pairs import PairedData
+    from runtime.config import Settings
 
     Subparsers = argparse._SubParsersAction  # what add_subparsers returns: a command's parsers are added to it
 
@@ -155,32 +156,42 @@ def _add_analyze(sub: Subparsers) -> None:
 
 
 def _run_analyze(args: argparse.Namespace) -> None:
-    from runtime.config import load_settings
     from runtime.pipeline import analyze_file
     from runtime.timeline import reading_lines
 
-    overrides = {
-        "audio.model": args.audio_model,
-        "audio.window_s": args.window_s,
-        "audio.hop_s": args.hop_s,
-        "audio.speaker_baseline": args.speaker_baseline,
-        "audio.stream": args.audio_stream,
-        "runtime.backend": args.backend,
-        "runtime.realtime": args.realtime or None,
-        "fusion.method": args.fusion or ("weighted" if args.weights else None),
-        "fusion.weights": args.weights,
+    given = {
+        "audio.model": ("--audio-model", args.audio_model),
+        "audio.window_s": ("--window-s", args.window_s),
+        "audio.hop_s": ("--hop-s", args.hop_s),
+        "audio.speaker_baseline": ("--speaker-baseline", args.speaker_baseline),
+        "audio.stream": ("--audio-stream", args.audio_stream),
+        "runtime.backend": ("--backend", args.backend),
+        "runtime.realtime": ("--realtime", args.realtime or None),
+        # --weights alone is the weighted method
+        "fusion.method": ("--fusion" if args.fusion else "--weights",
+                          args.fusion or ("weighted" if args.weights else None)),
+        "fusion.weights": ("--weights", args.weights),
     }
     if args.physio_offset is not None and args.physio is None:
         raise InputError("--physio-offset", "is where a --physio recording starts; no --physio was given")
     if args.physio_utc_offset is not None and args.physio is None:
         raise InputError("--physio-utc-offset", "is the clock of a --physio recording; no --physio was given")
     utc_offset_s = _utc_offset_s(args.physio_utc_offset, "--physio-utc-offset")
-    settings = load_settings(args.config, overrides)
+    settings = _settings(args.config, given)
     extras = {"physio_path": args.physio, "physio_offset_s": args.physio_offset,
               "physio_utc_offset_s": utc_offset_s} if args.physio else None
     timeline = analyze_file(args.input, args.out, settings, extras=extras)
     _say(*reading_lines(timeline),
          f"{args.out / 'timeline.json'}: {len(timeline.tracks)} track(s) over {timeline.duration_s:.1f} s")
+
+
+def _settings(config: Path | None, given: dict[str, tuple[str, object]]) -> Settings:
+    """The settings of the ``config`` file under the options given: ``given`` maps a setting to the option that
+    sets it and the option's value (None: not given), so a refusal names the option the user typed."""
+    from runtime.config import load_settings
+
+    return load_settings(config, {dotted: value for dotted, (_, value) in given.items()},
+                         {dotted: option for dotted, (option, _) in given.items()})
 
 
 def _add_live(sub: Subparsers) -> None:
@@ -298,9 +309,8 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
 
 def _run_audio_classify(args: argparse.Namespace) -> int:
     from runtime.arms.audio.classify import classify_paths
-    from runtime.config import load_settings
 
-    settings = load_settings(args.config, {"audio.model": args.model})
+    settings = _settings(args.config, {"audio.model": ("--model", args.model)})
     count, failed = classify_paths(args.paths, args.csv, model=settings["audio"]["model"],
                                    speaker_baseline=args.speaker_baseline, on_failed=_said_input_error)
     if count:
@@ -554,10 +564,10 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
 
 def _run_physio_classify(args: argparse.Namespace) -> None:
     from runtime.arms.physio.arm import classify_to_csv
-    from runtime.config import load_settings
 
-    settings = load_settings(args.config, {"physio.model": args.model, "physio.window_s": args.window_s,
-                                           "physio.hop_s": args.hop_s})
+    settings = _settings(args.config, {"physio.model": ("--model", args.model),
+                                       "physio.window_s": ("--window-s", args.window_s),
+                                       "physio.hop_s": ("--hop-s", args.hop_s)})
     # windows neither the config nor an option sets are the model's own (its card's), not the settings' defaults
     window_s, hop_s = settings.given("physio.window_s"), settings.given("physio.hop_s")
     count = classify_to_csv(args.path, args.csv, settings["physio"]["model"], window_s, hop_s, args.start_unix,
@@ -632,9 +642,9 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
 
 def _run_face_classify(args: argparse.Namespace) -> int:
     from runtime.arms.face.classify import classify_paths
-    from runtime.config import load_settings, setting_error
+    from runtime.config import setting_error
 
-    settings = load_settings(args.config, {"face.model": args.model})
+    settings = _settings(args.config, {"face.model": ("--model", args.model)})
     face = settings["face"]
     if not face["model"].strip():  # "" is analyze's geometry only: classify has nothing to do without a model
         raise setting_error(settings, "face.model", "names no expression model, which face classify needs")

@@ -267,14 +267,20 @@ RULES: dict[str, Rule] = {
 class Settings(dict):
     """The settings by section (a plain dict to every reader, and what a timeline records) that also know where
     each value came from, for messages about them: ``source("fusion.model")`` is the config file, "command line"
-    or "defaults"."""
+    or "defaults"; ``options`` the command-line option that set a setting, where one did."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.sources: dict[str, str] = {}
+        self.options: dict[str, str] = {}
 
     def source(self, dotted: str) -> str:
         return self.sources.get(dotted, "defaults")
+
+    def told(self, dotted: str) -> str:
+        """What a line about ``dotted`` names as its source: the option the user typed (``--window-s``) where one
+        set it, not a setting's name they never typed; else the config file, "command line" or "defaults"."""
+        return self.options.get(dotted) or self.source(dotted)
 
     def given(self, dotted: str) -> Any:
         """The value where a config file or the command line set it, else None: a caller whose own default differs
@@ -285,7 +291,7 @@ class Settings(dict):
 
 def setting_error(settings: Mapping[str, Any], dotted: str, problem: str) -> InputError:
     """An ``InputError`` about one setting: where it came from, its name and value, and ``problem``."""
-    source = settings.source(dotted) if isinstance(settings, Settings) else "settings"
+    source = settings.told(dotted) if isinstance(settings, Settings) else "settings"
     section, _, key = dotted.partition(".")
     value = settings.get(section, {}).get(key)
     return InputError(source, f"setting '{dotted}' = {value!r}: {problem}")
@@ -304,11 +310,13 @@ class ConfigSection:
         return cls(**{key: value for key, value in section.items() if key in names})
 
 
-def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Defaults, then the TOML file at ``path``, then ``overrides`` ("section.key": value, None = unset).
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None,
+                  options: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file at ``path``, then ``overrides`` ("section.key": value, None = unset), each
+    given by the command-line option ``options`` names for it, if any.
 
     Every value is checked against its type and ``RULES``, and the settings together (``_check_together``);
-    anything wrong is an ``InputError`` naming the file (or "command line") and the setting.
+    anything wrong is an ``InputError`` naming the file (or the option, else "command line") and the setting.
     """
     settings = Settings(copy.deepcopy(DEFAULTS))
     if path is not None:
@@ -319,6 +327,8 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
                 _set(settings, f"{section}.{key}", _from_file(path, f"{section}.{key}", value), str(path))
     for dotted, value in (overrides or {}).items():
         if value is not None:
+            if options and dotted in options:
+                settings.options[dotted] = options[dotted]
             _set(settings, dotted, value, "command line")
     _check_together(settings)
     return settings
@@ -355,18 +365,19 @@ def _set(settings: Settings, dotted: str, value: Any, source: str) -> None:
     section, _, key = dotted.partition(".")
     if section not in DEFAULTS or key not in DEFAULTS[section]:
         raise InputError(source, f"unknown setting '{dotted}'")
+    told = settings.options.get(dotted, source)  # the refusals below name the option that gave the value
     default = DEFAULTS[section][key]
     if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
         if not is_number(value):  # an integer no float can hold
-            raise InputError(source, f"setting '{dotted}' must be a finite number, not {json_kind(value)}")
+            raise InputError(told, f"setting '{dotted}' must be a finite number, not {json_kind(value)}")
         value = float(value)
     if isinstance(default, bool) != isinstance(value, bool) or not isinstance(value, type(default)):
-        raise InputError(source, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
+        raise InputError(told, f"setting '{dotted}' must be {type(default).__name__}, not {value!r}")
     if isinstance(value, float) and not math.isfinite(value) and dotted not in RULES:
-        raise InputError(source, f"setting '{dotted}' must be a finite number, not {value!r}")
+        raise InputError(told, f"setting '{dotted}' must be a finite number, not {value!r}")
     problem = RULES[dotted].problem(value) if dotted in RULES else None
     if problem:
-        raise InputError(source, f"setting '{dotted}' {problem}")
+        raise InputError(told, f"setting '{dotted}' {problem}")
     settings[section][key] = value
     settings.sources[dotted] = source
 
@@ -400,7 +411,7 @@ def _drop_left_behind(settings: Settings, dotted: str, ignored: bool) -> None:
     order = _layers(settings)
     if order.index(settings.source("fusion.method")) > order.index(settings.source(dotted)):
         log.warning("%s: %s = %r left out: fusion.method %r from %s does not use it", settings.source(dotted), dotted,
-                 settings[section][key], settings["fusion"]["method"], settings.source("fusion.method"))
+                 settings[section][key], settings["fusion"]["method"], settings.told("fusion.method"))
         settings[section][key] = ""
         settings.sources[dotted] = settings.source("fusion.method")
 
@@ -414,6 +425,6 @@ def _layers(settings: Settings) -> list[str]:
 def _conflict(settings: Settings, dotted: str, other: str, problem: str) -> InputError:
     """``problem`` with ``dotted``, told by the later of the two settings' layers (the one that made it)."""
     order = _layers(settings)
-    source = max((settings.source(dotted), settings.source(other)), key=order.index)
+    later = max((dotted, other), key=lambda name: order.index(settings.source(name)))
     section, _, key = dotted.partition(".")
-    return InputError(source, f"setting '{dotted}' = {settings[section][key]!r} {problem}")
+    return InputError(settings.told(later), f"setting '{dotted}' = {settings[section][key]!r} {problem}")

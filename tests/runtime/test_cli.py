@@ -207,6 +207,15 @@ def test_an_output_name_that_is_not_utf8_is_printed_with_its_byte_escaped_on_a_s
     assert os.path.getsize(out) > 0
 
 
+@pytest.mark.parametrize(("option", "setting"), [("--window-s", "audio.window_s"), ("--hop-s", "audio.hop_s")])
+def test_analyze_refuses_a_window_out_of_range_naming_the_option_typed(tmp_path, capsys, option, setting):
+    out = tmp_path / "out"
+    assert main(["analyze", str(tmp_path / "never-read.wav"), "--out", str(out), option, "-1"]) == 2
+    assert capsys.readouterr().err == (f"emotrace: error: {option}: setting '{setting}' must be a number of seconds "
+                                       "from 0.1 to 86400, not -1.0\n")  # was: 'command line: setting ...'
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("command", [["train", "fusion", "--out", "o"], ["evaluate", "fusion", "--out", "o"],
                                      ["evaluate", "audio", "data", "--out", "o"],
                                      ["train", "face", "data", "--out", "o"]])

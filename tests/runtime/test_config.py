@@ -302,3 +302,19 @@ def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path
             pass
         reading.join()
     assert outcome == [f"{fifo}: is a device, pipe or socket; give a config file"]
+
+
+def test_a_value_an_option_gave_is_refused_naming_the_option_and_the_setting(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[fusion]\nmethod = "weighted"\n')
+    with pytest.raises(InputError) as raised:
+        load_settings(path, {"audio.window_s": -1.0}, {"audio.window_s": "--window-s"})
+    assert str(raised.value) == "--window-s: setting 'audio.window_s' must be a number of seconds from 0.1 to 86400, " \
+                                "not -1.0"  # was: "command line: setting ...", an option the user never typed
+    with pytest.raises(InputError) as raised:  # a clash the option made is told by it too
+        load_settings(path, {"fusion.method": "mean", "fusion.weights": "audio=1"},
+                      {"fusion.method": "--fusion", "fusion.weights": "--weights"})
+    assert raised.value.source == "--weights"
+    settings = load_settings(path, {"audio.window_s": 3.0}, {"audio.window_s": "--window-s"})
+    assert (settings.source("audio.window_s"), settings.told("audio.window_s")) == ("command line", "--window-s")
+    assert settings.told("fusion.method") == str(path)

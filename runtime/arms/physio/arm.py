@@ -85,11 +85,11 @@ def classify_to_csv(
     rate_hz: float | None = None,
     utc_offset_s: float | None = None,
 ) -> int:
-    """``physio classify``: one CSV row per window (the model's own windows unless given), ``start_s`` from the
-    earliest channel start."""
+    """``physio classify``: one CSV row per window (the model's own windows unless given, as ``load_settings``
+    checked them), ``start_s`` from the earliest channel start."""
     check_output_file(csv_out, [path])
     model = load_physio_model(model_location)
-    settings = settings_as_trained(model, window_s, hop_s)  # bad settings fail before the recording is read
+    settings = settings_as_trained(model, window_s, hop_s)
     recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s)
     windows = classify_windows(recording, model, settings)
     write_atomically(Path(csv_out), windows_csv(windows).encode())

@@ -90,7 +90,7 @@ def test_windows_longer_than_a_waveform_model_reads_are_refused_and_shorter_ones
     clip = ravdess_dir / "Actor_02" / "03-01-05-02-01-01-02.flac"
     assert main(["analyze", str(clip), "--out", str(tmp_path / "long"), "--audio-model", str(waveform_model_dir),
                  "--window-s", "6"]) == 2
-    assert capsys.readouterr().err == ("emotrace: error: command line: setting 'audio.window_s' = 6.0: longer than "
+    assert capsys.readouterr().err == ("emotrace: error: --window-s: setting 'audio.window_s' = 6.0: longer than "
                                        "the 2 s the waveform model toy-waveform reads, which would judge each "
                                        "window's first 2 s alone; give 2 s or less\n")
     assert not (tmp_path / "long").exists()

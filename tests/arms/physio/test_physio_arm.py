@@ -249,7 +249,9 @@ def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_
 def test_a_hop_outside_the_settings_range_is_refused_before_the_recording_is_read(tmp_path, capsys):
     out = tmp_path / "s.csv"
     assert main(["physio", "classify", str(tmp_path / "not-read.zip"), "--csv", str(out), "--hop-s", "0.001"]) == 2
-    assert "must be a number of seconds from 0.1 to 86400, not 0.001" in capsys.readouterr().err
+    # the option typed named first (was: "command line: setting 'physio.hop_s'", a name the user never typed)
+    assert capsys.readouterr().err == ("emotrace: error: --hop-s: setting 'physio.hop_s' must be a number of seconds "
+                                       "from 0.1 to 86400, not 0.001\n")
     assert not out.exists()
 
 
@@ -368,8 +370,8 @@ def test_window_settings_the_physio_settings_would_refuse_exit_2(tmp_path, capsy
     out = tmp_path / "s.csv"
     assert main(["physio", "classify", str(tmp_path / "any.csv"), "--csv", str(out), *option]) == 2
     setting = "physio." + option[0].removeprefix("--").replace("-", "_")  # as analyze names its --window-s
-    assert f"command line: setting '{setting}' must be a number of seconds from 0.1 to 86400, not" in \
-        capsys.readouterr().err
+    assert capsys.readouterr().err == (f"emotrace: error: {option[0]}: setting '{setting}' must be a number of "
+                                       f"seconds from 0.1 to 86400, not {float(option[1])!r}\n")
     assert not out.exists()
 
 
