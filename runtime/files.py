@@ -265,14 +265,20 @@ def _check_writable(path: Path, folder: Path) -> None:
     """A file made in ``folder`` and removed again: the permission bits say nothing for root, nor for file systems
     that refuse new entries whatever they say (/proc, /sys), and a refusal found only when the run writes comes
     after all its work."""
-    probe = folder / f".emotrace-probe-{secrets.token_hex(6)}"
+    probe: Path | None = folder / f".emotrace-probe-{secrets.token_hex(6)}"
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # not this call's file: left alone
+            probe = None
+            raise
+        finally:  # made and removed in this one try: a stop landing just after the file is made takes it back too
+            if probe is not None:
+                with contextlib.suppress(OSError):
+                    probe.unlink(missing_ok=True)
     except OSError as error:
         why = {errno.EROFS: "read-only file system", errno.EACCES: "no permission", errno.EPERM: "no permission"}
         raise InputError(path, f"cannot write to {folder} ({why.get(error.errno, error.strerror or error)})") from None
-    with contextlib.suppress(OSError):
-        probe.unlink()
 
 
 def _inside(path: Path, folder: Path) -> bool:

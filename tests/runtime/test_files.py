@@ -125,6 +125,31 @@ def test_an_output_folder_without_write_access_is_refused(tmp_path, monkeypatch)
     assert str(refused.value).startswith(str(tmp_path / "out.csv"))
 
 
+def test_a_stop_just_after_the_write_check_makes_its_probe_file_leaves_none_behind(tmp_path, monkeypatch):
+    real_close = os.close
+
+    def closing_then_stopped(fd: int) -> None:  # Ctrl-C landing between the probe's making and its removal
+        real_close(fd)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "close", closing_then_stopped)
+    with pytest.raises(KeyboardInterrupt):
+        check_output_file(tmp_path / "out.csv")
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == []  # was: .emotrace-probe-XXXX left in the output folder
+
+
+def test_a_probe_file_of_the_name_drawn_that_is_not_the_check_s_own_is_left_alone(tmp_path, monkeypatch):
+    import secrets
+
+    monkeypatch.setattr(secrets, "token_hex", lambda n: "0" * 2 * n)
+    theirs = tmp_path / f".emotrace-probe-{'0' * 12}"
+    theirs.write_text("theirs")
+    with pytest.raises(InputError, match="cannot write to"):
+        check_output_file(tmp_path / "out.csv")
+    assert theirs.read_text() == "theirs"
+
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work_even_for_root(tmp_path, capsys):
     from runtime.cli import main
