@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,8 +130,29 @@ def _link_to_nothing(link: Path) -> str:
         os.stat(link)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return f"is a link to {target}, which leads back to itself (a loop of links)"
+            leads = "back to itself (a loop of links)" if _in_its_loop(link) else "into a loop of links"
+            return f"is a link to {target}, which leads {leads}"
     return f"is a link to {target}, which leads to a link to nothing"
+
+
+def _in_its_loop(link: Path) -> bool:
+    """Whether following ``link`` link by link comes back to it (a -> b -> a), not into a loop further on (a -> b,
+    b -> c -> b: a is outside it). Links are told by their inode: a loop's names may differ (./b, ../dir/b)."""
+    first = os.lstat(link)
+    seen = {(first.st_dev, first.st_ino)}
+    node = str(link)
+    while True:
+        node = os.path.join(os.path.dirname(node), os.readlink(node))
+        try:
+            status = os.lstat(node)
+        except OSError:
+            return False
+        key = (status.st_dev, status.st_ino)
+        if key == (first.st_dev, first.st_ino):
+            return True
+        if key in seen or not stat.S_ISLNK(status.st_mode):
+            return False
+        seen.add(key)
 
 
 def missing_input(path: Path | str, what: str = "file") -> InputError:

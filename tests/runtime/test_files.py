@@ -532,6 +532,17 @@ def test_an_input_that_is_a_loop_of_links_or_a_link_to_nothing_is_said_as_such_n
         assert str(refused.value) == f"{path}: {problem}"
 
 
+def test_a_link_leading_into_a_loop_it_is_not_part_of_is_said_so_not_as_leading_back_to_itself(tmp_path):
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("c")
+    (tmp_path / "c").symlink_to("b")
+    for name, problem in (("a", "is a link to b, which leads into a loop of links"),
+                          ("b", "is a link to c, which leads back to itself (a loop of links)")):
+        with pytest.raises(InputError) as refused:
+            find_files([tmp_path / name], {".wav"}, "audio files")
+        assert str(refused.value) == f"{tmp_path / name}: {problem}"  # was: a 'leads back to itself' too
+
+
 def test_an_input_file_that_is_a_pipe_or_a_folder_is_refused_at_once_naming_what_it_is(tmp_path):
     fifo = tmp_path / "settings.toml"
     os.mkfifo(fifo)
