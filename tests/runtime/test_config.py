@@ -280,6 +280,7 @@ def test_a_relative_model_path_in_a_config_reached_by_a_link_is_read_from_the_li
 
 
 def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path):
+    import contextlib
     import os
     import threading
 
@@ -298,9 +299,11 @@ def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path
     reading.start()
     reading.join(10)
     if reading.is_alive():  # was: waiting on the pipe for a writer, for ever at a command line
-        with open(fifo, "wb"):  # its end of file, so that the read ends
-            pass
-        reading.join()
+        # its end of file, so that a read waiting on the pipe ends; not waiting (nothing opened it to read: ENXIO),
+        # a blocking open would wait for ever
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reading.join(10)
     assert outcome == [f"{fifo}: is a device, pipe or socket; give a config file"]
 
 
