@@ -214,8 +214,8 @@ def software_record(elapsed_s: float, **when: str) -> dict[str, Any]:
     return {"emotrace": __version__, "libraries": libraries, "elapsed_s": round(elapsed_s, 3), **when}
 
 
-# The software record's fields (timeline.schema.json): text, seconds or versions by library; the first three are
-# required, and one of the next two: an analysis of a file or a live session.
+# The software record's fields (timeline.schema.json; a test holds them to it): text, seconds or versions by library;
+# the first three are required, and one of the next two: an analysis of a file or a live session.
 SOFTWARE_FIELDS = {"emotrace": str, "libraries": dict, "elapsed_s": float, "analysed_at_utc": str,
                    "started_at_utc": str, "session_id": str, "checkpoint_at_s": float}
 SOFTWARE_REQUIRED = ("emotrace", "libraries", "elapsed_s")

@@ -480,3 +480,20 @@ def test_a_folder_write_timeline_may_not_make_is_never_removed_when_the_write_fa
         write_timeline(_timeline(), out, make_missing_folder=False)
     # a folder missing as the write began is the run's own only where it may make it: here the stick's, kept
     assert (out / "timeline.json").read_text() == "the session's last checkpoint"
+
+
+def test_the_writer_s_own_checks_ask_what_the_schema_asks_of_the_software_record_and_the_settings():
+    from runtime.pipeline import STEPS
+    from runtime.timeline import SOFTWARE_FIELDS, SOFTWARE_REQUIRED, SOFTWARE_WHEN
+
+    schema = timeline_schema()
+    software = schema["properties"]["software"]
+    kinds = {"string": str, "number": float, "object": dict}  # as _software_problem checks each kind
+    assert {key: kinds[field["type"]] for key, field in software["properties"].items()} == SOFTWARE_FIELDS
+    assert all(field.get("minimum") == 0 for field in software["properties"].values() if field["type"] == "number")
+    assert software["additionalProperties"] is False  # a field beyond SOFTWARE_FIELDS is refused, as the writer does
+    assert tuple(software["required"]) == SOFTWARE_REQUIRED
+    assert tuple(one for choice in software["oneOf"] for one in choice["required"]) == SOFTWARE_WHEN
+    sections = schema["properties"]["settings"]["properties"]
+    assert {name for name, section in sections.items() if section.get("$ref") == "#/$defs/step_settings"} == \
+        set(STEPS)
