@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -728,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with stopping_on_signals(then_ignore=argv is None):
+        with stopping_on_signals(then_ignore=argv is None), _warnings_on_stderr():
             code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
         _said_input_error(error)
@@ -746,6 +747,34 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # a bug, not bad input: one line unless debugging is asked for
         return _internal_error(error)
     return code or 0
+
+
+class _EscapedBytes(logging.Formatter):
+    """A warning line as the command's other lines are printed: a file name's bytes that are not UTF-8 as ``\\xNN``
+    (``path_text``), not as the lone surrogates Python holds them in."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return path_text(super().format(record))
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """Within this, warnings are said on stderr as logging's fallback says them (the message alone), with a file
+    name's bytes escaped as every other printed line has them; the handler goes after (main called again adds its
+    own). Where logging has handlers already (a program that set them up, a test's capture), they alone say the
+    lines, as they did: no line twice."""
+    root = logging.getLogger()
+    if root.hasHandlers():
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_EscapedBytes())
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def _complain(line: str) -> None:

@@ -207,6 +207,23 @@ def test_an_output_name_that_is_not_utf8_is_printed_with_its_byte_escaped_on_a_s
     assert os.path.getsize(out) > 0
 
 
+def test_a_warning_naming_a_file_that_is_not_utf8_prints_its_byte_escaped_as_the_csv_writes_it(tmp_path):
+    import os
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    latin1 = bytes(folder) + b"/s\xe9ance.flac"  # a Latin-1 name, given and under a folder given
+    open(latin1, "wb").close()
+    # the warning is said as the files are gathered; the model missing then stops the batch before any is read
+    done = subprocess.run([sys.executable, "-m", "runtime.cli", "audio", "classify", folder, latin1, "--csv",
+                           tmp_path / "o.csv", "--model", tmp_path / "no-model"], capture_output=True, timeout=120,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 2 and err.isascii()
+    assert err.splitlines()[0] == (f"1 of the audio files named more than once (the same file as one named before); "
+                                   f"each read once, left out: {folder}/s\\xe9ance.flac")  # was: s\udce9ance.flac
+
+
 @pytest.mark.parametrize(("option", "setting"), [("--window-s", "audio.window_s"), ("--hop-s", "audio.hop_s")])
 def test_analyze_refuses_a_window_out_of_range_naming_the_option_typed(tmp_path, capsys, option, setting):
     out = tmp_path / "out"
