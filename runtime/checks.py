@@ -101,11 +101,11 @@ def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str,
 def column_taken(name: str) -> bool:
     """Whether ``name`` is already a column of timeline.csv: a fixed one, or a measurement of an arm's track or
     of the fused track. A model label so named would give the CSV two columns of one name."""
-    from runtime.fusion.affect import INCONGRUENT_PREFIX
+    from runtime.fusion.affect import AROUSAL_SOURCE_PREFIX, INCONGRUENT_PREFIX
     from runtime.fusion.base import MODALITY_QUALITY_PREFIX
 
     return (name in CSV_FIXED_COLUMNS or name in declared_measurements()
-            or name.startswith((MODALITY_QUALITY_PREFIX, INCONGRUENT_PREFIX)))
+            or name.startswith((MODALITY_QUALITY_PREFIX, INCONGRUENT_PREFIX, AROUSAL_SOURCE_PREFIX)))
 
 
 def check_models(settings: dict[str, dict[str, Any]], sections: list[str], fuse: bool = True) -> None:

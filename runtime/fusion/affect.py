@@ -88,7 +88,7 @@ def valence_arousal(
     for name, (values, weight) in sources.items():
         numerator = numerator + values * weight
         denominator = denominator + weight
-        out[f"arousal_{name.replace('.', '_')}"] = np.where(weight > 0, values, np.nan)
+        out[AROUSAL_SOURCE_PREFIX + name.replace(".", "_")] = np.where(weight > 0, values, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["arousal"] = np.where(denominator > 0, numerator / denominator, np.nan)
     out["arousal_quality"] = np.where(denominator > 0, np.minimum(denominator, 1.0), np.nan)
@@ -121,6 +121,7 @@ def compared_pairs(modalities: Sequence[str], used: np.ndarray | None = None) ->
 # ``incongruent_``): the pair's divergence, ``incongruent_<a>_vs_<b>``, and each one's confidence in its top label,
 # ``incongruent_<modality>_<label>``. The reading lines look these names up; the reason's words are for people.
 INCONGRUENT_PREFIX = "incongruent_"
+AROUSAL_SOURCE_PREFIX = "arousal_"  # arousal_<source>: the arousal one fusion.arousal_from source gave
 
 
 def pair_measurement(modality_a: str, modality_b: str) -> str:

@@ -198,6 +198,18 @@ def test_body_activation_without_labels_contributes_to_arousal():
     assert out.windows[0].measurements["arousal"] > 0.3
 
 
+def test_no_model_label_may_take_the_column_of_an_arousal_source():
+    from runtime.checks import column_taken
+
+    body = Track("body", labels=[], windows=[Window(0.0, 2.0, None, 1.0, "", {"activation": 0.9})])
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("neutral", 0.9), 1.0)])
+    out = make_fuser("mean").fuse([audio, body], grid=[(0.0, 2.0)], arousal_from=["body.activation"])
+    measurements = out.windows[0].measurements
+    assert "arousal_body_activation" in measurements
+    # was: a model label 'arousal_body_activation' passed, and the CSV had two columns of that name
+    assert all(column_taken(name) for name in measurements)
+
+
 def test_body_activation_moves_arousal_by_its_window_quality():
     # A body window of quality 0.078 (the pose barely seen) must not pull arousal as a full-quality one would.
     angry = Track("audio", windows=[Window(0.0, 2.0, probs_for("angry", 0.9), 1.0)])
