@@ -78,12 +78,15 @@ def main() -> None:
         said_agree, n_both = top_label_agreement(file_track.windows, windows)
         stored_agree, _ = top_label_agreement(file_track.windows, track.windows)
         lines_vs_track, n_lines_track = top_label_agreement(track.windows, windows)
+        claiming = [w for w in windows if w.has_claim]
+        first_kind = sum(voice.stream.before_baseline(w) for w in claiming)  # '(...; no speaker baseline yet)'
         print(f"live, {name}: {voice.stream.speech_s:.3f} s of speech, variants {track.settings['live_variants_used']} "
               f"as each window ended, {track.settings['variants_used']} in the track; speech fraction differs by more "
               f"than {FRACTION_DIFFERS} in {int(np.sum(differ > FRACTION_DIFFERS))} of {len(pairs)} windows (at most "
               f"{differ.max():.2f}); judged in one mode only: {sum(a != b for a, b in claims)} windows; top label "
               f"agrees in {said_agree:.2f} as each window ended, {stored_agree:.2f} in the track, of {n_both} judged "
-              f"in both; the lines' with the track's in {lines_vs_track:.2f} of {n_lines_track}")
+              f"in both; the lines' with the track's in {lines_vs_track:.2f} of {n_lines_track}; {first_kind} of the "
+              f"{len(claiming)} lines that make a claim judged before the speaker's baseline")
 
 
 if __name__ == "__main__":

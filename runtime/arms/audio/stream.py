@@ -127,7 +127,8 @@ class AudioStream:
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
         # the ends of the windows the population variant judged while the speaker's baseline asked for was forming
-        # (``before_baseline``): a few dozen at most, the windows of the first minutes of speech
+        # (``before_baseline``): those until audio.min_baseline_speech_s of speech was heard, a few dozen at the
+        # default 20 s, but every window judged where the session holds less (a float each: 7,200 an hour at 0.5 s)
         self._before_baseline_ends_s: set[float] = set()
         # each window the feature model judged: its start and features (1.8 kB, 13 MB an hour of speech at a 0.5 s
         # hop), for judging them all again against the baseline of them all (``judged_features``)
