@@ -154,12 +154,15 @@ STAMPS_STEP_S = 2 * AUDIO_STAMP_TOLERANCE_S
 # whole (JoinedRecordings); a step back under STAMPS_BACK_S is taken for the stamps' clock set back within one
 # recording, followed as a clock running apart is: the sound it overlaps is dropped (AudioPlacement), so that the
 # sound stays with a picture on that clock. A video's packets come in decode order, and where the container stores
-# no decode stamp (Matroska) their presentation stamps, and the decode stamps a demuxer guesses from them, go back
-# by a reordering: a frame is held behind at most REORDER_FRAMES (H.264's and HEVC's most), so a video's packet
-# starts a joint only where its stamp falls that far behind each of its stream's last REORDER_FRAMES.
+# no decode stamp (PRESENTATION_STAMP_FORMATS, or a packet without one) their presentation stamps, and the decode
+# stamps a demuxer guesses from them, go back by a reordering: a frame is held behind at most REORDER_FRAMES
+# (H.264's and HEVC's most), so such a packet starts a joint only where its stamp falls that far behind each of its
+# stream's last REORDER_FRAMES. Real decode stamps (MPEG-TS, MP4) are compared with the last one alone: a recording
+# of REORDER_FRAMES frames or fewer before a joint would hide it from the window.
 STAMPS_BACK_S = 0.25
 STAMPS_STEP_BACK_S = 0.001
 REORDER_FRAMES = 16
+PRESENTATION_STAMP_FORMATS = frozenset({"matroska", "webm"})
 # Opus with DTX (as WebRTC recorders write it): in silence the encoder sends a packet of a byte or three every
 # 400 ms and leaves the ones between out. The hole after such a packet, up to DTX_HOLE_S, is silence the encoder
 # left out, filled and not missing; a longer one lost packets too (the next DTX packet at least).
@@ -854,6 +857,7 @@ class StreamDecoder:
 
     def _packets(self) -> Iterator[av.Packet]:
         demuxer = self.container.demux()  # every stream's packets: the file's end is where the longest one ends
+        guessed_dts = _format_in(self.container.format.name, PRESENTATION_STAMP_FORMATS)
         while True:
             try:
                 packet = next(demuxer)
@@ -869,7 +873,7 @@ class StreamDecoder:
             decoded_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
             if decoded_s is not None:
                 self.joints.follow(packet.stream.index, decoded_s - self.origin_s, self._file_end_s,
-                                   reordered=packet.stream.type == "video")
+                                   reordered=packet.stream.type == "video" and (packet.dts is None or guessed_dts))
             start_s = self._packet_s(packet)
             if start_s is not None:
                 end_s = start_s + _packet_length_s(packet)
@@ -951,8 +955,8 @@ class JoinedRecordings:
     joint every stream's stamps go back, and what follows joint k is shifted by one amount for every stream, the
     end of all that came before less the stamp where the joint showed first, so that sound and picture stay
     together. Learnt from the packets of every stream in file order (decode stamps, which never go back within
-    a recording, or a video's reordered presentation stamps where there are none: ``REORDER_FRAMES``), so that
-    each stream's decoder, reading the file on its own, finds the same shifts."""
+    a recording, or a video's reordered presentation stamps where there are none or they are guessed:
+    ``REORDER_FRAMES``), so that each stream's decoder, reading the file on its own, finds the same shifts."""
 
     def __init__(self):
         self.shifts_s: list[float] = []  # joint k (from 1) -> its shift
@@ -961,12 +965,13 @@ class JoinedRecordings:
 
     def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float, reordered: bool = False) -> None:
         """Take one packet's decode stamp (on the file's clock, unshifted; a presentation stamp where it has
-        none); ``reordered``: the stream's stamps may go back by a reordering (a video's). ``end_so_far_s``: where
-        all packets before it end, shifted (the next recording's start, should this packet show a joint first)."""
-        recent_s = self._recent_s.get(stream_index)
-        if recent_s is None:
-            recent_s = self._recent_s[stream_index] = deque(maxlen=REORDER_FRAMES if reordered else 1)
-        if recent_s and stamp_s < min(recent_s) - self.back_s(self._joints.get(stream_index, 0)):
+        none); ``reordered``: the stamp may go back by a reordering (a video's presentation or guessed decode
+        stamp), compared with the lowest of the stream's last ``REORDER_FRAMES``, else with the last alone.
+        ``end_so_far_s``: where all packets before it end, shifted (the next recording's start, should this packet
+        show a joint first)."""
+        recent_s = self._recent_s.setdefault(stream_index, deque(maxlen=REORDER_FRAMES))
+        if recent_s and stamp_s < (min(recent_s) if reordered else recent_s[-1]) - self.back_s(
+                self._joints.get(stream_index, 0)):
             joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
             if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
                 self.shifts_s.append(end_so_far_s - stamp_s)

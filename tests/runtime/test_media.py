@@ -713,6 +713,22 @@ def test_recordings_with_b_frames_joined_end_to_end_are_still_found(tmp_path, ca
     assert len(re.findall(r"joined\.ts: the audio's timestamps go back", caplog.text)) == 1
 
 
+def test_recordings_of_under_sixteen_frames_joined_end_to_end_are_read_whole(tmp_path, caplog):
+    # 12 frames (1.2 s at 10 fps) and 3 s of sound a recording: real decode stamps, so the joint is the first step
+    # back, not one below the lowest of the last 16 packets (the whole first recording's)
+    sound = np.zeros(48000, dtype=np.float32)
+    sound[:16000] = 0.3
+    part = write_media(tmp_path / "part.ts", sound, 16000, "mp2", video_codec="mpeg4", video_s=1.2).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)
+    with caplog.at_level(logging.WARNING):
+        times = [f.t_s for f in FileVideoSource(joined, sample_fps=10.0).frames()]
+    single = len(list(FileVideoSource(tmp_path / "part.ts", sample_fps=10.0).frames()))
+    # was: a frame of the second recording dropped as decoded from damaged data
+    assert len(times) == 2 * single and np.all(np.diff(times) > 0) and "damaged" not in caplog.text
+    assert times[single] == pytest.approx(3.0, abs=0.15)  # after the first recording's sound, with its own
+
+
 def test_a_pause_in_a_transport_streams_picture_is_no_joint(tmp_path, caplog):
     from tests.arms.face.video_factory import write_video
 
