@@ -55,7 +55,7 @@ from runtime.config import DURATION
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, make_folder, node_kind, remove_empty_folders, topmost_missing
 from runtime.log_filters import first_time, muted
-from runtime.media import CUT_SHORT, MediaInfo, known_end_s
+from runtime.media import CUT_SHORT, NO_VIDEO_FRAMES, MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import NO_FRAMES, LiveVideoSource, VideoFrame
@@ -293,6 +293,12 @@ class VideoSession:
                 if window.reason == NO_FRAMES and window.start_s >= last_s:
                     window.reason = f"no video frames ({ended})"
         return tracks
+
+    def holds_no_frames(self) -> bool:
+        """Whether the replayed recording's video stream holds no frames (``NO_VIDEO_FRAMES``): the face and body
+        have nothing to read, as in file mode, and no camera failed."""
+        stats = self.source.stats
+        return self.source.replay and stats.stopped_reason == NO_VIDEO_FRAMES and not self.scan.frame_times_s
 
     def ended_why(self) -> str:
         """Why the picture ended before the session, where its source ended on its own (a camera gone, a replay
@@ -985,7 +991,8 @@ def _failed(replay: Path, voice_status: str, video: VideoSession | None) -> bool
     """Whether the replayed file's voice (its track's ``voice_status``) or picture stopped on a failure rather than
     at the file's end, which a file cut short reaches early: its tracks' status says why, not a line of where the
     recording ends."""
-    reasons = [why_stopped(voice_status, replay), video.source.stats.stopped_reason if video else ""]
+    reasons = [why_stopped(voice_status, replay),
+               video.source.stats.stopped_reason if video and not video.holds_no_frames() else ""]
     return bool(video and video.failure) or any(why and not why.startswith(CUT_SHORT) for why in reasons)
 
 
@@ -1072,9 +1079,13 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     if sensors and not (_replay_ends_session(inputs, duration_s) and read_end_s > 0):
         session_end_s = max(read_end_s, min(clock.now_s(), duration_s or float("inf")))
     tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed=failed)
-    if video:
-        if not video.scan.frame_times_s and not tracks and not sensors:
-            raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
+    if video and not video.scan.frame_times_s and not tracks and not sensors:
+        raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
+    if video and video.holds_no_frames():  # as file mode: the face and body left out, said in one line
+        arms = [section for section, wanted in (("face", video.face), ("body", video.body)) if wanted]
+        log.warning("%s: %s; recorded without the %s", inputs.replay, NO_VIDEO_FRAMES, " and ".join(arms))
+        not_run = {**not_run, **{section: f"the replayed recording's {NO_VIDEO_FRAMES}" for section in arms}}
+    elif video:
         tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed=failed)
         tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed=failed)
     tracks, not_run = _physio_and_fused(tracks, sensors, settings, session_end_s, not_run, None, failed)

@@ -25,6 +25,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+from runtime.media import NO_VIDEO_FRAMES
 from runtime.stopping import raise_if_stop_asked
 
 if TYPE_CHECKING:
@@ -359,6 +360,10 @@ class LiveVideoSource:
                     self.stats.stopped_reason = (decoder.stopped_reason if decoder
                                                  else _camera_ended(self.device, self.stats))
         except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
+            if self.replay and isinstance(error, InputError) and error.problem == NO_VIDEO_FRAMES:
+                # the recording's own: no camera failed, and the session leaves the face and body out (as analyze)
+                self.stats.stopped_reason = NO_VIDEO_FRAMES
+                return
             detail = str(error)
             if isinstance(error, InputError):  # the readers' own words (a file cut short): the device is named below
                 detail = error.problem

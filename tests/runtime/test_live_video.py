@@ -1,4 +1,5 @@
 import json
+import logging
 import re
 import shutil
 import time
@@ -346,6 +347,22 @@ def test_lines_that_cannot_be_printed_stop_no_track(tmp_path, caplog):
     assert audio.settings["status"] == "complete" and audio.windows[-1].end_s >= 3.5
     assert face.settings["frames"]["stopped_reason"] == "" and face.windows[-1].end_s >= 3.5
     assert caplog.text.count("live lines cannot be printed (BrokenPipeError") == 1
+
+
+def test_a_replay_whose_video_stream_holds_no_frames_leaves_the_face_and_body_out_as_analyze_does(tmp_path, caplog):
+    from tests.media_factory import tone, write_media
+
+    replay = write_media(tmp_path / "blind.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="libx264",
+                         video_s=0.0)
+    with caplog.at_level(logging.WARNING):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), on_line=None)
+    # was: face and body tracks whose windows said 'no video frames (camera stopped (video stream holds no frames))'
+    assert [t.name for t in timeline.tracks] == ["audio"] and "camera stopped" not in caplog.text
+    said = [r.getMessage() for r in caplog.records if "holds no frames" in r.getMessage()]
+    assert said == [f"{replay}: video stream holds no frames; recorded without the face and body"]
+    for section in ("face", "body"):
+        assert timeline.settings[section] == {"enabled": False,
+                                              "why": "the replayed recording's video stream holds no frames"}
 
 
 def _written_timelines(monkeypatch) -> list:
