@@ -38,7 +38,7 @@ def image_paths(paths: list[Path]) -> list[Path]:
 def read_rgb(path: Path) -> np.ndarray:
     with opencv_name(path) as name, native_stderr(keep=lambda line: False) as said:  # the codecs' words said once
         try:
-            image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, to be scaled here
+            image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, scaled in to_8bit
         except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
             raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
     detail = f" ({said[0].strip()[:120]})" if said else ""
@@ -56,16 +56,19 @@ LOW_BITS_MAX = 4095  # a 16-bit image no brighter than this uses 12 bits or fewe
 def to_8bit(image: np.ndarray, path: Path) -> np.ndarray:
     """An image's 8-bit grey levels. A 16-bit one is read on its format's full range (65535 is white), not stretched
     to its own brightest pixel: stretching would invent contrast in a dark picture. A 16-bit image whose values sit in
-    its low bits (a 10- or 12-bit sensor's) is thus nearly black, and said so in one line naming it."""
+    its low bits (a 10- or 12-bit sensor's) is thus nearly black, and said so in one line naming it. Other samples
+    (floating-point, signed) are refused: their range is not known (a float TIFF may hold 0-1 or 0-255), and a NaN
+    has no grey level; OpenCV's imread without IMREAD_ANYDEPTH refused most of them too."""
+    if image.dtype == np.uint8:
+        return image
     if image.dtype == np.uint16:
         brightest = int(image.max())
         if brightest <= LOW_BITS_MAX:
             log.warning("%s: 16-bit image whose values reach only %d of 65535 (a 12-bit or smaller range?): read on "
                         "the full 16-bit range, so it is nearly black", path, brightest)
         return np.round(image / 257.0).astype(np.uint8)
-    if image.dtype != np.uint8:  # e.g. a floating-point TIFF: its values taken as 0-255 grey levels, as OpenCV does
-        return np.clip(np.round(image), 0, 255).astype(np.uint8)
-    return image
+    kind = "floating-point" if np.issubdtype(image.dtype, np.floating) else f"{image.dtype.itemsize * 8}-bit signed"
+    raise InputError(path, f"not a readable image ({kind} samples)")
 
 
 @contextmanager
