@@ -991,6 +991,31 @@ def test_a_stop_just_after_the_folder_is_claimed_leaves_neither_folder_nor_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_ctrl_c_during_the_claim_is_kept_until_the_claim_is_whole_then_raised_and_the_claim_taken_back(
+        tmp_path, monkeypatch):
+    import signal
+
+    import runtime.live as live
+    from runtime.stopping import stopping_on_signals
+
+    written = _written_timelines(monkeypatch)
+    made = live._identity
+
+    def stopped(*args, **kwargs):  # a real Ctrl-C as the claim's file is made, through the command's own handler
+        signal.raise_signal(signal.SIGINT)
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(live, "_identity", stopped)
+    out = tmp_path / "made" / "out"
+    with pytest.raises(KeyboardInterrupt), stopping_on_signals():
+        run_live(out, load_settings(), LiveInputs(microphone=None, replay=EXAMPLE), duration_s=2.0,
+                 on_line=lambda _line: None)
+    # the claim went on to its first checkpoint (no stop broke into it), then the stop ended the session before it
+    # started, and the claim was taken back whole
+    assert len(written) == 1 and written[0]["tracks"] == []
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_timeline_json_left_by_a_session_cut_off_as_it_started_is_said_as_such(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
