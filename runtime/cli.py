@@ -724,19 +724,32 @@ def _said_failed_count(failed: list[InputError], files: int, csv_path: Path) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command ``argv`` gives (None: the process's own command line, the process exiting after it: stops
-    after the command are ignored, ``stopping_on_signals``' ``then_ignore``); its exit status."""
+    """The command ``argv`` gives (None: the process's own command line, the process exiting after it: a stop
+    after the command exits at once with its status, ``stopping_on_signals``' ``then_exit``); its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with stopping_on_signals(then_ignore=argv is None), _warnings_on_stderr():
-            code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
+        with stopping_on_signals(then_exit=argv is None) as outcome, _warnings_on_stderr():
+            outcome.status = _run(args)
+    except KeyboardInterrupt:  # a stop landing as the command ended, outside _run's own handling
+        return _interrupted()
+    return outcome.status
+
+
+def _interrupted() -> int:
+    _complain("emotrace: interrupted")
+    return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The parsed command run; its exit status, each failure said in one line."""
+    try:
+        code = args.run(args)  # None, or the exit code of a batch that went on past its bad files
     except InputError as error:
         _said_input_error(error)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        _complain("emotrace: interrupted")
-        return 130
+        return _interrupted()
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in TRAINING_HOST_MODULES:
             return _internal_error(error)

@@ -20,8 +20,9 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import FrameType
 
 # Ctrl-C; a service manager stopping the appliance, kill, timeout; the terminal closed or an SSH connection dropped
@@ -88,17 +89,38 @@ def raise_if_stop_asked() -> None:
         raise KeyboardInterrupt
 
 
+@dataclass
+class Outcome:
+    """A command's exit status, once it has one (None until then)."""
+
+    status: int | None = None
+
+
+def _exit_with(outcome: Outcome) -> Callable[[int, FrameType | None], None]:
+    """The handler of a stop once the process's command is done: the process exits at once with the command's own
+    status (a signal's 128 + N where it has none), its printed lines flushed first."""
+
+    def exit_now(signum: int, frame: FrameType | None) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a write under way (reentrant), or no stream: never the exit
+                stream.flush()
+        os._exit(outcome.status if outcome.status is not None else 128 + int(signum))
+
+    return exit_now
+
+
 @contextmanager
-def stopping_on_signals(then_ignore: bool = False) -> Iterator[None]:
+def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
     """Meanwhile, SIGINT, SIGTERM and SIGHUP ask the command to stop (SIGTERM or SIGHUP alone would end the process
     at once, losing a live session's timeline and leaving a training run's folder half made); a SIGHUP ignored
     (``nohup``) stays ignored. The handlers found are given back after, and the request is forgotten; with
-    ``then_ignore`` (the command is the process's, which exits next) the stops are ignored instead: a service
-    manager repeating its stop while the interpreter shuts down (a fraction of a second) would otherwise end with
-    143, logged as a failure, a process whose work is done. Handlers belong to the main thread: elsewhere nothing
-    is set."""
+    ``then_exit`` (the command is the process's, which exits next) a stop after it exits at once with the status
+    the command set in the ``Outcome`` yielded: a service manager repeating its stop while the interpreter shuts
+    down would otherwise end with 143, logged as a failure, a process whose work is done, and a shutdown that
+    hangs is still ended by a stop. Handlers belong to the main thread: elsewhere nothing is set."""
+    outcome = Outcome()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield outcome
         return
     before = {}
     try:
@@ -113,11 +135,11 @@ def stopping_on_signals(then_ignore: bool = False) -> Iterator[None]:
                 before[number] = signal.signal(number, ask_to_stop)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        yield
+        yield outcome
     finally:
         _kept_only.set()  # a stop between two of these would otherwise leave one handler ours
         for number, handler in before.items():
-            if then_ignore:
-                handler = signal.SIG_IGN
+            if then_exit:
+                handler = _exit_with(outcome)
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
         _asked.clear()

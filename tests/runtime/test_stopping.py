@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -119,20 +120,30 @@ def test_the_handlers_found_are_given_back_and_the_request_forgotten():
             signal.signal(number, handler)
 
 
-def test_the_process_s_own_command_ignores_stops_once_done_so_a_repeated_stop_during_its_exit_is_no_failure(
-        monkeypatch):
+def test_the_process_s_own_command_leaves_a_handler_for_stops_after_it_and_the_tests_get_theirs_back(monkeypatch):
     from runtime.cli import main
 
-    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    before = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     monkeypatch.setattr(sys, "argv", ["emotrace", "models", "list"])  # a command quickly done
     try:
         assert main() == 0
-        # was: the defaults given back, a SIGTERM in the interpreter's shutdown ending a saved session with 143
-        assert {number: signal.getsignal(number) for number in before} == dict.fromkeys(before, signal.SIG_IGN)
-        os.kill(os.getpid(), signal.SIGTERM)  # ignored: the test goes on
-    finally:
+        after = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+        # was: SIG_IGN, so a shutdown that hangs could no longer be stopped
+        assert all(callable(handler) and handler is not before[number] for number, handler in after.items())
+    finally:  # all of them: was SIGINT and SIGTERM alone, SIGHUP left ignored for the rest of the test run
         for number, handler in before.items():
             signal.signal(number, handler)
+
+
+@pytest.mark.parametrize(("command", "status"), [(["models", "list"], 0), (["extract-audio", "missing.wav"], 2)])
+def test_a_stop_once_the_process_s_command_is_done_exits_at_once_with_the_command_s_status(tmp_path, command, status):
+    # A service manager repeating its stop as the process exits: the command's status stands (was: 143 before the
+    # stops were ignored), and a shutdown that would go on (here: end as 99) is ended at once (was: ignored).
+    script = (f"import os, signal, sys\nfrom runtime.cli import main\nsys.argv = ['emotrace', *{command!r}]\n"
+              "print('status', main(), flush=True)\nsignal.raise_signal(signal.SIGTERM)\nos._exit(99)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.stdout.splitlines()[-1] == f"status {status}" and done.returncode == status
 
 
 def test_a_command_started_to_outlive_its_terminal_is_not_stopped_by_the_hangup():
