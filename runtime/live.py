@@ -284,8 +284,8 @@ class VideoSession:
 
     def _live(self, tracks: list[Track], scan: VideoScan | None) -> list[Track]:
         """``tracks`` marked live; where the picture ended before the session, the windows after its last frame say
-        so, not that frames were missing (a gap)."""
-        ended = self.ended_why() if scan is None else ""
+        so, not that frames were missing (a gap): a checkpoint's copy of the scan (``scan``) as the session's end."""
+        ended = self.ended_why()
         last_s = self.scan.frame_times_s[-1] if self.scan.frame_times_s else -math.inf
         for track in tracks:
             track.settings["mode"] = "live"

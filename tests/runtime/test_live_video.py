@@ -349,6 +349,25 @@ def test_lines_that_cannot_be_printed_stop_no_track(tmp_path, caplog):
     assert caplog.text.count("live lines cannot be printed (BrokenPipeError") == 1
 
 
+def test_a_copy_of_the_scan_after_the_picture_ended_says_it_ended_as_the_sessions_end_does(tmp_path, monkeypatch):
+    import copy
+
+    import runtime.live as live
+    from tests.media_factory import tone, write_media
+
+    started, start = [], live._start_video
+    monkeypatch.setattr(live, "_start_video", lambda *args: started.append(start(*args)) or started[-1])
+    replay = write_media(tmp_path / "v.mkv", tone(5.0, 16000), 16000, "aac", video_codec="mpeg4", video_s=2.0)
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=replay), on_line=None)
+    video = started[0]
+    # what a checkpoint made once the picture has ended reads: a copy of the scan, not the session's own
+    for name, tracks in (("face", video.face_tracks), ("body", video.body_tracks)):
+        after = [w for w in tracks(timeline.duration_s, copy.copy(video.scan))[0].windows if w.start_s >= 2.0]
+        # was: 'no video frames (gap or unreadable frames)' in the copy's windows, where the session's end said this
+        assert after and {w.reason for w in after} == {"no video frames (the recording's picture ended)"}
+        assert [w.reason for w in timeline.track(name).windows if w.start_s >= 2.0] == [w.reason for w in after]
+
+
 def test_a_replay_whose_video_stream_holds_no_frames_leaves_the_face_and_body_out_as_analyze_does(tmp_path, caplog):
     from tests.media_factory import tone, write_media
 
