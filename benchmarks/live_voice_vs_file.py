@@ -58,11 +58,11 @@ def main() -> None:
     parser.add_argument("--min-baseline-speech-s", type=float,
                         help="audio.min_baseline_speech_s, as a config file would set it (default: the setting's)")
     args = parser.parse_args()
-    try:
+    try:  # a setting out of range (nan), a recording that cannot be read: one line, as the commands give it
+        config = load_settings(None, {"audio.min_baseline_speech_s": args.min_baseline_speech_s})
         samples = read_audio(args.recording)
     except InputError as error:
         raise SystemExit(str(error)) from None
-    config = load_settings(None, {"audio.min_baseline_speech_s": args.min_baseline_speech_s})
     settings = AudioSettings.from_config(config["audio"])
     model = load_audio_model(config["audio"]["model"])
     file_track = analyze_audio(samples, model, settings)

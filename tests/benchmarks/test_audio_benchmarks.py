@@ -87,3 +87,9 @@ def test_a_candidate_row_that_names_the_shipped_recipe_says_what_it_leaves_out(t
     assert shipped and all("without speed perturbation" in row for row in shipped)
     assert [recipe.get("augmented", ()) for spec, recipe in calls if spec is candidates.CLASSIFIER] == [()]
     assert table.strip() in capsys.readouterr().out  # printed as saved
+
+
+def test_the_live_voice_benchmark_ends_a_setting_out_of_range_in_one_line(monkeypatch):
+    line = _ends_in(_benchmark("live_voice_vs_file"), monkeypatch, "examples/session.mp4",
+                    "--min-baseline-speech-s", "nan")  # was: an InputError's traceback
+    assert line.startswith("command line: setting 'audio.min_baseline_speech_s' must be") and line.endswith("not nan")
