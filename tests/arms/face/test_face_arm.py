@@ -414,6 +414,27 @@ def test_a_face_too_dark_to_read_gets_quality_0_and_why_not_an_expression_read_f
     assert all(w.quality > 0.5 and w.probs for w in lit.windows)
 
 
+def test_a_face_whose_crop_is_blank_gets_quality_0_and_why_not_an_expression(monkeypatch):
+    from runtime.arms.face.arm import face_track
+    from runtime.arms.face.settings import FaceSettings
+    from runtime.arms.video.scan import make_observers, scan_frames
+    from runtime.sources.video import VideoFrame
+    from tests.arms.face.video_factory import moving_frame
+
+    settings = FaceSettings()
+    faces, _ = make_observers(settings)
+    crop = faces.expression.crop
+    # the face found and meshed, its crop washed out to a flat bright grey (a face burnt out white): no features
+    monkeypatch.setattr(faces.expression, "crop", lambda image, roi: np.full_like(crop(image, roi), 200))
+    frames = [VideoFrame(i / 5, moving_frame(astronaut(), i / 5, 640, 480)) for i in range(10)]
+    scan = scan_frames(frames, faces)
+    track = face_track(scan, scan.patient_id, 2.0, settings, faces.expression.labels)
+    assert track.windows and all(w.measurements.get("face_coverage", 0) > 0 for w in track.windows)  # face there
+    # was: the blank crop read for an expression (a flat grey crop as sad at 0.59), the window claiming it
+    assert all(not w.has_claim and w.quality == 0 and w.reason == "face crop blank, no features to read its "
+               "expression (spread 0.0 grey of 255)" for w in track.windows)
+
+
 def test_face_classify_says_each_unreadable_image_as_it_meets_it(tmp_path, monkeypatch):
     import runtime.arms.face.classify as classify
     import runtime.cli as cli
