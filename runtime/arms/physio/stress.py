@@ -13,7 +13,7 @@ import numpy as np
 
 from runtime.arms.physio.features import MEASUREMENTS, WindowFeatures, feature_matrix
 from runtime.arms.physio.model import card_setting, input_settings_problem, model_inputs
-from runtime.config import ConfigSection
+from runtime.config import RULES, ConfigSection
 from runtime.errors import InputError
 from runtime.models import Model, load_card, load_model
 from runtime.models.card import windows_not_as_trained
@@ -110,8 +110,13 @@ def classify_session(windows: list[WindowFeatures], model: Model) -> list[Physio
 
 
 def settings_as_trained(model: Model, window_s: float | None = None, hop_s: float | None = None) -> PhysioSettings:
-    """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given (given ones are
-    checked settings: ``load_settings`` refuses a window out of range)."""
+    """The windows the model was trained on (its card's ``window_s``, ``hop_s``) where not given. Given ones are
+    checked as the settings' rules check them: the command line's were refused by ``load_settings`` already, naming
+    the option; a library caller's are refused here, before any recording is read, naming the setting."""
+    for setting, value in (("physio.window_s", window_s), ("physio.hop_s", hop_s)):
+        problem = None if value is None else RULES[setting].problem(value)
+        if problem:
+            raise InputError(setting, problem)
     extra, defaults = model.card.extra, PhysioSettings()
     return PhysioSettings(
         model=str(model.card.folder),

@@ -495,3 +495,12 @@ def test_the_track_says_what_its_windows_are_judged_against_as_the_card_does(tmp
     recording = read_e4(write_e4(tmp_path / "S99", duration_s=360.0))
     track = physio_track(recording, model, PhysioSettings())
     assert track.settings["baseline"] == said
+
+
+@pytest.mark.parametrize(("window_s", "hop_s", "setting"), [(-1.0, None, "physio.window_s"),
+                                                            (30.0, float("nan"), "physio.hop_s")])
+def test_a_library_caller_s_window_out_of_range_is_refused_naming_the_setting_before_any_reading(window_s, hop_s,
+                                                                                                 setting):
+    # was: the recording read whole, then numpy's 'window_s and hop_s must be positive finite numbers'
+    with pytest.raises(InputError, match=rf"^{setting}: must be a number of seconds from 0.1 to 86400"):
+        settings_as_trained(load_physio_model("physio-stress"), window_s, hop_s)
