@@ -728,11 +728,15 @@ def main(argv: list[str] | None = None) -> int:
     after the command exits at once with its status, ``stopping_on_signals``' ``then_exit``); its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    outcome = None
     try:
         with stopping_on_signals(then_exit=argv is None) as outcome, _warnings_on_stderr():
             outcome.status = _run(args)
     except KeyboardInterrupt:  # a stop landing as the command ended, outside _run's own handling
-        return _interrupted()
+        status = _interrupted()
+        if outcome is not None:  # a stop after this exits with it, not with the status the command had returned
+            outcome.status = status
+        return status
     return outcome.status
 
 

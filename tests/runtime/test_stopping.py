@@ -146,6 +146,19 @@ def test_a_stop_once_the_process_s_command_is_done_exits_at_once_with_the_comman
     assert done.stdout.splitlines()[-1] == f"status {status}" and done.returncode == status
 
 
+def test_a_stop_landing_as_the_command_ends_is_the_status_a_later_stop_exits_with(tmp_path):
+    # the stop lands as the command's warnings handler is taken down: main says 'interrupted', 130; a repeated stop
+    # during shutdown exits 130 too (was 0, the status the command had returned before the stop)
+    script = ("import contextlib, os, signal, sys\nimport runtime.cli as cli\n@contextlib.contextmanager\n"
+              "def stopped_as_it_ends():\n    yield\n    raise KeyboardInterrupt\n"
+              "cli._warnings_on_stderr = stopped_as_it_ends\nsys.argv = ['emotrace', 'models', 'list']\n"
+              "print('status', cli.main(), flush=True)\nsignal.raise_signal(signal.SIGTERM)\nos._exit(99)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.stdout.splitlines()[-1] == "status 130" and done.returncode == 130
+    assert done.stderr.strip().splitlines()[-1] == "emotrace: interrupted"
+
+
 def test_a_command_started_to_outlive_its_terminal_is_not_stopped_by_the_hangup():
     before = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # what nohup sets
     try:
