@@ -59,7 +59,8 @@ def main() -> None:
                         help="audio.min_baseline_speech_s, as a config file would set it (default: the setting's)")
     args = parser.parse_args()
     try:  # a setting out of range (nan), a recording that cannot be read: one line, as the commands give it
-        config = load_settings(None, {"audio.min_baseline_speech_s": args.min_baseline_speech_s})
+        config = load_settings(None, {"audio.min_baseline_speech_s": args.min_baseline_speech_s},
+                               {"audio.min_baseline_speech_s": "--min-baseline-speech-s"})
         samples = read_audio(args.recording)
     except InputError as error:
         raise SystemExit(str(error)) from None

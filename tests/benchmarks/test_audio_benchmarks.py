@@ -92,4 +92,5 @@ def test_a_candidate_row_that_names_the_shipped_recipe_says_what_it_leaves_out(t
 def test_the_live_voice_benchmark_ends_a_setting_out_of_range_in_one_line(monkeypatch):
     line = _ends_in(_benchmark("live_voice_vs_file"), monkeypatch, "examples/session.mp4",
                     "--min-baseline-speech-s", "nan")  # was: an InputError's traceback
-    assert line.startswith("command line: setting 'audio.min_baseline_speech_s' must be") and line.endswith("not nan")
+    assert line.startswith("--min-baseline-speech-s: setting 'audio.min_baseline_speech_s' must be")
+    assert line.endswith("not nan")
