@@ -3,6 +3,7 @@ import logging
 import re
 import wave
 from collections.abc import Callable
+from pathlib import Path
 
 import av
 import numpy as np
@@ -641,14 +642,21 @@ def test_audio_whose_rate_and_channels_change_mid_stream_is_read_through_at_one_
     assert rms == pytest.approx([0.3 / np.sqrt(2)] * 2, rel=0.05)  # the stereo half averaged, not summed
 
 
+def joined_recordings(tmp_path: Path, video_s: float) -> Path:
+    """Two copies of one MPEG-TS recording (``video_s`` of picture at 10 fps, 3 s of sound loud for its first second)
+    joined by their bytes, as a recorder that starts a file again does: the second one's stamps start again."""
+    sound = np.zeros(48000, dtype=np.float32)
+    sound[:16000] = 0.3
+    part = write_media(tmp_path / "part.ts", sound, 16000, "mp2", video_codec="mpeg4", video_s=video_s).read_bytes()
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(part + part)
+    return joined
+
+
 def test_recordings_joined_end_to_end_are_read_one_after_the_other_sound_and_picture_together(tmp_path, caplog):
     # Each MPEG-TS recording's stamps start again: joined by their bytes, the second one's stamps go back. Here
     # each holds 2 s of picture and 3 s of sound, loud for its first second.
-    sound = np.zeros(48000, dtype=np.float32)
-    sound[:16000] = 0.3
-    part = write_media(tmp_path / "part.ts", sound, 16000, "mp2", video_codec="mpeg4", video_s=2.0).read_bytes()
-    joined = tmp_path / "joined.ts"
-    joined.write_bytes(part + part)
+    joined = joined_recordings(tmp_path, video_s=2.0)
     with caplog.at_level(logging.WARNING):
         times = [f.t_s for f in FileVideoSource(joined, sample_fps=10.0).frames()]
         decoded = read_audio(joined)
@@ -716,11 +724,7 @@ def test_recordings_with_b_frames_joined_end_to_end_are_still_found(tmp_path, ca
 def test_recordings_of_under_sixteen_frames_joined_end_to_end_are_read_whole(tmp_path, caplog):
     # 12 frames (1.2 s at 10 fps) and 3 s of sound a recording: real decode stamps, so the joint is the first step
     # back, not one below the lowest of the last 16 packets (the whole first recording's)
-    sound = np.zeros(48000, dtype=np.float32)
-    sound[:16000] = 0.3
-    part = write_media(tmp_path / "part.ts", sound, 16000, "mp2", video_codec="mpeg4", video_s=1.2).read_bytes()
-    joined = tmp_path / "joined.ts"
-    joined.write_bytes(part + part)
+    joined = joined_recordings(tmp_path, video_s=1.2)
     with caplog.at_level(logging.WARNING):
         times = [f.t_s for f in FileVideoSource(joined, sample_fps=10.0).frames()]
     single = len(list(FileVideoSource(tmp_path / "part.ts", sample_fps=10.0).frames()))
