@@ -128,8 +128,12 @@ def test_the_process_s_own_command_leaves_a_handler_for_stops_after_it_and_the_t
     try:
         assert main() == 0
         after = {number: signal.getsignal(number) for number in STOP_SIGNALS}
-        # was: SIG_IGN, so a shutdown that hangs could no longer be stopped
-        assert all(callable(handler) and handler is not before[number] for number, handler in after.items())
+        # was: SIG_IGN, so a shutdown that hangs could no longer be stopped; a hangup ignored before (the test run
+        # started under nohup) stays ignored
+        kept = {signal.SIGHUP} if before[signal.SIGHUP] == signal.SIG_IGN else set()
+        assert all(getattr(handler, "__name__", "") == "exit_now" for number, handler in after.items()
+                   if number not in kept)
+        assert all(after[number] == signal.SIG_IGN for number in kept)
     finally:  # all of them: was SIGINT and SIGTERM alone, SIGHUP left ignored for the rest of the test run
         for number, handler in before.items():
             signal.signal(number, handler)
