@@ -4,6 +4,7 @@ from runtime.checks import check_models
 from runtime.config import DEFAULTS, load_settings
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
+from tests.pipes import refusal_of_a_pipe
 
 
 def test_file_and_overrides_layer_over_defaults(tmp_path):
@@ -280,31 +281,9 @@ def test_a_relative_model_path_in_a_config_reached_by_a_link_is_read_from_the_li
 
 
 def test_a_config_that_is_a_pipe_is_refused_at_once_as_an_input_pipe_is(tmp_path):
-    import contextlib
-    import os
-    import threading
-
     fifo = tmp_path / "settings.toml"
-    os.mkfifo(fifo)
-    outcome = []
-
-    def load() -> None:
-        try:
-            load_settings(fifo)
-            outcome.append("read")
-        except InputError as error:
-            outcome.append(str(error))
-
-    reading = threading.Thread(target=load, daemon=True)
-    reading.start()
-    reading.join(10)
-    if reading.is_alive():  # was: waiting on the pipe for a writer, for ever at a command line
-        # its end of file, so that a read waiting on the pipe ends; not waiting (nothing opened it to read: ENXIO),
-        # a blocking open would wait for ever
-        with contextlib.suppress(OSError):
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-        reading.join(10)
-    assert outcome == [f"{fifo}: is a device, pipe or socket; give a config file"]
+    # was: waiting on the pipe for a writer, for ever at a command line
+    assert refusal_of_a_pipe(load_settings, fifo) == f"{fifo}: is a device, pipe or socket; give a config file"
 
 
 def test_a_value_an_option_gave_is_refused_naming_the_option_and_the_setting(tmp_path):

@@ -17,6 +17,7 @@ from runtime.arms.physio.recording import Channel, Recording
 from runtime.cli import main
 from runtime.errors import InputError
 from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv, zip_e4
+from tests.pipes import refusal_of_a_pipe
 
 
 def refusing(monkeypatch, refused: Path) -> None:
@@ -208,20 +209,5 @@ def test_a_skin_conductance_no_skin_could_give_is_a_missing_sample_with_one_warn
 
 
 def test_a_pipe_is_refused_without_reading_it(tmp_path):
-    import os
-    import threading
-
-    fifo = tmp_path / "rec.csv"
-    os.mkfifo(fifo)
-    said = []
-
-    def read() -> None:
-        try:
-            read_recording(fifo)
-        except InputError as error:
-            said.append(str(error))
-
-    reader = threading.Thread(target=read, daemon=True)  # a reader that waits on the pipe must fail, not hang
-    reader.start()
-    reader.join(timeout=10)
-    assert not reader.is_alive() and said and "not a regular file or folder" in said[0]
+    # a reader that waits on the pipe must fail, not hang
+    assert "not a regular file or folder" in refusal_of_a_pipe(read_recording, tmp_path / "rec.csv")
