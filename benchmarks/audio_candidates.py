@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.audio.datasets import load_corpus  # noqa: E402
 from export.audio.extract import WindowTable, extract_windows  # noqa: E402
-from export.audio.train import CLASSIFIER, LABELS, cross_validate, speaker_folds  # noqa: E402
+from export.audio.train import CLASSIFIER, LABELS, check_cv_folds, cross_validate, speaker_folds  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 LOGREG = {"kind": "logreg", "C": 0.01}
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--cv-folds", type=int, default=5)
     args = parser.parse_args()
     try:
+        check_cv_folds(args.cv_folds)  # before the feature work, as train audio checks it
         report(args)
     except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
         raise SystemExit(str(error)) from None

@@ -22,7 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from export.audio.datasets import load_corpus  # noqa: E402
 from export.audio.export import build_onnx, quantize, run_onnx  # noqa: E402
 from export.audio.extract import extract_windows  # noqa: E402
-from export.audio.train import LABELS, SPEED_FACTORS, TrainingRows, clip_level, speaker_folds  # noqa: E402
+from export.audio.train import (  # noqa: E402
+    LABELS,
+    SPEED_FACTORS,
+    TrainingRows,
+    check_cv_folds,
+    clip_level,
+    speaker_folds,
+)
 from export.metrics import classification_metrics  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
@@ -35,6 +42,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=["session", "none"], default="session")
     args = parser.parse_args()
     try:
+        check_cv_folds(args.cv_folds)  # before the feature work, as train audio checks it
         report(args)
     except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
         raise SystemExit(str(error)) from None

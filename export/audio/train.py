@@ -332,6 +332,12 @@ def clip_level(window_probs: np.ndarray, clip_index: np.ndarray, n_clips: int) -
     return probs, claimed
 
 
+def check_cv_folds(cv_folds: int) -> None:
+    """Speaker-independent cross-validation needs two folds or more (said before any feature work)."""
+    if cv_folds < 2:
+        raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+
+
 def speaker_folds(speakers: list[str], cv_folds: int) -> list[list[str]]:
     """GroupKFold's speaker partition (deterministic), written into the report."""
     from sklearn.model_selection import GroupKFold
@@ -436,8 +442,7 @@ def train_audio(data: Path, out: Path, cv_folds: int = 5, validation_speakers: l
     emotions = sorted({clip.emotion for clip in corpus.clips}, key=corpus.labels.index)
     if len(emotions) < 2:  # a model of one label always says it, and its figures would read as perfect
         raise InputError(data, f"every clip is labelled {emotions[0]}: training needs clips of at least two emotions")
-    if cv_folds < 2:
-        raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+    check_cv_folds(cv_folds)
     if cv_folds > len(speakers):  # said before the minutes of feature work, not only in the report's fold count
         log.warning("--cv-folds %d: only %d speakers, so %d folds of one speaker each", cv_folds, len(speakers),
                     len(speakers))

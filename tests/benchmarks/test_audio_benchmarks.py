@@ -94,3 +94,10 @@ def test_the_live_voice_benchmark_ends_a_setting_out_of_range_in_one_line(monkey
                     "--min-baseline-speech-s", "nan")  # was: an InputError's traceback
     assert line.startswith("--min-baseline-speech-s: setting 'audio.min_baseline_speech_s' must be")
     assert line.endswith("not nan")
+
+
+@pytest.mark.parametrize("name", ["audio_int8_cv", "audio_candidates"])
+def test_fewer_than_two_folds_is_one_line_before_any_corpus_work(name, tmp_path, monkeypatch):
+    # was: sklearn's ValueError traceback, after every clip's features; the corpus here is not even read
+    line = _ends_in(_benchmark(name), monkeypatch, str(tmp_path / "missing"), "--cv-folds", "1")
+    assert line == "1: --cv-folds must be at least 2"

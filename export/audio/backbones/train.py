@@ -43,7 +43,7 @@ from export.audio.backbones.models import (
 )
 from export.audio.backbones.store import resolve_model
 from export.audio.datasets import Corpus, load_corpus
-from export.audio.train import resolve_speakers
+from export.audio.train import check_cv_folds, resolve_speakers
 from export.face.metrics import classification_report
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError
@@ -221,8 +221,7 @@ def train_backbone(
 ) -> BackboneReport:
     """Train (or, for models with their own head, evaluate) ``backbone`` on the corpus in ``data``."""
     data, out = Path(data), Path(out)
-    if cv_folds < 2:
-        raise InputError(str(cv_folds), "--cv-folds must be at least 2")
+    check_cv_folds(cv_folds)
     inputs = {"data folder": data, "backbone's folder": resolve_model(backbone, cache_dir)}
     check_output_folder(out, inputs)
     corpus = load_corpus(data)
