@@ -11,6 +11,7 @@ as file mode judges a recording's.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -126,10 +127,10 @@ class AudioStream:
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
         self.variants_used: set[str] = set()
-        # the ends of the windows the population variant judged while the speaker's baseline asked for was forming
-        # (``before_baseline``): those until audio.min_baseline_speech_s of speech was heard, a few dozen at the
-        # default 20 s, but every window judged where the session holds less (a float each: 7,200 an hour at 0.5 s)
-        self._before_baseline_ends_s: set[float] = set()
+        # the end of the last window the population variant judged while the speaker's baseline asked for was
+        # forming (``before_baseline``): the variant only moves on to the baseline as speech and windows add up,
+        # never back, so those windows are the claiming ones up to this end
+        self._before_baseline_until_s = -math.inf
         # each window the feature model judged: its start and features (1.8 kB, 13 MB an hour of speech at a 0.5 s
         # hop), for judging them all again against the baseline of them all (``judged_features``)
         self._feature_starts_s = _Frames(np.float64)
@@ -199,7 +200,7 @@ class AudioStream:
             features = window_features(frame_descriptors(local, self.rate), local_start_s, local_end_s)
             probs, variant = self._classify(features.astype(np.float32))
             if variant == "none" and self.settings.speaker_baseline != "none":
-                self._before_baseline_ends_s.add(end_s)
+                self._before_baseline_until_s = end_s
             self._feature_starts_s.extend(np.array([start_s]))
             self._features.extend(features[None, :])
         return _track_window(window, probs, measurements)
@@ -257,7 +258,7 @@ class AudioStream:
     def before_baseline(self, window: Window) -> bool:
         """Whether ``window`` was judged without the speaker's baseline that the settings ask for: by the population
         variant, too little speech heard so far (the track judges it again against the session's speech)."""
-        return window.end_s in self._before_baseline_ends_s
+        return window.has_claim and window.end_s <= self._before_baseline_until_s
 
     def _classify(self, features: np.ndarray) -> tuple[np.ndarray, str]:
         """A window's probabilities against the baseline so far, and the variant that judged them."""
