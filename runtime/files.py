@@ -287,33 +287,16 @@ def _check_writable(path: Path, folder: Path) -> None:
     """A file made in ``folder`` and removed again: the permission bits say nothing for root, nor for file systems
     that refuse new entries whatever they say (/proc, /sys), and a refusal found only when the run writes comes
     after all its work."""
+    probe = folder / f".emotrace-probe-{secrets.token_hex(6)}"  # 48 random bits: no other file's name
     try:
-        for _ in range(PROBE_NAMES):  # a name of another's file (48 random bits: all but never) is passed over
-            if _made_and_removed(folder / f".emotrace-probe-{secrets.token_hex(6)}"):
-                return
-        raise FileExistsError(errno.EEXIST, f"{PROBE_NAMES} probe names drawn all taken")
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        finally:  # made and removed in this one try: a stop landing just after it is made takes it back too
+            with contextlib.suppress(OSError):
+                probe.unlink(missing_ok=True)
     except OSError as error:
         why = {errno.EROFS: "read-only file system", errno.EACCES: "no permission", errno.EPERM: "no permission"}
         raise InputError(path, f"cannot write to {folder} ({why.get(error.errno, error.strerror or error)})") from None
-
-
-PROBE_NAMES = 3
-
-
-def _made_and_removed(probe: Path) -> bool:
-    """Whether a file could be made as ``probe`` (False: the name is another's file, left alone); removed again in
-    the one try that made it, so that a stop landing just after it is made takes it back too."""
-    ours = True
-    try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        ours = False
-        return False
-    finally:
-        if ours:
-            with contextlib.suppress(OSError):
-                probe.unlink(missing_ok=True)
-    return True
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -478,8 +461,6 @@ def stage_file(path: Path, data: bytes, tmp: Path | None = None) -> Path:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        except FileExistsError:  # not this call's file: left alone
-            raise
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)

@@ -139,26 +139,6 @@ def test_a_stop_just_after_the_write_check_makes_its_probe_file_leaves_none_behi
     assert os.listdir(tmp_path) == []  # was: .emotrace-probe-XXXX left in the output folder
 
 
-def test_a_probe_file_of_the_name_drawn_that_is_not_the_check_s_own_is_left_alone(tmp_path, monkeypatch):
-    import secrets
-
-    drawn = iter(["0" * 12, "1" * 12])
-    monkeypatch.setattr(secrets, "token_hex", lambda n: next(drawn))
-    theirs = tmp_path / f".emotrace-probe-{'0' * 12}"
-    theirs.write_text("theirs")
-    check_output_file(tmp_path / "out.csv")  # was: refused, 'cannot write to ... (File exists)', a writable folder
-    assert theirs.read_text() == "theirs" and sorted(os.listdir(tmp_path)) == [theirs.name]
-
-
-def test_a_folder_whose_every_probe_name_drawn_is_taken_is_said_so(tmp_path, monkeypatch):
-    import secrets
-
-    monkeypatch.setattr(secrets, "token_hex", lambda n: "0" * 2 * n)
-    (tmp_path / f".emotrace-probe-{'0' * 12}").write_text("theirs")
-    with pytest.raises(InputError, match=r"cannot write to .* \(3 probe names drawn all taken\)"):
-        check_output_file(tmp_path / "out.csv")
-
-
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
 def test_an_output_folder_that_cannot_be_made_is_refused_before_any_work_even_for_root(tmp_path, capsys):
     from runtime.cli import main
