@@ -158,8 +158,10 @@ class Window:
         if not isinstance(self.measurements, dict):
             return f"measurements is {json_kind(self.measurements)}, not an object"
         for name, value in self.measurements.items():
-            if not isinstance(name, str) or not name:
+            if not isinstance(name, str):
                 return f"a measurement's name is {json_kind(name)}, not text"
+            if not name:
+                return "a measurement's name is empty"
             if not is_number(value):  # NaN and infinities are numbers: written as null, "inf", "-inf"
                 return f"measurement {name!r} is {json_kind(value)}, not a number"
         if not self.end_s > self.start_s:

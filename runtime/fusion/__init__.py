@@ -21,7 +21,7 @@ from runtime.fusion.align import (
     read_for_arousal,
 )
 from runtime.fusion.base import Fuser
-from runtime.fusion.learned import AttentionFusion, StackingFusion
+from runtime.fusion.learned import AttentionFusion, OnnxFuser, StackingFusion
 from runtime.fusion.methods import (
     AccuracyWeightedFusion,
     MeanFusion,
@@ -153,7 +153,7 @@ def _say_inputs_absent(fuser: Fuser, tracks: Sequence[Track]) -> None:
     """A warning when a learned fuser has none of its inputs among the session's emotion tracks (only ``face-N``
     tracks, other people's faces as it reads them, or a body classifier's): the fused track makes no claim."""
     emotion = [track.name for track in tracks if is_emotion_track(track)]
-    if emotion and isinstance(fuser, (StackingFusion, AttentionFusion)) and not set(emotion) & set(fuser.modalities):
+    if emotion and isinstance(fuser, OnnxFuser) and not set(emotion) & set(fuser.modalities):
         faces = any(track_family(name) == "face" for name in emotion)  # face-N: other people's, as it reads them
         log.warning("fusion-%s fuses %s; this session's emotion tracks (%s) are none of them: the fused track makes "
                     "no claim (%sa rule method, e.g. --fusion quality, fuses every track)", fuser.name,

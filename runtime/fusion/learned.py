@@ -58,7 +58,7 @@ def sequence_slices(sequence: np.ndarray) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-class _OnnxFuser(Fuser):
+class OnnxFuser(Fuser):
     learned = True
     default_model = ""
 
@@ -158,7 +158,7 @@ class _OnnxFuser(Fuser):
         return out
 
 
-class StackingFusion(_OnnxFuser):
+class StackingFusion(OnnxFuser):
     """A multinomial logistic meta-learner over every modality's log-probabilities, quality and presence."""
 
     name = "stacking"
@@ -179,7 +179,7 @@ class StackingFusion(_OnnxFuser):
         return normalise_rows(np.asarray(probs, dtype=np.float64))
 
 
-class AttentionFusion(_OnnxFuser):
+class AttentionFusion(OnnxFuser):
     """Cross-modal attention within each window, then causal attention over the recent windows of the session.
 
     Trained with modality dropout, so a missing modality is an ordinary input, not a surprise.

@@ -149,3 +149,9 @@ def test_a_label_word_is_read_whatever_its_case_spaces_underscores_or_normal_for
                 "JOY": "happy", "Cole\u0300re": None}[word]
     assert canonical_label(word) == expected
     assert tidy_label("Cole\u0300re") == "col\u00e8re" and "col\u00e8re" not in LABEL_SYNONYMS
+
+
+def test_a_measurement_of_no_name_is_said_to_have_none():
+    # was: "a measurement's name is text '', not text"
+    assert Window(0.0, 1.0, None, 0.0, "", {"": 1.0}).problem(8) == "a measurement's name is empty"
+    assert Window(0.0, 1.0, None, 0.0, "", {5: 1.0}).problem(8) == "a measurement's name is 5, not text"
