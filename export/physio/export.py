@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from export.install import installing, model_version, write_card
-from export.physio.train import HELD_OUT_SUBJECTS, LIVE_BASELINE_S
+from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
@@ -44,7 +44,7 @@ SHIPPED_SESSION_ROW = (f"| physio-stress {SHIPPED_SESSION_VERSION} (2.3.0 traine
 # The subjects and held-out split the comparison table's earlier rows were measured on: a run of other subjects or
 # another split has figures that cannot be set beside them.
 COMPARED_SUBJECTS = tuple(f"S{n:02d}" for n in range(2, 29))
-COMPARED_HELD_OUT = HELD_OUT_SUBJECTS
+COMPARED_HELD_OUT = ("S04", "S09", "S13", "S17", "S21", "S25", "S28")  # fixed: not whatever training holds out now
 # How each scaling of runtime.arms.physio.model.session_scaled reads in a card.
 SCALING_TEXT = {
     "median_iqr": "scaled by its median and interquartile range",
