@@ -12,7 +12,7 @@ import functools
 import io
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,17 +201,23 @@ RECORDED_LIBRARIES = ("numpy", "av", "onnxruntime", "ai-edge-litert", "neurokit2
 def software_record(elapsed_s: float, **when: str) -> dict[str, Any]:
     """What made a timeline: emotrace's version and its libraries' (those installed), the run's length, and
     ``when`` it ran (a live session's ``started_at_utc``, an analysis's ``analysed_at_utc``)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     from runtime import __version__
 
-    libraries = {}
-    for name in RECORDED_LIBRARIES:
-        try:
-            libraries[name] = version(name)
-        except PackageNotFoundError:
-            continue
+    libraries = {name: found for name, found in installed_versions(RECORDED_LIBRARIES).items() if found is not None}
     return {"emotrace": __version__, "libraries": libraries, "elapsed_s": round(elapsed_s, 3), **when}
+
+
+def installed_versions(names: Sequence[str]) -> dict[str, str | None]:
+    """Each distribution's installed version, None where it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 # The software record's fields (timeline.schema.json; a test holds them to it): text, seconds or versions by library;

@@ -11,7 +11,6 @@ import hashlib
 import logging
 import math
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from runtime.errors import InputError
 from runtime.files import read_csv_rows
 from runtime.models.card import file_sha256
 from runtime.stopping import raise_if_stop_asked
+from runtime.timeline import installed_versions
 
 log = logging.getLogger("emotrace.physio")
 
@@ -218,13 +218,7 @@ def window_code_files() -> list[Path]:
 
 def library_versions() -> tuple[tuple[str, str], ...]:
     """(name, installed version) of each of WINDOW_LIBRARIES ("none" where it is not installed)."""
-    versions = []
-    for name in WINDOW_LIBRARIES:
-        try:
-            versions.append((name, metadata.version(name)))
-        except metadata.PackageNotFoundError:
-            versions.append((name, "none"))
-    return tuple(versions)
+    return tuple((name, found or "none") for name, found in installed_versions(WINDOW_LIBRARIES).items())
 
 
 def write_cached_windows(path: Path, windows: SubjectWindows, key: str) -> None:

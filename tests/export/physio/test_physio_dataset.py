@@ -112,10 +112,11 @@ def test_the_cache_key_changes_with_the_recording_the_labels_and_the_channels_le
 
 
 # Project modules the window computation imports that do not shape the windows: errors, file and cache handling,
-# Ctrl-C, and what the model loader brings along.
+# Ctrl-C, what the model loader brings along, and the timeline module (its installed_versions: the versions
+# themselves are in the key).
 NOT_WINDOW_CODE = ("runtime", "runtime.errors", "runtime.files", "runtime.stopping", "runtime.native", "runtime.arms",
-                   "runtime.models", "runtime.models.card", "runtime.models.runner", "export", "export.arrays",
-                   "export.physio")
+                   "runtime.models", "runtime.models.card", "runtime.models.runner", "runtime.timeline", "export",
+                   "export.arrays", "export.physio")
 
 
 def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_computes_its_windows(tmp_path,
@@ -145,9 +146,11 @@ def test_the_cache_key_changes_with_every_module_that_reads_an_e4_export_and_com
                             "changed" if Path(path) == Path(changed) else real_sha256(path))
         assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, changed
     monkeypatch.setattr(dataset, "file_sha256", real_sha256)
-    real_version = dataset.metadata.version
+    from importlib import metadata
+
+    real_version = metadata.version
     for library in ("neurokit2", "numpy", "scipy", "pandas"):  # their processing is the features
-        monkeypatch.setattr(dataset.metadata, "version", lambda name, library=library:
+        monkeypatch.setattr(metadata, "version", lambda name, library=library:
                             "0.0.other" if name == library else real_version(name))
         assert dataset.windows_key(recording, labels, 30.0, 5.0, ()) != key, library
 
