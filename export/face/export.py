@@ -49,7 +49,8 @@ METRIC_KEYS = ("split", "n", "accuracy", "balanced_accuracy", "macro_f1", "ece",
 # per host (fp32 on an AVX2 CPU where the run was bf16: another model).
 TRAIN_OPTIONS = {"seed": "--seed", "epochs": "--epochs", "widths": "--widths", "ferplus_weight": "--ferplus-weight",
                  "precision": "--precision", "threads": "--threads"}
-# The folder a Rebuild line trains on: the run's report does not record the path it was given.
+# The folder a Rebuild line reads: the run's report does not record the path it was given, and a path as given
+# (relative to where the command ran, or this host's) would not work from the reader's repository.
 DATA_PLACEHOLDER = "DATA"
 
 
@@ -108,7 +109,9 @@ def check_same_ferplus_data(trained_dirs: list[Path], reports: list[dict]) -> No
 
 
 def rebuild_sentence(card: dict) -> str:
-    """MODEL_CARD.md's Rebuild sentence of an exported card: its command and what DATA stands for."""
+    """MODEL_CARD.md's Rebuild sentence of an exported or ensemble card: its command and what DATA stands for."""
+    if card.get("members"):
+        return f"Rebuild (DATA: the FER-2013 folder the members are measured on): `{card['rebuild']}`."
     ferplus = ", with FER+'s fer2013new.csv beside labels.csv" if _card_ferplus_uses(card) else ""
     return (f"Rebuild (DATA: the FER-2013 folder the runs were trained on{ferplus}): "
             f"`{card['rebuild']}`.")
@@ -261,7 +264,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
         "unsupported_labels": ["calm"],
         "licence": {"name": "the members' (see each member's card)",
                     "members": {m.id: m.licence for m in members}},
-        "rebuild": "emotrace export face --ensemble " + ",".join(member_ids) + " --data ../shared/data/images/fer2013",
+        "rebuild": f"emotrace export face --ensemble {','.join(member_ids)} --data {DATA_PLACEHOLDER}",
     }
     target = models_dir / ENSEMBLE_ID
     with installing(target) as staging:
@@ -300,7 +303,7 @@ size. Labels: {', '.join(card['labels'])}; "calm" is not supported.
 
 Split: {card['metrics']['public_test']['split']} (n={card['metrics']['public_test']['n']}); the CNN member
 was selected on it (epoch choice), so its figures and the ensemble's are slightly optimistic. The official
-PrivateTest part is not available here. Licences: each member's card. Rebuild: `{card['rebuild']}`.
+PrivateTest part is not available here. Licences: each member's card. {rebuild_sentence(card)}
 """
 
 

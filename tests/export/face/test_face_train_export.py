@@ -113,6 +113,20 @@ def test_an_ensemble_is_measured_beside_each_member(trained, tiny_fer, tmp_path)
     assert "face-expression-cnn" in (folder / "MODEL_CARD.md").read_text()
 
 
+def test_an_ensemble_rebuild_line_names_its_data_as_its_members_cards_do(trained, tiny_fer, tmp_path):
+    member = export_face(trained, tiny_fer, models_dir=tmp_path)
+    folder = compose_ensemble(["face-expression-cnn"], tiny_fer, models_dir=tmp_path)
+    card, text = json.loads((folder / "card.json").read_text()), (folder / "MODEL_CARD.md").read_text()
+
+    def data_of(command: str) -> str:
+        return command.split(" --data ")[1].split()[0]
+
+    # was: ../shared/data/images/fer2013 whatever folder it was composed on, a path from one checkout's layout
+    assert data_of(card["rebuild"]) == data_of(json.loads((member / "card.json").read_text())["rebuild"])
+    assert f"`{card['rebuild']}`" in text and "DATA: the FER-2013 folder" in text
+    assert str(tiny_fer) not in card["rebuild"]
+
+
 def test_several_runs_export_as_one_graph_averaging_their_logits(trained, tiny_fer, tmp_path_factory):
     import onnxruntime as ort
 
