@@ -150,6 +150,9 @@ def _scatter(n: int, index: list[int], values: list[float]) -> np.ndarray:
     return out
 
 
+CACHE_SUFFIX = ".npz"  # of each subject's cached windows in a cache folder
+
+
 def load_dataset(
     data_dir: Path,
     window_s: float,
@@ -171,7 +174,7 @@ def load_dataset(
             if not zip_path.is_file():
                 raise InputError(zip_path, f"no recording for {subject}, who has labels")
             left_out = "".join(f"_without-{c}" for c in without)
-            cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}{left_out}.npz"
+            cache = Path(cache_dir) / f"{subject}_w{window_s:g}_h{hop_s:g}{left_out}{CACHE_SUFFIX}"
             key = windows_key(zip_path, table[subject], window_s, hop_s, without)
             cached = read_cached_windows(cache, subject, key)
             if cached is not None:

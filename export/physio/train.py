@@ -14,6 +14,7 @@ labelled seconds are (``MIXED_LABELS`` can leave the mixed ones out of training;
 
 from __future__ import annotations
 
+import glob
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 from export import BOOTSTRAP_RESAMPLES
 from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error, group_bootstrap_intervals, prediction_metrics
-from export.physio.dataset import LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
+from export.physio.dataset import CACHE_SUFFIX, LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.arms.physio.readers.e4 import check_e4_zip
@@ -306,8 +307,18 @@ def train_physio(
     for subject in subjects:  # likewise a recording that is not a zip (cut short, another file renamed)
         check_e4_zip(data_dir / "raw" / f"{subject}.zip")
     # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
-    with writing_folder(out_dir, (), {"data folder": data_dir}) as run:
+    caches = caches_inside(out_dir, cache_dir)
+    with writing_folder(out_dir, (), {"data folder": data_dir}, caches=caches) as run:
         return _train(data_dir, run, subjects, development, test, cache_dir, scope)
+
+
+def caches_inside(out_dir: Path, cache_dir: Path | None) -> tuple[str, ...]:
+    """What of ``out_dir`` a stopped first run keeps for a retry (``writing_folder``'s ``caches``): a cache folder
+    inside it, as the entry of ``out_dir`` holding it, or its window files where it is ``out_dir`` itself."""
+    if cache_dir is None or not Path(cache_dir).resolve().is_relative_to(Path(out_dir).resolve()):
+        return ()
+    inside = Path(cache_dir).resolve().relative_to(Path(out_dir).resolve())
+    return (glob.escape(inside.parts[0]),) if inside.parts else (f"*{CACHE_SUFFIX}",)
 
 
 def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: list[str], test: list[str],

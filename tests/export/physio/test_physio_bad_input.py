@@ -3,6 +3,8 @@ nothing written into the data, nothing lost."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from export.physio import train
@@ -82,6 +84,22 @@ def test_ctrl_c_during_fitting_exits_130_keeping_an_earlier_report_and_making_no
     assert main(["train", "physio", str(data), "--out", str(tmp_path / "new" / "run")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert (earlier / "report.json").read_text() == "{}" and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("cache", ["cache", "parts/cache", "."], ids=["in out", "deeper in out", "out itself"])
+def test_a_stopped_first_run_keeps_a_cache_inside_its_out_for_a_retry(data, tmp_path, monkeypatch, caplog, cache):
+    def cached_then_stopped(data_dir, cache_dir=None, subjects=None):
+        (cache_dir / "S02_w60_h5.npz").parent.mkdir(parents=True, exist_ok=True)
+        (cache_dir / "S02_w60_h5.npz").write_bytes(b"windows")  # minutes of feature work, then Ctrl-C in fitting
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "load_sources", cached_then_stopped)
+    out = tmp_path / "runs" / "physio"
+    with caplog.at_level("WARNING"):
+        assert main(["train", "physio", str(data), "--out", str(out), "--cache", str(out / cache)]) == 130
+    # was: --out removed whole, the cache in it too
+    assert [str(p.relative_to(out)) for p in out.rglob("*.npz")] == [str(Path(cache) / "S02_w60_h5.npz")]
+    assert any(message.endswith("for a retry") for message in caplog.messages)
 
 
 def test_a_stop_swallowed_while_a_subject_is_read_ends_the_pass_at_the_next_subject(tmp_path, monkeypatch):
