@@ -337,11 +337,15 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
 def _from_file(path: Path, dotted: str, value: Any) -> Any:
     """A model folder a config file names by a relative path, as a path from the file's own folder: a service
     started from / reads the folder the file beside it names. The folder is the one the file was named in, a
-    symbolic link's own, not its target's. ``~`` and ``~user`` are the home folder, as in a shell. A model id (no
-    slash) stays an id."""
+    symbolic link's own, not its target's. ``~`` and ``~user`` are the home folder, as in a shell; a ``~user`` of
+    no user here is refused, not read as a folder of that name beside the file. A model id (no slash) stays an id."""
     if dotted not in MODEL_SETTINGS or not isinstance(value, str) or not value or is_model_id(value):
         return value
-    value = os.path.expanduser(value)  # was: '~/models/voice' looked for under the config's folder, in a '~' folder
+    expanded = os.path.expanduser(value)  # was: '~/models/voice' looked for under the config's folder, in a '~' folder
+    if expanded.startswith("~"):  # left as it was: a shell would too, but a '~user' folder is surely a typo
+        head = value.split("/")[0]
+        raise InputError(path, f"setting '{dotted}': {head} in {value!r} names no home folder here (no such user)")
+    value = expanded
     if Path(value).is_absolute():
         return value
     return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), value))

@@ -268,6 +268,21 @@ def test_a_model_path_a_config_starts_with_a_tilde_is_read_from_the_home_folder(
     check_models(settings, ["audio"], fuse=False)
 
 
+def test_a_model_path_a_config_starts_with_the_tilde_of_no_user_is_refused_naming_the_file_and_setting(tmp_path):
+    import pwd
+
+    user = "emotrace-no-such-user"
+    with pytest.raises(KeyError):
+        pwd.getpwnam(user)  # the premise: this system has no such user
+    path = tmp_path / "emotrace.toml"
+    path.write_text(f'[face]\nmodel = "~{user}/face"\n')
+    # was: read as a folder '~emotrace-no-such-user/face' beside the config file
+    with pytest.raises(InputError) as refused:
+        load_settings(path)
+    assert str(refused.value) == (f"{path}: setting 'face.model': ~{user} in '~{user}/face' names no home folder here "
+                                  "(no such user)")
+
+
 def test_a_relative_model_path_in_a_config_reached_by_a_link_is_read_from_the_link_s_folder(tmp_path, monkeypatch):
     kept = tmp_path / "srv" / "settings"
     kept.mkdir(parents=True)
