@@ -50,7 +50,11 @@ def test_the_speech_level_of_a_folder_without_ravdess_clips_is_one_line(tmp_path
     (tmp_path / "other" / "Actor_01").mkdir(parents=True)
     (tmp_path / "other" / "Actor_01" / "hello.wav").touch()  # not a RAVDESS name: was an IndexError too
     assert _ends_in(level, monkeypatch, str(tmp_path / "other")).startswith(
-        f"{tmp_path / 'other'}: no RAVDESS speech clips of actors 01-20")
+        f"{tmp_path / 'other'}: holds no labelled audio clips")
+    held_out = _ravdess(tmp_path / "held-out", [])
+    (held_out / "Actor_01" / "03-01-01-01-01-01-21.wav").touch()  # actor 21: not a training speaker
+    assert _ends_in(level, monkeypatch, str(held_out)).startswith(
+        f"{held_out}: no RAVDESS speech clips of actors 01-20")
 
 
 def test_the_speech_level_of_a_corpus_missing_an_emotion_is_one_line(tmp_path, monkeypatch, capsys):
@@ -65,6 +69,18 @@ def test_the_speech_level_of_a_corpus_missing_an_emotion_is_one_line(tmp_path, m
     out = capsys.readouterr().out
     assert out.startswith("8 of 8 clips of actors 01-20 with speech")
     assert "| calm | 1 | -22.0 | -22.0 to -22.0 |" in out  # each clip under the emotion its name gives
+
+
+def test_the_speech_level_reads_the_clips_train_audio_reads(tmp_path, monkeypatch, capsys):
+    from export.audio.datasets import load_corpus
+
+    level = _benchmark("audio_speech_level")
+    monkeypatch.setattr(level, "clip_speech_level_dbfs", lambda path: -20.0 - int(path.name[6:8]))
+    corpus = _ravdess(tmp_path / "ravdess" / "Audio_Speech_Actors_01-24", list(range(1, 9))).parent  # as unzipped
+    (corpus / "Audio_Speech_Actors_01-24" / "Actor_01" / "03-02-03-01-01-01-01.wav").touch()  # a song: left out
+    monkeypatch.setattr("sys.argv", ["audio_speech_level", str(corpus)])
+    level.main()  # was: no RAVDESS speech clips, looked for in Actor_NN folders at the top alone
+    assert capsys.readouterr().out.startswith(f"{len(load_corpus(corpus).clips)} of 8 clips of actors 01-20")
 
 
 def test_a_candidate_row_that_names_the_shipped_recipe_says_what_it_leaves_out(tmp_path, monkeypatch, capsys):
