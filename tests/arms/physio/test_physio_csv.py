@@ -51,8 +51,8 @@ def test_csv_nan_run_is_recorded_as_a_gap_and_not_filled(tmp_path):
 
 def test_csv_timestamps_running_backwards_are_an_error(tmp_path):
     path = tmp_path / "rec.csv"
-    path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n4,74\n")  # 2 of its 5 rows unplaced: no local fault
-    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\): 2 of its 5 rows"):
+    path.write_text("time_s,hr\n0,70\n1,71\n2,72\n1.5,73\n1.7,74\n5,75\n")  # 3 of its 6 rows unplaced: no local fault
+    with pytest.raises(InputError, match=r"timestamps do not increase at line 5 \(2.0 then 1.5\): 3 of its 6 rows"):
         read_csv(path)
 
 
@@ -205,18 +205,38 @@ def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
         read_csv(path)
 
 
-@pytest.mark.parametrize(("stamps_s", "refused"), [
-    ([100, 1, 2, 3, 4], r"line 3 \(100.0 then 1.0\): 1 of its 5 rows \(20 %\)"),  # a stray first row, alone
-    ([1, 2, 3, 4, -100], r"line 6 \(4.0 then -100.0\): 1 of its 5 rows \(20 %\)"),  # a stray last row, alone
-    ([100, 101, 1, 2], r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
-])
-def test_a_short_file_s_stray_end_is_judged_against_the_rows_left_not_the_other_end(tmp_path, stamps_s, refused):
-    # was: the runs at either end judged each other, every row 'cannot be placed' ('5 of its 5 rows (100 %)');
-    # a tenth of the rows or more unplaced is still refused, and in a file this short one row is that much
-    path = tmp_path / "short.csv"
+def _short_log(path: Path, stamps_s: list[float]) -> Path:
+    """A heart rate log on ``stamps_s``, row i's heart rate 70 + i, so that the rows read tell which rows they were."""
     path.write_text("time_s,hr\n" + "".join(f"{t},{70 + i}\n" for i, t in enumerate(stamps_s)))
+    return path
+
+
+@pytest.mark.parametrize(("stamps_s", "left_out"), [
+    ([0, 1, 2, 100, 4, 5, 6, 7], [3]),  # a stray stamp inside
+    ([100, 1, 2, 3, 4], [0]),  # a stray first row, judged against the rows left, not the other end
+    ([1, 2, 3, 4, -100], [4]),  # a stray last row, alike
+    ([0, 1, 3, 2, 4, 5, 6, 7], [2, 3]),  # a swapped pair
+    ([0, 1, 2, 2, 4, 5, 6, 7], [2, 3]),  # a repeated stamp, the two rows' values apart
+])
+def test_a_short_log_loses_a_local_fault_s_rows_not_the_file(tmp_path, caplog, stamps_s, left_out):
+    # was refused, one row of ten or fewer being a tenth of the rows ('1 of its 8 rows (12.5 %) cannot be placed,
+    # 10 % or more'); before that, at the ends, every row unplaced (the runs at either end judged each other)
+    path = _short_log(tmp_path / "short.csv", stamps_s)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        hr = read_csv(path).channels["hr"]
+    rows = np.rint(hr.values - 70).astype(int)
+    assert sorted(set(range(len(stamps_s))) - set(rows.tolist())) == left_out
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and "left out" in said[0]
+
+
+@pytest.mark.parametrize(("stamps_s", "refused"), [
+    ([100, 101, 1, 2], r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
+    ([0, 1, 3, 2, 5, 4, 6, 7], r"line 5 \(3.0 then 2.0\): 4 of its 8 rows \(50 %\) cannot be placed"),  # two swaps
+])
+def test_a_short_log_beyond_one_local_fault_is_refused(tmp_path, stamps_s, refused):
     with pytest.raises(InputError, match=refused):
-        read_csv(path)
+        read_csv(_short_log(tmp_path / "short.csv", stamps_s))
 
 
 @pytest.mark.parametrize("column", ["timestamp", "time_ms"])

@@ -819,6 +819,9 @@ MAX_STRAY_ROWS = 4
 # Where a tenth of the rows or more cannot be placed, the fault is the file's clock, not a local one (rows stamped
 # in batches, two streams interleaved): what is left would be read on stamps that are wrong elsewhere too.
 MAX_UNPLACED_SHARE = 0.1
+# The tenth is judged beyond this many rows unplaced: one local fault (a stray stamp, a swapped pair, a repeated
+# stamp) costs up to two rows, which in a short log (a minute at one row in 8 s is 8 rows) is a tenth already.
+UNPLACED_ROWS_ALWAYS_READ = 2
 # A swapped row sits next to the row on its other side, a period away (jitter aside); a stray run leaves its own
 # rows' periods between them, two or more: how near they must be where no row beyond confirms a swap (the file's end).
 MAX_SWAP_STEP_PERIODS = 1.5
@@ -905,7 +908,8 @@ def _stray_rows(times: np.ndarray, far: float, period: float, max_gap: float) ->
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
                   rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
     """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
-    MAX_STEP_BACK_S that the rows after it follow, or more than MAX_UNPLACED_SHARE of the rows unplaced, refused."""
+    MAX_STEP_BACK_S that the rows after it follow, or MAX_UNPLACED_SHARE of the rows or more unplaced (and more than
+    UNPLACED_ROWS_ALWAYS_READ), refused."""
     far = MAX_STEP_BACK_S / unit_s
     copy = _copies_of_the_row_before(times, rows) if rows is not None else np.zeros(times.size, dtype=bool)
     kept = np.flatnonzero(~copy)  # a row written twice is one row: its copy stands nowhere
@@ -935,7 +939,7 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     unplaced = np.flatnonzero(~placed_kept)  # among the kept rows
     first = int(np.flatnonzero(np.diff(times) <= 0)[0])
     at = f"at line {row_lines[first + 1]} ({float(times[first])!r} then {float(times[first + 1])!r}"
-    if unplaced.size >= MAX_UNPLACED_SHARE * times.size:
+    if unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * times.size:
         raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
                          f"({100 * unplaced.size / times.size:.3g} %) cannot be placed, {100 * MAX_UNPLACED_SHARE:g} % "
                          "or more: not one clock's stamps in order (rows stamped in batches, two streams in one file?)")
