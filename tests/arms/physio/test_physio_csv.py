@@ -248,15 +248,45 @@ def test_a_clock_that_steps_back_far_and_runs_on_is_refused_as_two_recordings(tm
         read_csv(path)
 
 
-def test_a_slow_logs_clock_set_back_a_few_periods_is_refused_not_read_as_stray_stamps(tmp_path):
+def _slow_log(path: Path, stamps: np.ndarray) -> Path:
+    """A heart rate log on ``stamps``, row i's heart rate 60 + i % 200, so that the rows read tell which rows they
+    were."""
+    path.write_text("timestamp,hr\n" + "".join(f"{t!r},{60 + i % 200}\n" for i, t in enumerate(stamps.tolist())))
+    return path
+
+
+@pytest.mark.parametrize(("period_s", "set_back_s", "step_s"), [(4.0, 10.0, 6), (1.0, 3.0, 2)])
+def test_a_slow_logs_clock_set_back_a_few_periods_is_refused_not_read_as_stray_stamps(tmp_path, period_s,
+                                                                                      set_back_s, step_s):
     # a watch's heart rate every 4 s, its clock set back 10 s at 400 s: was read, a 'stray run' left out and every
-    # row after it 6 s early
-    stamps = START_UNIX_S + 4.0 * np.arange(203)
-    stamps[100:] -= 10.0
-    path = tmp_path / "watch.csv"
-    path.write_text("timestamp,hr\n" + "".join(f"{t!r},{70 + i % 5}\n" for i, t in enumerate(stamps.tolist())))
-    with pytest.raises(InputError, match=r"line 102: column 'timestamp' steps back by 6 s"):
+    # row after it 6 s early; a 1 Hz log's set back 3 s repeats 3 rows' stretch, which rows out of order do not
+    stamps = START_UNIX_S + period_s * np.arange(203)
+    stamps[100:] -= set_back_s
+    path = _slow_log(tmp_path / "watch.csv", stamps)
+    with pytest.raises(InputError, match=rf"line 102: column 'timestamp' steps back by {step_s} s"):
         read_csv(path)
+
+
+@pytest.mark.parametrize(("period_s", "apart", "first"), [
+    (1.0, 2, 100), (1.0, 4, 100), (1.0, text_reader.MAX_STRAY_ROWS + 2, 100),
+    (4.0, 1, 100), (4.0, 1, 0), (4.0, 1, 198), (1.0, 3, 0), (1.0, 3, 196),  # at the file's ends too
+])
+def test_rows_swapped_a_few_periods_apart_in_a_slow_log_cost_their_stretch_not_the_file(tmp_path, caplog, period_s,
+                                                                                        apart, first):
+    # a 1 Hz log's rows 2 to 6 s apart swapped, a 4 s watch's neighbours: was refused as 'steps back by 2 s ... and
+    # the rows after it follow it' (they do not: the rows after the stretch are on the clock before it), a step of
+    # more than 1 s that the stray rule does not reach (5 periods): left out as a fast file's small swap is
+    stamps = START_UNIX_S + period_s * np.arange(200)
+    stamps[[first, first + apart]] = stamps[[first + apart, first]]
+    path = _slow_log(tmp_path / "watch.csv", stamps)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        hr = read_csv(path).channels["hr"]
+    rows = np.rint(hr.values - 60).astype(int)
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == list(range(first, first + apart + 1))
+    np.testing.assert_allclose(hr.times_s, stamps[rows] - stamps[rows[0]], atol=1e-6)  # the others at their stamps
+    said = _order_warnings(caplog)
+    assert len(said) == 1 and f"lines {first + 2}-{first + apart + 2} cannot be placed" in said[0]
+    assert f"a step back of up to {apart * period_s:g} s" in said[0] and "no clock set back" in said[0]
 
 
 def test_a_row_written_twice_whole_is_read_once(tmp_path, caplog):

@@ -905,6 +905,27 @@ def _stray_rows(times: np.ndarray, far: float, period: float, max_gap: float) ->
     return stray & ~swapped, swapped
 
 
+def _rows_added(times: np.ndarray, placed: np.ndarray, period: float) -> np.ndarray:
+    """For each row, how much more time the rows of the stretch of unplaced rows it lies in take at ``period`` than
+    the span between the placed rows around it (in the times' unit; 0 where placed): about 0 for rows written out of
+    order, moved but none added; as much as a clock was set back by where the rows after it follow it, as they repeat
+    a stretch the rows before it hold. At the file's start or end the stretch's own earliest or latest stamp, a period
+    on, stands in for the placed row; a stretch with no placed row on either side has nothing to be measured by:
+    infinite."""
+    added = np.zeros(times.size)
+    unplaced = np.flatnonzero(~placed)
+    if not unplaced.size:
+        return added
+    starts = np.r_[0, np.flatnonzero(np.diff(unplaced) > 1) + 1]  # where each stretch starts among the unplaced
+    first, last = unplaced[starts], unplaced[np.r_[starts[1:] - 1, unplaced.size - 1]]
+    lo = np.where(first > 0, times[np.maximum(first - 1, 0)], np.minimum.reduceat(times[unplaced], starts) - period)
+    hi = np.where(last + 1 < times.size, times[np.minimum(last + 1, times.size - 1)],
+                  np.maximum.reduceat(times[unplaced], starts) + period)
+    per_run = np.where((first > 0) | (last + 1 < times.size), (last - first + 2) * period - (hi - lo), np.inf)
+    added[unplaced] = np.repeat(per_run, last - first + 1)
+    return added
+
+
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
                   rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
     """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
@@ -918,20 +939,24 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     # back 10 s is a few periods, which the rows after it follow, not a run of bad stamps
     steps = np.diff(kept_times)
     period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
-    stray, swapped = _stray_rows(kept_times, max(far, (MAX_STRAY_ROWS + 1) * period), period, MAX_JUMP_S / unit_s)
+    stray_far = max(far, (MAX_STRAY_ROWS + 1) * period)
+    stray, swapped = _stray_rows(kept_times, stray_far, period, MAX_JUMP_S / unit_s)
     rest = np.flatnonzero(~(stray | swapped))
     stamps = kept_times[rest]
     latest = np.maximum.accumulate(stamps)
     back = latest[:-1] - stamps[1:]  # how far each stamp is behind the latest before it
-    if (back > far).any():
-        row = int(np.flatnonzero(back > far)[0])
+    in_order = np.ones(stamps.size, dtype=bool)
+    in_order[1:] = back < 0
+    in_order[:-1] &= stamps[:-1] < np.minimum.accumulate(stamps[::-1])[::-1][1:]
+    # within the stray rule's reach (a swap's rows step back a period more than they are off) a step back is rows
+    # out of order where its stretch holds no more rows than its span: a clock set back adds the rows it repeats
+    reordered = (back <= stray_far + period) & (_rows_added(stamps, in_order, period)[1:] <= far)
+    if ((back > far) & ~reordered).any():
+        row = int(np.flatnonzero((back > far) & ~reordered)[0])
         raise InputError(source, f"line {row_lines[kept[rest[row + 1]]]}: {what} steps back by "
                          f"{seconds_text(back[row] * unit_s, '.3g')} s ({float(latest[row])!r} then "
                          f"{float(stamps[row + 1])!r}), more than {MAX_STEP_BACK_S:g} s, and the rows after it follow "
                          "it: two recordings joined, or a clock set back? Cut it where it steps back")
-    in_order = np.ones(stamps.size, dtype=bool)
-    in_order[1:] = back < 0
-    in_order[:-1] &= stamps[:-1] < np.minimum.accumulate(stamps[::-1])[::-1][1:]
     placed_kept = np.zeros(kept.size, dtype=bool)
     placed_kept[rest[in_order]] = True
     placed = np.zeros(times.size, dtype=bool)
@@ -944,6 +969,7 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
                          f"({100 * unplaced.size / times.size:.3g} %) cannot be placed, {100 * MAX_UNPLACED_SHARE:g} % "
                          "or more: not one clock's stamps in order (rows stamped in batches, two streams in one file?)")
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
+    faults += ["rows out of order, no more than their stretch holds: no clock set back"] if (back > far).any() else []
     faults += ["a stamp repeated"] if (back == 0).any() else []
     faults += [f"{int(stray.sum())} stamp(s) over {MAX_STEP_BACK_S:g} s off the rows around"] if stray.any() else []
     faults += [f"{int(swapped.sum())} rows swapped over {MAX_STEP_BACK_S:g} s apart"] if swapped.any() else []
