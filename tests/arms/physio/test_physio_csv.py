@@ -22,6 +22,7 @@ from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
 from runtime.arms.physio.readers.layouts import CsvTable
 from runtime.arms.physio.readers.text import parse_utc_offset_s
+from runtime.arms.physio.recording import MAX_JUMP_S
 from runtime.errors import InputError
 from tests.memory import peak_traced_bytes
 from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv
@@ -194,6 +195,29 @@ def test_a_row_stamped_further_off_than_a_clock_may_jump_is_no_swap(tmp_path, ca
     assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [at]
     said = _order_warnings(caplog)
     assert len(said) == 1 and "1 stamp(s) over 1 s off the rows around" in said[0] and "swapped" not in said[0]
+
+
+@pytest.mark.parametrize("end", ["first", "last"])
+@pytest.mark.parametrize("gap_h", [23.5, 25.0])
+def test_a_swap_judged_at_the_file_s_end_is_one_only_across_a_gap_the_clock_may_jump(tmp_path, caplog, end, gap_h):
+    # the file's end pass judges a swap whose row to swap with lies beside another fault, which hides it from the
+    # rows around: stamps `A, P, B, Q, C...`, in order `P, Q` (1 s apart), a gap, `B, A, C...`. Across a gap of up to
+    # MAX_JUMP_S the four rows are left out; across more, A is a stray and P stays: a jump, refused
+    jump_s = 3600.0 * gap_h
+    stamps = np.concatenate([[jump_s, 0.0, jump_s - 0.5, 1.0], jump_s + np.arange(1, 1921) / RATE_HZ])
+    if end == "last":  # the same stamps backwards in time, at the file's end
+        stamps = stamps.max() - stamps[::-1]
+    stamps += START_UNIX_S
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    if gap_h * 3600.0 > MAX_JUMP_S:
+        with pytest.raises(InputError, match=r"the time jumps by \d+ s .* more than 24 h: not one recording"):
+            read_csv(path)
+        return
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, _ = _rows_read(path)
+    left_out = [0, 1, 2, 3] if end == "first" else [stamps.size - 4, stamps.size - 3, stamps.size - 2, stamps.size - 1]
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == left_out
+    assert "4 rows swapped" in _order_warnings(caplog)[0]
 
 
 def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
