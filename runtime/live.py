@@ -295,10 +295,9 @@ class VideoSession:
         return tracks
 
     def holds_no_frames(self) -> bool:
-        """Whether the replayed recording's video stream holds no frames (``NO_VIDEO_FRAMES``): the face and body
+        """Whether the replayed recording's video stream holds no frames (``NoVideoFrames``): the face and body
         have nothing to read, as in file mode, and no camera failed."""
-        stats = self.source.stats
-        return self.source.replay and stats.stopped_reason == NO_VIDEO_FRAMES and not self.scan.frame_times_s
+        return self.source.holds_no_frames and not self.scan.frame_times_s
 
     def ended_why(self) -> str:
         """Why the picture ended before the session, where its source ended on its own (a camera gone, a replay

@@ -711,7 +711,7 @@ class StreamDecoder:
     (``damaged``, ``BrokenReferences``), said in one line at the end with where they were. A container unreadable
     past a point, or a file that ends well before the duration its header declares (cut short), ends the stream
     with ``stopped_reason`` set and one line logged. A stream of which nothing decodes is an ``InputError``, and so
-    is a video stream without a single frame (``NO_VIDEO_FRAMES``).
+    is a video stream without a single frame (``NoVideoFrames``).
     """
 
     def __init__(self, path: Path, container: av.container.InputContainer, stream: av.stream.Stream) -> None:
@@ -889,7 +889,7 @@ class StreamDecoder:
             problem = self.stopped_reason or f"all {self.corrupt} packets are corrupt"
             raise InputError(self.path, f"no {self.stream.type} could be decoded; {problem}")
         if self.decoded == 0 and self.stream.type == "video":  # a stream declared, no packet in it
-            raise InputError(self.path, NO_VIDEO_FRAMES)
+            raise NoVideoFrames(self.path)
         if self.decoded and not self.usable:
             raise InputError(self.path, f"no {self.stream.type} could be decoded; all {self.decoded} frames are "
                                         "corrupt or decoded from damaged data")
@@ -920,6 +920,14 @@ class StreamDecoder:
 
 
 NO_VIDEO_FRAMES = "video stream holds no frames"  # the sound's like it: "audio stream holds no samples"
+
+
+class NoVideoFrames(InputError):
+    """A video stream declared that holds no frame: the face and body have nothing to read, where the sound may
+    still be analysed; known by its type, so that another error of like words is never taken for it."""
+
+    def __init__(self, source: str | Path):
+        super().__init__(source, NO_VIDEO_FRAMES)
 
 RAW_VIDEO_TIME_BASE = Fraction(1, 1200000)  # the clock FFmpeg's raw elementary-stream demuxers (H.264, HEVC, MJPEG...)
 # give a stream: its frames have no stamps but those the demuxer makes up from its frame rate

@@ -25,7 +25,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from runtime.media import NO_VIDEO_FRAMES
+from runtime.media import NO_VIDEO_FRAMES, NoVideoFrames
 from runtime.stopping import raise_if_stop_asked
 
 if TYPE_CHECKING:
@@ -235,6 +235,7 @@ class LiveVideoSource:
         self._stop = threading.Event()
         self._container = None
         self.reached_until = False  # frames() ended at its ``until_s``, not at the source's own end
+        self.holds_no_frames = False  # a replayed file whose video stream holds no frames (``NoVideoFrames``)
 
     def open(self) -> None:
         """Open the camera now, so a missing one is an error before the session starts (else ``frames`` does)."""
@@ -360,8 +361,9 @@ class LiveVideoSource:
                     self.stats.stopped_reason = (decoder.stopped_reason if decoder
                                                  else _camera_ended(self.device, self.stats))
         except Exception as error:  # the camera (or the file played as one) failed: the frames so far are kept
-            if self.replay and isinstance(error, InputError) and error.problem == NO_VIDEO_FRAMES:
+            if self.replay and isinstance(error, NoVideoFrames):
                 # the recording's own: no camera failed, and the session leaves the face and body out (as analyze)
+                self.holds_no_frames = True
                 self.stats.stopped_reason = NO_VIDEO_FRAMES
                 return
             detail = str(error)

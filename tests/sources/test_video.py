@@ -162,6 +162,29 @@ def _replay_and_file(path):
     return LiveVideoSource(path, replay=True, clock=_instant_clock()), FileVideoSource(path, sample_fps=5.0)
 
 
+def test_a_replay_knows_an_empty_video_stream_by_its_error_type_not_its_words(tmp_path, monkeypatch):
+    from runtime.media import NO_VIDEO_FRAMES, StreamDecoder
+
+    path = write_video(tmp_path / "v.mp4", 1.0, fps=10)
+
+    def replayed(error: InputError) -> LiveVideoSource:
+        def failing(self):
+            raise error
+            yield  # a generator, as the decoder's frames are
+
+        monkeypatch.setattr(StreamDecoder, "frames", failing)
+        source = LiveVideoSource(path, replay=True, clock=_instant_clock())
+        assert list(source.frames()) == []
+        return source
+
+    # was: another error in the empty stream's words taken for it, no reader failing
+    assert replayed(InputError(path, NO_VIDEO_FRAMES)).stats.stopped_reason == f"camera stopped ({NO_VIDEO_FRAMES})"
+    from runtime.media import NoVideoFrames  # here: the words' case stands without it
+
+    source = replayed(NoVideoFrames(path))
+    assert source.stats.stopped_reason == NO_VIDEO_FRAMES and source.holds_no_frames
+
+
 def test_a_replayed_frame_keeps_its_own_time_in_the_recording_however_late_the_clock_wakes(tmp_path):
     path = write_video(tmp_path / "v.mp4", 2.0, fps=15)
     late = SessionClock(sleep=lambda seconds: time.sleep(seconds + 0.002))  # a loaded machine's waits overrun

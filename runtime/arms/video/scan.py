@@ -24,8 +24,7 @@ from runtime.arms.face.observer import FaceObservation, FaceObserver
 from runtime.arms.face.settings import FaceSettings
 from runtime.arms.face.tracking import IdentityTracker
 from runtime.arms.registry import reads_beside_video
-from runtime.errors import InputError
-from runtime.media import NO_VIDEO_FRAMES
+from runtime.media import NoVideoFrames
 from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 
 if TYPE_CHECKING:  # the pipeline imports the arms
@@ -170,7 +169,7 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
     """The one scan of this request's video that the face and body arms both read, made by whichever runs first
     and kept in ``request.extras["video_scan"]`` for the other. None where the video stream holds no frames and
     another arm reads the input (its sound): the face and body are lost, not the voice, as a file without a video
-    stream loses them, said in one line; with nothing else to read, the ``InputError`` stands."""
+    stream loses them, said in one line; with nothing else to read, the ``NoVideoFrames`` error stands."""
     if "video_scan" in request.extras:
         return request.extras["video_scan"]
     face_section = request.settings.get("face", {})
@@ -183,9 +182,8 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
     try:
         scan = scan_video(request.input_path, face, body, sample_fps=video_sample_fps(request.settings),
                           backend=backend if backend != "onnxruntime" else None)
-    except InputError as error:
-        if error.problem != NO_VIDEO_FRAMES or not reads_beside_video(request.settings, request.media,
-                                                                      request.extras):
+    except NoVideoFrames as error:
+        if not reads_beside_video(request.settings, request.media, request.extras):
             raise
         arms = " and ".join(name for name, wanted in (("face", face), ("body", body)) if wanted)
         log.warning("%s; analysed without the %s", error, arms)

@@ -68,6 +68,34 @@ def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled(
     assert video_duration_s(late_frame, 0.0, sample_fps=5.0) == pytest.approx(40.1)  # no duration: the period after
 
 
+
+def test_an_error_in_the_words_of_an_empty_video_stream_is_not_taken_for_one(tmp_path, monkeypatch):
+    from runtime.errors import InputError
+    from runtime.media import NO_VIDEO_FRAMES, probe
+    from runtime.pipeline import AnalysisRequest
+    from tests.media_factory import tone, write_media
+
+    video = write_media(tmp_path / "v.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="mpeg4", video_s=1.0)
+    request = AnalysisRequest(video, probe(video), load_settings(None))  # the voice reads the sound beside it
+    for error, empty in ((InputError(video, NO_VIDEO_FRAMES), False), (None, True)):
+        if error is None:  # the empty stream's own error (imported here: the words' case stands without it)
+            from runtime.media import NoVideoFrames
+
+            error = NoVideoFrames(video)
+
+        def failing_scan(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(video_scan, "scan_video", failing_scan)
+        request.extras.clear()
+        if empty:
+            assert video_scan.shared_scan(request) is None  # the face and body left out, the voice analysed
+            continue
+        # was: taken for an empty stream by its words, the face and body left out where the scan failed
+        with pytest.raises(InputError) as raised:
+            video_scan.shared_scan(request)
+        assert raised.value is error
+
 # A distant patient's face, and a large box around it the face mesh did not read, the face at its top (as the
 # shipped detector gives around a 42-px face at a frame's top edge): the box's centre lies nearer another
 # person's head than the patient's, and the box reaches that person's nose.
