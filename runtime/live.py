@@ -315,11 +315,9 @@ class VideoSession:
         scan = scan or self.scan
         if not scan.frame_times_s:
             return 0.0
-        end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps)
-        ran_out = (scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
-                   and not self.source.stats.stopped_reason)
-        if not ran_out:  # the picture after its last frame was not read: not known to run on
-            end_s = min(end_s, scan.frame_times_s[-1] + 1.0 / self.source.sample_fps)
+        # the source's own stop (a file cut short) is in the scan's stats, which a copy of the scan has too
+        ran_out = scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
+        end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps, read_to_end=ran_out)
         return min(end_s, self.duration_s or math.inf)
 
     def _frames(self) -> Iterator[VideoFrame]:

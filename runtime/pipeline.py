@@ -108,6 +108,21 @@ def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> li
     return [fuse_with_settings(tracks, settings["fusion"], backend=settings["runtime"]["backend"])]
 
 
+def stopped_early(track: Track) -> bool:
+    """Whether the stream a track reads stopped before its end (a file cut short, or unreadable past a point), as
+    the track records it: the voice's ``status`` (not "complete"), the face's and body's ``frames.stopped_reason``."""
+    frames = track.settings.get("frames") or {}
+    return track.settings.get("status", "complete") != "complete" or bool(frames.get("stopped_reason"))
+
+
+def recording_end_s(media: MediaInfo, tracks: list[Track]) -> float:
+    """Where the analysed recording ends: where its tracks end, or the end its header gives (``MediaInfo.end_s``)
+    past them where every stream was read to its end. A stream that stopped early ends the recording where the
+    tracks were read to, never at the header's length past it, as a replay of it ends (``live``)."""
+    header_end_s = [] if any(stopped_early(track) for track in tracks) else [media.end_s]
+    return max(header_end_s + [t.windows[-1].end_s for t in tracks if t.windows], default=0.0)
+
+
 def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, Any]],
                  extras: dict[str, Any] | None = None, fuse: bool = True) -> Timeline:
     """Run the enabled arms over ``input_path`` and write ``timeline.json`` and ``timeline.csv`` to ``out_dir``.
@@ -137,7 +152,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     if not fused:
         not_run["fusion"] = why_not_fused(tracks, settings) if fuse else NOT_FUSED_ON_REQUEST
     tracks += fused
-    duration_s = max([media.end_s] + [t.windows[-1].end_s for t in tracks if t.windows])
+    duration_s = recording_end_s(media, tracks)
     timeline = Timeline(
         input_path=str(input_path),
         duration_s=round(duration_s, 6),

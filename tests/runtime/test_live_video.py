@@ -1220,6 +1220,24 @@ def test_a_picture_cut_short_before_the_length_its_header_gives_says_where_it_wa
         assert [t.windows[-1].end_s for t in timeline.tracks] == pytest.approx([read_end_s] * len(timeline.tracks))
 
 
+def test_a_file_cut_short_is_analysed_to_where_it_was_read_to_as_its_replay_ends_there(tmp_path):
+    from runtime.media import probe
+    from runtime.pipeline import analyze_file
+    from tests.media_factory import cut_short, tone, write_media
+
+    recording = cut_short(write_media(tmp_path / "cut.mkv", tone(6.0, 16000), 16000, "aac", video_codec="mpeg4",
+                                      video_s=6.0), 0.5)
+    for name, overrides in (("voice and picture", {}), ("picture alone", {"audio.enabled": False})):
+        settings = load_settings(None, overrides)
+        analysed = analyze_file(recording, tmp_path / f"file {name}", settings)
+        replayed = run_live(tmp_path / f"live {name}", settings,
+                            LiveInputs(replay=recording, microphone=None if overrides else "default"), on_line=None)
+        assert probe(recording).end_s > replayed.duration_s + 2.0  # the case itself: read to well before its header
+        # was: the header's 6.1 s, the face, body and fused tracks running on to it with no evidence past 3 s
+        assert analysed.duration_s == pytest.approx(replayed.duration_s)
+        picture_ends_s = [t.windows[-1].end_s for t in analysed.tracks if t.name != "audio"]
+        assert picture_ends_s == pytest.approx([replayed.duration_s] * len(picture_ends_s))
+
 @pytest.mark.parametrize("failing", ["voice", "picture's reader", "picture's scan"])
 def test_a_replay_that_fails_before_its_end_is_not_said_to_end_there(tmp_path, monkeypatch, failing):
     import runtime.live as live

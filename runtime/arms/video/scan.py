@@ -192,13 +192,18 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
     return scan
 
 
-def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float) -> float:
-    """Where the container says the video ends on its clock (``MediaInfo.end_s``: after the duration for stamps
-    starting late), or the last sampled frame's time when frames run past it. Only without a duration (a raw
-    stream) does the last frame also stand for the sampling period after it: added to a known duration, a slow
-    sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s)."""
+def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float, read_to_end: bool = True) -> float:
+    """Where the picture ends on the file's clock: where the container says the video ends (``MediaInfo.end_s``:
+    after the duration for stamps starting late), or the last sampled frame's time when frames run past it. Only
+    without a duration (a raw stream) does the last frame also stand for the sampling period after it: added to a
+    known duration, a slow sampling rate would stretch the timeline far past the video (0.01 fps: 40 s to 100 s).
+    A picture not read to its end (its source stopped early, ``scan.stats.stopped_reason``: a file cut short or
+    unreadable past a point, a camera gone; or ``read_to_end`` false: stopped by its reader) ends where it was read
+    to, a sampling period after its last frame, never at a header's length past it: analysed or replayed alike."""
     if not scan.frame_times_s:
         return float(media_end_s)
-    if media_end_s > 0:
-        return float(max(media_end_s, scan.frame_times_s[-1]))
-    return float(scan.frame_times_s[-1] + 1.0 / sample_fps)
+    read_end_s = scan.frame_times_s[-1] + 1.0 / sample_fps
+    end_s = max(media_end_s, scan.frame_times_s[-1]) if media_end_s > 0 else read_end_s
+    if not read_to_end or scan.stats.stopped_reason:
+        return float(min(end_s, read_end_s))
+    return float(end_s)

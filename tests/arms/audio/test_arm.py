@@ -118,7 +118,10 @@ def test_a_recording_cut_short_ends_its_track_saying_why(tmp_path, session_wav, 
     assert whole["settings"]["status"] == "complete"
     cut_short(path, 0.5)
     assert main(["analyze", str(path), "--out", str(tmp_path / "cut")]) == 0
-    audio = json.loads((tmp_path / "cut" / "timeline.json").read_text())["tracks"][0]
+    cut = json.loads((tmp_path / "cut" / "timeline.json").read_text())
+    audio = cut["tracks"][0]
+    # the timeline ends where the voice was read to, as a replay's does (was: at the header's length, 4x s)
+    assert cut["input"]["duration_s"] == max(track["windows"][-1]["end_s"] for track in cut["tracks"])
     said = rf"stopped early: {re.escape(str(path))}: cut short: the audio ends at \d+\.\d s of the 4\d\.\d s .*"
     assert re.fullmatch(said, audio["settings"]["status"])  # was: no status
     assert audio["windows"][-1]["end_s"] < 0.7 * whole["windows"][-1]["end_s"]

@@ -69,6 +69,16 @@ def test_the_video_duration_is_the_containers_however_slowly_frames_are_sampled(
 
 
 
+def test_a_picture_not_read_to_its_end_ends_a_sampling_period_after_its_last_frame_not_at_its_headers_length():
+    from runtime.sources.video import FrameStats
+
+    read = [0.0, 2.8]  # frames sampled at 5 fps from a file whose header says 6 s
+    cut = VideoScan(frame_times_s=read, stats=FrameStats(stopped_reason="cut short: the video ends at 2.8 s"))
+    assert video_duration_s(cut, 6.0, sample_fps=5.0) == pytest.approx(3.0)  # was: 6.0, the header's
+    assert video_duration_s(VideoScan(frame_times_s=read), 6.0, 5.0, read_to_end=False) == pytest.approx(3.0)
+    assert video_duration_s(cut, 2.9, sample_fps=5.0) == 2.9  # never past the recording's own end
+    assert video_duration_s(VideoScan(frame_times_s=read), 6.0, sample_fps=5.0) == 6.0  # read to its end
+
 def test_an_error_in_the_words_of_an_empty_video_stream_is_not_taken_for_one(tmp_path, monkeypatch):
     from runtime.errors import InputError
     from runtime.media import NO_VIDEO_FRAMES, probe
