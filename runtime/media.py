@@ -872,8 +872,10 @@ class StreamDecoder:
                 return
             decoded_s = _stamp_s(packet.dts if packet.dts is not None else packet.pts, packet.time_base)
             if decoded_s is not None:
+                shown_s = _stamp_s(packet.pts, packet.time_base)
                 self.joints.follow(packet.stream.index, decoded_s - self.origin_s, self._file_end_s,
-                                   reordered=packet.stream.type == "video" and (packet.dts is None or guessed_dts))
+                                   reordered=packet.stream.type == "video" and (packet.dts is None or guessed_dts),
+                                   shown_s=None if shown_s is None else shown_s - self.origin_s)
             start_s = self._packet_s(packet)
             if start_s is not None:
                 end_s = start_s + _packet_length_s(packet)
@@ -961,28 +963,32 @@ def _packet_length_s(packet: av.Packet) -> float:
 class JoinedRecordings:
     """Recordings joined end to end in one file (MPEG-TS files concatenated, a recorder's clock reset): at each
     joint every stream's stamps go back, and what follows joint k is shifted by one amount for every stream, the
-    end of all that came before less the stamp where the joint showed first, so that sound and picture stay
-    together. Learnt from the packets of every stream in file order (decode stamps, which never go back within
-    a recording, or a video's reordered presentation stamps where there are none or they are guessed:
-    ``REORDER_FRAMES``), so that each stream's decoder, reading the file on its own, finds the same shifts."""
+    end of all that came before less the presentation stamp of the packet where the joint showed first, so that
+    sound and picture stay together. Learnt from the packets of every stream in file order (decode stamps, which
+    never go back within a recording, or a video's reordered presentation stamps where there are none or they are
+    guessed: ``REORDER_FRAMES``), so that each stream's decoder, reading the file on its own, finds the same
+    shifts."""
 
     def __init__(self):
         self.shifts_s: list[float] = []  # joint k (from 1) -> its shift
         self._recent_s: dict[int, deque[float]] = {}  # stream index -> its last packets' stamps in this recording
         self._joints: dict[int, int] = {}  # stream index -> the joints its packets have passed
 
-    def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float, reordered: bool = False) -> None:
+    def follow(self, stream_index: int, stamp_s: float, end_so_far_s: float, reordered: bool = False,
+               shown_s: float | None = None) -> None:
         """Take one packet's decode stamp (on the file's clock, unshifted; a presentation stamp where it has
         none); ``reordered``: the stamp may go back by a reordering (a video's presentation or guessed decode
         stamp), compared with the lowest of the stream's last ``REORDER_FRAMES``, else with the last alone.
         ``end_so_far_s``: where all packets before it end, shifted (the next recording's start, should this packet
-        show a joint first)."""
+        show a joint first); ``shown_s``: its presentation stamp (unshifted; None: the decode stamp's), which is
+        placed there: a decode stamp leads its picture by the reordering (two frames with B-frames), and a shift
+        taken from it would start the next recording that much late."""
         recent_s = self._recent_s.setdefault(stream_index, deque(maxlen=REORDER_FRAMES))
         if recent_s and stamp_s < (min(recent_s) if reordered else recent_s[-1]) - self.back_s(
                 self._joints.get(stream_index, 0)):
             joints = self._joints[stream_index] = self._joints.get(stream_index, 0) + 1
             if joints > len(self.shifts_s):  # this stream shows the joint first: it fixes the shift
-                self.shifts_s.append(end_so_far_s - stamp_s)
+                self.shifts_s.append(end_so_far_s - (stamp_s if shown_s is None else shown_s))
             recent_s.clear()  # the next recording's stamps are its own
         recent_s.append(stamp_s)
 
