@@ -13,6 +13,7 @@ import io
 import logging
 import math
 from datetime import timezone
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,8 @@ def classify_windows(
     # The model judges each window against the session's own baseline: a few minutes, in several windows.
     reason = ""
     if recording.duration_s < MIN_BASELINE_S:
-        reason = f"recording too short for a session baseline ({recording.duration_s:.0f} s < {MIN_BASELINE_S:.0f} s)"
+        reason = (f"recording too short for a session baseline ({seconds_below(recording.duration_s)} s < "
+                  f"{MIN_BASELINE_S:g} s)")
     elif len(windows) < MIN_BASELINE_WINDOWS:
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
     if reason:
@@ -73,6 +75,12 @@ def classify_windows(
         live = LiveStress(model, settings)
         return [live.add(w) for w in windows]
     return classify_session(windows, model)
+
+
+def seconds_below(t_s: float) -> str:
+    """``t_s`` to one decimal, cut rather than rounded (from the number as Python writes it, so 2.3 stays 2.3): a
+    duration just short of a limit never reads as the limit (299.96 s is '299.9', not '300.0')."""
+    return str(Decimal(repr(t_s)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))
 
 
 def classify_to_csv(

@@ -296,6 +296,16 @@ def test_a_recording_too_short_for_a_baseline_reports_measurements_but_no_stress
     assert float(rows[0]["eda_tonic_us"]) > 0
 
 
+@pytest.mark.parametrize(("rows", "said"), [(1199, "299.7 s < 300 s"), (800, "200.0 s < 300 s")])
+def test_a_recording_just_short_of_the_baseline_never_reads_as_long_enough(tmp_path, rows, said):
+    path = tmp_path / "short.csv"  # 4 Hz: `rows` samples cover rows / 4 s (299.75 s was said '300 s < 300 s')
+    path.write_text("time_s,eda\n" + "\n".join(f"{i * 0.25},{1.0 + 0.01 * (i % 7)}" for i in range(rows)) + "\n")
+    out = tmp_path / "out.csv"
+    assert main(["physio", "classify", str(path), "--csv", str(out)]) == 0
+    reasons = {r["reason"] for r in csv.DictReader(out.open())}
+    assert reasons == {f"recording too short for a session baseline ({said})"}
+
+
 def test_local_baseline_inputs_remove_a_slow_drift_but_keep_a_stress_episode():
     n = 400
     drift = np.linspace(0.0, 10.0, n)  # a slow rise over the session, e.g. skin temperature
