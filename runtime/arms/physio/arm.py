@@ -65,7 +65,9 @@ def classify_windows(
                   f"{MIN_BASELINE_S:g} s)")
     elif len(windows) < MIN_BASELINE_WINDOWS:
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
-    if reason:
+    if reason:  # said once here too: in the windows alone, a run with no stress figure at all looked like success
+        log.warning("%s: no stress figure in any window: %s; its windows carry measurements only", recording.source,
+                    reason)
         return [PhysioWindow(w.start_s, w.end_s, None, 0.0, reason, w.measurements) for w in windows]
     if card_setting(model.card.extra, "scope") == "running":  # a live model: each window as a live session judges it
         log.warning("physio: %s judges each window against the windows before it, as a live session does: no "

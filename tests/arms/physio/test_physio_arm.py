@@ -285,15 +285,32 @@ def test_analyze_without_physio_recording_has_no_physio_track(tmp_path):
     assert analyze_physio_request(request) is None
 
 
-def test_a_recording_too_short_for_a_baseline_reports_measurements_but_no_stress(tmp_path):
+def test_a_recording_too_short_for_a_baseline_reports_measurements_but_no_stress(tmp_path, caplog):
     path = tmp_path / "short.csv"
     path.write_text("time_s,eda\n" + "\n".join(f"{i * 0.25},{1.0 + 0.01 * (i % 7)}" for i in range(400)) + "\n")
     out = tmp_path / "out.csv"
-    assert main(["physio", "classify", str(path), "--csv", str(out)]) == 0
+    with caplog.at_level("WARNING"):
+        assert main(["physio", "classify", str(path), "--csv", str(out)]) == 0
+    # said once, naming the input (was: only in each row's reason, the run looking like a success)
+    assert caplog.messages == [f"{path}: no stress figure in any window: recording too short for a session baseline "
+                               "(100.0 s < 300 s); its windows carry measurements only"]
     rows = list(csv.DictReader(out.open()))
     assert rows and all(r["stress"] == "" and float(r["quality"]) == 0.0 for r in rows)
     assert all("too short for a session baseline" in r["reason"] for r in rows)
     assert float(rows[0]["eda_tonic_us"]) > 0
+
+
+def test_analyze_says_a_recording_too_short_for_a_baseline_once_naming_it(tmp_path, caplog):
+    e4 = write_e4(tmp_path / "S99", duration_s=200.0)
+    media = tmp_path / "session.wav"
+    media.write_bytes(wav_bytes(np.zeros(16000 * 200, dtype=np.float32), 16000))
+    settings = load_settings(None, {"audio.enabled": False, "fusion.enabled": False})
+    with caplog.at_level("WARNING"):
+        timeline = analyze_file(media, tmp_path / "out", settings, {"physio_path": str(e4), "physio_offset_s": 0.0})
+    assert all(w.probs is None for w in timeline.track("physio").windows)
+    said = [m for m in caplog.messages if "no stress figure" in m]  # was: none, the track's reasons alone
+    assert said == [f"{e4}: no stress figure in any window: recording too short for a session baseline "
+                    "(200.0 s < 300 s); its windows carry measurements only"]
 
 
 @pytest.mark.parametrize(("rows", "said"), [(1199, "299.7 s < 300 s"), (800, "200.0 s < 300 s")])
@@ -385,10 +402,14 @@ def test_window_settings_the_physio_settings_would_refuse_exit_2(tmp_path, capsy
     assert not out.exists()
 
 
-def test_a_window_as_long_as_the_recording_makes_no_stress_claim(tmp_path):
+def test_a_window_as_long_as_the_recording_makes_no_stress_claim(tmp_path, caplog):
     e4 = write_e4(tmp_path / "S99", duration_s=400.0)
     out = tmp_path / "s.csv"
-    assert main(["physio", "classify", str(e4), "--csv", str(out), "--window-s", "400"]) == 0
+    with caplog.at_level("WARNING"):
+        assert main(["physio", "classify", str(e4), "--csv", str(out), "--window-s", "400"]) == 0
+    assert [m for m in caplog.messages if "no stress figure" in m] == [
+        f"{e4}: no stress figure in any window: too few windows for a session baseline (1 < 10); its windows carry "
+        "measurements only"]
     (row,) = list(csv.DictReader(out.open()))
     assert row["stress"] == "" and float(row["quality"]) == 0.0
     assert "too few windows for a session baseline" in row["reason"]
