@@ -645,6 +645,8 @@ def test_csv_without_time_column_keeps_blank_rows_as_missing_samples_in_place(tm
         ("timestamp", "inf", "line 42: column 'timestamp' holds inf, not a finite time"),
         ("time_s", "1e400", "line 42: column 'time_s' holds inf, not a finite time"),
         ("time_s", "", "line 42: column 'time_s' is empty, not a finite time"),
+        ("timestamp", "nan", "line 42: column 'timestamp' holds 'nan', not a finite time"),  # was: 'is empty'
+        ("time_s", '"NaN"', "line 42: column 'time_s' holds 'NaN', not a finite time"),
         ("timestamp", f"{START_UNIX_S + 3e7:.2f}", "line 42: the time jumps by 29999990 s .*not one recording"),
         ("timestamp", "1e12", "line 42: the time jumps by .* more than 24 h: not one recording"),
         ("timestamp", "1e308", r"line 42: the time jumps by 1e\+308 s \([\d.]+ then 1e\+308\)"),  # not 309 digits

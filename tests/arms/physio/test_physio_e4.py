@@ -286,7 +286,8 @@ def test_e4_beat_times_count_from_the_beat_files_own_start_line(tmp_path):
 @pytest.mark.parametrize(("beats", "problem"), [
     ("1.0,0.8\n1.8,0.8\n1.5,0.8\n", r"IBI\.csv: timestamps do not increase at line 4 \(1\.8 then 1\.5\)"),
     ("1.0,0.8\n1.0,0.8\n", r"IBI\.csv: timestamps do not increase at line 3"),
-    ("1.0,0.8\nnan,0.8\n", r"IBI\.csv: line 3: the beat time .*not a finite time"),
+    ("1.0,0.8\nnan,0.8\n", r"IBI\.csv: line 3: the beat time holds 'nan', not a finite time"),  # was: 'is empty'
+    ("1.0,0.8\n,0.8\n", r"IBI\.csv: line 3: the beat time is empty, not a finite time"),
 ])
 def test_e4_beat_times_that_do_not_increase_are_refused_naming_the_line(tmp_path, beats, problem):
     folder = write_e4(tmp_path / "S99")

@@ -51,6 +51,7 @@ from runtime.arms.physio.readers.text import (
     read_limited,
     reads_as_number,
     separator_hint,
+    written_cells,
 )
 from runtime.arms.physio.recording import (
     ACC_AXES,
@@ -188,8 +189,11 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         start_unix_s = _given_start(path, start_unix_s, meta)
     else:
         refuse_options(path, f"it has its own time column '{_name_of(table, time_column)}'", start_unix_s, rate_hz)
+        # the time cells as written, by the whole table's columns: for a line that reads as no time ('nan', '')
+        written = written_cells(path, whole_table.body, whole_table.first_line,
+                                whole_table.reads_as.index(time_column), whole_table.delimiter)
         data, times_s, start_unix_s, rate_hz, row_lines = _csv_time_column(path, table, time_column, data,
-                                                                             sorted(columns))
+                                                                             sorted(columns), written)
     written_s = _first_row_s(times_s, data, columns)  # before any flagged beat is left out
     if flags:
         data = _flagged_beats_left_out(path, table, columns, data)
@@ -666,12 +670,14 @@ def _refuse_disagreeing(path: Path, flag: str, given: float | None, key: str, me
 
 
 def _csv_time_column(
-    path: Path, table: CsvTable, time_column: str, data: np.ndarray, signal_columns: list[int]
+    path: Path, table: CsvTable, time_column: str, data: np.ndarray, signal_columns: list[int],
+    written: Callable[[int], str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float | None, float | None, np.ndarray]:
     """Rows with a time (blank rows dropped: the time column places the others; rows out of order left out, a gap
     where a channel of ``signal_columns`` has one), seconds from the first,
     the UNIX time of the first row (the column's first value; for relative times, the ``# start_unix_s``
-    line's), the ``# rate_hz`` line's rate, checked against the timestamps, and the rows' file line numbers."""
+    line's), the ``# rate_hz`` line's rate, checked against the timestamps, and the rows' file line numbers.
+    ``written``: the time cells' text by file line, for a line whose time reads as NaN (``check_finite``)."""
     meta, name = table.meta, _name_of(table, time_column)
     data, row_lines = drop_blank_rows(data, table.first_line)
     if not data.shape[0]:
@@ -681,7 +687,7 @@ def _csv_time_column(
         times = _unix_seconds(times)
     unit_s = 1.0 if time_column in TIME_COLUMNS_UNIX else CSV_SCALES.get(time_column, 1.0)
     placed = placed_rows(path, times, row_lines, f"column '{name}'", unit_s, rows=data,
-                         signals=data[:, signal_columns])
+                         signals=data[:, signal_columns], written=written)
     if not placed.all():  # rows a local fault of the clock leaves unplaced: missing rows, a gap
         data, times, row_lines = data[placed], times[placed], row_lines[placed]
     if time_column in TIME_COLUMNS_UNIX:

@@ -24,6 +24,7 @@ from runtime.arms.physio.readers.text import (
     parse_numbers,
     read_limited,
     separator_hint,
+    written_cells,
 )
 from runtime.arms.physio.recording import (
     CHANNEL_UNITS,
@@ -239,7 +240,7 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2), first_line=2)
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
-    check_times(label, data[:, 0], row_lines, "the beat time")
+    check_times(label, data[:, 0], row_lines, "the beat time", written=written_cells(label, text, 1, 0))
     present = said_plausible(label, "ibi", data[:, 1])
     early = data[:, 0] < 0
     if early.any():  # a beat is timed from the file's start line: one before it is no beat of this recording

@@ -793,10 +793,11 @@ def drop_blank_rows(data: np.ndarray, first_line: int) -> tuple[np.ndarray, np.n
     return data[kept], row_lines[kept]
 
 
-def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0) -> None:
+def check_times(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0,
+                written: Callable[[int], str] | None = None) -> None:
     """Times, in units of ``unit_s`` seconds (quoted as written), that are finite, increase, and never jump by more
-    than MAX_JUMP_S (the line named)."""
-    check_finite(source, times, row_lines, what)
+    than MAX_JUMP_S (the line named; ``written``, as ``check_finite`` reads it)."""
+    check_finite(source, times, row_lines, what, written)
     steps = np.diff(times) * unit_s
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0])
@@ -829,7 +830,8 @@ ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines
 
 
 def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float = 1.0,
-                rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
+                rows: np.ndarray | None = None, signals: np.ndarray | None = None,
+                written: Callable[[int], str] | None = None) -> np.ndarray:
     """Which rows their times (finite, in units of ``unit_s`` seconds, quoted as written) place on one clock that
     never jumps by more than MAX_JUMP_S: every one where they increase. Where they do not, a row that repeats the
     one before it whole (its stamp and every value in ``rows``, the rows' values) is one row written twice, its
@@ -837,8 +839,8 @@ def placed_rows(source: str | Path, times: np.ndarray, row_lines: np.ndarray, wh
     up to MAX_STRAY_ROWS stamps off by more than MAX_STEP_BACK_S, the rows around it in order, is left out first:
     it would take the rows around it with it; so is such a run that is rows swapped with the row beside it, and that
     row); the others are left out, said in one warning, missing rows (``_order_faults``; a gap where a channel of
-    ``signals``, the rows' channel values, has one). No row is moved."""
-    check_finite(source, times, row_lines, what)
+    ``signals``, the rows' channel values, has one). No row is moved. ``written``: as ``check_finite`` reads it."""
+    check_finite(source, times, row_lines, what, written)
     placed = np.ones(times.size, dtype=bool)
     if (np.diff(times) <= 0).any():  # the one pass most files take
         placed = _order_faults(source, times, row_lines, what, unit_s, rows, signals)
@@ -1041,12 +1043,31 @@ def _check_jumps(source: str | Path, times: np.ndarray, row_lines: np.ndarray, u
         )
 
 
-def check_finite(source: str | Path, values: np.ndarray, row_lines: np.ndarray, what: str) -> None:
+def check_finite(source: str | Path, values: np.ndarray, row_lines: np.ndarray, what: str,
+                 written: Callable[[int], str] | None = None) -> None:
+    """Times that are all finite, else an error naming the first other's line and what it holds: ``written``, the
+    text of the cell on a file line (an empty cell and 'nan' both read as NaN), where the caller has it."""
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        held = "is empty" if np.isnan(values[row]) else f"holds {float(values[row])!r}"
+        if np.isnan(values[row]):
+            text = written(int(row_lines[row])) if written is not None else ""
+            held = f"holds {text[:20]!r}" if text else "is empty"
+        else:
+            held = f"holds {float(values[row])!r}"
         raise InputError(source, f"line {row_lines[row]}: {what} {held}, not a finite time")
+
+
+def written_cells(source: str | Path, text: str, first_line: int, column: int, delimiter: str = ","
+                  ) -> Callable[[int], str]:
+    """The text of cell ``column`` on a file line of data lines ``text`` (the first on file line ``first_line``),
+    stripped ('' where the line has no such cell): for an error line about one cell, read only then."""
+    def cell(line: int) -> str:
+        row_text = next(itertools.islice(lines_with_ends(text), line - first_line, None), ("", 0))[0]
+        cells = csv_cells(source, row_text, line, delimiter)
+        return cells[column].strip() if column < len(cells) else ""
+
+    return cell
 
 
 def check_rate(source: str | Path, rate_hz: float, what: str) -> None:
