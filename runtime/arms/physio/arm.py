@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import math
-from datetime import timezone
+from datetime import datetime, timezone
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -145,12 +145,23 @@ def resolve_offset(
         how = "assumed: recording and video start together (no offset given, no wall-clock start on both)"
     rec_start, rec_end = offset_s, offset_s + recording.end_s
     if rec_end <= 0.0 or rec_start >= video_duration_s:
+        in_utc = ""
+        if how.startswith("wall clocks") and recording.start_unix_s is not None and video_start_unix_s is not None:
+            # placed by both wall clocks, the dates show a file of another day (or a clock set wrong) at a glance
+            in_utc = (f"; in UTC the recording {utc_text(recording.start_unix_s)}.."
+                      f"{utc_text(recording.start_unix_s + recording.end_s)}, the video "
+                      f"{utc_text(video_start_unix_s)}..{utc_text(video_start_unix_s + video_duration_s)}")
         raise InputError(
             recording.source,
             f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
-            f"on the video clock, the video 0.0..{video_duration_s:.1f} s ({how})",
+            f"on the video clock, the video 0.0..{video_duration_s:.1f} s ({how}){in_utc}",
         )
     return offset_s, how
+
+
+def utc_text(unix_s: float) -> str:
+    """A UNIX time as an ISO 8601 UTC time to the second, for a message."""
+    return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def physio_track(

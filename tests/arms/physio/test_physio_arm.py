@@ -153,6 +153,21 @@ def test_no_overlap_with_the_video_names_both_ranges():
         resolve_offset(recording, video_duration_s=300.0, offset_s=700.0, video_start_unix_s=None)
 
 
+def test_no_overlap_placed_by_both_wall_clocks_says_both_utc_ranges_too():
+    video_start_unix_s = 1_644_228_000.0  # 2022-02-07T10:00:00Z
+    recording = Recording("rec.csv", {}, start_unix_s=video_start_unix_s + 7 * 86400 - 3600)  # a week on, 09:00
+    recording.channels["eda"] = type("C", (), {"end_s": 600.0})()
+    with pytest.raises(InputError) as refused:
+        resolve_offset(recording, video_duration_s=40.0, offset_s=None, video_start_unix_s=video_start_unix_s)
+    said = str(refused.value)  # the video-clock figures kept; was: those alone, no date to see
+    assert "the recording covers 601200.0..601800.0 s on the video clock, the video 0.0..40.0 s (wall clocks" in said
+    assert said.endswith("; in UTC the recording 2022-02-14T09:00:00Z..2022-02-14T09:10:00Z, the video "
+                         "2022-02-07T10:00:00Z..2022-02-07T10:00:40Z")
+    with pytest.raises(InputError) as refused:  # an offset given: the wall clocks placed nothing
+        resolve_offset(recording, 40.0, offset_s=700.0, video_start_unix_s=video_start_unix_s)
+    assert "UTC" not in str(refused.value)
+
+
 def test_an_offset_of_hundreds_of_digits_is_said_in_a_few():
     recording = Recording("rec.csv", {}, start_unix_s=None)
     recording.channels["eda"] = type("C", (), {"end_s": 600.0})()
