@@ -293,7 +293,11 @@ def window_quality(
         "EDA": _coverage(signals.eda_tonic.valid, start_s, end_s) if signals.eda_tonic is not None else 0.0,
     }
     if all(c < MIN_COVERAGE for c in coverages.values()):
-        return 0.0, "no heart or EDA signal in this window"
+        # the shares rounded down: 49.6 % must not read as the 50 % that would have been enough; a few seconds of
+        # a signal still give its statistics (eda_tonic_us), too few to judge the window by
+        shares = ", ".join(f"{name} {math.floor(100 * c + 1e-9)} %" for name, c in coverages.items())
+        return 0.0, (f"too little heart or EDA signal in this window ({shares} of it; a figure needs "
+                     f"one at {100 * MIN_COVERAGE:g} % or more)")
     if math.isnan(measurements["hr_bpm"]) and math.isnan(measurements["eda_tonic_us"]):
         return 0.0, "no usable heartbeats or EDA in this window"
     quality = float(np.mean(list(coverages.values())))

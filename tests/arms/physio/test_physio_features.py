@@ -128,6 +128,18 @@ def test_window_inside_a_gap_makes_no_claim_and_a_half_covered_one_loses_quality
     assert 0.0 < half.quality < before.quality
 
 
+@pytest.mark.parametrize(("start_s", "eda_percent"), [(90.0, 33), (95.0, 16)])
+def test_a_window_with_some_eda_under_the_share_says_how_much_not_that_there_is_none(start_s, eda_percent):
+    eda = 2.0 + 0.1 * np.sin(np.arange(4 * 300) / 20.0)
+    eda[4 * 100 : 4 * 200] = np.nan  # 100 s missing: a window from 90 s holds 10 s of EDA, from 95 s 5 s
+    window = window_features(process_recording(Recording("sim", {"eda": uniform("eda", eda, 4.0)})), start_s,
+                             start_s + 30.0)
+    assert window.quality == 0.0 and math.isfinite(window.measurements["eda_tonic_us"])  # both as before
+    # was: 'no heart or EDA signal in this window', beside an EDA figure
+    assert window.reason == (f"too little heart or EDA signal in this window (heart 0 %, EDA {eda_percent} % of "
+                             "it; a figure needs one at 50 % or more)")
+
+
 def test_rmssd_uses_only_neighbouring_beats_and_does_not_bridge_a_dropped_one():
     from runtime.arms.physio.features import ProcessedSignals, Series
 
@@ -211,7 +223,8 @@ def test_a_strap_whose_beats_stop_but_whose_heart_rate_goes_on_still_covers_the_
     assert late.quality > 0 and "heart" not in late.reason
     assert late.measurements["hr_bpm"] == pytest.approx(np.median(hr.values[600:630]), abs=1.0)
     nothing = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 600.0, 630.0)
-    assert nothing.quality == 0.0 and "no heart" in nothing.reason
+    assert nothing.quality == 0.0 and nothing.reason.startswith("too little heart or EDA signal in this window "
+                                                                "(heart 0 %, EDA 0 % of it")
 
 
 @pytest.mark.parametrize(("name", "rate_hz", "level"),

@@ -58,9 +58,14 @@ def model():
     return load_physio_model()
 
 
+# a window's reason where no key signal covers enough of it, as window_quality says it
+NO_SIGNAL = ("too little heart or EDA signal in this window (heart 0 %, EDA 0 % of it; a figure needs one at 50 % or "
+             "more)")
+
+
 def _window(start_s: float, values: dict[str, float], quality: float = 1.0, window_s: float = 30.0):
     measurements = dict.fromkeys(MEASUREMENTS, math.nan) | values
-    reason = "" if quality > 0 else "no heart or EDA signal in this window"
+    reason = "" if quality > 0 else NO_SIGNAL
     return WindowFeatures(start_s, start_s + window_s, measurements, quality, reason)
 
 
@@ -97,7 +102,7 @@ def test_no_live_stress_figure_until_enough_windows_had_signal(model):
     live = LiveStress(model, PhysioSettings(live_baseline_s=0.0))
     judged = [live.add(_window(5.0 * i, {"hr_channel_bpm": 70.0 + i}, quality=1.0 if i % 2 else 0.0))
               for i in range(30)]
-    assert judged[0].reason == "no heart or EDA signal in this window"  # its own reason, not the baseline's
+    assert judged[0].reason == NO_SIGNAL  # its own reason, not the baseline's
     first = next(i for i, w in enumerate(judged) if w.stress is not None)
     assert first == 19  # the tenth window with signal
     assert judged[17].reason == "live baseline forming (9 of 10 windows with signal)"
@@ -213,7 +218,7 @@ def test_a_recorded_window_without_signal_gets_no_stress_figure_only_its_reason(
                        quality=0.0 if i in (3, 7) else 1.0) for i in range(20)]
     judged = classify_session(windows, model)
     assert [i for i, w in enumerate(judged) if w.stress is None] == [3, 7]  # a strap left off: no figure
-    assert judged[3].reason == "no heart or EDA signal in this window" and judged[3].quality == 0.0
+    assert judged[3].reason == NO_SIGNAL and judged[3].quality == 0.0
 
 
 def test_a_live_window_with_part_of_its_signal_keeps_that_quality_beside_its_figure(model):
