@@ -249,7 +249,8 @@ def beat_times_s(
     after the notification that carried it): it is moved back to end there. With no chain yet, or one ending more
     than ``max_lag_s`` before the stamp (beats were lost, or a dropout), the beats are laid out backwards from the
     stamp. A beat that would fall at or before ``last_beat_s`` is left out: stamps never go back; so is one at or
-    before ``after_s`` (a refused notification's stamp: these beats came after it, and its gap ends there).
+    before ``after_s`` (a refused notification's stamp: these beats came after it, and its gap ends there; or the
+    last beat before a dropout).
     """
     if not rr_intervals_s:
         return []
@@ -501,6 +502,11 @@ class BleNotifyLink(SensorLink):
     def _open_gap(self) -> None:
         if self._gap_open_s is None:
             self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
+        self.link_lost()
+
+    def link_lost(self) -> None:
+        """The connection dropped or went silent (a reconnect or the session's stop follows): nothing to forget,
+        unless a sensor type carries something from one notification to the next."""
 
     async def _safe_disconnect(self) -> None:
         """Let go of the sensor, whatever the stack makes of it: a disconnect that fails, or that the stack
@@ -533,9 +539,10 @@ class BleHeartRateLink(BleNotifyLink):
     A notification's RR intervals follow the beats before them, back to back, and end by its stamp
     (``beat_times_s``). No skin contact and 0 bpm are gaps on both channels since the notification before:
     neither the value nor the beats are a heart's. A heart rate outside ``HEART_RATE_RANGE_BPM`` is malformed, and a
-    malformed notification is such a gap too (its beats are lost with it). After any of these the beats start
-    again from the next notification's stamp, none at or before the refused one's: its beats are missing from
-    the chain, which would otherwise run on as if they were not and place every later beat early.
+    malformed notification is such a gap too (its beats are lost with it). After any of these, and after a dropout
+    however short, the beats start again from the next notification's stamp, none at or before the refused one's
+    (or the last beat before the dropout): beats are missing from the chain, which would otherwise run on as if
+    they were not and place every later beat early.
     """
 
     characteristic = HEART_RATE_MEASUREMENT
@@ -544,7 +551,8 @@ class BleHeartRateLink(BleNotifyLink):
     default_name = "ble-hr"
     default_silence_timeout_s = 5.0  # a strap notifies about once a second
     _last_beat_s: float | None = None  # the last beat delivered: the next notification's beats follow it
-    _refused_s: float | None = None  # the last refused notification's stamp: no later beat is placed before it
+    # No later beat is placed at or before this: a refused notification's stamp, or the last beat before a dropout
+    _beats_after_s: float | None = None
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         measurement = parse_heart_rate_measurement(data)
@@ -555,7 +563,7 @@ class BleHeartRateLink(BleNotifyLink):
             raise BleFormatError(f"heart rate {measurement.heart_rate_bpm} bpm is outside "
                                  f"{HEART_RATE_RANGE_BPM[0]:g}..{HEART_RATE_RANGE_BPM[1]:g} bpm")
         intervals_s = [rr for rr in measurement.rr_intervals_s if rr > 0]  # an interval of 0 is no beat
-        beats = beat_times_s(intervals_s, t_s, self._last_beat_s, after_s=self._refused_s)
+        beats = beat_times_s(intervals_s, t_s, self._last_beat_s, after_s=self._beats_after_s)
         if beats:
             self._last_beat_s = beats[-1][0]
         # Every interval places the beats (they run back to back); one no heart beats at is not delivered.
@@ -567,12 +575,21 @@ class BleHeartRateLink(BleNotifyLink):
     def refused(self, error: BleFormatError, t_s: float) -> list[LinkEvent]:
         return self._beats_lost(t_s, f"heart rate notification refused ({error})")
 
+    def link_lost(self) -> None:
+        """The beats sent while the link was down are lost, however short the dropout: the chain starts again from
+        the next notification's stamp, as after a refused one, none at or before the last beat delivered. Chained
+        across a dropout under BEAT_CHAIN_MAX_LAG_S, every later beat was placed early by the beats lost, for good,
+        and the dropout's gap ended at the first of them, inside the dropout."""
+        if self._last_beat_s is not None:
+            self._beats_after_s = max(self._last_beat_s, self._beats_after_s or self._last_beat_s)
+        self._last_beat_s = None
+
     def _beats_lost(self, t_s: float, reason: str) -> list[LinkEvent]:
         """A notification whose beats are no heart's, or unreadable: a gap on both channels since the reading
         before, and the chain of beats starts again after it. Its RR intervals are not trusted to carry the chain
         across (no contact, a rate no heart beats at, or none read at all): starting again places the next beats
         late at worst, which the chain's pull back to each stamp corrects; running on places them early for good."""
-        self._last_beat_s, self._refused_s = None, t_s
+        self._last_beat_s, self._beats_after_s = None, t_s
         since_s = t_s - 1.0  # the gap runs back to the last reading, within the silence that counts as gone
         if self._last_sample_s is not None:
             since_s = max(self._last_sample_s, t_s - self.silence_timeout_s)

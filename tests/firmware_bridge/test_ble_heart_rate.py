@@ -9,6 +9,7 @@ import pytest
 
 from firmware_bridge.ble import (
     BATTERY_LEVEL,
+    BEAT_CHAIN_MAX_LAG_S,
     HEART_RATE_MEASUREMENT,
     TEMPERATURE_MEASUREMENT,
     BleFormatError,
@@ -814,3 +815,18 @@ def test_a_new_error_while_retrying_is_said_once_and_an_old_one_not_again():
     assert [s.detail for s in recorder.statuses if s.state == "error"] == [
         "ConnectionError: no BLE device strap in range", "ConnectionError: strap: org.bluez.Error.NotReady"]
     assert [s.state for s in recorder.statuses].count("retrying") == 1
+
+
+def test_after_a_dropout_too_short_to_leave_the_chain_2_s_behind_the_beats_start_again_from_their_stamps():
+    time = FakeTime()
+    one_beat = bytes([0x10, 0x3C, 0x00, 0x04])  # 60 bpm, one RR of 1 s: the beat the notification comes with
+    script = [(float(i), one_beat) for i in range(1, 12)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=3)  # back within 2 s: a beat or two lost
+    recorder = run_link(peripheral, time, stop_after_hr=8, backoff_s=(0.5,))
+    hr_s, beats_s = recorder.series("hr")[0], recorder.series("ibi")[0]
+    assert peripheral.connects == 2 and beats_s.size == hr_s.size
+    assert hr_s[3] - hr_s[2] < 1 + BEAT_CHAIN_MAX_LAG_S  # the chain would have run on across it
+    # each beat at its notification's stamp, as before the dropout (was: 1 s early, for the rest of the session)
+    assert beats_s == pytest.approx(hr_s)
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    assert (gap.start_s, gap.end_s) == pytest.approx((beats_s[2], beats_s[3]))  # the whole dropout (was: 1 s of it)
