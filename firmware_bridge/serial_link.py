@@ -15,10 +15,11 @@ offset, and the window lets it follow a board clock that drifts; a clock that st
 followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one:
 frames mapped before the last sample take its stamp, and when the offset came down by more than a read's wait (a
 link's delay fell) they are dropped and their stretch is a gap.
-Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again. Sequence numbers that
-jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is told by board time); a frame equal
-to one of the last ``REPEAT_MEMORY_FRAMES`` is a repeat, and one a little behind the newest that fits between its
-neighbours is late (reordered by a bridge): both dropped.
+Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, as does a jump in seq
+of more frames than the board time since could carry (a reset early in the board's life, its clock still ahead of
+the old one). Sequence numbers that jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is
+told by board time); a frame equal to one of the last ``REPEAT_MEMORY_FRAMES`` is a repeat, and one a little behind
+the newest that fits between its neighbours is late (reordered by a bridge): both dropped.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ CLOCK_STEP_FRAMES = 16
 # link's delay fell) and the frame cannot be placed: dropped, its stretch a gap.
 STAMP_WAIT_S = READ_TIMEOUT_S
 REPEAT, LATE = "repeat", "late"  # why BoardSequence.take drops a frame
+# The most frames a board sends in a second: 115,200 baud of 8N1 carry 11,520 bytes, and the shortest frame (no
+# payload) is 13. A jump in seq beyond that many over the board time since the newest frame (and beyond the
+# reorder window) is no loss: seq started again at a restart whose board time is still ahead of the old one.
+MAX_FRAMES_PER_S = 115_200 / 10 / (len(SYNC) + HEADER.size + CRC.size)
 
 
 def crc16_ccitt(data: bytes) -> int:
@@ -179,17 +184,26 @@ class FrameDecoder:
 
 @dataclass(frozen=True)
 class InOrder:
-    """A frame taken in the board's order: the frames lost just before it, and the board time its clock ran back
-    from when the board restarted at it."""
+    """A frame taken in the board's order: the frames lost just before it, and the newest clocked frame before it
+    when the board restarted at it."""
 
     frame: Frame
     lost: int = 0
-    restarted_from_ms: int | None = None
+    restarted_after: Frame | None = None
+
+    def restart_text(self) -> str:
+        """What shows the restart, for its status line."""
+        before, frame = self.restarted_after, self.frame
+        if frame.board_ms < before.board_ms:
+            return f"board_ms {before.board_ms} then {frame.board_ms}: a reset or a wrap"
+        return (f"seq {before.seq} then {frame.seq} at board_ms {before.board_ms} then {frame.board_ms}, more frames "
+                "than that board time carries: a reset")
 
 
 class BoardSequence:
     """Frames in arrival order put in the board's order: repeats and late frames dropped, restarts found (board
-    time running backwards) and losses counted, by ``seq`` and, for whole cycles of 2^16 frames, by board time."""
+    time running backwards, or seq jumping further than board time carries) and losses counted, by ``seq`` and, for
+    whole cycles of 2^16 frames, by board time."""
 
     def __init__(self) -> None:
         self.recent: deque[Frame] = deque(maxlen=REPEAT_MEMORY_FRAMES)  # the last frames read, to know a repeat
@@ -206,12 +220,12 @@ class BoardSequence:
         clocked = frame.type in CLOCKED_TYPES  # a frame type of a later protocol minor may carry another time
         if clocked and self._late(frame):
             return LATE
-        if clocked and self.clocked and frame.board_ms < self.clocked[-1].board_ms:
-            restarted_from_ms = self.clocked[-1].board_ms
+        if clocked and self.clocked and self._restarted(frame):
+            restarted_after = self.clocked[-1]
             self.clocked.clear()
             self.clocked.append(frame)
             self.last_seq = frame.seq  # a reset restarts seq too: nothing is counted lost across it
-            return InOrder(frame, restarted_from_ms=restarted_from_ms)
+            return InOrder(frame, restarted_after=restarted_after)
         if frame.seq == self.last_seq:
             return REPEAT  # the same seq with other contents: a board that did not count
         lost = 0 if self.last_seq is None else (frame.seq - self.last_seq - 1) % SEQ_MODULUS
@@ -220,6 +234,16 @@ class BoardSequence:
             self.clocked.append(frame)
         self.last_seq = frame.seq
         return InOrder(frame, lost)
+
+    def _restarted(self, frame: Frame) -> bool:
+        """Board time ran backwards from the newest clocked frame, or seq ran further ahead of it than the board time
+        between them carries: a board reset within its first seconds, its clock still ahead of the old one, starts
+        seq again, which read as a loss was some 65,500 frames lost and its clock mapping kept."""
+        newest = self.clocked[-1]
+        if frame.board_ms < newest.board_ms:
+            return True
+        frames_between = (frame.seq - newest.seq) % SEQ_MODULUS - 1  # -1: the same seq, a repeat
+        return frames_between > REORDER_WINDOW_FRAMES + (frame.board_ms - newest.board_ms) / 1000 * MAX_FRAMES_PER_S
 
     def _late(self, frame: Frame) -> bool:
         """A little behind the newest in seq, not seen yet, and in board time between its neighbours in seq."""
@@ -259,7 +283,7 @@ def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:
     """``taken`` split where the board restarted: each run on one board clock."""
     runs: list[list[InOrder]] = []
     for item in taken:
-        if not runs or item.restarted_from_ms is not None:
+        if not runs or item.restarted_after is not None:
             runs.append([])
         runs[-1].append(item)
     return runs
@@ -387,7 +411,7 @@ class SerialBoardLink(SensorLink):
         # within the batch starts a new run with an offset of its own.
         runs = board_clock_runs(taken)
         for run in runs:
-            if run[0].restarted_from_ms is not None:
+            if run[0].restarted_after is not None:
                 self._restart_board_clock(run[0], sink)
             for item in run:
                 if item.frame.type == TYPE_DATA:
@@ -411,10 +435,9 @@ class SerialBoardLink(SensorLink):
         return item if isinstance(item, InOrder) else None
 
     def _restart_board_clock(self, item: InOrder, sink: Sink) -> None:
-        """Board time ran backwards: the board reset (its ``seq`` restarts too) or its clock wrapped."""
-        self.status(sink, "error", f"board clock restarted (board_ms {item.restarted_from_ms} then "
-                    f"{item.frame.board_ms}): a reset or a wrap; the clock mapping starts again and the interval is "
-                    "a gap")
+        """The board reset (its ``seq`` restarts too) or its clock wrapped."""
+        self.status(sink, "error", f"board clock restarted ({item.restart_text()}); the clock mapping starts again "
+                    "and the interval is a gap")
         self._restarted = True
         self._offset_s = None
         self._offset_lows.clear()

@@ -459,3 +459,30 @@ def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog
     assert wall.monotonic() - started < 2.0
     assert "serial-board: the link did not stop within 0.2 s; the session ends without it" in caplog.text  # was: none
     release.set()
+
+
+def test_a_reset_whose_board_time_is_still_ahead_of_the_old_is_a_restart_not_65_thousand_frames_lost():
+    time, link, recorder = board(latency_s=0.0)
+    # the board sent 20 frames within a second of booting, and resets: its new clock starts behind real time but
+    # ahead of the old board time
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 300, b"b"), *[data_frame(i, 300 + 16 * i) for i in
+                                                                         range(1, 20)], after_s=0.4)
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 700, b"b"), after_s=1.5)
+    arrivals_s = []
+    for seq in range(1, 40):
+        send(link, time, recorder, data_frame(seq, 700 + 16 * seq), after_s=0.016)
+        arrivals_s.append(link.clock.now_s())
+    times_s = recorder.series("eda")[0][19:]
+    assert times_s == pytest.approx(arrivals_s, abs=1e-6)  # each at its arrival (was: 1.4 s early for 16 frames)
+    assert [g.reason for g in recorder.gaps] == ["board restarted"]  # was: "65516 frame(s) lost or corrupt"
+    assert any("board clock restarted (seq 19 then 0" in s.detail for s in recorder.statuses)
+    link.close()
+
+
+def test_a_few_frames_lost_at_one_board_time_are_a_loss_not_a_restart():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *[data_frame(seq, 1000 + 16 * seq) for seq in range(1, 20)])
+    send(link, time, recorder, data_frame(23, 1000 + 16 * 19))  # a clock that stood still, three frames lost
+    assert [g.reason for g in recorder.gaps] == ["3 frame(s) lost or corrupt"]
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    link.close()
