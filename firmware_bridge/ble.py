@@ -49,6 +49,9 @@ RR_UNIT_S = 1.0 / 1024.0
 # beat interval old on arrival; a chain of beats further behind than this has lost beats and starts again.
 BEAT_CHAIN_MAX_LAG_S = 2.0
 DISCONNECT_WAIT_S = 2.0  # within the 5 s a session gives its link threads to end
+# A battery level at or below this is said as a warning: a strap's coin cell at 20 % lasts days to weeks, enough to
+# finish the session and change it before the next.
+BATTERY_LOW_PCT = 20
 # What an attempt to reach a sensor says each time: while the link retries, these are not said again (see _say).
 RETRY_CYCLE_STATES = ("connecting", "connected", "retrying")
 # What a link retries on: bleak's own errors arrive as ConnectionError (BleakGattClient); asyncio.TimeoutError is no
@@ -309,6 +312,7 @@ class BleNotifyLink(SensorLink):
         self._last_notify_s: float | None = None
         self._retrying = False  # retried since the sensor's last reading: its attempts are not said again
         self._said: set[tuple[str, str]] = set()  # (state, detail) said since the link started or was last back
+        self.battery_pct: int | None = None  # read on each connection, where the sensor offers it
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
@@ -356,7 +360,12 @@ class BleNotifyLink(SensorLink):
         self._retrying = False
         self._said.clear()
         since = "" if self._last_sample_s is None else f"back after {t_s - self._last_sample_s:.0f} s; "
-        self.status(sink, "connected", f"{since}{self.what} notifications on")
+        self.status(sink, "connected", f"{since}{self._notifications_on()}")
+
+    def _notifications_on(self) -> str:
+        """The detail of a connection's status line: the battery level with it, where the sensor gave one."""
+        battery = "" if self.battery_pct is None else f"; battery {self.battery_pct} %"
+        return f"{self.what} notifications on{battery}"
 
     def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
         if self._gap_open_s is not None:
@@ -448,8 +457,8 @@ class BleNotifyLink(SensorLink):
                 self.status(sink, "stopped", f"the device offers no {self.what} measurement "
                             f"({self.characteristic}); is it the right sensor?")
                 return None
-            self._say(sink, "connected", f"{self.what} notifications on")
             await self._read_battery(sink)
+            self._say(sink, "connected", self._notifications_on())
             self._last_notify_s = self.clock.now_s()
             await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
             await self._watch(stop)
@@ -478,16 +487,19 @@ class BleNotifyLink(SensorLink):
         return False
 
     async def _read_battery(self, sink: Sink) -> None:
-        """The battery level where the sensor offers it; a failed read costs the level, not the heart rate."""
+        """The battery level where the sensor offers it (``battery_pct``), for the connection's status line, and a
+        warning when low. No sample: read once a connection, it is no signal (a channel of it had no rate, or a
+        bogus one after a few reconnections). A failed read costs the level, not the heart rate."""
         if not self.client.has_characteristic(BATTERY_LEVEL):
             return
         try:
-            level = parse_battery_level(await self.client.read(BATTERY_LEVEL))
+            self.battery_pct = parse_battery_level(await self.client.read(BATTERY_LEVEL))
         except Exception as error:  # whatever the stack raises for an optional value, the measurement goes on
             self._say(sink, "error", f"battery level unreadable ({type(error).__name__}: {error}); "
                       f"the {self.what} goes on")
             return
-        sink(Sample("battery", self.stamp(), float(level), self.name))
+        if self.battery_pct <= BATTERY_LOW_PCT:
+            self._say(sink, "error", f"battery low ({self.battery_pct} %): change or charge it after the session")
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Return when the link drops or goes silent for ``silence_timeout_s``."""

@@ -28,7 +28,7 @@ log = logging.getLogger("emotrace.firmware_bridge")
 
 @dataclass(frozen=True)
 class Sample:
-    channel: str  # "hr", "ibi", "eda", "bvp", "temp", "acc_x", "battery", ...
+    channel: str  # "hr", "ibi", "eda", "bvp", "temp", "acc_x", ...
     t_s: float  # session clock, latency corrected
     value: float
     link: str = ""
@@ -58,6 +58,8 @@ Sink = Callable[[LinkEvent], None]
 class SensorLink(abc.ABC):
     """Base of every link: a name, a clock and a known one-way latency (seconds) to take off each stamp; its loop
     (``run_until_stopped``) and what it holds open (``close``)."""
+
+    battery_pct: int | None = None  # the sensor's battery level last read, where it reports one: a status, no sample
 
     def __init__(self, name: str, clock: SessionClock, latency_s: float = 0.0) -> None:
         if latency_s < 0:

@@ -541,6 +541,9 @@ class SensorSession:
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
+        batteries = {link.name: link.battery_pct for link in self.links if link.battery_pct is not None}
+        if batteries:  # the last level read: a strap that ran low explains a session's missing beats
+            track.settings["battery_pct"] = batteries
         return track
 
     def live_track(self, duration_s: float) -> Track | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import numpy as np
 import pytest
 
 from firmware_bridge.ble import (
     BATTERY_LEVEL,
+    BATTERY_LOW_PCT,
     BEAT_CHAIN_MAX_LAG_S,
     HEART_RATE_MEASUREMENT,
     TEMPERATURE_MEASUREMENT,
@@ -114,7 +116,6 @@ def test_notifications_are_stamped_on_the_session_clock_minus_latency_with_beats
     assert times == pytest.approx([0.9, 1.9, 2.9])  # arrival 1, 2, 3 s after start, minus 0.1 s latency
     ibi_times, ibis = recorder.series("ibi")
     assert ibi_times == pytest.approx([0.9, 1.9, 2.9]) and set(ibis) == {1.0}
-    assert recorder.series("battery")[1].tolist() == [80.0]
 
 
 def test_a_sensor_that_vanishes_is_reconnected_with_backoff_and_the_silence_is_a_gap():
@@ -361,7 +362,7 @@ def test_a_ble_thermometer_plugs_into_the_same_link_and_its_dropout_is_a_gap_on_
     assert gap.channel == "temp" and gap.end_s - gap.start_s >= 2.0  # at least the back-off: readings lost
     times = recorder.series("temp")[0].tolist()
     assert gap.start_s in times and gap.end_s in times and not any(gap.start_s < t < gap.end_s for t in times)
-    assert any(s.detail == "temperature notifications on" for s in recorder.statuses)
+    assert any(s.detail == "temperature notifications on; battery 80 %" for s in recorder.statuses)
     assert recorder.to_recording("ble").channels["temp"].gaps == [(gap.start_s, gap.end_s)]
 
 
@@ -531,11 +532,22 @@ def test_any_failure_of_the_battery_read_costs_the_level_not_the_heart_rate():
     assert any("battery level unreadable" in s.detail for s in recorder.statuses)
 
 
-def test_the_battery_level_is_stamped_with_the_link_latency_like_every_sample():
+@pytest.mark.parametrize("battery_pct", [80, BATTERY_LOW_PCT])
+def test_the_battery_level_is_said_with_each_connection_and_a_low_one_warned_of_not_recorded_as_a_signal(
+        battery_pct, caplog):
     time = FakeTime()
-    recorder = run_link(SimulatedPeripheral([(1.0, bytes([0x00, 0x48]))], now=time), time, stop_after_hr=1)
-    (battery_s,), _ = recorder.series("battery")
-    assert battery_s == pytest.approx(-0.1)  # read on connecting, at 0 s, less the 0.1 s latency
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 12)]
+    peripheral = SimulatedPeripheral(script, now=time, battery_pct=battery_pct, vanish_after=3)
+    recorder = run_link(peripheral, time, stop_after_hr=6, backoff_s=(0.5,))
+    connected = [s.detail for s in recorder.statuses if s.state == "connected"]
+    assert len(connected) == 2 and all(d.endswith(f"; battery {battery_pct} %") for d in connected)
+    warnings = [s.detail for s in recorder.statuses if "battery low" in s.detail]
+    assert warnings == ([f"battery low ({battery_pct} %): change or charge it after the session"]
+                        if battery_pct <= BATTERY_LOW_PCT else [])  # said once, not at the reconnection
+    with caplog.at_level(logging.WARNING):
+        recording = recorder.to_recording("ble-hr")
+    assert list(recording.channels) == ["hr"]  # was: "battery" too, or a warning that it was left out
+    assert not caplog.records
 
 
 class FailsOnReconnect(SimulatedPeripheral):
@@ -798,7 +810,7 @@ def test_a_sensor_gone_for_minutes_is_said_lost_once_and_back_once_its_gap_as_be
     assert [state for state, _ in said] == ["connecting", "connected", "disconnected", "retrying", "error",
                                             "connected", "stopped"]
     assert said[4][1] == "ConnectionError: no BLE device strap in range"
-    assert said[5][1].startswith("back after 6") and said[5][1].endswith("heart rate notifications on")
+    assert said[5][1].startswith("back after 6") and said[5][1].endswith("heart rate notifications on; battery 80 %")
     hr_s = recorder.series("hr")[0]
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
     assert (gap.start_s, gap.end_s) == pytest.approx((hr_s[2], hr_s[3])) and "out of reach" in gap.reason

@@ -140,6 +140,8 @@ def test_a_ble_strap_s_heart_rate_reaches_the_session_s_track_and_its_readout(tm
     assert physio.settings["links"]["ble-hr"].startswith(("connected", "stopped"))
     assert any(w.measurements.get("hr_bpm") == pytest.approx(72.0) for w in physio.windows)
     assert "at 1.0 s: sensors heart 72 bpm (last 1 s)" in lines
+    assert any("ble-hr connected (heart rate notifications on; battery 80 %)" in line for line in lines)
+    assert physio.settings["battery_pct"] == {"ble-hr": 80}
 
 
 class _Metronome(SensorLink):
