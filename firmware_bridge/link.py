@@ -2,9 +2,12 @@
 
 A link (a BLE sensor, a serial board) hands what it receives to a ``sink`` - any callable taking a
 ``LinkEvent`` - from its ``run_until_stopped``, in a thread of its own (``firmware_bridge.runner``), and lets go of
-its device in ``close``: a new kind of link is one subclass of ``SensorLink``. Every sample is stamped on
-``runtime.clock.SessionClock`` with the link's latency taken off (``stamp``); a dropout becomes a ``Gap`` with a
-reason, never a run of invented samples. ``Recorder`` is the sink that keeps everything and turns it into a
+its device in ``close``: a new kind of link is one subclass of ``SensorLink``. Every sample is on
+``runtime.clock.SessionClock``, each link stamping it as its sensor allows: a BLE notification's value at its arrival
+less the link's latency (``stamp``), its RR beats back to back on a chain of beats that ends by that stamp
+(``ble.beat_times_s``); a serial board's frame at its own board time plus an offset learnt from the least-delayed
+arrivals (``serial_link``). A dropout becomes a ``Gap`` with a reason, never a run of invented samples.
+``Recorder`` is the sink that keeps everything and turns it into a
 ``Recording`` the physiological arm reads.
 """
 

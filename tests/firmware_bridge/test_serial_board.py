@@ -278,6 +278,27 @@ def test_a_pseudo_terminal_carries_the_same_frames():
     os.close(slave)
 
 
+def test_frames_waiting_in_the_port_before_it_is_opened_are_not_stamped_before_the_session():
+    # A session opens its ports once its clock has started, and pyserial empties a port's input buffer as it opens
+    # it: what the board sent before is not read, so not stamped before the session's start (-2.2 s for this).
+    master, slave = os.openpty()
+    time = FakeTime()
+    clock = SessionClock(monotonic=time)
+    os.write(master, b"".join(data_frame(seq, 50_000 + 16 * seq) for seq in range(1, 140)))  # 2.2 s of backlog
+    link = SerialBoardLink(os.ttyname(slave), clock, latency_s=0.0)
+    recorder = Recorder()
+    time.now += 0.05
+    os.write(master, data_frame(140, 50_000 + 16 * 140))
+    for _ in range(20):
+        if link.poll(recorder):
+            break
+    times_s, _ = recorder.series("eda")
+    assert times_s.tolist() == pytest.approx([0.05])  # the frame sent once the port was open (was: from -2.2 s)
+    link.close()
+    os.close(master)
+    os.close(slave)
+
+
 def test_a_port_that_cannot_be_opened_is_an_input_error():
     with pytest.raises(InputError, match="cannot open serial port"):
         SerialBoardLink("/dev/does-not-exist", SessionClock())
