@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.media_factory import tone, write_media
 
 
 def _benchmark(name: str):
@@ -117,3 +120,37 @@ def test_fewer_than_two_folds_is_one_line_before_any_corpus_work(name, tmp_path,
     # was: sklearn's ValueError traceback, after every clip's features; the corpus here is not even read
     line = _ends_in(_benchmark(name), monkeypatch, str(tmp_path / "missing"), "--cv-folds", "1")
     assert line == "1: --cv-folds must be at least 2"
+
+
+def test_the_voice_step_benchmark_times_each_window_the_stream_finishes(tmp_path):
+    step = _benchmark("live_voice_step")
+    recording = write_media(tmp_path / "tone.wav", tone(3.0, 16000), 16000, "pcm_s16le")
+    timed = step.time_pushes(recording, repeats=2, tree=REPO_ROOT)
+    assert timed["tree"] == str(REPO_ROOT)
+    assert timed["windows"] == 3  # 2 s windows every 0.5 s ending at 2.0, 2.5 and 3.0 s
+    assert 0 < timed["window_ms_median"] <= timed["window_ms_p95"] <= timed["window_ms_max"]
+    assert timed["other_push_ms_median"] > 0
+
+
+def test_the_voice_step_benchmark_alternates_the_trees_and_gives_each_its_medians(tmp_path, monkeypatch, capsys):
+    step = _benchmark("live_voice_step")
+    ran: list[str] = []
+
+    def run(argv, cwd, **kwargs):
+        ran.append(argv[argv.index("--tree") + 1])
+        assert cwd == Path(ran[-1])  # each tree's models are its own
+        ms = 10.0 * len(ran)
+        line = {"window_ms_median": ms, "window_ms_p95": ms + 1, "window_ms_max": ms + 2, "other_push_ms_median": 1}
+        return SimpleNamespace(returncode=0, stdout=json.dumps(line), stderr="")
+
+    monkeypatch.setattr(step.subprocess, "run", run)
+    medians = step.alternate(REPO_ROOT / "examples" / "session.mp4", [tmp_path, REPO_ROOT], rounds=3, repeats=1)
+    assert ran == [str(tmp_path), str(REPO_ROOT)] * 3
+    assert medians[str(tmp_path)]["window_ms_median"] == 30.0  # runs 1, 3, 5
+    assert medians[str(REPO_ROOT)]["window_ms_max"] == 42.0  # runs 2, 4, 6: 20, 40, 60 ms + 2
+    assert len(capsys.readouterr().out.splitlines()) == 6
+
+
+def test_the_voice_step_benchmark_refuses_a_folder_that_is_no_checkout_in_one_line(tmp_path, monkeypatch):
+    line = _ends_in(_benchmark("live_voice_step"), monkeypatch, "--against", str(tmp_path))
+    assert line == f"{tmp_path}: not a checkout of this project (no runtime/arms/audio/stream.py)"
