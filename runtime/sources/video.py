@@ -2,8 +2,9 @@
 
 File mode decodes every frame (codecs need that) but converts only the sampled ones: a frame is kept when
 its own timestamp reaches the next sampling instant, so variable-frame-rate files sample evenly in time.
-Rotation metadata (phone videos) is applied, packets and frames that fail to decode are skipped and counted, and
-so are the frames decoded after damage or a lost run of packets until the next keyframe (``StreamDecoder``).
+The display matrix (a phone's rotation, a front camera's mirror) is applied, packets and frames that fail to
+decode are skipped and counted, and so are the frames decoded after damage or a lost run of packets until the
+next keyframe (``StreamDecoder``).
 
 Live mode (a camera, or a file replayed at real-time pace) reads in a thread and hands the consumer only the
 newest frame: a consumer slower than the sampling rate drops frames, counted, and never builds a backlog.
@@ -56,6 +57,7 @@ class FrameStats:
     damaged: int = 0
     dropped: int = 0
     rotation_deg: int = 0
+    mirrored: bool = False  # the display matrix flips the picture (``DisplayTurn``)
     stopped_reason: str = ""  # why a source ended early: a camera stopped, a file cut short ("" when it ran out)
     assumed_fps: float | None = None  # the frame rate a file's frames were placed at, where only FFmpeg's guess
 
@@ -67,7 +69,8 @@ class FrameStats:
 
     def to_dict(self) -> dict:
         return {"decoded": self.decoded, "sampled": self.sampled, "corrupt": self.corrupt, "damaged": self.damaged,
-                "dropped": self.dropped, "rotation_deg": self.rotation_deg, "stopped_reason": self.stopped_reason,
+                "dropped": self.dropped, "rotation_deg": self.rotation_deg, "mirrored": self.mirrored,
+                "stopped_reason": self.stopped_reason,
                 "assumed_fps": self.assumed_fps}
 
 
@@ -77,10 +80,40 @@ def has_video(path: str | Path) -> bool:
     return probe(path).has_video
 
 
-def upright(image: np.ndarray, rotation_deg: int) -> np.ndarray:
-    """Apply a display rotation (degrees counter-clockwise, as FFmpeg's display matrix states it)."""
-    turns = (int(round(rotation_deg / 90.0)) % 4)
-    return np.ascontiguousarray(np.rot90(image, k=turns)) if turns else image
+@dataclass(frozen=True)
+class DisplayTurn:
+    """How a frame is shown: mirrored left to right first where ``mirrored``, then turned ``rotation_deg``
+    counter-clockwise (a multiple of 90)."""
+
+    rotation_deg: int = 0
+    mirrored: bool = False
+
+
+def display_turn(frame: av.VideoFrame) -> DisplayTurn:
+    """The turn a frame's display matrix asks for, as FFmpeg's autorotate applies it: a matrix that flips
+    (negative determinant: a front camera's or a 'mirror' recorder's) is a mirror image and then a turn, not the
+    turn alone that its rotation angle (``frame.rotation``, -180 for a plain left-right mirror) would give."""
+    side = frame.side_data.get("DISPLAYMATRIX")
+    if side is None:
+        return DisplayTurn()
+    matrix = np.frombuffer(bytes(side), dtype=np.int32).astype(float)  # FFmpeg's 3x3, row-major, native order
+    a, b, c, d = matrix[0], matrix[1], matrix[3], matrix[4]
+    x_scale, y_scale = np.hypot(a, c), np.hypot(b, d)
+    if a * d - b * c == 0 or x_scale == 0 or y_scale == 0:  # singular: FFmpeg leaves such a frame as stored
+        return DisplayTurn()
+    mirrored = a * d - b * c < 0
+    ccw_deg = -np.degrees(np.arctan2(b / y_scale, a / x_scale))  # av_display_rotation_get
+    # FFmpeg's autorotate mirrors a flipping matrix and turns it half a turn from its angle (hflip at -180,
+    # vflip at 0, transpose at -90): a mirror then a turn
+    turns = (int(round(ccw_deg / 90.0)) + (2 if mirrored else 0)) % 4
+    return DisplayTurn(rotation_deg=(turns * 90 + 90) % 360 - 90, mirrored=bool(mirrored))
+
+
+def upright(image: np.ndarray, turn: DisplayTurn) -> np.ndarray:
+    """A frame as shown: its display matrix's mirror and turn applied (``display_turn``)."""
+    turns = (turn.rotation_deg // 90) % 4
+    shown = image[:, ::-1] if turn.mirrored else image
+    return np.ascontiguousarray(np.rot90(shown, k=turns)) if turns or turn.mirrored else image
 
 
 def _even_px(length_px: float) -> int:
@@ -165,8 +198,8 @@ class FileVideoSource:
                 continue
             # Next instant on the sampling grid after this frame (a gap skips whole periods).
             next_s += period_s * max(1, int((t_s - next_s) / period_s + 1e-9) + 1)
-            rotation_deg = int(round(getattr(frame, "rotation", 0) or 0))
-            self.stats.rotation_deg = rotation_deg
+            turn = display_turn(frame)
+            self.stats.rotation_deg, self.stats.mirrored = turn.rotation_deg, turn.mirrored
             if size is None:
                 size, first_px = _scaled_size(frame.width, frame.height, self.max_side_px), (frame.width, frame.height)
             try:
@@ -175,7 +208,7 @@ class FileVideoSource:
                 decoder.skip(t_s, str(error), "frame")
                 continue
             self.stats.sampled += 1
-            yield VideoFrame(round(t_s, 6), upright(image, rotation_deg))
+            yield VideoFrame(round(t_s, 6), upright(image, turn))
 
 
 NO_FRAMES = "no video frames (gap or unreadable frames)"  # a face or body window's reason where no frame came
@@ -350,8 +383,7 @@ class LiveVideoSource:
                     if size is None:
                         size = _scaled_size(frame.width, frame.height, self.max_side_px)
                         first_px = (frame.width, frame.height)
-                    image = upright(_fitted_rgb(frame, size, first_px),
-                                    int(round(getattr(frame, "rotation", 0) or 0)))
+                    image = upright(_fitted_rgb(frame, size, first_px), display_turn(frame))
                     with self._fresh:
                         if not self._taken:
                             self.stats.dropped += 1  # the consumer did not keep up: replace, never queue

@@ -53,6 +53,39 @@ def test_rotation_metadata_turns_a_phone_video_upright(tmp_path, rotation_deg):
     assert np.abs(frame.image.astype(float) - upright).mean() < 10
 
 
+ONE = 1 << 16  # 1.0 in a display matrix's 16.16 fixed point
+W_ONE = 1 << 30  # its last column's 2.30
+
+
+# Display matrices as av_display_rotation_set and av_display_matrix_flip write them, each with the picture stored as
+# FFmpeg's autorotate filters undo it: hflip at -180, vflip at 0, transpose=cclock_flip at -90 with c > 0, and
+# transpose=clock_flip (a clockwise turn, then vflip) at 90 with c < 0.
+MIRRORING_MATRICES = {
+    "mirrored": ([-ONE, 0, 0, 0, ONE, 0, 0, 0, W_ONE], lambda shown: shown[:, ::-1]),
+    "upside_down_mirror": ([ONE, 0, 0, 0, -ONE, 0, 0, 0, W_ONE], lambda shown: shown[::-1]),
+    "turned_and_mirrored": ([0, ONE, 0, ONE, 0, 0, 0, 0, W_ONE], lambda shown: shown.transpose(1, 0, 2)),
+    "turned_back_and_mirrored": ([0, -ONE, 0, -ONE, 0, 0, 0, 0, W_ONE],
+                                 lambda shown: shown[::-1, ::-1].transpose(1, 0, 2)),
+}
+
+
+@pytest.mark.parametrize("name", list(MIRRORING_MATRICES))
+def test_a_mirroring_display_matrix_shows_the_picture_mirrored_not_upside_down(tmp_path, name):
+    from tests.arms.face.video_factory import astronaut, moving_frame
+
+    matrix, stored_from_shown = MIRRORING_MATRICES[name]
+    path = write_video(tmp_path / "mirror.mp4", 1.0, display_matrix=matrix, stored_from_shown=stored_from_shown)
+    source = FileVideoSource(path)
+    frame = next(iter(source.frames()))
+    replayed = next(iter(LiveVideoSource(path, replay=True).frames()))  # the live path reads the same matrix
+    for image in (frame.image, replayed.image):
+        assert image.shape == (480, 640, 3)
+        shown = moving_frame(astronaut(), frame.t_s, 640, 480)
+        # turned by the angle alone (PyAV's frame.rotation): 60-70 grey levels a pixel off; mirrored too: a few
+        assert np.abs(image.astype(float) - shown).mean() < 10
+    assert source.stats.mirrored
+
+
 def test_corrupt_bytes_skip_frames_without_stopping_the_stream(tmp_path, caplog):
     path = write_video(tmp_path / "bad.mp4", 4.0, fps=15, codec="mpeg4")
     data = bytearray(path.read_bytes())

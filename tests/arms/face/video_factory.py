@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,10 +50,13 @@ def moving_frame(photo: np.ndarray, t_s: float, width: int, height: int) -> np.n
 def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640, height: int = 480,
                 no_face: tuple[float, float] | None = None, rotation_deg: int = 0,
                 frame_times_s: list[float] | None = None, two_people: bool = False,
-                codec: str = "libx264") -> Path:
+                codec: str = "libx264", display_matrix: list[int] | None = None,
+                stored_from_shown: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
     """An H.264 (or other codec) file of the moving astronaut; ``no_face`` is a stretch of blank frames.
 
     ``rotation_deg`` stores display-rotation metadata, with the pixels turned the other way, as a phone does.
+    ``display_matrix`` (FFmpeg's nine integers) is stored instead, with each picture stored as
+    ``stored_from_shown`` makes it from the one to be shown.
     ``frame_times_s`` gives explicit (variable-rate) timestamps.
     """
     photo = astronaut()
@@ -62,6 +66,8 @@ def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640
     times = frame_times_s if frame_times_s is not None else list(np.arange(0, duration_s, 1.0 / fps))
     time_base = Fraction(1, 1000)
     stored_w, stored_h = (height, width) if rotation_deg % 180 else (width, height)
+    if stored_from_shown is not None:
+        stored_h, stored_w = stored_from_shown(np.zeros((height, width, 1))).shape[:2]
     with av.open(str(path), "w") as container:
         stream = container.add_stream(codec, rate=int(round(fps)))
         stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, "yuv420p"
@@ -71,12 +77,16 @@ def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640
             stream.options = {"preset": "ultrafast"}
         if rotation_deg:
             stream.set_display_rotation(rotation_deg)
+        if display_matrix is not None:
+            stream.set_display_matrix(display_matrix)
         for t_s in times:
             image = moving_frame(photo, t_s, width, height)
             if no_face and no_face[0] <= t_s < no_face[1]:
                 image = np.full_like(image, 90)
             if rotation_deg:
                 image = np.ascontiguousarray(np.rot90(image, k=-(rotation_deg // 90)))
+            if stored_from_shown is not None:
+                image = np.ascontiguousarray(stored_from_shown(image))
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             frame.pts = int(round(t_s * 1000))
             frame.time_base = time_base
