@@ -601,7 +601,8 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--model", help="expression model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--cropped", action="store_true", help="images are aligned face crops: no detection")
     p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its face.model "
-                   "(where --model is not given), face.detector, face.landmarks and face.min_face_px apply")
+                   "(where --model is not given), face.detector, face.landmarks, face.min_face_px, face.max_side_px "
+                   "and face.search_every_s apply")
     p.set_defaults(run=_run_face_classify)
 
     p = train.add_parser("face", help="train the expression model on FER-2013 (Training fits, PublicTest selects)")
@@ -651,7 +652,8 @@ def _run_face_classify(args: argparse.Namespace) -> int:
         raise setting_error(settings, "face.model", "names no expression model, which face classify needs")
     images, classified, failed = classify_paths(args.paths, args.csv, model=face["model"], cropped=args.cropped,
                                                 min_face_px=face["min_face_px"], detector_model=face["detector"],
-                                                landmarks_model=face["landmarks"], on_failed=_said_input_error)
+                                                landmarks_model=face["landmarks"], max_side_px=face["max_side_px"],
+                                                search_every_s=face["search_every_s"], on_failed=_said_input_error)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
     return _said_failed_count(failed, images + len(failed), args.csv)

@@ -121,7 +121,8 @@ def _even_px(length_px: float) -> int:
     return max(2, int(round(length_px / 2)) * 2)
 
 
-def _scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
+def scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
+    """(width, height) of a picture scaled so that its longer side is at most ``max_side_px``, each side even."""
     scale = min(1.0, max_side_px / max(width, height))
     return _even_px(width * scale), _even_px(height * scale)
 
@@ -201,7 +202,7 @@ class FileVideoSource:
             turn = display_turn(frame)
             self.stats.rotation_deg, self.stats.mirrored = turn.rotation_deg, turn.mirrored
             if size is None:
-                size, first_px = _scaled_size(frame.width, frame.height, self.max_side_px), (frame.width, frame.height)
+                size, first_px = scaled_size(frame.width, frame.height, self.max_side_px), (frame.width, frame.height)
             try:
                 image = _fitted_rgb(frame, size, first_px)
             except (av.error.FFmpegError, ValueError) as error:
@@ -381,7 +382,7 @@ class LiveVideoSource:
                         continue
                     last_slot = slot
                     if size is None:
-                        size = _scaled_size(frame.width, frame.height, self.max_side_px)
+                        size = scaled_size(frame.width, frame.height, self.max_side_px)
                         first_px = (frame.width, frame.height)
                     image = upright(_fitted_rgb(frame, size, first_px), display_turn(frame))
                     with self._fresh:

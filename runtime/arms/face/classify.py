@@ -1,6 +1,8 @@
 """``emotrace face classify``: one expression per image, with probabilities, to CSV.
 
-Photographs go through detection and the face mesh (the largest face is classified); ``cropped=True`` takes
+Photographs are scaled as analyze scales a video's frames (``face.max_side_px``) and go through the face arm's finder
+(``FaceFinder``: small faces searched for) and the face mesh; the largest face the mesh reads is classified, as the
+face arm counts only such faces as people (a large false box beside a real face is none). ``cropped=True`` takes
 each image as an already aligned face crop (e.g. FER-2013's 48×48 images) and skips detection. As in the face
 arm, a face whose detected box is under ``min_face_px`` on its longer side (a crop: on its shorter side) is too small
 to read, and a crop too dark and flat or blank (``unreadable_crop``) has nothing to read: its row is left empty, with
@@ -22,9 +24,12 @@ import numpy as np
 
 from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi, unreadable_crop
+from runtime.arms.face.finding import FaceFinder
+from runtime.arms.face.observer import MIN_LANDMARK_PRESENCE
 from runtime.errors import InputError
 from runtime.files import batch_failures, check_output_file, find_files, path_text, unreadable, write_atomically
 from runtime.native import native_stderr
+from runtime.sources.video import scaled_size
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -98,7 +103,8 @@ def _opencv_refusal(error: cv2.error) -> str:
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
                    min_face_px: int = FaceSettings.min_face_px, detector_model: str = FaceSettings.detector,
-                   landmarks_model: str = FaceSettings.landmarks,
+                   landmarks_model: str = FaceSettings.landmarks, max_side_px: int = FaceSettings.max_side_px,
+                   search_every_s: float = FaceSettings.search_every_s,
                    on_failed: Callable[[InputError], None] | None = None) -> tuple[int, int, list[InputError]]:
     """Write ``path,emotion,<probability per label>,reason`` rows, and return (images read, classified, the error
     of each image that could not be read, each also told to ``on_failed`` as it is met: a long batch says its
@@ -128,7 +134,9 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
         if cropped:
             crop, reason = _crop(image, min_face_px)
         else:
-            crop, reason = _face(image, expression, detector, landmarker, min_face_px)
+            # a fresh finder: a photograph is a first frame, whose small faces are searched for over all of it
+            finder = FaceFinder(detector, search_every_s)
+            crop, reason = _face(image, expression, finder, landmarker, min_face_px, max_side_px)
         if crop is None:
             writer.writerow([path_text(path), "", *[""] * len(expression.labels), reason])
             kind = reason.split(" (")[0]  # one count per kind of reason, not per measured detail (mean grey N)
@@ -153,21 +161,47 @@ def _crop(image: np.ndarray, min_face_px: int) -> tuple[np.ndarray | None, str]:
     return (None, reason) if reason else (grey, "")
 
 
-def _face(image: np.ndarray, expression: ExpressionModel, detector, landmarker,
-          min_face_px: int) -> tuple[np.ndarray | None, str]:
-    """The largest face's expression crop, or None and why there is none."""
+def as_analyzed(image: np.ndarray, max_side_px: int) -> np.ndarray:
+    """A photograph at the size analyze gives a video's frames (``scaled_size``), so that its faces are found and
+    measured against ``min_face_px`` as the face arm's are."""
+    height_px, width_px = image.shape[:2]
+    if max(height_px, width_px) <= max_side_px:
+        return image
+    return cv2.resize(image, scaled_size(width_px, height_px, max_side_px), interpolation=cv2.INTER_AREA)
+
+
+def _face(photo: np.ndarray, expression: ExpressionModel, finder: FaceFinder, landmarker, min_face_px: int,
+          max_side_px: int) -> tuple[np.ndarray | None, str]:
+    """The expression crop of the largest face the face mesh reads in ``photo`` scaled as analyze scales frames,
+    or None and why there is none."""
     from runtime.arms.video.landmarks import face_roi
 
-    detections = detector.detect(image)
+    image = as_analyzed(photo, max_side_px)
+    detections = finder.find(image, 0.0, [])
     if not detections:
-        return None, "no face found"
-    readable = [d for d in detections if d.size_px >= min_face_px]
+        return None, _no_face(image, finder.detector.input_px)
+    readable = sorted((d for d in detections if d.size_px >= min_face_px), key=lambda d: -d.size_px)
     if not readable:
-        return None, f"face under {min_face_px} px"
-    largest = max(readable, key=lambda d: d.size_px)
-    landmarks = landmarker.run(image, face_roi(largest, landmarker.roi_scale))
-    if landmarks.presence < 0.5:
+        scaled = "" if image is photo else f" (in the image scaled to {max(image.shape[:2])} px, face.max_side_px)"
+        return None, f"face under {min_face_px} px{scaled}"
+    # The face arm's rule (tracking.py): a box the mesh does not read is no face, however large (a false box
+    # beside a real face), so the largest read one is the face.
+    for detection in readable:
+        landmarks = landmarker.run(image, face_roi(detection, landmarker.roi_scale))
+        if landmarks.presence >= MIN_LANDMARK_PRESENCE:
+            break
+    else:
         return None, "face mesh not found on the face"
     crop = expression.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction))
     reason = unreadable_crop(crop)  # the face arm's rule: a face found but too dark or blank to read
     return (None, reason) if reason else (crop, "")
+
+
+def _no_face(image: np.ndarray, finder_input_px: int) -> str:
+    """Why no face is found, with a hint where the image is smaller than the finder's own input: a face crop
+    (FER-2013's are 48 px) fills it with no surroundings, which the finder, made for photographs, does not see."""
+    height_px, width_px = image.shape[:2]
+    if max(height_px, width_px) >= finder_input_px:
+        return "no face found"
+    return (f"no face found (a {width_px}x{height_px} image, smaller than the face finder's {finder_input_px}-px "
+            "input: a face crop? --cropped reads it as one)")

@@ -120,6 +120,50 @@ def test_face_classify_writes_one_row_per_image(tmp_path):
     assert rows["wall.png"]["emotion"] == "" and rows["wall.png"]["reason"] == "no face found"  # was: no word why
 
 
+def _classified(tmp_path: Path, images: dict[str, np.ndarray], *options: str) -> dict[str, dict]:
+    """face classify's rows, by file name, of RGB ``images`` written as PNG files."""
+    for name, image in images.items():
+        cv2.imwrite(str(tmp_path / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "faces.csv"
+    assert main(["face", "classify", *(str(tmp_path / name) for name in images), "--csv", str(out), *options]) == 0
+    return {r["path"].split("/")[-1]: r for r in csv.DictReader(out.read_text().splitlines())}
+
+
+def test_face_classify_finds_the_small_faces_the_face_arm_finds_in_photographs_scaled_as_analyze_scales(tmp_path):
+    from tests.arms.face.video_factory import distant_face_frame
+
+    rows = _classified(tmp_path, {
+        "room.png": distant_face_frame(62, (900, 300)),  # a 1280x720 room camera's distant face
+        "phone.png": distant_face_frame(210, (2600, 1000), 4032, 3024),  # 67 px at 1280, as analyze sees it
+    })
+    # was: no face found in each (the whole-frame look alone, at full resolution)
+    assert rows["room.png"]["emotion"] == rows["phone.png"]["emotion"] == "happy"
+    config = tmp_path / "far.toml"
+    config.write_text("[face]\nmin_face_px = 60\n")
+    far = distant_face_frame(150, (2600, 1000), 4032, 3024)  # 150 px in the photo, 48 at 1280: under 60 there
+    row = _classified(tmp_path, {"far.png": far}, "--config", str(config))["far.png"]
+    assert row["emotion"] == ""
+    assert row["reason"] == "face under 60 px (in the image scaled to 1280 px, face.max_side_px)"
+
+
+def test_face_classify_takes_the_largest_face_the_mesh_reads_not_a_larger_false_box(tmp_path):
+    photo = np.zeros((600, 1400, 3), np.uint8)  # her portrait, and a smaller copy around which the detector
+    photo[40:552, 40:552] = astronaut()  # boxes a 225-px false face (mesh presence under 0.001) at 1280 px
+    photo[100:356, 900:1156] = cv2.resize(astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    row = _classified(tmp_path, {"two.png": photo})["two.png"]
+    assert row["emotion"] == "happy" and row["reason"] == ""  # was: face mesh not found on the face
+
+
+def test_face_classify_suggests_cropped_for_a_face_crop_given_as_a_photograph(fer2013_dir, tmp_path):
+    fer = cv2.cvtColor(cv2.imread(str(sorted((fer2013_dir / "PublicTest" / "happy").glob("*.png"))[0])),
+                       cv2.COLOR_BGR2RGB)
+    rows = _classified(tmp_path, {"fer.png": fer, "wall.png": np.full((480, 640, 3), 90, np.uint8)})
+    assert rows["fer.png"]["emotion"] == ""
+    assert rows["fer.png"]["reason"] == ("no face found (a 48x48 image, smaller than the face finder's 192-px input: "
+                                         "a face crop? --cropped reads it as one)")  # was: no face found, no hint
+    assert rows["wall.png"]["reason"] == "no face found"  # an image the finder sees whole: no hint
+
+
 def test_face_classify_cropped_beats_chance_on_fer_faces(fer2013_dir, tmp_path):
     root = fer2013_dir / "PublicTest"
     paths = [p for cls in ("happy", "surprise", "neutral") for p in sorted((root / cls).glob("*.png"))[:15]]
