@@ -15,6 +15,7 @@ import csv
 import io
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,15 +45,32 @@ def read_rgb(path: Path) -> np.ndarray:
     with opencv_name(path) as name, native_stderr(keep=lambda line: False) as said:  # the codecs' words said once
         try:
             image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, scaled in to_8bit
+            if image is None:  # OpenCV's colour read fails on some images it reads as stored (a grey float TIFF)
+                image = _as_bgr(cv2.imread(name, cv2.IMREAD_UNCHANGED))
         except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
             raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
-    detail = f" ({said[0].strip()[:120]})" if said else ""
+    codec_said = [line.strip() for line in said if line.strip() and not OPENCV_LOG_LINE.match(line.strip())]
     if image is None:
-        raise InputError(path, f"not a readable image{detail}")
-    damage = [line for line in said if not line.startswith("libpng warning:")]  # e.g. a colour profile it ignores
+        raise InputError(path, f"not a readable image ({codec_said[0][:120]})" if codec_said
+                         else "not a readable image")
+    damage = [line for line in codec_said if not line.startswith("libpng warning:")]  # e.g. a colour profile ignored
     if damage:
-        log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0].strip()[:120])
+        log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0][:120])
     return cv2.cvtColor(to_8bit(image, path), cv2.COLOR_BGR2RGB)
+
+
+# OpenCV's own log lines ("[ERROR:0@0.470] global loadsave.cpp:621 imread_ ..."): its internals, not the image's
+# problem; the codecs' lines (libjpeg's "Premature end of JPEG file") say what is wrong with the file
+OPENCV_LOG_LINE = re.compile(r"^\[\s*(ERROR|WARN|INFO|DEBUG|VERBOSE|FATAL)\s*:")
+
+
+def _as_bgr(image: np.ndarray | None) -> np.ndarray | None:
+    """An image read as stored, in BGR as OpenCV's colour read gives it: grey repeated, an alpha channel dropped."""
+    if image is None or image.ndim == 3 and image.shape[2] == 3:
+        return image
+    if image.ndim == 2 or image.shape[2] == 1:
+        return np.repeat(image.reshape(*image.shape[:2], 1), 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
 
 
 LOW_BITS_MAX = 4095  # a 16-bit image no brighter than this uses 12 bits or fewer: a sensor's raw range

@@ -239,13 +239,15 @@ def test_a_16_bit_image_is_read_on_its_full_range_and_one_using_only_its_low_bit
     assert next(csv.DictReader(out.read_text().splitlines()))["reason"].startswith("face too dark")
 
 
-@pytest.mark.parametrize("fill", ["photo", "nan"])
+@pytest.mark.parametrize("fill", ["photo", "nan", "grey"])
 def test_a_floating_point_image_is_refused_in_one_line_not_read_as_grey_levels(tmp_path, capsys, fill):
     from runtime.arms.face.classify import read_rgb
 
     photo = cv2.cvtColor(astronaut(), cv2.COLOR_RGB2BGR).astype(np.float32) / 255.0  # 0-1, as float TIFFs often are
     if fill == "nan":
         photo[:8] = np.nan  # no grey level at all: never cast
+    if fill == "grey":  # one channel, which OpenCV's colour read fails on (was: its own log line, cut off)
+        photo = photo.mean(axis=2)
     path = tmp_path / "float.tif"
     assert cv2.imwrite(str(path), photo)
     # was: read as 0-255 grey levels, a 0-1 photograph all but black ('face too dark') without a word
@@ -253,7 +255,7 @@ def test_a_floating_point_image_is_refused_in_one_line_not_read_as_grey_levels(t
         read_rgb(path)
     out = tmp_path / "x.csv"
     assert main(["face", "classify", str(path), "--csv", str(out), "--cropped"]) == 2
-    assert "not a readable image (floating-point samples)" in capsys.readouterr().err
+    assert capsys.readouterr().err == f"emotrace: error: {path}: not a readable image (floating-point samples)\n"
 
 
 def test_a_damaged_jpeg_is_said_once_in_our_words_not_the_codecs(tmp_path, capfd, caplog):
