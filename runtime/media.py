@@ -1137,8 +1137,20 @@ def finite_samples(samples: np.ndarray, source: str | Path) -> np.ndarray:
     return samples
 
 
+def beyond_full_scale_note(samples: np.ndarray) -> str | None:
+    """What ``wav_bytes`` clips of float samples: how many lie beyond full scale, and the loudest's level; None
+    where none does. A float source above 0 dBFS, or a lossy codec's overshoot of a source near full scale."""
+    magnitudes = np.abs(np.asarray(samples, dtype=np.float64))
+    beyond = int(np.count_nonzero(magnitudes > 1.0))
+    if not beyond:
+        return None
+    peak_dbfs = 20 * math.log10(float(magnitudes.max()))
+    return (f"{beyond} of {magnitudes.size} samples lie beyond full scale (the loudest at +{peak_dbfs:.1f} dBFS): "
+            "clipped to full scale in the 16-bit WAV")
+
+
 def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
-    """16-bit PCM mono WAV of float samples in [-1, 1]."""
+    """16-bit PCM mono WAV of float samples in [-1, 1]; beyond it, clipped (``beyond_full_scale_note``)."""
     import io
 
     pcm = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0)
@@ -1166,8 +1178,10 @@ def extract_audio(
     # The file is opened again for its header alone (a millisecond beside the decode): probe and iter_audio each
     # own their open; after the decode, so that a file refused there gets its one line and no note beside it.
     note = other_audio_streams_note(probe(video_path, audio_stream), audio_stream)
-    if note:
-        log.warning("%s: %s", video_path, note)
+    # 16-bit PCM holds no more than full scale: what lies beyond is clipped, said rather than done silently
+    for line in (note, beyond_full_scale_note(samples)):
+        if line:
+            log.warning("%s: %s", video_path, line)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
     return samples.size / sample_rate_hz
 

@@ -161,6 +161,24 @@ def test_extract_audio_refuses_nan_samples_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("gain", [0.9, 2.5])
+def test_extract_audio_says_how_many_samples_beyond_full_scale_it_clips(tmp_path, caplog, gain):
+    samples = (tone(1.0, 16000) / np.abs(tone(1.0, 16000)).max() * gain).astype(np.float32)  # peak at the gain
+    source = tmp_path / "hot.wav"
+    soundfile.write(source, samples, 16000, subtype="FLOAT")  # a float file may go beyond full scale
+    out = tmp_path / "out.wav"
+    extract_audio(source, out)
+    said = [line for line in caplog.messages if "beyond full scale" in line]  # was: clipped without a word
+    beyond = int(np.sum(np.abs(samples) > 1.0))
+    if not beyond:
+        assert said == []
+    else:
+        assert said == [f"{source}: {beyond} of {samples.size} samples lie beyond full scale (the loudest at "
+                        f"+{20 * np.log10(gain):.1f} dBFS): clipped to full scale in the 16-bit WAV"]
+    written, _ = soundfile.read(out)  # written all the same, clipped at full scale
+    assert written.size == samples.size and np.abs(written).max() == pytest.approx(min(gain, 1.0), abs=1e-3)
+
+
 def test_a_file_that_may_not_be_read_is_said_so_not_called_corrupt(tmp_path, monkeypatch):
     source = write_wav(tmp_path / "locked.wav", tone(1.0, 16000), 16000)
 
