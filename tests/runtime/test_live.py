@@ -446,6 +446,23 @@ def test_a_replayed_call_at_a_wideband_rate_says_once_that_its_speech_is_telepho
     assert len(said) == 1 and said[0].startswith("voice: speech has")  # was: kept in the track, never said
 
 
+def test_a_replayed_voice_clipped_at_the_microphone_is_named_once_as_the_session_ends(tmp_path, ravdess_dir):
+    import numpy as np
+
+    from runtime.live import LiveInputs, run_live
+    from runtime.media import read_audio, wav_bytes
+
+    angry = sorted((ravdess_dir / "Actor_03").glob("03-01-05-02-*.flac"))[:2]  # strong: loud enough to clip
+    speech = np.concatenate([read_audio(c) for c in angry])
+    replay = tmp_path / "loud.wav"  # the gain twenty times too high: clipped at full scale
+    replay.write_bytes(wav_bytes(np.clip(speech * 20, -1, 1), 16000))
+    lines: list[str] = []
+    settings = load_settings(None, {"face.enabled": False, "body.enabled": False, "physio.enabled": False})
+    timeline = run_live(tmp_path / "out", settings, LiveInputs(replay=replay), on_line=lines.append)
+    said = [line for line in lines if "clipped audio" in line]  # was: neither said nor kept
+    assert len(said) == 1 and said[0] == f"voice: {timeline.track('audio').settings['clipping']}"
+
+
 def test_a_replay_whose_voice_is_not_read_is_not_refused_over_the_voice_s_stream(tmp_path):
     import numpy as np
 

@@ -27,7 +27,19 @@ from runtime.arms.audio.band import (
     window_high_band_db,
 )
 from runtime.arms.audio.features import frame_descriptors, window_features, zscore_by_group
-from runtime.arms.audio.level import GAIN_NOTE, LIVE_GAIN_NOTE, gain_settings, speech_level_dbfs, trained_range_dbfs
+from runtime.arms.audio.level import (
+    CLIPPED_SPEECH,
+    CLIPPING_NOTE,
+    GAIN_NOTE,
+    LIVE_GAIN_NOTE,
+    clipped_speech_percent,
+    clipping_note,
+    frame_clipped_counts,
+    gain_settings,
+    is_clipped,
+    speech_level_dbfs,
+    trained_range_dbfs,
+)
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.voice_quality import VoiceAnalysis
@@ -79,11 +91,16 @@ def without_dc(samples: np.ndarray) -> np.ndarray:
     return (samples - np.float32(np.mean(samples, dtype=np.float64))).astype(np.float32)
 
 
+def read_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, alone: bool = False) -> np.ndarray:
+    """An audio file's samples as read whole (``alone``: as ``iter_audio``'s): finite, else an error naming the
+    file; their DC offset kept (``frame_clipped_counts`` reads them so)."""
+    return finite_samples(read_audio(path, sample_rate_hz, alone=alone), path)
+
+
 def judged_samples(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, alone: bool = False) -> np.ndarray:
     """An audio file's samples as the arm judges them, for a file read whole (``audio classify``, training):
-    finite, else an error naming the file, and without the DC offset, as ``analyze_audio`` removes it
-    (``alone``: as ``iter_audio``'s)."""
-    return without_dc(finite_samples(read_audio(path, sample_rate_hz, alone=alone), path))
+    ``read_samples`` without the DC offset, as ``analyze_audio`` removes it (``alone``: as ``iter_audio``'s)."""
+    return without_dc(read_samples(path, sample_rate_hz, alone))
 
 
 def check_windows(model: AudioEmotionModel | WaveformEmotionModel, settings: AudioSettings,
@@ -139,8 +156,10 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
     stands for audio missing (``read_audio``'s ``missing``), where a window makes no claim as a live one does;
     ``source_rate_hz``: the rate the recording was made at, where known (``band_settings``)."""
     sample_rate_hz = settings.sample_rate_hz
+    clipped_counts = frame_clipped_counts(samples)  # before the DC offset is removed: full scale is the recorder's
     samples = without_dc(samples)
     speech = detect_speech(samples)
+    clipped_percent = clipped_speech_percent(clipped_counts, speech)
     windows = audio_windows(speech, samples.size / sample_rate_hz, settings.window_s, settings.hop_s)
     claims = [i for i, w in enumerate(windows) if w.speech_fraction >= settings.min_speech_fraction]
     speech_s = float(speech.sum() * VAD_FRAME_S)
@@ -172,9 +191,10 @@ def analyze_audio(samples: np.ndarray, model: AudioEmotionModel | WaveformEmotio
             "feature_set": model.feature_set,
             "speech_s": round(speech_s, 3),
             "gaps": [list(stretch) for stretch in missing_s],
-            **level_settings(peak_dbfs(samples)),
+            **level_settings(peak_dbfs(samples), clipped_percent),
             **gain_settings(speech_level_dbfs(samples, speech), variant, trained_range_dbfs(model.card.extra),
-                            settings.min_baseline_speech_s, settings.speaker_baseline != "none"),
+                            settings.min_baseline_speech_s, settings.speaker_baseline != "none",
+                            is_clipped(clipped_percent)),
             **band_settings(high_band_db(speech_band_powers(band_powers, speech)), track_windows, source_rate_hz),
         },
     )
@@ -228,10 +248,10 @@ def voice_input_notes(media: MediaInfo, stream: int) -> tuple[dict[str, str], li
 
 
 def voice_note_lines(settings: dict[str, Any], input_lines: list[str]) -> list[str]:
-    """The lines a voice track's notes are said in: its band note (from its rate or its sound), its gain note (its
-    speech's level outside the population variant's training range) where a stream did not say one as it judged
-    the windows (``LIVE_GAIN_NOTE``: said once), then the input's own (``voice_input_notes``)."""
-    keys = ("bandwidth",) + (() if settings.get(LIVE_GAIN_NOTE) else (GAIN_NOTE,))
+    """The lines a voice track's notes are said in: its band note (from its rate or its sound), its clipping note,
+    its gain note (its speech's level outside the population variant's training range) where a stream did not say
+    one as it judged the windows (``LIVE_GAIN_NOTE``: said once), then the input's own (``voice_input_notes``)."""
+    keys = ("bandwidth", CLIPPING_NOTE) + (() if settings.get(LIVE_GAIN_NOTE) else (GAIN_NOTE,))
     return [settings[key] for key in keys if settings.get(key)] + input_lines
 
 
@@ -252,11 +272,16 @@ def band_settings(high_band_db: float | None, windows: list[Window],
             "narrowband_windows": list(counted), **({"bandwidth": note} if note else {})}
 
 
-def level_settings(level_dbfs: float) -> dict[str, float | str | None]:
-    """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet."""
+def level_settings(level_dbfs: float, clipped_percent: float | None = None) -> dict[str, float | str | None]:
+    """What a track's settings say of the recording's level: its loudest sample, and a note when too quiet; the
+    share (%) of its speech's samples at full scale (``clipped_speech_percent``; None without speech), and a note
+    when clipped."""
     note = quiet_note(level_dbfs)
     peak = round(level_dbfs, 1) if math.isfinite(level_dbfs) else None  # None: digital silence
-    return {"peak_dbfs": peak, **({"level": note} if note else {})}
+    clipping = clipping_note(clipped_percent)
+    return {"peak_dbfs": peak, **({"level": note} if note else {}),
+            CLIPPED_SPEECH: round(clipped_percent, 2) if clipped_percent is not None else None,
+            **({CLIPPING_NOTE: clipping} if clipping else {})}
 
 
 def _track_window(window: AudioWindow, probs: np.ndarray | None, measurements: dict[str, float]) -> Window:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from runtime.arms.audio import SPEAKER_BASELINES
-from runtime.arms.audio.arm import baseline_variant, judged_samples, narrowband_note
+from runtime.arms.audio.arm import baseline_variant, narrowband_note, read_samples, without_dc
 from runtime.arms.audio.band import speech_high_band_db
 from runtime.arms.audio.features import (
     clip_probabilities,
@@ -31,7 +31,15 @@ from runtime.arms.audio.features import (
     window_features,
     zscore_by_group,
 )
-from runtime.arms.audio.level import FOLDER_BASELINE_HINT, gain_note, speech_level_dbfs, trained_range_dbfs
+from runtime.arms.audio.level import (
+    FOLDER_BASELINE_HINT,
+    clipped_speech_percent,
+    clipping_note,
+    frame_clipped_counts,
+    gain_note,
+    speech_level_dbfs,
+    trained_range_dbfs,
+)
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
@@ -60,6 +68,7 @@ class FileFeatures:
     features: np.ndarray  # (n_windows, n_features)
     speech_s: float  # speech the VAD found in the file
     speech_level_dbfs: float | None  # its speech's level (``level.speech_level_dbfs``)
+    clipped: bool = False  # its speech is clipped (``level.clipping_note``): no baseline advised for its level
     variant: str = "none"  # the model variant that judges it
 
 
@@ -81,25 +90,28 @@ def find_audio_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ):
-    """The file's samples, its speech windows, its seconds of speech and its speech's level; ``NoSpeech`` where it
-    has no window."""
-    samples = judged_samples(path, sample_rate_hz)  # probed below
+    """The file's samples, its speech windows, its seconds of speech, its speech's level and whether it is
+    clipped; ``NoSpeech`` where it has no window."""
+    read = read_samples(path, sample_rate_hz)  # probed below; its clipping is counted as read
+    samples = without_dc(read)  # as ``judged_samples`` gives them
     speech = detect_speech(samples)
     windows = judged_windows(speech, samples.size / sample_rate_hz, card_extra.get("window_s", 2.0),
                              card_extra.get("hop_s", 0.5), card_extra.get("min_speech_fraction", 0.3))
     level_note = quiet_note(peak_dbfs(samples))
+    clipped_note = clipping_note(clipped_speech_percent(frame_clipped_counts(read), speech))
     media = probe(path)
     streams_note = other_audio_streams_note(media, 1)  # classify reads the first: the voice may be on another
     if not windows:
         raise NoSpeech(path, no_speech_reason(level_note) + (f"; {streams_note}" if streams_note else ""))
-    for note in (level_note, streams_note):
+    for note in (level_note, clipped_note, streams_note):
         if note:
             log.warning("%s: %s", path, note)
     # by the file's rate, else by its speech's sound (telephone-band speech in a wideband file)
     band_note = narrowband_note(media.audio_sample_rate_hz, speech_high_band_db(samples, sample_rate_hz, speech))
     if band_note:
         log.warning("%s: %s", path, band_note)
-    return samples, windows, float(speech.sum() * VAD_FRAME_S), speech_level_dbfs(samples, speech)
+    return (samples, windows, float(speech.sum() * VAD_FRAME_S), speech_level_dbfs(samples, speech),
+            clipped_note is not None)
 
 
 def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_HZ) -> np.ndarray:
@@ -108,11 +120,11 @@ def file_window_features(path: Path, card_extra: dict, sample_rate_hz: int = AUD
 
 
 def _file_features(path: Path, card_extra: dict,
-                   sample_rate_hz: int = AUDIO_RATE_HZ) -> tuple[np.ndarray, float, float | None]:
-    samples, windows, speech_s, level_dbfs = _file_speech(path, card_extra, sample_rate_hz)
+                   sample_rate_hz: int = AUDIO_RATE_HZ) -> tuple[np.ndarray, float, float | None, bool]:
+    samples, windows, speech_s, level_dbfs, clipped = _file_speech(path, card_extra, sample_rate_hz)
     descriptors = frame_descriptors(samples, sample_rate_hz)
     features = np.array([window_features(descriptors, w.start_s, w.end_s) for w in windows], dtype=np.float32)
-    return features, speech_s, level_dbfs
+    return features, speech_s, level_dbfs, clipped
 
 
 def refuse_label_folders(files: list[Path]) -> None:
@@ -191,7 +203,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
     trained_dbfs = trained_range_dbfs(model.card.extra)
     for item in items:  # the population variant reads the microphone's gain as emotion: a level far off is said
         note = (gain_note(item.speech_level_dbfs, trained_dbfs, min_baseline_speech_s,
-                          None if speaker_baseline != "none" else baseline_hint)
+                          None if speaker_baseline != "none" else baseline_hint, item.clipped)
                 if item.variant == "none" else None)
         if note:
             log.warning("%s: %s", item.path, note)

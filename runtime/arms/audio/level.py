@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from runtime.arms.audio.vad import frame_levels_db
+from runtime.arms.audio.vad import FRAME_SAMPLES, frame_blocks, frame_levels_db
 
 # The range a card's training speech is given by: the 5-95 % points over the training clips of their speech level
 # (``speech_level_dbfs``), stored at export (``training_speech_range``) as the card's SPEECH_LEVEL field.
@@ -25,6 +25,17 @@ LEVEL_MARGIN_DB = 6.0
 SPEECH_LEVEL = "speech_level_dbfs"  # a voice track's setting: its speech's level; a card's: its training speech's
 GAIN_NOTE = "gain"  # a voice track's setting: the note when that level is outside the trained range
 LIVE_GAIN_NOTE = "live_gain"  # a streamed voice track's setting: the gain note said as its windows were judged
+CLIPPED_SPEECH = "clipped_speech_percent"  # a voice track's setting: the share of its speech's samples at full scale
+CLIPPING_NOTE = "clipping"  # a voice track's setting: the note when that share is ``CLIPPED_SPEECH_PERCENT`` or more
+
+# A sample this near full scale (-0.09 dBFS) counts as clipped: 16-bit full scale is 32767/32768, 8-bit's 127/128,
+# and a clipped run resampled to 16 kHz rings about full scale rather than sitting on it.
+CLIPPED_AMPLITUDE = 0.99
+# RAVDESS speech (five emotions of one actor, 79 s) turned up and hard-clipped, file mode with its session baseline
+# (benchmarks/audio_clipping.py): at 2.0 % of the speech's samples clipped (x4) the windows judged right stay as
+# many as unclipped (97), at 4.7 % (x6) 90 of 131 are, at 21 % (x20) 63 of 132; the most clipped training clip
+# has 0.03 %. So from 3 % a recording is flagged: above what cost nothing, under where the losses begin.
+CLIPPED_SPEECH_PERCENT = 3.0
 
 
 def speech_level_dbfs(samples: np.ndarray, speech: np.ndarray) -> float | None:
@@ -57,13 +68,47 @@ def trained_range_dbfs(card_extra: dict[str, Any]) -> tuple[float, float] | None
     return float(low), float(high)
 
 
+def frame_clipped_counts(samples: np.ndarray) -> np.ndarray:
+    """How many samples of each 32 ms VAD frame are at or within a hair of full scale (``CLIPPED_AMPLITUDE``); the
+    last partial frame zero-padded, as the VAD pads it. Given the samples as read, before the DC offset is
+    removed: full scale is the recorder's."""
+    counts = np.empty(-(-np.asarray(samples).size // FRAME_SAMPLES), dtype=np.int64)
+    for first, frames in frame_blocks(samples):
+        counts[first:first + len(frames)] = np.count_nonzero(np.abs(frames) >= CLIPPED_AMPLITUDE, axis=1)
+    return counts
+
+
+def clipped_speech_percent(clipped_counts: np.ndarray, speech: np.ndarray) -> float | None:
+    """The share (%) of the speech frames' samples at full scale, from ``frame_clipped_counts`` and the VAD's
+    decision per frame; None without speech."""
+    n = min(np.asarray(clipped_counts).size, np.asarray(speech).size)
+    spoken = np.asarray(speech[:n], dtype=bool)
+    if not spoken.any():
+        return None
+    return 100.0 * float(np.sum(clipped_counts[:n][spoken])) / (int(spoken.sum()) * FRAME_SAMPLES)
+
+
+def is_clipped(percent: float | None) -> bool:
+    """Whether speech with ``percent`` of its samples at full scale (``clipped_speech_percent``) is flagged."""
+    return percent is not None and round(percent, 1) >= CLIPPED_SPEECH_PERCENT  # judged as shown
+
+
+def clipping_note(percent: float | None) -> str | None:
+    """Why the voice's emotions may be off in speech with ``percent`` of its samples clipped, or None."""
+    if not is_clipped(percent):
+        return None
+    return (f"clipped audio ({percent:.1f} % of the speech's samples at full scale; from {CLIPPED_SPEECH_PERCENT:g} % "
+            "the voice's emotions go astray, with a speaker baseline or without): lower the microphone's gain")
+
+
 def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None,
-              min_baseline_speech_s: float, baseline_hint: str | None) -> str | None:
+              min_baseline_speech_s: float, baseline_hint: str | None, clipped: bool = False) -> str | None:
     """Why emotions judged without a speaker baseline may be the microphone's gain, for speech at ``level_dbfs``
     (``speech_level_dbfs``) more than ``LEVEL_MARGIN_DB`` outside ``trained_dbfs``, the model's training speech
     (``trained_range_dbfs``); None inside it, without a level or without a range. ``min_baseline_speech_s``: the
     speech a baseline needs; ``baseline_hint``: how to ask for one where the note is said, None where one was asked
-    for and the speech fell short of it."""
+    for and the speech fell short of it. ``clipped``: the speech is clipped (``is_clipped``), which no baseline
+    undoes, so none is advised."""
     if level_dbfs is None or not math.isfinite(level_dbfs) or trained_dbfs is None:
         return None
     low_dbfs, high_dbfs = trained_dbfs
@@ -73,11 +118,14 @@ def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None
     # quiet speech's drift was seen in probes (RAVDESS clips turned down 20 dB read sad more often; no benchmark
     # measures it); loud speech's was not looked at
     side, drift = ("quieter", ": quiet speech reads sad") if shown < low_dbfs else ("louder", "")
-    return (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
+    said = (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
             f"the voice model was trained on: without a speaker baseline its emotions move with the microphone's gain"
-            f"{drift}; set the gain so that speech lies in that range, or judge against the speaker's own baseline "
-            + (f"({baseline_hint}; {min_baseline_speech_s:g} s of their speech or more)" if baseline_hint else
-               f"(asked for, it needs {min_baseline_speech_s:g} s of their speech or more)"))
+            f"{drift}; set the gain so that speech lies in that range")
+    if clipped:
+        return said + " (the speech is clipped too, which a speaker baseline would not undo)"
+    return said + (", or judge against the speaker's own baseline "
+                   + (f"({baseline_hint}; {min_baseline_speech_s:g} s of their speech or more)" if baseline_hint else
+                      f"(asked for, it needs {min_baseline_speech_s:g} s of their speech or more)"))
 
 
 SESSION_BASELINE_HINT = 'audio.speaker_baseline = "session"'  # analyze and live
@@ -85,12 +133,14 @@ FOLDER_BASELINE_HINT = "--speaker-baseline folder"  # audio classify, evaluate a
 
 
 def gain_settings(level_dbfs: float | None, variant: str, trained_dbfs: tuple[float, float] | None,
-                  min_baseline_speech_s: float, baseline_asked: bool = False) -> dict[str, float | str | None]:
+                  min_baseline_speech_s: float, baseline_asked: bool = False,
+                  clipped: bool = False) -> dict[str, float | str | None]:
     """What a voice track's settings say of its speech's level: the level (None without speech) and, where the
     population variant judged it (``variant`` "none"), the ``gain_note`` against ``trained_dbfs``: a session
     baseline z-scores the level away, and a waveform model's ("default") dependence on it was not measured.
-    ``baseline_asked``: a session baseline was asked for (the speech fell short of it)."""
+    ``baseline_asked``: a session baseline was asked for (the speech fell short of it); ``clipped``: as
+    ``gain_note``'s."""
     hint = None if baseline_asked else SESSION_BASELINE_HINT
-    note = gain_note(level_dbfs, trained_dbfs, min_baseline_speech_s, hint) if variant == "none" else None
+    note = gain_note(level_dbfs, trained_dbfs, min_baseline_speech_s, hint, clipped) if variant == "none" else None
     level = round(level_dbfs, 1) if level_dbfs is not None else None
     return {SPEECH_LEVEL: level, **({GAIN_NOTE: note} if note else {})}

@@ -42,12 +42,15 @@ from runtime.arms.audio.features import RunningBaseline, feature_names, frame_de
 from runtime.arms.audio.level import (
     LIVE_GAIN_NOTE,
     SESSION_BASELINE_HINT,
+    frame_clipped_counts,
     gain_note,
     gain_settings,
+    is_clipped,
     trained_range_dbfs,
 )
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel
 from runtime.arms.audio.vad import (
+    FRAME_SAMPLES,
     NOISE_FLOOR_PERCENTILE,
     VAD_FRAME_S,
     RunningPercentile,
@@ -126,6 +129,12 @@ class AudioStream:
         self._speech_counted_frames = 0
         self._sum, self._count = 0.0, 0  # of every sample received: their mean is the DC offset removed
         self.peak_amplitude = 0.0  # the loudest sample so far, DC removed: too quiet a voice is named
+        # per VAD frame, its samples at full scale as received (``frame_clipped_counts``: before the DC offset is
+        # removed); the samples of the frame still incomplete; over the speech counted, clipped samples and frames
+        self._clipped = _Frames(np.int64)
+        self._unframed = np.zeros(0, dtype=np.float32)
+        self._speech_clipped = 0
+        self._speech_frames = 0
         self.variants_used: set[str] = set()
         # the end of the last window the population variant judged while the speaker's baseline asked for was
         # forming (``before_baseline``): the variant only moves on to the baseline as speech and windows add up,
@@ -139,6 +148,7 @@ class AudioStream:
     def push(self, samples: np.ndarray) -> list[Window]:
         samples = np.asarray(samples, dtype=np.float32)
         finite_samples(samples, f"audio input at {self.received_s:.1f} s")
+        self._count_clipped(samples)
         self._sum += float(np.sum(samples, dtype=np.float64))
         self._count += samples.size
         if samples.size:  # the DC offset heard so far (file mode removes the whole recording's mean)
@@ -160,6 +170,7 @@ class AudioStream:
     def finish(self) -> list[Window]:
         """The last, shorter window at the end of a recording (as in file mode)."""
         last = self._vad.flush()
+        self._count_clipped(np.zeros(0, dtype=np.float32), last_frame=True)
         self._probs.extend(last)
         self._append_levels(last.size)
         last_window = []
@@ -234,6 +245,9 @@ class AudioStream:
             self._speech_band_powers += speech_band_powers(powers, speech[new:settled])
             levels_db = self._levels_db[first_frame + new:first_frame + settled]
             self._speech_level.extend(levels_db[speech[new:settled]])
+            clipped = self._clipped[first_frame + new:first_frame + settled]
+            self._speech_clipped += int(np.sum(clipped[speech[new:settled]]))
+            self._speech_frames += int(np.sum(speech[new:settled]))
             self._speech_counted_frames = first_frame + settled
 
     def _frame_band_powers(self, first_frame: int, end_frame: int) -> np.ndarray:
@@ -249,6 +263,12 @@ class AudioStream:
     def speech_level_dbfs(self) -> float | None:
         """The speech's level over the speech counted so far (``level.speech_level_dbfs``); None before any."""
         return self._speech_level.value() if self._speech_level.count else None
+
+    @property
+    def clipped_speech_percent(self) -> float | None:
+        """The share (%) of the speech's samples at full scale, over the speech counted so far
+        (``level.clipped_speech_percent``); None before any."""
+        return 100.0 * self._speech_clipped / (self._speech_frames * FRAME_SAMPLES) if self._speech_frames else None
 
     @property
     def speech_high_band_db(self) -> float | None:
@@ -271,11 +291,20 @@ class AudioStream:
             # a window's worth of speech settles the level; said once, as the lines it may move are printed
             asked = self.settings.speaker_baseline != "none"  # the speech falls short of it so far
             note = gain_note(self.speech_level_dbfs, trained_range_dbfs(self.model.card.extra),
-                             self.settings.min_baseline_speech_s, None if asked else SESSION_BASELINE_HINT)
+                             self.settings.min_baseline_speech_s, None if asked else SESSION_BASELINE_HINT,
+                             is_clipped(self.clipped_speech_percent))
             if note:
                 log.warning("audio input: %s", note)
                 self.gain_said = note
         return self.model.predict(row, variant)[0], variant
+
+    def _count_clipped(self, samples: np.ndarray, last_frame: bool = False) -> None:
+        """Count the clipped samples of each VAD frame ``samples`` complete, as received; ``last_frame``: the
+        recording has ended, its last partial frame zero-padded as the VAD pads it."""
+        received = np.concatenate([self._unframed, samples])
+        framed = received.size if last_frame else received.size // FRAME_SAMPLES * FRAME_SAMPLES
+        self._clipped.extend(frame_clipped_counts(received[:framed]))
+        self._unframed = received[framed:]
 
     def _append_levels(self, n_frames: int) -> None:
         """Levels of the frames the VAD just scored (their samples are still in the buffer)."""
@@ -352,6 +381,7 @@ class VoiceSoFar:
             starts_s, features = stream.judged_features()
             speech_s, judged_live = stream.speech_s, sorted(stream.variants_used)
             level_dbfs, live_gain = stream.speech_level_dbfs, stream.gain_said
+            clipped_percent = stream.clipped_speech_percent
             latency = np.asarray(self.latencies_s) if self.latencies_s else np.zeros(1)
             track_settings = {
                 "window_s": settings.window_s, "hop_s": settings.hop_s,
@@ -361,7 +391,7 @@ class VoiceSoFar:
                 "gaps": [list(gap) for gap in sorted(self.gaps_s + list(self.file_missing_s or []))],
                 "latency_s_max": round(float(latency.max()), 4),
                 "latency_s_p95": round(float(np.percentile(latency, 95)), 4),
-                **level_settings(amplitude_dbfs(stream.peak_amplitude)),
+                **level_settings(amplitude_dbfs(stream.peak_amplitude), clipped_percent),
                 **band_settings(stream.speech_high_band_db, windows, self.source_rate_hz),
                 **self.input_notes,
             }
@@ -379,7 +409,8 @@ class VoiceSoFar:
             model=model.identity(variant),
             settings={**track_settings,
                       **gain_settings(level_dbfs, variant, trained_range_dbfs(model.card.extra),
-                                      settings.min_baseline_speech_s, settings.speaker_baseline != "none"),
+                                      settings.min_baseline_speech_s, settings.speaker_baseline != "none",
+                                      is_clipped(clipped_percent)),
                       # said as the windows were judged: not said again as the track's notes are
                       **({LIVE_GAIN_NOTE: live_gain} if live_gain else {}),
                       "variants_used": [variant] if judged_live else [],

@@ -262,6 +262,7 @@ def test_a_very_quiet_recording_names_the_microphone_gain(tmp_path, capsys, capl
 def test_a_recording_at_an_ordinary_level_carries_no_level_note(model, session_wav):
     track = analyze_audio(read_audio(session_wav), model, AudioSettings())
     assert -30 < track.settings["peak_dbfs"] < 0 and "level" not in track.settings
+    assert track.settings["clipped_speech_percent"] == 0 and "clipping" not in track.settings
 
 
 def test_a_voice_on_the_second_audio_stream_is_heard_when_asked_for_and_said_to_be_elsewhere_when_not(
@@ -416,6 +417,41 @@ def test_windows_of_another_length_than_the_models_are_said_once(ravdess_dir, tm
 
 
 QUIET_GAIN_DB = -30.0  # a microphone's gain set that much lower than RAVDESS's studio
+
+
+def _overdriven(samples: np.ndarray, gain: float) -> np.ndarray:
+    """``samples`` as recorded with the gain ``gain`` times too high: clipped at full scale."""
+    return np.clip(samples * np.float32(gain), -1.0, 1.0).astype(np.float32)
+
+
+@pytest.mark.parametrize("baseline", ["session", "none"])
+def test_clipped_speech_is_flagged_in_one_line_and_its_gain_note_advises_no_baseline(tmp_path, caplog, session_wav,
+                                                                                      baseline):
+    # was: no word of clipping; the population variant's gain note alone, advising a baseline that does not help
+    path = tmp_path / "loud.wav"
+    path.write_bytes(wav_bytes(_overdriven(read_audio(session_wav), 20.0), 16000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out"), "--speaker-baseline", baseline]) == 0
+    said = [line for line in caplog.messages if "clipped audio" in line]
+    assert len(said) == 1 and said[0].startswith(f"{path}: clipped audio (")
+    settings = json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"][0]["settings"]
+    assert settings["clipping"] in said[0] and settings["clipped_speech_percent"] >= 3.0
+    if baseline == "none":
+        assert "far louder than" in settings["gain"] and "speaker's own baseline" not in settings["gain"]
+        assert not any("speaker's own baseline" in line for line in caplog.messages)
+
+
+def test_speech_clipped_now_and_then_is_not_flagged_and_a_paced_replay_measures_clipping_as_file_mode(
+        model, tmp_path, session_wav):
+    samples = read_audio(session_wav)
+    for gain, flagged in ((4.0, False), (20.0, True)):  # about 1 % and 9 % of the speech clipped
+        path = tmp_path / f"x{gain:g}.wav"
+        path.write_bytes(wav_bytes(_overdriven(samples, gain), 16000))
+        file_track = analyze_audio(read_audio(path), model, AudioSettings())
+        paced = analyze_audio_paced(path, model, AudioSettings(), clock=FakeClock())
+        for track in (file_track, paced):
+            assert ("clipping" in track.settings) == flagged
+        assert paced.settings["clipped_speech_percent"] == pytest.approx(
+            file_track.settings["clipped_speech_percent"], abs=0.5)
 
 
 def _at_gain(samples: np.ndarray, gain_db: float) -> np.ndarray:

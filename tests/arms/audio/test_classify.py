@@ -300,6 +300,19 @@ def test_classify_flags_a_clip_far_quieter_than_the_training_speech(ravdess_dir,
     assert all("(--speaker-baseline folder; 20 s of their speech or more)" in line for line in said)
 
 
+def test_classify_flags_a_clipped_clip_and_advises_no_baseline_for_its_level(ravdess_dir, tmp_path, caplog):
+    # was: only the gain note, 'or judge against the speaker's own baseline', which does not mend clipping
+    samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")  # angry
+    for name, gain in (("clean", 1.0), ("clipped", 20.0)):
+        soundfile.write(tmp_path / f"{name}.wav", np.clip(samples * gain, -1, 1), 16000, subtype="PCM_16")
+    assert main(["audio", "classify", str(tmp_path / "clean.wav"), str(tmp_path / "clipped.wav"),
+                 "--csv", str(tmp_path / "out.csv")]) == 0
+    said = [line for line in caplog.messages if "clipped audio" in line]
+    assert len(said) == 1 and said[0].startswith(f"{tmp_path / 'clipped.wav'}: clipped audio (")
+    gain = [line for line in caplog.messages if "the voice model was trained on" in line]
+    assert len(gain) == 1 and "clipped.wav: speech at" in gain[0] and "speaker's own baseline" not in gain[0]
+
+
 @pytest.mark.parametrize("baseline", ["none", "folder"])
 def test_classify_flags_the_level_only_where_no_baseline_of_the_speakers_own_judges_it(ravdess_dir, tmp_path,
                                                                                           caplog, baseline):

@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 
 from runtime.arms.audio.level import (
+    CLIPPED_AMPLITUDE,
+    CLIPPED_SPEECH_PERCENT,
     GAIN_NOTE,
     LEVEL_MARGIN_DB,
     SPEECH_LEVEL,
+    clipped_speech_percent,
+    clipping_note,
+    frame_clipped_counts,
     gain_note,
     gain_settings,
     speech_level_dbfs,
@@ -78,3 +83,41 @@ def test_where_a_baseline_was_asked_for_and_the_speech_fell_short_the_note_does_
     asked = gain_settings(quiet_dbfs, "none", TRAINED_DBFS, MIN_BASELINE_S, baseline_asked=True)[GAIN_NOTE]
     assert "speaker_baseline" not in asked and "(asked for, it needs 35 s of their speech or more)" in asked
     assert "(HINT; 35 s" not in gain_note(quiet_dbfs, TRAINED_DBFS, MIN_BASELINE_S, None)
+
+
+def test_the_clipped_share_counts_the_speech_frames_samples_at_full_scale_alone():
+    rng = np.random.default_rng(0)
+    speech_frames, quiet_frames, clipped_per_frame = 10, 30, 37
+    samples = (rng.uniform(-0.5, 0.5, FRAME_SAMPLES * (speech_frames + quiet_frames))).astype(np.float32)
+    for frame in range(speech_frames):  # some at full scale, some a hair under it, either sign
+        at = frame * FRAME_SAMPLES + rng.choice(FRAME_SAMPLES, clipped_per_frame, replace=False)
+        samples[at] = rng.choice([-1.0, 1.0, CLIPPED_AMPLITUDE, -CLIPPED_AMPLITUDE], clipped_per_frame)
+    samples[speech_frames * FRAME_SAMPLES:] *= 3  # clicks beyond full scale outside the speech: not counted
+    speech = np.r_[np.ones(speech_frames, dtype=bool), np.zeros(quiet_frames, dtype=bool)]
+    counts = frame_clipped_counts(samples)
+    assert counts.size == speech.size and (counts[:speech_frames] == clipped_per_frame).all()
+    assert clipped_speech_percent(counts, speech) == pytest.approx(100 * clipped_per_frame / FRAME_SAMPLES)
+    assert clipped_speech_percent(counts, np.zeros(speech.size, dtype=bool)) is None
+    # a last partial frame is counted, as the VAD pads it
+    assert frame_clipped_counts(np.ones(FRAME_SAMPLES + 3, dtype=np.float32)).tolist() == [FRAME_SAMPLES, 3]
+
+
+@pytest.mark.parametrize(("percent", "flagged"), [
+    (CLIPPED_SPEECH_PERCENT - 0.2, False), (CLIPPED_SPEECH_PERCENT + 0.2, True), (None, False)])
+def test_speech_is_flagged_as_clipped_from_the_threshold(percent, flagged):
+    note = clipping_note(percent)
+    assert bool(note) == flagged
+    if flagged:
+        assert f"clipped audio ({percent:.1f} % of the speech's samples at full scale" in note
+        assert "lower the microphone's gain" in note
+
+
+def test_the_gain_note_of_clipped_speech_does_not_advise_a_baseline():
+    # was: 'or judge against the speaker's own baseline' for clipped speech, which no baseline mends
+    loud_dbfs = HIGH_DBFS + LEVEL_MARGIN_DB + 10
+    for hint in ("HINT", None):
+        clipped = gain_note(loud_dbfs, TRAINED_DBFS, MIN_BASELINE_S, hint, clipped=True)
+        assert "set the gain so that speech lies in that range" in clipped and "clipped" in clipped
+        assert "judge against the speaker's own baseline" not in clipped and "HINT" not in clipped
+        assert "judge against the speaker's own baseline" in gain_note(loud_dbfs, TRAINED_DBFS, MIN_BASELINE_S, hint)
+    assert "baseline (" not in gain_settings(loud_dbfs, "none", TRAINED_DBFS, MIN_BASELINE_S, clipped=True)[GAIN_NOTE]
