@@ -5,6 +5,8 @@ import numpy as np
 from runtime.arms.audio import vad
 from runtime.arms.audio.vad import (
     FRAME_SAMPLES,
+    RELIABLE_SPEECH_S,
+    SHORTEST_SPEECH_S,
     VAD_FRAME_S,
     RunningPercentile,
     VoiceActivityDetector,
@@ -87,6 +89,21 @@ def test_the_quiet_note_judges_the_level_as_it_shows_it():
     assert quiet_note(-math.inf) is None  # digital silence is silence, not a gain to raise
     assert no_speech_reason(quiet_note(-60.0)).startswith("no speech found: very quiet audio (loudest -60.0 dBFS")
     assert no_speech_reason(quiet_note(-20.0)) == "no speech found: the recording is silent or holds no voice"
+
+
+def test_no_speech_in_a_recording_too_short_to_hold_any_is_said_to_be_too_short_not_silent():
+    # was: 'the recording is silent or holds no voice' for a 1-sample file and for a loud 0.3 s of speech
+    burst = np.ones(int(round(SHORTEST_SPEECH_S / VAD_FRAME_S)), dtype=np.float32)
+    assert speech_frames(burst).all() and not speech_frames(burst[1:]).any()  # the shortest burst kept
+    one_sample_s = 1 / 16000
+    for level_note in (None, quiet_note(-60.0)):  # too short whatever its level
+        assert no_speech_reason(level_note, one_sample_s) == (
+            f"too short to hold speech: 0.06 ms of audio, and the voice activity detector finds speech in "
+            f"{SHORTEST_SPEECH_S * 1000:.0f} ms or more")
+    maybe = no_speech_reason(None, (SHORTEST_SPEECH_S + RELIABLE_SPEECH_S) / 2)
+    assert maybe.startswith("no speech found: maybe too short: 0.43 s of audio") and "silent" not in maybe
+    assert "very quiet audio" in no_speech_reason(quiet_note(-60.0), (SHORTEST_SPEECH_S + RELIABLE_SPEECH_S) / 2)
+    assert no_speech_reason(None, RELIABLE_SPEECH_S) == no_speech_reason(None) == vad.NO_SPEECH_FOUND
 
 
 def test_a_running_percentile_is_numpys_percentile_of_everything_added_to_the_bit():

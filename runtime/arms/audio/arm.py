@@ -349,7 +349,10 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     notes, stream_lines = voice_input_notes(request.media, settings.stream)  # which stream: said either way
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = why_stopped(track.settings.get("status", "complete"), request.input_path)
-        reason = (no_speech_reason(track.settings.get("level")) if settings.hop_s <= settings.window_s
+        duration_s = track.windows[-1].end_s if track.windows else 0.0  # the grid's end: the recording's, to 1 ms
+        # one window spans a recording no longer than it: all of it heard, however sparse the windows
+        reason = (no_speech_reason(track.settings.get("level"), duration_s)
+                  if settings.hop_s <= settings.window_s or duration_s <= settings.window_s
                   # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
                   else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
                   "what lies between them is not heard)")

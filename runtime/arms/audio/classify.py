@@ -102,7 +102,8 @@ def _file_speech(path: Path, card_extra: dict, sample_rate_hz: int = AUDIO_RATE_
     media = probe(path)
     streams_note = other_audio_streams_note(media, 1)  # classify reads the first: the voice may be on another
     if not windows:
-        raise NoSpeech(path, no_speech_reason(level_note) + (f"; {streams_note}" if streams_note else ""))
+        raise NoSpeech(path, no_speech_reason(level_note, samples.size / sample_rate_hz)
+                       + (f"; {streams_note}" if streams_note else ""))
     for note in (level_note, clipped_note, streams_note):
         if note:
             log.warning("%s: %s", path, note)

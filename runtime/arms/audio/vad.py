@@ -177,6 +177,12 @@ class RunningPercentile:
 # so a recording that quiet is flagged and the microphone's gain named.
 QUIET_PEAK_DBFS = -40.0
 NO_SPEECH_FOUND = "no speech found: the recording is silent or holds no voice"
+MIN_SPEECH_S = 0.25  # a shorter burst of speech is dropped (``speech_frames``)
+SHORTEST_SPEECH_S = round(MIN_SPEECH_S / VAD_FRAME_S) * VAD_FRAME_S  # the shortest kept, in whole frames: 0.256 s
+# Speech cut short is often missed: of 40 RAVDESS clips, pieces of 0.3 s from the middle of their speech had speech
+# found in 23, of 0.5 s in 39, of 0.6 s or more in all (benchmarks/vad_short.py). A recording shorter than this
+# without speech is said to be maybe too short, not silent.
+RELIABLE_SPEECH_S = 0.6
 
 
 def peak_dbfs(samples: np.ndarray) -> float:
@@ -200,9 +206,19 @@ def quiet_note(level_dbfs: float) -> str | None:
             "detector misses more and more speech): raise the microphone's gain")
 
 
-def no_speech_reason(level_note: str | None) -> str:
-    """The error for a recording in which no speech was found, naming the gain when ``quiet_note`` blamed it."""
-    return NO_SPEECH_FOUND if level_note is None else f"no speech found: {level_note}"
+def no_speech_reason(level_note: str | None, duration_s: float = math.inf) -> str:
+    """The error for a recording ``duration_s`` long in which no speech was found: too short to hold any under
+    ``SHORTEST_SPEECH_S``, maybe too short under ``RELIABLE_SPEECH_S``, and naming the gain when ``quiet_note``
+    blamed it."""
+    if duration_s < SHORTEST_SPEECH_S:
+        # in ms: a sample at 16 kHz is 0.0625 ms
+        return (f"too short to hold speech: {round(duration_s * 1000, 2):g} ms of audio, and the voice activity "
+                f"detector finds speech in {round(SHORTEST_SPEECH_S * 1000):g} ms or more")
+    said = [level_note] if level_note else []
+    if duration_s < RELIABLE_SPEECH_S:
+        said.insert(0, f"maybe too short: {duration_s:.2f} s of audio, and the voice activity detector misses "
+                       f"some speech under {RELIABLE_SPEECH_S:g} s")
+    return f"no speech found: {'; '.join(said)}" if said else NO_SPEECH_FOUND
 
 
 def detect_speech(samples: np.ndarray) -> np.ndarray:
@@ -211,7 +227,7 @@ def detect_speech(samples: np.ndarray) -> np.ndarray:
 
 
 def speech_frames(probs: np.ndarray, threshold: float = 0.5, release: float = 0.35,
-                  min_silence_s: float = 0.1, min_speech_s: float = 0.25) -> np.ndarray:
+                  min_silence_s: float = 0.1, min_speech_s: float = MIN_SPEECH_S) -> np.ndarray:
     """Boolean speech decision per frame: hysteresis, then short gaps closed and short bursts dropped."""
     speech = np.zeros(probs.size, dtype=bool)
     active = False

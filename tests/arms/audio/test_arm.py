@@ -160,6 +160,28 @@ def test_all_silent_recording_is_an_error_with_no_output(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["analyze", "classify"])
+def test_a_recording_too_short_to_find_speech_in_is_said_to_be_short_not_silent(ravdess_dir, tmp_path, capsys,
+                                                                                 command):
+    # was: 'no speech found: the recording is silent or holds no voice' for each
+    clip = read_audio(sorted((ravdess_dir / "Actor_03").glob("03-01-05-02-*.flac"))[0])  # angry: loud
+    loudest = int(np.argmax(np.abs(clip)))
+    cases = {"one.wav": (clip[loudest:loudest + 1], "too short to hold speech: 0.06 ms of audio"),
+             "blip.wav": (clip[loudest - 1600:loudest + 1600], "too short to hold speech: 200 ms of audio"),
+             "silent.wav": (np.zeros(16000 * 5, dtype=np.float32), "no speech found: the recording is silent")}
+    for name, (samples, said) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(wav_bytes(samples, 16000))
+        args = (["analyze", str(path), "--out", str(tmp_path / "out")] if command == "analyze"
+                else ["audio", "classify", str(path), "--csv", str(tmp_path / "out.csv")])
+        assert main(args) == 2
+        assert f"{path}: {said}" in capsys.readouterr().err
+    if command == "analyze":  # sparse windows: one spans a recording no longer than it, so all of it was heard
+        assert main(["analyze", str(tmp_path / "one.wav"), "--out", str(tmp_path / "out"), "--window-s", "0.5",
+                     "--hop-s", "10"]) == 2  # was: 'no speech found in the windows judged (... not heard)'
+        assert f"{tmp_path / 'one.wav'}: too short to hold speech" in capsys.readouterr().err
+
+
 def test_classify_folder_writes_one_row_per_file(tmp_path, ravdess_dir):
     out = tmp_path / "c.csv"
     assert main(["audio", "classify", str(ravdess_dir / "Actor_05"), "--csv", str(out),
@@ -365,7 +387,8 @@ def test_a_phone_participant_beside_wideband_speech_is_found_window_by_window_in
 
 def test_a_recording_without_speech_is_not_advised_on_emotions_it_has_none_of(tmp_path, capsys):
     path = tmp_path / "line.wav"
-    path.write_bytes(wav_bytes(np.zeros(1600, dtype=np.float32), 8000))  # 0.2 s of an 8 kHz line, silent
+    # 2 s of an 8 kHz line, silent (0.2 s would be too short to hold speech, said so)
+    path.write_bytes(wav_bytes(np.zeros(16000, dtype=np.float32), 8000))
     assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no speech found" in err and "read its emotions with caution" not in err  # was: the band note too
