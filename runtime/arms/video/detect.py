@@ -85,17 +85,35 @@ def to_input(image: np.ndarray, value_range: list[float]) -> np.ndarray:
     return (image.astype(np.float32) * ((high - low) / 255.0) + low)[None]
 
 
-def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> list[int]:
-    """Indices kept, best first."""
+def non_max_suppression(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float,
+                        centres_inside: bool = False) -> list[int]:
+    """Indices kept, best first. With ``centres_inside``, a box is also the same object as a better one when each
+    box's centre lies inside the other (``centres_inside_each_other``), whatever their IoU."""
     order = np.argsort(-scores)
     kept: list[int] = []
     while order.size:
         best = int(order[0])
         kept.append(best)
         rest = order[1:]
-        ious = box_iou(boxes[best], boxes[rest])
-        order = rest[ious < iou_threshold]
+        same = box_iou(boxes[best], boxes[rest]) >= iou_threshold
+        if centres_inside:
+            same |= centres_inside_each_other(boxes[best], boxes[rest])
+        order = rest[~same]
     return kept
+
+
+def centres_inside_each_other(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(n,) whether ``box``'s centre lies inside each of ``boxes`` and each one's centre inside ``box``: two
+    finds of one object by different looks, offset by less than half its size. Two objects side by side, or a
+    large box around a small one (whose centre lies off the small one), are not."""
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    centre = box_centre(box)
+    centres = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, (boxes[:, 1] + boxes[:, 3]) / 2], axis=1)
+
+    def inside(points: np.ndarray, x0, y0, x1, y1) -> np.ndarray:
+        return (x0 <= points[..., 0]) & (points[..., 0] <= x1) & (y0 <= points[..., 1]) & (points[..., 1] <= y1)
+
+    return inside(centre[None], boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]) & inside(centres, *box)
 
 
 def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -203,11 +221,13 @@ def detect_in_square(detector: SsdDetector, image: np.ndarray, square: Square,
 
 
 def merge_detections(detections: list[Detection], iou_threshold: float) -> list[Detection]:
-    """One detection per object from several overlapping searches (non-maximum suppression), best first."""
+    """One detection per object from several overlapping searches (non-maximum suppression), best first. Two looks
+    at one moving object may box it with an IoU under the threshold (0.295 in a frame of a face walking out of
+    view): boxes whose centres lie inside each other are one object too."""
     if not detections:
         return []
     kept = non_max_suppression(np.stack([d.box for d in detections]), np.array([d.score for d in detections]),
-                               iou_threshold)
+                               iou_threshold, centres_inside=True)
     return [detections[i] for i in kept]
 
 

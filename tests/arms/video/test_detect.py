@@ -1,6 +1,14 @@
 import numpy as np
 
-from runtime.arms.video.detect import Detection, Square, covering_squares, detect_in_square, square_around
+from runtime.arms.video.detect import (
+    Detection,
+    Square,
+    box_iou,
+    covering_squares,
+    detect_in_square,
+    merge_detections,
+    square_around,
+)
 
 
 def test_search_squares_hold_every_object_up_to_the_overlap_whole_in_one_of_them():
@@ -51,3 +59,21 @@ def test_a_box_at_a_side_the_frame_itself_ends_is_kept():
     at_the_frames_right_edge = (440, 200, 480, 240)
     found = detect_in_square(FixedDetector([at_the_frames_right_edge]), image, Square(800, 240, 480))
     assert [list(d.box) for d in found] == [[1240, 440, 1280, 480]]
+
+
+def _detection(box, score):
+    return Detection(np.array(box, dtype=float), np.zeros((6, 2)), score)
+
+
+def test_two_looks_boxing_one_moving_face_with_an_iou_under_the_threshold_merge_into_the_better():
+    # a face walking out of view, boxed by the whole-frame look and by the look that follows it
+    whole_frame, followed = _detection((609, 143, 645, 179), 0.72), _detection((599, 131, 634, 166), 0.52)
+    assert float(box_iou(whole_frame.box, followed.box[None])[0]) < 0.3
+    assert merge_detections([followed, whole_frame], 0.3) == [whole_frame]  # was: both, two people
+
+
+def test_faces_side_by_side_and_a_large_box_around_a_small_face_stay_apart():
+    left, right = _detection((100, 100, 150, 150), 0.9), _detection((130, 100, 180, 150), 0.8)  # IoU 0.25
+    assert merge_detections([left, right], 0.3) == [left, right]
+    small, around = _detection((620, 0, 662, 42), 0.6), _detection((500, 30, 800, 330), 0.9)  # holds its centre
+    assert merge_detections([small, around], 0.3) == [around, small]
