@@ -1,17 +1,21 @@
 """Identity across frames: each face detection joins the person whose last box it overlaps most.
 
-A person missing for a while keeps the identity when a face comes back near where they were last seen
-(a patient who turns away and back is the same person); the patient is the person present longest and
-largest.
+A person missing for a while keeps the identity when a face comes back near where they were last seen (a patient
+who turns away and back is the same person) or near their usual place (a patient who walks out of view and sits
+back down: their last box is where they left the frame, not their seat); the patient is the person present
+longest and largest.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from runtime.arms.video.detect import box_centre, box_iou, box_size_px
+
+PLACE_READS = 150  # faces read that say where a person usually is: 30 s at 5 frames a second
 
 
 @dataclass
@@ -21,6 +25,12 @@ class Person:
     last_seen_s: float
     sizes_px: list[float] = field(default_factory=list)
     read_frames: int = 0  # frames in which the face mesh read their face
+    # centres of their last faces read: where they usually are (the median), for a face coming back after a gap
+    read_centres_px: deque = field(default_factory=lambda: deque(maxlen=PLACE_READS))
+
+    def usual_place_px(self) -> np.ndarray:
+        """The median centre of their last ``PLACE_READS`` faces read (their last box's before any)."""
+        return np.median(np.array(self.read_centres_px), axis=0) if self.read_centres_px else box_centre(self.box)
 
 
 class IdentityTracker:
@@ -39,10 +49,13 @@ class IdentityTracker:
         ids = [0] * len(boxes)
         taken: set[int] = set()
         pairs = []
+        # where each person was last seen and where they usually are: a face coming back near either is theirs
+        places = {p.person_id: (box_centre(p.box), p.usual_place_px()) for p in self.people}
         for i, box in enumerate(boxes):
             for person in self.people:
                 iou = float(box_iou(person.box, box[None])[0])
-                distance = np.linalg.norm(box_centre(box) - box_centre(person.box)) / max(box_size_px(box), 1e-6)
+                distance = min(float(np.linalg.norm(box_centre(box) - place)) for place in places[person.person_id])
+                distance /= max(box_size_px(box), 1e-6)
                 recent = t_s - person.last_seen_s <= self.return_window_s
                 if iou >= self.min_iou or (recent and distance <= self.return_distance):
                     pairs.append((iou - 0.01 * distance, i, person))
@@ -70,6 +83,7 @@ class IdentityTracker:
             person.box = np.asarray(box, dtype=float)
             person.sizes_px.append(box_size_px(box))
             person.read_frames += 1
+            person.read_centres_px.append(box_centre(person.box))
 
     def last_read_box(self, person_id: int) -> np.ndarray:
         """Where ``person_id``'s face was last read (a detection not read does not move a person)."""

@@ -16,7 +16,7 @@ from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.pipeline import analyze_file
 from runtime.track import Track
-from tests.arms.face.video_factory import astronaut, write_video
+from tests.arms.face.video_factory import astronaut, walking_out_frame, write_video
 from tests.media_factory import tone, write_media
 
 VIDEO_ONLY = {"fusion.enabled": False, "body.enabled": False}
@@ -98,6 +98,17 @@ def test_two_people_give_one_patient_track_or_one_track_each(tmp_path):
     assert patient.track("face").settings["people_seen"] == 2
     everyone = analyze_file(video, tmp_path / "b", load_settings(None, {**VIDEO_ONLY, "face.person": "all"}))
     assert sorted(t.name for t in everyone.tracks) == ["face-1", "face-2"]
+
+
+def test_a_patient_who_walks_out_of_view_and_sits_back_down_is_the_patient_again(tmp_path):
+    # seated, then sliding out of view from 1.5 s (gone by 2.8 s), back in the same seat from 4 s
+    video = write_video(tmp_path / "leave.mp4", 6.0, fps=5, frame_at=walking_out_frame)
+    timeline = analyze_file(video, tmp_path / "out", load_settings(None, {"fusion.enabled": False}))
+    face, body = timeline.track("face"), timeline.track("body")
+    assert face.settings["people_seen"] == 1  # was: 2, the one who came back a new person
+    back = [w for w in face.windows if w.start_s >= 4.0]
+    assert back and all(w.quality > 0 for w in back)  # was: 'face lost' from the walk out to the end
+    assert body.settings["poses_of_others_left_out"] == 0  # was: the returning patient's poses
 
 
 def test_an_audio_only_input_gets_no_face_track(tmp_path):

@@ -73,3 +73,29 @@ def test_a_patient_turned_away_for_longer_than_the_return_window_keeps_their_num
     for i in range(1, 201):  # 40 s turned away, drifting 60 px: detected, never read
         assert tracker.assign([_box(100 + 0.3 * i, 100, 80)], 0.2 * i, read=[False]) == [1]
     assert tracker.assign([_box(160, 100, 80)], 40.2) == [1]  # read again: the same person
+
+
+def _walk_out(tracker: IdentityTracker) -> float:
+    """Seated at x = 100 for 5 s, then walking right 40 px a frame to the frame's edge; the last frame's time."""
+    t_s = 0.0
+    for i in range(25):
+        t_s = 0.2 * i
+        tracker.assign([_box(100, 100, 50)], t_s)
+    for step in range(1, 13):
+        t_s += 0.2
+        tracker.assign([_box(100 + 40 * step, 100, 50)], t_s)
+    return t_s
+
+
+def test_a_patient_who_walks_out_and_sits_back_down_is_matched_by_their_usual_place_not_their_last_box():
+    tracker = IdentityTracker()
+    gone_s = _walk_out(tracker)
+    assert tracker.assign([_box(102, 100, 50)], gone_s + 4.0) == [1]  # was: 2, 10 face sizes from the last box
+    assert len(tracker.people) == 1
+
+
+def test_someone_in_a_present_persons_usual_place_is_not_that_person():
+    tracker = IdentityTracker()
+    gone_s = _walk_out(tracker)
+    # the patient, still in view at the edge, and a newcomer in the patient's seat: two people
+    assert tracker.assign([_box(580, 100, 50), _box(100, 100, 50)], gone_s + 0.2) == [1, 2]

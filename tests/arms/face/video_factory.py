@@ -47,17 +47,28 @@ def moving_frame(photo: np.ndarray, t_s: float, width: int, height: int) -> np.n
     return cv2.warpAffine(photo, matrix, (width, height), borderValue=(90, 90, 90))
 
 
+def walking_out_frame(t_s: float, width: int = 640, height: int = 480, leaves_s: float = 1.5,
+                      speed_px_s: float = 200.0, back_s: float = 4.0) -> np.ndarray:
+    """The photograph at half size in its seat until ``leaves_s``, then sliding right out of view at
+    ``speed_px_s``, and back in its seat from ``back_s``: a patient who stands up, walks out and sits back down."""
+    x_px = 200 + speed_px_s * min(max(t_s - leaves_s, 0.0), width) if t_s < back_s else 200
+    matrix = np.float32([[0.5, 0, x_px], [0, 0.5, 100]])
+    return cv2.warpAffine(astronaut(), matrix, (width, height), flags=cv2.INTER_AREA, borderValue=(90, 90, 90))
+
+
 def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640, height: int = 480,
                 no_face: tuple[float, float] | None = None, rotation_deg: int = 0,
                 frame_times_s: list[float] | None = None, two_people: bool = False,
                 codec: str = "libx264", display_matrix: list[int] | None = None,
-                stored_from_shown: Callable[[np.ndarray], np.ndarray] | None = None) -> Path:
+                stored_from_shown: Callable[[np.ndarray], np.ndarray] | None = None,
+                frame_at: Callable[[float], np.ndarray] | None = None) -> Path:
     """An H.264 (or other codec) file of the moving astronaut; ``no_face`` is a stretch of blank frames.
 
     ``rotation_deg`` stores display-rotation metadata, with the pixels turned the other way, as a phone does.
     ``display_matrix`` (FFmpeg's nine integers) is stored instead, with each picture stored as
     ``stored_from_shown`` makes it from the one to be shown.
-    ``frame_times_s`` gives explicit (variable-rate) timestamps.
+    ``frame_times_s`` gives explicit (variable-rate) timestamps. ``frame_at(t_s)``: the picture at each time, in
+    place of the moving astronaut.
     """
     photo = astronaut()
     if two_people:
@@ -80,7 +91,7 @@ def write_video(path: Path, duration_s: float, fps: float = 15, width: int = 640
         if display_matrix is not None:
             stream.set_display_matrix(display_matrix)
         for t_s in times:
-            image = moving_frame(photo, t_s, width, height)
+            image = frame_at(t_s) if frame_at is not None else moving_frame(photo, t_s, width, height)
             if no_face and no_face[0] <= t_s < no_face[1]:
                 image = np.full_like(image, 90)
             if rotation_deg:
