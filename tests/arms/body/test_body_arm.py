@@ -278,3 +278,42 @@ def test_body_measures_in_threads_at_once_say_nothing_and_lose_no_warning_of_ano
 
     raised, shown, kept, theirs = warnings_beside(measure, rounds=200)
     assert (shown, kept, theirs) == (raised, True, [])  # was: most lost to the filter each thread set
+
+
+def test_a_still_picture_reads_as_still_and_a_moving_one_as_movement(tmp_path):
+    from tests.arms.face.video_factory import moving_frame
+
+    still_image = moving_frame(astronaut(), 0.0, 640, 480)
+    still = write_video(tmp_path / "still.mp4", 6.0, fps=5, frame_at=lambda t_s: still_image)
+    moving = write_video(tmp_path / "moving.mp4", 6.0, fps=5)
+    measured = {}
+    for name, video in (("still", still), ("moving", moving)):
+        track = analyze_file(video, tmp_path / name, load_settings(None, BODY_ONLY)).track("body")
+        measured[name] = [w.measurements for w in track.windows if w.quality > 0]
+        assert len(measured[name]) >= 4, name
+    # was: 0.23-0.33 SW/s and stillness 0 on the still picture, each crop cut from the last frame's raw points
+    assert all(m["movement_overall"] < measures.STILL_SPEED for m in measured["still"])
+    assert all(m["stillness"] >= 0.75 for m in measured["still"])
+    still_most = max(m["movement_overall"] for m in measured["still"])
+    assert all(m["movement_overall"] > 3 * still_most and m["stillness"] < 0.5 for m in measured["moving"])
+
+
+def test_the_crops_points_hold_still_through_jitter_and_follow_a_move():
+    from runtime.arms.body.pose import held_crop_points, one_euro
+
+    rng = np.random.default_rng(0)
+    place = np.array([[300.0, 300.0], [300.0, 150.0]])  # hips and scale point: a body radius of 150 px
+    state, crop, raw, crops = None, None, [], []
+    for i in range(20):  # the model's points jittering 3 px about one place
+        raw.append(place + rng.normal(0, 3, (2, 2)))
+        state = one_euro(state, raw[-1], 0.2 * i, 150)
+        crop = held_crop_points(crop, state.points, 150)
+        crops.append(crop)
+    raw_steps = np.linalg.norm(np.diff(raw, axis=0), axis=-1)
+    assert np.linalg.norm(state.points - place, axis=-1).max() < raw_steps.mean()  # smoothed near the place
+    assert np.all(np.diff(crops[5:], axis=0) == 0)  # the crop itself stays put (was: cut from each frame's points)
+    for i in range(20, 30):  # then moving 300 px a second (2 radii a second)
+        moved = place + [60.0 * (i - 19), 0.0]
+        state = one_euro(state, moved, 0.2 * i, 150)
+        crop = held_crop_points(crop, state.points, 150)
+    assert np.linalg.norm(crop - moved, axis=-1).max() < 60  # within a frame's travel of the moving body
