@@ -155,14 +155,16 @@ def _window_measurements(data: FusionInput, i: int, va: dict[str, np.ndarray], d
 
 
 def evidence_quality(data: FusionInput, used: np.ndarray | None = None) -> np.ndarray:
-    """How much evidence stood behind each window: the mean quality over the emotion modalities the method
-    fuses (``used``, default all), so a window with every one at full quality scores 1 and one with half of
-    them missing scores at most 0.5. A modality the method ignores (weight 0, not a learned fuser's input)
-    adds nothing to the quality either."""
+    """How much evidence stood behind each window: the best quality among the emotion modalities the method
+    fuses (``used``, default all) that claim there, 0 where none does. A modality with no claim in the window
+    counts neither way, so the same evidence scores the same whatever the session's other windows hold (a face
+    seen elsewhere in the session does not halve a voice's quality), and a claim a learned fuser or ``quality``
+    fusion accepts (quality >= 0.2) never reads as little evidence. A modality the method ignores (weight 0,
+    not a learned fuser's input) adds nothing to it."""
     used = np.ones(len(data.modalities), dtype=bool) if used is None else np.asarray(used, dtype=bool)
-    if not used.any():
+    if not used.any() or data.n_windows == 0:
         return np.zeros(data.n_windows)
-    return data.quality[:, used].mean(1)
+    return data.quality[:, used].max(1)
 
 
 def per_label_weights(data: FusionInput, weights: np.ndarray, use_quality: bool) -> np.ndarray:

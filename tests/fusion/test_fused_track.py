@@ -9,7 +9,7 @@ from export.fusion.synthetic import synthetic_track
 from runtime.config import load_settings
 from runtime.fusion import fuse_with_settings, make_fuser, should_fuse
 from runtime.fusion.align import align_tracks, resample_track
-from runtime.timeline import Timeline
+from runtime.timeline import Timeline, spectrum_stretches
 from runtime.track import CANONICAL_LABELS, Track, Window
 from tests.conftest import analysis_software
 from tests.memory import peak_traced_bytes
@@ -53,11 +53,31 @@ def test_fused_track_has_one_window_per_grid_step_and_says_where_no_modality_cla
         fused.name == "fused" and len(fused.windows) == len(align_tracks([audio, face], 2.0, 2.0).grid) == 8
     )
     assert fused.windows[0].quality == pytest.approx(1.0)
-    assert fused.windows[1].quality == pytest.approx(0.5)  # one of two modalities behind it
+    assert fused.windows[1].quality == pytest.approx(1.0)  # the voice's alone: the absent face counts neither way
     last = fused.windows[-1]
     assert last.probs is None and last.quality == 0.0 and last.reason
     assert fused.settings["modalities"] == ["audio", "face"]
     assert "calm" not in fused.unsupported_labels  # the voice speaks about calm
+
+
+@pytest.mark.parametrize("method", ["mean", "quality", "stacking"])
+def test_the_same_evidence_gets_the_same_fused_quality_whether_or_not_a_modality_claims_in_other_windows(method):
+    # A voice of quality 0.3 alone in 0-2 s; a face claims only at 4-6 s, or never. Was: the mean over the fused
+    # modalities, the absent face counted as quality 0, so 0.15 with the face seen later ('little evidence' in the
+    # reading) and 0.3 without it, the same voice and the same probabilities.
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("fearful", 0.9), 0.3),
+                                    Window(4.0, 6.0, probs_for("fearful", 0.9), 0.3)])
+    seen = Track("face", windows=[Window(0.0, 2.0, None, 0.0, "no face found"),
+                                  Window(4.0, 6.0, probs_for("fearful", 0.8), 0.9)], unsupported_labels=["calm"])
+    never = Track("face", windows=[Window(0.0, 2.0, None, 0.0, "no face found"),
+                                   Window(4.0, 6.0, None, 0.0, "no face found")], unsupported_labels=["calm"])
+    with_face, without = (make_fuser(method).fuse([voice, face], window_s=2.0, hop_s=2.0) for face in (seen, never))
+    first = with_face.windows[0]
+    assert first.quality == pytest.approx(without.windows[0].quality) == pytest.approx(0.3)
+    assert first.probs == pytest.approx(without.windows[0].probs)
+    assert with_face.windows[2].quality == pytest.approx(0.9)  # the best quality among the claims fused there
+    said = spectrum_stretches(with_face)[0]
+    assert said == spectrum_stretches(without)[0] and said.startswith("0.0-2.0 s: fearful (")  # not little evidence
 
 
 def test_fused_track_round_trips_exactly_through_the_timeline_json():
