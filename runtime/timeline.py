@@ -28,6 +28,7 @@ from runtime.track import (
     csv_number,
     is_number,
     json_kind,
+    time_stood_for_s,
 )
 
 TIMELINE_FORMAT = "emotrace-timeline/1"
@@ -323,23 +324,20 @@ def spectrum_stretches(track: Track) -> list[str]:
 def _pieces_of_time(windows: list[Window]) -> tuple[list[Window | None], list[float]]:
     """The windows in order with a None between two of them wherever no window covers the time (a hop longer
     than the window, a gap in a track), and the bounds of the time each piece stands for: piece i from bounds[i]
-    to bounds[i + 1]. Windows that overlap or touch meet half-way between their centres; a gap runs from the
-    furthest end reached so far to the next window's start, so no window stands for time it does not cover."""
+    to bounds[i + 1] (``time_stood_for_s``: windows that overlap or touch meet half-way between their centres; a gap
+    runs from the furthest end reached so far to the next window's start)."""
     pieces: list[Window | None] = []
     bounds_s: list[float] = []
-    reach_s = -math.inf
-    for i, window in enumerate(windows):
+    for i, (window, (from_s, to_s)) in enumerate(zip(windows, time_stood_for_s([(w.start_s, w.end_s)
+                                                                                 for w in windows]), strict=True)):
         if i == 0:
-            bounds_s.append(window.start_s)
-        elif reach_s < window.start_s:
+            bounds_s.append(from_s)
+        elif bounds_s[-1] < from_s:  # time no window covers
             pieces.append(None)
-            bounds_s += [reach_s, window.start_s]
-        else:
-            previous = windows[i - 1]
-            bounds_s.append(((previous.start_s + previous.end_s) / 2 + (window.start_s + window.end_s) / 2) / 2)
+            bounds_s.append(from_s)
         pieces.append(window)
-        reach_s = max(reach_s, window.end_s)
-    return pieces, [*bounds_s, windows[-1].end_s] if windows else []
+        bounds_s.append(to_s)
+    return pieces, bounds_s
 
 
 def _runs(windows: list[Window | None], what: Callable[[Window | None], str]) -> Iterator[tuple[int, int, str]]:

@@ -313,6 +313,28 @@ def track_family(name: str) -> str:
     return name.partition("-")[0]
 
 
+def time_stood_for_s(spans_s: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The time each window stands for, (from_s, to_s), for windows (start_s, end_s) in order of start: windows
+    that overlap or touch meet half-way between their centres, so each stands for the time nearer its centre than
+    its neighbours'; where no window covers the time (a hop longer than the window, a gap in a track) the window
+    before stands for time up to the furthest end reached so far and the next from its own start, so no window
+    stands for time nothing covers. The one rule the reading's stretches and fusion's alignment share."""
+    stood: list[tuple[float, float]] = []
+    reach_s = -math.inf
+    for i, (start_s, end_s) in enumerate(spans_s):
+        if i == 0 or reach_s < start_s:
+            begin_s = start_s
+            if stood:
+                stood[-1] = (stood[-1][0], reach_s)
+        else:
+            previous_start_s, previous_end_s = spans_s[i - 1]
+            begin_s = ((previous_start_s + previous_end_s) / 2 + (start_s + end_s) / 2) / 2
+            stood[-1] = (stood[-1][0], begin_s)
+        stood.append((begin_s, end_s))
+        reach_s = max(reach_s, end_s)
+    return stood
+
+
 def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[float, float]]:
     """Regular (start_s, end_s) windows covering ``duration_s``; the last one may be shorter.
 

@@ -1,8 +1,10 @@
 """Tracks onto one window grid, as arrays every fusion method reads.
 
-Each track is resampled onto the common grid by overlap: a grid window takes the overlap- and quality-weighted
-mean of the claims that overlap it, and a quality equal to the mean quality over the time its track windows
-cover, times the share of the grid window they cover (a stretch with no window, or a window with no claim,
+Each track is resampled onto the common grid by the time its windows stand for: a grid window stands for the hop
+around its centre, a track window for the time nearer its centre than its neighbours' (as the reading's stretches
+read a track), and a grid window takes the overlap- and quality-weighted mean of the claims of the track windows
+whose time overlaps its own (on the track's own grid, the track itself), and a quality equal to their mean quality
+times the share of the grid window the track's windows cover (a stretch with no window, or a window with no claim,
 counts as quality 0). Measurements are averaged by overlap alone, not by quality: the overlap-weighted mean of
 the finite values of the windows that measured them, claim or none; each gets its own quality on the grid the way
 a claim does (the mean quality of the windows that measured it, times the share of the grid window they cover).
@@ -16,7 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from runtime.arms.registry import ARM_REGISTRY
-from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, outside_canonical, track_family, window_grid
+from runtime.track import (
+    CANONICAL_LABELS,
+    WEAK_QUALITY,
+    Track,
+    outside_canonical,
+    time_stood_for_s,
+    track_family,
+    window_grid,
+)
 
 
 @dataclass
@@ -145,27 +155,62 @@ def _covered_s(starts_s: np.ndarray, ends_s: np.ndarray, grid: np.ndarray) -> np
 
 
 def resample_track(
-    track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
+    track: Track, grid: list[tuple[float, float]], labels: Sequence[str], hop_s: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """A track on ``grid``: probs (n, len(labels)) (NaN where no claim), quality (n,), measurements."""
-    probs, quality, measurements, _ = _resample(track, grid, labels)
+    """A track on ``grid`` (windows every ``hop_s``, by default the grid's smallest step): probs (n, len(labels))
+    (NaN where no claim), quality (n,), measurements."""
+    probs, quality, measurements, _ = _resample(track, grid, labels, hop_s)
     return probs, quality, measurements
 
 
-def _resample(
-    track: Track, grid: list[tuple[float, float]], labels: Sequence[str]
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """``resample_track`` and, per measurement, its quality on the grid: the overlap-weighted mean quality of
-    the windows that measured it (whether or not they make a claim) over the whole grid window, as for claims
-    (a stretch without a finite value counts 0).
+def grid_stands_for_s(grid: np.ndarray, hop_s: float | None = None) -> np.ndarray:
+    """(n, 2) the time each grid window ((n, 2) start, end) stands for: the ``hop_s`` around its centre (by
+    default the grid's smallest step between starts, a lone window's own length), inside the window. Fixed by
+    the window and the hop alone, not by the grid's other windows, so live mode's short grid gives a window what
+    file mode's whole grid gives it."""
+    if hop_s is None:
+        steps = np.diff(np.unique(grid[:, 0]))
+        hop_s = float(steps.min()) if len(steps) else float(np.max(grid[:, 1] - grid[:, 0], initial=0.0))
+    centres_s = grid.mean(1)
+    return np.stack([np.maximum(grid[:, 0], centres_s - hop_s / 2), np.minimum(grid[:, 1], centres_s + hop_s / 2)],
+                    axis=1)
 
-    The grid is taken ``GRID_BLOCK_WINDOWS`` windows at a time, each block against only the track windows that
-    overlap its span (any order of windows works), so time and memory grow with the session's length, not its
+
+def _track_stands_for_s(starts_s: np.ndarray, ends_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(from, to) of the time each track window (any order) stands for (``time_stood_for_s``)."""
+    order = np.argsort(starts_s, kind="stable")
+    stood = np.array(time_stood_for_s(list(zip(starts_s[order], ends_s[order], strict=True))),
+                     dtype=float).reshape(-1, 2)
+    from_s, to_s = np.empty(len(order)), np.empty(len(order))
+    from_s[order], to_s[order] = stood[:, 0], stood[:, 1]
+    return from_s, to_s
+
+
+def _resample(
+    track: Track, grid: list[tuple[float, float]], labels: Sequence[str], hop_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``resample_track`` and, per measurement, its quality on the grid: the mean quality of the windows that
+    measured it (whether or not they make a claim), weighed as for claims, times the share of the grid window they
+    cover (a stretch without a finite value counts 0).
+
+    Each grid window stands for the hop around its centre (``grid_stands_for_s``) and each track window for the
+    time nearer its centre than its neighbours' (``time_stood_for_s``, as the reading's stretches); a grid window
+    takes the track windows by the overlap of those times. On the track's own grid that is the track itself, a
+    face at a 1 s hop on the 0.5 s grid gives each grid window the face window at its centre or the two it lies
+    between, and a 30 s physio window the grid windows nearest it: a one-window event stays one window, where
+    the overlap of whole windows blended seven 2 s audio windows into each grid window (an angry 0.95 window
+    between neutral ones came out neutral). Where a grid window's time spans several finer track windows they
+    are averaged by overlap.
+
+    The grid is taken ``GRID_BLOCK_WINDOWS`` windows at a time, each block against only the track windows near
+    its span (any order of windows works), so time and memory grow with the session's length, not its
     square."""
     g = np.asarray(grid, dtype=float).reshape(-1, 2)
+    stands_for = grid_stands_for_s(g, hop_s) if len(g) else g
     lengths = np.array([max(end - start, 1e-9) for start, end in grid])
     starts = np.array([w.start_s for w in track.windows], dtype=float)
     ends = np.array([w.end_s for w in track.windows], dtype=float)
+    from_s, to_s = _track_stands_for_s(starts, ends)
     quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
     matrix = np.nan_to_num(track.probs_matrix(labels) if track.windows else np.zeros((0, len(labels))))
     window_quality = np.array([min(max(float(w.quality), 0.0), 1.0) for w in track.windows])
@@ -178,14 +223,15 @@ def _resample(
     for first in range(0, len(g), GRID_BLOCK_WINDOWS):
         rows = slice(first, first + GRID_BLOCK_WINDOWS)
         block = g[rows]
-        near = np.flatnonzero((starts < block[:, 1].max()) & (ends > block[:, 0].min()))
-        overlap = _overlaps(starts[near], ends[near], block)
+        near = np.flatnonzero((np.minimum(starts, from_s) < block[:, 1].max())
+                              & (np.maximum(ends, to_s) > block[:, 0].min()))
+        overlap = _overlaps(from_s[near], to_s[near], stands_for[rows])
         weights = overlap * quality_w[near][None]
         total = weights.sum(1)
         with np.errstate(invalid="ignore", divide="ignore"):
             probs[rows] = np.where(total[:, None] > 0, (weights @ matrix[near]) / total[:, None], np.nan)
-        # The mean quality over the time the track's windows cover (overlapping windows both count), times the
-        # share of the grid window they cover: a stretch no window covers counts 0.
+        # The mean quality of the windows taken, times the share of the grid window the track's windows cover: a
+        # stretch no window covers counts 0 (a 30 s physio window half over the grid window's end gives half).
         coverage = overlap.sum(1)
         covered_s = _covered_s(starts[near], ends[near], block)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -306,7 +352,7 @@ def align_tracks(
     measurement_quality: dict[str, dict[str, np.ndarray]] = {}
     for track in tracks:
         extra = outside_canonical(track.labels)
-        p, q, m, mq = _resample(track, grid, [*CANONICAL_LABELS, *extra])
+        p, q, m, mq = _resample(track, grid, [*CANONICAL_LABELS, *extra], hop_s)
         measurements[track.name] = m
         measurement_quality[track.name] = mq
         if extra:

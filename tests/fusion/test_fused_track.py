@@ -10,7 +10,7 @@ from runtime.config import load_settings
 from runtime.fusion import fuse_with_settings, make_fuser, should_fuse
 from runtime.fusion.align import align_tracks, resample_track
 from runtime.timeline import Timeline, spectrum_stretches
-from runtime.track import CANONICAL_LABELS, Track, Window
+from runtime.track import CANONICAL_LABELS, Track, Window, time_stood_for_s
 from tests.conftest import analysis_software
 from tests.memory import peak_traced_bytes
 
@@ -35,6 +35,42 @@ def test_resampling_weights_claims_by_overlap_and_counts_gaps_as_no_quality():
     assert probs[0, L["sad"]] == pytest.approx(probs[0, L["happy"]])
     assert probs[1].argmax() == L["happy"]
     assert np.isnan(probs[2]).all() and quality[2] == 0.0
+
+
+def test_a_track_on_its_own_grid_is_itself_and_a_one_window_event_stays():
+    # The voice's 2 s / 0.5 s grid, the fusion grid's default: angry 0.95 in 10-12 s alone, neutral around it. Was:
+    # each grid window the overlap-weighted blend of the seven windows overlapping it (angry 0.28, neutral 0.45).
+    windows = [Window(start_s, start_s + 2.0, probs_for("angry" if start_s == 10.0 else "neutral",
+                                                         0.95 if start_s == 10.0 else 0.6), 0.5 + start_s / 40)
+               for start_s in np.arange(0.0, 19.0, 0.5)]
+    voice = Track("audio", windows=windows)
+    aligned = align_tracks([voice], 2.0, 0.5)
+    assert aligned.grid == [(w.start_s, w.end_s) for w in windows]
+    np.testing.assert_allclose(aligned.emotion.probs[:, 0], [w.probs for w in windows], atol=1e-12)
+    np.testing.assert_allclose(aligned.emotion.quality[:, 0], [w.quality for w in windows], atol=1e-12)
+    fused = make_fuser("mean").fuse([voice], 2.0, 0.5)  # fusion.when = 'always' over a single track
+    assert spectrum_stretches(fused) == spectrum_stretches(voice)
+
+
+def test_a_face_at_a_1s_hop_gives_each_grid_window_the_face_window_at_its_centre_or_the_two_it_lies_between():
+    faces = [Window(float(k), k + 2.0, probs_for(label, 0.9), 1.0)
+             for k, label in enumerate(["happy", "sad", "angry", "happy", "sad"])]
+    face = Track("face", windows=faces, unsupported_labels=["calm"])
+    probs, quality, _ = resample_track(face, [(1.0, 3.0), (1.5, 3.5), (2.0, 4.0)], CANONICAL_LABELS, hop_s=0.5)
+    assert probs[0] == pytest.approx(faces[1].probs)  # centred as the 1-3 s face window: that window alone
+    assert probs[1] == pytest.approx((np.array(faces[1].probs) + faces[2].probs) / 2)  # between two: both alike
+    assert probs[2] == pytest.approx(faces[2].probs)  # was a blend of the three faces overlapping it
+    assert quality == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_physio_windows_give_each_grid_window_the_one_nearest_and_its_end_loses_the_uncovered_share():
+    physio = Track("physio", labels=["stress"],
+                   windows=[Window(5.0 * k, 5.0 * k + 30.0, [0.1 * (k + 1)], 1.0) for k in range(3)])
+    grid = [(10.0, 12.0), (19.0, 21.0), (38.0, 40.0), (39.0, 41.0)]
+    probs, quality, _ = resample_track(physio, grid, ["stress"], hop_s=0.5)
+    # centres 15, 20, 25: 11 s is the first window's, 20 s the second's, 39-40 s the last's (which ends at 40 s)
+    assert probs[:, 0] == pytest.approx([0.1, 0.2, 0.3, 0.3])  # was 0.15 and 0.2 and 0.25: blends of all three
+    assert quality == pytest.approx([1.0, 1.0, 1.0, 0.5])  # half of 39-41 s is past the last window
 
 
 def test_long_physio_windows_cover_every_short_grid_window():
@@ -317,16 +353,26 @@ def test_aligning_a_session_twice_as_long_does_not_take_four_times_the_memory():
     assert long_bytes < 2.5 * short_bytes
 
 
-def _dense_reference(track: Track, grid: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities and quality on ``grid`` from the whole overlap matrix at once: the definition."""
+def _dense_reference(track: Track, grid: list[tuple[float, float]], hop_s: float = 0.5,
+                     kept: list[Window] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and quality on ``grid`` from the whole overlap matrix at once: the definition. The time each
+    window stands for is taken among all of ``track``'s windows; ``kept`` (default all) are the ones counted."""
     g = np.asarray(grid, dtype=float)
-    starts = np.array([w.start_s for w in track.windows])
-    ends = np.array([w.end_s for w in track.windows])
-    overlap = np.clip(np.minimum(g[:, 1:2], ends[None]) - np.maximum(g[:, 0:1], starts[None]), 0.0, None)
-    quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
+    ordered = sorted(track.windows, key=lambda w: w.start_s)
+    stood = dict(zip(map(id, ordered), time_stood_for_s([(w.start_s, w.end_s) for w in ordered]), strict=True))
+    windows = [w for w in track.windows if kept is None or any(w is k for k in kept)]
+    starts = np.array([w.start_s for w in windows])
+    ends = np.array([w.end_s for w in windows])
+    from_s = np.array([stood[id(w)][0] for w in windows])
+    to_s = np.array([stood[id(w)][1] for w in windows])
+    centres = g.mean(1, keepdims=True)
+    own_from, own_to = np.maximum(g[:, 0:1], centres - hop_s / 2), np.minimum(g[:, 1:2], centres + hop_s / 2)
+    overlap = np.clip(np.minimum(own_to, to_s[None]) - np.maximum(own_from, from_s[None]), 0.0, None)
+    quality_w = np.array([w.quality if w.has_claim else 0.0 for w in windows])
     weights = overlap * quality_w[None]
+    matrix = np.array([w.probs if w.probs is not None else [0.0] * len(CANONICAL_LABELS) for w in windows])
     with np.errstate(invalid="ignore", divide="ignore"):
-        probs = weights @ np.nan_to_num(track.probs_matrix(CANONICAL_LABELS)) / weights.sum(1)[:, None]
+        probs = weights @ matrix / weights.sum(1)[:, None]
     probs[weights.sum(1) <= 0] = np.nan
     coverage = overlap.sum(1)
     lengths = g[:, 1] - g[:, 0]
@@ -448,10 +494,10 @@ def test_measurements_taken_in_different_windows_each_get_the_quality_of_their_o
     grid = align_tracks([track], 2.0, 0.5).grid
     _, _, measurements, measured_quality = _resample(track, grid, CANONICAL_LABELS)
     for name in ("f0_median_hz", "loudness_db", "jitter"):
-        kept = Track("audio", windows=[Window(w.start_s, w.end_s, w.probs, w.quality, w.reason, w.measurements)
-                                       for w in track.windows if np.isfinite(w.measurements.get(name, np.nan))])
-        # the definition: the windows that measured it alone, every one counted at its quality, claim or none
-        _, expected = _dense_reference(kept, grid)
+        kept = [w for w in track.windows if np.isfinite(w.measurements.get(name, np.nan))]
+        # the definition: the windows that measured it alone, every one counted at its quality, claim or none, each
+        # for the time it stands for among all the track's windows (a window without the value leaves its time out)
+        _, expected = _dense_reference(track, grid, kept=kept)
         np.testing.assert_allclose(measured_quality[name], expected, rtol=1e-12, atol=1e-15)
     assert np.nanmax(measurements["f0_median_hz"]) == pytest.approx(150.0)
 
