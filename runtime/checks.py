@@ -216,6 +216,14 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
     except InputError as error:
         problem = error.problem if error.source == str(model) else str(error)
         raise setting_error(settings, "fusion.model", problem) from None
+    # a modality no arm's track is named for (a card's 'voice' for the audio arm's track) is never an input: the
+    # fuser would read the session's other tracks alone, its reasons the only word of it
+    emotion_arms = [arm.section for arm in ARM_REGISTRY if arm.emotion]
+    foreign = [m for m in modalities if track_family(m) not in emotion_arms]
+    if foreign:
+        raise setting_error(settings, "fusion.model",
+                            f"the {section['method']} model's card names {', '.join(foreign)}, which no arm's track "
+                            f"is ({', '.join(emotion_arms)}): it would never be fused")
     labels = len(CANONICAL_LABELS)
     one_window = FusionInput(modalities, np.full((1, len(modalities), labels), 1.0 / labels),
                              np.ones((1, len(modalities))), np.ones((len(modalities), labels), dtype=bool))

@@ -150,15 +150,27 @@ def _say_weights_unused(weights: Mapping[str, float], tracks: Sequence[Track]) -
 
 
 def _say_inputs_absent(fuser: Fuser, tracks: Sequence[Track]) -> None:
-    """A warning when a learned fuser has none of its inputs among the session's emotion tracks (only ``face-N``
-    tracks, other people's faces as it reads them, or a body classifier's): the fused track makes no claim."""
+    """A warning when a learned fuser leaves out emotion tracks of the session, its card naming other modalities:
+    where it has none of its inputs (only ``face-N`` tracks, other people's faces as it reads them, or a body
+    classifier's) the fused track makes no claim; where it has some, the fused track says nothing of the others (a
+    card naming 'voice' fuses the face alone beside an audio track), which the windows' reasons alone said."""
     emotion = [track.name for track in tracks if is_emotion_track(track)]
-    if emotion and isinstance(fuser, OnnxFuser) and not set(emotion) & set(fuser.modalities):
-        faces = any(track_family(name) == "face" for name in emotion)  # face-N: other people's, as it reads them
+    if not (emotion and isinstance(fuser, OnnxFuser)):
+        return
+    left_out = [name for name in emotion if name not in fuser.modalities]
+    if not left_out:
+        return
+    faces = any(track_family(name) == "face" for name in left_out)  # face-N: other people's, as it reads them
+    advice = ("(%sa rule method, e.g. --fusion quality, fuses every track)"
+              % ("face.person = \"patient\" fuses the patient's face; " if faces else ""))
+    if len(left_out) == len(emotion):
         log.warning("fusion-%s fuses %s; this session's emotion tracks (%s) are none of them: the fused track makes "
-                    "no claim (%sa rule method, e.g. --fusion quality, fuses every track)", fuser.name,
-                    ", ".join(fuser.modalities), ", ".join(emotion),
-                    "face.person = \"patient\" fuses the patient's face; " if faces else "")
+                    "no claim %s", fuser.name, ", ".join(fuser.modalities), ", ".join(emotion), advice)
+    else:
+        lacking = [m for m in fuser.modalities if m not in emotion]
+        log.warning("fusion-%s fuses %s%s: it leaves this session's %s out of the fused track %s", fuser.name,
+                    ", ".join(fuser.modalities), f", and this session has no {', '.join(lacking)} track" if lacking
+                    else "", ", ".join(left_out), advice)
 
 
 def fuse_with_settings(

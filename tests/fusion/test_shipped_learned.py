@@ -5,6 +5,7 @@ tracks: no probability for a label that no track of the window can give."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -175,6 +176,31 @@ def test_a_learned_fuser_with_only_face_n_tracks_fuses_none_of_them(method, capl
         fuse_with_settings(tracks, section)
     said = f"fusion-{method} fuses audio, face; this session's emotion tracks (face-1, face-2) are none of them"
     assert said in caplog.text and 'face.person = "patient"' in caplog.text
+
+
+def test_a_learned_fuser_whose_card_names_a_modality_the_session_lacks_says_which_tracks_it_leaves_out(tmp_path,
+                                                                                                       caplog):
+    # A copy of the shipped stacking card naming 'voice' for the audio arm's track. Was: no warning; the fused
+    # track said 'no evidence' where the voice spoke alone, only each window's reason naming audio as ignored.
+    import json
+    import shutil
+
+    from runtime.config import load_settings
+    from runtime.fusion import fuse_with_settings
+    from runtime.models.card import REPO_MODELS_DIR
+
+    folder = Path(shutil.copytree(REPO_MODELS_DIR / "fusion-stacking", tmp_path / "fusion"))
+    card = json.loads((folder / "card.json").read_text())
+    card["modalities"] = ["voice", "face"]
+    (folder / "card.json").write_text(json.dumps(card))
+    tracks = [_voice(8, lambda start: ("fearful", 0.9)), _face("face", 4, lambda start: ("happy", 0.9))]
+    section = {**load_settings()["fusion"], "method": "stacking", "model": str(folder)}
+    with caplog.at_level("WARNING"):
+        fuse_with_settings(tracks, section)
+    said = [r.getMessage() for r in caplog.records if "fusion-stacking" in r.getMessage()]
+    assert said == ["fusion-stacking fuses voice, face, and this session has no voice track: it leaves this "
+                    "session's audio out of the fused track (a rule method, e.g. --fusion quality, fuses every "
+                    "track)"]
 
 
 def test_a_learned_fuser_given_a_body_track_alone_gives_no_advice_about_faces(caplog):

@@ -136,6 +136,10 @@ def _fusion_model(tmp_path, edit) -> Path:
     (lambda card: card.update(modalities=["audio", "face", "body"]),
      "the stacking model does not run on the modalities its card names \\(audio, face, body\\)"),
     (lambda card: card.pop("modalities"), "fusion model card lacks 'modalities'"),
+    # was: accepted, and the session's audio track left out of the fused track with no word but the windows' reasons
+    (lambda card: card.update(modalities=["voice", "face"]),
+     "the stacking model's card names voice, which no arm's track is \\(audio, face, body\\): it would never be "
+     "fused$"),
 ])
 def test_a_fusion_model_that_disagrees_with_its_card_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch,
                                                                                    edit, problem):
