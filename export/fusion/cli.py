@@ -219,6 +219,8 @@ def model_card_text(card: dict) -> str:
         t = m["test"]
         lines.append(f"| {variant} | {t['ua']:.3f} | {t['macro_f1']:.3f} | {t['ece']:.3f} | "
                      f"{m.get('latency_ms_per_window', float('nan')):.3f} |")
+    if card.get("metrics_caveat"):  # what the figures above do not measure, where a card records it
+        lines += ["", card["metrics_caveat"]]
     lines += ["", f"Rebuild: `{rebuild_command(card)}` (installs `models/{card['id']}`; docs/fusion.md names the exact "
                   "tables used).", ""]
     return "\n".join(lines)
