@@ -1,0 +1,59 @@
+"""How far a window fused live, as soon as it ends, is from file mode's: the largest gap in any label's probability.
+
+    emotrace analyze examples/session.mp4 --out OUT
+    python benchmarks/live_fusion_lag.py OUT/timeline.json [--methods stacking quality attention]
+
+Each fused window of the timeline is fused again by ``LiveFusion.window`` over the arms' tracks cut to the windows
+that had ended by the grid window's end (a face or body window overlapping it ends up to 1.5 s later, a physio
+window up to 28 s later), as a dashboard calling it at that moment would; reported per method: the largest
+absolute difference of a label's probability from file mode's fusion of the whole tracks, over the windows both
+judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from runtime.fusion import make_fuser  # noqa: E402
+from runtime.fusion.live import LiveFusion  # noqa: E402
+from runtime.timeline import Timeline  # noqa: E402
+from runtime.track import Track  # noqa: E402
+
+WINDOW_S, HOP_S = 2.0, 0.5  # the fusion grid's defaults
+ENDED_TOLERANCE_S = 1e-9
+
+
+def largest_live_gap(tracks: Sequence[Track], method: str) -> float:
+    """The largest |live − file| of a label's probability over the windows both fuse with a claim."""
+    whole = make_fuser(method).fuse(tracks, WINDOW_S, HOP_S)
+    live = LiveFusion(make_fuser(method), WINDOW_S, HOP_S)
+    worst = 0.0
+    for window in whole.windows:
+        ended = [dataclasses.replace(t, windows=[w for w in t.windows if w.end_s <= window.end_s + ENDED_TOLERANCE_S])
+                 for t in tracks]
+        fused = live.window(ended, window.start_s, window.end_s)
+        if window.probs is not None and fused.probs is not None:
+            worst = max(worst, float(np.abs(np.asarray(window.probs) - np.asarray(fused.probs)).max()))
+    return worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("timeline", type=Path, help="an analysed session's timeline.json")
+    parser.add_argument("--methods", nargs="+", default=["stacking", "quality", "attention"])
+    args = parser.parse_args()
+    tracks = [t for t in Timeline.read(args.timeline).tracks if t.name != "fused"]
+    print(json.dumps({method: round(largest_live_gap(tracks, method), 3) for method in args.methods}))
+
+
+if __name__ == "__main__":
+    main()
