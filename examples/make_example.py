@@ -74,10 +74,13 @@ def picture(t_s: float, image: np.ndarray, size: tuple[int, int] = SIZE,
     height, width = size
     if 24.0 <= t_s < 28.0:  # the face leaves the frame for a while
         return np.full((height, width, 3), 40, dtype=np.uint8)
-    zoom = 1.0 + 0.15 * np.sin(2 * np.pi * t_s / 20)
-    crop = int(image.shape[0] / zoom)
+    # zoom 1.0-1.15: never below 1, so the crop never outgrows the image (below 1 it did, and the slice left a
+    # thin strip of the photograph stretched to a square, with no face in it, for most of 10-20 s and 30-40 s)
+    zoom = 1.075 + 0.075 * np.sin(2 * np.pi * t_s / 20)
+    crop = min(int(min(image.shape[:2]) / zoom), *image.shape[:2])
     x0 = int((image.shape[1] - crop) * (0.5 + 0.3 * np.sin(2 * np.pi * t_s / 13)))
     y0 = int((image.shape[0] - crop) * 0.3)
+    x0, y0 = min(max(x0, 0), image.shape[1] - crop), min(max(y0, 0), image.shape[0] - crop)
     patch = image[y0:y0 + crop, x0:x0 + crop]
     square = resize_square(patch, height)
     frame = np.full((height, width, 3), 90, dtype=np.uint8)
