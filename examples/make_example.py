@@ -1,9 +1,16 @@
 """Rebuild examples/session.mp4: a 40-second stand-in for a recorded session, made only from free material.
 
-Picture: scikit-image's public-domain astronaut photograph, drifting and zooming slowly, with a few seconds
-where the face leaves the frame. Sound: sentences spoken by espeak-ng (apt-get install espeak-ng) at several
-pitches and speeds, with pauses between them. It shows the pipeline working end to end; a synthetic voice
-carries little real emotion, so its spectrum says nothing about a person.
+Picture: scikit-image's public-domain astronaut photograph, drifting and zooming slowly (zoom 1.0-1.15, the crop
+always inside the photograph), with the face out of the frame only at 24-28 s (a grey frame). Sound: sentences
+spoken by espeak-ng (apt-get install espeak-ng) at several pitches and speeds, with pauses between them. It shows
+the pipeline working end to end; a synthetic voice carries little real emotion, so its spectrum says nothing about
+a person.
+
+The bundled session.mp4 was rebuilt by this script on 2026-12-06, when the picture was fixed (until then the zoom
+fell below 1 and the frames of most of 10-20 s and 30-40 s showed a stretched strip, no face). Its sound, made
+again with espeak-ng 1.51 (Debian 12) and PyAV 18.1.0, came out the same as the earlier file's, packet for packet
+(and so sample for sample), so the voice figures measured on the earlier file hold for this one. Another
+espeak-ng or encoder may speak or encode differently.
 
     python examples/make_example.py examples/session.mp4
 """

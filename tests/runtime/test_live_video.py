@@ -1049,20 +1049,23 @@ def test_each_live_face_line_says_what_the_face_tracks_window_ending_then_record
     from runtime.live import describe_window
 
     lines = []
-    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=EXAMPLE),
-                        duration_s=14.0, on_line=lines.append)
+    # the face in every frame for 2.1 s, then gone: windows in full view, half, glimpsed (2-4 s), and lost
+    video = write_video(tmp_path / "v.mp4", 8.0, no_face=(2.1, 8.0))
+    timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=video),
+                        duration_s=8.0, on_line=lines.append)
     face = timeline.track("face")
     said = {line.split(":", 1)[0]: line for line in lines if ": face " in line}
     compared = 0
     for window in face.windows:
         key = f"at {window.end_s:.1f} s"
-        if key in said and window.end_s <= 12.0:
+        if key in said:
             # was: quality 1 whenever a frame was read ('face happy (88%)' for a window at quality 0.089), and
             # 'no face' where the track says 'face lost'
             assert said[key] == describe_window(window, face.labels, "face"), key
             compared += 1
-    assert compared >= 10
-    assert any("little evidence" in line for line in said.values())  # the example's face, glimpsed at 10-12 s
+    assert compared >= 6
+    assert any("little evidence" in line for line in said.values())  # the glimpse
+    assert any(line.endswith("(face lost)") for line in said.values())
 
 
 def test_every_face_window_the_track_records_gets_its_line_the_last_one_too(tmp_path):
