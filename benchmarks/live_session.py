@@ -2,7 +2,7 @@
 
     python benchmarks/live_session.py [VIDEO] [--seconds 40]
 
-VIDEO defaults to the bundled examples/session.mp4 (a face with speech, 640x360). Reported: the voice
+VIDEO defaults to the bundled examples/session.mp4 (a face with speech, 320x240). Reported: the voice
 windows' latency after their end (max, p95), frames sampled and dropped to keep up, the sampled rate, and
 how many windows of each track carry evidence. The session runs as `emotrace live --replay` runs it.
 """
