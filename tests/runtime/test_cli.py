@@ -302,3 +302,25 @@ def test_a_sample_rate_out_of_range_is_refused_naming_the_option(capsys):
     assert refused.value.code == 2  # was: 'sample rate 0 Hz: must be between ...', which named no option
     assert capsys.readouterr().err.splitlines()[-1].endswith(
         "error: argument --sr: '0': a sample rate in Hz is a whole number from 1000 to 192000")
+
+
+def test_a_config_naming_a_fusion_card_of_a_modality_no_arm_writes_is_one_line_naming_the_file(tmp_path, capsys):
+    # a copy of the shipped stacking card naming 'voice' for the audio arm's track: no session ever has it
+    import json
+    import shutil
+
+    from runtime.models.card import REPO_MODELS_DIR
+
+    write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    folder = shutil.copytree(REPO_MODELS_DIR / "fusion-stacking", tmp_path / "fusion")
+    card = json.loads((folder / "card.json").read_text())
+    card["modalities"] = ["voice", "face"]
+    (folder / "card.json").write_text(json.dumps(card))
+    config = tmp_path / "clinic.toml"
+    config.write_text(f'[fusion]\nmodel = "{folder}"\n')
+    code = main(["analyze", str(tmp_path / "v.mp4"), "--out", str(tmp_path / "out"), "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and not (tmp_path / "out").exists()
+    assert err.startswith(f"emotrace: error: {config}: setting 'fusion.model' = ")
+    assert err.endswith("the stacking model's card names voice, which no arm's track is (audio, face, body): it would "
+                        "never be fused\n")
