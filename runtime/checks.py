@@ -204,7 +204,7 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
     the modalities its card names, so that a missing or broken fusion model fails before the arms run."""
     import numpy as np
 
-    from runtime.fusion import FusionInput, fuser_from_settings
+    from runtime.fusion import FusionInput, emotion_arm_tracks, foreign_modalities, fuser_from_settings
 
     section = settings["fusion"]
     fuser = fuser_from_settings(section, backend=settings["runtime"]["backend"])  # weights checked at load
@@ -218,12 +218,11 @@ def check_fuser(settings: dict[str, dict[str, Any]]) -> None:
         raise setting_error(settings, "fusion.model", problem) from None
     # a modality no arm's track is named for (a card's 'voice' for the audio arm's track) is never an input: the
     # fuser would read the session's other tracks alone, its reasons the only word of it
-    emotion_arms = [arm.section for arm in ARM_REGISTRY if arm.emotion]
-    foreign = [m for m in modalities if track_family(m) not in emotion_arms]
+    foreign = foreign_modalities(modalities)
     if foreign:
         raise setting_error(settings, "fusion.model",
                             f"the {section['method']} model's card names {', '.join(foreign)}, which no arm's track "
-                            f"is ({', '.join(emotion_arms)}): it would never be fused")
+                            f"is ({', '.join(emotion_arm_tracks())}): it would never be fused")
     labels = len(CANONICAL_LABELS)
     one_window = FusionInput(modalities, np.full((1, len(modalities), labels), 1.0 / labels),
                              np.ones((1, len(modalities))), np.ones((len(modalities), labels), dtype=bool))

@@ -30,6 +30,19 @@ def parse_tables(specs: list[str], option: str = "--table", value: str = "CSV") 
     return out
 
 
+def check_trainable_tables(specs: list[str]) -> None:
+    """``train fusion``'s ``--table`` modalities, each one an arm's track is named for: a fuser trained on one no
+    arm writes ('voice') would be installed into models/ and then refused by analyze (``runtime.checks``).
+    ``evaluate fusion`` takes any name: it installs nothing, and the rule methods fuse any track."""
+    from runtime.fusion import emotion_arm_tracks, foreign_modalities
+
+    foreign = foreign_modalities([modality for modality, _ in parse_tables(specs)])
+    if foreign:
+        raise InputError("--table", f"{', '.join(map(repr, foreign))}: no arm's track is named so "
+                         f"({', '.join(emotion_arm_tracks())}), and analyze refuses a fuser trained on it, which no "
+                         "session would give it; name each table for the arm it comes from")
+
+
 def paired_data(
     tables: list[str],
     labels: Path | None,
@@ -235,4 +248,5 @@ def rebuild_command(card: dict) -> str:
     return f"emotrace train fusion {tables}{arms} --method {method} --out DIR"
 
 
-__all__ = ["check_models_dir", "evaluate_fusion", "method_names", "paired_data", "train_fusion"]
+__all__ = ["check_models_dir", "check_trainable_tables", "evaluate_fusion", "method_names", "paired_data",
+           "train_fusion"]

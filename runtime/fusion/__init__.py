@@ -109,6 +109,20 @@ def fuse_arguments(section: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def emotion_arm_tracks() -> list[str]:
+    """The names of the tracks the arms that judge emotion write (audio, face, body; ``face-N`` is a ``face``)."""
+    from runtime.arms.registry import ARM_REGISTRY
+
+    return [arm.section for arm in ARM_REGISTRY if arm.emotion]
+
+
+def foreign_modalities(modalities: Sequence[str]) -> list[str]:
+    """Those of a learned fuser's ``modalities`` that no arm's track is named for ('voice' beside the audio arm's
+    ``audio``): no session ever has them, so a fuser reading them is never given them."""
+    arms = emotion_arm_tracks()
+    return [m for m in modalities if track_family(m) not in arms]
+
+
 def should_fuse(tracks: Sequence[Track], when: str, arousal_from: Sequence[str] = ()) -> bool:
     """ "always": whenever a track exists; "multiple": when at least two tracks have something to say, to fusion: a
     track whose labels are all its model's own (``align.own_labels``) says nothing fusion reads, unless
@@ -190,6 +204,8 @@ __all__ = [
     "Fuser",
     "FusionInput",
     "align_tracks",
+    "emotion_arm_tracks",
+    "foreign_modalities",
     "fuse_arguments",
     "fuse_with_settings",
     "fuser_from_settings",

@@ -88,6 +88,26 @@ def test_the_same_modality_twice_is_refused_naming_it(tables, tmp_path, capsys):
     assert not (tmp_path / "models").exists()
 
 
+def test_a_table_named_for_no_arms_track_is_refused_by_train_before_any_work(tables, tmp_path, capsys, monkeypatch):
+    # was: trained and installed into models/ a fuser whose card names 'voice', which analyze then refuses
+    def no_pairing(*args, **kwargs):
+        raise AssertionError("read the tables before their names were checked")
+
+    monkeypatch.setattr("export.fusion.cli.paired_data", no_pairing)
+    code = main(["train", "fusion", "--table", f"voice={tables['audio']}", "--table", f"face={tables['face']}",
+                 "--out", str(tmp_path / "t"), "--method", "stacking", "--models-dir", str(tmp_path / "models")])
+    err = _one_error_line(capsys)
+    assert code == 2 and "--table: 'voice': no arm's track is named so (audio, face, body), and analyze refuses" in err
+    assert not (tmp_path / "models").exists()
+
+
+def test_evaluate_fusion_takes_a_table_of_any_name(tables, tmp_path, capsys):
+    # a guard: evaluate installs nothing, and the rule methods it compares fuse a track of any name
+    code = main(["evaluate", "fusion", "--table", f"voice={tables['audio']}", "--table", f"face={tables['face']}",
+                 "--out", str(tmp_path / "e"), "--methods", "mean"])
+    assert code == 0, capsys.readouterr().err
+
+
 @pytest.mark.parametrize(("make", "problem"), [
     (lambda models: models.touch(), "is a file; give a folder to write into"),
     (lambda models: (models / "fusion-stacking").mkdir(parents=True) or (models / "fusion-stacking" / "x").touch(),
