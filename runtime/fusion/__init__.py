@@ -167,7 +167,8 @@ def _say_inputs_absent(fuser: Fuser, tracks: Sequence[Track]) -> None:
     """A warning when a learned fuser leaves out emotion tracks of the session, its card naming other modalities:
     where it has none of its inputs (only ``face-N`` tracks, other people's faces as it reads them, or a body
     classifier's) the fused track makes no claim; where it has some, the fused track says nothing of the others (a
-    card naming 'voice' fuses the face alone beside an audio track), which the windows' reasons alone said."""
+    voice fused without the ``face-N`` tracks, or without a body classifier's), which the windows' reasons alone
+    said."""
     emotion = [track.name for track in tracks if is_emotion_track(track)]
     if not (emotion and isinstance(fuser, OnnxFuser)):
         return
