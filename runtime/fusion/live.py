@@ -9,7 +9,7 @@ on one such context at a time, as here, so a window fused live equals file mode'
 every window that overlaps its context. Fused as soon as it ends, it does not: a face or body window (2 s, at a
 1 s hop) that overlaps a grid window ends up to 1.5 s after it, a physio window (30 s) up to 28 s after it, and a
 window fused without them reads less evidence than file mode does (on the example, fused at each window's end,
-up to 0.91 apart in a label's probability with attention, 0.81 with stacking, 0.22 with quality, over the 59
+up to 0.91 apart in a label's probability with attention, 0.83 with stacking, 0.22 with quality, over the 74
 windows where both make a claim, none where only file mode does: benchmarks/live_fusion_lag.py). A caller that
 wants file mode's result waits for those windows.
 
