@@ -229,9 +229,10 @@ def test_a_run_of_stamps_far_off_longer_than_a_few_rows_is_refused(tmp_path):
         read_csv(path)
 
 
-def _short_log(path: Path, stamps_s: list[float]) -> Path:
-    """A heart rate log on ``stamps_s``, row i's heart rate 70 + i, so that the rows read tell which rows they were."""
-    path.write_text("time_s,hr\n" + "".join(f"{t},{70 + i}\n" for i, t in enumerate(stamps_s)))
+def _short_log(path: Path, stamps_s: list[float], column: str = "time_s") -> Path:
+    """A heart rate log on ``stamps_s`` (in ``column``), row i's heart rate 70 + i, so that the rows read tell which
+    rows they were."""
+    path.write_text(f"{column},hr\n" + "".join(f"{t},{70 + i}\n" for i, t in enumerate(stamps_s)))
     return path
 
 
@@ -254,13 +255,21 @@ def test_a_short_log_loses_a_local_fault_s_rows_not_the_file(tmp_path, caplog, s
     assert len(said) == 1 and "left out" in said[0]
 
 
-@pytest.mark.parametrize(("stamps_s", "refused"), [
-    ([100, 101, 1, 2], r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
-    ([0, 1, 3, 2, 5, 4, 6, 7], r"line 5 \(3.0 then 2.0\): 4 of its 8 rows \(50 %\) cannot be placed"),  # two swaps
+@pytest.mark.parametrize(("stamps_s", "column", "refused"), [
+    ([100, 101, 1, 2], "time_s", r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
+    ([0, 1, 3, 2, 5, 4, 6, 7], "time_s",
+     r"line 5 \(3.0 then 2.0\): 4 of its 8 rows \(50 %\) cannot be placed"),  # two swaps
+    # two rows, the second stamped under 1 s before the first: neither can be placed, no row is left to read (was
+    # let through as one local fault, an internal IndexError on no rows)
+    ([0.5, 0.2], "time_s", r"line 3 \(0.5 then 0.2\): 2 of its 2 rows \(100 %\) cannot be placed"),
+    ([1_700_000_000.5, 1_700_000_000.2], "timestamp",
+     r"line 3 \(1700000000.5 then 1700000000.2\): 2 of its 2 rows \(100 %\) cannot be placed"),
+    # one row left in order of three: no clock to read it on
+    ([0, 2, 1], "time_s", r"line 4 \(2.0 then 1.0\): 2 of its 3 rows \(66.7 %\) cannot be placed"),
 ])
-def test_a_short_log_beyond_one_local_fault_is_refused(tmp_path, stamps_s, refused):
+def test_a_short_log_beyond_one_local_fault_is_refused(tmp_path, stamps_s, column, refused):
     with pytest.raises(InputError, match=refused):
-        read_csv(_short_log(tmp_path / "short.csv", stamps_s))
+        read_csv(_short_log(tmp_path / "short.csv", stamps_s, column))
 
 
 @pytest.mark.parametrize("column", ["timestamp", "time_ms"])

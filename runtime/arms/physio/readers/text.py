@@ -931,8 +931,8 @@ def _rows_added(times: np.ndarray, placed: np.ndarray, period: float) -> np.ndar
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
                   rows: np.ndarray | None = None, signals: np.ndarray | None = None) -> np.ndarray:
     """``placed_rows``' rows placed where the times do not increase everywhere; a step back of more than
-    MAX_STEP_BACK_S that the rows after it follow, or MAX_UNPLACED_SHARE of the rows or more unplaced (and more than
-    UNPLACED_ROWS_ALWAYS_READ), refused."""
+    MAX_STEP_BACK_S that the rows after it follow, MAX_UNPLACED_SHARE of the rows or more unplaced (and more than
+    UNPLACED_ROWS_ALWAYS_READ), or fewer than two rows left placed, refused."""
     far = MAX_STEP_BACK_S / unit_s
     copy = _copies_of_the_row_before(times, rows) if rows is not None else np.zeros(times.size, dtype=bool)
     kept = np.flatnonzero(~copy)  # a row written twice is one row: its copy stands nowhere
@@ -966,10 +966,14 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     unplaced = np.flatnonzero(~placed_kept)  # among the kept rows
     first = int(np.flatnonzero(np.diff(times) <= 0)[0])
     at = f"at line {row_lines[first + 1]} ({float(times[first])!r} then {float(times[first + 1])!r}"
-    if unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * times.size:
+    # a short log's one local fault is read, but not where it leaves fewer than two rows: no clock to read them on
+    too_few = placed_kept.sum() < 2
+    if too_few or (unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * times.size):
+        share = unplaced.size / times.size
+        beyond = f"{100 * MAX_UNPLACED_SHARE:g} % or more" if share >= MAX_UNPLACED_SHARE else "fewer than two left"
         raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
-                         f"({100 * unplaced.size / times.size:.3g} %) cannot be placed, {100 * MAX_UNPLACED_SHARE:g} % "
-                         "or more: not one clock's stamps in order (rows stamped in batches, two streams in one file?)")
+                         f"({100 * share:.3g} %) cannot be placed, {beyond}: not one clock's stamps in order (rows "
+                         "stamped in batches, two streams in one file?)")
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
     faults += ["rows out of order, no more than their stretch holds: no clock set back"] if (back > far).any() else []
     faults += ["a stamp repeated"] if (back == 0).any() else []
