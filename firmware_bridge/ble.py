@@ -124,6 +124,12 @@ def parse_temperature_measurement(data: bytes | bytearray) -> float:
     return (value - 32.0) * 5.0 / 9.0 if flags & FLAG_FAHRENHEIT else value
 
 
+def battery_low_news(battery_pct: int, warned_pct: int | None) -> bool:
+    """Whether a battery level read is a low one not warned of yet: at or below BATTERY_LOW_PCT, and below
+    ``warned_pct``, the level last warned of (None: none yet)."""
+    return battery_pct <= BATTERY_LOW_PCT and (warned_pct is None or battery_pct < warned_pct)
+
+
 def parse_battery_level(data: bytes | bytearray) -> int:
     """Battery Level (0x2A19): one uint8, percent."""
     if len(data) != 1 or data[0] > 100:
@@ -313,6 +319,7 @@ class BleNotifyLink(SensorLink):
         self._retrying = False  # retried since the sensor's last reading: its attempts are not said again
         self._said: set[tuple[str, str]] = set()  # (state, detail) said since the link started or was last back
         self.battery_pct: int | None = None  # read on each connection, where the sensor offers it
+        self._battery_warned_pct: int | None = None  # the low level last warned of: a reconnection says it no more
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
@@ -457,8 +464,9 @@ class BleNotifyLink(SensorLink):
                 self.status(sink, "stopped", f"the device offers no {self.what} measurement "
                             f"({self.characteristic}); is it the right sensor?")
                 return None
-            await self._read_battery(sink)
+            battery_pct = await self._read_battery(sink)
             self._say(sink, "connected", self._notifications_on())
+            self._warn_if_battery_low(battery_pct)
             self._last_notify_s = self.clock.now_s()
             await self.client.start_notify(self.characteristic, lambda d: self.on_notification(d, sink))
             await self._watch(stop)
@@ -486,20 +494,27 @@ class BleNotifyLink(SensorLink):
             await task
         return False
 
-    async def _read_battery(self, sink: Sink) -> None:
-        """The battery level where the sensor offers it (``battery_pct``), for the connection's status line, and a
-        warning when low. No sample: read once a connection, it is no signal (a channel of it had no rate, or a
-        bogus one after a few reconnections). A failed read costs the level, not the heart rate."""
+    async def _read_battery(self, sink: Sink) -> int | None:
+        """The battery level where the sensor offers it (``battery_pct``, for the connection's status line), None
+        where it does not or the read failed. No sample: read once a connection, it is no signal (a channel of it
+        had no rate, or a bogus one after a few reconnections). A failed read costs the level, not the heart rate."""
         if not self.client.has_characteristic(BATTERY_LEVEL):
-            return
+            return None
         try:
             self.battery_pct = parse_battery_level(await self.client.read(BATTERY_LEVEL))
         except Exception as error:  # whatever the stack raises for an optional value, the measurement goes on
             self._say(sink, "error", f"battery level unreadable ({type(error).__name__}: {error}); "
                       f"the {self.what} goes on")
+            return None
+        return self.battery_pct
+
+    def _warn_if_battery_low(self, battery_pct: int | None) -> None:
+        """A warning, not the link's state (it stays connected), where the level read first reaches
+        BATTERY_LOW_PCT or falls below the level last warned of: a strap that reconnects says it once a level."""
+        if battery_pct is None or not battery_low_news(battery_pct, self._battery_warned_pct):
             return
-        if self.battery_pct <= BATTERY_LOW_PCT:
-            self._say(sink, "error", f"battery low ({self.battery_pct} %): change or charge it after the session")
+        self._battery_warned_pct = battery_pct
+        log.warning("%s: battery low (%d %%): change or charge it after the session", self.name, battery_pct)
 
     async def _watch(self, stop: asyncio.Event) -> None:
         """Return when the link drops or goes silent for ``silence_timeout_s``."""

@@ -532,18 +532,47 @@ def test_any_failure_of_the_battery_read_costs_the_level_not_the_heart_rate():
     assert any("battery level unreadable" in s.detail for s in recorder.statuses)
 
 
-@pytest.mark.parametrize("battery_pct", [80, BATTERY_LOW_PCT])
-def test_the_battery_level_is_said_with_each_connection_and_a_low_one_warned_of_not_recorded_as_a_signal(
-        battery_pct, caplog):
+class DrainingStrap(SimulatedPeripheral):
+    """A strap that drops every ``every`` notifications and reads ``levels[i]`` % on its connection i (the last
+    level on after them)."""
+
+    def __init__(self, script, levels: list[int], every: int, **kwargs):
+        super().__init__(script, battery_pct=levels[0], **kwargs)
+        self.levels, self.every = levels, every
+
+    async def connect(self) -> None:
+        await super().connect()
+        self.battery_pct = self.levels[min(self.connects, len(self.levels)) - 1]
+        self.vanish_after = self.sent + self.every
+
+
+@pytest.mark.parametrize(("levels", "warned"), [
+    ([80], []),
+    ([BATTERY_LOW_PCT], [BATTERY_LOW_PCT]),  # said once, not at each of four reconnections
+    ([15], [15]),  # was: at connections 1, 3, 4 and 5 (the de-duplication cleared by each reading back)
+    ([25, 20, 20, 12, 12], [20, 12]),  # reaching the threshold, then falling below the level warned of
+    ([15, 18, 15, 10, 10], [15, 10]),  # up again (another reading of the cell) and back: nothing new
+])
+def test_the_battery_level_is_said_with_each_connection_and_a_low_one_warned_of_once_a_level_not_recorded(
+        levels, warned, caplog):
     time = FakeTime()
-    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 12)]
-    peripheral = SimulatedPeripheral(script, now=time, battery_pct=battery_pct, vanish_after=3)
-    recorder = run_link(peripheral, time, stop_after_hr=6, backoff_s=(0.5,))
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 20)]
+    peripheral = DrainingStrap(script, levels, every=3, now=time)
+    with caplog.at_level(logging.INFO, logger="emotrace.firmware_bridge"):
+        recorder = run_link(peripheral, time, stop_after_hr=15, backoff_s=(0.5,))
     connected = [s.detail for s in recorder.statuses if s.state == "connected"]
-    assert len(connected) == 2 and all(d.endswith(f"; battery {battery_pct} %") for d in connected)
-    warnings = [s.detail for s in recorder.statuses if "battery low" in s.detail]
-    assert warnings == ([f"battery low ({battery_pct} %): change or charge it after the session"]
-                        if battery_pct <= BATTERY_LOW_PCT else [])  # said once, not at the reconnection
+    assert peripheral.connects == len(connected) == 5
+    assert connected[0] == f"heart rate notifications on; battery {levels[0]} %"
+    assert all(d.endswith(f"; battery {levels[min(i, len(levels) - 1)]} %") for i, d in enumerate(connected))
+    lines = [r.getMessage() for r in caplog.records]
+    low = [r.getMessage() for r in caplog.records if "battery low" in r.getMessage()]
+    assert low == [f"ble-hr: battery low ({pct} %): change or charge it after the session" for pct in warned]
+    assert all(r.levelno == logging.WARNING for r in caplog.records if "battery low" in r.getMessage())
+    # a warning, not the link's state: it stays connected, and the warning comes after the line that says so
+    assert not any("battery low" in s.detail for s in recorder.statuses)
+    if warned:
+        assert lines.index(low[0]) > lines.index(f"ble-hr: connected ({connected[0]})")
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
         recording = recorder.to_recording("ble-hr")
     assert list(recording.channels) == ["hr"]  # was: "battery" too, or a warning that it was left out
