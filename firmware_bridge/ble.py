@@ -318,7 +318,6 @@ class BleNotifyLink(SensorLink):
         self._last_notify_s: float | None = None
         self._retrying = False  # retried since the sensor's last reading: its attempts are not said again
         self._said: set[tuple[str, str]] = set()  # (state, detail) said since the link started or was last back
-        self.battery_pct: int | None = None  # read on each connection, where the sensor offers it
         self._battery_warned_pct: int | None = None  # the low level last warned of: a reconnection says it no more
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
