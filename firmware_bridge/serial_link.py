@@ -84,10 +84,14 @@ CLOCK_STEP_FRAMES = 16
 # link's delay fell) and the frame cannot be placed: dropped, its stretch a gap.
 STAMP_WAIT_S = READ_TIMEOUT_S
 REPEAT, LATE = "repeat", "late"  # why BoardSequence.take drops a frame
-# The most frames a board sends in a second: 115,200 baud of 8N1 carry 11,520 bytes, and the shortest frame (no
-# payload) is 13. A jump in seq beyond that many over the board time since the newest frame (and beyond the
+# The most frames a board sends in a second over a UART: 115,200 baud of 8N1 carry 11,520 bytes, and the shortest
+# frame (no payload) is 13. A jump in seq beyond that many over the board time since the newest frame (and beyond the
 # reorder window) is no loss: seq started again at a restart whose board time is still ahead of the old one.
 MAX_FRAMES_PER_S = 115_200 / 10 / (len(SYNC) + HEADER.size + CRC.size)
+# Over native USB CDC the baud rate is nominal and a board may send more (1 kHz): the bound is then this many times
+# the rate its remembered frames were sent at, so that a loss at its own rate is a loss, while a restart's seq, some
+# 65,000 back, is still a jump no few seconds carry.
+SENT_RATE_MARGIN = 4.0
 
 
 def crc16_ccitt(data: bytes) -> int:
@@ -243,7 +247,10 @@ class BoardSequence:
         if frame.board_ms < newest.board_ms:
             return True
         frames_between = (frame.seq - newest.seq) % SEQ_MODULUS - 1  # -1: the same seq, a repeat
-        return frames_between > REORDER_WINDOW_FRAMES + (frame.board_ms - newest.board_ms) / 1000 * MAX_FRAMES_PER_S
+        period_ms = self._period_ms()
+        frames_per_s = MAX_FRAMES_PER_S if period_ms is None else max(MAX_FRAMES_PER_S,
+                                                                      SENT_RATE_MARGIN * 1000 / period_ms)
+        return frames_between > REORDER_WINDOW_FRAMES + (frame.board_ms - newest.board_ms) / 1000 * frames_per_s
 
     def _late(self, frame: Frame) -> bool:
         """A little behind the newest in seq, not seen yet, and in board time between its neighbours in seq."""
@@ -268,15 +275,22 @@ class BoardSequence:
     def _cycles_lost(self, frame: Frame, lost_by_seq: int) -> int:
         """Whole cycles of 2^16 frames lost before ``frame``, which ``seq`` cannot show: how many frames board time
         says were lost beyond ``lost_by_seq``, at the frame period of the remembered frames (half a cycle counts)."""
+        period_ms = self._period_ms()
+        if period_ms is None:
+            return 0
+        lost_by_time = (frame.board_ms - self.clocked[-1].board_ms) / period_ms - 1
+        return max(0, round((lost_by_time - lost_by_seq) / SEQ_MODULUS))
+
+    def _period_ms(self) -> float | None:
+        """The board time between frames sent (by seq, lost ones counted) over the remembered frames; None for too
+        few yet (a HELLO comes within a millisecond of a DATA frame) or no board time between them."""
         if len(self.clocked) < REORDER_WINDOW_FRAMES:
-            return 0  # too few frames yet for a period (a HELLO comes within a millisecond of a DATA frame)
+            return None
         first, newest = self.clocked[0], self.clocked[-1]
         steps = (newest.seq - first.seq) % SEQ_MODULUS
         if not steps or newest.board_ms <= first.board_ms:
-            return 0
-        period_ms = (newest.board_ms - first.board_ms) / steps
-        lost_by_time = (frame.board_ms - newest.board_ms) / period_ms - 1
-        return max(0, round((lost_by_time - lost_by_seq) / SEQ_MODULUS))
+            return None
+        return (newest.board_ms - first.board_ms) / steps
 
 
 def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:

@@ -500,6 +500,35 @@ def test_a_reset_whose_board_time_is_still_ahead_of_the_old_is_a_restart_not_65_
     link.close()
 
 
+def _send_1khz(link, time: FakeTime, recorder: Recorder, seqs: range, board_ms_of_seq: int) -> None:
+    """A board over native USB sending a frame each board ms (seq s at ``board_ms_of_seq + s``), 50 a read."""
+    for first in range(seqs.start, seqs.stop, 50):
+        chunk = range(first, min(first + 50, seqs.stop))
+        send(link, time, recorder, *[data_frame(seq, board_ms_of_seq + seq) for seq in chunk], after_s=0.05)
+
+
+def test_a_second_of_frames_lost_by_a_board_sending_faster_than_a_uart_carries_is_a_loss_not_a_restart():
+    # over USB CDC the baud rate is nominal: 1000 frames a second, more than the 886 of 115200 baud; 1 s lost was
+    # taken for a restart (1000 frames between, more than 64 + 886 a second of board time)
+    time, link, recorder = board(latency_s=0.0)
+    _send_1khz(link, time, recorder, range(1, 201), 1000)
+    time.now += 1.0
+    _send_1khz(link, time, recorder, range(1201, 1401), 1000)
+    assert [g.reason for g in recorder.gaps] == ["1000 frame(s) lost or corrupt"]
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    assert recorder.series("eda")[0].size == 400
+    link.close()
+
+
+def test_a_reset_of_a_board_sending_faster_than_a_uart_carries_is_still_a_restart():
+    time, link, recorder = board(latency_s=0.0)
+    _send_1khz(link, time, recorder, range(1, 201), 300)  # board_ms 301 to 500, then a reset
+    _send_1khz(link, time, recorder, range(1, 201), 700)  # board_ms 701 on, seq from 1 again
+    assert [g.reason for g in recorder.gaps] == ["board restarted"]
+    assert any("board clock restarted (seq 200 then 1" in s.detail for s in recorder.statuses)
+    link.close()
+
+
 def test_a_few_frames_lost_at_one_board_time_are_a_loss_not_a_restart():
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *[data_frame(seq, 1000 + 16 * seq) for seq in range(1, 20)])
