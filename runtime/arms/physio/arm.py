@@ -135,9 +135,11 @@ def resolve_offset(
     """Where the recording starts on the video clock, and how that was decided."""
     if offset_s is not None and not math.isfinite(offset_s):
         raise InputError("--physio-offset", f"must be a finite number of seconds, got {offset_s}")
+    wall_starts: tuple[float, float] | None = None  # (recording, video) UNIX starts, where they placed it
     if offset_s is not None:
         how = f"given: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     elif recording.start_unix_s is not None and video_start_unix_s is not None:
+        wall_starts = recording.start_unix_s, video_start_unix_s
         offset_s = recording.start_unix_s - video_start_unix_s
         how = f"wall clocks: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     else:
@@ -146,11 +148,12 @@ def resolve_offset(
     rec_start, rec_end = offset_s, offset_s + recording.end_s
     if rec_end <= 0.0 or rec_start >= video_duration_s:
         in_utc = ""
-        if how.startswith("wall clocks") and recording.start_unix_s is not None and video_start_unix_s is not None:
+        if wall_starts is not None:
             # placed by both wall clocks, the dates show a file of another day (or a clock set wrong) at a glance
-            in_utc = (f"; in UTC the recording {utc_text(recording.start_unix_s)}.."
-                      f"{utc_text(recording.start_unix_s + recording.end_s)}, the video "
-                      f"{utc_text(video_start_unix_s)}..{utc_text(video_start_unix_s + video_duration_s)}")
+            recording_unix_s, video_unix_s = wall_starts
+            in_utc = (f"; in UTC the recording {utc_text(recording_unix_s)}.."
+                      f"{utc_text(recording_unix_s + recording.end_s)}, the video "
+                      f"{utc_text(video_unix_s)}..{utc_text(video_unix_s + video_duration_s)}")
         raise InputError(
             recording.source,
             f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
