@@ -41,7 +41,14 @@ from runtime.arms.audio.level import (
     trained_range_dbfs,
 )
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
-from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
+from runtime.arms.audio.vad import (
+    VAD_FRAME_S,
+    detect_speech,
+    no_speech_reason,
+    peak_dbfs,
+    quiet_note,
+    too_little_speech_reason,
+)
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.arms.registry import reads_video
@@ -326,6 +333,21 @@ def _read_and_judge(request: AnalysisRequest, model: AudioEmotionModel | Wavefor
     return track
 
 
+def no_claim_reason(track_settings: dict, settings: AudioSettings, duration_s: float) -> str:
+    """Why a recording ``duration_s`` long made no claim, from its track's settings: too little speech where the
+    VAD found some, else no speech (its level named), else what sparse windows did not hear."""
+    level_note = track_settings.get("level")
+    # one window spans a recording no longer than it: all of it heard, however sparse the windows
+    if settings.hop_s > settings.window_s and duration_s > settings.window_s:
+        # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
+        return (f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
+                "what lies between them is not heard)")
+    speech_s = track_settings.get("speech_s", 0.0)
+    if speech_s > 0:  # speech heard, but in no window enough of it to judge: not silent
+        return too_little_speech_reason(speech_s, settings.window_s, settings.min_speech_fraction, level_note)
+    return no_speech_reason(level_note, duration_s)
+
+
 def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     """The pipeline's entry: ``None`` when the input has video for other arms but no audio stream, or one
     holding nothing that can be decoded."""
@@ -350,12 +372,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:
         stopped = why_stopped(track.settings.get("status", "complete"), request.input_path)
         duration_s = track.windows[-1].end_s if track.windows else 0.0  # the grid's end: the recording's, to 1 ms
-        # one window spans a recording no longer than it: all of it heard, however sparse the windows
-        reason = (no_speech_reason(track.settings.get("level"), duration_s)
-                  if settings.hop_s <= settings.window_s or duration_s <= settings.window_s
-                  # sparse windows (allowed for a quick pass) heard only part of it: not said to be silent
-                  else f"no speech found in the windows judged ({settings.window_s:g} s every {settings.hop_s:g} s; "
-                  "what lies between them is not heard)")
+        reason = no_claim_reason(track.settings, settings, duration_s)
         # the other streams may hold the voice; a band note would advise on emotions there are none of
         raise InputError(request.input_path, reason + (f" in what could be read ({stopped})" if stopped else "")
                          + "".join(f"; {line}" for line in stream_lines))

@@ -221,6 +221,15 @@ def no_speech_reason(level_note: str | None, duration_s: float = math.inf) -> st
     return f"no speech found: {'; '.join(said)}" if said else NO_SPEECH_FOUND
 
 
+def too_little_speech_reason(speech_s: float, window_s: float, min_speech_fraction: float,
+                             level_note: str | None = None) -> str:
+    """The error for a recording in which the VAD found ``speech_s`` of speech but no window of ``window_s`` holds
+    ``min_speech_fraction`` of it: speech was heard, so it is not said to be silent."""
+    said = (f"too little speech for a window: {speech_s:.1f} s found; a window needs "
+            f"{min_speech_fraction * 100:g} % of its {window_s:g} s")
+    return f"{said}; {level_note}" if level_note else said
+
+
 def detect_speech(samples: np.ndarray) -> np.ndarray:
     """Speech decision per 32 ms frame of a whole 16 kHz recording: Silero VAD plus the loud-voice rescue."""
     return speech_frames(with_loud_frames(speech_probabilities(samples), frame_levels_db(samples)))

@@ -11,6 +11,7 @@ import pytest
 from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.arms.audio.model import AudioEmotionModel
 from runtime.arms.audio.stream import analyze_audio_paced
+from runtime.arms.audio.vad import detect_speech
 from runtime.cli import main
 from runtime.clock import SessionClock
 from runtime.media import read_audio, wav_bytes
@@ -548,3 +549,16 @@ def test_a_model_whose_card_records_no_training_speech_level_flags_no_level(ravd
     assert "microphone's gain" in shipped.settings["gain"]
     assert older.settings["speaker_baseline"] == "none" and "gain" not in older.settings
     assert older.settings["speech_level_dbfs"] == shipped.settings["speech_level_dbfs"]
+
+
+def test_a_word_in_silence_is_said_to_be_too_little_speech_not_silent(ravdess_dir, tmp_path, capsys):
+    clip = read_audio(sorted((ravdess_dir / "Actor_03").glob("*.flac"))[0])
+    first = int(np.argmax(detect_speech(clip))) * 512  # the word's start, in samples of 32 ms VAD frames
+    path = tmp_path / "word.wav"  # 4 s of silence, half a second of the word, 4 s of silence
+    path.write_bytes(wav_bytes(np.concatenate([np.zeros(4 * 16000), clip[first:first + 8000], np.zeros(4 * 16000)])
+                               .astype(np.float32), 16000))
+    assert main(["analyze", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err  # was: 'no speech found: the recording is silent or holds no voice'
+    assert re.fullmatch(rf"emotrace: error: {re.escape(str(path))}: too little speech for a window: 0\.[45] s found; "
+                        r"a window needs 30 % of its 2 s\n", err)
+    assert main(["audio", "classify", str(path), "--csv", str(tmp_path / "word.csv")]) == 0  # its best window
