@@ -38,6 +38,7 @@ class MediaInfo:
     audio_streams: int = 0  # how many audio streams the file holds (two microphones recorded apart: two)
     audio_codec: str | None = None
     audio_sample_rate_hz: int | None = None
+    audio_sample_format: str | None = None  # as decoded: "s16", "s32" (PCM, FLAC) hold nothing beyond full scale
     audio_duration_s: float | None = None
     # Why a stream that is present cannot be read here ("" when it can): refused only where an arm reads it.
     audio_problem: str = ""
@@ -75,6 +76,7 @@ def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
             audio_streams=len(streams),
             audio_codec=context.name if context is not None else None,
             audio_sample_rate_hz=context.sample_rate if context is not None else None,
+            audio_sample_format=context.format.name if context is not None and context.format is not None else None,
             audio_duration_s=audio_duration_s,
             audio_problem=stream_problem(audio) if audio is not None else "",
             video_problem=stream_problem(video) if video is not None else "",
@@ -1137,16 +1139,25 @@ def finite_samples(samples: np.ndarray, source: str | Path) -> np.ndarray:
     return samples
 
 
-def beyond_full_scale_note(samples: np.ndarray) -> str | None:
+INTEGER_FORMATS = frozenset({"u8", "s16", "s32", "s64"})  # FFmpeg's integer sample formats ("p": planar)
+
+
+def beyond_full_scale_note(samples: np.ndarray, resampled_from_hz: int | None = None,
+                           integer_source: bool = False) -> str | None:
     """What ``wav_bytes`` clips of float samples: how many lie beyond full scale, and the loudest's level; None
-    where none does. A float source above 0 dBFS, or a lossy codec's overshoot of a source near full scale."""
+    where none does. A float source above 0 dBFS, a lossy codec's overshoot of a source near full scale, or the
+    resampler's (``resampled_from_hz``: the source's rate, where it changed): its filter rings past a source's
+    peaks, and an ``integer_source`` (PCM, FLAC) holds nothing beyond full scale, so its own peaks reach it."""
     magnitudes = np.abs(np.asarray(samples, dtype=np.float64))
     beyond = int(np.count_nonzero(magnitudes > 1.0))
     if not beyond:
         return None
     peak_dbfs = 20 * math.log10(float(magnitudes.max()))
-    return (f"{beyond} of {magnitudes.size} samples lie beyond full scale (the loudest at +{peak_dbfs:.1f} dBFS): "
-            "clipped to full scale in the 16-bit WAV")
+    resampled = f" after resampling from {resampled_from_hz} Hz" if resampled_from_hz else ""
+    microphone = ("; the source reaches full scale or near it: clipped at the microphone?"
+                  if resampled_from_hz and integer_source else "")
+    return (f"{beyond} of {magnitudes.size} samples lie beyond full scale (the loudest at +{peak_dbfs:.1f} dBFS)"
+            f"{resampled}: clipped to full scale in the 16-bit WAV{microphone}")
 
 
 def wav_bytes(samples: np.ndarray, sample_rate_hz: int) -> bytes:
@@ -1177,9 +1188,13 @@ def extract_audio(
                              video_path)
     # The file is opened again for its header alone (a millisecond beside the decode): probe and iter_audio each
     # own their open; after the decode, so that a file refused there gets its one line and no note beside it.
-    note = other_audio_streams_note(probe(video_path, audio_stream), audio_stream)
+    media = probe(video_path, audio_stream)
+    note = other_audio_streams_note(media, audio_stream)
+    source_rate_hz = media.audio_sample_rate_hz
+    resampled_from_hz = source_rate_hz if source_rate_hz and source_rate_hz != sample_rate_hz else None
+    integer_source = media.audio_sample_format is not None and media.audio_sample_format.rstrip("p") in INTEGER_FORMATS
     # 16-bit PCM holds no more than full scale: what lies beyond is clipped, said rather than done silently
-    for line in (note, beyond_full_scale_note(samples)):
+    for line in (note, beyond_full_scale_note(samples, resampled_from_hz, integer_source)):
         if line:
             log.warning("%s: %s", video_path, line)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))

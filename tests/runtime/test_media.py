@@ -179,6 +179,21 @@ def test_extract_audio_says_how_many_samples_beyond_full_scale_it_clips(tmp_path
     assert written.size == samples.size and np.abs(written).max() == pytest.approx(min(gain, 1.0), abs=1e-3)
 
 
+def test_extract_audio_says_an_overshoot_of_a_16_bit_source_comes_from_resampling_it(tmp_path, caplog):
+    clipped = np.clip(tone(1.0, 44100) * 10, -1.0, 1.0)  # a voice clipped at the microphone: flat tops
+    source = tmp_path / "clipped.wav"
+    soundfile.write(source, clipped, 44100, subtype="PCM_16")  # holds nothing beyond full scale
+    extract_audio(source, tmp_path / "out.wav")
+    said = [line for line in caplog.messages if "beyond full scale" in line]
+    assert len(said) == 1 and re.fullmatch(  # was: the float source's line, as if the file held it
+        rf"{re.escape(str(source))}: \d+ of 16000 samples lie beyond full scale \(the loudest at \+\d\.\d dBFS\) "
+        r"after resampling from 44100 Hz: clipped to full scale in the 16-bit WAV; the source reaches full scale "
+        r"or near it: clipped at the microphone\?", said[0])
+    caplog.clear()
+    extract_audio(source, tmp_path / "same.wav", sample_rate_hz=44100)  # not resampled: nothing beyond it
+    assert not [line for line in caplog.messages if "beyond full scale" in line]
+
+
 def test_a_file_that_may_not_be_read_is_said_so_not_called_corrupt(tmp_path, monkeypatch):
     source = write_wav(tmp_path / "locked.wav", tone(1.0, 16000), 16000)
 
