@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.ravdess_clips import ravdess_clips  # noqa: E402
 from runtime.arms.audio.arm import AudioSettings, analyze_audio, without_dc  # noqa: E402
 from runtime.arms.audio.level import (  # noqa: E402
     CLIPPED_SPEECH_PERCENT,
@@ -34,16 +35,22 @@ from runtime.arms.audio.vad import detect_speech  # noqa: E402
 from runtime.audio_rate import AUDIO_RATE_HZ  # noqa: E402
 from runtime.media import read_audio  # noqa: E402
 
-EMOTIONS = (("05", "angry"), ("04", "sad"), ("03", "happy"), ("06", "fearful"), ("07", "disgust"))
+EMOTIONS = ("angry", "sad", "happy", "fearful", "disgust")
+STRONG = "02"  # RAVDESS's intensity code (the name's fourth field)
 GAINS = (1, 4, 6, 8, 10, 14, 20)
 
 
 def recording(corpus: Path) -> tuple[np.ndarray, list[tuple[str, float, float]]]:
-    """The five emotions' clips end to end, and each emotion's (label, start s, end s)."""
+    """Actor 03's first four strong clips of each emotion end to end, and each emotion's (label, start s, end s); a
+    corpus lacking an emotion's ends the run in one line naming it."""
+    clips = ravdess_clips(corpus, range(3, 4))
     parts, spans, at_s = [], [], 0.0
-    for code, label in EMOTIONS:
+    for label in EMOTIONS:
+        chosen = [clip.path for clip in clips if clip.emotion == label and clip.path.name.split("-")[3] == STRONG][:4]
+        if not chosen:
+            raise SystemExit(f"{corpus}: no strong-intensity {label} clip of actor 03 (03-01-EE-02-SS-RR-03)")
         start_s = at_s
-        for path in sorted((corpus / "Actor_03").glob(f"03-01-{code}-02-*.flac"))[:4]:
+        for path in chosen:
             parts.append(read_audio(path))
             at_s += parts[-1].size / AUDIO_RATE_HZ
         spans.append((label, start_s, at_s))
@@ -62,7 +69,7 @@ def clipped_percent(samples: np.ndarray) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path, help="RAVDESS (folders Actor_01 ... holding .flac or .wav clips)")
+    parser.add_argument("corpus", type=Path, help="RAVDESS's folder (its clips in any audio format train audio reads)")
     args = parser.parse_args()
     samples, spans = recording(args.corpus)
     model = AudioEmotionModel()
@@ -80,8 +87,7 @@ def main() -> None:
         both = [start_s for start_s in top if start_s in unclipped]
         agree = sum(top[start_s] == unclipped[start_s] for start_s in both)
         print(f"| x{gain} | {clipped_percent(heard):.1f} % | {right} of {len(judged)} | {agree} of {len(both)} |")
-    clips = sorted(p for actor in range(1, 21) for p in (args.corpus / f"Actor_{actor:02d}").glob("*")
-                   if p.suffix.lower() in (".wav", ".flac"))
+    clips = [clip.path for clip in ravdess_clips(args.corpus, range(1, 21))]
     shares = [clipped_percent(read_audio(p)) or 0.0 for p in clips]
     print(f"training clips (actors 01-20, {len(clips)}): the most clipped {max(shares):.2f} % of its speech's samples, "
           f"{sum(s >= CLIPPED_SPEECH_PERCENT for s in shares)} at or over the warning share")

@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from export.audio.datasets import load_corpus  # noqa: E402
+from benchmarks.ravdess_clips import ravdess_clips  # noqa: E402
 from export.audio.extract import clip_speech_level_dbfs  # noqa: E402
 from runtime.arms.audio.level import (  # noqa: E402
     LEVEL_MARGIN_DB,
@@ -30,30 +30,15 @@ from runtime.arms.audio.level import (  # noqa: E402
     training_speech_range,
 )
 from runtime.errors import InputError  # noqa: E402
-from runtime.files import missing_input, node_kind  # noqa: E402
 from runtime.track import CANONICAL_LABELS  # noqa: E402
 
-TRAINING_SPEAKERS = {f"ravdess-{actor:02d}" for actor in range(1, 21)}  # actors 21-24 are held out
+TRAINING_ACTORS = range(1, 21)  # actors 21-24 are held out
 EMOTIONS = CANONICAL_LABELS  # RAVDESS's codes 01-08, in order
 
 
 def training_clips(corpus: Path) -> list[tuple[Path, str]]:
-    """(path, emotion) of each RAVDESS speech clip of actors 01-20, found as ``train audio`` finds its clips
-    (``load_corpus``); a folder without any ends the run in one line naming it."""
-    if not corpus.exists():
-        raise SystemExit(str(missing_input(corpus, "folder (RAVDESS's, holding Actor_01 ... Actor_24)")))
-    if not corpus.is_dir():
-        raise SystemExit(f"{corpus}: is {node_kind(corpus)}; give RAVDESS's folder, holding Actor_01 ... Actor_24")
-    try:
-        found = load_corpus(corpus)
-    except InputError as error:
-        raise SystemExit(str(error)) from None
-    clips = sorted((clip.path, clip.emotion) for clip in found.clips
-                   if clip.corpus == "ravdess" and clip.speaker in TRAINING_SPEAKERS)
-    if not clips:
-        raise SystemExit(f"{corpus}: no RAVDESS speech clips of actors 01-20 (audio files named 03-01-EE-II-SS-RR-AA, "
-                         "AA from 01 to 20)")
-    return clips
+    """(path, emotion) of each RAVDESS speech clip of actors 01-20 (``ravdess_clips``)."""
+    return [(clip.path, clip.emotion) for clip in ravdess_clips(corpus, TRAINING_ACTORS)]
 
 
 def speech_levels(corpus: Path, clips: list[tuple[Path, str]]) -> tuple[np.ndarray, dict[str, list[float]]]:

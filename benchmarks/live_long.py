@@ -39,14 +39,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 
-from firmware_bridge.link import Gap, Recorder, Sample, Status
-from runtime.config import load_settings
-from runtime.track import CANONICAL_LABELS, Track, Window
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from firmware_bridge.link import Gap, Recorder, Sample, Status  # noqa: E402
+from runtime.config import load_settings  # noqa: E402
+from runtime.track import CANONICAL_LABELS, Track, Window  # noqa: E402
 
 BOARD_RATE_HZ = 64
 
@@ -270,7 +274,6 @@ def run_scan(minutes: float) -> None:
 def run_checkpoint(minutes_list: list[float]) -> None:
     import tempfile
     from dataclasses import replace
-    from pathlib import Path
 
     import runtime.live as live
     from runtime.arms.audio.arm import AudioSettings

@@ -12,13 +12,16 @@ that are lost, and how many clips have no speech found at all. The arm's warning
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from runtime.arms.audio.arm import without_dc
-from runtime.arms.audio.vad import QUIET_PEAK_DBFS, detect_speech, peak_dbfs
-from runtime.media import read_audio
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from runtime.arms.audio.arm import without_dc  # noqa: E402
+from runtime.arms.audio.vad import QUIET_PEAK_DBFS, detect_speech, peak_dbfs  # noqa: E402
+from runtime.media import read_audio  # noqa: E402
 
 LEVELS_DBFS = (-20, -30, -40, -45, -50, -55, -60)
 

@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import lombscargle
 from sklearn.metrics import roc_auc_score
 
-from export.audio.backbones.tremor_probe import add_tremor
-from runtime.arms.audio.vad import detect_speech
-from runtime.arms.audio.voice_quality import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.ravdess_clips import actors_named, ravdess_clips  # noqa: E402
+from export.audio.backbones.tremor_probe import add_tremor  # noqa: E402
+from runtime.arms.audio.vad import detect_speech  # noqa: E402
+from runtime.arms.audio.voice_quality import (  # noqa: E402
     FRAME_STEP_S,
     MIN_TREMOR_RUN_S,
     MIN_TREMOR_VOICED_S,
@@ -38,11 +42,11 @@ from runtime.arms.audio.voice_quality import (
     semitones,
     voiced_runs,
 )
-from runtime.arms.audio.windows import judged_windows
-from runtime.media import read_audio
+from runtime.arms.audio.windows import judged_windows  # noqa: E402
+from runtime.media import read_audio  # noqa: E402
 
 RATE_HZ = 16000
-NEUTRAL_AND_CALM = ("01", "02")
+NEUTRAL_AND_CALM = ("neutral", "calm")
 TREMOR_RATES_HZ = (4.0, 6.0, 8.0)
 F0_DEPTHS = (0.03, 0.06)
 AMPLITUDE_DEPTHS = (0.15, 0.30)
@@ -108,23 +112,32 @@ def separation_auc(with_tremor: np.ndarray, without: np.ndarray) -> float:
     return float(roc_auc_score(np.r_[np.ones(a.size), np.zeros(b.size)], np.r_[a, b]))
 
 
-def actor_range(text: str) -> list[int]:
+def actor_range(text: str) -> range:
+    """``--actors``'s range ("11-20", "03"); one that names none ends the run in one line."""
     first, _, last = text.partition("-")
-    return list(range(int(first), int(last or first) + 1))
+    try:
+        actors = range(int(first), int(last or first) + 1)
+    except ValueError:
+        actors = range(0)
+    if not actors:
+        raise SystemExit(f"--actors {text}: give one actor or a range, first to last: 03, 11-20")
+    return actors
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", type=Path, help="RAVDESS folder holding Actor_XX/")
+    parser.add_argument("corpus", type=Path, help="RAVDESS's folder (its clips in any audio format train audio reads)")
     parser.add_argument("--actors", default="11-20", help="e.g. 11-20 (the report) or 01-10 (where it was tuned)")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     per_condition: dict[str, list[tuple[float, float]]] = {}
-    for actor in actor_range(args.actors):
-        for path in sorted((args.corpus / f"Actor_{actor:02d}").glob("03-01-*.flac")):
-            if path.name.split("-")[2] in NEUTRAL_AND_CALM:
-                for name, rows in clip_indices(read_audio(path), rng).items():
-                    per_condition.setdefault(name, []).extend(rows)
+    actors = actor_range(args.actors)
+    clips = [clip.path for clip in ravdess_clips(args.corpus, actors) if clip.emotion in NEUTRAL_AND_CALM]
+    if not clips:
+        raise SystemExit(f"{args.corpus}: no neutral or calm clip of {actors_named(actors)}")
+    for path in clips:
+        for name, rows in clip_indices(read_audio(path), rng).items():
+            per_condition.setdefault(name, []).extend(rows)
     baseline = np.array(per_condition["as recorded"], dtype=float)
     print(f"actors {args.actors}, {len(baseline)} windows; median (5th-95th percentile) and AUC vs as recorded")
     print(f"{'condition':22s} {'tremor_index':>30s} {'band_share (earlier)':>30s}")

@@ -154,3 +154,61 @@ def test_the_voice_step_benchmark_alternates_the_trees_and_gives_each_its_median
 def test_the_voice_step_benchmark_refuses_a_folder_that_is_no_checkout_in_one_line(tmp_path, monkeypatch):
     line = _ends_in(_benchmark("live_voice_step"), monkeypatch, "--against", str(tmp_path))
     assert line == f"{tmp_path}: not a checkout of this project (no runtime/arms/audio/stream.py)"
+
+
+def _actor_clips(root: Path, actor: int, names: list[str]) -> Path:
+    """A RAVDESS-shaped WAV folder: one actor's clips of these emotion-intensity codes ("05-02"), each 0.5 s."""
+    folder = root / f"Actor_{actor:02d}"
+    folder.mkdir(parents=True)
+    for i, code in enumerate(names, start=1):
+        # each its own pitch: a copy of another recording is left out as train audio leaves it
+        write_media(folder / f"03-01-{code}-01-{i:02d}-{actor:02d}.wav", tone(0.5, 16000, 200.0 + 20 * i), 16000,
+                    "pcm_s16le")
+    return root
+
+
+def test_the_clipping_benchmark_reads_a_wav_corpus_and_ends_one_lacking_an_emotion_in_one_line(tmp_path,
+                                                                                               monkeypatch):
+    clipping = _benchmark("audio_clipping")
+    corpus = _actor_clips(tmp_path / "wav", 3, ["05-02", "04-02", "03-02", "06-02", "07-02", "07-01"])
+    samples, spans = clipping.recording(corpus)  # was: found no .flac, then np.concatenate([])'s traceback
+    assert samples.size == 5 * 8000 and [label for label, start_s, end_s in spans] == list(clipping.EMOTIONS)
+    (corpus / "Actor_03" / "03-01-07-02-01-05-03.wav").unlink()  # disgust of strong intensity gone
+    assert _ends_in(clipping, monkeypatch, str(corpus)) == (
+        f"{corpus}: no strong-intensity disgust clip of actor 03 (03-01-EE-02-SS-RR-03)")
+    other = _actor_clips(tmp_path / "other", 4, ["05-02"])
+    assert _ends_in(clipping, monkeypatch, str(other)).startswith(f"{other}: no RAVDESS speech clips of actor 03")
+
+
+def test_the_tremor_benchmark_reads_a_wav_corpus_and_ends_one_without_its_clips_in_one_line(tmp_path, monkeypatch,
+                                                                                           capsys):
+    tremor = _benchmark("voice_tremor")
+    corpus = _actor_clips(tmp_path / "wav", 11, ["01-01", "02-01", "05-01"])
+    read: list[int] = []
+    monkeypatch.setattr(tremor, "clip_indices", lambda samples, rng: read.append(samples.size) or {
+        "as recorded": [(0.1, 0.2)]})
+    monkeypatch.setattr("sys.argv", ["voice_tremor", str(corpus), "--actors", "11"])
+    tremor.main()  # was: no .flac found, then a KeyError
+    assert read == [8000, 8000]  # the neutral and calm clips, not the angry one
+    assert capsys.readouterr().out.startswith("actors 11, 2 windows")
+    assert _ends_in(tremor, monkeypatch, str(_actor_clips(tmp_path / "angry", 12, ["05-01"])), "--actors", "12") == (
+        f"{tmp_path / 'angry'}: no neutral or calm clip of actor 12")
+
+
+def test_each_benchmark_imports_this_checkout_before_any_other():
+    # run from a clone, a benchmark without the insert imports whichever runtime the interpreter finds first
+    import ast
+
+    project = {"runtime", "export", "firmware_bridge", "benchmarks", "examples"}
+    lacking = []
+    for script in sorted((REPO_ROOT / "benchmarks").glob("*.py")):
+        body = ast.parse(script.read_text()).body
+        inserted = False
+        for node in body:
+            inserted = inserted or "sys.path.insert(0" in ast.unparse(node)
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            if any(name.split(".")[0] in project for name in names) and not inserted:
+                lacking.append(script.name)
+                break
+    assert lacking == []  # was: live_long.py, vad_levels.py, voice_tremor.py
