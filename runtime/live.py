@@ -946,6 +946,7 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     tracks, stopped_by_user = [], False
     voice_at_duration: list[bool] = []  # the duration ended the voice's chunks, not the replay's end
     voice_status = ""  # how the voice's input ended ("" without one)
+    voice: Track | None = None
     if voice_source:
         voice = _capture_voice(voice_source, so_far.voice, clock, duration_s, on_line, named=video is not None,
                                on_duration=lambda: voice_at_duration.append(True))
@@ -974,7 +975,7 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     # a replay neither cut (Ctrl-C, the duration) nor failed: said where it ends
     read_to_its_end = inputs.replay is not None and not (
         stopped_by_user or voice_at_duration or (video and (video.cut or video.at_duration))
-        or _failed(inputs.replay, voice_status, video))
+        or _failed(inputs.replay, voice, video))
     if on_line and duration_s is not None and read_to_its_end:
         line = _read_end_line(_read_end_s(tracks, video), said_end_s, duration_s)
         if line:
@@ -987,11 +988,11 @@ def _capture(so_far: SessionSoFar, voice_source: FileAudioSource | MicrophoneSou
     return tracks, stopped_by_user
 
 
-def _failed(replay: Path, voice_status: str, video: VideoSession | None) -> bool:
-    """Whether the replayed file's voice (its track's ``voice_status``) or picture stopped on a failure rather than
-    at the file's end, which a file cut short reaches early: its tracks' status says why, not a line of where the
-    recording ends."""
-    reasons = [why_stopped(voice_status, replay),
+def _failed(replay: Path, voice: Track | None, video: VideoSession | None) -> bool:
+    """Whether the replayed file's voice (its track) or picture stopped on a failure rather than at the file's end,
+    which a file cut short reaches early: its tracks' status says why, not a line of where the recording ends. The
+    picture's reason is its source's own: its track is not made yet."""
+    reasons = [why_stopped(voice.stopped_reason(), replay) if voice else "",
                video.source.stats.stopped_reason if video and not video.holds_no_frames() else ""]
     return bool(video and video.failure) or any(why and not why.startswith(CUT_SHORT) for why in reasons)
 

@@ -108,18 +108,11 @@ def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> li
     return [fuse_with_settings(tracks, settings["fusion"], backend=settings["runtime"]["backend"])]
 
 
-def stopped_early(track: Track) -> bool:
-    """Whether the stream a track reads stopped before its end (a file cut short, or unreadable past a point), as
-    the track records it: the voice's ``status`` (not "complete"), the face's and body's ``frames.stopped_reason``."""
-    frames = track.settings.get("frames") or {}
-    return track.settings.get("status", "complete") != "complete" or bool(frames.get("stopped_reason"))
-
-
 def recording_end_s(media: MediaInfo, tracks: list[Track]) -> float:
     """Where the analysed recording ends: where its tracks end, or the end its header gives (``MediaInfo.end_s``)
     past them where every stream was read to its end. A stream that stopped early ends the recording where the
     tracks were read to, never at the header's length past it, as a replay of it ends (``live``)."""
-    header_end_s = [] if any(stopped_early(track) for track in tracks) else [media.end_s]
+    header_end_s = [] if any(track.stopped_reason() for track in tracks) else [media.end_s]
     return max(header_end_s + [t.windows[-1].end_s for t in tracks if t.windows], default=0.0)
 
 

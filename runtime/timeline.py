@@ -276,7 +276,7 @@ def summary_lines(timeline: Timeline) -> list[str]:
         frames = track.settings.get("frames")
         if frames:
             line += f"; {frames['sampled']} frames sampled, {frames['dropped']} dropped to keep up"
-        status = track.settings.get("status") or (frames or {}).get("stopped_reason")
+        status = track.stopped_reason() or track.settings.get("status")  # the voice's "complete" is said too
         lines.append(line + (f" ({status})" if status else ""))
     return lines
 

@@ -258,6 +258,15 @@ class Track:
         track.check()
         return track
 
+    def stopped_reason(self) -> str:
+        """Why the stream the track reads stopped before its end (a file cut short or unreadable past a point, the
+        user's stop, a failure), as the track records it: the voice's ``status`` where it is not "complete", the
+        face's and body's ``frames.stopped_reason``; "" for a stream read to its end."""
+        status = self.settings.get("status", "complete")
+        if status != "complete":
+            return str(status)
+        return str((self.settings.get("frames") or {}).get("stopped_reason") or "")
+
     def check(self) -> None:
         """Raise ``TrackFormatError`` naming what breaks the rules: the track's own fields (a name, labels and
         unsupported labels each a word once, a model and settings that are objects) or the window (number and

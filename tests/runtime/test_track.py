@@ -155,3 +155,12 @@ def test_a_measurement_of_no_name_is_said_to_have_none():
     # was: "a measurement's name is text '', not text"
     assert Window(0.0, 1.0, None, 0.0, "", {"": 1.0}).problem(8) == "a measurement's name is empty"
     assert Window(0.0, 1.0, None, 0.0, "", {5: 1.0}).problem(8) == "a measurement's name is 5, not text"
+
+
+def test_a_track_says_why_its_stream_stopped_early_whichever_arm_recorded_it():
+    cut = "stopped early: a.mp4: cut short: the audio ends at 3.0 s"
+    assert Track("audio", settings={"status": "complete"}).stopped_reason() == ""
+    assert Track("audio", settings={"status": cut}).stopped_reason() == cut
+    assert Track("face", settings={"frames": {"sampled": 9, "stopped_reason": ""}}).stopped_reason() == ""
+    assert Track("body", settings={"frames": {"stopped_reason": "camera stalled"}}).stopped_reason() == "camera stalled"
+    assert Track("fused").stopped_reason() == ""  # nothing recorded: read to its end
