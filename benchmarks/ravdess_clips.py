@@ -1,5 +1,5 @@
-"""RAVDESS's speech clips of chosen actors, found as ``train audio`` finds its clips (``load_corpus``): any audio
-format it reads, in any folder layout; shared by the voice benchmarks that pick clips by actor."""
+"""Speech clips for the voice benchmarks: RAVDESS's clips of chosen actors, found as ``train audio`` finds its clips
+(``load_corpus``: any audio format it reads, in any folder layout), and an even spread of any folder's clips."""
 
 from __future__ import annotations
 
@@ -38,3 +38,10 @@ def ravdess_clips(corpus: Path, actors: range) -> list[Clip]:
         raise SystemExit(f"{corpus}: no RAVDESS speech clips of {named} (audio files named 03-01-EE-II-SS-RR-AA, "
                          f"AA {named.split()[-1]})")
     return clips
+
+
+def spread_clip_paths(folder: Path, count: int) -> list[Path]:
+    """Every n-th WAV or FLAC file under ``folder`` (sorted by path), ``count`` in all: a sample across its
+    speakers and emotions for the benchmarks that need only some speech."""
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".wav", ".flac"))
+    return paths[:: max(1, len(paths) // count)][:count]

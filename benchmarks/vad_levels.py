@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.ravdess_clips import spread_clip_paths  # noqa: E402
 from runtime.arms.audio.arm import without_dc  # noqa: E402
 from runtime.arms.audio.vad import QUIET_PEAK_DBFS, detect_speech, peak_dbfs  # noqa: E402
 from runtime.media import read_audio  # noqa: E402
@@ -37,8 +38,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="a folder of speech clips (e.g. RAVDESS actors 01-20)")
     parser.add_argument("--clips", type=int, default=40)
     args = parser.parse_args()
-    paths = sorted(p for p in args.corpus.rglob("*") if p.suffix.lower() in (".wav", ".flac"))
-    paths = paths[:: max(1, len(paths) // args.clips)][: args.clips]
+    paths = spread_clip_paths(args.corpus, args.clips)
     clips = [without_dc(read_audio(p)) for p in paths]
     found = [detect_speech(c) for c in clips]
     own_peaks = [peak_dbfs(c) for c in clips]

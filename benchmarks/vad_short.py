@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.ravdess_clips import spread_clip_paths  # noqa: E402
 from runtime.arms.audio.arm import judged_samples, without_dc  # noqa: E402
 from runtime.arms.audio.vad import (  # noqa: E402
     FRAME_SAMPLES,
@@ -45,8 +46,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="a folder of speech clips (e.g. RAVDESS actors 01-20)")
     parser.add_argument("--clips", type=int, default=40)
     args = parser.parse_args()
-    paths = sorted(p for p in args.corpus.rglob("*") if p.suffix.lower() in (".wav", ".flac"))
-    paths = paths[:: max(1, len(paths) // args.clips)][: args.clips]
+    paths = spread_clip_paths(args.corpus, args.clips)
     clips = [(samples, detect_speech(samples)) for samples in map(judged_samples, paths)]
     clips = [(samples, speech) for samples, speech in clips if speech.any()]
     print(f"{len(clips)} clips of {args.corpus} with speech; none can be found under {SHORTEST_SPEECH_S:.3f} s; "

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 
 
 def _body_still():
-    spec = importlib.util.spec_from_file_location("body_still", REPO_ROOT / "benchmarks" / "body_still.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/body_still.py")
 
 
 def test_a_folder_that_is_no_checkout_is_refused_in_one_line_before_any_video_is_made(tmp_path, monkeypatch):

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import load_script
 
 
 def _benchmark():
-    spec = importlib.util.spec_from_file_location("face_held_out", REPO_ROOT / "benchmarks" / "face_held_out.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/face_held_out.py")
 
 
 def test_a_face_brightened_or_lightly_noised_is_a_near_copy_and_another_face_is_not():

@@ -1,11 +1,10 @@
-import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, load_script
 
 
 def test_the_example_maker_without_espeak_ng_says_so_in_one_line_and_writes_nothing(tmp_path):
@@ -22,10 +21,7 @@ def test_the_example_maker_without_espeak_ng_says_so_in_one_line_and_writes_noth
 
 
 def _example_maker():
-    spec = importlib.util.spec_from_file_location("make_example", REPO_ROOT / "examples" / "make_example.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples/make_example.py")
 
 
 def test_every_frame_of_the_example_with_the_photograph_shows_a_whole_square_crop_of_it():
