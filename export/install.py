@@ -9,18 +9,20 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
 from runtime.files import read_json_object, write_atomically
-from runtime.models.card import file_sha256
+from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 log = logging.getLogger("emotrace.export")
 
 CARD_FILE = "card.json"
+# What a refusal to replace the repo's model says to do instead.
+REPLACE_OR_ELSEWHERE = "give --replace to replace it, or --models-dir DIR to export into another folder"
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> Path:
@@ -42,6 +44,72 @@ def model_version(digest: str = "") -> str:
     the one a fuser learned from."""
     date = time.strftime("%Y.%m.%d", time.gmtime())
     return f"{date}-{digest[:8]}" if digest else date
+
+
+def is_repo_models_dir(models_dir: Path | str | None) -> bool:
+    """Whether an export into ``models_dir`` goes over the repo's models/ (none given, or that folder by any path)."""
+    return models_dir is None or Path(models_dir).resolve() == REPO_MODELS_DIR.resolve()
+
+
+def guarded_models_dir(models_dir: Path | str | None, replace: bool) -> tuple[Path, bool]:
+    """The models folder an export writes into (the repo's where none is given) and whether it is the repo's, whose
+    models every command reads: only there does ``--replace`` guard anything, so elsewhere it is refused rather
+    than ignored."""
+    shipped = is_repo_models_dir(models_dir)
+    if replace and not shipped:
+        raise InputError("--replace", f"not needed with --models-dir {models_dir}: only the repo's models/, whose "
+                         "model every command reads, is guarded; give one or the other")
+    return (REPO_MODELS_DIR if models_dir is None else Path(models_dir)), shipped
+
+
+def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], str] | None = None) -> None:
+    """An ``InputError`` where ``target``, a model folder in the repo's models/, holds a model that an export would
+    replace unasked (no ``--replace``): every command reading it would read another model, said only afterwards.
+    ``reason``: why the card's model may not be replaced ('' where it may, as audio's retrain on the same data);
+    without it any model there is kept. A card that cannot be read is refused: what it holds cannot be told."""
+    card_path = Path(target) / CARD_FILE
+    if not card_path.is_file():
+        return
+    try:
+        card = read_json_object(card_path, what="model card")
+    except InputError as error:
+        raise InputError(error.source, f"{error.problem}, so what an export would replace cannot be told: "
+                         f"{REPLACE_OR_ELSEWHERE}") from None
+    why = reason(card) if reason else f"which every command reading {Path(target).name} uses"
+    if why:
+        raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {why}: "
+                         f"{REPLACE_OR_ELSEWHERE}")
+
+
+def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str) -> tuple[Path, bool]:
+    """The folder an export of ``model_id`` goes into, and whether it is in the repo's models/; refused in one line
+    where it would replace a model there unasked (``guarded_models_dir``, ``refuse_unasked_replacement``)."""
+    folder, shipped = guarded_models_dir(models_dir, replace)
+    if shipped and not replace:
+        refuse_unasked_replacement(folder / model_id)
+    return folder / model_id, shipped
+
+
+def destination_option(shipped: bool) -> str:
+    """The export option of a Rebuild line that puts the model where this one went: ``--replace`` over the repo's
+    models/ (its guard asks for it), ``--models-dir DIR`` for a model exported elsewhere (without it, over the
+    repo's)."""
+    return "--replace" if shipped else "--models-dir DIR"
+
+
+def destination_note(model_id: str, shipped: bool) -> str:
+    """The sentence after a Rebuild line that says what its ``destination_option`` does."""
+    if shipped:
+        return (f"`--replace`: over the model in the repo's models/{model_id}, which every command then reads; "
+                "`--models-dir DIR` exports beside it instead.")
+    return (f"`--models-dir DIR`: the folder this model was exported into, beside the repo's models/{model_id} "
+            "(`--replace`, without it, would export over that one).")
+
+
+def rebuilt_beside(rebuild: str) -> bool:
+    """Whether a card's Rebuild line exports beside the repo's models/ (``destination_option``): such a card was
+    exported elsewhere."""
+    return destination_option(False) in rebuild
 
 
 def staging_folder(models_dir: Path, model_id: str) -> Path:

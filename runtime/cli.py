@@ -87,6 +87,9 @@ def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
 # Every library a run seeds takes it (was: an internal error after all the work, for -1 or 2**64).
 _seed = _whole_number(0, MAX_SEED, "a seed")
 MAX_REPEATS = 1000  # evaluate fusion's seeds: each a whole comparison, so more is hours of work, not a typo's luck
+# Every export into the repo's models/ replaces a model there, which every command then reads, only when asked.
+REPLACE_HELP = ("replace the model of that id in the repo's models/, which every command then reads (refused "
+                "otherwise, where one is there); not with --models-dir naming another folder")
 
 
 def _check_seed_run(seed: int, repeats: int) -> None:
@@ -560,7 +563,8 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
     p = export.add_parser("physio", help="ONNX export + model card into models/physio-stress (physio-stress-live "
                                          "for a run of 'train physio --live')")
     p.add_argument("trained", type=Path, help="folder written by 'emotrace train physio'")
-    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: models/)")
+    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.set_defaults(run=_run_export_physio)
 
 
@@ -587,7 +591,7 @@ def _run_train_physio(args: argparse.Namespace) -> None:
 def _run_export_physio(args: argparse.Namespace) -> None:
     from export.physio.export import export_physio
 
-    _say(f"{export_physio(args.trained, models_dir=args.models_dir)}: exported")
+    _say(f"{export_physio(args.trained, models_dir=args.models_dir, replace=args.replace)}: exported")
 
 
 # --- face and body ----------------------------------------------------------------------------------
@@ -629,6 +633,7 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
                    "model ids, measured beside each of them (e.g. face-expression-cnn,face-expression-fer)")
     p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--id", default="face-expression-cnn", help="model id and folder name (default: "
                    "face-expression-cnn)")
     p.add_argument("--zooms", metavar="Z,Z", help="test-time zooms averaged in the graph, each with its mirror "
@@ -684,12 +689,14 @@ def _run_export_face(args: argparse.Namespace) -> None:
             raise InputError(f"--ensemble {args.ensemble}", "names no model id")
         if args.trained or args.from_float or args.zooms:  # said, not silently ignored
             raise InputError("export face", "--ensemble takes no trained folders, --from-float or --zooms")
-        _say(installed_summary_line(compose_ensemble(members, args.data, models_dir=args.models_dir), "composed"))
+        _say(installed_summary_line(compose_ensemble(members, args.data, models_dir=args.models_dir,
+                                                         replace=args.replace), "composed"))
         return
     if args.from_float:
         if args.trained or args.zooms:  # the float graph's views are fixed; --zooms would be silently ignored
             raise InputError("export face", "--from-float takes no trained folders and no --zooms")
-        folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id)
+        folder = requantize_face(args.from_float, args.data, models_dir=args.models_dir, model_id=args.id,
+                                 replace=args.replace)
         _say(installed_summary_line(folder, "requantized"))
         return
     if not args.trained:
@@ -697,7 +704,8 @@ def _run_export_face(args: argparse.Namespace) -> None:
     from export.face.train import TEST_ZOOMS
 
     zooms = TEST_ZOOMS if args.zooms is None else _number_list(args.zooms, "--zooms", "1.0,1.08")
-    folder = export_face(args.trained, args.data, models_dir=args.models_dir, model_id=args.id, zooms=zooms)
+    folder = export_face(args.trained, args.data, models_dir=args.models_dir, model_id=args.id, zooms=zooms,
+                         replace=args.replace)
     _say(f"{folder}: exported")
 
 

@@ -38,15 +38,23 @@ from export.audio.train import (
     predict_proba,
     unlearnt_labels,
 )
-from export.install import CARD_FILE, installing, model_version, write_card
+from export.install import (
+    destination_note,
+    destination_option,
+    guarded_models_dir,
+    installing,
+    model_version,
+    refuse_unasked_replacement,
+    write_card,
+)
 from export.metrics import classification_metrics, interval_range
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
 from runtime.errors import InputError
-from runtime.files import read_json_object, write_atomically
+from runtime.files import write_atomically
 from runtime.fusion.align import shares_fused
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.models.card import file_sha256
 from runtime.models.runner import OnnxRuntimeBackend, run_each_row
 from runtime.track import outside_canonical
 
@@ -123,14 +131,10 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
     one), which every command then reads: where that one was trained on other data (``training_data_difference``),
     only with ``replace``; elsewhere ``replace`` guards nothing and is refused rather than ignored."""
     trained = Path(trained)
-    shipped = is_repo_models_dir(models_dir)
-    if replace and not shipped:
-        raise InputError("--replace", f"not needed with --models-dir {models_dir}: only the repo's models/, whose "
-                         "model every command reads, is guarded; give one or the other")
+    models_dir, shipped = guarded_models_dir(models_dir, replace)
     stored, validation, report, meta = _load_trained(trained)
     if shipped and not replace:
-        refuse_other_data_over(REPO_MODELS_DIR / MODEL_ID, report)
-    models_dir = Path(models_dir) if models_dir is not None else REPO_MODELS_DIR
+        refuse_other_data_over(models_dir / MODEL_ID, report)
     if meta["feature_set"] != FEATURE_SET:
         raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
                          f"this code computes {FEATURE_SET}: retrain")
@@ -176,11 +180,6 @@ def training_speech_level(report: dict[str, Any]) -> dict[str, Any] | None:
     return {**training_speech_range(spoken), "of": (
         f"the median RMS level of each training clip's speech frames (dBFS), over the {len(spoken)} of "
         f"{len(levels)} clips with speech: 5 % point, median, 95 % point")} if spoken else None
-
-
-def is_repo_models_dir(models_dir: Path | str | None) -> bool:
-    """Whether an export into ``models_dir`` goes over the repo's models/ (none given, or that folder by any path)."""
-    return models_dir is None or Path(models_dir).resolve() == REPO_MODELS_DIR.resolve()
 
 
 def training_data_difference(card: dict[str, Any], report: dict[str, Any], root: Path) -> str:
@@ -240,19 +239,9 @@ def _data_text(seen: DataSeen) -> str:
 def refuse_other_data_over(target: Path, report: dict[str, Any]) -> None:
     """An ``InputError`` where ``target`` holds a model trained on other data than the run of ``report``, or on data
     that cannot be told to be its (``training_data_difference``; a card that cannot be read): replacing it by
-    default would put a clinic's model in place of the shipped one for every command, unasked."""
-    card_path = target / CARD_FILE
-    if not card_path.is_file():
-        return
-    asked = "give --replace to replace it, or --models-dir DIR to export into another folder"
-    try:
-        card = read_json_object(card_path, what="model card")
-    except InputError as error:
-        raise InputError(error.source, f"{error.problem}, so which data made its model cannot be told: "
-                         f"{asked}") from None
-    difference = training_data_difference(card, report, target.parent.parent)
-    if difference:
-        raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {difference}: {asked}")
+    default would put a clinic's model in place of the shipped one for every command, unasked. A retrain on the
+    same data replaces it unasked, as its card's own Rebuild line does."""
+    refuse_unasked_replacement(target, lambda card: training_data_difference(card, report, target.parent.parent))
 
 
 def _load_trained(trained: Path) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
@@ -607,11 +596,8 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"])
         + _training_options(card),
-        "emotrace export audio runs/audio " + ("--replace" if shipped else "--models-dir DIR"), "```", "",
-        ("`--replace`: over the model in the repo's models/audio-emotion, which every command then reads; "
-         "`--models-dir DIR` exports beside it instead." if shipped else
-         "`--models-dir DIR`: the folder this model was exported into, beside the repo's models/audio-emotion "
-         "(`--replace`, without it, would export over that one)."), "",
+        f"emotrace export audio runs/audio {destination_option(shipped)}", "```", "",
+        destination_note(MODEL_ID, shipped), "",
         "## Licences", "", f"- Model and training data: {card['licence']['training_data']}. The model is "
         + ("derived from RAVDESS and shares its licence: non-commercial use only, with attribution." if ravdess
            else "derived in part from RAVDESS and shares its licence (non-commercial use only, with attribution, "

@@ -24,11 +24,20 @@ import torch
 from export.face.data import CROP_SIZE_PX, ENSEMBLE_TASK, FACE_LABELS, FACE_TASK, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, load_trained, read_run_report
-from export.install import check_install_target, installing, model_version, write_card
+from export.install import (
+    check_install_target,
+    destination_note,
+    destination_option,
+    guarded_target,
+    installing,
+    model_version,
+    rebuilt_beside,
+    write_card,
+)
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder, read_json_object
-from runtime.models.card import REPO_MODELS_DIR, file_sha256, is_model_id, load_card
+from runtime.models.card import file_sha256, is_model_id, load_card
 from runtime.track import is_number
 
 MODEL_ID = "face-expression-cnn"
@@ -71,13 +80,16 @@ def settings_without_option(config: dict) -> dict:
             if name not in TRAIN_OPTIONS and name in defaults and value != defaults[name]}
 
 
-def rebuild_command(configs: list[dict], model_id: str = MODEL_ID, zooms: tuple[float, ...] = TEST_ZOOMS) -> str:
-    """The commands that train each run of ``configs`` and export them, as the card records them; a setting the
-    command line cannot give (a run trained from Python) is named in a trailing shell comment."""
+def rebuild_command(configs: list[dict], model_id: str = MODEL_ID, zooms: tuple[float, ...] = TEST_ZOOMS,
+                    shipped: bool = True) -> str:
+    """The commands that train each run of ``configs`` and export them, as the card records them, into the repo's
+    models/ (``shipped``) or beside it; a setting the command line cannot give (a run trained from Python) is named
+    in a trailing shell comment."""
     runs = " ".join(f"run{i}" for i in range(len(configs)))
     export = (f"emotrace export face {runs} --data {DATA_PLACEHOLDER}"
               + ("" if model_id == MODEL_ID else f" --id {model_id}")
-              + ("" if tuple(zooms) == TEST_ZOOMS else f" --zooms {','.join(map(str, zooms))}"))
+              + ("" if tuple(zooms) == TEST_ZOOMS else f" --zooms {','.join(map(str, zooms))}")
+              + f" {destination_option(shipped)}")
     command = " && ".join([*(train_command(c, f"run{i}") for i, c in enumerate(configs)), export])
     unset = [f"run{i} " + ", ".join(f"{k}={_option_text(v)}" for k, v in settings_without_option(c).items())
              for i, c in enumerate(configs) if settings_without_option(c)]
@@ -109,12 +121,14 @@ def check_same_ferplus_data(trained_dirs: list[Path], reports: list[dict]) -> No
 
 
 def rebuild_sentence(card: dict) -> str:
-    """MODEL_CARD.md's Rebuild sentence of an exported or ensemble card: its command and what DATA stands for."""
+    """MODEL_CARD.md's Rebuild sentence of an exported or ensemble card: its command, what DATA stands for and
+    where the command puts the model."""
+    where = destination_note(card["id"], not rebuilt_beside(card["rebuild"]))
     if card.get("members"):
-        return f"Rebuild (DATA: the FER-2013 folder the members are measured on): `{card['rebuild']}`."
+        return f"Rebuild (DATA: the FER-2013 folder the members are measured on): `{card['rebuild']}`. {where}"
     ferplus = ", with FER+'s fer2013new.csv beside labels.csv" if _card_ferplus_uses(card) else ""
     return (f"Rebuild (DATA: the FER-2013 folder the runs were trained on{ferplus}): "
-            f"`{card['rebuild']}`.")
+            f"`{card['rebuild']}`. {where}")
 
 
 def export_onnx(trained_dirs: list[Path], path: Path, zooms: tuple[float, ...] = TEST_ZOOMS) -> None:
@@ -171,8 +185,9 @@ def check_model_id(model_id: str) -> None:
 
 def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | None = None,
                 cache_dir: Path | None = None, calibration_rows: int = 512, model_id: str = MODEL_ID,
-                zooms: tuple[float, ...] = TEST_ZOOMS) -> Path:
-    """One trained run, or several (seeds) whose logits the exported graph averages, as ``models/<model_id>``."""
+                zooms: tuple[float, ...] = TEST_ZOOMS, replace: bool = False) -> Path:
+    """One trained run, or several (seeds) whose logits the exported graph averages, as ``models/<model_id>``; a
+    model there in the repo's models/ is replaced only with ``replace`` (``guarded_target``)."""
     check_model_id(model_id)
     check_zooms(zooms)
     trained_dirs = [Path(d) for d in (trained if isinstance(trained, list) else [trained])]
@@ -180,10 +195,11 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
     check_same_ferplus_data(trained_dirs, reports)
     report = reports[0]
+    target, shipped = guarded_target(models_dir, replace, model_id)
     check_splits(data_root)
-    models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
+    check_output_folder(target.parent)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
-    folder = check_install_target(models_dir / model_id, task=FACE_TASK)  # never another kind of model
+    folder = check_install_target(target, task=FACE_TASK)  # never another kind of model
     with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
@@ -204,7 +220,7 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
             "licence": {"name": "Apache-2.0 (project code)", "training_data": "FER-2013 (states no licence; "
                         "Goodfellow et al. 2013)" + "".join(f"; FER+ {use} (MIT, Microsoft)" for use in uses)},
             "training": training,
-            "rebuild": rebuild_command([r["config"] for r in reports], model_id, zooms),
+            "rebuild": rebuild_command([r["config"] for r in reports], model_id, zooms, shipped),
         }
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, trained_dir)
         shutil.move(float_path, trained_dir / FLOAT_FILE)
@@ -212,15 +228,16 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
 
 
 def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None = None, model_id: str = MODEL_ID,
-                    cache_dir: Path | None = None, calibration_rows: int = 512) -> Path:
+                    cache_dir: Path | None = None, calibration_rows: int = 512, replace: bool = False) -> Path:
     """Quantize an exported float graph (the one an export left beside its first run) again into
-    ``models/<model_id>``, keeping that card's training record: a new INT8 recipe without retraining."""
+    ``models/<model_id>``, keeping that card's training record: a new INT8 recipe without retraining. In the
+    repo's models/ only with ``replace``, as every export there (``guarded_target``)."""
     import onnx
 
     float_path = Path(float_path)
     check_model_id(model_id)
+    folder, _ = guarded_target(models_dir, replace, model_id)
     check_splits(data_root)
-    folder = Path(models_dir or REPO_MODELS_DIR) / model_id
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
     if not float_path.is_file():
@@ -243,10 +260,12 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 
 
 def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | None = None,
-                     cache_dir: Path | None = None) -> Path:
-    """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest."""
+                     cache_dir: Path | None = None, replace: bool = False) -> Path:
+    """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest. In
+    the repo's models/ only with ``replace``, as every export there (``guarded_target``)."""
+    target, shipped = guarded_target(models_dir, replace, ENSEMBLE_ID)
     check_splits(data_root)
-    models_dir = Path(models_dir or REPO_MODELS_DIR)
+    models_dir = target.parent
     repeated = sorted({member for member in member_ids if member_ids.count(member) > 1})
     if repeated:
         raise InputError(", ".join(repeated), "named twice as an ensemble member: each counts once")
@@ -264,9 +283,9 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
         "unsupported_labels": ["calm"],
         "licence": {"name": "the members' (see each member's card)",
                     "members": {m.id: m.licence for m in members}},
-        "rebuild": f"emotrace export face --ensemble {','.join(member_ids)} --data {DATA_PLACEHOLDER}",
+        "rebuild": (f"emotrace export face --ensemble {','.join(member_ids)} --data {DATA_PLACEHOLDER} "
+                    f"{destination_option(shipped)}"),
     }
-    target = models_dir / ENSEMBLE_ID
     with installing(target) as staging:
         write_card(staging, card)
         compare = {m.id: {k: v for k, v in evaluate(m.folder, data_root, cache_dir=cache_dir).items()

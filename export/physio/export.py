@@ -17,13 +17,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from export.install import installing, model_version, write_card
+from export.install import (
+    destination_note,
+    destination_option,
+    guarded_target,
+    installing,
+    model_version,
+    rebuilt_beside,
+    write_card,
+)
 from export.physio.train import LIVE_BASELINE_S
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_json_object
-from runtime.models.card import REPO_MODELS_DIR, file_sha256
+from runtime.models.card import file_sha256
 
 if TYPE_CHECKING:
     import onnx
@@ -179,19 +187,20 @@ def _weights_problem(weights) -> str:
     return ""
 
 
-def export_physio(trained_dir: Path, models_dir: Path | None = None) -> Path:
+def export_physio(trained_dir: Path, models_dir: Path | None = None, replace: bool = False) -> Path:
     """ONNX graph, card.json and MODEL_CARD.md of a trained model, built in a staging folder and put into
-    ``models_dir`` only when all of them are written: a failure leaves the installed model as it was."""
+    ``models_dir`` only when all of them are written: a failure leaves the installed model as it was. A model in
+    the repo's models/ is replaced only with ``replace`` (``guarded_target``)."""
     report_path = Path(trained_dir) / "report.json"
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
-    models_dir = check_output_folder(models_dir or REPO_MODELS_DIR)
-    target = models_dir / MODELS[card_setting(report, "scope")]
+    target, shipped = guarded_target(models_dir, replace, MODELS[card_setting(report, "scope")])
+    check_output_folder(target.parent)
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
         try:
-            card = _card(report, max_abs_diff, model_version(file_sha256(staging / MODEL_FILE)))
+            card = _card(report, max_abs_diff, model_version(file_sha256(staging / MODEL_FILE)), shipped)
             write_card(staging, card)  # first: the text quotes the sha256 it fills in
             text = model_card_text(card)
         except (KeyError, TypeError, ValueError, IndexError) as error:
@@ -222,9 +231,9 @@ def _save_checked_onnx(weights: dict, path: Path) -> float:
     return max_abs_diff
 
 
-def _card(report: dict, max_abs_diff: float, version: str) -> dict:
+def _card(report: dict, max_abs_diff: float, version: str, shipped: bool = True) -> dict:
     """card.json: what the device reads (inputs, windows, scaling, labels) and the report's figures; its
-    sha256 is filled in as it is written."""
+    sha256 is filled in as it is written. ``shipped``: exported into the repo's models/ (its Rebuild line)."""
     scope = card_setting(report, "scope")
     return {
         "id": MODELS[scope],
@@ -256,8 +265,8 @@ def _card(report: dict, max_abs_diff: float, version: str) -> dict:
         "baseline": _baseline_text(report, scope),
         "split": report["split"],
         "unsupported_labels": "the eight canonical emotions: this model speaks of stress only",
-        "rebuild": f"emotrace train physio DATA --out DIR{' --live' if scope == 'running' else ''} && "
-        "emotrace export physio DIR",
+        "rebuild": f"emotrace train physio DATA --out RUN{' --live' if scope == 'running' else ''} && "
+        f"emotrace export physio RUN {destination_option(shipped)}",
     }
 
 
@@ -330,7 +339,8 @@ ECE: top-label confidence, 10 equal-width bins. ONNX vs fitted model max |diff|:
 - Needs several minutes of recording for the baseline; windows with heavy motion or missing signals get
   low quality.
 
-Rebuild: `{card["rebuild"]}`. sha256: `{card["sha256"]["default"]}`.
+Rebuild: `{card["rebuild"]}`. {destination_note(card["id"], not rebuilt_beside(card["rebuild"]))}
+sha256: `{card["sha256"]["default"]}`.
 """
 
 

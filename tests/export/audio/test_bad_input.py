@@ -17,6 +17,7 @@ from export.audio.extract import WindowTable, clip_window_features
 from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.cli import main
 from runtime.errors import InputError
+from runtime.models.card import REPO_MODELS_DIR
 
 LOGREG = {"kind": "logreg", "C": 1.0}
 
@@ -533,9 +534,10 @@ def _shipped_over(tmp_path: Path, monkeypatch, card_metrics: dict, root: Path | 
     """The repo's models/ as a folder of ``root`` (default tmp_path), its audio-emotion holding a card with
     ``card_metrics``; the export's stand-ins for the 6 features and the latency."""
     import export.audio.export as export
+    import export.install as install
 
     root = root or tmp_path
-    monkeypatch.setattr(export, "REPO_MODELS_DIR", root / "models")
+    monkeypatch.setattr(install, "REPO_MODELS_DIR", root / "models")
     monkeypatch.setattr(train, "feature_names", lambda: [f"f{i}" for i in range(6)])
     monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)
     shipped = root / "models" / export.MODEL_ID
@@ -640,10 +642,10 @@ def test_the_shipped_cards_own_rebuild_from_the_repo_replaces_it_without_asking(
                                                                                  monkeypatch):
     import export.audio.export as export
 
-    repo = export.REPO_MODELS_DIR.parent
+    repo = REPO_MODELS_DIR.parent
     if (repo / "../shared/data/speech/ravdess").resolve() != ravdess_dir.resolve():
         pytest.skip("RAVDESS is not at ../shared/data/speech/ravdess beside the repo")
-    shipped = export.REPO_MODELS_DIR / export.MODEL_ID
+    shipped = REPO_MODELS_DIR / export.MODEL_ID
     rebuild = (shipped / "MODEL_CARD.md").read_text().split("## Rebuild")[1].split("```")[1].strip().splitlines()
     train_line, export_line = (line.split() for line in rebuild)
     assert train_line[:3] == ["emotrace", "train", "audio"] and export_line[:3] == ["emotrace", "export", "audio"]

@@ -327,3 +327,40 @@ def test_an_ensemble_of_an_ensemble_or_of_one_member_twice_is_one_line(fer, tmp_
     assert main(["export", "face", "--ensemble", members, "--data", str(fer), "--models-dir", str(models)]) == 2
     assert said in capsys.readouterr().err
     assert _listing(models) == before
+
+
+def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_where_it_went(
+        fer, finished, tmp_path, monkeypatch, capsys):
+    import export.install
+
+    repo_models = tmp_path / "repo" / "models"  # stands in for the repo's models/, which every command reads
+    shutil.copytree(REPO_MODELS / "face-expression-cnn", repo_models / "face-expression-cnn")
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    before = _listing(repo_models)
+    # was: replaced (a toy run in place of the shipped model), said only afterwards in a warning
+    for argv in ([str(finished)], ["--from-float", str(finished / "expression_float.onnx")]):
+        assert main(["export", "face", *argv, "--data", str(fer)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1
+        assert f"{repo_models / 'face-expression-cnn'}: holds face-expression-cnn" in err
+        assert "--replace" in err and "--models-dir DIR" in err
+    assert _listing(repo_models) == before
+    # --replace guards only the repo's models/: with another folder it is refused, not ignored
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(elsewhere), "--replace"]) == 2
+    assert "--replace: not needed with --models-dir" in capsys.readouterr().err
+    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(elsewhere)]) == 0
+    beside = json.loads((elsewhere / "face-expression-cnn" / "card.json").read_text())["rebuild"]
+    # was: '... && emotrace export face run0 --data DATA', which replaces the repo's model
+    assert beside.endswith("emotrace export face run0 --data DATA --models-dir DIR")
+    assert "`--models-dir DIR`: the folder this model was exported into" in (
+        elsewhere / "face-expression-cnn" / "MODEL_CARD.md").read_text()
+    assert main(["export", "face", str(finished), "--data", str(fer), "--replace"]) == 0
+    card = json.loads((repo_models / "face-expression-cnn" / "card.json").read_text())
+    assert card["rebuild"].endswith("emotrace export face run0 --data DATA --replace")
+    assert "`--replace`: over the model in the repo's models/face-expression-cnn" in (
+        repo_models / "face-expression-cnn" / "MODEL_CARD.md").read_text()
+    # the ensemble over the repo's default expression model, likewise
+    shutil.copytree(REPO_MODELS / "face-expression", repo_models / "face-expression")
+    assert main(["export", "face", "--ensemble", "face-expression-cnn", "--data", str(fer)]) == 2
+    assert "holds face-expression " in capsys.readouterr().err

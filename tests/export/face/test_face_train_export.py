@@ -445,7 +445,10 @@ def test_the_rebuild_line_trains_every_recorded_setting_of_each_run(monkeypatch)
         # precision as trained, not "auto" (which picks fp32 on an AVX2 host: another model), the FER+ weight kept
         assert _configs_the_rebuild_trains(rebuild, monkeypatch) == configs
         assert "# also" not in rebuild
-        assert rebuild.endswith(f"emotrace export face {' '.join(f'run{i}' for i in range(len(configs)))} --data DATA")
+        runs = " ".join(f"run{i}" for i in range(len(configs)))
+        assert rebuild.endswith(f"emotrace export face {runs} --data DATA --replace")  # into the repo's models/
+        beside = rebuild_command(configs, shipped=False)
+        assert beside.endswith(f"emotrace export face {runs} --data DATA --models-dir DIR")
 
 
 def test_a_setting_the_command_line_cannot_give_is_named_beside_the_rebuild_line():

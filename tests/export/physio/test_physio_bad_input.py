@@ -123,3 +123,37 @@ def test_a_stop_swallowed_while_a_subject_is_read_ends_the_pass_at_the_next_subj
     with stopping_on_signals(), pytest.raises(KeyboardInterrupt):
         dataset.load_dataset(tmp_path, 60.0, 5.0)
     assert read == ["S01"]  # was: every subject read, and the run trained on
+
+
+def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_where_it_went(tmp_path, monkeypatch,
+                                                                                             capsys):
+    import json
+    import shutil
+
+    import export.install
+    from runtime.models.card import REPO_MODELS_DIR
+
+    repo_models = tmp_path / "repo" / "models"  # stands in for the repo's models/, which every command reads
+    shutil.copytree(REPO_MODELS_DIR / "physio-stress", repo_models / "physio-stress")
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    before = _listing(repo_models)
+    # was: physio-stress 2.4.0 replaced, said only afterwards in a warning
+    assert main(["export", "physio", str(trained)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{repo_models / 'physio-stress'}: holds physio-stress 2.4.0" in err
+    assert "--replace" in err and "--models-dir DIR" in err
+    assert _listing(repo_models) == before
+    elsewhere = tmp_path / "elsewhere"
+    assert main(["export", "physio", str(trained), "--models-dir", str(elsewhere), "--replace"]) == 2
+    assert "--replace: not needed with --models-dir" in capsys.readouterr().err
+    assert main(["export", "physio", str(trained), "--models-dir", str(elsewhere)]) == 0
+    # was: 'emotrace export physio DIR', which replaces the repo's model
+    beside = elsewhere / "physio-stress"
+    assert json.loads((beside / "card.json").read_text())["rebuild"].endswith(
+        "emotrace export physio RUN --models-dir DIR")
+    assert "`--models-dir DIR`: the folder this model was exported into" in (beside / "MODEL_CARD.md").read_text()
+    assert main(["export", "physio", str(trained), "--replace"]) == 0
+    shipped = repo_models / "physio-stress"
+    assert json.loads((shipped / "card.json").read_text())["rebuild"].endswith("emotrace export physio RUN --replace")
+    assert "`--replace`: over the model in the repo's models/physio-stress" in (shipped / "MODEL_CARD.md").read_text()
