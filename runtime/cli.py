@@ -442,7 +442,9 @@ def _run_export_audio_backbone(args: argparse.Namespace) -> None:
 # --- fusion -----------------------------------------------------------------------------------------
 
 
-def _add_fusion_data_args(p: argparse.ArgumentParser) -> None:
+def _add_fusion_data_args(p: argparse.ArgumentParser, out_help: str | None = None) -> None:
+    """The data options of train and evaluate fusion; ``out_help``: --out is optional, and this is what it holds
+    (train fusion installs its fusers into the models folder, so only --sessions' analyses go there)."""
     p.add_argument("--table", action="append", default=[], metavar="MODALITY=CSV",
                    help="a classify table (path,emotion,<label probs>) per modality; the first anchors the "
                         "sessions (e.g. --table audio=a.csv --table face=f.csv)")
@@ -452,14 +454,16 @@ def _add_fusion_data_args(p: argparse.ArgumentParser) -> None:
                         "session is a timeline.json or a recording to analyse")
     p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
     p.add_argument("--seed", type=_seed, default=0)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", type=Path, required=out_help is None, help=out_help or "output folder")
 
 
 def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p = train.add_parser("fusion", help="train the learned fusers on paired data; ONNX + card into models/")
-    _add_fusion_data_args(p)
+    _add_fusion_data_args(p, "with --sessions: the folder the recordings are analysed into, kept for a retry "
+                             "(default: a temporary folder); nothing else is written there")
     p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
-    p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: models/)")
+    p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: the repo's models/)")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--arm-model", action="append", default=[], metavar="MODALITY=ID",
                    help="the arm model each table came from; at run time other models mean a fallback")
     p.set_defaults(run=_run_train_fusion)
@@ -517,7 +521,8 @@ def _run_train_fusion(args: argparse.Namespace) -> None:
 
     check_trainable_tables(args.table)
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
-    for folder in train_fusion(lambda: _fusion_data(args, args.seed), args.method, args.models_dir, arm_models):
+    for folder in train_fusion(lambda: _fusion_data(args, args.seed), args.method, args.models_dir, arm_models,
+                               replace=args.replace):
         _say(f"{folder}: exported")
 
 

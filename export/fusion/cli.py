@@ -13,6 +13,7 @@ import numpy as np
 from export.fusion.evaluate import DEFAULT_METHODS, compare, scored_probs, scores, write_report
 from export.fusion.pairs import PairedData, pair_tables, sessions_from_manifest
 from export.fusion.tables import read_table
+from export.install import destination_note, destination_option, guarded_target, rebuilt_beside
 from export.quantization import MAX_INT8_LOSS
 from runtime.errors import InputError
 
@@ -49,21 +50,26 @@ def paired_data(
     sessions: Path | None,
     test_fraction: float,
     seed: int,
-    out_dir: Path,
+    out_dir: Path | None,
 ) -> PairedData:
-    """Paired windows from classify tables, or from labelled real sessions."""
+    """Paired windows from classify tables, or from labelled real sessions (analysed into ``out_dir``/sessions,
+    kept for a retry; a temporary folder without one)."""
     if not 0.0 < test_fraction < 1.0:
         raise InputError("--test-fraction", "must be between 0 and 1")
     if sessions is not None:
         if tables:
             raise InputError("--sessions", "give either --sessions or --table, not both")
         return sessions_from_manifest(
-            sessions, test_fraction=test_fraction, seed=seed, cache_dir=Path(out_dir) / "sessions"
+            sessions, test_fraction=test_fraction, seed=seed,
+            cache_dir=None if out_dir is None else Path(out_dir) / "sessions"
         )
     if len(tables) < 2:
         raise InputError("--table", "give at least two, e.g. --table audio=a.csv --table face=f.csv")
     loaded = [read_table(path, modality, labels) for modality, path in parse_tables(tables)]
-    return pair_tables(loaded, test_fraction=test_fraction, seed=seed)
+    paired = pair_tables(loaded, test_fraction=test_fraction, seed=seed)
+    if labels is not None:  # its labels and people change the pairing: the card's Rebuild line names it
+        paired.description["labels_csv"] = True
+    return paired
 
 
 def evaluate_fusion(
@@ -131,16 +137,16 @@ def summarise_repeats(reports: list[dict]) -> dict:
 
 
 def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir: Path | None = None,
-                 arm_models: dict[str, str] | None = None) -> list[Path]:
-    """Train on the training people, score the exported graphs on the test people, ship into models/.
+                 arm_models: dict[str, str] | None = None, replace: bool = False) -> list[Path]:
+    """Train on the training people, score the exported graphs on the test people, ship into models/ (a fuser
+    there in the repo's models/ replaced only with ``replace``, as every export's, ``guarded_target``).
 
     ``make_paired`` is called once the models folder is checked: a folder that cannot take the fusers is refused
     before the paired data is built, which for ``--sessions`` means analysing every recording first."""
     from runtime.fusion import make_fuser
-    from runtime.models.card import REPO_MODELS_DIR
 
     methods = method_names(method)
-    models_dir = check_models_dir(Path(models_dir or REPO_MODELS_DIR), methods)
+    models_dir, shipped = check_models_dir(models_dir, methods, replace)
     paired = make_paired()
     train, train_targets = paired.part("train")
     test, test_scored, test_targets = paired.context("test")
@@ -178,6 +184,7 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
             "training_data": "derived from the modality tables' corpora: RAVDESS CC BY-NC-SA 4.0 "
             "(non-commercial, share-alike); FER-2013 states no licence",
         }
+        card["rebuild"] = rebuild_command(card, shipped)
         from export.install import installing, write_card
 
         folder = models_dir / f"fusion-{name}"
@@ -196,17 +203,19 @@ def method_names(method: str) -> list[str]:
     return ["stacking", "attention"] if method == "both" else [method]
 
 
-def check_models_dir(models_dir: Path, methods: list[str]) -> Path:
-    """The models folder and each fuser's folder in it, checked before training rather than at install time."""
+def check_models_dir(models_dir: Path | None, methods: list[str], replace: bool = False) -> tuple[Path, bool]:
+    """The models folder (the repo's where none is given) and whether it is the repo's, with each fuser's folder in
+    it checked before training rather than at install time."""
     from export.fusion.learn import FUSION_TASK
     from export.install import check_install_target
     from runtime.files import check_output_folder
 
-    check_output_folder(models_dir)
     for name in methods:
-        check_output_folder(models_dir / f"fusion-{name}")
-        check_install_target(models_dir / f"fusion-{name}", task=FUSION_TASK)  # never another arm's model
-    return models_dir
+        target, shipped = guarded_target(models_dir, replace, f"fusion-{name}")
+        check_output_folder(target.parent)
+        check_output_folder(target)
+        check_install_target(target, task=FUSION_TASK)  # never another arm's model
+    return target.parent, shipped
 
 
 def model_card_text(card: dict) -> str:
@@ -234,18 +243,27 @@ def model_card_text(card: dict) -> str:
                      f"{m.get('latency_ms_per_window', float('nan')):.3f} |")
     if card.get("metrics_caveat"):  # what the figures above do not measure, where a card records it
         lines += ["", card["metrics_caveat"]]
-    lines += ["", f"Rebuild: `{rebuild_command(card)}` (installs `models/{card['id']}`; docs/fusion.md names the exact "
-                  "tables used).", ""]
+    lines += ["", f"Rebuild: `{card['rebuild']}` (docs/fusion.md names the exact tables used). "
+              + destination_note(card["id"], not rebuilt_beside(card["rebuild"])), ""]
     return "\n".join(lines)
 
 
-def rebuild_command(card: dict) -> str:
-    """The train command that makes this fuser again: a table per modality and, so that the fuser falls back to
-    quality-aware fusion on tracks from other models, the arm models it was trained on."""
-    tables = " ".join(f"--table {m}={m.upper()}.csv" for m in card["modalities"])
+def rebuild_command(card: dict, shipped: bool = True) -> str:
+    """The train command that makes this fuser again, into the repo's models/ (``shipped``) or beside it: its data
+    (a table per modality, with the labels CSV where one was given, or the labelled sessions), every setting that
+    changes the split and the pairing, and, so that the fuser falls back to quality-aware fusion on tracks from
+    other models, the arm models it was trained on."""
+    data = card["data"]
+    if data.get("kind") == "labelled sessions":
+        source = "--sessions SESSIONS.csv"
+    else:
+        source = " ".join(f"--table {m}={m.upper()}.csv" for m in card["modalities"])
+        source += " --labels LABELS.csv" if data.get("labels_csv") else ""
+    split = "".join(f" {option} {data[key]}" for key, option in (("test_fraction", "--test-fraction"),
+                                                                  ("seed", "--seed")) if key in data)
     arms = "".join(f" --arm-model {m}={model}" for m, model in card.get("arm_models", {}).items())
     method = card["id"].removeprefix("fusion-")
-    return f"emotrace train fusion {tables}{arms} --method {method} --out DIR"
+    return f"emotrace train fusion {source}{split}{arms} --method {method} {destination_option(shipped)}"
 
 
 __all__ = ["check_models_dir", "check_trainable_tables", "evaluate_fusion", "method_names", "paired_data",

@@ -23,6 +23,7 @@ from export.metrics import prediction_metrics
 from export.quantization import quiet_quantizer
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
+from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def train_stacking(
         out_dir,
         {
             "id": "fusion-stacking",
-            "version": model_version(),
+            "version": model_version(file_sha256(out_dir / "stacking.onnx")),  # the date alone named two fusers
             "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": {"default": "stacking.onnx"},
@@ -263,7 +264,7 @@ def _train_attention(data: FusionInput, targets: np.ndarray, out_dir: Path, dim:
         out_dir,
         {
             "id": "fusion-attention",
-            "version": model_version(),
+            "version": model_version(file_sha256(out_dir / files["float"])),  # the INT8 graph is made from it
             "task": FUSION_TASK,
             "labels": list(CANONICAL_LABELS),
             "files": files,

@@ -167,6 +167,7 @@ def pair_tables(
         "windows_per_session": windows_per_session,
         "segment_windows": list(segment_windows),
         "seed": seed,
+        "test_fraction": test_fraction,
     }
     test_rows = {t.modality: is_t for t, is_t in zip(tables, [anchor_test, *other_test], strict=True)}
     return PairedData(data, np.array(targets), np.array(split), np.array(persons), description, test_rows)
@@ -303,5 +304,6 @@ def sessions_from_manifest(
         "window_s": window_s,
         "hop_s": hop_s,
         "seed": seed,
+        "test_fraction": test_fraction,
     }
     return PairedData(data, targets_array, split, np.array(persons), description, scored=scored)

@@ -210,3 +210,40 @@ def test_a_fuser_folder_holding_another_kind_of_model_is_refused_not_replaced(tm
     task = json.loads((tmp_path / "fusion-stacking" / "card.json").read_text())["task"]
     with pytest.raises(InputError, match=re.escape(f"holds a model for '{task}', not 'emotion-fusion'")):
         check_models_dir(tmp_path, ["stacking"])  # was: accepted, and the folder replaced by the trained fuser
+
+
+def test_a_fusers_card_names_every_setting_of_its_split_and_where_it_went_and_its_version_its_weights(
+        tables, tmp_path, capsys, monkeypatch):
+    import json
+    import shlex
+
+    import export.install
+    from runtime.cli import build_parser
+
+    def train(seed: str, *where: str) -> int:
+        return main(["train", "fusion", "--table", f"audio={tables['audio']}", "--table", f"face={tables['face']}",
+                     "--method", "stacking", "--seed", seed, "--test-fraction", "0.3", *where])
+
+    # no --out: with --table nothing is written there (was: required, and left empty)
+    assert train("7", "--models-dir", str(tmp_path / "a")) == 0, capsys.readouterr().err
+    card = json.loads((tmp_path / "a" / "fusion-stacking" / "card.json").read_text())
+    assert card["data"]["seed"] == 7 and card["data"]["test_fraction"] == 0.3  # was: the fraction not recorded
+    # was: '... --method stacking --out DIR' (seed and fraction dropped; '(installs models/fusion-stacking)')
+    args = build_parser().parse_args(shlex.split(card["rebuild"])[1:])
+    assert (args.seed, args.test_fraction, str(args.models_dir), args.replace) == (7, 0.3, "DIR", False)
+    text = (tmp_path / "a" / "fusion-stacking" / "MODEL_CARD.md").read_text()
+    assert f"`{card['rebuild']}`" in text and "`--models-dir DIR`: the folder this model was exported into" in text
+    assert train("8", "--models-dir", str(tmp_path / "b")) == 0
+    other = json.loads((tmp_path / "b" / "fusion-stacking" / "card.json").read_text())
+    # was: both '<date>': the version named the day, not the weights
+    assert card["version"].split("-")[0] == other["version"].split("-")[0] and card["version"] != other["version"]
+    # the repo's models/: replaced only with --replace, as every export's
+    repo_models = tmp_path / "repo" / "models"
+    (tmp_path / "a").rename(repo_models.parent.mkdir() or repo_models)
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    assert train("8") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"holds fusion-stacking {card['version']}" in err and "--replace" in err
+    assert train("8", "--replace") == 0
+    shipped = json.loads((repo_models / "fusion-stacking" / "card.json").read_text())
+    assert shipped["version"] == other["version"] and shipped["rebuild"].endswith("--method stacking --replace")
