@@ -92,20 +92,28 @@ def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np
 FEW_GROUPS = 5  # fewer groups than this: an interval over them rests on too few draws to be more than rough
 
 
+def few_groups_note(count: int, unit: str) -> str:
+    """What an interval over ``count`` groups (``unit``s) cannot claim: over one, no interval at all; under
+    ``FEW_GROUPS``, it is rough; '' otherwise."""
+    if count < 2:
+        return f"one {unit}: no interval over {unit}s"  # one group drawn again is the same group: no spread
+    if count < FEW_GROUPS:
+        return f"{count} {unit}s: an interval over so few is rough (each draw is one of few combinations)"
+    return ""
+
+
 def group_interval(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int, unit: str,
                    resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """``group_bootstrap_intervals`` as a report carries it: the UA and macro-F1 intervals with what they were drawn
     over (``resamples``, ``unit``, such as "speaker", and ``seed``), and a ``note`` where the groups are fewer than
     ``FEW_GROUPS`` (rough); over one group, the note alone (one group drawn again is the same group: no spread)."""
     count = len(np.unique(np.asarray(groups)))
+    note = few_groups_note(count, unit)
     if count < 2:
-        return {"note": f"one {unit}: no interval over {unit}s"}
+        return {"note": note}
     interval: dict[str, Any] = group_bootstrap_intervals(y_true, y_pred, groups, n_classes, resamples, seed)
     interval |= {"resamples": resamples, "unit": unit, "seed": seed}
-    if count < FEW_GROUPS:
-        interval["note"] = (f"{count} {unit}s: an interval over so few is rough (each draw is one of few "
-                            "combinations)")
-    return interval
+    return interval | ({"note": note} if note else {})
 
 
 def interval_range(interval: dict[str, Any], name: str) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
 from export.fitting import fit_or_interrupt
-from export.metrics import expected_calibration_error, group_bootstrap_intervals, prediction_metrics
+from export.metrics import expected_calibration_error, few_groups_note, group_bootstrap_intervals, prediction_metrics
 from export.physio.dataset import CACHE_SUFFIX, LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
@@ -100,8 +100,11 @@ class TrainReport:
         for name in ("development_loso", "held_out", "all_subjects_loso"):
             m = self.data["metrics"][name]
             low, high = m["ba_interval_95"]
+            note = few_groups_note(m["subjects"], "subject")
+            interval = note if m["subjects"] < 2 else f"95 % over subjects {low:.3f}-{high:.3f}" + (
+                f"; {note}" if note else "")
             lines.append(
-                f"  {name}: BA {m['balanced_accuracy']:.3f} (95 % over subjects {low:.3f}-{high:.3f}), "
+                f"  {name}: BA {m['balanced_accuracy']:.3f} ({interval}), "
                 f"macro-F1 {m['macro_f1']:.3f}, "
                 f"ECE {m['ece']:.3f}, per-subject BA {m['per_subject_ba_mean']:.3f} "
                 f"± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f}), "

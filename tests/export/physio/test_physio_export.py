@@ -547,3 +547,20 @@ def test_a_shipped_physio_model_card_is_the_exports_text_of_its_card_json(model_
     assert MODELS[card["scope"]] == model_id  # the key the export writes, naming the scope of its inputs
     assert (folder / "MODEL_CARD.md").read_text() == model_card_text(card)  # generated, never edited by hand
     assert_card_as_exports_write_it(folder, dated=False)  # shipped before the physio export dated its versions
+
+
+def test_the_training_summary_says_an_interval_over_one_or_few_subjects_for_what_it_is(tmp_path):
+    from export.physio.train import TrainReport
+
+    def figures(subjects: int, low: float, high: float) -> dict:
+        return {"balanced_accuracy": 0.627, "ba_interval_95": [low, high], "macro_f1": 0.6, "ece": 0.1,
+                "per_subject_ba_mean": 0.627, "per_subject_ba_sd": 0.0, "per_subject_ba_min": 0.627,
+                "subjects": subjects, "windows": 100}
+
+    metrics = {"development_loso": figures(2, 0.5, 0.7), "held_out": figures(1, 0.627, 0.627),
+               "all_subjects_loso": figures(27, 0.7, 0.8)}
+    lines = TrainReport({"metrics": metrics}, tmp_path).summary().splitlines()
+    # was: '(95 % over subjects 0.627-0.627)', an interval over one subject, and no word that two make a rough one
+    assert "BA 0.627 (one subject: no interval over subjects)," in lines[2]
+    assert "(95 % over subjects 0.500-0.700; 2 subjects: an interval over so few is rough" in lines[1]
+    assert "(95 % over subjects 0.700-0.800)," in lines[3]
