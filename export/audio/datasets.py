@@ -7,8 +7,9 @@ eight; a corpus file whose label has no canonical counterpart (EmoDB's boredom, 
 manifest, missing or unreadable files (all named in one error, with their lines, as are rows without a speaker or with
 an unmappable label), a header without those columns (what it has is said; an empty file, or a ``manifest.csv`` that is
 a folder, is said to be that), a file named twice, the same recording under two names or one speaker id spelt two ways
-(``P01``/``p01``, ``1``/``01``) is an ``InputError``: a manifest is a promise. A row with every field blank (a
-spreadsheet's empty line) is skipped. Without a manifest, labels come from the corpus names, and a file in a folder
+(``P01``/``p01``/``P 01``/``P_01``, ``1``/``01``/``1.0``) is an ``InputError``: a manifest is a promise; a speaker id is
+read in Unicode NFC, without zero-width characters or surrounding spaces (``speaker_id``). A row with every field blank
+(a spreadsheet's empty line) is skipped. Without a manifest, labels come from the corpus names, and a file in a folder
 named after another label is refused rather than overruled. A manifest's file name matches a file whose name differs
 only in Unicode normal form (a Mac writes 'é' decomposed). Found by name, a second copy of a recording is left out and
 reported.
@@ -247,6 +248,8 @@ def read_manifest(manifest: Path, own_labels: Container[str] = ()) -> Corpus:
     if not rows:
         raise InputError(manifest, f"has the header {', '.join(MANIFEST_COLUMNS)} but no row: one row per clip")
     rows = [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in rows]
+    for _, row in rows:  # one person's id however it was typed or copied (an id of format characters alone is none)
+        row["speaker"] = speaker_id(row["speaker"])
     emotions = row_labels(manifest, rows, own_labels)
     paths = manifest_files(manifest, rows)
     clips = []
@@ -393,12 +396,12 @@ def find_by_normal_form(path: Path, listings: dict[Path, dict[str, str]]) -> Pat
 
 def data_checksum(data: Path, corpus: Corpus) -> dict[str, str]:
     """Which data a run read, as a sha256 of sorted lines, one per clip kept: ``PATH<TAB>SIZE`` for a corpus tree,
-    ``PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE`` for a manifest's clips (its rows as read: the label canonical, or an own
-    label as ``given_label`` tidies it, so neither the manifest's line endings nor its row order count, while a clip
-    swapped for audio of another length or a relabelled row does). Each path is relative to the data folder (a
-    manifest's: its own folder; a clip a manifest names outside it, absolute) in POSIX form and Unicode NFC (a Mac's
-    copy spells 'é' decomposed), so the same corpus moved elsewhere keeps its checksum. Clip sizes are what duplicate
-    detection reads already; a file rewritten to the same size goes unseen."""
+    ``PATH<TAB>SPEAKER<TAB>EMOTION<TAB>SIZE`` for a manifest's clips (its rows as read: the speaker id as ``speaker_id``
+    reads it, the label canonical, or an own label as ``given_label`` tidies it, so neither the manifest's line endings
+    nor its row order count, while a clip swapped for audio of another length or a relabelled row does). Each path is
+    relative to the data folder (a manifest's: its own folder; a clip a manifest names outside it, absolute) in POSIX
+    form and Unicode NFC (a Mac's copy spells 'é' decomposed), so the same corpus moved elsewhere keeps its checksum.
+    Clip sizes are what duplicate detection reads already; a file rewritten to the same size goes unseen."""
     folder = corpus.manifest.parent if corpus.manifest is not None else data
 
     def line(clip: Clip) -> str:
@@ -439,9 +442,22 @@ def ravdess_clips(clips: list[Clip]) -> int:
     return sum(parse_ravdess(clip.path) is not None for clip in clips)
 
 
+def speaker_id(written: str) -> str:
+    """A speaker id as read: Unicode NFC (a Mac writes 'é' decomposed), without zero-width and other format
+    characters (invisible, so never meant) or surrounding whitespace. Unlike ``speaker_key``'s variants, these
+    spellings cannot be told apart on screen, so they are one id rather than refused."""
+    visible = "".join(c for c in unicodedata.normalize("NFC", written) if unicodedata.category(c) != "Cf")
+    return visible.strip()
+
+
 def speaker_key(speaker: str) -> str:
-    """What two spellings of one speaker id share: case, surrounding spaces and a number's leading zeros ignored."""
-    return re.sub(r"\d+", lambda number: str(int(number.group())), speaker.strip().casefold())
+    """What two spellings of one speaker id share: ``speaker_id``'s form with case, spaces, hyphens, underscores, a
+    number's leading zeros and a trailing '.0' (a spreadsheet's number, '1.0') ignored. Between two numbers any such
+    separator is one: it parts them ('1-12', site 1's person 12, is not '11-2')."""
+    bare = re.sub(r"(?<=\d)[\s_-]+(?=\d)", "-", speaker_id(speaker).casefold())
+    bare = re.sub(r"[\s_]+|(?<!\d)-|-(?!\d)", "", bare)
+    bare = re.sub(r"(?<=\d)\.0+$", "", bare)
+    return re.sub(r"\d+", lambda number: str(int(number.group())), bare)
 
 
 def refuse_respelled_speakers(manifest: Path, speakers: list[str], lines: list[int]) -> None:
@@ -452,7 +468,8 @@ def refuse_respelled_speakers(manifest: Path, speakers: list[str], lines: list[i
         spelling, first_line = first.setdefault(speaker_key(speaker), (speaker, line))
         if spelling != speaker:
             raise InputError(manifest, f"line {line}: speaker {speaker!r} and speaker {spelling!r} (line {first_line}) "
-                             "differ only in case, spaces or leading zeros: name each person once, with one id")
+                             "differ only in case, spaces, hyphens, underscores, leading zeros or a trailing '.0': "
+                             "name each person once, with one id")
 
 
 def earlier_copies(paths: list[Path]) -> dict[int, int]:

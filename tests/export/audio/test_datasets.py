@@ -259,7 +259,8 @@ def test_every_row_without_a_speaker_or_a_label_is_named_in_one_refusal(tmp_path
     assert "line 12: no speaker; and 2 more" in message and "line 2:" not in message and "line 13" not in message
 
 
-@pytest.mark.parametrize(("first", "second"), [("P01", "p01"), ("1", "01"), ("ann-7", "ANN-007")])
+@pytest.mark.parametrize(("first", "second"), [("P01", "p01"), ("1", "01"), ("ann-7", "ANN-007"), ("P01", "P 01"),
+                                               ("P-01", "P_01"), ("1", "1.0")])
 def test_one_speaker_id_spelt_two_ways_is_refused_naming_both(tmp_path, first, second):
     # two ids for one person would put them on both sides of a speaker-independent fold
     for name in ("a.wav", "b.wav", "c.wav"):
@@ -276,6 +277,38 @@ def test_speaker_ids_that_differ_in_more_than_spelling_are_kept_apart(tmp_path):
         touch(tmp_path, name)
     (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,P01,sad\nb.wav,P10,happy\nc.wav,P1a,angry\n")
     assert load_corpus(tmp_path).speakers == ["P01", "P10", "P1a"]
+
+
+def test_numbers_parted_by_a_separator_stay_two_speakers(tmp_path):
+    # site 1's person 12 and site 11's person 2: the hyphen parts two numbers, it is no spelling
+    for name in ("a.wav", "b.wav"):
+        touch(tmp_path, name)
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,1-12,sad\nb.wav,11-2,happy\n")
+    assert load_corpus(tmp_path).speakers == ["1-12", "11-2"]
+
+
+def test_a_speaker_id_in_another_unicode_form_or_with_an_invisible_character_is_one_speaker(tmp_path):
+    from export.audio.datasets import data_checksum
+
+    for name in ("a.wav", "b.wav", "c.wav", "d.wav"):
+        touch(tmp_path, name)
+    composed, decomposed = "Jos\u00e9", "Jose\u0301"
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\na.wav,{composed},sad\nb.wav,{decomposed},happy\n"
+                                           "c.wav,P02,sad\nd.wav,P02\u200b,happy\n", encoding="utf-8")
+    corpus = load_corpus(tmp_path)
+    # was: four speakers, each person on both sides of a speaker-independent fold
+    assert corpus.speakers == [composed, "P02"]
+    checksum = data_checksum(tmp_path, corpus)
+    (tmp_path / "manifest.csv").write_text(f"path,speaker,emotion\na.wav,{composed},sad\nb.wav,{composed},happy\n"
+                                           "c.wav,P02,sad\nd.wav,P02,happy\n", encoding="utf-8")
+    assert data_checksum(tmp_path, load_corpus(tmp_path)) == checksum  # the same speakers read, the same data
+
+
+def test_a_speaker_id_of_invisible_characters_alone_is_no_speaker(tmp_path):
+    touch(tmp_path, "a.wav")
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\na.wav,\u200b,sad\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"1 of 1 row\(s\) lack a speaker: line 2: no speaker"):
+        load_corpus(tmp_path)
 
 
 def test_a_corpus_name_in_a_folder_of_another_label_is_refused_naming_both(tmp_path):
