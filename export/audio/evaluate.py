@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
-from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name
+from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name, speaker_key
 from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
 from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
@@ -153,14 +153,16 @@ def trained_speakers(card_metrics: dict[str, Any]) -> set[str] | None:
 
 def seen_speakers(clips: list[Clip], trained: set[str]) -> list[str]:
     """The set's speakers the model was trained on: by the set's id, or by the id a corpus file name gives (a
-    manifest may call RAVDESS actor 17 "A17", training called it "ravdess-17")."""
+    manifest may call RAVDESS actor 17 "A17", training called it "ravdess-17"), each matched as ``train audio``
+    matches one person's spellings (``speaker_key``: "p1" is "P01")."""
+    keys = {speaker_key(speaker) for speaker in trained}
     seen = set()
     for clip in clips:
         try:
             parsed = parse_file_name(clip.path)
         except Unmapped:
             parsed = None
-        if clip.speaker in trained or (parsed is not None and parsed[1] in trained):
+        if speaker_key(clip.speaker) in keys or (parsed is not None and speaker_key(parsed[1]) in keys):
             seen.add(clip.speaker)
     return sorted(seen)
 

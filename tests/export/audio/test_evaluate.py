@@ -225,6 +225,13 @@ def test_speakers_the_model_was_trained_on_are_named_by_the_corpus_id_of_their_f
         assert report["speakers_seen_in_training"] == [] and "training" not in out
 
 
+def test_training_speakers_are_matched_however_the_set_spells_their_ids(manifest, tmp_path, monkeypatch):
+    # train audio takes 'A17' and 'a-017' for one person (refuses them in one manifest): so does the check
+    model = _OneLabelModel(["neutral", "happy", "angry", "disgust"], "angry", {"folds": [["a-017"], ["a_18.0"]]})
+    code, report = _evaluate(monkeypatch, model, manifest, tmp_path / "out")
+    assert code == 0 and report["speakers_seen_in_training"] == ["A17", "A18"]  # was: [], figures called held out
+
+
 @pytest.mark.parametrize("folds, seen", [
     ([{"fold": 0, "test_speakers": ["ravdess-17", "ravdess-01"]}, {"fold": 1, "test_speakers": ["A18"]}],
      ["A17", "A18"]),
