@@ -332,15 +332,16 @@ _RAVDESS_LICENCE = {
 
 
 def ravdess_share(report: dict[str, Any]) -> str:
-    """How much of the training data is RAVDESS: "all" when every speaker came from RAVDESS file names, "part" when
-    some clips are RAVDESS recordings (a speaker found by RAVDESS name, or clips named as RAVDESS names its files,
-    counted when the run read them: ``ravdess_clips``), "" when none is. Any RAVDESS clip binds the model to
-    RAVDESS's share-alike licence."""
+    """How much of the training data is RAVDESS: "all" when every speaker came from RAVDESS file names or every clip
+    is named as RAVDESS names its files (a manifest's own speaker ids for them), "part" when some clips are RAVDESS
+    recordings (a speaker found by RAVDESS name, or clips named as RAVDESS names its files, counted when the run read
+    them: ``ravdess_clips``), "" when none is. Any RAVDESS clip binds the model to RAVDESS's share-alike licence."""
     speakers = [str(s) for s in report.get("speakers", [])]
     named = [s for s in speakers if s.startswith("ravdess-")]
-    if named and len(named) == len(speakers):
+    clips, ravdess = report.get("n_clips") or 0, report.get("ravdess_clips") or 0
+    if (named and len(named) == len(speakers)) or (clips and ravdess == clips):
         return "all"
-    return "part" if named or report.get("ravdess_clips", 0) else ""
+    return "part" if named or ravdess else ""
 
 
 def _licence(report: dict[str, Any]) -> dict[str, str]:

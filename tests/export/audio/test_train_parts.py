@@ -235,6 +235,10 @@ def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it
              Clip(Path("Actor_10/03-01-05-01-01-01-10.wav"), "A10", "angry", "manifest")]
     assert ravdess_clips(clips) == 1
     assert ravdess_share({"speakers": ["A10", "ann"], "ravdess_clips": ravdess_clips(clips)}) == "part"
+    # every clip a RAVDESS recording under a manifest's ids: RAVDESS is all of it (was: "part", the rest's licence
+    # said to be unrecorded)
+    assert ravdess_share({"speakers": ["A10", "A11"], "n_clips": 48, "ravdess_clips": 48}) == "all"
+    assert ravdess_share({"speakers": ["A10", "A11"], "n_clips": 48, "ravdess_clips": 47}) == "part"
 
 
 def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_licence_for_that_part(tmp_path):
@@ -245,6 +249,11 @@ def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_l
     assert "derived in part from RAVDESS" in text and "non-commercial" in text
     # not carded as RAVDESS alone: the data section names the run's data, not RAVDESS's actors
     assert "RAVDESS speech" not in text
+
+
+def test_the_card_of_a_manifest_of_ravdess_clips_alone_carries_the_ravdess_licence_for_all_of_it(tmp_path):
+    card = _card_of(tmp_path, ["A1", "A2", "A3", "A4"], ravdess_clips=96)  # every one of the run's 96 clips
+    assert {k: card["licence"][k] for k in _RAVDESS_LICENCE} == _RAVDESS_LICENCE  # was: "part of it is RAVDESS"
 
 
 def test_the_card_of_a_clinics_speakers_alone_claims_no_ravdess_licence(tmp_path):
