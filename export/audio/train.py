@@ -529,12 +529,13 @@ def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Pa
 
 
 def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> list[str]:
-    """The corpus's speakers that ``--validation-speakers`` names (sorted), or an ``InputError``: a name that is
-    no speaker, or one that leaves no speaker to train on."""
+    """The corpus's speakers that ``--validation-speakers`` names (sorted): each the speaker of that id, else the one
+    whose id ends in '-' and it ('17' for 'ravdess-17'); or an ``InputError``: a name that is no speaker or the end
+    of several, or one that leaves no speaker to train on."""
     resolved = []
     for name in (s.strip() for s in requested if s.strip()):
-        # RAVDESS speakers are "ravdess-17"; accept "17" for them too.
-        matches = [s for s in speakers if s == name or s.rsplit("-", 1)[-1] == name]
+        # RAVDESS speakers are "ravdess-17"; accept "17" for them too, where no speaker is "17" itself
+        matches = [name] if name in speakers else [s for s in speakers if s.rsplit("-", 1)[-1] == name]
         if len(matches) != 1:
             raise InputError(name, f"is not one speaker of {data} (speakers: {', '.join(speakers)})")
         resolved.append(matches[0])

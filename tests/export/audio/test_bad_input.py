@@ -228,6 +228,16 @@ def test_validation_speakers_naming_no_speaker_is_an_input_error(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_validation_speaker_named_exactly_is_taken_before_one_whose_id_ends_in_it():
+    speakers = ["1", "clinic-1", "2"]
+    # was: "1: is not one speaker of data", though speaker '1' is there
+    assert train.resolve_speakers(["1"], speakers, Path("data")) == ["1"]
+    assert train.resolve_speakers(["clinic-1"], speakers, Path("data")) == ["clinic-1"]
+    assert train.resolve_speakers(["07"], ["ravdess-07", "ravdess-08"], Path("data")) == ["ravdess-07"]
+    with pytest.raises(InputError, match="^3: is not one speaker of data"):
+        train.resolve_speakers(["3"], ["a-3", "b-3", "c"], Path("data"))  # the end of two, and no speaker '3'
+
+
 def test_the_report_says_which_labels_its_figures_cannot_judge():
     clips = [Clip(Path(f"{s}{label}.wav"), s, label, "manifest") for s in ("ann", "bob")
              for label in train.LABELS[:6]]
