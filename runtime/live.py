@@ -17,6 +17,7 @@ import copy
 import logging
 import math
 import os
+import queue
 import re
 import secrets
 import tempfile
@@ -37,7 +38,7 @@ from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
 from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
-from runtime.arms.physio.features import process_recording, window_features
+from runtime.arms.physio.features import load_signal_library, process_recording, window_features
 from runtime.arms.physio.live import LEAD_S, NUMBER, SAID_ONCE, LiveStress
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
@@ -347,6 +348,8 @@ class VideoSession:
 READOUT_CHANNELS = {"hr": ("heart", "bpm", "{:.0f}"), "eda": ("EDA", "µS", "{:.2f}"), "temp": ("skin", "°C", "{:.1f}")}
 # Where the readout finds the heart rate when no "hr" channel (a strap's) gives it: a board's pulse wave, beat intervals
 BEAT_CHANNELS = ("bvp", "ibi")
+# A readout span: each readout channel's values, the beat channels' samples, and where it ends
+ReadoutSpan = tuple[dict[str, list[float]], Recorder, float]
 
 
 def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float,
@@ -389,7 +392,9 @@ class SensorSession:
 
     A thread of its own judges each physio window ``SETTLE_S`` after it ends, against the session so far
     (``LiveStress``): the "physio-live" track. The "physio" track is judged over the whole session at its end,
-    and over the samples so far at each checkpoint.
+    and over the samples so far at each checkpoint. Another says the readouts: a link's thread only records and
+    hands over, for a link that waits on its readout reads no port meanwhile (a serial board's frames then come in
+    a burst, taken for a board clock that fell behind: dropped, and recorded as a gap).
     """
 
     def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
@@ -397,6 +402,7 @@ class SensorSession:
         from firmware_bridge.runner import LinkThreads
 
         self.links = links
+        load_signal_library()  # before any link's thread runs: its first import takes seconds
         self.physio = PhysioSettings.from_config(settings["physio"])
         self.model = load_physio_model(self.physio.model, settings["runtime"]["backend"])
         self.recorder = Recorder()
@@ -416,6 +422,8 @@ class SensorSession:
         self._beats = Recorder()  # the readout span's BEAT_CHANNELS samples
         self._readout_end_s = self.physio.window_s
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
+        self._spans: queue.SimpleQueue[ReadoutSpan | None] = queue.SimpleQueue()  # to say; None: the session ended
+        self._saying = threading.Thread(target=self._say_readouts, name="sensor-readout", daemon=True)
         self._judged = 0  # windows judged live; the next ends at window_s + _judged * hop_s
         self._next_line_s = self.physio.window_s  # the live stress figure is printed once a window_s
         self._stopped = threading.Event()
@@ -439,33 +447,46 @@ class SensorSession:
             self._read_out(event)
 
     def _read_out(self, sample: Sample) -> None:
-        span = None
         with self._readout_lock:
-            if sample.t_s >= self._readout_end_s:
-                span = self._readout, self._beats, self._readout_end_s
-                self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
-                while self._readout_end_s <= sample.t_s:
-                    self._readout_end_s += self.physio.window_s
+            span = self._take_span(sample.t_s)
             if sample.channel in READOUT_CHANNELS:
                 self._readout[sample.channel].append(sample.value)
             else:
                 self._beats(sample)
         if span is not None:
-            self._say_readout(*span)
+            self._spans.put(span)
 
-    def _flush_readout(self, until_s: float) -> None:
-        """The readout of the span not yet said where it ended by ``until_s`` (the session's end): no later sample
-        comes to say it."""
-        with self._readout_lock:
-            if self._readout_end_s > until_s:
-                return
-            span = self._readout, self._beats, self._readout_end_s
-            self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
+    def _take_span(self, until_s: float) -> ReadoutSpan | None:
+        """The readout span not yet said, where it ended by ``until_s``, and the next one begun (the caller holds
+        ``_readout_lock``); None where it has not ended."""
+        if self._readout_end_s > until_s:
+            return None
+        span = self._readout, self._beats, self._readout_end_s
+        self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
+        while self._readout_end_s <= until_s:
             self._readout_end_s += self.physio.window_s
-        self._say_readout(*span)
+        return span
+
+    def _say_readouts(self) -> None:
+        """The readout thread: each span a sample past its end handed over, and one no sample ended ``SETTLE_S``
+        after its end by the session clock (a board gone silent, a port gone: said then, not as the session ends);
+        until the session's end (None)."""
+        while True:
+            try:
+                span = self._spans.get(timeout=max(0.0, self._readout_end_s + SETTLE_S - self.clock.now_s()))
+            except queue.Empty:
+                with self._readout_lock:
+                    span = self._take_span(self.clock.now_s() - SETTLE_S)
+                if span is None:
+                    continue
+            if span is None:
+                return
+            try:
+                self._say_readout(*span)
+            except Exception as error:  # whatever fails here costs this readout's line, never the next ones
+                log.warning("sensor readout at %.1f s: %s: %s", span[2], type(error).__name__, error)
 
     def _say_readout(self, values: dict[str, list[float]], beats: Recorder, end_s: float) -> None:
-        # the beats are read outside the lock (about 3 ms for 30 s of a 64 Hz wave): other links deliver meanwhile
         window_s = self.physio.window_s
         line = sensor_readout(values, end_s, window_s,
                               math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
@@ -473,16 +494,24 @@ class SensorSession:
             self._say(line)
 
     def start(self) -> None:
+        if self.on_line is not None:
+            self._saying.start()
         self.threads.start()
         if self.stress is not None:
             self._judging.start()
 
     def stop(self, duration_s: float | None = None) -> None:
-        """Stop the links, then judge the windows not judged yet that end by then (and by ``duration_s``)."""
+        """Stop the links, say the readouts not said yet (the last span's where it ended by then: no later sample
+        comes to say it), then judge the windows not judged yet that end by then (and by ``duration_s``)."""
         self.threads.stop()
         self._until_s = min(self.clock.now_s(), math.inf if duration_s is None else duration_s)
-        if self.on_line is not None:
-            self._flush_readout(self._until_s)
+        if self._saying.is_alive():
+            with self._readout_lock:
+                span = self._take_span(self._until_s)
+            if span is not None:
+                self._spans.put(span)
+            self._spans.put(None)
+            self._saying.join()
         self._stopped.set()
         if self._judging.is_alive():
             self._judging.join()

@@ -2,6 +2,9 @@
 
 import math
 import re
+import subprocess
+import sys
+import threading
 
 import neurokit2 as nk
 import numpy as np
@@ -20,9 +23,11 @@ RATE_HZ = 64.0  # the reference board's pulse wave
 def readouts(samples: list[Sample]) -> list[str]:
     """The readout lines a session of default settings (30 s windows) prints as ``samples`` arrive, in time order."""
     lines: list[str] = []
-    session = SensorSession([], load_settings(None), lines.append, SessionClock())
+    session = SensorSession([], load_settings(None), lines.append, SessionClock(monotonic=lambda: 0.0))
+    session.start()
     for sample in sorted(samples, key=lambda s: s.t_s):
         session._deliver(sample)
+    session.stop()  # the readouts handed over are said by then; the clock stood at 0: no span of its own
     return [line for line in lines if "sensors" in line]
 
 
@@ -88,16 +93,76 @@ def test_beat_intervals_alone_give_the_heart_rate_the_physio_track_reads():
     assert math.isnan(beats_heart_rate_bpm(Recorder(), 0.0, 30.0))
 
 
-@pytest.mark.parametrize(("ended_at_s", "last_said"), [(61.0, "at 60.0 s"), (50.0, "at 30.0 s")])
-def test_the_last_span_s_readout_is_said_as_the_session_ends_where_that_span_ended(ended_at_s, last_said):
+@pytest.mark.parametrize(("ended_at_s", "said"), [(61.0, ["at 30.0 s", "at 60.0 s"]), (50.0, ["at 30.0 s"])])
+def test_the_last_span_s_readout_is_said_as_the_session_ends_where_that_span_ended(ended_at_s, said):
     now_s = [0.0]
     lines: list[str] = []
     session = SensorSession([], load_settings(None), lines.append, SessionClock(monotonic=lambda: now_s[0]))
+    session.start()
     for k in range(240):  # a board's EDA to 59.75 s, then none: it stopped
         session._deliver(Sample("eda", k / 4, 2.0, "serial-board"))
-    assert [line for line in lines if "sensors" in line] == ["at 30.0 s: sensors EDA 2.00 µS (last 30 s)"]
     now_s[0] = ended_at_s
     session.stop()
     # was: the span to 60 s never said, no later sample coming to say it; one not ended with the session is not
-    said = [line for line in lines if "sensors" in line]
-    assert said[-1].startswith(f"{last_said}: sensors EDA 2.00 µS")
+    assert [line.split(": sensors")[0] for line in lines if "sensors EDA 2.00 µS (last 30 s)" in line] == said
+
+
+def test_a_link_hands_a_slow_readout_over_and_never_waits_for_it(monkeypatch):
+    import runtime.live as live
+
+    # was: read in the delivering link's thread, which read no port meanwhile (neurokit2's first import: 1.6 s)
+    release, ran_in = threading.Event(), []
+
+    def slow_readout(beats: Recorder, start_s: float, end_s: float) -> float:
+        ran_in.append(threading.current_thread())
+        release.wait(5)
+        return 72.0
+
+    monkeypatch.setattr(live, "beats_heart_rate_bpm", slow_readout)
+    lines: list[str] = []
+    session = SensorSession([], load_settings(None), lines.append, SessionClock(monotonic=lambda: 0.0))
+    session.start()
+    try:
+        for sample in sorted(board(np.zeros(int(31 * RATE_HZ))), key=lambda s: s.t_s):
+            session._deliver(sample)
+        delivered_before_release = not release.is_set()
+    finally:
+        release.set()
+        session.stop()
+    assert delivered_before_release and len(ran_in) == 1 and ran_in[0] is not threading.current_thread()
+    assert "at 30.0 s: sensors heart 72 bpm, EDA 2.00 µS, skin 33.0 °C (last 30 s)" in lines
+
+
+def test_a_span_no_later_sample_ends_is_said_while_the_session_runs(monkeypatch):
+    import runtime.live as live
+
+    monkeypatch.setattr(live, "SETTLE_S", 0.1)
+    said = threading.Event()
+
+    def on_line(line: str) -> None:
+        if "sensors EDA 2.00 µS" in line:
+            said.set()
+
+    session = SensorSession([], load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.5}), on_line,
+                            SessionClock())
+    session.start()
+    try:
+        for k in range(3):  # a board's EDA to 0.5 s, then none: it went silent or its port went
+            session._deliver(Sample("eda", k / 4, 2.0, "serial-board"))
+        # was: said only as the session ended, after lines stamped later
+        assert said.wait(10)
+    finally:
+        session.stop()
+
+
+def test_a_sensor_session_imports_the_signal_library_before_any_link_runs():
+    code = ("import sys\n"
+            "from runtime.clock import SessionClock\n"
+            "from runtime.config import load_settings\n"
+            "from runtime.live import SensorSession\n"
+            "assert 'neurokit2' not in sys.modules\n"
+            "SensorSession([], load_settings(None), None, SessionClock())\n"
+            "print('neurokit2' in sys.modules)\n")
+    # was: imported by the first readout, in the thread of the link that delivered its sample (1.6 s)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "True"

@@ -101,10 +101,12 @@ def test_the_printed_readout_reads_a_channel_from_one_link_as_the_tracks_do_neve
     from runtime.live import SensorSession
 
     lines = []
-    session = SensorSession([], load_settings(None, SHORT_WINDOWS), lines.append, SessionClock())
+    session = SensorSession([], load_settings(None, SHORT_WINDOWS), lines.append, SessionClock(monotonic=lambda: 0.0))
+    session.start()
     for k in range(24):  # two thermometers at 4 Hz, the board first: it is read on every tie
         session._deliver(Sample("temp", k / 4, 33.0, "board"))
         session._deliver(Sample("temp", k / 4 + 0.1, 30.0, "ble-temp"))
+    session.stop()  # the readouts handed over are said by then
     assert set(session.recorder.to_recording("board + thermometer").channels["temp"].values) == {33.0}
     readouts = [line for line in lines if "sensors" in line]
     assert len(readouts) == 5 and all("skin 33.0" in line for line in readouts)  # a median of both: 31.5

@@ -140,6 +140,13 @@ class WindowFeatures:
     reason: str
 
 
+def load_signal_library() -> None:
+    """Import neurokit2 now, where a wait costs nothing (a live session's start, before any sensor's thread runs):
+    its first import, with the pandas, matplotlib and scikit-learn it imports, takes about 1.6 s. Elsewhere it is
+    imported where first used, as a command that never reads a signal need not wait for it."""
+    import neurokit2  # noqa: F401
+
+
 def process_recording(recording: Recording) -> ProcessedSignals:
     """Run neurokit2 over each channel's contiguous stretches, for the whole recording at once."""
     channels = recording.channels
