@@ -7,12 +7,15 @@ too, and the long loops (a live session's chunks and waits, a video's frames, an
 subjects, fits and steps) ask ``raise_if_stop_asked`` at each step: a stop that a library swallowed is raised
 again at the next one. Where a stop could only lose work (a live session under way and its wrap-up) it is kept
 and not raised (``stop_kept``): the loops' checks end the session. Only the first stop is raised; the second is
-said; the third ends the process at once. A hangup (the terminal closed, an SSH connection dropped) is such a stop,
-unless the command was started to outlive it (``nohup``): a hangup ignored then stays ignored.
+said; the third ends the process at once. Stops are counted as Python runs the handler, between its own steps: a
+signal sent again while the main thread is inside one library call is taken once when it returns (Python keeps a
+flag a signal, not a count). A hangup (the terminal closed, an SSH connection dropped) is such a stop, unless the
+command was started to outlive it (``nohup``): a hangup ignored then stays ignored.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import math
 import os
@@ -109,6 +112,17 @@ def _exit_with(outcome: Outcome) -> Callable[[int, FrameType | None], None]:
     return exit_now
 
 
+def _ignore_stops_from_here(handler: Callable[[int, FrameType | None], None]) -> None:
+    """At the process's exit, once the exit functions registered after it have run: stops are ignored where
+    ``handler`` (``_exit_with``'s) takes them. Past this point Python runs no handler of its own, and it gives back
+    the default of one it had set before it frees its modules (0.3-0.9 s with a live session's libraries): a stop
+    then would end the process by the signal, a saved session read as 143. Ignored, the process ends with its
+    command's status."""
+    for number in STOP_SIGNALS:
+        if signal.getsignal(number) is handler:
+            signal.signal(number, signal.SIG_IGN)
+
+
 @contextmanager
 def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
     """Meanwhile, SIGINT, SIGTERM and SIGHUP ask the command to stop (SIGTERM or SIGHUP alone would end the process
@@ -117,11 +131,16 @@ def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
     ``then_exit`` (the command is the process's, which exits next) a stop after it exits at once with the status
     the command set in the ``Outcome`` yielded: a service manager repeating its stop while the interpreter shuts
     down would otherwise end with 143, logged as a failure, a process whose work is done, and a shutdown that
-    hangs is still ended by a stop. Handlers belong to the main thread: elsewhere nothing is set."""
+    hangs (waiting on a thread, in an exit function) is still ended by a stop. From the last exit function on,
+    where Python runs no handler, stops are ignored (``_ignore_stops_from_here``): the process ends with that
+    status all the same. Handlers belong to the main thread: elsewhere nothing is set."""
     outcome = Outcome()
     if threading.current_thread() is not threading.main_thread():
         yield outcome
         return
+    exit_now = _exit_with(outcome)
+    if then_exit:  # registered first, run last: the exit functions of libraries the command loads run before it
+        atexit.register(_ignore_stops_from_here, exit_now)
     before = {}
     try:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once all are ours
@@ -140,6 +159,6 @@ def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
         _kept_only.set()  # a stop between two of these would otherwise leave one handler ours
         for number, handler in before.items():
             if then_exit:
-                handler = _exit_with(outcome)
+                handler = exit_now
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
         _asked.clear()

@@ -150,6 +150,24 @@ def test_a_stop_once_the_process_s_command_is_done_exits_at_once_with_the_comman
     assert done.stdout.splitlines()[-1] == f"status {status}" and done.returncode == status
 
 
+def test_a_stop_as_the_interpreter_frees_its_modules_leaves_the_command_s_status(tmp_path):
+    # Python runs no handler by then and had given the signal's default back: was killed by it (-15, read as 143)
+    script = ("import os, sys, time\nimport runtime.cli as cli\nclass FreedLast:\n"
+              "    def __del__(self, write=os.write, sleep=time.sleep):\n        write(1, b'freeing\\n')\n"
+              "        sleep(3)\nlast = FreedLast()\ncli._run = lambda args: 3\n"
+              "sys.argv = ['emotrace', 'models', 'list']\nsys.exit(cli.main())\n")
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        assert process.stdout.readline() == b"freeing\n"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 3
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+
+
 def test_a_stop_landing_as_the_command_ends_is_the_status_a_later_stop_exits_with(tmp_path):
     # the stop lands as the command's warnings handler is taken down: main says 'interrupted', 130; a repeated stop
     # during shutdown exits 130 too (was 0, the status the command had returned before the stop)
