@@ -61,8 +61,7 @@ def classify_windows(
     # The model judges each window against the session's own baseline: a few minutes, in several windows.
     reason = ""
     if recording.duration_s < MIN_BASELINE_S:
-        reason = (f"recording too short for a session baseline ({seconds_below(recording.duration_s)} s < "
-                  f"{MIN_BASELINE_S:g} s)")
+        reason = too_short_reason(recording.duration_s, until_s)
     elif len(windows) < MIN_BASELINE_WINDOWS:
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
     if reason:  # said once here too: in the windows alone, a run with no stress figure at all looked like success
@@ -77,6 +76,15 @@ def classify_windows(
         live = LiveStress(model, settings)
         return [live.add(w) for w in windows]
     return classify_session(windows, model)
+
+
+def too_short_reason(recorded_s: float, until_s: float | None) -> str:
+    """Why no window has a session baseline where the samples end at ``recorded_s``; ``until_s``: the live session's
+    length, which the samples of sensors that stopped early fall short of (what is measured is where they end)."""
+    if until_s is None:
+        return f"recording too short for a session baseline ({seconds_below(recorded_s)} s < {MIN_BASELINE_S:g} s)"
+    return (f"recording too short for a session baseline (sensor samples to {seconds_below(recorded_s)} s of the "
+            f"session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
 
 
 def seconds_below(t_s: float) -> str:

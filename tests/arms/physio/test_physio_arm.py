@@ -550,3 +550,14 @@ def test_a_library_caller_s_window_out_of_range_is_refused_naming_the_setting_be
     # was: the recording read whole, then numpy's 'window_s and hop_s must be positive finite numbers'
     with pytest.raises(InputError, match=rf"^{setting}: must be a number of seconds from 0.1 to 86400"):
         settings_as_trained(load_physio_model("physio-stress"), window_s, hop_s)
+
+
+def test_a_live_session_outlasting_its_sensors_is_said_to_have_their_samples_to_where_they_end(caplog):
+    from runtime.arms.physio.recording import Channel
+
+    times_s = np.arange(24) / 4  # a board's EDA to 6 s in a 25 s session
+    recording = Recording("serial-board", {"eda": Channel("eda", "uS", times_s, 2.0 + 0.01 * (times_s % 3), 4.0)})
+    windows = classify_windows(recording, load_physio_model(), PhysioSettings(), until_s=25.0)
+    # was: 'recording too short for a session baseline (6.0 s < 300 s)', read as the session's length
+    assert {w.reason for w in windows} == {"recording too short for a session baseline (sensor samples to 6.0 s of "
+                                           "the session's 25.0 s, under 300 s)"}
