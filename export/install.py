@@ -23,6 +23,8 @@ log = logging.getLogger("emotrace.export")
 CARD_FILE = "card.json"
 # What a refusal to replace the repo's model says to do instead.
 REPLACE_OR_ELSEWHERE = "give --replace to replace it, or --models-dir DIR to export into another folder"
+# The same for an export given its model folder itself (--out).
+REPLACE_OR_ANOTHER_OUT = "give --replace to replace it, or --out naming a folder outside the repo's models/"
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> Path:
@@ -62,11 +64,13 @@ def guarded_models_dir(models_dir: Path | str | None, replace: bool) -> tuple[Pa
     return (REPO_MODELS_DIR if models_dir is None else Path(models_dir)), shipped
 
 
-def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], str] | None = None) -> None:
+def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], str] | None = None,
+                               instead: str = REPLACE_OR_ELSEWHERE) -> None:
     """An ``InputError`` where ``target``, a model folder in the repo's models/, holds a model that an export would
     replace unasked (no ``--replace``): every command reading it would read another model, said only afterwards.
     ``reason``: why the card's model may not be replaced ('' where it may, as audio's retrain on the same data);
-    without it any model there is kept. A card that cannot be read is refused: what it holds cannot be told."""
+    without it any model there is kept. A card that cannot be read is refused: what it holds cannot be told.
+    ``instead``: what the refusal says to do instead."""
     card_path = Path(target) / CARD_FILE
     if not card_path.is_file():
         return
@@ -74,11 +78,10 @@ def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], 
         card = read_json_object(card_path, what="model card")
     except InputError as error:
         raise InputError(error.source, f"{error.problem}, so what an export would replace cannot be told: "
-                         f"{REPLACE_OR_ELSEWHERE}") from None
+                         f"{instead}") from None
     why = reason(card) if reason else f"which every command reading {Path(target).name} uses"
     if why:
-        raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {why}: "
-                         f"{REPLACE_OR_ELSEWHERE}")
+        raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {why}: {instead}")
 
 
 def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str) -> tuple[Path, bool]:
@@ -88,6 +91,22 @@ def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str) 
     if shipped and not replace:
         refuse_unasked_replacement(folder / model_id)
     return folder / model_id, shipped
+
+
+def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
+    """The model folder an export given it as ``--out`` writes, checked before any work: never one holding a model
+    of another task than ``task`` nor files of no model (``check_install_target``), and, in the repo's models/
+    (by any path), whose models every command reads, a model there only with ``replace``, as ``guarded_target``;
+    ``replace`` for a folder elsewhere is refused rather than ignored."""
+    out = Path(out)
+    shipped = out.resolve().parent == REPO_MODELS_DIR.resolve()
+    if replace and not shipped:
+        raise InputError("--replace", f"not needed with --out {out}: only a folder in the repo's models/, whose "
+                         "model every command reads, is guarded; give one or the other")
+    check_install_target(out, task=task)  # first: --replace could not help with a model of another task
+    if shipped and not replace:
+        refuse_unasked_replacement(out, instead=REPLACE_OR_ANOTHER_OUT)
+    return out
 
 
 def destination_option(shipped: bool) -> str:

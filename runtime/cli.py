@@ -394,6 +394,9 @@ def _add_backbone_commands(sub: Subparsers, export: Subparsers) -> None:
     p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio --audio-backbone'")
     p.add_argument("--out", type=Path, required=True, help="model folder to write (card.json, ONNX files)")
     p.add_argument("--id", default=None, help="model id in the card")
+    p.add_argument("--replace", action="store_true",
+                   help="with --out naming a folder in the repo's models/: replace the model there, which every "
+                        "command reading it then uses")
     p.add_argument("--distil", action="store_true",
                    help="export a small student trained on the model's outputs")
     p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")
@@ -433,9 +436,10 @@ def _run_export_audio_backbone(args: argparse.Namespace) -> None:
         given = {"steps": args.steps, "hard_label_weight": args.hard_label_weight}
         settings = DistillSettings(**{k: v for k, v in given.items() if v is not None})
         metrics = distill_trained(args.trained, args.out, unlabelled=args.unlabelled, settings=settings,
-                                  model_id=args.id or "audio-emotion-student")
+                                  model_id=args.id or "audio-emotion-student", replace=args.replace)
     else:
-        metrics = export_trained(args.trained, args.out, model_id=args.id or "audio-emotion-backbone")
+        metrics = export_trained(args.trained, args.out, model_id=args.id or "audio-emotion-backbone",
+                                 replace=args.replace)
     _say(summary_line(args.out, metrics))
 
 

@@ -20,7 +20,8 @@ from export.audio.backbones.data import clip_waveform_windows, read_window_table
 from export.audio.backbones.models import WaveformNormalizer, run_batched
 from export.audio.backbones.train import clip_probs
 from export.face.metrics import classification_report
-from export.install import CARD_FILE, installing, write_card
+from export.install import CARD_FILE, guarded_out, installing, write_card
+from runtime.arms.audio.model import WAVEFORM_TASK
 from runtime.errors import InputError
 from runtime.files import check_output_folder
 
@@ -190,8 +191,10 @@ def distill_trained(
     settings: DistillSettings = DistillSettings(),
     model_id: str = "audio-emotion-student",
     latency_repeats: int = 10,
+    replace: bool = False,
 ) -> dict:
-    """Distil a trained backbone into ``StudentNet``, export it (float + INT8) with a card; return metrics.
+    """Distil a trained backbone into ``StudentNet``, export it (float + INT8) with a card; return metrics. A model
+    in the repo's models/ is replaced only with ``replace``, and a model of another task never (``guarded_out``).
 
     The student learns on the training speakers' windows (and any unlabelled speech); the speakers held out
     in training (``held_out`` in windows.csv) judge it, against their true labels and against the teacher.
@@ -204,6 +207,7 @@ def distill_trained(
     if not 0.0 <= settings.hard_label_weight <= 1.0:
         raise InputError(str(settings.hard_label_weight), "--hard-label-weight must lie between 0 and 1")
     check_output_folder(out, {"trained folder": trained})
+    guarded_out(out, replace, WAVEFORM_TASK)  # before minutes of distilling
     teacher, description = load_trained(trained)
     check_output_folder(out, {"trained folder": trained, "backbone's folder": Path(description["folder"])})
     with installing(out) as staging:  # a refused or failed export leaves an earlier one whole

@@ -26,8 +26,9 @@ from export.audio.backbones.models import (
 )
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.audio.latency import onnx_run_times_ms
-from export.install import installing, model_version, write_card
+from export.install import guarded_out, installing, model_version, write_card
 from export.quantization import quiet_quantizer
+from runtime.arms.audio.model import WAVEFORM_TASK
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_folder, read_json_object
@@ -195,7 +196,7 @@ def waveform_card(model_id: str, labels: list[str], metrics: dict, licence: dict
     return {
         "id": model_id,
         "version": model_version(int8_digest),
-        "task": "audio-emotion-waveform",
+        "task": WAVEFORM_TASK,
         "labels": labels,
         "files": {"default": INT8_FILE, "float": FLOAT_FILE},
         "sha256": {},
@@ -219,10 +220,13 @@ def export_trained(
     model_id: str = "audio-emotion-backbone",
     check_windows: np.ndarray | None = None,
     latency_repeats: int = 10,
+    replace: bool = False,
 ) -> dict:
-    """ONNX float + INT8 of a trained backbone, checked and timed; returns the card's metrics."""
+    """ONNX float + INT8 of a trained backbone, checked and timed; returns the card's metrics. A model in the
+    repo's models/ is replaced only with ``replace``, and a model of another task never (``guarded_out``)."""
     trained, out = Path(trained), Path(out)
     check_output_folder(out, {"trained folder": trained})
+    guarded_out(out, replace, WAVEFORM_TASK)
     model, description = load_trained(trained)
     check_targets = None
     if check_windows is None:  # read before anything is written: a bad windows.csv leaves no half export

@@ -343,10 +343,11 @@ def test_a_refused_export_leaves_an_earlier_export_as_it_was(tmp_path, capsys, t
     fragment = spoil(folder)
     out = tmp_path / "model"
     out.mkdir()
-    (out / "card.json").write_text("{}")  # an earlier export, finished
+    earlier = json.dumps({"task": "audio-emotion-waveform"})  # an earlier export, finished
+    (out / "card.json").write_text(earlier)
     argv = ["export", "audio-backbone", str(folder), "--out", str(out)]
     _refused(capsys, argv + [a.format(missing=tmp_path / "missing") for a in extra], fragment)
-    assert sorted(p.name for p in out.iterdir()) == ["card.json"] and (out / "card.json").read_text() == "{}"
+    assert sorted(p.name for p in out.iterdir()) == ["card.json"] and (out / "card.json").read_text() == earlier
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
 
 
@@ -356,6 +357,82 @@ def test_export_will_not_replace_a_folder_that_is_no_model(tmp_path, capsys, tra
     (out / "session.txt").write_text("keep me")
     _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(out)], "holds files but no card.json")
     assert (out / "session.txt").read_text() == "keep me"
+
+
+@pytest.fixture()
+def repo_models(tmp_path, monkeypatch) -> Path:
+    """A stand-in for the repo's models/ holding a voice model and a face model, as shipped."""
+    import export.install
+
+    models = tmp_path / "repo" / "models"
+    for model_id, task in (("audio-emotion", "audio-emotion-waveform"), ("face-expression-cnn", "face-expression")):
+        (models / model_id).mkdir(parents=True)
+        card = {"id": model_id, "version": "2026.12.02-0123abcd", "task": task}
+        (models / model_id / "card.json").write_text(json.dumps(card))
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", models)
+    return models
+
+
+def _no_work(monkeypatch) -> None:
+    """Fail the test where the export starts its work (reading the trained run) before a refusal."""
+    import export.audio.backbones.onnx_export as onnx_export
+
+    def loaded(*_args, **_kwargs):
+        raise AssertionError("the trained run was read before the refusal")
+
+    monkeypatch.setattr(onnx_export, "load_trained", loaded)
+
+
+def _folders(models: Path) -> dict[str, str]:
+    return {str(p.relative_to(models)): p.read_text() for p in sorted(models.rglob("*")) if p.is_file()} | {
+        p.name: "" for p in models.iterdir() if p.name.startswith(".")}
+
+
+@pytest.mark.parametrize("extra", [[], ["--distil", "--steps", "2"]], ids=["export", "student"])
+def test_export_into_the_repos_models_replaces_a_model_there_only_with_replace(
+    tmp_path, capsys, monkeypatch, trained, repo_models, extra
+):
+    before = _folders(repo_models)
+    _no_work(monkeypatch)
+    # by another path to the same folder too
+    for out in (repo_models / "audio-emotion", repo_models / ".." / "models" / "audio-emotion"):
+        _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(out), *extra],
+                 "holds audio-emotion 2026.12.02-0123abcd", "give --replace to replace it, or --out naming a folder")
+    assert _folders(repo_models) == before
+
+
+@pytest.mark.parametrize("extra", [[], ["--replace"], ["--distil", "--steps", "2", "--replace"]],
+                         ids=["plain", "replace", "student-replace"])
+def test_export_never_replaces_a_model_of_another_task(tmp_path, capsys, monkeypatch, trained, repo_models, extra):
+    before = _folders(repo_models)
+    _no_work(monkeypatch)
+    _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(repo_models / "face-expression-cnn"),
+                      *extra], "holds a model for 'face-expression', not 'audio-emotion-waveform'")
+    # elsewhere as well: an earlier face export is no voice model's to replace
+    elsewhere = tmp_path / "face-model"
+    shutil.copytree(repo_models / "face-expression-cnn", elsewhere)
+    _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(elsewhere)],
+             "holds a model for 'face-expression'")
+    assert _folders(repo_models) == before
+
+
+def test_replace_outside_the_repos_models_is_refused_not_ignored(tmp_path, capsys, monkeypatch, trained, repo_models):
+    _no_work(monkeypatch)
+    out = tmp_path / "model"
+    _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(out), "--replace"],
+             f"--replace: not needed with --out {out}")
+    assert not out.exists()
+
+
+def test_replace_exports_over_the_voice_model_in_the_repos_models(capsys, trained, repo_models):
+    assert main(["export", "audio-backbone", str(trained), "--out", str(repo_models / "audio-emotion"),
+                 "--replace"]) == 0
+    card = json.loads((repo_models / "audio-emotion" / "card.json").read_text())
+    assert card["id"] == "audio-emotion-backbone" and card["task"] == "audio-emotion-waveform"
+    assert (repo_models / "face-expression-cnn" / "card.json").is_file()
+    # a new folder in the repo's models/ holds nothing to replace: no --replace needed
+    assert main(["export", "audio-backbone", str(trained), "--out", str(repo_models / "audio-emotion-wavlm")]) == 0
+    assert json.loads((repo_models / "audio-emotion-wavlm" / "card.json").read_text())["id"] == "audio-emotion-backbone"
 
 
 @pytest.mark.parametrize(
