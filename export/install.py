@@ -125,6 +125,16 @@ def destination_note(model_id: str, shipped: bool) -> str:
             "(`--replace`, without it, would export over that one).")
 
 
+def with_destination(rebuild: str, shipped: bool) -> str:
+    """``rebuild``, a card's Rebuild line ending in its export command (then perhaps a ``  # `` comment), with that
+    command's destination set to ``destination_option(shipped)``: a line carried over from an earlier card (one
+    written before the guard, or exported elsewhere) would otherwise contradict the note beside it
+    (``destination_note``), or name a command the guard refuses."""
+    command, marker, comment = rebuild.partition("  # ")
+    command = re.sub(r" (--replace|--models-dir \S+)$", "", command.rstrip())
+    return f"{command} {destination_option(shipped)}{marker}{comment}"
+
+
 def rebuilt_beside(rebuild: str) -> bool:
     """Whether a card's Rebuild line exports beside the repo's models/ (``destination_option``): such a card was
     exported elsewhere."""

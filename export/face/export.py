@@ -32,6 +32,7 @@ from export.install import (
     installing,
     model_version,
     rebuilt_beside,
+    with_destination,
     write_card,
 )
 from export.quantization import MAX_INT8_LOSS
@@ -236,7 +237,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 
     float_path = Path(float_path)
     check_model_id(model_id)
-    folder, _ = guarded_target(models_dir, replace, model_id)
+    folder, shipped = guarded_target(models_dir, replace, model_id)
     check_splits(data_root)
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
@@ -254,6 +255,8 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
         raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
     check_install_target(folder, task=FACE_TASK)  # never another kind of model, before minutes of quantizing
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
+    if card.get("rebuild"):  # kept from the earlier card, whose export may have gone elsewhere or predate --replace
+        card["rebuild"] = with_destination(card["rebuild"], shipped)
     with installing(folder) as staging:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
     return folder

@@ -2,7 +2,14 @@ import stat
 
 import pytest
 
-from export.install import install_folder, installing, model_version, staging_folder, write_card
+from export.install import (
+    install_folder,
+    installing,
+    model_version,
+    staging_folder,
+    with_destination,
+    write_card,
+)
 from runtime.errors import InputError
 from tests.export.cards import assert_card_as_exports_write_it
 
@@ -147,3 +154,11 @@ def test_an_export_over_a_model_says_which_it_replaced(tmp_path, caplog):
     with caplog.at_level("WARNING"), installing(tmp_path / "models" / "new") as staging:
         (staging / "card.json").write_text("{}")
     assert "replaced" not in caplog.text  # a first install replaces nothing
+
+
+@pytest.mark.parametrize("destination", ["", " --replace", " --models-dir DIR", " --models-dir /m"])
+@pytest.mark.parametrize(("shipped", "option"), [(True, "--replace"), (False, "--models-dir DIR")])
+def test_a_carried_over_rebuild_line_gets_this_models_destination_once(destination, shipped, option):
+    line = "a && emotrace export x RUN" + destination
+    assert with_destination(line, shipped) == f"a && emotrace export x RUN {option}"
+    assert with_destination(f"{line}  # seed=1", shipped) == f"a && emotrace export x RUN {option}  # seed=1"

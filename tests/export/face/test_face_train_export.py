@@ -77,6 +77,33 @@ def test_a_float_graph_requantizes_into_its_model_folder_keeping_the_training_re
     assert ExpressionModel(folder).predict(np.full((1, 48, 48), 90, np.uint8)).shape == (1, 7)
 
 
+@pytest.mark.parametrize("shipped", [True, False], ids=["repo-models", "beside"])
+@pytest.mark.parametrize("old_destination", ["", " --models-dir DIR", " --replace"],
+                         ids=["before-the-guard", "beside", "replace"])
+def test_a_requantized_card_says_where_its_rebuild_puts_the_model_as_its_note_does(
+        trained, tiny_fer, tmp_path, monkeypatch, shipped, old_destination):
+    import export.install
+    from export.face.export import requantize_face
+
+    models = tmp_path / "models"
+    if shipped:  # this folder stands in for the repo's models/
+        monkeypatch.setattr(export.install, "REPO_MODELS_DIR", models)
+    folder = export_face(trained, tiny_fer, models_dir=models, replace=False)
+    card = json.loads((folder / "card.json").read_text())
+    command, marker, comment = card["rebuild"].partition("  # ")  # a tiny run's settings are named after '  # '
+    assert marker and command.endswith(" --replace" if shipped else " --models-dir DIR")
+    export_part = command.removesuffix(" --replace").removesuffix(" --models-dir DIR")
+    card["rebuild"] = f"{export_part}{old_destination}  # {comment}"  # as an earlier card may have had it
+    (folder / "card.json").write_text(json.dumps(card))
+    requantize_face(trained / "expression_float.onnx", tiny_fer, models_dir=models, replace=shipped)
+    rebuild = json.loads((folder / "card.json").read_text())["rebuild"]
+    # was: the old line kept, e.g. no destination beside a note saying '`--replace`: over the model ...'
+    option = "--replace" if shipped else "--models-dir DIR"
+    assert rebuild == f"{export_part} {option}  # {comment}"
+    note = "`--replace`: over the model" if shipped else "`--models-dir DIR`: the folder this model was exported into"
+    assert note in (folder / "MODEL_CARD.md").read_text()
+
+
 def test_requantizing_something_that_is_not_a_float_graph_is_one_line(trained, tiny_fer, tmp_path, capsys):
     from runtime.cli import main
 
