@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import math
 import os
 import signal
@@ -112,15 +113,21 @@ def _exit_with(outcome: Outcome) -> Callable[[int, FrameType | None], None]:
     return exit_now
 
 
-def _ignore_stops_from_here(handler: Callable[[int, FrameType | None], None]) -> None:
-    """At the process's exit, once the exit functions registered after it have run: stops are ignored where
-    ``handler`` (``_exit_with``'s) takes them. Past this point Python runs no handler of its own, and it gives back
-    the default of one it had set before it frees its modules (0.3-0.9 s with a live session's libraries): a stop
-    then would end the process by the signal, a saved session read as 143. Ignored, the process ends with its
-    command's status."""
-    for number in STOP_SIGNALS:
-        if signal.getsignal(number) is handler:
-            signal.signal(number, signal.SIG_IGN)
+def _end_process(outcome: Outcome) -> None:
+    """The last exit function: the printed lines and the logs flushed, the process ends with its command's status
+    without freeing its modules. Freeing them runs libraries' teardown and objects' finalizers, where Python runs
+    no handler and had given a stop's default back: a hang there could be ended by SIGKILL alone, and a stop there
+    ended the process by the signal, a saved session read as 143. Exit functions registered before the command
+    began (other than logging's, run here) are skipped. Without a status (the command raised) the process ends
+    the usual way."""
+    if outcome.status is None:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed or missing stream: never the exit
+            stream.flush()
+    with contextlib.suppress(Exception):
+        logging.shutdown()  # registered before the command, so it would run after this: run here instead
+    os._exit(outcome.status)
 
 
 @contextmanager
@@ -131,16 +138,16 @@ def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
     ``then_exit`` (the command is the process's, which exits next) a stop after it exits at once with the status
     the command set in the ``Outcome`` yielded: a service manager repeating its stop while the interpreter shuts
     down would otherwise end with 143, logged as a failure, a process whose work is done, and a shutdown that
-    hangs (waiting on a thread, in an exit function) is still ended by a stop. From the last exit function on,
-    where Python runs no handler, stops are ignored (``_ignore_stops_from_here``): the process ends with that
-    status all the same. Handlers belong to the main thread: elsewhere nothing is set."""
+    hangs (waiting on a thread, in an exit function) is still ended by a stop. The last exit function
+    (``_end_process``) ends the process with that status without freeing its modules, so nothing hangs after it.
+    Handlers belong to the main thread: elsewhere nothing is set."""
     outcome = Outcome()
     if threading.current_thread() is not threading.main_thread():
         yield outcome
         return
     exit_now = _exit_with(outcome)
     if then_exit:  # registered first, run last: the exit functions of libraries the command loads run before it
-        atexit.register(_ignore_stops_from_here, exit_now)
+        atexit.register(_end_process, outcome)
     before = {}
     try:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # a stop meanwhile comes once all are ours

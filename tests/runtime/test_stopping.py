@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from runtime import pipeline
+from runtime import pipeline, stopping
 from runtime.config import load_settings
 from runtime.live import until
 from runtime.sources.audio import AudioChunk
@@ -135,6 +136,7 @@ def test_the_process_s_own_command_leaves_a_handler_for_stops_after_it_and_the_t
                    if number not in kept)
         assert all(after[number] == signal.SIG_IGN for number in kept)
     finally:  # all of them: was SIGINT and SIGTERM alone, SIGHUP left ignored for the rest of the test run
+        atexit.unregister(stopping._end_process)  # the test run ends with its own status, not this command's
         for number, handler in before.items():
             signal.signal(number, handler)
 
@@ -150,18 +152,39 @@ def test_a_stop_once_the_process_s_command_is_done_exits_at_once_with_the_comman
     assert done.stdout.splitlines()[-1] == f"status {status}" and done.returncode == status
 
 
-def test_a_stop_as_the_interpreter_frees_its_modules_leaves_the_command_s_status(tmp_path):
-    # Python runs no handler by then and had given the signal's default back: was killed by it (-15, read as 143)
-    script = ("import os, sys, time\nimport runtime.cli as cli\nclass FreedLast:\n"
-              "    def __del__(self, write=os.write, sleep=time.sleep):\n        write(1, b'freeing\\n')\n"
-              "        sleep(3)\nlast = FreedLast()\ncli._run = lambda args: 3\n"
+def run_cli_exiting(tmp_path, setup: str) -> subprocess.Popen:
+    """The process's own command (returning 3) in a process of its own, ``setup`` run before it."""
+    script = (f"import logging, os, sys, time\nimport runtime.cli as cli\n{setup}\ncli._run = lambda args: 3\n"
               "sys.argv = ['emotrace', 'models', 'list']\nsys.exit(cli.main())\n")
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
-                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    return subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+
+
+def test_a_stop_in_the_last_exit_function_ends_the_process_at_once_with_the_command_s_status(tmp_path):
+    # a log flush that hangs as the process exits: was ignored from the last exit function on (and, before that,
+    # killed by the signal as modules were freed, -15 read as 143)
+    setup = ("class Stuck(logging.Handler):\n    def emit(self, record): pass\n"
+             "    def flush(self, write=os.write, sleep=time.sleep):\n        write(1, b'flushing\\n')\n"
+             "        sleep(60)\nlogging.getLogger().addHandler(Stuck())")
+    process = run_cli_exiting(tmp_path, setup)
     try:
-        assert process.stdout.readline() == b"freeing\n"
+        assert process.stdout.readline() == b"flushing\n"
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=60) == 3
+        assert process.wait(timeout=20) == 3
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
+
+
+def test_a_finalizer_that_would_hang_as_modules_are_freed_does_not_hold_the_exit(tmp_path):
+    # was: the process waited out the hang, and a stop meanwhile was ignored
+    setup = ("class FreedLast:\n    def __del__(self, write=os.write, sleep=time.sleep):\n"
+             "        write(1, b'freeing\\n')\n        sleep(60)\nlast = FreedLast()")
+    process = run_cli_exiting(tmp_path, setup)
+    try:
+        assert process.wait(timeout=30) == 3
+        assert process.stdout.read() == b""  # nothing was freed
     finally:
         process.kill()
         process.wait()
