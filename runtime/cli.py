@@ -463,8 +463,8 @@ def _add_fusion_data_args(p: argparse.ArgumentParser, out_help: str | None = Non
 
 def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p = train.add_parser("fusion", help="train the learned fusers on paired data; ONNX + card into models/")
-    _add_fusion_data_args(p, "with --sessions: the folder the recordings are analysed into, kept for a retry "
-                             "(default: a temporary folder); nothing else is written there")
+    _add_fusion_data_args(p, "with --sessions: the folder the recordings are analysed into, kept after (default: a "
+                             "temporary folder, removed once they are read); nothing else is written there")
     p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
     p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true", help=REPLACE_HELP)

@@ -53,7 +53,7 @@ def paired_data(
     out_dir: Path | None,
 ) -> PairedData:
     """Paired windows from classify tables, or from labelled real sessions (analysed into ``out_dir``/sessions,
-    kept for a retry; a temporary folder without one)."""
+    kept; without one, a temporary folder removed once they are read)."""
     if not 0.0 < test_fraction < 1.0:
         raise InputError("--test-fraction", "must be between 0 and 1")
     if sessions is not None:

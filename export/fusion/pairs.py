@@ -14,6 +14,7 @@ video/audio file it analyses) with labelled segments, and yields the same ``Pair
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,7 +244,8 @@ def sessions_from_manifest(
     settings: dict | None = None,
 ) -> PairedData:
     """Analysed sessions with labelled segments → windows on the fusion grid, labelled by segment midpoints.
-    """
+    Recordings are analysed into ``cache_dir``, or into a temporary folder removed once they are read (on an error
+    too); each run analyses them again."""
     import tempfile
 
     from runtime.config import load_settings
@@ -251,17 +253,20 @@ def sessions_from_manifest(
 
     rows = read_manifest(manifest)
     settings = settings or load_settings()
-    cache = Path(cache_dir or tempfile.mkdtemp(prefix="fusion-sessions-"))
     by_session: dict[str, list[dict[str, str]]] = {}
     for row in rows:
         by_session.setdefault(row["session"], []).append(row)
     aligned, modalities = [], []
-    for name, segments in by_session.items():
-        path = Path(name) if Path(name).is_absolute() else Path(manifest).parent / name
-        tracks = _session_tracks(path, cache, settings)
-        a = align_tracks(tracks, window_s, hop_s)
-        aligned.append((a, segments, (segments[0].get("person") or "").strip() or name))
-        modalities += [m for m in a.emotion.modalities if m not in modalities]
+    # without a folder of the caller's, the analyses (per-patient emotion timelines) go once the sessions are read
+    with contextlib.ExitStack() as stack:
+        cache = Path(cache_dir) if cache_dir else Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="fusion-sessions-")))
+        for name, segments in by_session.items():
+            path = Path(name) if Path(name).is_absolute() else Path(manifest).parent / name
+            tracks = _session_tracks(path, cache, settings)
+            a = align_tracks(tracks, window_s, hop_s)
+            aligned.append((a, segments, (segments[0].get("person") or "").strip() or name))
+            modalities += [m for m in a.emotion.modalities if m not in modalities]
     probs, quality, targets, persons, sequence = [], [], [], [], []
     supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)
     for session_id, (a, segments, person) in enumerate(aligned):

@@ -357,3 +357,40 @@ def test_evaluation_fuses_a_labelled_session_as_analyze_does(tmp_path, method):
                 if any(a <= 0.5 * (w.start_s + w.end_s) < b for a, b in ((0, 10), (13, 17), (20, 30)))]
     assert evaluated == pytest.approx(np.array(labelled), abs=1e-6)
     assert compare(paired, ["mean"])["windows"]["test"] == len(targets)
+
+
+@pytest.mark.parametrize("missing", [False, True])
+def test_train_fusion_on_recordings_without_out_leaves_no_analyses_behind(tmp_path, monkeypatch, missing):
+    # was: a fusion-sessions-* folder of every session's timeline left in the temp dir for good, on an error too
+    import tempfile
+
+    import export.fusion.cli as fusion_cli
+    import runtime.pipeline as pipeline
+
+    _sessions(tmp_path)
+    manifest = tmp_path / "manifest.csv"
+    for k in range(4):
+        (tmp_path / f"s{k}.wav").write_bytes(b"")  # recordings, analysed by the stand-in below
+    manifest.write_text(manifest.read_text().replace(".json,", ".wav,")
+                        + ("s9.wav,0,12,happy,p9\n" if missing else ""))
+
+    def analyze_file(path, out, settings, fuse=True):
+        out.mkdir(parents=True)
+        timeline = Timeline.read(path.with_suffix(".json"))
+        (out / "timeline.json").write_text(timeline.to_json())
+        written.append(out)
+        return timeline
+
+    def train_fusion(make_paired, *args, **kwargs):
+        assert make_paired().description["sessions"] == 4
+        return []
+
+    written: list = []
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(pipeline, "analyze_file", analyze_file)
+    monkeypatch.setattr(fusion_cli, "train_fusion", train_fusion)
+    assert main(["train", "fusion", "--sessions", str(manifest)]) == (2 if missing else 0)
+    assert written and all(temp in out.parents for out in written)
+    assert list(temp.iterdir()) == []
