@@ -497,6 +497,7 @@ class BleNotifyLink(SensorLink):
         """The battery level where the sensor offers it (``battery_pct``, for the connection's status line), None
         where it does not or the read failed. No sample: read once a connection, it is no signal (a channel of it
         had no rate, or a bogus one after a few reconnections). A failed read costs the level, not the heart rate."""
+        self.battery_pct = None  # a level from an earlier connection is no level of this one
         if not self.client.has_characteristic(BATTERY_LEVEL):
             return None
         try:

@@ -546,6 +546,38 @@ class DrainingStrap(SimulatedPeripheral):
         self.vanish_after = self.sent + self.every
 
 
+class BatteryLostOnReconnect(DrainingStrap):
+    """A strap whose battery level reads on its first connection only: later ones fail the read, or offer none."""
+
+    def __init__(self, script, offered: bool, **kwargs):
+        super().__init__(script, [80], every=3, **kwargs)
+        self.offered = offered
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.connects > 1 and not self.offered:
+            self.battery_pct = None
+
+    async def read(self, uuid):
+        if self.connects > 1:
+            raise RuntimeError("GATT read failed in the stack")
+        return await super().read(uuid)
+
+
+@pytest.mark.parametrize("offered", [True, False])
+def test_a_level_unread_on_a_later_connection_is_not_the_earlier_one(offered):
+    # was: 'battery 80 %' on every connection after the first, the first connection's level said again
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 10)]
+    peripheral = BatteryLostOnReconnect(script, offered, now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=6, backoff_s=(0.5,))
+    connected = [s.detail for s in recorder.statuses if s.state == "connected"]
+    assert len(connected) >= 2
+    assert connected[0] == "heart rate notifications on; battery 80 %"
+    assert all(d.endswith("heart rate notifications on") for d in connected[1:])
+    assert any("battery level unreadable" in s.detail for s in recorder.statuses) == offered
+
+
 @pytest.mark.parametrize(("levels", "warned"), [
     ([80], []),
     ([BATTERY_LOW_PCT], [BATTERY_LOW_PCT]),  # said once, not at each of four reconnections
