@@ -258,18 +258,30 @@ def test_a_short_log_loses_a_local_fault_s_rows_not_the_file(tmp_path, caplog, s
 @pytest.mark.parametrize(("stamps_s", "column", "refused"), [
     ([100, 101, 1, 2], "time_s", r"line 4: column 'time_s' steps back by 100 s"),  # two halves: neither is the stray
     ([0, 1, 3, 2, 5, 4, 6, 7], "time_s",
-     r"line 5 \(3.0 then 2.0\): 4 of its 8 rows \(50 %\) cannot be placed"),  # two swaps
+     r"line 5 \(3.0 then 2.0\): 4 of its 8 rows \(50 %\) cannot be placed, 10 % or more:"),  # two swaps
     # two rows, the second stamped under 1 s before the first: neither can be placed, no row is left to read (was
     # let through as one local fault, an internal IndexError on no rows)
-    ([0.5, 0.2], "time_s", r"line 3 \(0.5 then 0.2\): 2 of its 2 rows \(100 %\) cannot be placed"),
+    ([0.5, 0.2], "time_s",
+     r"line 3 \(0.5 then 0.2\): 2 of its 2 rows \(100 %\) cannot be placed, fewer than two left:"),
     ([1_700_000_000.5, 1_700_000_000.2], "timestamp",
      r"line 3 \(1700000000.5 then 1700000000.2\): 2 of its 2 rows \(100 %\) cannot be placed"),
     # one row left in order of three: no clock to read it on
-    ([0, 2, 1], "time_s", r"line 4 \(2.0 then 1.0\): 2 of its 3 rows \(66.7 %\) cannot be placed"),
+    ([0, 2, 1], "time_s",
+     r"line 4 \(2.0 then 1.0\): 2 of its 3 rows \(66.7 %\) cannot be placed, fewer than two left:"),
 ])
 def test_a_short_log_beyond_one_local_fault_is_refused(tmp_path, stamps_s, column, refused):
     with pytest.raises(InputError, match=refused):
         read_csv(_short_log(tmp_path / "short.csv", stamps_s, column))
+
+
+@pytest.mark.parametrize("copies", [2, 3])
+def test_a_log_of_one_row_written_again_and_again_is_refused_as_one_row(tmp_path, copies):
+    # was: '0 of its 2 rows (0 %) cannot be placed, fewer than two left: ... two streams in one file?'
+    path = tmp_path / "short.csv"
+    path.write_text("time_s,hr\n" + "0,70\n" * copies)
+    with pytest.raises(InputError, match=rf"line 3 \(0.0 then 0.0\): the file holds one row, written {copies} "
+                                         r"times: fewer than two rows to read a clock on$"):
+        read_csv(path)
 
 
 @pytest.mark.parametrize("column", ["timestamp", "time_ms"])

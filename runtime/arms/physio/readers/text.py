@@ -968,9 +968,13 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     at = f"at line {row_lines[first + 1]} ({float(times[first])!r} then {float(times[first + 1])!r}"
     # a short log's one local fault is read, but not where it leaves fewer than two rows: no clock to read them on
     too_few = placed_kept.sum() < 2
+    if kept.size == 1:  # every row a copy of the first: no stamps out of order, one row, so no clock to read
+        raise InputError(source, f"timestamps do not increase {at}): the file holds one row, written "
+                         f"{times.size} times: fewer than two rows to read a clock on")
     if too_few or (unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * times.size):
         share = unplaced.size / times.size
-        beyond = f"{100 * MAX_UNPLACED_SHARE:g} % or more" if share >= MAX_UNPLACED_SHARE else "fewer than two left"
+        # the fewer-than-two is the cause wherever it holds: a short log's share is large whatever its fault
+        beyond = "fewer than two left" if too_few else f"{100 * MAX_UNPLACED_SHARE:g} % or more"
         raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
                          f"({100 * share:.3g} %) cannot be placed, {beyond}: not one clock's stamps in order (rows "
                          "stamped in batches, two streams in one file?)")
