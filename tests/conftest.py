@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -12,14 +15,33 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_script(relative_path: str) -> ModuleType:
+def load_script(relative_path: str, register: bool = False) -> ModuleType:
     """A script of the repository that is no package module (``benchmarks/x.py``, ``examples/x.py``), loaded under
-    its file's stem."""
+    its file's stem; with ``register``, put in ``sys.modules`` under it before it runs (a script's dataclasses look
+    their module up there as they are made): ``registered_script`` takes it out again."""
     path = REPO_ROOT / relative_path
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    if register:
+        sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if register:
+            sys.modules.pop(path.stem, None)
+        raise
     return module
+
+
+@contextmanager
+def registered_script(relative_path: str) -> Iterator[ModuleType]:
+    """``load_script``'s module registered in ``sys.modules`` meanwhile, and out of it after: no later test finds
+    it there."""
+    module = load_script(relative_path, register=True)
+    try:
+        yield module
+    finally:
+        sys.modules.pop(module.__name__, None)
 
 
 def analysis_software() -> dict:

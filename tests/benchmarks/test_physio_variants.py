@@ -3,7 +3,6 @@ whose private helpers may change shape: the benchmark must change with them)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import zipfile
 from pathlib import Path
@@ -11,18 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import registered_script
 from tests.physio_factory import write_e4
 
 
 @pytest.fixture(scope="module")
 def variants():
-    spec = importlib.util.spec_from_file_location("physio_variants", REPO_ROOT / "benchmarks" / "physio_variants.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["physio_variants"] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("physio_variants", None)
+    with registered_script("benchmarks/physio_variants.py") as module:  # its dataclasses look their module up
+        yield module
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +38,10 @@ def test_the_extra_statistics_run_on_an_e4_export_window_by_window(variants, dat
     out = variants.EXTRA_STATISTICS[statistics](data_dir, "S99", starts_s, 30.0)  # was: a TypeError (_segments)
     assert out.shape[0] == starts_s.size
     assert np.isfinite(out[5:-5, 0]).all()  # windows inside the recording get a figure
+
+
+def test_a_registered_script_is_in_sys_modules_while_used_and_out_of_it_after():
+    assert "body_still" not in sys.modules
+    with registered_script("benchmarks/body_still.py") as module:
+        assert sys.modules["body_still"] is module
+    assert "body_still" not in sys.modules
