@@ -23,10 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from export.audio.datasets import load_corpus  # noqa: E402
-from export.audio.extract import WindowTable, extract_windows  # noqa: E402
-from export.audio.train import CLASSIFIER, LABELS, check_cv_folds, cross_validate, speaker_folds  # noqa: E402
-from runtime.errors import InputError  # noqa: E402
+from benchmarks.audio_cv import corpus_windows, run_report  # noqa: E402
+from export.audio.extract import WindowTable  # noqa: E402
+from export.audio.train import CLASSIFIER, LABELS, cross_validate, speaker_folds  # noqa: E402
 
 LOGREG = {"kind": "logreg", "C": 0.01}
 COMPARE_LOGREG = {"kind": "logreg", "C": 0.001}
@@ -55,17 +54,11 @@ def main() -> None:
     parser.add_argument("--trained", type=Path, help="a folder written by 'emotrace train audio'")
     parser.add_argument("--cv-folds", type=int, default=5)
     args = parser.parse_args()
-    try:
-        check_cv_folds(args.cv_folds)  # before the feature work, as train audio checks it
-        report(args)
-    except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
-        raise SystemExit(str(error)) from None
+    run_report(report, args)
 
 
 def report(args: argparse.Namespace) -> None:
-    corpus = load_corpus(args.data)
-    cache = (args.trained or Path("/tmp/emotrace-audio-candidates")) / "cache"
-    table = extract_windows(corpus.clips, cache_dir=cache)
+    corpus, cache, table = corpus_windows(args.data, args.trained)
     y_clip = np.array([LABELS.index(c.emotion) for c in corpus.clips])
     speaker_clip = np.array([c.speaker for c in corpus.clips])
     folds = speaker_folds(corpus.speakers, args.cv_folds)

@@ -19,19 +19,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from export.audio.datasets import load_corpus  # noqa: E402
+from benchmarks.audio_cv import corpus_windows, run_report  # noqa: E402
 from export.audio.export import build_onnx, quantize, run_onnx  # noqa: E402
 from export.audio.extract import extract_windows  # noqa: E402
 from export.audio.train import (  # noqa: E402
     LABELS,
     SPEED_FACTORS,
     TrainingRows,
-    check_cv_folds,
     clip_level,
     speaker_folds,
 )
 from export.metrics import classification_metrics  # noqa: E402
-from runtime.errors import InputError  # noqa: E402
 
 
 def main() -> None:
@@ -41,17 +39,11 @@ def main() -> None:
     parser.add_argument("--cv-folds", type=int, default=5)
     parser.add_argument("--mode", choices=["session", "none"], default="session")
     args = parser.parse_args()
-    try:
-        check_cv_folds(args.cv_folds)  # before the feature work, as train audio checks it
-        report(args)
-    except InputError as error:  # a missing corpus or cache folder: one line, as the commands give it
-        raise SystemExit(str(error)) from None
+    run_report(report, args)
 
 
 def report(args: argparse.Namespace) -> None:
-    corpus = load_corpus(args.data)
-    cache = (args.trained or Path("/tmp/emotrace-audio-candidates")) / "cache"
-    table = extract_windows(corpus.clips, cache_dir=cache)
+    corpus, cache, table = corpus_windows(args.data, args.trained)
     augmented = tuple(extract_windows(corpus.clips, cache_dir=cache, speed_factor=f) for f in SPEED_FACTORS)
     y_clip = np.array([LABELS.index(c.emotion) for c in corpus.clips])
     speaker_clip = np.array([c.speaker for c in corpus.clips])

@@ -85,8 +85,8 @@ def test_the_speech_level_reads_the_clips_train_audio_reads(tmp_path, monkeypatc
 def test_a_candidate_row_that_names_the_shipped_recipe_says_what_it_leaves_out(tmp_path, monkeypatch, capsys):
     candidates = _benchmark("audio_candidates")
     clips = [SimpleNamespace(emotion="happy", speaker=s) for s in ("a", "b")]
-    monkeypatch.setattr(candidates, "load_corpus", lambda data: SimpleNamespace(clips=clips, speakers=["a", "b"]))
-    monkeypatch.setattr(candidates, "extract_windows", lambda clips, cache_dir: "windows")
+    corpus = SimpleNamespace(clips=clips, speakers=["a", "b"])
+    monkeypatch.setattr(candidates, "corpus_windows", lambda data, trained: (corpus, trained / "cache", "windows"))
     monkeypatch.setattr(candidates, "compare_table", lambda clips, cache: None)
     calls = []
 
