@@ -1,7 +1,8 @@
 """The body arm: pose landmarks on the frames of the video pass it shares with the face arm → per-window
 body-language measurements.
 
-Movement measurements are also given relative to the session's own median (1.0 = this person's usual), and
+Movement measurements are also given relative to the session's own median (1.0 = this person's usual; a median
+below the noise floor ``measures.MOVEMENT_REFERENCE_FLOOR_SW_PER_S`` counts as that floor), and
 ``activation`` (arousal, 0–1) follows the formula in ``measures.activation``. No discrete emotions are made
 up from rules: the body track carries probabilities only when a classifier trained on the user's own
 labelled segments (``emotrace train body``) is configured.
@@ -69,9 +70,10 @@ def measurement_names() -> set[str]:
 
 
 def add_relative(windows: list[dict[str, float]]) -> None:
-    """Session-relative values in place: movement and fidgeting over the session median, posture as
-    differences from it (lean_forward: shoulder width over its median − 1, closer to the camera > 0;
-    head_down: the median head height minus this window's, a lowered head > 0), and ``activation``."""
+    """Session-relative values in place: movement and fidgeting over the session median, or over the noise floor
+    where the median is below it (``measures.movement_reference``); posture as differences from the median
+    (lean_forward: shoulder width over its median − 1, closer to the camera > 0; head_down: the median head height
+    minus this window's, a lowered head > 0); and ``activation``."""
     def median(name: str) -> float:
         column = np.array([w.get(name, np.nan) for w in windows], dtype=float)
         return float(np.nanmedian(column)) if np.isfinite(column).any() else float("nan")
@@ -81,9 +83,7 @@ def add_relative(windows: list[dict[str, float]]) -> None:
                                                           "shoulder_width_px"]}
     for values in windows:
         for name in [f"movement_{g}" for g in RELATIVE] + ["fidgeting"]:
-            reference = references[name]
-            values[f"{name}_rel"] = (values[name] / reference if reference and np.isfinite(reference)
-                                     else float("nan"))
+            values[f"{name}_rel"] = values[name] / measures.movement_reference(references[name])
         values["openness_rel"] = values["openness"] - references["openness"]
         values["head_down"] = references["head_height"] - values["head_height"]
         values["lean_forward"] = values["shoulder_width_px"] / references["shoulder_width_px"] - 1.0

@@ -22,6 +22,10 @@ GROUPS = {"overall": UPPER_BODY, "head": HEAD, "hands": HANDS, "torso": TORSO}
 
 MIN_VISIBILITY = 0.5
 STILL_SPEED = 0.1  # shoulder widths per second: slower than this, the body counts as still
+# The least session reference a movement or fidgeting ratio divides by (SW/s): half the still speed, above what a
+# still photograph reads (benchmarks/body_still.py: at most 0.011 SW/s in any group and 0.005 fidgeting after its
+# first window; 0.039 overall, 0.018 fidgeting in it), so a still session's noise is not read as movement.
+MOVEMENT_REFERENCE_FLOOR_SW_PER_S = STILL_SPEED / 2
 TOUCH_DISTANCE = 0.25  # shoulder widths: a hand this close to the face or the other arm touches it
 
 
@@ -101,6 +105,14 @@ def sideways_lean_deg(points: np.ndarray) -> np.ndarray:
     """(n,) tilt of the shoulder line from horizontal, degrees (positive: the person's left shoulder lower)."""
     axis = points[:, LEFT_SHOULDER, :2] - points[:, RIGHT_SHOULDER, :2]
     return np.degrees(np.arctan2(axis[:, 1], np.abs(axis[:, 0])))
+
+
+def movement_reference(session_median_sw_per_s: float) -> float:
+    """What a movement or fidgeting ratio divides by: the session median, never below
+    ``MOVEMENT_REFERENCE_FLOOR_SW_PER_S`` (a still session's median is noise, 0 included); NaN stays NaN (unknown)."""
+    if not np.isfinite(session_median_sw_per_s):
+        return float("nan")
+    return max(session_median_sw_per_s, MOVEMENT_REFERENCE_FLOOR_SW_PER_S)
 
 
 def activation(movement_rel: float, fidgeting_rel: float) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.body import measures
-from runtime.arms.body.arm import BodySettings, measurement_names
+from runtime.arms.body.arm import RELATIVE, BodySettings, add_relative, measurement_names
 from runtime.arms.body.pose import MIN_POSE_PRESENCE
 from runtime.arms.video.detect import Roi
 from runtime.arms.video.landmarks import CropLandmarker
@@ -68,6 +68,40 @@ def test_a_body_window_with_one_pose_frame_claims_no_activation():
     add_relative(windows)
     assert np.isnan(windows[0]["movement_overall_rel"]) and np.isnan(windows[0]["activation"])
     assert measures.activation(float("nan"), 2.0) > 0.5  # one known ratio still counts
+
+
+def _session(movement_sw_per_s: list[float], fidgeting_sw_per_s: list[float]) -> list[dict[str, float]]:
+    """Body windows as ``window_measurements`` leaves them, with these movement (every group) and fidgeting values."""
+    return [{**{f"movement_{g}": m for g in measures.GROUPS}, "fidgeting": f, "stillness": 1.0, "self_touch": 0.0,
+             "openness": 1.0, "head_height": 1.0, "lean_sideways_deg": 0.0, "shoulder_width_px": 100.0}
+            for m, f in zip(movement_sw_per_s, fidgeting_sw_per_s, strict=True)]
+
+
+@pytest.mark.parametrize("movement_sw_per_s", [[0.001, 0.002, 0.003, 0.003, 0.004, 0.01],  # noise, some jitter
+                                               [0.0, 0.0, 0.0, 0.0, 0.002, 0.01]])  # a session median of 0
+def test_a_session_still_throughout_reads_no_more_than_its_usual_activation_and_never_nan(movement_sw_per_s):
+    windows = _session(movement_sw_per_s, movement_sw_per_s[::-1])
+    add_relative(windows)
+    ratios = [w[f"{name}_rel"] for w in windows for name in ["fidgeting"] + [f"movement_{g}" for g in RELATIVE]]
+    assert np.isfinite(ratios).all()
+    assert all(0.0 < w["activation"] <= 0.5 for w in windows)
+
+
+def test_a_session_that_moves_is_measured_against_its_own_median():
+    movement_sw_per_s, fidgeting_sw_per_s = [0.2, 0.3, 0.4, 0.6, 0.9], [0.3, 0.1, 0.2, 0.4, 0.08]
+    windows = _session(movement_sw_per_s, fidgeting_sw_per_s)
+    add_relative(windows)
+    for w, m, f in zip(windows, movement_sw_per_s, fidgeting_sw_per_s, strict=True):
+        assert [w[f"movement_{g}_rel"] for g in RELATIVE] == [m / 0.4] * len(RELATIVE)
+        assert w["fidgeting_rel"] == f / 0.2
+        assert w["activation"] == measures.activation(m / 0.4, f / 0.2)
+
+
+def test_a_still_session_moving_once_reads_that_movement_against_the_noise_floor():
+    windows = _session([0.0, 0.0, 0.0, 0.003, 0.2], [0.0, 0.0, 0.0, 0.0, 0.1])
+    add_relative(windows)
+    assert windows[-1]["activation"] > 0.5 > windows[0]["activation"]  # was NaN: a session median of 0
+    assert windows[-1]["movement_overall_rel"] == 0.2 / measures.MOVEMENT_REFERENCE_FLOOR_SW_PER_S
 
 
 def test_pose_presence_is_high_on_a_person_and_far_below_the_threshold_on_an_empty_crop():
