@@ -6,9 +6,9 @@
 The videos are those of ``tests/arms/body/test_body_arm.py``'s still-picture test, made by this checkout's
 ``tests.arms.face.video_factory``: the astronaut photograph at 640x480, 6 s at 5 frames a second, H.264, once still
 (its first frame throughout) and once drifting ±40 px and zooming ±10 %. Each is analysed by the body arm alone
-(face and fusion off), as ``analyze`` does; per 2 s window with evidence it prints ``movement_overall`` (SW/s) and
-``stillness``, then each video's range. ``--against``: each video is measured again by that checkout's runtime and
-models, in a child process started there (the videos stay this checkout's).
+(face and fusion off), as ``analyze`` does; per 2 s window with evidence it prints ``movement_overall`` (SW/s),
+``stillness`` and ``activation``, then each video's range. ``--against``: each video is measured again by that
+checkout's runtime and models, in a child process started there (the videos stay this checkout's).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DURATION_S, FPS = 6.0, 5
-MEASURED = ("movement_overall", "stillness")
+MEASURED = ("movement_overall", "stillness", "activation")
 
 
 def make_videos(folder: Path) -> dict[str, Path]:
@@ -63,7 +63,7 @@ def report(name: str, tree: Path, windows: list[dict[str, float]]) -> None:
     print(f"{name} ({tree}): {len(windows)} windows with evidence")
     for w in windows:
         print(f"  {w['start_s']:4.1f} s: movement_overall {w['movement_overall']:.3f} SW/s, "
-              f"stillness {w['stillness']:.2f}")
+              f"stillness {w['stillness']:.2f}, activation {w['activation']:.3f}")
     if windows:
         print("  range: " + ", ".join(f"{m} {min(w[m] for w in windows):.3f}-{max(w[m] for w in windows):.3f}"
                                       for m in MEASURED))

@@ -28,3 +28,5 @@ def test_the_still_video_reads_stiller_than_the_moving_one(tmp_path, monkeypatch
     assert len(still) >= 4 and len(moving) >= 4
     assert max(w["movement_overall"] for w in still) < min(w["movement_overall"] for w in moving)
     assert min(w["stillness"] for w in still) > max(w["stillness"] for w in moving)
+    # a session still throughout reads low activation, not its noise as many times its usual movement
+    assert max(w["activation"] for w in still) < 0.5
