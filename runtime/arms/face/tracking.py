@@ -1,9 +1,9 @@
 """Identity across frames: each face detection joins the person whose last box it overlaps most.
 
 A person missing for a while keeps the identity when a face comes back near where they were last seen (a patient
-who turns away and back is the same person) or near their usual place (a patient who walks out of view and sits
-back down: their last box is where they left the frame, not their seat); the patient is the person present
-longest and largest.
+who turns away and back is the same person), within ``last_box_window_s``, or near their usual place, however long
+they were away (a patient who walks out of view and sits back down after a break: their last box is where they left
+the frame, not their seat); the patient is the person present longest and largest.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import numpy as np
 
 from runtime.arms.video.detect import box_centre, box_iou, box_size_px
 
-PLACE_READS = 150  # faces read that say where a person usually is: 30 s at 5 frames a second
+# Faces read that say where a person usually is (30 s at 5 frames a second): the median stays in their seat through
+# the few seconds of walking out, and follows them to a new seat within 15 s of their sitting there.
+PLACE_READS = 150
 
 
 @dataclass
@@ -34,11 +36,15 @@ class Person:
 
 
 class IdentityTracker:
-    def __init__(self, min_iou: float = 0.2, return_window_s: float = 30.0, return_distance: float = 1.5):
+    def __init__(self, min_iou: float = 0.2, last_box_window_s: float = 30.0, return_distance: float = 1.5):
         self.min_iou = min_iou
-        self.return_window_s = return_window_s
+        # a box where someone left the frame says little of where they come back after long; their seat does not
+        # expire: the camera and the chairs stay put for a recording, and a patient back from a break is far more
+        # common than someone else in their chair (who takes the number all the same, as position is all there is)
+        self.last_box_window_s = last_box_window_s
         self.return_distance = return_distance  # in face sizes, for a face that reappears after a gap
         self.people: list[Person] = []
+        self._previous_t_s: float | None = None  # the previous frame's time: who was in it is being followed
 
     def assign(self, boxes: list[np.ndarray], t_s: float, read: list[bool] | None = None) -> list[int]:
         """Person id for each box of one frame (ids start at 1, in order of first appearance). ``read``: whether
@@ -49,17 +55,22 @@ class IdentityTracker:
         ids = [0] * len(boxes)
         taken: set[int] = set()
         pairs = []
-        # where each person was last seen and where they usually are: a face coming back near either is theirs
-        places = {p.person_id: (box_centre(p.box), p.usual_place_px()) for p in self.people}
+        usual_places = {p.person_id: p.usual_place_px() for p in self.people}
         for i, box in enumerate(boxes):
+            size_px = max(box_size_px(box), 1e-6)
             for person in self.people:
                 iou = float(box_iou(person.box, box[None])[0])
-                distance = min(float(np.linalg.norm(box_centre(box) - place)) for place in places[person.person_id])
-                distance /= max(box_size_px(box), 1e-6)
-                recent = t_s - person.last_seen_s <= self.return_window_s
-                if iou >= self.min_iou or (recent and distance <= self.return_distance):
-                    pairs.append((iou - 0.01 * distance, i, person))
-        for _, i, person in sorted(pairs, key=lambda p: -p[0]):
+                from_last_px = float(np.linalg.norm(box_centre(box) - box_centre(person.box)))
+                from_seat_px = float(np.linalg.norm(box_centre(box) - usual_places[person.person_id]))
+                near_last = from_last_px / size_px <= self.return_distance
+                recent = t_s - person.last_seen_s <= self.last_box_window_s
+                distance = min([from_seat_px] + ([from_last_px] if recent else [])) / size_px
+                if iou >= self.min_iou or distance <= self.return_distance:
+                    # someone followed from the previous frame (overlapping, or moving near their last box) before
+                    # any claim by a seat: a person walking past an absent patient's chair keeps their own number
+                    followed = iou >= self.min_iou or (near_last and person.last_seen_s == self._previous_t_s)
+                    pairs.append((followed, iou - 0.01 * distance, i, person))
+        for _, _, i, person in sorted(pairs, key=lambda p: (-p[0], -p[1])):
             if ids[i] or person.person_id in taken:
                 continue
             ids[i] = person.person_id
@@ -71,6 +82,7 @@ class IdentityTracker:
                 self.people.append(person)
                 self._update(person, box, t_s, True)
                 ids[i] = person.person_id
+        self._previous_t_s = t_s
         return ids
 
     @staticmethod

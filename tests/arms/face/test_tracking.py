@@ -1,4 +1,5 @@
-"""Who is who across frames: identities kept, a patient chosen, a returning face recognised only while recent."""
+"""Who is who across frames: identities kept, a patient chosen, a returning face recognised by its last box while
+recent and by its seat however long it was away."""
 
 import numpy as np
 import pytest
@@ -47,13 +48,14 @@ def test_two_faces_in_one_frame_never_share_an_identity_and_each_keeps_its_own()
     assert alone.assign([_box(95, 100, 80), _box(105, 100, 80)], 0.2) == [1, 2]  # both near one person: one is new
 
 
-def test_a_face_returning_after_the_return_window_is_a_new_person_and_within_it_the_same():
-    tracker = IdentityTracker(return_window_s=30.0)
+def test_a_face_returning_near_its_last_box_after_the_last_box_window_is_a_new_person_and_within_it_the_same():
+    tracker = IdentityTracker(last_box_window_s=30.0)
     tracker.assign([_box(100, 100, 80)], 0.0)
     # each time out of sight for 25 s and back 1.1 face sizes away, not overlapping: the same person
     assert tracker.assign([_box(190, 100, 80)], 25.0) == [1]
     assert tracker.assign([_box(280, 100, 80)], 50.0) == [1]  # 25 s after it was last seen, 50 s after the first
-    assert tracker.assign([_box(370, 100, 80)], 90.0) == [2]  # as near, but 40 s after it was last seen
+    assert tracker.assign([_box(370, 100, 80)], 90.0) == [2]  # as near, but 40 s after it was last seen (and 2.25
+    # face sizes from its usual place, the median of the three)
 
 
 def test_a_box_the_mesh_did_not_read_joins_a_person_without_becoming_their_size_or_place():
@@ -99,3 +101,54 @@ def test_someone_in_a_present_persons_usual_place_is_not_that_person():
     gone_s = _walk_out(tracker)
     # the patient, still in view at the edge, and a newcomer in the patient's seat: two people
     assert tracker.assign([_box(580, 100, 50), _box(100, 100, 50)], gone_s + 0.2) == [1, 2]
+
+
+@pytest.mark.parametrize("away_s", [45.0, 120.0])
+def test_a_patient_back_in_their_seat_after_a_long_break_keeps_their_number_and_stays_the_patient(away_s):
+    tracker = IdentityTracker()
+    back_s = _walk_out(tracker) + away_s
+    for i in range(30):  # sits back down for 6 s: fewer frames than before the break
+        assert tracker.assign([_box(102, 100, 50)], back_s + 0.2 * i) == [1]  # was: 2, away over 30 s
+    assert len(tracker.people) == 1 and tracker.patient() == 1
+
+
+def test_after_a_long_break_two_faces_in_the_seat_are_the_patient_and_someone_new():
+    tracker = IdentityTracker()
+    back_s = _walk_out(tracker) + 45.0
+    assert tracker.assign([_box(85, 100, 50), _box(105, 100, 50)], back_s) == [2, 1]  # the nearer to the seat
+
+
+def _two_walk_out(tracker: IdentityTracker) -> float:
+    """Two people seated 60 px apart (1.2 face sizes) for 5 s, then walking out of view, one left, one right."""
+    t_s = 0.0
+    for step in range(37):
+        t_s = 0.2 * step
+        shift_px = 40 * max(step - 24, 0)
+        tracker.assign([_box(100 - shift_px, 100, 50), _box(160 + shift_px, 100, 50)], t_s)
+    return t_s
+
+
+@pytest.mark.parametrize("listed", ["in order", "the other way round"])
+def test_two_absent_people_whose_seats_both_match_a_face_give_it_the_nearer_ones_number(listed):
+    tracker = IdentityTracker()
+    back_s = _two_walk_out(tracker) + 60.0
+    assert tracker.assign([_box(150, 100, 50)], back_s) == [2]  # 0.2 face sizes from seat 2, 1.0 from seat 1
+    tracker = IdentityTracker()
+    back_s = _two_walk_out(tracker) + 60.0
+    boxes = [_box(105, 100, 50), _box(158, 100, 50)]
+    expected = [1, 2]
+    if listed == "the other way round":
+        boxes, expected = boxes[::-1], expected[::-1]
+    assert tracker.assign(boxes, back_s) == expected  # was: 3 and 4, both away over 30 s
+    assert len(tracker.people) == 2
+
+
+@pytest.mark.parametrize("away_s", [10.0, 60.0])
+def test_someone_walking_past_an_absent_patients_seat_keeps_their_own_number(away_s):
+    tracker = IdentityTracker()
+    t_s = _walk_out(tracker) + away_s
+    for i in range(25):  # a second person, seated far from the patient's seat
+        tracker.assign([_box(400, 100, 50)], t_s + 0.2 * i)
+    t_s += 5.0
+    for step in range(1, 7):  # walking left, 60 px a frame (boxes not overlapping), through the seat at x = 100
+        assert tracker.assign([_box(400 - 60 * step, 100, 50)], t_s + 0.2 * step) == [2]  # was: 1 from x = 100
