@@ -111,6 +111,20 @@ def test_a_patient_who_walks_out_of_view_and_sits_back_down_is_the_patient_again
     assert body.settings["poses_of_others_left_out"] == 0  # was: the returning patient's poses
 
 
+def test_a_patient_back_in_their_seat_after_a_break_of_over_30_s_is_the_patient_again(tmp_path):
+    # seated for 6 s, then sliding out of view (gone by 8.2 s), back in the seat from 60 s to 64 s: fewer frames
+    # after the break than before, so a new number after it would leave the patient's track 'face lost' there
+    times_s = [*np.arange(0.0, 8.4, 0.2), *np.arange(10.0, 60.0, 5.0), *np.arange(60.0, 64.0, 0.2)]
+    video = write_video(tmp_path / "break.mp4", 64.0, frame_times_s=[float(t) for t in times_s],
+                        frame_at=lambda t_s: walking_out_frame(t_s, leaves_s=6.0, back_s=60.0))
+    timeline = analyze_file(video, tmp_path / "out", load_settings(None, {"fusion.enabled": False}))
+    face, body = timeline.track("face"), timeline.track("body")
+    assert face.settings["people_seen"] == 1  # was: 2, the one who came back after 52 s a new person
+    back = [w for w in face.windows if w.start_s >= 60.0]
+    assert back and all(w.quality > 0 for w in back)  # was: 'face lost' from the return to the end
+    assert body.settings["poses_of_others_left_out"] == 0
+
+
 def test_an_audio_only_input_gets_no_face_track(tmp_path):
     from runtime.arms.face.arm import analyze_face_request
     from runtime.media import probe
