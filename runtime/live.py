@@ -62,7 +62,7 @@ from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import NO_FRAMES, LiveVideoSource, VideoFrame
 from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
 from runtime.timeline import Timeline, is_session_claim, software_record, timeline_software, write_timeline
-from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, window_grid
+from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, leading_label_index, window_grid
 
 if TYPE_CHECKING:
     from firmware_bridge.ble import BleakGattClient
@@ -155,7 +155,7 @@ def describe_window(window: Window, labels: list[str], arm: str = "", note: str 
     prefix = f"at {window.end_s:.1f} s: {arm + ' ' if arm else ''}"
     if not window.has_claim:
         return f"{prefix}- ({window.reason})"
-    best = max(range(len(labels)), key=lambda i: window.probs[i])
+    best = leading_label_index(window.probs)
     evidence = f"; little evidence, quality {window.quality:.2f}" if window.quality < WEAK_QUALITY else ""
     return f"{prefix}{labels[best]} ({window.probs[best]:.0%}{evidence}{'; ' + note if note else ''})"
 

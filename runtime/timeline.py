@@ -28,6 +28,7 @@ from runtime.track import (
     csv_number,
     is_number,
     json_kind,
+    leading_label_index,
     time_stood_for_s,
 )
 
@@ -177,7 +178,8 @@ class Timeline:
             index = {label: i for i, label in enumerate(track.labels)}
             for w in track.windows:
                 probs = [
-                    "" if w.probs is None or label not in index else csv_number(w.probs[index[label]])
+                    "" if w.probs is None or label not in index or w.probs[index[label]] is None
+                    else csv_number(w.probs[index[label]])
                     for label in labels
                 ]
                 values = [csv_number(w.measurements[m]) if m in w.measurements else "" for m in measurements]
@@ -297,7 +299,7 @@ def spectrum_stretches(track: Track) -> list[str]:
             return "no evidence"
         if window.quality < WEAK_QUALITY:
             return "little evidence"
-        return track.labels[max(range(len(track.labels)), key=lambda i: window.probs[i])]
+        return track.labels[leading_label_index(window.probs)]
 
     modalities = track.settings.get("modalities", [])  # the fused track's, in the order its reasons name pairs
 

@@ -99,11 +99,14 @@ def label_order(labels: Iterable[str]) -> list[str]:
 
 @dataclass
 class Window:
-    """One analysis window of a track. ``probs`` follow the track's ``labels`` order."""
+    """One analysis window of a track. ``probs`` follow the track's ``labels`` order, None on a label the window
+    gives no probability (the fused track's, where none of the modalities it read there can name the label):
+    ``null`` in timeline.json, an empty cell in timeline.csv. None, not NaN: NaN passes silently through
+    ``argmax`` and ``==``, None fails loudly where a reader forgets it."""
 
     start_s: float
     end_s: float
-    probs: list[float] | None = None
+    probs: list[float | None] | None = None
     quality: float = 0.0
     reason: str = ""
     measurements: dict[str, float] = field(default_factory=dict)
@@ -139,7 +142,7 @@ class Window:
         return cls(
             start_s=_field_number(data["start_s"], "start_s"),
             end_s=_field_number(data["end_s"], "end_s"),
-            probs=None if probs is None else [_field_number(p, "probs") for p in probs],
+            probs=None if probs is None else [None if p is None else _field_number(p, "probs") for p in probs],
             quality=_field_number(data.get("quality", 0.0), "quality"),
             reason=data.get("reason", ""),  # checked with the rest (``problem``), as the writer checks it
             measurements={str(k): _number_from_json(v, f"measurement {k!r}") for k, v in measurements.items()},
@@ -147,8 +150,9 @@ class Window:
 
     def problem(self, n_labels: int) -> str | None:
         """What breaks the window's rules (finite times with end after start, quality in [0, 1], a probability
-        from 0 to 1 per label or none at all, a reason in text, measurements that are numbers), or None. The
-        reader checks a window it has read with this, the writer one it is about to write."""
+        from 0 to 1 or None per label, not all None, or none at all, a reason in text, measurements that are
+        numbers), or None. The reader checks a window it has read with this, the writer one it is about to
+        write."""
         for name in ("start_s", "end_s", "quality"):
             value = getattr(self, name)
             if not is_number(value) or not math.isfinite(value):
@@ -172,8 +176,10 @@ class Window:
             if len(self.probs) != n_labels:
                 return f"{len(self.probs)} probabilities for {n_labels} labels"
             for p in self.probs:
-                if not (is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE):  # also NaN
-                    return f"probability {p!r} is not a number from 0 to 1"
+                if not (p is None or (is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE)):  # NaN too
+                    return f"probability {p!r} is not a number from 0 to 1 or null"
+            if self.probs and all(p is None for p in self.probs):
+                return "no label has a probability (a window without a claim has probs null)"
         return None
 
 
@@ -207,7 +213,8 @@ class Track:
         return list(names)
 
     def probs_matrix(self, labels: Sequence[str] = CANONICAL_LABELS) -> np.ndarray:
-        """Probabilities as a (n_windows, len(labels)) array; NaN rows where a window has no claim.
+        """Probabilities as a (n_windows, len(labels)) array; NaN rows where a window has no claim, NaN where it
+        gives a label no probability (None).
 
         Labels the track does not speak about are 0.
         """
@@ -408,6 +415,11 @@ class Coverage:
             return 0.0
         covered_s = min(end_s, self._span_s[1]) - max(start_s, self._span_s[0])
         return float(min(1.0, max(0.0, covered_s) / (end_s - start_s)))
+
+
+def leading_label_index(probs: Sequence[float | None]) -> int:
+    """The index of a claim's largest probability, the labels it gives none (None) passed over."""
+    return max((i for i, p in enumerate(probs) if p is not None), key=lambda i: probs[i])
 
 
 def _json_number(value: float) -> float | str | None:

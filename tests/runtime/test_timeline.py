@@ -454,6 +454,13 @@ def test_a_timeline_with_a_defect_fails_the_schema_naming_where(edit, where):
     assert errors and any(error.startswith(where) for error in errors), errors
 
 
+def test_a_probability_of_null_on_a_label_the_window_gives_none_meets_the_schema():
+    # the fused track's calm where only a face spoke (docs/timeline.md)
+    document = _edited(lambda d: d["tracks"][0]["windows"][0]["probs"].__setitem__(1, None))
+    assert schema_errors(document) == []
+    assert Timeline.from_dict(document).tracks[0].windows[0].probs[1] is None
+
+
 def test_a_window_ending_before_it_starts_is_left_by_the_schema_to_the_reader():
     # JSON Schema cannot compare two fields: the schema says so, and emotrace's reader refuses the window
     document = _edited(lambda d: d["tracks"][0]["windows"][0].update(start_s=2.0, end_s=1.0))

@@ -10,6 +10,7 @@ from runtime.track import (
     InstantsByWindow,
     Track,
     Window,
+    leading_label_index,
     window_grid,
 )
 
@@ -37,6 +38,19 @@ def test_track_round_trips_exactly_through_json_including_nan_and_inf():
     assert math.isnan(back.windows[0].measurements["jitter_local"])
     assert back.windows[0].measurements["odd"] == math.inf
     assert back.windows[1].probs is None and back.windows[1].reason == "no speech"
+
+
+def test_a_label_a_window_gives_no_probability_is_null_in_json_and_nan_in_the_matrix():
+    # the fused track's calm where only a face spoke: no probability, not 0
+    probs = [0.4, None, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]
+    track = Track(name="fused", windows=[Window(0.0, 2.0, probs, 0.9)])
+    written = json.loads(json.dumps(track.to_dict(), allow_nan=False))
+    assert written["windows"][0]["probs"][1] is None
+    back = Track.from_dict(written)
+    assert back.windows[0].probs == probs
+    matrix = back.probs_matrix()
+    assert np.isnan(matrix[0, 1]) and matrix[0, 0] == 0.4
+    assert leading_label_index(back.windows[0].probs) == 0
 
 
 def test_track_rejects_canonical_labels_out_of_order():
@@ -100,6 +114,7 @@ def _track_dict() -> dict:
     (lambda d: d["windows"][0].update(quality=math.nan), "quality is nan, not a finite number"),
     (lambda d: d["windows"][0].update(quality=1.5), r"quality 1.5 is outside \[0, 1\]"),
     (lambda d: d["windows"][0].update(probs=[math.nan] * 8), "probability nan is not a number from 0 to 1"),
+    (lambda d: d["windows"][0].update(probs=[None] * 8), "no label has a probability"),
     (lambda d: d["windows"][0].update(measurements=[1, 2]), "measurements is a list of 2, not an object"),
     (lambda d: d["windows"][0]["measurements"].update(x="high"), "measurement 'x' is text 'high', not a number"),
     (lambda d: d["windows"][0]["measurements"].update(x=10**400), "measurement 'x' is .*, not a number"),
