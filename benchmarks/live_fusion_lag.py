@@ -57,7 +57,9 @@ def live_gap(tracks: Sequence[Track], method: str) -> LiveGap:
             live_silent += 1
             continue
         compared += 1
-        worst = max(worst, float(np.abs(np.asarray(window.probs) - np.asarray(fused.probs)).max()))
+        # a label one mode gives no probability (None: nothing it read can name it) counts as 0 there
+        file_probs, live_probs = (np.nan_to_num(np.asarray(w.probs, dtype=float)) for w in (window, fused))
+        worst = max(worst, float(np.abs(file_probs - live_probs).max()))
     return LiveGap(worst, compared, live_silent)
 
 

@@ -4,7 +4,8 @@ Every method implements ``fuse_arrays(FusionInput) -> (n_windows, n_labels)`` pr
 it — the common grid, the fused quality, valence/arousal and incongruence — is shared here, so methods differ
 only in how they combine evidence. A label a modality cannot produce (FER has no "calm") is unsupported: the
 modality abstains on it rather than voting 0 for it; a label that no modality a window's claim rests on can
-produce gets no probability there (``only_nameable``), whichever method fused it.
+produce gets no probability there (``only_nameable``), whichever method fused it: 0 where it is scored, None in the
+fused track's window (an empty cell, ``null`` in timeline.json), since 0 would read as "certainly not".
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ class Fuser:
         return data.select([m for m, used in zip(data.modalities, self.uses(data), strict=True) if used])
 
     def probabilities(self, data: FusionInput) -> np.ndarray:
-        """The fused spectrum of each window: ``fuse_arrays``, with no probability on a label that none of the
-        modalities it read in the window can produce (``only_nameable``). What the fused track and the evaluation
-        give."""
+        """The fused spectrum of each window: ``fuse_arrays``, with 0 on a label that none of the modalities it
+        read in the window can produce (``only_nameable``). What the evaluation scores; the fused track gives such
+        a label no probability (None) instead."""
         return only_nameable(self.fuse_arrays(data), self.evidence(data))
 
     def context_windows(self) -> int:
@@ -95,6 +96,10 @@ class Fuser:
                 probs[has] = self.probabilities(data)[has]
             else:
                 probs[has] = self.probabilities(data.subset(has))
+            # a label nothing the window read can name has no probability, not 0 (which reads "certainly not");
+            # a window with no evidence left (as ``only_nameable`` leaves it) keeps its spectrum
+            nameable = nameable_labels(self.evidence(data.subset(has)))
+            probs[has] = np.where(nameable | ~nameable.any(1, keepdims=True), probs[has], np.nan)
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
         divergence, disagreements = incongruence(data, used, **(incongruence_settings or {}))
@@ -104,7 +109,8 @@ class Fuser:
         for i, (start_s, end_s) in enumerate(aligned.grid):
             measurements = _window_measurements(data, i, va, disagreements[i], divergence)
             if has[i]:
-                windows.append(Window(start_s, end_s, [float(p) for p in probs[i]], round(float(quality[i]), 6),
+                windows.append(Window(start_s, end_s, [float(p) if np.isfinite(p) else None for p in probs[i]],
+                                      round(float(quality[i]), 6),
                                       incongruence_reason(disagreements[i]), measurements))
             else:
                 windows.append(Window(start_s, end_s, None, 0.0, self._no_claim_reason(data, used, i), measurements))
@@ -208,13 +214,18 @@ def only_nameable(probs: np.ndarray, evidence: FusionInput) -> np.ndarray:
     # the window can name is a claim without evidence (the product of experts gives such a label a likelihood
     # ratio of 1, so its prior share; stacking learnt "calm" from the neutral faces that training paired with calm
     # voices), so one mask over every method's output keeps each, and any added later, to what its inputs said.
-    nameable = (evidence.present[:, :, None] & evidence.supported[None]).any(1)
+    nameable = nameable_labels(evidence)
     kept = np.where(nameable, np.clip(probs, 0.0, None), 0.0)
     total = kept.sum(1, keepdims=True)
     count = nameable.sum(1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         masked = np.where(total > 0, kept / total, nameable / count)
     return np.where(count > 0, masked, probs)
+
+
+def nameable_labels(evidence: FusionInput) -> np.ndarray:
+    """(n, labels) bool: the labels some modality present in ``evidence`` in each window supports."""
+    return (evidence.present[:, :, None] & evidence.supported[None]).any(1)
 
 
 def normalise_rows(values: np.ndarray) -> np.ndarray:

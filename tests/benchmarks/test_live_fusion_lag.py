@@ -27,6 +27,14 @@ def test_tracks_on_the_grid_end_with_its_windows_so_live_and_file_mode_agree():
     assert gap.compared == 9 and gap.live_silent == 0
 
 
+def test_a_label_no_modality_of_a_window_can_name_is_compared_as_0_in_both_modes():
+    # a face alone: the fused windows give calm no probability (None), in file mode and live mode alike
+    face = Track("face", windows=[Window(0.5 * k, 0.5 * k + 2.0, _row("happy", 0.8), 1.0) for k in range(9)],
+                 unsupported_labels=["calm"])
+    gap = live_gap([face], "quality")
+    assert gap.largest == pytest.approx(0.0, abs=1e-9) and gap.compared == 9
+
+
 def test_a_live_window_fused_over_the_wrong_time_is_a_gap(monkeypatch):
     # was: 0.0, every voice window the same spectrum and a live window without a claim left out unseen
     window = LiveFusion.window

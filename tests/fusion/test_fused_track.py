@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import numpy as np
 import pytest
 
@@ -502,12 +506,34 @@ def test_measurements_taken_in_different_windows_each_get_the_quality_of_their_o
     assert np.nanmax(measurements["f0_median_hz"]) == pytest.approx(150.0)
 
 
+@pytest.mark.parametrize("method", ["mean", "quality", "product"])
+def test_a_fused_label_none_of_the_window_s_modalities_can_name_is_an_empty_cell_and_null_not_0(method):
+    # A calm voice beside a neutral face in 0-2 s, the face alone in 4-6 s; a FER face has no calm. Was: calm 0 in
+    # 4-6 s in both files, which reads "certainly not calm" where nothing there could have said calm.
+    calm = CANONICAL_LABELS.index("calm")
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
+    face = Track("face", labels=FACE_LABELS, unsupported_labels=["calm"],
+                 windows=[Window(start_s, start_s + 2.0, probs_for("neutral", 0.7, FACE_LABELS), 1.0)
+                          for start_s in (0.0, 4.0)])
+    fused = make_fuser(method).fuse([voice, face], grid=[(0.0, 2.0), (4.0, 6.0)])
+    timeline = Timeline("x.mp4", 6.0, [voice, face, fused], software=analysis_software())
+    both, face_alone = [row for row in csv.DictReader(io.StringIO(timeline.to_csv())) if row["track"] == "fused"]
+    assert float(both["calm"]) > 0.0 and face_alone["calm"] == ""
+    assert float(face_alone["neutral"]) > 0.5 and face_alone["happy"] != ""  # what the face can name keeps a number
+    written = [w["probs"] for w in json.loads(timeline.to_json())["tracks"][2]["windows"]]
+    assert written[0][calm] > 0.0 and written[1][calm] is None
+    assert sum(p for p in written[1] if p is not None) == pytest.approx(1.0)  # over the labels it can name
+    read = Timeline.from_json(timeline.to_json()).track("fused")
+    assert read.windows[1].probs[calm] is None
+    assert spectrum_stretches(read)[-1].startswith("4.0-6.0 s: neutral (")
+
+
 def test_a_label_only_an_ignored_modality_speaks_about_is_listed_unsupported_by_the_fused_track():
     # weight 0 on the voice: calm is never given, so the fused track lists it unsupported (was: not, as the voice
     # beside it speaks about calm)
     audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
     tracks = [audio, _face("face", "happy")]
     ignored = make_fuser("weighted", weights={"audio": 0.0}).fuse(tracks, grid=[(0.0, 2.0)])
-    assert "calm" in ignored.unsupported_labels and ignored.windows[0].probs[CANONICAL_LABELS.index("calm")] == 0.0
+    assert "calm" in ignored.unsupported_labels and ignored.windows[0].probs[CANONICAL_LABELS.index("calm")] is None
     read = make_fuser("weighted", weights={"audio": 0.5}).fuse(tracks, grid=[(0.0, 2.0)])
     assert "calm" not in read.unsupported_labels
