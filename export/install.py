@@ -84,13 +84,18 @@ def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], 
         raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {why}: {instead}")
 
 
-def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str) -> tuple[Path, bool]:
-    """The folder an export of ``model_id`` goes into, and whether it is in the repo's models/; refused in one line
-    where it would replace a model there unasked (``guarded_models_dir``, ``refuse_unasked_replacement``)."""
+def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, task: str,
+                   refuse_unasked: Callable[[Path], None] = refuse_unasked_replacement) -> tuple[Path, bool]:
+    """The folder an export of ``model_id``, a model for ``task``, goes into, and whether it is in the repo's
+    models/; refused in one line where it would replace a model in the repo's models/ unasked
+    (``guarded_models_dir``, ``refuse_unasked``: by default any model there), or, wherever it is, where it holds
+    a model of another task, files of no model, or a card that cannot be read (``check_install_target``; with
+    ``replace``, such a card's model is replaced)."""
     folder, shipped = guarded_models_dir(models_dir, replace)
+    target = folder / model_id
     if shipped and not replace:
-        refuse_unasked_replacement(folder / model_id)
-    return folder / model_id, shipped
+        refuse_unasked(target)  # first: its refusal of a card it cannot read says what to do instead
+    return check_install_target(target, task=task, replace=replace), shipped
 
 
 def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
@@ -103,7 +108,7 @@ def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
     if replace and not shipped:
         raise InputError("--replace", f"not needed with --out {out}: only a folder in the repo's models/, whose "
                          "model every command reads, is guarded; give one or the other")
-    check_install_target(out, task=task)  # first: --replace could not help with a model of another task
+    check_install_target(out, task=task, replace=replace)  # first: --replace could not help with another task
     if shipped and not replace:
         refuse_unasked_replacement(out, instead=REPLACE_OR_ANOTHER_OUT)
     return out
@@ -176,10 +181,11 @@ def install_folder(staging: Path, target: Path) -> Path:
     return target
 
 
-def check_install_target(target: Path, task: str | None = None) -> Path:
+def check_install_target(target: Path, task: str | None = None, replace: bool = False) -> Path:
     """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first. With
     ``task``, a model folder there must be one for that task: a retrain replaces its own earlier model, never
-    another kind (an installed model of another arm)."""
+    another kind (an installed model of another arm). A card that cannot be read is refused, what it holds
+    unknown, unless ``replace`` asks for whatever is there to go."""
     target = Path(target)
     try:
         holds_files = target.is_dir() and any(target.iterdir())
@@ -189,7 +195,12 @@ def check_install_target(target: Path, task: str | None = None) -> Path:
         raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
                          "folder")
     if holds_files and task is not None:
-        earlier = read_json_object(target / CARD_FILE, what="model card").get("task")
+        try:
+            earlier = read_json_object(target / CARD_FILE, what="model card").get("task")
+        except InputError:
+            if replace:
+                return target
+            raise
         if earlier != task:
             raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; give a new or empty folder, or "
                              "an earlier run's")

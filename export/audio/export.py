@@ -41,7 +41,7 @@ from export.audio.train import (
 from export.install import (
     destination_note,
     destination_option,
-    guarded_models_dir,
+    guarded_target,
     installing,
     model_version,
     refuse_unasked_replacement,
@@ -51,6 +51,7 @@ from export.metrics import classification_metrics, interval_range
 from export.quantization import MAX_INT8_LOSS, quiet_quantizer
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
+from runtime.arms.audio.model import FEATURE_TASK
 from runtime.errors import InputError
 from runtime.files import write_atomically
 from runtime.fusion.align import shares_fused
@@ -129,12 +130,13 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
 
     Without ``models_dir``, or with it naming the repo's models/, the model goes over the one there (the shipped
     one), which every command then reads: where that one was trained on other data (``training_data_difference``),
-    only with ``replace``; elsewhere ``replace`` guards nothing and is refused rather than ignored."""
+    only with ``replace``; elsewhere ``replace`` guards nothing and is refused rather than ignored. A model of
+    another task is never replaced (``guarded_target``)."""
     trained = Path(trained)
-    models_dir, shipped = guarded_models_dir(models_dir, replace)
     stored, validation, report, meta = _load_trained(trained)
-    if shipped and not replace:
-        refuse_other_data_over(models_dir / MODEL_ID, report)
+    target, shipped = guarded_target(models_dir, replace, MODEL_ID, FEATURE_TASK,
+                                     lambda shipped_model: refuse_other_data_over(shipped_model, report))
+    models_dir = target.parent
     if meta["feature_set"] != FEATURE_SET:
         raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
                          f"this code computes {FEATURE_SET}: retrain")
@@ -142,7 +144,6 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
         raise InputError(models_dir, "is a file, not a models folder" if models_dir.exists()
                          else "models folder does not exist")
 
-    target = models_dir / MODEL_ID
     with installing(target) as staging:
         check: dict[str, Any] = {}
         for mode in MODES:
@@ -370,7 +371,7 @@ def _card(meta: dict[str, Any], report: dict[str, Any], check: dict[str, Any], f
         "id": MODEL_ID,
         # date + file digest: a retrained model never shares a version with the one a fuser learned
         "version": model_version(sha256["session"]),
-        "task": "voice-emotion",
+        "task": FEATURE_TASK,
         "labels": list(meta.get("labels", LABELS)),  # the learnt ones: the runtime marks the rest unsupported
         # a manifest's own labels (--labels-as-given), as the run's report says (a models.npz of before also named it
         # in its meta, which the report of its run always matched: left unread)

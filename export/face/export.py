@@ -25,7 +25,6 @@ from export.face.data import CROP_SIZE_PX, ENSEMBLE_TASK, FACE_LABELS, FACE_TASK
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, load_trained, read_run_report
 from export.install import (
-    check_install_target,
     destination_note,
     destination_option,
     guarded_target,
@@ -196,11 +195,10 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
     check_same_ferplus_data(trained_dirs, reports)
     report = reports[0]
-    target, shipped = guarded_target(models_dir, replace, model_id)
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK)  # never another kind of model
     check_splits(data_root)
-    check_output_folder(target.parent)
+    check_output_folder(folder.parent)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
-    folder = check_install_target(target, task=FACE_TASK)  # never another kind of model
     with installing(folder) as staging:
         # The float graph is only the reference the INT8 one is checked against: it is left beside the first
         # run (it is four times the size and nothing on the device reads it), never shipped.
@@ -237,7 +235,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 
     float_path = Path(float_path)
     check_model_id(model_id)
-    folder, shipped = guarded_target(models_dir, replace, model_id)
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK)  # never another kind of model
     check_splits(data_root)
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")
@@ -253,7 +251,6 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     card = json.loads((folder / "card.json").read_text())  # every field as written, kept in the new card
     if card.get("members"):
         raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
-    check_install_target(folder, task=FACE_TASK)  # never another kind of model, before minutes of quantizing
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
     if card.get("rebuild"):  # kept from the earlier card, whose export may have gone elsewhere or predate --replace
         card["rebuild"] = with_destination(card["rebuild"], shipped)
@@ -266,7 +263,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
                      cache_dir: Path | None = None, replace: bool = False) -> Path:
     """``models/face-expression``: the mean of the member models, measured beside each of them on PublicTest. In
     the repo's models/ only with ``replace``, as every export there (``guarded_target``)."""
-    target, shipped = guarded_target(models_dir, replace, ENSEMBLE_ID)
+    target, shipped = guarded_target(models_dir, replace, ENSEMBLE_ID, ENSEMBLE_TASK)
     check_splits(data_root)
     models_dir = target.parent
     repeated = sorted({member for member in member_ids if member_ids.count(member) > 1})
@@ -276,7 +273,6 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
     for member in members:  # one model each (not an ensemble, whose card would then list itself)
         if member.task != FACE_TASK:
             raise InputError(member.folder, f"not a single face-expression model (task {member.task!r})")
-    check_install_target(models_dir / ENSEMBLE_ID, task=ENSEMBLE_TASK)
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
     members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
     card = {

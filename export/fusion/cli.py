@@ -207,14 +207,12 @@ def check_models_dir(models_dir: Path | None, methods: list[str], replace: bool 
     """The models folder (the repo's where none is given) and whether it is the repo's, with each fuser's folder in
     it checked before training rather than at install time."""
     from export.fusion.learn import FUSION_TASK
-    from export.install import check_install_target
     from runtime.files import check_output_folder
 
     for name in methods:
-        target, shipped = guarded_target(models_dir, replace, f"fusion-{name}")
+        target, shipped = guarded_target(models_dir, replace, f"fusion-{name}", FUSION_TASK)  # never another arm's
         check_output_folder(target.parent)
         check_output_folder(target)
-        check_install_target(target, task=FUSION_TASK)  # never another arm's model
     return target.parent, shipped
 
 

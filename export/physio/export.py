@@ -44,6 +44,7 @@ LABELS = ["no_stress", "stress"]
 # is the export's date and the graph's digest (export.install.model_version), as every arm's export names it: the
 # shipped cards' versions (physio-stress 2.4.0, physio-stress-live 1.0.0) name those weights alone.
 MODELS = {"session": "physio-stress", "running": "physio-stress-live"}
+STRESS_TASK = "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)"  # both models' task
 # The shipped physio-stress's row in the comparison table, kept as the earlier rows are: a retrain's card sets its
 # figures beside the model it replaces; the shipped card's own last row is "this model".
 SHIPPED_SESSION_VERSION = "2.4.0"
@@ -190,12 +191,12 @@ def _weights_problem(weights) -> str:
 def export_physio(trained_dir: Path, models_dir: Path | None = None, replace: bool = False) -> Path:
     """ONNX graph, card.json and MODEL_CARD.md of a trained model, built in a staging folder and put into
     ``models_dir`` only when all of them are written: a failure leaves the installed model as it was. A model in
-    the repo's models/ is replaced only with ``replace`` (``guarded_target``)."""
+    the repo's models/ is replaced only with ``replace``, and a model of another task never (``guarded_target``)."""
     report_path = Path(trained_dir) / "report.json"
     if not report_path.is_file():
         raise InputError(trained_dir, "no report.json: run 'emotrace train physio' first")
     report = read_report(report_path)
-    target, shipped = guarded_target(models_dir, replace, MODELS[card_setting(report, "scope")])
+    target, shipped = guarded_target(models_dir, replace, MODELS[card_setting(report, "scope")], STRESS_TASK)
     check_output_folder(target.parent)
     with installing(target) as staging:
         max_abs_diff = _save_checked_onnx(report["weights"], staging / MODEL_FILE)
@@ -238,7 +239,7 @@ def _card(report: dict, max_abs_diff: float, version: str, shipped: bool = True)
     return {
         "id": MODELS[scope],
         "version": version,
-        "task": "stress vs no stress from wrist physiology (heart, EDA, skin temperature, motion)",
+        "task": STRESS_TASK,
         "labels": LABELS,
         "files": {"default": MODEL_FILE},
         "sha256": {},

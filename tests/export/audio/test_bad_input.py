@@ -748,3 +748,26 @@ def test_own_labels_that_are_a_corpus_short_forms_are_warned_of_in_the_report(tm
         "they are classes of their own, left out of fusion; without --labels-as-given they are read as those emotions"]
     assert "short forms" in (tmp_path / "run" / "report.md").read_text()
     assert train.short_form_warnings(["happy", "low", "high"]) == []
+
+
+def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_it_is(trained_run, tmp_path,
+                                                                                      monkeypatch, capsys):
+    from export.face.data import FACE_TASK
+    from runtime.arms.audio.model import WAVEFORM_TASK
+
+    # a face model exported with --id audio-emotion into another folder: was, replaced by a voice model unasked
+    other = tmp_path / "elsewhere" / "audio-emotion"
+    other.mkdir(parents=True)
+    (other / "card.json").write_text(json.dumps({"id": "audio-emotion", "version": "1", "task": FACE_TASK}))
+    assert main(["export", "audio", str(trained_run), "--models-dir", str(other.parent)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{other}: holds a model for {FACE_TASK!r}, not 'voice-emotion'" in err
+    assert sorted(p.name for p in other.parent.iterdir()) == ["audio-emotion"]  # no staging folder left
+    assert sorted(p.name for p in other.iterdir()) == ["card.json"]
+    # the repo's models/ holding a waveform model: --replace does not let a voice-feature model over it
+    shipped = _shipped_over(tmp_path, monkeypatch, {})
+    (shipped / "card.json").write_text(json.dumps({"id": "audio-emotion", "version": "1", "task": WAVEFORM_TASK}))
+    assert main(["export", "audio", str(trained_run), "--replace"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"holds a model for {WAVEFORM_TASK!r}, not 'voice-emotion'" in err
+    assert json.loads((shipped / "card.json").read_text())["task"] == WAVEFORM_TASK

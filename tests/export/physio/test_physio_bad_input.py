@@ -157,3 +157,27 @@ def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_
     shipped = repo_models / "physio-stress"
     assert json.loads((shipped / "card.json").read_text())["rebuild"].endswith("emotrace export physio RUN --replace")
     assert "`--replace`: over the model in the repo's models/physio-stress" in (shipped / "MODEL_CARD.md").read_text()
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_it_is(tmp_path, monkeypatch, capsys,
+                                                                                      replace):
+    import json
+
+    import export.install
+    from export.face.data import FACE_TASK
+
+    repo_models = tmp_path / "repo" / "models"
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    # a face model exported with --id physio-stress: into another folder, or into the repo's models/ (replace)
+    models = repo_models if replace else tmp_path / "elsewhere"
+    other = models / "physio-stress"
+    other.mkdir(parents=True)
+    (other / "card.json").write_text(json.dumps({"id": "physio-stress", "version": "1", "task": FACE_TASK}))
+    before = _listing(models)
+    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    args = ["--replace"] if replace else ["--models-dir", str(models)]
+    assert main(["export", "physio", str(trained), *args]) == 2  # was: 0, the face model replaced
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{other}: holds a model for {FACE_TASK!r}, not 'stress vs no stress" in err
+    assert _listing(models) == before
