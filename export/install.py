@@ -53,15 +53,12 @@ def is_repo_models_dir(models_dir: Path | str | None) -> bool:
     return models_dir is None or Path(models_dir).resolve() == REPO_MODELS_DIR.resolve()
 
 
-def guarded_models_dir(models_dir: Path | str | None, replace: bool) -> tuple[Path, bool]:
+def guarded_models_dir(models_dir: Path | str | None) -> tuple[Path, bool]:
     """The models folder an export writes into (the repo's where none is given) and whether it is the repo's, whose
-    models every command reads: only there does ``--replace`` guard anything, so elsewhere it is refused rather
-    than ignored."""
-    shipped = is_repo_models_dir(models_dir)
-    if replace and not shipped:
-        raise InputError("--replace", f"not needed with --models-dir {models_dir}: only the repo's models/, whose "
-                         "model every command reads, is guarded; give one or the other")
-    return (REPO_MODELS_DIR if models_dir is None else Path(models_dir)), shipped
+    models every command reads. ``--replace`` is taken with any folder, so that a card's Rebuild line (ending in
+    it) runs as written with ``--models-dir`` added: elsewhere it asks only that a card which cannot be read go
+    (``check_install_target``), a model of the same task being replaced there without it."""
+    return (REPO_MODELS_DIR if models_dir is None else Path(models_dir)), is_repo_models_dir(models_dir)
 
 
 def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], str] | None = None,
@@ -91,7 +88,7 @@ def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, 
     (``guarded_models_dir``, ``refuse_unasked``: by default any model there), or, wherever it is, where it holds
     a model of another task, files of no model, or a card that cannot be read (``check_install_target``; with
     ``replace``, such a card's model is replaced)."""
-    folder, shipped = guarded_models_dir(models_dir, replace)
+    folder, shipped = guarded_models_dir(models_dir)
     target = folder / model_id
     if shipped and not replace:
         refuse_unasked(target)  # first: its refusal of a card it cannot read says what to do instead
@@ -102,12 +99,9 @@ def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
     """The model folder an export given it as ``--out`` writes, checked before any work: never one holding a model
     of another task than ``task`` nor files of no model (``check_install_target``), and, in the repo's models/
     (by any path), whose models every command reads, a model there only with ``replace``, as ``guarded_target``;
-    ``replace`` for a folder elsewhere is refused rather than ignored."""
+    elsewhere ``replace`` asks only that a card which cannot be read go, as there."""
     out = Path(out)
     shipped = out.resolve().parent == REPO_MODELS_DIR.resolve()
-    if replace and not shipped:
-        raise InputError("--replace", f"not needed with --out {out}: only a folder in the repo's models/, whose "
-                         "model every command reads, is guarded; give one or the other")
     check_install_target(out, task=task, replace=replace)  # first: --replace could not help with another task
     if shipped and not replace:
         refuse_unasked_replacement(out, instead=REPLACE_OR_ANOTHER_OUT)

@@ -89,7 +89,8 @@ _seed = _whole_number(0, MAX_SEED, "a seed")
 MAX_REPEATS = 1000  # evaluate fusion's seeds: each a whole comparison, so more is hours of work, not a typo's luck
 # Every export into the repo's models/ replaces a model there, which every command then reads, only when asked.
 REPLACE_HELP = ("replace the model of that id in the repo's models/, which every command then reads (refused "
-                "otherwise, where one is there); not with --models-dir naming another folder")
+                "otherwise, where one is there), or, in any folder, one whose card cannot be read; never a model "
+                "of another task")
 
 
 def _check_seed_run(seed: int, repeats: int) -> None:
@@ -306,8 +307,8 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true",
                    help="replace the repo's models/audio-emotion though its card names other data than the run's, "
-                        "or data that cannot be compared with it (such an export is refused otherwise); not with "
-                        "--models-dir naming another folder")
+                        "or data that cannot be compared with it (such an export is refused otherwise), or, in any "
+                        "folder, a model whose card cannot be read")
     p.set_defaults(run=_run_export_audio)
 
 
@@ -396,7 +397,7 @@ def _add_backbone_commands(sub: Subparsers, export: Subparsers) -> None:
     p.add_argument("--id", default=None, help="model id in the card")
     p.add_argument("--replace", action="store_true",
                    help="with --out naming a folder in the repo's models/: replace the model there, which every "
-                        "command reading it then uses")
+                        "command reading it then uses; in any folder, one whose card cannot be read")
     p.add_argument("--distil", action="store_true",
                    help="export a small student trained on the model's outputs")
     p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")

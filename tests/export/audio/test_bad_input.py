@@ -690,17 +690,10 @@ def test_a_shipped_card_that_cannot_be_read_or_says_its_metrics_oddly_is_one_lin
     assert _shipped_version(shipped) != "2026.12.02-b04d6877"
 
 
-def test_replace_with_another_models_dir_is_refused_and_the_repos_models_by_any_path_is_guarded(
-        trained_run, tmp_path, monkeypatch, capsys):
+def test_the_repos_models_by_any_path_is_guarded(trained_run, tmp_path, monkeypatch, capsys):
     shipped = _shipped_over(tmp_path, monkeypatch, {"data": "corpora/ravdess",
                                                     "data_checksum": {"sha256": "0" * 64, "of": "x"}})
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    # was: --replace silently ignored
-    assert main(["export", "audio", str(trained_run), "--models-dir", str(elsewhere), "--replace"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and f"error: --replace: not needed with --models-dir {elsewhere}" in err
-    assert not (elsewhere / "audio-emotion").exists()
+    (tmp_path / "elsewhere").mkdir()
     # the repo's models/ named by another path: the same guard as none named (was: replaced without asking)
     (tmp_path / "link").symlink_to(tmp_path / "models")
     for spelling in (tmp_path / "models", tmp_path / "link", tmp_path / "elsewhere" / ".." / "models"):

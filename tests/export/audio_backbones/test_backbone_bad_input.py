@@ -416,12 +416,17 @@ def test_export_never_replaces_a_model_of_another_task(tmp_path, capsys, monkeyp
     assert _folders(repo_models) == before
 
 
-def test_replace_outside_the_repos_models_is_refused_not_ignored(tmp_path, capsys, monkeypatch, trained, repo_models):
-    _no_work(monkeypatch)
+def test_replace_outside_the_repos_models_is_taken_and_lets_only_a_card_that_cannot_be_read_go(tmp_path):
+    from export.install import guarded_out
+    from runtime.arms.audio.model import WAVEFORM_TASK
+
     out = tmp_path / "model"
-    _refused(capsys, ["export", "audio-backbone", str(trained), "--out", str(out), "--replace"],
-             f"--replace: not needed with --out {out}")
-    assert not out.exists()
+    assert guarded_out(out, True, WAVEFORM_TASK) == out  # was: refused ('--replace: not needed with --out')
+    out.mkdir()
+    (out / "card.json").write_text("{")
+    with pytest.raises(InputError, match="not a readable model card"):
+        guarded_out(out, False, WAVEFORM_TASK)
+    assert guarded_out(out, True, WAVEFORM_TASK) == out
 
 
 def test_replace_exports_over_the_voice_model_in_the_repos_models(capsys, trained, repo_models):

@@ -345,10 +345,7 @@ def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_
         assert f"{repo_models / 'face-expression-cnn'}: holds face-expression-cnn" in err
         assert "--replace" in err and "--models-dir DIR" in err
     assert _listing(repo_models) == before
-    # --replace guards only the repo's models/: with another folder it is refused, not ignored
     elsewhere = tmp_path / "elsewhere"
-    assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(elsewhere), "--replace"]) == 2
-    assert "--replace: not needed with --models-dir" in capsys.readouterr().err
     assert main(["export", "face", str(finished), "--data", str(fer), "--models-dir", str(elsewhere)]) == 0
     beside = json.loads((elsewhere / "face-expression-cnn" / "card.json").read_text())["rebuild"]
     # was: '... && emotrace export face run0 --data DATA', which replaces the repo's model

@@ -145,8 +145,6 @@ def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_
     assert "--replace" in err and "--models-dir DIR" in err
     assert _listing(repo_models) == before
     elsewhere = tmp_path / "elsewhere"
-    assert main(["export", "physio", str(trained), "--models-dir", str(elsewhere), "--replace"]) == 2
-    assert "--replace: not needed with --models-dir" in capsys.readouterr().err
     assert main(["export", "physio", str(trained), "--models-dir", str(elsewhere)]) == 0
     # was: 'emotrace export physio DIR', which replaces the repo's model
     beside = elsewhere / "physio-stress"
@@ -181,3 +179,36 @@ def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{other}: holds a model for {FACE_TASK!r}, not 'stress vs no stress" in err
     assert _listing(models) == before
+
+
+def test_a_cards_rebuild_line_run_with_models_dir_added_exports_there(tmp_path, monkeypatch, capsys):
+    import json
+    import shutil
+
+    import export.install
+    from runtime.models.card import REPO_MODELS_DIR
+
+    repo_models = tmp_path / "repo" / "models"
+    shutil.copytree(REPO_MODELS_DIR / "physio-stress", repo_models / "physio-stress")
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    before = _listing(repo_models)
+    rebuild = json.loads((repo_models / "physio-stress" / "card.json").read_text())["rebuild"]
+    export_line = rebuild.split(" && ")[-1].split()
+    assert export_line[:3] == ["emotrace", "export", "physio"] and export_line[-1] == "--replace"
+    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    argv = [str(trained) if word == "RUN" else word for word in export_line[1:]]
+    fresh = tmp_path / "fresh"
+    # a fresh folder, then the same folder holding the model of the same task: was, '--replace: not needed with
+    # --models-dir'
+    for _ in range(2):
+        assert main([*argv, "--models-dir", str(fresh)]) == 0, capsys.readouterr().err
+        assert json.loads((fresh / "physio-stress" / "card.json").read_text())["rebuild"].endswith(
+            "emotrace export physio RUN --models-dir DIR")
+    assert _listing(repo_models) == before  # the repo's model is not touched
+    # a card that cannot be read: kept without --replace, replaced with it
+    (fresh / "physio-stress" / "card.json").write_text("{")
+    assert main([*argv[:-1], "--models-dir", str(fresh)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "card.json: not a readable model card" in err
+    assert main([*argv, "--models-dir", str(fresh)]) == 0
+    assert json.loads((fresh / "physio-stress" / "card.json").read_text())["task"].startswith("stress vs no stress")
