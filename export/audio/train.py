@@ -38,6 +38,7 @@ from export.audio.datasets import (
     first_named,
     load_corpus,
     ravdess_clips,
+    speaker_key,
     truncated_wavs,
 )
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
@@ -529,21 +530,34 @@ def _resolve_speakers(requested: list[str] | None, speakers: list[str], data: Pa
 
 
 def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> list[str]:
-    """The corpus's speakers that ``--validation-speakers`` names (sorted): each the speaker of that id, else the one
-    whose id ends in '-' and it ('17' for 'ravdess-17'); or an ``InputError``: a name that is no speaker or the end
-    of several, or one that leaves no speaker to train on."""
+    """The corpus's speakers that ``--validation-speakers`` names (sorted): each the speaker of that id; else the
+    one speaker whose id it spells otherwise (``speaker_key``: 'p1' is 'P01', 'actor 3' is 'Actor_03'); else the
+    one whose id ends in '-' and it, spelt either way ('17' or '017' for 'ravdess-17'). A name read as another
+    spelling is said in a warning line. An ``InputError``, the speakers listed: a name that is none of them, or
+    fits several, or names that leave no speaker to train on."""
     resolved = []
     for name in (s.strip() for s in requested if s.strip()):
-        # RAVDESS speakers are "ravdess-17"; accept "17" for them too, where no speaker is "17" itself
-        matches = [name] if name in speakers else [s for s in speakers if s.rsplit("-", 1)[-1] == name]
+        matches = speakers_named(name, speakers)
         if len(matches) != 1:
             raise InputError(name, f"is not one speaker of {data} (speakers: {', '.join(speakers)})")
+        if matches[0] != name:  # said before the minutes of work: a typo that fits a speaker picks that one
+            log.warning("--validation-speakers %s read as %s", name, matches[0])
         resolved.append(matches[0])
     if not resolved:
         raise InputError(",".join(requested), "--validation-speakers names no speaker")
     if len(set(resolved)) >= len(speakers):
         raise InputError(",".join(requested), "validation speakers must leave some speakers to train on")
     return sorted(set(resolved))
+
+
+def speakers_named(name: str, speakers: list[str]) -> list[str]:
+    """The speakers a typed ``name`` may mean, by the first rule any fits (``resolve_speakers``)."""
+    if name in speakers:
+        return [name]
+    key = speaker_key(name)
+    respelled = [s for s in speakers if speaker_key(s) == key]
+    # RAVDESS speakers are "ravdess-17": "17" names one too, where no speaker is "17" itself
+    return respelled or [s for s in speakers if "-" in s and speaker_key(s.rsplit("-", 1)[1]) == key]
 
 
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],

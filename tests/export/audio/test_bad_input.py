@@ -238,6 +238,32 @@ def test_a_validation_speaker_named_exactly_is_taken_before_one_whose_id_ends_in
         train.resolve_speakers(["3"], ["a-3", "b-3", "c"], Path("data"))  # the end of two, and no speaker '3'
 
 
+@pytest.mark.parametrize(("typed", "speaker"), [("p1", "P01"), ("P1", "P01"), ("p01", "P01"), ("actor 3", "Actor_03"),
+                                                ("7", "ravdess-07"), ("007", "ravdess-07")])
+def test_a_validation_speaker_spelt_otherwise_is_read_as_the_one_it_names_and_said(typed, speaker, caplog):
+    speakers = ["P01", "P02", "Actor_03", "ravdess-07", "ravdess-08"]
+    with caplog.at_level("WARNING"):
+        assert train.resolve_speakers([typed], speakers, Path("data")) == [speaker]  # was: not one speaker
+    assert [r.getMessage() for r in caplog.records] == [f"--validation-speakers {typed} read as {speaker}"]
+
+
+@pytest.mark.parametrize("typed", ["p3", "2", "actor 3"])
+def test_a_validation_speaker_that_fits_none_or_several_is_refused_with_the_speakers_listed(typed):
+    # "2": the end of a-2 and of b-02; "actor 3": a key of both (a corpus of RAVDESS folders, never a manifest)
+    speakers = ["P01", "a-2", "b-02", "Actor_03", "actor-3"]
+    with pytest.raises(InputError, match=rf"^{typed}: is not one speaker of data \(speakers: P01, a-2, b-02, "):
+        train.resolve_speakers([typed], speakers, Path("data"))
+
+
+def test_validation_speakers_typed_otherwise_train_on_the_speaker_they_name(tmp_path, cheap_windows, caplog):
+    data = write_manifest(tmp_path / "data", speakers=("P01", "P02", "P03"))
+    with caplog.at_level("WARNING"):
+        assert main(["train", "audio", str(data), "--out", str(tmp_path / "run"), "--cv-folds", "3",
+                     "--validation-speakers", "p3", "--speed-perturb", "none"]) == 0
+    assert "--validation-speakers p3 read as P03" in caplog.messages
+    assert json.loads((tmp_path / "run" / "report.json").read_text())["validation_speakers"] == ["P03"]
+
+
 def test_the_report_says_which_labels_its_figures_cannot_judge():
     clips = [Clip(Path(f"{s}{label}.wav"), s, label, "manifest") for s in ("ann", "bob")
              for label in train.LABELS[:6]]
