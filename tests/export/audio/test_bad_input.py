@@ -247,6 +247,14 @@ def test_a_validation_speaker_spelt_otherwise_is_read_as_the_one_it_names_and_sa
     assert [r.getMessage() for r in caplog.records] == [f"--validation-speakers {typed} read as {speaker}"]
 
 
+def test_the_documented_number_of_a_ravdess_speaker_is_taken_without_a_warning(caplog):
+    # the cards' Rebuild lines name RAVDESS actors so ('17' for ravdess-17): no line for each of them
+    with caplog.at_level("WARNING"):
+        assert train.resolve_speakers(["17", "18"], ["ravdess-17", "ravdess-18", "ravdess-19"], Path("data")) == [
+            "ravdess-17", "ravdess-18"]
+    assert caplog.messages == []
+
+
 @pytest.mark.parametrize("typed", ["p3", "2", "actor 3"])
 def test_a_validation_speaker_that_fits_none_or_several_is_refused_with_the_speakers_listed(typed):
     # "2": the end of a-2 and of b-02; "actor 3": a key of both (a corpus of RAVDESS folders, never a manifest)
