@@ -48,7 +48,7 @@ from export.install import (
     write_card,
 )
 from export.metrics import classification_metrics, interval_range
-from export.quantization import MAX_INT8_LOSS, quiet_quantizer
+from export.quantization import MAX_INT8_LOSS, quantize_weights_dynamic
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
 from runtime.arms.audio.model import FEATURE_TASK
@@ -100,12 +100,8 @@ def build_onnx(model: dict[str, Any], name: str):
 
 
 def quantize(float_path: Path, int8_path: Path) -> None:
-    """INT8 weights for every MatMul (dynamic activation quantization, per-channel weights)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with quiet_quantizer():
-        quantize_dynamic(str(float_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+    """INT8 weights for every MatMul (dynamic activation quantization, per-channel 7-bit weights)."""
+    quantize_weights_dynamic(float_path, int8_path, ["MatMul"], per_channel=True)
 
 
 def int8_weight_count(path: Path) -> int:

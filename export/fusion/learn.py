@@ -20,7 +20,7 @@ import numpy as np
 from export.fitting import two_class_logits
 from export.install import model_version, write_card
 from export.metrics import prediction_metrics
-from export.quantization import quiet_quantizer
+from export.quantization import quantize_weights_dynamic
 from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
 from runtime.models.card import file_sha256
@@ -361,9 +361,6 @@ def _export_attention(model: torch.nn.Module, example_tokens: np.ndarray, out_di
     )
     files = {"float": "attention.onnx", "default": "attention.onnx"}
     if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        with quiet_quantizer():
-            quantize_dynamic(str(float_path), str(out_dir / "attention.int8.onnx"), weight_type=QuantType.QInt8)
+        quantize_weights_dynamic(float_path, out_dir / "attention.int8.onnx")
         files["int8"] = "attention.int8.onnx"
     return files

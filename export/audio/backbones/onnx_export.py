@@ -27,7 +27,7 @@ from export.audio.backbones.models import (
 from export.audio.backbones.train import BACKBONE_FILE, HEAD_FILE, REPORT_FILE
 from export.audio.latency import onnx_run_times_ms
 from export.install import guarded_out, installing, model_version, write_card
-from export.quantization import quiet_quantizer
+from export.quantization import quantize_weights_dynamic
 from runtime.arms.audio.model import WAVEFORM_TASK
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.errors import InputError, first_line
@@ -74,16 +74,7 @@ def quantize_int8(float_path: str | Path, int8_path: str | Path) -> Path:
 
     The convolutional front end stays float: ConvInteger is slow or missing on several execution providers.
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    with quiet_quantizer():
-        quantize_dynamic(
-            str(float_path),
-            str(int8_path),
-            weight_type=QuantType.QInt8,
-            op_types_to_quantize=["MatMul", "Gemm"],
-        )
-    return Path(int8_path)
+    return quantize_weights_dynamic(float_path, int8_path, ["MatMul", "Gemm"])
 
 
 def onnx_outputs(path: str | Path, waveforms: np.ndarray) -> np.ndarray:
