@@ -38,7 +38,7 @@ ONE_STOP_S = 0.5  # signals this close together are one stop (a wrapper that for
 
 _asked = threading.Event()
 _kept_only = threading.Event()  # a stop now is kept, not raised: see ``stop_kept``
-_received = {"stops": 0, "last_s": -math.inf}  # since the command began
+_received = {"stops": 0, "last_s": -math.inf, "first_s": math.nan}  # since the command began
 _now_s = time.monotonic
 
 
@@ -59,6 +59,8 @@ def ask_to_stop(signum: int | None = None, frame: FrameType | None = None) -> No
     if _received["stops"] == 2:
         _say("emotrace: stopping (a third stop ends at once)")  # analyses and runs discard, sessions write
     first = not _asked.is_set()
+    if first:
+        _received["first_s"] = now_s
     _asked.set()
     if first and not _kept_only.is_set():
         raise KeyboardInterrupt
@@ -85,6 +87,12 @@ def stop_kept() -> Iterator[None]:
 
 def stop_asked() -> bool:
     return _asked.is_set()
+
+
+def stop_asked_s_ago() -> float | None:
+    """How long ago (s) the first stop was asked for; None where none was. A live session ends where it came: its
+    loops notice it a step later (a voice window being judged, a frame being read)."""
+    return _now_s() - _received["first_s"] if _asked.is_set() else None
 
 
 def raise_if_stop_asked() -> None:
@@ -154,7 +162,7 @@ def stopping_on_signals(then_exit: bool = False) -> Iterator[Outcome]:
         try:
             _asked.clear()
             _kept_only.clear()
-            _received.update(stops=0, last_s=-math.inf)
+            _received.update(stops=0, last_s=-math.inf, first_s=math.nan)
             for number in STOP_SIGNALS:
                 if number == signal.SIGHUP and signal.getsignal(number) == signal.SIG_IGN:
                     continue  # started to outlive its terminal (nohup): a hangup is no stop
