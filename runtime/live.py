@@ -60,7 +60,7 @@ from runtime.media import CUT_SHORT, NO_VIDEO_FRAMES, MediaInfo, known_end_s
 from runtime.pipeline import fused_tracks, settings_as_run, why_not_fused
 from runtime.sources.audio import AudioChunk, FileAudioSource, MicrophoneSource
 from runtime.sources.video import NO_FRAMES, LiveVideoSource, VideoFrame
-from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_kept
+from runtime.stopping import STOPPED_BY_USER, raise_if_stop_asked, stop_asked, stop_asked_s_ago, stop_kept
 from runtime.timeline import Timeline, is_session_claim, software_record, timeline_software, write_timeline
 from runtime.track import CANONICAL_LABELS, WEAK_QUALITY, Track, Window, leading_label_index, window_grid
 
@@ -125,26 +125,42 @@ def ble_client(device: str) -> BleakGattClient:
 
 
 def until(chunks: Iterable[AudioChunk], duration_s: float | None,
-          on_duration: Callable[[], None] | None = None) -> Iterator[AudioChunk]:
-    """Chunks up to ``duration_s`` of session time (all of them when None), or until a stop is asked for.
+          on_duration: Callable[[], None] | None = None, clock: SessionClock | None = None) -> Iterator[AudioChunk]:
+    """Chunks up to ``duration_s`` of session time (all of them when None), or up to a stop asked for, then
+    ``KeyboardInterrupt``.
 
     Each chunk is placed on the session clock by its source (a microphone by its capture times, a replay by its
     samples); the last one is cut where its samples reach ``duration_s``, so that no voice window ends after the
     session (a source faster than real time, a test signal, ends by its samples). ``on_duration`` is called
-    there: the chunks were ended by the duration, not by their source."""
+    there: the chunks were ended by the duration, not by their source. A stop ends them where it came on
+    ``clock`` (``stopped_at_s``), the same way: the sound captured before it is the session's, a microphone's
+    blocks queued while a window was judged among it; without a clock, at the next chunk."""
+    stop_s = math.inf
     for chunk in chunks:
-        raise_if_stop_asked()  # the capture's libraries can swallow the signal's own KeyboardInterrupt
-        if duration_s is None:
+        # asked here: the capture's libraries can swallow the signal's own KeyboardInterrupt
+        if math.isinf(stop_s) and stop_asked():
+            if clock is None:
+                raise KeyboardInterrupt
+            stop_s = stopped_at_s(clock)
+        end_s = min(math.inf if duration_s is None else duration_s, stop_s)
+        room = int(round((end_s - chunk.start_s) * chunk.sample_rate_hz)) if math.isfinite(end_s) else math.inf
+        if chunk.samples.size < room:
             yield chunk
             continue
-        room = int(round((duration_s - chunk.start_s) * chunk.sample_rate_hz))
-        if chunk.samples.size >= room:
-            if room > 0:
-                yield AudioChunk(chunk.start_s, chunk.samples[:room], chunk.sample_rate_hz)
-            if on_duration:
-                on_duration()
-            return
-        yield chunk
+        if room > 0:
+            yield AudioChunk(chunk.start_s, chunk.samples[:room], chunk.sample_rate_hz)
+        if stop_s < (math.inf if duration_s is None else duration_s):  # ended by the stop
+            raise KeyboardInterrupt
+        if on_duration:
+            on_duration()
+        return
+
+
+def stopped_at_s(clock: SessionClock) -> float:
+    """Where on ``clock`` the stop asked for came (now where none was): a session ends there, not a step later
+    where its loops notice it (a voice window being judged, the last ones judged as the voice ends)."""
+    ago_s = stop_asked_s_ago()
+    return clock.now_s() - (ago_s or 0.0)
 
 
 def describe_window(window: Window, labels: list[str], arm: str = "", note: str = "") -> str:
@@ -224,6 +240,7 @@ class VideoSession:
         self.duration_s = duration_s
         self.recording_end_s = recording_end_s or 0.0  # a replayed file's, as its header says (0.0: not said)
         self.cut = False  # the session stopped the picture before it ended (Ctrl-C, the duration passed)
+        self.stopped_at_s = math.inf  # where a stop came: frames read after it, as the session wrapped up, are not its
         self.at_duration = False  # its frames reached the duration, which ended them
         self.on_frame = FaceLines(self.face, self.labels, on_line) if self.face and on_line else None
         self.scan = VideoScan(stats=source.stats)  # a scan that fails keeps the camera's counts and stop reason
@@ -241,8 +258,10 @@ class VideoSession:
         self.source.open()  # a camera that cannot be opened stops the session before it starts
         self._thread.start()
 
-    def stop(self, reason: str = "") -> None:
-        """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had already ended."""
+    def stop(self, reason: str = "", at_s: float = math.inf) -> None:
+        """End the camera's frames; ``reason`` (the user's stop) is kept unless the camera had already ended, and
+        the picture ends by ``at_s`` (where that stop came)."""
+        self.stopped_at_s = min(self.stopped_at_s, at_s)
         if not self._done.is_set():
             self.cut = True
             self.source.stats.stopped_reason = self.source.stats.stopped_reason or reason
@@ -257,7 +276,7 @@ class VideoSession:
                 if self.duration_s is not None and self.source.clock.now_s() >= self.duration_s + DURATION_SLACK_S:
                     self.stop()
         except KeyboardInterrupt:
-            self.stop(STOPPED_BY_USER)
+            self.stop(STOPPED_BY_USER, stopped_at_s(self.source.clock))
             return True
         return False
 
@@ -319,7 +338,7 @@ class VideoSession:
         # the source's own stop (a file cut short) is in the scan's stats, which a copy of the scan has too
         ran_out = scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
         end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps, read_to_end=ran_out)
-        return min(end_s, self.duration_s or math.inf)
+        return min(end_s, self.duration_s or math.inf, self.stopped_at_s)
 
     def _frames(self) -> Iterator[VideoFrame]:
         # a camera that fails ends its frames (the source's reader says why); the duration ends them too
@@ -950,12 +969,13 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
             tracks, stopped_by_user = _capture(so_far, voice_source, duration_s, on_line, voice_notes[1],
                                                said_end_s)
         finally:
-            _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "")
+            stop_s = stopped_at_s(clock) if stopped_by_user else math.inf  # every track ends where the stop came
+            _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "", stop_s)
         if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
             on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
         checkpoints.stop()  # a failure above: abandon() stops them
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started,
-                                     so_far.not_run)
+                                     so_far.not_run, stop_s)
         timeline.software["session_id"] = so_far.session_id
         _write_session(timeline, checkpoints)
         checkpoints.finished = True
@@ -1066,13 +1086,14 @@ def _replay_ends_session(inputs: LiveInputs, duration_s: float | None) -> bool:
 
 
 def _end_devices(video: VideoSession | None, sensors: SensorSession | None, duration_s: float | None = None,
-                 reason: str = "") -> None:
-    """The camera's and the sensors' threads ended; ``reason``: why the camera stopped."""
+                 reason: str = "", stop_s: float = math.inf) -> None:
+    """The camera's and the sensors' threads ended; ``reason``: why the camera stopped; ``stop_s``: where a stop
+    came, where they end."""
     if video:
-        video.stop(reason)
+        video.stop(reason, stop_s)
         video.join()
     if sensors:
-        sensors.stop(duration_s)
+        sensors.stop(min(math.inf if duration_s is None else duration_s, stop_s))
 
 
 def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | None = None,
@@ -1099,15 +1120,16 @@ def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | N
 
 def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: SensorSession | None,
                       inputs: LiveInputs, settings: dict[str, dict[str, Any]], clock: SessionClock,
-                      duration_s: float | None, started: float, not_run: dict[str, str]) -> Timeline:
-    """The tracks of the session that ended, fused, as its timeline; an arm whose track could not be made is
-    recorded as not run, and why."""
+                      duration_s: float | None, started: float, not_run: dict[str, str],
+                      stop_s: float = math.inf) -> Timeline:
+    """The tracks of the session that ended (at ``stop_s`` where a stop ended it), fused, as its timeline; an arm
+    whose track could not be made is recorded as not run, and why."""
     failed: set[str] = set()  # the tracks that could not be made (each said in the log)
     session_end_s = read_end_s = _read_end_s(tracks, video)
     # the sensors record to the session's close, but beside a replay that ended it, to where the replay was read:
     # the close comes after, by the time the last windows took to judge
     if sensors and not (_replay_ends_session(inputs, duration_s) and read_end_s > 0):
-        session_end_s = max(read_end_s, min(clock.now_s(), duration_s or float("inf")))
+        session_end_s = max(read_end_s, min(clock.now_s(), duration_s or math.inf, stop_s))
     tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed=failed)
     if video and not video.scan.frame_times_s and not tracks and not sensors:
         raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")
@@ -1228,8 +1250,9 @@ def _voice_source(inputs: LiveInputs, audio: AudioSettings, clock: SessionClock,
     """The replayed file, or the microphone opened now: one that cannot be is said before the session starts.
     ``voice``: the voice track in the making, told each stretch of audio the replayed file lacks (filled, as read)."""
     if inputs.replay is not None:
+        # ``until`` asks for the stop at each chunk, and takes those due before it however late the voice asks
         return FileAudioSource(inputs.replay, audio.sample_rate_hz, clock=clock, audio_stream=audio.stream,
-                               missing=voice.file_missing)
+                               missing=voice.file_missing, checks_stop=False)
     source = MicrophoneSource(inputs.microphone, inputs.microphone_format, audio.sample_rate_hz, clock=clock)
     source.open()
     return source
@@ -1246,7 +1269,7 @@ def _capture_voice(source: FileAudioSource | MicrophoneSource, voice: VoiceSoFar
             note = NO_BASELINE_YET if voice.stream.before_baseline(window) else ""
             on_line(describe_window(window, voice.model.labels, "voice" if named else "", note))
 
-    return stream_track(until(source.chunks(), duration_s, on_duration), voice, clock, on_window=each_window)
+    return stream_track(until(source.chunks(), duration_s, on_duration, clock), voice, clock, on_window=each_window)
 
 
 def run_live_audio(out_dir: Path, settings: dict[str, dict[str, Any]], device: str = "default",

@@ -378,7 +378,7 @@ class AudioPlacement:
 def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                ended_early: Callable[[str], None] | None = None, audio_stream: int = 1,
                missing: Callable[[tuple[float, float]], None] | None = None,
-               alone: bool = False) -> Iterator[np.ndarray]:
+               alone: bool = False, checks_stop: bool = True) -> Iterator[np.ndarray]:
     """Decode the ``audio_stream``-th audio stream (from 1: the first) as mono float32 blocks at
     ``sample_rate_hz``, in order.
 
@@ -393,6 +393,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     reason after its last block, so that a track can say it. A file whose stamps all start late says so once:
     ``probe`` says it (``late_first_stamp_note``), so only audio starting later still is said here; ``alone``: the
     file is read with no ``probe`` of it (training's readers), and its own late start is said here.
+    A stop asked for ends the reading at the next frame; ``checks_stop`` False leaves that to the caller (a live
+    replay, whose blocks due before the stop are the session's however late its voice asks for them).
     """
     path = _existing_file(path)
     with _open(path) as container:
@@ -406,7 +408,8 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
         after_dtx = False  # the last frame came of a DTX packet: a hole after it is silence the encoder left out
         try:
             for frame in decoder.frames():
-                raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
+                if checks_stop:
+                    raise_if_stop_asked()  # the resampler below can swallow the signal's own KeyboardInterrupt
                 start_s = decoder.time_s(frame)
                 missing_before = len(placement.missing_s)
                 frames, lead = [frame], 0

@@ -39,8 +39,9 @@ class FileAudioSource:
 
     def __init__(self, path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ, chunk_s: float = 0.1,
                  clock: SessionClock | None = None, audio_stream: int = 1,
-                 missing: Callable[[tuple[float, float]], None] | None = None):
+                 missing: Callable[[tuple[float, float]], None] | None = None, checks_stop: bool = True):
         self.path = Path(path)
+        self.checks_stop = checks_stop  # False: the caller asks at each chunk (``iter_audio``'s)
         self.missing = missing  # told each stretch of missing audio the reader fills (``iter_audio``'s)
         self.sample_rate_hz = sample_rate_hz
         self.audio_stream = audio_stream  # which of the file's audio streams, from 1
@@ -56,7 +57,8 @@ class FileAudioSource:
         pending = np.zeros(0, dtype=np.float32)
         emitted = 0
         ended_early: list[str] = []
-        for block in iter_audio(self.path, self.sample_rate_hz, ended_early.append, self.audio_stream, self.missing):
+        for block in iter_audio(self.path, self.sample_rate_hz, ended_early.append, self.audio_stream, self.missing,
+                                checks_stop=self.checks_stop):
             pending = np.concatenate([pending, block])
             while pending.size >= self.chunk_samples:
                 chunk, pending = pending[:self.chunk_samples], pending[self.chunk_samples:]

@@ -1,6 +1,7 @@
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -598,3 +599,87 @@ def test_a_replay_too_quiet_for_the_population_variant_says_its_gain_note_once(t
     # was: said by the stream as it judged, then again as the session ended ('voice: speech at ...')
     said = [line for line in lines + caplog.messages if "the voice model was trained on" in line]
     assert len(said) == 1 and said[0].startswith("audio input: speech at")
+
+
+def _stopped_voice(monkeypatch, source_chunks, stop_at_s: float, noticed_at_s: float):
+    """The voice of a session whose source gives ``source_chunks(ask_stop)``, on a session clock the test sets: a
+    stop asked for at ``stop_at_s`` while the voice was busy (judging a window), noticed by it at ``noticed_at_s``."""
+    import runtime.stopping as stopping
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.audio.stream import VoiceSoFar
+    from runtime.clock import SessionClock
+    from runtime.live import _capture_voice
+    from runtime.stopping import ask_to_stop, stop_kept, stopping_on_signals
+
+    now_s = [0.0]
+    monkeypatch.setattr(stopping, "_now_s", lambda: now_s[0])
+    clock = SessionClock(monotonic=lambda: now_s[0])
+
+    def ask_stop() -> None:
+        now_s[0] = stop_at_s
+        ask_to_stop()
+        now_s[0] = noticed_at_s
+
+    class Source:
+        def chunks(self):
+            return source_chunks(ask_stop)
+
+    settings = load_settings()
+    audio = AudioSettings.from_config(settings["audio"])
+    voice = VoiceSoFar(load_audio_model(settings["audio"]["model"]), audio, "live")
+    with stopping_on_signals(), stop_kept():  # as a session under way keeps its stop
+        return _capture_voice(Source(), voice, clock, None, None, named=False)
+
+
+def test_a_stop_keeps_the_sound_a_microphone_captured_before_it_and_ends_the_voice_there(monkeypatch):
+    import numpy as np
+
+    from runtime.sources.audio import AudioChunk
+    from runtime.stopping import STOPPED_BY_USER
+
+    def microphone(ask_stop):  # 0.1 s blocks; the stop comes at 2.25 s as the block from 2.2 s waits in its queue
+        for i in range(40):
+            if i == 22:
+                ask_stop()
+            yield AudioChunk(i / 10, np.zeros(1600, dtype=np.float32), 16000)
+
+    track = _stopped_voice(monkeypatch, microphone, stop_at_s=2.25, noticed_at_s=2.45)
+    assert track.settings["status"] == STOPPED_BY_USER
+    assert track.windows[-1].end_s == pytest.approx(2.25)  # was 2.2: the blocks queued at the stop were dropped
+
+
+def test_a_replay_stopped_while_its_voice_was_busy_still_gives_the_sound_due_before_the_stop():
+    from runtime.arms.audio.arm import AudioSettings
+    from runtime.arms.audio.model import load_audio_model
+    from runtime.arms.audio.stream import VoiceSoFar
+    from runtime.clock import SessionClock
+    from runtime.live import LiveInputs, _voice_source
+    from runtime.stopping import ask_to_stop, stop_kept, stopping_on_signals
+
+    settings = load_settings()
+    audio = AudioSettings.from_config(settings["audio"])
+    voice = VoiceSoFar(load_audio_model(settings["audio"]["model"]), audio, "live", [])
+    replay = Path(__file__).resolve().parents[2] / "examples" / "session.mp4"
+    source = _voice_source(LiveInputs(replay=replay), audio, SessionClock(monotonic=lambda: 100.0), voice)
+    chunks = source.chunks()
+    next(chunks)
+    with stopping_on_signals(), stop_kept():
+        ask_to_stop()
+        try:  # the session's voice ends where the stop came (``until``); the replay's reader leaves that to it
+            assert next(chunks).start_s == pytest.approx(0.1)
+        except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+            pytest.fail("the replay's reader ended at the stop: the sound due before it was lost")
+
+
+def test_every_track_of_a_replay_stopped_by_ctrl_c_ends_where_the_stop_came(tmp_path):
+    import signal
+
+    code, err = stopped_after_its_first_window(["--replay", "examples/session.mp4", "--out", str(tmp_path / "live")],
+                                               tmp_path, signal.SIGINT)
+    assert code == 0, err
+    timeline = json.loads((tmp_path / "live" / "timeline.json").read_text())
+    ends_s = {track["name"]: track["windows"][-1]["end_s"] for track in timeline["tracks"]}
+    # the voice was 0.1-0.3 s short of the stop, the picture as far past it as the voice's last window took to judge
+    assert ends_s["audio"] == pytest.approx(timeline["input"]["duration_s"], abs=1e-3)
+    assert ends_s["face"] <= ends_s["audio"] + 1e-3 and ends_s["body"] <= ends_s["audio"] + 1e-3

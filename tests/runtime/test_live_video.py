@@ -212,9 +212,9 @@ def test_a_picture_that_stops_coming_without_an_error_ends_with_the_sessions_dur
 
     stopped_at_s, stop = [], live.VideoSession.stop
 
-    def noted_stop(self, reason=""):  # when, on the session clock, the camera is first told to stop
+    def noted_stop(self, *args):  # when, on the session clock, the camera is first told to stop
         stopped_at_s.append(self.source.clock.now_s())
-        stop(self, reason)
+        stop(self, *args)
 
     monkeypatch.setattr(live.VideoSession, "stop", noted_stop)
     try:
@@ -431,9 +431,9 @@ def voice_held_until(monkeypatch, from_s: float, done) -> None:
 
     chunks_until = live.until
 
-    def held(chunks, duration_s, on_duration=None):
+    def held(chunks, *args):
         waited = False
-        for chunk in chunks_until(chunks, duration_s, on_duration):
+        for chunk in chunks_until(chunks, *args):
             if chunk.start_s >= from_s and not waited:
                 waited = True
                 held_until(done)
