@@ -474,9 +474,11 @@ def _clean_ibi(times_s: np.ndarray, ibi_s: np.ndarray, valid: list[tuple[float, 
 def _process_eda(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     import neurokit2 as nk
 
+    def process(values: np.ndarray):
+        return _held_eda(values) if _is_held(values) else nk.eda_process(values, eda.rate_hz)
+
     tonic_t, tonic_v, scr_t, scr_a, valid = [], [], [], [], []
-    for t0, t1, stamps_s, (signals, info) in _processed_segments(eda, lambda v: nk.eda_process(v, eda.rate_hz),
-                                                                 unread):
+    for t0, t1, stamps_s, (signals, info) in _processed_segments(eda, process, unread):
         tonic_t.append(stamps_s)
         tonic_v.append(signals["EDA_Tonic"].to_numpy(dtype=float))
         peaks = np.asarray(info["SCR_Peaks"], dtype=int)
@@ -495,11 +497,30 @@ def _process_eda(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     )
 
 
+def _is_held(values: np.ndarray) -> bool:
+    """One value throughout a stretch: neurokit2's EDA processing fails on it or not by numerical chance (it
+    normalises the SCR heights by their largest, of none)."""
+    return bool(values.size) and np.ptp(values) == 0
+
+
+def _held_eda(values: np.ndarray):
+    """A skin conductance held at one reading (a 10-bit board on still skin; held 60 s or more it is no signal
+    at all, ``unusable_samples``): that level, no phasic part, no responses, as neurokit2's EDA results are laid
+    out."""
+    import pandas as pd
+
+    split = pd.DataFrame({"EDA_Tonic": values.astype(float), "EDA_Phasic": np.zeros(values.size)})
+    return split, {"SCR_Peaks": np.zeros(0, dtype=int), "SCR_Amplitude": np.zeros(0)}
+
+
 def _eda_highpass(eda: Channel, unread: Unread) -> tuple[Series, Series]:
     """neurokit2's high-pass tonic/phasic split and the SCR peaks of the phasic part, per contiguous stretch."""
     import neurokit2 as nk
 
     def split_and_peaks(values: np.ndarray):
+        if _is_held(values):
+            split, info = _held_eda(values)
+            return split, split["EDA_Phasic"].to_numpy(dtype=float), info
         cleaned = nk.eda_clean(values, sampling_rate=eda.rate_hz)
         split = nk.eda_phasic(cleaned, sampling_rate=eda.rate_hz, method="highpass")
         phasic = split["EDA_Phasic"].to_numpy(dtype=float)

@@ -240,6 +240,19 @@ def test_a_flat_signal_is_no_signal_not_a_crash(caplog, name, rate_hz, level):
         "missing; windows there lose quality"]  # one line, naming the file
 
 
+@pytest.mark.parametrize("rate_hz", [4.0, 4.0032227201772494])  # the second: a serial board's rate, as measured
+def test_skin_conductance_held_at_one_reading_under_a_minute_is_that_level_with_no_responses(caplog, rate_hz):
+    # a 10-bit board on still skin can read one value for many seconds; neurokit2 failed on some such stretches
+    # (it scales the responses' heights by their largest, of none), so the EDA was lost by numerical chance
+    values = np.full(int(40 * rate_hz), 13.13193607)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        features = window_features(process_recording(Recording("board", {"eda": uniform("eda", values, rate_hz)})),
+                                   5.0, 35.0)
+    assert features.measurements["eda_tonic_us"] == pytest.approx(13.13193607)
+    assert features.measurements["scr_rate_per_min"] == 0.0
+    assert caplog.records == []
+
+
 def test_a_flat_stretch_in_a_living_signal_costs_its_own_windows_alone():
     eda = 2.0 + 0.3 * np.sin(np.arange(int(300 * 4.0)) / 40.0)
     eda[480:720] = 2.5  # 120-180 s: one value, the electrodes lifted
