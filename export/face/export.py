@@ -27,6 +27,7 @@ from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, lo
 from export.install import (
     destination_note,
     destination_option,
+    guarded_models_dir,
     guarded_target,
     installing,
     model_version,
@@ -235,6 +236,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 
     float_path = Path(float_path)
     check_model_id(model_id)
+    _refuse_an_ensemble(guarded_models_dir(models_dir)[0] / model_id)  # before the task check, which says less
     folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK)  # never another kind of model
     check_splits(data_root)
     if not (folder / "card.json").is_file():
@@ -249,14 +251,22 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
         raise InputError(float_path, f"not an exported expression graph (inputs {inputs}, expected [{INPUT_NAME!r}])")
     load_card(folder)  # a corrupt card is one line naming it (as for --ensemble), not a JSON traceback
     card = json.loads((folder / "card.json").read_text())  # every field as written, kept in the new card
-    if card.get("members"):
-        raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
     card["requantized"] = {"float_sha256": file_sha256(float_path), "previous_version": card.get("version")}
     if card.get("rebuild"):  # kept from the earlier card, whose export may have gone elsewhere or predate --replace
         card["rebuild"] = with_destination(card["rebuild"], shipped)
     with installing(folder) as staging:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
     return folder
+
+
+def _refuse_an_ensemble(folder: Path) -> None:
+    """An ``InputError`` where ``folder`` holds an ensemble's card (one that cannot be read is left to the checks)."""
+    try:
+        members = json.loads((folder / "card.json").read_text()).get("members")
+    except (OSError, ValueError, AttributeError):
+        return
+    if members:
+        raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
 
 
 def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | None = None,
