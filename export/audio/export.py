@@ -3,8 +3,8 @@
 Each variant becomes one graph: ``features`` [N, n_features] float32 → standardise (Sub, Mul) →
 MatMul + Add (→ Relu → MatMul + Add) → Softmax → ``probs`` [N, n_labels], one per label the training data held
 (the card lists those; a label without clips is left out, so the runtime marks it unsupported). ONNX Runtime's
-``quantize_dynamic`` turns the MatMul weights into INT8 (per output channel). The check: the model fitted without the
-validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
+``quantize_dynamic`` turns the MatMul weights into INT8 (per output channel, 7 bits). The check: the model fitted
+without the validation speakers is exported and quantized the same way, and its clip-level UA on those unseen speakers,
 float vs INT8, must agree within 1 point; the shipped models (every speaker) are compared on the same
 clips too. Everything lands in ``<models_dir>/audio-emotion/`` at once (written beside, then renamed); without a
 models folder (or naming the repo's), over the repo's, where a model trained on other data, or on data that cannot
