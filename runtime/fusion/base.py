@@ -89,6 +89,7 @@ class Fuser:
         used = self.uses(data) if data.modalities else np.zeros(0, dtype=bool)
         has = data.present[:, used].any(1)
         probs = np.full((data.n_windows, len(CANONICAL_LABELS)), np.nan)
+        named = np.ones(probs.shape, dtype=bool)  # False: a label nothing the window read can name
         if has.any():
             if self.temporal:
                 # Every grid window, so a window's context is the windows of time before it (a no-claim window
@@ -99,7 +100,8 @@ class Fuser:
             # a label nothing the window read can name has no probability, not 0 (which reads "certainly not");
             # a window with no evidence left (as ``only_nameable`` leaves it) keeps its spectrum
             nameable = nameable_labels(self.evidence(data.subset(has)))
-            probs[has] = np.where(nameable | ~nameable.any(1, keepdims=True), probs[has], np.nan)
+            named[has] = nameable | ~nameable.any(1, keepdims=True)
+            probs[has] = np.where(named[has], probs[has], np.nan)
         quality = np.where(has, evidence_quality(data, used), 0.0)
         va = valence_arousal(probs, quality, arousal_sources(aligned, arousal_from))
         divergence, disagreements = incongruence(data, used, **(incongruence_settings or {}))
@@ -109,8 +111,9 @@ class Fuser:
         for i, (start_s, end_s) in enumerate(aligned.grid):
             measurements = _window_measurements(data, i, va, disagreements[i], divergence)
             if has[i]:
-                windows.append(Window(start_s, end_s, [float(p) if np.isfinite(p) else None for p in probs[i]],
-                                      round(float(quality[i]), 6),
+                # only an unnamed label is None: a NaN the method gave is left for the writer to refuse
+                given = [float(p) if ok else None for p, ok in zip(probs[i], named[i], strict=True)]
+                windows.append(Window(start_s, end_s, given, round(float(quality[i]), 6),
                                       incongruence_reason(disagreements[i]), measurements))
             else:
                 windows.append(Window(start_s, end_s, None, 0.0, self._no_claim_reason(data, used, i), measurements))

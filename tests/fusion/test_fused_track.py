@@ -528,6 +528,22 @@ def test_a_fused_label_none_of_the_window_s_modalities_can_name_is_an_empty_cell
     assert spectrum_stretches(read)[-1].startswith("4.0-6.0 s: neutral (")
 
 
+def test_a_nan_a_method_gives_for_a_label_it_can_name_stays_nan_for_the_writer_to_refuse(monkeypatch):
+    # only a label nothing there can name gets no probability (None): a NaN out of a faulty method (a broken graph)
+    # is not passed off as one (was: any non-finite value written as an empty cell)
+    fuser = make_fuser("mean")
+    happy = CANONICAL_LABELS.index("happy")
+
+    def broken(data):
+        probs = np.full((data.n_windows, len(CANONICAL_LABELS)), 1.0 / len(CANONICAL_LABELS))
+        probs[:, happy] = np.nan
+        return probs
+
+    monkeypatch.setattr(fuser, "probabilities", broken)
+    fused = fuser.fuse([Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])], grid=[(0.0, 2.0)])
+    assert fused.windows[0].probs[happy] is not None and np.isnan(fused.windows[0].probs[happy])
+
+
 def test_a_label_only_an_ignored_modality_speaks_about_is_listed_unsupported_by_the_fused_track():
     # weight 0 on the voice: calm is never given, so the fused track lists it unsupported (was: not, as the voice
     # beside it speaks about calm)
