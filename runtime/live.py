@@ -124,6 +124,12 @@ def ble_client(device: str) -> BleakGattClient:
     return BleakGattClient(name=device)
 
 
+# After a stop, the voice takes the sound captured before it for this long at most: a voice model slower than real
+# time (or a CPU saturated for long) would otherwise keep a Ctrl-C, or a service manager's stop, waiting while it
+# judged its backlog, and the session's timeline would be lost to the kill that follows.
+STOP_CATCH_UP_S = 2.0
+
+
 def until(chunks: Iterable[AudioChunk], duration_s: float | None,
           on_duration: Callable[[], None] | None = None, clock: SessionClock | None = None) -> Iterator[AudioChunk]:
     """Chunks up to ``duration_s`` of session time (all of them when None), or up to a stop asked for, then
@@ -142,6 +148,8 @@ def until(chunks: Iterable[AudioChunk], duration_s: float | None,
             if clock is None:
                 raise KeyboardInterrupt
             stop_s = stopped_at_s(clock)
+        if (stop_asked_s_ago() or 0.0) > STOP_CATCH_UP_S:  # a voice far behind: the stop is not kept waiting
+            raise KeyboardInterrupt
         end_s = min(math.inf if duration_s is None else duration_s, stop_s)
         room = int(round((end_s - chunk.start_s) * chunk.sample_rate_hz)) if math.isfinite(end_s) else math.inf
         if chunk.samples.size < room:

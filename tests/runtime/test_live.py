@@ -649,6 +649,24 @@ def test_a_stop_keeps_the_sound_a_microphone_captured_before_it_and_ends_the_voi
     assert track.windows[-1].end_s == pytest.approx(2.25)  # was 2.2: the blocks queued at the stop were dropped
 
 
+def test_a_voice_far_behind_at_a_stop_ends_within_the_catch_up_not_after_its_whole_backlog(monkeypatch):
+    import numpy as np
+
+    from runtime.live import STOP_CATCH_UP_S
+    from runtime.sources.audio import AudioChunk
+    from runtime.stopping import STOPPED_BY_USER
+
+    def microphone(ask_stop):  # the stop at 30 s finds the voice at 2 s: 28 s of blocks queued before it
+        for i in range(400):
+            if i == 20:
+                ask_stop()
+            yield AudioChunk(i / 10, np.zeros(1600, dtype=np.float32), 16000)
+
+    track = _stopped_voice(monkeypatch, microphone, stop_at_s=30.0, noticed_at_s=30.0 + 2 * STOP_CATCH_UP_S)
+    assert track.settings["status"] == STOPPED_BY_USER
+    assert track.windows[-1].end_s < 3.0  # was 30: every queued block judged while the stop waited
+
+
 def test_a_replay_stopped_while_its_voice_was_busy_still_gives_the_sound_due_before_the_stop():
     from runtime.arms.audio.arm import AudioSettings
     from runtime.arms.audio.model import load_audio_model
