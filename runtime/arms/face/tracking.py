@@ -59,16 +59,18 @@ class IdentityTracker:
         for i, box in enumerate(boxes):
             size_px = max(box_size_px(box), 1e-6)
             for person in self.people:
-                iou = float(box_iou(person.box, box[None])[0])
+                recent = t_s - person.last_seen_s <= self.last_box_window_s
+                # a last box seen long ago, overlapped or near, says nothing (a face read once beside the patient's
+                # would otherwise take their number minutes later); their seat still does
+                iou = float(box_iou(person.box, box[None])[0]) if recent else 0.0
                 from_last_px = float(np.linalg.norm(box_centre(box) - box_centre(person.box)))
                 from_seat_px = float(np.linalg.norm(box_centre(box) - usual_places[person.person_id]))
                 near_last = from_last_px / size_px <= self.return_distance
-                recent = t_s - person.last_seen_s <= self.last_box_window_s
                 distance = min([from_seat_px] + ([from_last_px] if recent else [])) / size_px
                 if iou >= self.min_iou or distance <= self.return_distance:
                     # someone followed from the previous frame (overlapping, or moving near their last box) before
                     # any claim by a seat: a person walking past an absent patient's chair keeps their own number
-                    followed = iou >= self.min_iou or (near_last and person.last_seen_s == self._previous_t_s)
+                    followed = person.last_seen_s == self._previous_t_s and (iou >= self.min_iou or near_last)
                     pairs.append((followed, iou - 0.01 * distance, i, person))
         for _, _, i, person in sorted(pairs, key=lambda p: (-p[0], -p[1])):
             if ids[i] or person.person_id in taken:

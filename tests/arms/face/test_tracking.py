@@ -152,3 +152,16 @@ def test_someone_walking_past_an_absent_patients_seat_keeps_their_own_number(awa
     t_s += 5.0
     for step in range(1, 7):  # walking left, 60 px a frame (boxes not overlapping), through the seat at x = 100
         assert tracker.assign([_box(400 - 60 * step, 100, 50)], t_s + 0.2 * step) == [2]  # was: 1 from x = 100
+
+
+def test_a_box_last_seen_long_ago_claims_no_face_that_overlaps_it_neither_walking_nor_back_in_the_seat():
+    tracker = IdentityTracker()
+    for i in range(50):  # the patient in their seat; once, a second box beside their face, read: person 2
+        boxes = [_box(100, 100, 50)] + ([_box(120, 100, 50)] if i == 10 else [])
+        assert tracker.assign(boxes, 0.2 * i) == [1, 2][:len(boxes)]
+    for step in range(1, 13):  # walking out to the right: still the patient (was: 2, over person 2's old box)
+        assert tracker.assign([_box(100 + 40 * step, 100, 50)], 10.0 + 0.2 * step) == [1]
+    back_s = 12.4 + 300.0  # five minutes on, after a break, back exactly in the seat
+    # person 2's box, overlapping the seat, was last seen minutes ago: it is nobody followed (was: 2, not 1)
+    assert tracker.assign([_box(102, 100, 50)], back_s) == [1]
+
