@@ -126,7 +126,7 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
 
     Without ``models_dir``, or with it naming the repo's models/, the model goes over the one there (the shipped
     one), which every command then reads: where that one was trained on other data (``training_data_difference``),
-    only with ``replace``; elsewhere ``replace`` guards nothing and is refused rather than ignored. A model of
+    only with ``replace``; elsewhere ``replace`` only lets a card that cannot be read be replaced. A model of
     another task is never replaced (``guarded_target``)."""
     trained = Path(trained)
     stored, validation, report, meta = _load_trained(trained)

@@ -509,6 +509,8 @@ def _held_eda(values: np.ndarray):
     out."""
     import pandas as pd
 
+    if values[0] <= 0:  # no conductance at all is no skin on the electrodes (a sensor unplugged), not a level
+        raise ValueError("no skin contact")
     split = pd.DataFrame({"EDA_Tonic": values.astype(float), "EDA_Phasic": np.zeros(values.size)})
     return split, {"SCR_Peaks": np.zeros(0, dtype=int), "SCR_Amplitude": np.zeros(0)}
 

@@ -253,6 +253,15 @@ def test_skin_conductance_held_at_one_reading_under_a_minute_is_that_level_with_
     assert caplog.records == []
 
 
+def test_skin_conductance_held_at_zero_under_a_minute_is_no_skin_contact_not_a_level(caplog):
+    values = np.zeros(int(40 * 4.0))  # a sensor unplugged: no conductance at all
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        features = window_features(process_recording(Recording("board", {"eda": uniform("eda", values, 4.0)})),
+                                   5.0, 35.0)
+    assert features.quality == 0.0 and not math.isfinite(features.measurements.get("eda_tonic_us", math.nan))
+    assert any("could not be read as a signal (flat" in r.getMessage() for r in caplog.records)
+
+
 def test_a_flat_stretch_in_a_living_signal_costs_its_own_windows_alone():
     eda = 2.0 + 0.3 * np.sin(np.arange(int(300 * 4.0)) / 40.0)
     eda[480:720] = 2.5  # 120-180 s: one value, the electrodes lifted
