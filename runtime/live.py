@@ -892,6 +892,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     check_models(settings, [section for section, runs in running.items() if runs])
     if wants_sensors:
         check_live_model(settings)
+        load_signal_library()  # its first import takes seconds: before the clock, or the sensors start that late
     audio = AudioSettings.from_config(settings["audio"]) if wants_audio else None
     model = load_audio_model(settings["audio"]["model"], backend=settings["runtime"]["backend"]) if audio else None
     if audio:

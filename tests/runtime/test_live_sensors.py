@@ -81,6 +81,26 @@ def test_a_serial_board_records_into_the_physio_track_and_its_state_is_printed(t
     assert (tmp_path / "out" / "timeline.json").exists()
 
 
+def test_the_signal_librarys_slow_first_import_comes_before_the_session_clock_not_in_the_session(tmp_path,
+                                                                                                monkeypatch):
+    import time
+
+    import runtime.live as live
+
+    imported = []
+
+    def slow_first_import() -> None:  # as neurokit2's first import, seconds on a small device
+        if not imported:
+            time.sleep(1.5)
+        imported.append(True)
+
+    monkeypatch.setattr(live, "load_signal_library", slow_first_import)
+    lines = []
+    live_with_board(tmp_path / "out", lines.append)
+    # was: the sensors started 1.5 s into the session (the import ran on its clock), their first second lost
+    assert "at 1.0 s: sensors EDA 2.00 µS, skin 33.0 °C (last 1 s)" in lines
+
+
 def test_a_line_that_cannot_be_printed_costs_that_line_not_the_boards_data(tmp_path, caplog):
     printed = []
 
