@@ -204,7 +204,8 @@ def _add_live(sub: Subparsers) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     # the device options default to None, so that one given with --replay or --no-mic can be refused, not ignored
     p.add_argument("--mic", help="capture device, as `arecord -L` names it (default: 'default')")
-    p.add_argument("--no-mic", action="store_true", help="no microphone: face and body only")
+    p.add_argument("--no-mic", action="store_true",
+                   help="no microphone: the camera's face and body, the sensors, or both")
     p.add_argument("--input-format", help="FFmpeg input format of the microphone (default alsa; "
                    "PyAV's wheels carry alsa, not pulse)")
     p.add_argument("--camera", help="camera device, e.g. /dev/video0 (default: none, voice only)")
@@ -458,7 +459,8 @@ def _add_fusion_data_args(p: argparse.ArgumentParser, out_help: str | None = Non
                    help="real paired data instead of tables: CSV session,start_s,end_s,label[,person] where "
                         "session is a timeline.json or a recording to analyse")
     p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
-    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="the random draws: which people are held out, how rows are paired (default 0)")
     p.add_argument("--out", type=Path, required=out_help is None, help=out_help or "output folder")
 
 
@@ -466,7 +468,8 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
     p = train.add_parser("fusion", help="train the learned fusers on paired data; ONNX + card into models/")
     _add_fusion_data_args(p, "with --sessions: the folder the recordings are analysed into, kept after (default: a "
                              "temporary folder, removed once they are read); nothing else is written there")
-    p.add_argument("--method", choices=["stacking", "attention", "both"], default="both")
+    p.add_argument("--method", choices=["stacking", "attention", "both"], default="both",
+                   help="which learned fuser to train (default: both)")
     p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--arm-model", action="append", default=[], metavar="MODALITY=ID",
@@ -501,7 +504,7 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
 
     p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
                    help=f"bootstrap resamples of speakers (default {BOOTSTRAP_RESAMPLES})")
-    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--seed", type=_seed, default=0, help="the bootstrap's seed (default 0)")
     p.set_defaults(run=_run_evaluate_audio)
 
 
