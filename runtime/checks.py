@@ -17,7 +17,7 @@ from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, probe
 from runtime.models import BACKENDS
-from runtime.timeline import CSV_FIXED_COLUMNS, declared_measurements, recorded_live
+from runtime.timeline import CSV_FIXED_COLUMNS, declared_measurements, is_session_claim, recorded_live
 from runtime.track import CANONICAL_LABELS, outside_canonical, track_family
 
 OUTPUT_FILES = ("timeline.json", "timeline.csv")
@@ -67,7 +67,11 @@ def refuse_live_session(out_dir: Path) -> None:
     """An analysis never writes over a live session's timeline (or its claim of the folder): an analysis can be
     run again, a session cannot. Checked before the arms run and again before writing, as a session may begin
     in the folder meanwhile."""
-    if recorded_live(Path(out_dir) / "timeline.json"):
+    path = Path(out_dir) / "timeline.json"
+    if recorded_live(path):
+        if is_session_claim(path):  # a session's claim of its folder, not a timeline yet
+            raise InputError(out_dir, "holds an empty timeline.json: a live session's, cut off as it started or "
+                                      "starting now; give another folder")
         raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
                                   "another folder")
 

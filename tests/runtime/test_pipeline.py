@@ -420,7 +420,9 @@ def test_an_analysis_does_not_write_over_a_sessions_claim_of_its_folder(tmp_path
 
     monkeypatch.setattr(pipeline, "ARMS", [("audio", session_claims)])
     # was: an empty file read as no session, and the analysis written over the session's claim
-    with pytest.raises(InputError, match="holds a live session's timeline"):
+    # the empty file is said as what it is (was: 'holds a live session's timeline', though it holds none)
+    with pytest.raises(InputError, match="holds an empty timeline.json: a live session's, cut off as it started or "
+                                         "starting now"):
         pipeline.analyze_file(media, out, load_settings(None), fuse=False)
     assert (out / "timeline.json").read_bytes() == b""
 
