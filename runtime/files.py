@@ -430,6 +430,15 @@ def _whole_row(path: Path | str, line: int, row: dict) -> dict[str, str]:
     return row
 
 
+def nonempty_file(path: str | Path) -> Path:
+    """``existing_file`` that holds something this process may read: an empty one is said as that, not as whatever a
+    decoder makes of no bytes ("not a readable image", "no streams")."""
+    path = existing_file(path)
+    if path.stat().st_size == 0:
+        raise InputError(path, "empty file")
+    return check_readable(path)
+
+
 def check_readable(path: Path) -> Path:
     """``path``, or an error naming it when this process may not read it (permissions), said as such rather
     than as whatever a reader makes of the failure ("corrupt", "not a zip")."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from runtime.audio_rate import AUDIO_RATE_HZ, EXTRACT_RATES_HZ
 from runtime.errors import InputError
-from runtime.files import check_output_file, check_readable, existing_file, write_atomically
+from runtime.files import check_output_file, nonempty_file, write_atomically
 from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
     """What a media file holds, its audio as the ``audio_stream``-th audio stream (from 1) has it; raises
     ``InputError`` for a missing, empty or unreadable file. A stream that cannot be decoded here is said in
     ``audio_problem`` / ``video_problem``: an analysis that does not read it still runs."""
-    path = _existing_file(path)
+    path = nonempty_file(path)
     with _open(path) as container:
         late_note = late_first_stamp_note(container)
         if late_note:
@@ -396,7 +396,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
     A stop asked for ends the reading at the next frame; ``checks_stop`` False leaves that to the caller (a live
     replay, whose blocks due before the stop are the session's however late its voice asks for them).
     """
-    path = _existing_file(path)
+    path = nonempty_file(path)
     with _open(path) as container:
         stream = _decodable(path, audio_stream_of(path, container, audio_stream))
         resampler, mono = Resampler(sample_rate_hz), MonoDownmix()
@@ -1202,13 +1202,6 @@ def extract_audio(
             log.warning("%s: %s", video_path, line)
     write_atomically(out_path, wav_bytes(samples, sample_rate_hz))
     return samples.size / sample_rate_hz
-
-
-def _existing_file(path: str | Path) -> Path:
-    path = existing_file(path)
-    if path.stat().st_size == 0:
-        raise InputError(path, "empty file")
-    return check_readable(path)
 
 
 def _open(path: Path):

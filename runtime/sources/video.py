@@ -26,6 +26,7 @@ import numpy as np
 
 from runtime.clock import SessionClock
 from runtime.errors import InputError
+from runtime.files import nonempty_file
 from runtime.media import NO_VIDEO_FRAMES, NoVideoFrames
 from runtime.stopping import raise_if_stop_asked
 
@@ -165,9 +166,9 @@ class FileVideoSource:
         self.stats = FrameStats()
 
     def frames(self) -> Iterator[VideoFrame]:
-        from runtime.media import StreamDecoder, _decodable, _existing_file, _open, picture_stream
+        from runtime.media import StreamDecoder, _decodable, _open, picture_stream
 
-        path = _existing_file(self.path)
+        path = nonempty_file(self.path)
         with _open(path) as container:
             stream = picture_stream(container)
             if stream is None:
@@ -344,9 +345,7 @@ class LiveVideoSource:
     def _open(self):
         try:
             if self.replay:
-                from runtime.media import _existing_file
-
-                return av.open(str(_existing_file(self.device)))
+                return av.open(str(nonempty_file(self.device)))
             return av.open(self.device, format=self.input_format)
         except (av.error.FFmpegError, ValueError, OSError) as error:
             raise InputError(self.device, f"cannot open camera ({error})") from None

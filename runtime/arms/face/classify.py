@@ -28,7 +28,15 @@ from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionMod
 from runtime.arms.face.finding import FaceFinder
 from runtime.arms.face.observer import MIN_LANDMARK_PRESENCE
 from runtime.errors import InputError
-from runtime.files import batch_failures, check_output_file, find_files, path_text, unreadable, write_atomically
+from runtime.files import (
+    batch_failures,
+    check_output_file,
+    find_files,
+    nonempty_file,
+    path_text,
+    unreadable,
+    write_atomically,
+)
 from runtime.native import native_stderr
 from runtime.sources.video import scaled_size
 
@@ -42,6 +50,7 @@ def image_paths(paths: list[Path]) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
+    nonempty_file(path)
     with opencv_name(path) as name, native_stderr(keep=lambda line: False) as said:  # the codecs' words said once
         try:
             image = cv2.imread(name, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)  # 16-bit kept, scaled in to_8bit

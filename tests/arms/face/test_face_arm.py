@@ -334,7 +334,8 @@ def test_face_classify_goes_on_past_images_it_cannot_read_and_says_each_in_one_l
     assert main(["face", "classify", str(crops), "--csv", str(out), "--cropped"]) == 2
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
-    assert lines == [f"emotrace: error: {crops / 'empty.png'}: not a readable image",
+    # an empty file said as that, as every other command says it (was: 'not a readable image')
+    assert lines == [f"emotrace: error: {crops / 'empty.png'}: empty file",
                      f"emotrace: error: {crops / 'notes.jpg'}: not a readable image",
                      f"emotrace: error: 2 of 5 files failed; {out} holds the other 3"]
     assert captured.out == f"{out}: 3 image(s), 2 classified\n"
@@ -520,7 +521,7 @@ def test_face_classify_says_each_unreadable_image_as_it_meets_it(tmp_path, monke
     assert main(["face", "classify", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--csv", str(out),
                  "--cropped"]) == 2
     # was: every failure line after the last image was read
-    assert events == ["read a.png", f"emotrace: error: {tmp_path / 'a.png'}: not a readable image",
+    assert events == ["read a.png", f"emotrace: error: {tmp_path / 'a.png'}: empty file",
                       "read b.png", f"emotrace: error: 1 of 2 files failed; {out} holds the other 1"]
 
 
