@@ -189,15 +189,17 @@ def incongruence(
     """Windows where two modalities the method fuses (``compared_pairs``) confidently disagree.
 
     A pair disagrees when both claim with quality >= ``min_quality``, each puts >= ``min_confidence`` on its
-    top label, the top labels differ, each is one the other modality can name, they are not a compatible pair
-    (neutral/calm), and the Jensen-Shannon divergence over the labels both support is >= ``min_divergence``
-    bits. Returns (the largest divergence of any pair compared (n,), each window's pairs that disagree).
+    top label, the top labels differ, each is one the other modality names in the window, they are not a
+    compatible pair (neutral/calm), and the Jensen-Shannon divergence over the labels both name there is >=
+    ``min_divergence`` bits. Returns (the largest divergence of any pair compared (n,), each window's pairs that
+    disagree).
     """
     n = data.n_windows
     divergence = np.full(n, np.nan)
     found: list[list[Disagreement]] = [[] for _ in range(n)]
+    rows = np.arange(n)
     for a, b in compared_pairs(data.modalities, used):
-        both = data.supported[a] & data.supported[b]
+        both = data.speaks[:, a] & data.speaks[:, b]  # (n, labels): both name the label in the window
         if not both.any():
             continue
         pa, pb = data.probs[:, a] * both, data.probs[:, b] * both
@@ -216,7 +218,7 @@ def incongruence(
         conf_a, conf_b = data.probs[:, a].max(1), data.probs[:, b].max(1)
         # Only top labels both can name disagree (as in the product of experts' check): a face without calm says
         # nothing against a calm voice, whatever the voice's leftover on the face's labels makes the divergence.
-        nameable = data.supported[b, top_a] & data.supported[a, top_b]
+        nameable = data.speaks[rows, b, top_a] & data.speaks[rows, a, top_b]
         for i in np.flatnonzero(
             ok
             & nameable

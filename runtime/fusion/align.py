@@ -3,7 +3,8 @@
 Each track is resampled onto the common grid by the time its windows stand for: a grid window stands for the hop
 around its centre, a track window for the time nearer its centre than its neighbours' (as the reading's stretches
 read a track), and a grid window takes the overlap- and quality-weighted mean of the claims of the track windows
-whose time overlaps its own (on the track's own grid, the track itself), and a quality equal to their mean quality
+whose time overlaps its own (on the track's own grid, the track itself; a label a window gives no probability,
+null, is the mean of those that give it, and withheld where none does), and a quality equal to their mean quality
 times the share of the grid window the track's windows cover (a stretch with no window, or a window with no claim,
 counts as quality 0). Measurements are averaged by overlap alone, not by quality: the overlap-weighted mean of
 the finite values of the windows that measured them, claim or none; each gets its own quality on the grid the way
@@ -33,11 +34,14 @@ from runtime.track import (
 class FusionInput:
     """Emotion evidence per window and modality, on one grid.
 
-    probs:     (n_windows, n_modalities, n_labels) over the canonical labels, 0 where no claim or unsupported
+    probs:     (n_windows, n_modalities, n_labels) over the canonical labels, 0 where no claim, unsupported or
+    withheld
     quality:   (n_windows, n_modalities) in [0, 1], 0 where no claim
     supported: (n_modalities, n_labels) bool: which labels each modality can speak about
     sequence:  (n_windows,) id of the session a window belongs to (windows of one id are consecutive, in time
     order)
+    withheld:  (n_windows, n_modalities, n_labels) bool: a supported label the modality's claim gives no
+    probability in the window (null in its track); it abstains on it there as on an unsupported label
     """
 
     modalities: list[str]
@@ -46,6 +50,7 @@ class FusionInput:
     supported: np.ndarray
     sequence: np.ndarray = field(default=None)  # type: ignore[assignment]
     labels: tuple[str, ...] = CANONICAL_LABELS
+    withheld: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         self.probs = np.asarray(self.probs, dtype=np.float64)
@@ -59,12 +64,22 @@ class FusionInput:
             raise ValueError("probs, quality and supported disagree in shape")
         if self.sequence is None:
             self.sequence = np.zeros(n_windows, dtype=np.int64)
-        self.probs = np.where(self.present[:, :, None] & self.supported[None], np.nan_to_num(self.probs), 0.0)
+        self.withheld = (np.zeros(self.probs.shape, dtype=bool) if self.withheld is None
+                         else np.asarray(self.withheld, dtype=bool))
+        if self.withheld.shape != self.probs.shape:
+            raise ValueError("probs and withheld disagree in shape")
+        self.probs = np.where(self.speaks, np.nan_to_num(self.probs), 0.0)
 
     @property
     def present(self) -> np.ndarray:
         """(n_windows, n_modalities) bool: the modality made a claim in the window."""
         return self.quality > 0
+
+    @property
+    def speaks(self) -> np.ndarray:
+        """(n_windows, n_modalities, n_labels) bool: the modality claims in the window and gives the label a
+        probability there (supported, not withheld). Where it does not, it abstains on the label: no vote of 0."""
+        return self.present[:, :, None] & self.supported[None] & ~self.withheld
 
     @property
     def n_windows(self) -> int:
@@ -80,7 +95,8 @@ class FusionInput:
             best = self.quality.argmax(1)
             rows = np.flatnonzero(~(quality > 0).any(1) & self.present.any(1))
             quality[rows, best[rows]] = self.quality[rows, best[rows]]
-        return FusionInput(list(self.modalities), self.probs, quality, self.supported, self.sequence, self.labels)
+        return FusionInput(list(self.modalities), self.probs, quality, self.supported, self.sequence, self.labels,
+                           self.withheld)
 
     def subset(self, rows: np.ndarray) -> FusionInput:
         return FusionInput(
@@ -90,6 +106,7 @@ class FusionInput:
             self.supported,
             self.sequence[rows],
             self.labels,
+            self.withheld[rows],
         )
 
     def select(self, modalities: Sequence[str]) -> FusionInput:
@@ -100,15 +117,17 @@ class FusionInput:
         probs = np.zeros((n, len(modalities), len(self.labels)))
         quality = np.zeros((n, len(modalities)))
         supported = np.ones((len(modalities), len(self.labels)), dtype=bool)
+        withheld = np.zeros(probs.shape, dtype=bool)
         for j, name in enumerate(modalities):
             if name in self.modalities:
                 i = self.modalities.index(name)
-                probs[:, j], quality[:, j], supported[j] = (
+                probs[:, j], quality[:, j], supported[j], withheld[:, j] = (
                     self.probs[:, i],
                     self.quality[:, i],
                     self.supported[i],
+                    self.withheld[:, i],
                 )
-        return FusionInput(list(modalities), probs, quality, supported, self.sequence, self.labels)
+        return FusionInput(list(modalities), probs, quality, supported, self.sequence, self.labels, withheld)
 
 
 @dataclass
@@ -212,7 +231,10 @@ def _resample(
     ends = np.array([w.end_s for w in track.windows], dtype=float)
     from_s, to_s = _track_stands_for_s(starts, ends)
     quality_w = np.array([w.quality if w.has_claim else 0.0 for w in track.windows])
-    matrix = np.nan_to_num(track.probs_matrix(labels) if track.windows else np.zeros((0, len(labels))))
+    matrix = track.probs_matrix(labels) if track.windows else np.zeros((0, len(labels)))
+    # a label a window gives no probability (null) is left out of its mean, not read as 0 ("certainly not")
+    given = np.isfinite(matrix)
+    matrix = np.where(given, matrix, 0.0)
     window_quality = np.array([min(max(float(w.quality), 0.0), 1.0) for w in track.windows])
     values = {name: np.array([w.measurements.get(name, np.nan) for w in track.windows], dtype=float)
               for name in track.measurement_names}
@@ -227,9 +249,9 @@ def _resample(
                               & (np.maximum(ends, to_s) > block[:, 0].min()))
         overlap = _overlaps(from_s[near], to_s[near], stands_for[rows])
         weights = overlap * quality_w[near][None]
-        total = weights.sum(1)
+        total = weights @ given[near]  # per label: the weight of the claims that give it
         with np.errstate(invalid="ignore", divide="ignore"):
-            probs[rows] = np.where(total[:, None] > 0, (weights @ matrix[near]) / total[:, None], np.nan)
+            probs[rows] = np.where(total > 0, (weights @ matrix[near]) / total, np.nan)
         # The mean quality of the windows taken, times the share of the grid window the track's windows cover: a
         # stretch no window covers counts 0 (a 30 s physio window half over the grid window's end gives half).
         coverage = overlap.sum(1)
@@ -346,6 +368,7 @@ def align_tracks(
     probs = np.zeros((n, len(emotion), len(CANONICAL_LABELS)))
     quality = np.zeros((n, len(emotion)))
     supported = np.zeros((len(emotion), len(CANONICAL_LABELS)), dtype=bool)
+    withheld = np.zeros(probs.shape, dtype=bool)
     measurements: dict[str, dict[str, np.ndarray]] = {}
     other_probs: dict[str, dict[str, np.ndarray]] = {}
     other_quality: dict[str, np.ndarray] = {}
@@ -359,18 +382,21 @@ def align_tracks(
             other_probs[track.name] = {
                 label: p[:, len(CANONICAL_LABELS) + k] for k, label in enumerate(extra)
             }
-        other_quality[track.name] = np.where(np.isfinite(p).all(1), q, 0.0) if p.shape[1] else q
+        # a label no window there gives (NaN) is weighed 0 where it is read (``affect.arousal_sources``)
+        other_quality[track.name] = np.where(np.isfinite(p).any(1), q, 0.0) if p.shape[1] else q
         if track in emotion:
             j = emotion.index(track)
             mask = supported_mask(track)
-            canonical = np.nan_to_num(p[:, : len(CANONICAL_LABELS)]) * mask
+            given = np.isfinite(p[:, : len(CANONICAL_LABELS)])
+            canonical = np.where(given, p[:, : len(CANONICAL_LABELS)], 0.0) * mask
             sums = canonical.sum(1)
-            has = np.isfinite(p[:, 0]) & (sums > 0)
+            has = given.any(1) & (sums > 0)
             probs[has, j] = canonical[has] / sums[has, None]
+            withheld[:, j] = has[:, None] & mask & ~given
             # a track of own labels too (train audio --labels-as-given) speaks of the canonical emotions with the
             # share of its belief it puts on them: a window mostly 'anxious' is no confident claim of happy or sad
             share = sums / np.nan_to_num(p).sum(1).clip(1e-12) if own_labels(track) else 1.0
             quality[:, j] = np.where(has, q * share, 0.0)
             supported[j] = mask
-    fusion_input = FusionInput([t.name for t in emotion], probs, quality, supported)
+    fusion_input = FusionInput([t.name for t in emotion], probs, quality, supported, withheld=withheld)
     return AlignedTracks(grid, fusion_input, measurements, other_probs, other_quality, measurement_quality)

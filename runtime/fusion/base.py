@@ -3,7 +3,8 @@
 Every method implements ``fuse_arrays(FusionInput) -> (n_windows, n_labels)`` probabilities; everything around
 it — the common grid, the fused quality, valence/arousal and incongruence — is shared here, so methods differ
 only in how they combine evidence. A label a modality cannot produce (FER has no "calm") is unsupported: the
-modality abstains on it rather than voting 0 for it; a label that no modality a window's claim rests on can
+modality abstains on it rather than voting 0 for it, as it does in a window where its track gives the label no
+probability (null); a label that no modality a window's claim rests on can
 produce gets no probability there (``only_nameable``), whichever method fused it: 0 where it is scored, None in the
 fused track's window (an empty cell, ``null`` in timeline.json), since 0 would read as "certainly not".
 """
@@ -178,10 +179,10 @@ def evidence_quality(data: FusionInput, used: np.ndarray | None = None) -> np.nd
 
 def per_label_weights(data: FusionInput, weights: np.ndarray, use_quality: bool) -> np.ndarray:
     """(n, m, labels) weights: base weights × (quality or presence), 0 where a modality is absent or
-    abstains.
+    abstains (a label it cannot name, or gives no probability in the window).
     """
     presence = data.quality if use_quality else data.present.astype(float)
-    return np.asarray(weights, dtype=float)[None] * presence[:, :, None] * data.supported[None]
+    return np.asarray(weights, dtype=float)[None] * presence[:, :, None] * data.speaks
 
 
 def linear_pool(data: FusionInput, weights: np.ndarray, use_quality: bool = False) -> np.ndarray:
@@ -200,19 +201,19 @@ def log_pool(
     data: FusionInput, weights: np.ndarray, use_quality: bool = False, floor: float = 1e-4
 ) -> np.ndarray:
     """Weighted product of experts: each modality contributes its likelihood ratio against a uniform guess
-    over
-    the labels it supports (K·p); an unsupported label gets ratio 1 (no evidence either way)."""
+    over the labels it names in the window (K·p); a label it abstains on gets ratio 1 (no evidence either way)."""
     w = per_label_weights(data, weights, use_quality)
-    n_supported = data.supported.sum(1)[None, :, None]
-    log_ratio = np.log(np.clip(data.probs, floor, 1.0) * n_supported)
-    logits = (w * np.where(data.supported[None], log_ratio, 0.0)).sum(1)
+    speaks = data.speaks
+    n_named = np.maximum(speaks.sum(2, keepdims=True), 1)
+    log_ratio = np.log(np.clip(data.probs, floor, 1.0) * n_named)
+    logits = (w * np.where(speaks, log_ratio, 0.0)).sum(1)
     return softmax(logits)
 
 
 def only_nameable(probs: np.ndarray, evidence: FusionInput) -> np.ndarray:
-    """``probs`` (n, labels) with each window's labels that no modality present in ``evidence`` there supports
-    set to 0 and the rest renormalised (evenly, where the fuser put nothing on them); a window with no modality
-    present is left as it is."""
+    """``probs`` (n, labels) with each window's labels that no modality present in ``evidence`` there names
+    (``nameable_labels``) set to 0 and the rest renormalised (evenly, where the fuser put nothing on them); a
+    window with no modality present is left as it is."""
     # After the fuser rather than in each method: whatever the method, a probability on a label that no input of
     # the window can name is a claim without evidence (the product of experts gives such a label a likelihood
     # ratio of 1, so its prior share; stacking learnt "calm" from the neutral faces that training paired with calm
@@ -227,8 +228,9 @@ def only_nameable(probs: np.ndarray, evidence: FusionInput) -> np.ndarray:
 
 
 def nameable_labels(evidence: FusionInput) -> np.ndarray:
-    """(n, labels) bool: the labels some modality present in ``evidence`` in each window supports."""
-    return (evidence.present[:, :, None] & evidence.supported[None]).any(1)
+    """(n, labels) bool: the labels some modality present in ``evidence`` in each window gives a probability
+    (``FusionInput.speaks``)."""
+    return evidence.speaks.any(1)
 
 
 def normalise_rows(values: np.ndarray) -> np.ndarray:

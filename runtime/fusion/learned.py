@@ -28,14 +28,16 @@ DEFAULT_CONTEXT = 8  # windows of causal context, when an attention card does no
 def modality_tokens(data: FusionInput) -> np.ndarray:
     """(n, m, 10) per window and modality: log-probabilities above the floor, quality, present.
 
-    An absent modality's token is all zeros. A label the modality cannot produce gets the log-probability of a
-    uniform guess over the labels it can (no evidence either way, as in the product of experts). The one
-    feature function for training and device, so the two cannot drift apart.
+    An absent modality's token is all zeros. A label the modality cannot produce, or gives no probability in the
+    window, gets the log-probability of a uniform guess over the labels it names there (no evidence either way,
+    as in the product of experts). The one feature function for training and device, so the two cannot drift
+    apart.
     """
     present = data.present[:, :, None]
+    speaks = data.speaks
     log_probs = np.log(np.clip(data.probs, PROB_FLOOR, 1.0)) - np.log(PROB_FLOOR)
-    uniform = np.log(1.0 / np.maximum(data.supported.sum(1), 1)) - np.log(PROB_FLOOR)  # (m,)
-    log_probs = np.where(data.supported[None], log_probs, uniform[None, :, None]) * present
+    uniform = np.log(1.0 / np.maximum(speaks.sum(2, keepdims=True), 1)) - np.log(PROB_FLOOR)  # (n, m, 1)
+    log_probs = np.where(speaks, log_probs, uniform) * present
     features = [log_probs, data.quality[:, :, None], present.astype(float)]
     return np.concatenate(features, axis=2).astype(np.float32)
 

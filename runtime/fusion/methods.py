@@ -340,8 +340,7 @@ class ProductFusion(AccuracyWeightedFusion):
                     continue
                 # Only a pair that could each have named the other's label can contradict (a face
                 # without "calm" says nothing against a calm voice).
-                can = (data.present[:, j] & data.present[:, k] & data.supported[j, tops[:, k]]
-                       & data.supported[k, tops[:, j]])
+                can = data.speaks[rows, j, tops[:, k]] & data.speaks[rows, k, tops[:, j]]
                 checked[:, j] += can
                 against[:, j] += can & (data.probs[rows, j, tops[:, k]] < thresholds[j])
         return (checked > 0) & (against > checked / 2)
@@ -350,7 +349,7 @@ class ProductFusion(AccuracyWeightedFusion):
         flags = self.contradiction(data)
         quality = np.where(flags, data.quality * self.discount, data.quality)
         checked = FusionInput(
-            list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels
+            list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels, data.withheld
         )
         return log_pool(checked, self.weights(data), use_quality=True)
 
