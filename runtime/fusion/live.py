@@ -88,13 +88,18 @@ class LiveFusion:
         return cls(fuser, **fuse_arguments(section))
 
     def window(self, tracks: Sequence[Track], start_s: float, end_s: float) -> Window:
+        """The fused grid window ``start_s``..``end_s``; a ``ValueError`` for one starting before the session (or at
+        NaN), which no grid holds."""
+        if not start_s >= -1e-9:
+            raise ValueError(f"start_s {start_s!r} is before the session's start (0 s)")
         context = max(int(self.context_windows or 0), self.fuser.context_windows())
+        # the judged window (k = 0) and up to context - 1 before it, none before the session's start
         grid = [
             (round(start_s - k * self.hop_s, 6), round(end_s - k * self.hop_s, 6))
             for k in reversed(range(context))
             if start_s - k * self.hop_s >= -1e-9
         ]
-        span = (min(a for a, _ in grid), max(b for _, b in grid)) if grid else (start_s, end_s)
+        span = (grid[0][0], grid[-1][1])
         fused = self.fuser.fuse(
             [self._near(track, *span) for track in tracks],
             self.window_s,

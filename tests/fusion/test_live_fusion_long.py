@@ -146,3 +146,50 @@ def test_live_fusion_takes_its_grid_and_incongruence_thresholds_from_the_setting
     live = LiveFusion.from_settings(section)
     assert (live.window_s, live.hop_s) == (3.0, 1.5)
     assert live.incongruence_settings == {"min_confidence": 0.6, "min_divergence": 0.2}
+
+
+def _moved(windows: list[Window], by_s: float) -> list[Window]:
+    return [Window(w.start_s + by_s, w.end_s + by_s, w.probs, w.quality, w.reason, w.measurements) for w in windows]
+
+
+def _cut(tracks: list[Track]) -> float:
+    del tracks[0].windows[40:]  # the voice list cut short, the face's unchanged
+    return 8.0
+
+
+def _replaced(tracks: list[Track]) -> float:
+    voice = tracks[0].windows
+    voice[:] = _moved(voice, 200.0)  # the same list, as long, every window another (its last among them)
+    return 247.0
+
+
+def _copied_and_grown(tracks: list[Track]) -> float:
+    voice = tracks[0]
+    voice.windows = [*voice.windows, *_moved(voice.windows, 200.0)]  # a new list: the old windows, then more
+    return 247.0
+
+
+def _out_of_order(tracks: list[Track]) -> float:
+    voice = tracks[0].windows
+    voice[:] = [*_moved(voice[80:], 200.0), *voice[:80]]  # later windows first: bisection cannot find the rest
+    return 8.0
+
+
+@pytest.mark.parametrize("change", [_cut, _replaced, _copied_and_grown, _out_of_order])
+def test_a_track_changed_other_than_by_appending_is_read_as_it_now_stands(change):
+    # Live arms only append; a caller that cuts, replaces or reorders a track's windows, or hands a new list, gets
+    # the window the tracks now give, not one from the index of what they held before.
+    tracks = session(120.0, seed=5)[:2]
+    live = LiveFusion.from_settings(load_settings(None, {"fusion.method": "quality"})["fusion"])
+    live.window(tracks, 50.0, 52.0)  # indexes every track
+    end_s = change(tracks)
+    got = live.window(tracks, end_s - 2.0, end_s)
+    assert got == whole_tracks_window(live, tracks, end_s - 2.0, end_s)
+    assert got.measurements["quality_audio"] > 0  # the voice speaks there
+
+
+@pytest.mark.parametrize("start_s", [-1.0, float("nan")])
+def test_a_window_starting_before_the_session_is_refused(start_s):
+    live = LiveFusion.from_settings(load_settings(None, {"fusion.method": "quality"})["fusion"])
+    with pytest.raises(ValueError, match="before the session's start"):
+        live.window(session(60.0)[:2], start_s, 1.0)
