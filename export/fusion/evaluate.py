@@ -50,7 +50,7 @@ def with_missing(data: FusionInput, modality: str, fraction: float, seed: int) -
     quality = data.quality.copy()
     j = data.modalities.index(modality)
     quality[rng.random(data.n_windows) < fraction, j] = 0.0
-    return FusionInput(list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels)
+    return data.with_quality(quality)
 
 
 def scored_probs(fuser: Fuser, data: FusionInput, scored: np.ndarray) -> np.ndarray:

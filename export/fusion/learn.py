@@ -61,9 +61,7 @@ def train_stacking(
 
     rng = np.random.default_rng(seed)
     dropped = np.where(rng.random(data.quality.shape) < drop_window, 0.0, data.quality)
-    blanked = FusionInput(
-        list(data.modalities), data.probs, dropped, data.supported, data.sequence, data.labels
-    )
+    blanked = data.with_quality(dropped)
     features = np.concatenate([stacking_features(data), stacking_features(blanked)])
     targets = np.concatenate([targets, targets])
     groups = np.concatenate([data.sequence, data.sequence])

@@ -267,7 +267,7 @@ def sessions_from_manifest(
             a = align_tracks(tracks, window_s, hop_s)
             aligned.append((a, segments, (segments[0].get("person") or "").strip() or name))
             modalities += [m for m in a.emotion.modalities if m not in modalities]
-    probs, quality, targets, persons, sequence = [], [], [], [], []
+    probs, quality, withheld, targets, persons, sequence = [], [], [], [], [], []
     supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)
     for session_id, (a, segments, person) in enumerate(aligned):
         data = a.emotion.select(modalities)
@@ -287,6 +287,7 @@ def sessions_from_manifest(
             # every grid window is kept, scored or not: a temporal fuser's context is the session's real time
             probs.append(data.probs[i])
             quality.append(data.quality[i])
+            withheld.append(data.withheld[i])  # a track's null stays an abstention, as at run time
             targets.append(-1 if label is None or not data.present[i].any() else CANONICAL_LABELS.index(label))
             persons.append(person)
             sequence.append(session_id)
@@ -297,7 +298,8 @@ def sessions_from_manifest(
     rng = np.random.default_rng(seed)
     scored_persons = [p for p, s in zip(persons, scored, strict=True) if s]
     test_people = split_people(scored_persons, test_fraction, rng)
-    data = FusionInput(modalities, np.array(probs), np.array(quality), supported, np.array(sequence))
+    data = FusionInput(modalities, np.array(probs), np.array(quality), supported, np.array(sequence),
+                       withheld=np.array(withheld))
     split = np.where(np.isin(persons, list(test_people)), "test", "train")
     _check_split(manifest, targets_array[scored], split[scored], scored_persons, seed)
     description = {

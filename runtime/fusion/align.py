@@ -85,6 +85,11 @@ class FusionInput:
     def n_windows(self) -> int:
         return self.probs.shape[0]
 
+    def with_quality(self, quality: np.ndarray) -> FusionInput:
+        """The same evidence with each modality's ``quality`` per window replaced (0: absent there)."""
+        return FusionInput(list(self.modalities), self.probs, quality, self.supported, self.sequence, self.labels,
+                           self.withheld)
+
     def without_weak(self, min_quality: float = WEAK_QUALITY) -> FusionInput:
         """The windows with each modality whose quality there is under ``min_quality`` left out (a face seen in 2 %
         of a window says little of it), except a window's best one where all are that weak: some evidence beats
@@ -95,8 +100,7 @@ class FusionInput:
             best = self.quality.argmax(1)
             rows = np.flatnonzero(~(quality > 0).any(1) & self.present.any(1))
             quality[rows, best[rows]] = self.quality[rows, best[rows]]
-        return FusionInput(list(self.modalities), self.probs, quality, self.supported, self.sequence, self.labels,
-                           self.withheld)
+        return self.with_quality(quality)
 
     def subset(self, rows: np.ndarray) -> FusionInput:
         return FusionInput(

@@ -348,10 +348,7 @@ class ProductFusion(AccuracyWeightedFusion):
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
         flags = self.contradiction(data)
         quality = np.where(flags, data.quality * self.discount, data.quality)
-        checked = FusionInput(
-            list(data.modalities), data.probs, quality, data.supported, data.sequence, data.labels, data.withheld
-        )
-        return log_pool(checked, self.weights(data), use_quality=True)
+        return log_pool(data.with_quality(quality), self.weights(data), use_quality=True)
 
 
 def fit_temperature(

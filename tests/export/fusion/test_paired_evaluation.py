@@ -227,6 +227,19 @@ def test_evaluate_and_train_commands_run_on_tables_and_refuse_bad_input(tmp_path
     assert "MODALITY=CSV" in capsys.readouterr().err
 
 
+def test_a_null_probability_in_a_session_timeline_stays_an_abstention_in_the_paired_data(tmp_path):
+    _sessions(tmp_path)
+    nulled = CANONICAL_LABELS.index("sad")
+    _edit_session(tmp_path / "s0.json", lambda d: d["tracks"][0]["windows"][0]["probs"].__setitem__(nulled, None))
+    paired = sessions_from_manifest(tmp_path / "manifest.csv", window_s=2.0, hop_s=2.0)
+    first = np.flatnonzero(paired.data.sequence == 0)[0]
+    # the voice says nothing of 'sad' there (as at run time), not 'certainly not sad' (was: withheld lost, a 0)
+    assert not paired.data.speaks[first, 0, nulled] and paired.data.speaks[first, 1, nulled]
+    assert paired.data.speaks[first, 0].sum() == paired.data.supported[0].sum() - 1
+    assert paired.data.withheld.sum() == 1
+    assert with_missing(paired.data, "face", 0.3, seed=0).withheld.sum() == 1  # the comparison's other conditions
+
+
 def test_one_persons_sessions_stay_in_one_part_of_the_split(tmp_path):
     _sessions(tmp_path, sessions_per_person=2)  # the split is by person, not by session
     for seed in range(3):
