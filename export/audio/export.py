@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import shlex
 import tempfile
 import zipfile
 from pathlib import Path
@@ -36,6 +37,7 @@ from export.audio.train import (
     keep_outputs,
     model_from_arrays,
     predict_proba,
+    rebuild_speaker_name,
     unlearnt_labels,
 )
 from export.install import (
@@ -449,6 +451,14 @@ def _training_options(card: dict) -> str:
     return options + (f" --varied-baselines {card['varied_baselines']}" if card.get("varied_baselines") else "")
 
 
+def rebuild_validation_speakers(card: dict[str, Any]) -> str:
+    """The Rebuild line's ``--validation-speakers`` value: each of the card's validation speakers by a name that
+    selects it alone among the run's speakers (``rebuild_speaker_name``), quoted for the shell where it must be."""
+    validation = card["metrics"]["quantization_check"]["validation_speakers"]
+    speakers = sorted({s for fold in card["metrics"]["folds"] for s in fold} | set(validation))
+    return shlex.quote(",".join(rebuild_speaker_name(s, speakers) for s in validation))
+
+
 def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> str:
     """The labels a card lists, said against the canonical eight: those a model never learnt are unsupported, for
     want of clips or, where the training data had clips of them (``with_clips``, default ``labels``), of speech; a
@@ -592,7 +602,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         "", "## Rebuild", "", "```",
         f"emotrace train audio {card['metrics']['data']} "
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
-        "--validation-speakers " + ",".join(s.rsplit("-", 1)[-1] for s in check["validation_speakers"])
+        "--validation-speakers " + rebuild_validation_speakers(card)
         + _training_options(card),
         f"emotrace export audio runs/audio {destination_option(shipped)}", "```", "",
         destination_note(MODEL_ID, shipped), "",

@@ -561,6 +561,14 @@ def speakers_named(name: str, speakers: list[str]) -> list[str]:
     return respelled or [s for s in speakers if "-" in s and speaker_key(s.rsplit("-", 1)[1]) == key]
 
 
+def rebuild_speaker_name(speaker: str, speakers: list[str]) -> str:
+    """How a card's Rebuild line names ``speaker`` to ``--validation-speakers``: the end of its id after the last '-'
+    ('17' for ravdess-17) where that names it alone among ``speakers`` (``speakers_named``), else its whole id, which
+    always does (site1-P01 beside site2-P01 or a speaker 'P01')."""
+    short = speaker.rsplit("-", 1)[-1]
+    return short if speakers_named(short, speakers) == [speaker] else speaker
+
+
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],
                   out: Path, augmented: tuple[WindowTable, ...] = (), varied_baselines: int = 0,
                   space: list[str] = LABELS) -> list[str]:

@@ -2,6 +2,7 @@
 what each variant's features are, and what the card says. No feature extraction, no training run."""
 
 import json
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -220,6 +221,25 @@ def test_a_card_exported_beside_the_shipped_model_rebuilds_beside_it_not_over_it
     exported = model_card_markdown(card, tmp_path, shipped=False)
     # was: '--replace' too, a recipe that wrote over the shipped model, past the guard meant to stop it
     assert "emotrace export audio runs/audio --models-dir DIR\n" in exported and "audio --replace" not in exported
+
+
+@pytest.mark.parametrize(("speakers", "named"), [
+    (("site2-P01", "site3-P02", "site1-P01"), "site1-P01"),  # was 'P01', the end of two: refused when re-run
+    (("P01", "site3-P02", "site2-P01"), "site2-P01"),  # was 'P01', which selects the speaker P01
+    (("ravdess-16", "ravdess-18", "ravdess-17"), "17"),  # the end alone where it names one speaker
+])
+def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_them_alone(tmp_path, speakers, named):
+    from export.audio.datasets import load_corpus
+    from runtime.cli import build_parser
+    from tests.export.audio.test_bad_input import write_manifest
+
+    data = write_manifest(tmp_path / "voices", speakers=speakers, labels=("happy", "sad"))
+    card = _card_of(tmp_path, list(speakers), folds=3, data=str(data))  # the last speaker is the validation one
+    rebuild = model_card_markdown(card, tmp_path).split("## Rebuild")[1].split("```")[1].strip().splitlines()
+    args = build_parser().parse_args(shlex.split(rebuild[0])[1:])
+    assert args.validation_speakers == named
+    resolved = train.resolve_speakers(args.validation_speakers.split(","), load_corpus(data).speakers, data)
+    assert resolved == [speakers[-1]]
 
 
 def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it_read():
