@@ -25,6 +25,10 @@ CARD_FILE = "card.json"
 REPLACE_OR_ELSEWHERE = "give --replace to replace it, or --models-dir DIR to export into another folder"
 # The same for an export given its model folder itself (--out).
 REPLACE_OR_ANOTHER_OUT = "give --replace to replace it, or --out naming a folder outside the repo's models/"
+# What a refusal of a folder an export cannot write into says to do instead, where the command names the folder
+# itself (--out); an export into --models-dir names that instead (``models_dir_instead``).
+NEW_FOLDER = "give a new or empty folder"
+NEW_OR_EARLIER_FOLDER = "give a new or empty folder, or an earlier run's"
 
 
 def write_card(folder: Path, card: dict[str, Any]) -> Path:
@@ -81,18 +85,29 @@ def refuse_unasked_replacement(target: Path, reason: Callable[[dict[str, Any]], 
         raise InputError(target, f"holds {card.get('id', '?')} {card.get('version', '?')}, {why}: {instead}")
 
 
+def models_dir_instead(model_id: str, id_option: bool = False) -> str:
+    """What a refusal of ``models_dir/model_id`` says to do instead: the user named the models folder (or left it
+    the repo's), not that folder, so the advice is another ``--models-dir``; ``id_option``: the command also takes
+    ``--id``, whose other value is another folder."""
+    return (f"give --models-dir a folder whose {model_id}/ is new, empty or a model of the same task"
+            + (", or another --id" if id_option else ""))
+
+
 def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, task: str,
-                   refuse_unasked: Callable[[Path], None] = refuse_unasked_replacement) -> tuple[Path, bool]:
+                   refuse_unasked: Callable[[Path], None] = refuse_unasked_replacement, *,
+                   id_option: bool = False) -> tuple[Path, bool]:
     """The folder an export of ``model_id``, a model for ``task``, goes into, and whether it is in the repo's
     models/; refused in one line where it would replace a model in the repo's models/ unasked
     (``guarded_models_dir``, ``refuse_unasked``: by default any model there), or, wherever it is, where it holds
     a model of another task, files of no model, or a card that cannot be read (``check_install_target``; with
-    ``replace``, such a card's model is replaced)."""
+    ``replace``, such a card's model is replaced). A refusal says what to do instead (``models_dir_instead``;
+    ``id_option``: the command names ``model_id`` with ``--id``)."""
     folder, shipped = guarded_models_dir(models_dir)
     target = folder / model_id
+    instead = models_dir_instead(model_id, id_option)
     if shipped and not replace:
         refuse_unasked(target)  # first: its refusal of a card it cannot read says what to do instead
-    return check_install_target(target, task=task, replace=replace), shipped
+    return check_install_target(target, task=task, replace=replace, instead=instead), shipped
 
 
 def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
@@ -175,19 +190,21 @@ def install_folder(staging: Path, target: Path) -> Path:
     return target
 
 
-def check_install_target(target: Path, task: str | None = None, replace: bool = False) -> Path:
+def check_install_target(target: Path, task: str | None = None, replace: bool = False,
+                         instead: str | None = None) -> Path:
     """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first. With
     ``task``, a model folder there must be one for that task: a retrain replaces its own earlier model, never
-    another kind (an installed model of another arm). A card that cannot be read is refused, what it holds
-    unknown, unless ``replace`` asks for whatever is there to go."""
+    another kind (an installed model of another arm). A card that cannot be
+    read is refused, what it holds unknown, unless ``replace`` asks for whatever is there to go. ``instead``: what a
+    refusal says to do instead (by default another folder, for a command given ``target`` itself)."""
     target = Path(target)
     try:
         holds_files = target.is_dir() and any(target.iterdir())
     except OSError as error:
         raise InputError(target, f"cannot be listed ({error.strerror or error})") from None
     if holds_files and not (target / CARD_FILE).is_file():
-        raise InputError(target, "holds files but no card.json: not a model folder to replace; give a new or empty "
-                         "folder")
+        raise InputError(target, f"holds files but no card.json: not a model folder to replace; "
+                         f"{instead or NEW_FOLDER}")
     if holds_files and task is not None:
         try:
             earlier = read_json_object(target / CARD_FILE, what="model card").get("task")
@@ -196,8 +213,7 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
                 return target
             raise
         if earlier != task:
-            raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; give a new or empty folder, or "
-                             "an earlier run's")
+            raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; {instead or NEW_OR_EARLIER_FOLDER}")
     return target
 
 

@@ -196,7 +196,8 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     reports = [read_run_report(d) for d in trained_dirs]  # every run checked before any work
     check_same_ferplus_data(trained_dirs, reports)
     report = reports[0]
-    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK)  # never another kind of model
+    # never another kind of model; a refusal offers another --id besides another --models-dir
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, id_option=True)
     check_splits(data_root)
     check_output_folder(folder.parent)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now
@@ -237,7 +238,8 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     float_path = Path(float_path)
     check_model_id(model_id)
     _refuse_an_ensemble(guarded_models_dir(models_dir)[0] / model_id)  # before the task check, which says less
-    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK)  # never another kind of model
+    # never another kind of model; a refusal offers another --id besides another --models-dir
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, id_option=True)
     check_splits(data_root)
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")

@@ -3,6 +3,8 @@ import stat
 import pytest
 
 from export.install import (
+    guarded_out,
+    guarded_target,
     install_folder,
     installing,
     model_version,
@@ -162,3 +164,21 @@ def test_a_carried_over_rebuild_line_gets_this_models_destination_once(destinati
     line = "a && emotrace export x RUN" + destination
     assert with_destination(line, shipped) == f"a && emotrace export x RUN {option}"
     assert with_destination(f"{line}  # seed=1", shipped) == f"a && emotrace export x RUN {option}  # seed=1"
+
+
+@pytest.mark.parametrize("card", [None, {"id": "m", "version": "1", "task": "another task"}])
+@pytest.mark.parametrize("id_option", [False, True])
+def test_a_refused_folder_under_models_dir_says_to_give_another_models_dir_not_a_folder(tmp_path, card, id_option):
+    # the user named --models-dir (and perhaps --id), never models/m itself: was 'give a new or empty folder'
+    import json
+
+    target = tmp_path / "models" / "m"
+    target.mkdir(parents=True)
+    (target / ("card.json" if card else "notes.txt")).write_text(json.dumps(card or {}))
+    with pytest.raises(InputError) as refused:
+        guarded_target(tmp_path / "models", False, "m", "a task", id_option=id_option)
+    advice = refused.value.problem.split("; ")[-1]
+    assert advice == ("give --models-dir a folder whose m/ is new, empty or a model of the same task"
+                      + (", or another --id" if id_option else ""))
+    with pytest.raises(InputError, match="; give a new or empty folder"):  # an --out names its folder itself
+        guarded_out(target, False, "a task")
