@@ -106,7 +106,10 @@ def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, 
     target = folder / model_id
     instead = models_dir_instead(model_id, id_option)
     if shipped and not replace:
-        refuse_unasked(target)  # first: its refusal of a card it cannot read says what to do instead
+        # first: --replace could not help with another task; a card that cannot be read is left to refuse_unasked,
+        # whose refusal of it says what to do instead
+        check_install_target(target, task=task, replace=True, instead=instead)
+        refuse_unasked(target)
     return check_install_target(target, task=task, replace=replace, instead=instead), shipped
 
 
@@ -194,7 +197,7 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
                          instead: str | None = None) -> Path:
     """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first. With
     ``task``, a model folder there must be one for that task: a retrain replaces its own earlier model, never
-    another kind (an installed model of another arm). A card that cannot be
+    another kind (an installed model of another arm, or an ensemble, named by its members). A card that cannot be
     read is refused, what it holds unknown, unless ``replace`` asks for whatever is there to go. ``instead``: what a
     refusal says to do instead (by default another folder, for a command given ``target`` itself)."""
     target = Path(target)
@@ -207,14 +210,26 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
                          f"{instead or NEW_FOLDER}")
     if holds_files and task is not None:
         try:
-            earlier = read_json_object(target / CARD_FILE, what="model card").get("task")
+            earlier = read_json_object(target / CARD_FILE, what="model card")
         except InputError:
             if replace:
                 return target
             raise
-        if earlier != task:
-            raise InputError(target, f"holds a model for {earlier!r}, not {task!r}; {instead or NEW_OR_EARLIER_FOLDER}")
+        if earlier.get("task") != task:
+            raise InputError(target, f"{_holds_other_than(earlier, task)}; {instead or NEW_OR_EARLIER_FOLDER}")
     return target
+
+
+def _holds_other_than(card: dict[str, Any], task: str) -> str:
+    """What a refusal says a folder of ``card``, a model of another task than ``task``, holds: an ensemble by its
+    members (its card lists them; it has no graph of its own, so only they can be exported again), else a model
+    by its task."""
+    members = card.get("members")
+    if isinstance(members, list) and members:
+        names = ", ".join(Path(str(member)).name for member in members)  # each '../<id>', a folder beside it
+        return (f"holds an ensemble of {names}, not a model for {task!r} (an ensemble has no graph of its own: each "
+                "member is a model of its own folder)")
+    return f"holds a model for {card.get('task')!r}, not {task!r}"
 
 
 @contextmanager

@@ -27,7 +27,6 @@ from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, lo
 from export.install import (
     destination_note,
     destination_option,
-    guarded_models_dir,
     guarded_target,
     installing,
     model_version,
@@ -237,8 +236,7 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
 
     float_path = Path(float_path)
     check_model_id(model_id)
-    _refuse_an_ensemble(guarded_models_dir(models_dir)[0] / model_id)  # before the task check, which says less
-    # never another kind of model; a refusal offers another --id besides another --models-dir
+    # never another kind of model, nor an ensemble (no graph of its own): its refusal names the members
     folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, id_option=True)
     check_splits(data_root)
     if not (folder / "card.json").is_file():
@@ -259,16 +257,6 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     with installing(folder) as staging:
         _quantize_check_into(float_path, card, staging, data_root, cache_dir, calibration_rows, float_path)
     return folder
-
-
-def _refuse_an_ensemble(folder: Path) -> None:
-    """An ``InputError`` where ``folder`` holds an ensemble's card (one that cannot be read is left to the checks)."""
-    try:
-        members = json.loads((folder / "card.json").read_text()).get("members")
-    except (OSError, ValueError, AttributeError):
-        return
-    if members:
-        raise InputError(folder, "an ensemble card has no graph of its own: requantize its members")
 
 
 def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | None = None,

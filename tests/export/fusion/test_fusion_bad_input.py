@@ -207,8 +207,10 @@ def test_a_fuser_folder_holding_another_kind_of_model_is_refused_not_replaced(tm
 
     shutil.copytree(REPO_MODELS_DIR / "face-expression", tmp_path / "fusion-stacking", symlinks=True)
     (tmp_path / "fusion-stacking" / "notes.txt").write_text("a clinic's notes")
-    task = json.loads((tmp_path / "fusion-stacking" / "card.json").read_text())["task"]
-    with pytest.raises(InputError, match=re.escape(f"holds a model for '{task}', not 'emotion-fusion'")):
+    members = [m.removeprefix("../") for m in json.loads((tmp_path / "fusion-stacking" / "card.json").read_text())[
+        "members"]]  # the shipped face model is an ensemble: named as one
+    with pytest.raises(InputError, match=re.escape(f"holds an ensemble of {', '.join(members)}, not a model for "
+                                                   "'emotion-fusion'")):
         check_models_dir(tmp_path, ["stacking"])  # was: accepted, and the folder replaced by the trained fuser
 
 

@@ -181,6 +181,34 @@ def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_
     assert _listing(models) == before
 
 
+@pytest.mark.parametrize("where", ["elsewhere", "repo", "repo --replace"])
+def test_an_export_into_a_folder_holding_an_ensemble_names_it_by_its_members(tmp_path, monkeypatch, capsys, where):
+    import json
+
+    import export.install
+    from export.face.data import ENSEMBLE_TASK
+
+    repo_models = tmp_path / "repo" / "models"
+    monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
+    models = tmp_path / "elsewhere" if where == "elsewhere" else repo_models
+    ensemble = models / "physio-stress"  # a face ensemble composed under this id
+    ensemble.mkdir(parents=True)
+    (ensemble / "card.json").write_text(json.dumps({
+        "id": "physio-stress", "version": "1", "task": ENSEMBLE_TASK, "files": {},
+        "members": ["../face-expression-cnn", "../face-expression-fer"]}))
+    before = _listing(models)
+    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    args = {"elsewhere": ["--models-dir", str(models)], "repo": [], "repo --replace": ["--replace"]}[where]
+    assert main(["export", "physio", str(trained), *args]) == 2
+    err = capsys.readouterr().err.strip()
+    # was: 'holds a model for <the ensemble's task>', or in the repo without --replace advice to give it, which the
+    # task check then refused
+    said = f"{ensemble}: holds an ensemble of face-expression-cnn, face-expression-fer, not a model for 'stress vs no"
+    assert len(err.splitlines()) == 1 and said in err, err
+    assert err.endswith("give --models-dir a folder whose physio-stress/ is new, empty or a model of the same task")
+    assert _listing(models) == before
+
+
 def test_a_cards_rebuild_line_run_with_models_dir_added_exports_there(tmp_path, monkeypatch, capsys):
     import json
     import shutil
