@@ -600,7 +600,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
         lines += ["", "## Candidates compared (same folds)", "", comparison.read_text().strip()]
     lines += [
         "", "## Rebuild", "", "```",
-        f"emotrace train audio {card['metrics']['data']} "
+        f"emotrace train audio {shlex.quote(str(card['metrics']['data']))} "
         f"--out runs/audio --cv-folds {len(card['metrics']['folds'])} "
         "--validation-speakers " + rebuild_validation_speakers(card)
         + _training_options(card),

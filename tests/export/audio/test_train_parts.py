@@ -233,11 +233,11 @@ def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_th
     from runtime.cli import build_parser
     from tests.export.audio.test_bad_input import write_manifest
 
-    data = write_manifest(tmp_path / "voices", speakers=speakers, labels=("happy", "sad"))
+    data = write_manifest(tmp_path / "clinic voices", speakers=speakers, labels=("happy", "sad"))  # a space: quoted
     card = _card_of(tmp_path, list(speakers), folds=3, data=str(data))  # the last speaker is the validation one
     rebuild = model_card_markdown(card, tmp_path).split("## Rebuild")[1].split("```")[1].strip().splitlines()
     args = build_parser().parse_args(shlex.split(rebuild[0])[1:])
-    assert args.validation_speakers == named
+    assert args.validation_speakers == named and args.data == data
     resolved = train.resolve_speakers(args.validation_speakers.split(","), load_corpus(data).speakers, data)
     assert resolved == [speakers[-1]]
 
