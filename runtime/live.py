@@ -171,6 +171,17 @@ def stopped_at_s(clock: SessionClock) -> float:
     return clock.now_s() - (ago_s or 0.0)
 
 
+def _asked_stop_s(clock: SessionClock) -> float:
+    """Where on ``clock`` a stop asked for came; inf where none was."""
+    return stopped_at_s(clock) if stop_asked() else math.inf
+
+
+def _ended_by(end_s: float, duration_s: float | None, stop_s: float) -> float:
+    """``end_s``, but never past the session's duration (None: none given) nor where a stop came (``stop_s``): where
+    the session's tracks end, at its end and in a checkpoint alike."""
+    return min(end_s, duration_s or math.inf, stop_s)
+
+
 def describe_window(window: Window, labels: list[str], arm: str = "", note: str = "") -> str:
     """One line a clinician can read, at the window's end: 'at 12.5 s: sad (62%)', with its quality where little
     evidence stands behind it (under ``WEAK_QUALITY``: 'at 12.0 s: face happy (88%; little evidence, quality
@@ -334,19 +345,20 @@ class VideoSession:
             return ""
         return self.source.stats.stopped_reason or "the recording's picture ended"
 
-    def end_s(self, scan: VideoScan | None = None) -> float:
+    def end_s(self, scan: VideoScan | None = None, stop_s: float = math.inf) -> float:
         """Where the picture of ``scan`` (default: the whole session's) was read to, never after the session's
         duration: a sampling period after its last frame; but a replay that ran out on its own where file mode's
         video ends (``video_duration_s``: the recording's end, or its last frame where frames run past that, as in
         recordings joined end to end). A replay cut short (its source's stop reason says so), stopped by the
-        session, or a copy of the scan so far ends where it was read to, never at a header's length past it."""
+        session, or a copy of the scan so far ends where it was read to, never at a header's length past it; and
+        never after ``stop_s`` (a stop asked for, which a checkpoint's copy ends at before the camera is stopped)."""
         scan = scan or self.scan
         if not scan.frame_times_s:
             return 0.0
         # the source's own stop (a file cut short) is in the scan's stats, which a copy of the scan has too
         ran_out = scan is self.scan and self._done.is_set() and not self.cut and self.failure is None
         end_s = video_duration_s(scan, self.recording_end_s, self.source.sample_fps, read_to_end=ran_out)
-        return min(end_s, self.duration_s or math.inf, self.stopped_at_s)
+        return _ended_by(end_s, self.duration_s, min(self.stopped_at_s, stop_s))
 
     def _frames(self) -> Iterator[VideoFrame]:
         # a camera that fails ends its frames (the source's reader says why); the duration ends them too
@@ -652,13 +664,16 @@ class SessionSoFar:
     def timeline(self) -> Timeline:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
+        # After a stop (the voice catching up, the last windows judged: seconds) every track ends where it came, as
+        # the session's own timeline ends them; the camera and the sensors deliver on until they are stopped
+        stop_s = _asked_stop_s(self.clock)
         voice = self.voice
         failed: set[str] = set()  # this checkpoint's tracks that could not be made
         tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: [t for t in [voice.track()] if t.windows]
                               if voice else [], self.said, failed)
         snapshot = self.video.snapshot if self.video else None
         if snapshot is not None:  # the camera's last copy, up to its last frame
-            end_s = self.video.end_s(snapshot)
+            end_s = self.video.end_s(snapshot, stop_s)
             tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: self.video.face_tracks(end_s, snapshot),
                                    self.said, failed)
             tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: self.video.body_tracks(end_s, snapshot),
@@ -668,12 +683,14 @@ class SessionSoFar:
         # is the end's to say, with the session's totals: a checkpoint's would repeat, or hide a loss that grows,
         # and its windows carry their reasons.
         with muted((*SAID_ONCE, logging.getLogger("runtime.fusion"))):
-            tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings, max(now_s - SETTLE_S, 0.0),
-                                                self.not_run, self.said, failed)
+            tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings,
+                                                _ended_by(max(now_s - SETTLE_S, 0.0), None, stop_s), self.not_run,
+                                                self.said, failed)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
-        return Timeline(input_path=self.inputs.describe(), duration_s=round(now_s, 6), tracks=tracks,
+        return Timeline(input_path=self.inputs.describe(), duration_s=round(_ended_by(now_s, None, stop_s), 6),
+                        tracks=tracks,
                         settings=settings_as_run(self.settings, not_run), software=software)
 
 
@@ -1138,7 +1155,7 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
     # the sensors record to the session's close, but beside a replay that ended it, to where the replay was read:
     # the close comes after, by the time the last windows took to judge
     if sensors and not (_replay_ends_session(inputs, duration_s) and read_end_s > 0):
-        session_end_s = max(read_end_s, min(clock.now_s(), duration_s or math.inf, stop_s))
+        session_end_s = max(read_end_s, _ended_by(clock.now_s(), duration_s, stop_s))
     tracks = _kept_tracks(LIVE_TRACK_WHAT["audio"], lambda: list(tracks), failed=failed)
     if video and not video.scan.frame_times_s and not tracks and not sensors:
         raise InputError(inputs.describe(), f"no frames captured ({video.source.stats.stopped_reason or 'none'})")

@@ -1340,3 +1340,38 @@ def test_a_fusion_that_fails_in_checkpoints_costs_their_fused_track_alone_said_o
     assert all(c["settings"]["fusion"]["why"] == "the fuser failed (the session's log says why)" for c in later)
     said = [r for r in caplog.records if "fused track could not be made (ValueError" in r.getMessage()]
     assert len(later) >= 2 and len(said) == 2  # once by the checkpoints, once as the session ends
+
+
+def test_a_checkpoint_written_after_a_stop_ends_every_track_where_the_stop_came(tmp_path, monkeypatch):
+    import runtime.live as live
+    from runtime.clock import SessionClock
+    from runtime.stopping import ask_to_stop, stopping_on_signals
+    from tests.runtime.test_live_sensors import SHORT_WINDOWS, _strap_rising_from
+
+    written = _written_timelines(monkeypatch)
+    monkeypatch.setattr(live, "SNAPSHOT_EVERY_S", 0.5)  # the camera's copy made often: one comes after the stop
+    clocks: list[SessionClock] = []
+    monkeypatch.setattr(live, "SessionClock", lambda: clocks.append(SessionClock()) or clocks[-1])
+    stop_s: list[float] = []
+
+    def stopped_and_checkpointed() -> bool:  # a stop as the voice is busy, then a checkpoint well after it
+        if not stop_s:
+            ask_to_stop()
+            stop_s.append(live.stopped_at_s(clocks[0]))
+        return any(c["software"].get("checkpoint_at_s", 0.0) >= stop_s[0] + live.SETTLE_S + 1.0 for c in written)
+
+    # the voice held after the stop, as a voice catching up holds the session's end: checkpoints go on meanwhile
+    voice_held_until(monkeypatch, 1.0, stopped_and_checkpointed)
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 0.5
+    with stopping_on_signals():
+        run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), on_line=lambda _line: None,
+                 make_links=_strap_rising_from(100.0, 30.0))
+    after = [c for c in written if c["software"].get("checkpoint_at_s", 0.0) >= stop_s[0] + live.SETTLE_S + 1.0]
+    assert after
+    checkpoint = after[0]
+    tracks = {t["name"]: t for t in checkpoint["tracks"]}
+    assert {"face", "body", "physio", "physio-live", "fused"} <= set(tracks)
+    past = {name: w["start_s"] for name, t in tracks.items() for w in t["windows"] if w["start_s"] >= stop_s[0]}
+    assert past == {}  # was: the face, body and sensor windows up to the checkpoint, seconds past the stop
+    assert checkpoint["input"]["duration_s"] <= stop_s[0] + 1e-3
