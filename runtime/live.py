@@ -658,14 +658,15 @@ class SessionSoFar:
     sensors: SensorSession | None = None
     said: set[str] = field(default_factory=set)  # tracks whose failure a checkpoint has said: not said again
     not_run: dict[str, str] = field(default_factory=dict)  # the steps that do not run, by section: why (recorded)
+    duration_s: float | None = None  # --duration-s: the session's tracks end there, its checkpoints' too
     # In every timeline the session writes (software.session_id): how it knows its own file in its folder.
     session_id: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def timeline(self) -> Timeline:
         """The timeline so far; its ``software.checkpoint_at_s`` says it is a checkpoint, and when."""
         now_s = self.clock.now_s()
-        # After a stop (the voice catching up, the last windows judged: seconds) every track ends where it came, as
-        # the session's own timeline ends them; the camera and the sensors deliver on until they are stopped
+        # After a stop or the duration (the voice catching up, the last windows judged: seconds) every track ends
+        # there, as the session's own timeline ends them; the camera and the sensors deliver on until they are stopped
         stop_s = _asked_stop_s(self.clock)
         voice = self.voice
         failed: set[str] = set()  # this checkpoint's tracks that could not be made
@@ -684,13 +685,14 @@ class SessionSoFar:
         # and its windows carry their reasons.
         with muted((*SAID_ONCE, logging.getLogger("runtime.fusion"))):
             tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings,
-                                                _ended_by(max(now_s - SETTLE_S, 0.0), None, stop_s), self.not_run,
+                                                _ended_by(max(now_s - SETTLE_S, 0.0), self.duration_s, stop_s),
+                                                self.not_run,
                                                 self.said, failed)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)
-        return Timeline(input_path=self.inputs.describe(), duration_s=round(_ended_by(now_s, None, stop_s), 6),
-                        tracks=tracks,
+        return Timeline(input_path=self.inputs.describe(),
+                        duration_s=round(_ended_by(now_s, self.duration_s, stop_s), 6), tracks=tracks,
                         settings=settings_as_run(self.settings, not_run), software=software)
 
 
@@ -917,7 +919,7 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
         warm_up(model, audio)
     started = time.perf_counter()
     clock = SessionClock()  # started once the models are loaded, so a replay is paced from here
-    so_far = SessionSoFar(inputs, settings, clock, started, model, audio)
+    so_far = SessionSoFar(inputs, settings, clock, started, model, audio, duration_s=duration_s)
     so_far.not_run = {section: f"nothing for it in this session (no {LIVE_DEVICES[section]})"
                       for section, runs in running.items() if not runs}
     checkpoints = Checkpoints(Path(out_dir), settings["runtime"]["checkpoint_every_s"], so_far, on_line)

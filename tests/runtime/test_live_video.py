@@ -1375,3 +1375,26 @@ def test_a_checkpoint_written_after_a_stop_ends_every_track_where_the_stop_came(
     past = {name: w["start_s"] for name, t in tracks.items() for w in t["windows"] if w["start_s"] >= stop_s[0]}
     assert past == {}  # was: the face, body and sensor windows up to the checkpoint, seconds past the stop
     assert checkpoint["input"]["duration_s"] <= stop_s[0] + 1e-3
+
+
+def test_a_checkpoint_written_after_the_sessions_duration_ends_its_tracks_there(tmp_path, monkeypatch):
+    import runtime.live as live
+    from tests.runtime.test_live_sensors import SHORT_WINDOWS, _strap_rising_from
+
+    written = _written_timelines(monkeypatch)
+    duration_s = 2.0
+    late_s = duration_s + live.SETTLE_S + 1.0  # a checkpoint this late would hold sensor windows past the duration
+
+    # the voice held past the duration, as a voice catching up holds the session's end: checkpoints go on meanwhile
+    voice_held_until(monkeypatch, 1.0, lambda: any(c["software"].get("checkpoint_at_s", 0.0) >= late_s
+                                                    for c in written))
+    settings = load_settings(None, SHORT_WINDOWS)
+    settings["runtime"]["checkpoint_every_s"] = 0.5
+    run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=duration_s,
+             on_line=lambda _line: None, make_links=_strap_rising_from(100.0, 30.0))
+    checkpoint = next(c for c in written if c["software"].get("checkpoint_at_s", 0.0) >= late_s)
+    tracks = {t["name"]: t for t in checkpoint["tracks"]}
+    assert "physio" in tracks
+    past = {name: w["end_s"] for name, t in tracks.items() for w in t["windows"] if w["end_s"] > duration_s + 1e-6}
+    assert past == {}  # was: the sensor windows up to the checkpoint, past --duration-s
+    assert checkpoint["input"]["duration_s"] <= duration_s + 1e-6
