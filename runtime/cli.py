@@ -556,7 +556,8 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--window-s", type=float, help="window length in seconds (default: the config's, else the model's "
                    "own, 30 s)")
     p.add_argument("--hop-s", type=float, help="hop in seconds (default: the config's, else the model's own, 5 s)")
-    p.add_argument("--start-unix", type=float, help="CSV without a time column: its UNIX start time")
+    p.add_argument("--start-unix", type=float,
+                   help="CSV without a time column: its UNIX start time (seconds since 1970; 2000 to 2100)")
     p.add_argument("--rate-hz", type=float, help="CSV without a time column: its sample rate")
     p.add_argument("--utc-offset", metavar="+HH:MM",
                    help="CSV whose local times carry no UTC offset (a phone app's export): its clock's, e.g. +01:00; "

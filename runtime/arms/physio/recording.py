@@ -22,6 +22,7 @@ log = logging.getLogger("emotrace.physio")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
+PLAUSIBLE_YEARS = "between 2000 and 2100"  # what a refusal of a start outside PLAUSIBLE_UNIX_S says it must be
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
 # is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
 MAX_JUMP_S = 24 * 3600.0

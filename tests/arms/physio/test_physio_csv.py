@@ -873,6 +873,18 @@ def test_a_start_line_that_is_no_unix_time_is_refused_beside_a_timestamp_column(
         read_csv(path)
 
 
+def test_a_given_start_of_0_is_refused_naming_the_years_a_start_may_lie_between(tmp_path, capsys):
+    from runtime.cli import main
+
+    path = tmp_path / "rec.csv"
+    path.write_text("eda\n" + "2.0\n" * 400)
+    # was: '--start-unix 0.0 is not a UNIX start time', though 0 is one (1970): the rule's range unsaid
+    assert main(["physio", "classify", str(path), "--rate-hz", "4", "--start-unix", "0", "--csv",
+                 str(tmp_path / "out.csv")]) == 2
+    assert capsys.readouterr().err == (f"emotrace: error: {path}: --start-unix 0.0 is not a UNIX start time between "
+                                       "2000 and 2100 (seconds since 1970)\n")
+
+
 def test_intervals_in_milliseconds_are_named_in_the_one_error_line_when_nothing_else_is_left(tmp_path):
     path = tmp_path / "beats.csv"
     path.write_text("time_s,ibi\n" + "".join(f"{0.8 * i:.1f},{800 + i % 50}\n" for i in range(300)))

@@ -59,6 +59,7 @@ from runtime.arms.physio.recording import (
     GAP_PERIODS,
     PLAUSIBLE_RANGES,
     PLAUSIBLE_UNIX_S,
+    PLAUSIBLE_YEARS,
     Channel,
     Recording,
     implausible_note,
@@ -658,7 +659,8 @@ def _given_start(path: Path, start_unix_s: float | None, meta: dict[str, float])
     where = "--start-unix" if start_unix_s is not None else "'# start_unix_s' line"
     start_unix_s = start_unix_s if start_unix_s is not None else meta.get("start_unix_s")
     if start_unix_s is not None and not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
-        raise InputError(path, f"{where} {start_unix_s!r} is not a UNIX start time (seconds since 1970)")
+        raise InputError(path, f"{where} {start_unix_s!r} is not a UNIX start time {PLAUSIBLE_YEARS} (seconds since "
+                               "1970)")
     return start_unix_s
 
 

@@ -30,6 +30,7 @@ from runtime.arms.physio.recording import (
     CHANNEL_UNITS,
     PLAUSIBLE_RANGES,
     PLAUSIBLE_UNIX_S,
+    PLAUSIBLE_YEARS,
     Channel,
     Recording,
     said_plausible,
@@ -207,7 +208,7 @@ def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
 def _e4_start_line(label: str, lines: list[str]) -> float:
     start_unix_s = _e4_header_number(label, lines, 0, "a UNIX start time")
     if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:  # also false for NaN
-        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time"
+        raise InputError(label, f"first line {lines[0].strip()!r} is not a UNIX start time {PLAUSIBLE_YEARS}"
                                 f"{separator_hint(lines[0])}")
     return start_unix_s
 

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from runtime.arms.physio.readers.text import csv_cells, first_rows, lines_with_ends, reads_as_number
-from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S
+from runtime.arms.physio.recording import PLAUSIBLE_UNIX_S, PLAUSIBLE_YEARS
 from runtime.errors import InputError
 
 log = logging.getLogger("emotrace.physio")
@@ -167,8 +167,7 @@ def _polar_flow_start_unix_s(path: str | Path, start_text: str, local: datetime,
     the plausible range is refused naming the summary's line."""
     start_unix_s = local.replace(tzinfo=timezone(timedelta(seconds=utc_offset_s))).timestamp()
     if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
-        first, last = (datetime.fromtimestamp(s, timezone.utc).year for s in PLAUSIBLE_UNIX_S)
-        raise InputError(path, f"line 2: its start {start_text[:40]!r} is not between {first} and {last}")
+        raise InputError(path, f"line 2: its start {start_text[:40]!r} is not {PLAUSIBLE_YEARS}")
     return start_unix_s
 
 
