@@ -579,31 +579,48 @@ def declared_end_s(container: av.container.InputContainer) -> float:
 UNKNOWN_WAV_DATA_BYTES = 0x7FFFFFFF  # and above: a streaming writer's placeholder, not a length
 
 
+# WAV format tags whose frames are a fixed number of bytes (nBlockAlign): integer PCM and IEEE float, and
+# WAVE_FORMAT_EXTENSIBLE, whose sub-format (the first two bytes of its GUID) is one of those two.
+WAV_FRAME_FORMATS = frozenset({0x0001, 0x0003})
+WAV_EXTENSIBLE = 0xFFFE
+
+
 def wav_frames(path: str | Path) -> tuple[int, int, int] | None:
-    """(frames a PCM WAV's header declares, whole frames its data chunk holds, frame rate in Hz): FFmpeg reads the
-    frames held, so fewer than declared is a file cut short. None for a WAV the standard library does not read
-    (floating point, compressed, WAVE_FORMAT_EXTENSIBLE before Python 3.12: not checked), one too damaged to say,
-    and a writer's placeholder for a length it did not know (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of
-    2 GiB or more is taken for one)."""
+    """(frames a PCM or float WAV's header declares, whole frames its data chunk holds, frame rate in Hz): FFmpeg
+    reads the frames held, so fewer than declared is a file cut short. Read from the RIFF chunks themselves (the
+    standard library's ``wave`` reads neither float nor, before Python 3.12, WAVE_FORMAT_EXTENSIBLE, which most
+    recorders of 24-bit or several channels write). None for a compressed WAV, one too damaged to say, and a
+    writer's placeholder for a length it did not know (0xFFFFFFFF, or arecord's 0x7FFFFFFF: a data chunk of 2 GiB or
+    more is taken for one)."""
     try:
-        with wave.open(str(path)) as header:
-            declared, rate_hz = header.getnframes(), header.getframerate()
-            frame_bytes = header.getsampwidth() * header.getnchannels()
+        file_bytes = Path(path).stat().st_size
         with open(path, "rb") as handle:
-            handle.seek(12)  # past RIFF, its size and WAVE: the chunks follow
+            if handle.read(12)[8:] != b"WAVE":
+                return None
+            fmt = None
             while len(chunk := handle.read(8)) == 8:
                 size = int.from_bytes(chunk[4:], "little")
-                if chunk[:4] == b"data":
-                    held_bytes = Path(path).stat().st_size - handle.tell()
+                if chunk[:4] == b"fmt ":
+                    fmt = handle.read(min(size, 40))
+                    handle.seek(size - len(fmt) + (size & 1), 1)
+                elif chunk[:4] == b"data":
+                    declared_bytes, held_bytes = size, file_bytes - handle.tell()
                     break
-                handle.seek(size + (size & 1), 1)
+                else:
+                    handle.seek(size + (size & 1), 1)
             else:
                 return None
-    except (wave.Error, EOFError, OSError):
+    except OSError:
         return None
-    if not frame_bytes or not rate_hz or declared * frame_bytes >= UNKNOWN_WAV_DATA_BYTES - frame_bytes:
+    if fmt is None or len(fmt) < 16:
         return None
-    return declared, held_bytes // frame_bytes, rate_hz
+    tag = int.from_bytes(fmt[:2], "little")
+    if tag == WAV_EXTENSIBLE and len(fmt) >= 26:
+        tag = int.from_bytes(fmt[24:26], "little")  # the sub-format GUID's first two bytes
+    rate_hz, frame_bytes = int.from_bytes(fmt[4:8], "little"), int.from_bytes(fmt[12:14], "little")
+    if tag not in WAV_FRAME_FORMATS or not frame_bytes or not rate_hz or declared_bytes >= UNKNOWN_WAV_DATA_BYTES:
+        return None
+    return declared_bytes // frame_bytes, held_bytes // frame_bytes, rate_hz
 
 
 def _wav_declared_s(path: str | Path) -> float | None:

@@ -633,6 +633,22 @@ def test_a_wav_whose_header_declares_more_than_it_holds_is_said_to_be_cut_short(
         assert told == []
 
 
+@pytest.mark.parametrize(("wav_format", "subtype"), [("WAVEX", "PCM_24"), ("WAVEX", "FLOAT"), ("WAV", "FLOAT")])
+def test_an_extensible_or_float_wav_cut_short_is_said_as_a_pcm_one_is(tmp_path, wav_format, subtype):
+    import soundfile
+
+    whole = tmp_path / "whole.wav"  # WAVEX: WAVE_FORMAT_EXTENSIBLE, as recorders of 24 bits or more channels write
+    soundfile.write(whole, np.zeros((48000 * 10, 2), dtype=np.float32), 48000, format=wav_format, subtype=subtype)
+    told: list[str] = []
+    read_audio(whole, ended_early=told.append)
+    assert told == []
+    data = whole.read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[:len(data) // 2])
+    read_audio(tmp_path / "cut.wav", ended_early=told.append)
+    # was: read as a whole 5 s recording without a word (the standard library's wave reads neither before 3.12)
+    assert told == ["cut short: the audio ends at 5.0 s of the 10.0 s the file declares"]
+
+
 def test_a_transport_streams_clock_starts_at_its_first_stamp(tmp_path):
     from runtime.sources.video import FileVideoSource
     from tests.arms.face.video_factory import write_video
