@@ -283,7 +283,9 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("data", type=Path, help="folder with manifest.csv, or a RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree")
     p.add_argument("--out", type=Path, required=True, help="output folder for the trained model and report")
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
-    p.add_argument("--validation-speakers", help="comma-separated speakers held out for the final check")
+    p.add_argument("--validation-speakers",
+                   help="comma-separated speakers held out for the final check (an id holding a comma in double "
+                        "quotes: '\"Doe, Jane\",P02')")
     p.add_argument("--speed-perturb", metavar="F,F",
                    help="train also on the training speakers' clips played F times as fast (default 0.9,1.1; "
                         "'none' to train on the clips as they are; not used with --audio-backbone)")
@@ -325,7 +327,9 @@ def _run_audio_classify(args: argparse.Namespace) -> int:
 
 
 def _run_train_audio(args: argparse.Namespace) -> None:
-    speakers = args.validation_speakers.split(",") if args.validation_speakers else None
+    from export.audio.datasets import speaker_list
+
+    speakers = speaker_list(args.validation_speakers) if args.validation_speakers else None
     if args.audio_backbone:
         from export.audio.backbones.train import train_backbone
 

@@ -24,7 +24,9 @@ a class of its own.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
 import unicodedata
@@ -458,6 +460,19 @@ def speaker_key(speaker: str) -> str:
     bare = re.sub(r"[\s_]+|(?<!\d)-|-(?!\d)", "", bare)
     bare = re.sub(r"(?<=\d)\.0+$", "", bare)
     return re.sub(r"\d+", lambda number: str(int(number.group())), bare)
+
+
+def speaker_list(text: str) -> list[str]:
+    """The speaker ids of a comma-separated option value (``--validation-speakers``), read as a CSV line: an id that
+    holds a comma is written in double quotes ('"Doe, Jane",P02'), as ``speaker_list_text`` writes it."""
+    return next(csv.reader([text]), [])
+
+
+def speaker_list_text(speakers: list[str]) -> str:
+    """``speakers`` as ``speaker_list`` reads them back: comma-separated, an id with a comma or a quote quoted."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(speakers)
+    return line.getvalue()
 
 
 def refuse_respelled_speakers(manifest: Path, speakers: list[str], lines: list[int]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from export.audio.datasets import LABELS_AS_GIVEN, load_corpus
+from export.audio.datasets import LABELS_AS_GIVEN, load_corpus, speaker_list_text
 from export.audio.evaluate import trained_speakers
 from export.audio.extract import clip_speech_level_dbfs
 from export.audio.latency import onnx_run_times_ms
@@ -456,7 +456,7 @@ def rebuild_validation_speakers(card: dict[str, Any]) -> str:
     selects it alone among the run's speakers (``rebuild_speaker_name``), quoted for the shell where it must be."""
     validation = card["metrics"]["quantization_check"]["validation_speakers"]
     speakers = sorted({s for fold in card["metrics"]["folds"] for s in fold} | set(validation))
-    return shlex.quote(",".join(rebuild_speaker_name(s, speakers) for s in validation))
+    return shlex.quote(speaker_list_text([rebuild_speaker_name(s, speakers) for s in validation]))
 
 
 def label_coverage(labels: list[str], with_clips: list[str] | None = None) -> str:

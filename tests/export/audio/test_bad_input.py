@@ -35,7 +35,7 @@ def write_manifest(folder: Path, speakers: tuple[str, ...] = ("ann", "bob", "cy"
             handle.setsampwidth(2)
             handle.setframerate(16000)
             handle.writeframes(n.to_bytes(2, "little") * 1600)
-        rows.append(f"{path.name},{speaker},{label}")
+        rows.append(",".join(f'"{cell}"' if "," in cell else cell for cell in (path.name, speaker, label)))
     (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
     return folder
 

@@ -227,9 +227,10 @@ def test_a_card_exported_beside_the_shipped_model_rebuilds_beside_it_not_over_it
     (("site2-P01", "site3-P02", "site1-P01"), "site1-P01"),  # was 'P01', the end of two: refused when re-run
     (("P01", "site3-P02", "site2-P01"), "site2-P01"),  # was 'P01', which selects the speaker P01
     (("ravdess-16", "ravdess-18", "ravdess-17"), "17"),  # the end alone where it names one speaker
+    (("Roe, Ann", "P02", "Doe, Jane"), '"Doe, Jane"'),  # a comma inside an id: quoted (was: split into two names)
 ])
 def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_them_alone(tmp_path, speakers, named):
-    from export.audio.datasets import load_corpus
+    from export.audio.datasets import load_corpus, speaker_list
     from runtime.cli import build_parser
     from tests.export.audio.test_bad_input import write_manifest
 
@@ -238,7 +239,7 @@ def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_th
     rebuild = model_card_markdown(card, tmp_path).split("## Rebuild")[1].split("```")[1].strip().splitlines()
     args = build_parser().parse_args(shlex.split(rebuild[0])[1:])
     assert args.validation_speakers == named and args.data == data
-    resolved = train.resolve_speakers(args.validation_speakers.split(","), load_corpus(data).speakers, data)
+    resolved = train.resolve_speakers(speaker_list(args.validation_speakers), load_corpus(data).speakers, data)
     assert resolved == [speakers[-1]]
 
 
