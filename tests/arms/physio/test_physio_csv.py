@@ -312,29 +312,6 @@ def test_a_slow_logs_clock_set_back_a_few_periods_is_refused_not_read_as_stray_s
         read_csv(path)
 
 
-def _irregular_stamps(rows: int = 300) -> np.ndarray:
-    """A log's stamps about a second apart, each step 0.4 to 1.6 s (a phone app writing as values arrive)."""
-    return START_UNIX_S + np.cumsum(np.random.default_rng(0).uniform(0.4, 1.6, rows))
-
-
-@pytest.mark.parametrize(("pause_s", "set_back_s", "rows_between", "step_s"), [
-    (10.0, 3.0, 2, "2.51"),  # was read as rows out of order: 5 rows left out, every row after them 3 s early
-    (20.0, 8.0, 1, "7.16"),  # was read as a stray stamp: 1 row left out, every row after it 8 s early
-])
-def test_an_irregular_logs_clock_set_back_just_after_a_pause_is_refused_not_read_early(tmp_path, pause_s, set_back_s,
-                                                                                        rows_between, step_s):
-    # the rows after the step back fill the pause, so the stretch they make with the rows before holds no more rows
-    # than its span: rows out of order, or stray stamps, and a clock set back look alike there
-    stamps = _irregular_stamps()
-    stamps[150:] += pause_s
-    stamps[150 + rows_between:] -= set_back_s
-    path = _slow_log(tmp_path / "phone.csv", stamps)
-    with pytest.raises(InputError, match=rf"line {152 + rows_between}: column 'timestamp' steps back by {step_s} s "
-                                         r"\(.*\), more than 1 s, beside a gap of [\d.]+ s: rows out of order, or a "
-                                         "clock set back"):
-        read_csv(path)
-
-
 @pytest.mark.parametrize(("period_s", "apart", "first"), [
     (1.0, 2, 100), (1.0, 4, 100), (1.0, text_reader.MAX_STRAY_ROWS + 2, 100),
     (4.0, 1, 100), (4.0, 1, 0), (4.0, 1, 198), (1.0, 3, 0), (1.0, 3, 196),  # at the file's ends too

@@ -961,7 +961,6 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
                          "it: two recordings joined, or a clock set back? Cut it where it steps back")
     placed_kept = np.zeros(kept.size, dtype=bool)
     placed_kept[rest[in_order]] = True
-    _refuse_set_back_beside_gap(source, kept_times, row_lines[kept], placed_kept, swapped, period, what, unit_s)
     placed = np.zeros(times.size, dtype=bool)
     placed[kept[placed_kept]] = True
     unplaced = np.flatnonzero(~placed_kept)  # among the kept rows
@@ -997,32 +996,6 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     log.warning("%s: %s does not increase %s; %s): %s; no row moved", source, what, at, ", ".join(faults),
                 "; ".join(said))
     return placed
-
-
-def _refuse_set_back_beside_gap(source: str | Path, times: np.ndarray, row_lines: np.ndarray, placed: np.ndarray,
-                                swapped: np.ndarray, period: float, what: str, unit_s: float) -> None:
-    """Refuse a stretch of rows left out (stray stamps, rows out of order; not a swap, which the rows past it confirm)
-    between ``placed`` rows that steps back by more than MAX_STEP_BACK_S while the placed rows around it lie further
-    apart than its rows take at ``period``, by more than MAX_STEP_BACK_S too: a gap there could hold as much of a
-    clock set back (a pause, then the clock set back by about the pause's length), the rows after it read that early.
-    Without the gap, a clock set back repeats a stretch the rows before it hold, and the rules before tell it; with
-    it, the stamps cannot tell one from the other. At the file's ends the rows read are on one clock either way."""
-    far = MAX_STEP_BACK_S / unit_s
-    for run in _runs(np.flatnonzero(~placed)) if not placed.all() else []:
-        before, after = run[0] - 1, run[-1] + 1
-        if before < 0 or after >= times.size or swapped[run].all():
-            continue
-        around = times[before:after + 1]
-        back = np.maximum.accumulate(around)[:-1] - around[1:]
-        spare = around[-1] - around[0] - (run.size + 1) * period  # what the rows left out do not fill
-        # a jump of more than MAX_JUMP_S across it is refused as the jump it is (_check_jumps)
-        if back.max() > far and spare > far and around[-1] - around[0] <= MAX_JUMP_S / unit_s:
-            step = int(np.argmax(back > far))
-            raise InputError(source, f"line {row_lines[before + 1 + step]}: {what} steps back by "
-                             f"{seconds_text(back[step] * unit_s, '.3g')} s ({float(around[:step + 1].max())!r} then "
-                             f"{float(around[step + 1])!r}), more than {MAX_STEP_BACK_S:g} s, beside a gap of "
-                             f"{seconds_text(spare * unit_s, '.3g')} s: rows out of order, or a clock set back after "
-                             "a pause, the rows after it early? The stamps do not tell; cut it where it steps back")
 
 
 def _runs(rows: np.ndarray) -> list[np.ndarray]:
