@@ -862,6 +862,15 @@ def test_a_given_start_of_0_is_refused_naming_the_years_a_start_may_lie_between(
                                        "2000 and 2100 (seconds since 1970)\n")
 
 
+def test_a_timestamp_column_before_2000_is_refused_naming_the_years_a_stamp_may_lie_between(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,eda\n" + "".join(f"{940_000_000 + i},2.0\n" for i in range(30)))  # 1999: UNIX seconds
+    # was: 'does not hold UNIX seconds (940000000.0)', though those are UNIX seconds
+    with pytest.raises(InputError, match=r"column 'timestamp' does not hold UNIX seconds between 2000 and 2100 "
+                                         r"\(940000000\.0\)$"):
+        read_csv(path)
+
+
 def test_intervals_in_milliseconds_are_named_in_the_one_error_line_when_nothing_else_is_left(tmp_path):
     path = tmp_path / "beats.csv"
     path.write_text("time_s,ibi\n" + "".join(f"{0.8 * i:.1f},{800 + i % 50}\n" for i in range(300)))

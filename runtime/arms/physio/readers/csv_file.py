@@ -449,7 +449,7 @@ def _received_start_unix_s(path: Path, table: CsvTable, received: np.ndarray, ti
     start_unix_s = float(np.min(received_unix_s[early] - times_s[early]))
     if not PLAUSIBLE_UNIX_S[0] <= start_unix_s <= PLAUSIBLE_UNIX_S[1]:
         raise InputError(path, f"column '{_name_of(table, RECEIVED_COLUMN)}' does not hold UNIX seconds "
-                               f"({float(received[np.flatnonzero(early)[0]])!r})")
+                               f"{PLAUSIBLE_YEARS} ({float(received[np.flatnonzero(early)[0]])!r})")
     return start_unix_s
 
 
@@ -694,7 +694,8 @@ def _csv_time_column(
         data, times, row_lines = data[placed], times[placed], row_lines[placed]
     if time_column in TIME_COLUMNS_UNIX:
         if not PLAUSIBLE_UNIX_S[0] <= times[0] <= PLAUSIBLE_UNIX_S[1]:
-            raise InputError(path, f"column '{name}' does not hold UNIX seconds ({float(times[0])!r})")
+            raise InputError(path, f"column '{name}' does not hold UNIX seconds {PLAUSIBLE_YEARS} "
+                                   f"({float(times[0])!r})")
         start_unix_s = float(times[0])
         line_start_s = _given_start(path, None, meta)  # a line that is no UNIX time is refused as such
         if line_start_s is not None and abs(line_start_s - start_unix_s) > START_LINE_TOLERANCE_S:
