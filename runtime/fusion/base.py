@@ -249,13 +249,15 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def modality_metrics(data: FusionInput, targets: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Each modality's unweighted accuracy and per-class recall over the windows where it made a claim.
+    """Each modality's unweighted accuracy and per-class recall over the windows where it made a claim that names
+    the true label (a window where it withholds it, null in its track, says nothing of it either way).
 
     Classes a modality cannot produce, or that never occur among its windows, get no recall entry.
     """
     out = {}
+    speaks_truth = data.speaks[np.arange(data.n_windows), :, targets]
     for j, name in enumerate(data.modalities):
-        rows = data.present[:, j]
+        rows = speaks_truth[:, j]
         predicted = data.probs[rows, j].argmax(1)
         truth = targets[rows]
         recalls = {}

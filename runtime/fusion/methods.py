@@ -264,6 +264,11 @@ class QualityAwareFusion(AccuracyWeightedFusion):
         self.name = "quality"
         self.min_quality = min_quality
 
+    def evidence(self, data: FusionInput) -> FusionInput:
+        """What it pools: the claims at ``min_quality`` or above (``without_weak``), so a label that only a weak
+        claim names gets no probability, not the 0 the pool gives it."""
+        return super().evidence(data).without_weak(self.min_quality)
+
     def fuse_arrays(self, data: FusionInput) -> np.ndarray:
         return linear_pool(data.without_weak(self.min_quality), self.weights(data), use_quality=True)
 
@@ -298,8 +303,10 @@ class ProductFusion(AccuracyWeightedFusion):
 
     def fit(self, data: FusionInput, targets: np.ndarray) -> ProductFusion:
         super().fit(data, targets)
+        # (n, m): the true label named; a window withholding it (null in its track) says nothing of it
+        speaks_truth = data.speaks[np.arange(data.n_windows), :, targets]
         for j, modality in enumerate(data.modalities):
-            rows = data.present[:, j] & data.supported[j, targets]
+            rows = speaks_truth[:, j]
             if rows.any():
                 p_true = data.probs[rows, j, targets[rows]]
                 self.metrics[modality]["contradiction_threshold"] = float(

@@ -139,3 +139,42 @@ def test_a_null_label_moves_arousal_by_what_the_window_gives_not_by_a_zero():
     first, second = fused.windows
     assert first.measurements["arousal_audio_anxious"] == pytest.approx(2 * 0.6 - 1)
     assert "arousal_audio_anxious" not in second.measurements
+
+
+def _truth_withheld_in(share: float) -> tuple:
+    """Voice and face evidence with happy the truth of every window; the voice names it 0.7 where it names it, and
+    withholds it (null) in ``share`` of the windows."""
+    from runtime.fusion.align import FusionInput
+
+    n, labels = 40, len(CANONICAL_LABELS)
+    probs = np.full((n, 2, labels), 0.3 / (labels - 1))
+    probs[:, :, HAPPY] = 0.7
+    withheld = np.zeros(probs.shape, dtype=bool)
+    withheld[: int(share * n), 0, HAPPY] = True
+    data = FusionInput(["audio", "face"], probs, np.ones((n, 2)), np.ones((2, labels), dtype=bool),
+                       withheld=withheld)
+    return data, np.full(n, HAPPY)
+
+
+def test_a_withheld_true_label_is_not_scored_as_a_miss_when_a_method_is_fitted():
+    from runtime.fusion.base import modality_metrics
+
+    plain, targets = _truth_withheld_in(0.0)
+    nulled, _ = _truth_withheld_in(0.3)
+    # was: the windows withholding the truth counted as misses (UA 0.7), and product's check threshold fell to 0
+    assert modality_metrics(nulled, targets)["audio"] == modality_metrics(plain, targets)["audio"]
+    fitted = [make_fuser("product").fit(data, targets).metrics["audio"] for data in (plain, nulled)]
+    assert fitted[1]["contradiction_threshold"] == pytest.approx(fitted[0]["contradiction_threshold"])
+    assert fitted[1]["temperature"] == pytest.approx(fitted[0]["temperature"])
+
+
+def test_quality_fusion_gives_no_probability_to_a_label_only_a_weak_claim_names():
+    row = [0.3 / 7] * len(CANONICAL_LABELS)
+    row[HAPPY] = 0.7
+    strong_voice = Track("audio", list(CANONICAL_LABELS), [Window(0.0, 2.0, [None if k == HAPPY else p for k, p in
+                                                                            enumerate(row)], 0.9)])
+    weak_face = Track("face", list(CANONICAL_LABELS), [Window(0.0, 2.0, row, 0.1)])
+    fused = make_fuser("quality").fuse([strong_voice, weak_face], 2.0, 2.0).windows[0]
+    # quality fusion leaves the weak face out, so no claim it read names happy (was: 0, 'certainly not happy')
+    assert fused.probs[HAPPY] is None
+    assert all(p is not None for k, p in enumerate(fused.probs) if k != HAPPY)
