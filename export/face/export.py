@@ -237,7 +237,9 @@ def requantize_face(float_path: Path, data_root: Path, models_dir: Path | None =
     float_path = Path(float_path)
     check_model_id(model_id)
     # never another kind of model, nor an ensemble (no graph of its own): its refusal names the members
-    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, id_option=True)
+    # it reads the model already there, so a new or empty folder is no way on (an ensemble's members are)
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, instead="give --id the folder of an "
+                                     "exported expression model to requantize (an ensemble's: each member's)")
     check_splits(data_root)
     if not (folder / "card.json").is_file():
         raise InputError(folder, "no model card there to requantize")

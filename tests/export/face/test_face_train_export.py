@@ -126,8 +126,11 @@ def test_an_ensemble_card_is_not_requantized(trained, tiny_fer, tmp_path):
 
     export_face(trained, tiny_fer, models_dir=tmp_path)
     compose_ensemble(["face-expression-cnn"], tiny_fer, models_dir=tmp_path)
-    # named as an ensemble of its members, whose graphs are what can be requantized (another --id)
-    with pytest.raises(InputError, match=r"holds an ensemble of face-expression-cnn, not a model for .*another --id$"):
+    # named as an ensemble of its members, whose graphs are what can be requantized (was also: 'give --models-dir a
+    # folder whose face-expression/ is new, empty...', where requantizing finds no card to keep)
+    with pytest.raises(InputError, match=r"holds an ensemble of face-expression-cnn, not a model for .*; give --id the "
+                                         r"folder of an exported expression model to requantize \(an ensemble's: each "
+                                         r"member's\)$"):
         requantize_face(trained / "expression_float.onnx", tiny_fer, models_dir=tmp_path, model_id="face-expression")
 
 
