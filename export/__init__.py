@@ -6,3 +6,6 @@ BOOTSTRAP_RESAMPLES = 2000
 # How ``evaluate audio`` may judge a set's clips (speaker: each speaker's against that speaker's own baseline), here
 # for the same reason.
 EVALUATION_BASELINES = ("none", "speaker")
+# The torch threads ``train face`` takes (``TrainConfig.threads``), here so the command line checks --threads as it
+# parses it.
+MAX_TRAIN_THREADS = 256

@@ -632,7 +632,10 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("data", type=Path, help="FER-2013 folder (Training/, PublicTest/, labels.csv)")
     p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
     p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    from export import MAX_TRAIN_THREADS  # a constant alone: it loads nothing
+
+    p.add_argument("--threads", type=_whole_number(1, MAX_TRAIN_THREADS, "a number of threads"), default=2,
+                   help=f"torch threads, 1 to {MAX_TRAIN_THREADS} (default 2)")
     p.add_argument("--seed", type=_seed, default=0, help="another seed gives another run to average at export")
     p.add_argument("--ferplus-weight", type=float,
                    help="share of each target from the FER+ annotators' votes (default: TrainConfig's)")

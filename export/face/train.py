@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
+from export import MAX_TRAIN_THREADS
 from export.face.data import CROP_SIZE_PX, FACE_LABELS, held_out_split, load_split
 from export.face.metrics import classification_report
 from runtime.errors import InputError
@@ -33,7 +34,6 @@ from runtime.stopping import raise_if_stop_asked
 PRECISIONS = ("auto", "bf16", "fp32")
 # More torch threads than a CPU training host has cores only contend; far more make OpenBLAS fail to start them
 # against the process limit and crash (100000 did), so a fixed cap above any such host's core count.
-MAX_THREADS = 256
 # Twice the shipped network's widest stage (512): a stage's weights grow with its width squared, and 100000
 # asked for 360 GB at the first batch.
 MAX_WIDTH = 1024
@@ -235,8 +235,8 @@ def check_config(config: TrainConfig) -> None:
     for name in ("epochs", "batch_size"):
         if getattr(config, name) < 1:
             raise InputError(f"{name}={getattr(config, name)}", "must be at least 1")
-    if not 1 <= config.threads <= MAX_THREADS:
-        raise InputError(f"threads={config.threads}", f"a number of threads from 1 to {MAX_THREADS}")
+    if not 1 <= config.threads <= MAX_TRAIN_THREADS:
+        raise InputError(f"threads={config.threads}", f"a number of threads from 1 to {MAX_TRAIN_THREADS}")
     if not config.widths:
         raise InputError("widths=()", "give one or more stage widths")
     if len(config.widths) > MAX_STAGES:
