@@ -826,11 +826,6 @@ UNPLACED_ROWS_ALWAYS_READ = 2
 # A swapped row sits next to the row on its other side, a period away (jitter aside); a stray run leaves its own
 # rows' periods between them, two or more: how near they must be where no row beyond confirms a swap (the file's end).
 MAX_SWAP_STEP_PERIODS = 1.5
-# A stretch's rows added are measured at the file's period, which an irregular log's steps miss by their jitter (a
-# phone app's rows 0.4-1.6 s apart: 7 steps span 7 s +- 0.9 s). Where a lone row steps back (the rows either side of
-# it in order), rows added up to this many standard deviations of its steps' sum are the jitter, not a clock set back.
-ROWS_ADDED_JITTER_SDS = 3.0
-IQR_PER_SD = 1.349  # a normal spread's interquartile range in standard deviations
 ORDER_PLACES_NAMED = 4  # the places out of order a warning names by their lines; the others are counted
 
 
@@ -912,42 +907,25 @@ def _stray_rows(times: np.ndarray, far: float, period: float, max_gap: float) ->
     return stray & ~swapped, swapped
 
 
-def _rows_added(times: np.ndarray, placed: np.ndarray, period: float, step_sd: float = 0.0
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _rows_added(times: np.ndarray, placed: np.ndarray, period: float) -> np.ndarray:
     """For each row, how much more time the rows of the stretch of unplaced rows it lies in take at ``period`` than
     the span between the placed rows around it (in the times' unit; 0 where placed): about 0 for rows written out of
     order, moved but none added; as much as a clock was set back by where the rows after it follow it, as they repeat
     a stretch the rows before it hold. At the file's start or end the stretch's own earliest or latest stamp, a period
     on, stands in for the placed row; a stretch with no placed row on either side has nothing to be measured by:
-    infinite. With it, how much of that the jitter of the stretch's steps could make (ROWS_ADDED_JITTER_SDS of
-    their sum's standard deviation, each step's ``step_sd``)."""
-    added, jitter = np.zeros(times.size), np.zeros(times.size)
+    infinite."""
+    added = np.zeros(times.size)
     unplaced = np.flatnonzero(~placed)
     if not unplaced.size:
-        return added, jitter
+        return added
     starts = np.r_[0, np.flatnonzero(np.diff(unplaced) > 1) + 1]  # where each stretch starts among the unplaced
     first, last = unplaced[starts], unplaced[np.r_[starts[1:] - 1, unplaced.size - 1]]
     lo = np.where(first > 0, times[np.maximum(first - 1, 0)], np.minimum.reduceat(times[unplaced], starts) - period)
     hi = np.where(last + 1 < times.size, times[np.minimum(last + 1, times.size - 1)],
                   np.maximum.reduceat(times[unplaced], starts) + period)
-    steps = last - first + 2
-    per_run = np.where((first > 0) | (last + 1 < times.size), steps * period - (hi - lo), np.inf)
+    per_run = np.where((first > 0) | (last + 1 < times.size), (last - first + 2) * period - (hi - lo), np.inf)
     added[unplaced] = np.repeat(per_run, last - first + 1)
-    jitter[unplaced] = np.repeat(ROWS_ADDED_JITTER_SDS * step_sd * np.sqrt(steps), last - first + 1)
-    return added, jitter
-
-
-def _lone_steps_back(stamps: np.ndarray, latest: np.ndarray) -> np.ndarray:
-    """For each row after the first, whether the step back to it (from ``latest``, the latest stamp before it) is one
-    row's alone: it is early and the row after it is past every row before it, or the row it steps back from is late
-    and it is past every row before that one. A clock set back stays behind for the rows after it (and it steps back
-    from the rows before it too), unless set back by less than two of the steps around it."""
-    early = np.zeros(max(stamps.size - 1, 0), dtype=bool)
-    early[:-1] = stamps[2:] > latest[:-2]
-    rows = np.arange(stamps.size)
-    holder = np.maximum.accumulate(np.where(stamps == latest, rows, 0))[:-1]  # the row holding the latest stamp
-    before_holder = np.where(holder > 0, latest[np.maximum(holder - 1, 0)], -np.inf)
-    return early | (stamps[1:] > before_holder)
+    return added
 
 
 def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, what: str, unit_s: float,
@@ -962,11 +940,7 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     # a stray run is off by more than the rows a run could span, too: in a slow log (a stamp every 4 s) a clock set
     # back 10 s is a few periods, which the rows after it follow, not a run of bad stamps
     steps = np.diff(kept_times)
-    positive = steps[steps > 0]
-    period = float(np.median(positive)) if positive.size else 0.0
-    # how much the steps stray from it (a phone app's rows 0.4-1.6 s apart), as a standard deviation that the gaps and
-    # faults of a log do not inflate
-    step_sd = float(np.subtract(*np.percentile(positive, [75, 25]))) / IQR_PER_SD if positive.size else 0.0
+    period = float(np.median(steps[steps > 0])) if (steps > 0).any() else 0.0
     stray_far = max(far, (MAX_STRAY_ROWS + 1) * period)
     stray, swapped = _stray_rows(kept_times, stray_far, period, MAX_JUMP_S / unit_s)
     rest = np.flatnonzero(~(stray | swapped))
@@ -977,11 +951,8 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     in_order[1:] = back < 0
     in_order[:-1] &= stamps[:-1] < np.minimum.accumulate(stamps[::-1])[::-1][1:]
     # within the stray rule's reach (a swap's rows step back a period more than they are off) a step back is rows
-    # out of order where its stretch holds no more rows than its span: a clock set back adds the rows it repeats;
-    # a lone row's step back (the rows after it return to the clock before it) may add what jitter adds
-    added, jitter = _rows_added(stamps, in_order, period, step_sd)
-    fits = (added[1:] <= far) | (_lone_steps_back(stamps, latest) & (added[1:] <= far + jitter[1:]))
-    reordered = (back <= stray_far + period) & fits
+    # out of order where its stretch holds no more rows than its span: a clock set back adds the rows it repeats
+    reordered = (back <= stray_far + period) & (_rows_added(stamps, in_order, period)[1:] <= far)
     if ((back > far) & ~reordered).any():
         row = int(np.flatnonzero((back > far) & ~reordered)[0])
         raise InputError(source, f"line {row_lines[kept[rest[row + 1]]]}: {what} steps back by "
