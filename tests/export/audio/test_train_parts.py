@@ -243,6 +243,18 @@ def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_th
     assert resolved == [speakers[-1]]
 
 
+def test_a_validation_speaker_list_reads_a_space_after_a_comma_and_refuses_a_broken_value_in_one_line(capsys):
+    from export.audio.datasets import speaker_list
+    from runtime.cli import main
+
+    assert speaker_list('P01, "Doe, Jane"') == ["P01", "Doe, Jane"]  # was: ['P01', ' "Doe', ' Jane"']
+    for value in ("a\nb", 'a,"b'):  # was: an internal error (csv's), a traceback
+        assert main(["train", "audio", "data", "--out", "o", "--validation-speakers", value]) == 2
+        assert capsys.readouterr().err == (f"emotrace: error: --validation-speakers: {value!r} is not a "
+                                           "comma-separated list of speakers (no line breaks; an id in double quotes "
+                                           "closes them)\n")
+
+
 def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it_read():
     from export.audio.datasets import Clip, ravdess_clips
 
