@@ -7,5 +7,6 @@ BOOTSTRAP_RESAMPLES = 2000
 # for the same reason.
 EVALUATION_BASELINES = ("none", "speaker")
 # The torch threads ``train face`` takes (``TrainConfig.threads``), here so the command line checks --threads as it
-# parses it.
+# parses it. More threads than a CPU training host has cores only contend; far more make OpenBLAS fail to start them
+# against the process limit and crash (100000 did), so a fixed cap above any such host's core count.
 MAX_TRAIN_THREADS = 256

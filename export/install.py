@@ -95,16 +95,16 @@ def models_dir_instead(model_id: str, id_option: bool = False) -> str:
 
 def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, task: str,
                    refuse_unasked: Callable[[Path], None] = refuse_unasked_replacement, *,
-                   id_option: bool = False, instead: str | None = None) -> tuple[Path, bool]:
+                   instead: str | None = None) -> tuple[Path, bool]:
     """The folder an export of ``model_id``, a model for ``task``, goes into, and whether it is in the repo's
     models/; refused in one line where it would replace a model in the repo's models/ unasked
     (``guarded_models_dir``, ``refuse_unasked``: by default any model there), or, wherever it is, where it holds
     a model of another task, files of no model, or a card that cannot be read (``check_install_target``; with
     ``replace``, such a card's model is replaced). A refusal says what to do instead: ``instead``, or another
-    folder (``models_dir_instead``; ``id_option``: the command names ``model_id`` with ``--id``)."""
+    ``--models-dir`` (``models_dir_instead``)."""
     folder, shipped = guarded_models_dir(models_dir)
     target = folder / model_id
-    instead = instead or models_dir_instead(model_id, id_option)
+    instead = instead or models_dir_instead(model_id)
     if shipped and not replace:
         # first: --replace could not help with another task; a card that cannot be read is left to refuse_unasked,
         # whose refusal of it says what to do instead

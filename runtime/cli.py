@@ -464,7 +464,8 @@ def _add_fusion_data_args(p: argparse.ArgumentParser, out_help: str | None = Non
                         "session is a timeline.json or a recording to analyse")
     p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
     p.add_argument("--seed", type=_seed, default=0,
-                   help="the random draws: which people are held out, how rows are paired (default 0)")
+                   help="the random draws: which people are held out, how rows are paired, the windows "
+                        "taken out (default 0)")
     p.add_argument("--out", type=Path, required=out_help is None, help=out_help or "output folder")
 
 

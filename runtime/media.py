@@ -595,7 +595,8 @@ def wav_frames(path: str | Path) -> tuple[int, int, int] | None:
     try:
         file_bytes = Path(path).stat().st_size
         with open(path, "rb") as handle:
-            if handle.read(12)[8:] != b"WAVE":
+            riff = handle.read(12)
+            if riff[:4] != b"RIFF" or riff[8:] != b"WAVE":  # RIFX (big-endian) and RF64 are not read here
                 return None
             fmt = None
             while len(chunk := handle.read(8)) == 8:

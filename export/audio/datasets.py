@@ -462,15 +462,15 @@ def speaker_key(speaker: str) -> str:
     return re.sub(r"\d+", lambda number: str(int(number.group())), bare)
 
 
-def speaker_list(text: str, option: str = "--validation-speakers") -> list[str]:
-    """The speaker ids of a comma-separated option value (``option``), read as a CSV line (a space after a comma
-    skipped): an id that holds a comma is written in double quotes ('"Doe, Jane",P02'), as ``speaker_list_text``
-    writes it. A value that is no such line (a line break in it) is an ``InputError`` naming the option."""
+def speaker_list(text: str) -> list[str]:
+    """The speaker ids of ``--validation-speakers``, read as a CSV line (a space after a comma skipped): an id that
+    holds a comma is written in double quotes ('"Doe, Jane",P02'), as ``speaker_list_text`` writes it. A value that
+    is no such line (a line break in it) is an ``InputError`` naming the option."""
     try:
         return next(csv.reader([text], skipinitialspace=True, strict=True), [])
     except csv.Error:  # its words speak of files ("universal-newline mode"), not of an option's value
-        raise InputError(option, f"{text!r} is not a comma-separated list of speakers (no line breaks; an id in "
-                                 "double quotes closes them)") from None
+        raise InputError("--validation-speakers", f"{text!r} is not a comma-separated list of speakers (no line "
+                         "breaks; an id in double quotes closes them)") from None
 
 
 def speaker_list_text(speakers: list[str]) -> str:

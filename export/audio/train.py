@@ -541,7 +541,7 @@ def resolve_speakers(requested: list[str], speakers: list[str], data: Path) -> l
         if len(matches) != 1:
             raise InputError(name, f"is not one speaker of {data} (speakers: {', '.join(speakers)})")
         # said before the minutes of work, where a typo may have picked a speaker (not for the documented '17')
-        if name not in (matches[0], matches[0].rsplit("-", 1)[-1]):
+        if name not in (matches[0], id_end(matches[0])):
             log.warning("--validation-speakers %s read as %s", name, matches[0])
         resolved.append(matches[0])
     if not resolved:
@@ -558,15 +558,20 @@ def speakers_named(name: str, speakers: list[str]) -> list[str]:
     key = speaker_key(name)
     respelled = [s for s in speakers if speaker_key(s) == key]
     # RAVDESS speakers are "ravdess-17": "17" names one too, where no speaker is "17" itself
-    return respelled or [s for s in speakers if "-" in s and speaker_key(s.rsplit("-", 1)[1]) == key]
+    return respelled or [s for s in speakers if "-" in s and speaker_key(id_end(s)) == key]
 
 
 def rebuild_speaker_name(speaker: str, speakers: list[str]) -> str:
     """How a card's Rebuild line names ``speaker`` to ``--validation-speakers``: the end of its id after the last '-'
     ('17' for ravdess-17) where that names it alone among ``speakers`` (``speakers_named``), else its whole id, which
     always does (site1-P01 beside site2-P01 or a speaker 'P01')."""
-    short = speaker.rsplit("-", 1)[-1]
+    short = id_end(speaker)
     return short if speakers_named(short, speakers) == [speaker] else speaker
+
+
+def id_end(speaker: str) -> str:
+    """A speaker id's end after its last '-' ('17' of 'ravdess-17'; the whole id where it has none)."""
+    return speaker.rsplit("-", 1)[-1]
 
 
 def _fit_and_save(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray, validation: list[str],

@@ -30,6 +30,7 @@ from export.install import (
     guarded_target,
     installing,
     model_version,
+    models_dir_instead,
     rebuilt_beside,
     with_destination,
     write_card,
@@ -196,7 +197,8 @@ def export_face(trained: Path | list[Path], data_root: Path, models_dir: Path | 
     check_same_ferplus_data(trained_dirs, reports)
     report = reports[0]
     # never another kind of model; a refusal offers another --id besides another --models-dir
-    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK, id_option=True)
+    folder, shipped = guarded_target(models_dir, replace, model_id, FACE_TASK,
+                                     instead=models_dir_instead(model_id, id_option=True))
     check_splits(data_root)
     check_output_folder(folder.parent)
     check_output_file(trained_dir / FLOAT_FILE)  # the float graph goes there at the end: found unwritable now

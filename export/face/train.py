@@ -32,8 +32,6 @@ from runtime.models.card import file_sha256
 from runtime.stopping import raise_if_stop_asked
 
 PRECISIONS = ("auto", "bf16", "fp32")
-# More torch threads than a CPU training host has cores only contend; far more make OpenBLAS fail to start them
-# against the process limit and crash (100000 did), so a fixed cap above any such host's core count.
 # Twice the shipped network's widest stage (512): a stage's weights grow with its width squared, and 100000
 # asked for 360 GB at the first batch.
 MAX_WIDTH = 1024

@@ -8,6 +8,7 @@ from export.install import (
     install_folder,
     installing,
     model_version,
+    models_dir_instead,
     staging_folder,
     with_destination,
     write_card,
@@ -176,7 +177,8 @@ def test_a_refused_folder_under_models_dir_says_to_give_another_models_dir_not_a
     target.mkdir(parents=True)
     (target / ("card.json" if card else "notes.txt")).write_text(json.dumps(card or {}))
     with pytest.raises(InputError) as refused:
-        guarded_target(tmp_path / "models", False, "m", "a task", id_option=id_option)
+        guarded_target(tmp_path / "models", False, "m", "a task",
+                       instead=models_dir_instead("m", id_option=True) if id_option else None)
     advice = refused.value.problem.split("; ")[-1]
     assert advice == ("give --models-dir a folder whose m/ is new, empty or a model of the same task"
                       + (", or another --id" if id_option else ""))

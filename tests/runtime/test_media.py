@@ -649,6 +649,16 @@ def test_an_extensible_or_float_wav_cut_short_is_said_as_a_pcm_one_is(tmp_path, 
     assert told == ["cut short: the audio ends at 5.0 s of the 10.0 s the file declares"]
 
 
+def test_a_big_endian_rifx_wav_is_not_measured_as_a_little_endian_one(tmp_path):
+    from runtime.media import wav_frames
+
+    whole = wav_bytes(np.zeros(16000, dtype=np.float32), 16000)
+    (tmp_path / "le.wav").write_bytes(whole)
+    (tmp_path / "be.wav").write_bytes(b"RIFX" + whole[4:])  # its sizes would read byte-swapped: not read at all
+    assert wav_frames(tmp_path / "le.wav") == (16000, 16000, 16000)
+    assert wav_frames(tmp_path / "be.wav") is None
+
+
 def test_a_transport_streams_clock_starts_at_its_first_stamp(tmp_path):
     from runtime.sources.video import FileVideoSource
     from tests.arms.face.video_factory import write_video
