@@ -110,7 +110,7 @@ def guarded_target(models_dir: Path | str | None, replace: bool, model_id: str, 
         # whose refusal of it says what to do instead
         check_install_target(target, task=task, replace=True, instead=instead)
         refuse_unasked(target)
-    return check_install_target(target, task=task, replace=replace, instead=instead), shipped
+    return check_install_target(target, task=task, replace=replace, instead=instead, replace_option=True), shipped
 
 
 def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
@@ -120,7 +120,8 @@ def guarded_out(out: Path | str, replace: bool, task: str) -> Path:
     elsewhere ``replace`` asks only that a card which cannot be read go, as there."""
     out = Path(out)
     shipped = out.resolve().parent == REPO_MODELS_DIR.resolve()
-    check_install_target(out, task=task, replace=replace)  # first: --replace could not help with another task
+    # first: --replace could not help with another task
+    check_install_target(out, task=task, replace=replace, replace_option=True)
     if shipped and not replace:
         refuse_unasked_replacement(out, instead=REPLACE_OR_ANOTHER_OUT)
     return out
@@ -194,12 +195,13 @@ def install_folder(staging: Path, target: Path) -> Path:
 
 
 def check_install_target(target: Path, task: str | None = None, replace: bool = False,
-                         instead: str | None = None) -> Path:
+                         instead: str | None = None, replace_option: bool = False) -> Path:
     """``target`` if ``installing`` may replace it; callers with minutes of work ahead check it first. With
     ``task``, a model folder there must be one for that task: a retrain replaces its own earlier model, never
     another kind (an installed model of another arm, or an ensemble, named by its members). A card that cannot be
-    read is refused, what it holds unknown, unless ``replace`` asks for whatever is there to go. ``instead``: what a
-    refusal says to do instead (by default another folder, for a command given ``target`` itself)."""
+    read is refused, what it holds unknown, unless ``replace`` asks for whatever is there to go (``replace_option``:
+    the command takes --replace, and its refusal says so). ``instead``: what a refusal says to do instead (by
+    default another folder, for a command given ``target`` itself)."""
     target = Path(target)
     try:
         holds_files = target.is_dir() and any(target.iterdir())
@@ -211,10 +213,13 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
     if holds_files and task is not None:
         try:
             earlier = read_json_object(target / CARD_FILE, what="model card")
-        except InputError:
+        except InputError as error:
             if replace:
                 return target
-            raise
+            if not replace_option:
+                raise
+            raise InputError(error.source, f"{error.problem}; give --replace to replace whatever {target.name}/ "
+                                           "holds") from None
         if earlier.get("task") != task:
             raise InputError(target, f"{_holds_other_than(earlier, task)}; {instead or NEW_OR_EARLIER_FOLDER}")
     return target

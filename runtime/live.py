@@ -686,8 +686,7 @@ class SessionSoFar:
         with muted((*SAID_ONCE, logging.getLogger("runtime.fusion"))):
             tracks, not_run = _physio_and_fused(tracks, self.sensors, self.settings,
                                                 _ended_by(max(now_s - SETTLE_S, 0.0), self.duration_s, stop_s),
-                                                self.not_run,
-                                                self.said, failed)
+                                                self.not_run, self.said, failed)
         software = software_record(time.perf_counter() - self.started,
                                    started_at_utc=self.clock.started_at_utc.isoformat())
         software.update(checkpoint_at_s=round(now_s, 3), session_id=self.session_id)

@@ -3,6 +3,7 @@ import stat
 import pytest
 
 from export.install import (
+    check_install_target,
     guarded_out,
     guarded_target,
     install_folder,
@@ -184,3 +185,18 @@ def test_a_refused_folder_under_models_dir_says_to_give_another_models_dir_not_a
                       + (", or another --id" if id_option else ""))
     with pytest.raises(InputError, match="; give a new or empty folder"):  # an --out names its folder itself
         guarded_out(target, False, "a task")
+
+
+def test_a_model_card_that_cannot_be_read_is_refused_naming_replace_where_the_command_takes_it(tmp_path):
+    target = tmp_path / "models" / "m"
+    target.mkdir(parents=True)
+    (target / "card.json").write_text("{not json")
+    # was: the card's problem alone, though --replace would clear it (--models-dir, or an --out)
+    with pytest.raises(InputError, match=r"card\.json: .*; give --replace to replace whatever m/ holds$"):
+        guarded_target(tmp_path / "models", False, "m", "a task")
+    with pytest.raises(InputError, match=r"; give --replace to replace whatever m/ holds$"):
+        guarded_out(target, False, "a task")
+    with pytest.raises(InputError) as refused:  # train body, which has no --replace, is not told to give it
+        check_install_target(target, task="a task")
+    assert "--replace" not in str(refused.value)
+    assert guarded_target(tmp_path / "models", True, "m", "a task") == (target, False)
