@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ log = logging.getLogger("emotrace.physio")
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
 GAP_PERIODS = 2.0
 PLAUSIBLE_UNIX_S = (946_684_800.0, 4_102_444_800.0)  # 2000-01-01 .. 2100-01-01
-PLAUSIBLE_YEARS = "between 2000 and 2100"  # what a refusal of a start outside PLAUSIBLE_UNIX_S says it must be
+# What a refusal of a start outside PLAUSIBLE_UNIX_S says it must be ('between 2000 and 2100'), made from it.
+PLAUSIBLE_YEARS = "between {} and {}".format(*(datetime.fromtimestamp(s, timezone.utc).year for s in PLAUSIBLE_UNIX_S))
 # A wearable session pauses (device off, link lost) but does not skip days: a longer hole in the time column
 # is two sessions in one file or a corrupt timestamp, and the windows over it would run into the millions.
 MAX_JUMP_S = 24 * 3600.0
