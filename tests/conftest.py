@@ -92,3 +92,15 @@ def fer2013_dir(shared_data: Path) -> Path:
 def stress_predict_dir(shared_data: Path) -> Path:
     """Stress-Predict: ``raw/SXX.zip`` E4 exports and ``labels/``."""
     return shared_corpus(shared_data, "physio/stress_predict", "Stress-Predict", ("raw/S*.zip", "labels/*.csv"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_report_to_serializable(config, report):
+    """Reports leave a pytest-xdist worker as UTF-8: a test that printed a file name that is not UTF-8 (a surrogate)
+    would otherwise end the worker."""
+    from tests.worker_reports import without_surrogates
+
+    outcome = yield
+    serialised = outcome.get_result()
+    if serialised is not None:
+        outcome.force_result(without_surrogates(serialised))
