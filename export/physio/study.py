@@ -37,7 +37,7 @@ from scipy.ndimage import uniform_filter1d
 
 from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, stress_label, window_stress_fraction
 from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate
-from runtime.arms.physio.features import SCR_MIN_AMPLITUDE_US
+from runtime.arms.physio.features import SCR_MIN_SHARE_OF_LARGEST
 from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.readers.e4 import read_e4
 from runtime.files import write_atomically
@@ -81,7 +81,7 @@ def subject_raw_windows(data_dir: Path, subject: str, labels: tuple[np.ndarray, 
         warnings.simplefilter("ignore")  # neurokit2 warns that 4 Hz is slow for filtering; expected for the E4
         split = nk.eda_phasic(nk.eda_clean(eda_v, sampling_rate=ch["eda"].rate_hz), ch["eda"].rate_hz, "highpass")
         tonic, phasic = split["EDA_Tonic"].to_numpy(), split["EDA_Phasic"].to_numpy()
-        _, info = nk.eda_peaks(phasic, sampling_rate=ch["eda"].rate_hz, amplitude_min=SCR_MIN_AMPLITUDE_US)
+        _, info = nk.eda_peaks(phasic, sampling_rate=ch["eda"].rate_hz, amplitude_min=SCR_MIN_SHARE_OF_LARGEST)
     peaks = np.asarray(info["SCR_Peaks"], dtype=int)
     scr_t, scr_amp = eda_t[peaks], np.asarray(info["SCR_Amplitude"], dtype=float)[: peaks.size]
     acc = ch["acc"]

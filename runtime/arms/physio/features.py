@@ -89,6 +89,10 @@ BEAT_HOLE_S = 5.0  # no beat for this long: the heart was not measured there (a 
 MIN_PROCESSING_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0, "hr": 0.1}
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no heart rate or HRV from its beats
 SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
+# neurokit2's eda_peaks reads amplitude_min as a share of the stretch's largest response, not in µS: the
+# high-pass SCRs the models were trained on keep those of 1 % of it or more (so a gap, which splits a stretch,
+# can move the floor of windows far from it; an absolute floor there means refitting the models)
+SCR_MIN_SHARE_OF_LARGEST = 0.01
 MIN_COVERAGE = 0.5  # a window with less of its key signals than this makes no claim
 MOTION_LIMIT_G = 0.15  # wrist acceleration spread above which the PPG and EDA are mostly artefact
 SEGMENT_MIN_S = 8.0  # contiguous stretches shorter than this are too short to process
@@ -526,7 +530,7 @@ def _eda_highpass(eda: Channel, unread: Unread) -> tuple[Series, Series]:
         cleaned = nk.eda_clean(values, sampling_rate=eda.rate_hz)
         split = nk.eda_phasic(cleaned, sampling_rate=eda.rate_hz, method="highpass")
         phasic = split["EDA_Phasic"].to_numpy(dtype=float)
-        _, info = nk.eda_peaks(phasic, sampling_rate=eda.rate_hz, amplitude_min=SCR_MIN_AMPLITUDE_US)
+        _, info = nk.eda_peaks(phasic, sampling_rate=eda.rate_hz, amplitude_min=SCR_MIN_SHARE_OF_LARGEST)
         return split, phasic, info
 
     times, parts, scr_t, scr_a, valid = [], [], [], [], []
