@@ -13,8 +13,9 @@ def write_e4(
     folder: Path, duration_s: float = 120.0, rates: dict[str, float] | None = None, hr_delay_s: float = 10.0,
     starts_s: dict[str, float] | None = None,
 ) -> Path:
-    """A small E4-style export: each file starts with its UNIX start and its rate, as the device writes; a file
-    named in ``starts_s`` starts that many seconds after the others (earlier where negative)."""
+    """A small E4-style export: each file starts with its UNIX start and its rate, as the device writes (IBI.csv its
+    start and beats in seconds since it); a file named in ``starts_s`` starts that many seconds after the others
+    (earlier where negative)."""
     folder.mkdir(parents=True, exist_ok=True)
     rates, starts_s = rates or {}, starts_s or {}
     rng = np.random.default_rng(1)
@@ -31,6 +32,10 @@ def write_e4(
     (folder / "HR.csv").write_text(
         f"{START_UNIX_S + hr_delay_s:.6f}\n1.000000\n" + "\n".join(f"{v:.2f}" for v in hr) + "\n"
     )
+    intervals_s = 0.85 + rng.normal(0, 0.03, size=int(duration_s / 0.85) - 1)  # drawn after the others: theirs kept
+    beats_s = np.cumsum(intervals_s)
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S + starts_s.get('IBI.csv', 0.0):.6f}, IBI\n" + "".join(
+        f"{t:.6f},{v:.6f}\n" for t, v in zip(beats_s, intervals_s, strict=True) if t < duration_s))
     (folder / "tags.csv").write_text(f"{START_UNIX_S + 30:.0f}\n{START_UNIX_S + 90:.0f}\n")
     return folder
 

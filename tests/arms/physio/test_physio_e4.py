@@ -135,7 +135,8 @@ def test_e4_files_that_do_not_overlap_in_time_are_an_error_naming_both_ranges(tm
     lines[0] = f"{START_UNIX_S + offset_s:.6f}"
     (folder / "TEMP.csv").write_text("\n".join(lines) + "\n")
     span = rf"{offset_s:.0f}\.\.{offset_s + 120:.0f} s"
-    with pytest.raises(InputError, match=rf"TEMP\.csv covers {span} and \w+\.csv 0\.\.120 s .*not one recording"):
+    other = r"\w+\.csv [01]\.\.1[12]\d s"  # the file ending first: IBI.csv's last beat 1 s before the others' end
+    with pytest.raises(InputError, match=rf"TEMP\.csv covers {span} and {other} .*not one recording"):
         read_e4(folder)
 
 
@@ -326,3 +327,29 @@ def test_e4_tags_hours_from_the_recording_are_left_out_with_one_warning_naming_t
     assert recording.events_s == [30.0, 90.0, 125.0]
     said = [r.getMessage() for r in caplog.records if "tag" in r.getMessage()]
     assert len(said) == 1 and said[0].startswith(f"{archive}/tags.csv: 1 tag(s) at -41205 s, outside the recording")
+
+
+
+@pytest.mark.parametrize(("filename", "said"), [
+    ("IBI.csv", "is an E4 IBI file's start time, not column names"),  # was: exit 0, its beats chained from 0
+    ("EDA.csv", "begins with a UNIX time, not column names"),  # was: 'add a header line (rr_ms for beat intervals'
+    ("ACC.csv", "begins with a UNIX time, not column names"),  # was: 'duplicate column names in the header'
+])
+def test_an_e4_file_given_alone_is_refused_in_one_line_asking_for_its_export(tmp_path, capsys, filename, said):
+    folder = write_e4(tmp_path / "S99")
+    out = tmp_path / "s.csv"
+    assert main(["physio", "classify", str(folder / filename), "--csv", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and f"{folder / filename}: first line '{START_UNIX_S:.6f}" in err
+    assert said in err and "give the export's folder or zip" in err
+    assert not out.exists()
+
+
+
+def test_beat_intervals_under_a_unix_time_where_names_belong_are_refused_not_read_as_a_column(tmp_path):
+    path = tmp_path / "beats.csv"
+    path.write_text(f"{START_UNIX_S:.6f}, rr_ms\n" + "".join(f"{i * 0.8:.1f},800\n" for i in range(50)))
+    # was: read, the time said to be 'no known channel' and the beats' clock lost
+    with pytest.raises(InputError, match=r"beats\.csv: first line '1644227574\.000000, rr_ms' begins with a UNIX "
+                                         r"time, not column names"):
+        read_recording(path)

@@ -559,6 +559,7 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
     meta = _meta_lines(path, head[:-1], decimal_comma)
     number = len(head)
     header = csv_cells(path, head[-1], number, separator)
+    _refuse_start_time_header(path, header, head[-1])
     if number == 1 and is_polar_flow(header):
         below = first_rows(path, text, 2, 2, separator, start)  # its summary's values, its samples' header
         body = text[below[-1][1] :] if len(below) == 2 else ""
@@ -567,6 +568,22 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
     if is_sensor_logger(table.reads_as):
         return sensor_logger_table(table)
     return consensys_table(path, table, utc_offset_s)
+
+
+def _refuse_start_time_header(path: Path, header: list[str], line: str) -> None:
+    """A header whose first cell is a UNIX time is no header: an E4 file's start line (IBI.csv's '<start>, IBI'),
+    read as names, would make its time a column and its beats a chain from 0, the recording's clock lost. An E4
+    file is read with its export, which places it against the other files."""
+    first = header[0].strip() if header else ""
+    if not (reads_as_number(first) and PLAUSIBLE_UNIX_S[0] <= float(first) <= PLAUSIBLE_UNIX_S[1]):
+        return
+    shown = line.strip()[:60]
+    if [cell.strip().lower() for cell in header[1:]] == ["ibi"]:
+        raise InputError(path, f"first line {shown!r} is an E4 IBI file's start time, not column names: its beats are "
+                               "timed from it and read with the rest of its export; give the export's folder or zip")
+    raise InputError(path, f"first line {shown!r} begins with a UNIX time, not column names: an E4 file (a start-time "
+                           "line, then a sample-rate line) is read with its export, so give the export's folder or "
+                           "zip; another CSV needs a header line naming its columns")
 
 
 def _separator(header: str) -> str:
