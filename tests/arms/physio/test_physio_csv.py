@@ -2303,3 +2303,34 @@ def test_an_empty_column_beside_told_points_reads_without_numpy_s_warning(tmp_pa
         warnings.simplefilter("error")  # was: numpy's 'loadtxt: input contained no data' for the eda column
         recording = read_recording(path)
     assert recording.channels["bvp"].values[:2].tolist() == [1000.5, 1100.5] and "eda" not in recording.channels
+
+
+def _beats(times_s: np.ndarray, intervals_s: np.ndarray, time_column: str, time_scale: float) -> str:
+    """A beat-interval CSV: its times in ``time_column`` as ``times_s`` times ``time_scale``, intervals in rr_ms."""
+    return f"{time_column},rr_ms\n" + "".join(f"{t * time_scale:.6g},{v * 1000:.0f}\n"
+                                               for t, v in zip(times_s, intervals_s, strict=True))
+
+
+@pytest.mark.parametrize(("time_column", "time_scale", "said"), [
+    ("time_s", 1000.0, r"column 'time_s' steps by a median 8\d\d s between beats, a thousand times their intervals "
+                       r"in column 'rr_ms' \(a median 0\.8\d* s\): its times are in ms, not s\?$"),
+    ("time_ms", 1.0, r"column 'time_ms' steps by a median 0\.8\d* ms between beats, a thousandth of their "
+                       r"intervals in column 'rr_ms' \(a median 0\.8\d* s\): its times are in s, not ms\?$"),
+])
+def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming_both_columns(
+        tmp_path, time_column, time_scale, said):
+    intervals_s = 0.8 + 0.02 * (np.arange(300) % 3)
+    path = tmp_path / "strap.csv"
+    path.write_text(_beats(np.cumsum(intervals_s), intervals_s, time_column, time_scale))
+    with pytest.raises(InputError, match=said):  # was, for ms in time_s: 23,835 windows at quality 0, exit 0
+        read_recording(path)
+
+
+def test_beats_a_strap_dropped_now_and_then_and_over_a_minute_are_read_on_their_time_column(tmp_path):
+    intervals_s = 0.8 + 0.02 * (np.arange(600) % 3)
+    times_s = np.cumsum(intervals_s)
+    kept = (np.arange(600) % 4 != 0) & ~((times_s > 200) & (times_s < 290))  # every 4th beat, and 90 s, dropped
+    path = tmp_path / "strap.csv"
+    path.write_text(_beats(times_s[kept], intervals_s[kept], "time_s", 1.0))
+    beats = read_recording(path).channels["ibi"]
+    assert beats.values.size == kept.sum() and beats.times_s[-1] == pytest.approx(times_s[-1] - times_s[kept][0])

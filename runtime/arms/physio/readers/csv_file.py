@@ -129,6 +129,13 @@ RECEIVED_END_DRIFT = 1e-4
 LAST_LINE_CHARS = 4096  # the text's tail the last row is looked for in: a longer line is no logger's, and not read
 STRIDE_SHARE = 0.9  # a CSV column stepping by multiples of k rows in this share of its steps is sampled k times slower
 MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
+# A beat comes one interval after the one before, or a few where beats were dropped: beats whose median time step
+# is within half a decade of a thousand times their intervals (or a thousandth) are on a time column in another unit
+# than its name says (ms in time_s). Their median over at least MIN_BEAT_STEPS steps: a gap alone is no unit.
+BEAT_STEP_UNIT_FACTORS = (1e3, 1e-3)
+BEAT_STEP_DECADES = 0.5
+MIN_BEAT_STEPS = 5
+TIME_UNIT_NAMES = {0: "s", -3: "ms", -6: "µs", -9: "ns"}  # a time unit's seconds, as a power of ten -> its name
 UNIX_TIME_SCALES = (1.0, 1e3, 1e6, 1e9)  # a UNIX time in seconds, milliseconds, microseconds or nanoseconds
 # A '# start_unix_s' line beside a timestamp column may mark the session's start a little before the first stamp
 # (a sensor warming up); a minute or more apart, one of them is wrong.
@@ -222,6 +229,9 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
             thin[", ".join(column_names)] = note
         else:
             channels[name] = channel
+    if time_column in TIME_COLUMNS_RELATIVE and "ibi" in channels:
+        _refuse_beat_times_in_another_unit(path, _name_of(table, time_column), CSV_SCALES.get(time_column, 1.0),
+                                           _names_of(table, "ibi")[0], channels["ibi"])
     if not channels:  # one line saying it all, not a warning per column before it
         said = ", ".join(f"{columns}: {note}" if note else columns for columns, note in thin.items())
         raise InputError(path, f"no signal column with at least two samples ({said})")
@@ -351,6 +361,26 @@ def _beats_of_intervals(path: Path, table: CsvTable, column: int, data: np.ndarr
     times_s = np.cumsum(intervals_s) - intervals_s[0]
     check_times(path, times_s, table.first_line + np.arange(times_s.size), "the beat time")  # no jump of a day or more
     return times_s, data
+
+
+def _refuse_beat_times_in_another_unit(path: Path, time_name: str, time_scale_s: float, ibi_name: str,
+                                      ibi: Channel) -> None:
+    """Beats whose time steps (column ``time_name``, read as ``time_scale_s`` seconds a unit) are a thousand times
+    their intervals (column ``ibi_name``), or a thousandth, are refused naming both: read as the name says, every
+    window would hold one beat or a thousand (the others' rates are refused as no sensor's; an interval has none)."""
+    if ibi.times_s.size <= MIN_BEAT_STEPS:
+        return
+    steps_s = np.diff(ibi.times_s)
+    decades = float(np.log10(np.median(steps_s / ibi.values[1:])))
+    factor = next((f for f in BEAT_STEP_UNIT_FACTORS if abs(decades - math.log10(f)) < BEAT_STEP_DECADES), None)
+    if factor is None:
+        return
+    named, likely = (TIME_UNIT_NAMES.get(round(math.log10(scale)), "another unit")
+                     for scale in (time_scale_s, time_scale_s / factor))
+    raise InputError(path, f"column '{time_name}' steps by a median {np.median(steps_s) / time_scale_s:.3g} {named} "
+                           f"between beats, {'a thousand times' if factor > 1 else 'a thousandth of'} their intervals "
+                           f"in column '{ibi_name}' (a median {np.median(ibi.values):.3g} s): its times are in "
+                           f"{likely}, not {named}?")
 
 
 def _flagged_beats_left_out(path: Path, table: CsvTable, columns: dict[int, str], data: np.ndarray) -> np.ndarray:
