@@ -353,3 +353,18 @@ def test_beat_intervals_under_a_unix_time_where_names_belong_are_refused_not_rea
     with pytest.raises(InputError, match=r"beats\.csv: first line '1644227574\.000000, rr_ms' begins with a UNIX "
                                          r"time, not column names"):
         read_recording(path)
+
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
+def test_an_e4_export_missing_channel_files_names_them_in_one_warning(tmp_path, caplog, zipped):
+    folder = write_e4(tmp_path / "S99")
+    (folder / "EDA.csv").unlink()
+    (folder / "IBI.csv").unlink()
+    source = zip_e4(folder, tmp_path / "S99.zip") if zipped else folder
+    with caplog.at_level("WARNING"):
+        recording = read_recording(source)  # was: read without a word; each window's reason said 'EDA missing'
+    assert sorted(recording.channels) == ["acc", "bvp", "hr", "temp"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{source}: no EDA.csv, IBI.csv in it, of an E4 export's channel files (ACC, BVP, EDA, HR, IBI, TEMP); read "
+        "without them"]

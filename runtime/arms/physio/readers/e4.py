@@ -48,6 +48,8 @@ E4_SIGNALS: dict[str, tuple[str, float]] = {
     "HR.csv": ("hr", 1.0),
 }
 E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
+# The channel files every E4 export holds (the E4 writes IBI.csv with its start line alone when it found no beats).
+E4_CHANNEL_FILES = tuple(sorted((*E4_SIGNALS, "IBI.csv")))
 E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
 # The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
 # exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
@@ -90,6 +92,7 @@ def read_e4(path: str | Path) -> Recording:
     path = Path(path)
     files = _e4_files(path)
     signals = _read_e4_signals(path, files)
+    _say_missing_files(path, files)
     origin_unix_s = min(s.start_unix_s for s in signals.values())
     channels: dict[str, Channel] = {}
     filenames: dict[str, str] = {}
@@ -133,6 +136,16 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
     if not signals:
         raise InputError(path, f"no E4 signal files ({', '.join(E4_SIGNALS)}) in it")
     return signals
+
+
+def _say_missing_files(path: Path, files: dict[str, Callable[[], str]]) -> None:
+    """One warning naming the channel files an export lacks (a file left out when it was copied or zipped): the
+    windows' reasons would say only that a channel is missing, not that the export is."""
+    missing = [name for name in E4_CHANNEL_FILES if name not in files]
+    if missing:
+        log.warning("%s: no %s in it, of an E4 export's channel files (%s); read without %s", path,
+                    ", ".join(missing), ", ".join(name.removesuffix(".csv") for name in E4_CHANNEL_FILES),
+                    "it" if len(missing) == 1 else "them")
 
 
 def _e4_files(path: Path) -> dict[str, Callable[[], str]]:
