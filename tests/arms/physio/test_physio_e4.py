@@ -368,3 +368,19 @@ def test_an_e4_export_missing_channel_files_names_them_in_one_warning(tmp_path, 
     assert [r.getMessage() for r in caplog.records] == [
         f"{source}: no EDA.csv, IBI.csv in it, of an E4 export's channel files (ACC, BVP, EDA, HR, IBI, TEMP); read "
         "without them"]
+
+
+
+@pytest.mark.parametrize(("filename", "said"), [("IBI.csv", "starts"), ("HR.csv", "ends")])
+def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_says_with_one_warning(
+        tmp_path, caplog, filename, said):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0)
+    lines = (folder / filename).read_text().splitlines()
+    start, comma, rest = lines[0].partition(",")
+    lines[0] = f"{float(start) + 200:.6f}{comma}{rest}"  # 200 s late by its start line alone
+    (folder / filename).write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"):
+        recording = read_e4(folder)  # was, for IBI.csv: every beat 200 s late without a word
+    [record] = caplog.records
+    assert record.getMessage().startswith(f"{folder}/{filename}: {said} 200 s after the other files")
+    assert recording.channels["ibi" if filename == "IBI.csv" else "hr"].start_s > 200.0

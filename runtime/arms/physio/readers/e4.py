@@ -102,9 +102,13 @@ def read_e4(path: str | Path) -> Recording:
         filenames[name] = signal.filename
     _check_ends(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
     if "IBI.csv" in files:
-        ibi = _parse_e4_ibi(f"{path}/IBI.csv", files["IBI.csv"](), origin_unix_s)
+        label = f"{path}/IBI.csv"
+        ibi = _parse_e4_ibi(label, files["IBI.csv"](), origin_unix_s)
         if ibi is not None:
-            channels["ibi"], filenames["ibi"] = ibi, "IBI.csv"
+            (channels["ibi"], ibi_start_s), filenames["ibi"] = ibi, "IBI.csv"
+            # the E4 starts IBI.csv with the others' start line: beats on another are shifted as a file's samples are
+            _say_apart(label, "starts", ibi_start_s, 0.0, max(c.end_s for c in channels.values()), "its start line",
+                       "a start line off")
     _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
     events_s = []
     if "tags.csv" in files:
@@ -240,9 +244,9 @@ def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> fl
         raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}{separator_hint(line)}") from None
 
 
-def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None:
-    """Beat times on the recording clock (the file gives them in seconds since its start line) and intervals;
-    None, with a log line, when it has none.
+def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> tuple[Channel, float] | None:
+    """Beat times on the recording clock (the file gives them in seconds since its start line) and intervals, and
+    where its start line lies on that clock; None, with a log line, when it has none.
 
     The E4 writes only the start line when it found no beats; the recording is then read without beats.
     """
@@ -264,8 +268,8 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> Channel | None
     if not present.any():
         log.warning("%s holds no samples (no intervals); read without it", label)
         return None
-    times_s = data[present, 0] + (start_unix_s - origin_unix_s)
-    return Channel("ibi", "s", times_s, data[present, 1], rate_hz=None)
+    start_s = start_unix_s - origin_unix_s
+    return Channel("ibi", "s", data[present, 0] + start_s, data[present, 1], rate_hz=None), start_s
 
 
 def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
@@ -339,12 +343,22 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
                 f"{ends_s[name]:.0f} s against {duration_s:.0f} s to {end_s:.0f} s for the other files (from the "
                 "earliest start line): the line is wrong or the file is cut short",
             )
-    for name, (_, label) in channels.items():
-        if abs(ends_s[name] - end_s) > max(END_WARNING_S, END_WARNING_FRACTION * end_s):  # a start line apart too
-            side = "after" if ends_s[name] > end_s else "before"
-            log.warning("%s: ends %.0f s %s the other files (at %.0f s against %.0f s, by its start and rate lines): "
-                        "a start line off, rows missing or a file cut short would shift its samples against the "
-                        "others; read as its lines say", label, abs(ends_s[name] - end_s), side, ends_s[name], end_s)
+    for name, (_, label) in channels.items():  # a start line apart too
+        _say_apart(label, "ends", ends_s[name], end_s, end_s, "its start and rate lines",
+                   "a start line off, rows missing or a file cut short")
+
+
+def _say_apart(label: str, edge: str, at_s: float, others_s: float, end_s: float, placed_by: str,
+               causes: str) -> None:
+    """One warning where a file's ``edge`` ('starts', 'ends'), at ``at_s`` on the recording clock by the lines
+    ``placed_by``, lies further from the other files' (``others_s``) than END_WARNING_S (END_WARNING_FRACTION of the
+    recording's ``end_s`` over hours): ``causes`` would shift its samples against theirs. It is read as it says."""
+    if abs(at_s - others_s) <= max(END_WARNING_S, END_WARNING_FRACTION * end_s):
+        return
+    side = "after" if at_s > others_s else "before"
+    log.warning("%s: %s %.0f s %s the other files (at %.0f s against %.0f s, by %s): %s would shift its samples "
+                "against the others; read as its lines say", label, edge, abs(at_s - others_s), side, at_s, others_s,
+                placed_by, causes)
 
 
 def _uniform_channel(name: str, unit: str, offset_s: float, rate_hz: float, values: np.ndarray) -> Channel:
