@@ -227,6 +227,22 @@ def test_a_board_reading_no_body_could_give_is_a_missing_sample_counted_in_the_s
     link.close()
 
 
+def test_an_accelerometer_axis_beyond_16_g_is_a_missing_sample_counted_like_any_reading_no_body_gives():
+    time, link, recorder = board()
+    frames = [encode_frame(TYPE_DATA, seq, seq * 250, data_payload([("acc_x", 3.0e38 if seq == 2 else 0.0),
+                                                                    ("acc_y", -17.0 if seq == 3 else 0.0),
+                                                                    ("acc_z", 1.0)]))
+              for seq in range(6)]
+    send(link, time, recorder, *frames)
+    _, acc_x = recorder.series("acc_x")
+    _, acc_y = recorder.series("acc_y")
+    assert np.isnan(acc_x[2]) and np.isnan(acc_y[3])
+    assert np.nanmax(np.abs(acc_x)) == 0.0 and np.nanmax(np.abs(acc_y)) == 0.0
+    assert link.implausible_readings == 2
+    assert np.nanmax(np.abs(recorder.to_recording("board").channels["acc"].values)) == pytest.approx(1.0)
+    link.close()
+
+
 def test_a_board_that_sends_nothing_is_said_once_and_again_when_frames_come():
     time, link, recorder = board()
     for _ in range(100):  # 10 s of silence, read every 0.1 s

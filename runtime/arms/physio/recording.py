@@ -131,10 +131,17 @@ class Recording:
         return Recording(self.source, channels, self.start_unix_s, events_s)
 
 
+def range_channel(name: str) -> str:
+    """The channel of ``PLAUSIBLE_RANGES`` whose range holds readings of ``name``: an accelerometer axis (a CSV
+    column's, a board's) is read against ``acc``'s, per axis; any other channel is its own."""
+    return "acc" if name in ACC_AXES else name
+
+
 def plausible_readings(name: str, values: np.ndarray) -> np.ndarray:
-    """Which of ``values`` a body could give on channel ``name`` (every finite one on a channel without a range:
-    a pulse wave, an accelerometer axis)."""
+    """Which of ``values`` a body could give on channel ``name`` (an accelerometer axis by ``acc``'s range; every
+    finite one on a channel without a range: a pulse wave)."""
     values = np.asarray(values, dtype=float)
+    name = range_channel(name)
     if name not in PLAUSIBLE_RANGES:
         return np.isfinite(values)
     low, high = PLAUSIBLE_RANGES[name][0]

@@ -64,6 +64,7 @@ from runtime.arms.physio.recording import (
     Recording,
     implausible_note,
     plausible_readings,
+    range_channel,
     said_plausible,
     sample_rate_hz,
     seconds_text,
@@ -321,8 +322,8 @@ def _plausible_tests(table: CsvTable, kept: list[int]) -> dict[int, Callable[[np
         return lambda values: plausible_readings(channel, in_channel_unit(column, values))
 
     channels = {index: CSV_ALIASES.get(table.reads_as[index]) for index in kept}
-    return {index: fits("acc" if channel in ACC_AXES else channel, table.reads_as[index])
-            for index, channel in channels.items() if channel in PLAUSIBLE_RANGES or channel in ACC_AXES}
+    return {index: fits(channel, table.reads_as[index])
+            for index, channel in channels.items() if range_channel(channel) in PLAUSIBLE_RANGES}
 
 
 # A cell that is a whole number alone: beside a '1.023', a one-column file's point may be a thousands mark
