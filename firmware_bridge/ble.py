@@ -1,14 +1,16 @@
 """BLE sensors through bleak: the standard Heart Rate Service (0x180D), Health Thermometer Service (0x1809)
 and Battery Service (0x180F).
 
-Heart Rate Measurement (0x2A37) is parsed per the Bluetooth specification: a flags byte, then the heart
-rate (uint8 or uint16), energy expended (uint16, kJ) when flagged, and RR intervals (uint16 each, in
-1/1024 s) when flagged. Temperature Measurement (0x2A1C): a flags byte, an IEEE-11073 32-bit FLOAT in
-Celsius or Fahrenheit, then an optional time stamp and temperature type. Discovery is by name or address; a
-vanished sensor is reconnected with back-off and the silence becomes a gap. ``BleNotifyLink`` does that for
-any notifying characteristic; a sensor type is a subclass saying which characteristic, which channels, and
-how its bytes become samples (``BleHeartRateLink``, ``BleThermometerLink``). The GATT client sits behind a
-small interface (``GattClient``), so a simulated peripheral can stand in for a real one in tests.
+Heart Rate Measurement (0x2A37) is parsed per the Bluetooth specification: a flags byte, then the heart rate
+(uint8 or uint16), energy expended (uint16, kJ) when flagged, and RR intervals (uint16 each, in 1/1024 s) when
+flagged, to the value's end; an odd byte left after the whole intervals (some straps send one) is no interval
+and is ignored, as bytes after the heart rate are when no intervals are flagged. Temperature Measurement
+(0x2A1C): a flags byte, an IEEE-11073 32-bit FLOAT in Celsius or Fahrenheit, then an optional time stamp and
+temperature type. Discovery is by name or address; a vanished sensor is reconnected with back-off and the
+silence becomes a gap. ``BleNotifyLink`` does that for any notifying characteristic; a sensor type is a subclass
+saying which characteristic, which channels, and how its bytes become samples (``BleHeartRateLink``,
+``BleThermometerLink``). The GATT client sits behind a small interface (``GattClient``), so a simulated
+peripheral can stand in for a real one in tests.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class HeartRateMeasurement:
     sensor_contact: bool | None  # None: the sensor does not report contact
     energy_expended_kj: int | None
     rr_intervals_s: tuple[float, ...]
+    rr_stray_byte: bool = False  # an odd byte after the whole RR intervals, ignored
 
 
 def parse_heart_rate_measurement(data: bytes | bytearray) -> HeartRateMeasurement:
@@ -95,12 +98,13 @@ def parse_heart_rate_measurement(data: bytes | bytearray) -> HeartRateMeasuremen
         energy = int.from_bytes(data[offset : offset + 2], "little")
         offset += 2
     rr: list[float] = []
+    stray_byte = False
     if flags & FLAG_RR_INTERVALS:
+        # A strap's stray trailing byte costs nothing: the heart rate and the whole intervals before it are read.
         rest = data[offset:]
-        if len(rest) % 2:
-            raise BleFormatError("RR intervals are not whole uint16 values")
-        rr = [int.from_bytes(rest[i : i + 2], "little") * RR_UNIT_S for i in range(0, len(rest), 2)]
-    return HeartRateMeasurement(heart_rate, contact, energy, tuple(rr))
+        stray_byte = len(rest) % 2 == 1
+        rr = [int.from_bytes(rest[i : i + 2], "little") * RR_UNIT_S for i in range(0, len(rest) - 1, 2)]
+    return HeartRateMeasurement(heart_rate, contact, energy, tuple(rr), stray_byte)
 
 
 def parse_temperature_measurement(data: bytes | bytearray) -> float:
@@ -580,9 +584,12 @@ class BleHeartRateLink(BleNotifyLink):
     _last_beat_s: float | None = None  # the last beat delivered: the next notification's beats follow it
     # No later beat is placed at or before this: a refused notification's stamp, or the last beat before a dropout
     _beats_after_s: float | None = None
+    _stray_byte_said = False  # a strap that sends one does so in every notification: said once a link
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         measurement = parse_heart_rate_measurement(data)
+        if measurement.rr_stray_byte:
+            self._say_stray_byte(data)
         if measurement.sensor_contact is False or measurement.heart_rate_bpm == 0:
             reason = "no skin contact" if measurement.sensor_contact is False else "sensor reports 0 bpm"
             return self._beats_lost(t_s, reason)
@@ -598,6 +605,14 @@ class BleHeartRateLink(BleNotifyLink):
         return [Sample("hr", t_s, float(measurement.heart_rate_bpm), self.name)] + [
             Sample("ibi", beat_s, rr, self.name) for (beat_s, rr), keep in zip(beats, plausible, strict=True) if keep
         ]
+
+    def _say_stray_byte(self, data: bytes) -> None:
+        """One log line, the first time a notification ends in an odd byte after its RR intervals."""
+        if self._stray_byte_said:
+            return
+        self._stray_byte_said = True
+        log.warning("%s: heart rate notifications end in an odd byte after their RR intervals (e.g. %s); it is "
+                    "ignored, the heart rate and the whole intervals are read", self.name, data.hex())
 
     def refused(self, error: BleFormatError, t_s: float) -> list[LinkEvent]:
         return self._beats_lost(t_s, f"heart rate notification refused ({error})")

@@ -75,10 +75,20 @@ def test_contact_supported_but_lost_is_reported_as_no_contact():
     assert m.sensor_contact is False
 
 
-@pytest.mark.parametrize("data", [b"", bytes([0x01, 0x48]), bytes([0x10, 0x48, 0x00]), bytes([0x08, 0x48, 0x01])])
+@pytest.mark.parametrize("data", [b"", bytes([0x01, 0x48]), bytes([0x08, 0x48, 0x01])])
 def test_truncated_measurements_are_format_errors(data):
     with pytest.raises(BleFormatError):
         parse_heart_rate_measurement(data)
+
+
+@pytest.mark.parametrize("data, rr_intervals_s", [
+    (bytes([0x10, 0x3E, 0xB1, 0x03, 0xDE]), (0x03B1 / 1024,)),  # as real straps send: one RR, then a stray 0xde
+    (bytes([0x10, 0x3E, 0x00]), ()),  # the stray byte alone
+], ids=["after-an-interval", "alone"])
+def test_an_odd_byte_after_the_rr_intervals_is_ignored_and_the_rate_and_whole_intervals_kept(data, rr_intervals_s):
+    m = parse_heart_rate_measurement(data)
+    assert (m.heart_rate_bpm, m.rr_intervals_s, m.rr_stray_byte) == (62, rr_intervals_s, True)
+    assert not parse_heart_rate_measurement(bytes([0x10, 0x3E, 0xB1, 0x03])).rr_stray_byte
 
 
 def test_battery_level_is_one_byte_percent():
@@ -104,6 +114,18 @@ def run_link(peripheral: SimulatedPeripheral, time: FakeTime, stop_after_hr: int
 
     asyncio.run(main())
     return recorder
+
+
+def test_a_strap_whose_notifications_end_in_a_stray_byte_delivers_every_reading_and_is_said_once(caplog):
+    time = FakeTime()
+    note = bytes([0x10, 0x3E, 0xB1, 0x03, 0xDE])  # HR 62, RR 0x03b1 = 945/1024 s, a stray 0xde
+    peripheral = SimulatedPeripheral([(float(i), note) for i in range(1, 21)], now=time)
+    with caplog.at_level(logging.INFO, logger="emotrace.firmware_bridge"):
+        recorder = run_link(peripheral, time, stop_after_hr=20)
+    assert len(recorder.series("hr")[0]) == len(recorder.series("ibi")[0]) == 20
+    assert not recorder.gaps and peripheral.connects == 1
+    said = [r.getMessage() for r in caplog.records if "odd byte" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("ble-hr: ") and "103eb103de" in said[0]
 
 
 def test_notifications_are_stamped_on_the_session_clock_minus_latency_with_beats_laid_backwards():
@@ -781,7 +803,7 @@ def test_an_rr_interval_no_heart_beats_at_places_the_beats_but_is_not_delivered(
         (bytes([0x14, 70]), "no skin contact"),  # contact supported, not detected
         (bytes([0x10, 0]), "0 bpm"),
         (bytes([0x10, 10]), "10 bpm is outside"),  # no heart beats at 10 bpm
-        (bytes([0x10, 70, 0x00]), "not whole uint16"),  # malformed: half an RR interval
+        (bytes([0x11, 70]), "lacks its heart rate"),  # malformed: half a uint16 heart rate
     ],
     ids=["no-contact", "0-bpm", "10-bpm", "malformed"],
 )
@@ -795,7 +817,7 @@ def test_a_refused_notification_restarts_the_beat_chain_so_later_beats_stay_on_t
     for second, (arrival_s, payload) in enumerate(notifications, start=1):
         time.now = arrival_s
         if second == refused_at:
-            payload = refusal + payload[2:] if reason != "not whole uint16" else payload + b"\x00"
+            payload = refusal if reason == "lacks its heart rate" else refusal + payload[2:]
             refused_stamp_s = arrival_s - 0.05
         before = recorder.series("ibi")[0].size
         link.on_notification(payload, recorder)
