@@ -63,6 +63,7 @@ LINK_ERRORS = (ConnectionError, OSError, asyncio.TimeoutError)
 FLAG_FAHRENHEIT = 0x01
 FLAG_TIME_STAMP = 0x02
 FLAG_TEMPERATURE_TYPE = 0x04
+THERMOMETER_SLOWEST_INTERVAL_S = 60.0  # the least often a thermometer the link reads reports: once a minute
 FLOAT_RESERVED_MANTISSAS = {0x7FFFFF, 0x800000, 0x7FFFFE, 0x800002, 0x800001}  # NaN, NRes, +INF, -INF, reserved
 
 
@@ -649,7 +650,10 @@ class BleThermometerLink(BleNotifyLink):
     channels = ("temp",)
     what = "temperature"
     default_name = "ble-temp"
-    default_silence_timeout_s = 60.0  # thermometers report every few seconds to once a minute
+    # Thermometers report every few seconds to once a minute. Silent for the slowest interval itself is no sign
+    # of going: a reading by a clock a little slow, or after a radio retry, comes just after it. Half an interval
+    # more keeps such a reading, and still finds a sensor gone 30 s after a reading that did not come.
+    default_silence_timeout_s = 1.5 * THERMOMETER_SLOWEST_INTERVAL_S
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         celsius = parse_temperature_measurement(data)

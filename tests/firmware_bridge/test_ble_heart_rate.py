@@ -388,6 +388,34 @@ def test_a_ble_thermometer_plugs_into_the_same_link_and_its_dropout_is_a_gap_on_
     assert recorder.to_recording("ble").channels["temp"].gaps == [(gap.start_s, gap.end_s)]
 
 
+def test_a_thermometer_reporting_once_a_minute_by_a_slow_clock_is_not_taken_for_gone():
+    time = FakeTime(0.0)
+    reading = bytes([0x00, 0x4A, 0x01, 0x00, 0xFF])  # 33.0 °C
+    period_s = 60.2  # once a minute by a clock 0.3 % slow: each reading a little later than a minute after the last
+    peripheral = SimulatedPeripheral([(period_s * i, reading) for i in range(1, 21)], now=time,
+                                     characteristic=TEMPERATURE_MEASUREMENT)
+
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    async def sleep(seconds):
+        """The session's time moving on, stopping at each reading due on the way so that it arrives on time; the
+        session stops a second after the last."""
+        end_s = time.now + seconds
+        for due_s in [at_s for at_s, _ in peripheral.script if time.now < at_s < end_s]:
+            time.now = due_s
+            await asyncio.sleep(0)  # the thermometer sends it
+        time.now = end_s
+        if time.now > period_s * 20 + 1.0:
+            stop.set()
+        await asyncio.sleep(0)
+
+    link = BleThermometerLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=sleep)
+    asyncio.run(asyncio.wait_for(link.run(recorder, stop), timeout=10))
+    assert recorder.series("temp")[0] == pytest.approx([period_s * i for i in range(1, 21)])
+    assert not recorder.gaps and peripheral.connects == 1
+
+
 # --- beat timing, retries and stopping --------------------------------------------------------------------
 
 
