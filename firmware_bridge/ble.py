@@ -390,44 +390,52 @@ class BleNotifyLink(SensorLink):
         self._format_errors_reported = self.format_errors
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
-        """Connect, stream, reconnect with back-off until ``stop`` (or ``max_attempts`` connections in a row that
-        brought no valid notification). Neither the back-off nor a scan holds up a stop."""
-        failures = 0
+        """Connect, stream, reconnect with back-off until ``stop``. Neither the back-off nor a scan holds up a stop.
+        A link that ends on its own (``max_attempts`` connections in a row that brought no valid notification, a
+        sensor without this link's characteristic, a failure of the link itself) says why and waits for the stop:
+        its silence since the last reading is a gap to the stop, whichever way it ended."""
         try:
-            while not stop.is_set():
-                heard_before = self.notifications
-                connected = await self._connect_and_stream(sink, stop)
-                if connected is None:
-                    return  # not the kind of sensor this link reads: said, and not retried
-                # The back-off starts again only once the sensor has sent a reading, not on every connection:
-                # a strap taken off still connects, and would otherwise be retried every few seconds for good.
-                failures = 0 if self.notifications > heard_before else failures + 1
-                self._report_format_errors(sink)
-                if stop.is_set():
-                    break
-                self._open_gap()
-                if connected:
-                    await self._safe_disconnect()  # a half-open connection would block the next one
-                    self._say(sink, "disconnected", "sensor vanished; reconnecting")
-                if self.max_attempts is not None and failures >= self.max_attempts:
-                    self.status(sink, "stopped", f"gave up after {failures} failed attempts")
-                    return
-                delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
-                self._say(sink, "retrying", f"in {delay_s:g} s, and on, at most {max(self.backoff_s):g} s apart, "
-                          "until the sensor is back (said then)")
-                self._retrying = True
-                await self._unless_stopped(self.sleep(delay_s), stop)
-        except Exception as error:  # a defect, not the sensor: said once, and its silence to the stop is a gap
-            self._open_gap()
+            ended = await self._stream_until_stopped(sink, stop)
+        except Exception as error:  # a defect, not the sensor: said once
             self.failed(sink, error)
-            await self._safe_disconnect()
-            await stop.wait()
-            self._close_gap(self.stamp(), sink, f"BLE link failed ({type(error).__name__}) until the session stopped")
-            return
+            ended = f"BLE link failed ({type(error).__name__})"
         finally:
             await self._safe_disconnect()
-        self._close_gap(self.stamp(), sink, "BLE sensor out of reach until the session stopped")
-        self.status(sink, "stopped", "stopped by request")
+        if ended:
+            self._open_gap()
+            await stop.wait()
+        self._close_gap(self.stamp(), sink, f"{ended or 'BLE sensor out of reach'} until the session stopped")
+        if not ended:
+            self.status(sink, "stopped", "stopped by request")
+
+    async def _stream_until_stopped(self, sink: Sink, stop: asyncio.Event) -> str:
+        """Connect, stream and reconnect with back-off until ``stop`` (""), or until the link ends on its own, said:
+        then what its gap to the stop is."""
+        failures = 0
+        while not stop.is_set():
+            heard_before = self.notifications
+            connected = await self._connect_and_stream(sink, stop)
+            if connected is None:  # not the kind of sensor this link reads (any more): said, and not retried
+                return f"BLE sensor offers no {self.what} measurement"
+            # The back-off starts again only once the sensor has sent a reading, not on every connection:
+            # a strap taken off still connects, and would otherwise be retried every few seconds for good.
+            failures = 0 if self.notifications > heard_before else failures + 1
+            self._report_format_errors(sink)
+            if stop.is_set():
+                break
+            self._open_gap()
+            if connected:
+                await self._safe_disconnect()  # a half-open connection would block the next one
+                self._say(sink, "disconnected", "sensor vanished; reconnecting")
+            if self.max_attempts is not None and failures >= self.max_attempts:
+                self.status(sink, "stopped", f"gave up after {failures} failed attempts")
+                return "BLE sensor out of reach (the link gave up)"
+            delay_s = self.backoff_s[min(max(failures - 1, 0), len(self.backoff_s) - 1)]
+            self._say(sink, "retrying", f"in {delay_s:g} s, and on, at most {max(self.backoff_s):g} s apart, "
+                      "until the sensor is back (said then)")
+            self._retrying = True
+            await self._unless_stopped(self.sleep(delay_s), stop)
+        return ""
 
     def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
         """``run`` in an event loop of this thread's own (bleak needs one), until ``stop``."""
@@ -465,8 +473,7 @@ class BleNotifyLink(SensorLink):
                 return False
             connected = True
             if not self.client.has_characteristic(self.characteristic):
-                self.status(sink, "stopped", f"the device offers no {self.what} measurement "
-                            f"({self.characteristic}); is it the right sensor?")
+                self.status(sink, "stopped", self._no_characteristic_text())
                 return None
             battery_pct = await self._read_battery(sink)
             self._say(sink, "connected", self._notifications_on())
@@ -480,6 +487,14 @@ class BleNotifyLink(SensorLink):
             _raise_if_own_cancellation()
             self._say(sink, "error", "the BLE stack cancelled a call")  # the connection is lost, not the link
         return connected
+
+    def _no_characteristic_text(self) -> str:
+        """Why a connected device is not read: a sensor that delivered readings before is the right one, whatever
+        its stack now offers."""
+        if self.notifications:
+            return (f"the sensor no longer offers the {self.what} measurement ({self.characteristic}) it delivered "
+                    "before; not retried")
+        return f"the device offers no {self.what} measurement ({self.characteristic}); is it the right sensor?"
 
     @staticmethod
     async def _unless_stopped(step: Awaitable[None], stop: asyncio.Event) -> bool:

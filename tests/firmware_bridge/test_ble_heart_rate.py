@@ -104,7 +104,8 @@ def run_link(peripheral: SimulatedPeripheral, time: FakeTime, stop_after_hr: int
 
     def sink(event):
         recorder(event)
-        if len(recorder.series("hr")[0]) >= stop_after_hr:
+        # a link that ends on its own (gave up, or not the right sensor) waits for the stop: it comes at once
+        if len(recorder.series("hr")[0]) >= stop_after_hr or getattr(event, "state", None) == "stopped":
             stop.set()
 
     link = BleHeartRateLink(peripheral, clock, latency_s=0.1, sleep=time.sleep, **kwargs)
@@ -547,6 +548,39 @@ def test_a_device_without_the_measurement_is_said_once_and_not_retried():
     assert recorder.statuses[-1].state == "stopped" and "heart rate measurement" in recorder.statuses[-1].detail
 
 
+class GoneForGood(SimulatedPeripheral):
+    """Delivers, vanishes, and is never found again."""
+
+    async def connect(self):
+        if self.connects >= 1:
+            self.connects += 1
+            raise ConnectionError("simulated: device not found")
+        await super().connect()
+
+
+class LosesItsMeasurement(SimulatedPeripheral):
+    """Delivers, vanishes, and comes back without its heart rate measurement."""
+
+    def has_characteristic(self, uuid):
+        return super().has_characteristic(uuid) and (uuid != HEART_RATE_MEASUREMENT or self.connects < 2)
+
+
+@pytest.mark.parametrize(("strap", "ended"), [
+    (GoneForGood, "gave up after 3 failed attempts"),
+    (LosesItsMeasurement, "no longer offers the heart rate measurement"),
+], ids=["gave-up", "measurement-gone"])
+def test_a_link_that_ends_on_its_own_records_its_silence_to_the_stop_as_a_gap(strap, ended):
+    time = FakeTime()
+    started = time.now
+    peripheral = strap([(float(i), bytes([0x10, 72, 0x00, 0x04])) for i in range(1, 6)], now=time, vanish_after=3)
+    recorder = run_until_the_link_ends(peripheral, time, then_s=600.0, max_attempts=3)  # on without the strap
+    last_hr_s = recorder.series("hr")[0][-1]
+    assert sorted((g.channel, g.start_s, g.end_s) for g in recorder.gaps) == [  # was: none
+        ("hr", last_hr_s, pytest.approx(time.now - started)), ("ibi", last_hr_s, pytest.approx(time.now - started))]
+    (said,) = [s.detail for s in recorder.statuses if s.state == "stopped"]
+    assert ended in said and "right sensor" not in said
+
+
 def test_a_stop_during_the_back_off_ends_the_link_at_once_with_the_gap_to_the_stop():
     peripheral = SimulatedPeripheral([(0.0, bytes([0x00, 0x48]))], now=lambda: 0.0, vanish_after=1)
     clock = SessionClock()
@@ -668,16 +702,18 @@ class FailsOnReconnect(SimulatedPeripheral):
         await super().start_notify(uuid, callback)
 
 
-def run_until_the_link_fails(peripheral: SimulatedPeripheral, time: FakeTime, then_s: float = 0.0) -> Recorder:
-    """Run the link until it says it failed, let the session go on ``then_s`` more, and stop it."""
+def run_until_the_link_ends(peripheral: SimulatedPeripheral, time: FakeTime, then_s: float = 0.0,
+                            **link_options) -> Recorder:
+    """Run the link until it ends on its own (it fails, gives up, or finds no measurement: said as stopped), let
+    the session go on ``then_s`` more, and stop it."""
     recorder = Recorder()
     link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.0, sleep=time.sleep,
-                            backoff_s=(1.0,))
+                            backoff_s=(1.0,), **link_options)
 
     async def main():
         stop = asyncio.Event()
         running = asyncio.create_task(link.run(recorder, stop))
-        while not running.done() and not any("link failed" in s.detail for s in recorder.statuses):
+        while not running.done() and not any(s.state == "stopped" for s in recorder.statuses):
             await asyncio.sleep(0.01)
         time.now += then_s
         stop.set()
@@ -691,7 +727,7 @@ def test_a_link_that_fails_unexpectedly_disconnects_says_so_and_records_its_sile
     time = FakeTime()
     started = time.now
     peripheral = FailsOnReconnect([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
-    recorder = run_until_the_link_fails(peripheral, time, then_s=30.0)  # half a minute more without the sensor
+    recorder = run_until_the_link_ends(peripheral, time, then_s=30.0)  # half a minute more without the sensor
     assert not peripheral.is_connected
     assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
@@ -783,7 +819,7 @@ class DisconnectFails(FailsOnReconnect):
 def test_a_disconnect_that_fails_costs_neither_the_failure_line_nor_the_gap():
     time = FakeTime()
     peripheral = DisconnectFails([(float(i), bytes([0x00, 0x48])) for i in range(1, 4)], now=time, vanish_after=2)
-    recorder = run_until_the_link_fails(peripheral, time)
+    recorder = run_until_the_link_ends(peripheral, time)
     assert [s.detail for s in recorder.statuses if s.state == "stopped"] == ["link failed: RuntimeError: stack fault"]
     assert {g.channel for g in recorder.gaps} == {"hr", "ibi"}
 
