@@ -2315,7 +2315,9 @@ def _beats(times_s: np.ndarray, intervals_s: np.ndarray, time_column: str, time_
     ("time_s", 1000.0, r"column 'time_s' steps by a median 8\d\d s between beats, a thousand times their intervals "
                        r"in column 'rr_ms' \(a median 0\.8\d* s\): its times are in ms, not s\?$"),
     ("time_ms", 1.0, r"column 'time_ms' steps by a median 0\.8\d* ms between beats, a thousandth of their "
-                       r"intervals in column 'rr_ms' \(a median 0\.8\d* s\): its times are in s, not ms\?$"),
+                       r"intervals in column 'rr_ms' \(a median 0\.8\d* s\): its times are in s, not ms, or each "
+                       r"beat's interval is repeated on every row of a sampled grid \(the column is read a row a "
+                       r"beat\)\?$"),
 ])
 def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming_both_columns(
         tmp_path, time_column, time_scale, said):
@@ -2324,6 +2326,19 @@ def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming
     path.write_text(_beats(np.cumsum(intervals_s), intervals_s, time_column, time_scale))
     with pytest.raises(InputError, match=said):  # was, for ms in time_s: 23,835 windows at quality 0, exit 0
         read_recording(path)
+
+
+def test_beat_intervals_repeated_on_a_sampled_grid_are_refused_saying_so_not_as_a_time_unit(tmp_path):
+    times_s = np.arange(0.0, 30.0, 0.001)  # a 1 kHz grid, each beat's interval on every row until the next beat
+    intervals_s = np.full(times_s.size, 0.8)
+    path = tmp_path / "grid.csv"
+    path.write_text(_beats(times_s, intervals_s, "time_s", 1.0))
+    with pytest.raises(InputError) as refused:
+        read_recording(path)
+    said = str(refused.value)
+    assert said.endswith("each beat's interval is repeated on every row of a sampled grid (the column is read a row "
+                         "a beat)?")
+    assert "its times are in" not in said  # was: 'its times are in another unit, not s?' (kiloseconds)
 
 
 def test_beats_a_strap_dropped_now_and_then_and_over_a_minute_are_read_on_their_time_column(tmp_path):

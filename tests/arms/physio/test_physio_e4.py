@@ -329,7 +329,6 @@ def test_e4_tags_hours_from_the_recording_are_left_out_with_one_warning_naming_t
     assert len(said) == 1 and said[0].startswith(f"{archive}/tags.csv: 1 tag(s) at -41205 s, outside the recording")
 
 
-
 @pytest.mark.parametrize(("filename", "said"), [
     ("IBI.csv", "is an E4 IBI file's start time, not column names"),  # was: exit 0, its beats chained from 0
     ("EDA.csv", "begins with a UNIX time, not column names"),  # was: 'add a header line (rr_ms for beat intervals'
@@ -345,15 +344,22 @@ def test_an_e4_file_given_alone_is_refused_in_one_line_asking_for_its_export(tmp
     assert not out.exists()
 
 
-
 def test_beat_intervals_under_a_unix_time_where_names_belong_are_refused_not_read_as_a_column(tmp_path):
     path = tmp_path / "beats.csv"
     path.write_text(f"{START_UNIX_S:.6f}, rr_ms\n" + "".join(f"{i * 0.8:.1f},800\n" for i in range(50)))
     # was: read, the time said to be 'no known channel' and the beats' clock lost
     with pytest.raises(InputError, match=r"beats\.csv: first line '1644227574\.000000, rr_ms' begins with a UNIX "
-                                         r"time, not column names"):
+                                         r"time, not column names: a CSV needs a header line naming its columns"):
         read_recording(path)
 
+
+def test_a_csv_without_a_header_whose_first_row_is_a_unix_time_in_ms_is_refused_as_no_header(tmp_path):
+    path = tmp_path / "phone.csv"
+    path.write_text("".join(f"{int(START_UNIX_S * 1000) + i * 1000},{70 + i % 3}\n" for i in range(60)))
+    # was: 'no known channel column' (the first row's cells taken for names); in seconds it was said as no header
+    with pytest.raises(InputError, match=r"phone\.csv: first line '1644227574000,70' begins with a UNIX time, not "
+                                         r"column names"):
+        read_recording(path)
 
 
 @pytest.mark.parametrize("zipped", [False, True], ids=["folder", "zip"])
@@ -370,7 +376,6 @@ def test_an_e4_export_missing_channel_files_names_them_in_one_warning(tmp_path, 
         "without them"]
 
 
-
 @pytest.mark.parametrize(("filename", "said"), [("IBI.csv", "starts"), ("HR.csv", "ends")])
 def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_says_with_one_warning(
         tmp_path, caplog, filename, said):
@@ -384,3 +389,14 @@ def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_say
     [record] = caplog.records
     assert record.getMessage().startswith(f"{folder}/{filename}: {said} 200 s after the other files")
     assert recording.channels["ibi" if filename == "IBI.csv" else "hr"].start_s > 200.0
+
+
+def test_another_files_start_line_off_is_not_blamed_on_the_beat_file_that_agrees_with_the_rest(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=600.0)
+    lines = (folder / "ACC.csv").read_text().splitlines()
+    lines[0] = ", ".join(f"{float(cell) - 10:.6f}" for cell in lines[0].split(","))  # ACC's start 10 s early
+    (folder / "ACC.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"):
+        read_e4(folder)
+    blamed = [record.getMessage().split(":")[0] for record in caplog.records]
+    assert blamed == [f"{folder}/ACC.csv"]  # was: IBI.csv too, 'starts 10 s after the other files' (the earliest)

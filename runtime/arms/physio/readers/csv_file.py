@@ -376,12 +376,16 @@ def _refuse_beat_times_in_another_unit(path: Path, time_name: str, time_scale_s:
     factor = next((f for f in BEAT_STEP_UNIT_FACTORS if abs(decades - math.log10(f)) < BEAT_STEP_DECADES), None)
     if factor is None:
         return
-    named, likely = (TIME_UNIT_NAMES.get(round(math.log10(scale)), "another unit")
-                     for scale in (time_scale_s, time_scale_s / factor))
+    named, likely = (TIME_UNIT_NAMES.get(round(math.log10(scale))) for scale in (time_scale_s, time_scale_s / factor))
+    named = named or "units"
+    reasons = [f"its times are in {likely}, not {named}"] if likely else []
+    if factor < 1:  # as many rows a beat as a sampled grid has: each beat's interval repeated on every row
+        reasons.append("each beat's interval is repeated on every row of a sampled grid (the column is read a row "
+                       "a beat)")
     raise InputError(path, f"column '{time_name}' steps by a median {np.median(steps_s) / time_scale_s:.3g} {named} "
                            f"between beats, {'a thousand times' if factor > 1 else 'a thousandth of'} their intervals "
-                           f"in column '{ibi_name}' (a median {np.median(ibi.values):.3g} s): its times are in "
-                           f"{likely}, not {named}?")
+                           f"in column '{ibi_name}' (a median {np.median(ibi.values):.3g} s): "
+                           f"{', or '.join(reasons)}?")
 
 
 def _flagged_beats_left_out(path: Path, table: CsvTable, columns: dict[int, str], data: np.ndarray) -> np.ndarray:
@@ -606,15 +610,18 @@ def _refuse_start_time_header(path: Path, header: list[str], line: str) -> None:
     read as names, would make its time a column and its beats a chain from 0, the recording's clock lost. An E4
     file is read with its export, which places it against the other files."""
     first = header[0].strip() if header else ""
-    if not (reads_as_number(first) and PLAUSIBLE_UNIX_S[0] <= float(first) <= PLAUSIBLE_UNIX_S[1]):
+    if not reads_as_number(first):
+        return
+    seconds = float(_unix_seconds(np.array([float(first)]))[0])  # in ms, µs or ns too, as phones write them
+    if not PLAUSIBLE_UNIX_S[0] <= seconds <= PLAUSIBLE_UNIX_S[1]:
         return
     shown = line.strip()[:60]
     if [cell.strip().lower() for cell in header[1:]] == ["ibi"]:
         raise InputError(path, f"first line {shown!r} is an E4 IBI file's start time, not column names: its beats are "
                                "timed from it and read with the rest of its export; give the export's folder or zip")
-    raise InputError(path, f"first line {shown!r} begins with a UNIX time, not column names: an E4 file (a start-time "
-                           "line, then a sample-rate line) is read with its export, so give the export's folder or "
-                           "zip; another CSV needs a header line naming its columns")
+    raise InputError(path, f"first line {shown!r} begins with a UNIX time, not column names: a CSV needs a header "
+                           "line naming its columns (an E4 file, a start-time line then a sample-rate line, is read "
+                           "with its export: give the export's folder or zip)")
 
 
 def _separator(header: str) -> str:
