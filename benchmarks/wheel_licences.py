@@ -158,7 +158,10 @@ def main() -> None:
     if not wheels:
         raise SystemExit(f"{args.folder}: no wheels in it")
     for wheel in wheels:
-        print("\n".join(describe_wheel(wheel)))
+        try:
+            print("\n".join(describe_wheel(wheel)))
+        except (ValueError, zipfile.BadZipFile) as error:  # a misnamed or damaged download: named, not a traceback
+            raise SystemExit(f"{wheel}: {error}") from None
     for requirement in without_wheel(requirements, wheels):
         print(f"no wheel in the folder: {requirement} (pip would build it from source)")
 

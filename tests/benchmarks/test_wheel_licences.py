@@ -107,3 +107,16 @@ def test_a_folder_without_wheels_is_refused_in_one_line(tmp_path, wheel_licences
     with pytest.raises(SystemExit) as ended:
         wheel_licences.main()
     assert ended.value.code == f"{tmp_path}: no wheels in it"
+
+
+@pytest.mark.parametrize(("file_name", "said"), [
+    ("media_kit-1.2.0-py3-none-any.whl", "File is not a zip file"),  # a download cut short
+    ("media_kit.whl", "media_kit.whl: not a wheel's file name"),
+])
+def test_a_damaged_or_misnamed_wheel_is_refused_in_one_line_naming_it(tmp_path, wheel_licences, monkeypatch,
+                                                                      file_name, said):
+    (tmp_path / file_name).write_bytes(b"PK\x03\x04 cut short")
+    monkeypatch.setattr("sys.argv", ["wheel_licences", str(tmp_path)])
+    with pytest.raises(SystemExit) as ended:  # was: a traceback (BadZipFile, ValueError)
+        wheel_licences.main()
+    assert ended.value.code.startswith(f"{tmp_path / file_name}: ") and said in ended.value.code

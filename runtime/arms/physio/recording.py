@@ -163,9 +163,10 @@ def said_plausible(label: str | Path, name: str, values: np.ndarray) -> np.ndarr
 def implausible_note(name: str, values: np.ndarray) -> str:
     """'' when every present value of channel ``name`` is one a body could give; else how many are not, and
     why that may be."""
-    if name not in PLAUSIBLE_RANGES:
+    channel = range_channel(name)
+    if channel not in PLAUSIBLE_RANGES:
         return ""
-    (low, high), what = PLAUSIBLE_RANGES[name]
+    (low, high), what = PLAUSIBLE_RANGES[channel]
     present = ~np.isnan(values)
     plausible = plausible_readings(name, values)
     if not (present & ~plausible).any():
@@ -173,7 +174,7 @@ def implausible_note(name: str, values: np.ndarray) -> str:
     bad = values[present & ~plausible]
     # intervals a thousand times too long are a heart's in milliseconds, as many straps and apps write them
     in_ms = name == "ibi" and not plausible.any() and 1000 * low <= float(np.median(bad)) <= 1000 * high
-    return (f"{bad.size} {what} outside {low:g}..{high:g} {CHANNEL_UNITS[name]} (e.g. {float(bad[0])!r}) are no "
+    return (f"{bad.size} {what} outside {low:g}..{high:g} {CHANNEL_UNITS[channel]} (e.g. {float(bad[0])!r}) are no "
             f"body's" + (" (in milliseconds? name the column rr_ms)" if in_ms else ""))
 
 

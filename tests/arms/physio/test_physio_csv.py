@@ -2318,6 +2318,8 @@ def _beats(times_s: np.ndarray, intervals_s: np.ndarray, time_column: str, time_
                        r"intervals in column 'rr_ms' \(a median 0\.8\d* s\): its times are in s, not ms, or each "
                        r"beat's interval is repeated on every row of a sampled grid \(the column is read a row a "
                        r"beat\)\?$"),
+    ("time_ns", 1e12, r"column 'time_ns' steps by a median 8\.\d+e\+11 ns between beats, a thousand times their "
+                      r"intervals in column 'rr_ms' \(a median 0\.8\d* s\): its times are in another unit than ns\?$"),
 ])
 def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming_both_columns(
         tmp_path, time_column, time_scale, said):

@@ -211,3 +211,14 @@ def test_a_skin_conductance_no_skin_could_give_is_a_missing_sample_with_one_warn
 def test_a_pipe_is_refused_without_reading_it(tmp_path):
     # a reader that waits on the pipe must fail, not hang
     assert "not a regular file or folder" in refusal_of_a_pipe(read_recording, tmp_path / "rec.csv")
+
+
+def test_an_accelerometer_axis_reading_no_body_gives_is_said_by_acc_range_as_it_is_left_out(caplog):
+    from runtime.arms.physio.recording import said_plausible
+
+    with caplog.at_level("WARNING"):
+        kept = said_plausible("board", "acc_x", np.array([0.1, 3.0e38, -0.2]))
+    assert kept.tolist() == [True, False, True]
+    # was: left out without a word (the note looked the axis up in the range table, which names acc alone)
+    assert caplog.messages == ["board: 1 acceleration reading(s) outside -16..16 g (e.g. 3e+38) are no body's; read "
+                               "without them"]

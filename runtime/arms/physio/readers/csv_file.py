@@ -378,7 +378,12 @@ def _refuse_beat_times_in_another_unit(path: Path, time_name: str, time_scale_s:
         return
     named, likely = (TIME_UNIT_NAMES.get(round(math.log10(scale))) for scale in (time_scale_s, time_scale_s / factor))
     named = named or "units"
-    reasons = [f"its times are in {likely}, not {named}"] if likely else []
+    if likely:
+        reasons = [f"its times are in {likely}, not {named}"]
+    elif factor > 1:  # time_ns stepping a thousand times: no unit is named that far beyond it
+        reasons = [f"its times are in another unit than {named}"]
+    else:
+        reasons = []
     if factor < 1:  # as many rows a beat as a sampled grid has: each beat's interval repeated on every row
         reasons.append("each beat's interval is repeated on every row of a sampled grid (the column is read a row "
                        "a beat)")
@@ -782,7 +787,7 @@ def _timestamped_channel(
 ) -> Channel | None:
     """The rows where the column has a finite value (all three for the accelerometer); None where there is
     nothing to speak of (no beat; under two samples of a sampled signal)."""
-    present = said_plausible(label, name, values) if name in PLAUSIBLE_RANGES else np.isfinite(values)
+    present = said_plausible(label, name, values)  # every finite value on a channel without a range
     if values.ndim == 2:  # the accelerometer: a row is a sample when all three axes are
         present = present.all(axis=1)
     times, kept = times_s[present], values[present]
