@@ -391,6 +391,18 @@ def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_say
     assert recording.channels["ibi" if filename == "IBI.csv" else "hr"].start_s > 200.0
 
 
+def test_a_heart_rate_file_ten_and_a_half_seconds_short_as_the_e4_writes_it_is_warned_of_a_start_line_off(
+        tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=600.5)  # HR.csv 590 s after its 10 s delay: 10.5 s short, as S02's
+    lines = (folder / "HR.csv").read_text().splitlines()
+    lines[0] = f"{float(lines[0]) + 200:.6f}"
+    (folder / "HR.csv").write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING"):
+        read_e4(folder)  # was: refused, its sample-rate line blamed (its delay counted as a stretch)
+    assert [record.getMessage().split(":")[1].strip() for record in caplog.records] == [
+        "ends 200 s after the other files (at 800 s against 600 s, by its start and rate lines)"]
+
+
 def test_another_files_start_line_off_is_not_blamed_on_the_beat_file_that_agrees_with_the_rest(tmp_path, caplog):
     folder = write_e4(tmp_path / "S99", duration_s=600.0)
     lines = (folder / "ACC.csv").read_text().splitlines()

@@ -59,6 +59,9 @@ E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
 # harmless).
 END_TOLERANCE_S = 10.0
 END_TOLERANCE_FRACTION = 0.002
+# HR.csv starts this long after the others (its first 10 s average), so it lasts as much less: its duration is
+# compared with theirs as if it had started with them (S02's is 10.5 s shorter, past END_TOLERANCE_S alone).
+HR_DELAY_S = 10.0
 # A file ending further than this from the others is said, though read (the sensors' rates may drift from their
 # lines over many hours: a quarter of the error's fraction).
 END_WARNING_S = 6.0
@@ -322,15 +325,17 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
         return
     ends_s = {name: c.end_s for name, (c, _) in channels.items()}
     durations_s = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
-    end_s, duration_s = float(np.median(list(ends_s.values()))), float(np.median(list(durations_s.values())))
+    # compared as if HR had started with the others
+    compared_s = {name: d + (HR_DELAY_S if name == "hr" else 0.0) for name, d in durations_s.items()}
+    end_s, duration_s = float(np.median(list(ends_s.values()))), float(np.median(list(compared_s.values())))
     tolerance_s = max(END_TOLERANCE_S, END_TOLERANCE_FRACTION * end_s)
 
     def stretched(a: str, end_s: float, duration_s: float) -> bool:
-        return abs(ends_s[a] - end_s) > tolerance_s and abs(durations_s[a] - duration_s) > tolerance_s
+        return abs(ends_s[a] - end_s) > tolerance_s and abs(compared_s[a] - duration_s) > tolerance_s
 
     if len(channels) == 2:  # neither is the majority: a median of two cannot tell which line is wrong
         (a, (a_channel, a_label)), (b, (b_channel, b_label)) = channels.items()
-        if stretched(a, ends_s[b], durations_s[b]):
+        if stretched(a, ends_s[b], compared_s[b]):
             raise InputError(
                 source,
                 f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations_s[a]:.0f} s to {ends_s[a]:.0f} s and "
