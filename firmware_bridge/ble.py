@@ -392,8 +392,8 @@ class BleNotifyLink(SensorLink):
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
         """Connect, stream, reconnect with back-off until ``stop``. Neither the back-off nor a scan holds up a stop.
         A link that ends on its own (``max_attempts`` connections in a row that brought no valid notification, a
-        sensor without this link's characteristic, a failure of the link itself) says why and waits for the stop:
-        its silence since the last reading is a gap to the stop, whichever way it ended."""
+        device that never offered this link's characteristic, a failure of the link itself) says why and waits for
+        the stop: its silence since the last reading is a gap to the stop, whichever way it ended."""
         try:
             ended = await self._stream_until_stopped(sink, stop)
         except Exception as error:  # a defect, not the sensor: said once
@@ -415,7 +415,7 @@ class BleNotifyLink(SensorLink):
         while not stop.is_set():
             heard_before = self.notifications
             connected = await self._connect_and_stream(sink, stop)
-            if connected is None:  # not the kind of sensor this link reads (any more): said, and not retried
+            if connected is None:  # not the kind of sensor this link reads: said, and not retried
                 return f"BLE sensor offers no {self.what} measurement"
             # The back-off starts again only once the sensor has sent a reading, not on every connection:
             # a strap taken off still connects, and would otherwise be retried every few seconds for good.
@@ -464,8 +464,8 @@ class BleNotifyLink(SensorLink):
         open."""
 
     async def _connect_and_stream(self, sink: Sink, stop: asyncio.Event) -> bool | None:
-        """One connection: until the sensor drops or goes silent, or ``stop``. Whether it connected; None for a
-        device without this link's characteristic."""
+        """One connection: until the sensor drops or goes silent, or ``stop``. Whether it connected and kept the
+        connection to stream; None for a device that has never offered this link's characteristic."""
         self._say(sink, "connecting", "looking for the sensor")
         connected = False
         try:
@@ -473,8 +473,16 @@ class BleNotifyLink(SensorLink):
                 return False
             connected = True
             if not self.client.has_characteristic(self.characteristic):
-                self.status(sink, "stopped", self._no_characteristic_text())
-                return None
+                if not self.notifications:
+                    self.status(sink, "stopped", f"the device offers no {self.what} measurement "
+                                f"({self.characteristic}); is it the right sensor?")
+                    return None
+                # The sensor that delivered is the right one: a stack can list its services incompletely after a
+                # reconnection (BlueZ's cache), so this is a failed attempt, retried with the back-off.
+                self._say(sink, "error", f"the sensor came back without its {self.what} measurement "
+                          f"({self.characteristic}); reconnecting")
+                await self._safe_disconnect()
+                return False
             battery_pct = await self._read_battery(sink)
             self._say(sink, "connected", self._notifications_on())
             self._warn_if_battery_low(battery_pct)
@@ -487,14 +495,6 @@ class BleNotifyLink(SensorLink):
             _raise_if_own_cancellation()
             self._say(sink, "error", "the BLE stack cancelled a call")  # the connection is lost, not the link
         return connected
-
-    def _no_characteristic_text(self) -> str:
-        """Why a connected device is not read: a sensor that delivered readings before is the right one, whatever
-        its stack now offers."""
-        if self.notifications:
-            return (f"the sensor no longer offers the {self.what} measurement ({self.characteristic}) it delivered "
-                    "before; not retried")
-        return f"the device offers no {self.what} measurement ({self.characteristic}); is it the right sensor?"
 
     @staticmethod
     async def _unless_stopped(step: Awaitable[None], stop: asyncio.Event) -> bool:
