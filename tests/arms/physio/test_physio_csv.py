@@ -2330,6 +2330,25 @@ def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming
         read_recording(path)
 
 
+def test_beats_in_ms_on_a_time_s_column_are_refused_also_where_the_strap_dropped_beats(tmp_path):
+    intervals_s = 0.8 + 0.02 * (np.arange(600) % 3)
+    kept = np.arange(600) % 4 != 0  # every 4th beat dropped: a quarter of the steps span two intervals
+    path = tmp_path / "strap.csv"
+    path.write_text(_beats(np.cumsum(intervals_s)[kept], intervals_s[kept], "time_s", 1000.0))
+    with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):
+        read_recording(path)
+
+
+def test_a_sparse_beat_file_a_beat_every_few_hundred_seconds_is_read_on_its_time_column(tmp_path):
+    rng = np.random.default_rng(4)
+    times_s = np.sort(rng.uniform(0.0, 3 * 3600.0, 27))  # 27 beats kept over three hours
+    intervals_s = rng.uniform(0.7, 0.9, 27)
+    path = tmp_path / "sparse.csv"
+    path.write_text(_beats(times_s, intervals_s, "time_s", 1.0))
+    beats = read_recording(path).channels["ibi"]  # was: refused, 'its times are in ms, not s?'
+    assert beats.values.size == 27 and beats.times_s[-1] == pytest.approx(times_s[-1] - times_s[0], abs=0.1)  # 6 digits
+
+
 def test_beat_intervals_repeated_on_a_sampled_grid_are_refused_saying_so_not_as_a_time_unit(tmp_path):
     times_s = np.arange(0.0, 30.0, 0.001)  # a 1 kHz grid, each beat's interval on every row until the next beat
     intervals_s = np.full(times_s.size, 0.8)
