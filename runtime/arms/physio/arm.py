@@ -195,11 +195,15 @@ def physio_track(
     labels = list(model.labels)
     track_windows = []
     for w in windows:
-        start, end = w.start_s + offset_s, w.end_s + offset_s
-        if not 0.0 <= (start + end) / 2 < end_s:
+        centre_s = (w.start_s + w.end_s) / 2 + offset_s
+        if not 0.0 <= centre_s < end_s:
             continue  # a window belongs to the video when its centre does
-        # Shown within the video; the measurements still cover the whole window_s (said in the settings).
-        track_windows.append(track_window(w, labels, max(start, 0.0), min(end, end_s)))
+        # Shown within the video, cut evenly about its centre: fusion and the reading place a window by its centre
+        # (cut at one end only, it stood for time up to a hop from its own). The measurements still cover the whole
+        # window_s (said in the settings).
+        half_s = min((w.end_s - w.start_s) / 2, centre_s, end_s - centre_s)
+        if half_s > 0:
+            track_windows.append(track_window(w, labels, centre_s - half_s, centre_s + half_s))
     if windows and not track_windows:
         raise InputError(
             recording.source,
@@ -217,8 +221,8 @@ def physio_track(
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
             "baseline": baseline_text(model),
-            "windows": "each window's centre lies in the video; its span is clipped to the video, its "
-            "measurements cover the full window_s",
+            "windows": "each window's centre lies in the video; its span is cut to the video evenly about its "
+            "centre, its measurements cover the full window_s",
             "physio_input": recording.source,
             "physio_offset_s": offset_s,
             "sync": sync,

@@ -234,7 +234,9 @@ def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp
     track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
     assert track["settings"]["physio_offset_s"] == -200.0
     assert track["settings"]["sync"] == "given: recording starts at -200.000 s on the video clock"
-    assert [w["start_s"] for w in track["windows"]] == [0.0, 10.0, 40.0, 70.0]  # its 200th second at the start
+    # its 200th second at the start: 60 s windows centred at 10, 40, 70 and 100 s, cut evenly about their centres
+    assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == [(0.0, 20.0), (10.0, 70.0), (40.0, 100.0),
+                                                                       (80.0, 120.0)]  # was: (0, 40), (70, 120)
 
 
 def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):
