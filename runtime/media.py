@@ -1222,9 +1222,15 @@ def extract_audio(
     return samples.size / sample_rate_hz
 
 
+def file_url(path: Path | str) -> str:
+    """``path`` as FFmpeg's file protocol names it: FFmpeg takes a name's text before a colon for a protocol, so a
+    relative ``2024-05-01T10:30:00.mp4`` or ``rec:1.wav`` was refused as corrupt; after ``file:`` it never does."""
+    return f"file:{path}"
+
+
 def _open(path: Path):
     try:
-        return av.open(str(path), metadata_errors="ignore")
+        return av.open(file_url(path), metadata_errors="ignore")
     except av.error.FFmpegError as error:
         raise InputError(path, f"not a readable media file: corrupt or unsupported format ({_short(error)})") from None
     except UnicodeDecodeError:

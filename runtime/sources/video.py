@@ -27,7 +27,7 @@ import numpy as np
 from runtime.clock import SessionClock
 from runtime.errors import InputError
 from runtime.files import nonempty_file
-from runtime.media import NO_VIDEO_FRAMES, NoVideoFrames
+from runtime.media import NO_VIDEO_FRAMES, NoVideoFrames, file_url
 from runtime.stopping import raise_if_stop_asked
 
 if TYPE_CHECKING:
@@ -345,7 +345,7 @@ class LiveVideoSource:
     def _open(self):
         try:
             if self.replay:
-                return av.open(str(nonempty_file(self.device)))
+                return av.open(file_url(nonempty_file(self.device)))
             return av.open(self.device, format=self.input_format)
         except (av.error.FFmpegError, ValueError, OSError) as error:
             raise InputError(self.device, f"cannot open camera ({error})") from None

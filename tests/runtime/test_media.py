@@ -73,6 +73,14 @@ def test_extract_audio_honours_the_sample_rate_option(tmp_path):
         assert handle.getframerate() == 22050
 
 
+@pytest.mark.parametrize("name", ["2024-05-01T10:30:00.mp4", "rec:1.mp4"])
+def test_a_relative_name_with_a_colon_is_read_as_a_file_not_refused_as_corrupt(tmp_path, monkeypatch, name):
+    write_media(tmp_path / name, tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    monkeypatch.chdir(tmp_path)  # FFmpeg took the text before the colon for a protocol: 'Protocol not found'
+    assert abs(extract_audio(Path(name), Path("out.wav")) - 1.0) <= 0.1
+    assert len(list(FileVideoSource(Path(name), 5.0).frames())) == 5
+
+
 def test_video_without_audio_stream_is_named_in_the_error(tmp_path):
     source = write_media(tmp_path / "silent.mp4", None, video_codec="mpeg4", video_s=1.0)
     with pytest.raises(InputError, match="has no audio stream"):

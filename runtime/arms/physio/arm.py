@@ -292,8 +292,10 @@ def video_start_unix_s(path: Path) -> float | None:
     placed at the video's start, a clock silently shifted."""
     import av
 
+    from runtime.media import file_url
+
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with av.open(file_url(path), metadata_errors="ignore") as container:
             text = container.metadata.get("creation_time")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         return None

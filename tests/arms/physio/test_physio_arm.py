@@ -480,6 +480,14 @@ def _audio_with_creation_time(path: Path, creation_time: str | None, seconds: fl
     return path
 
 
+def test_a_videos_creation_time_is_read_from_a_relative_name_with_a_colon(tmp_path, monkeypatch):
+    from runtime.arms.physio.arm import video_start_unix_s
+
+    _audio_with_creation_time(tmp_path / "2022-02-07T10:00:00.nut", "2022-02-07T10:00:00Z")
+    monkeypatch.chdir(tmp_path)
+    assert video_start_unix_s(Path("2022-02-07T10:00:00.nut")) == 1_644_228_000.0  # was: None, taken for 'none'
+
+
 @pytest.mark.parametrize(("creation_time", "expected"), [
     (None, None),
     ("2022-02-07T10:00:00Z", 1_644_228_000.0),
