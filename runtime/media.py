@@ -1121,7 +1121,7 @@ def stream_problem(stream: av.stream.Stream) -> str:
     if stream.codec_context is None:
         return f"its {stream.type} is in a format this device cannot decode (unsupported codec)"
     rate_hz = stream.codec_context.sample_rate if stream.type == "audio" else None
-    if rate_hz is not None and rate_hz < MIN_SOURCE_RATE_HZ:
+    if rate_hz and rate_hz < MIN_SOURCE_RATE_HZ:  # 0: none declared (a stream without packets); its frames say
         return f"its audio declares {rate_hz} samples a second, under {MIN_SOURCE_RATE_HZ}: a damaged header"
     return ""
 

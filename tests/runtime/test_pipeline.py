@@ -216,11 +216,15 @@ def test_a_video_stream_without_frames_is_analysed_without_the_face_and_body_whe
         pipeline.analyze_file(video, tmp_path / "out2", without_voice, fuse=False)
 
 
+@pytest.mark.parametrize(("name", "audio_codec"), [
+    ("mute.mkv", "pcm_s16le"),
+    ("mute.ts", "aac"),  # MPEG-TS declares no rate for it (0): was refused, 'declares 0 samples a second'
+])
 def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(
-        tmp_path, monkeypatch, caplog):
+        tmp_path, monkeypatch, caplog, name, audio_codec):
     from tests.media_factory import write_media
 
-    video = write_media(tmp_path / "mute.mkv", np.zeros(0, dtype=np.float32), 16000, "pcm_s16le",
+    video = write_media(tmp_path / name, np.zeros(0, dtype=np.float32), 16000, audio_codec,
                         video_codec="mpeg4", video_s=2.0)  # a sound stream without a packet
     calls: list[str] = []
     monkeypatch.setattr(pipeline, "ARMS", [("audio", dict(pipeline.ARMS)["audio"]), ("face", fake_arm("face", calls))])
