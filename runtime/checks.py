@@ -40,8 +40,11 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     if physio_path and not settings.get("physio", {}).get("enabled", False):
         raise setting_error(settings, "physio.enabled", f"--physio {physio_path} was given, but the physio arm is "
                                                         "off; enable it or leave out --physio")
-    running = [arm for arm in ARM_REGISTRY
-               if settings.get(arm.section, {}).get("enabled", False) and arm.reads_input(media, extras)]
+    enabled = [arm for arm in ARM_REGISTRY if settings.get(arm.section, {}).get("enabled", False)]
+    running = [arm for arm in enabled if arm.reads_input(media, extras)]
+    wanted = list(dict.fromkeys(arm.stream for arm in enabled if arm.stream))
+    if wanted and not running:  # an arm would say only its own stream is missing ("has no audio stream")
+        raise InputError(input_path, f"has no {' or '.join(wanted)} stream")
     problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]
     if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
         raise InputError(input_path, problems[0])

@@ -11,6 +11,7 @@ their tracks.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import Track
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class AnalysisRequest:
@@ -35,6 +38,9 @@ class AnalysisRequest:
     media: MediaInfo
     settings: dict[str, dict[str, Any]]
     extras: dict[str, Any] = field(default_factory=dict)  # e.g. a physiological recording beside the video
+    # What an arm found it could not read and went without ("audio stream holds no samples; analysed without the
+    # voice"): said once the arms are done, where another arm made a track; with none, the one error says why.
+    lost: list[tuple[str, str]] = field(default_factory=list)  # (problem, "the voice")
 
 
 # The steps, in the timeline's order: (settings section, run) of each registered arm, which runs when its section
@@ -140,7 +146,10 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
             by_section[section] = track if isinstance(track, list) else [track]
     tracks = [track for section, _ in ARMS for track in by_section.get(section, [])]  # in the arms' order
     if not tracks:
-        raise InputError(input_path, "nothing to analyse: no stream that an enabled arm reads")
+        found = "; ".join(problem for problem, _ in request.lost) or "no stream that an enabled arm reads"
+        raise InputError(input_path, f"nothing to analyse: {found}")
+    for problem, without in request.lost:
+        log.warning("%s: %s; analysed without %s", input_path, problem, without)
     fused = fused_tracks(tracks, settings) if fuse else []
     if not fused:
         not_run["fusion"] = why_not_fused(tracks, settings) if fuse else NOT_FUSED_ON_REQUEST

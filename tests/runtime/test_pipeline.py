@@ -216,6 +216,39 @@ def test_a_video_stream_without_frames_is_analysed_without_the_face_and_body_whe
         pipeline.analyze_file(video, tmp_path / "out2", without_voice, fuse=False)
 
 
+def _mp4_without_packets(path: Path, fragmented: bool) -> Path:
+    """An MP4 of a video and a sound stream, neither given a packet, as a recorder stopped before its first frame
+    leaves it: fragmented, its header keeps both streams; plain, it keeps no stream without a packet, so none."""
+    import av
+
+    options = {"movflags": "frag_keyframe+empty_moov"} if fragmented else {}
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        video = container.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        container.add_stream("aac", rate=16000).codec_context.layout = "mono"
+        container.start_encoding()
+    return path
+
+
+def test_a_recording_whose_every_stream_is_empty_is_one_error_naming_both_not_warnings_before_it(tmp_path, caplog):
+    video = _mp4_without_packets(tmp_path / "empty.mp4", fragmented=True)
+    with caplog.at_level("WARNING"), pytest.raises(InputError) as refused:
+        pipeline.analyze_file(video, tmp_path / "out", load_settings(None), fuse=False)
+    assert refused.value.problem == "nothing to analyse: audio stream holds no samples; video stream holds no frames"
+    assert caplog.messages == []  # was: 'analysed without the voice', '... without the face and body', then the error
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_container_without_streams_is_said_to_lack_every_stream_the_enabled_arms_read(tmp_path):
+    path = _mp4_without_packets(tmp_path / "nothing.mp4", fragmented=False)
+    with pytest.raises(InputError) as refused:
+        pipeline.analyze_file(path, tmp_path / "out", load_settings(None), fuse=False)
+    assert refused.value.problem == "has no audio or video stream"  # was: 'has no audio stream', face and body on
+    voice_off = load_settings(None, {"audio.enabled": False})
+    with pytest.raises(InputError, match="has no video stream$"):
+        pipeline.analyze_file(path, tmp_path / "out", voice_off, fuse=False)
+
+
 @pytest.mark.parametrize(("name", "audio_codec"), [
     ("mute.mkv", "pcm_s16le"),
     ("mute.ts", "aac"),  # MPEG-TS declares no rate for it (0): was refused, 'declares 0 samples a second'
@@ -351,7 +384,7 @@ def test_a_voice_models_own_error_is_not_taken_for_a_video_without_sound(tmp_pat
 
 def test_an_input_no_enabled_arm_reads_is_refused_and_nothing_written(tmp_path, media, monkeypatch):
     monkeypatch.setattr(pipeline, "ARMS", [("audio", lambda _request: None)])  # the voice off: no track
-    with pytest.raises(InputError, match="nothing to analyse: no stream that an enabled arm reads"):
+    with pytest.raises(InputError, match="has no video stream$"):  # the face and body on, a sound file
         pipeline.analyze_file(media, tmp_path / "out", load_settings(None, {"audio.enabled": False}))
     assert not (tmp_path / "out").exists()
 

@@ -366,7 +366,7 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
             raise  # a model's problem, or nothing else to analyse
         # A camera's empty or undecodable sound loses the voice, as a video without a sound stream does, not
         # the face and body: said in one line.
-        log.warning("%s; analysed without the voice", error)
+        request.lost.append((error.problem, "the voice"))
         return None
     notes, stream_lines = voice_input_notes(request.media, settings.stream)  # which stream: said either way
     if not any(w.has_claim for w in track.windows) and not request.media.has_video:

@@ -8,7 +8,6 @@ the other.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,8 +28,6 @@ from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -186,7 +183,7 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
         if not reads_beside_video(request.settings, request.media, request.extras):
             raise
         arms = " and ".join(name for name, wanted in (("face", face), ("body", body)) if wanted)
-        log.warning("%s; analysed without the %s", error, arms)
+        request.lost.append((error.problem, f"the {arms}"))
         scan = None
     request.extras["video_scan"] = scan
     return scan
