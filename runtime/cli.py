@@ -121,7 +121,7 @@ def _run_extract_audio(args: argparse.Namespace) -> None:
     from runtime.media import extract_audio
 
     out = args.out or args.video.with_suffix(".wav")
-    if args.out is None and out == args.video:
+    if args.out is None and args.video.suffix.lower() == ".wav":  # S.WAV too: one file on a FAT or exFAT card
         out = args.video.with_suffix(".audio.wav")
     if args.out is None and (out.exists() or out.is_symlink()):  # a file the user never named: maybe a session's
         raise InputError(out, "exists, and the default output replaces no file; name it with -o to replace it")

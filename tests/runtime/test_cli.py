@@ -285,10 +285,14 @@ def test_extract_audio_refuses_to_replace_a_file_at_its_default_output_and_repla
         assert handle.getnframes() == 16000
 
 
-def test_extract_audio_writes_a_wav_inputs_sound_beside_it_as_name_audio_wav_and_its_help_says_so(tmp_path, capsys):
-    recording = write_media(tmp_path / "session.wav", tone(1.0), 48000, "pcm_s16le")
+@pytest.mark.parametrize("name", ["session.wav", "SESSION.WAV"])  # a field recorder's capitals: was SESSION.wav
+def test_extract_audio_writes_a_wav_inputs_sound_beside_it_as_name_audio_wav_and_its_help_says_so(
+        tmp_path, capsys, name):
+    recording = write_media(tmp_path / name, tone(1.0), 48000, "pcm_s16le")
     assert main(["extract-audio", str(recording)]) == 0
-    with wave.open(str(tmp_path / "session.audio.wav")) as handle:
+    written = recording.with_suffix(".audio.wav")
+    assert sorted(tmp_path.iterdir()) == sorted([recording, written])
+    with wave.open(str(written)) as handle:
         assert handle.getnframes() == 16000
     capsys.readouterr()
     with pytest.raises(SystemExit):
