@@ -284,6 +284,18 @@ def test_e4_beat_times_count_from_the_beat_files_own_start_line(tmp_path):
     assert ibi.times_s[0] == pytest.approx(101.0)
 
 
+def test_two_swapped_beats_in_an_e4_beat_file_cost_those_beats_with_one_warning_not_the_export(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=300.0)
+    rows = [f"{1 + i * 0.8:.1f},0.8\n" for i in range(300)]
+    rows[100], rows[101] = rows[101], rows[100]  # lines 102 and 103
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n" + "".join(rows))
+    with caplog.at_level("WARNING"):
+        ibi = read_e4(folder).channels["ibi"]  # was: refused, 'timestamps do not increase at line 103'
+    assert ibi.values.size == 298 and (np.diff(ibi.times_s) > 0).all()
+    (said,) = [r.getMessage() for r in caplog.records if "IBI.csv" in r.getMessage()]
+    assert said.startswith(f"{folder}/IBI.csv: the beat time does not increase at line 103") and "left out" in said
+
+
 @pytest.mark.parametrize(("beats", "problem"), [
     ("1.0,0.8\n1.8,0.8\n1.5,0.8\n", r"IBI\.csv: timestamps do not increase at line 4 \(1\.8 then 1\.5\)"),
     ("1.0,0.8\n1.0,0.8\n", r"IBI\.csv: timestamps do not increase at line 3"),

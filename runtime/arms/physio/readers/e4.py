@@ -18,10 +18,10 @@ from runtime.arms.physio.readers.text import (
     check_file_size,
     check_finite,
     check_rate,
-    check_times,
     decode_text,
     drop_blank_rows,
     parse_numbers,
+    placed_rows,
     read_limited,
     separator_hint,
     written_cells,
@@ -265,7 +265,10 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> tuple[Channel,
     data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2), first_line=2)
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
-    check_times(label, data[:, 0], row_lines, "the beat time", written=written_cells(label, text, 1, 0))
+    # A local fault of its clock (two beats swapped, one stamped twice) costs those beats, as in any beat CSV
+    placed = placed_rows(label, data[:, 0], row_lines, "the beat time", rows=data, signals=data[:, 1:],
+                         written=written_cells(label, text, 1, 0))
+    data = data[placed]
     present = said_plausible(label, "ibi", data[:, 1])
     early = data[:, 0] < 0
     if early.any():  # a beat is timed from the file's start line: one before it is no beat of this recording
