@@ -348,6 +348,7 @@ class SerialBoardLink(SensorLink):
         self._report_every_s = CORRUPTION_REPORT_S  # doubled each time the same kinds are said again
         self._versions_said: set[int] = set()
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
+        self._garbled_at_last_frame = 0  # the decoder's bad frames and stray bytes when that frame was read
         self._silent = False
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
@@ -420,6 +421,8 @@ class SerialBoardLink(SensorLink):
         self._say_other_versions(sink)
         # a board speaking another version is heard: not said as silent (power, port, baud rate)
         self._watch_silence(sink, received_s, bool(frames) or self.decoder.version_errors > other_version_frames)
+        if frames:
+            self._garbled_at_last_frame = self._garbled()
         # Frames read together arrived together: the offset comes from the latest of them, and the earlier
         # ones keep their board-time spacing instead of all taking the arrival instant. A board restart
         # within the batch starts a new run with an offset of its own.
@@ -486,7 +489,7 @@ class SerialBoardLink(SensorLink):
                 self._drop_unplaced(t_s, sink)
                 return
             t_s = self._last_t_s  # within a read's wait: the stamps are no more exact than that
-        reason = self._gap_reason(fell_behind)
+        reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
         self._restarted = False
@@ -525,8 +528,8 @@ class SerialBoardLink(SensorLink):
         as stamped before it."""
         return self._last_t_s if self._unplaced_from_s is None else min(self._last_t_s, self._unplaced_from_s)
 
-    def _gap_reason(self, fell_behind: bool) -> str:
-        """Why the stretch before the next sample is a gap; empty when it is none."""
+    def _gap_reason(self, fell_behind: bool, step_s: float = 0.0) -> str:
+        """Why the stretch before the next sample, ``step_s`` after the last, is a gap; empty when it is none."""
         if self._restarted:
             return "board restarted"
         why = []
@@ -534,6 +537,8 @@ class SerialBoardLink(SensorLink):
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
         elif fell_behind:
             why.append("board clock fell behind")
+        elif step_s > SILENCE_S:  # a board that stalled and went on counting its frames: its silence, as said
+            why.append(f"no frame from the board for {step_s:.1f} s")
         if self._unplaced_frames:
             why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "
                        "delay fell)")
@@ -594,15 +599,24 @@ class SerialBoardLink(SensorLink):
 
     def gap_at_the_stop(self, sink: Sink) -> None:
         """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
-        port open) leaves that stretch as a gap, as a board whose port went does. Otherwise frames lost, dropped as
-        stamped before the last sample, or a restart since the last sample, which the next sample would have
-        recorded, are recorded up to the last frame read."""
+        port open), or only corrupt frames or stray bytes since its last whole frame, leaves that stretch as a gap
+        to the stop, as a board whose port went does. Otherwise frames lost, dropped as stamped before the last
+        sample, or a restart since the last sample, which the next sample would have recorded, are recorded up to
+        the last frame read."""
         if self._last_t_s is None:
             return
         if self.stamp() - self._last_t_s > SILENCE_S:
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
+        elif garbled := self._garbled() - self._garbled_at_last_frame:
+            # the board went on sending, but nothing whole came after its last frame: that stretch too
+            self.end_of_session_gap(sink, f"frames corrupt after the last whole one ({garbled} bad frame(s) or "
+                                          "stray byte(s)) until the session stopped")
         elif reason := self._gap_reason(fell_behind=False):
             self._record_gap(sink, max(self.stamp(self._last_frame_s), self._last_t_s), reason)
+
+    def _garbled(self) -> int:
+        """Bad frames and stray bytes the decoder has met so far: what a board sending nothing whole leaves."""
+        return self.decoder.crc_errors + self.decoder.bytes_skipped_between_frames()
 
     def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
         """Read frames until ``stop``. A port that disappears (``poll`` has said so) is gone for the rest of the

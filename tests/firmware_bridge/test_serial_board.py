@@ -473,6 +473,43 @@ def test_a_board_silent_until_the_stop_leaves_that_stretch_as_a_gap(quiet_s, gap
         assert recorder.gaps == []
 
 
+def _corrupt(frame: bytes) -> bytes:
+    """``frame`` with its last checksum byte flipped."""
+    return frame[:-1] + bytes([frame[-1] ^ 0xFF])
+
+
+@pytest.mark.parametrize("garbled", ["bad-checksums", "noise"])
+def test_a_board_sending_nothing_whole_until_the_stop_leaves_that_stretch_as_a_gap(garbled):
+    import threading
+
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(8)))
+    last_s = recorder.series("eda")[0][-1]
+    for i in range(8, 20):  # three seconds more of frames, none whole, read as they come
+        send(link, time, recorder, _corrupt(data_frame(i, 250 * i)) if garbled == "bad-checksums" else b"\x55" * 18)
+    stop = threading.Event()
+    stop.set()
+    link.run_until_stopped(recorder, stop)  # the session stops under 5 s after the last sample
+    (gap,) = recorder.gaps  # was: none, the windows up to the stop empty and unsaid
+    assert gap.start_s == pytest.approx(last_s) and gap.end_s == pytest.approx(last_s + 12 * 0.25, abs=0.3)
+    assert gap.reason.startswith("frames corrupt after the last whole one")
+    assert gap.reason.endswith("until the session stopped")
+
+
+def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence_as_a_gap():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(8)))
+    last_s = recorder.series("eda")[0][-1]
+    time.now += 7.0  # nothing for 7 s: the board stalled, its seq goes on where it was, its clock ran on
+    send(link, time, recorder, *(data_frame(i, 7000 + 250 * i) for i in range(8, 12)))
+    back_s = recorder.series("eda")[0][8]
+    assert back_s - last_s == pytest.approx(6.5)  # the 7 s less the frames' own 0.5 s, read together
+    (gap,) = recorder.gaps  # was: none, though 'no frame from the board ... for 5 s' was said
+    assert (gap.start_s, gap.end_s) == (last_s, back_s) and gap.reason == "no frame from the board for 6.5 s"
+    send(link, time, recorder, *(data_frame(i, 7000 + 250 * i) for i in range(12, 16)), after_s=1.0)
+    assert len(recorder.gaps) == 1  # frames a read apart are no silence
+
+
 def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):
     import threading
     import time as wall
