@@ -83,8 +83,9 @@ def too_short_reason(recorded_s: float, until_s: float | None) -> str:
     length, which the samples of sensors that stopped early fall short of (what is measured is where they end)."""
     if until_s is None:
         return f"recording too short for a session baseline ({seconds_below(recorded_s)} s < {MIN_BASELINE_S:g} s)"
-    return (f"recording too short for a session baseline (sensor samples to {seconds_below(recorded_s)} s of the "
-            f"session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
+    # samples read as the session stopped may lie a moment past its end: they are not in its windows
+    return (f"recording too short for a session baseline (sensor samples to {seconds_below(min(recorded_s, until_s))}"
+            f" s of the session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
 
 
 def seconds_below(t_s: float) -> str:
