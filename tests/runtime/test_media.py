@@ -147,6 +147,22 @@ def test_an_implausible_sample_rate_is_refused_before_it_is_believed(tmp_path):
     assert str(refused.value) == f"{wav}: {problem}"
 
 
+def test_raw_pcm_declaring_no_rate_is_refused_as_a_damaged_header_where_other_codecs_give_theirs(tmp_path):
+    import struct
+
+    declared = b"\xb5\x88" + struct.pack(">d", 16000.0)  # Matroska's SamplingFrequency, an 8-byte float
+    problems = {}
+    for codec in ("pcm_s16le", "flac"):
+        mkv = write_media(tmp_path / f"{codec}.mkv", tone(1.0, 16000), 16000, codec)
+        content = mkv.read_bytes()
+        assert content.count(declared) == 1
+        mkv.write_bytes(content.replace(declared, b"\xb5\x88" + struct.pack(">d", 0.0)))
+        problems[codec] = probe(mkv).audio_problem
+    # was, once 0 was read as no rate: PCM's packets all called corrupt; FLAC's frames carry their rate
+    assert problems == {"pcm_s16le": "its audio declares 0 samples a second, under 1000: a damaged header", "flac": ""}
+    assert abs(read_audio(tmp_path / "flac.mkv", 16000).size - 16000) <= 160
+
+
 def test_a_video_cut_short_before_its_first_frame_is_an_error_not_an_empty_track(tmp_path):
     source = write_media(tmp_path / "cut.mkv", tone(10.0), 48000, "aac", "mpeg4", video_s=10.0)
     with av.open(str(source)) as container:
