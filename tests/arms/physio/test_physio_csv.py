@@ -2330,9 +2330,10 @@ def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming
         read_recording(path)
 
 
-def test_beats_in_ms_on_a_time_s_column_are_refused_also_where_the_strap_dropped_beats(tmp_path):
+@pytest.mark.parametrize("dropped_every", [4, 2], ids=["a-quarter", "half"])
+def test_beats_in_ms_on_a_time_s_column_are_refused_also_where_the_strap_dropped_beats(tmp_path, dropped_every):
     intervals_s = 0.8 + 0.02 * (np.arange(600) % 3)
-    kept = np.arange(600) % 4 != 0  # every 4th beat dropped: a quarter of the steps span two intervals
+    kept = np.arange(600) % dropped_every != 0  # half: every step spans two intervals (was read, 45 h of beats)
     path = tmp_path / "strap.csv"
     path.write_text(_beats(np.cumsum(intervals_s)[kept], intervals_s[kept], "time_s", 1000.0))
     with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):
