@@ -176,6 +176,11 @@ def utc_text(unix_s: float) -> str:
     return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Half the span of a window whose centre lies on the video's edge: a millisecond, kept after the timeline's rounding
+# of times to the microsecond.
+MIN_SHOWN_HALF_S = 0.001
+
+
 def physio_track(
     recording: Recording,
     model: Model,
@@ -202,9 +207,9 @@ def physio_track(
         # Shown within the video, cut evenly about its centre: fusion and the reading place a window by its centre
         # (cut at one end only, it stood for time up to a hop from its own). The measurements still cover the whole
         # window_s (said in the settings).
-        half_s = min((w.end_s - w.start_s) / 2, centre_s, end_s - centre_s)
-        if half_s > 0:
-            track_windows.append(track_window(w, labels, centre_s - half_s, centre_s + half_s))
+        # a centre on the video's edge (0, an offset of whole hops) keeps the shortest span a timeline holds
+        half_s = max(min((w.end_s - w.start_s) / 2, centre_s, end_s - centre_s), MIN_SHOWN_HALF_S)
+        track_windows.append(track_window(w, labels, max(centre_s - half_s, 0.0), min(centre_s + half_s, end_s)))
     if windows and not track_windows:
         raise InputError(
             recording.source,

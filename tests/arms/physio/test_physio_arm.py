@@ -239,6 +239,19 @@ def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp
                                                                        (80.0, 120.0)]  # was: (0, 40), (70, 120)
 
 
+def test_a_physio_window_centred_on_the_videos_start_is_kept_with_the_shortest_span(tmp_path):
+    e4, media, _ = _physio_beside_a_two_minute_audio(tmp_path)
+    config = tmp_path / "physio-only.toml"
+    config.write_text("[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n"
+                      "[physio]\nwindow_s = 60.0\nhop_s = 30.0\n")
+    out = tmp_path / "out"
+    assert main(["analyze", str(media), "--out", str(out), "--config", str(config), "--physio", str(e4),
+                 "--physio-offset=-210"]) == 0  # whole hops: a window centred at 0 s
+    track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
+    assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == [(0.0, 0.001), (0.0, 60.0), (30.0, 90.0),
+                                                                       (60.0, 120.0)]  # was: the first left out
+
+
 def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):
     from datetime import datetime, timedelta, timezone
 
