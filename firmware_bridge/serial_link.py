@@ -350,6 +350,7 @@ class SerialBoardLink(SensorLink):
         self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
         self._garbled_at_last_frame = 0  # the decoder's bad frames and stray bytes when that frame was read
         self._silent = False
+        self._silence_said = False  # a silence was said since the last sample: the next one records it as a gap
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
         """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset, kept while it is
@@ -492,7 +493,7 @@ class SerialBoardLink(SensorLink):
         reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
-        self._restarted = False
+        self._restarted = self._silence_said = False
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
@@ -537,7 +538,7 @@ class SerialBoardLink(SensorLink):
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
         elif fell_behind:
             why.append("board clock fell behind")
-        elif step_s > SILENCE_S:  # a board that stalled and went on counting its frames: its silence, as said
+        elif self._silence_said and step_s > 0:  # a board that stalled and went on counting its frames
             why.append(f"no frame from the board for {step_s:.1f} s")
         if self._unplaced_frames:
             why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "
@@ -588,7 +589,7 @@ class SerialBoardLink(SensorLink):
             heard = f"; {skipped} byte(s) came, in no frame" if skipped else ""
             self.status(sink, "error", f"no frame from the board on {self.port_name} for {SILENCE_S:g} s{heard} "
                         "(is it powered, on this port, at this baud rate?)")
-            self._silent = True
+            self._silent = self._silence_said = True
 
     def end_of_session_gap(self, sink: Sink, reason: str) -> None:
         """The stretch from the last sample to now, when the board is gone for the rest of the session; its reason
