@@ -467,6 +467,7 @@ class SensorSession:
         self._next_line_s = self.physio.window_s  # the live stress figure is printed once a window_s
         self._stopped = threading.Event()
         self._until_s = math.inf  # the session's end, once stopped: no window ending later is judged
+        self._stop_reason = ""  # why the session stopped, where it was cut (the user): its tracks say it
         self._judging = threading.Thread(target=self._judge_windows, name="live-stress", daemon=True)
         self._said: set[str] = set()  # why the physio track could not be read, as said and numbers aside (first_time)
 
@@ -539,9 +540,12 @@ class SensorSession:
         if self.stress is not None:
             self._judging.start()
 
-    def stop(self, duration_s: float | None = None) -> None:
+    def stop(self, duration_s: float | None = None, reason: str = "") -> None:
         """Stop the links, say the readouts not said yet (the last span's where it ended by then: no later sample
-        comes to say it), then judge the windows not judged yet that end by then (and by ``duration_s``)."""
+        comes to say it), then judge the windows not judged yet that end by then (and by ``duration_s``).
+        ``reason``: why the session was cut there (the user's stop), which the sensors' tracks record as the
+        voice's, face's and body's do."""
+        self._stop_reason = reason
         self.threads.stop()
         self._until_s = min(self.clock.now_s(), math.inf if duration_s is None else duration_s)
         if self._saying.is_alive():
@@ -609,6 +613,8 @@ class SensorSession:
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states})
+        if self._stop_reason:
+            track.settings["status"] = self._stop_reason
         batteries = {link.name: link.battery_pct for link in self.links if link.battery_pct is not None}
         if batteries:  # the last level read: a strap that ran low explains a session's missing beats
             track.settings["battery_pct"] = batteries
@@ -626,7 +632,8 @@ class SensorSession:
                      settings={"window_s": self.physio.window_s, "hop_s": self.physio.hop_s, "mode": "live",
                                "baseline": baseline_text(self.stress.model, running=True),  # any model, judged live
                                "live_baseline_s": self.physio.live_baseline_s, "lead_s": LEAD_S,
-                               "judged_after_end_s": SETTLE_S, "supported_labels": labels})
+                               "judged_after_end_s": SETTLE_S, "supported_labels": labels,
+                               **({"status": self._stop_reason} if self._stop_reason else {})})
 
     def _unusable_track(self, duration_s: float, reason: str) -> Track:
         """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
@@ -1120,7 +1127,7 @@ def _end_devices(video: VideoSession | None, sensors: SensorSession | None, dura
         video.stop(reason, stop_s)
         video.join()
     if sensors:
-        sensors.stop(min(math.inf if duration_s is None else duration_s, stop_s))
+        sensors.stop(min(math.inf if duration_s is None else duration_s, stop_s), reason)
 
 
 def _kept_tracks(what: str, build: Callable[[], list[Track]], said: set[str] | None = None,

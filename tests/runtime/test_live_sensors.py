@@ -643,6 +643,8 @@ def test_a_replay_that_gives_no_stream_leaves_the_sensors_recording_until_ctrl_c
                                                        make_links=board_on_the_sessions_clock),
                                   ready=lambda: bool(clocks) and clocks[0].now_s() >= 2.0)
     assert timeline.duration_s >= 1.5  # was: 0.1 s, ended as if the replay had
+    statuses = {t.name: t.settings.get("status") for t in timeline.tracks if t.name.startswith("physio")}
+    assert statuses and set(statuses.values()) == {"stopped by the user"}  # was: said nowhere in the timeline
 
 
 def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors(tmp_path, monkeypatch):
