@@ -1114,7 +1114,8 @@ class MonoDownmix:
 # Under this an audio stream's rate is a damaged header's, not a recording's (telephone audio is 8 kHz); believed,
 # a rate of 1 Hz would turn a 100 KB file into hours of audio at the analysis rate.
 MIN_SOURCE_RATE_HZ = 1000
-RATE_IN_HEADER_ONLY_CODECS = ("pcm_", "adpcm_")  # FFmpeg's names of codecs whose packets carry no sample rate
+# MPEG-TS (.ts, .m2ts) declares rate 0 for a stream that got no packet; elsewhere 0 is a damaged header's
+NO_RATE_UNTIL_PACKETS_FORMATS = ("mpegts",)
 
 
 def stream_problem(stream: av.stream.Stream) -> str:
@@ -1122,10 +1123,9 @@ def stream_problem(stream: av.stream.Stream) -> str:
     if stream.codec_context is None:
         return f"its {stream.type} is in a format this device cannot decode (unsupported codec)"
     rate_hz = stream.codec_context.sample_rate if stream.type == "audio" else None
-    # 0 is no rate declared (MPEG-TS says so of a stream without packets): the frames of most codecs carry their
-    # own, but raw PCM's have none, so only its header can tell it
-    header_only = stream.codec_context.name.startswith(RATE_IN_HEADER_ONLY_CODECS)
-    if rate_hz is not None and (rate_hz or header_only) and rate_hz < MIN_SOURCE_RATE_HZ:
+    # 0 from MPEG-TS is no rate found yet: read, a stream without packets is the empty sound it is
+    no_rate_yet = rate_hz == 0 and stream.container.format.name in NO_RATE_UNTIL_PACKETS_FORMATS
+    if rate_hz is not None and rate_hz < MIN_SOURCE_RATE_HZ and not no_rate_yet:
         return f"its audio declares {rate_hz} samples a second, under {MIN_SOURCE_RATE_HZ}: a damaged header"
     return ""
 

@@ -147,7 +147,7 @@ def test_an_implausible_sample_rate_is_refused_before_it_is_believed(tmp_path):
     assert str(refused.value) == f"{wav}: {problem}"
 
 
-def test_raw_pcm_declaring_no_rate_is_refused_as_a_damaged_header_where_other_codecs_give_theirs(tmp_path):
+def test_audio_declaring_no_rate_outside_mpeg_ts_is_refused_as_a_damaged_header(tmp_path):
     import struct
 
     declared = b"\xb5\x88" + struct.pack(">d", 16000.0)  # Matroska's SamplingFrequency, an 8-byte float
@@ -158,7 +158,7 @@ def test_raw_pcm_declaring_no_rate_is_refused_as_a_damaged_header_where_other_co
         assert content.count(declared) == 1
         mkv.write_bytes(content.replace(declared, b"\xb5\x88" + struct.pack(">d", 0.0)))
         problems[codec] = probe(mkv).audio_problem
-    # was, once 0 was read as no rate: PCM's packets all called corrupt; FLAC's frames carry their rate
+    # was, once any 0 was read as no rate: PCM's packets all called corrupt; FLAC's own header gives its rate
     assert problems == {"pcm_s16le": "its audio declares 0 samples a second, under 1000: a damaged header", "flac": ""}
     assert abs(read_audio(tmp_path / "flac.mkv", 16000).size - 16000) <= 160
 

@@ -252,12 +252,13 @@ def test_a_container_without_streams_is_said_to_lack_every_stream_the_enabled_ar
 @pytest.mark.parametrize(("name", "audio_codec"), [
     ("mute.mkv", "pcm_s16le"),
     ("mute.ts", "aac"),  # MPEG-TS declares no rate for it (0): was refused, 'declares 0 samples a second'
+    ("mute.m2ts", "pcm_bluray"),  # a camcorder's LPCM, its rate in its packets: none to find
 ])
 def test_a_video_whose_sound_stream_holds_nothing_is_analysed_without_the_voice_when_a_video_arm_runs(
         tmp_path, monkeypatch, caplog, name, audio_codec):
     from tests.media_factory import write_media
 
-    video = write_media(tmp_path / name, np.zeros(0, dtype=np.float32), 16000, audio_codec,
+    video = write_media(tmp_path / name, np.zeros(0, dtype=np.float32), 48000, audio_codec,
                         video_codec="mpeg4", video_s=2.0)  # a sound stream without a packet
     calls: list[str] = []
     monkeypatch.setattr(pipeline, "ARMS", [("audio", dict(pipeline.ARMS)["audio"]), ("face", fake_arm("face", calls))])
