@@ -2340,6 +2340,16 @@ def test_beats_in_ms_on_a_time_s_column_are_refused_also_where_the_strap_dropped
         read_recording(path)
 
 
+def test_irregular_beats_in_ms_each_row_giving_the_interval_to_the_next_beat_are_refused(tmp_path):
+    intervals_ms = np.round(np.random.default_rng(1).uniform(400, 1200, 150))  # atrial fibrillation's rhythm
+    times_ms = np.cumsum(intervals_ms)
+    path = tmp_path / "af.csv"
+    path.write_text("time_s,rr_ms\n" + "".join(f"{t:.0f},{v:.0f}\n"
+                                               for t, v in zip(times_ms[:-1], intervals_ms[1:], strict=True)))
+    with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):  # was read: 23,921 windows at quality 0
+        read_recording(path)
+
+
 def test_a_sparse_beat_file_a_beat_every_few_hundred_seconds_is_read_on_its_time_column(tmp_path):
     rng = np.random.default_rng(4)
     times_s = np.sort(rng.uniform(0.0, 3 * 3600.0, 27))  # 27 beats kept over three hours

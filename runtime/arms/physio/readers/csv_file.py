@@ -136,9 +136,10 @@ MIN_STRIDE_STEPS = 10  # ... when it has at least this many steps
 BEAT_STEP_UNIT_FACTORS = (1e3, 1e-3)
 BEAT_STEP_DECADES = 0.5
 MIN_BEAT_STEPS = 5
-# Steps a thousand times their intervals are intervals in ms: each spans its own beat's interval at least (more where
-# beats were dropped), so almost none falls short of it by more than a beat's variation. A sparse beat file (a beat
-# kept every few hundred seconds), whose steps a median alone can put near a thousand intervals, has many such.
+# Steps a thousand times their intervals are intervals in ms: each spans its beat's interval at least (more where
+# beats were dropped), whether a row gives the interval before its beat or after it (the shorter of a row's and the
+# row before's), so almost none falls short by more than a beat's variation. A sparse beat file (a beat kept every
+# few hundred seconds), whose steps a median alone can put near a thousand intervals, has many such.
 BEAT_STEP_SHORT_OF_OWN = 0.7
 BEAT_STEP_SHORT_SHARE = 0.1
 TIME_UNIT_NAMES = {0: "s", -3: "ms", -6: "µs", -9: "ns"}  # a time unit's seconds, as a power of ten -> its name
@@ -372,7 +373,7 @@ def _beats_of_intervals(path: Path, table: CsvTable, column: int, data: np.ndarr
 def _refuse_beat_times_in_another_unit(path: Path, time_name: str, time_scale_s: float, ibi_name: str,
                                       ibi: Channel) -> None:
     """Beats whose time steps (column ``time_name``, read as ``time_scale_s`` seconds a unit) are a thousand times
-    their intervals (column ``ibi_name``), hardly any short of their own beat's, or a thousandth, are refused
+    their intervals (column ``ibi_name``), hardly any short of their beat's, or a thousandth, are refused
     naming both: read as the name says, every window would hold one beat or a thousand (the others' rates are
     refused as no sensor's; an interval has none)."""
     if ibi.times_s.size <= MIN_BEAT_STEPS:
@@ -382,7 +383,7 @@ def _refuse_beat_times_in_another_unit(path: Path, time_name: str, time_scale_s:
     factor = next((f for f in BEAT_STEP_UNIT_FACTORS if abs(decades - math.log10(f)) < BEAT_STEP_DECADES), None)
     if factor is None:
         return
-    short = steps_s < BEAT_STEP_SHORT_OF_OWN * factor * ibi.values[1:]
+    short = steps_s < BEAT_STEP_SHORT_OF_OWN * factor * np.fmin(ibi.values[1:], ibi.values[:-1])
     if factor > 1 and np.mean(short) > BEAT_STEP_SHORT_SHARE:
         return
     named, likely = (TIME_UNIT_NAMES.get(round(math.log10(scale))) for scale in (time_scale_s, time_scale_s / factor))
