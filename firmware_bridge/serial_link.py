@@ -538,7 +538,9 @@ class SerialBoardLink(SensorLink):
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
         elif fell_behind:
             why.append("board clock fell behind")
-        elif self._silence_said and step_s > 0:  # a board that stalled and went on counting its frames
+        elif self._silence_said and step_s > SILENCE_S:  # a board that stalled and went on counting its frames
+            # (a frozen board's clock resumes where it stood: its first sample is near the last, the clock's step
+            # gap follows)
             why.append(f"no frame from the board for {step_s:.1f} s")
         if self._unplaced_frames:
             why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "

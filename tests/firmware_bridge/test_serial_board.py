@@ -514,6 +514,19 @@ def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence
     assert len(recorder.gaps) == 1  # frames a read apart are no silence
 
 
+def test_a_board_frozen_with_its_clock_leaves_one_gap_for_its_clock_not_a_silence_gap_beside_it():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):  # a frame every 250 ms, each read as it comes
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25)
+    for _ in range(70):  # frozen 7 s, its clock too: the silence is said at 5 s
+        time.now += 0.1
+        link.poll(recorder)
+    for i in range(40, 60):  # on from where its clock stood
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i > 40 else 0.0)
+    # was also: a 0.25 s gap 'no frame from the board for 0.2 s', its first sample stamped next to the last
+    assert [g.reason for g in recorder.gaps] == ["board clock fell behind"]
+
+
 def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no_gap():
     time, link, recorder = board(latency_s=0.0)
     for i in range(6):  # a DATA frame every 10 s, its HELLO every 2 s between: heard, never silent
