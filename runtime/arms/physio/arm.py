@@ -199,7 +199,7 @@ def physio_track(
     windows = classify_windows(recording, model, settings, until_s=video_duration_s if live else None)
     end_s = math.inf if video_duration_s is None else video_duration_s
     labels = list(model.labels)
-    track_windows, last_end_s = [], 0.0
+    track_windows = []
     for w in windows:
         centre_s = (w.start_s + w.end_s) / 2 + offset_s
         if not 0.0 <= centre_s < end_s:
@@ -210,11 +210,6 @@ def physio_track(
         # a centre on the video's edge (0, an offset of whole hops) keeps the shortest span a timeline holds
         half_s = max(min((w.end_s - w.start_s) / 2, centre_s, end_s - centre_s), MIN_SHOWN_HALF_S)
         track_windows.append(track_window(w, labels, max(centre_s - half_s, 0.0), min(centre_s + half_s, end_s)))
-        last_end_s = min(w.end_s + offset_s, end_s)
-    if track_windows and track_windows[-1].end_s < round(last_end_s, 6):
-        # the last window still reaches as far as it measured (a recording that ends, or a video that ends, a few
-        # seconds in): cut evenly near the start, it would leave the time after it to no window
-        track_windows[-1].end_s = round(last_end_s, 6)
     if windows and not track_windows:
         raise InputError(
             recording.source,

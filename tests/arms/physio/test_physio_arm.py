@@ -252,16 +252,6 @@ def test_a_physio_window_centred_on_the_videos_start_is_kept_with_the_shortest_s
                                                                        (60.0, 120.0)]  # was: the first left out
 
 
-@pytest.mark.parametrize(("video_s", "offset_s", "spans"), [
-    (60.0, -380.0, [(0.0, 0.001), (0.0, 20.0)]),  # the recording ends 20 s in: was (0, 10), 10-20 s left to none
-    (3.0, -15.0, [(0.0, 3.0)]),  # a video shorter than a hop: was (0, 0.001), fusion read no physio in it
-])
-def test_the_last_physio_window_reaches_as_far_as_it_measured_in_the_video(tmp_path, video_s, offset_s, spans):
-    recording = read_e4(write_e4(tmp_path / "S99", duration_s=400.0))
-    track = physio_track(recording, load_physio_model(), PhysioSettings(), offset_s, video_s)
-    assert [(w.start_s, w.end_s) for w in track.windows] == spans
-
-
 def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):
     from datetime import datetime, timedelta, timezone
 
