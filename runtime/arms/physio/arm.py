@@ -60,8 +60,10 @@ def classify_windows(
     windows = recording_features(recording, settings.window_s, settings.hop_s, end_s=until_s)
     # The model judges each window against the session's own baseline: a few minutes, in several windows.
     reason = ""
-    if recording.duration_s < MIN_BASELINE_S:
-        reason = too_short_reason(recording.duration_s, until_s)
+    # samples read as a live session stopped may lie a moment past its end: they are not in its windows
+    measured_s = recording.duration_s if until_s is None else min(recording.duration_s, until_s)
+    if measured_s < MIN_BASELINE_S:
+        reason = too_short_reason(measured_s, until_s)
     elif len(windows) < MIN_BASELINE_WINDOWS:
         reason = f"too few windows for a session baseline ({len(windows)} < {MIN_BASELINE_WINDOWS})"
     if reason:  # said once here too: in the windows alone, a run with no stress figure at all looked like success
@@ -83,9 +85,8 @@ def too_short_reason(recorded_s: float, until_s: float | None) -> str:
     length, which the samples of sensors that stopped early fall short of (what is measured is where they end)."""
     if until_s is None:
         return f"recording too short for a session baseline ({seconds_below(recorded_s)} s < {MIN_BASELINE_S:g} s)"
-    # samples read as the session stopped may lie a moment past its end: they are not in its windows
-    return (f"recording too short for a session baseline (sensor samples to {seconds_below(min(recorded_s, until_s))}"
-            f" s of the session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
+    return (f"recording too short for a session baseline (sensor samples to {seconds_below(recorded_s)} s of the "
+            f"session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
 
 
 def seconds_below(t_s: float) -> str:

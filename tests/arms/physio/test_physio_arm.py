@@ -584,7 +584,9 @@ def test_a_live_session_outlasting_its_sensors_is_said_to_have_their_samples_to_
     # was: 'recording too short for a session baseline (6.0 s < 300 s)', read as the session's length
     assert {w.reason for w in windows} == {"recording too short for a session baseline (sensor samples to 6.0 s of "
                                            "the session's 25.0 s, under 300 s)"}
-    windows = classify_windows(recording, load_physio_model(), PhysioSettings(), until_s=5.5)
-    # samples read as the session stopped, a moment past its end: was 'sensor samples to 5.7 s of the session's 5.5 s'
-    assert {w.reason for w in windows} == {"recording too short for a session baseline (sensor samples to 5.5 s of "
-                                           "the session's 5.5 s, under 300 s)"}
+    times_s = np.arange(1202) / 4  # samples to 300.25 s, read as a 299.9 s session stopped: a moment past its end
+    recording = Recording("serial-board", {"eda": Channel("eda", "uS", times_s, 2.0 + 0.01 * (times_s % 3), 4.0)})
+    windows = classify_windows(recording, load_physio_model(), PhysioSettings(), until_s=299.9)
+    # was: judged against a baseline of 300.25 s, samples the session's windows do not hold
+    assert {w.reason for w in windows} == {"recording too short for a session baseline (sensor samples to 299.9 s of "
+                                           "the session's 299.9 s, under 300 s)"}
