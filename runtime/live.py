@@ -1121,8 +1121,8 @@ def _replay_ends_session(inputs: LiveInputs, duration_s: float | None) -> bool:
 
 def _end_devices(video: VideoSession | None, sensors: SensorSession | None, duration_s: float | None = None,
                  reason: str = "", stop_s: float = math.inf) -> None:
-    """The camera's and the sensors' threads ended; ``reason``: why the camera stopped; ``stop_s``: where a stop
-    came, where they end."""
+    """The camera's and the sensors' threads ended; ``reason``: why they stopped (the user's stop), which their
+    tracks record; ``stop_s``: where a stop came, where they end."""
     if video:
         video.stop(reason, stop_s)
         video.join()

@@ -523,7 +523,8 @@ def test_a_board_frozen_with_its_clock_leaves_one_gap_for_its_clock_not_a_silenc
         link.poll(recorder)
     for i in range(40, 60):  # on from where its clock stood
         send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i > 40 else 0.0)
-    # was also: a 0.25 s gap 'no frame from the board for 0.2 s', its first sample stamped next to the last
+    # not also a silence's gap: its first sample is stamped next to the last (a rule that read the silence alone gave
+    # a 0.25 s 'no frame from the board for 0.2 s')
     assert [g.reason for g in recorder.gaps] == ["board clock fell behind"]
 
 
@@ -534,7 +535,7 @@ def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no
         for k in range(1, 5):
             send(link, time, recorder, encode_frame(TYPE_HELLO, 5 * i + k, 10_000 * i + 2000 * k, b"slow-board"),
                  after_s=2.0)
-    assert len(recorder.series("eda")[0]) == 6 and recorder.gaps == []  # was: a gap every 10 s, 'no frame ... for 10 s'
+    assert len(recorder.series("eda")[0]) == 6 and recorder.gaps == []  # heard: no silence, no gap
 
 
 def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):

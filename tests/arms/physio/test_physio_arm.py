@@ -249,7 +249,7 @@ def test_a_physio_window_centred_on_the_videos_start_is_kept_with_the_shortest_s
                  "--physio-offset=-210"]) == 0  # whole hops: a window centred at 0 s
     track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
     assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == [(0.0, 0.001), (0.0, 60.0), (30.0, 90.0),
-                                                                       (60.0, 120.0)]  # was: the first left out
+                                                                       (60.0, 120.0)]  # kept, not cut to nothing
 
 
 def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):

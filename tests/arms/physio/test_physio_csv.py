@@ -2333,7 +2333,7 @@ def test_beats_on_a_time_column_in_another_unit_than_its_name_are_refused_naming
 @pytest.mark.parametrize("dropped_every", [4, 2], ids=["a-quarter", "half"])
 def test_beats_in_ms_on_a_time_s_column_are_refused_also_where_the_strap_dropped_beats(tmp_path, dropped_every):
     intervals_s = 0.8 + 0.02 * (np.arange(600) % 3)
-    kept = np.arange(600) % dropped_every != 0  # half: every step spans two intervals (was read, 45 h of beats)
+    kept = np.arange(600) % dropped_every != 0  # half: every step spans two intervals (read as s: 45 h)
     path = tmp_path / "strap.csv"
     path.write_text(_beats(np.cumsum(intervals_s)[kept], intervals_s[kept], "time_s", 1000.0))
     with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):
@@ -2346,7 +2346,7 @@ def test_irregular_beats_in_ms_each_row_giving_the_interval_to_the_next_beat_are
     path = tmp_path / "af.csv"
     path.write_text("time_s,rr_ms\n" + "".join(f"{t:.0f},{v:.0f}\n"
                                                for t, v in zip(times_ms[:-1], intervals_ms[1:], strict=True)))
-    with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):  # was read: 23,921 windows at quality 0
+    with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):  # read as s: 23,921 windows at quality 0
         read_recording(path)
 
 
