@@ -223,33 +223,23 @@ def test_a_recording_that_starts_before_the_video_is_clipped_to_it(tmp_path):
     assert len(windows) == 4  # centres at 10, 40, 70, 100 s on the video clock
 
 
-def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp_path):
-    e4, media, _ = _physio_beside_a_two_minute_audio(tmp_path)
-    config = tmp_path / "physio-only.toml"
-    config.write_text("[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n"
-                      "[physio]\nwindow_s = 60.0\nhop_s = 30.0\n")
-    out = tmp_path / "out"
-    assert main(["analyze", str(media), "--out", str(out), "--config", str(config), "--physio", str(e4),
-                 "--physio-offset=-200"]) == 0
-    track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
-    assert track["settings"]["physio_offset_s"] == -200.0
-    assert track["settings"]["sync"] == "given: recording starts at -200.000 s on the video clock"
+@pytest.mark.parametrize(("offset_s", "spans"), [
     # its 200th second at the start: 60 s windows centred at 10, 40, 70 and 100 s, cut evenly about their centres
-    assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == [(0.0, 20.0), (10.0, 70.0), (40.0, 100.0),
-                                                                       (80.0, 120.0)]  # was: (0, 40), (70, 120)
-
-
-def test_a_physio_window_centred_on_the_videos_start_is_kept_with_the_shortest_span(tmp_path):
+    (-200, [(0.0, 20.0), (10.0, 70.0), (40.0, 100.0), (80.0, 120.0)]),  # was: (0, 40) ... (70, 120)
+    (-210, [(0.0, 0.001), (0.0, 60.0), (30.0, 90.0), (60.0, 120.0)]),  # whole hops: one centred at 0 s, kept
+])
+def test_the_command_line_offset_reaches_the_track_negative_numbers_included(tmp_path, offset_s, spans):
     e4, media, _ = _physio_beside_a_two_minute_audio(tmp_path)
     config = tmp_path / "physio-only.toml"
     config.write_text("[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n"
                       "[physio]\nwindow_s = 60.0\nhop_s = 30.0\n")
     out = tmp_path / "out"
     assert main(["analyze", str(media), "--out", str(out), "--config", str(config), "--physio", str(e4),
-                 "--physio-offset=-210"]) == 0  # whole hops: a window centred at 0 s
+                 f"--physio-offset={offset_s}"]) == 0
     track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
-    assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == [(0.0, 0.001), (0.0, 60.0), (30.0, 90.0),
-                                                                       (60.0, 120.0)]  # kept, not cut to nothing
+    assert track["settings"]["physio_offset_s"] == offset_s
+    assert track["settings"]["sync"] == f"given: recording starts at {offset_s:.3f} s on the video clock"
+    assert [(w["start_s"], w["end_s"]) for w in track["windows"]] == spans
 
 
 def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_video(tmp_path):
