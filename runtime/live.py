@@ -612,9 +612,7 @@ class SensorSession:
                 if first_time(self._said, reason if at_end else numbers_aside, reason, numbers_aside):
                     self._say(f"physio: {reason}")
                 track = self._unusable_track(duration_s, reason)
-        track.settings.update({"mode": "live", "links": states})
-        if self._stop_reason:
-            track.settings["status"] = self._stop_reason
+        track.settings.update({"mode": "live", "links": states, **self._stopped_settings()})
         batteries = {link.name: link.battery_pct for link in self.links if link.battery_pct is not None}
         if batteries:  # the last level read: a strap that ran low explains a session's missing beats
             track.settings["battery_pct"] = batteries
@@ -633,7 +631,11 @@ class SensorSession:
                                "baseline": baseline_text(self.stress.model, running=True),  # any model, judged live
                                "live_baseline_s": self.physio.live_baseline_s, "lead_s": LEAD_S,
                                "judged_after_end_s": SETTLE_S, "supported_labels": labels,
-                               **({"status": self._stop_reason} if self._stop_reason else {})})
+                               **self._stopped_settings()})
+
+    def _stopped_settings(self) -> dict[str, str]:
+        """What the sensors' tracks record of a session cut by a stop (``status``, as the voice's); nothing else."""
+        return {"status": self._stop_reason} if self._stop_reason else {}
 
     def _unusable_track(self, duration_s: float, reason: str) -> Track:
         """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
