@@ -143,6 +143,7 @@ def test_a_ble_strap_that_never_connects_leaves_quality_zero_with_the_reason(tmp
     physio = timeline.track("physio")
     assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
     assert physio.windows[0].reason == "no samples from ble-hr"
+    assert lines.count("physio: no samples from ble-hr") == 1  # was: in the track alone
     # said once, not at each of its attempts 0.2 s apart (was: each of these at every one)
     assert [sum(f"ble-hr {state} (" in line for line in lines) for state in ("connecting", "error", "retrying")] == [
         1, 1, 1]
@@ -164,6 +165,7 @@ def test_a_ble_strap_s_heart_rate_reaches_the_session_s_track_and_its_readout(tm
     assert "at 1.0 s: sensors heart 72 bpm (last 1 s)" in lines
     assert any("ble-hr connected (heart rate notifications on; battery 80 %)" in line for line in lines)
     assert physio.settings["battery_pct"] == {"ble-hr": 80}
+    assert "video" not in physio.settings["windows"]  # a sensors-only session (was: 'cut to the video')
 
 
 class _Metronome(SensorLink):
@@ -206,11 +208,13 @@ def test_a_board_that_sends_too_little_for_any_channel_still_leaves_the_timeline
             link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 2.0)])))
         return [link]
 
+    lines = []
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                        duration_s=1.0, on_line=lambda _line: None, make_links=links)
+                        duration_s=1.0, on_line=lines.append, make_links=links)
     physio = timeline.track("physio")
     assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
     assert physio.windows[0].reason == "too few samples from serial-board"
+    assert "physio: too few samples from serial-board" in lines
     assert (tmp_path / "out" / "timeline.json").exists()
 
 

@@ -39,7 +39,7 @@ from runtime.arms.physio.stress import (
 from runtime.errors import InputError
 from runtime.files import check_output_file, write_atomically
 from runtime.models import Model
-from runtime.track import CANONICAL_LABELS, Track, Window, csv_number
+from runtime.track import CANONICAL_LABELS, Track, Window, csv_number, window_grid
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
@@ -182,6 +182,25 @@ def utc_text(unix_s: float) -> str:
 MIN_SHOWN_HALF_S = 0.001
 
 
+# What a track's windows stand for, in its settings.
+WINDOWS_IN_VIDEO = ("each window's centre lies in the video; its span is cut to the video evenly about its centre, its "
+                    "measurements cover the full window_s")
+WINDOWS_IN_SESSION = "the session's own windows on its clock, as measured (the last may be shorter, ending with it)"
+
+
+def shown_span(start_s: float, end_s: float, offset_s: float, video_end_s: float) -> tuple[float, float] | None:
+    """Where a window of the recording's clock over [start_s, end_s) is shown on the video clock: cut to the video
+    evenly about its centre; None for a window whose centre lies outside the video (it belongs to the video when its
+    centre does). Fusion and the reading place a window by its centre: cut at one end only, it stood for time up to a
+    hop from its own. A centre on the video's edge (0, an offset of whole hops) keeps the shortest span a timeline
+    holds."""
+    centre_s = (start_s + end_s) / 2 + offset_s
+    if not 0.0 <= centre_s < video_end_s:
+        return None
+    half_s = max(min((end_s - start_s) / 2, centre_s, video_end_s - centre_s), MIN_SHOWN_HALF_S)
+    return max(centre_s - half_s, 0.0), min(centre_s + half_s, video_end_s)
+
+
 def physio_track(
     recording: Recording,
     model: Model,
@@ -197,27 +216,23 @@ def physio_track(
     past). ``live``: the recording is the
     session's own (offset 0), and its windows run to the session's end, at quality 0 where no sensor delivered.
     """
-    windows = classify_windows(recording, model, settings, until_s=video_duration_s if live else None)
+    until_s = video_duration_s if live else None
     end_s = math.inf if video_duration_s is None else video_duration_s
-    labels = list(model.labels)
-    track_windows = []
-    for w in windows:
-        centre_s = (w.start_s + w.end_s) / 2 + offset_s
-        if not 0.0 <= centre_s < end_s:
-            continue  # a window belongs to the video when its centre does
-        # Shown within the video, cut evenly about its centre: fusion and the reading place a window by its centre
-        # (cut at one end only, it stood for time up to a hop from its own). The measurements still cover the whole
-        # window_s (said in the settings).
-        # a centre on the video's edge (0, an offset of whole hops) keeps the shortest span a timeline holds
-        half_s = max(min((w.end_s - w.start_s) / 2, centre_s, end_s - centre_s), MIN_SHOWN_HALF_S)
-        track_windows.append(track_window(w, labels, max(centre_s - half_s, 0.0), min(centre_s + half_s, end_s)))
-    if windows and not track_windows:
+    grid = window_grid(recording.end_s if until_s is None else until_s, settings.window_s, settings.hop_s)
+    if grid and not any(shown_span(a, b, offset_s, end_s) for a, b in grid):  # before the features' minutes of work
         raise InputError(
             recording.source,
             f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
             f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video 0.0..{end_s:.1f} s, and no "
-            f"{settings.window_s:g} s window has its centre in the video",
+            f"{settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else ""),
         )
+    windows = classify_windows(recording, model, settings, until_s=until_s)
+    labels = list(model.labels)
+    track_windows = []
+    for w in windows:
+        span = shown_span(w.start_s, w.end_s, offset_s, end_s)
+        if span is not None:
+            track_windows.append(track_window(w, labels, *span))
     return Track(
         name="physio",
         labels=labels,
@@ -228,8 +243,7 @@ def physio_track(
             "window_s": settings.window_s,
             "hop_s": settings.hop_s,
             "baseline": baseline_text(model),
-            "windows": "each window's centre lies in the video; its span is cut to the video evenly about its "
-            "centre, its measurements cover the full window_s",
+            "windows": WINDOWS_IN_SESSION if live else WINDOWS_IN_VIDEO,
             "physio_input": recording.source,
             "physio_offset_s": offset_s,
             "sync": sync,

@@ -259,9 +259,15 @@ def test_the_command_line_utc_offset_reads_a_phone_apps_local_times_beside_the_v
     assert track["windows"] and track["windows"][-1]["end_s"] <= 120.0
 
 
-def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path):
+def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_an_empty_track(tmp_path,
+                                                                                                 monkeypatch):
+    def no_feature_work(*_args, **_kwargs):
+        raise AssertionError("the windows' features were computed for a recording refused by its place alone")
+
+    monkeypatch.setattr("runtime.arms.physio.arm.classify_windows", no_feature_work)  # was: refused after them
     e4, media, settings = _physio_beside_a_two_minute_audio(tmp_path)
-    with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s"):
+    with pytest.raises(InputError, match=r"covers -386\.0\.\.14\.0 s on the video clock, the video 0\.0\.\.120\.0 s, "
+                                         r"and no 60 s window .* \(given: recording starts at -386\.000 s"):
         analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -386.0})
     assert not (tmp_path / "out" / "timeline.json").exists()
 
