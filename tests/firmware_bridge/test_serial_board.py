@@ -336,6 +336,9 @@ def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():
     assert gap.reason == "board restarted"
     assert (gap.start_s, gap.end_s) == pytest.approx((times[3], times[4]))
     assert any("board clock restarted" in s.detail for s in recorder.statuses)
+    # samples again: the link's state is no longer the restart's error (was, to the session's end)
+    assert (recorder.statuses[-1].state, recorder.statuses[-1].detail) == (
+        "connected", "samples again after the board restarted")
     link.close()
 
 
