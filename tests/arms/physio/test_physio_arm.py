@@ -90,6 +90,9 @@ def test_default_windows_are_the_shipped_models_and_others_are_warned_about(capl
     [record] = caplog.records
     assert "60 s windows every 5 s" in record.getMessage()
     assert f"trained on {model.card.extra['window_s']:g} s every 5 s" in record.getMessage()
+    caplog.clear()  # the hop alone changes what the context and baseline, counted in windows, span
+    assert warn_if_not_as_trained(model, PhysioSettings(hop_s=10.0))
+    assert "windows every 10 s" in caplog.records[0].getMessage()
 
 
 def test_classify_reads_the_windows_a_model_was_trained_on_unless_told(tmp_path, stress_predict):
@@ -136,7 +139,7 @@ def test_classify_windows_run_from_the_earliest_channel_start(tmp_path):
     for before, after in zip(aligned, early[1:], strict=True):
         assert float(after["start_s"]) == float(before["start_s"]) + 5.0
         assert after["temp_c"] == before["temp_c"] and after["temp_c"]
-    assert read_e4(tmp_path / "eda-early").start_unix_s == pytest.approx(START_UNIX_S - 5.0)
+    assert read_e4(tmp_path / "eda-early").start_unix_s == pytest.approx(START_UNIX_S - 5.0, abs=1e-3)
 
 
 def test_classify_of_a_missing_recording_exits_2_without_output(tmp_path, capsys):
@@ -199,6 +202,10 @@ def test_analyze_with_physio_adds_a_stress_track_shifted_by_the_offset(tmp_path)
     assert track.windows[0].start_s == 100.0  # the recording starts 100 s into the video
     assert all(0.0 <= w.start_s < w.end_s <= 300.0 for w in track.windows)  # nothing beyond the video
     assert track.windows[-1].end_s == 300.0
+    # the track's "stress" column holds the window's stress probability, as classify gives it
+    first = classify_windows(read_e4(e4), load_physio_model(), PhysioSettings(hop_s=30.0))[0]
+    assert first.stress is not None and first.stress != 0.5
+    assert track.windows[0].probs[track.labels.index("stress")] == pytest.approx(first.stress)
     stored = json.loads((tmp_path / "out" / "timeline.json").read_text())
     assert [t["name"] for t in stored["tracks"]] == ["physio"]
 

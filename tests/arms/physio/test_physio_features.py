@@ -201,6 +201,40 @@ def test_a_channel_sampled_too_slowly_for_its_processing_is_an_input_error_namin
         process_recording(recording)
 
 
+def test_beats_that_cover_a_window_but_are_all_cleaned_away_leave_it_at_quality_zero():
+    beats_s = np.arange(1.8, 300.0, 1.8)  # 33 bpm: delivered, so the heart is followed, but outside 0.33-1.5 s
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 1.8))
+    window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 100.0, 130.0)
+    assert math.isnan(window.measurements["hr_bpm"])
+    assert (window.quality, window.reason) == (0.0, "no usable heartbeats or EDA in this window")
+
+
+def test_beats_missing_for_a_few_seconds_lower_the_heart_coverage_by_them():
+    beats_s = np.concatenate([np.arange(0.8, 110.0, 0.8), np.arange(116.2, 300.0, 0.8)])  # 6.2 s without a beat
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 0.8))
+    signals = process_recording(Recording("strap.csv", {"ibi": ibi}))
+    holed, whole = window_features(signals, 100.0, 130.0), window_features(signals, 200.0, 230.0)
+    assert whole.reason == "EDA missing" and holed.quality < whole.quality == 0.5
+    assert "heart missing over" in holed.reason
+
+
+def test_a_few_seconds_missing_from_a_signal_s_stamps_are_not_processed_across():
+    eda = 2.0 + 0.1 * np.sin(np.arange(4 * 300) / 20.0)
+    times_s = np.arange(eda.size) / 4.0
+    kept = (times_s < 40.0) | (times_s >= 42.0)  # 2 s, 8 samples, missing from the stamps: no NaN marks them
+    channel = Channel("eda", "uS", times_s[kept], eda[kept], rate_hz=4.0, gaps=[(40.0, 42.0)])
+    window = window_features(process_recording(Recording("board", {"eda": channel})), 30.0, 60.0)
+    assert window.reason == "heart missing; EDA missing over 7 % of the window"
+    assert window.quality == pytest.approx((1 - 2 / 30) / 2, abs=1e-4)
+
+
+def test_channel_statistics_need_three_samples_in_the_window():
+    hr = uniform("hr", 70.0 + np.arange(60) % 3, 1.0)  # 1 Hz
+    signals = process_recording(Recording("sim", {"hr": hr}))
+    assert math.isnan(window_features(signals, 10.0, 12.0).measurements["hr_sd_bpm"])  # two samples
+    assert window_features(signals, 10.0, 13.0).measurements["hr_sd_bpm"] > 0  # three
+
+
 def test_beat_intervals_that_stop_for_minutes_count_as_missing_heart_signal(caplog):
     beats_s = np.concatenate([np.arange(1.0, 200.0, 0.8), np.arange(400.0, 600.0, 0.8)])  # none at 200-400 s
     ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 0.8))

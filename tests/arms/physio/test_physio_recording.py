@@ -13,7 +13,7 @@ import pytest
 from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.readers.csv_file import read_csv
 from runtime.arms.physio.readers.e4 import read_e4
-from runtime.arms.physio.recording import Channel, Recording
+from runtime.arms.physio.recording import Channel, Recording, plausible_readings
 from runtime.cli import main
 from runtime.errors import InputError
 from tests.physio_factory import START_UNIX_S, write_e4, write_timestamped_csv, zip_e4
@@ -222,3 +222,10 @@ def test_an_accelerometer_axis_reading_no_body_gives_is_said_by_acc_range_as_it_
     # was: left out without a word (the note looked the axis up in the range table, which names acc alone)
     assert caplog.messages == ["board: 1 acceleration reading(s) outside -16..16 g (e.g. 3e+38) are no body's; read "
                                "without them"]
+
+
+@pytest.mark.parametrize(("name", "low", "high"), [("eda", 0.0, 100.0), ("temp", 0.0, 60.0), ("hr", 20.0, 300.0),
+                                                   ("acc_x", -16.0, 16.0)])
+def test_the_plausible_ranges_hold_their_limits_and_nothing_beyond(name, low, high):
+    values = np.array([low, high, np.nextafter(low, -np.inf), np.nextafter(high, np.inf), np.nan, np.inf])
+    assert plausible_readings(name, values).tolist() == [True, True, False, False, False, False]
