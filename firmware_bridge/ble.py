@@ -350,8 +350,14 @@ class BleNotifyLink(SensorLink):
         self._last_notify_s = self.clock.now_s()
         if self._retrying:
             self._say_back(t_s, sink)
-        # A dropout ends where this notification's data starts: at its oldest beat, not inside the dropout.
-        self._close_gap(min((e.t_s for e in events if isinstance(e, Sample)), default=t_s), sink)
+        # A dropout ends where this notification's data starts, on each channel: the beats at the oldest one, not
+        # inside the dropout; the heart rate at this reading (at the oldest beat, a strap's lagging beats had ended
+        # its gap before the dropout: no gap at all)
+        first_s: dict[str, float] = {}
+        for event in events:
+            if isinstance(event, Sample):
+                first_s[event.channel] = min(event.t_s, first_s.get(event.channel, event.t_s))
+        self._close_gap(t_s, sink, first_s=first_s)
         for event in events:
             sink(event)
         self._last_sample_s = t_s
@@ -378,10 +384,14 @@ class BleNotifyLink(SensorLink):
         battery = "" if self.battery_pct is None else f"; battery {self.battery_pct} %"
         return f"{self.what} notifications on{battery}"
 
-    def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach") -> None:
+    def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach",
+                   first_s: dict[str, float] | None = None) -> None:
+        """The open dropout's gap on each channel, to ``end_s`` or, where given, to the channel's first sample
+        after it (``first_s``)."""
         if self._gap_open_s is not None:
             for channel in self.channels:
-                sink(Gap(channel, self._gap_open_s, max(end_s, self._gap_open_s), reason, self.name))
+                channel_end_s = (first_s or {}).get(channel, end_s)
+                sink(Gap(channel, self._gap_open_s, max(channel_end_s, self._gap_open_s), reason, self.name))
             self._gap_open_s = None
 
     def _report_format_errors(self, sink: Sink) -> None:

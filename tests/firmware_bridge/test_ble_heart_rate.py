@@ -1014,3 +1014,104 @@ def test_after_a_dropout_too_short_to_leave_the_chain_2_s_behind_the_beats_start
     assert beats_s == pytest.approx(hr_s)
     (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
     assert (gap.start_s, gap.end_s) == pytest.approx((beats_s[2], beats_s[3]))  # the whole dropout (was: 1 s of it)
+
+
+# --- beats and gaps across a dropout, the silence watch, refusals said ------------------------------------
+
+
+def with_rr(bpm: int, *rr_s: float, flags: int = 0x16) -> bytes:
+    """A Heart Rate Measurement with skin contact (unless ``flags`` says otherwise) and RR intervals ``rr_s``."""
+    return bytes([flags | 0x10, bpm]) + b"".join(round(s * 1024).to_bytes(2, "little") for s in rr_s)
+
+
+def lagging_beats_then_a_dropout(contact_at_1s: bool) -> tuple[SimulatedPeripheral, Recorder]:
+    """A strap at 63 bpm whose beats fall further behind each notification (0.95 s RR a second: the last at 9.5 s,
+    stamped 9.9 s), after a reading at 1 s with or without skin contact; it drops out, and is back at 12 s with five
+    0.7 s beats laid back from its stamp: the oldest (9.1 s) before the last beat delivered, the next (9.8 s) after
+    it but before its stamp."""
+    time = FakeTime()
+    first = with_rr(63, 0.95) if contact_at_1s else bytes([0x14, 70])
+    script = [(1.0, first)] + [(float(i), with_rr(63, 0.95)) for i in range(2, 11)] + [(12.0, with_rr(86, *[0.7] * 5))]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=len(script) - 1)
+    recorder = run_link(peripheral, time, stop_after_hr=len(script) - (not contact_at_1s), backoff_s=(0.5,))
+    return peripheral, recorder
+
+
+def test_beats_after_a_dropout_never_go_back_though_a_no_contact_reading_came_early_in_the_session():
+    # the no-contact reading at 1 s leaves a floor for later beats: the dropout's floor is the later of it and the
+    # last beat, never the earlier
+    peripheral, recorder = lagging_beats_then_a_dropout(contact_at_1s=False)
+    assert peripheral.connects == 2
+    beats_s = recorder.series("ibi")[0]
+    assert np.all(np.diff(beats_s) > 0)  # was: 9.1 s delivered after 9.5 s
+    assert beats_s[9:].tolist() == pytest.approx([9.8, 10.5, 11.2, 11.9], abs=2e-3)
+
+
+def test_a_dropouts_gap_never_ends_before_it_starts_when_the_beats_after_it_reach_back_before_the_last_reading():
+    # the gap opens at the last reading's stamp (9.9 s) and closes at the oldest beat after it (9.8 s): the beats
+    # lag their notifications, so that beat is earlier than the stamp it follows
+    peripheral, recorder = lagging_beats_then_a_dropout(contact_at_1s=True)
+    assert peripheral.connects == 2
+    gaps = [g for g in recorder.gaps if "out of reach" in g.reason]
+    assert {g.channel for g in gaps} == {"hr", "ibi"}
+    assert [g.start_s for g in gaps] == pytest.approx([9.9, 9.9])
+    assert all(g.end_s >= g.start_s for g in gaps)
+    # the heart rate's gap runs to its next reading, the beats' to the oldest beat after the dropout (both had ended
+    # at the oldest beat: the heart rate's 2 s without a reading was no gap)
+    ends_s = {g.channel: g.end_s for g in gaps}
+    assert ends_s["hr"] == pytest.approx(recorder.series("hr")[0][-1]) and ends_s["hr"] > 11.0
+    assert ends_s["ibi"] == pytest.approx(9.9)
+
+
+def test_a_strap_connected_but_silent_is_counted_gone_at_its_silence_timeout_not_later():
+    time = FakeTime()
+    timeout_s = BleHeartRateLink.default_silence_timeout_s
+    script = [(float(i), bytes([0x00, 70])) for i in (1, 2, 3, 30, 31, 32)]  # taken off at 3 s, still connected
+    peripheral = SimulatedPeripheral(script, now=time)
+    recorder = run_link(peripheral, time, stop_after_hr=6)
+    (gone_s,) = [s.t_s for s in recorder.statuses if s.state == "disconnected"]
+    # the watch looks every 0.5 s (a quarter of the timeout at most): it finds the silence by its next look
+    assert timeout_s < gone_s - 3.0 <= timeout_s + 0.5  # was: twice the timeout
+
+
+def test_a_late_reading_carrying_two_beats_keeps_them_on_the_chain_each_its_interval_after_the_one_before():
+    # 50 bpm (RR 1.2 s); radio retries hold back the reading that carries the next two beats until 4.4 s: their
+    # chain from the beat at 1 s ends at 3.4 s, under BEAT_CHAIN_MAX_LAG_S before the stamp, so they stay on it
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+    for at_s, payload in [(1.0, with_rr(50, 1.2)), (4.4, with_rr(50, 1.2, 1.2))]:
+        time.now = at_s
+        link.on_notification(payload, recorder)
+    beats_s, rr_s = recorder.series("ibi")
+    assert np.diff(beats_s) == pytest.approx(rr_s[1:])  # was: 2.2 s after the beat before, labelled 1.2 s
+    assert beats_s.tolist() == pytest.approx([1.0, 2.2, 3.4], abs=1e-3)
+
+
+def test_before_a_sensors_first_reading_its_gap_starts_at_the_first_failed_attempt_not_the_last():
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 70])) for i in range(1, 4)]
+    peripheral = SimulatedPeripheral(script, now=time, fail_connects=3)
+    recorder = run_link(peripheral, time, stop_after_hr=3)  # back-off 0.5 and 1 s: attempts at 0, 0.5 and 1.5 s
+    assert peripheral.connects == 4
+    first_attempt_s = recorder.statuses[0].t_s
+    (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
+    assert gap.start_s == pytest.approx(first_attempt_s - 0.1)  # the attempt's stamp (was: 1.4 s, the third's)
+    assert gap.end_s == pytest.approx(recorder.series("hr")[0][0])
+
+
+def test_a_second_malformed_notification_is_said_in_a_count_at_the_connections_end():
+    # the first is said in its own line; later ones only in a count, once a connection, so that it is not lost
+    time = FakeTime()
+    good, malformed = bytes([0x00, 0x48]), bytes([0x01, 0x48])  # the second: half a uint16 heart rate
+    script = [(1.0, good), (2.0, malformed), (3.0, malformed), (4.0, good), (5.0, good)]
+    recorder = run_link(SimulatedPeripheral(script, now=time), time, stop_after_hr=3)
+    said = [s.detail for s in recorder.statuses if s.state == "error"]
+    assert len(said) == 2 and said[0].startswith("malformed heart rate notification 0148")
+    assert said[1] == "2 malformed heart rate notifications so far"  # was: not said
+
+
+def test_a_negative_latency_is_refused():
+    # a reading stamped after it arrived: the latency's sign got lost on the way
+    with pytest.raises(ValueError, match="latency_s"):
+        BleHeartRateLink(SimulatedPeripheral([]), SessionClock(), latency_s=-0.05)

@@ -132,3 +132,12 @@ def test_a_recording_since_a_time_holds_only_what_was_stamped_from_then_on_acc_i
         np.testing.assert_array_equal(tail.channels[name].values, whole.channels[name].values[kept])
         assert tail.channels[name].rate_hz == pytest.approx(whole.channels[name].rate_hz)
         assert tail.channels[name].gaps == [(95.0, 100.0)]  # the gap long before is not carried
+
+
+def test_a_recording_since_a_moment_inside_a_dropout_keeps_its_gap():
+    # a live window is cut this way: one starting inside a dropout would otherwise read its hole as no hole at all
+    recorder = Recorder()
+    samples(recorder, "eda", [t for t in np.arange(0, 30, 0.25) if not 10 <= t < 20], 2.0, "serial-board")
+    recorder(Gap("*", 9.75, 20.0, "3 frame(s) lost or corrupt", "serial-board"))
+    recorder(Gap("*", 2.0, 3.0, "frames lost", "serial-board"))  # ended before the window: not carried
+    assert recorder.to_recording("live", since_s=15.0).channels["eda"].gaps == [(9.75, 20.0)]
