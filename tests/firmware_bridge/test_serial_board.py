@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import struct
+import threading
 
 import numpy as np
 import pytest
@@ -143,8 +144,6 @@ def test_a_stream_of_corrupt_frames_is_counted_in_a_status_line_at_most_every_te
 
 
 def test_lines_of_the_same_kinds_of_drop_come_ever_less_often_and_the_session_end_gives_the_last_counts():
-    import threading
-
     time, link, recorder = _board_failing_every_checksum(200)
     reports = [s for s in recorder.statuses if "dropped so far" in s.detail]
     assert [round(s.t_s - reports[0].t_s) for s in reports] == [0, 10, 30, 70, 150]  # was one every 10 s: 20
@@ -459,8 +458,6 @@ def test_a_board_whose_counter_is_stuck_is_said_once_in_a_while_not_once_a_frame
 
 @pytest.mark.parametrize("quiet_s, gap_expected", [(11.0, True), (1.0, False)], ids=["silent", "speaking"])
 def test_a_board_silent_until_the_stop_leaves_that_stretch_as_a_gap(quiet_s, gap_expected):
-    import threading
-
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(4)))
     last_s = recorder.series("eda")[0][-1]
@@ -483,8 +480,6 @@ def _corrupt(frame: bytes) -> bytes:
 
 @pytest.mark.parametrize("garbled", ["bad-checksums", "noise"])
 def test_a_board_sending_nothing_whole_until_the_stop_leaves_that_stretch_as_a_gap(garbled):
-    import threading
-
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(8)))
     last_s = recorder.series("eda")[0][-1]
@@ -497,6 +492,21 @@ def test_a_board_sending_nothing_whole_until_the_stop_leaves_that_stretch_as_a_g
     assert gap.start_s == pytest.approx(last_s) and gap.end_s == pytest.approx(last_s + 12 * 0.25, abs=0.3)
     assert gap.reason.startswith("frames corrupt after the last whole one")
     assert gap.reason.endswith("until the session stopped")
+
+
+def test_one_corrupt_frame_early_in_a_session_leaves_no_gap_at_the_stop_when_whole_frames_came_after_it():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, data_frame(1, 250), data_frame(2, 500), _corrupt(data_frame(3, 750)), after_s=0.5)
+    for i in range(4, 40):  # whole frames to the stop
+        send(link, time, recorder, data_frame(i, 250 * i))
+    time.now += 0.2
+    stop = threading.Event()
+    stop.set()
+    link.run_until_stopped(recorder, stop)  # the session stops
+    # the corrupt frame's own gap only: it lies before the last whole frame, so the stretch to the stop is none
+    (gap,) = recorder.gaps
+    assert gap.reason == "1 frame(s) lost or corrupt" and (gap.start_s, gap.end_s) == pytest.approx((0.5, 0.75))
+    link.close()
 
 
 def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence_as_a_gap():
@@ -542,7 +552,6 @@ def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no
 
 
 def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):
-    import threading
     import time as wall
 
     from firmware_bridge.runner import LinkThreads

@@ -34,6 +34,39 @@ def test_a_frame_behind_in_seq_whose_board_time_does_not_fit_is_still_a_restart(
     link.close()
 
 
+@pytest.mark.parametrize("held_back", [4, 64])  # REORDER_WINDOW_FRAMES is 64
+def test_a_frame_held_back_four_frames_or_more_by_a_bridge_is_late_not_a_restart(held_back):
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *[data_frame(seq, 250 * seq) for seq in range(1, 6)], after_s=1.25)
+    # the bridge holds 6 back while ``held_back`` later frames pass it (each read as its newest frame is taken)
+    later = range(7, 7 + held_back)
+    send(link, time, recorder, *[data_frame(seq, 250 * seq) for seq in later], after_s=0.25 * (held_back + 1))
+    send(link, time, recorder, data_frame(6, 1500), data_frame(later[-1] + 1, 250 * (later[-1] + 1)))
+    times, _ = recorder.series("eda")
+    assert times.size == 5 + held_back + 1
+    assert np.diff(times)[5:] == pytest.approx([0.25] * held_back)  # the clock mapping was not started again
+    assert [g.reason for g in recorder.gaps] == ["1 frame(s) lost or corrupt"]  # 6's, no 'board restarted'
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    assert link.late_frames == 1
+    link.close()
+
+
+@pytest.mark.parametrize("same_ms_as", ["next", "previous"])
+def test_a_hello_sent_in_the_same_millisecond_as_a_data_frame_and_held_back_is_late_not_a_restart(same_ms_as):
+    # the reference firmware sends its HELLO in the millisecond of the DATA frame after it (another may in that of
+    # the one before): a board time equal to a neighbour's still lies between them
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *[data_frame(seq, 250 * seq) for seq in range(1, 6)], after_s=1.25)
+    hello = encode_frame(TYPE_HELLO, 6, 1500 if same_ms_as == "next" else 1250, b"emotrace-board")
+    send(link, time, recorder, data_frame(7, 1500), data_frame(8, 1750), after_s=0.5)  # the bridge held it back
+    send(link, time, recorder, hello, data_frame(9, 2000))
+    assert [g.reason for g in recorder.gaps] == ["1 frame(s) lost or corrupt"]  # 6 counted lost when 7 came
+    assert not any("restarted" in s.detail for s in recorder.statuses)
+    assert link.late_frames == 1
+    assert list(recorder.series("eda")[0]) == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
+    link.close()
+
+
 def stream(link, time: FakeTime, recorder: Recorder, board_ms: np.ndarray, read_s: np.ndarray,
            seqs: np.ndarray | None = None) -> None:
     """Frame i, taken at ``board_ms[i]`` on the board, read at ``read_s[i]`` on the session clock (non-decreasing:
@@ -123,6 +156,35 @@ def test_a_rise_of_the_link_s_delay_that_is_no_step_is_followed_after_the_window
     assert error_s[taken_s > 22.0] == pytest.approx(rise_s, abs=0.04)  # then followed: as late as the rise
 
 
+def test_a_rise_of_the_link_s_delay_moves_the_stamps_by_at_most_half_the_board_time_between_them():
+    # the offset rises by at most half the board time since the last stamp (a board clock running slow is that
+    # gradual): a 0.2 s rise is spread over some 25 frames, not one 0.2 s hole between two samples with no gap
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = np.arange(1, 64 * 25) / 64
+    board_ms = np.floor(1000 * taken_s)  # millis(): whole ms
+    read_s = board_ms / 1000 + np.where(taken_s >= 5.0, 0.2, 0.0)  # each read as it comes, 0.2 s later from 5 s
+    stream(link, time, recorder, board_ms, read_s)
+    times, _ = recorder.series("eda")
+    assert times.size == taken_s.size and recorder.gaps == []
+    assert (np.diff(times) <= 1.5 * np.diff(board_ms) / 1000 + 1e-9).all()
+    assert times[-1] == pytest.approx(board_ms[-1] / 1000 + 0.2)  # followed once the window let 0-delay bounds go
+    link.close()
+
+
+def test_a_slow_board_whose_clock_stood_still_under_two_frame_periods_is_said_to_have_fallen_behind():
+    # 4 frames a second: half the 250 ms between frames (125 ms) is what a drift may move the offset; a 0.4 s step,
+    # over CLOCK_STEP_S, is a clock that fell behind even though it is under two frame periods
+    time, link, recorder = board(latency_s=0.0)
+    taken_s = 0.25 * np.arange(1, 60) + np.where(np.arange(1, 60) >= 30, 0.4, 0.0)  # stood still before frame 30
+    stream(link, time, recorder, 250 * np.arange(1, 60), taken_s)  # each read as it is taken
+    times, _ = recorder.series("eda")
+    assert sum("board clock fell 0.40 s behind" in s.detail for s in recorder.statuses) == 1
+    (gap,) = recorder.gaps
+    assert gap.reason == "board clock fell behind" and gap.end_s - gap.start_s == pytest.approx(0.65)
+    assert times[-1] == pytest.approx(taken_s[-1])
+    link.close()
+
+
 def test_reads_that_stall_for_seconds_are_no_clock_step():
     time, link, recorder = board(latency_s=0.0)
     taken_s = 0.02 * np.arange(1, 1501)  # 30 s at 50 Hz
@@ -136,6 +198,25 @@ def test_reads_that_stall_for_seconds_are_no_clock_step():
     assert recorder.gaps == []
     assert not any("fell" in s.detail for s in recorder.statuses)
     assert np.abs(times - taken_s).max() < 0.04
+    link.close()
+
+
+def test_a_board_reset_during_a_host_stall_leaves_the_frames_before_it_on_their_board_time():
+    # one read holds a second of frames from before the reset and half a second from after: the newest, fresh,
+    # tells the stall from a clock step; the older run's frames, all read late, are no clock that fell behind
+    time, link, recorder = board(latency_s=0.0)
+    before_ms = np.round(1000 * np.arange(1, 257) / 64)  # 4 s at 64 Hz
+    stream(link, time, recorder, before_ms[:192], np.ceil(before_ms[:192] / 50) * 0.05)  # 3 s read every 50 ms
+    after_ms = 3 + np.round(1000 * np.arange(1, 33) / 64)  # the board reset at 4.0 s and booted in 3 ms
+    # the host stalls 1.5 s: the last second before the reset and half a second after it come in one read
+    stream(link, time, recorder, np.r_[before_ms[192:], after_ms], np.full(64 + 32, 4.503),
+           np.r_[np.arange(193, 257), np.arange(1, 33)])
+    times, _ = recorder.series("eda")
+    assert times.size == 256 + 32
+    assert np.abs(times[:256] - before_ms / 1000).max() < 0.005  # not 0.5 s late from 3 s on: the stall is no step
+    assert times[256:] == pytest.approx(4.0 + after_ms / 1000)  # the new clock's newest frame at its arrival
+    assert not any("fell" in s.detail for s in recorder.statuses)
+    assert [g.reason for g in recorder.gaps] == ["board restarted"]
     link.close()
 
 
@@ -153,6 +234,26 @@ def test_a_loss_of_a_whole_cycle_of_sequence_numbers_is_told_by_board_time(lost)
     (gap,) = recorder.gaps
     assert gap.reason == f"{lost} frame(s) lost or corrupt"
     assert gap.end_s - gap.start_s == pytest.approx((lost + 1) * period_ms / 1000, abs=0.02)
+    link.close()
+
+
+def test_a_loss_of_a_whole_cycle_by_a_64_hz_board_counting_whole_milliseconds_is_told_by_board_time():
+    # 15.625 ms a frame, board_ms in whole ms: the board time across the loss comes a fraction of a frame short of
+    # a whole cycle, which is rounded (half a cycle counts), not cut to none
+    def board_ms(seq: int) -> int:
+        return int(15.625 * seq)
+
+    time, link, recorder = board(latency_s=0.0)
+    for first in range(1, 81, 10):  # 80 frames read ten at a time
+        send(link, time, recorder, *[data_frame(seq, board_ms(seq)) for seq in range(first, first + 10)],
+             after_s=0.15625)
+    lost = 65_536  # 17 min of frames lost: seq comes back to where it was
+    for seq in range(81 + lost, 84 + lost):
+        time.now = 500.0 + board_ms(seq) / 1000 - 0.0156
+        send(link, time, recorder, data_frame(seq % 65_536, board_ms(seq)), after_s=0.0156)
+    (gap,) = recorder.gaps  # not none: 17 minutes of samples missing without a word
+    assert gap.reason == f"{lost} frame(s) lost or corrupt"
+    assert gap.end_s - gap.start_s == pytest.approx((lost + 1) * 0.015625, abs=0.02)
     link.close()
 
 
