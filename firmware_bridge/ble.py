@@ -357,6 +357,8 @@ class BleNotifyLink(SensorLink):
         for event in events:
             if isinstance(event, Sample):
                 first_s[event.channel] = min(event.t_s, first_s.get(event.channel, event.t_s))
+        if self._gap_open_s is not None:
+            self._gap_ends_without_samples([c for c in self.channels if c not in first_s], t_s)
         self._close_gap(t_s, sink, first_s=first_s)
         for event in events:
             sink(event)
@@ -383,6 +385,10 @@ class BleNotifyLink(SensorLink):
         """The detail of a connection's status line: the battery level with it, where the sensor gave one."""
         battery = "" if self.battery_pct is None else f"; battery {self.battery_pct} %"
         return f"{self.what} notifications on{battery}"
+
+    def _gap_ends_without_samples(self, channels: list[str], t_s: float) -> None:
+        """The open gap on ``channels`` ends at ``t_s``, a notification without samples of theirs: a sensor type
+        whose later samples could be placed before it (beats laid back from a later stamp) keeps them after it."""
 
     def _close_gap(self, end_s: float, sink: Sink, reason: str = "BLE sensor out of reach",
                    first_s: dict[str, float] | None = None) -> None:
@@ -651,6 +657,12 @@ class BleHeartRateLink(BleNotifyLink):
         if self._last_beat_s is not None:
             self._beats_after_s = max(self._last_beat_s, self._beats_after_s or self._last_beat_s)
         self._last_beat_s = None
+
+    def _gap_ends_without_samples(self, channels: list[str], t_s: float) -> None:
+        # a reading back without RR intervals ends the beats' gap too: beats laid back from a later stamp would
+        # otherwise fall inside it
+        if "ibi" in channels:
+            self._beats_after_s = max(t_s, self._beats_after_s if self._beats_after_s is not None else t_s)
 
     def _beats_lost(self, t_s: float, reason: str) -> list[LinkEvent]:
         """A notification whose beats are no heart's, or unreadable: a gap on both channels since the reading

@@ -493,8 +493,8 @@ class SerialBoardLink(SensorLink):
         reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
-            if self._restarted:  # its restart's status line is not the link's state for the rest of the session
-                self.status(sink, "connected", "samples again after the board restarted")
+        if self._restarted:  # its restart's status line is not the link's state for the rest of the session
+            self.status(sink, "connected", "samples arriving after the board restarted")
         self._restarted = self._silence_said = False
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0

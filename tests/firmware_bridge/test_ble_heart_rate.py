@@ -1115,3 +1115,18 @@ def test_a_negative_latency_is_refused():
     # a reading stamped after it arrived: the latency's sign got lost on the way
     with pytest.raises(ValueError, match="latency_s"):
         BleHeartRateLink(SimulatedPeripheral([]), SessionClock(), latency_s=-0.05)
+
+
+def test_beats_after_a_dropout_whose_first_reading_back_has_no_rr_intervals_fall_after_that_reading():
+    # below 60 bpm a strap's reading may carry no interval (no beat since the last one); the beats' gap ends at it,
+    # so the beats of the next reading, laid back from its stamp, may not fall inside that gap
+    time = FakeTime()
+    script = [(float(i), with_rr(60, 1.0)) for i in range(1, 6)] + [(8.0, bytes([0x06, 60])),
+                                                                    (9.0, with_rr(60, 1.0, 1.0, 1.0))]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=5)
+    recorder = run_link(peripheral, time, stop_after_hr=7, backoff_s=(0.5,))
+    assert peripheral.connects == 2
+    (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]
+    beats_s = recorder.series("ibi")[0]
+    assert not any(gap.start_s < t < gap.end_s for t in beats_s)  # was: a beat at 7 s in a gap 5..8 s
+    assert [t for t in beats_s if t > gap.start_s] == pytest.approx([8.9])  # 6.9 and 7.9 s are no beats after it

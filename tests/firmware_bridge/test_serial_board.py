@@ -337,7 +337,21 @@ def test_a_board_reset_anchors_its_clock_again_and_the_interval_is_a_gap():
     assert any("board clock restarted" in s.detail for s in recorder.statuses)
     # samples again: the link's state is no longer the restart's error (was, to the session's end)
     assert (recorder.statuses[-1].state, recorder.statuses[-1].detail) == (
-        "connected", "samples again after the board restarted")
+        "connected", "samples arriving after the board restarted")
+    link.close()
+
+
+def test_a_board_that_restarts_after_its_hello_before_any_sample_is_said_to_deliver_once_it_does():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 5, 600_000, b"emotrace-board"))  # a watchdog reset next
+    time.now += 3.0
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 40, b"emotrace-board"), data_frame(1, 100))
+    send(link, time, recorder, data_frame(2, 350))
+    assert any("board clock restarted" in s.detail for s in recorder.statuses)
+    # was: the restart's error, the link's last state, though samples came after it
+    assert (recorder.statuses[-1].state, recorder.statuses[-1].detail) == (
+        "connected", "samples arriving after the board restarted")
+    assert recorder.gaps == []  # no sample before it: nothing to leave a gap after
     link.close()
 
 
