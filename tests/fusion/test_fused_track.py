@@ -553,3 +553,129 @@ def test_a_label_only_an_ignored_modality_speaks_about_is_listed_unsupported_by_
     assert "calm" in ignored.unsupported_labels and ignored.windows[0].probs[CANONICAL_LABELS.index("calm")] is None
     read = make_fuser("weighted", weights={"audio": 0.5}).fuse(tracks, grid=[(0.0, 2.0)])
     assert "calm" not in read.unsupported_labels
+
+
+def test_a_window_without_a_claim_lends_no_quality_to_the_grid_window_it_shares_with_a_claim():
+    # A claim of quality 0.3 in 0-2 s, then a window with no probabilities in 2-4 s (measured, quality 1): the grid
+    # window 1-3 s takes half its time from each, and the one with no claim counts as quality 0 (module docstring),
+    # so 0.15, 'little evidence'; counting its 1.0 would make a claim of 0.65 out of a weak one.
+    track = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 0.3),
+                                    Window(2.0, 4.0, None, 1.0, "no claim", {"loudness_db": 60.0})])
+    probs, quality, _ = resample_track(track, [(1.0, 3.0)], CANONICAL_LABELS, hop_s=2.0)
+    assert quality == pytest.approx([0.15])
+    assert probs[0] == pytest.approx(probs_for("sad", 0.9))
+
+
+def test_a_label_a_track_lists_unsupported_is_an_abstention_even_where_its_windows_give_it_0():
+    # A face track written with all eight labels and calm listed unsupported (calm 0 in each window) fuses as the
+    # same face without a calm column: it abstains on calm rather than voting 'certainly not calm'.
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.8), 1.0)])
+    seven = _face("face", "neutral", 0.7)
+    row = probs_for("neutral", 0.7, FACE_LABELS)
+    row.insert(CANONICAL_LABELS.index("calm"), 0.0)
+    eight = Track("face", labels=list(CANONICAL_LABELS), unsupported_labels=["calm"],
+                  windows=[Window(0.0, 2.0, row, 1.0)])
+    fused = [make_fuser("mean").fuse([voice, face], grid=[(0.0, 2.0)]).windows[0] for face in (seven, eight)]
+    assert fused[1].probs == pytest.approx(fused[0].probs)
+    assert fused[1].probs[CANONICAL_LABELS.index("calm")] > 0.5
+    alone = make_fuser("mean").fuse([eight], grid=[(0.0, 2.0)])
+    assert "calm" in alone.unsupported_labels and alone.windows[0].probs[CANONICAL_LABELS.index("calm")] is None
+
+
+def test_two_modalities_at_exactly_the_incongruence_quality_floor_are_compared():
+    # incongruence's min_quality (0.3) admits a claim of that quality: a sad voice and a happy face both at 0.3 are
+    # flagged; one at 0.29 is too little evidence to call a disagreement.
+    def fused_at(quality: float):
+        audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), quality)])
+        face = Track("face", labels=FACE_LABELS, unsupported_labels=["calm"],
+                     windows=[Window(0.0, 2.0, probs_for("happy", 0.9, FACE_LABELS), quality)])
+        return make_fuser("mean").fuse([audio, face], grid=[(0.0, 2.0)]).windows[0]
+
+    assert fused_at(0.3).measurements["incongruent"] == 1.0
+    assert fused_at(0.29).measurements["incongruent"] == 0.0
+
+
+@pytest.mark.parametrize("unsure", ["audio", "face"])
+def test_a_disagreement_needs_both_modalities_confident_in_their_top_label(unsure):
+    # A voice sure of sad (0.9) beside a face only 0.45 happy (under min_confidence 0.5), and the other way round:
+    # the unsure one names no emotion firmly enough to contradict the other.
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.45 if unsure == "audio" else 0.9), 1.0)])
+    face = Track("face", labels=FACE_LABELS, unsupported_labels=["calm"],
+                 windows=[Window(0.0, 2.0, probs_for("happy", 0.45 if unsure == "face" else 0.9, FACE_LABELS), 1.0)])
+    fused = make_fuser("mean").fuse([audio, face], grid=[(0.0, 2.0)],
+                                    incongruence_settings={"min_divergence": 0.1}).windows[0]
+    assert fused.measurements["incongruent"] == 0.0 and fused.reason == ""
+
+
+def test_the_incongruence_divergence_is_in_bits_over_the_labels_both_modalities_name():
+    from runtime.fusion.affect import jensen_shannon
+
+    # bits: two certain, different labels are 1 bit apart (in nats it would be 0.69, and min_divergence 0.4 bits
+    # would flag pairs it should not)
+    assert jensen_shannon(np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])) == pytest.approx([1.0])
+    # over the labels both name: a voice sure of calm, even over the rest, beside a face even over its seven labels
+    # (it has no calm) agree on everything they both can say: 0 bits
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("calm", 0.9), 1.0)])
+    face = Track("face", labels=FACE_LABELS, unsupported_labels=["calm"],
+                 windows=[Window(0.0, 2.0, [1 / 7] * 7, 1.0)])
+    fused = make_fuser("mean").fuse([audio, face], grid=[(0.0, 2.0)]).windows[0]
+    assert fused.measurements["incongruence_jsd"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_window_with_probabilities_at_quality_zero_is_no_evidence():
+    # Quality 0 is no claim, whatever probabilities the window carries: read as 'no evidence' (not 'little
+    # evidence' or its label), and a track of nothing else has nothing to say to fusion.
+    blank = Track("audio", windows=[Window(0.0, 2.0, probs_for("happy", 0.9), 0.0)])
+    assert not blank.windows[0].has_claim
+    assert spectrum_stretches(blank) == ["0.0-2.0 s: no evidence"]
+    face = Track("face", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0)])
+    assert not should_fuse([blank, face], "multiple")
+
+
+def test_a_fused_window_at_exactly_the_weak_quality_reads_as_its_emotion_and_under_it_as_little_evidence():
+    # 'little evidence' is a quality under WEAK_QUALITY (0.2): a claim of 0.2, which quality fusion accepts, reads
+    # as its emotion.
+    def said(quality: float) -> str:
+        voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), quality)])
+        return spectrum_stretches(make_fuser("mean").fuse([voice], grid=[(0.0, 2.0)]))[0]
+
+    assert said(0.2).startswith("0.0-2.0 s: sad (")
+    assert said(0.19) == "0.0-2.0 s: little evidence"
+
+
+def test_the_fused_rows_of_timeline_csv_give_each_windows_times_and_quality_to_six_decimals():
+    # A fused window of quality 0.123457 (a voice of that quality alone) on a grid of uneven times: the CSV's
+    # start_s, end_s and quality cells are the window's own numbers, not rounded further.
+    voice = Track("audio", windows=[Window(0.25, 2.375, probs_for("sad", 0.9), 0.123457)])
+    fused = make_fuser("mean").fuse([voice], grid=[(0.25, 2.375)])
+    timeline = Timeline("x.mp4", 2.375, [voice, fused], software=analysis_software())
+    row = next(row for row in csv.DictReader(io.StringIO(timeline.to_csv())) if row["track"] == "fused")
+    assert (row["start_s"], row["end_s"], row["quality"]) == ("0.25", "2.375", "0.123457")
+    assert float(row["sad"]) == pytest.approx(0.9)
+
+
+def test_a_short_gap_between_fused_windows_reads_as_no_evidence_not_as_either_neighbours_emotion():
+    # A fused grid with 0.3 s between two windows (a gap in the tracks): that 0.3 s is 'no evidence' in the
+    # reading, however short, and neither sad stretch reaches into it.
+    voice = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0),
+                                    Window(2.3, 4.3, probs_for("sad", 0.9), 1.0)])
+    fused = make_fuser("mean").fuse([voice], grid=[(0.0, 2.0), (2.3, 4.3)])
+    assert spectrum_stretches(fused) == ["0.0-2.0 s: sad (90%)", "2.0-2.3 s: no evidence", "2.3-4.3 s: sad (90%)"]
+
+
+def test_a_modality_weighed_0_is_not_compared_for_incongruence_whichever_of_the_pair_it_is():
+    # face weighed 0: the fused window is the voice's alone, so the happy face beside the sad voice is no
+    # disagreement in what was fused (the test above weighs the voice 0, the first of the pair).
+    audio = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0)])
+    fused = make_fuser("weighted", weights={"face": 0.0}).fuse([audio, _face("face", "happy")],
+                                                               grid=[(0.0, 2.0)]).windows[0]
+    assert fused.measurements["incongruent"] == 0.0 and fused.reason == ""
+
+
+def test_touching_track_windows_of_unequal_length_meet_half_way_between_their_centres():
+    # A 2 s sad window then a 1 s happy one right after it (a shorter last window): they meet at 1.75 s, half-way
+    # between their centres (1 s, 2.5 s), so the grid window 1.5-2.0 s takes half from each, not the sad one alone.
+    track = Track("audio", windows=[Window(0.0, 2.0, probs_for("sad", 0.9), 1.0),
+                                    Window(2.0, 3.0, probs_for("happy", 0.9), 1.0)])
+    probs, _, _ = resample_track(track, [(1.5, 2.0)], CANONICAL_LABELS, hop_s=0.5)
+    assert probs[0] == pytest.approx((np.array(probs_for("sad", 0.9)) + probs_for("happy", 0.9)) / 2)

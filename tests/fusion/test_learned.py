@@ -182,3 +182,22 @@ def test_arm_model_variant_and_version_in_the_card_must_match_the_track(fitted, 
     assert ("fallback" in fused.model) == falls_back
     if falls_back:
         assert recorded in fused.model["fallback"]["reason"]
+
+
+def test_stacking_repeats_a_modalitys_log_probabilities_only_where_it_is_the_one_present():
+    # The second block of stacking's features lets a linear learner weigh a lone modality apart from a joint one:
+    # it holds the voice's log-probabilities in a window where the voice alone claims, and nothing where both do
+    # (the shipped stacking model was trained on exactly these features; another layout shifts what it reads).
+    from runtime.fusion.align import FusionInput
+    from runtime.fusion.learned import stacking_features
+
+    row = np.full(8, 0.1 / 7)
+    row[CANONICAL_LABELS.index("sad")] = 0.9
+    data = FusionInput(["audio", "face"], np.array([[row, row], [row, row]]), np.array([[1.0, 1.0], [1.0, 0.0]]),
+                       np.ones((2, 8), dtype=bool))
+    features = stacking_features(data)
+    tokens = modality_tokens(data)
+    assert features.shape == (2, 2 * 10 + 2 * 8)
+    assert np.all(features[0, 20:] == 0)  # both claim: no lone block
+    np.testing.assert_allclose(features[1, 20:28], tokens[1, 0, :8])  # the voice alone
+    assert np.all(features[1, 28:] == 0)  # the absent face

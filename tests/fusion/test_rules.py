@@ -334,3 +334,59 @@ def test_normalise_rows_sums_each_row_to_one_and_makes_an_all_zero_row_uniform()
     assert rows[0].tolist() == [0.25, 0.75, 0.0, 0.0]
     assert rows[1].tolist() == [0.25] * 4
     assert rows[2].tolist() == [0.0, 1.0, 0.0, 0.0]  # a negative score is no evidence
+
+
+def test_a_claim_at_exactly_the_weak_quality_floor_is_pooled_by_quality_fusion():
+    # WEAK_QUALITY (0.2) is the floor itself: a claim of quality 0.2 is accepted, as evidence_quality's promise
+    # says ("quality >= 0.2 never reads as little evidence"); only one below it drops out.
+    audio = one_hotish("angry", 0.6)
+    face = one_hotish("happy", 0.9)
+    fused = QualityAwareFusion().fuse_arrays(inputs([[audio, face]], quality=[[0.2, 0.9]]))
+    assert fused[0, L["angry"]] == pytest.approx((0.2 * 0.6 + 0.9 * 0.1 / 7) / 1.1)
+    below = QualityAwareFusion().fuse_arrays(inputs([[audio, face]], quality=[[0.19, 0.9]]))
+    assert np.allclose(below[0], face)
+
+
+@pytest.mark.parametrize("name", ["mean", "weighted", "accuracy", "accuracy-class", "quality"])
+def test_a_linear_pool_of_modalities_that_name_different_labels_still_sums_to_one(name):
+    # A calm voice and a face without calm: calm is pooled over the voice alone, the rest over both, so the pooled
+    # values add up to more than 1 until they are renormalised (fuse_arrays' promise: rows sum to 1).
+    data = inputs([[one_hotish("calm", 0.8), one_hotish("neutral", 0.7, NO_CALM)]], supported=[ALL, NO_CALM])
+    fused = make_fuser(name).fuse_arrays(data)
+    assert fused.sum(1) == pytest.approx([1.0])
+    assert fused.argmax(1)[0] == L["calm"]
+
+
+def test_a_value_under_a_label_a_modality_withholds_is_not_taken_for_its_prediction():
+    # A table row with a stale 0.9 under happy where the modality gave happy no probability (null): FusionInput
+    # reads it as no probability, so the modality's prediction there is its best named label, sad, not happy.
+    row = one_hotish("happy", 0.9)
+    row[L["sad"]] = 0.08
+    withheld = np.zeros((1, 1, 8), dtype=bool)
+    withheld[0, 0, L["happy"]] = True
+    data = FusionInput(["audio"], row[None, None], np.ones((1, 1)), ALL[None], withheld=withheld)
+    assert data.probs[0, 0, L["happy"]] == 0.0
+    assert modality_metrics(data, np.array([L["sad"]]))["audio"]["per_class_recall"] == {"sad": 1.0}
+
+
+def test_a_modality_below_chance_keeps_a_little_say_so_a_window_it_claims_alone_follows_it():
+    # The voice's card says UA 0.10 (below chance): its weight is the floor, not 0, so where it is the only
+    # modality that claims, the fused window is its spectrum rather than a uniform guess from no weight at all.
+    data = inputs([[one_hotish("sad", 0.6), one_hotish("happy", 0.6)]], quality=[[1.0, 0.0]])
+    fuser = AccuracyWeightedFusion(metrics={"audio": {"ua": 0.10}, "face": {"ua": 0.50}})
+    assert fuser.weights(data)[0, 0] > 0
+    assert np.allclose(fuser.fuse_arrays(data)[0], one_hotish("sad", 0.6))
+
+
+def test_a_spectrum_on_labels_no_input_of_the_window_names_becomes_even_over_those_it_names():
+    # A fuser (a learned one) that puts everything on calm in a window where only a face without calm claims: the
+    # labels the face can name share it evenly (no evidence either way), not 0 each (a row that sums to nothing).
+    from runtime.fusion.base import only_nameable
+
+    face_alone = inputs([[one_hotish("calm", 0.9), one_hotish("happy", 0.9, NO_CALM)]], quality=[[0.0, 1.0]],
+                        supported=[ALL, NO_CALM])
+    all_calm = np.zeros((1, 8))
+    all_calm[0, L["calm"]] = 1.0
+    kept = only_nameable(all_calm, face_alone)
+    assert kept[0, L["calm"]] == 0.0
+    assert kept[0, NO_CALM] == pytest.approx(np.full(7, 1 / 7))

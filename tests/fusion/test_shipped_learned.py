@@ -233,3 +233,19 @@ def test_a_learned_fusers_fallback_fuses_its_own_inputs_only(method):
             assert window.quality == pytest.approx(0.8)  # the voice alone, at its quality
             assert int(np.argmax(window.probs)) == CANONICAL_LABELS.index("angry")
             assert window.probs[CANONICAL_LABELS.index("happy")] < 0.05
+
+
+def test_attention_takes_a_windows_context_from_its_own_session_only():
+    # Two sessions fused (or scored) together, as evaluation pairs them: the first window of the second session
+    # is fused from itself alone, not from the last windows of the session before it (another person, another day).
+    from runtime.fusion.align import FusionInput
+
+    fuser = make_fuser("attention")
+    modalities = fuser.modalities
+    rows = [[_row(CANONICAL_LABELS, "angry", 0.9)] * len(modalities)] * 4 + [[_row(CANONICAL_LABELS, "sad", 0.6)]
+                                                                             * len(modalities)]
+    supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)
+    both = FusionInput(list(modalities), np.array(rows), np.ones((5, len(modalities))), supported,
+                       np.array([0, 0, 0, 0, 1]))
+    alone = both.subset(np.array([4]))
+    np.testing.assert_allclose(fuser.fuse_arrays(both)[4], fuser.fuse_arrays(alone)[0], atol=1e-6)

@@ -201,3 +201,15 @@ def test_a_mistyped_arousal_entry_of_a_voice_that_does_not_run_is_blamed_on_the_
     # where the voice runs, its card is refused as its own setting, as before
     with pytest.raises(InputError, match=r"setting 'audio.model' = '/nowhere/audio-model': no model card"):
         check_models(settings, ["audio"])
+
+
+def test_a_voice_of_own_and_canonical_labels_alone_is_fused_for_its_canonical_ones():
+    # Only a track whose labels are all its model's own says nothing to fusion; one that also gives happy and sad
+    # has something to say, so fusion.when = 'always' fuses it alone (its own label left out).
+    from runtime.fusion import fuses_nothing_of, should_fuse
+
+    mixed = voice(["happy", "sad", "anxious"], [0.1, 0.3, 0.6])
+    assert not fuses_nothing_of(mixed)
+    assert should_fuse([mixed], "always") and should_fuse([mixed, face()], "multiple")
+    settings = load_settings(None, {"fusion.when": "always"})
+    assert pipeline.fusion_skipped([mixed], settings) is None
