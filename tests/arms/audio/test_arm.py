@@ -255,6 +255,53 @@ def test_too_little_speech_never_reads_as_the_share_that_would_have_been_enough(
     assert _track_window(AudioWindow(0.0, 2.0, 0.12), None, {}).reason == "too little speech (12%)"
 
 
+def test_a_judged_windows_quality_is_its_speech_share_and_its_probabilities_keep_the_models_label_order():
+    from runtime.arms.audio.arm import _track_window
+    from runtime.arms.audio.windows import AudioWindow
+
+    # a window half speech claims with quality 0.5, not full confidence: fusion weighs the voice by it
+    probs = np.array([0.05, 0.1, 0.15, 0.2, 0.5], dtype=np.float32)
+    window = _track_window(AudioWindow(12.0, 14.0, 0.456789), probs, {"f0_median_hz": 180.0})
+    assert (window.start_s, window.end_s) == (12.0, 14.0)
+    assert window.quality == 0.4568 and window.reason == ""
+    assert window.probs == pytest.approx(probs.tolist())  # the i-th probability is the i-th label's
+    assert window.measurements == {"speech_fraction": 0.456789, "f0_median_hz": 180.0}
+
+
+
+def test_a_single_judged_window_is_never_z_scored_against_itself():
+    from runtime.arms.audio.arm import against_baseline
+
+    # one window's features z-scored over themselves are all zero, the emotion taken away whatever the speech (a
+    # 30 s window, or classify's "0: any" minimum): it is judged by the population variant on its own features
+    settings = AudioSettings(min_baseline_speech_s=0.0)
+    features = np.arange(6, dtype=np.float32).reshape(1, 6)
+    rows, variant, _ = against_baseline(features, 30.0, settings)
+    assert variant == "none" and np.array_equal(rows, features)
+    assert against_baseline(np.vstack([features, features + 1]), 30.0, settings)[1] == "session"
+
+
+def test_a_session_baseline_judges_each_window_z_scored_against_the_recordings_windows():
+    from runtime.arms.audio.arm import against_baseline
+    from runtime.arms.audio.features import zscore_by_group
+
+    # with speech enough, the "session" variant must get the windows' features z-scored over the recording's
+    # windows (the speaker's own baseline), not the raw features the population variant reads
+    features = np.random.default_rng(0).normal(5.0, 2.0, (40, 6)).astype(np.float32)
+    rows, variant, note = against_baseline(features, 25.0, AudioSettings())
+    assert variant == "session" and note == "session baseline over 25.0 s of speech in 40 windows"
+    np.testing.assert_allclose(rows, zscore_by_group(features, np.zeros(40, dtype=int)))
+    assert np.abs(rows.mean(axis=0)).max() < 1e-5
+
+
+def test_the_last_shorter_windows_measurements_are_of_that_window_alone(model):
+    # a 3.9 s recording ends with the window 2.0-3.9 s: its voice measurements cover it, not 2 s past its start
+    # (a pause running beyond the recording's end); silence is all pause
+    track = analyze_audio(np.zeros(int(3.9 * 16000), dtype=np.float32), model, AudioSettings())
+    assert (track.windows[-1].start_s, track.windows[-1].end_s) == (2.0, 3.9)
+    for w in track.windows:
+        assert w.measurements["pause_s"] == pytest.approx(w.end_s - w.start_s), w
+
 def test_paced_window_stamps_are_on_the_file_grid_for_any_window_length(model, ravdess_dir, tmp_path):
     """0.6 + 2.7 is 3.3000000000000003 in floating point: a stamp must still read 3.3, as in file mode."""
     path = tmp_path / "clip.wav"

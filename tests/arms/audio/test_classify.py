@@ -361,3 +361,14 @@ def test_a_file_name_that_is_not_utf8_gets_its_row_with_the_byte_escaped_and_the
     rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
     assert sorted(r["path"] for r in rows) == [str(tmp_path / "ok.flac"), f"{tmp_path}/s\\xe9ance.flac"]
     assert rows[0]["emotion"] == rows[1]["emotion"]
+
+
+def test_classify_judges_a_files_windows_at_the_hop_its_model_card_gives(ravdess_dir):
+    from runtime.arms.audio.classify import file_window_features
+
+    # the windows a clip is judged over are the grid the model was trained on: its card's window and hop (a 2 s
+    # window every 0.5 s), not one window every window length, which would judge fewer, other stretches
+    clip = ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac"
+    every_half_s = file_window_features(clip, {"window_s": 2.0, "hop_s": 0.5})
+    every_s = file_window_features(clip, {"window_s": 2.0, "hop_s": 1.0})
+    assert len(every_half_s) > len(every_s) >= 2

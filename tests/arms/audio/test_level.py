@@ -121,3 +121,19 @@ def test_the_gain_note_of_clipped_speech_does_not_advise_a_baseline():
         assert "judge against the speaker's own baseline" not in clipped and "HINT" not in clipped
         assert "judge against the speaker's own baseline" in gain_note(loud_dbfs, TRAINED_DBFS, MIN_BASELINE_S, hint)
     assert "baseline (" not in gain_settings(loud_dbfs, "none", TRAINED_DBFS, MIN_BASELINE_S, clipped=True)[GAIN_NOTE]
+
+
+def test_the_speech_level_is_the_median_not_the_mean_of_the_speech_frames_levels():
+    # three loud frames among eight quiet ones: the median is the quiet frames' level, as the card's range is made
+    # (a mean of dB would land between them, -37.6 dBFS)
+    rate_hz = 16000
+    t = np.arange(FRAME_SAMPLES) / rate_hz
+    tone = np.sin(2 * np.pi * 200 * t).astype(np.float32)  # RMS 1/sqrt(2): -3.01 dBFS
+    frames = [tone * np.float32(10 ** (-20 / 20))] * 3 + [tone * np.float32(10 ** (-40 / 20))] * 8
+    assert speech_level_dbfs(np.concatenate(frames), np.ones(11, dtype=bool)) == pytest.approx(-43.01, abs=0.05)
+
+
+@pytest.mark.parametrize("level_dbfs", [LOW_DBFS - LEVEL_MARGIN_DB - 0.04, HIGH_DBFS + LEVEL_MARGIN_DB + 0.04])
+def test_a_level_that_shows_as_the_margins_edge_is_not_flagged(level_dbfs):
+    # judged as shown (to 0.1 dB): a note must never say "speech at -60.9 dBFS" is outside a range ending at -60.9
+    assert gain_note(level_dbfs, TRAINED_DBFS, MIN_BASELINE_S, "HINT") is None

@@ -329,3 +329,68 @@ def test_a_track_before_speech_enough_for_a_baseline_judges_every_window_by_the_
     np.testing.assert_allclose(rows, np.vstack([b for _, b in model.batches[:-1]]))  # raw, as each was judged
     note = track.settings["speaker_baseline_note"]
     assert note.startswith("too little speech") and "every window judged by the population model as the track" in note
+
+
+def test_a_live_windows_speech_share_and_pause_are_file_modes_over_the_same_speech_frames(monkeypatch):
+    # the stream reads each window's frames on a grid local to its segment (it starts a second before the window):
+    # with the same speech decision per frame, its share must be file mode's ``speech_fraction`` to the frame, edge
+    # frames the window overlaps in part included, else quality and claims drift between live and file mode; and its
+    # voice measurements must be of the window's own stretch of that segment (its pause: file mode's)
+    from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S, speech_fraction
+    from runtime.arms.audio.voice_quality import mask_seconds
+
+    rate = 16000
+    mask = np.random.default_rng(5).random(400) < 0.5  # a decision per VAD frame that changes at almost every edge
+    # as the stream's own: the frames the VAD has scored so far (a window's last, partial frame not yet)
+    monkeypatch.setattr(AudioStream, "_speech", lambda self, first, end: mask[first:min(end, self._probs.size)])
+    stream = AudioStream(RecordingModel(), AudioSettings(speaker_baseline="none"))
+    noise = np.random.default_rng(6).normal(0, 0.05, int(4.3 * rate)).astype(np.float32)
+    windows = [w for first in range(0, noise.size, 1600) for w in stream.push(noise[first:first + 1600])]
+    tail = stream.finish()  # the last, shorter window: judged once every frame is scored
+    assert len(windows) >= 5 and len(tail) == 1
+    for w in windows + tail:
+        # each window is judged as its last chunk arrives: file mode's figures over the frames scored by then
+        n_scored = -(-noise.size // FRAME_SAMPLES) if w in tail else int(round(w.end_s * rate)) // FRAME_SAMPLES
+        scored = mask[:n_scored]
+        assert w.measurements["speech_fraction"] == pytest.approx(speech_fraction(scored, w.start_s, w.end_s)), w
+        pause_s = (w.end_s - w.start_s) - mask_seconds(scored, VAD_FRAME_S, w.start_s, w.end_s)
+        assert w.measurements["pause_s"] == pytest.approx(pause_s), w
+
+
+def test_a_live_windows_loudness_is_of_its_own_stretch_of_sound_as_in_file_mode(monkeypatch):
+    # a live window's voice is measured on its segment laid on the VAD frame grid: the window 1.5-3.5 s has its
+    # segment start (0.5 s) 20 ms past a frame's start, so without that offset it would measure 1.52-3.52 s, and a
+    # 60 ms burst at its very start would read 2 dB quieter than file mode reads it
+    from runtime.arms.audio.voice_quality import VoiceAnalysis
+
+    rate = 16000
+    samples = np.zeros(int(4.3 * rate), dtype=np.float32)
+    samples[int(1.5 * rate):int(1.56 * rate)] = np.random.default_rng(7).normal(0, 0.2, int(0.06 * rate))
+    mask = np.ones(400, dtype=bool)  # all speech: the loudness is of every frame
+    monkeypatch.setattr(AudioStream, "_speech", lambda self, first, end: mask[first:min(end, self._probs.size)])
+    stream = AudioStream(RecordingModel(), AudioSettings(speaker_baseline="none"))
+    windows = [w for first in range(0, samples.size, 1600) for w in stream.push(samples[first:first + 1600])]
+    file_mode = VoiceAnalysis(samples - samples.mean(), rate, mask)
+    burst = [w for w in windows if w.start_s <= 1.5 < w.end_s]
+    assert [w.start_s for w in burst] == [0.0, 0.5, 1.0, 1.5]
+    for w in burst:
+        assert w.measurements["loudness_db"] == pytest.approx(file_mode.window(w.start_s, w.end_s)["loudness_db"],
+                                                             abs=1.0), w
+
+
+@pytest.mark.parametrize(("window_s", "hop_s"), [(2.0, 0.5), (0.25, 0.5)])
+def test_a_streams_speech_at_its_end_is_every_speech_frames_whatever_the_windows(monkeypatch, window_s, hop_s):
+    # the frames still settling when a stream ends are counted then, from where the counting stopped: with short
+    # windows (the 0.25 s the settings allow) the last window's span is shorter than what is left to count, and
+    # the session's speech_s must still be file mode's, all of it here
+    from runtime.arms.audio.vad import FRAME_SAMPLES, VAD_FRAME_S
+
+    rate = 16000
+    mask = np.ones(400, dtype=bool)
+    monkeypatch.setattr(AudioStream, "_speech", lambda self, first, end: mask[first:min(end, self._probs.size)])
+    stream = AudioStream(RecordingModel(), AudioSettings(speaker_baseline="none", window_s=window_s, hop_s=hop_s))
+    noise = np.random.default_rng(8).normal(0, 0.05, int(6.3 * rate)).astype(np.float32)
+    for first in range(0, noise.size, 1600):
+        stream.push(noise[first:first + 1600])
+    stream.finish()
+    assert stream.speech_s == pytest.approx(-(-noise.size // FRAME_SAMPLES) * VAD_FRAME_S)

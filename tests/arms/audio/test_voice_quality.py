@@ -14,9 +14,12 @@ from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, speech_frames, sp
 from runtime.arms.audio.voice_quality import (
     VOICE_MEASUREMENTS,
     VoiceAnalysis,
+    false_runs_s,
     hnr_db_from_strength,
+    mask_at,
     mask_seconds,
     power_mean_db,
+    tremor_score,
     tremor_swing,
 )
 from runtime.arms.audio.windows import judged_windows
@@ -275,3 +278,67 @@ def test_tremor_swing_takes_each_voiced_run_on_its_own():
     # two steady runs at different pitches (a leap across a pause) hold no swing
     contour = np.r_[np.full(50, 80.0), np.full(50, 86.0)]
     assert tremor_swing(contour, [(0, 50), (50, 100)], smoother_frames=20) == pytest.approx(0.0)
+
+
+def test_a_time_reads_the_vad_frame_that_covers_it_not_the_nearest_one():
+    # frame i covers [i, i + 1) frames: the pitch grid's 10 ms frames must take the speech decision of the 32 ms VAD
+    # frame they lie in (rounding would shift the mask half a VAD frame early); past the mask's end is not speech
+    mask = np.array([True, False])
+    times_s = np.array([0.0, 0.6, 0.99, 1.0, 1.5, 2.5])
+    assert mask_at(mask, 1.0, times_s).tolist() == [True, True, True, False, False, False]
+
+
+def test_a_masks_last_silence_runs_to_the_end_of_the_recording():
+    # past the mask all is non-speech, so the voiced pulses there are dropped too, up to the recording's end
+    assert false_runs_s(np.array([True, False, True]), 1.0, 10.0) == [(1.0, 2.0), (3.0, 10.0)]
+
+
+def test_tremor_score_is_the_documented_squared_ratio():
+    # docs/voice-quality.md: score = swing**2 / (swing**2 + floor**2): 0.5 at the floor, 0.8 at twice it, 0.2 at half
+    assert tremor_score(0.9, 0.45) == pytest.approx(0.8)
+    assert tremor_score(0.225, 0.45) == pytest.approx(0.2)
+    assert tremor_score(0.0, 0.45) == 0.0
+
+
+def test_tremor_needs_half_a_second_of_voicing():
+    # 0.4 s of vowel (one voiced run long enough, but under the 0.5 s in all a tremor needs): not measurable
+    samples = np.concatenate([np.zeros(RATE_HZ), vowel(duration_s=0.4), np.zeros(RATE_HZ)])
+    m = measure(samples, all_speech(2.4), 0.5, 2.0)
+    assert math.isnan(m["tremor_index"])
+    assert math.isfinite(m["f0_median_hz"])  # the voicing itself was measured
+
+
+def test_voiced_sound_outside_the_speech_mask_gives_no_pitch():
+    # a vowel throughout, the VAD saying speech only in its first half: a window in the second half (a voice on the
+    # television, say) reports no pitch, voice quality or tremor of the speaker
+    samples = vowel()
+    times_s = (np.arange(int(np.ceil(3.0 / VAD_FRAME_S))) + 0.5) * VAD_FRAME_S
+    m = measure(samples, times_s < 1.5, 1.6, 3.0)
+    measured = {k: v for k, v in m.items() if k != "pause_s"}
+    assert all(math.isnan(v) for v in measured.values()), measured
+
+
+def test_pitch_needs_five_voiced_frames():
+    # a 35 ms window holds four 10 ms pitch frames: too few for a median pitch; 60 ms holds enough
+    samples = vowel()
+    assert math.isnan(measure(samples, all_speech(3.0), 1.0, 1.035)["f0_median_hz"])
+    assert measure(samples, all_speech(3.0), 1.0, 1.06)["f0_median_hz"] == pytest.approx(120.0, abs=2.0)
+
+
+def test_loudness_is_the_level_of_the_speech_frames_alone():
+    # a vowel, then a pause the mask says is not speech: the window's loudness is the voice's, the pause not
+    # averaged in (counted, a window half pause would read 3 dB quieter)
+    samples = np.concatenate([vowel(duration_s=1.5), np.zeros(int(1.5 * RATE_HZ))])
+    times_s = (np.arange(int(np.ceil(3.0 / VAD_FRAME_S))) + 0.5) * VAD_FRAME_S
+    analysis = VoiceAnalysis(samples, RATE_HZ, times_s < 1.4)
+    assert analysis.window(0.4, 2.4)["loudness_db"] == pytest.approx(analysis.window(0.4, 1.4)["loudness_db"], abs=0.5)
+
+
+def test_loudness_at_a_recordings_end_is_read_from_its_own_frames():
+    # Praat's intensity frames lie on another grid than the pitch frames (from 45 ms, not 20 ms, and fewer): read on
+    # the pitch grid, the last frames of a quiet-then-loud recording must read loud, not the quiet start's level
+    samples = np.concatenate([0.01 * vowel(duration_s=1.5), vowel(duration_s=1.5, seed=1)])
+    analysis = VoiceAnalysis(samples, RATE_HZ, all_speech(3.0))
+    loud_db = analysis.window(2.0, 2.8)["loudness_db"]
+    assert analysis.window(2.9, 3.0)["loudness_db"] == pytest.approx(loud_db, abs=1.0)
+    assert analysis.window(0.2, 1.2)["loudness_db"] < loud_db - 30
