@@ -191,7 +191,10 @@ class AudioStream:
         frame0 = int(np.floor(seg_start_s / VAD_FRAME_S))
         last_frame = int(np.ceil(end_s / VAD_FRAME_S))
         speech = self._speech(frame0, last_frame)
-        self._count_speech(frame0, speech, settle_frames=int(np.ceil(SETTLE_S / VAD_FRAME_S)))
+        # a hop longer than the window leaves frames between windows: counted from the first not counted yet
+        count_from = min(frame0, self._speech_counted_frames)
+        self._count_speech(count_from, speech if count_from == frame0 else self._speech(count_from, last_frame),
+                           settle_frames=int(np.ceil(SETTLE_S / VAD_FRAME_S)))
         local_start_s, local_end_s = start_s - frame0 * VAD_FRAME_S, end_s - frame0 * VAD_FRAME_S
         a, b = int(np.floor(local_start_s / VAD_FRAME_S)), max(int(np.ceil(local_end_s / VAD_FRAME_S)), 1)
         fraction = float(speech[a:b].mean()) if speech[a:b].size else 0.0
@@ -319,8 +322,11 @@ class AudioStream:
             band.extend(column)
 
     def _trim(self) -> None:
-        keep_from_s = max(0.0, self._next_start_s - CONTEXT_S)
-        drop = int(round((keep_from_s - self._buffer_start_s) * self.rate))
+        # Never the samples of frames whose levels are not taken yet, nor past the buffer's end: with a hop longer
+        # than the window, the next window's context starts after samples not scored yet (or not yet received),
+        # and dropping them had put the levels behind the VAD's frames for good (no speech after the first window).
+        keep_from_s = max(0.0, min(self._next_start_s - CONTEXT_S, self._levels_db.size * VAD_FRAME_S))
+        drop = min(int(round((keep_from_s - self._buffer_start_s) * self.rate)), self._buffer.size)
         if drop > 0:
             self._buffer = self._buffer[drop:]
             self._buffer_start_s += drop / self.rate
