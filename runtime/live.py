@@ -595,9 +595,9 @@ class SensorSession:
         names = ", ".join(link.name for link in self.links)
         states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
         recording = self.recorder.to_recording(names)
+        reason = ""
         if not recording.channels:
             reason = f"no samples from {names}" if not self.recorder.sample_count else f"too few samples from {names}"
-            track = self._unusable_track(duration_s, reason, at_end)
         else:
             try:
                 track = physio_track(recording, self.model, self.physio, 0.0, duration_s, sync="live session clock",
@@ -606,7 +606,9 @@ class SensorSession:
                 reason = str(error)
                 if not isinstance(error, InputError):  # a defect, but the session's other tracks are not lost to it
                     reason = f"the physio arm failed ({type(error).__name__}: {error})"
-                track = self._unusable_track(duration_s, reason, at_end)
+        if reason:  # said, not left in the track alone ('N windows, 0 with evidence')
+            self._say_unusable(reason, at_end)
+            track = self._unusable_track(duration_s, reason)
         track.settings.update({"mode": "live", "links": states, **self._stopped_settings()})
         batteries = {link.name: link.battery_pct for link in self.links if link.battery_pct is not None}
         if batteries:  # the last level read: a strap that ran low explains a session's missing beats
@@ -632,15 +634,16 @@ class SensorSession:
         """What the sensors' tracks record of a session cut by a stop (``status``, as the voice's); nothing else."""
         return {"status": self._stop_reason} if self._stop_reason else {}
 
-    def _unusable_track(self, duration_s: float, reason: str, at_end: bool) -> Track:
-        """Every window at quality 0 with ``reason``, said in a ``physio:`` line (the track alone had left a session
-        whose sensors sent nothing at 'N windows, 0 with evidence'): the session's other tracks are written all the
-        same."""
-        # each checkpoint makes the track again: a reason said once, numbers aside; the end's said again where its
-        # numbers differ (a loss that grew), with the session's own
+    def _say_unusable(self, reason: str, at_end: bool) -> None:
+        """Why the physio track has no usable window, in a ``physio:`` line. Each checkpoint makes the track again:
+        a reason said once, numbers aside; the end's said again where its numbers differ (a loss that grew), with
+        the session's own."""
         numbers_aside = NUMBER.sub("#", reason)
         if first_time(self._said, reason if at_end else numbers_aside, reason, numbers_aside):
             self._say(f"physio: {reason}")
+
+    def _unusable_track(self, duration_s: float, reason: str) -> Track:
+        """Every window at quality 0 with ``reason``: the session's other tracks are written all the same."""
         windows = [Window(a, b, None, 0.0, reason)
                    for a, b in window_grid(duration_s, self.physio.window_s, self.physio.hop_s)]
         labels = list(self.model.labels)

@@ -218,8 +218,11 @@ def physio_track(
     """
     until_s = video_duration_s if live else None
     end_s = math.inf if video_duration_s is None else video_duration_s
+    # the windows classify_windows gives, each where it is shown (None: not in the video), known before the
+    # features' minutes of work
     grid = window_grid(recording.end_s if until_s is None else until_s, settings.window_s, settings.hop_s)
-    if grid and not any(shown_span(a, b, offset_s, end_s) for a, b in grid):  # before the features' minutes of work
+    spans = [shown_span(a, b, offset_s, end_s) for a, b in grid]
+    if spans and not any(spans):
         raise InputError(
             recording.source,
             f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
@@ -228,11 +231,7 @@ def physio_track(
         )
     windows = classify_windows(recording, model, settings, until_s=until_s)
     labels = list(model.labels)
-    track_windows = []
-    for w in windows:
-        span = shown_span(w.start_s, w.end_s, offset_s, end_s)
-        if span is not None:
-            track_windows.append(track_window(w, labels, *span))
+    track_windows = [track_window(w, labels, *span) for w, span in zip(windows, spans, strict=True) if span]
     return Track(
         name="physio",
         labels=labels,
