@@ -58,8 +58,9 @@ READ_TIMEOUT_S = 0.05  # a read of an opened port waits this long for bytes: it 
 # The clock offset is the least delay seen over this much board time, so that it follows a board clock that runs
 # slow (a ceramic resonator's 0.5 % is 18 s an hour) instead of keeping the first minimum for the whole session.
 OFFSET_WINDOW_MS = 10_000
-# No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate).
-SILENCE_S = 5.0
+# No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate): a
+# second over the reference firmware's HELLO period, so a board heard by its HELLOs alone is not said silent between.
+SILENCE_S = 6.0
 # Dropped frames are counted in one status line at most this often at first, and half as often each time the same
 # kinds are said again: a board with a bug, or a noisy cable, would otherwise print a line for every frame, 64 a
 # second, and then one every 10 s for the whole session. The counts at the session's end are said in a last line.

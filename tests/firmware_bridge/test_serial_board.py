@@ -186,7 +186,7 @@ def test_a_board_at_another_baud_rate_is_said_silent_with_the_bytes_that_came_in
         time.now += 0.1
         link.poll(recorder)
     (line,) = [s.detail for s in recorder.statuses if "no frame from the board" in s.detail]
-    assert "for 5 s; 320 byte(s) came, in no frame (is it powered" in line
+    assert "for 6 s; 320 byte(s) came, in no frame (is it powered" in line
     link.close()
 
 
@@ -534,7 +534,7 @@ def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence
     # the board stalled: its seq goes on where it was, its clock ran on
     send(link, time, recorder, *(data_frame(i, 7000 + 250 * i) for i in range(8, 12)), after_s=0.4)
     back_s = recorder.series("eda")[0][8]
-    (gap,) = recorder.gaps  # was: none, though 'no frame from the board ... for 5 s' was said
+    (gap,) = recorder.gaps  # was: none, though 'no frame from the board ...' was said
     assert (gap.start_s, gap.end_s) == (last_s, back_s) and back_s - last_s > 5.0
     assert gap.reason == f"no frame from the board for {back_s - last_s:.1f} s"
     send(link, time, recorder, *(data_frame(i, 7000 + 250 * i) for i in range(12, 16)), after_s=1.0)
@@ -545,7 +545,7 @@ def test_a_board_frozen_with_its_clock_leaves_one_gap_for_its_clock_not_a_silenc
     time, link, recorder = board(latency_s=0.0)
     for i in range(40):  # a frame every 250 ms, each read as it comes
         send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25)
-    for _ in range(70):  # frozen 7 s, its clock too: the silence is said at 5 s
+    for _ in range(70):  # frozen 7 s, its clock too: the silence is said at 6 s
         time.now += 0.1
         link.poll(recorder)
     for i in range(40, 60):  # on from where its clock stood
@@ -563,6 +563,21 @@ def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no
             send(link, time, recorder, encode_frame(TYPE_HELLO, 5 * i + k, 10_000 * i + 2000 * k, b"slow-board"),
                  after_s=2.0)
     assert len(recorder.series("eda")[0]) == 6 and recorder.gaps == []  # heard: no silence, no gap
+
+
+def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_its_missing_samples_are_a_gap():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, data_frame(0, 0), after_s=0.0)
+    for k in range(1, 9):  # its sensors gone: a HELLO every 5 s as the reference firmware times it, a read late
+        for _ in range(50):
+            time.now += 0.1
+            link.poll(recorder)
+        send(link, time, recorder, encode_frame(TYPE_HELLO, k, 5000 * k + 4, b"emotrace-board-v1"), after_s=0.02)
+    # was: 'no frame from the board ... for 5 s' and 'frames again after 5.0 s without', every 5 s
+    assert not any("no frame" in s.detail or "frames again" in s.detail for s in recorder.statuses)
+    link.gap_at_the_stop(recorder)
+    (gap,) = recorder.gaps
+    assert gap.reason == "no samples from the board until the session stopped" and gap.end_s > 40.0
 
 
 def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):
