@@ -564,7 +564,8 @@ class BleNotifyLink(SensorLink):
 
     def _open_gap(self) -> None:
         if self._gap_open_s is None:
-            self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else self.stamp()
+            # before any reading, from the attempt's stamp, but not from before the session's start (its latency)
+            self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else max(self.stamp(), 0.0)
         self.link_lost()
 
     def link_lost(self) -> None:

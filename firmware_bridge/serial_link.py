@@ -348,7 +348,8 @@ class SerialBoardLink(SensorLink):
         self._reported_at_s: float | None = None
         self._report_every_s = CORRUPTION_REPORT_S  # doubled each time the same kinds are said again
         self._versions_said: set[int] = set()
-        self._last_frame_s = clock.now_s()  # session time of the last frame read (or of opening the port)
+        self._opened_s = clock.now_s()  # session time of opening the port
+        self._last_frame_s = self._opened_s  # session time of the last frame read (or of opening the port)
         self._garbled_at_last_frame = 0  # the decoder's bad frames and stray bytes when that frame was read
         self._silent = False
         self._silence_said = False  # a silence was said since the last sample: the next one records it as a gap
@@ -494,6 +495,9 @@ class SerialBoardLink(SensorLink):
         reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
+        elif self._last_t_s is None and t_s - self._opened_s > SILENCE_S:  # a board powered late (one booting is not)
+            sink(Gap("*", self._opened_s, t_s, f"no sample from the board in the {t_s - self._opened_s:.1f} s after "
+                     "its port opened", self.name))
         if self._restarted:  # its restart's status line is not the link's state for the rest of the session
             self.status(sink, "connected", "samples arriving after the board restarted")
         self._restarted = self._silence_said = False

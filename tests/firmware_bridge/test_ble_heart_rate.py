@@ -1094,9 +1094,10 @@ def test_before_a_sensors_first_reading_its_gap_starts_at_the_first_failed_attem
     peripheral = SimulatedPeripheral(script, now=time, fail_connects=3)
     recorder = run_link(peripheral, time, stop_after_hr=3)  # back-off 0.5 and 1 s: attempts at 0, 0.5 and 1.5 s
     assert peripheral.connects == 4
-    first_attempt_s = recorder.statuses[0].t_s
+    assert recorder.statuses[0].t_s == 0.0  # the first attempt, as the session starts
     (gap,) = [g for g in recorder.gaps if g.channel == "hr"]
-    assert gap.start_s == pytest.approx(first_attempt_s - 0.1)  # the attempt's stamp (was: 1.4 s, the third's)
+    # the session's start (was: 1.4 s, the third attempt's stamp; then -0.1 s, the first's less the latency)
+    assert gap.start_s == 0.0
     assert gap.end_s == pytest.approx(recorder.series("hr")[0][0])
 
 

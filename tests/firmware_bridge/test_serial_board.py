@@ -580,6 +580,22 @@ def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_it
     assert gap.reason == "no samples from the board until the session stopped" and gap.end_s > 40.0
 
 
+@pytest.mark.parametrize("powered_after_s, gap_expected", [(9.0, True), (2.0, False)], ids=["late", "booting"])
+def test_a_board_powered_late_leaves_the_stretch_before_its_first_sample_as_a_gap(powered_after_s, gap_expected):
+    time, link, recorder = board(latency_s=0.0)
+    for _ in range(round(powered_after_s * 10)):  # the port open, the board not yet powered (or still booting)
+        time.now += 0.1
+        link.poll(recorder)
+    for i in range(8):
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    first_s = recorder.series("eda")[0][0]
+    assert first_s == pytest.approx(powered_after_s, abs=0.01)
+    # was: none, though 'no frame from the board ...' had been said for the late one
+    assert [(g.start_s, g.end_s) for g in recorder.gaps] == ([(0.0, first_s)] if gap_expected else [])
+    if gap_expected:
+        assert recorder.gaps[0].reason == "no sample from the board in the 9.0 s after its port opened"
+
+
 def test_a_link_that_does_not_stop_is_said_and_left_behind_not_waited_for(caplog):
     import time as wall
 
