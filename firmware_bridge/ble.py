@@ -562,6 +562,13 @@ class BleNotifyLink(SensorLink):
                 return
             await self.sleep(min(0.5, self.silence_timeout_s / 4))
 
+    def dropout_under_way(self) -> list[Gap]:
+        start_s = self._gap_open_s  # read once: the link's thread may close it meanwhile
+        if start_s is None:
+            return []
+        end_s = max(self.stamp(), start_s)
+        return [Gap(channel, start_s, end_s, "BLE sensor out of reach so far", self.name) for channel in self.channels]
+
     def _open_gap(self) -> None:
         if self._gap_open_s is None:
             # before any reading, from the attempt's stamp, but not from before the session's start (its latency)

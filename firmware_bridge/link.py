@@ -18,7 +18,7 @@ import functools
 import logging
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,6 +84,11 @@ class SensorLink(abc.ABC):
     def failed(self, sink: Sink, error: BaseException) -> None:
         """Say that the link itself failed (a defect, not the sensor): it delivers nothing more."""
         self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
+
+    def dropout_under_way(self) -> list[Gap]:
+        """The gaps a dropout under way would leave if the session stopped now, for a view of the session so far (a
+        checkpoint, a live window): its gaps are recorded only when it ends, or at the stop. None by default."""
+        return []
 
     @abc.abstractmethod
     def run_until_stopped(self, sink: Sink, stop: threading.Event) -> None:
@@ -169,9 +174,10 @@ class Recorder:
         return times_s[picked], values[picked]
 
     def to_recording(self, source: str = "live", start_unix_s: float | None = None,
-                     since_s: float | None = None) -> Recording:
+                     since_s: float | None = None, gaps_under_way: Sequence[Gap] = ()) -> Recording:
         """The received samples as a ``Recording`` (session clock; gaps kept as gaps); ``since_s``: only those
-        stamped then or later (a live window's stretch; finding it still reads each channel's every stamp).
+        stamped then or later (a live window's stretch; finding it still reads each channel's every stamp);
+        ``gaps_under_way``: the links' dropouts not recorded yet (``SensorLink.dropout_under_way``), as gaps.
 
         A gap on "*" covers the channels of the link that reported it, not those of other links. A sampled
         channel needs at least two distinct sample intervals to have a rate; one with fewer is left out with
@@ -196,7 +202,7 @@ class Recorder:
                                 "sampling rate", source, name, times.size, steps_s.size + 1)
                     continue
                 rate_hz = sample_rate_hz(steps_s)
-            gaps = [(g.start_s, g.end_s) for g in self.gaps
+            gaps = [(g.start_s, g.end_s) for g in (*self.gaps, *gaps_under_way)
                     if g.link == link and (g.channel in sent_as or g.channel == "*")
                     and (since_s is None or g.end_s > since_s)]
             channels[name] = Channel(name, "", times, values, rate_hz=rate_hz, gaps=gaps)

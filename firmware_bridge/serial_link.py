@@ -353,6 +353,8 @@ class SerialBoardLink(SensorLink):
         self._garbled_at_last_frame = 0  # the decoder's bad frames and stray bytes when that frame was read
         self._silent = False
         self._silence_said = False  # a silence was said since the last sample: the next one records it as a gap
+        self._lost_for_good = False  # the port went, or the link failed: no sample comes before the stop
+        self._loop_ended = False  # the stop's gaps are recorded
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
         """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset, kept while it is
@@ -624,6 +626,17 @@ class SerialBoardLink(SensorLink):
         elif reason := self._gap_reason(fell_behind=False):
             self._record_gap(sink, max(self.stamp(self._last_frame_s), self._last_t_s), reason)
 
+    def dropout_under_way(self) -> list[Gap]:
+        """The stretch since the last sample, where the stop would record it (the port gone or the link failed, or
+        no sample for SILENCE_S); frames lost since, or a restart, which the next sample records, are left to it."""
+        last_t_s = self._last_t_s
+        if self._loop_ended or last_t_s is None:
+            return []
+        now_s = self.stamp()
+        if not (self._lost_for_good or now_s - last_t_s > SILENCE_S):
+            return []
+        return [Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far", self.name)]
+
     def _garbled(self) -> int:
         """Bad frames and stray bytes the decoder has met so far: what a board sending nothing whole leaves."""
         return self.decoder.crc_errors + self.decoder.bytes_skipped_between_frames()
@@ -637,12 +650,15 @@ class SerialBoardLink(SensorLink):
                 self.poll(sink)  # the port's read timeout (READ_TIMEOUT_S) paces the loop
             self.gap_at_the_stop(sink)
         except InputError:
+            self._lost_for_good = True
             stop.wait()
             self.end_of_session_gap(sink, "serial port gone until the session stopped")
         except Exception as error:  # a defect, not the port: said, its silence a gap, the session goes on
+            self._lost_for_good = True
             self.failed(sink, error)
             stop.wait()
             self.end_of_session_gap(sink, "link failed until the session stopped")
+        self._loop_ended = True
         self._report_drops(sink, self.clock.now_s(), final=True)  # the counts since the last line
 
     def close(self) -> None:

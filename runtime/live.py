@@ -40,6 +40,7 @@ from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels,
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.features import load_signal_library, process_recording, window_features
 from runtime.arms.physio.live import LEAD_S, NUMBER, SAID_ONCE, LiveStress
+from runtime.arms.physio.recording import Recording
 from runtime.arms.physio.stress import PhysioSettings, PhysioWindow, load_physio_model, warn_if_not_as_trained
 from runtime.arms.registry import reads_video
 from runtime.arms.video.scan import (
@@ -575,8 +576,7 @@ class SensorSession:
         self._judged += 1
         names = ", ".join(link.name for link in self.links)
         try:
-            window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s),
-                                       start_s, end_s)
+            window = self.stress.judge(lambda since_s: self._so_far(names, since_s), start_s, end_s)
             if end_s >= self._next_line_s:
                 while self._next_line_s <= end_s:
                     self._next_line_s += self.physio.window_s
@@ -594,7 +594,7 @@ class SensorSession:
         everywhere with the reason."""
         names = ", ".join(link.name for link in self.links)
         states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
-        recording = self.recorder.to_recording(names)
+        recording = self._so_far(names)
         reason = ""
         if not recording.channels:
             reason = f"no samples from {names}" if not self.recorder.sample_count else f"too few samples from {names}"
@@ -614,6 +614,12 @@ class SensorSession:
         if batteries:  # the last level read: a strap that ran low explains a session's missing beats
             track.settings["battery_pct"] = batteries
         return track
+
+    def _so_far(self, names: str, since_s: float | None = None) -> Recording:
+        """The samples so far as a recording, a dropout under way a gap already (a checkpoint written during one,
+        a window judged in it: the link records its gap only when it ends, or at the stop)."""
+        under_way = [gap for link in self.links for gap in link.dropout_under_way()]
+        return self.recorder.to_recording(names, since_s=since_s, gaps_under_way=under_way)
 
     def live_track(self, duration_s: float) -> Track | None:
         """The "physio-live" track: each window that ended within the session as it was judged then; None

@@ -1131,3 +1131,27 @@ def test_beats_after_a_dropout_whose_first_reading_back_has_no_rr_intervals_fall
     beats_s = recorder.series("ibi")[0]
     assert not any(gap.start_s < t < gap.end_s for t in beats_s)  # was: a beat at 7 s in a gap 5..8 s
     assert [t for t in beats_s if t > gap.start_s] == pytest.approx([8.9])  # 6.9 and 7.9 s are no beats after it
+
+
+def test_a_dropout_under_way_is_a_gap_so_far_on_both_channels_and_none_once_the_sensor_is_back():
+    time = FakeTime()
+    script = [(float(i), bytes([0x00, 0x48])) for i in range(1, 12)]
+    peripheral = SimulatedPeripheral(script, now=time, vanish_after=3)
+    recorder, views = Recorder(), []
+    stop = asyncio.Event()
+    link = BleHeartRateLink(peripheral, SessionClock(monotonic=time), latency_s=0.1, sleep=time.sleep,
+                            backoff_s=(0.5, 1.0))
+
+    def sink(event):
+        recorder(event)
+        if getattr(event, "state", None) == "retrying" or len(recorder.series("hr")[0]) == 5:
+            views.append((link.stamp(), link.dropout_under_way()))
+        if len(recorder.series("hr")[0]) >= 6:
+            stop.set()
+
+    asyncio.run(asyncio.wait_for(link.run(sink, stop), timeout=10))
+    (retrying_s, away), (_, back) = views
+    last_hr_s = recorder.series("hr")[0][2]
+    assert [(g.channel, g.start_s, g.end_s) for g in away] == [("hr", last_hr_s, retrying_s),
+                                                              ("ibi", last_hr_s, retrying_s)]
+    assert back == [] and recorder.gaps[0].start_s == last_hr_s  # the view recorded nothing: the link did, once

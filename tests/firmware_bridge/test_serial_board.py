@@ -674,3 +674,32 @@ def test_a_few_frames_lost_at_one_board_time_are_a_loss_not_a_restart():
     assert [g.reason for g in recorder.gaps] == ["3 frame(s) lost or corrupt"]
     assert not any("restarted" in s.detail for s in recorder.statuses)
     link.close()
+
+
+def test_a_port_gone_is_a_dropout_under_way_at_once_until_the_stop_records_its_gap():
+    import serial
+
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(8):
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    last_s = recorder.series("eda")[0][-1]
+
+    def unplugged(*_args, **_kwargs):
+        raise serial.SerialException("device reports readiness to read but returned no data")
+
+    link.port.read = unplugged
+    time.now += 1.0  # well within the silence limit: the port's going says it all
+    stop = threading.Event()
+    loop = threading.Thread(target=link.run_until_stopped, args=(recorder, stop), daemon=True)
+    loop.start()
+    for _ in range(500):  # until the port's going is said
+        if any(s.state == "disconnected" for s in recorder.statuses):
+            break
+        loop.join(0.01)
+    (gap,) = link.dropout_under_way()
+    assert (gap.start_s, gap.end_s) == (pytest.approx(last_s), pytest.approx(link.clock.now_s()))
+    assert recorder.gaps == []
+    stop.set()
+    loop.join(5)
+    assert [g.reason for g in recorder.gaps] == ["serial port gone until the session stopped"]
+    assert link.dropout_under_way() == []  # recorded: not counted twice

@@ -785,3 +785,30 @@ def test_links_closed_as_a_session_is_refused_say_a_close_that_fails_in_one_line
         _close_links([GonePort(), strap])  # was: the OSError, hiding the refusal being raised
     assert strap.closed
     assert caplog.messages == ["serial-board: the link could not be closed (OSError: [Errno 5] Input/output error)"]
+
+
+def test_a_checkpoint_during_a_dropout_holds_its_gap_so_far_and_the_end_the_whole_of_it(tmp_path):
+    import runtime.live as live
+    from tests.firmware_bridge.fakes import FakeTime, data_frame, make_link, send
+
+    time = FakeTime()
+    link = make_link(time, latency_s=0.0)
+    sensors = live.SensorSession([link], load_settings(None, SHORT_WINDOWS), None, link.clock)
+    for i in range(40):  # 10 s of EDA at 4 Hz, then the board falls silent
+        send(link, time, sensors._deliver, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    last_s = recorded_last_s = sensors.recorder.series("eda")[0][-1]
+    for _ in range(100):
+        time.now += 0.1
+        link.poll(sensors._deliver)
+    checkpoint = sensors.track(20.0, at_end=False)
+    # was: no gap until the stop, so a checkpoint kept from a crash said nothing of the 10 s without samples
+    assert checkpoint.settings["gaps"]["eda"] == [[pytest.approx(last_s), pytest.approx(link.clock.now_s())]]
+    assert sensors.recorder.gaps == []  # a view: the link records its gap itself, once
+    for _ in range(50):
+        time.now += 0.1
+        link.poll(sensors._deliver)
+    stopped = threading.Event()
+    stopped.set()
+    link.run_until_stopped(sensors._deliver, stopped)  # the stop: its gap recorded
+    final = sensors.track(25.0)
+    assert final.settings["gaps"]["eda"] == [[pytest.approx(recorded_last_s), pytest.approx(link.clock.now_s())]]
