@@ -106,9 +106,9 @@ class BodyObserver:
     """One person's pose, frame after frame; with the face arm's faces, the person is the patient.
 
     A pose that is being followed keeps its crop from frame to frame; when the patient's face is in view and
-    the pose followed belongs to somebody else's face, the observer lets go and acquires the body nearest the
-    patient's face. Without faces (face arm off), it takes the largest person, as a therapy room's patient
-    usually sits nearest the camera.
+    the pose followed belongs to somebody else's face, or to no face and was never the patient's (taken before
+    their face was read), the observer lets go and acquires the body nearest the patient's face. Without faces
+    (face arm off), it takes the largest person, as a therapy room's patient usually sits nearest the camera.
     """
 
     def __init__(self, detector: str = "body-pose-detector", landmarks: str = "body-pose-landmarks"):
@@ -127,8 +127,10 @@ class BodyObserver:
         landmarks = self._follow(frame) if self._smoothed is not None else None
         if landmarks is not None and patient_face is not None:
             owner = face_holding(landmarks.points[0, :2], faces)
-            if owner is not None and owner != patient_id:
-                landmarks = None  # following someone else while the patient is in view
+            # following someone else while the patient is in view: one whose face says so, or one never shown to
+            # be the patient (taken before their face was read: someone with their back to the camera)
+            if owner != patient_id and (owner is not None or self._person != patient_id):
+                landmarks = None
         if landmarks is None:
             self._smoothed, self._crop_points, self._person = None, None, None
             landmarks = self._acquire(frame, patient_face)

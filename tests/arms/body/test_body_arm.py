@@ -351,3 +351,114 @@ def test_the_crops_points_hold_still_through_jitter_and_follow_a_move():
         state = one_euro(state, moved, 0.2 * i, 150)
         crop = held_crop_points(crop, state.points, 150)
     assert np.linalg.norm(crop - moved, axis=-1).max() < 60  # within a frame's travel of the moving body
+
+
+def test_a_body_window_with_two_pose_frames_measures_the_movement_between_them():
+    from runtime.arms.body.arm import window_measurements
+
+    points, visibility = seated_pose(2)
+    points[1, :, 0] += 20.0  # the whole body 20 px (0.2 shoulder widths) to the side in 0.2 s
+    values = window_measurements(np.array([0.0, 0.2]), points, visibility, 0.0, 2.0)
+    assert values["movement_overall"] == pytest.approx(1.0) and values["stillness"] == 0.0
+
+
+def test_posture_is_measured_against_the_sessions_median_leaning_in_bowing_and_closing_up_each_read_as_such():
+    windows = _session([0.2] * 3, [0.2] * 3)
+    windows[2].update(shoulder_width_px=120.0, head_height=0.6, openness=0.5)  # nearer, head lower, arms in
+    add_relative(windows)
+    assert windows[0]["lean_forward"] == 0.0 and windows[2]["lean_forward"] == pytest.approx(0.2)
+    assert windows[0]["head_down"] == 0.0 and windows[2]["head_down"] == pytest.approx(0.4)
+    assert windows[0]["openness_rel"] == 0.0 and windows[2]["openness_rel"] == pytest.approx(-0.5)
+
+
+def test_a_body_windows_quality_is_weighed_by_how_visible_the_upper_body_is_not_the_legs():
+    from runtime.arms.body.arm import body_track
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.video.scan import VideoScan
+
+    points, visibility = seated_pose(1)
+    visibility[0, :25], visibility[0, 25:] = 0.8, 0.0  # upper body seen at 0.8, the legs under the table
+    times = [i / 5 for i in range(10)]
+    poses = [BodyObservation(t, points[0], visibility[0], 1.0, person_id=1) for t in times]
+    scan = VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=1)
+    assert body_track(scan, 2.0, BodySettings()).windows[0].quality == pytest.approx(0.8)
+
+
+def test_the_body_track_names_the_patient_and_counts_others_poses_left_out_only_with_several_people():
+    from runtime.arms.body.arm import body_track
+    from runtime.arms.body.pose import BodyObservation
+    from runtime.arms.video.scan import VideoScan
+
+    points, visibility = seated_pose(1)
+    times = [i / 5 for i in range(5)]
+    poses = [BodyObservation(t, points[0], visibility[0], 0.9, person_id=pid)
+             for t, pid in zip(times, [1, 1, 2, None, 1], strict=True)]
+    several = body_track(VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=2), 1.0, BodySettings())
+    assert (several.settings["person_id"], several.settings["poses_of_others_left_out"]) == (1, 2)
+    alone = body_track(VideoScan(frame_times_s=times, bodies=poses, patient_id=1, n_people=1), 1.0, BodySettings())
+    assert (alone.settings["person_id"], alone.settings["poses_of_others_left_out"]) == (None, 0)
+
+
+def test_a_video_without_a_body_pose_is_said_with_the_number_of_frames_sampled(tmp_path, monkeypatch, caplog):
+    from runtime.arms.body import arm
+    from runtime.arms.video.scan import VideoScan
+    from runtime.media import probe
+    from runtime.pipeline import AnalysisRequest
+    from tests.media_factory import tone, write_media
+
+    video = write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    monkeypatch.setattr(arm, "shared_scan", lambda _request: VideoScan(frame_times_s=[0.0, 0.2, 0.4]))
+    with caplog.at_level("WARNING", logger=arm.__name__):
+        track = arm.analyze_body_request(AnalysisRequest(video, probe(video), load_settings(None, BODY_ONLY)))
+    assert track.windows and all(w.reason == "no body pose" for w in track.windows)
+    assert caplog.messages == [f"{video}: no body pose found in 3 sampled frames"]
+
+
+def test_fidgeting_counts_a_hand_seen_in_half_the_windows_frames():
+    points, visible = seated_pose(4)
+    points[1::2, list(measures.LEFT_HAND), 0] += 20  # jiggling in place
+    visible[2:, list(measures.LEFT_HAND)] = 0.0  # seen in the first two frames of four
+    visible[:, list(measures.RIGHT_HAND)] = 0.0  # the other hand never seen
+    assert measures.fidgeting(points, visible, 2.0) > 0.1
+
+
+def test_a_hand_not_seen_touches_nothing_even_where_its_estimate_lies_on_the_face():
+    points, visible = seated_pose(2)
+    points[:, list(measures.RIGHT_HAND), :2] = [205, 105]  # estimated at the face in both frames
+    visible[1, list(measures.RIGHT_HAND)] = 0.1  # ... but not seen in the second
+    assert measures.self_touch(points, visible).tolist() == [True, False]
+
+
+def test_a_person_with_their_back_to_the_camera_leans_as_one_facing_it():
+    points, _ = seated_pose(2)
+    points[:, [measures.LEFT_SHOULDER, measures.RIGHT_SHOULDER], 0] = [[150, 250]]  # their left on the image left
+    points[1, measures.LEFT_SHOULDER, 1] += 20  # their left shoulder lower
+    lean = measures.sideways_lean_deg(points)
+    assert lean[0] == pytest.approx(0.0) and lean[1] == pytest.approx(np.degrees(np.arctan2(20, 100)))
+
+
+def test_activation_is_floored_at_a_sixteenth_of_the_usual_level_about_0_002_at_its_lowest():
+    assert measures.activation(0.0, float("nan")) == pytest.approx(1 / (1 + np.exp(4)))  # log2(1/16) = -4
+    assert measures.activation(0.0, 0.0) == pytest.approx(1 / (1 + np.exp(6)))  # -4 - 0.5 * 4: 0.0025
+
+
+def test_a_nose_in_two_face_boxes_belongs_to_the_face_whose_centre_is_nearer():
+    from types import SimpleNamespace
+
+    from runtime.arms.body.pose import face_holding
+
+    faces = [SimpleNamespace(person_id=1, box=np.array([0.0, 0.0, 100.0, 100.0])),
+             SimpleNamespace(person_id=2, box=np.array([80.0, 0.0, 180.0, 100.0]))]  # two heads side by side
+    for listed in (faces, faces[::-1]):
+        assert face_holding(np.array([95.0, 50.0]), listed) == 2  # 35 px from 2's centre, 45 px from 1's
+        assert face_holding(np.array([85.0, 50.0]), listed) == 1
+
+
+def test_the_crop_is_cut_anew_once_either_alignment_point_strays_a_twentieth_of_a_body_radius():
+    from runtime.arms.body.pose import held_crop_points
+
+    crop = np.array([[300.0, 300.0], [300.0, 150.0]])  # hips and scale point: a body radius of 150 px
+    hips_moved = crop + [[6.0, 0.0], [0.0, 0.0]]  # the hips 6 px (0.04 radii) on: the crop holds
+    assert held_crop_points(crop, hips_moved, 150.0) is crop
+    hips_moved = crop + [[9.0, 0.0], [0.0, 0.0]]  # 9 px (0.06 radii), the other point still: cut anew
+    assert held_crop_points(crop, hips_moved, 150.0).tolist() == hips_moved.tolist()

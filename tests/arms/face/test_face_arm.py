@@ -566,3 +566,114 @@ def test_a_jpeg_cut_short_under_a_name_that_is_not_utf8_is_read_as_far_as_it_goe
     cut = Path(os.fsdecode(bytes(tmp_path) + b"/coup\xe9.jpg"))  # Latin-1
     cut.write_bytes(encoded[: len(encoded) * 2 // 3])
     assert read_rgb(cut).shape == astronaut().shape  # as its bytes decoded would not be: nothing of a cut JPEG
+
+
+def test_a_windows_quality_counts_only_the_frames_whose_expression_could_be_read():
+    from runtime.arms.face.arm import face_window
+    from runtime.arms.face.observer import FaceObservation
+
+    dark = "face too dark to read its expression (mean grey 20 of 255)"
+    found = [FaceObservation(0.2 * i, 1, 0.9, 0.9, 100.0, probs=np.full(7, 1 / 7), unreadable="" if i % 2 else dark)
+             for i in range(10)]  # the face in every frame, readable in every other one
+    window = face_window(0.0, 2.0, 10, found, False, 1.0)
+    assert window.quality == pytest.approx(0.5 * 0.81)  # was it the face's coverage, 0.81
+
+
+def test_a_window_without_the_face_carries_only_a_face_coverage_of_0():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.video.scan import VideoScan
+
+    times = [i / 5 for i in range(30)]
+    seen = [t for t in times if 2.0 <= t < 3.0]  # the face only from 2 s to 3 s
+    scan = VideoScan(frame_times_s=times, faces=[_observation(t, 0.3) for t in seen], n_people=1, patient_id=1)
+    windows = {w.start_s: w for w in face_track(scan, 1, 6.0, FaceSettings(), []).windows}
+    assert windows[0.0].reason == "no face" and windows[0.0].measurements == {"face_coverage": 0.0}
+    assert windows[3.0].reason == "face lost" and windows[3.0].measurements == {"face_coverage": 0.0}
+
+
+def test_a_blink_at_a_windows_end_counts_in_the_windows_it_starts_not_the_one_it_ends():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.video.scan import VideoScan
+
+    times = [i / 5 for i in range(20)]
+    scan = VideoScan(frame_times_s=times, faces=[_observation(t, 0.05 if t == 2.0 else 0.3) for t in times],
+                     n_people=1, patient_id=1)
+    rates = {w.start_s: w.measurements["blink_rate_per_min"] for w in face_track(scan, 1, 4.0, FaceSettings(),
+                                                                                 []).windows}
+    assert rates[0.0] == 0.0 and rates[1.0] == 30.0 and rates[2.0] == 30.0  # windows are [start, end)
+
+
+def test_blink_rate_is_measured_from_three_frames():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.video.scan import VideoScan
+
+    times, eyes = [0.0, 0.2, 0.4], [0.3, 0.05, 0.3]
+    scan = VideoScan(frame_times_s=times, faces=[_observation(t, e) for t, e in zip(times, eyes, strict=True)],
+                     n_people=1, patient_id=1)
+    assert face_track(scan, 1, 0.6, FaceSettings(), []).windows[0].measurements["blink_rate_per_min"] == (
+        pytest.approx(100.0))  # one blink in 0.6 s
+
+
+def test_a_windows_face_size_is_the_median_of_its_frames():
+    from runtime.arms.face.arm import FaceSettings, face_track
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
+
+    times, sizes = [0.0, 0.2, 0.4], [100.0, 300.0, 110.0]  # one frame's box blown up by a false detection
+    faces = [FaceObservation(t, 1, 0.9, 0.9, size, measurements={"eye_opening": 0.3}, probs=np.full(7, 1 / 7))
+             for t, size in zip(times, sizes, strict=True)]
+    scan = VideoScan(frame_times_s=times, faces=faces, n_people=1, patient_id=1)
+    assert face_track(scan, 1, 0.6, FaceSettings(), []).windows[0].measurements["face_size_px"] == 110.0
+
+
+def _face_warnings(tmp_path, monkeypatch, caplog, person: str, n_people: int) -> tuple[Path, list[str]]:
+    """The face arm's warnings on a scan of ``n_people`` people (none of them in any frame when 0)."""
+    from runtime.arms.face import arm
+    from runtime.arms.face.observer import FaceObservation
+    from runtime.arms.video.scan import VideoScan
+    from runtime.media import probe
+    from runtime.pipeline import AnalysisRequest
+
+    video = write_media(tmp_path / "v.mp4", tone(1.0), 48000, "aac", "mpeg4", video_s=1.0)
+    faces = [FaceObservation(0.0, k, 0.9, 0.9, 80.0) for k in range(1, n_people + 1)]
+    scan = VideoScan(frame_times_s=[0.0, 0.2, 0.4], n_people=n_people, patient_id=1 if n_people else None,
+                     faces=faces)
+    monkeypatch.setattr(arm, "shared_scan", lambda _request: scan)
+    settings = load_settings(None, {**VIDEO_ONLY, "face.person": person, "face.model": ""})
+    with caplog.at_level("WARNING", logger=arm.__name__):
+        arm.analyze_face_request(AnalysisRequest(video, probe(video), settings))
+    return video, [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_the_last_persons_number_is_said_nothing_of_and_one_person_too_few_is_said_in_the_singular(
+        tmp_path, monkeypatch, caplog):
+    assert _face_warnings(tmp_path, monkeypatch, caplog, "2", 2)[1] == []
+    video, said = _face_warnings(tmp_path, monkeypatch, caplog, "3", 1)
+    assert said == [f"{video}: face.person = 3, but only 1 person was seen: every face window says no face"]
+
+
+def test_a_video_without_a_face_is_said_with_the_number_of_frames_sampled(tmp_path, monkeypatch, caplog):
+    video, said = _face_warnings(tmp_path, monkeypatch, caplog, "patient", 0)
+    assert said == [f"{video}: no face found in 3 sampled frames"]
+
+
+def test_everyones_face_tracks_of_a_video_without_a_face_are_one_track_saying_no_face():
+    from runtime.arms.face.arm import FaceSettings, face_tracks
+    from runtime.arms.video.scan import VideoScan
+
+    scan = VideoScan(frame_times_s=[i / 5 for i in range(10)])
+    tracks = face_tracks(scan, 2.0, FaceSettings(person="all", model=""))
+    assert [t.name for t in tracks] == ["face"]
+    assert tracks[0].windows and all(w.reason == "no face" for w in tracks[0].windows)
+
+
+def test_a_16_bit_image_reaching_a_12_bit_sensors_white_of_4095_is_said_and_one_past_it_is_not(tmp_path, caplog):
+    from runtime.arms.face.classify import read_rgb
+
+    ramp = np.linspace(0, 1, 64 * 64).reshape(64, 64)
+    for brightest in (4095, 4096):
+        cv2.imwrite(str(tmp_path / f"{brightest}.png"), np.repeat(np.round(ramp * brightest)[..., None], 3, axis=2)
+                    .astype(np.uint16))
+        read_rgb(tmp_path / f"{brightest}.png")
+    assert caplog.messages == [f"{tmp_path / '4095.png'}: 16-bit image whose values reach only 4095 of 65535 (a "
+                               "12-bit or smaller range?): read on the full 16-bit range, so it is nearly black"]

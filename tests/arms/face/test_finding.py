@@ -141,3 +141,63 @@ def test_a_distant_face_coming_into_view_between_searches_is_found_within_a_peri
         if found_near(observer.process(VideoFrame(t_s, image)), centre_px) and found_s is None:
             found_s = t_s
     assert found_s is not None and appears_s <= found_s <= appears_s + 1.0 + 1e-9
+
+
+
+def test_three_squares_at_three_frames_a_second_are_each_searched_once_a_second(monkeypatch):
+    # each frame owes a third of the three squares: three such shares make one whole square, not 0.999...
+    observer = FaceObserver(expression=None, iris=None)
+    image = np.zeros((480, 1024, 3), np.uint8)  # three search squares
+    per_frame = searched_squares(monkeypatch, observer, [(k / 3, image) for k in range(13)])
+    assert len(set(per_frame[0])) == 3 and all(len(looks) == 1 for looks in per_frame[1:]), per_frame
+
+
+class MissingDetector:
+    """A detector whose whole-frame look finds the boxes given (none in a square)."""
+
+    input_px, iou_threshold = 192, 0.3
+
+    def __init__(self, boxes=()):
+        self.boxes = boxes
+
+    def detect(self, image):
+        from runtime.arms.video.detect import Detection
+
+        if image.shape[:2] != (720, 1280):
+            return []
+        return [Detection(np.array(box, dtype=float), np.zeros((6, 2)), 0.9) for box in self.boxes]
+
+
+def squares_looked_in(monkeypatch, finder, people):
+    from runtime.arms.face import finding
+
+    squares = []
+    monkeypatch.setattr(finding, "detect_in_square", lambda detector, image, square: squares.append(square) or [])
+    finder.find(np.zeros((720, 1280, 3), np.uint8), 1.0, people)
+    return squares
+
+
+def test_a_missed_face_too_small_for_the_whole_frame_look_is_looked_for_in_a_square_of_four_face_sizes(monkeypatch):
+    from runtime.arms.face.finding import FaceFinder
+    from runtime.arms.face.tracking import Person
+    from runtime.arms.video.detect import Square
+
+    def person(person_id, x0, size):
+        return Person(person_id, np.array([x0, 300.0, x0 + size, 300.0 + size]), last_seen_s=0.8)
+
+    # at 1280 px the whole-frame look finds faces of about 107 px or more reliably
+    people = [person(1, 200.0, 30.0), person(2, 600.0, 80.0), person(3, 900.0, 150.0)]
+    squares = squares_looked_in(monkeypatch, FaceFinder(MissingDetector(), search_every_s=0.0), people)
+    # a 30-px face: a square of the detector's own input (4 faces would be 120 px); an 80-px face: 320 px; a face
+    # the whole-frame look finds reliably is left to it
+    assert squares == [Square(119, 219, 192), Square(480, 180, 320)]
+
+
+def test_a_small_face_the_whole_frame_look_found_is_not_looked_for_again(monkeypatch):
+    from runtime.arms.face.finding import FaceFinder
+    from runtime.arms.face.tracking import Person
+
+    box = (600.0, 300.0, 680.0, 380.0)
+    people = [Person(1, np.array(box), last_seen_s=0.8)]
+    assert squares_looked_in(monkeypatch, FaceFinder(MissingDetector([box]), search_every_s=0.0), people) == []
+    assert len(squares_looked_in(monkeypatch, FaceFinder(MissingDetector(), search_every_s=0.0), people)) == 1

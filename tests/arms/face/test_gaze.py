@@ -140,3 +140,45 @@ def test_raised_brows_lip_corners_pulled_up_and_each_eyes_own_lids_read_as_such(
     assert measured["brow_raise"] == pytest.approx(0.15)
     assert measured["lip_corner_pull"] == pytest.approx(0.05)
     assert measured["mouth_width"] == pytest.approx(0.5)
+
+
+def _expressive_mesh() -> np.ndarray:
+    """``_mesh`` with brows raised, lips parted and lip corners pulled up (interocular 100 px)."""
+    from runtime.arms.face import geometry as g
+
+    points = _mesh()
+    points[list(g.RIGHT_BROW), :2], points[list(g.LEFT_BROW), :2] = [120, 83], [180, 80]
+    points[g.LIP_TOP_OUTER, :2], points[g.LIP_TOP_INNER, :2], points[g.LIP_BOTTOM_INNER, :2] = (
+        [150, 150], [150, 155], [150, 167])
+    points[g.MOUTH_RIGHT, :2], points[g.MOUTH_LEFT, :2] = [125, 145], [175, 145]
+    return points
+
+
+def test_face_measurements_hold_whatever_the_distance_from_the_camera_and_the_heads_roll():
+    level = frame_measurements(_expressive_mesh())
+    assert level["mouth_opening"] == pytest.approx(0.12)
+    angle = np.radians(30.0)  # the face twice as near and rolled 30 degrees (its left eye lower)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = _expressive_mesh()
+    moved[:, :2] = 2.0 * (moved[:, :2] - [150, 100]) @ rotation.T + [400, 300]
+    moved[:, 2] *= 2.0
+    near_and_rolled = frame_measurements(moved)
+    assert near_and_rolled["head_roll_deg"] == pytest.approx(30.0)
+    for name in ("eye_opening", "brow_raise", "mouth_opening", "mouth_width", "lip_corner_pull"):
+        assert near_and_rolled[name] == pytest.approx(level[name]), name
+
+
+def test_an_iris_moved_a_fifth_of_an_eye_width_turns_the_gaze_30_degrees_on_an_eyeball_of_0_4_eye_widths():
+    points = _mesh()  # eyes 40 px wide, facing the camera
+    irises = np.array([[128.0, 100.0], [188.0, 100.0]])  # 8 px (0.2 eye widths) right of each eye's middle
+    gaze = gaze_measurements(points, irises)
+    assert gaze["iris_offset_x"] == pytest.approx(0.2)
+    assert gaze["gaze_yaw_deg"] == pytest.approx(30.0)  # arcsin(0.2 / 0.4)
+
+
+def test_a_blink_is_an_eye_opening_below_half_the_sessions_median_not_half_its_mean():
+    from runtime.arms.face.geometry import blinks
+
+    # open at 0.3 most of the time, shut (0.0) in three frames: the median stays 0.3, the mean falls to 0.19
+    opening = np.array([0.3, 0.3, 0.0, 0.0, 0.0, 0.3, 0.3, 0.14, 0.3, 0.3])
+    assert blinks(opening, np.arange(10) * 0.2).tolist() == pytest.approx([0.4, 1.4])  # 0.14 < 0.15: a blink

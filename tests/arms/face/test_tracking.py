@@ -165,3 +165,15 @@ def test_a_box_last_seen_long_ago_claims_no_face_that_overlaps_it_neither_walkin
     # person 2's box, overlapping the seat, was last seen minutes ago: it is nobody followed (was: 2, not 1)
     assert tracker.assign([_box(102, 100, 50)], back_s) == [1]
 
+
+
+def test_someone_walking_into_the_seat_of_a_patient_who_has_just_walked_off_keeps_their_own_number():
+    tracker = IdentityTracker()
+    for i in range(30):  # the patient in their seat
+        tracker.assign([_box(100, 100, 50)], 0.2 * i)
+    for step in range(1, 6):  # the patient walking down, away from the seat; someone else walking left towards it
+        t_s = 6.0 + 0.2 * step
+        assert tracker.assign([_box(100, 100 + 60 * step, 50), _box(460 - 60 * step, 100, 50)], t_s) == [1, 2]
+    # the walker reaches the seat, 60 px on; the patient, 300 px below it a frame ago, is missed in this frame. In
+    # the last frame too, but far from this face: not followed to it, so their seat does not take the walker's face
+    assert tracker.assign([_box(100, 100, 50)], 7.2) == [2]

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from runtime.arms.video.detect import (
     Detection,
@@ -75,5 +76,48 @@ def test_two_looks_boxing_one_moving_face_with_an_iou_under_the_threshold_merge_
 def test_faces_side_by_side_and_a_large_box_around_a_small_face_stay_apart():
     left, right = _detection((100, 100, 150, 150), 0.9), _detection((130, 100, 180, 150), 0.8)  # IoU 0.25
     assert merge_detections([left, right], 0.3) == [left, right]
-    small, around = _detection((620, 0, 662, 42), 0.6), _detection((500, 30, 800, 330), 0.9)  # holds its centre
+    small, around = _detection((620, 0, 662, 42), 0.6), _detection((500, 30, 800, 330), 0.9)  # not its centre (y 21)
     assert merge_detections([small, around], 0.3) == [around, small]
+
+
+def test_a_detections_size_is_the_longer_side_of_its_box():
+    # face.min_face_px and face_size_px are the box's longer side (docs/face-body.md, section 2)
+    assert _detection((10, 20, 40, 40), 0.9).size_px == 30.0
+    assert _detection((10, 20, 30, 60), 0.9).size_px == 40.0
+
+
+def test_two_equal_boxes_half_over_one_another_overlap_by_a_third():
+    assert float(box_iou(np.array([0.0, 0.0, 100.0, 100.0]), np.array([[50.0, 0.0, 150.0, 100.0]]))[0]) == (
+        pytest.approx(1 / 3))
+    assert float(box_iou(np.array([0.0, 0.0, 100.0, 100.0]), np.array([[0.0, 0.0, 100.0, 100.0]]))[0]) == 1.0
+
+
+def test_a_small_face_scored_above_a_large_box_around_it_stays_apart_from_it_too():
+    # the large box holds the face's centre, the face not the box's: two objects, whichever is scored higher
+    small, around = _detection((620, 0, 662, 42), 0.9), _detection((500, 10, 800, 330), 0.6)
+    assert all(around.box[:2] <= small.center) and all(small.center <= around.box[2:])  # it holds the face's centre
+    assert merge_detections([around, small], 0.3) == [small, around]
+    small_lower, around_higher = _detection(small.box, 0.6), _detection(around.box, 0.9)
+    assert merge_detections([small_lower, around_higher], 0.3) == [around_higher, small_lower]
+
+
+def test_a_crops_depth_comes_back_to_image_pixels_scaled_as_its_x_is():
+    from runtime.arms.video.detect import Roi
+
+    roi = Roi(np.array([200.0, 200.0]), 400.0, np.array([1.0, 0.0]))  # a 400-px region read as a 100-px crop
+    back = roi.to_image(np.array([[50.0, 50.0, 0.0], [60.0, 50.0, 10.0]]), 100)
+    assert back[:, :2].ravel().tolist() == pytest.approx([200.0, 200.0, 240.0, 200.0])
+    assert back[1, 2] == pytest.approx(back[1, 0] - back[0, 0])  # 10 crop px of depth: 40 image px, as x
+
+
+def test_the_keypoints_of_a_face_on_a_wide_frame_lie_in_its_box_where_its_eyes_are():
+    # the frame is letterboxed into the detector's square: boxes and keypoints come back from it alike (the pose
+    # detector's keypoints place the first crop of a body)
+    from runtime.arms.video.detect import SsdDetector
+    from tests.arms.face.video_factory import distant_face_frame
+
+    face = SsdDetector("face-detector").detect(distant_face_frame(200, (900, 300)))[0]
+    x0, y0, x1, y1 = face.box
+    right_eye, left_eye = face.keypoints[0], face.keypoints[1]
+    assert x0 < right_eye[0] < left_eye[0] < x1  # the subject's right eye on the image's left
+    assert y0 < right_eye[1] < (y0 + y1) / 2 and y0 < left_eye[1] < (y0 + y1) / 2  # in the upper half of the face

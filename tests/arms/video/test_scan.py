@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -6,7 +8,7 @@ from runtime.arms.video import scan as video_scan
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_duration_s, video_sample_fps
 from runtime.config import load_settings
 from runtime.pipeline import analyze_file
-from runtime.sources.video import FileVideoSource
+from runtime.sources.video import FileVideoSource, VideoFrame
 from tests.arms.face.video_factory import write_video
 
 
@@ -185,6 +187,13 @@ def whose(observation):
     return next(name for name, (nose, _) in BODIES.items() if np.allclose(observation.points[0, :2], nose))
 
 
+def test_a_faceless_body_taken_before_the_patients_face_was_read_is_let_go_once_it_is():
+    faces = [([], [])] + [([PATIENT_FACE], [True])] * 4  # the patient's face missed in the first frame alone
+    scan = scripted_scan(faces, [["other", "patient"]] * 5)  # the other (their back to the camera) listed first
+    # was: the other's pose in every frame, which the body track, one person seen, read as the patient's
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("other", None)] + [("patient", 1)] * 4
+
+
 def test_a_false_box_carrying_the_patients_number_does_not_send_the_body_to_someone_else():
     faces = [([PATIENT_FACE], [True]), ([FALSE_BOX], [False])]  # the patient's face missed in the second frame
     scan = scripted_scan(faces, [[], ["patient", "other"]])  # the patient's body found from the second frame
@@ -200,4 +209,56 @@ def test_a_false_box_carrying_the_patients_number_does_not_make_someone_elses_po
 def test_a_patient_turned_away_keeps_their_pose():
     turned = PATIENT_FACE + [4.0, 2.0, 4.0, 2.0]  # their head, the face mesh finding no face on it
     scan = scripted_scan([([PATIENT_FACE], [True]), ([turned], [False])], [["patient", "other"]] * 2)
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1), ("patient", 1)]
+
+
+def test_a_video_stream_without_frames_loses_only_the_video_arms_that_are_on(tmp_path, monkeypatch):
+    from runtime.media import NoVideoFrames, probe
+    from runtime.pipeline import AnalysisRequest
+    from tests.media_factory import tone, write_media
+
+    video = write_media(tmp_path / "v.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="mpeg4", video_s=1.0)
+
+    def empty_stream(*args, **kwargs):
+        raise NoVideoFrames(video)
+
+    monkeypatch.setattr(video_scan, "scan_video", empty_stream)
+    for body_on, without in ((True, "the face and body"), (False, "the face")):
+        request = AnalysisRequest(video, probe(video), load_settings(None, {"body.enabled": body_on}))
+        assert video_scan.shared_scan(request) is None
+        assert [lost for _, lost in request.lost] == [without]  # the line: '...; analysed without the face'
+
+
+def test_the_face_sections_search_and_smallest_face_reach_the_scans_observer():
+    from runtime.sources.video import VideoFrame
+    from tests.arms.face.video_factory import distant_face_frame
+
+    frame = VideoFrame(0.0, distant_face_frame(42, (700, 500)))  # a face a thirtieth of the frame wide
+    geometry_only = {"model": "", "iris": ""}
+    assert make_observers(FaceSettings(**geometry_only))[0].process(frame)  # found by the search of squares
+    assert not make_observers(FaceSettings(**geometry_only, search_every_s=0.0))[0].process(frame)
+    assert not make_observers(FaceSettings(**geometry_only, min_face_px=60))[0].process(frame)
+
+
+def test_the_body_nearest_the_patients_face_is_acquired_not_the_one_the_detector_lists_first():
+    scan = scripted_scan([([PATIENT_FACE], [True])], [["other", "patient"]])
+    assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1)]
+
+
+def test_a_pose_whose_upper_body_is_barely_visible_is_no_pose_and_the_next_frame_acquires_anew():
+    bodies = scripted_bodies([["patient"]] * 3)
+    run, acquired = bodies.landmarker.run, []
+    faint = np.ones(35)
+    faint[:25] = 0.4  # the upper body's points seen at 0.4 on average: under the 0.5 a pose needs
+    bodies.landmarker.run = lambda image, roi: replace(run(image, roi), visibility=faint) if int(
+        image[0, 0, 0]) == 1 else run(image, roi)
+    detect = bodies.detector.detect
+    bodies.detector.detect = lambda image: acquired.append(int(image[0, 0, 0])) or detect(image)
+    frames = [VideoFrame(0.2 * k, np.full((720, 1280, 3), k, np.uint8)) for k in range(3)]
+    scan = scan_frames(frames, ScriptedFaces([([PATIENT_FACE], [True])] * 3), bodies)
+    assert [o.t_s for o in scan.bodies] == [0.0, 0.4] and acquired == [0, 1, 2]
+
+
+def test_a_pose_followed_on_from_the_patients_stays_theirs_in_a_frame_where_no_face_is_found():
+    scan = scripted_scan([([PATIENT_FACE], [True]), ([], [])], [["patient"], ["patient"]])  # their head bowed
     assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1), ("patient", 1)]
