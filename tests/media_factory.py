@@ -155,7 +155,7 @@ def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int, layout: str =
     if fmt.startswith("s16"):
         data = np.round(block * 32767).astype(np.int16)
     elif fmt.startswith("s32"):
-        data = np.round(block * 2147483647).astype(np.int32)
+        data = np.round(block.astype(np.float64) * 2147483647).astype(np.int32)  # float32 rounds 1.0 past int32
     else:
         data = block.astype(np.float32)
     data = data.reshape(len(block), -1)  # (n, channels)

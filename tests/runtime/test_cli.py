@@ -328,3 +328,67 @@ def test_a_config_naming_a_fusion_card_of_a_modality_no_arm_writes_is_one_line_n
     assert err.startswith(f"emotrace: error: {config}: setting 'fusion.model' = ")
     assert err.endswith("the stacking model's card names voice, which no arm's track is (audio, face, body): it would "
                         "never be fused\n")
+
+
+def test_extract_audio_refuses_to_write_over_its_own_input_and_leaves_it_whole(tmp_path, capsys):
+    recording = write_media(tmp_path / "session.wav", tone(1.0), 48000, "pcm_s16le")
+    before = recording.read_bytes()
+    # was it written: the 48 kHz recording replaced by its 16 kHz mono copy, the original gone
+    assert main(["extract-audio", str(recording), "-o", str(recording)]) == 2
+    assert capsys.readouterr().err == f"emotrace: error: {recording}: output would overwrite the input\n"
+    assert recording.read_bytes() == before
+
+
+def test_extract_audio_writes_the_lowest_sample_rate_its_help_names(tmp_path, capsys):
+    video = write_media(tmp_path / "v.mkv", tone(1.0), 48000, "pcm_s16le")
+    assert main(["extract-audio", str(video), "-o", str(tmp_path / "a.wav"), "--sr", "1000"]) == 0  # "1000 to 192000"
+    with wave.open(str(tmp_path / "a.wav")) as handle:
+        assert (handle.getframerate(), handle.getnframes()) == (1000, 1000)
+    assert capsys.readouterr().out == f"{tmp_path / 'a.wav'}: 1.000 s, 1000 Hz mono\n"
+
+
+@pytest.mark.parametrize("stream", ["0", "-1"])
+def test_extract_audio_refuses_an_audio_stream_number_below_one_and_writes_nothing(tmp_path, capsys, stream):
+    from tests.media_factory import write_audio_streams
+
+    path = write_audio_streams(tmp_path / "two.m4a", [tone(1.0), tone(1.0, frequency_hz=440.0)])
+    # streams count from 1: 0 or -1 is no stream (Python's index would read the last one without a word)
+    assert main(["extract-audio", str(path), "-o", str(tmp_path / "a.wav"), "--audio-stream", stream]) == 2
+    assert capsys.readouterr().err == f"emotrace: error: {path}: has 2 audio stream(s), no stream {stream}\n"
+    assert not (tmp_path / "a.wav").exists()
+
+
+def test_analyze_without_realtime_keeps_the_configs_realtime(tmp_path, monkeypatch):
+    import runtime.pipeline as pipeline
+
+    seen = {}
+
+    def analyzed(input_path, out, settings, extras=None):
+        seen.update(settings=settings)
+        raise InputError(input_path, "stopped here by the test")
+
+    monkeypatch.setattr(pipeline, "analyze_file", analyzed)
+    config = tmp_path / "clinic.toml"
+    config.write_text("[runtime]\nrealtime = true\n")
+    # the flag not given is no "--realtime false": it leaves the config's setting as it is
+    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--config", str(config)]) == 2
+    assert seen["settings"]["runtime"]["realtime"] is True
+    assert seen["settings"].source("runtime.realtime") == str(config)
+
+
+def test_weights_alone_leaving_the_configs_fusion_model_behind_say_so_naming_weights_the_option_typed(
+        tmp_path, monkeypatch, caplog):
+    import runtime.pipeline as pipeline
+
+    def analyzed(input_path, out, settings, extras=None):
+        raise InputError(input_path, "stopped here by the test")
+
+    monkeypatch.setattr(pipeline, "analyze_file", analyzed)
+    config = tmp_path / "clinic.toml"
+    config.write_text('[fusion]\nmethod = "stacking"\nmodel = "fusion-stacking"\n')
+    with caplog.at_level("WARNING"):
+        main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--config", str(config),
+              "--weights", "audio=1,face=3"])
+    # --weights chose the weighted method: no --fusion was typed
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{config}: fusion.model = 'fusion-stacking' left out: fusion.method 'weighted' from --weights does not use it"]

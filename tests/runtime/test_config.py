@@ -315,3 +315,16 @@ def test_a_value_an_option_gave_is_refused_naming_the_option_and_the_setting(tmp
     settings = load_settings(path, {"audio.window_s": 3.0}, {"audio.window_s": "--window-s"})
     assert (settings.source("audio.window_s"), settings.told("audio.window_s")) == ("command line", "--window-s")
     assert settings.told("fusion.method") == str(path)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("[audio]\nstream = true\n", "setting 'audio.stream' must be int, not True"),
+    ("[face]\nmin_face_px = false\n", "setting 'face.min_face_px' must be int, not False"),
+])
+def test_a_true_or_false_for_a_whole_number_setting_is_refused_not_read_as_1_or_0(tmp_path, text, problem):
+    # TOML's booleans are Python's ints: "stream = true" read as stream 1 would be a typo passing silently
+    path = tmp_path / "clinic.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        load_settings(path)
+    assert str(raised.value) == f"{path}: {problem}"

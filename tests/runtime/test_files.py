@@ -540,3 +540,30 @@ def test_an_input_file_that_is_a_pipe_or_a_folder_is_refused_at_once_naming_what
     with pytest.raises(InputError, match="is a folder; give a config file$"):
         existing_file(tmp_path, "config file")
     assert existing_file(__file__) == Path(__file__)
+
+
+def test_files_replaced_together_are_all_replaced_or_none_when_a_later_rename_fails(tmp_path, monkeypatch):
+    old, new, failing = tmp_path / "timeline.json", tmp_path / "timeline.csv", tmp_path / "report.txt"
+    old.write_bytes(b"the earlier run's")
+    staged = [stage_file(target, b"new") for target in (old, new, failing)]
+    renamed = os.replace
+
+    def replace(source, target):
+        if Path(target) == failing:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        renamed(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(InputError, match=r"report\.txt: cannot write it: No space left on device"):
+        replace_together(list(zip(staged, (old, new, failing), strict=True)))
+    # the earlier run's file back, and no new file beside it that the failed run alone wrote
+    assert old.read_bytes() == b"the earlier run's"
+    assert not new.exists() and not failing.exists()
+
+
+def test_a_csv_saved_with_a_byte_order_mark_names_its_first_column_without_it(tmp_path):
+    path = tmp_path / "manifest.csv"
+    path.write_bytes("video,start_s,end_s,label\nclip.mp4,0,2,calm\n".encode("utf-8-sig"))  # Excel's "CSV UTF-8"
+    header, rows = read_csv_rows(path)
+    assert header == ["video", "start_s", "end_s", "label"]  # was it read as UTF-8: "\ufeffvideo", no video column
+    assert rows == [(2, {"video": "clip.mp4", "start_s": "0", "end_s": "2", "label": "calm"})]

@@ -968,3 +968,139 @@ def test_a_video_cut_short_is_said_to_end_where_its_frames_were_decoded_to(tmp_p
     # was: where its packets were placed to (4.7 s here, 0.5 s past the last frame any reader of it gets)
     assert re.fullmatch(rf"cut short: the video ends at {end_s:.1f} s of the \d\.\d s the file declares",
                         decoder.stopped_reason)
+
+
+@pytest.mark.parametrize("lost_s", [(1.0, 1.15), (2.0, 2.12)])
+def test_a_hole_of_a_little_over_a_tenth_of_a_second_is_told_and_said_as_audio_missing(tmp_path, caplog, lost_s):
+    # MISSING_AUDIO_S (0.1 s) or longer is audio missing, not "packets lost in holes under 0.1 s"
+    path = write_media(tmp_path / "hole.mkv", _bursts(48000, 3.0, (2.5,)), 48000, "pcm_s16le", lost_s=lost_s)
+    missing = []
+    with caplog.at_level("WARNING"):
+        decoded = read_audio(path, missing=missing.append)
+    assert missing == [pytest.approx(lost_s, abs=0.025)]  # to the frame (1024 samples at 48 kHz: 21 ms)
+    assert _onsets_s(decoded) == pytest.approx([2.5], abs=0.01)
+    assert len(caplog.messages) == 1 and "lost at" in caplog.messages[0] and "under 0.1 s" not in caplog.messages[0]
+
+
+
+def test_audio_starting_a_tenth_of_a_second_late_is_told_as_missing(tmp_path):
+    # the late start's silence is MISSING_AUDIO_S long: "this long or longer is audio missing"
+    path = write_media(tmp_path / "late.mkv", _bursts(16000, 2.0, (1.0,)), 16000, "pcm_s16le", audio_start_s=0.1)
+    missing = []
+    decoded = read_audio(path, missing=missing.append)
+    assert missing == [(0.0, 0.1)]
+    assert _onsets_s(decoded) == pytest.approx([1.1], abs=0.005)
+
+
+def test_audio_running_past_six_hours_on_the_files_clock_is_read_not_taken_for_a_damaged_stamp(tmp_path):
+    from runtime.media import MAX_SILENCE_S, iter_audio
+
+    # a recording cut from a long session, its stamps kept: it starts a second before MAX_SILENCE_S and runs on
+    # past it; only a jump of that much from the sound before it is a damaged stamp
+    path = write_media(tmp_path / "long.mkv", tone(3.0, 8000), 8000, "pcm_s16le", audio_start_s=MAX_SILENCE_S - 1.0)
+    rate_hz = 1000  # the hours of silence before it at a low rate: 86 MB, not 1.4 GB at 16 kHz
+    read = sum(block.size for block in iter_audio(path, rate_hz, alone=True))
+    assert read / rate_hz == pytest.approx(MAX_SILENCE_S + 2.0, abs=0.01)
+
+
+def test_silence_standing_for_lost_unsigned_8_bit_audio_is_silent_not_full_scale(tmp_path):
+    from fractions import Fraction
+
+    # unsigned 8-bit PCM is silent at 128: zero bytes in the hole would be a full-scale step of -1.0
+    path = tmp_path / "u8.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("pcm_u8", rate=16000, layout="mono")
+        for index, start in enumerate(range(0, 48000, 1600)):
+            if 10 <= index < 15:  # 1.0-1.5 s lost
+                continue
+            frame = av.AudioFrame.from_ndarray(np.full((1, 1600), 128 + 32, np.uint8), format="u8", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 16000, start, Fraction(1, 16000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    decoded = read_audio(path)
+    assert decoded.size == 48000
+    assert np.abs(decoded[16000 + 160:24000 - 160]).max() < 1e-3  # the hole, past the resampler's edges
+    assert decoded[8000] == pytest.approx(0.25, abs=0.01) and decoded[32000] == pytest.approx(0.25, abs=0.01)
+
+
+def test_a_float_source_beyond_full_scale_is_not_said_to_be_clipped_at_the_microphone(tmp_path, caplog):
+    # resampled from 48 kHz, as the 16-bit source's overshoot is, but a float file holds what lies beyond full
+    # scale itself: no microphone clipped it
+    hot = (tone(1.0, 48000) / 0.3 * 1.5).astype(np.float32)  # peaks at +3.5 dBFS
+    source = tmp_path / "hot48.wav"
+    soundfile.write(source, hot, 48000, subtype="FLOAT")
+    extract_audio(source, tmp_path / "out.wav")
+    said = [line for line in caplog.messages if "beyond full scale" in line]
+    assert len(said) == 1
+    assert said[0].endswith("after resampling from 48000 Hz: clipped to full scale in the 16-bit WAV")
+
+
+def test_a_planar_integer_source_overshooting_only_when_resampled_is_said_to_reach_full_scale(tmp_path, caplog):
+    # ALAC decodes to planar integers (s32p): as a 16-bit WAV's, its samples hold nothing beyond full scale
+    clipped = np.clip(tone(1.0, 44100).astype(np.float64) * 10, -1.0, 1.0)  # flat tops, as a clipped voice has
+    source = write_media(tmp_path / "clipped.m4a", clipped, 44100, "alac")
+    assert probe(source).audio_sample_format == "s32p"
+    extract_audio(source, tmp_path / "out.wav")
+    said = [line for line in caplog.messages if "beyond full scale" in line]
+    assert len(said) == 1 and said[0].endswith("after resampling from 44100 Hz: clipped to full scale in the 16-bit "
+                                               "WAV; the source reaches full scale or near it: clipped at the "
+                                               "microphone?")
+
+
+@pytest.mark.parametrize(("start_s", "said"), [(0.5, False), (1.0, True)])
+def test_stamps_starting_under_a_second_late_are_not_said_and_from_a_second_on_are(tmp_path, caplog, start_s, said):
+    # LATE_FIRST_STAMP_S: a phone's half second is no clock a player's differs from by anything worth a line
+    path = write_media(tmp_path / "late.mkv", tone(2.0, 16000), 16000, "pcm_s16le", audio_start_s=start_s)
+    with caplog.at_level("WARNING"):
+        probe(path)
+    assert [line.split(": ")[1] for line in caplog.messages] == (
+        [f"its timestamps start at {start_s:.1f} s, not 0"] if said else [])
+
+
+def test_a_header_declaring_just_under_a_thousand_samples_a_second_is_refused_and_a_thousand_read(tmp_path):
+    too_low = patched(write_wav(tmp_path / "low.wav", tone(0.5, 16000), 16000), 24, (999).to_bytes(4, "little"))
+    assert probe(too_low).audio_problem == "its audio declares 999 samples a second, under 1000: a damaged header"
+    lowest = write_wav(tmp_path / "lowest.wav", tone(1.0, 1000, frequency_hz=100.0), 1000)
+    assert probe(lowest).audio_problem == ""
+    assert read_audio(lowest).size == 16000  # one second, at the rate read
+
+
+def test_a_short_cancelling_sound_does_not_fix_the_channel_a_later_one_sided_voice_is_lost_from(tmp_path):
+    # half a second of a sound wired the other way round on one side (it cancels in the mean), then a voice
+    # on the right channel alone: the choice of channel is open for DOWNMIX_SETTLE_S of sound
+    noise = np.random.default_rng(0).uniform(-0.3, 0.3, 24000).astype(np.float32)
+    left = np.concatenate([noise, np.zeros(4 * 48000, np.float32)])
+    right = np.concatenate([-noise, tone(4.0, 48000)])
+    mono = read_audio(write_media(tmp_path / "st.mkv", np.stack([left, right], axis=1), 48000, "pcm_s16le"))
+    assert np.sqrt(np.mean(mono[16000:] ** 2)) > 0.05  # was silence: the left channel kept after the first block
+
+
+def test_stamps_set_back_a_quarter_second_or_more_drop_the_overlap_at_once_not_frames_later(tmp_path, caplog):
+    # mp2 at 16 kHz: 72 ms frames, so a step back of 0.28 s from where the samples end is under STAMPS_BACK_S
+    # from the last frame's own stamp: no joint, the overlap dropped (STAMPS_BACK_S or more: at once)
+    one = write_media(tmp_path / "one.ts", _bursts(16000, 8.0, (0.5, 7.5)), 16000, "mp2").read_bytes()
+    two = write_media(tmp_path / "two.ts", _bursts(16000, 4.0, (0.4, 2.0)), 16000, "mp2", audio_start_s=7.78)
+    path = tmp_path / "joined.ts"
+    path.write_bytes(one + two.read_bytes())
+    with caplog.at_level("WARNING"):
+        onsets_s = _onsets_s(read_audio(path))
+    assert len(onsets_s) == 4
+    # the second recording's sound 1.6 s apart, as stamped (was 1.44 s: its first burst 0.17 s late, placed after
+    # the overlap for the frames the stamps' median took to follow)
+    assert onsets_s[3] - onsets_s[2] == pytest.approx(1.6, abs=0.01)
+    assert len(caplog.messages) == 1 and re.match(r".*: its audio's timestamps step back 0\.\d\d s at 8\.\d s",
+                                                 caplog.messages[0])
+
+
+def test_a_wav_cut_short_behind_a_chunk_of_odd_length_is_still_said_to_be_cut_short(tmp_path):
+    # a recorder's INFO list of odd length before the sound: RIFF pads each chunk to an even length
+    whole = wav_bytes(np.zeros(16000 * 4, dtype=np.float32), 16000)  # 44 bytes: RIFF, fmt (16 bytes), data
+    info = b"LIST" + (5).to_bytes(4, "little") + b"INFO1" + b"\x00"
+    tagged = bytearray(whole[:36] + info + whole[36:])
+    tagged[4:8] = (len(tagged) - 8).to_bytes(4, "little")
+    (tmp_path / "cut.wav").write_bytes(bytes(tagged[:len(tagged) // 2]))  # power lost half-way
+    told = []
+    read_audio(tmp_path / "cut.wav", ended_early=told.append)
+    assert told == ["cut short: the audio ends at 2.0 s of the 4.0 s the file declares"]

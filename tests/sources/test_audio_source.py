@@ -238,3 +238,12 @@ def test_a_step_of_the_wall_clock_during_a_late_read_leaves_no_gap_and_no_lastin
 def test_a_device_without_sound_given_as_the_microphone_is_said_so():
     with pytest.raises(InputError, match=r"^lavfi:nullsrc: has no audio stream$"):  # was an IndexError's words
         MicrophoneSource("nullsrc", "lavfi").open()
+
+
+def test_a_device_losing_a_little_over_a_tenth_of_a_second_leaves_a_gap_not_a_shift():
+    placement = CapturePlacement(16000, opened_s=0.0, wall_clock_start_s=WALL_S)
+    assert placement.start_s(1600, device_time_s=5.0, arrival_s=0.1) == 0.0
+    assert placement.start_s(1600, device_time_s=5.1, arrival_s=0.2) == pytest.approx(0.1)
+    # 0.15 s lost (MISSING_AUDIO_S or more): the next chunk keeps its time, not 0.2 s, 0.15 s early for good
+    assert placement.start_s(1600, device_time_s=5.35, arrival_s=0.45) == pytest.approx(0.35)
+    assert placement.start_s(1600, device_time_s=5.45, arrival_s=0.55) == pytest.approx(0.45)

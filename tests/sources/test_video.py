@@ -526,3 +526,40 @@ def test_a_raw_h264_stream_without_stamps_loses_only_the_frames_to_its_next_keyf
     times = [frame.t_s for frame in source.frames()]
     # was: every frame after the damage skipped (its keyframes, without stamps, never ended it): 10 frames kept
     assert len(times) >= 125 and source.stats.damaged <= 10
+
+
+def test_a_wider_picture_mid_stream_is_centred_between_its_bars_so_a_face_keeps_its_place(tmp_path):
+    # 4:3, then 16:9 with a white square at its centre: halved to 320 x 180 with 30 rows of black above and below
+    wide = np.zeros((360, 640, 3), np.uint8)
+    wide[155:205, 295:345] = 255
+    path = tmp_path / "call.ts"
+    path.write_bytes(_write_ts_segment(tmp_path / "a.ts", [np.full((240, 320, 3), 128, np.uint8)] * 10, 0)
+                     + _write_ts_segment(tmp_path / "b.ts", [wide] * 10, 10))
+    rows, cols = np.nonzero(list(FileVideoSource(path, sample_fps=10.0).frames())[-1].image.mean(axis=2) > 200)
+    # was it put at the top: the square 30 pixels above the middle, where it stood in the frames before
+    assert (rows.min() + rows.max()) / 2 == pytest.approx(119.5, abs=1.5)
+    assert (cols.min() + cols.max()) / 2 == pytest.approx(159.5, abs=1.5)
+
+
+def test_a_sampling_rate_of_zero_is_refused_as_the_source_is_made(tmp_path):
+    path = write_video(tmp_path / "v.mp4", 1.0, fps=10)
+    with pytest.raises(InputError, match="sampling rate must be positive"):  # not a ZeroDivisionError once read
+        FileVideoSource(path, sample_fps=0.0)
+
+
+def test_a_sampled_frame_stands_for_two_periods_after_it_and_at_least_half_a_second():
+    from runtime.sources.video import frame_reach_s
+
+    assert frame_reach_s(1.0) == 2.0
+    assert frame_reach_s(5.0) == 0.5  # the default rate's two periods are 0.4 s: half a second still
+    assert frame_reach_s(30.0) == 0.5
+
+
+def test_a_picture_a_few_percent_wider_mid_stream_is_fitted_with_thin_bars_not_stretched(tmp_path):
+    # 320 x 240, then 330 x 240: fitted, 320 x 232 with bars of 4 rows (stretched to 240, a face would be 3 % taller)
+    path = tmp_path / "call.ts"
+    path.write_bytes(_write_ts_segment(tmp_path / "a.ts", [np.full((240, 320, 3), 128, np.uint8)] * 10, 0)
+                     + _write_ts_segment(tmp_path / "b.ts", [np.full((240, 330, 3), 255, np.uint8)] * 10, 10))
+    last = list(FileVideoSource(path, sample_fps=10.0).frames())[-1].image
+    assert last.shape == (240, 320, 3)
+    assert last[:3].max() < 20 and last[-3:].max() < 20 and last[6:-6].min() > 200
