@@ -26,7 +26,7 @@ from export.install import (
     rebuilt_beside,
     write_card,
 )
-from export.physio.train import LIVE_BASELINE_S
+from export.physio.train import LIVE_BASELINE_S, per_subject_text
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import card_setting, input_blocks, input_settings_problem, model_inputs
 from runtime.errors import InputError
@@ -301,8 +301,7 @@ def model_card_text(card: dict) -> str:
         return (
             f"| {name} | {m['subjects']} | {m['windows']} | {m['balanced_accuracy']:.3f} "
             f"({low:.3f}-{high:.3f}) | {m['macro_f1']:.3f} "
-            f"| {m['ece']:.3f} | {m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} "
-            f"(min {m['per_subject_ba_min']:.3f}) |"
+            f"| {m['ece']:.3f} | {per_subject_text(m)} |"
         )
 
     return f"""# {card["id"]} {card["version"]}

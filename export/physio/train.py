@@ -106,8 +106,7 @@ class TrainReport:
             lines.append(
                 f"  {name}: BA {m['balanced_accuracy']:.3f} ({interval}), "
                 f"macro-F1 {m['macro_f1']:.3f}, "
-                f"ECE {m['ece']:.3f}, per-subject BA {m['per_subject_ba_mean']:.3f} "
-                f"± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f}), "
+                f"ECE {m['ece']:.3f}, per-subject BA {per_subject_text(m)}, "
                 f"{m['subjects']} subjects, {m['windows']} windows"
             )
         return "\n".join(lines)
@@ -240,9 +239,19 @@ def predictions_by_source(
     return out
 
 
+PER_SUBJECT_SPREAD = ("per_subject_ba_mean", "per_subject_ba_sd", "per_subject_ba_min", "per_subject_ba_max")
+
+
+def per_subject_text(m: dict) -> str:
+    """The spread of per-subject BA in a report's words: mean ± sd (min), or why there is none."""
+    if m["per_subject_ba_mean"] is None:
+        return "none (no subject's windows hold both classes)"
+    return f"{m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f})"
+
+
 def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
-    """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA and a 95 % interval of
-    the pooled BA over resampled subjects."""
+    """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA (over the subjects whose
+    windows hold both classes; None without any) and a 95 % interval of the pooled BA over resampled subjects."""
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     per_subject = {
@@ -252,15 +261,15 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     }
     values = np.array(list(per_subject.values()))
     pooled = prediction_metrics(y, p >= 0.5, 2)
+    spread = ({"per_subject_ba_mean": float(values.mean()), "per_subject_ba_sd": float(values.std()),
+               "per_subject_ba_min": float(values.min()), "per_subject_ba_max": float(values.max())} if values.size
+              else dict.fromkeys(PER_SUBJECT_SPREAD))  # no subject's windows hold both classes: no spread to give
     return {
         "balanced_accuracy": pooled["ua"],
         "ba_interval_95": subject_bootstrap_interval(predictions),
         "macro_f1": pooled["macro_f1"],
         "ece": stress_calibration_error(p, y),
-        "per_subject_ba_mean": float(values.mean()),
-        "per_subject_ba_sd": float(values.std()),
-        "per_subject_ba_min": float(values.min()),
-        "per_subject_ba_max": float(values.max()),
+        **spread,
         "per_subject_ba": per_subject,
         "subjects": len(predictions),
         "windows": int(y.size),

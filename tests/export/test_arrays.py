@@ -48,3 +48,11 @@ def test_a_cache_that_cannot_serve_is_computed_again_with_a_warning_naming_it(tm
     with caplog.at_level("WARNING"):
         assert read_cache(path, ("a", "b")) is None
     assert f"{path}: unreadable cache ({problem}" in caplog.text and "computed again" in caplog.text
+
+
+def test_a_cache_holding_pickled_objects_is_not_unpickled_but_computed_again(tmp_path, caplog):
+    path = tmp_path / "c.npz"
+    np.savez(path, a=np.array([{"code": "a pickle runs code when loaded"}], dtype=object), b=np.zeros(2))
+    with caplog.at_level("WARNING"):
+        assert read_cache(path, ("a", "b")) is None
+    assert f"{path}: unreadable cache" in caplog.text

@@ -185,3 +185,104 @@ def test_the_bootstrap_is_a_naive_loop_over_draws_of_sorted_groups_scored_by_pre
     assert 0 < len(figures["ua"]) < resamples if every_class else len(figures["ua"]) == resamples
     for name in ("ua", "macro_f1"):
         assert interval[name] == pytest.approx(expected[name], abs=1e-12)
+
+
+def _reference_ece(y, probs, predicted, floor=0.0, n_bins=10):
+    """ECE by explicit bin edges: [lo, hi) each, the last closed at 1, anything under the floor in the first."""
+    confidence = probs.max(axis=1)
+    edges = floor + (1.0 - floor) * np.arange(n_bins + 1) / n_bins
+    total = 0.0
+    for b in range(n_bins):
+        upper = confidence <= edges[b + 1] if b == n_bins - 1 else confidence < edges[b + 1]
+        inside = upper & ((confidence >= edges[b]) if b else True)
+        if inside.any():
+            total += inside.mean() * abs((predicted[inside] == y[inside]).mean() - confidence[inside].mean())
+    return total
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_figures_are_those_sklearn_gives_over_the_classes_with_true_rows(seed):
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
+
+    rng = np.random.default_rng(seed)
+    k, n = int(rng.integers(2, 6)), int(rng.integers(5, 40))
+    y = rng.integers(0, k, n)
+    probs = rng.dirichlet(np.ones(k), n)
+    claimed = rng.random(n) > 0.2
+    metrics = classification_metrics(y, probs, [f"l{i}" for i in range(k)], claimed)
+    predicted = np.where(claimed, probs.argmax(axis=1), -1)  # -1 is no class: wrong for every truth
+    present = sorted(set(y.tolist()))
+    assert metrics["ua"] == pytest.approx(recall_score(y, predicted, labels=present, average="macro", zero_division=0))
+    assert metrics["macro_f1"] == pytest.approx(f1_score(y, predicted, labels=present, average="macro",
+                                                         zero_division=0))
+    assert metrics["wa"] == pytest.approx(accuracy_score(y, predicted))
+    assert metrics["confusion"]["rows_true_cols_pred"] == confusion_matrix(y[claimed], predicted[claimed],
+                                                                           labels=list(range(k))).tolist()
+    uniform_where_unclaimed = np.where(claimed[:, None], probs, 1 / k)
+    assert metrics["ece"] == pytest.approx(_reference_ece(y, uniform_where_unclaimed, predicted))
+
+
+def test_the_confusion_has_the_true_labels_as_rows_and_the_predicted_as_columns():
+    metrics = classification_metrics(np.array([0, 0, 0]), np.eye(3)[[1, 1, 2]], ["a", "b", "c"])
+    assert metrics["confusion"]["rows_true_cols_pred"] == [[0, 2, 1], [0, 0, 0], [0, 0, 0]]
+
+
+def test_items_at_full_confidence_count_in_the_top_bin():
+    from export.physio.train import stress_calibration_error
+
+    y = np.array([0, 1])
+    sure = np.array([[1.0, 0.0], [1.0, 0.0]])  # fully sure both times, right once: a gap of 0.5
+    assert expected_calibration_error(y, sure) == pytest.approx(0.5)
+    assert expected_calibration_error(y, sure, confidence_floor=0.5) == pytest.approx(0.5)
+    assert stress_calibration_error(np.array([1.0, 1.0]), np.array([1, 0])) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("floor", [0.0, 0.5])
+def test_the_ece_is_that_of_explicit_equal_width_bins(floor):
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    p = rng.uniform(0.0, 1.0, 200)
+    p[:5] = [0.5, 0.55, 0.95, 1.0, 0.0]  # on bin edges
+    probs = np.column_stack([1 - p, p])
+    expected = _reference_ece(y, probs, probs.argmax(axis=1), floor)
+    assert expected_calibration_error(y, probs, confidence_floor=floor) == pytest.approx(expected)
+
+
+def test_an_interval_over_one_group_is_its_note_alone_with_no_figures():
+    from export.metrics import group_interval, interval_text
+
+    y = np.array([0, 1, 0, 1])
+    interval = group_interval(y, np.array([0, 1, 1, 1]), np.array(["A"] * 4), 2, "speaker", resamples=50)
+    assert interval == {"note": "one speaker: no interval over speakers"}
+    assert interval_text(interval, "ua") == ""
+
+
+def test_a_reported_interval_is_drawn_2000_times_as_the_readme_says():
+    from export.metrics import group_bootstrap_intervals, group_interval
+    from export.physio.train import subject_bootstrap_interval
+
+    rng = np.random.default_rng(4)
+    groups = np.repeat([f"S{i:02d}" for i in range(9)], 12)
+    y = np.tile([0, 1], 54)
+    p = np.where(rng.random(108) < np.repeat(np.linspace(0.2, 0.9, 9), 12), y, 1 - y)
+    interval = group_interval(y, p, groups, 2, "subject")
+    assert interval["resamples"] == 2000
+    assert interval["ua"] == group_bootstrap_intervals(y, p, groups, 2, resamples=2000)["ua"]
+    by_subject = {s: (p[groups == s].astype(float), y[groups == s]) for s in np.unique(groups)}
+    assert subject_bootstrap_interval(by_subject) == subject_bootstrap_interval(by_subject, resamples=2000)
+
+
+def test_the_face_report_names_accuracy_and_balanced_accuracy_apart():
+    from export.face.metrics import classification_report
+
+    y = np.array([0, 0, 0, 1])  # a model always saying the first: accuracy 3/4, balanced accuracy 1/2
+    report = classification_report(y, np.tile([0.9, 0.1], (4, 1)), ["neutral", "happy"])
+    assert report["accuracy"] == pytest.approx(0.75) and report["balanced_accuracy"] == pytest.approx(0.5)
+
+
+def test_fusion_scores_bin_a_many_label_confidence_over_the_whole_range():
+    from export.fusion.evaluate import scores
+
+    # 0.35 (right) and 0.45 (wrong) fall in bins of their own over [0, 1]; over [0.5, 1] both would share the first
+    probs = np.array([[0.35, 0.33, 0.32], [0.45, 0.30, 0.25]])
+    assert scores(probs, np.array([0, 1]))["ece"] == pytest.approx(0.5 * 0.65 + 0.5 * 0.45)
