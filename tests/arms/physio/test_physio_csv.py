@@ -2392,3 +2392,134 @@ def test_beats_a_strap_dropped_now_and_then_and_over_a_minute_are_read_on_their_
     path.write_text(_beats(times_s[kept], intervals_s[kept], "time_s", 1.0))
     beats = read_recording(path).channels["ibi"]
     assert beats.values.size == kept.sum() and beats.times_s[-1] == pytest.approx(times_s[-1] - times_s[kept][0])
+
+
+def test_the_last_row_of_hours_received_within_a_delivery_and_the_clocks_drift_is_not_said_to_disagree(tmp_path,
+                                                                                                        caplog):
+    """Over 2 h the clocks' drift allows 0.72 s beside a delivery's 2 s: a last row 2.5 s late is within it, 3 s not."""
+    rows = 14_400  # a row every 0.5 s, each received 0.3 s after it came
+    for late_s, said in ((2.5, False), (3.0, True)):
+        received_s = [START_UNIX_S + 0.3 + i * 0.5 + (late_s if i == rows - 1 else 0.0) for i in range(rows)]
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="emotrace.physio"):
+            recording = read_csv(_received_csv(tmp_path / "rec.csv", [f"{s:.3f}" for s in received_s], False))
+        assert recording.start_unix_s == pytest.approx(START_UNIX_S + 0.3, abs=1e-3)
+        assert ("the two clocks disagree" in caplog.text) == said
+
+
+def test_a_beat_file_kept_every_quarter_hour_some_beats_minutes_apart_is_read_on_its_time_column(tmp_path):
+    """Steps near a thousand intervals, but a quarter of them far short of one: no ms in its times, a sparse file."""
+    steps_s = np.where(np.arange(30) % 4 == 0, 200.0, 900.0)  # median 900 s, 1125 times the 0.8 s interval
+    path = tmp_path / "sparse.csv"
+    path.write_text(_beats(np.cumsum(steps_s), np.full(30, 0.8), "time_s", 1.0))
+    beats = read_recording(path).channels["ibi"]
+    assert beats.values.size == 30 and beats.times_s[-1] == pytest.approx(steps_s[1:].sum())
+
+
+def test_ten_beats_in_ms_on_a_time_s_column_are_refused_as_its_times_in_ms(tmp_path):
+    intervals_s = 0.8 + 0.02 * (np.arange(10) % 3)  # six steps or more tell the unit
+    path = tmp_path / "strap.csv"
+    path.write_text(_beats(np.cumsum(intervals_s), intervals_s, "time_s", 1000.0))
+    with pytest.raises(InputError, match=r"its times are in ms, not s\?$"):
+        read_recording(path)
+
+
+def test_rows_whose_values_are_all_left_out_before_the_first_sample_are_said_as_left_out(tmp_path, caplog):
+    path = tmp_path / "rec.csv"
+    path.write_text("time_s,eda,temp\n" + "".join(
+        f"{i / 4},{500 if i < 10 else 2.0},{'' if i < 10 else 33.0}\n" for i in range(80)))  # a shorted electrode
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        eda = read_csv(path).channels["eda"]
+    assert eda.start_s == 0.0 and eda.values.size == 70
+    assert "its first 2.5 s of rows hold no value read: what is written there is left out" in caplog.text
+
+
+def test_a_semicolon_csv_s_start_and_rate_lines_are_read_with_their_decimal_commas(tmp_path):
+    path = tmp_path / "rec.csv"
+    path.write_text("# start_unix_s: 1644227574,5\n# rate_hz: 4,0\neda;temp\n" + "".join(
+        f"{1 + i / 100:.2f};33,{i % 10}\n".replace(".", ",") for i in range(40)))
+    recording = read_csv(path)  # as a spreadsheet in a decimal-comma locale writes every number
+    assert recording.start_unix_s == 1644227574.5 and recording.channels["eda"].rate_hz == 4.0
+
+
+def test_a_polar_flow_export_past_its_first_hour_reads_its_hours_as_hours(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", [_clock(t) for t in range(3700)])
+    hr = read_recording(path, utc_offset_s=3600.0).channels["hr"]
+    assert hr.values.size == 3700 and hr.times_s[3600:3602].tolist() == [3600.0, 3601.0]  # '01:00:00' is 3600 s
+
+
+def test_a_polar_flow_time_of_seventy_five_seconds_is_refused_as_no_elapsed_time(tmp_path):
+    path = _polar_flow_csv(tmp_path / "polar.csv", ["00:00:00", "00:00:01", "00:00:75", "00:00:03"])
+    with pytest.raises(InputError, match="line 6: '00:00:75' is no elapsed time"):
+        read_recording(path)
+
+
+@pytest.mark.parametrize(("written", "offset_s"), [("-03:30", -12600.0), ("-0930", -34200.0)])
+def test_a_utc_offset_west_of_utc_counts_its_minutes_west_too(written, offset_s):
+    assert parse_utc_offset_s(written, "--utc-offset") == offset_s  # Newfoundland, the Marquesas
+
+
+@pytest.mark.parametrize(("run_rows", "read"), [(4, True), (5, False)])
+def test_a_run_of_four_stamps_far_off_costs_its_rows_alone_and_one_of_five_is_refused(tmp_path, caplog, run_rows,
+                                                                                      read):
+    stamps = _even_stamps()
+    stamps[1000:1000 + run_rows] += 3600.0  # a logger's buffer written with a wrong time, the clock after it back
+    path = _stamped_csv(tmp_path / "rec.csv", stamps)
+    if not read:
+        with pytest.raises(InputError, match=r"line 1007: column 'timestamp' steps back by 3.6e\+03 s"):
+            read_csv(path)
+        return
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        rows, _ = _rows_read(path)
+    assert sorted(set(range(stamps.size)) - set(rows.tolist())) == [1000, 1001, 1002, 1003]
+    assert "4 stamp(s) over 1 s off the rows around" in _order_warnings(caplog)[0]
+
+
+def test_a_row_written_twice_with_an_empty_cell_is_one_row_read_once(tmp_path, caplog):
+    rows = [f"{START_UNIX_S + i / 64:.6f},{math.sin(i / 10):.4f}," + (f"{2 + i / 1e4:.4f}" if i % 16 == 0 else "")
+            for i in range(1920)]  # a 64 Hz pulse wave beside a 4 Hz EDA: most rows' EDA cell empty
+    rows.insert(1001, rows[1000])  # row 1000 (no EDA in it) written twice
+    path = tmp_path / "rec.csv"
+    path.write_text("timestamp,bvp,eda\n" + "\n".join(rows) + "\n")
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        bvp = read_csv(path).channels["bvp"]
+    assert bvp.values.size == 1920 and not bvp.gaps  # was it two rows of one stamp: both left out, a gap
+    assert "the 1 row(s) at line 1003 repeat the row before them, stamp and values: one copy kept" in caplog.text
+
+
+def test_a_utf_16_file_without_its_mark_headed_in_cyrillic_is_said_to_be_utf_16(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("Время,Электродермальная\n0,1.5\n1,1.6\n".encode("utf-16-le"))  # a third of its units ASCII
+    with pytest.raises(InputError, match="UTF-16 without a byte-order mark"):  # not 'a binary file'
+        read_recording(path)
+
+
+def test_a_utc_offset_of_0_is_utc():
+    assert parse_utc_offset_s("0", "--utc-offset") == 0.0
+
+
+def test_a_5_s_logs_clock_set_back_6_5_s_beside_a_row_stamped_early_is_refused_not_read_as_rows_out_of_order(
+        tmp_path):
+    """The stretch left out (two rows) takes 15 s at the log's period where the rows around it leave 9.1 s: 5.9 s of
+    rows added, a clock set back; read, every row after it would sit 6.5 s early."""
+    stamps = START_UNIX_S + 5.0 * np.arange(203)
+    stamps[99] -= 0.6  # a stamp's jitter
+    stamps[101:] -= 6.5
+    path = _slow_log(tmp_path / "watch.csv", stamps)
+    with pytest.raises(InputError, match=r"line 103: column 'timestamp' steps back by 1.5 s"):
+        read_csv(path)
+
+
+def test_a_heart_rate_landing_a_row_early_or_late_is_read_alike_from_a_rate_line_and_from_a_time_column(tmp_path):
+    rng = np.random.default_rng(0)
+    hr_rows = {4 * s + int(rng.integers(-1, 2)) for s in range(1, 300)}  # about once a second in 4 Hz rows
+    rows = [f"{2 + 0.1 * math.sin(i / 40):.4f}," + (f"{70 + i % 5}" if i in hr_rows else "") for i in range(1200)]
+    by_rate = tmp_path / "rate.csv"
+    by_rate.write_text("# start_unix_s: 1644227574\n# rate_hz: 4\neda,hr\n" + "\n".join(rows) + "\n")
+    stamped = tmp_path / "stamped.csv"
+    stamped.write_text("timestamp,eda,hr\n" + "\n".join(f"{1644227574 + i / 4:.2f},{r}" for i, r in enumerate(rows)))
+    from_rate, from_stamps = read_csv(by_rate).channels["hr"], read_csv(stamped).channels["hr"]
+    # was: 4 Hz from the rate line, with a gap after nearly every value (its windows' heart coverage a quarter)
+    assert from_rate.rate_hz == pytest.approx(from_stamps.rate_hz) and from_rate.rate_hz < 1.1
+    assert from_rate.gaps == from_stamps.gaps == []
+    assert read_csv(by_rate).channels["eda"].rate_hz == 4.0  # the rows' own column at the rows' rate

@@ -424,3 +424,85 @@ def test_another_files_start_line_off_is_not_blamed_on_the_beat_file_that_agrees
         read_e4(folder)
     blamed = [record.getMessage().split(":")[0] for record in caplog.records]
     assert blamed == [f"{folder}/ACC.csv"]  # was: IBI.csv too, 'starts 10 s after the other files' (the earliest)
+
+
+def test_an_e4_beat_timed_at_its_files_start_line_itself_is_read(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    (folder / "IBI.csv").write_text(f"{START_UNIX_S:.6f}, IBI\n0.0,0.8\n" + "".join(
+        f"{0.8 + i * 0.8:.1f},0.8\n" for i in range(100)))
+    ibi = read_e4(folder).channels["ibi"]
+    assert ibi.times_s[0] == 0.0 and ibi.values.size == 101  # at its start line, not before it
+
+
+def test_e4_tags_within_thirty_seconds_of_the_recording_are_kept_and_one_further_before_it_left_out(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0)
+    (folder / "tags.csv").write_text("".join(f"{START_UNIX_S + t:.0f}\n" for t in (-40, -10, 30)))
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        assert read_e4(folder).events_s == [-10.0, 30.0]  # a press just before the session still marks it
+    said = [r.getMessage() for r in caplog.records if "tag" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith(f"{folder}/tags.csv: 1 tag(s) at -40 s, outside the recording")
+
+
+def test_an_e4_tag_time_that_is_no_finite_time_is_refused_naming_its_line(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    (folder / "tags.csv").write_text(f"{START_UNIX_S + 30:.0f}\ninf\n")
+    with pytest.raises(InputError, match=r"tags\.csv: line 2: the tag time holds inf, not a finite time"):
+        read_e4(folder)
+
+
+def test_an_infinite_pulse_wave_sample_in_an_e4_file_is_a_missing_sample_in_its_place(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    lines = (folder / "BVP.csv").read_text().splitlines()
+    lines[2 + 64] = "-inf"  # the pulse wave has no range to leave it out by
+    (folder / "BVP.csv").write_text("\n".join(lines) + "\n")
+    bvp = read_e4(folder).channels["bvp"]
+    assert np.isnan(bvp.values[64]) and np.isfinite(np.delete(bvp.values, 64)).all()
+    assert bvp.gaps == [(pytest.approx(1.0), pytest.approx(1.0 + 1 / 64))]
+
+
+def test_e4_files_starting_a_minute_after_the_others_ended_are_refused_as_not_one_recording(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0, starts_s={"TEMP.csv": 200.0})
+    with pytest.raises(InputError, match=r"TEMP\.csv covers 200\.\.320 s and \w+\.csv \d+\.\.1\d\d s \(from the "
+                       r"earliest start line\): files that do not overlap in time are not one recording"):
+        read_e4(folder)
+
+
+def test_an_e4_rate_line_fifteen_seconds_off_over_hours_is_read_with_a_warning_not_refused(tmp_path, caplog):
+    """Over 10,000 s the tolerance is 0.2 % (20 s), not 10 s: a sensor's rate a little off its line is read."""
+    folder = tmp_path / "S99"
+    folder.mkdir()
+    files = (("EDA.csv", 4.0, 4.006, "1.0", 0.0), ("TEMP.csv", 4.0, 4.0, "33.0", 0.0),
+             ("HR.csv", 1.0, 1.0, "70.0", 10.0))
+    for name, rate_hz, line_hz, value, delay_s in files:
+        rows = int((10_000.0 - delay_s) * rate_hz)
+        (folder / name).write_text(f"{START_UNIX_S + delay_s:.6f}\n{line_hz:.6f}\n" + f"{value}\n" * rows)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_e4(folder)
+    assert recording.channels["eda"].end_s == pytest.approx(40_000 / 4.006)
+    said = [r.getMessage() for r in caplog.records if "EDA.csv" in r.getMessage()]
+    assert len(said) == 1 and "EDA.csv: ends 15 s before the other files (at 9985 s against 10000 s" in said[0]
+
+
+def test_an_e4_export_of_heart_rate_and_beats_alone_does_not_say_its_beats_start_apart(tmp_path, caplog):
+    """The beat file's start line is compared with the files' but HR's, which starts 10 s after them by design."""
+    folder = write_e4(tmp_path / "S99")
+    for name in ("EDA.csv", "TEMP.csv", "BVP.csv", "ACC.csv"):
+        (folder / name).unlink()
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_e4(folder)
+    assert set(recording.channels) == {"hr", "ibi"}
+    assert not [r.getMessage() for r in caplog.records if "starts" in r.getMessage()]
+
+
+def test_an_e4_export_of_heart_rate_and_beats_alone_counts_its_clock_from_the_first_beat_not_heart_rates_start(
+        tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    for name in ("EDA.csv", "TEMP.csv", "BVP.csv", "ACC.csv"):
+        (folder / name).unlink()
+    recording = read_e4(folder)
+    beats, hr = recording.channels["ibi"], recording.channels["hr"]
+    # was: from HR's first value, which the E4 gives 10 s after its start: beats at negative times before it
+    assert beats.times_s[0] == pytest.approx(0.0, abs=1e-6) and hr.start_s > 0.0  # within a UNIX time's rounding
+    ibi_lines = (folder / "IBI.csv").read_text().splitlines()
+    first_beat_unix_s = float(ibi_lines[0].split(",")[0]) + float(ibi_lines[1].split(",")[0])
+    assert recording.start_unix_s == pytest.approx(first_beat_unix_s, abs=1e-3)

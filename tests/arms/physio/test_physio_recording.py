@@ -229,3 +229,19 @@ def test_an_accelerometer_axis_reading_no_body_gives_is_said_by_acc_range_as_it_
 def test_the_plausible_ranges_hold_their_limits_and_nothing_beyond(name, low, high):
     values = np.array([low, high, np.nextafter(low, -np.inf), np.nextafter(high, np.inf), np.nan, np.inf])
     assert plausible_readings(name, values).tolist() == [True, True, False, False, False, False]
+
+
+def test_a_press_at_a_stretch_s_end_belongs_to_the_stretch_after_it_alone():
+    channel = Channel("eda", "uS", np.arange(0.0, 60.0, 0.25), np.ones(240), rate_hz=4.0)
+    recording = Recording("test", {"eda": channel}, events_s=[30.0])
+    assert recording.between(0.0, 30.0).events_s == [] and recording.between(30.0, 60.0).events_s == [30.0]
+
+
+def test_a_beat_interval_no_body_s_among_ones_in_seconds_is_not_said_to_be_in_milliseconds(tmp_path, caplog):
+    path = tmp_path / "beats.csv"
+    path.write_text("time_s,ibi\n" + "".join(f"{0.8 * i:.1f},{800.0 if i == 5 else 0.8}\n" for i in range(40)))
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        assert read_csv(path).channels["ibi"].values.size == 39
+    # the other intervals are a heart's in seconds: the one at 800 is an artefact, not a column in ms
+    assert caplog.messages == [f"{path}: column ibi: 1 inter-beat interval(s) outside 0.2..3 s (e.g. 800.0) are no "
+                               "body's; read without them"]

@@ -815,15 +815,18 @@ def _timestamped_channel(
 def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
     """The rate of a column of rows that come at ``rows_rate_hz``: theirs, or theirs over k where the column holds
     a value every k-th row (a 4 Hz EDA beside a 64 Hz pulse wave in one file), so that the rows between are not
-    read as missing samples."""
+    read as missing samples; a column whose values come at most rows apart but not every k-th (a heart rate
+    logged about once a second, a row early or late) at the rate its steps give, as a time column's would be."""
     steps = np.rint(np.diff(times_s) * rows_rate_hz)
     if steps.size < MIN_STRIDE_STEPS:  # a few stray values are no slower channel (their period would be minutes)
         return rows_rate_hz
     stride = float(np.median(steps))
+    if stride < 2:
+        return rows_rate_hz
     # a value missing in the column makes a step of 2k, 3k...: a gap in a channel at rate/k, not another rate
-    if stride >= 2 and np.mean(steps % stride == 0) >= STRIDE_SHARE:
+    if np.mean(steps % stride == 0) >= STRIDE_SHARE:
         return rows_rate_hz / stride
-    return rows_rate_hz
+    return sample_rate_hz(np.diff(times_s))
 
 
 def _check_rate_against_timestamps(source: Path, times_s: np.ndarray, rate_hz: float) -> None:

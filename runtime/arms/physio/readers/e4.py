@@ -96,7 +96,10 @@ def read_e4(path: str | Path) -> Recording:
     files = _e4_files(path)
     signals = _read_e4_signals(path, files)
     _say_missing_files(path, files)
-    origin_unix_s = min(s.start_unix_s for s in signals.values())
+    label = f"{path}/IBI.csv"
+    beats = _parse_e4_ibi(label, files["IBI.csv"]()) if "IBI.csv" in files else None
+    # the earliest channel start: a beat can come before HR's first value, which the E4 starts 10 s after the others
+    origin_unix_s = min([s.start_unix_s for s in signals.values()] + ([beats[2] + beats[0][0]] if beats else []))
     channels: dict[str, Channel] = {}
     filenames: dict[str, str] = {}
     for name, signal in signals.items():
@@ -104,18 +107,18 @@ def read_e4(path: str | Path) -> Recording:
         channels[name] = _uniform_channel(name, CHANNEL_UNITS[name], offset_s, signal.rate_hz, signal.values)
         filenames[name] = signal.filename
     _check_ends(path, {name: (c, f"{path}/{filenames[name]}") for name, c in channels.items()})
-    if "IBI.csv" in files:
-        label = f"{path}/IBI.csv"
-        ibi = _parse_e4_ibi(label, files["IBI.csv"](), origin_unix_s)
-        if ibi is not None:
-            (channels["ibi"], ibi_start_s), filenames["ibi"] = ibi, "IBI.csv"
-            # the E4 starts IBI.csv with the others' start line: beats on another are shifted as a file's samples are.
-            # Against their common one (the median; HR's starts 10 s later), so that one file's start line off is
-            # not blamed on IBI.csv too.
-            starts_s = [c.start_s for name, c in channels.items() if name not in ("ibi", "hr")]
-            if starts_s:
-                _say_apart(label, "starts", ibi_start_s, float(np.median(starts_s)),
-                           max(c.end_s for c in channels.values()), "its start line", "a start line off")
+    if beats is not None:
+        beats_s, intervals_s, ibi_start_unix_s = beats
+        ibi_start_s = ibi_start_unix_s - origin_unix_s
+        channels["ibi"] = Channel("ibi", "s", beats_s + ibi_start_s, intervals_s, rate_hz=None)
+        filenames["ibi"] = "IBI.csv"
+        # the E4 starts IBI.csv with the others' start line: beats on another are shifted as a file's samples are.
+        # Against their common one (the median; HR's starts 10 s later), so that one file's start line off is
+        # not blamed on IBI.csv too.
+        starts_s = [c.start_s for name, c in channels.items() if name not in ("ibi", "hr")]
+        if starts_s:
+            _say_apart(label, "starts", ibi_start_s, float(np.median(starts_s)),
+                       max(c.end_s for c in channels.values()), "its start line", "a start line off")
     _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
     events_s = []
     if "tags.csv" in files:
@@ -251,9 +254,9 @@ def _e4_header_number(label: str, lines: list[str], index: int, what: str) -> fl
         raise InputError(label, f"{ordinal} line {line[:40]!r} is not {what}{separator_hint(line)}") from None
 
 
-def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> tuple[Channel, float] | None:
-    """Beat times on the recording clock (the file gives them in seconds since its start line) and intervals, and
-    where its start line lies on that clock; None, with a log line, when it has none.
+def _parse_e4_ibi(label: str, text: str) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """Beat times in seconds since the file's start line, their intervals, and that start line's UNIX time; None,
+    with a log line, when it has none.
 
     The E4 writes only the start line when it found no beats; the recording is then read without beats.
     """
@@ -278,8 +281,7 @@ def _parse_e4_ibi(label: str, text: str, origin_unix_s: float) -> tuple[Channel,
     if not present.any():
         log.warning("%s holds no samples (no intervals); read without it", label)
         return None
-    start_s = start_unix_s - origin_unix_s
-    return Channel("ibi", "s", data[present, 0] + start_s, data[present, 1], rate_hz=None), start_s
+    return data[present, 0], data[present, 1], start_unix_s
 
 
 def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
