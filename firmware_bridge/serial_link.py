@@ -334,6 +334,7 @@ class SerialBoardLink(SensorLink):
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
+        self._sample_step_s = math.inf  # from the sample before the last to the last
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._unplaced_frames = 0  # DATA frames dropped since the last sample: stamped before it
         self._unplaced_from_s: float | None = None  # the earliest stamp of those, where their gap starts
@@ -505,6 +506,8 @@ class SerialBoardLink(SensorLink):
         self._restarted = self._silence_said = False
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
+        if self._last_t_s is not None:
+            self._sample_step_s = t_s - self._last_t_s
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
         for channel, value in readings:
             if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
@@ -536,7 +539,8 @@ class SerialBoardLink(SensorLink):
     def _gap_start_s(self) -> float:
         """Where a gap before the next sample starts: the last sample, or the earliest stamp of the frames dropped
         as stamped before it."""
-        return self._last_t_s if self._unplaced_from_s is None else min(self._last_t_s, self._unplaced_from_s)
+        unplaced_from_s = self._unplaced_from_s  # read once: a checkpoint's thread asks too (dropout_under_way)
+        return self._last_t_s if unplaced_from_s is None else min(self._last_t_s, unplaced_from_s)
 
     def _gap_reason(self, fell_behind: bool, step_s: float = 0.0) -> str:
         """Why the stretch before the next sample, ``step_s`` after the last, is a gap; empty when it is none."""
@@ -547,14 +551,20 @@ class SerialBoardLink(SensorLink):
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
         elif fell_behind:
             why.append("board clock fell behind")
-        elif self._silence_said and step_s > SILENCE_S:  # a board that stalled and went on counting its frames
-            # (a frozen board's clock resumes where it stood: its first sample is near the last, the clock's step
-            # gap follows)
-            why.append(f"no frame from the board for {step_s:.1f} s")
+        elif self._samples_missing(step_s):  # a board that stalled, or whose sensors went, and went on counting
+            # its frames (a frozen board's clock resumes where it stood: its first sample is near the last, the
+            # clock's step gap follows)
+            why.append(f"no {'frame' if self._silence_said else 'sample'} from the board for {step_s:.1f} s")
         if self._unplaced_frames:
             why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "
                        "delay fell)")
         return "; ".join(why)
+
+    def _samples_missing(self, step_s: float) -> bool:
+        """Whether ``step_s`` without a sample is a dropout: over SILENCE_S, and the board said silent meanwhile
+        or the step over twice the last one between samples (its HELLOs heard: a board whose sensors went is
+        missing samples, one sending DATA every 10 s is not)."""
+        return step_s > SILENCE_S and (self._silence_said or step_s > 2 * self._sample_step_s)
 
     def _say_other_versions(self, sink: Sink) -> None:
         """Once for each protocol version other than this host's that whole frames arrived in."""
@@ -627,13 +637,13 @@ class SerialBoardLink(SensorLink):
             self._record_gap(sink, max(self.stamp(self._last_frame_s), self._last_t_s), reason)
 
     def dropout_under_way(self) -> list[Gap]:
-        """The stretch since the last sample, where the stop would record it (the port gone or the link failed, or
-        no sample for SILENCE_S); frames lost since, or a restart, which the next sample records, are left to it."""
+        """The stretch since the last sample, where the next sample would record it, or the stop (the port gone or
+        the link failed); frames lost since, or a restart, which the next sample records, are left to it."""
         last_t_s = self._last_t_s
         if self._loop_ended or last_t_s is None:
             return []
         now_s = self.stamp()
-        if not (self._lost_for_good or now_s - last_t_s > SILENCE_S):
+        if not (self._lost_for_good or self._samples_missing(now_s - last_t_s)):
             return []
         return [Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far", self.name)]
 

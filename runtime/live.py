@@ -576,7 +576,8 @@ class SensorSession:
         self._judged += 1
         names = ", ".join(link.name for link in self.links)
         try:
-            window = self.stress.judge(lambda since_s: self._so_far(names, since_s), start_s, end_s)
+            window = self.stress.judge(lambda since_s: self.recorder.to_recording(names, since_s=since_s),
+                                       start_s, end_s)
             if end_s >= self._next_line_s:
                 while self._next_line_s <= end_s:
                     self._next_line_s += self.physio.window_s
@@ -615,11 +616,11 @@ class SensorSession:
             track.settings["battery_pct"] = batteries
         return track
 
-    def _so_far(self, names: str, since_s: float | None = None) -> Recording:
-        """The samples so far as a recording, a dropout under way a gap already (a checkpoint written during one,
-        a window judged in it: the link records its gap only when it ends, or at the stop)."""
+    def _so_far(self, names: str) -> Recording:
+        """The samples so far as a recording, a dropout under way a gap already (a checkpoint written during one:
+        the link records its gap only when it ends, or at the stop)."""
         under_way = [gap for link in self.links for gap in link.dropout_under_way()]
-        return self.recorder.to_recording(names, since_s=since_s, gaps_under_way=under_way)
+        return self.recorder.to_recording(names, gaps_under_way=under_way)
 
     def live_track(self, duration_s: float) -> Track | None:
         """The "physio-live" track: each window that ended within the session as it was judged then; None

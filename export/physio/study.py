@@ -36,7 +36,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, stress_label, window_stress_fraction
-from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate
+from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate, per_subject_text
 from runtime.arms.physio.features import SCR_MIN_SHARE_OF_LARGEST
 from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.readers.e4 import read_e4
@@ -200,8 +200,7 @@ def main() -> None:
         for split, m in result.items():
             print(
                 f"{name:34s} {split:18s} BA {m['balanced_accuracy']:.3f} F1 {m['macro_f1']:.3f} ECE {m['ece']:.3f} "
-                f"subject BA {m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} "
-                f"({m['per_subject_ba_min']:.2f}-{m['per_subject_ba_max']:.2f}) windows {m['windows']}"
+                f"subject BA {per_subject_text(m)} windows {m['windows']}"
             )
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))

@@ -580,6 +580,20 @@ def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_it
     assert gap.reason == "no samples from the board until the session stopped" and gap.end_s > 40.0
 
 
+def test_a_board_whose_sensors_go_while_its_hellos_come_records_the_stretch_when_its_samples_are_back():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):  # 10 s of samples at 4 Hz
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    for k in range(1, 9):  # 40 s of HELLOs alone, every 5 s
+        send(link, time, recorder, encode_frame(TYPE_HELLO, 39 + k, 9750 + 5000 * k, b"emotrace-board-v1"),
+             after_s=5.0)
+    send(link, time, recorder, data_frame(48, 50_000), after_s=0.25)  # its sensors back, its count gone on
+    # was: no gap (the board not said silent, its HELLOs heard), though the stop would have recorded it
+    (gap,) = recorder.gaps
+    assert (gap.start_s, gap.end_s) == (pytest.approx(9.75), pytest.approx(50.0))
+    assert gap.reason == "no sample from the board for 40.2 s"
+
+
 @pytest.mark.parametrize("powered_after_s, gap_expected", [(9.0, True), (2.0, False)], ids=["late", "booting"])
 def test_a_board_powered_late_leaves_the_stretch_before_its_first_sample_as_a_gap(powered_after_s, gap_expected):
     time, link, recorder = board(latency_s=0.0)

@@ -2523,3 +2523,13 @@ def test_a_heart_rate_landing_a_row_early_or_late_is_read_alike_from_a_rate_line
     assert from_rate.rate_hz == pytest.approx(from_stamps.rate_hz) and from_rate.rate_hz < 1.1
     assert from_rate.gaps == from_stamps.gaps == []
     assert read_csv(by_rate).channels["eda"].rate_hz == 4.0  # the rows' own column at the rows' rate
+
+
+@pytest.mark.parametrize("share_present", [0.45, 0.3])
+def test_a_column_at_the_rows_rate_with_many_values_missing_stays_at_the_rows_rate(tmp_path, share_present):
+    rng = np.random.default_rng(1)
+    rows = [f"{2 + 0.1 * math.sin(i / 40):.4f}," + ("33.0" if rng.random() < share_present else "")
+            for i in range(1200)]
+    path = tmp_path / "sparse.csv"
+    path.write_text("# start_unix_s: 1644227574\n# rate_hz: 4\neda,temp\n" + "\n".join(rows) + "\n")
+    assert read_csv(path).channels["temp"].rate_hz == 4.0  # its missing values gaps, not a slower channel

@@ -815,8 +815,9 @@ def _timestamped_channel(
 def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
     """The rate of a column of rows that come at ``rows_rate_hz``: theirs, or theirs over k where the column holds
     a value every k-th row (a 4 Hz EDA beside a 64 Hz pulse wave in one file), so that the rows between are not
-    read as missing samples; a column whose values come at most rows apart but not every k-th (a heart rate
-    logged about once a second, a row early or late) at the rate its steps give, as a time column's would be."""
+    read as missing samples; a column whose values come rows apart but not every k-th, and seldom in adjacent rows
+    (a heart rate logged about once a second, a row early or late), at the rate its steps give, as a time column's
+    would be."""
     steps = np.rint(np.diff(times_s) * rows_rate_hz)
     if steps.size < MIN_STRIDE_STEPS:  # a few stray values are no slower channel (their period would be minutes)
         return rows_rate_hz
@@ -826,6 +827,8 @@ def _column_rate_hz(times_s: np.ndarray, rows_rate_hz: float) -> float:
     # a value missing in the column makes a step of 2k, 3k...: a gap in a channel at rate/k, not another rate
     if np.mean(steps % stride == 0) >= STRIDE_SHARE:
         return rows_rate_hz / stride
+    if np.mean(steps == 1) >= 1 - STRIDE_SHARE:  # values in adjacent rows: the rows' rate, many values missing
+        return rows_rate_hz
     return sample_rate_hz(np.diff(times_s))
 
 
