@@ -118,7 +118,8 @@ def test_the_version_is_the_installed_packages(capsys, monkeypatch):
         importlib.reload(runtime)
 
 
-def test_analyze_hands_its_flags_to_the_settings(tmp_path, monkeypatch):
+def _settings_analyze_gets(tmp_path, monkeypatch, *options: str):
+    """The settings ``analyze x.wav OPTIONS`` hands to the pipeline (stopped there: exit 2)."""
     import runtime.pipeline as pipeline
 
     seen = {}
@@ -128,9 +129,13 @@ def test_analyze_hands_its_flags_to_the_settings(tmp_path, monkeypatch):
         raise InputError(input_path, "stopped here by the test")
 
     monkeypatch.setattr(pipeline, "analyze_file", analyzed)
-    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--window-s", "3", "--hop-s", "1",
-                 "--realtime", "--weights", "audio=0.3,face=0.7"]) == 2
-    settings = seen["settings"]
+    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), *options]) == 2
+    return seen["settings"]
+
+
+def test_analyze_hands_its_flags_to_the_settings(tmp_path, monkeypatch):
+    settings = _settings_analyze_gets(tmp_path, monkeypatch, "--window-s", "3", "--hop-s", "1", "--realtime",
+                                      "--weights", "audio=0.3,face=0.7")
     assert (settings["audio"]["window_s"], settings["audio"]["hop_s"], settings["runtime"]["realtime"]) == (3.0, 1.0,
                                                                                                           True)
     assert settings["fusion"]["method"] == "weighted"  # weights alone choose the weighted method
@@ -359,21 +364,11 @@ def test_extract_audio_refuses_an_audio_stream_number_below_one_and_writes_nothi
 
 
 def test_analyze_without_realtime_keeps_the_configs_realtime(tmp_path, monkeypatch):
-    import runtime.pipeline as pipeline
-
-    seen = {}
-
-    def analyzed(input_path, out, settings, extras=None):
-        seen.update(settings=settings)
-        raise InputError(input_path, "stopped here by the test")
-
-    monkeypatch.setattr(pipeline, "analyze_file", analyzed)
     config = tmp_path / "clinic.toml"
     config.write_text("[runtime]\nrealtime = true\n")
     # the flag not given is no "--realtime false": it leaves the config's setting as it is
-    assert main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--config", str(config)]) == 2
-    assert seen["settings"]["runtime"]["realtime"] is True
-    assert seen["settings"].source("runtime.realtime") == str(config)
+    settings = _settings_analyze_gets(tmp_path, monkeypatch, "--config", str(config))
+    assert settings["runtime"]["realtime"] is True and settings.source("runtime.realtime") == str(config)
 
 
 def test_weights_alone_leaving_the_configs_fusion_model_behind_say_so_naming_weights_the_option_typed(
