@@ -701,3 +701,124 @@ def test_every_track_of_a_replay_stopped_by_ctrl_c_ends_where_the_stop_came(tmp_
     # the voice was 0.1-0.3 s short of the stop, the picture as far past it as the voice's last window took to judge
     assert ends_s["audio"] == pytest.approx(timeline["input"]["duration_s"], abs=1e-3)
     assert ends_s["face"] <= ends_s["audio"] + 1e-3 and ends_s["body"] <= ends_s["audio"] + 1e-3
+
+
+def test_a_window_at_the_quality_fusion_keeps_is_not_said_to_have_little_evidence():
+    from runtime.track import WEAK_QUALITY
+
+    labels = list(CANONICAL_LABELS)
+    probs = [0.0] * 8
+    probs[labels.index("sad")] = 1.0
+    # fusion leaves out quality under WEAK_QUALITY alone (docs/commands.md: "quality under 0.2")
+    assert describe_window(Window(10.5, 12.5, probs, WEAK_QUALITY), labels) == "at 12.5 s: sad (100%)"
+
+
+def test_where_a_replay_ends_is_weighed_to_the_tenth_of_a_second_it_is_said_to():
+    from runtime.live import _read_end_line
+
+    # a 3.96 s recording is never said to end "at 4.0 s, before --duration-s 4"; 3.94 s is said as 3.9 s
+    assert _read_end_line(3.96, 0.0, 4.0) == ""
+    assert _read_end_line(3.94, 0.0, 4.0) == "replay: the recording ends at 3.9 s, before --duration-s 4"
+    # read to the header's 3.0 s, to the tenth said: not "read to its end at 3.0 s, before the 3.0 s"
+    assert _read_end_line(2.96, 3.0, 5.0) == ""
+    assert _read_end_line(2.9, 3.0, 5.0) == \
+        "replay: the recording was read to its end at 2.9 s, before the 3.0 s its header gives"
+
+
+def test_sensors_recording_on_alone_end_at_the_duration_not_later(monkeypatch):
+    import runtime.live as live
+    from runtime.clock import SessionClock
+
+    now_s = [0.0]
+    monkeypatch.setattr(live.time, "sleep", lambda seconds: now_s.__setitem__(0, now_s[0] + seconds))
+    assert live._wait_until(SessionClock(monotonic=lambda: now_s[0]), 3.0) is False  # not stopped by the user
+    assert now_s[0] == pytest.approx(3.0, abs=0.11)  # within one of its 0.1 s naps
+
+
+def _face_lines_and_track(times_s, faces, settings, labels):
+    """The live face lines said frame by frame over ``faces`` (a scan of the patient, person 1), and the face track
+    of the same scan."""
+    import numpy as np
+
+    from runtime.arms.face.arm import face_track
+    from runtime.arms.video.scan import VideoScan
+    from runtime.live import FaceLines
+    from runtime.sources.video import VideoFrame
+
+    lines: list[str] = []
+    face_lines, scan = FaceLines(settings, labels, lines.append), VideoScan(patient_id=1)
+    for t_s in times_s:  # frame by frame, as the camera's thread scans them
+        scan.frame_times_s.append(t_s)
+        scan.faces += [o for o in faces if o.t_s == t_s]
+        face_lines(VideoFrame(t_s, np.zeros((4, 4, 3), np.uint8)), scan)
+    face_lines.finish(times_s[-1], scan)  # the picture's end, as the session's camera thread ends
+    return lines, face_track(scan, 1, times_s[-1], settings, labels)
+
+
+def test_a_live_face_line_says_the_tracks_quality_where_frames_fall_between_window_edges():
+    import numpy as np
+
+    from runtime.arms.face.arm import FaceSettings
+    from runtime.arms.face.observer import FaceObservation
+
+    labels = ["neutral", "happy", "sad"]
+    settings = FaceSettings(window_s=2.0, hop_s=1.0)
+    times_s = [round(i / 5 + 0.07, 6) for i in range(31)]  # a camera's frames, never on a window's edge
+    faces = [FaceObservation(t, 1, 0.15, 1.0, 100.0, probs=np.array([0.2, 0.7, 0.1])) for t in times_s]  # weak
+    lines, track = _face_lines_and_track(times_s, faces, settings, labels)
+    # the frame before a window stands for its first 0.07 s: each line's quality is the track's window's
+    assert lines == [describe_window(window, labels, "face") for window in track.windows]
+    # seen whole but the first, whose 0.07 s before the first frame the camera did not see (was 0.14 in each)
+    assert all("quality 0.15" in line for line in lines[1:]) and "quality 0.14" in lines[0]
+
+
+def test_a_face_the_mesh_did_not_confirm_is_no_first_sighting_in_the_live_lines():
+    import numpy as np
+
+    from runtime.arms.face.arm import FaceSettings
+    from runtime.arms.face.observer import FaceObservation
+
+    labels = ["neutral", "happy", "sad"]
+    settings = FaceSettings(window_s=2.0, hop_s=1.0)
+    times_s = [i / 5 for i in range(31)]
+    # the patient's box from 0.2 s, its face mesh unsure (presence 0: confidence 0) until 3.2 s, then their face
+    faces = [FaceObservation(t, 1, 0.9, 0.0 if t < 3.2 else 0.9, 100.0, probs=np.array([0.2, 0.7, 0.1]))
+             for t in times_s if t >= 0.2]
+    lines, track = _face_lines_and_track(times_s, faces, settings, labels)
+    assert lines == [describe_window(window, labels, "face") for window in track.windows]
+    assert lines[1] == "at 3.0 s: face - (no face)"  # not yet seen, as the track says: was "face lost"
+
+
+def test_the_session_says_it_ended_before_it_waits_for_a_checkpoint_under_way(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    lines: list[str] = []
+    said_by_then: list[str] = []
+    stop = live.Checkpoints.stop
+
+    def waited_for(self):  # a checkpoint under way takes seconds an hour in: the session's end is said first
+        said_by_then.extend(lines)
+        stop(self)
+
+    monkeypatch.setattr(live.Checkpoints, "stop", waited_for)
+    run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000",
+                   input_format="lavfi", on_line=lines.append)
+    assert said_by_then and re.fullmatch(r"session ended at \d+\.\d s; writing its timeline", said_by_then[-1])
+
+
+def test_a_replay_is_recorded_as_the_sessions_input_without_the_devices_it_stands_in_for():
+    from runtime.live import LiveInputs
+
+    # the microphone and camera options it replaces are left at their defaults, never used
+    inputs = LiveInputs(replay=Path("session.mp4"), camera="/dev/video0")
+    assert inputs.describe() == "replay:session.mp4"
+    assert LiveInputs(camera="/dev/video0").describe() == "alsa:default + v4l2:/dev/video0"
+
+
+def test_a_ble_sensor_given_by_a_lowercase_address_is_looked_for_by_its_address():
+    from runtime.live import ble_client
+
+    client = ble_client("aa:bb:cc:dd:ee:ff")  # as some tools print it: was looked for as a device of that name
+    assert (client.address, client.name) == ("aa:bb:cc:dd:ee:ff", None)
+    assert (ble_client("Polar H10 A1B2C3D4").name, ble_client("Polar H10 A1B2C3D4").address) == \
+        ("Polar H10 A1B2C3D4", None)

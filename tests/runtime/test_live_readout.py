@@ -166,3 +166,34 @@ def test_a_sensor_session_imports_the_signal_library_before_any_link_runs():
     # was: imported by the first readout, in the thread of the link that delivered its sample (1.6 s)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.strip() == "True"
+
+
+def _eda_to_60_s_then_ended(clock_at_end_s: float, duration_s: float | None, stop_s: float = math.inf) -> list[str]:
+    """The readout lines of a board's EDA to 59.75 s, its session ended (a duration, or a stop at ``stop_s``) with
+    its clock at ``clock_at_end_s`` (the wrap-up after it): where each readout line says its span ended."""
+    from runtime.live import _end_devices
+
+    now_s = [0.0]
+    lines: list[str] = []
+    session = SensorSession([], load_settings(None), lines.append, SessionClock(monotonic=lambda: now_s[0]))
+    session.start()
+    for k in range(240):
+        session._deliver(Sample("eda", k / 4, 2.0, "serial-board"))
+    now_s[0] = clock_at_end_s
+    _end_devices(None, session, duration_s, "stopped by the user" if math.isfinite(stop_s) else "", stop_s)
+    return [line.split(": sensors")[0] for line in lines if "sensors EDA 2.00 µS (last 30 s)" in line]
+
+
+def test_a_session_of_a_whole_number_of_spans_says_its_last_span_as_it_ends():
+    # --duration-s 60: the span to 60 s ends with the session (was: left unsaid, no later sample to end it)
+    assert _eda_to_60_s_then_ended(60.4, 60.0) == ["at 30.0 s", "at 60.0 s"]
+
+
+def test_a_span_ending_after_the_sessions_duration_is_not_said_though_the_wrap_up_ran_past_it():
+    # --duration-s 59, closed at 61 s once the last voice windows were judged: its session ended before 60 s
+    assert _eda_to_60_s_then_ended(61.0, 59.0) == ["at 30.0 s"]
+
+
+def test_a_span_ending_after_a_stop_is_not_said_though_the_wrap_up_ran_past_it():
+    # Ctrl-C at 59 s, closed at 61 s: what the sensors gave after the stop is not the session's
+    assert _eda_to_60_s_then_ended(61.0, None, stop_s=59.0) == ["at 30.0 s"]

@@ -332,3 +332,21 @@ def test_a_third_stop_without_a_stderr_still_ends_the_process(monkeypatch):
         swallowed_stop()
         ask_to_stop(signal.SIGINT, None)
         ask_to_stop(signal.SIGINT, None)
+
+
+def test_the_first_stop_says_nothing_and_the_second_says_that_a_third_ends_at_once(monkeypatch, capfd):
+    _stops_at(monkeypatch, 0.0, 1.0)
+    with stopping_on_signals():
+        swallowed_stop()
+        assert capfd.readouterr().err == ""  # the first stop is the session's own ending: nothing to warn of yet
+        ask_to_stop(signal.SIGINT, None)
+        assert capfd.readouterr().err == "emotrace: stopping (a third stop ends at once)\n"
+
+
+def test_a_second_stop_leaves_the_session_ending_where_the_first_came(monkeypatch):
+    _stops_at(monkeypatch, 10.0, 11.5, 13.0)  # the first stop, an impatient second, then the session asks
+    with stopping_on_signals():
+        swallowed_stop()
+        ask_to_stop(signal.SIGINT, None)
+        # a live session ends where the first came, 3 s ago (the second would cut its catch-up short, and move it)
+        assert stopping.stop_asked_s_ago() == pytest.approx(3.0)
