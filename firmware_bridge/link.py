@@ -86,8 +86,8 @@ class SensorLink(abc.ABC):
         self.status(sink, "stopped", f"link failed: {type(error).__name__}: {error}")
 
     def dropout_under_way(self) -> list[Gap]:
-        """The gaps a dropout under way would leave if the session stopped now, for a view of the session so far (a
-        checkpoint, a live window): its gaps are recorded only when it ends, or at the stop. None by default."""
+        """The gaps a dropout under way would leave if it ended now, for a checkpoint's view of the session so far:
+        its gaps are recorded only when it ends, or at the stop. None by default."""
         return []
 
     @abc.abstractmethod
