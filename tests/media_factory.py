@@ -152,7 +152,9 @@ def with_cover_art(path: Path, samples: np.ndarray) -> Path:
 def _audio_frame(block: np.ndarray, fmt: str, sample_rate_hz: int, layout: str = "mono") -> av.AudioFrame:
     """(n,) or (n, channels) float samples as one frame: interleaved for a packed format, a row a channel for a
     planar one."""
-    if fmt.startswith("s16"):
+    if fmt.startswith("u8"):  # silent at 128
+        data = (np.round(block * 127) + 128).astype(np.uint8)
+    elif fmt.startswith("s16"):
         data = np.round(block * 32767).astype(np.int16)
     elif fmt.startswith("s32"):
         data = np.round(block.astype(np.float64) * 2147483647).astype(np.int32)  # float32 rounds 1.0 past int32

@@ -925,12 +925,8 @@ def test_beats_after_a_no_contact_gap_are_not_chained_to_the_beats_before_it_nor
     recorder = Recorder()
     link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
 
-    def rr(*intervals_s: float) -> bytes:
-        return b"".join(round(s * 1024).to_bytes(2, "little") for s in intervals_s)
-
-    contact, lost = bytes([0x16, 75]), bytes([0x14, 75])
-    for at_s, payload in [(1.0, contact + rr(0.8)), (2.0, contact + rr(0.8)), (3.0, lost + rr(0.8)),
-                          (4.0, contact + rr(0.8, 0.8, 0.8)), (5.0, contact + rr(0.8))]:
+    for at_s, payload in [(1.0, with_rr(75, 0.8)), (2.0, with_rr(75, 0.8)), (3.0, with_rr(75, 0.8, flags=0x14)),
+                          (4.0, with_rr(75, 0.8, 0.8, 0.8)), (5.0, with_rr(75, 0.8))]:
         time.now = at_s
         link.on_notification(payload, recorder)
     (gap,) = [g for g in recorder.gaps if g.channel == "ibi"]

@@ -373,17 +373,10 @@ def test_analyze_without_realtime_keeps_the_configs_realtime(tmp_path, monkeypat
 
 def test_weights_alone_leaving_the_configs_fusion_model_behind_say_so_naming_weights_the_option_typed(
         tmp_path, monkeypatch, caplog):
-    import runtime.pipeline as pipeline
-
-    def analyzed(input_path, out, settings, extras=None):
-        raise InputError(input_path, "stopped here by the test")
-
-    monkeypatch.setattr(pipeline, "analyze_file", analyzed)
     config = tmp_path / "clinic.toml"
     config.write_text('[fusion]\nmethod = "stacking"\nmodel = "fusion-stacking"\n')
     with caplog.at_level("WARNING"):
-        main(["analyze", str(tmp_path / "x.wav"), "--out", str(tmp_path / "o"), "--config", str(config),
-              "--weights", "audio=1,face=3"])
+        _settings_analyze_gets(tmp_path, monkeypatch, "--config", str(config), "--weights", "audio=1,face=3")
     # --weights chose the weighted method: no --fusion was typed
     assert [r.getMessage() for r in caplog.records] == [
         f"{config}: fusion.model = 'fusion-stacking' left out: fusion.method 'weighted' from --weights does not use it"]

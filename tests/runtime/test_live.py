@@ -725,7 +725,7 @@ def test_where_a_replay_ends_is_weighed_to_the_tenth_of_a_second_it_is_said_to()
         "replay: the recording was read to its end at 2.9 s, before the 3.0 s its header gives"
 
 
-def test_sensors_recording_on_alone_end_at_the_duration_not_later(monkeypatch):
+def test_the_wait_of_sensors_recording_on_alone_ends_at_the_duration_not_later(monkeypatch):
     import runtime.live as live
     from runtime.clock import SessionClock
 

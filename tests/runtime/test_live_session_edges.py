@@ -143,7 +143,7 @@ def test_a_stick_unmounted_while_a_checkpoint_is_made_gets_nothing_written_benea
     assert not list(out.iterdir())  # was: the checkpoint written beneath the mount point, where no one looks
 
 
-def test_checkpoints_every_0_s_are_written_as_the_session_starts_alone(tmp_path, monkeypatch):
+def test_checkpoints_every_0_s_write_none_while_the_session_runs(tmp_path, monkeypatch):
     import time
 
     import runtime.live as live

@@ -1004,24 +1004,11 @@ def test_audio_running_past_six_hours_on_the_files_clock_is_read_not_taken_for_a
 
 
 def test_silence_standing_for_lost_unsigned_8_bit_audio_is_silent_not_full_scale(tmp_path):
-    from fractions import Fraction
-
     # unsigned 8-bit PCM is silent at 128: zero bytes in the hole would be a full-scale step of -1.0
-    path = tmp_path / "u8.mkv"
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_u8", rate=16000, layout="mono")
-        for index, start in enumerate(range(0, 48000, 1600)):
-            if 10 <= index < 15:  # 1.0-1.5 s lost
-                continue
-            frame = av.AudioFrame.from_ndarray(np.full((1, 1600), 128 + 32, np.uint8), format="u8", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = 16000, start, Fraction(1, 16000)
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    path = write_media(tmp_path / "u8.mkv", np.full(48000, 0.25), 16000, "pcm_u8", lost_s=(1.0, 1.5))
     decoded = read_audio(path)
     assert decoded.size == 48000
-    assert np.abs(decoded[16000 + 160:24000 - 160]).max() < 1e-3  # the hole, past the resampler's edges
+    assert np.abs(decoded[16384 + 160:24576 - 160]).max() < 1e-3  # the hole (frames of 1024), past the resampler's
     assert decoded[8000] == pytest.approx(0.25, abs=0.01) and decoded[32000] == pytest.approx(0.25, abs=0.01)
 
 
