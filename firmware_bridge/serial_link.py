@@ -566,6 +566,12 @@ class SerialBoardLink(SensorLink):
         missing samples, one sending DATA every 10 s is not)."""
         return step_s > SILENCE_S and (self._silence_said or step_s > 2 * self._sample_step_s)
 
+    def _samples_missing_since_last(self, now_s: float) -> bool:
+        """Whether the stretch from the last sample to ``now_s`` (the stop, or a checkpoint) is a dropout: as the
+        next sample would judge it, and, for a board with one sample so far (its step unknown), over SILENCE_S."""
+        step_s = now_s - self._last_t_s
+        return self._samples_missing(step_s) or (math.isinf(self._sample_step_s) and step_s > SILENCE_S)
+
     def _say_other_versions(self, sink: Sink) -> None:
         """Once for each protocol version other than this host's that whole frames arrived in."""
         for version in sorted(set(self.decoder.other_versions) - self._versions_said):
@@ -621,13 +627,14 @@ class SerialBoardLink(SensorLink):
 
     def gap_at_the_stop(self, sink: Sink) -> None:
         """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
-        port open), or only corrupt frames or stray bytes since its last whole frame, leaves that stretch as a gap
-        to the stop, as a board whose port went does. Otherwise frames lost, dropped as stamped before the last
-        sample, or a restart since the last sample, which the next sample would have recorded, are recorded up to
-        the last frame read."""
+        port open) and, when heard, for over twice its last step between samples (``_samples_missing_since_last``:
+        one sending DATA every 10 s is missing none 7 s after its last), or only corrupt frames or stray bytes
+        since its last whole frame, leaves that stretch as a gap to the stop, as a board whose port went does.
+        Otherwise frames lost, dropped as stamped before the last sample, or a restart since the last sample, which
+        the next sample would have recorded, are recorded up to the last frame read."""
         if self._last_t_s is None:
             return
-        if self.stamp() - self._last_t_s > SILENCE_S:
+        if self._samples_missing_since_last(self.stamp()):
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
         elif garbled := self._garbled() - self._garbled_at_last_frame:
             # the board went on sending, but nothing whole came after its last frame: that stretch too
@@ -643,7 +650,7 @@ class SerialBoardLink(SensorLink):
         if self._loop_ended or last_t_s is None:
             return []
         now_s = self.stamp()
-        if not (self._lost_for_good or self._samples_missing(now_s - last_t_s)):
+        if not (self._lost_for_good or self._samples_missing_since_last(now_s)):
             return []
         return [Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far", self.name)]
 

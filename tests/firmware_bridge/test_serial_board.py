@@ -563,6 +563,8 @@ def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no
             send(link, time, recorder, encode_frame(TYPE_HELLO, 5 * i + k, 10_000 * i + 2000 * k, b"slow-board"),
                  after_s=2.0)
     assert len(recorder.series("eda")[0]) == 6 and recorder.gaps == []  # heard: no silence, no gap
+    link.gap_at_the_stop(recorder)  # the session stops 8 s after its last sample, its next one 2 s away
+    assert recorder.gaps == []  # was: 'no samples from the board until the session stopped' (over 6 s alone)
 
 
 def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_its_missing_samples_are_a_gap():
@@ -575,6 +577,8 @@ def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_it
         send(link, time, recorder, encode_frame(TYPE_HELLO, k, 5000 * k + 4, b"emotrace-board-v1"), after_s=0.02)
     # was: 'no frame from the board ... for 5 s' and 'frames again after 5.0 s without', every 5 s
     assert not any("no frame" in s.detail or "frames again" in s.detail for s in recorder.statuses)
+    (so_far,) = link.dropout_under_way()  # a checkpoint now sees what the stop records (was: nothing)
+    assert so_far.start_s == 0.0 and so_far.end_s > 40.0
     link.gap_at_the_stop(recorder)
     (gap,) = recorder.gaps
     assert gap.reason == "no samples from the board until the session stopped" and gap.end_s > 40.0
