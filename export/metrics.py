@@ -174,7 +174,9 @@ def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, n_bins: in
     confidence = probs.max(axis=1)
     correct = (probs.argmax(axis=1) if predicted is None else np.asarray(predicted)) == np.asarray(y_true)
     position = (confidence - confidence_floor) / (1.0 - confidence_floor)
-    bins = np.clip((position * n_bins).astype(int), 0, n_bins - 1)
+    # rounded before the floor: a confidence on an edge (0.6 over [0.5, 1] is 1.9999999999999996 bins up) opens the
+    # bin above it, as 0.55 and 0.65 do theirs
+    bins = np.clip(np.floor(np.round(position * n_bins, 9)).astype(int), 0, n_bins - 1)
     ece = 0.0
     for b in range(n_bins):
         inside = bins == b

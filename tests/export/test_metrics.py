@@ -248,6 +248,16 @@ def test_the_ece_is_that_of_explicit_equal_width_bins(floor):
     assert expected_calibration_error(y, probs, confidence_floor=floor) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("edge, below", [(0.6, 0.55), (0.7, 0.65)])
+def test_a_confidence_on_a_bin_edge_is_in_the_bin_above_it(edge, below):
+    # over [0.5, 1] a bin is 0.05 wide: a right answer at the edge and a wrong one in the bin below are two bins
+    y = np.array([1, 1])
+    probs = np.array([[1 - edge, edge], [below, 1 - below]])  # the second says 0: wrong
+    apart = ((1 - edge) + below) / 2  # was one bin: |0.5 - their mean confidence|
+    assert expected_calibration_error(y, probs, confidence_floor=0.5) == pytest.approx(apart)
+    assert _reference_ece(y, probs, probs.argmax(axis=1), 0.5) == pytest.approx(apart)
+
+
 def test_an_interval_over_one_group_is_its_note_alone_with_no_figures():
     from export.metrics import group_interval, interval_text
 
