@@ -367,7 +367,9 @@ class VideoSession:
         self.at_duration = self.source.reached_until
 
     def _after_frame(self, frame: VideoFrame, scan: VideoScan) -> None:
-        if self.on_frame is not None:
+        # a frame read after a stop (the voice catching up before the camera is stopped) is not the session's: no
+        # line is said from it
+        if self.on_frame is not None and frame.t_s <= _asked_stop_s(self.source.clock):
             self.on_frame(frame, scan)
         if frame.t_s >= self._next_snapshot_s:
             self.snapshot = scan_so_far(scan, self.faces, self.bodies, copy.copy(self.source.stats))
@@ -531,7 +533,7 @@ class SensorSession:
         window_s = self.physio.window_s
         line = sensor_readout(values, end_s, window_s,
                               math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
-        if line:
+        if line and end_s <= _asked_stop_s(self.clock):  # a span ended after a stop is not the session's
             self._say(line)
 
     def start(self) -> None:
@@ -581,7 +583,8 @@ class SensorSession:
             if end_s >= self._next_line_s:
                 while self._next_line_s <= end_s:
                     self._next_line_s += self.physio.window_s
-                self._say(live_stress_line(window))
+                if end_s <= _asked_stop_s(self.clock):  # judged after a stop, as the voice caught up: not said
+                    self._say(live_stress_line(window))
         except Exception as error:  # whatever fails here costs this window's line, never the next windows
             log.warning("live stress at %.1f s: %s: %s", end_s, type(error).__name__, error)
 
