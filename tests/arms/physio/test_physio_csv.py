@@ -2143,6 +2143,20 @@ def test_a_shimmer_export_s_unix_times_place_it_before_its_formatted_or_synchron
     assert read_recording(both).start_unix_s == pytest.approx(START_UNIX_S, abs=1e-3)
 
 
+def test_the_clocks_a_shimmer_export_is_not_read_on_are_said_as_other_clocks_not_as_unknown_columns(tmp_path, caplog):
+    unix_ms = [f"{(START_UNIX_S + i / 4) * 1000:.3f}" for i in range(40)]
+    path = _shimmer_with_clocks(tmp_path / "shimmer.csv", {
+        "Timestamp_Unix": ("ms", unix_ms), "TimestampSync_Unix": ("ms", unix_ms),
+        "Timestamp": ("ms", [f"{81234.0 + 250.0 * i:.3f}" for i in range(40)])})
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording = read_recording(path)
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S, abs=1e-3)
+    # was: 'column(s) Shimmer_8A5C_TimestampSync_Unix_CAL, Shimmer_8A5C_Timestamp_CAL are no known channel'
+    assert "no known channel" not in caplog.text
+    assert ("column(s) Shimmer_8A5C_TimestampSync_Unix_CAL, Shimmer_8A5C_Timestamp_CAL hold another clock; read on "
+            "'Shimmer_8A5C_Timestamp_Unix_CAL', its wall clock, without them") in caplog.text
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf_16_without_its_byte_order_mark_is_said_as_such(tmp_path, encoding):
     path = tmp_path / "export.csv"

@@ -22,6 +22,7 @@ from runtime.arms.physio.readers.layouts import (
     BEAT_CONTACT_SUPPORTED,
     BEAT_ERROR_MS,
     BEAT_FLAG_COLUMNS,
+    OTHER_CLOCK,
     RECEIVED_COLUMN,
     CsvTable,
     consensys_table,
@@ -179,12 +180,12 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
         log.warning("%s: column '%s' holds the times its rows were received; read without it beside its own wall "
                     "clock '%s'", path, _name_of(table, RECEIVED_COLUMN), _name_of(table, time_column))
     other_clocks = [name for name, column in zip(table.names, table.reads_as, strict=True)
-                    if column in TIME_COLUMNS_UNIX + TIME_COLUMNS_RELATIVE and column != time_column]
+                    if column in (*TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE, OTHER_CLOCK) and column != time_column]
     if other_clocks:  # known, and no channel: said as what they are
         log.warning("%s: column(s) %s hold another clock; read on '%s', %s, without them", path,
                     ", ".join(other_clocks), _name_of(table, time_column),
                     "its wall clock" if time_column in TIME_COLUMNS_UNIX else "the first of its clocks")
-    columns = _channel_columns(path, table, [RECEIVED_COLUMN, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE,
+    columns = _channel_columns(path, table, [RECEIVED_COLUMN, OTHER_CLOCK, *TIME_COLUMNS_UNIX, *TIME_COLUMNS_RELATIVE,
                                              *BEAT_FLAG_COLUMNS])
     flags = {i for i, column in enumerate(table.reads_as) if column in BEAT_FLAG_COLUMNS}
     # the received times are read once the rows' own times say which give the start (_received_unix_s)

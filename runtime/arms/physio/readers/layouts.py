@@ -78,6 +78,9 @@ SENSOR_LOGGER_READS = "give its HR, RR, PPI or ACC file"
 # The time each row reached a logger (a phone app's stamp on the notification that carried it): its samples came at or
 # before it. Beside a clock of their own with no wall-clock start (beat intervals, a sensor's count), it gives that.
 RECEIVED_COLUMN = "received_time"
+# A clock a layout knows and leaves out (a Shimmer export's wall clocks but the one read, its device's own Timestamp
+# beside a UNIX time): no channel, said as another clock.
+OTHER_CLOCK = "other_clock"
 
 
 @dataclass(frozen=True)
@@ -307,7 +310,8 @@ def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | Non
         clock = None
     for index, signal in signals.items():
         if signal in CONSENSYS_CLOCKS and signal != clock:
-            continue  # one wall clock places the recording; the others are left out
+            reads_as[index] = OTHER_CLOCK  # one wall clock places the recording; the others are left out
+            continue
         column, known_units = CONSENSYS_SIGNALS[signal]
         if units[index] not in known_units:
             raise InputError(path, f"line {first_line + skipped}: column {table.names[index]} is in "
@@ -317,6 +321,6 @@ def consensys_table(path: str | Path, table: CsvTable, utc_offset_s: float | Non
         reads_as = [table.reads_as[i] if column == "skin_resistance_kohm" else column
                     for i, column in enumerate(reads_as)]
     if "timestamp" in reads_as:  # the UNIX time places the recording; the device's own clock is left out
-        reads_as = [table.reads_as[i] if column == "time_ms" else column for i, column in enumerate(reads_as)]
+        reads_as = [OTHER_CLOCK if column == "time_ms" else column for column in reads_as]
     return dataclasses.replace(table, reads_as=reads_as, body=table.body[rows[skipped][1] :],
                                first_line=first_line + skipped + 1)
