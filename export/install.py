@@ -203,6 +203,8 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
     the command takes --replace, and its refusal says so). ``instead``: what a refusal says to do instead (by
     default another folder, for a command given ``target`` itself)."""
     target = Path(target)
+    if target.exists() and not target.is_dir():  # replacing is by renames: a file there would be lost unasked
+        raise InputError(target, f"is a file, not a model folder; {instead or NEW_FOLDER}")
     try:
         holds_files = target.is_dir() and any(target.iterdir())
     except OSError as error:

@@ -150,7 +150,11 @@ def verify_checksum(card: ModelCard, variant: str = "default") -> None:
         raise InputError(path, "model file is missing")
     if not expected:
         raise InputError(card.folder / "card.json", f"card gives no sha256 for model variant {variant!r}")
-    if file_sha256(path) != expected.lower():
+    try:
+        actual = file_sha256(path)
+    except OSError as error:  # a file the service's user may not read, a disk that fails
+        raise InputError(path, f"model file cannot be read ({error.strerror or error})") from None
+    if actual != expected.lower():
         raise InputError(path, "model file does not match the checksum in its card")
 
 

@@ -167,12 +167,15 @@ class TfliteBackend(Backend):
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         details = self.interpreter.get_input_details()
-        for detail, value in zip(details, inputs.values(), strict=True):
-            if tuple(detail["shape"]) != value.shape:
-                self.interpreter.resize_tensor_input(detail["index"], value.shape)
-                self.interpreter.allocate_tensors()
-            self.interpreter.set_tensor(detail["index"], value.astype(detail["dtype"]))
-        self.interpreter.invoke()
+        try:
+            for detail, value in zip(details, inputs.values(), strict=True):
+                if tuple(detail["shape"]) != value.shape:
+                    self.interpreter.resize_tensor_input(detail["index"], value.shape)
+                    self.interpreter.allocate_tensors()
+                self.interpreter.set_tensor(detail["index"], value.astype(detail["dtype"]))
+            self.interpreter.invoke()
+        except (ValueError, RuntimeError) as error:  # LiteRT's errors for an input of a shape the graph cannot take
+            raise InputError(self.path, f"the model rejects its input ({first_line(error)})") from None
         return [self.interpreter.get_tensor(d["index"]) for d in self.interpreter.get_output_details()]
 
 
