@@ -171,6 +171,7 @@ def pair_tables(
         "test_fraction": test_fraction,
     }
     test_rows = {t.modality: is_t for t, is_t in zip(tables, [anchor_test, *other_test], strict=True)}
+    _check_split(anchor.modality, np.array(targets), np.array(split), persons, seed, "add people to it")
     return PairedData(data, np.array(targets), np.array(split), np.array(persons), description, test_rows)
 
 
@@ -217,21 +218,24 @@ def _session_tracks(session: Path, cache_dir: Path, settings: dict) -> list:
     return [t for t in analyze_file(session, out, settings, fuse=False).tracks if t.name != "fused"]
 
 
-def _check_split(manifest: Path, targets: np.ndarray, split: np.ndarray, persons: list[str], seed: int) -> None:
+def _check_split(source: Path | str, targets: np.ndarray, split: np.ndarray, persons: list[str], seed: int,
+                 remedy: str = "label more segments, or add people") -> None:
     """Each part of the people split needs windows of at least two labels: a learner cannot be fitted on one
-    class, nor scored on telling apart what the part does not hold two of."""
+    class, nor scored on telling apart what the part does not hold two of (a table of one person held none out,
+    and its figures were all 0 over no test window). ``source``: the manifest, or the anchor table, the split's
+    people come from."""
     for part in ("train", "test"):
         rows = split == part
         people = sorted({p for p, r in zip(persons, rows, strict=True) if r})
         labels = sorted({CANONICAL_LABELS[t] for t in targets[rows]})
         if not people:
-            problem = f"the split leaves no {part} people ({len(set(persons))} person(s) in the manifest)"
+            problem = f"the split leaves no {part} people ({len(set(persons))} person(s) in {source})"
         elif len(labels) < 2:
             problem = f"the {part} people ({', '.join(people)}) have labelled windows of {labels[0]} only"
         else:
             continue
-        raise InputError(manifest, f"{problem} with --seed {seed} and this --test-fraction; each part needs windows "
-                                   "of at least two labels (label more segments, or add people)")
+        raise InputError(source, f"{problem} with --seed {seed} and this --test-fraction; each part needs windows "
+                                 f"of at least two labels ({remedy})")
 
 
 def sessions_from_manifest(
