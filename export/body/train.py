@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from export.fitting import two_class_logits
-from export.install import check_install_target, installing, write_card
+from export.install import check_install_target, installing, model_version, write_card
 from export.metrics import prediction_metrics
 from runtime.checks import column_taken
 from runtime.errors import InputError
 from runtime.files import check_output_folder, read_csv_rows
+from runtime.models.card import file_sha256
 from runtime.timeline import CSV_FIXED_COLUMNS
 from runtime.track import given_label, label_order
 
@@ -29,8 +30,10 @@ FEATURES = ("movement_overall_rel", "movement_head_rel", "movement_hands_rel", "
 def read_manifest(path: Path) -> list[dict]:
     path = Path(path)
     header, rows = read_csv_rows(path, "CSV manifest")  # a missing file or a folder said in its own words
-    if not rows or not set(header) >= MANIFEST_COLUMNS:
+    if not set(header) >= MANIFEST_COLUMNS:
         raise InputError(path, "manifest needs the columns video,start_s,end_s,label")
+    if not rows:
+        raise InputError(path, "manifest has its header alone: no labelled segment to train on")
     segments = [_segment(path, line, row) for line, row in rows]
     taken = sorted(label for label in {s["label"] for s in segments} if column_taken(label))
     if taken:  # a label is a column of timeline.csv, as each measurement is
@@ -161,9 +164,12 @@ def _train(manifest: Path, segments: list[dict], out_dir: Path) -> Path:
         report["leave_one_video_out"] = _leave_one_video_out(x, y, videos, len(labels))
     fill, mean, std, weights, bias = fit(x, y, len(labels))
     with installing(out_dir) as staging:  # an earlier model stays whole until this one is complete
-        (staging / "body_classifier.onnx").write_bytes(onnx_graph(mean, std, weights, bias).SerializeToString())
+        graph = staging / "body_classifier.onnx"
+        graph.write_bytes(onnx_graph(mean, std, weights, bias).SerializeToString())
         card = {
-            "id": out_dir.name, "version": "1", "task": BODY_TASK,
+            # dated, with its graph's digest: a retrained model never shares a version with the one a fuser learned
+            # from (--arm-model body=<id>@<version>)
+            "id": out_dir.name, "version": model_version(file_sha256(graph)), "task": BODY_TASK,
             "labels": labels, "files": {"default": "body_classifier.onnx"}, "sha256": {},
             "features": list(FEATURES), "fill": [float(v) for v in fill], "metrics": report,
             "licence": {"training_data": f"the user's own labelled segments ({Path(manifest).name})"},
