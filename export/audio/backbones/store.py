@@ -49,8 +49,6 @@ def store_dir(store: str | Path | None = None) -> Path:
 def _short_name(name: str) -> str:
     """The catalog's short name for a short name or hub id; otherwise the name, safe as a folder name."""
     entry = catalog_entry(name)
-    if entry is None:
-        entry = next((e for e in CATALOG.values() if e.repo_id == name), None)
     return entry.name if entry else name.replace("/", "--")
 
 
@@ -163,8 +161,9 @@ def list_models(store: str | Path | None = None) -> list[ModelListing]:
         for e in CATALOG.values()
     ]
     folder = store_dir(store)
-    others = sorted(p for p in folder.iterdir() if p.name not in CATALOG and (p / "config.json").is_file()) \
-        if folder.is_dir() else []
+    # hidden folders are an install's staging and old copies (export.install.staging_folder), left by one stopped
+    others = sorted(p for p in folder.iterdir() if p.name not in CATALOG and not p.name.startswith(".")
+                    and (p / "config.json").is_file()) if folder.is_dir() else []
     return listed + [ModelListing(p.name, p.name.replace("--", "/"), "added", model_licence(p.name, p), "", p)
                      for p in others]
 
