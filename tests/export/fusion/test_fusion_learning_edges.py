@@ -16,10 +16,10 @@ from export.fusion.standins import write_classify_csv
 from export.fusion.synthetic import synthetic_table, synthetic_track
 from export.fusion.tables import ProbTable, label_from_path, read_table
 from runtime.errors import InputError
-from runtime.fusion.align import FusionInput
 from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS
 from tests.conftest import analysis_software
+from tests.export.fusion.test_fusion_training import _windows, attention_sessions_seen
 
 HAPPY, SAD, ANGRY = (CANONICAL_LABELS.index(label) for label in ("happy", "sad", "angry"))
 
@@ -487,16 +487,6 @@ def test_a_fusers_card_counts_the_scored_windows_and_names_its_data_and_arm_mode
 # --- the learners -----------------------------------------------------------------------------------------------
 
 
-def _windows(targets, sessions) -> FusionInput:
-    rng = np.random.default_rng(0)
-    targets = np.asarray(targets)
-    logits = rng.normal(0.0, 1.0, (len(targets), 2, len(CANONICAL_LABELS)))
-    logits[np.arange(len(targets)), :, targets] += 3.0
-    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    return FusionInput(["audio", "face"], probs, np.ones((len(targets), 2)),
-                       np.ones((2, len(CANONICAL_LABELS)), dtype=bool), np.asarray(sessions))
-
-
 def test_a_stacking_fuser_from_one_session_takes_the_default_c_and_its_card_counts_each_window_once(tmp_path):
     targets = np.repeat([HAPPY, SAD], 10)
     learn.train_stacking(_windows(targets, np.zeros(20, int)), targets, tmp_path)
@@ -543,27 +533,7 @@ def test_sequence_dropout_blanks_a_modality_for_a_whole_sequence():
 @pytest.mark.parametrize(("n_sessions", "validation"), [(3, 1), (1, 0)])
 def test_attention_stops_early_on_at_least_one_session_but_fits_a_lone_session_whole(monkeypatch, tmp_path,
                                                                                       n_sessions, validation):
-    targets = np.tile(np.repeat([HAPPY, SAD], 4), n_sessions)
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    padded = learn._padded_sessions
-
-    def validation_spy(tokens, y, sequence):
-        seen["validation"] = set(sequence.tolist())
-        return padded(tokens, y, sequence)
-
-    def crops_spy(tokens, y, sequence, *args):
-        seen["fit"] = set(sequence.tolist())
-        raise Stop  # the first batch shows which sessions are fitted on
-
-    monkeypatch.setattr(learn, "_padded_sessions", validation_spy)
-    monkeypatch.setattr(learn, "_random_crops", crops_spy)
-    with pytest.raises(Stop):
-        learn.train_attention(_windows(targets, np.repeat(np.arange(n_sessions), 8)), targets, tmp_path, dim=8,
-                              steps=5, quantize=False)
+    seen = attention_sessions_seen(monkeypatch, tmp_path, n_sessions)
     assert len(seen["validation"]) == validation and seen["fit"] == set(range(n_sessions)) - seen["validation"]
 
 

@@ -146,10 +146,10 @@ def test_stacking_balances_classes_so_a_rare_class_is_not_drowned_by_a_common_on
     assert probs[:, SAD].mean() == pytest.approx(0.5, abs=0.1)
 
 
-def test_attention_early_stopping_sessions_are_never_trained_on(monkeypatch, tmp_path):
-    targets = np.tile(np.repeat([HAPPY, SAD], 4), 10)
-    sessions = np.repeat(np.arange(10), 8)
-    data = _windows(targets, sessions)
+def attention_sessions_seen(monkeypatch, tmp_path, n_sessions: int) -> dict[str, set]:
+    """The sessions ``train_attention`` keeps for early stopping ("validation") and fits on ("fit"), of
+    ``n_sessions`` sessions of 8 windows each (happy then sad): its first batch shows them; no need to train on."""
+    targets = np.tile(np.repeat([HAPPY, SAD], 4), n_sessions)
     seen = {}
 
     class Stop(Exception):
@@ -163,12 +163,18 @@ def test_attention_early_stopping_sessions_are_never_trained_on(monkeypatch, tmp
 
     def crops_spy(tokens, y, sequence, *args):
         seen["fit"] = set(sequence.tolist())
-        raise Stop  # the first batch shows which windows are fitted on; no need to train on
+        raise Stop
 
     monkeypatch.setattr(learn, "_padded_sessions", validation_spy)
     monkeypatch.setattr(learn, "_random_crops", crops_spy)
     with pytest.raises(Stop):
-        learn.train_attention(data, targets, tmp_path, dim=8, steps=5, quantize=False)
+        learn.train_attention(_windows(targets, np.repeat(np.arange(n_sessions), 8)), targets, tmp_path, dim=8,
+                              steps=5, quantize=False)
+    return seen
+
+
+def test_attention_early_stopping_sessions_are_never_trained_on(monkeypatch, tmp_path):
+    seen = attention_sessions_seen(monkeypatch, tmp_path, 10)
     assert seen["validation"] and seen["fit"]
     assert not seen["validation"] & seen["fit"]
     assert seen["validation"] | seen["fit"] == set(range(10))

@@ -16,22 +16,14 @@ from runtime.arms.physio.model import Z_CLIP
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 from tests.export.physio.test_physio_export import _trained_folder
+from tests.export.physio.test_physio_figures import _windows
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
 # --- which windows are labelled ------------------------------------------------------------------------------
 
 
-def _stand_in_windows(monkeypatch, spans: list[tuple[float, float]]):
-    """subject_windows over windows ``spans`` of a recording starting at UNIX 1000 (no E4 read)."""
-    recording = SimpleNamespace(start_unix_s=1000.0, channels={})
-    windows = [SimpleNamespace(start_s=a, end_s=b, quality=1.0, measurements=dict.fromkeys(MEASUREMENTS, 0.0))
-               for a, b in spans]
-    monkeypatch.setattr(dataset, "read_e4", lambda _path: recording)
-    monkeypatch.setattr(dataset, "recording_features", lambda _recording, _window_s, _hop_s: windows)
-
-
 def test_a_window_with_23_of_its_30_seconds_labelled_is_left_out(tmp_path, monkeypatch):
-    _stand_in_windows(monkeypatch, [(20.0, 50.0), (21.0, 51.0)])
+    _windows(monkeypatch, [(20.0, 50.0), (21.0, 51.0)])
     times = 1000.0 + np.arange(44)  # seconds 0-43 labelled, stress from 30
     table = (times, (times >= 1030.0).astype(float))
     windows = dataset.subject_windows(tmp_path, "S02", table, 30.0, 5.0)
