@@ -334,7 +334,7 @@ class SerialBoardLink(SensorLink):
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
-        self._sample_step_s = math.inf  # from the sample before the last to the last
+        self._sample_step_s = math.inf  # the least step between samples so far (inf: under two samples)
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._unplaced_frames = 0  # DATA frames dropped since the last sample: stamped before it
         self._unplaced_from_s: float | None = None  # the earliest stamp of those, where their gap starts
@@ -507,7 +507,8 @@ class SerialBoardLink(SensorLink):
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
         if self._last_t_s is not None:
-            self._sample_step_s = t_s - self._last_t_s
+            # the least: a step recorded as a gap is no cadence (a learnt 40 s would hide the next dropout)
+            self._sample_step_s = min(self._sample_step_s, t_s - self._last_t_s)
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
         for channel, value in readings:
             if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
@@ -561,16 +562,12 @@ class SerialBoardLink(SensorLink):
         return "; ".join(why)
 
     def _samples_missing(self, step_s: float) -> bool:
-        """Whether ``step_s`` without a sample is a dropout: over SILENCE_S, and the board said silent meanwhile
-        or the step over twice the last one between samples (its HELLOs heard: a board whose sensors went is
-        missing samples, one sending DATA every 10 s is not)."""
-        return step_s > SILENCE_S and (self._silence_said or step_s > 2 * self._sample_step_s)
-
-    def _samples_missing_since_last(self, now_s: float) -> bool:
-        """Whether the stretch from the last sample to ``now_s`` (the stop, or a checkpoint) is a dropout: as the
-        next sample would judge it, and, for a board with one sample so far (its step unknown), over SILENCE_S."""
-        step_s = now_s - self._last_t_s
-        return self._samples_missing(step_s) or (math.isinf(self._sample_step_s) and step_s > SILENCE_S)
+        """Whether ``step_s`` without a sample (to the next sample, the stop or a checkpoint: one rule) is a
+        dropout: over SILENCE_S, and the board said silent meanwhile or the step over twice the least one between
+        its samples so far (its HELLOs heard: a board whose sensors went is missing samples, one sending DATA every
+        10 s is not); before a second sample its cadence is unknown, and any step over SILENCE_S is one."""
+        unknown = math.isinf(self._sample_step_s)
+        return step_s > SILENCE_S and (self._silence_said or unknown or step_s > 2 * self._sample_step_s)
 
     def _say_other_versions(self, sink: Sink) -> None:
         """Once for each protocol version other than this host's that whole frames arrived in."""
@@ -627,14 +624,14 @@ class SerialBoardLink(SensorLink):
 
     def gap_at_the_stop(self, sink: Sink) -> None:
         """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
-        port open) and, when heard, for over twice its last step between samples (``_samples_missing_since_last``:
-        one sending DATA every 10 s is missing none 7 s after its last), or only corrupt frames or stray bytes
+        port open) and, when heard, for over twice its least step between samples (``_samples_missing``: one
+        sending DATA every 10 s is missing none 7 s after its last), or only corrupt frames or stray bytes
         since its last whole frame, leaves that stretch as a gap to the stop, as a board whose port went does.
         Otherwise frames lost, dropped as stamped before the last sample, or a restart since the last sample, which
         the next sample would have recorded, are recorded up to the last frame read."""
         if self._last_t_s is None:
             return
-        if self._samples_missing_since_last(self.stamp()):
+        if self._samples_missing(self.stamp() - self._last_t_s):
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
         elif garbled := self._garbled() - self._garbled_at_last_frame:
             # the board went on sending, but nothing whole came after its last frame: that stretch too
@@ -650,7 +647,7 @@ class SerialBoardLink(SensorLink):
         if self._loop_ended or last_t_s is None:
             return []
         now_s = self.stamp()
-        if not (self._lost_for_good or self._samples_missing_since_last(now_s)):
+        if not (self._lost_for_good or self._samples_missing(now_s - last_t_s)):
             return []
         return [Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far", self.name)]
 

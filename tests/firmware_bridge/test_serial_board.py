@@ -555,16 +555,39 @@ def test_a_board_frozen_with_its_clock_leaves_one_gap_for_its_clock_not_a_silenc
     assert [g.reason for g in recorder.gaps] == ["board clock fell behind"]
 
 
-def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no_gap():
+def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no_gap_once_its_step_is_known():
     time, link, recorder = board(latency_s=0.0)
     for i in range(6):  # a DATA frame every 10 s, its HELLO every 2 s between: heard, never silent
         send(link, time, recorder, data_frame(5 * i, 10_000 * i), after_s=2.0)
         for k in range(1, 5):
             send(link, time, recorder, encode_frame(TYPE_HELLO, 5 * i + k, 10_000 * i + 2000 * k, b"slow-board"),
                  after_s=2.0)
-    assert len(recorder.series("eda")[0]) == 6 and recorder.gaps == []  # heard: no silence, no gap
+    times_s = recorder.series("eda")[0]
+    assert len(times_s) == 6
+    # its first step, before any told its cadence, is a gap as the stop would have recorded it; none after
+    assert [(g.start_s, g.end_s) for g in recorder.gaps] == [(times_s[0], times_s[1])]
     link.gap_at_the_stop(recorder)  # the session stops 8 s after its last sample, its next one 2 s away
-    assert recorder.gaps == []  # was: 'no samples from the board until the session stopped' (over 6 s alone)
+    assert len(recorder.gaps) == 1  # was: 'no samples from the board until the session stopped' (over 6 s alone)
+
+
+def test_a_second_dropout_of_a_board_heard_by_its_hellos_is_recorded_however_long_the_first():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):  # 10 s of samples at 4 Hz
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    seq = 40
+    for gone_s, back_ms in ((40, 50_000), (60, None)):  # its sensors gone 40 s, back for one sample, gone 60 s
+        start_ms = 9750 if back_ms else 50_000
+        for k in range(1, gone_s // 5 + 1):
+            send(link, time, recorder, encode_frame(TYPE_HELLO, seq, start_ms + 5000 * k, b"b"), after_s=5.0)
+            seq += 1
+        if back_ms:
+            send(link, time, recorder, data_frame(seq, back_ms), after_s=0.25)
+            seq += 1
+    # was: none, the 40 s step taken for the board's cadence, under which 60 s was no dropout
+    assert [(g.start_s, g.end_s) for g in link.dropout_under_way()] == [(50.0, pytest.approx(110.0, abs=0.3))]
+    link.gap_at_the_stop(recorder)
+    assert [g.reason for g in recorder.gaps] == ["no sample from the board for 40.2 s",
+                                                 "no samples from the board until the session stopped"]
 
 
 def test_a_board_heard_only_by_its_hellos_is_not_said_silent_between_them_but_its_missing_samples_are_a_gap():
