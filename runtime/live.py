@@ -177,6 +177,11 @@ def _asked_stop_s(clock: SessionClock) -> float:
     return stopped_at_s(clock) if stop_asked() else math.inf
 
 
+def _session_end_s(clock: SessionClock, duration_s: float | None) -> float:
+    """Where the session ends as far as is known now: its duration, or where a stop came (inf while neither)."""
+    return _ended_by(math.inf, duration_s, _asked_stop_s(clock))
+
+
 def _ended_by(end_s: float, duration_s: float | None, stop_s: float) -> float:
     """``end_s``, but never past the session's duration (None: none given) nor where a stop came (``stop_s``): where
     the session's tracks end, at its end and in a checkpoint alike."""
@@ -369,7 +374,7 @@ class VideoSession:
     def _after_frame(self, frame: VideoFrame, scan: VideoScan) -> None:
         # a frame read after a stop (the voice catching up before the camera is stopped) is not the session's: no
         # line is said from it
-        if self.on_frame is not None and frame.t_s <= _asked_stop_s(self.source.clock):
+        if self.on_frame is not None and frame.t_s <= _session_end_s(self.source.clock, self.duration_s):
             self.on_frame(frame, scan)
         if frame.t_s >= self._next_snapshot_s:
             self.snapshot = scan_so_far(scan, self.faces, self.bodies, copy.copy(self.source.stats))
@@ -440,7 +445,7 @@ class SensorSession:
     """
 
     def __init__(self, links: list[SensorLink], settings: dict[str, dict[str, Any]],
-                 on_line: Callable[[str], None] | None, clock: SessionClock):
+                 on_line: Callable[[str], None] | None, clock: SessionClock, duration_s: float | None = None):
         from firmware_bridge.runner import LinkThreads
 
         self.links = links
@@ -450,6 +455,7 @@ class SensorSession:
         self.recorder = Recorder()
         self.on_line = on_line
         self.clock = clock
+        self.duration_s = duration_s  # the session's length where given: no line is said of a window past it
         self.threads = LinkThreads(links, self._deliver)
         self.stress: LiveStress | None = None
         try:
@@ -533,7 +539,8 @@ class SensorSession:
         window_s = self.physio.window_s
         line = sensor_readout(values, end_s, window_s,
                               math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
-        if line and end_s <= _asked_stop_s(self.clock):  # a span ended after a stop is not the session's
+        # a span ended after the duration or a stop (the voice catching up) is not the session's
+        if line and end_s <= _session_end_s(self.clock, self.duration_s):
             self._say(line)
 
     def start(self) -> None:
@@ -583,7 +590,7 @@ class SensorSession:
             if end_s >= self._next_line_s:
                 while self._next_line_s <= end_s:
                     self._next_line_s += self.physio.window_s
-                if end_s <= _asked_stop_s(self.clock):  # judged after a stop, as the voice caught up: not said
+                if end_s <= _session_end_s(self.clock, self.duration_s):  # judged past the end: not said
                     self._say(live_stress_line(window))
         except Exception as error:  # whatever fails here costs this window's line, never the next windows
             log.warning("live stress at %.1f s: %s: %s", end_s, type(error).__name__, error)
@@ -981,7 +988,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
     inputs, settings, clock, audio, model = so_far.inputs, so_far.settings, so_far.clock, so_far.voice_settings, \
         so_far.voice_model
     wants_audio, wants_video, wants_sensors = wanted
-    sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock) \
+    sensors = _sensor_session((make_links or inputs.sensor_links)(clock), settings, on_line, clock, duration_s) \
         if wants_sensors else None
     voice_source = video = None
     # what the voice track keeps of a replayed file, and the lines that say it (said as the voice ends)
@@ -1269,10 +1276,11 @@ def _problem(error: InputError | OSError) -> str:
 
 
 def _sensor_session(links: list[SensorLink], settings: dict[str, dict[str, Any]],
-                    on_line: Callable[[str], None] | None, clock: SessionClock) -> SensorSession:
+                    on_line: Callable[[str], None] | None, clock: SessionClock,
+                    duration_s: float | None) -> SensorSession:
     """The sensor links in a session; links already opened are closed when the session cannot be made."""
     try:
-        return SensorSession(links, settings, on_line, clock)
+        return SensorSession(links, settings, on_line, clock, duration_s)
     except BaseException:
         _close_links(links)
         raise

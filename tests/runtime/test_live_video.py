@@ -1379,7 +1379,8 @@ def test_a_checkpoint_written_after_a_stop_ends_every_track_where_the_stop_came(
     assert checkpoint["input"]["duration_s"] <= stop_s[0] + 1e-3
 
 
-def test_no_window_ending_after_a_stop_is_said_while_the_voice_catches_up(tmp_path, monkeypatch):
+@pytest.mark.parametrize("ended_by", ["stop", "duration"])
+def test_no_window_ending_after_the_sessions_end_is_said_while_the_voice_catches_up(tmp_path, monkeypatch, ended_by):
     import re
 
     import runtime.live as live
@@ -1389,24 +1390,26 @@ def test_no_window_ending_after_a_stop_is_said_while_the_voice_catches_up(tmp_pa
 
     clocks: list[SessionClock] = []
     monkeypatch.setattr(live, "SessionClock", lambda: clocks.append(SessionClock()) or clocks[-1])
-    stop_s: list[float] = []
+    duration_s = 3.0 if ended_by == "duration" else None
+    end_s: list[float] = []
 
-    def stopped_a_while_ago() -> bool:  # a stop as the voice is busy; the camera and the strap go on meanwhile
-        if not stop_s:
-            ask_to_stop()
-            stop_s.append(live.stopped_at_s(clocks[0]))
-        return clocks[0].now_s() >= stop_s[0] + live.SETTLE_S + 2.5
+    def ended_a_while_ago() -> bool:  # the voice busy as the session ends; the camera and the strap go on meanwhile
+        if not end_s:
+            if duration_s is None:
+                ask_to_stop()
+            end_s.append(duration_s or live.stopped_at_s(clocks[0]))
+        return clocks[0].now_s() >= end_s[0] + live.SETTLE_S + 2.5
 
-    voice_held_until(monkeypatch, 2.5, stopped_a_while_ago)
+    voice_held_until(monkeypatch, 2.5, ended_a_while_ago)
     lines: list[str] = []
     with stopping_on_signals():
-        run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(replay=EXAMPLE), on_line=lines.append,
-                 make_links=_strap_rising_from(100.0, 30.0))
+        run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(replay=EXAMPLE),
+                 duration_s=duration_s, on_line=lines.append, make_links=_strap_rising_from(100.0, 30.0))
     said_s = {kind: [float(m[1]) for line in lines if (m := re.match(rf"at (\d+\.\d) s: {kind}", line))]
               for kind in ("face", "sensors", "(no )?stress")}
-    assert said_s["face"] and said_s["sensors"]  # the session said these before its stop
-    # was: the face's, the readout's and the live stress lines of the seconds after the stop, up to its end
-    assert max(max(s) for s in said_s.values() if s) <= round(stop_s[0], 1) + 0.05
+    assert said_s["face"] and said_s["sensors"]  # the session said these before its end
+    # was: the readout's and the live stress lines of the seconds after the end (and the face's after a stop)
+    assert max(max(s) for s in said_s.values() if s) <= round(end_s[0], 1) + 0.05
 
 
 def test_a_checkpoint_written_after_the_sessions_duration_ends_its_tracks_there(tmp_path, monkeypatch):
