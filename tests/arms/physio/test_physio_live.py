@@ -206,7 +206,10 @@ def test_a_live_model_card_the_device_cannot_follow_is_refused_naming_it(tmp_pat
                             ({"live_baseline_s": "abc"}, "live_baseline_s text 'abc' is not a number of seconds"),
                             ({"live_baseline_s": -5}, "live_baseline_s -5 is not a number of seconds"),
                             ({"live_baseline_s": 10**400}, "live_baseline_s an integer of 401 digits is not a number"),
-                            ({"scope": []}, r"scope \[\] is none of")):
+                            ({"scope": []}, r"scope \[\] is none of"),
+                            # were: read as 1 s windows; an internal ValueError
+                            ({"window_s": True}, "window_s true is not a positive number of seconds"),
+                            ({"hop_s": "abc"}, "hop_s text 'abc' is not a positive number of seconds")):
         (folder / "card.json").write_text(json.dumps(card | spoilt))
         with pytest.raises(InputError, match=problem):
             load_physio_model(str(folder))

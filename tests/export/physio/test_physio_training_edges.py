@@ -238,7 +238,7 @@ def _mlp(inputs: int = 21, units: int = 4, outputs: int = 4, output_bias: float 
         (lambda r: r["weights"].update(mlps=[_mlp(output_bias=float("nan"))]), "weights not all finite"),
         (lambda r: r.update(hop_s=0), "hop_s 0 is not a positive number of seconds"),
         (lambda r: r.update(window_s=float("inf")), "window_s inf is not a positive number of seconds"),
-        (lambda r: r.update(window_s=True), "window_s True is not a positive number of seconds"),  # was: 1 s
+        (lambda r: r.update(window_s=True), "window_s true is not a positive number of seconds"),  # was: 1 s
     ],
     ids=["hidden weights of another width", "output weights of another width", "NaN in an MLP", "hop 0",
          "endless window", "a window of true"],
