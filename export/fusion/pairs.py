@@ -182,8 +182,10 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
     """``session,start_s,end_s,label[,person]`` rows; session = a timeline.json or a recording to analyse. A
     session is one person's: its rows name the same person, or none (then the session is its own person)."""
     header, numbered = read_csv_rows(path, "CSV manifest")
-    if not numbered or not {"session", "start_s", "end_s", "label"} <= set(header):
+    if not {"session", "start_s", "end_s", "label"} <= set(header):
         raise InputError(path, "manifest needs columns session,start_s,end_s,label (person optional)")
+    if not numbered:
+        raise InputError(path, "manifest has its header alone: no labelled segment")
     rows = [row for _, row in numbered]
     first_person: dict[str, tuple[int, str]] = {}  # session → (line, person) of its first row
     for number, row in numbered:

@@ -200,6 +200,12 @@ def test_a_manifest_without_a_label_column_is_one_line(tmp_path):
         sessions_from_manifest(manifest)
 
 
+def test_a_manifest_of_its_header_alone_is_said_to_hold_no_segment(tmp_path):
+    # was: 'manifest needs columns session,start_s,end_s,label', which it has
+    with pytest.raises(InputError, match="manifest has its header alone: no labelled segment$"):
+        sessions_from_manifest(_manifest(tmp_path, [], "session,start_s,end_s,label,person"))
+
+
 def test_sessions_of_one_person_are_refused_as_leaving_no_test_people(tmp_path):
     rows = [row.rsplit(",", 1)[0] + ",p0" for row in _happy_then_sad(tmp_path, 3)]
     with pytest.raises(InputError, match=r"the split leaves no test people \(1 person\(s\) in .*manifest.*\)"):
