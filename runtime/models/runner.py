@@ -167,6 +167,7 @@ class TfliteBackend(Backend):
 
     def run(self, inputs: dict[str, np.ndarray]) -> list[np.ndarray]:
         details = self.interpreter.get_input_details()
+        self._check_by_order(details, list(inputs.values()))
         try:
             for detail, value in zip(details, inputs.values(), strict=True):
                 if tuple(detail["shape"]) != value.shape:
@@ -174,9 +175,22 @@ class TfliteBackend(Backend):
                     self.interpreter.allocate_tensors()
                 self.interpreter.set_tensor(detail["index"], value.astype(detail["dtype"]))
             self.interpreter.invoke()
-        except (ValueError, RuntimeError) as error:  # LiteRT's errors for an input of a shape the graph cannot take
+        except (ValueError, RuntimeError) as error:  # LiteRT's errors for an input the graph cannot take after all
             raise InputError(self.path, f"the model rejects its input ({first_line(error)})") from None
         return [self.interpreter.get_tensor(d["index"]) for d in self.interpreter.get_output_details()]
+
+
+    def _check_by_order(self, details: list[dict], values: list[np.ndarray]) -> None:
+        """Inputs fed by order are checked against the graph's as ``Model`` checks named ones: their count, and
+        each one's shape but the batch (resized to what is given)."""
+        if len(values) != len(details):
+            raise InputError(self.path, f"the model takes {len(details)} input(s); it was given {len(values)}")
+        for detail, value in zip(details, values, strict=True):
+            shape = (None, *_static(detail.get("shape_signature", detail["shape"]))[1:])
+            given = np.shape(value)
+            if len(shape) != len(given) or any(d is not None and d != g for d, g in zip(shape, given, strict=True)):
+                raise InputError(self.path, f"the model takes input {detail['name']!r} of shape {_shape_text(shape)};"
+                                            f" it was given {_shape_text(given)}")
 
 
 class TensorRtBackend(_OrtSessionBackend):
