@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import read_json_object, write_atomically
+from runtime.files import node_kind, read_json_object, write_atomically
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 log = logging.getLogger("emotrace.export")
@@ -204,7 +204,7 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
     default another folder, for a command given ``target`` itself)."""
     target = Path(target)
     if target.exists() and not target.is_dir():  # replacing is by renames: a file there would be lost unasked
-        raise InputError(target, f"is a file, not a model folder; {instead or NEW_FOLDER}")
+        raise InputError(target, f"is {node_kind(target)}, not a model folder; {instead or NEW_FOLDER}")
     try:
         holds_files = target.is_dir() and any(target.iterdir())
     except OSError as error:

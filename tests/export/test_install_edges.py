@@ -3,6 +3,7 @@ models/, a new model's version, the quantizer's quiet and per-channel weights (f
 
 import json
 import logging
+import os
 import time
 
 import numpy as np
@@ -75,6 +76,9 @@ def test_a_file_where_a_model_folder_would_go_is_refused_and_kept(tmp_path):
             installing(notes) as staging:
         (staging / "card.json").write_text("{}")
     assert notes.read_text() == "a clinic's notes"
+    os.mkfifo(tmp_path / "pipe")
+    with pytest.raises(InputError, match="is a device, pipe or socket, not a model folder"):
+        check_install_target(tmp_path / "pipe")
 
 
 def test_a_folder_that_cannot_be_listed_is_one_line_naming_it(tmp_path, monkeypatch):
