@@ -250,6 +250,12 @@ def test_a_gain_of_exactly_five_points_in_twentieths_meets_the_target(single, be
     assert t["gain_points"] == 5.0 and t["gain_met"]  # was: 0.65 + 0.05 = 0.7000000000000001, 'NOT met'
 
 
+def test_a_gain_just_short_of_five_points_is_not_printed_as_five():
+    results = _results({"audio only": 0.5, "face only": 0.05, "mean": 0.5496}, {"mean": 0.25}, {"mean": 0.25})
+    text = markdown_report({"results": results, "targets": check_targets(results, ["audio", "face"], ["mean"], 0.3)})
+    assert "(+4.96 points; target +5: NOT met)" in text  # was: '+5.0 points; target +5: NOT met'
+
+
 def test_a_table_of_one_speaker_is_refused_as_leaving_no_test_people():
     face = synthetic_table("face", [f"face{i}" for i in range(6)], 2, skill=1.5, unsupported=["calm"], seed=2)
     # was: no one held out, every figure 0.000 over no test window, and the report written
