@@ -506,8 +506,9 @@ class SerialBoardLink(SensorLink):
         self._restarted = self._silence_said = False
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
-        if self._last_t_s is not None:
-            # the least: a step recorded as a gap is no cadence (a learnt 40 s would hide the next dropout)
+        if self._last_t_s is not None and t_s > self._last_t_s:  # a step of 0 (one stamp) says nothing of cadence
+            # the least: once a board's cadence is known, a step recorded as a gap is none (a learnt 40 s would hide
+            # the next dropout); its first step is its cadence, whatever it is, until a shorter one comes
             self._sample_step_s = min(self._sample_step_s, t_s - self._last_t_s)
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
         for channel, value in readings:

@@ -570,6 +570,19 @@ def test_a_board_sending_data_more_slowly_than_the_silence_limit_but_heard_is_no
     assert len(recorder.gaps) == 1  # was: 'no samples from the board until the session stopped' (over 6 s alone)
 
 
+def test_two_samples_at_one_stamp_do_not_make_a_slow_boards_every_step_a_gap():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, data_frame(0, 0), data_frame(1, 0), after_s=0.0)  # its clock stood still a frame
+    for i in range(1, 6):  # then a DATA frame every 10 s, its HELLO every 2 s between
+        for k in range(1, 5):
+            send(link, time, recorder, encode_frame(TYPE_HELLO, 5 * i + k, 10_000 * (i - 1) + 2000 * k, b"slow"),
+                 after_s=2.0)
+        send(link, time, recorder, data_frame(5 * i + 5, 10_000 * i), after_s=2.0)
+    # its first 10 s step is a gap (its cadence unknown), no other: a step of 0 says nothing of its cadence (was: a
+    # gap at each of the five)
+    assert len(recorder.gaps) == 1
+
+
 def test_a_second_dropout_of_a_board_heard_by_its_hellos_is_recorded_however_long_the_first():
     time, link, recorder = board(latency_s=0.0)
     for i in range(40):  # 10 s of samples at 4 Hz
