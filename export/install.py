@@ -177,6 +177,8 @@ def install_folder(staging: Path, target: Path) -> Path:
     the new one is in place, and is put back when the new one cannot go in. The folder is made readable by the
     device's service user (``mkdtemp`` creates it 0700)."""
     staging, target = Path(staging), Path(target)
+    if target.exists() and not target.is_dir():  # replacing is by renames: what is there would be lost unasked
+        raise InputError(target, f"is {node_kind(target)}, not a model folder")
     staging.chmod(0o755)
     if not target.exists():
         staging.rename(target)
@@ -203,9 +205,9 @@ def check_install_target(target: Path, task: str | None = None, replace: bool = 
     the command takes --replace, and its refusal says so). ``instead``: what a refusal says to do instead (by
     default another folder, for a command given ``target`` itself)."""
     target = Path(target)
-    if target.exists() and not target.is_dir():  # replacing is by renames: a file there would be lost unasked
-        raise InputError(target, f"is {node_kind(target)}, not a model folder; {instead or NEW_FOLDER}")
     try:
+        if target.exists() and not target.is_dir():  # install_folder refuses it too, after the work
+            raise InputError(target, f"is {node_kind(target)}, not a model folder; {instead or NEW_FOLDER}")
         holds_files = target.is_dir() and any(target.iterdir())
     except OSError as error:
         raise InputError(target, f"cannot be listed ({error.strerror or error})") from None

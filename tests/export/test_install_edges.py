@@ -79,6 +79,27 @@ def test_a_file_where_a_model_folder_would_go_is_refused_and_kept(tmp_path):
     os.mkfifo(tmp_path / "pipe")
     with pytest.raises(InputError, match="is a device, pipe or socket, not a model folder"):
         check_install_target(tmp_path / "pipe")
+    # an install its caller checks itself (the backbone store's) is refused too, when the work is done
+    with pytest.raises(InputError, match="is a file, not a model folder$"), installing(notes, checked=False) as staging:
+        (staging / "config.json").write_text("{}")
+    assert notes.read_text() == "a clinic's notes"
+
+
+def test_a_target_that_cannot_be_looked_at_is_one_line_naming_it(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    target = tmp_path / "m"
+    real_stat = Path.stat
+
+    def denied(path, *args, **kwargs):  # root passes any permission, so the refusal is faked
+        if path == target:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", denied)
+    with pytest.raises(InputError) as refused:  # was: a PermissionError from Path.exists
+        check_install_target(target, task="a task")
+    assert str(refused.value) == f"{target}: cannot be listed (Permission denied)"
 
 
 def test_a_folder_that_cannot_be_listed_is_one_line_naming_it(tmp_path, monkeypatch):
