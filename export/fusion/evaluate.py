@@ -139,13 +139,15 @@ def check_targets(
     full = results["all present"]
     best_single = max(full[f"{m} only"]["ua"] for m in modalities)
     best_method = max(methods, key=lambda m: full[m]["ua"])
+    # judged on the gain as the report prints it, to the hundredth of a point: 0.65 + 0.05 is 0.7000000000000001,
+    # and a gain of 5 points exactly was "NOT met"
+    gain_points = round(100 * (full[best_method]["ua"] - best_single), 2)
     out: dict[str, Any] = {
         "best_single_ua": best_single,
         "best_method": best_method,
         "best_method_ua": full[best_method]["ua"],
-        "gain_points": round(100 * (full[best_method]["ua"] - best_single), 2),
-        # to the 1e-9: 0.65 + 0.05 is 0.7000000000000001, and a gain of 5 points exactly was "NOT met"
-        "gain_met": round(full[best_method]["ua"] - best_single, 9) >= 0.05,
+        "gain_points": gain_points,
+        "gain_met": gain_points >= 5.0,
         "missing": {},
     }
     for modality in modalities:

@@ -254,6 +254,9 @@ def test_a_gain_just_short_of_five_points_is_not_printed_as_five():
     results = _results({"audio only": 0.5, "face only": 0.05, "mean": 0.5496}, {"mean": 0.25}, {"mean": 0.25})
     text = markdown_report({"results": results, "targets": check_targets(results, ["audio", "face"], ["mean"], 0.3)})
     assert "(+4.96 points; target +5: NOT met)" in text  # was: '+5.0 points; target +5: NOT met'
+    results["all present"]["mean"] = _figures(0.549996)
+    text = markdown_report({"results": results, "targets": check_targets(results, ["audio", "face"], ["mean"], 0.3)})
+    assert "(+5.00 points; target +5: met)" in text  # judged as printed (was: '+5.00 points; ... NOT met')
 
 
 def test_a_table_of_one_speaker_is_refused_as_leaving_no_test_people():
