@@ -179,18 +179,14 @@ class TfliteBackend(Backend):
             raise InputError(self.path, f"the model rejects its input ({first_line(error)})") from None
         return [self.interpreter.get_tensor(d["index"]) for d in self.interpreter.get_output_details()]
 
-
     def _check_by_order(self, details: list[dict], values: list[np.ndarray]) -> None:
         """Inputs fed by order are checked against the graph's as ``Model`` checks named ones: their count, and
         each one's shape but the batch (resized to what is given)."""
         if len(values) != len(details):
             raise InputError(self.path, f"the model takes {len(details)} input(s); it was given {len(values)}")
         for detail, value in zip(details, values, strict=True):
-            shape = (None, *_static(detail.get("shape_signature", detail["shape"]))[1:])
-            given = np.shape(value)
-            if len(shape) != len(given) or any(d is not None and d != g for d, g in zip(shape, given, strict=True)):
-                raise InputError(self.path, f"the model takes input {detail['name']!r} of shape {_shape_text(shape)};"
-                                            f" it was given {_shape_text(given)}")
+            declared = _static(detail.get("shape_signature", detail["shape"]))
+            check_input_shape(self.path, detail["name"], (None, *declared[1:]) if declared else (), value)
 
 
 class TensorRtBackend(_OrtSessionBackend):
@@ -302,11 +298,17 @@ class Model:
             raise InputError(self.path, f"the model takes inputs {', '.join(declared)}; "
                                         f"it was given {', '.join(inputs) or 'none'}")
         for name, value in inputs.items():
-            shape, given = declared[name], np.shape(value)
-            fits = len(shape) == len(given) and all(d is None or d == g for d, g in zip(shape, given, strict=True))
-            if shape and not fits:
-                raise InputError(self.path, f"the model takes input {name!r} of shape {_shape_text(shape)}; "
-                                            f"it was given {_shape_text(given)}")
+            check_input_shape(self.path, name, declared[name], value)
+
+
+def check_input_shape(path: Path, name: str, shape: Shape, value: np.ndarray) -> None:
+    """An input ``value`` whose shape is not the declared ``shape`` (None: any size there; empty: any shape at all)
+    is an ``InputError`` naming the model file, the input and both shapes."""
+    given = np.shape(value)
+    fits = len(shape) == len(given) and all(d is None or d == g for d, g in zip(shape, given, strict=True))
+    if shape and not fits:
+        raise InputError(path, f"the model takes input {name!r} of shape {_shape_text(shape)}; it was given "
+                               f"{_shape_text(given)}")
 
 
 def run_each_row(run: Callable[[dict[str, np.ndarray]], list[np.ndarray]], name: str,

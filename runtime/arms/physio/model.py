@@ -185,8 +185,8 @@ def input_settings_problem(settings: Mapping[str, Any]) -> str:
     ``hop_s`` where given, ``context_windows``, ``local_baseline_windows``, ``scaling``, ``scope``, a live model's
     ``live_baseline_s``, each with its default when absent); else what it cannot."""
     for key in ("window_s", "hop_s"):  # a card's true would be read as 1 s windows, its text end in a traceback
-        value = settings.get(key, 1.0)
-        if not (is_number(value) and math.isfinite(value) and value > 0):
+        value = settings.get(key)
+        if key in settings and not (is_number(value) and math.isfinite(value) and value > 0):
             return f"{key} {json_kind(value)} is not a positive number of seconds"
     for key, least in (("context_windows", 1), ("local_baseline_windows", 0)):
         value = card_setting(settings, key)

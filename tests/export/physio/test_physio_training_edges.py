@@ -15,7 +15,7 @@ from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import Z_CLIP
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
-from tests.export.physio.test_physio_export import _trained_folder
+from tests.export.physio.test_physio_export import _session, _trained_folder
 from tests.export.physio.test_physio_figures import _windows
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
@@ -119,15 +119,9 @@ def test_a_retrain_by_the_cards_rebuild_line_makes_the_shipped_models_inputs_and
     assert card["split"]["held_out_subjects"] == list(train.HELD_OUT_SUBJECTS) == list(COMPARED_HELD_OUT)
 
 
-def _session(n: int = 120) -> dataset.SubjectWindows:
-    rng = np.random.default_rng(3)
-    stress = ((np.arange(n) // 20) % 2).astype(float)
-    features = rng.normal(size=(n, len(MEASUREMENTS))) + stress[:, None]
-    return dataset.SubjectWindows("S90", 5.0 * np.arange(n), features, np.ones(n), stress)
-
-
 def test_a_live_models_training_and_figures_judge_each_window_against_the_windows_before_it(monkeypatch):
-    session = _session()  # 600 s: the windows from the live baseline on are half of them
+    # 600 s: the windows from the live baseline on are half of them
+    session = _session("S90", np.random.default_rng(3), 120)
     windows = {train.E4.without: {"S90": session}}
     expected_x, expected_y = train.subject_xy(session, True, scope="running")
     assert 0 < len(expected_x) < len(session.starts_s)
@@ -143,7 +137,7 @@ def test_a_live_models_training_and_figures_judge_each_window_against_the_window
 
 
 def test_windows_the_labels_do_not_cover_are_neither_trained_on_nor_scored():
-    session = _session()
+    session = _session("S90", np.random.default_rng(3), 120)
     session.stress_fraction[:30] = np.nan  # before the labels begin
     for for_training in (True, False):
         x, y = train.subject_xy(session, for_training)
@@ -254,7 +248,7 @@ def test_a_report_the_device_cannot_run_is_refused_in_one_line_and_nothing_is_in
 # --- the study's reference pipeline ---------------------------------------------------------------------------
 
 
-def test_the_studys_reference_takes_every_window_that_fits_without_overlap():
+def test_the_studys_reference_steps_one_whole_window_so_its_windows_do_not_overlap():
     assert study.REFERENCE_STEP * study.HOP_S == study.WINDOW_S  # "60 s windows without overlap"
 
 
