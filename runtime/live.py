@@ -372,8 +372,8 @@ class VideoSession:
         self.at_duration = self.source.reached_until
 
     def _after_frame(self, frame: VideoFrame, scan: VideoScan) -> None:
-        # a frame read after a stop (the voice catching up before the camera is stopped) is not the session's: no
-        # line is said from it
+        # a frame read after the session's end (a stop, the voice catching up before the camera is stopped) is not
+        # the session's: no line is said from it
         if self.on_frame is not None and frame.t_s <= _session_end_s(self.source.clock, self.duration_s):
             self.on_frame(frame, scan)
         if frame.t_s >= self._next_snapshot_s:

@@ -31,6 +31,15 @@ def parse_tables(specs: list[str], option: str = "--table", value: str = "CSV") 
     return out
 
 
+def check_arm_models(arm_models: dict[str, str], modalities: list[str]) -> None:
+    """``--arm-model`` names each for a modality the fuser is trained on: a misspelt one would be recorded in the
+    card and pin no track (train fusion checks the tables' names before any work, a manifest's after reading it)."""
+    unknown = sorted(set(arm_models) - set(modalities))
+    if unknown:
+        raise InputError("--arm-model", f"{', '.join(map(repr, unknown))}: no modality of the fusion data "
+                                        f"({', '.join(modalities)})")
+
+
 def check_trainable_tables(specs: list[str]) -> None:
     """``train fusion``'s ``--table`` modalities, each one an arm's track is named for: a fuser trained on one no
     arm writes ('voice') would be installed into models/ and then refused by analyze (``runtime.checks``).
@@ -59,6 +68,8 @@ def paired_data(
     if sessions is not None:
         if tables:
             raise InputError("--sessions", "give either --sessions or --table, not both")
+        if labels is not None:  # it was left unread without a word
+            raise InputError("--labels", "labels the --table rows; --sessions take their labels from the manifest")
         return sessions_from_manifest(
             sessions, test_fraction=test_fraction, seed=seed,
             cache_dir=None if out_dir is None else Path(out_dir) / "sessions"
@@ -148,6 +159,7 @@ def train_fusion(make_paired: Callable[[], PairedData], method: str, models_dir:
     methods = method_names(method)
     models_dir, shipped = check_models_dir(models_dir, methods, replace)
     paired = make_paired()
+    check_arm_models(arm_models or {}, paired.data.modalities)
     train, train_targets = paired.part("train")
     test, test_scored, test_targets = paired.context("test")
     folders = []

@@ -342,6 +342,29 @@ def test_sessions_and_tables_together_are_refused(tmp_path):
         fusion_cli.paired_data(["audio=a.csv"], None, tmp_path / "m.csv", 0.5, 0, None)
 
 
+def test_a_labels_csv_beside_sessions_is_refused_not_left_unread(tmp_path):
+    with pytest.raises(InputError, match="^--labels: labels the --table rows; --sessions take their labels from"):
+        fusion_cli.paired_data([], tmp_path / "labels.csv", tmp_path / "m.csv", 0.5, 0, None)
+
+
+def test_an_arm_model_for_no_modality_of_the_tables_is_refused_before_any_work(tmp_path, capsys):
+    from runtime.cli import main
+
+    # was: recorded in the card as it was spelt, pinning no track
+    code = main(["train", "fusion", "--table", f"audio={tmp_path / 'a.csv'}", "--table", f"face={tmp_path / 'f.csv'}",
+                 "--arm-model", "voice=audio-emotion@1", "--models-dir", str(tmp_path / "models")])
+    assert code != 0
+    assert "--arm-model: 'voice': no modality of the fusion data (audio, face)" in capsys.readouterr().err
+    assert not (tmp_path / "models").exists()
+
+
+def test_an_arm_model_for_no_modality_of_the_paired_sessions_is_refused_before_fitting(tmp_path):
+    face = synthetic_table("face", [f"face{i}" for i in range(6)], 2, skill=1.5, unsupported=["calm"], seed=2)
+    paired = pair_tables([_audio(), face], sessions_per_person=1, windows_per_session=6)
+    with pytest.raises(InputError, match="^--arm-model: 'body': no modality of the fusion data"):
+        fusion_cli.train_fusion(lambda: paired, "stacking", tmp_path / "models", {"body": "body-mine@1"})
+
+
 def test_one_table_is_refused_before_it_is_read(tmp_path):
     with pytest.raises(InputError, match="^--table: give at least two"):
         fusion_cli.paired_data([f"audio={tmp_path / 'absent.csv'}"], None, None, 0.5, 0, None)
