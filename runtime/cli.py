@@ -530,12 +530,10 @@ def _fusion_data(args: argparse.Namespace, seed: int) -> PairedData:
 
 
 def _run_train_fusion(args: argparse.Namespace) -> None:
-    from export.fusion.cli import check_arm_models, check_trainable_tables, parse_tables, train_fusion
+    from export.fusion.cli import check_trainable_tables, parse_tables, train_fusion
 
-    check_trainable_tables(args.table)
     arm_models = {m: str(i) for m, i in parse_tables(args.arm_model, "--arm-model", "ID")}
-    if args.table:  # the tables' modalities are known before any work
-        check_arm_models(arm_models, [m for m, _ in parse_tables(args.table)])
+    check_trainable_tables(args.table, arm_models)
     for folder in train_fusion(lambda: _fusion_data(args, args.seed), args.method, args.models_dir, arm_models,
                                replace=args.replace):
         _say(f"{folder}: exported")

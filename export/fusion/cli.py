@@ -40,17 +40,21 @@ def check_arm_models(arm_models: dict[str, str], modalities: list[str]) -> None:
                                         f"({', '.join(modalities)})")
 
 
-def check_trainable_tables(specs: list[str]) -> None:
+def check_trainable_tables(specs: list[str], arm_models: dict[str, str] | None = None) -> None:
     """``train fusion``'s ``--table`` modalities, each one an arm's track is named for: a fuser trained on one no
-    arm writes ('voice') would be installed into models/ and then refused by analyze (``runtime.checks``).
+    arm writes ('voice') would be installed into models/ and then refused by analyze (``runtime.checks``); and its
+    ``arm_models`` (``--arm-model``), each for one of them (``check_arm_models``), before any work.
     ``evaluate fusion`` takes any name: it installs nothing, and the rule methods fuse any track."""
     from runtime.fusion import emotion_arm_tracks, foreign_modalities
 
-    foreign = foreign_modalities([modality for modality, _ in parse_tables(specs)])
+    modalities = [modality for modality, _ in parse_tables(specs)]
+    foreign = foreign_modalities(modalities)
     if foreign:
         raise InputError("--table", f"{', '.join(map(repr, foreign))}: no arm's track is named so "
                          f"({', '.join(emotion_arm_tracks())}), and analyze refuses a fuser trained on it, which no "
                          "session would give it; name each table for the arm it comes from")
+    if modalities:  # --sessions: their modalities are known once they are read (train_fusion)
+        check_arm_models(arm_models or {}, modalities)
 
 
 def paired_data(
