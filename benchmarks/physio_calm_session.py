@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from export.physio.dataset import SubjectWindows  # noqa: E402
 from export.physio.train import E4, HELD_OUT_SUBJECTS, fit, load_sources, source_xy, split_subjects  # noqa: E402
+from runtime.arms.physio.stress import called_stress  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 SESSIONS = ("as recorded", "calm throughout", "stressed throughout")
@@ -58,12 +59,12 @@ def report(args: argparse.Namespace) -> None:
         fraction = session.stress_fraction
         cuts = {"calm": np.isfinite(fraction) & (fraction == 0), "stressed": np.isfinite(fraction) & (fraction == 1)}
         x, y = source_xy(windows, subject, E4, False)
-        called = model.predict_proba(x)[:, 1] >= 0.5
+        called = called_stress(model.predict_proba(x)[:, 1])
         row = {"rest": float(np.mean(~called[y == 0])), "stress": float(np.mean(called[y == 1]))}
         for name, keep in cuts.items():
             cut = {E4.without: {subject: session_kept(session, keep)}}
             x_cut, _ = source_xy(cut, subject, E4, False)
-            row[name] = float(np.mean(model.predict_proba(x_cut)[:, 1] >= 0.5))
+            row[name] = float(np.mean(called_stress(model.predict_proba(x_cut)[:, 1])))
         for name, value in row.items():
             shares[name].append(value)
         print(f"| {subject} | {row['rest']:.2f} | {row['stress']:.2f} | {row['calm']:.2f} | {row['stressed']:.2f} |",

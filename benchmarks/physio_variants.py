@@ -81,6 +81,7 @@ from export.physio.dataset import load_dataset, load_labels, stress_label  # noq
 from runtime.arms.physio.features import MEASUREMENTS, _segments, process_recording  # noqa: E402
 from runtime.arms.physio.model import INPUT_SCOPES  # noqa: E402
 from runtime.arms.physio.readers.e4 import read_e4  # noqa: E402
+from runtime.arms.physio.stress import called_stress  # noqa: E402
 from runtime.errors import InputError  # noqa: E402
 
 
@@ -369,7 +370,7 @@ def session_fit(x: np.ndarray, p_stress: np.ndarray) -> np.ndarray:
     and weighted by its confidence; ``p_stress`` itself where it calls every window the same."""
     from sklearn.linear_model import LogisticRegression
 
-    judged = (p_stress >= 0.5).astype(int)
+    judged = called_stress(p_stress).astype(int)
     if judged.min() == judged.max():
         return p_stress
     own = LogisticRegression(C=shipped.REGULARISATION_C, solver="liblinear", class_weight="balanced")

@@ -29,7 +29,7 @@ from export.physio.dataset import CACHE_SUFFIX, LABELS_FILE, SubjectWindows, loa
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.arms.physio.readers.e4 import check_e4_zip
-from runtime.arms.physio.stress import PhysioSettings
+from runtime.arms.physio.stress import PhysioSettings, called_stress
 from runtime.errors import InputError
 from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
 
@@ -255,12 +255,12 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     per_subject = {
-        s: prediction_metrics(v[1], v[0] >= 0.5, 2)["ua"]
+        s: prediction_metrics(v[1], called_stress(v[0]), 2)["ua"]
         for s, v in predictions.items()
         if len(set(v[1].tolist())) > 1
     }
     values = np.array(list(per_subject.values()))
-    pooled = prediction_metrics(y, p >= 0.5, 2)
+    pooled = prediction_metrics(y, called_stress(p), 2)
     spread = ({"per_subject_ba_mean": float(values.mean()), "per_subject_ba_sd": float(values.std()),
                "per_subject_ba_min": float(values.min()), "per_subject_ba_max": float(values.max())} if values.size
               else dict.fromkeys(PER_SUBJECT_SPREAD))  # no subject's windows hold both classes: no spread to give
@@ -285,7 +285,7 @@ def subject_bootstrap_interval(
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     subjects = np.repeat(list(predictions), [len(v[1]) for v in predictions.values()])
-    intervals = group_bootstrap_intervals(y, p >= 0.5, subjects, 2, resamples, seed, every_class=True)
+    intervals = group_bootstrap_intervals(y, called_stress(p), subjects, 2, resamples, seed, every_class=True)
     return intervals["ua"]
 
 

@@ -99,6 +99,12 @@ def stress_probabilities(model: Model, inputs: np.ndarray) -> np.ndarray:
     return model.run({"features": inputs})[0][:, model.labels.index(STRESS_LABEL)].astype(float)
 
 
+def called_stress(p_stress: np.ndarray | float) -> np.ndarray:
+    """Where a stress probability makes stress the window's leading label: over one half. At exactly one half
+    the track leads with no_stress, its first label, so the figures count a tie as the device shows it."""
+    return np.asarray(p_stress) > 0.5
+
+
 def classify_session(windows: list[WindowFeatures], model: Model) -> list[PhysioWindow]:
     """Each window judged against the whole session (its ranks, context and local baseline both sides)."""
     quality = np.array([w.quality for w in windows])

@@ -78,3 +78,14 @@ def test_held_out_subjects_whose_windows_each_hold_one_class_give_figures_and_sa
     assert figures["balanced_accuracy"] == pytest.approx(0.75) and figures["per_subject_ba"] == {}
     assert figures["per_subject_ba_mean"] is None and figures["per_subject_ba_max"] is None
     assert train.per_subject_text(figures) == "none (no subject's windows hold both classes)"
+
+
+def test_a_window_at_exactly_one_half_counts_as_the_no_stress_the_track_leads_with():
+    from runtime.arms.physio.arm import two_class
+    from runtime.track import leading_label_index
+
+    labels = ["no_stress", "stress"]  # the shipped card's order
+    assert labels[leading_label_index(two_class(labels, 0.5))] == "no_stress"
+    predictions = {"S90": (np.array([0.5, 0.9, 0.1, 0.2]), np.array([0, 1, 0, 0]))}
+    figures = train.evaluate(predictions)
+    assert figures["per_subject_ba"] == {"S90": 1.0} and figures["balanced_accuracy"] == 1.0
