@@ -126,8 +126,10 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
             if not png.stem.isdigit():  # the row number matches FER+ votes to the image
                 raise InputError(png, "not named by its FER-2013 row number (<index>.png)")
             image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
-            if image is None or image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):
-                raise InputError(png, "not a 48×48 greyscale image")
+            if image is None:
+                raise InputError(png, "not a readable PNG image (empty or damaged?)")
+            if image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):  # colour is read as its grey levels; a size cannot be
+                raise InputError(png, f"a {image.shape[1]}×{image.shape[0]} image, not a 48×48 FER-2013 face crop")
             images.append(image)
             labels.append(label)
             indices.append(int(png.stem))
