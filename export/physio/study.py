@@ -27,20 +27,28 @@ Run: ``python -m export.physio.study DATA --cache /tmp/physio2/study --out /tmp/
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import pickle
 import warnings
 from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from export.physio.dataset import MIN_LABELLED_FRACTION, load_labels, stress_label, window_stress_fraction
+from export.arrays import read_cache, save_npz
+from export.physio.dataset import (
+    CACHE_SUFFIX,
+    MIN_LABELLED_FRACTION,
+    load_labels,
+    stress_label,
+    window_stress_fraction,
+    windows_key,
+)
 from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evaluate, per_subject_text
 from runtime.arms.physio.features import SCR_MIN_SHARE_OF_LARGEST
 from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.readers.e4 import read_e4
-from runtime.files import write_atomically
+from runtime.models.card import file_sha256
 from runtime.track import window_grid
 
 RAW_FEATURES: tuple[str, ...] = (
@@ -55,6 +63,7 @@ REFERENCE_FEATURES: tuple[str, ...] = (
     "hr_mean_bpm", "hr_sd_bpm", "eda_mean_us", "eda_sd_us", "temp_mean_c", "temp_sd_c",
     "acc_magnitude_mean_g", "acc_magnitude_sd_g", "ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s",
 )  # fmt: skip
+RAW_ARRAYS = ("features", "stress_fraction")  # what ``subject_raw_windows`` gives, as cached
 LOCAL_BASELINE_WINDOWS = 181  # 15 min at a 5 s hop
 WINDOW_S = 60.0  # the reference pipeline's windows, whatever the shipped model uses
 REFERENCE_STEP = 12  # every 12th window of the 5 s grid: 60 s windows without overlap
@@ -174,18 +183,30 @@ def run_setup(data: dict[str, dict], setup: str) -> dict:
 
 
 def load_raw(data_dir: Path, cache_dir: Path | None) -> dict[str, dict]:
+    """Every labelled subject's RAW_FEATURES windows; cached per subject as training's windows are, read back only
+    when computed from the same recording, labels, code (this module's too) and library versions."""
     table = load_labels(data_dir)
     out = {}
     for subject in sorted(table):
-        cache = Path(cache_dir) / f"{subject}_raw_w{WINDOW_S:g}_h{HOP_S:g}.pkl" if cache_dir else None
-        if cache is not None and cache.is_file():
-            out[subject] = pickle.loads(cache.read_bytes())
+        if cache_dir is None:
+            out[subject] = subject_raw_windows(data_dir, subject, table[subject])
+            continue
+        cache = Path(cache_dir) / f"{subject}_raw_w{WINDOW_S:g}_h{HOP_S:g}{CACHE_SUFFIX}"
+        key = raw_windows_key(Path(data_dir) / "raw" / f"{subject}.zip", table[subject])
+        cached = read_cache(cache, ("key", *RAW_ARRAYS)) if cache.is_file() else None
+        if cached is not None and str(cached["key"]) == key:
+            out[subject] = {name: cached[name] for name in RAW_ARRAYS}
             continue
         out[subject] = subject_raw_windows(data_dir, subject, table[subject])
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(cache, pickle.dumps(out[subject]))  # a killed run leaves no truncated cache
+        save_npz(cache, key=np.array(key), **out[subject])  # whole or not at all
     return out
+
+
+def raw_windows_key(zip_path: Path, labels: tuple[np.ndarray, np.ndarray]) -> str:
+    """``windows_key`` of training's cache, with this module's own code: a change to the study's statistics makes
+    its cached windows stale."""
+    shared = windows_key(zip_path, labels, WINDOW_S, HOP_S, ())
+    return hashlib.sha256(f"{shared}|{file_sha256(Path(__file__))}".encode()).hexdigest()
 
 
 def main() -> None:

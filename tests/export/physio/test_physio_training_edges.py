@@ -309,3 +309,17 @@ def test_a_study_window_cut_short_by_the_end_of_the_recording_is_not_labelled(tm
     fraction = windows["stress_fraction"]
     assert len(fraction) == 14 and np.isfinite(fraction[:13]).all()  # 0-60 ... 60-120, every second labelled
     assert np.isnan(fraction[13])  # 65-122: 57 s
+
+
+def test_the_studys_cached_windows_are_read_back_only_for_the_labels_they_were_computed_from(tmp_path, monkeypatch):
+    pytest.importorskip("neurokit2")
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    (data / "raw").mkdir(parents=True)
+    zip_e4(write_e4(tmp_path / "e4", duration_s=122.0), data / "raw" / "S02.zip")
+    write_labels(data, [f"2,80,12,{START_UNIX_S + i:.0f},{int(i >= 60)}" for i in range(122)])
+    first = study.load_raw(data, cache)["S02"]["stress_fraction"]
+    write_labels(data, [f"2,80,12,{START_UNIX_S + i:.0f},1" for i in range(122)])  # relabelled: all stress
+    relabelled = study.load_raw(data, cache)["S02"]["stress_fraction"]
+    assert first[0] == 0.0 and relabelled[0] == 1.0  # was: the first labels' windows, read back by file name
+    monkeypatch.setattr(study, "subject_raw_windows", lambda *args: pytest.fail("computed again, not read back"))
+    np.testing.assert_array_equal(study.load_raw(data, cache)["S02"]["stress_fraction"], relabelled)
