@@ -324,6 +324,8 @@ class BleNotifyLink(SensorLink):
         self._retrying = False  # retried since the sensor's last reading: its attempts are not said again
         self._said: set[tuple[str, str]] = set()  # (state, detail) said since the link started or was last back
         self._battery_warned_pct: int | None = None  # the low level last warned of: a reconnection says it no more
+        self._started_s: float | None = None  # when the link started: a gap before any reading runs from there
+        self._readings_stopped_s: float | None = None  # since when the sensor says it has no reading (no contact)
 
     def decode(self, data: bytes, t_s: float) -> list[LinkEvent]:
         """The samples (or gaps) one notification stamped ``t_s`` carries; BleFormatError when malformed."""
@@ -360,9 +362,23 @@ class BleNotifyLink(SensorLink):
         if self._gap_open_s is not None:
             self._gap_ends_without_samples([c for c in self.channels if c not in first_s], t_s)
         self._close_gap(t_s, sink, first_s=first_s)
+        self._say_readings(events, t_s, sink)
         for event in events:
             sink(event)
         self._last_sample_s = t_s
+
+    def _say_readings(self, events: list[LinkEvent], t_s: float, sink: Sink) -> None:
+        """A notification that brings a gap and no reading (a strap without skin contact) is said once, when the
+        readings stop, and the next reading says they are back: the link stays connected meanwhile, so nothing
+        else would tell that a strap slipped off for the rest of the session."""
+        gaps = [event for event in events if isinstance(event, Gap)]
+        if gaps and not any(isinstance(event, Sample) for event in events):
+            if self._readings_stopped_s is None:
+                self._readings_stopped_s = t_s
+                self.status(sink, "error", f"{gaps[0].reason}: no {self.what} reading until it comes back")
+        elif self._readings_stopped_s is not None:
+            self.status(sink, "connected", f"{self.what} readings back after {t_s - self._readings_stopped_s:.0f} s")
+            self._readings_stopped_s = None
 
     def _say(self, sink: Sink, state: str, detail: str) -> None:
         """A status of reaching the sensor, unless it says nothing new: while the link retries, each attempt's
@@ -410,6 +426,7 @@ class BleNotifyLink(SensorLink):
         A link that ends on its own (``max_attempts`` connections in a row that brought no valid notification, a
         device that never offered this link's characteristic, a failure of the link itself) says why and waits for
         the stop: its silence since the last reading is a gap to the stop, whichever way it ended."""
+        self._started_s = max(self.stamp(), 0.0)
         try:
             ended = await self._stream_until_stopped(sink, stop)
         except Exception as error:  # a defect, not the sensor: said once
@@ -571,8 +588,9 @@ class BleNotifyLink(SensorLink):
 
     def _open_gap(self) -> None:
         if self._gap_open_s is None:
-            # before any reading, from the attempt's stamp, but not from before the session's start (its latency)
-            self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else max(self.stamp(), 0.0)
+            # before any reading, from the link's start (its first scan failed), not from before the session's
+            self._gap_open_s = self._last_sample_s if self._last_sample_s is not None else (
+                self._started_s if self._started_s is not None else max(self.stamp(), 0.0))
         self.link_lost()
 
     def link_lost(self) -> None:

@@ -170,6 +170,23 @@ def test_connection_failures_back_off_and_give_up_after_max_attempts():
     assert [s.state for s in recorder.statuses].count("stopped") == 1  # given up once, after the third attempt
 
 
+def test_the_gap_before_a_strap_is_first_reached_runs_from_the_links_start_its_first_scan_included():
+    time = FakeTime()
+    peripheral = SimulatedPeripheral([(float(i), bytes([0x00, 0x48])) for i in range(1, 12)], now=time,
+                                     fail_connects=1)
+    plain_connect = peripheral.connect
+
+    async def scan_of_3_s() -> None:  # bleak scans for seconds before it says a sensor is not in range
+        time.now += 3.0
+        await plain_connect()
+
+    peripheral.connect = scan_of_3_s
+    recorder = run_link(peripheral, time, stop_after_hr=3, backoff_s=(0.5,))
+    gap = next(g for g in recorder.gaps if g.channel == "hr")
+    assert gap.start_s == 0.0  # was 2.9: the first scan's 3 s (less the latency) were in no gap
+    assert gap.end_s == pytest.approx(recorder.series("hr")[0][0])
+
+
 def test_malformed_notification_is_reported_and_skipped_its_beats_a_gap():
     time = FakeTime()
     script = [(1.0, bytes([0x00, 0x48])), (2.0, bytes([0x01, 0x48])), (3.0, bytes([0x00, 0x4A]))]
@@ -500,6 +517,39 @@ def test_no_contact_is_a_gap_since_the_reading_before_not_a_fixed_second():
         time.now = at_s
         link.on_notification(payload, recorder)
     assert [(g.start_s, g.end_s) for g in recorder.gaps if g.channel == "hr"] == [(1.0, 1.25), (1.25, 3.25)]
+
+
+def test_a_strap_without_skin_contact_is_said_once_when_its_readings_stop_and_once_when_they_come_back():
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+    good, no_contact = bytes([0x16, 0x46]), bytes([0x14, 0x46])
+    for at_s, payload in [(0.0, good), (1.0, good), *[(1.0 + k, no_contact) for k in range(1, 601)], (602.0, good)]:
+        time.now = at_s
+        link.on_notification(payload, recorder)
+    # was: nothing said for ten minutes of a strap slipped off, the link 'connected' throughout
+    assert [(s.state, s.detail) for s in recorder.statuses] == [
+        ("error", "no skin contact: no heart rate reading until it comes back"),
+        ("connected", "heart rate readings back after 600 s")]
+    recording = recorder.to_recording()
+    assert recording.gaps()["hr"] == [(1.0, 601.0)]  # one stretch of the notifications' 600 gaps
+
+
+def test_refused_notifications_in_a_row_are_missing_once_in_the_recording_not_once_each():
+    time = FakeTime(0.0)
+    recorder = Recorder()
+    link = BleHeartRateLink(SimulatedPeripheral([]), SessionClock(monotonic=time), latency_s=0.0)
+    good, malformed = bytes([0x16, 0x46]), bytes([0x18, 0x46, 0x01])  # energy expended flagged, one byte of it
+    for at_s in (1.0, 2.0):
+        time.now = at_s
+        link.on_notification(good, recorder)
+    for k in range(1, 61):
+        time.now = 2.0 + k
+        link.on_notification(malformed, recorder)
+    time.now = 63.0
+    link.on_notification(good, recorder)
+    # each refusal's gap runs back 5 s: summed, 290 s missing of a 63 s session
+    assert recorder.to_recording().gaps()["hr"] == [(2.0, 62.0)]
 
 
 @pytest.mark.parametrize("payload", [bytes([0x01, 0xFF, 0xFF]), bytes([0x00, 0x0A])])  # 65535 and 10 bpm

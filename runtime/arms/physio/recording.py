@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +77,9 @@ class Channel:
     rate_hz: float | None = None  # nominal rate; None for event series such as inter-beat intervals
     gaps: list[tuple[float, float]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.gaps = union_of_spans(self.gaps)
+
     @property
     def start_s(self) -> float:
         return float(self.times_s[0]) if self.times_s.size else math.nan
@@ -129,6 +133,18 @@ class Recording:
                 channels[name] = Channel(name, c.unit, c.times_s[first:last], c.values[first:last], c.rate_hz, gaps)
         events_s = [t for t in self.events_s if start_s <= t < end_s]
         return Recording(self.source, channels, self.start_unix_s, events_s)
+
+
+def union_of_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(start, end) spans as the time they cover, in order, overlapping or touching ones as one: a sensor's
+    dropout reported by every refused notification since the last good one is one stretch missing, counted once."""
+    union: list[tuple[float, float]] = []
+    for start, end in sorted((float(a), float(b)) for a, b in spans):
+        if union and start <= union[-1][1]:
+            union[-1] = (union[-1][0], max(union[-1][1], end))
+        else:
+            union.append((start, end))
+    return union
 
 
 def range_channel(name: str) -> str:
