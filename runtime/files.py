@@ -351,7 +351,9 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
     Linked folders are followed, each real folder once: a data set laid out as links to the folders of a corpus
     (one split of its speakers) is found, and a link back up the tree is no endless loop. The folder itself that
     cannot be listed is an error, not a folder without files; a subfolder that cannot be (a stick's root-only
-    lost+found) is skipped with a warning.
+    lost+found) is skipped with a warning. An entry of such a name that is no regular file (a link to nothing, a
+    pipe) is listed too: reading it says what it is, in the one line a file that cannot be read gets, where
+    leaving it out lost it without a word.
     """
     def skip_or_refuse(error: OSError) -> None:
         if Path(error.filename) == folder:
@@ -366,8 +368,7 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
             folders.clear()
             continue
         seen.add(real)
-        found += (Path(root) / name for name in names
-                  if Path(name).suffix.lower() in suffixes and (Path(root) / name).is_file())
+        found += (Path(root) / name for name in names if Path(name).suffix.lower() in suffixes)
     return sorted(found)
 
 

@@ -499,7 +499,8 @@ def earlier_copies(paths: list[Path]) -> dict[int, int]:
     """
     by_size: dict[int, list[int]] = {}
     for i, path in enumerate(paths):
-        by_size.setdefault(path.stat().st_size, []).append(i)
+        if path.is_file():  # a link to nothing or a pipe is no copy: reading it says what it is
+            by_size.setdefault(path.stat().st_size, []).append(i)
     copies: dict[int, int] = {}
     # empty files are no recording, let alone one twice: reading them says what they are
     for size, same_size in by_size.items():

@@ -468,6 +468,15 @@ def test_files_under_linked_folders_are_found_once_and_a_link_back_up_is_no_loop
     assert len(found) == 1 and found[0].name == "one.wav"  # was: none (linked folders not followed)
 
 
+def test_files_under_a_folder_that_are_no_regular_file_are_listed_for_the_reading_to_say_what_they_are(tmp_path):
+    (tmp_path / "one.wav").write_bytes(b"RIFF")
+    (tmp_path / "visit2.wav").symlink_to(tmp_path / "unmounted" / "visit2.wav")
+    os.mkfifo(tmp_path / "p.wav")
+    (tmp_path / "notes.txt").symlink_to(tmp_path / "gone.txt")  # not of the kind asked for: not listed
+    found = find_files([tmp_path], {".wav"}, "audio files")
+    assert [p.name for p in found] == ["one.wav", "p.wav", "visit2.wav"]  # was: one.wav alone, the rest unsaid
+
+
 @pytest.mark.parametrize("first_line", ["", " , ,", ",,"])
 def test_a_csv_whose_first_line_names_no_column_is_said_to_be_that_before_any_rows_width(tmp_path, first_line):
     path = tmp_path / "rows.csv"

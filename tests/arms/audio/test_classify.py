@@ -132,11 +132,14 @@ def test_a_voice_on_a_second_audio_stream_is_said_when_classify_finds_no_speech_
 
 
 def _bad_clips(folder):
-    """Three files no clip can be read from: empty, not audio at all, and audio without speech."""
+    """Four files no clip can be read from: empty, not audio at all, audio without speech, and a link to a
+    recording on a drive not mounted (was: left out of a folder's batch without a word, exit 0)."""
     (folder / "empty.wav").write_bytes(b"")
     (folder / "notes.mp3").write_text("not audio\n")
     soundfile.write(folder / "silence.wav", np.zeros(16000 * 3, np.float32), 16000)
-    return ["empty.wav: empty file", "notes.mp3: not a readable media file", "silence.wav: no speech found"]
+    (folder / "visit2.wav").symlink_to(folder / "unmounted" / "visit2.wav")
+    return ["empty.wav: empty file", "notes.mp3: not a readable media file", "silence.wav: no speech found",
+            "visit2.wav: is a link to"]
 
 
 @pytest.mark.parametrize("baseline", ["none", "folder"])
@@ -159,12 +162,12 @@ def test_a_batch_goes_on_past_bad_files_and_says_each_in_one_line(ravdess_dir, t
     lines = err.splitlines()
     for problem in problems:
         assert sum(problem in line for line in lines) == 1
-    assert lines[-1] == f"emotrace: error: 3 of 5 files failed; {tmp_path / 'mixed.csv'} holds the other 2"
+    assert lines[-1] == f"emotrace: error: 4 of 6 files failed; {tmp_path / 'mixed.csv'} holds the other 2"
     # two clips are a few seconds of speech: the folder is judged without a baseline of its own, said
     short = "1 folder(s) with under the runtime's default 20 s of speech judged without a baseline of their own"
     assert any(short in message and str(mixed) in message for message in caplog.messages) == (baseline == "folder")
     assert not any("the speaker's baseline is from" in message for message in caplog.messages)
-    assert len(lines) == 4 and "Traceback" not in err
+    assert len(lines) == 5 and "Traceback" not in err
     assert out == f"{tmp_path / 'mixed.csv'}: 2 file(s) classified\n"
     rows = {name: list(csv.DictReader((tmp_path / f"{name}.csv").open())) for name in ("clean", "mixed")}
     # no row for a bad file, and the good ones as without them (a folder baseline of the files read)
@@ -182,7 +185,7 @@ def test_a_batch_of_bad_files_alone_writes_nothing_and_says_so(tmp_path, capsys)
     out.write_text("an earlier table\n")
     assert main(["audio", "classify", str(folder), "--csv", str(out)]) == 2
     captured = capsys.readouterr()
-    assert captured.err.splitlines()[-1] == f"emotrace: error: 3 of 3 files failed; {out} not written"
+    assert captured.err.splitlines()[-1] == f"emotrace: error: 4 of 4 files failed; {out} not written"
     assert captured.out == "" and out.read_text() == "an earlier table\n"
 
 

@@ -190,6 +190,15 @@ def test_empty_files_are_not_taken_for_copies_of_each_other(tmp_path):
     assert [c.speaker for c in load_corpus(tmp_path).clips] == ["ann", "bob"]
 
 
+def test_a_corpus_file_that_links_to_nothing_is_kept_for_its_reading_to_refuse_not_lost_or_a_traceback(tmp_path):
+    touch(tmp_path, "Actor_01/03-01-04-01-01-01-01.wav")
+    gone = tmp_path / "Actor_01/03-01-05-01-01-01-01.wav"
+    gone.symlink_to(tmp_path / "unmounted" / "03-01-05-01-01-01-01.wav")
+    corpus = load_corpus(tmp_path)  # was: left out of the scan without a word (and a stat of it would raise)
+    assert sorted(c.path.name for c in corpus.clips) == ["03-01-04-01-01-01-01.wav", "03-01-05-01-01-01-01.wav"]
+    assert corpus.skipped == {}
+
+
 # Every emotion code of every corpus, written out from each corpus's documentation (not from the code's tables):
 # a swapped pair of codes would train every clip of both emotions under the other's name.
 CORPUS_CODES = {
