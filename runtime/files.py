@@ -372,6 +372,15 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
     return sorted(found)
 
 
+MAX_NAMED_FILES = 10  # files named in one line (missing, unreadable, in a clashing folder); the rest are counted
+
+
+def first_named(items: list[str]) -> str:
+    """The first ``MAX_NAMED_FILES`` of ``items`` joined, and how many more: what a line naming files lists."""
+    more = f"; and {len(items) - MAX_NAMED_FILES} more" if len(items) > MAX_NAMED_FILES else ""
+    return "; ".join(items[:MAX_NAMED_FILES]) + more
+
+
 def unreadable(path: Path | str, error: OSError) -> InputError:
     """The one error for a file this process may not read (permissions), or that went while it was read."""
     return InputError(path, f"cannot be read ({error.strerror or error})")

@@ -38,7 +38,7 @@ from pathlib import Path
 from runtime.arms.audio.classify import CSV_LEADING_COLUMNS
 from runtime.checks import column_taken
 from runtime.errors import InputError
-from runtime.files import files_under, missing_input, read_csv_rows
+from runtime.files import files_under, first_named, missing_input, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, given_label, label_order, outside_canonical
@@ -230,15 +230,6 @@ def load_corpus(data: str | Path, own_labels: Container[str] = ()) -> Corpus:
 MANIFEST_COLUMNS = ("path", "speaker", "emotion")
 MANIFEST_PROMISE = (f"a manifest's first line is the header {','.join(MANIFEST_COLUMNS)} (comma-separated, paths "
                     "relative to its folder)")
-MAX_NAMED_FILES = 10  # files named in one refusal (missing, unreadable, in a clashing folder); the rest are counted
-
-
-def first_named(items: list[str]) -> str:
-    """The first ``MAX_NAMED_FILES`` of ``items`` joined, and how many more: what a refusal naming files lists."""
-    more = f"; and {len(items) - MAX_NAMED_FILES} more" if len(items) > MAX_NAMED_FILES else ""
-    return "; ".join(items[:MAX_NAMED_FILES]) + more
-
-
 def read_manifest(manifest: Path, own_labels: Container[str] = ()) -> Corpus:
     """Clips from a manifest (path, speaker, emotion); any missing file, row without a speaker, unmappable label (one
     neither canonical nor among ``own_labels``) or file named twice is an error. Paths are relative to the manifest's

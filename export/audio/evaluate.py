@@ -30,13 +30,13 @@ from typing import Any
 import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
-from export.audio.datasets import Clip, Unmapped, first_named, load_corpus, parse_file_name, speaker_key
+from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name, speaker_key
 from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
 from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
-from runtime.files import check_output_folder, path_text, write_atomically
+from runtime.files import check_output_folder, first_named, path_text, write_atomically
 from runtime.models.card import is_model_id
 from runtime.track import outside_canonical
 

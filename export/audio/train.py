@@ -35,7 +35,6 @@ from export.audio.datasets import (
     Corpus,
     UnmappedLabels,
     data_checksum,
-    first_named,
     load_corpus,
     ravdess_clips,
     speaker_key,
@@ -47,7 +46,7 @@ from export.metrics import classification_metrics, group_interval, interval_text
 from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
-from runtime.files import RunFolder, check_output_folder, write_atomically, writing_folder
+from runtime.files import RunFolder, check_output_folder, first_named, write_atomically, writing_folder
 from runtime.track import CANONICAL_LABELS, LABEL_SHORT_FORMS, outside_canonical
 
 log = logging.getLogger(__name__)

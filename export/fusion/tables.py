@@ -11,14 +11,17 @@ words alone (``runtime.track.folder_label``: a folder 'n' or 'ps' may be a perso
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from runtime.errors import InputError
-from runtime.files import read_csv_rows
+from runtime.files import first_named, read_csv_rows
 from runtime.track import CANONICAL_LABELS, canonical_label, folder_label
+
+log = logging.getLogger(__name__)
 
 RAVDESS_EMOTIONS = dict(zip(("01", "02", "03", "04", "05", "06", "07", "08"), CANONICAL_LABELS, strict=True))
 
@@ -79,7 +82,9 @@ def read_table(
     path: Path, modality: str, labels_csv: Path | None = None, unsupported: tuple[str, ...] = ()
 ) -> ProbTable:
     """Read a classify CSV. A label column that is absent, empty or all zero is unsupported (no evidence), not 0
-    evidence (``face classify`` writes only the labels its model has).
+    evidence (``face classify`` writes only the labels its model has). A row of empty cells is an input the
+    classifier could not read (``face classify``'s image without a readable face, its reason beside it): left out,
+    said in one warning; a row of numbers none of which falls on a supported label is refused, naming its line.
     """
     header, numbered = read_csv_rows(path)
     if not numbered:
@@ -103,13 +108,22 @@ def read_table(
     supported = ~np.all(np.isnan(probs) | (probs == 0), axis=0)
     for label in unsupported:
         supported[CANONICAL_LABELS.index(label)] = False
+    unread = np.isnan(probs).all(axis=1)  # every cell empty: no evidence, not a spoilt row
     probs = np.where(supported, np.nan_to_num(probs), 0.0)  # nan here is only an empty cell: no evidence
     totals = probs.sum(1, keepdims=True)
-    if np.any(totals <= 0):
-        raise InputError(path, "a row has no probability mass on the supported labels")
-    return ProbTable(
-        modality, [r["path"] for r in rows], probs / totals, supported, np.array(truth), np.array(people)
-    )
+    spoilt = [line for (line, _), total, empty in zip(numbered, totals[:, 0], unread, strict=True)
+              if total <= 0 and not empty]
+    if spoilt:
+        raise InputError(path, f"line {spoilt[0]}: no probability mass on the supported labels")
+    if unread.all():
+        raise InputError(path, "no row holds probabilities: the classifier read none of its inputs")
+    if unread.any():
+        lines = [line for (line, _), empty in zip(numbered, unread, strict=True) if empty]
+        log.warning("%s: %d row(s) without probabilities left out (inputs the classifier could not read; their "
+                    "reason column says why): %s", path, len(lines), first_named([f"line {n}" for n in lines]))
+    kept = ~unread
+    return ProbTable(modality, [r["path"] for r, keep in zip(rows, kept, strict=True) if keep],
+                     probs[kept] / totals[kept], supported, np.array(truth)[kept], np.array(people)[kept])
 
 
 def _probability(path: Path, line: int, label: str, cell: str | None) -> float:

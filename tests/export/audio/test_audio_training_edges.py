@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 
 import export.audio.train as train
-from export.audio.datasets import LABELS_AS_GIVEN, Clip, Corpus, first_named, load_corpus, parse_file_name
+from export.audio.datasets import LABELS_AS_GIVEN, Clip, Corpus, load_corpus, parse_file_name
 from export.audio.evaluate import Judged, score, summary
 from export.audio.export import _card, label_coverage, model_card_markdown
 from export.audio.extract import WindowTable
 from export.audio.train import LABELS, TrainReport, default_validation_speakers
 from runtime.config import DEFAULTS
 from runtime.errors import InputError
+from runtime.files import first_named
 from runtime.track import CANONICAL_LABELS
 from tests.export.audio.fit_spy import rows_each_fit_sees
 from tests.export.audio.test_bad_input import write_manifest

@@ -623,12 +623,26 @@ def test_the_attention_fuser_ignores_what_an_absent_modality_token_holds():
 # --- tables -----------------------------------------------------------------------------------------------------
 
 
-def test_a_row_with_no_mass_on_the_supported_labels_is_refused_naming_the_table(tmp_path):
+def test_a_row_with_no_mass_on_the_supported_labels_is_refused_naming_the_table_and_its_line(tmp_path):
     probs = np.eye(len(CANONICAL_LABELS))[[HAPPY, SAD]]
     probs[1] = 0.0
     write_classify_csv(tmp_path / "a.csv", ["happy/1.png", "sad/2.png"], probs)
-    with pytest.raises(InputError, match="a.csv: a row has no probability mass on the supported labels$"):
+    with pytest.raises(InputError, match=r"a.csv: line 3: no probability mass on the supported labels$"):
         read_table(tmp_path / "a.csv", "face")
+
+
+def test_a_face_classify_row_of_an_image_without_a_readable_face_is_left_out_and_said(tmp_path, caplog):
+    certain = ["0"] * len(CANONICAL_LABELS)
+    happy, sad = certain.copy(), certain.copy()
+    happy[HAPPY], sad[SAD] = "1", "1"
+    (tmp_path / "f.csv").write_text("\n".join([  # as face classify writes it: the unread image's reason beside it
+        ",".join(["path", "emotion", *CANONICAL_LABELS, "reason"]),
+        ",".join(["happy/1.png", "happy", *happy, ""]),
+        ",".join(["sad/2.png", "", *[""] * len(CANONICAL_LABELS), "no face found"]),
+        ",".join(["sad/3.png", "sad", *sad, ""])]) + "\n")
+    table = read_table(tmp_path / "f.csv", "face")  # was: refused, the whole table, naming no row
+    assert table.paths == ["happy/1.png", "sad/3.png"] and table.labels.tolist() == [HAPPY, SAD]
+    assert any("f.csv: 1 row(s) without probabilities left out" in m and "line 3" in m for m in caplog.messages)
 
 
 def test_a_certain_row_reads_as_probability_one(tmp_path):
@@ -649,3 +663,11 @@ def test_a_label_named_unsupported_loses_its_mass_and_the_rest_is_renormalised(t
 
 def test_a_dashed_file_name_that_is_no_ravdess_name_takes_its_folders_label():
     assert label_from_path("clinic/sad/take-one-05-a-b-c-d.wav") == "sad"
+
+
+def test_a_table_whose_every_row_is_unread_is_refused_as_holding_no_probabilities(tmp_path):
+    (tmp_path / "f.csv").write_text("\n".join([
+        ",".join(["path", "emotion", *CANONICAL_LABELS, "reason"]),
+        ",".join(["sad/2.png", "", *[""] * len(CANONICAL_LABELS), "no face found"])]) + "\n")
+    with pytest.raises(InputError, match=r"f.csv: no row holds probabilities: the classifier read none of its inputs$"):
+        read_table(tmp_path / "f.csv", "face")
