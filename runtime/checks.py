@@ -8,6 +8,7 @@ sensors) before its devices open.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,13 +88,15 @@ def check_backend(settings: dict[str, dict[str, Any]]) -> None:
         raise setting_error(settings, "runtime.backend", problem)
 
 
-def _model_cards(section: str, settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The model card of each model setting of ``section`` that names one; a missing or broken card is an
-    ``InputError`` naming the setting and where it came from."""
+def model_cards(section: str, settings: dict[str, dict[str, Any]], keys: Sequence[str] | None = None
+                ) -> dict[str, Any]:
+    """The model card of each model setting of ``section`` (of ``keys`` alone, where given: those a command
+    reads) that names one; a missing or broken card is an ``InputError`` naming the setting and where it came
+    from, the config file's key as the command line's option."""
     from runtime.models import load_card
 
     cards = {}
-    for key in arm_named(section).model_settings:
+    for key in arm_named(section).model_settings if keys is None else keys:
         location = settings[section].get(key, "")
         if not location:
             continue
@@ -120,7 +123,7 @@ def check_models(settings: dict[str, dict[str, Any]], sections: list[str], fuse:
     and, when the tracks will be fused, ``fusion.arousal_from`` against what those tracks carry and the fuser
     itself: an analysis checks them before any arm runs, a live session before its devices open (it fuses and
     writes its timeline at the end, when a broken fusion model would lose the session)."""
-    cards = {section: _model_cards(section, settings) for section in sections}
+    cards = {section: model_cards(section, settings) for section in sections}
     _check_label_columns(settings, cards)
     if fuse and settings.get("fusion", {}).get("enabled", False):
         _check_arousal_sources(settings, cards)
@@ -190,7 +193,7 @@ def _check_arousal_sources(settings: dict[str, dict[str, Any]], cards: dict[str,
         unread = ""  # why its model's own labels are unknown
         if name not in readable and section not in cards and name not in arm.measurement_names():
             try:  # what only its model's card can say: own labels
-                readable |= given_labels(_model_cards(section, settings).get("model"))
+                readable |= given_labels(model_cards(section, settings).get("model"))
             except InputError as error:  # the arm refuses its card where it runs: here the entry is what is judged
                 unread = f"; its model's labels are unknown: {error.problem}"
         if name in readable:

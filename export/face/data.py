@@ -16,9 +16,6 @@ import numpy as np
 from export.arrays import read_cache, save_npz
 from runtime.errors import InputError
 
-FACE_TASK = "facial expression from an aligned grey face crop"  # an expression model card's task
-ENSEMBLE_TASK = f"{FACE_TASK} (mean of member models)"
-
 # The expression models speak about these canonical labels, in canonical order; FER has no "calm".
 FACE_LABELS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised")
 FER_CLASS_TO_LABEL = {

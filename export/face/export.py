@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from export.face.data import CROP_SIZE_PX, ENSEMBLE_TASK, FACE_LABELS, FACE_TASK, check_splits, load_split
+from export.face.data import CROP_SIZE_PX, FACE_LABELS, check_splits, load_split
 from export.face.fer_baseline import evaluate
 from export.face.train import TEST_ZOOMS, DeployedExpressionNet, TrainConfig, load_trained, read_run_report
 from export.install import (
@@ -36,6 +36,7 @@ from export.install import (
     write_card,
 )
 from export.quantization import MAX_INT8_LOSS
+from runtime.arms.face.expression import ENSEMBLE_TASK, FACE_TASK
 from runtime.errors import InputError
 from runtime.files import check_output_file, check_output_folder, read_json_object
 from runtime.models.card import file_sha256, is_model_id, load_card

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from export.face.data import FACE_LABELS, FACE_TASK, held_out_split
+from export.face.data import FACE_LABELS, held_out_split
 from export.face.metrics import classification_report
 from export.install import installing, write_card
+from runtime.arms.face.expression import FACE_TASK
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 

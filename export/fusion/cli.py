@@ -222,8 +222,8 @@ def method_names(method: str) -> list[str]:
 def check_models_dir(models_dir: Path | None, methods: list[str], replace: bool = False) -> tuple[Path, bool]:
     """The models folder (the repo's where none is given) and whether it is the repo's, with each fuser's folder in
     it checked before training rather than at install time."""
-    from export.fusion.learn import FUSION_TASK
     from runtime.files import check_output_folder
+    from runtime.fusion.learned import FUSION_TASK
 
     for name in methods:
         target, shipped = guarded_target(models_dir, replace, f"fusion-{name}", FUSION_TASK)  # never another arm's

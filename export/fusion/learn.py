@@ -22,7 +22,7 @@ from export.install import model_version, write_card
 from export.metrics import prediction_metrics
 from export.quantization import quantize_weights_dynamic
 from runtime.fusion.align import FusionInput
-from runtime.fusion.learned import TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
+from runtime.fusion.learned import FUSION_TASK, TOKEN_FEATURES, modality_tokens, sequence_slices, stacking_features
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     import torch
 
 OPSET = 17
-FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
 
 
 # --- stacking -------------------------------------------------------------------------------------------

@@ -60,6 +60,9 @@ def sequence_slices(sequence: np.ndarray) -> list[slice]:
     return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+FUSION_TASK = "emotion-fusion"  # the task of every learnt fuser's card
+
+
 class OnnxFuser(Fuser):
     learned = True
     default_model = ""
@@ -82,8 +85,11 @@ class OnnxFuser(Fuser):
 
     def _runner(self):
         if self._loaded is None:
-            from runtime.models import load_model
+            from runtime.models import load_card, load_model
 
+            card = load_card(self.model)
+            if card.task != FUSION_TASK:  # another kind's card lacks what a fuser reads, said in its own words
+                raise InputError(card.folder, f"not an emotion-fusion model (task {card.task!r})")
             self._loaded = load_model(self.model, variant=self.variant, backend=self.backend, labels_output=0)
             if "modalities" not in self._loaded.card.extra:
                 raise InputError(self._loaded.card.folder, "fusion model card lacks 'modalities'")

@@ -201,3 +201,14 @@ def test_stacking_repeats_a_modalitys_log_probabilities_only_where_it_is_the_one
     assert np.all(features[0, 20:] == 0)  # both claim: no lone block
     np.testing.assert_allclose(features[1, 20:28], tokens[1, 0, :8])  # the voice alone
     assert np.all(features[1, 28:] == 0)  # the absent face
+
+
+@pytest.mark.parametrize("other", ["physio-stress", "face-expression"])
+def test_a_model_of_another_task_named_as_the_fuser_is_refused_as_no_fusion_model(other):
+    from runtime.errors import InputError
+    from runtime.models.card import REPO_MODELS_DIR
+
+    fuser = StackingFusion(model=str(REPO_MODELS_DIR / other))
+    # was: 'fusion model card lacks modalities', or the ensemble's 'has no model variant default'
+    with pytest.raises(InputError, match=rf"{other}: not an emotion-fusion model \(task '.+'\)$"):
+        _ = fuser.modalities

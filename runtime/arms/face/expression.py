@@ -49,6 +49,10 @@ def face_crop_roi(points: np.ndarray, direction: np.ndarray) -> Roi:
     return Roi(centre, float(size_px), direction)
 
 
+FACE_TASK = "facial expression from an aligned grey face crop"  # an expression model card's task
+ENSEMBLE_TASK = f"{FACE_TASK} (mean of member models)"
+
+
 class ExpressionModel:
     """One expression model, or the mean of several (a card with ``members``: sub-folders, each a model card).
 
@@ -59,6 +63,8 @@ class ExpressionModel:
     def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None,
                  threads: int = 1):
         card = load_card(location)
+        if card.task not in (FACE_TASK, ENSEMBLE_TASK):  # another kind's graph fails on a face with no clear word
+            raise InputError(card.folder, f"not a facial-expression model (task {card.task!r})")
         self.card = card
         self.members = [ExpressionModel(card.folder / name, backend, threads)
                         for name in card.extra.get("members", [])]

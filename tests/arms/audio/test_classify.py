@@ -262,8 +262,8 @@ def test_a_folder_with_under_20_s_of_speech_is_judged_without_its_baseline_as_th
     assert (f"1 folder(s) with under the runtime's default 20 s of speech judged without a baseline of their own "
             f"(the population variant), as the runtime judges a session that short: {short}") in caplog.messages
     # was: '(the others could not be read)', a silent clip among them
-    assert (f"{long}: the speaker's baseline is from {BASELINE_CLIPS} of its {BASELINE_CLIPS + 3} files "
-            "(2 could not be read, 1 held no speech)") in caplog.messages
+    assert (f"{long}: the speaker's baseline is from {BASELINE_CLIPS} of its {BASELINE_CLIPS + 4} files "
+            "(3 could not be read, 1 held no speech)") in caplog.messages
 
 
 @pytest.mark.parametrize("baseline", ["none", "folder"])
@@ -336,7 +336,10 @@ def test_classify_reads_the_audio_model_of_a_config_from_its_folder_unless_given
     out = tmp_path / "out.csv"
     # was: 'unrecognized arguments: --config', so the clinic's audio.model never applied
     assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config)]) == 2
-    assert f"{tmp_path / 'etc' / 'mymodels' / 'voice'}: no model card" in capsys.readouterr().err
+    # naming the file and the key that named the model, as analyze does (was: the model's folder alone)
+    named = tmp_path / "etc" / "mymodels" / "voice"
+    assert capsys.readouterr().err == (f"emotrace: error: {config}: setting 'audio.model' = '{named}': no model card "
+                                       "(card.json) there\n")
     assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config),
                  "--model", "audio-emotion"]) == 0  # the option over the config
 

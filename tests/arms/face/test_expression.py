@@ -4,7 +4,7 @@ import shutil
 import numpy as np
 import pytest
 
-from runtime.arms.face.expression import ExpressionModel
+from runtime.arms.face.expression import ENSEMBLE_TASK, ExpressionModel
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 from tests.arms.face.video_factory import astronaut
@@ -14,7 +14,7 @@ MEMBERS = ("face-expression-cnn", "face-expression-fer")
 
 def _ensemble_card(folder, labels, members):
     folder.mkdir()
-    card = {"id": "test-ensemble", "version": "1", "task": "t", "labels": labels, "files": {},
+    card = {"id": "test-ensemble", "version": "1", "task": ENSEMBLE_TASK, "labels": labels, "files": {},
             "members": [str(REPO_MODELS_DIR / m) for m in members]}
     (folder / "card.json").write_text(json.dumps(card))
     return folder
@@ -101,3 +101,10 @@ def test_each_shipped_expression_model_reads_the_smiling_astronaut_as_happy(mode
     model = ExpressionModel(model_id)
     probs = model.predict(model.crop(image, face_crop_roi(landmarks.points, landmarks.roi.direction))[None])[0]
     assert model.labels[int(np.argmax(probs))] == "happy" and probs.max() > 0.5
+
+
+@pytest.mark.parametrize("other", ["physio-stress", "fusion-stacking", "face-landmarks"])
+def test_a_model_of_another_task_is_refused_as_no_expression_model(other):
+    # was: 'card lacks input_px' or 'has no model variant', or a graph run on a face it was not made for
+    with pytest.raises(InputError, match=rf"{other}: not a facial-expression model \(task '.+'\)$"):
+        ExpressionModel(REPO_MODELS_DIR / other)

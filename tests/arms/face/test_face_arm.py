@@ -537,6 +537,11 @@ def test_face_classify_reads_the_face_settings_of_a_config(fer2013_dir, tmp_path
     config.write_text('[face]\nmodel = ""\n')
     assert main(["face", "classify", str(fer), "--csv", str(out), "--cropped", "--config", str(config)]) == 2
     assert f"{config}: setting 'face.model' = '': names no expression model" in capsys.readouterr().err
+    for setting, cropped in (("model", ["--cropped"]), ("detector", []), ("landmarks", [])):
+        config.write_text(f'[face]\n{setting} = "nosuch"\n')
+        assert main(["face", "classify", str(fer), "--csv", str(out), "--config", str(config), *cropped]) == 2
+        # was: 'nosuch: no shipped model of that id', naming neither the file nor the key
+        assert f"{config}: setting 'face.{setting}' = 'nosuch': no shipped model" in capsys.readouterr().err
 
 
 def test_face_classify_reads_an_image_whose_name_is_not_utf8_and_writes_its_row(tmp_path):

@@ -779,8 +779,8 @@ def test_own_labels_that_are_a_corpus_short_forms_are_warned_of_in_the_report(tm
 
 def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_it_is(trained_run, tmp_path,
                                                                                       monkeypatch, capsys):
-    from export.face.data import FACE_TASK
     from runtime.arms.audio.model import WAVEFORM_TASK
+    from runtime.arms.face.expression import FACE_TASK
 
     # a face model exported with --id audio-emotion into another folder: was, replaced by a voice model unasked
     other = tmp_path / "elsewhere" / "audio-emotion"

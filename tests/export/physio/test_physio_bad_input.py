@@ -163,7 +163,7 @@ def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_
     import json
 
     import export.install
-    from export.face.data import FACE_TASK
+    from runtime.arms.face.expression import FACE_TASK
 
     repo_models = tmp_path / "repo" / "models"
     monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
@@ -186,7 +186,7 @@ def test_an_export_into_a_folder_holding_an_ensemble_names_it_by_its_members(tmp
     import json
 
     import export.install
-    from export.face.data import ENSEMBLE_TASK
+    from runtime.arms.face.expression import ENSEMBLE_TASK
 
     repo_models = tmp_path / "repo" / "models"
     monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
