@@ -1208,6 +1208,8 @@ def extract_audio(
     low_hz, high_hz = EXTRACT_RATES_HZ
     if not low_hz <= sample_rate_hz <= high_hz:
         raise InputError(f"sample rate {sample_rate_hz} Hz", f"must be between {low_hz} and {high_hz} Hz")
+    if Path(out_path).suffix.lower() != ".wav":  # a WAV under an .mp3 name is refused by the player that opens it
+        raise InputError(out_path, "the audio is written as WAV: give a name ending in .wav")
     out_path = check_output_file(out_path, [video_path])
     samples = finite_samples(read_audio(video_path, sample_rate_hz, audio_stream=audio_stream),
                              video_path)

@@ -81,6 +81,14 @@ def test_a_relative_name_with_a_colon_is_read_as_a_file_not_refused_as_corrupt(t
     assert len(list(FileVideoSource(Path(name), 5.0).frames())) == 5
 
 
+@pytest.mark.parametrize("name", ["visit.mp3", "visit", "visit.wav.bak"])
+def test_an_output_named_for_another_format_is_refused_before_anything_is_read(tmp_path, name):
+    source = write_media(tmp_path / "visit.mp4", tone(1.0, 48000), video_codec="mpeg4", video_s=1.0)
+    with pytest.raises(InputError, match=r"the audio is written as WAV: give a name ending in \.wav$"):
+        extract_audio(source, tmp_path / name)  # was: a WAV written under the name, said nowhere
+    assert not (tmp_path / name).exists()
+
+
 def test_video_without_audio_stream_is_named_in_the_error(tmp_path):
     source = write_media(tmp_path / "silent.mp4", None, video_codec="mpeg4", video_s=1.0)
     with pytest.raises(InputError, match="has no audio stream"):
