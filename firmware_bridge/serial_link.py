@@ -356,6 +356,12 @@ class SerialBoardLink(SensorLink):
         self._silence_said = False  # a silence was said since the last sample: the next one records it as a gap
         self._lost_for_good = False  # the port went, or the link failed: no sample comes before the stop
         self._loop_ended = False  # the stop's gaps are recorded
+        # Each channel's readings (a NaN is none): one that stops while frames come (a sensor unplugged: the
+        # reference firmware leaves EDA out of its frames) is a gap on it, by the rule samples have
+        self._channel_last_s: dict[str, float] = {}  # session time of each channel's last reading
+        self._channel_step_s: dict[str, float] = {}  # each channel's least step between readings
+        self._quiet_channels: set[str] = set()  # said to have stopped, not back yet
+        self._no_samples_said = False  # frames heard, no sample for a while: said once until samples come
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
         """A frame taken at ``board_ms`` arrived by ``received_s``: a bound on the clock offset, kept while it is
@@ -443,8 +449,21 @@ class SerialBoardLink(SensorLink):
                 self._follow_clock_step()
             for item in run:
                 self.handle_frame(item, received_s, sink)
+        if frames:
+            self._watch_samples(sink, received_s)
         self._report_drops(sink, received_s)  # after the frames: their malformed payloads and readings count too
         return len(frames)
+
+    def _watch_samples(self, sink: Sink, received_s: float) -> None:
+        """After a read that brought frames: one status when they bring no sample for a stretch
+        ``_samples_missing`` calls a dropout (a board heard by its HELLOs alone, its sensors gone); the next
+        sample says they are back."""
+        since_s = self._opened_s if self._last_t_s is None else self._last_t_s
+        quiet_s = self.stamp(received_s) - since_s
+        if not self._no_samples_said and self._samples_missing(quiet_s):
+            self._no_samples_said = True
+            self.status(sink, "error", f"the board is heard, but no sample from it for {quiet_s:.0f} s (its "
+                        "sensors?); a gap until samples come")
 
     def _take(self, frame: Frame) -> InOrder | None:
         """The frame in the board's order, or None for one dropped. Repeats and late frames are counted in the
@@ -496,6 +515,9 @@ class SerialBoardLink(SensorLink):
                 return
             t_s = self._last_t_s  # within a read's wait: the stamps are no more exact than that
         reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
+        if self._no_samples_said:
+            self._no_samples_said = False
+            self.status(sink, "connected", "samples arriving again")
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
         elif self._last_t_s is None and t_s - self._opened_s > SILENCE_S:  # a board powered late (one booting is not)
@@ -511,11 +533,54 @@ class SerialBoardLink(SensorLink):
             # the next dropout); its first step is its cadence, whatever it is, until a shorter one comes
             self._sample_step_s = min(self._sample_step_s, t_s - self._last_t_s)
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
+        delivered = []
         for channel, value in readings:
             if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
                 self.implausible_readings += 1  # a board's wild value (3e38 fits a frame): a missing sample
                 value = math.nan
             sink(Sample(channel, t_s, float(value), self.name))
+            delivered.append((channel, float(value)))
+        self._watch_channels(delivered, t_s, sink, board_gap=bool(reason))
+
+    def _watch_channels(self, readings: list[tuple[str, float]], t_s: float, sink: Sink, board_gap: bool) -> None:
+        """A channel's reading after a stretch without (``_channel_missing``) records that stretch as a gap on it;
+        one without readings for such a stretch while frames come is said once, and again when it is back.
+        ``board_gap``: the stretch before this sample is the whole board's gap, which covers every channel still
+        reading before it (their silence starts again here, not at their last reading before it)."""
+        if board_gap:
+            for channel in self._channel_last_s.keys() - self._quiet_channels:
+                self._channel_last_s[channel] = t_s
+        for channel, value in readings:
+            if math.isnan(value):
+                continue  # a missing reading (NaN, or no body's)
+            last_s = self._channel_last_s.get(channel)
+            if last_s is not None and t_s > last_s:
+                if self._channel_missing(channel, t_s - last_s):
+                    sink(Gap(channel, last_s, t_s, f"no {channel} reading from the board for {t_s - last_s:.1f} s",
+                             self.name))
+                self._channel_step_s[channel] = min(self._channel_step_s.get(channel, math.inf), t_s - last_s)
+            if channel in self._quiet_channels:
+                self._quiet_channels.discard(channel)
+                self.status(sink, "connected", f"{channel} readings back")
+            self._channel_last_s[channel] = t_s
+        for channel in sorted(self._channel_last_s.keys() - self._quiet_channels):
+            step_s = t_s - self._channel_last_s[channel]
+            if self._channel_missing(channel, step_s):
+                self._quiet_channels.add(channel)
+                self.status(sink, "error", f"no {channel} reading from the board for {step_s:.0f} s while its other "
+                            "readings come (a sensor unplugged?); a gap on it until its readings are back")
+
+    def _channel_missing(self, channel: str, step_s: float) -> bool:
+        """``_samples_missing``'s rule for one channel's readings: over SILENCE_S, and over twice the least step
+        between its readings so far (the board's between samples before its second: a channel sent in every frame
+        has the board's cadence)."""
+        least_s = self._channel_step_s.get(channel, self._sample_step_s)
+        return step_s > SILENCE_S and (math.isinf(least_s) or step_s > 2 * least_s)
+
+    def _quiet_channel_gaps(self, end_s: float, reason: str) -> list[Gap]:
+        """Each channel said to have stopped, from its last reading to ``end_s`` (the stop, or a checkpoint)."""
+        return [Gap(channel, self._channel_last_s[channel], max(end_s, self._channel_last_s[channel]), reason,
+                    self.name) for channel in sorted(self._quiet_channels)]
 
     def _drop_unplaced(self, t_s: float, sink: Sink) -> None:
         """A frame whose stamp falls before the last sample's: the offset came down (the link's delay fell: a
@@ -632,6 +697,8 @@ class SerialBoardLink(SensorLink):
         the next sample would have recorded, are recorded up to the last frame read."""
         if self._last_t_s is None:
             return
+        for gap in self._quiet_channel_gaps(self.stamp(), "no reading on this channel until the session stopped"):
+            sink(gap)
         if self._samples_missing(self.stamp() - self._last_t_s):
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
         elif garbled := self._garbled() - self._garbled_at_last_frame:
@@ -648,9 +715,11 @@ class SerialBoardLink(SensorLink):
         if self._loop_ended or last_t_s is None:
             return []
         now_s = self.stamp()
+        quiet = self._quiet_channel_gaps(now_s, "no reading on this channel so far")
         if not (self._lost_for_good or self._samples_missing(now_s - last_t_s)):
-            return []
-        return [Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far", self.name)]
+            return quiet
+        return [*quiet, Gap("*", self._gap_start_s(), max(now_s, last_t_s), "no samples from the board so far",
+                            self.name)]
 
     def _garbled(self) -> int:
         """Bad frames and stray bytes the decoder has met so far: what a board sending nothing whole leaves."""

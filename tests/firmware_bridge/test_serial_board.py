@@ -757,3 +757,70 @@ def test_a_port_gone_is_a_dropout_under_way_at_once_until_the_stop_records_its_g
     loop.join(5)
     assert [g.reason for g in recorder.gaps] == ["serial port gone until the session stopped"]
     assert link.dropout_under_way() == []  # recorded: not counted twice
+
+
+# --- readings that stop while frames come ------------------------------------------------------------------------
+
+
+def _frame(seq: int, board_ms: int, **readings: float) -> bytes:
+    return encode_frame(TYPE_DATA, seq, board_ms, data_payload(list(readings.items())))
+
+
+def _said(recorder: Recorder) -> list[tuple[str, str]]:
+    return [(s.state, s.detail) for s in recorder.statuses if s.state != "connected" or "readings" in s.detail]
+
+
+@pytest.mark.parametrize("unplugged", ["left out", "nan"])
+def test_a_channel_whose_readings_stop_while_frames_come_is_a_gap_on_it_said_when_it_stops_and_is_back(unplugged):
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(120):  # 30 s at 4 Hz; EDA gone from 5 s to 25 s (the reference firmware leaves it out)
+        gone = 20 <= i < 100
+        eda = {} if gone and unplugged == "left out" else {"eda": math.nan if gone else 2.0}
+        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+    # was: no gap and no line, the readout's EDA figure over 30 s holding 10 s of it
+    assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 25.0)]
+    assert _said(recorder) == [
+        ("error", "no eda reading from the board for 6 s while its other readings come (a sensor unplugged?); a gap "
+                  "on it until its readings are back"),
+        ("connected", "eda readings back")]
+
+
+def test_a_channel_sent_in_every_fourth_frame_is_not_taken_for_one_that_stopped():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(240):  # EDA at 4 Hz, temperature at 1 Hz, in the same frames
+        temp = {"temp": 33.0} if i % 4 == 0 else {}
+        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, **temp), after_s=0.25 if i else 0.0)
+    assert recorder.gaps == [] and _said(recorder) == []
+
+
+def test_a_channel_quiet_at_the_stop_is_a_gap_to_the_stop_and_in_a_checkpoints_view():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(80):  # EDA stops at 5 s, temperature goes on to 20 s
+        eda = {"eda": 2.0} if i < 20 else {}
+        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+    assert [(g.channel, g.start_s, g.end_s) for g in link.dropout_under_way()] == [("eda", 4.75, 19.75)]
+    link.gap_at_the_stop(recorder)
+    assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 19.75)]
+
+
+def test_a_whole_board_dropout_says_nothing_of_its_channels_one_by_one():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):
+        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, temp=33.0), after_s=0.25 if i else 0.0)
+    send(link, time, recorder, _frame(40, 20_000, eda=2.0), after_s=10.25)  # 10 s lost, then EDA alone in one frame
+    send(link, time, recorder, _frame(41, 20_250, eda=2.0, temp=33.0), after_s=0.25)
+    assert [g.channel for g in recorder.gaps] == ["*"] and _said(recorder) == []
+
+
+def test_a_board_heard_by_its_hellos_alone_is_said_while_the_session_runs():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):  # 10 s of samples, then HELLOs alone every 2 s for 20 s, then samples again
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    for k in range(1, 11):
+        send(link, time, recorder, encode_frame(TYPE_HELLO, 39 + k, 9750 + 2000 * k, b"board"), after_s=2.0)
+    said_while_quiet = [(s.state, s.detail) for s in recorder.statuses if s.state == "error"]
+    send(link, time, recorder, data_frame(50, 30_000), after_s=0.25)
+    # was: nothing until the next sample or the stop
+    assert said_while_quiet == [("error", "the board is heard, but no sample from it for 8 s (its sensors?); a gap "
+                                          "until samples come")]
+    assert recorder.statuses[-1].detail == "samples arriving again"
