@@ -138,8 +138,9 @@ class FrameDecoder:
         self.crc_errors = 0  # corrupt frames: a bad checksum, or a version byte no good frame carries
         self.version_errors = 0  # whole frames of another protocol version (their checksum good), skipped
         self.other_versions: dict[int, int] = {}  # version -> frames of it skipped
-        self.bytes_skipped = 0  # bytes in no frame: noise, and what is left of corrupt frames
+        self.bytes_skipped = 0  # bytes in no frame: noise between frames (a corrupt frame's own are not counted)
         self.leading_bytes_skipped: int | None = None  # of those, the ones before the first good frame
+        self._corrupt_left = 0  # bytes of the last corrupt frame not skipped yet: not counted as noise
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer.extend(data)
@@ -148,12 +149,10 @@ class FrameDecoder:
             start = self.buffer.find(SYNC)
             if start < 0:
                 keep = 1 if self.buffer.endswith(SYNC[:1]) else 0  # a sync pair may straddle two reads
-                self.bytes_skipped += len(self.buffer) - keep
-                del self.buffer[: len(self.buffer) - keep]
+                self._skip(len(self.buffer) - keep)
                 return frames
             if start:
-                self.bytes_skipped += start
-                del self.buffer[:start]
+                self._skip(start)
             if len(self.buffer) < 2 + HEADER.size:
                 return frames
             version, frame_type, seq, board_ms, length = HEADER.unpack_from(self.buffer, 2)
@@ -164,7 +163,8 @@ class FrameDecoder:
             (crc,) = CRC.unpack_from(self.buffer, total - CRC.size)
             if crc != crc16_ccitt(body):
                 self.crc_errors += 1
-                self._drop_first_byte()
+                self._corrupt_left = total  # its bytes are the bad checksum's, not noise between frames
+                self._skip(1)
                 continue
             if version != PROTOCOL_VERSION:  # a good frame of another version: skipped whole, never misread
                 self.version_errors += 1
@@ -173,6 +173,7 @@ class FrameDecoder:
                 frames.append(Frame(frame_type, seq, board_ms, body[HEADER.size :], version))
                 if self.leading_bytes_skipped is None:  # a port opened in the middle of a frame
                     self.leading_bytes_skipped = self.bytes_skipped
+            self._corrupt_left = 0  # a whole frame inside a corrupt one's span (a resync) ends it
             del self.buffer[:total]
 
     def bytes_skipped_between_frames(self) -> int:
@@ -182,9 +183,12 @@ class FrameDecoder:
             return 0
         return self.bytes_skipped - self.leading_bytes_skipped
 
-    def _drop_first_byte(self) -> None:
-        self.bytes_skipped += 1
-        del self.buffer[:1]
+    def _skip(self, count: int) -> None:
+        """The first ``count`` bytes of the buffer thrown away: a corrupt frame's own, then noise."""
+        own = min(count, self._corrupt_left)
+        self._corrupt_left -= own
+        self.bytes_skipped += count - own
+        del self.buffer[:count]
 
 
 @dataclass(frozen=True)

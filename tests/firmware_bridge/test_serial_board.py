@@ -120,7 +120,8 @@ def test_a_false_sync_pair_in_noise_costs_no_frame():
     decoder = FrameDecoder()
     decoded = decoder.feed(frames[0] + noise + frames[1] + noise[:5] + frames[2])
     assert [f.seq for f in decoded] == [0, 1, 2]
-    assert decoder.crc_errors >= 1 and decoder.bytes_skipped == len(noise) + 5
+    # each false frame is one bad checksum, as a corrupt frame is, and its bytes its own, not noise besides
+    assert decoder.crc_errors == 2 and decoder.bytes_skipped == 0
 
 
 def _board_failing_every_checksum(seconds: int):
@@ -176,6 +177,17 @@ def test_bytes_between_frames_are_counted_in_the_line_of_drops_but_not_the_end_o
     send(link, time, recorder, b"\x00\x13" * 4, data_frame(2, 500))  # noise on the line
     (line,) = [s.detail for s in recorder.statuses if "dropped" in s.detail]
     assert ", 8 byte(s) between frames skipped;" in line  # was counted, never said
+    link.close()
+
+
+def test_a_corrupt_frame_is_a_bad_checksum_in_the_line_of_drops_not_bytes_between_frames_as_well():
+    time, link, recorder = board()
+    corrupt = bytearray(data_frame(1, 250))
+    corrupt[12] ^= 0xFF
+    send(link, time, recorder, data_frame(0, 0), bytes(corrupt), data_frame(2, 500))
+    (line,) = [s.detail for s in recorder.statuses if "dropped" in s.detail]
+    # was: '1 bad checksum, ... 18 byte(s) between frames skipped', read as line noise or a wrong baud rate
+    assert line.startswith("frame(s) dropped so far: 1 bad checksum,") and ", 0 byte(s) between frames" in line
     link.close()
 
 
