@@ -220,6 +220,7 @@ class BoardSequence:
         # one before it
         self.clocked: deque[Frame] = deque(maxlen=REORDER_WINDOW_FRAMES + 1)
         self.last_seq: int | None = None
+        self._before_restart: Frame | None = None  # the newest clocked frame before the last restart
 
     def take(self, frame: Frame) -> InOrder | str:
         """The frame in order, or why it is dropped (REPEAT or LATE)."""
@@ -230,7 +231,7 @@ class BoardSequence:
         if clocked and self._late(frame):
             return LATE
         if clocked and self.clocked and self._restarted(frame):
-            restarted_after = self.clocked[-1]
+            restarted_after = self._before_restart = self.clocked[-1]
             self.clocked.clear()
             self.clocked.append(frame)
             self.last_seq = frame.seq  # a reset restarts seq too: nothing is counted lost across it
@@ -271,8 +272,9 @@ class BoardSequence:
             return False
         before = [f for f in self.clocked if behind(f.seq) > late_by]
         after = [f for f in self.clocked if behind(f.seq) < late_by]
-        if not before:  # nothing older remembered to tell it from a restart
-            return False
+        if not before:  # the restart's frames alone remembered: late if it follows the old clock's newest frame
+            old = self._before_restart  # (a bridge's reordering across a wrap of board_ms, or a reset)
+            return old is not None and behind(old.seq) > late_by and frame.board_ms >= old.board_ms
         previous = min(before, key=lambda f: behind(f.seq))
         following = max(after, key=lambda f: behind(f.seq))
         return previous.board_ms <= frame.board_ms <= following.board_ms

@@ -25,6 +25,24 @@ def test_a_frame_reordered_by_a_bridge_is_dropped_as_late_not_taken_for_a_restar
     link.close()
 
 
+@pytest.mark.parametrize("same_read", [True, False])
+def test_a_frame_reordered_across_a_wrap_of_board_time_is_late_not_a_second_restart(same_read):
+    time, link, recorder = board(latency_s=0.0)
+    start_ms = 2**32 - 2000  # board time wraps 2 s in (after 49.7 days)
+    frames = [data_frame(seq, (start_ms + 250 * seq) % 2**32) for seq in range(16)]
+    frames[8], frames[7] = frames[7], frames[8]  # the bridge swaps the last frame before the wrap and the first after
+    send(link, time, recorder, *frames[:7], after_s=1.5)
+    if same_read:
+        send(link, time, recorder, *frames[7:], after_s=2.25)
+    else:
+        send(link, time, recorder, frames[7], after_s=0.25)
+        send(link, time, recorder, *frames[8:], after_s=2.0)
+    restarts = [s.detail for s in recorder.statuses if "clock restarted" in s.detail]
+    assert len(restarts) == 1  # was two: the old clock's frame taken for a second restart, or 65534 frames lost
+    assert all(0.0 <= g.start_s <= g.end_s <= 4.0 for g in recorder.gaps)  # was: a gap from 49.7 days before
+    assert sum("1 late (out of order" in s.detail for s in recorder.statuses) == 1
+
+
 def test_a_frame_behind_in_seq_whose_board_time_does_not_fit_is_still_a_restart():
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *[data_frame(seq, 600_000 + 250 * seq) for seq in (1, 2, 3, 5)])
