@@ -2547,3 +2547,19 @@ def test_a_column_at_the_rows_rate_with_many_values_missing_stays_at_the_rows_ra
     path = tmp_path / "sparse.csv"
     path.write_text("# start_unix_s: 1644227574\n# rate_hz: 4\neda,temp\n" + "\n".join(rows) + "\n")
     assert read_csv(path).channels["temp"].rate_hz == 4.0  # its missing values gaps, not a slower channel
+
+
+@pytest.mark.parametrize("ending", ["", "\n"], ids=["file-ends-there", "line-break-after"])
+def test_a_last_line_of_fewer_cells_where_the_file_ends_is_cut_short_and_read_without(tmp_path, caplog, ending):
+    text = "time_s,eda,temp\n" + "".join(f"{i},1.{i},33.{i}\n" for i in range(20))
+    (tmp_path / "plain.csv").write_text(text)
+    (tmp_path / "cut.csv").write_text(text + "20,1.2" + ending)  # a copy made while the logger wrote
+    if ending:  # a line break after it: a line of the file, not its unfinished end
+        with pytest.raises(InputError, match=r"cut.csv: line 22: 2 values, the header names 3$"):
+            read_recording(tmp_path / "cut.csv")
+        return
+    recording = read_recording(tmp_path / "cut.csv")  # was refused: 'line 22: 2 values, the header names 3'
+    plain = read_recording(tmp_path / "plain.csv")
+    assert recording.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
+    assert "line 22: 2 values, the header names 3, and no line break ends the file after it: its last line, cut " \
+           "short" in caplog.text

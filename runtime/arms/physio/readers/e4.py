@@ -228,7 +228,7 @@ def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
     check_rate(label, rate_hz, f"second line {lines[1].strip()!r}")
     if not any(line.strip() for line in lines[2:]):
         raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
-    data = parse_numbers(label, lines[2:], first_line=3)
+    data = parse_numbers(label, lines[2:], first_line=3, unfinished=text == text.rstrip("\r\n"))
     return start_unix_s, rate_hz, data
 
 

@@ -213,14 +213,14 @@ def reads_as_number(cell: str) -> bool:
     return True
 
 
-def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1) -> np.ndarray:
+def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1, unfinished: bool = False) -> np.ndarray:
     """Comma-separated numbers as a 2-D float array, one row per line from ``first_line`` on, as many columns as
     the first line that is not blank has cells.
 
     Empty cells and 'nan' are NaN, anything else that is no number an error naming the line. A blank line is a row
     of NaN: skipping it would move every later sample of an evenly sampled file one period early. Blank lines after
     the last row are no rows. The lines are read as a CSV's samples are (``csv_columns``), the first problem in
-    the file's order named (``first_problem_named``).
+    the file's order named (``first_problem_named``; ``unfinished``: no line break ends the file's last line).
     """
     number, line = next(((number, line) for number, line in enumerate(lines, start=first_line) if line.strip()),
                         (first_line, ""))
@@ -232,7 +232,7 @@ def parse_numbers(source: str | Path, lines: list[str], first_line: int = 1) -> 
                                                    if not isinstance(column, np.ndarray)}, first_line))
         return np.stack([columns[index] for index in range(width)], axis=1)
 
-    return first_problem_named(numbers, "\n".join(lines))
+    return first_problem_named(numbers, "\n".join(lines), unfinished)
 
 
 _Read = TypeVar("_Read")
@@ -242,9 +242,10 @@ class LineError(InputError):
     """A data line that cannot be split into the file's cells (a quote left open, or another number of cells than
     the lines above): ``offset``, where it begins in the data lines' text."""
 
-    def __init__(self, source: str | Path, problem: str, offset: int):
+    def __init__(self, source: str | Path, problem: str, offset: int, fewer: bool = False):
         super().__init__(source, problem)
         self.offset = offset
+        self.fewer = fewer  # fewer cells than the lines above: cut short, where it is the file's unfinished end
 
 
 class CellError(InputError):
@@ -252,14 +253,23 @@ class CellError(InputError):
     LineError below it (``first_problem_named``)."""
 
 
-def first_problem_named(read: Callable[[str], _Read], text: str) -> _Read:
+def first_problem_named(read: Callable[[str], _Read], text: str, unfinished: bool | None = None) -> _Read:
     """``read(text)`` of data lines, whose lines are split by ``csv_columns``; where one cannot be (``LineError``),
     the lines above it are read first, so that a cell there that is no number or time (``CellError``) is named
     before it: the first problem in the file's order. Any other refusal of those lines is the file's to make as a
-    whole (what its points mark, told by all its numbers), not theirs alone: the line is named."""
+    whole (what its points mark, told by all its numbers), not theirs alone: the line is named.
+
+    A last line of fewer cells than those above, with no line break after it where the file ends (``unfinished``;
+    by default, where ``text`` ends in none), was cut short as a file ending in NULs is (a copy made while the
+    file was written): read without it, said in one warning."""
     try:
         return read(text)
     except LineError as error:
+        unfinished = not _LINE_BREAK.fullmatch(text[-1:]) if unfinished is None else unfinished
+        if error.fewer and unfinished and _LINE_BREAK.search(text, error.offset) is None and text[:error.offset]:
+            log.warning("%s: %s, and no line break ends the file after it: its last line, cut short (a copy made "
+                        "while it was written?); read without it", error.source, error.problem)
+            return read(text[:error.offset])
         if text[:error.offset].strip():
             try:
                 read(text[:error.offset])
@@ -738,7 +748,8 @@ def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, 
                 raise LineError(source, error.problem, start + _line_offset(chunk, index)) from None
             if len(cells) != width:  # a CSV's header is the usual culprit, an E4 file has none
                 told = f", the header names {width}" if header else f" where earlier lines have {width}"
-                raise LineError(source, f"line {number}: {len(cells)} values{told}", start + _line_offset(chunk, index))
+                raise LineError(source, f"line {number}: {len(cells)} values{told}", start + _line_offset(chunk, index),
+                                fewer=len(cells) < width)
             rows.append(cells)
         yield start, rows
         start, row = end, row + len(rows)
