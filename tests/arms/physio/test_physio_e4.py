@@ -215,8 +215,9 @@ def test_of_two_e4_files_that_disagree_both_are_named(tmp_path):
     folder = write_e4(tmp_path / "S99", duration_s=600.0, rates={"EDA.csv": 2.0})
     for name in ("ACC.csv", "BVP.csv", "TEMP.csv", "tags.csv"):
         (folder / name).unlink()
-    with pytest.raises(InputError, match=r"EDA\.csv \(2 Hz\) lasts 1200 s to 1200 s and .*HR\.csv \(1 Hz\) 590 s "
-                       "to 600 s by their sample-rate lines: one of them is wrong"):
+    # was: 'lasts 1200 s to 1200 s', read as a span where it meant a duration and an end
+    with pytest.raises(InputError, match=r"EDA\.csv \(2 Hz\) lasts 1200 s, ending at 1200 s, and .*HR\.csv \(1 Hz\) "
+                       "590 s, ending at 600 s, by their sample-rate lines: one of them is wrong"):
         read_e4(folder)
 
 
@@ -228,8 +229,8 @@ def test_e4_rate_line_a_few_percent_off_is_caught_on_a_long_recording(tmp_path):
 
 def test_e4_rate_line_twice_the_data_is_caught_on_a_minute_long_export(tmp_path):
     folder = write_e4(tmp_path / "S99", duration_s=60.0, rates={"EDA.csv": 8.0}, hr_delay_s=10.0)
-    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 8 Hz, which makes it last 30 s to 30 s "
-                       "against 60 s to 60 s"):
+    with pytest.raises(InputError, match=r"EDA\.csv.*sample-rate line says 8 Hz, which makes it last 30 s, ending at "
+                       "30 s, against 60 s ending at 60 s"):
         read_e4(folder)
 
 
@@ -389,7 +390,7 @@ def test_an_e4_export_missing_channel_files_names_them_in_one_warning(tmp_path, 
 
 
 @pytest.mark.parametrize(("filename", "said"), [("IBI.csv", "starts"), ("HR.csv", "ends")])
-def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_says_with_one_warning(
+def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_says_with_a_warning(
         tmp_path, caplog, filename, said):
     folder = write_e4(tmp_path / "S99", duration_s=600.0)
     lines = (folder / filename).read_text().splitlines()
@@ -398,9 +399,12 @@ def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_say
     (folder / filename).write_text("\n".join(lines) + "\n")
     with caplog.at_level("WARNING"):
         recording = read_e4(folder)  # was, for IBI.csv: every beat 200 s late without a word
-    [record] = caplog.records
+    record, *after_the_end = caplog.records
     assert record.getMessage().startswith(f"{folder}/{filename}: {said} 200 s after the other files")
     assert recording.channels["ibi" if filename == "IBI.csv" else "hr"].start_s > 200.0
+    # the beats it places past the other files' end are left out, said once
+    assert [r.getMessage().split(": ")[1].split(" (")[0] for r in after_the_end] == (
+        ["222 beat(s) after the other files end at 600 s"] if filename == "IBI.csv" else [])
 
 
 def test_a_heart_rate_file_ten_and_a_half_seconds_short_as_the_e4_writes_it_is_warned_of_a_start_line_off(
@@ -443,11 +447,38 @@ def test_e4_tags_within_thirty_seconds_of_the_recording_are_kept_and_one_further
     assert len(said) == 1 and said[0].startswith(f"{folder}/tags.csv: 1 tag(s) at -40 s, outside the recording")
 
 
-def test_an_e4_tag_time_that_is_no_finite_time_is_refused_naming_its_line(tmp_path):
+@pytest.mark.parametrize(("tags", "problem"), [
+    (f"{START_UNIX_S + 30:.0f}\ninf\n", r"line 2: the tag time holds inf, not a finite time"),
+    (f"{START_UNIX_S + 30:.0f}\nabc\n", r"'abc' is not a number"),
+])
+def test_a_damaged_e4_tags_file_costs_its_tags_alone_said_naming_its_line(tmp_path, caplog, tags, problem):
     folder = write_e4(tmp_path / "S99")
-    (folder / "tags.csv").write_text(f"{START_UNIX_S + 30:.0f}\ninf\n")
-    with pytest.raises(InputError, match=r"tags\.csv: line 2: the tag time holds inf, not a finite time"):
-        read_e4(folder)
+    whole = read_e4(folder)
+    (folder / "tags.csv").write_text(tags)
+    recording = read_e4(folder)  # was refused, the whole export lost to a button press's file
+    assert recording.events_s == [] and recording.channels.keys() == whole.channels.keys()
+    assert re.search(rf"tags\.csv: .*{problem}.*; read without its tags", caplog.text)
+
+
+def test_e4_beats_after_the_other_files_end_are_left_out_with_one_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0)
+    whole = read_e4(folder).channels["ibi"]
+    with (folder / "IBI.csv").open("a") as ibi:
+        ibi.write("5000.0,0.8\n")  # one beat stamped an hour on (a clock set wrong)
+    recording = read_e4(folder)  # was: 5000 s of windows, all but two minutes without a signal, unsaid
+    np.testing.assert_array_equal(recording.channels["ibi"].times_s, whole.times_s)
+    assert recording.duration_s < 200
+    assert "IBI.csv: 1 beat(s) after the other files end at 120 s (e.g. at 5000 s); read without them" in caplog.text
+
+
+def test_a_lone_e4_file_whose_rate_line_is_not_the_e4s_is_read_at_it_with_a_warning(tmp_path, caplog):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0, rates={"BVP.csv": 32.0})
+    for path in folder.iterdir():
+        if path.name != "BVP.csv":
+            path.unlink()
+    recording = read_e4(folder)  # no other file to compare its length with: was read without a word
+    assert recording.channels["bvp"].rate_hz == 32.0
+    assert "BVP.csv: sample-rate line says 32 Hz where the E4 records BVP at 64 Hz" in caplog.text
 
 
 def test_an_infinite_pulse_wave_sample_in_an_e4_file_is_a_missing_sample_in_its_place(tmp_path):

@@ -51,6 +51,8 @@ E4_FILES = (*E4_SIGNALS, "IBI.csv", "tags.csv")
 # The channel files every E4 export holds (the E4 writes IBI.csv with its start line alone when it found no beats).
 E4_CHANNEL_FILES = tuple(sorted((*E4_SIGNALS, "IBI.csv")))
 E4_COLUMNS = {"ACC.csv": 3}  # values per row; every other signal file has one
+# The rates the E4 records each channel at: a lone file's rate line, which no other file can check, is held to them.
+E4_RATES_HZ = {"acc": 32.0, "bvp": 64.0, "eda": 4.0, "temp": 4.0, "hr": 1.0}
 # The files of one E4 export end together (within 4 s of their median in each of the 28 Stress-Predict
 # exports) and last as long, but for HR, which starts 10 s after the others. A wrong rate line changes a file's
 # duration and its end by its error times its length (a line of 8 Hz over a minute of 4 Hz EDA: 30 s), as a
@@ -120,11 +122,31 @@ def read_e4(path: str | Path) -> Recording:
             _say_apart(label, "starts", ibi_start_s, float(np.median(starts_s)),
                        max(c.end_s for c in channels.values()), "its start line", "a start line off")
     _check_overlap(path, {filenames[name]: (c.start_s, c.end_s) for name, c in channels.items()})
+    if "ibi" in channels:
+        channels["ibi"] = _beats_within(label, channels["ibi"], [c for name, c in channels.items() if name != "ibi"])
     events_s = []
     if "tags.csv" in files:
-        tags_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s)
+        try:
+            tags_s = _parse_e4_tags(f"{path}/tags.csv", files["tags.csv"](), origin_unix_s)
+        except InputError as error:  # button presses are marks beside the signals: their damage costs them alone
+            log.warning("%s; read without its tags", error)
+            tags_s = []
         events_s = tags_within(f"{path}/tags.csv", tags_s, max(c.end_s for c in channels.values()))
     return Recording(str(path), channels, start_unix_s=origin_unix_s, events_s=events_s)
+
+
+def _beats_within(label: str, ibi: Channel, signals: list[Channel]) -> Channel:
+    """The beats up to the other files' end (give or take END_TOLERANCE_S); later ones are left out with one
+    warning: a beat stamped hours on (a clock set wrong) would stretch the recording over hours of nothing."""
+    if not signals:
+        return ibi
+    end_s = max(c.end_s for c in signals)
+    late = ibi.times_s > end_s + END_TOLERANCE_S
+    if not late.any():
+        return ibi
+    log.warning("%s: %d beat(s) after the other files end at %.0f s (e.g. at %.0f s); read without them", label,
+                int(late.sum()), end_s, float(ibi.times_s[late][0]))
+    return Channel(ibi.name, ibi.unit, ibi.times_s[~late], ibi.values[~late], rate_hz=None)
 
 
 def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[str, _E4Signal]:
@@ -327,6 +349,12 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
     """A sample-rate line that does not match the data stretches that file against the others: it lasts longer
     or shorter than they do and ends elsewhere."""
     if len(channels) < 2:
+        for name, (channel, label) in channels.items():
+            if name in E4_RATES_HZ and channel.rate_hz != E4_RATES_HZ[name]:
+                log.warning("%s: sample-rate line says %g Hz where the E4 records %s at %g Hz, and no other file of "
+                            "the export can tell which is right: read at %g Hz (its times are off by the ratio if "
+                            "the line is wrong)", label, channel.rate_hz, name.upper(), E4_RATES_HZ[name],
+                            channel.rate_hz)
         return
     ends_s = {name: c.end_s for name, (c, _) in channels.items()}
     durations_s = {name: c.end_s - c.start_s for name, (c, _) in channels.items()}
@@ -343,8 +371,8 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
         if stretched(a, ends_s[b], compared_s[b]):
             raise InputError(
                 source,
-                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations_s[a]:.0f} s to {ends_s[a]:.0f} s and "
-                f"{b_label} ({b_channel.rate_hz:g} Hz) {durations_s[b]:.0f} s to {ends_s[b]:.0f} s by their "
+                f"{a_label} ({a_channel.rate_hz:g} Hz) lasts {durations_s[a]:.0f} s, ending at {ends_s[a]:.0f} s, and "
+                f"{b_label} ({b_channel.rate_hz:g} Hz) {durations_s[b]:.0f} s, ending at {ends_s[b]:.0f} s, by their "
                 "sample-rate lines: one of them is wrong or a file is cut short",
             )
         return
@@ -353,9 +381,9 @@ def _check_ends(source: Path, channels: dict[str, tuple[Channel, str]]) -> None:
             channel, label = channels[name]
             raise InputError(
                 label,
-                f"sample-rate line says {channel.rate_hz:g} Hz, which makes it last {durations_s[name]:.0f} s to "
-                f"{ends_s[name]:.0f} s against {duration_s:.0f} s to {end_s:.0f} s for the other files (from the "
-                "earliest start line): the line is wrong or the file is cut short",
+                f"sample-rate line says {channel.rate_hz:g} Hz, which makes it last {durations_s[name]:.0f} s, ending "
+                f"at {ends_s[name]:.0f} s, against {duration_s:.0f} s ending at {end_s:.0f} s for the other files "
+                "(from the earliest start line): the line is wrong or the file is cut short",
             )
     for name, (_, label) in channels.items():  # a start line apart too
         _say_apart(label, "ends", ends_s[name], end_s, end_s, "its start and rate lines",
