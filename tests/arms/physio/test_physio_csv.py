@@ -274,6 +274,15 @@ def test_a_short_log_beyond_one_local_fault_is_refused(tmp_path, stamps_s, colum
         read_csv(_short_log(tmp_path / "short.csv", stamps_s, column))
 
 
+def test_rows_that_cannot_be_placed_are_counted_among_the_rows_that_are_no_copies(tmp_path):
+    path = tmp_path / "batched.csv"
+    path.write_text("time_s,eda\n" + "".join(f"0,{value}\n" for value in (1, 1, 2, 3, 3, 4)))  # one stamp throughout
+    # was: '4 of its 6 rows (66.7 %)', the two copies counted in the whole but not among the unplaced
+    with pytest.raises(InputError, match=r": 4 of its 4 rows \(besides 2 copies of the row before them\) \(100 %\) "
+                                         "cannot be placed, fewer than two left:"):
+        read_csv(path)
+
+
 @pytest.mark.parametrize("copies", [2, 3])
 def test_a_log_of_one_row_written_again_and_again_is_refused_as_one_row(tmp_path, copies):
     # was: '0 of its 2 rows (0 %) cannot be placed, fewer than two left: ... two streams in one file?'

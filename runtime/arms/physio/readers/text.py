@@ -982,11 +982,12 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
     if kept.size == 1:  # every row a copy of the first: no stamps out of order, one row, so no clock to read
         raise InputError(source, f"timestamps do not increase {at}): the file holds one row, written "
                          f"{times.size} times: fewer than two rows to read a clock on")
-    if too_few or (unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * times.size):
-        share = unplaced.size / times.size
+    if too_few or (unplaced.size > UNPLACED_ROWS_ALWAYS_READ and unplaced.size >= MAX_UNPLACED_SHARE * kept.size):
+        share = unplaced.size / kept.size  # of the rows not copies of the one before: a copy is neither
         # the fewer-than-two is the cause wherever it holds: a short log's share is large whatever its fault
         beyond = "fewer than two left" if too_few else f"{100 * MAX_UNPLACED_SHARE:g} % or more"
-        raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {times.size} rows "
+        copies = f" (besides {times.size - kept.size} copies of the row before them)" if kept.size < times.size else ""
+        raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {kept.size} rows{copies} "
                          f"({100 * share:.3g} %) cannot be placed, {beyond}: not one clock's stamps in order (rows "
                          "stamped in batches, two streams in one file?)")
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
