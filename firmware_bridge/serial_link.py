@@ -367,6 +367,7 @@ class SerialBoardLink(SensorLink):
         self._channel_last_s: dict[str, float] = {}  # session time of each channel's last reading
         self._channel_step_s: dict[str, float] = {}  # each channel's least step between readings
         self._quiet_channels: set[str] = set()  # said to have stopped, not back yet
+        self._resumed_channels: set[str] = set()  # their last reading moved to a board gap's end: no step learnt
         self._no_samples_said = False  # frames heard, no sample for a while: said once until samples come
 
     def observe_arrival(self, board_ms: int, received_s: float) -> None:
@@ -556,6 +557,7 @@ class SerialBoardLink(SensorLink):
         if board_gap:
             for channel in self._channel_last_s.keys() - self._quiet_channels:
                 self._channel_last_s[channel] = t_s
+                self._resumed_channels.add(channel)
         for channel, value in readings:
             if math.isnan(value):
                 continue  # a missing reading (NaN, or no body's)
@@ -564,7 +566,9 @@ class SerialBoardLink(SensorLink):
                 if self._channel_missing(channel, t_s - last_s):
                     sink(Gap(channel, last_s, t_s, f"no {channel} reading from the board for {t_s - last_s:.1f} s",
                              self.name))
-                self._channel_step_s[channel] = min(self._channel_step_s.get(channel, math.inf), t_s - last_s)
+                if channel not in self._resumed_channels:  # a step from a board gap's end is none of its cadence
+                    self._channel_step_s[channel] = min(self._channel_step_s.get(channel, math.inf), t_s - last_s)
+            self._resumed_channels.discard(channel)
             if channel in self._quiet_channels:
                 self._quiet_channels.discard(channel)
                 self.status(sink, "connected", f"{channel} readings back")
@@ -578,10 +582,15 @@ class SerialBoardLink(SensorLink):
 
     def _channel_missing(self, channel: str, step_s: float) -> bool:
         """``_samples_missing``'s rule for one channel's readings: over SILENCE_S, and over twice the least step
-        between its readings so far (the board's between samples before its second: a channel sent in every frame
-        has the board's cadence)."""
-        least_s = self._channel_step_s.get(channel, self._sample_step_s)
-        return step_s > SILENCE_S and (math.isinf(least_s) or step_s > 2 * least_s)
+        between its readings so far; none before its cadence is known (a channel sent every 10 s beside a 4 Hz
+        one is slow, not missing; the whole board's gaps are the board's rule)."""
+        least_s = self._channel_step_s.get(channel, math.inf)
+        return step_s > SILENCE_S and step_s > 2 * least_s
+
+    def _record_quiet_channels(self, sink: Sink) -> None:
+        """At the stop, however the loop ended: each channel said to have stopped, a gap to the stop."""
+        for gap in self._quiet_channel_gaps(self.stamp(), "no reading on this channel until the session stopped"):
+            sink(gap)
 
     def _quiet_channel_gaps(self, end_s: float, reason: str) -> list[Gap]:
         """Each channel said to have stopped, from its last reading to ``end_s`` (the stop, or a checkpoint)."""
@@ -703,8 +712,7 @@ class SerialBoardLink(SensorLink):
         the next sample would have recorded, are recorded up to the last frame read."""
         if self._last_t_s is None:
             return
-        for gap in self._quiet_channel_gaps(self.stamp(), "no reading on this channel until the session stopped"):
-            sink(gap)
+        self._record_quiet_channels(sink)
         if self._samples_missing(self.stamp() - self._last_t_s):
             self.end_of_session_gap(sink, "no samples from the board until the session stopped")
         elif garbled := self._garbled() - self._garbled_at_last_frame:
@@ -742,11 +750,13 @@ class SerialBoardLink(SensorLink):
         except InputError:
             self._lost_for_good = True
             stop.wait()
+            self._record_quiet_channels(sink)
             self.end_of_session_gap(sink, "serial port gone until the session stopped")
         except Exception as error:  # a defect, not the port: said, its silence a gap, the session goes on
             self._lost_for_good = True
             self.failed(sink, error)
             stop.wait()
+            self._record_quiet_channels(sink)
             self.end_of_session_gap(sink, "link failed until the session stopped")
         self._loop_ended = True
         self._report_drops(sink, self.clock.now_s(), final=True)  # the counts since the last line

@@ -797,12 +797,21 @@ def test_a_channel_whose_readings_stop_while_frames_come_is_a_gap_on_it_said_whe
         ("connected", "eda readings back")]
 
 
-def test_a_channel_sent_in_every_fourth_frame_is_not_taken_for_one_that_stopped():
+@pytest.mark.parametrize("lost_before_a_reading", [False, True])
+def test_a_channel_sent_every_ten_seconds_is_slow_not_stopped_also_after_frames_lost(lost_before_a_reading):
     time, link, recorder = board(latency_s=0.0)
-    for i in range(240):  # EDA at 4 Hz, temperature at 1 Hz, in the same frames
-        temp = {"temp": 33.0} if i % 4 == 0 else {}
-        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, **temp), after_s=0.25 if i else 0.0)
-    assert recorder.gaps == [] and _said(recorder) == []
+    seq = 0
+    for i in range(480):  # 2 minutes: EDA at 4 Hz, temperature every 10 s, in the same frames
+        if lost_before_a_reading and 237 <= i < 240:  # three frames lost just before the temperature at 60 s
+            continue
+        temp = {"temp": 33.0} if i % 40 == 0 else {}
+        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, **temp), after_s=0.25 if seq else 0.0)
+        seq += 1
+    link.gap_at_the_stop(recorder)
+    # was: for the lost frames, a 0.25 s step taken for its cadence, and from then on every 10 s a gap and a
+    # 'sensor unplugged?' line; without them, one at its second reading (judged by the board's cadence)
+    assert [g.channel for g in recorder.gaps] == (["*"] if lost_before_a_reading else [])
+    assert _said(recorder) == []
 
 
 def test_a_channel_quiet_at_the_stop_is_a_gap_to_the_stop_and_in_a_checkpoints_view():
@@ -813,6 +822,26 @@ def test_a_channel_quiet_at_the_stop_is_a_gap_to_the_stop_and_in_a_checkpoints_v
     assert [(g.channel, g.start_s, g.end_s) for g in link.dropout_under_way()] == [("eda", 4.75, 19.75)]
     link.gap_at_the_stop(recorder)
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 19.75)]
+
+
+def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap():
+    import serial
+
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(80):  # EDA stops at 5 s, temperature goes on to 20 s; then the cable is pulled
+        eda = {"eda": 2.0} if i < 20 else {}
+        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+
+    def gone(size: int = 1) -> bytes:
+        raise serial.SerialException("device reports readiness to read but returned no data")
+
+    link.port.read = gone
+    stop = threading.Event()
+    threading.Timer(0.2, stop.set).start()  # the session stops after the port went
+    link.run_until_stopped(recorder, stop)
+    assert any(s.state == "disconnected" for s in recorder.statuses)
+    # was: the port's gap alone, EDA's 15 s without readings, said while the session ran, never recorded
+    assert ("eda", 4.75) in [(g.channel, g.start_s) for g in recorder.gaps]
 
 
 def test_a_whole_board_dropout_says_nothing_of_its_channels_one_by_one():

@@ -539,11 +539,16 @@ def test_an_e4_export_of_heart_rate_and_beats_alone_counts_its_clock_from_the_fi
     assert recording.start_unix_s == pytest.approx(first_beat_unix_s, abs=1e-3)
 
 
-def test_an_e4_file_whose_last_line_is_cut_where_the_file_ends_is_read_without_it(tmp_path, caplog):
+@pytest.mark.parametrize(("filename", "channel", "cut", "values"), [
+    ("ACC.csv", "acc", "12,-3", "2 values where earlier lines have 3"),
+    ("IBI.csv", "ibi", "118.2", "1 values where earlier lines have 2"),
+])
+def test_an_e4_file_whose_last_line_is_cut_where_the_file_ends_is_read_without_it(tmp_path, caplog, filename,
+                                                                                  channel, cut, values):
     folder = write_e4(tmp_path / "S99", duration_s=120.0)
-    whole = read_recording(folder).channels["acc"].values
-    acc = folder / "ACC.csv"
-    acc.write_text(acc.read_text() + "12,-3")  # a copy made while the wristband's app wrote its next line
+    whole = read_recording(folder).channels[channel].values
+    path = folder / filename
+    path.write_text(path.read_text() + cut)  # a copy made while the wristband's app wrote its next line
     recording = read_recording(folder)  # was refused: 'line ...: 2 values where earlier lines have 3'
-    np.testing.assert_array_equal(recording.channels["acc"].values, whole)
-    assert "2 values where earlier lines have 3, and no line break ends the file after it" in caplog.text
+    np.testing.assert_array_equal(recording.channels[channel].values, whole)
+    assert f"{values}, and no line break ends the file after it" in caplog.text

@@ -250,7 +250,7 @@ def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
     check_rate(label, rate_hz, f"second line {lines[1].strip()!r}")
     if not any(line.strip() for line in lines[2:]):
         raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
-    data = parse_numbers(label, lines[2:], first_line=3, unfinished=text == text.rstrip("\r\n"))
+    data = parse_numbers(label, lines[2:], first_line=3, unfinished=text == text.rstrip("\r\n"))  # as IBI.csv's
     return start_unix_s, rate_hz, data
 
 
@@ -287,7 +287,9 @@ def _parse_e4_ibi(label: str, text: str) -> tuple[np.ndarray, np.ndarray, float]
         log.warning("%s holds no samples (no beats found); read without it", label)
         return None
     start_unix_s = _e4_start_line(label, lines)
-    data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2), first_line=2)
+    unfinished = text == text.rstrip("\r\n")  # a copy made while it was written: its last line cut short
+    data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2, unfinished=unfinished),
+                                      first_line=2)
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
     # A local fault of its clock (two beats swapped, one stamped twice) costs those beats, as in any beat CSV
