@@ -93,18 +93,29 @@ def model_inputs(
     With one: (n, 3d), the scaled features minus their centred mean over ``local_baseline_windows`` (the
     slow drift of EDA and skin temperature over a session removed), the scaled features, and that difference
     averaged over ``context_windows``.
+
+    Windows with quality 0 (no signal read: before a sensor joined, a dropout) take no part in the means, which
+    run over the usable windows in order; their own rows are 0 (the model's output for them is not used). Counted
+    in, as until 2026-12-07, they were a stretch of "usual" values at the session's edge, which the means repeat
+    there: 30 s of the accelerometer alone before the other sensors moved the stress of windows a quarter of an
+    hour later.
     """
     scaled = session_scaled(features, quality, scaling)
-    blocks = input_blocks(local_baseline_windows)
-    if scaled.shape[0] == 0:
-        return np.zeros((0, blocks * scaled.shape[1]), dtype=np.float32)
-    size = max(1, int(context_windows))
-    if blocks == 2:
-        context = uniform_filter1d(scaled, size=size, axis=0, mode="nearest")
-        return np.hstack([scaled, context]).astype(np.float32)
-    local = scaled - uniform_filter1d(scaled, size=int(local_baseline_windows), axis=0, mode="nearest")
-    context = uniform_filter1d(local, size=size, axis=0, mode="nearest")
-    return np.hstack([local, scaled, context]).astype(np.float32)
+    inputs = np.zeros((scaled.shape[0], input_blocks(local_baseline_windows) * scaled.shape[1]), dtype=np.float32)
+    usable = np.asarray(quality) > 0
+    if usable.any():
+        inputs[usable] = _inputs_in_order(scaled[usable], max(1, int(context_windows)), int(local_baseline_windows))
+    return inputs
+
+
+def _inputs_in_order(scaled: np.ndarray, context_windows: int, local_baseline_windows: int) -> np.ndarray:
+    """The blocks of ``model_inputs`` for consecutive usable windows' scaled features."""
+    if input_blocks(local_baseline_windows) == 2:
+        context = uniform_filter1d(scaled, size=context_windows, axis=0, mode="nearest")
+        return np.hstack([scaled, context])
+    local = scaled - uniform_filter1d(scaled, size=local_baseline_windows, axis=0, mode="nearest")
+    context = uniform_filter1d(local, size=context_windows, axis=0, mode="nearest")
+    return np.hstack([local, scaled, context])
 
 
 class RunningInputs:
@@ -113,7 +124,8 @@ class RunningInputs:
     ``model_inputs`` looks at the whole session (its scaling, centred context and local baseline); a live
     session has only the past. Here each window is scaled against the usable windows so far (itself included),
     and the context and the local baseline are trailing means over up to ``context_windows`` and
-    ``local_baseline_windows`` rows. Rows are kept, not recomputed: a row never changes once given.
+    ``local_baseline_windows`` usable rows (a window of quality 0 takes no part and gets a row of 0s, as in
+    ``model_inputs``). Rows are kept, not recomputed: a row never changes once given.
     """
 
     def __init__(self, context_windows: int, scaling: str = "median_iqr", local_baseline_windows: int = 0) -> None:
@@ -134,8 +146,9 @@ class RunningInputs:
     def add(self, features: np.ndarray, quality: float) -> np.ndarray:
         """The float32 input row of the next window from its (d,) features and quality."""
         row = np.asarray(features, dtype=float).reshape(1, -1)
-        if quality > 0:
-            self._usable.append(row[0])
+        if quality <= 0:  # as in model_inputs: no part in the means, a row of 0s
+            return np.zeros(input_blocks(self.local_baseline_windows) * row.shape[1], dtype=np.float32)
+        self._usable.append(row[0])
         usable = np.array(self._usable).reshape(len(self._usable), row.shape[1])
         scaled = scaled_against(row, usable, self.scaling)[0]
         self._scaled.append(scaled)

@@ -36,6 +36,20 @@ def test_a_running_input_row_never_changes_with_what_comes_after_it(scaling, loc
                            model_inputs(features, quality, 5, scaling, local_baseline)[:60])
 
 
+@pytest.mark.parametrize("inputs", [model_inputs, running_inputs])
+def test_windows_of_quality_0_take_no_part_in_the_other_windows_inputs(inputs):
+    rng = np.random.default_rng(4)
+    features = rng.normal(size=(300, 4)) + np.linspace(0.0, 3.0, 300)[:, None]  # a slow drift, as skin warming
+    quality = np.ones(300)
+    no_signal = np.full((6, 4), 0.0)  # before a sensor joined: what its windows measure is no signal's
+    with_lead = np.vstack([no_signal, features])
+    lead_quality = np.concatenate([np.zeros(6), quality])
+    alone, led = inputs(features, quality, 25, "rank", 181), inputs(with_lead, lead_quality, 25, "rank", 181)
+    # was: their values at the session's edge, repeated by the means, moved every window's baseline there
+    np.testing.assert_array_equal(led[6:], alone)
+    assert not led[:6].any()  # their own rows: 0s, never judged
+
+
 def test_the_last_running_row_is_scaled_against_the_whole_session_and_its_context_trails():
     features, quality = _features()
     d, context = features.shape[1], 5
