@@ -9,10 +9,13 @@ import csv
 import errno
 import json
 import logging
+import lzma
 import os
 import secrets
 import shutil
 import stat
+import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -372,6 +375,10 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
     return sorted(found)
 
 
+# Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
+# a compression method zipfile lacks).
+ZIP_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, RuntimeError, NotImplementedError, OSError,
+                     EOFError)
 MAX_NAMED_FILES = 10  # files named in one line (missing, unreadable, in a clashing folder); the rest are counted
 
 

