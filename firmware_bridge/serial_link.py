@@ -300,6 +300,15 @@ class BoardSequence:
         return (newest.board_ms - first.board_ms) / steps
 
 
+def stretch_missing(step_s: float, least_step_s: float, unknown_missing: bool, silence_said: bool = False) -> bool:
+    """The one rule for a stretch without readings (``step_s`` long) being a dropout: over SILENCE_S, and over twice
+    the least step between readings so far (``least_step_s``, inf before a second reading: a dropout then where
+    ``unknown_missing``), or a silence was said meanwhile."""
+    if step_s <= SILENCE_S:
+        return False
+    return silence_said or (unknown_missing and math.isinf(least_step_s)) or step_s > 2 * least_step_s
+
+
 def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:
     """``taken`` split where the board restarted: each run on one board clock."""
     runs: list[list[InOrder]] = []
@@ -524,7 +533,7 @@ class SerialBoardLink(SensorLink):
         reason = self._gap_reason(fell_behind, t_s - self._last_t_s if self._last_t_s is not None else 0.0)
         if self._no_samples_said:
             self._no_samples_said = False
-            self.status(sink, "connected", "samples arriving again")
+            self.status(sink, "connected", "samples arriving" if self._last_t_s is None else "samples arriving again")
         if self._last_t_s is not None and reason:
             self._record_gap(sink, t_s, reason)
         elif self._last_t_s is None and t_s - self._opened_s > SILENCE_S:  # a board powered late (one booting is not)
@@ -581,11 +590,10 @@ class SerialBoardLink(SensorLink):
                             "readings come (a sensor unplugged?); a gap on it until its readings are back")
 
     def _channel_missing(self, channel: str, step_s: float) -> bool:
-        """``_samples_missing``'s rule for one channel's readings: over SILENCE_S, and over twice the least step
-        between its readings so far; none before its cadence is known (a channel sent every 10 s beside a 4 Hz
-        one is slow, not missing; the whole board's gaps are the board's rule)."""
-        least_s = self._channel_step_s.get(channel, math.inf)
-        return step_s > SILENCE_S and step_s > 2 * least_s
+        """``_samples_missing``'s rule for one channel's readings (``stretch_missing``), but none before its cadence
+        is known: a channel sent every 10 s beside a 4 Hz one is slow, not missing (the whole board's gaps are the
+        board's rule)."""
+        return stretch_missing(step_s, self._channel_step_s.get(channel, math.inf), unknown_missing=False)
 
     def _record_quiet_channels(self, sink: Sink) -> None:
         """At the stop, however the loop ended: each channel said to have stopped, a gap to the stop."""
@@ -647,8 +655,7 @@ class SerialBoardLink(SensorLink):
         dropout: over SILENCE_S, and the board said silent meanwhile or the step over twice the least one between
         its samples so far (its HELLOs heard: a board whose sensors went is missing samples, one sending DATA every
         10 s is not); before a second sample its cadence is unknown, and any step over SILENCE_S is one."""
-        unknown = math.isinf(self._sample_step_s)
-        return step_s > SILENCE_S and (self._silence_said or unknown or step_s > 2 * self._sample_step_s)
+        return stretch_missing(step_s, self._sample_step_s, unknown_missing=True, silence_said=self._silence_said)
 
     def _say_other_versions(self, sink: Sink) -> None:
         """Once for each protocol version other than this host's that whole frames arrived in."""

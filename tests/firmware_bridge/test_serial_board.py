@@ -824,7 +824,8 @@ def test_a_channel_quiet_at_the_stop_is_a_gap_to_the_stop_and_in_a_checkpoints_v
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 19.75)]
 
 
-def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap():
+@pytest.mark.parametrize("ending", ["port gone", "link failed"])
+def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap(ending):
     import serial
 
     time, link, recorder = board(latency_s=0.0)
@@ -833,13 +834,15 @@ def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap():
         send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
 
     def gone(size: int = 1) -> bytes:
+        if ending == "link failed":  # a defect, not the port: the link's other branch
+            raise RuntimeError("a defect")
         raise serial.SerialException("device reports readiness to read but returned no data")
 
     link.port.read = gone
     stop = threading.Event()
     threading.Timer(0.2, stop.set).start()  # the session stops after the port went
     link.run_until_stopped(recorder, stop)
-    assert any(s.state == "disconnected" for s in recorder.statuses)
+    assert any(s.state == ("disconnected" if ending == "port gone" else "stopped") for s in recorder.statuses)
     # was: the port's gap alone, EDA's 15 s without readings, said while the session ran, never recorded
     assert ("eda", 4.75) in [(g.channel, g.start_s) for g in recorder.gaps]
 

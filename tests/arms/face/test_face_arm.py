@@ -542,6 +542,8 @@ def test_face_classify_reads_the_face_settings_of_a_config(fer2013_dir, tmp_path
         assert main(["face", "classify", str(fer), "--csv", str(out), "--config", str(config), *cropped]) == 2
         # was: 'nosuch: no shipped model of that id', naming neither the file nor the key
         assert f"{config}: setting 'face.{setting}' = 'nosuch': no shipped model" in capsys.readouterr().err
+    config.write_text('[face]\ndetector = "nosuch"\n')  # crops need no finder: a setting it does not read
+    assert main(["face", "classify", str(fer), "--csv", str(out), "--config", str(config), "--cropped"]) == 0
 
 
 def test_face_classify_reads_an_image_whose_name_is_not_utf8_and_writes_its_row(tmp_path):

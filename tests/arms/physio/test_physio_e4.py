@@ -404,7 +404,7 @@ def test_an_e4_beat_or_heart_rate_file_whose_start_line_is_off_is_read_as_it_say
     assert recording.channels["ibi" if filename == "IBI.csv" else "hr"].start_s > 200.0
     # the beats it places past the other files' end are left out, said once
     assert [r.getMessage().split(": ")[1].split(" (")[0] for r in after_the_end] == (
-        ["222 beat(s) after the other files end at 600 s"] if filename == "IBI.csv" else [])
+        ["199 beat(s) after the other files end at 600 s"] if filename == "IBI.csv" else [])
 
 
 def test_a_heart_rate_file_ten_and_a_half_seconds_short_as_the_e4_writes_it_is_warned_of_a_start_line_off(
@@ -541,7 +541,7 @@ def test_an_e4_export_of_heart_rate_and_beats_alone_counts_its_clock_from_the_fi
 
 @pytest.mark.parametrize(("filename", "channel", "cut", "values"), [
     ("ACC.csv", "acc", "12,-3", "2 values where earlier lines have 3"),
-    ("IBI.csv", "ibi", "118.2", "1 values where earlier lines have 2"),
+    ("IBI.csv", "ibi", "118.2", "1 value where earlier lines have 2"),
 ])
 def test_an_e4_file_whose_last_line_is_cut_where_the_file_ends_is_read_without_it(tmp_path, caplog, filename,
                                                                                   channel, cut, values):

@@ -125,12 +125,13 @@ def read_e4(path: str | Path) -> Recording:
 
 
 def _beats_within(label: str, ibi: Channel, signals: list[Channel]) -> Channel:
-    """The beats up to the other files' end (give or take END_TOLERANCE_S); later ones are left out with one
-    warning: a beat stamped hours on (a clock set wrong) would stretch the recording over hours of nothing."""
+    """The beats up to the other files' end, by the rule tags are kept by (``outside_recording``); later ones are
+    left out with one warning: a beat stamped hours on (a clock set wrong) would stretch the recording over hours
+    of nothing. (A beat before the file's own start line is left out where it is read.)"""
     if not signals:
         return ibi
     end_s = max(c.end_s for c in signals)
-    late = ibi.times_s > end_s + END_TOLERANCE_S
+    late = outside_recording(ibi.times_s, end_s)
     if not late.any():
         return ibi
     log.warning("%s: %d beat(s) after the other files end at %.0f s (e.g. at %.0f s); read without them", label,
@@ -305,13 +306,19 @@ def _parse_e4_tags(label: str, text: str, origin_unix_s: float) -> list[float]:
     return [float(t) - origin_unix_s for t in data[:, 0]]
 
 
+def outside_recording(times_s: np.ndarray, end_s: float) -> np.ndarray:
+    """Which of ``times_s`` (recording clock) lie outside its 0..``end_s``, give or take DURATION_TOLERANCE_S."""
+    times_s = np.asarray(times_s, dtype=float)
+    return (times_s < -DURATION_TOLERANCE_S) | (times_s > end_s + DURATION_TOLERANCE_S)
+
+
 def tags_within(label: str, tags_s: list[float], end_s: float) -> list[float]:
-    """The tags (recording clock) within the recording's 0..``end_s``, give or take DURATION_TOLERANCE_S; the
-    others are left out with one warning naming ``label``: a press hours from the session (a clock set wrong,
-    a tag file of another day) would mark no moment of it, and a reader of the session's events would take it
-    for one."""
-    within = [t for t in tags_s if -DURATION_TOLERANCE_S <= t <= end_s + DURATION_TOLERANCE_S]
-    outside = [t for t in tags_s if t not in within]
+    """The tags (recording clock) within the recording (``outside_recording``); the others are left out with one
+    warning naming ``label``: a press hours from the session (a clock set wrong, a tag file of another day) would
+    mark no moment of it, and a reader of the session's events would take it for one."""
+    outside_at = outside_recording(np.array(tags_s), end_s)
+    within = [t for t, out in zip(tags_s, outside_at, strict=True) if not out]
+    outside = [t for t, out in zip(tags_s, outside_at, strict=True) if out]
     if outside:
         shown = ", ".join(f"{t:.0f}" for t in outside[:5]) + (", ..." if len(outside) > 5 else "")
         log.warning("%s: %d tag(s) at %s s, outside the recording (0..%.0f s from its earliest start line); left "

@@ -753,8 +753,8 @@ def _row_chunks(source: str | Path, text: str, first_line: int, delimiter: str, 
                 raise LineError(source, error.problem, start + _line_offset(chunk, index)) from None
             if len(cells) != width:  # a CSV's header is the usual culprit, an E4 file has none
                 told = f", the header names {width}" if header else f" where earlier lines have {width}"
-                raise LineError(source, f"line {number}: {len(cells)} values{told}", start + _line_offset(chunk, index),
-                                fewer=len(cells) < width)
+                raise LineError(source, f"line {number}: {len(cells)} value{'s' * (len(cells) != 1)}{told}",
+                                start + _line_offset(chunk, index), fewer=len(cells) < width)
             rows.append(cells)
         yield start, rows
         start, row = end, row + len(rows)
@@ -991,10 +991,12 @@ def _order_faults(source: str | Path, times: np.ndarray, row_lines: np.ndarray, 
         share = unplaced.size / kept.size  # of the rows not copies of the one before: a copy is neither
         # the fewer-than-two is the cause wherever it holds: a short log's share is large whatever its fault
         beyond = "fewer than two left" if too_few else f"{100 * MAX_UNPLACED_SHARE:g} % or more"
-        copies = f" (besides {times.size - kept.size} copies of the row before them)" if kept.size < times.size else ""
-        raise InputError(source, f"timestamps do not increase {at}): {unplaced.size} of its {kept.size} rows{copies} "
-                         f"({100 * share:.3g} %) cannot be placed, {beyond}: not one clock's stamps in order (rows "
-                         "stamped in batches, two streams in one file?)")
+        of_rows = (f"of its {times.size} rows, {times.size - kept.size} copy the row before them and "
+                   f"{unplaced.size} of the other {kept.size}" if kept.size < times.size
+                   else f"{unplaced.size} of its {times.size} rows")
+        raise InputError(source, f"timestamps do not increase {at}): {of_rows} ({100 * share:.3g} %) cannot be "
+                         f"placed, {beyond}: not one clock's stamps in order (rows stamped in batches, two streams in "
+                         "one file?)")
     faults = [f"a step back of up to {seconds_text(float(back.max()) * unit_s, '.3g')} s"] if (back > 0).any() else []
     faults += ["rows out of order, no more than their stretch holds: no clock set back"] if (back > far).any() else []
     faults += ["a stamp repeated"] if (back == 0).any() else []
