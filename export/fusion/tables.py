@@ -97,6 +97,10 @@ def read_table(
     truth, people = [], []
     for i, (line, row) in enumerate(numbered):
         probs[i] = [_probability(path, line, label, row.get(label)) for label in CANONICAL_LABELS]
+        if np.isnan(probs[i]).all():  # an input the classifier could not read: left out below, no label needed
+            truth.append(-1)
+            people.append("")
+            continue
         if known is not None:
             if row["path"] not in known:
                 raise InputError(labels_csv, f"no label for {row['path']}")
@@ -108,7 +112,7 @@ def read_table(
     supported = ~np.all(np.isnan(probs) | (probs == 0), axis=0)
     for label in unsupported:
         supported[CANONICAL_LABELS.index(label)] = False
-    unread = np.isnan(probs).all(axis=1)  # every cell empty: no evidence, not a spoilt row
+    unread = np.array(truth) < 0  # every cell empty: no evidence, not a spoilt row
     probs = np.where(supported, np.nan_to_num(probs), 0.0)  # nan here is only an empty cell: no evidence
     totals = probs.sum(1, keepdims=True)
     spoilt = [line for (line, _), total, empty in zip(numbered, totals[:, 0], unread, strict=True)

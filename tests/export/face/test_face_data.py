@@ -6,7 +6,7 @@ import pytest
 
 from export.face.data import held_out_split, load_split
 from runtime.errors import InputError
-from tests.export.face.tiny_fer import write_fer
+from tests.export.face.tiny_fer import write_fer, write_labels_csv
 
 
 def test_a_test_image_whose_pixels_are_a_training_images_is_left_out_of_the_held_out_split(tmp_path):
@@ -98,8 +98,7 @@ def _write_ferplus(root, rows: int, vote_rows: int) -> None:
     """labels.csv for ``rows`` rows and fer2013new.csv for the first ``vote_rows``: every vote column a count of
     its own (1..9, contempt and unknown included) and NF the row number, so a column read in the wrong place
     shows."""
-    (root / "labels.csv").write_text("index,usage,emotion,label,pixel_source\n" + "".join(
-        f"{i},Training,0,angry,original\n" for i in range(rows)))
+    write_labels_csv(root, rows)
     (root / "fer2013new.csv").write_text(FERPLUS_HEADER + "".join(
         f"Training,fer{i:07d}.png,1,2,3,4,5,6,7,8,9,{i}\n" for i in range(vote_rows)))
 

@@ -2,6 +2,7 @@
 figures, and what the exported card and its Rebuild line say."""
 
 import json
+import re
 import shlex
 import shutil
 from dataclasses import asdict
@@ -16,14 +17,9 @@ from export.face.train import TrainConfig, train_face
 from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS
 from tests.export.face.test_face_data import FERPLUS_HEADER
-from tests.export.face.tiny_fer import write_fer
+from tests.export.face.tiny_fer import write_fer, write_labels_csv
 
 TINY = {"epochs": 1, "widths": (4,), "threads": 1, "limit_batches": 1}  # a run of one step: no real training
-
-
-def _write_labels(root, rows: int) -> None:
-    (root / "labels.csv").write_text("index,usage,emotion,label,pixel_source\n" + "".join(
-        f"{i},Training,0,angry,original\n" for i in range(rows)))
 
 
 def _write_ferplus(root, vote_lines: list[str]) -> None:
@@ -76,21 +72,21 @@ def test_a_split_cache_read_before_the_fer_plus_votes_were_added_is_not_served(t
     root = write_fer(tmp_path / "fer", {"Training": 1})  # rows 0..6
     cache = tmp_path / "cache"
     assert not load_split(root, "Training", cache).label_votes.any()
-    _write_labels(root, 7)
+    write_labels_csv(root, 7)
     _write_ferplus(root, ["1,2,3,4,5,6,7,0,0,0"] * 7)
     assert load_split(root, "Training", cache).label_votes.sum() == 7 * 28
 
 
 def test_labels_csv_without_the_fer_plus_file_reads_with_no_votes(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 1})
-    _write_labels(root, 7)  # FER-2013 as published, without FER+'s relabelling beside it
+    write_labels_csv(root, 7)  # FER-2013 as published, without FER+'s relabelling beside it
     split = load_split(root, "Training")
     assert len(split.labels) == 7 and not split.label_votes.any() and not split.not_face_votes.any()
 
 
 def test_a_vote_count_that_is_not_a_number_is_refused_naming_its_line_of_the_file(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 1})
-    _write_labels(root, 7)
+    write_labels_csv(root, 7)
     votes = ["1,2,3,4,5,6,7,0,0,0"] * 7
     votes[2] = "1,2,3,4,x,6,7,0,0,0"  # the third row: line 4 of the file, under its header line
     _write_ferplus(root, votes)
@@ -100,7 +96,7 @@ def test_a_vote_count_that_is_not_a_number_is_refused_naming_its_line_of_the_fil
 
 def test_an_empty_vote_cell_counts_as_no_votes(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 1})
-    _write_labels(root, 7)
+    write_labels_csv(root, 7)
     _write_ferplus(root, [",2,3,4,5,6,7,0,0,"] * 7)  # neutral and NF left empty
     split = load_split(root, "Training")
     # FACE_LABELS order: neutral, happy, sad, angry, fearful, disgust, surprised
@@ -109,7 +105,7 @@ def test_an_empty_vote_cell_counts_as_no_votes(tmp_path):
 
 def test_a_fer_plus_file_with_more_rows_than_labels_csv_is_one_input_error(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 1})
-    _write_labels(root, 7)
+    write_labels_csv(root, 7)
     _write_ferplus(root, ["1,2,3,4,5,6,7,0,0,0"] * 8)  # rows are matched by order: an extra row shifts nothing
     with pytest.raises(InputError, match=r"fer2013new\.csv: does not list the same rows as labels\.csv$"):
         load_split(root, "Training")
@@ -168,7 +164,7 @@ def test_training_augmentation_mirrors_about_half_the_faces():
 
 def test_only_rows_with_more_not_a_face_votes_than_allowed_are_dropped_and_the_report_counts_them(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 5, "PublicTest": 1})  # Training rows 0..34, PublicTest 35..41
-    _write_labels(root, 42)
+    write_labels_csv(root, 42)
     max_nf = TrainConfig().max_not_face_votes
     nf = [max_nf + 1] * 3 + [max_nf] * 3 + [0] * 36  # rows 0-2 over the limit, 3-5 at it
     _write_ferplus(root, [f"10,0,0,0,0,0,0,0,0,{n}" for n in nf])
@@ -420,3 +416,20 @@ def test_extracting_the_mediapipe_models_writes_the_cards_the_shipped_models_car
     # each card's input size, value range, anchors and crop scales are what the runtime's pre- and post-processing use
     assert {f.name: json.loads((f / "card.json").read_text()) for f in folders} == {
         model_id: _shipped_card(model_id) for model_id in MODELS}
+
+
+def test_a_wheel_without_one_of_the_mediapipe_models_is_refused_in_one_line_before_any_model_is_written(tmp_path):
+    import zipfile
+
+    from export.face.mediapipe_models import MODELS, extract
+
+    wheel = tmp_path / "mediapipe.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:  # the licence and all but the last model
+        archive.writestr("mediapipe-0.10.21.dist-info/LICENSE", b"Apache-2.0")
+        for spec in list(MODELS.values())[:-1]:
+            archive.writestr(spec["member"], b"a graph")
+    last = list(MODELS.values())[-1]["member"]
+    with pytest.raises(InputError, match=rf"mediapipe\.whl: holds no {re.escape(last)}: not the mediapipe 0\.10\.21 "
+                                         "wheel$"):  # was: KeyError, after the first models had been replaced
+        extract(wheel, tmp_path / "models")
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

@@ -21,3 +21,9 @@ def write_fer(root: Path, images_per_class: dict[str, int]) -> Path:
                 cv2.imwrite(str(root / split / name / f"{index:05d}.png"), image)
                 index += 1
     return root
+
+
+def write_labels_csv(root: Path, rows: int) -> None:
+    """FER-2013's labels.csv for ``rows`` Training rows (the row order FER+ votes are matched by)."""
+    (root / "labels.csv").write_text("index,usage,emotion,label,pixel_source\n" + "".join(
+        f"{i},Training,0,angry,original\n" for i in range(rows)))

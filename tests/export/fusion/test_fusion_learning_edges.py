@@ -642,6 +642,9 @@ def test_a_face_classify_row_of_an_image_without_a_readable_face_is_left_out_and
         ",".join(["sad/3.png", "sad", *sad, ""])]) + "\n")
     table = read_table(tmp_path / "f.csv", "face")  # was: refused, the whole table, naming no row
     assert table.paths == ["happy/1.png", "sad/3.png"] and table.labels.tolist() == [HAPPY, SAD]
+    (tmp_path / "labels.csv").write_text("path,label,person\nhappy/1.png,happy,p1\nsad/3.png,sad,p2\n")
+    # the unread image needs no label: a labels CSV of the classified rows alone reads (was: 'no label for sad/2.png')
+    assert read_table(tmp_path / "f.csv", "face", tmp_path / "labels.csv").people.tolist() == ["p1", "p2"]
     assert any("f.csv: 1 row(s) without probabilities left out" in m and "line 3" in m for m in caplog.messages)
 
 
