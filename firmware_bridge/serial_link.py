@@ -61,6 +61,11 @@ OFFSET_WINDOW_MS = 10_000
 # No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate): a
 # second over the reference firmware's HELLO period, so a board heard by its HELLOs alone is not said silent between.
 SILENCE_S = 6.0
+# A stretch without samples (or a channel's readings) this long or longer, and over twice the least step between
+# them, is a dropout recorded as a gap once the board's cadence is known, however short for a status line: the
+# readers of files record a hole of two sample periods. The floor keeps a board's one short step (two frames sent
+# together) from making every later step a gap, and a bridge that holds frames for a second from making one.
+DROPOUT_MIN_S = 2.0
 # Dropped frames are counted in one status line at most this often at first, and half as often each time the same
 # kinds are said again: a board with a bug, or a noisy cable, would otherwise print a line for every frame, 64 a
 # second, and then one every 10 s for the whole session. The counts at the session's end are said in a last line.
@@ -300,13 +305,21 @@ class BoardSequence:
         return (newest.board_ms - first.board_ms) / steps
 
 
-def stretch_missing(step_s: float, least_step_s: float, unknown_missing: bool, silence_said: bool = False) -> bool:
-    """The one rule for a stretch without readings (``step_s`` long) being a dropout: over SILENCE_S, and over twice
-    the least step between readings so far (``least_step_s``, inf before a second reading: a dropout then where
-    ``unknown_missing``), or a silence was said meanwhile."""
-    if step_s <= SILENCE_S:
-        return False
-    return silence_said or (unknown_missing and math.isinf(least_step_s)) or step_s > 2 * least_step_s
+def stretch_missing(
+    step_s: float,
+    least_step_s: float,
+    unknown_missing: bool,
+    silence_said: bool = False,
+    floor_s: float = DROPOUT_MIN_S,
+) -> bool:
+    """The one rule for a stretch without readings (``step_s`` long) being a dropout: over ``floor_s`` and over
+    twice the least step between readings so far (``least_step_s``); or, over SILENCE_S, before a second reading
+    (``least_step_s`` inf: a dropout then where ``unknown_missing``) or where a silence was said meanwhile.
+    ``floor_s``: DROPOUT_MIN_S for a gap recorded, SILENCE_S for a status line (a short stall is recorded, not
+    said)."""
+    if step_s > SILENCE_S and (silence_said or (unknown_missing and math.isinf(least_step_s))):
+        return True
+    return step_s > max(floor_s, 2 * least_step_s)
 
 
 def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:
@@ -476,7 +489,7 @@ class SerialBoardLink(SensorLink):
         sample says they are back."""
         since_s = self._opened_s if self._last_t_s is None else self._last_t_s
         quiet_s = self.stamp(received_s) - since_s
-        if not self._no_samples_said and self._samples_missing(quiet_s):
+        if not self._no_samples_said and self._samples_missing(quiet_s, floor_s=SILENCE_S):
             self._no_samples_said = True
             self.status(sink, "error", f"the board is heard, but no sample from it for {quiet_s:.0f} s (its "
                         "sensors?); a gap until samples come")
@@ -584,16 +597,17 @@ class SerialBoardLink(SensorLink):
             self._channel_last_s[channel] = t_s
         for channel in sorted(self._channel_last_s.keys() - self._quiet_channels):
             step_s = t_s - self._channel_last_s[channel]
-            if self._channel_missing(channel, step_s):
+            if self._channel_missing(channel, step_s, floor_s=SILENCE_S):
                 self._quiet_channels.add(channel)
                 self.status(sink, "error", f"no {channel} reading from the board for {step_s:.0f} s while its other "
                             "readings come (a sensor unplugged?); a gap on it until its readings are back")
 
-    def _channel_missing(self, channel: str, step_s: float) -> bool:
+    def _channel_missing(self, channel: str, step_s: float, floor_s: float = DROPOUT_MIN_S) -> bool:
         """``_samples_missing``'s rule for one channel's readings (``stretch_missing``), but none before its cadence
         is known: a channel sent every 10 s beside a 4 Hz one is slow, not missing (the whole board's gaps are the
         board's rule)."""
-        return stretch_missing(step_s, self._channel_step_s.get(channel, math.inf), unknown_missing=False)
+        return stretch_missing(step_s, self._channel_step_s.get(channel, math.inf), unknown_missing=False,
+                               floor_s=floor_s)
 
     def _record_quiet_channels(self, sink: Sink) -> None:
         """At the stop, however the loop ended: each channel said to have stopped, a gap to the stop."""
@@ -650,12 +664,14 @@ class SerialBoardLink(SensorLink):
                        "delay fell)")
         return "; ".join(why)
 
-    def _samples_missing(self, step_s: float) -> bool:
+    def _samples_missing(self, step_s: float, floor_s: float = DROPOUT_MIN_S) -> bool:
         """Whether ``step_s`` without a sample (to the next sample, the stop or a checkpoint: one rule) is a
-        dropout: over SILENCE_S, and the board said silent meanwhile or the step over twice the least one between
-        its samples so far (its HELLOs heard: a board whose sensors went is missing samples, one sending DATA every
-        10 s is not); before a second sample its cadence is unknown, and any step over SILENCE_S is one."""
-        return stretch_missing(step_s, self._sample_step_s, unknown_missing=True, silence_said=self._silence_said)
+        dropout: over ``floor_s`` (DROPOUT_MIN_S to record it, SILENCE_S to say it) and over twice the least step
+        between its samples so far (a board whose sensors went is missing samples, one sending DATA every 10 s is
+        not), or over SILENCE_S with the board said silent meanwhile; before a second sample its cadence is
+        unknown, and any step over SILENCE_S is one."""
+        return stretch_missing(step_s, self._sample_step_s, unknown_missing=True, silence_said=self._silence_said,
+                               floor_s=floor_s)
 
     def _say_other_versions(self, sink: Sink) -> None:
         """Once for each protocol version other than this host's that whole frames arrived in."""
@@ -711,21 +727,21 @@ class SerialBoardLink(SensorLink):
             self._record_gap(sink, max(self.stamp(), self._last_t_s), why)
 
     def gap_at_the_stop(self, sink: Sink) -> None:
-        """At the session's stop: a board that has sent no sample for SILENCE_S (hung, its sensors unpowered, the
-        port open) and, when heard, for over twice its least step between samples (``_samples_missing``: one
-        sending DATA every 10 s is missing none 7 s after its last), or only corrupt frames or stray bytes
-        since its last whole frame, leaves that stretch as a gap to the stop, as a board whose port went does.
+        """At the session's stop: a board that has sent only corrupt frames or stray bytes since its last whole
+        frame, or no sample for a stretch ``_samples_missing`` calls a dropout (hung, its sensors unpowered, the
+        port open; one sending DATA every 10 s is missing none 7 s after its last), leaves that stretch as a gap to
+        the stop, as a board whose port went does.
         Otherwise frames lost, dropped as stamped before the last sample, or a restart since the last sample, which
         the next sample would have recorded, are recorded up to the last frame read."""
         if self._last_t_s is None:
             return
         self._record_quiet_channels(sink)
-        if self._samples_missing(self.stamp() - self._last_t_s):
-            self.end_of_session_gap(sink, "no samples from the board until the session stopped")
-        elif garbled := self._garbled() - self._garbled_at_last_frame:
-            # the board went on sending, but nothing whole came after its last frame: that stretch too
+        if garbled := self._garbled() - self._garbled_at_last_frame:
+            # the board went on sending, but nothing whole came after its last frame: that stretch, however short
             self.end_of_session_gap(sink, f"frames corrupt after the last whole one ({garbled} bad frame(s) or "
                                           "stray byte(s)) until the session stopped")
+        elif self._samples_missing(self.stamp() - self._last_t_s):
+            self.end_of_session_gap(sink, "no samples from the board until the session stopped")
         elif reason := self._gap_reason(fell_behind=False):
             self._record_gap(sink, max(self.stamp(self._last_frame_s), self._last_t_s), reason)
 

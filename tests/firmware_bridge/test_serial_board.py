@@ -553,6 +553,23 @@ def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence
     assert len(recorder.gaps) == 1  # frames a read apart are no silence
 
 
+@pytest.mark.parametrize("stall_s, gap_expected", [(3.0, True), (1.5, False)], ids=["stall", "hiccup"])
+def test_a_board_that_stalls_a_few_seconds_leaves_a_gap_without_a_status_line(stall_s, gap_expected):
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(40):  # 10 s at 4 Hz, each frame read as it comes
+        send(link, time, recorder, data_frame(i, 250 * i), after_s=0.25 if i else 0.0)
+    stall_ms = round(1000 * stall_s)
+    for i in range(40, 60):  # its sensors stalled: the next sample comes stall_s late, seq and clock went on
+        send(link, time, recorder, data_frame(i, 250 * i + stall_ms), after_s=stall_s + 0.25 if i == 40 else 0.25)
+    if gap_expected:  # was: none, a hole of 12 samples under the 6 s said as silence
+        (gap,) = recorder.gaps
+        assert (gap.channel, gap.start_s, gap.end_s) == ("*", 9.75, pytest.approx(10.0 + stall_s))
+        assert gap.reason == f"no sample from the board for {stall_s + 0.25:.1f} s"
+    else:  # a step under DROPOUT_MIN_S is no dropout
+        assert recorder.gaps == []
+    assert _said(recorder) == []  # under SILENCE_S: recorded, not said
+
+
 def test_a_board_frozen_with_its_clock_leaves_one_gap_for_its_clock_not_a_silence_gap_beside_it():
     time, link, recorder = board(latency_s=0.0)
     for i in range(40):  # a frame every 250 ms, each read as it comes
@@ -795,6 +812,16 @@ def test_a_channel_whose_readings_stop_while_frames_come_is_a_gap_on_it_said_whe
         ("error", "no eda reading from the board for 6 s while its other readings come (a sensor unplugged?); a gap "
                   "on it until its readings are back"),
         ("connected", "eda readings back")]
+
+
+def test_a_channel_whose_readings_stop_a_few_seconds_is_a_gap_on_it_without_a_status_line():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(80):  # 20 s at 4 Hz; EDA left out of the frames from 5 s to 8 s
+        eda = {} if 20 <= i < 32 else {"eda": 2.0}
+        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+    # was: none (over SILENCE_S only)
+    assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 8.0)]
+    assert _said(recorder) == []
 
 
 @pytest.mark.parametrize("lost_before_a_reading", [False, True])
