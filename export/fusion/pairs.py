@@ -204,7 +204,30 @@ def read_manifest(path: Path) -> list[dict[str, str]]:
             said, before = (f"the person {p!r}" if p else "no person" for p in (person, first))
             raise InputError(path, f"line {number}: {said}, but line {line} gives session {row['session']} "
                                    f"{before}; a session is one person's")
+    _check_no_conflicting_segments(path, numbered)
     return rows
+
+
+def _check_no_conflicting_segments(path: Path, numbered: list[tuple[int, dict[str, str]]]) -> None:
+    """Two segments of one session that overlap with different labels are refused, naming both lines: a window
+    between them has no one label (it took the first listed's, without a word). Overlaps of one label are one
+    longer segment."""
+    by_session: dict[str, list[tuple[float, float, str, int]]] = {}
+    for number, row in numbered:
+        by_session.setdefault(row["session"], []).append(
+            (float(row["start_s"]), float(row["end_s"]), canonical_label(row["label"]), number))
+    for session, segments in by_session.items():
+        segments.sort()
+        for k, (start_s, end_s, label, number) in enumerate(segments):
+            for later_start_s, later_end_s, later_label, later_number in segments[k + 1:]:
+                if later_start_s >= end_s:
+                    break
+                if later_label != label:
+                    first, second = sorted(((number, start_s, end_s, label),
+                                            (later_number, later_start_s, later_end_s, later_label)))
+                    raise InputError(path, f"line {second[0]}: session {session}'s {second[3]} segment "
+                                           f"{second[1]:g}-{second[2]:g} s overlaps line {first[0]}'s {first[3]} "
+                                           f"segment {first[1]:g}-{first[2]:g} s; a window there has no one label")
 
 
 def _session_tracks(session: Path, cache_dir: Path, settings: dict) -> list:

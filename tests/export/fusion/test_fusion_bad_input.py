@@ -184,6 +184,26 @@ def test_a_sessions_manifest_row_that_is_no_interval_is_refused_naming_its_line(
     assert f"{manifest}: line 3: start_s/end_s ({shown}) are not an interval" in _one_error_line(capsys)
 
 
+def test_segments_of_one_session_overlapping_with_different_labels_are_refused_naming_both_lines(tmp_path, capsys):
+    manifest = tmp_path / "sessions.csv"
+    # was: the windows from 15 s to 20 s labelled happy (the first listed), without a word
+    manifest.write_text("session,start_s,end_s,label\ns1.json,0,20,happy\ns1.json,20,30,happy\n"
+                        "s2.json,0,10,sad\ns1.json,15,40,sad\n")
+    assert main(["evaluate", "fusion", "--sessions", str(manifest), "--out", str(tmp_path / "out")]) == 2
+    assert (f"{manifest}: line 5: session s1.json's sad segment 15-40 s overlaps line 2's happy segment 0-20 s; a "
+            "window there has no one label") in _one_error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_segments_of_one_label_may_overlap_or_touch_and_other_sessions_times_are_their_own(tmp_path):
+    from export.fusion.pairs import read_manifest
+
+    manifest = tmp_path / "sessions.csv"
+    manifest.write_text("session,start_s,end_s,label\ns1.json,0,20,happy\ns1.json,10,30,happy\n"
+                        "s1.json,30,40,sad\ns2.json,5,25,angry\n")
+    assert [row["label"] for row in read_manifest(manifest)] == ["happy", "happy", "sad", "angry"]
+
+
 @pytest.mark.parametrize(("second", "problem"), [
     ("B", "line 3: the person 'B', but line 2 gives session s1.json the person 'A'"),
     ("", "line 3: no person, but line 2 gives session s1.json the person 'A'"),
