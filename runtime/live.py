@@ -572,8 +572,17 @@ class SensorSession:
     def _next_end_s(self) -> float:
         return self.physio.window_s + self._judged * self.physio.hop_s
 
+    def _wait_to_judge_s(self) -> float | None:
+        """How long until the next window is due, SETTLE_S after its end; None (until the stop) for one that ends
+        after the session (its duration, or a stop asked for), which no track keeps: while the voice catches up,
+        the sensors' windows past the end went on being judged."""
+        end_s = self._next_end_s()
+        if end_s > _session_end_s(self.clock, self.duration_s):
+            return None
+        return max(0.0, end_s + SETTLE_S - self.clock.now_s())
+
     def _judge_windows(self) -> None:
-        while not self._stopped.wait(max(0.0, self._next_end_s() + SETTLE_S - self.clock.now_s())):
+        while not self._stopped.wait(self._wait_to_judge_s()):
             if self._next_end_s() <= self._until_s:
                 self._judge_next()
         while self._next_end_s() <= self._until_s:
