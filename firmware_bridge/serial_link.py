@@ -534,6 +534,10 @@ class SerialBoardLink(SensorLink):
             self.malformed_frames += 1
             self._lost_frames += 1
             return
+        if not any(math.isfinite(value) for _, value in readings):
+            # no reading at all (every channel left out, or NaN): no sample, as a HELLO is none; a stretch of them
+            # is the whole board's gap, not each channel's 'while its other readings come'
+            return
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
         fell_behind = self._move_offset(frame.board_ms, received_s, sink)

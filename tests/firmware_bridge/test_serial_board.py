@@ -824,6 +824,20 @@ def test_a_channel_whose_readings_stop_a_few_seconds_is_a_gap_on_it_without_a_st
     assert _said(recorder) == []
 
 
+@pytest.mark.parametrize("empty", ["no readings", "nan only"])
+def test_data_frames_without_a_reading_are_no_samples_so_their_stretch_is_the_boards_gap(empty):
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(120):  # 30 s at 4 Hz; every sensor gone from 5 s to 25 s, the frames going on without readings
+        gone = 20 <= i < 100
+        readings = {"eda": 2.0, "temp": 33.0} if not gone else {} if empty == "no readings" else {"eda": math.nan}
+        send(link, time, recorder, _frame(i, 250 * i, **readings), after_s=0.25 if i else 0.0)
+    # was: a gap on each channel and 'no eda reading ... while its other readings come', though none came
+    assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("*", 4.75, 25.0)]
+    assert [detail for state, detail in _said(recorder) if state == "error"] == [
+        "the board is heard, but no sample from it for 6 s (its sensors?); a gap until samples come"]
+    assert all(math.isfinite(v) for v in recorder.series("eda")[1])
+
+
 @pytest.mark.parametrize("lost_before_a_reading", [False, True])
 def test_a_channel_sent_every_ten_seconds_is_slow_not_stopped_also_after_frames_lost(lost_before_a_reading):
     time, link, recorder = board(latency_s=0.0)

@@ -23,6 +23,10 @@ static const uint8_t SLOW_DIVIDER = 16;          // 64 Hz / 16 = 4 Hz for EDA an
 static const uint32_t HELLO_PERIOD_MS = 5000;
 static const float ADC_REF_V = 5.0f;             // set to 3.3f on a 3.3 V board
 static const int GSR_OPEN_READING = 512;         // the Grove GSR with no skin, as calibrated: its conversion's pole
+// A reading this close to it is no skin either: the ADC wanders by a bit or two and the potentiometer is set by eye,
+// and 509 is 0.15 uS, under any finger's skin conductance (without it, a third of the open module's slow frames
+// carried 0.05 uS, a reading the host takes for skin).
+static const int GSR_NO_SKIN_MARGIN = 3;
 static const float TMP36_MIN_V = 0.1f;           // the TMP36 at -40 degC, the lowest it gives
 
 static const char BOARD_NAME[] = "emotrace-board-v1";
@@ -76,7 +80,7 @@ float readEdaMicrosiemens() {
   // Seeed's published conversion for the Grove GSR v1.2, from the 10-bit reading r:
   // R = ((1024 + 2 r) * 10000) / (512 - r) ohms, so G = 1e6 / R microsiemens.
   int r = analogRead(A0);
-  if (r >= GSR_OPEN_READING) return NAN;  // no skin contact
+  if (r >= GSR_OPEN_READING - GSR_NO_SKIN_MARGIN) return NAN;  // no skin contact
   return 1e6f * (float)(GSR_OPEN_READING - r) / ((1024.0f + 2.0f * (float)r) * 10000.0f);
 }
 
@@ -98,12 +102,15 @@ void setup() {
 }
 
 void loop() {
-  int32_t lateUs = (int32_t)(micros() - nextFrameUs);
-  if (lateUs < 0) return;
+  // Unsigned: the next slot is never more than a period ahead, so a difference that would read as further
+  // ahead is a hold-up of over 2^31 us (35.8 min), late by that much (a signed one waited 35.6 min more).
+  uint32_t nowUs = micros();
+  uint32_t lateUs = nowUs - nextFrameUs;
+  if (lateUs != 0 && nextFrameUs - nowUs <= FRAME_PERIOD_US) return;
   // Held up for whole frame periods (a native-USB port whose host stopped reading blocks Serial.write): those
   // readings were never taken. Their slots and seq numbers are skipped, so the host records a gap, rather than
   // sending a burst of readings taken together that the host would place a period apart.
-  uint32_t missed = (uint32_t)lateUs / FRAME_PERIOD_US;
+  uint32_t missed = lateUs / FRAME_PERIOD_US;
   nextFrameUs += (missed + 1) * FRAME_PERIOD_US;
   seq += missed;
   slowCounter += missed;  // EDA and temperature stay on their own slots

@@ -1,20 +1,28 @@
 // Runs the sketch for the number of simulated milliseconds given on the command line; with two more numbers,
-// the loop is held up once, at the first (ms) for the second (ms), as a blocking call inside loop() would.
+// the loop is held up once besides, at the first (ms after power-up) for the second (ms), as a blocking call
+// inside loop() would. Environment: SHIM_START_US, the clock at power-up (to bring a wrap near); SHIM_ADC, "A0,A1,A2" readings
+// (default a skin's GSR, mid-scale PPG, a TMP36 at 28 degC); SHIM_NOISE_LSB, ADC noise of up to that many steps.
 #include <cstdlib>
 #include "Arduino.h"
-uint32_t shim_us = 0;
+uint64_t shim_us = 0;
+int shim_adc[3] = {300, 512, 160};
+int shim_noise_lsb = 0;
 ShimSerial Serial;
 void setup();
 void loop();
 int main(int argc, char **argv) {
-  long ms = argc > 1 ? atol(argv[1]) : 1000;
-  long stallAtMs = argc > 3 ? atol(argv[2]) : -1;
-  long stallMs = argc > 3 ? atol(argv[3]) : 0;
+  long long ms = argc > 1 ? atoll(argv[1]) : 1000;
+  long long stallAtMs = argc > 3 ? atoll(argv[2]) : -1;
+  uint64_t stallUs = argc > 3 ? strtoull(argv[3], nullptr, 10) * 1000 : 0;
+  uint64_t start = getenv("SHIM_START_US") ? strtoull(getenv("SHIM_START_US"), nullptr, 10) : 0;
+  if (getenv("SHIM_ADC")) sscanf(getenv("SHIM_ADC"), "%d,%d,%d", &shim_adc[0], &shim_adc[1], &shim_adc[2]);
+  if (getenv("SHIM_NOISE_LSB")) shim_noise_lsb = atoi(getenv("SHIM_NOISE_LSB"));
+  shim_us = start;
   setup();
-  for (long step = 0; step < ms * 10; step++) {
+  for (uint64_t end = start + (uint64_t)ms * 1000 + stallUs; shim_us < end;) {  // ms of running, the hold-up aside
     shim_us += 100;
-    if (stallAtMs >= 0 && shim_us >= (uint32_t)stallAtMs * 1000) {
-      shim_us += (uint32_t)stallMs * 1000;
+    if (stallAtMs >= 0 && shim_us >= start + (uint64_t)stallAtMs * 1000) {
+      shim_us += stallUs;
       stallAtMs = -1;
     }
     loop();
