@@ -48,6 +48,8 @@ class AnalysisRequest:
 ARMS: list[tuple[str, ArmFunction]] = [(arm.section, arm.run) for arm in ARM_REGISTRY]
 # Run before the others (a separate file read in seconds): a bad recording fails before minutes of video work.
 RUN_FIRST = tuple(arm.section for arm in ARM_REGISTRY if arm.run_first)
+# The tracks of a recording beside the input, cut to where the input was read to once the arms reading it ran.
+FIT_TO_INPUT = {arm.section: arm.fit_to_input for arm in ARM_REGISTRY if arm.fit_to_input is not None}
 
 
 # A step (an arm, or fusion) as a timeline records one that did not run: its other settings played no part.
@@ -114,6 +116,19 @@ def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> li
     return [fuse_with_settings(tracks, settings["fusion"], backend=settings["runtime"]["backend"])]
 
 
+def fit_to_input(by_section: dict[str, list[Track]], media: MediaInfo) -> None:
+    """Each track of a recording given beside the input (``FIT_TO_INPUT``) cut, in place, to where the input's own
+    tracks end (``recording_end_s``): a header may give no length (MP3, a WebM recorded live) or more than the file
+    holds. Without a track of the input's own, they stay as the header's end placed them."""
+    input_tracks = [t for section, ts in by_section.items() if section not in FIT_TO_INPUT for t in ts]
+    if not input_tracks:
+        return
+    input_end_s = recording_end_s(media, input_tracks)
+    for section, fit in FIT_TO_INPUT.items():
+        if section in by_section:
+            by_section[section] = [fit(track, input_end_s) for track in by_section[section]]
+
+
 def recording_end_s(media: MediaInfo, tracks: list[Track]) -> float:
     """Where the analysed recording ends: where its tracks end, or the end its header gives (``MediaInfo.end_s``)
     past them where every stream was read to its end. A stream that stopped early ends the recording where the
@@ -144,6 +159,7 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
             not_run[section] = why_no_track(section, media, extras)
         else:
             by_section[section] = track if isinstance(track, list) else [track]
+    fit_to_input(by_section, media)
     tracks = [track for section, _ in ARMS for track in by_section.get(section, [])]  # in the arms' order
     if not tracks:
         found = "; ".join(problem for problem, _ in request.lost) or "no stream that an enabled arm reads"

@@ -38,6 +38,9 @@ class Arm:
     activation_labels: tuple[str, ...] = ()
     recording_extra: str = ""  # stream None: the request's extras key naming that recording (none given: no track)
     run_first: bool = False  # reads a separate file in seconds: a bad one fails before minutes of video work
+    # stream None: its track cut to where the input was read to, once the arms reading the input ran (a file's
+    # header may give no length, or more than the file holds)
+    fit_to_input: Callable[[Track, float], Track] | None = None
     emotion: bool = True  # False: its track judges no emotion (physio's stress), fusion reads it for arousal only
 
     def reads_input(self, media: MediaInfo, extras: dict[str, Any]) -> bool:
@@ -96,6 +99,12 @@ def _run_physio(request: AnalysisRequest) -> Track | None:
     return analyze_physio_request(request)  # None unless extras["physio_path"] names a recording
 
 
+def _fit_physio_to_input(track: Track, input_end_s: float) -> Track:
+    from runtime.arms.physio.arm import fit_to_input
+
+    return fit_to_input(track, input_end_s)
+
+
 def _physio_measurements() -> set[str]:
     from runtime.arms.physio.features import MEASUREMENTS
 
@@ -111,7 +120,8 @@ ARM_REGISTRY: tuple[Arm, ...] = (
     Arm("body", stream="video", model_settings=("detector", "landmarks", "model"), run=_run_body,
         measurement_names=_body_measurements, activation_measurements=("activation",)),
     Arm("physio", stream=None, recording_extra="physio_path", model_settings=("model",), run=_run_physio,
-        measurement_names=_physio_measurements, activation_labels=("stress",), run_first=True, emotion=False),
+        measurement_names=_physio_measurements, activation_labels=("stress",), run_first=True, emotion=False,
+        fit_to_input=_fit_physio_to_input),
 )
 
 

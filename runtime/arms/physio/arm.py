@@ -9,6 +9,7 @@ said so in the track's settings. A recording that does not overlap the video is 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import math
@@ -156,18 +157,18 @@ def resolve_offset(
         offset_s = 0.0
         how = "assumed: recording and video start together (no offset given, no wall-clock start on both)"
     rec_start, rec_end = offset_s, offset_s + recording.end_s
-    if rec_end <= 0.0 or rec_start >= video_duration_s:
+    if rec_end <= 0.0 or rec_start >= video_duration_s:  # an end not known before the video is read is inf
         in_utc = ""
         if wall_starts is not None:
             # placed by both wall clocks, the dates show a file of another day (or a clock set wrong) at a glance
             recording_unix_s, video_unix_s = wall_starts
             in_utc = (f"; in UTC the recording {utc_text(recording_unix_s)}.."
                       f"{utc_text(recording_unix_s + recording.end_s)}, the video "
-                      f"{utc_text(video_unix_s)}..{utc_text(video_unix_s + video_duration_s)}")
+                      f"{utc_text(video_unix_s)}..{utc_unix_end_text(video_unix_s, video_duration_s)}")
         raise InputError(
             recording.source,
             f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
-            f"on the video clock, the video 0.0..{video_duration_s:.1f} s ({how}){in_utc}",
+            f"on the video clock, the video {video_span_text(video_duration_s)} ({how}){in_utc}",
         )
     return offset_s, how
 
@@ -175,6 +176,18 @@ def resolve_offset(
 def utc_text(unix_s: float) -> str:
     """A UNIX time as an ISO 8601 UTC time to the second, for a message."""
     return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_unix_end_text(start_unix_s: float, duration_s: float) -> str:
+    """Where a video starting at ``start_unix_s`` ends in UTC; empty for a length not known yet."""
+    return utc_text(start_unix_s + duration_s) if math.isfinite(duration_s) else ""
+
+
+def video_span_text(video_end_s: float) -> str:
+    """The video's span on its clock, for a message: its end, where known before it is read."""
+    if math.isfinite(video_end_s):
+        return f"0.0..{video_end_s:.1f} s"
+    return "from 0.0 s (its header gives no length)"
 
 
 # Half the span of a window whose centre lies on the video's edge: a millisecond, kept after the timeline's rounding
@@ -226,8 +239,8 @@ def physio_track(
         raise InputError(
             recording.source,
             f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
-            f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video 0.0..{end_s:.1f} s, and no "
-            f"{settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else ""),
+            f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video {video_span_text(end_s)}, "
+            f"and no {settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else ""),
         )
     windows = classify_windows(recording, model, settings, until_s=until_s)
     labels = list(model.labels)
@@ -247,7 +260,9 @@ def physio_track(
             "physio_offset_s": offset_s,
             "sync": sync,
             "channels": sorted(recording.channels),
-            "gaps": {k: [[round(a, 3), round(b, 3)] for a, b in v] for k, v in recording.gaps().items()},
+            # on the track's clock, as its windows are (the recording's own, shifted by the offset)
+            "gaps": {k: [[round(a + offset_s, 3), round(b + offset_s, 3)] for a, b in v]
+                     for k, v in recording.gaps().items()},
             "supported_labels": labels,
         },
     )
@@ -296,13 +311,38 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
     recording = read_recording(Path(path), utc_offset_s=request.extras.get("physio_utc_offset_s"))
     given_s = request.extras.get("physio_offset_s")
     wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
-    offset_s, how = resolve_offset(recording, request.media.end_s, given_s,
+    # the video's end as its header gives it, where it does; the track is cut again where the video was read to
+    # (fit_to_input), which a file without a length (MP3, a WebM recorded live) or cut short says only once read
+    header_end_s = request.media.end_s or math.inf
+    offset_s, how = resolve_offset(recording, header_end_s, given_s,
                                    video_start_unix_s(request.input_path) if wall_clock else None)
     if how.startswith("assumed"):  # said, not only written into the track's settings
         log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
     backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
     model = load_physio_model(settings.model, backend)
-    return physio_track(recording, model, settings, offset_s, request.media.end_s, how)
+    return physio_track(recording, model, settings, offset_s, header_end_s, how)
+
+
+def fit_to_input(track: Track, input_end_s: float) -> Track:
+    """The physio track cut to where the input (video or audio) was read to, once its arms have read it: each
+    window's span cut evenly about its centre again (``shown_span``), those centred past the end left out. A
+    recording that then has no window in the input is refused, naming both spans, as before any work where the
+    input's header gave its length."""
+    kept = []
+    for window in track.windows:
+        span = shown_span(window.start_s, window.end_s, 0.0, input_end_s)
+        if span is not None:
+            kept.append(window if span == (window.start_s, window.end_s)
+                        else dataclasses.replace(window, start_s=round(span[0], 6), end_s=round(span[1], 6)))
+    if track.windows and not kept:
+        raise InputError(
+            track.settings["physio_input"],
+            f"overlaps the video too little for one physio window: its windows cover "
+            f"{seconds_text(track.windows[0].start_s)}..{seconds_text(track.windows[-1].end_s)} s on the video "
+            f"clock, the video as read 0.0..{input_end_s:.1f} s, and no {track.settings['window_s']:g} s window has "
+            f"its centre in the video ({track.settings['sync']})",
+        )
+    return dataclasses.replace(track, windows=kept)
 
 
 def video_start_unix_s(path: Path) -> float | None:
