@@ -128,6 +128,15 @@ def scaled_size(width: int, height: int, max_side_px: int) -> tuple[int, int]:
     return _even_px(width * scale), _even_px(height * scale)
 
 
+def displayed_size(frame: av.VideoFrame, stream: av.video.stream.VideoStream, max_side_px: int) -> tuple[int, int]:
+    """``scaled_size`` of the picture as a player shows it: pixels that are not square (a DV, DVD or HDV camcorder's
+    anamorphic 720x576 or 1440x1080, its sample aspect ratio in the stream) widened by their shape, so that faces
+    and poses keep their proportions (a 4:3 pixel shape read square narrowed a face's eyes and shoulders)."""
+    aspect = stream.codec_context.sample_aspect_ratio or stream.sample_aspect_ratio
+    shown_width = frame.width * float(aspect) if aspect and 0.1 <= aspect <= 10 else frame.width  # 0 or absurd: none
+    return scaled_size(round(shown_width), frame.height, max_side_px)
+
+
 def _fitted_rgb(frame: av.VideoFrame, canvas_px: tuple[int, int], first_px: tuple[int, int]) -> np.ndarray:
     """The frame as RGB (height, width, 3) of the canvas's size (the first frame's, ``first_px``, scaled): a frame
     of the first one's size is scaled to it; one of another size (a video call's recording changes its picture
@@ -203,7 +212,7 @@ class FileVideoSource:
             turn = display_turn(frame)
             self.stats.rotation_deg, self.stats.mirrored = turn.rotation_deg, turn.mirrored
             if size is None:
-                size, first_px = scaled_size(frame.width, frame.height, self.max_side_px), (frame.width, frame.height)
+                size, first_px = displayed_size(frame, stream, self.max_side_px), (frame.width, frame.height)
             try:
                 image = _fitted_rgb(frame, size, first_px)
             except (av.error.FFmpegError, ValueError) as error:
@@ -381,7 +390,7 @@ class LiveVideoSource:
                         continue
                     last_slot = slot
                     if size is None:
-                        size = scaled_size(frame.width, frame.height, self.max_side_px)
+                        size = displayed_size(frame, stream, self.max_side_px)
                         first_px = (frame.width, frame.height)
                     image = upright(_fitted_rgb(frame, size, first_px), display_turn(frame))
                     with self._fresh:
