@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import make_folder, removed_if_failed, replace_together, stage_file, staging_path
+from runtime.files import make_folder, path_text, removed_if_failed, replace_together, stage_file, staging_path
 from runtime.track import (
     CANONICAL_LABELS,
     WEAK_QUALITY,
@@ -38,6 +38,20 @@ CAVEAT = (
 )
 CSV_FIXED_COLUMNS = ("track", "start_s", "end_s", "quality", "reason")  # then one per label, one per measurement
 SCHEMA_FILE = "timeline.schema.json"  # beside this module, shipped as package data (docs/timeline.md)
+
+
+def utf8_texts(value: Any) -> Any:
+    """``value`` (a timeline's dict) with every text as ``path_text`` writes it: a name's bytes that are not UTF-8
+    (the input's, a physio recording's), which Python holds as lone surrogates, would be written into the JSON as
+    ``\\udcNN``, valid JSON syntax but no Unicode text (a strict reader refuses the file); timeline.csv and the
+    printed lines give ``\\xNN``, and so does the JSON now."""
+    if isinstance(value, str):
+        return path_text(value)
+    if isinstance(value, dict):
+        return {utf8_texts(key): utf8_texts(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [utf8_texts(item) for item in value]
+    return value
 
 
 @dataclass
@@ -138,7 +152,7 @@ class Timeline:
     def to_json(self) -> str:
         self.check()
         try:
-            return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+            return json.dumps(utf8_texts(self.to_dict()), indent=1, allow_nan=False)
         except ValueError as error:  # NaN or inf outside the tracks' windows (settings, model, software)
             raise TrackFormatError(f"{error} (in the settings or a track's model or settings)") from None
 

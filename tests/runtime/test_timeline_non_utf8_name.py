@@ -1,0 +1,38 @@
+"""A Latin-1 file name (README: "File names that are not UTF-8 ... the output is never lost to one name") is written
+into timeline.csv and the printed lines as s\\xe9ance.wav, but into timeline.json's input.path as the lone
+surrogate "\\udce9": valid JSON syntax, no Unicode text (jq reads it as U+FFFD, a strict parser such as Rust's
+serde_json refuses the file, Python's parsed string cannot be written as UTF-8)."""
+
+import json
+import os
+
+import numpy as np
+
+from runtime.cli import main
+from runtime.media import read_audio, wav_bytes
+
+
+def test_a_latin1_input_name_is_written_into_timeline_json_as_text_a_strict_reader_takes(ravdess_dir, tmp_path):
+    clips = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:2]
+    samples = np.concatenate([read_audio(c) for c in clips])
+    name = os.fsdecode(b"s\xe9ance.wav")  # as Python holds the Latin-1 byte: a lone surrogate
+    (tmp_path / name).write_bytes(wav_bytes(samples, 16000))
+    assert main(["analyze", str(tmp_path / name), "--out", str(tmp_path / "out")]) == 0
+    path = json.loads((tmp_path / "out" / "timeline.json").read_bytes())["input"]["path"]
+    path.encode("utf-8")  # was: UnicodeEncodeError, '\udce9' (surrogates not allowed)
+    assert path.endswith("s\\xe9ance.wav")  # as timeline.csv's and the printed lines' path_text gives it
+
+
+def test_every_name_in_timeline_json_that_is_not_utf8_is_written_as_the_csv_writes_it():
+    from runtime.timeline import Timeline
+    from runtime.track import CANONICAL_LABELS, Track, Window
+    from tests.runtime.test_timeline import _software
+
+    recording = os.fsdecode(b"/media/stick/s\xe9ance/EDA.csv")
+    physio = Track("physio", labels=["stress"], unsupported_labels=list(CANONICAL_LABELS),
+                   windows=[Window(0, 30, [0.7], 0.9, "", {})], settings={"physio_input": recording})
+    text = Timeline(os.fsdecode(b"s\xe9ance.mp4"), 30.0, [physio], software=_software()).to_json()
+    text.encode("utf-8")  # was: '\udce9' in both, no Unicode text
+    written = json.loads(text)
+    assert written["input"]["path"] == "s\\xe9ance.mp4"
+    assert written["tracks"][0]["settings"]["physio_input"] == "/media/stick/s\\xe9ance/EDA.csv"
