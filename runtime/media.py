@@ -215,6 +215,7 @@ class AudioPlacement:
         self._end_ticks: int | None = None  # where the samples placed so far end, at _tick_hz
         self.missing_s: list[tuple[float, float]] = []
         self.corrupt_s: list[tuple[float, float]] = []  # of them, the holes of corrupt packets (said by the decoder)
+        self.ended_s: float | None = None  # where the sound ended before the file's other streams (the last of them)
         self.lost_packets, self.lost_packets_s = 0, 0.0  # holes of whole frames under MISSING_AUDIO_S
         self.added_s, self.dropped_s = 0.0, 0.0  # the steps following the stamps' clock, in all
         self.steps = 0
@@ -445,12 +446,30 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
         if emitted == 0:
             raise InputError(path, "audio stream holds no samples")
+        after = _missing_after_the_end(decoder, emitted, sample_rate_hz)
+        if after is not None:  # the picture goes on: the sound it lacks is missing, as a late start's is
+            placement.missing_s.append(after)
+            placement.ended_s = after[0]
+            if missing is not None:
+                missing(after)
+            yield np.zeros(round(after[1] * sample_rate_hz) - emitted, dtype=np.float32)
         _say_placement(path, placement, 0.0 if alone else late_first_stamp_s(container))
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
 
 
 STRETCHES_SAID = 5  # stretches of time a line names (audio missing, runs of damaged frames); more are counted
+
+
+def _missing_after_the_end(decoder: StreamDecoder, emitted: int, sample_rate_hz: int) -> tuple[float, float] | None:
+    """The stretch from where a sound stream's ``emitted`` samples end to where the file's other streams' packets
+    end, where that is ``LATE_AUDIO_SAID_S`` or more (a microphone unplugged while the camera went on: its voice
+    track stopped there without a word); None otherwise, and for a file cut short, which ends its tracks where it
+    was read to and says so. A sound a few frames shorter than its picture, as phones record, is left as it is."""
+    end_s, file_end_s = emitted / sample_rate_hz, decoder.file_end_s
+    if decoder.stopped_reason or file_end_s - end_s < LATE_AUDIO_SAID_S:
+        return None
+    return round(end_s, 3), round(file_end_s, 3)
 
 
 def stretches_said(stretches_s: list[tuple[float, float]] | list[list[float]]) -> str:
@@ -467,7 +486,11 @@ def _say_placement(path: Path, placement: AudioPlacement, file_start_s: float = 
     ``LATE_AUDIO_SAID_S`` or more after ``file_start_s``, the file's own late start where ``probe`` says it."""
     stretches_s = [stretch for stretch in placement.missing_s if stretch not in placement.corrupt_s]
     late_s = stretches_s.pop(0) if stretches_s and stretches_s[0][0] == 0.0 else None  # only the first starts at 0
+    after_s = stretches_s.pop() if stretches_s and stretches_s[-1][0] == placement.ended_s else None
     parts = [f"lost at {stretches_said(stretches_s)}"] if stretches_s else []
+    if after_s is not None:
+        stretches_s.append(after_s)
+        parts.append(f"after the audio ends at {after_s[0]:.1f} s, the file's other streams at {after_s[1]:.1f} s")
     if late_s is not None and late_s[1] - file_start_s >= LATE_AUDIO_SAID_S:
         stretches_s.insert(0, late_s)
         parts.insert(0, f"before the audio starts at {late_s[1]:.1f} s")
@@ -925,6 +948,11 @@ class StreamDecoder:
                         "at %s", self.path, self.damaged, self.references.where())
         if self.stopped_reason:
             log.warning("%s: %s", self.path, self.stopped_reason)
+
+    @property
+    def file_end_s(self) -> float:
+        """Where any stream's packets read so far end, on the file's clock (shifted at joints)."""
+        return self._file_end_s
 
     def _cut_short(self) -> str:
         """Where the stream was decoded to (its usable frames), when the file ends well before the duration its header
