@@ -123,9 +123,14 @@ def audio_stream_of(path: Path, container: av.container.InputContainer, audio_st
 def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
     """One line for a file of several audio streams (two microphones recorded apart, a call's participants):
     which one the voice is read from, since speech on another is not heard; "" for a file of one."""
-    if media.audio_streams < 2:
+    return audio_streams_note(media.audio_streams, audio_stream)
+
+
+def audio_streams_note(streams: int, audio_stream: int) -> str:
+    """``other_audio_streams_note`` for a file of ``streams`` audio streams."""
+    if streams < 2:
         return ""
-    return (f"{media.audio_streams} audio streams; the voice is read from stream {audio_stream} only "
+    return (f"{streams} audio streams; the voice is read from stream {audio_stream} only "
             "(audio.stream, or --audio-stream, chooses another)")
 
 
@@ -444,8 +449,9 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                 yield block
         except av.error.FFmpegError as error:  # resampling failed (the decoder skips what it cannot decode)
             raise InputError(path, f"corrupt audio stream ({_short(error)})") from None
-        if emitted == 0:
-            raise InputError(path, "audio stream holds no samples")
+        if emitted == 0:  # where others are there, one of them may hold the voice (a first microphone unplugged)
+            note = audio_streams_note(len(container.streams.audio), audio_stream)
+            raise InputError(path, "audio stream holds no samples" + (f" ({note})" if note else ""))
         after = _missing_after_the_end(decoder, emitted, sample_rate_hz)
         if after is not None:  # the picture goes on: the sound it lacks is missing, as a late start's is
             placement.missing_s.append(after)
