@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import logging
 import math
 import sys
 import warnings
@@ -2573,3 +2574,17 @@ def test_a_last_line_of_fewer_cells_where_the_file_ends_is_cut_short_and_read_wi
     assert recording.channels["eda"].values.tolist() == plain.channels["eda"].values.tolist()
     assert "line 22: 2 values, the header names 3, and no line break ends the file after it: its last line, cut " \
            "short" in caplog.text
+
+
+@pytest.mark.parametrize("axes", [["acc_x"], ["acc_x", "acc_z"]])
+def test_an_accelerometer_without_all_three_axes_is_said_to_be_read_by_no_measurement(tmp_path, caplog, axes):
+    # was: channels no measurement reads, every motion figure empty, without a word
+    path = tmp_path / "wrist.csv"
+    path.write_text(f"time_s,eda,{','.join(axes)}\n" + "".join(
+        f"{i / 4:.2f},{2 + (i % 9) / 50:.3f}" + f",{0.01 * (i % 5):.3f}" * len(axes) + "\n" for i in range(4 * 120)))
+    with caplog.at_level(logging.WARNING):
+        recording = read_recording(path)
+    assert "acc" not in recording.channels and set(axes) <= set(recording.channels)
+    missing = ", ".join(a for a in ("acc_x", "acc_y", "acc_z") if a not in axes)
+    assert f"{path}: accelerometer column(s) {', '.join(axes)} without {missing}: motion is measured from all three " \
+           "axes, so no measurement reads them" in caplog.messages

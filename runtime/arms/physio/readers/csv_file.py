@@ -230,7 +230,7 @@ def read_csv(path: str | Path, start_unix_s: float | None = None, rate_hz: float
                        "count from its start)", None, None, utc_offset_s)
     channels: dict[str, Channel] = {}
     thin: dict[str, str] = {}  # columns with under two samples -> why, where their values are no body's
-    for name, (column_names, values) in _csv_signals(table, columns, data).items():
+    for name, (column_names, values) in _csv_signals(path, table, columns, data).items():
         channel = _timestamped_channel(name, times_s, values, rate_hz, f"{path}: column {', '.join(column_names)}")
         if channel is None:
             note = implausible_note(name, values)  # an accelerometer's three columns too
@@ -556,14 +556,21 @@ def _from_first_sample(path: Path, channels: dict[str, Channel], start_unix_s: f
     return moved, None if start_unix_s is None else start_unix_s + first_s
 
 
-def _csv_signals(table: CsvTable, columns: dict[int, str], data: np.ndarray) -> dict[str, tuple[list[str], np.ndarray]]:
+def _csv_signals(path: Path, table: CsvTable, columns: dict[int, str], data: np.ndarray
+                 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Channel name -> (its columns' names, its values): one column each, but the accelerometer's three axes make
-    one ``acc`` channel of (n, 3) values, as an E4's ACC file does."""
+    one ``acc`` channel of (n, 3) values, as an E4's ACC file does. One or two axes alone are kept as they are and
+    said: motion is measured from all three, so no measurement reads them (they had gone unused without a word)."""
     signals = {name: ([table.names[index]], in_channel_unit(table.reads_as[index], data[:, index]))
                for index, name in columns.items()}
-    if all(axis in signals for axis in ACC_AXES):
+    axes = [axis for axis in ACC_AXES if axis in signals]
+    if len(axes) == len(ACC_AXES):
         signals["acc"] = ([signals[a][0][0] for a in ACC_AXES],
                           np.stack([signals.pop(a)[1] for a in ACC_AXES], axis=1))
+    elif axes:
+        log.warning("%s: accelerometer column(s) %s without %s: motion is measured from all three axes, so no "
+                    "measurement reads them", path, ", ".join(signals[a][0][0] for a in axes),
+                    ", ".join(axis for axis in ACC_AXES if axis not in signals))
     return signals
 
 
