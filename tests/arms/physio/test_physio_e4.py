@@ -49,6 +49,18 @@ def test_e4_folder_and_zip_read_alike(tmp_path):
     assert a.events_s == [30.0, 90.0]
 
 
+def test_an_e4_folder_zipped_by_windows_powershell_with_backslashes_reads_as_the_folder(tmp_path):
+    folder = write_e4(tmp_path / "S99")
+    archive = tmp_path / "S99.zip"
+    with zipfile.ZipFile(archive, "w") as handle:  # Compress-Archive of PowerShell 5.1 names 'S99\\EDA.csv'
+        for path in sorted(folder.iterdir()):
+            handle.write(path, f"S99\\{path.name}")
+    zipped, unzipped = read_recording(archive), read_recording(folder)  # was: 'no E4 signal files ... in it'
+    assert sorted(zipped.channels) == sorted(unzipped.channels)
+    for name, channel in unzipped.channels.items():
+        np.testing.assert_array_equal(zipped.channels[name].values, channel.values)
+
+
 def test_an_e4_folder_zipped_by_a_mac_s_finder_reads_as_the_folder(tmp_path):
     folder = write_e4(tmp_path / "S99")
     archive = tmp_path / "S99.zip"

@@ -202,7 +202,7 @@ def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
     except (zipfile.BadZipFile, OSError) as error:
         raise InputError(path, f"not a readable zip archive ({error})") from None
     # Files are matched by name: two exports in one zip would be merged into one recording.
-    folders = sorted({posixpath.dirname(info.filename) for info in members})
+    folders = sorted({posixpath.dirname(member_path(info)) for info in members})
     if len(folders) > 1:
         shown = ", ".join(f"{folder}/" if folder else "(top level)" for folder in folders)
         raise InputError(path, f"holds more than one E4 export (E4 files in {shown}): give one export per zip")
@@ -221,16 +221,19 @@ def _e4_zip_files(path: Path) -> dict[str, Callable[[], str]]:
 
         return read
 
-    return {posixpath.basename(info.filename): reader(info) for info in members}
+    return {posixpath.basename(member_path(info)): reader(info) for info in members}
+
+
+def member_path(info: zipfile.ZipInfo) -> str:
+    """A zip member's path with '/' between its folders: Windows PowerShell 5.1's Compress-Archive writes '\\',
+    against the zip format (such an export was refused as holding no E4 files); no E4 file name holds one."""
+    return info.filename.replace("\\", "/")
 
 
 def _is_e4_member(info: zipfile.ZipInfo) -> bool:
     # __MACOSX/ holds the Finder's resource forks ("._EDA.csv"), never data.
-    return (
-        not info.is_dir()
-        and posixpath.basename(info.filename) in E4_FILES
-        and not info.filename.startswith("__MACOSX/")
-    )
+    name = member_path(info)
+    return not info.is_dir() and posixpath.basename(name) in E4_FILES and not name.startswith("__MACOSX/")
 
 
 def _parse_e4_signal(label: str, text: str) -> tuple[float, float, np.ndarray]:
