@@ -155,7 +155,10 @@ def resolve_offset(
         how = f"wall clocks: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     else:
         offset_s = 0.0
-        how = "assumed: recording and video start together (no offset given, no wall-clock start on both)"
+        # which of the two lacks its clock: the one to mend (a start line for the recording, or an offset)
+        lacking = ("the recording gives no wall-clock start" if recording.start_unix_s is None
+                   else "the video has no creation_time")
+        how = f"assumed: recording and video start together (no offset given; {lacking})"
     rec_start, rec_end = offset_s, offset_s + recording.end_s
     if rec_end <= 0.0 or rec_start >= video_duration_s:  # an end not known before the video is read is inf
         in_utc = ""

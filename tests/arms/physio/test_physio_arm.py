@@ -550,8 +550,17 @@ def test_a_recording_placed_at_the_videos_start_for_want_of_clocks_is_said(tmp_p
     settings = load_settings(None, {"audio.enabled": False, "fusion.enabled": False})
     with caplog.at_level("WARNING"):
         analyze_file(media, tmp_path / "out", settings, {"physio_path": str(recording)})
-    assert (f"{recording}: assumed: recording and video start together (no offset given, no wall-clock start on "
-            "both); give --physio-offset SECONDS if they did not") in caplog.messages  # was: only in the settings
+    # was: only in the settings
+    assert (f"{recording}: assumed: recording and video start together (no offset given; the recording gives no "
+            "wall-clock start); give --physio-offset SECONDS if they did not") in caplog.messages
+
+
+def test_a_recording_placed_at_the_videos_start_for_want_of_the_videos_clock_says_the_video_lacks_it(tmp_path):
+    recording = read_e4(write_e4(tmp_path / "S99", duration_s=60.0))
+    assert recording.start_unix_s == pytest.approx(START_UNIX_S)  # the case itself: the recording has its clock
+    # was: 'no wall-clock start on both', whichever lacked it
+    assert resolve_offset(recording, 300.0, None, video_start_unix_s=None) == (
+        0.0, "assumed: recording and video start together (no offset given; the video has no creation_time)")
 
 
 @pytest.mark.parametrize(("changes", "said"), [
