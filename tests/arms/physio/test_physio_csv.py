@@ -2588,3 +2588,15 @@ def test_an_accelerometer_without_all_three_axes_is_said_to_be_read_by_no_measur
     missing = ", ".join(a for a in ("acc_x", "acc_y", "acc_z") if a not in axes)
     assert f"{path}: accelerometer column(s) {', '.join(axes)} without {missing}: motion is measured from all three " \
            "axes, so no measurement reads them" in caplog.messages
+
+
+def test_a_csv_without_times_or_a_rate_says_how_to_give_the_rate(tmp_path):
+    path = tmp_path / "eda.csv"
+    path.write_text("eda\n" + "\n".join(f"{2 + (i % 7) / 10:.2f}" for i in range(400)) + "\n")
+    # was: '... and no sample rate given', not saying how (analyze has no --rate-hz)
+    with pytest.raises(InputError, match=r"no time column \(timestamp or time_s\) and no sample rate given: add a "
+                                         r"'# rate_hz: N' line above the column names \(physio classify also takes "
+                                         r"--rate-hz N\)$"):
+        read_recording(path)
+    path.write_text("# rate_hz: 4\n" + path.read_text())
+    assert read_recording(path).channels["eda"].rate_hz == 4.0

@@ -727,7 +727,8 @@ def _given_rate(path: Path, rate_hz: float | None, meta: dict[str, float]) -> fl
         check_rate(path, rate_hz, f"--rate-hz {rate_hz!r}")
         return rate_hz
     if "rate_hz" not in meta:
-        raise InputError(path, "no time column (timestamp or time_s) and no sample rate given")
+        raise InputError(path, "no time column (timestamp or time_s) and no sample rate given: add a '# rate_hz: N' "
+                               "line above the column names (physio classify also takes --rate-hz N)")
     check_rate(path, meta["rate_hz"], f"'# rate_hz' line {meta['rate_hz']!r}")
     return meta["rate_hz"]
 
