@@ -140,19 +140,20 @@ def windows_csv(windows: list[PhysioWindow]) -> str:
 # --- the arm in `analyze` -------------------------------------------------------------------------------
 
 
+WALL_CLOCKS = "wall clocks: "  # how a sync placed by both wall clocks begins
+
+
 def resolve_offset(
     recording: Recording, video_duration_s: float, offset_s: float | None, video_start_unix_s: float | None
 ) -> tuple[float, str]:
     """Where the recording starts on the video clock, and how that was decided."""
     if offset_s is not None and not math.isfinite(offset_s):
         raise InputError("--physio-offset", f"must be a finite number of seconds, got {offset_s}")
-    wall_starts: tuple[float, float] | None = None  # (recording, video) UNIX starts, where they placed it
     if offset_s is not None:
         how = f"given: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     elif recording.start_unix_s is not None and video_start_unix_s is not None:
-        wall_starts = recording.start_unix_s, video_start_unix_s
         offset_s = recording.start_unix_s - video_start_unix_s
-        how = f"wall clocks: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
+        how = f"{WALL_CLOCKS}recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     else:
         offset_s = 0.0
         # which of the two lacks its clock: the one to mend (a start line for the recording, or an offset)
@@ -161,19 +162,24 @@ def resolve_offset(
         how = f"assumed: recording and video start together (no offset given; {lacking})"
     rec_start, rec_end = offset_s, offset_s + recording.end_s
     if rec_end <= 0.0 or rec_start >= video_duration_s:  # an end not known before the video is read is inf
-        in_utc = ""
-        if wall_starts is not None:
-            # placed by both wall clocks, the dates show a file of another day (or a clock set wrong) at a glance
-            recording_unix_s, video_unix_s = wall_starts
-            in_utc = (f"; in UTC the recording {utc_text(recording_unix_s)}.."
-                      f"{utc_text(recording_unix_s + recording.end_s)}, the video "
-                      f"{utc_text(video_unix_s)}..{utc_unix_end_text(video_unix_s, video_duration_s)}")
         raise InputError(
             recording.source,
             f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
-            f"on the video clock, the video {video_span_text(video_duration_s)} ({how}){in_utc}",
+            f"on the video clock, the video {video_span_text(video_duration_s)} ({how})"
+            f"{utc_spans_text(recording, offset_s, video_duration_s, how)}",
         )
     return offset_s, how
+
+
+def utc_spans_text(recording: Recording, offset_s: float, video_end_s: float, how: str) -> str:
+    """Where both wall clocks placed the recording (``how``), both spans in UTC for a refusal: the dates show a file
+    of another day (or a clock set wrong) at a glance; "" otherwise."""
+    if not how.startswith(WALL_CLOCKS) or recording.start_unix_s is None:
+        return ""
+    video_unix_s = recording.start_unix_s - offset_s
+    return (f"; in UTC the recording {utc_text(recording.start_unix_s)}.."
+            f"{utc_text(recording.start_unix_s + recording.end_s)}, the video "
+            f"{utc_text(video_unix_s)}..{utc_unix_end_text(video_unix_s, video_end_s)}")
 
 
 def utc_text(unix_s: float) -> str:
@@ -243,7 +249,8 @@ def physio_track(
             recording.source,
             f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
             f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video {video_span_text(end_s)}, "
-            f"and no {settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else ""),
+            f"and no {settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else "")
+            + utc_spans_text(recording, offset_s, end_s, sync),
         )
     windows = classify_windows(recording, model, settings, until_s=until_s)
     labels = list(model.labels)

@@ -12,7 +12,7 @@ import pytest
 from scipy.special import ndtri
 
 from export.physio.dataset import load_labels, window_stress_fraction
-from runtime.arms.physio.arm import classify_windows, physio_track, resolve_offset
+from runtime.arms.physio.arm import classify_windows, physio_track, resolve_offset, utc_text
 from runtime.arms.physio.model import RANK_CLIP, model_inputs, session_scaled
 from runtime.arms.physio.readers.e4 import read_e4
 from runtime.arms.physio.recording import Recording
@@ -277,6 +277,17 @@ def test_an_overlap_too_short_for_one_window_is_an_error_naming_both_ranges_not_
                                          r"and no 60 s window .* \(given: recording starts at -386\.000 s"):
         analyze_file(media, tmp_path / "out", settings, extras={"physio_path": e4, "physio_offset_s": -386.0})
     assert not (tmp_path / "out" / "timeline.json").exists()
+
+
+def test_an_overlap_too_short_placed_by_both_wall_clocks_says_both_utc_ranges_too(tmp_path):
+    recording = read_e4(write_e4(tmp_path / "S99", duration_s=400.0))  # starts at START_UNIX_S
+    offset_s, how = resolve_offset(recording, 120.0, None, video_start_unix_s=START_UNIX_S + 386.0)
+    with pytest.raises(InputError) as refused:
+        physio_track(recording, load_physio_model(), PhysioSettings(), offset_s, 120.0, how)
+    said = str(refused.value)  # was: the video-clock figures alone, as 'no overlap' gave before its dates
+    assert "no 30 s window has its centre in the video (wall clocks: recording starts at -386.000 s" in said
+    assert said.endswith(f"; in UTC the recording {utc_text(START_UNIX_S)}..{utc_text(START_UNIX_S + 400.0)}, the "
+                         f"video {utc_text(START_UNIX_S + 386.0)}..{utc_text(START_UNIX_S + 506.0)}")
 
 
 def test_a_hop_outside_the_settings_range_is_refused_before_the_recording_is_read(tmp_path, capsys):
