@@ -32,9 +32,13 @@ def _e4_with_a_spike(folder: Path) -> Path:
     return e4
 
 
-def _with_creation_time(src: Path, dst: Path, creation_time: str) -> Path:
-    with av.open(str(src)) as given, av.open(str(dst), "w") as out:
-        out.metadata["creation_time"] = creation_time
+def _remuxed(src: Path, dst: Path, creation_time: str = "", live: bool = False) -> Path:
+    """``src``'s packets in ``dst``, with a ``creation_time``, or written as a browser's MediaRecorder writes a WebM
+    (``live``: no duration in its header)."""
+    with av.open(str(src)) as given, av.open(str(dst), "w", format="matroska" if live else None,
+                                             options={"live": "1"} if live else {}) as out:
+        if creation_time:
+            out.metadata["creation_time"] = creation_time
         streams = {s.index: out.add_stream_from_template(s) for s in given.streams}
         for packet in given.demux():
             if packet.dts is not None:
@@ -74,27 +78,16 @@ def test_a_heart_rate_spike_lands_at_its_video_seconds_placed_by_both_wall_clock
     e4 = _e4_with_a_spike(tmp_path / "S99")  # starts at 2022-02-07T09:52:54Z
     plain = write_media(tmp_path / "plain.mkv", tone(40.0), video_codec="libx264", video_s=40.0)
     # the camera started 280.5 s after the wristband: the recording starts at -280.5 s on the video's clock
-    video = _with_creation_time(plain, tmp_path / "session.mkv", "2022-02-07T09:57:34.500000Z")
+    video = _remuxed(plain, tmp_path / "session.mkv", creation_time="2022-02-07T09:57:34.500000Z")
     windows = _physio_windows(tmp_path, video, e4, config=VOICE_ONLY)
     _assert_spike_where_its_windows_are(windows, -280.5)
-
-
-def _as_live_webm(plain: Path, webm: Path) -> Path:
-    """``plain``'s packets in a WebM written as a browser's MediaRecorder writes one: no duration in its header."""
-    with av.open(str(plain)) as given, av.open(str(webm), "w", format="matroska", options={"live": "1"}) as out:
-        streams = {s.index: out.add_stream_from_template(s) for s in given.streams}
-        for packet in given.demux():
-            if packet.dts is not None:
-                packet.stream = streams[packet.stream.index]
-                out.mux(packet)
-    return webm
 
 
 def test_a_webm_recorded_live_without_a_length_in_its_header_still_takes_its_physio_recording(tmp_path):
     # was refused: 'the video 0.0..0.0 s'; its track is cut where the voice was read to
     e4 = _e4_with_a_spike(tmp_path / "S99")
     plain = write_media(tmp_path / "plain.mkv", tone(40.0), video_codec="libx264", video_s=40.0)
-    media = _as_live_webm(plain, tmp_path / "session.webm")
+    media = _remuxed(plain, tmp_path / "session.webm", live=True)
     windows = _physio_windows(tmp_path, media, e4, "--physio-offset=-280",
                               config=VOICE_ONLY)
     assert windows[0]["start_s"] == 0.0 and 39.0 < windows[-1]["end_s"] <= 40.1
