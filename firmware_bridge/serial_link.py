@@ -61,11 +61,16 @@ OFFSET_WINDOW_MS = 10_000
 # No frame for this long is said once (a board unplugged from its sensors' power, a wrong port or baud rate): a
 # second over the reference firmware's HELLO period, so a board heard by its HELLOs alone is not said silent between.
 SILENCE_S = 6.0
-# A stretch without samples (or a channel's readings) this long or longer, and over twice the least step between
-# them, is a dropout recorded as a gap once the board's cadence is known, however short for a status line: the
-# readers of files record a hole of two sample periods. The floor keeps a board's one short step (two frames sent
-# together) from making every later step a gap, and a bridge that holds frames for a second from making one.
+# A stretch without samples (or a channel's readings) longer than this, and over twice the usual step between
+# them (``Cadence``), is a dropout recorded as a gap once the board's cadence is known, however short for a status
+# line: the readers of files record a hole of two sample periods. The floor keeps a bridge that holds frames for a
+# second from making one.
 DROPOUT_MIN_S = 2.0
+# A board's (or a channel's) usual step is the 75th percentile of its last this many steps between readings: two
+# frames sent together once, or a timer that jitters between 2 and 4.5 s, moves it little (the least step did: one
+# short step made every later step of a board sending every 3 s a gap), and so do dropouts under a quarter of the
+# steps. Until half as many steps are known, a dropout is judged by SILENCE_S, not DROPOUT_MIN_S.
+CADENCE_STEPS = 16
 # Dropped frames are counted in one status line at most this often at first, and half as often each time the same
 # kinds are said again: a board with a bug, or a noisy cable, would otherwise print a line for every frame, 64 a
 # second, and then one every 10 s for the whole session. The counts at the session's end are said in a last line.
@@ -305,21 +310,42 @@ class BoardSequence:
         return (newest.board_ms - first.board_ms) / steps
 
 
+class Cadence:
+    """The usual step between one source's readings (``CADENCE_STEPS``): inf before a step is known."""
+
+    def __init__(self) -> None:
+        self._steps_s: deque[float] = deque(maxlen=CADENCE_STEPS)
+
+    @property
+    def step_s(self) -> float:
+        return float(np.percentile(self._steps_s, 75)) if self._steps_s else math.inf
+
+    def floor_s(self, floor_s: float) -> float:
+        """The least stretch that is a dropout: ``floor_s``, but SILENCE_S until half of CADENCE_STEPS are known (a
+        board's first steps may be a start-up's, not its cadence)."""
+        return floor_s if len(self._steps_s) >= CADENCE_STEPS // 2 else max(floor_s, SILENCE_S)
+
+    def learn(self, step_s: float) -> None:
+        """Take a step between readings (one of 0, a single stamp, says nothing of the cadence)."""
+        if step_s > 0:
+            self._steps_s.append(step_s)
+
+
 def stretch_missing(
     step_s: float,
-    least_step_s: float,
+    cadence: Cadence,
     unknown_missing: bool,
     silence_said: bool = False,
     floor_s: float = DROPOUT_MIN_S,
 ) -> bool:
     """The one rule for a stretch without readings (``step_s`` long) being a dropout: over ``floor_s`` and over
-    twice the least step between readings so far (``least_step_s``); or, over SILENCE_S, before a second reading
-    (``least_step_s`` inf: a dropout then where ``unknown_missing``) or where a silence was said meanwhile.
+    twice the usual step between readings (``cadence``; SILENCE_S until it is settled); or, over SILENCE_S, before
+    a second reading (a dropout then where ``unknown_missing``) or where a silence was said meanwhile.
     ``floor_s``: DROPOUT_MIN_S for a gap recorded, SILENCE_S for a status line (a short stall is recorded, not
     said)."""
-    if step_s > SILENCE_S and (silence_said or (unknown_missing and math.isinf(least_step_s))):
+    if step_s > SILENCE_S and (silence_said or (unknown_missing and math.isinf(cadence.step_s))):
         return True
-    return step_s > max(floor_s, 2 * least_step_s)
+    return step_s > max(cadence.floor_s(floor_s), 2 * cadence.step_s)
 
 
 def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:
@@ -362,7 +388,7 @@ class SerialBoardLink(SensorLink):
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
-        self._sample_step_s = math.inf  # the least step between samples so far (inf: under two samples)
+        self._cadence = Cadence()  # the board's usual step between samples
         self._lost_frames = 0  # lost before a frame that carries no readings, so not yet given a gap
         self._unplaced_frames = 0  # DATA frames dropped since the last sample: stamped before it
         self._unplaced_from_s: float | None = None  # the earliest stamp of those, where their gap starts
@@ -387,7 +413,7 @@ class SerialBoardLink(SensorLink):
         # Each channel's readings (a NaN is none): one that stops while frames come (a sensor unplugged: the
         # reference firmware leaves EDA out of its frames) is a gap on it, by the rule samples have
         self._channel_last_s: dict[str, float] = {}  # session time of each channel's last reading
-        self._channel_step_s: dict[str, float] = {}  # each channel's least step between readings
+        self._channel_cadence: dict[str, Cadence] = {}  # each channel's usual step between readings
         self._quiet_channels: set[str] = set()  # said to have stopped, not back yet
         self._resumed_channels: set[str] = set()  # their last reading moved to a board gap's end: no step learnt
         self._no_samples_said = False  # frames heard, no sample for a while: said once until samples come
@@ -534,9 +560,10 @@ class SerialBoardLink(SensorLink):
             self.malformed_frames += 1
             self._lost_frames += 1
             return
+        readings = [(channel, self._plausible(channel, value)) for channel, value in readings]
         if not any(math.isfinite(value) for _, value in readings):
-            # no reading at all (every channel left out, or NaN): no sample, as a HELLO is none; a stretch of them
-            # is the whole board's gap, not each channel's 'while its other readings come'
+            # no reading at all (every channel left out, NaN, or no body's): no sample, as a HELLO is none; a
+            # stretch of them is the whole board's gap, not each channel's 'while its other readings come'
             return
         if self._last_t_s is None and self.board_name is None:
             self.status(sink, "connected", "data frames arriving; the board has not said its name yet")
@@ -561,19 +588,20 @@ class SerialBoardLink(SensorLink):
         self._restarted = self._silence_said = False
         self._lost_frames = self._unplaced_frames = 0
         self._unplaced_from_s, self._unplaced_fall_s = None, 0.0
-        if self._last_t_s is not None and t_s > self._last_t_s:  # a step of 0 (one stamp) says nothing of cadence
-            # the least: once a board's cadence is known, a step recorded as a gap is none (a learnt 40 s would hide
-            # the next dropout); its first step is its cadence, whatever it is, until a shorter one comes
-            self._sample_step_s = min(self._sample_step_s, t_s - self._last_t_s)
+        if self._last_t_s is not None:
+            self._cadence.learn(t_s - self._last_t_s)
         self._last_t_s, self._sample_offset_s = t_s, self._offset_s
-        delivered = []
         for channel, value in readings:
-            if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
-                self.implausible_readings += 1  # a board's wild value (3e38 fits a frame): a missing sample
-                value = math.nan
             sink(Sample(channel, t_s, float(value), self.name))
-            delivered.append((channel, float(value)))
-        self._watch_channels(delivered, t_s, sink, board_gap=bool(reason))
+        self._watch_channels(readings, t_s, sink, board_gap=bool(reason))
+
+    def _plausible(self, channel: str, value: float) -> float:
+        """``value``, or NaN (counted) for one no body gives: a board's wild value (3e38 fits a frame) is a missing
+        sample."""
+        if not math.isnan(value) and not plausible_readings(channel, np.array([value]))[0]:
+            self.implausible_readings += 1
+            return math.nan
+        return value
 
     def _watch_channels(self, readings: list[tuple[str, float]], t_s: float, sink: Sink, board_gap: bool) -> None:
         """A channel's reading after a stretch without (``_channel_missing``) records that stretch as a gap on it;
@@ -593,7 +621,7 @@ class SerialBoardLink(SensorLink):
                     sink(Gap(channel, last_s, t_s, f"no {channel} reading from the board for {t_s - last_s:.1f} s",
                              self.name))
                 if channel not in self._resumed_channels:  # a step from a board gap's end is none of its cadence
-                    self._channel_step_s[channel] = min(self._channel_step_s.get(channel, math.inf), t_s - last_s)
+                    self._channel_cadence.setdefault(channel, Cadence()).learn(t_s - last_s)
             self._resumed_channels.discard(channel)
             if channel in self._quiet_channels:
                 self._quiet_channels.discard(channel)
@@ -610,7 +638,7 @@ class SerialBoardLink(SensorLink):
         """``_samples_missing``'s rule for one channel's readings (``stretch_missing``), but none before its cadence
         is known: a channel sent every 10 s beside a 4 Hz one is slow, not missing (the whole board's gaps are the
         board's rule)."""
-        return stretch_missing(step_s, self._channel_step_s.get(channel, math.inf), unknown_missing=False,
+        return stretch_missing(step_s, self._channel_cadence.get(channel, Cadence()), unknown_missing=False,
                                floor_s=floor_s)
 
     def _record_quiet_channels(self, sink: Sink) -> None:
@@ -670,11 +698,11 @@ class SerialBoardLink(SensorLink):
 
     def _samples_missing(self, step_s: float, floor_s: float = DROPOUT_MIN_S) -> bool:
         """Whether ``step_s`` without a sample (to the next sample, the stop or a checkpoint: one rule) is a
-        dropout: over ``floor_s`` (DROPOUT_MIN_S to record it, SILENCE_S to say it) and over twice the least step
-        between its samples so far (a board whose sensors went is missing samples, one sending DATA every 10 s is
+        dropout: over ``floor_s`` (DROPOUT_MIN_S to record it, SILENCE_S to say it) and over twice the usual step
+        between its samples (a board whose sensors went is missing samples, one sending DATA every 10 s is
         not), or over SILENCE_S with the board said silent meanwhile; before a second sample its cadence is
         unknown, and any step over SILENCE_S is one."""
-        return stretch_missing(step_s, self._sample_step_s, unknown_missing=True, silence_said=self._silence_said,
+        return stretch_missing(step_s, self._cadence, unknown_missing=True, silence_said=self._silence_said,
                                floor_s=floor_s)
 
     def _say_other_versions(self, sink: Sink) -> None:

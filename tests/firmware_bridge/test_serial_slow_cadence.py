@@ -1,0 +1,35 @@
+"""A board, or a channel, whose cadence lies between DROPOUT_MIN_S (2 s) and SILENCE_S (6 s) is no dropout at its
+own cadence: one short step (two frames sent together) or a timer that jitters must not make every later step a
+gap, as the least step did once the floor came down from 6 s to 2 s."""
+
+from tests.firmware_bridge.fakes import board, send
+from tests.firmware_bridge.test_serial_board import _frame
+
+
+def test_a_board_sending_every_three_seconds_after_two_frames_sent_together_leaves_no_gap():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, _frame(0, 0, eda=2.0), after_s=0.0)
+    send(link, time, recorder, _frame(1, 100, eda=2.0), after_s=0.1)  # two frames together as it starts
+    for i in range(2, 22):  # then one every 3 s, none lost
+        send(link, time, recorder, _frame(i, 100 + 3000 * (i - 1), eda=2.0), after_s=3.0)
+    assert recorder.gaps == []
+
+
+def test_a_temperature_channel_on_a_jittering_timer_beside_a_4_hz_board_leaves_no_gap():
+    time, link, recorder = board(latency_s=0.0)
+    temp_frames, frame_index = set(), 0
+    while frame_index < 400:  # its steps 2.0 s and 4.5 s in turn
+        temp_frames.add(frame_index)
+        frame_index += 8 if len(temp_frames) % 2 else 18
+    for i in range(400):
+        readings = {"bvp": 0.5, **({"temp": 33.0} if i in temp_frames else {})}
+        send(link, time, recorder, _frame(i, 250 * i, **readings), after_s=0.25 if i else 0.0)
+    assert recorder.gaps == []
+
+
+def test_a_slow_board_that_stalls_three_times_its_step_once_settled_leaves_a_gap():
+    time, link, recorder = board(latency_s=0.0)
+    for i in range(20):  # every 3 s; then, settled, a 9.5 s stall
+        send(link, time, recorder, _frame(i, 3000 * i, eda=2.0), after_s=3.0 if i else 0.0)
+    send(link, time, recorder, _frame(20, 57_000 + 9_500, eda=2.0), after_s=9.5)
+    assert [(g.start_s, g.end_s) for g in recorder.gaps] == [(57.0, 66.5)]
