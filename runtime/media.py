@@ -458,13 +458,20 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
             placement.ended_s = after[0]
             if missing is not None:
                 missing(after)
-            yield np.zeros(round(after[1] * sample_rate_hz) - emitted, dtype=np.float32)
+            yield from silence_blocks(round(after[1] * sample_rate_hz) - emitted, sample_rate_hz)
         _say_placement(path, placement, 0.0 if alone else late_first_stamp_s(container))
         if decoder.stopped_reason and ended_early is not None:
             ended_early(decoder.stopped_reason)
 
 
 STRETCHES_SAID = 5  # stretches of time a line names (audio missing, runs of damaged frames); more are counted
+
+
+def silence_blocks(samples: int, block_samples: int) -> Iterator[np.ndarray]:
+    """``samples`` of silence in blocks of at most ``block_samples``: a replay reads a file in short chunks, and an
+    hour of it at once is 230 MB."""
+    for start in range(0, samples, block_samples):
+        yield np.zeros(min(block_samples, samples - start), dtype=np.float32)
 
 
 def _missing_after_the_end(decoder: StreamDecoder, emitted: int, sample_rate_hz: int) -> tuple[float, float] | None:

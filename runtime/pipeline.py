@@ -22,7 +22,7 @@ from typing import Any
 from runtime.arms.registry import ARM_REGISTRY, ArmFunction, arm_named
 from runtime.checks import check_request, refuse_live_session
 from runtime.errors import InputError
-from runtime.media import MediaInfo
+from runtime.media import MediaInfo, known_end_s
 from runtime.stopping import raise_if_stop_asked
 from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import Track
@@ -119,9 +119,14 @@ def fused_tracks(tracks: list[Track], settings: dict[str, dict[str, Any]]) -> li
 def fit_to_input(by_section: dict[str, list[Track]], media: MediaInfo) -> None:
     """Each track of a recording given beside the input (``FIT_TO_INPUT``) cut, in place, to where the input's own
     tracks end (``recording_end_s``): a header may give no length (MP3, a WebM recorded live) or more than the file
-    holds. Without a track of the input's own, they stay as the header's end placed them."""
+    holds. Without a track of the input's own, they stay as the header's end placed them; with no such end, they
+    are refused (the timeline would give the input the recording's length)."""
     input_tracks = [t for section, ts in by_section.items() if section not in FIT_TO_INPUT for t in ts]
     if not input_tracks:
+        if by_section.keys() & FIT_TO_INPUT.keys() and not known_end_s(media):
+            raise InputError(media.path, "its header gives no length, and no arm here reads it to find its end: a "
+                                         "recording given beside it cannot be placed against it (enable the audio, "
+                                         "face or body arm)")
         return
     input_end_s = recording_end_s(media, input_tracks)
     for section, fit in FIT_TO_INPUT.items():

@@ -323,7 +323,9 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
     wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
     # the video's end as its header gives it, where it does; the track is cut again where the video was read to
     # (fit_to_input), which a file without a length (MP3, a WebM recorded live) or cut short says only once read
-    header_end_s = request.media.end_s or math.inf
+    from runtime.media import known_end_s  # PyAV: imported where a video is read, not by physio classify
+
+    header_end_s = known_end_s(request.media) or math.inf  # joined transport streams: the last part's end alone
     offset_s, how = resolve_offset(recording, header_end_s, given_s,
                                    video_start_unix_s(request.input_path) if wall_clock else None)
     if how.startswith("assumed"):  # said, not only written into the track's settings

@@ -32,3 +32,13 @@ def test_a_sound_a_few_frames_shorter_than_its_picture_is_left_as_it_is(tmp_path
     audio = next(t for t in json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"]
                  if t["name"] == "audio")
     assert audio["settings"]["gaps"] == [] and "filled with silence" not in caplog.text
+
+
+def test_the_silence_after_a_sound_that_ended_early_comes_in_blocks_of_a_second_at_most(tmp_path):
+    from runtime.media import iter_audio
+
+    path = write_media(tmp_path / "mic_unplugged.mkv", tone(2.0, 16000), 16000, "pcm_s16le",
+                       video_codec="libx264", video_s=30.0)
+    blocks = list(iter_audio(path, 16000))
+    # was: the 28 s of silence in one block (an hour of it is 230 MB at once, for a replay that reads 0.1 s chunks)
+    assert sum(b.size for b in blocks) == pytest.approx(30 * 16000, abs=1600) and max(b.size for b in blocks) <= 16000

@@ -149,3 +149,27 @@ def test_a_recording_placed_after_where_a_cut_video_was_read_is_refused_naming_b
     assert "overlaps the video too little for one physio window: its windows cover 30.0..40.0 s on the video clock, " \
            "the video as read 0.0..19.7 s" in err and "(given: recording starts at +20.000 s on the video clock)" in err
     assert not out.exists()
+
+
+def test_a_joined_transport_stream_keeps_physio_windows_past_its_first_recording(tmp_path):
+    # its header gives the last recording's end alone (20 s of 40 s): the physio windows stopped there
+    e4 = _e4_with_a_spike(tmp_path / "S99")
+    first = write_media(tmp_path / "a.ts", tone(20.0), video_codec="libx264", video_s=20.0)
+    second = write_media(tmp_path / "b.ts", tone(20.0, frequency_hz=440.0), video_codec="libx264", video_s=20.0)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    windows = _physio_windows(tmp_path, joined, e4, "--physio-offset=-280")
+    assert windows[-1]["end_s"] > 39.0
+    _assert_spike_where_its_windows_are(windows, -280.0)
+
+
+def test_an_input_without_a_length_that_no_arm_reads_is_refused_beside_a_recording(tmp_path, capsys):
+    # was: the physio windows over the whole recording, and the timeline giving the 40 s MP3 its 320 s
+    media = write_media(tmp_path / "session.mp3", tone(40.0), audio_codec="libmp3lame")
+    (tmp_path / "c.toml").write_text(CONFIG)
+    out = tmp_path / "out"
+    assert main(["analyze", str(media), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio",
+                 str(_e4_with_a_spike(tmp_path / "S99")), "--physio-offset=-280"]) == 2
+    assert (f"{media}: its header gives no length, and no arm here reads it to find its end: a recording given "
+            "beside it cannot be placed against it (enable the audio, face or body arm)") in capsys.readouterr().err
+    assert not out.exists()
