@@ -583,7 +583,8 @@ class SensorSession:
 
     def _judge_windows(self) -> None:
         while not self._stopped.wait(self._wait_to_judge_s()):
-            if self._next_end_s() <= self._until_s:
+            # the end read again after the wait: a stop may have come during it
+            if self._next_end_s() <= min(self._until_s, _session_end_s(self.clock, self.duration_s)):
                 self._judge_next()
         while self._next_end_s() <= self._until_s:
             self._judge_next()
