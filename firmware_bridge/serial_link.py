@@ -320,7 +320,7 @@ class Cadence:
     def step_s(self) -> float:
         return float(np.percentile(self._steps_s, 75)) if self._steps_s else math.inf
 
-    def floor_s(self, floor_s: float) -> float:
+    def least_dropout_s(self, floor_s: float) -> float:
         """The least stretch that is a dropout: ``floor_s``, but SILENCE_S until half of CADENCE_STEPS are known (a
         board's first steps may be a start-up's, not its cadence)."""
         return floor_s if len(self._steps_s) >= CADENCE_STEPS // 2 else max(floor_s, SILENCE_S)
@@ -343,9 +343,11 @@ def stretch_missing(
     a second reading (a dropout then where ``unknown_missing``) or where a silence was said meanwhile.
     ``floor_s``: DROPOUT_MIN_S for a gap recorded, SILENCE_S for a status line (a short stall is recorded, not
     said)."""
+    if step_s <= floor_s:  # every rule below asks more (the percentile is read only then: 64 times a second)
+        return False
     if step_s > SILENCE_S and (silence_said or (unknown_missing and math.isinf(cadence.step_s))):
         return True
-    return step_s > max(cadence.floor_s(floor_s), 2 * cadence.step_s)
+    return step_s > max(cadence.least_dropout_s(floor_s), 2 * cadence.step_s)
 
 
 def board_clock_runs(taken: list[InOrder]) -> list[list[InOrder]]:

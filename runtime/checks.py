@@ -16,7 +16,7 @@ from runtime.arms.registry import ARM_REGISTRY, arm_named
 from runtime.config import Settings, setting_error
 from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
-from runtime.media import MediaInfo, probe
+from runtime.media import MediaInfo, known_end_s, probe
 from runtime.models import BACKENDS
 from runtime.timeline import CSV_FIXED_COLUMNS, declared_measurements, is_session_claim, recorded_live
 from runtime.track import CANONICAL_LABELS, outside_canonical, track_family
@@ -49,8 +49,15 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]
     if problems:  # a stream an enabled arm reads: said now, not after the other arms' work
         raise InputError(input_path, problems[0])
+    if any(arm.fit_to_input for arm in running) and not any(arm.stream for arm in running) and not known_end_s(media):
+        raise InputError(input_path, NO_END_TO_FIT)  # the pipeline says it too, where no input track came
     check_models(settings, [arm.section for arm in running], fuse)
     return media
+
+
+# Why a recording given beside an input cannot be placed against it: an input whose end is learnt by reading it.
+NO_END_TO_FIT = ("its header gives no length, and no arm here reads it to find its end: a recording given beside it "
+                 "cannot be placed against it (enable the audio, face or body arm)")
 
 
 def probe_input(input_path: Path, settings: dict[str, dict[str, Any]], reads_voice: bool | None = None) -> MediaInfo:

@@ -126,11 +126,11 @@ def other_audio_streams_note(media: MediaInfo, audio_stream: int) -> str:
     return audio_streams_note(media.audio_streams, audio_stream)
 
 
-def audio_streams_note(streams: int, audio_stream: int) -> str:
-    """``other_audio_streams_note`` for a file of ``streams`` audio streams."""
-    if streams < 2:
+def audio_streams_note(stream_count: int, audio_stream: int) -> str:
+    """``other_audio_streams_note`` for a file of ``stream_count`` audio streams."""
+    if stream_count < 2:
         return ""
-    return (f"{streams} audio streams; the voice is read from stream {audio_stream} only "
+    return (f"{stream_count} audio streams; the voice is read from stream {audio_stream} only "
             "(audio.stream, or --audio-stream, chooses another)")
 
 
@@ -437,7 +437,7 @@ def iter_audio(path: str | Path, sample_rate_hz: int = AUDIO_RATE_HZ,
                         missing(stretch)
                 if lead > 0:
                     emitted += lead
-                    yield np.zeros(lead, dtype=np.float32)
+                    yield from silence_blocks(lead, sample_rate_hz)
                 for block in (mono(out) for f in frames for out in resampler.resample(f)):
                     block, skip = block[skip:], max(0, skip - block.size)
                     emitted += block.size

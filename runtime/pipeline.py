@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.arms.registry import ARM_REGISTRY, ArmFunction, arm_named
-from runtime.checks import check_request, refuse_live_session
+from runtime.checks import NO_END_TO_FIT, check_request, refuse_live_session
 from runtime.errors import InputError
 from runtime.media import MediaInfo, known_end_s
 from runtime.stopping import raise_if_stop_asked
@@ -124,9 +124,7 @@ def fit_to_input(by_section: dict[str, list[Track]], media: MediaInfo) -> None:
     input_tracks = [t for section, ts in by_section.items() if section not in FIT_TO_INPUT for t in ts]
     if not input_tracks:
         if by_section.keys() & FIT_TO_INPUT.keys() and not known_end_s(media):
-            raise InputError(media.path, "its header gives no length, and no arm here reads it to find its end: a "
-                                         "recording given beside it cannot be placed against it (enable the audio, "
-                                         "face or body arm)")
+            raise InputError(media.path, NO_END_TO_FIT)
         return
     input_end_s = recording_end_s(media, input_tracks)
     for section, fit in FIT_TO_INPUT.items():

@@ -539,7 +539,7 @@ def test_a_board_that_stalled_and_went_on_counting_its_frames_leaves_its_silence
     time, link, recorder = board(latency_s=0.0)
     send(link, time, recorder, *(data_frame(i, 250 * i) for i in range(8)))
     last_s = recorder.series("eda")[0][-1]
-    for _ in range(66):  # nothing for 6.6 s, read as it goes: the silence is said at 5 s
+    for _ in range(66):  # nothing for 6.6 s, read as it goes: the silence is said at 6 s
         time.now += 0.1
         link.poll(recorder)
     assert any("no frame from the board" in s.detail for s in recorder.statuses)

@@ -27,9 +27,9 @@ def test_a_temperature_channel_on_a_jittering_timer_beside_a_4_hz_board_leaves_n
     assert recorder.gaps == []
 
 
-def test_a_slow_board_that_stalls_three_times_its_step_once_settled_leaves_a_gap():
+def test_a_settled_slow_board_stalling_under_the_silence_limit_but_over_twice_its_step_leaves_a_gap():
     time, link, recorder = board(latency_s=0.0)
-    for i in range(20):  # every 3 s; then, settled, a 9.5 s stall
-        send(link, time, recorder, _frame(i, 3000 * i, eda=2.0), after_s=3.0 if i else 0.0)
-    send(link, time, recorder, _frame(20, 57_000 + 9_500, eda=2.0), after_s=9.5)
-    assert [(g.start_s, g.end_s) for g in recorder.gaps] == [(57.0, 66.5)]
+    for i in range(20):  # every 2.5 s: settled after 8 steps
+        send(link, time, recorder, _frame(i, 2500 * i, eda=2.0), after_s=2.5 if i else 0.0)
+    send(link, time, recorder, _frame(20, 47_500 + 5_500, eda=2.0), after_s=5.5)  # 5.5 s: > 2 x 2.5, < 6
+    assert [(g.start_s, g.end_s) for g in recorder.gaps] == [(47.5, 53.0)]

@@ -28,30 +28,15 @@ def test_the_live_stress_window_ending_at_the_sessions_duration_is_judged_and_ke
     assert [w.end_s for w in live.windows] == pytest.approx([1.0 + 0.25 * k for k in range(13)])
 
 
-def test_no_live_stress_window_past_the_sessions_duration_is_judged_while_the_voice_catches_up():
-    import time
-
+def test_the_judging_thread_waits_for_the_stop_not_for_a_window_ending_after_the_sessions_duration():
     settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
     now_s = [0.0]
     sensors = SensorSession([], settings, None, SessionClock(monotonic=lambda: now_s[0]), duration_s=4.0)
-    sensors.start()
-    try:
-        for k in range(85):  # a strap's heart rate to 8.4 s: it records on while the voice's last windows are judged
-            sensors._deliver(Sample("hr", k / 10, 70.0, "strap"))
-        now_s[0] = 8.6
-        deadline = time.monotonic() + 60.0
-        while len(sensors.stress.windows) < 13 and time.monotonic() < deadline:  # those ending by 4 s
-            time.sleep(0.05)
-        judged, since = -1, time.monotonic()
-        while time.monotonic() - since < 1.0:  # then until the judging thread has done what it will
-            if len(sensors.stress.windows) != judged:
-                judged, since = len(sensors.stress.windows), time.monotonic()
-            time.sleep(0.05)
-        # was: windows to 6.5 s judged (their lines hidden, the track cutting them at 4 s)
-        assert max(w.end_s for w in sensors.stress.windows) == pytest.approx(4.0)
-    finally:
-        sensors.stop(4.0)
-    assert [w.end_s for w in sensors.live_track(4.0).windows] == pytest.approx([1.0 + 0.25 * k for k in range(13)])
+    now_s[0] = 8.6  # the voice catching up, the sensors recording on
+    sensors._judged = 12  # the 13th window ends at 4.0 s: due now
+    assert sensors._wait_to_judge_s() == 0.0
+    sensors._judged = 13  # the 14th ends at 4.25 s, after the duration: none until the stop (was: judged)
+    assert sensors._wait_to_judge_s() is None
 
 
 def test_sensors_recording_on_after_the_microphone_say_until_when_in_seconds(tmp_path):

@@ -24,8 +24,8 @@ static const uint32_t HELLO_PERIOD_MS = 5000;
 static const float ADC_REF_V = 5.0f;             // set to 3.3f on a 3.3 V board
 static const int GSR_OPEN_READING = 512;         // the Grove GSR with no skin, as calibrated: its conversion's pole
 // A reading this close to it is no skin either: the ADC wanders by a bit or two and the potentiometer is set by eye,
-// and 509 is 0.15 uS, under any finger's skin conductance (without it, a third of the open module's slow frames
-// carried 0.05 uS, a reading the host takes for skin).
+// and 509 is 0.15 uS, under any finger's skin conductance (without it, one step of noise sent 0.05 uS, a reading
+// the host takes for skin: tests/firmware_bridge/test_reference_firmware.py).
 static const int GSR_NO_SKIN_MARGIN = 3;
 static const float TMP36_MIN_V = 0.1f;           // the TMP36 at -40 degC, the lowest it gives
 

@@ -140,7 +140,7 @@ def windows_csv(windows: list[PhysioWindow]) -> str:
 # --- the arm in `analyze` -------------------------------------------------------------------------------
 
 
-WALL_CLOCKS = "wall clocks: "  # how a sync placed by both wall clocks begins
+WALL_CLOCKS_PREFIX = "wall clocks: "  # how a sync placed by both wall clocks begins
 
 
 def resolve_offset(
@@ -153,7 +153,7 @@ def resolve_offset(
         how = f"given: recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     elif recording.start_unix_s is not None and video_start_unix_s is not None:
         offset_s = recording.start_unix_s - video_start_unix_s
-        how = f"{WALL_CLOCKS}recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
+        how = f"{WALL_CLOCKS_PREFIX}recording starts at {seconds_text(offset_s, '+.3f')} s on the video clock"
     else:
         offset_s = 0.0
         # which of the two lacks its clock: the one to mend (a start line for the recording, or an offset)
@@ -174,12 +174,11 @@ def resolve_offset(
 def utc_spans_text(recording: Recording, offset_s: float, video_end_s: float, how: str) -> str:
     """Where both wall clocks placed the recording (``how``), both spans in UTC for a refusal: the dates show a file
     of another day (or a clock set wrong) at a glance; "" otherwise."""
-    if not how.startswith(WALL_CLOCKS) or recording.start_unix_s is None:
+    if not how.startswith(WALL_CLOCKS_PREFIX) or recording.start_unix_s is None:
         return ""
     video_unix_s = recording.start_unix_s - offset_s
-    return (f"; in UTC the recording {utc_text(recording.start_unix_s)}.."
-            f"{utc_text(recording.start_unix_s + recording.end_s)}, the video "
-            f"{utc_text(video_unix_s)}..{utc_unix_end_text(video_unix_s, video_end_s)}")
+    return (f"; in UTC the recording {utc_span_text(recording.start_unix_s, recording.end_s)}, the video "
+            f"{utc_span_text(video_unix_s, video_end_s)}")
 
 
 def utc_text(unix_s: float) -> str:
@@ -187,9 +186,11 @@ def utc_text(unix_s: float) -> str:
     return datetime.fromtimestamp(unix_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def utc_unix_end_text(start_unix_s: float, duration_s: float) -> str:
-    """Where a video starting at ``start_unix_s`` ends in UTC; empty for a length not known yet."""
-    return utc_text(start_unix_s + duration_s) if math.isfinite(duration_s) else ""
+def utc_span_text(start_unix_s: float, duration_s: float) -> str:
+    """A span in UTC, for a message: 'START..END', or 'from START' for a length not known yet (inf)."""
+    if math.isfinite(duration_s):
+        return f"{utc_text(start_unix_s)}..{utc_text(start_unix_s + duration_s)}"
+    return f"from {utc_text(start_unix_s)}"
 
 
 def video_span_text(video_end_s: float) -> str:
@@ -245,13 +246,9 @@ def physio_track(
     grid = window_grid(recording.end_s if until_s is None else until_s, settings.window_s, settings.hop_s)
     spans = [shown_span(a, b, offset_s, end_s) for a, b in grid]
     if spans and not any(spans):
-        raise InputError(
-            recording.source,
-            f"overlaps the video too little for one physio window: the recording covers {seconds_text(offset_s)}.."
-            f"{seconds_text(offset_s + recording.end_s)} s on the video clock, the video {video_span_text(end_s)}, "
-            f"and no {settings.window_s:g} s window has its centre in the video" + (f" ({sync})" if sync else "")
-            + utc_spans_text(recording, offset_s, end_s, sync),
-        )
+        raise too_little_overlap(recording.source, f"the recording covers {seconds_text(offset_s)}.."
+                                 f"{seconds_text(offset_s + recording.end_s)} s", f"the video {video_span_text(end_s)}",
+                                 settings.window_s, sync, utc_spans_text(recording, offset_s, end_s, sync))
     windows = classify_windows(recording, model, settings, until_s=until_s)
     labels = list(model.labels)
     track_windows = [track_window(w, labels, *span) for w, span in zip(windows, spans, strict=True) if span]
@@ -342,19 +339,30 @@ def fit_to_input(track: Track, input_end_s: float) -> Track:
     input's header gave its length."""
     kept = []
     for window in track.windows:
+        if window.end_s <= input_end_s:  # inside the input as read: as placed (cut again, one centred on 0 s widens)
+            kept.append(window)
+            continue
         span = shown_span(window.start_s, window.end_s, 0.0, input_end_s)
         if span is not None:
             kept.append(window if span == (window.start_s, window.end_s)
                         else dataclasses.replace(window, start_s=round(span[0], 6), end_s=round(span[1], 6)))
     if track.windows and not kept:
-        raise InputError(
-            track.settings["physio_input"],
-            f"overlaps the video too little for one physio window: its windows cover "
-            f"{seconds_text(track.windows[0].start_s)}..{seconds_text(track.windows[-1].end_s)} s on the video "
-            f"clock, the video as read 0.0..{input_end_s:.1f} s, and no {track.settings['window_s']:g} s window has "
-            f"its centre in the video ({track.settings['sync']})",
-        )
+        raise too_little_overlap(track.settings["physio_input"], f"its windows cover "
+                                 f"{seconds_text(track.windows[0].start_s)}..{seconds_text(track.windows[-1].end_s)} s",
+                                 f"the video as read 0.0..{input_end_s:.1f} s", track.settings["window_s"],
+                                 track.settings["sync"])
     return dataclasses.replace(track, windows=kept)
+
+
+def too_little_overlap(source: str, covered: str, video: str, window_s: float, sync: str,
+                       in_utc: str = "") -> InputError:
+    """The one refusal of a recording with no window centred in the video: what it covers on the video clock
+    (``covered``), the video's span (``video``), how the offset was found (``sync``) and, where both wall clocks
+    found it, both spans in UTC (``in_utc``; a refusal after the video was read has no recording start to give
+    them from)."""
+    return InputError(source, f"overlaps the video too little for one physio window: {covered} on the video clock, "
+                              f"{video}, and no {window_s:g} s window has its centre in the video"
+                              + (f" ({sync})" if sync else "") + in_utc)
 
 
 def video_start_unix_s(path: Path) -> float | None:

@@ -42,3 +42,13 @@ def test_the_silence_after_a_sound_that_ended_early_comes_in_blocks_of_a_second_
     blocks = list(iter_audio(path, 16000))
     # was: the 28 s of silence in one block (an hour of it is 230 MB at once, for a replay that reads 0.1 s chunks)
     assert sum(b.size for b in blocks) == pytest.approx(30 * 16000, abs=1600) and max(b.size for b in blocks) <= 16000
+
+
+def test_the_silence_before_a_late_audio_start_comes_in_blocks_of_a_second_at_most(tmp_path):
+    from runtime.media import iter_audio
+
+    path = write_media(tmp_path / "late.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="libx264",
+                       video_s=32.0, audio_start_s=30.0)
+    blocks = list(iter_audio(path, 16000))
+    # was: the 30 s before it in one block (up to 6 h, 1.4 GB, at once)
+    assert sum(b.size for b in blocks) == pytest.approx(32 * 16000, abs=1600) and max(b.size for b in blocks) <= 16000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -169,6 +170,14 @@ def test_no_overlap_placed_by_both_wall_clocks_says_both_utc_ranges_too():
     with pytest.raises(InputError) as refused:  # an offset given: the wall clocks placed nothing
         resolve_offset(recording, 40.0, offset_s=700.0, video_start_unix_s=video_start_unix_s)
     assert "UTC" not in str(refused.value)
+
+
+def test_no_overlap_with_a_video_of_no_known_length_gives_its_utc_start_alone(tmp_path):
+    recording = read_e4(write_e4(tmp_path / "S99", duration_s=60.0))
+    with pytest.raises(InputError) as refused:
+        resolve_offset(recording, math.inf, None, video_start_unix_s=START_UNIX_S + 86400.0)
+    # was: 'the video 2022-02-08T09:52:54Z..' with nothing after it
+    assert str(refused.value).endswith(f"the video from {utc_text(START_UNIX_S + 86400.0)}")
 
 
 def test_an_offset_of_hundreds_of_digits_is_said_in_a_few():

@@ -112,7 +112,7 @@ def test_a_video_cut_short_gets_no_physio_windows_past_where_it_was_read(tmp_pat
     placed by the header's 40 s, past the 16 s read."""
     e4 = _e4_with_a_spike(tmp_path / "S99")
     video = cut_short(write_media(tmp_path / "session.mkv", tone(40.0), video_codec="libx264", video_s=40.0), 0.5)
-    (tmp_path / "c.toml").write_text("[face]\nenabled = false\n[body]\nenabled = false\n")
+    (tmp_path / "c.toml").write_text(VOICE_ONLY)
     out = tmp_path / "out"
     assert main(["analyze", str(video), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio", str(e4),
                  "--physio-offset=-280"]) == 0
@@ -163,7 +163,11 @@ def test_a_joined_transport_stream_keeps_physio_windows_past_its_first_recording
     _assert_spike_where_its_windows_are(windows, -280.0)
 
 
-def test_an_input_without_a_length_that_no_arm_reads_is_refused_beside_a_recording(tmp_path, capsys):
+def test_an_input_without_a_length_that_no_arm_reads_is_refused_beside_a_recording(tmp_path, capsys, monkeypatch):
+    def no_physio_work(*_args, **_kwargs):
+        raise AssertionError("the recording was read for an input it cannot be placed against")
+
+    monkeypatch.setattr("runtime.arms.physio.arm.read_recording", no_physio_work)  # refused before any work
     # was: the physio windows over the whole recording, and the timeline giving the 40 s MP3 its 320 s
     media = write_media(tmp_path / "session.mp3", tone(40.0), audio_codec="libmp3lame")
     (tmp_path / "c.toml").write_text(CONFIG)
