@@ -75,8 +75,7 @@ def test_sketch_sends_ppg_every_frame_and_eda_temperature_at_4_hz(board_output):
 
 
 def test_a_loop_held_up_skips_the_frames_it_missed_instead_of_sending_them_in_a_burst(board_binary):
-    held = subprocess.run([str(board_binary), "6000", "3000", "1000"], check=True, capture_output=True).stdout
-    frames = FrameDecoder().feed(held)  # the loop held up for a second at 3 s
+    frames = _run(board_binary, 6000, 3000, 1000)  # the loop held up for a second at 3 s
     data = [f for f in frames if f.type == TYPE_DATA]
     steps_ms = np.diff([f.board_ms for f in data])
     assert steps_ms.min() > 0  # was: 58 readings at one board time, sent back to back
