@@ -47,13 +47,21 @@ def _remuxed(src: Path, dst: Path, creation_time: str = "", live: bool = False) 
     return dst
 
 
-def _physio_windows(tmp_path: Path, media: Path, e4: Path, *options: str, config: str = VOICE_ONLY) -> list[dict]:
+def _analyze(tmp_path: Path, media: Path, recording: Path, *options: str, config: str = VOICE_ONLY) -> int:
+    """``emotrace analyze`` of ``media`` with ``--physio recording`` into tmp_path/out, under ``config``."""
     (tmp_path / "c.toml").write_text(config)
-    out = tmp_path / "out"
-    assert main(["analyze", str(media), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio", str(e4),
-                 *options]) == 0
-    tracks = json.loads((out / "timeline.json").read_text())["tracks"]
-    return next(t for t in tracks if t["name"] == "physio")["windows"]
+    return main(["analyze", str(media), "--out", str(tmp_path / "out"), "--config", str(tmp_path / "c.toml"),
+                 "--physio", str(recording), *options])
+
+
+def _tracks(tmp_path: Path) -> dict[str, dict]:
+    """The tracks of tmp_path/out/timeline.json by name."""
+    return {t["name"]: t for t in json.loads((tmp_path / "out" / "timeline.json").read_text())["tracks"]}
+
+
+def _physio_windows(tmp_path: Path, media: Path, e4: Path, *options: str, config: str = VOICE_ONLY) -> list[dict]:
+    assert _analyze(tmp_path, media, e4, *options, config=config) == 0
+    return _tracks(tmp_path)["physio"]["windows"]
 
 
 def _assert_spike_where_its_windows_are(windows: list[dict], offset_s: float) -> None:
@@ -112,12 +120,8 @@ def test_a_video_cut_short_gets_no_physio_windows_past_where_it_was_read(tmp_pat
     placed by the header's 40 s, past the 16 s read."""
     e4 = _e4_with_a_spike(tmp_path / "S99")
     video = cut_short(write_media(tmp_path / "session.mkv", tone(40.0), video_codec="libx264", video_s=40.0), 0.5)
-    (tmp_path / "c.toml").write_text(VOICE_ONLY)
-    out = tmp_path / "out"
-    assert main(["analyze", str(video), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio", str(e4),
-                 "--physio-offset=-280"]) == 0
-    timeline = json.loads((out / "timeline.json").read_text())
-    ends = {t["name"]: t["windows"][-1]["end_s"] for t in timeline["tracks"]}
+    assert _analyze(tmp_path, video, e4, "--physio-offset=-280") == 0
+    ends = {name: t["windows"][-1]["end_s"] for name, t in _tracks(tmp_path).items()}
     assert ends["audio"] < 30.0  # read to where it was cut
     assert ends["physio"] <= ends["audio"] + 15.0, ends  # half a physio window at most past what was read
 
@@ -129,26 +133,19 @@ def test_the_physio_tracks_gaps_are_on_the_video_clock_as_its_windows_are(tmp_pa
     recording = tmp_path / "rec.csv"
     recording.write_text("time_s,eda\n" + "\n".join(rows) + "\n")
     media = write_media(tmp_path / "session.wav", tone(40.0, 16000), 16000, audio_codec="pcm_s16le")
-    (tmp_path / "c.toml").write_text(CONFIG)
-    out = tmp_path / "out"
-    assert main(["analyze", str(media), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio",
-                 str(recording), "--physio-offset=-90"]) == 0
-    track = next(t for t in json.loads((out / "timeline.json").read_text())["tracks"] if t["name"] == "physio")
-    assert track["settings"]["gaps"] == {"eda": [[10.0, 70.0]]}  # was {"eda": [[100.0, 160.0]]}
+    assert _analyze(tmp_path, media, recording, "--physio-offset=-90", config=CONFIG) == 0
+    assert _tracks(tmp_path)["physio"]["settings"]["gaps"] == {"eda": [[10.0, 70.0]]}  # was {"eda": [[100.0, 160.0]]}
 
 
 def test_a_recording_placed_after_where_a_cut_video_was_read_is_refused_naming_both_spans(tmp_path, capsys):
     e4 = _e4_with_a_spike(tmp_path / "S99")
     video = cut_short(write_media(tmp_path / "session.mkv", tone(40.0), video_codec="libx264", video_s=40.0), 0.5)
-    (tmp_path / "c.toml").write_text(VOICE_ONLY)
-    out = tmp_path / "out"
     # its header's 40 s took the recording at +20 s; the file holds some 16 s (was: a physio track past them)
-    assert main(["analyze", str(video), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio", str(e4),
-                 "--physio-offset=20"]) == 2
+    assert _analyze(tmp_path, video, e4, "--physio-offset=20") == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "overlaps the video too little for one physio window: its windows cover 30.0..40.0 s on the video clock, " \
            "the video as read 0.0..19.7 s" in err and "(given: recording starts at +20.000 s on the video clock)" in err
-    assert not out.exists()
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_joined_transport_stream_keeps_physio_windows_past_its_first_recording(tmp_path):
@@ -170,10 +167,7 @@ def test_an_input_without_a_length_that_no_arm_reads_is_refused_beside_a_recordi
     monkeypatch.setattr("runtime.arms.physio.arm.read_recording", no_physio_work)  # refused before any work
     # was: the physio windows over the whole recording, and the timeline giving the 40 s MP3 its 320 s
     media = write_media(tmp_path / "session.mp3", tone(40.0), audio_codec="libmp3lame")
-    (tmp_path / "c.toml").write_text(CONFIG)
-    out = tmp_path / "out"
-    assert main(["analyze", str(media), "--out", str(out), "--config", str(tmp_path / "c.toml"), "--physio",
-                 str(_e4_with_a_spike(tmp_path / "S99")), "--physio-offset=-280"]) == 2
+    assert _analyze(tmp_path, media, _e4_with_a_spike(tmp_path / "S99"), "--physio-offset=-280", config=CONFIG) == 2
     assert (f"{media}: its header gives no length, and no arm here reads it to find its end: a recording given "
             "beside it cannot be placed against it (enable the audio, face or body arm)") in capsys.readouterr().err
-    assert not out.exists()
+    assert not (tmp_path / "out").exists()
