@@ -426,12 +426,14 @@ def ppg_template_quality(cleaned: np.ndarray, peaks: np.ndarray, rate_hz: float)
 
 def _clean_ibi_series(ibi: Channel, source: str) -> Series:
     """Beat intervals as delivered (E4 IBI file, BLE RR intervals, a CSV's column); valid between its gaps and
-    between beats, except where no beat came for ``BEAT_HOLE_S``."""
+    between clean beats, except where no clean beat came for ``BEAT_HOLE_S``: beats delivered and all cleaned
+    away (beats at 33 bpm) follow no heart, as a pulse wave's stray beats do not."""
     times_s, ibis_s = ibi.times_s.astype(float), ibi.values.astype(float)
     span = (float(times_s[0] - ibis_s[0]), float(times_s[-1]))
-    holes = beat_holes(times_s, ibis_s, span)
-    _say_beat_holes(source, ibi.name, holes, "beats")
-    return _clean_ibi(times_s, ibis_s, _minus_gaps(span, list(ibi.gaps) + holes))
+    beats = _clean_ibi(times_s, ibis_s, [])
+    holes = beat_holes(beats.times_s, beats.values, span)
+    _say_beat_holes(source, ibi.name, holes, "clean beats")
+    return Series(beats.times_s, beats.values, _minus_gaps(span, list(ibi.gaps) + holes))
 
 
 def beat_holes(beat_times_s: np.ndarray, ibi_s: np.ndarray, span: tuple[float, float]) -> list[tuple[float, float]]:

@@ -206,7 +206,7 @@ def test_beats_that_cover_a_window_but_are_all_cleaned_away_leave_it_at_quality_
     ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 1.8))
     window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 100.0, 130.0)
     assert math.isnan(window.measurements["hr_bpm"])
-    assert (window.quality, window.reason) == (0.0, "no usable heartbeats or EDA in this window")
+    assert window.quality == 0.0 and window.reason.startswith("too little heart or EDA signal in this window (heart 0 %")
 
 
 def test_beats_missing_for_a_few_seconds_lower_the_heart_coverage_by_them():
@@ -241,11 +241,32 @@ def test_beat_intervals_that_stop_for_minutes_count_as_missing_heart_signal(capl
     eda = uniform("eda", 2.0 + 0.05 * np.sin(np.arange(2400) / 40.0), 4.0)
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         signals = process_recording(Recording("strap.csv", {"ibi": ibi, "eda": eda}))
-    assert any("no beats for 1 stretch" in r.getMessage() for r in caplog.records)
+    assert any("no clean beats for 1 stretch" in r.getMessage() for r in caplog.records)
     silent = window_features(signals, 280.0, 310.0)
     beating = window_features(signals, 100.0, 130.0)
     assert "heart missing" in silent.reason and silent.quality < beating.quality
     assert beating.measurements["hr_bpm"] == pytest.approx(75.0)
+
+
+def test_delivered_beats_all_cleaned_away_are_no_heart_coverage_beside_eda(caplog):
+    beats_s = np.arange(1.8, 300.0, 1.8)  # 33 bpm: every interval outside the clean range
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 1.8))
+    eda = uniform("eda", 2.0 + 0.05 * np.sin(np.arange(1200) / 40.0), 4.0)
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi, "eda": eda})), 100.0, 130.0)
+    assert math.isnan(window.measurements["hr_bpm"])
+    assert window.quality == pytest.approx(0.5) and window.reason == "heart missing"
+    assert any("ibi: no clean beats for 1 stretch" in r.getMessage() for r in caplog.records)
+
+
+def test_one_artefact_beat_cleaned_away_leaves_the_heart_followed():
+    beats_s = np.arange(0.8, 300.0, 0.8)
+    ibi_s = np.full(beats_s.size, 0.8)
+    ibi_s[150] = 2.4  # a missed beat: dropped as an artefact, 2.4 s without a clean beat is no hole
+    ibi = Channel("ibi", "s", beats_s, ibi_s)
+    window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 105.0, 135.0)
+    assert window.reason == "EDA missing" and window.quality == pytest.approx(0.5)  # the heart all there
+    assert window.measurements["hr_bpm"] == pytest.approx(75.0)
 
 
 def test_a_strap_whose_beats_stop_but_whose_heart_rate_goes_on_still_covers_the_heart():
