@@ -166,19 +166,21 @@ def resolve_offset(
             recording.source,
             f"no overlap with the video: the recording covers {seconds_text(rec_start)}..{seconds_text(rec_end)} s "
             f"on the video clock, the video {video_span_text(video_duration_s)} ({how})"
-            f"{utc_spans_text(recording, offset_s, video_duration_s, how)}",
+            f"{utc_spans_text(recording.start_unix_s, offset_s, (rec_start, rec_end), video_duration_s, how)}",
         )
     return offset_s, how
 
 
-def utc_spans_text(recording: Recording, offset_s: float, video_end_s: float, how: str) -> str:
-    """Where both wall clocks placed the recording (``how``), both spans in UTC for a refusal: the dates show a file
-    of another day (or a clock set wrong) at a glance; "" otherwise."""
-    if not how.startswith(WALL_CLOCKS_PREFIX) or recording.start_unix_s is None:
+def utc_spans_text(start_unix_s: float | None, offset_s: float, covered_s: tuple[float, float], video_end_s: float,
+                   how: str, covered: str = "the recording") -> str:
+    """Where both wall clocks placed the recording (``how``; it starts at ``start_unix_s``, ``offset_s`` on the
+    video clock), what it ``covered`` (``covered_s``, on the video clock) and the video in UTC, for a refusal: the
+    dates show a file of another day (or a clock set wrong) at a glance; "" otherwise."""
+    if not how.startswith(WALL_CLOCKS_PREFIX) or start_unix_s is None:
         return ""
-    video_unix_s = recording.start_unix_s - offset_s
-    return (f"; in UTC the recording {utc_span_text(recording.start_unix_s, recording.end_s)}, the video "
-            f"{utc_span_text(video_unix_s, video_end_s)}")
+    video_unix_s = start_unix_s - offset_s
+    return (f"; in UTC {covered} {utc_span_text(video_unix_s + covered_s[0], covered_s[1] - covered_s[0])}, "
+            f"the video {utc_span_text(video_unix_s, video_end_s)}")
 
 
 def utc_text(unix_s: float) -> str:
@@ -248,7 +250,9 @@ def physio_track(
     if spans and not any(spans):
         raise too_little_overlap(recording.source, f"the recording covers {seconds_text(offset_s)}.."
                                  f"{seconds_text(offset_s + recording.end_s)} s", f"the video {video_span_text(end_s)}",
-                                 settings.window_s, sync, utc_spans_text(recording, offset_s, end_s, sync))
+                                 settings.window_s, sync, utc_spans_text(recording.start_unix_s, offset_s,
+                                                                         (offset_s, offset_s + recording.end_s),
+                                                                         end_s, sync))
     windows = classify_windows(recording, model, settings, until_s=until_s)
     labels = list(model.labels)
     track_windows = [track_window(w, labels, *span) for w, span in zip(windows, spans, strict=True) if span]
@@ -265,6 +269,7 @@ def physio_track(
             "windows": WINDOWS_IN_SESSION if live else WINDOWS_IN_VIDEO,
             "physio_input": recording.source,
             "physio_offset_s": offset_s,
+            "physio_start_unix_s": recording.start_unix_s,  # None: the recording gives no wall-clock start
             "sync": sync,
             "channels": sorted(recording.channels),
             # on the track's clock, as its windows are (the recording's own, shifted by the offset)
@@ -347,10 +352,14 @@ def fit_to_input(track: Track, input_end_s: float) -> Track:
             kept.append(window if span == (window.start_s, window.end_s)
                         else dataclasses.replace(window, start_s=round(span[0], 6), end_s=round(span[1], 6)))
     if track.windows and not kept:
-        raise too_little_overlap(track.settings["physio_input"], f"its windows cover "
-                                 f"{seconds_text(track.windows[0].start_s)}..{seconds_text(track.windows[-1].end_s)} s",
-                                 f"the video as read 0.0..{input_end_s:.1f} s", track.settings["window_s"],
-                                 track.settings["sync"])
+        covered_s = (track.windows[0].start_s, track.windows[-1].end_s)
+        settings = track.settings
+        raise too_little_overlap(settings["physio_input"], f"its windows cover "
+                                 f"{seconds_text(covered_s[0])}..{seconds_text(covered_s[1])} s",
+                                 f"the video as read 0.0..{input_end_s:.1f} s", settings["window_s"], settings["sync"],
+                                 utc_spans_text(settings.get("physio_start_unix_s"),
+                                                settings.get("physio_offset_s", 0.0), covered_s, input_end_s,
+                                                settings["sync"], "its windows"))
     return dataclasses.replace(track, windows=kept)
 
 
@@ -358,8 +367,7 @@ def too_little_overlap(source: str, covered: str, video: str, window_s: float, s
                        in_utc: str = "") -> InputError:
     """The one refusal of a recording with no window centred in the video: what it covers on the video clock
     (``covered``), the video's span (``video``), how the offset was found (``sync``) and, where both wall clocks
-    found it, both spans in UTC (``in_utc``; a refusal after the video was read has no recording start to give
-    them from)."""
+    found it, both spans in UTC (``in_utc``)."""
     return InputError(source, f"overlaps the video too little for one physio window: {covered} on the video clock, "
                               f"{video}, and no {window_s:g} s window has its centre in the video"
                               + (f" ({sync})" if sync else "") + in_utc)

@@ -148,6 +148,17 @@ def test_a_recording_placed_after_where_a_cut_video_was_read_is_refused_naming_b
     assert not (tmp_path / "out").exists()
 
 
+def test_a_refusal_after_a_cut_video_was_read_gives_both_spans_in_utc_where_wall_clocks_placed_it(tmp_path, capsys):
+    e4 = _e4_with_a_spike(tmp_path / "S99")  # starts at 2022-02-07T09:52:54Z
+    plain = write_media(tmp_path / "plain.mkv", tone(40.0), video_codec="libx264", video_s=40.0)
+    # the camera started 20 s before the wristband: the recording at +20 s, past where the cut file ends
+    video = cut_short(_remuxed(plain, tmp_path / "session.mkv", creation_time="2022-02-07T09:52:34Z"), 0.5)
+    assert _analyze(tmp_path, video, e4) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "its windows cover 30.0..40.0 s on the video clock" in err
+    assert "; in UTC its windows 2022-02-07T09:53:04Z..2022-02-07T09:53:14Z, the video 2022-02-07T09:52:34Z.." in err
+
+
 def test_a_joined_transport_stream_keeps_physio_windows_past_its_first_recording(tmp_path):
     # its header gives the last recording's end alone (20 s of 40 s): the physio windows stopped there
     e4 = _e4_with_a_spike(tmp_path / "S99")
