@@ -168,7 +168,16 @@ class FrameDecoder:
             version, frame_type, seq, board_ms, length = HEADER.unpack_from(self.buffer, 2)
             total = 2 + HEADER.size + length + CRC.size
             if len(self.buffer) < total:
-                return frames
+                # Noise holding a sync pair and a large length byte would hold the good frames after it until its
+                # claimed length came (seconds from a slow board): a whole good frame begun inside the claimed span
+                # shows it false now.
+                later = self._next_good_frame(1)
+                if later is None:
+                    return frames
+                self.crc_errors += 1
+                self._corrupt_left = later
+                self._skip(later)
+                continue
             body = bytes(self.buffer[2 : total - CRC.size])
             (crc,) = CRC.unpack_from(self.buffer, total - CRC.size)
             if crc != crc16_ccitt(body):
@@ -185,6 +194,19 @@ class FrameDecoder:
                     self.leading_bytes_skipped = self.bytes_skipped
             self._corrupt_left = 0  # a whole frame inside a corrupt one's span (a resync) ends it
             del self.buffer[:total]
+
+    def _next_good_frame(self, after: int) -> int | None:
+        """Where the buffer's first whole frame with a good checksum from ``after`` on starts, None without one."""
+        start = self.buffer.find(SYNC, after)
+        while start >= 0 and len(self.buffer) >= start + 2 + HEADER.size:
+            length = HEADER.unpack_from(self.buffer, start + 2)[-1]
+            end = start + 2 + HEADER.size + length + CRC.size
+            if len(self.buffer) >= end:
+                (crc,) = CRC.unpack_from(self.buffer, end - CRC.size)
+                if crc == crc16_ccitt(bytes(self.buffer[start + 2 : end - CRC.size])):
+                    return start
+            start = self.buffer.find(SYNC, start + 1)
+        return None
 
     def bytes_skipped_between_frames(self) -> int:
         """Bytes skipped after the first good frame: those before it are most likely the end of a frame sent
@@ -682,10 +704,10 @@ class SerialBoardLink(SensorLink):
 
     def _gap_reason(self, fell_behind: bool, step_s: float = 0.0) -> str:
         """Why the stretch before the next sample, ``step_s`` after the last, is a gap; empty when it is none."""
-        if self._restarted:
-            return "board restarted"
         why = []
-        if self._lost_frames:
+        if self._restarted:
+            why.append("board restarted")
+        elif self._lost_frames:
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
         elif fell_behind:
             why.append("board clock fell behind")
