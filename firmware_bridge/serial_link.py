@@ -12,7 +12,7 @@ The decoder resynchronises after a corrupt frame by searching for the next sync 
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
 offset, and the window lets it follow a board clock that drifts; a clock that stood still and resumed behind is
-followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one:
+followed once frames over ``CLOCK_STEP_S`` of board time show it, with a gap. No sample is stamped after it was read or before the last one:
 frames mapped before the last sample take its stamp, and when the offset came down by more than a read's wait (a
 link's delay fell) they are dropped and their stretch is a gap.
 Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, as does a jump in seq
@@ -83,13 +83,14 @@ SEQ_MODULUS = 1 << 16  # seq wraps here
 # neighbours in seq, was reordered on the way (a USB or BLE bridge): late, not a board restart (a restarted board
 # repeats seq numbers already seen, or goes back further, or its board time does not fit). One second at 64 Hz.
 REORDER_WINDOW_FRAMES = 64
-# When the last CLOCK_STEP_FRAMES frames all arrived more than CLOCK_STEP_S later than the least delay just before
-# them, the board's clock stood still and resumed behind real time: the window starts again from them at once
-# instead of after OFFSET_WINDOW_MS. Link jitter does not do that: the host reads every 50 ms, so the newest frame of
-# each read is fresh; nor does a drift, which moves the least delay by 5 ms a second at 0.5 %. A quarter of a
-# second at 64 Hz.
+# When the frames of the last CLOCK_STEP_S of board time (CLOCK_STEP_MIN_FRAMES at least) all arrived more than
+# CLOCK_STEP_S later than the least delay just before them, the board's clock stood still and resumed behind real
+# time: the window starts again from them at once instead of after OFFSET_WINDOW_MS. Link jitter does not do that:
+# the host reads every 50 ms, so the newest frame of each read is fresh; nor does a drift, which moves the least
+# delay by 5 ms a second at 0.5 %. 17 frames at 64 Hz; 3 of a board sending every second (counted in frames, 16,
+# such a board's samples were stamped early by the step for 10 s, to the window's end, and nothing was said).
 CLOCK_STEP_S = 0.25
-CLOCK_STEP_FRAMES = 16
+CLOCK_STEP_MIN_FRAMES = 3
 # A frame mapped at most this much before the last sample takes the last stamp: the newest frame of a read may be
 # a read's wait old, so the stamps are no more exact than that. Beyond it the samples before were stamped late (the
 # link's delay fell) and the frame cannot be placed: dropped, its stretch a gap.
@@ -408,7 +409,8 @@ class SerialBoardLink(SensorLink):
         self.board_name: str | None = None
         self._offset_s: float | None = None  # the offset the stamps use
         self._offset_lows: deque[tuple[int, float]] = deque()  # (board_ms, arrival - board time): a sliding minimum
-        self._recent_bounds: deque[float] = deque(maxlen=CLOCK_STEP_FRAMES)  # the last frames' arrival - board time
+        # (board_ms, arrival - board time) of the frames of the last CLOCK_STEP_S of board time
+        self._recent_bounds: deque[tuple[int, float]] = deque()
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
@@ -449,7 +451,10 @@ class SerialBoardLink(SensorLink):
         lows = self._offset_lows
         if lows and lows[-1][0] == board_ms and lows[-1][1] <= candidate_s:
             return  # a board clock standing still: the first frame at this board time is the better bound
-        self._recent_bounds.append(candidate_s)
+        recent = self._recent_bounds
+        recent.append((board_ms, candidate_s))
+        while len(recent) > CLOCK_STEP_MIN_FRAMES and recent[1][0] <= board_ms - 1000 * CLOCK_STEP_S:
+            recent.popleft()
         while lows and lows[-1][1] >= candidate_s:
             lows.pop()
         lows.append((board_ms, candidate_s))
@@ -457,14 +462,16 @@ class SerialBoardLink(SensorLink):
             lows.popleft()
 
     def _follow_clock_step(self) -> None:
-        """After a read is observed (its newest frame tells a stalled read from a late board): when the last
-        CLOCK_STEP_FRAMES frames all arrived CLOCK_STEP_S later than the least bound just before them, the board's
-        clock stood still and resumed behind, and the older bounds no longer hold. (A drift moves the bounds that
+        """After a read is observed (its newest frame tells a stalled read from a late board): when the frames of the
+        last CLOCK_STEP_S of board time (CLOCK_STEP_MIN_FRAMES at least) all arrived CLOCK_STEP_S later than the
+        least bound just before them, the board's clock stood still and resumed behind, and the older bounds no
+        longer hold. (A drift moves the bounds that
         little over a few frames. A link whose delay rose for good looks the same, and the window would take it
         too, after OFFSET_WINDOW_MS.)"""
-        if len(self._recent_bounds) < CLOCK_STEP_FRAMES:
+        recent = self._recent_bounds
+        if len(recent) < CLOCK_STEP_MIN_FRAMES or recent[-1][0] - recent[0][0] < 1000 * CLOCK_STEP_S:
             return
-        least_s, lows = min(self._recent_bounds), self._offset_lows
+        least_s, lows = min(low_s for _, low_s in recent), self._offset_lows
         before = [low_s for _, low_s in lows if low_s < least_s]  # the sliding minimum rises with board time
         if before and least_s - before[-1] > CLOCK_STEP_S:
             while lows[0][1] < least_s:

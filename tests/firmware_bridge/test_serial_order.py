@@ -203,6 +203,21 @@ def test_a_slow_board_whose_clock_stood_still_under_two_frame_periods_is_said_to
     link.close()
 
 
+@pytest.mark.parametrize("period_s", [0.25, 1.0])
+def test_a_slow_board_whose_clock_stood_still_is_followed_after_a_quarter_second_of_board_time_not_16_frames(
+        period_s):
+    # counted in frames, a board sending every second had 10 samples stamped 0.4 s early (to the window's end), one
+    # sending 4 a second 15
+    time, link, recorder = board(latency_s=0.0)
+    frames = np.arange(1, 60)
+    taken_s = period_s * frames + np.where(frames >= 30, 0.4, 0.0)  # stood still before frame 30
+    stream(link, time, recorder, np.round(1000 * period_s * frames), taken_s)  # each read as it is taken
+    times, _ = recorder.series("eda")
+    early = (times - taken_s)[frames >= 30] < -0.05
+    assert early[:2].all() and not early[2:].any()  # the third frame shows the step
+    link.close()
+
+
 def test_reads_that_stall_for_seconds_are_no_clock_step():
     time, link, recorder = board(latency_s=0.0)
     taken_s = 0.02 * np.arange(1, 1501)  # 30 s at 50 Hz
