@@ -12,9 +12,9 @@ The decoder resynchronises after a corrupt frame by searching for the next sync 
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
 offset, and the window lets it follow a board clock that drifts; a clock that stood still and resumed behind is
-followed once frames over ``CLOCK_STEP_S`` of board time show it, with a gap. No sample is stamped after it was read or before the last one:
-frames mapped before the last sample take its stamp, and when the offset came down by more than a read's wait (a
-link's delay fell) they are dropped and their stretch is a gap.
+followed once frames over ``CLOCK_STEP_S`` of board time show it, with a gap. No sample is stamped after it was
+read or before the last one: frames mapped before the last sample take its stamp, and when the offset came down by
+more than a read's wait (a link's delay fell) they are dropped and their stretch is a gap.
 Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, as does a jump in seq
 of more frames than the board time since could carry (a reset early in the board's life, its clock still ahead of
 the old one). Sequence numbers that jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is

@@ -206,7 +206,8 @@ def test_beats_that_cover_a_window_but_are_all_cleaned_away_leave_it_at_quality_
     ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 1.8))
     window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 100.0, 130.0)
     assert math.isnan(window.measurements["hr_bpm"])
-    assert window.quality == 0.0 and window.reason.startswith("too little heart or EDA signal in this window (heart 0 %")
+    assert window.quality == 0.0
+    assert window.reason.startswith("too little heart or EDA signal in this window (heart 0 %")
 
 
 def test_beats_missing_for_a_few_seconds_lower_the_heart_coverage_by_them():
