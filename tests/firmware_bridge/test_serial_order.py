@@ -215,6 +215,9 @@ def test_a_slow_board_whose_clock_stood_still_is_followed_after_a_quarter_second
     times, _ = recorder.series("eda")
     early = (times - taken_s)[frames >= 30] < -0.05
     assert early[:2].all() and not early[2:].any()  # the third frame shows the step
+    if period_s == 0.25:  # a rise over half the board time between frames: a gap, where the hole (7.25-7.9 s) was
+        (gap,) = recorder.gaps
+        assert (gap.start_s, gap.end_s) == pytest.approx((7.75, 8.4))  # was 11.0-11.65 s
     link.close()
 
 
