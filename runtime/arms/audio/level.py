@@ -114,7 +114,7 @@ def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None
         return None
     low_dbfs, high_dbfs = trained_dbfs
     shown = round(level_dbfs, 1)  # judged as shown, as the quiet note is
-    if low_dbfs - LEVEL_MARGIN_DB <= shown <= high_dbfs + LEVEL_MARGIN_DB:
+    if round(low_dbfs - LEVEL_MARGIN_DB, 1) <= shown <= round(high_dbfs + LEVEL_MARGIN_DB, 1):
         return None
     # quiet speech's drift was seen in probes (RAVDESS clips turned down 20 dB read sad more often; no benchmark
     # measures it); loud speech's was not looked at
