@@ -180,11 +180,11 @@ def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
         return None, f"{card.id} {card.version} card has no figures for variant {variant!r}"
     ua = find_metric(metrics, UA_KEYS)
     recall = find_metric(metrics, RECALL_KEYS)
-    if not isinstance(ua, (int, float)):
-        return None, f"{card.id} {card.version} card has no UA"
+    if not _finite_figure(ua):  # NaN or Infinity (JSON as Python writes it) is no figure: it flattened the pool
+        return None, f"{card.id} {card.version} card has no UA" + (f" ({ua} is none)" if isinstance(ua, float) else "")
     recall = (
         # a label the card has no recall for (null: no validation clips of it) weighs by the UA, as one it omits
-        {k: float(v) for k, v in recall.items() if k in CANONICAL_LABELS and isinstance(v, (int, float))}
+        {k: float(v) for k, v in recall.items() if k in CANONICAL_LABELS and _finite_figure(v)}
         if isinstance(recall, Mapping)
         else {}
     )
@@ -192,9 +192,13 @@ def card_metrics_or_reason(track: Track) -> tuple[dict[str, Any] | None, str]:
     found = {"ua": float(ua), "per_class_recall": recall, "source": source}
     for key in ("temperature", "contradiction_threshold"):  # the product of experts' calibration, if recorded
         value = find_metric(metrics, (key,))
-        if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
+        if _finite_figure(value) and value > 0:
             found[key] = float(value)
     return found, ""
+
+
+def _finite_figure(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class AccuracyWeightedFusion(Fuser):
