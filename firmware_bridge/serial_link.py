@@ -12,9 +12,9 @@ The decoder resynchronises after a corrupt frame by searching for the next sync 
 first byte. Board time (``board_ms``) is mapped onto the session clock by the smallest (arrival - latency -
 board time) of the last ``OFFSET_WINDOW_MS`` of board time: the least-delayed frame is the best estimate of the
 offset, and the window lets it follow a board clock that drifts; a clock that stood still and resumed behind is
-followed once frames over ``CLOCK_STEP_S`` of board time show it, with a gap. No sample is stamped after it was
-read or before the last one: frames mapped before the last sample take its stamp, and when the offset came down by
-more than a read's wait (a link's delay fell) they are dropped and their stretch is a gap.
+followed after ``CLOCK_STEP_FRAMES``, with a gap. No sample is stamped after it was read or before the last one:
+frames mapped before the last sample take its stamp, and when the offset came down by more than a read's wait (a
+link's delay fell) they are dropped and their stretch is a gap.
 Board time that runs backwards (a reset, or the 49.7-day wrap) anchors the mapping again, as does a jump in seq
 of more frames than the board time since could carry (a reset early in the board's life, its clock still ahead of
 the old one). Sequence numbers that jump leave a gap on every channel of the board (a loss of whole 2^16 cycles is
@@ -83,14 +83,16 @@ SEQ_MODULUS = 1 << 16  # seq wraps here
 # neighbours in seq, was reordered on the way (a USB or BLE bridge): late, not a board restart (a restarted board
 # repeats seq numbers already seen, or goes back further, or its board time does not fit). One second at 64 Hz.
 REORDER_WINDOW_FRAMES = 64
-# When the frames of the last CLOCK_STEP_S of board time (CLOCK_STEP_MIN_FRAMES at least) all arrived more than
-# CLOCK_STEP_S later than the least delay just before them, the board's clock stood still and resumed behind real
-# time: the window starts again from them at once instead of after OFFSET_WINDOW_MS. Link jitter does not do that:
-# the host reads every 50 ms, so the newest frame of each read is fresh; nor does a drift, which moves the least
-# delay by 5 ms a second at 0.5 %. 17 frames at 64 Hz; 3 of a board sending every second (counted in frames, 16,
-# such a board's samples were stamped early by the step for 10 s, to the window's end, and nothing was said).
+# When the last CLOCK_STEP_FRAMES frames all arrived more than CLOCK_STEP_S later than the least delay just before
+# them, the board's clock stood still and resumed behind real time: the window starts again from them at once
+# instead of after OFFSET_WINDOW_MS. Link jitter does not do that: the host reads every 50 ms, so the newest frame of
+# each read is fresh; nor does a drift, which moves the least delay by 5 ms a second at 0.5 %. A quarter of a
+# second at 64 Hz. Counted in frames, not board time: a slow board's frames each come in a read of their own, and
+# a bridge whose delay varies by up to half a second lifts a few in a row (with 3 frames over a quarter second, a
+# board sending 2 or 4 frames a second was said again and again to have fallen behind, each a false gap:
+# test_a_slow_board_behind_a_jittering_bridge_is_never_taken_for_a_clock_that_fell_behind).
 CLOCK_STEP_S = 0.25
-CLOCK_STEP_MIN_FRAMES = 3
+CLOCK_STEP_FRAMES = 16
 # A frame mapped at most this much before the last sample takes the last stamp: the newest frame of a read may be
 # a read's wait old, so the stamps are no more exact than that. Beyond it the samples before were stamped late (the
 # link's delay fell) and the frame cannot be placed: dropped, its stretch a gap.
@@ -152,6 +154,7 @@ class FrameDecoder:
         self.bytes_skipped = 0  # bytes in no frame: noise between frames (a corrupt frame's own are not counted)
         self.leading_bytes_skipped: int | None = None  # of those, the ones before the first good frame
         self._corrupt_left = 0  # bytes of the last corrupt frame not skipped yet: not counted as noise
+        self._last_seq: int | None = None  # the last good frame's seq
 
     def feed(self, data: bytes) -> list[Frame]:
         self.buffer.extend(data)
@@ -171,8 +174,11 @@ class FrameDecoder:
             if len(self.buffer) < total:
                 # Noise holding a sync pair and a large length byte would hold the good frames after it until its
                 # claimed length came (seconds from a slow board): a whole good frame begun inside the claimed span
-                # shows it false now.
-                later = self._next_good_frame(1)
+                # shows it false now. Not where the header is the board's next frame's (a payload still coming may
+                # hold bytes that form a good frame).
+                next_frame = (self._last_seq is not None and seq == (self._last_seq + 1) % (1 << 16)
+                              and version == PROTOCOL_VERSION)
+                later = None if next_frame else self._next_good_frame(1)
                 if later is None:
                     return frames
                 self.crc_errors += 1
@@ -194,6 +200,7 @@ class FrameDecoder:
                 if self.leading_bytes_skipped is None:  # a port opened in the middle of a frame
                     self.leading_bytes_skipped = self.bytes_skipped
             self._corrupt_left = 0  # a whole frame inside a corrupt one's span (a resync) ends it
+            self._last_seq = seq
             del self.buffer[:total]
 
     def _next_good_frame(self, after: int) -> int | None:
@@ -409,8 +416,7 @@ class SerialBoardLink(SensorLink):
         self.board_name: str | None = None
         self._offset_s: float | None = None  # the offset the stamps use
         self._offset_lows: deque[tuple[int, float]] = deque()  # (board_ms, arrival - board time): a sliding minimum
-        # (board_ms, arrival - board time) of the frames of the last CLOCK_STEP_S of board time
-        self._recent_bounds: deque[tuple[int, float]] = deque()
+        self._recent_bounds: deque[float] = deque(maxlen=CLOCK_STEP_FRAMES)  # the last frames' arrival - board time
         self._offset_board_ms: int | None = None  # board time of the last stamp
         self.sequence = BoardSequence()
         self._last_t_s: float | None = None
@@ -451,10 +457,7 @@ class SerialBoardLink(SensorLink):
         lows = self._offset_lows
         if lows and lows[-1][0] == board_ms and lows[-1][1] <= candidate_s:
             return  # a board clock standing still: the first frame at this board time is the better bound
-        recent = self._recent_bounds
-        recent.append((board_ms, candidate_s))
-        while len(recent) > CLOCK_STEP_MIN_FRAMES and recent[1][0] <= board_ms - 1000 * CLOCK_STEP_S:
-            recent.popleft()
+        self._recent_bounds.append(candidate_s)
         while lows and lows[-1][1] >= candidate_s:
             lows.pop()
         lows.append((board_ms, candidate_s))
@@ -462,16 +465,14 @@ class SerialBoardLink(SensorLink):
             lows.popleft()
 
     def _follow_clock_step(self) -> None:
-        """After a read is observed (its newest frame tells a stalled read from a late board): when the frames of the
-        last CLOCK_STEP_S of board time (CLOCK_STEP_MIN_FRAMES at least) all arrived CLOCK_STEP_S later than the
-        least bound just before them, the board's clock stood still and resumed behind, and the older bounds no
-        longer hold. (A drift moves the bounds that
+        """After a read is observed (its newest frame tells a stalled read from a late board): when the last
+        CLOCK_STEP_FRAMES frames all arrived CLOCK_STEP_S later than the least bound just before them, the board's
+        clock stood still and resumed behind, and the older bounds no longer hold. (A drift moves the bounds that
         little over a few frames. A link whose delay rose for good looks the same, and the window would take it
         too, after OFFSET_WINDOW_MS.)"""
-        recent = self._recent_bounds
-        if len(recent) < CLOCK_STEP_MIN_FRAMES or recent[-1][0] - recent[0][0] < 1000 * CLOCK_STEP_S:
+        if len(self._recent_bounds) < CLOCK_STEP_FRAMES:
             return
-        least_s, lows = min(low_s for _, low_s in recent), self._offset_lows
+        least_s, lows = min(self._recent_bounds), self._offset_lows
         before = [low_s for _, low_s in lows if low_s < least_s]  # the sliding minimum rises with board time
         if before and least_s - before[-1] > CLOCK_STEP_S:
             while lows[0][1] < least_s:
@@ -711,16 +712,14 @@ class SerialBoardLink(SensorLink):
 
     def _gap_reason(self, fell_behind: bool, step_s: float = 0.0) -> str:
         """Why the stretch before the next sample, ``step_s`` after the last, is a gap; empty when it is none."""
-        why = []
-        if self._restarted:
-            why.append("board restarted")
-        elif self._lost_frames:
+        why = ["board restarted"] if self._restarted else []
+        if self._lost_frames:  # after a restart, those lost since
             why.append(f"{self._lost_frames} frame(s) lost or corrupt")
-        elif fell_behind:
+        if not why and fell_behind:  # a restart or a loss explains the board time since
             why.append("board clock fell behind")
-        elif self._samples_missing(step_s):  # a board that stalled, or whose sensors went, and went on counting
-            # its frames (a frozen board's clock resumes where it stood: its first sample is near the last, the
-            # clock's step gap follows)
+        elif not why and self._samples_missing(step_s):
+            # a board that stalled, or whose sensors went, and went on counting its frames (a frozen board's clock
+            # resumes where it stood: its first sample is near the last, the clock's step gap follows)
             why.append(f"no {'frame' if self._silence_said else 'sample'} from the board for {step_s:.1f} s")
         if self._unplaced_frames:
             why.append(f"{self._unplaced_frames} frame(s) dropped, stamped before the last sample (the link's "

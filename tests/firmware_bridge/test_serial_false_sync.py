@@ -2,7 +2,7 @@
 The frames after it must not wait for that length to come (docs/serial-protocol.md: the next good frame is found
 even when a corrupt frame's length byte was damaged), and a gap's reason names every cause that coincides."""
 
-from firmware_bridge.serial_link import TYPE_DATA, FrameDecoder, encode_frame
+from firmware_bridge.serial_link import HEADER, TYPE_DATA, TYPE_HELLO, FrameDecoder, encode_frame
 from tests.firmware_bridge.fakes import board, data_frame, send
 
 FALSE_START = b"\xa5\x5a\x01\x01\x00\x00\x00\x00\x00\x00\xff"  # a sync pair and a header claiming 255 payload bytes
@@ -40,3 +40,21 @@ def test_a_restart_gap_also_names_the_frames_dropped_as_stamped_before_the_last_
          after_s=0.01)
     [gap] = recorder.gaps
     assert gap.reason.startswith("board restarted; 1 frame(s) dropped, stamped before the last sample")
+
+
+def test_a_frame_still_coming_whose_payload_holds_a_whole_good_frame_is_waited_for_not_dropped():
+    inner = encode_frame(TYPE_DATA, 7, 123_456, b"")  # 13 bytes: a good frame of no payload
+    outer = encode_frame(TYPE_DATA, 2, 5_000, b"\x01" + inner + bytes(6))  # 4 readings (id, float32)
+    cut = 2 + HEADER.size + 1 + len(inner)  # the read ends just after the bytes that look like a frame
+    decoder = FrameDecoder()
+    frames = decoder.feed(data_frame(1, 4_000)) + decoder.feed(outer[:cut]) + decoder.feed(outer[cut:])
+    assert [(f.seq, f.board_ms) for f in frames] == [(1, 4_000), (2, 5_000)]
+    assert decoder.crc_errors == 0 and decoder.bytes_skipped == 0
+
+
+def test_a_restart_gap_also_names_the_frames_lost_after_the_restart():
+    time, link, recorder = board(latency_s=0.0)
+    send(link, time, recorder, *[data_frame(s, 250 * s) for s in range(1, 9)], after_s=2.0)
+    send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 5, b"board"), after_s=0.3)  # the board restarted
+    send(link, time, recorder, data_frame(5, 1255), after_s=1.3)  # seq 1-4 lost on the way
+    assert [g.reason for g in recorder.gaps] == ["board restarted; 4 frame(s) lost or corrupt"]
