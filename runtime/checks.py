@@ -44,6 +44,11 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     enabled = [arm for arm in ARM_REGISTRY if settings.get(arm.section, {}).get("enabled", False)]
     running = [arm for arm in enabled if arm.reads_input(media, extras)]
     wanted = list(dict.fromkeys(arm.stream for arm in enabled if arm.stream))
+    if not running and not wanted:  # the settings' doing, not the input's streams'
+        on = ", ".join(arm.section for arm in enabled)
+        raise InputError(input_path, "nothing to analyse: " + (
+            f"the arms switched on ({on}) read no stream of it, and no --physio recording was given" if enabled
+            else "every arm is switched off in the settings"))
     if wanted and not running:  # an arm would say only its own stream is missing ("has no audio stream")
         raise InputError(input_path, f"has no {' or '.join(wanted)} stream")
     problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]

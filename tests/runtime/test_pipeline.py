@@ -494,3 +494,18 @@ def test_an_analysis_asked_not_to_fuse_records_fusion_as_not_run(tmp_path, media
                                      fuse=False)
     assert timeline.settings["fusion"] == {"enabled": False, "why": pipeline.NOT_FUSED_ON_REQUEST}
     assert timeline.settings["face"]["enabled"] is True  # a fake face track on a sound file: it ran
+
+
+OFF = {"audio.enabled": False, "face.enabled": False, "body.enabled": False}
+
+
+@pytest.mark.parametrize("physio_on, said", [
+    (False, "nothing to analyse: every arm is switched off in the settings"),
+    (True, "nothing to analyse: the arms switched on (physio) read no stream of it, and no --physio recording was "
+           "given")])
+def test_settings_that_leave_no_arm_to_run_are_refused_as_the_settings_not_as_the_input(
+        tmp_path, media, monkeypatch, physio_on, said):
+    # was: 'no stream that an enabled arm reads', blaming a file whose streams were all there
+    settings = load_settings(None, {**OFF, "physio.enabled": physio_on})
+    refused = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, "nothing to analyse")
+    assert refused.problem == said and not (tmp_path / "out").exists()
