@@ -216,6 +216,26 @@ def test_a_video_stream_without_frames_is_analysed_without_the_face_and_body_whe
         pipeline.analyze_file(video, tmp_path / "out2", without_voice, fuse=False)
 
 
+def test_a_video_stream_without_frames_beside_a_physio_recording_is_analysed_for_the_recording_alone(
+        tmp_path, monkeypatch, caplog):
+    from tests.media_factory import tone, write_media
+
+    video = write_media(tmp_path / "blind.mkv", tone(2.0, 16000), 16000, "pcm_s16le", video_codec="libx264",
+                        video_s=0.0)  # a video stream without a packet; its sound not read (the audio arm off)
+    recording = tmp_path / "rec.csv"
+    recording.write_text("time_s,eda\n" + "".join(f"{t / 4:.2f},2.0\n" for t in range(40)))
+    calls: list[str] = []
+    arms = dict(pipeline.ARMS)
+    monkeypatch.setattr(pipeline, "ARMS", [("face", arms["face"]), ("body", arms["body"]),
+                                           ("physio", fake_arm("physio", calls))])
+    settings = load_settings(None, {"audio.enabled": False, "physio.enabled": True})
+    with caplog.at_level("WARNING"):
+        timeline = pipeline.analyze_file(video, tmp_path / "out", settings, {"physio_path": str(recording)},
+                                         fuse=False)
+    assert [t.name for t in timeline.tracks] == ["physio"]  # the recording is read beside the picture
+    assert caplog.messages == [f"{video}: video stream holds no frames; analysed without the face and body"]
+
+
 def _mp4_without_packets(path: Path, fragmented: bool) -> Path:
     """An MP4 of a video and a sound stream, neither given a packet, as a recorder stopped before its first frame
     leaves it: fragmented, its header keeps both streams; plain, it keeps no stream without a packet, so none."""
