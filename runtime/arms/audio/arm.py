@@ -84,8 +84,12 @@ def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_
     """Which model variant to use, and why: a session baseline needs enough of the speaker's own speech."""
     if requested == "none":
         return "none", "none requested"
-    if speech_s < min_speech_s or n_claims < 2:
-        return "none", f"too little speech for a session baseline ({speech_s:.1f} s < {min_speech_s:.0f} s)"
+    if speech_s < min_speech_s:
+        # rounded down: 19.97 s must not read as the 20.0 s that would have been enough
+        shown_s = math.floor(speech_s * 10 + 1e-9) / 10
+        return "none", f"too little speech for a session baseline ({shown_s:.1f} s < {min_speech_s:g} s)"
+    if n_claims < 2:
+        return "none", f"one window of speech judged ({speech_s:.1f} s of speech): a session baseline needs two or more"
     return "session", f"session baseline over {speech_s:.1f} s of speech in {n_claims} windows"
 
 
