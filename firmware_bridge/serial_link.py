@@ -203,15 +203,29 @@ class FrameDecoder:
             self._last_seq = seq
             del self.buffer[:total]
 
+    def _good_frame_end(self, start: int) -> int | None:
+        """Where a whole frame with a good checksum starting at ``start`` ends, None where there is none."""
+        if self.buffer[start : start + 2] != SYNC or len(self.buffer) < start + 2 + HEADER.size:
+            return None
+        length = HEADER.unpack_from(self.buffer, start + 2)[-1]
+        end = start + 2 + HEADER.size + length + CRC.size
+        if len(self.buffer) < end:
+            return None
+        (crc,) = CRC.unpack_from(self.buffer, end - CRC.size)
+        return end if crc == crc16_ccitt(bytes(self.buffer[start + 2 : end - CRC.size])) else None
+
     def _next_good_frame(self, after: int) -> int | None:
-        """Where the buffer's first whole frame with a good checksum from ``after`` on starts, None without one."""
+        """Where the buffer's first whole good frame from ``after`` on starts that shows the frame begun before it
+        false: one that is the board's next (the seq after the last good frame's) or that a second good frame
+        follows at once (bytes inside a payload still coming may form one good frame, hardly two in a row);
+        None without one."""
         start = self.buffer.find(SYNC, after)
-        while start >= 0 and len(self.buffer) >= start + 2 + HEADER.size:
-            length = HEADER.unpack_from(self.buffer, start + 2)[-1]
-            end = start + 2 + HEADER.size + length + CRC.size
-            if len(self.buffer) >= end:
-                (crc,) = CRC.unpack_from(self.buffer, end - CRC.size)
-                if crc == crc16_ccitt(bytes(self.buffer[start + 2 : end - CRC.size])):
+        while start >= 0:
+            end = self._good_frame_end(start)
+            if end is not None:
+                seq = HEADER.unpack_from(self.buffer, start + 2)[2]
+                if (self._last_seq is not None and seq == (self._last_seq + 1) % (1 << 16)) or \
+                        self._good_frame_end(end) is not None:
                     return start
             start = self.buffer.find(SYNC, start + 1)
         return None

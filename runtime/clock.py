@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from decimal import ROUND_FLOOR, Decimal
 
 
 class SessionClock:
@@ -29,3 +30,9 @@ class SessionClock:
         remaining = t_s - self.now_s()
         if remaining > 0:
             self._sleep(remaining)
+
+
+def seconds_below(t_s: float) -> str:
+    """``t_s`` to one decimal, cut rather than rounded (from the number as Python writes it, so 2.3 stays 2.3): a
+    duration just short of a limit never reads as the limit (299.96 s is '299.9', not '300.0')."""
+    return str(Decimal(repr(t_s)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))

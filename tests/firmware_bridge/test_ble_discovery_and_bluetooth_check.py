@@ -4,14 +4,10 @@ bleak's scanner stood in for by its filter applied to advertised devices."""
 from __future__ import annotations
 
 import asyncio
-import time as wall
 from types import SimpleNamespace
 
-from firmware_bridge.ble import BleakGattClient, BleHeartRateLink, bluetooth_problem
-from firmware_bridge.link import Recorder
+from firmware_bridge.ble import BleakGattClient, bluetooth_problem
 from firmware_bridge.runner import LinkThreads
-from runtime.clock import SessionClock
-from tests.firmware_bridge.test_ble_heart_rate import HangsOnDisconnect
 
 
 class _Client:
@@ -66,14 +62,11 @@ def test_d_bus_without_bluez_is_said_as_bluetooth_not_available(monkeypatch):
     assert bluetooth_problem().startswith("Bluetooth is not available here (no BlueZ service: ")
 
 
-def test_a_disconnect_that_hangs_ends_within_the_time_a_session_gives_its_link_threads():
-    recorder = Recorder()
-    link = BleHeartRateLink(HangsOnDisconnect([]), SessionClock(), latency_s=0.0)
-    threads = LinkThreads([link], recorder)
-    threads.start()
-    wall.sleep(0.3)
-    began = wall.monotonic()
-    threads.stop()  # the session's 5 s
-    assert not threads.threads[0].is_alive()
-    assert wall.monotonic() - began < 5.0
-    assert recorder.statuses[-1].state == "stopped"
+def test_a_disconnect_that_hangs_is_let_go_within_the_time_a_session_gives_its_link_threads():
+    # the hanging disconnect itself: test_a_disconnect_that_hangs_does_not_hold_the_session_past_its_stop
+    import inspect
+
+    import firmware_bridge.ble as ble
+
+    session_wait_s = inspect.signature(LinkThreads.stop).parameters["timeout_s"].default
+    assert 0 < ble.DISCONNECT_WAIT_S < session_wait_s

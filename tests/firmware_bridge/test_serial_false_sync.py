@@ -2,6 +2,8 @@
 The frames after it must not wait for that length to come (docs/serial-protocol.md: the next good frame is found
 even when a corrupt frame's length byte was damaged), and a gap's reason names every cause that coincides."""
 
+import pytest
+
 from firmware_bridge.serial_link import HEADER, TYPE_DATA, TYPE_HELLO, FrameDecoder, encode_frame
 from tests.firmware_bridge.fakes import board, data_frame, send
 
@@ -58,3 +60,15 @@ def test_a_restart_gap_also_names_the_frames_lost_after_the_restart():
     send(link, time, recorder, encode_frame(TYPE_HELLO, 0, 5, b"board"), after_s=0.3)  # the board restarted
     send(link, time, recorder, data_frame(5, 1255), after_s=1.3)  # seq 1-4 lost on the way
     assert [g.reason for g in recorder.gaps] == ["board restarted; 4 frame(s) lost or corrupt"]
+
+
+@pytest.mark.parametrize(("seq", "after_frame_1"), [(3, True), (2, False)])  # a frame lost before; the first
+def test_a_frame_still_coming_after_a_loss_whose_payload_holds_a_good_frame_is_waited_for(seq, after_frame_1):
+    inner = encode_frame(TYPE_DATA, 7, 123_456, b"")
+    outer = encode_frame(TYPE_DATA, seq, 5_000, b"\x01" + inner + bytes(6))
+    cut = 2 + HEADER.size + 1 + len(inner)
+    decoder = FrameDecoder()
+    frames = decoder.feed(data_frame(1, 4_000)) if after_frame_1 else []
+    frames += decoder.feed(outer[:cut]) + decoder.feed(outer[cut:])
+    assert (seq, 5_000) in [(f.seq, f.board_ms) for f in frames]
+    assert 123_456 not in [f.board_ms for f in frames]

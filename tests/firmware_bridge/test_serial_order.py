@@ -199,12 +199,15 @@ def test_a_slow_board_whose_clock_stood_still_under_two_frame_periods_is_said_to
     assert sum("board clock fell 0.40 s behind" in s.detail for s in recorder.statuses) == 1
     (gap,) = recorder.gaps
     assert gap.reason == "board clock fell behind" and gap.end_s - gap.start_s == pytest.approx(0.65)
+    # the limit serial-protocol.md states: counted in frames, 15 samples early and the gap after them, not at the
+    # hole (7.25-7.9 s)
+    assert np.sum(times - taken_s < -0.3) == 15 and (gap.start_s, gap.end_s) == pytest.approx((11.0, 11.65))
     assert times[-1] == pytest.approx(taken_s[-1])
     link.close()
 
 
 def test_a_fast_boards_clock_that_stood_still_is_followed_within_16_frames():
-    # counted in board time (a quarter second), a 1 kHz board had 245 samples stamped 0.4 s early
+    # counted in board time (a quarter second), a 1 kHz board waited 250 frames, stamped 0.4 s early
     time, link, recorder = board(latency_s=0.0)
     taken_s = np.arange(1, 12_000) / 1000  # 12 s at 1 kHz, nothing sent while the clock stood still at 10-10.4 s
     taken_s = taken_s[(taken_s <= 10.0) | (taken_s > 10.4)]

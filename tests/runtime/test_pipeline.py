@@ -523,7 +523,7 @@ OFF = {"audio.enabled": False, "face.enabled": False, "body.enabled": False}
     (False, "nothing to analyse: every arm is switched off in the settings"),
     (True, "nothing to analyse: the arms switched on (physio) read no stream of it, and no --physio recording was "
            "given")])
-def test_settings_that_leave_no_arm_to_run_are_refused_as_the_settings_not_as_the_input(
+def test_settings_that_leave_no_arm_to_run_are_refused_saying_so_not_blaming_the_inputs_streams(
         tmp_path, media, monkeypatch, physio_on, said):
     # was: 'no stream that an enabled arm reads', blaming a file whose streams were all there
     settings = load_settings(None, {**OFF, "physio.enabled": physio_on})

@@ -37,7 +37,7 @@ def test_a_quality_off_by_no_more_than_six_place_rounding_is_read():
 
 
 @pytest.mark.parametrize("field", ["start_s", "quality"])
-def test_true_or_false_is_no_number(field):
+def test_a_window_field_of_true_or_false_is_refused_as_no_number(field):
     with pytest.raises(TrackFormatError, match=f"{field} is true, not a number"):
         Track.from_dict(_dict(**{field: True}))
 

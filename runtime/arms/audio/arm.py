@@ -53,6 +53,7 @@ from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
 from runtime.arms.registry import reads_video
 from runtime.audio_rate import AUDIO_RATE_HZ
+from runtime.clock import seconds_below
 from runtime.config import ConfigSection, setting_error
 from runtime.errors import InputError
 from runtime.media import MediaInfo, finite_samples, other_audio_streams_note, read_audio
@@ -84,12 +85,12 @@ def baseline_variant(requested: str, speech_s: float, n_claims: int, min_speech_
     """Which model variant to use, and why: a session baseline needs enough of the speaker's own speech."""
     if requested == "none":
         return "none", "none requested"
-    if speech_s < min_speech_s:
-        # rounded down: 19.97 s must not read as the 20.0 s that would have been enough
-        shown_s = math.floor(speech_s * 10 + 1e-9) / 10
-        return "none", f"too little speech for a session baseline ({shown_s:.1f} s < {min_speech_s:g} s)"
+    if round(speech_s, 6) < min_speech_s:  # seconds summed over files: 20 s of speech may add to 19.999...
+        # cut, not rounded: 19.97 s must not read as the 20.0 s that would have been enough
+        return "none", f"too little speech for a session baseline ({seconds_below(speech_s)} s < {min_speech_s:g} s)"
     if n_claims < 2:
-        return "none", f"one window of speech judged ({speech_s:.1f} s of speech): a session baseline needs two or more"
+        judged = "no window" if n_claims == 0 else "one window"
+        return "none", f"{judged} of speech judged ({speech_s:.1f} s of speech): a session baseline needs two or more"
     return "session", f"session baseline over {speech_s:.1f} s of speech in {n_claims} windows"
 
 

@@ -14,7 +14,6 @@ import io
 import logging
 import math
 from datetime import datetime, timezone
-from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,7 @@ from runtime.arms.physio.stress import (
     settings_as_trained,
     warn_if_not_as_trained,
 )
+from runtime.clock import seconds_below
 from runtime.errors import InputError
 from runtime.files import check_output_file, write_atomically
 from runtime.models import Model
@@ -88,12 +88,6 @@ def too_short_reason(recorded_s: float, until_s: float | None) -> str:
         return f"recording too short for a session baseline ({seconds_below(recorded_s)} s < {MIN_BASELINE_S:g} s)"
     return (f"recording too short for a session baseline (sensor samples to {seconds_below(recorded_s)} s of the "
             f"session's {seconds_below(until_s)} s, under {MIN_BASELINE_S:g} s)")
-
-
-def seconds_below(t_s: float) -> str:
-    """``t_s`` to one decimal, cut rather than rounded (from the number as Python writes it, so 2.3 stays 2.3): a
-    duration just short of a limit never reads as the limit (299.96 s is '299.9', not '300.0')."""
-    return str(Decimal(repr(t_s)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))
 
 
 def classify_to_csv(

@@ -291,10 +291,12 @@ class JudgingModel:
         return {"id": "judging", "variant": variant}
 
 
-def chunks_of(samples: np.ndarray, rate: int = 16000) -> list[AudioChunk]:
-    """The samples as a microphone delivers them, 0.1 s at a time."""
-    return [AudioChunk(first / rate, samples[first:first + rate // 10], rate) for first in range(0, samples.size,
-                                                                                              rate // 10)]
+def chunks_of(samples: np.ndarray, rate: int = 16000, skip: range = range(0)) -> list[AudioChunk]:
+    """The samples as a microphone delivers them, 0.1 s at a time, stamped at their place on the session clock;
+    those numbered in ``skip`` lost."""
+    step = rate // 10
+    return [AudioChunk(first / rate, samples[first:first + step], rate) for first in range(0, samples.size, step)
+            if first // step not in skip]
 
 
 def test_the_track_judges_every_window_again_against_the_baseline_of_them_all_the_lines_as_each_ended(ravdess_dir):

@@ -9,14 +9,13 @@ from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track
 from runtime.clock import SessionClock
-from runtime.sources.audio import AudioChunk
+from tests.arms.audio.test_stream import chunks_of
 
 RATE = 16000
 
 
 def _track(samples: np.ndarray, model):
-    chunks = [AudioChunk(t / 10, samples[t * 1600:(t + 1) * 1600], RATE) for t in range(samples.size // 1600)]
-    return stream_track(chunks, VoiceSoFar(model, AudioSettings(), "live"), SessionClock())
+    return stream_track(chunks_of(samples, RATE), VoiceSoFar(model, AudioSettings(), "live"), SessionClock())
 
 
 def test_a_dc_offset_does_not_raise_the_peak_level_the_voice_track_says():

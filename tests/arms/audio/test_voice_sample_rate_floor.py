@@ -14,5 +14,5 @@ def test_a_rate_under_twice_the_pitch_ceiling_is_refused(rate_hz):
         VoiceAnalysis(np.zeros(2 * rate_hz), rate_hz)
 
 
-def test_twice_the_pitch_ceiling_is_enough():
+def test_a_recording_at_1200_hz_twice_the_pitch_ceiling_is_measured_not_refused():
     VoiceAnalysis(np.zeros(2 * 1200), 1200).window(0.0, 2.0)
