@@ -173,12 +173,9 @@ class FrameDecoder:
             total = 2 + HEADER.size + length + CRC.size
             if len(self.buffer) < total:
                 # Noise holding a sync pair and a large length byte would hold the good frames after it until its
-                # claimed length came (seconds from a slow board): a whole good frame begun inside the claimed span
-                # shows it false now. Not where the header is the board's next frame's (a payload still coming may
-                # hold bytes that form a good frame).
-                next_frame = (self._last_seq is not None and seq == (self._last_seq + 1) % (1 << 16)
-                              and version == PROTOCOL_VERSION)
-                later = None if next_frame else self._next_good_frame(1)
+                # claimed length came (seconds from a slow board): a good frame begun inside the claimed span that
+                # could not be a payload's bytes (``_next_good_frame``) shows it false now.
+                later = self._next_good_frame(1)
                 if later is None:
                     return frames
                 self.crc_errors += 1
@@ -224,7 +221,7 @@ class FrameDecoder:
             end = self._good_frame_end(start)
             if end is not None:
                 seq = HEADER.unpack_from(self.buffer, start + 2)[2]
-                if (self._last_seq is not None and seq == (self._last_seq + 1) % (1 << 16)) or \
+                if (self._last_seq is not None and seq == (self._last_seq + 1) % SEQ_MODULUS) or \
                         self._good_frame_end(end) is not None:
                     return start
             start = self.buffer.find(SYNC, start + 1)
