@@ -260,6 +260,16 @@ def test_delivered_beats_all_cleaned_away_are_no_heart_coverage_beside_eda(caplo
     assert any("ibi: no clean beats for 1 stretch" in r.getMessage() for r in caplog.records)
 
 
+def test_delivered_beats_all_cleaned_away_give_the_model_no_beat_statistics():
+    beats_s = np.arange(1.8, 300.0, 1.8)  # 33 bpm: every interval outside the clean range
+    ibi = Channel("ibi", "s", beats_s, np.full(beats_s.size, 1.8))
+    eda = uniform("eda", 2.0 + 0.05 * np.sin(np.arange(1200) / 40.0), 4.0)
+    window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi, "eda": eda})), 100.0, 130.0)
+    assert window.reason == "heart missing"
+    for name in ("ibi_mean_s", "ibi_sd_s", "ibi_rmssd_s"):
+        assert math.isnan(window.measurements[name]), name
+
+
 def test_one_artefact_beat_cleaned_away_leaves_the_heart_followed():
     beats_s = np.arange(0.8, 300.0, 0.8)
     ibi_s = np.full(beats_s.size, 0.8)
@@ -268,6 +278,8 @@ def test_one_artefact_beat_cleaned_away_leaves_the_heart_followed():
     window = window_features(process_recording(Recording("strap.csv", {"ibi": ibi})), 105.0, 135.0)
     assert window.reason == "EDA missing" and window.quality == pytest.approx(0.5)  # the heart all there
     assert window.measurements["hr_bpm"] == pytest.approx(75.0)
+    # the delivered beats' statistics bridge the artefact, as the model was trained on the E4's beats
+    assert window.measurements["ibi_mean_s"] == pytest.approx((36 * 0.8 + 2.4) / 37, abs=0.02)
 
 
 def test_a_strap_whose_beats_stop_but_whose_heart_rate_goes_on_still_covers_the_heart():
