@@ -666,6 +666,54 @@ def _wav_declared_s(path: str | Path) -> float | None:
     return None if frames is None else frames[0] / frames[2]
 
 
+# An MP3's length is declared only by a Xing or Info frame (LAME's and FFmpeg's encoders write it where they can seek
+# back to its start: its frame count), read here from the bytes: FFmpeg gives no sign whether its duration came
+# from that count or was guessed from the bitrate. Layer III only; per MPEG version (the header's two version bits:
+# 3 is MPEG-1, 2 MPEG-2, 0 MPEG-2.5): samples per frame, sample rates, and where the tag sits after the frame's
+# 4-byte header (its side information, shorter for one channel).
+MP3_FRAME_SAMPLES = {3: 1152, 2: 576, 0: 576}
+MP3_RATES_HZ = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+MP3_TAG_OFFSET = {(3, False): 36, (3, True): 21, (2, False): 21, (2, True): 13, (0, False): 21, (0, True): 13}
+MP3_HEAD_BYTES = 64 * 1024  # where the first frame is looked for, past an ID3v2 tag
+
+
+def mp3_declared_s(path: str | Path) -> float | None:
+    """The length an MP3's Xing or Info frame declares (its frames times their samples), which FFmpeg does not say
+    apart from one guessed from the bitrate; None where the file starts with no such frame or cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(10)
+            if head[:3] == b"ID3" and len(head) == 10:  # ID3v2: a 28-bit size in four 7-bit bytes, a footer by flag
+                size = sum((byte & 0x7F) << (7 * (3 - i)) for i, byte in enumerate(head[6:10]))
+                handle.seek(10 + size + (10 if head[5] & 0x10 else 0))
+            else:
+                handle.seek(0)
+            data = handle.read(MP3_HEAD_BYTES)
+    except OSError:
+        return None
+    start = next((i for i in range(len(data) - 3) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0), None)
+    if start is None:
+        return None
+    version, layer = (data[start + 1] >> 3) & 3, (data[start + 1] >> 1) & 3
+    rate_index, mono = (data[start + 2] >> 2) & 3, (data[start + 3] >> 6) == 3
+    if version not in MP3_FRAME_SAMPLES or layer != 1 or rate_index == 3:
+        return None
+    tag = start + MP3_TAG_OFFSET[(version, mono)]
+    if data[tag:tag + 4] not in (b"Xing", b"Info") or len(data) < tag + 12:
+        return None
+    flags, frames = int.from_bytes(data[tag + 4:tag + 8], "big"), int.from_bytes(data[tag + 8:tag + 12], "big")
+    if not flags & 1 or not frames:  # no frame count given
+        return None
+    samples = frames * MP3_FRAME_SAMPLES[version]
+    # the LAME extension after the fields the flags name (byte count 4, table of contents 100, quality 4) gives the
+    # encoder's delay and padding, which the decoder drops: 12 bits each, 21 bytes into it
+    lame = tag + 12 + (4 if flags & 2 else 0) + (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
+    if data[lame:lame + 4] in (b"LAME", b"Lavf", b"Lavc") and len(data) >= lame + 24:
+        delay_and_padding = int.from_bytes(data[lame + 21:lame + 24], "big")
+        samples = max(samples - (delay_and_padding >> 12) - (delay_and_padding & 0xFFF), 0)
+    return samples / MP3_RATES_HZ[version][rate_index]
+
+
 # A lost run of packets is taken from the demuxer's corrupt flag (an MPEG transport stream's continuity counters
 # say where packets went missing), never from a jump in stamps alone: a picture that pauses (a screen recording, a
 # call's frozen video) jumps onto a frame that is not a keyframe just as a loss does, and would lose good video up
@@ -973,6 +1021,8 @@ class StreamDecoder:
         container = self.container
         if _format_in(container.format.name, frozenset({"wav"})):
             end_s = _wav_declared_s(self.path)  # FFmpeg gives a WAV the length of the bytes present
+        elif _format_in(container.format.name, frozenset({"mp3"})):
+            end_s = mp3_declared_s(self.path)  # FFmpeg does not say whether its duration was declared or guessed
         elif container.duration and _format_in(container.format.name, DECLARED_DURATION_FORMATS):
             end_s = declared_end_s(container)
         else:
