@@ -7,7 +7,7 @@ import pytest
 
 from export.fitting import fit_or_interrupt
 from runtime.stopping import stopping_on_signals
-from tests.runtime.test_stopping import swallowed_stop
+from tests.runtime.stops import swallowed_stop
 
 
 def test_a_stop_swallowed_during_a_fit_stops_the_run_instead_of_keeping_the_model():

@@ -7,15 +7,15 @@ import pytest
 
 from runtime import pipeline
 from runtime.config import load_settings
-from tests.runtime.test_pipeline import EXAMPLE, _refused_before_any_arm, fake_arm
+from tests.runtime.pipeline_fakes import EXAMPLE, fake_arm, refused_before_any_arm
 
 
 @pytest.mark.parametrize("setting", ["face.detector", "face.iris", "face.landmarks", "body.detector",
                                      "body.landmarks"])
 def test_a_missing_model_is_refused_naming_its_own_setting(tmp_path, monkeypatch, setting):
     settings = load_settings(None, {setting: "./no-such-model-folder"})
-    error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
-                                    f"setting '{setting}' = './no-such-model-folder'")
+    error = refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                                   f"setting '{setting}' = './no-such-model-folder'")
     assert error.source == "command line"
 
 

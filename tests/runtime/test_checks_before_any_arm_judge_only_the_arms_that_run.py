@@ -10,7 +10,7 @@ from runtime import checks, pipeline
 from runtime.checks import NO_END_TO_FIT
 from runtime.config import load_settings
 from tests.media_factory import tone, write_media
-from tests.runtime.test_pipeline import _refused_before_any_arm, fake_arm
+from tests.runtime.pipeline_fakes import fake_arm, refused_before_any_arm
 
 VIDEO_ARMS_OFF = {"face.enabled": False, "body.enabled": False}
 
@@ -24,8 +24,8 @@ def test_a_video_stream_no_running_arm_reads_may_be_undecodable(tmp_path, monkey
     timeline = pipeline.analyze_file(video, tmp_path / "out", load_settings(None, VIDEO_ARMS_OFF), fuse=False)
     assert [t.name for t in timeline.tracks] == ["audio"]  # the voice alone, the picture never read
     # where the face runs, the same input is refused before any arm, naming the stream's problem
-    _refused_before_any_arm(monkeypatch, video, tmp_path / "out2", load_settings(None, {"body.enabled": False}),
-                            "its video is an unsupported codec$")
+    refused_before_any_arm(monkeypatch, video, tmp_path / "out2", load_settings(None, {"body.enabled": False}),
+                           "its video is an unsupported codec$")
 
 
 def _transport_stream(tmp_path):  # MPEG-TS: FFmpeg reads its end from the last stamps, so none is known before
@@ -35,8 +35,8 @@ def _transport_stream(tmp_path):  # MPEG-TS: FFmpeg reads its end from the last 
 def test_a_physio_recording_against_an_input_no_arm_reads_and_of_no_known_end_is_refused_before_any_arm(
         tmp_path, monkeypatch):
     settings = load_settings(None, {"audio.enabled": False, **VIDEO_ARMS_OFF, "physio.enabled": True})
-    error = _refused_before_any_arm(monkeypatch, _transport_stream(tmp_path), tmp_path / "out", settings,
-                                    "no arm here reads it", extras={"physio_path": str(tmp_path / "e4.zip")})
+    error = refused_before_any_arm(monkeypatch, _transport_stream(tmp_path), tmp_path / "out", settings,
+                                   "no arm here reads it", extras={"physio_path": str(tmp_path / "e4.zip")})
     assert error.problem == NO_END_TO_FIT
 
 

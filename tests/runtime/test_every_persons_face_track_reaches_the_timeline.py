@@ -6,7 +6,7 @@ from __future__ import annotations
 from runtime import pipeline
 from runtime.config import load_settings
 from runtime.track import Track, Window
-from tests.runtime.test_pipeline import fake_arm
+from tests.runtime.pipeline_fakes import fake_arm
 
 
 def test_every_persons_face_track_reaches_the_timeline(tmp_path, monkeypatch):

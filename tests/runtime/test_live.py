@@ -9,6 +9,7 @@ from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import describe_window, run_live_audio
 from runtime.track import CANONICAL_LABELS, Window
+from tests.runtime.stops import stopped_after_its_first_window
 
 
 def test_live_session_from_an_ffmpeg_input_device_prints_each_window_and_writes_the_timeline(tmp_path):
@@ -80,43 +81,6 @@ def test_describe_window_reads_like_a_timestamped_sentence():
         "at 12.5 s: voice sad (100%; little evidence, quality 0.09; no speaker baseline yet)"
     assert describe_window(Window(0, 2, None, 0.0, "no speech"), labels, "voice", "no speaker baseline yet") == \
         "at 2.0 s: voice - (no speech)"
-
-
-def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None = None,
-                                   reader_gone: bool = False) -> tuple[int, str]:
-    """``emotrace live ARGV`` in a process of its own, sent ``stop`` (SIGTERM) once it prints a window: its exit
-    code and stderr. ``reader_gone``: its stdout is closed first, as a terminal window that closes takes the
-    reading end with it. A session that never says a window, or outlives its stop by two minutes, is killed."""
-    import signal
-    import subprocess
-    import sys
-    import threading
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parents[2]
-    def hangups_heard() -> None:  # though the tests run under nohup
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
-
-    with open(tmp_path / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "live", *argv], cwd=repo,
-                                   stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=hangups_heard)
-        watchdog = threading.Timer(180, process.kill)
-        watchdog.start()
-        try:
-            for line in process.stdout:  # the session is under way once a window is said
-                if line.startswith("at "):
-                    if reader_gone:
-                        process.stdout.close()
-                    process.send_signal(stop or signal.SIGTERM)  # what a service manager sends to stop the appliance
-                    break
-            try:
-                process.communicate(timeout=120)
-            except subprocess.TimeoutExpired:  # the stop was lost (a library swallowed it): say what it printed
-                process.kill()
-                process.communicate()
-        finally:
-            watchdog.cancel()
-    return process.returncode, (tmp_path / "stderr.txt").read_text()
 
 
 def test_a_live_session_stopped_by_sigterm_is_saved_as_one_stopped_by_ctrl_c(tmp_path):

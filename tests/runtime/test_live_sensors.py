@@ -1,6 +1,5 @@
 """Body sensors in a live session: a serial board over a pseudo-terminal, a simulated BLE heart-rate strap."""
 
-import json
 import os
 import threading
 import time
@@ -16,8 +15,7 @@ from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live, sensor_readout
 from runtime.track import CANONICAL_LABELS
 from tests.firmware_bridge.fakes import SimulatedPeripheral
-
-SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
+from tests.runtime.live_fakes import SHORT_WINDOWS, HandClockSession, flat_eda_board, strap_rising_from
 
 
 def board(master_fd: int, seconds: float, stop: threading.Event, ready: threading.Event) -> None:
@@ -299,18 +297,11 @@ def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(
     assert not (tmp_path / "x").exists()
 
 
-def _flat_eda_board(clock):
-    link = SerialBoardLink("loop://", clock)
-    for seq in range(1, 121):  # 30 s of EDA at 0 µS: shorted electrodes, which neurokit2 cannot decompose
-        link.port.write(encode_frame(TYPE_DATA, seq, 250 * seq, data_payload([("eda", 0.0)])))
-    return [link]
-
-
 def test_a_flat_signal_is_read_as_no_signal_not_as_a_failure_of_the_physio_arm(tmp_path, caplog):
     lines = []
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                            duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)
+                            duration_s=1.0, on_line=lines.append, make_links=flat_eda_board)
     physio = timeline.track("physio")
     assert physio.windows and all(w.quality == 0.0 and w.probs is None for w in physio.windows)
     assert "eda: 1 stretch(es), 30 s in all, could not be read as a signal" in caplog.text
@@ -326,7 +317,7 @@ def test_a_failure_of_the_physio_arm_costs_its_windows_not_the_session(tmp_path,
     monkeypatch.setattr(live, "physio_track", failing)
     lines = []
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                        duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)
+                        duration_s=1.0, on_line=lines.append, make_links=flat_eda_board)
     physio = timeline.track("physio")
     assert physio.windows and all(w.quality == 0.0 for w in physio.windows)
     assert physio.windows[0].reason == "the physio arm failed (ValueError: zero-size array to reduction operation " \
@@ -363,57 +354,12 @@ def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a
     assert gaps[-1][0] < 1.2 and gaps[-1][1] >= timeline.duration_s - 0.3
 
 
-def _strap_rising_from(rise_s: float, seconds: float):
-    """A strap whose heart rate is 70 bpm, then 110 from ``rise_s`` on, ten notifications a second."""
-    script = [(0.1 * k, bytes([0x00, 70 if 0.1 * k < rise_s else 110])) for k in range(int(seconds * 10))]
-
-    def links(clock):
-        return [BleHeartRateLink(SimulatedPeripheral(script, now=clock.now_s), clock, latency_s=0.0)]
-
-    return links
-
-
-class HandClockSession:
-    """A live session's sensors on a clock the test moves, not a real-time session that needs a checkpoint at a
-    given time of a loaded host: a strap's heart rate, ten samples a second at ``bpm``, delivered as the clock passes
-    them; its checkpoints and its end made when the test says, as written (JSON)."""
-
-    def __init__(self, settings: dict, samples_s: float, bpm: float = 70.0, on_line=None):
-        import runtime.live as live
-        from runtime.clock import SessionClock
-
-        self.now_s = 0.0
-        self.clock = SessionClock(monotonic=lambda: self.now_s)
-        self.settings = settings
-        self.inputs = LiveInputs(microphone=None)
-        self.sensors = live.SensorSession([], settings, on_line, self.clock)
-        self.so_far = live.SessionSoFar(self.inputs, settings, self.clock, time.perf_counter(), sensors=self.sensors)
-        self.pending = [Sample("hr", 0.1 * k, bpm, "strap") for k in range(round(samples_s * 10))]
-
-    def until(self, t_s: float) -> None:
-        """The samples sent by ``t_s``, and the clock there."""
-        while self.pending and self.pending[0].t_s < t_s:
-            self.sensors._deliver(self.pending.pop(0))
-        self.now_s = t_s
-
-    def checkpoint(self, t_s: float) -> dict:
-        self.until(t_s)
-        return json.loads(self.so_far.timeline().to_json())
-
-    def end(self, t_s: float) -> dict:
-        import runtime.live as live
-
-        self.until(t_s)
-        return json.loads(live._session_timeline([], None, self.sensors, self.inputs, self.settings, self.clock, t_s,
-                                                 self.so_far.started, {}).to_json())
-
-
 def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed(tmp_path):
     lines = []
     settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
     timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=7.0,
                         on_line=lambda line: lines.append((time.monotonic(), line)),
-                        make_links=_strap_rising_from(4.0, 7.0))
+                        make_links=strap_rising_from(4.0, 7.0))
     ended = time.monotonic()
     live = timeline.track("physio-live")
     assert live.settings["mode"] == "live" and live.windows[-1].end_s <= timeline.duration_s
@@ -449,7 +395,7 @@ def test_the_live_track_says_its_windows_are_judged_against_the_session_so_far_a
     monkeypatch.setattr("runtime.live.load_physio_model", zscoring)
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS | {"physio.live_baseline_s": 1.0}),
                         LiveInputs(microphone=None), duration_s=1.5, on_line=lambda _line: None,
-                        make_links=_strap_rising_from(9.0, 1.5))
+                        make_links=strap_rising_from(9.0, 1.5))
     # was: "ranks among the windows before, trailing context and local baseline" whatever the card said
     assert timeline.track("physio-live").settings["baseline"] == ("the session so far (session z-scores and trailing "
                                                                   "context)")
@@ -459,7 +405,7 @@ def test_a_whole_session_model_judged_live_is_said_to_be_judged_against_the_sess
     settings = load_settings(None, SHORT_WINDOWS | {"physio.live_baseline_s": 1.0,
                                                     "physio.live_model": "physio-stress"})
     timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5,
-                        on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 1.5))
+                        on_line=lambda _line: None, make_links=strap_rising_from(9.0, 1.5))
     assert timeline.track("physio-live").settings["baseline"] == (  # was: "the whole recording (...)"
         "the session so far (session ranks, trailing local baseline and trailing context)")
 
@@ -474,7 +420,7 @@ def test_a_microphone_that_gives_nothing_beside_sensors_is_said_and_the_sensors_
     lines = []
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                         LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi"),
-                        duration_s=1.5, on_line=lines.append, make_links=_strap_rising_from(9.0, 1.5))
+                        duration_s=1.5, on_line=lines.append, make_links=strap_rising_from(9.0, 1.5))
     assert "voice: no audio captured (stopped early: the microphone stalled)" in lines
     assert "audio" not in {t.name for t in timeline.tracks} and timeline.track("physio").windows
 
@@ -489,7 +435,7 @@ def test_a_live_window_whose_signal_cannot_be_read_costs_that_window_with_one_lo
     monkeypatch.setattr(physio_live, "live_window_features", failing)
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(microphone=None),
-                            duration_s=2.0, on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 2.0))
+                            duration_s=2.0, on_line=lambda _line: None, make_links=strap_rising_from(9.0, 2.0))
     live = timeline.track("physio-live")
     assert len(live.windows) >= 2
     assert all(w.reason == "ValueError: zero-size array to reduction operation maximum" for w in live.windows)
@@ -516,7 +462,7 @@ def test_a_live_stress_model_that_fails_costs_its_windows_and_the_judging_goes_o
                                     "fusion.enabled": False})
     with caplog.at_level("WARNING", logger="emotrace.physio"):
         timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=4.5,
-                            on_line=lambda _line: None, make_links=_strap_rising_from(9.0, 4.5))
+                            on_line=lambda _line: None, make_links=strap_rising_from(9.0, 4.5))
     live = timeline.track("physio-live")
     failed = [w for w in live.windows if "the live stress model failed" in w.reason]
     assert len(failed) == 1 and failed[0].probs is None
@@ -530,7 +476,7 @@ def test_a_live_model_the_config_names_that_cannot_be_loaded_is_refused_before_a
     settings = load_settings(None, SHORT_WINDOWS | {"physio.live_model": named})
     with pytest.raises(InputError) as refused:  # was: the whole session, exit 0, 'no live stress figure' said
         run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5, on_line=None,
-                 make_links=lambda clock: opened.append(clock) or _strap_rising_from(9.0, 1.5)(clock))
+                 make_links=lambda clock: opened.append(clock) or strap_rising_from(9.0, 1.5)(clock))
     assert str(refused.value).startswith(f"command line: setting 'physio.live_model' = '{named}': ")
     assert "\n" not in str(refused.value)
     assert opened == [] and not (tmp_path / "out").exists()
@@ -548,7 +494,7 @@ def test_without_its_default_live_model_the_session_keeps_the_physio_track_and_s
     lines = []
     settings = load_settings(None, SHORT_WINDOWS)
     timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.5,
-                        on_line=lines.append, make_links=_strap_rising_from(9.0, 1.5))
+                        on_line=lines.append, make_links=strap_rising_from(9.0, 1.5))
     assert "physio-live" not in {t.name for t in timeline.tracks}
     assert any(w.measurements.get("hr_bpm") == pytest.approx(70.0) for w in timeline.track("physio").windows)
     assert "physio: no live stress figure (models/physio-stress-live: no model card (card.json) there)" in lines
@@ -557,7 +503,7 @@ def test_without_its_default_live_model_the_session_keeps_the_physio_track_and_s
 def test_a_microphone_that_ends_leaves_the_sensors_recording_to_the_duration(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                         LiveInputs(microphone="anoisesrc=d=1:c=pink:a=0.05:r=16000", microphone_format="lavfi"),
-                        duration_s=2.5, on_line=None, make_links=_flat_eda_board)
+                        duration_s=2.5, on_line=None, make_links=flat_eda_board)
     # the microphone's second of noise, placed on the session clock as it arrives: on a loaded machine its first
     # chunk may come a few hundred ms after the clock starts; the point is that it ends well before the session
     assert timeline.track("audio").windows[-1].end_s < 2.0
@@ -568,7 +514,7 @@ def test_a_microphone_that_cannot_be_opened_is_refused_though_a_sensor_could_rec
     with pytest.raises(InputError, match="alsa:missing-mic: cannot open audio device"):
         run_live(tmp_path / "x", load_settings(None, SHORT_WINDOWS),
                  LiveInputs(microphone="missing-mic", microphone_format="alsa"), duration_s=1.0,
-                 on_line=None, make_links=_flat_eda_board)  # was: a session of the board alone, exit 0
+                 on_line=None, make_links=flat_eda_board)  # was: a session of the board alone, exit 0
     assert not (tmp_path / "x").exists()
 
 
@@ -581,7 +527,7 @@ def test_a_replay_beside_sensors_ends_with_the_file_when_no_duration_is_given(tm
     replay.write_bytes(wav_bytes(np.zeros(16000, dtype=np.float32), 16000))  # one second
     timeline = _with_ctrl_c_after(20, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                                                          LiveInputs(replay=replay), on_line=None,
-                                                         make_links=_flat_eda_board))
+                                                         make_links=flat_eda_board))
     assert timeline.duration_s < 3  # the file's second; not the watchdog's Ctrl-C at 20 s
 
 
@@ -592,7 +538,7 @@ def test_a_replayed_picture_beside_sensors_adds_no_window_past_the_recordings_en
     video = write_video(tmp_path / "v.mp4", 2.0)
     timeline = _with_ctrl_c_after(20, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                                                          LiveInputs(microphone=None, replay=video), on_line=None,
-                                                         make_links=_flat_eda_board))
+                                                         make_links=flat_eda_board))
     end_s = probe(video).end_s
     # was: the session's close on its clock (2.7 s here), a window past the picture in the face, body, physio and
     # fused tracks
@@ -639,7 +585,7 @@ def test_a_replay_that_gives_no_stream_leaves_the_sensors_recording_until_ctrl_c
 
     def board_on_the_sessions_clock(clock):
         clocks.append(clock)
-        return _flat_eda_board(clock)
+        return flat_eda_board(clock)
 
     # Ctrl-C at 2 s of the session's clock (was: 2 s after the call, its start-up taken out of the session's time)
     timeline = _with_ctrl_c_after(20, lambda: run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
@@ -666,7 +612,7 @@ def test_a_session_that_fails_to_start_lets_go_of_the_microphone_and_the_sensors
     with pytest.raises(RuntimeError):
         run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                  LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000", microphone_format="lavfi",
-                            camera="testsrc", camera_format="lavfi"), on_line=None, make_links=_flat_eda_board)
+                            camera="testsrc", camera_format="lavfi"), on_line=None, make_links=flat_eda_board)
     assert closed == ["mic", "sensors"]  # was: both left open
 
 
@@ -674,7 +620,7 @@ def test_a_microphone_ending_within_half_a_second_of_the_duration_ended_with_it(
     lines = []
     run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
              LiveInputs(microphone="anoisesrc=d=1.7:c=pink:a=0.05:r=16000,arealtime", microphone_format="lavfi"),
-             duration_s=2.0, on_line=lines.append, make_links=_flat_eda_board)  # its stream 0.3 s short of it
+             duration_s=2.0, on_line=lines.append, make_links=flat_eda_board)  # its stream 0.3 s short of it
     assert not any(line.startswith("sensors: recording on") for line in lines)  # the devices' skew, said as none
 
 
@@ -682,7 +628,7 @@ def test_sensors_that_reach_the_duration_with_the_microphone_say_nothing_of_reco
     lines = []
     run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
              LiveInputs(microphone="anoisesrc=c=pink:a=0.05:r=16000,arealtime", microphone_format="lavfi"),
-             duration_s=1.0, on_line=lines.append, make_links=_flat_eda_board)  # paced as a microphone is
+             duration_s=1.0, on_line=lines.append, make_links=flat_eda_board)  # paced as a microphone is
     assert not any(line.startswith("sensors: recording on") for line in lines)  # was: "... until 1 s" at the end
 
 

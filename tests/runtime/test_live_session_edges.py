@@ -11,7 +11,7 @@ from runtime.clock import SessionClock
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, SensorSession, run_live
-from tests.runtime.test_live_sensors import SHORT_WINDOWS, HandClockSession, _flat_eda_board
+from tests.runtime.live_fakes import SHORT_WINDOWS, HandClockSession, flat_eda_board
 
 
 def test_the_live_stress_window_ending_at_the_sessions_duration_is_judged_and_kept():
@@ -43,7 +43,7 @@ def test_sensors_recording_on_after_the_microphone_say_until_when_in_seconds(tmp
     lines: list[str] = []
     run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
              LiveInputs(microphone="anoisesrc=d=0.5:c=pink:a=0.05:r=16000", microphone_format="lavfi"),
-             duration_s=2.5, on_line=lines.append, make_links=_flat_eda_board)
+             duration_s=2.5, on_line=lines.append, make_links=flat_eda_board)
     assert "sensors: recording on until 2.5 s" in lines
 
 
@@ -51,7 +51,7 @@ def test_sensors_are_not_recorded_where_the_settings_switch_the_physio_arm_off(t
     settings = load_settings(None, {"physio.enabled": False})
     with pytest.raises(InputError, match="nothing to capture: no microphone, camera or sensor enabled"):
         run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=1.0, on_line=None,
-                 make_links=_flat_eda_board)
+                 make_links=flat_eda_board)
     assert not (tmp_path / "out").exists()
 
 
@@ -131,7 +131,7 @@ def test_a_stick_unmounted_while_a_checkpoint_is_made_gets_nothing_written_benea
     import os
 
     import runtime.live as live
-    from tests.runtime.test_live_video import on_another_device
+    from tests.runtime.live_fakes import on_another_device
 
     session = HandClockSession(load_settings(None, SHORT_WINDOWS), 6.0)
     out, moved = tmp_path / "out", []
@@ -228,7 +228,7 @@ def test_a_board_opened_beside_a_strap_on_a_machine_without_bluetooth_is_let_go(
 def test_a_camera_that_gives_no_frame_beside_sensors_leaves_the_sensors_session_written(tmp_path):
     timeline = run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS),
                         LiveInputs(microphone=None, camera="color=c=black:s=64x64:d=0", camera_format="lavfi"),
-                        duration_s=2.0, on_line=None, make_links=_flat_eda_board)
+                        duration_s=2.0, on_line=None, make_links=flat_eda_board)
     # was: refused at its end, "no frames captured", and what the board had sent lost with it
     assert timeline.track("face").settings["frames"]["stopped_reason"] == "camera stream ended after 0 frames"
     assert timeline.track("physio").windows and (tmp_path / "out" / "timeline.json").exists()

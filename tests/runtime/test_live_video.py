@@ -12,8 +12,9 @@ from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live
 from tests.arms.face.video_factory import write_video
 from tests.media_factory import damage, undecodable_s
-from tests.runtime.test_live import stopped_after_its_first_window
-from tests.runtime.test_timeline import schema_errors
+from tests.runtime.live_fakes import on_another_device
+from tests.runtime.stops import stopped_after_its_first_window
+from tests.runtime.timelines import schema_errors
 
 EXAMPLE = "examples/session.mp4"  # a face with speech, bundled with the project
 
@@ -266,7 +267,7 @@ def test_a_photograph_to_replay_is_refused_as_no_recording(tmp_path, capsys):
 
 
 def test_a_body_model_whose_label_is_a_timeline_column_is_refused_before_the_session(tmp_path):
-    from tests.runtime.test_pipeline import body_model_labelled
+    from tests.runtime.model_folders import body_model_labelled
 
     folder = body_model_labelled(tmp_path / "body-old", ["calm", "arousal"])
     settings = load_settings(None, {"body.model": str(folder)})
@@ -854,24 +855,6 @@ def test_a_session_whose_folder_is_gone_at_its_end_is_saved_elsewhere_not_in_a_f
     assert json.loads((saved / "timeline.json").read_text())["tracks"]
 
 
-def on_another_device(monkeypatch, folder, moved: list) -> None:
-    """``os.stat`` says ``folder`` is on another device once ``moved`` holds anything: a stick's mount point once
-    the stick is unmounted, or the stick back under a new device number."""
-    import os
-
-    stat = os.stat
-
-    def faked(path, *args, **kwargs):
-        result = stat(path, *args, **kwargs)
-        if moved and os.path.abspath(path) == str(folder):
-            fields = list(result)
-            fields[2] += 1  # st_dev
-            return os.stat_result(fields)
-        return result
-
-    monkeypatch.setattr(os, "stat", faked)
-
-
 def changed_after_the_claims_checkpoint(monkeypatch, change) -> list:
     """``change()`` called right after the claim's checkpoint is written: before the checkpoints' thread starts, so
     never between two steps of one, and whenever a loaded host starts the session. Returns a list holding True once
@@ -1348,7 +1331,7 @@ def test_a_checkpoint_written_after_a_stop_ends_every_track_where_the_stop_came(
     import runtime.live as live
     from runtime.clock import SessionClock
     from runtime.stopping import ask_to_stop, stopping_on_signals
-    from tests.runtime.test_live_sensors import SHORT_WINDOWS, _strap_rising_from
+    from tests.runtime.live_fakes import SHORT_WINDOWS, strap_rising_from
 
     written = _written_timelines(monkeypatch)
     monkeypatch.setattr(live, "SNAPSHOT_EVERY_S", 0.5)  # the camera's copy made often: one comes after the stop
@@ -1368,7 +1351,7 @@ def test_a_checkpoint_written_after_a_stop_ends_every_track_where_the_stop_came(
     settings["runtime"]["checkpoint_every_s"] = 0.5
     with stopping_on_signals():
         run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), on_line=lambda _line: None,
-                 make_links=_strap_rising_from(100.0, 30.0))
+                 make_links=strap_rising_from(100.0, 30.0))
     after = [c for c in written if c["software"].get("checkpoint_at_s", 0.0) >= stop_s[0] + live.SETTLE_S + 1.0]
     assert after
     checkpoint = after[0]
@@ -1386,7 +1369,7 @@ def test_no_window_ending_after_the_sessions_end_is_said_while_the_voice_catches
     import runtime.live as live
     from runtime.clock import SessionClock
     from runtime.stopping import ask_to_stop, stopping_on_signals
-    from tests.runtime.test_live_sensors import SHORT_WINDOWS, _strap_rising_from
+    from tests.runtime.live_fakes import SHORT_WINDOWS, strap_rising_from
 
     clocks: list[SessionClock] = []
     monkeypatch.setattr(live, "SessionClock", lambda: clocks.append(SessionClock()) or clocks[-1])
@@ -1404,7 +1387,7 @@ def test_no_window_ending_after_the_sessions_end_is_said_while_the_voice_catches
     lines: list[str] = []
     with stopping_on_signals():
         run_live(tmp_path / "out", load_settings(None, SHORT_WINDOWS), LiveInputs(replay=EXAMPLE),
-                 duration_s=duration_s, on_line=lines.append, make_links=_strap_rising_from(100.0, 30.0))
+                 duration_s=duration_s, on_line=lines.append, make_links=strap_rising_from(100.0, 30.0))
     said_s = {kind: [float(m[1]) for line in lines if (m := re.match(rf"at (\d+\.\d) s: {kind}", line))]
               for kind in ("face", "sensors", "(no )?stress")}
     assert said_s["face"] and said_s["sensors"]  # the session said these before its end
@@ -1414,7 +1397,7 @@ def test_no_window_ending_after_the_sessions_end_is_said_while_the_voice_catches
 
 def test_a_checkpoint_written_after_the_sessions_duration_ends_its_tracks_there(tmp_path, monkeypatch):
     import runtime.live as live
-    from tests.runtime.test_live_sensors import SHORT_WINDOWS, _strap_rising_from
+    from tests.runtime.live_fakes import SHORT_WINDOWS, strap_rising_from
 
     written = _written_timelines(monkeypatch)
     duration_s = 2.0
@@ -1426,7 +1409,7 @@ def test_a_checkpoint_written_after_the_sessions_duration_ends_its_tracks_there(
     settings = load_settings(None, SHORT_WINDOWS)
     settings["runtime"]["checkpoint_every_s"] = 0.5
     run_live(tmp_path / "out", settings, LiveInputs(replay=EXAMPLE), duration_s=duration_s,
-             on_line=lambda _line: None, make_links=_strap_rising_from(100.0, 30.0))
+             on_line=lambda _line: None, make_links=strap_rising_from(100.0, 30.0))
     checkpoint = next(c for c in written if c["software"].get("checkpoint_at_s", 0.0) >= late_s)
     tracks = {t["name"]: t for t in checkpoint["tracks"]}
     assert "physio" in tracks

@@ -13,7 +13,7 @@ from runtime.errors import InputError
 from runtime.models import BACKENDS, load_card, load_model
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
 from runtime.models.runner import _static, backend_for_file
-from tests.runtime.test_models import _copy_model, _toy_classifier
+from tests.runtime.model_folders import copy_model, toy_classifier
 
 
 def _toy_graph(folder, input_shape, output_shape, n_outputs=1):
@@ -40,7 +40,7 @@ def _toy_graph(folder, input_shape, output_shape, n_outputs=1):
 
 def test_a_name_starting_with_a_dot_is_a_folder_not_a_shipped_id(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    _copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(id="mine"), name=".mine")
+    copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(id="mine"), name=".mine")
     assert load_card(".mine").id == "mine"
 
 
@@ -70,7 +70,7 @@ def test_a_variant_the_card_does_not_list_is_one_line_naming_the_card():
      r"card field 'sha256' must map each variant to its file's SHA-256 \(64 hex digits\)"),
 ], ids=["empty-version", "empty-id", "empty-label", "empty-file-name", "numeric-feature-set", "65-hex-digits"])
 def test_an_empty_or_misshapen_card_field_is_refused_at_the_card(tmp_path, edit, problem):
-    folder = _copy_model(tmp_path, "audio-emotion", edit)
+    folder = copy_model(tmp_path, "audio-emotion", edit)
     with pytest.raises(InputError, match=problem) as caught:
         load_card(folder)
     assert caught.value.source == str(folder / "card.json")
@@ -78,15 +78,15 @@ def test_an_empty_or_misshapen_card_field_is_refused_at_the_card(tmp_path, edit,
 
 def test_a_checksum_written_in_upper_case_is_accepted(tmp_path):
     # e.g. PowerShell's Get-FileHash, or certutil, print the digest in capitals
-    folder = _copy_model(tmp_path, "face-expression-cnn",
-                         lambda c: c["sha256"].update(default=c["sha256"]["default"].upper()))
+    folder = copy_model(tmp_path, "face-expression-cnn",
+                        lambda c: c["sha256"].update(default=c["sha256"]["default"].upper()))
     assert load_model(folder).card.sha256["default"].isupper()
 
 
 def test_a_model_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkeypatch):
     import runtime.models.card as card_module
 
-    folder = _copy_model(tmp_path, "face-expression-cnn")
+    folder = copy_model(tmp_path, "face-expression-cnn")
     path = load_card(folder).path("default")
 
     def denied(read_path):  # root reads whatever chmod says, so the refusal is faked
@@ -99,7 +99,7 @@ def test_a_model_file_that_cannot_be_read_is_one_line_naming_it(tmp_path, monkey
 
 
 def test_a_model_file_replaced_by_a_folder_is_said_missing_in_one_line(tmp_path):
-    folder = _copy_model(tmp_path, "face-expression-cnn")
+    folder = copy_model(tmp_path, "face-expression-cnn")
     path = load_card(folder).path("default")
     path.unlink()
     path.mkdir()  # an unpacking that made a folder of the file's name
@@ -141,7 +141,7 @@ def test_a_loaded_model_runs_on_its_cards_own_backend_when_the_configured_one_ca
     import onnxruntime as ort
 
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["TensorrtExecutionProvider", "CPUExecutionProvider"])
-    folder = _copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(backend="tensorrt"))
+    folder = copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(backend="tensorrt"))
     assert load_model(folder, backend="tflite").backend.name == "tensorrt"
 
 
@@ -160,7 +160,7 @@ def test_a_negative_dimension_is_read_as_dynamic():
 
 
 def test_a_model_given_none_of_its_inputs_is_one_line_naming_them(tmp_path):
-    model = load_model(_toy_classifier(tmp_path / "toy", ["a", "b"]))
+    model = load_model(toy_classifier(tmp_path / "toy", ["a", "b"]))
     with pytest.raises(InputError, match="the model takes inputs x; it was given none"):
         model.run({})  # was (mutated): onnxruntime's ValueError 'Required inputs ... are missing'
 

@@ -7,15 +7,14 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from runtime.errors import InputError
 from runtime.models import load_card, load_model
 from runtime.models.card import REPO_MODELS_DIR, file_sha256, verify_checksum
 from runtime.models.runner import backend_for_file, run_each_row
 from tests.conftest import REPO_ROOT
+from tests.runtime.model_folders import copy_model, toy_classifier
 
 
 def test_a_backend_that_cannot_read_the_file_gives_way_to_the_cards_own():
@@ -58,51 +57,23 @@ def test_fewer_than_one_thread_is_an_input_error():
 # --- cards that do not fit their graphs, malformed cards, ids and paths, load errors of every backend -------------
 
 
-def _copy_model(tmp_path, model_id, edit=None, name=None):
-    """A copy of a shipped model folder, its card changed by ``edit(card)``."""
-    folder = tmp_path / (name or model_id)
-    shutil.copytree(REPO_MODELS_DIR / model_id, folder)
-    card = json.loads((folder / "card.json").read_text())
-    if edit is not None:
-        edit(card)
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
-
-
 @pytest.mark.parametrize(("edit", "count"), [
     (lambda card: card["labels"].remove("calm"), 7),
     (lambda card: card["labels"].pop(), 7),
     (lambda card: card["labels"].append("bored"), 9),
 ])
 def test_a_card_whose_labels_do_not_match_the_models_output_is_refused_at_load(tmp_path, edit, count):
-    folder = _copy_model(tmp_path, "audio-emotion", edit)  # the checksum still matches: only labels differ
+    folder = copy_model(tmp_path, "audio-emotion", edit)  # the checksum still matches: only labels differ
     with pytest.raises(InputError, match=rf"card\.json: card lists {count} labels, the model "
                                          r"\(session\.int8\.onnx\) outputs 8$"):
         load_model(folder, variant="session", labels_output=0)
     load_model(folder, variant="session")  # a model that is not asked to classify is not checked
 
 
-def _toy_classifier(folder, labels):
-    """An ONNX graph copying its (n, w) input to its output: the output's width is left open."""
-    graph = helper.make_graph(
-        [helper.make_node("Identity", ["x"], ["probs"])], "toy",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", "w"])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["n", "w"])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    folder.mkdir()
-    onnx.save(model, folder / "toy.onnx")
-    card = {"id": "toy", "version": "1", "task": "t", "labels": labels, "files": {"default": "toy.onnx"},
-            "sha256": {"default": file_sha256(folder / "toy.onnx")}}
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
-
-
 def test_an_output_width_the_graph_leaves_open_is_checked_on_the_first_run(tmp_path):
-    fits = load_model(_toy_classifier(tmp_path / "fits", ["a", "b", "c"]), labels_output=0)
+    fits = load_model(toy_classifier(tmp_path / "fits", ["a", "b", "c"]), labels_output=0)
     assert fits.run({"x": np.ones((2, 3), np.float32)})[0].shape == (2, 3)
-    model = load_model(_toy_classifier(tmp_path / "toy", ["a", "b"]), labels_output=0)  # loads
+    model = load_model(toy_classifier(tmp_path / "toy", ["a", "b"]), labels_output=0)  # loads
     for _ in range(2):  # and stays refused
         with pytest.raises(InputError, match="card lists 2 labels, the model .toy.onnx. outputs 3"):
             model.run({"x": np.ones((2, 3), np.float32)})
@@ -127,21 +98,21 @@ def test_an_output_width_the_graph_leaves_open_is_checked_on_the_first_run(tmp_p
     (lambda c: c.pop("sha256"), "card gives no sha256 for model variant.s. session, none"),
 ])
 def test_a_card_field_of_the_wrong_type_is_one_line_naming_the_card(tmp_path, edit, problem):
-    folder = _copy_model(tmp_path, "audio-emotion", edit)
+    folder = copy_model(tmp_path, "audio-emotion", edit)
     with pytest.raises(InputError, match=problem) as caught:
         load_card(folder)
     assert caught.value.source == str(folder / "card.json") and "\n" not in str(caught.value)
 
 
 def test_a_card_that_is_not_a_json_object_is_one_line(tmp_path):
-    folder = _copy_model(tmp_path, "audio-emotion")
+    folder = copy_model(tmp_path, "audio-emotion")
     (folder / "card.json").write_text("[1, 2]")
     with pytest.raises(InputError, match="holds a JSON list, not a model card"):
         load_card(folder)
 
 
 def test_a_card_with_an_integer_json_will_not_read_is_one_line(tmp_path):
-    folder = _copy_model(tmp_path, "audio-emotion")
+    folder = copy_model(tmp_path, "audio-emotion")
     (folder / "card.json").write_text('{"version": 1' + "0" * 5000 + "}")
     with pytest.raises(InputError) as caught:  # was: internal error ValueError (json's 4300-digit limit)
         load_card(folder)
@@ -160,7 +131,7 @@ def test_a_bare_id_is_the_shipped_model_even_beside_a_folder_of_that_name(tmp_pa
     monkeypatch.chdir(tmp_path)
     (tmp_path / "audio-emotion").mkdir()  # e.g. an earlier run's --out folder
     assert load_card("audio-emotion").folder == REPO_MODELS_DIR / "audio-emotion"
-    _copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(id="mine"), name="face-expression-cnn")
+    copy_model(tmp_path, "face-expression-cnn", lambda c: c.update(id="mine"), name="face-expression-cnn")
     assert load_card("face-expression-cnn").id == "face-expression-cnn"  # not the local folder's card
     assert load_model("face-expression-cnn").card.folder == REPO_MODELS_DIR / "face-expression-cnn"
     # a path (with a separator, or starting with ".") is a folder wherever it is
@@ -168,7 +139,7 @@ def test_a_bare_id_is_the_shipped_model_even_beside_a_folder_of_that_name(tmp_pa
     assert load_card(tmp_path / "face-expression-cnn").id == "mine"
     assert load_card(f"{tmp_path}/face-expression-cnn/card.json").id == "mine"
     assert load_model("./face-expression-cnn").card.id == "mine"
-    _copy_model(tmp_path, "face-expression-cnn", name="local-only")
+    copy_model(tmp_path, "face-expression-cnn", name="local-only")
     with pytest.raises(InputError, match=r"^local-only: no shipped model of that id in .*\./local-only"):
         load_card("local-only")
     assert load_card("./local-only").id == "face-expression-cnn"
@@ -190,7 +161,7 @@ def test_inputs_a_graph_does_not_take_are_one_line_naming_the_model():
 
 def _truncated(tmp_path, model_id, backend=None):
     """A copy of a shipped model whose file is cut short, its card's checksum updated to match."""
-    folder = _copy_model(tmp_path, model_id)
+    folder = copy_model(tmp_path, model_id)
     card = json.loads((folder / "card.json").read_text())
     path = folder / card["files"]["default"]
     path.write_bytes(path.read_bytes()[:2000])
@@ -269,7 +240,7 @@ def test_a_card_missing_a_setting_its_model_reads_is_one_line_naming_the_card(tm
     import importlib
 
     module, name = reader.split(":")
-    folder = _copy_model(tmp_path, model_id, edit)
+    folder = copy_model(tmp_path, model_id, edit)
     with pytest.raises(InputError, match=problem) as caught:  # was: an internal KeyError or ValueError
         getattr(importlib.import_module(module), name)(str(folder))
     assert caught.value.source == str(folder / "card.json") and "\n" not in str(caught.value)

@@ -14,17 +14,8 @@ from runtime.errors import InputError
 from runtime.media import wav_bytes
 from runtime.timeline import Timeline, software_record, write_timeline
 from runtime.track import Track, Window
-from tests.conftest import REPO_ROOT
-
-
-def fake_arm(name: str, calls: list[str], fails: bool = False):
-    def arm(_request):
-        calls.append(name)
-        if fails:
-            raise InputError(f"{name}.csv", "corrupt")
-        return Track(name=name, labels=["neutral"], windows=[Window(0.0, 1.0, [1.0], 1.0)])
-
-    return arm
+from tests.runtime.model_folders import body_model_labelled
+from tests.runtime.pipeline_fakes import EXAMPLE, fake_arm, refused_before_any_arm
 
 
 @pytest.fixture
@@ -62,46 +53,33 @@ def test_a_timeline_that_cannot_be_written_leaves_no_folder(tmp_path, monkeypatc
     assert not (tmp_path / "out").exists()
 
 
-EXAMPLE = REPO_ROOT / "examples" / "session.mp4"
-
-
-def _refused_before_any_arm(monkeypatch, input_path, out, settings, match, extras=None):
-    calls: list[str] = []
-    arms = [(name, fake_arm(name, calls)) for name in ("audio", "face", "body", "physio")]
-    monkeypatch.setattr(pipeline, "ARMS", arms)
-    with pytest.raises(InputError, match=match) as refused:
-        pipeline.analyze_file(input_path, out, settings, extras=extras)
-    assert calls == []
-    return refused.value
-
-
 def test_analyze_refuses_to_write_its_timeline_over_its_own_input(tmp_path, media, monkeypatch):
     out = tmp_path / "outB"
     out.mkdir()
     recording = out / "timeline.csv"
     recording.write_bytes(media.read_bytes())
-    _refused_before_any_arm(monkeypatch, recording, out, load_settings(None), "output would overwrite the input")
+    refused_before_any_arm(monkeypatch, recording, out, load_settings(None), "output would overwrite the input")
     assert recording.read_bytes() == media.read_bytes()
 
 
 def test_analyze_refuses_to_write_over_the_physio_recording(tmp_path, media, monkeypatch):
     wearable = tmp_path / "timeline.csv"
     wearable.write_text("t,hr\n0,70\n")
-    _refused_before_any_arm(monkeypatch, media, tmp_path, load_settings(None), "output would overwrite the input",
-                            extras={"physio_path": wearable})
+    refused_before_any_arm(monkeypatch, media, tmp_path, load_settings(None), "output would overwrite the input",
+                           extras={"physio_path": wearable})
 
 
 def test_a_folder_where_the_timeline_goes_is_refused_before_any_work(tmp_path, media, monkeypatch):
     (tmp_path / "out" / "timeline.json").mkdir(parents=True)
-    _refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(None), "timeline.json: is a folder")
+    refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(None), "timeline.json: is a folder")
 
 
 def test_a_physio_recording_given_to_an_arm_switched_off_is_refused(tmp_path, media, monkeypatch):
     config = tmp_path / "clinic.toml"
     config.write_text("[physio]\nenabled = false\n")
-    error = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(config),
-                                    "setting 'physio.enabled' = False: --physio .* was given, but the physio arm is "
-                                    "off", extras={"physio_path": tmp_path / "e4.csv"})
+    error = refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(config),
+                                   "setting 'physio.enabled' = False: --physio .* was given, but the physio arm is "
+                                   "off", extras={"physio_path": tmp_path / "e4.csv"})
     assert error.source == str(config)
 
 
@@ -114,8 +92,8 @@ def test_a_missing_model_is_refused_naming_the_setting_and_file_before_any_arm_r
                                                                                     setting, problem):
     config = tmp_path / "clinic.toml"
     config.write_text(text)
-    error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
-                                    f"setting '{setting}' = .*{problem}")
+    error = refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
+                                   f"setting '{setting}' = .*{problem}")
     assert error.source == str(config)
 
 
@@ -144,16 +122,16 @@ def _fusion_model(tmp_path, edit) -> Path:
 def test_a_fusion_model_that_disagrees_with_its_card_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch,
                                                                                    edit, problem):
     settings = load_settings(None, {"fusion.model": str(_fusion_model(tmp_path, edit))})
-    error = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, problem)
+    error = refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, problem)
     assert error.source == "command line" and "setting 'fusion.model'" in str(error)
 
 
 def test_an_arousal_source_no_track_carries_is_refused_before_any_arm_runs(tmp_path, monkeypatch):
     config = tmp_path / "clinic.toml"
     config.write_text('[fusion]\narousal_from = ["body.activaton"]\n')
-    error = _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
-                                    "setting 'fusion.arousal_from' = \\['body.activaton'\\]: the body track carries "
-                                    "no 'activaton' \\(arousal can read: activation\\)$")
+    error = refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", load_settings(config),
+                                   "setting 'fusion.arousal_from' = \\['body.activaton'\\]: the body track carries "
+                                   "no 'activaton' \\(arousal can read: activation\\)$")
     assert error.source == str(config)
 
 
@@ -164,17 +142,17 @@ def test_an_arousal_source_on_a_scale_of_its_own_is_refused_before_any_arm_runs(
     # was: accepted, and read as a z-score: a pitch of 200 Hz (tanh 200 = 1) held arousal at its top all session
     track, _, name = source.partition(".")
     settings = load_settings(None, {"fusion.arousal_from": [source]})
-    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
-                            f"the {track} track's '{name}' is a measurement on a scale of its own, not an activation "
-                            f"score \\(arousal can read: {scale}\\)$")
+    refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                           f"the {track} track's '{name}' is a measurement on a scale of its own, not an activation "
+                           f"score \\(arousal can read: {scale}\\)$")
 
 
 def test_a_label_that_is_no_activation_is_refused_as_an_arousal_source(tmp_path, monkeypatch):
     settings = load_settings(None, {"fusion.arousal_from": ["physio.no_stress"], "physio.enabled": True})
     # was: accepted, and a calm patient's no_stress probability raised arousal
-    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
-                            "the physio track's 'no_stress' is a label that is not an activation \\(arousal can "
-                            "read: stress\\)$", extras={"physio_path": str(tmp_path / "e4.zip")})
+    refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                           "the physio track's 'no_stress' is a label that is not an activation \\(arousal can "
+                           "read: stress\\)$", extras={"physio_path": str(tmp_path / "e4.zip")})
 
 
 def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_path):
@@ -299,8 +277,8 @@ def test_a_photograph_is_refused_as_no_recording_before_any_arm_runs(tmp_path, m
     photo = tmp_path / name
     Image.fromarray(np.full((48, 64, 3), 120, dtype=np.uint8)).save(photo)
     # was: analysed as a 0.04 s recording, a face track and all, exit 0
-    _refused_before_any_arm(monkeypatch, photo, tmp_path / "out", load_settings(None),
-                            "a still image, not a recording \\(emotrace face classify reads photographs\\)")
+    refused_before_any_arm(monkeypatch, photo, tmp_path / "out", load_settings(None),
+                           "a still image, not a recording \\(emotrace face classify reads photographs\\)")
     assert not (tmp_path / "out").exists()
 
 
@@ -311,7 +289,7 @@ def test_an_analysis_never_replaces_a_live_sessions_timeline(tmp_path, media, mo
     write_timeline(live, out)
     before = (out / "timeline.json").read_bytes()
     # was: replaced without a word, though a session cannot be recorded again
-    _refused_before_any_arm(monkeypatch, media, out, load_settings(None), "holds a live session's timeline")
+    refused_before_any_arm(monkeypatch, media, out, load_settings(None), "holds a live session's timeline")
     assert (out / "timeline.json").read_bytes() == before
     (out / "timeline.json").write_text((out / "timeline.json").read_text().replace("started_at_utc", "elapsed"))
     monkeypatch.setattr(pipeline, "ARMS", [("audio", fake_arm("audio", []))])
@@ -334,8 +312,8 @@ def test_a_backend_that_is_not_installed_is_named_as_the_backend_setting_whateve
     monkeypatch.setitem(runner.BACKENDS, "openvino", Missing)
     settings = load_settings(None, {"runtime.backend": "openvino", "fusion.method": method})
     # was: "setting 'fusion.model' = '': openvino: ..." (a learned fuser), or the arm's own words naming no setting
-    _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings,
-                            "setting 'runtime.backend' = 'openvino': backend not installed")
+    refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings,
+                           "setting 'runtime.backend' = 'openvino': backend not installed")
 
 
 def test_a_timeline_records_the_libraries_that_made_it_and_when_it_was_analysed(tmp_path, media, monkeypatch):
@@ -359,21 +337,6 @@ def test_an_animated_gif_is_a_recording_not_a_photograph(tmp_path):
     assert not probe(tmp_path / "moving.gif").still_image
 
 
-def body_model_labelled(folder, labels: list[str]):
-    """A body classifier folder with these labels (as one trained before labels were checked could have)."""
-    from export.body.train import fit, onnx_graph
-    from runtime.models.card import file_sha256
-
-    folder.mkdir()
-    x, y = np.random.default_rng(0).normal(0, 1, (8, 3)), np.array([0, 1] * 4)
-    (folder / "body.onnx").write_bytes(onnx_graph(*fit(x, y, 2)[1:]).SerializeToString())
-    (folder / "card.json").write_text(json.dumps({
-        "id": folder.name, "version": "1", "task": "body", "labels": labels,
-        "files": {"default": "body.onnx"}, "sha256": {"default": file_sha256(folder / "body.onnx")},
-        "features": ["a", "b", "c"], "fill": [0.0, 0.0, 0.0]}))
-    return folder
-
-
 def test_a_model_whose_label_is_a_timeline_column_is_refused_before_any_arm_runs(tmp_path, media, monkeypatch):
     folder = body_model_labelled(tmp_path / "body-old", ["calm", "arousal"])
     video = tmp_path / "v.mkv"
@@ -382,8 +345,8 @@ def test_a_model_whose_label_is_a_timeline_column_is_refused_before_any_arm_runs
     write_media(video, np.zeros(16000, dtype=np.float32), 16000, "pcm_s16le", video_codec="mpeg4", video_s=1.0)
     settings = load_settings(None, {"body.model": str(folder)})
     # was: every arm ran, then "internal error: TrackFormatError: 'arousal' would name two columns"
-    _refused_before_any_arm(monkeypatch, video, tmp_path / "out", settings,
-                            "setting 'body.model' = .*: the model's label 'arousal' is the name of a timeline column")
+    refused_before_any_arm(monkeypatch, video, tmp_path / "out", settings,
+                           "setting 'body.model' = .*: the model's label 'arousal' is the name of a timeline column")
 
 
 def test_a_voice_models_own_error_is_not_taken_for_a_video_without_sound(tmp_path, monkeypatch):
@@ -488,8 +451,8 @@ def test_an_analysis_does_not_write_over_a_sessions_claim_of_its_folder(tmp_path
 def test_an_arousal_source_of_an_arm_that_does_not_run_is_checked_by_what_the_arm_declares(tmp_path, monkeypatch):
     settings = load_settings(None, {"fusion.arousal_from": ["body.activation", "physio.strees"]})
     # was: skipped without --physio, and refused only on the first run with a recording
-    _refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
-                            "the physio track carries no 'strees' \\(arousal can read: stress\\)$")
+    refused_before_any_arm(monkeypatch, EXAMPLE, tmp_path / "out", settings,
+                           "the physio track carries no 'strees' \\(arousal can read: stress\\)$")
 
 
 def test_the_recorded_settings_say_which_steps_ran_and_why_the_others_did_not(tmp_path, media, monkeypatch):
@@ -527,5 +490,5 @@ def test_settings_that_leave_no_arm_to_run_are_refused_saying_so_not_blaming_the
         tmp_path, media, monkeypatch, physio_on, said):
     # was: 'no stream that an enabled arm reads', blaming a file whose streams were all there
     settings = load_settings(None, {**OFF, "physio.enabled": physio_on})
-    refused = _refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, "nothing to analyse")
+    refused = refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, "nothing to analyse")
     assert refused.problem == said and not (tmp_path / "out").exists()

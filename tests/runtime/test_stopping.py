@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,13 +19,8 @@ from runtime.sources.audio import AudioChunk
 from runtime.sources.video import FileVideoSource
 from runtime.stopping import STOP_SIGNALS, ask_to_stop, stop_asked, stopping_on_signals
 from tests.conftest import REPO_ROOT
-from tests.runtime.test_pipeline import fake_arm
-
-
-def swallowed_stop() -> None:
-    """A signal that lands in a library which catches what its handler raises (PyAV's resampler did)."""
-    with contextlib.suppress(KeyboardInterrupt):
-        ask_to_stop(signal.SIGTERM, None)
+from tests.runtime.pipeline_fakes import fake_arm
+from tests.runtime.stops import swallowed_stop
 
 
 def test_a_live_voice_stop_that_a_library_swallowed_ends_the_capture_at_the_next_chunk():

@@ -36,7 +36,7 @@ def test_an_audio_stream_setting_plays_no_part_where_the_voice_is_not_read(two_m
 def test_an_analysis_without_the_voice_is_not_refused_for_its_audio_stream_setting(two_microphones, tmp_path,
                                                                                   monkeypatch):
     from runtime import pipeline
-    from tests.runtime.test_pipeline import fake_arm
+    from tests.runtime.pipeline_fakes import fake_arm
 
     monkeypatch.setattr(pipeline, "ARMS", [("physio", fake_arm("physio", []))])
     settings = load_settings(None, {"audio.stream": 3, "audio.enabled": False, "face.enabled": False,

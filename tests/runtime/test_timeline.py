@@ -15,6 +15,7 @@ from runtime.errors import InputError
 from runtime.timeline import SCHEMA_FILE, TIMELINE_FORMAT, Timeline, software_record, timeline_schema, write_timeline
 from runtime.track import CANONICAL_LABELS, Track, TrackFormatError, Window
 from tests.conftest import REPO_ROOT
+from tests.runtime.timelines import fixed_software, schema_errors
 
 
 def _timeline() -> Timeline:
@@ -22,11 +23,7 @@ def _timeline() -> Timeline:
                                     Window(0.5, 2.5, None, 0.0, "no speech", {"pause_s": 2.0})])
     physio = Track("physio", labels=["stress"], unsupported_labels=list(CANONICAL_LABELS),
                    windows=[Window(0, 30, [0.7], 0.9, "", {"hr_bpm": math.nan})])
-    return Timeline("in.mp4", 30.0, [audio, physio], settings={"runtime": {"a": 1}}, software=_software())
-
-
-def _software() -> dict:
-    return software_record(0.5, analysed_at_utc="2024-01-01T00:00:00+00:00")
+    return Timeline("in.mp4", 30.0, [audio, physio], settings={"runtime": {"a": 1}}, software=fixed_software())
 
 
 def test_timeline_json_round_trips():
@@ -169,7 +166,7 @@ def test_a_nan_setting_is_refused_with_a_line_saying_where_to_look(tmp_path):
 
 
 def _old_files(out):
-    write_timeline(Timeline("old.mp4", 1.0, [], settings={"runtime": {"old": True}}, software=_software()), out)
+    write_timeline(Timeline("old.mp4", 1.0, [], settings={"runtime": {"old": True}}, software=fixed_software()), out)
     return (out / "timeline.json").read_bytes(), (out / "timeline.csv").read_bytes()
 
 
@@ -386,14 +383,6 @@ def test_an_analysis_says_where_its_fused_track_flags_the_modalities_incongruent
     # every flagged window said, over the time it stands for (nearest its centre), and nothing else
     assert all(any(a <= (w.start_s + w.end_s) / 2 <= b for a, b in spans_s) for w in flagged)
     assert all(any(w.start_s <= (a + b) / 2 <= w.end_s for w in flagged) for a, b in spans_s)
-
-
-def schema_errors(document: dict) -> list[str]:
-    """Where and how ``document`` breaks the timeline's JSON Schema (none: it meets it)."""
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(timeline_schema())
-    return [f"{'/'.join(map(str, error.absolute_path))}: {error.message}" for error in validator.iter_errors(document)]
 
 
 def test_the_schema_is_shipped_with_the_package_and_names_the_format_and_labels_the_writer_writes():

@@ -26,12 +26,12 @@ def test_a_latin1_input_name_is_written_into_timeline_json_as_text_a_strict_read
 def test_every_name_in_timeline_json_that_is_not_utf8_is_written_as_the_csv_writes_it():
     from runtime.timeline import Timeline
     from runtime.track import CANONICAL_LABELS, Track, Window
-    from tests.runtime.test_timeline import _software
+    from tests.runtime.timelines import fixed_software
 
     recording = os.fsdecode(b"/media/stick/s\xe9ance/EDA.csv")
     physio = Track("physio", labels=["stress"], unsupported_labels=list(CANONICAL_LABELS),
                    windows=[Window(0, 30, [0.7], 0.9, "", {})], settings={"physio_input": recording})
-    text = Timeline(os.fsdecode(b"s\xe9ance.mp4"), 30.0, [physio], software=_software()).to_json()
+    text = Timeline(os.fsdecode(b"s\xe9ance.mp4"), 30.0, [physio], software=fixed_software()).to_json()
     text.encode("utf-8")  # was: '\udce9' in both, no Unicode text
     written = json.loads(text)
     assert written["input"]["path"] == "s\\xe9ance.mp4"

@@ -427,7 +427,7 @@ def test_an_unreadable_feature_cache_is_computed_again_not_an_internal_error(tmp
 def test_a_stop_swallowed_while_a_clip_is_read_ends_the_feature_pass_at_the_next_clip(tmp_path, monkeypatch):
     import export.audio.extract as extract
     from runtime.stopping import stopping_on_signals
-    from tests.runtime.test_stopping import swallowed_stop
+    from tests.runtime.stops import swallowed_stop
 
     read = []
 

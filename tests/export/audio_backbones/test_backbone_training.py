@@ -130,7 +130,7 @@ def test_layer_weights_move_to_the_layer_that_holds_the_emotion():
 def test_a_stop_swallowed_during_a_head_step_ends_the_fit_at_that_step(monkeypatch):
     from export.audio.backbones.models import LayerWeightedHead
     from runtime.stopping import stopping_on_signals
-    from tests.runtime.test_stopping import swallowed_stop
+    from tests.runtime.stops import swallowed_stop
 
     forward = LayerWeightedHead.forward
     steps = []

@@ -114,7 +114,7 @@ def test_ctrl_c_during_fitting_exits_130_leaving_no_new_folder_and_the_earlier_r
 
 def test_a_stop_swallowed_during_a_training_step_exits_130_leaving_no_folder(fer, tmp_path, monkeypatch, capsys):
     import export.face.train as face_train
-    from tests.runtime.test_stopping import swallowed_stop
+    from tests.runtime.stops import swallowed_stop
 
     augment = face_train.augment
 

@@ -109,7 +109,7 @@ def test_a_stop_swallowed_while_a_subject_is_read_ends_the_pass_at_the_next_subj
 
     from export.physio import dataset
     from runtime.stopping import stopping_on_signals
-    from tests.runtime.test_stopping import swallowed_stop
+    from tests.runtime.stops import swallowed_stop
 
     read = []
 
