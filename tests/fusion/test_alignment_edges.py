@@ -8,7 +8,7 @@ import pytest
 
 from runtime.fusion.align import align_tracks, grid_stands_for_s
 from runtime.track import CANONICAL_LABELS, Track, Window
-from tests.fusion.test_rules import L
+from tests.fusion.rows import L
 
 
 def test_by_default_a_grid_window_stands_for_the_grids_smallest_step_around_its_centre():

@@ -10,7 +10,7 @@ import pytest
 
 from runtime.fusion.methods import AccuracyWeightedFusion, card_metrics_or_reason
 from runtime.track import CANONICAL_LABELS, Track
-from tests.fusion.test_rules import ALL, L, inputs, one_hotish
+from tests.fusion.rows import ALL, L, inputs, one_hotish
 
 
 def _card(folder, metrics, files=None):

@@ -10,7 +10,8 @@ import pytest
 
 from runtime.fusion import make_fuser
 from runtime.track import CANONICAL_LABELS, leading_label_index
-from tests.fusion.test_rules import L, _labelled_track
+from tests.fusion.rows import L
+from tests.fusion.tracks import labelled_track
 
 
 @pytest.mark.parametrize("metrics", [{"validation": {"ua": float("nan")}},
@@ -21,9 +22,9 @@ def test_a_card_figure_that_is_no_finite_number_does_not_flatten_the_fused_spect
     (tmp_path / "card.json").write_text(json.dumps({
         "id": "voice-model", "version": "1", "task": "voice-emotion", "labels": list(CANONICAL_LABELS),
         "files": {}, "metrics": metrics}))
-    audio = _labelled_track("audio", "happy", 4, 0.5)
+    audio = labelled_track("audio", "happy", 4, 0.5)
     audio.model = {"id": str(tmp_path)}
-    face = _labelled_track("face", "happy", 4, 0.5)
+    face = labelled_track("face", "happy", 4, 0.5)
     fused = make_fuser(method).fuse([audio, face])
     for window in fused.windows:
         assert leading_label_index(window.probs) == L["happy"]

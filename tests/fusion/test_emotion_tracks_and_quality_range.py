@@ -8,11 +8,12 @@ import numpy as np
 from runtime.fusion import make_fuser
 from runtime.fusion.align import FusionInput, is_emotion_track
 from runtime.track import CANONICAL_LABELS, Track, Window
-from tests.fusion.test_rules import ALL, L, _labelled_track, one_hotish
+from tests.fusion.rows import ALL, L, one_hotish
+from tests.fusion.tracks import labelled_track
 
 
 def test_a_face_track_that_never_claims_is_no_modality_of_the_fused_track():
-    audio = _labelled_track("audio", "sad", 4, 0.5)
+    audio = labelled_track("audio", "sad", 4, 0.5)
     unseen = Track("face", list(CANONICAL_LABELS), [Window(i * 1.0, i * 1.0 + 2.0, None, 0.0, "no face")
                                                     for i in range(3)], ["calm"], {"id": "face-expression"})
     assert not is_emotion_track(unseen)

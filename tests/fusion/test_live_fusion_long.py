@@ -8,8 +8,8 @@ import pytest
 
 from runtime.config import load_settings
 from runtime.fusion.live import LiveFusion
-from runtime.track import CANONICAL_LABELS, Track, Window
-from tests.fusion.test_shipped_learned import FACE_LABELS, _row, _shipped_identity
+from runtime.track import Track, Window
+from tests.fusion.tracks import session, whole_tracks_window
 
 
 class CountingList(list):
@@ -28,48 +28,6 @@ class CountingList(list):
         got = super().__getitem__(key)
         self.read += len(got) if isinstance(key, slice) else 1
         return got
-
-
-def session(seconds: float, seed: int = 0) -> list[Track]:
-    """Tracks as a live session holds them, with what a long one has: a voice silent for minutes (no claim in
-    any window near the grid, claims before), a face that leaves the picture (no windows at all), a body whose
-    activation is measured only now and then, and a physio track whose stress claims start late."""
-    rng = np.random.default_rng(seed)
-
-    def windows(window_s: float, hop_s: float, labels, claim_at, measure_at=lambda t: {}) -> list[Window]:
-        out = []
-        for k in range(int((seconds - window_s) / hop_s) + 1):
-            start = round(k * hop_s, 6)
-            if claim_at(start) is None:
-                out.append(Window(start, round(start + window_s, 6), None, 0.0, "none", measure_at(start)))
-                continue
-            label = labels[int(rng.integers(len(labels)))]
-            out.append(Window(start, round(start + window_s, 6), _row(labels, label, float(rng.uniform(0.3, 0.9))),
-                              float(rng.uniform(0.05, 1.0)), "", measure_at(start)))
-        return out
-
-    voice = windows(2.0, 0.5, CANONICAL_LABELS, lambda t: None if 300 <= t % 900 < 480 or rng.random() < 0.2 else 1,
-                    lambda t: {"pitch_mean_hz": float(rng.uniform(90, 250))} if rng.random() < 0.7 else {})
-    face = [w for w in windows(2.0, 0.5, FACE_LABELS, lambda t: None if rng.random() < 0.1 else 1)
-            if not 600 <= w.start_s < 700]
-    body = windows(2.0, 1.0, ["still", "moving"], lambda t: None,
-                   lambda t: {"activation": float(rng.uniform(0, 1))} if t % 400 < 100 else {})
-    physio = windows(30.0, 5.0, ["no-stress", "stress"], lambda t: None if t < 500 else 1)
-    return [
-        Track("audio", list(CANONICAL_LABELS), voice, [], _shipped_identity("audio-emotion", "session")),
-        Track("face", list(FACE_LABELS), face, ["calm"], _shipped_identity("face-expression")),
-        Track("body", ["still", "moving"], body, list(CANONICAL_LABELS), {"id": "body-activity"}),
-        Track("physio", ["no-stress", "stress"], physio, list(CANONICAL_LABELS), {"id": "physio-stress"}),
-    ]
-
-
-def whole_tracks_window(live: LiveFusion, tracks: list[Track], start_s: float, end_s: float) -> Window:
-    """The grid window fused from the whole tracks, as ``LiveFusion.window`` did before it cut them."""
-    context = max(int(live.context_windows or 0), live.fuser.context_windows())
-    grid = [(round(start_s - k * live.hop_s, 6), round(end_s - k * live.hop_s, 6))
-            for k in reversed(range(context)) if start_s - k * live.hop_s >= -1e-9]
-    return live.fuser.fuse(tracks, live.window_s, live.hop_s, grid=grid, arousal_from=live.arousal_from,
-                           incongruence_settings=live.incongruence_settings).windows[-1]
 
 
 @pytest.mark.parametrize("method", ["stacking", "attention", "quality"])

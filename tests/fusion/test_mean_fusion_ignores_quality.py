@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from runtime.fusion import make_fuser
-from tests.fusion.test_rules import L, inputs, one_hotish
+from tests.fusion.rows import L, inputs, one_hotish
 
 
 def test_mean_fusion_weighs_a_weak_claim_as_much_as_a_strong_one():

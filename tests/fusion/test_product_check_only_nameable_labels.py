@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from runtime.fusion.methods import ProductFusion
-from tests.fusion.test_rules import ALL, NO_CALM, inputs, one_hotish
+from tests.fusion.rows import ALL, NO_CALM, inputs, one_hotish
 
 
 def test_a_face_without_calm_and_a_calm_voice_do_not_contradict_each_other():

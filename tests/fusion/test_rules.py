@@ -22,27 +22,8 @@ from runtime.fusion.methods import (
     card_metrics_or_reason,
 )
 from runtime.track import CANONICAL_LABELS, Track, leading_label_index
-
-L = {label: i for i, label in enumerate(CANONICAL_LABELS)}
-ALL = np.ones(8, dtype=bool)
-NO_CALM = np.array([label != "calm" for label in CANONICAL_LABELS])
-
-
-def one_hotish(label: str, p: float, supported: np.ndarray = ALL) -> np.ndarray:
-    row = np.where(supported, (1 - p) / (supported.sum() - 1), 0.0)
-    row[L[label]] = p
-    return row
-
-
-def inputs(
-    rows: list[list[np.ndarray]],
-    quality: list[list[float]] | None = None,
-    supported: list[np.ndarray] | None = None,
-) -> FusionInput:
-    probs = np.array(rows, dtype=float)
-    m = probs.shape[1]
-    q = np.ones(probs.shape[:2]) if quality is None else np.array(quality, dtype=float)
-    return FusionInput(["audio", "face"][:m], probs, q, np.stack(supported or [ALL] * m))
+from tests.fusion.rows import ALL, NO_CALM, L, inputs, one_hotish
+from tests.fusion.tracks import labelled_track
 
 
 @pytest.mark.parametrize("name", ["mean", "accuracy", "accuracy-class", "quality", "product"])
@@ -197,22 +178,10 @@ def test_unknown_method_is_an_input_error_naming_the_choices():
     assert {"mean", "weighted", "accuracy", "quality", "product", "stacking", "attention"} <= set(FUSERS)
 
 
-def _labelled_track(name: str, label: str, n: int, hop_s: float, labels=CANONICAL_LABELS, start_s: float = 0.0,
-                    quality: float = 1.0) -> Track:
-    from runtime.track import Window
-
-    row = [0.1 / (len(labels) - 1)] * len(labels)
-    row[list(labels).index(label)] = 0.9
-    windows = [Window(round(start_s + i * hop_s, 6), round(start_s + i * hop_s + 2.0, 6), list(row), quality)
-               for i in range(n)]
-    unsupported = [label for label in CANONICAL_LABELS if label not in labels]
-    return Track(name, list(labels), windows, unsupported, {"id": f"synthetic-{name}"})
-
-
 def test_a_window_where_only_zero_weight_modalities_claim_makes_no_claim():
     face_labels = [label for label in CANONICAL_LABELS if label != "calm"]
-    audio = _labelled_track("audio", "sad", 20, 0.5)  # 0-11.5 s
-    face = _labelled_track("face", "happy", 4, 1.0, face_labels)  # 0-5 s only
+    audio = labelled_track("audio", "sad", 20, 0.5)  # 0-11.5 s
+    face = labelled_track("face", "happy", 4, 1.0, face_labels)  # 0-5 s only
     fused = make_fuser("weighted", weights={"audio": 0.0, "face": 1.0}).fuse([audio, face])
     by_start = {w.start_s: w for w in fused.windows}
     late = by_start[5.0]  # 5-7 s: only the voice, weighted 0, speaks
@@ -221,7 +190,7 @@ def test_a_window_where_only_zero_weight_modalities_claim_makes_no_claim():
     early = by_start[0.0]
     assert leading_label_index(early.probs) == L["happy"]
     assert early.quality == pytest.approx(1.0)  # the face, the one modality fused, at full quality
-    dim_face = _labelled_track("face", "happy", 4, 1.0, face_labels, quality=0.4)
+    dim_face = labelled_track("face", "happy", 4, 1.0, face_labels, quality=0.4)
     quiet = make_fuser("weighted", weights={"audio": 0.0, "face": 1.0}).fuse([audio, dim_face])
     # The voice, at full quality but weight 0, adds nothing to the quality of a window both claim.
     assert {w.start_s: w for w in quiet.windows}[0.0].quality == pytest.approx(0.4)
@@ -272,7 +241,7 @@ def _voice_card(folder, version="2"):
 ])
 def test_accuracy_weights_come_from_the_card_and_variant_of_the_tracks_own_model(tmp_path, identity, ua):
     folder = _voice_card(tmp_path / "voice-model")
-    track = _labelled_track("audio", "sad", 2, 0.5)
+    track = labelled_track("audio", "sad", 2, 0.5)
     track.model = {"id": str(folder), **identity}
     found = card_metrics_or_reason(track)[0]
     if ua is None:
@@ -289,7 +258,7 @@ def test_accuracy_weights_skip_a_shipped_card_of_another_version():
     from runtime.models import load_card
 
     shipped = load_card("audio-emotion")
-    track = _labelled_track("audio", "sad", 2, 0.5)
+    track = labelled_track("audio", "sad", 2, 0.5)
     track.model = {"id": "audio-emotion", "variant": "session", "version": "retrained-elsewhere"}
     assert card_metrics_or_reason(track)[0] is None
     track.model = {"id": "audio-emotion", "variant": "session", "version": shipped.version,

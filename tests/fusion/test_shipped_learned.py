@@ -11,21 +11,8 @@ import pytest
 
 from runtime.fusion import make_fuser
 from runtime.fusion.live import LiveFusion
-from runtime.models import load_card
 from runtime.track import CANONICAL_LABELS, Track, Window, leading_label_index
-
-FACE_LABELS = [label for label in CANONICAL_LABELS if label != "calm"]
-
-
-def _row(labels, label: str, p: float) -> list[float]:
-    row = [(1 - p) / (len(labels) - 1)] * len(labels)
-    row[list(labels).index(label)] = p
-    return row
-
-
-def _shipped_identity(model_id: str, variant: str = "default") -> dict[str, str]:
-    card = load_card(model_id)
-    return {"id": model_id, "version": card.version, "variant": variant, "sha256": card.sha256.get(variant, "")}
+from tests.fusion.tracks import FACE_LABELS, label_row, shipped_identity
 
 
 def _voice(n: int, label_at, quality: float = 1.0) -> Track:
@@ -34,9 +21,9 @@ def _voice(n: int, label_at, quality: float = 1.0) -> Track:
     for i in range(n):
         start = round(i * 0.5, 6)
         said = label_at(start)
-        windows.append(Window(start, start + 2.0, None if said is None else _row(CANONICAL_LABELS, *said),
+        windows.append(Window(start, start + 2.0, None if said is None else label_row(CANONICAL_LABELS, *said),
                               0.0 if said is None else quality, "too little speech" if said is None else ""))
-    return Track("audio", list(CANONICAL_LABELS), windows, [], _shipped_identity("audio-emotion", "session"))
+    return Track("audio", list(CANONICAL_LABELS), windows, [], shipped_identity("audio-emotion", "session"))
 
 
 def _face(name: str, n: int, label_at) -> Track:
@@ -44,9 +31,9 @@ def _face(name: str, n: int, label_at) -> Track:
     for i in range(n):
         start = float(i)
         said = label_at(start)
-        windows.append(Window(start, start + 2.0, None if said is None else _row(FACE_LABELS, *said),
+        windows.append(Window(start, start + 2.0, None if said is None else label_row(FACE_LABELS, *said),
                               0.0 if said is None else 0.9, "no face" if said is None else ""))
-    return Track(name, list(FACE_LABELS), windows, ["calm"], _shipped_identity("face-expression"))
+    return Track(name, list(FACE_LABELS), windows, ["calm"], shipped_identity("face-expression"))
 
 
 def _gap_session() -> list[Track]:
@@ -222,7 +209,7 @@ def test_a_learned_fusers_fallback_fuses_its_own_inputs_only(method):
     # The voice from the population variant (another calibration) makes the fuser fall back to quality fusion;
     # face-1 is no input of it, in fallback as otherwise.
     audio = _voice(20, lambda start: ("angry", 0.9) if start < 4.0 else None, quality=0.8)
-    audio.model = _shipped_identity("audio-emotion", "none")
+    audio.model = shipped_identity("audio-emotion", "none")
     face_1 = _face("face-1", 10, lambda start: ("happy", 0.9))
     fused = make_fuser(method).fuse([audio, face_1])
     assert fused.model["fallback"]["method"] == "quality"
@@ -242,8 +229,8 @@ def test_attention_takes_a_windows_context_from_its_own_session_only():
 
     fuser = make_fuser("attention")
     modalities = fuser.modalities
-    rows = [[_row(CANONICAL_LABELS, "angry", 0.9)] * len(modalities)] * 4 + [[_row(CANONICAL_LABELS, "sad", 0.6)]
-                                                                             * len(modalities)]
+    rows = ([[label_row(CANONICAL_LABELS, "angry", 0.9)] * len(modalities)] * 4
+            + [[label_row(CANONICAL_LABELS, "sad", 0.6)] * len(modalities)])
     supported = np.ones((len(modalities), len(CANONICAL_LABELS)), dtype=bool)
     both = FusionInput(list(modalities), np.array(rows), np.ones((5, len(modalities))), supported,
                        np.array([0, 0, 0, 0, 1]))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from runtime.fusion.methods import fit_temperature
-from tests.fusion.test_rules import NO_CALM
+from tests.fusion.rows import NO_CALM
 
 
 def test_a_modality_without_calm_gets_the_temperature_of_its_own_seven_labels():

@@ -191,7 +191,7 @@ def test_a_session_saved_in_the_temporary_folder_is_never_open_to_others_whateve
 
 def test_live_fusion_given_a_shorter_context_than_its_fusers_own_still_sees_the_past_the_fuser_reads():
     from runtime.fusion.live import LiveFusion
-    from tests.fusion.test_live_fusion_long import session, whole_tracks_window
+    from tests.fusion.tracks import session, whole_tracks_window
 
     tracks = session(120.0, seed=5)
     live = LiveFusion.from_settings(load_settings(None, {"fusion.method": "attention"})["fusion"])
