@@ -159,7 +159,7 @@ def test_the_default_arousal_sources_and_each_arms_measurements_are_known(tmp_pa
     from runtime.arms.body.arm import add_relative, window_measurements
     from runtime.arms.registry import arm_named
     from runtime.models import load_card
-    from tests.arms.body.test_body_arm import seated_pose
+    from tests.arms.body.poses import seated_pose
 
     points, visible = seated_pose(10)
     values = window_measurements(np.arange(10) / 5.0, points, visible, 0.0, 2.0)

@@ -1,6 +1,5 @@
 """The audio arm's model refuses a card that does not fit its graph, and records the backend that ran."""
 
-import json
 import shutil
 
 import numpy as np
@@ -11,19 +10,11 @@ from runtime.cli import main
 from runtime.errors import InputError
 from runtime.media import wav_bytes
 from runtime.models.card import REPO_MODELS_DIR, file_sha256
-
-
-def _copy(tmp_path, edit):
-    folder = tmp_path / "voice"
-    shutil.copytree(REPO_MODELS_DIR / "audio-emotion", folder)
-    card = json.loads((folder / "card.json").read_text())
-    edit(card, folder)
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
+from tests.arms.audio.voice_models import copy_voice_model
 
 
 def test_a_card_without_one_of_its_models_labels_is_refused_before_any_window(tmp_path):
-    folder = _copy(tmp_path, lambda card, _: card["labels"].remove("calm"))  # checksum unchanged
+    folder = copy_voice_model(tmp_path, lambda card, _: card["labels"].remove("calm"))  # checksum unchanged
     with pytest.raises(InputError, match=r"voice/card\.json: card lists 7 labels, the model .* outputs 8"):
         AudioEmotionModel(folder)
 
@@ -33,7 +24,7 @@ def test_a_graph_of_another_input_width_than_the_card_says_is_refused_naming_the
         shutil.copy(REPO_MODELS_DIR / "fusion-stacking" / "stacking.onnx", folder / "session.int8.onnx")
         card["sha256"]["session"] = file_sha256(folder / "session.int8.onnx")
 
-    folder = _copy(tmp_path, other_graph)
+    folder = copy_voice_model(tmp_path, other_graph)
     with pytest.raises(InputError, match="takes 36 features per window; its card says n_features 449") as caught:
         AudioEmotionModel(folder)
     assert caught.value.source == str(folder / "session.int8.onnx")
@@ -48,7 +39,7 @@ def test_the_identity_records_the_backend_that_ran_not_the_configured_one():
 
 
 def test_analyze_with_a_card_that_does_not_fit_exits_2_in_one_line_with_no_output(tmp_path, capsys):
-    folder = _copy(tmp_path, lambda card, _: card["labels"].remove("calm"))
+    folder = copy_voice_model(tmp_path, lambda card, _: card["labels"].remove("calm"))
     noise = np.random.default_rng(0).normal(0, 0.1, 16000 * 4).astype(np.float32)
     (tmp_path / "session.wav").write_bytes(wav_bytes(noise, 16000))
     code = main(["analyze", str(tmp_path / "session.wav"), "--out", str(tmp_path / "out"),

@@ -10,6 +10,7 @@ import soundfile
 from runtime.cli import main
 from runtime.media import read_audio
 from runtime.track import CANONICAL_LABELS
+from tests.arms.audio.voice_models import RecordingModel
 
 BASELINE_CLIPS = 14  # RAVDESS clips hold about 1.6 s of speech each: 14 are over the runtime's default 20 s
 
@@ -48,26 +49,12 @@ def test_classify_names_the_gain_for_a_clip_too_quiet_to_find_speech_in(ravdess_
     assert not (tmp_path / "i.csv").exists()
 
 
-class _RecordingModel:
-    """Stands in for the emotion model: remembers each variant asked for and the rows it judged."""
-
-    labels = list(CANONICAL_LABELS)
-
-    def __init__(self, card_extra: dict):
-        self.card = type("Card", (), {"extra": card_extra})()
-        self.calls: list[tuple[str, np.ndarray]] = []
-
-    def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
-        self.calls.append((variant, np.array(rows)))
-        return np.full((len(rows), 8), 1 / 8, dtype=np.float32)
-
-
 def test_the_folder_baseline_judges_rows_z_scored_over_the_folder_with_the_session_variant(ravdess_dir):
     from runtime.arms.audio.classify import classify_files
     from runtime.arms.audio.features import zscore_by_group
 
     files = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     classify_files(files, model, "none")
     raw = [rows for _, rows in model.calls]
     assert {variant for variant, _ in model.calls} == {"none"}
@@ -193,7 +180,7 @@ def test_a_bad_speaker_baseline_is_refused_before_any_file_is_read(tmp_path):
     from runtime.arms.audio.classify import classify_files
     from runtime.errors import InputError
 
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     # was: the missing file's error, the setting being checked only after every file had been read
     with pytest.raises(InputError, match="speaker baseline must be 'none' or 'folder'"):
         classify_files([tmp_path / "missing.wav"], model, "speaker")
@@ -205,7 +192,7 @@ def test_a_folder_baseline_over_folders_named_after_emotions_is_refused_before_a
     from runtime.arms.audio.classify import classify_files
     from runtime.errors import InputError
 
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     files = [tmp_path / name / "clip.wav" for name in names]
     # each label z-scored against itself: the label's own sound is what the baseline takes away
     with pytest.raises(InputError, match=r"folders are named after emotions \(.*\): put each speaker's files"):
@@ -216,7 +203,7 @@ def test_a_folder_baseline_over_folders_named_after_emotions_is_refused_before_a
 def test_a_folder_baseline_over_speakers_folders_reads_them(tmp_path):
     from runtime.arms.audio.classify import classify_files
 
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     # a speaker's folder beside one named like a label is no folder-per-label test set
     classified = classify_files([tmp_path / "P01" / "a.wav", tmp_path / "sad" / "b.wav"], model, "folder")
     # read, not refused: each file's own error (missing here), none about folders named after emotions
@@ -229,7 +216,7 @@ def test_the_folder_baseline_groups_by_the_speakers_a_caller_names_over_the_file
     from runtime.arms.audio.features import zscore_by_group
 
     files = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:4]  # one folder, but two speakers by the caller
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     classify_files(files, model, "none")
     raw = [rows for _, rows in model.calls]
     model.calls.clear()
@@ -246,7 +233,7 @@ def test_a_folder_with_under_20_s_of_speech_is_judged_without_its_baseline_as_th
         ravdess_dir, tmp_path, monkeypatch, caplog):
     import shutil
 
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     monkeypatch.setattr("runtime.arms.audio.classify.load_audio_model", lambda location: model)
     clips = sorted((ravdess_dir / "Actor_03").glob("*.flac"))
     long, short = tmp_path / "P01", tmp_path / "P02"

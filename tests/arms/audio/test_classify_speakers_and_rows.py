@@ -1,14 +1,13 @@
 """audio classify: speakers a caller names, and what a file's row says (from a mutation review of classify.py)."""
 
 from runtime.arms.audio.classify import classify_files
-from tests.arms.audio.test_classify import _RecordingModel
-from tests.arms.audio.test_waveform_model import waveform_model_dir  # noqa: F401  (a fixture)
+from tests.arms.audio.voice_models import RecordingModel
 
 
 def test_folders_named_after_emotions_are_not_refused_when_the_caller_names_each_files_speaker(tmp_path):
     # a labelled corpus laid out a folder per label (evaluate audio) groups by the speakers it names, not folders
     files = [tmp_path / "happy" / "a.wav", tmp_path / "sad" / "b.wav"]  # never read: both fail alone
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     result = classify_files(files, model, "folder", speakers=["P1", "P1"])
     assert result.clips == [] and len(result.failed) == 2
 
@@ -20,7 +19,7 @@ def test_a_files_emotion_is_its_most_probable_label(ravdess_dir, tmp_path, monke
 
     from runtime.arms.audio.classify import classify_paths
 
-    class Sad(_RecordingModel):
+    class Sad(RecordingModel):
         def predict(self, rows, variant):
             probs = np.full((len(rows), len(self.labels)), 0.05, dtype=np.float32)
             probs[:, self.labels.index("sad")] = 0.65
@@ -56,7 +55,7 @@ def test_a_waveform_model_judges_each_window_with_30_percent_speech_as_the_arm_d
 
 def test_speakers_judged_without_a_baseline_are_named_in_order(ravdess_dir):
     clips = sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:2]
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     result = classify_files(clips, model, "folder", speakers=["P2", "P1"])  # a clip each: under 20 s
     assert result.without_baseline == ["P1", "P2"]
 
@@ -71,7 +70,7 @@ def test_clipping_is_counted_on_the_samples_as_recorded_not_after_the_dc_offset_
     samples = read_audio(ravdess_dir / "Actor_03" / "03-01-05-02-01-01-03.flac")  # angry
     # a recorder with a large DC offset clips at its full scale (+1); less the offset, no sample is near full scale
     soundfile.write(tmp_path / "offset.wav", np.clip(samples * 20, -0.7, 0.3) + 0.7, 16000, subtype="PCM_16")
-    model = _RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
+    model = RecordingModel({"window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3})
     classify_files([tmp_path / "offset.wav"], model, "none")
     assert any("offset.wav: clipped audio (" in line for line in caplog.messages)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.audio.voice_quality import VoiceAnalysis
-from tests.arms.audio.test_voice_quality import RATE_HZ, all_speech, vowel
+from tests.arms.audio.voices import RATE_HZ, all_speech, vowel
 
 
 def test_a_quarter_of_the_window_an_octave_up_leaves_the_median_pitch_where_most_of_it_is():

@@ -5,7 +5,7 @@ every quarter second is as steady, cycle to cycle, as the steady vowels it is ma
 import numpy as np
 
 from runtime.arms.audio.voice_quality import VoiceAnalysis
-from tests.arms.audio.test_voice_quality import RATE_HZ, all_speech, vowel
+from tests.arms.audio.voices import RATE_HZ, all_speech, vowel
 
 
 def test_octave_leaps_do_not_read_as_jitter():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from runtime.arms.audio.voice_quality import VoiceAnalysis, power_mean_db
-from tests.arms.audio.test_voice_quality import RATE_HZ, vowel
+from tests.arms.audio.voices import RATE_HZ, vowel
 
 
 def test_a_vowel_at_about_minus_70_dbfs_is_measured_without_a_mask():

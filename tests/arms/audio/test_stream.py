@@ -13,6 +13,7 @@ from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import AudioStream, VoiceSoFar, stream_track
 from runtime.clock import SessionClock
 from runtime.sources.audio import AudioChunk
+from tests.arms.audio.voices import chunks_of
 
 CAP_WINDOWS = 40  # a small history cap, so that thousands of rows drop out of it
 
@@ -289,14 +290,6 @@ class JudgingModel:
 
     def identity(self, variant: str) -> dict[str, str]:
         return {"id": "judging", "variant": variant}
-
-
-def chunks_of(samples: np.ndarray, rate: int = 16000, skip: range = range(0)) -> list[AudioChunk]:
-    """The samples as a microphone delivers them, 0.1 s at a time, stamped at their place on the session clock;
-    those numbered in ``skip`` lost."""
-    step = rate // 10
-    return [AudioChunk(first / rate, samples[first:first + step], rate) for first in range(0, samples.size, step)
-            if first // step not in skip]
 
 
 def test_the_track_judges_every_window_again_against_the_baseline_of_them_all_the_lines_as_each_ended(ravdess_dir):

@@ -9,7 +9,7 @@ from runtime.arms.audio.arm import AudioSettings
 from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track
 from runtime.clock import SessionClock
-from tests.arms.audio.test_stream import chunks_of
+from tests.arms.audio.voices import chunks_of
 
 RATE = 16000
 

@@ -12,7 +12,7 @@ from runtime.arms.audio.model import load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track
 from runtime.clock import SessionClock
 from runtime.stopping import STOPPED_BY_USER
-from tests.arms.audio.test_stream import chunks_of
+from tests.arms.audio.voices import chunks_of
 
 RATE = 16000
 

@@ -9,7 +9,7 @@ import pytest
 
 from runtime.arms.audio.vad import VAD_FRAME_S
 from runtime.arms.audio.voice_quality import VoiceAnalysis
-from tests.arms.audio.test_voice_quality import RATE_HZ, all_speech, vowel
+from tests.arms.audio.voices import RATE_HZ, all_speech, vowel
 
 
 def test_the_speech_rate_is_per_second_of_speech_not_of_the_window():

@@ -8,8 +8,7 @@ import pytest
 
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
-from tests.arms.audio.test_audio_model_card import _copy
-from tests.arms.audio.test_waveform_model import waveform_model_dir  # noqa: F401  (a fixture)
+from tests.arms.audio.voice_models import copy_voice_model
 
 
 def _edit_card(folder, **input_spec):
@@ -57,7 +56,7 @@ def test_a_card_window_given_as_true_is_no_window_length(tmp_path):
     def edit(card, _):
         card["window_s"] = True
 
-    assert AudioEmotionModel(_copy(tmp_path, edit)).trained_window_s is None
+    assert AudioEmotionModel(copy_voice_model(tmp_path, edit)).trained_window_s is None
 
 
 def test_a_waveform_graph_of_another_window_than_its_card_says_is_refused_on_loading(waveform_model_dir):  # noqa: F811

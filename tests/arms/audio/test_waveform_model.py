@@ -1,49 +1,15 @@
 """The audio arm runs a waveform model (a pretrained encoder or its student) when the config names one."""
 
-import json
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 
 from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.arms.audio.classify import classify_paths
 from runtime.arms.audio.model import WaveformEmotionModel, load_audio_model
 from runtime.cli import main
 from runtime.media import read_audio
-from runtime.models.card import file_sha256
-
-LABELS = ["neutral", "happy", "sad", "angry"]
-
-
-@pytest.fixture
-def waveform_model_dir(tmp_path):
-    """A real ONNX graph of the waveform kind: loudness of the window decides between four labels."""
-    graph = helper.make_graph(
-        [
-            helper.make_node("Abs", ["waveform"], ["magnitude"]),
-            helper.make_node("ReduceMean", ["magnitude"], ["level"], axes=[1], keepdims=1),
-            helper.make_node("MatMul", ["level", "w"], ["logits0"]),
-            helper.make_node("Add", ["logits0", "b"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probs"], axis=1),
-        ],
-        "toy",
-        [helper.make_tensor_value_info("waveform", TensorProto.FLOAT, ["batch", 32000])],
-        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", 4])],
-        [helper.make_tensor("w", TensorProto.FLOAT, [1, 4], [0.0, 50.0, -50.0, 100.0]),
-         helper.make_tensor("b", TensorProto.FLOAT, [4], [0.0, 0.0, 0.0, -1.0])],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    folder = tmp_path / "toy-waveform"
-    folder.mkdir()
-    onnx.save(model, folder / "model.onnx")
-    card = {"id": "toy-waveform", "version": "1", "task": "audio-emotion-waveform", "labels": LABELS,
-            "files": {"default": "model.onnx"}, "sha256": {"default": file_sha256(folder / "model.onnx")},
-            "input": {"name": "waveform", "sample_rate_hz": 16000, "window_s": 2.0}}
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
+from tests.arms.audio.voice_models import WAVEFORM_LABELS
 
 
 def test_waveform_model_fills_the_track_with_its_own_labels(waveform_model_dir, ravdess_dir):
@@ -51,7 +17,7 @@ def test_waveform_model_fills_the_track_with_its_own_labels(waveform_model_dir, 
     assert isinstance(model, WaveformEmotionModel)
     samples = read_audio(ravdess_dir / "Actor_02" / "03-01-05-02-01-01-02.flac")
     track = analyze_audio(samples, model, AudioSettings())
-    assert track.labels == LABELS
+    assert track.labels == WAVEFORM_LABELS
     assert set(track.unsupported_labels) == {"calm", "fearful", "disgust", "surprised"}
     assert track.settings["speaker_baseline"] == "default"
     claims = [w for w in track.windows if w.has_claim]
@@ -66,8 +32,8 @@ def test_classify_with_a_waveform_model_writes_its_labels(waveform_model_dir, ra
     out = tmp_path / "c.csv"
     classify_paths([ravdess_dir / "Actor_02" / "03-01-05-02-01-01-02.flac"], out, model=str(waveform_model_dir))
     header, row = out.read_text().splitlines()
-    assert header == "path,emotion," + ",".join(LABELS)
-    assert row.split(",")[1] in LABELS
+    assert header == "path,emotion," + ",".join(WAVEFORM_LABELS)
+    assert row.split(",")[1] in WAVEFORM_LABELS
     assert np.isclose(sum(float(v) for v in row.split(",")[2:]), 1.0, atol=1e-4)
 
 

@@ -20,14 +20,10 @@ from runtime.arms.physio.features import (
     window_features,
 )
 from runtime.arms.physio.recording import Channel, Recording
+from tests.arms.physio.stand_ins import uniform
 from tests.memory import peak_traced_bytes
 from tests.physio_factory import write_e4
 from tests.warnings_beside import warnings_beside
-
-
-def uniform(name: str, values: np.ndarray, rate_hz: float, start_s: float = 0.0) -> Channel:
-    times_s = start_s + np.arange(values.shape[0]) / rate_hz
-    return Channel(name, "", times_s, np.asarray(values, dtype=float), rate_hz=rate_hz)
 
 
 def still_acc(duration_s: float, rate_hz: float = 32.0, shake_g: float = 0.0, seed: int = 0) -> np.ndarray:

@@ -17,7 +17,7 @@ from runtime.arms.physio.features import (
     window_features,
 )
 from runtime.arms.physio.recording import Channel, Recording
-from tests.arms.physio.test_physio_features import uniform
+from tests.arms.physio.stand_ins import uniform
 
 
 def strap_beats(start_s: float, end_s: float, ibi_s: float = 0.8, valid: list | None = None) -> Series:

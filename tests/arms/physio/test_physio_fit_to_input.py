@@ -4,20 +4,14 @@ centred on the video's start (0.0..0.001, an offset of whole hops; test_the_comm
 negative_numbers_included) widened to 0.0..0.0015 in every analyze that has a voice, face or body track."""
 
 from runtime.arms.physio.arm import fit_to_input
-from runtime.track import CANONICAL_LABELS, Track, Window
-
-
-def _physio(*spans: tuple[float, float]) -> Track:
-    return Track("physio", labels=["no_stress", "stress"], unsupported_labels=list(CANONICAL_LABELS),
-                 windows=[Window(a, b, [0.3, 0.7], 0.9, "", {}) for a, b in spans],
-                 settings={"physio_input": "rec.csv", "window_s": 60.0, "sync": "given"})
+from tests.arms.physio.stand_ins import physio_track_over
 
 
 def test_windows_inside_the_input_as_read_keep_their_spans_the_one_centred_on_its_start_included():
     spans = [(0.0, 0.001), (0.0, 60.0), (30.0, 90.0), (60.0, 120.0)]  # --physio-offset=-210, 60 s windows
-    assert [(w.start_s, w.end_s) for w in fit_to_input(_physio(*spans), 120.0).windows] == spans
+    assert [(w.start_s, w.end_s) for w in fit_to_input(physio_track_over(*spans), 120.0).windows] == spans
 
 
 def test_windows_past_where_the_input_was_read_are_cut_about_their_centres_or_left_out():
-    fitted = fit_to_input(_physio((0.0, 60.0), (30.0, 90.0), (60.0, 120.0)), 80.0)
+    fitted = fit_to_input(physio_track_over((0.0, 60.0), (30.0, 90.0), (60.0, 120.0)), 80.0)
     assert [(w.start_s, w.end_s) for w in fitted.windows] == [(0.0, 60.0), (40.0, 80.0)]
