@@ -21,7 +21,7 @@ from export.install import (
 )
 from export.quantization import _not_the_quantizers, quantize_weights_dynamic, quiet_quantizer
 from runtime.errors import InputError
-from tests.export.test_quantization import _matmul_graph
+from tests.export.onnx_graphs import matmul_graph
 
 
 def _model_folder(folder, task="a task", **card):
@@ -142,7 +142,7 @@ def test_the_quantizers_quiet_ends_with_the_block():
 def test_per_channel_quantization_gives_each_output_column_its_own_scale(tmp_path):
     scales = {}
     for per_channel in (False, True):
-        out = quantize_weights_dynamic(_matmul_graph(tmp_path / "f.onnx", n_out=16), tmp_path / f"{per_channel}.onnx",
+        out = quantize_weights_dynamic(matmul_graph(tmp_path / "f.onnx", n_out=16), tmp_path / f"{per_channel}.onnx",
                                        ["MatMul"], per_channel)
         scales[per_channel] = [np.prod(t.dims) for t in onnx.load(str(out)).graph.initializer
                                if t.name.endswith("_scale")]

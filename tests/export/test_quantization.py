@@ -5,22 +5,10 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import helper, numpy_helper
+from onnx import numpy_helper
 
 from export.quantization import quantize_weights_dynamic
-
-
-def _matmul_graph(path: Path, n_in: int = 64, n_out: int = 16) -> Path:
-    weights = np.random.default_rng(0).normal(size=(n_in, n_out)).astype(np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
-        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [None, n_in])],
-        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, n_out])],
-        [numpy_helper.from_array(weights, "w")])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+from tests.export.onnx_graphs import matmul_graph
 
 
 def _int8_weight_range(path: Path) -> tuple[int, int]:
@@ -32,7 +20,7 @@ def _int8_weight_range(path: Path) -> tuple[int, int]:
 @pytest.mark.parametrize("per_channel", [False, True])
 def test_dynamic_int8_weights_keep_to_seven_bits_so_cpus_without_vnni_cannot_saturate_them(tmp_path, per_channel):
     # full-range int8 weights (to +-127) overflow the pairwise 16-bit sums of AVX2's integer kernels
-    out = quantize_weights_dynamic(_matmul_graph(tmp_path / "f.onnx"), tmp_path / "q.onnx", ["MatMul"], per_channel)
+    out = quantize_weights_dynamic(matmul_graph(tmp_path / "f.onnx"), tmp_path / "q.onnx", ["MatMul"], per_channel)
     low, high = _int8_weight_range(out)
     assert low >= -64 and high <= 64 and high - low > 100  # the 7-bit range used, not exceeded
 
@@ -40,6 +28,6 @@ def test_dynamic_int8_weights_keep_to_seven_bits_so_cpus_without_vnni_cannot_sat
 def test_the_voice_export_quantizes_through_the_seven_bit_path(tmp_path):
     from export.audio.export import quantize
 
-    quantize(_matmul_graph(tmp_path / "f.onnx"), tmp_path / "q.onnx")
+    quantize(matmul_graph(tmp_path / "f.onnx"), tmp_path / "q.onnx")
     low, high = _int8_weight_range(tmp_path / "q.onnx")
     assert low >= -64 and high <= 64

@@ -20,10 +20,9 @@ from runtime.config import DEFAULTS
 from runtime.errors import InputError
 from runtime.files import first_named
 from runtime.track import CANONICAL_LABELS
+from tests.export.audio.corpora import touch, write_manifest
 from tests.export.audio.fit_spy import rows_each_fit_sees
-from tests.export.audio.test_bad_input import write_manifest
-from tests.export.audio.test_datasets import touch
-from tests.export.audio.test_train_parts import _card_inputs, _card_of, _figures, _speakers_table, _with_clips
+from tests.export.audio.runs import card_inputs, card_of, result_figures, speakers_table, with_clips
 
 DEVICE_WINDOW_S = float(DEFAULTS["audio"]["window_s"])
 DEVICE_HOP_S = float(DEFAULTS["audio"]["hop_s"])
@@ -55,7 +54,7 @@ def test_the_default_validation_speakers_are_a_fifth_rounded_to_the_nearest_spea
 
 
 def test_the_trained_models_meta_records_the_devices_window_and_hop(tmp_path, monkeypatch):
-    table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
+    table, y_clip, speaker_clip = speakers_table({"a": 8, "b": 12, "c": 10})
     rows_each_fit_sees(monkeypatch)
     train._fit_and_save(table, y_clip, speaker_clip, ["c"], tmp_path)
     meta = json.loads(str(np.load(tmp_path / "models.npz")["meta"]))
@@ -64,7 +63,7 @@ def test_the_trained_models_meta_records_the_devices_window_and_hop(tmp_path, mo
 
 
 def test_the_card_writes_the_window_and_hop_the_model_was_trained_on(tmp_path):
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])  # the models' meta says window 2.0 s, hop 0.5 s
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)])  # the models' meta says window 2.0 s, hop 0.5 s
     assert (card["window_s"], card["hop_s"]) == (2.0, 0.5)
     assert "one probability vector per 2.0 s speech window (hop 0.5 s, at least 30% speech" in model_card_markdown(
         card, tmp_path)
@@ -278,7 +277,7 @@ def test_a_clip_without_a_speech_window_is_wrong_in_every_resampled_draw_of_the_
     # its uniform probabilities' argmax is the first label: read as a claim, every silent neutral clip would count
     from export.metrics import group_bootstrap_intervals
 
-    table, y_clip, speaker_clip = _with_clips(*_speakers_table({"a": 8, "b": 12, "c": 10, "d": 8, "e": 10, "f": 12}))
+    table, y_clip, speaker_clip = with_clips(*speakers_table({"a": 8, "b": 12, "c": 10, "d": 8, "e": 10, "f": 12}))
     spoken = y_clip[table.clip_index] != 0  # every neutral clip (label 0) without a speech window
     table = WindowTable(table.features[spoken], table.clip_index[spoken], table.clips, [])
     folds, logreg = [["a", "d"], ["b", "e"], ["c", "f"]], {"kind": "logreg", "C": 1.0}
@@ -337,12 +336,12 @@ def test_an_int8_model_losing_a_point_and_a_half_is_refused_and_one_losing_one_p
 
 def test_the_card_of_a_report_without_its_speaker_list_counts_the_speakers_of_its_folds(tmp_path):
     report = {"data": "clinic/voices", "folds": [["ann", "cy"], ["bob"]], "validation_speakers": ["cy"],
-              "cv": {name: _figures(k) for k, name in enumerate(("session/clip", "none/clip"))}}
-    assert _card(*_card_inputs(tmp_path, report))["metrics"]["speakers"] == 3
+              "cv": {name: result_figures(k) for k, name in enumerate(("session/clip", "none/clip"))}}
+    assert _card(*card_inputs(tmp_path, report))["metrics"]["speakers"] == 3
 
 
 def test_the_rebuild_line_names_speed_factors_only_where_they_are_not_the_default(tmp_path):
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)])
     rebuild = {}
     for factors in (list(train.SPEED_FACTORS), [0.8], []):
         text = model_card_markdown({**card, "speed_perturbation": factors}, tmp_path)

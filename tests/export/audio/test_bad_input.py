@@ -3,7 +3,6 @@ that stops the run, and figures that say what they cannot judge. Training is rep
 
 import json
 import struct
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -18,26 +17,9 @@ from runtime.arms.audio.arm import AudioSettings, analyze_audio
 from runtime.cli import main
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
+from tests.export.audio.corpora import write_manifest
 
 LOGREG = {"kind": "logreg", "C": 1.0}
-
-
-def write_manifest(folder: Path, speakers: tuple[str, ...] = ("ann", "bob", "cy"),
-                   labels: tuple[str, ...] = tuple(train.LABELS)) -> Path:
-    """A manifest of tiny WAVs, one per speaker and label; their content never matters here, but each has a
-    sample value of its own, since equal bytes are one recording twice."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = ["path,speaker,emotion"]
-    for n, (speaker, label) in enumerate((s, label) for s in speakers for label in labels):
-        path = folder / f"{speaker}_{label}.wav"
-        with wave.open(str(path), "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(16000)
-            handle.writeframes(n.to_bytes(2, "little") * 1600)
-        rows.append(",".join(f'"{cell}"' if "," in cell else cell for cell in (path.name, speaker, label)))
-    (folder / "manifest.csv").write_text("\n".join(rows) + "\n")
-    return folder
 
 
 @pytest.fixture
@@ -748,8 +730,6 @@ def test_a_model_exported_beside_the_shipped_one_names_its_int8_row_exported(tra
     assert "shipped" not in text
     card = json.loads((elsewhere / "audio-emotion" / "card.json").read_text())
     assert "all_model: the exported model" in card["metrics"]["quantization_check"]["note"]
-
-
 
 
 def test_own_labels_that_are_a_corpus_short_forms_are_warned_of_in_the_report(tmp_path, monkeypatch):

@@ -6,13 +6,7 @@ import pytest
 from export.audio.datasets import load_corpus, parse_file_name
 from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS
-
-
-def touch(folder: Path, relative: str) -> Path:
-    path = folder / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"RIFF" + relative.encode())  # each file its own bytes: equal bytes are one recording
-    return path
+from tests.export.audio.corpora import touch
 
 
 @pytest.mark.parametrize(("name", "expected"), [

@@ -10,7 +10,6 @@ import pytest
 
 import export.audio.train as train
 from export.audio.export import _RAVDESS_LICENCE, _card, model_card_markdown, ravdess_share
-from export.audio.extract import WindowTable
 from export.audio.train import (
     LABELS,
     TrainingRows,
@@ -20,29 +19,16 @@ from export.audio.train import (
     predict_proba,
 )
 from tests.export.audio.fit_spy import rows_each_fit_sees
+from tests.export.audio.runs import LOGREG, card_inputs, card_of, speakers_table, with_clips
 
-LOGREG = {"kind": "logreg", "C": 1.0}
 SMALL_MLP = {**train.CLASSIFIER, "hidden": 8, "alpha": 0.01, "members": 2}
-
-
-def _speakers_table(windows_per_speaker: dict[str, int], seed: int = 0):
-    """Two windows a clip; each speaker's voice sits at a level and spread of its own, as real voices do.
-    Returns the table, each clip's label (cycling through the first four labels) and each clip's speaker."""
-    rng = np.random.default_rng(seed)
-    features, speakers = [], []
-    for k, (speaker, n) in enumerate(windows_per_speaker.items()):
-        features.append(rng.normal(10.0 * (k + 1), 1.0 + k, size=(n, 3)))
-        speakers += [speaker] * (n // 2)
-    index = np.repeat(np.arange(len(speakers)), 2)
-    y_clip = np.arange(len(speakers)) % 4
-    return WindowTable(np.concatenate(features).astype(np.float32), index, [], []), y_clip, np.array(speakers)
 
 
 def test_session_rows_are_z_scored_per_speaker_and_per_copy_and_none_rows_are_the_raw_features():
     # the session variant is read on the device against the session's own baseline; the none variant standardises
     # inside its graph: swapping them, or z-scoring over every speaker at once, trains on what the device never sees
-    table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
-    faster, _, _ = _speakers_table({"a": 8, "b": 12, "c": 10}, seed=1)
+    table, y_clip, speaker_clip = speakers_table({"a": 8, "b": 12, "c": 10})
+    faster, _, _ = speakers_table({"a": 8, "b": 12, "c": 10}, seed=1)
     session = TrainingRows.build(table, y_clip, speaker_clip, "session", augmented=(faster,))
     none = TrainingRows.build(table, y_clip, speaker_clip, "none", augmented=(faster,))
     n = table.clip_index.size
@@ -119,7 +105,7 @@ def test_the_default_validation_speakers_are_the_last_fifth_in_sorted_order():
 def test_the_check_model_never_sees_the_validation_speakers_and_validation_npz_holds_only_theirs(tmp_path,
                                                                                                  monkeypatch):
     # export's float-vs-INT8 check scores the check model on validation.npz: both sides must be the held-out speakers
-    table, y_clip, speaker_clip = _speakers_table({"a": 8, "b": 12, "c": 10})
+    table, y_clip, speaker_clip = speakers_table({"a": 8, "b": 12, "c": 10})
     seen = rows_each_fit_sees(monkeypatch)
     train._fit_and_save(table, y_clip, speaker_clip, ["c"], tmp_path)
     assert seen == [30, 20, 30, 20]  # per variant: every speaker (shipped), then a and b alone (check)
@@ -131,19 +117,10 @@ def test_the_check_model_never_sees_the_validation_speakers_and_validation_npz_h
     assert json.loads(str(np.load(tmp_path / "models.npz")["meta"]))["validation_speakers"] == ["c"]
 
 
-def _with_clips(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndarray):
-    """``_speakers_table``'s result with a clip entry for each clip, as the cross-validation counts them."""
-    from export.audio.datasets import Clip
-
-    clips = [Clip(Path(f"{n}.wav"), str(speaker), LABELS[label], "manifest")
-             for n, (speaker, label) in enumerate(zip(speaker_clip, y_clip, strict=True))]
-    return WindowTable(table.features, table.clip_index, clips, []), y_clip, speaker_clip
-
-
 def test_the_cross_validated_figures_carry_intervals_over_resampled_speakers_of_the_out_of_fold_predictions():
     from export.metrics import group_bootstrap_intervals
 
-    table, y_clip, speaker_clip = _with_clips(*_speakers_table({"a": 8, "b": 12, "c": 10, "d": 8, "e": 10, "f": 12}))
+    table, y_clip, speaker_clip = with_clips(*speakers_table({"a": 8, "b": 12, "c": 10, "d": 8, "e": 10, "f": 12}))
     folds = [["a", "d"], ["b", "e"], ["c", "f"]]
     results = train.cross_validate(table, y_clip, speaker_clip, folds, LOGREG)
     for mode in train.MODES:
@@ -160,43 +137,15 @@ def test_the_cross_validated_figures_carry_intervals_over_resampled_speakers_of_
             assert interval["macro_f1"] == pytest.approx(expected["macro_f1"])
             assert interval["ua"][0] < interval["ua"][1]  # six speakers unlike each other: a spread
     # two speakers: an interval, said to be rough
-    two = train.cross_validate(*_with_clips(*_speakers_table({"a": 8, "b": 12})), [["a"], ["b"]], LOGREG)
+    two = train.cross_validate(*with_clips(*speakers_table({"a": 8, "b": 12})), [["a"], ["b"]], LOGREG)
     assert "rough" in two["session/clip"]["interval_95"]["note"]
 
 
 # --- the card ---------------------------------------------------------------------------------------------
 
 
-def _figures(k: int) -> dict:
-    """Metrics of one named result whose every figure differs from every other's."""
-    return {"ua": 0.101 + k / 10, "wa": 0.102 + k / 10, "macro_f1": 0.103 + k / 10, "ece": 0.104 + k / 10,
-            "n": 50 + k, "no_claim": k, "recall": {label: k / 100 for label in LABELS},
-            "confusion": {"rows_true_cols_pred": []}}
-
-
-def _card_of(tmp_path: Path, speakers: list[str], folds: int = 4, **report_fields) -> dict:
-    report = {"data": "clinic/voices", "n_clips": 96, "speakers": speakers, **report_fields,
-              "folds": [speakers[i::folds] for i in range(folds)], "validation_speakers": speakers[-1:],
-              "cv": {name: _figures(k) for k, name in enumerate(("session/clip", "session/window", "none/clip",
-                                                                 "none/window"))}}
-    return _card(*_card_inputs(tmp_path, report)) | {"report": report}
-
-
-def _card_inputs(tmp_path: Path, report: dict) -> tuple[dict, dict, dict, Path]:
-    """What ``_card`` is given for the run of ``report``: the models' meta, the report, the INT8 check, the folder."""
-    meta = {"n_features": 6, "window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3, "classifier": LOGREG,
-            "validation_speakers": report["validation_speakers"], "speed_factors": [0.9, 1.1]}
-    figures = {"size_bytes_int8": 1, "size_bytes_float": 4, "ua_float": 0.5, "ua_int8": 0.5, "macro_f1_float": 0.5,
-               "macro_f1_int8": 0.5, "window_agreement": 1.0}
-    check = {mode: {"all_model": figures, "check_model": figures, "latency_ms_per_window_int8": 0.1}
-             for mode in train.MODES}
-    for mode in train.MODES:
-        (tmp_path / f"{mode}.int8.onnx").write_bytes(mode.encode())
-    return meta, report, check, tmp_path
-
-
 def test_the_card_carries_each_cross_validated_figure_under_its_own_name(tmp_path):
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)])
     for name, figures in card["report"]["cv"].items():
         assert card["metrics"]["cv"][name] == {k: figures[k] for k in ("ua", "wa", "macro_f1", "ece", "n",
                                                                       "no_claim", "recall")}
@@ -208,7 +157,7 @@ def test_the_card_carries_each_cross_validated_figure_under_its_own_name(tmp_pat
 
 def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_path):
     # a run of 4 folds is neither the default 5 nor the tests' usual 3
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
     assert card["metrics"]["protocol"].startswith("leave-speakers-out cross-validation, 4 folds ")
     text = model_card_markdown(card, tmp_path)
     assert "4 folds (GroupKFold" in text
@@ -216,7 +165,7 @@ def test_the_card_says_the_reports_number_of_folds_and_its_rebuild_uses_it(tmp_p
 
 
 def test_a_card_exported_beside_the_shipped_model_rebuilds_beside_it_not_over_it(tmp_path):
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)], folds=4)
     assert "emotrace export audio runs/audio --replace\n" in model_card_markdown(card, tmp_path)
     exported = model_card_markdown(card, tmp_path, shipped=False)
     # was: '--replace' too, a recipe that wrote over the shipped model, past the guard meant to stop it
@@ -232,10 +181,10 @@ def test_a_card_exported_beside_the_shipped_model_rebuilds_beside_it_not_over_it
 def test_a_rebuild_line_names_its_validation_speakers_so_that_a_rerun_selects_them_alone(tmp_path, speakers, named):
     from export.audio.datasets import load_corpus, speaker_list
     from runtime.cli import build_parser
-    from tests.export.audio.test_bad_input import write_manifest
+    from tests.export.audio.corpora import write_manifest
 
     data = write_manifest(tmp_path / "clinic voices", speakers=speakers, labels=("happy", "sad"))  # a space: quoted
-    card = _card_of(tmp_path, list(speakers), folds=3, data=str(data))  # the last speaker is the validation one
+    card = card_of(tmp_path, list(speakers), folds=3, data=str(data))  # the last speaker is the validation one
     rebuild = model_card_markdown(card, tmp_path).split("## Rebuild")[1].split("```")[1].strip().splitlines()
     args = build_parser().parse_args(shlex.split(rebuild[0])[1:])
     assert args.validation_speakers == named and args.data == data
@@ -275,7 +224,7 @@ def test_how_much_of_a_run_is_ravdess_is_read_from_its_speakers_and_the_clips_it
 
 
 def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_licence_for_that_part(tmp_path):
-    card = _card_of(tmp_path, ["ann", "ravdess-01", "ravdess-02", "ravdess-03"])
+    card = card_of(tmp_path, ["ann", "ravdess-01", "ravdess-02", "ravdess-03"])
     assert "CC BY-NC-SA 4.0" in card["licence"]["model"] and "in part" in card["licence"]["model"]
     assert _RAVDESS_LICENCE["training_data"] in card["licence"]["training_data"]
     text = model_card_markdown(card, tmp_path)
@@ -285,12 +234,12 @@ def test_the_card_of_ravdess_mixed_with_a_clinics_speakers_carries_the_ravdess_l
 
 
 def test_the_card_of_a_manifest_of_ravdess_clips_alone_carries_the_ravdess_licence_for_all_of_it(tmp_path):
-    card = _card_of(tmp_path, ["A1", "A2", "A3", "A4"], ravdess_clips=96)  # every one of the run's 96 clips
+    card = card_of(tmp_path, ["A1", "A2", "A3", "A4"], ravdess_clips=96)  # every one of the run's 96 clips
     assert {k: card["licence"][k] for k in _RAVDESS_LICENCE} == _RAVDESS_LICENCE  # was: "part of it is RAVDESS"
 
 
 def test_the_card_of_a_clinics_speakers_alone_claims_no_ravdess_licence(tmp_path):
-    card = _card_of(tmp_path, ["ann", "bob", "cy"])
+    card = card_of(tmp_path, ["ann", "bob", "cy"])
     assert "RAVDESS" not in json.dumps(card["licence"]) and "RAVDESS" not in model_card_markdown(card, tmp_path)
 
 
@@ -361,41 +310,41 @@ def test_an_int8_refusal_names_the_variant_its_figures_and_the_validation_clips(
 def test_the_card_says_how_many_clips_and_speakers_each_label_had(tmp_path):
     clips = {label: 10 + i for i, label in enumerate(LABELS)}
     speakers = {label: 1 + i % 3 for i, label in enumerate(LABELS)}
-    card = _card_of(tmp_path, ["ann", "bob", "cy"], folds=3, clips_per_label=clips, speakers_per_label=speakers)
+    card = card_of(tmp_path, ["ann", "bob", "cy"], folds=3, clips_per_label=clips, speakers_per_label=speakers)
     assert card["metrics"]["clips_per_label"] == clips and card["metrics"]["speakers_per_label"] == speakers
     text = model_card_markdown(card, tmp_path)
     assert "| label | clips | speakers |" in text
     assert all(f"| {label} | {clips[label]} | {speakers[label]} |" in text for label in LABELS)
     # a report from before the counts: no table rather than one of blanks
-    assert "| label | clips |" not in model_card_markdown(_card_of(tmp_path, ["ann", "bob", "cy"], folds=3), tmp_path)
+    assert "| label | clips |" not in model_card_markdown(card_of(tmp_path, ["ann", "bob", "cy"], folds=3), tmp_path)
 
 
 def test_the_cards_metrics_table_gives_each_figures_interval_over_speakers(tmp_path):
-    card = _card_of(tmp_path, [f"s{n}" for n in range(8)])
+    card = card_of(tmp_path, [f"s{n}" for n in range(8)])
     intervals = {name: {"ua": [0.01 + k / 10, 0.02 + k / 10], "macro_f1": [0.03 + k / 10, 0.04 + k / 10],
                         "resamples": 2000, "unit": "speaker", "seed": 0} for k, name in enumerate(card["report"]["cv"])}
     report = card["report"] | {"cv": {name: m | {"interval_95": intervals[name]}
                                       for name, m in card["report"]["cv"].items()}}
-    card = _card(*_card_inputs(tmp_path, report))
+    card = _card(*card_inputs(tmp_path, report))
     assert {name: m["interval_95"] for name, m in card["metrics"]["cv"].items()} == intervals
     text = model_card_markdown(card, tmp_path)
     assert "| variant / level | UA | WA | macro-F1 | ECE | UA 95 % | macro-F1 95 % |" in text
     assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 | 0.210–0.220 | 0.230–0.240 |" in text
     # a report from before the intervals: its rows say none
     assert "| none/clip | 0.301 | 0.302 | 0.303 | 0.304 | - | - |" in model_card_markdown(
-        _card_of(tmp_path, [f"s{n}" for n in range(8)]), tmp_path)
+        card_of(tmp_path, [f"s{n}" for n in range(8)]), tmp_path)
 
 
 def test_the_card_names_the_checksum_of_the_data_that_made_it(tmp_path):
     checksum = {"sha256": "ab" * 32, "of": "the bytes of manifest.csv"}
-    card = _card_of(tmp_path, ["ann", "bob", "cy"], folds=3, data_checksum=checksum)
+    card = card_of(tmp_path, ["ann", "bob", "cy"], folds=3, data_checksum=checksum)
     assert card["metrics"]["data_checksum"] == checksum
     assert f"Data checksum: sha256 `{'ab' * 32}`, of the bytes of manifest.csv." in model_card_markdown(card, tmp_path)
 
 
 def test_the_cards_int8_table_says_which_row_is_held_out_and_which_is_on_training_speakers(tmp_path):
-    report = _card_of(tmp_path, ["ann", "bob", "cy", "dee"], folds=2)["report"] | {"validation_speakers": ["cy", "dee"]}
-    meta, report, check, folder = _card_inputs(tmp_path, report)
+    report = card_of(tmp_path, ["ann", "bob", "cy", "dee"], folds=2)["report"] | {"validation_speakers": ["cy", "dee"]}
+    meta, report, check, folder = card_inputs(tmp_path, report)
     for mode in train.MODES:
         check[mode] = check[mode] | {"check_model": check[mode]["check_model"] | {"ua_float": 0.61, "ua_int8": 0.6},
                                      "all_model": check[mode]["all_model"] | {"ua_float": 0.95, "ua_int8": 0.94},

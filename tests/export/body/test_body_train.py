@@ -1,40 +1,18 @@
 """'emotrace train body' from its manifest to the windows it learns from, with the video scan stood in for."""
 
-from types import SimpleNamespace
 
-import pytest
 
-from export.body.train import FEATURES
 from runtime.cli import main
+from tests.export.body.scans import body_window
 from tests.export.cards import assert_card_as_exports_write_it
-
-
-def _window(start_s: float, end_s: float, quality: float, value: float) -> SimpleNamespace:
-    return SimpleNamespace(start_s=start_s, end_s=end_s, quality=quality,
-                           measurements={name: value for name in FEATURES})
-
-
-@pytest.fixture
-def scanned(monkeypatch):
-    """Every video scans to the body windows given in ``windows`` (the real scan is minutes of video work)."""
-    import runtime.arms.body.arm as body_arm
-    import runtime.arms.video.scan as video_scan
-    import runtime.media as media
-
-    windows: list[SimpleNamespace] = []
-    monkeypatch.setattr(video_scan, "scan_video", lambda *args, **kwargs: None)
-    monkeypatch.setattr(video_scan, "video_duration_s", lambda *args: 8.0)
-    monkeypatch.setattr(media, "probe", lambda video: SimpleNamespace(end_s=8.0))
-    monkeypatch.setattr(body_arm, "body_track", lambda *args: SimpleNamespace(windows=windows))
-    return windows
 
 
 def test_only_windows_wholly_inside_a_segment_and_with_a_pose_are_learnt_from(scanned, tmp_path):
     from export.body.train import read_manifest, segment_windows
 
-    scanned += [_window(0, 2, 1.0, 0.0), _window(2, 4, 0.0, 1.0),  # no pose in 2-4 s
-                _window(4, 6, 1.0, 2.0),  # straddles the end of "calm" and the start of "angry"
-                _window(6, 8, 1.0, 3.0)]
+    scanned += [body_window(0, 2, 1.0, 0.0), body_window(2, 4, 0.0, 1.0),  # no pose in 2-4 s
+                body_window(4, 6, 1.0, 2.0),  # straddles the end of "calm" and the start of "angry"
+                body_window(6, 8, 1.0, 3.0)]
     manifest = tmp_path / "segments.csv"
     manifest.write_text("video,start_s,end_s,label\nv.mp4,0,5,calm\nv.mp4,5,8,angry\n")
     x, labels, videos = segment_windows(read_manifest(manifest))
@@ -43,7 +21,7 @@ def test_only_windows_wholly_inside_a_segment_and_with_a_pose_are_learnt_from(sc
 
 
 def test_a_manifest_of_one_label_is_refused_in_one_line(scanned, tmp_path, capsys):
-    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    scanned += [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     manifest = tmp_path / "segments.csv"
     manifest.write_text("video,start_s,end_s,label\na.mp4,0,8,calm\nb.mp4,0,8,calm\n")
     # a classifier of one label says nothing (unchecked: sklearn's ValueError, an internal error)
@@ -55,7 +33,7 @@ def test_a_manifest_of_one_label_is_refused_in_one_line(scanned, tmp_path, capsy
 
 
 def test_training_installs_a_card_the_loader_accepts(scanned, tmp_path):
-    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    scanned += [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     manifest = tmp_path / "segments.csv"
     manifest.write_text("video,start_s,end_s,label\na.mp4,0,4,calm\na.mp4,4,8,angry\n"
                         "b.mp4,0,4,calm\nb.mp4,4,8,angry\n")
@@ -66,7 +44,7 @@ def test_training_installs_a_card_the_loader_accepts(scanned, tmp_path):
 
 def test_labels_are_read_as_train_audio_reads_own_labels_so_happy_joy_and_Happy_are_one(scanned, tmp_path):
     # was: kept as written, 'Happy' and 'joy' two classes of their own, neither fused as happy
-    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    scanned += [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     manifest = tmp_path / "segments.csv"
     manifest.write_text("video,start_s,end_s,label\na.mp4,0,4,Happy\na.mp4,4,8,Slumped_Posture\n"
                         "b.mp4,0,4,joy\nb.mp4,4,8,slumped  posture\nc.mp4,0,4,SAD\nc.mp4,4,8,happy\n")

@@ -10,7 +10,7 @@ import pytest
 from export.body.train import FEATURES, fit, read_manifest
 from runtime.cli import main
 from runtime.errors import InputError
-from tests.export.body.test_body_train import _window, scanned  # noqa: F401 -- the fixture, used by name
+from tests.export.body.scans import body_window
 
 
 def _manifest(tmp_path, lines: str):
@@ -100,7 +100,7 @@ def test_the_leave_one_video_out_figure_is_balanced_accuracy_not_accuracy():
 
 def test_four_windows_of_two_labels_train_and_three_are_refused(scanned, tmp_path, capsys):  # noqa: F811
     manifest = _manifest(tmp_path, "a.mp4,0,4,calm\na.mp4,4,8,angry\n")
-    scanned += [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    scanned += [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     assert main(["train", "body", str(manifest), "--out", str(tmp_path / "four")]) == 0
     scanned.pop()  # the last "angry" window gone
     assert main(["train", "body", str(manifest), "--out", str(tmp_path / "three")]) == 2
@@ -109,7 +109,7 @@ def test_four_windows_of_two_labels_train_and_three_are_refused(scanned, tmp_pat
 
 def test_the_card_of_two_videos_counts_them_gives_their_leave_one_video_out_figures_and_its_fill(
         scanned, tmp_path):  # noqa: F811
-    windows = [_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
+    windows = [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     for window in windows:
         window.measurements["self_touch"] = np.nan if window.start_s == 0 else 1.0
     scanned += windows

@@ -6,7 +6,7 @@ import pytest
 
 from export.face.data import held_out_split, load_split
 from runtime.errors import InputError
-from tests.export.face.tiny_fer import write_fer, write_labels_csv
+from tests.export.face.tiny_fer import FERPLUS_HEADER, write_fer, write_labels_csv
 
 
 def test_a_test_image_whose_pixels_are_a_training_images_is_left_out_of_the_held_out_split(tmp_path):
@@ -89,9 +89,6 @@ def test_each_fer_class_folder_gives_its_own_canonical_label(tmp_path):
         (png,) = (root / "Training" / folder).glob("*.png")
         found[folder] = FACE_LABELS[int(split.labels[split.indices.tolist().index(int(png.stem))])]
     assert found == expected
-
-
-FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"
 
 
 def _write_ferplus(root, rows: int, vote_rows: int) -> None:

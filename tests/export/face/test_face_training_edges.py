@@ -16,8 +16,7 @@ from export.face.data import FACE_LABELS, check_splits, load_split
 from export.face.train import TrainConfig, train_face
 from runtime.errors import InputError
 from runtime.track import CANONICAL_LABELS
-from tests.export.face.test_face_data import FERPLUS_HEADER
-from tests.export.face.tiny_fer import write_fer, write_labels_csv
+from tests.export.face.tiny_fer import FERPLUS_HEADER, write_fer, write_labels_csv
 
 TINY = {"epochs": 1, "widths": (4,), "threads": 1, "limit_batches": 1}  # a run of one step: no real training
 

@@ -1,4 +1,5 @@
-"""What the face training-host tests share: a tiny FER-2013-shaped folder they make."""
+"""What the face training-host tests share: a tiny FER-2013-shaped folder they make, and the header of FER+'s
+label file."""
 
 from pathlib import Path
 
@@ -27,3 +28,6 @@ def write_labels_csv(root: Path, rows: int) -> None:
     """FER-2013's labels.csv for ``rows`` Training rows (the row order FER+ votes are matched by)."""
     (root / "labels.csv").write_text("index,usage,emotion,label,pixel_source\n" + "".join(
         f"{i},Training,0,angry,original\n" for i in range(rows)))
+
+
+FERPLUS_HEADER = "Usage,Image name,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF\n"

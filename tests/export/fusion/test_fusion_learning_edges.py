@@ -19,7 +19,7 @@ from runtime.errors import InputError
 from runtime.timeline import Timeline
 from runtime.track import CANONICAL_LABELS
 from tests.conftest import analysis_software
-from tests.export.fusion.test_fusion_training import _windows, attention_sessions_seen
+from tests.export.fusion.learning import attention_sessions_seen, leaning_windows
 
 HAPPY, SAD, ANGRY = (CANONICAL_LABELS.index(label) for label in ("happy", "sad", "angry"))
 
@@ -527,7 +527,7 @@ def test_a_fusers_card_counts_the_scored_windows_and_names_its_data_and_arm_mode
 
 def test_a_stacking_fuser_from_one_session_takes_the_default_c_and_its_card_counts_each_window_once(tmp_path):
     targets = np.repeat([HAPPY, SAD], 10)
-    learn.train_stacking(_windows(targets, np.zeros(20, int)), targets, tmp_path)
+    learn.train_stacking(leaning_windows(targets, np.zeros(20, int)), targets, tmp_path)
     training = json.loads((tmp_path / "card.json").read_text())["training"]
     assert training["C"] == 0.1 and training["windows"] == 20
 
@@ -537,7 +537,8 @@ def test_stacking_blanks_each_modality_in_the_share_of_windows_asked_for(tmp_pat
     features = learn.stacking_features
     monkeypatch.setattr(learn, "stacking_features", lambda data: present.append(data.present.mean()) or features(data))
     targets = np.tile(np.repeat([HAPPY, SAD], 10), 20)
-    learn.train_stacking(_windows(targets, np.repeat(np.arange(20), 20)), targets, tmp_path, c=1.0, drop_window=0.3)
+    learn.train_stacking(leaning_windows(targets, np.repeat(np.arange(20), 20)), targets, tmp_path, c=1.0,
+                         drop_window=0.3)
     assert present[0] == 1.0 and present[1] == pytest.approx(0.7, abs=0.05)  # the windows as they are, then dropped
 
 

@@ -10,29 +10,16 @@ import pytest
 
 from export.fusion import learn
 from export.fusion.learn import choose_c, train_stacking
-from runtime.fusion.align import FusionInput
 from runtime.fusion.learned import StackingFusion
 from runtime.track import CANONICAL_LABELS
 from tests.export.cards import assert_card_as_exports_write_it
-
-HAPPY, SAD = CANONICAL_LABELS.index("happy"), CANONICAL_LABELS.index("sad")
-
-
-def _windows(targets, sessions, skill=3.0, seed=0) -> FusionInput:
-    """Two modalities (audio, face) whose probabilities lean towards each window's target by ``skill``."""
-    rng = np.random.default_rng(seed)
-    targets = np.asarray(targets)
-    logits = rng.normal(0.0, 1.0, (len(targets), 2, len(CANONICAL_LABELS)))
-    logits[np.arange(len(targets)), :, targets] += skill
-    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-    supported = np.ones((2, len(CANONICAL_LABELS)), dtype=bool)
-    return FusionInput(["audio", "face"], probs, np.ones((len(targets), 2)), supported, np.asarray(sessions))
+from tests.export.fusion.learning import HAPPY, SAD, attention_sessions_seen, leaning_windows
 
 
 def _two_class(n_sessions=6, per_session=10, seed=0):
     targets = np.tile(np.repeat([HAPPY, SAD], per_session // 2), n_sessions)
     sessions = np.repeat(np.arange(n_sessions), per_session)
-    return _windows(targets, sessions, seed=seed), targets
+    return leaning_windows(targets, sessions, seed=seed), targets
 
 
 def _graph(folder):
@@ -139,38 +126,11 @@ def test_stacking_balances_classes_so_a_rare_class_is_not_drowned_by_a_common_on
     # balanced, the learner gives each class half; unbalanced, it would give happy 0.9.
     targets = np.tile([HAPPY] * 9 + [SAD], 6)
     sessions = np.repeat(np.arange(6), 10)
-    data = _windows(targets, sessions)
+    data = leaning_windows(targets, sessions)
     data.probs[:] = data.probs[0]
     train_stacking(data, targets, tmp_path, c=1.0)
     probs = StackingFusion(model=tmp_path).fuse_arrays(data)
     assert probs[:, SAD].mean() == pytest.approx(0.5, abs=0.1)
-
-
-def attention_sessions_seen(monkeypatch, tmp_path, n_sessions: int) -> dict[str, set]:
-    """The sessions ``train_attention`` keeps for early stopping ("validation") and fits on ("fit"), of
-    ``n_sessions`` sessions of 8 windows each (happy then sad): its first batch shows them; no need to train on."""
-    targets = np.tile(np.repeat([HAPPY, SAD], 4), n_sessions)
-    seen = {}
-
-    class Stop(Exception):
-        pass
-
-    padded = learn._padded_sessions
-
-    def validation_spy(tokens, y, sequence):
-        seen["validation"] = set(sequence.tolist())
-        return padded(tokens, y, sequence)
-
-    def crops_spy(tokens, y, sequence, *args):
-        seen["fit"] = set(sequence.tolist())
-        raise Stop
-
-    monkeypatch.setattr(learn, "_padded_sessions", validation_spy)
-    monkeypatch.setattr(learn, "_random_crops", crops_spy)
-    with pytest.raises(Stop):
-        learn.train_attention(_windows(targets, np.repeat(np.arange(n_sessions), 8)), targets, tmp_path, dim=8,
-                              steps=5, quantize=False)
-    return seen
 
 
 def test_attention_early_stopping_sessions_are_never_trained_on(monkeypatch, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from export.physio import train
 from runtime.cli import main
-from tests.export.physio.test_physio_export import _trained_folder
+from tests.export.physio.training_inputs import trained_folder
 from tests.physio_factory import write_e4, write_labels, zip_e4
 
 
@@ -61,7 +61,7 @@ def test_bad_training_input_is_one_line_before_any_feature_work_and_writes_nothi
 
 
 def test_exporting_into_a_models_dir_that_is_a_file_is_one_line(tmp_path, capsys):
-    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
     models = tmp_path / "models"
     models.write_text("")
     assert main(["export", "physio", str(trained), "--models-dir", str(models)]) == 2
@@ -136,7 +136,7 @@ def test_an_export_over_the_repos_model_needs_replace_and_its_rebuild_line_says_
     repo_models = tmp_path / "repo" / "models"  # stands in for the repo's models/, which every command reads
     shutil.copytree(REPO_MODELS_DIR / "physio-stress", repo_models / "physio-stress")
     monkeypatch.setattr(export.install, "REPO_MODELS_DIR", repo_models)
-    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
     before = _listing(repo_models)
     # was: physio-stress 2.4.0 replaced, said only afterwards in a warning
     assert main(["export", "physio", str(trained)]) == 2
@@ -173,7 +173,7 @@ def test_an_export_over_a_model_of_another_task_is_refused_in_one_line_wherever_
     other.mkdir(parents=True)
     (other / "card.json").write_text(json.dumps({"id": "physio-stress", "version": "1", "task": FACE_TASK}))
     before = _listing(models)
-    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
     args = ["--replace"] if replace else ["--models-dir", str(models)]
     assert main(["export", "physio", str(trained), *args]) == 2  # was: 0, the face model replaced
     err = capsys.readouterr().err.strip()
@@ -197,7 +197,7 @@ def test_an_export_into_a_folder_holding_an_ensemble_names_it_by_its_members(tmp
         "id": "physio-stress", "version": "1", "task": ENSEMBLE_TASK, "files": {},
         "members": ["../face-expression-cnn", "../face-expression-fer"]}))
     before = _listing(models)
-    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
     args = {"elsewhere": ["--models-dir", str(models)], "repo": [], "repo --replace": ["--replace"]}[where]
     assert main(["export", "physio", str(trained), *args]) == 2
     err = capsys.readouterr().err.strip()
@@ -223,7 +223,7 @@ def test_a_cards_rebuild_line_run_with_models_dir_added_exports_there(tmp_path, 
     rebuild = json.loads((repo_models / "physio-stress" / "card.json").read_text())["rebuild"]
     export_line = rebuild.split(" && ")[-1].split()
     assert export_line[:3] == ["emotrace", "export", "physio"] and export_line[-1] == "--replace"
-    trained = _trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [1.0] * 21, "intercept": 0.0}, 21)
     argv = [str(trained) if word == "RUN" else word for word in export_line[1:]]
     fresh = tmp_path / "fresh"
     # a fresh folder, then the same folder holding the model of the same task: was, '--replace: not needed with

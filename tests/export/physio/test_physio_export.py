@@ -31,6 +31,7 @@ from runtime.errors import InputError
 from runtime.models import load_model
 from runtime.models.card import REPO_MODELS_DIR
 from tests.export.cards import assert_card_as_exports_write_it
+from tests.export.physio.training_inputs import subject_session, trained_folder
 from tests.physio_factory import write_labels
 
 
@@ -150,7 +151,7 @@ def test_stress_calibration_bins_span_the_half_to_one_range_a_two_class_confiden
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 160 rows: what counts is the column
 def test_the_figures_read_the_stress_column_of_the_model():
     rng = np.random.default_rng(5)
-    sessions = {s: _session(s, rng) for s in ("S90", "S91", "S92")}
+    sessions = {s: subject_session(s, rng) for s in ("S90", "S91", "S92")}
     windows = {E4.without: sessions}
     model = train.fit(windows, ["S90", "S91"], sources=(E4,))
     judged = train.predictions_by_source(model, windows, ["S92"], sources=(E4,))[E4.name]
@@ -158,7 +159,7 @@ def test_the_figures_read_the_stress_column_of_the_model():
 
 
 def test_windows_without_usable_signal_are_neither_trained_on_nor_scored():
-    session = _session("S90", np.random.default_rng(6))
+    session = subject_session("S90", np.random.default_rng(6))
     session.quality[10:30] = 0.0
     for for_training in (True, False):
         x, y = train.subject_xy(session, for_training=for_training)
@@ -174,36 +175,6 @@ def test_the_logistic_regression_weighs_the_rarer_stress_windows_as_much_as_the_
     assert stress_recall > 0.8  # unweighted, the 0.5 threshold favours the calm windows (recall about 0.5)
 
 
-def _trained_folder(tmp_path, weights: dict, n_inputs: int, **report_keys):
-    metrics = {
-        "balanced_accuracy": 0.7,
-        "ba_interval_95": [0.61, 0.78],
-        "macro_f1": 0.7,
-        "ece": 0.05,
-        "per_subject_ba_mean": 0.7,
-        "per_subject_ba_sd": 0.1,
-        "per_subject_ba_min": 0.5,
-        "subjects": 3,
-        "windows": 30,
-    }
-    report = {
-        "data": str(tmp_path),
-        "features": list(MEASUREMENTS[: n_inputs // 3]),
-        "window_s": 30.0,
-        "hop_s": 5.0,
-        "context_windows": 25,
-        "local_baseline_windows": 361,  # three inputs per feature
-        "scaling": "rank",
-        "split": {"held_out_subjects": ["S04"]},
-        "metrics": {"development_loso": metrics, "held_out": metrics, "all_subjects_loso": metrics},
-        "weights": weights,
-    } | report_keys
-    folder = tmp_path / "trained"
-    folder.mkdir()
-    (folder / "report.json").write_text(json.dumps(report))
-    return folder
-
-
 # 400 random rows do not let the MLPs settle by their tolerance; what is tested is the export, not the fit
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_exported_onnx_reproduces_the_fitted_ensemble_through_load_model(tmp_path):
@@ -211,7 +182,7 @@ def test_exported_onnx_reproduces_the_fitted_ensemble_through_load_model(tmp_pat
     x = rng.normal(size=(400, 21))
     y = (x[:, 0] + np.maximum(x[:, 1], 0) + 0.5 * rng.normal(size=400) > 0.8).astype(int)  # a third stress
     fitted = fit_xy(x, y)
-    folder = export_physio(_trained_folder(tmp_path, fitted.weights(), 21), models_dir=tmp_path / "models")
+    folder = export_physio(trained_folder(tmp_path, fitted.weights(), 21), models_dir=tmp_path / "models")
     model = load_model(folder)
     probe = rng.normal(size=(64, 21)).astype(np.float32)
     probs = model.run({"features": probe})[0]
@@ -227,7 +198,7 @@ def test_exported_onnx_reproduces_the_fitted_ensemble_through_load_model(tmp_pat
 def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
     rng = np.random.default_rng(1)
     coef, intercept = rng.normal(size=21), -0.3
-    folder = export_physio(_trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": intercept}, 21),
+    folder = export_physio(trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": intercept}, 21),
                            models_dir=tmp_path / "models")  # fmt: skip
     probe = rng.normal(size=(16, 21)).astype(np.float32)
     probs = load_model(folder).run({"features": probe})[0]
@@ -237,7 +208,7 @@ def test_a_report_without_mlps_exports_the_logistic_regression_alone(tmp_path):
 
 def test_the_physio_export_writes_a_card_the_loader_accepts(tmp_path):
     weights = {"coef": np.ones(21).tolist(), "intercept": 0.0}
-    folder = export_physio(_trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
+    folder = export_physio(trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
     card = assert_card_as_exports_write_it(folder)
     assert card.sha256["default"] in (folder / "MODEL_CARD.md").read_text()
     assert (folder / "MODEL_CARD.md").read_text().startswith(f"# physio-stress {card.version}\n")
@@ -251,7 +222,7 @@ def test_an_export_of_other_weights_gets_another_version_and_says_which_it_repla
     versions = []
     for scale, models in ((1.0, "models"), (1.0, "elsewhere"), (2.0, "models")):
         (tmp_path / str(len(versions))).mkdir()
-        trained = _trained_folder(tmp_path / str(len(versions)), {"coef": [scale] * 21, "intercept": 0.0}, 21)
+        trained = trained_folder(tmp_path / str(len(versions)), {"coef": [scale] * 21, "intercept": 0.0}, 21)
         versions.append(json.loads((export_physio(trained, models_dir=tmp_path / models)
                                     / "card.json").read_text())["version"])
     assert versions[0] == versions[1] != versions[2]  # the same weights, the same version; others, another
@@ -273,8 +244,8 @@ def test_the_model_card_puts_each_evaluations_figures_in_its_own_row_and_column(
     by_source = {"the board": {"development_loso": _figures(0.544, 0.504, 0.014, 3),
                                "held_out": _figures(0.455, 0.405, 0.045, 2)}}
     split = {"development_subjects": ["S02", "S03", "S05"], "held_out_subjects": ["S04", "S06"]}
-    folder = export_physio(_trained_folder(tmp_path, weights, 21, metrics=metrics, metrics_by_source=by_source,
-                                           split=split), models_dir=tmp_path / "models")
+    folder = export_physio(trained_folder(tmp_path, weights, 21, metrics=metrics, metrics_by_source=by_source,
+                                          split=split), models_dir=tmp_path / "models")
     card = (folder / "MODEL_CARD.md").read_text()
     assert "| development, leave-one-subject-out | 3 | 300 | 0.811 (0.761-0.861) | 0.801 | 0.011 |" in card
     assert "| held-out subjects (S04, S06) | 2 | 200 | 0.722 (0.672-0.772) | 0.702 | 0.032 |" in card
@@ -293,7 +264,7 @@ def test_only_a_run_of_the_compared_subjects_and_split_is_set_beside_the_shipped
     held_out = ["S04", "S09", "S13", "S17", "S21", "S25", "S28"]  # the split the history was measured on, written out
     development = [f"S{n:02d}" for n in range(2, 29) if f"S{n:02d}" not in held_out]
     split = {"development_subjects": development, "held_out_subjects": held_out}
-    folder = export_physio(_trained_folder(tmp_path, weights, 21, metrics=metrics, split=split),
+    folder = export_physio(trained_folder(tmp_path, weights, 21, metrics=metrics, split=split),
                            models_dir=tmp_path / "models")
     card = (folder / "MODEL_CARD.md").read_text()
     version = json.loads((folder / "card.json").read_text())["version"]
@@ -308,7 +279,7 @@ def test_only_a_run_of_the_compared_subjects_and_split_is_set_beside_the_shipped
     other_split = {"development_subjects": development[1:] + held_out[:1], "held_out_subjects": held_out[1:]
                    + development[:1]}
     (tmp_path / "other").mkdir()
-    folder = export_physio(_trained_folder(tmp_path / "other", weights, 21, metrics=metrics, split=other_split),
+    folder = export_physio(trained_folder(tmp_path / "other", weights, 21, metrics=metrics, split=other_split),
                            models_dir=tmp_path / "models")
     assert "| this model," not in (folder / "MODEL_CARD.md").read_text()  # all 27, but another held-out set
 
@@ -319,7 +290,7 @@ def test_an_export_whose_graph_differs_from_the_fitted_model_is_refused(tmp_path
     fitted = physio_export.stress_probability
     monkeypatch.setattr(physio_export, "stress_probability", lambda weights, x: fitted(weights, x) + 1e-3)
     with pytest.raises(RuntimeError, match="exported graph differs from the fitted model"):
-        export_physio(_trained_folder(tmp_path, {"coef": [0.1] * 21, "intercept": 0.0}, 21),
+        export_physio(trained_folder(tmp_path, {"coef": [0.1] * 21, "intercept": 0.0}, 21),
                       models_dir=tmp_path / "models")
 
 
@@ -352,7 +323,7 @@ def test_an_export_whose_graph_differs_from_the_fitted_model_is_refused(tmp_path
 )
 def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_path, spoil, problem):
     coef = np.ones(21)
-    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
     text = (trained / "report.json").read_text()
     (trained / "report.json").write_text(spoil(text, json.loads(text)))
     with pytest.raises(InputError, match=problem):
@@ -362,7 +333,7 @@ def test_a_spoilt_report_is_refused_in_one_line_before_anything_is_written(tmp_p
 
 def test_a_report_the_card_cannot_be_made_from_leaves_the_installed_model_whole(tmp_path):
     coef = np.ones(21)
-    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
     installed = export_physio(trained, models_dir=tmp_path / "models")
     before = {f.name: f.read_bytes() for f in installed.iterdir()}
     report = json.loads((trained / "report.json").read_text())
@@ -397,15 +368,9 @@ def test_a_source_without_channels_is_computed_and_cached_apart(stress_predict_d
     assert not np.allclose(board_hr, e4_hr, equal_nan=True)
 
 
-def _session(subject: str, rng, n: int = 80) -> SubjectWindows:
-    stress = (np.arange(n) // 20) % 2  # blocks of 20 windows (100 s) alternating
-    features = rng.normal(size=(n, len(MEASUREMENTS))) + stress[:, None]
-    return SubjectWindows(subject, 5.0 * np.arange(n), features, np.ones(n), stress.astype(float))
-
-
 def test_each_training_session_enters_once_per_source_with_what_it_lacks_at_the_centre(monkeypatch):
     rng = np.random.default_rng(2)
-    sessions = {s: _session(s, rng) for s in ("S90", "S91")}
+    sessions = {s: subject_session(s, rng) for s in ("S90", "S91")}
     windows = {E4.without: sessions, SERIAL_BOARD.without: sessions}
     captured = {}
     monkeypatch.setattr(train, "fit_xy", lambda x, y: captured.update(x=x, y=y))
@@ -422,7 +387,7 @@ def test_each_training_session_enters_once_per_source_with_what_it_lacks_at_the_
 
 def test_a_source_reads_its_own_recomputed_windows():
     rng = np.random.default_rng(3)
-    e4, board = _session("S90", rng), _session("S90", rng)
+    e4, board = subject_session("S90", rng), subject_session("S90", rng)
     windows = {E4.without: {"S90": e4}, SERIAL_BOARD.without: {"S90": board}}
     x_e4, _ = train.source_xy(windows, "S90", E4, for_training=False)
     x_board, _ = train.source_xy(windows, "S90", SERIAL_BOARD, for_training=False)
@@ -486,7 +451,7 @@ def test_ctrl_c_during_an_mlp_fit_stops_the_run_instead_of_keeping_a_half_traine
 
 def test_running_scope_trains_on_the_windows_a_live_session_judges_each_from_its_past():
     rng = np.random.default_rng(4)
-    session = _session("S90", rng, n=160)  # 800 s
+    session = subject_session("S90", rng, n=160)  # 800 s
     x, y = train.subject_xy(session, for_training=True, scope="running")
     from_baseline = session.starts_s >= train.LIVE_BASELINE_S
     assert len(x) == from_baseline.sum() and y.tolist() == session.stress_fraction[from_baseline].astype(int).tolist()
@@ -502,9 +467,9 @@ def test_running_scope_trains_on_the_windows_a_live_session_judges_each_from_its
 def test_a_running_scope_report_installs_the_live_model_beside_the_shipped_one(tmp_path):
     coef = np.random.default_rng(5).normal(size=21)
     weights = {"coef": coef.tolist(), "intercept": 0.0}
-    shipped = export_physio(_trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
+    shipped = export_physio(trained_folder(tmp_path, weights, 21), models_dir=tmp_path / "models")
     (tmp_path / "trained").rename(tmp_path / "session-run")
-    live = export_physio(_trained_folder(tmp_path, weights, 21, scope="running"), models_dir=tmp_path / "models")
+    live = export_physio(trained_folder(tmp_path, weights, 21, scope="running"), models_dir=tmp_path / "models")
     assert (shipped.name, live.name) == ("physio-stress", "physio-stress-live")
     card = json.loads((live / "card.json").read_text())
     assert card["scope"] == "running" and card["id"] == "physio-stress-live"
@@ -517,8 +482,8 @@ def test_a_running_scope_report_installs_the_live_model_beside_the_shipped_one(t
 def test_a_card_without_a_local_baseline_does_not_describe_one(tmp_path):
     rng = np.random.default_rng(2)
     weights = {"coef": rng.normal(size=14).tolist(), "intercept": 0.1}  # two inputs per feature: no local baseline
-    folder = export_physio(_trained_folder(tmp_path, weights, 14, features=list(MEASUREMENTS[:7]),
-                                           local_baseline_windows=0, scaling="zscore"), models_dir=tmp_path / "models")
+    folder = export_physio(trained_folder(tmp_path, weights, 14, features=list(MEASUREMENTS[:7]),
+                                          local_baseline_windows=0, scaling="zscore"), models_dir=tmp_path / "models")
     card = json.loads((folder / "card.json").read_text())
     assert card["baseline"].endswith("inputs: the scaled value and its centred mean over context_windows")
     text = (folder / "MODEL_CARD.md").read_text()
@@ -527,7 +492,7 @@ def test_a_card_without_a_local_baseline_does_not_describe_one(tmp_path):
 
 def test_the_datas_licence_notice_goes_beside_the_model_or_its_absence_is_said(tmp_path, caplog):
     coef = np.zeros(21)
-    trained = _trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": coef.tolist(), "intercept": 0.0}, 21)
     with caplog.at_level("WARNING"):
         folder = export_physio(trained, models_dir=tmp_path / "models")
     # was: exported without the notice, without a word (the report's data path was relative to another folder)

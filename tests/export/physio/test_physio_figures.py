@@ -1,21 +1,11 @@
 """The stress model's figures: which windows are labelled, which subjects and draws a figure counts, the split."""
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from export.physio import dataset, train
-from runtime.arms.physio.features import MEASUREMENTS
-
-
-def _windows(monkeypatch, spans: list[tuple[float, float]]):
-    """subject_windows over stand-in windows ``spans`` of a recording starting at UNIX 1000 (no E4 read)."""
-    recording = SimpleNamespace(start_unix_s=1000.0, channels={})
-    windows = [SimpleNamespace(start_s=a, end_s=b, quality=1.0, measurements=dict.fromkeys(MEASUREMENTS, 0.0))
-               for a, b in spans]
-    monkeypatch.setattr(dataset, "read_e4", lambda _path: recording)
-    monkeypatch.setattr(dataset, "recording_features", lambda _recording, _window_s, _hop_s: windows)
+from tests.export.physio.training_inputs import stand_in_windows
 
 
 def _labels(seconds: int, stress_from: int) -> tuple[np.ndarray, np.ndarray]:
@@ -24,7 +14,7 @@ def _labels(seconds: int, stress_from: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_a_window_with_exactly_80_percent_of_its_seconds_labelled_is_kept(tmp_path, monkeypatch):
-    _windows(monkeypatch, [(0.0, 30.0), (20.0, 50.0), (25.0, 55.0)])
+    stand_in_windows(monkeypatch, [(0.0, 30.0), (20.0, 50.0), (25.0, 55.0)])
     windows = dataset.subject_windows(tmp_path, "S02", _labels(44, 30), 30.0, 5.0)  # seconds 0-43 labelled
     # 20-50: 24 of 30 seconds labelled (80 %), 14 of them stress; 25-55: 19 of 30, too few
     assert windows.stress_fraction[1] == pytest.approx(14 / 24)
@@ -32,7 +22,7 @@ def test_a_window_with_exactly_80_percent_of_its_seconds_labelled_is_kept(tmp_pa
 
 
 def test_a_window_cut_short_by_the_end_of_the_recording_is_not_labelled(tmp_path, monkeypatch):
-    _windows(monkeypatch, [(70.0, 100.0), (75.0, 104.0)])  # the grid's tail: 29 s, every second labelled
+    stand_in_windows(monkeypatch, [(70.0, 100.0), (75.0, 104.0)])  # the grid's tail: 29 s, every second labelled
     windows = dataset.subject_windows(tmp_path, "S02", _labels(110, 0), 30.0, 5.0)
     assert windows.stress_fraction[0] == 1.0 and np.isnan(windows.stress_fraction[1])
 

@@ -15,15 +15,14 @@ from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import Z_CLIP
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
-from tests.export.physio.test_physio_export import _session, _trained_folder
-from tests.export.physio.test_physio_figures import _windows
+from tests.export.physio.training_inputs import stand_in_windows, subject_session, trained_folder
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
 # --- which windows are labelled ------------------------------------------------------------------------------
 
 
 def test_a_window_with_23_of_its_30_seconds_labelled_is_left_out(tmp_path, monkeypatch):
-    _windows(monkeypatch, [(20.0, 50.0), (21.0, 51.0)])
+    stand_in_windows(monkeypatch, [(20.0, 50.0), (21.0, 51.0)])
     times = 1000.0 + np.arange(44)  # seconds 0-43 labelled, stress from 30
     table = (times, (times >= 1030.0).astype(float))
     windows = dataset.subject_windows(tmp_path, "S02", table, 30.0, 5.0)
@@ -74,12 +73,12 @@ class _Model:
 
 def _report(tmp_path, monkeypatch, scope: str) -> dict:
     """The report.json train._train writes over stand-in models and figures (no feature work, no fitting)."""
-    def by_source(model, _windows, subjects, sources=train.SOURCES, scope="session"):
+    def by_source(model, stand_in_windows, subjects, sources=train.SOURCES, scope="session"):
         return {source.name: {s: (np.array([0.9, 0.1, 0.2]), np.array([1, 0, 0])) for s in subjects}
                 for source in sources}
 
     monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": _Model(subjects))
+    monkeypatch.setattr(train, "fit", lambda stand_in_windows, subjects, scope="session": _Model(subjects))
     monkeypatch.setattr(train, "predictions_by_source", by_source)
     run = SimpleNamespace(begin=lambda: tmp_path)
     train._train(tmp_path, run, ["S02", "S03", "S04", "S05"], ["S02", "S03", "S05"], ["S04"], None, scope)
@@ -121,7 +120,7 @@ def test_a_retrain_by_the_cards_rebuild_line_makes_the_shipped_models_inputs_and
 
 def test_a_live_models_training_and_figures_judge_each_window_against_the_windows_before_it(monkeypatch):
     # 600 s: the windows from the live baseline on are half of them
-    session = _session("S90", np.random.default_rng(3), 120)
+    session = subject_session("S90", np.random.default_rng(3), 120)
     windows = {train.E4.without: {"S90": session}}
     expected_x, expected_y = train.subject_xy(session, True, scope="running")
     assert 0 < len(expected_x) < len(session.starts_s)
@@ -137,7 +136,7 @@ def test_a_live_models_training_and_figures_judge_each_window_against_the_window
 
 
 def test_windows_the_labels_do_not_cover_are_neither_trained_on_nor_scored():
-    session = _session("S90", np.random.default_rng(3), 120)
+    session = subject_session("S90", np.random.default_rng(3), 120)
     session.stress_fraction[:30] = np.nan  # before the labels begin
     for for_training in (True, False):
         x, y = train.subject_xy(session, for_training)
@@ -177,9 +176,9 @@ def test_the_card_gives_the_device_the_reports_own_windows_inputs_split_and_figu
                "per_subject_ba_mean": 0.61, "per_subject_ba_sd": 0.1, "per_subject_ba_min": 0.5, "subjects": 2,
                "windows": 20}
     by_source = {"EDA only": {"development_loso": figures, "held_out": figures}}
-    trained = _trained_folder(tmp_path, {"coef": [0.1] * 14, "intercept": 0.0}, 14, features=features, window_s=20.0,
-                              hop_s=2.5, context_windows=9, local_baseline_windows=0, scaling="zscore", split=split,
-                              metrics_by_source=by_source)
+    trained = trained_folder(tmp_path, {"coef": [0.1] * 14, "intercept": 0.0}, 14, features=features, window_s=20.0,
+                             hop_s=2.5, context_windows=9, local_baseline_windows=0, scaling="zscore", split=split,
+                             metrics_by_source=by_source)
     folder = export_physio(trained, models_dir=tmp_path / "models")
     card = json.loads((folder / "card.json").read_text())
     assert card["features"] == features and card["inputs"] == {"features": ["N", 14]}
@@ -192,8 +191,8 @@ def test_the_card_gives_the_device_the_reports_own_windows_inputs_split_and_figu
 
 
 def test_a_live_card_without_a_local_baseline_says_its_context_trails(tmp_path):
-    trained = _trained_folder(tmp_path, {"coef": [0.1] * 14, "intercept": 0.0}, 14, features=list(MEASUREMENTS[:7]),
-                              local_baseline_windows=0, scope="running")
+    trained = trained_folder(tmp_path, {"coef": [0.1] * 14, "intercept": 0.0}, 14, features=list(MEASUREMENTS[:7]),
+                             local_baseline_windows=0, scope="running")
     folder = export_physio(trained, models_dir=tmp_path / "models")
     card = json.loads((folder / "card.json").read_text())
     assert card["baseline"].endswith("inputs: the scaled value and its trailing mean over context_windows")
@@ -212,7 +211,7 @@ def test_only_every_compared_subject_with_the_compared_held_out_ones_is_the_comp
 
 
 def _spoilt(tmp_path, change):
-    trained = _trained_folder(tmp_path, {"coef": [0.1] * 21, "intercept": 0.0}, 21)
+    trained = trained_folder(tmp_path, {"coef": [0.1] * 21, "intercept": 0.0}, 21)
     report = json.loads((trained / "report.json").read_text())
     change(report)
     (trained / "report.json").write_text(json.dumps(report))
