@@ -1,4 +1,5 @@
-"""Test doubles shared by the sensor-link tests: a clock, a board on loop://, a scripted BLE sensor."""
+"""Test doubles shared by the sensor-link tests: a clock, a board on loop:// and the frames it is sent, a scripted
+BLE sensor (and one out of reach), and a BLE heart-rate link run on them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 import math
 from collections.abc import Callable, Sequence
 
-from firmware_bridge.ble import BATTERY_LEVEL, HEART_RATE_MEASUREMENT
+from firmware_bridge.ble import BATTERY_LEVEL, HEART_RATE_MEASUREMENT, BleHeartRateLink
 from firmware_bridge.link import Recorder
 from firmware_bridge.serial_link import TYPE_DATA, SerialBoardLink, data_payload, encode_frame
 from runtime.clock import SessionClock
@@ -131,3 +132,44 @@ class SimulatedPeripheral:
             self.sent += 1
             callback(data)
             await asyncio.sleep(0)
+
+
+def run_link(peripheral: SimulatedPeripheral, time: FakeTime, stop_after_hr: int, **kwargs) -> Recorder:
+    clock = SessionClock(monotonic=time)
+    recorder = Recorder()
+    stop = asyncio.Event()
+
+    def sink(event):
+        recorder(event)
+        # a link that ends on its own (gave up, or not the right sensor) waits for the stop: it comes at once
+        if len(recorder.series("hr")[0]) >= stop_after_hr or getattr(event, "state", None) == "stopped":
+            stop.set()
+
+    link = BleHeartRateLink(peripheral, clock, latency_s=0.1, sleep=time.sleep, **kwargs)
+
+    async def main():
+        await asyncio.wait_for(link.run(sink, stop), timeout=10)
+
+    asyncio.run(main())
+    return recorder
+
+
+class OutOfReach(SimulatedPeripheral):
+    """A strap no scan finds while ``absent()`` names why (the error each attempt raises), each scan taking
+    ``scan_s`` of the fake clock, as bleak's scanner does before it gives up."""
+
+    def __init__(self, script, time: FakeTime, absent, scan_s: float = 10.0, **kwargs):
+        super().__init__(script, now=time, **kwargs)
+        self.time, self.absent, self.scan_s = time, absent, scan_s
+
+    async def connect(self) -> None:
+        why = self.absent() if self._origin is not None else None
+        if why:
+            self.connects += 1
+            self.time.now += self.scan_s
+            raise ConnectionError(why)
+        await super().connect()
+
+
+def frame_of(seq: int, board_ms: int, **readings: float) -> bytes:
+    return encode_frame(TYPE_DATA, seq, board_ms, data_payload(list(readings.items())))

@@ -23,7 +23,7 @@ from firmware_bridge.ble import (
 )
 from firmware_bridge.link import Recorder, Sample
 from runtime.clock import SessionClock
-from tests.firmware_bridge.fakes import FakeTime, SimulatedPeripheral
+from tests.firmware_bridge.fakes import FakeTime, OutOfReach, SimulatedPeripheral, run_link
 
 
 def test_uint8_heart_rate_without_options():
@@ -95,26 +95,6 @@ def test_battery_level_is_one_byte_percent():
     assert parse_battery_level(bytes([87])) == 87
     with pytest.raises(BleFormatError):
         parse_battery_level(bytes([101]))
-
-
-def run_link(peripheral: SimulatedPeripheral, time: FakeTime, stop_after_hr: int, **kwargs) -> Recorder:
-    clock = SessionClock(monotonic=time)
-    recorder = Recorder()
-    stop = asyncio.Event()
-
-    def sink(event):
-        recorder(event)
-        # a link that ends on its own (gave up, or not the right sensor) waits for the stop: it comes at once
-        if len(recorder.series("hr")[0]) >= stop_after_hr or getattr(event, "state", None) == "stopped":
-            stop.set()
-
-    link = BleHeartRateLink(peripheral, clock, latency_s=0.1, sleep=time.sleep, **kwargs)
-
-    async def main():
-        await asyncio.wait_for(link.run(sink, stop), timeout=10)
-
-    asyncio.run(main())
-    return recorder
 
 
 def test_a_strap_whose_notifications_end_in_a_stray_byte_delivers_every_reading_and_is_said_once(caplog):
@@ -992,23 +972,6 @@ def test_beats_at_or_before_a_refused_notification_are_left_out():
     assert [t for t, _ in beat_times_s([0.8, 0.8, 0.8], stamp_s=4.0, after_s=3.0)] == pytest.approx([3.2, 4.0])
     chained = beat_times_s([0.8, 0.8], stamp_s=10.0, last_beat_s=8.3, after_s=9.5)  # the later of the two counts
     assert [t for t, _ in chained] == pytest.approx([9.9])
-
-
-class OutOfReach(SimulatedPeripheral):
-    """A strap no scan finds while ``absent()`` names why (the error each attempt raises), each scan taking
-    ``scan_s`` of the fake clock, as bleak's scanner does before it gives up."""
-
-    def __init__(self, script, time: FakeTime, absent, scan_s: float = 10.0, **kwargs):
-        super().__init__(script, now=time, **kwargs)
-        self.time, self.absent, self.scan_s = time, absent, scan_s
-
-    async def connect(self) -> None:
-        why = self.absent() if self._origin is not None else None
-        if why:
-            self.connects += 1
-            self.time.now += self.scan_s
-            raise ConnectionError(why)
-        await super().connect()
 
 
 def test_a_sensor_gone_for_minutes_is_said_lost_once_and_back_once_its_gap_as_before():

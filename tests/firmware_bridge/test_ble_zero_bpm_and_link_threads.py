@@ -53,7 +53,7 @@ def test_a_link_that_does_not_stop_in_time_is_said_in_a_warning_and_left_behind(
 
 
 def test_a_single_malformed_notification_is_said_once_not_again_in_a_count_at_the_connections_end():
-    from tests.firmware_bridge.test_ble_heart_rate import run_link
+    from tests.firmware_bridge.fakes import run_link
 
     time = FakeTime()
     good, malformed = bytes([0x00, 0x48]), bytes([0x01, 0x48])  # the second: half a uint16 heart rate
@@ -65,7 +65,7 @@ def test_a_single_malformed_notification_is_said_once_not_again_in_a_count_at_th
 
 def test_a_second_outage_says_its_error_again_though_the_first_outage_said_the_same():
     # 'an error not said yet since the sensor's last reading': each outage after a reading is said afresh
-    from tests.firmware_bridge.test_ble_heart_rate import OutOfReach, run_link
+    from tests.firmware_bridge.fakes import OutOfReach, run_link
 
     time = FakeTime()
     beat = bytes([0x00, 0x48])

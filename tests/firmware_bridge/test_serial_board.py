@@ -25,7 +25,7 @@ from firmware_bridge.serial_link import (
 from runtime.arms.physio.features import process_recording, window_features
 from runtime.clock import SessionClock
 from runtime.errors import InputError
-from tests.firmware_bridge.fakes import FakeTime, board, data_frame, send
+from tests.firmware_bridge.fakes import FakeTime, board, data_frame, frame_of, send
 
 
 def test_crc_is_ccitt_false_with_the_standard_check_value():
@@ -791,10 +791,6 @@ def test_a_port_gone_is_a_dropout_under_way_at_once_until_the_stop_records_its_g
 # --- readings that stop while frames come ------------------------------------------------------------------------
 
 
-def _frame(seq: int, board_ms: int, **readings: float) -> bytes:
-    return encode_frame(TYPE_DATA, seq, board_ms, data_payload(list(readings.items())))
-
-
 def _said(recorder: Recorder) -> list[tuple[str, str]]:
     return [(s.state, s.detail) for s in recorder.statuses if s.state != "connected" or "readings" in s.detail]
 
@@ -805,7 +801,7 @@ def test_a_channel_whose_readings_stop_while_frames_come_is_a_gap_on_it_said_whe
     for i in range(120):  # 30 s at 4 Hz; EDA gone from 5 s to 25 s (the reference firmware leaves it out)
         gone = 20 <= i < 100
         eda = {} if gone and unplugged == "left out" else {"eda": math.nan if gone else 2.0}
-        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
     # was: no gap and no line, the readout's EDA figure over 30 s holding 10 s of it
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 25.0)]
     assert _said(recorder) == [
@@ -818,7 +814,7 @@ def test_a_channel_whose_readings_stop_a_few_seconds_is_a_gap_on_it_without_a_st
     time, link, recorder = board(latency_s=0.0)
     for i in range(80):  # 20 s at 4 Hz; EDA left out of the frames from 5 s to 8 s
         eda = {} if 20 <= i < 32 else {"eda": 2.0}
-        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
     # was: none (over SILENCE_S only)
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 8.0)]
     assert _said(recorder) == []
@@ -831,7 +827,7 @@ def test_data_frames_without_a_reading_are_no_samples_so_their_stretch_is_the_bo
         gone = 20 <= i < 100
         readings = ({"eda": 2.0, "temp": 33.0} if not gone else {} if empty == "no readings"
                     else {"eda": math.nan} if empty == "nan only" else {"eda": 3e38, "temp": 3e38})
-        send(link, time, recorder, _frame(i, 250 * i, **readings), after_s=0.25 if i else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, **readings), after_s=0.25 if i else 0.0)
     # was: a gap on each channel and 'no eda reading ... while its other readings come', though none came
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("*", 4.75, 25.0)]
     # (the wild values are counted in the line of dropped frames besides)
@@ -849,7 +845,7 @@ def test_a_channel_sent_every_ten_seconds_is_slow_not_stopped_also_after_frames_
         if lost_before_a_reading and 236 <= i < 239:
             continue
         temp = {"temp": 33.0} if i % 40 == 0 else {}
-        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, **temp), after_s=0.25 if seq else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, eda=2.0, **temp), after_s=0.25 if seq else 0.0)
         seq += 1
     link.gap_at_the_stop(recorder)
     # was: for the lost frames, a 0.25 s step taken for its cadence, and from then on every 10 s a gap and a
@@ -862,7 +858,7 @@ def test_a_channel_quiet_at_the_stop_is_a_gap_to_the_stop_and_in_a_checkpoints_v
     time, link, recorder = board(latency_s=0.0)
     for i in range(80):  # EDA stops at 5 s, temperature goes on to 20 s
         eda = {"eda": 2.0} if i < 20 else {}
-        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
     assert [(g.channel, g.start_s, g.end_s) for g in link.dropout_under_way()] == [("eda", 4.75, 19.75)]
     link.gap_at_the_stop(recorder)
     assert [(g.channel, g.start_s, g.end_s) for g in recorder.gaps] == [("eda", 4.75, 19.75)]
@@ -875,7 +871,7 @@ def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap(ending)
     time, link, recorder = board(latency_s=0.0)
     for i in range(80):  # EDA stops at 5 s, temperature goes on to 20 s; then the cable is pulled
         eda = {"eda": 2.0} if i < 20 else {}
-        send(link, time, recorder, _frame(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
+        send(link, time, recorder, frame_of(i, 250 * i, temp=33.0, **eda), after_s=0.25 if i else 0.0)
 
     def gone(size: int = 1) -> bytes:
         if ending == "link failed":  # a defect, not the port: the link's other branch
@@ -894,9 +890,9 @@ def test_a_channel_quiet_when_the_port_goes_is_still_recorded_as_its_gap(ending)
 def test_a_whole_board_dropout_says_nothing_of_its_channels_one_by_one():
     time, link, recorder = board(latency_s=0.0)
     for i in range(40):
-        send(link, time, recorder, _frame(i, 250 * i, eda=2.0, temp=33.0), after_s=0.25 if i else 0.0)
-    send(link, time, recorder, _frame(40, 20_000, eda=2.0), after_s=10.25)  # 10 s lost, then EDA alone in one frame
-    send(link, time, recorder, _frame(41, 20_250, eda=2.0, temp=33.0), after_s=0.25)
+        send(link, time, recorder, frame_of(i, 250 * i, eda=2.0, temp=33.0), after_s=0.25 if i else 0.0)
+    send(link, time, recorder, frame_of(40, 20_000, eda=2.0), after_s=10.25)  # 10 s lost, then EDA alone in one frame
+    send(link, time, recorder, frame_of(41, 20_250, eda=2.0, temp=33.0), after_s=0.25)
     assert [g.channel for g in recorder.gaps] == ["*"] and _said(recorder) == []
 
 
