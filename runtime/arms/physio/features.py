@@ -174,8 +174,8 @@ def process_recording(recording: Recording) -> ProcessedSignals:
     if "ibi" in channels and channels["ibi"].values.size:
         ibi = channels["ibi"]
         out.ibi_delivered = Series(ibi.times_s.astype(float), ibi.values.astype(float))
-        if out.cardiac == "ibi":  # the heart's one source: its beats where no clean beat came follow no heart
-            out.ibi_delivered = _within(out.ibi_delivered, out.ibi.valid)
+        if out.cardiac == "ibi":  # no pulse wave: its beats where no clean beat came follow no heart
+            out.ibi_delivered = _intervals_within(out.ibi_delivered, out.ibi.valid)
     # A pulse wave without the wearable's own HR or beat channel (the serial board, a CSV of PPG): the model's
     # heart statistics read those channels, so they are made from the clean PPG beats, as the E4 makes its own.
     if out.cardiac == "bvp" and "ibi" not in channels:
@@ -684,11 +684,15 @@ def _valid_stretches(channel: Channel) -> list[tuple[float, float]]:
     return [(float(channel.times_s[run[0]]), float(channel.times_s[run[-1]] + period_s)) for run in _runs(channel)]
 
 
-def _within(series: Series, stretches: list[tuple[float, float]]) -> Series:
-    """The samples of ``series`` stamped inside one of ``stretches`` (ends included)."""
+def _intervals_within(series: Series, stretches: list[tuple[float, float]]) -> Series:
+    """The beat intervals of ``series`` lying inside one of ``stretches``: from the beat before (its stamp less its
+    interval) to its own stamp, ends included. A stretch starts where an interval starts (the first beat's, or the
+    first clean beat's after a hole), computed as here: a beat stamped at that start is the one before, whose
+    interval lies outside."""
     inside = np.zeros(series.times_s.size, dtype=bool)
+    starts_s = series.times_s - series.values
     for start_s, end_s in stretches:
-        inside |= (series.times_s >= start_s) & (series.times_s <= end_s)
+        inside |= (starts_s >= start_s) & (series.times_s <= end_s)
     return Series(series.times_s[inside], series.values[inside], list(stretches))
 
 
