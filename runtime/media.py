@@ -691,18 +691,22 @@ def mp3_declared_s(path: str | Path) -> float | None:
             data = handle.read(MP3_HEAD_BYTES)
     except OSError:
         return None
-    start = next((i for i in range(len(data) - 3) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0), None)
+    # the first Layer III header: a stray 0xFF before it (junk, a second tag) is passed over, as FFmpeg does
+    start = next((i for i in range(len(data) - 3) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0
+                  and (data[i + 1] >> 3) & 3 in MP3_FRAME_SAMPLES and (data[i + 1] >> 1) & 3 == 1
+                  and (data[i + 2] >> 2) & 3 != 3), None)
     if start is None:
         return None
-    version, layer = (data[start + 1] >> 3) & 3, (data[start + 1] >> 1) & 3
+    version = (data[start + 1] >> 3) & 3
     rate_index, mono = (data[start + 2] >> 2) & 3, (data[start + 3] >> 6) == 3
-    if version not in MP3_FRAME_SAMPLES or layer != 1 or rate_index == 3:
-        return None
     tag = start + MP3_TAG_OFFSET[(version, mono)]
     if data[tag:tag + 4] not in (b"Xing", b"Info") or len(data) < tag + 12:
         return None
     flags, frames = int.from_bytes(data[tag + 4:tag + 8], "big"), int.from_bytes(data[tag + 8:tag + 12], "big")
     if not flags & 1 or not frames:  # no frame count given
+        return None
+    # a frame is its header and side information at least: a count its own byte count cannot hold is damage
+    if flags & 2 and frames * MP3_TAG_OFFSET[(version, mono)] > int.from_bytes(data[tag + 12:tag + 16], "big"):
         return None
     samples = frames * MP3_FRAME_SAMPLES[version]
     # the LAME extension after the fields the flags name (byte count 4, table of contents 100, quality 4) gives the
