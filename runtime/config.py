@@ -175,8 +175,10 @@ def _person(value: str) -> str | None:
 
 
 def _track_name(name: str) -> bool:
+    """An arm's track, or one person's face track as the face arm names it: ``face-<n>``, n from 1, no leading 0."""
     base, dash, number = name.partition("-")
-    return name in ARM_TRACKS or (base == "face" and bool(dash) and number.isascii() and number.isdigit())
+    person = number.isascii() and number.isdigit() and not number.startswith("0")
+    return name in ARM_TRACKS or (base == "face" and bool(dash) and person)
 
 
 def _weights(text: str) -> str | None:
