@@ -8,6 +8,7 @@ from runtime.arms.video.detect import (
     covering_squares,
     detect_in_square,
     merge_detections,
+    non_max_suppression,
     square_around,
 )
 
@@ -121,3 +122,37 @@ def test_the_keypoints_of_a_face_on_a_wide_frame_lie_in_its_box_where_its_eyes_a
     right_eye, left_eye = face.keypoints[0], face.keypoints[1]
     assert x0 < right_eye[0] < left_eye[0] < x1  # the subject's right eye on the image's left
     assert y0 < right_eye[1] < (y0 + y1) / 2 and y0 < left_eye[1] < (y0 + y1) / 2  # in the upper half of the face
+
+
+def test_two_boxes_overlapping_by_exactly_the_threshold_are_one_object():
+    # the card's iou_threshold is where two boxes become one ("at or above"): a box half the other's is IoU 0.5
+    boxes = np.array([[0.0, 0.0, 100.0, 100.0], [0.0, 0.0, 100.0, 50.0]])
+    assert float(box_iou(boxes[0], boxes[1:])[0]) == 0.5
+    assert non_max_suppression(boxes, np.array([0.6, 0.9]), 0.5) == [1]
+    assert non_max_suppression(boxes, np.array([0.6, 0.9]), 0.51) == [1, 0]
+
+
+def test_a_box_at_the_frames_left_or_top_edge_is_kept_by_the_square_that_begins_there():
+    image = np.zeros((720, 1280, 3), np.uint8)
+    at_the_left_and_top = (0, 0, 40, 40)  # a face cut by the frame itself, not by the square
+    found = detect_in_square(FixedDetector([at_the_left_and_top]), image, Square(0, 0, 480))
+    assert [list(d.box) for d in found] == [[0, 0, 40, 40]]
+
+
+def test_a_box_at_the_frames_bottom_edge_is_kept_by_the_square_that_ends_there():
+    image = np.zeros((720, 1280, 3), np.uint8)
+    at_the_bottom = (200, 440, 240, 480)
+    found = detect_in_square(FixedDetector([at_the_bottom]), image, Square(400, 240, 480))
+    assert [list(d.box) for d in found] == [[600, 680, 640, 720]]
+
+
+@pytest.mark.parametrize(("face_px", "centre_px"), [(200, (900, 300)), (120, (300, 400)), (300, (640, 360))])
+def test_a_faces_box_is_centred_on_the_face_across_a_wide_frame(face_px, centre_px):
+    # anchors sit at their cells' centres: at a cell's corner every box and keypoint moves half a cell (2 of the
+    # detector's 192 px, 13 px of a 1280-px frame) up and left, and the face crop with it
+    from runtime.arms.video.detect import SsdDetector
+    from tests.arms.face.video_factory import distant_face_frame
+
+    face = SsdDetector("face-detector").detect(distant_face_frame(face_px, centre_px))[0]
+    assert abs(face.center[0] - centre_px[0]) < 6  # 2.1 px at most with centred anchors
+    assert -1 < face.center[1] - centre_px[1] < 11  # 2.6 to 8.4 px: the photograph's face box sits a little high

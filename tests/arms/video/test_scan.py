@@ -8,7 +8,7 @@ from runtime.arms.video import scan as video_scan
 from runtime.arms.video.scan import VideoScan, make_observers, scan_frames, video_duration_s, video_sample_fps
 from runtime.config import load_settings
 from runtime.pipeline import analyze_file
-from runtime.sources.video import FileVideoSource, VideoFrame
+from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 from tests.arms.face.video_factory import write_video
 
 
@@ -177,9 +177,8 @@ def scripted_bodies(bodies_by_frame):
 
 
 def scripted_scan(faces_by_frame, bodies_by_frame):
-    from runtime.sources.video import VideoFrame
 
-    frames = [VideoFrame(0.2 * k, np.full((720, 1280, 3), k, np.uint8)) for k in range(len(faces_by_frame))]
+    frames = numbered_frames(len(faces_by_frame))
     return scan_frames(frames, ScriptedFaces(faces_by_frame), scripted_bodies(bodies_by_frame))
 
 
@@ -254,7 +253,7 @@ def test_a_pose_whose_upper_body_is_barely_visible_is_no_pose_and_the_next_frame
         image[0, 0, 0]) == 1 else run(image, roi)
     detect = bodies.detector.detect
     bodies.detector.detect = lambda image: acquired.append(int(image[0, 0, 0])) or detect(image)
-    frames = [VideoFrame(0.2 * k, np.full((720, 1280, 3), k, np.uint8)) for k in range(3)]
+    frames = numbered_frames(3)
     scan = scan_frames(frames, ScriptedFaces([([PATIENT_FACE], [True])] * 3), bodies)
     assert [o.t_s for o in scan.bodies] == [0.0, 0.4] and acquired == [0, 1, 2]
 
@@ -262,3 +261,74 @@ def test_a_pose_whose_upper_body_is_barely_visible_is_no_pose_and_the_next_frame
 def test_a_pose_followed_on_from_the_patients_stays_theirs_in_a_frame_where_no_face_is_found():
     scan = scripted_scan([([PATIENT_FACE], [True]), ([], [])], [["patient"], ["patient"]])  # their head bowed
     assert [(whose(o), o.person_id) for o in scan.bodies] == [("patient", 1), ("patient", 1)]
+
+
+def numbered_frames(n):
+    """``n`` frames 0.2 s apart, each holding its own number in every pixel, as ``ScriptedFaces`` reads it."""
+    return [VideoFrame(0.2 * k, np.full((720, 1280, 3), k, np.uint8)) for k in range(n)]
+
+
+def test_a_live_scan_so_far_carries_the_patient_each_frame():
+    seen = []
+    faces = ScriptedFaces([([PATIENT_FACE], [True])] * 2)
+    scan_frames(numbered_frames(2), faces, None, on_frame=lambda frame, so_far: seen.append(so_far.patient_id))
+    assert seen == [1, 1]  # the live readout says whose face it follows from the first frame on
+
+
+def test_the_scan_counts_everyone_seen_and_keeps_the_sources_frame_counts():
+    other = PATIENT_FACE + [400.0, 0.0, 400.0, 0.0]
+    stats = FrameStats()
+    scan = scan_frames(numbered_frames(2), ScriptedFaces([([PATIENT_FACE, other], [True, True])] * 2), None, stats)
+    assert scan.n_people == 2
+    assert scan.stats is stats  # the decoder's counts (corrupt, damaged, stopped early) reach the arms
+
+
+def test_a_file_scan_decodes_at_the_rate_and_size_its_settings_say(monkeypatch):
+
+    opened = []
+
+    class RecordedSource:
+        def __init__(self, path, sample_fps, max_side_px):
+            opened.append((sample_fps, max_side_px))
+            self.stats = FrameStats()
+
+        def frames(self):
+            return iter([])
+
+    monkeypatch.setattr(video_scan, "FileVideoSource", RecordedSource)
+    monkeypatch.setattr(video_scan, "make_observers", lambda face, body, backend: (None, None))
+    video_scan.scan_video("v.mp4", FaceSettings(max_side_px=640), None, sample_fps=2.0)
+    video_scan.scan_video("v.mp4", None, None, sample_fps=0.5)  # body only: the face's default frame size
+    assert opened == [(2.0, 640), (0.5, FaceSettings().max_side_px)]
+
+
+def test_the_face_sections_expression_threads_reach_the_observer(monkeypatch):
+    import inspect
+
+    from runtime.arms.face.observer import FaceObserver
+
+    made = []
+    monkeypatch.setattr(video_scan, "FaceObserver", lambda *args, **kwargs: made.append(
+        inspect.signature(FaceObserver).bind(*args, **kwargs).arguments))
+    video_scan.make_observers(FaceSettings(expression_threads=3, iris="iris-landmarks"), None)
+    assert made[0]["expression_threads"] == 3 and made[0]["iris"] == "iris-landmarks"
+    video_scan.make_observers(FaceSettings(iris=""), None)
+    assert made[1]["iris"] is None  # "" = no gaze measurements
+
+
+def test_a_video_without_frames_and_nothing_else_to_read_is_refused(tmp_path, monkeypatch):
+    # the face and body lost is said in one line only where another arm reads the input (its sound); a picture
+    # alone with no frames is the NoVideoFrames error, not an empty analysis
+    from runtime.media import NoVideoFrames, probe
+    from runtime.pipeline import AnalysisRequest
+
+    video = write_video(tmp_path / "v.mp4", 1.0)  # a picture, no sound
+
+    def empty_stream(*args, **kwargs):
+        raise NoVideoFrames(video)
+
+    monkeypatch.setattr(video_scan, "scan_video", empty_stream)
+    request = AnalysisRequest(video, probe(video), load_settings(None))
+    with pytest.raises(NoVideoFrames):
+        video_scan.shared_scan(request)
+    assert request.lost == []
