@@ -130,10 +130,11 @@ def arm_named(section: str) -> Arm:
     return {arm.section: arm for arm in ARM_REGISTRY}[section]
 
 
-def reads_beside_video(settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
-    """Whether an enabled arm other than the face and body reads something of this input (its sound, a recording
-    given beside it)."""
-    return any(arm.stream != "video" and settings.get(arm.section, {}).get("enabled", False)
+def reads_beside(stream: str, settings: dict[str, dict[str, Any]], media: MediaInfo, extras: dict[str, Any]) -> bool:
+    """Whether an enabled arm reads something of this input other than its ``stream`` ("audio", "video"): another
+    stream, or a recording given beside it. Where it does, that stream found empty loses its arms, not the
+    analysis."""
+    return any(arm.stream != stream and settings.get(arm.section, {}).get("enabled", False)
                and arm.reads_input(media, extras) for arm in ARM_REGISTRY)
 
 

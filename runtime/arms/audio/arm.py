@@ -51,7 +51,7 @@ from runtime.arms.audio.vad import (
 )
 from runtime.arms.audio.voice_quality import VoiceAnalysis
 from runtime.arms.audio.windows import AudioWindow, audio_windows
-from runtime.arms.registry import reads_video
+from runtime.arms.registry import reads_beside
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.clock import seconds_below
 from runtime.config import ConfigSection, setting_error
@@ -367,10 +367,11 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     try:
         track = _read_and_judge(request, model, settings)
     except InputError as error:
-        if not (request.media.has_video and reads_video(request.settings)) or error.source != str(request.input_path):
+        if not reads_beside("audio", request.settings, request.media, request.extras) or (
+                error.source != str(request.input_path)):
             raise  # a model's problem, or nothing else to analyse
         # A camera's empty or undecodable sound loses the voice, as a video without a sound stream does, not
-        # the face and body: said in one line.
+        # the face and body, nor a recording given beside it: said in one line.
         request.lost.append((error.problem, "the voice"))
         return None
     notes, stream_lines = voice_input_notes(request.media, settings.stream)  # which stream: said either way

@@ -22,7 +22,7 @@ from runtime.arms.body.settings import BodySettings
 from runtime.arms.face.observer import FaceObservation, FaceObserver
 from runtime.arms.face.settings import FaceSettings
 from runtime.arms.face.tracking import IdentityTracker
-from runtime.arms.registry import reads_beside_video
+from runtime.arms.registry import reads_beside
 from runtime.media import NoVideoFrames
 from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
 
@@ -180,7 +180,7 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
         scan = scan_video(request.input_path, face, body, sample_fps=video_sample_fps(request.settings),
                           backend=backend if backend != "onnxruntime" else None)
     except NoVideoFrames as error:
-        if not reads_beside_video(request.settings, request.media, request.extras):
+        if not reads_beside("video", request.settings, request.media, request.extras):
             raise
         arms = " and ".join(name for name, wanted in (("face", face), ("body", body)) if wanted)
         request.lost.append((error.problem, f"the {arms}"))
