@@ -31,6 +31,7 @@ from runtime.arms.physio.stress import (
     model_features,
     stress_probabilities,
 )
+from runtime.clock import seconds_below
 from runtime.errors import InputError
 from runtime.models import Model
 
@@ -108,7 +109,8 @@ class LiveStress:
     def _baseline_forming(self, window: WindowFeatures) -> str:
         baseline_s = self.settings.live_baseline_s
         if window.start_s < baseline_s:
-            return f"live baseline forming ({window.start_s:.0f} of {baseline_s:.0f} s)"
+            # cut, not rounded: a window short of the baseline never reads as having reached it ('300 of 300 s')
+            return f"live baseline forming ({seconds_below(window.start_s).removesuffix('.0')} of {baseline_s:g} s)"
         if self.inputs.usable_windows < MIN_BASELINE_WINDOWS:
             return (f"live baseline forming ({self.inputs.usable_windows} of {MIN_BASELINE_WINDOWS} windows "
                     "with signal)")
