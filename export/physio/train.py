@@ -219,6 +219,19 @@ def balanced_rows(y: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(len(y)), repeats)
 
 
+def check_usable_windows(windows: Windows, subjects: list[str], data_dir: Path, scope: str = "session",
+                         sources: tuple[Source, ...] = SOURCES) -> None:
+    """Every subject gives a labelled window with signal (quality > 0) as each source records it, before any model
+    is fitted: one without is scored on nothing (its leave-one-out fold would fail in the fitting library)."""
+    for subject in subjects:
+        for source in sources:
+            if not len(source_xy(windows, subject, source, False, scope)[0]):
+                after = f" from {LIVE_BASELINE_S:g} s on" if scope == "running" else ""
+                raise InputError(data_dir / "raw" / f"{subject}.zip",
+                                 f"no labelled window{after} with usable signal (quality > 0) as {source.name} "
+                                 "records it: mend the recording or leave the subject out of the labels")
+
+
 def fit(windows: Windows, subjects: list[str], sources: tuple[Source, ...] = SOURCES,
         scope: str = "session") -> StressEnsemble:
     """The shipped classifier trained on ``subjects``' sessions, each as every one of ``sources`` records it."""
@@ -336,6 +349,7 @@ def caches_inside(out_dir: Path, cache_dir: Path | None) -> tuple[str, ...]:
 def _train(data_dir: Path, run: RunFolder, subjects: list[str], development: list[str], test: list[str],
            cache_dir: Path | None, scope: str) -> TrainReport:
     windows = load_sources(data_dir, cache_dir=cache_dir, subjects=subjects)
+    check_usable_windows(windows, subjects, data_dir, scope)
 
     loso: dict[str, dict] = {source.name: {} for source in SOURCES}
     for s in development:

@@ -22,6 +22,7 @@ def test_no_figure_scores_a_subject_its_model_trained_on(tmp_path, monkeypatch):
                 for source in sources}
 
     monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
     monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
     monkeypatch.setattr(train, "predictions_by_source", fake_predictions)
     run = type("Run", (), {"begin": lambda self: tmp_path})()
@@ -45,6 +46,7 @@ def test_the_headline_figures_are_the_e4_sessions_and_each_other_source_has_its_
         return {source.name: {s: right if source == train.E4 else wrong for s in subjects} for source in sources}
 
     monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
     monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
     monkeypatch.setattr(train, "predictions_by_source", by_source)
     run = type("Run", (), {"begin": lambda self: tmp_path})()

@@ -78,6 +78,7 @@ def _report(tmp_path, monkeypatch, scope: str) -> dict:
                 for source in sources}
 
     monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
     monkeypatch.setattr(train, "fit", lambda stand_in_windows, subjects, scope="session": _Model(subjects))
     monkeypatch.setattr(train, "predictions_by_source", by_source)
     run = SimpleNamespace(begin=lambda: tmp_path)
@@ -322,3 +323,14 @@ def test_the_studys_cached_windows_are_read_back_only_for_the_labels_they_were_c
     assert first[0] == 0.0 and relabelled[0] == 1.0  # was: the first labels' windows, read back by file name
     monkeypatch.setattr(study, "subject_raw_windows", lambda *args: pytest.fail("computed again, not read back"))
     np.testing.assert_array_equal(study.load_raw(data, cache)["S02"]["stress_fraction"], relabelled)
+
+
+@pytest.mark.parametrize("scope", ["session", "running"])
+def test_a_subject_without_a_usable_labelled_window_is_refused_by_name_before_any_fitting(tmp_path, scope):
+    rng = np.random.default_rng(0)
+    sessions = {s: subject_session(s, rng, n=100) for s in ("S90", "S91", "S92")}
+    windows = {source.without: sessions for source in train.SOURCES}
+    train.check_usable_windows(windows, ["S90", "S91", "S92"], tmp_path, scope)  # every one has signal
+    sessions["S92"].quality[:] = 0.0  # a loose sensor all session: was a traceback from the fitting library
+    with pytest.raises(InputError, match=r"S92\.zip: no labelled window.* with usable signal \(quality > 0\)"):
+        train.check_usable_windows(windows, ["S90", "S91", "S92"], tmp_path, scope)
