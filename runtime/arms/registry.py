@@ -134,8 +134,14 @@ def reads_beside(stream: str, settings: dict[str, dict[str, Any]], media: MediaI
     """Whether an enabled arm reads something of this input other than its ``stream`` ("audio", "video"): another
     stream, or a recording given beside it. Where it does, that stream found empty loses its arms, not the
     analysis."""
+    from runtime.media import known_end_s
+
+    # a recording beside it needs the input's end to be placed against (``pipeline.fit_to_input``): with no other
+    # stream read and no end known before reading, the empty stream stays the error
     return any(arm.stream != stream and settings.get(arm.section, {}).get("enabled", False)
-               and arm.reads_input(media, extras) for arm in ARM_REGISTRY)
+               and arm.reads_input(media, extras)
+               and (arm.stream is not None or arm.fit_to_input is None or known_end_s(media) > 0)
+               for arm in ARM_REGISTRY)
 
 
 def reads_video(settings: dict[str, dict[str, Any]]) -> bool:
