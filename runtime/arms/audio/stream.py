@@ -10,6 +10,7 @@ as file mode judges a recording's.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -511,4 +512,7 @@ def analyze_audio_paced(path: str | Path, model: AudioEmotionModel | WaveformEmo
     voice = VoiceSoFar(model, settings, "paced", [], source_rate_hz)
     chunks = FileAudioSource(path, settings.sample_rate_hz, clock=clock, audio_stream=settings.stream,
                              missing=voice.file_missing).chunks()
-    return stream_track(chunks, voice, clock)
+    # a file that fails before its first chunk (a sound stream holding nothing) fails as the file read does (the
+    # caller loses the voice, or says why), not as a track stopped at 0 s
+    first = next(chunks, None)
+    return stream_track(itertools.chain([] if first is None else [first], chunks), voice, clock)
