@@ -48,6 +48,7 @@ from export.physio.train import CONTEXT_WINDOWS, HELD_OUT_SUBJECTS, HOP_S, evalu
 from runtime.arms.physio.features import SCR_MIN_SHARE_OF_LARGEST
 from runtime.arms.physio.model import Z_CLIP
 from runtime.arms.physio.readers.e4 import read_e4
+from runtime.errors import InputError
 from runtime.models.card import file_sha256
 from runtime.track import window_grid
 
@@ -162,6 +163,9 @@ def run_setup(data: dict[str, dict], setup: str) -> dict:
         index = np.arange(0, len(x), step)
         index = index[np.isfinite(d["stress_fraction"][index])]
         xy[subject] = (x[index], stress_label(d["stress_fraction"][index]))
+        if not index.size:  # scored on nothing: its leave-one-out fold would end in the fitting library
+            raise InputError(f"raw/{subject}.zip", f"no labelled window in the {setup} windows: mend the recording "
+                             "or leave the subject out of the labels")
 
     def fit(train: list[str]):
         x = np.vstack([xy[s][0] for s in train])
