@@ -31,7 +31,8 @@ def read_json_object(path: Path | str, required: Sequence[str] = (), what: str =
     "face training report"."""
     try:
         data = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as error:  # ValueError: bad JSON, not UTF-8, an integer of over 4300 digits
+    except (OSError, ValueError, RecursionError) as error:  # ValueError: bad JSON, not UTF-8, an integer of over
+        # 4300 digits; RecursionError: arrays or objects nested thousands deep
         raise InputError(path, f"not a readable {what} ({str(error).split(';')[0]})") from None
     if not isinstance(data, dict):
         raise InputError(path, f"holds a JSON {type(data).__name__}, not a {what}")
@@ -466,11 +467,17 @@ def check_readable(path: Path) -> Path:
         raise unreadable(path, error) from None
 
 
+MAX_NAME_BYTES = 255  # a file name's longest on the file systems a device writes to (ext4, tmpfs, overlay, exFAT)
+
+
 def staging_path(path: Path) -> Path:
     """A new temporary name beside ``path`` for ``stage_file``. Named before anything is written, so that a caller
     removes it in the same try that stages it: a stop landing as ``stage_file`` returns leaves no file behind."""
     path = Path(path)
-    return path.parent / f".{path.name}.{secrets.token_hex(6)}.part"
+    suffix = f".{secrets.token_hex(6)}.part"
+    # the name cut to fit the file system's 255 bytes with the dot and suffix: a name the check accepted is written
+    name = os.fsdecode(os.fsencode(path.name)[:MAX_NAME_BYTES - 1 - len(suffix)])
+    return path.parent / f".{name}{suffix}"
 
 
 def stage_file(path: Path, data: bytes, tmp: Path | None = None) -> Path:
