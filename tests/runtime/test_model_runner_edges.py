@@ -1,5 +1,5 @@
 """Model loading as a clinic's IT person meets it: cards that do not fit, files swapped or unreadable, backends
-asked for that this machine or file cannot use (from a mutation review of runtime/models)."""
+asked for that this machine or file cannot use."""
 
 import json
 import logging
