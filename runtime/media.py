@@ -689,24 +689,31 @@ def mp3_declared_s(path: str | Path) -> float | None:
             else:
                 handle.seek(0)
             data = handle.read(MP3_HEAD_BYTES)
+            file_bytes = handle.seek(0, 2)
     except OSError:
         return None
-    # the first Layer III header: a stray 0xFF before it (junk, a second tag) is passed over, as FFmpeg does
-    start = next((i for i in range(len(data) - 3) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0
-                  and (data[i + 1] >> 3) & 3 in MP3_FRAME_SAMPLES and (data[i + 1] >> 1) & 3 == 1
-                  and (data[i + 2] >> 2) & 3 != 3), None)
-    if start is None:
-        return None
-    version = (data[start + 1] >> 3) & 3
-    rate_index, mono = (data[start + 2] >> 2) & 3, (data[start + 3] >> 6) == 3
-    tag = start + MP3_TAG_OFFSET[(version, mono)]
-    if data[tag:tag + 4] not in (b"Xing", b"Info") or len(data) < tag + 12:
+    # the first Layer III header carrying a Xing or Info tag: bytes before it (junk, a second tag, even bytes that
+    # look like a header) are passed over, as FFmpeg resyncs over them
+    headers = (i for i in range(len(data) - 3) if data[i] == 0xFF and data[i + 1] & 0xE0 == 0xE0
+               and (data[i + 1] >> 3) & 3 in MP3_FRAME_SAMPLES and (data[i + 1] >> 1) & 3 == 1
+               and (data[i + 2] >> 2) & 3 != 3)
+    for start in headers:
+        version = (data[start + 1] >> 3) & 3
+        rate_index, mono = (data[start + 2] >> 2) & 3, (data[start + 3] >> 6) == 3
+        tag = start + MP3_TAG_OFFSET[(version, mono)]
+        if data[tag:tag + 4] in (b"Xing", b"Info") and len(data) >= tag + 12:
+            break
+    else:
         return None
     flags, frames = int.from_bytes(data[tag + 4:tag + 8], "big"), int.from_bytes(data[tag + 8:tag + 12], "big")
     if not flags & 1 or not frames:  # no frame count given
         return None
-    # a frame is its header and side information at least: a count its own byte count cannot hold is damage
+    # a frame is its header and side information at least: a count its own byte count cannot hold is damage, as is
+    # one of more frames than the file has bytes (every Layer III frame is 48 bytes or more: a file cut short keeps
+    # a byte a frame unless cut to under 2 % of its length), where no byte count is given
     if flags & 2 and frames * MP3_TAG_OFFSET[(version, mono)] > int.from_bytes(data[tag + 12:tag + 16], "big"):
+        return None
+    if frames > file_bytes:
         return None
     samples = frames * MP3_FRAME_SAMPLES[version]
     # the LAME extension after the fields the flags name (byte count 4, table of contents 100, quality 4) gives the

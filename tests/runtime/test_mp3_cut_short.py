@@ -98,3 +98,29 @@ def test_an_id3v24_tag_with_a_footer_is_passed_over(tmp_path):
     tag = b"ID3\x04\x00\x10" + size + body + b"3DI\x04\x00\x10" + size
     path.write_bytes(tag + data[first:])
     assert mp3_declared_s(path) == pytest.approx(10.0, abs=0.001)
+
+
+def test_a_whole_mp3_whose_frame_count_outnumbers_its_bytes_is_not_said_cut_short(tmp_path):
+    path = _mp3(tmp_path)
+    data = bytearray(path.read_bytes())
+    tag = data.index(b"Info")
+    flags = int.from_bytes(data[tag + 4:tag + 8], "big") & ~2  # a writer giving the frame count alone
+    data[tag + 4:tag + 8] = flags.to_bytes(4, "big")
+    data[tag + 8:tag + 12] = b"\xff\xff\xff\xff"  # a damaged count: 4.3e9 frames in a 30 kB file
+    path.write_bytes(bytes(data))
+    assert mp3_declared_s(path) is None
+    told: list[str] = []
+    read_audio(path, ended_early=told.append)
+    assert told == []  # was: "cut short: the audio ends at 10.1 s of the 154618822.6 s the file declares"
+
+
+def test_an_mp3_with_header_like_junk_before_its_first_frame_cut_short_is_said_so(tmp_path):
+    path = _mp3(tmp_path)
+    data = path.read_bytes()
+    first = data.index(b"\xff\xf3")  # after the ID3v2 tag the muxer writes
+    path.write_bytes(data[:first] + b"\xff\xf3\x84\x00" + b"\0" * 12 + data[first:])  # a false MPEG-2 Layer III sync
+    assert mp3_declared_s(path) == pytest.approx(10.0, abs=0.001)  # was None
+    cut_short(path, 0.5)
+    told: list[str] = []
+    read_audio(path, ended_early=told.append)
+    assert len(told) == 1 and told[0].startswith("cut short: ")
