@@ -35,4 +35,4 @@ class SessionClock:
 def seconds_below(t_s: float) -> str:
     """``t_s`` to one decimal, cut rather than rounded (from the number as Python writes it, so 2.3 stays 2.3): a
     duration just short of a limit never reads as the limit (299.96 s is '299.9', not '300.0')."""
-    return str(Decimal(repr(t_s)).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))
+    return str(Decimal(repr(float(t_s))).quantize(Decimal("0.1"), rounding=ROUND_FLOOR))  # numpy floats too
