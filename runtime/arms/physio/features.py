@@ -688,7 +688,7 @@ def _intervals_within(series: Series, stretches: list[tuple[float, float]]) -> S
     """The beat intervals of ``series`` lying inside one of ``stretches``: from the beat before (its stamp less its
     interval) to its own stamp, ends included. A stretch starts where an interval starts (the first beat's, or the
     first clean beat's after a hole), computed as here: a beat stamped at that start is the one before, whose
-    interval lies outside."""
+    interval lies outside; or at a link gap's end, where a beat whose interval began in the gap is left out."""
     inside = np.zeros(series.times_s.size, dtype=bool)
     starts_s = series.times_s - series.values
     for start_s, end_s in stretches:
