@@ -43,7 +43,7 @@ def board(latency_s: float = 0.01) -> tuple[FakeTime, SerialBoardLink, Recorder]
 
 def data_frame(seq: int, board_ms: int, eda_us: float = 2.0, temp_c: float = 33.0) -> bytes:
     """A DATA frame with EDA and skin temperature."""
-    return encode_frame(TYPE_DATA, seq, board_ms, data_payload([("eda", eda_us), ("temp", temp_c)]))
+    return frame_of(seq, board_ms, eda=eda_us, temp=temp_c)
 
 
 def send(link: SerialBoardLink, time: FakeTime, recorder: Recorder, *frames: bytes, after_s: float = 0.25) -> None:
@@ -172,4 +172,5 @@ class OutOfReach(SimulatedPeripheral):
 
 
 def frame_of(seq: int, board_ms: int, **readings: float) -> bytes:
+    """A DATA frame holding ``readings`` (channel=value), in the order given."""
     return encode_frame(TYPE_DATA, seq, board_ms, data_payload(list(readings.items())))

@@ -4,11 +4,11 @@ sharing one board time say nothing of the cadence."""
 from __future__ import annotations
 
 from firmware_bridge.serial_link import TYPE_DATA, data_payload, encode_frame
-from tests.firmware_bridge.fakes import board, send
+from tests.firmware_bridge.fakes import board, frame_of, send
 
 
 def _frame(seq: int, board_ms: int, channel: str = "eda", value: float = 2.0) -> bytes:
-    return encode_frame(TYPE_DATA, seq, board_ms, data_payload([(channel, value)]))
+    return frame_of(seq, board_ms, **{channel: value})
 
 
 def test_a_4_hz_board_stalling_3_s_after_ten_samples_leaves_a_gap():

@@ -25,10 +25,7 @@ def shipped_identity(model_id: str, variant: str = "default") -> dict[str, str]:
 
 def labelled_track(name: str, label: str, n: int, hop_s: float, labels=CANONICAL_LABELS, start_s: float = 0.0,
                    quality: float = 1.0) -> Track:
-    from runtime.track import Window
-
-    row = [0.1 / (len(labels) - 1)] * len(labels)
-    row[list(labels).index(label)] = 0.9
+    row = label_row(labels, label, 0.9)
     windows = [Window(round(start_s + i * hop_s, 6), round(start_s + i * hop_s + 2.0, 6), list(row), quality)
                for i in range(n)]
     unsupported = [label for label in CANONICAL_LABELS if label not in labels]

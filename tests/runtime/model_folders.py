@@ -44,7 +44,6 @@ def toy_classifier(folder, labels):
 def body_model_labelled(folder, labels: list[str]):
     """A body classifier folder with these labels (as one trained before labels were checked could have)."""
     from export.body.train import fit, onnx_graph
-    from runtime.models.card import file_sha256
 
     folder.mkdir()
     x, y = np.random.default_rng(0).normal(0, 1, (8, 3)), np.array([0, 1] * 4)

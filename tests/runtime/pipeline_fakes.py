@@ -1,5 +1,5 @@
 """The file pipeline's arms stood in for: arms that only say they ran (or fail), and an analysis refused before
-any of them runs."""
+any of them runs (EXAMPLE: the shipped example session, an input the refusals are tried on)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import contextlib
 import signal
 
 from runtime.stopping import ask_to_stop
+from tests.conftest import REPO_ROOT
 
 
 def swallowed_stop() -> None:
@@ -20,18 +21,15 @@ def stopped_after_its_first_window(argv: list[str], tmp_path, stop: int | None =
     """``emotrace live ARGV`` in a process of its own, sent ``stop`` (SIGTERM) once it prints a window: its exit
     code and stderr. ``reader_gone``: its stdout is closed first, as a terminal window that closes takes the
     reading end with it. A session that never says a window, or outlives its stop by two minutes, is killed."""
-    import signal
     import subprocess
     import sys
     import threading
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
     def hangups_heard() -> None:  # though the tests run under nohup
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
     with open(tmp_path / "stderr.txt", "w") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "live", *argv], cwd=repo,
+        process = subprocess.Popen([sys.executable, "-m", "runtime.cli", "live", *argv], cwd=REPO_ROOT,
                                    stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=hangups_heard)
         watchdog = threading.Timer(180, process.kill)
         watchdog.start()

@@ -33,7 +33,7 @@ def test_a_files_emotion_is_its_most_probable_label(ravdess_dir, tmp_path, monke
     assert row["emotion"] == "sad" and row["sad"] == "0.650000"
 
 
-def test_a_waveform_model_judges_each_window_with_30_percent_speech_as_the_arm_does(ravdess_dir, waveform_model_dir,  # noqa: F811
+def test_a_waveform_model_judges_each_window_with_30_percent_speech_as_the_arm_does(ravdess_dir, waveform_model_dir,
                                                                                        monkeypatch):
     from runtime.arms.audio.arm import judged_samples
     from runtime.arms.audio.model import load_audio_model
@@ -75,7 +75,7 @@ def test_clipping_is_counted_on_the_samples_as_recorded_not_after_the_dc_offset_
     assert any("offset.wav: clipped audio (" in line for line in caplog.messages)
 
 
-def test_a_waveform_models_clip_is_the_mean_of_its_windows(ravdess_dir, waveform_model_dir, monkeypatch):  # noqa: F811
+def test_a_waveform_models_clip_is_the_mean_of_its_windows(ravdess_dir, waveform_model_dir, monkeypatch):
     import numpy as np
 
     from runtime.arms.audio.model import load_audio_model

@@ -3,22 +3,16 @@ is asked, and the labels of a toy waveform model (the model itself: the waveform
 
 from __future__ import annotations
 
-import json
-import shutil
-
 import numpy as np
 
-from runtime.models.card import REPO_MODELS_DIR
 from runtime.track import CANONICAL_LABELS
+from tests.runtime.model_folders import copy_model
 
 
 def copy_voice_model(tmp_path, edit):
+    """The shipped voice model copied to ``tmp_path``/voice, its card changed by ``edit(card, folder)``."""
     folder = tmp_path / "voice"
-    shutil.copytree(REPO_MODELS_DIR / "audio-emotion", folder)
-    card = json.loads((folder / "card.json").read_text())
-    edit(card, folder)
-    (folder / "card.json").write_text(json.dumps(card))
-    return folder
+    return copy_model(tmp_path, "audio-emotion", lambda card: edit(card, folder), name="voice")
 
 
 class RecordingModel:

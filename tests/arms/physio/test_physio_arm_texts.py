@@ -11,16 +11,12 @@ import pytest
 from runtime.arms.physio.arm import resolve_offset
 from runtime.arms.physio.recording import Channel, Recording
 from runtime.errors import InputError
-
-
-def _temperature(seconds: float) -> Recording:
-    times_s = np.arange(0.0, seconds, 0.25)
-    return Recording("wrist.csv", {"temp": Channel("temp", "C", times_s, 33.0 + 0 * times_s, rate_hz=4.0)})
+from tests.arms.physio.stand_ins import skin_temperature
 
 
 def test_a_refusal_for_a_video_whose_header_gives_no_length_says_so_not_inf():
     with pytest.raises(InputError) as refused:
-        resolve_offset(_temperature(600.0), math.inf, -1000.0, None)  # ends 400 s before the video starts
+        resolve_offset(skin_temperature(0.0, 600.0), math.inf, -1000.0, None)  # ends 400 s before the video starts
     assert "the video from 0.0 s (its header gives no length)" in str(refused.value)
     assert "inf" not in str(refused.value)
 

@@ -1,24 +1,20 @@
-"""The signal a live session's window is judged from (runtime/arms/physio/live.py): from a minute before its start
-(LEAD_S), so that filters and beat detection have settled where the window starts."""
+"""A live session's window (runtime/arms/physio/live.py): judged from the signal from a minute before its start
+(LEAD_S), so that filters and beat detection have settled where it starts; and, short of the live baseline, said
+as forming, never as having reached it."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from runtime.arms.physio.live import LiveStress
-from runtime.arms.physio.recording import Channel, Recording
+from runtime.arms.physio.recording import Recording
 from runtime.arms.physio.stress import PhysioSettings, load_physio_model
+from tests.arms.physio.stand_ins import skin_temperature
 
 
 @pytest.fixture(scope="module")
 def live_model():
     return load_physio_model("physio-stress-live")
-
-
-def _temperature(start_s: float, end_s: float) -> Recording:
-    times_s = np.arange(start_s, end_s, 0.25)
-    return Recording("test", {"temp": Channel("temp", "C", times_s, 33.0 + 0.01 * times_s, rate_hz=4.0)})
 
 
 def test_a_live_window_asks_for_the_signal_from_a_minute_before_its_start(live_model):
@@ -27,7 +23,7 @@ def test_a_live_window_asks_for_the_signal_from_a_minute_before_its_start(live_m
 
     def read_since(since_s: float) -> Recording:
         asked.append(since_s)
-        return _temperature(0.0, 500.0)
+        return skin_temperature(0.0, 500.0)
 
     live.judge(read_since, 400.0, 430.0)
     assert asked == [340.0]  # filters and beat detection settle over the minute before the window

@@ -98,7 +98,7 @@ def test_the_leave_one_video_out_figure_is_balanced_accuracy_not_accuracy():
 # --- training end to end ----------------------------------------------------------------------------------------
 
 
-def test_four_windows_of_two_labels_train_and_three_are_refused(scanned, tmp_path, capsys):  # noqa: F811
+def test_four_windows_of_two_labels_train_and_three_are_refused(scanned, tmp_path, capsys):
     manifest = _manifest(tmp_path, "a.mp4,0,4,calm\na.mp4,4,8,angry\n")
     scanned += [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     assert main(["train", "body", str(manifest), "--out", str(tmp_path / "four")]) == 0
@@ -108,7 +108,7 @@ def test_four_windows_of_two_labels_train_and_three_are_refused(scanned, tmp_pat
 
 
 def test_the_card_of_two_videos_counts_them_gives_their_leave_one_video_out_figures_and_its_fill(
-        scanned, tmp_path):  # noqa: F811
+        scanned, tmp_path):
     windows = [body_window(start, start + 2, 1.0, start) for start in (0, 2, 4, 6)]
     for window in windows:
         window.measurements["self_touch"] = np.nan if window.start_s == 0 else 1.0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from export.physio import dataset
+from tests.export.physio.training_inputs import stand_in_windows
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
 
@@ -18,9 +19,13 @@ def _one_subject(tmp_path):
 
 
 def test_each_source_keeps_its_own_cached_windows_so_a_second_run_computes_nothing(tmp_path, monkeypatch):
-    data, cache = _one_subject(tmp_path), tmp_path / "cache"
+    stand_in_windows(monkeypatch, [(0.0, 30.0), (5.0, 35.0)])
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "S02.zip").write_bytes(b"stand-in recording")  # its bytes are the cache key's
+    write_labels(tmp_path, [f"2,80,12,{1000 + i},{int(i >= 20)}" for i in range(45)])
+    cache = tmp_path / "cache"
     board = ("hr", "ibi", "acc")
-    first = {w: dataset.load_dataset(data, 30.0, 5.0, cache_dir=cache, without=w)[0] for w in ((), board)}
+    first = {w: dataset.load_dataset(tmp_path, 30.0, 5.0, cache_dir=cache, without=w)[0] for w in ((), board)}
     assert len(list(cache.iterdir())) == 2  # one file per set of channels left out
 
     def computed_again(*_args, **_kwargs):
@@ -28,7 +33,7 @@ def test_each_source_keeps_its_own_cached_windows_so_a_second_run_computes_nothi
 
     monkeypatch.setattr(dataset, "subject_windows", computed_again)
     for without, windows in first.items():
-        [again] = dataset.load_dataset(data, 30.0, 5.0, cache_dir=cache, without=without)
+        [again] = dataset.load_dataset(tmp_path, 30.0, 5.0, cache_dir=cache, without=without)
         np.testing.assert_array_equal(again.features, windows.features)
 
 

@@ -3,14 +3,7 @@
 import numpy as np
 
 from export.physio import train
-
-
-class FakeModel:
-    def __init__(self, trained: list[str]):
-        self.trained = list(trained)
-
-    def weights(self) -> dict:
-        return {}
+from tests.export.physio.training_inputs import train_over_stand_ins
 
 
 def test_no_figure_scores_a_subject_its_model_trained_on(tmp_path, monkeypatch):
@@ -21,14 +14,9 @@ def test_no_figure_scores_a_subject_its_model_trained_on(tmp_path, monkeypatch):
         return {source.name: {s: (np.array([0.7, 0.2, 0.6]), np.array([1, 0, 0])) for s in subjects}
                 for source in sources}
 
-    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
-    monkeypatch.setattr(train, "predictions_by_source", fake_predictions)
-    run = type("Run", (), {"begin": lambda self: tmp_path})()
     subjects = ["S02", "S03", "S04", "S05", "S06", "S07"]
     development, held_out = ["S02", "S03", "S05", "S06"], ["S04", "S07"]
-    report = train._train(tmp_path, run, subjects, development, held_out, None, "session").data
+    report = train_over_stand_ins(tmp_path, monkeypatch, subjects, development, held_out, fake_predictions)
     assert scored and all(not set(trained) & set(judged) for trained, judged in scored)
     held = [trained for trained, judged in scored if judged == held_out]
     assert held == [development]  # the held-out figure: one model, trained on the development subjects alone
@@ -45,13 +33,8 @@ def test_the_headline_figures_are_the_e4_sessions_and_each_other_source_has_its_
     def by_source(model, _windows, subjects, sources=train.SOURCES, scope="session"):
         return {source.name: {s: right if source == train.E4 else wrong for s in subjects} for source in sources}
 
-    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "fit", lambda _windows, subjects, scope="session": FakeModel(subjects))
-    monkeypatch.setattr(train, "predictions_by_source", by_source)
-    run = type("Run", (), {"begin": lambda self: tmp_path})()
     subjects = ["S02", "S03", "S04", "S05"]
-    report = train._train(tmp_path, run, subjects, ["S02", "S03", "S05"], ["S04"], None, "session").data
+    report = train_over_stand_ins(tmp_path, monkeypatch, subjects, ["S02", "S03", "S05"], ["S04"], by_source)
     assert {name: m["balanced_accuracy"] for name, m in report["metrics"].items()} == {
         "development_loso": 1.0, "held_out": 1.0, "all_subjects_loso": 1.0}
     assert report["metrics_by_source"].keys() == {source.name for source in train.SOURCES[1:]}

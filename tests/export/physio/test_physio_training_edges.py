@@ -15,7 +15,12 @@ from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import Z_CLIP
 from runtime.errors import InputError
 from runtime.models.card import REPO_MODELS_DIR
-from tests.export.physio.training_inputs import stand_in_windows, subject_session, trained_folder
+from tests.export.physio.training_inputs import (
+    stand_in_windows,
+    subject_session,
+    train_over_stand_ins,
+    trained_folder,
+)
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
 # --- which windows are labelled ------------------------------------------------------------------------------
@@ -63,26 +68,14 @@ def test_a_labelled_subject_without_a_recording_is_one_line_when_windows_are_cac
 # --- the training report -------------------------------------------------------------------------------------
 
 
-class _Model:
-    def __init__(self, trained: list[str]):
-        self.trained = list(trained)
-
-    def weights(self) -> dict:
-        return {"trained on": self.trained}
-
-
 def _report(tmp_path, monkeypatch, scope: str) -> dict:
     """The report.json train._train writes over stand-in models and figures (no feature work, no fitting)."""
-    def by_source(model, stand_in_windows, subjects, sources=train.SOURCES, scope="session"):
+    def by_source(model, _windows, subjects, sources=train.SOURCES, scope="session"):
         return {source.name: {s: (np.array([0.9, 0.1, 0.2]), np.array([1, 0, 0])) for s in subjects}
                 for source in sources}
 
-    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
-    monkeypatch.setattr(train, "fit", lambda stand_in_windows, subjects, scope="session": _Model(subjects))
-    monkeypatch.setattr(train, "predictions_by_source", by_source)
-    run = SimpleNamespace(begin=lambda: tmp_path)
-    train._train(tmp_path, run, ["S02", "S03", "S04", "S05"], ["S02", "S03", "S05"], ["S04"], None, scope)
+    train_over_stand_ins(tmp_path, monkeypatch, ["S02", "S03", "S04", "S05"], ["S02", "S03", "S05"], ["S04"],
+                         by_source, scope)
     return json.loads((tmp_path / "report.json").read_text())
 
 

@@ -1,5 +1,5 @@
-"""What the stress-model export tests build by hand: a trained run's folder (its report), a subject's windows, and a
-recording scanned to stand-in windows."""
+"""What the stress-model export tests build by hand: a trained run's folder (its report), a subject's windows, a
+recording scanned to stand-in windows, and a training run over stand-in models (no feature work, no fitting)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from export.physio import dataset
+from export.physio import dataset, train
 from export.physio.dataset import SubjectWindows
 from runtime.arms.physio.features import MEASUREMENTS
 
@@ -56,3 +56,23 @@ def stand_in_windows(monkeypatch, spans: list[tuple[float, float]]):
                for a, b in spans]
     monkeypatch.setattr(dataset, "read_e4", lambda _path: recording)
     monkeypatch.setattr(dataset, "recording_features", lambda _recording, _window_s, _hop_s: windows)
+
+
+class StandInModel:
+    """Stands in for a fitted StressEnsemble: the subjects it was trained on."""
+
+    def __init__(self, trained: list[str]):
+        self.trained = list(trained)
+
+    def weights(self) -> dict:
+        return {"trained on": self.trained}
+
+
+def train_over_stand_ins(tmp_path, monkeypatch, subjects, development, held_out, by_source, scope="session"):
+    """``train._train``'s report over StandInModels scored by ``by_source`` (predictions_by_source's stand-in)."""
+    monkeypatch.setattr(train, "load_sources", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "check_usable_windows", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(train, "fit", lambda _windows, trained, scope="session": StandInModel(trained))
+    monkeypatch.setattr(train, "predictions_by_source", by_source)
+    run = SimpleNamespace(begin=lambda: tmp_path)
+    return train._train(tmp_path, run, subjects, development, held_out, None, scope).data
