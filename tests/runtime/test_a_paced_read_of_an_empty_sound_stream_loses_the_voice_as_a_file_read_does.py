@@ -1,11 +1,10 @@
-import wave
-
 import numpy as np
 import pytest
 
 from runtime import pipeline
 from runtime.config import load_settings
 from runtime.errors import InputError
+from runtime.media import wav_bytes
 from tests.media_factory import write_media
 from tests.runtime.pipeline_fakes import fake_arm
 
@@ -26,11 +25,7 @@ def test_a_video_whose_sound_is_empty_read_at_real_time_pace_is_analysed_without
 def test_an_empty_sound_file_read_at_real_time_pace_is_refused_as_holding_no_samples(tmp_path):
     # as without --realtime (was: 'too short to hold speech: 0 ms of audio ... (audio stream holds no samples)')
     path = tmp_path / "empty.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(b"")
+    path.write_bytes(wav_bytes(np.zeros(0, dtype=np.float32), 16000))
     settings = load_settings(None, {"runtime.realtime": True})
     with pytest.raises(InputError, match=r"^.*audio stream holds no samples$"):
         pipeline.analyze_file(path, tmp_path / "out", settings, fuse=False)
