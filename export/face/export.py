@@ -276,8 +276,7 @@ def compose_ensemble(member_ids: list[str], data_root: Path, models_dir: Path | 
         raise InputError(", ".join(repeated), "named twice as an ensemble member: each counts once")
     members = [load_card(models_dir / member) for member in member_ids]
     for member in members:  # one model each (not an ensemble, whose card would then list itself)
-        if member.task != FACE_TASK:
-            raise InputError(member.folder, f"not a single face-expression model (task {member.task!r})")
+        member.require_task((FACE_TASK,), "a single face-expression model")
     labels = sorted({label for card in members for label in card.labels}, key=list(FACE_LABELS).index)
     members_digest = hashlib.sha256(json.dumps([(m.id, m.version) for m in members]).encode()).hexdigest()
     card = {

@@ -88,8 +88,7 @@ class OnnxFuser(Fuser):
             from runtime.models import load_card, load_model
 
             card = load_card(self.model)
-            if card.task != FUSION_TASK:  # another kind's card lacks what a fuser reads, said in its own words
-                raise InputError(card.folder, f"not an emotion-fusion model (task {card.task!r})")
+            card.require_task((FUSION_TASK,), "an emotion-fusion model")  # another kind's lacks what a fuser reads
             self._loaded = load_model(self.model, variant=self.variant, backend=self.backend, labels_output=0)
             if "modalities" not in self._loaded.card.extra:
                 raise InputError(self._loaded.card.folder, "fusion model card lacks 'modalities'")

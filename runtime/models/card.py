@@ -48,6 +48,12 @@ class ModelCard:
             raise InputError(self.folder / "card.json", f"has no model variant {variant!r}")
         return self.folder / self.files[variant]
 
+    def require_task(self, tasks: tuple[str, ...], kind: str) -> None:
+        """An ``InputError`` naming the folder where this card's task is none of ``tasks``: another kind's graph
+        would fail on the inputs given it with no clear word. ``kind`` says what was wanted ("a ... model")."""
+        if self.task not in tasks:
+            raise InputError(self.folder, f"not {kind} (task {self.task!r})")
+
     def identity(self, variant: str = "default") -> dict[str, str]:
         return {"id": self.id, "version": self.version, "variant": variant,
                 "sha256": self.sha256.get(variant, "")}

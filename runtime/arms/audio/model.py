@@ -78,8 +78,7 @@ class AudioEmotionModel(_CardModel):
 
     def __init__(self, location: str | Path = DEFAULT_AUDIO_MODEL, backend: str = "onnxruntime"):
         card = load_card(location)
-        if card.task != FEATURE_TASK:
-            raise InputError(card.folder, f"not a {FEATURE_TASK} model (task {card.task!r})")
+        card.require_task((FEATURE_TASK,), f"a {FEATURE_TASK} model")
         if card.feature_set != FEATURE_SET:  # its inputs would be other numbers in the same places
             raise InputError(card.folder, f"model expects features {card.feature_set!r}, this runtime computes "
                                           f"{FEATURE_SET!r}")

@@ -63,8 +63,7 @@ class ExpressionModel:
     def __init__(self, location: str | Path = DEFAULT_EXPRESSION_MODEL, backend: str | None = None,
                  threads: int = 1):
         card = load_card(location)
-        if card.task not in (FACE_TASK, ENSEMBLE_TASK):  # another kind's graph fails on a face with no clear word
-            raise InputError(card.folder, f"not a facial-expression model (task {card.task!r})")
+        card.require_task((FACE_TASK, ENSEMBLE_TASK), "a facial-expression model")
         self.card = card
         self.members = [ExpressionModel(card.folder / name, backend, threads)
                         for name in card.extra.get("members", [])]
