@@ -44,11 +44,12 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
     enabled = [arm for arm in ARM_REGISTRY if settings.get(arm.section, {}).get("enabled", False)]
     running = [arm for arm in enabled if arm.reads_input(media, extras)]
     wanted = list(dict.fromkeys(arm.stream for arm in enabled if arm.stream))
+    if not enabled:  # the settings' doing alone: named by where they came from, not by the input
+        raise InputError(_switched_off_by(settings), "nothing to analyse: every arm is switched off in the settings")
     if not running and not wanted:  # the settings' doing, not the input's streams'
         on = ", ".join(arm.section for arm in enabled)
-        raise InputError(input_path, "nothing to analyse: " + (
-            f"the arms switched on ({on}) read no stream of it, and no --physio recording was given" if enabled
-            else "every arm is switched off in the settings"))
+        raise InputError(input_path, f"nothing to analyse: the arms switched on ({on}) read no stream of it, and no "
+                                     "--physio recording was given")
     if wanted and not running:  # an arm would say only its own stream is missing ("has no audio stream")
         raise InputError(input_path, f"has no {' or '.join(wanted)} stream")
     problems = [problem for problem in (arm.stream_problem(media) for arm in running) if problem]
@@ -58,6 +59,14 @@ def check_request(input_path: Path, out_dir: Path, settings: dict[str, dict[str,
         raise InputError(input_path, NO_END_TO_FIT)  # the pipeline says it too, where no input track came
     check_models(settings, [arm.section for arm in running], fuse)
     return media
+
+
+def _switched_off_by(settings: dict[str, dict[str, Any]]) -> str:
+    """Where the settings that switched every arm off came from (a config file, the command line)."""
+    if not isinstance(settings, Settings):
+        return "settings"
+    told = dict.fromkeys(settings.told(f"{arm.section}.enabled") for arm in ARM_REGISTRY)
+    return ", ".join(source for source in told if source != "defaults") or "settings"
 
 
 # Why a recording given beside an input cannot be placed against it: an input whose end is learnt by reading it.

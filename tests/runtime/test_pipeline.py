@@ -492,3 +492,12 @@ def test_settings_that_leave_no_arm_to_run_are_refused_saying_so_not_blaming_the
     settings = load_settings(None, {**OFF, "physio.enabled": physio_on})
     refused = refused_before_any_arm(monkeypatch, media, tmp_path / "out", settings, "nothing to analyse")
     assert refused.problem == said and not (tmp_path / "out").exists()
+
+
+def test_settings_that_switch_every_arm_off_are_refused_naming_the_config_file_not_the_input(
+        tmp_path, media, monkeypatch):
+    config = tmp_path / "site.toml"
+    config.write_text("".join(f"[{arm}]\nenabled = false\n" for arm in ("audio", "face", "body", "physio")))
+    refused = refused_before_any_arm(monkeypatch, media, tmp_path / "out", load_settings(config),
+                                     "every arm is switched off")
+    assert refused.source == str(config)  # was: the input, whose streams had nothing to do with it
