@@ -71,7 +71,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # (a person a few metres from the camera); followed from frame to frame once found. 0 = no search
         "search_every_s": 1.0,
         # CPU threads for the expression CNN, the scan's costliest step. A file scan already runs it in a worker
-        # beside decoding, detection and pose, so on 2 cores 1 is fastest (4.4-4.5x vs 3.6-3.8x real time with 2,
+        # beside decoding, detection and pose, so on 2 cores 1 is fastest (2 contend: 3.6-3.8x real time,
         # docs/face-body.md); more pay where cores are spare
         "expression_threads": 1,
     },

@@ -436,6 +436,9 @@ def _edited(edit) -> dict:
     (lambda d: d["tracks"][0]["labels"].__setitem__(1, "neutral"), "tracks/0/labels"),  # a label twice
     (lambda d: d["settings"].__setitem__("physio", {"enabled": False, "model": "physio-stress"}), "settings/physio"),
     (lambda d: d.__setitem__("format", "emotrace-timeline/2"), "format"),
+    # a claim of no label: the window's probs are null instead (was: only the reader refused it)
+    (lambda d: d["tracks"][0]["windows"][0].__setitem__("probs", [None] * len(d["tracks"][0]["labels"])),
+     "tracks/0/windows/0/probs"),
 ])
 def test_a_timeline_with_a_defect_fails_the_schema_naming_where(edit, where):
     assert schema_errors(_document()) == []
