@@ -495,24 +495,39 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
                    help=f"seeds seed..seed+N-1, N from 1 to {MAX_REPEATS}: mean and spread (default 1)")
     p.set_defaults(run=_run_evaluate_fusion)
 
-    p = evaluate.add_parser("audio", help="a voice-emotion model scored on a labelled set of clips (UA, macro-F1, "
-                                          "ECE, per speaker, intervals over speakers)")
-    p.add_argument("data", type=Path, help="manifest CSV (path,speaker,emotion), a folder with manifest.csv, or a "
-                                           "RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree (read as 'train audio' reads it)")
-    p.add_argument("--out", type=Path, required=True, help="output folder (audio_evaluation.json and .md)")
-    p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
-    p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
-    from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES  # constants alone: they load nothing
+    p = _add_evaluate_parser(evaluate, "audio", "a voice-emotion model scored on a labelled set of clips (UA, "
+                             "macro-F1, ECE, per speaker, intervals over speakers)", "manifest CSV (path,speaker,"
+                             "emotion), a folder with manifest.csv, or a RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree (read "
+                             "as 'train audio' reads it)", "speakers")
+    from export import EVALUATION_BASELINES  # a constant alone: it loads nothing
 
     p.add_argument("--speaker-baseline", choices=EVALUATION_BASELINES, default="none",
                    help="'speaker': each speaker's clips judged against their own baseline, as audio classify's "
                         "'folder' judges a folder (one with under the runtime's default 20 s of speech by the "
                         "population variant, named)")
-
-    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
-                   help=f"bootstrap resamples of speakers (default {BOOTSTRAP_RESAMPLES})")
-    p.add_argument("--seed", type=_seed, default=0, help="the bootstrap's seed (default 0)")
     p.set_defaults(run=_run_evaluate_audio)
+
+    p = _add_evaluate_parser(evaluate, "face", "an expression model scored on labelled face crops (UA, macro-F1, "
+                             "ECE, intervals over images)", "a FER-2013-style split folder (<emotion>/<row>.png, read "
+                             "as 'train face' reads a split) or a CSV path,emotion", "images")
+    p.set_defaults(run=_run_evaluate_face)
+
+
+def _add_evaluate_parser(evaluate: Subparsers, part: str, what: str, data_help: str,
+                         resampled: str) -> argparse.ArgumentParser:
+    """``evaluate PART``'s parser with what evaluate audio and evaluate face share: the labelled set, the output
+    folder, the model, the bootstrap."""
+    from export import BOOTSTRAP_RESAMPLES  # a constant alone: it loads nothing
+
+    p = evaluate.add_parser(part, help=what)
+    p.add_argument("data", type=Path, help=data_help)
+    p.add_argument("--out", type=Path, required=True, help=f"output folder ({part}_evaluation.json and .md)")
+    p.add_argument("--model", help=f"{part} model id, or a folder path such as ./DIR (default: the shipped one)")
+    p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
+    p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
+                   help=f"bootstrap resamples of {resampled} (default {BOOTSTRAP_RESAMPLES})")
+    p.add_argument("--seed", type=_seed, default=0, help="the bootstrap's seed (default 0)")
+    return p
 
 
 def _run_evaluate_audio(args: argparse.Namespace) -> None:
@@ -520,6 +535,15 @@ def _run_evaluate_audio(args: argparse.Namespace) -> None:
 
     report = evaluate_audio(args.data, args.out, model=args.model, models_dir=args.models_dir,
                             speaker_baseline=args.speaker_baseline, resamples=args.resamples, seed=args.seed)
+    _say(summary(report))
+    _say(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
+
+
+def _run_evaluate_face(args: argparse.Namespace) -> None:
+    from export.face.evaluate import REPORT_NAME, evaluate_face, summary
+
+    report = evaluate_face(args.data, args.out, model=args.model, models_dir=args.models_dir,
+                           resamples=args.resamples, seed=args.seed)
     _say(summary(report))
     _say(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
 

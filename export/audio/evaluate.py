@@ -20,9 +20,7 @@ Speakers the model was trained on (by its card's folds) are named: figures on th
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +29,13 @@ import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
 from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name, speaker_key
-from export.metrics import classification_metrics, group_interval, interval_text, prediction_metrics
+from export.evaluation import coverage, coverage_notes, figures_line, label_tables, resolve_model, scored, write_report
+from export.metrics import prediction_metrics
 from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
-from runtime.files import check_output_folder, first_named, path_text, write_atomically
-from runtime.models.card import is_model_id
+from runtime.files import check_output_folder, first_named, path_text
 from runtime.track import outside_canonical
 
 REPORT_NAME = "audio_evaluation"
@@ -55,16 +53,6 @@ class Judged:
     claimed: np.ndarray  # (n,) bool
     errors: dict[Path, str]  # clip without speech -> why
     without_baseline: list[str]  # speakers with too little speech for a baseline of their own (population variant)
-
-
-def resolve_model(model: str | None, models_dir: Path | None) -> str | Path:
-    """Where the model is: an id under ``models_dir`` (default the repo's models/), or a path as given."""
-    location = model or DEFAULT_AUDIO_MODEL
-    if models_dir is None:
-        return location
-    if not is_model_id(location):
-        raise InputError("--models-dir", f"looks up a model id, but --model {location} is a path: give one of them")
-    return Path(models_dir) / location
 
 
 def judge(clips: list[Clip], model: Any, speaker_baseline: str, data: Path) -> Judged:
@@ -108,30 +96,14 @@ def score(judged: Judged, labels: list[str], resamples: int = BOOTSTRAP_RESAMPLE
     """Clip-level figures of ``judged`` against the model's ``labels``; per speaker and over resampled speakers."""
     y_true = np.array([labels.index(clip.emotion) for clip in judged.clips], dtype=int)
     speakers = np.array([clip.speaker for clip in judged.clips])
-    metrics = classification_metrics(y_true, judged.probs, labels, judged.claimed)
     y_pred = np.where(judged.claimed, judged.probs.argmax(axis=1), -1)
-    counts = np.bincount(y_true, minlength=len(labels))
     per_speaker = {
         speaker: {"ua": prediction_metrics(y_true[mine], y_pred[mine], len(labels))["ua"], "clips": int(mine.sum()),
                   "no_claim": int((~judged.claimed[mine]).sum())}
         for speaker in sorted(set(speakers.tolist())) for mine in [speakers == speaker]
     }
-    return {
-        "ua": metrics["ua"], "macro_f1": metrics["macro_f1"], "ece": metrics["ece"], "accuracy": metrics["wa"],
-        "clips": metrics["n"], "no_claim": metrics["no_claim"], "speakers": len(per_speaker),
-        "interval_95": group_interval(y_true, y_pred, speakers, len(labels), "speaker", resamples, seed),
-        "recall": metrics["recall"],
-        "clip_counts": {label: int(n) for label, n in zip(labels, counts, strict=True)},
-        "confusion": metrics["confusion"],
-        "per_speaker": per_speaker,
-    }
-
-
-def coverage(clips: list[Clip], labels: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Clip counts of labels the model does not have, and the model's labels no clip has."""
-    outside = Counter(clip.emotion for clip in clips if clip.emotion not in labels)
-    present = {clip.emotion for clip in clips}
-    return dict(sorted(outside.items())), [label for label in labels if label not in present]
+    figures = scored(y_true, judged.probs, judged.claimed, labels, "clip", speakers, "speaker", resamples, seed)
+    return {**figures, "speakers": len(per_speaker), "per_speaker": per_speaker}
 
 
 def trained_speakers(card_metrics: dict[str, Any]) -> set[str] | None:
@@ -176,12 +148,7 @@ def notes(report: dict[str, Any]) -> list[str]:
     elif seen:
         lines.append(f"{len(seen)} of {report['speakers']} speakers were in the model's training data, so these "
                      f"figures are not held-out ones: {', '.join(seen)}")
-    if report["outside_model_labels"]:
-        counted = ", ".join(f"{label} {n}" for label, n in report["outside_model_labels"].items())
-        lines.append(f"clips with labels the model does not have, left out of the figures: {counted}")
-    if report["model_labels_without_clips"]:
-        lines.append(f"model labels with no clip in the set, not judged (UA is over the others): "
-                     f"{', '.join(report['model_labels_without_clips'])}")
+    lines += coverage_notes(report, "clip")
     if report["speakers_without_baseline"]:
         lines.append(without_baseline_line(report["speakers_without_baseline"], "speaker"))
     if report["interval_95"].get("note"):
@@ -206,11 +173,11 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
                          f"speaker baseline must be {' or '.join(map(repr, EVALUATION_BASELINES))}")
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
-    emotion_model = load_audio_model(resolve_model(model, models_dir))
+    emotion_model = load_audio_model(resolve_model(model, models_dir, DEFAULT_AUDIO_MODEL))
     labels = list(emotion_model.labels)
     # a model of a manifest's own labels (train audio --labels-as-given) is scored on a set that uses them
     corpus = load_corpus(data, outside_canonical(labels))
-    outside, without = coverage(corpus.clips, labels)
+    outside, without = coverage((clip.emotion for clip in corpus.clips), labels)
     scored = [clip for clip in corpus.clips if clip.emotion in labels]
     if not scored:
         raise InputError(data, f"no clip has a label the model {emotion_model.card.id} has ({', '.join(labels)}); "
@@ -239,43 +206,25 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
         ],
     }
     report["notes"] = notes(report)
-    write_report(report, out)
+    write_report(report, out, REPORT_NAME, markdown_report(report))
     return report
 
 
 def summary(report: dict[str, Any]) -> str:
     """A few lines: the model, the set, the headline figures and the notes."""
-    interval = report["interval_95"]
     lines = [
         f"{report['model']['id']} {report['model']['version']} on {report['data']}: {report['clips']} clips of "
         f"{report['speakers']} speaker(s), speaker baseline {report['speaker_baseline']}",
-        f"UA {report['ua']:.3f}{interval_text(interval, 'ua')}, macro-F1 {report['macro_f1']:.3f}"
-        f"{interval_text(interval, 'macro_f1')}, ECE {report['ece']:.3f}, accuracy {report['accuracy']:.3f}",
+        figures_line(report),
     ]
     return "\n".join(lines + [f"note: {line}" for line in report["notes"]])
 
 
 def markdown_report(report: dict[str, Any]) -> str:
-    labels = report["model"]["labels"]
     lines = [f"# {report['model']['id']} {report['model']['version']} on {report['data']}", "",
-             summary(report).replace("\n", "  \n"), "",
-             "| label | clips | recall |", "|---|---|---|"]
-    for label in labels:
-        recall = report["recall"][label]
-        lines.append(f"| {label} | {report['clip_counts'][label]} | {'—' if recall is None else f'{recall:.3f}'} |")
-    lines += ["", "Confusion (rows true, columns predicted; clips without speech left out):", "",
-              "| true \\ predicted | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
-    for label, row in zip(labels, report["confusion"]["rows_true_cols_pred"], strict=True):
-        lines.append(f"| {label} | " + " | ".join(str(n) for n in row) + " |")
+             summary(report).replace("\n", "  \n"), "", *label_tables(report, "clip", "clips without speech")]
     lines += ["", "| speaker | clips | UA | no claim |", "|---|---|---|---|"]
     for speaker, s in report["per_speaker"].items():
         lines.append(f"| {speaker} | {s['clips']} | {s['ua']:.3f} | {s['no_claim']} |")
     return "\n".join(lines) + "\n"
 
-
-def write_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    json_path, md_path = out / f"{REPORT_NAME}.json", out / f"{REPORT_NAME}.md"
-    write_atomically(json_path, (json.dumps(report, indent=1) + "\n").encode())
-    write_atomically(md_path, markdown_report(report).encode())
-    return json_path, md_path

@@ -58,12 +58,17 @@ def held_out_split(root: Path, split: str = "PublicTest", cache_dir: Path | None
     test = load_split(root, split, cache_dir)
     if split == "Training":
         return test, 0
-    seen = {image.tobytes() for image in load_split(root, "Training", cache_dir).images}
-    copies = np.array([image.tobytes() in seen for image in test.images], dtype=bool)
+    copies = copies_of(test, load_split(root, "Training", cache_dir))
     if copies.all():
         raise InputError(Path(root) / split, "holds only copies of Training images: nothing is held out")
     kept = FaceSet(**{name: getattr(test, name)[~copies] for name in CACHE_ARRAYS})
     return kept, int(copies.sum())
+
+
+def copies_of(test: FaceSet, training: FaceSet) -> np.ndarray:
+    """Which of ``test``'s images are pixel for pixel one of ``training``'s (whatever their labels), (n,) bool."""
+    seen = {image.tobytes() for image in training.images}
+    return np.array([image.tobytes() in seen for image in test.images], dtype=bool)
 
 
 def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:

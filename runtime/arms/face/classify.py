@@ -181,9 +181,14 @@ def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, 
 
 def _crop(image: np.ndarray, min_face_px: int) -> tuple[np.ndarray | None, str]:
     """An already aligned face crop in grey, or None and why it cannot be read."""
-    if min(image.shape[:2]) < min_face_px:
+    return grey_crop(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), min_face_px)
+
+
+def grey_crop(grey: np.ndarray, min_face_px: int) -> tuple[np.ndarray | None, str]:
+    """A grey image taken as an already aligned face crop (``--cropped``), or None and why it cannot be read: under
+    ``min_face_px`` on its shorter side, or too dark and flat or blank (``unreadable_crop``)."""
+    if min(grey.shape[:2]) < min_face_px:
         return None, f"crop under {min_face_px} px"
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     reason = unreadable_crop(grey)
     return (None, reason) if reason else (grey, "")
 

@@ -1,0 +1,174 @@
+"""``emotrace evaluate face``: an expression model scored on labelled faces, read as training reads a split, judged
+as ``face classify --cropped`` judges an image; what cannot be scored is said."""
+
+import csv
+import json
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from runtime.cli import main
+from runtime.models.card import REPO_MODELS_DIR
+from tests.export.face.tiny_fer import write_fer
+
+SEVEN = ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
+
+
+@pytest.fixture
+def fer(tmp_path):
+    """Two FER-2013 splits of two images a class; the 'angry' class (the darkest, mean grey 30) is too dark to read."""
+    return write_fer(tmp_path / "fer", {"Training": 2, "PublicTest": 2})
+
+
+class _OneLabelModel:
+    """Stands in for an expression model that reads every crop as the same label, 90 % sure."""
+
+    def __init__(self, labels: list[str], says: str, trained_on: str | None = None):
+        self.labels, self.members = labels, []
+        self.says = labels.index(says)
+        extra = {"training": {"data": {"train": trained_on}}} if trained_on else {}
+        self.card = SimpleNamespace(id="one", version="1", folder=REPO_MODELS_DIR / "one", extra=extra)
+        self.crops = 0
+
+    def predict(self, crops) -> np.ndarray:
+        self.crops += len(crops)
+        probs = np.full((len(crops), len(self.labels)), 0.1 / (len(self.labels) - 1))
+        probs[:, self.says] = 0.9
+        return probs
+
+
+def _evaluate(monkeypatch, model, data, out, *options):
+    monkeypatch.setattr("export.face.evaluate.ExpressionModel", lambda location: model)
+    code = main(["evaluate", "face", str(data), "--out", str(out), "--resamples", "200", *options])
+    return code, json.loads((out / "face_evaluation.json").read_text()) if code == 0 else None
+
+
+def test_a_model_that_always_says_one_label_scores_one_over_k_and_dark_faces_count_wrong(fer, tmp_path, monkeypatch,
+                                                                                           capsys):
+    model = _OneLabelModel(SEVEN, "happy")
+    code, report = _evaluate(monkeypatch, model, fer / "PublicTest", tmp_path / "out")
+    assert code == 0
+    assert report["images"] == 14 and report["no_claim"] == 2 and model.crops == 12  # the dark ones never judged
+    assert report["ua"] == pytest.approx(1 / 7) and report["accuracy"] == pytest.approx(2 / 14)
+    # 12 crops 90 % sure and right twice; 2 without a claim, uniform and wrong
+    assert report["ece"] == pytest.approx(12 / 14 * (0.9 - 2 / 12) + 2 / 14 * (1 / 7))
+    # FER-2013's folder names 'fear' and 'surprise' are the model's 'fearful' and 'surprised'
+    assert report["image_counts"] == dict.fromkeys(SEVEN, 2)
+    assert report["recall"]["happy"] == 1.0 and report["recall"]["angry"] == 0.0
+    assert [row[1] for row in report["confusion"]["rows_true_cols_pred"]] == [2, 2, 2, 0, 2, 2, 2]
+    assert {item["reason"].split(" (")[0] for item in report["unclaimed"]} == {"face too dark to read its expression"}
+    assert all("row" in item for item in report["unclaimed"])
+    out = capsys.readouterr().out
+    assert "UA 0.143 (95 % over images" in out
+    assert "2 image(s) the model could not read as a face, counted wrong" in out
+    assert "the 95 % intervals resample images (200 draws), not people: FER-2013 records no identities" in out
+    assert "whether these images are held out is unknown" in out  # the stand-in's card names no training data
+    assert "| happy | 2 | 1.000 |" in (tmp_path / "out" / "face_evaluation.md").read_text()
+
+
+def test_images_whose_label_the_model_lacks_are_counted_and_said_not_scored(fer, tmp_path, monkeypatch, capsys):
+    model = _OneLabelModel([label for label in SEVEN if label != "disgust"], "happy")
+    code, report = _evaluate(monkeypatch, model, fer / "PublicTest", tmp_path / "out")
+    assert code == 0
+    assert report["outside_model_labels"] == {"disgust": 2} and report["images_read"] == 14 and report["images"] == 12
+    assert "images with labels the model does not have, left out of the figures: disgust 2" in capsys.readouterr().out
+
+
+def test_a_csv_names_emotions_in_any_word_the_label_lists_know_and_says_what_it_cannot_score(fer, tmp_path,
+                                                                                            monkeypatch, capsys):
+    happy, sad = sorted((fer / "PublicTest" / "happy").glob("*.png")), sorted((fer / "PublicTest" / "sad").glob("*"))
+    rows = [(happy[0], "Joy"), (happy[1], "happy"), (sad[0], "Sadness"), (sad[1], "contempt")]
+    data = tmp_path / "clinic" / "faces.csv"
+    data.parent.mkdir()
+    with open(data, "w", newline="") as handle:
+        csv.writer(handle).writerows([("path", "emotion"), *((str(path), word) for path, word in rows)])
+    code, report = _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy"), data, tmp_path / "out")
+    assert code == 0
+    assert report["images"] == 3 and report["image_counts"]["happy"] == 2 and report["image_counts"]["sad"] == 1
+    assert report["outside_model_labels"] == {"contempt": 1}
+    assert report["ua"] == pytest.approx(0.5)  # happy right, sad wrong
+    assert report["predictions"][0]["path"] == str(happy[0])
+    out = capsys.readouterr().out
+    assert "left out of the figures: contempt 1" in out
+    assert "model labels with no image in the set, not judged (UA is over the others): neutral, angry" in out
+
+
+def test_the_split_the_model_was_trained_on_gives_no_held_out_figures(fer, tmp_path, monkeypatch, capsys):
+    model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
+    code, report = _evaluate(monkeypatch, model, fer / "Training", tmp_path / "out")
+    assert code == 0 and report["is_training_split"] and report["trained_on"] == ["FER-2013 Training"]
+    assert "this is the split the model was trained on (FER-2013 Training): these figures are not held-out" in \
+        capsys.readouterr().out
+
+
+def test_copies_of_training_images_in_a_test_split_are_counted_with_the_figures_without_them(fer, tmp_path,
+                                                                                             monkeypatch, capsys):
+    training_happy = sorted((fer / "Training" / "happy").glob("*.png"))[0]
+    shutil.copy(training_happy, fer / "PublicTest" / "happy" / "99999.png")  # FER-2013's PublicTest holds 280
+    model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
+    code, report = _evaluate(monkeypatch, model, fer / "PublicTest", tmp_path / "out")
+    assert code == 0 and not report["is_training_split"] and report["images"] == 15  # the copy is scored
+    copies = report["training_copies"]
+    assert copies["images"] == 1 and copies["split"] == "FER-2013 Training"
+    assert copies["accuracy_without"] == pytest.approx(2 / 14) and report["accuracy"] == pytest.approx(3 / 15)
+    assert "1 image(s) are pixel-for-pixel copies of FER-2013 Training images the model learnt from, scored with " \
+           "the rest; without them (14 images): UA 0.143, accuracy 0.143" in capsys.readouterr().out
+
+
+def test_the_shipped_model_judges_each_image_as_face_classify_cropped_does(fer, tmp_path):
+    from runtime.arms.face.classify import classify_paths
+
+    out = tmp_path / "out"
+    assert main(["evaluate", "face", str(fer / "PublicTest"), "--out", str(out), "--resamples", "50",
+                 "--models-dir", str(REPO_MODELS_DIR), "--model", "face-expression"]) == 0
+    report = json.loads((out / "face_evaluation.json").read_text())
+    assert report["model"]["id"] == "face-expression" and report["trained_on"] == ["FER-2013 Training"]
+    classify_paths([fer / "PublicTest"], tmp_path / "classified.csv", cropped=True)
+    with open(tmp_path / "classified.csv", newline="") as handle:
+        classified = {int(row["path"].rsplit("/", 1)[1][:-4]): row["emotion"] or None for row in csv.DictReader(handle)}
+    assert {item["row"]: item["predicted"] for item in report["predictions"]} == classified
+    assert report["no_claim"] == 2
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda fer: fer / "PrivateTest", "no such FER-2013 split folder or path,emotion CSV"),
+    (lambda fer: fer, "unknown FER-2013 class folder"),  # the root, not a split
+    (lambda fer: (fer / "empty").mkdir() or fer / "empty", "has no class folder angry, disgust"),
+    (lambda fer: next((fer / "PublicTest" / "happy").glob("*.png")), "not a FER-2013 split folder"),
+])
+def test_a_missing_empty_or_not_a_split_set_is_one_line_and_exit_2_with_nothing_written(fer, tmp_path, capsys,
+                                                                                       make, said):
+    data = make(fer)
+    assert main(["evaluate", "face", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and said in err[0] and str(data) in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_image_refuses_the_set_as_the_training_reader_does(fer, tmp_path, capsys):
+    broken = fer / "PublicTest" / "sad" / "77777.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not the rest")
+    assert main(["evaluate", "face", str(fer / "PublicTest"), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{broken}: not a readable PNG image" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unwritable_out_and_zero_resamples_are_refused_in_one_line(fer, tmp_path, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert main(["evaluate", "face", str(fer / "PublicTest"), "--out", str(a_file)]) == 2
+    assert capsys.readouterr().err.strip() == f"emotrace: error: {a_file}: is a file; give a folder to write into"
+    assert main(["evaluate", "face", str(fer / "PublicTest"), "--out", str(tmp_path / "b"), "--resamples", "0"]) == 2
+    assert "--resamples: must be at least 1, not 0" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_csv_naming_an_unreadable_image_refuses_the_set_naming_it(fer, tmp_path, capsys):
+    data = tmp_path / "faces.csv"
+    data.write_text(f"path,emotion\n{next((fer / 'PublicTest' / 'happy').glob('*.png'))},happy\nmissing.png,sad\n")
+    assert main(["evaluate", "face", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "1 of 2 image(s) could not be read" in err[0] and "missing.png" in err[0]
