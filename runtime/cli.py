@@ -512,10 +512,16 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
                              "as 'train face' reads a split) or a CSV path,emotion", "images")
     p.set_defaults(run=_run_evaluate_face)
 
+    p = _add_evaluate_parser(evaluate, "physio", "a stress model scored on labelled wrist recordings (BA, macro-F1, "
+                             "ECE, per subject, an interval over subjects)", "a Stress-Predict folder (raw/SXX.zip E4 "
+                             "exports and labels/stress_labels_S02-S28.csv), read as 'train physio' reads it",
+                             "subjects")
+    p.set_defaults(run=_run_evaluate_physio)
+
 
 def _add_evaluate_parser(evaluate: Subparsers, part: str, what: str, data_help: str,
                          resampled: str) -> argparse.ArgumentParser:
-    """``evaluate PART``'s parser with what evaluate audio and evaluate face share: the labelled set, the output
+    """``evaluate PART``'s parser with what evaluate audio, face and physio share: the labelled set, the output
     folder, the model, the bootstrap."""
     from export import BOOTSTRAP_RESAMPLES  # a constant alone: it loads nothing
 
@@ -544,6 +550,15 @@ def _run_evaluate_face(args: argparse.Namespace) -> None:
 
     report = evaluate_face(args.data, args.out, model=args.model, models_dir=args.models_dir,
                            resamples=args.resamples, seed=args.seed)
+    _say(summary(report))
+    _say(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
+
+
+def _run_evaluate_physio(args: argparse.Namespace) -> None:
+    from export.physio.evaluate import REPORT_NAME, evaluate_physio, summary
+
+    report = evaluate_physio(args.data, args.out, model=args.model, models_dir=args.models_dir,
+                             resamples=args.resamples, seed=args.seed)
     _say(summary(report))
     _say(f"{args.out / REPORT_NAME}.md, {args.out / REPORT_NAME}.json: written")
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -43,6 +45,13 @@ class SubjectWindows:
     features: np.ndarray  # (n, len(MEASUREMENTS))
     quality: np.ndarray
     stress_fraction: np.ndarray  # share of the window's labelled seconds marked stress
+
+
+class Spanned(Protocol):
+    """A window on a recording's clock: the feature code's and the stress model's windows alike."""
+
+    start_s: float
+    end_s: float
 
 
 def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -124,15 +133,6 @@ def subject_windows(
     for channel in without:
         recording.channels.pop(channel, None)
     windows = recording_features(recording, window_s, hop_s)
-    times, labels = label_table
-    keep, fractions = [], []
-    for i, w in enumerate(windows):
-        covered, fraction = window_stress_fraction(
-            times, labels, recording.start_unix_s + w.start_s, recording.start_unix_s + w.end_s
-        )
-        if w.end_s - w.start_s >= window_s - 1e-6 and covered >= MIN_LABELLED_FRACTION:
-            keep.append(i)
-            fractions.append(fraction)
     # Session statistics use every window of the recording, as on the device; the kept ones are labelled.
     all_features = feature_matrix(windows)
     return SubjectWindows(
@@ -140,13 +140,21 @@ def subject_windows(
         starts_s=np.array([windows[i].start_s for i in range(len(windows))]),
         features=all_features,
         quality=np.array([w.quality for w in windows]),
-        stress_fraction=_scatter(len(windows), keep, fractions),
+        stress_fraction=labelled_fractions(windows, recording.start_unix_s, label_table, window_s),
     )
 
 
-def _scatter(n: int, index: list[int], values: list[float]) -> np.ndarray:
-    out = np.full(n, np.nan)
-    out[index] = values
+def labelled_fractions(windows: Sequence[Spanned], start_unix_s: float, label_table: tuple[np.ndarray, np.ndarray],
+                       window_s: float) -> np.ndarray:
+    """Each window's share of stress seconds where it is kept, NaN where not: a window is kept when it is whole
+    (``window_s`` long) and at least ``MIN_LABELLED_FRACTION`` of it is labelled. ``windows``: their ``start_s`` and
+    ``end_s`` on the clock of a recording starting at UNIX ``start_unix_s``."""
+    times, labels = label_table
+    out = np.full(len(windows), np.nan)
+    for i, w in enumerate(windows):
+        covered, fraction = window_stress_fraction(times, labels, start_unix_s + w.start_s, start_unix_s + w.end_s)
+        if w.end_s - w.start_s >= window_s - 1e-6 and covered >= MIN_LABELLED_FRACTION:
+            out[i] = fraction
     return out
 
 

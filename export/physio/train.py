@@ -262,9 +262,11 @@ def per_subject_text(m: dict) -> str:
     return f"{m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f})"
 
 
-def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: int = BOOTSTRAP_RESAMPLES,
+             seed: int = 0) -> dict:
     """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA (over the subjects whose
-    windows hold both classes; None without any) and a 95 % interval of the pooled BA over resampled subjects."""
+    windows hold both classes; None without any) and a 95 % interval of the pooled BA over resampled subjects
+    (``resamples`` draws from ``seed``)."""
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     per_subject = {
@@ -279,7 +281,7 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
               else dict.fromkeys(PER_SUBJECT_SPREAD))  # no subject's windows hold both classes: no spread to give
     return {
         "balanced_accuracy": pooled["ua"],
-        "ba_interval_95": subject_bootstrap_interval(predictions),
+        "ba_interval_95": subject_bootstrap_interval(predictions, resamples, seed),
         "macro_f1": pooled["macro_f1"],
         "ece": stress_calibration_error(p, y),
         **spread,

@@ -241,6 +241,7 @@ def test_analyze_refuses_a_window_out_of_range_naming_the_option_typed(tmp_path,
 @pytest.mark.parametrize("command", [["train", "fusion", "--out", "o"], ["evaluate", "fusion", "--out", "o"],
                                      ["evaluate", "audio", "data", "--out", "o"],
                                      ["evaluate", "face", "data", "--out", "o"],
+                                     ["evaluate", "physio", "data", "--out", "o"],
                                      ["train", "face", "data", "--out", "o"]])
 @pytest.mark.parametrize("seed", ["-1", "18446744073709551616", "1.5"])
 def test_a_seed_out_of_range_is_refused_as_the_options_are_parsed_naming_the_option(command, seed, capsys):
