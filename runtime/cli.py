@@ -514,7 +514,7 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
 
     p = _add_evaluate_parser(evaluate, "physio", "a stress model scored on labelled wrist recordings (BA, macro-F1, "
                              "ECE, per subject, an interval over subjects)", "a Stress-Predict folder (raw/SXX.zip E4 "
-                             "exports and labels/stress_labels_S02-S28.csv), read as 'train physio' reads it",
+                             "exports and labels/stress_labels*.csv), read as 'train physio' reads it",
                              "subjects")
     p.set_defaults(run=_run_evaluate_physio)
 

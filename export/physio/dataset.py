@@ -1,6 +1,7 @@
 """Stress-Predict (Empatica E4, S01-S28) as labelled feature windows, through the device's own feature code.
 
-``raw/SXX.zip`` are E4 exports; ``labels/stress_labels_S02-S28.csv`` has one row per second
+``raw/SXX.zip`` are E4 exports; ``labels/stress_labels_S02-S28.csv`` (and any ``labels/stress_labels*.csv``
+beside it: more subjects' labels in the same form) has one row per second
 (``Participant,HR,respr,Time(sec),Label``), ``Time(sec)`` UNIX UTC on the E4's clock, ``Label`` 1 during the
 three stress tasks. A label row with time T covers [T, T + 1). S01 has no labels and is not used.
 """
@@ -30,7 +31,10 @@ from runtime.timeline import installed_versions
 
 log = logging.getLogger("emotrace.physio")
 
-LABELS_FILE = Path("labels") / "stress_labels_S02-S28.csv"
+LABELS_DIR = Path("labels")
+LABELS_FILE = LABELS_DIR / "stress_labels_S02-S28.csv"  # the corpus's own
+LABEL_FILES = "stress_labels*.csv"  # every one is read: more subjects may come in a file of their own
+LABEL_FILES_TEXT = f"{LABELS_DIR}/{LABEL_FILES}"
 MIN_LABELLED_FRACTION = 0.8  # windows with fewer labelled seconds than this are left out
 LABEL_COLUMNS = ("Participant", "Time(sec)", "Label")
 # The libraries whose processing the features are (neurokit2's peaks and EDA decomposition, run on numpy, scipy
@@ -55,19 +59,28 @@ class Spanned(Protocol):
 
 
 def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Subject id ('S02') -> (UNIX second starts, 0/1 labels), sorted by time.
+    """Subject id ('S02') -> (UNIX second starts, 0/1 labels), sorted by time, from each ``labels/stress_labels*.csv``.
 
     Every row is checked (the line named): a participant number, a finite time, a label of 0 or 1, and no
-    second labelled twice for one subject (a repeated row would count twice, a contradicting one as half stress).
+    second labelled twice for one subject (a repeated row would count twice, a contradicting one as half stress);
+    a subject is labelled in one file only.
     """
-    path = Path(data_dir) / LABELS_FILE
-    if not path.is_file():
-        raise InputError(path, "no Stress-Predict label file there")
-    rows = _read_label_rows(path)
-    if not rows:
-        raise InputError(path, "no label rows")
+    paths = sorted((Path(data_dir) / LABELS_DIR).glob(LABEL_FILES))
+    if not paths:
+        raise InputError(Path(data_dir) / LABELS_DIR, f"no Stress-Predict label file there ({LABEL_FILES})")
+    rows: dict[str, dict[float, int]] = {}
+    where: dict[str, Path] = {}
+    for path in paths:
+        read = _read_label_rows(path)
+        if not read:
+            raise InputError(path, "no label rows")
+        for subject in read:
+            if subject in where:
+                raise InputError(path, f"labels {subject}, whom {where[subject].name} labels too: one file a subject")
+            where[subject] = path
+        rows |= read
     return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
-            for subject, seconds in rows.items()}
+            for subject, seconds in sorted(rows.items())}
 
 
 def _read_label_rows(path: Path) -> dict[str, dict[float, int]]:

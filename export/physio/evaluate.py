@@ -1,7 +1,7 @@
 """``emotrace evaluate physio``: an installed stress model scored on labelled wrist recordings someone brings.
 
 The recordings are read in the Stress-Predict layout ``train physio`` reads (``raw/SXX.zip`` E4 exports and
-``labels/stress_labels_S02-S28.csv``, ``export.physio.dataset``), each judged as ``emotrace physio classify`` judges
+``labels/stress_labels*.csv``, ``export.physio.dataset``), each judged as ``emotrace physio classify`` judges
 it (``classify_windows``: the model's own windows, each against the whole session), and its windows labelled as
 training labels them (``labelled_fractions``, ``stress_label``: a whole window, 80 % of it labelled or more, stress
 when half its labelled seconds are). Figures are those of training's evaluation (``export.physio.train.evaluate``):
@@ -27,7 +27,7 @@ import numpy as np
 from export import BOOTSTRAP_RESAMPLES
 from export.evaluation import resolve_model, write_report
 from export.metrics import few_groups_note
-from export.physio.dataset import LABELS_FILE, labelled_fractions, load_labels, stress_label
+from export.physio.dataset import LABEL_FILES_TEXT, labelled_fractions, load_labels, stress_label
 from export.physio.train import evaluate, per_subject_text
 from runtime.arms.physio.arm import classify_windows
 from runtime.arms.physio.model import card_setting
@@ -65,7 +65,7 @@ def data_subjects(data: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
         raise InputError(data, "not a Stress-Predict folder (no raw/ with SXX.zip)")
     table = load_labels(data)
     recorded = {path.stem for path in (data / "raw").glob("*.zip")}
-    left_out = {subject: f"no labels in {LABELS_FILE}" for subject in recorded - set(table)}
+    left_out = {subject: f"no labels in {LABEL_FILES_TEXT}" for subject in recorded - set(table)}
     left_out |= {subject: "no recording in raw/" for subject in set(table) - recorded}
     subjects = sorted(recorded & set(table))
     if not subjects:

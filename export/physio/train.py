@@ -25,7 +25,15 @@ import numpy as np
 from export import BOOTSTRAP_RESAMPLES
 from export.fitting import fit_or_interrupt
 from export.metrics import expected_calibration_error, few_groups_note, group_bootstrap_intervals, prediction_metrics
-from export.physio.dataset import CACHE_SUFFIX, LABELS_FILE, SubjectWindows, load_dataset, load_labels, stress_label
+from export.physio.dataset import (
+    CACHE_SUFFIX,
+    LABEL_FILES_TEXT,
+    LABELS_DIR,
+    SubjectWindows,
+    load_dataset,
+    load_labels,
+    stress_label,
+)
 from runtime.arms.physio.features import MEASUREMENTS
 from runtime.arms.physio.model import INPUT_SCOPES
 from runtime.arms.physio.readers.e4 import check_e4_zip
@@ -330,7 +338,7 @@ def train_physio(
     subjects, development, test = split_subjects(data_dir, held_out)  # before any feature work
     absent = [s for s in subjects if not (data_dir / "raw" / f"{s}.zip").is_file()]
     if absent:  # found now, not after the other subjects' features
-        raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABELS_FILE}")
+        raise InputError(data_dir / "raw", f"no recording for {', '.join(absent)}, labelled in {LABEL_FILES_TEXT}")
     for subject in subjects:  # likewise a recording that is not a zip (cut short, another file renamed)
         check_e4_zip(data_dir / "raw" / f"{subject}.zip")
     # report.json is written whole at the end (write_atomically): a refused or stopped run keeps an earlier one
@@ -417,7 +425,7 @@ def split_subjects(data_dir: Path, held_out: tuple[str, ...]) -> tuple[list[str]
     table = load_labels(data_dir)
     for subject, (_, labels) in sorted(table.items()):
         if labels.min() == labels.max():
-            raise InputError(data_dir / LABELS_FILE, f"every label of {subject} is {labels[0]:.0f}: a subject needs "
+            raise InputError(data_dir / LABELS_DIR, f"every label of {subject} is {labels[0]:.0f}: a subject needs "
                              "stress and rest seconds for its balanced accuracy")
     subjects = sorted(table)
     development = [s for s in subjects if s not in held_out]

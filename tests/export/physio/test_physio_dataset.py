@@ -84,6 +84,22 @@ def test_a_label_file_row_that_is_no_label_is_refused_naming_its_line(tmp_path, 
         load_labels(tmp_path)
 
 
+def test_every_label_file_beside_the_corpus_s_is_read_and_a_subject_labelled_in_two_is_refused(tmp_path):
+    from export.physio.dataset import LABELS_FILE, load_labels
+    from runtime.errors import InputError
+
+    write_labels(tmp_path, ["2,80,12,1000,1", "2,80,12,1001,0"])
+    more = tmp_path / LABELS_FILE.parent / "stress_labels_S29-S35.csv"  # subjects the corpus here does not hold
+    more.write_text("Participant,HR,respr,Time(sec),Label\n29,80,12,5000,0\n29,80,12,5001,1\n")
+    table = load_labels(tmp_path)
+    assert sorted(table) == ["S02", "S29"]  # was: S29's file never read
+    assert table["S29"][0].tolist() == [5000.0, 5001.0] and table["S29"][1].tolist() == [0.0, 1.0]
+    more.write_text("Participant,HR,respr,Time(sec),Label\n2,80,12,2000,0\n")
+    with pytest.raises(InputError, match="labels S02, whom stress_labels_S02-S28.csv labels too") as refused:
+        load_labels(tmp_path)
+    assert refused.value.source == str(more)
+
+
 def test_a_label_file_that_is_no_text_is_one_line_naming_it(tmp_path):
     from export.physio.dataset import LABELS_FILE, load_labels
     from runtime.errors import InputError

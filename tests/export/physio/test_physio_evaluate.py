@@ -110,9 +110,9 @@ def test_subjects_without_labels_a_recording_or_a_labelled_window_are_left_out_a
     code, report = _run(data, tmp_path / "out")
     assert code == 0 and report["subjects"] == 5
     assert report["subjects_left_out"] == {
-        "S01": "no labels in labels/stress_labels_S02-S28.csv", "S05": "no recording in raw/",
+        "S01": "no labels in labels/stress_labels*.csv", "S05": "no recording in raw/",
         "S06": "no window of the recording is labelled: the labels do not cover it"}
-    assert ("subjects left out: no labels in labels/stress_labels_S02-S28.csv: S01; no recording in raw/: S05; no "
+    assert ("subjects left out: no labels in labels/stress_labels*.csv: S01; no recording in raw/: S05; no "
             "window of the recording is labelled: the labels do not cover it: S06") in report["notes"]
     assert not [line for line in report["notes"] if "rough" in line]  # five subjects: an interval, not a rough one
     assert len(report["ba_interval_95"]) == 2
@@ -223,7 +223,7 @@ def _raw_alone(tmp_path) -> Path:
 @pytest.mark.parametrize("make, options, named, problem", [
     (lambda tmp: tmp / "none", (), "none", "no such folder"),
     (_no_raw, (), "set", "not a Stress-Predict folder (no raw/ with SXX.zip)"),
-    (_raw_alone, (), "stress_labels_S02-S28.csv", "no Stress-Predict label file there"),
+    (_raw_alone, (), "labels", "no Stress-Predict label file there (stress_labels*.csv)"),
     (_no_pairs, (), "set", "no subject has both labels (S04) and a recording in raw/ (S01)"),
     (_not_a_zip, (), "S04.zip", "not a readable zip archive"),
     (_no_pairs, ("--resamples", "0"), "--resamples", "must be at least 1, not 0"),
