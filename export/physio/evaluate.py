@@ -11,8 +11,9 @@ resampled subjects.
 What cannot be scored is said, never dropped silently: subjects with labels but no recording or a recording but no
 labels, or whose labelled windows have no stress figure, are left out and named; labelled windows without a stress
 figure (quality 0: no usable signal, which the runtime gives no figure and training's evaluation leaves out) are left
-out and counted. Subjects the model was trained on (by its card's split: the shipped model is refit on every subject
-of it) are named: figures on them are not held-out ones.
+out and counted by the kind of their reason; a recording read without some of its E4 channels is named with them.
+Subjects the model was trained on (by its card's split: the shipped model is refit on every subject of it) are named:
+figures on them are not held-out ones.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from export.physio.train import evaluate, per_subject_text
 from runtime.arms.physio.arm import classify_windows
 from runtime.arms.physio.model import card_setting
 from runtime.arms.physio.readers import read_recording
-from runtime.arms.physio.readers.e4 import check_e4_zip
+from runtime.arms.physio.readers.e4 import channels_lacking, check_e4_zip
 from runtime.arms.physio.stress import DEFAULT_MODEL, load_physio_model, settings_as_trained
 from runtime.errors import InputError
 from runtime.files import check_output_folder, missing_input
@@ -49,11 +50,18 @@ SCORED_WINDOWS = ("every labelled window (whole, 80 % of its seconds labelled or
 @dataclass
 class Judged:
     """One subject's labelled windows: the stress probability and 0/1 label of those with a stress figure, and why
-    the others have none (the runtime's reason, by count)."""
+    the others have none (the kind of the runtime's reason, by count); the E4 channels its recording lacks."""
 
     p_stress: np.ndarray
     labels: np.ndarray
     without_figure: Counter = field(default_factory=Counter)
+    channels_missing: list[str] = field(default_factory=list)
+
+
+def reason_kind(reason: str) -> str:
+    """A window's reason without its figures: the words before its parenthesis ('too little heart or EDA signal
+    in this window (heart 37 %, EDA 0 % of it; ...)' -> '... in this window'), one count per kind of reason."""
+    return reason.split(" (")[0]
 
 
 def data_subjects(data: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str], dict[str, str]]:
@@ -88,8 +96,9 @@ def judge_subject(zip_path: Path, label_table: tuple[np.ndarray, np.ndarray], mo
     scored = labelled & figure
     return Judged(np.array([w.stress for w, kept in zip(windows, scored, strict=True) if kept], dtype=float),
                   stress_label(fractions[scored]),
-                  Counter(w.reason or "no stress figure"
-                          for w, kept in zip(windows, labelled & ~figure, strict=True) if kept))
+                  Counter(reason_kind(w.reason or "no stress figure")
+                          for w, kept in zip(windows, labelled & ~figure, strict=True) if kept),
+                  channels_lacking(recording))
 
 
 def trained_subjects(card_extra: dict[str, Any]) -> list[str] | None:
@@ -122,16 +131,21 @@ def seen_line(report: dict[str, Any], card: ModelCard) -> str:
     return line
 
 
-def notes(report: dict[str, Any], card: ModelCard) -> list[str]:
-    """What the figures leave out or cannot claim, one line each."""
+def notes(report: dict[str, Any], card: ModelCard, lacking: dict[str, list[str]]) -> list[str]:
+    """What the figures leave out or cannot claim, one line each; ``lacking``: the subjects whose recordings lack
+    channels -> those channels."""
     lines = [seen_line(report, card)]
     if report["subjects_left_out"]:
         lines.append(f"subjects left out: {left_out_text(report['subjects_left_out'])}")
+    if lacking:
+        lines.append("recordings read without some of an E4 export's channels (no samples of them: the file missing "
+                     "from the export or empty), their windows judged on the others: "
+                     + "; ".join(f"{s} without {', '.join(channels)}" for s, channels in lacking.items()))
     without = sum(s["without_figure"] for s in report["per_subject"].values())
     if without:
         lines.append(f"{without} labelled window(s) without a stress figure (quality 0: no usable signal, or a live "
                      "model's baseline still forming) left out of the figures, as training's evaluation leaves out "
-                     "windows of quality 0 (by subject and reason under per_subject)")
+                     "windows of quality 0 (by subject and kind of reason under per_subject)")
     one_class = [s for s in report["per_subject"] if s not in report["per_subject_ba"]]
     if one_class:
         lines.append(f"no per-subject BA for {', '.join(one_class)}: their scored windows hold one class (counted in "
@@ -195,12 +209,14 @@ def evaluate_physio(data: Path, out: Path, model: str | None = None, models_dir:
         "per_subject": {
             s: {"windows": int(j.labels.size), "stress_windows": int(j.labels.sum()),
                 "ba": figures["per_subject_ba"].get(s), "without_figure": sum(j.without_figure.values()),
-                "without_figure_by_reason": dict(j.without_figure.most_common())}
+                "without_figure_by_reason": dict(j.without_figure.most_common()),
+                "channels_missing": j.channels_missing}
             for s, j in judged.items() if s in scored
         },
         "subjects_seen_in_training": None if trained is None else [s for s in scored if s in trained],
     }
-    report["notes"] = notes(report, stress_model.card)
+    report["notes"] = notes(report, stress_model.card,
+                            {s: j.channels_missing for s, j in judged.items() if j.channels_missing})
     write_report(report, out, REPORT_NAME, markdown_report(report))
     return report
 

@@ -267,14 +267,16 @@ def per_subject_text(m: dict) -> str:
     """The spread of per-subject BA in a report's words: mean ± sd (min), or why there is none."""
     if m["per_subject_ba_mean"] is None:
         return "none (no subject's windows hold both classes)"
+    if m["per_subject_ba_sd"] is None:  # one subject's BA: no spread to give
+        return f"{m['per_subject_ba_mean']:.3f} (one subject: no spread)"
     return f"{m['per_subject_ba_mean']:.3f} ± {m['per_subject_ba_sd']:.3f} (min {m['per_subject_ba_min']:.3f})"
 
 
 def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: int = BOOTSTRAP_RESAMPLES,
              seed: int = 0) -> dict:
     """BA, macro-F1 and ECE over all windows pooled, plus the spread of per-subject BA (over the subjects whose
-    windows hold both classes; None without any) and a 95 % interval of the pooled BA over resampled subjects
-    (``resamples`` draws from ``seed``)."""
+    windows hold both classes; None without any, its sd None over one) and a 95 % interval of the pooled BA over
+    resampled subjects (``resamples`` draws from ``seed``)."""
     p = np.concatenate([v[0] for v in predictions.values()])
     y = np.concatenate([v[1] for v in predictions.values()])
     per_subject = {
@@ -284,7 +286,8 @@ def evaluate(predictions: dict[str, tuple[np.ndarray, np.ndarray]], resamples: i
     }
     values = np.array(list(per_subject.values()))
     pooled = prediction_metrics(y, called_stress(p), 2)
-    spread = ({"per_subject_ba_mean": float(values.mean()), "per_subject_ba_sd": float(values.std()),
+    spread = ({"per_subject_ba_mean": float(values.mean()),
+               "per_subject_ba_sd": float(values.std()) if values.size > 1 else None,  # the sd of one: none
                "per_subject_ba_min": float(values.min()), "per_subject_ba_max": float(values.max())} if values.size
               else dict.fromkeys(PER_SUBJECT_SPREAD))  # no subject's windows hold both classes: no spread to give
     return {

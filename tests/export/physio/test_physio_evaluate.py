@@ -1,15 +1,16 @@
 """``emotrace evaluate physio``: a stress model scored on labelled recordings in the Stress-Predict layout, each
 judged as ``physio classify`` judges it and labelled as training labels it; what cannot be scored is said."""
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from export.physio import evaluate as evaluate_physio
+from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.stress import PhysioWindow
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
@@ -37,21 +38,25 @@ def _label_rows(participant: int, start_unix_s: float, seconds: int = 225, stres
     return [f"{participant},80,12,{start_unix_s + t:.0f},{int(t >= stress_from_s)}" for t in range(seconds)]
 
 
-def _stand_in_set(tmp_path, monkeypatch, subjects=(4, 40), windows=None, extra_rows=(), stress_from_s=STRESS_FROM_S):
-    """A Stress-Predict folder of ``subjects`` (participant numbers) whose recordings are read and judged by stand-ins
-    (no E4 samples, no model run): ``windows`` gives a subject's judged windows (``_windows()`` by default)."""
+def _stand_in_set(tmp_path, monkeypatch, subjects=(4, 40), windows=None, extra_rows=(), stress_from_s=STRESS_FROM_S,
+                  lacking=()):
+    """A Stress-Predict folder of ``subjects`` (participant numbers) whose recordings (20 s E4 exports, those of the
+    subjects in ``lacking`` without EDA.csv) are read, but judged by a stand-in (no model run): ``windows`` gives a
+    subject's judged windows (``_windows()`` by default)."""
     data = tmp_path / "set"
     (data / "raw").mkdir(parents=True)
     write_e4(tmp_path / "e4", duration_s=20.0)
+    shutil.copytree(tmp_path / "e4", tmp_path / "e4-lacking")
+    (tmp_path / "e4-lacking" / "EDA.csv").unlink()
     for n in subjects:
-        zip_e4(tmp_path / "e4", data / "raw" / f"S{n:02d}.zip")
+        zip_e4(tmp_path / ("e4-lacking" if n in lacking else "e4"), data / "raw" / f"S{n:02d}.zip")
     write_labels(data, [row for n in subjects for row in _label_rows(n, STAND_IN_START_S, stress_from_s=stress_from_s)]
                  + list(extra_rows))
     judged = windows or (lambda _subject: _windows())
     monkeypatch.setattr(evaluate_physio, "read_recording",
-                        lambda path: SimpleNamespace(start_unix_s=STAND_IN_START_S, source=Path(path)))
+                        lambda path: dataclasses.replace(read_recording(path), start_unix_s=STAND_IN_START_S))
     monkeypatch.setattr(evaluate_physio, "classify_windows",
-                        lambda recording, model, settings: judged(recording.source.stem))
+                        lambda recording, model, settings: judged(Path(recording.source).stem))
     return data
 
 
@@ -68,9 +73,44 @@ def test_windows_without_a_stress_figure_are_left_out_and_counted_not_scored_wro
     assert report["windows"] == 2 * 37
     assert report["balanced_accuracy"] == pytest.approx((19 / 21 + 1.0) / 2)
     assert report["per_subject"]["S04"] == {"windows": 37, "stress_windows": 16, "ba": pytest.approx((19 / 21 + 1) / 2),
-                                            "without_figure": 3, "without_figure_by_reason": {"eda missing": 3}}
+                                            "without_figure": 3, "without_figure_by_reason": {"eda missing": 3},
+                                            "channels_missing": []}
     assert any(line.startswith("6 labelled window(s) without a stress figure") for line in report["notes"])
     assert (tmp_path / "out" / "physio_evaluation.md").read_text().count("| S40 | 37 | 16 |") == 1
+
+
+def test_windows_without_a_figure_are_counted_by_the_kind_of_reason_not_by_its_figures(tmp_path, monkeypatch):
+    def windows(_subject):  # each window's reason with its own shares, as the runtime words it
+        return [w if w.stress is not None else dataclasses.replace(
+            w, reason=f"too little heart or EDA signal in this window (heart {i} %, EDA 0 % of it; a figure needs "
+                      "one at 50 % or more)") for i, w in enumerate(_windows())]
+
+    code, report = _run(_stand_in_set(tmp_path, monkeypatch, windows=windows), tmp_path / "out")
+    # was: one key per window's wording, '... (heart 37 %, EDA 0 % ...)': 1, '... (heart 38 % ...': 1, ...
+    assert code == 0 and report["per_subject"]["S04"]["without_figure_by_reason"] == {
+        "too little heart or EDA signal in this window": 3}
+
+
+def test_a_recording_without_a_channel_file_is_named_in_the_saved_report_with_what_it_lacks(tmp_path, monkeypatch):
+    data = _stand_in_set(tmp_path, monkeypatch, subjects=(40, 41), lacking=(41,))
+    code, report = _run(data, tmp_path / "out")
+    # was: scored without its EDA with a warning on the terminal alone; the saved report never said so
+    assert code == 0
+    assert report["per_subject"]["S41"]["channels_missing"] == ["EDA"]
+    assert report["per_subject"]["S40"]["channels_missing"] == []
+    lacking = [line for line in report["notes"] if "channel" in line]
+    assert len(lacking) == 1 and lacking[0].endswith(": S41 without EDA")
+    assert lacking[0] in (tmp_path / "out" / "physio_evaluation.md").read_text()
+
+
+def test_one_subjects_per_subject_ba_has_no_spread(tmp_path, monkeypatch, capsys):
+    code, report = _run(_stand_in_set(tmp_path, monkeypatch, subjects=(40,)), tmp_path / "out")
+    # was: 'per-subject BA 0.952 ± 0.000', the sd of one value
+    assert code == 0 and report["per_subject_ba_sd"] is None
+    assert report["per_subject_ba_mean"] == pytest.approx((19 / 21 + 1) / 2)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "per-subject BA" in line]
+    assert len(lines) == 1 and "per-subject BA 0.952 (one subject: no spread)" in lines[0] and "±" not in lines[0]
+    assert "per-subject BA 0.952 (one subject: no spread)" in (tmp_path / "out" / "physio_evaluation.md").read_text()
 
 
 def test_subjects_the_shipped_model_was_trained_on_are_named_as_not_held_out(tmp_path, monkeypatch, capsys):

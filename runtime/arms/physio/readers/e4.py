@@ -164,6 +164,13 @@ def _read_e4_signals(path: Path, files: dict[str, Callable[[], str]]) -> dict[st
     return signals
 
 
+def channels_lacking(recording: Recording) -> list[str]:
+    """The E4 channels a recording read from an export holds no samples of (its file missing from the export, or
+    holding none), named as their files are ('EDA', 'IBI'): what a report of its figures says it was judged without."""
+    channels = {**{name: channel for name, (channel, _scale) in E4_SIGNALS.items()}, "IBI.csv": "ibi"}
+    return [name.removesuffix(".csv") for name in E4_CHANNEL_FILES if channels[name] not in recording.channels]
+
+
 def _say_missing_files(path: Path, files: dict[str, Callable[[], str]]) -> None:
     """One warning naming the channel files an export lacks (a file left out when it was copied or zipped): the
     windows' reasons would say only that a channel is missing, not that the export is."""
