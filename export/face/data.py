@@ -67,8 +67,15 @@ def held_out_split(root: Path, split: str = "PublicTest", cache_dir: Path | None
 
 def copies_of(test: FaceSet, training: FaceSet) -> np.ndarray:
     """Which of ``test``'s images are pixel for pixel one of ``training``'s (whatever their labels), (n,) bool."""
-    seen = {image.tobytes() for image in training.images}
-    return np.array([image.tobytes() in seen for image in test.images], dtype=bool)
+    return np.isin(pixel_digests(test.images), pixel_digests(training.images))
+
+
+def pixel_digests(images) -> np.ndarray:
+    """Each grey image's pixels (with its size) as an 8-byte digest, (n,) uint64: equal digests are the same
+    image pixel for pixel, whatever its file, name or label (a chance collision is one in 2**64)."""
+    digests = [int.from_bytes(hashlib.blake2b(f"{image.shape}".encode() + np.ascontiguousarray(image, np.uint8)
+                                                 .tobytes(), digest_size=8).digest(), "little") for image in images]
+    return np.array(digests, dtype=np.uint64)
 
 
 def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:
@@ -120,10 +127,13 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
     _check_class_folders(folder)
     images, labels, indices = [], [], []
     for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name])
-        pngs = sorted(class_dir.glob("*.png"))
+        label = FACE_LABELS.index(FER_CLASS_TO_LABEL[class_dir.name.lower()])
+        pngs = sorted(p for p in class_dir.iterdir() if p.suffix.lower() == ".png")
         if not pngs:  # else the model would silently never learn (or be judged on) this class
-            raise InputError(class_dir, "holds no .png images")
+            others = sorted({p.suffix.lower() for p in class_dir.iterdir() if p.is_file() and p.suffix})
+            raise InputError(class_dir, "holds no .png images" + (
+                f" (it holds {', '.join(others)} files: a FER-2013 split is 48×48 .png crops; other images can be "
+                "listed in a path,emotion CSV, which `evaluate face` reads)" if others else ""))
         for png in pngs:
             if not png.stem.isdigit():  # the row number matches FER+ votes to the image
                 raise InputError(png, "not named by its FER-2013 row number (<index>.png)")
@@ -141,10 +151,21 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
 def _check_class_folders(folder: Path) -> None:
     """Only FER-2013 class folders, and every one of them: a missing one, like an empty one, would leave the model
     silently never learning (or judged on) that class. Checked before any image is read."""
-    for class_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if class_dir.name not in FER_CLASS_TO_LABEL:
-            raise InputError(class_dir, "unknown FER-2013 class folder")
-    missing = sorted(name for name in FER_CLASS_TO_LABEL if not (folder / name).is_dir())
+    class_dirs = sorted(p for p in folder.iterdir() if p.is_dir())
+    splits = [p.name for p in class_dirs if any(c.is_dir() and c.name.lower() in FER_CLASS_TO_LABEL
+                                                for c in p.iterdir())]
+    if splits:  # the folder that holds the splits, given for one
+        raise InputError(folder, f"holds split folders ({', '.join(splits)}), not class folders: give one split, "
+                         f"e.g. {folder / splits[-1]}")
+    for class_dir in class_dirs:
+        if class_dir.name.lower() not in FER_CLASS_TO_LABEL:
+            raise InputError(class_dir, "unknown FER-2013 class folder (FER-2013 has "
+                             f"{', '.join(sorted(FER_CLASS_TO_LABEL))})")
+    named = [p.name.lower() for p in class_dirs]
+    doubled = sorted({name for name in named if named.count(name) > 1})
+    if doubled:
+        raise InputError(folder, f"has class folder {', '.join(doubled)} twice (names differing in case)")
+    missing = sorted(name for name in FER_CLASS_TO_LABEL if name not in named)
     if missing:
         raise InputError(folder, f"has no class folder {', '.join(missing)} (FER-2013 has {len(FER_CLASS_TO_LABEL)}"
                          f": {', '.join(sorted(FER_CLASS_TO_LABEL))})")

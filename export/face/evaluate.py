@@ -11,9 +11,12 @@ images (FER-2013 records no identities, so no interval over people can be drawn)
 
 What cannot be scored is said, never dropped silently: images whose label the model lacks (left out, counted by
 label), model labels no image has, images without a claim. An image that cannot be read refuses the set, as the
-training reader refuses it. Where the model's card names the split it was trained on: a set that is that split is
-said to give no held-out figures, and a split beside it holding pixel-for-pixel copies of its images (FER-2013's
-PublicTest holds 280 of Training's) has them counted, with the figures without them beside (they are scored).
+training reader refuses it. What the model learnt from and was selected on (its card's ``training.data.train`` and
+``.selection``, over an ensemble's members) is judged by content, never by folder names: each image's pixel digest
+is looked up in the shipped digests of FER-2013's Training and PublicTest (``export.face.fer_digests``). Copies of
+the training split are counted (all of them: no held-out figures), with the figures without them beside (they are
+scored); copies of the selection split are said to give optimistic figures; training data the digests do not
+cover is said to be unchecked.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
 from export.evaluation import coverage, coverage_notes, figures_line, label_tables, resolve_model, scored, write_report
-from export.face.data import FACE_LABELS, FaceSet, copies_of, load_split
+from export.face import fer_digests
+from export.face.data import FACE_LABELS, load_split, pixel_digests
 from export.metrics import classification_metrics
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel
 from runtime.arms.face.settings import FaceSettings
@@ -36,19 +40,18 @@ from runtime.track import canonical_label, tidy_label
 
 REPORT_NAME = "face_evaluation"
 CSV_COLUMNS = ("path", "emotion")
-FER_PREFIX = "FER-2013 "  # how a face card names a FER-2013 split it was trained on ("FER-2013 Training")
+FER_PREFIX = "FER-2013 "  # how a face card names a FER-2013 split ("FER-2013 Training", "FER-2013 PublicTest ...")
 BATCH = 256  # crops a call of the model
 
 
 @dataclass
 class Faces:
     """A labelled set's grey images, their labels (canonical where the label lists know the word) and what names
-    each in the report (a split's FER-2013 row number, a CSV's path); ``split``: the split as read, where it is one."""
+    each in the report (a split's FER-2013 row number, a CSV's path)."""
 
     images: list[np.ndarray]
     emotions: list[str]
     names: list[dict[str, Any]]
-    split: FaceSet | None = None
 
 
 def read_faces(data: Path) -> Faces:
@@ -62,7 +65,7 @@ def read_faces(data: Path) -> Faces:
     folder = data.resolve()
     split = load_split(folder.parent, folder.name)
     return Faces(list(split.images), [FACE_LABELS[i] for i in split.labels],
-                 [{"row": int(row)} for row in split.indices], split)
+                 [{"row": int(row)} for row in split.indices])
 
 
 def read_csv_faces(csv_path: Path) -> Faces:
@@ -74,7 +77,13 @@ def read_csv_faces(csv_path: Path) -> Faces:
 
     hint = f"a face set CSV's first line is the header {','.join(CSV_COLUMNS)} (paths relative to its folder)"
     header, rows = read_csv_rows(csv_path, "face set CSV", header_hint=hint)
-    missing = [name for name in CSV_COLUMNS if name not in {column.strip().lower() for column in header}]
+    columns = {column.strip().lower() for column in header}
+    if {"emotion", "pixels"} <= columns:  # FER-2013's own fer2013.csv: the faces are in it, not files beside it
+        raise InputError(csv_path, "is FER-2013's own CSV (emotion,pixels,Usage): its faces are pixel rows, not image "
+                         "files; score one split of it laid out as <split>/<class>/<row>.png (48×48 grey; the class "
+                         "folders angry, disgust, fear, happy, sad, surprise, neutral for emotion 0-6) and give that "
+                         "folder, e.g. .../PrivateTest")
+    missing = [name for name in CSV_COLUMNS if name not in columns]
     if missing:
         raise InputError(csv_path, f"has no column {', '.join(missing)}: {hint}")
     rows = [(line, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}) for line, row in rows]
@@ -120,31 +129,43 @@ def judge(images: list[np.ndarray], model: ExpressionModel, min_face_px: int) ->
     return probs, claimed, unclaimed
 
 
-def trained_on(model: ExpressionModel) -> set[str] | None:
-    """The data the model learnt from as its card names it (``training.data.train``, e.g. 'FER-2013 Training'),
-    over an ensemble's members; None where a card names none."""
+def trained_on(model: ExpressionModel, key: str = "train") -> set[str] | None:
+    """The data the model learnt from as its card names it (``training.data.train``, e.g. 'FER-2013 Training'), or
+    was selected on (``key`` 'selection'), over an ensemble's members; None where a card names none."""
     if model.members:
-        members = [trained_on(member) for member in model.members]
+        members = [trained_on(member, key) for member in model.members]
         return None if any(named is None for named in members) else set().union(*members)
     data = model.card.extra.get("training", {}).get("data", {}) if isinstance(model.card.extra.get("training"),
                                                                               dict) else {}
-    named = data.get("train") if isinstance(data, dict) else None
+    named = data.get(key) if isinstance(data, dict) else None
     return {named} if isinstance(named, str) and named else None
 
 
-def training_overlap(data: Path, faces: Faces, trained: set[str] | None) -> tuple[bool, dict[str, Any] | None]:
-    """Whether the split ``data`` is one the model was trained on, and which of its images are copies of such a
-    split beside it (the split's name and a mask), for a split folder whose model's card names FER-2013 splits."""
-    if faces.split is None or not trained:
-        return False, None
-    folder = data.resolve()
-    splits = [name[len(FER_PREFIX):] for name in sorted(trained) if name.startswith(FER_PREFIX)]
-    if folder.name in splits:
-        return True, None
-    for split in splits:
-        if (folder.parent / split).is_dir():
-            return False, {"split": split, "mask": copies_of(faces.split, load_split(folder.parent, split))}
-    return False, None
+def copies(images: list[np.ndarray], named: set[str] | None,
+           digests: dict[str, np.ndarray] | None) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Which of ``images`` are pixel-for-pixel copies of each FER-2013 split a card names ('FER-2013 <split>' →
+    (n,) bool), by their digests, whatever the folders are called; and the names the digests do not cover (not
+    checked)."""
+    masks: dict[str, np.ndarray] = {}
+    unchecked: list[str] = []
+    ours = pixel_digests(images) if named else None
+    for name in sorted(named or ()):
+        split = name[len(FER_PREFIX):].split()[0] if name.startswith(FER_PREFIX) and name[len(FER_PREFIX):] else None
+        if digests is None or split not in digests:
+            unchecked.append(name)
+        else:
+            masks[f"{FER_PREFIX}{split}"] = np.isin(ours, digests[split]) | masks.get(f"{FER_PREFIX}{split}", False)
+    return masks, unchecked
+
+
+def _without(mask: np.ndarray, y_true: np.ndarray, probs: np.ndarray, claimed: np.ndarray,
+             labels: list[str]) -> dict[str, float] | None:
+    """UA, macro-F1 and accuracy over the images ``mask`` leaves out; None where it leaves none."""
+    fresh = ~mask
+    if not fresh.any():
+        return None
+    figures = classification_metrics(y_true[fresh], probs[fresh], labels, claimed[fresh])
+    return {"ua_without": figures["ua"], "macro_f1_without": figures["macro_f1"], "accuracy_without": figures["wa"]}
 
 
 def notes(report: dict[str, Any]) -> list[str]:
@@ -152,14 +173,26 @@ def notes(report: dict[str, Any]) -> list[str]:
     lines = []
     if report["trained_on"] is None:
         lines.append("the model's card names no training data: whether these images are held out is unknown")
-    elif report["is_training_split"]:
-        lines.append(f"this is the split the model was trained on ({', '.join(report['trained_on'])}): these figures "
-                     "are not held-out ones")
-    copies = report["training_copies"]
-    if copies:
-        lines.append(f"{copies['images']} image(s) are pixel-for-pixel copies of {copies['split']} images the model "
-                     f"learnt from, scored with the rest; without them ({report['images'] - copies['images']} "
-                     f"images): UA {copies['ua_without']:.3f}, accuracy {copies['accuracy_without']:.3f}")
+    copied = report["training_copies"]
+    if report["is_training_split"]:
+        lines.append(f"all {report['images']} images are pixel-for-pixel copies of {copied['split']} images the model "
+                     "learnt from: these figures are not held-out ones")
+    elif copied:
+        lines.append(f"{copied['images']} image(s) are pixel-for-pixel copies of {copied['split']} images the model "
+                     f"learnt from, scored with the rest: not held-out; without them "
+                     f"({report['images'] - copied['images']} images): UA {copied['ua_without']:.3f}, accuracy "
+                     f"{copied['accuracy_without']:.3f}")
+    selected = report["selection_copies"]
+    if selected:
+        rest = (f"; without them and any training copies ({selected['images_left']} images): UA "
+                f"{selected['ua_without']:.3f}, accuracy {selected['accuracy_without']:.3f}"
+                if selected.get("ua_without") is not None else "")
+        lines.append(f"{selected['images']} image(s) are copies of {selected['split']} images, the split the model "
+                     f"was selected on: figures on them are optimistic{rest}")
+    if report["unchecked_training_data"]:
+        lines.append(f"the model's card names training data the shipped FER-2013 digests do not cover "
+                     f"({', '.join(report['unchecked_training_data'])}): whether these images are copies of it was "
+                     "not checked")
     lines += coverage_notes(report, "image")
     if report["no_claim"]:
         kinds: dict[str, int] = {}
@@ -195,7 +228,12 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
     probs, claimed, unclaimed = judge([faces.images[i] for i in kept], expression, min_face_px)
     y_true = np.array([labels.index(faces.emotions[i]) for i in kept], dtype=int)
     trained = trained_on(expression)
-    is_training_split, overlap = training_overlap(data, faces, trained)
+    digests = fer_digests.read_digests() if trained else None
+    kept_images = [faces.images[i] for i in kept]
+    learnt, unchecked = copies(kept_images, trained, digests)
+    chosen, _ = copies(kept_images, trained_on(expression, "selection"), digests)
+    learnt_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *learnt.values()])
+    chosen_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *chosen.values()]) & ~learnt_mask
     report = {
         "model": {"id": expression.card.id, "version": expression.card.version,
                   "folder": str(expression.card.folder), "labels": labels},
@@ -207,21 +245,25 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
         **scored(y_true, probs, claimed, labels, "image", np.arange(len(kept)), "image", resamples, seed),
         "unclaimed": [{**faces.names[kept[i]], "reason": reason} for i, reason in unclaimed.items()],
         "trained_on": None if trained is None else sorted(trained),
-        "is_training_split": is_training_split,
+        "is_training_split": bool(learnt_mask.all()),
         "training_copies": None,
+        "selection_copies": None,
+        "unchecked_training_data": unchecked,
         "predictions": [
             {**faces.names[i], "label": faces.emotions[i], "predicted": labels[int(row.argmax())] if ok else None,
              "confidence": round(float(row.max()), 4) if ok else None}
             for i, row, ok in zip(kept, probs, claimed, strict=True)
         ],
     }
-    if overlap is not None and overlap["mask"][kept].any():
-        fresh = ~overlap["mask"][kept]
-        without_copies = classification_metrics(y_true[fresh], probs[fresh], labels, claimed[fresh])
-        report["training_copies"] = {"split": f"{FER_PREFIX}{overlap['split']}",
-                                     "images": int((~fresh).sum()), "ua_without": without_copies["ua"],
-                                     "macro_f1_without": without_copies["macro_f1"],
-                                     "accuracy_without": without_copies["wa"]}
+    if learnt_mask.any():
+        report["training_copies"] = {"split": ", ".join(name for name, mask in learnt.items() if mask.any()),
+                                     "images": int(learnt_mask.sum()),
+                                     **(_without(learnt_mask, y_true, probs, claimed, labels) or {})}
+    if chosen_mask.any():
+        report["selection_copies"] = {"split": ", ".join(name for name, mask in chosen.items() if mask.any()),
+                                      "images": int(chosen_mask.sum()),
+                                      "images_left": int((~(chosen_mask | learnt_mask)).sum()),
+                                      **(_without(chosen_mask | learnt_mask, y_true, probs, claimed, labels) or {})}
     report["notes"] = notes(report)
     write_report(report, out, REPORT_NAME, markdown_report(report))
     return report

@@ -321,6 +321,11 @@ def test_a_wheel_carries_the_shipped_models_where_the_installed_runtime_looks_fo
     assert shipped - in_wheel == set()
 
 
+def test_a_wheel_carries_the_fer2013_digests_evaluate_face_checks_sets_against(wheel_built):
+    # without them an installed `evaluate face` could tell no FER-2013 Training image from a held-out one
+    assert "export/face/fer2013_digests.npz" in set(wheel_built.namelist())
+
+
 def test_a_wheel_carries_the_licence_text_and_names_the_licence(wheel_built):
     # was: no LICENSE file anywhere, the licence only a name in pyproject.toml; a distributor of the wheel had no text
     dist_info = next(name.split("/")[0] for name in wheel_built.namelist() if name.endswith(".dist-info/METADATA"))

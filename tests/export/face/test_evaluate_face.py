@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from export.face.fer_digests import read_digests, write_digests
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
 from tests.export.face.tiny_fer import write_fer
@@ -22,13 +23,21 @@ def fer(tmp_path):
     return write_fer(tmp_path / "fer", {"Training": 2, "PublicTest": 2})
 
 
+@pytest.fixture
+def digests(fer, tmp_path, monkeypatch):
+    """The tiny FER-2013's Training and PublicTest pixel digests, made as the shipped file is made, in its place."""
+    path = write_digests(fer, tmp_path / "digests.npz")
+    monkeypatch.setattr("export.face.fer_digests.DIGESTS_FILE", path)
+    return path
+
+
 class _OneLabelModel:
     """Stands in for an expression model that reads every crop as the same label, 90 % sure."""
 
-    def __init__(self, labels: list[str], says: str, trained_on: str | None = None):
+    def __init__(self, labels: list[str], says: str, trained_on: str | None = None, selection: str | None = None):
         self.labels, self.members = labels, []
         self.says = labels.index(says)
-        extra = {"training": {"data": {"train": trained_on}}} if trained_on else {}
+        extra = {"training": {"data": {"train": trained_on, "selection": selection}}} if trained_on else {}
         self.card = SimpleNamespace(id="one", version="1", folder=REPO_MODELS_DIR / "one", extra=extra)
         self.crops = 0
 
@@ -95,26 +104,86 @@ def test_a_csv_names_emotions_in_any_word_the_label_lists_know_and_says_what_it_
     assert "model labels with no image in the set, not judged (UA is over the others): neutral, angry" in out
 
 
-def test_the_split_the_model_was_trained_on_gives_no_held_out_figures(fer, tmp_path, monkeypatch, capsys):
+def _copy(source, destination):
+    shutil.copytree(source, destination)
+    return destination
+
+
+def test_training_images_are_known_by_their_pixels_whatever_their_folder_is_called(fer, digests, tmp_path,
+                                                                                    monkeypatch, capsys):
+    data = _copy(fer / "Training", tmp_path / "kaggle" / "train")  # was: no note, read as held out
     model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
-    code, report = _evaluate(monkeypatch, model, fer / "Training", tmp_path / "out")
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "out")
     assert code == 0 and report["is_training_split"] and report["trained_on"] == ["FER-2013 Training"]
-    assert "this is the split the model was trained on (FER-2013 Training): these figures are not held-out" in \
-        capsys.readouterr().out
+    assert report["training_copies"]["images"] == 14 and "ua_without" not in report["training_copies"]
+    assert "all 14 images are pixel-for-pixel copies of FER-2013 Training images the model learnt from: these " \
+           "figures are not held-out ones" in capsys.readouterr().out
 
 
-def test_copies_of_training_images_in_a_test_split_are_counted_with_the_figures_without_them(fer, tmp_path,
-                                                                                             monkeypatch, capsys):
+def test_a_test_split_in_a_folder_named_training_is_not_called_the_training_split(fer, digests, tmp_path,
+                                                                                  monkeypatch, capsys):
+    data = _copy(fer / "PublicTest", tmp_path / "mine" / "Training")  # was: 'this is the split the model was ...'
+    code, report = _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training"), data,
+                             tmp_path / "out")
+    assert code == 0 and not report["is_training_split"] and report["training_copies"] is None
+    assert "not held-out" not in capsys.readouterr().out
+
+
+def test_copies_of_training_images_are_counted_with_the_figures_without_them_with_no_training_split_beside(
+        fer, digests, tmp_path, monkeypatch, capsys):
+    data = _copy(fer / "PublicTest", tmp_path / "alone" / "PrivateTest")  # was: never checked without Training beside
     training_happy = sorted((fer / "Training" / "happy").glob("*.png"))[0]
-    shutil.copy(training_happy, fer / "PublicTest" / "happy" / "99999.png")  # FER-2013's PublicTest holds 280
+    shutil.copy(training_happy, data / "happy" / "99999.png")  # FER-2013's PublicTest holds 280
     model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
-    code, report = _evaluate(monkeypatch, model, fer / "PublicTest", tmp_path / "out")
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "out")
     assert code == 0 and not report["is_training_split"] and report["images"] == 15  # the copy is scored
     copies = report["training_copies"]
     assert copies["images"] == 1 and copies["split"] == "FER-2013 Training"
     assert copies["accuracy_without"] == pytest.approx(2 / 14) and report["accuracy"] == pytest.approx(3 / 15)
     assert "1 image(s) are pixel-for-pixel copies of FER-2013 Training images the model learnt from, scored with " \
-           "the rest; without them (14 images): UA 0.143, accuracy 0.143" in capsys.readouterr().out
+           "the rest: not held-out; without them (14 images): UA 0.143, accuracy 0.143" in capsys.readouterr().out
+
+
+def test_images_of_the_split_the_model_was_selected_on_are_said_to_give_optimistic_figures(fer, digests, tmp_path,
+                                                                                          monkeypatch, capsys):
+    data = _copy(fer / "PublicTest", tmp_path / "clinic" / "faces")
+    shutil.copy(sorted((fer / "Training" / "sad").glob("*.png"))[0], data / "sad" / "99999.png")
+    model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training",
+                           selection="FER-2013 PublicTest without its 1 copies of Training images")
+    code, report = _evaluate(monkeypatch, model, data, tmp_path / "out")
+    assert code == 0 and report["selection_copies"]["images"] == 14 and report["training_copies"]["images"] == 1
+    assert "14 image(s) are copies of FER-2013 PublicTest images, the split the model was selected on: figures on " \
+           "them are optimistic" in capsys.readouterr().out
+
+
+def test_training_data_the_digests_do_not_cover_is_said_to_be_unchecked(fer, digests, tmp_path, monkeypatch, capsys):
+    model = _OneLabelModel(SEVEN, "happy", trained_on="AffectNet train")
+    code, report = _evaluate(monkeypatch, model, fer / "Training", tmp_path / "out")
+    assert code == 0 and report["unchecked_training_data"] == ["AffectNet train"] and not report["is_training_split"]
+    assert "digests do not cover (AffectNet train): whether these images are copies of it was not checked" in \
+        capsys.readouterr().out
+
+
+def test_the_digest_file_is_made_by_its_command_and_the_shipped_one_covers_fer2013(fer, tmp_path, capsys):
+    from export.face.data import load_split, pixel_digests
+    from export.face.fer_digests import DIGESTS_FILE
+    from export.face.fer_digests import main as make
+
+    make([str(fer), "--out", str(tmp_path / "d.npz")])
+    assert capsys.readouterr().out.strip() == f"{tmp_path / 'd.npz'}: Training 14, PublicTest 14"
+    made = read_digests(tmp_path / "d.npz")
+    assert set(made["Training"]) == set(pixel_digests(load_split(fer, "Training").images))
+    shipped = read_digests(DIGESTS_FILE)  # FER-2013's distinct Training and PublicTest images
+    assert len(shipped["Training"]) == 27473 and len(shipped["PublicTest"]) == 3563
+    assert shipped["Training"].dtype == np.uint64 and DIGESTS_FILE.stat().st_size < 400_000
+
+
+def test_class_folders_are_read_whatever_their_case(fer, tmp_path, monkeypatch):
+    data = _copy(fer / "PublicTest", tmp_path / "Mine")
+    for folder in list(data.iterdir()):
+        folder.rename(data / folder.name.capitalize())  # Angry/, Fear/, ...: was refused
+    code, report = _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy"), data, tmp_path / "out")
+    assert code == 0 and report["image_counts"] == dict.fromkeys(SEVEN, 2)
 
 
 def test_the_shipped_model_judges_each_image_as_face_classify_cropped_does(fer, tmp_path):
@@ -134,7 +203,12 @@ def test_the_shipped_model_judges_each_image_as_face_classify_cropped_does(fer, 
 
 @pytest.mark.parametrize("make, said", [
     (lambda fer: fer / "PrivateTest", "no such FER-2013 split folder or path,emotion CSV"),
-    (lambda fer: fer, "unknown FER-2013 class folder"),  # the root, not a split
+    (lambda fer: fer, "holds split folders (PublicTest, Training), not class folders: give one split"),  # the root
+    (lambda fer: (fer / "fer2013.csv", (fer / "fer2013.csv").write_text("emotion,pixels,Usage\n0,1,x\n"))[0],
+     "is FER-2013's own CSV (emotion,pixels,Usage): its faces are pixel rows, not image files; score one split"),
+    (lambda fer: [p.rename(p.with_suffix(".jpg")) for p in (fer / "PublicTest" / "sad").glob("*.png")] and
+     fer / "PublicTest", "sad: holds no .png images (it holds .jpg files: a FER-2013 split is 48×48 .png crops; "
+     "other images can be listed in a path,emotion CSV"),
     (lambda fer: (fer / "empty").mkdir() or fer / "empty", "has no class folder angry, disgust"),
     (lambda fer: next((fer / "PublicTest" / "happy").glob("*.png")), "not a FER-2013 split folder"),
 ])
