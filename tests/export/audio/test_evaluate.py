@@ -12,6 +12,7 @@ import soundfile
 
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
+from tests.export.evaluations import evaluated, one_label_probs
 
 EMOTIONS = {"01": "neutral", "03": "happy", "05": "angry", "07": "disgust"}
 ACTORS = ("17", "18")
@@ -42,15 +43,12 @@ class _OneLabelModel:
 
     def predict(self, rows: np.ndarray, variant: str) -> np.ndarray:
         self.variants.add(variant)
-        probs = np.full((len(rows), len(self.labels)), 0.1 / (len(self.labels) - 1))
-        probs[:, self.says] = 0.9
-        return probs
+        return one_label_probs(len(rows), len(self.labels), self.says)
 
 
 def _evaluate(monkeypatch, model, data, out, *options):
     monkeypatch.setattr("export.audio.evaluate.load_audio_model", lambda location: model)
-    code = main(["evaluate", "audio", str(data), "--out", str(out), "--resamples", "200", *options])
-    return code, json.loads((out / "audio_evaluation.json").read_text()) if code == 0 else None
+    return evaluated("audio", data, out, *options)
 
 
 def test_a_model_that_always_says_one_label_scores_one_over_k_on_a_balanced_set(manifest, tmp_path, monkeypatch,

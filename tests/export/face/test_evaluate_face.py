@@ -12,6 +12,7 @@ import pytest
 from export.face.fer_digests import read_digests, write_digests
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
+from tests.export.evaluations import evaluated, one_label_probs
 from tests.export.face.tiny_fer import write_fer
 
 SEVEN = ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
@@ -43,15 +44,12 @@ class _OneLabelModel:
 
     def predict(self, crops) -> np.ndarray:
         self.crops += len(crops)
-        probs = np.full((len(crops), len(self.labels)), 0.1 / (len(self.labels) - 1))
-        probs[:, self.says] = 0.9
-        return probs
+        return one_label_probs(len(crops), len(self.labels), self.says)
 
 
 def _evaluate(monkeypatch, model, data, out, *options):
     monkeypatch.setattr("export.face.evaluate.ExpressionModel", lambda location: model)
-    code = main(["evaluate", "face", str(data), "--out", str(out), "--resamples", "200", *options])
-    return code, json.loads((out / "face_evaluation.json").read_text()) if code == 0 else None
+    return evaluated("face", data, out, *options)
 
 
 def test_a_model_that_always_says_one_label_scores_one_over_k_and_dark_faces_count_wrong(fer, tmp_path, monkeypatch,

@@ -14,6 +14,7 @@ from runtime.arms.physio.readers import read_recording
 from runtime.arms.physio.stress import PhysioWindow
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
+from tests.export.evaluations import evaluated
 from tests.physio_factory import START_UNIX_S, write_e4, write_labels, zip_e4
 
 STAND_IN_START_S = 1000.0  # the stand-in recordings' UNIX start
@@ -60,14 +61,9 @@ def _stand_in_set(tmp_path, monkeypatch, subjects=(4, 40), windows=None, extra_r
     return data
 
 
-def _run(data, out, *options):
-    code = main(["evaluate", "physio", str(data), "--out", str(out), "--resamples", "200", *options])
-    return code, json.loads((out / "physio_evaluation.json").read_text()) if code == 0 else None
-
-
 def test_windows_without_a_stress_figure_are_left_out_and_counted_not_scored_wrong(tmp_path, monkeypatch):
     data = _stand_in_set(tmp_path, monkeypatch)
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
     assert code == 0
     # per subject: 21 calm windows (2 called stress), 19 stress ones of which 3 have no figure (left out, not wrong)
     assert report["windows"] == 2 * 37
@@ -85,7 +81,7 @@ def test_windows_without_a_figure_are_counted_by_the_kind_of_reason_not_by_its_f
             w, reason=f"too little heart or EDA signal in this window (heart {i} %, EDA 0 % of it; a figure needs "
                       "one at 50 % or more)") for i, w in enumerate(_windows())]
 
-    code, report = _run(_stand_in_set(tmp_path, monkeypatch, windows=windows), tmp_path / "out")
+    code, report = evaluated("physio", _stand_in_set(tmp_path, monkeypatch, windows=windows), tmp_path / "out")
     # was: one key per window's wording, '... (heart 37 %, EDA 0 % ...)': 1, '... (heart 38 % ...': 1, ...
     assert code == 0 and report["per_subject"]["S04"]["without_figure_by_reason"] == {
         "too little heart or EDA signal in this window": 3}
@@ -93,7 +89,7 @@ def test_windows_without_a_figure_are_counted_by_the_kind_of_reason_not_by_its_f
 
 def test_a_recording_without_a_channel_file_is_named_in_the_saved_report_with_what_it_lacks(tmp_path, monkeypatch):
     data = _stand_in_set(tmp_path, monkeypatch, subjects=(40, 41), lacking=(41,))
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
     # was: scored without its EDA with a warning on the terminal alone; the saved report never said so
     assert code == 0
     assert report["per_subject"]["S41"]["channels_missing"] == ["EDA"]
@@ -104,7 +100,7 @@ def test_a_recording_without_a_channel_file_is_named_in_the_saved_report_with_wh
 
 
 def test_one_subjects_per_subject_ba_has_no_spread(tmp_path, monkeypatch, capsys):
-    code, report = _run(_stand_in_set(tmp_path, monkeypatch, subjects=(40,)), tmp_path / "out")
+    code, report = evaluated("physio", _stand_in_set(tmp_path, monkeypatch, subjects=(40,)), tmp_path / "out")
     # was: 'per-subject BA 0.952 ± 0.000', the sd of one value
     assert code == 0 and report["per_subject_ba_sd"] is None
     assert report["per_subject_ba_mean"] == pytest.approx((19 / 21 + 1) / 2)
@@ -115,7 +111,7 @@ def test_one_subjects_per_subject_ba_has_no_spread(tmp_path, monkeypatch, capsys
 
 def test_subjects_the_shipped_model_was_trained_on_are_named_as_not_held_out(tmp_path, monkeypatch, capsys):
     data = _stand_in_set(tmp_path, monkeypatch, subjects=(2, 4, 40))
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
     # S02 a development subject, S04 a held-out one: the shipped model is refit on both; S40 is no Stress-Predict id
     assert code == 0 and report["subjects_seen_in_training"] == ["S02", "S04"]
     seen = [line for line in report["notes"] if "not held-out figures" in line]
@@ -128,7 +124,7 @@ def test_subjects_the_shipped_model_was_trained_on_are_named_as_not_held_out(tmp
 def test_a_set_of_unseen_subjects_has_no_seen_note_and_a_card_without_a_split_says_it_cannot_tell(tmp_path,
                                                                                                    monkeypatch):
     data = _stand_in_set(tmp_path, monkeypatch, subjects=(40, 41))
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
     assert code == 0 and report["subjects_seen_in_training"] == []
     assert not [line for line in report["notes"] if "trained on" in line or "held out" in line]
     model = tmp_path / "model"
@@ -136,7 +132,7 @@ def test_a_set_of_unseen_subjects_has_no_seen_note_and_a_card_without_a_split_sa
     card = json.loads((model / "card.json").read_text())
     del card["split"]
     (model / "card.json").write_text(json.dumps(card))
-    code, report = _run(data, tmp_path / "out2", "--model", str(model))
+    code, report = evaluated("physio", data, tmp_path / "out2", "--model", str(model))
     assert code == 0 and report["subjects_seen_in_training"] is None
     assert "names no training subjects: whether these subjects are held out is unknown" in report["notes"][0]
 
@@ -147,7 +143,7 @@ def test_subjects_without_labels_a_recording_or_a_labelled_window_are_left_out_a
     write_e4(tmp_path / "e4", duration_s=20.0)
     for subject in ("S01", "S06"):
         zip_e4(tmp_path / "e4", data / "raw" / f"{subject}.zip")
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
     assert code == 0 and report["subjects"] == 5
     assert report["subjects_left_out"] == {
         "S01": "no labels in labels/stress_labels*.csv", "S05": "no recording in raw/",
@@ -161,7 +157,7 @@ def test_subjects_without_labels_a_recording_or_a_labelled_window_are_left_out_a
 @pytest.mark.parametrize("subjects, note", [((40,), "one subject: no interval over subjects"),
                                             ((40, 41), "2 subjects: an interval over so few is rough")])
 def test_an_interval_over_fewer_than_five_subjects_is_said_rough_or_absent(tmp_path, monkeypatch, subjects, note):
-    code, report = _run(_stand_in_set(tmp_path, monkeypatch, subjects=subjects), tmp_path / "out")
+    code, report = evaluated("physio", _stand_in_set(tmp_path, monkeypatch, subjects=subjects), tmp_path / "out")
     assert code == 0 and any(line.startswith(note) for line in report["notes"])
     assert (report["ba_interval_95"] is None) == (len(subjects) == 1)
 
@@ -172,7 +168,7 @@ def test_the_interval_is_drawn_as_resamples_and_seed_say(tmp_path, monkeypatch):
     intervals = {}
     for resamples, seed in ((50, 0), (50, 0), (50, 1), (3, 0)):
         out = tmp_path / f"out-{len(intervals)}"
-        code, report = _run(data, out, "--resamples", str(resamples), "--seed", str(seed))
+        code, report = evaluated("physio", data, out, "--resamples", str(resamples), "--seed", str(seed))
         assert code == 0 and report["interval"] == {"resamples": resamples, "seed": seed, "unit": "subject"}
         intervals[len(intervals)] = report["ba_interval_95"]
     assert intervals[0] == intervals[1]
@@ -220,7 +216,7 @@ def test_the_figures_are_the_shipped_models_on_the_windows_and_labels_training_s
     monkeypatch.setattr(arm, "recording_features", lambda *_args, **_kwargs: stand_ins)
     monkeypatch.setattr(dataset, "recording_features", lambda *_args, **_kwargs: stand_ins)
     data = _real_recording_set(tmp_path)
-    code, report = _run(data, tmp_path / "out")
+    code, report = evaluated("physio", data, tmp_path / "out")
 
     session = subject_windows(data, "S40", load_labels(data)["S40"], WINDOW_S, HOP_S)
     x, y = subject_xy(session, False)
