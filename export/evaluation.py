@@ -1,7 +1,7 @@
-"""What ``emotrace evaluate audio`` and ``evaluate face`` share: where the model is, what of a labelled set a model
-cannot score, the figures' line, the label and confusion tables, and the report's two files. ``unit`` names what
-a set holds ("clip", "image"): the report's keys and lines are in its words (``clip_counts``,
-``model_labels_without_clips``)."""
+"""What ``emotrace evaluate audio``, ``face`` and ``physio`` share: where the model is, the resamples asked for, what
+of a labelled set a model cannot score, a reason's kind, the figures' line, the label and confusion tables, and the
+report's two files. ``unit`` names what a set holds ("clip", "image"): the report's keys and lines are in its words
+(``clip_counts``, ``model_labels_without_clips``)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,18 @@ def resolve_model(model: str | None, models_dir: Path | None, default: str) -> s
     if not is_model_id(location):
         raise InputError("--models-dir", f"looks up a model id, but --model {location} is a path: give one of them")
     return Path(models_dir) / location
+
+
+def check_resamples(resamples: int) -> None:
+    """An ``InputError`` where fewer than one resample of the interval is asked for."""
+    if resamples < 1:
+        raise InputError("--resamples", f"must be at least 1, not {resamples}")
+
+
+def reason_kind(reason: str) -> str:
+    """A reason without its figures: the words before its parenthesis ('too little heart or EDA signal in this
+    window (heart 37 %, EDA 0 % of it; ...)' -> '... in this window'), so that reasons are counted by kind."""
+    return reason.split(" (")[0]
 
 
 def coverage(emotions: Iterable[str], labels: list[str]) -> tuple[dict[str, int], list[str]]:

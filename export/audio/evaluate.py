@@ -29,7 +29,16 @@ import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES, EVALUATION_BASELINES
 from export.audio.datasets import Clip, Unmapped, load_corpus, parse_file_name, speaker_key
-from export.evaluation import coverage, coverage_notes, figures_line, label_tables, resolve_model, scored, write_report
+from export.evaluation import (
+    check_resamples,
+    coverage,
+    coverage_notes,
+    figures_line,
+    label_tables,
+    resolve_model,
+    scored,
+    write_report,
+)
 from export.metrics import prediction_metrics
 from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
@@ -166,8 +175,7 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
                    speaker_baseline: str = "none", resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
                    ) -> dict[str, Any]:
     """Score the model on the labelled set ``data``; the report (also written to ``out``) with its notes."""
-    if resamples < 1:
-        raise InputError("--resamples", f"must be at least 1, not {resamples}")
+    check_resamples(resamples)
     if speaker_baseline not in EVALUATION_BASELINES:  # before the set is read
         raise InputError(speaker_baseline,
                          f"speaker baseline must be {' or '.join(map(repr, EVALUATION_BASELINES))}")
@@ -178,11 +186,11 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
     # a model of a manifest's own labels (train audio --labels-as-given) is scored on a set that uses them
     corpus = load_corpus(data, outside_canonical(labels))
     outside, without = coverage((clip.emotion for clip in corpus.clips), labels)
-    scored = [clip for clip in corpus.clips if clip.emotion in labels]
-    if not scored:
+    known = [clip for clip in corpus.clips if clip.emotion in labels]
+    if not known:
         raise InputError(data, f"no clip has a label the model {emotion_model.card.id} has ({', '.join(labels)}); "
                          f"the set's labels: {', '.join(sorted({clip.emotion for clip in corpus.clips}))}")
-    judged = judge(scored, emotion_model, speaker_baseline, data)
+    judged = judge(known, emotion_model, speaker_baseline, data)
     trained = trained_speakers(emotion_model.card.metrics)
     report = {
         "model": {"id": emotion_model.card.id, "version": emotion_model.card.version,
@@ -197,7 +205,7 @@ def evaluate_audio(data: Path, out: Path, model: str | None = None, models_dir: 
         "skipped_by_reader": dict(corpus.skipped),
         "no_speech": [{"path": path_text(path), "reason": why} for path, why in judged.errors.items()],
         **score(judged, labels, resamples, seed),
-        "speakers_seen_in_training": None if trained is None else seen_speakers(scored, trained),
+        "speakers_seen_in_training": None if trained is None else seen_speakers(known, trained),
         "predictions": [
             {"path": str(clip.path), "speaker": clip.speaker, "label": clip.emotion,
              "predicted": labels[int(row.argmax())] if claimed else None,

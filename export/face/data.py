@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -28,6 +29,8 @@ FERPLUS_TO_LABEL = {
     "anger": "angry", "disgust": "disgust", "fear": "fearful",
 }
 CROP_SIZE_PX = 48
+# Where faces that are no FER-2013 split go: said in the refusals a clinic's own crops meet
+CSV_ROUTE = "; other images can be listed in a path,emotion CSV, which `evaluate face` reads"
 
 
 @dataclass
@@ -70,7 +73,7 @@ def copies_of(test: FaceSet, training: FaceSet) -> np.ndarray:
     return np.isin(pixel_digests(test.images), pixel_digests(training.images))
 
 
-def pixel_digests(images) -> np.ndarray:
+def pixel_digests(images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     """Each grey image's pixels (with its size) as an 8-byte digest, (n,) uint64: equal digests are the same
     image pixel for pixel, whatever its file, name or label (a chance collision is one in 2**64)."""
     digests = [int.from_bytes(hashlib.blake2b(f"{image.shape}".encode() + np.ascontiguousarray(image, np.uint8)
@@ -113,7 +116,8 @@ def _split_key(root: Path, split: str) -> str:
     """What a split's cache was read from: the folder, its images' names, sizes and times, and the label files
     (the FER+ votes come from them), so that a cache is never served for other data."""
     digest = hashlib.sha256(str((root / split).resolve()).encode())
-    for path in sorted((root / split).rglob("*.png")) + [root / "labels.csv", root / "fer2013new.csv"]:
+    images = (p for p in (root / split).rglob("*") if p.suffix.lower() == ".png")  # as _read_images takes them
+    for path in sorted(images) + [root / "labels.csv", root / "fer2013new.csv"]:
         if path.is_file():
             stat = path.stat()
             digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
@@ -132,16 +136,17 @@ def _read_images(folder: Path) -> tuple[list[np.ndarray], list[int], list[int]]:
         if not pngs:  # else the model would silently never learn (or be judged on) this class
             others = sorted({p.suffix.lower() for p in class_dir.iterdir() if p.is_file() and p.suffix})
             raise InputError(class_dir, "holds no .png images" + (
-                f" (it holds {', '.join(others)} files: a FER-2013 split is 48×48 .png crops; other images can be "
-                "listed in a path,emotion CSV, which `evaluate face` reads)" if others else ""))
+                f" (it holds {', '.join(others)} files: a FER-2013 split is 48×48 .png crops){CSV_ROUTE}"
+                if others else ""))
         for png in pngs:
             if not png.stem.isdigit():  # the row number matches FER+ votes to the image
-                raise InputError(png, "not named by its FER-2013 row number (<index>.png)")
+                raise InputError(png, f"not named by its FER-2013 row number (<index>.png){CSV_ROUTE}")
             image = cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
             if image is None:
                 raise InputError(png, "not a readable PNG image (empty or damaged?)")
             if image.shape != (CROP_SIZE_PX, CROP_SIZE_PX):  # colour is read as its grey levels; a size cannot be
-                raise InputError(png, f"a {image.shape[1]}×{image.shape[0]} image, not a 48×48 FER-2013 face crop")
+                raise InputError(png, f"a {image.shape[1]}×{image.shape[0]} image, not a 48×48 FER-2013 face crop"
+                                      f"{CSV_ROUTE}")
             images.append(image)
             labels.append(label)
             indices.append(int(png.stem))

@@ -28,7 +28,17 @@ from typing import Any
 import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
-from export.evaluation import coverage, coverage_notes, figures_line, label_tables, resolve_model, scored, write_report
+from export.evaluation import (
+    check_resamples,
+    coverage,
+    coverage_notes,
+    figures_line,
+    label_tables,
+    reason_kind,
+    resolve_model,
+    scored,
+    write_report,
+)
 from export.face import fer_digests
 from export.face.data import FACE_LABELS, load_split, pixel_digests
 from export.metrics import classification_metrics
@@ -129,29 +139,29 @@ def judge(images: list[np.ndarray], model: ExpressionModel, min_face_px: int) ->
     return probs, claimed, unclaimed
 
 
-def trained_on(model: ExpressionModel, key: str = "train") -> set[str] | None:
+def trained_on(model: ExpressionModel, key: str = "train") -> tuple[set[str], list[str]]:
     """The data the model learnt from as its card names it (``training.data.train``, e.g. 'FER-2013 Training'), or
-    was selected on (``key`` 'selection'), over an ensemble's members; None where a card names none."""
+    was selected on (``key`` 'selection'), over an ensemble's members; and the ids of the cards that name none."""
     if model.members:
         members = [trained_on(member, key) for member in model.members]
-        return None if any(named is None for named in members) else set().union(*members)
+        return set().union(*(named for named, _ in members)), [card for _, unnamed in members for card in unnamed]
     data = model.card.extra.get("training", {}).get("data", {}) if isinstance(model.card.extra.get("training"),
                                                                               dict) else {}
     named = data.get(key) if isinstance(data, dict) else None
-    return {named} if isinstance(named, str) and named else None
+    return ({named}, []) if isinstance(named, str) and named.strip() else (set(), [model.card.id])
 
 
-def copies(images: list[np.ndarray], named: set[str] | None,
-           digests: dict[str, np.ndarray] | None) -> tuple[dict[str, np.ndarray], list[str]]:
+def copies(images: list[np.ndarray], named: set[str],
+           digests: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], list[str]]:
     """Which of ``images`` are pixel-for-pixel copies of each FER-2013 split a card names ('FER-2013 <split>' →
     (n,) bool), by their digests, whatever the folders are called; and the names the digests do not cover (not
     checked)."""
     masks: dict[str, np.ndarray] = {}
     unchecked: list[str] = []
     ours = pixel_digests(images) if named else None
-    for name in sorted(named or ()):
-        split = name[len(FER_PREFIX):].split()[0] if name.startswith(FER_PREFIX) and name[len(FER_PREFIX):] else None
-        if digests is None or split not in digests:
+    for name in sorted(named):
+        split = (name[len(FER_PREFIX):].split() or [None])[0] if name.startswith(FER_PREFIX) else None
+        if split not in digests:
             unchecked.append(name)
         else:
             masks[f"{FER_PREFIX}{split}"] = np.isin(ours, digests[split]) | masks.get(f"{FER_PREFIX}{split}", False)
@@ -173,6 +183,9 @@ def notes(report: dict[str, Any]) -> list[str]:
     lines = []
     if report["trained_on"] is None:
         lines.append("the model's card names no training data: whether these images are held out is unknown")
+    elif report["cards_naming_no_training_data"]:
+        lines.append(f"the card of {', '.join(report['cards_naming_no_training_data'])} names no training data: "
+                     "whether these images are held out from it is unknown")
     copied = report["training_copies"]
     if report["is_training_split"]:
         lines.append(f"all {report['images']} images are pixel-for-pixel copies of {copied['split']} images the model "
@@ -197,7 +210,7 @@ def notes(report: dict[str, Any]) -> list[str]:
     if report["no_claim"]:
         kinds: dict[str, int] = {}
         for item in report["unclaimed"]:
-            kind = item["reason"].split(" (")[0]
+            kind = reason_kind(item["reason"])
             kinds[kind] = kinds.get(kind, 0) + 1
         lines.append(f"{report['no_claim']} image(s) the model could not read as a face, counted wrong (listed under "
                      f"unclaimed): " + ", ".join(f"{kind}: {n}" for kind, n in kinds.items()))
@@ -213,8 +226,7 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
                   min_face_px: int = FaceSettings.min_face_px) -> dict[str, Any]:
     """Score the expression model on the labelled faces ``data``; the report (also written to ``out``) with its
     notes."""
-    if resamples < 1:
-        raise InputError("--resamples", f"must be at least 1, not {resamples}")
+    check_resamples(resamples)
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
     expression = ExpressionModel(resolve_model(model, models_dir, DEFAULT_EXPRESSION_MODEL))
@@ -227,11 +239,15 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
                          f"the set's labels: {', '.join(sorted(set(faces.emotions)))}")
     probs, claimed, unclaimed = judge([faces.images[i] for i in kept], expression, min_face_px)
     y_true = np.array([labels.index(faces.emotions[i]) for i in kept], dtype=int)
-    trained = trained_on(expression)
-    digests = fer_digests.read_digests() if trained else None
+    trained, unnamed = trained_on(expression)
+    selected, _ = trained_on(expression, "selection")
+    digests = fer_digests.read_digests() if trained | selected else {}
+    if digests is None:  # the package is incomplete: no figure is given as held out unchecked
+        raise InputError(fer_digests.DIGESTS_FILE, "missing or unreadable: reinstall emotrace, or remake it with "
+                         "python -m export.face.fer_digests FER2013_DIR")
     kept_images = [faces.images[i] for i in kept]
     learnt, unchecked = copies(kept_images, trained, digests)
-    chosen, _ = copies(kept_images, trained_on(expression, "selection"), digests)
+    chosen, _ = copies(kept_images, selected, digests)
     learnt_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *learnt.values()])
     chosen_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *chosen.values()]) & ~learnt_mask
     report = {
@@ -244,7 +260,8 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
         "model_labels_without_images": without,
         **scored(y_true, probs, claimed, labels, "image", np.arange(len(kept)), "image", resamples, seed),
         "unclaimed": [{**faces.names[kept[i]], "reason": reason} for i, reason in unclaimed.items()],
-        "trained_on": None if trained is None else sorted(trained),
+        "trained_on": sorted(trained) or None,
+        "cards_naming_no_training_data": unnamed if trained else [],
         "is_training_split": bool(learnt_mask.all()),
         "training_copies": None,
         "selection_copies": None,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.arrays import read_cache, save_npz
+from export.arrays import save_npz
 from export.face.data import load_split, pixel_digests
 from runtime.errors import InputError
 
@@ -32,9 +32,11 @@ def write_digests(fer_root: Path, out: Path | None = None, splits: tuple[str, ..
 def read_digests(path: Path | None = None) -> dict[str, np.ndarray] | None:
     """The splits' digests (split name → sorted uint64 digests); None where the file is missing or unreadable."""
     path = Path(path) if path is not None else DIGESTS_FILE
-    if not path.is_file():
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {split: stored[split] for split in DIGEST_SPLITS}
+    except Exception:  # noqa: BLE001 - missing, damaged or foreign: the caller says the file is unusable
         return None
-    return read_cache(path, DIGEST_SPLITS)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from export import BOOTSTRAP_RESAMPLES
-from export.evaluation import resolve_model, write_report
+from export.evaluation import check_resamples, reason_kind, resolve_model, write_report
 from export.metrics import few_groups_note
 from export.physio.dataset import LABEL_FILES_TEXT, labelled_fractions, load_labels, stress_label
 from export.physio.train import evaluate, per_subject_text
@@ -56,12 +56,6 @@ class Judged:
     labels: np.ndarray
     without_figure: Counter = field(default_factory=Counter)
     channels_missing: list[str] = field(default_factory=list)
-
-
-def reason_kind(reason: str) -> str:
-    """A window's reason without its figures: the words before its parenthesis ('too little heart or EDA signal
-    in this window (heart 37 %, EDA 0 % of it; ...)' -> '... in this window'), one count per kind of reason."""
-    return reason.split(" (")[0]
 
 
 def data_subjects(data: Path) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], list[str], dict[str, str]]:
@@ -172,8 +166,7 @@ def left_out_text(left_out: dict[str, str]) -> str:
 def evaluate_physio(data: Path, out: Path, model: str | None = None, models_dir: Path | None = None,
                     resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """Score the stress model on the labelled recordings in ``data``; the report (also written to ``out``)."""
-    if resamples < 1:
-        raise InputError("--resamples", f"must be at least 1, not {resamples}")
+    check_resamples(resamples)
     data, out = Path(data), Path(out)
     check_output_folder(out, {"data folder": data})
     table, subjects, left_out = data_subjects(data)
@@ -189,7 +182,7 @@ def evaluate_physio(data: Path, out: Path, model: str | None = None, models_dir:
                                  "no window of the recording is labelled: the labels do not cover it")
     scored = {s: (j.p_stress, j.labels) for s, j in judged.items() if j.labels.size}
     if not scored:
-        raise InputError(data, f"no subject has a labelled window with a stress figure: {left_out_text(left_out)}")
+        raise InputError(data, f"nothing to score, every subject left out: {left_out_text(left_out)}")
     figures = evaluate(scored, resamples, seed)
     interval = figures["ba_interval_95"]
     if len(scored) < 2 or not np.isfinite(interval).all():  # one subject drawn again is itself; NaN: no draw has both

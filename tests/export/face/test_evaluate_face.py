@@ -162,6 +162,40 @@ def test_training_data_the_digests_do_not_cover_is_said_to_be_unchecked(fer, dig
         capsys.readouterr().out
 
 
+def test_an_ensemble_member_naming_no_training_data_leaves_the_others_copies_counted_and_is_named(
+        fer, digests, tmp_path, monkeypatch, capsys):
+    data = _copy(fer / "PublicTest", tmp_path / "alone" / "PrivateTest")
+    shutil.copy(sorted((fer / "Training" / "happy").glob("*.png"))[0], data / "happy" / "99999.png")
+    ensemble = _OneLabelModel(SEVEN, "happy")
+    member = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
+    other = _OneLabelModel(SEVEN, "happy")
+    other.card.id = "other"
+    ensemble.members = [member, other]
+    code, report = _evaluate(monkeypatch, ensemble, data, tmp_path / "out")
+    assert code == 0 and report["training_copies"]["images"] == 1  # was: none counted, 'held out is unknown'
+    assert report["cards_naming_no_training_data"] == ["other"]
+    assert "the card of other names no training data: whether these images are held out from it is unknown" in \
+        capsys.readouterr().out
+
+
+def test_a_missing_digest_file_is_one_line_naming_it_not_a_note_that_it_covers_nothing(fer, tmp_path, monkeypatch,
+                                                                                      capsys):
+    missing = tmp_path / "gone.npz"
+    monkeypatch.setattr("export.face.fer_digests.DIGESTS_FILE", missing)
+    model = _OneLabelModel(SEVEN, "happy", trained_on="FER-2013 Training")
+    code, _report = _evaluate(monkeypatch, model, fer / "PublicTest", tmp_path / "out")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{missing}: missing or unreadable" in err[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_card_naming_fer2013_with_no_split_is_unchecked_not_a_traceback():
+    from export.face.evaluate import copies
+
+    masks, unchecked = copies([np.zeros((48, 48), np.uint8)], {"FER-2013  "}, {"Training": np.array([], np.uint64)})
+    assert masks == {} and unchecked == ["FER-2013  "]  # was: IndexError
+
+
 def test_the_digest_file_is_made_by_its_command_and_the_shipped_one_covers_fer2013(fer, tmp_path, capsys):
     from export.face.data import load_split, pixel_digests
     from export.face.fer_digests import DIGESTS_FILE
@@ -205,7 +239,7 @@ def test_the_shipped_model_judges_each_image_as_face_classify_cropped_does(fer, 
     (lambda fer: (fer / "fer2013.csv", (fer / "fer2013.csv").write_text("emotion,pixels,Usage\n0,1,x\n"))[0],
      "is FER-2013's own CSV (emotion,pixels,Usage): its faces are pixel rows, not image files; score one split"),
     (lambda fer: [p.rename(p.with_suffix(".jpg")) for p in (fer / "PublicTest" / "sad").glob("*.png")] and
-     fer / "PublicTest", "sad: holds no .png images (it holds .jpg files: a FER-2013 split is 48×48 .png crops; "
+     fer / "PublicTest", "sad: holds no .png images (it holds .jpg files: a FER-2013 split is 48×48 .png crops); "
      "other images can be listed in a path,emotion CSV"),
     (lambda fer: (fer / "empty").mkdir() or fer / "empty", "has no class folder angry, disgust"),
     (lambda fer: next((fer / "PublicTest" / "happy").glob("*.png")), "not a FER-2013 split folder"),

@@ -2,6 +2,7 @@
 
 import shutil
 
+import numpy as np
 import pytest
 
 from export.face.data import held_out_split, load_split
@@ -115,3 +116,17 @@ def test_a_ferplus_file_with_fewer_rows_than_labels_csv_is_one_input_error(tmp_p
     # rows are matched by order: one missing row would shift every vote after it (unchecked: a ValueError from zip)
     with pytest.raises(InputError, match="fer2013new.csv: does not list the same rows as labels.csv"):
         load_split(root, "Training")
+
+
+def test_a_cached_split_of_upper_case_png_files_is_read_again_when_an_image_changes(tmp_path):
+    import cv2
+
+    root = write_fer(tmp_path / "fer", {"Training": 1})
+    for png in (root / "Training").rglob("*.png"):
+        png.rename(png.with_suffix(".PNG"))
+    first = load_split(root, "Training", cache_dir=tmp_path / "cache")
+    changed = next((root / "Training" / "happy").glob("*.PNG"))
+    cv2.imwrite(str(changed.with_suffix(".png")), np.full((48, 48), 200, np.uint8))
+    changed.with_suffix(".png").rename(changed)  # the same name, other pixels
+    again = load_split(root, "Training", cache_dir=tmp_path / "cache")
+    assert not np.array_equal(first.images, again.images)  # was: the cache of the old pixels served

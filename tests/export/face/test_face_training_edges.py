@@ -38,7 +38,8 @@ def test_a_crop_of_another_size_is_refused_in_one_line_naming_it(tmp_path):
     root = write_fer(tmp_path / "fer", {"Training": 1})
     cv2.imwrite(str(root / "Training" / "happy" / "99999.png"), np.zeros((64, 64), np.uint8))
     # was it let through, the split's images could not be stacked: a numpy ValueError, not one line
-    with pytest.raises(InputError, match=r"happy/99999\.png: a 64×64 image, not a 48×48 FER-2013 face crop$"):
+    with pytest.raises(InputError, match=r"happy/99999\.png: a 64×64 image, not a 48×48 FER-2013 face crop; other "
+                                         r"images can be listed in a path,emotion CSV, which `evaluate face` reads$"):
         load_split(root, "Training")
 
 

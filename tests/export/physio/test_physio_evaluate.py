@@ -154,6 +154,16 @@ def test_subjects_without_labels_a_recording_or_a_labelled_window_are_left_out_a
     assert len(report["ba_interval_95"]) == 2
 
 
+def test_a_set_whose_every_subject_is_left_out_is_refused_saying_why_once(tmp_path, monkeypatch, capsys):
+    data = _stand_in_set(tmp_path, monkeypatch, windows=lambda _subject: _windows(no_signal=len(STARTS_S)))
+    assert main(["evaluate", "physio", str(data), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # was: 'no subject has a labelled window with a stress figure: no labelled window with a stress figure: ...'
+    assert len(err) == 1 and err[0].endswith(
+        "nothing to score, every subject left out: no labelled window with a stress figure: eda missing: S04, S40")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("subjects, note", [((40,), "one subject: no interval over subjects"),
                                             ((40, 41), "2 subjects: an interval over so few is rough")])
 def test_an_interval_over_fewer_than_five_subjects_is_said_rough_or_absent(tmp_path, monkeypatch, subjects, note):
