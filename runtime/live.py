@@ -568,6 +568,15 @@ class SensorSession:
         self._stopped.set()
         if self._judging.is_alive():
             self._judging.join()
+        while self.stress is not None and self._next_end_s() <= self._until_s:  # those not judged yet, in order
+            self._judge_next()
+
+    def judge_due(self, now_s: float) -> None:
+        """Judge each window due by ``now_s`` of the session clock (``SETTLE_S`` after its end) that ends within
+        the session: what the judging thread does as the clock passes, and a caller on a clock of its own calls."""
+        while (self._next_end_s() + SETTLE_S <= now_s
+               and self._next_end_s() <= min(self._until_s, _session_end_s(self.clock, self.duration_s))):
+            self._judge_next()
 
     def _next_end_s(self) -> float:
         return self.physio.window_s + self._judged * self.physio.hop_s
@@ -582,12 +591,9 @@ class SensorSession:
         return max(0.0, end_s + SETTLE_S - self.clock.now_s())
 
     def _judge_windows(self) -> None:
+        """The judging thread: each window as it falls due, until the stop (which judges the rest)."""
         while not self._stopped.wait(self._wait_to_judge_s()):
-            # the end read again after the wait: a stop may have come during it
-            if self._next_end_s() <= min(self._until_s, _session_end_s(self.clock, self.duration_s)):
-                self._judge_next()
-        while self._next_end_s() <= self._until_s:
-            self._judge_next()
+            self.judge_due(self.clock.now_s())  # the end read again after the wait: a stop may have come during it
 
     def _judge_next(self) -> None:
         end_s = self._next_end_s()

@@ -4,6 +4,7 @@ whose heart rate rises, a board whose EDA is flat, and a session folder that mov
 from __future__ import annotations
 
 import json
+import math
 import time
 
 from firmware_bridge.ble import BleHeartRateLink
@@ -13,6 +14,7 @@ from runtime.live import LiveInputs
 from tests.firmware_bridge.fakes import SimulatedPeripheral
 
 SHORT_WINDOWS = {"physio.window_s": 1.0, "physio.hop_s": 0.5}
+QUARTER_HOPS = {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0}  # a stress figure soon
 
 
 def flat_eda_board(clock):
@@ -34,10 +36,12 @@ def strap_rising_from(rise_s: float, seconds: float):
 
 class HandClockSession:
     """A live session's sensors on a clock the test moves, not a real-time session that needs a checkpoint at a
-    given time of a loaded host: a strap's heart rate, ten samples a second at ``bpm``, delivered as the clock passes
-    them; its checkpoints and its end made when the test says, as written (JSON)."""
+    given time of a loaded host: a strap's heart rate, ten samples a second at ``bpm`` (110 from ``rise_s`` on where
+    given), delivered as the clock passes them, and the live stress windows judged as they fall due; its checkpoints
+    and its end made when the test says, as written (JSON)."""
 
-    def __init__(self, settings: dict, samples_s: float, bpm: float = 70.0, on_line=None):
+    def __init__(self, settings: dict, samples_s: float, bpm: float = 70.0, on_line=None,
+                 rise_s: float = math.inf):
         import runtime.live as live
         from runtime.clock import SessionClock
 
@@ -47,13 +51,15 @@ class HandClockSession:
         self.inputs = LiveInputs(microphone=None)
         self.sensors = live.SensorSession([], settings, on_line, self.clock)
         self.so_far = live.SessionSoFar(self.inputs, settings, self.clock, time.perf_counter(), sensors=self.sensors)
-        self.pending = [Sample("hr", 0.1 * k, bpm, "strap") for k in range(round(samples_s * 10))]
+        self.pending = [Sample("hr", 0.1 * k, bpm if 0.1 * k < rise_s else 110.0, "strap")
+                        for k in range(round(samples_s * 10))]
 
     def until(self, t_s: float) -> None:
         """The samples sent by ``t_s``, and the clock there."""
         while self.pending and self.pending[0].t_s < t_s:
             self.sensors._deliver(self.pending.pop(0))
         self.now_s = t_s
+        self.sensors.judge_due(t_s)
 
     def checkpoint(self, t_s: float) -> dict:
         self.until(t_s)
@@ -63,6 +69,7 @@ class HandClockSession:
         import runtime.live as live
 
         self.until(t_s)
+        self.sensors.stop()
         return json.loads(live._session_timeline([], None, self.sensors, self.inputs, self.settings, self.clock, t_s,
                                                  self.so_far.started, {}).to_json())
 

@@ -15,7 +15,7 @@ from runtime.errors import InputError
 from runtime.live import LiveInputs, run_live, sensor_readout
 from runtime.track import CANONICAL_LABELS
 from tests.firmware_bridge.fakes import SimulatedPeripheral
-from tests.runtime.live_fakes import SHORT_WINDOWS, HandClockSession, flat_eda_board, strap_rising_from
+from tests.runtime.live_fakes import QUARTER_HOPS, SHORT_WINDOWS, HandClockSession, flat_eda_board, strap_rising_from
 
 
 def board(master_fd: int, seconds: float, stop: threading.Event, ready: threading.Event) -> None:
@@ -354,28 +354,37 @@ def test_a_board_lost_mid_session_leaves_windows_to_the_end_and_its_silence_as_a
     assert gaps[-1][0] < 1.2 and gaps[-1][1] >= timeline.duration_s - 0.3
 
 
-def test_stress_is_judged_while_the_session_runs_once_a_live_baseline_has_formed(tmp_path):
+def test_stress_is_judged_as_each_window_falls_due_once_a_live_baseline_has_formed():
     lines = []
-    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
-    timeline = run_live(tmp_path / "out", settings, LiveInputs(microphone=None), duration_s=7.0,
-                        on_line=lambda line: lines.append((time.monotonic(), line)),
+    session = HandClockSession(load_settings(None, QUARTER_HOPS), samples_s=7.0, on_line=lines.append, rise_s=4.0)
+    session.until(6.0)
+    said_by_6_s = [line for line in lines if "(live, against the session so far)" in line]
+    live = {t["name"]: t for t in session.end(7.0)["tracks"]}["physio-live"]
+    assert live["settings"]["mode"] == "live" and live["windows"][-1]["end_s"] == 7.0
+    assert all(w["probs"] is None and w["quality"] == 0.0 for w in live["windows"] if w["start_s"] < 1.0)
+    assert live["windows"][0]["reason"] == "live baseline forming (0 of 1 s)"
+    stress = live["labels"].index("stress")
+    figures = {w["start_s"]: w["probs"][stress] for w in live["windows"] if w["probs"] is not None}
+    assert min(figures) == 2.25  # the tenth window with signal: a baseline of ten
+    assert max(p for t, p in figures.items() if t >= 4.0) > max(p for t, p in figures.items() if t + 1.0 <= 4.0)
+    # the windows that ended by 4 s (SETTLE_S before 6 s) were judged and said then, not as the session stopped
+    assert [line.split(" s:")[0] for line in said_by_6_s] == ["at 4.0"]
+    assert "at 1.0 s: no stress figure: live baseline forming (0 of 1 s)" in lines
+    stress_lines = [line for line in lines if " stress " in line or "no stress figure" in line]
+    assert [line.split(" s:")[0] for line in stress_lines] == [f"at {k}.0" for k in range(1, 8)]  # once a window
+
+
+def test_live_stress_and_the_sensor_readout_are_said_as_a_real_time_session_runs(tmp_path):
+    lines = []
+    timeline = run_live(tmp_path / "out", load_settings(None, QUARTER_HOPS), LiveInputs(microphone=None),
+                        duration_s=7.0, on_line=lambda line: lines.append((time.monotonic(), line)),
                         make_links=strap_rising_from(4.0, 7.0))
     ended = time.monotonic()
-    live = timeline.track("physio-live")
-    assert live.settings["mode"] == "live" and live.windows[-1].end_s <= timeline.duration_s
-    assert all(w.probs is None and w.quality == 0.0 for w in live.windows if w.start_s < 1.0)
-    assert live.windows[0].reason == "live baseline forming (0 of 1 s)"
-    figures = {w.start_s: w.probs[live.labels.index("stress")] for w in live.windows if w.probs is not None}
-    # the tenth window with signal (2.25 s when the strap delivers from the first instant): a baseline of ten
-    assert 2.25 <= min(figures) <= 3.0
-    assert max(p for t, p in figures.items() if t >= 4.0) > max(p for t, p in figures.items() if t + 1.0 <= 4.0)
+    assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
     printed = [(t, line) for t, line in lines if "(live, against the session so far)" in line]
     assert printed and printed[0][0] < ended - 0.5  # said as the session went, not only when it stopped
-    assert any(line == "at 1.0 s: no stress figure: live baseline forming (0 of 1 s)" for _, line in lines)
-    assert {t.name for t in timeline.tracks} >= {"physio", "physio-live"}
-    # a stress line once a window (1 s), not at every hop (0.25 s)
     stress_lines = [line for _, line in lines if " stress " in line or "no stress figure" in line]
-    assert 5 <= len(stress_lines) <= 8
+    assert 5 <= len(stress_lines) <= 8  # a line once a window (1 s), not at every hop (0.25 s)
     # the sensor readout is the median of the last window alone, not of the session so far
     assert "at 6.0 s: sensors heart 110 bpm (last 1 s)" in [line for _, line in lines]
 

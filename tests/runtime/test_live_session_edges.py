@@ -11,11 +11,11 @@ from runtime.clock import SessionClock
 from runtime.config import load_settings
 from runtime.errors import InputError
 from runtime.live import LiveInputs, SensorSession, run_live
-from tests.runtime.live_fakes import SHORT_WINDOWS, HandClockSession, flat_eda_board
+from tests.runtime.live_fakes import QUARTER_HOPS, SHORT_WINDOWS, HandClockSession, flat_eda_board
 
 
 def test_the_live_stress_window_ending_at_the_sessions_duration_is_judged_and_kept():
-    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
+    settings = load_settings(None, QUARTER_HOPS)
     now_s = [0.0]
     sensors = SensorSession([], settings, None, SessionClock(monotonic=lambda: now_s[0]))
     sensors.start()
@@ -29,7 +29,7 @@ def test_the_live_stress_window_ending_at_the_sessions_duration_is_judged_and_ke
 
 
 def test_the_judging_thread_waits_for_the_stop_not_for_a_window_ending_after_the_sessions_duration():
-    settings = load_settings(None, {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0})
+    settings = load_settings(None, QUARTER_HOPS)
     now_s = [0.0]
     sensors = SensorSession([], settings, None, SessionClock(monotonic=lambda: now_s[0]), duration_s=4.0)
     now_s[0] = 8.6  # the voice catching up, the sensors recording on

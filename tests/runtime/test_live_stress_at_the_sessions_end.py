@@ -9,8 +9,7 @@ from firmware_bridge.link import Sample
 from runtime.clock import SessionClock
 from runtime.config import load_settings
 from runtime.live import SETTLE_S, SensorSession
-
-QUARTER_HOPS = {"physio.window_s": 1.0, "physio.hop_s": 0.25, "physio.live_baseline_s": 1.0}
+from tests.runtime.live_fakes import QUARTER_HOPS
 
 
 def _strap_session(lines, duration_s=None):
