@@ -56,6 +56,9 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
     return _summary(y_true, y_pred, recall, f1, present)
 
 
+DRAWN_GROUPS_AT_ONCE = 2_000_000  # group indices drawn in one block (16 MB): any --resamples fits in memory
+
+
 def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
                               resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0,
                               every_class: bool = False) -> dict[str, list[float]]:
@@ -76,17 +79,29 @@ def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np
     # each group's confusion and support, flat: a draw's are the sums over the groups it holds
     counts = np.stack([np.concatenate([confusion.ravel(), support]) for confusion, support in
                        (_counts(y_true[groups == name], y_pred[groups == name], k) for name in names)])
-    draws = np.random.default_rng(seed).integers(0, len(names), (resamples, len(names)))
-    times_drawn = np.zeros((resamples, len(names)))
+    rng = np.random.default_rng(seed)
+    rows = max(1, DRAWN_GROUPS_AT_ONCE // len(names))  # the draws in blocks: the same figures in bounded memory
+    blocks = [_drawn_figures(rng, min(rows, resamples - start), counts, k, every_class)
+              for start in range(0, resamples, rows)]
+    figures = {name: np.concatenate([block[name] for block in blocks]) for name in ("ua", "macro_f1")}
+    if not figures["ua"].size:
+        return {"ua": [float("nan")] * 2, "macro_f1": [float("nan")] * 2}
+    return {name: [float(v) for v in np.percentile(values, [2.5, 97.5])] for name, values in figures.items()}
+
+
+def _drawn_figures(rng: np.random.Generator, resamples: int, counts: np.ndarray, k: int,
+                   every_class: bool) -> dict[str, np.ndarray]:
+    """UA and macro-F1 of ``resamples`` draws of the groups whose flat confusions and supports are the rows of
+    ``counts``, each draw ``len(counts)`` integers from ``rng``; the draws ``every_class`` leaves out dropped."""
+    groups = len(counts)
+    draws = rng.integers(0, groups, (resamples, groups))
+    times_drawn = np.zeros((resamples, groups))
     np.add.at(times_drawn, (np.arange(resamples)[:, None], draws), 1)
     totals = times_drawn @ counts  # whole numbers, exact in float64
     recall, f1, present = _rates(totals[:, :k * k].reshape(-1, k, k), totals[:, k * k:])
     kept = present.all(axis=1) if every_class else present.any(axis=1)
-    if not kept.any():
-        return {"ua": [float("nan")] * 2, "macro_f1": [float("nan")] * 2}
-    figures = {name: np.where(present, values, 0.0)[kept].sum(axis=1) / present[kept].sum(axis=1)
-               for name, values in (("ua", recall), ("macro_f1", f1))}
-    return {name: [float(v) for v in np.percentile(values, [2.5, 97.5])] for name, values in figures.items()}
+    return {name: np.where(present, values, 0.0)[kept].sum(axis=1) / present[kept].sum(axis=1)
+            for name, values in (("ua", recall), ("macro_f1", f1))}
 
 
 FEW_GROUPS = 5  # fewer groups than this: an interval over them rests on too few draws to be more than rough
