@@ -65,12 +65,9 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     second labelled twice for one subject (a repeated row would count twice, a contradicting one as half stress);
     a subject is labelled in one file only.
     """
-    paths = sorted((Path(data_dir) / LABELS_DIR).glob(LABEL_FILES))
-    if not paths:
-        raise InputError(Path(data_dir) / LABELS_DIR, f"no Stress-Predict label file there ({LABEL_FILES})")
     rows: dict[str, dict[float, int]] = {}
     where: dict[str, Path] = {}
-    for path in paths:
+    for path in _label_paths(data_dir):
         read = _read_label_rows(path)
         if not read:
             raise InputError(path, "no label rows")
@@ -81,6 +78,19 @@ def load_labels(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         rows |= read
     return {subject: (np.array(sorted(seconds)), np.array([seconds[t] for t in sorted(seconds)], dtype=float))
             for subject, seconds in sorted(rows.items())}
+
+
+def label_file(data_dir: Path, subject: str) -> Path:
+    """The label file that labels ``subject`` (``load_labels`` has read them all: this reads them again, for a
+    message that names the file)."""
+    return next(path for path in _label_paths(data_dir) if subject in _read_label_rows(path))
+
+
+def _label_paths(data_dir: Path) -> list[Path]:
+    paths = sorted((Path(data_dir) / LABELS_DIR).glob(LABEL_FILES))
+    if not paths:
+        raise InputError(Path(data_dir) / LABELS_DIR, f"no Stress-Predict label file there ({LABEL_FILES})")
+    return paths
 
 
 def _read_label_rows(path: Path) -> dict[str, dict[float, int]]:

@@ -28,8 +28,8 @@ from export.metrics import expected_calibration_error, few_groups_note, group_bo
 from export.physio.dataset import (
     CACHE_SUFFIX,
     LABEL_FILES_TEXT,
-    LABELS_DIR,
     SubjectWindows,
+    label_file,
     load_dataset,
     load_labels,
     stress_label,
@@ -428,8 +428,8 @@ def split_subjects(data_dir: Path, held_out: tuple[str, ...]) -> tuple[list[str]
     table = load_labels(data_dir)
     for subject, (_, labels) in sorted(table.items()):
         if labels.min() == labels.max():
-            raise InputError(data_dir / LABELS_DIR, f"every label of {subject} is {labels[0]:.0f}: a subject needs "
-                             "stress and rest seconds for its balanced accuracy")
+            raise InputError(label_file(data_dir, subject), f"every label of {subject} is {labels[0]:.0f}: a subject "
+                             "needs stress and rest seconds for its balanced accuracy")
     subjects = sorted(table)
     development = [s for s in subjects if s not in held_out]
     test = [s for s in held_out if s in table]

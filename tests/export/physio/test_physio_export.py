@@ -426,6 +426,15 @@ def test_training_refuses_subjects_it_cannot_evaluate_before_any_feature_work(tm
         train.train_physio(data, tmp_path / "out")
 
 
+def test_a_subject_labelled_in_one_class_alone_is_refused_naming_the_label_file_that_labels_them(tmp_path):
+    data = _labelled_data(tmp_path, {2: [0, 1], 4: [0, 1]})
+    more = data / "labels" / "stress_labels_more.csv"  # a second file, as subjects beyond S28 may come
+    more.write_text("Participant,HR,respr,Time(sec),Label\n3,80,12,1000,1\n3,80,12,1001,1\n")
+    with pytest.raises(InputError, match="every label of S03 is 1") as refused:
+        train.train_physio(data, tmp_path / "out")
+    assert refused.value.source == str(more)  # was: the labels folder, which holds two files
+
+
 def test_training_refuses_an_out_or_cache_that_is_a_file_before_any_work(tmp_path):
     data = _labelled_data(tmp_path, {2: [0, 1], 3: [0, 1], 4: [0, 1]})
     taken = tmp_path / "taken"
