@@ -192,14 +192,14 @@ def test_the_bootstrap_draws_in_blocks_of_bounded_memory_with_the_figures_one_bl
     from tests.memory import peak_traced_bytes
 
     rng = np.random.default_rng(3)
-    groups = np.arange(1000)  # one item a group, as a face set's images are
-    y_true = rng.integers(0, 7, 1000)
-    y_pred = np.where(rng.random(1000) < 0.6, y_true, rng.integers(0, 7, 1000))
-    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=2000, seed=1)
-    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", 50_000)  # 50 draws a block
-    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, 2000, 1)
-    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=2000, seed=1) == whole
-    assert peak_bytes < 4_000_000  # a block's draws (0.4 MB), not all 2000 × 1000 at once (16 MB, twice)
+    groups = np.arange(300)  # one item a group, as a face set's images are
+    y_true = rng.integers(0, 7, 300)
+    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 7, 300))
+    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=1000, seed=1)
+    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", 15_000)  # 50 draws a block
+    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, 1000, 1)
+    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=1000, seed=1) == whole
+    assert peak_bytes < 1_500_000  # a block's draws (0.1 MB), not all 1000 × 300 at once (2.4 MB, twice)
 
 
 def _reference_ece(y, probs, predicted, floor=0.0, n_bins=10):
