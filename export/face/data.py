@@ -76,9 +76,14 @@ def copies_of(test: FaceSet, training: FaceSet) -> np.ndarray:
 def pixel_digests(images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
     """Each grey image's pixels (with its size) as an 8-byte digest, (n,) uint64: equal digests are the same
     image pixel for pixel, whatever its file, name or label (a chance collision is one in 2**64)."""
-    digests = [int.from_bytes(hashlib.blake2b(f"{image.shape}".encode() + np.ascontiguousarray(image, np.uint8)
-                                                 .tobytes(), digest_size=8).digest(), "little") for image in images]
-    return np.array(digests, dtype=np.uint64)
+    return np.array([pixel_digest(image) for image in images], dtype=np.uint64)
+
+
+def pixel_digest(image: np.ndarray) -> int:
+    """One grey image's digest (``pixel_digests``)."""
+    digest = hashlib.blake2b(f"{image.shape}".encode(), digest_size=8)
+    digest.update(np.ascontiguousarray(image, np.uint8))  # as one with the shape's text: no copy of a photograph
+    return int.from_bytes(digest.digest(), "little")
 
 
 def load_split(root: Path, split: str, cache_dir: Path | None = None) -> FaceSet:

@@ -5,9 +5,11 @@ as ``train face`` reads a split (``export.face.data.load_split``: FER-2013's cla
 as the canonical labels 'fearful', 'surprised'), or a CSV ``path,emotion`` (paths relative to its folder, an
 emotion in any word the label lists know: 'Anger' is angry). Each image is judged as ``emotrace face classify
 --cropped`` judges it (``grey_crop``: an already aligned face crop; one under the face arm's ``min_face_px`` or too
-dark and flat or blank is left without a claim, counted wrong). Figures are image-level, from ``export.metrics``:
-UA, macro-F1, ECE, accuracy, confusion, per-label recall, and 95 % intervals of UA and macro-F1 over resampled
-images (FER-2013 records no identities, so no interval over people can be drawn).
+dark and flat or blank is left without a claim, counted wrong); each is kept only as that (its crop at the model's
+input, or why there is none) and its pixel digest, reduced as it is read: a set of large photographs is not held in
+memory. Figures are image-level, from ``export.metrics``: UA, macro-F1, ECE, accuracy, confusion, per-label recall,
+and 95 % intervals of UA and macro-F1 over resampled images (FER-2013 records no identities, so no interval over
+people can be drawn).
 
 What cannot be scored is said, never dropped silently: images whose label the model lacks (left out, counted by
 label), model labels no image has, images without a claim. An image that cannot be read refuses the set, as the
@@ -40,7 +42,7 @@ from export.evaluation import (
     write_report,
 )
 from export.face import fer_digests
-from export.face.data import FACE_LABELS, load_split, pixel_digests
+from export.face.data import FACE_LABELS, load_split, pixel_digest
 from export.metrics import classification_metrics
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel
 from runtime.arms.face.settings import FaceSettings
@@ -54,37 +56,53 @@ FER_PREFIX = "FER-2013 "  # how a face card names a FER-2013 split ("FER-2013 Tr
 BATCH = 256  # crops a call of the model
 
 
+@dataclass(frozen=True)
+class Reduced:
+    """A grey image reduced, as it is read, to what the evaluation needs of it: the digest of its pixels
+    (``copies``), and what ``face classify --cropped`` judges of it (``grey_crop``): the crop at each side the model
+    reads (``ExpressionModel.fitted``), or None and why it makes no claim."""
+
+    digest: int
+    crop: dict[int, np.ndarray] | None
+    reason: str
+
+
 @dataclass
 class Faces:
-    """A labelled set's grey images, their labels (canonical where the label lists know the word) and what names
-    each in the report (a split's FER-2013 row number, a CSV's path)."""
+    """A labelled set's grey images (reduced), their labels (canonical where the label lists know the word) and
+    what names each in the report (a split's FER-2013 row number, a CSV's path)."""
 
-    images: list[np.ndarray]
+    images: list[Reduced]
     emotions: list[str]
     names: list[dict[str, Any]]
 
 
-def read_faces(data: Path) -> Faces:
-    """The set ``data`` names: a FER-2013-style split folder, or a ``path,emotion`` CSV."""
+def reduced(grey: np.ndarray, model: ExpressionModel, min_face_px: int) -> Reduced:
+    """A grey image as the evaluation keeps it: a photograph of megapixels held as a few kB."""
+    from runtime.arms.face.classify import grey_crop
+
+    crop, reason = grey_crop(grey, min_face_px)
+    return Reduced(pixel_digest(grey), None if crop is None else model.fitted(crop), reason)
+
+
+def read_faces(data: Path, model: ExpressionModel, min_face_px: int) -> Faces:
+    """The set ``data`` names, a FER-2013-style split folder or a ``path,emotion`` CSV, each image reduced for
+    ``model`` as it is read."""
     if not data.exists():
         raise missing_input(data, "FER-2013 split folder or path,emotion CSV")
     if data.is_file():
         if data.suffix.lower() != ".csv":
             raise InputError(data, "not a FER-2013 split folder (<emotion>/<row>.png) or a path,emotion CSV")
-        return read_csv_faces(data)
+        return read_csv_faces(data, model, min_face_px)
     folder = data.resolve()
     split = load_split(folder.parent, folder.name)
-    return Faces(list(split.images), [FACE_LABELS[i] for i in split.labels],
+    return Faces([reduced(image, model, min_face_px) for image in split.images], [FACE_LABELS[i] for i in split.labels],
                  [{"row": int(row)} for row in split.indices])
 
 
-def read_csv_faces(csv_path: Path) -> Faces:
-    """A CSV's faces: each row's image read as ``face classify`` reads one, in grey; any image that cannot be read
-    refuses the set (their count and the first ones named)."""
-    import cv2
-
-    from runtime.arms.face.classify import read_rgb
-
+def read_csv_faces(csv_path: Path, model: ExpressionModel, min_face_px: int) -> Faces:
+    """A CSV's faces: each row's image read as ``face classify`` reads one, in grey, and reduced (``reduced``); any
+    image that cannot be read refuses the set (their count and the first ones named)."""
     hint = f"a face set CSV's first line is the header {','.join(CSV_COLUMNS)} (paths relative to its folder)"
     header, rows = read_csv_rows(csv_path, "face set CSV", header_hint=hint)
     columns = {column.strip().lower() for column in header}
@@ -106,7 +124,7 @@ def read_csv_faces(csv_path: Path) -> Faces:
             raise InputError(csv_path, f"line {line}: a row needs a path and an emotion")
         path = csv_path.parent / row["path"]
         try:
-            images.append(cv2.cvtColor(read_rgb(path), cv2.COLOR_RGB2GRAY))
+            images.append(read_reduced(path, model, min_face_px))
         except InputError as error:
             failed.append(str(error))
             continue
@@ -117,26 +135,24 @@ def read_csv_faces(csv_path: Path) -> Faces:
     return Faces(images, emotions, names)
 
 
-def judge(images: list[np.ndarray], model: ExpressionModel, min_face_px: int) -> tuple[np.ndarray, np.ndarray,
-                                                                                           dict[int, str]]:
+def read_reduced(path: Path, model: ExpressionModel, min_face_px: int) -> Reduced:
+    """One image file read as ``face classify`` reads it, in grey, and reduced: only one is held at full size."""
+    import cv2
+
+    from runtime.arms.face.classify import read_rgb
+
+    return reduced(cv2.cvtColor(read_rgb(path), cv2.COLOR_RGB2GRAY), model, min_face_px)
+
+
+def judge(images: list[Reduced], model: ExpressionModel) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """Each image's probabilities over the model's labels as ``face classify --cropped`` gives them (uniform where
     it makes no claim), whether it made one, and why not (by the image's position)."""
-    from runtime.arms.face.classify import grey_crop
-
     probs = np.full((len(images), len(model.labels)), 1.0 / len(model.labels))
-    crops, where, unclaimed = [], [], {}
-    for i, image in enumerate(images):
-        crop, reason = grey_crop(image, min_face_px)
-        if crop is None:
-            unclaimed[i] = reason
-        else:
-            crops.append(crop)
-            where.append(i)
-    for start in range(0, len(crops), BATCH):
-        probs[where[start:start + BATCH]] = model.predict(crops[start:start + BATCH])
-    claimed = np.ones(len(images), dtype=bool)
-    claimed[list(unclaimed)] = False
-    return probs, claimed, unclaimed
+    claimed = np.array([image.crop is not None for image in images], dtype=bool)
+    where = np.flatnonzero(claimed)
+    for start in range(0, len(where), BATCH):
+        probs[where[start:start + BATCH]] = model.predict([images[i].crop for i in where[start:start + BATCH]])
+    return probs, claimed, {i: image.reason for i, image in enumerate(images) if image.crop is None}
 
 
 def trained_on(model: ExpressionModel, key: str = "train") -> tuple[set[str], list[str]]:
@@ -151,14 +167,13 @@ def trained_on(model: ExpressionModel, key: str = "train") -> tuple[set[str], li
     return ({named}, []) if isinstance(named, str) and named.strip() else (set(), [model.card.id])
 
 
-def copies(images: list[np.ndarray], named: set[str],
+def copies(ours: np.ndarray, named: set[str],
            digests: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Which of ``images`` are pixel-for-pixel copies of each FER-2013 split a card names ('FER-2013 <split>' →
-    (n,) bool), by their digests, whatever the folders are called; and the names the digests do not cover (not
-    checked)."""
+    """Which of the images whose pixel digests are ``ours`` ((n,) uint64, ``pixel_digests``) are pixel-for-pixel
+    copies of each FER-2013 split a card names ('FER-2013 <split>' → (n,) bool), by their digests, whatever the
+    folders are called; and the names the digests do not cover (not checked)."""
     masks: dict[str, np.ndarray] = {}
     unchecked: list[str] = []
-    ours = pixel_digests(images) if named else None
     for name in sorted(named):
         split = (name[len(FER_PREFIX):].split() or [None])[0] if name.startswith(FER_PREFIX) else None
         if split not in digests:
@@ -231,13 +246,13 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
     check_output_folder(out, {"data folder": data})
     expression = ExpressionModel(resolve_model(model, models_dir, DEFAULT_EXPRESSION_MODEL))
     labels = list(expression.labels)
-    faces = read_faces(data)
+    faces = read_faces(data, expression, min_face_px)
     outside, without = coverage(faces.emotions, labels)
     kept = [i for i, emotion in enumerate(faces.emotions) if emotion in labels]
     if not kept:
         raise InputError(data, f"no image has a label the model {expression.card.id} has ({', '.join(labels)}); "
                          f"the set's labels: {', '.join(sorted(set(faces.emotions)))}")
-    probs, claimed, unclaimed = judge([faces.images[i] for i in kept], expression, min_face_px)
+    probs, claimed, unclaimed = judge([faces.images[i] for i in kept], expression)
     y_true = np.array([labels.index(faces.emotions[i]) for i in kept], dtype=int)
     trained, unnamed = trained_on(expression)
     selected, _ = trained_on(expression, "selection")
@@ -245,9 +260,9 @@ def evaluate_face(data: Path, out: Path, model: str | None = None, models_dir: P
     if digests is None:  # the package is incomplete: no figure is given as held out unchecked
         raise InputError(fer_digests.DIGESTS_FILE, "missing or unreadable: reinstall emotrace, or remake it with "
                          "python -m export.face.fer_digests FER2013_DIR")
-    kept_images = [faces.images[i] for i in kept]
-    learnt, unchecked = copies(kept_images, trained, digests)
-    chosen, _ = copies(kept_images, selected, digests)
+    ours = np.array([faces.images[i].digest for i in kept], dtype=np.uint64)
+    learnt, unchecked = copies(ours, trained, digests)
+    chosen, _ = copies(ours, selected, digests)
     learnt_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *learnt.values()])
     chosen_mask = np.logical_or.reduce([np.zeros(len(kept), dtype=bool), *chosen.values()]) & ~learnt_mask
     report = {

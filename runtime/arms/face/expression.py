@@ -6,6 +6,7 @@ The card says the crop size (``input_px``), layout (``nchw`` or ``nhwc``), grey-
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import cv2
@@ -47,6 +48,14 @@ def face_crop_roi(points: np.ndarray, direction: np.ndarray) -> Roi:
     centre = direction * (along.max() + along.min()) / 2 + normal * (across.max() + across.min()) / 2
     size_px = CROP_SCALE * max(along.max() - along.min(), across.max() - across.min())
     return Roi(centre, float(size_px), direction)
+
+
+def at_input(crop: np.ndarray, input_px: int) -> np.ndarray:
+    """A grey crop at a model's input side, as ``ExpressionModel.predict`` reads it: resized by pixel area
+    (INTER_AREA), or as it is where it has that side."""
+    if crop.shape == (input_px, input_px):
+        return crop
+    return cv2.resize(crop, (input_px, input_px), interpolation=cv2.INTER_AREA)
 
 
 FACE_TASK = "facial expression from an aligned grey face crop"  # an expression model card's task
@@ -102,8 +111,21 @@ class ExpressionModel:
         grey = cv2.cvtColor(roi.crop(image, self.input_px), cv2.COLOR_RGB2GRAY)
         return grey
 
-    def predict(self, crops: np.ndarray) -> np.ndarray:
-        """(n, input_px, input_px) uint8 grey crops → (n, len(labels)) probabilities in canonical order."""
+    @property
+    def input_sides_px(self) -> tuple[int, ...]:
+        """Every crop side the model reads: its input's, or each of its members' (an ensemble)."""
+        if not self.members:
+            return (self.input_px,)
+        return tuple(sorted({side_px for member in self.members for side_px in member.input_sides_px}))
+
+    def fitted(self, crop: np.ndarray) -> dict[int, np.ndarray]:
+        """A grey crop of any size at each side the model reads (``at_input``): all ``predict`` needs of it for the
+        same probabilities, a few kB where the crop may be a photograph of megapixels."""
+        return {side_px: at_input(crop, side_px) for side_px in self.input_sides_px}
+
+    def predict(self, crops: np.ndarray | Sequence[np.ndarray | Mapping[int, np.ndarray]]) -> np.ndarray:
+        """n uint8 grey crops, each (input_px, input_px), of another size (resized, ``at_input``) or ``fitted``
+        already → (n, len(labels)) probabilities in canonical order."""
         if len(crops) == 0:
             return np.zeros((0, len(self.labels)))
         if self.members:
@@ -112,9 +134,7 @@ class ExpressionModel:
                 columns = [self.labels.index(label) for label in member.labels]
                 total[:, columns] += member.predict(crops)
             return total / total.sum(axis=1, keepdims=True)
-        crops = np.stack([c if c.shape == (self.input_px,) * 2 else
-                          cv2.resize(c, (self.input_px, self.input_px), interpolation=cv2.INTER_AREA)
-                          for c in crops])
+        crops = np.stack([c[self.input_px] if isinstance(c, Mapping) else at_input(c, self.input_px) for c in crops])
         low, high = self.value_range
         x = crops.astype(np.float32) * ((high - low) / 255.0) + low
         x = x[:, None] if self.layout == "nchw" else x[..., None]

@@ -108,3 +108,13 @@ def test_a_model_of_another_task_is_refused_as_no_expression_model(other):
     # was: 'card lacks input_px' or 'has no model variant', or a graph run on a face it was not made for
     with pytest.raises(InputError, match=rf"{other}: not a facial-expression model \(task '.+'\)$"):
         ExpressionModel(REPO_MODELS_DIR / other)
+
+
+def test_crops_kept_fitted_to_each_members_side_give_the_probabilities_of_the_crops_themselves(tmp_path):
+    labels = ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
+    ensemble = ExpressionModel(_ensemble_card(tmp_path / "ens", labels, MEMBERS))
+    crops = [*_crops(), astronaut().mean(axis=2).astype(np.uint8)[0:300, 0:170]]  # one not square
+    fitted = [ensemble.fitted(crop) for crop in crops]
+    assert ensemble.input_sides_px == (48, 64)  # one crop resized once to each member's side, not twice
+    assert [{side: kept.shape for side, kept in each.items()} for each in fitted] == [{48: (48, 48), 64: (64, 64)}] * 4
+    np.testing.assert_array_equal(ensemble.predict(fitted), ensemble.predict(crops))

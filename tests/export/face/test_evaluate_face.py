@@ -4,12 +4,16 @@ as ``face classify --cropped`` judges an image; what cannot be scored is said.""
 import csv
 import json
 import shutil
+import tracemalloc
+from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 
 from export.face.fer_digests import read_digests, write_digests
+from runtime.arms.face.expression import ExpressionModel
 from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
 from tests.export.evaluations import evaluated, one_label_probs
@@ -33,7 +37,9 @@ def digests(fer, tmp_path, monkeypatch):
 
 
 class _OneLabelModel:
-    """Stands in for an expression model that reads every crop as the same label, 90 % sure."""
+    """Stands in for an expression model of 48-px input that reads every crop as the same label, 90 % sure."""
+
+    input_sides_px = (48,)
 
     def __init__(self, labels: list[str], says: str, trained_on: str | None = None, selection: str | None = None):
         self.labels, self.members = labels, []
@@ -41,6 +47,9 @@ class _OneLabelModel:
         extra = {"training": {"data": {"train": trained_on, "selection": selection}}} if trained_on else {}
         self.card = SimpleNamespace(id="one", version="1", folder=REPO_MODELS_DIR / "one", extra=extra)
         self.crops = 0
+
+    def fitted(self, crop: np.ndarray) -> dict[int, np.ndarray]:
+        return ExpressionModel.fitted(self, crop)  # as the model's: what it keeps of a crop
 
     def predict(self, crops) -> np.ndarray:
         self.crops += len(crops)
@@ -192,7 +201,7 @@ def test_a_missing_digest_file_is_one_line_naming_it_not_a_note_that_it_covers_n
 def test_a_card_naming_fer2013_with_no_split_is_unchecked_not_a_traceback():
     from export.face.evaluate import copies
 
-    masks, unchecked = copies([np.zeros((48, 48), np.uint8)], {"FER-2013  "}, {"Training": np.array([], np.uint64)})
+    masks, unchecked = copies(np.zeros(1, np.uint64), {"FER-2013  "}, {"Training": np.array([], np.uint64)})
     assert masks == {} and unchecked == ["FER-2013  "]  # was: IndexError
 
 
@@ -278,3 +287,55 @@ def test_a_csv_naming_an_unreadable_image_refuses_the_set_naming_it(fer, tmp_pat
     assert main(["evaluate", "face", str(data), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "1 of 2 image(s) could not be read" in err[0] and "missing.png" in err[0]
+
+
+def _large_photo(path: Path, width_px: int, height_px: int, seed: int) -> Path:
+    """A large grey photograph of smooth random shading (neither dark, flat nor blank: a face crop's claim), PNG."""
+    coarse = np.random.default_rng(seed).integers(40, 220, (9, 12), dtype=np.uint8)
+    cv2.imwrite(str(path), cv2.resize(coarse, (width_px, height_px), interpolation=cv2.INTER_CUBIC))
+    return path
+
+
+def _face_csv(path: Path, photos: list[Path]) -> Path:
+    """A path,emotion CSV listing ``photos`` (beside it) as happy."""
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([("path", "emotion"), *((photo.name, "happy") for photo in photos)])
+    return path
+
+
+def _peak_bytes(monkeypatch: pytest.MonkeyPatch, data: Path, out: Path) -> int:
+    """The most memory Python's allocators (numpy's and OpenCV's arrays among them) held at once while a set was
+    scored."""
+    tracemalloc.start()
+    try:
+        code, _report = _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy"), data, out)
+        assert code == 0
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_csv_of_large_photographs_is_not_held_in_memory_at_full_size(tmp_path, monkeypatch):
+    photo = _large_photo(tmp_path / "face.png", 1000, 1000, seed=0)  # 1 MB of grey
+    _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy"), _face_csv(tmp_path / "first.csv", [photo]), tmp_path / "0")
+    one = _peak_bytes(monkeypatch, _face_csv(tmp_path / "one.csv", [photo]), tmp_path / "one")
+    six = _peak_bytes(monkeypatch, _face_csv(tmp_path / "six.csv", [photo] * 6), tmp_path / "six")
+    assert six - one < 1_000_000  # was: 5 MB more, each image held at full size until all were judged
+
+
+def test_large_photographs_probabilities_and_a_small_ones_reason_are_those_face_classify_cropped_gives(tmp_path):
+    from runtime.arms.face.classify import classify_paths
+
+    sizes_px = [(1000, 750), (777, 1203), (640, 480), (97, 61), (30, 20)]  # the last under min_face_px 24
+    photos = [_large_photo(tmp_path / f"{i}.png", width, height, seed=i) for i, (width, height) in enumerate(sizes_px)]
+    out = tmp_path / "out"
+    assert main(["evaluate", "face", str(_face_csv(tmp_path / "faces.csv", photos)), "--out", str(out),
+                 "--resamples", "20", "--models-dir", str(REPO_MODELS_DIR), "--model", "face-expression"]) == 0
+    report = json.loads((out / "face_evaluation.json").read_text())
+    classify_paths(photos, tmp_path / "classified.csv", cropped=True)
+    with open(tmp_path / "classified.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [item["predicted"] for item in report["predictions"]] == [row["emotion"] or None for row in rows]
+    assert [item["confidence"] for item in report["predictions"][:-1]] == pytest.approx(
+        [max(float(row[label]) for label in SEVEN) for row in rows[:-1]], abs=6e-5)  # 4 decimals against 6
+    assert [item["reason"] for item in report["unclaimed"]] == [rows[-1]["reason"]] == ["crop under 24 px"]
