@@ -32,10 +32,10 @@ CLIPPING_NOTE = "clipping"  # a voice track's setting: the note when that share 
 # and a clipped run resampled to 16 kHz rings about full scale rather than sitting on it.
 CLIPPED_AMPLITUDE = 0.99
 # RAVDESS speech (five emotions of one actor, 79 s) turned up and hard-clipped, file mode with its session baseline
-# (benchmarks/audio_clipping.py): at 2.0 % of the speech's samples clipped (x4) the windows judged right stay as
-# many as unclipped (97), though 14 of 128 (11 %) change their top label; at 4.7 % (x6) 90 of 131 are right, at
-# 21 % (x20) 63 of 132; the most clipped training clip has 0.03 %. So from 3 % a recording is flagged: above the
-# share with no net loss in windows judged right, under where that count falls.
+# (benchmarks/audio_clipping.py): at 2.0 % of the speech's samples clipped (x4) the windows judged right barely
+# move (96 against 97 unclipped), though 13 of 128 (10 %) change their top label; at 4.7 % (x6) 89 of 131 are
+# right, at 21 % (x20) 64 of 132; the most clipped training clip has 0.03 %. So from 3 % a recording is flagged:
+# above the share where windows judged right barely move, under where that count falls.
 CLIPPED_SPEECH_PERCENT = 3.0
 
 
