@@ -138,9 +138,8 @@ def export_audio(trained: Path, models_dir: Path | None = None, replace: bool = 
     if meta["feature_set"] != FEATURE_SET:
         raise InputError(trained / "models.npz", f"trained with feature set {meta['feature_set']}, "
                          f"this code computes {FEATURE_SET}: retrain")
-    if not models_dir.is_dir():
-        raise InputError(models_dir, "is a file, not a models folder" if models_dir.exists()
-                         else "models folder does not exist")
+    if models_dir.exists() and not models_dir.is_dir():  # a folder not there yet is made, as every export makes it
+        raise InputError(models_dir, "is a file, not a models folder")
 
     with installing(target) as staging:
         check: dict[str, Any] = {}

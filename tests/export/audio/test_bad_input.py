@@ -366,6 +366,14 @@ def test_export_into_a_models_dir_that_is_a_file_says_so(trained_run, tmp_path):
         export_audio(trained_run, models_dir=tmp_path / "models")
 
 
+def test_export_into_a_models_dir_not_there_yet_makes_it_as_every_export_does(trained_run, tmp_path, monkeypatch):
+    import export.audio.export as export
+
+    monkeypatch.setattr(export, "median_latency_per_window_ms", lambda path, n_features: 0.1)  # stand-in's 6 features
+    folder = export_audio(trained_run, models_dir=tmp_path / "new" / "models")  # was: "models folder does not exist"
+    assert folder == tmp_path / "new" / "models" / "audio-emotion" and (folder / "card.json").is_file()
+
+
 def test_the_card_of_a_clinics_own_data_claims_no_ravdess(trained_run, tmp_path):
     report = json.loads((trained_run / "report.json").read_text())
     meta = {"n_features": 6, "window_s": 2.0, "hop_s": 0.5, "min_speech_fraction": 0.3, "classifier": LOGREG,
