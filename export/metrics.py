@@ -56,7 +56,7 @@ def prediction_metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -
     return _summary(y_true, y_pred, recall, f1, present)
 
 
-DRAWN_GROUPS_AT_ONCE = 2_000_000  # group indices drawn in one block (16 MB): any --resamples fits in memory
+DRAWN_GROUPS_AT_ONCE = 2_000_000  # group indices (or a draw's confusion counts) in one block: any --resamples fits
 
 
 def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int,
@@ -80,10 +80,12 @@ def group_bootstrap_intervals(y_true: np.ndarray, y_pred: np.ndarray, groups: np
     counts = np.stack([np.concatenate([confusion.ravel(), support]) for confusion, support in
                        (_counts(y_true[groups == name], y_pred[groups == name], k) for name in names)])
     rng = np.random.default_rng(seed)
-    rows = max(1, DRAWN_GROUPS_AT_ONCE // len(names))  # the draws in blocks: the same figures in bounded memory
+    # the draws in blocks: the same figures in bounded memory, whether a draw is long (many groups) or its confusion
+    # counts are (few groups of many classes)
+    rows = max(1, DRAWN_GROUPS_AT_ONCE // max(len(names), counts.shape[1]))
     blocks = [_drawn_figures(rng, min(rows, resamples - start), counts, k, every_class)
               for start in range(0, resamples, rows)]
-    figures = {name: np.concatenate([block[name] for block in blocks]) for name in ("ua", "macro_f1")}
+    figures = {name: np.concatenate([np.empty(0), *(block[name] for block in blocks)]) for name in ("ua", "macro_f1")}
     if not figures["ua"].size:
         return {"ua": [float("nan")] * 2, "macro_f1": [float("nan")] * 2}
     return {name: [float(v) for v in np.percentile(values, [2.5, 97.5])] for name, values in figures.items()}

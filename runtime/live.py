@@ -573,7 +573,8 @@ class SensorSession:
 
     def judge_due(self, now_s: float) -> None:
         """Judge each window due by ``now_s`` of the session clock (``SETTLE_S`` after its end) that ends within
-        the session: what the judging thread does as the clock passes, and a caller on a clock of its own calls."""
+        the session: what the judging thread does as the clock passes; a caller on a clock of its own calls it on a
+        session never started (no judging thread: the count of windows judged has no lock)."""
         while (self._next_end_s() + SETTLE_S <= now_s
                and self._next_end_s() <= min(self._until_s, _session_end_s(self.clock, self.duration_s))):
             self._judge_next()

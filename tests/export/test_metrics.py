@@ -202,6 +202,29 @@ def test_the_bootstrap_draws_in_blocks_of_bounded_memory_with_the_figures_one_bl
     assert peak_bytes < 1_500_000  # a block's draws (0.1 MB), not all 1000 × 300 at once (2.4 MB, twice)
 
 
+def test_the_bootstrap_blocks_of_few_groups_of_many_classes_are_bounded_by_their_confusion_counts(monkeypatch):
+    import export.metrics as metrics
+    from tests.memory import peak_traced_bytes
+
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 4, 40)  # four speakers, seven classes: a draw is short, its 56 counts are not
+    y_true = rng.integers(0, 7, 40)
+    y_pred = np.where(rng.random(40) < 0.6, y_true, rng.integers(0, 7, 40))
+    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=30_000, seed=1)
+    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", 56_000)  # 1000 draws a block
+    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, 30_000, 1)
+    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=30_000, seed=1) == whole
+    assert peak_bytes < 5_000_000  # was 13 MB: blocks of 14,000 draws, sized by the four groups alone
+
+
+def test_a_bootstrap_of_no_draws_has_no_interval_rather_than_failing():
+    from export.metrics import group_bootstrap_intervals
+
+    interval = group_bootstrap_intervals(np.array([0, 1, 1]), np.array([0, 1, 0]), np.array(["a", "b", "c"]), 2,
+                                         resamples=0)
+    assert all(np.isnan(interval[name]).all() for name in ("ua", "macro_f1"))  # was: a ValueError from numpy
+
+
 def _reference_ece(y, probs, predicted, floor=0.0, n_bins=10):
     """ECE by explicit bin edges: [lo, hi) each, the last closed at 1, anything under the floor in the first."""
     confidence = probs.max(axis=1)

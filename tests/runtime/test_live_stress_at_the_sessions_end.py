@@ -3,6 +3,9 @@ judged, kept and said after --duration-s or a stop, once a window_s, each SETTLE
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from firmware_bridge.link import Sample
@@ -49,3 +52,34 @@ def test_a_window_is_judged_settle_s_after_its_end_not_at_it():
     now_s[0] = 4.0
     sensors._judged = 12  # the 13th window ends at 4.0 s: now
     assert SETTLE_S > 0 and sensors._wait_to_judge_s() == pytest.approx(SETTLE_S)
+
+
+def test_a_stop_coming_during_a_judge_ends_the_judging_at_its_end_each_window_judged_once_in_order():
+    lines: list[str] = []
+    now_s = [0.0]
+    sensors = SensorSession([], load_settings(None, QUARTER_HOPS), lines.append,
+                            SessionClock(monotonic=lambda: now_s[0]))
+    for k in range(90):  # a strap's heart rate, ten a second, to 8.9 s
+        sensors._deliver(Sample("hr", k / 10, 70.0, "strap"))
+    judging, release = threading.Event(), threading.Event()
+    judge = sensors.stress.judge
+
+    def slow_judge(recording, start_s: float, end_s: float):
+        if end_s == 2.0:  # the stop comes while this window is judged
+            judging.set()
+            release.wait(30)
+        return judge(recording, start_s, end_s)
+
+    sensors.stress.judge = slow_judge
+    now_s[0] = 9.0  # the judging thread behind: every window ending by 7 s is due at once
+    sensors.start()
+    assert judging.wait(30)
+    stopping = threading.Thread(target=sensors.stop, args=(3.0,))  # --duration-s 3, closed at 9 s
+    stopping.start()
+    while not sensors._stopped.is_set() and stopping.is_alive():  # its end set: the stop waits on the judging now
+        time.sleep(0.01)
+    release.set()
+    stopping.join(30)
+    # judge_due bounded by the duration and a stop asked for alone, not the stop's end: windows to 7 s judged, said
+    assert [w.end_s for w in sensors.stress.windows] == pytest.approx([1.0 + 0.25 * k for k in range(9)])
+    assert [line.split(" s:")[0] for line in lines if "stress" in line] == ["at 1.0", "at 2.0", "at 3.0"]

@@ -4,7 +4,6 @@ as ``face classify --cropped`` judges an image; what cannot be scored is said.""
 import csv
 import json
 import shutil
-import tracemalloc
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +17,7 @@ from runtime.cli import main
 from runtime.models.card import REPO_MODELS_DIR
 from tests.export.evaluations import evaluated, one_label_probs
 from tests.export.face.tiny_fer import write_fer
+from tests.memory import peak_traced_bytes
 
 SEVEN = ["neutral", "happy", "sad", "angry", "fearful", "disgust", "surprised"]
 
@@ -306,13 +306,9 @@ def _face_csv(path: Path, photos: list[Path]) -> Path:
 def _peak_bytes(monkeypatch: pytest.MonkeyPatch, data: Path, out: Path) -> int:
     """The most memory Python's allocators (numpy's and OpenCV's arrays among them) held at once while a set was
     scored."""
-    tracemalloc.start()
-    try:
-        code, _report = _evaluate(monkeypatch, _OneLabelModel(SEVEN, "happy"), data, out)
-        assert code == 0
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak_bytes = peak_traced_bytes(_evaluate, monkeypatch, _OneLabelModel(SEVEN, "happy"), data, out)
+    assert (out / "face_evaluation.json").is_file()
+    return peak_bytes
 
 
 def test_a_csv_of_large_photographs_is_not_held_in_memory_at_full_size(tmp_path, monkeypatch):
