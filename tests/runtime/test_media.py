@@ -885,6 +885,8 @@ def test_extract_audio_writes_the_stream_asked_for_and_says_the_file_has_others(
 def test_an_amr_call_s_length_is_where_its_audio_ends_not_ffmpeg_s_guess_from_the_bitrate(ravdess_dir, tmp_path):
     from scipy.signal import resample_poly
 
+    if "libopencore_amrnb" not in av.codecs_available:  # the dev extra keeps a PyAV that has it
+        pytest.skip(f"PyAV {av.__version__} has no AMR-NB encoder to make the call with")
     clips = [read_audio(c) for c in sorted((ravdess_dir / "Actor_03").glob("*.flac"))[:3]]
     speech = np.concatenate([np.concatenate([np.zeros(4 * 16000, dtype=np.float32), clip]) for clip in clips])
     path = write_media(tmp_path / "call.amr", resample_poly(speech, 1, 2).astype(np.float32), sample_rate_hz=8000,
