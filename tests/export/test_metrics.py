@@ -187,34 +187,26 @@ def test_the_bootstrap_is_a_naive_loop_over_draws_of_sorted_groups_scored_by_pre
         assert interval[name] == pytest.approx(expected[name], abs=1e-12)
 
 
-def test_the_bootstrap_draws_in_blocks_of_bounded_memory_with_the_figures_one_block_gives(monkeypatch):
+@pytest.mark.parametrize(("items", "groups_drawn", "resamples", "drawn_at_once", "bound_bytes"), [
+    # one item a group, as a face set's images are: a block's draws (0.1 MB), not all 1000 × 300 at once (2.4 MB, twice)
+    (300, 300, 1000, 15_000, 1_500_000),
+    # four speakers, seven classes: a draw is short, its 56 counts are not (was 13 MB: blocks of 14,000 draws)
+    (40, 4, 30_000, 56_000, 5_000_000),
+], ids=["many groups", "few groups of many classes"])
+def test_the_bootstrap_draws_in_blocks_of_bounded_memory_with_the_figures_one_block_gives(
+        monkeypatch, items, groups_drawn, resamples, drawn_at_once, bound_bytes):
     import export.metrics as metrics
     from tests.memory import peak_traced_bytes
 
     rng = np.random.default_rng(3)
-    groups = np.arange(300)  # one item a group, as a face set's images are
-    y_true = rng.integers(0, 7, 300)
-    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 7, 300))
-    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=1000, seed=1)
-    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", 15_000)  # 50 draws a block
-    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, 1000, 1)
-    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=1000, seed=1) == whole
-    assert peak_bytes < 1_500_000  # a block's draws (0.1 MB), not all 1000 × 300 at once (2.4 MB, twice)
-
-
-def test_the_bootstrap_blocks_of_few_groups_of_many_classes_are_bounded_by_their_confusion_counts(monkeypatch):
-    import export.metrics as metrics
-    from tests.memory import peak_traced_bytes
-
-    rng = np.random.default_rng(3)
-    groups = rng.integers(0, 4, 40)  # four speakers, seven classes: a draw is short, its 56 counts are not
-    y_true = rng.integers(0, 7, 40)
-    y_pred = np.where(rng.random(40) < 0.6, y_true, rng.integers(0, 7, 40))
-    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=30_000, seed=1)
-    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", 56_000)  # 1000 draws a block
-    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, 30_000, 1)
-    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=30_000, seed=1) == whole
-    assert peak_bytes < 5_000_000  # was 13 MB: blocks of 14,000 draws, sized by the four groups alone
+    groups = np.arange(items) % groups_drawn
+    y_true = rng.integers(0, 7, items)
+    y_pred = np.where(rng.random(items) < 0.6, y_true, rng.integers(0, 7, items))
+    whole = metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=resamples, seed=1)
+    monkeypatch.setattr(metrics, "DRAWN_GROUPS_AT_ONCE", drawn_at_once)  # 50 and 1000 draws a block
+    peak_bytes = peak_traced_bytes(metrics.group_bootstrap_intervals, y_true, y_pred, groups, 7, resamples, 1)
+    assert metrics.group_bootstrap_intervals(y_true, y_pred, groups, 7, resamples=resamples, seed=1) == whole
+    assert peak_bytes < bound_bytes
 
 
 def test_a_bootstrap_of_no_draws_has_no_interval_rather_than_failing():
