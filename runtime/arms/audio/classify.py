@@ -159,17 +159,7 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
         raise InputError(speaker_baseline, f"speaker baseline must be {' or '.join(map(repr, SPEAKER_BASELINES))}")
     failed, fail = batch_failures(on_failed)
     if isinstance(model, WaveformEmotionModel):  # reads samples; no speaker baseline applies
-        clips = []
-        for path in files:
-            try:
-                samples, windows, *_ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
-            except InputError as error:
-                fail(error)
-                continue
-            rate = model.sample_rate_hz
-            segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
-            clips.append((path, clip_probabilities(model.predict_segments(segments))))
-        return Classified(clips, failed)
+        return Classified(_waveform_clips(files, model, fail), failed)
     if speaker_baseline == "folder" and speakers is None:
         refuse_label_folders(files)
     speakers = [str(path.parent) for path in files] if speakers is None else speakers
@@ -182,25 +172,8 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             fail(error)
             lost[speaker]["held no speech" if isinstance(error, NoSpeech) else "could not be read"] += 1
     result = Classified([], failed)
-    if speaker_baseline == "folder":  # the baseline is the folder's files that could be read
-        by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
-        for item in items:
-            by_speaker[item.speaker].append(item)
-        for speaker, group in by_speaker.items():
-            stacked = np.vstack([item.features for item in group])
-            if baseline_variant(
-                    "session", sum(item.speech_s for item in group), len(stacked), min_baseline_speech_s)[0] == "none":
-                result.without_baseline.append(speaker)
-                continue
-            if lost[speaker]:  # what the baseline is short of, the files' own lines aside
-                why = ", ".join(f"{n} {what}" for what, n in sorted(lost[speaker].items()))
-                result.baseline_lines.append(f"{speaker}: the speaker's baseline is from {len(group)} of its "
-                                             f"{len(group) + sum(lost[speaker].values())} files ({why})")
-            z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
-            offsets = np.cumsum([0] + [len(item.features) for item in group])
-            for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
-                item.features, item.variant = z[a:b], "session"
-        result.without_baseline.sort()
+    if speaker_baseline == "folder":
+        _folder_baselines(items, lost, min_baseline_speech_s, result)
     trained_dbfs = trained_range_dbfs(model.card.extra)
     for item in items:  # the population variant reads the microphone's gain as emotion: a level far off is said
         note = (gain_note(item.speech_level_dbfs, trained_dbfs, min_baseline_speech_s,
@@ -210,6 +183,47 @@ def classify_files(files: list[Path], model: AudioEmotionModel | WaveformEmotion
             log.warning("%s: %s", item.path, note)
     result.clips = [(item.path, clip_probabilities(model.predict(item.features, item.variant))) for item in items]
     return result
+
+
+def _waveform_clips(files: list[Path], model: WaveformEmotionModel,
+                    fail: Callable[[InputError], None]) -> list[tuple[Path, np.ndarray]]:
+    """Clip probabilities of each file a waveform model reads over its speech windows; ``fail`` told the rest."""
+    clips = []
+    for path in files:
+        try:
+            samples, windows, *_ = _file_speech(path, {"window_s": model.window_samples / model.sample_rate_hz})
+        except InputError as error:
+            fail(error)
+            continue
+        rate = model.sample_rate_hz
+        segments = [samples[int(round(w.start_s * rate)):int(round(w.end_s * rate))] for w in windows]
+        clips.append((path, clip_probabilities(model.predict_segments(segments))))
+    return clips
+
+
+def _folder_baselines(items: list[FileFeatures], lost: dict[str, Counter[str]], min_baseline_speech_s: float,
+                      result: Classified) -> None:
+    """Z-score each speaker's windows against the speaker's files that could be read and judge them by the
+    "session" variant; a speaker with too little speech keeps the population variant and is named in ``result``,
+    as is a speaker whose baseline misses some of their files (``lost``)."""
+    by_speaker: dict[str, list[FileFeatures]] = defaultdict(list)
+    for item in items:
+        by_speaker[item.speaker].append(item)
+    for speaker, group in by_speaker.items():
+        stacked = np.vstack([item.features for item in group])
+        if baseline_variant(
+                "session", sum(item.speech_s for item in group), len(stacked), min_baseline_speech_s)[0] == "none":
+            result.without_baseline.append(speaker)
+            continue
+        if lost[speaker]:  # what the baseline is short of, the files' own lines aside
+            why = ", ".join(f"{n} {what}" for what, n in sorted(lost[speaker].items()))
+            result.baseline_lines.append(f"{speaker}: the speaker's baseline is from {len(group)} of its "
+                                         f"{len(group) + sum(lost[speaker].values())} files ({why})")
+        z = zscore_by_group(stacked, np.zeros(len(stacked), dtype=int))
+        offsets = np.cumsum([0] + [len(item.features) for item in group])
+        for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
+            item.features, item.variant = z[a:b], "session"
+    result.without_baseline.sort()
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, speaker_baseline: str = "none",
