@@ -105,7 +105,8 @@ def classify_to_csv(
     check_output_file(csv_out, [path])
     model = load_physio_model(model_location)
     settings = settings_as_trained(model, window_s, hop_s)
-    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s)
+    recording = read_recording(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s,
+                               to_process=True)
     windows = classify_windows(recording, model, settings)
     write_atomically(Path(csv_out), windows_csv(windows).encode())
     return len(windows)
@@ -314,7 +315,7 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
         return None
     section = request.settings.get("physio", {})
     settings = PhysioSettings.from_config(section)
-    recording = read_recording(Path(path), utc_offset_s=request.extras.get("physio_utc_offset_s"))
+    recording = read_recording(Path(path), utc_offset_s=request.extras.get("physio_utc_offset_s"), to_process=True)
     given_s = request.extras.get("physio_offset_s")
     wall_clock = given_s is None and recording.start_unix_s is not None  # only then is the video's start read
     # the video's end as its header gives it, where it does; the track is cut again where the video was read to
@@ -324,11 +325,13 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
     header_end_s = known_end_s(request.media) or math.inf  # joined transport streams: the last part's end alone
     offset_s, how = resolve_offset(recording, header_end_s, given_s,
                                    video_start_unix_s(request.input_path) if wall_clock else None)
-    if how.startswith("assumed"):  # said, not only written into the track's settings
-        log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
     backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
     model = load_physio_model(settings.model, backend)
-    return physio_track(recording, model, settings, offset_s, header_end_s, how)
+    track = physio_track(recording, model, settings, offset_s, header_end_s, how)
+    # said, not only written into the track's settings; once the track is made, as a refusal says it itself
+    if how.startswith("assumed"):
+        log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
+    return track
 
 
 def fit_to_input(track: Track, input_end_s: float) -> Track:

@@ -18,8 +18,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from runtime.arms.physio.recording import GAP_PERIODS, Channel, Recording
-from runtime.errors import InputError
+from runtime.arms.physio.recording import GAP_PERIODS, Channel, Recording, refuse_too_slow_channels
 from runtime.track import window_grid
 
 log = logging.getLogger("emotrace.physio")
@@ -83,10 +82,6 @@ IBI_RANGE_S = (0.33, 1.5)  # 40-180 bpm: beats outside it are detection errors a
 IBI_MAX_JUMP = 0.25  # an interval differing from its neighbours' median by more than this fraction is an artefact
 PPG_MIN_QUALITY = 0.5  # neurokit2 template-match correlation below which a beat is not trusted
 BEAT_HOLE_S = 5.0  # no beat for this long: the heart was not measured there (a BLE strap counts 5 s as gone)
-# Below these rates neurokit2's filters cannot be built (PPG passes up to 8 Hz, respiration up to 3 Hz), skin
-# conductance responses, which rise within 1-3 s, are not seen, and a heart rate gives a window one value or none
-# (a per-minute or daily-summary export: nothing of a window's heart; a value every 5 s, older Polar watches', reads).
-MIN_PROCESSING_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0, "hr": 0.1}
 MIN_BEATS_HRV = 10  # fewer clean intervals than this in a window: no heart rate or HRV from its beats
 SCR_MIN_AMPLITUDE_US = 0.01  # the usual floor for a skin conductance response; below it is noise
 # neurokit2's eda_peaks reads amplitude_min as a share of the stretch's largest response, not in µS: the
@@ -153,12 +148,8 @@ def load_signal_library() -> None:
 
 def process_recording(recording: Recording) -> ProcessedSignals:
     """Run neurokit2 over each channel's contiguous stretches, for the whole recording at once."""
+    refuse_too_slow_channels(recording)  # a file's, read to be processed, were refused as read; a live one's here
     channels = recording.channels
-    for name, min_rate_hz in MIN_PROCESSING_RATE_HZ.items():
-        rate_hz = channels[name].rate_hz if name in channels else None
-        if rate_hz is not None and rate_hz < min_rate_hz:
-            raise InputError(recording.source, f"{name} sampled at {rate_hz:.3g} Hz (a value every "
-                             f"{1 / rate_hz:.3g} s); it needs {min_rate_hz:g} Hz or more")
     channels = {name: _without_unusable(channel, recording.source) if name in WAVEFORMS else channel
                 for name, channel in channels.items()}
     out = ProcessedSignals()

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from runtime.errors import InputError
+
 log = logging.getLogger("emotrace.physio")
 
 # A gap is a hole longer than this many sample periods (jitter of a timestamped link stays below it).
@@ -39,6 +41,10 @@ MIN_RATE_HZ = 1.0 / MAX_JUMP_S
 # interval at the same rates, skin conductance (an E4 reads up to 100 uS), a skin or body temperature. A corrupt
 # row or frame: read as a missing sample. The Stress-Predict exports lie well inside each. A wearable's
 # accelerometer reads up to 16 g at most (the E4's, 2 g).
+# Below these rates neurokit2's filters cannot be built (PPG passes up to 8 Hz, respiration up to 3 Hz), skin
+# conductance responses, which rise within 1-3 s, are not seen, and a heart rate gives a window one value or none
+# (a per-minute or daily-summary export: nothing of a window's heart; a value every 5 s, older Polar watches', reads).
+MIN_PROCESSING_RATE_HZ = {"bvp": 20.0, "eda": 1.0, "resp": 8.0, "hr": 0.1}
 HEART_RATE_RANGE_BPM = (20.0, 300.0)
 ACC_RANGE_G = (-16.0, 16.0)
 IBI_PLAUSIBLE_S = (60.0 / HEART_RATE_RANGE_BPM[1], 60.0 / HEART_RATE_RANGE_BPM[0])
@@ -133,6 +139,17 @@ class Recording:
                 channels[name] = Channel(name, c.unit, c.times_s[first:last], c.values[first:last], c.rate_hz, gaps)
         events_s = [t for t in self.events_s if start_s <= t < end_s]
         return Recording(self.source, channels, self.start_unix_s, events_s)
+
+
+def refuse_too_slow_channels(recording: Recording) -> None:
+    """An ``InputError`` naming the first channel sampled more slowly than its processing needs
+    (``MIN_PROCESSING_RATE_HZ``) and its spacing."""
+    for name, min_rate_hz in MIN_PROCESSING_RATE_HZ.items():
+        channel = recording.channels.get(name)
+        rate_hz = channel.rate_hz if channel is not None else None
+        if rate_hz is not None and rate_hz < min_rate_hz:
+            raise InputError(recording.source, f"{name} sampled at {rate_hz:.3g} Hz (a value every "
+                             f"{1 / rate_hz:.3g} s); it needs {min_rate_hz:g} Hz or more")
 
 
 def union_of_spans(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runtime.arms.physio.readers.csv_file import read_csv, refuse_options
 from runtime.arms.physio.readers.e4 import read_e4
-from runtime.arms.physio.recording import MAX_SPAN_S, Recording
+from runtime.arms.physio.recording import MAX_SPAN_S, Recording, refuse_too_slow_channels
 from runtime.errors import InputError
 from runtime.files import check_readable, missing_input
 
@@ -24,16 +24,19 @@ log = logging.getLogger("emotrace.physio")
 
 
 def read_recording(path: str | Path, start_unix_s: float | None = None, rate_hz: float | None = None,
-                   utc_offset_s: float | None = None) -> Recording:
+                   utc_offset_s: float | None = None, to_process: bool = False) -> Recording:
     """An E4 export (folder or .zip) or a generic CSV, by what ``path`` is.
 
     ``start_unix_s`` and ``rate_hz`` place a CSV that has no time column, ``utc_offset_s`` one whose clock wrote
     local times without their offset; given for anything that carries its own clock, they are an error rather
-    than silently ignored.
+    than silently ignored. ``to_process``: its windows' features are to be made, so a channel sampled too slowly
+    for that is refused with the read, before the warnings held back are said (``refuse_too_slow_channels``).
     """
     with _warnings_told_once_read():
         recording = _read_any(Path(path), start_unix_s, rate_hz, utc_offset_s)
         _check_span(path, recording)
+        if to_process:
+            refuse_too_slow_channels(recording)
         return recording
 
 
