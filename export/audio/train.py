@@ -373,10 +373,13 @@ def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndar
 # --- the command ------------------------------------------------------------------------------------------
 
 
-def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[str]:
+def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None, folds: list[list[str]] = (),
+                      validation: list[str] = ()) -> list[str]:
     """Labels the speaker-independent figures cannot judge: ones the exported model leaves out (not among
-    ``learnt``, default the labels with clips: absent, or with clips but no speech window), and ones only one speaker
-    has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction)."""
+    ``learnt``, default the labels with clips: absent, or with clips but no speech window), ones only one speaker
+    has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction), and
+    ones whose every speaker one of ``folds`` holds out together, or the ``validation`` speakers do (the model that
+    scores them, a fold's or export's check model, never learnt the label)."""
     speakers_of = corpus.speakers_by_label()
     learnt = [label for label in corpus.labels if speakers_of[label]] if learnt is None else learnt
     left_out = [label for label in corpus.labels if label not in learnt]
@@ -387,6 +390,14 @@ def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None) -> list[s
     warnings_ += [f"only speaker {s[0]} has {label} clips: no fold scores {label} on a speaker it was "
                   "trained on, so its recall is 0 by construction and UA understates the model"
                   for label, s in speakers_of.items() if len(s) == 1]
+    for label, them in speakers_of.items():
+        if len(them) > 1 and any(set(them) <= set(fold) for fold in folds):
+            warnings_.append(f"every speaker of {label} ({', '.join(them)}) is in one cross-validation fold: the "
+                             f"model that scores them never learnt {label}, so its recall is 0 by construction and "
+                             "UA understates the model; more folds (--cv-folds) or more speakers of it split them")
+        if len(them) > 1 and set(them) <= set(validation):
+            warnings_.append(f"every speaker of {label} ({', '.join(them)}) is a validation speaker: export's check "
+                             f"model never learnt {label}, so the card's held-out figures score its recall 0")
     return warnings_
 
 
@@ -503,7 +514,7 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
                          skipped=corpus.skipped, no_speech_clips=table.no_speech, classifier=dict(CLASSIFIER),
                          speed_factors=list(speed_factors), varied_baselines=varied_baselines,
                          seconds=round(time.perf_counter() - started, 1),
-                         warnings=coverage_warnings(corpus, learnt) + short_form_warnings(labels),
+                         warnings=coverage_warnings(corpus, learnt, folds, validation) + short_form_warnings(labels),
                          ravdess_clips=ravdess_clips(corpus.clips), truncated_clips=list(truncated.values()),
                          clips_per_label=corpus.counts(),
                          speakers_per_label={k: len(v) for k, v in corpus.speakers_by_label().items()},

@@ -264,6 +264,21 @@ def test_the_report_says_which_labels_its_figures_cannot_judge():
     assert len(warnings) == 2
 
 
+
+def test_a_label_whose_speakers_one_fold_or_the_validation_speakers_hold_together_is_said_unjudged():
+    clips = [Clip(Path(f"{s}{label}.wav"), s, label, "manifest") for s in ("ann", "bob", "cy", "dee")
+             for label in ("calm-ish", "worried")]
+    clips += [Clip(Path(f"{s}-tearful.wav"), s, "tearful", "manifest") for s in ("bob", "dee")]
+    corpus = Corpus(clips, labels=["calm-ish", "worried", "tearful"])  # a clinic's own labels (--labels-as-given)
+    assert train.coverage_warnings(corpus, folds=[["ann", "cy"], ["bob", "dee"]], validation=["cy"]) == [
+        "every speaker of tearful (bob, dee) is in one cross-validation fold: the model that scores them never learnt "
+        "tearful, so its recall is 0 by construction and UA understates the model; more folds (--cv-folds) or more "
+        "speakers of it split them"]
+    assert train.coverage_warnings(corpus, folds=[["ann", "bob"], ["cy", "dee"]], validation=["bob", "dee"]) == [
+        "every speaker of tearful (bob, dee) is a validation speaker: export's check model never learnt tearful, so "
+        "the card's held-out figures score its recall 0"]
+    assert train.coverage_warnings(corpus, folds=[["ann", "bob"], ["cy", "dee"]], validation=["dee"]) == []
+
 @pytest.fixture
 def trained_run(tmp_path, cheap_windows):
     out = tmp_path / "run"
