@@ -389,6 +389,13 @@ def first_named(items: list[str]) -> str:
     return "; ".join(items[:MAX_NAMED_FILES]) + more
 
 
+def unreadable_files(source: Path | str, errors: list[InputError], n_files: int) -> InputError:
+    """The one error naming the files of ``source`` (a data set) that could not be read: their count among
+    ``n_files`` and the first ``MAX_NAMED_FILES``, each with its problem."""
+    return InputError(source, f"{len(errors)} of {n_files} file(s) could not be read: "
+                      + first_named([str(error) for error in errors]))
+
+
 def unreadable(path: Path | str, error: OSError) -> InputError:
     """The one error for a file this process may not read (permissions), or that went while it was read."""
     return InputError(path, f"cannot be read ({error.strerror or error})")

@@ -44,7 +44,7 @@ from runtime import log_filters
 from runtime.arms.audio.classify import MIN_BASELINE_SPEECH_S, NoSpeech, classify_files, without_baseline_line
 from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, WaveformEmotionModel, load_audio_model
 from runtime.errors import InputError
-from runtime.files import check_output_folder, first_named, path_text
+from runtime.files import check_output_folder, path_text, unreadable_files
 from runtime.track import outside_canonical
 
 REPORT_NAME = "audio_evaluation"
@@ -97,8 +97,7 @@ def refuse_unreadable(data: Path, failed: list[InputError], n_files: int) -> Non
     unreadable = [error for error in failed if not isinstance(error, NoSpeech)]
     if not unreadable:
         return
-    raise InputError(data, f"{len(unreadable)} of {n_files} file(s) could not be read: "
-                     + first_named([str(error) for error in unreadable]))
+    raise unreadable_files(data, unreadable, n_files)
 
 
 def score(judged: Judged, labels: list[str], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:

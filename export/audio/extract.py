@@ -30,6 +30,8 @@ from runtime.arms.audio.vad import detect_speech
 from runtime.arms.audio.windows import speech_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
 from runtime.config import DEFAULTS
+from runtime.errors import InputError
+from runtime.files import unreadable_files
 from runtime.stopping import raise_if_stop_asked
 
 log = logging.getLogger(__name__)
@@ -85,25 +87,32 @@ def samples_window_features(samples: np.ndarray) -> np.ndarray:
 
 
 def extract_windows(clips: list[Clip], cache_dir: Path | None = None, progress: bool = False,
-                    speed_factor: float = 1.0) -> WindowTable:
+                    speed_factor: float = 1.0, data: Path | str = "the clips") -> WindowTable:
     """Window features for ``clips``, each played ``speed_factor`` times as fast (from the cache in
-    ``cache_dir`` when it holds exactly these)."""
+    ``cache_dir`` when it holds exactly these). Clips that cannot be read (empty, no audio, corrupt) are refused
+    together once every clip is read, in one ``InputError`` naming ``data`` and them, not one a run."""
     key = _cache_key(clips, speed_factor)
     cache = cache_dir / f"windows-{key}.npz" if cache_dir is not None else None
     cached = read_cache(cache, CACHE_ARRAYS) if cache is not None and cache.is_file() else None
     no_speech = _json_list(cached["no_speech"], cache) if cached is not None else None
     if no_speech is not None:
         return WindowTable(cached["features"], cached["clip_index"], clips, no_speech, speed_factor)
-    rows, index, no_speech = [], [], []
+    rows, index, no_speech, failed = [], [], [], []
     for i, clip in enumerate(clips):
         raise_if_stop_asked()  # numba's compiler and PyAV can swallow the signal's own KeyboardInterrupt
-        features = clip_window_features(clip.path, speed_factor)
+        try:
+            features = clip_window_features(clip.path, speed_factor)
+        except InputError as error:
+            failed.append(error)
+            continue
         if features.shape[0] == 0:
             no_speech.append(str(clip.path))
         rows.append(features)
         index.append(np.full(features.shape[0], i))
         if progress and (i + 1) % 100 == 0:
             print(f"  features: {i + 1}/{len(clips)} clips", file=sys.stderr, flush=True)
+    if failed:
+        raise unreadable_files(data, failed, len(clips))
     table = WindowTable(np.concatenate(rows).astype(np.float32), np.concatenate(index).astype(int), clips,
                         no_speech, speed_factor)
     if cache is not None:

@@ -493,10 +493,10 @@ def _train(corpus: Corpus, data: Path, run: RunFolder, cv_folds: int, validation
     truncated = truncated or {}
     with media_lines_once({str(path) for path in truncated}):
         # the cache serves a retrain, and the retry of a run stopped or failed after it (writing_folder): kept
-        table = extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER)
+        table = extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER, data=data)
         if table.features.shape[0] == 0:
             raise InputError(data, "no clip holds any speech")
-        augmented = tuple(extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER, speed_factor=f)
+        augmented = tuple(extract_windows(corpus.clips, cache_dir=out / CACHE_FOLDER, speed_factor=f, data=data)
                           for f in speed_factors)
 
     labels = corpus.labels

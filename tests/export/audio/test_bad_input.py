@@ -26,7 +26,7 @@ LOGREG = {"kind": "logreg", "C": 1.0}
 def cheap_windows(monkeypatch):
     """Feature extraction replaced by 3 random windows per clip, label-dependent, so that fits are instant."""
 
-    def fake_extract(clips, cache_dir=None, progress=False, speed_factor=1.0):
+    def fake_extract(clips, cache_dir=None, progress=False, speed_factor=1.0, data=None):
         rng = np.random.default_rng(0)
         index = np.repeat(np.arange(len(clips)), 3)
         y = np.array([train.LABELS.index(c.emotion) for c in clips])[index]
@@ -131,7 +131,8 @@ def test_a_first_run_stopped_in_its_fitting_keeps_its_feature_cache_for_the_retr
     computed: list[float] = []
     fake_extract = train.extract_windows
 
-    def cached_extract(clips, cache_dir=None, progress=False, speed_factor=1.0):  # minutes of feature work, cached
+    # minutes of feature work, cached
+    def cached_extract(clips, cache_dir=None, progress=False, speed_factor=1.0, data=None):
         stored = cache_dir / f"windows-{speed_factor:g}.npz"
         if not stored.exists():
             computed.append(speed_factor)
@@ -320,7 +321,7 @@ def test_a_label_whose_clips_hold_no_speech_window_is_said_to_be_that_not_absent
                                                                                    monkeypatch):
     import export.audio.export as export
 
-    def without_sad_speech(clips, cache_dir=None, progress=False, speed_factor=1.0):
+    def without_sad_speech(clips, cache_dir=None, progress=False, speed_factor=1.0, data=None):
         rng = np.random.default_rng(0)
         heard = [i for i, clip in enumerate(clips) if clip.emotion != "sad"]
         index = np.repeat(heard, 3)
@@ -756,7 +757,7 @@ def test_a_model_exported_beside_the_shipped_one_names_its_int8_row_exported(tra
 
 
 def test_own_labels_that_are_a_corpus_short_forms_are_warned_of_in_the_report(tmp_path, monkeypatch):
-    def own_label_windows(clips, cache_dir=None, progress=False, speed_factor=1.0):
+    def own_label_windows(clips, cache_dir=None, progress=False, speed_factor=1.0, data=None):
         rng = np.random.default_rng(0)
         index = np.repeat(np.arange(len(clips)), 3)
         order = sorted({clip.emotion for clip in clips})

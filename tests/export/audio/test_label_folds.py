@@ -33,7 +33,7 @@ def test_a_label_whose_speakers_all_share_one_fold_is_warned_of_or_split(tmp_pat
     rows = [(s, label) for s in speakers for label in ("calm-ish", "worried") for _ in range(2)]
     rows += [(s, "tearful") for s in shared for _ in range(2)]
 
-    def fake_extract(clips, cache_dir=None, progress=False, speed_factor=1.0):
+    def fake_extract(clips, cache_dir=None, progress=False, speed_factor=1.0, data=None):
         index = np.repeat(np.arange(len(clips)), 3)
         code = {"calm-ish": 0, "worried": 1, "tearful": 2}
         y = np.array([code[c.emotion] for c in clips])[index]
