@@ -241,8 +241,9 @@ def narrowband_note(source_rate_hz: int | None, high_band_db: float | None = Non
         subject = "those windows' emotions"
     else:
         return ""
-    return (f"{why}: the voice model learnt from {AUDIO_RATE_HZ // 1000} kHz speech and calls narrowband speech "
-            "sad far more often than it is (README, 'Telephone-band audio'), most of all without a session "
+    # measured for the shipped model alone: a clinic's own model, of its own labels, may have no 'sad' to drift to
+    return (f"{why}: the voice models read {AUDIO_RATE_HZ // 1000} kHz speech, and the shipped one calls narrowband "
+            "speech sad far more often than it is (README, 'Telephone-band audio'), most of all without a session "
             f"baseline; read {subject} with caution")
 
 

@@ -118,7 +118,7 @@ def gain_note(level_dbfs: float | None, trained_dbfs: tuple[float, float] | None
         return None
     # quiet speech's drift was seen in probes (RAVDESS clips turned down 20 dB read sad more often; no benchmark
     # measures it); loud speech's was not looked at
-    side, drift = ("quieter", ": quiet speech reads sad") if shown < low_dbfs else ("louder", "")
+    side, drift = ("quieter", " (the shipped model reads quiet speech as sad)") if shown < low_dbfs else ("louder", "")
     said = (f"speech at {shown:.1f} dBFS (its median level), far {side} than the {low_dbfs:g} to {high_dbfs:g} dBFS "
             f"the voice model was trained on: without a speaker baseline its emotions move with the microphone's gain"
             f"{drift}; set the gain so that speech lies in that range")
