@@ -98,13 +98,25 @@ def load_card(location: str | Path) -> ModelCard:
         if is_model_id(location):
             raise InputError(location, f"no shipped model of that id in {REPO_MODELS_DIR} "
                                        f"(a model folder is named by a path, e.g. ./{location})")
-        raise InputError(location, "no model card (card.json) there")
+        folder = path.parent if path.name == "card.json" else path
+        raise InputError(location, "no model card (card.json) there" + _why_no_card(folder))
     data = read_json_object(path, ("id", "version", "task", "labels", "files"), "model card")
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}
     _check_fields(data, path)
     card = ModelCard(**{k: data[k] for k in known if k in data},
                      extra={k: v for k, v in data.items() if k not in known}, folder=path.parent)
     return card
+
+
+def _why_no_card(folder: Path) -> str:
+    """What a folder named as a model, without a card, is instead: not there, or a training run (its report)
+    that has not been exported; "" otherwise."""
+    if not folder.exists():
+        return ": the folder does not exist"
+    if (folder / "report.json").is_file():
+        return (": a training run's folder (its report.json), not a model; export it (emotrace export "
+                "audio|face|physio RUN) and name the model folder that writes")
+    return ""
 
 
 def _check_fields(data: dict[str, Any], path: Path) -> None:

@@ -28,6 +28,23 @@ def test_a_card_json_that_is_a_folder_is_said_as_no_model_card(tmp_path):
     assert str(caught.value) == f"{tmp_path / 'model'}: no model card (card.json) there"
 
 
+def test_a_model_folder_that_is_not_there_is_said_so(tmp_path):
+    with pytest.raises(InputError) as caught:
+        load_card(tmp_path / "voice")
+    assert str(caught.value) == f"{tmp_path / 'voice'}: no model card (card.json) there: the folder does not exist"
+
+
+@pytest.mark.parametrize("named", ["run", "run/card.json"])
+def test_a_training_run_named_as_a_model_is_said_to_need_its_export(tmp_path, named):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "report.json").write_text("{}")  # what every training command writes last
+    with pytest.raises(InputError) as caught:
+        load_card(tmp_path / named)
+    assert str(caught.value) == (f"{tmp_path / named}: no model card (card.json) there: a training run's folder (its "
+                                 "report.json), not a model; export it (emotrace export audio|face|physio RUN) and "
+                                 "name the model folder that writes")
+
+
 def test_a_card_without_a_checksum_for_the_variant_is_refused_by_verify_checksum(tmp_path):
     folder = toy_classifier(tmp_path / "toy", ["a", "b"])
     card = ModelCard(id="toy", version="1", task="t", labels=["a", "b"], files={"default": "toy.onnx"},

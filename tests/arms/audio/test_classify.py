@@ -326,7 +326,7 @@ def test_classify_reads_the_audio_model_of_a_config_from_its_folder_unless_given
     # naming the file and the key that named the model, as analyze does (was: the model's folder alone)
     named = tmp_path / "etc" / "mymodels" / "voice"
     assert capsys.readouterr().err == (f"emotrace: error: {config}: setting 'audio.model' = '{named}': no model card "
-                                       "(card.json) there\n")
+                                       "(card.json) there: the folder does not exist\n")
     assert main(["audio", "classify", str(clip), "--csv", str(out), "--config", str(config),
                  "--model", "audio-emotion"]) == 0  # the option over the config
 
