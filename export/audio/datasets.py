@@ -355,6 +355,8 @@ def manifest_files(manifest: Path, rows: list[tuple[int, dict[str, str]]]) -> li
     for line, row in rows:
         name = row["path"]
         path = find_by_normal_form(manifest.parent / name, listings) if name else None
+        if path is None and "\\" in name:  # written on Windows (audio\P01\a.wav), not a name's own
+            path = find_by_normal_form(manifest.parent / name.replace("\\", "/"), listings)
         if path is None or not path.is_file():
             bad.append(f"line {line}: {name!r} does not exist" if name else f"line {line}: no path")
         elif not os.access(path, os.R_OK):

@@ -165,6 +165,14 @@ def test_a_manifest_finds_a_file_whose_name_differs_only_in_unicode_normal_form(
     assert [c.path for c in load_corpus(tmp_path).clips] == [path]
 
 
+def test_a_manifest_written_on_windows_finds_its_files_by_backslashed_paths(tmp_path):
+    path = touch(tmp_path, "patient 01/Séance 1/a.wav")
+    own = touch(tmp_path, "b\\c.wav")  # a name holding a backslash itself is found as it is
+    rows = ["patient 01\\Séance 1\\a.wav,ann,sad", "b\\c.wav,bob,sad"]
+    (tmp_path / "manifest.csv").write_text("path,speaker,emotion\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert [c.path for c in load_corpus(tmp_path).clips] == [path, own]  # was: 'patient 01\\...' does not exist
+
+
 def test_a_second_copy_of_a_recording_found_by_name_is_left_out_and_reported(tmp_path):
     first = touch(tmp_path, "Actor_01/03-01-04-01-01-01-01.wav")
     copy = tmp_path / "backup/Actor_01/03-01-04-01-01-01-01.wav"
