@@ -2600,3 +2600,21 @@ def test_a_csv_without_times_or_a_rate_says_how_to_give_the_rate(tmp_path):
         read_recording(path)
     path.write_text("# rate_hz: 4\n" + path.read_text())
     assert read_recording(path).channels["eda"].rate_hz == 4.0
+
+
+def test_columns_named_with_their_units_read_as_their_channels_and_a_foreign_unit_is_left_out(tmp_path, caplog):
+    rows = [(START_UNIX_S + i / 32, 2.0 + i / 1000, 33.0 + i / 640, math.sin(i / 5), 812 + i % 7) for i in range(320)]
+    plain, named = tmp_path / "plain.csv", tmp_path / "named.csv"
+    body = "".join(f"{t:.5f},{e:.4f},{c:.4f},{p:.4f},{r}\n" for t, e, c, p, r in rows)
+    plain.write_text("timestamp,eda,temp,ppg,rr_ms\n" + body)
+    named.write_text("timestamp,EDA [µS],Skin Temp (°C),PPG [a.u.],RR [ms]\n" + body)
+    expected, recording = read_csv(plain), read_csv(named)  # was: the first three no known channel; HR-less
+    assert sorted(recording.channels) == sorted(expected.channels) == ["bvp", "eda", "ibi", "temp"]
+    for name in expected.channels:
+        assert np.array_equal(recording.channels[name].values, expected.channels[name].values)
+    fahrenheit = tmp_path / "fahrenheit.csv"
+    fahrenheit.write_text("timestamp,EDA [uS],Temp [°F]\n" + "".join(f"{t:.5f},{e:.4f},{c * 1.8 + 32:.2f}\n"
+                                                                     for t, e, c, *_ in rows))
+    with caplog.at_level(logging.WARNING):
+        assert sorted(read_csv(fahrenheit).channels) == ["eda"]  # not 91.4 'degC'
+    assert "column(s) Temp [°F] are no known channel; read without them" in caplog.text

@@ -30,6 +30,7 @@ from runtime.arms.physio.readers.layouts import (
     header_table,
     is_polar_flow,
     is_sensor_logger,
+    named_units_read,
     polar_flow_table,
     sensor_logger_table,
 )
@@ -625,7 +626,7 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
     table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
     if is_sensor_logger(table.reads_as):
         return sensor_logger_table(table)
-    return consensys_table(path, table, utc_offset_s)
+    return named_units_read(consensys_table(path, table, utc_offset_s))
 
 
 def _refuse_start_time_header(path: Path, header: list[str], line: str) -> None:

@@ -83,6 +83,39 @@ RECEIVED_COLUMN = "received_time"
 OTHER_CLOCK = "other_clock"
 
 
+# A column named with its unit, as loggers and spreadsheets write them ('EDA [uS]', 'Temp (°C)', 'PPG [a.u.]'): its
+# name without the unit -> each unit it may be written in -> the generic column it is read as (which says the unit
+# where the name alone does not: 'RR [ms]' is rr_ms). A name in another unit ('Temp [°F]') stays no known column.
+_SAME = {"eda": ("us", "µs", "microsiemens"), "gsr": ("us", "µs", "microsiemens"),
+         "temp": ("°c", "c", "degc", "celsius"), "skin_temp": ("°c", "c", "degc", "celsius"),
+         "bvp": ("a.u.", "a.u", "au", "arb. units", "mv", "nw"), "ppg": ("a.u.", "a.u", "au", "arb. units", "mv", "nw"),
+         "hr": ("bpm", "1/min", "beats/min"), "heart_rate": ("bpm", "1/min", "beats/min"),
+         "resp": ("a.u.", "a.u", "au", "arb. units"), "respiration": ("a.u.", "a.u", "au", "arb. units"),
+         **{axis: ("g",) for axis in ("acc_x", "acc_y", "acc_z")}}
+NAMED_UNITS: dict[str, dict[str, str]] = {
+    **{name: dict.fromkeys(units, name) for name, units in _SAME.items()},
+    "ibi": {"s": "ibi_s", "ms": "ibi_ms"}, "rr": {"s": "rr_s", "ms": "rr_ms"},
+    "time": {"s": "time_s", "ms": "time_ms"},
+}
+for _axis in ("acc_x", "acc_y", "acc_z"):
+    NAMED_UNITS[_axis].update({"mg": f"{_axis}_mg", "m/s^2": f"{_axis}_ms2", "m/s2": f"{_axis}_ms2",
+                               "m/s²": f"{_axis}_ms2"})
+_NAME_AND_UNIT = re.compile(r"(?P<name>[^\[(]+?)\s*[\[(]\s*(?P<unit>[^\])]*?)\s*[\])]")
+
+
+def named_units_read(table: CsvTable) -> CsvTable:
+    """``table`` with each column named with its unit in ``NAMED_UNITS`` read as the generic column it is."""
+    return dataclasses.replace(table, reads_as=[_unit_column(name) for name in table.reads_as])
+
+
+def _unit_column(name: str) -> str:
+    match = _NAME_AND_UNIT.fullmatch(name)
+    if match is None:
+        return name
+    unit = match["unit"].replace("\u03bc", "µ")  # the Greek mu, as some keyboards write micro
+    return NAMED_UNITS.get(match["name"].strip().replace(" ", "_"), {}).get(unit, name)
+
+
 @dataclass(frozen=True)
 class CsvTable:
     """A CSV's samples: ``names``, the header's names as the file writes them (what messages name);
