@@ -47,6 +47,23 @@ def test_empty_csv_and_unknown_input_are_errors(tmp_path):
         read_recording(other)
 
 
+@pytest.mark.parametrize(("name", "parts"), [
+    ("session.xlsx", ["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]),
+    ("session.csv", ["[Content_Types].xml", "xl/workbook.xml"]),  # a workbook renamed
+    ("session.ods", ["mimetype", "content.xml"]),
+])
+def test_a_spreadsheet_workbook_is_refused_as_one_asking_for_its_sheet_as_csv(tmp_path, name, parts):
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in parts:
+            archive.writestr(part, "<xml/>")
+    with pytest.raises(InputError) as refused:
+        read_recording(path)
+    # was: 'no E4 signal files (ACC.csv, BVP.csv, ...) in it', as for any zip
+    assert str(refused.value) == (f"{path}: a spreadsheet workbook (.xlsx or .ods), not a CSV or an E4 export: save "
+                                  "its sheet as CSV (UTF-8) and give that")
+
+
 def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, stress_predict_dir):
     truncated = tmp_path / "S02.zip"
     truncated.write_bytes((stress_predict_dir / "raw" / "S02.zip").read_bytes()[:1000])

@@ -76,6 +76,9 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
         raise InputError(path, "not a regular file or folder")
     if path.is_file():
         check_readable(path)  # else a zip that may not be read passes for a corrupt one
+    if path.is_file() and zipfile.is_zipfile(path) and _is_office_document(path):
+        raise InputError(path, "a spreadsheet workbook (.xlsx or .ods), not a CSV or an E4 export: save its sheet "
+                               "as CSV (UTF-8) and give that")
     if path.is_dir() or zipfile.is_zipfile(path):
         refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz,
                        utc_offset_s)
@@ -85,3 +88,13 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
     if path.suffix.lower() in (".csv", ".txt"):
         return read_csv(path, start_unix_s=start_unix_s, rate_hz=rate_hz, utc_offset_s=utc_offset_s)
     raise InputError(path, "not a physiological recording: expected an E4 folder or zip, or a CSV file")
+
+
+def _is_office_document(path: Path) -> bool:
+    """An Office Open XML (Excel's .xlsx) or OpenDocument (.ods) file: a zip too, told by the parts it holds."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False  # read_e4 says what is wrong with it
+    return "[Content_Types].xml" in names or "mimetype" in names and "content.xml" in names
