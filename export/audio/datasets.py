@@ -267,7 +267,8 @@ def read_manifest(manifest: Path, own_labels: Container[str] = ()) -> Corpus:
 
 def refuse_other_columns(manifest: Path, header: list[str]) -> None:
     """An ``InputError`` naming the columns found and the ones expected, when the header lacks any of them; a
-    header of one field holding semicolons (a spreadsheet's CSV in some locales) is said to be that."""
+    header of one field holding semicolons (a spreadsheet's CSV in some locales) or tabs (a sheet saved as text) is
+    said to be that."""
     found = [c.strip() for c in header if c and c.strip()]
     missing = [c for c in MANIFEST_COLUMNS if c not in {f.lower() for f in found}]
     if not missing:
@@ -275,8 +276,9 @@ def refuse_other_columns(manifest: Path, header: list[str]) -> None:
     if not found:  # blank lines only: read_csv_rows refuses a first line naming no column above anything else
         raise InputError(manifest, f"is empty: {MANIFEST_PROMISE}, then one row per clip")
     hint = ""
-    if len(found) == 1 and ";" in found[0]:
-        hint = "; its fields are separated by semicolons: save it with commas (CSV, comma-separated)"
+    separators = {";": "semicolons", "\t": "tabs"}
+    if len(found) == 1 and (kind := next((separators[c] for c in separators if c in found[0]), None)):
+        hint = f"; its fields are separated by {kind}: save it with commas (CSV, comma-separated)"
     elif "emotion" in missing and "label" in {f.lower() for f in found}:
         hint = "; name the label column 'emotion'"
     shown = ", ".join(repr(f) for f in found)

@@ -100,6 +100,8 @@ BAD_MANIFESTS = {
     "semicolons": ("path;speaker;emotion\none.wav;ann;sad\n",
                    r"has column\(s\) 'path;speaker;emotion' and lacks column\(s\) path, speaker, emotion: .*"
                    r"separated by semicolons: save it with commas"),
+    "tabs": ("path\tspeaker\temotion\none.wav\tann\tsad\n",  # a sheet saved as tab-separated text
+             r"has column\(s\) 'path\\tspeaker\\temotion' and lacks .*separated by tabs: save it with commas"),
     # the same recording under two speakers would sit on both sides of a speaker-independent fold
     "one file twice": ("path,speaker,emotion\none.wav,ann,sad\n./one.wav,bob,sad\n",
                        r"line 3: file './one.wav' is already named on line 2"),
