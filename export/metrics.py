@@ -119,6 +119,11 @@ def few_groups_note(count: int, unit: str) -> str:
     return ""
 
 
+def interval_notes(figures: dict[str, dict[str, Any]]) -> list[str]:
+    """The distinct notes (``few_groups_note``) of the ``interval_95`` of each of a report's ``figures``, sorted."""
+    return sorted({m["interval_95"]["note"] for m in figures.values() if m.get("interval_95", {}).get("note")})
+
+
 def group_interval(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, n_classes: int, unit: str,
                    resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict[str, Any]:
     """``group_bootstrap_intervals`` as a report carries it: the UA and macro-F1 intervals with what they were drawn

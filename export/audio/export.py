@@ -49,7 +49,7 @@ from export.install import (
     refuse_unasked_replacement,
     write_card,
 )
-from export.metrics import classification_metrics, interval_range
+from export.metrics import classification_metrics, interval_notes, interval_range
 from export.quantization import MAX_INT8_LOSS, quantize_weights_dynamic
 from runtime.arms.audio.features import FEATURE_SET, zscore_by_group
 from runtime.arms.audio.level import LEVEL_MARGIN_DB, SPEECH_LEVEL, trained_range_dbfs, training_speech_range
@@ -579,7 +579,7 @@ def model_card_markdown(card: dict[str, Any], trained: Path, shipped: bool = Tru
     ]
     lines += [f"| {name} | {m['ua']:.3f} | {m['wa']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
               f"{interval_cell(m, 'ua')} | {interval_cell(m, 'macro_f1')} |" for name, m in cv.items()]
-    notes = sorted({m["interval_95"]["note"] for m in cv.values() if m.get("interval_95", {}).get("note")})
+    notes = interval_notes(cv)
     lines += ["", "Definitions: UA = balanced accuracy (mean per-class recall), WA = accuracy, ECE = expected "
               "calibration error over 10 confidence bins. Clips without a speech window count as wrong. 95 %: the "
               "2.5-97.5 percentiles of the out-of-fold figure when the speakers are drawn again with replacement, "

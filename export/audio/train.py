@@ -42,7 +42,7 @@ from export.audio.datasets import (
 )
 from export.audio.extract import MIN_SPEECH_FRACTION, WINDOW_HOP_S, WINDOW_S, WindowTable, extract_windows
 from export.fitting import fit_or_interrupt, two_class_logits
-from export.metrics import classification_metrics, group_interval, interval_text, markdown_table
+from export.metrics import classification_metrics, group_interval, interval_notes, interval_text, markdown_table
 from runtime import log_filters
 from runtime.arms.audio.features import FEATURE_SET, clip_probabilities, feature_names, zscore_against, zscore_by_group
 from runtime.errors import InputError
@@ -103,6 +103,7 @@ class TrainReport:
             interval = m.get("interval_95", {})
             lines.append(f"  {name:15s} UA {m['ua']:.3f}{interval_text(interval, 'ua')}  WA {m['wa']:.3f}  "
                          f"macro-F1 {m['macro_f1']:.3f}{interval_text(interval, 'macro_f1')}  ECE {m['ece']:.3f}")
+        lines += [f"  intervals: {note}" for note in interval_notes(self.cv)]
         if self.skipped:
             lines.append("  left out: " + "; ".join(f"{n} ({why})" for why, n in self.skipped.items()))
         if self.no_speech_clips:

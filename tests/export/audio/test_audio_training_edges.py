@@ -95,6 +95,14 @@ def test_the_training_summary_gives_each_figure_under_its_own_name(tmp_path):
     assert "none/window     UA 0.410  WA 0.420  macro-F1 0.430  ECE 0.440" in summary
 
 
+def test_the_training_summary_says_once_that_intervals_over_few_speakers_are_rough(tmp_path):
+    report = _report(tmp_path)
+    note = "2 speakers: an interval over so few is rough (each draw is one of few combinations)"
+    for m in report.cv.values():
+        m["interval_95"] = {"ua": [0.1, 0.9], "macro_f1": [0.1, 0.9], "note": note}
+    assert report.summary().count(note) == 1  # was: the intervals without it, which report.md and the card give
+
+
 def test_a_manifest_whose_name_ends_in_upper_case_csv_is_read_as_a_manifest(tmp_path):
     # a spreadsheet on Windows may save 'LABELS.CSV': given itself, it is the manifest, not "no folder"
     touch(tmp_path, "a.wav")
