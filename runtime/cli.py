@@ -285,7 +285,7 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
     p.add_argument("--validation-speakers",
                    help="comma-separated speakers held out for the final check (an id holding a comma in double "
-                        "quotes: '\"Doe, Jane\",P02')")
+                        "quotes: '\"Doe, Jane\",P02'; default: the last fifth of the speakers in sorted order)")
     p.add_argument("--speed-perturb", metavar="F,F",
                    help="train also on the training speakers' clips played F times as fast (default 0.9,1.1; "
                         "'none' to train on the clips as they are; not used with --audio-backbone)")
