@@ -161,6 +161,7 @@ def _add_analyze(sub: Subparsers) -> None:
 
 
 def _run_analyze(args: argparse.Namespace) -> None:
+    from runtime.fusion import parse_weights
     from runtime.pipeline import analyze_file
     from runtime.timeline import reading_lines
 
@@ -174,9 +175,11 @@ def _run_analyze(args: argparse.Namespace) -> None:
         "runtime.realtime": ("--realtime", args.realtime or None),
         # --weights alone is the weighted method
         "fusion.method": ("--fusion" if args.fusion else "--weights",
-                          args.fusion or ("weighted" if args.weights else None)),
+                          args.fusion or ("weighted" if args.weights is not None else None)),
         "fusion.weights": ("--weights", args.weights),
     }
+    if args.weights is not None:  # "" too (an unset shell variable): no weights, refused, not equal ones
+        parse_weights(args.weights)
     if args.physio_offset is not None and args.physio is None:
         raise InputError("--physio-offset", "is where a --physio recording starts; no --physio was given")
     if args.physio_utc_offset is not None and args.physio is None:

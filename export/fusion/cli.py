@@ -104,7 +104,7 @@ def evaluate_fusion(
         raise InputError("--repeats", "must be at least 1")
     if not 0.0 <= missing <= 1.0:  # also false for nan; 0 (no holes) and 1 (modality wholly absent) both work
         raise InputError("--missing", f"must be a share of windows from 0 to 1, not {missing}")
-    parsed = parse_weights(weights) if weights else None
+    parsed = parse_weights(weights) if weights is not None else None
     names = [m.strip() for m in methods.split(",")] if methods else list(DEFAULT_METHODS)
     if parsed and "weighted" not in names:
         names.insert(1, "weighted")

@@ -118,7 +118,7 @@ def pair_tables(
         if overlap:
             raise InputError(
                 table.modality,
-                f"shares people with {anchor.modality} ({sorted(overlap)[:3]}); "
+                f"shares people with {anchor.modality} ({', '.join(sorted(map(str, overlap))[:3])}); "
                 "pairs must come from disjoint people",
             )
         people = split_people(table.people, test_fraction, rng) if repeated else None

@@ -92,6 +92,12 @@ def read_table(
     if "path" not in header or not any(c in header for c in CANONICAL_LABELS):
         raise InputError(path, "not a classify table: needs a path column and canonical label columns")
     rows = [row for _, row in numbered]
+    # a label column cut off or spelt another way reads as a label the model cannot name: said, not refused, since
+    # a model of fewer labels writes fewer columns
+    other = [c for c in header if c not in ("path", "emotion", "reason", *CANONICAL_LABELS)]
+    if other:
+        log.warning("%s: column(s) %s are none of the canonical labels (%s): left out", path, ", ".join(other),
+                    ", ".join(CANONICAL_LABELS))
     known = read_labels_csv(labels_csv) if labels_csv else None
     probs = np.zeros((len(rows), len(CANONICAL_LABELS)))
     truth, people = [], []

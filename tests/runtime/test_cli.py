@@ -382,3 +382,10 @@ def test_weights_alone_leaving_the_configs_fusion_model_behind_say_so_naming_wei
     # --weights chose the weighted method: no --fusion was typed
     assert [r.getMessage() for r in caplog.records] == [
         f"{config}: fusion.model = 'fusion-stacking' left out: fusion.method 'weighted' from --weights does not use it"]
+
+
+def test_analyze_refuses_an_empty_weights_option_before_any_work(tmp_path, capsys):
+    video = write_media(tmp_path / "in.wav", tone(1.0), 16000, "pcm_s16le")
+    assert main(["analyze", str(video), "--out", str(tmp_path / "out"), "--weights", " "]) == 2
+    assert capsys.readouterr().err == "emotrace: error: --weights: no weights given (e.g. audio=0.3,face=0.7)\n"
+    assert not (tmp_path / "out").exists()  # was: the default fusion run, as if no --weights were given
