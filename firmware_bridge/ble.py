@@ -418,7 +418,7 @@ class BleNotifyLink(SensorLink):
 
     def _report_format_errors(self, sink: Sink) -> None:
         if self.format_errors > max(1, self._format_errors_reported):
-            self.status(sink, "error", f"{self.format_errors} malformed {self.what} notifications so far")
+            self.status(sink, "error", f"{self.format_errors} malformed {self.what} notifications so far", count=True)
         self._format_errors_reported = self.format_errors
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:

@@ -18,7 +18,7 @@ import functools
 import logging
 import threading
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +52,20 @@ class Status:
     detail: str
     t_s: float
     link: str = ""
+    count: bool = False  # a running count of what was dropped: said, but no change of the link's state
+
+
+def link_states(statuses: Iterable[Status]) -> dict[str, str]:
+    """Each link's state as its last status says it, ``state (detail)``, with its last count of what was dropped
+    after it: a count said after a port went, or amid good frames, does not hide that the port went or came back."""
+    states: dict[str, str] = {}
+    counts: dict[str, str] = {}
+    for status in statuses:
+        if status.count:
+            counts[status.link] = status.detail
+        else:
+            states[status.link] = f"{status.state} ({status.detail})"
+    return {link: "; ".join(filter(None, (states.get(link), counts.get(link)))) for link in {**states, **counts}}
 
 
 LinkEvent = Sample | Gap | Status
@@ -76,10 +90,10 @@ class SensorLink(abc.ABC):
         received_s = self.clock.now_s() if received_s is None else received_s
         return received_s - self.latency_s
 
-    def status(self, sink: Sink, state: str, detail: str) -> None:
+    def status(self, sink: Sink, state: str, detail: str, count: bool = False) -> None:
         # The sink reports it (a live session prints it, the track keeps it); the log line is for a verbose run.
         log.info("%s: %s (%s)", self.name, state, detail)
-        sink(Status(state, detail, self.clock.now_s(), self.name))
+        sink(Status(state, detail, self.clock.now_s(), self.name, count))
 
     def failed(self, sink: Sink, error: BaseException) -> None:
         """Say that the link itself failed (a defect, not the sensor): it delivers nothing more."""

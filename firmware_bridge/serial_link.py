@@ -776,6 +776,7 @@ class SerialBoardLink(SensorLink):
             f"DATA payload that is not whole readings, {counts[5]} repeated (a seq already taken), {counts[6]} "
             f"byte(s) between frames skipped; {counts[4]} reading(s) no body could give (outside their channel's "
             "range, or infinite), read as missing",
+            count=True,
         )
         self._reported, self._reported_at_s = counts, now_s
 

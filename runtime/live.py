@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status
+from firmware_bridge.link import LinkEvent, Recorder, Sample, SensorLink, Status, link_states
 from firmware_bridge.runner import close_link
 from runtime.arms.audio.arm import AudioSettings, check_windows, voice_input_notes, voice_note_lines, why_stopped
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
@@ -621,8 +621,9 @@ class SensorSession:
         the links still deliver: the recorder copies each channel under its lock); without any sample, quality 0
         everywhere with the reason."""
         names = ", ".join(link.name for link in self.links)
-        states = {s.link: f"{s.state} ({s.detail})" for s in self.recorder.statuses}
-        recording = self._so_far(names)
+        states = link_states(self.recorder.statuses)
+        # a link's thread stops a moment after the session: its dropout's gap, recorded then, ends at the session's end
+        recording = self._so_far(names).between(0.0, duration_s)
         reason = ""
         if not recording.channels:
             reason = f"no samples from {names}" if not self.recorder.sample_count else f"too few samples from {names}"
