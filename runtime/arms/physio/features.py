@@ -664,8 +664,10 @@ def _segments(channel: Channel, unread: Unread) -> Iterator[tuple[float, float, 
         if run.size * period_s >= SEGMENT_MIN_S:
             yield start_s, end_s, np.asarray(channel.times_s[run], dtype=float), np.asarray(channel.values[run],
                                                                                            dtype=float)
-        else:
-            unread.setdefault((channel.name, start_s), (end_s - start_s, f"under {SEGMENT_MIN_S:g} s between gaps"))
+        else:  # a channel shorter than that in all (a session stopped within seconds) has no gap to blame
+            whole = run[0] == 0 and run[-1] == channel.times_s.size - 1
+            why = f"under {SEGMENT_MIN_S:g} s" + (", the channel's whole length" if whole else " between gaps")
+            unread.setdefault((channel.name, start_s), (end_s - start_s, why))
 
 
 def _valid_stretches(channel: Channel) -> list[tuple[float, float]]:

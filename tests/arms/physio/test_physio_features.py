@@ -412,6 +412,15 @@ def test_a_signal_in_pieces_too_short_to_process_is_said_not_lost_without_a_word
         "windows there lose quality"]
 
 
+def test_a_signal_too_short_in_all_is_not_said_to_lie_between_gaps(caplog):
+    eda = 2.0 + 0.3 * np.sin(np.arange(4 * 5) / 40.0)  # 5 s of it, no gap: a session stopped within seconds
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        recording_features(Recording("short.csv", {"eda": uniform("eda", eda, 4.0)}), 30.0, 30.0)
+    said = [r.getMessage() for r in caplog.records if "could not be read as a signal" in r.getMessage()]
+    assert said == ["short.csv: eda: 1 stretch(es), 5 s in all, could not be read as a signal (under 8 s, the "
+                    "channel's whole length); windows there lose quality"]  # was: '(under 8 s between gaps)'
+
+
 def noisy_ppg(duration_s: float, rate_hz: float = 64.0, seed: int = 3) -> np.ndarray:
     """A simulated wrist pulse wave with motion artefacts and noise, so that some beats fail the template match."""
     ppg = nk.ppg_simulate(duration=duration_s, sampling_rate=rate_hz, heart_rate=75, ibi_randomness=0.2,
