@@ -48,6 +48,11 @@ if TYPE_CHECKING:  # the pipeline imports the arms
 log = logging.getLogger("emotrace.physio")
 
 
+def _seconds_total(total_s: float) -> str:
+    """A total of seconds to a tenth, or to two digits where that would read 0.0 (a 31 ms gap is no nothing)."""
+    return f"{total_s:.1f}" if total_s >= 0.1 else f"{total_s:.2g}"
+
+
 def classify_windows(
     recording: Recording, model: Model, settings: PhysioSettings, until_s: float | None = None
 ) -> list[PhysioWindow]:
@@ -55,7 +60,8 @@ def classify_windows(
     ``until_s``: windows up to then instead of the recording's end (a live session outlasting its sensors)."""
     gaps = recording.gaps()
     if gaps:
-        summary = ", ".join(f"{name}: {len(v)} gap(s), {sum(b - a for a, b in v):.1f} s" for name, v in gaps.items())
+        summary = ", ".join(f"{name}: {len(v)} gap(s), {_seconds_total(sum(b - a for a, b in v))} s"
+                            for name, v in gaps.items())
         log.warning("%s: missing data (%s); windows there lose quality", recording.source, summary)
     warn_if_not_as_trained(model, settings)
     windows = recording_features(recording, settings.window_s, settings.hop_s, end_s=until_s)

@@ -622,3 +622,15 @@ def test_a_live_session_outlasting_its_sensors_is_said_to_have_their_samples_to_
     # was: judged against a baseline of 300.25 s, samples the session's windows do not hold
     assert {w.reason for w in windows} == {"recording too short for a session baseline (sensor samples to 299.9 s of "
                                            "the session's 299.9 s, under 300 s)"}
+
+
+def test_the_missing_data_line_gives_a_short_gap_its_length_not_zero(caplog):
+    from runtime.arms.physio.recording import Channel
+
+    times_s = np.arange(1200) / 4  # 300 s of EDA with a 31 ms gap, as two swapped rows leave one
+    recording = Recording("rec.csv", {"eda": Channel("eda", "uS", times_s, 2.0 + 0.01 * (times_s % 3), 4.0,
+                                                     [(100.25, 100.281)])})
+    with caplog.at_level("WARNING", logger="emotrace.physio"):
+        classify_windows(recording, load_physio_model(), PhysioSettings())
+    # was: '(eda: 1 gap(s), 0.0 s)'
+    assert "rec.csv: missing data (eda: 1 gap(s), 0.031 s); windows there lose quality" in caplog.messages
