@@ -395,21 +395,27 @@ class VideoSession:
 READOUT_CHANNELS = {"hr": ("heart", "bpm", "{:.0f}"), "eda": ("EDA", "µS", "{:.2f}"), "temp": ("skin", "°C", "{:.1f}")}
 # Where the readout finds the heart rate when no "hr" channel (a strap's) gives it: a board's pulse wave, beat intervals
 BEAT_CHANNELS = ("bvp", "ibi")
-# A readout span: each readout channel's values, the beat channels' samples, and where it ends
-ReadoutSpan = tuple[dict[str, list[float]], Recorder, float]
+# A readout span: each readout channel's values, the beat channels' samples, where it ends, and its last reading's time
+ReadoutSpan = tuple[dict[str, list[float]], Recorder, float, float | None]
+# Readings that stop this long before a readout's end are said to (a board unplugged, a strap gone): the line's medians
+# are then of the span's start alone, not of the last window as the line would otherwise be read
+READOUT_QUIET_S = 5.0
 
 
 def sensor_readout(values: dict[str, list[float]], end_s: float, window_s: float,
-                   beats_hr_bpm: float = math.nan) -> str | None:
+                   beats_hr_bpm: float = math.nan, last_reading_s: float | None = None) -> str | None:
     """One line with each readout channel's median over the last window, or None when none arrived. Without heart
-    rate readings, the heart is ``beats_hr_bpm`` where it is a number (``beats_heart_rate_bpm``)."""
+    rate readings, the heart is ``beats_hr_bpm`` where it is a number (``beats_heart_rate_bpm``). Readings that
+    stopped ``READOUT_QUIET_S`` or more before ``end_s`` (at ``last_reading_s``) are said to have."""
     if not values.get("hr") and math.isfinite(beats_hr_bpm):
         values = {**values, "hr": [beats_hr_bpm]}
     parts = [f"{name} {fmt.format(float(np.median(values[channel])))} {unit}"
              for channel, (name, unit, fmt) in READOUT_CHANNELS.items() if values.get(channel)]
     if not parts:
         return None
-    return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s)"
+    quiet = last_reading_s is not None and end_s - last_reading_s >= READOUT_QUIET_S
+    stopped = f"; no reading after {last_reading_s:.1f} s" if quiet else ""
+    return f"at {end_s:.1f} s: sensors {', '.join(parts)} (last {window_s:g} s{stopped})"
 
 
 def beats_heart_rate_bpm(beats: Recorder, start_s: float, end_s: float) -> float:
@@ -469,6 +475,7 @@ class SensorSession:
         self._readout: dict[str, list[float]] = {channel: [] for channel in READOUT_CHANNELS}
         self._beats = Recorder()  # the readout span's BEAT_CHANNELS samples
         self._readout_end_s = self.physio.window_s
+        self._readout_last_s: float | None = None  # the latest reading of the span under way
         self._readout_lock = threading.Lock()  # links deliver from threads of their own
         self._spans: queue.SimpleQueue[ReadoutSpan | None] = queue.SimpleQueue()  # to say; None: the session ended
         self._saying = threading.Thread(target=self._say_readouts, name="sensor-readout", daemon=True)
@@ -498,6 +505,7 @@ class SensorSession:
     def _read_out(self, sample: Sample) -> None:
         with self._readout_lock:
             span = self._take_span(sample.t_s)
+            self._readout_last_s = max(sample.t_s, self._readout_last_s or -math.inf)
             if sample.channel in READOUT_CHANNELS:
                 self._readout[sample.channel].append(sample.value)
             else:
@@ -510,8 +518,9 @@ class SensorSession:
         ``_readout_lock``); None where it has not ended."""
         if self._readout_end_s > until_s:
             return None
-        span = self._readout, self._beats, self._readout_end_s
+        span = self._readout, self._beats, self._readout_end_s, self._readout_last_s
         self._readout, self._beats = {channel: [] for channel in READOUT_CHANNELS}, Recorder()
+        self._readout_last_s = None
         while self._readout_end_s <= until_s:
             self._readout_end_s += self.physio.window_s
         return span
@@ -535,10 +544,12 @@ class SensorSession:
             except Exception as error:  # whatever fails here costs this readout's line, never the next ones
                 log.warning("sensor readout at %.1f s: %s: %s", span[2], type(error).__name__, error)
 
-    def _say_readout(self, values: dict[str, list[float]], beats: Recorder, end_s: float) -> None:
+    def _say_readout(self, values: dict[str, list[float]], beats: Recorder, end_s: float,
+                     last_reading_s: float | None) -> None:
         window_s = self.physio.window_s
         line = sensor_readout(values, end_s, window_s,
-                              math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s))
+                              math.nan if values["hr"] else beats_heart_rate_bpm(beats, end_s - window_s, end_s),
+                              last_reading_s)
         # a span ended after the duration or a stop (the voice catching up) is not the session's
         if line and end_s <= _session_end_s(self.clock, self.duration_s):
             self._say(line)

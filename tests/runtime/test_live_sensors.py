@@ -1,6 +1,7 @@
 """Body sensors in a live session: a serial board over a pseudo-terminal, a simulated BLE heart-rate strap."""
 
 import os
+import re
 import threading
 import time
 
@@ -284,10 +285,35 @@ def test_a_ble_thermometer_delivers_skin_temperature_into_the_physio_track(tmp_p
     assert "at 1.0 s: sensors skin 33.0 °C (last 1 s)" in lines
 
 
+def test_a_readout_after_the_sensor_went_quiet_says_when_its_readings_stopped(tmp_path):
+    reading = bytes([0x00, 0x4A, 0x01, 0x00, 0xFF])  # 33.0 °C, five readings in the first half second, then none
+
+    def links(clock):
+        peripheral = SimulatedPeripheral([(0.1 * k, reading) for k in range(5)], now=clock.now_s,
+                                         characteristic=TEMPERATURE_MEASUREMENT)
+        return [BleThermometerLink(peripheral, clock, latency_s=0.0)]
+
+    lines = []
+    run_live(tmp_path / "out", load_settings(None, {"physio.window_s": 6.0, "physio.hop_s": 3.0}),
+             LiveInputs(microphone=None), duration_s=6.5, on_line=lines.append, make_links=links)
+    readouts = [line for line in lines if " sensors " in line]
+    # was: 'at 6.0 s: sensors skin 33.0 °C (last 6 s)', read as the last 6 s though its readings ended at 0.4 s
+    assert len(readouts) == 1 and re.fullmatch(r"at 6\.0 s: sensors skin 33\.0 °C \(last 6 s; no reading after "
+                                               r"0\.\d s\)", readouts[0]), readouts
+
+
 def test_the_sensor_readout_gives_medians_of_what_arrived_and_nothing_without_it():
     line = sensor_readout({"hr": [70.0, 90.0, 74.0], "eda": [], "temp": [33.04]}, 60.0, 30.0)
     assert line == "at 60.0 s: sensors heart 74 bpm, skin 33.0 °C (last 30 s)"
     assert sensor_readout({"hr": [], "eda": [], "temp": []}, 30.0, 30.0) is None
+
+
+def test_a_readout_whose_readings_stopped_early_in_its_span_says_when_they_stopped():
+    values = {"hr": [], "eda": [2.1, 2.1], "temp": [33.1]}
+    # a board unplugged 6.5 s into a 30 s span: its medians are of those seconds alone, not of the last 30 s
+    assert sensor_readout(values, 30.0, 30.0, last_reading_s=6.5) == (
+        "at 30.0 s: sensors EDA 2.10 µS, skin 33.1 °C (last 30 s; no reading after 6.5 s)")
+    assert sensor_readout(values, 30.0, 30.0, last_reading_s=25.5).endswith("(last 30 s)")  # a reading 4.5 s ago
 
 
 def test_a_serial_port_that_cannot_be_opened_stops_the_session_before_it_starts(tmp_path):
