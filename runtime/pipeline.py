@@ -132,6 +132,14 @@ def fit_to_input(by_section: dict[str, list[Track]], media: MediaInfo) -> None:
             by_section[section] = [fit(track, input_end_s) for track in by_section[section]]
 
 
+def placement_notes(by_section: dict[str, list[Track]]) -> list[str]:
+    """How each recording given beside the input was placed against it, where its arm says that is worth a
+    warning (``Arm.placement_note``)."""
+    notes = (arm.placement_note(track) for arm in ARM_REGISTRY if arm.placement_note is not None
+             for track in by_section.get(arm.section, []))
+    return [note for note in notes if note]
+
+
 def recording_end_s(media: MediaInfo, tracks: list[Track]) -> float:
     """Where the analysed recording ends: where its tracks end, or the end its header gives (``MediaInfo.end_s``)
     past them where every stream was read to its end. A stream that stopped early ends the recording where the
@@ -163,6 +171,8 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
         else:
             by_section[section] = track if isinstance(track, list) else [track]
     fit_to_input(by_section, media)
+    for note in placement_notes(by_section):
+        log.warning("%s", note)
     tracks = [track for section, _ in ARMS for track in by_section.get(section, [])]  # in the arms' order
     if not tracks:
         found = "; ".join(problem for problem, _ in request.lost) or "no stream that an enabled arm reads"

@@ -41,6 +41,9 @@ class Arm:
     # stream None: its track cut to where the input was read to, once the arms reading the input ran (a file's
     # header may give no length, or more than the file holds)
     fit_to_input: Callable[[Track, float], Track] | None = None
+    # stream None: how its recording was placed against the input, where that is worth a warning ("" where not);
+    # said once the tracks stand (after fit_to_input, whose refusal says it itself)
+    placement_note: Callable[[Track], str] | None = None
     emotion: bool = True  # False: its track judges no emotion (physio's stress), fusion reads it for arousal only
 
     def reads_input(self, media: MediaInfo, extras: dict[str, Any]) -> bool:
@@ -105,6 +108,12 @@ def _fit_physio_to_input(track: Track, input_end_s: float) -> Track:
     return fit_to_input(track, input_end_s)
 
 
+def _physio_placement_note(track: Track) -> str:
+    from runtime.arms.physio.arm import placement_note
+
+    return placement_note(track)
+
+
 def _physio_measurements() -> set[str]:
     from runtime.arms.physio.features import MEASUREMENTS
 
@@ -121,7 +130,7 @@ ARM_REGISTRY: tuple[Arm, ...] = (
         measurement_names=_body_measurements, activation_measurements=("activation",)),
     Arm("physio", stream=None, recording_extra="physio_path", model_settings=("model",), run=_run_physio,
         measurement_names=_physio_measurements, activation_labels=("stress",), run_first=True, emotion=False,
-        fit_to_input=_fit_physio_to_input),
+        fit_to_input=_fit_physio_to_input, placement_note=_physio_placement_note),
 )
 
 

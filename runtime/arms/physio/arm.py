@@ -333,11 +333,17 @@ def analyze_physio_request(request: AnalysisRequest) -> Track | None:
                                    video_start_unix_s(request.input_path) if wall_clock else None)
     backend = request.settings.get("runtime", {}).get("backend", "onnxruntime")
     model = load_physio_model(settings.model, backend)
-    track = physio_track(recording, model, settings, offset_s, header_end_s, how)
-    # said, not only written into the track's settings; once the track is made, as a refusal says it itself
-    if how.startswith("assumed"):
-        log.warning("%s: %s; give --physio-offset SECONDS if they did not", path, how)
-    return track
+    return physio_track(recording, model, settings, offset_s, header_end_s, how)
+
+
+def placement_note(track: Track) -> str:
+    """The warning that the track's recording and the input were assumed to start together (neither an offset
+    given nor both wall clocks), "" where they were placed otherwise: said, not only written into the track's
+    settings, once the analysis stands (a refusal names the assumption itself)."""
+    how = str(track.settings.get("sync", ""))
+    if not how.startswith("assumed"):
+        return ""
+    return f"{track.settings.get('physio_input')}: {how}; give --physio-offset SECONDS if they did not"
 
 
 def fit_to_input(track: Track, input_end_s: float) -> Track:

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from runtime.cli import main
-from tests.media_factory import tone, write_media
+from tests.media_factory import cut_short, tone, write_media
 from tests.physio_factory import START_UNIX_S
 
 CONFIG = "[audio]\nenabled = false\n[face]\nenabled = false\n[body]\nenabled = false\n"
@@ -69,3 +69,20 @@ def test_analyze_refuses_a_recording_too_short_a_video_leaves_no_window_of_in_on
     assert len(said) == 1 and "rel.csv: overlaps the video too little for one physio window" in said[0]
     assert "(assumed: recording and video start together" in said[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_recording_refused_after_a_video_cut_short_is_said_in_one_line(tmp_path, capsys, caplog):
+    rows = [f"{i / 4:.2f},{2.0 + 0.01 * (i % 7):.3f}" for i in range(4 * 600)]
+    recording = tmp_path / "rel.csv"
+    recording.write_text("time_s,eda\n" + "\n".join(rows) + "\n")
+    video = cut_short(write_media(tmp_path / "session.mkv", tone(60.0, 16000), 16000, "aac", video_codec="libx264",
+                                  video_s=60.0), 0.2)
+    (tmp_path / "c.toml").write_text("[face]\nenabled = false\n[body]\nenabled = false\n")
+    with caplog.at_level(logging.WARNING):
+        assert main(["analyze", str(video), "--out", str(tmp_path / "out"), "--config", str(tmp_path / "c.toml"),
+                     "--physio", str(recording)]) == 2
+    # the video, read to 12 of its header's 60 s, leaves no window: was 'assumed: ...' said before the refusal
+    assert [r.getMessage() for r in caplog.records if "rel.csv" in r.getMessage()] == []
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said[-1].startswith(f"emotrace: error: {recording}: overlaps the video too little for one physio window")
+    assert "(assumed: recording and video start together" in said[-1]
