@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.errors import InputError
-from runtime.files import read_json_object
+from runtime.files import missing_input, read_json_object
 from runtime.track import json_kind
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -98,8 +98,7 @@ def load_card(location: str | Path) -> ModelCard:
         if is_model_id(location):
             raise InputError(location, f"no shipped model of that id in {REPO_MODELS_DIR} "
                                        f"(a model folder is named by a path, e.g. ./{location})")
-        folder = path.parent if path.name == "card.json" else path
-        raise InputError(location, "no model card (card.json) there" + _why_no_card(folder))
+        raise InputError(location, "no model card (card.json) there" + _why_no_card(Path(location), path))
     data = read_json_object(path, ("id", "version", "task", "labels", "files"), "model card")
     known = {"id", "version", "task", "labels", "files", "sha256", "feature_set", "metrics", "licence"}
     _check_fields(data, path)
@@ -108,9 +107,17 @@ def load_card(location: str | Path) -> ModelCard:
     return card
 
 
-def _why_no_card(folder: Path) -> str:
-    """What a folder named as a model, without a card, is instead: not there, or a training run (its report)
-    that has not been exported; "" otherwise."""
+def _why_no_card(given: Path, card: Path) -> str:
+    """What the path ``given`` as a model (a folder, or ``card`` in it) is instead, where that can be told: a link
+    to nothing, no such folder, or a training run (its report) that has not been exported; "" otherwise (a folder
+    without a card, a card file misspelt)."""
+    if given.is_symlink() and not given.exists():
+        return f": it {missing_input(given).problem}"
+    # the folder meant: the path itself, or the card's where the path names card.json; a misspelt card file
+    # ('card.jsn') in a folder that is there says no more
+    folder = given if given.is_dir() or not given.suffix else card.parent if given.name == "card.json" else None
+    if folder is None:
+        return ""
     if not folder.exists():
         return ": the folder does not exist"
     if (folder / "report.json").is_file():

@@ -28,10 +28,11 @@ def test_a_card_json_that_is_a_folder_is_said_as_no_model_card(tmp_path):
     assert str(caught.value) == f"{tmp_path / 'model'}: no model card (card.json) there"
 
 
-def test_a_model_folder_that_is_not_there_is_said_so(tmp_path):
+@pytest.mark.parametrize("named", ["voice", "voice/card.json"])
+def test_a_model_folder_that_is_not_there_is_said_so(tmp_path, named):
     with pytest.raises(InputError) as caught:
-        load_card(tmp_path / "voice")
-    assert str(caught.value) == f"{tmp_path / 'voice'}: no model card (card.json) there: the folder does not exist"
+        load_card(tmp_path / named)
+    assert str(caught.value) == f"{tmp_path / named}: no model card (card.json) there: the folder does not exist"
 
 
 @pytest.mark.parametrize("named", ["run", "run/card.json"])
@@ -59,3 +60,19 @@ def test_a_loaded_models_identity_records_its_files_checksum_and_backend(tmp_pat
     assert identity == {"id": "toy", "version": "1", "variant": "default",
                         "sha256": file_sha256(folder / "toy.onnx"), "backend": "onnxruntime"}
     assert load_card(folder).identity()["sha256"] == file_sha256(folder / "toy.onnx")
+
+
+def test_a_misspelt_card_file_in_an_existing_folder_is_not_said_as_a_missing_folder(tmp_path):
+    (tmp_path / "voice").mkdir()
+    with pytest.raises(InputError) as caught:
+        load_card(tmp_path / "voice" / "card.jsn")
+    assert str(caught.value) == f"{tmp_path / 'voice' / 'card.jsn'}: no model card (card.json) there"  # was: 'the
+    # folder does not exist', of a folder that does
+
+
+def test_a_model_folder_that_is_a_link_to_nothing_is_said_to_be_one(tmp_path):
+    (tmp_path / "voice").symlink_to(tmp_path / "gone")
+    with pytest.raises(InputError) as caught:
+        load_card(tmp_path / "voice")
+    assert str(caught.value) == (f"{tmp_path / 'voice'}: no model card (card.json) there: it is a link to "
+                                 f"{tmp_path / 'gone'}, which does not exist")
