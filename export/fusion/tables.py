@@ -94,7 +94,7 @@ def read_table(
     rows = [row for _, row in numbered]
     # a label column cut off or spelt another way reads as a label the model cannot name: said, not refused, since
     # a model of fewer labels writes fewer columns
-    other = [c for c in header if c not in ("path", "emotion", "reason", *CANONICAL_LABELS)]
+    other = [c for c in header if c.strip() and c not in ("path", "emotion", "reason", *CANONICAL_LABELS)]
     if other:
         log.warning("%s: column(s) %s are none of the canonical labels (%s): left out", path, ", ".join(other),
                     ", ".join(CANONICAL_LABELS))

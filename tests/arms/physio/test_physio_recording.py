@@ -51,8 +51,9 @@ def test_empty_csv_and_unknown_input_are_errors(tmp_path):
     ("session.xlsx", ["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml"]),
     ("session.csv", ["[Content_Types].xml", "xl/workbook.xml"]),  # a workbook renamed
     ("session.ods", ["mimetype", "content.xml"]),
+    ("notes.docx", ["[Content_Types].xml", "word/document.xml"]),  # was: called a spreadsheet workbook
 ])
-def test_a_spreadsheet_workbook_is_refused_as_one_asking_for_its_sheet_as_csv(tmp_path, name, parts):
+def test_an_office_document_is_refused_as_one_asking_for_its_sheet_as_csv(tmp_path, name, parts):
     path = tmp_path / name
     with zipfile.ZipFile(path, "w") as archive:
         for part in parts:
@@ -60,8 +61,8 @@ def test_a_spreadsheet_workbook_is_refused_as_one_asking_for_its_sheet_as_csv(tm
     with pytest.raises(InputError) as refused:
         read_recording(path)
     # was: 'no E4 signal files (ACC.csv, BVP.csv, ...) in it', as for any zip
-    assert str(refused.value) == (f"{path}: a spreadsheet workbook (.xlsx or .ods), not a CSV or an E4 export: save "
-                                  "its sheet as CSV (UTF-8) and give that")
+    assert str(refused.value) == (f"{path}: an office document (an .xlsx or .ods workbook, a .docx ...), not a CSV or "
+                                  "an E4 export: save the sheet as CSV (UTF-8) and give that")
 
 
 def test_truncated_zip_and_a_csv_without_two_samples_are_errors(tmp_path, stress_predict_dir):

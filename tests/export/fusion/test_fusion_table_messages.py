@@ -59,3 +59,13 @@ def test_an_empty_weights_option_is_refused_not_ignored(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "--weights" in err, err
     assert not (tmp_path / "out").exists()
 
+
+def test_an_unnamed_empty_column_is_not_warned_of_as_a_blank_label_column(tmp_path, caplog):
+    audio = synthetic_table("audio", [f"spk{i}" for i in range(6)], 4, skill=1.5, seed=1)
+    names = [f"Actor_{i % 6 + 1:02d}/03-01-0{y + 1}-01-01-01-{i % 6 + 1:02d}.wav" for i, y in enumerate(audio.labels)]
+    table = tmp_path / "a.csv"
+    write_classify_csv(table, names, audio.probs)
+    table.write_text("".join(line + ",\n" for line in table.read_text().splitlines()))  # Excel's empty last column
+    with caplog.at_level(logging.WARNING):
+        read_table(table, "audio")
+    assert "none of the canonical labels" not in caplog.text  # was: 'column(s)  are none of ...', naming nothing

@@ -77,8 +77,8 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
     if path.is_file():
         check_readable(path)  # else a zip that may not be read passes for a corrupt one
     if path.is_file() and zipfile.is_zipfile(path) and _is_office_document(path):
-        raise InputError(path, "a spreadsheet workbook (.xlsx or .ods), not a CSV or an E4 export: save its sheet "
-                               "as CSV (UTF-8) and give that")
+        raise InputError(path, "an office document (an .xlsx or .ods workbook, a .docx ...), not a CSV or an E4 "
+                               "export: save the sheet as CSV (UTF-8) and give that")
     if path.is_dir() or zipfile.is_zipfile(path):
         refuse_options(path, "an E4 export carries its own start time and sample rate", start_unix_s, rate_hz,
                        utc_offset_s)
@@ -91,7 +91,8 @@ def _read_any(path: Path, start_unix_s: float | None, rate_hz: float | None,
 
 
 def _is_office_document(path: Path) -> bool:
-    """An Office Open XML (Excel's .xlsx) or OpenDocument (.ods) file: a zip too, told by the parts it holds."""
+    """An Office Open XML (.xlsx, .docx) or OpenDocument (.ods, .odt) file: a zip too, told by the parts it
+    holds."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
