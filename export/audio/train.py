@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,8 +375,8 @@ def cross_validate(table: WindowTable, y_clip: np.ndarray, speaker_clip: np.ndar
 # --- the command ------------------------------------------------------------------------------------------
 
 
-def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None, folds: list[list[str]] = (),
-                      validation: list[str] = ()) -> list[str]:
+def coverage_warnings(corpus: Corpus, learnt: list[str] | None = None, folds: Sequence[Sequence[str]] = (),
+                      validation: Sequence[str] = ()) -> list[str]:
     """Labels the speaker-independent figures cannot judge: ones the exported model leaves out (not among
     ``learnt``, default the labels with clips: absent, or with clips but no speech window), ones only one speaker
     has (the fold that scores that speaker never trained on the label, so its recall is 0 by construction), and
