@@ -49,7 +49,7 @@ log = logging.getLogger("emotrace.physio")
 
 
 def _seconds_total(total_s: float) -> str:
-    """A total of seconds to a tenth, or to two digits where that would read 0.0 (a 31 ms gap is no nothing)."""
+    """A total of seconds to a tenth, or to two digits where that would read 0.0 (a 31 ms gap is not nothing)."""
     return f"{total_s:.1f}" if total_s >= 0.1 else f"{total_s:.2g}"
 
 
