@@ -389,10 +389,10 @@ def first_named(items: list[str]) -> str:
     return "; ".join(items[:MAX_NAMED_FILES]) + more
 
 
-def unreadable_files(source: Path | str, errors: list[InputError], n_files: int) -> InputError:
+def unreadable_files(source: Path | str, errors: list[InputError], n_files: int, what: str = "file") -> InputError:
     """The one error naming the files of ``source`` (a data set) that could not be read: their count among
-    ``n_files`` and the first ``MAX_NAMED_FILES``, each with its problem."""
-    return InputError(source, f"{len(errors)} of {n_files} file(s) could not be read: "
+    ``n_files`` and the first ``MAX_NAMED_FILES``, each with its problem; ``what`` they are ("image")."""
+    return InputError(source, f"{len(errors)} of {n_files} {what}(s) could not be read: "
                       + first_named([str(error) for error in errors]))
 
 

@@ -47,7 +47,7 @@ from export.metrics import classification_metrics
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel
 from runtime.arms.face.settings import FaceSettings
 from runtime.errors import InputError
-from runtime.files import check_output_folder, first_named, missing_input, path_text, read_csv_rows
+from runtime.files import check_output_folder, missing_input, path_text, read_csv_rows, unreadable_files
 from runtime.track import canonical_label, tidy_label
 
 REPORT_NAME = "face_evaluation"
@@ -126,12 +126,12 @@ def read_csv_faces(csv_path: Path, model: ExpressionModel, min_face_px: int) -> 
         try:
             images.append(read_reduced(path, model, min_face_px))
         except InputError as error:
-            failed.append(str(error))
+            failed.append(error)
             continue
         emotions.append(canonical_label(row["emotion"]) or tidy_label(row["emotion"]))
         names.append({"path": path_text(path)})
     if failed:
-        raise InputError(csv_path, f"{len(failed)} of {len(rows)} image(s) could not be read: {first_named(failed)}")
+        raise unreadable_files(csv_path, failed, len(rows), "image")
     return Faces(images, emotions, names)
 
 

@@ -98,4 +98,4 @@ def _is_office_document(path: Path) -> bool:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError):
         return False  # read_e4 says what is wrong with it
-    return "[Content_Types].xml" in names or "mimetype" in names and "content.xml" in names
+    return "[Content_Types].xml" in names or ("mimetype" in names and "content.xml" in names)
