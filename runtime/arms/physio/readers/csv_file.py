@@ -105,15 +105,10 @@ CSV_ALIASES: dict[str, str] = {
     "rr-interval [ms]": "ibi",
     "pp-interval [ms]": "ibi",  # an optical sensor's pulse-to-pulse intervals (Polar Sensor Logger's PPI file)
     "rr interval [ms]": "ibi",
-    "rr [ms]": "ibi",
-    "hr [bpm]": "hr",
-    "hr (bpm)": "hr",
-    "heart rate (bpm)": "hr",
-    "beats per minute": "hr",
+    "beats per minute": "hr",  # names with a unit in brackets ('HR [bpm]', 'RR [ms]') are layouts.NAMED_UNITS'
 }
 # a column in another unit than its channel's -> the factor
-MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "rr [ms]",
-                       "pp-interval [ms]")
+MILLISECOND_COLUMNS = ("time_ms", "ibi_ms", "rr_ms", "rr-interval [ms]", "rr interval [ms]", "pp-interval [ms]")
 CSV_SCALES = {**dict.fromkeys(MILLISECOND_COLUMNS, 0.001),
               **{f"{axis}_ms2": 1.0 / STANDARD_GRAVITY_MS2 for axis in ACC_AXES},
               **{f"{axis}_mg": 0.001 for axis in ACC_AXES}, "time_ns": 1e-9}
@@ -622,10 +617,11 @@ def _table(path: Path, text: str, utc_offset_s: float | None) -> CsvTable:
     if number == 1 and is_polar_flow(header):
         below = first_rows(path, text, 2, 2, separator, start)  # its summary's values, its samples' header
         body = text[below[-1][1] :] if len(below) == 2 else ""
-        return polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator, utc_offset_s)
+        return named_units_read(polar_flow_table(path, [header, *(cells for cells, _ in below)], body, separator,
+                                                 utc_offset_s))
     table = header_table(path, header, number, text[start:], separator, meta, decimal_comma)
     if is_sensor_logger(table.reads_as):
-        return sensor_logger_table(table)
+        return named_units_read(sensor_logger_table(table))
     return named_units_read(consensys_table(path, table, utc_offset_s))
 
 
