@@ -1005,9 +1005,18 @@ def _taken(path: Path) -> str:
     elif name == "timeline.json" and is_session_claim(path):
         return ("holds an empty timeline.json: a session's, cut off as it started or starting now; give a new folder "
                 "(or remove it if no session is running)")
+    elif isinstance(at_s := _checkpoint_at_s(path), (int, float)):  # a session running still, or one cut off
+        return (f"holds the timeline.json of a session saved {at_s:g} s in and not ended: running now, or cut off; "
+                "give a new folder")
     else:  # a session cannot be recorded again: never written over another
         return f"holds an earlier session's {name}; give a new folder"
     return f"holds {kind} named {name}, where the session writes its {name}; give a new folder"
+
+
+def _checkpoint_at_s(path: Path) -> object:
+    """When the session whose checkpoint ``path`` holds saved it (``software.checkpoint_at_s``); None where ``path``
+    is no checkpoint (the timeline of a session that ended, or no session's)."""
+    return (timeline_software(path) or {}).get("checkpoint_at_s") if path.name == "timeline.json" else None
 
 
 def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: float | None,

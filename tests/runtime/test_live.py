@@ -251,6 +251,20 @@ def test_each_live_face_line_says_what_the_face_track_records_across_a_stall_in_
     assert len(lines) == 5
 
 
+def test_a_folder_holding_a_sessions_checkpoint_is_refused_as_a_session_not_ended_not_an_earlier_one(tmp_path):
+    out = tmp_path / "live"
+    out.mkdir()
+    checkpoint = {"software": {"session_id": "s1", "started_at_utc": "2026-12-07T10:00:00+00:00",
+                               "checkpoint_at_s": 612.5}, "tracks": []}
+    (out / "timeline.json").write_text(json.dumps(checkpoint))
+    # was: 'holds an earlier session's timeline.json', of a session that may be running now
+    with pytest.raises(InputError, match=r"holds the timeline\.json of a session saved 612\.5 s in and not ended: "
+                                         r"running now, or cut off; give a new folder"):
+        run_live_audio(out, load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000", input_format="lavfi",
+                       on_line=lambda _line: None)
+    assert json.loads((out / "timeline.json").read_text()) == checkpoint
+
+
 def test_a_session_is_never_recorded_over_an_earlier_one(tmp_path):
     run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=3:c=pink:a=0.05:r=16000",
                    input_format="lavfi", on_line=lambda _line: None)
