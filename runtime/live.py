@@ -1068,7 +1068,7 @@ def _run_session(so_far: SessionSoFar, checkpoints: Checkpoints, duration_s: flo
             stop_s = stopped_at_s(clock) if stopped_by_user else math.inf  # every track ends where the stop came
             _end_devices(video, sensors, duration_s, STOPPED_BY_USER if stopped_by_user else "", stop_s)
         if on_line:  # before a checkpoint under way is waited for (seconds, an hour in)
-            on_line(f"session ended at {clock.now_s():.1f} s; writing its timeline")
+            on_line(f"session ended at {_ended_by(clock.now_s(), duration_s, stop_s):.1f} s; writing its timeline")
         checkpoints.stop()  # a failure above: abandon() stops them
         timeline = _session_timeline(tracks, video, sensors, inputs, settings, clock, duration_s, so_far.started,
                                      so_far.not_run, stop_s)

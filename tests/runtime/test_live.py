@@ -1,6 +1,7 @@
 import json
 import math
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -783,6 +784,26 @@ def test_the_session_says_it_ended_before_it_waits_for_a_checkpoint_under_way(tm
     run_live_audio(tmp_path / "live", load_settings(), device="anoisesrc=d=1:c=pink:a=0.05:r=16000",
                    input_format="lavfi", on_line=lines.append)
     assert said_by_then and re.fullmatch(r"session ended at \d+\.\d s; writing its timeline", said_by_then[-1])
+
+
+def test_the_session_says_it_ended_where_its_timeline_ends_not_where_its_loops_noticed(tmp_path, monkeypatch):
+    import runtime.live as live
+
+    lines: list[str] = []
+    capture = live._capture
+
+    def noticed_late(*args, **kwargs):  # the loops notice the end a chunk or a judged window later
+        captured = capture(*args, **kwargs)
+        threading.Event().wait(0.4)
+        return captured
+
+    monkeypatch.setattr(live, "_capture", noticed_late)
+    paced = "anoisesrc=d=10:c=pink:a=0.05:r=16000,arealtime"  # read in real time, as a microphone's sound comes
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device=paced, input_format="lavfi", duration_s=2.0,
+                              on_line=lines.append)
+    # was: the clock when the line was printed (2.4 s here), not the 2.0 s the timeline records
+    assert lines[-1] == f"session ended at {timeline.duration_s:.1f} s; writing its timeline" == (
+        "session ended at 2.0 s; writing its timeline")
 
 
 def test_a_replay_is_recorded_as_the_sessions_input_without_the_devices_it_stands_in_for():
