@@ -319,13 +319,11 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
 
 
 def _run_audio_classify(args: argparse.Namespace) -> int:
-    from runtime.arms.audio.classify import classify_paths
-    from runtime.checks import model_cards
+    from runtime.arms.audio.classify import classify_configured
 
     settings = _settings(args.config, {"audio.model": ("--model", args.model)})
-    model_cards("audio", settings, ["model"])  # a model a config file names is refused naming its key
-    count, failed = classify_paths(args.paths, args.csv, model=settings["audio"]["model"],
-                                   speaker_baseline=args.speaker_baseline, on_failed=_said_input_error)
+    count, failed = classify_configured(args.paths, args.csv, settings, speaker_baseline=args.speaker_baseline,
+                                        on_failed=_said_input_error)
     if count:
         _say(f"{args.csv}: {count} file(s) classified")
     return _said_failed_count(failed, count + len(failed), args.csv)
@@ -715,19 +713,11 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
 
 
 def _run_face_classify(args: argparse.Namespace) -> int:
-    from runtime.arms.face.classify import classify_paths
-    from runtime.checks import model_cards
-    from runtime.config import setting_error
+    from runtime.arms.face.classify import classify_configured
 
     settings = _settings(args.config, {"face.model": ("--model", args.model)})
-    face = settings["face"]
-    if not face["model"].strip():  # "" is analyze's geometry only: classify has nothing to do without a model
-        raise setting_error(settings, "face.model", "names no expression model, which face classify needs")
-    model_cards("face", settings, ["model"] if args.cropped else ["model", "detector", "landmarks"])
-    images, classified, failed = classify_paths(args.paths, args.csv, model=face["model"], cropped=args.cropped,
-                                                min_face_px=face["min_face_px"], detector_model=face["detector"],
-                                                landmarks_model=face["landmarks"], max_side_px=face["max_side_px"],
-                                                search_every_s=face["search_every_s"], on_failed=_said_input_error)
+    images, classified, failed = classify_configured(args.paths, args.csv, settings, cropped=args.cropped,
+                                                     on_failed=_said_input_error)
     if images:
         _say(f"{args.csv}: {images} image(s), {classified} classified")
     return _said_failed_count(failed, images + len(failed), args.csv)

@@ -44,7 +44,8 @@ from runtime.arms.audio.model import DEFAULT_AUDIO_MODEL, AudioEmotionModel, Wav
 from runtime.arms.audio.vad import VAD_FRAME_S, detect_speech, no_speech_reason, peak_dbfs, quiet_note
 from runtime.arms.audio.windows import judged_windows
 from runtime.audio_rate import AUDIO_RATE_HZ
-from runtime.config import DEFAULTS
+from runtime.checks import model_cards
+from runtime.config import DEFAULTS, Settings
 from runtime.errors import InputError
 from runtime.files import batch_failures, check_output_file, find_files, path_text, write_atomically
 from runtime.media import other_audio_streams_note, probe
@@ -224,6 +225,15 @@ def _folder_baselines(items: list[FileFeatures], lost: dict[str, Counter[str]], 
         for item, a, b in zip(group, offsets[:-1], offsets[1:], strict=True):
             item.features, item.variant = z[a:b], "session"
     result.without_baseline.sort()
+
+
+def classify_configured(paths: list[Path], csv_path: Path, settings: Settings, speaker_baseline: str = "none",
+                        on_failed: Callable[[InputError], None] | None = None) -> tuple[int, list[InputError]]:
+    """``classify_paths`` with the model ``settings`` name (``audio.model``), its card checked first: a model a
+    config file names is refused naming its key, before any file is read."""
+    model_cards("audio", settings, ["model"])
+    return classify_paths(paths, csv_path, model=settings["audio"]["model"], speaker_baseline=speaker_baseline,
+                          on_failed=on_failed)
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, speaker_baseline: str = "none",

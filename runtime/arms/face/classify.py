@@ -27,6 +27,8 @@ from runtime.arms.face.arm import FaceSettings
 from runtime.arms.face.expression import DEFAULT_EXPRESSION_MODEL, ExpressionModel, face_crop_roi, unreadable_crop
 from runtime.arms.face.finding import FaceFinder
 from runtime.arms.face.observer import MIN_LANDMARK_PRESENCE
+from runtime.checks import model_cards
+from runtime.config import Settings, setting_error
 from runtime.errors import InputError
 from runtime.files import (
     batch_failures,
@@ -126,6 +128,21 @@ def _opencv_refusal(error: cv2.error) -> str:
     if "CV_IO_MAX_IMAGE_PIXELS" in str(error):
         return "it declares more pixels than OpenCV reads"
     return " ".join(str(error).split())[-120:]
+
+
+def classify_configured(paths: list[Path], csv_path: Path, settings: Settings, cropped: bool = False,
+                        on_failed: Callable[[InputError], None] | None = None) -> tuple[int, int, list[InputError]]:
+    """``classify_paths`` with the models and face settings ``settings`` give, their cards checked first (the
+    detector's and landmarks' too where faces are found, not ``cropped``): a model a config file names is refused
+    naming its key, before any image is read, and so is no expression model ("" is analyze's geometry alone)."""
+    face = settings["face"]
+    if not face["model"].strip():
+        raise setting_error(settings, "face.model", "names no expression model, which face classify needs")
+    model_cards("face", settings, ["model"] if cropped else ["model", "detector", "landmarks"])
+    return classify_paths(paths, csv_path, model=face["model"], cropped=cropped, min_face_px=face["min_face_px"],
+                          detector_model=face["detector"], landmarks_model=face["landmarks"],
+                          max_side_px=face["max_side_px"], search_every_s=face["search_every_s"],
+                          on_failed=on_failed)
 
 
 def classify_paths(paths: list[Path], csv_path: Path, model: str | None = None, cropped: bool = False,
