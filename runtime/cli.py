@@ -84,6 +84,14 @@ def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
     return parsed
 
 
+def _given_path(text: str) -> Path:
+    """A path option's type: an empty value (a script's unset variable, ``--out "$OUT"``) is argparse's one line
+    naming the option, not ``Path("")``, the current folder, written into or read from without a word."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path (an unset variable?)")
+    return Path(text)
+
+
 # Every library a run seeds takes it (was: an internal error after all the work, for -1 or 2**64).
 _seed = _whole_number(0, MAX_SEED, "a seed")
 MAX_REPEATS = 1000  # evaluate fusion's seeds: each a whole comparison, so more is hours of work, not a typo's luck
@@ -107,8 +115,8 @@ def _check_seed_run(seed: int, repeats: int) -> None:
 
 def _add_extract_audio(sub: Subparsers) -> None:
     p = sub.add_parser("extract-audio", help="write a video's audio track as mono WAV")
-    p.add_argument("video", type=Path)
-    p.add_argument("-o", "--out", type=Path, help="output WAV, replaced if it exists (default: VIDEO with .wav, "
+    p.add_argument("video", type=_given_path)
+    p.add_argument("-o", "--out", type=_given_path, help="output WAV, replaced if it exists (default: VIDEO with .wav, "
                                                    "NAME.audio.wav for a .wav input, where no file of that name is)")
     p.add_argument("--sr", type=_whole_number(*EXTRACT_RATES_HZ, "a sample rate in Hz"), default=AUDIO_RATE_HZ,
                    help=f"sample rate in Hz, {EXTRACT_RATES_HZ[0]} to {EXTRACT_RATES_HZ[1]} (default {AUDIO_RATE_HZ})")
@@ -131,9 +139,9 @@ def _run_extract_audio(args: argparse.Namespace) -> None:
 
 def _add_analyze(sub: Subparsers) -> None:
     p = sub.add_parser("analyze", help="analyse a recorded video or audio file into timeline.json/.csv")
-    p.add_argument("input", type=Path)
-    p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml)")
+    p.add_argument("input", type=_given_path)
+    p.add_argument("--out", type=_given_path, required=True, help="output folder")
+    p.add_argument("--config", type=_given_path, help="TOML settings file (see deploy/emotrace.toml)")
     p.add_argument("--audio-model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--window-s", type=float, help="audio window length in seconds")
     p.add_argument("--hop-s", type=float, help="audio hop in seconds")
@@ -149,7 +157,7 @@ def _add_analyze(sub: Subparsers) -> None:
                         "refused with the list); default from the config")
     p.add_argument("--weights", metavar="M=W,...",
                    help="fixed fusion weights, e.g. audio=0.3,face=0.7 (implies --fusion weighted)")
-    p.add_argument("--physio", type=Path, metavar="PATH",
+    p.add_argument("--physio", type=_given_path, metavar="PATH",
                    help="a wearable recording beside the input: E4 export folder/zip or CSV (docs/physio.md)")
     p.add_argument("--physio-offset", type=float, metavar="SECONDS",
                    help="where the physio recording starts on the input's clock (default: from wall clocks); "
@@ -174,8 +182,8 @@ def _run_analyze(args: argparse.Namespace) -> None:
         "runtime.backend": ("--backend", args.backend),
         "runtime.realtime": ("--realtime", args.realtime or None),
         # --weights alone is the weighted method
-        "fusion.method": ("--fusion" if args.fusion else "--weights",
-                          args.fusion or ("weighted" if args.weights is not None else None)),
+        "fusion.method": ("--fusion", args.fusion) if args.fusion is not None else  # "" too: refused, as a typo is
+                         ("--weights", "weighted" if args.weights is not None else None),
         "fusion.weights": ("--weights", args.weights),
     }
     if args.weights is not None:  # "" too (an unset shell variable): no weights, refused, not equal ones
@@ -204,7 +212,7 @@ def _settings(config: Path | None, given: dict[str, tuple[str, object]]) -> Sett
 
 def _add_live(sub: Subparsers) -> None:
     p = sub.add_parser("live", help="a live session from microphone and camera; Ctrl-C ends it and writes the timeline")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", type=_given_path, required=True, help="output folder")
     # the device options default to None, so that one given with --replay or --no-mic can be refused, not ignored
     p.add_argument("--mic", help="capture device, as `arecord -L` names it (default: 'default')")
     p.add_argument("--no-mic", action="store_true",
@@ -213,7 +221,7 @@ def _add_live(sub: Subparsers) -> None:
                    "PyAV's wheels carry alsa, not pulse)")
     p.add_argument("--camera", help="camera device, e.g. /dev/video0 (default: none, voice only)")
     p.add_argument("--camera-format", help="FFmpeg input format of the camera (default v4l2)")
-    p.add_argument("--replay", type=Path,
+    p.add_argument("--replay", type=_given_path,
                    help="a recorded file standing in for microphone and camera, replayed at real-time pace (not "
                         "with --mic, --input-format, --camera or --camera-format)")
     p.add_argument("--serial", help="a sensor board's serial port (docs/serial-protocol.md), e.g. /dev/ttyACM0")
@@ -221,7 +229,7 @@ def _add_live(sub: Subparsers) -> None:
     p.add_argument("--ble-thermometer", metavar="NAME|ADDRESS",
                    help="a BLE Health Thermometer (0x1809) for skin temperature: its name or its address")
     p.add_argument("--duration-s", type=float, help="stop after this many seconds")
-    p.add_argument("--config", type=Path, help="TOML settings file")
+    p.add_argument("--config", type=_given_path, help="TOML settings file")
     p.set_defaults(run=_run_live)
 
 
@@ -272,19 +280,20 @@ def _say(*lines: str) -> None:
 
 def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers) -> None:
     p = audio.add_parser("classify", help="one emotion per audio file, with probabilities, to CSV")
-    p.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
-    p.add_argument("--csv", type=Path, required=True, help="output CSV")
+    p.add_argument("paths", nargs="+", type=_given_path, help="files or folders (searched recursively)")
+    p.add_argument("--csv", type=_given_path, required=True, help="output CSV")
     p.add_argument("--model", help="audio model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--speaker-baseline", choices=SPEAKER_BASELINES, default="none",
                    help="'folder': the files of one folder are one speaker, judged against their own baseline "
                         "(a folder with under the runtime's default 20 s of speech by the population variant, said)")
-    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its audio.model "
+    p.add_argument("--config", type=_given_path, help="TOML settings file (see deploy/emotrace.toml): its audio.model "
                    "applies where --model is not given")
     p.set_defaults(run=_run_audio_classify)
 
     p = train.add_parser("audio", help="train the voice-emotion model with speaker-independent folds")
-    p.add_argument("data", type=Path, help="folder with manifest.csv, or a RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree")
-    p.add_argument("--out", type=Path, required=True, help="output folder for the trained model and report")
+    p.add_argument("data", type=_given_path,
+                   help="folder with manifest.csv, or a RAVDESS/CREMA-D/TESS/EmoDB/SAVEE tree")
+    p.add_argument("--out", type=_given_path, required=True, help="output folder for the trained model and report")
     p.add_argument("--cv-folds", type=int, default=5, help="speaker-independent folds (default 5)")
     p.add_argument("--validation-speakers",
                    help="comma-separated speakers held out for the final check (an id holding a comma in double "
@@ -309,8 +318,8 @@ def _add_audio_commands(audio: Subparsers, train: Subparsers, export: Subparsers
     p.set_defaults(run=_run_train_audio)
 
     p = export.add_parser("audio", help="ONNX export + INT8 quantization + model card into models/")
-    p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio'")
-    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("trained", type=_given_path, help="folder written by 'emotrace train audio'")
+    p.add_argument("--models-dir", type=_given_path, help="where the model folder goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true",
                    help="replace the repo's models/audio-emotion though its card names other data than the run's, "
                         "or data that cannot be compared with it (such an export is refused otherwise), or, in any "
@@ -395,20 +404,20 @@ def _add_backbone_commands(sub: Subparsers, export: Subparsers) -> None:
     p.set_defaults(run=_run_models_list)
     p = models.add_parser("add", help="copy a model folder (config.json + weights) into the local store")
     p.add_argument("name", help="short name from 'emotrace models list', or a hub id")
-    p.add_argument("folder", type=Path, help="the model's files, fetched where that is allowed")
+    p.add_argument("folder", type=_given_path, help="the model's files, fetched where that is allowed")
     p.set_defaults(run=_run_models_add)
 
     p = export.add_parser("audio-backbone", help="ONNX + INT8 + card of a --audio-backbone model, or its "
                                                  "distilled student")
-    p.add_argument("trained", type=Path, help="folder written by 'emotrace train audio --audio-backbone'")
-    p.add_argument("--out", type=Path, required=True, help="model folder to write (card.json, ONNX files)")
+    p.add_argument("trained", type=_given_path, help="folder written by 'emotrace train audio --audio-backbone'")
+    p.add_argument("--out", type=_given_path, required=True, help="model folder to write (card.json, ONNX files)")
     p.add_argument("--id", default=None, help="model id in the card")
     p.add_argument("--replace", action="store_true",
                    help="with --out naming a folder in the repo's models/: replace the model there, which every "
                         "command reading it then uses; in any folder, one whose card cannot be read")
     p.add_argument("--distil", action="store_true",
                    help="export a small student trained on the model's outputs")
-    p.add_argument("--unlabelled", type=Path, help="with --distil: a folder of extra unlabelled speech")
+    p.add_argument("--unlabelled", type=_given_path, help="with --distil: a folder of extra unlabelled speech")
     # no defaults here: given without --distil they are refused, not silently ignored (DistillSettings has them)
     p.add_argument("--steps", type=int, help="with --distil: training steps (default 3000)")
     p.add_argument("--hard-label-weight", type=float,
@@ -461,15 +470,15 @@ def _add_fusion_data_args(p: argparse.ArgumentParser, out_help: str | None = Non
     p.add_argument("--table", action="append", default=[], metavar="MODALITY=CSV",
                    help="a classify table (path,emotion,<label probs>) per modality; the first anchors the "
                         "sessions (e.g. --table audio=a.csv --table face=f.csv)")
-    p.add_argument("--labels", type=Path, help="path,label,person CSV (default: from corpus names)")
-    p.add_argument("--sessions", type=Path,
+    p.add_argument("--labels", type=_given_path, help="path,label,person CSV (default: from corpus names)")
+    p.add_argument("--sessions", type=_given_path,
                    help="real paired data instead of tables: CSV session,start_s,end_s,label[,person] where "
                         "session is a timeline.json or a recording to analyse")
     p.add_argument("--test-fraction", type=float, default=0.5, help="share of people held out (default 0.5)")
     p.add_argument("--seed", type=_seed, default=0,
                    help="the random draws: which people are held out, how rows are paired, the windows "
                         "taken out (default 0)")
-    p.add_argument("--out", type=Path, required=out_help is None, help=out_help or "output folder")
+    p.add_argument("--out", type=_given_path, required=out_help is None, help=out_help or "output folder")
 
 
 def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
@@ -478,7 +487,7 @@ def _add_fusion_commands(sub: Subparsers, train: Subparsers) -> None:
                              "temporary folder, removed once they are read); nothing else is written there")
     p.add_argument("--method", choices=["stacking", "attention", "both"], default="both",
                    help="which learned fuser to train (default: both)")
-    p.add_argument("--models-dir", type=Path, help="where fusion-<method>/ goes (default: the repo's models/)")
+    p.add_argument("--models-dir", type=_given_path, help="where fusion-<method>/ goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--arm-model", action="append", default=[], metavar="MODALITY=ID",
                    help="the arm model each table came from; at run time other models mean a fallback")
@@ -527,10 +536,11 @@ def _add_evaluate_parser(evaluate: Subparsers, part: str, what: str, data_help: 
     from export import BOOTSTRAP_RESAMPLES  # a constant alone: it loads nothing
 
     p = evaluate.add_parser(part, help=what)
-    p.add_argument("data", type=Path, help=data_help)
-    p.add_argument("--out", type=Path, required=True, help=f"output folder ({part}_evaluation.json and .md)")
+    p.add_argument("data", type=_given_path, help=data_help)
+    p.add_argument("--out", type=_given_path, required=True, help=f"output folder ({part}_evaluation.json and .md)")
     p.add_argument("--model", help=f"{part} model id, or a folder path such as ./DIR (default: the shipped one)")
-    p.add_argument("--models-dir", type=Path, help="where the model id is looked for (default: the repo's models/)")
+    p.add_argument("--models-dir", type=_given_path,
+                   help="where the model id is looked for (default: the repo's models/)")
     p.add_argument("--resamples", type=int, default=BOOTSTRAP_RESAMPLES,
                    help=f"bootstrap resamples of {resampled} (default {BOOTSTRAP_RESAMPLES})")
     p.add_argument("--seed", type=_seed, default=0, help="the bootstrap's seed (default 0)")
@@ -596,8 +606,8 @@ def _run_evaluate_fusion(args: argparse.Namespace) -> None:
 
 def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparsers) -> None:
     p = physio.add_parser("classify", help="stress probability per window of a wearable recording, to CSV")
-    p.add_argument("path", type=Path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
-    p.add_argument("--csv", type=Path, required=True, help="output CSV")
+    p.add_argument("path", type=_given_path, help="E4 export folder or zip, or a CSV (docs/physio.md)")
+    p.add_argument("--csv", type=_given_path, required=True, help="output CSV")
     p.add_argument("--model", help="model id, or a folder path such as ./DIR (default: the config's, else the shipped "
                    "one)")
     p.add_argument("--window-s", type=float, help="window length in seconds (default: the config's, else the model's "
@@ -609,22 +619,22 @@ def _add_physio_commands(physio: Subparsers, train: Subparsers, export: Subparse
     p.add_argument("--utc-offset", metavar="+HH:MM",
                    help="CSV whose local times carry no UTC offset (a phone app's export): its clock's, e.g. +01:00; "
                         "a negative one as --utc-offset=-05:00")
-    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its physio.model, "
-                   "window_s and hop_s apply where the options above are not given")
+    p.add_argument("--config", type=_given_path, help="TOML settings file (see deploy/emotrace.toml): its "
+                   "physio.model, window_s and hop_s apply where the options above are not given")
     p.set_defaults(run=_run_physio_classify)
 
     p = train.add_parser("physio", help="train the stress model on Stress-Predict, subject-independent")
-    p.add_argument("data", type=Path, help="the Stress-Predict folder (raw/SXX.zip, labels/)")
-    p.add_argument("--out", type=Path, required=True, help="output folder for report.json")
-    p.add_argument("--cache", type=Path, help="folder to cache per-subject window features")
+    p.add_argument("data", type=_given_path, help="the Stress-Predict folder (raw/SXX.zip, labels/)")
+    p.add_argument("--out", type=_given_path, required=True, help="output folder for report.json")
+    p.add_argument("--cache", type=_given_path, help="folder to cache per-subject window features")
     p.add_argument("--live", action="store_true",
                    help="train the model a live session judges with: each window against the windows before it")
     p.set_defaults(run=_run_train_physio)
 
     p = export.add_parser("physio", help="ONNX export + model card into models/physio-stress (physio-stress-live "
                                          "for a run of 'train physio --live')")
-    p.add_argument("trained", type=Path, help="folder written by 'emotrace train physio'")
-    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("trained", type=_given_path, help="folder written by 'emotrace train physio'")
+    p.add_argument("--models-dir", type=_given_path, help="where the model folder goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.set_defaults(run=_run_export_physio)
 
@@ -662,18 +672,18 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
     face = sub.add_parser("face", help="the face arm on its own").add_subparsers(
         dest="action", required=True, metavar="ACTION")
     p = face.add_parser("classify", help="one expression per image, with probabilities, to CSV")
-    p.add_argument("paths", nargs="+", type=Path, help="images or folders (searched recursively)")
-    p.add_argument("--csv", type=Path, required=True, help="output CSV")
+    p.add_argument("paths", nargs="+", type=_given_path, help="images or folders (searched recursively)")
+    p.add_argument("--csv", type=_given_path, required=True, help="output CSV")
     p.add_argument("--model", help="expression model id, or a folder path such as ./DIR (default: the shipped one)")
     p.add_argument("--cropped", action="store_true", help="images are aligned face crops: no detection")
-    p.add_argument("--config", type=Path, help="TOML settings file (see deploy/emotrace.toml): its face.model "
+    p.add_argument("--config", type=_given_path, help="TOML settings file (see deploy/emotrace.toml): its face.model "
                    "(where --model is not given), face.detector, face.landmarks, face.min_face_px, face.max_side_px "
                    "and face.search_every_s apply")
     p.set_defaults(run=_run_face_classify)
 
     p = train.add_parser("face", help="train the expression model on FER-2013 (Training fits, PublicTest selects)")
-    p.add_argument("data", type=Path, help="FER-2013 folder (Training/, PublicTest/, labels.csv)")
-    p.add_argument("--out", type=Path, required=True, help="output folder for model.pt and report.json")
+    p.add_argument("data", type=_given_path, help="FER-2013 folder (Training/, PublicTest/, labels.csv)")
+    p.add_argument("--out", type=_given_path, required=True, help="output folder for model.pt and report.json")
     p.add_argument("--epochs", type=int, help="training epochs (default: the shipped model's, in TrainConfig)")
     from export import MAX_TRAIN_THREADS  # a constant alone: it loads nothing
 
@@ -691,24 +701,25 @@ def _add_face_body_commands(sub: Subparsers, train: Subparsers, export: Subparse
 
     p = export.add_parser("face", help="ONNX + INT8 + accuracy check + model card into models/face-expression-cnn;"
                                        " or --ensemble: the default models/face-expression from member models")
-    p.add_argument("trained", type=Path, nargs="*", help="folder(s) written by 'emotrace train face'; several "
+    p.add_argument("trained", type=_given_path, nargs="*", help="folder(s) written by 'emotrace train face'; several "
                    "runs (seeds) are averaged inside the one exported graph")
     p.add_argument("--ensemble", metavar="ID,ID", help="compose models/face-expression as the mean of these "
                    "model ids, measured beside each of them (e.g. face-expression-cnn,face-expression-fer)")
-    p.add_argument("--data", type=Path, required=True, help="FER-2013 folder, for calibration and the check")
-    p.add_argument("--models-dir", type=Path, help="where the model folder goes (default: the repo's models/)")
+    p.add_argument("--data", type=_given_path, required=True, help="FER-2013 folder, for calibration and the check")
+    p.add_argument("--models-dir", type=_given_path, help="where the model folder goes (default: the repo's models/)")
     p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--id", default="face-expression-cnn", help="model id and folder name (default: "
                    "face-expression-cnn)")
     p.add_argument("--zooms", metavar="Z,Z", help="test-time zooms averaged in the graph, each with its mirror "
                    "image (default: 1.0,1.08; 1.0 alone = the crop and its mirror)")
-    p.add_argument("--from-float", type=Path, metavar="FLOAT.onnx", help="quantize this float graph (left beside "
-                   "its first run by an earlier export) again into models/<id>, keeping that card's training record")
+    p.add_argument("--from-float", type=_given_path, metavar="FLOAT.onnx", help="quantize this float graph (left "
+                   "beside its first run by an earlier export) again into models/<id>, keeping that card's training "
+                   "record")
     p.set_defaults(run=_run_export_face)
 
     p = train.add_parser("body", help="a body-language classifier from labelled segments (manifest CSV)")
-    p.add_argument("manifest", type=Path, help="CSV with video,start_s,end_s,label")
-    p.add_argument("--out", type=Path, required=True, help="model folder to write (card.json + ONNX)")
+    p.add_argument("manifest", type=_given_path, help="CSV with video,start_s,end_s,label")
+    p.add_argument("--out", type=_given_path, required=True, help="model folder to write (card.json + ONNX)")
     p.set_defaults(run=_run_train_body)
 
 
