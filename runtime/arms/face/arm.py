@@ -203,6 +203,9 @@ def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None
     tracks = face_tracks(scan, duration_s, settings)
     if scan.n_people == 0:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))
+    elif scan.n_people > 1 and settings.person == "patient":  # it may be the therapist's: said where it is seen
+        log.warning("%s: %d people seen; the face track follows person %d, seen longest and largest (face.person = "
+                    "\"all\" gives each a track)", request.input_path, scan.n_people, scan.patient_id)
     elif scan.n_people > 1:
         log.info("%s: %d people seen; face track for %s", request.input_path, scan.n_people, settings.person)
     if settings.person.isdigit() and scan.n_people and int(settings.person) > scan.n_people:
