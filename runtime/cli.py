@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -86,9 +87,12 @@ def _whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
 
 def _given_path(text: str) -> Path:
     """A path option's type: an empty value (a script's unset variable, ``--out "$OUT"``) is argparse's one line
-    naming the option, not ``Path("")``, the current folder, written into or read from without a word."""
+    naming the option, not ``Path("")``, the current folder, written into or read from without a word; so is a URL
+    (nothing here is fetched)."""
     if not text:
         raise argparse.ArgumentTypeError("an empty path (an unset variable?)")
+    if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*://", text):  # Path() would make 'http://x' 'http:/x', no such file
+        raise argparse.ArgumentTypeError(f"{text}: a URL; give a file or folder on this device")
     return Path(text)
 
 

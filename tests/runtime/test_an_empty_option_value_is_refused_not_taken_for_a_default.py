@@ -65,3 +65,11 @@ def test_an_empty_fusion_method_is_refused_not_taken_for_the_configs(tmp_path, c
     err = capsys.readouterr().err
     assert code == 2 and "--fusion" in err  # was: exit 0, fused by fusion.method of the config
     assert not (tmp_path / "out").exists()
+
+
+def test_a_url_given_for_a_file_is_said_to_be_one(tmp_path, capsys):
+    code = _exit_code(["analyze", "https://example.org/session.mp4", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2  # was: 'https:/example.org/session.mp4: no such file', the URL's slashes collapsed
+    assert err.strip().splitlines()[-1].endswith(
+        "argument input: https://example.org/session.mp4: a URL; give a file or folder on this device")
