@@ -18,7 +18,13 @@ from runtime.errors import InputError, first_line
 from runtime.files import check_output_file, check_output_folder
 from runtime.media import MediaInfo, known_end_s, probe
 from runtime.models import BACKENDS
-from runtime.timeline import CSV_FIXED_COLUMNS, declared_measurements, is_session_claim, recorded_live
+from runtime.timeline import (
+    CSV_FIXED_COLUMNS,
+    declared_measurements,
+    is_session_claim,
+    recorded_live,
+    timeline_software,
+)
 from runtime.track import CANONICAL_LABELS, outside_canonical, track_family
 
 OUTPUT_FILES = ("timeline.json", "timeline.csv")
@@ -99,6 +105,9 @@ def refuse_live_session(out_dir: Path) -> None:
                                       "starting now; give another folder")
         raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
                                   "another folder")
+    if path.is_file() and timeline_software(path) is None:  # another program's file: never replaced unread
+        raise InputError(out_dir, "holds a timeline.json that is no emotrace timeline, which this analysis would "
+                                  "replace; give another folder")
 
 
 def check_backend(settings: dict[str, dict[str, Any]]) -> None:
