@@ -44,6 +44,7 @@ class MediaInfo:
     audio_problem: str = ""
     video_problem: str = ""
     still_image: bool = False  # a photograph (JPEG, PNG, ...): one frame, no time to analyse
+    start_s: float = 0.0  # where the file's stamps all start late on its own clock, said by ``probe`` (else 0.0)
 
     def refuse_still_image(self) -> None:
         """One line for a photograph given where a recording is analysed."""
@@ -81,6 +82,7 @@ def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
             audio_problem=stream_problem(audio) if audio is not None else "",
             video_problem=stream_problem(video) if video is not None else "",
             still_image=_is_still_image(container.format.name, video),
+            start_s=late_first_stamp_s(container),
         )
 
 

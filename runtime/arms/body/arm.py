@@ -20,7 +20,14 @@ from runtime.arms.body import measures
 from runtime.arms.body.classifier import BodyClassifier
 from runtime.arms.body.pose import BodyObservation
 from runtime.arms.body.settings import BodySettings
-from runtime.arms.video.scan import VideoScan, shared_scan, video_duration_s, video_sample_fps
+from runtime.arms.video.scan import (
+    VideoScan,
+    mark_picture_edges,
+    picture_edges,
+    shared_scan,
+    video_duration_s,
+    video_sample_fps,
+)
 from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
@@ -182,4 +189,5 @@ def analyze_body_request(request: AnalysisRequest) -> Track | None:
     classifier = load_classifier(settings)
     if not scan.bodies:
         log.warning("%s: no body pose found in %d sampled frames", request.input_path, len(scan.frame_times_s))
-    return body_track(scan, duration_s, settings, classifier)
+    return mark_picture_edges(body_track(scan, duration_s, settings, classifier),
+                              picture_edges(scan, request.media, settings.sample_fps))

@@ -8,6 +8,7 @@ the other.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,11 +24,14 @@ from runtime.arms.face.observer import FaceObservation, FaceObserver
 from runtime.arms.face.settings import FaceSettings
 from runtime.arms.face.tracking import IdentityTracker
 from runtime.arms.registry import reads_beside
-from runtime.media import NoVideoFrames
-from runtime.sources.video import FileVideoSource, FrameStats, VideoFrame
+from runtime.media import LATE_AUDIO_SAID_S, MediaInfo, NoVideoFrames
+from runtime.sources.video import NO_FRAMES, FileVideoSource, FrameStats, VideoFrame
+from runtime.track import Track
 
 if TYPE_CHECKING:  # the pipeline imports the arms
     from runtime.pipeline import AnalysisRequest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -186,7 +190,56 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
         request.lost.append((error.problem, f"the {arms}"))
         scan = None
     request.extras["video_scan"] = scan
+    if scan is not None:
+        edges = picture_edges(scan, request.media, video_sample_fps(request.settings))
+        _say_picture_edges(request.input_path, edges, request.media)
     return scan
+
+
+@dataclass(frozen=True)
+class PictureEdges:
+    """Where a file's picture starts late (``start_s``, its first frame) or ends early (``end_s``, its last frame
+    and the sampling period after it), each None where it does not: ``LATE_AUDIO_SAID_S`` or more from the file's
+    own start or end, as a sound stream's edges are said."""
+
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+def picture_edges(scan: VideoScan, media: MediaInfo, sample_fps: float) -> PictureEdges:
+    """The picture's late start and early end in ``scan`` of the file ``media`` describes (its own late start,
+    which ``probe`` says, is no late picture); no end for a picture not read to its end (a file cut short: said
+    where it was read to, as its own problem)."""
+    if not scan.frame_times_s:
+        return PictureEdges()
+    first_s, end_s = scan.frame_times_s[0], scan.frame_times_s[-1] + 1.0 / sample_fps
+    late = first_s - media.start_s >= LATE_AUDIO_SAID_S
+    early = not scan.stats.stopped_reason and media.end_s - end_s >= LATE_AUDIO_SAID_S
+    return PictureEdges(round(first_s, 3) if late else None, round(end_s, 3) if early else None)
+
+
+def _say_picture_edges(path: Path, edges: PictureEdges, media: MediaInfo) -> None:
+    parts = [f"before the picture starts at {edges.start_s:.1f} s"] if edges.start_s is not None else []
+    if edges.end_s is not None:
+        parts.append(f"after the picture ends at {edges.end_s:.1f} s, the file's other streams at {media.end_s:.1f} s")
+    if parts:
+        missing_s = (edges.start_s - media.start_s if edges.start_s is not None else 0.0) + (
+            media.end_s - edges.end_s if edges.end_s is not None else 0.0)
+        log.warning("%s: no picture for %.1f s (%s); the face and body windows there make no claim", path,
+                    missing_s, "; ".join(parts))
+
+
+def mark_picture_edges(track: Track, edges: PictureEdges) -> Track:
+    """``track``'s windows without frames before the picture starts or after it ends say so, not that frames were
+    missing (``NO_FRAMES``: a gap, or frames that could not be read)."""
+    for window in track.windows:
+        if window.reason != NO_FRAMES:
+            continue
+        if edges.start_s is not None and window.end_s <= edges.start_s:
+            window.reason = f"no video frames (before the picture starts at {edges.start_s:.1f} s)"
+        elif edges.end_s is not None and window.start_s >= edges.end_s:
+            window.reason = f"no video frames (after the picture ends at {edges.end_s:.1f} s)"
+    return track
 
 
 def video_duration_s(scan: VideoScan, media_end_s: float, sample_fps: float, read_to_end: bool = True) -> float:
