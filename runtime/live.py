@@ -984,6 +984,8 @@ def run_live(out_dir: Path, settings: dict[str, dict[str, Any]], inputs: LiveInp
     checkpoints = Checkpoints(Path(out_dir), settings["runtime"]["checkpoint_every_s"], so_far, on_line)
     try:
         checkpoints.claim()  # before any device opens: a folder that cannot be written is said now
+        if replayed is not None and not replayed.audio_streams and settings["audio"]["enabled"] and inputs.microphone:
+            log.warning("%s: has no audio stream; recorded without the voice", inputs.replay)  # as analyze says it
         timeline = _run_session(so_far, checkpoints, duration_s, on_line, make_links, replayed,
                                 (wants_audio, wants_video, wants_sensors))
     except BaseException:

@@ -36,6 +36,15 @@ def test_a_replayed_session_prints_voice_and_face_windows_as_they_end_and_writes
     assert 4.5 <= timeline["input"]["duration_s"] <= 5.5
 
 
+def test_a_replay_without_a_sound_stream_says_it_is_recorded_without_the_voice(tmp_path, caplog):
+    video = write_video(tmp_path / "silent.mp4", 2.0)  # picture only
+    with caplog.at_level(logging.WARNING):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(replay=video), on_line=lambda _line: None)
+    assert [t.name for t in timeline.tracks][:2] == ["face", "body"]
+    said = [r.getMessage() for r in caplog.records]
+    assert f"{video}: has no audio stream; recorded without the voice" in said  # was: nothing said
+
+
 def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_path):
     video = write_video(tmp_path / "silent.mp4", 3.0)  # picture only
     lines = []
