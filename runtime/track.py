@@ -178,7 +178,7 @@ class Window:
             for p in self.probs:
                 if not (p is None or (is_number(p) and -TOLERANCE <= p <= 1.0 + TOLERANCE)):  # NaN too
                     return f"probability {p!r} is not a number from 0 to 1 or null"
-            if self.probs and all(p is None for p in self.probs):
+            if all(p is None for p in self.probs):  # [] too, the probabilities of a track of no labels
                 return "no label has a probability (a window without a claim has probs null)"
         return None
 

@@ -26,6 +26,13 @@ def test_a_negative_probability_is_refused():
         Track.from_dict(_dict(probs=[-0.2, *[0.1] * 7]))
 
 
+def test_a_window_of_no_probabilities_in_a_track_of_no_labels_is_refused_as_no_claim():
+    data = {"name": "body", "labels": [], "windows": [{"start_s": 0.0, "end_s": 2.0, "probs": [], "quality": 0.5}]}
+    # was: read as a claim (has_claim), which the schema refuses and the reading's stretches failed on (max of none)
+    with pytest.raises(TrackFormatError, match=r"no label has a probability \(a window without a claim has probs null"):
+        Track.from_dict(data)
+
+
 @pytest.mark.parametrize("quality", [1.00001, 1.05, -0.01])
 def test_a_quality_outside_0_to_1_by_more_than_rounding_is_refused(quality):
     with pytest.raises(TrackFormatError, match=r"is outside \[0, 1\]"):
