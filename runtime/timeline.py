@@ -184,7 +184,8 @@ class Timeline:
             raise InputError(path, f"not a timeline.json: not valid JSON ({str(error).split(';')[0]})") from None
 
     def to_csv(self) -> str:
-        """Long form: ``track,start_s,end_s,quality,reason,<label>...,<measurement>...``."""
+        """Long form: ``track,start_s,end_s,quality,reason,<label>...,<measurement>...``; its text as
+        ``path_text`` writes it (valid UTF-8, as the JSON's: a name's bytes that are not UTF-8 as ``\\xNN``)."""
         labels = _all_labels(self.tracks)
         measurements = measurement_columns(self.tracks)
         buffer = io.StringIO()
@@ -201,7 +202,7 @@ class Timeline:
                 values = [csv_number(w.measurements[m]) if m in w.measurements else "" for m in measurements]
                 writer.writerow([track.name, csv_number(w.start_s), csv_number(w.end_s), csv_number(w.quality),
                                  w.reason, *probs, *values])
-        return buffer.getvalue()
+        return path_text(buffer.getvalue())
 
 
 def timeline_schema() -> dict[str, Any]:

@@ -36,3 +36,17 @@ def test_every_name_in_timeline_json_that_is_not_utf8_is_written_as_the_csv_writ
     written = json.loads(text)
     assert written["input"]["path"] == "s\\xe9ance.mp4"
     assert written["tracks"][0]["settings"]["physio_input"] == "/media/stick/s\\xe9ance/EDA.csv"
+
+
+def test_a_name_that_is_not_utf8_in_a_windows_reason_is_written_into_timeline_csv_as_into_the_json(tmp_path):
+    from runtime.timeline import Timeline, write_timeline
+    from runtime.track import Track, Window
+    from tests.runtime.timelines import fixed_software
+
+    name = os.fsdecode(b"s\xe9ance.csv")
+    physio = Track("physio", labels=["stress"], windows=[Window(0.0, 30.0, None, 0.0, f"no samples in {name}")])
+    json_path, csv_path = write_timeline(Timeline("x.mp4", 30.0, [physio], software=fixed_software()),
+                                         tmp_path / "out")  # was: UnicodeEncodeError, nothing written
+    assert "no samples in s\\xe9ance.csv" in csv_path.read_text(encoding="utf-8")
+    assert json.loads(json_path.read_text(encoding="utf-8"))["tracks"][0]["windows"][0]["reason"] == (
+        "no samples in s\\xe9ance.csv")
