@@ -349,6 +349,10 @@ def once_each(files: list[Path], kind: str) -> list[Path]:
     return list(kept.values())
 
 
+# macOS writes '._a.jpg' beside 'a.jpg' on a FAT or exFAT stick or a share: the file's Finder metadata, never media
+APPLE_DOUBLE_PREFIX = "._"
+
+
 def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
     """Every file with one of ``suffixes`` (lower case, with the dot) under ``folder``, recursively, sorted.
 
@@ -357,7 +361,7 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
     cannot be listed is an error, not a folder without files; a subfolder that cannot be (a stick's root-only
     lost+found) is skipped with a warning. An entry of such a name that is no regular file (a link to nothing, a
     pipe) is listed too: reading it says what it is, in the one line a file that cannot be read gets, where
-    leaving it out lost it without a word.
+    leaving it out lost it without a word. macOS's metadata files (``APPLE_DOUBLE_PREFIX``) are no media: left out.
     """
     def skip_or_refuse(error: OSError) -> None:
         if Path(error.filename) == folder:
@@ -372,7 +376,8 @@ def files_under(folder: Path, suffixes: set[str]) -> list[Path]:
             folders.clear()
             continue
         seen.add(real)
-        found += (Path(root) / name for name in names if Path(name).suffix.lower() in suffixes)
+        found += (Path(root) / name for name in names
+                  if Path(name).suffix.lower() in suffixes and not name.startswith(APPLE_DOUBLE_PREFIX))
     return sorted(found)
 
 
