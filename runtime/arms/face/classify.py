@@ -42,7 +42,8 @@ from runtime.files import (
 from runtime.native import native_stderr
 from runtime.sources.video import scaled_size
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+MULTI_PAGE_SUFFIXES = {".tif", ".tiff", ".gif"}  # pages (or frames) past the first are not read: said
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,28 @@ def read_rgb(path: Path) -> np.ndarray:
                 image = _as_bgr(cv2.imread(name, cv2.IMREAD_UNCHANGED))
         except cv2.error as error:  # OpenCV refuses before decoding, e.g. a header declaring billions of pixels
             raise InputError(path, f"not a readable image ({_opencv_refusal(error)})") from None
-    codec_said = [line.strip() for line in said if line.strip() and not OPENCV_LOG_LINE.match(line.strip())]
+    codec_said = [line.strip() for line in said if line.strip() and not OPENCV_LOG_LINE.match(line.strip())
+                  and not line.lstrip().startswith(">")]  # an OpenCV error's continuation lines ('> Internal ...')
     if image is None:
         raise InputError(path, f"not a readable image ({codec_said[0][:120]})" if codec_said
                          else "not a readable image")
     damage = [line for line in codec_said if not line.startswith("libpng warning:")]  # e.g. a colour profile ignored
     if damage:
         log.warning("%s: damaged image, read as far as it goes (%s)", path, damage[0][:120])
+    if path.suffix.lower() in MULTI_PAGE_SUFFIXES:
+        _say_pages(path)
     return cv2.cvtColor(to_8bit(image, path), cv2.COLOR_BGR2RGB)
+
+
+def _say_pages(path: Path) -> None:
+    """One line for a multi-page TIFF or an animated GIF: its first page (frame) alone is read."""
+    with opencv_name(path) as name, native_stderr(keep=lambda line: False):
+        try:
+            pages = cv2.imcount(name)
+        except cv2.error:  # read above, though its pages cannot be counted: the first is all there is to say
+            return
+    if pages > 1:
+        log.warning("%s: %d pages (or frames); the first alone is read", path, pages)
 
 
 # OpenCV's own log lines ("[ERROR:0@0.470] global loadsave.cpp:621 imread_ ..."): its internals, not the image's
@@ -100,7 +115,10 @@ def to_8bit(image: np.ndarray, path: Path) -> np.ndarray:
         if brightest <= LOW_BITS_MAX:
             log.warning("%s: 16-bit image whose values reach only %d of 65535 (a 12-bit or smaller range?): read on "
                         "the full 16-bit range, so it is nearly black", path, brightest)
-        return np.round(image / 257.0).astype(np.uint8)
+        scaled = image.astype(np.uint32)  # (x + 128) // 257 rounds as x / 257 does (no ties), without float copies:
+        scaled += 128  # an 8000x6000 photograph's float64 copies took 2.3 GB
+        scaled //= 257
+        return scaled.astype(np.uint8)
     kind = "floating-point" if np.issubdtype(image.dtype, np.floating) else f"{image.dtype.itemsize * 8}-bit signed"
     raise InputError(path, f"not a readable image ({kind} samples)")
 
@@ -228,7 +246,7 @@ def _face(photo: np.ndarray, expression: ExpressionModel, finder: FaceFinder, la
     image = as_analyzed(photo, max_side_px)
     detections = finder.find(image, 0.0, [])
     if not detections:
-        return None, _no_face(image, finder.detector.input_px)
+        return None, _no_face(image, finder.detector.input_px, min_face_px)
     readable = sorted((d for d in detections if d.size_px >= min_face_px), key=lambda d: -d.size_px)
     if not readable:
         scaled = "" if image is photo else f" (in the image scaled to {max(image.shape[:2])} px, face.max_side_px)"
@@ -246,11 +264,12 @@ def _face(photo: np.ndarray, expression: ExpressionModel, finder: FaceFinder, la
     return (None, reason) if reason else (crop, "")
 
 
-def _no_face(image: np.ndarray, finder_input_px: int) -> str:
+def _no_face(image: np.ndarray, finder_input_px: int, min_face_px: int) -> str:
     """Why no face is found, with a hint where the image is smaller than the finder's own input: a face crop
-    (FER-2013's are 48 px) fills it with no surroundings, which the finder, made for photographs, does not see."""
+    (FER-2013's are 48 px) fills it with no surroundings, which the finder, made for photographs, does not see; no
+    hint for an image under ``min_face_px``, which --cropped refuses too."""
     height_px, width_px = image.shape[:2]
-    if max(height_px, width_px) >= finder_input_px:
+    if max(height_px, width_px) >= finder_input_px or min(height_px, width_px) < min_face_px:
         return "no face found"
     return (f"no face found (a {width_px}x{height_px} image, smaller than the face finder's {finder_input_px}-px "
             "input: a face crop? --cropped reads it as one)")
