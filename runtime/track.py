@@ -334,7 +334,8 @@ def time_stood_for_s(spans_s: Sequence[tuple[float, float]]) -> list[tuple[float
     that overlap or touch meet half-way between their centres, so each stands for the time nearer its centre than
     its neighbours'; where no window covers the time (a hop longer than the window, a gap in a track) the window
     before stands for time up to the furthest end reached so far and the next from its own start, so no window
-    stands for time nothing covers. The one rule the reading's stretches and fusion's alignment share."""
+    stands for time nothing covers; the spans are in order and the last reaches the furthest end. The one rule the
+    reading's stretches and fusion's alignment share."""
     stood: list[tuple[float, float]] = []
     reach_s = -math.inf
     for i, (start_s, end_s) in enumerate(spans_s):
@@ -344,10 +345,14 @@ def time_stood_for_s(spans_s: Sequence[tuple[float, float]]) -> list[tuple[float
                 stood[-1] = (stood[-1][0], reach_s)
         else:
             previous_start_s, previous_end_s = spans_s[i - 1]
-            begin_s = ((previous_start_s + previous_end_s) / 2 + (start_s + end_s) / 2) / 2
+            half_way_s = ((previous_start_s + previous_end_s) / 2 + (start_s + end_s) / 2) / 2
+            # a window inside a longer one whose centre is later: in order, never past its own end
+            begin_s = min(max(half_way_s, stood[-1][0]), end_s)
             stood[-1] = (stood[-1][0], begin_s)
         stood.append((begin_s, end_s))
         reach_s = max(reach_s, end_s)
+    if stood:  # the last stands for the time up to the furthest end reached (it may lie inside a longer one)
+        stood[-1] = (stood[-1][0], reach_s)
     return stood
 
 

@@ -20,3 +20,9 @@ def test_a_window_inside_a_longer_one_leaves_no_gap_before_the_next_window():
 
 def test_windows_with_a_gap_between_them_stand_for_no_time_in_it():
     assert time_stood_for_s([(0.0, 2.0), (5.0, 7.0)]) == [(0.0, 2.0), (5.0, 7.0)]
+
+
+def test_a_last_window_inside_a_longer_one_stands_for_time_in_order_up_to_the_longer_ones_end():
+    # was: [(0.0, 2.875), (2.875, 1.0)], a span ending before it began, and 1-10 s stood for by none
+    assert time_stood_for_s([(0.0, 10.0), (0.5, 1.0)]) == [(0.0, 1.0), (1.0, 10.0)]
+    assert time_stood_for_s([(0.0, 10.0), (2.0, 4.0)]) == [(0.0, 4.0), (4.0, 10.0)]  # was: the last (4.0, 4.0)
