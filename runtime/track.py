@@ -368,6 +368,8 @@ def window_grid(duration_s: float, window_s: float, hop_s: float) -> list[tuple[
         raise ValueError("window_s and hop_s must be positive finite numbers")
     if not duration_s > 0:
         return []
+    if not math.isfinite(duration_s):  # a length not known (a header's inf) is the caller's to settle
+        raise ValueError(f"duration_s must be finite, not {duration_s}")
     end = round(float(duration_s), 6)
     starts = np.arange(0.0, max(duration_s - window_s, 0.0) + 1e-9, hop_s)
     grid = [(round(float(s), 6), round(float(min(s + window_s, duration_s)), 6)) for s in starts]

@@ -95,6 +95,11 @@ def test_window_grid_never_gives_an_empty_or_inverted_window_nor_one_past_the_en
     assert [start for start, _ in grid] == sorted(start for start, _ in grid)
 
 
+def test_window_grid_of_an_unknown_length_says_so():
+    with pytest.raises(ValueError, match="duration_s must be finite, not inf"):  # was: numpy's 'Maximum allowed size'
+        window_grid(math.inf, 2.0, 0.5)
+
+
 def test_window_grid_with_a_hop_longer_than_the_window_leaves_gaps_but_no_tail_past_the_end():
     assert window_grid(40.0, 2.0, 5.0)[-1] == (35.0, 37.0)  # was followed by (40.0, 40.0)
     assert window_grid(40.0, 2.0, 7.0)[-1] == (35.0, 37.0)  # was followed by (42.0, 40.0)
