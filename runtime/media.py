@@ -44,7 +44,8 @@ class MediaInfo:
     audio_problem: str = ""
     video_problem: str = ""
     still_image: bool = False  # a photograph (JPEG, PNG, ...): one frame, no time to analyse
-    start_s: float = 0.0  # where the file's stamps all start late on its own clock, said by ``probe`` (else 0.0)
+    start_s: float = 0.0  # where the file's stamps start on its own clock (0.0 where it is not known)
+    video_end_s: float | None = None  # where its picture stream says it ends on that clock (None: it does not say)
 
     def refuse_still_image(self) -> None:
         """One line for a photograph given where a recording is analysed."""
@@ -82,7 +83,8 @@ def probe(path: str | Path, audio_stream: int = 1) -> MediaInfo:
             audio_problem=stream_problem(audio) if audio is not None else "",
             video_problem=stream_problem(video) if video is not None else "",
             still_image=_is_still_image(container.format.name, video),
-            start_s=late_first_stamp_s(container),
+            start_s=file_start_s(container),
+            video_end_s=_declared_stream_end_s(container, video),
         )
 
 
@@ -585,13 +587,27 @@ def known_end_s(media: MediaInfo) -> float:
 LATE_FIRST_STAMP_S = 1.0
 
 
-def late_first_stamp_s(container: av.container.InputContainer) -> float:
-    """Where a file's stamps all start on its own clock, where that is ``LATE_FIRST_STAMP_S`` or more and the
-    timeline keeps that clock (every format but ``FREE_ORIGIN_FORMATS``): the late start ``probe`` says; else 0.0."""
+def file_start_s(container: av.container.InputContainer) -> float:
+    """Where a file's stamps start on its own clock, where the timeline keeps that clock (every format but
+    ``FREE_ORIGIN_FORMATS``, whose first stamp is 0 s); 0.0 where it is not known."""
     if _format_in(container.format.name, FREE_ORIGIN_FORMATS) or container.start_time is None:
         return 0.0
-    first_s = float(container.start_time / av.time_base)
+    return float(container.start_time / av.time_base)
+
+
+def late_first_stamp_s(container: av.container.InputContainer) -> float:
+    """``file_start_s`` where it is ``LATE_FIRST_STAMP_S`` or more: the late start ``probe`` says; else 0.0."""
+    first_s = file_start_s(container)
     return first_s if first_s >= LATE_FIRST_STAMP_S else 0.0
+
+
+def _declared_stream_end_s(container: av.container.InputContainer, stream: av.stream.Stream | None) -> float | None:
+    """Where ``stream`` says it ends on the file's clock (its start and duration, the last frame's lasting
+    included); None where it does not say both, or the container's durations are FFmpeg's guesses."""
+    if (stream is None or stream.duration is None or stream.start_time is None or stream.time_base is None
+            or _format_in(container.format.name, BITRATE_DURATION_FORMATS)):
+        return None
+    return float((stream.start_time + stream.duration) * stream.time_base) - clock_origin_s(container)
 
 
 def late_first_stamp_note(container: av.container.InputContainer) -> str:

@@ -207,12 +207,15 @@ class PictureEdges:
 
 
 def picture_edges(scan: VideoScan, media: MediaInfo, sample_fps: float) -> PictureEdges:
-    """The picture's late start and early end in ``scan`` of the file ``media`` describes (its own late start,
-    which ``probe`` says, is no late picture); no end for a picture not read to its end (a file cut short: said
-    where it was read to, as its own problem)."""
+    """The picture's late start and early end in ``scan`` of the file ``media`` describes, each against the file's
+    own start and end; no end for a picture not read to its end (a file cut short: said where it was read to, as
+    its own problem). Its last frame lasts as long as the frames before it did (a time-lapse's or slides' frame
+    every few seconds), a sampling period at least, or to where the picture stream says it ends, if later."""
     if not scan.frame_times_s:
         return PictureEdges()
-    first_s, end_s = scan.frame_times_s[0], scan.frame_times_s[-1] + 1.0 / sample_fps
+    times_s = np.asarray(scan.frame_times_s[-5:], dtype=float)
+    held_s = max(1.0 / sample_fps, float(np.median(np.diff(times_s))) if times_s.size > 1 else 0.0)
+    first_s, end_s = scan.frame_times_s[0], max(times_s[-1] + held_s, media.video_end_s or 0.0)
     late = first_s - media.start_s >= LATE_AUDIO_SAID_S
     early = not scan.stats.stopped_reason and media.end_s - end_s >= LATE_AUDIO_SAID_S
     return PictureEdges(round(first_s, 3) if late else None, round(end_s, 3) if early else None)

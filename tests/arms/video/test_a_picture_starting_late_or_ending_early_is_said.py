@@ -13,8 +13,8 @@ from runtime.track import Track, Window
 from tests.media_factory import tone, write_media
 
 
-def _media(end_s: float, start_s: float = 0.0) -> MediaInfo:
-    return MediaInfo("x.mp4", "mp4", end_s, has_audio=True, has_video=True, start_s=start_s)
+def _media(end_s: float, start_s: float = 0.0, video_end_s: float | None = None) -> MediaInfo:
+    return MediaInfo("x.mp4", "mp4", end_s, has_audio=True, has_video=True, start_s=start_s, video_end_s=video_end_s)
 
 
 def _scan(times_s: list[float], stopped_reason: str = "") -> VideoScan:
@@ -29,6 +29,15 @@ def test_the_picture_edges_are_where_it_starts_and_ends_a_second_or_more_from_th
     # a file cut short ends where it was read to, said as such: no early end besides
     assert picture_edges(_scan(frames_s, "file ends early"), _media(10.0), 5.0) == PictureEdges(3.0, None)
     assert picture_edges(_scan([]), _media(10.0), 5.0) == PictureEdges()
+
+
+def test_a_picture_is_late_or_early_against_the_files_own_start_and_its_streams_own_end():
+    # a file whose stamps start at 0.8 s, its picture at 1.2 s: 0.4 s late, not 1.2 (was said)
+    assert picture_edges(_scan([1.2 + i / 5 for i in range(40)]), _media(9.2, start_s=0.8), 5.0) == PictureEdges()
+    # one frame the picture stream holds for 10 s (a still with its sound): no early end (was 'ends at 0.2 s')
+    assert picture_edges(_scan([0.0]), _media(10.0, video_end_s=10.0), 5.0) == PictureEdges()
+    # a frame every 2 s (a time-lapse) lasts as long as those before it: the picture ends at 10 s, not 8.2
+    assert picture_edges(_scan([0.0, 2.0, 4.0, 6.0, 8.0]), _media(10.0), 5.0) == PictureEdges()
 
 
 def test_windows_without_frames_beyond_the_picture_say_where_it_starts_or_ends():
