@@ -105,7 +105,15 @@ def refuse_live_session(out_dir: Path) -> None:
                                       "starting now; give another folder")
         raise InputError(out_dir, "holds a live session's timeline, which this analysis would replace; give "
                                   "another folder")
-    if path.is_file() and timeline_software(path) is None:  # another program's file: never replaced unread
+    if not path.is_file():
+        return
+    try:
+        with open(path, "rb"):  # one that cannot be read (its permissions) is said as that, not as no timeline
+            pass
+    except OSError as error:
+        raise InputError(out_dir, f"holds a timeline.json that cannot be read ({error.strerror or error}), which this "
+                                  "analysis would replace; give another folder") from None
+    if timeline_software(path) is None:  # another program's file: never replaced unread
         raise InputError(out_dir, "holds a timeline.json that is no emotrace timeline, which this analysis would "
                                   "replace; give another folder")
 
