@@ -198,9 +198,9 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
 
 @dataclass(frozen=True)
 class PictureEdges:
-    """Where a file's picture starts late (``start_s``, its first frame) or ends early (``end_s``, its last frame
-    and the sampling period after it), each None where it does not: ``LATE_AUDIO_SAID_S`` or more from the file's
-    own start or end, as a sound stream's edges are said."""
+    """Where a file's picture starts late (``start_s``, its first frame) or ends early (``end_s``, where its last
+    frame stops standing: ``picture_edges``), each None where it does not: ``LATE_AUDIO_SAID_S`` or more from the
+    file's own start or end, as a sound stream's edges are said."""
 
     start_s: float | None = None
     end_s: float | None = None
