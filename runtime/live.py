@@ -36,7 +36,7 @@ from runtime.arms.audio.arm import AudioSettings, check_windows, voice_input_not
 from runtime.arms.audio.model import AudioEmotionModel, WaveformEmotionModel, load_audio_model
 from runtime.arms.audio.stream import VoiceSoFar, stream_track, warm_up
 from runtime.arms.body.arm import body_settings, body_track, load_classifier
-from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks
+from runtime.arms.face.arm import FaceEvidence, FaceSettings, expression_labels, face_tracks, followed_person_note
 from runtime.arms.physio.arm import baseline_text, physio_track, track_window
 from runtime.arms.physio.features import load_signal_library, process_recording, window_features
 from runtime.arms.physio.live import LEAD_S, NUMBER, SAID_ONCE, LiveStress
@@ -1237,6 +1237,8 @@ def _session_timeline(tracks: list[Track], video: VideoSession | None, sensors: 
         not_run = {**not_run, **{section: f"the replayed recording's {NO_VIDEO_FRAMES}" for section in arms}}
     elif video:
         tracks += _kept_tracks(LIVE_TRACK_WHAT["face"], lambda: video.face_tracks(session_end_s), failed=failed)
+        if video.face and (followed := followed_person_note(video.scan, video.face.person)):
+            log.warning("%s: %s", inputs.replay or inputs.camera, followed)  # as analyze says it
         tracks += _kept_tracks(LIVE_TRACK_WHAT["body"], lambda: video.body_tracks(session_end_s), failed=failed)
     tracks, not_run = _physio_and_fused(tracks, sensors, settings, session_end_s, not_run, None, failed)
     return Timeline(

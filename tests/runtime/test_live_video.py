@@ -45,6 +45,17 @@ def test_a_replay_without_a_sound_stream_says_it_is_recorded_without_the_voice(t
     assert f"{video}: has no audio stream; recorded without the voice" in said  # was: nothing said
 
 
+def test_a_live_session_with_two_people_in_view_says_whom_its_face_track_follows(tmp_path, caplog):
+    video = write_video(tmp_path / "two.mp4", 2.0, fps=10, two_people=True)
+    with caplog.at_level(logging.WARNING):
+        timeline = run_live(tmp_path / "out", load_settings(), LiveInputs(microphone=None, replay=video),
+                            on_line=lambda _line: None)
+    followed = timeline.track("face").settings["person_id"]
+    # was: nothing said, as in analyze before it said it: the face track may be the therapist's
+    assert (f"{video}: 2 people seen; the face track follows person {followed}, seen longest and largest "
+            '(face.person = "all" gives each a track)') in caplog.messages
+
+
 def test_without_a_microphone_the_camera_alone_gives_face_and_body_tracks(tmp_path):
     video = write_video(tmp_path / "silent.mp4", 3.0)  # picture only
     lines = []

@@ -204,9 +204,8 @@ def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None
     tracks = [mark_picture_edges(track, edges) for track in face_tracks(scan, duration_s, settings)]
     if scan.n_people == 0:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))
-    elif scan.n_people > 1 and settings.person == "patient":  # it may be the therapist's: said where it is seen
-        log.warning("%s: %d people seen; the face track follows person %d, seen longest and largest (face.person = "
-                    "\"all\" gives each a track)", request.input_path, scan.n_people, scan.patient_id)
+    elif followed := followed_person_note(scan, settings.person):
+        log.warning("%s: %s", request.input_path, followed)
     elif scan.n_people > 1:
         log.info("%s: %d people seen; face track for %s", request.input_path, scan.n_people, settings.person)
     if settings.person.isdigit() and scan.n_people and int(settings.person) > scan.n_people:
@@ -214,6 +213,15 @@ def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None
                     request.input_path, settings.person, scan.n_people,
                     "person was" if scan.n_people == 1 else "people were")
     return tracks[0] if len(tracks) == 1 else tracks
+
+
+def followed_person_note(scan: VideoScan, person: str) -> str:
+    """The line that says whom the one face track follows where several people were seen and face.person =
+    "patient" chose one (it may be the therapist's); "" otherwise (one person, or the user chose by number or all)."""
+    if scan.n_people < 2 or person != "patient":
+        return ""
+    return (f"{scan.n_people} people seen; the face track follows person {scan.patient_id}, seen longest and largest "
+            "(face.person = \"all\" gives each a track)")
 
 
 def face_tracks(scan: VideoScan, duration_s: float, settings: FaceSettings) -> list[Track]:
