@@ -1,6 +1,8 @@
 import json
 import math
+import os
 import re
+import signal
 import threading
 from pathlib import Path
 
@@ -786,24 +788,56 @@ def test_the_session_says_it_ended_before_it_waits_for_a_checkpoint_under_way(tm
     assert said_by_then and re.fullmatch(r"session ended at \d+\.\d s; writing its timeline", said_by_then[-1])
 
 
-def test_the_session_says_it_ended_where_its_timeline_ends_not_where_its_loops_noticed(tmp_path, monkeypatch):
+def _noticed_late(monkeypatch) -> None:
+    """The session's loops made to notice its end (the duration, or a stop) 0.4 s late, as a chunk or a judged
+    window can make them."""
     import runtime.live as live
 
-    lines: list[str] = []
     capture = live._capture
 
-    def noticed_late(*args, **kwargs):  # the loops notice the end a chunk or a judged window later
+    def noticed_late(*args, **kwargs):
         captured = capture(*args, **kwargs)
         threading.Event().wait(0.4)
         return captured
 
     monkeypatch.setattr(live, "_capture", noticed_late)
-    paced = "anoisesrc=d=10:c=pink:a=0.05:r=16000,arealtime"  # read in real time, as a microphone's sound comes
-    timeline = run_live_audio(tmp_path / "live", load_settings(), device=paced, input_format="lavfi", duration_s=2.0,
+
+
+PACED = "anoisesrc=d=30:c=pink:a=0.05:r=16000,arealtime"  # read in real time, as a microphone's sound comes
+
+
+def test_the_session_says_it_ended_where_its_timeline_ends_not_where_its_loops_noticed(tmp_path, monkeypatch):
+    lines: list[str] = []
+    _noticed_late(monkeypatch)
+    timeline = run_live_audio(tmp_path / "live", load_settings(), device=PACED, input_format="lavfi", duration_s=2.0,
                               on_line=lines.append)
     # was: the clock when the line was printed (2.4 s here), not the 2.0 s the timeline records
     assert lines[-1] == f"session ended at {timeline.duration_s:.1f} s; writing its timeline" == (
         "session ended at 2.0 s; writing its timeline")
+
+
+def test_a_stopped_session_says_it_ended_where_its_timeline_ends(tmp_path, monkeypatch):
+    """Stopped by the user (Ctrl-C, a service manager's SIGTERM): it ended where the stop came, not where its loops
+    noticed it."""
+    from runtime.stopping import stopping_on_signals
+
+    lines: list[str] = []
+
+    def on_line(line: str) -> None:
+        lines.append(line)
+        if line.startswith("at ") and sum(said.startswith("at ") for said in lines) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)  # stopped as its first window is said
+
+    _noticed_late(monkeypatch)
+    try:
+        with stopping_on_signals():
+            timeline = run_live_audio(tmp_path / "live", load_settings(), device=PACED, input_format="lavfi",
+                                      on_line=on_line)
+    except KeyboardInterrupt:  # (pytest would take it as its own Ctrl-C)
+        pytest.fail("the stop was not taken as the session's end")
+    assert timeline.duration_s < 30.0  # stopped, not run to the source's end
+    assert [line for line in lines if line.startswith("session ended at")] == [
+        f"session ended at {timeline.duration_s:.1f} s; writing its timeline"]
 
 
 def test_a_replay_is_recorded_as_the_sessions_input_without_the_devices_it_stands_in_for():
