@@ -177,8 +177,6 @@ def analyze_file(input_path: Path, out_dir: Path, settings: dict[str, dict[str, 
     if not tracks:
         found = "; ".join(problem for problem, _ in request.lost) or "no stream that an enabled arm reads"
         raise InputError(input_path, f"nothing to analyse: {found}")
-    if "audio" in not_run and media.has_video and not media.audio_streams:  # a session video's sound is expected
-        request.lost.append(("has no audio stream", "the voice"))  # (a sound file's lack of a picture is not)
     for problem, without in request.lost:
         log.warning("%s: %s; analysed without %s", input_path, problem, without)
     fused = fused_tracks(tracks, settings) if fuse else []

@@ -360,6 +360,8 @@ def analyze_audio_request(request: AnalysisRequest) -> Track | None:
     section = request.settings["audio"]
     if not request.media.has_audio:
         if request.media.has_video:
+            if not request.media.audio_streams:  # a session video's sound is expected: said, as an empty one is
+                request.lost.append(("has no audio stream", "the voice"))
             return None
         raise InputError(request.input_path, "has no audio stream")
     settings = AudioSettings.from_config(section)
