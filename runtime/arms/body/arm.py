@@ -23,7 +23,7 @@ from runtime.arms.body.settings import BodySettings
 from runtime.arms.video.scan import (
     VideoScan,
     mark_picture_edges,
-    picture_edges,
+    request_picture_edges,
     shared_scan,
     video_duration_s,
     video_sample_fps,
@@ -189,5 +189,4 @@ def analyze_body_request(request: AnalysisRequest) -> Track | None:
     classifier = load_classifier(settings)
     if not scan.bodies:
         log.warning("%s: no body pose found in %d sampled frames", request.input_path, len(scan.frame_times_s))
-    return mark_picture_edges(body_track(scan, duration_s, settings, classifier),
-                              picture_edges(scan, request.media, settings.sample_fps))
+    return mark_picture_edges(body_track(scan, duration_s, settings, classifier), request_picture_edges(request))

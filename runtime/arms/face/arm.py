@@ -17,7 +17,13 @@ import numpy as np
 from runtime.arms.face.geometry import FRAME_MEASUREMENTS, GAZE_MEASUREMENTS, blinks
 from runtime.arms.face.observer import FaceObservation
 from runtime.arms.face.settings import FaceSettings
-from runtime.arms.video.scan import VideoScan, mark_picture_edges, picture_edges, shared_scan, video_duration_s
+from runtime.arms.video.scan import (
+    VideoScan,
+    mark_picture_edges,
+    request_picture_edges,
+    shared_scan,
+    video_duration_s,
+)
 from runtime.sources.video import NO_FRAMES, frame_reach_s
 from runtime.track import CANONICAL_LABELS, Coverage, InstantsByWindow, Track, Window, window_grid
 
@@ -200,7 +206,7 @@ def analyze_face_request(request: AnalysisRequest) -> Track | list[Track] | None
     if scan is None:
         return None
     duration_s = video_duration_s(scan, request.media.end_s, settings.sample_fps)
-    edges = picture_edges(scan, request.media, settings.sample_fps)
+    edges = request_picture_edges(request)
     tracks = [mark_picture_edges(track, edges) for track in face_tracks(scan, duration_s, settings)]
     if scan.n_people == 0:
         log.warning("%s: no face found in %d sampled frames", request.input_path, len(scan.frame_times_s))

@@ -190,10 +190,16 @@ def shared_scan(request: AnalysisRequest) -> VideoScan | None:
         request.lost.append((error.problem, f"the {arms}"))
         scan = None
     request.extras["video_scan"] = scan
-    if scan is not None:
+    if scan is not None:  # said once, and kept for the face and body arms' windows (``request_picture_edges``)
         edges = picture_edges(scan, request.media, video_sample_fps(request.settings))
+        request.extras["picture_edges"] = edges
         _say_picture_edges(request.input_path, edges, request.media)
     return scan
+
+
+def request_picture_edges(request: AnalysisRequest) -> PictureEdges:
+    """The picture edges ``shared_scan`` found in this request's video (none before it ran)."""
+    return request.extras.get("picture_edges", PictureEdges())
 
 
 @dataclass(frozen=True)
